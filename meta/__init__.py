@@ -1,0 +1,29 @@
+"""meta: the PyTorch meta-learning core (MAML family, few-shot, continual learning, optimisers, NAS).
+
+Names are imported lazily, on first use, so that ``import meta`` stays cheap and each algorithm pays
+only for what it uses. ``from meta import MAML`` works as usual.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it; each module adds its own names here.
+_EXPORTS: dict[str, str] = {
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'meta' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,1 @@
+"""Task samplers and dataset loaders. Every loader takes a path; nothing is downloaded."""

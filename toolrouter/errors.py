@@ -1,0 +1,52 @@
+"""The router's own exceptions. Each subclasses the builtin a caller would expect to catch."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ToolRouterError",
+    "UnknownToolError",
+    "DuplicateToolError",
+    "NoToolForCapabilityError",
+    "InvalidOutcomeError",
+    "AllToolsFailedError",
+    "BudgetInfeasibleError",
+]
+
+
+class ToolRouterError(Exception):
+    """Base class of every error the router raises on purpose."""
+
+
+class UnknownToolError(ToolRouterError, KeyError):
+    """A tool id the router does not know."""
+
+    def __init__(self, tool_id: str, field: str = "tool_id") -> None:
+        self.tool_id = tool_id
+        super().__init__(f"{field}: unknown tool {tool_id!r}")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class DuplicateToolError(ToolRouterError, ValueError):
+    """A tool id registered twice."""
+
+
+class NoToolForCapabilityError(ToolRouterError, ValueError):
+    """A task step needs a capability that no registered tool serves."""
+
+
+class InvalidOutcomeError(ToolRouterError, ValueError):
+    """An outcome or reward that cannot be learned from (NaN, infinite, out of range)."""
+
+
+class AllToolsFailedError(ToolRouterError, RuntimeError):
+    """Every candidate tool for a call failed; ``attempts`` holds each ExecutionResult."""
+
+    def __init__(self, message: str, attempts: list | None = None) -> None:
+        super().__init__(message)
+        self.attempts = list(attempts or [])
+
+
+class BudgetInfeasibleError(ToolRouterError, ValueError):
+    """No plan fits the task's cost or latency budget."""

@@ -1,0 +1,267 @@
+"""The validated data the router takes in and gives back.
+
+Everything a user passes in is a pydantic v2 model: a mistake raises ``pydantic.ValidationError`` (a
+``ValueError``) naming the field and the value, before any state changes. Hot paths work on plain
+floats and arrays extracted from these models, never on the models themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ToolType",
+    "TaskComplexity",
+    "UtilityWeights",
+    "ToolProfile",
+    "TaskProfile",
+    "ExecutionResult",
+    "LearningResult",
+]
+
+
+class ToolType(str, Enum):
+    """Broad family of a tool; also the default capability of a tool that names none."""
+
+    SEARCH = "search"
+    RETRIEVAL = "retrieval"
+    ANALYSIS = "analysis"
+    CODE = "code"
+    LLM = "llm"
+    DATA = "data"
+    COMPUTATION = "computation"
+    COMMUNICATION = "communication"
+    API = "api"
+    OTHER = "other"
+
+
+class TaskComplexity(str, Enum):
+    """How demanding a task is; part of the task's context features."""
+
+    SIMPLE = "simple"
+    MODERATE = "moderate"
+    COMPLEX = "complex"
+    EXPERT = "expert"
+
+    @property
+    def level(self) -> int:
+        """0 for SIMPLE up to 3 for EXPERT."""
+        return list(TaskComplexity).index(self)
+
+
+def _finite(name: str, value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def _identifier(name: str, value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return stripped
+
+
+class UtilityWeights(BaseModel):
+    """How an outcome is scored; the one place where utility is defined.
+
+    ``utility = success * w_success + quality * w_quality - cost * w_cost - latency_s * w_latency``
+
+    Defaults value a success and its quality equally and charge 0.1 utility per unit of cost and per
+    second of latency. Set them per router (``ToolMetaLearner(weights=...)``) or per task
+    (``TaskProfile(weights=...)``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    success: float = Field(1.0, ge=0.0, description="Utility of a successful call.")
+    quality: float = Field(1.0, ge=0.0, description="Utility per unit of quality in [0, 1].")
+    cost: float = Field(0.1, ge=0.0, description="Utility lost per unit of cost.")
+    latency: float = Field(0.1, ge=0.0, description="Utility lost per second of latency.")
+
+    @field_validator("success", "quality", "cost", "latency")
+    @classmethod
+    def _check_finite(cls, v: float, info: Any) -> float:
+        return _finite(info.field_name, v)
+
+    def utility(self, success: bool, quality: float, cost: float, latency_s: float) -> float:
+        """Utility of one outcome."""
+        return (
+            self.success * float(success)
+            + self.quality * quality
+            - self.cost * cost
+            - self.latency * latency_s
+        )
+
+    def of(self, result: "ExecutionResult") -> float:
+        """Utility of an ``ExecutionResult``."""
+        return self.utility(result.success, result.quality, result.cost, result.latency_s)
+
+
+class ToolProfile(BaseModel):
+    """What the router knows about a tool before it has called it.
+
+    ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
+    outcomes. A tool that lists no ``capabilities`` serves its ``tool_type``'s value.
+
+    Example:
+        >>> ToolProfile(tool_id="web", tool_type=ToolType.SEARCH, cost_per_use=0.01).capabilities
+        ('search',)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tool_id: str = Field(description="Unique name of the tool.")
+    tool_type: ToolType = Field(ToolType.OTHER, description="Broad family of the tool.")
+    capabilities: tuple[str, ...] = Field(
+        (), description="Capabilities (step kinds) the tool can serve; default: (tool_type.value,)."
+    )
+    cost_per_use: float = Field(0.0, ge=0.0, description="Cost of one call, in the user's unit.")
+    reliability: float = Field(0.9, ge=0.0, le=1.0, description="Prior probability of success.")
+    expected_latency_s: float = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
+    description: str = Field("", description="Free text describing what the tool does.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+
+    @field_validator("tool_id")
+    @classmethod
+    def _check_id(cls, v: str) -> str:
+        return _identifier("tool_id", v)
+
+    @field_validator("cost_per_use", "reliability", "expected_latency_s")
+    @classmethod
+    def _check_finite(cls, v: float, info: Any) -> float:
+        return _finite(info.field_name, v)
+
+    @field_validator("capabilities", mode="before")
+    @classmethod
+    def _check_capabilities(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = (v,)
+        caps = tuple(_identifier("capabilities", c) for c in v)
+        if len(set(caps)) != len(caps):
+            raise ValueError(f"capabilities must not repeat, got {list(caps)!r}")
+        return caps
+
+    @model_validator(mode="after")
+    def _default_capability(self) -> "ToolProfile":
+        if not self.capabilities:
+            object.__setattr__(self, "capabilities", (self.tool_type.value,))
+        return self
+
+    def serves(self, capability: str | None) -> bool:
+        """Whether this tool can serve ``capability`` (``None`` means any capability)."""
+        return capability is None or capability in self.capabilities
+
+
+class TaskProfile(BaseModel):
+    """A task the agent wants done, and the budget it may spend on it.
+
+    ``required_capabilities`` lists the steps in order, one capability each; an empty list means a
+    single step that any tool may serve. Context is free text (``context``), a numeric vector
+    (``features``), or both. ``max_cost`` and ``max_latency_s`` bound a plan; ``weights`` overrides
+    the router's utility weights for this task.
+
+    Example:
+        >>> task = TaskProfile(task_id="t1", task_type="research", required_capabilities=["search", "llm"])
+        >>> task.required_capabilities
+        ('search', 'llm')
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_id: str = Field(description="Unique name of this task instance.")
+    task_type: str = Field("default", description="Family of tasks this one belongs to.")
+    complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
+    required_capabilities: tuple[str, ...] = Field(
+        (), description="One capability per step, in order; empty: one step, any tool."
+    )
+    context: str | None = Field(None, description="Free-text description of the request.")
+    features: tuple[float, ...] | None = Field(None, description="Numeric context features.")
+    max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
+    max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
+    weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+
+    @field_validator("task_id", "task_type")
+    @classmethod
+    def _check_id(cls, v: str, info: Any) -> str:
+        return _identifier(info.field_name, v)
+
+    @field_validator("required_capabilities", mode="before")
+    @classmethod
+    def _check_capabilities(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = (v,)
+        return tuple(_identifier("required_capabilities", c) for c in v)
+
+    @field_validator("features")
+    @classmethod
+    def _check_features(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None:
+            if len(v) == 0:
+                raise ValueError("features must not be empty when given, got ()")
+            for i, x in enumerate(v):
+                _finite(f"features[{i}]", x)
+        return v
+
+    @field_validator("max_cost", "max_latency_s")
+    @classmethod
+    def _check_finite(cls, v: float | None, info: Any) -> float | None:
+        return None if v is None else _finite(info.field_name, v)
+
+
+class ExecutionResult(BaseModel):
+    """The outcome of one attempt at one step with one tool.
+
+    ``quality`` defaults to 1.0 for a success and 0.0 for a failure. Every attempt is recorded,
+    failures, timeouts and cancellations included.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tool_id: str = Field(description="The tool that was called.")
+    step: str = Field("main", description="The plan step the call served.")
+    success: bool = Field(description="Whether the call succeeded.")
+    quality: float | None = Field(None, ge=0.0, le=1.0, description="Quality of the output, [0, 1].")
+    cost: float = Field(0.0, ge=0.0, description="What the call cost.")
+    latency_s: float = Field(0.0, ge=0.0, description="Wall-clock seconds the call took.")
+    error: str | None = Field(None, description="Error message of a failed call.")
+    timestamp: datetime = Field(
+        default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
+    )
+
+    @field_validator("tool_id", "step")
+    @classmethod
+    def _check_id(cls, v: str, info: Any) -> str:
+        return _identifier(info.field_name, v)
+
+    @field_validator("quality", "cost", "latency_s")
+    @classmethod
+    def _check_finite(cls, v: float | None, info: Any) -> float | None:
+        return None if v is None else _finite(info.field_name, v)
+
+    @model_validator(mode="after")
+    def _default_quality(self) -> "ExecutionResult":
+        if self.quality is None:
+            object.__setattr__(self, "quality", 1.0 if self.success else 0.0)
+        return self
+
+
+class LearningResult(BaseModel):
+    """What ``ToolMetaLearner.learn_from_execution`` did with a batch of outcomes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    n_results: int = Field(description="How many outcomes were learned from.")
+    utilities: dict[str, list[float]] = Field(description="Utility of each outcome, per tool.")
+    success_rate: float = Field(description="Share of the outcomes that succeeded.")
+    total_cost: float
+    total_latency_s: float
+    mean_utility: float
+    updated_tools: tuple[str, ...] = Field(description="Tools whose statistics changed.")
