@@ -1,0 +1,211 @@
+"""Simulated tool ecosystems with known ground truth, for the demo, tests and benchmarks.
+
+Each simulated tool has a true success probability (optionally depending on a context vector), a
+quality distribution, a cost and a latency distribution, and may drift: at a given call index its
+success probability changes. Because the truth is known, the expected utility of every tool at every
+moment is known too, so regret against the oracle and against the best fixed tool can be computed.
+
+Latency is simulated (reported, not slept), so a thousand calls take milliseconds.
+
+Example:
+    >>> env = SyntheticEnvironment.make(n_tools=10, capabilities=("search", "code", "llm"), seed=0)
+    >>> tool = env.tools[0]
+    >>> result = env.call(tool.profile.tool_id, step=tool.profile.capabilities[0])
+    >>> result.tool_id == tool.profile.tool_id
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from toolrouter.errors import UnknownToolError
+from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
+
+__all__ = ["Drift", "SimulatedTool", "SimulatedToolError", "SyntheticEnvironment"]
+
+_TYPE_OF_CAPABILITY = {t.value: t for t in ToolType}
+
+
+class SimulatedToolError(RuntimeError):
+    """What a simulated tool raises when called as a plain function and it fails."""
+
+
+@dataclass(frozen=True)
+class Drift:
+    """From call ``at_call`` on (counted over the whole environment), the tool succeeds with
+    probability ``success_prob`` instead of its usual one."""
+
+    at_call: int
+    success_prob: float
+
+
+@dataclass
+class SimulatedTool:
+    """A tool whose behaviour is known.
+
+    Success probability is ``sigmoid(logit(success_prob) + context @ context_weights)`` when the
+    tool has context weights and a context is given, else ``success_prob``.
+    """
+
+    profile: ToolProfile
+    success_prob: float
+    quality_mean: float
+    latency_mean_s: float
+    cost: float
+    context_weights: np.ndarray | None = None
+    drift: Drift | None = None
+
+    def success_probability(self, call_index: int, context: np.ndarray | None = None) -> float:
+        p = self.success_prob
+        if self.drift is not None and call_index >= self.drift.at_call:
+            p = self.drift.success_prob
+        if context is not None and self.context_weights is not None:
+            p = float(np.clip(p, 1e-6, 1 - 1e-6))
+            z = math.log(p / (1 - p)) + float(np.asarray(context) @ self.context_weights)
+            p = 1.0 / (1.0 + math.exp(-z))
+        return p
+
+    def expected_utility(
+        self, weights: UtilityWeights, call_index: int, context: np.ndarray | None = None
+    ) -> float:
+        p = self.success_probability(call_index, context)
+        # quality is drawn only on success; a failure has quality 0
+        return weights.utility(True, self.quality_mean, self.cost, self.latency_mean_s) * p + (
+            weights.utility(False, 0.0, self.cost, self.latency_mean_s) * (1 - p)
+        )
+
+
+@dataclass
+class SyntheticEnvironment:
+    """A set of simulated tools over some capabilities, with a shared call counter and RNG."""
+
+    tools: list[SimulatedTool]
+    seed: int = 0
+    calls: int = 0
+    rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+        self._by_id = {t.profile.tool_id: t for t in self.tools}
+
+    @classmethod
+    def make(
+        cls,
+        n_tools: int = 10,
+        capabilities: Sequence[str] = ("search", "code", "llm"),
+        *,
+        context_dim: int = 0,
+        drifting: int = 0,
+        drift_at_call: int = 500,
+        seed: int = 0,
+    ) -> "SyntheticEnvironment":
+        """Random tools spread round-robin over ``capabilities``.
+
+        ``context_dim > 0`` gives each tool context weights, so the best tool depends on the
+        context. ``drifting`` of the tools (the best one of each capability first) drop to a 10%
+        success rate from call ``drift_at_call`` on.
+        """
+        if n_tools < 1:
+            raise ValueError(f"n_tools must be at least 1, got {n_tools!r}")
+        if not capabilities:
+            raise ValueError("capabilities must not be empty, got ()")
+        rng = np.random.default_rng(seed)
+        tools = []
+        for i in range(n_tools):
+            capability = capabilities[i % len(capabilities)]
+            success_prob = float(rng.uniform(0.35, 0.95))
+            cost = float(np.round(rng.uniform(0.0, 1.0), 3))
+            latency = float(np.round(rng.uniform(0.1, 2.0), 3))
+            profile = ToolProfile(
+                tool_id=f"{capability}_{i // len(capabilities)}",
+                tool_type=_TYPE_OF_CAPABILITY.get(capability, ToolType.OTHER),
+                capabilities=(capability,),
+                cost_per_use=cost,
+                reliability=0.8,  # the same uninformative prior for every tool
+                expected_latency_s=latency,
+                description=f"simulated {capability} tool number {i // len(capabilities)}",
+            )
+            weights = rng.normal(0.0, 1.0, context_dim) if context_dim > 0 else None
+            tools.append(
+                SimulatedTool(
+                    profile=profile,
+                    success_prob=success_prob,
+                    quality_mean=float(rng.uniform(0.5, 1.0)),
+                    latency_mean_s=latency,
+                    cost=cost,
+                    context_weights=weights,
+                )
+            )
+        env = cls(tools=tools, seed=seed)
+        if drifting:
+            weights = UtilityWeights()
+            ranked = sorted(tools, key=lambda t: -t.expected_utility(weights, 0))
+            for tool in ranked[:drifting]:
+                tool.drift = Drift(at_call=drift_at_call, success_prob=0.1)
+        return env
+
+    @property
+    def profiles(self) -> dict[str, ToolProfile]:
+        """The tools' profiles by id, as a router takes them."""
+        return {t.profile.tool_id: t.profile for t in self.tools}
+
+    def tool(self, tool_id: str) -> SimulatedTool:
+        try:
+            return self._by_id[tool_id]
+        except KeyError:
+            raise UnknownToolError(tool_id) from None
+
+    def call(
+        self, tool_id: str, step: str = "main", context: np.ndarray | None = None
+    ) -> ExecutionResult:
+        """Call a tool once and return the outcome; advances the call counter."""
+        tool = self.tool(tool_id)
+        success = bool(self.rng.random() < tool.success_probability(self.calls, context))
+        quality = float(np.clip(self.rng.normal(tool.quality_mean, 0.1), 0.0, 1.0)) if success else 0.0
+        latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
+        self.calls += 1
+        return ExecutionResult(
+            tool_id=tool_id,
+            step=step,
+            success=success,
+            quality=quality,
+            cost=tool.cost,
+            latency_s=latency,
+            error=None if success else "simulated failure",
+        )
+
+    def expected_utility(
+        self, tool_id: str, weights: UtilityWeights, context: np.ndarray | None = None
+    ) -> float:
+        """Expected utility of calling ``tool_id`` now."""
+        return self.tool(tool_id).expected_utility(weights, self.calls, context)
+
+    def best_expected_utility(
+        self, capability: str | None, weights: UtilityWeights, context: np.ndarray | None = None
+    ) -> float:
+        """The oracle's expected utility for one call of ``capability`` now."""
+        return max(
+            t.expected_utility(weights, self.calls, context)
+            for t in self.tools
+            if t.profile.serves(capability)
+        )
+
+    def as_function(self, tool_id: str) -> Callable[..., Any]:
+        """The tool as a plain Python function: returns a result on success, raises
+        ``SimulatedToolError`` on failure. For wrapping with the middleware."""
+        tool = self.tool(tool_id)
+
+        def simulated_tool(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            result = self.call(tool_id, step=tool.profile.capabilities[0])
+            if not result.success:
+                raise SimulatedToolError(f"{tool_id} failed")
+            return {"tool_id": tool_id, "quality": result.quality, "args": args, "kwargs": kwargs}
+
+        simulated_tool.__name__ = tool_id
+        return simulated_tool
