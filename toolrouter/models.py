@@ -19,6 +19,7 @@ __all__ = [
     "TaskComplexity",
     "UtilityWeights",
     "ToolProfile",
+    "TaskStep",
     "TaskProfile",
     "ExecutionResult",
     "LearningResult",
@@ -158,13 +159,54 @@ class ToolProfile(BaseModel):
         return capability is None or capability in self.capabilities
 
 
+class TaskStep(BaseModel):
+    """One step of a task's graph: a capability to serve, after the steps it depends on.
+
+    The outputs of ``depends_on`` steps are passed to this step when the plan runs. Whole-graph checks
+    (cycles, dependencies on steps that do not exist) are made by ``toolrouter.planner``.
+
+    Example:
+        >>> TaskStep(step_id="fetch", capability="retrieval", depends_on=["search"]).depends_on
+        ('search',)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    step_id: str = Field(description="Unique name of the step within its task.")
+    capability: str = Field(description="The capability a tool must serve to run this step.")
+    depends_on: tuple[str, ...] = Field((), description="Steps whose outputs this step needs.")
+
+    @field_validator("step_id", "capability")
+    @classmethod
+    def _check_id(cls, v: str, info: Any) -> str:
+        return _identifier(info.field_name, v)
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _check_depends_on(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = (v,)
+        deps = tuple(_identifier("depends_on", d) for d in v)
+        if len(set(deps)) != len(deps):
+            raise ValueError(f"depends_on must not repeat, got {list(deps)!r}")
+        return deps
+
+    @model_validator(mode="after")
+    def _no_self_dependency(self) -> "TaskStep":
+        if self.step_id in self.depends_on:
+            raise ValueError(f"depends_on: step {self.step_id!r} cannot depend on itself")
+        return self
+
+
 class TaskProfile(BaseModel):
     """A task the agent wants done, and the budget it may spend on it.
 
     ``required_capabilities`` lists the steps in order, one capability each; an empty list means a
     single step that any tool may serve. Context is free text (``context``), a numeric vector
     (``features``), or both. ``max_cost`` and ``max_latency_s`` bound a plan; ``weights`` overrides
-    the router's utility weights for this task.
+    the router's utility weights for this task. ``steps`` gives the task's graph explicitly instead
+    (steps with dependencies, run in parallel where they do not depend on each other); give either
+    ``steps`` or ``required_capabilities``, not both.
 
     Example:
         >>> task = TaskProfile(task_id="t1", task_type="research", required_capabilities=["search", "llm"])
@@ -179,6 +221,9 @@ class TaskProfile(BaseModel):
     complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
     required_capabilities: tuple[str, ...] = Field(
         (), description="One capability per step, in order; empty: one step, any tool."
+    )
+    steps: tuple[TaskStep, ...] = Field(
+        (), description="The task's steps and their dependencies; empty: use required_capabilities."
     )
     context: str | None = Field(None, description="Free-text description of the request.")
     features: tuple[float, ...] | None = Field(None, description="Numeric context features.")
@@ -198,6 +243,19 @@ class TaskProfile(BaseModel):
         if isinstance(v, str):
             v = (v,)
         return tuple(_identifier("required_capabilities", c) for c in v)
+
+    @model_validator(mode="after")
+    def _check_steps(self) -> "TaskProfile":
+        if self.steps and self.required_capabilities:
+            raise ValueError(
+                "give either steps or required_capabilities, not both; got steps "
+                f"{[s.step_id for s in self.steps]!r} and required_capabilities "
+                f"{list(self.required_capabilities)!r}"
+            )
+        ids = [s.step_id for s in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"steps: step ids must be unique, got {ids!r}")
+        return self
 
     @field_validator("features")
     @classmethod
