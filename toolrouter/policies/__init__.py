@@ -1,5 +1,96 @@
-"""Bandit policies, one module per family, behind the interface in ``base``."""
+"""Bandit policies, one module per family, behind the interface in ``base``.
 
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+| name | class | context | decision cost (K arms, dimension d) | use when |
+|---|---|---|---|---|
+| ``gaussian_ts`` (default) | ``GaussianThompson`` | no | O(K), two vector draws | continuous utility, unknown scale |
+| ``beta_ts`` | ``BetaThompson`` | no | O(K), one vector draw | success/failure or quality in [0, 1] |
+| ``ucb1`` | ``UCB1`` | no | O(K), deterministic | reproducible choices, rewards in a known range |
+| ``epsilon_greedy`` | ``EpsilonGreedy`` | no | O(K) | a simple baseline |
+| ``linucb`` | ``LinUCB`` | yes | O(K d^2) | the best tool depends on the request |
+| ``lin_ts`` | ``LinearThompson`` | yes | O(K d + r d^2) | the same, cheaper per decision |
 
-__all__ = ["ArmPrior", "Policy", "PolicyState"]
+The non-contextual ones take ``discount`` (exponential forgetting) or ``window`` (sliding window)
+for drifting tools; the contextual ones take ``context_dim`` (required), ``regularization`` and
+``exploration``. Build one by name with ``make_policy``; restore a saved one with
+``policy_from_state``.
+
+Example:
+    >>> policy = make_policy("gaussian_ts", seed=0, discount=0.99)
+    >>> policy.add_arm("search_a"); policy.add_arm("search_b")
+    >>> policy.update("search_a", 0.7)
+    >>> policy.select(["search_a", "search_b"]) in ("search_a", "search_b")
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState
+from toolrouter.policies.epsilon_greedy import EpsilonGreedy
+from toolrouter.policies.linear import LinearThompson, LinUCB
+from toolrouter.policies.thompson import BetaThompson, GaussianThompson
+from toolrouter.policies.ucb import UCB1
+
+__all__ = [
+    "ArmPrior",
+    "BetaThompson",
+    "DEFAULT_POLICY",
+    "EpsilonGreedy",
+    "GaussianThompson",
+    "LinUCB",
+    "LinearThompson",
+    "MAX_ABS_REWARD",
+    "POLICIES",
+    "Policy",
+    "PolicyState",
+    "UCB1",
+    "make_policy",
+    "policy_from_state",
+]
+
+#: Policy classes by name.
+POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls for cls in (BetaThompson, GaussianThompson, UCB1, EpsilonGreedy, LinUCB, LinearThompson)
+}
+
+DEFAULT_POLICY = "gaussian_ts"
+
+
+def make_policy(name: str = DEFAULT_POLICY, *, seed: int | None = None, **options: Any) -> Policy:
+    """Build a policy by name; options go to its constructor.
+
+    An unknown name raises ``KeyError`` listing the known ones; an unknown or invalid option raises
+    ``ValueError`` naming it.
+
+    Example:
+        >>> make_policy("lin_ts", seed=0, context_dim=8).contextual
+        True
+    """
+    try:
+        cls = POLICIES[name]
+    except KeyError:
+        raise KeyError(f"name: unknown policy {name!r}; choose from {sorted(POLICIES)}") from None
+    try:
+        return cls(seed=seed, **options)
+    except TypeError as exc:
+        raise ValueError(f"options: {name} does not accept {sorted(options)}: {exc}") from None
+
+
+def policy_from_state(state: PolicyState) -> Policy:
+    """A policy rebuilt from ``Policy.state_dict()``: class and options from its config, then
+    ``load_state_dict``.
+
+    Example:
+        >>> p = make_policy("ucb1"); p.add_arm("a"); p.update("a", 0.5)
+        >>> policy_from_state(p.state_dict()).expected(["a"]).tolist()
+        [0.5]
+    """
+    try:
+        config = state["config"]
+        name, options = config["policy"], dict(config["options"])
+    except (KeyError, TypeError):
+        raise ValueError("state: expected a state_dict with config.policy and config.options") from None
+    policy = make_policy(name, **options)
+    policy.load_state_dict(state)
+    return policy

@@ -15,6 +15,11 @@ the same decisions as never stopping.
 
 Priors: ``add_arm(arm_id, prior=ArmPrior(...))`` seeds an arm's statistics (a mean and a variance or
 covariance, worth ``pseudo_count`` observations). The meta-learned router fills these in.
+
+Merging across processes: two processes that start from the same snapshot (the *base*) and each
+learn from their own outcomes are combined with ``a.merge(b, base=snapshot)``: ``a`` gains ``b``'s
+statistics minus the base's, so the base is counted once. Only additive statistics can be merged;
+discounted or windowed statistics depend on the order of outcomes and raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ import numpy as np
 
 from toolrouter.errors import DuplicateToolError, InvalidOutcomeError, UnknownToolError
 
-__all__ = ["ArmPrior", "Policy", "PolicyState"]
+__all__ = ["ArmPrior", "Policy", "PolicyState", "MAX_ABS_REWARD"]
+
+#: Rewards beyond this magnitude are rejected: their squares would overflow the statistics.
+MAX_ABS_REWARD = 1e9
 
 PolicyState = dict[str, Any]
 """``{"config": <JSON-able dict>, "arrays": {name: np.ndarray}}``; see ``Policy.state_dict``."""
@@ -62,6 +70,8 @@ class Policy(ABC):
         self.rng = np.random.default_rng(seed)
         self._arm_ids: list[str] = []
         self._index: dict[str, int] = {}
+        #: constructor options (JSON-able, without the seed); ``type(p)(**p.options)`` is a twin.
+        self.options: dict[str, Any] = {}
 
     # --- arms --------------------------------------------------------------------------------
     @property
@@ -96,6 +106,10 @@ class Policy(ABC):
         reward = float(reward)
         if not math.isfinite(reward):
             raise InvalidOutcomeError(f"reward must be finite, got {reward!r}")
+        if abs(reward) > MAX_ABS_REWARD:
+            raise InvalidOutcomeError(
+                f"reward must lie within +-{MAX_ABS_REWARD:g}, got {reward!r}"
+            )
         if self.reward_bounds is not None:
             lo, hi = self.reward_bounds
             if not lo <= reward <= hi:
@@ -139,9 +153,62 @@ class Policy(ABC):
     def load_state_dict(self, state: PolicyState) -> None:
         """Restore what ``state_dict`` returned; a malformed state raises and changes nothing."""
 
-    def merge(self, other: "Policy") -> None:
+    def merge(self, other: "Policy", base: "Policy | PolicyState | None" = None) -> None:
         """Add another policy's statistics into this one (same class and configuration).
 
-        Only for policies whose statistics are additive; the others raise ``NotImplementedError``.
+        ``base``: the snapshot both started from (a policy or a ``state_dict``); its statistics are
+        subtracted from ``other``'s so that they are not counted twice. Only for policies whose
+        statistics are additive; the others raise ``NotImplementedError``.
         """
         raise NotImplementedError(f"{self.name} statistics cannot be merged")
+
+    # --- helpers for subclasses --------------------------------------------------------------
+    def _rng_state(self) -> dict[str, Any]:
+        return self.rng.bit_generator.state
+
+    def _new_rng(self, state: dict[str, Any]) -> np.random.Generator:
+        """A generator restored from ``state`` (validated before any assignment)."""
+        try:
+            bit_generator = getattr(np.random, state["bit_generator"])()
+            bit_generator.state = state
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"state.config.rng: not a numpy generator state ({exc})") from None
+        return np.random.Generator(bit_generator)
+
+    def _check_config(self, state: PolicyState) -> dict[str, Any]:
+        """The ``config`` of ``state`` after checking that it belongs to this policy."""
+        try:
+            config, arrays = state["config"], state["arrays"]
+        except (KeyError, TypeError):
+            raise ValueError("state must be a dict with 'config' and 'arrays'") from None
+        if not isinstance(arrays, dict):
+            raise ValueError(f"state.arrays must be a dict, got {type(arrays).__name__}")
+        if config.get("policy") != self.name:
+            raise ValueError(f"state.config.policy: expected {self.name!r}, got {config.get('policy')!r}")
+        if config.get("options") != self.options:
+            raise ValueError(
+                f"state.config.options: {config.get('options')!r} differ from this policy's {self.options!r}"
+            )
+        arm_ids = config.get("arm_ids")
+        if not isinstance(arm_ids, list) or len(set(arm_ids)) != len(arm_ids):
+            raise ValueError(f"state.config.arm_ids: expected a list of unique ids, got {arm_ids!r}")
+        return config
+
+    def _as_policy(self, state: "Policy | PolicyState") -> "Policy":
+        if isinstance(state, Policy):
+            if type(state) is not type(self) or state.options != self.options:
+                raise ValueError(
+                    f"base: expected a {type(self).__name__} with options {self.options!r}, got "
+                    f"{type(state).__name__} with {getattr(state, 'options', None)!r}"
+                )
+            return state
+        twin = type(self)(**self.options)
+        twin.load_state_dict(state)
+        return twin
+
+    def _check_mergeable(self, other: "Policy") -> None:
+        if type(other) is not type(self) or other.options != self.options:
+            raise ValueError(
+                f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
+                f"{type(other).__name__} with {getattr(other, 'options', None)!r}"
+            )

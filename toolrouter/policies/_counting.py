@@ -1,0 +1,274 @@
+"""Sufficient statistics shared by the non-contextual policies, with forgetting for drifting tools.
+
+Per arm the policies keep three weighted sums of the rewards seen: ``n`` (weight), ``s`` (sum) and
+``ss`` (sum of squares), plus the arm's prior (``prior_n`` pseudo-observations with mean
+``prior_mean``, and a prior reward variance ``prior_var``). The prior is kept apart from the
+observations, so forgetting never erases it and merging never counts it twice.
+
+Forgetting, for tools whose behaviour drifts (at most one of the two):
+
+- ``discount=g``: before each update every arm's sums are multiplied by ``g`` (exponential
+  forgetting over the whole policy, as in discounted UCB / discounted Thompson sampling), so an arm
+  that is not pulled slowly returns to its prior and gets explored again.
+- ``window=w``: only the last ``w`` updates of the whole policy count (sliding-window UCB); the
+  outgoing outcome is subtracted when a new one comes in.
+
+Both are O(number of arms) vectorised work per update, O(1) per decision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+
+__all__ = ["CountingPolicy"]
+
+_STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var")
+
+
+class CountingPolicy(Policy):
+    """Base class of the non-contextual policies: weighted reward sums per arm, optional forgetting.
+
+    Subclasses define ``sample`` and ``expected`` from the statistics; ``update``, arms, state and
+    merge live here.
+    """
+
+    #: (pseudo_count, mean, variance) of an arm added without a prior.
+    default_prior: tuple[float, float, float] = (0.0, 0.0, 1.0)
+
+    def __init__(
+        self, *, seed: int | None = None, discount: float | None = None, window: int | None = None
+    ) -> None:
+        super().__init__(seed=seed)
+        if discount is not None and window is not None:
+            raise ValueError(
+                f"discount and window: choose one way of forgetting, got discount={discount!r}, window={window!r}"
+            )
+        if discount is not None:
+            discount = float(discount)
+            if not 0.0 < discount <= 1.0:
+                raise ValueError(f"discount must lie in (0, 1], got {discount!r}")
+        if window is not None:
+            if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+                raise ValueError(f"window must be a positive integer, got {window!r}")
+            window = int(window)
+        self.discount = discount
+        self.window = window
+        self.options = {"discount": discount, "window": window}
+        self.t = 0  # updates seen
+        self._stats = {k: np.zeros(0) for k in _STAT_NAMES}
+        if window is not None:
+            self._win_arm = np.full(window, -1, dtype=np.int64)
+            self._win_reward = np.zeros(window)
+            self._win_pos = 0
+
+    # convenient views
+    @property
+    def _n(self) -> np.ndarray:
+        return self._stats["n"]
+
+    @property
+    def _s(self) -> np.ndarray:
+        return self._stats["s"]
+
+    @property
+    def _ss(self) -> np.ndarray:
+        return self._stats["ss"]
+
+    # --- priors --------------------------------------------------------------------------------
+    def _prior_values(self, prior: ArmPrior | None) -> tuple[float, float, float]:
+        if prior is None:
+            return self.default_prior
+        try:
+            n0, m0, v0 = float(prior.pseudo_count), float(prior.mean), float(prior.variance)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
+                f"variance={prior.variance!r}"
+            ) from None
+        for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0)):
+            if not math.isfinite(value):
+                raise ValueError(f"prior.{field} must be finite, got {value!r}")
+        if n0 < 0:
+            raise ValueError(f"prior.pseudo_count must be >= 0, got {n0!r}")
+        if v0 <= 0:
+            raise ValueError(f"prior.variance must be > 0, got {v0!r}")
+        self._check_prior(n0, m0, v0)
+        return n0, m0, v0
+
+    def _check_prior(self, n0: float, m0: float, v0: float) -> None:
+        """Extra checks of a subclass (for example a mean in [0, 1])."""
+
+    def _grow(self, prior: ArmPrior | None) -> None:
+        n0, m0, v0 = self._prior_values(prior)
+        values = {"n": 0.0, "s": 0.0, "ss": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0}
+        self._stats = {k: np.append(a, values[k]) for k, a in self._stats.items()}
+
+    def _drop(self, position: int) -> None:
+        self._stats = {k: np.delete(a, position) for k, a in self._stats.items()}
+        if self.window is not None:
+            # forget the removed arm's outcomes in the window and shift the positions after it
+            arm = self._win_arm
+            arm[arm == position] = -1
+            arm[arm > position] -= 1
+
+    # --- derived statistics ------------------------------------------------------------------
+    def _posterior_mean(self, idx: np.ndarray) -> np.ndarray:
+        """(prior_n * prior_mean + s) / (prior_n + n); NaN where both weights are zero."""
+        st = self._stats
+        weight = st["prior_n"][idx] + st["n"][idx]
+        total = st["prior_n"][idx] * st["prior_mean"][idx] + st["s"][idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), np.nan)
+
+    # --- learning ----------------------------------------------------------------------------
+    def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
+        """Learn from one outcome; ``context`` is ignored by non-contextual policies."""
+        reward = self._check_reward(reward)
+        i = self._position(arm_id)
+        n, s, ss = self._stats["n"], self._stats["s"], self._stats["ss"]
+        if self.discount is not None and self.discount < 1.0:
+            n *= self.discount
+            s *= self.discount
+            ss *= self.discount
+        if self.window is not None:
+            old = int(self._win_arm[self._win_pos])
+            if old >= 0:
+                r_old = float(self._win_reward[self._win_pos])
+                n[old] -= 1.0
+                if n[old] <= 0.0:  # counts are exact integers: reset the sums to kill rounding drift
+                    n[old] = s[old] = ss[old] = 0.0
+                else:
+                    s[old] -= r_old
+                    ss[old] = max(ss[old] - r_old * r_old, 0.0)
+            self._win_arm[self._win_pos] = i
+            self._win_reward[self._win_pos] = reward
+            self._win_pos = (self._win_pos + 1) % self.window
+        n[i] += 1.0
+        s[i] += reward
+        ss[i] += reward * reward
+        self.t += 1
+
+    # --- state -------------------------------------------------------------------------------
+    def state_dict(self) -> PolicyState:
+        """``config``: policy name, options, arm ids, update count, RNG state; ``arrays``: the
+        per-arm statistics (and the window's buffer)."""
+        config: dict[str, Any] = {
+            "policy": self.name,
+            "options": dict(self.options),
+            "arm_ids": list(self._arm_ids),
+            "t": self.t,
+            "rng": self._rng_state(),
+        }
+        arrays = {k: a.copy() for k, a in self._stats.items()}
+        if self.window is not None:
+            config["window_pos"] = self._win_pos
+            arrays["window_arm"] = self._win_arm.copy()
+            arrays["window_reward"] = self._win_reward.copy()
+        return {"config": config, "arrays": arrays}
+
+    def load_state_dict(self, state: PolicyState) -> None:
+        """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
+        config = self._check_config(state)
+        arrays = state["arrays"]
+        k = len(config["arm_ids"])
+        stats = {}
+        for name in _STAT_NAMES:
+            if name not in arrays:
+                raise ValueError(f"state.arrays: missing {name!r}")
+            a = np.array(arrays[name], dtype=np.float64)
+            if a.shape != (k,):
+                raise ValueError(f"state.arrays.{name}: expected shape ({k},), got {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"state.arrays.{name}: contains non-finite values")
+            stats[name] = a
+        t = config.get("t")
+        if not isinstance(t, int) or t < 0:
+            raise ValueError(f"state.config.t: expected a non-negative int, got {t!r}")
+        if self.window is not None:
+            win_arm = np.array(arrays.get("window_arm", ()), dtype=np.int64)
+            win_reward = np.array(arrays.get("window_reward", ()), dtype=np.float64)
+            pos = config.get("window_pos")
+            if win_arm.shape != (self.window,) or win_reward.shape != (self.window,):
+                raise ValueError(f"state.arrays.window_arm/window_reward: expected shape ({self.window},)")
+            if not isinstance(pos, int) or not 0 <= pos < self.window:
+                raise ValueError(f"state.config.window_pos: expected an int in [0, {self.window}), got {pos!r}")
+            if np.any(win_arm >= k) or np.any(win_arm < -1):
+                raise ValueError("state.arrays.window_arm: arm positions out of range")
+        rng = self._new_rng(config.get("rng", {}))
+        # everything validated: assign
+        self.rng = rng
+        self._stats = stats
+        self.t = t
+        self._arm_ids = list(config["arm_ids"])
+        self._index = {a: i for i, a in enumerate(self._arm_ids)}
+        if self.window is not None:
+            self._win_arm, self._win_reward, self._win_pos = win_arm, win_reward, pos
+
+    def merge(self, other: Policy, base: Policy | PolicyState | None = None) -> None:
+        """Add ``other``'s observations (minus ``base``'s, when given) into this policy.
+
+        Arms only ``other`` knows are added with its prior. Priors are kept apart from the
+        observations, so they are never counted twice. Discounted or windowed statistics depend on
+        the order of outcomes, so merging them raises ``NotImplementedError``.
+
+        Example:
+            >>> from toolrouter.policies import make_policy
+            >>> a = make_policy("gaussian_ts", seed=0); a.add_arm("x")
+            >>> snapshot = a.state_dict()
+            >>> b = make_policy("gaussian_ts", seed=1); b.load_state_dict(snapshot)
+            >>> a.update("x", 1.0); b.update("x", 0.0)
+            >>> a.merge(b, base=snapshot); float(a.state_dict()["arrays"]["n"][0])
+            2.0
+        """
+        self._check_mergeable(other)
+        if self.discount not in (None, 1.0) or self.window is not None:
+            raise NotImplementedError(
+                f"{self.name} with discount={self.discount!r}, window={self.window!r}: forgetting makes the "
+                "statistics depend on the order of outcomes, so they cannot be merged; merge policies "
+                "without discount or window, or keep one writer"
+            )
+        assert isinstance(other, CountingPolicy)
+        base_policy = self._as_policy(base) if base is not None else None
+        stats = {k: a.copy() for k, a in self._stats.items()}
+        arm_ids = list(self._arm_ids)
+        t = self.t + other.t - (base_policy.t if base_policy is not None else 0)
+        for j, arm in enumerate(other._arm_ids):
+            delta = np.array([other._stats[k][j] for k in ("n", "s", "ss")])
+            if base_policy is not None and arm in base_policy._index:
+                b = base_policy._index[arm]
+                delta -= np.array([base_policy._stats[k][b] for k in ("n", "s", "ss")])
+                if delta[0] < -1e-9:
+                    raise ValueError(
+                        f"base: arm {arm!r} has more observations in base than in other; base is not "
+                        "a snapshot other started from"
+                    )
+            if arm in self._index:
+                i = self._index[arm]
+            elif base_policy is not None and arm in base_policy._index:
+                continue  # this process removed the arm since the snapshot: keep it removed
+            else:
+                i = len(arm_ids)
+                arm_ids.append(arm)
+                for k in ("prior_n", "prior_mean", "prior_var"):
+                    stats[k] = np.append(stats[k], other._stats[k][j])
+                for k in ("n", "s", "ss"):
+                    stats[k] = np.append(stats[k], 0.0)
+            for k, d in zip(("n", "s", "ss"), delta):
+                stats[k][i] += d
+            stats["n"][i] = max(stats["n"][i], 0.0)
+            stats["ss"][i] = max(stats["ss"][i], 0.0)
+        self._stats = stats
+        self._arm_ids = arm_ids
+        self._index = {a: i for i, a in enumerate(arm_ids)}
+        self.t = max(t, 0)
+
+    # --- helpers -----------------------------------------------------------------------------
+    def counts(self, arm_ids: Sequence[str]) -> np.ndarray:
+        """Weighted number of observations per arm (after forgetting), without the prior."""
+        return self._stats["n"][self._positions(arm_ids)].copy()

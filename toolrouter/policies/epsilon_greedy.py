@@ -1,0 +1,56 @@
+"""Epsilon-greedy: the best mean with probability 1 - epsilon, a uniformly random arm otherwise."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from toolrouter.policies._counting import CountingPolicy
+
+__all__ = ["EpsilonGreedy"]
+
+
+class EpsilonGreedy(CountingPolicy):
+    """Epsilon-greedy over posterior means; untried arms without a prior score ``+inf`` (tried first).
+
+    ``sample`` returns the means, or, with probability ``epsilon``, uniform random scores (so the
+    router's ranking, not just its first choice, is random when exploring).
+
+    Example:
+        >>> p = EpsilonGreedy(epsilon=0.0)
+        >>> for arm in ("a", "b"): p.add_arm(arm)
+        >>> p.update("a", 0.1); p.update("b", 0.9)
+        >>> p.select(["a", "b"])
+        'b'
+    """
+
+    name = "epsilon_greedy"
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        discount: float | None = None,
+        window: int | None = None,
+        epsilon: float = 0.1,
+    ) -> None:
+        super().__init__(seed=seed, discount=discount, window=window)
+        epsilon = float(epsilon)
+        if not (math.isfinite(epsilon) and 0.0 <= epsilon <= 1.0):
+            raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
+        self.epsilon = epsilon
+        self.options["epsilon"] = epsilon
+
+    def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """Means (exploit) or random scores (explore)."""
+        idx = self._positions(arm_ids)
+        if self.rng.random() < self.epsilon:
+            return self.rng.random(idx.shape[0])
+        mean = self._posterior_mean(idx)
+        return np.where(np.isnan(mean), np.inf, mean)
+
+    def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """Mean reward per arm (prior mean for an untried arm, 0 without a prior)."""
+        return np.nan_to_num(self._posterior_mean(self._positions(arm_ids)))

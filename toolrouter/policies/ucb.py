@@ -1,0 +1,60 @@
+"""UCB1: the optimistic index ``mean + c * sqrt(2 ln N / n)``; deterministic given the statistics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from toolrouter.policies._counting import CountingPolicy
+
+__all__ = ["UCB1"]
+
+
+class UCB1(CountingPolicy):
+    """UCB1 (Auer et al., 2002) with a prior worth ``pseudo_count`` plays.
+
+    ``exploration`` scales the bonus; UCB1's guarantee assumes rewards in [0, 1], so for utilities
+    on a wider scale raise it to about the reward range. An arm never played and without a prior
+    has an infinite index, so every arm is tried once first. With ``discount`` or ``window`` this is
+    discounted / sliding-window UCB (Garivier and Moulines, 2011).
+
+    Example:
+        >>> p = UCB1()
+        >>> for arm in ("a", "b"): p.add_arm(arm)
+        >>> p.select(["a", "b"])  # untried arms first
+        'a'
+    """
+
+    name = "ucb1"
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        discount: float | None = None,
+        window: int | None = None,
+        exploration: float = 1.0,
+    ) -> None:
+        super().__init__(seed=seed, discount=discount, window=window)
+        exploration = float(exploration)
+        if not (math.isfinite(exploration) and exploration >= 0):
+            raise ValueError(f"exploration must be a finite number >= 0, got {exploration!r}")
+        self.exploration = exploration
+        self.options["exploration"] = exploration
+
+    def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """The UCB index of each arm (no randomness)."""
+        idx = self._positions(arm_ids)
+        st = self._stats
+        weight = st["prior_n"][idx] + st["n"][idx]
+        mean = self._posterior_mean(idx)
+        total = max(float(weight.sum()), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bonus = self.exploration * np.sqrt(2.0 * math.log(total) / weight)
+        return np.where(weight > 0, np.nan_to_num(mean) + bonus, np.inf)
+
+    def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """Mean reward per arm (prior mean for an untried arm, 0 without a prior)."""
+        return np.nan_to_num(self._posterior_mean(self._positions(arm_ids)))
