@@ -11,6 +11,23 @@ from typing import Any
 
 # public name -> module that defines it; each module adds its own names here.
 _EXPORTS: dict[str, str] = {
+    "BaseMetaLearner": "meta.base",
+    "Task": "meta.base",
+    "MetaBatch": "meta.base",
+    "create_meta_batch": "meta.base",
+    "NonFiniteLossError": "meta.base",
+    "MAML": "meta.maml",
+    "MAMLFirstOrder": "meta.maml",
+    "Reptile": "meta.maml",
+    "MultiTaskMAML": "meta.maml",
+    "MetaSGD": "meta.maml",
+    "FewShotLearner": "meta.few_shot",
+    "PrototypicalNetwork": "meta.few_shot",
+    "RelationNetwork": "meta.few_shot",
+    "MatchingNetwork": "meta.few_shot",
+    "EpisodeSampler": "meta.data.episodes",
+    "SinusoidTaskSampler": "meta.data.sinusoid",
+    "load_omniglot": "meta.data.omniglot",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,341 @@
+"""The common ground of every meta-learner: task containers, meta-batches and ``BaseMetaLearner``.
+
+A *task* is four tensors: a support set the learner adapts on and a query set it is judged on. A
+*meta-batch* is a list of tasks; when all its tasks have the same shapes it also keeps them stacked
+along a leading task dimension, which is what ``torch.func.vmap`` consumes.
+
+Example:
+    >>> import torch
+    >>> from meta import Task, create_meta_batch
+    >>> tasks = [Task(torch.randn(5, 1), torch.randn(5, 1), torch.randn(10, 1), torch.randn(10, 1))
+    ...          for _ in range(8)]
+    >>> batch = create_meta_batch(tasks, batch_size=4, seed=0)
+    >>> len(batch), batch.stacked()[0].shape
+    (4, torch.Size([4, 5, 1]))
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import structlog
+import torch
+from torch import nn
+
+log = structlog.get_logger(__name__)
+
+
+class NonFiniteLossError(ValueError):
+    """A loss became NaN or infinite during meta-training; the update was not applied."""
+
+
+class TaskShapeError(ValueError):
+    """A task's tensors do not fit together (sizes, feature shapes, empty sets)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: ``support_x``/``support_y`` to adapt on, ``query_x``/``query_y`` to be judged on.
+
+    The first dimension of each tensor counts examples. Support and query must hold the same kind
+    of example (equal shapes after the first dimension); the support set must not be empty.
+
+    Example:
+        >>> import torch
+        >>> t = Task(torch.zeros(5, 3), torch.zeros(5), torch.zeros(7, 3), torch.zeros(7))
+        >>> t.n_support, t.n_query
+        (5, 7)
+    """
+
+    support_x: torch.Tensor
+    support_y: torch.Tensor
+    query_x: torch.Tensor
+    query_y: torch.Tensor
+    task_id: Any = None
+
+    def __post_init__(self) -> None:
+        validate_task_tensors(self.support_x, self.support_y, self.query_x, self.query_y)
+
+    @property
+    def n_support(self) -> int:
+        """Number of support examples."""
+        return int(self.support_x.shape[0])
+
+    @property
+    def n_query(self) -> int:
+        """Number of query examples."""
+        return int(self.query_x.shape[0])
+
+    def to(self, device: torch.device | str) -> Task:
+        """The same task with every tensor on ``device``."""
+        return Task(
+            self.support_x.to(device),
+            self.support_y.to(device),
+            self.query_x.to(device),
+            self.query_y.to(device),
+            self.task_id,
+        )
+
+    def as_tuple(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(support_x, support_y, query_x, query_y)``."""
+        return self.support_x, self.support_y, self.query_x, self.query_y
+
+
+def validate_task_tensors(
+    support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
+) -> None:
+    """Raise ``TaskShapeError`` naming the field when the four tensors cannot form a task."""
+    for name, value in (
+        ("support_x", support_x),
+        ("support_y", support_y),
+        ("query_x", query_x),
+        ("query_y", query_y),
+    ):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.dim() == 0:
+            raise TaskShapeError(f"{name} must have an example dimension, got a scalar")
+    if support_x.shape[0] == 0:
+        raise TaskShapeError("support_x is empty (0 examples): a task needs at least one support example")
+    if support_x.shape[0] != support_y.shape[0]:
+        raise TaskShapeError(
+            f"support_x has {support_x.shape[0]} examples but support_y has {support_y.shape[0]}"
+        )
+    if query_x.shape[0] != query_y.shape[0]:
+        raise TaskShapeError(f"query_x has {query_x.shape[0]} examples but query_y has {query_y.shape[0]}")
+    if support_x.shape[1:] != query_x.shape[1:]:
+        raise TaskShapeError(
+            f"support_x examples have shape {tuple(support_x.shape[1:])} but query_x examples have "
+            f"shape {tuple(query_x.shape[1:])}"
+        )
+    if support_y.shape[1:] != query_y.shape[1:]:
+        raise TaskShapeError(
+            f"support_y examples have shape {tuple(support_y.shape[1:])} but query_y examples have "
+            f"shape {tuple(query_y.shape[1:])}"
+        )
+
+
+TaskLike = Union[Task, Sequence[torch.Tensor]]
+
+
+def as_task(task: TaskLike) -> Task:
+    """A ``Task`` from a ``Task`` or a 4-sequence ``(support_x, support_y, query_x, query_y)``."""
+    if isinstance(task, Task):
+        return task
+    if isinstance(task, (tuple, list)) and len(task) == 4:
+        return Task(*task)
+    raise TypeError(
+        "a task must be a Task or a (support_x, support_y, query_x, query_y) tuple, got "
+        f"{type(task).__name__}" + (f" of length {len(task)}" if isinstance(task, (tuple, list)) else "")
+    )
+
+
+@dataclass
+class MetaBatch:
+    """A meta-batch: a list of tasks, and the same tasks stacked when their shapes agree.
+
+    Build one with ``create_meta_batch`` or, when tensors are already stacked along a task
+    dimension (as the samplers in ``meta.data`` produce them), with ``MetaBatch.from_tensors``.
+    """
+
+    tasks: list[Task]
+    _stacked: tuple[torch.Tensor, ...] | None = field(default=None, repr=False)
+    _stack_checked: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.tasks) == 0:
+            raise TaskShapeError("tasks is empty: a meta-batch needs at least one task")
+
+    @classmethod
+    def from_tensors(
+        cls,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        query_x: torch.Tensor,
+        query_y: torch.Tensor,
+    ) -> MetaBatch:
+        """A meta-batch from tensors with a leading task dimension ``[n_tasks, n_examples, ...]``."""
+        sizes = {support_x.shape[0], support_y.shape[0], query_x.shape[0], query_y.shape[0]}
+        if len(sizes) != 1:
+            raise TaskShapeError(f"the four tensors disagree on the number of tasks: {sorted(sizes)}")
+        validate_task_tensors(support_x[0], support_y[0], query_x[0], query_y[0])
+        tasks = [
+            Task.__new__(Task) for _ in range(support_x.shape[0])
+        ]  # views, validated once above: every task of a stacked tensor has the same shapes
+        for i, t in enumerate(tasks):
+            object.__setattr__(t, "support_x", support_x[i])
+            object.__setattr__(t, "support_y", support_y[i])
+            object.__setattr__(t, "query_x", query_x[i])
+            object.__setattr__(t, "query_y", query_y[i])
+            object.__setattr__(t, "task_id", i)
+        return cls(tasks, (support_x, support_y, query_x, query_y), True)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.tasks)
+
+    def __getitem__(self, index: int) -> Task:
+        return self.tasks[index]
+
+    def stacked(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """The four tensors stacked along a new task dimension, or None when task shapes differ."""
+        if not self._stack_checked:
+            self._stack_checked = True
+            first = self.tasks[0]
+            same = all(
+                a.shape == b.shape
+                for t in self.tasks[1:]
+                for a, b in zip(t.as_tuple(), first.as_tuple())
+            )
+            if same:
+                self._stacked = tuple(
+                    torch.stack([t.as_tuple()[i] for t in self.tasks]) for i in range(4)
+                )
+        return self._stacked  # type: ignore[return-value]
+
+    def to(self, device: torch.device | str) -> MetaBatch:
+        """The same meta-batch with every tensor on ``device`` (no copy when already there)."""
+        stacked = self.stacked()
+        if stacked is not None:
+            if all(s.device == torch.device(device) for s in stacked):
+                return self
+            return MetaBatch.from_tensors(*(s.to(device) for s in stacked))
+        return MetaBatch([t.to(device) for t in self.tasks])
+
+    def shard(self, index: int, count: int) -> MetaBatch:
+        """Every ``count``-th task starting at ``index``: one process's share in distributed runs."""
+        if not 0 <= index < count:
+            raise ValueError(f"shard index must lie in [0, {count}), got {index}")
+        if count > len(self.tasks):
+            raise ValueError(
+                f"cannot shard {len(self.tasks)} tasks over {count} processes: each needs a task"
+            )
+        stacked = self.stacked()
+        if stacked is not None:
+            return MetaBatch.from_tensors(*(s[index::count] for s in stacked))
+        return MetaBatch(self.tasks[index::count])
+
+
+def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
+    """A ``MetaBatch`` from a ``MetaBatch`` or any iterable of tasks or 4-tuples."""
+    if isinstance(tasks, MetaBatch):
+        return tasks
+    if isinstance(tasks, Task):
+        raise TypeError("tasks must be a collection of tasks, got a single Task: wrap it in a list")
+    return MetaBatch([as_task(t) for t in tasks])
+
+
+def create_meta_batch(
+    tasks: Sequence[TaskLike],
+    batch_size: int,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> MetaBatch:
+    """Draw ``batch_size`` tasks (without replacement) into a ``MetaBatch``.
+
+    With exactly ``batch_size`` tasks, or with neither ``seed`` nor ``generator``, the first
+    ``batch_size`` tasks are taken in order; otherwise a random subset drawn with that seed.
+
+    Example:
+        >>> import torch
+        >>> tasks = [(torch.randn(5, 10), torch.randn(5, 1), torch.randn(5, 10), torch.randn(5, 1))] * 4
+        >>> len(create_meta_batch(tasks, batch_size=4))
+        4
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    tasks = list(tasks)
+    if batch_size > len(tasks):
+        raise ValueError(f"batch_size={batch_size} is larger than the number of tasks ({len(tasks)})")
+    if generator is None and seed is not None:
+        generator = torch.Generator().manual_seed(seed)
+    if generator is not None and batch_size < len(tasks):
+        order = torch.randperm(len(tasks), generator=generator)[:batch_size].tolist()
+        chosen = [tasks[i] for i in order]
+    else:
+        chosen = tasks[:batch_size]
+    return MetaBatch([as_task(t) for t in chosen])
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of a module's first parameter or buffer (CPU for a module with neither)."""
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+class BaseMetaLearner(nn.Module, abc.ABC):
+    """What every meta-learner offers: ``meta_train_step(tasks)`` and ``adapt_to_task(...)``.
+
+    Subclasses implement those two; the base keeps the model, its device, a count of meta-steps,
+    and the NaN guard. It is an ``nn.Module`` so that ``state_dict``, ``.to(device)`` and
+    checkpoints (``meta.checkpoint``) cover the model and any meta-learned extras alike.
+
+    Arguments:
+        model: any ``nn.Module``; it is used as is, never rewritten.
+        device: where to run; defaults to the model's device (the model is moved when given).
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> class Nearest(BaseMetaLearner):
+        ...     def meta_train_step(self, tasks):
+        ...         return {"meta_loss": 0.0}
+        ...     def adapt_to_task(self, support_x, support_y=None):
+        ...         return {"support_x": support_x}
+        >>> Nearest(nn.Linear(2, 1)).meta_step_count
+        0
+    """
+
+    def __init__(self, model: nn.Module, device: torch.device | str | None = None, **kwargs: Any):
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if kwargs:
+            raise TypeError(f"unexpected keyword arguments for {type(self).__name__}: {sorted(kwargs)}")
+        if device is not None:
+            model = model.to(device)
+        self.model = model
+        self.meta_step_count = 0
+
+    @property
+    def device(self) -> torch.device:
+        """The device the model's parameters live on."""
+        return model_device(self.model)
+
+    @abc.abstractmethod
+    def meta_train_step(self, tasks: Any) -> dict[str, float]:
+        """One meta-update from a meta-batch of tasks; returns metrics such as ``meta_loss``."""
+
+    @abc.abstractmethod
+    def adapt_to_task(self, *args: Any, **kwargs: Any) -> Any:
+        """Adapt to one task's support set; returns what ``_forward_with_weights`` takes."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model at its meta-learned values."""
+        return self.model(x)
+
+    def _forward_with_weights(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Run the model with ``weights`` (name -> tensor) in place of its own parameters.
+
+        Names missing from ``weights`` keep the model's values, so the dict returned by an
+        ``adapt_to_task`` that adapted only some parameters works as is.
+        """
+        return torch.func.functional_call(self.model, weights, (x,), strict=False)
+
+    def _check_finite(self, loss: torch.Tensor | float, what: str = "meta-loss") -> None:
+        """Raise ``NonFiniteLossError`` with the step number when ``loss`` is NaN or infinite."""
+        value = float(loss)
+        if value != value or value in (float("inf"), float("-inf")):
+            log.error("non_finite_loss", step=self.meta_step_count + 1, loss=value, what=what)
+            raise NonFiniteLossError(
+                f"{what} is {value} at meta-step {self.meta_step_count + 1} of {type(self).__name__}; "
+                "the update was not applied (lower the learning rates or check the data)"
+            )

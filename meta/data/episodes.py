@@ -1,0 +1,107 @@
+"""N-way K-shot episodes over any labelled dataset.
+
+An episode picks ``n_way`` classes at random, then ``k_shot`` support and ``n_query`` query
+examples of each; labels are renumbered 0..n_way-1 in the order the classes were drawn. Episodes
+are ``meta.Task`` objects, so they feed the few-shot learners and the MAML family alike.
+
+Example:
+    >>> import torch
+    >>> from meta.data.episodes import EpisodeSampler
+    >>> x, y = torch.randn(100, 3), torch.arange(100) % 10
+    >>> ep = EpisodeSampler(x, y, n_way=5, k_shot=1, n_query=3, seed=0).sample()
+    >>> ep.support_x.shape, ep.query_y.tolist()[:6]
+    (torch.Size([5, 3]), [0, 0, 0, 1, 1, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+
+from meta.base import MetaBatch, Task
+
+
+class EpisodeSampler:
+    """Draws N-way K-shot episodes from ``data`` with labels ``labels``.
+
+    Arguments:
+        data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
+            items are examples or ``(example, label)`` pairs.
+        labels: one label per example (any hashable values); when None, ``data`` items must be
+            ``(example, label)`` pairs and the labels are read from them.
+        n_way: classes per episode (at most the number of classes with enough examples).
+        k_shot: support examples per class (at least 1).
+        n_query: query examples per class (at least 0).
+        seed: seed of the sampler's own generator (ignored when ``generator`` is given).
+
+    Raises ValueError naming the field when the dataset cannot provide such episodes.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        labels: Sequence[Any] | torch.Tensor | None = None,
+        n_way: int = 5,
+        k_shot: int = 1,
+        n_query: int = 15,
+        seed: int = 0,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        for name, value, low in (("n_way", n_way, 1), ("k_shot", k_shot, 1), ("n_query", n_query, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        self.data = data
+        self._pairs = labels is None
+        if labels is None:
+            labels = [data[i][1] for i in range(len(data))]
+        if isinstance(labels, torch.Tensor):
+            labels = labels.tolist()
+        if len(labels) != len(data):
+            raise ValueError(f"labels has {len(labels)} entries but data has {len(data)} examples")
+        by_class: dict[Any, list[int]] = {}
+        for i, label in enumerate(labels):
+            by_class.setdefault(label, []).append(i)
+        need = k_shot + n_query
+        self.classes = [c for c, idx in by_class.items() if len(idx) >= need]
+        if n_way > len(self.classes):
+            raise ValueError(
+                f"n_way={n_way} is more than the {len(self.classes)} classes with at least "
+                f"k_shot + n_query = {need} examples (of {len(by_class)} classes in all)"
+            )
+        self._index = {c: torch.tensor(by_class[c]) for c in self.classes}
+        self.n_way, self.k_shot, self.n_query = n_way, k_shot, n_query
+        self.generator = generator or torch.Generator().manual_seed(seed)
+
+    def _gather(self, indices: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.data, torch.Tensor):
+            return self.data[indices]
+        items = [self.data[int(i)] for i in indices]
+        if self._pairs:
+            items = [item[0] for item in items]
+        return torch.stack([torch.as_tensor(item) for item in items])
+
+    def sample(self) -> Task:
+        """One episode as a ``Task`` (support ordered class by class, labels 0..n_way-1)."""
+        chosen = torch.randperm(len(self.classes), generator=self.generator)[: self.n_way].tolist()
+        support, query = [], []
+        for c in chosen:
+            idx = self._index[self.classes[c]]
+            pick = idx[torch.randperm(len(idx), generator=self.generator)[: self.k_shot + self.n_query]]
+            support.append(pick[: self.k_shot])
+            query.append(pick[self.k_shot :])
+        ways = torch.arange(self.n_way)
+        support_y = ways.repeat_interleave(self.k_shot)
+        query_y = ways.repeat_interleave(self.n_query)
+        return Task(self._gather(torch.cat(support)), support_y, self._gather(torch.cat(query)), query_y)
+
+    def sample_batch(self, batch_size: int) -> MetaBatch:
+        """``batch_size`` episodes as a stacked ``MetaBatch`` (for the MAML family)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return MetaBatch([self.sample() for _ in range(batch_size)])
+
+    def __iter__(self) -> Iterator[Task]:
+        while True:
+            yield self.sample()

@@ -1,0 +1,329 @@
+"""Metric-based few-shot learning: prototypical, relation and matching networks, and ``FewShotLearner``.
+
+Each network maps ``(support_x, support_y, query_x)`` to scores ``[n_query, n_way]`` over the
+classes present in the support set (sorted label order), so any labels work: they need not be
+0..N-1. ``FewShotLearner`` wraps one with an optimiser and the episode loop.
+
+References:
+    Snell, Swersky & Zemel (2017), Prototypical Networks for Few-shot Learning.
+    Sung et al. (2018), Learning to Compare: Relation Network for Few-Shot Learning.
+    Vinyals et al. (2016), Matching Networks for One Shot Learning.
+
+Example:
+    >>> import torch
+    >>> from torch import nn
+    >>> from meta import FewShotLearner
+    >>> encoder = nn.Sequential(nn.Flatten(), nn.Linear(4, 16))
+    >>> learner = FewShotLearner(algorithm="prototypical", encoder=encoder)
+    >>> sx, sy = torch.randn(6, 4), torch.tensor([0, 0, 1, 1, 2, 2])
+    >>> qx, qy = torch.randn(3, 4), torch.tensor([0, 1, 2])
+    >>> sorted(learner.train_episode(sx, sy, qx, qy))
+    ['accuracy', 'loss']
+    >>> learner.predict(sx, sy, qx).shape
+    torch.Size([3])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from meta.base import NonFiniteLossError, Task, TaskShapeError, model_device, validate_task_tensors
+
+log = structlog.get_logger(__name__)
+
+
+def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(classes, support_index, query_index)``: labels mapped to 0..N-1 in sorted class order.
+
+    Raises ValueError when ``query_y`` holds a label that no support example has.
+    """
+    classes, support_idx = torch.unique(support_y, sorted=True, return_inverse=True)
+    query_idx = None
+    if query_y is not None:
+        pos = torch.searchsorted(classes, query_y)
+        pos_clamped = pos.clamp(max=len(classes) - 1)
+        if not bool((classes[pos_clamped] == query_y).all()):
+            unknown = sorted(set(query_y.tolist()) - set(classes.tolist()))
+            raise ValueError(f"query_y holds labels {unknown[:5]!r} that no support example has")
+        query_idx = pos_clamped
+    return classes, support_idx, query_idx
+
+
+class _MetricNetwork(nn.Module):
+    """Shared plumbing: embed support and query with one encoder, score each query per class."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
+        self.encoder = encoder
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Flattened embeddings ``[n, d]``."""
+        return self.encoder(x).flatten(1)
+
+    def _embed_pair(self, support_x: torch.Tensor, query_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # one encoder call: BatchNorm sees one batch, and it is faster than two calls
+        z = self.embed(torch.cat([support_x, query_x]))
+        return z[: len(support_x)], z[len(support_x) :]
+
+    def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Training loss of ``scores`` against class indices ``target`` (cross-entropy on logits)."""
+        return F.cross_entropy(scores, target)
+
+
+class PrototypicalNetwork(_MetricNetwork):
+    """Prototypical network: each class is the mean embedding of its support examples; a query's
+    logits are minus its squared Euclidean distance to each prototype (or scaled cosine similarity).
+
+    Arguments:
+        encoder: any module mapping a batch of inputs to embeddings.
+        distance: ``"euclidean"`` (squared, as in the paper) or ``"cosine"``.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = PrototypicalNetwork(nn.Identity())
+        >>> net(torch.tensor([[0.0], [10.0]]), torch.tensor([3, 7]), torch.tensor([[9.0]])).argmax(-1)
+        tensor([1])
+    """
+
+    def __init__(self, encoder: nn.Module, distance: str = "euclidean") -> None:
+        super().__init__(encoder)
+        if distance not in ("euclidean", "cosine"):
+            raise ValueError(f"distance must be 'euclidean' or 'cosine', got {distance!r}")
+        self.distance = distance
+
+    def prototypes(self, support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int) -> torch.Tensor:
+        """Mean embedding per class ``[n_way, d]``."""
+        sums = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
+        sums.index_add_(0, support_idx, support_z)
+        counts = torch.bincount(support_idx, minlength=n_way).clamp(min=1).to(support_z.dtype)
+        return sums / counts[:, None]
+
+    def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[n_query, n_way]`` over the sorted classes of ``support_y``."""
+        classes, support_idx, _ = relabel(support_y)
+        support_z, query_z = self._embed_pair(support_x, query_x)
+        protos = self.prototypes(support_z, support_idx, len(classes))
+        if self.distance == "cosine":
+            return 10.0 * F.normalize(query_z, dim=-1) @ F.normalize(protos, dim=-1).T
+        return -torch.cdist(query_z, protos).pow(2)
+
+
+class RelationNetwork(_MetricNetwork):
+    """Relation network: a learned module scores (class embedding, query embedding) pairs in [0, 1].
+
+    The class embedding is the sum of its support embeddings (as in the paper for K > 1); the
+    default relation module is an MLP on the concatenated pair; training regresses the scores on
+    one-hot targets with MSE, as in the paper.
+
+    Arguments:
+        encoder: any module mapping a batch of inputs to embeddings.
+        relation_module: maps ``[pairs, 2d]`` to ``[pairs, 1]`` scores in [0, 1]; default: an MLP
+            (sizes inferred on first use) with ``hidden`` units and a sigmoid.
+        hidden: width of the default relation MLP.
+    """
+
+    def __init__(self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64) -> None:
+        super().__init__(encoder)
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+            raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
+        self.relation = relation_module or nn.Sequential(
+            nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
+        )
+
+    def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        """Relation scores ``[n_query, n_way]`` in [0, 1] over the sorted classes of ``support_y``."""
+        classes, support_idx, _ = relabel(support_y)
+        support_z, query_z = self._embed_pair(support_x, query_x)
+        n_way, n_query = len(classes), len(query_z)
+        class_z = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
+        class_z.index_add_(0, support_idx, support_z)
+        pairs = torch.cat(
+            [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
+        )
+        return self.relation(pairs.reshape(n_query * n_way, -1)).reshape(n_query, n_way)
+
+    def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """MSE between relation scores and one-hot targets."""
+        return F.mse_loss(scores, F.one_hot(target, scores.shape[1]).to(scores.dtype))
+
+
+class MatchingNetwork(_MetricNetwork):
+    """Matching network (without full-context embeddings): a query's class distribution is the
+    softmax attention over cosine similarities to the support examples, summed per class.
+
+    Arguments:
+        encoder: any module mapping a batch of inputs to embeddings.
+        scale: initial inverse temperature of the attention softmax, learned (cosine similarities
+            lie in [-1, 1], too flat to attend with unscaled).
+
+    The forward pass returns log-probabilities, so ``argmax`` predicts and NLL trains.
+    """
+
+    def __init__(self, encoder: nn.Module, scale: float = 10.0) -> None:
+        super().__init__(encoder)
+        if not scale > 0:
+            raise ValueError(f"scale must be positive, got {scale!r}")
+        self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
+
+    def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y``."""
+        classes, support_idx, _ = relabel(support_y)
+        support_z, query_z = self._embed_pair(support_x, query_x)
+        sims = F.normalize(query_z, dim=-1) @ F.normalize(support_z, dim=-1).T
+        attention = torch.softmax(self.log_scale.exp() * sims, dim=-1)
+        probs = attention @ F.one_hot(support_idx, len(classes)).to(attention.dtype)
+        return probs.clamp_min(1e-12).log()
+
+    def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of the attention distribution."""
+        return F.nll_loss(scores, target)
+
+
+_ALGORITHMS: dict[str, type[_MetricNetwork]] = {
+    "prototypical": PrototypicalNetwork,
+    "protonet": PrototypicalNetwork,
+    "relation": RelationNetwork,
+    "matching": MatchingNetwork,
+}
+
+
+class FewShotLearner(nn.Module):
+    """Episode training and prediction for a metric-based few-shot network.
+
+    Arguments:
+        algorithm: ``"prototypical"``, ``"relation"`` or ``"matching"``, or a network instance
+            (``PrototypicalNetwork(...)`` etc., or any module with the same ``forward``/``loss``).
+        encoder: the embedding network (required with an algorithm name).
+        lr: Adam learning rate.
+        optimizer: a factory ``params -> Optimizer`` instead of Adam(lr).
+        device: where to run; default: where the encoder is.
+        **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import FewShotLearner
+        >>> encoder = nn.Sequential(
+        ...     nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        ...     nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        ...     nn.Flatten(), nn.Linear(64*5*5, 128))
+        >>> learner = FewShotLearner(algorithm='prototypical', encoder=encoder)
+        >>> sx, sy = torch.randn(5, 1, 28, 28), torch.arange(5)
+        >>> qx, qy = torch.randn(10, 1, 28, 28), torch.arange(5).repeat(2)
+        >>> metrics = learner.train_episode(sx, sy, qx, qy)
+        >>> learner.predict(sx, sy, qx).shape
+        torch.Size([10])
+    """
+
+    def __init__(
+        self,
+        algorithm: str | nn.Module = "prototypical",
+        encoder: nn.Module | None = None,
+        lr: float = 1e-3,
+        optimizer: Any = None,
+        device: torch.device | str | None = None,
+        **algorithm_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if isinstance(algorithm, str):
+            if algorithm not in _ALGORITHMS:
+                raise ValueError(f"algorithm must be one of {sorted(_ALGORITHMS)} or a module, got {algorithm!r}")
+            if encoder is None:
+                raise ValueError(f"encoder is required with algorithm={algorithm!r}")
+            network: nn.Module = _ALGORITHMS[algorithm](encoder, **algorithm_kwargs)
+        elif isinstance(algorithm, nn.Module):
+            if encoder is not None or algorithm_kwargs:
+                raise ValueError("pass encoder and options to the network itself when algorithm is a module")
+            network = algorithm
+        else:
+            raise TypeError(f"algorithm must be a name or an nn.Module, got {type(algorithm).__name__}")
+        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        self.network = network.to(device) if device is not None else network
+        self.lr = float(lr)
+        self._optimizer_factory = optimizer or (lambda ps: torch.optim.Adam(ps, lr=self.lr))
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.episodes_trained = 0
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network's parameters live."""
+        return model_device(self.network)
+
+    def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        d = self.device
+        return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
+
+    def train_episode(
+        self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
+    ) -> dict[str, float]:
+        """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``.
+
+        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update.
+        """
+        validate_task_tensors(support_x, support_y, query_x, query_y)
+        if len(query_x) == 0:
+            raise TaskShapeError("query_x is empty: training needs at least one query example")
+        d = self.device
+        support_y, query_y = support_y.to(d), query_y.to(d)
+        _, _, target = relabel(support_y, query_y)
+        self.network.train()
+        scores = self._scores(support_x, support_y, query_x)
+        loss = self.network.loss(scores, target)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"loss is {float(loss)} at episode {self.episodes_trained + 1}; no update was applied"
+            )
+        if self.optimizer is None:
+            # created after the first forward pass, so lazily sized modules are materialised
+            self.optimizer = self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.episodes_trained += 1
+        accuracy = float((scores.argmax(-1) == target).float().mean())
+        return {"loss": float(loss.detach()), "accuracy": accuracy}
+
+    @torch.no_grad()
+    def predict_scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        """Scores ``[n_query, n_way]`` in evaluation mode (columns: sorted support labels)."""
+        validate_task_tensors(support_x, support_y, query_x, support_y.new_zeros((len(query_x), *support_y.shape[1:])))
+        was_training = self.network.training
+        self.network.eval()
+        try:
+            return self._scores(support_x, support_y, query_x)
+        finally:
+            self.network.train(was_training)
+
+    def predict(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        """Predicted labels of ``query_x``, in the label values of ``support_y``."""
+        scores = self.predict_scores(support_x, support_y, query_x)
+        classes = torch.unique(support_y.to(scores.device), sorted=True)
+        return classes[scores.argmax(-1)]
+
+    def evaluate(self, episodes: Iterable[Task], num_episodes: int | None = None) -> dict[str, float]:
+        """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
+
+        ``episodes`` is any iterable of tasks (an ``EpisodeSampler`` is endless: give ``num_episodes``).
+        """
+        accs = []
+        for i, ep in enumerate(episodes):
+            if num_episodes is not None and i >= num_episodes:
+                break
+            pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
+            accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
+        if not accs:
+            raise ValueError("episodes is empty: nothing to evaluate")
+        t = torch.tensor(accs)
+        ci = 1.96 * float(t.std()) / math.sqrt(len(accs)) if len(accs) > 1 else float("nan")
+        return {"accuracy": float(t.mean()), "ci95": ci, "episodes": float(len(accs))}

@@ -1,0 +1,682 @@
+"""The MAML family on ``torch.func``: MAML, MAMLFirstOrder, Reptile, MultiTaskMAML and MetaSGD.
+
+Every algorithm works on an ordinary ``nn.Module``: the model is made functional with
+``torch.func.functional_call`` (no rewritten layers), so adapted weights are plain tensors in a
+``name -> tensor`` dict.
+
+Two execution paths compute the same meta-gradient:
+
+* ``"vmap"``: one task's inner loop and query loss written with ``torch.func.grad``, vectorised
+  over the meta-batch with ``torch.func.vmap``.
+* ``"loop"``: a Python loop over tasks with ``torch.autograd.grad`` (``create_graph`` for second
+  order), one backward per task so that only one task's graph is alive at a time.
+
+``vectorize="auto"`` (the default) rules out vmap where it cannot be right (BatchNorm updating running
+statistics: a vmapped in-place update of one shared buffer is not per-task), and otherwise times both
+paths on the first meta-step, checks that their meta-gradients agree, and keeps the faster one; a
+path that disagrees is not used.
+
+References:
+    Finn, Abbeel & Levine (2017), Model-Agnostic Meta-Learning for Fast Adaptation of Deep Networks.
+    Nichol, Achiam & Schulman (2018), On First-Order Meta-Learning Algorithms (Reptile).
+    Li, Zhou, Chen & Li (2017), Meta-SGD: Learning to Learn Quickly for Few-Shot Learning.
+
+Example:
+    >>> import torch
+    >>> from torch import nn
+    >>> from meta import MAML
+    >>> from meta.data.sinusoid import SinusoidTaskSampler
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = nn.Sequential(nn.Linear(1, 40), nn.ReLU(), nn.Linear(40, 1))
+    >>> maml = MAML(model, lr_inner=0.01, lr_meta=0.001, num_inner_steps=1)
+    >>> sampler = SinusoidTaskSampler(seed=0)
+    >>> metrics = maml.meta_train_step(sampler.sample(batch_size=4, k_shot=5, k_query=5))
+    >>> sorted(metrics)[:2]
+    ['meta_loss', 'path']
+    >>> batch = sampler.sample(batch_size=1, k_shot=5, k_query=5)
+    >>> weights = maml.adapt_to_task(batch[0].support_x, batch[0].support_y)
+    >>> maml._forward_with_weights(batch[0].query_x, weights).shape
+    torch.Size([5, 1])
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, Union
+
+import structlog
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from meta.base import BaseMetaLearner, MetaBatch, TaskLike, as_meta_batch, validate_task_tensors
+
+log = structlog.get_logger(__name__)
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+LossSpec = Union[None, str, LossFn]
+AdaptSpec = Union[None, Iterable[str], Callable[[str], bool]]
+Path = Literal["vmap", "loop"]
+
+_LOSSES: dict[str, LossFn] = {
+    "mse": F.mse_loss,
+    "cross_entropy": F.cross_entropy,
+    "l1": F.l1_loss,
+}
+
+
+def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
+    """``(loss, is_classification)`` from None (MSE), a name in ``mse|cross_entropy|l1``, or a callable."""
+    if loss_fn is None:
+        return F.mse_loss, False
+    if isinstance(loss_fn, str):
+        if loss_fn not in _LOSSES:
+            raise ValueError(f"loss_fn must be one of {sorted(_LOSSES)} or a callable, got {loss_fn!r}")
+        return _LOSSES[loss_fn], loss_fn == "cross_entropy"
+    if callable(loss_fn):
+        return loss_fn, loss_fn is F.cross_entropy or isinstance(loss_fn, nn.CrossEntropyLoss)
+    raise TypeError(f"loss_fn must be None, a string or a callable, got {type(loss_fn).__name__}")
+
+
+def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str]:
+    """Names of the parameters the inner loop adapts.
+
+    ``None``: every parameter that requires grad. A callable: the names for which it returns True.
+    An iterable of names: exactly those (a name that is not a parameter raises KeyError).
+    """
+    named = dict(model.named_parameters())
+    if adapt_parameters is None:
+        chosen = [n for n, p in named.items() if p.requires_grad]
+    elif isinstance(adapt_parameters, str):
+        chosen = [adapt_parameters]
+    elif callable(adapt_parameters):
+        chosen = [n for n in named if adapt_parameters(n)]
+    else:
+        chosen = list(adapt_parameters)
+        bad = [n for n in chosen if not isinstance(n, str)]
+        if bad:
+            raise TypeError(f"adapt_parameters must hold parameter names (str), got {bad[:3]!r}")
+    unknown = [n for n in chosen if n not in named]
+    if unknown:
+        raise KeyError(
+            f"adapt_parameters names {unknown[:5]!r} that are not parameters of the model; "
+            f"known names start with {list(named)[:5]!r}"
+        )
+    if not chosen:
+        raise ValueError(f"adapt_parameters={adapt_parameters!r} selected no parameter of the model")
+    order = {n: i for i, n in enumerate(named)}
+    return sorted(set(chosen), key=order.__getitem__)
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _running_stat_modules(model: nn.Module) -> list[str]:
+    """Modules that will update running statistics in place in the current mode."""
+    return [
+        name
+        for name, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats and m.training
+    ]
+
+
+def _is_stochastic(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) and m.training and m.p > 0 for m in model.modules())
+
+
+class MAML(BaseMetaLearner):
+    """Model-Agnostic Meta-Learning (second-order by default) for any ``nn.Module``.
+
+    Arguments:
+        model: the network; used as is, made functional with ``torch.func.functional_call``.
+        lr_inner: step size of the inner (adaptation) SGD; must be positive.
+        lr_meta: learning rate of the meta-optimiser (Adam unless ``meta_optimizer`` says otherwise).
+        num_inner_steps: inner SGD steps per task during meta-training and, by default, adaptation.
+        first_order: drop the second-order terms (FOMAML).
+        loss_fn: None (MSE, regression), ``"cross_entropy"``, ``"mse"``, ``"l1"`` or a callable
+            ``loss(prediction, target) -> scalar``.
+        adapt_parameters: which parameters the inner loop adapts: None (all trainable ones), an
+            iterable of names, or a predicate ``name -> bool``. The others keep their meta-values in
+            the inner loop and are still meta-trained when they require grad; a parameter with
+            ``requires_grad=False`` is never meta-updated.
+        vectorize: ``"auto"`` (measure and pick per model), ``"vmap"`` or ``"loop"``.
+        meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta).
+        grad_clip: clip the meta-gradient to this global norm (None: no clipping).
+        device: where to run; default: where the model is.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import MAML
+        >>> maml = MAML(nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1)), lr_inner=0.01)
+        >>> task = (torch.randn(5, 10), torch.randn(5, 1), torch.randn(5, 10), torch.randn(5, 1))
+        >>> round(maml.meta_train_step([task, task])["meta_loss"], 6) >= 0
+        True
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        lr_inner: float = 0.01,
+        lr_meta: float = 0.001,
+        num_inner_steps: int = 1,
+        *,
+        first_order: bool = False,
+        loss_fn: LossSpec = None,
+        adapt_parameters: AdaptSpec = None,
+        vectorize: Literal["auto", "vmap", "loop"] = "auto",
+        meta_optimizer: Callable[[list[nn.Parameter]], torch.optim.Optimizer] | None = None,
+        grad_clip: float | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        lr_inner = _positive("lr_inner", lr_inner)
+        lr_meta = _positive("lr_meta", lr_meta)
+        if isinstance(num_inner_steps, bool) or not isinstance(num_inner_steps, int) or num_inner_steps < 1:
+            raise ValueError(f"num_inner_steps must be a positive integer, got {num_inner_steps!r}")
+        if vectorize not in ("auto", "vmap", "loop"):
+            raise ValueError(f"vectorize must be 'auto', 'vmap' or 'loop', got {vectorize!r}")
+        if grad_clip is not None:
+            grad_clip = _positive("grad_clip", grad_clip)
+        super().__init__(model, device=device)
+        self.lr_inner = lr_inner
+        self.lr_meta = lr_meta
+        self.num_inner_steps = num_inner_steps
+        self.first_order = bool(first_order)
+        self.loss_fn, self.classification = resolve_loss(loss_fn)
+        self.adapt_names = select_parameters(self.model, adapt_parameters)
+        self.vectorize = vectorize
+        self.grad_clip = grad_clip
+        self.path: Path | None = None if vectorize == "auto" else vectorize
+        self.path_timings_s: dict[str, float] = {}
+        self._init_extras()
+        params = self.meta_parameters()
+        if not params:
+            raise ValueError("the model has no parameter that requires grad: nothing to meta-train")
+        factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta))
+        self.meta_optimizer = factory(params)
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _init_extras(self) -> None:
+        """Create meta-learned tensors beyond the model's parameters (MetaSGD's learning rates)."""
+
+    def _inner_lr(self, name: str) -> float | torch.Tensor:
+        return self.lr_inner
+
+    def meta_parameters(self) -> list[nn.Parameter]:
+        """Everything the meta-optimiser updates: the model's trainable parameters and any extras."""
+        extras = [p for n, p in self.named_parameters() if not n.startswith("model.")]
+        return [p for p in self.model.parameters() if p.requires_grad] + extras
+
+    # ------------------------------------------------------------------ inner loops
+    def _adapted_meta_values(self) -> dict[str, torch.Tensor]:
+        named = dict(self.model.named_parameters())
+        return {n: named[n] for n in self.adapt_names}
+
+    def _loss(self, fast: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(functional_call(self.model, fast, (x,), strict=False), y)
+
+    def _inner_loop_func(
+        self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Inner SGD written with ``torch.func.grad`` (vmappable); returns (fast weights, first loss)."""
+
+        def support_loss(fast: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+            loss = self._loss(fast, x, y)
+            return loss, loss.detach()
+
+        first_loss = None
+        if first_order:
+            # FO: gradients are evaluated at detached points; only the sum of the steps, and the
+            # learning rates (MetaSGD), stay in the graph, so d(fast)/d(meta) is the identity.
+            delta = {n: torch.zeros_like(t) for n, t in start.items()}
+            for _ in range(steps):
+                point = {n: start[n].detach() - delta[n].detach() for n in start}
+                grads, loss = torch.func.grad(support_loss, has_aux=True)(point)
+                first_loss = loss if first_loss is None else first_loss
+                delta = {n: delta[n] + self._inner_lr(n) * grads[n].detach() for n in start}
+            return {n: start[n] - delta[n] for n in start}, first_loss  # type: ignore[return-value]
+        fast = dict(start)
+        for _ in range(steps):
+            grads, loss = torch.func.grad(support_loss, has_aux=True)(fast)
+            first_loss = loss if first_loss is None else first_loss
+            fast = {n: fast[n] - self._inner_lr(n) * grads[n] for n in fast}
+        return fast, first_loss  # type: ignore[return-value]
+
+    def _inner_loop_autograd(
+        self,
+        start: dict[str, torch.Tensor],
+        x: torch.Tensor,
+        y: torch.Tensor,
+        steps: int,
+        first_order: bool,
+        keep_graph: bool = True,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """The same inner SGD with ``torch.autograd.grad``: works with in-place buffer updates."""
+        names = list(start)
+        first_loss = None
+        if first_order or not keep_graph:
+            delta = {n: torch.zeros_like(t) for n, t in start.items()}
+            for _ in range(steps):
+                point = {n: (start[n].detach() - delta[n].detach()).requires_grad_() for n in names}
+                loss = self._loss(point, x, y)
+                grads = torch.autograd.grad(loss, [point[n] for n in names], allow_unused=True)
+                first_loss = loss.detach() if first_loss is None else first_loss
+                delta = {
+                    n: delta[n] + self._inner_lr(n) * (g if g is not None else torch.zeros_like(point[n]))
+                    for n, g in zip(names, grads)
+                }
+            if not keep_graph:
+                return {n: (start[n] - delta[n]).detach() for n in names}, first_loss  # type: ignore[return-value]
+            return {n: start[n] - delta[n] for n in names}, first_loss  # type: ignore[return-value]
+        fast = dict(start)
+        for _ in range(steps):
+            loss = self._loss(fast, x, y)
+            diff = [n for n in names if fast[n].requires_grad]
+            grads = dict(zip(diff, torch.autograd.grad(loss, [fast[n] for n in diff], create_graph=True, allow_unused=True)))
+            first_loss = loss.detach() if first_loss is None else first_loss
+            fast = {
+                n: fast[n] - self._inner_lr(n) * grads[n] if grads.get(n) is not None else fast[n] for n in names
+            }
+        return fast, first_loss  # type: ignore[return-value]
+
+    def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (out.argmax(dim=-1) == y).float().mean()
+
+    # ------------------------------------------------------------------ per-task objective
+    def _task_objective_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+        """vmappable: (query loss, support loss, query accuracy) of one task after adaptation."""
+        fast, support_loss = self._inner_loop_func(
+            self._adapted_meta_values(), sx, sy, self.num_inner_steps, self.first_order
+        )
+        out = functional_call(self.model, fast, (qx,), strict=False)
+        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+        return self.loss_fn(out, qy), support_loss, acc
+
+    def _task_objective_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+        fast, support_loss = self._inner_loop_autograd(
+            self._adapted_meta_values(), sx, sy, self.num_inner_steps, self.first_order
+        )
+        out = functional_call(self.model, fast, (qx,), strict=False)
+        acc = self._accuracy(out, qy).detach() if self.classification else torch.zeros((), device=out.device)
+        return self.loss_fn(out, qy), support_loss, acc
+
+    def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor | None:
+        """Per-task weights of the meta-loss (None: uniform); MultiTaskMAML overrides this."""
+        return None
+
+    # ------------------------------------------------------------------ meta-gradients
+    def vmap_blocker(self) -> str | None:
+        """Why vmap cannot be used for this model now, or None when it can."""
+        stats = _running_stat_modules(self.model)
+        if stats:
+            return f"BatchNorm with running statistics in training mode ({stats[:3]})"
+        return None
+
+    def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
+        """Accumulate ``sum_i w_i * dL_i / total_tasks`` into ``.grad``; return summed statistics."""
+        scale = 1.0 / total_tasks
+        if path == "vmap":
+            stacked = batch.stacked()
+            if stacked is None:
+                raise ValueError("the vmap path needs tasks of equal shapes; use vectorize='loop'")
+            q, s, a = torch.func.vmap(self._task_objective_func, randomness="different")(*stacked)
+            weights = self._task_weights(q)
+            total = (q * weights).sum() if weights is not None else q.sum()
+            (total * scale).backward()
+            return {"query": q.detach().sum(), "support": s.detach().sum(), "acc": a.detach().sum()}
+        sums = {"query": 0.0, "support": 0.0, "acc": 0.0}
+        if self._needs_all_losses():
+            losses = []
+            for t in batch:
+                q, s, a = self._task_objective_loop(*t.as_tuple())
+                losses.append(q)
+                sums["support"] += s
+                sums["acc"] += a
+            q = torch.stack(losses)
+            weights = self._task_weights(q)
+            ((q * weights).sum() * scale).backward()
+            sums["query"] = q.detach().sum()
+        else:
+            for t in batch:
+                q, s, a = self._task_objective_loop(*t.as_tuple())
+                # one backward per task keeps one task's graph alive at a time (memory)
+                (q * scale).backward()
+                sums["query"] += q.detach()
+                sums["support"] += s
+                sums["acc"] += a
+        return {k: torch.as_tensor(v).detach() for k, v in sums.items()}
+
+    def _needs_all_losses(self) -> bool:
+        return False
+
+    def zero_meta_grad(self) -> None:
+        """Clear the gradients of every meta-parameter."""
+        self.meta_optimizer.zero_grad(set_to_none=True)
+
+    def _choose_path(self, batch: MetaBatch, total_tasks: int) -> dict[str, torch.Tensor]:
+        """Pick the path for this model (see module docstring); leaves the chosen path's grads."""
+        blocker = self.vmap_blocker()
+        if blocker is not None or batch.stacked() is None:
+            self.path = "loop"
+            log.info("maml_path", path="loop", reason=blocker or "tasks of different shapes")
+            return self._gradients(batch, "loop", total_tasks)
+        timings: dict[str, list[float]] = {"loop": [], "vmap": []}
+        grads: dict[str, list[torch.Tensor | None]] = {}
+        result: dict[str, dict[str, torch.Tensor]] = {}
+        params = self.meta_parameters()
+        for path in ("loop", "vmap", "loop", "vmap"):
+            self.zero_meta_grad()
+            t0 = time.perf_counter()
+            try:
+                result[path] = self._gradients(batch, path, total_tasks)  # type: ignore[arg-type]
+            except RuntimeError as exc:  # a module torch.func cannot vectorise: use the loop, say why
+                if path != "vmap":
+                    raise
+                log.warning("maml_vmap_unavailable", error=str(exc)[:200])
+                self.path = "loop"
+                self.zero_meta_grad()
+                return self._gradients(batch, "loop", total_tasks)
+            timings[path].append(time.perf_counter() - t0)
+            grads[path] = [None if p.grad is None else p.grad.detach().clone() for p in params]
+        agree = _grads_agree(grads["loop"], grads["vmap"]) or _is_stochastic(self.model)
+        self.path_timings_s = {k: min(v) for k, v in timings.items()}
+        faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
+        self.path = faster if agree else "loop"
+        log.info("maml_path", path=self.path, agree=agree, **{f"{k}_s": v for k, v in self.path_timings_s.items()})
+        if self.path == "loop":
+            self.zero_meta_grad()
+            return self._gradients(batch, "loop", total_tasks)
+        return result["vmap"]
+
+    def compute_meta_gradients(self, tasks: MetaBatch | Iterable[TaskLike], total_tasks: int | None = None) -> dict[str, torch.Tensor]:
+        """Add this batch's share of the meta-gradient to ``.grad`` (no optimiser step).
+
+        The meta-loss is the mean over ``total_tasks`` tasks (default: this batch's size), which lets a
+        distributed run give each process a shard and sum the gradients. Returns summed statistics
+        (``query``, ``support``, ``acc``) over this batch's tasks.
+        """
+        batch = as_meta_batch(tasks).to(self.device)
+        total = len(batch) if total_tasks is None else total_tasks
+        if self.path is None:
+            return self._choose_path(batch, total)
+        if self.path == "vmap" and self.vmap_blocker() is not None:
+            raise ValueError(f"vectorize='vmap' is not valid for this model: {self.vmap_blocker()}")
+        return self._gradients(batch, self.path, total)
+
+    def apply_meta_update(self, meta_loss: float) -> None:
+        """Check the loss and gradients for NaN, clip, and take one meta-optimiser step."""
+        self._check_finite(meta_loss)
+        params = [p for p in self.meta_parameters() if p.grad is not None]
+        norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+        if not torch.isfinite(norm):
+            self.zero_meta_grad()
+            self._check_finite(float("nan"), what="meta-gradient norm")
+        self.meta_optimizer.step()
+        self.meta_step_count += 1
+
+    def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
+        """One meta-update from a meta-batch; returns ``meta_loss``, ``support_loss``, ``path`` (and
+        ``query_accuracy`` for classification).
+
+        Raises ``NonFiniteLossError`` (a ValueError) with the step number on a NaN or infinite
+        meta-loss or meta-gradient; the parameters are then left as they were.
+        """
+        batch = as_meta_batch(tasks)
+        self.zero_meta_grad()
+        try:
+            sums = self.compute_meta_gradients(batch)
+            meta_loss = float(sums["query"]) / len(batch)
+            self.apply_meta_update(meta_loss)
+        except Exception:
+            self.zero_meta_grad()
+            raise
+        metrics: dict[str, Any] = {
+            "meta_loss": meta_loss,
+            "support_loss": float(sums["support"]) / len(batch),
+            "path": self.path,
+        }
+        if self.classification:
+            metrics["query_accuracy"] = float(sums["acc"]) / len(batch)
+        return metrics
+
+    # ------------------------------------------------------------------ adaptation and evaluation
+    def adapt_to_task(
+        self, support_x: torch.Tensor, support_y: torch.Tensor, num_steps: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Adapted weights for one task: a dict ``name -> tensor`` of every parameter of the model.
+
+        Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
+        the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
+        """
+        validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
+        steps = self.num_inner_steps if num_steps is None else num_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
+        support_x, support_y = support_x.to(self.device), support_y.to(self.device)
+        with torch.enable_grad():
+            fast, _ = self._inner_loop_autograd(
+                self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
+            )
+        weights = {n: p.detach() for n, p in self.model.named_parameters()}
+        weights.update(fast)
+        return weights
+
+    def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
+        """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
+
+        Uses the same path as training (vmap where chosen and possible); nothing is meta-updated.
+        """
+        batch = as_meta_batch(tasks).to(self.device)
+        steps = self.num_inner_steps if num_steps is None else num_steps
+        use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
+        start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
+
+        def one(sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+            if use_vmap:
+                fast, _ = self._inner_loop_func(start, sx, sy, steps, first_order=True)
+            else:
+                fast, _ = self._inner_loop_autograd(start, sx, sy, steps, True, keep_graph=False)
+            out = functional_call(self.model, fast, (qx,), strict=False)
+            acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+            return self.loss_fn(out, qy).detach(), acc.detach()
+
+        if use_vmap:
+            loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
+        else:
+            pairs = [one(*t.as_tuple()) for t in batch]
+            loss = torch.stack([p[0] for p in pairs])
+            acc = torch.stack([p[1] for p in pairs])
+        result = {"loss": loss}
+        if self.classification:
+            result["accuracy"] = acc
+        return result
+
+
+def _grads_agree(a: list[torch.Tensor | None], b: list[torch.Tensor | None], rtol: float = 1e-3) -> bool:
+    num = 0.0
+    den = 0.0
+    for x, y in zip(a, b):
+        if (x is None) != (y is None):
+            return False
+        if x is None:
+            continue
+        num += float((x - y).pow(2).sum())
+        den += float(y.pow(2).sum())
+    return math.sqrt(num) <= rtol * math.sqrt(den) + 1e-7
+
+
+class MAMLFirstOrder(MAML):
+    """First-order MAML (FOMAML): the meta-gradient is the query gradient at the adapted weights.
+
+    Same arguments as ``MAML`` (``first_order`` is fixed to True); cheaper in time and memory.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import MAMLFirstOrder, create_meta_batch
+        >>> model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1))
+        >>> maml = MAMLFirstOrder(model=model, lr_inner=0.01, lr_meta=0.001, num_inner_steps=5)
+        >>> tasks = [(torch.randn(5, 10), torch.randn(5, 1), torch.randn(5, 10), torch.randn(5, 1))] * 4
+        >>> "meta_loss" in maml.meta_train_step(create_meta_batch(tasks, batch_size=4))
+        True
+    """
+
+    def __init__(self, model: nn.Module, lr_inner: float = 0.01, lr_meta: float = 0.001, num_inner_steps: int = 1, **kwargs: Any) -> None:
+        if "first_order" in kwargs:
+            raise TypeError("MAMLFirstOrder is always first-order: do not pass first_order")
+        super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
+
+
+class MetaSGD(MAML):
+    """Meta-SGD: MAML with a learned inner learning rate for every parameter entry.
+
+    The rates start at ``lr_inner`` and are meta-trained with the model (second-order by default).
+    ``inner_lrs`` holds them, one tensor per adapted parameter, shaped like it.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import MetaSGD
+        >>> msgd = MetaSGD(nn.Linear(1, 1), lr_inner=0.01)
+        >>> task = (torch.randn(5, 1), torch.randn(5, 1), torch.randn(5, 1), torch.randn(5, 1))
+        >>> _ = msgd.meta_train_step([task])
+        >>> bool((msgd.inner_lr("weight") != 0.01).any())
+        True
+    """
+
+    def _init_extras(self) -> None:
+        named = dict(self.model.named_parameters())
+        self.inner_lrs = nn.ParameterDict(
+            {_key(n): nn.Parameter(torch.full_like(named[n].detach(), self.lr_inner)) for n in self.adapt_names}
+        )
+
+    def _inner_lr(self, name: str) -> torch.Tensor:
+        return self.inner_lrs[_key(name)]
+
+    def inner_lr(self, name: str) -> torch.Tensor:
+        """The learned inner learning rates of parameter ``name`` (same shape as the parameter)."""
+        if name not in self.adapt_names:
+            raise KeyError(f"parameter {name!r} is not adapted; adapted: {self.adapt_names[:5]!r}")
+        return self.inner_lrs[_key(name)].detach()
+
+
+def _key(name: str) -> str:
+    # ParameterDict keys may not contain dots
+    return name.replace(".", "__")
+
+
+class MultiTaskMAML(MAML):
+    """MAML whose meta-loss weights tasks by difficulty: ``w_i = B * softmax(L_i / temperature)``.
+
+    Hard tasks (high query loss after adaptation) weigh more, so a few hard task families are not
+    drowned by many easy ones; ``temperature`` -> infinity recovers MAML. The weights are computed
+    from detached losses (they steer the meta-gradient, they are not differentiated).
+
+    Arguments:
+        temperature: positive; smaller values focus harder on the worst tasks.
+        (all other arguments as ``MAML``)
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import MultiTaskMAML
+        >>> mt = MultiTaskMAML(nn.Linear(2, 1), temperature=0.5)
+        >>> tasks = [(torch.randn(4, 2), torch.randn(4, 1), torch.randn(4, 2), k * torch.randn(4, 1)) for k in (1, 5)]
+        >>> m = mt.meta_train_step(tasks)
+        >>> m["task_weight_max"] >= 1.0 >= m["task_weight_min"]
+        True
+    """
+
+    def __init__(self, model: nn.Module, lr_inner: float = 0.01, lr_meta: float = 0.001, num_inner_steps: int = 1, *, temperature: float = 1.0, **kwargs: Any) -> None:
+        self.temperature = _positive("temperature", temperature)
+        self._last_weights: torch.Tensor | None = None
+        super().__init__(model, lr_inner, lr_meta, num_inner_steps, **kwargs)
+
+    def _needs_all_losses(self) -> bool:
+        return True
+
+    def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor:
+        losses = query_losses.detach()
+        weights = len(losses) * torch.softmax(losses / self.temperature, dim=0)
+        self._last_weights = weights
+        return weights
+
+    def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
+        """As ``MAML.meta_train_step``; adds ``task_weight_min``/``task_weight_max``."""
+        metrics = super().meta_train_step(tasks)
+        assert self._last_weights is not None  # set by _task_weights during the step
+        metrics["task_weight_min"] = float(self._last_weights.min())
+        metrics["task_weight_max"] = float(self._last_weights.max())
+        return metrics
+
+
+class Reptile(MAML):
+    """Reptile: adapt on each task with plain SGD, then move the meta-weights towards the result.
+
+    The meta-gradient handed to the meta-optimiser is ``mean_i (theta - theta_i')``, where
+    ``theta_i'`` are the weights after ``num_inner_steps`` SGD steps on task i's support and query
+    examples together (Reptile has no separate query objective). With the default Adam meta-optimiser
+    this is "Reptile with Adam"; pass ``meta_optimizer=lambda ps: torch.optim.SGD(ps, lr=eps)`` for
+    the classic update ``theta += eps * mean_i (theta_i' - theta)``.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> from meta import Reptile
+        >>> rep = Reptile(nn.Linear(1, 1), lr_inner=0.02, num_inner_steps=5)
+        >>> task = (torch.randn(5, 1), torch.randn(5, 1), torch.randn(5, 1), torch.randn(5, 1))
+        >>> rep.meta_train_step([task, task])["path"] in ("vmap", "loop")
+        True
+    """
+
+    def __init__(self, model: nn.Module, lr_inner: float = 0.01, lr_meta: float = 0.001, num_inner_steps: int = 5, **kwargs: Any) -> None:
+        if "first_order" in kwargs:
+            raise TypeError("Reptile is first-order by construction: do not pass first_order")
+        super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
+
+    def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+        x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
+        start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
+        fast, first = self._inner_loop_func(start, x, y, self.num_inner_steps, first_order=True)
+        final = self._loss(fast, qx, qy).detach()
+        return {n: start[n] - fast[n] for n in start}, final, first
+
+    def _reptile_task_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+        x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
+        start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
+        fast, first = self._inner_loop_autograd(start, x, y, self.num_inner_steps, True, keep_graph=False)
+        with torch.no_grad():
+            final = self._loss(fast, qx, qy)
+        return {n: start[n] - fast[n] for n in start}, final, first
+
+    def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
+        named = dict(self.model.named_parameters())
+        if path == "vmap":
+            stacked = batch.stacked()
+            if stacked is None:
+                raise ValueError("the vmap path needs tasks of equal shapes; use vectorize='loop'")
+            deltas, q, s = torch.func.vmap(self._reptile_task_func, randomness="different")(*stacked)
+            sums = {n: d.sum(0) for n, d in deltas.items()}
+            q_sum, s_sum = q.sum(), s.sum()
+        else:
+            sums = {n: torch.zeros_like(named[n]) for n in self.adapt_names}
+            q_sum = s_sum = torch.zeros(())
+            for t in batch:
+                deltas, q, s = self._reptile_task_loop(*t.as_tuple())
+                for n in sums:
+                    sums[n] += deltas[n]
+                q_sum, s_sum = q_sum + q, s_sum + s
+        for n, total in sums.items():
+            p = named[n]
+            if not p.requires_grad:
+                continue  # frozen: never meta-updated
+            g = total / total_tasks
+            p.grad = g if p.grad is None else p.grad + g
+        return {"query": q_sum.detach(), "support": s_sum.detach(), "acc": torch.zeros(())}
