@@ -402,7 +402,7 @@ class LinearThompson(_LinearPolicy):
     def _grow(self, prior: ArmPrior | None) -> None:
         super()._grow(prior)
         self._draw = np.concatenate([self._draw, self._theta[-1:]])
-        self._stamp = np.append(self._stamp, np.int64(-1))
+        self._stamp = np.append(self._stamp, np.int64(0))
         self._redraw(self._theta.shape[0] - 1)
 
     def _drop(self, position: int) -> None:
@@ -438,10 +438,10 @@ class LinearThompson(_LinearPolicy):
             return theta @ x + self.exploration * self._stddev(R, x) * self.rng.standard_normal(idx.shape[0])
         k = idx.shape[0]
         r = min(self.refresh_arms, k)
+        self.decisions += 1  # first, so that the draws made now are stamped newer than any before
         if r:
             stamps = self._stamp[idx]
             oldest = idx if r == k else idx[np.argpartition(stamps, r - 1)[:r]]
             for i in oldest:
                 self._redraw(int(i))
-        self.decisions += 1
         return self._draw[idx] @ x

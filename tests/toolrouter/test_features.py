@@ -1,0 +1,83 @@
+"""HashingFeaturizer: shape, normalisation, determinism across processes, similarity, cache."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from toolrouter.features import HashingFeaturizer
+
+TEXT = "Write a python function to identify non-prime numbers."
+
+
+def test_shape_dtype_and_unit_norm():
+    f = HashingFeaturizer(dim=128)
+    v = f(TEXT)
+    assert v.shape == (128,) and v.dtype == np.float64 and f.dim == 128
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    assert np.count_nonzero(v) > 20
+    assert not f("  ...  ").any()  # no words: the zero vector, not NaN
+
+
+def test_deterministic_across_processes():
+    code = (
+        "from toolrouter.features import HashingFeaturizer;"
+        f"print(HashingFeaturizer(64, seed=3)({TEXT!r}).tolist())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={"PYTHONHASHSEED": str(s), "PATH": ""},
+        ).stdout
+        for s in (1, 2)
+    }
+    assert len(outs) == 1
+    here = HashingFeaturizer(64, seed=3)(TEXT).tolist()
+    assert eval(outs.pop()) == here
+
+
+def test_seed_changes_the_hash():
+    a, b = HashingFeaturizer(256, seed=0)(TEXT), HashingFeaturizer(256, seed=1)(TEXT)
+    assert abs(float(a @ b)) < 0.5
+
+
+def test_similar_texts_are_closer_than_unrelated_ones():
+    f = HashingFeaturizer(256)
+    base = f("Write a python function to count the set bits in a number.")
+    near = f("Write a python function to count the number of set bits.")
+    far = f("The trophy does not fit in the suitcase because it is too big.")
+    assert float(base @ near) > float(base @ far) + 0.3
+
+
+def test_typos_share_character_ngrams():
+    f = HashingFeaturizer(512)
+    words_only = HashingFeaturizer(512, char_ngrams=None)
+    assert float(f("fibonacci") @ f("fibonaci")) > 0.5
+    assert float(words_only("fibonacci") @ words_only("fibonaci")) == pytest.approx(0.0, abs=0.2)
+
+
+def test_cache_returns_the_same_read_only_array():
+    f = HashingFeaturizer(32, cache_size=2)
+    v = f(TEXT)
+    assert f(TEXT) is v
+    with pytest.raises(ValueError):
+        v[0] = 1.0
+    f("one")
+    f("two")
+    assert f(TEXT) is not v  # evicted (least recently used), recomputed identically
+    np.testing.assert_array_equal(f(TEXT), v)
+    assert f.transform([TEXT, "one"]).shape == (2, 32)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="dim"):
+        HashingFeaturizer(0)
+    with pytest.raises(ValueError, match="seed"):
+        HashingFeaturizer(8, seed=-1)
+    with pytest.raises(ValueError, match="char_ngrams"):
+        HashingFeaturizer(8, char_ngrams=(4, 2))
+    with pytest.raises(TypeError, match="text"):
+        HashingFeaturizer(8)(None)  # type: ignore[arg-type]
