@@ -1,0 +1,945 @@
+"""Task graphs and tool assignment under a budget.
+
+A task is a DAG of steps (``TaskStep``: a capability, and the steps whose outputs it needs). Its
+steps come from the task itself (``TaskProfile.steps``, or ``required_capabilities`` as a chain), from
+a template registered for its task type, or from the structure that most often succeeded before for
+that task type (``TaskGraphLibrary``). ``build_task_graph`` turns steps into a validated
+``networkx.DiGraph``: cycles, dependencies on missing steps and repeated ids raise
+``TaskGraphError`` subclasses; ``check_capabilities`` raises ``NoToolForCapabilityError`` for a step
+no tool serves.
+
+``assign_tools`` then picks one tool per step among its candidates. Each ``Candidate`` carries the
+policy's prediction for that tool at that step: a (sampled) success probability, a cost and a
+latency. The plan maximises
+
+    J = value * prod_i p_i  -  w_cost * sum_i c_i  -  w_latency * critical_path(l)
+
+(expected end-to-end success times the task's value, minus weighted expected cost and the latency
+of the longest dependency chain: parallel branches overlap), subject to ``sum_i c_i <= max_cost`` and
+``critical_path(l) <= max_latency_s``. Two solvers:
+
+- ``exact``: branch and bound over Pareto-pruned candidates, with an admissible bound on the success
+  product, the remaining cost and the critical path. Proven optimal; for small plans.
+- ``lagrangian``: the budget constraints and the latency term are priced with multipliers (latency
+  weighted by how critical each step is), each step picks its best priced candidate, the multipliers
+  follow the constraint violations; the best feasible plan seen is then improved by exact
+  single-step moves. Fast for large plans, not proven optimal: ``toolrouter bench planning``
+  measures its gap against the exact solver.
+
+``method="auto"`` uses ``exact`` when the pruned search space is small and ``lagrangian`` otherwise.
+A budget that cannot be met raises ``BudgetInfeasibleError``, or, with ``allow_infeasible=True``,
+returns the plan that violates it least, flagged ``feasible=False``.
+
+Example:
+    >>> from toolrouter.models import TaskStep, UtilityWeights
+    >>> graph = build_task_graph([
+    ...     TaskStep(step_id="search", capability="search"),
+    ...     TaskStep(step_id="fetch_a", capability="fetch", depends_on=["search"]),
+    ...     TaskStep(step_id="fetch_b", capability="fetch", depends_on=["search"]),
+    ...     TaskStep(step_id="summarise", capability="llm", depends_on=["fetch_a", "fetch_b"]),
+    ... ])
+    >>> fast = Candidate("fast", success_prob=0.9, cost=1.0, latency_s=0.2)
+    >>> cheap = Candidate("cheap", success_prob=0.8, cost=0.1, latency_s=1.0)
+    >>> candidates = {step: [fast, cheap] for step in graph}
+    >>> plan = assign_tools(graph, candidates, max_cost=2.5, weights=UtilityWeights())
+    >>> plan.feasible, plan.expected_cost <= 2.5
+    (True, True)
+    >>> parallel_stages(graph)
+    [['search'], ['fetch_a', 'fetch_b'], ['summarise']]
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import structlog
+
+from toolrouter.errors import BudgetInfeasibleError, NoToolForCapabilityError, ToolRouterError
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
+
+__all__ = [
+    "ANY_CAPABILITY",
+    "Assignment",
+    "Candidate",
+    "CyclicTaskGraphError",
+    "DanglingDependencyError",
+    "StepChoice",
+    "TaskGraphError",
+    "TaskGraphLibrary",
+    "assign_tools",
+    "build_task_graph",
+    "chain_steps",
+    "check_capabilities",
+    "critical_path_latency",
+    "parallel_stages",
+    "plan_objective",
+]
+
+log = structlog.get_logger(__name__)
+
+ANY_CAPABILITY = "*"
+"""Capability of the single step of a task that names none: any tool may serve it."""
+
+PlanningMethod = Literal["auto", "exact", "lagrangian", "brute_force"]
+
+_EPS = 1e-9
+
+
+# --------------------------------------------------------------------------------------------------
+# Task graphs
+# --------------------------------------------------------------------------------------------------
+class TaskGraphError(ToolRouterError, ValueError):
+    """A task's steps do not form a valid DAG."""
+
+
+class CyclicTaskGraphError(TaskGraphError):
+    """The steps' dependencies form a cycle; ``cycle`` lists the step ids on it."""
+
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__(f"steps: dependencies form a cycle {' -> '.join(cycle + cycle[:1])}")
+
+
+class DanglingDependencyError(TaskGraphError):
+    """A step depends on a step id that is not in the task."""
+
+    def __init__(self, step_id: str, missing: str) -> None:
+        self.step_id = step_id
+        self.missing = missing
+        super().__init__(f"depends_on: step {step_id!r} depends on unknown step {missing!r}")
+
+
+def _as_steps(steps: Iterable[TaskStep | Mapping[str, Any]]) -> tuple[TaskStep, ...]:
+    return tuple(s if isinstance(s, TaskStep) else TaskStep.model_validate(s) for s in steps)
+
+
+def build_task_graph(steps: Iterable[TaskStep | Mapping[str, Any]]) -> nx.DiGraph:
+    """A validated DAG of ``steps``: node = step id (attribute ``capability``), edge = dependency.
+
+    Raises ``TaskGraphError`` for no steps or a repeated id, ``DanglingDependencyError`` for a
+    dependency on a missing step and ``CyclicTaskGraphError`` for a cycle.
+
+    Example:
+        >>> g = build_task_graph([{"step_id": "a", "capability": "search"},
+        ...                       {"step_id": "b", "capability": "llm", "depends_on": ["a"]}])
+        >>> list(g.edges)
+        [('a', 'b')]
+    """
+    steps = _as_steps(steps)
+    if not steps:
+        raise TaskGraphError("steps: a task graph needs at least one step, got none")
+    graph = nx.DiGraph()
+    for step in steps:
+        if step.step_id in graph:
+            raise TaskGraphError(f"steps: step id {step.step_id!r} is used twice")
+        graph.add_node(step.step_id, capability=step.capability)
+    for step in steps:
+        for dep in step.depends_on:
+            if dep not in graph:
+                raise DanglingDependencyError(step.step_id, dep)
+            graph.add_edge(dep, step.step_id)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return graph
+    raise CyclicTaskGraphError([u for u, _ in cycle])
+
+
+def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
+    """Steps for ``required_capabilities``: a chain, each step after the previous one.
+
+    A step is named after its capability; a capability used more than once is numbered
+    (``llm``, ``llm_2``). No capabilities means one step ``main`` that any tool may serve.
+
+    Example:
+        >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
+        ['search', 'llm', 'llm_2']
+    """
+    if not capabilities:
+        return (TaskStep(step_id="main", capability=ANY_CAPABILITY),)
+    seen: Counter[str] = Counter()
+    steps: list[TaskStep] = []
+    for capability in capabilities:
+        seen[capability] += 1
+        step_id = capability if seen[capability] == 1 else f"{capability}_{seen[capability]}"
+        deps = (steps[-1].step_id,) if steps else ()
+        steps.append(TaskStep(step_id=step_id, capability=capability, depends_on=deps))
+    return tuple(steps)
+
+
+def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
+    """Raise ``NoToolForCapabilityError`` naming the first step whose capability no tool serves."""
+    served: set[str] = set()
+    any_tool = False
+    for tool in tools:
+        served.update(tool.capabilities)
+        any_tool = True
+    for step, capability in graph.nodes(data="capability"):
+        if capability == ANY_CAPABILITY:
+            if not any_tool:
+                raise NoToolForCapabilityError(f"step {step!r}: no tools are registered")
+        elif capability not in served:
+            raise NoToolForCapabilityError(
+                f"capability: step {step!r} needs {capability!r}, which no registered tool serves "
+                f"(served: {sorted(served)!r})"
+            )
+
+
+def parallel_stages(graph: nx.DiGraph) -> list[list[str]]:
+    """Steps grouped into stages: each stage's steps depend only on earlier stages, so they can
+    run at the same time."""
+    return [sorted(gen) for gen in nx.topological_generations(graph)]
+
+
+def _structure_key(steps: Sequence[TaskStep]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    return tuple(sorted((s.step_id, s.capability, tuple(sorted(s.depends_on))) for s in steps))
+
+
+class TaskGraphLibrary:
+    """Where a task's steps come from, in this order of precedence:
+
+    1. the task itself: ``TaskProfile.steps``, or ``required_capabilities`` as a chain;
+    2. a template registered for the task's type (``register_template``);
+    3. the step structure that succeeded most often for the task's type (``record_success``), once
+       it has succeeded ``min_support`` times;
+    4. a single step ``main`` that any tool may serve.
+
+    Example:
+        >>> lib = TaskGraphLibrary()
+        >>> lib.register_template("research", [
+        ...     {"step_id": "search", "capability": "search"},
+        ...     {"step_id": "summarise", "capability": "llm", "depends_on": ["search"]}])
+        >>> steps, source = lib.steps_for(TaskProfile(task_id="t", task_type="research"))
+        >>> [s.step_id for s in steps], source
+        (['search', 'summarise'], 'template')
+    """
+
+    def __init__(self, min_support: int = 2) -> None:
+        if min_support < 1:
+            raise ValueError(f"min_support must be at least 1, got {min_support!r}")
+        self.min_support = min_support
+        self._templates: dict[str, tuple[TaskStep, ...]] = {}
+        self._successes: dict[str, Counter] = {}
+        self._structures: dict[tuple, tuple[TaskStep, ...]] = {}
+
+    @property
+    def templates(self) -> dict[str, tuple[TaskStep, ...]]:
+        """Registered templates by task type."""
+        return dict(self._templates)
+
+    def register_template(
+        self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]]
+    ) -> None:
+        """Use ``steps`` for tasks of ``task_type`` that give no steps of their own. The graph is
+        validated now; an invalid one raises and registers nothing."""
+        steps = _as_steps(steps)
+        build_task_graph(steps)
+        if not str(task_type).strip():
+            raise ValueError(f"task_type must be a non-empty string, got {task_type!r}")
+        self._templates[task_type] = steps
+
+    def remove_template(self, task_type: str) -> None:
+        """Forget the template of ``task_type``; an unknown type raises ``KeyError``."""
+        if task_type not in self._templates:
+            raise KeyError(f"task_type: no template registered for {task_type!r}")
+        del self._templates[task_type]
+
+    def record_success(self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]]) -> None:
+        """Count one end-to-end success of ``steps`` for ``task_type``."""
+        steps = _as_steps(steps)
+        build_task_graph(steps)
+        key = _structure_key(steps)
+        self._structures.setdefault(key, steps)
+        self._successes.setdefault(task_type, Counter())[key] += 1
+
+    def propose(self, task_type: str) -> tuple[TaskStep, ...] | None:
+        """The structure that succeeded most often for ``task_type`` (at least ``min_support``
+        times), or ``None``. Ties go to the structure first seen."""
+        counts = self._successes.get(task_type)
+        if not counts:
+            return None
+        key, n = counts.most_common(1)[0]
+        return self._structures[key] if n >= self.min_support else None
+
+    def steps_for(self, task: TaskProfile) -> tuple[tuple[TaskStep, ...], str]:
+        """``(steps, source)`` for ``task``; source is ``explicit``, ``chain``, ``template``,
+        ``history`` or ``single``."""
+        if task.steps:
+            return task.steps, "explicit"
+        if task.required_capabilities:
+            return chain_steps(task.required_capabilities), "chain"
+        if task.task_type in self._templates:
+            return self._templates[task.task_type], "template"
+        proposed = self.propose(task.task_type)
+        if proposed is not None:
+            return proposed, "history"
+        return chain_steps(()), "single"
+
+    def graph_for(self, task: TaskProfile) -> nx.DiGraph:
+        """The validated graph of ``task``'s steps (see ``steps_for``); attribute ``source``."""
+        steps, source = self.steps_for(task)
+        graph = build_task_graph(steps)
+        graph.graph["source"] = source
+        return graph
+
+    def state_dict(self) -> dict[str, Any]:
+        """Templates and success counts as plain JSON-able data."""
+        return {
+            "min_support": self.min_support,
+            "templates": {
+                t: [s.model_dump(mode="json") for s in steps] for t, steps in self._templates.items()
+            },
+            "successes": {
+                t: [
+                    {"steps": [s.model_dump(mode="json") for s in self._structures[k]], "count": n}
+                    for k, n in counts.items()
+                ]
+                for t, counts in self._successes.items()
+            },
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict`` returned; a malformed state raises and changes nothing."""
+        fresh = TaskGraphLibrary(int(state.get("min_support", self.min_support)))
+        for task_type, steps in dict(state.get("templates", {})).items():
+            fresh.register_template(task_type, steps)
+        for task_type, entries in dict(state.get("successes", {})).items():
+            for entry in entries:
+                count = int(entry["count"])
+                if count < 1:
+                    raise ValueError(f"successes[{task_type!r}].count must be >= 1, got {count!r}")
+                steps = _as_steps(entry["steps"])
+                build_task_graph(steps)
+                key = _structure_key(steps)
+                fresh._structures.setdefault(key, steps)
+                fresh._successes.setdefault(task_type, Counter())[key] += count
+        self.__dict__.update(fresh.__dict__)
+
+
+# --------------------------------------------------------------------------------------------------
+# Assignment under budget
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """One tool that can serve a step, with the router's prediction for it there.
+
+    ``success_prob`` is what the plan uses: pass a Thompson draw to explore, the posterior mean to
+    exploit. ``utility`` is the per-call utility used to rank fallbacks; by default the expected
+    utility of one call under the planning weights. ``Candidate.from_utility`` builds one from a
+    policy's sampled utility.
+    """
+
+    tool_id: str
+    success_prob: float
+    cost: float = 0.0
+    latency_s: float = 0.0
+    utility: float | None = None
+    quality: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("success_prob", "cost", "latency_s", "quality"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
+        if not 0.0 <= self.success_prob <= 1.0:
+            raise ValueError(
+                f"success_prob of candidate {self.tool_id!r} must lie in [0, 1], got {self.success_prob!r}"
+            )
+        if self.cost < 0 or self.latency_s < 0:
+            raise ValueError(
+                f"cost and latency_s of candidate {self.tool_id!r} must be >= 0, got "
+                f"{self.cost!r} and {self.latency_s!r}"
+            )
+        if self.utility is not None and not math.isfinite(self.utility):
+            raise ValueError(f"utility of candidate {self.tool_id!r} must be finite, got {self.utility!r}")
+
+    @classmethod
+    def from_utility(
+        cls,
+        tool_id: str,
+        utility: float,
+        *,
+        cost: float,
+        latency_s: float,
+        weights: UtilityWeights,
+        quality: float = 1.0,
+    ) -> "Candidate":
+        """A candidate whose success probability is read off a (sampled) per-call utility.
+
+        With ``u = p * (w_success + w_quality * quality) - w_cost * cost - w_latency * latency``
+        (``UtilityWeights``), ``p = (u + w_cost * cost + w_latency * latency) / (w_success +
+        w_quality * quality)``, clipped to [0, 1]: a Thompson draw of ``u`` is a draw of ``p``.
+        """
+        if not math.isfinite(utility):
+            raise ValueError(f"utility of candidate {tool_id!r} must be finite, got {utility!r}")
+        gain = weights.success + weights.quality * quality
+        raw = (utility + weights.cost * cost + weights.latency * latency_s) / gain if gain > 0 else 1.0
+        p = min(1.0, max(0.0, raw))
+        return cls(tool_id, p, cost, latency_s, utility=float(utility), quality=quality)
+
+    def expected_utility(self, weights: UtilityWeights) -> float:
+        """Expected utility of one call under ``weights``."""
+        gain = weights.success + weights.quality * self.quality
+        return self.success_prob * gain - weights.cost * self.cost - weights.latency * self.latency_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return {
+            "tool_id": self.tool_id,
+            "success_prob": self.success_prob,
+            "cost": self.cost,
+            "latency_s": self.latency_s,
+            "utility": self.utility,
+            "quality": self.quality,
+        }
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    """The tool chosen for one step, and the fallbacks to try in order if it fails."""
+
+    step_id: str
+    capability: str
+    depends_on: tuple[str, ...]
+    tool: Candidate
+    fallbacks: tuple[Candidate, ...] = ()
+
+    @property
+    def tool_ids(self) -> tuple[str, ...]:
+        """The chosen tool, then the fallbacks."""
+        return (self.tool.tool_id, *(c.tool_id for c in self.fallbacks))
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A tool per step, with the plan's expected totals and how it was found.
+
+    ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
+    ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
+    """
+
+    graph: nx.DiGraph
+    steps: dict[str, StepChoice]
+    expected_utility: float
+    expected_success: float
+    expected_cost: float
+    critical_path_latency_s: float
+    feasible: bool
+    method: str
+    optimal: bool
+    max_cost: float | None = None
+    max_latency_s: float | None = None
+    planning_time_s: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order(self) -> list[str]:
+        """Step ids in a topological order."""
+        return list(self.steps)
+
+    def stages(self) -> list[list[str]]:
+        """Steps that can run at the same time, stage by stage."""
+        return parallel_stages(self.graph)
+
+    def tools(self) -> dict[str, str]:
+        """The chosen tool id per step."""
+        return {s: c.tool.tool_id for s, c in self.steps.items()}
+
+
+def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> float:
+    """Length of the longest dependency chain, with ``latency_s[step]`` per step."""
+    finish: dict[str, float] = {}
+    for node in nx.topological_sort(graph):
+        start = max((finish[p] for p in graph.predecessors(node)), default=0.0)
+        finish[node] = start + float(latency_s[node])
+    return max(finish.values(), default=0.0)
+
+
+def _default_value(weights: UtilityWeights) -> float:
+    return weights.success + weights.quality
+
+
+def plan_objective(
+    graph: nx.DiGraph,
+    chosen: Mapping[str, Candidate],
+    weights: UtilityWeights,
+    value: float | None = None,
+) -> tuple[float, float, float, float]:
+    """``(objective, success, cost, critical_path_latency_s)`` of a tool per step."""
+    value = _default_value(weights) if value is None else value
+    success = math.prod(chosen[s].success_prob for s in graph)
+    cost = sum(chosen[s].cost for s in graph)
+    cp = critical_path_latency(graph, {s: chosen[s].latency_s for s in graph})
+    return value * success - weights.cost * cost - weights.latency * cp, success, cost, cp
+
+
+def _finish_times(preds: list[tuple[int, ...]], lat: Sequence[float]) -> list[float]:
+    # Plain loops over Python floats: several times faster than max() over generators here.
+    finish: list[float] = []
+    for i, ps in enumerate(preds):
+        s = 0.0
+        for j in ps:
+            f = finish[j]
+            if f > s:
+                s = f
+        finish.append(s + lat[i])
+    return finish
+
+
+class _Problem:
+    """The planning problem in arrays: steps in topological order, Pareto-pruned candidates."""
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        candidates: Mapping[str, Sequence[Candidate]],
+        weights: UtilityWeights,
+        value: float,
+        max_cost: float | None,
+        max_latency_s: float | None,
+        prune: bool = True,
+    ) -> None:
+        self.order = list(nx.topological_sort(graph))
+        index = {s: i for i, s in enumerate(self.order)}
+        self.preds = [tuple(index[p] for p in graph.predecessors(s)) for s in self.order]
+        self.succs = [tuple(index[q] for q in graph.successors(s)) for s in self.order]
+        self.n = len(self.order)
+        self.value = value
+        self.w_cost = weights.cost
+        self.w_lat = weights.latency
+        self.max_cost = math.inf if max_cost is None else max_cost
+        self.max_lat = math.inf if max_latency_s is None else max_latency_s
+        self.cands: list[list[Candidate]] = []
+        self.p, self.logp, self.c, self.l = [], [], [], []
+        for s in self.order:
+            cs = list(candidates[s])
+            raw = np.array([(c.success_prob, c.cost, c.latency_s) for c in cs], dtype=float)
+            if prune and len(cs) > 1:
+                keep = _pareto_mask(raw)
+                cs = [c for c, k in zip(cs, keep) if k]
+                raw = raw[keep]
+            self.cands.append(cs)
+            self.p.append(raw[:, 0])
+            self.logp.append(np.log(np.maximum(raw[:, 0], 1e-300)))
+            self.c.append(raw[:, 1])
+            self.l.append(raw[:, 2])
+        # Python lists for the scalar loops, arrays for the vector ones.
+        self.logp_list = [a.tolist() for a in self.logp]
+        self.c_list = [a.tolist() for a in self.c]
+        self.l_list = [a.tolist() for a in self.l]
+        self.space = math.prod(len(cs) for cs in self.cands)
+
+    def latencies(self, choice: Sequence[int]) -> list[float]:
+        return [self.l_list[i][k] for i, k in enumerate(choice)]
+
+    def evaluate(self, choice: Sequence[int]) -> tuple[float, float, float, float]:
+        """(objective, log success, cost, critical path) of candidate ``choice[i]`` per step."""
+        logp = 0.0
+        cost = 0.0
+        for i, k in enumerate(choice):
+            logp += self.logp_list[i][k]
+            cost += self.c_list[i][k]
+        cp = max(_finish_times(self.preds, self.latencies(choice)), default=0.0)
+        obj = self.value * math.exp(logp) - self.w_cost * cost - self.w_lat * cp
+        return obj, logp, cost, cp
+
+    def feasible(self, cost: float, cp: float) -> bool:
+        return cost <= self.max_cost + _EPS and cp <= self.max_lat + _EPS
+
+    def violation(self, cost: float, cp: float) -> float:
+        v = 0.0
+        if cost > self.max_cost:
+            v += (cost - self.max_cost) / max(self.max_cost, _EPS)
+        if cp > self.max_lat:
+            v += (cp - self.max_lat) / max(self.max_lat, _EPS)
+        return v
+
+    def times(self, choice: Sequence[int]) -> tuple[list[float], list[float], list[float]]:
+        """Start time, latency and tail (longest chain after the step ends) per step."""
+        lat = self.latencies(choice)
+        finish = _finish_times(self.preds, lat)
+        start = [f - x for f, x in zip(finish, lat)]
+        tail = [0.0] * self.n
+        for i in range(self.n - 1, -1, -1):
+            t = 0.0
+            for j in self.succs[i]:
+                v = lat[j] + tail[j]
+                if v > t:
+                    t = v
+            tail[i] = t
+        return start, lat, tail
+
+    def critical_path_without(self, choice: Sequence[int], skip: int) -> float:
+        lat = self.latencies(choice)
+        lat[skip] = 0.0
+        return max(_finish_times(self.preds, lat), default=0.0)
+
+
+def _pareto_mask(raw: np.ndarray) -> np.ndarray:
+    """Which candidates (rows: success, cost, latency) no other one beats or equals on all three
+    at once: the objective and both constraints are monotone in each, so a dominated candidate is
+    never needed. Of exact duplicates the first is kept."""
+    p, c, lat = raw[:, 0], raw[:, 1], raw[:, 2]
+    ge = (p[:, None] >= p[None, :]) & (c[:, None] <= c[None, :]) & (lat[:, None] <= lat[None, :])
+    strict = (p[:, None] > p[None, :]) | (c[:, None] < c[None, :]) | (lat[:, None] < lat[None, :])
+    earlier = np.arange(len(raw))[:, None] < np.arange(len(raw))[None, :]
+    return ~(ge & (strict | earlier)).any(axis=0)
+
+
+def _brute_force(prob: _Problem) -> tuple[list[int] | None, list[int]]:
+    """Every combination; (best feasible choice or None, least-violating choice)."""
+    import itertools
+
+    best, best_obj = None, -math.inf
+    least, least_key = None, (math.inf, -math.inf)
+    for choice in itertools.product(*(range(len(cs)) for cs in prob.cands)):
+        obj, _, cost, cp = prob.evaluate(choice)
+        if prob.feasible(cost, cp):
+            if obj > best_obj + 1e-12:
+                best, best_obj = list(choice), obj
+        else:
+            key = (prob.violation(cost, cp), -obj)
+            if key < least_key:
+                least, least_key = list(choice), key
+    return best, (best if best is not None else least)  # type: ignore[return-value]
+
+
+def _exact(prob: _Problem, incumbent: list[int] | None) -> list[int] | None:
+    """Branch and bound in topological order; ``None`` when no choice meets the budget."""
+    n = prob.n
+    lmin = [float(l.min()) for l in prob.l]
+    # tail_min[i]: shortest possible longest chain after step i ends (every later step at its
+    # fastest candidate): finish_i + tail_min[i] bounds the critical path of every completion.
+    tail_min = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        tail_min[i] = max((lmin[j] + tail_min[j] for j in prob.succs[i]), default=0.0)
+    cp_floor = max((lmin[i] + tail_min[i] for i in range(n) if not prob.preds[i]), default=0.0)
+    suffix_cost = [0.0] * (n + 1)
+    suffix_logp = [0.0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix_cost[i] = suffix_cost[i + 1] + float(prob.c[i].min())
+        suffix_logp[i] = suffix_logp[i + 1] + float(prob.logp[i].max())
+    # Try promising candidates first so that good incumbents come early.
+    orders = []
+    for i in range(n):
+        score = prob.value * prob.p[i] - prob.w_cost * prob.c[i] - prob.w_lat * prob.l[i]
+        orders.append([int(k) for k in np.argsort(-score, kind="stable")])
+
+    best = list(incumbent) if incumbent is not None else None
+    best_obj = prob.evaluate(best)[0] if best is not None else -math.inf
+    choice = [0] * n
+    finish = [0.0] * n
+    value, w_cost, w_lat, max_cost, max_lat = prob.value, prob.w_cost, prob.w_lat, prob.max_cost, prob.max_lat
+
+    def visit(i: int, logp: float, cost: float, cp_lb: float, cp: float) -> None:
+        nonlocal best, best_obj
+        if i == n:
+            obj = value * math.exp(logp) - w_cost * cost - w_lat * cp
+            if obj > best_obj + 1e-12:
+                best, best_obj = list(choice), obj
+            return
+        start = max((finish[j] for j in prob.preds[i]), default=0.0)
+        ci, li, logpi = prob.c_list[i], prob.l_list[i], prob.logp_list[i]
+        for k in orders[i]:
+            new_cost = cost + ci[k]
+            if new_cost + suffix_cost[i + 1] > max_cost + _EPS:
+                continue
+            f = start + li[k]
+            new_lb = max(cp_lb, f + tail_min[i])
+            if new_lb > max_lat + _EPS:
+                continue
+            new_logp = logp + logpi[k]
+            bound = (
+                value * math.exp(new_logp + suffix_logp[i + 1])
+                - w_cost * (new_cost + suffix_cost[i + 1])
+                - w_lat * new_lb
+            )
+            if bound <= best_obj + 1e-12:
+                continue
+            choice[i] = k
+            finish[i] = f
+            visit(i + 1, new_logp, new_cost, new_lb, max(cp, f))
+
+    visit(0, 0.0, 0.0, cp_floor, 0.0)
+    return best
+
+
+def _local_search(prob: _Problem, choice: list[int], max_passes: int = 8) -> list[int]:
+    """Exact single-step moves that improve the objective and keep the plan feasible."""
+    choice = list(choice)
+    obj, logp, cost, cp = prob.evaluate(choice)
+    value, w_cost, w_lat = prob.value, prob.w_cost, prob.w_lat
+    for _ in range(max_passes):
+        improved = False
+        start, lat, tail = prob.times(choice)
+        for i in range(prob.n):
+            if len(prob.cands[i]) < 2:
+                continue
+            k = choice[i]
+            through = start[i] + tail[i]
+            new_cost = cost - prob.c_list[i][k] + prob.c[i]
+            gain = np.exp(logp - prob.logp_list[i][k] + prob.logp[i])
+            ok_cost = new_cost <= prob.max_cost + _EPS
+            critical = through + lat[i] >= cp - 1e-12
+            # Off the critical path, the longest chain elsewhere stays cp. On it, the chain through
+            # this step can only shrink to through + l'; first test that optimistic bound, and only
+            # if a move could pay, compute the longest chain that avoids this step exactly.
+            base = through if critical else cp
+            new_cp = np.maximum(base, through + prob.l[i])
+            new_obj = value * gain - w_cost * new_cost - w_lat * new_cp
+            new_obj = np.where(ok_cost & (new_cp <= prob.max_lat + _EPS), new_obj, -np.inf)
+            if critical:
+                if new_obj.max() <= obj + 1e-12:
+                    continue
+                new_cp = np.maximum(prob.critical_path_without(choice, i), through + prob.l[i])
+                new_obj = value * gain - w_cost * new_cost - w_lat * new_cp
+                new_obj = np.where(ok_cost & (new_cp <= prob.max_lat + _EPS), new_obj, -np.inf)
+            best_k = int(np.argmax(new_obj))
+            if new_obj[best_k] > obj + 1e-12:
+                choice[i] = best_k
+                obj, logp, cost, cp = prob.evaluate(choice)
+                start, lat, tail = prob.times(choice)
+                improved = True
+        if not improved:
+            break
+    return choice
+
+
+def _lagrangian(
+    prob: _Problem, iterations: int = 8, keep: int = 3
+) -> tuple[list[list[int]], list[int]]:
+    """Priced relaxation; returns (up to ``keep`` best feasible choices, best first; the
+    least-violating choice, or the best feasible one when there is one)."""
+    n = prob.n
+    width = max(len(cs) for cs in prob.cands)
+    logp = np.full((n, width), -np.inf)
+    cost = np.full((n, width), np.inf)
+    lat = np.full((n, width), np.inf)
+    for i in range(n):
+        m = len(prob.cands[i])
+        logp[i, :m], cost[i, :m], lat[i, :m] = prob.logp[i], prob.c[i], prob.l[i]
+    finite = np.isfinite(cost)
+    cost_scale = max(float(cost[finite].mean()), 1e-6)
+    lat_scale = max(float(lat[finite].mean()), 1e-6)
+
+    feasible: dict[tuple[int, ...], float] = {}
+    least, least_key = None, (math.inf, -math.inf)
+    tried: set[tuple[int, ...]] = set()
+
+    def consider(choice: list[int]) -> tuple[float, float, float, float]:
+        nonlocal least, least_key
+        res = prob.evaluate(choice)
+        obj, _, c, cp = res
+        tried.add(tuple(choice))
+        if prob.feasible(c, cp):
+            feasible[tuple(choice)] = obj
+        else:
+            vkey = (prob.violation(c, cp), -obj)
+            if vkey < least_key:
+                least, least_key = list(choice), vkey
+        return res
+
+    # The two extreme plans, cheapest and fastest: either may already meet the budget.
+    safe_lat = np.where(finite, lat, 0.0)
+    safe_cost = np.where(finite, cost, 0.0)
+    consider([int(k) for k in np.argmin(cost + 1e-9 * safe_lat, axis=1)])
+    consider([int(k) for k in np.argmin(lat + 1e-9 * safe_cost, axis=1)])
+
+    # J is not concave: V * prod(p) rewards reliability only while the whole plan is likely to
+    # succeed, so "go for success" and "spend little" are separate regimes. Start the priced
+    # relaxation from several values of the success term's weight and keep the best plan seen.
+    for factor in (1.0, 0.3, 0.1, 0.03, 0.0):
+        alpha = prob.value * factor
+        mu_c = 0.0
+        mu_l = 0.0
+        omega = np.ones(n)
+        repeats = 0
+        for _ in range(iterations):
+            score = (
+                max(alpha, 1e-12) * logp
+                - (prob.w_cost + mu_c) * cost
+                - (prob.w_lat + mu_l) * omega[:, None] * lat
+            )
+            choice = [int(k) for k in np.argmax(score, axis=1)]
+            if tuple(choice) in tried:
+                repeats += 1
+                if repeats >= 2:
+                    break
+            obj, lp, c, cp = consider(choice)
+            alpha = prob.value * math.exp(lp)
+            # How critical each step is: 1 on the longest chain, falling off with slack, so that
+            # steps off the critical path are not charged for latency the plan does not feel.
+            if cp > 0:
+                start, step_lat, tail = prob.times(choice)
+                through = (np.array(start) + np.array(step_lat) + np.array(tail)) / cp
+                omega = np.clip(through, 0.0, 1.0) ** 8
+            # Multipliers follow the violations, scaled so one unit is comparable to the success
+            # term.
+            base = max(alpha, prob.value * 1e-3)
+            mu_c = mu_c * 1.7 + 0.2 * base / cost_scale if c > prob.max_cost + _EPS else mu_c * 0.6
+            mu_l = mu_l * 1.7 + 0.2 * base / lat_scale if cp > prob.max_lat + _EPS else mu_l * 0.6
+    ranked = [list(k) for k in sorted(feasible, key=feasible.__getitem__, reverse=True)[:keep]]
+    if ranked:
+        least = ranked[0]
+    return ranked, least  # type: ignore[return-value]
+
+
+def _fallbacks(
+    all_cands: Sequence[Candidate], chosen: Candidate, weights: UtilityWeights, limit: int
+) -> tuple[Candidate, ...]:
+    if limit == 0:
+        return ()
+    ws, wq, wc, wl = weights.success, weights.quality, weights.cost, weights.latency
+    keyed = [
+        (
+            c.utility
+            if c.utility is not None
+            else c.success_prob * (ws + wq * c.quality) - wc * c.cost - wl * c.latency_s,
+            -n,
+            c,
+        )
+        for n, c in enumerate(all_cands)
+        if c.tool_id != chosen.tool_id
+    ]
+    return tuple(c for _, _, c in heapq.nlargest(limit, keyed, key=lambda t: (t[0], t[1])))
+
+
+def assign_tools(
+    graph: nx.DiGraph,
+    candidates: Mapping[str, Sequence[Candidate]],
+    *,
+    weights: UtilityWeights | None = None,
+    max_cost: float | None = None,
+    max_latency_s: float | None = None,
+    value: float | None = None,
+    method: PlanningMethod = "auto",
+    allow_infeasible: bool = False,
+    max_fallbacks: int = 3,
+    exact_limit: int = 20_000,
+    local_search: bool = True,
+) -> Assignment:
+    """Choose one candidate per step of ``graph`` under the budget (see the module docstring).
+
+    Arguments:
+        graph: a DAG from ``build_task_graph``.
+        candidates: per step id, the tools that can serve it with their predictions.
+        weights: utility weights (cost and latency prices); default ``UtilityWeights()``.
+        max_cost, max_latency_s: the budget; ``None`` is unbounded.
+        value: what a fully successful run is worth; default ``w_success + w_quality``.
+        method: ``auto``, ``exact``, ``lagrangian`` or ``brute_force`` (tests and benchmarks).
+        allow_infeasible: return the least-violating plan flagged ``feasible=False`` instead of
+            raising ``BudgetInfeasibleError``.
+        max_fallbacks: how many ranked fallbacks to keep per step.
+        exact_limit: ``auto`` uses ``exact`` when the pruned search space has at most this many
+            combinations.
+        local_search: improve the ``lagrangian`` plan with single-step moves.
+
+    Raises:
+        KeyError: a step without candidates (naming the step); ValueError for a bad argument;
+        BudgetInfeasibleError: no plan meets the budget and ``allow_infeasible`` is false.
+    """
+    t0 = time.perf_counter()
+    weights = weights or UtilityWeights()
+    value = _default_value(weights) if value is None else float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"value must be finite and >= 0, got {value!r}")
+    for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
+        if bound is not None and (not math.isfinite(bound) or bound <= 0):
+            raise ValueError(f"{name} must be finite and > 0, got {bound!r}")
+    if method not in ("auto", "exact", "lagrangian", "brute_force"):
+        raise ValueError(f"method must be auto, exact, lagrangian or brute_force, got {method!r}")
+    if max_fallbacks < 0:
+        raise ValueError(f"max_fallbacks must be >= 0, got {max_fallbacks!r}")
+    for step in graph:
+        cands = candidates.get(step)
+        if not cands:
+            raise KeyError(f"candidates: step {step!r} has no candidate tools")
+        ids = [c.tool_id for c in cands]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"candidates: step {step!r} lists a tool twice: {ids!r}")
+
+    prob = _Problem(
+        graph, candidates, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
+    )
+    if method == "auto":
+        method = "exact" if prob.space <= exact_limit else "lagrangian"
+
+    least: list[int] | None
+    if method == "brute_force":
+        best, least = _brute_force(prob)
+        optimal = True
+    else:
+        starts, least = _lagrangian(prob)
+        best = None
+        if starts:
+            if local_search:
+                starts = [_local_search(prob, start) for start in starts]
+            best = max(starts, key=lambda ch: prob.evaluate(ch)[0])
+        optimal = False
+        if method == "exact":
+            best = _exact(prob, best)
+            optimal = True
+    feasible = best is not None
+    if not feasible:
+        min_cost = sum(float(c.min()) for c in prob.c)
+        min_cp = prob.evaluate([int(np.argmin(l)) for l in prob.l])[3]
+        message = (
+            f"no plan meets the budget max_cost={max_cost!r}, max_latency_s={max_latency_s!r} "
+            f"(cheapest plan costs {min_cost:.6g}; fastest critical path {min_cp:.6g} s"
+            + ("" if optimal else f"; searched with {method}")
+            + ")"
+        )
+        if not allow_infeasible:
+            log.info("plan_infeasible", max_cost=max_cost, max_latency_s=max_latency_s, method=method)
+            raise BudgetInfeasibleError(message)
+        best = least
+        info = {"infeasible_reason": message}
+    else:
+        info = {}
+    assert best is not None
+    obj, logp, cost, cp = prob.evaluate(best)
+    steps: dict[str, StepChoice] = {}
+    for i, step in enumerate(prob.order):
+        chosen = prob.cands[i][best[i]]
+        steps[step] = StepChoice(
+            step_id=step,
+            capability=graph.nodes[step].get("capability", ANY_CAPABILITY),
+            depends_on=tuple(graph.predecessors(step)),
+            tool=chosen,
+            fallbacks=_fallbacks(candidates[step], chosen, weights, max_fallbacks),
+        )
+    elapsed = time.perf_counter() - t0
+    info.update(search_space=prob.space, pruned_candidates=sum(len(c) for c in prob.cands))
+    log.debug(
+        "plan_assigned",
+        steps=prob.n,
+        method=method,
+        feasible=feasible,
+        objective=obj,
+        cost=cost,
+        critical_path_s=cp,
+        planning_ms=elapsed * 1e3,
+    )
+    return Assignment(
+        graph=graph,
+        steps=steps,
+        expected_utility=float(obj),
+        expected_success=float(math.exp(logp)),
+        expected_cost=float(cost),
+        critical_path_latency_s=float(cp),
+        feasible=feasible,
+        method=method,
+        optimal=optimal and feasible,
+        max_cost=max_cost,
+        max_latency_s=max_latency_s,
+        planning_time_s=elapsed,
+        info=info,
+    )
