@@ -1,0 +1,5 @@
+"""Loaders of the public benchmark data the router is evaluated on; each takes the path of a copy."""
+
+from toolrouter.data.routerbench import RouterBenchData, load_routerbench
+
+__all__ = ["RouterBenchData", "load_routerbench"]
