@@ -1,0 +1,292 @@
+"""The common base of every adapter, and the one wrapper that injects adapters into a module.
+
+An adapter plays one of three roles around the module it wraps:
+
+* ``"sequential"``: it transforms the module's output, ``h -> adapter(h)`` (linear, sequential
+  bottleneck, compacter, multi-modal adapters);
+* ``"delta"``: it adds a term computed from the module's input, ``out -> out + delta(x)`` (LoRA,
+  parallel bottleneck, BitFit); mergeable deltas can be folded into the module's own parameters;
+* ``"call"``: it rewrites the call's arguments (prefix tuning prepends keys and values).
+
+:class:`AdaptedModule` is the single injection mechanism: it replaces a module of the base model,
+keeps the original as ``base_layer`` and holds the adapters of every adapter set under
+``adapters[<set name>][<type>]``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from adapters_lib.config import AdapterConfig, AdapterType
+from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
+
+__all__ = ["BaseAdapter", "AdaptedModule", "make_generator", "activation_fn", "feature_dim_of"]
+
+
+def make_generator(seed: int, name: str = "") -> torch.Generator:
+    """A CPU generator seeded from ``seed`` and a stable hash of ``name`` (so layers differ)."""
+    generator = torch.Generator()
+    generator.manual_seed((int(seed) * 1_000_003 + zlib.crc32(name.encode())) % (2**63))
+    return generator
+
+
+def activation_fn(name: str) -> nn.Module:
+    """The activation module for an ``AdapterConfig.activation`` name."""
+    table: dict[str, type[nn.Module]] = {
+        "relu": nn.ReLU,
+        "gelu": nn.GELU,
+        "tanh": nn.Tanh,
+        "silu": nn.SiLU,
+        "identity": nn.Identity,
+    }
+    if name not in table:
+        raise ValueError(f"activation: unknown {name!r}; choose from {sorted(table)}")
+    return table[name]()
+
+
+def feature_dim_of(module: nn.Module) -> int:
+    """Which dimension of ``module``'s output holds the features (the channels for conv and norms)."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        # Counted from the end, so that unbatched inputs (C, H, W) work too.
+        return -(len(module.kernel_size) + 1)
+    if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+        return 1
+    return -1
+
+
+def out_features_of(module: nn.Module) -> int | None:
+    """The output feature size of common layers, or None where it cannot be known statically."""
+    if isinstance(module, nn.Linear):
+        return module.out_features
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return module.out_channels
+    if isinstance(module, nn.MultiheadAttention):
+        return module.embed_dim
+    if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
+        return int(module.normalized_shape[0])
+    return None
+
+
+class BaseAdapter(nn.Module):
+    """Base class of every adapter: an ``nn.Module`` built from an :class:`AdapterConfig`.
+
+    Subclasses set ``role`` (``"sequential"``, ``"delta"`` or ``"call"``, see the module docstring)
+    and implement ``forward`` (sequential), ``apply_delta`` (delta) or ``transform_call`` (call).
+    To be injectable by :class:`~adapters_lib.model.AdapterModel` an adapter type also provides the
+    class methods ``matches_default``, ``check_target`` and ``for_target``.
+
+    Arguments:
+        config: the adapter's configuration.
+
+    Example:
+        >>> import torch
+        >>> class Scale(BaseAdapter):
+        ...     def __init__(self, config):
+        ...         super().__init__(config)
+        ...         self.gain = torch.nn.Parameter(torch.ones(config.input_dim))
+        ...     def forward(self, x):
+        ...         return x * self.gain
+        >>> cfg = AdapterConfig(adapter_type=AdapterType.LINEAR, input_dim=4)
+        >>> Scale(cfg)(torch.ones(2, 4)).shape
+        torch.Size([2, 4])
+    """
+
+    role: ClassVar[str] = "sequential"
+    mergeable: ClassVar[bool] = False
+
+    def __init__(self, config: AdapterConfig) -> None:
+        super().__init__()
+        if not isinstance(config, AdapterConfig):
+            raise TypeError(f"config: expected an AdapterConfig, got {type(config).__name__}")
+        self.config = config
+
+    @property
+    def adapter_type(self) -> AdapterType:
+        """The type this adapter was configured as."""
+        return self.config.adapter_type
+
+    def num_parameters(self) -> int:
+        """Number of trainable parameters of this adapter (shared tensors counted once)."""
+        return sum(p.numel() for p in self.parameters())
+
+    # --- injection hooks, overridden by each injectable type ---------------------------------
+
+    @classmethod
+    def default_rule(cls, config: AdapterConfig) -> str:
+        """Words describing which modules ``matches_default`` selects (used in error messages)."""
+        return "no default rule"
+
+    @classmethod
+    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
+        """Whether ``module`` is wrapped when ``config.target_modules`` is None."""
+        return False
+
+    @classmethod
+    def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
+        """Raise AdapterTargetError/AdapterDimensionError if this type cannot wrap ``module``."""
+        expected = config.input_dim
+        size = out_features_of(module)
+        if expected is not None and size is not None and size != expected:
+            raise AdapterDimensionError(
+                f"input_dim: {config.adapter_type.value} adapter on module {name!r} "
+                f"({type(module).__name__}) expects {expected} output features, the module has {size}"
+            )
+        if expected is None and size is None:
+            raise AdapterTargetError(
+                f"input_dim: module {name!r} ({type(module).__name__}) has no known output size; "
+                f"set input_dim for the {config.adapter_type.value} adapter"
+            )
+        if parent is not None and isinstance(parent, nn.MultiheadAttention):
+            raise AdapterTargetError(
+                f"target_modules: module {name!r} belongs to nn.MultiheadAttention, which reads its "
+                "weights directly and never calls it; wrap the attention module instead"
+            )
+
+    @classmethod
+    def for_target(
+        cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
+    ) -> BaseAdapter:
+        """Build the adapter for ``module`` (``shared`` holds per-set shared parts, such as PHM rules)."""
+        size = config.input_dim if config.input_dim is not None else out_features_of(module)
+        return cls(config.model_copy(update={"input_dim": size}), name=name)  # type: ignore[call-arg]
+
+    # --- roles -----------------------------------------------------------------------------
+
+    def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Delta role: ``out`` plus this adapter's term computed from the module input ``x``."""
+        raise NotImplementedError(f"{type(self).__name__} is not a delta adapter")
+
+    def transform_call(self, module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Call role: the arguments to call the wrapped module with."""
+        raise NotImplementedError(f"{type(self).__name__} is not a call adapter")
+
+    def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        """Mergeable adapters: the increment to each named parameter of ``module``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be merged")
+
+
+class AdaptedModule(nn.Module):
+    """A module of the base model with adapters injected; behaves like ``base_layer`` when none is active.
+
+    Arguments:
+        base_layer: the original module, kept unchanged (except while LoRA/BitFit are merged into it).
+    """
+
+    def __init__(self, base_layer: nn.Module) -> None:
+        super().__init__()
+        if isinstance(base_layer, AdaptedModule):
+            raise TypeError("base_layer: already an AdaptedModule")
+        self.base_layer = base_layer
+        self.adapters = nn.ModuleDict()
+        self.feature_dim = feature_dim_of(base_layer)
+        self._calls: tuple[BaseAdapter, ...] = ()
+        self._deltas: tuple[BaseAdapter, ...] = ()
+        self._sequentials: tuple[BaseAdapter, ...] = ()
+        self._active = False
+        self._merged: tuple[BaseAdapter, ...] = ()
+        self._backup: dict[str, torch.Tensor] = {}
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def add(self, set_name: str, adapter: BaseAdapter) -> None:
+        """Hold ``adapter`` under ``adapters[set_name][type]``; inactive until ``refresh``."""
+        group = self.adapters[set_name] if set_name in self.adapters else nn.ModuleDict()
+        key = adapter.adapter_type.value
+        if key in group:
+            raise AdapterStateError(f"adapter_configs: two {key} adapters of set {set_name!r} target the same module")
+        group[key] = adapter
+        if set_name not in self.adapters:
+            self.adapters[set_name] = group
+
+    def remove(self, set_name: str) -> None:
+        """Drop every adapter of ``set_name`` held here."""
+        if set_name in self.adapters:
+            del self.adapters[set_name]
+
+    def held(self) -> Iterable[tuple[str, BaseAdapter]]:
+        """(set name, adapter) for every adapter held here."""
+        for set_name, group in self.adapters.items():
+            for adapter in group.values():
+                yield set_name, adapter  # type: ignore[misc]
+
+    def refresh(self, active_sets: Sequence[str], disabled_types: set[AdapterType]) -> None:
+        """Recompute which adapters run, in the order of ``active_sets`` then of insertion."""
+        calls, deltas, sequentials = [], [], []
+        for set_name in active_sets:
+            if set_name not in self.adapters:
+                continue
+            for adapter in self.adapters[set_name].values():
+                if adapter.adapter_type in disabled_types or adapter in self._merged:
+                    continue
+                {"call": calls, "delta": deltas, "sequential": sequentials}[adapter.role].append(adapter)
+        self._calls, self._deltas, self._sequentials = tuple(calls), tuple(deltas), tuple(sequentials)
+        self._active = bool(calls or deltas or sequentials)
+
+    # --- merging -----------------------------------------------------------------------------
+
+    @property
+    def merged(self) -> bool:
+        """Whether some adapters are folded into ``base_layer``'s parameters."""
+        return bool(self._merged)
+
+    @torch.no_grad()
+    def merge(self, adapters: Sequence[BaseAdapter]) -> None:
+        """Fold ``adapters`` (mergeable ones) into the base parameters, keeping an exact backup."""
+        if self._merged:
+            raise AdapterStateError("merge: adapters are already merged; unmerge first")
+        params = dict(self.base_layer.named_parameters(recurse=False))
+        deltas: dict[str, torch.Tensor] = {}
+        for adapter in adapters:
+            for pname, delta in adapter.delta_parameters(self.base_layer).items():
+                deltas[pname] = deltas[pname] + delta if pname in deltas else delta
+        for pname, delta in deltas.items():
+            if not torch.isfinite(delta).all():
+                raise AdapterStateError(f"merge: non-finite adapter update for parameter {pname!r}")
+        for pname, delta in deltas.items():
+            self._backup[pname] = params[pname].detach().clone()
+            params[pname].add_(delta.to(params[pname].dtype))
+        self._merged = tuple(adapters)
+
+    @torch.no_grad()
+    def unmerge(self) -> None:
+        """Restore the base parameters exactly as they were before ``merge``."""
+        params = dict(self.base_layer.named_parameters(recurse=False))
+        for pname, original in self._backup.items():
+            params[pname].copy_(original)
+        self._backup = {}
+        self._merged = ()
+
+    # --- forward -----------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._active:
+            return self.base_layer(*args, **kwargs)
+        for adapter in self._calls:
+            args, kwargs = adapter.transform_call(self.base_layer, args, kwargs)
+        out = self.base_layer(*args, **kwargs)
+        if self._deltas:
+            x = args[0] if args else next(iter(kwargs.values()))
+            for adapter in self._deltas:
+                out = adapter.apply_delta(x, out)
+        if self._sequentials:
+            rest = None
+            if isinstance(out, tuple):
+                out, rest = out[0], out[1:]
+            moved = self.feature_dim != -1 and out.dim() > 1
+            if moved:
+                out = out.movedim(self.feature_dim, -1)
+            for adapter in self._sequentials:
+                out = adapter(out)
+            if moved:
+                out = out.movedim(-1, self.feature_dim)
+            if rest is not None:
+                out = (out, *rest)
+        return out
+
+    def extra_repr(self) -> str:
+        return f"active={self._active}, merged={self.merged}"

@@ -1,0 +1,108 @@
+"""BitFit (Ben Zaken et al. 2022): only the biases train.
+
+The base model stays frozen; each wrapped module gets a trainable increment of its bias, added to
+its output along the feature dimension. The effective bias is ``b + delta``, exactly what training
+``b`` itself would give, while the base stays untouched so that the adapter can be switched off,
+saved alone and merged into ``b``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from adapters_lib.config import AdapterConfig, AdapterType
+from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
+from adapters_lib.layers.base import BaseAdapter, feature_dim_of
+
+__all__ = ["BitFitAdapter"]
+
+# Modules whose bias is added to the output along one feature dimension (so the delta can be too).
+_SUPPORTED = (
+    nn.Linear,
+    nn.modules.conv._ConvNd,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.modules.batchnorm._BatchNorm,
+)
+
+
+class BitFitAdapter(BaseAdapter):
+    """A trainable increment ``delta`` of one module's bias (a mergeable delta adapter).
+
+    Arguments:
+        config: the BITFIT config.
+        bias_shape: the wrapped module's bias shape (default ``(config.input_dim,)``).
+        feature_dim: the output dimension the bias runs along (-1 for Linear and LayerNorm).
+
+    Example:
+        >>> import torch
+        >>> cfg = AdapterConfig(adapter_type=AdapterType.BITFIT, input_dim=4)
+        >>> BitFitAdapter(cfg).bias_delta.shape
+        torch.Size([4])
+    """
+
+    role = "delta"
+    mergeable = True
+
+    def __init__(
+        self, config: AdapterConfig, bias_shape: tuple[int, ...] | None = None, feature_dim: int = -1, name: str = ""
+    ) -> None:
+        super().__init__(config)
+        shape = bias_shape if bias_shape is not None else (config.require_input_dim("BitFitAdapter"),)
+        self.bias_delta = nn.Parameter(torch.zeros(shape))
+        self.feature_dim = feature_dim
+
+    @classmethod
+    def default_rule(cls, config: AdapterConfig) -> str:
+        return "every Linear, ConvNd, LayerNorm, GroupNorm or BatchNorm module with a bias"
+
+    @classmethod
+    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
+        if not isinstance(module, _SUPPORTED) or isinstance(parent, nn.MultiheadAttention):
+            return False
+        bias = getattr(module, "bias", None)
+        if not isinstance(bias, nn.Parameter):
+            return False
+        return config.input_dim is None or bias.shape[0] == config.input_dim
+
+    @classmethod
+    def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
+        if not isinstance(module, _SUPPORTED) or isinstance(parent, nn.MultiheadAttention):
+            raise AdapterTargetError(
+                f"target_modules: BitFit can wrap Linear, ConvNd, LayerNorm, GroupNorm or BatchNorm outside "
+                f"nn.MultiheadAttention; module {name!r} is a {type(module).__name__}"
+            )
+        bias = getattr(module, "bias", None)
+        if not isinstance(bias, nn.Parameter):
+            raise AdapterTargetError(f"target_modules: module {name!r} ({type(module).__name__}) has no bias to fit")
+        if config.input_dim is not None and bias.shape[0] != config.input_dim:
+            raise AdapterDimensionError(
+                f"input_dim: BitFit on module {name!r} expects a bias of size {config.input_dim}, "
+                f"the module's has {bias.shape[0]}"
+            )
+
+    @classmethod
+    def for_target(
+        cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
+    ) -> BitFitAdapter:
+        return cls(config, tuple(module.bias.shape), feature_dim_of(module), name=name)
+
+    def forward(self, out: torch.Tensor) -> torch.Tensor:
+        """``out`` with the bias increment added along ``feature_dim``."""
+        return self.apply_delta(out, out)
+
+    def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        if self.feature_dim == -1:
+            return out + self.bias_delta
+        dim = self.feature_dim % out.dim()
+        shape = [1] * out.dim()
+        shape[dim] = -1
+        return out + self.bias_delta.view(shape)
+
+    def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        return {"bias": self.bias_delta.detach()}
+
+
+ADAPTER_TYPE = AdapterType.BITFIT
+ADAPTER_CLASS = BitFitAdapter

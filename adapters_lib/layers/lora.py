@@ -1,0 +1,176 @@
+"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear`` or ``nn.Conv2d``.
+
+``B`` starts at zero, so the wrapped model starts exactly at the base model. The hot path is one
+extra small matmul and a fused ``addmm`` that scales and adds the low-rank term in one kernel, with
+no elementwise pass over the layer's full output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from adapters_lib.config import AdapterConfig, AdapterType
+from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
+from adapters_lib.layers.base import BaseAdapter, make_generator
+
+__all__ = ["LoRAAdapter"]
+
+
+class LoRAAdapter(BaseAdapter):
+    """The low-rank update ``(alpha / r) B A`` of one Linear or Conv2d weight (a delta adapter).
+
+    Standalone, ``forward(x)`` returns the update's output ``(alpha / r) B A x`` for a square
+    ``input_dim`` layer; injected by :class:`~adapters_lib.model.AdapterModel` it wraps the target
+    layer and its update can be merged into the layer's weight.
+
+    Arguments:
+        config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
+        in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
+        conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
+        name: the target's name, mixed into the initialisation seed so layers differ.
+
+    Example:
+        >>> import torch
+        >>> cfg = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=16, lora_r=4, lora_alpha=8)
+        >>> lora = LoRAAdapter(cfg)
+        >>> float(lora(torch.randn(2, 16)).abs().sum())  # B starts at zero
+        0.0
+    """
+
+    role = "delta"
+    mergeable = True
+
+    def __init__(
+        self,
+        config: AdapterConfig,
+        in_features: int | None = None,
+        out_features: int | None = None,
+        conv: dict | None = None,
+        name: str = "",
+    ) -> None:
+        super().__init__(config)
+        in_features = in_features if in_features is not None else config.require_input_dim("LoRAAdapter")
+        out_features = out_features if out_features is not None else in_features
+        r = config.lora_r
+        self.in_features, self.out_features, self.r = in_features, out_features, r
+        self.scaling = config.lora_scaling
+        self.conv = dict(conv) if conv is not None else None
+        if self.conv is None:
+            a_shape: tuple[int, ...] = (r, in_features)
+            b_shape: tuple[int, ...] = (out_features, r)
+        else:
+            a_shape = (r, in_features, *self.conv["kernel_size"])
+            b_shape = (out_features, r, 1, 1)
+        self.lora_A = nn.Parameter(torch.empty(a_shape))
+        self.lora_B = nn.Parameter(torch.zeros(b_shape))
+        # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
+        bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
+        with torch.no_grad():
+            self.lora_A.uniform_(-bound, bound, generator=make_generator(config.seed, name))
+        self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else None
+
+    # --- injection ---------------------------------------------------------------------------
+
+    @classmethod
+    def default_rule(cls, config: AdapterConfig) -> str:
+        return f"nn.Linear with in_features == input_dim={config.input_dim}"
+
+    @classmethod
+    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
+        return (
+            isinstance(module, nn.Linear)
+            and module.in_features == config.input_dim
+            and not isinstance(parent, nn.MultiheadAttention)
+        )
+
+    @classmethod
+    def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
+        kind = type(module).__name__
+        if isinstance(parent, nn.MultiheadAttention):
+            raise AdapterTargetError(
+                f"target_modules: module {name!r} belongs to nn.MultiheadAttention, which reads its weights "
+                "directly and never calls it, so LoRA there would be silently ignored"
+            )
+        if isinstance(module, nn.Linear):
+            size = module.in_features
+        elif isinstance(module, nn.Conv2d):
+            if module.groups != 1:
+                raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped Conv2d {name!r} (groups={module.groups})")
+            if module.padding_mode != "zeros":
+                raise AdapterTargetError(
+                    f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding_mode={module.padding_mode!r}"
+                )
+            if isinstance(module.padding, str):
+                raise AdapterTargetError(f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding={module.padding!r}")
+            size = module.in_channels
+        else:
+            raise AdapterTargetError(
+                f"target_modules: LoRA can wrap nn.Linear or nn.Conv2d; module {name!r} is a {kind}"
+            )
+        if config.input_dim is not None and size != config.input_dim:
+            raise AdapterDimensionError(
+                f"input_dim: LoRA on module {name!r} ({kind}) expects {config.input_dim} input features, "
+                f"the module has {size}"
+            )
+
+    @classmethod
+    def for_target(
+        cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
+    ) -> LoRAAdapter:
+        if isinstance(module, nn.Conv2d):
+            conv = {
+                "kernel_size": tuple(module.kernel_size),
+                "stride": tuple(module.stride),
+                "padding": tuple(module.padding),
+                "dilation": tuple(module.dilation),
+            }
+            return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
+        assert isinstance(module, nn.Linear)
+        return cls(config, module.in_features, module.out_features, name=name)
+
+    # --- computation -------------------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The update's output alone, ``(alpha / r) B A x``."""
+        if self.conv is not None:
+            zero = torch.zeros((), dtype=x.dtype, device=x.device)
+            return self.apply_delta(x, zero)
+        return self.scaling * F.linear(F.linear(self._drop(x), self.lora_A), self.lora_B)
+
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(x) if self.dropout is not None else x
+
+    def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``out + (alpha / r) B A x``; for Linear one fused addmm does the scale and the add."""
+        if self.conv is not None:
+            h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
+            # Scaling the r x out 1x1 kernel costs nothing next to scaling the full output.
+            return out + F.conv2d(h, self.lora_B * self.scaling)
+        h = F.linear(self._drop(x), self.lora_A)
+        if out.dim() == 2:
+            return torch.addmm(out, h, self.lora_B.t(), alpha=self.scaling)
+        flat = torch.addmm(out.reshape(-1, self.out_features), h.reshape(-1, self.r), self.lora_B.t(), alpha=self.scaling)
+        return flat.view(out.shape)
+
+    def delta_weight(self) -> torch.Tensor:
+        """The dense update ``(alpha / r) B A`` in the wrapped layer's weight shape."""
+        if self.conv is None:
+            return self.scaling * (self.lora_B @ self.lora_A)
+        flat = self.lora_B.flatten(1) @ self.lora_A.flatten(1)
+        return self.scaling * flat.view(self.out_features, self.in_features, *self.conv["kernel_size"])
+
+    def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        return {"weight": self.delta_weight().detach()}
+
+    def extra_repr(self) -> str:
+        kind = "conv2d" if self.conv is not None else "linear"
+        return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"
+
+
+# The registry key of this module's type; read by adapters_lib.layers.
+ADAPTER_TYPE = AdapterType.LORA
+ADAPTER_CLASS = LoRAAdapter

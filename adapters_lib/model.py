@@ -1,0 +1,630 @@
+"""AdapterModel: inject adapters into any nn.Module by module-name patterns, and manage them."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+import torch
+from pydantic import BaseModel, ConfigDict
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from adapters_lib.config import AdapterConfig, AdapterType
+from adapters_lib.errors import (
+    AdapterDimensionError,
+    AdapterKeyError,
+    AdapterStateError,
+    AdapterTargetError,
+)
+from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
+
+__all__ = ["AdapterModel", "ParameterReport", "ParameterReportRow", "match_pattern"]
+
+log = structlog.get_logger(__name__)
+
+_SET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FORMAT = "adapters_lib"
+_FORMAT_VERSION = "1"
+
+
+def match_pattern(pattern: str, name: str) -> bool:
+    """Whether module ``name`` matches a ``target_modules`` pattern.
+
+    A plain pattern matches the exact dotted name or a dotted suffix of it (``"q"`` matches
+    ``"layers.0.attn.q"`` but not ``"layers.0.attn.qk"``); ``"re:<regex>"`` must match the whole name.
+
+    Example:
+        >>> match_pattern("attn.q", "layers.0.attn.q"), match_pattern("re:layers\\\\.[01]\\\\.fc", "layers.1.fc")
+        (True, True)
+    """
+    if pattern.startswith("re:"):
+        return re.fullmatch(pattern[3:], name) is not None
+    return name == pattern or name.endswith("." + pattern)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """One module of the base model as the user names it, with where it physically lives."""
+
+    name: str  # logical dotted name, wrappers hidden
+    module: nn.Module  # the original module
+    parent: nn.Module  # the original module that holds it (the root for top-level modules)
+    attr: str  # attribute of ``parent`` under which it (or its wrapper) is registered
+
+    def wrapper(self) -> AdaptedModule | None:
+        current = self.parent._modules[self.attr]
+        return current if isinstance(current, AdaptedModule) else None
+
+
+def _sites(root: nn.Module) -> list[_Site]:
+    """Every module below ``root`` under its logical name, looking through AdaptedModule wrappers."""
+    sites: list[_Site] = []
+    seen: set[int] = {id(root)}
+
+    def visit(module: nn.Module, prefix: str) -> None:
+        for attr, child in module._modules.items():
+            if child is None:
+                continue
+            original = child.base_layer if isinstance(child, AdaptedModule) else child
+            if id(original) in seen:  # a module shared by two paths is adapted once, at its first name
+                continue
+            seen.add(id(original))
+            name = f"{prefix}.{attr}" if prefix else attr
+            sites.append(_Site(name, original, module, attr))
+            visit(original, name)
+
+    visit(root, "")
+    return sites
+
+
+class ParameterReportRow(BaseModel):
+    """Trainable parameters of one adapter type within one adapter set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    adapter_name: str
+    adapter_type: AdapterType
+    num_modules: int
+    num_parameters: int
+    share_of_base: float
+
+
+class ParameterReport(BaseModel):
+    """Trainable and total parameters, per adapter and overall; ``str()`` renders a table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: list[ParameterReportRow]
+    base_parameters: int
+    adapter_parameters: int
+    trainable_parameters: int
+    total_parameters: int
+
+    def __str__(self) -> str:
+        lines = [f"{'adapter':<16}{'type':<12}{'modules':>8}{'params':>12}{'% of base':>11}"]
+        for row in self.rows:
+            lines.append(
+                f"{row.adapter_name:<16}{row.adapter_type.value:<12}{row.num_modules:>8}"
+                f"{row.num_parameters:>12}{100 * row.share_of_base:>10.3f}%"
+            )
+        lines.append(
+            f"base {self.base_parameters}, adapters {self.adapter_parameters}, "
+            f"trainable {self.trainable_parameters} of {self.total_parameters} "
+            f"({100 * self.trainable_parameters / max(1, self.total_parameters):.3f}%)"
+        )
+        return "\n".join(lines)
+
+
+def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
+    if types is None:
+        return set(AdapterType)
+    if isinstance(types, (str, AdapterType)):
+        types = [types]
+    out: set[AdapterType] = set()
+    for value in types:
+        try:
+            out.add(AdapterType(value))
+        except ValueError:
+            raise ValueError(f"{field}: unknown adapter type {value!r}; choose from {[t.value for t in AdapterType]}") from None
+    return out
+
+
+class AdapterModel(nn.Module):
+    """A base model with parameter-efficient adapters injected; the base's own parameters frozen.
+
+    Each :class:`AdapterConfig` names its targets by module-name patterns (exact, dotted suffix, or
+    ``re:`` regex) or, without ``target_modules``, by its type's default rule (see AdapterConfig).
+    Every pattern must match a module, and each matched module must be one the type can wrap;
+    otherwise the call raises an error naming every offending pattern and module, and the model is
+    left as it was.
+
+    Several named adapter sets can live side by side (:meth:`add_adapter`,
+    :meth:`set_active_adapters`); adapter types can be switched on and off
+    (:meth:`enable_adapters`, :meth:`disable_adapters`); LoRA and BitFit can be merged into the
+    base weights for zero inference overhead (:meth:`merge_adapters`) and unmerged exactly.
+
+    Arguments:
+        base_model: any ``nn.Module``. It is modified in place (wrappers replace the targets).
+        adapter_configs: one config or a sequence of them, forming the first adapter set.
+        adapter_name: the first set's name.
+        freeze_base: set ``requires_grad=False`` on every base parameter.
+
+    Example:
+        >>> base = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 32))
+        >>> model = AdapterModel(base, [AdapterConfig(adapter_type=AdapterType.LORA, input_dim=32, lora_r=4)])
+        >>> model(torch.randn(5, 32)).shape
+        torch.Size([5, 32])
+        >>> model.adapter_parameter_names()
+        ['base_model.0.adapters.default.lora.lora_A', 'base_model.0.adapters.default.lora.lora_B']
+        >>> model.disable_adapters([AdapterType.LORA])
+    """
+
+    def __init__(
+        self,
+        base_model: nn.Module,
+        adapter_configs: AdapterConfig | Sequence[AdapterConfig],
+        adapter_name: str = "default",
+        freeze_base: bool = True,
+    ) -> None:
+        super().__init__()
+        if not isinstance(base_model, nn.Module):
+            raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
+        if isinstance(base_model, AdapterModel):
+            raise TypeError("base_model: already an AdapterModel; use add_adapter to add a set")
+        self.base_model = base_model
+        self._sets: dict[str, tuple[AdapterConfig, ...]] = {}
+        self._active_sets: list[str] = []
+        self._disabled_types: set[AdapterType] = set()
+        self._merged = False
+        self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
+        if freeze_base:
+            for p in base_model.parameters():
+                p.requires_grad_(False)
+        try:
+            self.add_adapter(adapter_name, adapter_configs)
+        except Exception:
+            # A rejected construction leaves the caller's model as it was.
+            for name, p in base_model.named_parameters():
+                p.requires_grad_(self._requires_grad_before[name])
+            raise
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The base model's forward, with the active adapters applied."""
+        return self.base_model(*args, **kwargs)
+
+    # --- adapter sets ------------------------------------------------------------------------
+
+    @property
+    def adapter_names(self) -> list[str]:
+        """Names of the adapter sets, in the order they were added."""
+        return list(self._sets)
+
+    @property
+    def active_adapters(self) -> list[str]:
+        """Names of the active adapter sets, in the order they apply."""
+        return list(self._active_sets)
+
+    @property
+    def enabled_types(self) -> list[AdapterType]:
+        """Adapter types currently switched on."""
+        return [t for t in AdapterType if t not in self._disabled_types]
+
+    @property
+    def merged(self) -> bool:
+        """Whether LoRA/BitFit adapters are currently merged into the base weights."""
+        return self._merged
+
+    def adapter_configs(self, adapter_name: str = "default") -> tuple[AdapterConfig, ...]:
+        """The configs of one adapter set."""
+        self._check_set(adapter_name)
+        return self._sets[adapter_name]
+
+    def add_adapter(
+        self, adapter_name: str, adapter_configs: AdapterConfig | Sequence[AdapterConfig], activate: bool = True
+    ) -> None:
+        """Inject a new adapter set; every target is resolved and checked before anything changes.
+
+        Arguments:
+            adapter_name: a new identifier-like name.
+            adapter_configs: one config or several; at most one per type may wrap a given module.
+            activate: add the set to the active sets.
+        """
+        self._check_unmerged("add_adapter")
+        if not isinstance(adapter_name, str) or not _SET_NAME_RE.match(adapter_name):
+            raise ValueError(f"adapter_name: {adapter_name!r} is not an identifier")
+        if adapter_name in self._sets:
+            raise ValueError(f"adapter_name: a set named {adapter_name!r} exists already")
+        configs = (adapter_configs,) if isinstance(adapter_configs, AdapterConfig) else tuple(adapter_configs)
+        if not configs:
+            raise ValueError("adapter_configs: empty")
+        for i, config in enumerate(configs):
+            if not isinstance(config, AdapterConfig):
+                raise TypeError(f"adapter_configs[{i}]: expected an AdapterConfig, got {type(config).__name__}")
+        plan = self._plan(adapter_name, configs)
+        for site, adapter in plan:
+            wrapper = site.wrapper()
+            if wrapper is None:
+                wrapper = AdaptedModule(site.module)
+                setattr(site.parent, site.attr, wrapper)
+            wrapper.add(adapter_name, adapter)
+        self._sets[adapter_name] = configs
+        if activate:
+            self._active_sets.append(adapter_name)
+        self._refresh()
+        report = self.parameter_report()
+        log.info(
+            "adapters_added",
+            adapter_name=adapter_name,
+            types=[c.adapter_type.value for c in configs],
+            modules=len(plan),
+            parameters=sum(r.num_parameters for r in report.rows if r.adapter_name == adapter_name),
+        )
+
+    def _plan(self, adapter_name: str, configs: Sequence[AdapterConfig]) -> list[tuple[_Site, BaseAdapter]]:
+        """Resolve every config's targets and build its adapters, touching nothing of the model."""
+        sites = _sites(self.base_model)
+        unmatched: list[str] = []
+        chosen: list[tuple[AdapterConfig, list[_Site]]] = []
+        for index, config in enumerate(configs):
+            cls = adapter_class(config.adapter_type)
+            if config.target_modules is None:
+                targets = [s for s in sites if cls.matches_default(s.name, s.module, s.parent, config)]
+                if not targets:
+                    raise AdapterTargetError(
+                        f"target_modules: adapter_configs[{index}] ({config.adapter_type.value}) gives none, and the "
+                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}"
+                    )
+            else:
+                targets = []
+                for pattern in config.target_modules:
+                    hits = [s for s in sites if match_pattern(pattern, s.name)]
+                    if not hits:
+                        unmatched.append(f"{pattern!r} (adapter_configs[{index}], {config.adapter_type.value})")
+                    targets.extend(s for s in hits if s not in targets)
+            chosen.append((config, targets))
+        if unmatched:
+            raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}")
+        problems: list[str] = []
+        for config, targets in chosen:
+            cls = adapter_class(config.adapter_type)
+            for site in targets:
+                parent = site.parent if site.parent is not self.base_model or isinstance(self.base_model, nn.MultiheadAttention) else None
+                try:
+                    cls.check_target(site.name, site.module, parent, config)
+                except (AdapterTargetError, AdapterDimensionError) as exc:
+                    problems.append(str(exc))
+        if problems:
+            error = AdapterDimensionError if all(p.startswith("input_dim") for p in problems) else AdapterTargetError
+            raise error("; ".join(problems))
+        shared: dict[str, nn.Module] = {}
+        plan: list[tuple[_Site, BaseAdapter]] = []
+        seen: set[tuple[str, AdapterType]] = set()
+        for config, targets in chosen:
+            cls = adapter_class(config.adapter_type)
+            for site in targets:
+                key = (site.name, config.adapter_type)
+                if key in seen:
+                    raise AdapterTargetError(
+                        f"target_modules: two {config.adapter_type.value} configs of set {adapter_name!r} "
+                        f"both target module {site.name!r}"
+                    )
+                seen.add(key)
+                wrapper = site.wrapper()
+                if wrapper is not None and adapter_name in wrapper.adapters:
+                    raise AdapterStateError(f"adapter_name: module {site.name!r} already holds set {adapter_name!r}")
+                adapter = cls.for_target(site.name, site.module, config, shared)
+                reference = next(site.module.parameters(), None)
+                if reference is not None:
+                    adapter.to(device=reference.device, dtype=reference.dtype if reference.is_floating_point() else None)
+                plan.append((site, adapter))
+        return plan
+
+    def delete_adapter(self, adapter_name: str) -> None:
+        """Remove an adapter set; modules left without adapters get their original module back."""
+        self._check_unmerged("delete_adapter")
+        self._check_set(adapter_name)
+        for site in _sites(self.base_model):
+            wrapper = site.wrapper()
+            if wrapper is None:
+                continue
+            wrapper.remove(adapter_name)
+            if len(wrapper.adapters) == 0:
+                setattr(site.parent, site.attr, wrapper.base_layer)
+        del self._sets[adapter_name]
+        if adapter_name in self._active_sets:
+            self._active_sets.remove(adapter_name)
+        self._refresh()
+
+    def set_active_adapters(self, adapter_names: str | Sequence[str]) -> None:
+        """Choose which adapter sets apply, and in which order."""
+        self._check_unmerged("set_active_adapters")
+        names = [adapter_names] if isinstance(adapter_names, str) else list(adapter_names)
+        for name in names:
+            self._check_set(name)
+        if len(set(names)) != len(names):
+            raise ValueError(f"adapter_names: duplicates in {names}")
+        self._active_sets = names
+        self._refresh()
+
+    def enable_adapters(self, adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None) -> None:
+        """Switch adapter types on (all types when None), in every adapter set."""
+        self._check_unmerged("enable_adapters")
+        self._disabled_types -= _as_types(adapter_types, "adapter_types")
+        self._refresh()
+
+    def disable_adapters(self, adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None) -> None:
+        """Switch adapter types off (all types when None); disabled adapters leave the base output exact."""
+        self._check_unmerged("disable_adapters")
+        self._disabled_types |= _as_types(adapter_types, "adapter_types")
+        self._refresh()
+
+    def set_modality(self, modality: str) -> None:
+        """Choose the modality of every injected :class:`MultiModalAdapter`."""
+        adapters = [a for _, _, a in self._held() if isinstance(a, MultiModalAdapter)]
+        if not adapters:
+            raise AdapterStateError("modality: this model holds no multimodal adapter")
+        for adapter in adapters:
+            if modality not in adapter.adapters:
+                raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(adapter.adapters)}")
+        for adapter in adapters:
+            adapter.set_modality(modality)
+
+    # --- merging -----------------------------------------------------------------------------
+
+    def merge_adapters(self) -> None:
+        """Fold every active LoRA and BitFit adapter into the base weights (exact backup kept).
+
+        While merged the merged adapters cost nothing at inference; other active adapters still
+        run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`.
+        """
+        self._check_unmerged("merge_adapters")
+        work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
+        work = [(w, adapters) for w, adapters in work if adapters]
+        for wrapper, adapters in work:
+            for adapter in adapters:
+                for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
+                    if not torch.isfinite(delta).all():
+                        raise AdapterStateError(f"merge_adapters: non-finite update for {pname!r} of {adapter}")
+        for wrapper, adapters in work:
+            wrapper.merge(adapters)
+        self._merged = True
+        self._refresh()
+        log.info("adapters_merged", modules=len(work))
+
+    def unmerge_adapters(self) -> None:
+        """Restore the base weights exactly as they were before :meth:`merge_adapters`."""
+        if not self._merged:
+            raise AdapterStateError("unmerge_adapters: nothing is merged")
+        for wrapper in self._wrappers():
+            wrapper.unmerge()
+        self._merged = False
+        self._refresh()
+
+    def unload(self, merge: bool = False) -> nn.Module:
+        """Remove every adapter and return the base model (with LoRA/BitFit folded in if ``merge``).
+
+        The base parameters get back the ``requires_grad`` flags they had before wrapping. This
+        AdapterModel must not be used afterwards.
+        """
+        if merge and not self._merged:
+            self.merge_adapters()
+        for site in _sites(self.base_model):
+            wrapper = site.wrapper()
+            if wrapper is not None:
+                wrapper._backup = {}  # keep the merged weights
+                setattr(site.parent, site.attr, wrapper.base_layer)
+        for name, p in self.base_model.named_parameters():
+            p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
+        self._sets, self._active_sets = {}, []
+        return self.base_model
+
+    # --- parameters --------------------------------------------------------------------------
+
+    def _wrappers(self) -> list[AdaptedModule]:
+        return [m for m in self.base_model.modules() if isinstance(m, AdaptedModule)]
+
+    def _held(self) -> Iterator[tuple[_Site, str, BaseAdapter]]:
+        for site in _sites(self.base_model):
+            wrapper = site.wrapper()
+            if wrapper is not None:
+                for set_name, adapter in wrapper.held():
+                    yield site, set_name, adapter
+
+    def _adapter_param_index(self) -> dict[str, tuple[str, AdapterType]]:
+        """Every name (aliases of shared tensors included) of an adapter parameter -> (set, type)."""
+        index: dict[str, tuple[str, AdapterType]] = {}
+        for module_name, module in self.named_modules():
+            if isinstance(module, AdaptedModule):
+                for set_name, adapter in module.held():
+                    prefix = f"{module_name}.adapters.{set_name}.{adapter.adapter_type.value}"
+                    for pname, _ in adapter.named_parameters(remove_duplicate=False):
+                        index[f"{prefix}.{pname}"] = (set_name, adapter.adapter_type)
+        return index
+
+    def adapter_parameter_names(
+        self,
+        adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None,
+        adapter_names: Iterable[str] | str | None = None,
+    ) -> list[str]:
+        """Names (as in ``self.named_parameters()``) of the adapter parameters, optionally filtered.
+
+        Pass them to a meta-learner's ``adapt_parameters`` to adapt only the adapters, e.g.
+        ``MAML(model, adapt_parameters=model.adapter_parameter_names([AdapterType.LORA]))``.
+        """
+        types = _as_types(adapter_types, "adapter_types")
+        sets = set(self._sets) if adapter_names is None else ({adapter_names} if isinstance(adapter_names, str) else set(adapter_names))
+        for name in sets:
+            self._check_set(name)
+        index = self._adapter_param_index()
+        return [
+            name
+            for name, _ in self.named_parameters()
+            if name in index and index[name][0] in sets and index[name][1] in types
+        ]
+
+    def is_adapter_parameter(self, name: str) -> bool:
+        """Whether parameter ``name`` of this model belongs to an adapter (a predicate for MAML)."""
+        return name in self._adapter_param_index()
+
+    def adapter_parameters(
+        self,
+        adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None,
+        adapter_names: Iterable[str] | str | None = None,
+    ) -> list[nn.Parameter]:
+        """The adapter parameters, e.g. for an optimiser."""
+        wanted = set(self.adapter_parameter_names(adapter_types, adapter_names))
+        return [p for name, p in self.named_parameters() if name in wanted]
+
+    def parameter_report(self) -> ParameterReport:
+        """Trainable parameters of each adapter type in each set, and the totals."""
+        adapter_ids: set[int] = set()
+        counts: dict[tuple[str, AdapterType], tuple[set[int], int]] = {}
+        for _, set_name, adapter in self._held():
+            ids, modules = counts.get((set_name, adapter.adapter_type), (set(), 0))
+            for p in adapter.parameters():
+                ids.add(id(p))
+                adapter_ids.add(id(p))
+            counts[(set_name, adapter.adapter_type)] = (ids, modules + 1)
+        params = {id(p): p for p in self.parameters()}
+        base = sum(p.numel() for i, p in params.items() if i not in adapter_ids)
+        rows = [
+            ParameterReportRow(
+                adapter_name=set_name,
+                adapter_type=adapter_type,
+                num_modules=modules,
+                num_parameters=sum(params[i].numel() for i in ids if i in params),
+                share_of_base=sum(params[i].numel() for i in ids if i in params) / max(1, base),
+            )
+            for (set_name, adapter_type), (ids, modules) in counts.items()
+        ]
+        return ParameterReport(
+            rows=rows,
+            base_parameters=base,
+            adapter_parameters=sum(p.numel() for i, p in params.items() if i in adapter_ids),
+            trainable_parameters=sum(p.numel() for p in params.values() if p.requires_grad),
+            total_parameters=sum(p.numel() for p in params.values()),
+        )
+
+    # --- adapter-only state ------------------------------------------------------------------
+
+    def _set_tensors(self, adapter_name: str) -> dict[str, nn.Parameter]:
+        """Portable key -> parameter for one set: ``<module>.<type>.<param>``, shared tensors once."""
+        self._check_set(adapter_name)
+        out: dict[str, nn.Parameter] = {}
+        seen: set[int] = set()
+        for site, set_name, adapter in self._held():
+            if set_name != adapter_name:
+                continue
+            for pname, p in adapter.named_parameters(remove_duplicate=False):
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                out[f"{site.name}.{adapter.adapter_type.value}.{pname}"] = p
+        return out
+
+    def adapter_state_dict(self, adapter_name: str = "default") -> dict[str, torch.Tensor]:
+        """The adapter set's tensors under portable keys (module, type, parameter; no set name)."""
+        return {k: p.detach().clone() for k, p in self._set_tensors(adapter_name).items()}
+
+    def load_adapter_state_dict(self, state: dict[str, torch.Tensor], adapter_name: str = "default") -> None:
+        """Load tensors from :meth:`adapter_state_dict`; every key and shape is checked before any copy."""
+        self._check_unmerged("load_adapter_state_dict")
+        params = self._set_tensors(adapter_name)
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise AdapterKeyError(f"state: missing keys {missing[:5]}, unexpected keys {unexpected[:5]} for set {adapter_name!r}")
+        for key, p in params.items():
+            value = state[key]
+            if tuple(value.shape) != tuple(p.shape):
+                raise AdapterDimensionError(f"state[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
+            if value.is_floating_point() and not torch.isfinite(value).all():
+                raise ValueError(f"state[{key!r}]: non-finite values")
+        with torch.no_grad():
+            for key, p in params.items():
+                p.copy_(state[key])
+
+    def save_adapters(self, path: str | Path, adapter_name: str = "default") -> Path:
+        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
+        path = Path(path)
+        state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
+        metadata = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "adapter_name": adapter_name,
+            "configs": json.dumps([c.model_dump(mode="json") for c in self._sets[adapter_name]]),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(state, str(path), metadata=metadata)
+        return path
+
+    def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
+        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+
+        Returns the set's name (``adapter_name``, or the name it was saved under).
+        """
+        self._check_unmerged("load_adapters")
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            state = {key: handle.get_tensor(key) for key in handle.keys()}
+        if metadata.get("format") != _FORMAT:
+            raise ValueError(f"path: {str(path)!r} is not an adapters_lib file (format={metadata.get('format')!r})")
+        name = adapter_name if adapter_name is not None else metadata["adapter_name"]
+        if name in self._sets:
+            self.load_adapter_state_dict(state, name)
+            return name
+        configs = [AdapterConfig.model_validate(c) for c in json.loads(metadata["configs"])]
+        self.add_adapter(name, configs)
+        try:
+            self.load_adapter_state_dict(state, name)
+        except Exception:
+            self.delete_adapter(name)
+            raise
+        return name
+
+    # --- PEFT interoperability ---------------------------------------------------------------
+
+    def export_peft(self, directory: str | Path, adapter_name: str = "default") -> Path:
+        """Write the set's LoRA adapters in PEFT's on-disk format; see :mod:`adapters_lib.peft_format`."""
+        from adapters_lib.peft_format import export_peft
+
+        return export_peft(self, directory, adapter_name)
+
+    def load_peft(self, directory: str | Path, adapter_name: str = "default") -> None:
+        """Add a set from a PEFT LoRA checkpoint directory; see :mod:`adapters_lib.peft_format`."""
+        from adapters_lib.peft_format import import_peft
+
+        import_peft(self, directory, adapter_name)
+
+    @classmethod
+    def from_peft(cls, base_model: nn.Module, directory: str | Path, adapter_name: str = "default") -> AdapterModel:
+        """Wrap ``base_model`` with the LoRA weights of a PEFT checkpoint directory."""
+        from adapters_lib.peft_format import peft_configs
+
+        configs = peft_configs(base_model, directory)
+        model = cls(base_model, configs, adapter_name=adapter_name)
+        from adapters_lib.peft_format import load_peft_weights
+
+        load_peft_weights(model, directory, adapter_name)
+        return model
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        for wrapper in self._wrappers():
+            wrapper.refresh(self._active_sets, self._disabled_types)
+
+    def _check_set(self, adapter_name: str) -> None:
+        if adapter_name not in self._sets:
+            raise AdapterKeyError(f"adapter_name: unknown set {adapter_name!r}; known {list(self._sets)}")
+
+    def _check_unmerged(self, operation: str) -> None:
+        if self._merged:
+            raise AdapterStateError(f"{operation}: adapters are merged into the base weights; call unmerge_adapters() first")

@@ -1,0 +1,203 @@
+"""LoRA weights in PEFT's on-disk format, both ways.
+
+A PEFT LoRA checkpoint is a directory with ``adapter_config.json`` (``peft_type: "LORA"``, ``r``,
+``lora_alpha``, ``target_modules``, ``rank_pattern``, ``alpha_pattern``, ...) and
+``adapter_model.safetensors`` whose keys are ``base_model.model.<module>.lora_A.weight`` and
+``...lora_B.weight``, with the same tensor shapes as ours. Exports name their targets with an
+anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
+name suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from adapters_lib.config import AdapterConfig, AdapterType
+from adapters_lib.errors import AdapterKeyError, AdapterStateError
+from adapters_lib.layers import LoRAAdapter
+
+if TYPE_CHECKING:
+    from adapters_lib.model import AdapterModel
+
+__all__ = ["export_peft", "import_peft", "peft_configs", "load_peft_weights", "CONFIG_NAME", "WEIGHTS_NAME"]
+
+CONFIG_NAME = "adapter_config.json"
+WEIGHTS_NAME = "adapter_model.safetensors"
+_PREFIX = "base_model.model."
+_KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.weight$")
+
+
+def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, LoRAAdapter]]:
+    configs = model.adapter_configs(adapter_name)
+    others = sorted({c.adapter_type.value for c in configs if c.adapter_type is not AdapterType.LORA})
+    if others:
+        raise AdapterStateError(
+            f"adapter_name: set {adapter_name!r} also holds {others} adapters, which PEFT's LoRA format cannot "
+            "carry; put the LoRA configs in a set of their own"
+        )
+    return [
+        (site.name, adapter)
+        for site, set_name, adapter in model._held()
+        if set_name == adapter_name and isinstance(adapter, LoRAAdapter)
+    ]
+
+
+def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> Path:
+    """Write one LoRA adapter set as a PEFT checkpoint directory; returns the directory.
+
+    ``peft.PeftModel.from_pretrained(base_model, directory)`` then reproduces our outputs.
+
+    Example:
+        >>> import tempfile
+        >>> from adapters_lib import AdapterModel
+        >>> model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2))
+        >>> out = export_peft(model, tempfile.mkdtemp())
+        >>> sorted(p.name for p in out.iterdir())
+        ['adapter_config.json', 'adapter_model.safetensors']
+    """
+    loras = _lora_adapters(model, adapter_name)
+    configs = model.adapter_configs(adapter_name)
+    for field in ("use_rslora", "dropout"):
+        values = {getattr(c, field) for c in configs}
+        if len(values) > 1:
+            raise AdapterStateError(f"{field}: PEFT holds one value per adapter; set {adapter_name!r} mixes {sorted(values)}")
+    ranks = Counter(a.r for _, a in loras)
+    r = ranks.most_common(1)[0][0]
+    alphas = Counter(a.config.lora_alpha for _, a in loras)
+    alpha = alphas.most_common(1)[0][0]
+    # '^' makes a pattern match the whole name under PEFT's r"(.*\.)?(key)$" lookup.
+    rank_pattern = {"^" + re.escape(name): a.r for name, a in loras if a.r != r}
+    alpha_pattern = {"^" + re.escape(name): a.config.lora_alpha for name, a in loras if a.config.lora_alpha != alpha}
+    config: dict[str, Any] = {
+        "peft_type": "LORA",
+        "task_type": None,
+        "base_model_name_or_path": None,
+        "inference_mode": True,
+        "r": r,
+        "lora_alpha": alpha,
+        "lora_dropout": configs[0].dropout,
+        "use_rslora": configs[0].use_rslora,
+        "target_modules": "^(?:" + "|".join(re.escape(name) for name, _ in loras) + ")$",
+        "rank_pattern": rank_pattern,
+        "alpha_pattern": alpha_pattern,
+        "bias": "none",
+        "fan_in_fan_out": False,
+        "modules_to_save": None,
+        "init_lora_weights": True,
+        "use_dora": False,
+        "lora_bias": False,
+    }
+    state: dict[str, torch.Tensor] = {}
+    for name, adapter in loras:
+        state[f"{_PREFIX}{name}.lora_A.weight"] = adapter.lora_A.detach().contiguous().clone()
+        state[f"{_PREFIX}{name}.lora_B.weight"] = adapter.lora_B.detach().contiguous().clone()
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG_NAME).write_text(json.dumps(config, indent=2))
+    save_file(state, str(out / WEIGHTS_NAME), metadata={"format": "pt"})
+    return out
+
+
+def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    path = Path(directory)
+    config_path, weights_path = path / CONFIG_NAME, path / WEIGHTS_NAME
+    for file in (config_path, weights_path):
+        if not file.is_file():
+            raise FileNotFoundError(f"directory: {str(path)!r} has no {file.name}")
+    config = json.loads(config_path.read_text())
+    if config.get("peft_type") != "LORA":
+        raise ValueError(f"peft_type: only LORA checkpoints can be imported, got {config.get('peft_type')!r}")
+    rejected = {
+        "use_dora": (False, None),
+        "fan_in_fan_out": (False, None),
+        "bias": ("none", None),
+        "lora_bias": (False, None),
+        "modules_to_save": (None,),
+        "layer_replication": (None,),
+        "trainable_token_indices": (None,),
+    }
+    for field, accepted in rejected.items():
+        if config.get(field) not in accepted:
+            raise ValueError(f"{field}: {config.get(field)!r} is not supported by adapters_lib's LoRA import")
+    return config, load_file(str(weights_path))
+
+
+def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
+    # PEFT's own lookup: the first key k with re.match(r"(.*\.)?(k)$", name).
+    for key, value in patterns.items():
+        if re.match(rf"(.*\.)?({key})$", name):
+            return value
+    return default
+
+
+def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    modules: dict[str, dict[str, torch.Tensor]] = {}
+    for key, tensor in weights.items():
+        match = _KEY_RE.match(key)
+        if match is None:
+            raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
+        modules.setdefault(match["module"], {})[match["part"]] = tensor
+    for module, parts in modules.items():
+        if set(parts) != {"A", "B"}:
+            raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")
+    return modules
+
+
+def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterConfig]:
+    """AdapterConfigs reproducing a PEFT LoRA checkpoint: one per (rank, alpha), exact targets.
+
+    ``base_model`` is not modified; it is only used to check the checkpoint's module names.
+    """
+    from adapters_lib.model import _sites
+
+    config, weights = _read(directory)
+    modules = _modules(weights)
+    known = {site.name for site in _sites(base_model)}
+    missing = sorted(set(modules) - known)
+    if missing:
+        raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
+    groups: dict[tuple[int, float], list[str]] = {}
+    for name, parts in modules.items():
+        r = int(parts["A"].shape[0])
+        alpha = float(_pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8)))
+        groups.setdefault((r, alpha), []).append(name)
+    return [
+        AdapterConfig(
+            adapter_type=AdapterType.LORA,
+            lora_r=r,
+            lora_alpha=alpha,
+            use_rslora=bool(config.get("use_rslora", False)),
+            dropout=float(config.get("lora_dropout", 0.0)),
+            target_modules=tuple("re:" + re.escape(name) for name in names),
+        )
+        for (r, alpha), names in groups.items()
+    ]
+
+
+def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
+    """Copy a PEFT checkpoint's LoRA tensors into the matching LoRA adapters of one set."""
+    _, weights = _read(directory)
+    state = {}
+    for name, parts in _modules(weights).items():
+        state[f"{name}.lora.lora_A"] = parts["A"]
+        state[f"{name}.lora.lora_B"] = parts["B"]
+    model.load_adapter_state_dict(state, adapter_name)
+
+
+def import_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
+    """Add set ``adapter_name`` to ``model`` from a PEFT LoRA checkpoint directory."""
+    configs = peft_configs(model.base_model, directory)
+    model.add_adapter(adapter_name, configs)
+    try:
+        load_peft_weights(model, directory, adapter_name)
+    except Exception:
+        model.delete_adapter(adapter_name)
+        raise
