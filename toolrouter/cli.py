@@ -3,10 +3,93 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from toolrouter.bench import available_suites, run_suite
 
 app = typer.Typer(help="toolrouter: tool-routing middleware for AI agents.", no_args_is_help=True)
+
+
+def _logging(verbose: bool, log_json: bool) -> None:
+    from toolrouter.logging import configure_logging
+
+    configure_logging("info" if verbose else "warning", json=log_json)
+
+
+@app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
+def demo(
+    calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
+    seed: int = typer.Option(0, help="Seed of the simulated tools and of the router."),
+    store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
+    policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+) -> None:
+    from toolrouter.demo import print_report, run_demo
+    from toolrouter.policies import POLICIES
+
+    if policy not in POLICIES:
+        raise typer.BadParameter(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}", param_hint="--policy")
+    _logging(verbose, log_json)
+    console = Console()
+    report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
+    print_report(report, console)
+
+
+@app.command(help="What a store has learned: attempts per route (task type/step) and tool, and its snapshot.")
+def stats(
+    store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
+    snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
+) -> None:
+    from toolrouter.learner import ToolMetaLearner
+    from toolrouter.store import open_store
+
+    console = Console()
+    if store.startswith("sqlite:///") and store != "sqlite:///:memory:":
+        from pathlib import Path
+
+        if not Path(store[len("sqlite:///") :]).is_file():  # do not create an empty store
+            raise typer.BadParameter(f"no SQLite store at {store!r}", param_hint="--store")
+    try:
+        st = open_store(store)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from None
+    with st:
+        rows = st.summary()
+        learned: dict[tuple[str, str, str], float] = {}
+        snap = st.get_snapshot(snapshot)
+        if snap is not None:
+            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            for task_type, step, _ in router.routes:
+                policy = router.policy_for(task_type, step)
+                if not policy.contextual:
+                    means = policy.expected(policy.arm_ids)
+                    for tool_id, mean in zip(policy.arm_ids, means):
+                        learned[(task_type, step, tool_id)] = float(mean)
+        table = Table(title=f"{st.url}: {st.count()} attempts")
+        for name in ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s"):
+            table.add_column(name, justify="left" if name in ("route", "tool") else "right")
+        for r in rows:
+            value = learned.get((r.task_type, r.step, r.tool_id))
+            table.add_row(
+                f"{r.task_type}/{r.step}",
+                r.tool_id,
+                str(r.calls),
+                f"{r.success_rate:.0%}",
+                f"{r.mean_utility:.3f}",
+                "-" if value is None else f"{value:.3f}",
+                f"{r.mean_cost:.3f}",
+                f"{r.mean_latency_s:.3f}",
+            )
+        console.print(table)
+        if snap is None:
+            console.print(f"no snapshot named {snapshot!r} (learned: '-')")
+        else:
+            console.print(
+                f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
+                "utility, cost, latency: means over attempts; learned: the policy's posterior mean utility"
+            )
 
 
 @app.command(

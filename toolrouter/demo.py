@@ -1,0 +1,244 @@
+"""The demo behind ``toolrouter demo``: a simulated agent learns which of its tools to call.
+
+Ten simulated tools (``toolrouter.simulation``) serve three capabilities with different, hidden
+success rates, quality, cost and latency. The agent makes about a thousand calls by capability
+through ``ToolMiddleware``; each call tries the router's first choice and falls back on failure,
+and every attempt teaches the router. Because the truth is known, the demo reports, per tool, what
+the router learned next to the true expected utility, and the regret of the router's first choices
+against always calling the best tool of each capability (and, for scale, against picking at random).
+
+Example:
+    >>> report = run_demo(calls=60, seed=0, progress=False)
+    >>> report.calls
+    60
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from toolrouter.errors import AllToolsFailedError
+from toolrouter.learner import ToolMetaLearner
+from toolrouter.middleware import ToolFailure, ToolMiddleware, ToolOutput
+from toolrouter.models import UtilityWeights
+from toolrouter.policies import POLICIES
+from toolrouter.simulation import SyntheticEnvironment
+
+__all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
+
+CAPABILITIES = ("search", "code", "llm")
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    """One line of the demo's table."""
+
+    tool_id: str
+    capability: str
+    calls: int
+    success_rate: float
+    mean_utility: float
+    learned_utility: float | None
+    true_utility: float
+    best: bool
+
+
+@dataclass
+class DemoReport:
+    """What the demo measured. Regret sums, over calls, the true expected utility of the best tool
+    of the call's capability minus that of the router's first choice."""
+
+    calls: int
+    seed: int
+    policy: str
+    store: str | None
+    attempts: int
+    failed_calls: int
+    regret: float
+    random_regret: float
+    last_window_regret: float
+    last_window: int
+    best_choice_rate_last_window: float
+    rows: list[ToolRow] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _simulated_tool(env: SyntheticEnvironment, tool_id: str, capability: str) -> Any:
+    """The environment's tool as an agent's function that reports its simulated cost and latency
+    (latency is simulated, not slept, so the demo runs in seconds)."""
+
+    def tool(*args: Any, **kwargs: Any) -> ToolOutput:
+        result = env.call(tool_id, step=capability)
+        if not result.success:
+            raise ToolFailure(f"{tool_id} failed", cost=result.cost, latency_s=result.latency_s)
+        return ToolOutput(
+            value={"tool_id": tool_id, "args": args},
+            quality=result.quality,
+            cost=result.cost,
+            latency_s=result.latency_s,
+        )
+
+    tool.__name__ = tool_id
+    return tool
+
+
+def run_demo(
+    calls: int = 1000,
+    seed: int = 0,
+    *,
+    store: str | None = None,
+    policy: str = "gaussian_ts",
+    n_tools: int = 10,
+    capabilities: Sequence[str] = CAPABILITIES,
+    progress: bool = True,
+    console: Console | None = None,
+) -> DemoReport:
+    """Run the simulated agent for ``calls`` routed calls and return what it learned."""
+    import time
+
+    if calls < 1:
+        raise ValueError(f"calls must be at least 1, got {calls!r}")
+    if policy not in POLICIES:
+        raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
+    t0 = time.perf_counter()
+    weights = UtilityWeights()
+    env = SyntheticEnvironment.make(n_tools=n_tools, capabilities=tuple(capabilities), seed=seed)
+    contextual = POLICIES[policy].contextual
+    # no context in this world: contextual policies get a bias feature per capability
+    dim = 1 + len(capabilities)
+    router = ToolMetaLearner(
+        store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
+    )
+    for tool_id in list(router.tools):  # resumed from a store: keep only this world's tools
+        if tool_id not in env.profiles:
+            router.remove_tool(tool_id)
+    middleware = ToolMiddleware(router)
+    for sim in env.tools:
+        cap = sim.profile.capabilities[0]
+        fn = _simulated_tool(env, sim.profile.tool_id, cap)
+        if sim.profile.tool_id in router.tools:
+            # known from the store (same seed, same tools): keep what was learned
+            middleware.attach(fn, sim.profile.tool_id)
+        else:
+            middleware.register(
+                fn,
+                cap,
+                tool_id=sim.profile.tool_id,
+                cost_per_use=sim.profile.cost_per_use,
+                reliability=sim.profile.reliability,
+                expected_latency_s=sim.profile.expected_latency_s,
+                tool_type=sim.profile.tool_type,
+                description=sim.profile.description,
+            )
+    true_eu = {t.profile.tool_id: t.expected_utility(weights, 0) for t in env.tools}
+    by_cap = {c: [t.profile.tool_id for t in env.tools if t.profile.serves(c)] for c in capabilities}
+    best = {c: max(true_eu[t] for t in ids) for c, ids in by_cap.items()}
+    mean = {c: float(np.mean([true_eu[t] for t in ids])) for c, ids in by_cap.items()}
+    routes = {
+        c: middleware.route(c, features=[1.0, *np.eye(len(capabilities))[i]] if contextual else None)
+        for i, c in enumerate(capabilities)
+    }
+    rng = np.random.default_rng(seed + 1)
+    regret = random_regret = 0.0
+    window = max(1, calls // 5)
+    last_regret, last_best, failed, attempts = 0.0, 0, 0, 0
+
+    def one_call(i: int) -> None:
+        nonlocal regret, random_regret, last_regret, last_best, failed, attempts
+        cap = capabilities[int(rng.integers(len(capabilities)))]
+        try:
+            outcome = routes[cap].run(f"request {i}")
+            chosen, n = outcome.attempts[0].tool_id, len(outcome.attempts)
+        except AllToolsFailedError as exc:
+            chosen, n = exc.attempts[0].tool_id, len(exc.attempts)
+            failed += 1
+        attempts += n
+        r = best[cap] - true_eu[chosen]
+        regret += r
+        random_regret += best[cap] - mean[cap]
+        if i >= calls - window:
+            last_regret += r
+            last_best += int(true_eu[chosen] >= best[cap])
+
+    if progress:
+        columns = (TextColumn("learning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("calls", total=calls)
+            for i in range(calls):
+                one_call(i)
+                bar.advance(task)
+    else:
+        for i in range(calls):
+            one_call(i)
+
+    stats = router.tool_statistics()
+    rows = [
+        ToolRow(
+            tool_id=t.profile.tool_id,
+            capability=t.profile.capabilities[0],
+            calls=stats[t.profile.tool_id].calls,
+            success_rate=stats[t.profile.tool_id].success_rate,
+            mean_utility=stats[t.profile.tool_id].mean_utility,
+            learned_utility=stats[t.profile.tool_id].expected_utility,
+            true_utility=true_eu[t.profile.tool_id],
+            best=true_eu[t.profile.tool_id] >= best[t.profile.capabilities[0]],
+        )
+        for t in sorted(env.tools, key=lambda t: (t.profile.capabilities[0], -true_eu[t.profile.tool_id]))
+    ]
+    if router.store is not None:
+        router.save()
+        router.close()
+    return DemoReport(
+        calls=calls,
+        seed=seed,
+        policy=policy,
+        store=store,
+        attempts=attempts,
+        failed_calls=failed,
+        regret=regret,
+        random_regret=random_regret,
+        last_window_regret=last_regret,
+        last_window=window,
+        best_choice_rate_last_window=last_best / window,
+        rows=rows,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def print_report(report: DemoReport, console: Console | None = None) -> None:
+    """Print the demo's tables."""
+    console = console or Console()
+    table = Table(title=f"What the router learned ({report.calls} calls, policy {report.policy}, seed {report.seed})")
+    for name in ("tool", "capability", "calls", "success", "mean utility", "learned", "true"):
+        table.add_column(name, justify="left" if name in ("tool", "capability") else "right", no_wrap=True)
+    for r in report.rows:
+        learned = "-" if r.learned_utility is None else f"{r.learned_utility:.3f}"
+        name = f"[bold]{r.tool_id} *[/bold]" if r.best else r.tool_id
+        table.add_row(
+            name, r.capability, str(r.calls), f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", learned, f"{r.true_utility:.3f}"
+        )
+    console.print(table)
+    console.print(
+        "mean utility: observed; learned: the policy's posterior mean; true: the simulator's expected\n"
+        "utility. * marks the best tool of its capability."
+    )
+    regret = Table(title="Regret of the first choice against the best fixed tool per capability")
+    for name in ("", "value"):
+        regret.add_column(name, justify="left" if not name else "right")
+    regret.add_row("cumulative regret, router", f"{report.regret:.1f}")
+    regret.add_row("cumulative regret, random choice (expected)", f"{report.random_regret:.1f}")
+    regret.add_row(f"regret per call, last {report.last_window} calls", f"{report.last_window_regret / report.last_window:.3f}")
+    regret.add_row(f"best tool chosen, last {report.last_window} calls", f"{report.best_choice_rate_last_window:.0%}")
+    regret.add_row("attempts (with fallbacks)", str(report.attempts))
+    regret.add_row("calls where every tool failed", str(report.failed_calls))
+    regret.add_row("seconds", f"{report.seconds:.2f}")
+    console.print(regret)
+    if report.store:
+        console.print(f"learned state saved in {report.store}; run again to continue, or `toolrouter stats --store {report.store}`")

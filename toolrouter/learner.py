@@ -1,0 +1,1022 @@
+"""``ToolMetaLearner``: picks a tool for each step of a task and learns from what happens.
+
+The router keeps one bandit policy per *route*, a (task type, step) pair, whose arms are the tools
+that serve the step's capability; every outcome updates the policy of its route, keyed per
+(task type, step, tool). Decisions rank candidates by the policy's exploratory score (the chosen
+tool) and then by its posterior mean (the fallbacks, in the order to try them).
+
+Utility of an outcome is ``UtilityWeights.utility`` (see ``toolrouter.models``): the task's weights
+if it has them, else the router's. Policies with bounded rewards (``beta_ts``) learn from success
+alone (1 or 0).
+
+Persistence: with a store, every attempt is one row of the store's log, and learned state is
+"latest snapshot + every attempt after its watermark". Opening a router on a store resumes it:
+the snapshot is loaded and the newer attempts, whoever wrote them, are replayed. ``sync()`` catches
+up with attempts other processes wrote (automatically every ``sync_every`` attempts). Replaying the
+log works for every policy, including discounted and windowed ones, which cannot be merged.
+
+Example:
+    >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
+    >>> router = ToolMetaLearner(
+    ...     [ToolProfile(tool_id="web", capabilities=["search"], cost_per_use=0.1),
+    ...      ToolProfile(tool_id="wiki", capabilities=["search"], cost_per_use=0.0)],
+    ...     seed=0,
+    ... )
+    >>> task = TaskProfile(task_id="t1", required_capabilities=["search"])
+    >>> plan = router.optimize_task_execution(task)
+    >>> sorted(plan.step("search").ranked_tool_ids)
+    ['web', 'wiki']
+    >>> result = router.learn_from_execution(task, [ExecutionResult(tool_id="wiki", step="search", success=True)])
+    >>> result.updated_tools
+    ('wiki',)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import threading
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from pydantic import ValidationError
+from safetensors.numpy import save as _st_save
+from safetensors.numpy import load as _st_load
+
+from toolrouter.errors import (
+    DuplicateToolError,
+    InvalidOutcomeError,
+    NoToolForCapabilityError,
+    UnknownToolError,
+)
+from toolrouter.logging import EventLog
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights
+from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
+from toolrouter.policies.linear import MAX_ABS_CONTEXT
+from toolrouter.store import AttemptRecord, Store, open_store
+
+__all__ = [
+    "ToolMetaLearner",
+    "ToolStatistics",
+    "optimize_task_execution",
+    "learn_from_execution",
+]
+
+log = EventLog(__name__)
+
+#: Format tag and version of a saved learner.
+_FORMAT = "toolrouter.learner"
+_VERSION = 1
+
+#: How many pseudo-observations a tool's profile is worth when predicting success, cost, latency.
+_PRIOR_WEIGHT = 2.0
+
+#: The step of a task that lists no capabilities.
+DEFAULT_STEP = "main"
+
+PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
+
+
+@dataclass(frozen=True)
+class ToolStatistics:
+    """What the router has seen of one tool (over the routes selected).
+
+    ``expected_utility`` is the policies' posterior mean utility, weighted by calls per route
+    (``None`` for contextual policies, whose estimate depends on the context).
+    """
+
+    tool_id: str
+    calls: int
+    successes: int
+    mean_utility: float
+    mean_quality: float
+    mean_cost: float
+    mean_latency_s: float
+    expected_utility: float | None
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.calls if self.calls else 0.0
+
+
+class _Counts:
+    """Plain running sums for one (route, tool); order-free, so replay and merge are exact."""
+
+    __slots__ = ("calls", "successes", "utility", "quality", "cost", "latency_s")
+
+    def __init__(self, values: Sequence[float] = (0, 0, 0.0, 0.0, 0.0, 0.0)) -> None:
+        self.calls, self.successes = int(values[0]), int(values[1])
+        self.utility, self.quality, self.cost, self.latency_s = map(float, values[2:6])
+
+    def add(self, success: bool, utility: float, quality: float, cost: float, latency_s: float) -> None:
+        self.calls += 1
+        self.successes += int(success)
+        self.utility += utility
+        self.quality += quality
+        self.cost += cost
+        self.latency_s += latency_s
+
+    def as_list(self) -> list[float]:
+        return [self.calls, self.successes, self.utility, self.quality, self.cost, self.latency_s]
+
+
+class _Route:
+    """The policy and counts of one (task type, step)."""
+
+    __slots__ = ("task_type", "step", "capability", "policy", "counts")
+
+    def __init__(self, task_type: str, step: str, capability: str | None, policy: Policy) -> None:
+        self.task_type = task_type
+        self.step = step
+        self.capability = capability
+        self.policy = policy
+        self.counts: dict[str, _Counts] = {}
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.task_type, self.step)
+
+
+@dataclass(frozen=True)
+class _StepSpec:
+    step: str
+    capability: str | None
+    depends_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A validated outcome, ready to record: everything computed, nothing applied."""
+
+    step: str
+    capability: str | None
+    result: ExecutionResult
+    utility: float
+
+
+class ToolMetaLearner:
+    """Routes an agent's task steps to tools with bandit policies and learns from every outcome.
+
+    Arguments:
+        tools: the tools, as ``{tool_id: ToolProfile}`` or a list of profiles (may be empty;
+            add more with ``add_tool``). ``None`` with a store takes the tools of its snapshot.
+        policy: a policy name from ``toolrouter.policies.POLICIES`` (default ``"gaussian_ts"``) or
+            a callable ``factory(seed=...) -> Policy``; one policy is made per (task type, step).
+        policy_options: options for ``make_policy`` (``discount``, ``window``, ``exploration``...).
+        store: ``None`` (nothing persisted), a URL (``"sqlite:///router.db"``, ``"memory://"``) or
+            a ``Store``. An existing store's learned state is resumed.
+        weights: the router's ``UtilityWeights`` (a task's own ``weights`` take precedence).
+        seed: makes every decision reproducible (each route's policy gets a seed derived from it).
+        featurizer: text -> vector for contextual policies (default
+            ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
+        context_dim: dimension of the context of contextual policies (default 256).
+        prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
+            arm; default: the profile's reliability, cost and latency as a utility prior.
+        snapshot_name: name of this router's snapshot in the store.
+        sync_every: with a store, catch up with other writers after this many own attempts.
+
+    Thread-safe: any number of threads may route and learn through one router.
+
+    Example:
+        >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ToolType
+        >>> router = ToolMetaLearner({"web": ToolProfile(tool_id="web", tool_type=ToolType.SEARCH)}, seed=0)
+        >>> router.optimize_task_execution(TaskProfile(task_id="q", required_capabilities=["search"])).assignments
+        {'search': 'web'}
+    """
+
+    def __init__(
+        self,
+        tools: Mapping[str, ToolProfile] | Iterable[ToolProfile] | None = None,
+        *,
+        policy: str | Callable[..., Policy] = "gaussian_ts",
+        policy_options: Mapping[str, Any] | None = None,
+        store: str | Store | None = None,
+        weights: UtilityWeights | None = None,
+        seed: int | None = None,
+        featurizer: Callable[[str], np.ndarray] | None = None,
+        context_dim: int | None = None,
+        prior_fn: PriorFn | None = None,
+        snapshot_name: str = "learner",
+        sync_every: int | None = 1000,
+    ) -> None:
+        self._lock = threading.RLock()
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"seed: expected an int or None, got {seed!r}")
+        self.seed = None if seed is None else int(seed)
+        if weights is not None and not isinstance(weights, UtilityWeights):
+            weights = UtilityWeights.model_validate(weights)
+        self.weights = weights or UtilityWeights()
+        if sync_every is not None and (isinstance(sync_every, bool) or int(sync_every) < 1):
+            raise ValueError(f"sync_every: expected a positive int or None, got {sync_every!r}")
+        self.sync_every = sync_every
+        self.snapshot_name = str(snapshot_name)
+        self.prior_fn = prior_fn
+        self._policy_options = dict(policy_options or {})
+        self._policy_spec = policy
+        self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
+        self._featurizer = featurizer
+        self._tools: dict[str, ToolProfile] = {}
+        for profile in _profiles(tools):
+            if profile.tool_id in self._tools:
+                raise DuplicateToolError(f"tools: tool_id {profile.tool_id!r} appears twice")
+            self._tools[profile.tool_id] = profile
+        self._routes: dict[tuple[str, str], _Route] = {}
+        self.writer = uuid.uuid4().hex
+        self._seen_upto = 0  # every store attempt with an id <= this is in the policies
+        self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
+        self._since_sync = 0
+        self.store: Store | None = None
+        if store is not None:
+            self.store = open_store(store)
+            snapshot = self.store.get_snapshot(self.snapshot_name)
+            if snapshot is not None:
+                self._restore(snapshot.data, keep_tools=tools is not None)
+            self.sync()
+
+    # --- configuration ------------------------------------------------------------------------
+    @staticmethod
+    def _check_policy(
+        policy: Any, options: dict[str, Any], context_dim: int | None
+    ) -> tuple[bool, int | None]:
+        if isinstance(policy, str):
+            if policy not in POLICIES:
+                raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
+            contextual = POLICIES[policy].contextual
+            if contextual:
+                dim = options.setdefault("context_dim", context_dim or 256)
+                if context_dim is not None and dim != context_dim:
+                    raise ValueError(
+                        f"context_dim: {context_dim!r} disagrees with policy_options['context_dim']={dim!r}"
+                    )
+                context_dim = dim
+            make_policy(policy, seed=0, **options)  # validates the options now, not at first use
+        elif callable(policy):
+            probe = policy(seed=0)
+            if not isinstance(probe, Policy):
+                raise TypeError(f"policy: the factory must return a Policy, got {type(probe).__name__}")
+            contextual = probe.contextual
+            if contextual:
+                context_dim = getattr(probe, "context_dim", context_dim)
+        else:
+            raise TypeError(f"policy: expected a policy name or a factory, got {policy!r}")
+        if contextual and (context_dim is None or context_dim < 1):
+            raise ValueError(f"context_dim: a contextual policy needs a positive context_dim, got {context_dim!r}")
+        return contextual, (int(context_dim) if contextual else None)
+
+    @property
+    def policy_name(self) -> str | None:
+        """The policy's name, or ``None`` for a custom factory."""
+        return self._policy_spec if isinstance(self._policy_spec, str) else None
+
+    def _route_seed(self, task_type: str, step: str) -> int | None:
+        if self.seed is None:
+            return None
+        # crc32, not hash(): str hashes differ between processes
+        key = zlib.crc32(f"{task_type}\x00{step}".encode())
+        return int(np.random.SeedSequence([self.seed, key]).generate_state(1)[0])
+
+    def _new_policy(self, task_type: str, step: str) -> Policy:
+        seed = self._route_seed(task_type, step)
+        if isinstance(self._policy_spec, str):
+            return make_policy(self._policy_spec, seed=seed, **self._policy_options)
+        return self._policy_spec(seed=seed)
+
+    def _featurize(self, text: str) -> np.ndarray:
+        if self._featurizer is None:
+            from toolrouter.features import HashingFeaturizer
+
+            self._featurizer = HashingFeaturizer(dim=self.context_dim)
+        return np.asarray(self._featurizer(text), dtype=np.float64)
+
+    # --- tools --------------------------------------------------------------------------------
+    @property
+    def tools(self) -> dict[str, ToolProfile]:
+        """The registered tools by id (a copy)."""
+        with self._lock:
+            return dict(self._tools)
+
+    def add_tool(self, profile: ToolProfile) -> None:
+        """Register a tool; it joins every route whose capability it serves, with its prior."""
+        if not isinstance(profile, ToolProfile):
+            profile = ToolProfile.model_validate(profile)
+        with self._lock:
+            if profile.tool_id in self._tools:
+                raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
+            # build every arm's prior first, so that a bad prior leaves all routes unchanged
+            joins = [(r, self._prior(profile, r)) for r in self._routes.values() if profile.serves(r.capability)]
+            self._tools[profile.tool_id] = profile
+            for route, prior in joins:
+                route.policy.add_arm(profile.tool_id, prior)
+        log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
+
+    def remove_tool(self, tool_id: str) -> ToolProfile:
+        """Unregister a tool and drop its arms (its past attempts stay in the store)."""
+        with self._lock:
+            if tool_id not in self._tools:
+                raise UnknownToolError(tool_id)
+            profile = self._tools.pop(tool_id)
+            for route in self._routes.values():
+                if tool_id in route.policy.arm_ids:
+                    route.policy.remove_arm(tool_id)
+                route.counts.pop(tool_id, None)
+        log.info("tool_removed", tool_id=tool_id)
+        return profile
+
+    def _prior(self, profile: ToolProfile, route: _Route) -> ArmPrior | None:
+        if self.prior_fn is not None:
+            return self.prior_fn(profile, route.task_type, route.step, route.capability)
+        if route.policy.contextual:
+            return None
+        bounds = route.policy.reward_bounds
+        if bounds is not None:  # learns success: the reliability is the prior success rate
+            lo, hi = bounds
+            return ArmPrior(mean=lo + (hi - lo) * profile.reliability, variance=1.0, pseudo_count=2.0)
+        w = self.weights
+        mean = w.utility(True, 1.0, profile.cost_per_use, profile.expected_latency_s) * profile.reliability + (
+            w.utility(False, 0.0, profile.cost_per_use, profile.expected_latency_s) * (1 - profile.reliability)
+        )
+        return ArmPrior(mean=float(np.clip(mean, -MAX_ABS_REWARD, MAX_ABS_REWARD)), variance=1.0, pseudo_count=1.0)
+
+    def _candidates(self, capability: str | None) -> list[str]:
+        return [t for t, p in self._tools.items() if p.serves(capability)]
+
+    def _route(self, task_type: str, step: str, capability: str | None) -> _Route:
+        """The route of (task_type, step), made on first use (callers hold the lock and have
+        checked that some tool serves ``capability``)."""
+        route = self._routes.get((task_type, step))
+        if route is None:
+            route = _Route(task_type, step, capability, self._new_policy(task_type, step))
+            for tool_id in self._candidates(capability):
+                route.policy.add_arm(tool_id, self._prior(self._tools[tool_id], route))
+            self._routes[route.key] = route
+        return route
+
+    def _check_route_capability(self, task_type: str, step: str, capability: str | None) -> None:
+        route = self._routes.get((task_type, step))
+        if route is not None and route.capability != capability:
+            raise ValueError(
+                f"capability: step {step!r} of task type {task_type!r} was routed for capability "
+                f"{route.capability!r}, got {capability!r}; give the step another name"
+            )
+
+    # --- tasks --------------------------------------------------------------------------------
+    @staticmethod
+    def _task(task: Any) -> TaskProfile:
+        if isinstance(task, TaskProfile):
+            return task
+        if isinstance(task, Mapping):
+            return TaskProfile.model_validate(task)
+        raise TypeError(f"task: expected a TaskProfile, got {type(task).__name__}")
+
+    @staticmethod
+    def task_steps(task: TaskProfile) -> list[_StepSpec]:
+        """The steps of ``task`` with their capabilities and dependencies, in order.
+
+        ``steps`` if given; else one step per required capability, in a chain, named after its
+        capability (``search``, ``search_2``... when one repeats); else one step ``"main"`` that
+        any tool may serve.
+        """
+        if task.steps:
+            names = {s.step_id for s in task.steps}
+            for s in task.steps:
+                for dep in s.depends_on:
+                    if dep not in names:
+                        raise ValueError(f"steps: step {s.step_id!r} depends on unknown step {dep!r}")
+            specs = [_StepSpec(s.step_id, s.capability, s.depends_on) for s in task.steps]
+            graph = nx.DiGraph([(d, s.step) for s in specs for d in s.depends_on])
+            if not nx.is_directed_acyclic_graph(graph):
+                cycle = [e[0] for e in nx.find_cycle(graph)]
+                raise ValueError(f"steps: the dependencies form a cycle through {cycle!r}")
+            return specs
+        if not task.required_capabilities:
+            return [_StepSpec(DEFAULT_STEP, None, ())]
+        specs, used = [], set()
+        for capability in task.required_capabilities:
+            name, k = capability, 1
+            while name in used:
+                k += 1
+                name = f"{capability}_{k}"
+            used.add(name)
+            specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
+        return specs
+
+    def _context(self, task: TaskProfile) -> np.ndarray | None:
+        if not self.contextual:
+            return None
+        return self._context_of(task.features, task.context)
+
+    def _context_of(self, features: Sequence[float] | None, text: str | None) -> np.ndarray:
+        d = self.context_dim
+        assert d is not None
+        if features is not None:
+            x = np.asarray(features, dtype=np.float64)
+            if x.shape != (d,):
+                raise ValueError(f"features: expected {d} numbers (context_dim), got {x.shape[0] if x.ndim else x!r}")
+            if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
+                raise ValueError(f"features: must be finite and within +-{MAX_ABS_CONTEXT:g}, got {x.tolist()!r}")
+            return x
+        if text:
+            x = self._featurize(text)
+            if x.shape != (d,) or not np.all(np.abs(x) <= MAX_ABS_CONTEXT):
+                raise ValueError(
+                    f"featurizer: returned shape {x.shape}, expected ({d},) (context_dim) with finite entries"
+                )
+            return x
+        return np.zeros(d)
+
+    # --- decisions ----------------------------------------------------------------------------
+    def optimize_task_execution(self, task: TaskProfile) -> ExecutionPlan:
+        """Choose a tool for every step of ``task``, with ranked fallbacks and predictions.
+
+        Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
+        candidate; nothing changes then.
+
+        Example:
+            >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
+            >>> router = ToolMetaLearner([ToolProfile(tool_id="py", capabilities=["code"])], seed=0)
+            >>> router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["code"])).tool_for("code")
+            'py'
+        """
+        task = self._task(task)
+        specs = self.task_steps(task)
+        context = self._context(task)
+        with self._lock:
+            for spec in specs:  # check everything before any route is made
+                if not self._candidates(spec.capability):
+                    raise NoToolForCapabilityError(
+                        f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
+                    )
+                self._check_route_capability(task.task_type, spec.step, spec.capability)
+            steps = [
+                self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
+                for s in specs
+            ]
+        return ExecutionPlan.from_steps(
+            task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s
+        )
+
+    def rank_tools(
+        self,
+        capability: str | None,
+        *,
+        task_type: str = "default",
+        step: str | None = None,
+        context: str | None = None,
+        features: Sequence[float] | None = None,
+        task_id: str = "-",
+    ) -> PlanStep:
+        """One decision for one step: the chosen tool first, then the fallbacks. The fast path the
+        middleware uses (no task object, no graph). ``step`` defaults to the capability."""
+        step = step or capability or DEFAULT_STEP
+        x = self._context_of(features, context) if self.contextual else None
+        with self._lock:
+            if not self._candidates(capability):
+                raise NoToolForCapabilityError(f"capability: no tool serves {capability!r}")
+            self._check_route_capability(task_type, step, capability)
+            return self._decide(task_id, task_type, step, capability, x, ())
+
+    def _decide(
+        self,
+        task_id: str,
+        task_type: str,
+        step: str,
+        capability: str | None,
+        context: np.ndarray | None,
+        depends_on: tuple[str, ...],
+    ) -> PlanStep:
+        route = self._route(task_type, step, capability)
+        policy = route.policy
+        arms = policy.arm_ids
+        scores = np.asarray(policy.sample(arms, context), dtype=np.float64)
+        means = np.asarray(policy.expected(arms, context), dtype=np.float64)
+        if np.isnan(scores).any() or np.isnan(means).any():
+            raise FloatingPointError(f"policy {policy.name} returned NaN scores for step {step!r}: {scores!r}")
+        first = int(np.argmax(scores))
+        # fallbacks: most promising first by posterior mean (exploring is for the first try)
+        rest = sorted((i for i in range(len(arms)) if i != first), key=lambda i: (-means[i], -scores[i]))
+        candidates = tuple(
+            self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in [first, *rest]
+        )
+        log.info(
+            "route_decision",
+            task_id=task_id,
+            task_type=task_type,
+            step=step,
+            capability=capability,
+            tool_id=arms[first],
+            score=float(scores[first]),
+            fallbacks=[c.tool_id for c in candidates[1:]],
+        )
+        return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
+
+    def _choice(self, route: _Route, tool_id: str, score: float, mean: float) -> ToolChoice:
+        profile = self._tools[tool_id]
+        c = route.counts.get(tool_id)
+        n, k = (c.calls if c else 0), _PRIOR_WEIGHT
+        return ToolChoice(
+            tool_id=tool_id,
+            score=score,
+            expected_utility=mean,
+            predicted_success=((c.successes if c else 0) + k * profile.reliability) / (n + k),
+            predicted_cost=((c.cost if c else 0.0) + k * profile.cost_per_use) / (n + k),
+            predicted_latency_s=((c.latency_s if c else 0.0) + k * profile.expected_latency_s) / (n + k),
+        )
+
+    # --- learning -----------------------------------------------------------------------------
+    def learn_from_execution(
+        self, task: TaskProfile, execution_results: Iterable[ExecutionResult]
+    ) -> LearningResult:
+        """Learn from the outcomes of ``task``'s attempts (each an ``ExecutionResult``; failures too).
+
+        Each result's ``step`` names a step of the task (a one-step task also takes the default
+        ``"main"``). All results are checked before anything is learned: an unknown tool, a step the
+        task does not have, a tool that does not serve its step, or a non-finite number raises an
+        error naming the field and value, and the router and store are left unchanged.
+        """
+        task = self._task(task)
+        weights = task.weights or self.weights
+        specs = {s.step: s for s in self.task_steps(task)}
+        results = self._results(execution_results)
+        context = self._context(task)
+        with self._lock:
+            outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+            for o in outcomes:
+                self._check_route_capability(task.task_type, o.step, o.capability)
+            self._record(task.task_id, task.task_type, outcomes, context)
+        return _learning_result(task.task_id, outcomes)
+
+    def record_attempt(
+        self,
+        result: ExecutionResult,
+        *,
+        capability: str | None,
+        task_type: str = "default",
+        step: str | None = None,
+        task_id: str = "-",
+        context: str | None = None,
+        features: Sequence[float] | None = None,
+        weights: UtilityWeights | None = None,
+    ) -> float:
+        """Learn from one attempt of a one-step call (the middleware's fast path); returns its
+        utility. Checks as ``learn_from_execution`` does."""
+        step = step or capability or DEFAULT_STEP
+        x = self._context_of(features, context) if self.contextual else None
+        spec = {step: _StepSpec(step, capability, ())}
+        (result,) = self._results([result])
+        with self._lock:
+            outcome = self._validate_fields(task_id, spec, weights or self.weights, 0, result.model_copy(update={"step": step}))
+            self._check_route_capability(task_type, step, capability)
+            self._record(task_id, task_type, [outcome], x)
+        return outcome.utility
+
+    @staticmethod
+    def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
+        if isinstance(execution_results, (ExecutionResult, Mapping)):
+            raise TypeError("execution_results: expected a list of ExecutionResult, got a single one")
+        out = []
+        for i, r in enumerate(execution_results):
+            if isinstance(r, ExecutionResult):
+                out.append(r)
+                continue
+            try:
+                out.append(ExecutionResult.model_validate(r))
+            except ValidationError as exc:
+                raise InvalidOutcomeError(f"execution_results[{i}]: {exc}") from None
+        return out
+
+    def _validate(
+        self, task: TaskProfile, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
+    ) -> _Outcome:
+        if r.step not in specs and r.step == DEFAULT_STEP and len(specs) == 1:
+            r = r.model_copy(update={"step": next(iter(specs))})
+        return self._validate_fields(task.task_id, specs, weights, i, r)
+
+    def _validate_fields(
+        self, task_id: str, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
+    ) -> _Outcome:
+        where = f"execution_results[{i}]"
+        if r.tool_id not in self._tools:
+            raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
+        spec = specs.get(r.step)
+        if spec is None:
+            raise InvalidOutcomeError(
+                f"{where}.step: task {task_id!r} has no step {r.step!r}; its steps are {sorted(specs)!r}"
+            )
+        if not self._tools[r.tool_id].serves(spec.capability):
+            raise InvalidOutcomeError(
+                f"{where}.tool_id: {r.tool_id!r} does not serve capability {spec.capability!r} of step {r.step!r}"
+            )
+        # models validate these, but model_construct() skips validation: never let NaN in
+        for name in ("quality", "cost", "latency_s"):
+            value = getattr(r, name)
+            if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidOutcomeError(f"{where}.{name}: must be a finite number, got {value!r}")
+            if value < 0 or (name == "quality" and value > 1):
+                raise InvalidOutcomeError(f"{where}.{name}: out of range, got {value!r}")
+        utility = weights.of(r)
+        if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
+            raise InvalidOutcomeError(
+                f"{where}: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
+            )
+        return _Outcome(r.step, spec.capability, r, float(utility))
+
+    def _record(
+        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None
+    ) -> None:
+        """Append to the store, then update the policies (caller holds the lock, outcomes are
+        validated). The store goes first: if it fails, nothing was learned."""
+        if not outcomes:
+            return
+        if self.store is not None:
+            records = [
+                AttemptRecord(
+                    task_id=task_id,
+                    task_type=task_type,
+                    step=o.step,
+                    capability=o.capability,
+                    tool_id=o.result.tool_id,
+                    success=o.result.success,
+                    quality=float(o.result.quality),  # type: ignore[arg-type]
+                    cost=o.result.cost,
+                    latency_s=o.result.latency_s,
+                    utility=o.utility,
+                    error=o.result.error,
+                    timestamp=o.result.timestamp,
+                    context=context,
+                    writer=self.writer,
+                )
+                for o in outcomes
+            ]
+            ids = self.store.append(records)
+            if ids and ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
+                self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
+            else:
+                self._own_ahead.update(ids)
+        for o in outcomes:
+            r = o.result
+            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context)  # type: ignore[arg-type]
+            log.info(
+                "tool_outcome",
+                task_id=task_id,
+                task_type=task_type,
+                step=o.step,
+                tool_id=r.tool_id,
+                success=r.success,
+                utility=o.utility,
+                cost=r.cost,
+                latency_s=r.latency_s,
+                error=r.error,
+            )
+        if self.store is not None and self.sync_every is not None:
+            self._since_sync += len(outcomes)
+            if self._since_sync >= self.sync_every:
+                self.sync()
+
+    def _apply(
+        self,
+        task_type: str,
+        step: str,
+        capability: str | None,
+        tool_id: str,
+        success: bool,
+        utility: float,
+        quality: float,
+        cost: float,
+        latency_s: float,
+        context: np.ndarray | None,
+    ) -> bool:
+        """One outcome into the route's policy and counts; False if it no longer applies (a removed
+        tool, a route now serving another capability)."""
+        if tool_id not in self._tools:
+            return False
+        route = self._routes.get((task_type, step))
+        if route is None:
+            if not self._candidates(capability):
+                return False
+            route = self._route(task_type, step, capability)
+        elif route.capability != capability or tool_id not in route.policy._index:
+            return False
+        policy = route.policy
+        bounds = policy.reward_bounds
+        reward = (bounds[0] + (bounds[1] - bounds[0]) * float(success)) if bounds else utility
+        policy.update(tool_id, reward, context if policy.contextual else None)
+        route.counts.setdefault(tool_id, _Counts()).add(success, utility, quality, cost, latency_s)
+        return True
+
+    # --- many processes -----------------------------------------------------------------------
+    def sync(self) -> int:
+        """Learn from the store's attempts this router has not seen (written by other processes
+        or other routers on the same store). Returns how many were applied."""
+        if self.store is None:
+            return 0
+        applied = 0
+        with self._lock:
+            for rec in self.store.iter_attempts(self._seen_upto):
+                assert rec.id is not None
+                self._seen_upto = rec.id
+                if rec.id in self._own_ahead:
+                    continue
+                context = rec.context
+                if self.contextual and (context is None or context.shape != (self.context_dim,)):
+                    log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                    continue
+                if self._apply(
+                    rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
+                    rec.quality, rec.cost, rec.latency_s, context,
+                ):
+                    applied += 1
+            self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
+            self._since_sync = 0
+        if applied:
+            log.info("synced", applied=applied, watermark=self._seen_upto)
+        return applied
+
+    # --- statistics ---------------------------------------------------------------------------
+    def tool_statistics(self, task_type: str | None = None, step: str | None = None) -> dict[str, ToolStatistics]:
+        """Per tool, what the router has seen (over the routes of ``task_type`` / ``step`` if
+        given); every registered tool is listed, unseen ones with zero calls."""
+        with self._lock:
+            routes = [
+                r
+                for r in self._routes.values()
+                if (task_type is None or r.task_type == task_type) and (step is None or r.step == step)
+            ]
+            out = {}
+            for tool_id in self._tools:
+                total = _Counts()
+                weighted, weight = 0.0, 0.0
+                for r in routes:
+                    c = r.counts.get(tool_id)
+                    if c is not None:
+                        for name in _Counts.__slots__:
+                            setattr(total, name, getattr(total, name) + getattr(c, name))
+                    if not r.policy.contextual and tool_id in r.policy._index:
+                        w = max(c.calls if c else 0, 1e-9)
+                        weighted += w * float(r.policy.expected([tool_id])[0])
+                        weight += w
+                n = max(total.calls, 1)
+                out[tool_id] = ToolStatistics(
+                    tool_id=tool_id,
+                    calls=total.calls,
+                    successes=total.successes,
+                    mean_utility=total.utility / n,
+                    mean_quality=total.quality / n,
+                    mean_cost=total.cost / n,
+                    mean_latency_s=total.latency_s / n,
+                    expected_utility=(weighted / weight) if weight > 0 else None,
+                )
+            return out
+
+    @property
+    def routes(self) -> list[tuple[str, str, str | None]]:
+        """(task type, step, capability) of every route the router has learned."""
+        with self._lock:
+            return [(r.task_type, r.step, r.capability) for r in self._routes.values()]
+
+    def policy_for(self, task_type: str, step: str) -> Policy:
+        """The policy of one route (read it; changing it bypasses the store)."""
+        with self._lock:
+            try:
+                return self._routes[(task_type, step)].policy
+            except KeyError:
+                raise KeyError(f"step: no route for task type {task_type!r}, step {step!r}") from None
+
+    # --- save and load ------------------------------------------------------------------------
+    def state_bytes(self) -> bytes:
+        """The learned state as safetensors bytes (JSON config in the header metadata)."""
+        with self._lock:
+            arrays: dict[str, np.ndarray] = {}
+            routes = []
+            for i, r in enumerate(self._routes.values()):
+                state = r.policy.state_dict()
+                for name, a in state["arrays"].items():
+                    arrays[f"routes.{i}.{name}"] = np.ascontiguousarray(a)
+                routes.append(
+                    {
+                        "task_type": r.task_type,
+                        "step": r.step,
+                        "capability": r.capability,
+                        "policy": state["config"],
+                        "array_names": sorted(state["arrays"]),
+                        "counts": {t: c.as_list() for t, c in r.counts.items()},
+                    }
+                )
+            config = {
+                "format": _FORMAT,
+                "version": _VERSION,
+                "policy": self.policy_name,
+                "policy_options": self._policy_options,
+                "context_dim": self.context_dim,
+                "seed": self.seed,
+                "weights": self.weights.model_dump(),
+                "tools": [p.model_dump(mode="json") for p in self._tools.values()],
+                "watermark": self._seen_upto if self.store is not None else 0,
+                "routes": routes,
+            }
+            return _st_save(arrays, metadata={_FORMAT: json.dumps(config)})
+
+    def save(self, path: str | Path | None = None) -> None:
+        """Save the learned state: to ``path`` (a safetensors file), or with no path as a snapshot
+        in the store. Saving to the store first catches up with other writers (``sync``)."""
+        with self._lock:
+            if path is None:
+                if self.store is None:
+                    raise ValueError("path: give a file path, or open the router with a store")
+                self.sync()
+                self.store.put_snapshot(self.snapshot_name, self.state_bytes(), self._seen_upto)
+            else:
+                data = self.state_bytes()
+                tmp = Path(f"{path}.tmp-{self.writer}")
+                tmp.write_bytes(data)
+                tmp.replace(path)  # atomic: a reader never sees half a file
+        log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
+
+    @classmethod
+    def load(
+        cls,
+        source: str | Path | Store,
+        *,
+        policy: Callable[..., Policy] | None = None,
+        store: str | Store | None = None,
+        **kwargs: Any,
+    ) -> "ToolMetaLearner":
+        """A router restored from a file written by ``save(path)``, or from a store (URL or
+        ``Store``) with ``save()``'s snapshot plus the attempts after it.
+
+        The policy name, options, seed, weights and tools come from the saved state; pass
+        ``policy=`` for a router saved with a custom factory, and other constructor arguments
+        (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``store=`` attaches a store to a
+        router loaded from a file.
+        """
+        if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
+            st = open_store(source)
+            snapshot = st.get_snapshot(kwargs.get("snapshot_name", "learner"))
+            if snapshot is None and "tools" not in kwargs:
+                raise ValueError(
+                    f"source: store {st.url!r} has no snapshot {kwargs.get('snapshot_name', 'learner')!r}; "
+                    "pass tools= to rebuild the router from its attempt log"
+                )
+            config = _read_config(snapshot.data) if snapshot is not None else {}
+            return cls(**_ctor_args(config, policy, kwargs), store=st)
+        data = Path(source).read_bytes()
+        config = _read_config(data)
+        router = cls(**_ctor_args(config, policy, kwargs))
+        router._restore(data, keep_tools=False)
+        if store is not None:
+            router.store = open_store(store)
+            router.sync()
+        return router
+
+    def _restore(self, data: bytes, *, keep_tools: bool) -> None:
+        """Load saved state; ``keep_tools``: the router's current tools win over the saved ones.
+        Everything is checked and built before anything is assigned."""
+        config = _read_config(data)
+        arrays = _st_load(data)
+        if isinstance(self._policy_spec, str) and config.get("policy") not in (None, self._policy_spec):
+            raise ValueError(f"policy: the saved state used {config['policy']!r}, this router {self._policy_spec!r}")
+        if config.get("context_dim") != self.context_dim:
+            raise ValueError(
+                f"context_dim: the saved state used {config.get('context_dim')!r}, this router {self.context_dim!r}"
+            )
+        if keep_tools:
+            tools = dict(self._tools)
+        else:
+            tools = {}
+            for p in config["tools"]:
+                profile = ToolProfile.model_validate(p)
+                tools[profile.tool_id] = profile
+        saved_routes: dict[tuple[str, str], _Route] = {}
+        old_tools, self._tools = self._tools, tools  # _prior and _candidates read self._tools
+        try:
+            for i, rc in enumerate(config["routes"]):
+                policy = self._new_policy(rc["task_type"], rc["step"])
+                state = {
+                    "config": rc["policy"],
+                    "arrays": {n: arrays[f"routes.{i}.{n}"] for n in rc["array_names"]},
+                }
+                policy.load_state_dict(state)
+                route = _Route(rc["task_type"], rc["step"], rc["capability"], policy)
+                for tool_id in list(policy.arm_ids):
+                    if tool_id not in tools or not tools[tool_id].serves(route.capability):
+                        policy.remove_arm(tool_id)
+                for tool_id in self._candidates(route.capability):
+                    if tool_id not in policy._index:
+                        policy.add_arm(tool_id, self._prior(tools[tool_id], route))
+                route.counts = {t: _Counts(v) for t, v in rc["counts"].items() if t in policy._index}
+                saved_routes[route.key] = route
+        except (KeyError, TypeError) as exc:
+            self._tools = old_tools
+            raise ValueError(f"state: malformed saved learner ({exc!r})") from None
+        except BaseException:
+            self._tools = old_tools
+            raise
+        self._routes = saved_routes
+        self._seen_upto = int(config.get("watermark", 0))
+        self._own_ahead = set()
+
+    def close(self) -> None:
+        """Close the store (if any)."""
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> "ToolMetaLearner":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"ToolMetaLearner(tools={len(self._tools)}, policy={self.policy_name or 'custom'!r}, "
+            f"routes={len(self._routes)}, store={self.store.url if self.store else None!r})"
+        )
+
+
+def _profiles(tools: Any) -> list[ToolProfile]:
+    if tools is None:
+        return []
+    if isinstance(tools, Mapping):
+        out = []
+        for key, profile in tools.items():
+            if not isinstance(profile, ToolProfile):
+                profile = ToolProfile.model_validate(profile)
+            if key != profile.tool_id:
+                raise ValueError(f"tools: key {key!r} differs from its profile's tool_id {profile.tool_id!r}")
+            out.append(profile)
+        return out
+    if isinstance(tools, (str, bytes, ToolProfile)):
+        raise TypeError(f"tools: expected a mapping or a list of ToolProfile, got {type(tools).__name__}")
+    return [p if isinstance(p, ToolProfile) else ToolProfile.model_validate(p) for p in tools]
+
+
+def _read_config(data: bytes) -> dict[str, Any]:
+    """The JSON config in a safetensors header's metadata."""
+    try:
+        (n,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8 : 8 + n])
+        config = json.loads(header["__metadata__"][_FORMAT])
+    except (struct.error, ValueError, KeyError, TypeError):
+        raise ValueError("state: not a saved toolrouter learner") from None
+    if config.get("format") != _FORMAT or config.get("version") != _VERSION:
+        raise ValueError(f"state: unsupported format {config.get('format')!r} version {config.get('version')!r}")
+    return config
+
+
+def _ctor_args(config: dict[str, Any], policy: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if config:
+        args = {
+            "tools": [ToolProfile.model_validate(p) for p in config["tools"]],
+            "policy": config["policy"],
+            "policy_options": config["policy_options"],
+            "context_dim": config["context_dim"],
+            "seed": config["seed"],
+            "weights": UtilityWeights.model_validate(config["weights"]),
+        }
+    if policy is not None:
+        args["policy"] = policy
+        args.pop("policy_options", None)
+    if args.get("policy") is None:
+        args.pop("policy", None)
+    args.update(kwargs)
+    return args
+
+
+def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
+    utilities: dict[str, list[float]] = {}
+    for o in outcomes:
+        utilities.setdefault(o.result.tool_id, []).append(o.utility)
+    n = len(outcomes)
+    return LearningResult(
+        task_id=task_id,
+        n_results=n,
+        utilities=utilities,
+        success_rate=(sum(o.result.success for o in outcomes) / n) if n else 0.0,
+        total_cost=float(sum(o.result.cost for o in outcomes)),
+        total_latency_s=float(sum(o.result.latency_s for o in outcomes)),
+        mean_utility=(sum(o.utility for o in outcomes) / n) if n else 0.0,
+        updated_tools=tuple(utilities),
+    )
+
+
+def optimize_task_execution(learner: ToolMetaLearner, task: TaskProfile) -> ExecutionPlan:
+    """Function form of ``ToolMetaLearner.optimize_task_execution``."""
+    return learner.optimize_task_execution(task)
+
+
+def learn_from_execution(
+    learner: ToolMetaLearner, task: TaskProfile, execution_results: Iterable[ExecutionResult]
+) -> LearningResult:
+    """Function form of ``ToolMetaLearner.learn_from_execution``."""
+    return learner.learn_from_execution(task, execution_results)

@@ -1,0 +1,80 @@
+"""Structured logging: quiet by default, one event per decision and per outcome when asked.
+
+Library modules log through ``structlog.get_logger(__name__)`` but only when the standard-library
+logger of the same name is enabled for the level (``EventLog``), so an application that configures
+nothing sees nothing, and a routed call pays one cached level check. To see the events:
+
+    >>> import logging
+    >>> logging.getLogger("toolrouter").setLevel(logging.INFO)  # doctest: +SKIP
+
+or, in an application, ``configure_logging("info")``, which the CLI's ``--verbose`` uses. Library code
+never calls ``configure_logging``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+__all__ = ["EventLog", "configure_logging"]
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+class EventLog:
+    """A structlog logger gated by the stdlib logger ``name``'s level.
+
+    Example:
+        >>> log = EventLog("toolrouter.example")
+        >>> log.info("tool_outcome", tool_id="web", success=True)  # silent unless enabled
+    """
+
+    __slots__ = ("_gate", "_log")
+
+    def __init__(self, name: str) -> None:
+        self._gate = logging.getLogger(name)
+        self._log = structlog.get_logger(name)
+
+    def enabled(self, level: int = logging.INFO) -> bool:
+        """Whether events at ``level`` are emitted (check before building costly fields)."""
+        return self._gate.isEnabledFor(level)
+
+    def debug(self, event: str, **fields: Any) -> None:
+        if self._gate.isEnabledFor(logging.DEBUG):
+            self._log.debug(event, **fields)
+
+    def info(self, event: str, **fields: Any) -> None:
+        if self._gate.isEnabledFor(logging.INFO):
+            self._log.info(event, **fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        if self._gate.isEnabledFor(logging.WARNING):
+            self._log.warning(event, **fields)
+
+
+def configure_logging(level: str = "warning", *, json: bool = False, stream: TextIO | None = None) -> None:
+    """Set up structlog and the ``toolrouter`` loggers for an application (the CLI calls this).
+
+    ``level``: ``debug``, ``info``, ``warning`` or ``error``; ``json``: one JSON object per line
+    instead of the coloured console format; ``stream``: where to write (default ``sys.stderr``).
+    """
+    try:
+        numeric = _LEVELS[level.lower()]
+    except KeyError:
+        raise ValueError(f"level: expected one of {sorted(_LEVELS)}, got {level!r}") from None
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.getLogger("toolrouter").setLevel(numeric)

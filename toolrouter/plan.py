@@ -1,0 +1,216 @@
+"""``ExecutionPlan``: which tool runs each step of a task, with ranked fallbacks and predictions.
+
+The plan is a ``networkx.DiGraph`` of steps from the start: an edge ``a -> b`` means step ``b``
+needs step ``a``'s output. Today the router plans each step on its own (a chain for
+``required_capabilities``, the given graph for ``TaskProfile.steps``); budget-aware assignment over
+the whole graph builds on the same object.
+
+Example:
+    >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
+    >>> router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0)
+    >>> plan = router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["search"]))
+    >>> plan.tool_for("search")
+    'web'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import networkx as nx
+
+__all__ = ["ToolChoice", "PlanStep", "ExecutionPlan"]
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """One candidate tool for a step, with what the router predicts for it.
+
+    ``score`` is the policy's exploratory score (a Thompson draw or a UCB index) that ranked it;
+    ``expected_utility`` the posterior mean utility; the predictions blend the tool's profile (its
+    prior) with the outcomes seen so far at this step.
+    """
+
+    tool_id: str
+    score: float
+    expected_utility: float
+    predicted_success: float
+    predicted_cost: float
+    predicted_latency_s: float
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """A step of the plan: the capability it needs, the chosen tool first, then the fallbacks in the
+    order they should be tried."""
+
+    step: str
+    capability: str | None
+    candidates: tuple[ToolChoice, ...]
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def choice(self) -> ToolChoice:
+        """The chosen tool."""
+        return self.candidates[0]
+
+    @property
+    def tool_id(self) -> str:
+        return self.candidates[0].tool_id
+
+    @property
+    def fallbacks(self) -> tuple[ToolChoice, ...]:
+        """The other candidates, best first."""
+        return self.candidates[1:]
+
+    @property
+    def ranked_tool_ids(self) -> tuple[str, ...]:
+        return tuple(c.tool_id for c in self.candidates)
+
+
+@dataclass
+class ExecutionPlan:
+    """A task's steps as a DAG (``graph``, nodes are step names with a ``plan_step`` attribute).
+
+    Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
+    ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
+    ``predicted_success`` the chance that every step succeeds on its first try.
+    """
+
+    task_id: str
+    task_type: str
+    graph: nx.DiGraph
+    max_cost: float | None = None
+    max_latency_s: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_steps(
+        cls,
+        task_id: str,
+        task_type: str,
+        steps: list[PlanStep],
+        *,
+        max_cost: float | None = None,
+        max_latency_s: float | None = None,
+    ) -> "ExecutionPlan":
+        graph = nx.DiGraph()
+        for s in steps:
+            graph.add_node(s.step, plan_step=s)
+        for s in steps:
+            for dep in s.depends_on:
+                graph.add_edge(dep, s.step)
+        return cls(task_id, task_type, graph, max_cost, max_latency_s)
+
+    # --- access ------------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[PlanStep]:
+        """The steps in a topological order (ties broken by name, so the order is stable)."""
+        return [self.graph.nodes[n]["plan_step"] for n in self.topological_order()]
+
+    def topological_order(self) -> list[str]:
+        return list(nx.lexicographical_topological_sort(self.graph))
+
+    def stages(self) -> list[list[str]]:
+        """Groups of steps that can run at the same time, in order."""
+        return [sorted(g) for g in nx.topological_generations(self.graph)]
+
+    def step(self, name: str) -> PlanStep:
+        try:
+            return self.graph.nodes[name]["plan_step"]
+        except KeyError:
+            raise KeyError(f"step: plan of task {self.task_id!r} has no step {name!r}") from None
+
+    def tool_for(self, step: str) -> str:
+        """The chosen tool of ``step``."""
+        return self.step(step).tool_id
+
+    @property
+    def assignments(self) -> dict[str, str]:
+        """Step name -> chosen tool id."""
+        return {s.step: s.tool_id for s in self.steps}
+
+    def __iter__(self) -> Iterator[PlanStep]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return self.graph.number_of_nodes()
+
+    # --- totals ------------------------------------------------------------------------------
+    @property
+    def expected_cost(self) -> float:
+        return float(sum(s.choice.predicted_cost for s in self.steps))
+
+    @property
+    def expected_latency_s(self) -> float:
+        """Critical-path latency of the chosen tools."""
+        finish: dict[str, float] = {}
+        for name in nx.topological_sort(self.graph):
+            start = max((finish[p] for p in self.graph.predecessors(name)), default=0.0)
+            finish[name] = start + self.step(name).choice.predicted_latency_s
+        return float(max(finish.values(), default=0.0))
+
+    @property
+    def predicted_success(self) -> float:
+        return float(math.prod(s.choice.predicted_success for s in self.steps))
+
+    @property
+    def expected_utility(self) -> float:
+        """Sum of the chosen tools' expected utilities."""
+        return float(sum(s.choice.expected_utility for s in self.steps))
+
+    @property
+    def within_budget(self) -> bool:
+        """Whether the expected totals fit the task's ``max_cost`` and ``max_latency_s``."""
+        return (self.max_cost is None or self.expected_cost <= self.max_cost) and (
+            self.max_latency_s is None or self.expected_latency_s <= self.max_latency_s
+        )
+
+    # --- JSON --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description; ``ExecutionPlan.from_dict`` reads it back."""
+        return {
+            "task_id": self.task_id,
+            "task_type": self.task_type,
+            "max_cost": self.max_cost,
+            "max_latency_s": self.max_latency_s,
+            "metadata": self.metadata,
+            "steps": [
+                {
+                    "step": s.step,
+                    "capability": s.capability,
+                    "depends_on": list(s.depends_on),
+                    "candidates": [asdict(c) for c in s.candidates],
+                }
+                for s in self.steps
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
+        steps = [
+            PlanStep(
+                step=s["step"],
+                capability=s["capability"],
+                depends_on=tuple(s["depends_on"]),
+                candidates=tuple(ToolChoice(**c) for c in s["candidates"]),
+            )
+            for s in data["steps"]
+        ]
+        plan = cls.from_steps(
+            data["task_id"],
+            data["task_type"],
+            steps,
+            max_cost=data.get("max_cost"),
+            max_latency_s=data.get("max_latency_s"),
+        )
+        plan.metadata = dict(data.get("metadata", {}))
+        return plan
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
+        return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
+

@@ -1,0 +1,63 @@
+"""``memory://``: a store that lives in this process only (tests, short scripts)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from toolrouter.store.base import AttemptRecord, Snapshot, Store
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """Attempts and snapshots in lists and dicts; gone when the process ends.
+
+    Example:
+        >>> store = MemoryStore()
+        >>> store.count()
+        0
+    """
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._rows: list[AttemptRecord] = []
+        self._snapshots: dict[str, Snapshot] = {}
+
+    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+        with self._lock:
+            start = len(self._rows) + 1
+            rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
+            self._rows.extend(rows)
+            return [r.id for r in rows]  # type: ignore[misc]
+
+    def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
+        with self._lock:
+            # ids are 1..n in list order, so the row with id k sits at index k - 1
+            start = max(0, int(after_id))
+            end = len(self._rows) if limit is None else min(len(self._rows), start + int(limit))
+            return self._rows[start:end]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
+        with self._lock:
+            old = self._snapshots.get(name)
+            if old is not None and old.watermark > watermark:
+                return False
+            self._snapshots[name] = Snapshot(name, bytes(data), int(watermark), datetime.now(timezone.utc))
+            return True
+
+    def get_snapshot(self, name: str) -> Snapshot | None:
+        with self._lock:
+            return self._snapshots.get(name)
+
+    def snapshot_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._snapshots)
+
