@@ -60,9 +60,9 @@ from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
-import structlog
 
 from toolrouter.errors import BudgetInfeasibleError, NoToolForCapabilityError, ToolRouterError
+from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 
 __all__ = [
@@ -83,7 +83,7 @@ __all__ = [
     "plan_objective",
 ]
 
-log = structlog.get_logger(__name__)
+log = EventLog(__name__)
 
 ANY_CAPABILITY = "*"
 """Capability of the single step of a task that names none: any tool may serve it."""
@@ -720,13 +720,16 @@ def _lagrangian(
     least-violating choice, or the best feasible one when there is one)."""
     n = prob.n
     width = max(len(cs) for cs in prob.cands)
-    logp = np.full((n, width), -np.inf)
-    cost = np.full((n, width), np.inf)
-    lat = np.full((n, width), np.inf)
+    # Steps have different numbers of candidates: pad to a rectangle, and mask the padding.
+    logp = np.zeros((n, width))
+    cost = np.zeros((n, width))
+    lat = np.zeros((n, width))
+    finite = np.zeros((n, width), dtype=bool)
     for i in range(n):
         m = len(prob.cands[i])
         logp[i, :m], cost[i, :m], lat[i, :m] = prob.logp[i], prob.c[i], prob.l[i]
-    finite = np.isfinite(cost)
+        finite[i, :m] = True
+    padding = np.where(finite, 0.0, -np.inf)
     cost_scale = max(float(cost[finite].mean()), 1e-6)
     lat_scale = max(float(lat[finite].mean()), 1e-6)
 
@@ -748,10 +751,8 @@ def _lagrangian(
         return res
 
     # The two extreme plans, cheapest and fastest: either may already meet the budget.
-    safe_lat = np.where(finite, lat, 0.0)
-    safe_cost = np.where(finite, cost, 0.0)
-    consider([int(k) for k in np.argmin(cost + 1e-9 * safe_lat, axis=1)])
-    consider([int(k) for k in np.argmin(lat + 1e-9 * safe_cost, axis=1)])
+    consider([int(k) for k in np.argmax(padding - cost - 1e-9 * lat, axis=1)])
+    consider([int(k) for k in np.argmax(padding - lat - 1e-9 * cost, axis=1)])
 
     # J is not concave: V * prod(p) rewards reliability only while the whole plan is likely to
     # succeed, so "go for success" and "spend little" are separate regimes. Start the priced
@@ -764,7 +765,8 @@ def _lagrangian(
         repeats = 0
         for _ in range(iterations):
             score = (
-                max(alpha, 1e-12) * logp
+                padding
+                + max(alpha, 1e-12) * logp
                 - (prob.w_cost + mu_c) * cost
                 - (prob.w_lat + mu_l) * omega[:, None] * lat
             )

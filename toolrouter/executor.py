@@ -1,0 +1,781 @@
+"""Runs a plan: asyncio, timeouts, retries with backoff, fallbacks and per-tool circuit breakers.
+
+``PlanExecutor(tools).run(plan, inputs)`` runs every step of a plan (an ``ExecutionPlan`` from the
+router, or an ``Assignment`` from ``toolrouter.planner``) as soon as the steps it depends on have
+succeeded, so independent branches run concurrently. Each step tries its chosen tool, then its
+fallbacks in order. Each call:
+
+- is awaited directly when the tool is an ``async def`` function, or run in a thread pool when it is
+  a plain function (a sync tool that hangs cannot be interrupted: its thread is left to finish in
+  the background while the run moves on);
+- gets ``timeout_s`` seconds; a timeout, an exception and an output of the wrong type are failures;
+- is retried up to ``retry.max_retries`` times with exponential backoff and seeded jitter (an output
+  of the wrong type and a tool that no longer exists are not retried: they would fail again);
+- is skipped when the tool's circuit breaker is open (it opens after ``failure_threshold`` failures
+  in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds).
+
+A tool is called with one argument, a ``StepRequest`` (the run's ``inputs`` and the outputs of the
+steps it depends on, by step id). It may return a ``ToolOutput`` to report the quality and cost of
+its answer (``toolrouter.middleware.ToolOutput``), or raise ``ToolFailure`` to fail with a known
+cost. Every attempt becomes an ``ExecutionResult`` (step, tool, success, quality, cost,
+latency, error), is passed to ``on_attempt`` the moment it ends and is kept in the ``PlanRun``:
+failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
+that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
+status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
+returns the run ``cancelled``; cancelling the ``arun`` task itself records the cancelled attempts in
+the ``run`` object passed in, then re-raises ``CancelledError``.
+
+Example:
+    >>> from toolrouter.models import TaskStep
+    >>> from toolrouter.planner import Candidate, assign_tools, build_task_graph
+    >>> graph = build_task_graph([TaskStep(step_id="search", capability="search"),
+    ...                           TaskStep(step_id="answer", capability="llm", depends_on=["search"])])
+    >>> plan = assign_tools(graph, {"search": [Candidate("web", 0.9, cost=0.1)],
+    ...                             "answer": [Candidate("llm", 0.9, cost=0.5)]})
+    >>> tools = {"web": lambda req: ["a page about " + req.inputs],
+    ...          "llm": lambda req: f"summary of {req.upstream['search'][0]}"}
+    >>> with PlanExecutor(tools) as executor:
+    ...     run = executor.run(plan, inputs="bees")
+    >>> run.status.value, run.outputs["answer"]
+    ('succeeded', 'summary of a page about bees')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolrouter.logging import EventLog
+from toolrouter.middleware import ToolFailure, ToolOutput
+from toolrouter.models import ExecutionResult
+from toolrouter.planner import CyclicTaskGraphError, DanglingDependencyError
+
+__all__ = [
+    "CircuitBreaker",
+    "CircuitBreakerConfig",
+    "CircuitState",
+    "ExecutorConfig",
+    "PlanExecutor",
+    "PlanRun",
+    "RetryPolicy",
+    "RunStatus",
+    "StepOutcome",
+    "StepRequest",
+    "StepStatus",
+    "ToolFailure",
+    "ToolOutput",
+]
+
+log = EventLog(__name__)
+
+
+# --------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------
+class RetryPolicy(BaseModel):
+    """Bounded retries of one tool with exponential backoff and jitter.
+
+    The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
+    which a share ``jitter`` is drawn uniformly at random (from the executor's seeded generator), so
+    that many clients retrying at once do not hit a tool in lockstep.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_retries: int = Field(1, ge=0, le=20, description="Retries of a tool after its first try.")
+    base_delay_s: float = Field(0.05, ge=0.0, le=60.0, description="Wait before the first retry.")
+    multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Growth of the wait per retry.")
+    max_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Longest wait between tries.")
+    jitter: float = Field(0.5, ge=0.0, le=1.0, description="Share of each wait drawn at random.")
+
+    def delay_s(self, retry_index: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry_index`` (0-based)."""
+        delay = min(self.max_delay_s, self.base_delay_s * self.multiplier**retry_index)
+        return delay * (1.0 - self.jitter + self.jitter * rng.random())
+
+
+class CircuitBreakerConfig(BaseModel):
+    """When a tool's circuit opens, and when it is probed again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    failure_threshold: int = Field(3, ge=1, description="Failures in a row that open the circuit.")
+    reset_timeout_s: float = Field(5.0, gt=0.0, description="Open time before a probe is let through.")
+    half_open_max_calls: int = Field(1, ge=1, description="Probes at once while half-open.")
+
+
+class ExecutorConfig(BaseModel):
+    """How ``PlanExecutor`` runs a plan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_s: float = Field(30.0, gt=0.0, description="Seconds each call may take.")
+    tool_timeouts_s: dict[str, float] = Field(
+        default_factory=dict, description="Per-tool overrides of timeout_s."
+    )
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
+    use_fallbacks: bool = Field(True, description="Try the step's next tool when one fails.")
+    max_fallbacks: int | None = Field(None, ge=0, description="At most this many fallbacks a step.")
+    circuit_breaker: CircuitBreakerConfig | None = Field(
+        default_factory=CircuitBreakerConfig, description="Per-tool breakers; None disables them."
+    )
+    max_concurrency: int | None = Field(None, ge=1, description="Calls in flight at once.")
+    enforce_budget: bool = Field(
+        False, description="Skip a call whose cost would take the run over the plan's max_cost."
+    )
+    seed: int | None = Field(0, description="Seed of the backoff jitter.")
+
+    def timeout_for(self, tool_id: str) -> float:
+        return self.tool_timeouts_s.get(tool_id, self.timeout_s)
+
+
+# --------------------------------------------------------------------------------------------------
+# Circuit breaker
+# --------------------------------------------------------------------------------------------------
+class CircuitState(str, Enum):
+    """``closed``: calls go through; ``open``: calls are skipped; ``half_open``: probes allowed."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """The circuit of one tool: it opens after ``failure_threshold`` failures in a row, skips the
+    tool for ``reset_timeout_s``, then lets ``half_open_max_calls`` probes through; a successful
+    probe closes it, a failed one opens it again. Thread-safe; ``clock`` is injectable for tests.
+
+    Example:
+        >>> now = [0.0]
+        >>> cb = CircuitBreaker("t", CircuitBreakerConfig(failure_threshold=2, reset_timeout_s=1.0),
+        ...                     clock=lambda: now[0])
+        >>> cb.record_failure(); cb.record_failure(); cb.state.value
+        'open'
+        >>> cb.allow()
+        False
+        >>> now[0] = 1.5; cb.allow(), cb.state.value
+        (True, 'half_open')
+        >>> cb.record_success(); cb.state.value
+        'closed'
+    """
+
+    def __init__(
+        self,
+        tool_id: str,
+        config: CircuitBreakerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tool_id = tool_id
+        self.config = config or CircuitBreakerConfig()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._state = CircuitState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probes = 0
+        self.times_opened = 0
+
+    @property
+    def state(self) -> CircuitState:
+        with self._lock:
+            self._refresh()
+            return self._state
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    def _refresh(self) -> None:
+        if (
+            self._state is CircuitState.OPEN
+            and self._clock() - self._opened_at >= self.config.reset_timeout_s
+        ):
+            self._state = CircuitState.HALF_OPEN
+            self._probes = 0
+
+    def allow(self) -> bool:
+        """Whether a call may go through now; a half-open circuit counts it as a probe."""
+        with self._lock:
+            self._refresh()
+            if self._state is CircuitState.CLOSED:
+                return True
+            if self._state is CircuitState.HALF_OPEN and self._probes < self.config.half_open_max_calls:
+                self._probes += 1
+                return True
+            return False
+
+    def release(self) -> None:
+        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot."""
+        with self._lock:
+            if self._state is CircuitState.HALF_OPEN and self._probes > 0:
+                self._probes -= 1
+
+    def record_success(self) -> None:
+        with self._lock:
+            if self._state is not CircuitState.CLOSED:
+                log.info("circuit_closed", tool=self.tool_id)
+            self._state = CircuitState.CLOSED
+            self._failures = 0
+            self._probes = 0
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._refresh()
+            self._failures += 1
+            if self._state is CircuitState.HALF_OPEN or (
+                self._state is CircuitState.CLOSED and self._failures >= self.config.failure_threshold
+            ):
+                self._state = CircuitState.OPEN
+                self._opened_at = self._clock()
+                self._probes = 0
+                self.times_opened += 1
+                log.info("circuit_opened", tool=self.tool_id, failures=self._failures)
+
+
+# --------------------------------------------------------------------------------------------------
+# What goes in and what comes out
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepRequest:
+    """What a tool is called with: the run's ``inputs`` and ``upstream``, the outputs of the steps
+    this one depends on, by step id."""
+
+    step_id: str
+    capability: str | None
+    tool_id: str
+    inputs: Any
+    upstream: Mapping[str, Any]
+    attempt: int = 0
+
+
+class StepStatus(str, Enum):
+    """How a step ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # every tool it tried failed, or none could be tried
+    SKIPPED = "skipped"  # a step it depends on did not succeed
+    CANCELLED = "cancelled"  # the run was cancelled before the step finished
+
+
+class RunStatus(str, Enum):
+    """How the run ended: every step succeeded, some did, none did, or it was cancelled."""
+
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class StepOutcome:
+    """One step's result: its status, the tool that succeeded and its output, every attempt, and
+    the tools skipped (with why: ``circuit open``, ``over budget``)."""
+
+    step_id: str
+    status: StepStatus
+    tool_id: str | None = None
+    output: Any = None
+    attempts: list[ExecutionResult] = field(default_factory=list)
+    skipped_tools: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step_id": self.step_id,
+            "status": self.status.value,
+            "tool_id": self.tool_id,
+            "attempts": [a.model_dump(mode="json") for a in self.attempts],
+            "skipped_tools": [list(t) for t in self.skipped_tools],
+            "error": self.error,
+        }
+
+
+@dataclass
+class PlanRun:
+    """The result of running a plan; filled in as the run goes, so a run object passed to
+    ``arun`` holds every attempt even if the run is cancelled from outside."""
+
+    status: RunStatus = RunStatus.FAILED
+    steps: dict[str, StepOutcome] = field(default_factory=dict)
+    attempts: list[ExecutionResult] = field(default_factory=list)
+    latency_s: float = 0.0
+    callback_errors: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is RunStatus.SUCCEEDED
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Output of every step that succeeded."""
+        return {s: o.output for s, o in self.steps.items() if o.status is StepStatus.SUCCEEDED}
+
+    @property
+    def total_cost(self) -> float:
+        """What every attempt cost, failed ones included."""
+        return float(sum(a.cost for a in self.attempts))
+
+    def statuses(self) -> dict[str, StepStatus]:
+        return {s: o.status for s, o in self.steps.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (outputs are left out: they may not be JSON-able)."""
+        return {
+            "status": self.status.value,
+            "latency_s": self.latency_s,
+            "total_cost": self.total_cost,
+            "steps": {s: o.to_dict() for s, o in self.steps.items()},
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading a plan
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ExecStep:
+    step_id: str
+    capability: str | None
+    depends_on: tuple[str, ...]
+    tool_ids: tuple[str, ...]
+    costs: Mapping[str, float]
+
+
+def _plan_steps(plan: Any) -> list[_ExecStep]:
+    """The steps of an ``ExecutionPlan`` or a planner ``Assignment``, in topological order."""
+    raw = getattr(plan, "steps", None)
+    steps: list[_ExecStep] = []
+    if isinstance(raw, Mapping):  # planner.Assignment: step id -> StepChoice
+        for choice in raw.values():
+            cands = (choice.tool, *choice.fallbacks)
+            steps.append(
+                _ExecStep(
+                    choice.step_id,
+                    choice.capability,
+                    tuple(choice.depends_on),
+                    tuple(c.tool_id for c in cands),
+                    {c.tool_id: c.cost for c in cands},
+                )
+            )
+    elif raw is not None:  # plan.ExecutionPlan: PlanStep with ranked ToolChoice candidates
+        for s in raw:
+            steps.append(
+                _ExecStep(
+                    s.step,
+                    s.capability,
+                    tuple(s.depends_on),
+                    tuple(c.tool_id for c in s.candidates),
+                    {c.tool_id: c.predicted_cost for c in s.candidates},
+                )
+            )
+    else:
+        raise TypeError(
+            f"plan: expected an ExecutionPlan or a planner Assignment, got {type(plan).__name__}"
+        )
+    graph = nx.DiGraph()
+    ids = {s.step_id for s in steps}
+    for s in steps:
+        graph.add_node(s.step_id)
+        for dep in s.depends_on:
+            if dep not in ids:
+                raise DanglingDependencyError(s.step_id, dep)
+            graph.add_edge(dep, s.step_id)
+    try:
+        cycle = nx.find_cycle(graph)
+        raise CyclicTaskGraphError([u for u, _ in cycle])
+    except nx.NetworkXNoCycle:
+        pass
+    by_id = {s.step_id: s for s in steps}
+    return [by_id[n] for n in nx.topological_sort(graph)]
+
+
+# --------------------------------------------------------------------------------------------------
+# The executor
+# --------------------------------------------------------------------------------------------------
+class _Run:
+    """State of one run shared by its step tasks."""
+
+    def __init__(self, record: PlanRun, inputs: Any, max_cost: float | None) -> None:
+        self.record = record
+        self.inputs = inputs
+        self.max_cost = max_cost
+        self.spent = 0.0
+        self.cancelled = False
+        self.tasks: dict[str, asyncio.Task] = {}
+
+
+class _Failure(Exception):
+    """An attempt failed in a way that is the tool's fault but not worth retrying."""
+
+
+class PlanExecutor:
+    """Runs plans against a set of tools; see the module docstring.
+
+    Arguments:
+        tools: tool id -> callable, looked up at every attempt (a tool removed from the mapping
+            while a plan runs fails its next attempt with a clear error, and the step falls back).
+        config: ``ExecutorConfig``.
+        costs: tool id -> cost of a call, used when the tool does not report one; default: the
+            plan's predicted cost.
+        output_types: step id or capability -> type (or tuple of types) its output must have.
+        on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
+        clock: monotonic clock of the circuit breakers (injectable for tests).
+        max_workers: threads for sync tools.
+    """
+
+    def __init__(
+        self,
+        tools: Mapping[str, Callable[..., Any]],
+        config: ExecutorConfig | None = None,
+        *,
+        costs: Mapping[str, float] | None = None,
+        output_types: Mapping[str, type | tuple[type, ...]] | None = None,
+        on_attempt: Callable[[ExecutionResult], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_workers: int = 16,
+    ) -> None:
+        if not isinstance(tools, Mapping):
+            raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(tools).__name__}")
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        self.tools = tools
+        self.config = config or ExecutorConfig()
+        self.costs = costs if costs is not None else {}
+        self.output_types = dict(output_types or {})
+        self.on_attempt = on_attempt
+        self._clock = clock
+        self._rng = random.Random(self.config.seed)
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._breaker_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="toolrouter-tool")
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the thread pool without waiting for hung sync tools."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> "PlanExecutor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def breaker(self, tool_id: str) -> CircuitBreaker:
+        """The circuit breaker of ``tool_id`` (made on first use)."""
+        with self._breaker_lock:
+            cb = self._breakers.get(tool_id)
+            if cb is None:
+                cb = CircuitBreaker(tool_id, self.config.circuit_breaker, self._clock)
+                self._breakers[tool_id] = cb
+            return cb
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        return dict(self._breakers)
+
+    # --- running -----------------------------------------------------------------------------
+    def run(self, plan: Any, inputs: Any = None, **kwargs: Any) -> PlanRun:
+        """``arun`` from synchronous code (not from inside a running event loop)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun(plan, inputs, **kwargs))
+        raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+
+    async def arun(
+        self,
+        plan: Any,
+        inputs: Any = None,
+        *,
+        cancel_event: asyncio.Event | None = None,
+        deadline_s: float | None = None,
+        run: PlanRun | None = None,
+    ) -> PlanRun:
+        """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
+        cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted)."""
+        if deadline_s is not None and not deadline_s > 0:
+            raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
+        steps = _plan_steps(plan)
+        record = run if run is not None else PlanRun()
+        ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
+        loop = asyncio.get_running_loop()
+        semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
+        t0 = time.perf_counter()
+        for step in steps:
+            ctx.tasks[step.step_id] = loop.create_task(self._run_step(ctx, step, semaphore))
+
+        def cancel_all() -> None:
+            ctx.cancelled = True
+            for task in ctx.tasks.values():
+                task.cancel()
+
+        watcher = None
+        if cancel_event is not None:
+
+            async def watch() -> None:
+                await cancel_event.wait()
+                cancel_all()
+
+            watcher = loop.create_task(watch())
+        timer = loop.call_later(deadline_s, cancel_all) if deadline_s is not None else None
+        try:
+            await asyncio.gather(*ctx.tasks.values())
+        except asyncio.CancelledError:
+            # Cancelled from outside: let every step record its cancelled attempts, then re-raise.
+            cancel_all()
+            await asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
+            self._finish(ctx, steps, t0)
+            raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if timer is not None:
+                timer.cancel()
+        self._finish(ctx, steps, t0)
+        return record
+
+    def _finish(self, ctx: _Run, steps: Sequence[_ExecStep], t0: float) -> None:
+        record = ctx.record
+        for step in steps:
+            if step.step_id not in record.steps:  # never started: cancelled before it ran
+                record.steps[step.step_id] = StepOutcome(step.step_id, StepStatus.CANCELLED)
+        record.steps = {s.step_id: record.steps[s.step_id] for s in steps}
+        statuses = [o.status for o in record.steps.values()]
+        if all(s is StepStatus.SUCCEEDED for s in statuses):
+            record.status = RunStatus.SUCCEEDED
+        elif ctx.cancelled:
+            record.status = RunStatus.CANCELLED
+        elif any(s is StepStatus.SUCCEEDED for s in statuses):
+            record.status = RunStatus.PARTIAL
+        else:
+            record.status = RunStatus.FAILED
+        record.latency_s = time.perf_counter() - t0
+        log.info(
+            "plan_run",
+            status=record.status.value,
+            steps={s: o.status.value for s, o in record.steps.items()},
+            attempts=len(record.attempts),
+            cost=record.total_cost,
+            latency_s=record.latency_s,
+        )
+
+    async def _run_step(
+        self, ctx: _Run, step: _ExecStep, semaphore: asyncio.Semaphore | None
+    ) -> StepOutcome:
+        outcome = StepOutcome(step.step_id, StepStatus.FAILED)
+        try:
+            if step.depends_on:
+                # asyncio.wait, not await: cancelling this step must not cancel its dependencies.
+                await asyncio.wait([ctx.tasks[d] for d in step.depends_on])
+                deps = {d: ctx.tasks[d].result() for d in step.depends_on}
+                bad = [d for d, o in deps.items() if o.status is not StepStatus.SUCCEEDED]
+                if bad:
+                    cancelled = any(deps[d].status is StepStatus.CANCELLED for d in bad)
+                    outcome.status = StepStatus.CANCELLED if cancelled else StepStatus.SKIPPED
+                    outcome.error = f"depends on {', '.join(repr(d) for d in bad)}, which did not succeed"
+                    ctx.record.steps[step.step_id] = outcome
+                    return outcome
+                upstream = {d: o.output for d, o in deps.items()}
+            else:
+                upstream = {}
+            ctx.record.steps[step.step_id] = outcome
+            await self._try_tools(ctx, step, upstream, outcome, semaphore)
+        except asyncio.CancelledError:
+            outcome.status = StepStatus.CANCELLED
+            outcome.error = outcome.error or "run cancelled"
+            ctx.record.steps[step.step_id] = outcome
+        return outcome
+
+    async def _try_tools(
+        self,
+        ctx: _Run,
+        step: _ExecStep,
+        upstream: Mapping[str, Any],
+        outcome: StepOutcome,
+        semaphore: asyncio.Semaphore | None,
+    ) -> None:
+        cfg = self.config
+        tool_ids = step.tool_ids
+        if not cfg.use_fallbacks:
+            tool_ids = tool_ids[:1]
+        elif cfg.max_fallbacks is not None:
+            tool_ids = tool_ids[: 1 + cfg.max_fallbacks]
+        if not tool_ids:
+            outcome.error = f"step {step.step_id!r} has no tools to try"
+            return
+        errors: list[str] = []
+        for tool_id in tool_ids:
+            planned_cost = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
+            if ctx.max_cost is not None and cfg.enforce_budget and ctx.spent + planned_cost > ctx.max_cost + 1e-12:
+                outcome.skipped_tools.append((tool_id, "over budget"))
+                continue
+            breaker = self.breaker(tool_id) if cfg.circuit_breaker is not None else None
+            for attempt in range(1 + cfg.retry.max_retries):
+                if breaker is not None and not breaker.allow():
+                    outcome.skipped_tools.append((tool_id, "circuit open"))
+                    break
+                try:
+                    output, retryable = await self._attempt(
+                        ctx, step, tool_id, upstream, attempt, planned_cost, outcome, semaphore
+                    )
+                except asyncio.CancelledError:
+                    if breaker is not None:
+                        breaker.release()
+                    raise
+                result = outcome.attempts[-1]
+                if result.success:
+                    if breaker is not None:
+                        breaker.record_success()
+                    outcome.status = StepStatus.SUCCEEDED
+                    outcome.tool_id = tool_id
+                    outcome.output = output
+                    outcome.error = None
+                    return
+                errors.append(f"{tool_id}: {result.error}")
+                if breaker is not None and retryable is not None:
+                    breaker.record_failure()
+                if not retryable or attempt == cfg.retry.max_retries:
+                    break
+                await asyncio.sleep(cfg.retry.delay_s(attempt, self._rng))
+        tried = "; ".join(errors) if errors else "no tool could be tried"
+        skipped = ", ".join(f"{t} ({why})" for t, why in outcome.skipped_tools)
+        outcome.error = tried + (f"; skipped {skipped}" if skipped else "")
+
+    async def _attempt(
+        self,
+        ctx: _Run,
+        step: _ExecStep,
+        tool_id: str,
+        upstream: Mapping[str, Any],
+        attempt: int,
+        planned_cost: float,
+        outcome: StepOutcome,
+        semaphore: asyncio.Semaphore | None,
+    ) -> tuple[Any, bool | None]:
+        """One call. Returns (output, retryable); retryable is None when the tool was never called
+        (it does not count against its circuit). Always records exactly one ExecutionResult."""
+        fn = self.tools.get(tool_id)
+        if fn is None:
+            self._record(ctx, outcome, ExecutionResult(
+                tool_id=tool_id, step=step.step_id, success=False, cost=0.0, latency_s=0.0,
+                error=f"UnknownToolError: tool {tool_id!r} is no longer registered",
+            ))
+            return None, None
+        request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
+        timeout = self.config.timeout_for(tool_id)
+        cost = planned_cost
+        quality: float | None = None
+        error: str | None = None
+        retryable = True
+        output: Any = None
+        reported_latency: float | None = None
+        t0 = time.perf_counter()
+        try:
+            if semaphore is not None:
+                async with semaphore:
+                    output = await asyncio.wait_for(self._call(fn, request), timeout)
+            else:
+                output = await asyncio.wait_for(self._call(fn, request), timeout)
+            if isinstance(output, ToolOutput):
+                quality, cost = output.quality, planned_cost if output.cost is None else output.cost
+                reported_latency = output.latency_s
+                output = output.value
+                _check_report(tool_id, quality, cost, reported_latency)
+            self._check_type(step, tool_id, output)
+        except TimeoutError as exc:
+            if time.perf_counter() - t0 >= timeout * 0.99:
+                error = f"TimeoutError: {tool_id!r} took longer than {timeout:g} s"
+            else:  # the tool's own TimeoutError
+                error = f"TimeoutError: {exc}"
+        except asyncio.CancelledError:
+            self._record(ctx, outcome, ExecutionResult(
+                tool_id=tool_id, step=step.step_id, success=False, cost=cost,
+                latency_s=time.perf_counter() - t0, error="CancelledError: run cancelled",
+            ))
+            raise
+        except _Failure as exc:
+            error, retryable, cost, reported_latency = str(exc), False, planned_cost, None
+        except ToolFailure as exc:
+            error = f"ToolFailure: {exc}"
+            if exc.cost is not None and math.isfinite(exc.cost) and exc.cost >= 0:
+                cost = float(exc.cost)
+            if exc.latency_s is not None and math.isfinite(exc.latency_s) and exc.latency_s >= 0:
+                reported_latency = float(exc.latency_s)
+        except Exception as exc:  # a tool's own exception is an outcome to record, not a crash
+            error = f"{type(exc).__name__}: {exc}"
+        latency = time.perf_counter() - t0 if reported_latency is None else reported_latency
+        success = error is None
+        self._record(ctx, outcome, ExecutionResult(
+            tool_id=tool_id, step=step.step_id, success=success,
+            quality=quality if success else 0.0, cost=cost, latency_s=latency, error=error,
+        ))
+        return (output if success else None), retryable
+
+    async def _call(self, fn: Callable[..., Any], request: StepRequest) -> Any:
+        if inspect.iscoroutinefunction(fn):
+            result = await fn(request)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._pool, fn, request)
+        if inspect.isawaitable(result):  # a sync wrapper around an async tool
+            result = await result
+        return result
+
+    def _check_type(self, step: _ExecStep, tool_id: str, output: Any) -> None:
+        expected = self.output_types.get(step.step_id)
+        if expected is None and step.capability is not None:
+            expected = self.output_types.get(step.capability)
+        if expected is not None and not isinstance(output, expected):
+            names = (
+                expected.__name__
+                if isinstance(expected, type)
+                else " or ".join(t.__name__ for t in expected)
+            )
+            raise _Failure(
+                f"TypeError: step {step.step_id!r} expects {names}, tool {tool_id!r} returned "
+                f"{type(output).__name__}"
+            )
+
+    def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
+        outcome.attempts.append(result)
+        ctx.record.attempts.append(result)
+        ctx.spent += result.cost
+        log.debug(
+            "tool_attempt",
+            step=result.step,
+            tool=result.tool_id,
+            success=result.success,
+            latency_s=result.latency_s,
+            error=result.error,
+        )
+        if self.on_attempt is not None:
+            try:
+                self.on_attempt(result)
+            except Exception as exc:  # the run must go on and keep its record; report, don't hide
+                message = f"on_attempt raised {type(exc).__name__}: {exc}"
+                ctx.record.callback_errors.append(message)
+                log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
+
+
+def _check_report(
+    tool_id: str, quality: float | None, cost: float, latency_s: float | None
+) -> None:
+    if quality is not None and not (isinstance(quality, (int, float)) and 0.0 <= quality <= 1.0):
+        raise _Failure(f"ValueError: tool {tool_id!r} reported quality {quality!r}, not in [0, 1]")
+    if not (isinstance(cost, (int, float)) and math.isfinite(cost) and cost >= 0):
+        raise _Failure(f"ValueError: tool {tool_id!r} reported cost {cost!r}, not finite and >= 0")
+    if latency_s is not None and not (
+        isinstance(latency_s, (int, float)) and math.isfinite(latency_s) and latency_s >= 0
+    ):
+        raise _Failure(f"ValueError: tool {tool_id!r} reported latency_s {latency_s!r}, not finite and >= 0")
