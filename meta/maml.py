@@ -195,6 +195,7 @@ class MAML(BaseMetaLearner):
         self.grad_clip = grad_clip
         self.path: Path | None = None if vectorize == "auto" else vectorize
         self.path_timings_s: dict[str, float] = {}
+        self.path_grads_agree: bool | None = None  # set when "auto" compared the two paths
         self._init_extras()
         params = self.meta_parameters()
         if not params:
@@ -386,6 +387,7 @@ class MAML(BaseMetaLearner):
             timings[path].append(time.perf_counter() - t0)
             grads[path] = [None if p.grad is None else p.grad.detach().clone() for p in params]
         agree = _grads_agree(grads["loop"], grads["vmap"]) or _is_stochastic(self.model)
+        self.path_grads_agree = agree
         self.path_timings_s = {k: min(v) for k, v in timings.items()}
         faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
         self.path = faster if agree else "loop"

@@ -1,0 +1,61 @@
+"""Models and small statistics shared by the parts of the ``meta`` benchmark suite."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def sinusoid_mlp(hidden: int = 40) -> nn.Module:
+    """The MAML paper's regressor: 1-40-40-1 with ReLU."""
+    return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
+def conv4(channels: int = 64, out_features: int | None = None, track_running_stats: bool = True, in_channels: int = 1) -> nn.Module:
+    """Conv-4: four blocks of 3x3 conv, BatchNorm, ReLU, 2x2 max-pool; a linear head when asked.
+
+    On 28x28 inputs the embedding is ``channels`` wide (28 -> 14 -> 7 -> 3 -> 1).
+    """
+    layers: list[nn.Module] = []
+    c_in = in_channels
+    for _ in range(4):
+        layers += [
+            nn.Conv2d(c_in, channels, 3, padding=1),
+            nn.BatchNorm2d(channels, track_running_stats=track_running_stats),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        ]
+        c_in = channels
+    layers.append(nn.Flatten())
+    if out_features is not None:
+        layers.append(nn.Linear(channels, out_features))
+    return nn.Sequential(*layers)
+
+
+def mean_ci95(values: torch.Tensor) -> tuple[float, float]:
+    """Mean and the half-width of its normal 95% interval."""
+    v = values.double().flatten()
+    half = 1.96 * float(v.std()) / math.sqrt(len(v)) if len(v) > 1 else float("nan")
+    return float(v.mean()), half
+
+
+def train_for(step: Callable[[int], dict], seconds: float, max_steps: int | None = None, log_every_s: float = 60.0, label: str = "") -> tuple[int, float]:
+    """Call ``step(i)`` until ``seconds`` of wall time (or ``max_steps``) pass; returns (steps, seconds)."""
+    t0 = time.perf_counter()
+    next_log = t0 + log_every_s
+    i = 0
+    while True:
+        now = time.perf_counter()
+        if now - t0 >= seconds or (max_steps is not None and i >= max_steps):
+            break
+        metrics = step(i)
+        i += 1
+        if now >= next_log:
+            shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+            print(f"  [{label}] step {i} t={now - t0:.0f}s {shown}", flush=True)
+            next_log = now + log_every_s
+    return i, time.perf_counter() - t0
