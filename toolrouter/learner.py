@@ -311,11 +311,18 @@ class ToolMetaLearner:
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
-            # build every arm's prior first, so that a bad prior leaves all routes unchanged
-            joins = [(r, self._prior(profile, r)) for r in self._routes.values() if profile.serves(r.capability)]
+            joined: list[_Route] = []
+            try:
+                for route in self._routes.values():
+                    if profile.serves(route.capability):
+                        route.policy.add_arm(profile.tool_id, self._prior(profile, route))
+                        joined.append(route)
+            except BaseException:
+                # a bad prior on one route: take the arm back out of the routes it joined
+                for route in joined:
+                    route.policy.remove_arm(profile.tool_id)
+                raise
             self._tools[profile.tool_id] = profile
-            for route, prior in joins:
-                route.policy.add_arm(profile.tool_id, prior)
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
 
     def remove_tool(self, tool_id: str) -> ToolProfile:

@@ -112,6 +112,8 @@ class RoutedCall:
         task_id, candidates = mw._candidates(self)
         attempts: list[ExecutionResult] = []
         for reg in candidates:
+            if reg.is_async:
+                _check_no_running_loop(reg.profile.tool_id)  # a misuse, not a failure of the tool
             t0 = time.perf_counter()
             try:
                 if reg.is_async:
@@ -153,17 +155,24 @@ class RoutedCall:
         raise mw._all_failed(self, attempts)
 
 
-def _run_coroutine(awaitable: Any, tool_id: str) -> Any:
+def _check_no_running_loop(tool_id: str) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        pass
-    else:
+        return
+    raise RuntimeError(
+        f"tool_id: {tool_id!r} is async and an event loop is running in this thread; "
+        "use acall / arun instead of call"
+    )
+
+
+def _run_coroutine(awaitable: Any, tool_id: str) -> Any:
+    try:
+        _check_no_running_loop(tool_id)
+    except RuntimeError:
         if inspect.iscoroutine(awaitable):
             awaitable.close()  # never awaited: avoid the "was never awaited" warning
-        raise RuntimeError(
-            f"tool_id: {tool_id!r} is async and an event loop is running; use acall / arun instead of call"
-        )
+        raise
 
     async def _await() -> Any:
         return await awaitable

@@ -1,0 +1,53 @@
+"""ExecutionPlan: a DAG of steps with ranked candidates, totals and a JSON round trip."""
+
+import json
+
+import networkx as nx
+import pytest
+
+from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+
+
+def _choice(tool_id: str, cost: float, latency: float, success: float = 0.9) -> ToolChoice:
+    return ToolChoice(tool_id, 1.0, 0.5, success, cost, latency)
+
+
+def _diamond() -> ExecutionPlan:
+    # search -> (fetch_a, fetch_b in parallel) -> summarise
+    steps = [
+        PlanStep("search", "search", (_choice("web", 1.0, 1.0), _choice("wiki", 0.5, 2.0))),
+        PlanStep("fetch_a", "fetch", (_choice("http", 0.1, 3.0, 0.5),), ("search",)),
+        PlanStep("fetch_b", "fetch", (_choice("http", 0.1, 1.0, 0.5),), ("search",)),
+        PlanStep("summarise", "llm", (_choice("gpt", 2.0, 2.0),), ("fetch_a", "fetch_b")),
+    ]
+    return ExecutionPlan.from_steps("t1", "research", steps, max_cost=3.5, max_latency_s=10.0)
+
+
+def test_plan_is_a_dag_with_order_and_stages() -> None:
+    plan = _diamond()
+    assert isinstance(plan.graph, nx.DiGraph)
+    assert plan.topological_order() == ["search", "fetch_a", "fetch_b", "summarise"]
+    assert plan.stages() == [["search"], ["fetch_a", "fetch_b"], ["summarise"]]
+    assert plan.assignments == {"search": "web", "fetch_a": "http", "fetch_b": "http", "summarise": "gpt"}
+    assert plan.step("search").fallbacks[0].tool_id == "wiki"
+    with pytest.raises(KeyError, match="no step 'nope'"):
+        plan.step("nope")
+
+
+def test_plan_totals_use_the_critical_path() -> None:
+    plan = _diamond()
+    assert plan.expected_cost == pytest.approx(3.2)
+    # parallel fetches overlap: 1 + max(3, 1) + 2
+    assert plan.expected_latency_s == pytest.approx(6.0)
+    assert plan.predicted_success == pytest.approx(0.9 * 0.5 * 0.5 * 0.9)
+    assert plan.within_budget
+    plan.max_cost = 3.0
+    assert not plan.within_budget
+
+
+def test_plan_json_round_trip() -> None:
+    plan = _diamond()
+    data = json.loads(json.dumps(plan.to_dict()))
+    back = ExecutionPlan.from_dict(data)
+    assert back.to_dict() == plan.to_dict()
+    assert set(back.graph.edges) == set(plan.graph.edges)
