@@ -2,7 +2,8 @@
 
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
 within words padded with spaces) into ``dim`` buckets with a signed hash (the "hashing trick",
-Weinberger et al., 2009), weights them by ``1 + log(count)`` and L2-normalises the result.
+Weinberger et al., 2009), damps each bucket's count ``c`` to ``sign(c) log(1 + |c|)`` and
+L2-normalises the result.
 
 The hash is BLAKE2b keyed with the seed, so vectors are the same in every process and on every
 machine (Python's ``hash()`` is salted per process and would not be). Results are cached by text
@@ -12,15 +13,15 @@ machine (Python's ``hash()`` is salted per process and would not be). Results ar
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 
 import numpy as np
 
 __all__ = ["HashingFeaturizer"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_WORDS = 1 << 16
 
 
 class HashingFeaturizer:
@@ -65,35 +66,50 @@ class HashingFeaturizer:
         self.cache_size = cache_size
         self._key = self.seed.to_bytes(8, "little")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
         words = _WORD.findall(text.lower())
-        grams = [f"w:{w}" for w in words]
-        grams += [f"b:{a} {b}" for a, b in zip(words, words[1:])]
+        grams = [g for w in words for g in self._grams_of_word(w)]
+        return grams + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
+
+    def _hash(self, gram: str) -> tuple[int, float]:
+        h = int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8, key=self._key).digest(), "little")
+        # the top bit decides the sign, so colliding n-grams cancel instead of piling up
+        return h % self.dim, 1.0 if h >> 63 else -1.0
+
+    def _grams_of_word(self, word: str) -> list[str]:
+        grams = [f"w:{word}"]
         if self.char_ngrams is not None:
             lo, hi = self.char_ngrams
-            for w in words:
-                padded = f" {w} "
-                for n in range(lo, min(hi, len(padded)) + 1):
-                    grams += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+            padded = f" {word} "
+            for n in range(lo, min(hi, len(padded)) + 1):
+                grams += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
         return grams
 
+    def _word_buckets(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """(buckets, signs) of a word's unigram and character n-grams, cached per word: words
+        repeat across texts far more than texts do, and hashing is the hot spot."""
+        hit = self._words.get(word)
+        if hit is None:
+            pairs = [self._hash(g) for g in self._grams_of_word(word)]
+            hit = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs]))
+            if len(self._words) >= _MAX_WORDS:
+                self._words.clear()  # bounded memory; recomputed identically
+            self._words[word] = hit
+        return hit
+
     def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim)
-        counts = Counter(self.tokens(text))
-        if not counts:
-            return v
-        idx = np.empty(len(counts), dtype=np.int64)
-        val = np.empty(len(counts))
-        for k, (gram, count) in enumerate(counts.items()):
-            h = int.from_bytes(
-                hashlib.blake2b(gram.encode("utf-8"), digest_size=8, key=self._key).digest(), "little"
-            )
-            idx[k] = h % self.dim
-            # the top bit decides the sign, so colliding n-grams cancel instead of piling up
-            val[k] = (1.0 + math.log(count)) * (1.0 if h >> 63 else -1.0)
-        np.add.at(v, idx, val)
+        words = _WORD.findall(text.lower())
+        if not words:
+            return np.zeros(self.dim)
+        parts = [self._word_buckets(w) for w in words]
+        bigrams = [self._hash(f"b:{a} {b}") for a, b in zip(words, words[1:])]
+        idx = np.concatenate([p[0] for p in parts] + [np.array([b[0] for b in bigrams], dtype=np.int64)])
+        sign = np.concatenate([p[1] for p in parts] + [np.array([b[1] for b in bigrams])])
+        v = np.bincount(idx, weights=sign, minlength=self.dim)
+        v = np.sign(v) * np.log1p(np.abs(v))  # damp repeated n-grams (sublinear term frequency)
         norm = float(np.linalg.norm(v))
         return v / norm if norm > 0 else v
 

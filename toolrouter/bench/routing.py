@@ -1,0 +1,215 @@
+"""``toolrouter bench routing``: decision overhead and learning (regret) of the bandit policies,
+side by side with Vowpal Wabbit and MABWiser.
+
+Part 1, overhead: median time per decision and per decision plus update with ``--tools`` arms
+(contextual policies at ``--dim``), the peers on the same contexts, their ratios to ours, and a
+full routed call through the middleware with no-op tools.
+
+Part 2, learning: cumulative regret against the oracle, every router on the same streams and
+seeds: (a) stationary synthetic tools, (b) drifting (the best tool drops to 10% success half-way),
+(c) contextual synthetic tools, (d) a replay of RouterBench (MBPP and Winogrande; each of the 11
+LLMs is a tool; reward = quality - cost_weight * cost; context = hashed prompt; the router sees
+only the outcome of the model it picked). Regret curves are saved as PNG under ``--out``.
+
+Example:
+    toolrouter bench routing --quick
+    toolrouter bench routing --seeds 3 --out bench_out
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from toolrouter.bench._report import console, print_table
+from toolrouter.bench._routing_agents import peer_specs, policy_specs
+from toolrouter.bench._routing_learning import (
+    RouterBenchStream,
+    RunResult,
+    Stream,
+    SyntheticStream,
+    plot_curves,
+    run_stream,
+)
+from toolrouter.bench._routing_overhead import (
+    Timing,
+    featurizer_timing,
+    middleware_timing,
+    peer_timings,
+    policy_timing,
+)
+from toolrouter.data import load_routerbench
+from toolrouter.policies import POLICIES
+
+NON_CONTEXTUAL_TARGET_S = 50e-6
+LIN_TS_TARGET_S = 0.5e-3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
+    p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
+    p.add_argument("--out", type=Path, default=Path("bench_out"), help="folder for the PNG curves")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per learning stream")
+    p.add_argument("--tools", type=int, default=50, help="arms in the overhead part")
+    p.add_argument("--dim", type=int, default=384, help="context dimension in the overhead part")
+    p.add_argument("--repeats", type=int, default=2000, help="timed calls per overhead measurement")
+    p.add_argument("--horizon", type=int, default=3000, help="decisions per synthetic stream")
+    p.add_argument("--synthetic-tools", type=int, default=10)
+    p.add_argument("--synthetic-dim", type=int, default=8, help="context dimension of stream (c)")
+    p.add_argument(
+        "--routerbench",
+        type=Path,
+        default=Path("../shared/data/routerbench"),
+        help="folder of the RouterBench CSVs (skipped when missing)",
+    )
+    p.add_argument("--cost-weight", type=float, default=50.0, help="lambda in quality - lambda * cost")
+    p.add_argument("--feature-dim", type=int, default=256, help="HashingFeaturizer dimension for RouterBench")
+    p.add_argument("--passes", type=int, default=1, help="replays of the RouterBench prompts")
+    p.add_argument("--no-peers", action="store_true", help="skip Vowpal Wabbit and MABWiser")
+    return p
+
+
+def _us(seconds: float) -> float:
+    return seconds * 1e6
+
+
+def run_overhead(args: argparse.Namespace) -> list[Timing]:
+    """Part 1; prints its tables and returns the timings."""
+    timings = []
+    slow = max(args.repeats // 100, 5)
+    for name, cls in POLICIES.items():
+        # LinUCB's decision is K d^2 work (milliseconds at d=384): fewer repeats keep the run short
+        repeats = slow * 4 if name == "linucb" else args.repeats
+        timings.append(policy_timing(name, args.tools, args.dim, repeats))
+    timings.append(policy_timing("gaussian_ts", args.tools, args.dim, args.repeats, label="gaussian_ts(discount=0.99)", discount=0.99))
+    timings.append(policy_timing("ucb1", args.tools, args.dim, args.repeats, label="ucb1(window=300)", window=300))
+    for r in (1, 8):
+        timings.append(
+            policy_timing("lin_ts", args.tools, args.dim, args.repeats, label=f"lin_ts(refresh_arms={r})", refresh_arms=r)
+        )
+    timings.append(policy_timing("lin_ts", args.tools, args.dim, slow * 4, label="lin_ts(exact=True)", exact=True))
+    if not args.no_peers:
+        timings += peer_timings(args.tools, args.dim, max(args.repeats // 4, 20), slow)
+    ours = {t.router: t for t in timings}
+    lin_ts = ours["lin_ts"]
+    rows = []
+    for t in timings:
+        contextual = t.context_dim > 0
+        if t.router.startswith(("vw", "mabwiser")):
+            target, met = "-", "-"
+        elif t.router == "lin_ts":
+            target, met = "< 500", "yes" if t.decision_s < LIN_TS_TARGET_S else "no"
+        elif not contextual:
+            target, met = "< 50", "yes" if t.decision_s < NON_CONTEXTUAL_TARGET_S else "no"
+        else:
+            target, met = "-", "-"
+        rows.append(
+            [
+                t.router,
+                t.context_dim or "-",
+                round(_us(t.decision_s), 1),
+                round(_us(t.decision_update_s), 1),
+                target,
+                met,
+                round(t.decision_update_s / lin_ts.decision_update_s, 2) if contextual else "-",
+            ]
+        )
+    print_table(
+        f"Decision overhead, {args.tools} tools (median microseconds; contextual at d={args.dim})",
+        ["router", "d", "decision us", "decision+update us", "target us", "met", "x lin_ts (dec+upd)"],
+        rows,
+    )
+    extra = [["HashingFeaturizer, one prompt (text cache off, word cache warm)", args.dim, round(_us(featurizer_timing(args.dim, max(args.repeats // 4, 20))), 1)]]
+    routed = middleware_timing(args.tools, max(args.repeats // 4, 20))
+    if routed is not None:
+        extra.append(["ToolMiddleware.call, no-op tool, default policy", "-", round(_us(routed[0]), 1)])
+        extra.append(["  overhead beyond the tool (routed - direct)", "-", round(_us(routed[0] - routed[1]), 1)])
+    print_table(f"Around the decision ({args.tools} tools, median microseconds)", ["what", "d", "us"], extra)
+    return timings
+
+
+def _streams(args: argparse.Namespace) -> list[Stream]:
+    streams: list[Stream] = [
+        SyntheticStream("stationary", n_tools=args.synthetic_tools, horizon=args.horizon),
+        SyntheticStream("drifting", n_tools=args.synthetic_tools, horizon=args.horizon, drifting=1),
+        SyntheticStream(
+            "contextual", n_tools=args.synthetic_tools, horizon=args.horizon, context_dim=args.synthetic_dim
+        ),
+    ]
+    if args.routerbench.is_dir():
+        data = load_routerbench(args.routerbench, limit=25 if args.quick else None)
+        streams.append(
+            RouterBenchStream(data, cost_weight=args.cost_weight, feature_dim=args.feature_dim, passes=args.passes)
+        )
+    else:
+        console.print(f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped", markup=False)
+    return streams
+
+
+def _learning_table(stream: Stream, results: list[RunResult], seeds: int) -> None:
+    is_rb = isinstance(stream, RouterBenchStream)
+    rows = []
+    for res in sorted(results, key=lambda r: float(r.final_regret.mean())):
+        final = res.final_regret
+        row = [
+            res.agent,
+            round(float(final.mean()), 1),
+            round(float(final.std()), 1),
+            round(float(np.mean(res.rewards)), 4),
+            round(_us(res.seconds / (stream.horizon * seeds)), 1),
+        ]
+        if is_rb:
+            row += [
+                round(float(np.mean([e["mean_quality"] for e in res.extras])), 4),
+                round(float(np.mean([e["total_cost"] for e in res.extras])), 3),
+            ]
+        rows.append(row)
+    columns = ["router", "regret (mean)", "regret (sd)", "mean reward", "us per step"]
+    if is_rb:
+        columns += ["mean quality", "total cost $"]
+        for name, ref in stream.references().items():
+            rows.append([name, round(ref["regret"], 1), 0.0, round(ref["mean_utility"], 4), "-",
+                         round(ref["mean_quality"], 4), round(ref["total_cost"], 3)])
+    title = f"Learning: {stream.name}, {stream.n_arms} tools, {stream.horizon} decisions, {seeds} seeds"
+    if is_rb:
+        title += f", reward = quality - {stream.cost_weight:g} * cost, context d={stream.context_dim}"
+    print_table(title, columns, rows)
+
+
+def run_learning(args: argparse.Namespace) -> dict[str, list[RunResult]]:
+    """Part 2; prints a table per stream, saves the PNG curves, returns the results."""
+    seeds = list(range(args.seeds))
+    specs = policy_specs() + ([] if args.no_peers else peer_specs())
+    out: dict[str, list[RunResult]] = {}
+    for stream in _streams(args):
+        results = run_stream(stream, specs, seeds)
+        out[stream.name] = results
+        _learning_table(stream, results, len(seeds))
+        png = args.out / f"routing_regret_{stream.name}.png"
+        if plot_curves(results, f"{stream.name}: cumulative regret ({len(seeds)} seeds)", png):
+            console.print(f"saved {png}", markup=False)
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``argv`` are its options (``--help`` lists them)."""
+    args = _parser().parse_args(argv)
+    if args.quick:
+        args.tools, args.dim, args.repeats = min(args.tools, 10), min(args.dim, 16), min(args.repeats, 100)
+        args.horizon, args.seeds, args.feature_dim = min(args.horizon, 150), min(args.seeds, 1), min(args.feature_dim, 32)
+    for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
+    if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
+        raise ValueError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
+    torch.set_num_threads(1)
+    console.print("Timings on a shared machine: compare the ratios measured in one run.", markup=False)
+    if args.part in ("all", "overhead"):
+        run_overhead(args)
+    if args.part in ("all", "learning"):
+        run_learning(args)
