@@ -354,10 +354,26 @@ class _ExecStep:
 
 def _plan_steps(plan: Any) -> list[_ExecStep]:
     """The steps of an ``ExecutionPlan`` or a planner ``Assignment``, in topological order."""
-    raw = getattr(plan, "steps", None)
     steps: list[_ExecStep] = []
-    if isinstance(raw, Mapping):  # planner.Assignment: step id -> StepChoice
-        for choice in raw.values():
+    graph = getattr(plan, "graph", None)
+    plan_steps = None
+    if isinstance(graph, nx.DiGraph) and any("plan_step" in d for _, d in graph.nodes(data=True)):
+        # plan.ExecutionPlan. Read the nodes, not .steps: that sorts them, and a cycle breaks it;
+        # a node without a step is a dependency on a step that does not exist (reported below).
+        plan_steps = [d["plan_step"] for _, d in graph.nodes(data=True) if "plan_step" in d]
+    if plan_steps is not None:
+        for s in plan_steps:
+            steps.append(
+                _ExecStep(
+                    s.step,
+                    s.capability,
+                    tuple(s.depends_on),
+                    tuple(c.tool_id for c in s.candidates),
+                    {c.tool_id: c.predicted_cost for c in s.candidates},
+                )
+            )
+    elif isinstance(getattr(plan, "steps", None), Mapping):  # planner.Assignment
+        for choice in plan.steps.values():
             cands = (choice.tool, *choice.fallbacks)
             steps.append(
                 _ExecStep(
@@ -366,17 +382,6 @@ def _plan_steps(plan: Any) -> list[_ExecStep]:
                     tuple(choice.depends_on),
                     tuple(c.tool_id for c in cands),
                     {c.tool_id: c.cost for c in cands},
-                )
-            )
-    elif raw is not None:  # plan.ExecutionPlan: PlanStep with ranked ToolChoice candidates
-        for s in raw:
-            steps.append(
-                _ExecStep(
-                    s.step,
-                    s.capability,
-                    tuple(s.depends_on),
-                    tuple(c.tool_id for c in s.candidates),
-                    {c.tool_id: c.predicted_cost for c in s.candidates},
                 )
             )
     else:

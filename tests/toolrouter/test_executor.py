@@ -1,0 +1,433 @@
+"""The plan executor: concurrency, timeouts, retries, fallbacks, circuit breakers, cancellation,
+and that every attempt is recorded whatever goes wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from toolrouter.executor import (
+    CircuitBreaker,
+    CircuitBreakerConfig,
+    CircuitState,
+    ExecutorConfig,
+    PlanExecutor,
+    PlanRun,
+    RetryPolicy,
+    RunStatus,
+    StepStatus,
+    ToolFailure,
+    ToolOutput,
+)
+from toolrouter.models import ExecutionResult, TaskStep
+from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.planner import (
+    Candidate,
+    CyclicTaskGraphError,
+    DanglingDependencyError,
+    assign_tools,
+    build_task_graph,
+)
+
+FAST = ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+
+
+def plan_of(spec: dict[str, tuple[list[str], list[str]]], costs: dict[str, float] | None = None):
+    """A planner Assignment: step -> (depends_on, ranked tool ids); capability = step id."""
+    costs = costs or {}
+    graph = build_task_graph(
+        [TaskStep(step_id=s, capability=s, depends_on=deps) for s, (deps, _) in spec.items()]
+    )
+    cands = {
+        s: [Candidate(t, 0.99 - 0.1 * k, cost=costs.get(t, 0.0)) for k, t in enumerate(tools)]
+        for s, (_, tools) in spec.items()
+    }
+    return assign_tools(graph, cands, weights=None, method="brute_force", max_fallbacks=5, value=1e6)
+
+
+def ok(value):
+    def tool(req):
+        return value
+    return tool
+
+
+def fails(message="boom"):
+    def tool(req):
+        raise RuntimeError(message)
+    return tool
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.results: list[ExecutionResult] = []
+
+    def __call__(self, result: ExecutionResult) -> None:
+        self.results.append(result)
+
+
+# --- data flow and concurrency ---------------------------------------------------------------------
+def test_outputs_flow_to_dependents_and_branches_run_concurrently() -> None:
+    spans = {}
+
+    async def fetch_a(req):
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.05)
+        spans["a"] = (t0, time.perf_counter())
+        return req.upstream["search"] + ["a"]
+
+    async def fetch_b(req):
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.05)
+        spans["b"] = (t0, time.perf_counter())
+        return req.upstream["search"] + ["b"]
+
+    tools = {
+        "web": lambda req: [req.inputs],
+        "fa": fetch_a,
+        "fb": fetch_b,
+        "join": lambda req: sorted(req.upstream["fetch_a"] + req.upstream["fetch_b"]),
+    }
+    plan = plan_of({
+        "search": ([], ["web"]),
+        "fetch_a": (["search"], ["fa"]),
+        "fetch_b": (["search"], ["fb"]),
+        "join": (["fetch_a", "fetch_b"], ["join"]),
+    })
+    with PlanExecutor(tools, FAST) as ex:
+        run = ex.run(plan, inputs="q")
+    assert run.status is RunStatus.SUCCEEDED and run.succeeded
+    assert run.outputs["join"] == ["a", "b", "q", "q"]
+    assert [a.step for a in run.attempts][0] == "search"
+    assert len(run.attempts) == 4 and all(a.success for a in run.attempts)
+    fa = next(a for a in run.attempts if a.step == "fetch_a")
+    assert fa.latency_s >= 0.045
+    # the two branches ran at the same time: each started before the other ended
+    assert spans["a"][0] < spans["b"][1] and spans["b"][0] < spans["a"][1]
+
+
+def test_sync_tools_run_in_the_thread_pool() -> None:
+    seen = []
+
+    def tool(req):
+        seen.append(threading.current_thread().name)
+        return 1
+
+    with PlanExecutor({"t": tool}, FAST) as ex:
+        run = ex.run(plan_of({"s": ([], ["t"])}))
+    assert run.succeeded and seen[0].startswith("toolrouter-tool")
+
+
+def test_run_inside_an_event_loop_is_refused_with_a_clear_error() -> None:
+    async def main():
+        with PlanExecutor({"t": ok(1)}, FAST) as ex:
+            ex.run(plan_of({"s": ([], ["t"])}))
+
+    with pytest.raises(RuntimeError, match="await arun"):
+        asyncio.run(main())
+
+
+def test_runs_an_execution_plan_from_the_router() -> None:
+    def choice(tool_id):
+        return ToolChoice(tool_id, 0.5, 0.5, 0.9, 0.25, 0.1)
+
+    plan = ExecutionPlan.from_steps("task", "research", [
+        PlanStep("search", "search", (choice("bad"), choice("web"))),
+        PlanStep("answer", "llm", (choice("llm"),), depends_on=("search",)),
+    ])
+    tools = {"bad": fails(), "web": ok("page"), "llm": lambda req: req.upstream["search"].upper()}
+    with PlanExecutor(tools, FAST) as ex:
+        run = ex.run(plan)
+    assert run.outputs == {"search": "page", "answer": "PAGE"}
+    assert [(a.tool_id, a.success, a.cost) for a in run.attempts] == [
+        ("bad", False, 0.25), ("web", True, 0.25), ("llm", True, 0.25)]
+
+
+# --- failures -------------------------------------------------------------------------------------
+def test_raising_tool_falls_back_and_every_attempt_is_recorded() -> None:
+    rec = Recorder()
+    tools = {"a": fails("rate limited"), "b": fails("down"), "c": ok("fine")}
+    with PlanExecutor(tools, FAST, on_attempt=rec) as ex:
+        run = ex.run(plan_of({"s": ([], ["a", "b", "c"])}, costs={"a": 1.0, "b": 2.0, "c": 0.5}))
+    step = run.steps["s"]
+    assert step.status is StepStatus.SUCCEEDED and step.tool_id == "c" and step.output == "fine"
+    assert [(r.tool_id, r.success) for r in rec.results] == [("a", False), ("b", False), ("c", True)]
+    assert rec.results[0].error == "RuntimeError: rate limited" and rec.results[0].quality == 0.0
+    assert run.attempts == rec.results and run.total_cost == pytest.approx(3.5)
+
+
+def test_without_fallbacks_only_the_chosen_tool_is_tried() -> None:
+    cfg = FAST.model_copy(update={"use_fallbacks": False})
+    with PlanExecutor({"a": fails(), "c": ok(1)}, cfg) as ex:
+        run = ex.run(plan_of({"s": ([], ["a", "c"])}))
+    assert run.status is RunStatus.FAILED and len(run.attempts) == 1
+    assert "a: RuntimeError: boom" in run.steps["s"].error
+
+
+def test_hanging_tools_time_out_without_hanging_the_run() -> None:
+    async def hangs(req):
+        await asyncio.sleep(5)
+
+    def hangs_sync(req):
+        time.sleep(1.0)
+        return "late"
+
+    cfg = FAST.model_copy(update={"timeout_s": 0.03})
+    t0 = time.perf_counter()
+    with PlanExecutor({"h": hangs, "hs": hangs_sync, "ok": ok(7)}, cfg) as ex:
+        run = ex.run(plan_of({"s": ([], ["h", "hs", "ok"])}))
+    assert time.perf_counter() - t0 < 0.8  # neither hang was waited for
+    assert run.outputs == {"s": 7}
+    timeouts = [a for a in run.attempts if not a.success]
+    assert [a.tool_id for a in timeouts] == ["h", "hs"]
+    assert all("TimeoutError" in a.error and 0.025 <= a.latency_s < 0.6 for a in timeouts)
+
+
+def test_wrong_output_type_is_a_failure_that_is_not_retried() -> None:
+    cfg = FAST.model_copy(update={"retry": RetryPolicy(max_retries=3, base_delay_s=0.0)})
+    with PlanExecutor({"bad": ok(42), "good": ok(["x"])}, cfg, output_types={"s": list}) as ex:
+        run = ex.run(plan_of({"s": ([], ["bad", "good"])}))
+    assert [(a.tool_id, a.success) for a in run.attempts] == [("bad", False), ("good", True)]
+    assert run.attempts[0].error == "TypeError: step 's' expects list, tool 'bad' returned int"
+
+
+def test_tool_removed_mid_run_is_a_recorded_failure_then_fallback() -> None:
+    tools: dict = {}
+
+    def first(req):
+        del tools["second_choice"]  # another thread unregisters a tool while the plan runs
+        return "ok"
+
+    tools.update({"first": first, "second_choice": ok("never"), "backup": ok("backup")})
+    with PlanExecutor(tools, FAST) as ex:
+        run = ex.run(plan_of({"a": ([], ["first"]), "b": (["a"], ["second_choice", "backup"])}))
+    assert run.succeeded and run.outputs["b"] == "backup"
+    removed = run.steps["b"].attempts[0]
+    assert not removed.success and "no longer registered" in removed.error and removed.cost == 0.0
+
+
+def test_failed_branch_keeps_completed_branches_and_skips_dependents() -> None:
+    tools = {"good": ok("g"), "bad": fails(), "join": ok("j"), "after_good": ok("ag")}
+    plan = plan_of({
+        "left": ([], ["bad"]),
+        "right": ([], ["good"]),
+        "after_right": (["right"], ["after_good"]),
+        "join": (["left", "right"], ["join"]),
+    })
+    with PlanExecutor(tools, FAST) as ex:
+        run = ex.run(plan)
+    assert run.status is RunStatus.PARTIAL
+    assert run.statuses() == {
+        "left": StepStatus.FAILED, "right": StepStatus.SUCCEEDED,
+        "after_right": StepStatus.SUCCEEDED, "join": StepStatus.SKIPPED,
+    }
+    assert run.outputs == {"right": "g", "after_right": "ag"}
+    assert "'left'" in run.steps["join"].error
+    assert run.to_dict()["steps"]["left"]["status"] == "failed"
+
+
+def test_tool_output_and_tool_failure_report_quality_and_cost() -> None:
+    tools = {
+        "cheap_fail": lambda req: (_ for _ in ()).throw(ToolFailure("quota", cost=0.2)),
+        "rich": lambda req: ToolOutput("answer", quality=0.7, cost=1.5),
+        "liar": lambda req: ToolOutput("answer", quality=3.0),
+    }
+    with PlanExecutor(tools, FAST) as ex:
+        run = ex.run(plan_of({"s": ([], ["cheap_fail", "liar", "rich"])}))
+    fail, liar, good = run.attempts
+    assert (fail.success, fail.cost, fail.error) == (False, 0.2, "ToolFailure: quota")
+    assert not liar.success and "quality 3.0" in liar.error
+    assert (good.success, good.quality, good.cost) == (True, 0.7, 1.5) and run.outputs["s"] == "answer"
+
+
+def test_on_attempt_errors_are_reported_and_the_run_goes_on() -> None:
+    def broken_sink(result):
+        raise OSError("disk full")
+
+    with PlanExecutor({"t": ok(1)}, FAST, on_attempt=broken_sink) as ex:
+        run = ex.run(plan_of({"s": ([], ["t"])}))
+    assert run.succeeded and run.callback_errors == ["on_attempt raised OSError: disk full"]
+
+
+def test_enforced_budget_skips_a_fallback_that_would_overspend() -> None:
+    graph = build_task_graph([TaskStep(step_id="s", capability="s")])
+    plan = assign_tools(graph, {"s": [Candidate("a", 0.9, cost=1.0), Candidate("b", 0.5, cost=5.0)]},
+                        max_cost=3.0)
+    cfg = FAST.model_copy(update={"enforce_budget": True})
+    with PlanExecutor({"a": fails(), "b": ok(1)}, cfg) as ex:
+        run = ex.run(plan)
+    assert run.status is RunStatus.FAILED and run.steps["s"].skipped_tools == [("b", "over budget")]
+    assert run.total_cost == 1.0
+
+
+def test_plan_with_bad_graph_is_rejected() -> None:
+    def step(name, deps):
+        return PlanStep(name, "c", (ToolChoice("t", 0, 0, 1, 0, 0),), depends_on=deps)
+
+    with PlanExecutor({"t": ok(1)}, FAST) as ex:
+        with pytest.raises(CyclicTaskGraphError):
+            ex.run(ExecutionPlan.from_steps("t", "x", [step("a", ("b",)), step("b", ("a",))]))
+        with pytest.raises(DanglingDependencyError):
+            ex.run(ExecutionPlan.from_steps("t", "x", [step("a", ("ghost",))]))
+        with pytest.raises(TypeError, match="plan: expected"):
+            ex.run(object())
+        with pytest.raises(ValueError, match="deadline_s must be > 0"):
+            ex.run(plan_of({"s": ([], ["t"])}), deadline_s=0)
+    with pytest.raises(TypeError, match="tools: expected a mapping"):
+        PlanExecutor([ok(1)])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="timeout_s"):
+        ExecutorConfig(timeout_s=-1)
+
+
+# --- retries and backoff ----------------------------------------------------------------------------
+def test_retries_with_backoff_then_success() -> None:
+    calls = []
+
+    def flaky(req):
+        calls.append((req.attempt, time.perf_counter()))
+        if len(calls) < 3:
+            raise ConnectionError("reset")
+        return "ok"
+
+    cfg = FAST.model_copy(update={"retry": RetryPolicy(max_retries=2, base_delay_s=0.02, jitter=0.0)})
+    with PlanExecutor({"f": flaky}, cfg) as ex:
+        run = ex.run(plan_of({"s": ([], ["f"])}))
+    assert run.succeeded and [a for a, _ in calls] == [0, 1, 2]
+    assert [a.success for a in run.attempts] == [False, False, True]
+    gaps = [calls[i + 1][1] - calls[i][1] for i in range(2)]
+    assert gaps[0] >= 0.018 and gaps[1] >= 0.038  # 20 ms, then 40 ms
+
+
+def test_backoff_is_exponential_capped_and_seeded() -> None:
+    policy = RetryPolicy(base_delay_s=0.1, multiplier=2.0, max_delay_s=0.5, jitter=0.5)
+    a = [policy.delay_s(k, random.Random(1)) for k in range(5)]
+    b = [policy.delay_s(k, random.Random(1)) for k in range(5)]
+    assert a == b
+    for k, d in enumerate(a):
+        full = min(0.5, 0.1 * 2**k)
+        assert 0.5 * full <= d <= full
+    assert RetryPolicy(jitter=0.0, base_delay_s=0.1).delay_s(1, random.Random(0)) == pytest.approx(0.2)
+
+
+# --- circuit breaker ----------------------------------------------------------------------------------
+def test_circuit_breaker_state_machine() -> None:
+    now = [0.0]
+    cb = CircuitBreaker("t", CircuitBreakerConfig(failure_threshold=3, reset_timeout_s=10.0), lambda: now[0])
+    cb.record_failure()
+    cb.record_failure()
+    cb.record_success()  # a success resets the count
+    cb.record_failure()
+    cb.record_failure()
+    assert cb.state is CircuitState.CLOSED
+    cb.record_failure()
+    assert cb.state is CircuitState.OPEN and not cb.allow() and cb.times_opened == 1
+    now[0] = 10.0
+    assert cb.allow() and cb.state is CircuitState.HALF_OPEN
+    assert not cb.allow()  # one probe at a time
+    cb.release()
+    assert cb.allow()
+    cb.record_failure()  # a failed probe opens it again
+    assert cb.state is CircuitState.OPEN and cb.times_opened == 2
+    now[0] = 25.0
+    assert cb.allow()
+    cb.record_success()
+    assert cb.state is CircuitState.CLOSED and cb.consecutive_failures == 0
+
+
+def test_open_circuit_skips_the_tool_across_runs_then_probes() -> None:
+    now = [0.0]
+    healthy = [False]
+
+    def unstable(req):
+        if not healthy[0]:
+            raise RuntimeError("503")
+        return "back"
+
+    cfg = ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=1, base_delay_s=0.0),
+                         circuit_breaker=CircuitBreakerConfig(failure_threshold=2, reset_timeout_s=30.0))
+    plan = plan_of({"s": ([], ["unstable", "backup"])})
+    with PlanExecutor({"unstable": unstable, "backup": ok("b")}, cfg, clock=lambda: now[0]) as ex:
+        first = ex.run(plan)
+        assert [a.tool_id for a in first.attempts] == ["unstable", "unstable", "backup"]
+        assert ex.breaker("unstable").state is CircuitState.OPEN
+        second = ex.run(plan)
+        assert [a.tool_id for a in second.attempts] == ["backup"]
+        assert second.steps["s"].skipped_tools == [("unstable", "circuit open")]
+        healthy[0] = True
+        now[0] = 31.0
+        third = ex.run(plan)
+        assert [(a.tool_id, a.success) for a in third.attempts] == [("unstable", True)]
+        assert ex.breaker("unstable").state is CircuitState.CLOSED
+
+
+# --- cancellation -----------------------------------------------------------------------------------
+def test_cancel_event_returns_a_cancelled_run_with_every_attempt() -> None:
+    rec = Recorder()
+
+    async def slow(req):
+        await asyncio.sleep(5)
+
+    async def main():
+        event = asyncio.Event()
+        tools = {"quick": ok("q"), "slow": slow, "after": ok("never")}
+        plan = plan_of({"a": ([], ["quick"]), "b": ([], ["slow"]), "c": (["b"], ["after"])})
+        with PlanExecutor(tools, FAST.model_copy(update={"timeout_s": 10.0}), on_attempt=rec) as ex:
+            task = asyncio.create_task(ex.arun(plan, cancel_event=event))
+            await asyncio.sleep(0.05)
+            event.set()
+            return await asyncio.wait_for(task, 1.0)
+
+    run = asyncio.run(main())
+    assert run.status is RunStatus.CANCELLED
+    assert run.statuses() == {"a": StepStatus.SUCCEEDED, "b": StepStatus.CANCELLED, "c": StepStatus.CANCELLED}
+    assert run.outputs == {"a": "q"}
+    cancelled = [r for r in rec.results if r.tool_id == "slow"]
+    assert len(cancelled) == 1 and cancelled[0].error == "CancelledError: run cancelled"
+    assert run.attempts == rec.results and len(rec.results) == 2
+
+
+def test_cancelling_the_task_records_attempts_in_the_run_and_reraises() -> None:
+    rec = Recorder()
+
+    async def slow(req):
+        await asyncio.sleep(5)
+
+    async def main():
+        record = PlanRun()
+        with PlanExecutor({"slow": slow}, FAST.model_copy(update={"timeout_s": 10.0}), on_attempt=rec) as ex:
+            task = asyncio.create_task(ex.arun(plan_of({"x": ([], ["slow"]), "y": ([], ["slow"])}), run=record))
+            await asyncio.sleep(0.03)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        return record
+
+    record = asyncio.run(main())
+    assert record.status is RunStatus.CANCELLED
+    assert sorted(a.step for a in record.attempts) == ["x", "y"]
+    assert all(a.error == "CancelledError: run cancelled" for a in record.attempts)
+    assert rec.results == record.attempts
+
+
+def test_deadline_cancels_what_is_still_running() -> None:
+    async def slow(req):
+        await asyncio.sleep(5)
+
+    t0 = time.perf_counter()
+    with PlanExecutor({"slow": slow, "fast": ok(1)}, FAST.model_copy(update={"timeout_s": 10.0})) as ex:
+        run = ex.run(plan_of({"a": ([], ["fast"]), "b": ([], ["slow"])}), deadline_s=0.04)
+    assert time.perf_counter() - t0 < 0.5
+    assert run.status is RunStatus.CANCELLED and run.statuses()["a"] is StepStatus.SUCCEEDED
+    assert [a.error for a in run.steps["b"].attempts] == ["CancelledError: run cancelled"]
+
+
+def test_cancellation_during_backoff_keeps_the_failed_attempts() -> None:
+    cfg = FAST.model_copy(update={"retry": RetryPolicy(max_retries=3, base_delay_s=5.0, jitter=0.0)})
+    with PlanExecutor({"bad": fails("flaky")}, cfg) as ex:
+        run = ex.run(plan_of({"s": ([], ["bad"])}), deadline_s=0.05)
+    assert run.status is RunStatus.CANCELLED
+    assert [a.error for a in run.attempts] == ["RuntimeError: flaky"]
