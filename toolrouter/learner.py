@@ -171,6 +171,8 @@ class ToolMetaLearner:
             add more with ``add_tool``). ``None`` with a store takes the tools of its snapshot.
         policy: a policy name from ``toolrouter.policies.POLICIES`` (default ``"gaussian_ts"``) or
             a callable ``factory(seed=...) -> Policy``; one policy is made per (task type, step).
+            Resuming from a store, ``policy``, ``policy_options``, ``seed``, ``weights`` and
+            ``context_dim`` left out are those of its snapshot.
         policy_options: options for ``make_policy`` (``discount``, ``window``, ``exploration``...).
         store: ``None`` (nothing persisted), a URL (``"sqlite:///router.db"``, ``"memory://"``) or
             a ``Store``. An existing store's learned state is resumed.
@@ -197,7 +199,7 @@ class ToolMetaLearner:
         self,
         tools: Mapping[str, ToolProfile] | Iterable[ToolProfile] | None = None,
         *,
-        policy: str | Callable[..., Policy] = "gaussian_ts",
+        policy: str | Callable[..., Policy] | None = None,
         policy_options: Mapping[str, Any] | None = None,
         store: str | Store | None = None,
         weights: UtilityWeights | None = None,
@@ -209,6 +211,47 @@ class ToolMetaLearner:
         sync_every: int | None = 1000,
     ) -> None:
         self._lock = threading.RLock()
+        self.snapshot_name = str(snapshot_name)
+        self.store: Store | None = None
+        opened = store is not None and not isinstance(store, Store)
+        st = open_store(store) if store is not None else None
+        try:
+            snapshot = st.get_snapshot(self.snapshot_name) if st is not None else None
+            saved = _read_config(snapshot.data) if snapshot is not None else {}
+            # what the caller leaves out, a resumed router takes from its snapshot
+            if saved:
+                if policy is None:
+                    if saved["policy"] is None:
+                        raise ValueError("policy: the snapshot was made with a custom policy factory; pass policy=")
+                    policy = saved["policy"]
+                    if policy_options is None:
+                        policy_options = saved["policy_options"]
+                seed = saved["seed"] if seed is None else seed
+                weights = UtilityWeights.model_validate(saved["weights"]) if weights is None else weights
+                context_dim = saved["context_dim"] if context_dim is None else context_dim
+            self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
+            if st is not None:
+                self.store = st
+                if snapshot is not None:
+                    self._restore(snapshot.data, keep_tools=tools is not None)
+                self.sync()
+        except BaseException:
+            if opened and st is not None:
+                st.close()
+            raise
+
+    def _configure(
+        self,
+        tools: Any,
+        policy: Any,
+        policy_options: Mapping[str, Any] | None,
+        weights: Any,
+        seed: Any,
+        featurizer: Callable[[str], np.ndarray] | None,
+        context_dim: int | None,
+        prior_fn: PriorFn | None,
+        sync_every: int | None,
+    ) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed: expected an int or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
@@ -218,8 +261,8 @@ class ToolMetaLearner:
         if sync_every is not None and (isinstance(sync_every, bool) or int(sync_every) < 1):
             raise ValueError(f"sync_every: expected a positive int or None, got {sync_every!r}")
         self.sync_every = sync_every
-        self.snapshot_name = str(snapshot_name)
         self.prior_fn = prior_fn
+        policy = "gaussian_ts" if policy is None else policy
         self._policy_options = dict(policy_options or {})
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
@@ -234,13 +277,6 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._since_sync = 0
-        self.store: Store | None = None
-        if store is not None:
-            self.store = open_store(store)
-            snapshot = self.store.get_snapshot(self.snapshot_name)
-            if snapshot is not None:
-                self._restore(snapshot.data, keep_tools=tools is not None)
-            self.sync()
 
     # --- configuration ------------------------------------------------------------------------
     @staticmethod
@@ -866,14 +902,15 @@ class ToolMetaLearner:
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
             st = open_store(source)
-            snapshot = st.get_snapshot(kwargs.get("snapshot_name", "learner"))
-            if snapshot is None and "tools" not in kwargs:
+            name = kwargs.get("snapshot_name", "learner")
+            if st.get_snapshot(name) is None and "tools" not in kwargs:
+                if not isinstance(source, Store):
+                    st.close()
                 raise ValueError(
-                    f"source: store {st.url!r} has no snapshot {kwargs.get('snapshot_name', 'learner')!r}; "
-                    "pass tools= to rebuild the router from its attempt log"
+                    f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
+                    "from its attempt log"
                 )
-            config = _read_config(snapshot.data) if snapshot is not None else {}
-            return cls(**_ctor_args(config, policy, kwargs), store=st)
+            return cls(policy=policy, store=st, **kwargs)
         data = Path(source).read_bytes()
         config = _read_config(data)
         router = cls(**_ctor_args(config, policy, kwargs))
