@@ -1,0 +1,67 @@
+"""Logging: quiet by default; one structured event per decision and per outcome when enabled."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+import structlog
+
+from toolrouter import TaskProfile, ToolMiddleware
+from toolrouter.logging import EventLog, configure_logging
+
+
+@pytest.fixture
+def restore_logging():
+    yield
+    structlog.reset_defaults()
+    logging.getLogger("toolrouter").setLevel(logging.NOTSET)
+
+
+def _route_twice(mw: ToolMiddleware) -> None:
+    mw.call("x")
+    mw.learner.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["x"]))
+
+
+def test_quiet_by_default(capsys, restore_logging) -> None:
+    mw = ToolMiddleware(seed=0)
+    mw.register(lambda: 1, "x", tool_id="one")
+    _route_twice(mw)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_one_event_per_decision_and_per_outcome(restore_logging) -> None:
+    stream = io.StringIO()
+    configure_logging("info", json=True, stream=stream)
+    mw = ToolMiddleware(seed=0)
+
+    def broken():
+        raise RuntimeError("no")
+
+    mw.register(broken, "x", reliability=1.0, expected_latency_s=0.0)
+    mw.register(lambda: 1, "x", tool_id="one", reliability=0.1)
+    _route_twice(mw)
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    names = [e["event"] for e in events]
+    assert names.count("route_decision") == 2
+    assert names.count("tool_outcome") == 2  # the failed attempt and the fallback's success
+    decision = next(e for e in events if e["event"] == "route_decision")
+    assert decision["tool_id"] == "broken" and decision["fallbacks"] == ["one"] and decision["level"] == "info"
+    outcomes = [e for e in events if e["event"] == "tool_outcome"]
+    assert [(o["tool_id"], o["success"]) for o in outcomes] == [("broken", False), ("one", True)]
+    assert "RuntimeError: no" in outcomes[0]["error"]
+
+
+def test_event_log_honours_the_stdlib_level(restore_logging) -> None:
+    stream = io.StringIO()
+    configure_logging("warning", json=True, stream=stream)
+    log = EventLog("toolrouter.test")
+    log.info("hidden")
+    log.warning("shown", k=1)
+    assert [json.loads(l)["event"] for l in stream.getvalue().splitlines()] == ["shown"]
+    assert not log.enabled(logging.INFO)
+    with pytest.raises(ValueError, match="level: expected one of"):
+        configure_logging("loud")
