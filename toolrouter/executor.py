@@ -59,8 +59,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolFailure, ToolOutput
-from toolrouter.models import ExecutionResult
-from toolrouter.planner import CyclicTaskGraphError, DanglingDependencyError
+from toolrouter.models import ExecutionResult, TaskProfile, TaskStep
+from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
     "CircuitBreaker",
@@ -74,8 +74,11 @@ __all__ = [
     "StepOutcome",
     "StepRequest",
     "StepStatus",
+    "TaskExecution",
     "ToolFailure",
     "ToolOutput",
+    "aexecute_task",
+    "execute_task",
 ]
 
 log = EventLog(__name__)
@@ -418,6 +421,7 @@ class _Run:
         self.spent = 0.0
         self.cancelled = False
         self.tasks: dict[str, asyncio.Task] = {}
+        self.hooks: list[Callable[[ExecutionResult], None]] = []
 
 
 class _Failure(Exception):
@@ -506,14 +510,17 @@ class PlanExecutor:
         cancel_event: asyncio.Event | None = None,
         deadline_s: float | None = None,
         run: PlanRun | None = None,
+        on_attempt: Callable[[ExecutionResult], None] | None = None,
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
-        cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted)."""
+        cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted);
+        ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
         if deadline_s is not None and not deadline_s > 0:
             raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
+        ctx.hooks = [h for h in (self.on_attempt, on_attempt) if h is not None]
         loop = asyncio.get_running_loop()
         semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
         t0 = time.perf_counter()
@@ -764,9 +771,9 @@ class PlanExecutor:
             latency_s=result.latency_s,
             error=result.error,
         )
-        if self.on_attempt is not None:
+        for hook in ctx.hooks:
             try:
-                self.on_attempt(result)
+                hook(result)
             except Exception as exc:  # the run must go on and keep its record; report, don't hide
                 message = f"on_attempt raised {type(exc).__name__}: {exc}"
                 ctx.record.callback_errors.append(message)
@@ -784,3 +791,179 @@ def _check_report(
         isinstance(latency_s, (int, float)) and math.isfinite(latency_s) and latency_s >= 0
     ):
         raise _Failure(f"ValueError: tool {tool_id!r} reported latency_s {latency_s!r}, not finite and >= 0")
+
+
+# --------------------------------------------------------------------------------------------------
+# Plan, run and learn in one call (what ToolMetaLearner.execute does)
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class TaskExecution:
+    """What one ``execute`` did: the plan, the run (a status and the attempts of every step), the
+    utility of each attempt learned from, and the end-to-end outcome.
+
+    ``unlearned`` holds attempts that could not update a policy (a tool removed while the plan ran,
+    or an outcome the router rejected, with ``run.callback_errors`` saying why); those of removed
+    tools are still written to the store.
+    """
+
+    task: TaskProfile
+    plan: Any
+    run: PlanRun
+    utilities: list[float] = field(default_factory=list)
+    unlearned: list[ExecutionResult] = field(default_factory=list)
+    end_to_end_utility: float = 0.0
+
+    @property
+    def status(self) -> RunStatus:
+        return self.run.status
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run.succeeded
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.run.outputs
+
+    @property
+    def total_cost(self) -> float:
+        return self.run.total_cost
+
+
+class _RegisteredTools(Mapping):
+    """The functions of the tools the router still knows: a tool removed from the router while a
+    plan runs is gone for the executor too."""
+
+    def __init__(self, learner: Any, functions: Mapping[str, Callable[..., Any]]) -> None:
+        self._learner = learner
+        self._functions = functions
+
+    def __getitem__(self, tool_id: str) -> Callable[..., Any]:
+        if tool_id not in self._learner.tools:
+            raise KeyError(tool_id)
+        return self._functions[tool_id]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return (t for t in self._functions if t in self._learner.tools)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _learn_hook(learner: Any, task: TaskProfile, execution: TaskExecution) -> Callable[[ExecutionResult], None]:
+    weights = task.weights or learner.weights
+
+    def learn(result: ExecutionResult) -> None:
+        if result.tool_id not in learner.tools:
+            # The tool was removed mid-run: no policy to update, but the attempt still happened.
+            execution.unlearned.append(result)
+            if getattr(learner, "store", None) is not None:
+                from toolrouter.store import AttemptRecord
+
+                step = next((s for s in learner.task_steps(task) if s.step == result.step), None)
+                learner.store.append([AttemptRecord(
+                    task_id=task.task_id, task_type=task.task_type, step=result.step,
+                    capability=step.capability if step is not None else None, tool_id=result.tool_id,
+                    success=result.success, quality=float(result.quality or 0.0), cost=result.cost,
+                    latency_s=result.latency_s, utility=weights.of(result), error=result.error,
+                    timestamp=result.timestamp, writer=getattr(learner, "writer", ""),
+                )])
+            return
+        try:
+            learned = learner.learn_from_execution(task, [result])
+        except Exception:
+            execution.unlearned.append(result)
+            raise  # the executor reports it in run.callback_errors and carries on
+        execution.utilities.extend(u for us in learned.utilities.values() for u in us)
+
+    return learn
+
+
+async def aexecute_task(
+    learner: Any,
+    task: TaskProfile,
+    inputs: Any = None,
+    *,
+    tools: Mapping[str, Callable[..., Any]] | None = None,
+    executor: PlanExecutor | None = None,
+    config: ExecutorConfig | None = None,
+    cancel_event: asyncio.Event | None = None,
+    deadline_s: float | None = None,
+    plan: Any = None,
+) -> TaskExecution:
+    """Plan ``task`` with ``learner``, run the plan, and learn from every attempt as it ends.
+
+    Arguments:
+        learner: a ``ToolMetaLearner``.
+        tools: tool id -> function called with a ``StepRequest`` (default: ``learner.functions``).
+        executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
+            a new one with ``config``.
+        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``).
+
+    Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
+    (task type, step)) the moment it ends, so a cancelled run loses nothing; a run that succeeds end
+    to end is counted for the task type's graph (``learner.graphs``) when the learner keeps one.
+    """
+    if not isinstance(task, TaskProfile):
+        task = TaskProfile.model_validate(task)
+    if plan is None:
+        plan = learner.optimize_task_execution(task)
+    functions = tools if tools is not None else getattr(learner, "functions", None)
+    if functions is None:
+        raise ValueError("tools: give the tool functions, or register them in learner.functions")
+    own = executor is None
+    if executor is None:
+        costs = {t: p.cost_per_use for t, p in learner.tools.items()}
+        executor = PlanExecutor(_RegisteredTools(learner, functions), config, costs=costs)
+    execution = TaskExecution(task=task, plan=plan, run=PlanRun())
+    try:
+        await executor.arun(
+            plan,
+            inputs,
+            cancel_event=cancel_event,
+            deadline_s=deadline_s,
+            run=execution.run,
+            on_attempt=_learn_hook(learner, task, execution),
+        )
+    finally:
+        if own:
+            executor.close()
+    run = execution.run
+    weights = task.weights or learner.weights
+    qualities = [a.quality or 0.0 for a in run.attempts if a.success]
+    execution.end_to_end_utility = weights.utility(
+        run.succeeded,
+        float(sum(qualities) / len(qualities)) if (qualities and run.succeeded) else 0.0,
+        run.total_cost,
+        run.latency_s,
+    )
+    graphs = getattr(learner, "graphs", None)
+    if run.succeeded and graphs is not None:
+        graphs.record_success(task.task_type, _steps_of(plan))
+    log.info(
+        "task_outcome",
+        task_id=task.task_id,
+        task_type=task.task_type,
+        status=run.status.value,
+        cost=run.total_cost,
+        latency_s=run.latency_s,
+        utility=execution.end_to_end_utility,
+        attempts=len(run.attempts),
+    )
+    return execution
+
+
+def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: Any) -> TaskExecution:
+    """``aexecute_task`` from synchronous code (not from inside a running event loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(aexecute_task(learner, task, inputs, **kwargs))
+    raise RuntimeError("execute was called inside a running event loop; await aexecute instead")
+
+
+def _steps_of(plan: Any) -> list[TaskStep]:
+    return [
+        TaskStep(step_id=s.step_id, capability=s.capability or ANY_CAPABILITY, depends_on=s.depends_on)
+        for s in _plan_steps(plan)
+    ]

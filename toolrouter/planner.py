@@ -64,6 +64,7 @@ import numpy as np
 from toolrouter.errors import BudgetInfeasibleError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
+from toolrouter.plan import PlanStep
 
 __all__ = [
     "ANY_CAPABILITY",
@@ -76,10 +77,12 @@ __all__ = [
     "TaskGraphLibrary",
     "assign_tools",
     "build_task_graph",
+    "candidates_from_choices",
     "chain_steps",
     "check_capabilities",
     "critical_path_latency",
     "parallel_stages",
+    "plan_decisions",
     "plan_objective",
 ]
 
@@ -945,3 +948,95 @@ def assign_tools(
         planning_time_s=elapsed,
         info=info,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The router's decisions -> a plan under budget
+# --------------------------------------------------------------------------------------------------
+def candidates_from_choices(
+    choices: Sequence[Any],
+    weights: UtilityWeights,
+    reward_bounds: tuple[float, float] | None = None,
+) -> list[Candidate]:
+    """Planner candidates from the router's per-tool predictions (``plan.ToolChoice``).
+
+    The success probability is read off the policy's exploratory ``score``: directly when the policy
+    learns success in ``reward_bounds`` (Beta-Bernoulli), else through the utility definition
+    (``Candidate.from_utility``) with the predicted cost and latency, so a Thompson draw of utility
+    becomes a draw of success.
+    """
+    out = []
+    for c in choices:
+        if reward_bounds is not None:
+            lo, hi = reward_bounds
+            p = min(1.0, max(0.0, (c.score - lo) / (hi - lo))) if hi > lo else c.predicted_success
+            out.append(Candidate(c.tool_id, p, c.predicted_cost, c.predicted_latency_s, utility=c.score))
+        else:
+            out.append(
+                Candidate.from_utility(
+                    c.tool_id,
+                    c.score,
+                    cost=c.predicted_cost,
+                    latency_s=c.predicted_latency_s,
+                    weights=weights,
+                )
+            )
+    return out
+
+
+def plan_decisions(
+    decisions: Sequence[Any],
+    *,
+    weights: UtilityWeights,
+    max_cost: float | None = None,
+    max_latency_s: float | None = None,
+    reward_bounds: tuple[float, float] | None = None,
+    allow_infeasible: bool = False,
+    method: PlanningMethod = "auto",
+) -> tuple[list[Any], Assignment]:
+    """Re-choose the tool of every step of the router's per-step decisions (``plan.PlanStep``, each
+    with its candidates scored) jointly, under the budget; see ``assign_tools``.
+
+    Returns the steps with the planned tool first and the other candidates after it, best posterior
+    mean first (the order to fall back in), and the ``Assignment`` (objective, feasibility, method).
+    """
+    steps = [
+        TaskStep(
+            step_id=d.step,
+            capability=d.capability if d.capability is not None else ANY_CAPABILITY,
+            depends_on=d.depends_on,
+        )
+        for d in decisions
+    ]
+    graph = build_task_graph(steps)
+    by_step = {d.step: d for d in decisions}
+    candidates = {
+        d.step: candidates_from_choices(d.candidates, weights, reward_bounds) for d in decisions
+    }
+    assignment = assign_tools(
+        graph,
+        candidates,
+        weights=weights,
+        max_cost=max_cost,
+        max_latency_s=max_latency_s,
+        method=method,
+        allow_infeasible=allow_infeasible,
+        max_fallbacks=0,
+    )
+    planned = []
+    for d in decisions:
+        chosen = assignment.steps[d.step].tool.tool_id
+        first = next(c for c in d.candidates if c.tool_id == chosen)
+        rest = sorted(
+            (c for c in d.candidates if c.tool_id != chosen),
+            key=lambda c: (-c.expected_utility, -c.score),
+        )
+        planned.append(
+            PlanStep(
+                step=d.step,
+                capability=by_step[d.step].capability,
+                candidates=(first, *rest),
+                depends_on=d.depends_on,
+            )
+        )
+    return planned, assignment
