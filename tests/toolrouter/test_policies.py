@@ -411,3 +411,22 @@ def test_epsilon_greedy_explores_at_rate_epsilon():
     policy.update("b", 0.0)
     picks = [policy.select(["a", "b"]) for _ in range(4000)]
     assert picks.count("b") / 4000 == pytest.approx(0.15, abs=0.025)
+
+
+@pytest.mark.parametrize("name", ["gaussian_ts", "lin_ts"])
+def test_candidate_positions_follow_arm_changes(name):
+    """Candidate lists are cached by the policy; adding and removing arms must not confuse them."""
+    policy = build(name, arms=("a", "b"))
+    x = context_for(policy)
+    policy.update("a", 0.9, x)
+    candidates = ("a", "b")
+    first = policy.expected(candidates, x)
+    policy.remove_arm("a")
+    policy.add_arm("c")
+    policy.add_arm("a")
+    policy.update("c", 0.3, x)
+    again = policy.expected(("c", "b", "a"), x)
+    assert again[1] == first[1]
+    assert again[2] == policy.expected(["a"], x)[0] != first[0]
+    with pytest.raises(UnknownToolError):
+        build(name, arms=("b",)).expected(candidates, x)

@@ -100,7 +100,21 @@ class Policy(ABC):
             raise UnknownToolError(arm_id, field="arm_id") from None
 
     def _positions(self, arm_ids: Sequence[str]) -> np.ndarray:
-        return np.fromiter((self._position(a) for a in arm_ids), dtype=np.intp, count=len(arm_ids))
+        """Positions of ``arm_ids`` (read-only array). The router asks for the same candidate
+        lists over and over, so they are cached until the arms change."""
+        key = arm_ids if isinstance(arm_ids, tuple) else tuple(arm_ids)
+        cache = self.__dict__.get("_pos_cache")
+        if cache is None or cache[0] is not self._index or cache[1] != len(self._arm_ids):
+            cache = (self._index, len(self._arm_ids), {})
+            self._pos_cache = cache
+        hit = cache[2].get(key)
+        if hit is None:
+            hit = np.fromiter((self._position(a) for a in key), dtype=np.intp, count=len(key))
+            hit.flags.writeable = False
+            if len(cache[2]) >= 256:
+                cache[2].clear()
+            cache[2][key] = hit
+        return hit
 
     def _check_reward(self, reward: float) -> float:
         reward = float(reward)
