@@ -517,15 +517,79 @@ class ToolMetaLearner:
         features: Sequence[float] | None = None,
         task_id: str = "-",
     ) -> PlanStep:
-        """One decision for one step: the chosen tool first, then the fallbacks. The fast path the
-        middleware uses (no task object, no graph). ``step`` defaults to the capability."""
+        """One decision for one step: the chosen tool first, then the fallbacks, with their
+        predictions (no task object, no graph). ``step`` defaults to the capability."""
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
-            if not self._candidates(capability):
-                raise NoToolForCapabilityError(f"capability: no tool serves {capability!r}")
-            self._check_route_capability(task_type, step, capability)
-            return self._decide(task_id, task_type, step, capability, x, ())
+            route = self._checked_route(task_type, step, capability)
+            arms, order, scores, means = self._rank(route, x)
+            self._log_decision(task_id, route, arms, order, scores)
+            candidates = tuple(self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in order)
+        return PlanStep(step=step, capability=capability, candidates=candidates)
+
+    def rank_tool_ids(
+        self,
+        capability: str | None,
+        *,
+        task_type: str = "default",
+        step: str | None = None,
+        context: str | None = None,
+        features: Sequence[float] | None = None,
+        task_id: str = "-",
+    ) -> list[str]:
+        """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
+        the middleware (one policy draw and one sort)."""
+        step = step or capability or DEFAULT_STEP
+        x = self._context_of(features, context) if self.contextual else None
+        with self._lock:
+            route = self._checked_route(task_type, step, capability)
+            arms, order, scores, _ = self._rank(route, x)
+            self._log_decision(task_id, route, arms, order, scores)
+        return [arms[i] for i in order]
+
+    def _checked_route(self, task_type: str, step: str, capability: str | None) -> _Route:
+        route = self._routes.get((task_type, step))
+        if route is not None and route.capability == capability and route.policy.arm_ids:
+            return route  # the common case: a known route with candidates, nothing to check
+        if not self._candidates(capability):
+            raise NoToolForCapabilityError(f"capability: no tool serves {capability!r} (step {step!r})")
+        self._check_route_capability(task_type, step, capability)
+        return self._route(task_type, step, capability)
+
+    def _rank(
+        self, route: _Route, context: np.ndarray | None
+    ) -> tuple[tuple[str, ...], list[int], np.ndarray, np.ndarray]:
+        """(arms, ranked positions, scores, means): the highest sampled score first, then the
+        others by posterior mean (exploring is for the first try; a fallback should be likely to
+        work)."""
+        policy = route.policy
+        arms = policy.arm_ids
+        scores = np.asarray(policy.sample(arms, context), dtype=np.float64)
+        means = np.asarray(policy.expected(arms, context), dtype=np.float64)
+        if np.isnan(scores).any() or np.isnan(means).any():
+            raise FloatingPointError(
+                f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
+            )
+        first = int(np.argmax(scores))
+        order = np.lexsort((-scores, -means)).tolist()
+        order.remove(first)
+        return arms, [first, *order], scores, means
+
+    def _log_decision(
+        self, task_id: str, route: _Route, arms: Sequence[str], order: list[int], scores: np.ndarray
+    ) -> None:
+        if log.enabled():
+            log.info(
+                "route_decision",
+                task_id=task_id,
+                task_type=route.task_type,
+                step=route.step,
+                capability=route.capability,
+                tool_id=arms[order[0]],
+                score=float(scores[order[0]]),
+                fallbacks=[arms[i] for i in order[1:]],
+            )
 
     def _decide(
         self,
@@ -537,28 +601,9 @@ class ToolMetaLearner:
         depends_on: tuple[str, ...],
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
-        policy = route.policy
-        arms = policy.arm_ids
-        scores = np.asarray(policy.sample(arms, context), dtype=np.float64)
-        means = np.asarray(policy.expected(arms, context), dtype=np.float64)
-        if np.isnan(scores).any() or np.isnan(means).any():
-            raise FloatingPointError(f"policy {policy.name} returned NaN scores for step {step!r}: {scores!r}")
-        first = int(np.argmax(scores))
-        # fallbacks: most promising first by posterior mean (exploring is for the first try)
-        rest = sorted((i for i in range(len(arms)) if i != first), key=lambda i: (-means[i], -scores[i]))
-        candidates = tuple(
-            self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in [first, *rest]
-        )
-        log.info(
-            "route_decision",
-            task_id=task_id,
-            task_type=task_type,
-            step=step,
-            capability=capability,
-            tool_id=arms[first],
-            score=float(scores[first]),
-            fallbacks=[c.tool_id for c in candidates[1:]],
-        )
+        arms, order, scores, means = self._rank(route, context)
+        self._log_decision(task_id, route, arms, order, scores)
+        candidates = tuple(self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in order)
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
 
     def _choice(self, route: _Route, tool_id: str, score: float, mean: float) -> ToolChoice:
@@ -616,7 +661,9 @@ class ToolMetaLearner:
         spec = {step: _StepSpec(step, capability, ())}
         (result,) = self._results([result])
         with self._lock:
-            outcome = self._validate_fields(task_id, spec, weights or self.weights, 0, result.model_copy(update={"step": step}))
+            if result.step != step:
+                result = result.model_copy(update={"step": step})
+            outcome = self._validate_fields(task_id, spec, weights or self.weights, 0, result)
             self._check_route_capability(task_type, step, capability)
             self._record(task_id, task_type, [outcome], x)
         return outcome.utility

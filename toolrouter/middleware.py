@@ -330,11 +330,12 @@ class ToolMiddleware:
     # --- internals ----------------------------------------------------------------------------
     def _candidates(self, call: RoutedCall) -> tuple[str, list[_Registered]]:
         task_id = f"call-{next(self._ids)}"
-        ranked = self.learner.rank_tools(
+        ranked = self.learner.rank_tool_ids(
             call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
         )
         # a tool the router knows but this middleware has no function for is not callable here
-        candidates = [self._tools[t] for t in ranked.ranked_tool_ids if t in self._tools]
+        tools = self._tools
+        candidates = [tools[t] for t in ranked if t in tools]
         if not candidates:
             raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
         if call.max_attempts is not None:
