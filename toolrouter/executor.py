@@ -908,11 +908,11 @@ async def aexecute_task(
         task = TaskProfile.model_validate(task)
     if plan is None:
         plan = learner.optimize_task_execution(task)
-    functions = tools if tools is not None else getattr(learner, "functions", None)
-    if functions is None:
-        raise ValueError("tools: give the tool functions, or register them in learner.functions")
     own = executor is None
     if executor is None:
+        functions = tools if tools is not None else getattr(learner, "functions", None)
+        if functions is None:
+            raise ValueError("tools: give the tool functions, or register them in learner.functions")
         costs = {t: p.cost_per_use for t, p in learner.tools.items()}
         executor = PlanExecutor(_RegisteredTools(learner, functions), config, costs=costs)
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
