@@ -33,7 +33,10 @@ def demo(
         raise typer.BadParameter(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}", param_hint="--policy")
     _logging(verbose, log_json)
     console = Console()
-    report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
+    try:
+        report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
+    except ValueError as exc:  # a bad store URL, or a store saved with another policy
+        raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
     print_report(report, console)
 
 

@@ -910,6 +910,8 @@ class ToolMetaLearner:
                 "weights": self.weights.model_dump(),
                 "tools": [p.model_dump(mode="json") for p in self._tools.values()],
                 "watermark": self._seen_upto if self.store is not None else 0,
+                # own attempts above the watermark are in this state already: a replay skips them
+                "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
                 "routes": routes,
             }
             return _st_save(arrays, metadata={_FORMAT: json.dumps(config)})
@@ -1012,7 +1014,7 @@ class ToolMetaLearner:
             raise
         self._routes = saved_routes
         self._seen_upto = int(config.get("watermark", 0))
-        self._own_ahead = set()
+        self._own_ahead = {int(i) for i in config.get("applied_above_watermark", [])}
 
     def close(self) -> None:
         """Close the store (if any)."""

@@ -186,3 +186,18 @@ def test_two_processes_writing_to_one_store_lose_nothing(tmp_path: Path) -> None
     resumed = ToolMetaLearner.load(url)
     assert sum(s.calls for s in resumed.tool_statistics().values()) == total
     resumed.close()
+
+
+def test_a_file_saved_with_interleaved_writers_is_not_double_counted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    a, env = make_router("gaussian_ts", 13, store=url, sync_every=None)
+    b = ToolMetaLearner(env.profiles, seed=14, store=url, sync_every=None)
+    for i in range(10):  # interleaved ids: a's own attempts sit above its watermark
+        steps(a, env, 2 * i, 1)
+        steps(b, env, 2 * i + 1, 1)
+    a.save(tmp_path / "a.safetensors")
+    loaded = ToolMetaLearner.load(tmp_path / "a.safetensors", store=url)
+    # a's 10 attempts once, plus b's 10 caught up from the log
+    assert sum(s.calls for s in loaded.tool_statistics().values()) == 20 == a.store.count()
+    assert a.sync() == 10
+    assert loaded.tool_statistics() == a.tool_statistics()
