@@ -74,7 +74,10 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        # without a stream, resolve sys.stderr per logger: it may be swapped after configuration
+        logger_factory=(
+            structlog.PrintLoggerFactory(stream) if stream is not None else (lambda *args: structlog.PrintLogger(sys.stderr))
+        ),
         cache_logger_on_first_use=False,
     )
     logging.getLogger("toolrouter").setLevel(numeric)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
+
+import pytest
+import structlog
 
 from typer.testing import CliRunner
 
@@ -11,6 +15,14 @@ from toolrouter.cli import app
 from toolrouter.demo import run_demo
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    # the CLI configures logging for its process, which here is the test process: undo it
+    yield
+    structlog.reset_defaults()
+    logging.getLogger("toolrouter").setLevel(logging.NOTSET)
 
 
 def test_demo_learns_and_beats_random_choice() -> None:
