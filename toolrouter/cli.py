@@ -26,6 +26,7 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
 ) -> None:
+    """``toolrouter demo``: run the simulated agent and print what it learned."""
     from toolrouter.demo import print_report, run_demo
     from toolrouter.policies import POLICIES
 
@@ -45,6 +46,7 @@ def stats(
     store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
+    """``toolrouter stats``: print what a store has learned."""
     from toolrouter.learner import ToolMetaLearner
     from toolrouter.store import open_store
 
@@ -100,6 +102,7 @@ def stats(
     help="Run a benchmark suite; options after the suite name go to it (--help lists them).",
 )
 def bench(ctx: typer.Context, suite: str = typer.Argument(..., help="Suite name.")) -> None:
+    """``toolrouter bench SUITE``: run a benchmark suite."""
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     run_suite(suite, list(ctx.args))

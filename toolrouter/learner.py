@@ -105,6 +105,7 @@ class ToolStatistics:
 
     @property
     def success_rate(self) -> float:
+        """Share of the calls that succeeded (0 without calls)."""
         return self.successes / self.calls if self.calls else 0.0
 
 
@@ -118,6 +119,7 @@ class _Counts:
         self.utility, self.quality, self.cost, self.latency_s = map(float, values[2:6])
 
     def add(self, success: bool, utility: float, quality: float, cost: float, latency_s: float) -> None:
+        """Count one outcome."""
         self.calls += 1
         self.successes += int(success)
         self.utility += utility
@@ -126,6 +128,7 @@ class _Counts:
         self.latency_s += latency_s
 
     def as_list(self) -> list[float]:
+        """The sums as a JSON-able list."""
         return [self.calls, self.successes, self.utility, self.quality, self.cost, self.latency_s]
 
 
@@ -143,6 +146,7 @@ class _Route:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(task type, step)."""
         return (self.task_type, self.step)
 
 

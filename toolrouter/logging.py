@@ -43,14 +43,17 @@ class EventLog:
         return self._gate.isEnabledFor(level)
 
     def debug(self, event: str, **fields: Any) -> None:
+        """Emit ``event`` at debug level if enabled."""
         if self._gate.isEnabledFor(logging.DEBUG):
             self._log.debug(event, **fields)
 
     def info(self, event: str, **fields: Any) -> None:
+        """Emit ``event`` at info level if enabled."""
         if self._gate.isEnabledFor(logging.INFO):
             self._log.info(event, **fields)
 
     def warning(self, event: str, **fields: Any) -> None:
+        """Emit ``event`` at warning level if enabled."""
         if self._gate.isEnabledFor(logging.WARNING):
             self._log.warning(event, **fields)
 

@@ -103,6 +103,7 @@ class RoutedCall:
         return self.run(*args, **kwargs).value
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        """Await the routed call and return the tool's value."""
         return (await self.arun(*args, **kwargs)).value
 
     def run(self, *args: Any, **kwargs: Any) -> CallOutcome:
@@ -294,6 +295,7 @@ class ToolMiddleware:
 
     @property
     def tool_ids(self) -> list[str]:
+        """Ids of the tools with a registered function."""
         return list(self._tools)
 
     # --- calls --------------------------------------------------------------------------------

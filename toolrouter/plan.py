@@ -59,6 +59,7 @@ class PlanStep:
 
     @property
     def tool_id(self) -> str:
+        """Id of the chosen tool."""
         return self.candidates[0].tool_id
 
     @property
@@ -68,6 +69,7 @@ class PlanStep:
 
     @property
     def ranked_tool_ids(self) -> tuple[str, ...]:
+        """Every candidate's id, in the order to try them."""
         return tuple(c.tool_id for c in self.candidates)
 
 
@@ -97,6 +99,7 @@ class ExecutionPlan:
         max_cost: float | None = None,
         max_latency_s: float | None = None,
     ) -> "ExecutionPlan":
+        """A plan whose graph has one node per step and an edge from each dependency."""
         graph = nx.DiGraph()
         for s in steps:
             graph.add_node(s.step, plan_step=s)
@@ -112,6 +115,7 @@ class ExecutionPlan:
         return [self.graph.nodes[n]["plan_step"] for n in self.topological_order()]
 
     def topological_order(self) -> list[str]:
+        """Step names, dependencies first (ties broken by name)."""
         return list(nx.lexicographical_topological_sort(self.graph))
 
     def stages(self) -> list[list[str]]:
@@ -119,6 +123,7 @@ class ExecutionPlan:
         return [sorted(g) for g in nx.topological_generations(self.graph)]
 
     def step(self, name: str) -> PlanStep:
+        """The ``PlanStep`` called ``name``; ``KeyError`` naming it if there is none."""
         try:
             return self.graph.nodes[name]["plan_step"]
         except KeyError:
@@ -142,6 +147,7 @@ class ExecutionPlan:
     # --- totals ------------------------------------------------------------------------------
     @property
     def expected_cost(self) -> float:
+        """Sum of the chosen tools' predicted costs."""
         return float(sum(s.choice.predicted_cost for s in self.steps))
 
     @property
@@ -155,6 +161,7 @@ class ExecutionPlan:
 
     @property
     def predicted_success(self) -> float:
+        """Chance that every step succeeds with its chosen tool."""
         return float(math.prod(s.choice.predicted_success for s in self.steps))
 
     @property
@@ -191,6 +198,7 @@ class ExecutionPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
+        """The plan ``to_dict`` described."""
         steps = [
             PlanStep(
                 step=s["step"],

@@ -86,6 +86,7 @@ class ToolSummary:
 
     @property
     def success_rate(self) -> float:
+        """Share of the calls that succeeded (0 without calls)."""
         return self.successes / self.calls if self.calls else 0.0
 
 

@@ -28,6 +28,7 @@ class MemoryStore(Store):
         self._snapshots: dict[str, Snapshot] = {}
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+        """See ``Store.append``."""
         with self._lock:
             start = len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
@@ -35,6 +36,7 @@ class MemoryStore(Store):
             return [r.id for r in rows]  # type: ignore[misc]
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
+        """See ``Store.attempts``."""
         with self._lock:
             # ids are 1..n in list order, so the row with id k sits at index k - 1
             start = max(0, int(after_id))
@@ -42,10 +44,12 @@ class MemoryStore(Store):
             return self._rows[start:end]
 
     def count(self) -> int:
+        """See ``Store.count``."""
         with self._lock:
             return len(self._rows)
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
+        """See ``Store.put_snapshot``."""
         with self._lock:
             old = self._snapshots.get(name)
             if old is not None and old.watermark > watermark:
@@ -54,10 +58,12 @@ class MemoryStore(Store):
             return True
 
     def get_snapshot(self, name: str) -> Snapshot | None:
+        """See ``Store.get_snapshot``."""
         with self._lock:
             return self._snapshots.get(name)
 
     def snapshot_names(self) -> list[str]:
+        """See ``Store.snapshot_names``."""
         with self._lock:
             return sorted(self._snapshots)
 

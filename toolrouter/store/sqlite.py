@@ -116,6 +116,7 @@ class SQLiteStore(Store):
         self._conn.execute("BEGIN IMMEDIATE")
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+        """See ``Store.append``."""
         if not records:
             return []
         rows = [
@@ -156,6 +157,7 @@ class SQLiteStore(Store):
         return ids
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
+        """See ``Store.attempts``."""
         sql = f"SELECT {_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
         params: tuple[int, ...] = (int(after_id),)
         if limit is not None:
@@ -166,10 +168,12 @@ class SQLiteStore(Store):
         return [_record(row) for row in rows]
 
     def count(self) -> int:
+        """See ``Store.count``."""
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
+        """See ``Store.put_snapshot``."""
         with self._lock:
             cur = self._conn.execute(
                 "INSERT INTO snapshots (name, watermark, created, data) VALUES (?, ?, ?, ?) "
@@ -181,6 +185,7 @@ class SQLiteStore(Store):
             return cur.rowcount > 0
 
     def get_snapshot(self, name: str) -> Snapshot | None:
+        """See ``Store.get_snapshot``."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
@@ -190,10 +195,12 @@ class SQLiteStore(Store):
         return Snapshot(row[0], bytes(row[1]), int(row[2]), datetime.fromisoformat(row[3]))
 
     def snapshot_names(self) -> list[str]:
+        """See ``Store.snapshot_names``."""
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
 
     def summary(self) -> list[ToolSummary]:
+        """See ``Store.summary``; aggregated in SQL."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
@@ -203,6 +210,7 @@ class SQLiteStore(Store):
         return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
 
     def close(self) -> None:
+        """Close the connection."""
         with self._lock:
             self._conn.close()
 
