@@ -1,0 +1,477 @@
+"""ContinualLearner: trains one model on a sequence of tasks with a strategy, and keeps score."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import structlog
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from meta.continual._data import (
+    Batch,
+    DuplicateTaskError,
+    UnknownTaskError,
+    as_task_mapping,
+    as_tensors,
+)
+from meta.continual.metrics import AccuracyMatrix, detect_collapse
+from meta.continual.progressive import Progressive, ProgressiveNetwork
+from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
+
+log = structlog.get_logger(__name__)
+
+Setting = Literal["task", "class", "domain"]
+
+
+class ContinualConfig(BaseModel):
+    """Training settings of a :class:`ContinualLearner` (every field validated).
+
+    Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    setting: Setting = Field(
+        "class",
+        description="'task': the task id is known at training and test time, logits are masked to the "
+        "task's classes (and a progressive network picks the task's column); 'class': one head over all "
+        "classes, no task id at test time; 'domain': like 'class' but every task shares the label space.",
+    )
+    buffer_size: int = Field(200, ge=0, description="Replay memory size, for strategies named by string.")
+    optimizer: Literal["sgd", "adam"] = Field("sgd", description="Optimiser, rebuilt at the start of each task.")
+    lr: float = Field(0.05, gt=0, description="Learning rate.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
+    batch_size: int = Field(32, ge=1, description="Samples of the current task per step.")
+    seed: int = Field(0, description="Seeds the data order and the strategies named by string.")
+    collapse_threshold: float = Field(
+        0.9, gt=0.5, le=1.0, description="Share of one predicted class from which a task counts as collapsed."
+    )
+    grad_clip: float | None = Field(
+        None, gt=0, description="Clip the gradient norm to this value (None: no clipping)."
+    )
+
+
+STRATEGY_NAMES = (
+    "naive",
+    "ewc",
+    "online_ewc",
+    "replay",
+    "replay_balanced",
+    "replay_prioritized",
+    "lwf",
+    "progressive",
+)
+
+
+def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
+    """A strategy from its name; ``"a+b"`` composes (for example ``"ewc+replay"``).
+
+    Names: naive, ewc, online_ewc, replay (reservoir), replay_balanced (class-balanced),
+    replay_prioritized (loss-prioritised), lwf, progressive. Defaults are documented on each class.
+
+    >>> make_strategy("ewc+replay", buffer_size=100).name
+    'ewc+replay'
+    """
+    parts = [p.strip() for p in name.split("+")]
+    built: list[Strategy] = []
+    for part in parts:
+        if part == "naive":
+            built.append(Naive())
+        elif part == "ewc":
+            built.append(EWC(seed=seed))
+        elif part == "online_ewc":
+            built.append(EWC(mode="online", seed=seed))
+        elif part == "replay":
+            built.append(ExperienceReplay(buffer_size, "reservoir", seed=seed))
+        elif part == "replay_balanced":
+            built.append(ExperienceReplay(buffer_size, "class_balanced", seed=seed))
+        elif part == "replay_prioritized":
+            built.append(ExperienceReplay(buffer_size, "loss_prioritized", seed=seed))
+        elif part == "lwf":
+            built.append(LwF())
+        elif part == "progressive":
+            built.append(Progressive())
+        else:
+            raise ValueError(f"strategy: unknown name {part!r} in {name!r}; choose from {list(STRATEGY_NAMES)}")
+    return built[0] if len(built) == 1 else Compose(built)
+
+
+def _flatten(strategy: Strategy) -> list[Strategy]:
+    if isinstance(strategy, Compose):
+        return [s for inner in strategy.strategies for s in _flatten(inner)]
+    return [strategy]
+
+
+class ContinualLearner:
+    """Train one model on tasks that arrive one after another, without forgetting the earlier ones.
+
+    Arguments:
+        model: any ``nn.Module`` mapping a batch of inputs to class logits. With the progressive
+            strategy an ``nn.Sequential`` MLP is turned into a :class:`ProgressiveNetwork` of the same
+            shape (``learner.model`` is then that network).
+        strategy: a :class:`Strategy`, a list of them (composed), or a name (``"ewc"``, ``"replay"``,
+            ``"ewc+replay"``, ... see :func:`make_strategy`).
+        buffer_size: replay memory size for strategies given by name; strategies without a memory
+            (naive, EWC, LwF, progressive) do not use it.
+        **config: the fields of :class:`ContinualConfig` (setting, optimizer, lr, batch_size, seed, ...).
+
+    Task data, for :meth:`train_task`: an ``(x, y)`` pair of tensors, a ``TensorDataset(x, y)`` or a
+    ``DataLoader`` of ``(x, y)`` batches (read once); ``y`` holds integer class labels. Test data, for
+    :meth:`evaluate_all_tasks`: a list whose i-th element is task i's data, or a mapping
+    ``{task_id: data}``, each element in any of those forms.
+
+    Example:
+        >>> from meta import ContinualLearner
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
+        >>> learner = ContinualLearner(model, strategy="ewc+replay", buffer_size=40)
+        >>> tasks = [(torch.randn(40, 8) + 3 * t, torch.arange(40) % 2 + 2 * t) for t in range(2)]
+        >>> for task_id, task_data in enumerate(tasks):
+        ...     _ = learner.train_task(task_data, task_id, num_epochs=5)
+        >>> res = learner.evaluate_all_tasks(tasks)
+        >>> sorted(res["accuracy"]), res["collapsed_tasks"]
+        ([0, 1], [])
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        strategy: str | Strategy | Sequence[Strategy] = "ewc",
+        buffer_size: int = 200,
+        **config: Any,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
+        self.config = ContinualConfig(buffer_size=buffer_size, **config)
+        if isinstance(strategy, str):
+            strategy = make_strategy(strategy, self.config.buffer_size, self.config.seed)
+        elif isinstance(strategy, Sequence):
+            strategy = Compose(list(strategy))
+        elif not isinstance(strategy, Strategy):
+            raise TypeError(f"strategy: expected a name, a Strategy or a list of them, got {type(strategy).__name__}")
+        self.strategy: Strategy = strategy
+        parts = _flatten(strategy)
+        if any(isinstance(s, Progressive) for s in parts):
+            if self.config.setting != "task":
+                raise ValueError(
+                    f"setting: the progressive strategy picks a column by task id, so it needs setting='task', "
+                    f"got {self.config.setting!r}"
+                )
+            if len(parts) > 1:
+                raise ValueError(f"strategy: progressive networks do not forget; combine it with nothing, got {strategy.name!r}")
+            if not isinstance(model, ProgressiveNetwork):
+                model = ProgressiveNetwork.from_mlp(model)
+        self.model = model
+        self._initial_model = copy.deepcopy(model)  # the random-init baseline for forward transfer
+        self._generator = torch.Generator().manual_seed(self.config.seed)
+        self.num_outputs: int | None = model.sizes[-1] if isinstance(model, ProgressiveNetwork) else None
+        self.task_classes: dict[int, list[int]] = {}
+        self.trained_tasks: list[int] = []  # distinct task ids in order of first training
+        self.stage_tasks: list[int] = []  # task id trained at each stage
+        self._accuracy: dict[tuple[int, int], float] = {}  # (stage, task id) -> accuracy
+        self._baseline: dict[int, float] = {}
+        self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------------------ model access
+    def forward(self, x: torch.Tensor, task_ids: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
+        """Logits of ``model`` (default: the trained one); masking happens in :meth:`per_sample_loss`."""
+        model = self.model if model is None else model
+        if isinstance(model, ProgressiveNetwork):
+            return model(x, task_ids)
+        return model(x)
+
+    def _mask(self, task_ids: torch.Tensor, n_outputs: int) -> torch.Tensor | None:
+        if self.config.setting != "task":
+            return None
+        table = torch.zeros(max(self.task_classes) + 1 if self.task_classes else 1, n_outputs, dtype=torch.bool)
+        for t, classes in self.task_classes.items():
+            table[t, classes] = True
+        return table[task_ids]
+
+    def masked_logits(self, outputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Logits with the classes outside each sample's task set to -inf ('task' setting only)."""
+        mask = self._mask(task_ids, outputs.shape[1])
+        return outputs if mask is None else outputs.masked_fill(~mask, float("-inf"))
+
+    def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of each sample, over its task's classes in the 'task' setting."""
+        return F.cross_entropy(self.masked_logits(outputs, task_ids), y, reduction="none")
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, task_id: int | None = None) -> torch.Tensor:
+        """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise."""
+        if self.config.setting == "task":
+            if task_id is None:
+                raise ValueError("task_id: required in the 'task' setting, got None")
+            if task_id not in self.task_classes:
+                raise UnknownTaskError(f"task_id: {task_id} was never trained; trained: {self.trained_tasks}")
+        t = torch.full((x.shape[0],), task_id or 0, dtype=torch.long)
+        was = self.model.training
+        self.model.eval()
+        try:
+            return self.masked_logits(self.forward(x, t), t).argmax(dim=1)
+        finally:
+            self.model.train(was)
+
+    # ------------------------------------------------------------------------------ validation
+    def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> None:
+        if y.dim() != 1 or y.is_floating_point() or y.dtype == torch.bool:
+            raise TypeError(f"{field}: y must be a 1-d tensor of integer class labels, got {y.dtype} {tuple(y.shape)}")
+        if int(y.min()) < 0:
+            raise ValueError(f"{field}: class labels must be >= 0, got {int(y.min())}")
+        n_out = self._num_outputs(x)
+        if int(y.max()) >= n_out:
+            raise ValueError(f"{field}: label {int(y.max())} but the model has only {n_out} outputs")
+
+    def _num_outputs(self, x: torch.Tensor) -> int:
+        if self.num_outputs is None:
+            was = self.model.training
+            self.model.eval()
+            try:
+                with torch.no_grad():
+                    out = self.model(x[:1])
+            finally:
+                self.model.train(was)
+            if out.dim() != 2:
+                raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
+            self.num_outputs = int(out.shape[1])
+        return self.num_outputs
+
+    @staticmethod
+    def _check_task_id(task_id: Any) -> int:
+        if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
+            raise ValueError(f"task_id: must be an int >= 0, got {task_id!r}")
+        return task_id
+
+    # ------------------------------------------------------------------------------ training
+    def _optimizer(self) -> torch.optim.Optimizer:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if self.config.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.config.lr)
+        return torch.optim.SGD(params, lr=self.config.lr, momentum=self.config.momentum)
+
+    def _step(self, optimizer: torch.optim.Optimizer, batch: Batch, strategy: Strategy, where: str) -> float:
+        outputs = self.forward(batch.x, batch.task_ids)
+        losses = self.per_sample_loss(outputs, batch.y, batch.task_ids)
+        loss = (batch.weight * losses).sum() / batch.n_current
+        penalty = strategy.penalty(self, batch, outputs)
+        if penalty is not None:
+            loss = loss + penalty
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"loss: became {float(loss.detach())} ({where}, strategy {strategy.name}); lower lr or the penalty strength"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.grad_clip)
+        optimizer.step()
+        strategy.after_batch(self, batch, losses.detach())
+        return float(loss.detach())
+
+    def _train_loop(
+        self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor, num_epochs: int, strategy: Strategy, where: str
+    ) -> list[float]:
+        optimizer = self._optimizer()
+        self.model.train()
+        epoch_losses = []
+        bs = self.config.batch_size
+        for epoch in range(num_epochs):
+            order = torch.randperm(x.shape[0], generator=self._generator)
+            total, steps = 0.0, 0
+            for start in range(0, x.shape[0], bs):
+                idx = order[start : start + bs]
+                batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx]))
+                total += self._step(optimizer, batch, strategy, f"{where}, epoch {epoch}")
+                steps += 1
+            epoch_losses.append(total / steps)
+        return epoch_losses
+
+    def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
+        """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
+        "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
+
+        Raises EmptyTaskError (a ValueError) for empty data, DuplicateTaskError for a repeated task
+        id when the strategy forbids it, FloatingPointError if the loss stops being finite. A call
+        rejected before training leaves the learner unchanged.
+        """
+        task_id = self._check_task_id(task_id)
+        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+            raise ValueError(f"num_epochs: must be an int >= 1, got {num_epochs!r}")
+        x, y = as_tensors(task_data, "task_data")
+        self._check_task(x, y, "task_data")
+        if task_id in self.trained_tasks and not self.strategy.allows_repeated_tasks:
+            raise DuplicateTaskError(
+                f"task_id: {task_id} was already trained and strategy {self.strategy.name!r} forbids a repeat"
+            )
+        t0 = time.perf_counter()
+        classes = sorted(set(self.task_classes.get(task_id, [])) | set(torch.unique(y).tolist()))
+        self.task_classes[task_id] = classes
+        t = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        self.strategy.before_task(self, task_id, x, y)
+        losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
+        self.strategy.after_task(self, task_id, x, y)
+        if task_id not in self.trained_tasks:
+            self.trained_tasks.append(task_id)
+        self.stage_tasks.append(task_id)
+        result = {
+            "task_id": task_id,
+            "epochs": num_epochs,
+            "losses": losses,
+            "final_loss": losses[-1],
+            "samples": int(x.shape[0]),
+            "seconds": time.perf_counter() - t0,
+        }
+        self.history.append(result)
+        log.info("continual_task_trained", task_id=task_id, strategy=self.strategy.name, final_loss=losses[-1])
+        return result
+
+    def train_joint(self, tasks: Mapping[int, Any] | Sequence[Any], num_epochs: int = 1) -> dict[str, Any]:
+        """The upper reference: train once on the union of all tasks (shuffled together).
+
+        Only with the naive strategy, since it is not continual learning. Counts as one stage in
+        which every task was trained.
+        """
+        if not isinstance(self.strategy, Naive):
+            raise ValueError(f"strategy: train_joint is the reference for strategy 'naive', got {self.strategy.name!r}")
+        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+            raise ValueError(f"num_epochs: must be an int >= 1, got {num_epochs!r}")
+        data = as_task_mapping(tasks, "tasks")
+        for tid, (x, y) in data.items():
+            self._check_task_id(tid)
+            self._check_task(x, y, f"tasks[{tid}]")
+        t0 = time.perf_counter()
+        for tid, (_, y) in data.items():
+            self.task_classes[tid] = sorted(set(self.task_classes.get(tid, [])) | set(torch.unique(y).tolist()))
+        x = torch.cat([d[0] for d in data.values()])
+        y = torch.cat([d[1] for d in data.values()])
+        t = torch.cat([torch.full((d[0].shape[0],), tid, dtype=torch.long) for tid, d in data.items()])
+        losses = self._train_loop(x, y, t, num_epochs, self.strategy, "joint")
+        stage = len(self.stage_tasks)
+        for tid in data:
+            if tid not in self.trained_tasks:
+                self.trained_tasks.append(tid)
+        self.stage_tasks.append(-1)  # one stage for all tasks
+        self._joint_stages = getattr(self, "_joint_stages", {})
+        self._joint_stages[stage] = list(data)
+        return {"task_ids": list(data), "epochs": num_epochs, "losses": losses, "final_loss": losses[-1],
+                "samples": int(x.shape[0]), "seconds": time.perf_counter() - t0}
+
+    # ------------------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def _evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, task_id: int, classes: list[int]) -> tuple[float, float, torch.Tensor]:
+        t = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        was = model.training
+        model.eval()
+        try:
+            out = self.forward(x, t, model=model)
+        finally:
+            model.train(was)
+        if self.config.setting == "task":
+            mask = torch.zeros(out.shape[1], dtype=torch.bool)
+            mask[classes] = True
+            out = out.masked_fill(~mask, float("-inf"))
+        pred = out.argmax(dim=1)
+        loss = float(F.cross_entropy(out, y))
+        return float((pred == y).float().mean()), loss, pred
+
+    def _baseline_accuracy(self, task_id: int, x: torch.Tensor, y: torch.Tensor, classes: list[int]) -> float:
+        if task_id not in self._baseline:
+            model = self._initial_model
+            if isinstance(model, ProgressiveNetwork):
+                model = copy.deepcopy(model)
+                if task_id not in model.task_to_column:
+                    model.add_column(task_id)
+            self._baseline[task_id] = self._evaluate(model, x, y, task_id, classes)[0]
+        return self._baseline[task_id]
+
+    def evaluate_all_tasks(self, test_data: Any, include_untrained: bool = False) -> dict[str, Any]:
+        """Accuracy on each task's test data, collapse checks, and the continual metrics so far.
+
+        Each call after a training stage fills that stage's row of the accuracy matrix. A task that
+        was never trained raises UnknownTaskError, unless ``include_untrained`` (used to measure
+        forward transfer): such a task is then scored with the current model, masked in the 'task'
+        setting to the classes present in its test labels (NaN for a progressive network, which has
+        no column for it yet).
+
+        Returns ``{"accuracy": {task: acc}, "loss": {task: loss}, "average_accuracy" (over trained
+        tasks), "collapsed_tasks": [task ids], "per_task": {task: details}, "metrics": {...}}``.
+        A collapsed task (nearly all predictions one class, see :func:`detect_collapse`) is also
+        logged as a warning.
+        """
+        data = as_task_mapping(test_data, "test_data")
+        unknown = [tid for tid in data if tid not in self.task_classes]
+        if unknown and not include_untrained:
+            raise UnknownTaskError(
+                f"test_data: task(s) {unknown} were never trained; trained: {self.trained_tasks} "
+                "(pass include_untrained=True to score them anyway)"
+            )
+        for tid, (x, y) in data.items():
+            self._check_task(x, y, f"test_data[{tid}]")
+        stage = len(self.stage_tasks) - 1
+        per_task: dict[int, dict[str, Any]] = {}
+        collapsed: list[int] = []
+        for tid, (x, y) in data.items():
+            classes = self.task_classes.get(tid) or sorted(torch.unique(y).tolist())
+            baseline = self._baseline_accuracy(tid, x, y, classes)
+            if isinstance(self.model, ProgressiveNetwork) and tid not in self.model.task_to_column:
+                per_task[tid] = {"accuracy": float("nan"), "loss": float("nan"), "n": int(x.shape[0]),
+                                 "trained": False, "collapsed": False, "baseline_accuracy": baseline}
+                continue
+            acc, loss, pred = self._evaluate(self.model, x, y, tid, classes)
+            report = detect_collapse(pred, y, self.config.collapse_threshold)
+            per_task[tid] = {
+                "accuracy": acc,
+                "loss": loss,
+                "n": int(x.shape[0]),
+                "trained": tid in self.task_classes and tid in self.trained_tasks,
+                "collapsed": report.collapsed,
+                "majority_class": report.majority_class,
+                "majority_fraction": report.majority_fraction,
+                "baseline_accuracy": baseline,
+            }
+            if report.collapsed and tid in self.trained_tasks:
+                collapsed.append(tid)
+                log.warning(
+                    "continual_collapse",
+                    task_id=tid,
+                    strategy=self.strategy.name,
+                    majority_class=report.majority_class,
+                    majority_fraction=report.majority_fraction,
+                )
+            if stage >= 0:
+                self._accuracy[(stage, tid)] = acc
+        trained_accs = [p["accuracy"] for tid, p in per_task.items() if tid in self.trained_tasks]
+        return {
+            "accuracy": {tid: p["accuracy"] for tid, p in per_task.items()},
+            "loss": {tid: p["loss"] for tid, p in per_task.items()},
+            "average_accuracy": float(np.nanmean(trained_accs)) if trained_accs else float("nan"),
+            "collapsed_tasks": collapsed,
+            "per_task": per_task,
+            "metrics": self.accuracy_matrix().to_dict() if self.stage_tasks else {},
+        }
+
+    def accuracy_matrix(self) -> AccuracyMatrix:
+        """The accuracy matrix so far: one row per training stage, one column per trained task."""
+        tasks = list(self.trained_tasks)
+        joint = getattr(self, "_joint_stages", {})
+        stages = len(self.stage_tasks)
+        values = np.full((stages, len(tasks)), np.nan)
+        for (stage, tid), acc in self._accuracy.items():
+            if tid in tasks:
+                values[stage, tasks.index(tid)] = acc
+        trained_at: list[list[int]] = []
+        for tid in tasks:
+            at = [s for s, st in enumerate(self.stage_tasks) if st == tid or tid in joint.get(s, [])]
+            trained_at.append(at)
+        baseline = np.array([self._baseline.get(tid, math.nan) for tid in tasks], dtype=float)
+        return AccuracyMatrix(values, tasks, trained_at, baseline)

@@ -1,0 +1,545 @@
+"""Continual-learning strategies behind one small interface, composable with :class:`Compose`.
+
+A strategy sees the training loop through five hooks, all optional:
+
+``before_task``   a new task starts (add a column, check the task id)
+``augment_batch`` add samples to the current batch (replay)
+``penalty``       add a term to the loss (EWC, LwF)
+``after_batch``   per-sample losses of the step (update replay priorities)
+``after_task``    the task is done (estimate Fisher, store samples, snapshot a teacher)
+
+Each hook receives a :class:`TrainingContext`: the object running the loop
+(:class:`~meta.continual.learner.ContinualLearner` or :class:`~meta.continual.drift.DriftAdapter`), which
+gives the model, a forward pass and the per-sample loss. So one strategy serves classification and
+regression alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+import structlog
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from meta.continual._data import Batch
+
+log = structlog.get_logger(__name__)
+
+
+@runtime_checkable
+class TrainingContext(Protocol):
+    """What a strategy may use of the loop that runs it."""
+
+    model: nn.Module
+
+    def forward(self, x: torch.Tensor, task_ids: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
+        """Outputs of ``model`` (default: the trained model) for inputs ``x`` of tasks ``task_ids``."""
+        ...
+
+    def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Loss of each sample, shape ``(n,)``; any masking of outputs per task happens here."""
+        ...
+
+
+class Strategy:
+    """Base class: every hook does nothing, so a strategy overrides only what it needs.
+
+    ``allows_repeated_tasks`` says whether a task id may be trained twice.
+    """
+
+    name: str = "naive"
+    allows_repeated_tasks: bool = True
+
+    def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Called before training on a task starts (after the learner validated the data)."""
+
+    def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
+        """Return the batch to train on; the default returns it unchanged."""
+        return batch
+
+    def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        """An extra loss term for this step, or None."""
+        return None
+
+    def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        """Per-sample losses (detached) of the step just taken."""
+
+    def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Called when training on a task has finished."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Naive(Strategy):
+    """Plain fine-tuning on each task in turn: the lower reference, which forgets.
+
+    >>> Naive().name
+    'naive'
+    """
+
+    name = "naive"
+
+
+class Compose(Strategy):
+    """Several strategies at once, hooks called in the given order (for example EWC plus replay).
+
+    >>> s = Compose([EWC(ewc_lambda=100.0), ExperienceReplay(buffer_size=50)])
+    >>> s.name
+    'ewc+replay'
+    """
+
+    def __init__(self, strategies: Sequence[Strategy]) -> None:
+        strategies = list(strategies)
+        if not strategies:
+            raise ValueError("strategies: Compose needs at least one strategy, got []")
+        for i, s in enumerate(strategies):
+            if not isinstance(s, Strategy):
+                raise TypeError(f"strategies[{i}]: expected a Strategy, got {type(s).__name__}")
+        self.strategies = strategies
+        self.name = "+".join(s.name for s in strategies)
+        self.allows_repeated_tasks = all(s.allows_repeated_tasks for s in strategies)
+
+    def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        for s in self.strategies:
+            s.before_task(ctx, task_id, x, y)
+
+    def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
+        for s in self.strategies:
+            batch = s.augment_batch(ctx, batch)
+        return batch
+
+    def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        terms = [p for s in self.strategies if (p := s.penalty(ctx, batch, outputs)) is not None]
+        return torch.stack(terms).sum() if terms else None
+
+    def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        for s in self.strategies:
+            s.after_batch(ctx, batch, losses)
+
+    def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        for s in self.strategies:
+            s.after_task(ctx, task_id, x, y)
+
+    def __repr__(self) -> str:
+        return f"Compose({self.strategies!r})"
+
+
+# --------------------------------------------------------------------------------------------- EWC
+
+
+def fisher_diagonal(
+    ctx: TrainingContext,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task_ids: torch.Tensor,
+    *,
+    kind: Literal["empirical", "true"] = "empirical",
+    chunk_size: int = 256,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Diagonal Fisher information of ``ctx.model`` at its current parameters, from data.
+
+    The mean over samples of the squared per-sample gradient of the loss (per-sample gradients with
+    ``torch.func.vmap``; squaring a mini-batch's mean gradient instead would underestimate it by about
+    the batch size). ``kind="empirical"`` uses the given labels; ``"true"`` samples labels from the
+    model's own predictive distribution (classification only), the textbook Fisher.
+    Only parameters with ``requires_grad`` are included.
+    """
+    model = ctx.model
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    frozen = {n: p.detach() for n, p in model.named_parameters() if not p.requires_grad}
+    buffers = dict(model.named_buffers())
+
+    def sample_loss(p: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor, ti: torch.Tensor) -> torch.Tensor:
+        out = functional_call(model, {**p, **frozen, **buffers}, (xi.unsqueeze(0),))
+        return ctx.per_sample_loss(out, yi.unsqueeze(0), ti.unsqueeze(0)).sum()
+
+    per_sample_grad = vmap(grad(sample_loss), in_dims=(None, 0, 0, 0))
+    fisher = {n: torch.zeros_like(params[n]) for n in names}
+    was_training = model.training
+    model.eval()  # Fisher at the deployed function: no dropout noise
+    try:
+        for start in range(0, x.shape[0], chunk_size):
+            xb, yb, tb = x[start : start + chunk_size], y[start : start + chunk_size], task_ids[start : start + chunk_size]
+            if kind == "true":
+                with torch.no_grad():
+                    logits = ctx.forward(xb, tb)
+                    # sample within the task's admissible classes: masking is part of per_sample_loss,
+                    # so recover the masked log-probabilities by scoring every class
+                    n_cls = logits.shape[1]
+                    scores = torch.stack(
+                        [-ctx.per_sample_loss(logits, torch.full_like(yb, c), tb) for c in range(n_cls)], dim=1
+                    )
+                    yb = torch.multinomial(scores.softmax(dim=1), 1, generator=generator).squeeze(1)
+            grads = per_sample_grad(params, xb, yb, tb)
+            for n in names:
+                fisher[n] += grads[n].pow(2).sum(dim=0)
+    finally:
+        model.train(was_training)
+    for n in names:
+        fisher[n] /= x.shape[0]
+    return fisher
+
+
+class EWC(Strategy):
+    """Elastic Weight Consolidation (Kirkpatrick et al., 2017), separate or online.
+
+    After each task the diagonal Fisher information ``F`` is estimated from the task's data at the
+    trained parameters ``theta*``; later tasks pay ``lambda/2 * sum F (theta - theta*)^2``.
+
+    * ``mode="separate"``: one (F, theta*) pair per task, penalties summed (memory grows with tasks).
+    * ``mode="online"`` (Schwarz et al., 2018, "online EWC"): one running ``F <- decay*F + F_task``
+      anchored at the latest parameters; constant memory.
+
+    Arguments:
+        ewc_lambda: strength of the penalty. The Fisher here is the mean of *per-sample* squared
+            gradients, so lambda is on a different scale from libraries that square batch gradients.
+            See ``docs/benchmarks/continual.md`` for the sweep behind the default.
+        mode: ``"separate"`` or ``"online"``.
+        decay: online mode's forgetting factor for the running Fisher (1 keeps all of it).
+        fisher_samples: at most this many samples of the task estimate F (None: all of them).
+        fisher: ``"empirical"`` (given labels) or ``"true"`` (labels sampled from the model).
+        seed: for the Fisher's sample subset and sampled labels.
+
+    Example:
+        >>> from meta import ContinualLearner, EWC
+        >>> model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+        >>> learner = ContinualLearner(model, strategy=EWC(ewc_lambda=50.0, mode="online"))
+        >>> _ = learner.train_task((torch.randn(20, 4), torch.randint(0, 2, (20,))), task_id=0, num_epochs=1)
+        >>> sorted(learner.strategy.fisher_[0])[:1]
+        ['0.bias']
+    """
+
+    name = "ewc"
+
+    def __init__(
+        self,
+        ewc_lambda: float = 1000.0,
+        mode: Literal["separate", "online"] = "separate",
+        decay: float = 1.0,
+        fisher_samples: int | None = None,
+        fisher: Literal["empirical", "true"] = "empirical",
+        max_stiffness: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        if max_stiffness is not None and not max_stiffness > 0:
+            raise ValueError(f"max_stiffness: must be > 0 or None, got {max_stiffness!r}")
+        if not (isinstance(ewc_lambda, (int, float)) and math.isfinite(ewc_lambda) and ewc_lambda >= 0):
+            raise ValueError(f"ewc_lambda: must be a finite number >= 0, got {ewc_lambda!r}")
+        if mode not in ("separate", "online"):
+            raise ValueError(f"mode: must be 'separate' or 'online', got {mode!r}")
+        if not 0.0 <= decay <= 1.0:
+            raise ValueError(f"decay: must lie in [0, 1], got {decay!r}")
+        if fisher_samples is not None and fisher_samples < 1:
+            raise ValueError(f"fisher_samples: must be >= 1 or None, got {fisher_samples!r}")
+        if fisher not in ("empirical", "true"):
+            raise ValueError(f"fisher: must be 'empirical' or 'true', got {fisher!r}")
+        self.ewc_lambda = float(ewc_lambda)
+        self.mode = mode
+        self.decay = decay
+        self.fisher_samples = fisher_samples
+        self.fisher = fisher
+        self.max_stiffness = max_stiffness
+        self.name = "ewc" if mode == "separate" else "online_ewc"
+        self._generator = torch.Generator().manual_seed(seed)
+        # task id (or 0 in online mode) -> Fisher and anchor parameters
+        self.fisher_: dict[int, dict[str, torch.Tensor]] = {}
+        self.anchor_: dict[int, dict[str, torch.Tensor]] = {}
+        self._quadratic_cache: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float] | None = None
+
+    def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        if not self.fisher_ or self.ewc_lambda == 0.0:
+            return None
+        params = dict(ctx.model.named_parameters())
+        stiffness, centre, constant = self._quadratic()
+        total = outputs.new_zeros(())
+        for n, k in stiffness.items():
+            total = total + (k * (params[n] - centre[n]).pow(2)).sum()
+        return 0.5 * (total + constant)
+
+    def _quadratic(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
+        """The summed penalty ``sum_k K_k (theta - a_k)^2`` in one quadratic ``K (theta - c)^2 + const``.
+
+        ``K_k = lambda * F_k``, scaled down where the summed ``K`` exceeds ``max_stiffness`` (a
+        weight pulled back harder than one SGD step can follow makes training diverge, and adds no
+        protection). One quadratic makes the separate mode cost as little per step as the online
+        one. Cached until the next consolidation.
+        """
+        if self._quadratic_cache is None:
+            scaled = {k: {n: self.ewc_lambda * f for n, f in fs.items()} for k, fs in self.fisher_.items()}
+            names = sorted({n for fs in scaled.values() for n in fs})
+            stiffness, centre, constant = {}, {}, 0.0
+            for n in names:
+                parts = [(s[n], self.anchor_[k][n]) for k, s in scaled.items() if n in s]
+                total = sum(k for k, _ in parts)
+                if self.max_stiffness is not None:
+                    shrink = (self.max_stiffness / total.clamp_min(1e-30)).clamp(max=1.0)
+                    parts = [(k * shrink, a) for k, a in parts]
+                    total = total * shrink
+                weighted = sum(k * a for k, a in parts)
+                c = torch.where(total > 0, weighted / total.clamp_min(1e-30), parts[0][1])
+                stiffness[n], centre[n] = total, c
+                constant += float(sum((k * (a - c).pow(2)).sum() for k, a in parts))
+            self._quadratic_cache = (stiffness, centre, constant)
+        return self._quadratic_cache
+
+    def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        task_ids = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        if self.fisher_samples is not None and x.shape[0] > self.fisher_samples:
+            idx = torch.randperm(x.shape[0], generator=self._generator)[: self.fisher_samples]
+            x, y, task_ids = x[idx], y[idx], task_ids[idx]
+        fisher = fisher_diagonal(ctx, x, y, task_ids, kind=self.fisher, generator=self._generator)
+        anchor = {n: p.detach().clone() for n, p in ctx.model.named_parameters() if n in fisher}
+        key = 0 if self.mode == "online" else task_id
+        if self.mode == "online" and key in self.fisher_:
+            old = self.fisher_[key]
+            fisher = {n: self.decay * old.get(n, torch.zeros_like(f)) + f for n, f in fisher.items()}
+        self.fisher_[key] = fisher
+        self.anchor_[key] = anchor
+        self._quadratic_cache = None
+        log.debug(
+            "ewc_consolidated",
+            task_id=task_id,
+            mode=self.mode,
+            fisher_mean=float(torch.cat([f.flatten() for f in fisher.values()]).mean()),
+        )
+
+    def __repr__(self) -> str:
+        return f"EWC(ewc_lambda={self.ewc_lambda}, mode={self.mode!r}, decay={self.decay})"
+
+
+# ----------------------------------------------------------------------------------------- replay
+
+ReplayPolicy = Literal["reservoir", "class_balanced", "loss_prioritized"]
+
+
+class ExperienceReplay(Strategy):
+    """Rehearsal from a bounded memory of past samples, mixed into every training batch.
+
+    Each step adds ``replay_batch_size`` stored samples to the current batch; the loss is the mean
+    over the current samples plus ``replay_weight`` times the (weighted) mean over the replayed ones.
+    Samples of a task enter the memory when the task ends.
+
+    Policies:
+
+    * ``"reservoir"``: the memory is a uniform sample of everything seen (reservoir sampling);
+      replay draws uniformly.
+    * ``"class_balanced"``: the memory holds equal shares of every (task, class) group seen, evicting
+      from the largest groups when new ones arrive; replay draws uniformly.
+    * ``"loss_prioritized"``: reservoir memory, but replay draws sample ``i`` with probability
+      ``p_i ~ (loss_i + eps)^alpha`` (loss from the last time it was replayed), and corrects the bias
+      with importance-sampling weights ``(N p_i)^-beta`` normalised by their maximum
+      (Schaul et al., 2016).
+
+    Example:
+        >>> replay = ExperienceReplay(buffer_size=200, policy="class_balanced")
+        >>> replay.name
+        'replay'
+    """
+
+    name = "replay"
+
+    def __init__(
+        self,
+        buffer_size: int = 200,
+        policy: ReplayPolicy = "reservoir",
+        replay_batch_size: int | None = None,
+        replay_weight: float = 1.0,
+        alpha: float = 0.6,
+        beta: float = 0.4,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 0:
+            raise ValueError(f"buffer_size: must be an int >= 0, got {buffer_size!r}")
+        if policy not in ("reservoir", "class_balanced", "loss_prioritized"):
+            raise ValueError(f"policy: must be 'reservoir', 'class_balanced' or 'loss_prioritized', got {policy!r}")
+        if replay_batch_size is not None and replay_batch_size < 1:
+            raise ValueError(f"replay_batch_size: must be >= 1 or None, got {replay_batch_size!r}")
+        if not replay_weight >= 0:
+            raise ValueError(f"replay_weight: must be >= 0, got {replay_weight!r}")
+        if not alpha >= 0:
+            raise ValueError(f"alpha: must be >= 0, got {alpha!r}")
+        if not 0 <= beta <= 1:
+            raise ValueError(f"beta: must lie in [0, 1], got {beta!r}")
+        self.buffer_size = buffer_size
+        self.policy = policy
+        self.replay_batch_size = replay_batch_size
+        self.replay_weight = replay_weight
+        self.alpha = alpha
+        self.beta = beta
+        self._generator = torch.Generator().manual_seed(seed)
+        self.x: torch.Tensor | None = None
+        self.y: torch.Tensor | None = None
+        self.task_ids: torch.Tensor | None = None
+        self.priority: torch.Tensor | None = None
+        self.seen = 0  # samples offered to the reservoir so far
+
+    def __len__(self) -> int:
+        return 0 if self.x is None else int(self.x.shape[0])
+
+    # -- sampling into batches
+    def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
+        n = len(self)
+        if n == 0 or self.replay_weight == 0.0:
+            return batch
+        k = self.replay_batch_size or batch.n_current
+        assert self.x is not None and self.y is not None and self.task_ids is not None
+        if self.policy == "loss_prioritized":
+            assert self.priority is not None
+            p = (self.priority + 1e-3).pow(self.alpha)
+            p = p / p.sum()
+            idx = torch.multinomial(p, k, replacement=True, generator=self._generator)
+            w = (n * p[idx]).pow(-self.beta)
+            w = w / w.max()
+        else:
+            if k <= n:
+                idx = torch.randperm(n, generator=self._generator)[:k]
+            else:
+                idx = torch.randint(0, n, (k,), generator=self._generator)
+            w = torch.ones(k)
+        # scale so that the replay term is replay_weight * mean over replayed samples
+        w = w * self.replay_weight * batch.n_current / k
+        return batch.extend(self.x[idx], self.y[idx], self.task_ids[idx], w, idx)
+
+    def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        if self.policy != "loss_prioritized" or self.priority is None:
+            return
+        mem = batch.memory_index >= 0
+        if mem.any():
+            self.priority[batch.memory_index[mem]] = losses[mem].detach().float()
+
+    # -- storing
+    def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        if self.buffer_size == 0:
+            return
+        t = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        order = torch.randperm(x.shape[0], generator=self._generator)
+        x, y, t = x[order], y[order], t[order]
+        if self.policy == "class_balanced":
+            self._store_balanced(x, y, t)
+        else:
+            self._store_reservoir(x, y, t)
+        if self.policy == "loss_prioritized":
+            # new rows start at their current loss, so that they are neither ignored nor flooded
+            with torch.no_grad():
+                was = ctx.model.training
+                ctx.model.eval()
+                try:
+                    assert self.x is not None and self.y is not None and self.task_ids is not None
+                    out = ctx.forward(self.x, self.task_ids)
+                    self.priority = ctx.per_sample_loss(out, self.y, self.task_ids).float()
+                finally:
+                    ctx.model.train(was)
+        log.debug("replay_stored", task_id=task_id, policy=self.policy, size=len(self))
+
+    def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+        if self.x is None:
+            self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), t[:0].clone()
+        assert self.y is not None and self.task_ids is not None
+        for i in range(x.shape[0]):
+            if len(self) < self.buffer_size:
+                self.x = torch.cat([self.x, x[i : i + 1]])
+                self.y = torch.cat([self.y, y[i : i + 1]])
+                self.task_ids = torch.cat([self.task_ids, t[i : i + 1]])
+            else:
+                j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
+                if j < self.buffer_size:
+                    self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
+            self.seen += 1
+
+    def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+        if self.x is not None:
+            assert self.y is not None and self.task_ids is not None
+            x, y, t = torch.cat([self.x, x]), torch.cat([self.y, y]), torch.cat([self.task_ids, t])
+        # groups are (task, class) pairs; labels may be vectors in regression, then group by task
+        label_key = y if y.dim() == 1 and not y.is_floating_point() else torch.zeros_like(t)
+        keys = t * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
+        groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+        quota = _water_fill(counts.tolist(), self.buffer_size)
+        keep: list[torch.Tensor] = []
+        for g, q in enumerate(quota):
+            members = (inverse == g).nonzero().squeeze(1)
+            # members are already in random order (old rows first, then shuffled new rows)
+            keep.append(members[:q])
+        idx = torch.cat(keep) if keep else torch.zeros(0, dtype=torch.long)
+        self.x, self.y, self.task_ids = x[idx], y[idx], t[idx]
+        self.seen += int(x.shape[0])
+
+
+def _water_fill(counts: list[int], capacity: int) -> list[int]:
+    """Split ``capacity`` slots over groups as equally as possible, no group above its count."""
+    quota = [0] * len(counts)
+    remaining = capacity
+    open_groups = [i for i, c in enumerate(counts) if c > 0]
+    while remaining > 0 and open_groups:
+        share, extra = divmod(remaining, len(open_groups))
+        next_open = []
+        for rank, i in enumerate(open_groups):
+            give = min(counts[i] - quota[i], share + (1 if rank < extra else 0))
+            quota[i] += give
+            remaining -= give
+            if quota[i] < counts[i]:
+                next_open.append(i)
+        if share == 0 and extra == 0:
+            break
+        open_groups = next_open
+    return quota
+
+
+# -------------------------------------------------------------------------------------------- LwF
+
+
+class LwF(Strategy):
+    """Learning without Forgetting (Li & Hoiem, 2016): distil the previous model's outputs.
+
+    While training a task, the outputs of the model as it was before the task (the teacher) on the
+    current inputs are kept close to the trained model's: a temperature-``T`` KL divergence over the
+    classes seen in earlier tasks, times ``alpha * T^2``. No samples are stored.
+
+    Example:
+        >>> LwF(alpha=1.0, temperature=2.0).name
+        'lwf'
+    """
+
+    name = "lwf"
+
+    def __init__(self, alpha: float = 1.0, temperature: float = 2.0) -> None:
+        if not (math.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"alpha: must be a finite number >= 0, got {alpha!r}")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature: must be > 0, got {temperature!r}")
+        self.alpha = alpha
+        self.temperature = temperature
+        self.teacher: nn.Module | None = None
+        self.old_classes: list[int] = []
+
+    def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        if self.teacher is None or self.alpha == 0.0 or len(self.old_classes) == 0:
+            return None
+        cls = torch.tensor(self.old_classes)
+        n = batch.n_current
+        with torch.no_grad():
+            old = ctx.forward(batch.x[:n], batch.task_ids[:n], model=self.teacher)[:, cls]
+        new = outputs[:n, cls]
+        T = self.temperature
+        kl = F.kl_div(F.log_softmax(new / T, dim=1), F.log_softmax(old / T, dim=1), reduction="batchmean", log_target=True)
+        return self.alpha * T * T * kl
+
+    def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        if y.is_floating_point():
+            raise TypeError("LwF: distillation over classes needs integer class labels")
+        self.teacher = copy.deepcopy(ctx.model).eval()
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        self.old_classes = sorted(set(self.old_classes) | set(torch.unique(y).tolist()))
+
+    def __repr__(self) -> str:
+        return f"LwF(alpha={self.alpha}, temperature={self.temperature})"

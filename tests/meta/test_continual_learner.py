@@ -1,0 +1,208 @@
+"""ContinualLearner: the seed's snippet, accepted data forms, settings, bad input, metrics wiring."""
+
+from __future__ import annotations
+
+import pytest
+import structlog
+import torch
+from pydantic import ValidationError
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from meta.continual import (
+    ContinualLearner,
+    DuplicateTaskError,
+    EmptyTaskError,
+    ExperienceReplay,
+    Naive,
+    ProgressiveNetwork,
+    UnknownTaskError,
+)
+
+
+def _tasks(num_tasks: int = 3, n: int = 40, dim: int = 100, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Separable toy tasks: the class is the sign pattern of two task-specific feature directions."""
+    gen = torch.Generator().manual_seed(seed)
+    tasks = []
+    for t in range(num_tasks):
+        x = torch.randn(n, dim, generator=gen)
+        y = (x[:, 2 * t] > 0).long() + 2 * (x[:, 2 * t + 1] > 0).long() + (0 if t % 2 == 0 else 4)
+        tasks.append((x, y))
+    return tasks
+
+
+def _mlp(dim: int = 100, hidden: int = 32, out: int = 10, seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+def test_seed_snippet_runs_with_only_the_import_changed() -> None:
+    tasks = _tasks()
+    test_data = tasks
+    torch.manual_seed(0)
+    # --- the seed document's section 3, import line changed only
+    from meta import ContinualLearner, EWC
+
+    # Initialize continual learner
+    model = nn.Sequential(nn.Linear(100, 64), nn.ReLU(), nn.Linear(64, 10))
+    learner = ContinualLearner(
+        model=model,
+        strategy='ewc',
+        buffer_size=1000
+    )
+
+    # Train on sequential tasks
+    for task_id, task_data in enumerate(tasks):
+        results = learner.train_task(
+            task_data, task_id, num_epochs=10
+        )
+
+    # Evaluate on all tasks
+    all_results = learner.evaluate_all_tasks(test_data)
+    # ---
+    assert isinstance(learner.strategy, EWC)
+    assert results["task_id"] == 2 and len(results["losses"]) == 10
+    assert set(all_results["accuracy"]) == {0, 1, 2}
+    # the last task was just trained on these samples: it must be fitted
+    assert all_results["accuracy"][2] > 0.9
+    assert 0.0 <= all_results["average_accuracy"] <= 1.0
+    assert set(all_results["metrics"]) >= {"average_accuracy", "backward_transfer", "forward_transfer", "forgetting"}
+
+
+@pytest.mark.parametrize("form", ["tuple", "tensor_dataset", "dataloader"])
+def test_accepted_data_forms_train_identically(form: str) -> None:
+    tasks = _tasks(num_tasks=2, n=24, dim=10)
+
+    def wrap(d: tuple[torch.Tensor, torch.Tensor]) -> object:
+        if form == "tuple":
+            return d
+        if form == "tensor_dataset":
+            return TensorDataset(*d)
+        return DataLoader(TensorDataset(*d), batch_size=7, shuffle=False)
+
+    def run(wrapper) -> torch.Tensor:  # type: ignore[no-untyped-def]
+        learner = ContinualLearner(_mlp(10), strategy="ewc+replay", buffer_size=10, seed=3)
+        for tid, d in enumerate(tasks):
+            learner.train_task(wrapper(d), tid, num_epochs=2)
+        learner.evaluate_all_tasks([wrapper(d) for d in tasks])
+        return torch.cat([p.detach().flatten() for p in learner.model.parameters()])
+
+    assert torch.equal(run(lambda d: d), run(wrap))
+
+
+def test_test_data_as_mapping_and_single_pair_is_refused() -> None:
+    tasks = _tasks(num_tasks=2, n=16, dim=10)
+    learner = ContinualLearner(_mlp(10), strategy="naive")
+    learner.train_task(tasks[0], 5, num_epochs=1)
+    res = learner.evaluate_all_tasks({5: tasks[0]})
+    assert set(res["accuracy"]) == {5}
+    with pytest.raises(TypeError, match="test_data"):
+        learner.evaluate_all_tasks(tasks[0])
+
+
+def test_bad_input_raises_and_leaves_state_unchanged() -> None:
+    x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
+    with pytest.raises(ValidationError, match="buffer_size"):
+        ContinualLearner(_mlp(10), strategy="replay", buffer_size=-1)
+    with pytest.raises(ValueError, match="buffer_size"):
+        ExperienceReplay(buffer_size=-3)
+    with pytest.raises(ValueError, match="strategy"):
+        ContinualLearner(_mlp(10), strategy="ewc+nonsense")
+
+    learner = ContinualLearner(_mlp(10), strategy="progressive", setting="task")
+    with pytest.raises(EmptyTaskError, match="task_data"):
+        learner.train_task((x[:0], y[:0]), 0)
+    with pytest.raises(ValueError, match="num_epochs"):
+        learner.train_task((x, y), 0, num_epochs=0)
+    with pytest.raises(ValueError, match="label 10"):
+        learner.train_task((x, torch.full_like(y, 10)), 0)
+    with pytest.raises(ValueError, match="task_id"):
+        learner.train_task((x, y), -1)
+    learner.train_task((x, y), 0, num_epochs=1)
+    before = {k: v.clone() for k, v in learner.model.state_dict().items()}
+    with pytest.raises(DuplicateTaskError, match="task_id: 0"):
+        learner.train_task((x, y), 0, num_epochs=1)
+    after = learner.model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert learner.trained_tasks == [0] and learner.model.num_columns == 1
+    with pytest.raises(UnknownTaskError, match=r"task\(s\) \[1\] were never trained"):
+        learner.evaluate_all_tasks({0: (x, y), 1: (x, y)})
+
+
+def test_repeated_task_allowed_for_naive_and_nan_is_never_silent() -> None:
+    x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
+    learner = ContinualLearner(_mlp(10), strategy="naive")
+    learner.train_task((x, y), 0)
+    learner.train_task((x, y), 0)
+    assert learner.stage_tasks == [0, 0]
+    with pytest.raises(ValueError, match="NaN"):
+        learner.train_task((torch.full_like(x, float("nan")), y), 1)
+    learner = ContinualLearner(_mlp(10), strategy="naive", lr=1e30, momentum=0.0)
+    with pytest.raises(FloatingPointError, match="loss"):
+        learner.train_task((x * 1e6, y), 0, num_epochs=5)
+
+
+def test_task_setting_masks_logits_to_the_task_classes() -> None:
+    tasks = _tasks(num_tasks=2, n=32, dim=10)
+    learner = ContinualLearner(_mlp(10), strategy="naive", setting="task")
+    for tid, d in enumerate(tasks):
+        learner.train_task(d, tid, num_epochs=3)
+    assert learner.task_classes == {0: [0, 1, 2, 3], 1: [4, 5, 6, 7]}
+    assert set(learner.predict(tasks[0][0], task_id=0).tolist()) <= {0, 1, 2, 3}
+    assert set(learner.predict(tasks[1][0], task_id=1).tolist()) <= {4, 5, 6, 7}
+    with pytest.raises(ValueError, match="task_id"):
+        learner.predict(tasks[0][0])
+
+
+def test_collapse_is_detected_and_logged() -> None:
+    x, y = _tasks(num_tasks=1, n=40, dim=10)[0]
+    model = _mlp(10)
+    learner = ContinualLearner(model, strategy="naive")
+    learner.train_task((x, y), 0, num_epochs=1)
+    with torch.no_grad():  # force a constant prediction: class 7 always wins
+        model[2].weight.zero_()
+        model[2].bias.zero_()
+        model[2].bias[7] = 5.0
+    with structlog.testing.capture_logs() as logs:
+        res = learner.evaluate_all_tasks([(x, y)])
+    assert res["collapsed_tasks"] == [0]
+    assert res["per_task"][0]["majority_class"] == 7 and res["per_task"][0]["majority_fraction"] == 1.0
+    assert any(e["event"] == "continual_collapse" and e["log_level"] == "warning" for e in logs)
+
+
+def test_accuracy_matrix_and_forward_transfer_from_probes() -> None:
+    tasks = _tasks(num_tasks=3, n=32, dim=10)
+    learner = ContinualLearner(_mlp(10), strategy="naive", seed=1)
+    for tid, d in enumerate(tasks):
+        learner.train_task(d, tid, num_epochs=3)
+        learner.evaluate_all_tasks(tasks, include_untrained=True)
+    R = learner.accuracy_matrix()
+    assert R.values.shape == (3, 3) and not torch.isnan(torch.tensor(R.values)).any()
+    # rows are what evaluate returned at each stage; the last row is the final evaluation
+    final = learner.evaluate_all_tasks(tasks)
+    assert [final["accuracy"][t] for t in range(3)] == pytest.approx(list(R.values[2]))
+    assert R.average_accuracy() == pytest.approx(final["average_accuracy"])
+    assert final["metrics"]["forward_transfer"] == pytest.approx(
+        ((R.values[0, 1] - R.baseline[1]) + (R.values[1, 2] - R.baseline[2])) / 2
+    )
+
+
+def test_train_joint_is_the_naive_reference() -> None:
+    tasks = _tasks(num_tasks=2, n=32, dim=10)
+    learner = ContinualLearner(_mlp(10), strategy="naive")
+    learner.train_joint(tasks, num_epochs=40)
+    res = learner.evaluate_all_tasks(tasks)
+    assert min(res["accuracy"].values()) > 0.8
+    assert learner.accuracy_matrix().trained_at == [[0], [0]]
+    with pytest.raises(ValueError, match="strategy"):
+        ContinualLearner(_mlp(10), strategy="ewc").train_joint(tasks)
+
+
+def test_progressive_needs_task_setting_and_converts_mlp() -> None:
+    with pytest.raises(ValueError, match="setting"):
+        ContinualLearner(_mlp(10), strategy="progressive", setting="class")
+    with pytest.raises(ValueError, match="combine"):
+        ContinualLearner(_mlp(10), strategy="progressive+replay", setting="task")
+    learner = ContinualLearner(_mlp(10), strategy="progressive", setting="task")
+    assert isinstance(learner.model, ProgressiveNetwork) and learner.model.sizes == [10, 32, 10]
+    assert isinstance(ContinualLearner(_mlp(10), strategy=[Naive()]).strategy.name, str)
