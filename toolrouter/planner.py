@@ -50,7 +50,6 @@ Example:
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from collections import Counter
@@ -346,6 +345,8 @@ class Candidate:
     latency_s: float = 0.0
     utility: float | None = None
     quality: float = 1.0
+    # (success, cost, latency, quality, utility or NaN): read in one go by the planner's hot path.
+    _row: tuple[float, float, float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("success_prob", "cost", "latency_s", "quality"):
@@ -363,6 +364,14 @@ class Candidate:
             )
         if self.utility is not None and not math.isfinite(self.utility):
             raise ValueError(f"utility of candidate {self.tool_id!r} must be finite, got {self.utility!r}")
+        row = (
+            float(self.success_prob),
+            float(self.cost),
+            float(self.latency_s),
+            float(self.quality),
+            math.nan if self.utility is None else float(self.utility),
+        )
+        object.__setattr__(self, "_row", row)
 
     @classmethod
     def from_utility(
@@ -520,16 +529,22 @@ class _Problem:
         self.w_lat = weights.latency
         self.max_cost = math.inf if max_cost is None else max_cost
         self.max_lat = math.inf if max_latency_s is None else max_latency_s
+        self.all_cands = [list(candidates[s]) for s in self.order]
+        counts = np.array([len(cs) for cs in self.all_cands])
+        width = int(counts.max())
+        # Every candidate's (success, cost, latency, quality, utility or NaN) in one padded
+        # (steps, width, 5) array, read once: pruning, the solvers and fallback ranking use it.
+        self.all_valid = np.arange(width)[None, :] < counts[:, None]
+        full = np.full((self.n, width, 5), np.nan)
+        full[self.all_valid] = np.array([c._row for cs in self.all_cands for c in cs], dtype=float)
+        self.all_full = full
+        keep = _pareto_keep(full, self.all_valid) if prune else self.all_valid
         self.cands: list[list[Candidate]] = []
         self.p, self.logp, self.c, self.l = [], [], [], []
-        for s in self.order:
-            cs = list(candidates[s])
-            raw = np.array([(c.success_prob, c.cost, c.latency_s) for c in cs], dtype=float)
-            if prune and len(cs) > 1:
-                keep = _pareto_mask(raw)
-                cs = [c for c, k in zip(cs, keep) if k]
-                raw = raw[keep]
-            self.cands.append(cs)
+        for i, cs in enumerate(self.all_cands):
+            idx = np.flatnonzero(keep[i])
+            self.cands.append([cs[k] for k in idx.tolist()])
+            raw = full[i, idx, :3]
             self.p.append(raw[:, 0])
             self.logp.append(np.log(np.maximum(raw[:, 0], 1e-300)))
             self.c.append(raw[:, 1])
@@ -539,6 +554,23 @@ class _Problem:
         self.c_list = [a.tolist() for a in self.c]
         self.l_list = [a.tolist() for a in self.l]
         self.space = math.prod(len(cs) for cs in self.cands)
+        self._padded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def padded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(log success, cost, latency, valid) as (steps, most candidates) arrays; steps with
+        fewer candidates are padded, and ``valid`` masks the padding."""
+        if self._padded is None:
+            width = max(len(cs) for cs in self.cands)
+            logp = np.zeros((self.n, width))
+            cost = np.zeros((self.n, width))
+            lat = np.zeros((self.n, width))
+            valid = np.zeros((self.n, width), dtype=bool)
+            for i, cs in enumerate(self.cands):
+                m = len(cs)
+                logp[i, :m], cost[i, :m], lat[i, :m] = self.logp[i], self.c[i], self.l[i]
+                valid[i, :m] = True
+            self._padded = (logp, cost, lat, valid)
+        return self._padded
 
     def latencies(self, choice: Sequence[int]) -> list[float]:
         return [self.l_list[i][k] for i, k in enumerate(choice)]
@@ -586,15 +618,20 @@ class _Problem:
         return max(_finish_times(self.preds, lat), default=0.0)
 
 
-def _pareto_mask(raw: np.ndarray) -> np.ndarray:
-    """Which candidates (rows: success, cost, latency) no other one beats or equals on all three
-    at once: the objective and both constraints are monotone in each, so a dominated candidate is
-    never needed. Of exact duplicates the first is kept."""
-    p, c, lat = raw[:, 0], raw[:, 1], raw[:, 2]
-    ge = (p[:, None] >= p[None, :]) & (c[:, None] <= c[None, :]) & (lat[:, None] <= lat[None, :])
-    strict = (p[:, None] > p[None, :]) | (c[:, None] < c[None, :]) | (lat[:, None] < lat[None, :])
-    earlier = np.arange(len(raw))[:, None] < np.arange(len(raw))[None, :]
-    return ~(ge & (strict | earlier)).any(axis=0)
+def _pareto_keep(full: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Which candidates no other candidate of the same step beats or equals on success, cost and
+    latency at once (all steps in one batch): the objective and both constraints are monotone in
+    each, so a dominated candidate is never needed. Of exact duplicates the first is kept."""
+    p = np.where(valid, full[..., 0], -np.inf)
+    c = np.where(valid, full[..., 1], np.inf)
+    lat = np.where(valid, full[..., 2], np.inf)
+    # [step, i, j]: candidate i dominates candidate j
+    ge = (p[:, :, None] >= p[:, None, :]) & (c[:, :, None] <= c[:, None, :]) & (lat[:, :, None] <= lat[:, None, :])
+    strict = (p[:, :, None] > p[:, None, :]) | (c[:, :, None] < c[:, None, :]) | (lat[:, :, None] < lat[:, None, :])
+    width = valid.shape[1]
+    earlier = np.arange(width)[:, None] < np.arange(width)[None, :]
+    dominated = (ge & (strict | earlier[None]) & valid[:, :, None]).any(axis=1)
+    return valid & ~dominated
 
 
 def _brute_force(prob: _Problem) -> tuple[list[int] | None, list[int]]:
@@ -675,63 +712,100 @@ def _exact(prob: _Problem, incumbent: list[int] | None) -> list[int] | None:
     return best
 
 
-def _local_search(prob: _Problem, choice: list[int], max_passes: int = 8) -> list[int]:
-    """Exact single-step moves that improve the objective and keep the plan feasible."""
+def _price_moves(
+    prob: _Problem, choice: list[int], logp: float, cost: float, cp: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For every single-step move (step i to candidate k) at once: the new objective, cost and
+    critical path, and which moves exist (not padding, not the current choice).
+
+    Off the critical path, a step's new latency gives the new critical path exactly
+    (``max(cp, start + l' + tail)``); on it, the formula is optimistic (the longest chain avoiding
+    the step may be longer), so callers check a move exactly before taking it.
+    """
+    logp_pad, cost_pad, lat_pad, valid = prob.padded()
+    rows = np.arange(prob.n)
+    start, lat, tail = prob.times(choice)
+    through = np.add(start, tail)
+    critical = through + np.asarray(lat) >= cp - 1e-12
+    idx = np.asarray(choice)
+    new_cost = cost - cost_pad[rows, idx][:, None] + cost_pad
+    new_cp = np.maximum(np.where(critical, through, cp)[:, None], through[:, None] + lat_pad)
+    new_obj = (
+        prob.value * np.exp(logp - logp_pad[rows, idx][:, None] + logp_pad)
+        - prob.w_cost * new_cost
+        - prob.w_lat * new_cp
+    )
+    exists = valid.copy()
+    exists[rows, idx] = False
+    return new_obj, new_cost, new_cp, exists
+
+
+def _violations(prob: _Problem, cost: np.ndarray | float, cp: np.ndarray | float) -> Any:
+    over_cost = np.maximum(np.subtract(cost, prob.max_cost), 0.0) / max(prob.max_cost, _EPS)
+    over_lat = np.maximum(np.subtract(cp, prob.max_lat), 0.0) / max(prob.max_lat, _EPS)
+    return over_cost + over_lat
+
+
+def _local_search(prob: _Problem, choice: list[int]) -> list[int]:
+    """Best-improvement single-step moves that keep the plan feasible (see ``_price_moves``)."""
     choice = list(choice)
     obj, logp, cost, cp = prob.evaluate(choice)
-    value, w_cost, w_lat = prob.value, prob.w_cost, prob.w_lat
-    for _ in range(max_passes):
-        improved = False
-        start, lat, tail = prob.times(choice)
-        for i in range(prob.n):
-            if len(prob.cands[i]) < 2:
-                continue
-            k = choice[i]
-            through = start[i] + tail[i]
-            new_cost = cost - prob.c_list[i][k] + prob.c[i]
-            gain = np.exp(logp - prob.logp_list[i][k] + prob.logp[i])
-            ok_cost = new_cost <= prob.max_cost + _EPS
-            critical = through + lat[i] >= cp - 1e-12
-            # Off the critical path, the longest chain elsewhere stays cp. On it, the chain through
-            # this step can only shrink to through + l'; first test that optimistic bound, and only
-            # if a move could pay, compute the longest chain that avoids this step exactly.
-            base = through if critical else cp
-            new_cp = np.maximum(base, through + prob.l[i])
-            new_obj = value * gain - w_cost * new_cost - w_lat * new_cp
-            new_obj = np.where(ok_cost & (new_cp <= prob.max_lat + _EPS), new_obj, -np.inf)
-            if critical:
-                if new_obj.max() <= obj + 1e-12:
-                    continue
-                new_cp = np.maximum(prob.critical_path_without(choice, i), through + prob.l[i])
-                new_obj = value * gain - w_cost * new_cost - w_lat * new_cp
-                new_obj = np.where(ok_cost & (new_cp <= prob.max_lat + _EPS), new_obj, -np.inf)
-            best_k = int(np.argmax(new_obj))
-            if new_obj[best_k] > obj + 1e-12:
-                choice[i] = best_k
-                obj, logp, cost, cp = prob.evaluate(choice)
-                start, lat, tail = prob.times(choice)
-                improved = True
-        if not improved:
+    banned = np.zeros_like(prob.padded()[3])
+    for _ in range(3 * prob.n + 20):
+        new_obj, new_cost, new_cp, exists = _price_moves(prob, choice, logp, cost, cp)
+        ok = exists & ~banned & (new_cost <= prob.max_cost + _EPS) & (new_cp <= prob.max_lat + _EPS)
+        new_obj = np.where(ok, new_obj, -np.inf)
+        i, k = divmod(int(np.argmax(new_obj)), new_obj.shape[1])
+        if not new_obj[i, k] > obj + 1e-12:
             break
+        trial = list(choice)
+        trial[i] = k
+        t_obj, t_logp, t_cost, t_cp = prob.evaluate(trial)
+        if prob.feasible(t_cost, t_cp) and t_obj > obj + 1e-12:
+            choice, obj, logp, cost, cp = trial, t_obj, t_logp, t_cost, t_cp
+            banned[:] = False
+        else:
+            banned[i, k] = True
     return choice
 
 
+def _repair(prob: _Problem, choice: list[int]) -> list[int] | None:
+    """Best-improvement single-step moves that shrink the budget violation; a feasible plan, or
+    ``None`` if the moves get stuck first."""
+    choice = list(choice)
+    obj, logp, cost, cp = prob.evaluate(choice)
+    violation = float(_violations(prob, cost, cp))
+    banned = np.zeros_like(prob.padded()[3])
+    for _ in range(4 * prob.n + 20):
+        if violation <= 0.0:
+            return choice
+        new_obj, new_cost, new_cp, exists = _price_moves(prob, choice, logp, cost, cp)
+        new_v = np.where(exists & ~banned, _violations(prob, new_cost, new_cp), np.inf)
+        # least violation first; among equals, the better objective
+        best_v = new_v.min()
+        if not best_v < violation - 1e-12:
+            return None
+        ties = np.where(new_v <= best_v + 1e-12, new_obj, -np.inf)
+        i, k = divmod(int(np.argmax(ties)), ties.shape[1])
+        trial = list(choice)
+        trial[i] = k
+        t_obj, t_logp, t_cost, t_cp = prob.evaluate(trial)
+        t_v = float(_violations(prob, t_cost, t_cp))
+        if t_v < violation - 1e-12:
+            choice, obj, logp, cost, cp, violation = trial, t_obj, t_logp, t_cost, t_cp, t_v
+            banned[:] = False
+        else:
+            banned[i, k] = True
+    return choice if violation <= 0.0 else None
+
+
 def _lagrangian(
-    prob: _Problem, iterations: int = 8, keep: int = 3
+    prob: _Problem, iterations: int = 8, keep: int = 2
 ) -> tuple[list[list[int]], list[int]]:
     """Priced relaxation; returns (up to ``keep`` best feasible choices, best first; the
     least-violating choice, or the best feasible one when there is one)."""
     n = prob.n
-    width = max(len(cs) for cs in prob.cands)
-    # Steps have different numbers of candidates: pad to a rectangle, and mask the padding.
-    logp = np.zeros((n, width))
-    cost = np.zeros((n, width))
-    lat = np.zeros((n, width))
-    finite = np.zeros((n, width), dtype=bool)
-    for i in range(n):
-        m = len(prob.cands[i])
-        logp[i, :m], cost[i, :m], lat[i, :m] = prob.logp[i], prob.c[i], prob.l[i]
-        finite[i, :m] = True
+    logp, cost, lat, finite = prob.padded()
     padding = np.where(finite, 0.0, -np.inf)
     cost_scale = max(float(cost[finite].mean()), 1e-6)
     lat_scale = max(float(lat[finite].mean()), 1e-6)
@@ -773,7 +847,7 @@ def _lagrangian(
                 - (prob.w_cost + mu_c) * cost
                 - (prob.w_lat + mu_l) * omega[:, None] * lat
             )
-            choice = [int(k) for k in np.argmax(score, axis=1)]
+            choice = np.argmax(score, axis=1).tolist()
             if tuple(choice) in tried:
                 repeats += 1
                 if repeats >= 2:
@@ -797,24 +871,30 @@ def _lagrangian(
     return ranked, least  # type: ignore[return-value]
 
 
+def _fallback_order(prob: _Problem, weights: UtilityWeights) -> np.ndarray:
+    """Per step, candidate indices by utility (the given one, else the expected one), best first,
+    ties in the caller's order; padding last."""
+    p, c, lat, q, u = (prob.all_full[..., k] for k in range(5))
+    expected = p * (weights.success + weights.quality * q) - weights.cost * c - weights.latency * lat
+    key = np.where(np.isnan(u), expected, u)
+    key = np.where(prob.all_valid, key, -np.inf)
+    return np.argsort(-key, axis=1, kind="stable")
+
+
 def _fallbacks(
-    all_cands: Sequence[Candidate], chosen: Candidate, weights: UtilityWeights, limit: int
+    all_cands: Sequence[Candidate], order: Sequence[int], chosen: Candidate, limit: int
 ) -> tuple[Candidate, ...]:
+    out: list[Candidate] = []
     if limit == 0:
         return ()
-    ws, wq, wc, wl = weights.success, weights.quality, weights.cost, weights.latency
-    keyed = [
-        (
-            c.utility
-            if c.utility is not None
-            else c.success_prob * (ws + wq * c.quality) - wc * c.cost - wl * c.latency_s,
-            -n,
-            c,
-        )
-        for n, c in enumerate(all_cands)
-        if c.tool_id != chosen.tool_id
-    ]
-    return tuple(c for _, _, c in heapq.nlargest(limit, keyed, key=lambda t: (t[0], t[1])))
+    for k in order:
+        if k >= len(all_cands):
+            break  # padding
+        if all_cands[k].tool_id != chosen.tool_id:
+            out.append(all_cands[k])
+            if len(out) == limit:
+                break
+    return tuple(out)
 
 
 def assign_tools(
@@ -883,6 +963,10 @@ def assign_tools(
         optimal = True
     else:
         starts, least = _lagrangian(prob)
+        if not starts and least is not None:
+            # The relaxation never landed inside the budget: walk out of the violation instead.
+            repaired = _repair(prob, least)
+            starts = [repaired] if repaired is not None else []
         best = None
         if starts:
             if local_search:
@@ -912,6 +996,7 @@ def assign_tools(
     assert best is not None
     obj, logp, cost, cp = prob.evaluate(best)
     steps: dict[str, StepChoice] = {}
+    fallback_order = _fallback_order(prob, weights).tolist() if max_fallbacks else [[]] * prob.n
     for i, step in enumerate(prob.order):
         chosen = prob.cands[i][best[i]]
         steps[step] = StepChoice(
@@ -919,7 +1004,7 @@ def assign_tools(
             capability=graph.nodes[step].get("capability", ANY_CAPABILITY),
             depends_on=tuple(graph.predecessors(step)),
             tool=chosen,
-            fallbacks=_fallbacks(candidates[step], chosen, weights, max_fallbacks),
+            fallbacks=_fallbacks(prob.all_cands[i], fallback_order[i], chosen, max_fallbacks),
         )
     elapsed = time.perf_counter() - t0
     info.update(search_space=prob.space, pruned_candidates=sum(len(c) for c in prob.cands))
