@@ -751,7 +751,7 @@ def _local_search(prob: _Problem, choice: list[int]) -> list[int]:
     choice = list(choice)
     obj, logp, cost, cp = prob.evaluate(choice)
     banned = np.zeros_like(prob.padded()[3])
-    for _ in range(3 * prob.n + 20):
+    for _ in range(prob.n + 20):
         new_obj, new_cost, new_cp, exists = _price_moves(prob, choice, logp, cost, cp)
         ok = exists & ~banned & (new_cost <= prob.max_cost + _EPS) & (new_cp <= prob.max_lat + _EPS)
         new_obj = np.where(ok, new_obj, -np.inf)
