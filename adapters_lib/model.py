@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, a
 __all__ = ["AdapterModel", "ParameterReport", "ParameterReportRow", "match_pattern"]
 
 log = structlog.get_logger(__name__)
+# Quiet by default, as in the rest of the project: events go out only when the application enables
+# the standard-library logger "adapters_lib" (or this module's) for INFO.
+_gate = logging.getLogger(__name__)
 
 _SET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORMAT = "adapters_lib"
@@ -258,14 +262,15 @@ class AdapterModel(nn.Module):
         if activate:
             self._active_sets.append(adapter_name)
         self._refresh()
-        report = self.parameter_report()
-        log.info(
-            "adapters_added",
-            adapter_name=adapter_name,
-            types=[c.adapter_type.value for c in configs],
-            modules=len(plan),
-            parameters=sum(r.num_parameters for r in report.rows if r.adapter_name == adapter_name),
-        )
+        if _gate.isEnabledFor(logging.INFO):
+            report = self.parameter_report()
+            log.info(
+                "adapters_added",
+                adapter_name=adapter_name,
+                types=[c.adapter_type.value for c in configs],
+                modules=len(plan),
+                parameters=sum(r.num_parameters for r in report.rows if r.adapter_name == adapter_name),
+            )
 
     def _plan(self, adapter_name: str, configs: Sequence[AdapterConfig]) -> list[tuple[_Site, BaseAdapter]]:
         """Resolve every config's targets and build its adapters, touching nothing of the model."""
@@ -295,9 +300,8 @@ class AdapterModel(nn.Module):
         for config, targets in chosen:
             cls = adapter_class(config.adapter_type)
             for site in targets:
-                parent = site.parent if site.parent is not self.base_model or isinstance(self.base_model, nn.MultiheadAttention) else None
                 try:
-                    cls.check_target(site.name, site.module, parent, config)
+                    cls.check_target(site.name, site.module, site.parent, config)
                 except (AdapterTargetError, AdapterDimensionError) as exc:
                     problems.append(str(exc))
         if problems:
@@ -396,7 +400,8 @@ class AdapterModel(nn.Module):
             wrapper.merge(adapters)
         self._merged = True
         self._refresh()
-        log.info("adapters_merged", modules=len(work))
+        if _gate.isEnabledFor(logging.INFO):
+            log.info("adapters_merged", modules=len(work))
 
     def unmerge_adapters(self) -> None:
         """Restore the base weights exactly as they were before :meth:`merge_adapters`."""

@@ -212,3 +212,19 @@ def test_unload_returns_the_plain_base_model() -> None:
     assert isinstance(plain.encoder["q"], nn.Linear)
     assert all(p.requires_grad for p in plain.parameters())
     torch.testing.assert_close(plain(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_events_are_quiet_by_default_and_logged_when_enabled(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    assert "adapters_added" not in capsys.readouterr().out
+    gate = logging.getLogger("adapters_lib")
+    previous = gate.level
+    gate.setLevel(logging.INFO)
+    try:
+        AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    finally:
+        gate.setLevel(previous)
+    out = capsys.readouterr().out
+    assert "adapters_added" in out and "modules=1" in out
