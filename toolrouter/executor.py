@@ -468,11 +468,20 @@ class PlanExecutor:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._breaker_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="toolrouter-tool")
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the thread pool without waiting for hung sync tools."""
+        """Release the thread pool (without waiting for hung sync tools) and the event loops of
+        ``run``."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._breaker_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            if not loop.is_running() and not loop.is_closed():
+                _drain(loop)
+                loop.close()
 
     def __enter__(self) -> "PlanExecutor":
         return self
@@ -495,12 +504,25 @@ class PlanExecutor:
 
     # --- running -----------------------------------------------------------------------------
     def run(self, plan: Any, inputs: Any = None, **kwargs: Any) -> PlanRun:
-        """``arun`` from synchronous code (not from inside a running event loop)."""
+        """``arun`` from synchronous code (not from inside a running event loop).
+
+        Each calling thread keeps its own event loop across runs: ``asyncio.run`` would build and
+        tear down one (and the SIGINT handler) per run, which costs more than a small plan.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.arun(plan, inputs, **kwargs))
+            return self._thread_loop().run_until_complete(self.arun(plan, inputs, **kwargs))
         raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+
+    def _thread_loop(self) -> asyncio.AbstractEventLoop:
+        loop = getattr(self._local, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            self._local.loop = loop
+            with self._breaker_lock:
+                self._loops.append(loop)
+        return loop
 
     async def arun(
         self,
@@ -778,6 +800,16 @@ class PlanExecutor:
                 message = f"on_attempt raised {type(exc).__name__}: {exc}"
                 ctx.record.callback_errors.append(message)
                 log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left on a loop of ``run`` (the coroutines of timed-out async tools)."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 def _check_report(
