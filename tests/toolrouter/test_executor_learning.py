@@ -1,0 +1,159 @@
+"""Plan, run and learn in one call: every attempt reaches the store and the policies, whatever
+happens to the run."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from toolrouter.errors import BudgetInfeasibleError
+from toolrouter.executor import (
+    ExecutorConfig,
+    PlanExecutor,
+    RetryPolicy,
+    RunStatus,
+    StepStatus,
+    aexecute_task,
+    execute_task,
+)
+from toolrouter.learner import ToolMetaLearner
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile
+from toolrouter.plan import PlanStep, ToolChoice
+from toolrouter.planner import plan_decisions
+from toolrouter.models import UtilityWeights
+
+FAST = ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+
+STEPS = [
+    TaskStep(step_id="search", capability="search"),
+    TaskStep(step_id="fetch_a", capability="fetch", depends_on=["search"]),
+    TaskStep(step_id="fetch_b", capability="fetch", depends_on=["search"]),
+    TaskStep(step_id="write", capability="llm", depends_on=["fetch_a", "fetch_b"]),
+]
+
+
+def profiles():
+    return [
+        ToolProfile(tool_id="web", capabilities=["search"], cost_per_use=0.1, reliability=0.9),
+        ToolProfile(tool_id="broken_search", capabilities=["search"], cost_per_use=0.0, reliability=0.9),
+        ToolProfile(tool_id="http", capabilities=["fetch"], cost_per_use=0.2, reliability=0.9),
+        ToolProfile(tool_id="gpt", capabilities=["llm"], cost_per_use=1.0, reliability=0.9),
+    ]
+
+
+def functions():
+    def broken(req):
+        raise ConnectionError("refused")
+
+    return {
+        "web": lambda req: f"results for {req.inputs}",
+        "broken_search": broken,
+        "http": lambda req: f"page from {req.upstream['search']}",
+        "gpt": lambda req: " + ".join(sorted(req.upstream.values())),
+    }
+
+
+def test_execute_plans_runs_and_learns_every_attempt_into_store_and_policies() -> None:
+    learner = ToolMetaLearner(profiles(), seed=1, store="memory://")
+    task = TaskProfile(task_id="t1", task_type="research", steps=STEPS)
+    executions = [execute_task(learner, task, "bees", tools=functions(), config=FAST) for _ in range(6)]
+    for ex in executions:
+        assert ex.status is RunStatus.SUCCEEDED
+        assert ex.outputs["write"] == "page from results for bees + page from results for bees"
+        assert len(ex.utilities) == len(ex.run.attempts)
+    attempts = [a for ex in executions for a in ex.run.attempts]
+    assert learner.store.count() == len(attempts)
+    stats = learner.tool_statistics("research")
+    assert stats["gpt"].calls == 6 and stats["http"].calls == 12
+    assert stats["broken_search"].calls == sum(a.tool_id == "broken_search" for a in attempts)
+    assert stats["broken_search"].successes == 0
+    # per (task type, step): fetch_a and fetch_b learn separately
+    assert learner.tool_statistics("research", "fetch_a")["http"].calls == 6
+    assert executions[0].end_to_end_utility == pytest.approx(
+        UtilityWeights().utility(True, 1.0, executions[0].total_cost, executions[0].run.latency_s))
+
+
+def test_tool_removed_from_the_router_mid_run_is_stored_not_lost() -> None:
+    learner = ToolMetaLearner(profiles(), seed=0, store="memory://")
+    fns = functions()
+
+    def web(req):
+        learner.remove_tool("http")  # someone unregisters the fetch tool while the plan runs
+        return "results"
+
+    fns["web"] = web
+    fns["broken_search"] = web
+    task = TaskProfile(task_id="t", task_type="research", steps=STEPS)
+    ex = execute_task(learner, task, tools=fns, config=FAST)
+    assert ex.status is RunStatus.PARTIAL
+    assert ex.run.statuses()["fetch_a"] is StepStatus.FAILED
+    assert ex.run.statuses()["write"] is StepStatus.SKIPPED
+    removed = [a for a in ex.run.attempts if a.tool_id == "http"]
+    assert removed and all("no longer registered" in a.error for a in removed)
+    assert ex.unlearned == removed
+    stored = learner.store.attempts()
+    assert len(stored) == len(ex.run.attempts)
+    assert sum(r.tool_id == "http" for r in stored) == len(removed)
+
+
+def test_cancelled_execution_still_learns_the_attempts_made() -> None:
+    learner = ToolMetaLearner(profiles(), seed=0, store="memory://")
+
+    async def hang(req):
+        await asyncio.sleep(10)
+
+    fns = functions()
+    fns["gpt"] = hang
+
+    async def main():
+        event = asyncio.Event()
+        task = TaskProfile(task_id="t", task_type="research", steps=STEPS)
+        job = asyncio.create_task(aexecute_task(learner, task, "q", tools=fns,
+                                                config=FAST.model_copy(update={"timeout_s": 20.0}),
+                                                cancel_event=event))
+        await asyncio.sleep(0.1)
+        event.set()
+        return await asyncio.wait_for(job, 2.0)
+
+    ex = asyncio.run(main())
+    assert ex.status is RunStatus.CANCELLED
+    cancelled = [a for a in ex.run.attempts if a.tool_id == "gpt"]
+    assert len(cancelled) == 1 and cancelled[0].error == "CancelledError: run cancelled"
+    assert learner.store.count() == len(ex.run.attempts)
+    assert learner.tool_statistics("research", "write")["gpt"].calls == 1
+
+
+def test_reused_executor_keeps_breakers_and_a_bad_outcome_is_reported() -> None:
+    learner = ToolMetaLearner(profiles(), seed=0)
+    fns = functions()
+    with PlanExecutor(fns, FAST) as executor:
+        task = TaskProfile(task_id="t", task_type="research", required_capabilities=["search"])
+        ex = execute_task(learner, task, "x", executor=executor)
+        assert ex.run.steps["search"].status is StepStatus.SUCCEEDED
+    with pytest.raises(ValueError, match="tools: give the tool functions"):
+        execute_task(ToolMetaLearner(profiles(), seed=0), task)
+
+
+def test_plan_decisions_respects_the_budget_and_keeps_all_candidates() -> None:
+    def choice(tool_id, score, cost):
+        return ToolChoice(tool_id, score, score, 0.9, cost, 0.1)
+
+    decisions = [
+        PlanStep("search", "search", (choice("premium", 1.8, 5.0), choice("free", 1.5, 0.0))),
+        PlanStep("llm", "llm", (choice("big", 1.9, 3.0), choice("small", 1.4, 0.5)), depends_on=("search",)),
+    ]
+    w = UtilityWeights(cost=0.0, latency=0.0)
+    steps, assignment = plan_decisions(decisions, weights=w, max_cost=4.0)
+    assert [s.tool_id for s in steps] == ["free", "big"]
+    assert [c.tool_id for c in steps[0].candidates] == ["free", "premium"]
+    assert assignment.feasible and assignment.expected_cost == pytest.approx(3.0)
+    steps, _ = plan_decisions(decisions, weights=w)
+    assert [s.tool_id for s in steps] == ["premium", "big"]
+    with pytest.raises(BudgetInfeasibleError):
+        plan_decisions(decisions, weights=w, max_cost=0.1)
+    steps, flagged = plan_decisions(decisions, weights=w, max_cost=0.1, allow_infeasible=True)
+    assert not flagged.feasible and [s.tool_id for s in steps] == ["free", "small"]
+    # Beta-Bernoulli scores are success probabilities
+    steps, _ = plan_decisions(decisions, weights=w, reward_bounds=(0.0, 2.0))
+    assert [s.tool_id for s in steps] == ["premium", "big"]
