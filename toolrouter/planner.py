@@ -801,9 +801,9 @@ def _repair(prob: _Problem, choice: list[int]) -> list[int] | None:
 
 def _lagrangian(
     prob: _Problem, iterations: int = 8, keep: int = 2
-) -> tuple[list[list[int]], list[int]]:
-    """Priced relaxation; returns (up to ``keep`` best feasible choices, best first; the
-    least-violating choice, or the best feasible one when there is one)."""
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Priced relaxation; returns (up to ``keep`` best feasible choices, best first; up to three
+    least-violating infeasible ones, least first)."""
     n = prob.n
     logp, cost, lat, finite = prob.padded()
     padding = np.where(finite, 0.0, -np.inf)
@@ -811,20 +811,17 @@ def _lagrangian(
     lat_scale = max(float(lat[finite].mean()), 1e-6)
 
     feasible: dict[tuple[int, ...], float] = {}
-    least, least_key = None, (math.inf, -math.inf)
+    infeasible: dict[tuple[int, ...], tuple[float, float]] = {}
     tried: set[tuple[int, ...]] = set()
 
     def consider(choice: list[int]) -> tuple[float, float, float, float]:
-        nonlocal least, least_key
         res = prob.evaluate(choice)
         obj, _, c, cp = res
         tried.add(tuple(choice))
         if prob.feasible(c, cp):
             feasible[tuple(choice)] = obj
         else:
-            vkey = (prob.violation(c, cp), -obj)
-            if vkey < least_key:
-                least, least_key = list(choice), vkey
+            infeasible[tuple(choice)] = (prob.violation(c, cp), -obj)
         return res
 
     # The two extreme plans, cheapest and fastest: either may already meet the budget.
@@ -866,9 +863,8 @@ def _lagrangian(
             mu_c = mu_c * 1.7 + 0.2 * base / cost_scale if c > prob.max_cost + _EPS else mu_c * 0.6
             mu_l = mu_l * 1.7 + 0.2 * base / lat_scale if cp > prob.max_lat + _EPS else mu_l * 0.6
     ranked = [list(k) for k in sorted(feasible, key=feasible.__getitem__, reverse=True)[:keep]]
-    if ranked:
-        least = ranked[0]
-    return ranked, least  # type: ignore[return-value]
+    least = [list(k) for k in sorted(infeasible, key=infeasible.__getitem__)[:3]]
+    return ranked, least
 
 
 def _fallback_order(prob: _Problem, weights: UtilityWeights) -> np.ndarray:
@@ -962,11 +958,14 @@ def assign_tools(
         best, least = _brute_force(prob)
         optimal = True
     else:
-        starts, least = _lagrangian(prob)
-        if not starts and least is not None:
+        starts, near_misses = _lagrangian(prob)
+        least = near_misses[0] if near_misses else (starts[0] if starts else None)
+        for near in near_misses if not starts else ():
             # The relaxation never landed inside the budget: walk out of the violation instead.
-            repaired = _repair(prob, least)
-            starts = [repaired] if repaired is not None else []
+            repaired = _repair(prob, near)
+            if repaired is not None:
+                starts = [repaired]
+                break
         best = None
         if starts:
             if local_search:

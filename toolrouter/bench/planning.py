@@ -85,21 +85,30 @@ def planning_time(sizes: Sequence[tuple[int, int]], repeats: int, seed: int) -> 
             repeats=repeats,
             warmup=min(3, repeats),
         )
+        # CPU time of this process too: on a shared machine, wall time also counts waiting for a core.
+        cpu = []
+        for _ in range(repeats):
+            c0 = time.process_time()
+            assign_tools(graph, cands, max_cost=max_cost, max_latency_s=max_lat)
+            cpu.append(time.process_time() - c0)
+        t_cpu = statistics.median(cpu)
         rows.append([
             f"{n_steps} x {n_cands}",
             graph.number_of_edges(),
             plan.method,
             plan.info["pruned_candidates"],
             t * 1e3,
+            t_cpu * 1e3,
             "yes" if plan.feasible else "no",
             plan.expected_cost / max_cost,
             plan.critical_path_latency_s / max_lat,
-            "met" if (n_steps, n_cands) != (20, 50) else ("met" if t < 5e-3 else "missed"),
+            "-" if (n_steps, n_cands) != (20, 50) else
+            f"wall {'met' if t < 5e-3 else 'missed'}, CPU {'met' if t_cpu < 5e-3 else 'missed'}",
         ])
     print_table(
         "Planning time (median; budgets on cost and critical path both binding)",
-        ["steps x candidates", "edges", "method", "candidates after Pareto pruning", "ms",
-         "feasible", "cost / max_cost", "latency / max_latency", "target (20x50 < 5 ms)"],
+        ["steps x candidates", "edges", "method", "candidates after Pareto pruning", "wall ms",
+         "CPU ms", "feasible", "cost / max_cost", "latency / max_latency", "target (20x50 < 5 ms)"],
         rows,
     )
 
@@ -241,7 +250,7 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
         "chosen tool only, router not learning": (ExecutorConfig(
             **base, use_fallbacks=False, circuit_breaker=None, retry=RetryPolicy(max_retries=0)), False),
     }
-    rows, curves = [], {}
+    rows, curves, attempt_curves = [], {}, {}
     for name, (config, learn) in configs.items():
         outcomes, wall, opened = asyncio.run(_ecosystem_run(n_tasks, config, seed, max_cost=3.0, learn=learn))
         ok = [o[0] for o in outcomes]
@@ -257,6 +266,9 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
         ])
         size = max(1, n_tasks // blocks)
         curves[name] = [sum(ok[i : i + size]) / len(ok[i : i + size]) for i in range(0, n_tasks, size)]
+        attempt_curves[name] = [
+            statistics.fmean(o[2] for o in outcomes[i : i + size]) for i in range(0, n_tasks, size)
+        ]
     print_table(
         f"End to end: research task (5 steps, 2 in parallel) over {len(eco.env.tools)} simulated tools, "
         f"{len(eco.flaky)} flaky and {len(eco.hanging)} hanging (50-200 ms, timeout {timeout_s * 1e3:.0f} ms); "
@@ -269,6 +281,8 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
     header = ["executor"] + [f"tasks {i + 1}-{min(i + size, n_tasks)}" for i in range(0, n_tasks, size)]
     print_table("Success rate per block of tasks as the router learns", header,
                 [[name, *curve] for name, curve in curves.items()])
+    print_table("Attempts per task per block (fewer: the router stopped calling bad tools)", header,
+                [[name, *curve] for name, curve in attempt_curves.items()])
 
 
 def main(argv: list[str]) -> None:
