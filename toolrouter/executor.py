@@ -79,6 +79,7 @@ __all__ = [
     "ToolOutput",
     "aexecute_task",
     "execute_task",
+    "learner_executor",
 ]
 
 log = EventLog(__name__)
@@ -882,6 +883,40 @@ class _RegisteredTools(Mapping):
         return sum(1 for _ in self)
 
 
+class _ProfileCosts(Mapping):
+    """Cost of a call of each tool the router knows, read live from its profiles."""
+
+    def __init__(self, learner: Any) -> None:
+        self._learner = learner
+
+    def __getitem__(self, tool_id: str) -> float:
+        return self._learner.tools[tool_id].cost_per_use
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._learner.tools)
+
+    def __len__(self) -> int:
+        return len(self._learner.tools)
+
+
+def learner_executor(
+    learner: Any,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    config: ExecutorConfig | None = None,
+    **options: Any,
+) -> PlanExecutor:
+    """A ``PlanExecutor`` over the tools ``learner`` knows (a tool removed from the router is gone
+    for the executor too), charging each call its profile's ``cost_per_use``. ``functions``:
+    tool id -> function (default ``learner.functions``)."""
+    if functions is None:
+        functions = getattr(learner, "functions", None)
+    if functions is None:
+        raise ValueError("tools: give the tool functions, or register them in learner.functions")
+    return PlanExecutor(
+        _RegisteredTools(learner, functions), config, costs=_ProfileCosts(learner), **options
+    )
+
+
 def _learn_hook(learner: Any, task: TaskProfile, execution: TaskExecution) -> Callable[[ExecutionResult], None]:
     weights = task.weights or learner.weights
 
@@ -922,6 +957,7 @@ async def aexecute_task(
     cancel_event: asyncio.Event | None = None,
     deadline_s: float | None = None,
     plan: Any = None,
+    allow_infeasible: bool = False,
 ) -> TaskExecution:
     """Plan ``task`` with ``learner``, run the plan, and learn from every attempt as it ends.
 
@@ -931,22 +967,31 @@ async def aexecute_task(
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``).
+        allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
+            says so) instead of raising ``BudgetInfeasibleError``.
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
-    (task type, step)) the moment it ends, so a cancelled run loses nothing; a run that succeeds end
-    to end is counted for the task type's graph (``learner.graphs``) when the learner keeps one.
+    (task type, step)) the moment it ends, so a cancelled run loses nothing. The end-to-end outcome
+    is counted for the task type's step structure (``learner.graphs``, when the learner keeps one:
+    what ``TaskGraphLibrary.propose`` draws on) and logged as ``task_outcome``.
     """
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
-    if plan is None:
-        plan = learner.optimize_task_execution(task)
     own = executor is None
     if executor is None:
-        functions = tools if tools is not None else getattr(learner, "functions", None)
-        if functions is None:
-            raise ValueError("tools: give the tool functions, or register them in learner.functions")
-        costs = {t: p.cost_per_use for t, p in learner.tools.items()}
-        executor = PlanExecutor(_RegisteredTools(learner, functions), config, costs=costs)
+        executor = learner_executor(learner, tools, config)
+    if plan is None:
+        if allow_infeasible:
+            plan = learner.optimize_task_execution(task, allow_infeasible=True)
+        else:
+            plan = learner.optimize_task_execution(task)
+    learn_task = task
+    if not task.steps and not task.required_capabilities:
+        steps = _steps_of(plan)
+        if all(s.capability != ANY_CAPABILITY for s in steps):
+            # Steps from a template or from history: pin them, so that learning sees the graph
+            # that ran even if the template or the history changes meanwhile.
+            learn_task = task.model_copy(update={"steps": tuple(steps)})
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
     try:
         await executor.arun(
@@ -955,7 +1000,7 @@ async def aexecute_task(
             cancel_event=cancel_event,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, task, execution),
+            on_attempt=_learn_hook(learner, learn_task, execution),
         )
     finally:
         if own:
@@ -970,8 +1015,8 @@ async def aexecute_task(
         run.latency_s,
     )
     graphs = getattr(learner, "graphs", None)
-    if run.succeeded and graphs is not None:
-        graphs.record_success(task.task_type, _steps_of(plan))
+    if graphs is not None and run.status is not RunStatus.CANCELLED:
+        graphs.record_run(task.task_type, _steps_of(plan), succeeded=run.succeeded)
     log.info(
         "task_outcome",
         task_id=task.task_id,

@@ -230,6 +230,7 @@ class TaskGraphLibrary:
         self.min_support = min_support
         self._templates: dict[str, tuple[TaskStep, ...]] = {}
         self._successes: dict[str, Counter] = {}
+        self._runs: dict[str, Counter] = {}
         self._structures: dict[tuple, tuple[TaskStep, ...]] = {}
 
     @property
@@ -256,11 +257,25 @@ class TaskGraphLibrary:
 
     def record_success(self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]]) -> None:
         """Count one end-to-end success of ``steps`` for ``task_type``."""
+        self.record_run(task_type, steps, succeeded=True)
+
+    def record_run(
+        self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]], *, succeeded: bool
+    ) -> None:
+        """Count one end-to-end run of ``steps`` for ``task_type``, and whether it succeeded."""
         steps = _as_steps(steps)
         build_task_graph(steps)
         key = _structure_key(steps)
         self._structures.setdefault(key, steps)
-        self._successes.setdefault(task_type, Counter())[key] += 1
+        self._runs.setdefault(task_type, Counter())[key] += 1
+        if succeeded:
+            self._successes.setdefault(task_type, Counter())[key] += 1
+
+    def outcomes(self, task_type: str) -> list[tuple[tuple[TaskStep, ...], int, int]]:
+        """``(steps, runs, successes)`` of each structure run for ``task_type``, most run first."""
+        runs = self._runs.get(task_type, Counter())
+        wins = self._successes.get(task_type, Counter())
+        return [(self._structures[k], n, wins.get(k, 0)) for k, n in runs.most_common()]
 
     def propose(self, task_type: str) -> tuple[TaskStep, ...] | None:
         """The structure that succeeded most often for ``task_type`` (at least ``min_support``
@@ -299,12 +314,16 @@ class TaskGraphLibrary:
             "templates": {
                 t: [s.model_dump(mode="json") for s in steps] for t, steps in self._templates.items()
             },
-            "successes": {
+            "runs": {
                 t: [
-                    {"steps": [s.model_dump(mode="json") for s in self._structures[k]], "count": n}
+                    {
+                        "steps": [s.model_dump(mode="json") for s in self._structures[k]],
+                        "runs": n,
+                        "successes": self._successes.get(t, Counter()).get(k, 0),
+                    }
                     for k, n in counts.items()
                 ]
-                for t, counts in self._successes.items()
+                for t, counts in self._runs.items()
             },
         }
 
@@ -313,16 +332,21 @@ class TaskGraphLibrary:
         fresh = TaskGraphLibrary(int(state.get("min_support", self.min_support)))
         for task_type, steps in dict(state.get("templates", {})).items():
             fresh.register_template(task_type, steps)
-        for task_type, entries in dict(state.get("successes", {})).items():
+        for task_type, entries in dict(state.get("runs", {})).items():
             for entry in entries:
-                count = int(entry["count"])
-                if count < 1:
-                    raise ValueError(f"successes[{task_type!r}].count must be >= 1, got {count!r}")
+                runs, wins = int(entry["runs"]), int(entry["successes"])
+                if not 0 <= wins <= runs or runs < 1:
+                    raise ValueError(
+                        f"runs[{task_type!r}]: need 0 <= successes <= runs and runs >= 1, got "
+                        f"{wins!r} of {runs!r}"
+                    )
                 steps = _as_steps(entry["steps"])
                 build_task_graph(steps)
                 key = _structure_key(steps)
                 fresh._structures.setdefault(key, steps)
-                fresh._successes.setdefault(task_type, Counter())[key] += count
+                fresh._runs.setdefault(task_type, Counter())[key] += runs
+                if wins:
+                    fresh._successes.setdefault(task_type, Counter())[key] += wins
         self.__dict__.update(fresh.__dict__)
 
 

@@ -37,6 +37,8 @@ DIAMOND = [
     TaskStep(step_id="summarise", capability="llm", depends_on=["analyse"]),
 ]
 
+DIAMOND_DICTS = [s.model_dump() for s in DIAMOND]
+
 
 # --- task graphs ------------------------------------------------------------------------------
 def test_build_task_graph_diamond_has_edges_stages_and_capabilities() -> None:
@@ -127,6 +129,8 @@ def test_library_precedence_template_history_and_round_trip() -> None:
     graph = lib.graph_for(research)
     assert graph.graph["source"] == "template" and graph.number_of_nodes() == 5
 
+    lib.record_run("research", two, succeeded=False)
+    assert [(len(steps), runs, wins) for steps, runs, wins in lib.outcomes("research")] == [(2, 3, 2)]
     copy = TaskGraphLibrary()
     copy.load_state_dict(lib.state_dict())
     assert copy.state_dict() == lib.state_dict()
@@ -146,6 +150,9 @@ def test_library_rejects_bad_template_and_keeps_state() -> None:
     bad_state = {"templates": {"b": [{"step_id": "x", "capability": "c", "depends_on": ["zz"]}]}}
     with pytest.raises(DanglingDependencyError):
         lib.load_state_dict(bad_state)
+    bad_counts = {"runs": {"a": [{"steps": DIAMOND_DICTS, "runs": 1, "successes": 2}]}}
+    with pytest.raises(ValueError, match="successes <= runs"):
+        lib.load_state_dict(bad_counts)
     assert lib.state_dict() == before
     with pytest.raises(ValueError, match="min_support"):
         TaskGraphLibrary(min_support=0)
