@@ -404,9 +404,10 @@ class ContinualLearner:
         no column for it yet).
 
         Returns ``{"accuracy": {task: acc}, "loss": {task: loss}, "average_accuracy" (over trained
-        tasks), "collapsed_tasks": [task ids], "per_task": {task: details}, "metrics": {...}}``.
-        A collapsed task (nearly all predictions one class, see :func:`detect_collapse`) is also
-        logged as a warning.
+        tasks), "collapsed_tasks": [task ids], "collapsed": bool, "per_task": {task: details},
+        "metrics": {...}}``. ``collapsed_tasks`` lists trained tasks on whose test data nearly all
+        predictions are one class (see :func:`detect_collapse`); ``collapsed`` says the same of the
+        model on the pooled test data of all trained tasks. Both are logged as warnings.
         """
         data = as_task_mapping(test_data, "test_data")
         unknown = [tid for tid in data if tid not in self.task_classes]
@@ -420,6 +421,8 @@ class ContinualLearner:
         stage = len(self.stage_tasks) - 1
         per_task: dict[int, dict[str, Any]] = {}
         collapsed: list[int] = []
+        pooled_pred: list[torch.Tensor] = []
+        pooled_y: list[torch.Tensor] = []
         for tid, (x, y) in data.items():
             classes = self.task_classes.get(tid) or sorted(torch.unique(y).tolist())
             baseline = self._baseline_accuracy(tid, x, y, classes)
@@ -428,6 +431,9 @@ class ContinualLearner:
                                  "trained": False, "collapsed": False, "baseline_accuracy": baseline}
                 continue
             acc, loss, pred = self._evaluate(self.model, x, y, tid, classes)
+            if tid in self.trained_tasks:
+                pooled_pred.append(pred)
+                pooled_y.append(y)
             report = detect_collapse(pred, y, self.config.collapse_threshold)
             per_task[tid] = {
                 "accuracy": acc,
@@ -451,14 +457,30 @@ class ContinualLearner:
             if stage >= 0:
                 self._accuracy[(stage, tid)] = acc
         trained_accs = [p["accuracy"] for tid, p in per_task.items() if tid in self.trained_tasks]
+        model_collapse = self._pooled_collapse(pooled_pred, pooled_y)
         return {
             "accuracy": {tid: p["accuracy"] for tid, p in per_task.items()},
             "loss": {tid: p["loss"] for tid, p in per_task.items()},
             "average_accuracy": float(np.nanmean(trained_accs)) if trained_accs else float("nan"),
             "collapsed_tasks": collapsed,
+            "collapsed": model_collapse,
             "per_task": per_task,
             "metrics": self.accuracy_matrix().to_dict() if self.stage_tasks else {},
         }
+
+    def _pooled_collapse(self, preds: list[torch.Tensor], labels: list[torch.Tensor]) -> bool:
+        """Whether the model predicts one class for nearly all test inputs of all trained tasks."""
+        if not preds:
+            return False
+        report = detect_collapse(torch.cat(preds), torch.cat(labels), self.config.collapse_threshold)
+        if report.collapsed:
+            log.warning(
+                "continual_model_collapse",
+                strategy=self.strategy.name,
+                majority_class=report.majority_class,
+                majority_fraction=report.majority_fraction,
+            )
+        return report.collapsed
 
     def accuracy_matrix(self) -> AccuracyMatrix:
         """The accuracy matrix so far: one row per training stage, one column per trained task."""

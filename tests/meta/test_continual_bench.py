@@ -1,0 +1,47 @@
+"""The continual benchmark runs end to end at toy size and reports every strategy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolrouter.bench import available_suites
+from toolrouter.bench._continual_streams import permuted_digits, split_digits
+from toolrouter.bench.continual import main
+
+
+def test_streams_follow_the_protocol() -> None:
+    perm = permuted_digits()
+    assert len(perm.train) == 10
+    # task 0 is the identity; the others are the same pixels in another order, same labels
+    x0, y0 = perm.train[0]
+    x3, y3 = perm.train[3]
+    assert x0.shape == (1257, 64) and perm.test[0][0].shape == (540, 64)
+    assert float(x0.min()) >= 0.0 and float(x0.max()) <= 1.0
+    assert y0.tolist() == y3.tolist() and not x0.equal(x3)
+    assert sorted(x0[0].tolist()) == sorted(x3[0].tolist())
+    split = split_digits()
+    assert [sorted(set(y.tolist())) for _, y in split.train] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+
+
+def test_quick_bench_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert "continual" in available_suites()
+    out_json = tmp_path / "runs.json"
+    main(["--quick", "--json", str(out_json)])
+    out = capsys.readouterr().out
+    for name in ["naive", "joint", "ewc", "online_ewc", "replay", "replay_balanced", "replay_prioritized", "lwf", "ewc+replay", "progressive"]:
+        assert f"| {name} |" in out
+    assert "permuted" in out and "split-task" in out and "split-class" in out
+    runs = json.loads(out_json.read_text())
+    assert set(runs) == {"permuted", "split-task", "split-class"}
+    joint = [r for r in runs["permuted"] if r["strategy"] == "joint"][0]
+    naive = [r for r in runs["permuted"] if r["strategy"] == "naive"][0]
+    assert joint["average_accuracy"] > naive["average_accuracy"]
+    assert all(0.0 <= r["average_accuracy"] <= 1.0 for rs in runs.values() for r in rs)
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        main(["--strategies", "ewc,nonsense"])

@@ -1,0 +1,63 @@
+"""DriftAdapter: follows a shifted stream and keeps the old one, unlike naive fine-tuning."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from meta.continual import DriftAdapter
+
+
+def _stream(centre: float, weight: torch.Tensor, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A region of feature space with its own utility function (a new task type, say)."""
+    x = torch.randn(n, 4, generator=gen) * 0.5 + centre
+    return x, torch.tanh(x @ weight)
+
+
+def test_adapter_fits_new_stream_and_keeps_old_one_better_than_naive() -> None:
+    gen = torch.Generator().manual_seed(0)
+    w_old, w_new = torch.tensor([1.0, -1.0, 0.5, 0.0]), torch.tensor([-0.5, 0.0, 1.0, 1.0])
+    old_batches = [_stream(-1.5, w_old, 64, gen) for _ in range(6)]
+    new_batches = [_stream(+1.5, w_new, 64, gen) for _ in range(6)]
+    old_test, new_test = _stream(-1.5, w_old, 256, gen), _stream(+1.5, w_new, 256, gen)
+
+    torch.manual_seed(0)
+    base = nn.Sequential(nn.Linear(4, 32), nn.Tanh(), nn.Linear(32, 1))
+    protected = DriftAdapter(copy.deepcopy(base), steps=40, seed=0)
+    naive = DriftAdapter(copy.deepcopy(base), steps=40, ewc_lambda=0.0, buffer_size=0, seed=0)
+    for adapter in (protected, naive):
+        for x, u in old_batches:
+            adapter.adapt(x, u)
+    old_error_before_shift = protected.mse(*old_test)
+    assert old_error_before_shift < 0.02
+    for adapter in (protected, naive):
+        for x, u in new_batches:
+            report = adapter.adapt(x, u)
+        assert report["mse_after"] < report["mse_before"] + 1e-6
+
+    # both follow the new stream
+    assert protected.mse(*new_test) < 0.03 and naive.mse(*new_test) < 0.03
+    # only the protected one keeps the old stream
+    assert protected.mse(*old_test) < 0.05
+    assert naive.mse(*old_test) > 3 * protected.mse(*old_test)
+
+
+def test_adapter_rejects_bad_batches_without_changing_the_model() -> None:
+    model = nn.Linear(3, 1)
+    adapter = DriftAdapter(model)
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match="utility"):
+        adapter.adapt(torch.zeros(4, 3), torch.zeros(5))
+    with pytest.raises(ValueError, match="empty"):
+        adapter.adapt(torch.zeros(0, 3), torch.zeros(0))
+    with pytest.raises(ValueError, match="NaN"):
+        adapter.adapt(torch.zeros(4, 3), torch.tensor([0.0, float("nan"), 0.0, 0.0]))
+    with pytest.raises(TypeError, match="features"):
+        adapter.adapt([[0.0, 0.0, 0.0]], torch.zeros(1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="buffer_size"):
+        DriftAdapter(model, buffer_size=-1)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert adapter.batches_seen == 0 and len(adapter.replay) == 0

@@ -1,0 +1,108 @@
+"""One run of one strategy on one stream, with the benchmark's chosen defaults in one place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from meta.continual import EWC, ContinualLearner, ExperienceReplay, LwF, Naive, Progressive, Strategy
+from meta.continual.strategies import Compose
+from toolrouter.bench._continual_streams import Stream
+
+# The defaults behind the documented numbers (docs/benchmarks/continual.md says why each was chosen).
+LR = 0.05
+MOMENTUM = 0.9
+BATCH_SIZE = 32
+BUFFER_SIZE = 200
+EWC_LAMBDA = 100.0
+EWC_MAX_STIFFNESS: float | None = None
+
+StrategyFactory = Callable[[int], Strategy]
+
+STRATEGIES: dict[str, StrategyFactory] = {
+    "naive": lambda seed: Naive(),
+    "ewc": lambda seed: EWC(ewc_lambda=EWC_LAMBDA, max_stiffness=EWC_MAX_STIFFNESS, seed=seed),
+    "online_ewc": lambda seed: EWC(ewc_lambda=EWC_LAMBDA, mode="online", max_stiffness=EWC_MAX_STIFFNESS, seed=seed),
+    "replay": lambda seed: ExperienceReplay(BUFFER_SIZE, "reservoir", seed=seed),
+    "replay_balanced": lambda seed: ExperienceReplay(BUFFER_SIZE, "class_balanced", seed=seed),
+    "replay_prioritized": lambda seed: ExperienceReplay(BUFFER_SIZE, "loss_prioritized", seed=seed),
+    "lwf": lambda seed: LwF(alpha=1.0, temperature=2.0),
+    "ewc+replay": lambda seed: Compose(
+        [
+            EWC(ewc_lambda=EWC_LAMBDA, max_stiffness=EWC_MAX_STIFFNESS, seed=seed),
+            ExperienceReplay(BUFFER_SIZE, "reservoir", seed=seed),
+        ]
+    ),
+    "progressive": lambda seed: Progressive(),
+}
+"""Strategy name -> factory; ``joint`` (the offline upper reference) is run separately."""
+
+ALL_NAMES = ["naive", "joint", *[n for n in STRATEGIES if n != "naive"]]
+
+
+def mlp(seed: int, hidden: int = 256) -> nn.Sequential:
+    """The benchmark's single-head MLP 64-256-256-10, initialised from ``seed``."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
+@dataclass
+class RunResult:
+    """Final metrics of one run, and every collapse seen along the way."""
+
+    strategy: str
+    setting: str
+    seed: int
+    average_accuracy: float
+    forgetting: float
+    backward_transfer: float
+    forward_transfer: float
+    seconds: float
+    collapsed_stages: list[int] = field(default_factory=list)  # stages after which the model collapsed
+    collapsed_task_evals: int = 0  # (stage, task) pairs where one task's predictions collapsed
+    matrix: list[list[float | None]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def run(stream: Stream, name: str, setting: str, seed: int, epochs: int, hidden: int = 256) -> RunResult:
+    """Train ``name`` on ``stream`` in ``setting`` and score it after every task."""
+    t0 = time.perf_counter()
+    common = dict(setting=setting, lr=LR, momentum=MOMENTUM, batch_size=BATCH_SIZE, seed=seed)
+    collapsed_stages: list[int] = []
+    collapsed_task_evals = 0
+    if name == "joint":
+        learner = ContinualLearner(mlp(seed, hidden), strategy=Naive(), **common)
+        learner.train_joint(stream.train, num_epochs=epochs)
+        res = learner.evaluate_all_tasks(stream.test)
+        collapsed_stages += [0] if res["collapsed"] else []
+        collapsed_task_evals += len(res["collapsed_tasks"])
+    else:
+        learner = ContinualLearner(mlp(seed, hidden), strategy=STRATEGIES[name](seed), **common)
+        for task_id, task_data in enumerate(stream.train):
+            learner.train_task(task_data, task_id, num_epochs=epochs)
+            res = learner.evaluate_all_tasks(stream.test, include_untrained=True)
+            if res["collapsed"]:
+                collapsed_stages.append(task_id)
+            collapsed_task_evals += len(res["collapsed_tasks"])
+    R = learner.accuracy_matrix()
+    metrics = R.to_dict()
+    return RunResult(
+        strategy=name,
+        setting=setting,
+        seed=seed,
+        average_accuracy=R.average_accuracy(),
+        forgetting=R.forgetting(),
+        backward_transfer=R.backward_transfer(),
+        forward_transfer=R.forward_transfer(),
+        seconds=time.perf_counter() - t0,
+        collapsed_stages=collapsed_stages,
+        collapsed_task_evals=collapsed_task_evals,
+        matrix=metrics["matrix"],  # type: ignore[arg-type]
+    )

@@ -1,0 +1,128 @@
+"""``toolrouter bench continual``: continual-learning strategies on permuted and split digits.
+
+Streams (scikit-learn's 8x8 digits, [0, 1], stratified 70/30 split, random_state=0):
+
+* permuted digits: 10 experiences, the identity and 9 fixed pixel permutations (one label space,
+  no task id at test time: the 'domain' setting; the progressive network needs the task id and is
+  run in the 'task' setting, marked as such);
+* split digits: 5 tasks of 2 classes, task-incremental (task id known, logits masked to the task's
+  classes) and class-incremental (one 10-way head, no task id).
+
+Every strategy plus naive and joint, on the MLP 64-256-256-10, for several seeds; the tables give
+mean and standard deviation of the final average accuracy and forgetting, backward and forward
+transfer, and every collapse (a model predicting one class for nearly all inputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Sequence
+
+import torch
+
+from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, LR, RunResult, run
+from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
+from toolrouter.bench._report import print_table
+
+TARGETS = {"ewc": 0.70, "replay": 0.85}
+AVALANCHE = {"naive": 0.23, "ewc": 0.53, "replay": 0.77, "joint": 0.96}  # issue 6, Avalanche 0.6.0
+
+
+def _mean_sd(values: Sequence[float]) -> str:
+    finite = [v for v in values if v == v]
+    if not finite:
+        return "n/a"
+    sd = statistics.stdev(finite) if len(finite) > 1 else 0.0
+    return f"{statistics.mean(finite):.3f} ± {sd:.3f}"
+
+
+def _scenarios(quick: bool, streams: list[str]) -> list[tuple[str, Stream, str]]:
+    out = []
+    if "permuted" in streams:
+        s = permuted_digits()
+        out.append(("permuted", subsample(s, 150, 3) if quick else s, "domain"))
+    if "split-task" in streams or "split-class" in streams:
+        s = split_digits()
+        s = subsample(s, 60, 3) if quick else s
+        if "split-task" in streams:
+            out.append(("split-task", s, "task"))
+        if "split-class" in streams:
+            out.append(("split-class", s, "class"))
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``--quick`` runs a toy version in seconds."""
+    parser = argparse.ArgumentParser(prog="toolrouter bench continual", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="toy sizes (3 short tasks, 1 seed, 3 epochs, 64 units)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per strategy (default 3)")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per experience (default 10)")
+    parser.add_argument(
+        "--streams", default="permuted,split-task,split-class", help="comma-separated: permuted, split-task, split-class"
+    )
+    parser.add_argument("--strategies", default=",".join(ALL_NAMES), help=f"comma-separated, from {ALL_NAMES}")
+    parser.add_argument("--json", default=None, help="also write every run's result to this JSON file")
+    args = parser.parse_args(argv)
+    streams = [s.strip() for s in args.streams.split(",") if s.strip()]
+    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    for s in streams:
+        if s not in ("permuted", "split-task", "split-class"):
+            parser.error(f"--streams: unknown stream {s!r}")
+    for n in names:
+        if n not in ALL_NAMES:
+            parser.error(f"--strategies: unknown strategy {n!r}; choose from {ALL_NAMES}")
+    if args.seeds < 1 or args.epochs < 1:
+        parser.error(f"--seeds and --epochs must be >= 1, got {args.seeds}, {args.epochs}")
+    seeds = 1 if args.quick else args.seeds
+    epochs = 3 if args.quick else args.epochs
+    hidden = 64 if args.quick else 256
+    torch.set_num_threads(1)
+    print(f"continual: lr={LR} (SGD, momentum 0.9), batch 32, buffer {BUFFER_SIZE}, ewc_lambda={EWC_LAMBDA}, "
+          f"{epochs} epochs per experience, seeds 0..{seeds - 1}")
+
+    all_results: dict[str, list[dict[str, object]]] = {}
+    for scenario, stream, setting in _scenarios(args.quick, streams):
+        rows = []
+        results: list[RunResult] = []
+        for name in names:
+            run_setting = setting
+            note = ""
+            if name == "progressive":
+                if setting == "class":
+                    rows.append([name, "class", "n/a", "n/a", "n/a", "n/a", "-", "needs task id"])
+                    continue
+                run_setting, note = "task", "task id given"
+            per_seed = [run(stream, name, run_setting, seed, epochs, hidden) for seed in range(seeds)]
+            results += per_seed
+            collapses = [f"s{r.seed}: {r.collapsed_stages}" for r in per_seed if r.collapsed_stages]
+            rows.append(
+                [
+                    name,
+                    run_setting,
+                    _mean_sd([r.average_accuracy for r in per_seed]),
+                    _mean_sd([r.forgetting for r in per_seed]),
+                    _mean_sd([r.backward_transfer for r in per_seed]),
+                    _mean_sd([r.forward_transfer for r in per_seed]),
+                    "; ".join(collapses) if collapses else "none",
+                    note,
+                ]
+            )
+        print_table(
+            f"continual, {stream.name} ({scenario}), {len(stream.train)} tasks, {seeds} seed(s), {epochs} epochs",
+            ["strategy", "setting", "avg acc", "forgetting", "BWT", "FWT", "collapsed after", "note"],
+            rows,
+        )
+        all_results[scenario] = [r.to_dict() for r in results]
+        if scenario == "permuted" and not args.quick:
+            target_rows = []
+            for name, target in TARGETS.items():
+                accs = [r.average_accuracy for r in results if r.strategy == name]
+                if accs:
+                    mean = statistics.mean(accs)
+                    target_rows.append([name, f"{mean:.3f}", f">= {target}", AVALANCHE[name], "met" if mean >= target else "NOT met"])
+            print_table("continual: permuted-digits targets", ["strategy", "ours", "target", "Avalanche", "result"], target_rows)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(all_results, fh, indent=1)
