@@ -188,6 +188,8 @@ class AdaptedModule(nn.Module):
         self._deltas: tuple[BaseAdapter, ...] = ()
         self._sequentials: tuple[BaseAdapter, ...] = ()
         self._active = False
+        # Held in tuples, never as attributes, so that they are not registered as submodules twice.
+        self._fused: tuple[BaseAdapter, ...] = ()
         self._merged: tuple[BaseAdapter, ...] = ()
         self._backup: dict[str, torch.Tensor] = {}
 
@@ -226,6 +228,10 @@ class AdaptedModule(nn.Module):
                 {"call": calls, "delta": deltas, "sequential": sequentials}[adapter.role].append(adapter)
         self._calls, self._deltas, self._sequentials = tuple(calls), tuple(deltas), tuple(sequentials)
         self._active = bool(calls or deltas or sequentials)
+        # One LoRA alone on a plain Linear runs as a single fused autograd function.
+        only = deltas[0] if len(deltas) == 1 and not calls and not sequentials else None
+        fusable = type(self.base_layer) is nn.Linear and getattr(only, "conv", True) is None
+        self._fused = (only,) if fusable and only is not None and hasattr(only, "fused_linear") else ()
 
     # --- merging -----------------------------------------------------------------------------
 
@@ -266,6 +272,8 @@ class AdaptedModule(nn.Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if not self._active:
             return self.base_layer(*args, **kwargs)
+        if self._fused and len(args) == 1 and not kwargs:
+            return self._fused[0].fused_linear(self.base_layer, args[0])  # type: ignore[operator]
         for adapter in self._calls:
             args, kwargs = adapter.transform_call(self.base_layer, args, kwargs)
         out = self.base_layer(*args, **kwargs)

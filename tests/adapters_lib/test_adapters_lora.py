@@ -129,3 +129,48 @@ def test_initialisation_is_deterministic_and_seeded() -> None:
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert not torch.equal(sa["0.lora.lora_A"], sc["0.lora.lora_A"])
     assert not torch.equal(sa["0.lora.lora_A"][:, :16], sa["4.lora.lora_A"])  # layers differ
+
+
+def test_fused_function_gradients_and_double_backward() -> None:
+    from adapters_lib.layers.lora import _LoRALinear
+
+    generator = torch.Generator().manual_seed(0)
+
+    def t(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, dtype=torch.float64, requires_grad=True)
+
+    inputs = (t(5, 4), t(3, 4), t(3), t(2, 4), t(3, 2), 1.5)
+    assert torch.autograd.gradcheck(_LoRALinear.apply, inputs)
+    assert torch.autograd.gradgradcheck(_LoRALinear.apply, inputs)
+
+
+def test_fused_and_composable_paths_agree() -> None:
+    """The fused function (plain autograd) and the composable path (under torch.func) match."""
+    from torch.func import functional_call, grad
+
+    model = AdapterModel(mlp(), AdapterConfig(adapter_type="lora", input_dim=16, lora_r=4))
+    randomise_lora(model)
+    x = torch.randn(2, 3, 16, requires_grad=True)
+    out = model(x)
+    assert out.shape == (2, 3, 16)
+    single = AdapterModel(nn.Sequential(nn.Linear(16, 8)), AdapterConfig(adapter_type="lora", input_dim=16, lora_r=2))
+    assert type(single(torch.randn(2, 16)).grad_fn).__name__ == "_LoRALinearBackward"  # the fused path ran
+    params = dict(model.named_parameters())
+    names = model.adapter_parameter_names()
+
+    def loss_of(adapted: dict[str, torch.Tensor], inp: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, {**params, **adapted}, (inp,)).pow(2).sum()
+
+    adapted = {n: params[n].detach() for n in names}
+    composable = grad(loss_of, argnums=(0, 1))(adapted, x.detach())
+    loss = model(x).pow(2).sum()
+    fused = torch.autograd.grad(loss, [params[n] for n in names] + [x])
+    for name, value in zip(names, fused):
+        torch.testing.assert_close(value, composable[0][name], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fused[-1], composable[1], rtol=1e-5, atol=1e-5)
+
+
+def test_wrappers_register_each_adapter_once() -> None:
+    model = AdapterModel(mlp(), AdapterConfig(adapter_type="lora", input_dim=16, lora_r=4))
+    all_paths = [n for n, _ in model.named_modules(remove_duplicate=False)]
+    assert len(all_paths) == len({id(m) for m in model.modules()})

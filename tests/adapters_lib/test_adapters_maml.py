@@ -36,9 +36,12 @@ def test_maml_adapts_only_lora_weights(selector: str) -> None:
 
     maml = MAML(model, lr_inner=0.1, lr_meta=0.01, num_inner_steps=2, adapt_parameters=adapt, vectorize="loop")
     assert set(maml.adapt_names) == set(lora_names)
+    parameters_before = list(model.parameters())
     for step in range(3):
         maml.meta_train_step([task(10 * step + i) for i in range(4)])
 
+    # The meta-optimiser stepped the model's own parameters, which are still leaves.
+    assert all(a is b and a.is_leaf for a, b in zip(model.parameters(), parameters_before))
     named = dict(model.named_parameters())
     for name, value in base_before.items():
         assert torch.equal(named[name], value), f"frozen base weight {name} changed"
