@@ -431,3 +431,43 @@ def test_cancellation_during_backoff_keeps_the_failed_attempts() -> None:
         run = ex.run(plan_of({"s": ([], ["bad"])}), deadline_s=0.05)
     assert run.status is RunStatus.CANCELLED
     assert [a.error for a in run.attempts] == ["RuntimeError: flaky"]
+
+
+# --- knobs ---------------------------------------------------------------------------------------
+def test_max_concurrency_bounds_calls_in_flight() -> None:
+    in_flight, peak = [0], [0]
+
+    async def tool(req):
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        await asyncio.sleep(0.01)
+        in_flight[0] -= 1
+        return 1
+
+    spec = {f"s{i}": ([], ["t"]) for i in range(6)}
+    for limit, expected in ((2, 2), (None, 6)):
+        peak[0] = 0
+        cfg = FAST.model_copy(update={"max_concurrency": limit})
+        with PlanExecutor({"t": tool}, cfg) as ex:
+            assert ex.run(plan_of(spec)).succeeded
+        assert peak[0] == expected
+
+
+def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None:
+    async def slowish(req):
+        await asyncio.sleep(0.05)
+        return "slow"
+
+    async def coro():
+        return "from a coroutine"
+
+    def own_timeout(req):
+        raise TimeoutError("upstream gateway timed out")
+
+    cfg = FAST.model_copy(update={"timeout_s": 0.01, "tool_timeouts_s": {"slowish": 1.0}, "max_fallbacks": 1})
+    tools = {"slowish": slowish, "wraps": lambda req: coro(), "gw": own_timeout, "never": ok(0)}
+    with PlanExecutor(tools, cfg) as ex:
+        run = ex.run(plan_of({"a": ([], ["slowish"]), "b": ([], ["wraps"]), "c": ([], ["gw", "x", "never"])}))
+    assert run.outputs["a"] == "slow" and run.outputs["b"] == "from a coroutine"
+    assert [a.tool_id for a in run.steps["c"].attempts] == ["gw", "x"]  # one fallback only
+    assert run.steps["c"].attempts[0].error == "TimeoutError: upstream gateway timed out"
