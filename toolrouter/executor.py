@@ -142,6 +142,7 @@ class ExecutorConfig(BaseModel):
     seed: int | None = Field(0, description="Seed of the backoff jitter.")
 
     def timeout_for(self, tool_id: str) -> float:
+        """Seconds a call of ``tool_id`` may take."""
         return self.tool_timeouts_s.get(tool_id, self.timeout_s)
 
 
@@ -193,12 +194,14 @@ class CircuitBreaker:
 
     @property
     def state(self) -> CircuitState:
+        """The state now (an open circuit whose time is up reads as half-open)."""
         with self._lock:
             self._refresh()
             return self._state
 
     @property
     def consecutive_failures(self) -> int:
+        """Failures in a row since the last success."""
         return self._failures
 
     def _refresh(self) -> None:
@@ -227,6 +230,7 @@ class CircuitBreaker:
                 self._probes -= 1
 
     def record_success(self) -> None:
+        """A call went through: close the circuit."""
         with self._lock:
             if self._state is not CircuitState.CLOSED:
                 log.info("circuit_closed", tool=self.tool_id)
@@ -235,6 +239,7 @@ class CircuitBreaker:
             self._probes = 0
 
     def record_failure(self) -> None:
+        """A call failed: count it; open the circuit at the threshold or on a failed probe."""
         with self._lock:
             self._refresh()
             self._failures += 1
@@ -296,6 +301,7 @@ class StepOutcome:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (the output is left out: it may not be JSON-able)."""
         return {
             "step_id": self.step_id,
             "status": self.status.value,
@@ -319,6 +325,7 @@ class PlanRun:
 
     @property
     def succeeded(self) -> bool:
+        """Whether every step succeeded."""
         return self.status is RunStatus.SUCCEEDED
 
     @property
@@ -332,6 +339,7 @@ class PlanRun:
         return float(sum(a.cost for a in self.attempts))
 
     def statuses(self) -> dict[str, StepStatus]:
+        """The status of every step."""
         return {s: o.status for s, o in self.steps.items()}
 
     def to_dict(self) -> dict[str, Any]:
@@ -501,6 +509,7 @@ class PlanExecutor:
 
     @property
     def breakers(self) -> dict[str, CircuitBreaker]:
+        """The circuit breakers made so far, by tool id."""
         return dict(self._breakers)
 
     # --- running -----------------------------------------------------------------------------
@@ -848,18 +857,22 @@ class TaskExecution:
 
     @property
     def status(self) -> RunStatus:
+        """How the run ended."""
         return self.run.status
 
     @property
     def succeeded(self) -> bool:
+        """Whether every step succeeded."""
         return self.run.succeeded
 
     @property
     def outputs(self) -> dict[str, Any]:
+        """Output of every step that succeeded."""
         return self.run.outputs
 
     @property
     def total_cost(self) -> float:
+        """What every attempt cost."""
         return self.run.total_cost
 
 
@@ -910,8 +923,11 @@ def learner_executor(
     tool id -> function (default ``learner.functions``)."""
     if functions is None:
         functions = getattr(learner, "functions", None)
-    if functions is None:
-        raise ValueError("tools: give the tool functions, or register them in learner.functions")
+    if not functions:
+        raise ValueError(
+            "tools: give the tool functions, or register them in learner.functions "
+            f"(got {functions!r})"
+        )
     return PlanExecutor(
         _RegisteredTools(learner, functions), config, costs=_ProfileCosts(learner), **options
     )

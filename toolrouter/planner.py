@@ -597,6 +597,7 @@ class _Problem:
         return self._padded
 
     def latencies(self, choice: Sequence[int]) -> list[float]:
+        """Latency of the chosen candidate of each step."""
         return [self.l_list[i][k] for i, k in enumerate(choice)]
 
     def evaluate(self, choice: Sequence[int]) -> tuple[float, float, float, float]:
@@ -611,9 +612,11 @@ class _Problem:
         return obj, logp, cost, cp
 
     def feasible(self, cost: float, cp: float) -> bool:
+        """Whether a plan with this cost and critical path meets the budget."""
         return cost <= self.max_cost + _EPS and cp <= self.max_lat + _EPS
 
     def violation(self, cost: float, cp: float) -> float:
+        """How far a plan is over budget: the relative excess of cost plus that of latency."""
         v = 0.0
         if cost > self.max_cost:
             v += (cost - self.max_cost) / max(self.max_cost, _EPS)
@@ -637,6 +640,7 @@ class _Problem:
         return start, lat, tail
 
     def critical_path_without(self, choice: Sequence[int], skip: int) -> float:
+        """Critical path with step ``skip`` taking no time: the longest chain that avoids it."""
         lat = self.latencies(choice)
         lat[skip] = 0.0
         return max(_finish_times(self.preds, lat), default=0.0)

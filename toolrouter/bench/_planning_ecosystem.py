@@ -42,6 +42,7 @@ class Ecosystem:
 
     @property
     def profiles(self):  # type: ignore[no-untyped-def]
+        """The tools' profiles, as a router takes them."""
         return list(self.env.profiles.values())
 
 

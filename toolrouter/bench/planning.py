@@ -75,6 +75,7 @@ def random_instance(
 
 
 def planning_time(sizes: Sequence[tuple[int, int]], repeats: int, seed: int) -> None:
+    """Table 1: median planning time per plan size, wall and CPU."""
     rows = []
     for n_steps, n_cands in sizes:
         rng = random.Random(seed)
@@ -114,6 +115,7 @@ def planning_time(sizes: Sequence[tuple[int, int]], repeats: int, seed: int) -> 
 
 
 def optimality_gap(n_small: int, n_medium: int, seed: int) -> None:
+    """Table 2: the Lagrangian planner against brute force (small) and branch and bound (medium)."""
     rng = random.Random(seed)
     rows = []
     for label, n, (lo_steps, hi_steps), (lo_c, hi_c), reference in (
@@ -181,6 +183,7 @@ def optimality_gap(n_small: int, n_medium: int, seed: int) -> None:
 
 
 def executor_overhead(n_steps: int, repeats: int) -> None:
+    """Table 3: time per step of running plans of tools that return at once."""
     rows = []
 
     async def async_tool(request):  # type: ignore[no-untyped-def]
@@ -234,6 +237,7 @@ async def _ecosystem_run(
 
 
 def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
+    """Tables 4-6: end to end on the simulated ecosystem, per executor configuration."""
     eco = make_ecosystem(seed=seed)
     timeout_s = 0.03
     base = dict(timeout_s=timeout_s, seed=seed)
@@ -286,6 +290,7 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """Entry point of ``toolrouter bench planning``."""
     parser = argparse.ArgumentParser(prog="toolrouter bench planning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
