@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolrouter.bench import adapters
-from toolrouter.bench._adapters_timing import interleaved_samples_s, paired_ratio
+from toolrouter.bench._adapters_timing import PairedSamples, paired_samples_s
 
 
 def test_quick_run_prints_all_tables(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,11 +21,16 @@ def test_bad_repeats_is_refused() -> None:
         adapters.main(["--quick", "--repeats", "0"])
 
 
-def test_interleaving_times_every_candidate_each_round() -> None:
+def test_pairs_time_reference_then_candidate_each_round() -> None:
     calls: list[str] = []
-    samples = interleaved_samples_s({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3, warmup=1)
-    assert calls == ["a", "b"] * 4
-    assert len(samples["a"]) == len(samples["b"]) == 3
-    assert paired_ratio({"a": [2.0, 4.0, 9.0], "b": [1.0, 1.0, 3.0]}, "a", "b") == 3.0
+    pairs = {
+        "a": (lambda: calls.append("ref"), lambda: calls.append("a")),
+        "b": (lambda: calls.append("ref"), lambda: calls.append("b")),
+    }
+    samples = paired_samples_s(pairs, repeats=3, warmup=1)
+    assert calls == ["ref", "a", "ref", "b"] * 4
+    assert len(samples.candidate_s["a"]) == len(samples.reference_s["b"]) == 3
+    made = PairedSamples({"a": [2.0, 4.0, 9.0]}, {"a": [1.0, 1.0, 3.0]})
+    assert made.ratio("a") == 3.0 and made.median_s("a") == 4.0
     with pytest.raises(ValueError, match="repeats"):
-        interleaved_samples_s({"a": lambda: None}, repeats=0)
+        paired_samples_s(pairs, repeats=0)

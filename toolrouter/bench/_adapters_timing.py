@@ -1,8 +1,9 @@
-"""Interleaved timing for the adapters suite: fair ratios on a machine shared with other work.
+"""Interleaved, paired timing for the adapters suite: fair ratios on a machine shared with other work.
 
 ``median_time_s`` in ``_report`` times one function at a time; when the machine's load changes
-between two such runs, their ratio drifts. Here every repetition times each candidate once, in
-turn (A, B, C, A, B, C, ...), so that slow and fast periods hit all candidates alike.
+between two such runs, their ratio drifts. Here every round times each candidate right after its
+reference (R, A, R, B, R, C, ...), and a ratio is the median over rounds of ``A / R`` taken from
+adjacent calls, so that load changes between and within rounds hit both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -10,36 +11,50 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
-def interleaved_samples_s(
-    candidates: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 3
-) -> dict[str, list[float]]:
-    """Wall times in seconds of each candidate over ``repeats`` interleaved rounds, in round order."""
+@dataclass
+class PairedSamples:
+    """Per candidate: its times and the times of its reference measured just before, in seconds."""
+
+    candidate_s: dict[str, list[float]] = field(default_factory=dict)
+    reference_s: dict[str, list[float]] = field(default_factory=dict)
+
+    def median_s(self, name: str) -> float:
+        """Median time of one candidate."""
+        return statistics.median(self.candidate_s[name])
+
+    def ratio(self, name: str) -> float:
+        """Median over rounds of candidate time / adjacent reference time."""
+        return statistics.median(c / r for c, r in zip(self.candidate_s[name], self.reference_s[name]))
+
+
+def paired_samples_s(
+    candidates: Mapping[str, tuple[Callable[[], Any], Callable[[], Any]]], repeats: int, warmup: int = 3
+) -> PairedSamples:
+    """Time each ``name -> (reference, candidate)`` pair ``repeats`` times, round-robin, adjacent calls.
+
+    Example:
+        >>> samples = paired_samples_s({"noop": (lambda: None, lambda: None)}, repeats=3, warmup=0)
+        >>> len(samples.candidate_s["noop"])
+        3
+    """
     if repeats < 1:
         raise ValueError(f"repeats: must be at least 1, got {repeats}")
     for _ in range(warmup):
-        for fn in candidates.values():
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
+        for reference, candidate in candidates.values():
+            reference()
+            candidate()
+    out = PairedSamples({name: [] for name in candidates}, {name: [] for name in candidates})
     for _ in range(repeats):
-        for name, fn in candidates.items():
+        for name, (reference, candidate) in candidates.items():
             start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
-    return samples
-
-
-def median_s(samples: list[float]) -> float:
-    """The median of one candidate's samples."""
-    return statistics.median(samples)
-
-
-def paired_ratio(samples: Mapping[str, list[float]], numerator: str, denominator: str) -> float:
-    """Median over rounds of ``numerator``'s time over ``denominator``'s time in the same round.
-
-    Pairing by round cancels load that changes between rounds; list the two candidates next to
-    each other so that they also share the load within a round.
-    """
-    return statistics.median(a / b for a, b in zip(samples[numerator], samples[denominator]))
+            reference()
+            middle = time.perf_counter()
+            candidate()
+            end = time.perf_counter()
+            out.reference_s[name].append(middle - start)
+            out.candidate_s[name].append(end - middle)
+    return out
