@@ -147,18 +147,20 @@ class MabwiserAgent:
 
 
 def policy_specs(with_forgetting: bool = True) -> list[AgentSpec]:
-    """Every policy with its defaults, plus discounted / windowed variants for drift."""
+    """Every policy with its defaults, linear Thompson sampling with exact per-decision draws
+    (to show what the cached draws cost in regret), and discounted / windowed variants for drift."""
     specs = [
         AgentSpec(name, lambda k, d, b, s, name=name: PolicyAgent(name, k, d, b, s)) for name in POLICIES
     ]
     if with_forgetting:
         specs += [
             AgentSpec(
-                "gaussian_ts(discount=0.99)",
-                lambda k, d, b, s: PolicyAgent("gaussian_ts", k, d, b, s, discount=0.99),
+                "gaussian_ts(discount=0.999)",
+                lambda k, d, b, s: PolicyAgent("gaussian_ts", k, d, b, s, discount=0.999),
             ),
-            AgentSpec("ucb1(window=300)", lambda k, d, b, s: PolicyAgent("ucb1", k, d, b, s, window=300)),
+            AgentSpec("ucb1(window=1000)", lambda k, d, b, s: PolicyAgent("ucb1", k, d, b, s, window=1000)),
         ]
+    specs.append(AgentSpec("lin_ts(exact=True)", lambda k, d, b, s: PolicyAgent("lin_ts", k, d, b, s, exact=True)))
     return specs
 
 
