@@ -50,6 +50,19 @@ _EXPORTS: dict[str, str] = {
     "DuplicateTaskError": "meta.continual",
     "EmptyTaskError": "meta.continual",
     "UnknownTaskError": "meta.continual",
+    "AdaptiveOptimizer": "meta.optimizer",
+    "BayesianOptimizer": "meta.optimizer",
+    "BayesianOptimizerConfig": "meta.optimizer",
+    "AllTrialsFailedError": "meta.optimizer",
+    "NeuralArchitectureSearch": "meta.nas",
+    "create_nas_search_space": "meta.nas",
+    "create_nb201_search_space": "meta.nas",
+    "benchmark_nas_algorithms": "meta.nas",
+    "build_model_from_architecture": "meta.nas",
+    "RegularizedEvolutionSampler": "meta.nas",
+    "SurrogateSampler": "meta.nas",
+    "NASBench201Benchmark": "meta.nas",
+    "load_nasbench201": "meta.data.nasbench201",
 }
 
 __all__ = sorted(_EXPORTS)

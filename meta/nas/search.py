@@ -1,0 +1,204 @@
+"""NeuralArchitectureSearch: one entry point for random, Bayesian, DARTS and evolutionary search."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import optuna
+import structlog
+from optuna.trial import TrialState
+
+from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
+from meta.nas.space import Architecture, ArchitectureSpace, SpaceConfig, make_space
+from meta.optimizer import AllTrialsFailedError, make_storage
+
+log = structlog.get_logger(__name__)
+
+ALGORITHMS: tuple[str, ...] = ("random", "bayesian", "darts", "evolutionary", "tpe", "optuna_gp")
+
+
+class NeuralArchitectureSearch:
+    """Search an architecture space with one of several algorithms, trials kept by Optuna.
+
+    Arguments:
+        search_space_config: from :func:`~meta.nas.space.create_nas_search_space` or
+            :func:`~meta.nas.space.create_nb201_search_space` (or an ArchitectureSpace).
+        algorithm: ``'random'``; ``'bayesian'`` (GP on one-hot codes with expected improvement, see
+            :class:`~meta.nas.samplers.SurrogateSampler`); ``'evolutionary'`` (regularised evolution,
+            :class:`~meta.nas.samplers.RegularizedEvolutionSampler`); ``'darts'`` (differentiable search
+            on ``darts_data``, see :mod:`meta.nas.darts`); and as baselines Optuna's own ``'tpe'`` and
+            ``'optuna_gp'``.
+        population_size: evolution's population (also the number of random start-up trials).
+        tournament_size: evolution's tournament.
+        mutation: evolution's mutation, ``'guided'`` or ``'random'``.
+        n_startup_trials: random trials before the Bayesian model takes over.
+        seed: seeds every random choice.
+        storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``; an
+            Optuna storage). With a ``study_name`` a stopped search resumes and several processes share it.
+        darts_data: for ``'darts'``: (x_train, y_train, x_val, y_val) tensors; ``darts_options``: a dict
+            of :class:`~meta.nas.darts.DARTSConfig` fields.
+
+    :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
+    architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
+    samplers may, is answered from the study and costs no evaluation).
+
+    Example:
+        >>> from meta.nas.space import create_nb201_search_space
+        >>> nas = NeuralArchitectureSearch(create_nb201_search_space(), "evolutionary", population_size=5, seed=0)
+        >>> arch, score = nas.search_architecture(lambda a: a["ops"].count("nor_conv_3x3"), num_evaluations=20)
+        >>> score >= 3
+        True
+    """
+
+    def __init__(
+        self,
+        search_space_config: SpaceConfig | ArchitectureSpace | Mapping[str, Any],
+        algorithm: str = "bayesian",
+        population_size: int = 20,
+        tournament_size: int = 5,
+        mutation: str = "guided",
+        n_startup_trials: int = 10,
+        seed: int | None = 0,
+        storage: str | optuna.storages.BaseStorage | None = None,
+        study_name: str | None = None,
+        darts_data: Sequence[Any] | None = None,
+        darts_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
+        if population_size < 2:
+            raise ValueError(f"population_size: must be >= 2, got {population_size!r}")
+        if not 1 <= tournament_size <= population_size:
+            raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
+        if n_startup_trials < 1:
+            raise ValueError(f"n_startup_trials: must be >= 1, got {n_startup_trials!r}")
+        self.space = make_space(search_space_config)
+        self.algorithm = algorithm
+        self.population_size = population_size
+        self.tournament_size = tournament_size
+        self.mutation = mutation
+        self.n_startup_trials = n_startup_trials
+        self.seed = seed
+        self.storage = storage
+        self.study_name = study_name
+        self.darts_data = darts_data
+        self.darts_options = dict(darts_options or {})
+        if algorithm == "darts" and darts_data is None:
+            raise ValueError("darts_data: algorithm='darts' needs (x_train, y_train, x_val, y_val) to train a supernet on")
+        if algorithm == "evolutionary" and mutation not in ("guided", "random"):
+            raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
+        self.history: list[tuple[Architecture, float]] = []
+        self.darts_result: Any = None
+        self._study: optuna.Study | None = None
+
+    def _sampler(self) -> optuna.samplers.BaseSampler:
+        if self.algorithm == "random":
+            return optuna.samplers.RandomSampler(seed=self.seed)
+        if self.algorithm == "bayesian":
+            return SurrogateSampler(self.space, seed=self.seed, n_startup_trials=self.n_startup_trials)
+        if self.algorithm == "evolutionary":
+            return RegularizedEvolutionSampler(
+                self.space, self.population_size, self.tournament_size, self.mutation, seed=self.seed  # type: ignore[arg-type]
+            )
+        if self.algorithm == "tpe":
+            return optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=self.n_startup_trials)
+        if self.algorithm == "optuna_gp":
+            return optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=self.n_startup_trials)
+        return optuna.samplers.RandomSampler(seed=self.seed)  # darts: discretised candidates are enqueued
+
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study holding the trials (created, or loaded from ``storage``, on first use)."""
+        if self._study is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                self._study = optuna.create_study(
+                    storage=make_storage(self.storage),
+                    study_name=self.study_name,
+                    direction="maximize",
+                    sampler=self._sampler(),
+                    load_if_exists=self.study_name is not None,
+                )
+        return self._study
+
+    def search_architecture(
+        self, evaluation_function: Callable[[Architecture], float], num_evaluations: int = 100
+    ) -> tuple[Architecture, float]:
+        """Evaluate ``num_evaluations`` new architectures; return the best architecture and its score.
+
+        The score is maximised. An evaluation that raises an ``Exception`` or returns NaN marks its trial
+        failed and the search goes on; if no trial of the study has succeeded, AllTrialsFailedError.
+        """
+        if not callable(evaluation_function):
+            raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
+        if not isinstance(num_evaluations, int) or isinstance(num_evaluations, bool) or num_evaluations < 1:
+            raise ValueError(f"num_evaluations: must be an int >= 1, got {num_evaluations!r}")
+        study = self.study
+        if self.algorithm == "darts":
+            self._enqueue_darts_candidates(num_evaluations)
+        known: dict[str, float | None] = {}
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
+            if t.params:
+                known[self.space.key(self.space.decode(t.params))] = t.value if t.state == TrialState.COMPLETE else None
+        distributions = self.space.distributions()
+        evaluations = 0
+        # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks.
+        max_asks = 20 * num_evaluations + 100
+        for _ in range(max_asks):
+            if evaluations >= num_evaluations:
+                break
+            trial = study.ask(distributions)
+            arch = self.space.decode(trial.params)
+            key = self.space.key(arch)
+            if key in known:
+                previous = known[key]
+                trial.set_user_attr("repeat", True)
+                if previous is None:
+                    study.tell(trial, state=TrialState.FAIL)
+                else:
+                    study.tell(trial, previous)
+                continue
+            started = time.perf_counter()
+            try:
+                value = float(evaluation_function(arch))
+            except Exception as exc:  # noqa: BLE001 - a failing architecture is data, the search goes on
+                study.tell(trial, state=TrialState.FAIL)
+                known[key] = None
+                evaluations += 1
+                log.warning("nas_trial_failed", trial=trial.number, error=repr(exc))
+                continue
+            evaluations += 1
+            if not math.isfinite(value):
+                study.tell(trial, state=TrialState.FAIL)
+                known[key] = None
+                log.warning("nas_trial_failed", trial=trial.number, error=f"evaluation returned {value}")
+                continue
+            study.tell(trial, value)
+            known[key] = value
+            self.history.append((arch, value))
+            log.debug("nas_trial", trial=trial.number, value=value, seconds=time.perf_counter() - started)
+        return self.best()
+
+    def best(self) -> tuple[Architecture, float]:
+        """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""
+        done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not done:
+            raise AllTrialsFailedError(
+                f"evaluation_function: all {len(self.study.get_trials(deepcopy=False))} trials failed "
+                "(raised or returned NaN); no best architecture"
+            )
+        best = self.study.best_trial
+        return self.space.decode(best.params), float(best.value)
+
+    def _enqueue_darts_candidates(self, num_evaluations: int) -> None:
+        from meta.nas.darts import DARTSConfig, run_darts
+
+        config = DARTSConfig(**{"seed": self.seed if self.seed is not None else 0, **self.darts_options})
+        result = run_darts(self.space, self.darts_data, config)  # type: ignore[arg-type]
+        self.darts_result = result
+        for arch in result.ranked_architectures[:num_evaluations]:
+            self.study.enqueue_trial(self.space.to_params(arch), skip_if_exists=True)

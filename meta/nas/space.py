@@ -1,0 +1,354 @@
+"""Architecture search spaces: what an architecture is, how it maps to Optuna parameters and to features.
+
+A space has one fixed set of Optuna distributions (so any Optuna sampler can search it and a study can be
+shared across processes), a ``decode`` from those parameters to an architecture (a JSON-serialisable
+dict that :func:`~meta.nas.builder.build_model_from_architecture` turns into an ``nn.Module``), a one-hot
+``encode`` for surrogate models, and the one-step ``neighbours`` that local and evolutionary search use.
+
+Two spaces ship:
+
+* :class:`LayerSearchSpace` (from :func:`create_nas_search_space`): a chain of 1 to ``max_layers`` layers,
+  each with an operation, a width and an activation; convolutions and pooling for image inputs
+  ``(C, H, W)``, dense layers for vector inputs ``(D,)``.
+* :class:`CellSearchSpace` (from :func:`create_nb201_search_space`): the NAS-Bench-201 cell, 6 edges of a
+  4-node DAG, each one of 5 operations, stacked into a network; 15,625 cells in all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from meta.data.nasbench201 import NB201_NUM_EDGES, NB201_OPS
+
+Architecture = dict[str, Any]
+
+IMAGE_OPS: tuple[str, ...] = ("conv3x3", "conv5x5", "conv1x1", "sep_conv3x3", "max_pool", "avg_pool", "skip")
+VECTOR_OPS: tuple[str, ...] = ("dense", "residual_dense")
+ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "silu", "tanh")
+
+
+class NASSearchSpaceConfig(BaseModel):
+    """A chain-of-layers search space (every field validated; see :func:`create_nas_search_space`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["layers"] = "layers"
+    input_shape: tuple[int, ...]
+    num_classes: int = Field(ge=2)
+    max_layers: int = Field(ge=1, le=64)
+    min_layers: int = Field(1, ge=1)
+    operations: tuple[str, ...] = ()
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    activations: tuple[str, ...] = ("relu", "gelu", "silu")
+
+    @field_validator("input_shape")
+    @classmethod
+    def _shape(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if len(v) not in (1, 3) or any(d < 1 for d in v):
+            raise ValueError(f"input_shape must be (D,) or (C, H, W) with positive sizes, got {v!r}")
+        return v
+
+    @field_validator("widths")
+    @classmethod
+    def _widths(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(w < 1 for w in v) or len(set(v)) != len(v):
+            raise ValueError(f"widths must be distinct positive ints, got {v!r}")
+        return v
+
+    @field_validator("activations")
+    @classmethod
+    def _acts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in v if a not in ACTIVATIONS]
+        if not v or bad or len(set(v)) != len(v):
+            raise ValueError(f"activations must be distinct names from {ACTIVATIONS}, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _ops(self) -> NASSearchSpaceConfig:
+        allowed = IMAGE_OPS if len(self.input_shape) == 3 else VECTOR_OPS
+        if not self.operations:
+            object.__setattr__(self, "operations", allowed)
+        bad = [op for op in self.operations if op not in allowed]
+        if bad or len(set(self.operations)) != len(self.operations):
+            raise ValueError(f"operations must be distinct names from {allowed} for this input_shape, got {self.operations!r}")
+        if self.min_layers > self.max_layers:
+            raise ValueError(f"min_layers {self.min_layers} is above max_layers {self.max_layers}")
+        return self
+
+
+class NB201SpaceConfig(BaseModel):
+    """The NAS-Bench-201 cell space and the network a cell is stacked into."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["nb201_cell"] = "nb201_cell"
+    input_shape: tuple[int, int, int] = (3, 32, 32)
+    num_classes: int = Field(10, ge=2)
+    channels: int = Field(16, ge=1)
+    cells_per_stage: int = Field(1, ge=1)
+    num_stages: int = Field(1, ge=1, le=3)
+
+
+SpaceConfig = NASSearchSpaceConfig | NB201SpaceConfig
+
+
+def create_nas_search_space(
+    input_shape: tuple[int, ...], num_classes: int, max_layers: int, **options: Any
+) -> NASSearchSpaceConfig:
+    """A chain-of-layers space: 1 to ``max_layers`` layers, each an operation, a width and an activation.
+
+    Image inputs ``(C, H, W)`` get convolutions (3x3, 5x5, 1x1, depthwise-separable 3x3), pooling and skip
+    layers; vector inputs ``(D,)`` get dense and residual dense layers. ``options`` sets ``min_layers``,
+    ``operations``, ``widths`` and ``activations``.
+
+    Example:
+        >>> space = create_nas_search_space(input_shape=(3, 32, 32), num_classes=10, max_layers=20)
+        >>> space.max_layers, space.operations[0]
+        (20, 'conv3x3')
+    """
+    return NASSearchSpaceConfig(
+        input_shape=tuple(input_shape), num_classes=num_classes, max_layers=max_layers, **options
+    )
+
+
+def create_nb201_search_space(
+    input_shape: tuple[int, int, int] = (3, 32, 32), num_classes: int = 10, **options: Any
+) -> NB201SpaceConfig:
+    """The NAS-Bench-201 cell space (6 edges x 5 operations), stacked into a small network.
+
+    Example:
+        >>> make_space(create_nb201_search_space()).size
+        15625
+    """
+    return NB201SpaceConfig(input_shape=tuple(input_shape), num_classes=num_classes, **options)
+
+
+def _canonical(arch: Architecture) -> str:
+    return json.dumps(arch, sort_keys=True, separators=(",", ":"))
+
+
+class ArchitectureSpace(ABC):
+    """One search space, seen by the search algorithms. Subclasses define the five methods below."""
+
+    config: SpaceConfig
+
+    @abstractmethod
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """The fixed Optuna parameters of the space (the same for every trial)."""
+
+    @abstractmethod
+    def decode(self, params: Mapping[str, Any]) -> Architecture:
+        """The architecture that a full set of parameters describes."""
+
+    @abstractmethod
+    def to_params(self, arch: Architecture) -> dict[str, Any]:
+        """Parameters that decode to ``arch`` (inactive ones set to their first choice)."""
+
+    @abstractmethod
+    def encode(self, arch: Architecture) -> np.ndarray:
+        """A fixed-length float vector (one-hot per choice) for surrogate models."""
+
+    @abstractmethod
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every architecture one elementary change away."""
+
+    size: int | None = None
+    """Number of distinct architectures when small enough to enumerate, else None."""
+
+    def key(self, arch: Architecture) -> str:
+        """A canonical string: two parameter sets with the same key are the same architecture."""
+        return _canonical(arch)
+
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        """A uniformly random parameter set, decoded."""
+        params = {}
+        for name, dist in self.distributions().items():
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                params[name] = dist.choices[int(rng.integers(len(dist.choices)))]
+            elif isinstance(dist, optuna.distributions.IntDistribution):
+                params[name] = int(rng.integers(dist.low, dist.high + 1))
+            else:
+                raise TypeError(f"distribution {name!r}: spaces are discrete, got {dist!r}")
+        return self.decode(params)
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every architecture (only for spaces with a finite, small ``size``)."""
+        raise NotImplementedError(f"{type(self).__name__} is too large to enumerate")
+
+
+class CellSearchSpace(ArchitectureSpace):
+    """The NAS-Bench-201 cell: 6 edges, each one of :data:`NB201_OPS`."""
+
+    def __init__(self, config: NB201SpaceConfig | None = None) -> None:
+        self.config = config or NB201SpaceConfig()
+        self.size = len(NB201_OPS) ** NB201_NUM_EDGES
+        self._dists = {
+            f"edge_{e}": optuna.distributions.CategoricalDistribution(list(NB201_OPS)) for e in range(NB201_NUM_EDGES)
+        }
+
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        return dict(self._dists)
+
+    def cell_arch(self, ops: tuple[str, ...] | list[str]) -> Architecture:
+        """The architecture dict of a cell given its 6 operation names."""
+        cfg = self.config
+        return {
+            "type": "nb201_cell",
+            "ops": list(ops),
+            "input_shape": list(cfg.input_shape),
+            "num_classes": cfg.num_classes,
+            "channels": cfg.channels,
+            "cells_per_stage": cfg.cells_per_stage,
+            "num_stages": cfg.num_stages,
+        }
+
+    def decode(self, params: Mapping[str, Any]) -> Architecture:
+        ops = []
+        for e in range(NB201_NUM_EDGES):
+            op = params.get(f"edge_{e}")
+            if op not in NB201_OPS:
+                raise KeyError(f"params: edge_{e} must be one of {NB201_OPS}, got {op!r}")
+            ops.append(op)
+        return self.cell_arch(ops)
+
+    def to_params(self, arch: Architecture) -> dict[str, Any]:
+        return {f"edge_{e}": op for e, op in enumerate(arch["ops"])}
+
+    def op_indices(self, arch: Architecture) -> tuple[int, ...]:
+        """The cell as 6 indices into :data:`NB201_OPS` (the tabular benchmark's key)."""
+        return tuple(NB201_OPS.index(op) for op in arch["ops"])
+
+    def encode(self, arch: Architecture) -> np.ndarray:
+        x = np.zeros(NB201_NUM_EDGES * len(NB201_OPS))
+        for e, i in enumerate(self.op_indices(arch)):
+            x[e * len(NB201_OPS) + i] = 1.0
+        return x
+
+    def key(self, arch: Architecture) -> str:
+        return "|".join(arch["ops"])
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        out = []
+        for e, current in enumerate(arch["ops"]):
+            for op in NB201_OPS:
+                if op != current:
+                    ops = list(arch["ops"])
+                    ops[e] = op
+                    out.append(self.cell_arch(ops))
+        return out
+
+    def enumerate(self) -> Iterator[Architecture]:
+        for ops in itertools.product(NB201_OPS, repeat=NB201_NUM_EDGES):
+            yield self.cell_arch(ops)
+
+
+class LayerSearchSpace(ArchitectureSpace):
+    """A chain of layers; parameters ``num_layers`` and ``layer_{i}_{op,width,activation}`` per slot."""
+
+    def __init__(self, config: NASSearchSpaceConfig) -> None:
+        self.config = config
+        per_layer = len(config.operations) * len(config.widths) * len(config.activations)
+        total = sum(per_layer**n for n in range(config.min_layers, config.max_layers + 1))
+        self.size = total if total <= 10**6 else None
+        dists: dict[str, optuna.distributions.BaseDistribution] = {
+            "num_layers": optuna.distributions.IntDistribution(config.min_layers, config.max_layers)
+        }
+        for i in range(config.max_layers):
+            dists[f"layer_{i}_op"] = optuna.distributions.CategoricalDistribution(list(config.operations))
+            dists[f"layer_{i}_width"] = optuna.distributions.CategoricalDistribution(list(config.widths))
+            dists[f"layer_{i}_activation"] = optuna.distributions.CategoricalDistribution(list(config.activations))
+        self._dists = dists
+
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        return dict(self._dists)
+
+    def _arch(self, layers: list[dict[str, Any]]) -> Architecture:
+        return {
+            "type": "layers",
+            "input_shape": list(self.config.input_shape),
+            "num_classes": self.config.num_classes,
+            "layers": layers,
+        }
+
+    def decode(self, params: Mapping[str, Any]) -> Architecture:
+        cfg = self.config
+        n = params.get("num_layers")
+        if not isinstance(n, (int, np.integer)) or not cfg.min_layers <= n <= cfg.max_layers:
+            raise KeyError(f"params: num_layers must be an int in [{cfg.min_layers}, {cfg.max_layers}], got {n!r}")
+        layers = []
+        for i in range(int(n)):
+            layer = {
+                "op": params.get(f"layer_{i}_op"),
+                "width": params.get(f"layer_{i}_width"),
+                "activation": params.get(f"layer_{i}_activation"),
+            }
+            if layer["op"] not in cfg.operations or layer["width"] not in cfg.widths or layer["activation"] not in cfg.activations:
+                raise KeyError(f"params: layer {i} has an invalid choice {layer!r}")
+            layers.append(layer)
+        return self._arch(layers)
+
+    def to_params(self, arch: Architecture) -> dict[str, Any]:
+        cfg = self.config
+        params: dict[str, Any] = {"num_layers": len(arch["layers"])}
+        for i in range(cfg.max_layers):
+            layer = arch["layers"][i] if i < len(arch["layers"]) else None
+            params[f"layer_{i}_op"] = layer["op"] if layer else cfg.operations[0]
+            params[f"layer_{i}_width"] = layer["width"] if layer else cfg.widths[0]
+            params[f"layer_{i}_activation"] = layer["activation"] if layer else cfg.activations[0]
+        return params
+
+    def encode(self, arch: Architecture) -> np.ndarray:
+        cfg = self.config
+        slot = len(cfg.operations) + len(cfg.widths) + len(cfg.activations)
+        x = np.zeros(1 + cfg.max_layers * slot)
+        x[0] = (len(arch["layers"]) - cfg.min_layers) / max(1, cfg.max_layers - cfg.min_layers)
+        for i, layer in enumerate(arch["layers"]):
+            base = 1 + i * slot
+            x[base + cfg.operations.index(layer["op"])] = 1.0
+            x[base + len(cfg.operations) + cfg.widths.index(layer["width"])] = 1.0
+            x[base + len(cfg.operations) + len(cfg.widths) + cfg.activations.index(layer["activation"])] = 1.0
+        return x
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        cfg = self.config
+        layers = arch["layers"]
+        out = []
+        for i, layer in enumerate(layers):
+            for field, choices in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)):
+                for choice in choices:
+                    if choice != layer[field]:
+                        new = [dict(x) for x in layers]
+                        new[i][field] = choice
+                        out.append(self._arch(new))
+        if len(layers) < cfg.max_layers:
+            out.append(self._arch([dict(x) for x in layers] + [dict(layers[-1])]))
+        if len(layers) > cfg.min_layers:
+            out.append(self._arch([dict(x) for x in layers[:-1]]))
+        return out
+
+
+def make_space(config: SpaceConfig | ArchitectureSpace | Mapping[str, Any]) -> ArchitectureSpace:
+    """The :class:`ArchitectureSpace` for a space config (or a dict of one, or a space itself)."""
+    if isinstance(config, ArchitectureSpace):
+        return config
+    if isinstance(config, Mapping):
+        kind = config.get("kind", "layers")
+        if kind == "nb201_cell":
+            config = NB201SpaceConfig(**config)
+        elif kind == "layers":
+            config = NASSearchSpaceConfig(**config)
+        else:
+            raise ValueError(f"search_space_config: unknown kind {kind!r}; choose 'layers' or 'nb201_cell'")
+    if isinstance(config, NB201SpaceConfig):
+        return CellSearchSpace(config)
+    if isinstance(config, NASSearchSpaceConfig):
+        return LayerSearchSpace(config)
+    raise TypeError(f"search_space_config: expected a space config, got {type(config).__name__}")

@@ -1,0 +1,46 @@
+"""NAS-Bench-201 as an evaluation function: querying a cell looks up its recorded accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from meta.data.nasbench201 import NASBench201Table, load_nasbench201
+from meta.nas.space import Architecture, CellSearchSpace, NB201SpaceConfig
+
+
+class NASBench201Benchmark:
+    """Tabular evaluation on NAS-Bench-201 (CIFAR-10): search on validation, report test accuracy.
+
+    Calling the benchmark with an architecture of :class:`~meta.nas.space.CellSearchSpace` returns its
+    recorded validation accuracy and counts one query.
+
+    Example:
+        >>> bench = NASBench201Benchmark.from_csv("../shared/data/nasbench201/nb201_cifar10.csv")  # doctest: +SKIP
+        >>> arch = bench.space.cell_arch(["nor_conv_3x3"] * 6)  # doctest: +SKIP
+        >>> bench(arch), bench.test_accuracy(arch), bench.queries  # doctest: +SKIP
+    """
+
+    def __init__(self, table: NASBench201Table, space_config: NB201SpaceConfig | None = None) -> None:
+        self.table = table
+        self.space = CellSearchSpace(space_config)
+        self.queries = 0
+
+    @classmethod
+    def from_csv(cls, path: str | Path, **space_options: Any) -> NASBench201Benchmark:
+        """Load the table at ``path`` (see :func:`meta.data.nasbench201.load_nasbench201`)."""
+        config = NB201SpaceConfig(**space_options) if space_options else None
+        return cls(load_nasbench201(path), config)
+
+    def __call__(self, architecture: Architecture) -> float:
+        val, _ = self.table.query(self.space.op_indices(architecture))
+        self.queries += 1
+        return val
+
+    def test_accuracy(self, architecture: Architecture) -> float:
+        """The recorded test accuracy (not a query: the search never sees it)."""
+        return self.table.query(self.space.op_indices(architecture))[1]
+
+    def best_test_accuracy(self) -> float:
+        """The highest test accuracy of any cell (the oracle)."""
+        return float(self.table.test_acc.max())

@@ -1,0 +1,504 @@
+"""Adaptive optimisation and Bayesian hyperparameter search.
+
+* :class:`AdaptiveOptimizer` wraps a torch optimiser and learns its learning rate online by hypergradient
+  descent (Baydin et al., 2018, "Online Learning Rate Adaptation with Hypergradient Descent"), one rate per
+  parameter group, and watches the loss for trends, plateaus and convergence.
+* :class:`BayesianOptimizer` searches a hyperparameter space with Optuna (its Gaussian-process sampler by
+  default, TPE as an option). Where the trials live is chosen by one argument, ``storage``: ``None`` keeps
+  them in memory; a URL (``sqlite:///hpo.db``, ``postgresql://...``) or an Optuna storage object lets several
+  processes or hosts share one study and lets a stopped search resume.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+import structlog
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "AdaptiveOptimizer",
+    "BayesianOptimizer",
+    "BayesianOptimizerConfig",
+    "AllTrialsFailedError",
+    "parse_parameter_space",
+]
+
+_BASE_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+
+
+class AdaptiveOptimizer:
+    """A torch optimiser whose learning rate is learned online by hypergradient descent.
+
+    After each step the parameters moved by ``-lr * d`` (``d`` is the base optimiser's update direction).
+    The derivative of the next loss with respect to the learning rate is ``-g_t . d_{t-1}``, so the rate
+    grows while successive steps agree and shrinks when they overshoot. The multiplicative, normalised
+    form of the rule from Baydin et al. (2018, section 5) is used, so ``meta_learning_rate`` is free of
+    the gradient's scale: ``lr <- lr * (1 + meta_learning_rate * cos(g_t, d_{t-1}))``.
+
+    The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
+    windowed mean below ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by
+    ``plateau_factor``; convergence is declared when the windowed mean changes by less than
+    ``convergence_tol`` (relative) over ``convergence_patience`` consecutive windows.
+
+    Arguments:
+        model: the module whose parameters are optimised (or an iterable of parameters / groups).
+        base_optimizer: ``'adam'``, ``'adamw'``, ``'sgd'``, ``'rmsprop'``, ``'adagrad'`` or a
+            ``torch.optim.Optimizer`` class.
+        use_meta_learning: learn the rate by hypergradient descent; ``False`` keeps it fixed (trend and
+            plateau handling still run).
+        meta_learning_rate: step of the hypergradient rule (``beta`` in the paper).
+        learning_rate: the initial rate.
+        min_lr, max_lr: the learned rate stays in this interval.
+        window: number of recent losses used for trends.
+        **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+
+    Example:
+        >>> import torch
+        >>> model = torch.nn.Linear(3, 1)
+        >>> opt = AdaptiveOptimizer(model, base_optimizer="sgd", meta_learning_rate=0.01, learning_rate=0.05)
+        >>> x, y = torch.randn(32, 3), torch.randn(32, 1)
+        >>> for _ in range(5):
+        ...     opt.zero_grad()
+        ...     loss = torch.nn.functional.mse_loss(model(x), y)
+        ...     loss.backward()
+        ...     opt.step(loss.item())
+        >>> opt.get_optimization_stats()["step"]
+        5
+
+    References:
+        Baydin, Cornish, Martinez Rubio, Schmidt, Wood (2018). Online Learning Rate Adaptation with
+        Hypergradient Descent. ICLR.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module | Any,
+        base_optimizer: str | type[torch.optim.Optimizer] = "adam",
+        use_meta_learning: bool = True,
+        meta_learning_rate: float = 0.001,
+        learning_rate: float = 1e-3,
+        min_lr: float = 1e-7,
+        max_lr: float = 1.0,
+        window: int = 20,
+        plateau_patience: int = 50,
+        plateau_factor: float = 2.0,
+        plateau_threshold: float = 1e-3,
+        convergence_tol: float = 1e-4,
+        convergence_patience: int = 3,
+        **optimizer_kwargs: Any,
+    ) -> None:
+        if isinstance(base_optimizer, str):
+            cls = _BASE_OPTIMIZERS.get(base_optimizer.lower())
+            if cls is None:
+                raise ValueError(
+                    f"base_optimizer: unknown {base_optimizer!r}; choose from {sorted(_BASE_OPTIMIZERS)}"
+                )
+        elif isinstance(base_optimizer, type) and issubclass(base_optimizer, torch.optim.Optimizer):
+            cls = base_optimizer
+        else:
+            raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
+        for name, value in (("meta_learning_rate", meta_learning_rate), ("learning_rate", learning_rate)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        if not 0 < min_lr <= learning_rate <= max_lr:
+            raise ValueError(
+                f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
+            )
+        if window < 2:
+            raise ValueError(f"window: must be >= 2, got {window!r}")
+        if plateau_factor <= 1:
+            raise ValueError(f"plateau_factor: must be > 1, got {plateau_factor!r}")
+        params = model.parameters() if isinstance(model, torch.nn.Module) else model
+        self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
+        self.use_meta_learning = use_meta_learning
+        self.meta_learning_rate = float(meta_learning_rate)
+        self.min_lr, self.max_lr = float(min_lr), float(max_lr)
+        self.window = window
+        self.plateau_patience = plateau_patience
+        self.plateau_factor = plateau_factor
+        self.plateau_threshold = plateau_threshold
+        self.convergence_tol = convergence_tol
+        self.convergence_patience = convergence_patience
+        self.step_count = 0
+        self.losses: deque[float] = deque(maxlen=10 * window)
+        self.lr_history: list[list[float]] = []
+        self.hypergradients: list[float] = [0.0] * len(self.optimizer.param_groups)
+        self.plateau_reductions = 0
+        self.converged = False
+        self.converged_at_step: int | None = None
+        self._best_window_mean = math.inf
+        self._steps_since_improvement = 0
+        self._quiet_windows = 0
+        self._last_window_mean: float | None = None
+        # Previous update direction d_{t-1} per parameter (None before the first step).
+        self._prev_direction: list[list[torch.Tensor | None]] = [
+            [None for _ in g["params"]] for g in self.optimizer.param_groups
+        ]
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """The base optimiser's parameter groups (their ``lr`` is the learned rate)."""
+        return self.optimizer.param_groups
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every optimised parameter."""
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self, loss_value: float | torch.Tensor | None = None) -> None:
+        """Adapt the rates from the current gradients, then take one step of the base optimiser.
+
+        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. If it is a
+        tensor that still needs its backward pass, the backward pass is run here. A NaN or infinite loss,
+        or a step with no gradient anywhere, raises ValueError and changes nothing.
+        """
+        loss_float: float | None = None
+        if loss_value is not None:
+            if isinstance(loss_value, torch.Tensor):
+                if loss_value.numel() != 1:
+                    raise ValueError(f"loss_value: expected a scalar, got shape {tuple(loss_value.shape)}")
+                if loss_value.requires_grad and not self._has_grad():
+                    loss_value.backward()
+                loss_float = float(loss_value.detach())
+            else:
+                loss_float = float(loss_value)
+            if not math.isfinite(loss_float):
+                raise ValueError(f"loss_value: must be finite, got {loss_float!r}")
+        if not self._has_grad():
+            raise ValueError(
+                "loss_value: no parameter has a gradient; call loss.backward() before step(), "
+                "or pass the loss tensor itself"
+            )
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None and not torch.isfinite(p.grad).all():
+                    raise ValueError("gradients: a parameter gradient is NaN or infinite; step refused")
+
+        if self.use_meta_learning:
+            self._hypergradient_update()
+        before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
+        self.optimizer.step()
+        for gi, group in enumerate(self.optimizer.param_groups):
+            lr = group["lr"]
+            for pi, p in enumerate(group["params"]):
+                # The direction the base optimiser moved in, per unit of learning rate.
+                moved = before[gi][pi] - p.detach()
+                self._prev_direction[gi][pi] = moved / lr if lr > 0 else None
+        self.step_count += 1
+        self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
+        if loss_float is not None:
+            self._observe_loss(loss_float)
+
+    def _has_grad(self) -> bool:
+        return any(p.grad is not None for g in self.optimizer.param_groups for p in g["params"])
+
+    def _hypergradient_update(self) -> None:
+        for gi, group in enumerate(self.optimizer.param_groups):
+            dot, g_sq, d_sq = 0.0, 0.0, 0.0
+            for pi, p in enumerate(group["params"]):
+                d = self._prev_direction[gi][pi]
+                if p.grad is None or d is None:
+                    continue
+                g = p.grad.detach()
+                dot += float((g * d).sum())
+                g_sq += float((g * g).sum())
+                d_sq += float((d * d).sum())
+            if g_sq == 0.0 or d_sq == 0.0:
+                continue
+            # dL/dlr = -g_t . d_{t-1}; step against it, normalised to a cosine.
+            cosine = dot / math.sqrt(g_sq * d_sq)
+            self.hypergradients[gi] = -dot
+            new_lr = group["lr"] * (1.0 + self.meta_learning_rate * cosine)
+            group["lr"] = min(self.max_lr, max(self.min_lr, new_lr))
+
+    def _observe_loss(self, loss: float) -> None:
+        self.losses.append(loss)
+        if len(self.losses) < self.window:
+            return
+        recent = list(self.losses)[-self.window :]
+        mean = float(np.mean(recent))
+        scale = max(abs(self._best_window_mean), 1e-12) if math.isfinite(self._best_window_mean) else 1.0
+        if mean < self._best_window_mean - self.plateau_threshold * scale:
+            self._best_window_mean = mean
+            self._steps_since_improvement = 0
+        else:
+            self._steps_since_improvement += 1
+        if self._steps_since_improvement >= self.plateau_patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(self.min_lr, group["lr"] / self.plateau_factor)
+            self.plateau_reductions += 1
+            self._steps_since_improvement = 0
+            log.info("lr_plateau_reduction", step=self.step_count, lrs=[g["lr"] for g in self.param_groups])
+        # Convergence is judged on whole windows so that batch noise does not trigger it.
+        if self.step_count % self.window == 0:
+            if self._last_window_mean is not None:
+                change = abs(mean - self._last_window_mean) / max(abs(self._last_window_mean), 1e-12)
+                self._quiet_windows = self._quiet_windows + 1 if change < self.convergence_tol else 0
+                if self._quiet_windows >= self.convergence_patience and not self.converged:
+                    self.converged = True
+                    self.converged_at_step = self.step_count
+                    log.info("optimizer_converged", step=self.step_count, window_mean_loss=mean)
+            self._last_window_mean = mean
+
+    def loss_trend(self) -> float:
+        """Least-squares slope of the last ``window`` losses per step (negative: improving); 0 if too few."""
+        if len(self.losses) < 2:
+            return 0.0
+        recent = np.asarray(list(self.losses)[-self.window :], dtype=np.float64)
+        steps = np.arange(len(recent), dtype=np.float64)
+        return float(np.polyfit(steps, recent, 1)[0])
+
+    def get_optimization_stats(self) -> dict[str, Any]:
+        """Step count, current and initial rates per group, the loss trend, plateaus and convergence."""
+        losses = list(self.losses)
+        return {
+            "step": self.step_count,
+            "learning_rates": [g["lr"] for g in self.optimizer.param_groups],
+            "initial_learning_rates": self.lr_history[0] if self.lr_history else [g["lr"] for g in self.param_groups],
+            "hypergradients": list(self.hypergradients),
+            "use_meta_learning": self.use_meta_learning,
+            "last_loss": losses[-1] if losses else None,
+            "best_loss": min(losses) if losses else None,
+            "loss_trend": self.loss_trend(),
+            "plateau_reductions": self.plateau_reductions,
+            "converged": self.converged,
+            "converged_at_step": self.converged_at_step,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Bayesian hyperparameter optimisation on Optuna
+# --------------------------------------------------------------------------------------------------
+
+ParameterSpec = tuple[float, float] | Sequence[Any] | Mapping[str, Any] | optuna.distributions.BaseDistribution
+
+
+class AllTrialsFailedError(RuntimeError):
+    """Every trial of the study failed (the objective raised or returned NaN), so there is no best."""
+
+
+class BayesianOptimizerConfig(BaseModel):
+    """Settings of :class:`BayesianOptimizer` (every field is validated; a bad value names itself).
+
+    Fields:
+        acquisition_function: ``'ei'`` (expected improvement). Optuna's GP sampler maximises log-EI; TPE
+            maximises the density ratio l(x)/g(x), which Bergstra et al. (2011) show is EI's maximiser.
+        sampler: ``'gp'`` (Gaussian process, the default: few, costly trials), ``'tpe'`` (cheap per
+            trial, suits hundreds of trials and conditional spaces) or ``'random'``.
+        direction: ``'minimize'`` or ``'maximize'`` the objective.
+        n_startup_trials: random trials before the model takes over.
+        seed: seeds the sampler (each process of a shared study should use its own seed).
+        storage: ``None`` (in memory), a database URL Optuna accepts (``sqlite:///hpo.db``), or an Optuna
+            storage object (for example ``JournalStorage``).
+        study_name: the study to create or to resume in ``storage``.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    acquisition_function: Literal["ei"] = "ei"
+    sampler: Literal["gp", "tpe", "random"] = "gp"
+    direction: Literal["minimize", "maximize"] = "maximize"
+    n_startup_trials: int = Field(10, ge=0)
+    seed: int | None = 0
+    storage: str | optuna.storages.BaseStorage | None = None
+    study_name: str | None = None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, step: Any = None):
+    if not (_is_number(low) and _is_number(high)):
+        raise TypeError(f"parameter_space[{name!r}]: bounds must be numbers, got ({low!r}, {high!r})")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"parameter_space[{name!r}]: bounds must be finite, got ({low!r}, {high!r})")
+    if low > high:
+        raise ValueError(f"parameter_space[{name!r}]: low {low!r} is above high {high!r}")
+    is_int = isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))
+    if log_scale is None:
+        # A range over two or more orders of magnitude is searched on a log scale.
+        log_scale = low > 0 and high / low >= 100.0
+    if log_scale and low <= 0:
+        raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
+    if is_int:
+        return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=int(step or 1))
+    if step is not None and log_scale:
+        raise ValueError(f"parameter_space[{name!r}]: step and log scale cannot be combined")
+    return optuna.distributions.FloatDistribution(float(low), float(high), log=bool(log_scale), step=step)
+
+
+def parse_parameter_space(
+    parameter_space: Mapping[str, ParameterSpec],
+) -> dict[str, optuna.distributions.BaseDistribution]:
+    """Turn a parameter space into Optuna distributions.
+
+    * ``(low, high)``: a range; integers when both bounds are ints, floats otherwise; log scale when
+      ``low > 0`` and ``high / low >= 100``.
+    * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly.
+    * a list: categorical choices.
+    * an Optuna distribution: used as is.
+
+    Example:
+        >>> space = parse_parameter_space({"lr": (1e-5, 1e-2), "layers": (1, 4), "act": ["relu", "tanh"]})
+        >>> space["lr"].log, type(space["layers"]).__name__, space["act"].choices
+        (True, 'IntDistribution', ('relu', 'tanh'))
+    """
+    if not isinstance(parameter_space, Mapping):
+        raise TypeError(f"parameter_space: expected a mapping of name -> spec, got {type(parameter_space).__name__}")
+    if not parameter_space:
+        raise ValueError("parameter_space: is empty; give at least one parameter")
+    out: dict[str, optuna.distributions.BaseDistribution] = {}
+    for name, spec in parameter_space.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"parameter_space: names must be non-empty strings, got {name!r}")
+        if isinstance(spec, optuna.distributions.BaseDistribution):
+            out[name] = spec
+        elif isinstance(spec, tuple):
+            if len(spec) != 2:
+                raise ValueError(f"parameter_space[{name!r}]: a range is (low, high), got {spec!r}")
+            out[name] = _range_distribution(name, spec[0], spec[1], None)
+        elif isinstance(spec, Mapping):
+            unknown = set(spec) - {"low", "high", "log", "step"}
+            if unknown or not {"low", "high"} <= set(spec):
+                raise ValueError(
+                    f"parameter_space[{name!r}]: a range dict takes low, high, log, step; got {dict(spec)!r}"
+                )
+            out[name] = _range_distribution(name, spec["low"], spec["high"], spec.get("log"), spec.get("step"))
+        elif isinstance(spec, list):
+            if not spec:
+                raise ValueError(f"parameter_space[{name!r}]: a categorical needs at least one choice, got []")
+            if len({repr(c) for c in spec}) != len(spec):
+                raise ValueError(f"parameter_space[{name!r}]: choices repeat, got {spec!r}")
+            out[name] = optuna.distributions.CategoricalDistribution(spec)
+        else:
+            raise TypeError(
+                f"parameter_space[{name!r}]: expected (low, high), a list of choices, a dict or an Optuna "
+                f"distribution, got {spec!r}"
+            )
+    return out
+
+
+def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | optuna.storages.BaseStorage | None:
+    """An Optuna storage from the ``storage`` argument: ``None`` (memory), a URL, or a storage object.
+
+    A ``journal:PATH`` string opens an append-only journal file, which several processes on one host may
+    share without a database server.
+    """
+    if isinstance(storage, str) and storage.startswith("journal:"):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
+    return storage
+
+
+class BayesianOptimizer:
+    """Bayesian hyperparameter search on Optuna: GP sampler by default, TPE or random as options.
+
+    Arguments:
+        parameter_space: name -> spec; see :func:`parse_parameter_space`.
+        acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name: see
+            :class:`BayesianOptimizerConfig`.
+
+    :meth:`optimize` runs ``n_iterations`` trials in this process. Started again with the same
+    ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
+    best result is over all of them. Several processes or hosts running :meth:`optimize` on one study
+    share the work; Optuna's storage gives each trial a distinct number, so none is lost or repeated.
+    A trial whose objective raises an ``Exception`` or returns NaN is recorded as failed and the search
+    goes on; if every trial has failed, :class:`AllTrialsFailedError` is raised.
+
+    Example:
+        >>> opt = BayesianOptimizer({"x": (-3.0, 3.0), "n": (1, 4)}, direction="minimize", sampler="tpe")
+        >>> params, score = opt.optimize(lambda p: (p["x"] - 1.0) ** 2 + p["n"], n_iterations=30)
+        >>> score < 1.5
+        True
+    """
+
+    def __init__(
+        self,
+        parameter_space: Mapping[str, ParameterSpec],
+        acquisition_function: str = "ei",
+        **settings: Any,
+    ) -> None:
+        self.config = BayesianOptimizerConfig(acquisition_function=acquisition_function, **settings)
+        self.distributions = parse_parameter_space(parameter_space)
+        self.history: list[tuple[dict[str, Any], float]] = []
+        self._study: optuna.Study | None = None
+
+    def _make_sampler(self) -> optuna.samplers.BaseSampler:
+        cfg = self.config
+        if cfg.sampler == "gp":
+            return optuna.samplers.GPSampler(seed=cfg.seed, n_startup_trials=cfg.n_startup_trials)
+        if cfg.sampler == "tpe":
+            return optuna.samplers.TPESampler(seed=cfg.seed, n_startup_trials=cfg.n_startup_trials)
+        return optuna.samplers.RandomSampler(seed=cfg.seed)
+
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study (created, or loaded from ``storage``, on first use)."""
+        if self._study is None:
+            with warnings.catch_warnings():
+                # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                self._study = optuna.create_study(
+                    storage=make_storage(self.config.storage),
+                    study_name=self.config.study_name,
+                    direction=self.config.direction,
+                    sampler=self._make_sampler(),
+                    load_if_exists=self.config.study_name is not None,
+                )
+        return self._study
+
+    def optimize(
+        self, objective_function: Callable[[dict[str, Any]], float], n_iterations: int = 50
+    ) -> tuple[dict[str, Any], float]:
+        """Run ``n_iterations`` trials; return the best parameters and score over the whole study."""
+        if not callable(objective_function):
+            raise TypeError(f"objective_function: expected a callable, got {objective_function!r}")
+        if not isinstance(n_iterations, int) or isinstance(n_iterations, bool) or n_iterations < 1:
+            raise ValueError(f"n_iterations: must be an int >= 1, got {n_iterations!r}")
+        study = self.study
+        for _ in range(n_iterations):
+            trial = study.ask(self.distributions)
+            params = dict(trial.params)
+            try:
+                value = float(objective_function(params))
+            except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                log.warning("trial_failed", trial=trial.number, params=params, error=repr(exc))
+                continue
+            if not math.isfinite(value):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                log.warning("trial_failed", trial=trial.number, params=params, error=f"objective returned {value}")
+                continue
+            study.tell(trial, value)
+            self.history.append((params, value))
+            log.info("trial_complete", trial=trial.number, value=value)
+        return self.best()
+
+    def best(self) -> tuple[dict[str, Any], float]:
+        """The best parameters and score so far; AllTrialsFailedError if no trial has completed."""
+        completed = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not completed:
+            n = len(self.study.get_trials(deepcopy=False))
+            raise AllTrialsFailedError(
+                f"objective_function: all {n} trials failed (raised or returned NaN); no best parameters"
+            )
+        best = self.study.best_trial
+        return dict(best.params), float(best.value)
