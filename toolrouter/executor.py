@@ -687,8 +687,11 @@ class PlanExecutor:
                     outcome.error = None
                     return
                 errors.append(f"{tool_id}: {result.error}")
-                if breaker is not None and retryable is not None:
-                    breaker.record_failure()
+                if breaker is not None:
+                    if retryable is None:  # never called (the tool is gone): no verdict on it
+                        breaker.release()
+                    else:
+                        breaker.record_failure()
                 if not retryable or attempt == cfg.retry.max_retries:
                     break
                 await asyncio.sleep(cfg.retry.delay_s(attempt, self._rng))
