@@ -169,6 +169,14 @@ class BaseAdapter(nn.Module):
         """Mergeable adapters: the increment to each named parameter of ``module``."""
         raise NotImplementedError(f"{type(self).__name__} cannot be merged")
 
+    def can_fuse_linear(self) -> bool:
+        """Whether ``fused_linear(base, x)`` can replace ``apply_delta(x, base(x))`` on an nn.Linear."""
+        return False
+
+    def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        """``apply_delta(x, base(x))`` in one fused computation (see ``can_fuse_linear``)."""
+        return self.apply_delta(x, base(x))
+
 
 class AdaptedModule(nn.Module):
     """A module of the base model with adapters injected; behaves like ``base_layer`` when none is active.
@@ -230,8 +238,8 @@ class AdaptedModule(nn.Module):
         self._active = bool(calls or deltas or sequentials)
         # One LoRA alone on a plain Linear runs as a single fused autograd function.
         only = deltas[0] if len(deltas) == 1 and not calls and not sequentials else None
-        fusable = type(self.base_layer) is nn.Linear and getattr(only, "conv", True) is None
-        self._fused = (only,) if fusable and only is not None and hasattr(only, "fused_linear") else ()
+        fusable = only is not None and type(self.base_layer) is nn.Linear and only.can_fuse_linear()
+        self._fused = (only,) if fusable else ()
 
     # --- merging -----------------------------------------------------------------------------
 

@@ -210,9 +210,12 @@ class LoRAAdapter(BaseAdapter):
         flat = torch.addmm(out.reshape(-1, self.out_features), h.reshape(-1, self.r), self.lora_B.t(), alpha=self.scaling)
         return flat.view(out.shape)
 
+    def can_fuse_linear(self) -> bool:
+        return self.conv is None and self.dropout is None
+
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``base(x)`` plus the update, through the fused autograd function where it applies."""
-        if _transforms_active() or self.dropout is not None:
+        if _transforms_active():
             return self.apply_delta(x, base(x))
         if x.dim() == 2:
             return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)
