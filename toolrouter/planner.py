@@ -26,7 +26,9 @@ of the longest dependency chain: parallel branches overlap), subject to ``sum_i 
   single-step moves. Fast for large plans, not proven optimal: ``toolrouter bench planning``
   measures its gap against the exact solver.
 
-``method="auto"`` uses ``exact`` when the pruned search space is small and ``lagrangian`` otherwise.
+``method="auto"`` runs ``lagrangian``, then ``exact`` seeded with its plan when the pruned search
+space is not too large, within a budget of search nodes; ``Assignment.optimal`` says whether the
+search finished.
 A budget that cannot be met raises ``BudgetInfeasibleError``, or, with ``allow_infeasible=True``,
 returns the plan that violates it least, flagged ``feasible=False``.
 
@@ -680,8 +682,16 @@ def _brute_force(prob: _Problem) -> tuple[list[int] | None, list[int]]:
     return best, (best if best is not None else least)  # type: ignore[return-value]
 
 
-def _exact(prob: _Problem, incumbent: list[int] | None) -> list[int] | None:
-    """Branch and bound in topological order; ``None`` when no choice meets the budget."""
+class _NodeLimit(Exception):
+    """Branch and bound visited its budget of nodes without finishing."""
+
+
+def _exact(
+    prob: _Problem, incumbent: list[int] | None, node_limit: int | None = None
+) -> tuple[list[int] | None, bool]:
+    """Branch and bound in topological order: (best choice, or ``None`` when no choice meets the
+    budget; whether the search finished, i.e. the choice is proven optimal). With ``node_limit``
+    it gives up after that many nodes and returns the best choice found so far."""
     n = prob.n
     lmin = [float(l.min()) for l in prob.l]
     # tail_min[i]: shortest possible longest chain after step i ends (every later step at its
@@ -707,8 +717,14 @@ def _exact(prob: _Problem, incumbent: list[int] | None) -> list[int] | None:
     finish = [0.0] * n
     value, w_cost, w_lat, max_cost, max_lat = prob.value, prob.w_cost, prob.w_lat, prob.max_cost, prob.max_lat
 
+    nodes = 0
+    limit = math.inf if node_limit is None else node_limit
+
     def visit(i: int, logp: float, cost: float, cp_lb: float, cp: float) -> None:
-        nonlocal best, best_obj
+        nonlocal best, best_obj, nodes
+        nodes += 1
+        if nodes > limit:
+            raise _NodeLimit
         if i == n:
             obj = value * math.exp(logp) - w_cost * cost - w_lat * cp
             if obj > best_obj + 1e-12:
@@ -736,8 +752,11 @@ def _exact(prob: _Problem, incumbent: list[int] | None) -> list[int] | None:
             finish[i] = f
             visit(i + 1, new_logp, new_cost, new_lb, max(cp, f))
 
-    visit(0, 0.0, 0.0, cp_floor, 0.0)
-    return best
+    try:
+        visit(0, 0.0, 0.0, cp_floor, 0.0)
+    except _NodeLimit:
+        return best, False
+    return best, True
 
 
 def _price_moves(
@@ -947,8 +966,9 @@ def assign_tools(
         allow_infeasible: return the least-violating plan flagged ``feasible=False`` instead of
             raising ``BudgetInfeasibleError``.
         max_fallbacks: how many ranked fallbacks to keep per step.
-        exact_limit: ``auto`` uses ``exact`` when the pruned search space has at most this many
-            combinations.
+        exact_limit: ``auto`` runs branch and bound, seeded with the fast plan, when the pruned
+            search space has at most ``exact_limit ** 2`` combinations, and stops it after
+            ``exact_limit`` nodes (then the plan is the best found, ``optimal=False``).
         local_search: improve the ``lagrangian`` plan with single-step moves.
 
     Raises:
@@ -978,8 +998,12 @@ def assign_tools(
     prob = _Problem(
         graph, candidates, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
     )
+    node_limit = None
     if method == "auto":
-        method = "exact" if prob.space <= exact_limit else "lagrangian"
+        # Branch and bound, seeded with the fast plan, usually prunes hard: try it on any plan of
+        # moderate size, but give up after exact_limit nodes rather than stall a decision.
+        method = "exact" if prob.space <= exact_limit**2 else "lagrangian"
+        node_limit = exact_limit
 
     least: list[int] | None
     if method == "brute_force":
@@ -1001,8 +1025,9 @@ def assign_tools(
             best = max(starts, key=lambda ch: prob.evaluate(ch)[0])
         optimal = False
         if method == "exact":
-            best = _exact(prob, best)
-            optimal = True
+            best, optimal = _exact(prob, best, node_limit)
+            if not optimal:
+                method = "lagrangian"  # what the plan comes from: B&B did not finish
     feasible = best is not None
     if not feasible:
         min_cost = sum(float(c.min()) for c in prob.c)
