@@ -91,7 +91,7 @@ class LoRAAdapter(BaseAdapter):
         >>> import torch
         >>> cfg = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=16, lora_r=4, lora_alpha=8)
         >>> lora = LoRAAdapter(cfg)
-        >>> float(lora(torch.randn(2, 16)).abs().sum())  # B starts at zero
+        >>> float(lora(torch.randn(2, 16)).detach().abs().sum())  # B starts at zero
         0.0
     """
 

@@ -55,8 +55,10 @@ class PrefixAdapter(BaseAdapter):
         >>> prefix = PrefixAdapter.for_target("attn", mha, cfg, {})
         >>> x = torch.randn(2, 5, 16)
         >>> args, kwargs = prefix.transform_call(mha, (x, x, x), {})
-        >>> args[1].shape
+        >>> kwargs["key"].shape  # 3 prefix positions before the 5 keys
         torch.Size([2, 8, 16])
+        >>> mha(*args, **kwargs)[0].shape
+        torch.Size([2, 5, 16])
     """
 
     role = "call"
