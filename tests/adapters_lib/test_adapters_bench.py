@@ -16,6 +16,12 @@ def test_quick_run_prints_all_tables(capsys: pytest.CaptureFixture[str]) -> None
     assert "lora unmerged inference / base" in out
 
 
+def test_lora_only_on_one_model(capsys: pytest.CaptureFixture[str]) -> None:
+    adapters.main(["--quick", "--repeats", "1", "--models", "mlp", "--lora-only"])
+    out = capsys.readouterr().out
+    assert "MLP 32-64-32-32" in out and "Transformer block" not in out and "compacter" not in out
+
+
 def test_bad_repeats_is_refused() -> None:
     with pytest.raises(SystemExit):
         adapters.main(["--quick", "--repeats", "0"])

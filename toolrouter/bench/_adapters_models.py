@@ -127,7 +127,9 @@ def build_variants(
     return variants, base_params
 
 
-def mlp_setup(widths: list[int], batch: int, lora_r: int, with_peft: bool) -> tuple[list[Variant], int]:
+def mlp_setup(
+    widths: list[int], batch: int, lora_r: int, with_peft: bool, lora_only: bool = False
+) -> tuple[list[Variant], int]:
     """The MLP of the issue (512-2048-512-512 at full size) with every MLP-applicable adapter."""
     base = mlp(widths)
     x = torch.randn(batch, widths[0], generator=torch.Generator().manual_seed(0))
@@ -144,10 +146,12 @@ def mlp_setup(widths: list[int], batch: int, lora_r: int, with_peft: bool) -> tu
         "compacter": [AdapterConfig(adapter_type=AdapterType.COMPACTER, input_dim=dim, hidden_dim=hidden, phm_dim=4)],
         "multimodal": [AdapterConfig(adapter_type=AdapterType.MULTIMODAL, input_dim=dim, hidden_dim=hidden)],
     }
-    return build_variants(base, x, ours, linear_names, lora_r, 2 * lora_r, with_peft)
+    return build_variants(base, x, {} if lora_only else ours, linear_names, lora_r, 2 * lora_r, with_peft)
 
 
-def block_setup(dim: int, heads: int, batch: int, seq: int, lora_r: int, with_peft: bool) -> tuple[list[Variant], int]:
+def block_setup(
+    dim: int, heads: int, batch: int, seq: int, lora_r: int, with_peft: bool, lora_only: bool = False
+) -> tuple[list[Variant], int]:
     """One transformer block with every attention-applicable adapter (prefix included)."""
     base = BlockModel(dim, heads)
     x = torch.randn(batch, seq, dim, generator=torch.Generator().manual_seed(0))
@@ -163,4 +167,4 @@ def block_setup(dim: int, heads: int, batch: int, seq: int, lora_r: int, with_pe
         ],
     }
     targets = ["attn.q", "attn.k", "attn.v", "attn.o", "fc1", "fc2"]
-    return build_variants(base, x, ours, targets, lora_r, 2 * lora_r, with_peft)
+    return build_variants(base, x, {} if lora_only else ours, targets, lora_r, 2 * lora_r, with_peft)

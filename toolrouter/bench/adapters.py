@@ -45,6 +45,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--block-seq", type=int, default=64, help="transformer block sequence length")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--no-peft", action="store_true", help="skip PEFT even where it is installed")
+    parser.add_argument("--models", choices=["both", "mlp", "block"], default="both", help="which models to measure")
+    parser.add_argument(
+        "--lora-only", action="store_true", help="only the base, LoRA and PEFT LoRA (the targets), for more rounds in less time"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.widths, args.batch, args.block_dim, args.block_batch, args.block_seq = "32,64,32,32", 16, 32, 2, 8
@@ -125,14 +129,19 @@ def main(argv: list[str]) -> None:
         f"adapters: threads={args.threads} repeats={args.repeats} (interleaved) torch={torch.__version__} "
         f"peft={'yes' if with_peft else 'no (not installed or --no-peft)'}"
     )
-    mlp_variants, mlp_params = mlp_setup(widths, args.batch, args.lora_r, with_peft)
-    mlp_title = f"MLP {'-'.join(map(str, widths))}, batch {args.batch}, r={args.lora_r}"
-    mlp_ratios = _measure(mlp_title, mlp_variants, mlp_params, args.repeats)
-    block_variants, block_params = block_setup(args.block_dim, 4, args.block_batch, args.block_seq, args.lora_r, with_peft)
-    block_title = f"Transformer block d={args.block_dim}, 4 heads, batch {args.block_batch} x {args.block_seq} tokens, r={args.lora_r}"
-    block_ratios = _measure(block_title, block_variants, block_params, args.repeats)
+    measured: list[tuple[str, dict[str, float]]] = []
+    if args.models in ("both", "mlp"):
+        variants, params = mlp_setup(widths, args.batch, args.lora_r, with_peft, args.lora_only)
+        title = f"MLP {'-'.join(map(str, widths))}, batch {args.batch}, r={args.lora_r}"
+        measured.append(("MLP", _measure(title, variants, params, args.repeats)))
+    if args.models in ("both", "block"):
+        variants, params = block_setup(
+            args.block_dim, 4, args.block_batch, args.block_seq, args.lora_r, with_peft, args.lora_only
+        )
+        title = f"Transformer block d={args.block_dim}, 4 heads, batch {args.block_batch} x {args.block_seq} tokens, r={args.lora_r}"
+        measured.append(("transformer block", _measure(title, variants, params, args.repeats)))
     rows = []
-    for name, ratios in (("MLP", mlp_ratios), ("transformer block", block_ratios)):
+    for name, ratios in measured:
         for key, value in ratios.items():
             target = TARGETS.get(key)
             met = "" if target is None else ("yes" if value <= target else "no")
