@@ -210,7 +210,7 @@ def test_exact_linear_thompson_draws_from_the_posterior():
 
 
 def test_cached_draws_are_refreshed_round_robin():
-    policy = LinearThompson(context_dim=2, refresh_arms=1, seed=0)
+    policy = LinearThompson(context_dim=2, refresh_arms=1, exact=False, seed=0)
     arms = [f"t{i}" for i in range(5)]
     for arm in arms:
         policy.add_arm(arm)
@@ -225,7 +225,7 @@ def test_cached_draws_are_refreshed_round_robin():
 
 def test_unlucky_arm_is_tried_again():
     """Arm 'good' (reward 1) had three unlucky zeros; 'meh' pays 0.5. Exploration must not stall."""
-    policy = LinearThompson(context_dim=2, exploration=0.5, refresh_arms=1, seed=4)
+    policy = LinearThompson(context_dim=2, exploration=0.5, refresh_arms=1, exact=False, seed=4)
     for arm in ("meh", "good"):
         policy.add_arm(arm)
     x = np.array([1.0, 0.0])
@@ -430,3 +430,16 @@ def test_candidate_positions_follow_arm_changes(name):
     assert again[2] == policy.expected(["a"], x)[0] != first[0]
     with pytest.raises(UnknownToolError):
         build(name, arms=("b",)).expected(candidates, x)
+
+
+def test_lin_ts_chooses_exact_draws_when_they_are_cheap():
+    x = np.ones(4) / 2
+    cheap = LinearThompson(context_dim=4, seed=0)  # 3 arms * 16 <= budget: exact
+    cached = LinearThompson(context_dim=4, seed=0, exact_budget=10)
+    for p in (cheap, cached):
+        for arm in ("a", "b", "c"):
+            p.add_arm(arm)
+        p.sample(["a", "b", "c"], x)
+    assert cheap.decisions == 0 and cached.decisions == 1  # only the cached path counts decisions
+    with pytest.raises(ValueError, match="exact"):
+        LinearThompson(context_dim=4, exact="yes")

@@ -25,7 +25,8 @@ CONFIGS = [
     ("ucb1", {}),
     ("epsilon_greedy", {"window": 3, "epsilon": 0.3}),
     ("linucb", {"context_dim": D}),
-    ("lin_ts", {"context_dim": D, "refresh_arms": 1}),
+    ("lin_ts", {"context_dim": D, "refresh_arms": 1, "exact": False}),
+    ("lin_ts", {"context_dim": D}),
     ("lin_ts", {"context_dim": D, "exact": True}),
 ]
 

@@ -30,6 +30,8 @@ def test_quick_run_prints_tables_and_saves_curves(tmp_path: Path, capsys: pytest
 def test_bad_options_are_rejected():
     with pytest.raises(ValueError, match="--seeds"):
         main(["--quick", "--seeds", "0", "--part", "learning"])
+    with pytest.raises(ValueError, match="--streams"):
+        main(["--quick", "--streams", "nope", "--part", "learning"])
     with pytest.raises(ValueError, match="--cost-weight"):
         main(["--quick", "--cost-weight", "nan", "--part", "learning"])
 

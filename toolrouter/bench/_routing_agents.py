@@ -27,9 +27,13 @@ __all__ = [
 class Agent(Protocol):
     """A router under test."""
 
-    def choose(self, x: np.ndarray | None) -> int: ...
+    def choose(self, x: np.ndarray | None) -> int:
+        """The arm to pull for context ``x``."""
+        ...
 
-    def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None: ...
+    def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None:
+        """Learn the reward of ``arm`` at context ``x``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,11 @@ class PolicyAgent:
         return self._one if self.bias_only else x
 
     def choose(self, x: np.ndarray | None) -> int:
+        """The arm with the highest sampled score."""
         return int(np.argmax(self.policy.sample(self.arm_ids, self._x(x))))
 
     def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None:
+        """Update the policy (rescaling the reward for Beta-Bernoulli TS)."""
         if self.rescale:
             reward = min(max((reward - self.lo) / (self.hi - self.lo), 0.0), 1.0)
         self.policy.update(self.arm_ids[arm], reward, self._x(x))
@@ -98,12 +104,14 @@ class VowpalAgent:
 
     @staticmethod
     def shared_line(x: np.ndarray | None) -> str:
+        """The shared (context) line of a VW example: a bias and the non-zero features."""
         if x is None:
             return "shared |s bias:1"
         nz = np.flatnonzero(x)
         return "shared |s bias:1 " + " ".join(f"{i}:{x[i]:.6g}" for i in nz)
 
     def choose(self, x: np.ndarray | None) -> int:
+        """Draw an action from VW's exploration distribution."""
         lines = [self.shared_line(x), *self.actions]
         pmf = np.asarray(self.vw.predict(lines), dtype=np.float64)
         pmf = pmf / pmf.sum()
@@ -112,6 +120,7 @@ class VowpalAgent:
         return arm
 
     def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None:
+        """Teach VW the cost (``-reward``) of the last chosen action with its probability."""
         if self._last is None:
             raise RuntimeError("VowpalAgent.learn: call choose first")
         lines, prob = self._last
@@ -121,6 +130,7 @@ class VowpalAgent:
         self._last = None
 
     def close(self) -> None:
+        """Release VW's native workspace."""
         self.vw.finish()
 
 
@@ -140,15 +150,17 @@ class MabwiserAgent:
         return np.ones((1, 1)) if self.no_context or x is None else x.reshape(1, -1)
 
     def choose(self, x: np.ndarray | None) -> int:
+        """MABWiser's LinUCB choice."""
         return int(self.mab.predict(self._x(x)))
 
     def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None:
+        """MABWiser's incremental fit on one outcome."""
         self.mab.partial_fit(np.array([arm]), np.array([reward]), self._x(x))
 
 
 def policy_specs(with_forgetting: bool = True) -> list[AgentSpec]:
-    """Every policy with its defaults, linear Thompson sampling with exact per-decision draws
-    (to show what the cached draws cost in regret), and discounted / windowed variants for drift."""
+    """Every policy with its defaults, linear Thompson sampling forced to exact and to cached
+    draws (to show what the cached draws cost in regret), and discounted / windowed variants."""
     specs = [
         AgentSpec(name, lambda k, d, b, s, name=name: PolicyAgent(name, k, d, b, s)) for name in POLICIES
     ]
@@ -160,7 +172,10 @@ def policy_specs(with_forgetting: bool = True) -> list[AgentSpec]:
             ),
             AgentSpec("ucb1(window=1000)", lambda k, d, b, s: PolicyAgent("ucb1", k, d, b, s, window=1000)),
         ]
-    specs.append(AgentSpec("lin_ts(exact=True)", lambda k, d, b, s: PolicyAgent("lin_ts", k, d, b, s, exact=True)))
+    specs += [
+        AgentSpec("lin_ts(exact=True)", lambda k, d, b, s: PolicyAgent("lin_ts", k, d, b, s, exact=True)),
+        AgentSpec("lin_ts(exact=False)", lambda k, d, b, s: PolicyAgent("lin_ts", k, d, b, s, exact=False)),
+    ]
     return specs
 
 

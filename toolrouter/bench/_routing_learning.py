@@ -29,9 +29,11 @@ class Stream:
     reward_bounds: tuple[float, float]
 
     def reset(self, seed: int) -> None:
+        """Start a run: the same seed gives the same tools, contexts and order."""
         raise NotImplementedError
 
     def context(self, t: int) -> np.ndarray | None:
+        """The context the routers see at step ``t`` (None: no context)."""
         raise NotImplementedError
 
     def step(self, t: int, arm: int) -> tuple[float, float]:
@@ -60,6 +62,7 @@ class SyntheticStream(Stream):
         self.reward_bounds = (-0.6, 2.0)
 
     def reset(self, seed: int) -> None:
+        """New environment and contexts for ``seed``."""
         self.env = SyntheticEnvironment.make(
             n_tools=self.n_arms,
             capabilities=("main",),
@@ -78,9 +81,11 @@ class SyntheticStream(Stream):
         )
 
     def context(self, t: int) -> np.ndarray | None:
+        """The step's context with a constant feature appended."""
         return None if self.seen is None else self.seen[t]
 
     def step(self, t: int, arm: int) -> tuple[float, float]:
+        """Call the chosen tool: its utility, and its expected regret at this call."""
         x = None if self.contexts is None else self.contexts[t]
         best = self.env.best_expected_utility(None, self.weights, x)
         regret = best - self.env.expected_utility(self.ids[arm], self.weights, x)
@@ -110,15 +115,18 @@ class RouterBenchStream(Stream):
         self.reward_bounds = (min(lo, 0.0), 1.0)
 
     def reset(self, seed: int) -> None:
+        """A new shuffled order of the prompts for ``seed``."""
         rng = np.random.default_rng(seed)
         self.order = np.concatenate([rng.permutation(len(self.data)) for _ in range(self.passes)])
         self.quality_sum = 0.0
         self.cost_sum = 0.0
 
     def context(self, t: int) -> np.ndarray:
+        """Hashed features of the prompt at step ``t``, plus a constant."""
         return self.features[self.order[t]]
 
     def step(self, t: int, arm: int) -> tuple[float, float]:
+        """The chosen model's recorded outcome: its utility and the regret to the best model."""
         i = self.order[t]
         self.quality_sum += float(self.data.quality[i, arm])
         self.cost_sum += float(self.data.cost[i, arm])
@@ -126,6 +134,7 @@ class RouterBenchStream(Stream):
         return reward, float(self.utility[i].max()) - reward
 
     def extra(self) -> dict[str, float]:
+        """Mean quality and total cost of the run's choices."""
         return {"mean_quality": self.quality_sum / self.horizon, "total_cost": self.cost_sum}
 
     def references(self) -> dict[str, dict[str, float]]:
@@ -165,6 +174,7 @@ class RunResult:
 
     @property
     def final_regret(self) -> np.ndarray:
+        """Cumulative regret at the last step, per seed."""
         return np.array([c[-1] for c in self.curves])
 
 

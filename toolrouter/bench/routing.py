@@ -47,6 +47,7 @@ from toolrouter.bench._routing_overhead import (
 from toolrouter.data import load_routerbench
 from toolrouter.policies import POLICIES
 
+STREAMS = ("stationary", "drifting", "contextual", "routerbench")
 NON_CONTEXTUAL_TARGET_S = 50e-6
 LIN_TS_TARGET_S = 0.5e-3
 
@@ -73,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feature-dim", type=int, default=256, help="HashingFeaturizer dimension for RouterBench")
     p.add_argument("--passes", type=int, default=1, help="replays of the RouterBench prompts")
     p.add_argument("--no-peers", action="store_true", help="skip Vowpal Wabbit and MABWiser")
+    p.add_argument(
+        "--streams",
+        default=",".join(STREAMS),
+        help=f"comma-separated learning streams to run, from {','.join(STREAMS)}",
+    )
     return p
 
 
@@ -138,6 +144,7 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
 
 
 def _streams(args: argparse.Namespace) -> list[Stream]:
+    wanted = set(args.streams)
     streams: list[Stream] = [
         SyntheticStream("stationary", n_tools=args.synthetic_tools, horizon=args.horizon),
         SyntheticStream("drifting", n_tools=args.synthetic_tools, horizon=args.horizon, drifting=1),
@@ -145,6 +152,9 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
             "contextual", n_tools=args.synthetic_tools, horizon=args.horizon, context_dim=args.synthetic_dim
         ),
     ]
+    streams = [s for s in streams if s.name in wanted]
+    if "routerbench" not in wanted:
+        return streams
     if args.routerbench.is_dir():
         data = load_routerbench(args.routerbench, limit=25 if args.quick else None)
         streams.append(
@@ -209,6 +219,10 @@ def main(argv: list[str]) -> None:
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
+    args.streams = [s.strip() for s in args.streams.split(",") if s.strip()]
+    unknown = [s for s in args.streams if s not in STREAMS]
+    if unknown or not args.streams:
+        raise ValueError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
     if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
         raise ValueError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
     torch.set_num_threads(1)

@@ -7,7 +7,7 @@
 | ``ucb1`` | ``UCB1`` | no | O(K), deterministic | reproducible choices, rewards in a known range |
 | ``epsilon_greedy`` | ``EpsilonGreedy`` | no | O(K) | a simple baseline |
 | ``linucb`` | ``LinUCB`` | yes | O(K d^2) | the best tool depends on the request |
-| ``lin_ts`` | ``LinearThompson`` | yes | O(K d + r d^2) | the same, cheaper per decision |
+| ``lin_ts`` | ``LinearThompson`` | yes | O(K d^2) while that is small, else O(K d + r d^2) | the same, cheaper per decision at large d |
 
 The non-contextual ones take ``discount`` (exponential forgetting) or ``window`` (sliding window)
 for drifting tools; the contextual ones take ``context_dim`` (required), ``regularization`` and

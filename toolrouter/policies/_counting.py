@@ -67,19 +67,6 @@ class CountingPolicy(Policy):
             self._win_reward = np.zeros(window)
             self._win_pos = 0
 
-    # convenient views
-    @property
-    def _n(self) -> np.ndarray:
-        return self._stats["n"]
-
-    @property
-    def _s(self) -> np.ndarray:
-        return self._stats["s"]
-
-    @property
-    def _ss(self) -> np.ndarray:
-        return self._stats["ss"]
-
     # --- priors --------------------------------------------------------------------------------
     def _prior_values(self, prior: ArmPrior | None) -> tuple[float, float, float]:
         if prior is None:

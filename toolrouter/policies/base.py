@@ -76,6 +76,7 @@ class Policy(ABC):
     # --- arms --------------------------------------------------------------------------------
     @property
     def arm_ids(self) -> tuple[str, ...]:
+        """The arms, in the order they were added."""
         return tuple(self._arm_ids)
 
     def add_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:

@@ -17,18 +17,26 @@ Cost of one decision with ``K`` candidate arms:
   (memory-bound: at d = 384, K = 50 it streams 59 MB per decision, milliseconds).
 - Linear Thompson sampling, ``exact=True``: the same product; the score ``x^T theta_a + v |R_a x| z_a``
   is an exact draw of ``x^T theta~_a`` with ``theta~_a ~ N(theta_a, v^2 A_a^{-1})``.
-- Linear Thompson sampling, default (``exact=False``): each arm keeps a posterior draw
-  ``theta~_a = theta_a + v R_a^T z`` (one O(d^2) product). A draw is refreshed when its arm is
+- Linear Thompson sampling, cached draws (``exact=False``; the default above a cost budget): each
+  arm keeps a posterior draw ``theta~_a = theta_a + v R_a^T z`` (one O(d^2) product). A draw is refreshed when its arm is
   updated (its posterior changed), and on every decision the ``refresh_arms`` candidates whose draws
-  are oldest are redrawn. The decision itself is then one (K x d) product, K d multiply-adds: about
-  a hundred times less work than the exact form at d = 384, K = 50.
+  are oldest are redrawn. A decision is then one (K x d) product plus ``refresh_arms`` redraws,
+  K d + r d^2 multiply-adds: about twenty times less work than the exact form at d = 384, K = 50.
 
-Trade-off of the default: a draw is reused for up to ``K / refresh_arms`` decisions (like batched
-or delayed Thompson sampling), so consecutive decisions are correlated; every draw is still an exact
-sample of the arm's current posterior, since a posterior changes only when its arm is updated, and
-then the draw is refreshed at once. Exploration cannot stall: an arm whose draw was unlucky gets a
-new one within ``ceil(K / refresh_arms)`` decisions even if it is never chosen. The benchmark
-(``toolrouter bench routing``) measures both forms side by side.
+Trade-off of the cached draws: a draw is reused for up to ``K / refresh_arms`` decisions (like
+batched or delayed Thompson sampling), so consecutive decisions are correlated; every draw is still
+an exact sample of the arm's current posterior, since a posterior changes only when its arm is
+updated, and then the draw is refreshed at once. Exploration cannot stall for good: an arm whose
+draw was unlucky gets a new one within ``ceil(K / refresh_arms)`` decisions even if it is never
+chosen. But it is slower: an arm that is behind gets ``refresh_arms / K`` fresh chances per
+decision instead of one. Measured with ``toolrouter bench routing`` (docs/benchmarks/routing.md):
+when the context barely changes (a constant context, i.e. a non-contextual problem), cached draws
+can stay on a second-best tool for hundreds of decisions in some seeds, where exact draws do not;
+with varying contexts they do about as well as exact draws, since a new context already changes
+every score. (A bank of several pre-drawn noise vectors per arm would not help: it spreads the
+same ``refresh_arms`` fresh draws per decision over more decisions.) So the default (``exact=None``) draws exactly whenever that is cheap (``K d^2`` up to
+``exact_budget``, which covers small context dimensions) and uses the cached draws only for
+large ones, where contexts are rich (text embeddings) and exact draws cost milliseconds.
 
 Example:
     >>> import numpy as np
@@ -356,9 +364,11 @@ class LinearThompson(_LinearPolicy):
     ``exploration`` scales the posterior's spread (``v``, about the standard deviation of the
     reward noise; default 0.5, which suits utilities of a few units, as measured on the synthetic
     contextual stream of ``toolrouter bench routing``); ``refresh_arms`` is how many of the
-    oldest candidate draws are redrawn per decision (default 2); ``exact=True`` draws every score
-    afresh from its exact marginal instead (K d^2 work per decision). See the module docstring for
-    the trade-off.
+    oldest candidate draws are redrawn per decision (default 2). ``exact``: ``True`` draws every
+    score afresh from its exact marginal (K d^2 work per decision), ``False`` uses the cached
+    draws, ``None`` (default) chooses per decision: exact while ``K d^2 <= exact_budget``
+    (2^18 multiply-adds, tens of microseconds), cached above. See the module docstring for the
+    trade-off.
 
     Example:
         >>> import numpy as np
@@ -380,18 +390,22 @@ class LinearThompson(_LinearPolicy):
         regularization: float = 1.0,
         exploration: float = 0.5,
         refresh_arms: int = 2,
-        exact: bool = False,
+        exact: bool | None = None,
+        exact_budget: int = 1 << 18,
     ) -> None:
         super().__init__(
             context_dim=context_dim, seed=seed, regularization=regularization, exploration=exploration
         )
         if isinstance(refresh_arms, bool) or not isinstance(refresh_arms, (int, np.integer)) or refresh_arms < 1:
             raise ValueError(f"refresh_arms must be a positive integer, got {refresh_arms!r}")
-        if not isinstance(exact, bool):
-            raise ValueError(f"exact must be a bool, got {exact!r}")
+        if exact is not None and not isinstance(exact, bool):
+            raise ValueError(f"exact must be True, False or None (automatic), got {exact!r}")
+        if isinstance(exact_budget, bool) or not isinstance(exact_budget, (int, np.integer)) or exact_budget < 0:
+            raise ValueError(f"exact_budget must be a non-negative integer, got {exact_budget!r}")
         self.refresh_arms = int(refresh_arms)
         self.exact = exact
-        self.options.update(refresh_arms=self.refresh_arms, exact=exact)
+        self.exact_budget = int(exact_budget)
+        self.options.update(refresh_arms=self.refresh_arms, exact=exact, exact_budget=self.exact_budget)
         self.decisions = 0
         self._draw = np.zeros((0, self.context_dim))
         self._stamp = np.zeros(0, dtype=np.int64)
@@ -413,7 +427,7 @@ class LinearThompson(_LinearPolicy):
         self._stamp = np.delete(self._stamp, position)
 
     def _after_update(self, i: int) -> None:
-        if not self.exact:
+        if self.exact is not True:  # the cached draw must follow the posterior it came from
             self._redraw(i)
 
     def _after_merge(self, changed: list[int], n_new: int) -> None:
@@ -435,10 +449,11 @@ class LinearThompson(_LinearPolicy):
         """One posterior draw of each arm's reward at ``context``."""
         x = self._check_context(context)
         idx = self._positions(arm_ids)
-        if self.exact:
+        k = idx.shape[0]
+        exact = self.exact if self.exact is not None else k * self.context_dim**2 <= self.exact_budget
+        if exact:
             R, theta, _ = self._candidates(idx)
             return theta @ x + self.exploration * self._stddev(R, x) * self.rng.standard_normal(idx.shape[0])
-        k = idx.shape[0]
         r = min(self.refresh_arms, k)
         self.decisions += 1  # first, so that the draws made now are stamped newer than any before
         if r:
