@@ -139,6 +139,7 @@ class DriftAdapter:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            self.strategy.after_step(self, self.lr)
             self.strategy.after_batch(self, batch, losses.detach())
         # consolidate on this batch plus the memory, so the Fisher covers what the model must keep
         if self.ewc.ewc_lambda > 0:

@@ -275,6 +275,7 @@ class ContinualLearner:
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.grad_clip)
         optimizer.step()
+        strategy.after_step(self, self.config.lr)
         strategy.after_batch(self, batch, losses.detach())
         return float(loss.detach())
 

@@ -6,6 +6,7 @@ A strategy sees the training loop through five hooks, all optional:
 ``augment_batch`` add samples to the current batch (replay)
 ``penalty``       add a term to the loss (EWC, LwF)
 ``after_batch``   per-sample losses of the step (update replay priorities)
+``after_step``    after each optimiser step (a decoupled, implicit EWC pull)
 ``after_task``    the task is done (estimate Fisher, store samples, snapshot a teacher)
 
 Each hook receives a :class:`TrainingContext`: the object running the loop
@@ -70,6 +71,9 @@ class Strategy:
     def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
         """Per-sample losses (detached) of the step just taken."""
 
+    def after_step(self, ctx: TrainingContext, step_size: float) -> None:
+        """Called right after each optimiser step, with the learning rate (for decoupled updates)."""
+
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Called when training on a task has finished."""
 
@@ -122,6 +126,10 @@ class Compose(Strategy):
     def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
         for s in self.strategies:
             s.after_batch(ctx, batch, losses)
+
+    def after_step(self, ctx: TrainingContext, step_size: float) -> None:
+        for s in self.strategies:
+            s.after_step(ctx, step_size)
 
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         for s in self.strategies:
@@ -207,6 +215,9 @@ class EWC(Strategy):
         decay: online mode's forgetting factor for the running Fisher (1 keeps all of it).
         fisher_samples: at most this many samples of the task estimate F (None: all of them).
         fisher: ``"empirical"`` (given labels) or ``"true"`` (labels sampled from the model).
+        max_stiffness: cap on ``lambda * F`` summed over tasks, per weight (None: no cap).
+        decoupled: apply the penalty as an implicit step after each optimiser step instead of
+            adding it to the loss (see :meth:`after_step`); stable for any lambda.
         seed: for the Fisher's sample subset and sampled labels.
 
     Example:
@@ -222,12 +233,13 @@ class EWC(Strategy):
 
     def __init__(
         self,
-        ewc_lambda: float = 1000.0,
+        ewc_lambda: float = 100.0,
         mode: Literal["separate", "online"] = "separate",
         decay: float = 1.0,
         fisher_samples: int | None = None,
         fisher: Literal["empirical", "true"] = "empirical",
         max_stiffness: float | None = None,
+        decoupled: bool = False,
         seed: int = 0,
     ) -> None:
         if max_stiffness is not None and not max_stiffness > 0:
@@ -248,6 +260,7 @@ class EWC(Strategy):
         self.fisher_samples = fisher_samples
         self.fisher = fisher
         self.max_stiffness = max_stiffness
+        self.decoupled = decoupled
         self.name = "ewc" if mode == "separate" else "online_ewc"
         self._generator = torch.Generator().manual_seed(seed)
         # task id (or 0 in online mode) -> Fisher and anchor parameters
@@ -256,14 +269,32 @@ class EWC(Strategy):
         self._quadratic_cache: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float] | None = None
 
     def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
-        if not self.fisher_ or self.ewc_lambda == 0.0:
+        if not self.fisher_ or self.ewc_lambda == 0.0 or self.decoupled:
             return None
+        return self.penalty_value(ctx)
+
+    def penalty_value(self, ctx: TrainingContext) -> torch.Tensor:
+        """The penalty at the model's current parameters (differentiable)."""
         params = dict(ctx.model.named_parameters())
         stiffness, centre, constant = self._quadratic()
-        total = outputs.new_zeros(())
+        total = torch.zeros(())
         for n, k in stiffness.items():
             total = total + (k * (params[n] - centre[n]).pow(2)).sum()
         return 0.5 * (total + constant)
+
+    @torch.no_grad()
+    def after_step(self, ctx: TrainingContext, step_size: float) -> None:
+        """Decoupled mode: an implicit (backward-Euler) step on the penalty after the optimiser's
+        step, ``theta <- c + (theta - c) / (1 + step_size * K)``. Unlike the gradient of the penalty
+        it is stable for any stiffness and stays out of the optimiser's momentum, so a strong penalty
+        neither diverges nor oscillates around its anchor."""
+        if not self.decoupled or not self.fisher_ or self.ewc_lambda == 0.0:
+            return
+        stiffness, centre, _ = self._quadratic()
+        for n, p in ctx.model.named_parameters():
+            if n in stiffness:
+                k = stiffness[n]
+                p.copy_(centre[n] + (p - centre[n]) / (1.0 + step_size * k))
 
     def _quadratic(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
         """The summed penalty ``sum_k K_k (theta - a_k)^2`` in one quadratic ``K (theta - c)^2 + const``.
@@ -313,7 +344,10 @@ class EWC(Strategy):
         )
 
     def __repr__(self) -> str:
-        return f"EWC(ewc_lambda={self.ewc_lambda}, mode={self.mode!r}, decay={self.decay})"
+        return (
+            f"EWC(ewc_lambda={self.ewc_lambda}, mode={self.mode!r}, decay={self.decay}, "
+            f"max_stiffness={self.max_stiffness}, decoupled={self.decoupled})"
+        )
 
 
 # ----------------------------------------------------------------------------------------- replay
