@@ -330,6 +330,28 @@ class BaseMetaLearner(nn.Module, abc.ABC):
         """
         return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
+    def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file."""
+        from meta.checkpoint import save_checkpoint
+
+        info = {"class": type(self).__name__, "meta_step_count": self.meta_step_count, **(metadata or {})}
+        save_checkpoint(path, self, getattr(self, "meta_optimizer", None), info)
+
+    def load(self, path: str) -> dict[str, Any]:
+        """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
+        from meta.checkpoint import load_checkpoint
+
+        optimizer = getattr(self, "meta_optimizer", None)
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            has_optimizer = "optimizer" in (handle.metadata() or {})
+        info = load_checkpoint(path, self, optimizer if has_optimizer else None)
+        if info.get("class") not in (None, type(self).__name__):
+            log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)
+        self.meta_step_count = int(info.get("meta_step_count", 0))
+        return info
+
     def _check_finite(self, loss: torch.Tensor | float, what: str = "meta-loss") -> None:
         """Raise ``NonFiniteLossError`` with the step number when ``loss`` is NaN or infinite."""
         value = float(loss)

@@ -282,7 +282,7 @@ class FewShotLearner(nn.Module):
         loss = self.network.loss(scores, target)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
-                f"loss is {float(loss)} at episode {self.episodes_trained + 1}; no update was applied"
+                f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
             )
         if self.optimizer is None:
             # created after the first forward pass, so lazily sized modules are materialised

@@ -1,0 +1,112 @@
+"""Few-shot networks and FewShotLearner: the seed's snippet, learning on toy data, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from meta import FewShotLearner, MatchingNetwork, NonFiniteLossError, PrototypicalNetwork, RelationNetwork
+from meta.base import TaskShapeError
+from meta.data.episodes import EpisodeSampler
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():  # type: ignore[no-untyped-def]
+    # the CI machine's cores are shared: several intra-op threads spin against each other there
+    # (a 40x slow-down measured on the float64 conv checks), one thread does not
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _blobs(n_classes: int = 10, per_class: int = 20, dim: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    centres = 3 * torch.randn(n_classes, dim, generator=g)
+    y = torch.arange(n_classes).repeat_interleave(per_class)
+    return centres[y] + torch.randn(len(y), dim, generator=g), y
+
+
+def test_seed_few_shot_snippet_runs() -> None:
+    torch.manual_seed(0)
+    support_x, support_y = torch.randn(5, 1, 28, 28), torch.arange(5)
+    query_x, query_y = torch.randn(10, 1, 28, 28), torch.arange(5).repeat(2)
+    # --- seed document, section 2, imports aside ---
+    encoder = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64*5*5, 128)
+    )
+    learner = FewShotLearner(
+        algorithm='prototypical',
+        encoder=encoder
+    )
+    metrics = learner.train_episode(
+        support_x, support_y, query_x, query_y
+    )
+    predictions = learner.predict(support_x, support_y, query_x)
+    # ---
+    assert set(metrics) == {"loss", "accuracy"} and predictions.shape == (10,)
+    assert set(predictions.tolist()) <= set(range(5))
+
+
+@pytest.mark.parametrize("algorithm", ["prototypical", "relation", "matching"])
+def test_each_algorithm_learns_held_out_classes(algorithm: str) -> None:
+    torch.manual_seed(0)
+    x, y = _blobs()
+    train = EpisodeSampler(x[y < 6], y[y < 6], n_way=3, k_shot=2, n_query=4, seed=0)
+    test = EpisodeSampler(x[y >= 6], y[y >= 6], n_way=3, k_shot=2, n_query=4, seed=1)
+    learner = FewShotLearner(algorithm, encoder=nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16)), lr=3e-3)
+    for ep in [train.sample() for _ in range(60)]:
+        learner.train_episode(ep.support_x, ep.support_y, ep.query_x, ep.query_y)
+    result = learner.evaluate(test, num_episodes=20)
+    # chance is 1/3; the relation module has to learn its comparison from scratch, so it is slower
+    assert result["accuracy"] > (0.65 if algorithm == "relation" else 0.8)
+    assert result["episodes"] == 20 and result["ci95"] >= 0
+
+
+def test_predictions_use_the_callers_labels() -> None:
+    net = PrototypicalNetwork(nn.Identity())
+    learner = FewShotLearner(net)
+    sx = torch.tensor([[0.0], [10.0], [20.0]])
+    sy = torch.tensor([42, 7, 13])
+    pred = learner.predict(sx, sy, torch.tensor([[19.0], [1.0], [9.0]]))
+    assert pred.tolist() == [13, 42, 7]
+
+
+def test_networks_return_one_score_per_support_class() -> None:
+    sx, sy, qx = torch.randn(6, 4), torch.tensor([5, 5, 9, 9, 2, 2]), torch.randn(3, 4)
+    for net in (PrototypicalNetwork(nn.Linear(4, 8), distance="cosine"), RelationNetwork(nn.Linear(4, 8)), MatchingNetwork(nn.Linear(4, 8))):
+        assert net(sx, sy, qx).shape == (3, 3)
+    probs = MatchingNetwork(nn.Linear(4, 8))(sx, sy, qx).exp().sum(-1)
+    torch.testing.assert_close(probs, torch.ones(3))
+
+
+def test_bad_input_is_named() -> None:
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    sx, sy = torch.randn(4, 4), torch.tensor([0, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"query_y holds labels \[3\]"):
+        learner.train_episode(sx, sy, torch.randn(2, 4), torch.tensor([0, 3]))
+    with pytest.raises(TaskShapeError, match="support_x examples have shape"):
+        learner.predict(sx, sy, torch.randn(2, 5))
+    with pytest.raises(TaskShapeError, match="support_x is empty"):
+        learner.predict(sx[:0], sy[:0], torch.randn(2, 4))
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        FewShotLearner("siamese", encoder=nn.Linear(4, 8))
+    with pytest.raises(ValueError, match="encoder is required"):
+        FewShotLearner("prototypical")
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        FewShotLearner("prototypical", encoder=nn.Linear(4, 8), lr=0)
+
+
+def test_nan_loss_raises_with_episode_number_and_no_update() -> None:
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    sx, sy = torch.randn(4, 4), torch.tensor([0, 0, 1, 1])
+    learner.train_episode(sx, sy, sx, sy)
+    before = {k: v.clone() for k, v in learner.state_dict().items()}
+    bad = sx.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(NonFiniteLossError, match="episode 2"):
+        learner.train_episode(bad, sy, sx, sy)
+    assert all(torch.equal(v, learner.state_dict()[k]) for k, v in before.items())
