@@ -13,9 +13,7 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "BaseMetaLearner": "meta.base",
     "Task": "meta.base",
-    "MetaBatch": "meta.base",
     "create_meta_batch": "meta.base",
-    "NonFiniteLossError": "meta.base",
     "MAML": "meta.maml",
     "MAMLFirstOrder": "meta.maml",
     "Reptile": "meta.maml",

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from meta import BaseMetaLearner, MetaBatch, Task, create_meta_batch
-from meta.base import TaskShapeError, as_meta_batch
+from meta import BaseMetaLearner, Task, create_meta_batch
+from meta.base import MetaBatch, TaskShapeError, as_meta_batch
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from meta import FewShotLearner, MatchingNetwork, NonFiniteLossError, PrototypicalNetwork, RelationNetwork
-from meta.base import TaskShapeError
+from meta import FewShotLearner, MatchingNetwork, PrototypicalNetwork, RelationNetwork
+from meta.base import NonFiniteLossError, TaskShapeError
 from meta.data.episodes import EpisodeSampler
 
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from meta import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, NonFiniteLossError, Reptile, create_meta_batch
-from meta.base import MetaBatch, TaskShapeError
+from meta import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile, create_meta_batch
+from meta.base import MetaBatch, NonFiniteLossError, TaskShapeError
 from meta.data.sinusoid import SinusoidTaskSampler
 from toolrouter.bench._meta_correctness import check, small_cases
 
