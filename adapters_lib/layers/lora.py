@@ -32,13 +32,32 @@ def _transforms_active() -> bool:
     return bool(torch._C._are_functorch_transforms_active())
 
 
+def _fold(rows: int, weight: torch.Tensor) -> bool:
+    """Whether to fold the update into a temporary weight ``W + s B A`` for a call on ``rows`` rows.
+
+    The low-rank path costs passes over the activations (``rows * (in + out)`` values: the update
+    added to the output, the two input-gradient terms added); folding costs passes over the weight
+    (``out * in``) and an ``out x r x in`` matmul. Many rows and narrow layers favour folding.
+    """
+    out_features, in_features = weight.shape
+    return out_features * in_features < rows * (out_features + in_features)
+
+
 class _LoRALinear(torch.autograd.Function):
-    """``x W^T + b + s (x A^T) B^T`` for 2-D ``x``, with a fused backward."""
+    """``x W^T + b + s (x A^T) B^T`` for 2-D ``x``, with a fused backward.
+
+    Either the update is added to the output with one fused ``addmm`` (and the input gradient's
+    two terms likewise), or, where cheaper (see ``_fold``), the layer runs once on the folded
+    weight ``W + s B A``, whose transpose also gives the whole input gradient in one matmul.
+    """
 
     @staticmethod
     def forward(  # type: ignore[override]
         x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, a: torch.Tensor, b: torch.Tensor, scaling: float
     ) -> torch.Tensor:
+        if _fold(x.shape[0], weight):
+            folded = torch.addmm(weight, b, a, alpha=scaling)
+            return torch.addmm(bias, x, folded.t()) if bias is not None else x @ folded.t()
         out = torch.addmm(bias, x, weight.t()) if bias is not None else x @ weight.t()
         # In place on a tensor created just above: no second full-size output is allocated.
         return out.addmm_(x @ a.t(), b.t(), alpha=scaling)
@@ -61,8 +80,11 @@ class _LoRALinear(torch.autograd.Function):
         grad_h = grad_h.mul_(s) if in_place else grad_h * s
         grad_x = grad_w = grad_bias = grad_a = grad_b = None
         if need_x:
-            full = grad @ weight
-            grad_x = full.addmm_(grad_h, a) if in_place else torch.addmm(full, grad_h, a)
+            if _fold(x.shape[0], weight):
+                grad_x = grad @ torch.addmm(weight, b, a, alpha=s)
+            else:
+                full = grad @ weight
+                grad_x = full.addmm_(grad_h, a) if in_place else torch.addmm(full, grad_h, a)
         if need_w:
             grad_w = grad.t() @ x
         if need_bias and ctx.has_bias:
