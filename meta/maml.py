@@ -12,7 +12,8 @@ Two execution paths compute the same meta-gradient:
   order), one backward per task so that only one task's graph is alive at a time.
 
 ``vectorize="auto"`` (the default) rules out vmap where it cannot be right (BatchNorm updating running
-statistics: a vmapped in-place update of one shared buffer is not per-task), and otherwise times both
+statistics: a vmapped in-place update of one shared buffer is not per-task; second-order gradients
+through BatchNorm, which vmap gets wrong in torch 2.13, see ``MAML.vmap_known_wrong``), and otherwise times both
 paths on the first meta-step, checks that their meta-gradients agree, and keeps the faster one; a
 path that disagrees is not used.
 
@@ -320,6 +321,21 @@ class MAML(BaseMetaLearner):
             return f"BatchNorm with running statistics in training mode ({stats[:3]})"
         return None
 
+    def vmap_known_wrong(self) -> str | None:
+        """Why vmap would compute a wrong meta-gradient for this model, or None.
+
+        Second-order meta-gradients through BatchNorm in training mode under ``vmap`` disagree with
+        float64 finite differences in torch 2.13 (by 1-200%, see ``toolrouter bench meta --sections
+        correctness``; functorch issue #534 reports the batch_norm backward batching rule), while the
+        loop and first-order vmap agree. ``"auto"`` therefore never picks vmap for that case.
+        """
+        if self.first_order:
+            return None
+        norms = [n for n, m in self.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
+        if norms:
+            return f"second-order gradients through BatchNorm under vmap are wrong in torch ({norms[:3]})"
+        return None
+
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         """Accumulate ``sum_i w_i * dL_i / total_tasks`` into ``.grad``; return summed statistics."""
         scale = 1.0 / total_tasks
@@ -363,7 +379,7 @@ class MAML(BaseMetaLearner):
 
     def _choose_path(self, batch: MetaBatch, total_tasks: int) -> dict[str, torch.Tensor]:
         """Pick the path for this model (see module docstring); leaves the chosen path's grads."""
-        blocker = self.vmap_blocker()
+        blocker = self.vmap_blocker() or self.vmap_known_wrong()
         if blocker is not None or batch.stacked() is None:
             self.path = "loop"
             log.info("maml_path", path="loop", reason=blocker or "tasks of different shapes")
