@@ -32,7 +32,6 @@ def benchmark_nas_algorithms(
     results: dict[str, dict[str, Any]] = {}
     for algorithm in algorithms:
         options: Mapping[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
-        options = {**options, "tournament_size": min(options.get("tournament_size", 5), options["population_size"])}
         nas = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
         started = time.perf_counter()
         best_arch, best_score = nas.search_architecture(eval_function, num_evaluations)

@@ -17,7 +17,7 @@ What Optuna does not provide, and these add:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -51,7 +51,7 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         self._fallback = optuna.samplers.RandomSampler(seed=seed)
         self._keys: list[str] | None = None
         self._codes: np.ndarray | None = None
-        self._archs: list[Architecture] | None = None
+        self._arch_at: Callable[[int], Architecture] | None = None
         self._code_cache: dict[str, np.ndarray] = {}
 
     def reseed_rng(self) -> None:
@@ -97,12 +97,9 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
     def _enumerated(self) -> bool:
         if self._keys is None and self.space.size is not None and self.space.size <= _ENUMERATE_LIMIT:
             try:
-                archs = list(self.space.enumerate())
+                self._keys, self._codes, self._arch_at = self.space.catalogue()
             except NotImplementedError:
                 return False
-            self._archs = archs
-            self._keys = [self.space.key(a) for a in archs]
-            self._codes = np.stack([self.space.encode(a) for a in archs])
         return self._keys is not None
 
     def encode(self, arch: Architecture) -> np.ndarray:
@@ -115,14 +112,14 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
     def random_unseen(self, seen: set[str]) -> Architecture:
         """A uniformly random architecture the study has not seen (any one if all are seen)."""
         if self._enumerated():
-            assert self._keys is not None and self._archs is not None
+            assert self._keys is not None and self._arch_at is not None
             if len(seen) < len(self._keys):
                 for _ in range(64):
                     i = int(self._rng.integers(len(self._keys)))
                     if self._keys[i] not in seen:
-                        return self._archs[i]
+                        return self._arch_at(i)
                 unseen = [i for i, k in enumerate(self._keys) if k not in seen]
-                return self._archs[unseen[int(self._rng.integers(len(unseen)))]]
+                return self._arch_at(unseen[int(self._rng.integers(len(unseen)))])
         arch = self.space.sample(self._rng)
         for _ in range(64):
             if self.space.key(arch) not in seen:
@@ -208,8 +205,8 @@ class SurrogateSampler(ArchitectureSampler):
     """Bayesian search over architectures: a GP on one-hot codes, expected improvement over candidates.
 
     The candidates are every unseen architecture when the space has at most 50,000 (the whole
-    NAS-Bench-201 space), else the unseen one-step neighbours of the ``n_parents`` best architectures
-    plus ``n_random`` random ones. The first ``n_startup_trials`` are random.
+    NAS-Bench-201 space), else ``n_mutations`` random one-step mutations of each of the ``n_parents``
+    best architectures plus ``n_random`` random ones. The first ``n_startup_trials`` are random.
 
     Example:
         >>> import optuna
@@ -226,26 +223,29 @@ class SurrogateSampler(ArchitectureSampler):
         space: ArchitectureSpace,
         seed: int | None = None,
         n_startup_trials: int = 10,
-        n_parents: int = 10,
-        n_random: int = 500,
+        n_parents: int = 5,
+        n_mutations: int = 40,
+        n_random: int = 100,
     ) -> None:
         super().__init__(space, seed=seed, n_startup_trials=max(2, n_startup_trials))
         self.n_parents = n_parents
+        self.n_mutations = n_mutations
         self.n_random = n_random
 
     def propose(self, history: Sequence[tuple[int, Architecture, float]], seen: set[str]) -> Architecture:
         gp, incumbent = self.fit_surrogate(history)
         if self._enumerated():
-            assert self._keys is not None and self._archs is not None and self._codes is not None
+            assert self._keys is not None and self._arch_at is not None and self._codes is not None
             mask = np.fromiter((k not in seen for k in self._keys), dtype=bool, count=len(self._keys))
             idx = np.flatnonzero(mask)
             if len(idx) == 0:
                 return self.random_unseen(seen)
             best = idx[gp.argmax_ei(self._codes[idx], incumbent)]
-            return self._archs[int(best[int(self._rng.integers(len(best)))])]
+            return self._arch_at(int(best[int(self._rng.integers(len(best)))]))
         candidates: dict[str, Architecture] = {}
         for _, arch, _ in sorted(history, key=lambda h: -h[2])[: self.n_parents]:
-            for c in self.space.neighbours(arch):
+            for _ in range(self.n_mutations):
+                c = self.space.mutate(arch, self._rng)
                 candidates.setdefault(self.space.key(c), c)
         for _ in range(self.n_random):
             c = self.space.sample(self._rng)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -33,7 +32,7 @@ class NeuralArchitectureSearch:
             on ``darts_data``, see :mod:`meta.nas.darts`); and as baselines Optuna's own ``'tpe'`` and
             ``'optuna_gp'``.
         population_size: evolution's population (also the number of random start-up trials).
-        tournament_size: evolution's tournament.
+        tournament_size: evolution's tournament (default min(5, population_size)).
         mutation: evolution's mutation, ``'guided'`` or ``'random'``.
         n_startup_trials: random trials before the Bayesian model takes over.
         seed: seeds every random choice.
@@ -59,7 +58,7 @@ class NeuralArchitectureSearch:
         search_space_config: SpaceConfig | ArchitectureSpace | Mapping[str, Any],
         algorithm: str = "bayesian",
         population_size: int = 20,
-        tournament_size: int = 5,
+        tournament_size: int | None = None,
         mutation: str = "guided",
         n_startup_trials: int = 10,
         seed: int | None = 0,
@@ -72,6 +71,8 @@ class NeuralArchitectureSearch:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
         if population_size < 2:
             raise ValueError(f"population_size: must be >= 2, got {population_size!r}")
+        if tournament_size is None:
+            tournament_size = min(5, population_size)
         if not 1 <= tournament_size <= population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         if n_startup_trials < 1:
@@ -162,7 +163,6 @@ class NeuralArchitectureSearch:
                 else:
                     study.tell(trial, previous)
                 continue
-            started = time.perf_counter()
             try:
                 value = float(evaluation_function(arch))
             except Exception as exc:  # noqa: BLE001 - a failing architecture is data, the search goes on
@@ -180,8 +180,9 @@ class NeuralArchitectureSearch:
             study.tell(trial, value)
             known[key] = value
             self.history.append((arch, value))
-            log.debug("nas_trial", trial=trial.number, value=value, seconds=time.perf_counter() - started)
-        return self.best()
+        best_arch, best_value = self.best()
+        log.info("nas_search_done", algorithm=self.algorithm, evaluations=evaluations, best=best_value)
+        return best_arch, best_value
 
     def best(self) -> tuple[Architecture, float]:
         """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""

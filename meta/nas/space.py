@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -179,9 +179,23 @@ class ArchitectureSpace(ABC):
                 raise TypeError(f"distribution {name!r}: spaces are discrete, got {dist!r}")
         return self.decode(params)
 
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """One uniformly random neighbour (spaces with many neighbours override this to avoid listing them)."""
+        options = self.neighbours(arch)
+        return options[int(rng.integers(len(options)))]
+
     def enumerate(self) -> Iterator[Architecture]:
         """Every architecture (only for spaces with a finite, small ``size``)."""
         raise NotImplementedError(f"{type(self).__name__} is too large to enumerate")
+
+    def catalogue(self) -> tuple[list[str], np.ndarray, Callable[[int], Architecture]]:
+        """Keys, one-hot codes (one row each) and a lookup by row of every architecture; computed once."""
+        cached = getattr(self, "_catalogue", None)
+        if cached is None:
+            archs = list(self.enumerate())
+            cached = ([self.key(a) for a in archs], np.stack([self.encode(a) for a in archs]), archs.__getitem__)
+            self._catalogue = cached
+        return cached
 
 
 class CellSearchSpace(ArchitectureSpace):
@@ -248,6 +262,19 @@ class CellSearchSpace(ArchitectureSpace):
     def enumerate(self) -> Iterator[Architecture]:
         for ops in itertools.product(NB201_OPS, repeat=NB201_NUM_EDGES):
             yield self.cell_arch(ops)
+
+    def catalogue(self) -> tuple[list[str], np.ndarray, Callable[[int], Architecture]]:
+        cached = getattr(self, "_catalogue", None)
+        if cached is None:
+            # Vectorised: building 15,625 dicts up front costs seconds; rows are turned into dicts on demand.
+            cells = np.array(list(itertools.product(range(len(NB201_OPS)), repeat=NB201_NUM_EDGES)))
+            codes = np.zeros((len(cells), NB201_NUM_EDGES * len(NB201_OPS)))
+            for e in range(NB201_NUM_EDGES):
+                codes[np.arange(len(cells)), e * len(NB201_OPS) + cells[:, e]] = 1.0
+            keys = ["|".join(NB201_OPS[i] for i in row) for row in cells.tolist()]
+            cached = (keys, codes, lambda i: self.cell_arch([NB201_OPS[j] for j in cells[i]]))
+            self._catalogue = cached
+        return cached
 
 
 class LayerSearchSpace(ArchitectureSpace):
@@ -333,6 +360,24 @@ class LayerSearchSpace(ArchitectureSpace):
         if len(layers) > cfg.min_layers:
             out.append(self._arch([dict(x) for x in layers[:-1]]))
         return out
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        cfg = self.config
+        layers = [dict(x) for x in arch["layers"]]
+        can_grow, can_shrink = len(layers) < cfg.max_layers, len(layers) > cfg.min_layers
+        move = int(rng.integers(10))
+        if move == 0 and can_grow:
+            return self._arch(layers + [dict(layers[-1])])
+        if move == 1 and can_shrink:
+            return self._arch(layers[:-1])
+        i = int(rng.integers(len(layers)))
+        fields = [(f, c) for f, c in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)) if len(c) > 1]
+        if not fields:
+            return self._arch(layers + [dict(layers[-1])]) if can_grow else self._arch(layers[:-1])
+        field, choices = fields[int(rng.integers(len(fields)))]
+        others = [c for c in choices if c != layers[i][field]]
+        layers[i][field] = others[int(rng.integers(len(others)))]
+        return self._arch(layers)
 
 
 def make_space(config: SpaceConfig | ArchitectureSpace | Mapping[str, Any]) -> ArchitectureSpace:

@@ -1,0 +1,306 @@
+"""Neural architecture search: spaces, models, samplers, the search loop, DARTS and the tabular benchmark."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from meta.data.nasbench201 import NB201_OPS, NASBenchFormatError, cell_to_str, load_nasbench201, parse_cell
+from meta.nas import (
+    CellSearchSpace,
+    NASBench201Benchmark,
+    RegularizedEvolutionSampler,
+    create_nb201_search_space,
+    make_space,
+)
+from meta.optimizer import AllTrialsFailedError
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+torch.set_num_threads(1)
+
+NB201_CSV = Path(__file__).resolve().parents[2] / "../shared/data/nasbench201/nb201_cifar10.csv"
+needs_nb201 = pytest.mark.skipif(not NB201_CSV.is_file(), reason="NAS-Bench-201 CSV not present")
+
+
+def conv_count(arch: dict) -> float:
+    """A cheap, deterministic stand-in for training: more convolutions, fewer layers is better."""
+    layers = arch["layers"]
+    return sum(layer["op"].startswith("conv") for layer in layers) - 0.1 * len(layers)
+
+
+# ----------------------------------------------------------------------- seed snippets
+
+
+def test_seed_snippet_nas_section_5() -> None:
+    your_eval_function = conv_count
+    # --- seed snippet, section 5 (import line changed) ---
+    from meta import NeuralArchitectureSearch, create_nas_search_space
+
+    search_space = create_nas_search_space(input_shape=(3, 32, 32), num_classes=10, max_layers=20)
+    nas = NeuralArchitectureSearch(search_space_config=search_space, algorithm="bayesian", population_size=50)
+    best_arch, best_performance = nas.search_architecture(evaluation_function=your_eval_function, num_evaluations=100)
+    # ---
+    assert best_performance == max(v for _, v in nas.history) and len(nas.history) == 100
+    assert best_performance > 3.0  # random architectures average about 0.6 here
+    from meta import build_model_from_architecture
+
+    model = build_model_from_architecture(best_arch)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_seed_snippet_custom_nas_evaluation_on_digits() -> None:
+    from meta.data.digits import load_digits_split
+
+    split = load_digits_split()
+    training_data = (split.x_train[:256].reshape(-1, 1, 8, 8), split.y_train[:256])
+    validation_data = (split.x_test[:256].reshape(-1, 1, 8, 8), split.y_test[:256])
+
+    def train_model(model: torch.nn.Module, data: tuple) -> None:
+        torch.manual_seed(0)
+        opt = torch.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(15):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(data[0]), data[1]).backward()
+            opt.step()
+
+    def evaluate_model(model: torch.nn.Module, data: tuple) -> float:
+        model.eval()
+        with torch.no_grad():
+            return float((model(data[0]).argmax(1) == data[1]).float().mean())
+
+    from meta import NeuralArchitectureSearch, build_model_from_architecture, create_nas_search_space
+
+    search_space = create_nas_search_space((1, 8, 8), num_classes=10, max_layers=2, widths=(8, 16))
+
+    # --- seed snippet, "Custom NAS Evaluation" ---
+    def custom_architecture_evaluation(architecture):
+        """Custom architecture evaluation function."""
+        # Build model from architecture
+        model = build_model_from_architecture(architecture)
+
+        # Train and evaluate
+        train_model(model, training_data)
+        accuracy = evaluate_model(model, validation_data)
+
+        return accuracy
+
+    # Use with NAS
+    nas = NeuralArchitectureSearch(search_space, "bayesian")
+    best_arch, best_perf = nas.search_architecture(custom_architecture_evaluation, num_evaluations=15)
+    # ---
+    assert 0.2 < best_perf <= 1.0 and best_arch["type"] == "layers"
+
+
+def test_seed_snippet_benchmarking() -> None:
+    from meta import benchmark_nas_algorithms, create_nas_search_space
+
+    search_space = create_nas_search_space((16,), num_classes=3, max_layers=4)
+    eval_function = lambda arch: -abs(len(arch["layers"]) - 3) + sum(l["width"] for l in arch["layers"]) / 1000  # noqa: E731
+    # --- seed snippet, "Benchmarking" ---
+    nas_results = benchmark_nas_algorithms(search_space, eval_function, 50)
+    # ---
+    assert set(nas_results) == {"random", "bayesian", "evolutionary"}
+    for result in nas_results.values():
+        assert len(result["curve"]) == 50 and result["curve"] == sorted(result["curve"])
+        assert result["best_performance"] == result["curve"][-1]
+
+
+# ----------------------------------------------------------------------- spaces and models
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), image=st.booleans(), max_layers=st.integers(1, 6))
+def test_every_sampled_architecture_builds_and_round_trips(seed: int, image: bool, max_layers: int) -> None:
+    from meta import build_model_from_architecture, create_nas_search_space
+
+    shape = (2, 9, 9) if image else (7,)
+    space = make_space(create_nas_search_space(shape, num_classes=4, max_layers=max_layers, widths=(4, 8)))
+    arch = space.sample(np.random.default_rng(seed))
+    assert space.decode(space.to_params(arch)) == arch
+    assert 1 <= len(arch["layers"]) <= max_layers
+    out = build_model_from_architecture(arch)(torch.zeros(3, *shape))
+    assert out.shape == (3, 4) and torch.isfinite(out).all()
+    for neighbour in space.neighbours(arch):
+        assert space.key(neighbour) != space.key(arch)
+
+
+def test_cell_space_is_the_nasbench201_space() -> None:
+    from meta import build_model_from_architecture
+
+    space = make_space(create_nb201_search_space((1, 8, 8), 10, channels=4))
+    assert space.size == 5**6 == len({space.key(a) for a in space.enumerate()})
+    arch = space.cell_arch(["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "none"])
+    assert len(space.neighbours(arch)) == 24 and space.encode(arch).sum() == 6
+    assert build_model_from_architecture(arch)(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"input_shape": (3, 32), "num_classes": 10, "max_layers": 3},
+        {"input_shape": (3, 32, 32), "num_classes": 1, "max_layers": 3},
+        {"input_shape": (3, 32, 32), "num_classes": 10, "max_layers": 0},
+        {"input_shape": (8,), "num_classes": 10, "max_layers": 3, "operations": ("conv3x3",)},
+        {"input_shape": (8,), "num_classes": 10, "max_layers": 3, "widths": ()},
+    ],
+)
+def test_bad_search_space_is_a_validation_error(kwargs: dict) -> None:
+    from meta import create_nas_search_space
+
+    with pytest.raises(ValidationError):
+        create_nas_search_space(**kwargs)
+
+
+# ----------------------------------------------------------------------- the search loop
+
+
+def test_evolution_is_regularised_the_oldest_die_not_the_worst() -> None:
+    space = CellSearchSpace()
+    sampler = RegularizedEvolutionSampler(space, population_size=3, tournament_size=3, mutation="random", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    rng = np.random.default_rng(0)
+    archs = [space.sample(rng) for _ in range(4)]
+    for arch, value in zip(archs, [100.0, 1.0, 3.0, 2.0]):
+        study.add_trial(optuna.trial.create_trial(params=space.to_params(arch), distributions=space.distributions(), value=value))
+    child = space.decode(study.ask(space.distributions()).params)
+    # The global best (100, the oldest) has aged out; the parent is the best of the last three (3.0).
+    assert sum(a != b for a, b in zip(child["ops"], archs[2]["ops"])) == 1
+
+
+@pytest.mark.parametrize("algorithm", ["random", "bayesian", "evolutionary", "tpe"])
+def test_no_architecture_is_evaluated_twice(algorithm: str) -> None:
+    from meta import NeuralArchitectureSearch
+
+    calls: list[str] = []
+
+    def evaluate(arch: dict) -> float:
+        calls.append("|".join(arch["ops"]))
+        return float(arch["ops"].count("nor_conv_3x3") + 0.5 * arch["ops"].count("skip_connect"))
+
+    nas = NeuralArchitectureSearch(create_nb201_search_space(), algorithm, population_size=5, n_startup_trials=5, seed=3)
+    best, score = nas.search_architecture(evaluate, num_evaluations=30)
+    assert len(calls) == 30 == len(set(calls))
+    assert score == max(v for _, v in nas.history)
+
+
+def test_failing_and_nan_evaluations_are_failed_trials_and_the_search_goes_on() -> None:
+    from meta import NeuralArchitectureSearch
+
+    def evaluate(arch: dict) -> float:
+        if arch["ops"][0] == "none":
+            raise RuntimeError("training diverged")
+        if arch["ops"][0] == "skip_connect":
+            return float("nan")
+        return float(arch["ops"].count("nor_conv_1x1"))
+
+    nas = NeuralArchitectureSearch(create_nb201_search_space(), "evolutionary", population_size=4, seed=0)
+    best, score = nas.search_architecture(evaluate, num_evaluations=40)
+    states = {t.state for t in nas.study.trials}
+    assert optuna.trial.TrialState.FAIL in states and math.isfinite(score)
+    assert best["ops"][0] not in ("none", "skip_connect")
+
+    doomed = NeuralArchitectureSearch(create_nb201_search_space(), "random")
+    with pytest.raises(AllTrialsFailedError, match="all 4 trials failed"):
+        doomed.search_architecture(lambda a: float("nan"), num_evaluations=4)
+
+
+def test_bad_search_arguments_name_the_field() -> None:
+    from meta import NeuralArchitectureSearch
+
+    space = create_nb201_search_space()
+    with pytest.raises(ValueError, match="algorithm"):
+        NeuralArchitectureSearch(space, "hill_climbing")
+    with pytest.raises(ValueError, match="darts_data"):
+        NeuralArchitectureSearch(space, "darts")
+    with pytest.raises(ValueError, match="tournament_size"):
+        NeuralArchitectureSearch(space, "evolutionary", population_size=4, tournament_size=5)
+    with pytest.raises(ValueError, match="num_evaluations"):
+        NeuralArchitectureSearch(space, "random").search_architecture(lambda a: 0.0, num_evaluations=0)
+
+
+def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:
+    from meta import NeuralArchitectureSearch
+
+    url = f"sqlite:///{tmp_path / 'nas.db'}"
+    calls: list[str] = []
+
+    def evaluate(arch: dict) -> float:
+        calls.append("|".join(arch["ops"]))
+        return float(arch["ops"].count("nor_conv_3x3"))
+
+    kwargs = dict(population_size=4, storage=url, study_name="cells")
+    NeuralArchitectureSearch(create_nb201_search_space(), "evolutionary", seed=0, **kwargs).search_architecture(evaluate, 8)
+    resumed = NeuralArchitectureSearch(create_nb201_search_space(), "evolutionary", seed=1, **kwargs)
+    resumed.search_architecture(evaluate, 8)
+    assert len(calls) == 16 == len(set(calls)) and len(resumed.study.trials) >= 16
+
+
+# ----------------------------------------------------------------------- DARTS on digits
+
+
+def test_darts_on_digits_learns_architecture_weights_and_discretises() -> None:
+    from meta import NeuralArchitectureSearch
+    from meta.data.digits import load_digits_split
+    from meta.nas.darts import DARTSConfig, run_darts
+
+    split = load_digits_split()
+    data = (split.x_train[:192], split.y_train[:192], split.x_train[192:384], split.y_train[192:384])
+    space = CellSearchSpace(create_nb201_search_space((1, 8, 8), 10, channels=4))
+    result = run_darts(space, data, DARTSConfig(epochs=2, batch_size=64, alpha_lr=0.03, seed=0))
+    assert np.abs(result.alphas).max() > 0.02  # the architecture weights moved off their tiny init
+    assert "none" not in result.architecture["ops"] and result.ranked_architectures[0] == result.architecture
+    assert np.allclose(result.op_probabilities.sum(1), 1.0)
+    # The same search through the main entry point, the ranked cells evaluated as trials.
+    nas = NeuralArchitectureSearch(
+        space, "darts", seed=0, darts_data=data, darts_options={"epochs": 1, "batch_size": 64}
+    )
+    best, score = nas.search_architecture(lambda a: float(a["ops"].count("nor_conv_3x3")), num_evaluations=3)
+    assert len(nas.history) == 3 and nas.history[0][0] == nas.darts_result.architecture
+    with pytest.raises(ValueError, match="darts_data"):
+        run_darts(space, (split.x_train[:10, :10], split.y_train[:10], split.x_train[:10], split.y_train[:10]))
+
+
+# ----------------------------------------------------------------------- NAS-Bench-201
+
+
+def test_cell_strings_round_trip_and_bad_ones_are_rejected() -> None:
+    s = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    cell = parse_cell(s)
+    assert cell == (3, 3, 4, 1, 3, 1) and cell_to_str(cell) == s
+    for bad in ["|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", "|none~0|+|none~0|+|none~0|none~1|none~2|"]:
+        with pytest.raises(NASBenchFormatError, match="cellstr"):
+            parse_cell(bad)
+
+
+def test_loader_errors_name_the_path(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="path"):
+        load_nasbench201(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("arch,cellstr\n0,x\n")
+    with pytest.raises(NASBenchFormatError, match="lacks columns"):
+        load_nasbench201(bad)
+
+
+@needs_nb201
+def test_nasbench201_table_and_search_beats_random() -> None:
+    bench = NASBench201Benchmark.from_csv(NB201_CSV)
+    assert len(bench.table) == 15625 and bench.best_test_accuracy() == pytest.approx(89.16)
+    assert set(bench.table.cells) == {bench.space.op_indices(a) for a in bench.space.enumerate()}
+    from meta import NeuralArchitectureSearch
+
+    def best_val(algorithm: str, seed: int) -> float:
+        nas = NeuralArchitectureSearch(bench.space, algorithm, population_size=10, tournament_size=3, seed=seed)
+        return nas.search_architecture(bench, 50)[1]
+
+    evolution = np.mean([best_val("evolutionary", s) for s in (0, 1)])
+    random = np.mean([best_val("random", s) for s in (0, 1)])
+    assert evolution > random
+    assert bench.queries == 200

@@ -1,0 +1,117 @@
+"""``toolrouter bench nas``: architecture search on NAS-Bench-201 (CIFAR-10), and DARTS on digits.
+
+Part 1, tabular: every algorithm searches the NAS-Bench-201 cell space (15,625 cells) on recorded
+validation accuracy; after 25, 50, 100 and 200 distinct queries we report the recorded *test* accuracy of
+the best-validation cell found, mean and standard deviation over seeds. All algorithms run side by side
+on the same seeds: random search, Optuna's TPE, plain regularised evolution (random one-edge mutation),
+regularised evolution with guided mutation, and Bayesian search (GP on one-hot cells, EI).
+
+Part 2 (``--darts``): DARTS on scikit-learn's digits (8x8): the discretised cell and random cells, each
+trained the same way, test accuracy.
+
+Example:
+    toolrouter bench nas --quick
+    toolrouter bench nas --seeds 20 --seed-offset 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import torch
+
+from meta.nas import NASBench201Benchmark
+from toolrouter.bench._nas_darts import darts_versus_random
+from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
+from toolrouter.bench._report import console, print_table
+
+DEFAULT_DATA = Path("../shared/data/nasbench201/nb201_cifar10.csv")
+TARGET_AT_100 = 88.7
+DEFAULT_ALGORITHMS = "random,optuna-tpe,evolution-plain,evolution,bayesian"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toolrouter bench nas", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="path to nb201_cifar10.csv")
+    p.add_argument("--seeds", type=int, default=20, help="seeds per algorithm")
+    p.add_argument("--seed-offset", type=int, default=0, help="first seed (tuning used other seeds)")
+    p.add_argument("--budgets", default="25,50,100,200", help="query budgets to report")
+    p.add_argument("--algorithms", default=DEFAULT_ALGORITHMS, help=f"comma list from {sorted(ALGORITHMS)}")
+    p.add_argument("--darts", action="store_true", help="also run DARTS on digits")
+    p.add_argument("--no-tabular", action="store_true", help="skip the NAS-Bench-201 part")
+    return p
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):.2f} ± {sd:.2f}"
+
+
+def tabular(args: argparse.Namespace) -> None:
+    budgets = sorted({int(b) for b in args.budgets.split(",")})
+    names = [n.strip() for n in args.algorithms.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ALGORITHMS]
+    if unknown:
+        raise SystemExit(f"--algorithms: unknown {unknown}; choose from {sorted(ALGORITHMS)}")
+    bench = NASBench201Benchmark.from_csv(args.data)
+    seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
+    traces: dict[str, list[Trace]] = {n: [] for n in names}
+    for seed in seeds:  # seeds outermost: every algorithm sees the same machine conditions
+        for name in names:
+            traces[name].append(run_one(bench, name, seed, budgets))
+        console.print(f"seed {seed} done", style="dim")
+    rows = []
+    for name in names:
+        runs = traces[name]
+        rows.append(
+            [name]
+            + [_cell([t.test_at[b] for t in runs if b in t.test_at]) for b in budgets]
+            + [f"{statistics.fmean(t.wall_time_s for t in runs):.2f}"]
+        )
+    print_table(
+        f"NAS-Bench-201 CIFAR-10: test accuracy (%) of the best-validation cell after N queries "
+        f"(mean ± sd, seeds {seeds[0]}..{seeds[-1]}; best cell in the space {bench.best_test_accuracy():.2f})",
+        ["algorithm"] + [f"{b} queries" for b in budgets] + ["s / run"],
+        rows,
+    )
+    if 100 in budgets:
+        mean100 = {n: statistics.fmean(t.test_at[100] for t in traces[n]) for n in names}
+        tpe = mean100.get("optuna-tpe")
+        checks = []
+        for name in ("evolution", "bayesian"):
+            if name in mean100:
+                ok = mean100[name] >= TARGET_AT_100 and (tpe is None or mean100[name] > tpe)
+                checks.append([name, f"{mean100[name]:.2f}", f">= {TARGET_AT_100} and > TPE ({tpe:.2f})" if tpe is not None else f">= {TARGET_AT_100}", "met" if ok else "NOT met"])
+        if checks:
+            print_table("Targets at 100 queries", ["algorithm", "mean test acc", "target", "status"], checks)
+
+
+def darts(args: argparse.Namespace) -> None:
+    if args.quick:
+        out = darts_versus_random(channels=4, search_epochs=1, train_epochs=1, n_random=1, seed=0, max_train=256)
+    else:
+        out = darts_versus_random(channels=8, search_epochs=10, train_epochs=10, n_random=5, seed=0)
+    randoms = out["random_test"]
+    print_table(
+        "DARTS on digits (8x8): test accuracy of the cell trained from scratch",
+        ["cell", "ops", "test acc"],
+        [["DARTS", " ".join(out["darts_arch"]["ops"]), f"{out['darts_test']:.3f}"]]
+        + [[f"random mean of {len(randoms)}", "-", f"{statistics.fmean(randoms):.3f}"]],
+    )
+
+
+def main(argv: list[str]) -> None:
+    args = _parser().parse_args(argv)
+    torch.set_num_threads(1)
+    if args.quick:
+        args.seeds, args.budgets = 1, "10,20"
+        args.algorithms = "random,optuna-tpe,evolution,bayesian"
+    if not args.no_tabular:
+        tabular(args)
+    if args.darts or args.quick:
+        darts(args)
