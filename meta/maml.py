@@ -277,15 +277,14 @@ class MAML(BaseMetaLearner):
             if not keep_graph:
                 return {n: (start[n] - delta[n]).detach() for n in names}, first_loss  # type: ignore[return-value]
             return {n: start[n] - delta[n] for n in names}, first_loss  # type: ignore[return-value]
-        fast = dict(start)
+        # a frozen parameter named in adapt_parameters is adapted too (as on the vmap path), from a
+        # detached copy, so the meta-optimiser never sees it
+        fast = {n: t if t.requires_grad else t.detach().requires_grad_() for n, t in start.items()}
         for _ in range(steps):
             loss = self._loss(fast, x, y)
-            diff = [n for n in names if fast[n].requires_grad]
-            grads = dict(zip(diff, torch.autograd.grad(loss, [fast[n] for n in diff], create_graph=True, allow_unused=True)))
+            grads = torch.autograd.grad(loss, [fast[n] for n in names], create_graph=True, allow_unused=True)
             first_loss = loss.detach() if first_loss is None else first_loss
-            fast = {
-                n: fast[n] - self._inner_lr(n) * grads[n] if grads.get(n) is not None else fast[n] for n in names
-            }
+            fast = {n: fast[n] - self._inner_lr(n) * g if g is not None else fast[n] for n, g in zip(names, grads)}
         return fast, first_loss  # type: ignore[return-value]
 
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

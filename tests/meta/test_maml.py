@@ -232,3 +232,19 @@ def test_classification_with_cross_entropy_reports_accuracy() -> None:
     metrics = learner.meta_train_step(MetaBatch.from_tensors(x, y, x, y))
     assert 0.0 <= metrics["query_accuracy"] <= 1.0
     assert set(learner.evaluate(MetaBatch.from_tensors(x, y, x, y))) == {"loss", "accuracy"}
+
+
+@pytest.mark.parametrize("path", ["vmap", "loop"])
+def test_a_frozen_parameter_can_be_adapted_but_is_never_meta_updated(path: str) -> None:
+    model = _mlp()
+    model[2].weight.requires_grad_(False)
+    frozen = model[2].weight.detach().clone()
+    learner = MAML(model, lr_inner=0.1, adapt_parameters=["2.weight", "2.bias"], vectorize=path)  # type: ignore[arg-type]
+    batch = SinusoidTaskSampler(seed=0).sample(4, 5, 5)
+    learner.zero_meta_grad()
+    learner.compute_meta_gradients(batch)
+    assert model[2].weight.grad is None and model[0].weight.grad is not None
+    learner.apply_meta_update(1.0)
+    assert torch.equal(model[2].weight, frozen)
+    weights = learner.adapt_to_task(batch[0].support_x, batch[0].support_y)
+    assert not torch.equal(weights["2.weight"], frozen)
