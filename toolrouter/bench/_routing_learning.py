@@ -206,9 +206,12 @@ def run_stream(stream: Stream, specs: list[AgentSpec], seeds: list[int]) -> list
     return results
 
 
-def plot_curves(results: list[RunResult], title: str, path: Path) -> bool:
+def plot_curves(
+    results: list[RunResult], title: str, path: Path, reference: tuple[str, float] | None = None
+) -> bool:
     """Mean cumulative regret (band: min to max over seeds) per agent, saved as PNG; False when
-    matplotlib is not installed."""
+    matplotlib is not installed. ``reference``: (label, total regret) of a fixed choice, drawn as
+    the straight line it follows on average over shuffled orders."""
     try:
         import matplotlib
 
@@ -216,13 +219,21 @@ def plot_curves(results: list[RunResult], title: str, path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for res in results:
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    colors = plt.get_cmap("tab20").colors
+    for k, res in enumerate(results):
         curves = np.vstack(res.curves)
         steps = np.arange(1, curves.shape[1] + 1)
-        line = ax.plot(steps, curves.mean(axis=0), label=res.agent)[0]
+        peer = res.agent.startswith(("vw", "mabwiser"))
+        line = ax.plot(
+            steps, curves.mean(axis=0), label=res.agent, color=colors[(2 * k) % 20 + (k // 10) % 2],
+            linestyle="--" if peer else "-",
+        )[0]
         if curves.shape[0] > 1:
             ax.fill_between(steps, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.12)
+    if reference is not None:
+        horizon = len(results[0].curves[0]) if results else 1
+        ax.plot([0, horizon], [0, reference[1]], color="black", linestyle=":", label=reference[0])
     ax.set_xlabel("decision")
     ax.set_ylabel("cumulative regret vs oracle")
     ax.set_title(title)

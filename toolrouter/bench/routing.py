@@ -205,7 +205,11 @@ def run_learning(args: argparse.Namespace) -> dict[str, list[RunResult]]:
         out[stream.name] = results
         _learning_table(stream, results, len(seeds))
         png = args.out / f"routing_regret_{stream.name}.png"
-        if plot_curves(results, f"{stream.name}: cumulative regret ({len(seeds)} seeds)", png):
+        reference = None
+        if isinstance(stream, RouterBenchStream):
+            name, ref = next(iter(stream.references().items()))
+            reference = (name, ref["regret"])
+        if plot_curves(results, f"{stream.name}: cumulative regret ({len(seeds)} seeds)", png, reference):
             console.print(f"saved {png}", markup=False)
     return out
 
