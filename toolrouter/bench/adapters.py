@@ -5,9 +5,9 @@ the same run against the base model, each call right after a call of the base, r
 the variants (see ``_adapters_timing``): inference (a no-grad forward), and a training step
 (forward, backward, SGD step over the trainable parameters; for the base model that is full
 fine-tuning). Ratios are medians over rounds of the ratios of adjacent calls; our LoRA training
-step is also paired directly with PEFT's. The last table
-checks the issue's targets: our LoRA training step at most 0.95x PEFT's, unmerged LoRA inference
-at most 1.15x the base, merged at most 1.01x.
+step is also paired directly with PEFT's. The last table checks the issue's targets: our LoRA
+training step at most 0.95x PEFT's, unmerged LoRA inference at most 1.15x the base, merged at
+most 1.01x.
 
 Run: ``toolrouter bench adapters`` (``--quick`` for toy sizes in seconds).
 """
