@@ -25,6 +25,7 @@ from adapters_lib.errors import (
     AdapterTargetError,
 )
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
+from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
 __all__ = ["AdapterModel", "ParameterReport", "ParameterReportRow", "match_pattern"]
 
@@ -598,26 +599,21 @@ class AdapterModel(nn.Module):
 
     def export_peft(self, directory: str | Path, adapter_name: str = "default") -> Path:
         """Write the set's LoRA adapters in PEFT's on-disk format; see :mod:`adapters_lib.peft_format`."""
-        from adapters_lib.peft_format import export_peft
-
         return export_peft(self, directory, adapter_name)
 
     def load_peft(self, directory: str | Path, adapter_name: str = "default") -> None:
         """Add a set from a PEFT LoRA checkpoint directory; see :mod:`adapters_lib.peft_format`."""
-        from adapters_lib.peft_format import import_peft
-
         import_peft(self, directory, adapter_name)
 
     @classmethod
     def from_peft(cls, base_model: nn.Module, directory: str | Path, adapter_name: str = "default") -> AdapterModel:
         """Wrap ``base_model`` with the LoRA weights of a PEFT checkpoint directory."""
-        from adapters_lib.peft_format import peft_configs
-
-        configs = peft_configs(base_model, directory)
-        model = cls(base_model, configs, adapter_name=adapter_name)
-        from adapters_lib.peft_format import load_peft_weights
-
-        load_peft_weights(model, directory, adapter_name)
+        model = cls(base_model, peft_configs(base_model, directory), adapter_name=adapter_name)
+        try:
+            load_peft_weights(model, directory, adapter_name)
+        except Exception:
+            model.unload()  # a rejected checkpoint leaves the caller's model as it was
+            raise
         return model
 
     # --- helpers -----------------------------------------------------------------------------

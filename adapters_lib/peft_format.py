@@ -156,7 +156,7 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     ``base_model`` is not modified; it is only used to check the checkpoint's module names.
     """
-    from adapters_lib.model import _sites
+    from adapters_lib.model import _sites  # model imports this module; import back only when called
 
     config, weights = _read(directory)
     modules = _modules(weights)

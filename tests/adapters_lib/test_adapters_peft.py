@@ -116,3 +116,20 @@ def test_unsupported_peft_options_are_named(tmp_path) -> None:  # type: ignore[n
     ])
     with pytest.raises(ValueError, match="bitfit"):
         mixed.export_peft(tmp_path / "mixed")
+
+
+def test_broken_checkpoint_leaves_the_base_model_untouched(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from safetensors.torch import load_file, save_file
+
+    from adapters_lib import AdaptedModule, AdapterKeyError
+
+    theirs = peft.get_peft_model(make_base(), peft.LoraConfig(r=2, target_modules=["out"]))
+    theirs.save_pretrained(tmp_path)
+    weights = load_file(str(tmp_path / "adapter_model.safetensors"))
+    del weights["base_model.model.out.lora_B.weight"]
+    save_file(weights, str(tmp_path / "adapter_model.safetensors"))
+    base = make_base()
+    with pytest.raises(AdapterKeyError, match="'out' lacks lora_B"):
+        AdapterModel.from_peft(base, tmp_path)
+    assert not any(isinstance(m, AdaptedModule) for m in base.modules())
+    assert all(p.requires_grad for p in base.parameters())
