@@ -361,6 +361,21 @@ class LayerSearchSpace(ArchitectureSpace):
             out.append(self._arch([dict(x) for x in layers[:-1]]))
         return out
 
+    def key(self, arch: Architecture) -> str:
+        # Cheaper than JSON, and the same for two parameter sets that differ only in inactive slots.
+        return ";".join(f"{x['op']},{x['width']},{x['activation']}" for x in arch["layers"])
+
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        cfg = self.config
+        n = int(rng.integers(cfg.min_layers, cfg.max_layers + 1))
+        ops, widths, acts = (rng.integers(len(c), size=n) for c in (cfg.operations, cfg.widths, cfg.activations))
+        return self._arch(
+            [
+                {"op": cfg.operations[o], "width": cfg.widths[w], "activation": cfg.activations[a]}
+                for o, w, a in zip(ops, widths, acts)
+            ]
+        )
+
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         cfg = self.config
         layers = [dict(x) for x in arch["layers"]]

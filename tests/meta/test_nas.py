@@ -60,13 +60,13 @@ def test_seed_snippet_custom_nas_evaluation_on_digits() -> None:
     from meta.data.digits import load_digits_split
 
     split = load_digits_split()
-    training_data = (split.x_train[:256].reshape(-1, 1, 8, 8), split.y_train[:256])
+    training_data = (split.x_train[:160].reshape(-1, 1, 8, 8), split.y_train[:160])
     validation_data = (split.x_test[:256].reshape(-1, 1, 8, 8), split.y_test[:256])
 
     def train_model(model: torch.nn.Module, data: tuple) -> None:
         torch.manual_seed(0)
         opt = torch.optim.Adam(model.parameters(), lr=0.05)
-        for _ in range(15):
+        for _ in range(10):
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(data[0]), data[1]).backward()
             opt.step()
