@@ -127,3 +127,32 @@ def test_rejected_update_changes_nothing(steps, bad, which):
 
 def test_every_policy_is_covered():
     assert {name for name, _ in CONFIGS} == set(POLICIES)
+
+
+MERGEABLE = [c for c in CONFIGS if "discount" not in c[1] and "window" not in c[1]]
+
+
+@SETTINGS
+@given(
+    base_steps=st.lists(step, max_size=10),
+    steps=st.lists(st.tuples(step, st.booleans()), max_size=30),
+    which=st.sampled_from(range(len(MERGEABLE))),
+)
+def test_merge_since_a_snapshot_equals_one_process(base_steps, steps, which):
+    """Two processes resume one snapshot, each learns its share; merging the second into the
+    first (with the snapshot as base) gives the statistics of one process that saw everything."""
+    name, options = MERGEABLE[which]
+    base = build(name, options)
+    play(base, base_steps, decide=False)
+    snap = base.state_dict()
+    one, two, whole = (policy_from_state(snap) for _ in range(3))
+    for s, first in steps:
+        play(one if first else two, [s], decide=False)
+        play(whole, [s], decide=False)
+    one.merge(two, base=snap)
+    got, want = one.state_dict()["arrays"], whole.state_dict()["arrays"]
+    keys = ("A", "b") if one.contextual else ("n", "s", "ss")
+    for k in keys:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-9, atol=1e-6 * (1 + np.abs(want[k]).max()))
+    assert one.state_dict()["config"]["t"] == whole.state_dict()["config"]["t"]
+    assert_finite(one)
