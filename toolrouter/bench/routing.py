@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def _us(seconds: float) -> float:
     return seconds * 1e6
 
@@ -189,7 +193,7 @@ def _learning_table(stream: Stream, results: list[RunResult], seeds: int) -> Non
         for name, ref in stream.references().items():
             rows.append([name, round(ref["regret"], 1), 0.0, round(ref["mean_utility"], 4), "-",
                          round(ref["mean_quality"], 4), round(ref["total_cost"], 3)])
-    title = f"Learning: {stream.name}, {stream.n_arms} tools, {stream.horizon} decisions, {seeds} seeds"
+    title = f"Learning: {stream.name}, {stream.n_arms} tools, {stream.horizon} decisions, {_seeds(seeds)}"
     if is_rb:
         title += f", reward = quality - {stream.cost_weight:g} * cost, context d={stream.context_dim}"
     print_table(title, columns, rows)
@@ -209,7 +213,7 @@ def run_learning(args: argparse.Namespace) -> dict[str, list[RunResult]]:
         if isinstance(stream, RouterBenchStream):
             name, ref = next(iter(stream.references().items()))
             reference = (name, ref["regret"])
-        if plot_curves(results, f"{stream.name}: cumulative regret ({len(seeds)} seeds)", png, reference):
+        if plot_curves(results, f"{stream.name}: cumulative regret ({_seeds(len(seeds))})", png, reference):
             console.print(f"saved {png}", markup=False)
     return out
 
