@@ -180,6 +180,7 @@ class ContinualLearner:
         self._accuracy: dict[tuple[int, int], float] = {}  # (stage, task id) -> accuracy
         self._baseline: dict[int, float] = {}
         self.history: list[dict[str, Any]] = []
+        self._joint_stages: dict[int, list[int]] = {}  # stage -> tasks trained together by train_joint
 
     # ------------------------------------------------------------------------------ model access
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
@@ -316,9 +317,9 @@ class ContinualLearner:
             )
         t0 = time.perf_counter()
         classes = sorted(set(self.task_classes.get(task_id, [])) | set(torch.unique(y).tolist()))
-        self.task_classes[task_id] = classes
         t = torch.full((x.shape[0],), task_id, dtype=torch.long)
-        self.strategy.before_task(self, task_id, x, y)
+        self.strategy.before_task(self, task_id, x, y)  # may still refuse the task: record nothing before
+        self.task_classes[task_id] = classes
         losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
         self.strategy.after_task(self, task_id, x, y)
         if task_id not in self.trained_tasks:
@@ -362,7 +363,6 @@ class ContinualLearner:
             if tid not in self.trained_tasks:
                 self.trained_tasks.append(tid)
         self.stage_tasks.append(-1)  # one stage for all tasks
-        self._joint_stages = getattr(self, "_joint_stages", {})
         self._joint_stages[stage] = list(data)
         return {"task_ids": list(data), "epochs": num_epochs, "losses": losses, "final_loss": losses[-1],
                 "samples": int(x.shape[0]), "seconds": time.perf_counter() - t0}
@@ -486,7 +486,7 @@ class ContinualLearner:
     def accuracy_matrix(self) -> AccuracyMatrix:
         """The accuracy matrix so far: one row per training stage, one column per trained task."""
         tasks = list(self.trained_tasks)
-        joint = getattr(self, "_joint_stages", {})
+        joint = self._joint_stages
         stages = len(self.stage_tasks)
         values = np.full((stages, len(tasks)), np.nan)
         for (stage, tid), acc in self._accuracy.items():
