@@ -33,15 +33,17 @@ def test_quick_bench_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp
     out = capsys.readouterr().out
     for name in ["naive", "naive_momentum", "joint", "ewc", "online_ewc", "replay", "replay_balanced", "replay_prioritized", "lwf", "ewc+replay", "progressive"]:
         assert f"| {name} |" in out
-    assert "permuted" in out and "split-task" in out and "split-class" in out
+    assert "permuted" in out and "split-task" in out and "split-class" in out and "| naive fine-tuning |" in out
     runs = json.loads(out_json.read_text())
-    assert set(runs) == {"permuted", "split-task", "split-class"}
+    assert set(runs) == {"permuted", "split-task", "split-class", "drift"}
+    drift = runs["drift"][0]
+    assert drift["EWC + replay (default)"]["old_after_shift"] < drift["naive fine-tuning"]["old_after_shift"]
     acc = {r["strategy"]: r["average_accuracy"] for r in runs["permuted"]}
     # even at toy size, rehearsal beats fine-tuning under the same optimiser
     assert acc["replay_balanced"] > acc["naive"] and acc["ewc+replay"] > acc["naive_momentum"]
     progressive = [r for r in runs["split-task"] if r["strategy"] == "progressive"][0]
     assert progressive["forgetting"] == 0.0  # frozen columns cannot forget
-    assert all(0.0 <= r["average_accuracy"] <= 1.0 for rs in runs.values() for r in rs)
+    assert all(0.0 <= r["average_accuracy"] <= 1.0 for k, rs in runs.items() if k != "drift" for r in rs)
 
 
 def test_bad_options_are_refused() -> None:

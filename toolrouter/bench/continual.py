@@ -6,7 +6,9 @@ Streams (scikit-learn's 8x8 digits, [0, 1], stratified 70/30 split, random_state
   no task id at test time: the 'domain' setting; the progressive network needs the task id and is
   run in the 'task' setting, marked as such);
 * split digits: 5 tasks of 2 classes, task-incremental (task id known, logits masked to the task's
-  classes) and class-incremental (one 10-way head, no task id).
+  classes) and class-incremental (one 10-way head, no task id);
+* drift: the router's reward-model helper (``DriftAdapter``) on a synthetic (features, utility)
+  stream that moves to a new region of feature space, against naive fine-tuning.
 
 Every strategy plus naive and joint, on the MLP 64-256-256-10, for several seeds; the tables give
 mean and standard deviation of the final average accuracy and forgetting, backward and forward
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 
 import torch
 
+from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
 from toolrouter.bench._report import print_table
@@ -66,7 +69,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per strategy (default 3)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs per experience (default 10)")
     parser.add_argument(
-        "--streams", default="permuted,split-task,split-class", help="comma-separated: permuted, split-task, split-class"
+        "--streams",
+        default="permuted,split-task,split-class,drift",
+        help="comma-separated: permuted, split-task, split-class, drift",
     )
     parser.add_argument("--strategies", default=",".join(ALL_NAMES), help=f"comma-separated, from {ALL_NAMES}")
     parser.add_argument("--json", default=None, help="also write every run's result to this JSON file")
@@ -74,7 +79,7 @@ def main(argv: list[str]) -> None:
     streams = [s.strip() for s in args.streams.split(",") if s.strip()]
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
     for s in streams:
-        if s not in ("permuted", "split-task", "split-class"):
+        if s not in ("permuted", "split-task", "split-class", "drift"):
             parser.error(f"--streams: unknown stream {s!r}")
     for n in names:
         if n not in ALL_NAMES:
@@ -132,6 +137,24 @@ def main(argv: list[str]) -> None:
                     verdict = "met" if mean >= target else "NOT met"
                     target_rows.append([name, f"{mean:.3f}", f">= {target}", anchor, verdict])
             print_table("continual: permuted-digits targets", ["strategy", "ours", "target", "Avalanche", "result"], target_rows)
+    if "drift" in streams:
+        per_seed = [run_drift(seed, batches=2 if args.quick else 6) for seed in range(seeds)]
+        rows = []
+        for name in per_seed[0]:
+            rows.append(
+                [
+                    name,
+                    _mean_sd([r[name]["new"] for r in per_seed]),
+                    _mean_sd([r[name]["old_before_shift"] for r in per_seed]),
+                    _mean_sd([r[name]["old_after_shift"] for r in per_seed]),
+                ]
+            )
+        print_table(
+            f"continual, drift: reward model after a shift of the feature stream, {seeds} seed(s) (MSE)",
+            ["adapter", "new region", "old region before shift", "old region after shift"],
+            rows,
+        )
+        all_results["drift"] = per_seed  # type: ignore[assignment]
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(all_results, fh, indent=1)
