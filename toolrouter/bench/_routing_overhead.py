@@ -108,21 +108,26 @@ def peer_timings(n_tools: int, dim: int, repeats: int, slow_repeats: int, seed: 
     return out
 
 
-def middleware_timing(n_tools: int, repeats: int) -> tuple[float, float] | None:
+def middleware_timing(
+    n_tools: int, repeats: int, context: str | None = None, **learner_options: Any
+) -> tuple[float, float] | None:
     """(median seconds of a routed call through ``ToolMiddleware`` with no-op tools, median
-    seconds of calling the no-op directly); ``None`` when the middleware is not installed."""
+    seconds of calling the no-op directly); ``None`` when the middleware is not installed.
+    ``context``: request text (featurized by the learner for contextual policies);
+    ``learner_options``: ``policy=``, ``context_dim=``... for the learner."""
     try:
         from toolrouter.middleware import ToolMiddleware
     except ImportError:
         return None
-    tools = ToolMiddleware(seed=0)
+    tools = ToolMiddleware(seed=0, **learner_options)
 
     def noop() -> None:
         return None
 
     for i in range(n_tools):
         tools.register(noop, "noop", tool_id=f"noop{i}")
-    routed = median_time_s(lambda: tools.call("noop"), repeats=repeats)
+    routed_call = tools.route("noop", context=context)
+    routed = median_time_s(routed_call, repeats=repeats)
     direct = median_time_s(noop, repeats=repeats)
     return routed, direct
 

@@ -38,6 +38,7 @@ from toolrouter.bench._routing_learning import (
     run_stream,
 )
 from toolrouter.bench._routing_overhead import (
+    SAMPLE_PROMPT,
     Timing,
     featurizer_timing,
     middleware_timing,
@@ -141,8 +142,14 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
     extra = [["HashingFeaturizer, one prompt (text cache off, word cache warm)", args.dim, round(_us(featurizer_timing(args.dim, max(args.repeats // 4, 20))), 1)]]
     routed = middleware_timing(args.tools, max(args.repeats // 4, 20))
     if routed is not None:
-        extra.append(["ToolMiddleware.call, no-op tool, default policy", "-", round(_us(routed[0]), 1)])
+        extra.append(["ToolMiddleware call, no-op tools, default policy (gaussian_ts)", "-", round(_us(routed[0]), 1)])
         extra.append(["  overhead beyond the tool (routed - direct)", "-", round(_us(routed[0] - routed[1]), 1)])
+        routed = middleware_timing(
+            args.tools, max(args.repeats // 8, 20), context=SAMPLE_PROMPT, policy="lin_ts", context_dim=args.dim
+        )
+        assert routed is not None
+        extra.append(["ToolMiddleware call, no-op tools, lin_ts with a text context", args.dim, round(_us(routed[0]), 1)])
+        extra.append(["  overhead beyond the tool (routed - direct)", args.dim, round(_us(routed[0] - routed[1]), 1)])
     print_table(f"Around the decision ({args.tools} tools, median microseconds)", ["what", "d", "us"], extra)
     return timings
 
