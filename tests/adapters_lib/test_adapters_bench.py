@@ -27,14 +27,15 @@ def test_bad_repeats_is_refused() -> None:
         adapters.main(["--quick", "--repeats", "0"])
 
 
-def test_pairs_time_reference_then_candidate_each_round() -> None:
+def test_pairs_alternate_which_call_comes_first() -> None:
     calls: list[str] = []
     pairs = {
         "a": (lambda: calls.append("ref"), lambda: calls.append("a")),
         "b": (lambda: calls.append("ref"), lambda: calls.append("b")),
     }
     samples = paired_samples_s(pairs, repeats=3, warmup=1)
-    assert calls == ["ref", "a", "ref", "b"] * 4
+    # warm-up, then rounds 0 and 2 call the reference first, round 1 the candidate first
+    assert calls == ["ref", "a", "ref", "b"] * 2 + ["a", "ref", "b", "ref"] + ["ref", "a", "ref", "b"]
     assert len(samples.candidate_s["a"]) == len(samples.reference_s["b"]) == 3
     made = PairedSamples({"a": [2.0, 4.0, 9.0]}, {"a": [1.0, 1.0, 3.0]})
     assert made.ratio("a") == 3.0 and made.median_s("a") == 4.0

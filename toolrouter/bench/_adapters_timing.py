@@ -4,6 +4,8 @@
 between two such runs, their ratio drifts. Here every round times each candidate right after its
 reference (R, A, R, B, R, C, ...), and a ratio is the median over rounds of ``A / R`` taken from
 adjacent calls, so that load changes between and within rounds hit both sides of a ratio alike.
+Every other round calls the candidate first (A, R, B, R, ...), so that whatever the second call of
+a pair gains or loses from the first (warm caches, allocator state) cancels out too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class PairedSamples:
 def paired_samples_s(
     candidates: Mapping[str, tuple[Callable[[], Any], Callable[[], Any]]], repeats: int, warmup: int = 3
 ) -> PairedSamples:
-    """Time each ``name -> (reference, candidate)`` pair ``repeats`` times, round-robin, adjacent calls.
+    """Time each ``name -> (reference, candidate)`` pair ``repeats`` times, round-robin, adjacent calls,
+    the reference first in even rounds and second in odd ones.
 
     Example:
         >>> samples = paired_samples_s({"noop": (lambda: None, lambda: None)}, repeats=3, warmup=0)
@@ -48,13 +51,16 @@ def paired_samples_s(
             reference()
             candidate()
     out = PairedSamples({name: [] for name in candidates}, {name: [] for name in candidates})
-    for _ in range(repeats):
+    for round_index in range(repeats):
         for name, (reference, candidate) in candidates.items():
+            first, second = (reference, candidate) if round_index % 2 == 0 else (candidate, reference)
             start = time.perf_counter()
-            reference()
+            first()
             middle = time.perf_counter()
-            candidate()
+            second()
             end = time.perf_counter()
-            out.reference_s[name].append(middle - start)
-            out.candidate_s[name].append(end - middle)
+            first_s, second_s = middle - start, end - middle
+            reference_s, candidate_s = (first_s, second_s) if round_index % 2 == 0 else (second_s, first_s)
+            out.reference_s[name].append(reference_s)
+            out.candidate_s[name].append(candidate_s)
     return out
