@@ -99,10 +99,17 @@ def stats(
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    help="Run a benchmark suite; options after the suite name go to it (--help lists them).",
+    add_help_option=False,  # so that `toolrouter bench SUITE --help` reaches the suite's own parser
+    help="Run a benchmark suite: toolrouter bench SUITE [options]; SUITE --help lists its options.",
 )
-def bench(ctx: typer.Context, suite: str = typer.Argument(..., help="Suite name.")) -> None:
+def bench(
+    ctx: typer.Context, suite: str = typer.Argument("", help="Suite name.", show_default=False)
+) -> None:
     """``toolrouter bench SUITE``: run a benchmark suite."""
+    if suite in ("", "--help", "-h"):
+        typer.echo("usage: toolrouter bench SUITE [options]   (SUITE --help lists its options)")
+        typer.echo("suites: " + ", ".join(available_suites()))
+        return
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     run_suite(suite, list(ctx.args))
