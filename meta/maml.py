@@ -492,6 +492,8 @@ class MAML(BaseMetaLearner):
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
         Uses the same path as training (vmap where chosen and possible); nothing is meta-updated.
+        Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
+        ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
         batch = as_meta_batch(tasks).to(self.device)
         steps = self.num_inner_steps if num_steps is None else num_steps
@@ -513,6 +515,11 @@ class MAML(BaseMetaLearner):
             pairs = [one(*t.as_tuple()) for t in batch]
             loss = torch.stack([p[0] for p in pairs])
             acc = torch.stack([p[1] for p in pairs])
+        bad = int((~torch.isfinite(loss)).sum())
+        if bad:
+            # an evaluation may legitimately diverge (MetaSGD's rates are learned for
+            # num_inner_steps steps, not more): report it loudly, and keep the NaN in the result
+            log.warning("evaluation_diverged", tasks=bad, of=len(loss), num_steps=steps, learner=type(self).__name__)
         result = {"loss": loss}
         if self.classification:
             result["accuracy"] = acc

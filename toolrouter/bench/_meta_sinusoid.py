@@ -49,7 +49,11 @@ def run(args: argparse.Namespace) -> None:
                 test_sampler.generator = gen
                 batch = test_sampler.sample(args.test_tasks, k_eval, args.query_points)
                 for n_inner in (1, 10):
-                    mse, half = mean_ci95(learner.evaluate(batch, num_steps=n_inner)["loss"])
+                    losses = learner.evaluate(batch, num_steps=n_inner)["loss"]
+                    diverged = int((~torch.isfinite(losses)).sum())
+                    mse, half = mean_ci95(losses)
+                    if diverged:  # say so in the table rather than print a bare nan
+                        mse, half = f"diverged on {diverged}/{len(losses)} tasks", ""  # type: ignore[assignment]
                     rows.append([method, k_train, k_eval, n_inner, mse, half, PUBLISHED_1STEP.get(method, {}).get(k_eval, "") if n_inner == 1 else "", REFERENCE_MAML_1STEP.get(k_eval, "") if n_inner == 1 else ""])
     print_table(
         f"Sinusoid training ({args.minutes} min per model, meta-batch {args.meta_batch}, 1 inner step, Adam {args.meta_lr})",
