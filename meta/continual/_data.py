@@ -122,12 +122,14 @@ class Batch:
 
     @classmethod
     def current(cls, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> Batch:
+        """A batch of the current task only: unit weights, no memory rows."""
         n = x.shape[0]
         return cls(x, y, task_ids, torch.ones(n), torch.full((n,), -1, dtype=torch.long), n)
 
     def extend(
         self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, weight: torch.Tensor, memory_index: torch.Tensor
     ) -> Batch:
+        """A new batch with extra (for example replayed) rows appended."""
         return Batch(
             torch.cat([self.x, x]),
             torch.cat([self.y, y]),

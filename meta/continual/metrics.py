@@ -72,6 +72,7 @@ class AccuracyMatrix:
 
     @property
     def num_stages(self) -> int:
+        """Rows of the matrix: training stages evaluated so far."""
         return int(self.values.shape[0])
 
     def _last_trained(self, j: int) -> int:

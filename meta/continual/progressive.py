@@ -87,6 +87,7 @@ class ProgressiveNetwork(nn.Module):
 
     @property
     def num_columns(self) -> int:
+        """Columns so far (one per trained task)."""
         return len(self.columns)
 
     def add_column(self, task_id: int) -> None:
@@ -157,6 +158,7 @@ class Progressive(Strategy):
     allows_repeated_tasks = False
 
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Freeze the existing columns and add the new task's column."""
         if not isinstance(ctx.model, ProgressiveNetwork):
             raise TypeError(f"model: the progressive strategy needs a ProgressiveNetwork, got {type(ctx.model).__name__}")
         ctx.model.add_column(task_id)

@@ -111,27 +111,33 @@ class Compose(Strategy):
         self.allows_repeated_tasks = all(s.allows_repeated_tasks for s in strategies)
 
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Each strategy's ``before_task``, in order."""
         for s in self.strategies:
             s.before_task(ctx, task_id, x, y)
 
     def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
+        """The batch passed through each strategy's ``augment_batch`` in turn."""
         for s in self.strategies:
             batch = s.augment_batch(ctx, batch)
         return batch
 
     def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        """The sum of the strategies' penalties (None if none has one)."""
         terms = [p for s in self.strategies if (p := s.penalty(ctx, batch, outputs)) is not None]
         return torch.stack(terms).sum() if terms else None
 
     def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        """Each strategy's ``after_batch``, in order."""
         for s in self.strategies:
             s.after_batch(ctx, batch, losses)
 
     def after_step(self, ctx: TrainingContext, step_size: float) -> None:
+        """Each strategy's ``after_step``, in order."""
         for s in self.strategies:
             s.after_step(ctx, step_size)
 
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Each strategy's ``after_task``, in order."""
         for s in self.strategies:
             s.after_task(ctx, task_id, x, y)
 
@@ -269,6 +275,8 @@ class EWC(Strategy):
         self._quadratic_cache: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float] | None = None
 
     def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        """``lambda/2 * sum F (theta - theta*)^2`` over the consolidated tasks (None before the
+        first consolidation and in decoupled mode)."""
         if not self.fisher_ or self.ewc_lambda == 0.0 or self.decoupled:
             return None
         return self.penalty_value(ctx)
@@ -323,6 +331,7 @@ class EWC(Strategy):
         return self._quadratic_cache
 
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Estimate the task's Fisher at the trained parameters and anchor there."""
         task_ids = torch.full((x.shape[0],), task_id, dtype=torch.long)
         if self.fisher_samples is not None and x.shape[0] > self.fisher_samples:
             idx = torch.randperm(x.shape[0], generator=self._generator)[: self.fisher_samples]
@@ -421,6 +430,7 @@ class ExperienceReplay(Strategy):
 
     # -- sampling into batches
     def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
+        """Append ``replay_batch_size`` stored samples, weighted (see the class docstring)."""
         n = len(self)
         if n == 0 or self.replay_weight == 0.0:
             return batch
@@ -444,6 +454,7 @@ class ExperienceReplay(Strategy):
         return batch.extend(self.x[idx], self.y[idx], self.task_ids[idx], w, idx)
 
     def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        """Loss-prioritised policy: the replayed rows' new losses become their priorities."""
         if self.policy != "loss_prioritized" or self.priority is None:
             return
         mem = batch.memory_index >= 0
@@ -452,6 +463,7 @@ class ExperienceReplay(Strategy):
 
     # -- storing
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Offer the task's samples to the memory, in random order."""
         if self.buffer_size == 0:
             return
         t = torch.full((x.shape[0],), task_id, dtype=torch.long)
@@ -556,6 +568,7 @@ class LwF(Strategy):
         self.old_classes: list[int] = []
 
     def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        """Distillation from the teacher on the current task's inputs, over the old classes."""
         if self.teacher is None or self.alpha == 0.0 or len(self.old_classes) == 0:
             return None
         cls = torch.tensor(self.old_classes)
@@ -568,6 +581,7 @@ class LwF(Strategy):
         return self.alpha * T * T * kl
 
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Snapshot the trained model as the next task's teacher and record the classes seen."""
         if y.is_floating_point():
             raise TypeError("LwF: distillation over classes needs integer class labels")
         self.teacher = copy.deepcopy(ctx.model).eval()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from meta.continual import (
@@ -223,3 +225,21 @@ def test_decoupled_ewc_is_stable_where_the_penalty_gradient_diverges() -> None:
     assert ewc.penalty(learner, Batch.current(x0, y0, torch.zeros(40, dtype=torch.long)), learner.model(x0)) is None
     assert float(ewc.penalty_value(learner).detach()) >= 0.0
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    buffer_size=st.integers(0, 30),
+    sizes=st.lists(st.integers(1, 25), min_size=1, max_size=4),
+    policy=st.sampled_from(["reservoir", "class_balanced"]),
+)
+def test_memory_never_exceeds_its_size_and_fills_when_it_can(buffer_size: int, sizes: list[int], policy: str) -> None:
+    replay = ExperienceReplay(buffer_size=buffer_size, policy=policy, seed=0)  # type: ignore[arg-type]
+    seen = 0
+    for tid, n in enumerate(sizes):
+        x, y = _data(n=n, seed=tid)
+        replay.after_task(None, tid, x, y)  # type: ignore[arg-type]  (storing needs no context)
+        seen += n
+        assert len(replay) == min(buffer_size, seen)
+        if len(replay):
+            assert replay.x.shape[0] == replay.y.shape[0] == replay.task_ids.shape[0]  # type: ignore[union-attr]

@@ -79,6 +79,7 @@ class RunResult:
     matrix: list[list[float | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON view."""
         return dict(self.__dict__)
 
 
