@@ -49,50 +49,60 @@ class _LoRALinear(torch.autograd.Function):
     Either the update is added to the output with one fused ``addmm`` (and the input gradient's
     two terms likewise), or, where cheaper (see ``_fold``), the layer runs once on the folded
     weight ``W + s B A``, whose transpose also gives the whole input gradient in one matmul.
+
+    The rank-r products are computed r-major (``A x^T`` rather than ``x A^T``, ``h^T g`` rather
+    than ``g^T h``): on CPU BLAS the skinny (N x r) layouts run several times slower. ``A x^T`` is
+    returned as a second, non-differentiable output so that backward does not recompute it.
     """
 
     @staticmethod
     def forward(  # type: ignore[override]
         x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, a: torch.Tensor, b: torch.Tensor, scaling: float
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        h_t = a @ x.t()  # (r, N)
         if _fold(x.shape[0], weight):
             folded = torch.addmm(weight, b, a, alpha=scaling)
-            return torch.addmm(bias, x, folded.t()) if bias is not None else x @ folded.t()
+            out = torch.addmm(bias, x, folded.t()) if bias is not None else x @ folded.t()
+            return out, h_t
         out = torch.addmm(bias, x, weight.t()) if bias is not None else x @ weight.t()
         # In place on a tensor created just above: no second full-size output is allocated.
-        return out.addmm_(x @ a.t(), b.t(), alpha=scaling)
+        return out.addmm_(h_t.t(), b.t(), alpha=scaling), h_t
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    def setup_context(ctx: Any, inputs: tuple, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         x, weight, bias, a, b, scaling = inputs
-        ctx.save_for_backward(x, weight, a, b)
+        ctx.mark_non_differentiable(output[1])
+        ctx.save_for_backward(x, weight, a, b, output[1])
         ctx.scaling = scaling
         ctx.has_bias = bias is not None
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple:  # type: ignore[override]
-        x, weight, a, b = ctx.saved_tensors
+    def backward(ctx: Any, grad: torch.Tensor, _grad_h: torch.Tensor | None = None) -> tuple:  # type: ignore[override]
+        x, weight, a, b, h_t = ctx.saved_tensors
         s = ctx.scaling
         need_x, need_w, need_bias, need_a, need_b, _ = ctx.needs_input_grad
-        # Grad mode is on here only under create_graph (double backward): then stay out of place.
+        # Grad mode is on here only under create_graph (double backward): then stay out of place,
+        # and recompute A x^T, since the saved copy carries no graph back to A and x.
         in_place = not torch.is_grad_enabled()
-        grad_h = grad @ b
-        grad_h = grad_h.mul_(s) if in_place else grad_h * s
+        if not in_place:
+            h_t = a @ x.t()
+        grad_h_t = b.t() @ grad.t()  # (r, N)
+        grad_h_t = grad_h_t.mul_(s) if in_place else grad_h_t * s
         grad_x = grad_w = grad_bias = grad_a = grad_b = None
         if need_x:
             if _fold(x.shape[0], weight):
                 grad_x = grad @ torch.addmm(weight, b, a, alpha=s)
             else:
                 full = grad @ weight
-                grad_x = full.addmm_(grad_h, a) if in_place else torch.addmm(full, grad_h, a)
+                grad_x = full.addmm_(grad_h_t.t(), a) if in_place else torch.addmm(full, grad_h_t.t(), a)
         if need_w:
             grad_w = grad.t() @ x
         if need_bias and ctx.has_bias:
             grad_bias = grad.sum(0)
         if need_a:
-            grad_a = grad_h.t() @ x
+            grad_a = grad_h_t @ x
         if need_b:
-            grad_b = torch.mm(grad.t(), x @ a.t()) * s  # recomputing x A^T (N x r) beats storing it
+            grad_b = (h_t @ grad).t() * s
         return grad_x, grad_w, grad_bias, grad_a, grad_b, None
 
 
@@ -240,8 +250,10 @@ class LoRAAdapter(BaseAdapter):
         if _transforms_active():
             return self.apply_delta(x, base(x))
         if x.dim() == 2:
-            return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)
-        flat = _LoRALinear.apply(x.reshape(-1, self.in_features), base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)
+            return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)[0]
+        flat, _ = _LoRALinear.apply(
+            x.reshape(-1, self.in_features), base.weight, base.bias, self.lora_A, self.lora_B, self.scaling
+        )
         return flat.view(*x.shape[:-1], self.out_features)
 
     def delta_weight(self) -> torch.Tensor:
