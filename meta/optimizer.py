@@ -421,7 +421,8 @@ class BayesianOptimizer:
     best result is over all of them. Several processes or hosts running :meth:`optimize` on one study
     share the work; Optuna's storage gives each trial a distinct number, so none is lost or repeated.
     A trial whose objective raises an ``Exception`` or returns NaN is recorded as failed and the search
-    goes on; if every trial has failed, :class:`AllTrialsFailedError` is raised.
+    goes on; if every trial has failed, :class:`AllTrialsFailedError` is raised. ``history`` lists the
+    (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.
 
     Example:
         >>> opt = BayesianOptimizer({"x": (-3.0, 3.0), "n": (1, 4)}, direction="minimize", sampler="tpe")

@@ -66,14 +66,12 @@ class Cell(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
-        k = 0
         for target in range(1, 4):
-            total = 0.0
-            for source in range(target):
-                assert NB201_EDGES[k] == (target, source)
-                total = total + self.edges[k](nodes[source])
-                k += 1
-            nodes.append(total)
+            total: torch.Tensor | float = 0.0
+            for k, (t, source) in enumerate(NB201_EDGES):
+                if t == target:
+                    total = total + self.edges[k](nodes[source])
+            nodes.append(total)  # type: ignore[arg-type]
         return nodes[-1]
 
 

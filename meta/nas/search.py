@@ -39,7 +39,9 @@ class NeuralArchitectureSearch:
         storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``; an
             Optuna storage). With a ``study_name`` a stopped search resumes and several processes share it.
         darts_data: for ``'darts'``: (x_train, y_train, x_val, y_val) tensors; ``darts_options``: a dict
-            of :class:`~meta.nas.darts.DARTSConfig` fields.
+            of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once, then the cells
+            it ranks highest (the discretised cell first) are evaluated as the study's first trials;
+            evaluations beyond those are random cells.
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from meta.data.nasbench201 import NB201_OPS, NASBenchFormatError, cell_to_str, load_nasbench201, parse_cell
+from meta.data.nasbench201 import NASBenchFormatError, cell_to_str, load_nasbench201, parse_cell
 from meta.nas import (
     CellSearchSpace,
     NASBench201Benchmark,
