@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Piped output (logs, `| tee`) gets a wide console, so tables are not squeezed to 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=250)
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -22,7 +24,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for row in cells:
         table.add_row(*row)
     console.print(table)
-    console.print(markdown_table(columns, cells), markup=False, highlight=False)
+    console.print(markdown_table(columns, cells), markup=False, highlight=False, soft_wrap=True)
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
