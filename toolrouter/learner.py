@@ -60,6 +60,7 @@ from toolrouter.errors import (
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.planner import TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT
 from toolrouter.store import AttemptRecord, Store, open_store
@@ -277,6 +278,11 @@ class ToolMetaLearner:
                 raise DuplicateToolError(f"tools: tool_id {profile.tool_id!r} appears twice")
             self._tools[profile.tool_id] = profile
         self._routes: dict[tuple[str, str], _Route] = {}
+        #: Where a task's steps come from when it gives none: templates and what succeeded before.
+        self.graphs = TaskGraphLibrary()
+        #: tool id -> function for ``execute`` (called with a ``toolrouter.executor.StepRequest``).
+        self.functions: dict[str, Callable[..., Any]] = {}
+        self._executor: Any = None  # made on the first ``execute`` without tools=, executor=, config=
         self.writer = uuid.uuid4().hex
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
@@ -456,6 +462,21 @@ class ToolMetaLearner:
             specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
         return specs
 
+    def _steps_for(self, task: TaskProfile) -> list[_StepSpec]:
+        """``task_steps``, or, for a task that names no steps or capabilities, the template
+        registered for its type or the structure that succeeded most often (``self.graphs``)."""
+        if not task.steps and not task.required_capabilities:
+            steps, source = self.graphs.steps_for(task)
+            if source in ("template", "history"):
+                return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in steps]
+        return self.task_steps(task)
+
+    def register_template(self, task_type: str, steps: Iterable[Any]) -> None:
+        """Plan tasks of ``task_type`` that give no steps of their own as ``steps`` (``TaskStep``
+        or dicts with ``step_id``, ``capability``, ``depends_on``). Cycles, dependencies on missing
+        steps and repeated ids raise, and nothing is registered."""
+        self.graphs.register_template(task_type, steps)
+
     def _context(self, task: TaskProfile) -> np.ndarray | None:
         if not self.contextual:
             return None
@@ -481,8 +502,16 @@ class ToolMetaLearner:
         return np.zeros(d)
 
     # --- decisions ----------------------------------------------------------------------------
-    def optimize_task_execution(self, task: TaskProfile) -> ExecutionPlan:
+    def optimize_task_execution(self, task: TaskProfile, *, allow_infeasible: bool = False) -> ExecutionPlan:
         """Choose a tool for every step of ``task``, with ranked fallbacks and predictions.
+
+        A task of several steps, or with a budget, is planned as a whole
+        (``toolrouter.planner.plan_decisions``): each candidate's sampled score becomes a sampled
+        success probability, and the tools are chosen to maximise the plan's expected end-to-end
+        utility with its expected cost within ``max_cost`` and its critical-path latency within
+        ``max_latency_s``; ``plan.metadata["planner"]`` says how. A budget no plan meets raises
+        ``BudgetInfeasibleError``, or with ``allow_infeasible=True`` gives the plan that exceeds it
+        least, with ``metadata["planner"]["feasible"]`` false.
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
         candidate; nothing changes then.
@@ -494,8 +523,9 @@ class ToolMetaLearner:
             'py'
         """
         task = self._task(task)
-        specs = self.task_steps(task)
+        specs = self._steps_for(task)
         context = self._context(task)
+        assignment = None
         with self._lock:
             for spec in specs:  # check everything before any route is made
                 if not self._candidates(spec.capability):
@@ -507,9 +537,28 @@ class ToolMetaLearner:
                 self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
                 for s in specs
             ]
-        return ExecutionPlan.from_steps(
+            if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:
+                policy = self._routes[(task.task_type, specs[0].step)].policy
+                steps, assignment = plan_decisions(
+                    steps,
+                    weights=task.weights or self.weights,
+                    max_cost=task.max_cost,
+                    max_latency_s=task.max_latency_s,
+                    reward_bounds=policy.reward_bounds,
+                    allow_infeasible=allow_infeasible,
+                )
+        plan = ExecutionPlan.from_steps(
             task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s
         )
+        if assignment is not None:
+            plan.metadata["planner"] = {
+                "method": assignment.method,
+                "feasible": assignment.feasible,
+                "optimal": assignment.optimal,
+                "objective": assignment.expected_utility,
+                "planning_ms": assignment.planning_time_s * 1e3,
+            }
+        return plan
 
     def rank_tools(
         self,
@@ -623,6 +672,47 @@ class ToolMetaLearner:
             predicted_latency_s=((c.latency_s if c else 0.0) + k * profile.expected_latency_s) / (n + k),
         )
 
+    # --- plan, run, learn -----------------------------------------------------------------------
+    def execute(self, task: TaskProfile, inputs: Any = None, **options: Any) -> Any:
+        """Plan ``task``, run the plan and learn from every attempt, in one call; returns a
+        ``toolrouter.executor.TaskExecution`` (the plan, the run with a status per step, the
+        utilities learned, the end-to-end outcome).
+
+        Tools are the functions in ``self.functions`` (or ``tools=``), each called with a
+        ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on. Options:
+        ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
+        circuit breakers), ``cancel_event``, ``deadline_s``, ``allow_infeasible``. Without
+        ``tools``, ``executor`` or ``config``, one executor is kept, so circuit breakers carry over
+        from call to call. Not from inside a running event loop: ``await aexecute(...)`` there.
+
+        Example:
+            >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
+            >>> router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0)
+            >>> router.functions["web"] = lambda request: f"results for {request.inputs}"
+            >>> run = router.execute(TaskProfile(task_id="t", required_capabilities=["search"]), "bees")
+            >>> run.status.value, run.outputs["search"]
+            ('succeeded', 'results for bees')
+        """
+        from toolrouter.executor import execute_task
+
+        return execute_task(self, task, inputs, **self._execute_options(options))
+
+    async def aexecute(self, task: TaskProfile, inputs: Any = None, **options: Any) -> Any:
+        """``execute`` for async code."""
+        from toolrouter.executor import aexecute_task
+
+        return await aexecute_task(self, task, inputs, **self._execute_options(options))
+
+    def _execute_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if not {"tools", "executor", "config"} & options.keys():
+            from toolrouter.executor import learner_executor
+
+            with self._lock:
+                if self._executor is None:
+                    self._executor = learner_executor(self)
+                options["executor"] = self._executor
+        return options
+
     # --- learning -----------------------------------------------------------------------------
     def learn_from_execution(
         self, task: TaskProfile, execution_results: Iterable[ExecutionResult]
@@ -636,7 +726,7 @@ class ToolMetaLearner:
         """
         task = self._task(task)
         weights = task.weights or self.weights
-        specs = {s.step: s for s in self.task_steps(task)}
+        specs = {s.step: s for s in self._steps_for(task)}
         results = self._results(execution_results)
         context = self._context(task)
         with self._lock:
@@ -917,6 +1007,7 @@ class ToolMetaLearner:
                 # own attempts above the watermark are in this state already: a replay skips them
                 "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
                 "routes": routes,
+                "task_graphs": self.graphs.state_dict(),
             }
             return _st_save(arrays, metadata={_FORMAT: json.dumps(config)})
 
@@ -991,6 +1082,9 @@ class ToolMetaLearner:
             for p in config["tools"]:
                 profile = ToolProfile.model_validate(p)
                 tools[profile.tool_id] = profile
+        graphs = TaskGraphLibrary()
+        if "task_graphs" in config:
+            graphs.load_state_dict(config["task_graphs"])
         saved_routes: dict[tuple[str, str], _Route] = {}
         old_tools, self._tools = self._tools, tools  # _prior and _candidates read self._tools
         try:
@@ -1017,6 +1111,7 @@ class ToolMetaLearner:
             self._tools = old_tools
             raise
         self._routes = saved_routes
+        self.graphs = graphs
         self._seen_upto = int(config.get("watermark", 0))
         self._own_ahead = {int(i) for i in config.get("applied_above_watermark", [])}
 

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -217,6 +218,89 @@ class ExecutionPlan:
         )
         plan.metadata = dict(data.get("metadata", {}))
         return plan
+
+    def to_json(self, **dumps_options: Any) -> str:
+        """``to_dict`` as a JSON string; ``ExecutionPlan.from_json`` reads it back."""
+        return json.dumps(self.to_dict(), **dumps_options)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExecutionPlan":
+        return cls.from_dict(json.loads(text))
+
+    # --- looking at it -----------------------------------------------------------------------
+    def critical_path(self) -> list[str]:
+        """The steps of the longest chain of predicted latencies (what ``expected_latency_s``
+        measures)."""
+        finish: dict[str, float] = {}
+        via: dict[str, str | None] = {}
+        for name in nx.topological_sort(self.graph):
+            preds = list(self.graph.predecessors(name))
+            prev = max(preds, key=lambda p: finish[p]) if preds else None
+            via[name] = prev
+            finish[name] = (finish[prev] if prev else 0.0) + self.step(name).choice.predicted_latency_s
+        if not finish:
+            return []
+        node: str | None = max(finish, key=finish.__getitem__)
+        path = []
+        while node is not None:
+            path.append(node)
+            node = via[node]
+        return path[::-1]
+
+    def _labels(self) -> dict[str, list[str]]:
+        labels = {}
+        for s in self.steps:
+            c = s.choice
+            lines = [
+                f"{s.step} [{s.capability or 'any'}]",
+                f"{c.tool_id}: p={c.predicted_success:.2f} cost={c.predicted_cost:.3g} "
+                f"latency={c.predicted_latency_s:.3g}s",
+            ]
+            if s.fallbacks:
+                lines.append("fallbacks: " + ", ".join(f.tool_id for f in s.fallbacks))
+            labels[s.step] = lines
+        return labels
+
+    def to_dot(self) -> str:
+        """Graphviz DOT source: a box per step (its tool, predictions and fallbacks), an edge per
+        dependency, the critical path in bold. Render with ``dot -Tsvg``."""
+
+        def escape(text: str) -> str:
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+
+        def quote(text: str) -> str:
+            return '"' + escape(text) + '"'
+
+        critical = set(zip(self.critical_path(), self.critical_path()[1:]))
+        title = (
+            f"{self.task_id}: cost {self.expected_cost:.3g}, latency {self.expected_latency_s:.3g}s, "
+            f"success {self.predicted_success:.2f}"
+        )
+        lines = [f"digraph {quote(self.task_id)} {{", "  rankdir=LR;", f"  label={quote(title)};",
+                 "  node [shape=box];"]
+        for name, label in self._labels().items():
+            text = "\\n".join(escape(line) for line in label)  # DOT's own line break: \n
+            lines.append(f'  {quote(name)} [label="{text}"];')
+        for a, b in sorted(self.graph.edges):
+            style = " [style=bold]" if (a, b) in critical else ""
+            lines.append(f"  {quote(a)} -> {quote(b)}{style};")
+        lines.append("}")
+        return "\n".join(lines)
+
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart (renders in GitHub Markdown): a node per step, an edge per
+        dependency."""
+        ids = {name: f"s{i}" for i, name in enumerate(self.topological_order())}
+
+        def text(line: str) -> str:
+            return line.replace('"', "#quot;")
+
+        lines = ["flowchart LR"]
+        for name, label in self._labels().items():
+            lines.append(f'  {ids[name]}["{"<br/>".join(text(x) for x in label)}"]')
+        for a, b in sorted(self.graph.edges):
+            lines.append(f"  {ids[a]} --> {ids[b]}")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)

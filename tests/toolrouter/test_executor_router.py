@@ -1,0 +1,93 @@
+"""``ToolMetaLearner.execute`` / ``aexecute``: plan, run and learn in one call."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from toolrouter import ToolMetaLearner
+from toolrouter.executor import CircuitState, ExecutorConfig, RetryPolicy, RunStatus
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile
+
+STEPS = [
+    TaskStep(step_id="search", capability="search"),
+    TaskStep(step_id="answer", capability="llm", depends_on=["search"]),
+]
+
+
+def make_router(**kwargs) -> ToolMetaLearner:
+    r = ToolMetaLearner(
+        [
+            ToolProfile(tool_id="web", capabilities=["search"], cost_per_use=0.1),
+            ToolProfile(tool_id="down", capabilities=["search"], cost_per_use=0.0, reliability=0.99),
+            ToolProfile(tool_id="llm", capabilities=["llm"], cost_per_use=0.5),
+        ],
+        seed=0,
+        **kwargs,
+    )
+
+    def down(request):
+        raise ConnectionError("503")
+
+    r.functions.update({
+        "web": lambda request: f"pages about {request.inputs}",
+        "down": down,
+        "llm": lambda request: request.upstream["search"].upper(),
+    })
+    return r
+
+
+def test_execute_runs_learns_and_keeps_breakers_between_calls() -> None:
+    r = make_router(store="memory://")
+    task = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
+    results = [r.execute(task, "bees") for _ in range(8)]
+    assert all(x.status is RunStatus.SUCCEEDED for x in results)
+    assert results[0].outputs["answer"] == "PAGES ABOUT BEES"
+    assert r.store.count() == sum(len(x.run.attempts) for x in results)
+    stats = r.tool_statistics("qa", "search")
+    assert stats["down"].successes == 0 and stats["web"].successes == 8
+    executor = r._execute_options({})["executor"]
+    assert executor is r._execute_options({})["executor"]  # one executor, kept across calls
+    down_calls = stats["down"].calls
+    if down_calls >= 3:  # the default breaker opens after three failures in a row
+        assert executor.breaker("down").state is CircuitState.OPEN
+    # the end-to-end outcome is counted for the task type's step structure
+    (steps, runs, wins), = r.graphs.outcomes("qa")
+    assert runs == 8 and wins == 8 and [s.step_id for s in steps] == ["search", "answer"]
+
+
+def test_history_proposes_the_structure_that_succeeded() -> None:
+    r = make_router()
+    explicit = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
+    r.execute(explicit, "x")
+    r.execute(explicit, "y")
+    plan = r.optimize_task_execution(TaskProfile(task_id="u", task_type="qa"))
+    assert plan.topological_order() == ["search", "answer"]
+    result = r.execute(TaskProfile(task_id="u", task_type="qa"), "z")
+    assert result.succeeded and result.outputs["answer"] == "PAGES ABOUT Z"
+
+
+def test_aexecute_in_a_running_loop_and_execute_refuses_there() -> None:
+    r = make_router()
+    config = ExecutorConfig(timeout_s=1.0, retry=RetryPolicy(max_retries=0))
+
+    async def main():
+        ok = await r.aexecute(TaskProfile(task_id="t", steps=STEPS), "q", config=config)
+        with pytest.raises(RuntimeError, match="aexecute"):
+            r.execute(TaskProfile(task_id="t", steps=STEPS), "q")
+        return ok
+
+    assert asyncio.run(main()).succeeded
+
+
+def test_execute_with_an_impossible_budget() -> None:
+    r = make_router()
+    task = TaskProfile(task_id="t", steps=STEPS, max_cost=0.01)
+    from toolrouter.errors import BudgetInfeasibleError
+
+    with pytest.raises(BudgetInfeasibleError):
+        r.execute(task, "q")
+    flagged = r.execute(task, "q", allow_infeasible=True)
+    assert flagged.plan.metadata["planner"]["feasible"] is False
+    assert flagged.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
