@@ -9,7 +9,6 @@ modality stays in its own projections.
 from __future__ import annotations
 
 import torch
-
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
