@@ -13,9 +13,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import solve_triangular
-from scipy.special import ndtr
-from scipy.stats import norm
+
+try:  # SciPy is what Optuna's own GP sampler needs too; without it only the model-free searches work.
+    from scipy.linalg import solve_triangular
+    from scipy.special import ndtr
+    from scipy.stats import norm
+except ImportError:  # pragma: no cover - exercised only where SciPy is missing
+    solve_triangular = ndtr = norm = None
+
+
+def _require_scipy() -> None:
+    if norm is None:
+        raise ImportError("the GP surrogate (algorithm 'bayesian', guided evolution) needs SciPy: pip install scipy")
 
 _LENGTH_SCALES = (0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 _NOISES = (1e-3, 1e-2, 0.05, 0.2)
@@ -23,6 +32,7 @@ _NOISES = (1e-3, 1e-2, 0.05, 0.2)
 
 def gaussianise(y: np.ndarray) -> np.ndarray:
     """Map values to standard-normal scores by rank (ties get the mean rank), higher stays higher."""
+    _require_scipy()
     order = np.argsort(np.argsort(y, kind="stable"), kind="stable").astype(np.float64)
     # Average the ranks of ties so that equal values get equal scores.
     _, inverse = np.unique(y, return_inverse=True)
@@ -50,6 +60,7 @@ class OneHotGP:
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> OneHotGP:
         """Fit to features ``X`` (n, d) and targets ``y`` (n,), already on the scale to model."""
+        _require_scipy()
         if len(X) != len(y) or len(y) < 2:
             raise ValueError(f"X, y: need at least 2 matching rows, got {len(X)} and {len(y)}")
         if not np.isfinite(y).all():
