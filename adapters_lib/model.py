@@ -29,10 +29,11 @@ from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights
 
 __all__ = ["AdapterModel", "ParameterReport", "ParameterReportRow", "match_pattern"]
 
-log = structlog.get_logger(__name__)
-# Quiet by default, as in the rest of the project: events go out only when the application enables
-# the standard-library logger "adapters_lib" (or this module's) for INFO.
+# Quiet by default, as in the rest of the project: events go through the standard-library logger
+# "adapters_lib.model", so they go out only when the application enables it; ``_gate`` also skips
+# building costly fields when it is off.
 _gate = logging.getLogger(__name__)
+log = structlog.wrap_logger(_gate)
 
 _SET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORMAT = "adapters_lib"

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -25,7 +26,8 @@ import structlog
 import torch
 from torch import nn
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 class NonFiniteLossError(ValueError):

@@ -17,6 +17,7 @@ Example (in a process group already initialised, for instance by torchrun):
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -29,7 +30,8 @@ from torch import nn
 from meta.base import MetaBatch, TaskLike, as_meta_batch
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 ALGORITHMS: dict[str, type[MAML]] = {"maml": MAML, "fomaml": MAMLFirstOrder, "reptile": Reptile, "metasgd": MetaSGD}
 

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -36,7 +37,8 @@ from torch import nn
 
 from meta.base import NonFiniteLossError, Task, TaskShapeError, model_device, validate_task_tensors
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:

@@ -43,6 +43,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -56,7 +57,8 @@ from torch.func import functional_call
 
 from meta.base import BaseMetaLearner, MetaBatch, TaskLike, as_meta_batch, validate_task_tensors
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossSpec = Union[None, str, LossFn]

@@ -84,3 +84,25 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
         cache_logger_on_first_use=False,
     )
     logging.getLogger("toolrouter").setLevel(numeric)
+    # meta and adapters_lib log through their stdlib loggers (they cannot import this module): send
+    # their rendered events to the same stream.
+    for name in ("meta", "adapters_lib"):
+        logger = logging.getLogger(name)
+        logger.handlers = [h for h in logger.handlers if not isinstance(h, _EventStreamHandler)]
+        handler = _EventStreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(numeric)
+        logger.propagate = False
+
+
+class _EventStreamHandler(logging.StreamHandler):
+    """Writes rendered events to ``stream``, or to whatever ``sys.stderr`` is when one is emitted."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._fixed = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = self._fixed or sys.stderr
+        super().emit(record)

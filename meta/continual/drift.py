@@ -6,6 +6,7 @@ new task types arrive, and the model must follow the new stream while keeping wh
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -16,7 +17,8 @@ from torch import nn
 from meta.continual._data import Batch
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 class DriftAdapter:

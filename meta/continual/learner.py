@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -26,7 +27,8 @@ from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
 from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 Setting = Literal["task", "class", "domain"]
 

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ import structlog
 import torch
 from PIL import Image
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 DEFAULT_TEST_ALPHABETS = ("Balinese", "Early_Aramaic")
 

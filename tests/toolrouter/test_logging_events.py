@@ -65,3 +65,32 @@ def test_event_log_honours_the_stdlib_level(restore_logging) -> None:
     assert not log.enabled(logging.INFO)
     with pytest.raises(ValueError, match="level: expected one of"):
         configure_logging("loud")
+
+
+def test_meta_and_adapters_events_are_quiet_by_default_and_reach_the_configured_stream(
+    capsys, restore_logging
+) -> None:
+    import meta.maml
+    import adapters_lib.model
+
+    meta.maml.log.info("meta_event", step=1)
+    adapters_lib.model.log.info("adapters_event", modules=2)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+    stream = io.StringIO()
+    configure_logging("info", json=True, stream=stream)
+    try:
+        meta.maml.log.info("meta_event", step=1)
+        adapters_lib.model.log.info("adapters_event", modules=2)
+    finally:
+        for name in ("meta", "adapters_lib"):
+            logger = logging.getLogger(name)
+            logger.handlers.clear()
+            logger.setLevel(logging.NOTSET)
+            logger.propagate = True
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["event"], e.get("step", e.get("modules"))) for e in events] == [
+        ("meta_event", 1),
+        ("adapters_event", 2),
+    ]
