@@ -259,6 +259,10 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
                                                   circuit_breaker=breakers), True),
         "+ fallbacks + breakers + 1 retry": (full, True),
         "same, router not learning": (full, False),
+        "+ fallbacks, router not learning": (ExecutorConfig(**base, circuit_breaker=None,
+                                                            retry=RetryPolicy(max_retries=0)), False),
+        "+ fallbacks + breakers, router not learning": (ExecutorConfig(
+            **base, retry=RetryPolicy(max_retries=0), circuit_breaker=breakers), False),
         "chosen tool only, router not learning": (ExecutorConfig(
             **base, use_fallbacks=False, circuit_breaker=None, retry=RetryPolicy(max_retries=0)), False),
     }
