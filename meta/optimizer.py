@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections import deque
@@ -23,7 +24,8 @@ import structlog
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 __all__ = [
     "AdaptiveOptimizer",

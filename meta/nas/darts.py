@@ -23,6 +23,7 @@ References:
 
 from __future__ import annotations
 
+import logging
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 from meta.nas.builder import CellNetwork, cell_operation
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 class DARTSConfig(BaseModel):

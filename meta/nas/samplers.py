@@ -17,6 +17,7 @@ What Optuna does not provide, and these add:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -30,7 +31,8 @@ from optuna.trial import FrozenTrial, TrialState
 from meta.nas.space import Architecture, ArchitectureSpace
 from meta.nas.surrogate import OneHotGP, gaussianise
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 _ENUMERATE_LIMIT = 50_000
 
@@ -159,7 +161,7 @@ class RegularizedEvolutionSampler(ArchitectureSampler):
         >>> space = CellSearchSpace()
         >>> sampler = RegularizedEvolutionSampler(space, population_size=4, tournament_size=2, seed=0)
         >>> study = optuna.create_study(direction="maximize", sampler=sampler)
-        >>> study.optimize(lambda t: space.decode(t.params)["ops"].count("nor_conv_3x3"), n_trials=12)
+        >>> study.optimize(lambda t: space.suggest(t)["ops"].count("nor_conv_3x3"), n_trials=12)
         >>> study.best_value >= 2
         True
 
@@ -213,7 +215,7 @@ class SurrogateSampler(ArchitectureSampler):
         >>> from meta.nas.space import CellSearchSpace
         >>> space = CellSearchSpace()
         >>> study = optuna.create_study(direction="maximize", sampler=SurrogateSampler(space, seed=0, n_startup_trials=5))
-        >>> study.optimize(lambda t: space.decode(t.params)["ops"].count("nor_conv_3x3"), n_trials=15)
+        >>> study.optimize(lambda t: space.suggest(t)["ops"].count("nor_conv_3x3"), n_trials=15)
         >>> study.best_value >= 3
         True
     """

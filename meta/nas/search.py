@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -15,7 +16,8 @@ from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, SpaceConfig, make_space
 from meta.optimizer import AllTrialsFailedError, make_storage
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 ALGORITHMS: tuple[str, ...] = ("random", "bayesian", "darts", "evolutionary", "tpe", "optuna_gp")
 

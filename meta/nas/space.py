@@ -167,6 +167,18 @@ class ArchitectureSpace(ABC):
         """A canonical string: two parameter sets with the same key are the same architecture."""
         return _canonical(arch)
 
+    def suggest(self, trial: optuna.trial.BaseTrial) -> Architecture:
+        """The architecture an Optuna trial proposes (for ``study.optimize`` with these samplers)."""
+        params: dict[str, Any] = {}
+        for name, dist in self.distributions().items():
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                params[name] = trial.suggest_categorical(name, dist.choices)
+            elif isinstance(dist, optuna.distributions.IntDistribution):
+                params[name] = trial.suggest_int(name, dist.low, dist.high)
+            else:
+                raise TypeError(f"distribution {name!r}: spaces are discrete, got {dist!r}")
+        return self.decode(params)
+
     def sample(self, rng: np.random.Generator) -> Architecture:
         """A uniformly random parameter set, decoded."""
         params = {}

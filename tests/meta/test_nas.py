@@ -304,3 +304,17 @@ def test_nasbench201_table_and_search_beats_random() -> None:
     random = np.mean([best_val("random", s) for s in (0, 1)])
     assert evolution > random
     assert bench.queries == 200
+
+
+def test_samplers_work_in_plain_optuna_optimize_loops() -> None:
+    from meta.nas import SurrogateSampler
+
+    space = CellSearchSpace()
+    for sampler in (
+        RegularizedEvolutionSampler(space, population_size=4, tournament_size=2, seed=0),
+        SurrogateSampler(space, seed=0, n_startup_trials=4),
+    ):
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda t: space.suggest(t)["ops"].count("nor_conv_3x3"), n_trials=14)
+        keys = [space.key(space.decode(t.params)) for t in study.trials]
+        assert len(set(keys)) == 14 and study.best_value >= 3
