@@ -154,18 +154,29 @@ def fisher_diagonal(
     y: torch.Tensor,
     task_ids: torch.Tensor,
     *,
-    kind: Literal["empirical", "true"] = "empirical",
+    kind: Literal["empirical", "true", "expected"] = "empirical",
     chunk_size: int = 256,
     generator: torch.Generator | None = None,
+    temperature: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """Diagonal Fisher information of ``ctx.model`` at its current parameters, from data.
 
     The mean over samples of the squared per-sample gradient of the loss (per-sample gradients with
     ``torch.func.vmap``; squaring a mini-batch's mean gradient instead would underestimate it by about
     the batch size). ``kind="empirical"`` uses the given labels; ``"true"`` samples labels from the
-    model's own predictive distribution (classification only), the textbook Fisher.
+    model's own predictive distribution (classification only), the textbook Fisher;
+    ``"expected"`` takes that expectation exactly, summing the squared gradient of every admissible
+    class weighted by its predicted probability (no sampling noise; one gradient per class and sample).
+    ``temperature`` (``"true"`` and ``"expected"`` only) softens the predictive distribution the labels
+    are drawn from: at 1 it is the textbook Fisher, which vanishes on a memorised training set (the
+    model is certain, so every likely label has a near-zero gradient); above 1 the less likely labels
+    keep a share and the estimate still shows which weights the task's outputs depend on.
     Only parameters with ``requires_grad`` are included.
     """
+    if kind not in ("empirical", "true", "expected"):
+        raise ValueError(f"kind: must be 'empirical', 'true' or 'expected', got {kind!r}")
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature: must be a finite number > 0, got {temperature!r}")
     model = ctx.model
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
@@ -183,7 +194,7 @@ def fisher_diagonal(
     try:
         for start in range(0, x.shape[0], chunk_size):
             xb, yb, tb = x[start : start + chunk_size], y[start : start + chunk_size], task_ids[start : start + chunk_size]
-            if kind == "true":
+            if kind in ("true", "expected"):
                 with torch.no_grad():
                     logits = ctx.forward(xb, tb)
                     # sample within the task's admissible classes: masking is part of per_sample_loss,
@@ -192,7 +203,20 @@ def fisher_diagonal(
                     scores = torch.stack(
                         [-ctx.per_sample_loss(logits, torch.full_like(yb, c), tb) for c in range(n_cls)], dim=1
                     )
-                    yb = torch.multinomial(scores.softmax(dim=1), 1, generator=generator).squeeze(1)
+                    probs = (scores / temperature).softmax(dim=1)
+                if kind == "true":
+                    yb = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+                else:
+                    # one row per (sample, class), weighted by the class's probability; classes masked
+                    # out of the task have probability 0 and are skipped
+                    rows, cls = (probs > 0).nonzero(as_tuple=True)
+                    weight = probs[rows, cls]
+                    for s0 in range(0, rows.shape[0], chunk_size):
+                        r, c, w = rows[s0 : s0 + chunk_size], cls[s0 : s0 + chunk_size], weight[s0 : s0 + chunk_size]
+                        grads = per_sample_grad(params, xb[r], c, tb[r])
+                        for n in names:
+                            fisher[n] += torch.einsum("b,b...->...", w, grads[n].pow(2))
+                    continue
             grads = per_sample_grad(params, xb, yb, tb)
             for n in names:
                 fisher[n] += grads[n].pow(2).sum(dim=0)
@@ -220,7 +244,17 @@ class EWC(Strategy):
         mode: ``"separate"`` or ``"online"``.
         decay: online mode's forgetting factor for the running Fisher (1 keeps all of it).
         fisher_samples: at most this many samples of the task estimate F (None: all of them).
-        fisher: ``"empirical"`` (given labels) or ``"true"`` (labels sampled from the model).
+        fisher: ``"empirical"`` (given labels), ``"true"`` (labels sampled from the model) or
+            ``"expected"`` (the exact expectation over the model's labels; see :func:`fisher_diagonal`).
+        fisher_temperature: softening of the predictive distribution for ``"true"``/``"expected"``.
+        normalize: divide each task's Fisher by its ``"mean"`` or ``"max"`` over all weights before
+            scaling by lambda (None: raw). The raw Fisher shrinks as a task is memorised, so lambda's
+            useful range moves with the training length; normalised, lambda is the stiffness of the
+            average (or most important) weight.
+        fisher_from: ``"end"`` estimates F on the task's data at the trained parameters;
+            ``"trajectory"`` averages the per-sample Fisher of every training batch of the task
+            along the way (as in EWC++, Chaudhry et al., 2018), so that samples memorised by the
+            end still count with the curvature they had while being learned.
         max_stiffness: cap on ``lambda * F`` summed over tasks, per weight (None: no cap).
         decoupled: apply the penalty as an implicit step after each optimiser step instead of
             adding it to the loss (see :meth:`after_step`); stable for any lambda.
@@ -243,7 +277,10 @@ class EWC(Strategy):
         mode: Literal["separate", "online"] = "separate",
         decay: float = 1.0,
         fisher_samples: int | None = None,
-        fisher: Literal["empirical", "true"] = "empirical",
+        fisher: Literal["empirical", "true", "expected"] = "empirical",
+        fisher_temperature: float = 1.0,
+        normalize: Literal["mean", "max"] | None = None,
+        fisher_from: Literal["end", "trajectory"] = "end",
         max_stiffness: float | None = None,
         decoupled: bool = False,
         seed: int = 0,
@@ -258,13 +295,23 @@ class EWC(Strategy):
             raise ValueError(f"decay: must lie in [0, 1], got {decay!r}")
         if fisher_samples is not None and fisher_samples < 1:
             raise ValueError(f"fisher_samples: must be >= 1 or None, got {fisher_samples!r}")
-        if fisher not in ("empirical", "true"):
-            raise ValueError(f"fisher: must be 'empirical' or 'true', got {fisher!r}")
+        if fisher not in ("empirical", "true", "expected"):
+            raise ValueError(f"fisher: must be 'empirical', 'true' or 'expected', got {fisher!r}")
+        if not (isinstance(fisher_temperature, (int, float)) and math.isfinite(fisher_temperature) and fisher_temperature > 0):
+            raise ValueError(f"fisher_temperature: must be a finite number > 0, got {fisher_temperature!r}")
+        if fisher_from not in ("end", "trajectory"):
+            raise ValueError(f"fisher_from: must be 'end' or 'trajectory', got {fisher_from!r}")
+        if normalize not in (None, "mean", "max"):
+            raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
         self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
         self.fisher_samples = fisher_samples
         self.fisher = fisher
+        self.fisher_temperature = float(fisher_temperature)
+        self.normalize = normalize
+        self.fisher_from = fisher_from
+        self._running: tuple[dict[str, torch.Tensor], int] | None = None  # trajectory Fisher sum, samples
         self.max_stiffness = max_stiffness
         self.decoupled = decoupled
         self.name = "ewc" if mode == "separate" else "online_ewc"
@@ -304,6 +351,25 @@ class EWC(Strategy):
                 k = stiffness[n]
                 p.copy_(centre[n] + (p - centre[n]) / (1.0 + step_size * k))
 
+    def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Start the task's trajectory Fisher afresh (a task that failed midway leaves nothing behind)."""
+        self._running = None
+
+    def after_batch(self, ctx: TrainingContext, batch: Batch, losses: torch.Tensor) -> None:
+        """``fisher_from="trajectory"``: add the current samples' per-sample Fisher to the task's sum."""
+        if self.fisher_from != "trajectory":
+            return
+        n = batch.n_current
+        f = fisher_diagonal(
+            ctx, batch.x[:n], batch.y[:n], batch.task_ids[:n], kind=self.fisher,
+            generator=self._generator, temperature=self.fisher_temperature,
+        )
+        if self._running is None:
+            self._running = ({k: v * n for k, v in f.items()}, n)
+        else:
+            total, count = self._running
+            self._running = ({k: total[k] + v * n for k, v in f.items()}, count + n)
+
     def _quadratic(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
         """The summed penalty ``sum_k K_k (theta - a_k)^2`` in one quadratic ``K (theta - c)^2 + const``.
 
@@ -336,7 +402,19 @@ class EWC(Strategy):
         if self.fisher_samples is not None and x.shape[0] > self.fisher_samples:
             idx = torch.randperm(x.shape[0], generator=self._generator)[: self.fisher_samples]
             x, y, task_ids = x[idx], y[idx], task_ids[idx]
-        fisher = fisher_diagonal(ctx, x, y, task_ids, kind=self.fisher, generator=self._generator)
+        if self.fisher_from == "trajectory" and self._running is not None:
+            total, count = self._running
+            fisher = {n: f / count for n, f in total.items()}
+        else:
+            fisher = fisher_diagonal(
+                ctx, x, y, task_ids, kind=self.fisher, generator=self._generator, temperature=self.fisher_temperature
+            )
+        self._running = None
+        if self.normalize is not None:
+            flat = torch.cat([f.flatten() for f in fisher.values()])
+            scale = float(flat.mean() if self.normalize == "mean" else flat.max())
+            if scale > 0:
+                fisher = {n: f / scale for n, f in fisher.items()}
         anchor = {n: p.detach().clone() for n, p in ctx.model.named_parameters() if n in fisher}
         key = 0 if self.mode == "online" else task_id
         if self.mode == "online" and key in self.fisher_:
@@ -355,6 +433,7 @@ class EWC(Strategy):
     def __repr__(self) -> str:
         return (
             f"EWC(ewc_lambda={self.ewc_lambda}, mode={self.mode!r}, decay={self.decay}, "
+            f"fisher={self.fisher!r}, fisher_temperature={self.fisher_temperature}, normalize={self.normalize!r}, "
             f"max_stiffness={self.max_stiffness}, decoupled={self.decoupled})"
         )
 

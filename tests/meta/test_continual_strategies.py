@@ -243,3 +243,65 @@ def test_memory_never_exceeds_its_size_and_fills_when_it_can(buffer_size: int, s
         assert len(replay) == min(buffer_size, seen)
         if len(replay):
             assert replay.x.shape[0] == replay.y.shape[0] == replay.task_ids.shape[0]  # type: ignore[union-attr]
+
+
+def test_expected_fisher_is_the_probability_weighted_sum_over_classes() -> None:
+    learner = ContinualLearner(_mlp(), strategy="naive")
+    x, y = _data(n=5)
+    tids = torch.zeros(5, dtype=torch.long)
+    for temperature in (1.0, 3.0):
+        fisher = fisher_diagonal(learner, x, y, tids, kind="expected", temperature=temperature, chunk_size=3)
+        expected = {n: torch.zeros_like(p) for n, p in learner.model.named_parameters()}
+        for i in range(5):
+            with torch.no_grad():
+                probs = (learner.model(x[i : i + 1]).log_softmax(1) / temperature).softmax(1)[0]
+            for c in range(4):
+                learner.model.zero_grad()
+                nn.functional.cross_entropy(learner.model(x[i : i + 1]), torch.tensor([c])).backward()
+                for n, p in learner.model.named_parameters():
+                    expected[n] += probs[c] * p.grad.pow(2) / 5  # type: ignore[union-attr]
+        for n in expected:
+            torch.testing.assert_close(fisher[n], expected[n], rtol=1e-4, atol=1e-7)
+    with pytest.raises(ValueError, match="temperature"):
+        fisher_diagonal(learner, x, y, tids, kind="expected", temperature=0.0)
+
+
+def test_tempered_fisher_does_not_vanish_on_a_memorised_task() -> None:
+    learner = ContinualLearner(_mlp(), strategy="naive", lr=0.1)
+    x, y = _data(n=12)
+    learner.train_task((x, y), 0, num_epochs=300)
+    tids = torch.zeros(12, dtype=torch.long)
+    cold = fisher_diagonal(learner, x, y, tids, kind="expected")
+    warm = fisher_diagonal(learner, x, y, tids, kind="expected", temperature=4.0)
+    total = lambda f: float(sum(v.sum() for v in f.values()))  # noqa: E731
+    assert total(warm) > 20 * total(cold)
+
+
+def test_normalized_fisher_has_unit_mean_or_max_per_task() -> None:
+    for norm, reduce in (("mean", torch.mean), ("max", torch.max)):
+        ewc = EWC(ewc_lambda=3.0, normalize=norm)  # type: ignore[arg-type]
+        learner = ContinualLearner(_mlp(), strategy=ewc)
+        for tid in range(2):
+            learner.train_task(_data(seed=tid), tid, num_epochs=1)
+            flat = torch.cat([f.flatten() for f in ewc.fisher_[tid].values()])
+            assert float(reduce(flat)) == pytest.approx(1.0, rel=1e-5)
+    with pytest.raises(ValueError, match="normalize"):
+        EWC(normalize="median")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fisher_temperature"):
+        EWC(fisher_temperature=-1.0)
+
+
+def test_trajectory_fisher_averages_the_per_sample_fisher_of_every_batch() -> None:
+    x, y = _data(n=24)
+    tids = torch.zeros(24, dtype=torch.long)
+    # a learning rate so small that the model does not move: every batch's Fisher is taken at the
+    # initial parameters, so the average over one epoch equals the Fisher of all samples there
+    ewc = EWC(ewc_lambda=1.0, fisher_from="trajectory")
+    learner = ContinualLearner(_mlp(), strategy=ewc, lr=1e-12, momentum=0.0, batch_size=5)
+    at_start = fisher_diagonal(learner, x, y, tids)
+    learner.train_task((x, y), 0, num_epochs=1)
+    for n, f in at_start.items():
+        torch.testing.assert_close(ewc.fisher_[0][n], f, rtol=1e-4, atol=1e-8)
+    assert ewc._running is None  # reset for the next task
+    with pytest.raises(ValueError, match="fisher_from"):
+        EWC(fisher_from="middle")  # type: ignore[arg-type]
