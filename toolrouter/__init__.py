@@ -16,6 +16,14 @@ from toolrouter.errors import (
     ToolRouterError,
     UnknownToolError,
 )
+from toolrouter.executor import (
+    CircuitBreakerConfig,
+    ExecutorConfig,
+    PlanExecutor,
+    RetryPolicy,
+    StepRequest,
+    TaskExecution,
+)
 from toolrouter.learner import (
     ToolMetaLearner,
     ToolStatistics,
@@ -34,21 +42,29 @@ from toolrouter.models import (
     UtilityWeights,
 )
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.planner import TaskGraphLibrary, build_task_graph
 from toolrouter.store import open_store
 
 __all__ = [
     "AllToolsFailedError",
     "BudgetInfeasibleError",
     "CallOutcome",
+    "CircuitBreakerConfig",
     "DuplicateToolError",
     "ExecutionPlan",
     "ExecutionResult",
+    "ExecutorConfig",
     "InvalidOutcomeError",
     "LearningResult",
     "NoToolForCapabilityError",
+    "PlanExecutor",
     "PlanStep",
+    "RetryPolicy",
     "RoutedCall",
+    "StepRequest",
     "TaskComplexity",
+    "TaskExecution",
+    "TaskGraphLibrary",
     "TaskProfile",
     "TaskStep",
     "ToolChoice",
@@ -62,6 +78,7 @@ __all__ = [
     "ToolType",
     "UnknownToolError",
     "UtilityWeights",
+    "build_task_graph",
     "learn_from_execution",
     "open_store",
     "optimize_task_execution",
