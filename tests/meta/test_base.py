@@ -10,16 +10,6 @@ from meta import BaseMetaLearner, Task, create_meta_batch
 from meta.base import MetaBatch, TaskShapeError, as_meta_batch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():  # type: ignore[no-untyped-def]
-    # the CI machine's cores are shared: several intra-op threads spin against each other there
-    # (a 40x slow-down measured on the float64 conv checks), one thread does not
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _task(n_support: int = 5, n_query: int = 7, dim: int = 3) -> Task:
     return Task(torch.randn(n_support, dim), torch.randn(n_support, 1), torch.randn(n_query, dim), torch.randn(n_query, 1))
 

@@ -11,16 +11,6 @@ from meta.base import NonFiniteLossError, TaskShapeError
 from meta.data.episodes import EpisodeSampler
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():  # type: ignore[no-untyped-def]
-    # the CI machine's cores are shared: several intra-op threads spin against each other there
-    # (a 40x slow-down measured on the float64 conv checks), one thread does not
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _blobs(n_classes: int = 10, per_class: int = 20, dim: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     centres = 3 * torch.randn(n_classes, dim, generator=g)

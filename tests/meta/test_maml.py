@@ -17,15 +17,6 @@ from meta.data.sinusoid import SinusoidTaskSampler
 from toolrouter.bench._meta_correctness import check, small_cases
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():  # type: ignore[no-untyped-def]
-    # the CI machine's cores are shared: several intra-op threads spin against each other there
-    # (a 40x slow-down measured on the float64 conv checks), one thread does not
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 CASES = small_cases(0)
 
 

@@ -17,15 +17,6 @@ from meta.data.omniglot import load_omniglot, omniglot_split
 from meta.data.sinusoid import SinusoidConfig, SinusoidTaskSampler
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():  # type: ignore[no-untyped-def]
-    # the CI machine's cores are shared: several intra-op threads spin against each other there
-    # (a 40x slow-down measured on the float64 conv checks), one thread does not
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 OMNIGLOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "omniglot"
 SMALL1 = OMNIGLOT / "images_background_small1.zip"
 SMALL2 = OMNIGLOT / "images_background_small2.zip"
