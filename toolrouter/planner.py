@@ -820,7 +820,7 @@ def _repair(prob: _Problem, choice: list[int]) -> list[int] | None:
     """Best-improvement single-step moves that shrink the budget violation; a feasible plan, or
     ``None`` if the moves get stuck first."""
     choice = list(choice)
-    obj, logp, cost, cp = prob.evaluate(choice)
+    _, logp, cost, cp = prob.evaluate(choice)
     violation = float(_violations(prob, cost, cp))
     banned = np.zeros_like(prob.padded()[3])
     for _ in range(4 * prob.n + 20):
@@ -836,10 +836,10 @@ def _repair(prob: _Problem, choice: list[int]) -> list[int] | None:
         i, k = divmod(int(np.argmax(ties)), ties.shape[1])
         trial = list(choice)
         trial[i] = k
-        t_obj, t_logp, t_cost, t_cp = prob.evaluate(trial)
+        _, t_logp, t_cost, t_cp = prob.evaluate(trial)
         t_v = float(_violations(prob, t_cost, t_cp))
         if t_v < violation - 1e-12:
-            choice, obj, logp, cost, cp, violation = trial, t_obj, t_logp, t_cost, t_cp, t_v
+            choice, logp, cost, cp, violation = trial, t_logp, t_cost, t_cp, t_v
             banned[:] = False
         else:
             banned[i, k] = True
