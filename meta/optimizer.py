@@ -410,6 +410,36 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
     return storage
 
 
+def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna.samplers.BaseSampler:
+    """One of Optuna's own samplers by name: ``"gp"``, ``"tpe"`` or ``"random"``."""
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ValueError(f"sampler: choose 'gp', 'tpe' or 'random', got {name!r}")
+
+
+def open_study(
+    storage: str | optuna.storages.BaseStorage | None,
+    study_name: str | None,
+    direction: str,
+    sampler: optuna.samplers.BaseSampler,
+) -> optuna.Study:
+    """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`)."""
+    with warnings.catch_warnings():
+        # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.create_study(
+            storage=make_storage(storage),
+            study_name=study_name,
+            direction=direction,
+            sampler=sampler,
+            load_if_exists=study_name is not None,
+        )
+
+
 class BayesianOptimizer:
     """Bayesian hyperparameter search on Optuna: GP sampler by default, TPE or random as options.
 
@@ -444,28 +474,14 @@ class BayesianOptimizer:
         self.history: list[tuple[dict[str, Any], float]] = []
         self._study: optuna.Study | None = None
 
-    def _make_sampler(self) -> optuna.samplers.BaseSampler:
-        cfg = self.config
-        if cfg.sampler == "gp":
-            return optuna.samplers.GPSampler(seed=cfg.seed, n_startup_trials=cfg.n_startup_trials)
-        if cfg.sampler == "tpe":
-            return optuna.samplers.TPESampler(seed=cfg.seed, n_startup_trials=cfg.n_startup_trials)
-        return optuna.samplers.RandomSampler(seed=cfg.seed)
-
     @property
     def study(self) -> optuna.Study:
         """The Optuna study (created, or loaded from ``storage``, on first use)."""
         if self._study is None:
-            with warnings.catch_warnings():
-                # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self._study = optuna.create_study(
-                    storage=make_storage(self.config.storage),
-                    study_name=self.config.study_name,
-                    direction=self.config.direction,
-                    sampler=self._make_sampler(),
-                    load_if_exists=self.config.study_name is not None,
-                )
+            cfg = self.config
+            self._study = open_study(
+                cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials)
+            )
         return self._study
 
     def optimize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from optuna.trial import TrialState
 
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, make_storage
+from meta.optimizer import AllTrialsFailedError, open_study, optuna_sampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -101,33 +100,21 @@ class NeuralArchitectureSearch:
         self._study: optuna.Study | None = None
 
     def _sampler(self) -> optuna.samplers.BaseSampler:
-        if self.algorithm == "random":
-            return optuna.samplers.RandomSampler(seed=self.seed)
         if self.algorithm == "bayesian":
             return SurrogateSampler(self.space, seed=self.seed, n_startup_trials=self.n_startup_trials)
         if self.algorithm == "evolutionary":
             return RegularizedEvolutionSampler(
                 self.space, self.population_size, self.tournament_size, self.mutation, seed=self.seed  # type: ignore[arg-type]
             )
-        if self.algorithm == "tpe":
-            return optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=self.n_startup_trials)
-        if self.algorithm == "optuna_gp":
-            return optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=self.n_startup_trials)
-        return optuna.samplers.RandomSampler(seed=self.seed)  # darts: discretised candidates are enqueued
+        # Optuna's own samplers; darts enqueues its discretised candidates, so random is only a filler
+        name = {"tpe": "tpe", "optuna_gp": "gp"}.get(self.algorithm, "random")
+        return optuna_sampler(name, self.seed, self.n_startup_trials)
 
     @property
     def study(self) -> optuna.Study:
         """The Optuna study holding the trials (created, or loaded from ``storage``, on first use)."""
         if self._study is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self._study = optuna.create_study(
-                    storage=make_storage(self.storage),
-                    study_name=self.study_name,
-                    direction="maximize",
-                    sampler=self._sampler(),
-                    load_if_exists=self.study_name is not None,
-                )
+            self._study = open_study(self.storage, self.study_name, "maximize", self._sampler())
         return self._study
 
     def search_architecture(
