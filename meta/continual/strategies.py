@@ -18,6 +18,7 @@ regression alike.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
@@ -30,7 +31,8 @@ from torch.func import functional_call, grad, vmap
 
 from meta.continual._data import Batch
 
-log = structlog.get_logger(__name__)
+# Through the stdlib logger, so the library stays quiet unless the application enables it.
+log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 @runtime_checkable
