@@ -618,9 +618,10 @@ class ToolMetaLearner:
         work)."""
         policy = route.policy
         arms = policy.arm_ids
-        scores = np.asarray(policy.sample(arms, context), dtype=np.float64)
-        means = np.asarray(policy.expected(arms, context), dtype=np.float64)
-        if np.isnan(scores).any() or np.isnan(means).any():
+        scores, means = policy.sample_and_expected(arms, context)
+        scores = np.asarray(scores, dtype=np.float64)
+        means = np.asarray(means, dtype=np.float64)
+        if np.isnan(scores + means).any():  # one pass: NaN in either gives NaN in the sum
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )

@@ -443,3 +443,18 @@ def test_lin_ts_chooses_exact_draws_when_they_are_cheap():
     assert cheap.decisions == 0 and cached.decisions == 1  # only the cached path counts decisions
     with pytest.raises(ValueError, match="exact"):
         LinearThompson(context_dim=4, exact="yes")
+
+
+def test_blas_rank1_update_matches_numpy_in_place_and_on_a_strided_view():
+    from toolrouter.policies.linear import _add_outer
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(7), rng.standard_normal(7)
+    stack = rng.standard_normal((3, 7, 7))
+    expected = stack[1] + 0.5 * np.outer(x, y)
+    _add_outer(stack[1], 0.5, x, y)  # contiguous slice: updated in place
+    np.testing.assert_allclose(stack[1], expected, rtol=1e-12)
+    strided = rng.standard_normal((7, 14))[:, ::2]  # not contiguous: BLAS copies, the helper writes back
+    expected = strided + 2.0 * np.outer(x, y)
+    _add_outer(strided, 2.0, x, y)
+    np.testing.assert_allclose(strided, expected, rtol=1e-12)

@@ -146,6 +146,13 @@ class Policy(ABC):
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
         """Learn from one outcome of ``arm_id``. Invalid input raises and changes nothing."""
 
+    def sample_and_expected(
+        self, arm_ids: Sequence[str], context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(sample(...), expected(...))`` in one call; policies override it to share the
+        posterior computation (the router needs both for every decision)."""
+        return self.sample(arm_ids, context), self.expected(arm_ids, context)
+
     def select(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> str:
         """The arm with the highest sampled score."""
         scores = self.sample(arm_ids, context)

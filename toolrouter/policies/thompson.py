@@ -59,6 +59,12 @@ class BetaThompson(CountingPolicy):
         alpha, beta = self._alpha_beta(self._positions(arm_ids))
         return alpha / (alpha + beta)
 
+    def sample_and_expected(
+        self, arm_ids: Sequence[str], context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        alpha, beta = self._alpha_beta(self._positions(arm_ids))
+        return self.rng.beta(alpha, beta), alpha / (alpha + beta)
+
 
 class GaussianThompson(CountingPolicy):
     """Thompson sampling for a continuous reward with unknown mean and variance (Normal-Gamma).
@@ -93,18 +99,23 @@ class GaussianThompson(CountingPolicy):
         k0, mu0, v0 = st["prior_n"][idx], st["prior_mean"][idx], st["prior_var"][idx]
         n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
         kappa = k0 + n
-        mu = (k0 * mu0 + s) / kappa
-        alpha = 1.0 + 0.5 * k0 + 0.5 * n
-        beta0 = 0.5 * v0 * k0
+        k0_mu0 = k0 * mu0
+        mu = (k0_mu0 + s) / kappa
+        alpha = 1.0 + 0.5 * kappa  # = 1 + k0/2 + n/2
         # the quadratic term is a sum of squares, >= 0 in exact arithmetic; clamp the rounding
-        beta = beta0 + np.maximum(0.5 * (ss + k0 * mu0 * mu0 - kappa * mu * mu), 0.0)
+        beta = 0.5 * (v0 * k0 + np.maximum(ss + k0_mu0 * mu0 - kappa * mu * mu, 0.0))
         return kappa, mu, alpha, beta
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
         """One draw of each arm's mean reward."""
+        return self.sample_and_expected(arm_ids, context)[0]
+
+    def sample_and_expected(
+        self, arm_ids: Sequence[str], context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         kappa, mu, alpha, beta = self._posterior(self._positions(arm_ids))
         tau = self.rng.standard_gamma(alpha) / beta
-        return mu + self.rng.standard_normal(mu.shape[0]) / np.sqrt(kappa * tau)
+        return mu + self.rng.standard_normal(mu.shape[0]) / np.sqrt(kappa * tau), mu
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
         """Posterior mean of each arm's mean reward."""
