@@ -25,7 +25,7 @@ from torch import nn
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
 
-__all__ = ["BaseAdapter", "AdaptedModule", "make_generator", "activation_fn", "feature_dim_of"]
+__all__ = ["BaseAdapter", "AdaptedModule", "OutputLinearTargets", "make_generator", "activation_fn", "feature_dim_of"]
 
 
 def make_generator(seed: int, name: str = "") -> torch.Generator:
@@ -176,6 +176,24 @@ class BaseAdapter(nn.Module):
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``apply_delta(x, base(x))`` in one fused computation (see ``can_fuse_linear``)."""
         return self.apply_delta(x, base(x))
+
+
+class OutputLinearTargets:
+    """Default targets of the adapters that act on a layer's output: every ``nn.Linear`` whose
+    ``out_features`` equals ``input_dim`` (not the output projection inside
+    ``nn.MultiheadAttention``, which that module never calls)."""
+
+    @classmethod
+    def default_rule(cls, config: AdapterConfig) -> str:
+        return f"nn.Linear with out_features == input_dim={config.input_dim}"
+
+    @classmethod
+    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
+        return (
+            isinstance(module, nn.Linear)
+            and module.out_features == config.input_dim
+            and not isinstance(parent, nn.MultiheadAttention)
+        )
 
 
 class AdaptedModule(nn.Module):

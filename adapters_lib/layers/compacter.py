@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, out_features_of
+from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, activation_fn, make_generator, out_features_of
 
 __all__ = ["PHMRules", "PHMLinear", "CompacterAdapter"]
 
@@ -81,7 +81,7 @@ class PHMLinear(nn.Module):
         return torch.addmm(self.bias, flat, self.weight()).view(*x.shape[:-1], self.out_features)
 
 
-class CompacterAdapter(BaseAdapter):
+class CompacterAdapter(OutputLinearTargets, BaseAdapter):
     """``h + s * up(act(down(h)))`` with PHM ``down`` and ``up`` sharing the set's slow weights.
 
     Arguments:
@@ -112,18 +112,6 @@ class CompacterAdapter(BaseAdapter):
         self.act = activation_fn(config.activation)
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
         self.scaling = config.adapter_scaling
-
-    @classmethod
-    def default_rule(cls, config: AdapterConfig) -> str:
-        return f"nn.Linear with out_features == input_dim={config.input_dim}"
-
-    @classmethod
-    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
-        return (
-            isinstance(module, nn.Linear)
-            and module.out_features == config.input_dim
-            and not isinstance(parent, nn.MultiheadAttention)
-        )
 
     @classmethod
     def for_target(

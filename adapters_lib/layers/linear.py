@@ -9,12 +9,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, make_generator
+from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, make_generator
 
 __all__ = ["LinearAdapter"]
 
 
-class LinearAdapter(BaseAdapter):
+class LinearAdapter(OutputLinearTargets, BaseAdapter):
     """``h + U D h`` with rank ``hidden_dim`` (or ``h + W h`` at full rank when ``hidden_dim`` is None).
 
     No non-linearity: the adapter is a learned linear correction of the features, the cheapest
@@ -48,18 +48,6 @@ class LinearAdapter(BaseAdapter):
                 self.down.uniform_(-bound, bound, generator=make_generator(config.seed, name))
             self.up = nn.Parameter(torch.zeros(dim, self.rank))
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else None
-
-    @classmethod
-    def default_rule(cls, config: AdapterConfig) -> str:
-        return f"nn.Linear with out_features == input_dim={config.input_dim}"
-
-    @classmethod
-    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
-        return (
-            isinstance(module, nn.Linear)
-            and module.out_features == config.input_dim
-            and not isinstance(parent, nn.MultiheadAttention)
-        )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """``h + U D h`` over the last dimension."""

@@ -13,7 +13,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError
-from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator
+from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, activation_fn, make_generator
 
 __all__ = ["CrossModalCore", "ModalityAdapter", "LanguageAdapter", "VisionAdapter", "MultiModalAdapter"]
 
@@ -143,7 +143,7 @@ class VisionAdapter(ModalityAdapter):
 _MODALITY_CLASSES: dict[str, type[ModalityAdapter]] = {"language": LanguageAdapter, "vision": VisionAdapter}
 
 
-class MultiModalAdapter(BaseAdapter):
+class MultiModalAdapter(OutputLinearTargets, BaseAdapter):
     """One adapter per modality in ``config.modalities`` around one shared :class:`CrossModalCore`.
 
     ``language`` gets a :class:`LanguageAdapter`, ``vision`` a :class:`VisionAdapter`, any other
@@ -190,18 +190,6 @@ class MultiModalAdapter(BaseAdapter):
         if modality not in self.adapters:
             raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(self.adapters)}")
         self.active_modality = modality
-
-    @classmethod
-    def default_rule(cls, config: AdapterConfig) -> str:
-        return f"nn.Linear with out_features == input_dim={config.input_dim}"
-
-    @classmethod
-    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
-        return (
-            isinstance(module, nn.Linear)
-            and module.out_features == config.input_dim
-            and not isinstance(parent, nn.MultiheadAttention)
-        )
 
 
 ADAPTER_TYPE = AdapterType.MULTIMODAL
