@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,9 +85,7 @@ class SQLiteStore(Store):
         )
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
         if path != ":memory:":
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise RuntimeError(f"store: could not switch {path!r} to WAL mode (got {mode!r})")
+            self._enable_wal(timeout_s)
         # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
         # last transactions
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -110,6 +109,23 @@ class SQLiteStore(Store):
                 self._conn.execute("ROLLBACK")
                 self._conn.close()
                 raise
+
+    def _enable_wal(self, timeout_s: float) -> None:
+        """Switch the file to WAL mode. SQLite answers "database is locked" at once, without its
+        busy handler, when another process is creating or switching the same file, so retry."""
+        deadline = time.monotonic() + timeout_s
+        delay_s = 0.005
+        while True:
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + delay_s > deadline:
+                    raise
+                time.sleep(delay_s)
+                delay_s = min(2 * delay_s, 0.2)
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"store: could not switch {self.path!r} to WAL mode (got {mode!r})")
 
     def _begin(self) -> None:
         # IMMEDIATE takes the write lock now, so a transaction never fails half-way on SQLITE_BUSY
