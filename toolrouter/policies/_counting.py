@@ -164,19 +164,8 @@ class CountingPolicy(Policy):
         config = self._check_config(state)
         arrays = state["arrays"]
         k = len(config["arm_ids"])
-        stats = {}
-        for name in _STAT_NAMES:
-            if name not in arrays:
-                raise ValueError(f"state.arrays: missing {name!r}")
-            a = np.array(arrays[name], dtype=np.float64)
-            if a.shape != (k,):
-                raise ValueError(f"state.arrays.{name}: expected shape ({k},), got {a.shape}")
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"state.arrays.{name}: contains non-finite values")
-            stats[name] = a
-        t = config.get("t")
-        if not isinstance(t, int) or t < 0:
-            raise ValueError(f"state.config.t: expected a non-negative int, got {t!r}")
+        stats = {name: self._checked_array(arrays, name, (k,)) for name in _STAT_NAMES}
+        t = self._checked_t(config)
         if self.window is not None:
             win_arm = np.array(arrays.get("window_arm", ()), dtype=np.int64)
             win_reward = np.array(arrays.get("window_reward", ()), dtype=np.float64)

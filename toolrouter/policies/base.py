@@ -197,6 +197,28 @@ class Policy(ABC):
             raise ValueError(f"state.config.rng: not a numpy generator state ({exc})") from None
         return np.random.Generator(bit_generator)
 
+    @staticmethod
+    def _checked_array(
+        arrays: dict[str, Any], name: str, shape: tuple[int, ...], dtype: type = np.float64
+    ) -> np.ndarray:
+        """``arrays[name]`` as a fresh array of ``shape``, all finite, or a ValueError naming it."""
+        if name not in arrays:
+            raise ValueError(f"state.arrays: missing {name!r}")
+        a = np.array(arrays[name], dtype=dtype)
+        if a.shape != shape:
+            raise ValueError(f"state.arrays.{name}: expected shape {shape}, got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"state.arrays.{name}: contains non-finite values")
+        return a
+
+    @staticmethod
+    def _checked_t(config: dict[str, Any]) -> int:
+        """The update counter of a saved state, or a ValueError naming it."""
+        t = config.get("t")
+        if not isinstance(t, int) or t < 0:
+            raise ValueError(f"state.config.t: expected a non-negative int, got {t!r}")
+        return t
+
     def _check_config(self, state: PolicyState) -> dict[str, Any]:
         """The ``config`` of ``state`` after checking that it belongs to this policy."""
         try:

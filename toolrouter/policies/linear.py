@@ -246,20 +246,13 @@ class _LinearPolicy(Policy):
         """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
         config = self._check_config(state)
         k = len(config["arm_ids"])
-        loaded: dict[str, np.ndarray] = {}
-        for name in self._ARRAYS:
-            if name not in state["arrays"]:
-                raise ValueError(f"state.arrays: missing {name!r}")
-            dtype = np.int64 if name == "stamp" else np.float64
-            a = np.array(state["arrays"][name], dtype=dtype)
-            if a.shape != self._shape(name, k):
-                raise ValueError(f"state.arrays.{name}: expected shape {self._shape(name, k)}, got {a.shape}")
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"state.arrays.{name}: contains non-finite values")
-            loaded[name] = a
-        t = config.get("t")
-        if not isinstance(t, int) or t < 0:
-            raise ValueError(f"state.config.t: expected a non-negative int, got {t!r}")
+        loaded = {
+            name: self._checked_array(
+                state["arrays"], name, self._shape(name, k), np.int64 if name == "stamp" else np.float64
+            )
+            for name in self._ARRAYS
+        }
+        t = self._checked_t(config)
         extra = self._check_extra_config(config)
         rng = self._new_rng(config.get("rng", {}))
         self.rng = rng
