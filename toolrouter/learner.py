@@ -575,9 +575,7 @@ class ToolMetaLearner:
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
-            route = self._checked_route(task_type, step, capability)
-            arms, order, scores, means = self._rank(route, x)
-            self._log_decision(task_id, route, arms, order, scores)
+            route, arms, order, scores, means = self._decide_step(capability, task_type, step, x, task_id)
             candidates = tuple(self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in order)
         return PlanStep(step=step, capability=capability, candidates=candidates)
 
@@ -596,10 +594,23 @@ class ToolMetaLearner:
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
-            route = self._checked_route(task_type, step, capability)
-            arms, order, scores, _ = self._rank(route, x)
-            self._log_decision(task_id, route, arms, order, scores)
+            _, arms, order, _, _ = self._decide_step(capability, task_type, step, x, task_id)
         return [arms[i] for i in order]
+
+    def _decide_step(
+        self,
+        capability: str | None,
+        task_type: str,
+        step: str,
+        x: np.ndarray | None,
+        task_id: str,
+    ) -> tuple[_Route, tuple[str, ...], list[int], np.ndarray, np.ndarray]:
+        """Rank one step's candidates for context ``x`` and log the decision; the caller holds
+        the lock (and featurised the context before taking it)."""
+        route = self._checked_route(task_type, step, capability)
+        arms, order, scores, means = self._rank(route, x)
+        self._log_decision(task_id, route, arms, order, scores)
+        return route, arms, order, scores, means
 
     def _checked_route(self, task_type: str, step: str, capability: str | None) -> _Route:
         route = self._routes.get((task_type, step))
