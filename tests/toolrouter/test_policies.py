@@ -52,7 +52,7 @@ def assert_same_state(a, b):
 
 
 def test_registry_has_the_contract_names():
-    assert set(POLICIES) == {"beta_ts", "gaussian_ts", "ucb1", "epsilon_greedy", "linucb", "lin_ts"}
+    assert set(POLICIES) == {"beta_ts", "gaussian_ts", "ucb1", "epsilon_greedy", "linucb", "lin_ts", "neural_linear"}
     with pytest.raises(KeyError, match="no_such"):
         make_policy("no_such")
     with pytest.raises(ValueError, match="bogus"):
@@ -301,7 +301,7 @@ def test_remove_arm_keeps_the_others(name):
     assert policy.select(["a", "b", "c"], x) in ("a", "b", "c")
 
 
-@pytest.mark.parametrize("name", ["beta_ts", "gaussian_ts", "ucb1", "epsilon_greedy", "linucb", "lin_ts"])
+@pytest.mark.parametrize("name", ["beta_ts", "gaussian_ts", "ucb1", "epsilon_greedy", "linucb", "lin_ts", "neural_linear"])
 def test_merge_with_base_equals_one_process(name):
     """Two processes from one snapshot, each with its own outcomes, merge to what one process
     that saw every outcome would hold (the base counted once)."""

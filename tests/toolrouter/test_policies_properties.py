@@ -28,6 +28,7 @@ CONFIGS = [
     ("lin_ts", {"context_dim": D, "refresh_arms": 1, "exact": False}),
     ("lin_ts", {"context_dim": D}),
     ("lin_ts", {"context_dim": D, "exact": True}),
+    ("neural_linear", {"context_dim": D, "features": 3, "hidden": 5}),
 ]
 
 finite_reward = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

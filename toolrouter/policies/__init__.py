@@ -8,6 +8,7 @@
 | ``epsilon_greedy`` | ``EpsilonGreedy`` | no | O(K) | a simple baseline |
 | ``linucb`` | ``LinUCB`` | yes | O(K d^2) | the best tool depends on the request |
 | ``lin_ts`` | ``LinearThompson`` | yes | O(K d^2) while that is small, else O(K d + r d^2) | the same, cheaper per decision at large d |
+| ``neural_linear`` | ``NeuralLinearThompson`` | yes | O(H d) encoder + ``lin_ts`` in ``features + 1`` dims | rich contexts; meta-learned priors (``toolrouter.reward_model``) |
 
 The non-contextual ones take ``discount`` (exponential forgetting) or ``window`` (sliding window)
 for drifting tools; the contextual ones take ``context_dim`` (required), ``regularization`` and
@@ -29,6 +30,7 @@ from typing import Any
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState
 from toolrouter.policies.epsilon_greedy import EpsilonGreedy
 from toolrouter.policies.linear import LinearThompson, LinUCB
+from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.policies.thompson import BetaThompson, GaussianThompson
 from toolrouter.policies.ucb import UCB1
 
@@ -41,6 +43,7 @@ __all__ = [
     "LinUCB",
     "LinearThompson",
     "MAX_ABS_REWARD",
+    "NeuralLinearThompson",
     "POLICIES",
     "Policy",
     "PolicyState",
@@ -51,7 +54,9 @@ __all__ = [
 
 #: Policy classes by name.
 POLICIES: dict[str, type[Policy]] = {
-    cls.name: cls for cls in (BetaThompson, GaussianThompson, UCB1, EpsilonGreedy, LinUCB, LinearThompson)
+    cls.name: cls for cls in (
+        BetaThompson, GaussianThompson, UCB1, EpsilonGreedy, LinUCB, LinearThompson, NeuralLinearThompson
+    )
 }
 
 DEFAULT_POLICY = "gaussian_ts"

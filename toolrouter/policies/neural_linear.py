@@ -1,0 +1,233 @@
+"""Neural-linear Thompson sampling: linear Thompson sampling on the features of a neural encoder.
+
+The reward of arm ``a`` at context ``x`` is modelled as ``phi(x)^T w_a``, where ``phi`` is a small
+tanh network (``context_dim -> hidden -> features``, plus a constant feature) and each arm's head
+``w_a`` has a Gaussian posterior kept exactly, with rank-1 updates, by ``LinearThompson`` (so the
+uncertainty stays calibrated, unlike a network trained to a point estimate; Riquelme et al., 2018).
+
+Where ``phi`` and the heads' priors come from:
+
+- alone (``make_policy("neural_linear", context_dim=d)``), ``phi`` is a random tanh network (seeded by
+  ``init_seed``): a random-feature linear bandit, which already learns;
+- with a meta-trained reward model (``toolrouter.reward_model``), ``phi`` is the model's encoder
+  (``set_feature_map``) and each arm's prior is the model's head for that tool, with the covariance
+  and noise level measured across task types, so that a new task type or a new tool starts from
+  what the others taught.
+
+Decision cost: one small matrix-vector product for ``phi(x)`` (``hidden * (context_dim + features)``
+multiply-adds) plus linear Thompson sampling in ``features + 1`` dimensions.
+
+Example:
+    >>> import numpy as np
+    >>> p = NeuralLinearThompson(context_dim=4, features=8, hidden=16, seed=0)
+    >>> p.add_arm("a"); p.add_arm("b")
+    >>> x = np.array([1.0, 0.0, 0.0, 0.0])
+    >>> for _ in range(30):
+    ...     p.update("a", 1.0, x); p.update("b", 0.0, x)
+    >>> p.select(["a", "b"], x)
+    'a'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.policies.linear import MAX_ABS_CONTEXT, LinearThompson
+
+__all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
+
+#: Names and roles of the encoder's arrays: h = tanh(W1 x + b1), phi = [tanh(W2 h + b2), 1].
+FEATURE_MAP_ARRAYS = ("W1", "b1", "W2", "b2")
+
+
+def _int_option(name: str, value: Any, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+class NeuralLinearThompson(Policy):
+    """Linear Thompson sampling on ``phi(x)``, the features of a small tanh encoder.
+
+    Arguments:
+        context_dim: dimension of the raw context ``x``.
+        features: number of learned features (the head has ``features + 1`` weights).
+        hidden: width of the encoder's hidden layer.
+        init_seed: seeds the random encoder used until ``set_feature_map`` installs a trained one.
+        regularization, exploration, refresh_arms, exact, exact_budget: those of the head,
+            ``LinearThompson`` (``exploration`` is the posterior scale, about the reward noise's
+            standard deviation).
+    """
+
+    name = "neural_linear"
+    contextual = True
+
+    def __init__(
+        self,
+        *,
+        context_dim: int,
+        seed: int | None = None,
+        features: int = 32,
+        hidden: int = 64,
+        init_seed: int = 0,
+        regularization: float = 1.0,
+        exploration: float = 0.5,
+        refresh_arms: int = 2,
+        exact: bool | None = None,
+        exact_budget: int = 1 << 18,
+    ) -> None:
+        super().__init__(seed=seed)
+        self.context_dim = _int_option("context_dim", context_dim)
+        self.features = _int_option("features", features)
+        self.hidden = _int_option("hidden", hidden)
+        init_seed = _int_option("init_seed", init_seed, low=0)
+        # the head shares this policy's generator, so one seed makes every decision reproducible
+        self.head = LinearThompson(
+            context_dim=self.features + 1,
+            regularization=regularization,
+            exploration=exploration,
+            refresh_arms=refresh_arms,
+            exact=exact,
+            exact_budget=exact_budget,
+        )
+        self.head.rng = self.rng
+        self.options = {
+            "context_dim": self.context_dim,
+            "features": self.features,
+            "hidden": self.hidden,
+            "init_seed": init_seed,
+            **{k: v for k, v in self.head.options.items() if k != "context_dim"},
+        }
+        self._map = self.random_feature_map(self.context_dim, self.hidden, self.features, init_seed)
+
+    # --- the feature map ---------------------------------------------------------------------
+    @staticmethod
+    def random_feature_map(context_dim: int, hidden: int, features: int, seed: int) -> dict[str, np.ndarray]:
+        """Glorot-scaled random encoder weights (the map used before a trained one is installed)."""
+        g = np.random.default_rng(seed)
+        return {
+            "W1": g.normal(0.0, np.sqrt(1.0 / context_dim), (hidden, context_dim)),
+            "b1": np.zeros(hidden),
+            "W2": g.normal(0.0, np.sqrt(1.0 / hidden), (features, hidden)),
+            "b2": np.zeros(features),
+        }
+
+    def _map_shapes(self) -> dict[str, tuple[int, ...]]:
+        d, h, f = self.context_dim, self.hidden, self.features
+        return {"W1": (h, d), "b1": (h,), "W2": (f, h), "b2": (f,)}
+
+    def _checked_map(self, weights: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        out = {}
+        for name, shape in self._map_shapes().items():
+            out[name] = self._checked_array(dict(weights), name, shape)
+        return out
+
+    @property
+    def feature_map(self) -> dict[str, np.ndarray]:
+        """The encoder's weights (copies)."""
+        return {k: v.copy() for k, v in self._map.items()}
+
+    def set_feature_map(self, weights: Mapping[str, Any]) -> None:
+        """Install trained encoder weights (``W1, b1, W2, b2`` of the shapes this policy was built
+        with). Only before the first update: the heads' statistics live in the old feature space."""
+        if self.t:
+            raise ValueError(f"weights: the feature map can only change before the first update (t={self.t})")
+        self._map = self._checked_map(weights)
+
+    def featurize(self, context: np.ndarray | None) -> np.ndarray:
+        """``phi(x)``: the encoder's features of a raw context, with the constant feature last."""
+        d = self.context_dim
+        if context is None:
+            raise ValueError(f"context: {self.name} needs a context vector of dimension {d}, got None")
+        x = np.asarray(context, dtype=np.float64)
+        if x.shape != (d,):
+            raise ValueError(f"context: expected shape ({d},) (context_dim={d}), got shape {x.shape}")
+        if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
+            raise ValueError(f"context: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
+        m = self._map
+        h = np.tanh(m["W1"] @ x + m["b1"])
+        return np.append(np.tanh(m["W2"] @ h + m["b2"]), 1.0)
+
+    # --- the policy interface, delegated to the head -----------------------------------------
+    @property
+    def t(self) -> int:
+        """Number of updates."""
+        return self.head.t
+
+    def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """One posterior draw of each arm's reward at ``context``."""
+        return self.head.sample(arm_ids, self.featurize(context))
+
+    def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """Posterior mean reward per arm."""
+        return self.head.expected(arm_ids, self.featurize(context))
+
+    def sample_and_expected(
+        self, arm_ids: Sequence[str], context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Both, featurising the context once."""
+        z = self.featurize(context)
+        return self.head.sample(arm_ids, z), self.head.expected(arm_ids, z)
+
+    def stddev(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
+        """Posterior standard deviation of each arm's reward at ``context`` (before exploration)."""
+        return self.head.stddev(arm_ids, self.featurize(context))
+
+    def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
+        """Rank-1 update of the arm's head at ``phi(context)``."""
+        z = self.featurize(context)
+        self.head.update(arm_id, self._check_reward(reward), z)
+
+    def add_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
+        """Add an arm; ``prior`` is over the head's ``features + 1`` weights."""
+        self.head.add_arm(arm_id, prior)
+        self._arm_ids, self._index = self.head._arm_ids, self.head._index
+
+    def remove_arm(self, arm_id: str) -> None:
+        """Forget an arm and its head."""
+        self.head.remove_arm(arm_id)
+        self._arm_ids, self._index = self.head._arm_ids, self.head._index
+
+    def _grow(self, prior: ArmPrior | None) -> None:  # arms live in the head
+        raise AssertionError("unreachable: add_arm delegates to the head")
+
+    def _drop(self, position: int) -> None:
+        raise AssertionError("unreachable: remove_arm delegates to the head")
+
+    # --- state -------------------------------------------------------------------------------
+    def state_dict(self) -> PolicyState:
+        """The head's state plus the encoder's arrays (prefixed ``map.``)."""
+        head = self.head.state_dict()
+        config = {"policy": self.name, "options": dict(self.options), "arm_ids": list(self._arm_ids), "t": self.t, "head": head["config"]}
+        arrays = {**head["arrays"], **{f"map.{k}": v.copy() for k, v in self._map.items()}}
+        return {"config": config, "arrays": arrays}
+
+    def load_state_dict(self, state: PolicyState) -> None:
+        """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
+        config = self._check_config(state)
+        arrays = state["arrays"]
+        feature_map = self._checked_map({k[4:]: v for k, v in arrays.items() if k.startswith("map.")})
+        twin = LinearThompson(**self.head.options)
+        twin.load_state_dict({"config": config.get("head"), "arrays": {k: v for k, v in arrays.items() if not k.startswith("map.")}})
+        if twin.arm_ids != tuple(config["arm_ids"]) or twin.t != self._checked_t(config):
+            raise ValueError("state.config: arm_ids or t differ from the head's")
+        self.head, self.rng, self._map = twin, twin.rng, feature_map
+        self._arm_ids, self._index = twin._arm_ids, twin._index
+
+    def merge(self, other: Policy, base: Policy | PolicyState | None = None) -> None:
+        """Add another process's observations (same feature map) into this policy's heads."""
+        self._check_mergeable(other)
+        assert isinstance(other, NeuralLinearThompson)
+        if any(not np.array_equal(self._map[k], other._map[k]) for k in FEATURE_MAP_ARRAYS):
+            raise ValueError("other: its feature map differs from this policy's; statistics cannot be merged")
+        base_head = None
+        if base is not None:
+            base_policy = self._as_policy(base)
+            assert isinstance(base_policy, NeuralLinearThompson)
+            base_head = base_policy.head
+        self.head.merge(other.head, base=base_head)
+        self._arm_ids, self._index = self.head._arm_ids, self.head._index
