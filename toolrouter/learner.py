@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -63,6 +63,7 @@ from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 from toolrouter.planner import TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT
+from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.store import AttemptRecord, Store, open_store
 
 __all__ = [
@@ -71,6 +72,9 @@ __all__ = [
     "optimize_task_execution",
     "learn_from_execution",
 ]
+
+if TYPE_CHECKING:  # the reward model needs torch: imported only when a router uses one
+    from toolrouter.reward_model import MetaRewardModel
 
 log = EventLog(__name__)
 
@@ -187,7 +191,11 @@ class ToolMetaLearner:
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
         context_dim: dimension of the context of contextual policies (default 256).
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
-            arm; default: the profile's reliability, cost and latency as a utility prior.
+            arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
+            reward model, the model's prior for the tool).
+        reward_model: a meta-trained ``toolrouter.reward_model.MetaRewardModel`` (with
+            ``policy="neural_linear"``): its encoder and priors seed every route. ``meta_train()``
+            makes one from the store's history; a store keeps it, and a resumed router loads it.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
 
@@ -212,6 +220,7 @@ class ToolMetaLearner:
         featurizer: Callable[[str], np.ndarray] | None = None,
         context_dim: int | None = None,
         prior_fn: PriorFn | None = None,
+        reward_model: MetaRewardModel | None = None,
         snapshot_name: str = "learner",
         sync_every: int | None = 1000,
     ) -> None:
@@ -235,6 +244,14 @@ class ToolMetaLearner:
                 weights = UtilityWeights.model_validate(saved["weights"]) if weights is None else weights
                 context_dim = saved["context_dim"] if context_dim is None else context_dim
             self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
+            if reward_model is None and st is not None:
+                saved_model = st.get_snapshot(self._reward_model_name)
+                if saved_model is not None:
+                    from toolrouter.reward_model import MetaRewardModel
+
+                    reward_model = MetaRewardModel.from_bytes(saved_model.data)
+            if reward_model is not None:
+                self._set_reward_model(reward_model)
             if st is not None:
                 self.store = st
                 if snapshot is not None:
@@ -267,6 +284,8 @@ class ToolMetaLearner:
             raise ValueError(f"sync_every: expected a positive int or None, got {sync_every!r}")
         self.sync_every = sync_every
         self.prior_fn = prior_fn
+        self.reward_model: MetaRewardModel | None = None
+        self._feature_map: dict[str, np.ndarray] | None = None
         policy = "gaussian_ts" if policy is None else policy
         self._policy_options = dict(policy_options or {})
         self._policy_spec = policy
@@ -333,7 +352,10 @@ class ToolMetaLearner:
     def _new_policy(self, task_type: str, step: str) -> Policy:
         seed = self._route_seed(task_type, step)
         if isinstance(self._policy_spec, str):
-            return make_policy(self._policy_spec, seed=seed, **self._policy_options)
+            policy = make_policy(self._policy_spec, seed=seed, **self._policy_options)
+            if self._feature_map is not None and isinstance(policy, NeuralLinearThompson):
+                policy.set_feature_map(self._feature_map)
+            return policy
         return self._policy_spec(seed=seed)
 
     def _featurize(self, text: str) -> np.ndarray:
@@ -387,6 +409,8 @@ class ToolMetaLearner:
     def _prior(self, profile: ToolProfile, route: _Route) -> ArmPrior | None:
         if self.prior_fn is not None:
             return self.prior_fn(profile, route.task_type, route.step, route.capability)
+        if self.reward_model is not None and isinstance(route.policy, NeuralLinearThompson):
+            return self.reward_model.prior(profile, self._featurize)
         if route.policy.contextual:
             return None
         bounds = route.policy.reward_bounds
@@ -985,6 +1009,65 @@ class ToolMetaLearner:
                 return self._routes[(task_type, step)].policy
             except KeyError:
                 raise KeyError(f"step: no route for task type {task_type!r}, step {step!r}") from None
+
+    # --- the meta-learned reward model --------------------------------------------------------
+    @property
+    def _reward_model_name(self) -> str:
+        return f"{self.snapshot_name}.reward_model"
+
+    def _set_reward_model(self, model: MetaRewardModel) -> None:
+        """Check ``model`` against this router's policy and context; then it seeds new routes."""
+        from toolrouter.reward_model import MetaRewardModel
+
+        if not isinstance(model, MetaRewardModel):
+            raise TypeError(f"reward_model: expected a MetaRewardModel, got {type(model).__name__}")
+        if self._policy_spec != "neural_linear":
+            raise ValueError(f"policy: a reward model needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        if model.context_dim != self.context_dim:
+            raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
+        options = {**self._policy_options, **model.policy_options()}
+        make_policy("neural_linear", seed=0, **options)  # validate before anything changes
+        self._policy_options = options
+        self.reward_model = model
+        self._feature_map = model.feature_map()
+
+    def install_reward_model(self, model: MetaRewardModel) -> None:
+        """Route with ``model`` from now on: every route is rebuilt on its encoder and priors, and
+        (with a store) relearns the store's whole attempt log on top of them. Without a store the
+        routes restart from the priors alone."""
+        with self._lock:
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead)
+            try:
+                self._set_reward_model(model)
+                self._routes = {}
+                self._seen_upto, self._own_ahead = 0, set()
+                self.sync()
+            except BaseException:
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead) = saved
+                raise
+        log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
+
+    def meta_train(self, **options: Any) -> MetaRewardModel:
+        """Meta-train a reward model on the store's history (``toolrouter.reward_model.meta_train``;
+        ``options`` go to it), install it and keep it in the store, so that a restarted router
+        loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
+        registered are left out."""
+        if self.store is None:
+            raise ValueError("store: meta_train learns from the store's history; open the router with a store")
+        if self._policy_spec != "neural_linear":
+            raise ValueError(f"policy: meta_train needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        self.sync()
+        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools]
+        watermark = max((r.id or 0 for r in history), default=0)
+        options.setdefault("features", self._policy_options.get("features", 32))
+        options.setdefault("hidden", self._policy_options.get("hidden", 64))
+        from toolrouter.reward_model import meta_train
+
+        model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
+        self.install_reward_model(model)
+        self.store.put_snapshot(self._reward_model_name, model.to_bytes(), watermark)
+        self.save()
+        return model
 
     # --- save and load ------------------------------------------------------------------------
     def state_bytes(self) -> bytes:

@@ -1,0 +1,183 @@
+"""The meta-learned reward model: cold start, router integration, persistence, drift, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.bench._meta_router_world import make_world
+from toolrouter.features import HashingFeaturizer
+from toolrouter.policies import make_policy
+from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
+
+D = 64
+TRAIN_FAMILIES = range(16)
+NEW_FAMILIES = range(20, 26)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return make_world(n_tools=8, n_families=30, seed=1)
+
+
+@pytest.fixture(scope="module")
+def featurizer():
+    return HashingFeaturizer(dim=D)
+
+
+def history(world, featurizer, families=TRAIN_FAMILIES, per_family=60, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for fam in families:
+        for _ in range(per_family):
+            text, u = world.request(fam, rng)
+            k = int(rng.integers(len(world.tools)))
+            out.append(Outcome(f"fam{fam}", world.tools[k].tool_id, featurizer(text), world.outcome(u[k], rng)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(world, featurizer):
+    torch.manual_seed(0)
+    return meta_train(history(world, featurizer), world.tools, featurizer, context_dim=D, features=16, hidden=32, meta_steps=150)
+
+
+def regret(world, featurizer, policy, family, seed, calls=40):
+    rng = np.random.default_rng(seed)
+    arms = [t.tool_id for t in world.tools]
+    total = 0.0
+    for _ in range(calls):
+        text, u = world.request(family, rng)
+        x = featurizer(text)
+        k = arms.index(policy.select(arms, x))
+        total += u.max() - u[k]
+        policy.update(arms[k], world.outcome(u[k], rng), x)
+    return total
+
+
+def test_meta_learned_priors_cut_cold_start_regret(world, featurizer, model):
+    meta, cold = [], []
+    for fam in NEW_FAMILIES:
+        p = model.make_policy(seed=fam)
+        for tool in world.tools:
+            p.add_arm(tool.tool_id, model.prior(tool, featurizer))
+        meta.append(regret(world, featurizer, p, fam, seed=fam))
+        q = make_policy("lin_ts", seed=fam, context_dim=D)
+        for tool in world.tools:
+            q.add_arm(tool.tool_id)
+        cold.append(regret(world, featurizer, q, fam, seed=fam))
+    assert np.mean(meta) * 2 < np.mean(cold), (np.mean(meta), np.mean(cold))
+    assert 0 < model.noise < 1 and 0 < model.prior_scale < model.new_tool_scale
+
+
+def test_a_new_tool_is_scored_from_its_description(world, featurizer, model):
+    """A tool held out of training, described like a known one, gets that tool's predictions."""
+    known = world.tools[0]
+    twin = ToolProfile(tool_id="unseen", capabilities=("answer",), description=known.description)
+    rng = np.random.default_rng(5)
+    xs = np.stack([featurizer(world.request(3, rng)[0]) for _ in range(50)])
+    pred = model.predict(xs, [twin, *world.tools], featurizer)
+    corr = [np.corrcoef(pred[:, 0], pred[:, 1 + k])[0, 1] for k in range(len(world.tools))]
+    assert int(np.argmax(corr)) == 0
+    blank = ToolProfile(tool_id="blank", capabilities=("answer",))
+    with pytest.raises(ValueError, match="description: tool 'blank' has no description and no history"):
+        model.prior(blank, featurizer)
+
+
+def test_bytes_round_trip_and_garbage(model, world, featurizer):
+    again = MetaRewardModel.from_bytes(model.to_bytes())
+    x = np.stack([featurizer("python bug in my function"), featurizer("translate to french")])
+    np.testing.assert_allclose(again.predict(x, world.tools, featurizer), model.predict(x, world.tools, featurizer))
+    assert (again.prior_scale, again.noise, again.tool_ids) == (model.prior_scale, model.noise, model.tool_ids)
+    with pytest.raises(ValueError, match="data"):
+        MetaRewardModel.from_bytes(b"not a model")
+
+
+def test_bad_history_is_rejected(world, featurizer):
+    with pytest.raises(ValueError, match="history: empty"):
+        meta_train([], world.tools, featurizer, context_dim=D)
+    good = history(world, featurizer, families=[0], per_family=3)
+    nan = [*good, Outcome("fam0", "tool_0", featurizer("x"), math.nan)]
+    with pytest.raises(ValueError, match=r"history\[3\].utility"):
+        meta_train(nan, world.tools, featurizer, context_dim=D)
+    wrong = [*good, Outcome("fam0", "tool_0", np.zeros(D + 1), 0.5)]
+    with pytest.raises(ValueError, match=r"history\[3\].context"):
+        meta_train(wrong, world.tools, featurizer, context_dim=D)
+    stranger = [*good, Outcome("fam0", "nobody", featurizer("x"), 0.5)]
+    with pytest.raises(ValueError, match="nobody"):
+        meta_train(stranger, world.tools, featurizer, context_dim=D)
+
+
+def test_adapt_follows_a_broken_tool_and_keeps_the_others(world, featurizer):
+    torch.manual_seed(0)
+    m = meta_train(history(world, featurizer), world.tools, featurizer, context_dim=D, features=16, hidden=32, meta_steps=60)
+    rng = np.random.default_rng(9)
+    xs = np.stack([featurizer(world.request(2, rng)[0]) for _ in range(40)])
+    before = m.predict(xs, world.tools, featurizer)
+    # recent outcomes: tool_3 now fails (-1); the others behave as the model expects
+    recent = [Outcome("fam2", "tool_3", x, -1.0) for x in xs]
+    recent += [Outcome("fam2", t.tool_id, x, float(before[i, k])) for i, x in enumerate(xs) for k, t in enumerate(world.tools) if k != 3]
+    report = m.adapt(recent, steps=80)
+    assert report["mse_after"] < report["mse_before"]
+    after = m.predict(xs, world.tools, featurizer)
+    assert abs(after[:, 3].mean() + 1.0) < 0.3 * abs(before[:, 3].mean() + 1.0)  # moved towards -1
+    others = [k for k in range(len(world.tools)) if k != 3]
+    assert np.abs(after[:, others] - before[:, others]).mean() < 0.1 * np.abs(after[:, 3] - before[:, 3]).mean()
+
+
+def _fill_store(router, world, featurizer, families, per_family, seed):
+    rng = np.random.default_rng(seed)
+    for fam in families:
+        for _ in range(per_family):
+            text, u = world.request(fam, rng)
+            k = int(rng.integers(len(world.tools)))
+            quality = float(np.clip(world.outcome(u[k], rng), 0.0, 1.0))
+            router.record_attempt(
+                ExecutionResult(tool_id=world.tools[k].tool_id, step="answer", success=True, quality=quality),
+                capability="answer", task_type=f"fam{fam}", context=text,
+            )
+
+
+def test_router_meta_trains_from_its_store_and_a_restart_routes_the_same(world, featurizer, tmp_path):
+    url = f"sqlite:///{tmp_path / 'router.db'}"
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, store=url, seed=0,
+                             featurizer=featurizer, policy_options={"features": 8, "hidden": 16})
+    with pytest.raises(ValueError, match="history: empty"):
+        router.meta_train(meta_steps=5)
+    assert router.reward_model is None
+    _fill_store(router, world, featurizer, range(6), 25, seed=0)
+    model = router.meta_train(meta_steps=30)
+    assert router.reward_model is model and model.features == 8
+    assert router.store.get_snapshot("learner.reward_model") is not None
+    # every route was rebuilt on the model's encoder and relearned the log
+    assert router.tool_statistics("fam0")["tool_0"].calls > 0
+    before = router.policy_for("fam0", "answer").expected([t.tool_id for t in world.tools], featurizer("python function bug"))
+    # a tool without description or history is refused and changes nothing
+    with pytest.raises(ValueError, match="no description and no history"):
+        router.add_tool(ToolProfile(tool_id="blank", capabilities=("answer",)))
+    assert "blank" not in router.tools
+    router.add_tool(ToolProfile(tool_id="coder", capabilities=("answer",), description=world.tools[0].description))
+    router.save()
+    router.close()
+
+    again = ToolMetaLearner(store=url, featurizer=featurizer)
+    assert isinstance(again.reward_model, MetaRewardModel) and again.policy_name == "neural_linear"
+    after = again.policy_for("fam0", "answer").expected([t.tool_id for t in world.tools], featurizer("python function bug"))
+    np.testing.assert_allclose(after, before)
+    ranked = again.rank_tool_ids("answer", task_type="brand_new_family", context="python function bug")
+    assert set(ranked) == {t.tool_id for t in world.tools} | {"coder"}
+    again.close()
+
+
+def test_meta_train_needs_the_neural_policy_and_a_store(world, featurizer, tmp_path):
+    plain = ToolMetaLearner(world.tools, store=f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(ValueError, match="policy: meta_train needs policy='neural_linear'"):
+        plain.meta_train()
+    plain.close()
+    nostore = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, featurizer=featurizer)
+    with pytest.raises(ValueError, match="store"):
+        nostore.meta_train()

@@ -1,0 +1,48 @@
+"""``toolrouter bench meta-router``: the meta-learned router, side by side with its baselines.
+
+Sections (``--sections``, comma-separated; all by default):
+
+* ``coldstart``: a new task family or a new tool; regret over its first calls with meta-learned
+  priors against cold linear Thompson sampling and Vowpal Wabbit.
+* ``drift``: a tool breaks; calls until most traffic has moved off it, and the regret on the task
+  types the drift did not touch.
+* ``metatool``: few-shot tool selection on MetaTool, on tools held out from training.
+* ``routerbench``: RouterBench replay with text context; quality against cost as the cost weight
+  sweeps (AIQ), against the single models, their convex hull, the oracle, VW and a kNN router.
+
+Each section lives in a helper module ``toolrouter.bench._meta_router_<section>`` with
+``add_arguments(group)`` and ``run(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+import torch
+
+SECTIONS = ("coldstart", "drift", "metatool", "routerbench")
+
+
+def _section(name: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"toolrouter.bench._meta_router_{name}")
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``--quick`` runs a toy version of every section in seconds."""
+    parser = argparse.ArgumentParser(prog="toolrouter bench meta-router", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default 5)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--data", default="../shared/data", help="folder with routerbench/ and metatool/")
+    for name in SECTIONS:
+        _section(name).add_arguments(parser.add_argument_group(name))
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
+    torch.set_num_threads(args.threads)
+    for name in sections:
+        _section(name).run(args)

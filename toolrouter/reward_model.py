@@ -1,0 +1,441 @@
+"""The meta-learned reward model: priors for the neural-linear policy, learned from the router's history.
+
+Model. The utility of calling tool ``k`` on a task with context ``x`` is ``phi(x)^T w_k``:
+
+- ``phi(x) = [tanh(W2 tanh(W1 x + b1) + b2), 1]`` is the encoder that ``NeuralLinearThompson``
+  runs on every decision;
+- the head ``w_k = G d_k + o_k + delta`` combines what the tool's *description* says (``d_k``, the
+  description's text features, through a learned map ``G``), what was learned about *this tool*
+  (an offset ``o_k``, zero for a tool never seen) and a task-level shift ``delta``.
+
+Meta-training (``meta_train``). Each task type (or each tool, or both: ``tasks=``) in the history is
+one task of a meta-learning problem: MAML (or Reptile) from ``meta`` learns the encoder, ``G`` and
+the initial offsets so that a few gradient steps on ``delta`` and the offsets fit a task from a
+handful of outcomes. The prior of a head is then ``N(mean, s^2 I)`` with the mean above and the
+spread ``s`` and reward noise ``sigma`` chosen by maximising the marginal likelihood of every
+(task, tool) group's residuals (empirical Bayes), so Thompson sampling explores as much as the
+history says it should. A tool never seen gets a wider prior (``s_new``), from its description only.
+
+Continual learning (``MetaRewardModel.adapt``): when a tool drifts, the offsets and the description
+map are adapted to its recent outcomes with ``meta.DriftAdapter`` (online EWC plus replay), which keeps
+what still holds for the other tools and task types; the encoder stays fixed, so the router's
+per-route posteriors remain valid.
+
+Persistence: ``to_bytes`` / ``from_bytes`` (safetensors with a JSON header); the router keeps it in
+its store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from torch import nn
+
+from toolrouter.logging import EventLog
+from toolrouter.models import ToolProfile
+from toolrouter.policies.base import ArmPrior
+from toolrouter.policies.neural_linear import NeuralLinearThompson
+from toolrouter.store.base import AttemptRecord
+
+__all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
+
+log = EventLog(__name__)
+
+_FORMAT = "toolrouter.reward_model/1"
+TaskGrouping = Literal["task_type", "tool", "both"]
+
+
+class RewardModel(nn.Module):
+    """``utility = phi(x)^T (G d + o_tool + delta)`` on packed inputs ``[x, d, onehot(tool)]``."""
+
+    def __init__(self, context_dim: int, tool_dim: int, n_tools: int, features: int = 32, hidden: int = 64) -> None:
+        super().__init__()
+        self.context_dim, self.tool_dim, self.n_tools = context_dim, tool_dim, n_tools
+        self.features, self.hidden = features, hidden
+        self.encoder = nn.Sequential(nn.Linear(context_dim, hidden), nn.Tanh(), nn.Linear(hidden, features), nn.Tanh())
+        self.describe = nn.Linear(tool_dim, features + 1)
+        self.tool_offsets = nn.Parameter(torch.zeros(n_tools, features + 1))
+        self.task_delta = nn.Parameter(torch.zeros(features + 1))
+
+    def phi(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.encoder(x)
+        return torch.cat([z, torch.ones_like(z[..., :1])], dim=-1)
+
+    def heads(self, desc: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+        return self.describe(desc) + onehot @ self.tool_offsets + self.task_delta
+
+    def forward(self, packed: torch.Tensor) -> torch.Tensor:
+        d, t = self.context_dim, self.tool_dim
+        x, desc, onehot = packed[..., :d], packed[..., d : d + t], packed[..., d + t :]
+        return (self.phi(x) * self.heads(desc, onehot)).sum(-1, keepdim=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One training example: the context the decision was made with, the tool and its utility."""
+
+    task_type: str
+    tool_id: str
+    context: np.ndarray | None
+    utility: float
+
+
+def _outcomes(history: Sequence[AttemptRecord | Outcome], context_dim: int) -> list[Outcome]:
+    out = []
+    for i, r in enumerate(history):
+        if not isinstance(r, (AttemptRecord, Outcome)):
+            raise TypeError(f"history[{i}]: expected an AttemptRecord or Outcome, got {type(r).__name__}")
+        u = float(r.utility)
+        if not math.isfinite(u):
+            raise ValueError(f"history[{i}].utility: must be finite, got {r.utility!r}")
+        x = r.context
+        if x is not None:
+            x = np.asarray(x, dtype=np.float64)
+            if x.shape != (context_dim,) or not np.all(np.isfinite(x)):
+                raise ValueError(
+                    f"history[{i}].context: expected {context_dim} finite numbers (context_dim), got shape {x.shape}"
+                )
+        out.append(Outcome(r.task_type, r.tool_id, x, u))
+    return out
+
+
+class MetaRewardModel:
+    """A trained ``RewardModel`` with its tool vocabulary and its prior's spread and noise.
+
+    Made by ``meta_train``; used by ``ToolMetaLearner.install_reward_model`` (which
+    ``ToolMetaLearner.meta_train`` calls) to build every route's ``neural_linear`` policy.
+    """
+
+    def __init__(
+        self,
+        model: RewardModel,
+        tool_ids: Sequence[str],
+        tool_features: np.ndarray,
+        *,
+        prior_scale: float,
+        new_tool_scale: float,
+        noise: float,
+        watermark: int = 0,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.tool_ids = list(tool_ids)
+        self._tool_index = {t: i for i, t in enumerate(self.tool_ids)}
+        self.tool_features = np.asarray(tool_features, dtype=np.float64)
+        self.prior_scale, self.new_tool_scale, self.noise = float(prior_scale), float(new_tool_scale), float(noise)
+        self.watermark = int(watermark)
+        self.info = dict(info or {})
+        self._adapter: Any = None
+
+    @property
+    def context_dim(self) -> int:
+        return self.model.context_dim
+
+    @property
+    def features(self) -> int:
+        return self.model.features
+
+    def policy_options(self) -> dict[str, Any]:
+        """Options of the ``neural_linear`` policy this model feeds (its exploration is the noise)."""
+        return {"context_dim": self.context_dim, "features": self.model.features, "hidden": self.model.hidden, "exploration": self.noise}
+
+    def feature_map(self) -> dict[str, np.ndarray]:
+        """The encoder's weights, as ``NeuralLinearThompson.set_feature_map`` takes them."""
+        enc = self.model.encoder
+        return {
+            "W1": enc[0].weight.detach().double().numpy().copy(),
+            "b1": enc[0].bias.detach().double().numpy().copy(),
+            "W2": enc[2].weight.detach().double().numpy().copy(),
+            "b2": enc[2].bias.detach().double().numpy().copy(),
+        }
+
+    def make_policy(self, seed: int | None = None, **options: Any) -> NeuralLinearThompson:
+        """A ``neural_linear`` policy with this model's encoder installed."""
+        policy = NeuralLinearThompson(seed=seed, **{**self.policy_options(), **options})
+        policy.set_feature_map(self.feature_map())
+        return policy
+
+    def _describe(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> tuple[np.ndarray, int | None]:
+        i = self._tool_index.get(profile.tool_id)
+        if i is not None:
+            return self.tool_features[i], i
+        if not profile.description.strip():
+            raise ValueError(
+                f"description: tool {profile.tool_id!r} has no description and no history; the reward model cannot "
+                "score it (give it a description, or meta-train on history that includes it)"
+            )
+        d = np.asarray(featurizer(profile.description), dtype=np.float64)
+        if d.shape != (self.model.tool_dim,):
+            raise ValueError(f"featurizer: returned shape {d.shape} for a description, expected ({self.model.tool_dim},)")
+        return d, None
+
+    def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
+        """The prior mean of the tool's head (``features + 1`` weights)."""
+        d, i = self._describe(profile, featurizer)
+        with torch.no_grad():
+            onehot = torch.zeros(self.model.n_tools)
+            if i is not None:
+                onehot[i] = 1.0
+            w = self.model.heads(torch.tensor(d, dtype=torch.float32), onehot)
+        return w.double().numpy()
+
+    def prior(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> ArmPrior:
+        """The head's prior for ``profile``, in the units of ``NeuralLinearThompson`` (whose
+        posterior covariance is ``exploration^2 A^-1``): mean, and variance ``(s / sigma)^2``."""
+        mean = self.head_mean(profile, featurizer)
+        scale = self.prior_scale if profile.tool_id in self._tool_index else self.new_tool_scale
+        return ArmPrior(mean=mean, variance=(scale / self.noise) ** 2)
+
+    def predict(self, contexts: np.ndarray, profiles: Sequence[ToolProfile], featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
+        """Prior mean utility, shape ``(len(contexts), len(profiles))``."""
+        x = torch.as_tensor(np.atleast_2d(contexts), dtype=torch.float32)
+        with torch.no_grad():
+            phi = self.model.phi(x).double().numpy()
+        heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
+        return phi @ heads
+
+    # --- continual learning -------------------------------------------------------------------
+    def adapt(self, history: Sequence[AttemptRecord | Outcome], *, steps: int = 30, lr: float = 1e-2, ewc_lambda: float = 10.0) -> dict[str, float]:
+        """Follow a drift: fit the tools' learned offsets (not the encoder, not the description
+        map) to recent outcomes with ``meta.DriftAdapter`` (online EWC plus a replay memory), so that
+        what still holds for the other tools is kept: a tool absent from ``history`` keeps its head,
+        and one present is pulled towards its recent outcomes against the EWC anchor. Pass the
+        recent outcomes of every tool of the affected task types, not only the drifted one's.
+        Outcomes of tools outside the vocabulary are skipped."""
+        from meta import DriftAdapter
+
+        outcomes = [o for o in _outcomes(history, self.context_dim) if o.tool_id in self._tool_index]
+        if not outcomes:
+            raise ValueError("history: no outcome of a tool this model knows; nothing to adapt to")
+        x, y = self._packed(outcomes)
+        for name, p in self.model.named_parameters():
+            p.requires_grad_(name == "tool_offsets")
+        try:
+            if self._adapter is None:
+                self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
+            report = self._adapter.adapt(x, y.unsqueeze(-1))
+        finally:
+            for p in self.model.parameters():
+                p.requires_grad_(True)
+            self.model.eval()
+        return report
+
+    def _packed(self, outcomes: Sequence[Outcome]) -> tuple[torch.Tensor, torch.Tensor]:
+        return _pack(outcomes, self._tool_index, self.tool_features, self.context_dim)
+
+    # --- persistence --------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """safetensors bytes; the JSON config travels in the metadata."""
+        m = self.model
+        meta = {
+            "format": _FORMAT,
+            "context_dim": m.context_dim,
+            "tool_dim": m.tool_dim,
+            "features": m.features,
+            "hidden": m.hidden,
+            "tool_ids": self.tool_ids,
+            "prior_scale": self.prior_scale,
+            "new_tool_scale": self.new_tool_scale,
+            "noise": self.noise,
+            "watermark": self.watermark,
+            "info": self.info,
+        }
+        tensors = {f"model.{k}": v.detach().contiguous() for k, v in m.state_dict().items()}
+        tensors["tool_features"] = torch.as_tensor(self.tool_features, dtype=torch.float64)
+        return st_save(tensors, metadata={"config": json.dumps(meta)})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "MetaRewardModel":
+        """Rebuild from ``to_bytes``; a malformed blob raises ``ValueError``."""
+        try:
+            tensors = st_load(data)
+            header_len = int.from_bytes(data[:8], "little")
+            meta = json.loads(json.loads(data[8 : 8 + header_len])["__metadata__"]["config"])
+        except Exception as exc:  # safetensors and json raise their own error types
+
+            raise ValueError(f"data: not a saved reward model ({exc})") from None
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"data.format: expected {_FORMAT!r}, got {meta.get('format')!r}")
+        model = RewardModel(meta["context_dim"], meta["tool_dim"], len(meta["tool_ids"]), meta["features"], meta["hidden"])
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        return cls(
+            model, meta["tool_ids"], tensors["tool_features"].numpy(),
+            prior_scale=meta["prior_scale"], new_tool_scale=meta["new_tool_scale"], noise=meta["noise"],
+            watermark=meta["watermark"], info=meta["info"],
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"MetaRewardModel(tools={len(self.tool_ids)}, context_dim={self.context_dim}, features={self.features}, "
+            f"prior_scale={self.prior_scale:.3g}, noise={self.noise:.3g})"
+        )
+
+
+def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    n, k = len(outcomes), len(index)
+    x = np.zeros((n, context_dim))
+    onehot = np.zeros((n, k))
+    rows = np.empty(n, dtype=np.intp)
+    for j, o in enumerate(outcomes):
+        if o.context is not None:
+            x[j] = o.context
+        rows[j] = index[o.tool_id]
+        onehot[j, rows[j]] = 1.0
+    packed = np.concatenate([x, tool_features[rows], onehot], axis=1)
+    y = np.array([o.utility for o in outcomes])
+    return torch.as_tensor(packed, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+
+
+def _group_keys(o: Outcome, tasks: TaskGrouping) -> list[str]:
+    if tasks == "task_type":
+        return [f"type:{o.task_type}"]
+    if tasks == "tool":
+        return [f"tool:{o.tool_id}"]
+    return [f"type:{o.task_type}", f"tool:{o.tool_id}"]
+
+
+def _empirical_bayes(model: RewardModel, groups: Mapping[tuple[str, str], tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+    """(s, sigma) maximising the marginal likelihood of each (task type, tool) group's residuals
+    ``y - phi^T mean`` under ``w ~ N(0, s^2 I)`` and noise ``N(0, sigma^2)``, on a log grid."""
+    stats = []
+    with torch.no_grad():
+        for x, y in groups.values():
+            phi = model.phi(x[:, : model.context_dim]).double().numpy()
+            res = (y - model(x).squeeze(-1)).double().numpy()
+            stats.append((phi.T @ phi, phi.T @ res, float(res @ res), len(res)))
+    mean_sq = sum(s[2] for s in stats) / max(sum(s[3] for s in stats), 1)
+    base = math.sqrt(max(mean_sq, 1e-8))
+    best = (-math.inf, base, base)
+    f = stats[0][0].shape[0]
+    for s in base * np.logspace(-2.5, 0.5, 13):
+        for sigma in base * np.logspace(-1.5, 0.5, 11):
+            total = 0.0
+            for ptp, ptr, rr, n in stats:
+                # Woodbury: Sigma = sigma^2 I + s^2 Phi Phi^T, in the (f x f) space
+                m = np.eye(f) * (sigma**2 / s**2) + ptp
+                chol = np.linalg.cholesky(m)
+                logdet = 2 * np.log(np.diag(chol)).sum() + (n - f) * math.log(sigma**2) + f * math.log(s**2)
+                sol = np.linalg.solve(m, ptr)
+                quad = (rr - ptr @ sol) / sigma**2
+                total += -0.5 * (logdet + quad)
+            if total > best[0]:
+                best = (total, float(s), float(sigma))
+    return best[1], best[2]
+
+
+def meta_train(
+    history: Sequence[AttemptRecord | Outcome],
+    tools: Mapping[str, ToolProfile] | Sequence[ToolProfile],
+    featurizer: Callable[[str], np.ndarray],
+    *,
+    context_dim: int,
+    features: int = 32,
+    hidden: int = 64,
+    algorithm: Literal["maml", "fomaml", "reptile"] = "maml",
+    tasks: TaskGrouping = "task_type",
+    meta_steps: int = 300,
+    meta_batch: int = 8,
+    shots: int = 10,
+    inner_steps: int = 1,
+    lr_inner: float = 0.1,
+    lr_meta: float = 3e-3,
+    seed: int = 0,
+    watermark: int = 0,
+    time_budget_s: float | None = None,
+) -> MetaRewardModel:
+    """Meta-train a reward model on a router's history (attempt records or ``Outcome``s).
+
+    Arguments:
+        history: past outcomes; each needs the context it was decided with (``None`` counts as a
+            zero context: a router with a non-contextual policy learns per task type only).
+        tools: profiles of the tools (their descriptions are featurised with ``featurizer``).
+        featurizer: text -> vector of ``context_dim`` (the router's featurizer).
+        algorithm: ``"maml"`` (second order), ``"fomaml"`` or ``"reptile"`` from ``meta``.
+        tasks: what one meta-learning task is: a task type, a tool, or both kinds.
+        meta_steps, meta_batch: meta-updates and tasks per update.
+        shots: support and query outcomes per task in each meta-update.
+        inner_steps, lr_inner, lr_meta: the meta-learner's step counts and learning rates.
+        time_budget_s: stop early after this many seconds.
+
+    Raises ``ValueError`` naming the problem for an empty history, a non-finite utility, a context
+    of the wrong size, or an outcome of a tool missing from ``tools``.
+    """
+    from meta import MAML, Reptile
+
+    if not history:
+        raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
+    if tasks not in ("task_type", "tool", "both"):
+        raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
+    if algorithm not in ("maml", "fomaml", "reptile"):
+        raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
+    for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
+    outcomes = _outcomes(history, context_dim)
+    tool_ids = sorted({o.tool_id for o in outcomes})
+    missing = [t for t in tool_ids if t not in profiles]
+    if missing:
+        raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
+    tool_features = np.stack([np.asarray(featurizer(profiles[t].description), dtype=np.float64) for t in tool_ids])
+    if tool_features.shape[1] != context_dim:
+        raise ValueError(f"featurizer: returns {tool_features.shape[1]} numbers, expected {context_dim} (context_dim)")
+    index = {t: i for i, t in enumerate(tool_ids)}
+
+    torch.manual_seed(seed)
+    model = RewardModel(context_dim, context_dim, len(tool_ids), features, hidden)
+    x_all, y_all = _pack(outcomes, index, tool_features, context_dim)
+    by_group: dict[str, list[int]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for j, o in enumerate(outcomes):
+        for key in _group_keys(o, tasks):
+            by_group[key].append(j)
+        by_pair[(o.task_type, o.tool_id)].append(j)
+    group_rows = [np.array(v) for v in by_group.values()]
+
+    head = ("task_delta", "tool_offsets")
+    if algorithm == "reptile":
+        learner: Any = Reptile(model, lr_inner=lr_inner, lr_meta=lr_meta, num_inner_steps=max(inner_steps, 3))
+    else:
+        learner = MAML(
+            model, lr_inner=lr_inner, lr_meta=lr_meta, num_inner_steps=inner_steps,
+            first_order=algorithm == "fomaml", adapt_parameters=lambda n: n in head, grad_clip=10.0,
+        )
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    losses = []
+    for step in range(meta_steps):
+        batch = []
+        for g in rng.choice(len(group_rows), size=meta_batch, replace=len(group_rows) < meta_batch):
+            rows = group_rows[g]
+            pick = rng.choice(rows, size=2 * shots, replace=len(rows) < 2 * shots)
+            batch.append((x_all[pick[:shots]], y_all[pick[:shots], None], x_all[pick[shots:]], y_all[pick[shots:], None]))
+        losses.append(learner.meta_train_step(batch)["meta_loss"])
+        if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
+            break
+    model.eval()
+    groups = {key: (x_all[rows], y_all[rows]) for key, rows in by_pair.items()}
+    prior_scale, noise = _empirical_bayes(model, groups)
+    with torch.no_grad():  # a new tool's head also varies by as much as the learned offsets do
+        spread = float(model.tool_offsets.pow(2).mean()) if len(tool_ids) > 1 else 0.0
+    new_tool_scale = math.sqrt(prior_scale**2 + spread)
+    info = {
+        "algorithm": algorithm, "tasks": tasks, "meta_steps_run": len(losses), "outcomes": len(outcomes),
+        "task_count": len(group_rows), "first_meta_loss": losses[0], "last_meta_loss": float(np.mean(losses[-20:])),
+        "seconds": time.perf_counter() - start,
+    }
+    log.info("reward_model_trained", **info, prior_scale=prior_scale, noise=noise)
+    return MetaRewardModel(
+        model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_scale=new_tool_scale, noise=noise,
+        watermark=watermark, info=info,
+    )
