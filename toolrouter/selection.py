@@ -1,0 +1,610 @@
+"""Few-shot tool selection: route a request to the tool whose example requests it resembles.
+
+``FewShotToolSelector`` embeds text with a frozen featurizer (``toolrouter.features``: hashed
+n-grams or MiniLM) and a small trainable torch encoder on top, trained episodically as a
+prototypical network (``meta.PrototypicalNetwork`` through ``meta.FewShotLearner``) on the tools
+you have. A tool is then represented by its *prototype*: the weighted mean of its embedded
+description and its embedded example requests, so a tool never seen in training is added with
+``add_tool`` and routed to at once, without retraining. With no examples (0-shot) the prototype is
+the description alone.
+
+How the parts fit:
+
+- Each text's features get one extra column, 1 for a tool description and 0 for a request. The
+  encoder maps a row to ``[sqrt(s) * unit embedding, flag]``: requests and descriptions share a
+  residual tower (initialised to the identity, so an untrained selector is cosine similarity on
+  the frozen features) and descriptions pass through a second residual tower of their own, because
+  a description ("Converts ABC notation to WAV") is written unlike a request ("turn this tune
+  into a wav"). ``s`` is a learned inverse temperature.
+- The prototype of a tool is ``(w * description + sum of examples) / (w + k)``, renormalised; the
+  description's weight ``w`` (in units of one example) is learned on the training tools, so the
+  description dominates at 1-shot and fades as examples accumulate.
+- Scores are cosine similarities between the embedded request and each prototype; the network's
+  logits (minus the squared distance) are ``2 s (cos - 1)``, so rankings agree.
+
+Training samples balanced episodes (tools uniformly, then requests uniformly within a tool), so a
+tool with 1,000 requests weighs no more than one with 12; the number of shots varies per episode
+among ``k_shot`` (0-shot episodes teach the description tower), and the encoder kept is the one
+with the best accuracy on validation tools held out from the training tools (early stopping).
+
+Example:
+    >>> from toolrouter.features import HashingFeaturizer
+    >>> sel = FewShotToolSelector(HashingFeaturizer(dim=128))
+    >>> sel.fit({"weather": ["rain in Paris tomorrow?", "forecast for Oslo"],
+    ...          "maps": ["route to the airport", "directions to Berlin"]},
+    ...         {"weather": "weather forecasts", "maps": "directions and routes"},
+    ...         episodes=5, n_way=2, k_shot=1, seed=0)
+    >>> sel.add_tool("translate", "translate text between languages", ["translate hello to French"])
+    >>> sel.select("translate good morning to French")
+    'translate'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import structlog
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from meta import FewShotLearner, PrototypicalNetwork
+from toolrouter.errors import DuplicateToolError, UnknownToolError
+from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+
+__all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes"]
+
+log = structlog.get_logger(__name__)
+
+_FORMAT = "toolrouter.FewShotToolSelector/1"
+
+
+class SelectorConfig(BaseModel):
+    """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
+
+    Arguments:
+        hidden: width of the residual towers' hidden layer.
+        adapter: ``"mlp"``: the shared tower is a residual MLP ``x + B gelu(A x)``; ``"lora"``: it is
+            a frozen identity ``nn.Linear`` carrying a LoRA adapter from ``adapters_lib`` (a
+            low-rank linear residual, ``lora_rank`` wide).
+        lora_rank: LoRA rank when ``adapter="lora"``.
+        description_tower: give descriptions their own residual tower on top of the shared one.
+        dropout: dropout inside the towers while training.
+        lr: AdamW learning rate; ``weight_decay``: its decoupled weight decay.
+        init_scale: initial inverse temperature ``s`` (learned).
+        init_description_weight: initial weight of the description in a prototype, in examples.
+        queries_per_tool: query requests per tool per training episode.
+        validation_fraction: share of the training tools kept aside to pick the best encoder
+            (0 disables early stopping: the last encoder is kept).
+        eval_every: episodes between validation checks; ``patience``: checks without improvement
+            before training stops.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hidden: int = Field(512, ge=1)
+    adapter: Literal["mlp", "lora"] = "mlp"
+    lora_rank: int = Field(16, ge=1)
+    description_tower: bool = True
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    lr: float = Field(1e-3, gt=0.0, allow_inf_nan=False)
+    weight_decay: float = Field(1e-2, ge=0.0, allow_inf_nan=False)
+    init_scale: float = Field(10.0, gt=0.0, allow_inf_nan=False)
+    init_description_weight: float = Field(1.0, gt=0.0, allow_inf_nan=False)
+    queries_per_tool: int = Field(5, ge=1)
+    validation_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+    eval_every: int = Field(25, ge=1)
+    patience: int = Field(8, ge=1)
+
+
+class _Residual(nn.Module):
+    """``x + B dropout(gelu(A x))`` with ``B`` zero at the start: the identity until trained."""
+
+    def __init__(self, dim: int, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.inner = nn.Linear(dim, hidden)
+        self.outer = nn.Linear(hidden, dim)
+        self.dropout = nn.Dropout(dropout)
+        nn.init.zeros_(self.outer.weight)
+        nn.init.zeros_(self.outer.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.outer(self.dropout(F.gelu(self.inner(x))))
+
+
+def _lora_tower(dim: int, rank: int) -> nn.Module:
+    """A frozen identity projection with a LoRA adapter (B starts at zero: the identity)."""
+    from adapters_lib import AdapterConfig, AdapterModel, AdapterType
+
+    base = nn.Sequential()
+    base.add_module("proj", nn.Linear(dim, dim, bias=False))
+    with torch.no_grad():
+        base.proj.weight.copy_(torch.eye(dim))
+    cfg = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=dim, lora_r=rank, lora_alpha=rank, target_modules=["proj"])
+    return AdapterModel(base, [cfg])
+
+
+class ToolEncoder(nn.Module):
+    """Rows ``[features, is_description]`` to ``[sqrt(s) * unit embedding, is_description]``.
+
+    The flag column passes through so that :class:`DescriptionPrototypes` can weight the
+    descriptions among a tool's support rows; query rows carry 0 there, so distances ignore it.
+
+    Arguments:
+        dim: length of the frozen text features.
+        config: the selector's options (towers, dropout, initial temperature).
+    """
+
+    def __init__(self, dim: int, config: SelectorConfig) -> None:
+        super().__init__()
+        self.dim = dim
+        self.shared: nn.Module = (
+            _lora_tower(dim, config.lora_rank) if config.adapter == "lora" else _Residual(dim, config.hidden, config.dropout)
+        )
+        self.description: nn.Module | None = (
+            _Residual(dim, config.hidden, config.dropout) if config.description_tower else None
+        )
+        self.log_scale = nn.Parameter(torch.tensor(math.log(config.init_scale)))
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        x, flag = rows[:, : self.dim], rows[:, self.dim :]
+        h = self.shared(x)
+        if self.description is not None:
+            is_desc = flag > 0.5
+            h = torch.where(is_desc, self.description(h), h)
+        return torch.cat([F.normalize(h, dim=-1) * (0.5 * self.log_scale).exp(), flag], dim=-1)
+
+
+class DescriptionPrototypes(PrototypicalNetwork):
+    """A prototypical network whose prototype mixes a tool's description and its examples.
+
+    ``prototype = (w * description + sum of examples) / (w + k)``, renormalised to the length of the
+    embeddings, with the weight ``w`` learned (``log_description_weight``). Embeddings come from a
+    :class:`ToolEncoder` (last column: the description flag, zero in every prototype). Logits are
+    the base class's minus squared Euclidean distance.
+    """
+
+    def __init__(self, encoder: ToolEncoder, init_description_weight: float = 1.0) -> None:
+        super().__init__(encoder, distance="euclidean")
+        self.log_description_weight = nn.Parameter(torch.tensor(math.log(init_description_weight)))
+
+    def prototypes(self, support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int) -> torch.Tensor:
+        """Weighted, renormalised prototypes ``[n_way, d + 1]`` (flag column zero)."""
+        z, flag = support_z[:, :-1], support_z[:, -1]
+        weight = torch.where(flag > 0.5, self.log_description_weight.exp(), torch.ones_like(flag))
+        sums = torch.zeros(n_way, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, support_idx, z * weight[:, None])
+        length = (0.5 * self.encoder.log_scale).exp()
+        protos = F.normalize(sums, dim=-1) * length  # dividing by the weight total would not change the direction
+        return torch.cat([protos, torch.zeros_like(protos[:, :1])], dim=-1)
+
+
+def _check_tool_id(tool_id: Any, field: str = "tool_id") -> str:
+    if not isinstance(tool_id, str):
+        raise TypeError(f"{field}: expected a str, got {type(tool_id).__name__} ({tool_id!r})")
+    if not tool_id.strip():
+        raise ValueError(f"{field}: must be a non-empty string, got {tool_id!r}")
+    return tool_id
+
+
+def _check_text(text: Any, field: str) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{field}: expected a str, got {type(text).__name__} ({text!r})")
+    if not text.strip():
+        raise ValueError(f"{field}: must be a non-empty string, got {text!r}")
+    return text
+
+
+def _check_examples(examples: Any, field: str) -> list[str]:
+    if isinstance(examples, (str, bytes)) or not isinstance(examples, Iterable):
+        raise TypeError(f"{field}: expected a list of strings, got {type(examples).__name__} ({examples!r:.80})")
+    return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
+
+
+def _check_positive_int(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{field}: must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
+    """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
+    if isinstance(featurizer, HashingFeaturizer):
+        return {"name": "hashing", "dim": featurizer.dim, "seed": featurizer.seed,
+                "char_ngrams": list(featurizer.char_ngrams) if featurizer.char_ngrams else None}
+    if isinstance(featurizer, SentenceEncoderFeaturizer):
+        return {"name": "minilm", "model_path": featurizer.model_path}
+    return None
+
+
+def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
+    if spec["name"] == "hashing":
+        ngrams = spec.get("char_ngrams")
+        return HashingFeaturizer(dim=spec["dim"], seed=spec["seed"], char_ngrams=tuple(ngrams) if ngrams else None)
+    return SentenceEncoderFeaturizer(spec.get("model_path"))
+
+
+class FewShotToolSelector:
+    """Route a request to one of a set of tools, each known by a description and a few examples.
+
+    Arguments:
+        featurizer: frozen text features (``HashingFeaturizer``, ``SentenceEncoderFeaturizer``, or any
+            ``Featurizer``); MiniLM is far better on real requests.
+        config: architecture and training options (:class:`SelectorConfig`).
+        seed: initialises the encoder (training takes its own seed).
+
+    Untrained, the selector is cosine similarity between the request's features and each tool's
+    prototype (description mixed with the examples); :meth:`fit` trains the encoder on tools with
+    examples, and every tool added later (:meth:`add_tool`) uses the trained encoder at once.
+
+    Example:
+        >>> from toolrouter.features import HashingFeaturizer
+        >>> sel = FewShotToolSelector(HashingFeaturizer(dim=64))
+        >>> sel.add_tool("calc", "a calculator for arithmetic", ["what is 2 plus 2"])
+        >>> sel.add_tool("mail", "send an email", ["email Bob the report"])
+        >>> [t for t, _ in sel.rank("please email the report to Alice", k=2)]
+        ['mail', 'calc']
+    """
+
+    def __init__(self, featurizer: Featurizer, config: SelectorConfig | None = None, *, seed: int = 0) -> None:
+        if not isinstance(featurizer, Featurizer):
+            raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+        if config is None:
+            config = SelectorConfig()
+        elif not isinstance(config, SelectorConfig):
+            raise TypeError(f"config: expected a SelectorConfig, got {type(config).__name__}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed: expected an int, got {seed!r}")
+        self.featurizer = featurizer
+        self.config = config
+        self.seed = int(seed)
+        self.dim = int(featurizer.dim)
+        with torch.random.fork_rng(devices=[]):  # seeded towers without touching the caller's RNG
+            torch.manual_seed(self.seed)
+            self.encoder = ToolEncoder(self.dim, config)
+        self.network = DescriptionPrototypes(self.encoder, config.init_description_weight)
+        self.network.eval()
+        self._descriptions: dict[str, str | None] = {}
+        self._examples: dict[str, list[str]] = {}
+        self._tool_ids: list[str] = []
+        self._protos = torch.zeros(0, self.dim)
+        self.episodes_trained = 0
+        self.history: list[dict[str, float]] = []
+
+    # --- tools ------------------------------------------------------------------------------
+
+    @property
+    def tool_ids(self) -> list[str]:
+        """Registered tools, in registration order (the columns of :meth:`scores`)."""
+        return list(self._tool_ids)
+
+    @property
+    def description_weight(self) -> float:
+        """Weight of a description in a prototype, in units of one example (learned by :meth:`fit`)."""
+        return float(self.network.log_description_weight.detach().exp())
+
+    def __len__(self) -> int:
+        return len(self._tool_ids)
+
+    def __contains__(self, tool_id: object) -> bool:
+        return tool_id in self._descriptions
+
+    def add_tool(self, tool_id: str, description: str | None = None, examples: Iterable[str] = ()) -> None:
+        """Register a tool from its description and/or example requests; no retraining.
+
+        Raises ``DuplicateToolError`` for a registered ``tool_id``, ``ValueError`` for a tool with
+        neither a description nor examples or an empty text, ``TypeError`` for a wrong type; the
+        selector is unchanged after an error.
+        """
+        tool_id = _check_tool_id(tool_id)
+        if tool_id in self._descriptions:
+            raise DuplicateToolError(f"tool_id: tool {tool_id!r} is already registered; remove_tool it first")
+        if description is not None:
+            description = _check_text(description, "description")
+        examples = _check_examples(examples, "examples")
+        if description is None and not examples:
+            raise ValueError(f"tool {tool_id!r}: needs a description or at least one example (got neither)")
+        proto = self._prototypes([(description, examples)])
+        self._descriptions[tool_id] = description
+        self._examples[tool_id] = examples
+        self._tool_ids.append(tool_id)
+        self._protos = torch.cat([self._protos, proto])
+        log.debug("selector_tool_added", tool_id=tool_id, examples=len(examples), description=description is not None)
+
+    def remove_tool(self, tool_id: str) -> None:
+        """Forget a tool; ``UnknownToolError`` (a KeyError) if it is not registered."""
+        if not isinstance(tool_id, str) or tool_id not in self._descriptions:
+            raise UnknownToolError(tool_id)
+        i = self._tool_ids.index(tool_id)
+        del self._descriptions[tool_id], self._examples[tool_id], self._tool_ids[i]
+        self._protos = torch.cat([self._protos[:i], self._protos[i + 1 :]])
+
+    def tool(self, tool_id: str) -> tuple[str | None, list[str]]:
+        """``(description, examples)`` of a registered tool."""
+        if not isinstance(tool_id, str) or tool_id not in self._descriptions:
+            raise UnknownToolError(tool_id)
+        return self._descriptions[tool_id], list(self._examples[tool_id])
+
+    # --- embedding --------------------------------------------------------------------------
+
+    def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
+        feats = np.asarray(self.featurizer.transform(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        if not np.all(np.isfinite(feats)):
+            raise ValueError("featurizer returned non-finite features")
+        flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
+        return torch.from_numpy(np.concatenate([feats, flag], axis=1))
+
+    @torch.no_grad()
+    def _prototypes(self, tools: Sequence[tuple[str | None, Sequence[str]]]) -> torch.Tensor:
+        """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs."""
+        rows, labels = [], []
+        for j, (description, examples) in enumerate(tools):
+            if description is not None:
+                rows.append(self._rows([description], True))
+                labels.append(torch.full((1,), j))
+            if examples:
+                rows.append(self._rows(examples, False))
+                labels.append(torch.full((len(examples),), j))
+        self.network.eval()
+        z = self.network.embed(torch.cat(rows))
+        protos = self.network.prototypes(z, torch.cat(labels), len(tools))
+        return F.normalize(protos[:, :-1], dim=-1)
+
+    @torch.no_grad()
+    def embed_queries(self, queries: Sequence[str]) -> torch.Tensor:
+        """Unit embeddings ``[n, dim]`` of requests under the current encoder."""
+        self.network.eval()
+        return F.normalize(self.network.embed(self._rows(queries, False))[:, :-1], dim=-1)
+
+    def scores(self, queries: Sequence[str]) -> np.ndarray:
+        """Cosine similarity ``[len(queries), len(tool_ids)]`` of each request to each tool."""
+        if isinstance(queries, str) or not isinstance(queries, Sequence):
+            raise TypeError(f"queries: expected a list of strings, got {type(queries).__name__}")
+        queries = [_check_text(q, f"queries[{i}]") for i, q in enumerate(queries)]
+        if not self._tool_ids:
+            raise ValueError("tool_ids: no tools registered; add_tool or fit first")
+        if not queries:
+            return np.zeros((0, len(self._tool_ids)))
+        return (self.embed_queries(queries) @ self._protos.T).double().numpy()
+
+    def rank(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best tools for ``query`` (all when None), best first, with cosine scores.
+
+        Example:
+            >>> from toolrouter.features import HashingFeaturizer
+            >>> sel = FewShotToolSelector(HashingFeaturizer(dim=64))
+            >>> sel.add_tool("weather", "weather forecast for a city")
+            >>> sel.rank("weather forecast in Rome", k=1)[0][0]
+            'weather'
+        """
+        query = _check_text(query, "query")
+        if k is not None:
+            k = _check_positive_int(k, "k")
+        row = self.scores([query])[0]
+        order = np.argsort(-row, kind="stable")[: k or len(row)]
+        return [(self._tool_ids[i], float(row[i])) for i in order]
+
+    def select(self, query: str) -> str:
+        """The best tool for ``query``."""
+        return self.rank(query, k=1)[0][0]
+
+    def _refresh(self) -> None:
+        tools = [(self._descriptions[t], self._examples[t]) for t in self._tool_ids]
+        self._protos = self._prototypes(tools) if tools else torch.zeros(0, self.dim)
+
+    # --- training ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        examples: Mapping[str, Sequence[str]],
+        descriptions: Mapping[str, str] | None = None,
+        *,
+        episodes: int = 500,
+        n_way: int = 32,
+        k_shot: int | Sequence[int] = (0, 1, 2, 5, 10, 20),
+        seed: int = 0,
+        register: bool = True,
+    ) -> dict[str, float]:
+        """Train the encoder episodically on ``examples`` (tool -> requests) and ``descriptions``.
+
+        Each episode draws ``n_way`` tools (all of them when fewer), a shot count ``k`` from
+        ``k_shot``, then per tool ``k`` support requests plus its description and
+        ``config.queries_per_tool`` query requests, and takes one optimiser step of the prototypical
+        loss. A tool needs at least 2 examples. With ``config.validation_fraction > 0`` some tools
+        are held out to pick the best encoder (checked every ``config.eval_every`` episodes, stopping
+        after ``config.patience`` checks without gain). With ``register`` the tools are then
+        registered with all their examples (replacing same-named tools); the prototypes of every
+        registered tool are recomputed under the new encoder.
+
+        Returns ``{"episodes", "validation_accuracy", "description_weight", "scale"}``.
+        Raises ``ValueError``/``TypeError`` naming the field for bad input; nothing changes then.
+        """
+        cfg = self.config
+        if not isinstance(examples, Mapping) or not examples:
+            raise ValueError(f"examples: expected a non-empty mapping tool_id -> list of requests, got {examples!r:.80}")
+        descriptions = {} if descriptions is None else descriptions
+        if not isinstance(descriptions, Mapping):
+            raise TypeError(f"descriptions: expected a mapping tool_id -> str, got {type(descriptions).__name__}")
+        data: dict[str, list[str]] = {}
+        for tool_id, texts in examples.items():
+            tool_id = _check_tool_id(tool_id, "examples key")
+            data[tool_id] = _check_examples(texts, f"examples[{tool_id!r}]")
+            if len(data[tool_id]) < 2:
+                raise ValueError(f"examples[{tool_id!r}]: needs at least 2 requests to train on, got {len(data[tool_id])}")
+        extra = sorted(set(descriptions) - set(data))
+        if extra:
+            raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
+        descs = {t: _check_text(d, f"descriptions[{t!r}]") for t, d in descriptions.items()}
+        episodes = _check_positive_int(episodes, "episodes")
+        n_way = _check_positive_int(n_way, "n_way")
+        shots = [k_shot] if isinstance(k_shot, (int, np.integer)) and not isinstance(k_shot, bool) else k_shot
+        if not isinstance(shots, Sequence) or not shots or any(
+            isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
+        ):
+            raise ValueError(f"k_shot: expected an integer >= 0 or a non-empty list of them, got {k_shot!r}")
+        if any(k == 0 for k in shots) and len(descs) < len(data):
+            missing = sorted(set(data) - set(descs))
+            raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed: expected an int, got {seed!r}")
+        if len(data) < 2:
+            raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
+
+        rng = np.random.default_rng(seed)
+        tools = sorted(data)
+        n_val = int(round(cfg.validation_fraction * len(tools)))
+        n_val = n_val if n_val >= 2 and len(tools) - n_val >= 2 else 0
+        perm = rng.permutation(len(tools))
+        val_tools = [tools[i] for i in sorted(perm[:n_val])]
+        train_tools = [tools[i] for i in sorted(perm[n_val:])]
+
+        # Frozen features of every training text, computed once.
+        feats = {t: self._rows(data[t], False) for t in tools}
+        desc_rows = {t: self._rows([descs[t]], True) for t in descs}
+
+        learner = FewShotLearner(
+            self.network, optimizer=lambda ps: torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        )
+        torch_gen = torch.Generator().manual_seed(int(seed))
+        best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
+        best_acc = self._validate(val_tools, data, descs, shots, rng_seed=seed) if val_tools else float("nan")
+        start_acc, stale, done = best_acc, 0, 0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=torch_gen)))  # dropout masks
+            for episode in range(1, episodes + 1):
+                k = int(shots[rng.integers(len(shots))])
+                way = rng.choice(len(train_tools), size=min(n_way, len(train_tools)), replace=False)
+                sx, sy, qx, qy = [], [], [], []
+                for label, ti in enumerate(way):
+                    t = train_tools[ti]
+                    n = len(data[t])
+                    kk = min(k, n - 1)  # leave at least one query for a tool with few requests
+                    idx = rng.permutation(n)[: kk + cfg.queries_per_tool]
+                    support, query = idx[:kk], idx[kk:]
+                    if t in desc_rows:
+                        sx.append(desc_rows[t])
+                        sy.append(torch.full((1,), label))
+                    if kk == 0 and t not in desc_rows:
+                        support, query = idx[:1], idx[1:]
+                    sx.append(feats[t][support])
+                    sy.append(torch.full((len(support),), label))
+                    qx.append(feats[t][query])
+                    qy.append(torch.full((len(query),), label))
+                metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
+                done = episode
+                self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
+                if val_tools and episode % cfg.eval_every == 0:
+                    acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
+                    self.network.train()
+                    if acc > best_acc:
+                        best_acc, stale = acc, 0
+                        best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
+                    else:
+                        stale += 1
+                        if stale >= cfg.patience:
+                            break
+        if val_tools:
+            self.network.load_state_dict(best_state)
+        self.network.eval()
+        self.episodes_trained += done
+        if register:
+            for t in tools:
+                if t in self._descriptions:
+                    self.remove_tool(t)
+                self._descriptions[t] = descs.get(t)
+                self._examples[t] = data[t]
+                self._tool_ids.append(t)
+        self._refresh()
+        result = {
+            "episodes": float(done),
+            "validation_accuracy_start": start_acc,
+            "validation_accuracy": best_acc,
+            "description_weight": self.description_weight,
+            "scale": float(self.encoder.log_scale.detach().exp()),
+        }
+        log.info("selector_fit", tools=len(train_tools), validation_tools=len(val_tools), **result)
+        return result
+
+    @torch.no_grad()
+    def _validate(
+        self, tools: list[str], data: Mapping[str, list[str]], descs: Mapping[str, str], shots: Sequence[int], rng_seed: int
+    ) -> float:
+        """Mean top-1 accuracy over the shot counts, N-way over ``tools`` (fixed draws per call)."""
+        rng = np.random.default_rng([rng_seed, 7])
+        perms = {t: rng.permutation(len(data[t])) for t in tools}
+        accs = []
+        self.network.eval()
+        for k in sorted(set(int(s) for s in shots)):
+            supports, queries, labels = [], [], []
+            for j, t in enumerate(tools):
+                kk = min(k, len(data[t]) - 1)
+                if kk == 0 and t not in descs:
+                    kk = 1
+                p = perms[t]
+                supports.append((descs.get(t), [data[t][i] for i in p[:kk]]))
+                queries += [data[t][i] for i in p[kk:][:50]]
+                labels += [j] * len(p[kk:][:50])
+            protos = self._prototypes(supports)
+            pred = (self.embed_queries(queries) @ protos.T).argmax(-1)
+            accs.append(float((pred == torch.tensor(labels)).float().mean()))
+        return float(np.mean(accs))
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
+        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {f"network.{k}": v.detach().contiguous() for k, v in self.network.state_dict().items()}
+        tensors["prototypes"] = self._protos.contiguous()
+        save_file(tensors, str(folder / "selector.safetensors"))
+        meta = {
+            "format": _FORMAT,
+            "config": self.config.model_dump(),
+            "seed": self.seed,
+            "dim": self.dim,
+            "featurizer": _featurizer_spec(self.featurizer),
+            "episodes_trained": self.episodes_trained,
+            "tools": [{"tool_id": t, "description": self._descriptions[t], "examples": self._examples[t]} for t in self._tool_ids],
+        }
+        (folder / "selector.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], featurizer: Featurizer | None = None) -> "FewShotToolSelector":
+        """Load a selector saved by :meth:`save`. ``featurizer`` is needed when it was not one of
+        ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec."""
+        folder = Path(path)
+        for name in ("selector.json", "selector.safetensors"):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")
+        meta = json.loads((folder / "selector.json").read_text(encoding="utf-8"))
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"path: {str(folder)!r} holds format {meta.get('format')!r}, expected {_FORMAT!r}")
+        if featurizer is None:
+            if meta["featurizer"] is None:
+                raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
+            featurizer = _featurizer_from_spec(meta["featurizer"])
+        if int(featurizer.dim) != meta["dim"]:
+            raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {meta['dim']}")
+        sel = cls(featurizer, SelectorConfig(**meta["config"]), seed=meta["seed"])
+        tensors = load_file(str(folder / "selector.safetensors"))
+        sel.network.load_state_dict({k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")})
+        sel.network.eval()
+        for entry in meta["tools"]:
+            sel._descriptions[entry["tool_id"]] = entry["description"]
+            sel._examples[entry["tool_id"]] = list(entry["examples"])
+            sel._tool_ids.append(entry["tool_id"])
+        sel._protos = tensors["prototypes"]
+        if sel._protos.shape != (len(sel._tool_ids), sel.dim):
+            raise ValueError(f"path: prototypes of shape {tuple(sel._protos.shape)} do not match {len(sel._tool_ids)} tools")
+        sel.episodes_trained = int(meta["episodes_trained"])
+        return sel
