@@ -39,6 +39,7 @@ import struct
 import threading
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from pydantic import ValidationError
 from safetensors.numpy import save as _st_save
 from safetensors.numpy import load as _st_load
 
+from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state
 from toolrouter.errors import (
     DuplicateToolError,
     InvalidOutcomeError,
@@ -87,6 +89,12 @@ _PRIOR_WEIGHT = 2.0
 
 #: The step of a task that lists no capabilities.
 DEFAULT_STEP = "main"
+
+#: Name of the reward model's bytes in a saved learner file.
+_REWARD_MODEL = "reward_model"
+
+#: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
+_RECENT_OUTCOMES = 256
 
 PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
 
@@ -140,7 +148,7 @@ class _Counts:
 class _Route:
     """The policy and counts of one (task type, step)."""
 
-    __slots__ = ("task_type", "step", "capability", "policy", "counts")
+    __slots__ = ("task_type", "step", "capability", "policy", "counts", "detectors", "recent")
 
     def __init__(self, task_type: str, step: str, capability: str | None, policy: Policy) -> None:
         self.task_type = task_type
@@ -148,6 +156,10 @@ class _Route:
         self.capability = capability
         self.policy = policy
         self.counts: dict[str, _Counts] = {}
+        #: with drift detection: a change detector per tool, fed the prediction residuals
+        self.detectors: dict[str, ChangeDetector] = {}
+        #: with a reward model: the latest outcomes (context, tool, utility), to adapt it on a drift
+        self.recent: deque[tuple[np.ndarray | None, str, float]] = deque(maxlen=_RECENT_OUTCOMES)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -196,6 +208,11 @@ class ToolMetaLearner:
         reward_model: a meta-trained ``toolrouter.reward_model.MetaRewardModel`` (with
             ``policy="neural_linear"``): its encoder and priors seed every route. ``meta_train()``
             makes one from the store's history; a store keeps it, and a resumed router loads it.
+        drift_detection: ``None`` (off), a ``toolrouter.drift.DetectorConfig``, a detector name
+            (``"page_hinkley"``, ``"cusum"``) or a dict of its fields. Each (route, tool) then gets a
+            change detector on ``utility - predicted mean``; when it fires, the tool's statistics on
+            that route restart from its prior (adapted first, with a reward model), so traffic
+            leaves a broken tool (or returns to a repaired one) within tens of calls.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
 
@@ -221,6 +238,7 @@ class ToolMetaLearner:
         context_dim: int | None = None,
         prior_fn: PriorFn | None = None,
         reward_model: MetaRewardModel | None = None,
+        drift_detection: DetectorConfig | str | Mapping[str, Any] | None = None,
         snapshot_name: str = "learner",
         sync_every: int | None = 1000,
     ) -> None:
@@ -243,6 +261,9 @@ class ToolMetaLearner:
                 seed = saved["seed"] if seed is None else seed
                 weights = UtilityWeights.model_validate(saved["weights"]) if weights is None else weights
                 context_dim = saved["context_dim"] if context_dim is None else context_dim
+                if drift_detection is None:
+                    drift_detection = saved.get("drift_detection")
+            self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
             self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
@@ -928,9 +949,36 @@ class ToolMetaLearner:
         policy = route.policy
         bounds = policy.reward_bounds
         reward = (bounds[0] + (bounds[1] - bounds[0]) * float(success)) if bounds else utility
-        policy.update(tool_id, reward, context if policy.contextual else None)
+        x = context if policy.contextual else None
+        if self.drift_detection is not None:
+            policy._check_reward(reward)  # a bad outcome must not reach the detector either
+            residual = reward - float(policy.expected([tool_id], x)[0])
+            detector = route.detectors.get(tool_id)
+            if detector is None:
+                detector = route.detectors[tool_id] = self.drift_detection.make()
+            if detector.update(residual):
+                self._forget_tool(route, tool_id, detector.last_direction)
+        policy.update(tool_id, reward, x)
+        if self.reward_model is not None:
+            route.recent.append((context, tool_id, utility))
         route.counts.setdefault(tool_id, _Counts()).add(success, utility, quality, cost, latency_s)
         return True
+
+    def _forget_tool(self, route: _Route, tool_id: str, direction: str | None) -> None:
+        """A tool's utility on ``route`` changed: adapt the reward model (if any) to the route's
+        recent outcomes, then restart the tool's statistics there from its (adapted) prior."""
+        profile = self._tools[tool_id]
+        model = self.reward_model
+        if model is not None:
+            from toolrouter.reward_model import Outcome
+
+            recent = [Outcome(route.task_type, t, x, u) for x, t, u in route.recent if model.knows(t)]
+            if recent:
+                model.adapt(recent)
+        prior = self._prior(profile, route)
+        route.policy.remove_arm(tool_id)
+        route.policy.add_arm(tool_id, prior)
+        log.warning("drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction)
 
     # --- many processes -----------------------------------------------------------------------
     def sync(self) -> int:
@@ -1087,6 +1135,7 @@ class ToolMetaLearner:
                         "policy": state["config"],
                         "array_names": sorted(state["arrays"]),
                         "counts": {t: c.as_list() for t, c in r.counts.items()},
+                        "detectors": {t: d.state_dict() for t, d in r.detectors.items()},
                     }
                 )
             config = {
@@ -1097,6 +1146,7 @@ class ToolMetaLearner:
                 "context_dim": self.context_dim,
                 "seed": self.seed,
                 "weights": self.weights.model_dump(),
+                "drift_detection": None if self.drift_detection is None else self.drift_detection.model_dump(),
                 "tools": [p.model_dump(mode="json") for p in self._tools.values()],
                 "watermark": self._seen_upto if self.store is not None else 0,
                 # own attempts above the watermark are in this state already: a replay skips them
@@ -1104,6 +1154,8 @@ class ToolMetaLearner:
                 "routes": routes,
                 "task_graphs": self.graphs.state_dict(),
             }
+            if self.reward_model is not None:  # a file holds everything; a store keeps it apart
+                arrays[_REWARD_MODEL] = np.frombuffer(self.reward_model.to_bytes(), dtype=np.uint8).copy()
             return _st_save(arrays, metadata={_FORMAT: json.dumps(config)})
 
     def save(self, path: str | Path | None = None) -> None:
@@ -1115,6 +1167,8 @@ class ToolMetaLearner:
                     raise ValueError("path: give a file path, or open the router with a store")
                 self.sync()
                 self.store.put_snapshot(self.snapshot_name, self.state_bytes(), self._seen_upto)
+                if self.reward_model is not None:  # it may have adapted to drifts since meta_train
+                    self.store.put_snapshot(self._reward_model_name, self.reward_model.to_bytes(), self._seen_upto)
             else:
                 data = self.state_bytes()
                 tmp = Path(f"{path}.tmp-{self.writer}")
@@ -1152,7 +1206,13 @@ class ToolMetaLearner:
             return cls(policy=policy, store=st, **kwargs)
         data = Path(source).read_bytes()
         config = _read_config(data)
-        router = cls(**_ctor_args(config, policy, kwargs))
+        args = _ctor_args(config, policy, kwargs)
+        packed = _st_load(data).get(_REWARD_MODEL)
+        if packed is not None and "reward_model" not in args:
+            from toolrouter.reward_model import MetaRewardModel
+
+            args["reward_model"] = MetaRewardModel.from_bytes(packed.tobytes())
+        router = cls(**args)
         router._restore(data, keep_tools=False)
         if store is not None:
             router.store = open_store(store)
@@ -1198,6 +1258,9 @@ class ToolMetaLearner:
                     if tool_id not in policy._index:
                         policy.add_arm(tool_id, self._prior(tools[tool_id], route))
                 route.counts = {t: _Counts(v) for t, v in rc["counts"].items() if t in policy._index}
+                route.detectors = {
+                    t: detector_from_state(d) for t, d in rc.get("detectors", {}).items() if t in policy._index
+                }
                 saved_routes[route.key] = route
         except (KeyError, TypeError) as exc:
             self._tools = old_tools
@@ -1270,6 +1333,7 @@ def _ctor_args(config: dict[str, Any], policy: Any, kwargs: dict[str, Any]) -> d
             "context_dim": config["context_dim"],
             "seed": config["seed"],
             "weights": UtilityWeights.model_validate(config["weights"]),
+            "drift_detection": config.get("drift_detection"),
         }
     if policy is not None:
         args["policy"] = policy

@@ -137,6 +137,10 @@ class MetaRewardModel:
         self.info = dict(info or {})
         self._adapter: Any = None
 
+    def knows(self, tool_id: str) -> bool:
+        """Whether ``tool_id`` was in the history the model was trained on."""
+        return tool_id in self._tool_index
+
     @property
     def context_dim(self) -> int:
         return self.model.context_dim

@@ -181,3 +181,22 @@ def test_meta_train_needs_the_neural_policy_and_a_store(world, featurizer, tmp_p
     nostore = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, featurizer=featurizer)
     with pytest.raises(ValueError, match="store"):
         nostore.meta_train()
+
+
+def test_a_drift_adapts_the_reward_model_for_that_tool_only(world, featurizer, model):
+    fresh = MetaRewardModel.from_bytes(model.to_bytes())
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer,
+                             reward_model=fresh, drift_detection="page_hinkley")
+    before = fresh.model.tool_offsets.detach().clone()
+    rng = np.random.default_rng(0)
+    broken = world.tools[0].tool_id
+    for t in range(300):
+        text, u = world.request(4, rng)
+        tool = router.rank_tool_ids("answer", task_type="fam4", context=text)[0] if t % 2 else broken
+        k = [w.tool_id for w in world.tools].index(tool)
+        q = 0.0 if (tool == broken and t >= 100) else float(np.clip(world.outcome(u[k], rng), 0, 1))
+        router.record_attempt(ExecutionResult(tool_id=tool, step="answer", success=True, quality=q),
+                              capability="answer", task_type="fam4", context=text)
+    moved = (fresh.model.tool_offsets.detach() - before).abs().sum(dim=1)
+    i = fresh.tool_ids.index(broken)
+    assert moved[i] > 0 and moved[i] >= moved.max()
