@@ -7,6 +7,10 @@ Example:
     'web'
 """
 
+from typing import Any
+
+from toolrouter.benchmark import ToolBenchmarkReport, create_tool_optimization_benchmark
+from toolrouter.drift import Cusum, DetectorConfig, PageHinkley, make_detector
 from toolrouter.errors import (
     AllToolsFailedError,
     BudgetInfeasibleError,
@@ -16,6 +20,7 @@ from toolrouter.errors import (
     ToolRouterError,
     UnknownToolError,
 )
+from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, make_featurizer
 from toolrouter.executor import (
     CircuitBreakerConfig,
     ExecutorConfig,
@@ -50,23 +55,32 @@ __all__ = [
     "BudgetInfeasibleError",
     "CallOutcome",
     "CircuitBreakerConfig",
+    "Cusum",
+    "DetectorConfig",
     "DuplicateToolError",
     "ExecutionPlan",
     "ExecutionResult",
     "ExecutorConfig",
+    "Featurizer",
+    "FewShotToolSelector",
+    "HashingFeaturizer",
     "InvalidOutcomeError",
     "LearningResult",
+    "MetaRewardModel",
     "NoToolForCapabilityError",
+    "PageHinkley",
     "PlanExecutor",
     "PlanStep",
     "RetryPolicy",
     "RoutedCall",
+    "SentenceEncoderFeaturizer",
     "StepRequest",
     "TaskComplexity",
     "TaskExecution",
     "TaskGraphLibrary",
     "TaskProfile",
     "TaskStep",
+    "ToolBenchmarkReport",
     "ToolChoice",
     "ToolFailure",
     "ToolMetaLearner",
@@ -79,8 +93,27 @@ __all__ = [
     "UnknownToolError",
     "UtilityWeights",
     "build_task_graph",
+    "create_tool_optimization_benchmark",
     "learn_from_execution",
+    "make_detector",
+    "make_featurizer",
+    "meta_train",
     "open_store",
     "optimize_task_execution",
 ]
 __version__ = "0.1.0"
+
+#: Names whose modules need torch: imported on first use, so routing alone never loads torch.
+_LAZY = {
+    "MetaRewardModel": "toolrouter.reward_model",
+    "meta_train": "toolrouter.reward_model",
+    "FewShotToolSelector": "toolrouter.selection",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'toolrouter' has no attribute {name!r}")

@@ -28,7 +28,7 @@ TASKS = [
 
 def test_seed_snippet_runs_with_only_its_import_changed() -> None:
     from toolrouter import TaskComplexity  # the seed's section 6 names these
-    from toolrouter.benchmark import create_tool_optimization_benchmark
+    from toolrouter import create_tool_optimization_benchmark
 
     # tools as in the seed's section 6
     tools = {
