@@ -1,0 +1,170 @@
+"""RouterBench section of the meta-router benchmark: the AIQ and hull on hand-made points, the
+routers on a toy problem with a known answer, and the section end to end at toy size."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolrouter.bench import _meta_router_routerbench as rb
+from toolrouter.bench._aiq import aiq, upper_hull
+from toolrouter.data import RouterBenchData
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+# --- AIQ and hull ------------------------------------------------------------------------------
+
+
+def test_aiq_of_a_line_is_its_mean_height():
+    # straight line from (1, 0.5) to (3, 0.9): area 1.4 over a width of 2
+    assert aiq([(1.0, 0.5), (3.0, 0.9)], lo=1.0, hi=3.0) == pytest.approx(0.7)
+
+
+def test_hull_drops_points_below_it_and_falls_after_the_top():
+    pts = [(1.0, 0.5), (2.0, 1.0), (3.0, 0.2), (1.5, 0.55), (2.0, 0.3)]
+    assert upper_hull(pts).tolist() == [[1.0, 0.5], [2.0, 1.0]]
+    # rises 0.5 -> 1.0 on [1, 2] (area 0.75), then flat at 1.0 on [2, 3] (area 1.0)
+    assert aiq(pts, lo=1.0, hi=3.0) == pytest.approx(0.875)
+    # a concave chain keeps every vertex; a point on a chord is dropped
+    assert upper_hull([(0, 0), (1, 0.6), (2, 0.9), (3, 1.0)]).shape == (4, 2)
+    assert upper_hull([(0, 0), (1, 0.5), (2, 1.0)]).tolist() == [[0.0, 0.0], [2.0, 1.0]]
+
+
+def test_aiq_left_of_the_cheapest_point_mixes_with_not_answering_and_no_point_hurts():
+    # one point at cost 2: the line from (0, 0) gives 0.5 at cost 1, so [1, 2] has area 0.75
+    assert aiq([(2.0, 1.0)], lo=1.0, hi=3.0) == pytest.approx(0.875)
+    # a point at or below lo counts in full
+    assert aiq([(0.5, 0.6)], lo=1.0, hi=3.0) == pytest.approx(0.6)
+    # a point below the line from (0, 0) changes nothing
+    assert aiq([(2.0, 1.0), (1.0, 0.2)], lo=1.0, hi=3.0) == pytest.approx(0.875)
+
+
+def test_aiq_rejects_bad_input():
+    with pytest.raises(ValueError, match="lo, hi"):
+        aiq([(1.0, 0.5)], lo=2.0, hi=1.0)
+    with pytest.raises(ValueError, match="finite"):
+        aiq([(1.0, float("nan"))], lo=0.0, hi=1.0)
+    with pytest.raises(ValueError, match="points"):
+        aiq([], lo=0.0, hi=1.0)
+
+
+points = st.lists(
+    st.tuples(st.floats(0.0, 10.0), st.floats(0.0, 1.0)), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(points, points, st.floats(0.01, 100.0))
+def test_aiq_properties(a, b, scale):
+    lo, hi = 0.5, 8.0
+    value = aiq(a, lo=lo, hi=hi)
+    assert 0.0 <= value <= max(q for _, q in a) + 1e-12
+    # more operating points never lower the curve
+    assert aiq(a + b, lo=lo, hi=hi) >= value - 1e-12
+    # the unit of cost does not matter
+    scaled = [(c * scale, q) for c, q in a]
+    assert aiq(scaled, lo=lo * scale, hi=hi * scale) == pytest.approx(value, abs=1e-9)
+
+
+# --- routers on a toy problem ------------------------------------------------------------------
+
+
+def _toy(n: int, seed: int) -> tuple[RouterBenchData, np.ndarray]:
+    """Two kinds of prompt; model 0 answers only kind 0, model 1 only kind 1, model 2 both but
+    costs ten times more. Features: the kind, one-hot."""
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(2, size=n)
+    quality = np.stack([kind == 0, kind == 1, np.ones(n, bool)], axis=1).astype(float)
+    cost = np.tile([1e-4, 1e-4, 1e-3], (n, 1))
+    data = RouterBenchData(
+        sample_ids=tuple(map(str, range(n))),
+        eval_names=("toy",) * n,
+        prompts=tuple(f"kind {k}" for k in kind),
+        models=("a", "b", "big"),
+        quality=quality,
+        cost=cost,
+    )
+    return data, np.eye(2)[kind]
+
+
+def _context(n_lambdas: int = 12) -> rb.Context:
+    train, f_train = _toy(300, 0)
+    test, f_test = _toy(100, 1)
+    return rb.prepare_context("toy", train, test, f_train, f_test, n_lambdas=n_lambdas, normalize="none")
+
+
+def _singles(ctx: rb.Context) -> tuple[float, float, float]:
+    singles = np.stack([ctx.test.cost.mean(0), ctx.test.quality.mean(0)], axis=1)
+    lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
+    return aiq(singles, lo=lo, hi=hi), lo, hi
+
+
+def test_lambda_grid_spans_best_model_to_cheapest():
+    ctx = _context()
+    oracle = rb.oracle_sweep(ctx)
+    # smallest lambda: quality 1 everywhere at the cheap models' cost (ties broken by cost);
+    # largest: still the cheap models, which are also right here; the grid is geometric
+    assert oracle[0].tolist() == pytest.approx([1e-4, 1.0])
+    assert ctx.lambdas[0] == pytest.approx(0.01 / 1e-3) and ctx.lambdas[-1] == pytest.approx(100 / 1e-4)
+    assert np.allclose(np.diff(np.log(ctx.lambdas)), np.log(ctx.lambdas[1] / ctx.lambdas[0]))
+
+
+def test_routers_that_read_the_context_beat_the_single_model_hull():
+    ctx = _context()
+    bar, lo, hi = _singles(ctx)
+    # single models: a and b at 0.5 each, big at 1.0 for 10x the cost: hull area below 1
+    assert bar < 0.95
+    for sweep in (
+        rb.oracle_sweep(ctx),
+        rb.knn_sweep(ctx, 5),
+        rb.ridge_sweep(ctx, 1.0),
+        rb.qc_sweep(ctx, "lin_ts", seed=0, passes=1, options={}),
+    ):
+        assert aiq(sweep, lo=lo, hi=hi) == pytest.approx(1.0, abs=0.02)
+    per_lambda = rb.policy_per_lambda_sweep(_context(4), "lin_ts", seed=0, passes=1, options={})
+    assert aiq(per_lambda, lo=lo, hi=hi) > bar
+
+
+def test_strip_common_prefix_keeps_the_differing_part():
+    train = ["Shots.\nQ: one two", "Shots.\nQ: one three"]
+    assert rb.strip_common_prefix(train, ["Shots.\nQ: four", "Else"]) == (["two", "three"], ["Shots.\nQ: four", "Else"])
+    # a text without the whole prefix, or one that would become empty, is kept whole
+    assert rb.strip_common_prefix(["x y ", "x y "], []) == (["x y ", "x y "], [])
+
+
+# --- the section end to end --------------------------------------------------------------------
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data", default=str(SHARED))
+    rb.add_arguments(parser.add_argument_group("routerbench"))
+    return parser.parse_args(list(argv))
+
+
+@pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")
+def test_quick_section_prints_aiq_tables(capsys: pytest.CaptureFixture[str]):
+    rb.run(_args("--quick", "--rb-featurizer", "hashing", "--rb-hash-dim", "32", "--rb-limit", "40"))
+    out = capsys.readouterr().out
+    for ev in ("mbpp", "winogrande"):
+        assert f"RouterBench {ev}: AIQ on test" in out
+    assert "| single-model hull (the bar) |" in out and "| oracle |" in out
+    assert "lin_ts qc (bandit)" in out and "kNN (k=10" in out
+
+
+def test_bad_options_are_rejected():
+    with pytest.raises(ValueError, match="--rb-designs"):
+        rb.run(_args("--quick", "--rb-designs", "nope"))
+    with pytest.raises(ValueError, match="--rb-policies"):
+        rb.run(_args("--quick", "--rb-policies", "gaussian_ts"))
+    with pytest.raises(ValueError, match="--rb-passes"):
+        rb.run(_args("--quick", "--rb-passes", "0"))

@@ -1,0 +1,502 @@
+"""``routerbench`` section of ``toolrouter bench meta-router``: RouterBench replay with text context.
+
+On each dataset (MBPP, Winogrande) separately, routers learn on the **train** split and are scored
+on the **test** split, where they no longer learn. The reward of a choice is
+``quality - lambda * cost``; as the cost weight ``lambda`` sweeps a geometric grid (from
+``0.01 / c_max`` to ``100 / c_min``, where ``c_min`` and ``c_max`` are the cheapest and dearest
+single model's mean cost per prompt on train: from "the best model, ties broken by cost" to
+"always the cheapest"), every router gives one point ``(mean cost, mean quality)`` per lambda on
+test. Its score is RouterBench's AIQ (``toolrouter.bench._aiq``): the area under the
+non-decreasing upper convex hull of its points over ``[c_min, c_max]`` of the single models on
+test, divided by the width; flat right of its last vertex, a line from ``(0, 0)`` left of its first.
+
+Rows:
+
+* every single model (a point each) and the **single-model hull** (the bar to beat);
+* the **oracle**: per prompt and lambda the model of highest reward;
+* **kNN** (full information on train): the ``k`` train prompts nearest by cosine similarity; per
+  model the neighbours' mean quality and cost; pick the best reward for each lambda;
+* **ridge** (full information on train): one ridge regression per model for quality and one for
+  cost on the same features, combined for each lambda (a supervised linear reference);
+* **VW** ``--cb_explore_adf`` (``toolrouter.bench._routing_agents.VowpalAgent``), one learner per
+  lambda, online on train with bandit feedback, then greedy on test;
+* **our online routers** (``toolrouter.policies``: ``lin_ts``, ``linucb``, ``neural_linear`` when
+  registered), with bandit feedback on train (``--rb-passes`` passes, each a new shuffle), then greedy
+  on the posterior mean on test. Two designs:
+
+  - ``qc`` (quality and cost): per model one policy learns the quality and one learns the cost (scaled
+    by ``c_max``). While learning, each step draws a lambda from the grid and picks
+    ``argmax sample_quality - lambda * expected_cost``; on test, the same two posteriors serve every
+    lambda (``expected_quality - lambda * expected_cost``) without relearning.
+  - ``per-lambda``: one policy per lambda learns the reward itself, scaled by
+    ``1 / (1 + lambda * c_max)`` (a positive factor: the best choice is unchanged, rewards stay O(1)).
+
+Context: the prompt's MiniLM embedding (``--rb-featurizer minilm``; ``hashing`` for quick runs),
+optionally reduced (``--rb-pca``) and standardised with statistics of the train split only, plus a
+constant feature. Seeds are shuffles of the train order (and the policies' and VW's seeds); the
+deterministic rows (single models, oracle, kNN, ridge) have no spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from toolrouter.bench._aiq import aiq, upper_hull
+from toolrouter.bench._report import console, print_table
+from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
+from toolrouter.data import RouterBenchData, load_routerbench
+from toolrouter.features import make_featurizer
+from toolrouter.policies import POLICIES
+
+__all__ = ["add_arguments", "run", "lambda_grid", "Context", "prepare_context", "evaluate"]
+
+#: Our online policies, in the order they are reported (those registered are used by default).
+ONLINE = ("lin_ts", "linucb", "neural_linear")
+DESIGNS = ("qc", "per-lambda")
+
+
+def add_arguments(group: argparse._ArgumentGroup) -> None:
+    """The section's options (all ``--rb-...``)."""
+    group.add_argument("--rb-evals", default="mbpp,winogrande", help="datasets (default: both)")
+    group.add_argument(
+        "--rb-policies",
+        default=None,
+        help=f"our online policies, comma-separated (default: those of {ONLINE} that are registered)",
+    )
+    group.add_argument(
+        "--rb-designs", default="qc,per-lambda", help=f"designs of the online routers, from {DESIGNS}"
+    )
+    group.add_argument("--rb-featurizer", default="minilm", choices=("minilm", "hashing"))
+    group.add_argument(
+        "--rb-text", default="strip-prefix", choices=("strip-prefix", "full"),
+        help="embed the prompt without the prefix that all train prompts share (default), or in full",
+    )
+    group.add_argument(
+        "--rb-validate", action="store_true",
+        help="score on a held-out 30%% of train instead of test (for choosing options without test outcomes)",
+    )
+    group.add_argument("--rb-hash-dim", type=int, default=128, help="dimension of the hashing featurizer")
+    group.add_argument("--rb-pca", type=int, default=0, help="project features on this many principal axes of train (0: off)")
+    group.add_argument(
+        "--rb-normalize", default="standardize", choices=("none", "center", "standardize"),
+        help="feature scaling, fitted on train (default standardize)",
+    )
+    group.add_argument("--rb-lambdas", type=int, default=25, help="points of the lambda grid (default 25)")
+    group.add_argument("--rb-passes", type=int, default=2, help="passes over train while learning online (default 2)")
+    group.add_argument("--rb-regularization", type=float, default=None, help="prior precision of the linear policies")
+    group.add_argument("--rb-exploration", type=float, default=None, help="exploration of the policies (default: theirs)")
+    group.add_argument("--rb-knn", type=int, default=10, help="neighbours of the kNN router (default 10)")
+    group.add_argument("--rb-ridge", type=float, default=10.0, help="ridge penalty of the supervised reference")
+    group.add_argument("--rb-vw-args", default="--epsilon 0.05", help="extra Vowpal Wabbit options")
+    group.add_argument("--rb-no-vw", action="store_true", help="skip Vowpal Wabbit")
+    group.add_argument("--rb-limit", type=int, default=None, help="first rows of each file (for tests)")
+
+
+# --- data and features ------------------------------------------------------------------------
+
+
+def strip_common_prefix(train: list[str], other: list[str]) -> tuple[list[str], list[str]]:
+    """The texts without the longest prefix that every ``train`` text shares, cut back to a
+    whitespace so that no word is split (texts of ``other`` without that prefix are kept whole).
+
+    Why: every Winogrande prompt starts with the same five solved examples, which fill MiniLM's
+    256-token window, so the embeddings of the full prompts are all the same (cosine 1.0).
+
+    Example:
+        >>> strip_common_prefix(["Q: a cat", "Q: a dog"], ["Q: a cow", "other"])
+        (['cat', 'dog'], ['cow', 'other'])
+    """
+    prefix = os.path.commonprefix(train) if len(train) > 1 else ""
+    cut = max(prefix.rfind(" "), prefix.rfind("\n")) + 1
+    prefix = prefix[:cut]
+    if not prefix:
+        return list(train), list(other)
+
+    def strip(t: str) -> str:
+        rest = t[len(prefix):] if t.startswith(prefix) else t
+        return rest if rest.strip() else t
+
+    return [strip(t) for t in train], [strip(t) for t in other]
+
+
+def validation_split(train: RouterBenchData, fraction: float = 0.3, seed: int = 12345) -> tuple[RouterBenchData, RouterBenchData]:
+    """(train part, held-out part) of the train split, a fixed random ``fraction`` held out."""
+    order = np.random.default_rng(seed).permutation(len(train))
+    n_out = max(1, int(round(fraction * len(train))))
+    return train.take(np.sort(order[n_out:])), train.take(np.sort(order[:n_out]))
+
+
+def lambda_grid(train: RouterBenchData, n: int) -> np.ndarray:
+    """``n`` cost weights, geometric from ``0.01 / c_max`` to ``100 / c_min`` (mean cost per prompt
+    of the dearest and cheapest model on ``train``): from the best model to the cheapest."""
+    if n < 2:
+        raise ValueError(f"--rb-lambdas must be >= 2, got {n!r}")
+    means = train.cost.mean(axis=0)
+    c_min, c_max = float(means[means > 0].min()), float(means.max())
+    return np.geomspace(0.01 / c_max, 100.0 / c_min, n)
+
+
+@dataclass
+class Context:
+    """Train and test data of one dataset, with the routers' features (constant last)."""
+
+    name: str
+    train: RouterBenchData
+    test: RouterBenchData
+    x_train: np.ndarray
+    x_test: np.ndarray
+    lambdas: np.ndarray
+    cost_scale: float  # the dearest model's mean cost on train
+
+    @property
+    def n_arms(self) -> int:
+        return len(self.train.models)
+
+
+def prepare_context(
+    name: str,
+    train: RouterBenchData,
+    test: RouterBenchData,
+    f_train: np.ndarray,
+    f_test: np.ndarray,
+    *,
+    n_lambdas: int,
+    pca: int = 0,
+    normalize: str = "standardize",
+) -> Context:
+    """Features fitted on train only (optional PCA, centring or standardising), plus a constant.
+    Standardised features are divided by sqrt(dim) too, so that a context has about unit norm."""
+    if normalize not in ("none", "center", "standardize"):
+        raise ValueError(f"--rb-normalize: unknown {normalize!r}")
+    mean = f_train.mean(axis=0)
+    a, b = f_train - mean, f_test - mean
+    if pca:
+        if not 0 < pca <= min(a.shape):
+            raise ValueError(f"--rb-pca must be in [0, {min(a.shape)}], got {pca!r}")
+        _, _, vt = np.linalg.svd(a, full_matrices=False)
+        a, b = a @ vt[:pca].T, b @ vt[:pca].T
+    elif normalize == "none":
+        a, b = f_train, f_test
+    if normalize == "standardize":
+        sd = a.std(axis=0)
+        sd[sd < 1e-12] = 1.0
+        a, b = a / sd / np.sqrt(a.shape[1]), b / sd / np.sqrt(a.shape[1])
+    one = np.ones((1,))
+    x_train = np.hstack([a, np.broadcast_to(one, (len(a), 1))])
+    x_test = np.hstack([b, np.broadcast_to(one, (len(b), 1))])
+    return Context(
+        name, train, test, x_train, x_test, lambda_grid(train, n_lambdas), float(train.cost.mean(axis=0).max())
+    )
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def evaluate(test: RouterBenchData, choices: np.ndarray) -> tuple[float, float]:
+    """Mean cost and mean quality of one model choice per test prompt."""
+    rows = np.arange(len(test))
+    return float(test.cost[rows, choices].mean()), float(test.quality[rows, choices].mean())
+
+
+def _choose(q_hat: np.ndarray, c_hat: np.ndarray, lam: float) -> np.ndarray:
+    """Per prompt the model of highest predicted reward (ties: the first)."""
+    return np.argmax(q_hat - lam * c_hat, axis=1)
+
+
+def _sweep_from_predictions(ctx: Context, q_hat: np.ndarray, c_hat: np.ndarray) -> np.ndarray:
+    """(cost, quality) per lambda of a router that predicts quality and cost on test."""
+    return np.array([evaluate(ctx.test, _choose(q_hat, c_hat, lam)) for lam in ctx.lambdas])
+
+
+@dataclass
+class Result:
+    """One method's points per lambda (one array per seed) and their AIQ."""
+
+    method: str
+    sweeps: list[np.ndarray] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def aiqs(self, lo: float, hi: float) -> np.ndarray:
+        return np.array([aiq(s, lo=lo, hi=hi) for s in self.sweeps])
+
+
+# --- routers -----------------------------------------------------------------------------------
+
+
+def oracle_sweep(ctx: Context) -> np.ndarray:
+    """Per prompt and lambda the model of highest reward (the cheaper one on ties)."""
+    return _sweep_from_predictions(ctx, ctx.test.quality, ctx.test.cost)
+
+
+def knn_sweep(ctx: Context, k: int) -> np.ndarray:
+    """Full-information kNN: neighbours by cosine similarity of the features (without the constant)."""
+    if not 1 <= k <= len(ctx.train):
+        raise ValueError(f"--rb-knn must be in [1, {len(ctx.train)}], got {k!r}")
+    a, b = ctx.x_train[:, :-1], ctx.x_test[:, :-1]
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    near = np.argsort(-(b @ a.T), axis=1, kind="stable")[:, :k]
+    return _sweep_from_predictions(ctx, ctx.train.quality[near].mean(axis=1), ctx.train.cost[near].mean(axis=1))
+
+
+def ridge_sweep(ctx: Context, alpha: float) -> np.ndarray:
+    """Full-information ridge regressions of quality and cost per model, combined per lambda."""
+    x = ctx.x_train
+    gram = x.T @ x + alpha * np.diag(np.r_[np.ones(x.shape[1] - 1), 0.0])  # no penalty on the constant
+    w = np.linalg.solve(gram, x.T @ np.hstack([ctx.train.quality, ctx.train.cost]))
+    pred = ctx.x_test @ w
+    k = ctx.n_arms
+    return _sweep_from_predictions(ctx, pred[:, :k], pred[:, k:])
+
+
+def _order(n: int, passes: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(n) for _ in range(passes)])
+
+
+def _policy_options(name: str, args: argparse.Namespace) -> dict[str, float]:
+    opts: dict[str, float] = {}
+    if args.rb_exploration is not None:
+        opts["exploration"] = args.rb_exploration
+    if args.rb_regularization is not None and name in ("lin_ts", "linucb"):
+        opts["regularization"] = args.rb_regularization
+    return opts
+
+
+def qc_sweep(ctx: Context, name: str, seed: int, passes: int, options: dict[str, float]) -> np.ndarray:
+    """Design ``qc``: per model a quality policy and a cost policy, learnt once with bandit feedback
+    (a lambda drawn from the grid per step), then greedy on both posterior means for every lambda."""
+    k = ctx.n_arms
+    quality = PolicyAgent(name, k, ctx.x_train.shape[1], (0.0, 1.0), seed, **options)
+    cost = PolicyAgent(name, k, ctx.x_train.shape[1], (0.0, 1.0), seed + 1, **options)
+    rng = np.random.default_rng(seed + 2)
+    lams = ctx.lambdas * ctx.cost_scale  # weights of the scaled cost
+    arms = quality.arm_ids
+    for i in _order(len(ctx.train), passes, seed):
+        x = ctx.x_train[i]
+        lam = lams[rng.integers(len(lams))]
+        arm = int(np.argmax(quality.policy.sample(arms, x) - lam * cost.policy.expected(arms, x)))
+        quality.learn(arm, float(ctx.train.quality[i, arm]), x)
+        cost.learn(arm, float(ctx.train.cost[i, arm]) / ctx.cost_scale, x)
+    q_hat = np.array([quality.policy.expected(arms, x) for x in ctx.x_test])
+    c_hat = np.array([cost.policy.expected(arms, x) for x in ctx.x_test]) * ctx.cost_scale
+    return _sweep_from_predictions(ctx, q_hat, c_hat)
+
+
+def _per_lambda_sweep(
+    ctx: Context, seed: int, passes: int, build: Callable[[], object], greedy: Callable[[object, np.ndarray], int]
+) -> np.ndarray:
+    """Design ``per-lambda``: one learner per lambda on the scaled reward, then greedy on test."""
+    points = []
+    order = _order(len(ctx.train), passes, seed)
+    for lam in ctx.lambdas:
+        agent = build()
+        scale = 1.0 / (1.0 + lam * ctx.cost_scale)
+        reward = ctx.train.utility(float(lam)) * scale
+        for i in order:
+            x = ctx.x_train[i]
+            arm = agent.choose(x)  # type: ignore[attr-defined]
+            agent.learn(arm, float(reward[i, arm]), x)  # type: ignore[attr-defined]
+        choices = np.array([greedy(agent, x) for x in ctx.x_test])
+        close = getattr(agent, "close", None)
+        if close is not None:
+            close()
+        points.append(evaluate(ctx.test, choices))
+    return np.array(points)
+
+
+def policy_per_lambda_sweep(ctx: Context, name: str, seed: int, passes: int, options: dict[str, float]) -> np.ndarray:
+    """Our policy, one per lambda, greedy on its posterior mean on test."""
+    k, d = ctx.n_arms, ctx.x_train.shape[1]
+
+    def build() -> PolicyAgent:
+        return PolicyAgent(name, k, d, (-1.0, 1.0), seed, **options)
+
+    def greedy(agent: object, x: np.ndarray) -> int:
+        a: PolicyAgent = agent  # type: ignore[assignment]
+        return int(np.argmax(a.policy.expected(a.arm_ids, x)))
+
+    return _per_lambda_sweep(ctx, seed, passes, build, greedy)
+
+
+def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str) -> np.ndarray:
+    """Vowpal Wabbit ``--cb_explore_adf``, one learner per lambda; on test the action of highest
+    probability (VW's greedy action under epsilon-greedy exploration)."""
+    k, d = ctx.n_arms, ctx.x_train.shape[1]
+
+    def build() -> VowpalAgent:
+        return VowpalAgent(k, d, seed, vw_args)
+
+    def greedy(agent: object, x: np.ndarray) -> int:
+        a: VowpalAgent = agent  # type: ignore[assignment]
+        pmf = a.vw.predict([a.shared_line(x), *a.actions])
+        return int(np.argmax(pmf))
+
+    return _per_lambda_sweep(ctx, seed, passes, build, greedy)
+
+
+# --- the section -------------------------------------------------------------------------------
+
+
+def _policies(args: argparse.Namespace) -> list[str]:
+    if args.rb_policies is None:
+        return [p for p in ONLINE if p in POLICIES]
+    names = [p.strip() for p in args.rb_policies.split(",") if p.strip()]
+    unknown = [p for p in names if p not in POLICIES or not POLICIES[p].contextual]
+    if not names or unknown:
+        raise ValueError(f"--rb-policies: unknown or non-contextual {unknown or names!r}; choose from {list(ONLINE)}")
+    return names
+
+
+def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
+    evals = [e.strip() for e in args.rb_evals.split(",") if e.strip()]
+    designs = [d.strip() for d in args.rb_designs.split(",") if d.strip()]
+    if not designs or any(d not in DESIGNS for d in designs):
+        raise ValueError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
+    for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn"):
+        value = getattr(args, name)
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+    return evals, _policies(args), designs
+
+
+def _mean_sd(values: np.ndarray) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{values.mean():.4f} ± {values.std(ddof=1):.4f}"
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the section: one set of tables per dataset."""
+    evals, policies, designs = _check(args)
+    quick = bool(args.quick)
+    limit = args.rb_limit if args.rb_limit is not None else (60 if quick else None)
+    n_lambdas = min(args.rb_lambdas, 8) if quick else args.rb_lambdas
+    passes = 1 if quick else args.rb_passes
+    seeds = list(range(min(args.seeds, 2) if quick else args.seeds))
+    root = Path(args.data) / "routerbench"
+    if args.rb_featurizer == "minilm":
+        featurizer = make_featurizer("minilm")
+    else:
+        featurizer = make_featurizer("hashing", dim=args.rb_hash_dim)
+    with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
+    for ev in evals:
+        train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit)
+        if args.rb_validate:
+            train, test = validation_split(train)
+        else:
+            test = load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
+        texts_train, texts_test = list(train.prompts), list(test.prompts)
+        if args.rb_text == "strip-prefix":
+            texts_train, texts_test = strip_common_prefix(texts_train, texts_test)
+        t0 = time.perf_counter()
+        f_train, f_test = featurizer.transform(texts_train), featurizer.transform(texts_test)
+        embed_s = time.perf_counter() - t0
+        ctx = prepare_context(
+            ev, train, test, f_train, f_test, n_lambdas=n_lambdas, pca=args.rb_pca, normalize=args.rb_normalize
+        )
+        results = _run_dataset(ctx, args, policies, designs, seeds, passes, with_vw)
+        _report(ctx, results, args, seeds, passes, embed_s)
+
+
+def _timed(result: Result, fn: Callable[[], np.ndarray]) -> None:
+    t0 = time.perf_counter()
+    result.sweeps.append(fn())
+    result.seconds += time.perf_counter() - t0
+
+
+def _run_dataset(
+    ctx: Context,
+    args: argparse.Namespace,
+    policies: list[str],
+    designs: list[str],
+    seeds: list[int],
+    passes: int,
+    with_vw: bool,
+) -> list[Result]:
+    results = [Result("oracle"), Result(f"kNN (k={args.rb_knn}, full information)"), Result("ridge (full information)")]
+    _timed(results[0], lambda: oracle_sweep(ctx))
+    _timed(results[1], lambda: knn_sweep(ctx, args.rb_knn))
+    _timed(results[2], lambda: ridge_sweep(ctx, args.rb_ridge))
+    for name in policies:
+        options = _policy_options(name, args)
+        for design in designs:
+            res = Result(f"{name} {design} (bandit)")
+            for seed in seeds:
+                if design == "qc":
+                    _timed(res, lambda: qc_sweep(ctx, name, seed, passes, options))
+                else:
+                    _timed(res, lambda: policy_per_lambda_sweep(ctx, name, seed, passes, options))
+            results.append(res)
+    if with_vw:
+        res = Result("VW cb_explore_adf per-lambda (bandit)")
+        for seed in seeds:
+            _timed(res, lambda: vw_sweep(ctx, seed, passes, args.rb_vw_args))
+        results.append(res)
+    return results
+
+
+def _report(
+    ctx: Context, results: list[Result], args: argparse.Namespace, seeds: list[int], passes: int, embed_s: float
+) -> None:
+    test = ctx.test
+    singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
+    lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
+    hull = upper_hull(singles)
+    bar = aiq(singles, lo=lo, hi=hi)
+    per_k = 1000.0  # costs are shown in dollars per 1,000 prompts
+    scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
+    console.print(
+        f"\nRouterBench {ctx.name}: {len(ctx.train)} train / {len(test)} {scored} prompts, {ctx.n_arms} models, "
+        f"features {args.rb_featurizer} ({args.rb_text}) -> {ctx.x_train.shape[1]} (pca {args.rb_pca}, {args.rb_normalize}), "
+        f"{len(ctx.lambdas)} lambdas in [{ctx.lambdas[0]:.3g}, {ctx.lambdas[-1]:.3g}], {passes} pass(es), "
+        f"seeds {len(seeds)}; embedding {embed_s:.1f} s",
+        markup=False, highlight=False,
+    )
+    on_hull = {tuple(v) for v in hull.tolist()}
+    print_table(
+        f"RouterBench {ctx.name}: single models on test",
+        ["model", "cost $/1k prompts", "quality", "on the hull", "AIQ (point)"],
+        [
+            [m, float(c * per_k), float(q), "yes" if (c, q) in on_hull else "", aiq([(c, q)], lo=lo, hi=hi)]
+            for m, (c, q) in zip(test.models, singles.tolist())
+        ],
+    )
+    rows: list[list[object]] = [["single-model hull (the bar)", f"{bar:.4f}", "+0.0000", "-", "-", "-"]]
+    for res in results:
+        values = res.aiqs(lo, hi)
+        rows.append(
+            [
+                res.method,
+                _mean_sd(values),
+                f"{values.mean() - bar:+.4f}",
+                "yes" if values.mean() > bar else "no",
+                f"{int((values > bar).sum())}/{len(values)}",
+                f"{res.seconds / len(res.sweeps):.1f}",
+            ]
+        )
+    print_table(
+        f"RouterBench {ctx.name}: AIQ on test, cost in [{lo * per_k:.4g}, {hi * per_k:.4g}] $/1k prompts",
+        ["method", "AIQ", "AIQ - hull", "above hull", "seeds above", "s per seed"],
+        rows,
+    )
+    main = [r for r in results if not r.method.startswith("ridge")]
+    cells = []
+    for j, lam in enumerate(ctx.lambdas):
+        row: list[object] = [f"{lam:.3g}"]
+        for res in main:
+            c, q = np.mean([s[j] for s in res.sweeps], axis=0)
+            row.append(f"{c * per_k:.4g} / {q:.3f}")
+        cells.append(row)
+    print_table(
+        f"RouterBench {ctx.name}: (cost $/1k prompts / quality) on test per lambda, mean over seeds",
+        ["lambda", *[r.method for r in main]],
+        cells,
+    )
