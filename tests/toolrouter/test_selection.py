@@ -1,0 +1,255 @@
+"""FewShotToolSelector: episodic training that transfers to tools never seen in training, add and
+remove without retraining, save/load, and bad input (clear errors, state unchanged)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from toolrouter.errors import DuplicateToolError, UnknownToolError
+from toolrouter.features import HashingFeaturizer
+from toolrouter.selection import FewShotToolSelector, SelectorConfig
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "metatool"
+
+# Requests are a tool's keyword among filler words that every tool's requests share. Untrained,
+# cosine similarity is dominated by the filler; training on some tools must learn to look past
+# it, and that skill must carry over to tools it never saw.
+FILLER = ("please could you help me with this thing now quickly today really want need some kind "
+          "of assistance about the matter soon thanks").split()
+KEYWORDS = {f"tool{i}": w for i, w in enumerate(
+    "weather invoice recipe flight lyrics stocks translate calendar podcast chess "
+    "vaccine mortgage garden crypto yoga tarot".split())}
+
+
+def requests(tool: str, n: int, rng: np.random.Generator) -> list[str]:
+    out = []
+    for _ in range(n):
+        words = list(rng.choice(FILLER, size=9, replace=False)) + [KEYWORDS[tool]]
+        rng.shuffle(words)
+        out.append(" ".join(words))
+    return out
+
+
+@pytest.fixture(scope="module")
+def world():
+    rng = np.random.default_rng(0)
+    tools = sorted(KEYWORDS)
+    train, held = tools[:12], tools[12:]
+    examples = {t: requests(t, 20, rng) for t in tools}
+    descriptions = {t: requests(t, 1, rng)[0] for t in tools}  # as noisy as the requests
+    tests = {t: requests(t, 15, rng) for t in held}
+    return train, held, examples, descriptions, tests
+
+
+def small_config(**kw) -> SelectorConfig:
+    return SelectorConfig(**{"hidden": 64, "eval_every": 10, "patience": 4, "lr": 3e-3, **kw})
+
+
+def accuracy(sel: FewShotToolSelector, tests: dict[str, list[str]]) -> float:
+    hits = [sel.select(q) == t for t, qs in tests.items() for q in qs]
+    return float(np.mean(hits))
+
+
+@pytest.fixture(scope="module")
+def trained(world):
+    torch.set_num_threads(1)
+    train, _, examples, descriptions, _ = world
+    sel = FewShotToolSelector(HashingFeaturizer(dim=256), small_config(validation_fraction=0.0), seed=0)
+    info = sel.fit({t: examples[t] for t in train}, {t: descriptions[t] for t in train},
+                   episodes=150, n_way=8, k_shot=(0, 1, 3), seed=0)
+    return sel, info
+
+
+def held_out_selector(sel: FewShotToolSelector, world, k: int, describe: bool = True) -> FewShotToolSelector:
+    _, held, examples, descriptions, _ = world
+    for t in sel.tool_ids:
+        sel.remove_tool(t)
+    for t in held:
+        sel.add_tool(t, descriptions[t] if describe else None, examples[t][:k])
+    return sel
+
+
+def test_training_transfers_to_held_out_tools_without_retraining(world, trained):
+    sel, info = trained
+    _, held, _, _, tests = world
+    losses = [h["loss"] for h in sel.history]
+    assert info["episodes"] == 150 and np.mean(losses[-20:]) < 0.7 * np.mean(losses[:20])
+    untrained = FewShotToolSelector(HashingFeaturizer(dim=256), small_config(), seed=0)
+    before = accuracy(held_out_selector(untrained, world, k=3, describe=False), tests)
+    state = {k: v.clone() for k, v in sel.network.state_dict().items()}
+    after = accuracy(held_out_selector(sel, world, k=3, describe=False), tests)
+    assert after > before + 0.15 and after > 0.85
+    # adding tools changed no weight
+    assert all(torch.equal(v, sel.network.state_dict()[k]) for k, v in state.items())
+
+
+def test_added_tool_is_selected_for_its_requests(world, trained):
+    sel, _ = trained
+    _, held, examples, descriptions, tests = world
+    held_out_selector(sel, world, k=3)
+    new = held[0]
+    sel.remove_tool(new)
+    assert all(sel.select(q) != new for q in tests[new])
+    sel.add_tool(new, descriptions[new], examples[new][:3])
+    assert np.mean([sel.select(q) == new for q in tests[new]]) >= 0.9
+    ranked = sel.rank(tests[new][0], k=2)
+    assert len(ranked) == 2 and ranked[0][1] >= ranked[1][1]
+
+
+def test_zero_shot_uses_the_description(world, trained):
+    sel, _ = trained
+    _, held, _, descriptions, tests = world
+    for t in sel.tool_ids:
+        sel.remove_tool(t)
+    for t in held:
+        sel.add_tool(t, descriptions[t])
+    assert accuracy(sel, tests) > 0.7  # 4-way: chance is 0.25; untrained: 0.6
+
+
+def test_early_stopping_on_validation_tools(world):
+    train, _, examples, descriptions, _ = world
+    sel = FewShotToolSelector(HashingFeaturizer(dim=128), small_config(validation_fraction=0.25, eval_every=5, patience=2))
+    info = sel.fit({t: examples[t] for t in train}, {t: descriptions[t] for t in train}, episodes=2000, n_way=8, k_shot=(1, 3))
+    assert info["episodes"] < 2000 and info["validation_accuracy"] >= info["validation_accuracy_start"]
+    assert sel.episodes_trained == info["episodes"] and sorted(sel.tool_ids) == sorted(train)
+
+
+def test_fit_is_deterministic(world):
+    train, _, examples, descriptions, _ = world
+    outs = []
+    for _ in range(2):
+        sel = FewShotToolSelector(HashingFeaturizer(dim=128), small_config(), seed=1)
+        sel.fit({t: examples[t] for t in train[:6]}, {t: descriptions[t] for t in train[:6]},
+                episodes=20, n_way=4, k_shot=2, seed=5)
+        outs.append(sel.scores(["please help with the weather thing"]))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_lora_adapter_variant_trains(world):
+    train, _, examples, descriptions, _ = world
+    sel = FewShotToolSelector(HashingFeaturizer(dim=64), small_config(adapter="lora", lora_rank=4, validation_fraction=0.0))
+    trainable = {n: p.detach().clone() for n, p in sel.network.named_parameters() if p.requires_grad}
+    frozen = {n: p.detach().clone() for n, p in sel.network.named_parameters() if not p.requires_grad}
+    assert any("lora" in n for n in trainable) and any(n.endswith("proj.base_layer.weight") for n in frozen)
+    sel.fit({t: examples[t] for t in train[:4]}, {t: descriptions[t] for t in train[:4]}, episodes=10, n_way=4, k_shot=1)
+    after = dict(sel.network.named_parameters())
+    assert sel.episodes_trained == 10
+    assert any(not torch.equal(after[n], v) for n, v in trainable.items() if "lora_B" in n)
+    assert all(torch.equal(after[n], v) for n, v in frozen.items())  # the identity stays frozen
+
+
+def test_save_load_round_trip_gives_identical_rankings(world, trained, tmp_path: Path):
+    sel, _ = trained
+    held_out_selector(sel, world, k=2)
+    sel.add_tool("only_examples", examples=["book me a taxi", "call a cab"])
+    queries = [q for qs in world[4].values() for q in qs][:20] + ["taxi to the station"]
+    sel.save(tmp_path / "sel")
+    meta = json.loads((tmp_path / "sel" / "selector.json").read_text())
+    assert meta["featurizer"]["name"] == "hashing" and not list(tmp_path.glob("sel/*.pt"))
+    loaded = FewShotToolSelector.load(tmp_path / "sel")
+    assert loaded.tool_ids == sel.tool_ids and loaded.tool("only_examples") == (None, ["book me a taxi", "call a cab"])
+    np.testing.assert_array_equal(loaded.scores(queries), sel.scores(queries))
+    assert [loaded.rank(q) for q in queries[:3]] == [sel.rank(q) for q in queries[:3]]
+    # a tool added after loading goes through the loaded encoder like the original's
+    sel.add_tool("late", "late tool", ["late request"])
+    loaded.add_tool("late", "late tool", ["late request"])
+    np.testing.assert_allclose(loaded.scores(queries), sel.scores(queries), atol=1e-6)
+
+
+class Custom:
+    dim = 8
+
+    def __call__(self, text: str) -> np.ndarray:
+        return self.transform([text])[0]
+
+    def transform(self, texts):
+        return np.array([[len(t) % (i + 2) for i in range(8)] for t in texts], dtype=float) + 1.0
+
+
+def test_load_needs_a_custom_featurizer_back(tmp_path: Path):
+    sel = FewShotToolSelector(Custom())
+    sel.add_tool("a", "alpha")
+    sel.save(tmp_path)
+    with pytest.raises(ValueError, match="featurizer: the saved selector used a custom featurizer"):
+        FewShotToolSelector.load(tmp_path)
+    assert FewShotToolSelector.load(tmp_path, featurizer=Custom()).tool_ids == ["a"]
+    with pytest.raises(ValueError, match="featurizer: dim 64 differs"):
+        FewShotToolSelector.load(tmp_path, featurizer=HashingFeaturizer(dim=64))
+    with pytest.raises(FileNotFoundError, match="selector.json"):
+        FewShotToolSelector.load(tmp_path / "nothing")
+
+
+@pytest.fixture
+def two_tools() -> FewShotToolSelector:
+    sel = FewShotToolSelector(HashingFeaturizer(dim=64))
+    sel.add_tool("calc", "a calculator", ["what is 2 plus 2"])
+    sel.add_tool("mail", "send email", ["email Bob"])
+    return sel
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda s: s.add_tool("x"), ValueError, "needs a description or at least one example"),
+        (lambda s: s.add_tool("x", "", ["a"]), ValueError, "description: must be a non-empty string"),
+        (lambda s: s.add_tool("x", "d", "one string"), TypeError, "examples: expected a list of strings"),
+        (lambda s: s.add_tool("x", "d", ["ok", 3]), TypeError, r"examples\[1\]: expected a str"),
+        (lambda s: s.add_tool("x", "d", ["ok", " "]), ValueError, r"examples\[1\]"),
+        (lambda s: s.add_tool(7, "d"), TypeError, "tool_id: expected a str"),
+        (lambda s: s.add_tool("calc", "again"), DuplicateToolError, "tool_id: tool 'calc' is already registered"),
+        (lambda s: s.remove_tool("nope"), UnknownToolError, "tool_id: unknown tool 'nope'"),
+        (lambda s: s.tool("nope"), KeyError, "nope"),
+        (lambda s: s.rank(""), ValueError, "query: must be a non-empty string"),
+        (lambda s: s.rank(None), TypeError, "query: expected a str"),
+        (lambda s: s.rank("hi", k=0), ValueError, "k: must be a positive integer, got 0"),
+        (lambda s: s.scores("one string"), TypeError, "queries: expected a list"),
+        (lambda s: s.fit({}, episodes=1), ValueError, "examples: expected a non-empty mapping"),
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z"]}, episodes=1), ValueError, r"examples\['b'\]: needs at least 2"),
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, {"c": "d"}, episodes=1), ValueError, "descriptions: tools"),
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=1, k_shot=0), ValueError, "k_shot: 0-shot episodes need a description"),
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=1, k_shot=-1), ValueError, "k_shot"),
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=0), ValueError, "episodes: must be a positive integer"),
+        (lambda s: s.fit({"a": ["x", "y"]}, episodes=1, k_shot=1), ValueError, "needs at least 2 tools"),
+    ],
+)
+def test_bad_input_raises_and_leaves_state_unchanged(two_tools, call, exc, match):
+    scores = two_tools.scores(["email Alice"])
+    weights = {k: v.clone() for k, v in two_tools.network.state_dict().items()}
+    with pytest.raises(exc, match=match):
+        call(two_tools)
+    assert two_tools.tool_ids == ["calc", "mail"]
+    np.testing.assert_array_equal(two_tools.scores(["email Alice"]), scores)
+    assert all(torch.equal(v, two_tools.network.state_dict()[k]) for k, v in weights.items())
+
+
+def test_no_tools_and_bad_construction():
+    sel = FewShotToolSelector(HashingFeaturizer(dim=16))
+    with pytest.raises(ValueError, match="no tools registered"):
+        sel.select("anything")
+    with pytest.raises(TypeError, match="featurizer"):
+        FewShotToolSelector("hashing")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hidden"):
+        SelectorConfig(hidden=0)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared MetaTool data not present")
+def test_learns_on_a_slice_of_metatool():
+    from toolrouter.data.metatool import load_metatool
+
+    data = load_metatool(SHARED)
+    by_tool = data.queries_by_tool()
+    tools = data.tool_names[:16]
+    train, held = tools[:12], tools[12:]
+    sel = FewShotToolSelector(HashingFeaturizer(dim=512), small_config(validation_fraction=0.0), seed=0)
+    sel.fit({t: by_tool[t][:25] for t in train}, {t: data.tools[t] for t in train}, episodes=30, n_way=12, k_shot=(1, 5))
+    for t in sel.tool_ids:
+        sel.remove_tool(t)
+    for t in held:
+        sel.add_tool(t, data.tools[t], by_tool[t][:5])
+    hits = [sel.select(q) == t for t in held for q in by_tool[t][5:25]]
+    assert np.mean(hits) > 0.6  # 4-way, chance 0.25
