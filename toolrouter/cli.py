@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats`` and ``bench``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``meta-train`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,21 @@ def _logging(verbose: bool, log_json: bool) -> None:
     from toolrouter.logging import configure_logging
 
     configure_logging("info" if verbose else "warning", json=log_json)
+
+
+def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
+    """The store at ``url``; a missing SQLite file is an error (opening would create an empty one)."""
+    from toolrouter.store import open_store
+
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        from pathlib import Path
+
+        if not Path(url[len("sqlite:///") :]).is_file():
+            raise typer.BadParameter(f"no SQLite store at {url!r}", param_hint="--store")
+    try:
+        return open_store(url)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from None
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
@@ -48,19 +63,9 @@ def stats(
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
     from toolrouter.learner import ToolMetaLearner
-    from toolrouter.store import open_store
 
     console = Console()
-    if store.startswith("sqlite:///") and store != "sqlite:///:memory:":
-        from pathlib import Path
-
-        if not Path(store[len("sqlite:///") :]).is_file():  # do not create an empty store
-            raise typer.BadParameter(f"no SQLite store at {store!r}", param_hint="--store")
-    try:
-        st = open_store(store)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--store") from None
-    with st:
+    with _open_existing_store(store) as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
         snap = st.get_snapshot(snapshot)
@@ -95,6 +100,44 @@ def stats(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
                 "utility, cost, latency: means over attempts; learned: the policy's posterior mean utility"
             )
+
+
+@app.command(
+    "meta-train",
+    help="Meta-train the reward model on a store's history (a router with policy neural_linear) and keep it in the store.",
+)
+def meta_train_command(
+    store: str = typer.Option(..., help="Store URL of a router saved with policy neural_linear."),
+    snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
+    algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
+    tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
+    steps: int = typer.Option(300, min=1, help="Meta-training steps."),
+    featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing or minilm."),
+    seed: int = typer.Option(0, help="Seed of meta-training."),
+    time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
+) -> None:
+    """``toolrouter meta-train``: learn the router's priors offline, from its store."""
+    from toolrouter.features import make_featurizer
+    from toolrouter.learner import ToolMetaLearner
+
+    console = Console()
+    with _open_existing_store(store) as st:
+        if st.get_snapshot(snapshot) is None:
+            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--store")
+        try:
+            # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
+            featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
+            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
+            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        table = Table(title=f"reward model for {store} ({snapshot!r})")
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        for key, value in {**model.info, "tools": len(model.tool_ids), "prior_scale": model.prior_scale,
+                           "new_tool_scale": model.new_tool_scale, "noise": model.noise, "watermark": model.watermark}.items():
+            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        console.print(table)
 
 
 @app.command(

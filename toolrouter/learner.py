@@ -307,6 +307,7 @@ class ToolMetaLearner:
         self.prior_fn = prior_fn
         self.reward_model: MetaRewardModel | None = None
         self._feature_map: dict[str, np.ndarray] | None = None
+        self._background: tuple[threading.Event, threading.Thread] | None = None
         policy = "gaussian_ts" if policy is None else policy
         self._policy_options = dict(policy_options or {})
         self._policy_spec = policy
@@ -1117,6 +1118,46 @@ class ToolMetaLearner:
         self.save()
         return model
 
+    def start_background_meta_training(self, interval_s: float, *, min_new_attempts: int = 100, **options: Any) -> None:
+        """Meta-train in a background thread every ``interval_s`` seconds, whenever the store has
+        at least ``min_new_attempts`` attempts that the current model has not seen (``options`` go
+        to ``meta_train``). A failed round is logged (``meta_training_failed``) and retried at the
+        next interval; routing never waits for training, only for the installation at its end."""
+        if self.store is None:
+            raise ValueError("store: background meta-training learns from the store; open the router with a store")
+        if self._policy_spec != "neural_linear":
+            raise ValueError(f"policy: meta-training needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s) and interval_s > 0):
+            raise ValueError(f"interval_s: expected a positive number of seconds, got {interval_s!r}")
+        if isinstance(min_new_attempts, bool) or not isinstance(min_new_attempts, int) or min_new_attempts < 1:
+            raise ValueError(f"min_new_attempts: expected a positive int, got {min_new_attempts!r}")
+        self.stop_background_meta_training()
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                seen = self.reward_model.watermark if self.reward_model is not None else 0
+                assert self.store is not None
+                if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
+                    continue
+                try:
+                    self.meta_train(**options)
+                except Exception as exc:  # a bad round must not kill the thread: log it and retry
+                    log.error("meta_training_failed", error=repr(exc))
+
+        thread = threading.Thread(target=loop, name="toolrouter-meta-training", daemon=True)
+        self._background = (stop, thread)
+        thread.start()
+
+    def stop_background_meta_training(self, timeout_s: float | None = None) -> None:
+        """Stop the background meta-training (waits for a round in progress up to ``timeout_s``)."""
+        running = self._background
+        if running is not None:
+            stop, thread = running
+            stop.set()
+            thread.join(timeout_s)
+            self._background = None
+
     # --- save and load ------------------------------------------------------------------------
     def state_bytes(self) -> bytes:
         """The learned state as safetensors bytes (JSON config in the header metadata)."""
@@ -1274,7 +1315,8 @@ class ToolMetaLearner:
         self._own_ahead = {int(i) for i in config.get("applied_above_watermark", [])}
 
     def close(self) -> None:
-        """Close the store (if any)."""
+        """Stop background meta-training and close the store (if any)."""
+        self.stop_background_meta_training()
         if self.store is not None:
             self.store.close()
 

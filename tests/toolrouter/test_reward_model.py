@@ -200,3 +200,39 @@ def test_a_drift_adapts_the_reward_model_for_that_tool_only(world, featurizer, m
     moved = (fresh.model.tool_offsets.detach() - before).abs().sum(dim=1)
     i = fresh.tool_ids.index(broken)
     assert moved[i] > 0 and moved[i] >= moved.max()
+
+
+def test_background_meta_training_installs_a_model(world, featurizer, tmp_path):
+    import time
+
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer,
+                             store=f"sqlite:///{tmp_path / 'bg.db'}", policy_options={"features": 8, "hidden": 16})
+    with pytest.raises(ValueError, match="interval_s"):
+        router.start_background_meta_training(0)
+    _fill_store(router, world, featurizer, range(3), 20, seed=1)
+    router.start_background_meta_training(0.05, min_new_attempts=10, meta_steps=10)
+    deadline = time.monotonic() + 60
+    while router.reward_model is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    router.close()  # stops the thread
+    assert router.reward_model is not None and router.reward_model.watermark == 60
+    assert router._background is None
+
+
+def test_cli_meta_train(world, featurizer, tmp_path):
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, store=url,
+                             policy_options={"features": 8, "hidden": 16})
+    _fill_store(router, world, router._featurize, range(3), 20, seed=2)
+    router.save()
+    router.close()
+    result = CliRunner().invoke(app, ["meta-train", "--store", url, "--steps", "10"])
+    assert result.exit_code == 0, result.output
+    assert "noise" in result.output and "watermark" in result.output
+    assert isinstance(ToolMetaLearner(store=url).reward_model, MetaRewardModel)
+    missing = CliRunner().invoke(app, ["meta-train", "--store", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert missing.exit_code != 0 and "no SQLite store" in missing.output
