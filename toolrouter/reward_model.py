@@ -353,6 +353,7 @@ def meta_train(
     inner_steps: int = 1,
     lr_inner: float = 0.1,
     lr_meta: float = 3e-3,
+    tool_dropout: float = 0.3,
     seed: int = 0,
     watermark: int = 0,
     time_budget_s: float | None = None,
@@ -369,6 +370,8 @@ def meta_train(
         meta_steps, meta_batch: meta-updates and tasks per update.
         shots: support and query outcomes per task in each meta-update.
         inner_steps, lr_inner, lr_meta: the meta-learner's step counts and learning rates.
+        tool_dropout: share of training outcomes whose tool identity is hidden (as if the tool
+            were new), so that the description map learns to score tools on its own.
         time_budget_s: stop early after this many seconds.
 
     Raises ``ValueError`` naming the problem for an empty history, a non-finite utility, a context
@@ -380,6 +383,8 @@ def meta_train(
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
     if tasks not in ("task_type", "tool", "both"):
         raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
+    if not (isinstance(tool_dropout, (int, float)) and 0.0 <= tool_dropout < 1.0):
+        raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
     for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
@@ -416,6 +421,7 @@ def meta_train(
             first_order=algorithm == "fomaml", adapt_parameters=lambda n: n in head, grad_clip=10.0,
         )
     rng = np.random.default_rng(seed)
+    onehot_from = context_dim + tool_features.shape[1]  # packed inputs: [context, description, one-hot tool]
     start = time.perf_counter()
     losses = []
     for step in range(meta_steps):
@@ -423,7 +429,9 @@ def meta_train(
         for g in rng.choice(len(group_rows), size=meta_batch, replace=len(group_rows) < meta_batch):
             rows = group_rows[g]
             pick = rng.choice(rows, size=2 * shots, replace=len(rows) < 2 * shots)
-            batch.append((x_all[pick[:shots]], y_all[pick[:shots], None], x_all[pick[shots:]], y_all[pick[shots:], None]))
+            xb = x_all[pick].clone()
+            xb[torch.from_numpy(rng.random(len(pick)) < tool_dropout), onehot_from:] = 0.0  # hide the tool id
+            batch.append((xb[:shots], y_all[pick[:shots], None], xb[shots:], y_all[pick[shots:], None]))
         losses.append(learner.meta_train_step(batch)["meta_loss"])
         if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
             break

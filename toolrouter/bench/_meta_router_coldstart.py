@@ -44,6 +44,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--cs-new-families", type=int, default=10, help="held-out families (default 10)")
     group.add_argument("--cs-history", type=int, default=100, help="logged outcomes per training family (default 100)")
     group.add_argument("--cs-meta-steps", type=int, default=300, help="meta-training steps (default 300)")
+    group.add_argument("--cs-scenarios", default="new family,new tool", help="comma-separated: 'new family', 'new tool'")
     group.add_argument("--cs-dim", type=int, default=128, help="hashed text features (default 128)")
 
 
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
     calls = 10 if quick else args.cs_calls
     dim = 32 if quick else args.cs_dim
     seeds = range(1 if quick else args.seeds)
-    regrets: dict[str, dict[str, list[float]]] = {"new family": {}, "new tool": {}}
+    regrets: dict[str, dict[str, list[float]]] = {}
     train_s: list[float] = []
     for seed in seeds:
         world = make_world(n_tools=6 if quick else 12, n_families=n_fam + n_new, seed=seed)
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> None:
         # new tool: the best tool on average is unknown to the history
         mean_u = np.mean([world.request(f, rng)[1] for f in range(n_fam) for _ in range(20)], axis=0)
         newcomer = ids[int(np.argmax(mean_u))]
-        for scenario in ("new family", "new tool"):
+        for scenario in [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]:
             known = ids if scenario == "new family" else [t for t in ids if t != newcomer]
             history = _history(world, featurizer, range(n_fam), per, known, np.random.default_rng(seed))
             models = {}
@@ -194,6 +195,7 @@ def run(args: argparse.Namespace) -> None:
                 cases = [(fam, ids, [o for o in history if o.task_type == f"fam{fam}"]) for fam in range(min(n_new, n_fam))]
             for fam, arms, warm in cases:
                 for name, make in methods.items():
+                    regrets.setdefault(scenario, {})
                     choose, learn, _ = make(arms, warm)  # every method relearns the same warm-up
                     r = _score(world, featurizer, fam, arms, seed * 1000 + fam, calls, choose, learn)
                     regrets[scenario].setdefault(name, []).append(r)
