@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import structlog
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,10 +58,11 @@ from torch import nn
 from meta import FewShotLearner, PrototypicalNetwork
 from toolrouter.errors import DuplicateToolError, UnknownToolError
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.logging import EventLog
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes"]
 
-log = structlog.get_logger(__name__)
+log = EventLog(__name__)  # quiet unless the application enables the 'toolrouter' logger
 
 _FORMAT = "toolrouter.FewShotToolSelector/1"
 
@@ -94,15 +94,15 @@ class SelectorConfig(BaseModel):
     adapter: Literal["mlp", "lora"] = "mlp"
     lora_rank: int = Field(16, ge=1)
     description_tower: bool = True
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    lr: float = Field(1e-3, gt=0.0, allow_inf_nan=False)
-    weight_decay: float = Field(1e-2, ge=0.0, allow_inf_nan=False)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    lr: float = Field(3e-4, gt=0.0, allow_inf_nan=False)
+    weight_decay: float = Field(0.1, ge=0.0, allow_inf_nan=False)
     init_scale: float = Field(10.0, gt=0.0, allow_inf_nan=False)
     init_description_weight: float = Field(1.0, gt=0.0, allow_inf_nan=False)
     queries_per_tool: int = Field(5, ge=1)
     validation_fraction: float = Field(0.15, ge=0.0, lt=1.0)
-    eval_every: int = Field(25, ge=1)
-    patience: int = Field(8, ge=1)
+    eval_every: int = Field(10, ge=1)
+    patience: int = Field(15, ge=1)
 
 
 class _Residual(nn.Module):

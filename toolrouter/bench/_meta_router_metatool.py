@@ -1,6 +1,6 @@
 """``meta-router`` section ``metatool``: few-shot tool selection on tools held out from training.
 
-Protocol, per seed ``s`` (0 .. seeds-1):
+Protocol, per seed ``s`` (``--mt-first-seed`` onwards, ``--seeds`` of them):
 
 1. Split MetaTool's tools with ``MetaToolData.split_tools(seed=s, held_out=--mt-held-out)``: the
    training tools (all their requests and descriptions) train ``FewShotToolSelector`` (its own
@@ -53,6 +53,8 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-episodes", type=int, default=1500, help="most training episodes (early stopping may end sooner)")
     group.add_argument("--mt-n-way", type=int, default=64, help="tools per training episode (default 64)")
     group.add_argument("--mt-adapter", choices=("mlp", "lora"), default="mlp", help="the selector's shared tower")
+    group.add_argument("--mt-first-seed", type=int, default=0,
+                       help="first seed (seeds run from here, --seeds of them); splits differ per seed")
     group.add_argument("--mt-lr", type=float, default=None, help="selector learning rate (default: SelectorConfig's)")
 
 
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> None:
 
     per_seed: dict[tuple[str, int], list[dict[str, float]]] = {}
     train_rows = []
-    for seed in range(seeds):
+    for seed in range(args.mt_first_seed, args.mt_first_seed + seeds):
         train, held = data.split_tools(seed=seed, held_out=held_out, min_queries=2)
         methods = {"selector, untrained": FewShotToolSelector(featurizer, config, seed=seed)}
         trained = FewShotToolSelector(featurizer, config, seed=seed)
@@ -185,7 +187,7 @@ def run(args: argparse.Namespace) -> None:
     for (label, k), accs in sorted(per_seed.items(), key=lambda item: (item[0][1], _ORDER.index(item[0][0].split(" (")[0]))):
         rows.append([k, label] + [_mean_sd([a[m] for a in accs]) for m in _METRICS])
     print_table(
-        f"metatool: {held_out}-way over held-out tools, accuracy % (mean ± sd over {seeds} seeds)",
+        f"metatool: {held_out}-way over held-out tools, accuracy % (mean ± sd over seeds {args.mt_first_seed}..{args.mt_first_seed + seeds - 1})",
         ["K", "method", "top-1 micro", "top-1 macro", "top-5 micro", "top-5 macro"],
         rows,
     )
