@@ -438,8 +438,12 @@ def meta_train(
     model.eval()
     groups = {key: (x_all[rows], y_all[rows]) for key, rows in by_pair.items()}
     prior_scale, noise = _empirical_bayes(model, groups)
-    with torch.no_grad():  # a new tool's head also varies by as much as the learned offsets do
-        spread = float(model.tool_offsets.pow(2).mean()) if len(tool_ids) > 1 else 0.0
+    with torch.no_grad():
+        # A new tool's head is only as predictable as tools differ from each other: its description
+        # may say less than the fit on the known tools suggests (they are few, and the map can
+        # memorise them), so its prior spread adds the across-tool variance of the known heads.
+        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.eye(len(tool_ids)))
+        spread = float(heads.var(dim=0).mean()) if len(tool_ids) > 1 else 0.0
     new_tool_scale = math.sqrt(prior_scale**2 + spread)
     info = {
         "algorithm": algorithm, "tasks": tasks, "meta_steps_run": len(losses), "outcomes": len(outcomes),

@@ -44,6 +44,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--cs-new-families", type=int, default=10, help="held-out families (default 10)")
     group.add_argument("--cs-history", type=int, default=100, help="logged outcomes per training family (default 100)")
     group.add_argument("--cs-meta-steps", type=int, default=300, help="meta-training steps (default 300)")
+    group.add_argument("--cs-tools", type=int, default=20, help="tools in the world (default 20)")
     group.add_argument("--cs-scenarios", default="new family,new tool", help="comma-separated: 'new family', 'new tool'")
     group.add_argument("--cs-dim", type=int, default=128, help="hashed text features (default 128)")
 
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> None:
     regrets: dict[str, dict[str, list[float]]] = {}
     train_s: list[float] = []
     for seed in seeds:
-        world = make_world(n_tools=6 if quick else 12, n_families=n_fam + n_new, seed=seed)
+        world = make_world(n_tools=6 if quick else args.cs_tools, n_families=n_fam + n_new, seed=seed)
         featurizer = HashingFeaturizer(dim=dim)
         ids = [t.tool_id for t in world.tools]
         rng = np.random.default_rng(1000 + seed)
