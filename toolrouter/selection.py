@@ -20,7 +20,10 @@ How the parts fit:
   description's weight ``w`` (in units of one example) is learned on the training tools, so the
   description dominates at 1-shot and fades as examples accumulate.
 - Scores are cosine similarities between the embedded request and each prototype; the network's
-  logits (minus the squared distance) are ``2 s (cos - 1)``, so rankings agree.
+  logits (minus the squared distance) are ``2 s (cos - 1)``, so rankings agree. For a tool with 2
+  or more examples a nearest-example bonus is added, ``match_weight * (max_i cos(request,
+  example_i) - cos(request, mean of examples))``, in the spirit of matching networks: it helps
+  tools whose requests spread over several themes. Its weight is tuned on the validation tools.
 
 Training samples balanced episodes (tools uniformly, then requests uniformly within a tool), so a
 tool with 1,000 requests weighs no more than one with 12; the number of shots varies per episode
@@ -65,6 +68,7 @@ __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionP
 log = EventLog(__name__)  # quiet unless the application enables the 'toolrouter' logger
 
 _FORMAT = "toolrouter.FewShotToolSelector/1"
+_MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
 
 
 class SelectorConfig(BaseModel):
@@ -81,6 +85,11 @@ class SelectorConfig(BaseModel):
         lr: AdamW learning rate; ``weight_decay``: its decoupled weight decay.
         init_scale: initial inverse temperature ``s`` (learned).
         init_description_weight: initial weight of the description in a prototype, in examples.
+        match_weight: weight ``beta`` of the nearest-example bonus: a request's score for a tool
+            with at least 2 examples is ``cos(request, prototype) + beta * (max_i cos(request,
+            example_i) - cos(request, mean of examples))``, which helps tools whose requests
+            spread over several themes. None: chosen by :meth:`FewShotToolSelector.fit` on its
+            validation tools from 0, 0.25, 0.5 and 1 (0 until then).
         queries_per_tool: query requests per tool per training episode.
         validation_fraction: share of the training tools kept aside to pick the best encoder
             (0 disables early stopping: the last encoder is kept).
@@ -99,6 +108,7 @@ class SelectorConfig(BaseModel):
     weight_decay: float = Field(0.1, ge=0.0, allow_inf_nan=False)
     init_scale: float = Field(10.0, gt=0.0, allow_inf_nan=False)
     init_description_weight: float = Field(1.0, gt=0.0, allow_inf_nan=False)
+    match_weight: float | None = Field(None, ge=0.0, allow_inf_nan=False)
     queries_per_tool: int = Field(5, ge=1)
     validation_fraction: float = Field(0.15, ge=0.0, lt=1.0)
     eval_every: int = Field(10, ge=1)
@@ -275,6 +285,8 @@ class FewShotToolSelector:
         self._examples: dict[str, list[str]] = {}
         self._tool_ids: list[str] = []
         self._protos = torch.zeros(0, self.dim)
+        self._example_z: list[torch.Tensor] = []  # unit example embeddings per tool, for the bonus
+        self.match_weight = 0.0 if config.match_weight is None else float(config.match_weight)
         self.episodes_trained = 0
         self.history: list[dict[str, float]] = []
 
@@ -311,11 +323,12 @@ class FewShotToolSelector:
         examples = _check_examples(examples, "examples")
         if description is None and not examples:
             raise ValueError(f"tool {tool_id!r}: needs a description or at least one example (got neither)")
-        proto = self._prototypes([(description, examples)])
+        proto, example_z = self._embed_tools([(description, examples)])
         self._descriptions[tool_id] = description
         self._examples[tool_id] = examples
         self._tool_ids.append(tool_id)
         self._protos = torch.cat([self._protos, proto])
+        self._example_z += example_z
         log.debug("selector_tool_added", tool_id=tool_id, examples=len(examples), description=description is not None)
 
     def remove_tool(self, tool_id: str) -> None:
@@ -323,7 +336,7 @@ class FewShotToolSelector:
         if not isinstance(tool_id, str) or tool_id not in self._descriptions:
             raise UnknownToolError(tool_id)
         i = self._tool_ids.index(tool_id)
-        del self._descriptions[tool_id], self._examples[tool_id], self._tool_ids[i]
+        del self._descriptions[tool_id], self._examples[tool_id], self._tool_ids[i], self._example_z[i]
         self._protos = torch.cat([self._protos[:i], self._protos[i + 1 :]])
 
     def tool(self, tool_id: str) -> tuple[str | None, list[str]]:
@@ -342,9 +355,10 @@ class FewShotToolSelector:
         return torch.from_numpy(np.concatenate([feats, flag], axis=1))
 
     @torch.no_grad()
-    def _prototypes(self, tools: Sequence[tuple[str | None, Sequence[str]]]) -> torch.Tensor:
-        """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs."""
-        rows, labels = [], []
+    def _embed_tools(self, tools: Sequence[tuple[str | None, Sequence[str]]]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs, and each tool's
+        unit example embeddings ``[k, dim]``."""
+        rows, labels, flags = [], [], []
         for j, (description, examples) in enumerate(tools):
             if description is not None:
                 rows.append(self._rows([description], True))
@@ -354,8 +368,23 @@ class FewShotToolSelector:
                 labels.append(torch.full((len(examples),), j))
         self.network.eval()
         z = self.network.embed(torch.cat(rows))
-        protos = self.network.prototypes(z, torch.cat(labels), len(tools))
-        return F.normalize(protos[:, :-1], dim=-1)
+        label = torch.cat(labels)
+        protos = self.network.prototypes(z, label, len(tools))
+        unit = F.normalize(z[:, :-1], dim=-1)
+        is_example = z[:, -1] < 0.5
+        example_z = [unit[(label == j) & is_example] for j in range(len(tools))]
+        return F.normalize(protos[:, :-1], dim=-1), example_z
+
+    @staticmethod
+    def _score(q: torch.Tensor, protos: torch.Tensor, example_z: Sequence[torch.Tensor], match_weight: float) -> torch.Tensor:
+        """Scores ``[n, tools]``: cosine to the prototype plus the nearest-example bonus."""
+        s = q @ protos.T
+        if match_weight > 0:
+            for j, e in enumerate(example_z):
+                if len(e) >= 2:
+                    sims = q @ e.T
+                    s[:, j] += match_weight * (sims.max(dim=1).values - q @ F.normalize(e.mean(0), dim=0))
+        return s
 
     @torch.no_grad()
     def embed_queries(self, queries: Sequence[str]) -> torch.Tensor:
@@ -364,7 +393,8 @@ class FewShotToolSelector:
         return F.normalize(self.network.embed(self._rows(queries, False))[:, :-1], dim=-1)
 
     def scores(self, queries: Sequence[str]) -> np.ndarray:
-        """Cosine similarity ``[len(queries), len(tool_ids)]`` of each request to each tool."""
+        """Score ``[len(queries), len(tool_ids)]`` of each request for each tool: the cosine
+        similarity to the tool's prototype, plus the nearest-example bonus (``match_weight``)."""
         if isinstance(queries, str) or not isinstance(queries, Sequence):
             raise TypeError(f"queries: expected a list of strings, got {type(queries).__name__}")
         queries = [_check_text(q, f"queries[{i}]") for i, q in enumerate(queries)]
@@ -372,7 +402,7 @@ class FewShotToolSelector:
             raise ValueError("tool_ids: no tools registered; add_tool or fit first")
         if not queries:
             return np.zeros((0, len(self._tool_ids)))
-        return (self.embed_queries(queries) @ self._protos.T).double().numpy()
+        return self._score(self.embed_queries(queries), self._protos, self._example_z, self.match_weight).double().numpy()
 
     def rank(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` best tools for ``query`` (all when None), best first, with cosine scores.
@@ -397,7 +427,7 @@ class FewShotToolSelector:
 
     def _refresh(self) -> None:
         tools = [(self._descriptions[t], self._examples[t]) for t in self._tool_ids]
-        self._protos = self._prototypes(tools) if tools else torch.zeros(0, self.dim)
+        self._protos, self._example_z = self._embed_tools(tools) if tools else (torch.zeros(0, self.dim), [])
 
     # --- training ---------------------------------------------------------------------------
 
@@ -513,6 +543,9 @@ class FewShotToolSelector:
         if val_tools:
             self.network.load_state_dict(best_state)
         self.network.eval()
+        if self.config.match_weight is None and val_tools and max(shots) >= 2:
+            by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
+            self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
         self.episodes_trained += done
         if register:
             for t in tools:
@@ -527,6 +560,7 @@ class FewShotToolSelector:
             "validation_accuracy_start": start_acc,
             "validation_accuracy": best_acc,
             "description_weight": self.description_weight,
+            "match_weight": self.match_weight,
             "scale": float(self.encoder.log_scale.detach().exp()),
         }
         log.info("selector_fit", tools=len(train_tools), validation_tools=len(val_tools), **result)
@@ -534,12 +568,20 @@ class FewShotToolSelector:
 
     @torch.no_grad()
     def _validate(
-        self, tools: list[str], data: Mapping[str, list[str]], descs: Mapping[str, str], shots: Sequence[int], rng_seed: int
-    ) -> float:
-        """Mean top-1 accuracy over the shot counts, N-way over ``tools`` (fixed draws per call)."""
+        self,
+        tools: list[str],
+        data: Mapping[str, list[str]],
+        descs: Mapping[str, str],
+        shots: Sequence[int],
+        rng_seed: int,
+        match_weights: Sequence[float] | None = None,
+    ) -> float | dict[float, float]:
+        """Mean top-1 accuracy over the shot counts, N-way over ``tools`` (fixed draws per call),
+        with the current ``match_weight``; or per weight of ``match_weights``."""
         rng = np.random.default_rng([rng_seed, 7])
         perms = {t: rng.permutation(len(data[t])) for t in tools}
-        accs = []
+        weights = [self.match_weight] if match_weights is None else list(match_weights)
+        accs: dict[float, list[float]] = {w: [] for w in weights}
         self.network.eval()
         for k in sorted(set(int(s) for s in shots)):
             supports, queries, labels = [], [], []
@@ -551,10 +593,14 @@ class FewShotToolSelector:
                 supports.append((descs.get(t), [data[t][i] for i in p[:kk]]))
                 queries += [data[t][i] for i in p[kk:][:50]]
                 labels += [j] * len(p[kk:][:50])
-            protos = self._prototypes(supports)
-            pred = (self.embed_queries(queries) @ protos.T).argmax(-1)
-            accs.append(float((pred == torch.tensor(labels)).float().mean()))
-        return float(np.mean(accs))
+            protos, example_z = self._embed_tools(supports)
+            q = self.embed_queries(queries)
+            for w in weights:
+                pred = self._score(q, protos, example_z, w).argmax(-1)
+                accs[w].append(float((pred == torch.tensor(labels)).float().mean()))
+        if match_weights is None:
+            return float(np.mean(accs[weights[0]]))
+        return {w: float(np.mean(a)) for w, a in accs.items()}
 
     # --- persistence ------------------------------------------------------------------------
 
@@ -565,6 +611,7 @@ class FewShotToolSelector:
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {f"network.{k}": v.detach().contiguous() for k, v in self.network.state_dict().items()}
         tensors["prototypes"] = self._protos.contiguous()
+        tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
         save_file(tensors, str(folder / "selector.safetensors"))
         meta = {
             "format": _FORMAT,
@@ -573,6 +620,7 @@ class FewShotToolSelector:
             "dim": self.dim,
             "featurizer": _featurizer_spec(self.featurizer),
             "episodes_trained": self.episodes_trained,
+            "match_weight": self.match_weight,
             "tools": [{"tool_id": t, "description": self._descriptions[t], "examples": self._examples[t]} for t in self._tool_ids],
         }
         (folder / "selector.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
@@ -607,4 +655,9 @@ class FewShotToolSelector:
         if sel._protos.shape != (len(sel._tool_ids), sel.dim):
             raise ValueError(f"path: prototypes of shape {tuple(sel._protos.shape)} do not match {len(sel._tool_ids)} tools")
         sel.episodes_trained = int(meta["episodes_trained"])
+        sel.match_weight = float(meta["match_weight"])
+        counts = [len(e["examples"]) for e in meta["tools"]]
+        if tensors["examples"].shape != (sum(counts), sel.dim):
+            raise ValueError(f"path: example embeddings of shape {tuple(tensors['examples'].shape)} do not match the tools")
+        sel._example_z = list(torch.split(tensors["examples"], counts))
         return sel

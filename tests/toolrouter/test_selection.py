@@ -117,6 +117,22 @@ def test_early_stopping_on_validation_tools(world):
     info = sel.fit({t: examples[t] for t in train}, {t: descriptions[t] for t in train}, episodes=2000, n_way=8, k_shot=(1, 3))
     assert info["episodes"] < 2000 and info["validation_accuracy"] >= info["validation_accuracy_start"]
     assert sel.episodes_trained == info["episodes"] and sorted(sel.tool_ids) == sorted(train)
+    assert info["match_weight"] in (0.0, 0.25, 0.5, 1.0) and sel.match_weight == info["match_weight"]
+
+
+def test_nearest_example_bonus_favours_a_close_example():
+    # "pets" spreads over two themes; a request close to one of them, but far from their mean,
+    # goes to "pets" only with the bonus.
+    sel = FewShotToolSelector(HashingFeaturizer(dim=512, char_ngrams=None))
+    sel.add_tool("pets", examples=["buy goldfish food flakes", "walk the dog with a leash in the park every morning"])
+    sel.add_tool("aquarium", examples=["goldfish food tank", "goldfish food aquarium"])
+    query = "buy goldfish food"
+    assert sel.select(query) == "aquarium"
+    plain = dict(sel.rank(query))
+    sel.match_weight = 1.0
+    bonus = dict(sel.rank(query))
+    assert sel.select(query) == "pets" and bonus["pets"] > plain["pets"]
+    assert bonus["aquarium"] < plain["aquarium"]  # its examples are each less close than their mean
 
 
 def test_fit_is_deterministic(world):
@@ -147,6 +163,7 @@ def test_save_load_round_trip_gives_identical_rankings(world, trained, tmp_path:
     sel, _ = trained
     held_out_selector(sel, world, k=2)
     sel.add_tool("only_examples", examples=["book me a taxi", "call a cab"])
+    sel.match_weight = 0.5  # exercise the stored example embeddings too
     queries = [q for qs in world[4].values() for q in qs][:20] + ["taxi to the station"]
     sel.save(tmp_path / "sel")
     meta = json.loads((tmp_path / "sel" / "selector.json").read_text())
