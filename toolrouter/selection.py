@@ -506,40 +506,48 @@ class FewShotToolSelector:
         best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
         best_acc = self._validate(val_tools, data, descs, shots, rng_seed=seed) if val_tools else float("nan")
         start_acc, stale, done = best_acc, 0, 0
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=torch_gen)))  # dropout masks
-            for episode in range(1, episodes + 1):
-                k = int(shots[rng.integers(len(shots))])
-                way = rng.choice(len(train_tools), size=min(n_way, len(train_tools)), replace=False)
-                sx, sy, qx, qy = [], [], [], []
-                for label, ti in enumerate(way):
-                    t = train_tools[ti]
-                    n = len(data[t])
-                    kk = min(k, n - 1)  # leave at least one query for a tool with few requests
-                    idx = rng.permutation(n)[: kk + cfg.queries_per_tool]
-                    support, query = idx[:kk], idx[kk:]
-                    if t in desc_rows:
-                        sx.append(desc_rows[t])
-                        sy.append(torch.full((1,), label))
-                    if kk == 0 and t not in desc_rows:
-                        support, query = idx[:1], idx[1:]
-                    sx.append(feats[t][support])
-                    sy.append(torch.full((len(support),), label))
-                    qx.append(feats[t][query])
-                    qy.append(torch.full((len(query),), label))
-                metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
-                done = episode
-                self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
-                if val_tools and episode % cfg.eval_every == 0:
-                    acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
-                    self.network.train()
-                    if acc > best_acc:
-                        best_acc, stale = acc, 0
-                        best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
-                    else:
-                        stale += 1
-                        if stale >= cfg.patience:
-                            break
+        initial_state, history_len = best_state, len(self.history)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=torch_gen)))  # dropout masks
+                for episode in range(1, episodes + 1):
+                    k = int(shots[rng.integers(len(shots))])
+                    way = rng.choice(len(train_tools), size=min(n_way, len(train_tools)), replace=False)
+                    sx, sy, qx, qy = [], [], [], []
+                    for label, ti in enumerate(way):
+                        t = train_tools[ti]
+                        n = len(data[t])
+                        kk = min(k, n - 1)  # leave at least one query for a tool with few requests
+                        idx = rng.permutation(n)[: kk + cfg.queries_per_tool]
+                        support, query = idx[:kk], idx[kk:]
+                        if t in desc_rows:
+                            sx.append(desc_rows[t])
+                            sy.append(torch.full((1,), label))
+                        if kk == 0 and t not in desc_rows:
+                            support, query = idx[:1], idx[1:]
+                        sx.append(feats[t][support])
+                        sy.append(torch.full((len(support),), label))
+                        qx.append(feats[t][query])
+                        qy.append(torch.full((len(query),), label))
+                    metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
+                    done = episode
+                    self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
+                    if val_tools and episode % cfg.eval_every == 0:
+                        acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
+                        self.network.train()
+                        if acc > best_acc:
+                            best_acc, stale = acc, 0
+                            best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
+                        else:
+                            stale += 1
+                            if stale >= cfg.patience:
+                                break
+        except BaseException:
+            # a failed fit (a NaN loss, an interrupt) leaves the selector as it was
+            self.network.load_state_dict(initial_state)
+            self.network.eval()
+            del self.history[history_len:]
+            raise
         if val_tools:
             self.network.load_state_dict(best_state)
         self.network.eval()

@@ -270,3 +270,28 @@ def test_learns_on_a_slice_of_metatool():
         sel.add_tool(t, data.tools[t], by_tool[t][:5])
     hits = [sel.select(q) == t for t in held for q in by_tool[t][5:25]]
     assert np.mean(hits) > 0.6  # 4-way, chance 0.25
+
+
+def test_a_fit_that_fails_midway_leaves_the_selector_as_it_was(world, monkeypatch):
+    from meta import FewShotLearner
+
+    train, _, examples, descriptions, _ = world
+    sel = FewShotToolSelector(HashingFeaturizer(dim=64), small_config(validation_fraction=0.0))
+    sel.add_tool("calc", "a calculator", ["what is 2 plus 2"])
+    weights = {k: v.clone() for k, v in sel.network.state_dict().items()}
+    scores = sel.scores(["add 3 and 4"])
+    original = FewShotLearner.train_episode
+    calls = []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise FloatingPointError("loss is nan at episode 3")
+        return original(self, *args)
+
+    monkeypatch.setattr(FewShotLearner, "train_episode", failing)
+    with pytest.raises(FloatingPointError, match="episode 3"):
+        sel.fit({t: examples[t] for t in train[:4]}, {t: descriptions[t] for t in train[:4]}, episodes=10, n_way=4, k_shot=1)
+    assert all(torch.equal(v, sel.network.state_dict()[k]) for k, v in weights.items())
+    assert sel.tool_ids == ["calc"] and sel.history == [] and sel.episodes_trained == 0
+    np.testing.assert_array_equal(sel.scores(["add 3 and 4"]), scores)
