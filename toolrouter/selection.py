@@ -33,10 +33,12 @@ with the best accuracy on validation tools held out from the training tools (ear
 Example:
     >>> from toolrouter.features import HashingFeaturizer
     >>> sel = FewShotToolSelector(HashingFeaturizer(dim=128))
-    >>> sel.fit({"weather": ["rain in Paris tomorrow?", "forecast for Oslo"],
-    ...          "maps": ["route to the airport", "directions to Berlin"]},
-    ...         {"weather": "weather forecasts", "maps": "directions and routes"},
-    ...         episodes=5, n_way=2, k_shot=1, seed=0)
+    >>> info = sel.fit({"weather": ["rain in Paris tomorrow?", "forecast for Oslo"],
+    ...                 "maps": ["route to the airport", "directions to Berlin"]},
+    ...                {"weather": "weather forecasts", "maps": "directions and routes"},
+    ...                episodes=5, n_way=2, k_shot=1, seed=0)
+    >>> int(info["episodes"]), sel.tool_ids
+    (5, ['maps', 'weather'])
     >>> sel.add_tool("translate", "translate text between languages", ["translate hello to French"])
     >>> sel.select("translate good morning to French")
     'translate'
@@ -358,7 +360,7 @@ class FewShotToolSelector:
     def _embed_tools(self, tools: Sequence[tuple[str | None, Sequence[str]]]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs, and each tool's
         unit example embeddings ``[k, dim]``."""
-        rows, labels, flags = [], [], []
+        rows, labels = [], []
         for j, (description, examples) in enumerate(tools):
             if description is not None:
                 rows.append(self._rows([description], True))
