@@ -132,10 +132,10 @@ def _evaluate(
     return results
 
 
-def _mean_sd(values: list[float]) -> str:
+def _mean_sd(values: list[float], signed: bool = False) -> str:
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * mean:.1f} ± {100 * sd:.1f}"
+    return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * sd:.1f}"
 
 
 def run(args: argparse.Namespace) -> None:
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
         methods["selector, trained"] = trained
         train_rows.append([seed, len(train), len(held), int(info["episodes"]), round(fit_s, 1),
                            round(info["validation_accuracy_start"], 3), round(info["validation_accuracy"], 3),
-                           round(info["description_weight"], 2), round(info["scale"], 1)])
+                           round(info["description_weight"], 2), info["match_weight"], round(info["scale"], 1)])
         for method, selector in methods.items():
             results = _evaluate(selector, featurizer, data, held, shots, seed)
             for (kind, k), acc in results.items():
@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> None:
 
     print_table(
         f"metatool: training runs ({name} features; {held_out} held-out tools; features encoded in {encode_s:.0f} s)",
-        ["seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after", "description weight", "scale"],
+        ["seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after",
+         "description weight", "match weight", "scale"],
         train_rows,
     )
     rows = []
@@ -190,6 +191,20 @@ def run(args: argparse.Namespace) -> None:
         f"metatool: {held_out}-way over held-out tools, accuracy % (mean ± sd over seeds {args.mt_first_seed}..{args.mt_first_seed + seeds - 1})",
         ["K", "method", "top-1 micro", "top-1 macro", "top-5 micro", "top-5 macro"],
         rows,
+    )
+    # Paired by seed (same split, supports and test requests): the spread of the gain itself.
+    gain_rows = []
+    base = f"mean embedding ({name})"
+    for k in shots:
+        row: list[Any] = [k]
+        for m in _METRICS:
+            diffs = [t[m] - b[m] for t, b in zip(per_seed[("selector, trained", k)], per_seed[(base, k)])]
+            row.append(f"{_mean_sd(diffs, signed=True)} ({sum(d > 0 for d in diffs)}/{len(diffs)})")
+        gain_rows.append(row)
+    print_table(
+        f"metatool: trained selector minus {base}, percentage points, paired by seed (seeds where it is ahead)",
+        ["K", "top-1 micro", "top-1 macro", "top-5 micro", "top-5 macro"],
+        gain_rows,
     )
 
 
