@@ -7,8 +7,9 @@ utility there drops by ``--dr-drop``. Utilities are mapped to outcome quality by
 (clipped to [0, 1]) with ``UtilityWeights(success=0, quality=1, cost=0, latency=0)``; regret is in
 the world's utility units.
 
-Reported per method: calls on ``fam0`` after the break until 80% of a window of 20 of its decisions
-avoid the broken tool (``never`` if that does not happen by the end), and the regret on the
+Reported per method: the share of ``fam0``'s calls that went to the tool before it broke (a method
+that hardly used it has little to move), calls on ``fam0`` after the break until 80% of a window of
+20 of its decisions avoid the broken tool (20 at the least) (``never`` if that does not happen by the end), and the regret on the
 untouched task types after the break, against the same run without the break (same seed): the
 difference must not be positive beyond noise.
 """
@@ -55,13 +56,15 @@ def _methods(model: MetaRewardModel | None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _play(world: World, featurizer: HashingFeaturizer, router: ToolMetaLearner, calls: int, broken: str | None, drop: float, seed: int) -> tuple[list[str], list[float]]:
-    """Picks on fam0 after the break, and per-call regret on the other types after the break."""
+def _play(world: World, featurizer: HashingFeaturizer, router: ToolMetaLearner, calls: int, broken: str | None, drop: float, seed: int) -> tuple[list[str], list[float], list[str]]:
+    """Picks on fam0 after the break, per-call regret on the other types after the break, and
+    the last ``WINDOW * 5`` picks on fam0 before it."""
     rng = np.random.default_rng(seed)
     ids = [t.tool_id for t in world.tools]
     k_broken = ids.index(broken) if broken is not None else -1
     picks: list[str] = []
     others: list[float] = []
+    before: list[str] = []
     for t in range(calls):
         fam = t % TYPES
         text, u = world.request(fam, rng)
@@ -75,12 +78,14 @@ def _play(world: World, featurizer: HashingFeaturizer, router: ToolMetaLearner, 
             ExecutionResult(tool_id=tool, step="answer", success=True, quality=_quality(world.outcome(u[k], rng))),
             capability="answer", task_type=f"fam{fam}", context=text,
         )
+        if not after and fam == 0:
+            before = (before + [tool])[-WINDOW * 5 :]
         if after:
             if fam == 0:
                 picks.append(tool)
             else:
                 others.append(float(u.max() - u[k]))
-    return picks, others
+    return picks, others, before
 
 
 def _calls_to_move(picks: list[str], broken: str) -> float:
@@ -120,7 +125,8 @@ def run(args: argparse.Namespace) -> None:
                 router = ToolMetaLearner(world.tools, seed=seed, weights=WEIGHTS, featurizer=featurizer,
                                          context_dim=dim if opts["policy"] != "gaussian_ts" else None, **opts)
                 runs[label] = _play(world, featurizer, router, calls, tool, args.dr_drop, seed)
-            r = results.setdefault(name, {"move": [], "others_drift": [], "others_none": []})
+            r = results.setdefault(name, {"move": [], "others_drift": [], "others_none": [], "share": []})
+            r["share"].append(runs["drift"][2].count(broken) / max(len(runs["drift"][2]), 1))
             r["move"].append(_calls_to_move(runs["drift"][0], broken))
             r["others_drift"].append(float(np.sum(runs["drift"][1])))
             r["others_none"].append(float(np.sum(runs["none"][1])))
@@ -132,12 +138,12 @@ def run(args: argparse.Namespace) -> None:
             move += f", never in {len(r['move']) - len(moved)} of {len(r['move'])}"
         diff = [a - b for a, b in zip(r["others_drift"], r["others_none"])]
         rows.append([
-            name, move, f"{statistics.mean(r['others_none']):.1f}", f"{statistics.mean(r['others_drift']):.1f}",
+            name, f"{statistics.mean(r['share']):.0%}", move, f"{statistics.mean(r['others_none']):.1f}", f"{statistics.mean(r['others_drift']):.1f}",
             f"{statistics.mean(diff):+.1f} ± {statistics.stdev(diff) if len(diff) > 1 else 0.0:.1f}",
         ])
     print_table(
         f"Drift: the best tool of fam0 loses {args.dr_drop} utility there at call {calls // 2} of {calls} "
         f"(calls on fam0 until {SHARE:.0%} of {WINDOW} picks avoid it; regret on the 5 untouched types after the break)",
-        ["method", "fam0 calls to move (median)", "untouched regret, no break", "untouched regret, break", "difference"],
+        ["method", f"fam0 share on it, last {WINDOW * 5} calls before", "fam0 calls to move (median)", "untouched regret, no break", "untouched regret, break", "difference"],
         rows,
     )
