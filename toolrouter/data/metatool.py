@@ -9,7 +9,7 @@ per tool beside the accuracy over requests.
 Example:
     >>> data = load_metatool("../shared/data/metatool")  # doctest: +SKIP
     >>> len(data.tools), len(data)  # doctest: +SKIP
-    (100, 10180)
+    (100, 10173)
     >>> train, held_out = data.split_tools(seed=0, held_out=30)  # doctest: +SKIP
 """
 
@@ -123,7 +123,8 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
     """Load ``tools.json`` and ``queries.csv`` from the folder ``path`` (the shared copy or yours).
 
     Rows that repeat a (query, tool) pair are dropped with ``drop_duplicates`` (the shared copy has
-    27 such repeats; kept, a repeat can land in both the support set and the test set). Raises
+    34 such rows, repeats of 27 requests; kept, a repeat can land in both the support set and the
+    test set). Raises
     ``FileNotFoundError`` naming the missing folder or file, and ``ValueError`` naming the file, row
     and field for a malformed file: invalid JSON, an empty description, a missing column, an empty
     query, a query whose tool is not in ``tools.json``, or one query labelled with two tools.
