@@ -159,11 +159,11 @@ def test_lora_adapter_variant_trains(world):
     assert all(torch.equal(after[n], v) for n, v in frozen.items())  # the identity stays frozen
 
 
-def test_save_load_round_trip_gives_identical_rankings(world, trained, tmp_path: Path):
+def test_save_load_round_trip_gives_identical_rankings(world, trained, tmp_path: Path, monkeypatch):
     sel, _ = trained
     held_out_selector(sel, world, k=2)
     sel.add_tool("only_examples", examples=["book me a taxi", "call a cab"])
-    sel.match_weight = 0.5  # exercise the stored example embeddings too
+    monkeypatch.setattr(sel, "match_weight", 0.5)  # exercise the stored example embeddings too
     queries = [q for qs in world[4].values() for q in qs][:20] + ["taxi to the station"]
     sel.save(tmp_path / "sel")
     meta = json.loads((tmp_path / "sel" / "selector.json").read_text())
