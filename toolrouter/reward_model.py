@@ -14,11 +14,14 @@ the initial offsets so that a few gradient steps on ``delta`` and the offsets fi
 handful of outcomes. The prior of a head is then ``N(mean, s^2 I)`` with the mean above and the
 spread ``s`` and reward noise ``sigma`` chosen by maximising the marginal likelihood of every
 (task, tool) group's residuals (empirical Bayes), so Thompson sampling explores as much as the
-history says it should. A tool never seen gets a wider prior (``s_new``), from its description only.
+history says it should. A tool never seen gets its prior mean from its description alone, and the
+covariance of the known tools' heads is added to its spread (the descriptions of a handful of tools
+predict a new one only roughly; this way Thompson sampling explores the new tool along the
+directions in which tools differ).
 
-Continual learning (``MetaRewardModel.adapt``): when a tool drifts, the offsets and the description
-map are adapted to its recent outcomes with ``meta.DriftAdapter`` (online EWC plus replay), which keeps
-what still holds for the other tools and task types; the encoder stays fixed, so the router's
+Continual learning (``MetaRewardModel.adapt``): when a tool drifts, the tools' learned offsets are
+adapted to recent outcomes with ``meta.DriftAdapter`` (online EWC plus replay), which keeps what
+still holds for the other tools and task types; the encoder stays fixed, so the router's
 per-route posteriors remain valid.
 
 Persistence: ``to_bytes`` / ``from_bytes`` (safetensors with a JSON header); the router keeps it in
@@ -123,7 +126,7 @@ class MetaRewardModel:
         tool_features: np.ndarray,
         *,
         prior_scale: float,
-        new_tool_scale: float,
+        new_tool_cov: np.ndarray,
         noise: float,
         watermark: int = 0,
         info: Mapping[str, Any] | None = None,
@@ -132,10 +135,17 @@ class MetaRewardModel:
         self.tool_ids = list(tool_ids)
         self._tool_index = {t: i for i, t in enumerate(self.tool_ids)}
         self.tool_features = np.asarray(tool_features, dtype=np.float64)
-        self.prior_scale, self.new_tool_scale, self.noise = float(prior_scale), float(new_tool_scale), float(noise)
+        self.prior_scale, self.noise = float(prior_scale), float(noise)
+        #: prior covariance of a new tool's head: how the known tools' heads vary, plus prior_scale^2
+        self.new_tool_cov = np.asarray(new_tool_cov, dtype=np.float64)
         self.watermark = int(watermark)
         self.info = dict(info or {})
         self._adapter: Any = None
+
+    @property
+    def new_tool_scale(self) -> float:
+        """Root mean prior variance of a new tool's head weights (for reports)."""
+        return float(np.sqrt(np.mean(np.diag(self.new_tool_cov))))
 
     def knows(self, tool_id: str) -> bool:
         """Whether ``tool_id`` was in the history the model was trained on."""
@@ -195,10 +205,13 @@ class MetaRewardModel:
 
     def prior(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> ArmPrior:
         """The head's prior for ``profile``, in the units of ``NeuralLinearThompson`` (whose
-        posterior covariance is ``exploration^2 A^-1``): mean, and variance ``(s / sigma)^2``."""
+        posterior covariance is ``exploration^2 A^-1``): mean, and covariance ``(s / sigma)^2 I``
+        for a known tool, ``new_tool_cov / sigma^2`` for a new one (it explores along the
+        directions in which tools differ)."""
         mean = self.head_mean(profile, featurizer)
-        scale = self.prior_scale if profile.tool_id in self._tool_index else self.new_tool_scale
-        return ArmPrior(mean=mean, variance=(scale / self.noise) ** 2)
+        if profile.tool_id in self._tool_index:
+            return ArmPrior(mean=mean, variance=(self.prior_scale / self.noise) ** 2)
+        return ArmPrior(mean=mean, variance=self.new_tool_cov / self.noise**2)
 
     def predict(self, contexts: np.ndarray, profiles: Sequence[ToolProfile], featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """Prior mean utility, shape ``(len(contexts), len(profiles))``."""
@@ -249,13 +262,13 @@ class MetaRewardModel:
             "hidden": m.hidden,
             "tool_ids": self.tool_ids,
             "prior_scale": self.prior_scale,
-            "new_tool_scale": self.new_tool_scale,
             "noise": self.noise,
             "watermark": self.watermark,
             "info": self.info,
         }
         tensors = {f"model.{k}": v.detach().contiguous() for k, v in m.state_dict().items()}
         tensors["tool_features"] = torch.as_tensor(self.tool_features, dtype=torch.float64)
+        tensors["new_tool_cov"] = torch.as_tensor(self.new_tool_cov, dtype=torch.float64)
         return st_save(tensors, metadata={"config": json.dumps(meta)})
 
     @classmethod
@@ -274,7 +287,7 @@ class MetaRewardModel:
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         return cls(
             model, meta["tool_ids"], tensors["tool_features"].numpy(),
-            prior_scale=meta["prior_scale"], new_tool_scale=meta["new_tool_scale"], noise=meta["noise"],
+            prior_scale=meta["prior_scale"], new_tool_cov=tensors["new_tool_cov"].numpy(), noise=meta["noise"],
             watermark=meta["watermark"], info=meta["info"],
         )
 
@@ -442,9 +455,9 @@ def meta_train(
         # A new tool's head is only as predictable as tools differ from each other: its description
         # may say less than the fit on the known tools suggests (they are few, and the map can
         # memorise them), so its prior spread adds the across-tool variance of the known heads.
-        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.eye(len(tool_ids)))
-        spread = float(heads.var(dim=0).mean()) if len(tool_ids) > 1 else 0.0
-    new_tool_scale = math.sqrt(prior_scale**2 + spread)
+        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.eye(len(tool_ids))).double().numpy()
+    spread = np.cov(heads, rowvar=False) if len(tool_ids) > 1 else np.zeros((features + 1, features + 1))
+    new_tool_cov = 0.5 * (spread + spread.T) + prior_scale**2 * np.eye(features + 1)
     info = {
         "algorithm": algorithm, "tasks": tasks, "meta_steps_run": len(losses), "outcomes": len(outcomes),
         "task_count": len(group_rows), "first_meta_loss": losses[0], "last_meta_loss": float(np.mean(losses[-20:])),
@@ -452,6 +465,6 @@ def meta_train(
     }
     log.info("reward_model_trained", **info, prior_scale=prior_scale, noise=noise)
     return MetaRewardModel(
-        model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_scale=new_tool_scale, noise=noise,
+        model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_cov=new_tool_cov, noise=noise,
         watermark=watermark, info=info,
     )
