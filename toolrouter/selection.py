@@ -57,7 +57,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
+from safetensors.torch import load as load_bytes
 from safetensors.torch import load_file, save_file
+from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
@@ -614,15 +616,11 @@ class FewShotToolSelector:
 
     # --- persistence ------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
-        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+    def _parts(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """(JSON-able metadata, tensors) of the learned state."""
         tensors = {f"network.{k}": v.detach().contiguous() for k, v in self.network.state_dict().items()}
         tensors["prototypes"] = self._protos.contiguous()
         tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
-        save_file(tensors, str(folder / "selector.safetensors"))
         meta = {
             "format": _FORMAT,
             "config": self.config.model_dump(),
@@ -633,8 +631,34 @@ class FewShotToolSelector:
             "match_weight": self.match_weight,
             "tools": [{"tool_id": t, "description": self._descriptions[t], "examples": self._examples[t]} for t in self._tool_ids],
         }
+        return meta, tensors
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
+        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta, tensors = self._parts()
+        save_file(tensors, str(folder / "selector.safetensors"))
         (folder / "selector.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         return folder
+
+    def to_bytes(self) -> bytes:
+        """The same state as one safetensors blob (the JSON in its metadata), for a store:
+        ``store.put_snapshot("tool_selector", selector.to_bytes(), watermark)``."""
+        meta, tensors = self._parts()
+        return save_bytes(tensors, metadata={_FORMAT: json.dumps(meta)})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, featurizer: Featurizer | None = None) -> "FewShotToolSelector":
+        """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`."""
+        try:
+            tensors = load_bytes(data)
+            header_len = int.from_bytes(data[:8], "little")
+            meta = json.loads(json.loads(data[8 : 8 + header_len])["__metadata__"][_FORMAT])
+        except Exception as exc:  # safetensors and json raise their own error types
+            raise ValueError(f"data: not a saved tool selector ({exc})") from None
+        return cls._from_parts(meta, tensors, featurizer, "data")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], featurizer: Featurizer | None = None) -> "FewShotToolSelector":
@@ -645,8 +669,14 @@ class FewShotToolSelector:
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")
         meta = json.loads((folder / "selector.json").read_text(encoding="utf-8"))
+        return cls._from_parts(meta, load_file(str(folder / "selector.safetensors")), featurizer, f"path: {str(folder)!r}")
+
+    @classmethod
+    def _from_parts(
+        cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor], featurizer: Featurizer | None, where: str
+    ) -> "FewShotToolSelector":
         if meta.get("format") != _FORMAT:
-            raise ValueError(f"path: {str(folder)!r} holds format {meta.get('format')!r}, expected {_FORMAT!r}")
+            raise ValueError(f"{where} holds format {meta.get('format')!r}, expected {_FORMAT!r}")
         if featurizer is None:
             if meta["featurizer"] is None:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
@@ -654,7 +684,6 @@ class FewShotToolSelector:
         if int(featurizer.dim) != meta["dim"]:
             raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {meta['dim']}")
         sel = cls(featurizer, SelectorConfig(**meta["config"]), seed=meta["seed"])
-        tensors = load_file(str(folder / "selector.safetensors"))
         sel.network.load_state_dict({k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")})
         sel.network.eval()
         for entry in meta["tools"]:
@@ -663,11 +692,11 @@ class FewShotToolSelector:
             sel._tool_ids.append(entry["tool_id"])
         sel._protos = tensors["prototypes"]
         if sel._protos.shape != (len(sel._tool_ids), sel.dim):
-            raise ValueError(f"path: prototypes of shape {tuple(sel._protos.shape)} do not match {len(sel._tool_ids)} tools")
+            raise ValueError(f"{where}: prototypes of shape {tuple(sel._protos.shape)} do not match {len(sel._tool_ids)} tools")
         sel.episodes_trained = int(meta["episodes_trained"])
         sel.match_weight = float(meta["match_weight"])
         counts = [len(e["examples"]) for e in meta["tools"]]
         if tensors["examples"].shape != (sum(counts), sel.dim):
-            raise ValueError(f"path: example embeddings of shape {tuple(tensors['examples'].shape)} do not match the tools")
+            raise ValueError(f"{where}: example embeddings of shape {tuple(tensors['examples'].shape)} do not match the tools")
         sel._example_z = list(torch.split(tensors["examples"], counts))
         return sel

@@ -172,6 +172,15 @@ def test_save_load_round_trip_gives_identical_rankings(world, trained, tmp_path:
     assert loaded.tool_ids == sel.tool_ids and loaded.tool("only_examples") == (None, ["book me a taxi", "call a cab"])
     np.testing.assert_array_equal(loaded.scores(queries), sel.scores(queries))
     assert [loaded.rank(q) for q in queries[:3]] == [sel.rank(q) for q in queries[:3]]
+    # the same state through a store, as one blob
+    from toolrouter.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.put_snapshot("tool_selector", sel.to_bytes(), 0)
+        stored = FewShotToolSelector.from_bytes(store.get_snapshot("tool_selector").data)
+    np.testing.assert_array_equal(stored.scores(queries), sel.scores(queries))
+    with pytest.raises(ValueError, match="data: not a saved tool selector"):
+        FewShotToolSelector.from_bytes(b"garbage")
     # a tool added after loading goes through the loaded encoder like the original's
     sel.add_tool("late", "late tool", ["late request"])
     loaded.add_tool("late", "late tool", ["late request"])
