@@ -73,6 +73,7 @@ __all__ = [
     "PlanStep",
     "RetryPolicy",
     "RoutedCall",
+    "SelectorConfig",
     "SentenceEncoderFeaturizer",
     "StepRequest",
     "TaskComplexity",
@@ -108,6 +109,7 @@ _LAZY = {
     "MetaRewardModel": "toolrouter.reward_model",
     "meta_train": "toolrouter.reward_model",
     "FewShotToolSelector": "toolrouter.selection",
+    "SelectorConfig": "toolrouter.selection",
 }
 
 
