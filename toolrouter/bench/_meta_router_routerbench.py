@@ -487,7 +487,7 @@ def _report(
     test = ctx.test
     singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
     lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
-    hull = upper_hull(singles)
+    hull = upper_hull(np.vstack([singles, [[0.0, 0.0]]]))  # the curve AIQ integrates
     bar = aiq(singles, lo=lo, hi=hi)
     per_k = 1000.0  # costs are shown in dollars per 1,000 prompts
     scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
