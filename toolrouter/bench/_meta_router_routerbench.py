@@ -175,6 +175,7 @@ class Context:
 
     @property
     def n_arms(self) -> int:
+        """Number of models (arms)."""
         return len(self.train.models)
 
 
@@ -249,6 +250,7 @@ class Result:
     seconds: float = 0.0
 
     def aiqs(self, lo: float, hi: float) -> np.ndarray:
+        """AIQ of each seed's sweep over ``[lo, hi]``."""
         return np.array([aiq(s, lo=lo, hi=hi) for s in self.sweeps])
 
 
@@ -256,7 +258,8 @@ class Result:
 
 
 def oracle_sweep(ctx: Context) -> np.ndarray:
-    """Per prompt and lambda the model of highest reward (the cheaper one on ties)."""
+    """Per prompt and lambda the model of highest reward (lambda > 0: equal quality goes to the
+    cheaper model)."""
     return _sweep_from_predictions(ctx, ctx.test.quality, ctx.test.cost)
 
 
@@ -287,11 +290,12 @@ def _order(n: int, passes: int, seed: int) -> np.ndarray:
     return np.concatenate([rng.permutation(n) for _ in range(passes)])
 
 
-def _policy_options(name: str, args: argparse.Namespace) -> dict[str, float]:
+def _policy_options(args: argparse.Namespace) -> dict[str, float]:
+    """Options given on the command line (every contextual policy here takes both)."""
     opts: dict[str, float] = {}
     if args.rb_exploration is not None:
         opts["exploration"] = args.rb_exploration
-    if args.rb_regularization is not None and name in ("lin_ts", "linucb"):
+    if args.rb_regularization is not None:
         opts["regularization"] = args.rb_regularization
     return opts
 
@@ -464,7 +468,7 @@ def _run_dataset(
     _timed(results[1], lambda: knn_sweep(ctx, args.rb_knn))
     _timed(results[2], lambda: ridge_sweep(ctx, args.rb_ridge))
     for name in policies:
-        options = _policy_options(name, args)
+        options = _policy_options(args)
         for design in designs:
             res = Result(f"{name} {design} (bandit)")
             for seed in seeds:
