@@ -80,7 +80,10 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--rb-designs", default="qc,per-lambda", help=f"designs of the online routers, from {DESIGNS}"
     )
-    group.add_argument("--rb-featurizer", default="minilm", choices=("minilm", "hashing"))
+    group.add_argument(
+        "--rb-featurizer", default=None, choices=("minilm", "hashing"),
+        help="prompt features (default: minilm; hashing with --quick, which must take seconds)",
+    )
     group.add_argument(
         "--rb-text", default="strip-prefix", choices=("strip-prefix", "full"),
         help="embed the prompt without the prefix that all train prompts share (default), or in full",
@@ -423,7 +426,8 @@ def run(args: argparse.Namespace) -> None:
     pca = min(args.rb_pca, 8) if quick else args.rb_pca
     seeds = list(range(min(args.seeds, 2) if quick else args.seeds))
     root = Path(args.data) / "routerbench"
-    if args.rb_featurizer == "minilm":
+    feature_name = args.rb_featurizer or ("hashing" if quick else "minilm")
+    if feature_name == "minilm":
         featurizer = make_featurizer("minilm")
     else:
         featurizer = make_featurizer("hashing", dim=args.rb_hash_dim)
@@ -445,7 +449,7 @@ def run(args: argparse.Namespace) -> None:
             scale=args.rb_context_scale,
         )
         results = _run_dataset(ctx, args, policies, designs, seeds, passes, with_vw)
-        _report(ctx, results, args, seeds, passes, embed_s)
+        _report(ctx, results, args, seeds, passes, f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s")
 
 
 def _timed(result: Result, fn: Callable[[], np.ndarray]) -> None:
@@ -486,7 +490,7 @@ def _run_dataset(
 
 
 def _report(
-    ctx: Context, results: list[Result], args: argparse.Namespace, seeds: list[int], passes: int, embed_s: float
+    ctx: Context, results: list[Result], args: argparse.Namespace, seeds: list[int], passes: int, features: str
 ) -> None:
     test = ctx.test
     singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
@@ -497,10 +501,10 @@ def _report(
     scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
     console.print(
         f"\nRouterBench {ctx.name}: {len(ctx.train)} train / {len(test)} {scored} prompts, {ctx.n_arms} models, "
-        f"features {args.rb_featurizer} ({args.rb_text}) -> {ctx.x_train.shape[1] - 1} + constant "
+        f"features {features} -> {ctx.x_train.shape[1] - 1} + constant "
         f"({args.rb_normalize}, scale {args.rb_context_scale:g}), "
         f"{len(ctx.lambdas)} lambdas in [{ctx.lambdas[0]:.3g}, {ctx.lambdas[-1]:.3g}], {passes} pass(es), "
-        f"seeds {len(seeds)}; embedding {embed_s:.1f} s",
+        f"seeds {len(seeds)}",
         markup=False, highlight=False,
     )
     on_hull = {tuple(v) for v in hull.tolist()}
