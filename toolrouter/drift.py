@@ -133,12 +133,13 @@ class ChangeDetector(ABC):
     """
 
     name: ClassVar[str]
+    #: the evidence needed to fire when ``threshold`` is not given
+    default_threshold: ClassVar[float]
 
     def __init__(
         self,
-        *,
-        delta: float,
-        threshold: float,
+        delta: float = 0.5,
+        threshold: float | None = None,
         min_samples: int = 30,
         direction: Direction = "both",
         standardize: bool = True,
@@ -146,7 +147,7 @@ class ChangeDetector(ABC):
         clip: float = 3.0,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
-        self.threshold = _check_positive("threshold", threshold)
+        self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
         self.min_samples = _check_min_samples(min_samples)
         self.direction = _check_direction(direction)
         if not isinstance(standardize, bool):
@@ -323,27 +324,8 @@ class PageHinkley(ChangeDetector):
     """
 
     name = "page_hinkley"
+    default_threshold = 8.0
     _KEYS = ("up", "up_min", "down", "down_max")
-
-    def __init__(
-        self,
-        delta: float = 0.5,
-        threshold: float = 8.0,
-        min_samples: int = 30,
-        direction: Direction = "both",
-        standardize: bool = True,
-        min_scale: float = 0.05,
-        clip: float = 3.0,
-    ) -> None:
-        super().__init__(
-            delta=delta,
-            threshold=threshold,
-            min_samples=min_samples,
-            direction=direction,
-            standardize=standardize,
-            min_scale=min_scale,
-            clip=clip,
-        )
 
     def _reset_statistics(self) -> None:
         self._up = self._up_min = 0.0
@@ -396,27 +378,8 @@ class Cusum(ChangeDetector):
     """
 
     name = "cusum"
+    default_threshold = 10.0
     _KEYS = ("high", "low", "reference", "scale")
-
-    def __init__(
-        self,
-        delta: float = 0.5,
-        threshold: float = 10.0,
-        min_samples: int = 30,
-        direction: Direction = "both",
-        standardize: bool = True,
-        min_scale: float = 0.05,
-        clip: float = 3.0,
-    ) -> None:
-        super().__init__(
-            delta=delta,
-            threshold=threshold,
-            min_samples=min_samples,
-            direction=direction,
-            standardize=standardize,
-            min_scale=min_scale,
-            clip=clip,
-        )
 
     def _reset_statistics(self) -> None:
         self._high = self._low = 0.0
