@@ -70,7 +70,8 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
 @pytest.mark.parametrize(
     "module",
     ["toolrouter.learner", "toolrouter.middleware", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
-     "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter"],
+     "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
+     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark"],
 )
 def test_docstring_examples_run(module: str) -> None:
     import importlib
