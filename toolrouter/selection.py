@@ -46,6 +46,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -67,7 +68,7 @@ from toolrouter.errors import DuplicateToolError, UnknownToolError
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 
-__all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes"]
+__all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
 log = EventLog(__name__)  # quiet unless the application enables the 'toolrouter' logger
 
@@ -99,6 +100,12 @@ class SelectorConfig(BaseModel):
             (0 disables early stopping: the last encoder is kept).
         eval_every: episodes between validation checks; ``patience``: checks without improvement
             before training stops.
+        finetune_layers: 0 (default): the text features are frozen. ``L > 0``: the last ``L``
+            transformer layers of the sentence encoder (a ``SentenceEncoderFeaturizer`` only) are
+            copied into the selector and trained with the towers (:class:`TopLayers`); the token
+            states below them are computed once per text and cached, so a training step runs only
+            those layers and the mean pooling. Their weights are saved with the selector.
+        finetune_lr: AdamW learning rate of the fine-tuned transformer layers (weight decay 0.01).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -117,6 +124,8 @@ class SelectorConfig(BaseModel):
     validation_fraction: float = Field(0.15, ge=0.0, lt=1.0)
     eval_every: int = Field(10, ge=1)
     patience: int = Field(15, ge=1)
+    finetune_layers: int = Field(0, ge=0)
+    finetune_lr: float = Field(3e-5, gt=0.0, allow_inf_nan=False)
 
 
 class _Residual(nn.Module):
@@ -146,20 +155,115 @@ def _lora_tower(dim: int, rank: int) -> nn.Module:
     return AdapterModel(base, [cfg])
 
 
+class _TokenStates:
+    """Token states of a sentence encoder below its last ``layers`` layers, computed once per text.
+
+    Texts get consecutive integer ids; a selector's rows carry the id instead of the features, so
+    that :class:`TopLayers` can run the trainable layers on the cached states.
+    """
+
+    def __init__(self, featurizer: SentenceEncoderFeaturizer, layers: int) -> None:
+        model = featurizer._encoder()  # the featurizer owns the one loaded copy of the encoder
+        self.bert = model[0].auto_model
+        self.tokenizer = model.tokenizer
+        self.max_length = int(model.max_seq_length)
+        depth = len(self.bert.encoder.layer)
+        if layers > depth:
+            raise ValueError(f"finetune_layers: the encoder has {depth} layers, got {layers}")
+        self.layers = layers
+        self.index: dict[str, int] = {}
+        self.states: list[torch.Tensor] = []
+
+    def ids(self, texts: Sequence[str]) -> torch.Tensor:
+        """Float ids ``[len(texts)]`` (exact up to 2**24 texts), encoding the texts not seen yet."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.index))
+        if missing:
+            self._encode(missing)
+        return torch.tensor([self.index[t] for t in texts], dtype=torch.float32)
+
+    @torch.no_grad()
+    def _encode(self, texts: list[str]) -> None:
+        order = sorted(texts, key=len)  # similar lengths together: little padding
+        for start in range(0, len(order), 64):
+            chunk = order[start : start + 64]
+            enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            hidden = self.bert(**enc, output_hidden_states=True).hidden_states[-1 - self.layers]
+            for text, row, mask in zip(chunk, hidden, enc["attention_mask"]):
+                self.index[text] = len(self.states)
+                self.states.append(row[: int(mask.sum())].clone())
+
+
+class TopLayers(nn.Module):
+    """The last transformer layers of a sentence encoder, trainable, then mean pooling.
+
+    Input: text ids from the selector's token-state cache; output: unit sentence embeddings
+    ``[n, dim]``, equal to the frozen encoder's until trained. Rows are run in groups of similar
+    length (little padding). Without gradients (evaluation) the embeddings are memoised by id;
+    :meth:`clear` forgets them (the selector calls it whenever the weights change).
+    """
+
+    def __init__(self, tokens: _TokenStates, chunk: int = 32) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in tokens.bert.encoder.layer[-tokens.layers :])
+        for p in self.layers.parameters():
+            p.requires_grad_(True)
+        self.tokens = tokens
+        self.chunk = chunk
+        self._memo: dict[int, torch.Tensor] = {}
+
+    def clear(self) -> None:
+        """Forget the memoised embeddings."""
+        self._memo = {}
+
+    def _run(self, ids: list[int]) -> torch.Tensor:
+        states = self.tokens.states
+        order = sorted(range(len(ids)), key=lambda i: states[ids[i]].shape[0])
+        pooled = []
+        for start in range(0, len(order), self.chunk):
+            rows = [states[ids[i]] for i in order[start : start + self.chunk]]
+            h = nn.utils.rnn.pad_sequence(rows, batch_first=True)
+            mask = torch.zeros(h.shape[:2])
+            for j, r in enumerate(rows):
+                mask[j, : r.shape[0]] = 1.0
+            additive = (1.0 - mask[:, None, None, :]) * torch.finfo(h.dtype).min
+            for layer in self.layers:
+                out = layer(h, attention_mask=additive)
+                h = out[0] if isinstance(out, tuple) else out
+            pooled.append((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True))
+        inverse = torch.empty(len(order), dtype=torch.long)
+        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
+        return F.normalize(torch.cat(pooled)[inverse], dim=-1)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        index = [int(i) for i in ids.round().long().tolist()]
+        if torch.is_grad_enabled() or self.training:
+            return self._run(index)
+        missing = list(dict.fromkeys(i for i in index if i not in self._memo))
+        if missing:
+            for i, z in zip(missing, self._run(missing)):
+                self._memo[i] = z
+        return torch.stack([self._memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size)
+
+
 class ToolEncoder(nn.Module):
     """Rows ``[features, is_description]`` to ``[sqrt(s) * unit embedding, is_description]``.
 
     The flag column passes through so that :class:`DescriptionPrototypes` can weight the
     descriptions among a tool's support rows; query rows carry 0 there, so distances ignore it.
 
+    With ``top`` (fine-tuning, :class:`TopLayers`), rows are ``[text id, is_description]`` and
+    the features are the top layers' sentence embeddings.
+
     Arguments:
-        dim: length of the frozen text features.
+        dim: length of the text features.
         config: the selector's options (towers, dropout, initial temperature).
+        top: the trainable top layers of the sentence encoder, or None (frozen features).
     """
 
-    def __init__(self, dim: int, config: SelectorConfig) -> None:
+    def __init__(self, dim: int, config: SelectorConfig, top: TopLayers | None = None) -> None:
         super().__init__()
         self.dim = dim
+        self.top = top
         self.shared: nn.Module = (
             _lora_tower(dim, config.lora_rank) if config.adapter == "lora" else _Residual(dim, config.hidden, config.dropout)
         )
@@ -169,7 +273,10 @@ class ToolEncoder(nn.Module):
         self.log_scale = nn.Parameter(torch.tensor(math.log(config.init_scale)))
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        x, flag = rows[:, : self.dim], rows[:, self.dim :]
+        if self.top is not None:
+            x, flag = self.top(rows[:, 0]), rows[:, 1:]
+        else:
+            x, flag = rows[:, : self.dim], rows[:, self.dim :]
         h = self.shared(x)
         if self.description is not None:
             is_desc = flag > 0.5
@@ -280,9 +387,19 @@ class FewShotToolSelector:
         self.config = config
         self.seed = int(seed)
         self.dim = int(featurizer.dim)
+        self._tokens: _TokenStates | None = None
+        top = None
+        if config.finetune_layers > 0:
+            if not isinstance(featurizer, SentenceEncoderFeaturizer):
+                raise ValueError(
+                    f"config.finetune_layers: {config.finetune_layers} needs a SentenceEncoderFeaturizer, "
+                    f"got {type(featurizer).__name__}"
+                )
+            self._tokens = _TokenStates(featurizer, config.finetune_layers)
+            top = TopLayers(self._tokens)
         with torch.random.fork_rng(devices=[]):  # seeded towers without touching the caller's RNG
             torch.manual_seed(self.seed)
-            self.encoder = ToolEncoder(self.dim, config)
+            self.encoder = ToolEncoder(self.dim, config, top)
         self.network = DescriptionPrototypes(self.encoder, config.init_description_weight)
         self.network.eval()
         self._descriptions: dict[str, str | None] = {}
@@ -352,6 +469,9 @@ class FewShotToolSelector:
     # --- embedding --------------------------------------------------------------------------
 
     def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
+        if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
+            flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
+            return torch.cat([self._tokens.ids(texts)[:, None], flag], dim=1)
         feats = np.asarray(self.featurizer.transform(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
         if not np.all(np.isfinite(feats)):
             raise ValueError("featurizer returned non-finite features")
@@ -503,9 +623,7 @@ class FewShotToolSelector:
         feats = {t: self._rows(data[t], False) for t in tools}
         desc_rows = {t: self._rows([descs[t]], True) for t in descs}
 
-        learner = FewShotLearner(
-            self.network, optimizer=lambda ps: torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        )
+        learner = FewShotLearner(self.network, optimizer=self._optimizer)
         torch_gen = torch.Generator().manual_seed(int(seed))
         best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
         best_acc = self._validate(val_tools, data, descs, shots, rng_seed=seed) if val_tools else float("nan")
@@ -549,11 +667,13 @@ class FewShotToolSelector:
         except BaseException:
             # a failed fit (a NaN loss, an interrupt) leaves the selector as it was
             self.network.load_state_dict(initial_state)
+            self._weights_changed()
             self.network.eval()
             del self.history[history_len:]
             raise
         if val_tools:
             self.network.load_state_dict(best_state)
+        self._weights_changed()
         self.network.eval()
         if self.config.match_weight is None and val_tools and max(shots) >= 2:
             by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
@@ -578,6 +698,20 @@ class FewShotToolSelector:
         log.info("selector_fit", tools=len(train_tools), validation_tools=len(val_tools), **result)
         return result
 
+    def _optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        """AdamW; the fine-tuned transformer layers, if any, get ``finetune_lr`` and a light decay."""
+        cfg = self.config
+        params = list(params)
+        top = {id(p) for p in self.encoder.top.parameters()} if self.encoder.top is not None else set()
+        groups: list[dict[str, Any]] = [{"params": [p for p in params if id(p) not in top]}]
+        if top:
+            groups.append({"params": [p for p in params if id(p) in top], "lr": cfg.finetune_lr, "weight_decay": 0.01})
+        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def _weights_changed(self) -> None:
+        if self.encoder.top is not None:
+            self.encoder.top.clear()
+
     @torch.no_grad()
     def _validate(
         self,
@@ -590,6 +724,7 @@ class FewShotToolSelector:
     ) -> float | dict[float, float]:
         """Mean top-1 accuracy over the shot counts, N-way over ``tools`` (fixed draws per call),
         with the current ``match_weight``; or per weight of ``match_weights``."""
+        self._weights_changed()  # called between training steps
         rng = np.random.default_rng([rng_seed, 7])
         perms = {t: rng.permutation(len(data[t])) for t in tools}
         weights = [self.match_weight] if match_weights is None else list(match_weights)
@@ -685,6 +820,7 @@ class FewShotToolSelector:
             raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {meta['dim']}")
         sel = cls(featurizer, SelectorConfig(**meta["config"]), seed=meta["seed"])
         sel.network.load_state_dict({k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")})
+        sel._weights_changed()
         sel.network.eval()
         for entry in meta["tools"]:
             sel._descriptions[entry["tool_id"]] = entry["description"]

