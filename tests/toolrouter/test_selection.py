@@ -363,3 +363,17 @@ def test_finetuned_selector_round_trips_with_its_layer(world, minilm, tmp_path: 
     for copy in (FewShotToolSelector.from_bytes(blob, minilm), FewShotToolSelector.load(sel.save(tmp_path / "s"), minilm)):
         assert copy.config.finetune_layers == 1 and copy.tool_ids == sel.tool_ids
         np.testing.assert_allclose(copy.scores(queries), sel.scores(queries), atol=1e-6)
+
+
+def test_bench_section_builds_the_finetuned_config():
+    import argparse
+
+    from toolrouter.bench import _meta_router_metatool as section
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    section.add_arguments(parser.add_argument_group("metatool"))
+    args = parser.parse_args(["--mt-finetune-layers", "1", "--mt-finetune-lr", "1e-4", "--mt-ft-queries", "3"])
+    config = section._finetune_config(args)
+    assert (config.finetune_layers, config.finetune_lr, config.queries_per_tool, config.patience) == (1, 1e-4, 3, 5)
+    assert section._config(args).finetune_layers == 0  # the trained row keeps frozen features
