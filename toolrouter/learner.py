@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import math
-import struct
 import threading
 import uuid
 import zlib
@@ -66,6 +65,7 @@ from toolrouter.planner import TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT
 from toolrouter.policies.neural_linear import NeuralLinearThompson
+from toolrouter.serialization import safetensors_json
 from toolrouter.store import AttemptRecord, Store, open_store
 
 __all__ = [
@@ -1064,14 +1064,17 @@ class ToolMetaLearner:
     def _reward_model_name(self) -> str:
         return f"{self.snapshot_name}.reward_model"
 
+    def _require_neural_linear(self, what: str) -> None:
+        if self._policy_spec != "neural_linear":
+            raise ValueError(f"policy: {what} needs policy='neural_linear', this router uses {self._policy_spec!r}")
+
     def _set_reward_model(self, model: MetaRewardModel) -> None:
         """Check ``model`` against this router's policy and context; then it seeds new routes."""
         from toolrouter.reward_model import MetaRewardModel
 
         if not isinstance(model, MetaRewardModel):
             raise TypeError(f"reward_model: expected a MetaRewardModel, got {type(model).__name__}")
-        if self._policy_spec != "neural_linear":
-            raise ValueError(f"policy: a reward model needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        self._require_neural_linear("a reward model")
         if model.context_dim != self.context_dim:
             raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
         options = {**self._policy_options, **model.policy_options()}
@@ -1103,8 +1106,7 @@ class ToolMetaLearner:
         registered are left out."""
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
-        if self._policy_spec != "neural_linear":
-            raise ValueError(f"policy: meta_train needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        self._require_neural_linear("meta_train")
         self.sync()
         history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools]
         watermark = max((r.id or 0 for r in history), default=0)
@@ -1125,8 +1127,7 @@ class ToolMetaLearner:
         next interval; routing never waits for training, only for the installation at its end."""
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
-        if self._policy_spec != "neural_linear":
-            raise ValueError(f"policy: meta-training needs policy='neural_linear', this router uses {self._policy_spec!r}")
+        self._require_neural_linear("meta-training")
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s) and interval_s > 0):
             raise ValueError(f"interval_s: expected a positive number of seconds, got {interval_s!r}")
         if isinstance(min_new_attempts, bool) or not isinstance(min_new_attempts, int) or min_new_attempts < 1:
@@ -1355,10 +1356,8 @@ def _profiles(tools: Any) -> list[ToolProfile]:
 def _read_config(data: bytes) -> dict[str, Any]:
     """The JSON config in a safetensors header's metadata."""
     try:
-        (n,) = struct.unpack("<Q", data[:8])
-        header = json.loads(data[8 : 8 + n])
-        config = json.loads(header["__metadata__"][_FORMAT])
-    except (struct.error, ValueError, KeyError, TypeError):
+        config = safetensors_json(data, _FORMAT)
+    except ValueError:
         raise ValueError("state: not a saved toolrouter learner") from None
     if config.get("format") != _FORMAT or config.get("version") != _VERSION:
         raise ValueError(f"state: unsupported format {config.get('format')!r} version {config.get('version')!r}")

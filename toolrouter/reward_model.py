@@ -48,6 +48,7 @@ from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile
 from toolrouter.policies.base import ArmPrior
 from toolrouter.policies.neural_linear import NeuralLinearThompson
+from toolrouter.serialization import safetensors_json
 from toolrouter.store.base import AttemptRecord
 
 __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
@@ -275,11 +276,9 @@ class MetaRewardModel:
     def from_bytes(cls, data: bytes) -> "MetaRewardModel":
         """Rebuild from ``to_bytes``; a malformed blob raises ``ValueError``."""
         try:
+            meta = safetensors_json(data, "config")
             tensors = st_load(data)
-            header_len = int.from_bytes(data[:8], "little")
-            meta = json.loads(json.loads(data[8 : 8 + header_len])["__metadata__"]["config"])
-        except Exception as exc:  # safetensors and json raise their own error types
-
+        except Exception as exc:  # safetensors raises its own error types
             raise ValueError(f"data: not a saved reward model ({exc})") from None
         if meta.get("format") != _FORMAT:
             raise ValueError(f"data.format: expected {_FORMAT!r}, got {meta.get('format')!r}")

@@ -67,6 +67,7 @@ from meta import FewShotLearner, PrototypicalNetwork
 from toolrouter.errors import DuplicateToolError, UnknownToolError
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
+from toolrouter.serialization import safetensors_json
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -788,10 +789,9 @@ class FewShotToolSelector:
     def from_bytes(cls, data: bytes, featurizer: Featurizer | None = None) -> "FewShotToolSelector":
         """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`."""
         try:
+            meta = safetensors_json(data, _FORMAT)
             tensors = load_bytes(data)
-            header_len = int.from_bytes(data[:8], "little")
-            meta = json.loads(json.loads(data[8 : 8 + header_len])["__metadata__"][_FORMAT])
-        except Exception as exc:  # safetensors and json raise their own error types
+        except Exception as exc:  # safetensors raises its own error types
             raise ValueError(f"data: not a saved tool selector ({exc})") from None
         return cls._from_parts(meta, tensors, featurizer, "data")
 

@@ -71,7 +71,7 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
     "module",
     ["toolrouter.learner", "toolrouter.middleware", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
      "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
-     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark"],
+     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization"],
 )
 def test_docstring_examples_run(module: str) -> None:
     import importlib
