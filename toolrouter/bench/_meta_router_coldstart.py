@@ -30,12 +30,10 @@ import torch
 
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import print_table
-from toolrouter.bench._routing_agents import peer_available
+from toolrouter.bench._routing_agents import VowpalAgent, peer_available
 from toolrouter.features import HashingFeaturizer
 from toolrouter.policies import Policy, make_policy
 from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
-
-Chooser = Callable[[list[str], np.ndarray], str]
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
@@ -60,8 +58,7 @@ class _VW:
         self.rng = np.random.default_rng(seed)
 
     def _lines(self, arms: list[str], x: np.ndarray) -> list[str]:
-        nz = np.flatnonzero(x)
-        shared = "shared |s bias:1 " + " ".join(f"{i}:{x[i]:.5g}" for i in nz)
+        shared = VowpalAgent.shared_line(x)
         words = {a: " ".join(w for w in self.descriptions[a].lower().replace(",", " ").replace(";", " ").split() if w.isalpha()) for a in arms}
         return [shared, *(f"|a {a} |d {words[a]}" for a in arms)]
 

@@ -56,7 +56,7 @@ def _methods(model: MetaRewardModel | None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _play(world: World, featurizer: HashingFeaturizer, router: ToolMetaLearner, calls: int, broken: str | None, drop: float, seed: int) -> tuple[list[str], list[float], list[str]]:
+def _play(world: World, router: ToolMetaLearner, calls: int, broken: str | None, drop: float, seed: int) -> tuple[list[str], list[float], list[str]]:
     """Picks on fam0 after the break, per-call regret on the other types after the break, and
     the last ``WINDOW * 5`` picks on fam0 before it."""
     rng = np.random.default_rng(seed)
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> None:
                     opts["reward_model"] = MetaRewardModel.from_bytes(model.to_bytes())
                 router = ToolMetaLearner(world.tools, seed=seed, weights=WEIGHTS, featurizer=featurizer,
                                          context_dim=dim if opts["policy"] != "gaussian_ts" else None, **opts)
-                runs[label] = _play(world, featurizer, router, calls, tool, args.dr_drop, seed)
+                runs[label] = _play(world, router, calls, tool, args.dr_drop, seed)
             r = results.setdefault(name, {"move": [], "others_drift": [], "others_none": [], "share": []})
             r["share"].append(runs["drift"][2].count(broken) / max(len(runs["drift"][2]), 1))
             r["move"].append(_calls_to_move(runs["drift"][0], broken))

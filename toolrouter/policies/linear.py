@@ -77,6 +77,18 @@ def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return v
 
 
+def checked_context(context: np.ndarray | None, d: int, policy: str) -> np.ndarray:
+    """``context`` as a float64 vector of length ``d``, or a ValueError naming the field."""
+    if context is None:
+        raise ValueError(f"context: {policy} needs a context vector of dimension {d}, got None")
+    x = np.asarray(context, dtype=np.float64)
+    if x.shape != (d,):
+        raise ValueError(f"context: expected shape ({d},) (context_dim={d}), got shape {x.shape}")
+    if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
+        raise ValueError(f"context: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
+    return x
+
+
 def _add_outer(a: np.ndarray, alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``a += alpha * outer(x, y)`` in place with BLAS's rank-1 update: no d x d temporary, about
     9x faster than the numpy expression at d = 384 (the update's whole cost)."""
@@ -117,15 +129,7 @@ class _LinearPolicy(Policy):
 
     # --- input checks ------------------------------------------------------------------------
     def _check_context(self, context: np.ndarray | None) -> np.ndarray:
-        d = self.context_dim
-        if context is None:
-            raise ValueError(f"context: {self.name} needs a context vector of dimension {d}, got None")
-        x = np.asarray(context, dtype=np.float64)
-        if x.shape != (d,):
-            raise ValueError(f"context: expected shape ({d},) (context_dim={d}), got shape {x.shape}")
-        if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
-            raise ValueError(f"context: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
-        return x
+        return checked_context(context, self.context_dim, self.name)
 
     def _candidates(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         """(R, theta) of the candidates, as views when they are all arms in order."""

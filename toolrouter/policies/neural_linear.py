@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.policies.linear import MAX_ABS_CONTEXT, LinearThompson
+from toolrouter.policies.linear import LinearThompson, checked_context
 
 __all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
 
@@ -140,14 +140,7 @@ class NeuralLinearThompson(Policy):
 
     def featurize(self, context: np.ndarray | None) -> np.ndarray:
         """``phi(x)``: the encoder's features of a raw context, with the constant feature last."""
-        d = self.context_dim
-        if context is None:
-            raise ValueError(f"context: {self.name} needs a context vector of dimension {d}, got None")
-        x = np.asarray(context, dtype=np.float64)
-        if x.shape != (d,):
-            raise ValueError(f"context: expected shape ({d},) (context_dim={d}), got shape {x.shape}")
-        if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
-            raise ValueError(f"context: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
+        x = checked_context(context, self.context_dim, self.name)
         m = self._map
         h = np.tanh(m["W1"] @ x + m["b1"])
         return np.append(np.tanh(m["W2"] @ h + m["b2"]), 1.0)
