@@ -59,6 +59,14 @@ class ContinualConfig(BaseModel):
     grad_clip: float | None = Field(
         None, gt=0, description="Clip the gradient norm to this value (None: no clipping)."
     )
+    lr_decay: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Per-experience learning-rate decay: the k-th training stage (counting from 0) runs at "
+        "lr * lr_decay**k, so later tasks take smaller steps away from the earlier ones' solutions "
+        "(Mirzadeh et al., 2020). 1 keeps the rate constant.",
+    )
 
 
 STRATEGY_NAMES = (
@@ -256,13 +264,19 @@ class ContinualLearner:
         return task_id
 
     # ------------------------------------------------------------------------------ training
-    def _optimizer(self) -> torch.optim.Optimizer:
+    def stage_lr(self) -> float:
+        """Learning rate of the next training stage: ``lr * lr_decay**stages_trained_so_far``."""
+        return self.config.lr * self.config.lr_decay ** len(self.stage_tasks)
+
+    def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         if self.config.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.config.lr)
-        return torch.optim.SGD(params, lr=self.config.lr, momentum=self.config.momentum)
+            return torch.optim.Adam(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, momentum=self.config.momentum)
 
-    def _step(self, optimizer: torch.optim.Optimizer, batch: Batch, strategy: Strategy, where: str) -> float:
+    def _step(
+        self, optimizer: torch.optim.Optimizer, lr: float, batch: Batch, strategy: Strategy, where: str
+    ) -> float:
         outputs = self.forward(batch.x, batch.task_ids)
         losses = self.per_sample_loss(outputs, batch.y, batch.task_ids)
         loss = (batch.weight * losses).sum() / batch.n_current
@@ -278,14 +292,15 @@ class ContinualLearner:
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.grad_clip)
         optimizer.step()
-        strategy.after_step(self, self.config.lr)
+        strategy.after_step(self, lr)
         strategy.after_batch(self, batch, losses.detach())
         return float(loss.detach())
 
     def _train_loop(
         self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor, num_epochs: int, strategy: Strategy, where: str
     ) -> list[float]:
-        optimizer = self._optimizer()
+        lr = self.stage_lr()
+        optimizer = self._optimizer(lr)
         self.model.train()
         epoch_losses = []
         bs = self.config.batch_size
@@ -295,7 +310,7 @@ class ContinualLearner:
             for start in range(0, x.shape[0], bs):
                 idx = order[start : start + bs]
                 batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx]))
-                total += self._step(optimizer, batch, strategy, f"{where}, epoch {epoch}")
+                total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
                 steps += 1
             epoch_losses.append(total / steps)
         return epoch_losses

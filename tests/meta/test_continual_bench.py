@@ -49,3 +49,23 @@ def test_quick_bench_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp
 def test_bad_options_are_refused() -> None:
     with pytest.raises(SystemExit):
         main(["--strategies", "ewc,nonsense"])
+
+
+def test_dropout_and_lr_decay_options_reach_the_model_and_the_learner(capsys: pytest.CaptureFixture[str]) -> None:
+    from torch import nn
+
+    from toolrouter.bench._continual_runner import mlp
+
+    plain, dropped = mlp(0), mlp(0, dropout=0.5)
+    assert [type(m) for m in dropped].count(nn.Dropout) == 2 and not any(isinstance(m, nn.Dropout) for m in plain)
+    # dropout has no parameters: the same seed gives the same initial weights
+    assert all(a.equal(b) for a, b in zip(plain.parameters(), dropped.parameters()))
+    with pytest.raises(ValueError, match="dropout"):
+        mlp(0, dropout=1.0)
+    main(["--quick", "--streams", "permuted", "--strategies", "naive,progressive", "--dropout", "0.5", "--lr-decay", "0.9"])
+    out = capsys.readouterr().out
+    assert "dropout 0.5" in out and "lr decay 0.9" in out
+    assert "task id given, no dropout" in out  # progressive columns are rebuilt without dropout
+    for bad in (["--dropout", "1.0"], ["--lr-decay", "0"], ["--lr-decay", "1.5"]):
+        with pytest.raises(SystemExit):
+            main(["--quick", *bad])

@@ -206,3 +206,23 @@ def test_progressive_needs_task_setting_and_converts_mlp() -> None:
     learner = ContinualLearner(_mlp(10), strategy="progressive", setting="task")
     assert isinstance(learner.model, ProgressiveNetwork) and learner.model.sizes == [10, 32, 10]
     assert isinstance(ContinualLearner(_mlp(10), strategy=[Naive()]).strategy.name, str)
+
+
+def test_lr_decay_shrinks_each_later_stage_and_is_validated() -> None:
+    for bad in (0.0, -0.5, 1.5, float("nan")):
+        with pytest.raises(ValidationError, match="lr_decay"):
+            ContinualLearner(_mlp(10), strategy="naive", lr_decay=bad)
+    tasks = _tasks(num_tasks=2, n=16, dim=10)
+    # one full batch per epoch and no momentum, so a stage is exactly theta <- theta - lr * grad
+    learner = ContinualLearner(_mlp(10), strategy="naive", lr=0.2, momentum=0.0, batch_size=16, lr_decay=0.5)
+    assert learner.stage_lr() == 0.2
+    learner.train_task(tasks[0], 0, num_epochs=1)
+    assert learner.stage_lr() == pytest.approx(0.1)
+    before = [p.detach().clone() for p in learner.model.parameters()]
+    learner.model.zero_grad()
+    nn.functional.cross_entropy(learner.model(tasks[1][0]), tasks[1][1]).backward()
+    grads = [p.grad.clone() for p in learner.model.parameters()]  # type: ignore[union-attr]
+    learner.train_task(tasks[1], 1, num_epochs=1)
+    for p, b, g in zip(learner.model.parameters(), before, grads):
+        torch.testing.assert_close(p.detach(), b - 0.1 * g)
+    assert learner.stage_lr() == pytest.approx(0.05)

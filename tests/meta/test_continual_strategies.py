@@ -305,3 +305,28 @@ def test_trajectory_fisher_averages_the_per_sample_fisher_of_every_batch() -> No
     assert ewc._running is None  # reset for the next task
     with pytest.raises(ValueError, match="fisher_from"):
         EWC(fisher_from="middle")  # type: ignore[arg-type]
+
+
+def test_fisher_and_evaluation_see_the_model_without_dropout_noise() -> None:
+    # the same weights with and without dropout layers: the Fisher and the scores must agree, and the
+    # model must come back in the mode it was in (dropout masks would otherwise add random noise)
+    plain = _mlp()
+    torch.manual_seed(0)
+    dropped = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Dropout(0.5), nn.Linear(16, 4))
+    dropped.load_state_dict({k.replace("2.", "3."): v for k, v in plain.state_dict().items()})
+    x, y = _data(n=20)
+    t = torch.zeros(20, dtype=torch.long)
+    f_plain = fisher_diagonal(ContinualLearner(plain, strategy="naive"), x, y, t)
+    learner = ContinualLearner(dropped, strategy="naive")
+    dropped.train()
+    f_dropped = fisher_diagonal(learner, x, y, t)
+    assert dropped.training
+    for n in f_plain:
+        torch.testing.assert_close(f_dropped[n.replace("2.", "3.")], f_plain[n])
+    learner.train_task((x, y), 0, num_epochs=1)
+    assert learner.model.training  # training leaves the model in train mode
+    first = learner.evaluate_all_tasks([(x, y)])["accuracy"][0]
+    assert learner.evaluate_all_tasks([(x, y)])["accuracy"][0] == first
+    assert learner.model.training
+    plain.load_state_dict({k.replace("3.", "2."): v for k, v in dropped.state_dict().items()})
+    assert first == float((plain(x).argmax(1) == y).float().mean())

@@ -56,10 +56,25 @@ def optimiser_label(name: str) -> str:
 ALL_NAMES = ["naive", "joint", *[n for n in STRATEGIES if n != "naive"]]
 
 
-def mlp(seed: int, hidden: int = 256) -> nn.Sequential:
-    """The benchmark's single-head MLP 64-256-256-10, initialised from ``seed``."""
+def mlp(seed: int, hidden: int = 256, dropout: float = 0.0) -> nn.Sequential:
+    """The benchmark's single-head MLP 64-256-256-10, initialised from ``seed``.
+
+    ``dropout`` > 0 puts ``nn.Dropout(dropout)`` after each hidden ReLU (as Avalanche's ``SimpleMLP``
+    does, with 0.5 by default); dropout has no parameters, so the initial weights are the same for
+    every ``dropout``. The learner trains in train mode and scores (and estimates Fishers) in eval mode.
+    """
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout: must lie in [0, 1), got {dropout!r}")
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    layers: list[nn.Module] = []
+    width = 64
+    for _ in range(2):
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = hidden
+    layers.append(nn.Linear(hidden, 10))
+    return nn.Sequential(*layers)
 
 
 @dataclass
@@ -83,21 +98,34 @@ class RunResult:
         return dict(self.__dict__)
 
 
-def run(stream: Stream, name: str, setting: str, seed: int, epochs: int, hidden: int = 256) -> RunResult:
-    """Train ``name`` on ``stream`` in ``setting`` and score it after every task."""
+def run(
+    stream: Stream,
+    name: str,
+    setting: str,
+    seed: int,
+    epochs: int,
+    hidden: int = 256,
+    dropout: float = 0.0,
+    lr_decay: float = 1.0,
+) -> RunResult:
+    """Train ``name`` on ``stream`` in ``setting`` and score it after every task.
+
+    ``dropout``: see :func:`mlp`; ``lr_decay``: the learner's per-experience learning-rate decay
+    (ignored by ``joint``, which is a single stage).
+    """
     t0 = time.perf_counter()
     optimiser = PLAIN_SGD if name == "joint" else STRATEGIES[name][1]
-    common = dict(setting=setting, batch_size=BATCH_SIZE, seed=seed, **optimiser)
+    common = dict(setting=setting, batch_size=BATCH_SIZE, seed=seed, lr_decay=lr_decay, **optimiser)
     collapsed_stages: list[int] = []
     collapsed_task_evals = 0
     if name == "joint":
-        learner = ContinualLearner(mlp(seed, hidden), strategy=Naive(), **common)
+        learner = ContinualLearner(mlp(seed, hidden, dropout), strategy=Naive(), **common)
         learner.train_joint(stream.train, num_epochs=epochs)
         res = learner.evaluate_all_tasks(stream.test)
         collapsed_stages += [0] if res["collapsed"] else []
         collapsed_task_evals += len(res["collapsed_tasks"])
     else:
-        learner = ContinualLearner(mlp(seed, hidden), strategy=STRATEGIES[name][0](seed), **common)
+        learner = ContinualLearner(mlp(seed, hidden, dropout), strategy=STRATEGIES[name][0](seed), **common)
         for task_id, task_data in enumerate(stream.train):
             learner.train_task(task_data, task_id, num_epochs=epochs)
             res = learner.evaluate_all_tasks(stream.test, include_untrained=True)

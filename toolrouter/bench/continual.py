@@ -74,6 +74,18 @@ def main(argv: list[str]) -> None:
         help="comma-separated: permuted, split-task, split-class, drift",
     )
     parser.add_argument("--strategies", default=",".join(ALL_NAMES), help=f"comma-separated, from {ALL_NAMES}")
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        help="dropout after each hidden layer of the MLP, for every strategy (default 0.0)",
+    )
+    parser.add_argument(
+        "--lr-decay",
+        type=float,
+        default=1.0,
+        help="per-experience learning-rate decay: stage k runs at lr * decay**k, every strategy (default 1.0)",
+    )
     parser.add_argument("--json", default=None, help="also write every run's result to this JSON file")
     args = parser.parse_args(argv)
     streams = [s.strip() for s in args.streams.split(",") if s.strip()]
@@ -86,12 +98,16 @@ def main(argv: list[str]) -> None:
             parser.error(f"--strategies: unknown strategy {n!r}; choose from {ALL_NAMES}")
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds and --epochs must be >= 1, got {args.seeds}, {args.epochs}")
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must lie in [0, 1), got {args.dropout}")
+    if not 0.0 < args.lr_decay <= 1.0:
+        parser.error(f"--lr-decay must lie in (0, 1], got {args.lr_decay}")
     seeds = 1 if args.quick else args.seeds
     epochs = 5 if args.quick else args.epochs
     hidden = 256
     torch.set_num_threads(1)
-    print(f"continual: batch 32, buffer {BUFFER_SIZE}, ewc_lambda={EWC_LAMBDA}, "
-          f"{epochs} epochs per experience, seeds 0..{seeds - 1}")
+    print(f"continual: batch 32, buffer {BUFFER_SIZE}, ewc_lambda={EWC_LAMBDA}, dropout {args.dropout}, "
+          f"lr decay {args.lr_decay} per experience, {epochs} epochs per experience, seeds 0..{seeds - 1}")
 
     all_results: dict[str, list[dict[str, object]]] = {}
     for scenario, stream, setting in _scenarios(args.quick, streams):
@@ -105,7 +121,14 @@ def main(argv: list[str]) -> None:
                     rows.append([name, "class", optimiser_label(name), "n/a", "n/a", "n/a", "n/a", "-", "needs task id"])
                     continue
                 run_setting, note = "task", "task id given"
-            per_seed = [run(stream, name, run_setting, seed, epochs, hidden) for seed in range(seeds)]
+            # the progressive network rebuilds its columns from the MLP's Linear layers and has no dropout
+            dropout = 0.0 if name == "progressive" else args.dropout
+            if dropout != args.dropout:
+                note += ", no dropout"
+            per_seed = [
+                run(stream, name, run_setting, seed, epochs, hidden, dropout=dropout, lr_decay=args.lr_decay)
+                for seed in range(seeds)
+            ]
             results += per_seed
             collapses = [f"s{r.seed}: {r.collapsed_stages}" for r in per_seed if r.collapsed_stages]
             rows.append(
