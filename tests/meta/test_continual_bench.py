@@ -34,6 +34,9 @@ def test_quick_bench_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp
     for name in ["naive", "naive_momentum", "joint", "ewc", "online_ewc", "replay", "replay_balanced", "replay_prioritized", "lwf", "ewc+replay", "progressive"]:
         assert f"| {name} |" in out
     assert "permuted" in out and "split-task" in out and "split-class" in out and "| naive fine-tuning |" in out
+    # every strategy of a stream runs under the stream's regime: dropout and lr decay on permuted digits only
+    assert "(permuted), 3 tasks, 1 seed(s), 5 epochs, dropout 0.5, lr decay 0.7 per experience" in out
+    assert "(split-task), 3 tasks, 1 seed(s), 5 epochs, dropout 0.0, lr decay 1.0 per experience" in out
     runs = json.loads(out_json.read_text())
     assert set(runs) == {"permuted", "split-task", "split-class", "drift"}
     drift = runs["drift"][0]
@@ -64,7 +67,7 @@ def test_dropout_and_lr_decay_options_reach_the_model_and_the_learner(capsys: py
         mlp(0, dropout=1.0)
     main(["--quick", "--streams", "permuted", "--strategies", "naive,progressive", "--dropout", "0.5", "--lr-decay", "0.9"])
     out = capsys.readouterr().out
-    assert "dropout 0.5" in out and "lr decay 0.9" in out
+    assert "dropout 0.5, lr decay 0.9 per experience" in out
     assert "task id given, no dropout" in out  # progressive columns are rebuilt without dropout
     for bad in (["--dropout", "1.0"], ["--lr-decay", "0"], ["--lr-decay", "1.5"]):
         with pytest.raises(SystemExit):
