@@ -144,7 +144,8 @@ class ContinualLearner:
         <torch._C.Generator object at ...>
         >>> model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
         >>> learner = ContinualLearner(model, strategy="ewc+replay", buffer_size=40)
-        >>> tasks = [(torch.randn(40, 8) + 3 * t, torch.arange(40) % 2 + 2 * t) for t in range(2)]
+        >>> # task t: classes 2t and 2t+1, told apart by the sign of feature t
+        >>> tasks = [(x, (x[:, t] > 0).long() + 2 * t) for t, x in enumerate(torch.randn(2, 40, 8))]
         >>> for task_id, task_data in enumerate(tasks):
         ...     _ = learner.train_task(task_data, task_id, num_epochs=5)
         >>> res = learner.evaluate_all_tasks(tasks)
