@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import time
 
 import torch
 
@@ -17,6 +19,22 @@ PUBLISHED_1STEP = {  # Meta-SGD paper (Li et al., 2017), Table 1
     "metasgd": {5: 0.90, 10: 0.53, 20: 0.31},
 }
 REFERENCE_MAML_1STEP = {5: 0.55, 10: 0.32, 20: 0.20}  # issue 4: plain MAML, 8 min on this machine
+
+
+def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float):  # type: ignore[no-untyped-def]
+    """The meta learning rate at a wall-clock time: ``constant``, or ``cosine`` annealed from ``lr`` to
+    ``lr / 100`` over the time budget (the budget is time, not steps, so the schedule follows the clock)."""
+    if kind == "constant":
+        return lambda now: lr
+    if kind != "cosine":
+        raise ValueError(f"--meta-lr-schedule: expected 'constant' or 'cosine', got {kind!r}")
+    floor = lr / 100
+
+    def at(now: float) -> float:
+        progress = min(max((now - start) / seconds, 0.0), 1.0)
+        return floor + (lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return at
 
 
 def run(args: argparse.Namespace) -> None:
@@ -36,9 +54,12 @@ def run(args: argparse.Namespace) -> None:
                 sinusoid_mlp(), lr_inner=args.inner_lr, lr_meta=args.meta_lr, num_inner_steps=1
             )
             sampler = SinusoidTaskSampler(seed=args.seed + k_train)
+            schedule = meta_lr_schedule(args.meta_lr_schedule, args.meta_lr, seconds, time.perf_counter())
 
-            def step(i: int, learner=learner, sampler=sampler, k=k_train) -> dict:  # type: ignore[no-untyped-def]
-                return learner.meta_train_step(sampler.sample(args.meta_batch, k, k))
+            def step(i: int, learner=learner, sampler=sampler, k=k_train, schedule=schedule) -> dict:  # type: ignore[no-untyped-def]
+                for group in learner.meta_optimizer.param_groups:
+                    group["lr"] = schedule(time.perf_counter())
+                return learner.meta_train_step(sampler.sample(args.meta_batch, k, args.sinusoid_train_query or k))
 
             n_steps, used = train_for(step, seconds, args.max_steps, label=f"{method} K={k_train}")
             train_rows.append([method, k_train, n_steps, round(used, 1), learner.path, round(1000 * used / max(n_steps, 1), 3)])
@@ -56,7 +77,7 @@ def run(args: argparse.Namespace) -> None:
                         mse, half = f"diverged on {diverged}/{len(losses)} tasks", ""  # type: ignore[assignment]
                     rows.append([method, k_train, k_eval, n_inner, mse, half, PUBLISHED_1STEP.get(method, {}).get(k_eval, "") if n_inner == 1 else "", REFERENCE_MAML_1STEP.get(k_eval, "") if n_inner == 1 else ""])
     print_table(
-        f"Sinusoid training ({args.minutes} min per model, meta-batch {args.meta_batch}, 1 inner step, Adam {args.meta_lr})",
+        f"Sinusoid training ({args.minutes} min per model, meta-batch {args.meta_batch}, 1 inner step, Adam {args.meta_lr}, {args.meta_lr_schedule})",
         ["method", "train K", "meta-steps", "seconds", "path", "ms/step"],
         train_rows,
     )
