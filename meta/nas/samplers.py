@@ -84,6 +84,7 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
             seen.add(self.space.key(arch))
             if t.state == TrialState.COMPLETE and t.value is not None:
                 history.append((t.number, arch, sign * float(t.value)))
+        history = self.own_history(trial.number, history)
         if len(history) < self.n_startup_trials:
             arch = self.random_unseen(seen)
         else:
@@ -93,6 +94,12 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
     def propose(self, history: Sequence[tuple[int, Architecture, float]], seen: set[str]) -> Architecture:
         """The next architecture, from finished (number, architecture, value) trials (maximise)."""
         raise NotImplementedError
+
+    def own_history(
+        self, number: int, history: list[tuple[int, Architecture, float]]
+    ) -> list[tuple[int, Architecture, float]]:
+        """The finished trials that trial ``number``'s proposal learns from (all of them here)."""
+        return history
 
     # -- helpers shared by the subclasses --------------------------------------------------------------
 
@@ -210,6 +217,13 @@ class SurrogateSampler(ArchitectureSampler):
     NAS-Bench-201 space), else ``n_mutations`` random one-step mutations of each of the ``n_parents``
     best architectures plus ``n_random`` random ones. The first ``n_startup_trials`` are random.
 
+    ``n_starts`` > 1 runs that many searches side by side: trial ``i`` belongs to search ``i % n_starts``,
+    which has its own random start-up and fits its GP to its own trials only; no search proposes a cell
+    that any of them has seen. Expected improvement exploits the basin its start-up landed in, and on
+    NAS-Bench-201 a single search stays in a wrong basin in about a quarter of the runs; independent
+    starts make that rarer at the price of slower progress in the first few dozen trials
+    (``docs/benchmarks/nas.md``). Trial numbers are global, so this holds across processes too.
+
     Example:
         >>> import optuna
         >>> from meta.nas.space import CellSearchSpace
@@ -228,11 +242,22 @@ class SurrogateSampler(ArchitectureSampler):
         n_parents: int = 5,
         n_mutations: int = 40,
         n_random: int = 100,
+        n_starts: int = 1,
     ) -> None:
+        if not (isinstance(n_starts, int) and n_starts >= 1):
+            raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
         super().__init__(space, seed=seed, n_startup_trials=max(2, n_startup_trials))
+        self.n_starts = n_starts
         self.n_parents = n_parents
         self.n_mutations = n_mutations
         self.n_random = n_random
+
+    def own_history(
+        self, number: int, history: list[tuple[int, Architecture, float]]
+    ) -> list[tuple[int, Architecture, float]]:
+        if self.n_starts == 1:
+            return history
+        return [h for h in history if h[0] % self.n_starts == number % self.n_starts]
 
     def propose(self, history: Sequence[tuple[int, Architecture, float]], seen: set[str]) -> Architecture:
         gp, incumbent = self.fit_surrogate(history)

@@ -35,7 +35,9 @@ class NeuralArchitectureSearch:
         population_size: evolution's population (also the number of random start-up trials).
         tournament_size: evolution's tournament (default min(5, population_size)).
         mutation: evolution's mutation, ``'guided'`` or ``'random'``.
-        n_startup_trials: random trials before the Bayesian model takes over.
+        n_startup_trials: random trials before the Bayesian model takes over (per start).
+        n_starts: the Bayesian search's independent starts, trials dealt round-robin
+            (see :class:`~meta.nas.samplers.SurrogateSampler`).
         seed: seeds every random choice.
         storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``; an
             Optuna storage). With a ``study_name`` a stopped search resumes and several processes share it.
@@ -64,6 +66,7 @@ class NeuralArchitectureSearch:
         tournament_size: int | None = None,
         mutation: str = "guided",
         n_startup_trials: int = 10,
+        n_starts: int = 1,
         seed: int | None = 0,
         storage: str | optuna.storages.BaseStorage | None = None,
         study_name: str | None = None,
@@ -80,12 +83,15 @@ class NeuralArchitectureSearch:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         if n_startup_trials < 1:
             raise ValueError(f"n_startup_trials: must be >= 1, got {n_startup_trials!r}")
+        if not (isinstance(n_starts, int) and n_starts >= 1):
+            raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
         self.space = make_space(search_space_config)
         self.algorithm = algorithm
         self.population_size = population_size
         self.tournament_size = tournament_size
         self.mutation = mutation
         self.n_startup_trials = n_startup_trials
+        self.n_starts = n_starts
         self.seed = seed
         self.storage = storage
         self.study_name = study_name
@@ -101,7 +107,9 @@ class NeuralArchitectureSearch:
 
     def _sampler(self) -> optuna.samplers.BaseSampler:
         if self.algorithm == "bayesian":
-            return SurrogateSampler(self.space, seed=self.seed, n_startup_trials=self.n_startup_trials)
+            return SurrogateSampler(
+                self.space, seed=self.seed, n_startup_trials=self.n_startup_trials, n_starts=self.n_starts
+            )
         if self.algorithm == "evolutionary":
             return RegularizedEvolutionSampler(
                 self.space, self.population_size, self.tournament_size, self.mutation, seed=self.seed  # type: ignore[arg-type]

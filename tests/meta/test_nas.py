@@ -224,6 +224,8 @@ def test_bad_search_arguments_name_the_field() -> None:
         NeuralArchitectureSearch(space, "evolutionary", population_size=4, tournament_size=5)
     with pytest.raises(ValueError, match="num_evaluations"):
         NeuralArchitectureSearch(space, "random").search_architecture(lambda a: 0.0, num_evaluations=0)
+    with pytest.raises(ValueError, match="n_starts"):
+        NeuralArchitectureSearch(space, "bayesian", n_starts=0)
 
 
 def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:
@@ -318,3 +320,28 @@ def test_samplers_work_in_plain_optuna_optimize_loops() -> None:
         study.optimize(lambda t: space.suggest(t)["ops"].count("nor_conv_3x3"), n_trials=14)
         keys = [space.key(space.decode(t.params)) for t in study.trials]
         assert len(set(keys)) == 14 and study.best_value >= 3
+
+
+def test_bayesian_starts_each_learn_only_from_their_own_trials() -> None:
+    """With two starts, trial i belongs to start i % 2: each start has its own random start-up and its
+    proposals depend on its own trials only, while no start repeats a cell any start has seen."""
+    from meta.nas import SurrogateSampler
+
+    space = CellSearchSpace()
+    sampler = SurrogateSampler(space, seed=0, n_startup_trials=3, n_starts=2)
+    proposals_from: list[list[int]] = []
+    original = sampler.propose
+
+    def spy(history, seen):  # type: ignore[no-untyped-def]
+        proposals_from.append(sorted(h[0] for h in history))
+        return original(history, seen)
+
+    sampler.propose = spy  # type: ignore[method-assign]
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: space.suggest(t)["ops"].count("nor_conv_3x3"), n_trials=12)
+    # start 0 owns trials 0, 2, 4 (its start-up) and proposes trials 6, 8, 10; start 1 likewise
+    assert proposals_from == [[0, 2, 4], [1, 3, 5], [0, 2, 4, 6], [1, 3, 5, 7], [0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]
+    keys = [space.key(space.decode(t.params)) for t in study.trials]
+    assert len(set(keys)) == 12
+    with pytest.raises(ValueError, match="n_starts"):
+        SurrogateSampler(space, n_starts=0)

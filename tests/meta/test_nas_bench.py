@@ -24,3 +24,13 @@ def test_bench_nas_rejects_unknown_algorithm() -> None:
 
     with pytest.raises(SystemExit, match="--algorithms"):
         main(["--algorithms", "random,annealing", "--data", str(NB201_CSV)])
+
+
+def test_nas_targets_need_a_lead_over_tpe_beyond_noise() -> None:
+    from toolrouter.bench.nas import _targets
+
+    tpe = [88.6, 88.8, 88.7, 88.9]
+    rows = {r[0]: r for r in _targets({"optuna-tpe": tpe, "evolution": [88.9, 89.0, 89.1, 89.0], "bayesian": [88.7, 88.9, 88.8, 89.0]})}
+    assert rows["evolution"][-1] == "met"  # lead +0.25, twice its standard error 0.15
+    assert rows["bayesian"][-1] == "NOT met"  # lead +0.10, twice its standard error 0.18: inside the noise
+    assert "evolution-plain" not in _targets({"optuna-tpe": tpe, "evolution-plain": [89.0, 89.1]})

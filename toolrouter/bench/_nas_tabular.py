@@ -17,6 +17,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "evolution-plain": ("evolutionary", {"population_size": 20, "tournament_size": 5, "mutation": "random"}),
     "evolution": ("evolutionary", {"population_size": 20, "tournament_size": 5, "mutation": "guided"}),
     "bayesian": ("bayesian", {"n_startup_trials": 10}),
+    "bayesian-2starts": ("bayesian", {"n_startup_trials": 10, "n_starts": 2}),
     "optuna-gp": ("optuna_gp", {}),
 }
 
