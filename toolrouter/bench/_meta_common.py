@@ -10,9 +10,21 @@ import torch
 from torch import nn
 
 
-def sinusoid_mlp(hidden: int = 40) -> nn.Module:
-    """The MAML paper's regressor: 1-40-40-1 with ReLU."""
-    return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+def sinusoid_mlp(hidden: int = 40, init: str = "torch") -> nn.Module:
+    """The MAML paper's regressor: 1-40-40-1 with ReLU.
+
+    ``init="torch"`` keeps PyTorch's default initialisation; ``"maml"`` is the MAML paper's code:
+    weights from a normal with sd 0.01 truncated at two sd, biases zero.
+    """
+    model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+    if init == "maml":
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                nn.init.trunc_normal_(layer.weight, std=0.01, a=-0.02, b=0.02)
+                nn.init.zeros_(layer.bias)
+    elif init != "torch":
+        raise ValueError(f"init: expected 'torch' or 'maml', got {init!r}")
+    return model
 
 
 def conv4(channels: int = 64, out_features: int | None = None, track_running_stats: bool = True, in_channels: int = 1) -> nn.Module:

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> None:
         for k_train in shots:
             torch.manual_seed(args.seed)
             learner = ALGORITHMS[method](
-                sinusoid_mlp(), lr_inner=args.inner_lr, lr_meta=args.meta_lr, num_inner_steps=1
+                sinusoid_mlp(init=args.sinusoid_init), lr_inner=args.inner_lr, lr_meta=args.meta_lr, num_inner_steps=1
             )
             sampler = SinusoidTaskSampler(seed=args.seed + k_train)
             schedule = meta_lr_schedule(args.meta_lr_schedule, args.meta_lr, seconds, time.perf_counter())

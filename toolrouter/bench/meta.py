@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--meta-batch", type=int, default=25)
     s.add_argument("--inner-lr", type=float, default=0.01)
     s.add_argument("--meta-lr", type=float, default=1e-3)
+    s.add_argument("--sinusoid-init", default="torch", help="MLP initialisation: torch (default) or maml (the paper's code: sd 0.01, zero biases)")
     s.add_argument("--sinusoid-train-query", type=int, default=0, help="query points per sinusoid training task (0: K, as in the MAML paper)")
     s.add_argument("--meta-lr-schedule", default="constant", help="constant, or cosine (annealed to 1/100 over the time budget)")
     s.add_argument("--test-tasks", type=int, default=1000)
