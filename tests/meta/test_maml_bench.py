@@ -41,3 +41,27 @@ def test_peak_memory_sampler_sees_a_large_allocation() -> None:
         assert float(block[-1]) == 1.0
 
     assert peak_rss_growth_mib(allocate, calls=1) > 32
+
+
+def test_sinusoid_meta_lr_schedule_follows_the_clock() -> None:
+    from toolrouter.bench._meta_sinusoid import meta_lr_schedule
+
+    constant = meta_lr_schedule("constant", 1e-3, 60.0, start=100.0)
+    assert constant(100.0) == constant(500.0) == 1e-3
+    cosine = meta_lr_schedule("cosine", 1e-3, 60.0, start=100.0)
+    assert cosine(100.0) == pytest.approx(1e-3)
+    assert cosine(130.0) == pytest.approx((1e-3 + 1e-5) / 2)  # halfway: the mean of start and floor
+    assert cosine(160.0) == pytest.approx(1e-5) and cosine(999.0) == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="meta-lr-schedule"):
+        meta_lr_schedule("linear", 1e-3, 60.0, start=0.0)
+
+
+def test_sinusoid_mlp_maml_initialisation() -> None:
+    from toolrouter.bench._meta_common import sinusoid_mlp
+
+    model = sinusoid_mlp(init="maml")
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    assert all(float(m.bias.abs().max()) == 0.0 for m in linears)
+    assert all(float(m.weight.abs().max()) <= 0.02 for m in linears)
+    with pytest.raises(ValueError, match="init"):
+        sinusoid_mlp(init="xavier")
