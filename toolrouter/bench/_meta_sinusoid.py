@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -21,7 +22,7 @@ PUBLISHED_1STEP = {  # Meta-SGD paper (Li et al., 2017), Table 1
 REFERENCE_MAML_1STEP = {5: 0.55, 10: 0.32, 20: 0.20}  # issue 4: plain MAML, 8 min on this machine
 
 
-def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float):  # type: ignore[no-untyped-def]
+def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Callable[[float], float]:
     """The meta learning rate at a wall-clock time: ``constant``, or ``cosine`` annealed from ``lr`` to
     ``lr / 100`` over the time budget (the budget is time, not steps, so the schedule follows the clock)."""
     if kind == "constant":
