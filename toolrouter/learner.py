@@ -63,7 +63,7 @@ from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, Tool
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 from toolrouter.planner import TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
-from toolrouter.policies.linear import MAX_ABS_CONTEXT
+from toolrouter.policies.linear import MAX_ABS_CONTEXT, checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.serialization import safetensors_json
 from toolrouter.store import AttemptRecord, Store, open_store
@@ -532,12 +532,7 @@ class ToolMetaLearner:
         d = self.context_dim
         assert d is not None
         if features is not None:
-            x = np.asarray(features, dtype=np.float64)
-            if x.shape != (d,):
-                raise ValueError(f"features: expected {d} numbers (context_dim), got {x.shape[0] if x.ndim else x!r}")
-            if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
-                raise ValueError(f"features: must be finite and within +-{MAX_ABS_CONTEXT:g}, got {x.tolist()!r}")
-            return x
+            return checked_context(features, d, "the router", field="features")
         if text:
             x = self._featurize(text)
             if x.shape != (d,) or not np.all(np.abs(x) <= MAX_ABS_CONTEXT):

@@ -77,15 +77,15 @@ def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return v
 
 
-def checked_context(context: np.ndarray | None, d: int, policy: str) -> np.ndarray:
-    """``context`` as a float64 vector of length ``d``, or a ValueError naming the field."""
+def checked_context(context: Any, d: int, policy: str, field: str = "context") -> np.ndarray:
+    """``context`` as a float64 vector of length ``d``, or a ValueError naming ``field``."""
     if context is None:
-        raise ValueError(f"context: {policy} needs a context vector of dimension {d}, got None")
+        raise ValueError(f"{field}: {policy} needs a context vector of dimension {d}, got None")
     x = np.asarray(context, dtype=np.float64)
     if x.shape != (d,):
-        raise ValueError(f"context: expected shape ({d},) (context_dim={d}), got shape {x.shape}")
+        raise ValueError(f"{field}: expected {d} numbers, shape ({d},) (context_dim={d}), got shape {x.shape}")
     if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
-        raise ValueError(f"context: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
+        raise ValueError(f"{field}: entries must be finite and within +-{MAX_ABS_CONTEXT:g}")
     return x
 
 
