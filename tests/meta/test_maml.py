@@ -239,3 +239,58 @@ def test_a_frozen_parameter_can_be_adapted_but_is_never_meta_updated(path: str) 
     assert torch.equal(model[2].weight, frozen)
     weights = learner.adapt_to_task(batch[0].support_x, batch[0].support_y)
     assert not torch.equal(weights["2.weight"], frozen)
+
+
+@pytest.mark.parametrize("cls", [MAML, MetaSGD])
+def test_compiled_vmap_path_matches_float64_finite_differences(cls: type[MAML]) -> None:
+    model, batch, loss = CASES["mlp"]
+    assert check(cls, copy.deepcopy(model), batch, loss, "vmap+compile")["status"] == "pass"
+
+
+@pytest.mark.parametrize("working_attempt", [1, None])
+def test_a_failed_compilation_is_retried_then_falls_back_to_eager_vmap(monkeypatch: pytest.MonkeyPatch, working_attempt: int | None) -> None:
+    """Attempt 0 fails; attempt 1 (no precompiled headers) works, or fails too and eager vmap runs."""
+    calls: list[dict] = []
+
+    def fake_compile(fn, dynamic=None, options=None):  # type: ignore[no-untyped-def]
+        attempt = len(calls)
+        calls.append(options)
+
+        def run(*args):  # type: ignore[no-untyped-def]
+            if attempt != working_attempt:
+                raise RuntimeError("C++ compile error")
+            return fn(*args)
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    batch = SinusoidTaskSampler(seed=0).sample(4, 5, 5)
+    grads = {}
+    for compiled in (False, True):
+        learner = MAML(_mlp(), vectorize="vmap", torch_compile=compiled)
+        learner.zero_meta_grad()
+        learner.compute_meta_gradients(batch)
+        grads[compiled] = torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
+    torch.testing.assert_close(grads[True], grads[False])
+    assert calls == [{}, {"cpp_cache_precompile_headers": False}]
+    wrapper = learner._vmapped("_task_objective_func")
+    # what works is kept: the next step neither recompiles nor calls a failed function again
+    learner.compute_meta_gradients(batch)
+    assert len(calls) == 2
+    assert (wrapper.compiled is None) == (working_attempt is None)
+
+
+def test_a_deep_copy_builds_its_own_vmapped_objective() -> None:
+    batch = SinusoidTaskSampler(seed=0).sample(4, 5, 5)
+    learner = MAML(_mlp(), vectorize="vmap")
+    learner.meta_train_step(batch)
+    learner.zero_meta_grad()
+    twin = copy.deepcopy(learner)
+    with torch.no_grad():
+        for p in twin.meta_parameters():
+            p.add_(1.0)
+    twin.zero_meta_grad()
+    twin.compute_meta_gradients(batch)
+    # the copy's gradient lands on the copy's parameters, not the original's
+    assert all(p.grad is not None for p in twin.meta_parameters())
+    assert all(p.grad is None for p in learner.meta_parameters())

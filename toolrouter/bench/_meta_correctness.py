@@ -73,10 +73,12 @@ def _fo_objective(learner: MAML, batch: MetaBatch, shift: dict[str, torch.Tensor
 
 
 def check(cls: type[MAML], model: nn.Module, batch: MetaBatch, loss: str, path: str, directions: int = 3, eps: float = 1e-7, seed: int = 0) -> dict[str, Any]:
-    """Relative error between the analytic meta-gradient of ``path`` and finite differences."""
+    """Relative error between the analytic meta-gradient of ``path`` (vmap, loop or vmap+compile)
+    and finite differences."""
     lr = 0.3 if loss == "cross_entropy" else 0.1
-    learner = cls(model, lr_inner=lr, num_inner_steps=2, loss_fn=loss, vectorize=path)  # type: ignore[arg-type]
-    if path == "vmap" and learner.vmap_blocker() is not None:
+    compiled = path == "vmap+compile"
+    learner = cls(model, lr_inner=lr, num_inner_steps=2, loss_fn=loss, vectorize="vmap" if compiled else path, torch_compile=compiled)  # type: ignore[arg-type]
+    if learner.path == "vmap" and learner.vmap_blocker() is not None:
         return {"status": "not available", "reason": learner.vmap_blocker(), "error": float("nan")}
     learner.zero_meta_grad()
     learner.compute_meta_gradients(batch)
@@ -106,7 +108,9 @@ def run(args: argparse.Namespace) -> None:
     for case, (model, batch, loss) in small_cases(args.seed).items():
         for cls in (MAML, MAMLFirstOrder, MetaSGD):
             passed = []
-            for path in ("vmap", "loop"):
+            # compiling takes seconds per model: the compiled path is checked on the MLP, at full size
+            compiled = ("vmap+compile",) if case == "mlp" and not args.quick else ()
+            for path in ("vmap", "loop", *compiled):
                 res = check(cls, _fresh(model), batch, loss, path)
                 if res["status"] == "pass":
                     passed.append(path)

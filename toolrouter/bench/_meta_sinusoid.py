@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> None:
         for k_train in shots:
             torch.manual_seed(args.seed)
             learner = ALGORITHMS[method](
-                sinusoid_mlp(init=args.sinusoid_init), lr_inner=args.inner_lr, lr_meta=args.meta_lr, num_inner_steps=1
+                sinusoid_mlp(init=args.sinusoid_init), lr_inner=args.inner_lr, lr_meta=args.meta_lr, num_inner_steps=1,
+                torch_compile=args.torch_compile,
             )
             sampler = SinusoidTaskSampler(seed=args.seed + k_train)
             schedule = meta_lr_schedule(args.meta_lr_schedule, args.meta_lr, seconds, time.perf_counter())
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
                 return learner.meta_train_step(sampler.sample(args.meta_batch, k, args.sinusoid_train_query or k))
 
             n_steps, used = train_for(step, seconds, args.max_steps, label=f"{method} K={k_train}")
-            train_rows.append([method, k_train, n_steps, round(used, 1), learner.path, round(1000 * used / max(n_steps, 1), 3)])
+            train_rows.append([method, k_train, n_steps, round(used, 1), f"{learner.path}{'+compile' if learner.torch_compile and learner.path == 'vmap' else ''}", round(1000 * used / max(n_steps, 1), 3)])
             # one model per training K, evaluated at that K (the papers' protocol); a single
             # training K is evaluated at every --eval-shots value
             for k_eval in ([k_train] if len(shots) > 1 else eval_shots):
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
                         mse, half = f"diverged on {diverged}/{len(losses)} tasks", ""  # type: ignore[assignment]
                     rows.append([method, k_train, k_eval, n_inner, mse, half, PUBLISHED_1STEP.get(method, {}).get(k_eval, "") if n_inner == 1 else "", REFERENCE_MAML_1STEP.get(k_eval, "") if n_inner == 1 else ""])
     print_table(
-        f"Sinusoid training ({args.minutes} min per model, meta-batch {args.meta_batch}, 1 inner step, Adam {args.meta_lr}, {args.meta_lr_schedule})",
+        f"Sinusoid training ({args.minutes} min per model, meta-batch {args.meta_batch}, 1 inner step, Adam {args.meta_lr}, {args.meta_lr_schedule}{', torch.compile' if args.torch_compile else ''})",
         ["method", "train K", "meta-steps", "seconds", "path", "ms/step"],
         train_rows,
     )

@@ -56,11 +56,13 @@ def higher_step(model: torch.nn.Module, batch: MetaBatch, loss: str, inner_lr: f
 
 
 def _step_fn(kind: str, path: str, tasks: int, channels: int, first_order: bool = False) -> tuple[Any, Any]:
+    """A zero-argument meta-step on a fixed batch; ``path`` is loop, vmap, vmap+compile, auto or higher."""
     model, batch, loss = make_case(kind, tasks, channels)
     if path == "higher":
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         return (lambda: higher_step(model, batch, loss, 0.01, opt, first_order)), None
-    learner = MAML(model, lr_inner=0.01, loss_fn=loss, vectorize=path, first_order=first_order)  # type: ignore[arg-type]
+    compiled = path == "vmap+compile"
+    learner = MAML(model, lr_inner=0.01, loss_fn=loss, vectorize="vmap" if compiled else path, first_order=first_order, torch_compile=compiled)  # type: ignore[arg-type]
     return (lambda: learner.meta_train_step(batch)), learner
 
 
@@ -138,20 +140,24 @@ def run(args: argparse.Namespace) -> None:
         for path in ("loop", "vmap", "higher") if _has_higher() else ("loop", "vmap"):
             fn, _ = _step_fn(kind, path, args.speed_tasks, args.speed_channels)
             times[path] = _median_s(fn, repeats)
+        times["vmap+compile"] = math.nan
+        if kind == "mlp" and not args.quick:  # compiling takes seconds: not at toy size
+            fn, _ = _step_fn(kind, "vmap+compile", args.speed_tasks, args.speed_channels)
+            times["vmap+compile"] = _median_s(fn, repeats)
         fn, learner = _step_fn(kind, "auto", args.speed_tasks, args.speed_channels)
         times["auto"] = _median_s(fn, repeats)
         chosen = learner.path
         faster = "vmap" if times["vmap"] < times["loop"] else "loop"
         rows.append([
-            kind, args.speed_tasks, 1000 * times["loop"], 1000 * times["vmap"], 1000 * times["higher"],
-            times["vmap"] / times["loop"], times["higher"] / times["loop"], chosen, 1000 * times["auto"],
+            kind, args.speed_tasks, 1000 * times["loop"], 1000 * times["vmap"], 1000 * times["vmap+compile"], 1000 * times["higher"],
+            times["vmap"] / times["loop"], times["vmap+compile"] / times["loop"], times["higher"] / times["loop"], chosen, 1000 * times["auto"],
             learner.path_grads_agree, "yes" if chosen == faster or not learner.path_grads_agree else "no",
         ])
         for path, fo in (("loop", False), ("loop", True), ("vmap", False), ("vmap", True)):
             mem_rows.append([kind, path, "first" if fo else "second", _memory(kind, path, args.speed_tasks, args.speed_channels, fo, in_process=args.quick)])
     print_table(
         f"Time per meta-step, second-order MAML, 1 inner step, {args.speed_tasks} tasks (median, ms; conv4 has {args.speed_channels} channels)",
-        ["model", "tasks", "loop ms", "vmap ms", "higher ms", "vmap/loop", "higher/loop", "auto chose", "auto ms", "vmap grads agree", "auto = faster correct path"],
+        ["model", "tasks", "loop ms", "vmap ms", "vmap+compile ms", "higher ms", "vmap/loop", "compiled/loop", "higher/loop", "auto chose", "auto ms", "vmap grads agree", "auto = faster correct path"],
         rows,
     )
     print_table(

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sinusoid-init", default="torch", help="MLP initialisation: torch (default) or maml (the paper's code: sd 0.01, zero biases)")
     s.add_argument("--sinusoid-train-query", type=int, default=0, help="query points per sinusoid training task (0: K, as in the MAML paper)")
     s.add_argument("--meta-lr-schedule", default="constant", help="constant, or cosine (annealed to 1/100 over the time budget)")
+    s.add_argument("--torch-compile", action="store_true", help="train the sinusoid models with torch_compile=True (vmap path through torch.compile)")
     s.add_argument("--test-tasks", type=int, default=1000)
     s.add_argument("--query-points", type=int, default=100)
     o = p.add_argument_group("omniglot")
