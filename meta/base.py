@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 import structlog
@@ -135,21 +135,21 @@ def as_task(task: TaskLike) -> Task:
     )
 
 
-@dataclass
 class MetaBatch:
     """A meta-batch: a list of tasks, and the same tasks stacked when their shapes agree.
 
     Build one with ``create_meta_batch`` or, when tensors are already stacked along a task
-    dimension (as the samplers in ``meta.data`` produce them), with ``MetaBatch.from_tensors``.
+    dimension (as the samplers in ``meta.data`` produce them), with ``MetaBatch.from_tensors``;
+    the per-task views of a stacked batch are only made when ``tasks`` is read (the vmap path
+    never reads it, and slicing 4 x batch views is a noticeable share of a small meta-step).
     """
 
-    tasks: list[Task]
-    _stacked: tuple[torch.Tensor, ...] | None = field(default=None, repr=False)
-    _stack_checked: bool = field(default=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if len(self.tasks) == 0:
+    def __init__(self, tasks: list[Task]) -> None:
+        if len(tasks) == 0:
             raise TaskShapeError("tasks is empty: a meta-batch needs at least one task")
+        self._tasks: list[Task] | None = list(tasks)
+        self._stacked: tuple[torch.Tensor, ...] | None = None
+        self._stack_checked = False
 
     @classmethod
     def from_tensors(
@@ -163,20 +163,36 @@ class MetaBatch:
         sizes = {support_x.shape[0], support_y.shape[0], query_x.shape[0], query_y.shape[0]}
         if len(sizes) != 1:
             raise TaskShapeError(f"the four tensors disagree on the number of tasks: {sorted(sizes)}")
+        if support_x.shape[0] == 0:
+            raise TaskShapeError("tasks is empty: a meta-batch needs at least one task")
+        # validated once: every task of a stacked tensor has the same shapes
         validate_task_tensors(support_x[0], support_y[0], query_x[0], query_y[0])
-        tasks = [
-            Task.__new__(Task) for _ in range(support_x.shape[0])
-        ]  # views, validated once above: every task of a stacked tensor has the same shapes
-        for i, t in enumerate(tasks):
-            object.__setattr__(t, "support_x", support_x[i])
-            object.__setattr__(t, "support_y", support_y[i])
-            object.__setattr__(t, "query_x", query_x[i])
-            object.__setattr__(t, "query_y", query_y[i])
-            object.__setattr__(t, "task_id", i)
-        return cls(tasks, (support_x, support_y, query_x, query_y), True)
+        batch = cls.__new__(cls)
+        batch._tasks = None
+        batch._stacked = (support_x, support_y, query_x, query_y)
+        batch._stack_checked = True
+        return batch
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The tasks, in order (views into the stacked tensors for a batch built from them)."""
+        if self._tasks is None:
+            assert self._stacked is not None  # from_tensors sets one of the two
+            tasks = []
+            for i in range(self._stacked[0].shape[0]):
+                t = Task.__new__(Task)
+                for name, tensor in zip(("support_x", "support_y", "query_x", "query_y"), self._stacked):
+                    object.__setattr__(t, name, tensor[i])
+                object.__setattr__(t, "task_id", i)
+                tasks.append(t)
+            self._tasks = tasks
+        return self._tasks
+
+    def __repr__(self) -> str:
+        return f"MetaBatch({len(self)} tasks{', stacked' if self.stacked() is not None else ''})"
 
     def __len__(self) -> int:
-        return len(self.tasks)
+        return len(self._tasks) if self._tasks is not None else self._stacked[0].shape[0]  # type: ignore[index]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.tasks)

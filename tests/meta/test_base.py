@@ -60,6 +60,22 @@ def test_meta_batch_accepts_tuples_and_stacks_equal_shapes_only() -> None:
         as_meta_batch([t.as_tuple()[:3]])
 
 
+def test_a_stacked_batch_makes_its_task_views_only_when_asked() -> None:
+    sx, sy = torch.randn(4, 5, 3), torch.randn(4, 5, 1)
+    qx, qy = torch.randn(4, 7, 3), torch.randn(4, 7, 1)
+    batch = MetaBatch.from_tensors(sx, sy, qx, qy)
+    assert len(batch) == 4 and batch._tasks is None  # the vmap path needs neither views nor Tasks
+    assert batch.stacked() == (sx, sy, qx, qy)
+    tasks = list(batch)
+    assert [t.task_id for t in tasks] == [0, 1, 2, 3]
+    assert torch.equal(tasks[2].query_x, qx[2]) and tasks[2].query_x.data_ptr() == qx[2].data_ptr()
+    assert batch[3].n_support == 5 and batch.tasks is batch.tasks
+    with pytest.raises(TaskShapeError, match="empty"):
+        MetaBatch.from_tensors(sx[:0], sy[:0], qx[:0], qy[:0])
+    with pytest.raises(TaskShapeError, match="disagree on the number of tasks"):
+        MetaBatch.from_tensors(sx, sy, qx[:3], qy)
+
+
 def test_shard_partitions_tasks() -> None:
     sx = torch.arange(5.0).reshape(5, 1, 1)
     batch = MetaBatch.from_tensors(sx, sx, sx, sx)
