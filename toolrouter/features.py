@@ -11,6 +11,12 @@ A featurizer is anything with ``dim``, ``__call__(text) -> (dim,) float64`` and
 Both cache vectors by text (least recently used) and return read-only arrays, so that a caller
 cannot corrupt the cache. ``make_featurizer("hashing" | "minilm", ...)`` picks one by name.
 
+``CombinedFeaturizer`` concatenates others, each block unit-normalised and scaled by the square
+root of its weight, so that the dot product of two combined vectors is the weighted sum of their
+cosine similarities under each part: ``make_featurizer("minilm+hashing")`` pairs MiniLM's meaning
+with hashed n-grams' exact words (tool names, file formats, API terms that a sentence encoder
+blurs).
+
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
 within words padded with spaces) into ``dim`` buckets with a signed hash (the "hashing trick",
 Weinberger et al., 2009), damps each bucket's count ``c`` to ``sign(c) log(1 + |c|)`` and
@@ -32,7 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "make_featurizer", "FEATURIZERS"]
+__all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "CombinedFeaturizer", "make_featurizer", "FEATURIZERS"]
 
 
 @runtime_checkable
@@ -273,15 +279,71 @@ class SentenceEncoderFeaturizer:
         return out
 
 
+class CombinedFeaturizer:
+    """Several featurizers side by side: ``[sqrt(w_1) u_1, sqrt(w_2) u_2, ...]``, ``u_i`` the unit
+    vector of part ``i``, so ``combined(a) @ combined(b) = sum_i w_i cos_i(a, b)``.
+
+    Arguments:
+        parts: ``(featurizer, weight)`` pairs; weights positive (their scale is free: a cosine of
+            the combined vectors is the weighted mean of the parts' cosines).
+
+    The parts keep their own caches; the combined vector is not L2-normalised (its squared norm is
+    the sum of the weights).
+
+    Example:
+        >>> f = CombinedFeaturizer([(HashingFeaturizer(dim=32), 1.0), (HashingFeaturizer(dim=16, seed=1), 0.5)])
+        >>> v = f("hello world")
+        >>> v.shape, round(float(v @ v), 6)
+        ((48,), 1.5)
+    """
+
+    def __init__(self, parts: Sequence[tuple[Featurizer, float]]) -> None:
+        parts = list(parts)
+        if not parts:
+            raise ValueError("parts: needs at least one (featurizer, weight) pair, got none")
+        for i, part in enumerate(parts):
+            if not (isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], Featurizer)):
+                raise TypeError(f"parts[{i}]: expected a (Featurizer, weight) pair, got {part!r}")
+            weight = part[1]
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight <= 0:
+                raise ValueError(f"parts[{i}]: weight must be a positive finite number, got {weight!r}")
+        self.parts = [(f, float(w)) for f, w in parts]
+
+    @property
+    def dim(self) -> int:
+        """The sum of the parts' lengths."""
+        return sum(int(f.dim) for f, _ in self.parts)
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Combined vectors of many texts, shape ``(len(texts), dim)``."""
+        texts = [_check_text(t) for t in texts]
+        blocks = []
+        for f, w in self.parts:
+            x = np.asarray(f.transform(texts), dtype=np.float64).reshape(len(texts), int(f.dim))
+            norms = np.linalg.norm(x, axis=1, keepdims=True)
+            blocks.append(np.sqrt(w) * x / np.maximum(norms, 1e-12))
+        return np.concatenate(blocks, axis=1)
+
+    def __call__(self, text: str) -> np.ndarray:
+        """Combined vector of ``text``."""
+        return self.transform([_check_text(text)])[0]
+
+
+def _minilm_and_hashing(hashing_weight: float = 0.5, hashing_dim: int = 1024, **minilm_options: Any) -> CombinedFeaturizer:
+    return CombinedFeaturizer([(SentenceEncoderFeaturizer(**minilm_options), 1.0), (HashingFeaturizer(dim=hashing_dim, cache_size=1 << 16), hashing_weight)])
+
+
 #: featurizer name -> constructor, for ``make_featurizer`` and the CLI.
 FEATURIZERS: dict[str, Callable[..., Featurizer]] = {
     "hashing": HashingFeaturizer,
     "minilm": SentenceEncoderFeaturizer,
+    "minilm+hashing": _minilm_and_hashing,
 }
 
 
 def make_featurizer(name: str, **options: Any) -> Featurizer:
-    """A featurizer by name (``"hashing"`` or ``"minilm"``) with its constructor's options.
+    """A featurizer by name (``"hashing"``, ``"minilm"`` or ``"minilm+hashing"``: MiniLM with weight 1
+    beside 1,024 hashed n-gram buckets with ``hashing_weight`` 0.5) with its constructor's options.
 
     Example:
         >>> make_featurizer("hashing", dim=32)("hello").shape

@@ -65,7 +65,7 @@ from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
 from toolrouter.errors import DuplicateToolError, UnknownToolError
-from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 from toolrouter.serialization import safetensors_json
 
@@ -343,10 +343,17 @@ def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
                 "char_ngrams": list(featurizer.char_ngrams) if featurizer.char_ngrams else None}
     if isinstance(featurizer, SentenceEncoderFeaturizer):
         return {"name": "minilm", "model_path": featurizer.model_path}
+    if isinstance(featurizer, CombinedFeaturizer):
+        parts = [(_featurizer_spec(f), w) for f, w in featurizer.parts]
+        if any(spec is None for spec, _ in parts):
+            return None
+        return {"name": "combined", "parts": [{"featurizer": spec, "weight": w} for spec, w in parts]}
     return None
 
 
 def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
+    if spec["name"] == "combined":
+        return CombinedFeaturizer([(_featurizer_from_spec(p["featurizer"]), p["weight"]) for p in spec["parts"]])
     if spec["name"] == "hashing":
         ngrams = spec.get("char_ngrams")
         return HashingFeaturizer(dim=spec["dim"], seed=spec["seed"], char_ngrams=tuple(ngrams) if ngrams else None)

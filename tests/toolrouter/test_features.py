@@ -115,3 +115,32 @@ def test_sentence_encoder_rejects_a_missing_model_folder(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="model_path"):
         SentenceEncoderFeaturizer(tmp_path / "nowhere")
+
+
+def test_combined_featurizer_dot_product_is_the_weighted_sum_of_cosines():
+    from toolrouter.features import CombinedFeaturizer
+
+    words, grams = HashingFeaturizer(dim=64, char_ngrams=None), HashingFeaturizer(dim=32, seed=3)
+    combined = CombinedFeaturizer([(words, 1.0), (grams, 0.5)])
+    a, b = "book a flight to Rome", "book a train to Rome"
+    assert combined.dim == 96 and combined(a).shape == (96,)
+    expected = words(a) @ words(b) + 0.5 * grams(a) @ grams(b)
+    assert combined(a) @ combined(b) == pytest.approx(expected)
+    np.testing.assert_allclose(combined.transform([a, b])[1], combined(b))
+    assert combined(a) @ combined(a) == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ([], "at least one"),
+        ([(HashingFeaturizer(dim=8), 0.0)], r"parts\[0\].*0.0"),
+        ([(HashingFeaturizer(dim=8), float("nan"))], r"parts\[0\].*nan"),
+        ([(HashingFeaturizer(dim=8), 1.0), ("minilm", 1.0)], r"parts\[1\]"),
+    ],
+)
+def test_combined_featurizer_bad_parts_are_named(parts, message):
+    from toolrouter.features import CombinedFeaturizer
+
+    with pytest.raises((ValueError, TypeError), match=message):
+        CombinedFeaturizer(parts)

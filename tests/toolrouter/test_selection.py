@@ -146,6 +146,19 @@ def test_fit_is_deterministic(world):
     np.testing.assert_array_equal(outs[0], outs[1])
 
 
+def test_a_selector_on_combined_features_round_trips(world, tmp_path: Path):
+    from toolrouter.features import CombinedFeaturizer
+
+    featurizer = CombinedFeaturizer([(HashingFeaturizer(dim=64), 1.0), (HashingFeaturizer(dim=32, seed=7, char_ngrams=None), 0.5)])
+    sel = held_out_selector(FewShotToolSelector(featurizer, small_config()), world, k=2)
+    queries = [q for qs in world[4].values() for q in qs][:10]
+    sel.save(tmp_path / "sel")
+    loaded = FewShotToolSelector.load(tmp_path / "sel")
+    assert isinstance(loaded.featurizer, CombinedFeaturizer)
+    assert [(f.dim, f.seed, w) for f, w in loaded.featurizer.parts] == [(64, 0, 1.0), (32, 7, 0.5)]
+    np.testing.assert_array_equal(loaded.scores(queries), sel.scores(queries))
+
+
 def test_lora_adapter_variant_trains(world):
     train, _, examples, descriptions, _ = world
     sel = FewShotToolSelector(HashingFeaturizer(dim=64), small_config(adapter="lora", lora_rank=4, validation_fraction=0.0))

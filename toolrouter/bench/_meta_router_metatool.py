@@ -38,7 +38,7 @@ import torch
 
 from toolrouter.bench._report import print_table
 from toolrouter.data.metatool import MetaToolData, load_metatool
-from toolrouter.features import Featurizer, make_featurizer
+from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, make_featurizer
 from toolrouter.selection import FewShotToolSelector, SelectorConfig
 
 TOP = (1, 5)
@@ -46,8 +46,13 @@ TOP = (1, 5)
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     """Options of this section, all prefixed ``--mt-``."""
-    group.add_argument("--mt-featurizer", choices=("minilm", "hashing"), default=None,
-                       help="frozen text features (default: minilm; hashing with --quick)")
+    group.add_argument("--mt-featurizer", choices=("minilm", "minilm+hashing", "hashing"), default=None,
+                       help="the selector's frozen text features (default: minilm; hashing with --quick)")
+    group.add_argument("--mt-baseline-featurizer", choices=("minilm", "hashing"), default=None,
+                       help="features of the mean-embedding baseline (default: minilm; hashing with --quick)")
+    group.add_argument("--mt-hashing-weight", type=float, default=0.5,
+                       help="weight of the hashed n-grams beside MiniLM (weight 1) in minilm+hashing (default 0.5)")
+    group.add_argument("--mt-hashing-dim", type=int, default=1024, help="hash buckets in minilm+hashing (default 1024)")
     group.add_argument("--mt-held-out", type=int, default=30, help="tools held out from training (default 30)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
     group.add_argument("--mt-episodes", type=int, default=1500, help="most training episodes (early stopping may end sooner)")
@@ -83,6 +88,17 @@ def _finetune_config(args: argparse.Namespace) -> SelectorConfig:
     return SelectorConfig(**options)
 
 
+def _selector_featurizer(name: str, base_name: str, baseline: Featurizer, args: argparse.Namespace) -> Featurizer:
+    """The selector's features, sharing the baseline's featurizer (and its cache) where they overlap."""
+    if name == base_name:
+        return baseline
+    minilm = baseline if base_name == "minilm" else make_featurizer("minilm")
+    if name == "minilm+hashing":
+        hashing = HashingFeaturizer(dim=args.mt_hashing_dim, cache_size=1 << 16)
+        return CombinedFeaturizer([(minilm, 1.0), (hashing, args.mt_hashing_weight)])
+    return minilm if name == "minilm" else make_featurizer(name)
+
+
 def _quick_data(data: MetaToolData) -> MetaToolData:
     """Toy size: 20 tools, at most 30 requests each."""
     keep = data.tool_names[:20]
@@ -108,13 +124,14 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 def _evaluate(
     selector: FewShotToolSelector,
-    featurizer: Featurizer,
+    baseline_featurizer: Featurizer,
     data: MetaToolData,
     held: list[str],
     shots: list[int],
     seed: int,
 ) -> dict[tuple[str, int], dict[str, float]]:
-    """Per (method, K) the accuracy dict, for the baseline and ``selector`` (see the protocol)."""
+    """Per (method, K) the accuracy dict, for the baseline (on ``baseline_featurizer``) and
+    ``selector`` (on its own featurizer), see the protocol."""
     by_tool = data.queries_by_tool()
     rng = np.random.default_rng([seed, 1])
     pools, tests, labels = {}, [], []
@@ -127,6 +144,7 @@ def _evaluate(
         tests += test
         labels += [j] * len(test)
     y = np.array(labels)
+    featurizer = baseline_featurizer
     test_features = _unit(featurizer.transform(tests))
     for t in held:  # leave only the held-out tools: N-way over them
         if t in selector:
@@ -159,8 +177,10 @@ def run(args: argparse.Namespace) -> None:
     data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)
+    base_name = args.mt_baseline_featurizer or ("hashing" if args.quick else "minilm")
     name = args.mt_featurizer or ("hashing" if args.quick else "minilm")
-    featurizer = make_featurizer(name)
+    baseline_featurizer = make_featurizer(base_name)
+    featurizer = _selector_featurizer(name, base_name, baseline_featurizer, args)
     shots = [int(k) for k in str(args.mt_shots).split(",") if k.strip()]
     held_out = min(args.mt_held_out, 6) if args.quick else args.mt_held_out
     episodes = 30 if args.quick else args.mt_episodes
@@ -168,7 +188,8 @@ def run(args: argparse.Namespace) -> None:
     config = _config(args)
 
     t0 = time.perf_counter()
-    featurizer.transform(list(data.queries) + list(data.tools.values()))  # fill the cache once
+    featurizer.transform(list(data.queries) + list(data.tools.values()))  # fill the caches once
+    baseline_featurizer.transform(list(data.queries) + list(data.tools.values()))
     encode_s = time.perf_counter() - t0
     by_tool = data.queries_by_tool()
 
@@ -197,15 +218,15 @@ def run(args: argparse.Namespace) -> None:
                                round(info["validation_accuracy_start"], 3), round(info["validation_accuracy"], 3),
                                round(info["description_weight"], 2), info["match_weight"], round(info["scale"], 1)])
         for method, selector in methods.items():
-            results = _evaluate(selector, featurizer, data, held, shots, seed)
+            results = _evaluate(selector, baseline_featurizer, data, held, shots, seed)
             for (kind, k), acc in results.items():
-                label = f"mean embedding ({name})" if kind == "baseline" else method
+                label = f"mean embedding ({base_name})" if kind == "baseline" else method
                 if kind == "baseline" and method != "selector, untrained":
                     continue  # the baseline does not depend on the selector: count it once per seed
                 per_seed.setdefault((label, k), []).append(acc)
 
     print_table(
-        f"metatool: training runs ({name} features; {held_out} held-out tools; features encoded in {encode_s:.0f} s)",
+        f"metatool: training runs (selector on {name} features, baseline on {base_name}; {held_out} held-out tools; features encoded in {encode_s:.0f} s)",
         ["selector", "seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after",
          "description weight", "match weight", "scale"],
         train_rows,
@@ -220,7 +241,7 @@ def run(args: argparse.Namespace) -> None:
     )
     # Paired by seed (same split, supports and test requests): the spread of the gain itself.
     gain_rows = []
-    base = f"mean embedding ({name})"
+    base = f"mean embedding ({base_name})"
     compared = ["selector, trained"] + ([_FINETUNED] if args.mt_finetune_layers > 0 else [])
     for method in compared:
         for k in shots:
