@@ -74,18 +74,34 @@ def held_out_selector(sel: FewShotToolSelector, world, k: int, describe: bool = 
     return sel
 
 
-def test_training_transfers_to_held_out_tools_without_retraining(world, trained):
+def test_training_transfers_to_held_out_tools_without_retraining(world, trained, monkeypatch):
     sel, info = trained
     _, held, _, _, tests = world
     losses = [h["loss"] for h in sel.history]
     assert info["episodes"] == 150 and np.mean(losses[-20:]) < 0.7 * np.mean(losses[:20])
-    untrained = FewShotToolSelector(HashingFeaturizer(dim=256), small_config(), seed=0)
+    # the encoder's contribution alone: plain prototypes on both sides (refinement is tested below)
+    monkeypatch.setattr(sel, "config", sel.config.model_copy(update={"refine_steps": 0}))
+    untrained = FewShotToolSelector(HashingFeaturizer(dim=256), small_config(refine_steps=0), seed=0)
     before = accuracy(held_out_selector(untrained, world, k=3, describe=False), tests)
     state = {k: v.clone() for k, v in sel.network.state_dict().items()}
     after = accuracy(held_out_selector(sel, world, k=3, describe=False), tests)
     assert after > before + 0.15 and after > 0.85
     # adding tools changed no weight
     assert all(torch.equal(v, sel.network.state_dict()[k]) for k, v in state.items())
+
+
+def test_refined_prototypes_fit_the_tools_own_examples_and_keep_their_descriptions(world):
+    tests = world[4]
+    acc = {}
+    for steps in (0, 50):
+        for k, describe in ((3, False), (1, True)):
+            sel = FewShotToolSelector(HashingFeaturizer(dim=256), small_config(refine_steps=steps), seed=0)
+            weights = {n: v.clone() for n, v in sel.network.state_dict().items()}
+            acc[steps, k] = accuracy(held_out_selector(sel, world, k=k, describe=describe), tests)
+            assert all(torch.equal(v, sel.network.state_dict()[n]) for n, v in weights.items())  # no retraining
+    assert acc[50, 3] > acc[0, 3] + 0.1
+    # one example and a description: the description still counts (rows of the refinement)
+    assert acc[50, 1] >= acc[0, 1] - 0.05
 
 
 def test_added_tool_is_selected_for_its_requests(world, trained):
@@ -122,8 +138,8 @@ def test_early_stopping_on_validation_tools(world):
 
 def test_nearest_example_bonus_favours_a_close_example():
     # "pets" spreads over two themes; a request close to one of them, but far from their mean,
-    # goes to "pets" only with the bonus.
-    sel = FewShotToolSelector(HashingFeaturizer(dim=512, char_ngrams=None))
+    # goes to "pets" only with the bonus (plain prototypes, to isolate the bonus).
+    sel = FewShotToolSelector(HashingFeaturizer(dim=512, char_ngrams=None), SelectorConfig(refine_steps=0))
     sel.add_tool("pets", examples=["buy goldfish food flakes", "walk the dog with a leash in the park every morning"])
     sel.add_tool("aquarium", examples=["goldfish food tank", "goldfish food aquarium"])
     query = "buy goldfish food"
@@ -157,6 +173,23 @@ def test_a_selector_on_combined_features_round_trips(world, tmp_path: Path):
     assert isinstance(loaded.featurizer, CombinedFeaturizer)
     assert [(f.dim, f.seed, w) for f, w in loaded.featurizer.parts] == [(64, 0, 1.0), (32, 7, 0.5)]
     np.testing.assert_array_equal(loaded.scores(queries), sel.scores(queries))
+
+
+def test_a_selector_saved_before_description_embeddings_were_stored_still_loads(world, tmp_path: Path):
+    from safetensors.torch import load_file, save_file
+
+    sel = held_out_selector(FewShotToolSelector(HashingFeaturizer(dim=64), small_config()), world, k=2)
+    sel.add_tool("only_examples", examples=["book me a taxi", "call a cab"])
+    queries = [q for qs in world[4].values() for q in qs][:10]
+    folder = sel.save(tmp_path / "sel")
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["format"] = "toolrouter.FewShotToolSelector/1"  # what session 3 wrote: no "descriptions"
+    (folder / "selector.json").write_text(json.dumps(meta))
+    tensors = load_file(str(folder / "selector.safetensors"))
+    del tensors["descriptions"]
+    save_file(tensors, str(folder / "selector.safetensors"))
+    loaded = FewShotToolSelector.load(folder)
+    np.testing.assert_allclose(loaded.scores(queries), sel.scores(queries), atol=1e-6)
 
 
 def test_lora_adapter_variant_trains(world):
