@@ -17,11 +17,13 @@ through BatchNorm, which vmap gets wrong in torch 2.13, see ``MAML.vmap_known_wr
 paths on the first meta-step, checks that their meta-gradients agree, and keeps the faster one; a
 path that disagrees is not used.
 
-``torch_compile=True`` runs the vmap path through ``torch.compile``: the vmapped objective (inner
-gradient, adaptation and query loss of every task) and its backward become one fused graph. On
-small models, where a meta-step is mostly Python and dispatch overhead, this cuts the step time
-several-fold after a one-off compilation of some seconds (``toolrouter bench meta --sections
-speed``); a compilation that fails falls back to eager vmap with a warning.
+``torch_compile=True`` runs the vmap path through ``torch.compile``. For MAML, MAMLFirstOrder and
+MetaSGD the whole meta-gradient is one function of the meta-parameters (``torch.func.grad`` of
+the vmapped inner gradient, adaptation and query loss), compiled into one fused graph, and the
+default Adam is the fused one; MultiTaskMAML (task weights) and Reptile compile their vmapped
+per-task function. On small models, where a meta-step is mostly Python and dispatch overhead, this
+cuts the step time about threefold after a one-off compilation of seconds (``toolrouter bench meta
+--sections speed``); a compilation that fails falls back to eager vmap with a warning.
 
 References:
     Finn, Abbeel & Levine (2017), Model-Agnostic Meta-Learning for Fast Adaptation of Deep Networks.
@@ -160,7 +162,7 @@ class MAML(BaseMetaLearner):
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
         device: where to run; default: where the model is.
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
-            the loop path is never compiled.
+            the loop path is never compiled. The default Adam is then the fused one.
 
     Example:
         >>> import torch
@@ -214,7 +216,8 @@ class MAML(BaseMetaLearner):
         params = self.meta_parameters()
         if not params:
             raise ValueError("the model has no parameter that requires grad: nothing to meta-train")
-        factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta))
+        # compiled steps are short enough for Adam's per-tensor loop to matter: fuse it then
+        factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
         self.meta_optimizer = factory(params)
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -326,20 +329,48 @@ class MAML(BaseMetaLearner):
         return None
 
     # ------------------------------------------------------------------ meta-gradients
-    def _vmapped(self, name: str) -> Callable[..., Any]:
-        """``vmap`` of the per-task method ``name`` over the meta-batch, compiled when asked.
+    def _cached(self, key: str, build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
+        """``build()``, made once per learner and wrapped in ``torch.compile`` when asked.
 
-        Built once per learner: the cache is keyed by ``id(self)`` so that a deep copy, which shares
-        the dict, builds its own (a compiled function is bound to the parameters it traced).
+        The cache is keyed by ``id(self)`` so that a deep copy, which copies the cache with it,
+        builds its own (a function is bound to the learner it was built from).
         """
         owner, cache = self._vmapped_cache
         if owner != id(self):
             cache = {}
             self._vmapped_cache = (id(self), cache)
-        if name not in cache:
-            eager = torch.func.vmap(getattr(self, name), randomness="different")
-            cache[name] = _CompiledOrEager(eager, name) if self.torch_compile else eager
-        return cache[name]
+        if key not in cache:
+            fn = build()
+            cache[key] = _CompiledOrEager(fn, key) if self.torch_compile else fn
+        return cache[key]
+
+    def _vmapped(self, name: str) -> Callable[..., Any]:
+        """``vmap`` of the per-task method ``name`` over the meta-batch (compiled when asked)."""
+        return self._cached(name, lambda: torch.func.vmap(getattr(self, name), randomness="different"))
+
+    def _meta_gradient_function(self) -> Callable[..., Any]:
+        """``(meta-parameters, scale, *stacked) -> (gradients, (query, support, accuracy per task))``.
+
+        The whole meta-gradient as a function of the meta-parameters (``torch.func.grad`` of the
+        scaled, summed query loss, the parameters swapped in with ``functional_call``), so that
+        ``torch.compile`` fuses the forward pass, the inner gradient and the meta-gradient into one
+        graph, leaving the autograd engine out of the meta-step.
+        """
+        objective = _MetaObjective(self)
+
+        def loss(params: dict[str, torch.Tensor], scale: torch.Tensor, *stacked: torch.Tensor) -> Any:
+            return functional_call(objective, {"learner." + n: t for n, t in params.items()}, (scale, *stacked))
+
+        return torch.func.grad(loss, has_aux=True)
+
+    def _compiled_gradients(self, stacked: tuple[torch.Tensor, ...], scale: float) -> dict[str, torch.Tensor]:
+        """The vmap path's meta-gradient through ``_meta_gradient_function`` (``torch_compile``)."""
+        params = {n: p for n, p in self.named_parameters() if p.requires_grad}
+        fn = self._cached("meta_gradient", self._meta_gradient_function)
+        grads, (q, s, a) = fn({n: p.detach() for n, p in params.items()}, torch.tensor(scale), *stacked)
+        for n, p in params.items():
+            p.grad = grads[n] if p.grad is None else p.grad + grads[n]
+        return {"query": q.sum(), "support": s.sum(), "acc": a.sum()}
 
     def vmap_blocker(self) -> str | None:
         """Why vmap cannot be used for this model now, or None when it can."""
@@ -370,6 +401,8 @@ class MAML(BaseMetaLearner):
             stacked = batch.stacked()
             if stacked is None:
                 raise ValueError("the vmap path needs tasks of equal shapes; use vectorize='loop'")
+            if self.torch_compile and not self._needs_all_losses():
+                return self._compiled_gradients(stacked, scale)
             q, s, a = self._vmapped("_task_objective_func")(*stacked)
             weights = self._task_weights(q)
             total = (q * weights).sum() if weights is not None else q.sum()
@@ -559,6 +592,20 @@ class MAML(BaseMetaLearner):
 # declared"; seen on the second compilation in a process), so a failure is retried without
 # precompiled headers (slower to compile, by some 20 s here) before giving up on compilation.
 _COMPILE_ATTEMPTS: tuple[dict[str, Any], ...] = ({}, {"cpp_cache_precompile_headers": False})
+
+
+class _MetaObjective(nn.Module):
+    """A learner's scaled, summed query loss over a stacked meta-batch, as a module, so that
+    ``functional_call`` can swap in the meta-parameters it is differentiated at. Kept outside the
+    learner's modules (in its cache), so it adds nothing to ``state_dict``."""
+
+    def __init__(self, learner: MAML) -> None:
+        super().__init__()
+        self.learner = learner
+
+    def forward(self, scale: torch.Tensor, *stacked: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        q, s, a = torch.func.vmap(self.learner._task_objective_func, randomness="different")(*stacked)
+        return q.sum() * scale, (q.detach(), s.detach(), a.detach())
 
 
 class _CompiledOrEager:

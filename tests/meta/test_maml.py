@@ -273,7 +273,7 @@ def test_a_failed_compilation_is_retried_then_falls_back_to_eager_vmap(monkeypat
         grads[compiled] = torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
     torch.testing.assert_close(grads[True], grads[False])
     assert calls == [{}, {"cpp_cache_precompile_headers": False}]
-    wrapper = learner._vmapped("_task_objective_func")
+    wrapper = learner._cached("meta_gradient", learner._meta_gradient_function)  # the one in use
     # what works is kept: the next step neither recompiles nor calls a failed function again
     learner.compute_meta_gradients(batch)
     assert len(calls) == 2
@@ -294,3 +294,17 @@ def test_a_deep_copy_builds_its_own_vmapped_objective() -> None:
     # the copy's gradient lands on the copy's parameters, not the original's
     assert all(p.grad is not None for p in twin.meta_parameters())
     assert all(p.grad is None for p in learner.meta_parameters())
+
+
+@pytest.mark.parametrize("cls", [MultiTaskMAML, Reptile])
+def test_compiled_learners_without_a_plain_meta_loss_match_their_eager_step(cls: type[MAML]) -> None:
+    """MultiTaskMAML (task weights) and Reptile (no query gradient) compile only the vmapped
+    per-task function; their step must equal the eager one."""
+    batch = SinusoidTaskSampler(seed=0).sample(6, 5, 5)
+    grads = {}
+    for compiled in (False, True):
+        learner = cls(_mlp(), vectorize="vmap", torch_compile=compiled)
+        learner.zero_meta_grad()
+        learner.compute_meta_gradients(batch)
+        grads[compiled] = torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
+    torch.testing.assert_close(grads[True], grads[False], rtol=1e-4, atol=1e-6)
