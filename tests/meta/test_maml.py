@@ -241,6 +241,14 @@ def test_a_frozen_parameter_can_be_adapted_but_is_never_meta_updated(path: str) 
     assert not torch.equal(weights["2.weight"], frozen)
 
 
+def _meta_gradient(cls: type[MAML], batch: MetaBatch, torch_compile: bool) -> tuple[MAML, torch.Tensor]:
+    """A fresh learner on the vmap path and its flattened meta-gradient for ``batch``."""
+    learner = cls(_mlp(), vectorize="vmap", torch_compile=torch_compile)
+    learner.zero_meta_grad()
+    learner.compute_meta_gradients(batch)
+    return learner, torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
+
+
 @pytest.mark.parametrize("cls", [MAML, MetaSGD])
 def test_compiled_vmap_path_matches_float64_finite_differences(cls: type[MAML]) -> None:
     model, batch, loss = CASES["mlp"]
@@ -265,13 +273,8 @@ def test_a_failed_compilation_is_retried_then_falls_back_to_eager_vmap(monkeypat
 
     monkeypatch.setattr(torch, "compile", fake_compile)
     batch = SinusoidTaskSampler(seed=0).sample(4, 5, 5)
-    grads = {}
-    for compiled in (False, True):
-        learner = MAML(_mlp(), vectorize="vmap", torch_compile=compiled)
-        learner.zero_meta_grad()
-        learner.compute_meta_gradients(batch)
-        grads[compiled] = torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
-    torch.testing.assert_close(grads[True], grads[False])
+    (_, eager), (learner, compiled) = (_meta_gradient(MAML, batch, flag) for flag in (False, True))
+    torch.testing.assert_close(compiled, eager)
     assert calls == [{}, {"cpp_cache_precompile_headers": False}]
     wrapper = learner._cached("meta_gradient", learner._meta_gradient_function)  # the one in use
     # what works is kept: the next step neither recompiles nor calls a failed function again
@@ -301,10 +304,5 @@ def test_compiled_learners_without_a_plain_meta_loss_match_their_eager_step(cls:
     """MultiTaskMAML (task weights) and Reptile (no query gradient) compile only the vmapped
     per-task function; their step must equal the eager one."""
     batch = SinusoidTaskSampler(seed=0).sample(6, 5, 5)
-    grads = {}
-    for compiled in (False, True):
-        learner = cls(_mlp(), vectorize="vmap", torch_compile=compiled)
-        learner.zero_meta_grad()
-        learner.compute_meta_gradients(batch)
-        grads[compiled] = torch.cat([p.grad.flatten() for p in learner.meta_parameters()])
-    torch.testing.assert_close(grads[True], grads[False], rtol=1e-4, atol=1e-6)
+    (_, eager), (_, compiled) = (_meta_gradient(cls, batch, flag) for flag in (False, True))
+    torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-6)
