@@ -208,7 +208,7 @@ class MAML(BaseMetaLearner):
         self.vectorize = vectorize
         self.grad_clip = grad_clip
         self.torch_compile = bool(torch_compile)
-        self._vmapped_cache: tuple[int, dict[str, Callable[..., Any]]] = (id(self), {})
+        self._function_cache: tuple[int, dict[str, Callable[..., Any]]] = (id(self), {})
         self.path: Path | None = None if vectorize == "auto" else vectorize
         self.path_timings_s: dict[str, float] = {}
         self.path_grads_agree: bool | None = None  # set when "auto" compared the two paths
@@ -335,10 +335,10 @@ class MAML(BaseMetaLearner):
         The cache is keyed by ``id(self)`` so that a deep copy, which copies the cache with it,
         builds its own (a function is bound to the learner it was built from).
         """
-        owner, cache = self._vmapped_cache
+        owner, cache = self._function_cache
         if owner != id(self):
             cache = {}
-            self._vmapped_cache = (id(self), cache)
+            self._function_cache = (id(self), cache)
         if key not in cache:
             fn = build()
             cache[key] = _CompiledOrEager(fn, key) if self.torch_compile else fn
