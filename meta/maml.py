@@ -367,7 +367,7 @@ class MAML(BaseMetaLearner):
         """The vmap path's meta-gradient through ``_meta_gradient_function`` (``torch_compile``)."""
         params = {n: p for n, p in self.named_parameters() if p.requires_grad}
         fn = self._cached("meta_gradient", self._meta_gradient_function)
-        grads, (q, s, a) = fn({n: p.detach() for n, p in params.items()}, torch.tensor(scale), *stacked)
+        grads, (q, s, a) = fn({n: p.detach() for n, p in params.items()}, torch.tensor(scale, device=self.device), *stacked)
         for n, p in params.items():
             p.grad = grads[n] if p.grad is None else p.grad + grads[n]
         return {"query": q.sum(), "support": s.sum(), "acc": a.sum()}
