@@ -609,9 +609,10 @@ class _MetaObjective(nn.Module):
 
 
 class _CompiledOrEager:
-    """``torch.compile`` of a function, retried with the next of ``_COMPILE_ATTEMPTS`` when it
-    fails and, when every attempt has failed (no C++ compiler, say), the eager function; each
-    failure is logged as a warning."""
+    """``torch.compile`` of a function, retried with the next of ``_COMPILE_ATTEMPTS`` when the
+    compiler backend fails and, when every attempt has failed (no C++ compiler, say), the eager
+    function; each failure is logged as a warning. Any other error (a bug in the model, a shape
+    mismatch) is raised at once, as eagerly."""
 
     def __init__(self, eager: Callable[..., Any], name: str) -> None:
         self.eager = eager
@@ -628,7 +629,7 @@ class _CompiledOrEager:
         while self.compiled is not None:
             try:
                 return self.compiled(*args)
-            except Exception as exc:  # noqa: BLE001 - any compiler failure: try the next way, say why
+            except torch._dynamo.exc.BackendCompilerFailed as exc:  # the compiler, not the model: try the next way
                 log.warning("maml_compile_failed", function=self.name, error=str(exc)[:300], retrying=bool(self._attempts))
                 self._next()
         return self.eager(*args)

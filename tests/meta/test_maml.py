@@ -266,7 +266,7 @@ def test_a_failed_compilation_is_retried_then_falls_back_to_eager_vmap(monkeypat
 
         def run(*args):  # type: ignore[no-untyped-def]
             if attempt != working_attempt:
-                raise RuntimeError("C++ compile error")
+                raise torch._dynamo.exc.BackendCompilerFailed(fn, RuntimeError("C++ compile error"), None)
             return fn(*args)
 
         return run
@@ -281,6 +281,21 @@ def test_a_failed_compilation_is_retried_then_falls_back_to_eager_vmap(monkeypat
     learner.compute_meta_gradients(batch)
     assert len(calls) == 2
     assert (wrapper.compiled is None) == (working_attempt is None)
+
+
+def test_a_model_error_under_compilation_is_raised_as_is_without_retrying(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict] = []
+
+    def fake_compile(fn, dynamic=None, options=None):  # type: ignore[no-untyped-def]
+        calls.append(options)
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    learner = MAML(_mlp(), vectorize="vmap", torch_compile=True)  # the MLP takes 1 input feature
+    wrong = MetaBatch.from_tensors(torch.randn(2, 5, 3), torch.randn(2, 5, 1), torch.randn(2, 5, 3), torch.randn(2, 5, 1))
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        learner.compute_meta_gradients(wrong)
+    assert calls == [{}]  # no second compilation for an error of the model's
 
 
 def test_a_deep_copy_builds_its_own_vmapped_objective() -> None:
