@@ -189,7 +189,7 @@ class MetaBatch:
         return self._tasks
 
     def __repr__(self) -> str:
-        return f"MetaBatch({len(self)} tasks{', stacked' if self.stacked() is not None else ''})"
+        return f"MetaBatch({len(self)} tasks{', stacked' if self._stacked is not None else ''})"
 
     def __len__(self) -> int:
         return len(self._tasks) if self._tasks is not None else self._stacked[0].shape[0]  # type: ignore[index]

@@ -344,9 +344,13 @@ class MAML(BaseMetaLearner):
             cache[key] = _CompiledOrEager(fn, key) if self.torch_compile else fn
         return cache[key]
 
+    def _over_tasks(self, name: str) -> Callable[..., Any]:
+        """``vmap`` of the per-task method ``name`` over the tasks of a stacked meta-batch."""
+        return torch.func.vmap(getattr(self, name), randomness="different")
+
     def _vmapped(self, name: str) -> Callable[..., Any]:
-        """``vmap`` of the per-task method ``name`` over the meta-batch (compiled when asked)."""
-        return self._cached(name, lambda: torch.func.vmap(getattr(self, name), randomness="different"))
+        """``_over_tasks(name)``, built once, compiled when asked."""
+        return self._cached(name, lambda: self._over_tasks(name))
 
     def _meta_gradient_function(self) -> Callable[..., Any]:
         """``(meta-parameters, scale, *stacked) -> (gradients, (query, support, accuracy per task))``.
@@ -604,7 +608,7 @@ class _MetaObjective(nn.Module):
         self.learner = learner
 
     def forward(self, scale: torch.Tensor, *stacked: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        q, s, a = torch.func.vmap(self.learner._task_objective_func, randomness="different")(*stacked)
+        q, s, a = self.learner._over_tasks("_task_objective_func")(*stacked)
         return q.sum() * scale, (q.detach(), s.detach(), a.detach())
 
 

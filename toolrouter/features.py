@@ -329,8 +329,13 @@ class CombinedFeaturizer:
         return self.transform([_check_text(text)])[0]
 
 
-def _minilm_and_hashing(hashing_weight: float = 0.5, hashing_dim: int = 1024, **minilm_options: Any) -> CombinedFeaturizer:
-    return CombinedFeaturizer([(SentenceEncoderFeaturizer(**minilm_options), 1.0), (HashingFeaturizer(dim=hashing_dim, cache_size=1 << 16), hashing_weight)])
+def _minilm_and_hashing(
+    hashing_weight: float = 0.5, hashing_dim: int = 1024, minilm: Featurizer | None = None, **minilm_options: Any
+) -> CombinedFeaturizer:
+    """MiniLM (``minilm``, an existing one whose cache is shared, or a new one from
+    ``minilm_options``) with weight 1 beside hashed n-grams with ``hashing_weight``."""
+    minilm = minilm if minilm is not None else SentenceEncoderFeaturizer(**minilm_options)
+    return CombinedFeaturizer([(minilm, 1.0), (HashingFeaturizer(dim=hashing_dim, cache_size=1 << 16), hashing_weight)])
 
 
 #: featurizer name -> constructor, for ``make_featurizer`` and the CLI.

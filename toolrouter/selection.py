@@ -540,18 +540,19 @@ class FewShotToolSelector:
         return s
 
     @torch.no_grad()
-    def embed_descriptions(self, descriptions: Sequence[str]) -> torch.Tensor:
-        """Unit embeddings ``[n, dim]`` of tool descriptions (through the description tower)."""
-        if not descriptions:
+    def _embed(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
+        if not texts:
             return torch.zeros(0, self.dim)
         self.network.eval()
-        return F.normalize(self.network.embed(self._rows(descriptions, True))[:, :-1], dim=-1)
+        return F.normalize(self.network.embed(self._rows(texts, is_description))[:, :-1], dim=-1)
 
-    @torch.no_grad()
+    def embed_descriptions(self, descriptions: Sequence[str]) -> torch.Tensor:
+        """Unit embeddings ``[n, dim]`` of tool descriptions (through the description tower)."""
+        return self._embed(descriptions, True)
+
     def embed_queries(self, queries: Sequence[str]) -> torch.Tensor:
         """Unit embeddings ``[n, dim]`` of requests under the current encoder."""
-        self.network.eval()
-        return F.normalize(self.network.embed(self._rows(queries, False))[:, :-1], dim=-1)
+        return self._embed(queries, False)
 
     def scores(self, queries: Sequence[str]) -> np.ndarray:
         """Score ``[len(queries), len(tool_ids)]`` of each request for each tool: the cosine

@@ -48,6 +48,14 @@ def conv4(channels: int = 64, out_features: int | None = None, track_running_sta
     return nn.Sequential(*layers)
 
 
+def path_options(path: str) -> dict[str, object]:
+    """``MAML`` keyword arguments for a benchmark path name: ``loop``, ``vmap``, ``auto`` or
+    ``vmap+compile`` (the vmap path with ``torch_compile=True``)."""
+    if path == "vmap+compile":
+        return {"vectorize": "vmap", "torch_compile": True}
+    return {"vectorize": path}
+
+
 def mean_ci95(values: torch.Tensor) -> tuple[float, float]:
     """Mean and the half-width of its normal 95% interval."""
     v = values.double().flatten()

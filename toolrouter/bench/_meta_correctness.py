@@ -18,7 +18,7 @@ from torch.func import functional_call
 
 from meta.base import MetaBatch
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD
-from toolrouter.bench._meta_common import conv4
+from toolrouter.bench._meta_common import conv4, path_options
 from toolrouter.bench._report import print_table
 
 
@@ -76,8 +76,7 @@ def check(cls: type[MAML], model: nn.Module, batch: MetaBatch, loss: str, path: 
     """Relative error between the analytic meta-gradient of ``path`` (vmap, loop or vmap+compile)
     and finite differences."""
     lr = 0.3 if loss == "cross_entropy" else 0.1
-    compiled = path == "vmap+compile"
-    learner = cls(model, lr_inner=lr, num_inner_steps=2, loss_fn=loss, vectorize="vmap" if compiled else path, torch_compile=compiled)  # type: ignore[arg-type]
+    learner = cls(model, lr_inner=lr, num_inner_steps=2, loss_fn=loss, **path_options(path))  # type: ignore[arg-type]
     if learner.path == "vmap" and learner.vmap_blocker() is not None:
         return {"status": "not available", "reason": learner.vmap_blocker(), "error": float("nan")}
     learner.zero_meta_grad()

@@ -38,7 +38,7 @@ import torch
 
 from toolrouter.bench._report import print_table
 from toolrouter.data.metatool import MetaToolData, load_metatool
-from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, make_featurizer
+from toolrouter.features import Featurizer, make_featurizer
 from toolrouter.selection import FewShotToolSelector, SelectorConfig
 
 TOP = (1, 5)
@@ -94,8 +94,7 @@ def _selector_featurizer(name: str, base_name: str, baseline: Featurizer, args: 
         return baseline
     minilm = baseline if base_name == "minilm" else make_featurizer("minilm")
     if name == "minilm+hashing":
-        hashing = HashingFeaturizer(dim=args.mt_hashing_dim, cache_size=1 << 16)
-        return CombinedFeaturizer([(minilm, 1.0), (hashing, args.mt_hashing_weight)])
+        return make_featurizer(name, minilm=minilm, hashing_weight=args.mt_hashing_weight, hashing_dim=args.mt_hashing_dim)
     return minilm if name == "minilm" else make_featurizer(name)
 
 
@@ -144,8 +143,7 @@ def _evaluate(
         tests += test
         labels += [j] * len(test)
     y = np.array(labels)
-    featurizer = baseline_featurizer
-    test_features = _unit(featurizer.transform(tests))
+    test_features = _unit(baseline_featurizer.transform(tests))
     for t in held:  # leave only the held-out tools: N-way over them
         if t in selector:
             selector.remove_tool(t)
@@ -155,7 +153,8 @@ def _evaluate(
     for k in shots:
         supports = {t: pools[t][: min(k, len(pools[t]))] for t in held}
         protos = np.stack([
-            featurizer.transform(supports[t]).mean(axis=0) if supports[t] else featurizer(data.tools[t]) for t in held
+            baseline_featurizer.transform(supports[t]).mean(axis=0) if supports[t] else baseline_featurizer(data.tools[t])
+            for t in held
         ])
         results[("baseline", k)] = _accuracy(test_features @ _unit(protos).T, y, len(held))
         for t in held:

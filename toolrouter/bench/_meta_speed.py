@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from meta.base import MetaBatch
 from meta.data.sinusoid import SinusoidTaskSampler
 from meta.maml import MAML
-from toolrouter.bench._meta_common import conv4, sinusoid_mlp
+from toolrouter.bench._meta_common import conv4, path_options, sinusoid_mlp
 from toolrouter.bench._report import print_table
 
 
@@ -61,8 +61,7 @@ def _step_fn(kind: str, path: str, tasks: int, channels: int, first_order: bool 
     if path == "higher":
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         return (lambda: higher_step(model, batch, loss, 0.01, opt, first_order)), None
-    compiled = path == "vmap+compile"
-    learner = MAML(model, lr_inner=0.01, loss_fn=loss, vectorize="vmap" if compiled else path, first_order=first_order, torch_compile=compiled)  # type: ignore[arg-type]
+    learner = MAML(model, lr_inner=0.01, loss_fn=loss, first_order=first_order, **path_options(path))  # type: ignore[arg-type]
     return (lambda: learner.meta_train_step(batch)), learner
 
 
