@@ -112,6 +112,14 @@ class SelectorConfig(BaseModel):
             states below them are computed once per text and cached, so a training step runs only
             those layers and the mean pooling. Their weights are saved with the selector.
         finetune_lr: AdamW learning rate of the fine-tuned transformer layers (weight decay 0.01).
+        finetune_lora_rank: 0 (default): the ``finetune_layers`` are trained in full. ``r > 0``:
+            they stay frozen and carry LoRA adapters of rank ``r`` (``adapters_lib``, alpha ``2 r``)
+            on every linear map that reads the hidden state (query, key, value, attention output,
+            feed-forward input); only those and the towers train, and only they are saved (the
+            layers themselves are rebuilt from the featurizer's encoder). Low-rank updates of
+            every layer transfer to new tools better than full updates of the top one or two:
+            ``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3`` on MetaTool
+            (``docs/benchmarks/meta-router-metatool.md``).
         refine_steps: Adam steps (learning rate ``refine_lr``) that refine the registered tools'
             prototypes, used as the weights of a cosine classifier with the learned temperature,
             on the tools' own example requests (cross-entropy over the registered tools), starting
@@ -138,6 +146,7 @@ class SelectorConfig(BaseModel):
     patience: int = Field(15, ge=1)
     finetune_layers: int = Field(0, ge=0)
     finetune_lr: float = Field(3e-5, gt=0.0, allow_inf_nan=False)
+    finetune_lora_rank: int = Field(0, ge=0)
     refine_steps: int = Field(50, ge=0)
     refine_lr: float = Field(0.01, gt=0.0, allow_inf_nan=False)
 
@@ -214,13 +223,26 @@ class TopLayers(nn.Module):
     ``[n, dim]``, equal to the frozen encoder's until trained. Rows are run in groups of similar
     length (little padding). Without gradients (evaluation) the embeddings are memoised by id;
     :meth:`clear` forgets them (the selector calls it whenever the weights change).
+
+    With ``lora_rank > 0`` the copied layers are frozen and carry LoRA adapters (their low-rank
+    update starts at zero, so the output is still the frozen encoder's); :meth:`frozen_keys`
+    names the state entries that need not be saved.
     """
 
-    def __init__(self, tokens: _TokenStates, chunk: int = 32) -> None:
+    def __init__(self, tokens: _TokenStates, chunk: int = 32, lora_rank: int = 0) -> None:
         super().__init__()
         self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in tokens.bert.encoder.layer[-tokens.layers :])
         for p in self.layers.parameters():
             p.requires_grad_(True)
+        self.lora_rank = lora_rank
+        if lora_rank > 0:
+            from adapters_lib import AdapterConfig, AdapterModel, AdapterType
+
+            width = int(tokens.bert.config.hidden_size)
+            cfg = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=width, lora_r=lora_rank, lora_alpha=2.0 * lora_rank)
+            # wraps the layers' linear maps in place and freezes their own weights; kept out of the
+            # module tree so that each weight has one name (``layers.*``)
+            self.__dict__["_lora"] = AdapterModel(self.layers, [cfg])
         self.tokens = tokens
         self.chunk = chunk
         self._memo: dict[int, torch.Tensor] = {}
@@ -228,6 +250,13 @@ class TopLayers(nn.Module):
     def clear(self) -> None:
         """Forget the memoised embeddings."""
         self._memo = {}
+
+    def frozen_keys(self, prefix: str = "") -> set[str]:
+        """State-dict keys (under ``prefix``) of the copied layers' own weights when they are
+        frozen under LoRA: rebuilt from the encoder, so not saved. Empty without LoRA."""
+        if self.lora_rank == 0:
+            return set()
+        return {f"{prefix}{name}" for name, p in self.named_parameters() if not p.requires_grad}
 
     def _run(self, ids: list[int]) -> torch.Tensor:
         states = self.tokens.states
@@ -417,7 +446,9 @@ class FewShotToolSelector:
                     f"got {type(featurizer).__name__}"
                 )
             self._tokens = _TokenStates(featurizer, config.finetune_layers)
-            top = TopLayers(self._tokens)
+            top = TopLayers(self._tokens, lora_rank=config.finetune_lora_rank)
+        elif config.finetune_lora_rank > 0:
+            raise ValueError(f"config.finetune_lora_rank: {config.finetune_lora_rank} needs finetune_layers > 0")
         with torch.random.fork_rng(devices=[]):  # seeded towers without touching the caller's RNG
             torch.manual_seed(self.seed)
             self.encoder = ToolEncoder(self.dim, config, top)
@@ -779,6 +810,10 @@ class FewShotToolSelector:
             groups.append({"params": [p for p in params if id(p) in top], "lr": cfg.finetune_lr, "weight_decay": 0.01})
         return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+    def _frozen_keys(self) -> set[str]:
+        top = self.encoder.top
+        return top.frozen_keys("encoder.top.") if top is not None else set()
+
     def _weights_changed(self) -> None:
         if self.encoder.top is not None:
             self.encoder.top.clear()
@@ -824,7 +859,8 @@ class FewShotToolSelector:
 
     def _parts(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """(JSON-able metadata, tensors) of the learned state."""
-        tensors = {f"network.{k}": v.detach().contiguous() for k, v in self.network.state_dict().items()}
+        skip = self._frozen_keys()
+        tensors = {f"network.{k}": v.detach().contiguous() for k, v in self.network.state_dict().items() if k not in skip}
         tensors["prototypes"] = self._protos.contiguous()
         tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
         tensors["descriptions"] = torch.cat([self._protos[:0], *self._description_z]).contiguous()
@@ -895,7 +931,10 @@ class FewShotToolSelector:
         if int(featurizer.dim) != meta["dim"]:
             raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {meta['dim']}")
         sel = cls(featurizer, SelectorConfig(**meta["config"]), seed=meta["seed"])
-        sel.network.load_state_dict({k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")})
+        state = {k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")}
+        missing, unexpected = sel.network.load_state_dict(state, strict=False)
+        if unexpected or set(missing) - sel._frozen_keys():
+            raise ValueError(f"{where}: saved weights do not fit the config (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})")
         sel._weights_changed()
         sel.network.eval()
         for entry in meta["tools"]:

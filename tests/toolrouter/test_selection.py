@@ -411,6 +411,48 @@ def test_finetuned_selector_round_trips_with_its_layer(world, minilm, tmp_path: 
         np.testing.assert_allclose(copy.scores(queries), sel.scores(queries), atol=1e-6)
 
 
+def test_lora_on_the_encoder_layers_trains_only_the_adapters_and_saves_only_them(world, minilm, tmp_path: Path):
+    from safetensors.torch import load as load_bytes
+
+    torch.set_num_threads(1)
+    train, held, examples, descriptions, _ = world
+    with pytest.raises(ValueError, match="finetune_lora_rank: 4 needs finetune_layers"):
+        FewShotToolSelector(minilm, SelectorConfig(finetune_lora_rank=4))
+    config = small_config(finetune_layers=2, finetune_lora_rank=4, finetune_lr=1e-2, validation_fraction=0.0, queries_per_tool=2)
+    sel = FewShotToolSelector(minilm, config, seed=2)
+    probe = examples[held[0]][:4]
+    frozen = torch.tensor(minilm.transform(probe), dtype=torch.float32)
+    torch.testing.assert_close(sel.embed_queries(probe), frozen, atol=1e-5, rtol=0)  # LoRA's B starts at zero
+    state = sel.network.state_dict()
+    lora = {k for k in state if ".lora." in k}
+    assert lora and sel._frozen_keys() and not lora & sel._frozen_keys()
+    before = {k: v.clone() for k, v in state.items() if ".top." in k}
+    sel.fit({t: examples[t][:6] for t in train[:4]}, {t: descriptions[t] for t in train[:4]},
+            episodes=3, n_way=4, k_shot=1, seed=2)
+    after = sel.network.state_dict()
+    changed = {k for k, v in before.items() if not torch.equal(v, after[k])}
+    assert changed and changed <= lora  # the adapters moved; the copied layers' weights did not
+    assert not torch.allclose(sel.embed_queries(probe), frozen, atol=1e-6)
+    sel.add_tool(held[0], descriptions[held[0]], examples[held[0]][:2])
+    queries = examples[held[0]][2:5] + examples[train[0]][6:8]
+    blob = sel.to_bytes()
+    saved = {k[len("network."):] for k in load_bytes(blob) if k.startswith("network.encoder.top.")}
+    assert saved == {k for k in lora}  # the frozen layer weights are rebuilt from the encoder, not saved
+    for copy in (FewShotToolSelector.from_bytes(blob, minilm), FewShotToolSelector.load(sel.save(tmp_path / "s"), minilm)):
+        assert copy.config.finetune_lora_rank == 4
+        np.testing.assert_allclose(copy.scores(queries), sel.scores(queries), atol=1e-6)
+    # a blob whose adapters are missing does not load silently
+    from safetensors.torch import save as save_bytes
+
+    from toolrouter.selection import _FORMAT
+    from toolrouter.serialization import safetensors_json
+
+    tensors = {k: v for k, v in load_bytes(blob).items() if ".lora." not in k}
+    broken = save_bytes(tensors, metadata={_FORMAT: json.dumps(safetensors_json(blob, _FORMAT))})
+    with pytest.raises(ValueError, match="saved weights do not fit"):
+        FewShotToolSelector.from_bytes(broken, minilm)
+
+
 def test_bench_section_builds_the_finetuned_config():
     import argparse
 
@@ -422,4 +464,7 @@ def test_bench_section_builds_the_finetuned_config():
     args = parser.parse_args(["--mt-finetune-layers", "1", "--mt-finetune-lr", "1e-4", "--mt-ft-queries", "3"])
     config = section._finetune_config(args)
     assert (config.finetune_layers, config.finetune_lr, config.queries_per_tool, config.patience) == (1, 1e-4, 3, 5)
+    assert config.finetune_lora_rank == 0
+    lora_args = parser.parse_args(["--mt-finetune-layers", "6", "--mt-finetune-lora-rank", "8"])
+    assert section._finetune_config(lora_args).finetune_lora_rank == 8
     assert section._config(args).finetune_layers == 0  # the trained row keeps frozen features

@@ -28,6 +28,7 @@ description weight and temperature).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -64,8 +65,12 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-finetune-layers", type=int, default=0,
                        help="also train a selector that fine-tunes MiniLM's last L layers (0: no such row)")
     group.add_argument("--mt-finetune-lr", type=float, default=None, help="learning rate of the fine-tuned layers")
+    group.add_argument("--mt-finetune-lora-rank", type=int, default=0,
+                       help="LoRA rank on the fine-tuned layers (0: train them in full)")
     group.add_argument("--mt-ft-n-way", type=int, default=16, help="tools per episode for the fine-tuned selector")
     group.add_argument("--mt-ft-queries", type=int, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-json", default=None,
+                       help="also write every seed's accuracies (per method and K) to this JSON file, for pooling runs")
     group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
 
 
@@ -81,7 +86,8 @@ def _config(args: argparse.Namespace) -> SelectorConfig:
 def _finetune_config(args: argparse.Namespace) -> SelectorConfig:
     """The fine-tuning variant: smaller episodes (each step runs transformer layers)."""
     options = _config(args).model_dump()
-    options.update(finetune_layers=args.mt_finetune_layers, queries_per_tool=args.mt_ft_queries,
+    options.update(finetune_layers=args.mt_finetune_layers, finetune_lora_rank=args.mt_finetune_lora_rank,
+                   queries_per_tool=args.mt_ft_queries,
                    patience=min(options["patience"], args.mt_ft_patience))
     if args.mt_finetune_lr is not None:
         options["finetune_lr"] = args.mt_finetune_lr
@@ -224,6 +230,10 @@ def run(args: argparse.Namespace) -> None:
                     continue  # the baseline does not depend on the selector: count it once per seed
                 per_seed.setdefault((label, k), []).append(acc)
 
+    if args.mt_json:
+        seeds_run = list(range(args.mt_first_seed, args.mt_first_seed + seeds))
+        rows_out = [{"seed": s_, "method": label, "k": k, **acc} for (label, k), accs in per_seed.items() for s_, acc in zip(seeds_run, accs)]
+        Path(args.mt_json).write_text(json.dumps({"runs": rows_out, "training": train_rows}, indent=1), encoding="utf-8")
     print_table(
         f"metatool: training runs (selector on {name} features, baseline on {base_name}; {held_out} held-out tools; features encoded in {encode_s:.0f} s)",
         ["selector", "seed", "train tools", "held-out tools", "episodes", "fit s", "val acc before", "val acc after",
