@@ -148,12 +148,12 @@ def test_real_metatool_folder():
 
 
 @pytest.mark.skipif(not (SHARED / "metatool").is_dir(), reason="shared MetaTool data not present")
-def test_benchmark_section_runs_at_toy_size(capsys):
+def test_benchmark_section_runs_at_toy_size(capsys, tmp_path: Path):
     from toolrouter.bench import _meta_router_metatool as section
 
     parser = argparse.ArgumentParser()
     section.add_arguments(parser.add_argument_group("metatool"))
-    args = parser.parse_args(["--mt-featurizer", "hashing"])
+    args = parser.parse_args(["--mt-featurizer", "hashing", "--mt-json", str(tmp_path / "mt.json")])
     args.quick, args.seeds, args.data, args.threads = True, 1, str(SHARED), 1
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -165,3 +165,7 @@ def test_benchmark_section_runs_at_toy_size(capsys):
     assert "6-way over held-out tools" in out and "selector, trained" in out and "mean embedding (hashing)" in out
     for k in ("0", "1", "5", "20"):
         assert f"| {k} | selector, trained |" in out
+    # the per-seed dump holds every (method, K) of the table, with the seed, for pooling runs
+    runs = json.loads((tmp_path / "mt.json").read_text())["runs"]
+    assert {(r["method"], r["k"]) for r in runs} == {(m, k) for m in ("mean embedding (hashing)", "selector, untrained", "selector, trained") for k in (0, 1, 5, 20)}
+    assert {r["seed"] for r in runs} == {0} and all(0.0 <= r["top1_micro"] <= r["top5_micro"] <= 1.0 for r in runs)

@@ -69,9 +69,9 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="LoRA rank on the fine-tuned layers (0: train them in full)")
     group.add_argument("--mt-ft-n-way", type=int, default=16, help="tools per episode for the fine-tuned selector")
     group.add_argument("--mt-ft-queries", type=int, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
     group.add_argument("--mt-json", default=None,
                        help="also write every seed's accuracies (per method and K) to this JSON file, for pooling runs")
-    group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
 
 
 def _config(args: argparse.Namespace) -> SelectorConfig:
