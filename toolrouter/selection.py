@@ -118,7 +118,7 @@ class SelectorConfig(BaseModel):
             feed-forward input); only those and the towers train, and only they are saved (the
             layers themselves are rebuilt from the featurizer's encoder). On MetaTool, rank 8 on
             all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
-            4 points top-1 at 0 shots and about 1 at 5 and 20 over frozen features, for minutes
+            3 points top-1 at 0 shots and under 1 at 5 and 20 over frozen features, for minutes
             of fitting instead of seconds (``docs/benchmarks/meta-router-metatool.md``).
         refine_steps: Adam steps (learning rate ``refine_lr``) that refine the registered tools'
             prototypes, used as the weights of a cosine classifier with the learned temperature,
