@@ -234,7 +234,6 @@ class TopLayers(nn.Module):
         self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in tokens.bert.encoder.layer[-tokens.layers :])
         for p in self.layers.parameters():
             p.requires_grad_(True)
-        self.lora_rank = lora_rank
         if lora_rank > 0:
             from adapters_lib import AdapterConfig, AdapterModel, AdapterType
 
@@ -252,10 +251,9 @@ class TopLayers(nn.Module):
         self._memo = {}
 
     def frozen_keys(self, prefix: str = "") -> set[str]:
-        """State-dict keys (under ``prefix``) of the copied layers' own weights when they are
-        frozen under LoRA: rebuilt from the encoder, so not saved. Empty without LoRA."""
-        if self.lora_rank == 0:
-            return set()
+        """State-dict keys (under ``prefix``) of the weights that do not train: the copied layers'
+        own weights under LoRA, rebuilt from the encoder, so not saved. Empty without LoRA (every
+        copied weight trains)."""
         return {f"{prefix}{name}" for name, p in self.named_parameters() if not p.requires_grad}
 
     def _run(self, ids: list[int]) -> torch.Tensor:
