@@ -131,6 +131,33 @@ def test_routers_that_read_the_context_beat_the_single_model_hull():
     assert aiq(per_lambda, lo=lo, hi=hi) > bar
 
 
+@pytest.mark.parametrize("design", ["qc", "per-lambda"])
+def test_replay_new_learns_each_prompt_model_outcome_once(monkeypatch: pytest.MonkeyPatch, design: str):
+    ctx = _context(3)
+    n = len(ctx.train)
+    # a feature that tells the prompts apart, so that each learnt row names its prompt
+    ctx.x_train = np.hstack([ctx.x_train, 1e-3 * np.arange(n)[:, None]])
+    ctx.x_test = np.hstack([ctx.x_test, np.zeros((len(ctx.test), 1))])
+    learnt: list[tuple[int, int, float]] = []
+    alive: list[rb.PolicyAgent] = []  # keeps each agent's id its own
+    original = rb.PolicyAgent.learn
+
+    def spy(self: rb.PolicyAgent, arm: int, reward: float, x: np.ndarray) -> None:
+        alive.append(self)
+        learnt.append((id(self), arm, float(x[-1])))
+        original(self, arm, reward, x)
+
+    monkeypatch.setattr(rb.PolicyAgent, "learn", spy)
+    sweep = rb.qc_sweep if design == "qc" else rb.policy_per_lambda_sweep
+    sweep(ctx, "lin_ts", seed=0, passes=4, options={}, once=True)
+    agents = 2 if design == "qc" else len(ctx.lambdas)  # qc: a quality and a cost policy
+    assert len(set(learnt)) == len(learnt) <= agents * n * ctx.n_arms
+    learnt.clear()
+    sweep(ctx, "lin_ts", seed=0, passes=4, options={}, once=False)
+    assert len(learnt) == agents * n * 4  # every draw learnt, replays included
+    assert len(set(learnt)) < len(learnt)
+
+
 def test_strip_common_prefix_keeps_the_differing_part():
     train = ["Shots.\nQ: one two", "Shots.\nQ: one three"]
     assert rb.strip_common_prefix(train, ["Shots.\nQ: four", "Else"]) == (["two", "three"], ["Shots.\nQ: four", "Else"])
@@ -160,6 +187,32 @@ def test_quick_section_prints_aiq_tables(capsys: pytest.CaptureFixture[str]):
         assert f"RouterBench {ev}: AIQ on test" in out
     assert "| single-model hull (the bar) |" in out and "| oracle |" in out
     assert "lin_ts qc (bandit)" in out and "kNN (k=10" in out
+
+
+def test_validation_folds_hold_out_every_prompt_once():
+    [(kept, held)] = rb.validation_folds(20)  # one fixed 30% hold-out
+    assert len(held) == 6 and not set(kept) & set(held) and sorted([*kept, *held]) == list(range(20))
+    assert [h.tolist() for _, h in rb.validation_folds(20)] == [held.tolist()]  # fixed seed: same split
+    folds = rb.validation_folds(20, 4)
+    assert len(folds) == 4
+    assert sorted(i for _, h in folds for i in h) == list(range(20))  # a partition
+    for kept, held in folds:
+        assert len(held) == 5 and sorted([*kept, *held]) == list(range(20))
+    for bad in (0, 21, 2.5):
+        with pytest.raises(ValueError, match="--rb-folds"):
+            rb.validation_folds(20, bad)
+
+
+@pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")
+def test_cross_validation_prints_one_summary_per_dataset(capsys: pytest.CaptureFixture[str]):
+    argv = ("--quick", "--rb-hash-dim", "32", "--rb-limit", "40", "--rb-validate", "--rb-folds", "3")
+    rb.run(_args(*argv, "--rb-no-vw", "--rb-policies", "lin_ts", "--rb-designs", "qc"))
+    out = capsys.readouterr().out
+    for ev in ("mbpp", "winogrande"):
+        assert f"RouterBench {ev}: 3-fold cross-validation of the train split (40 prompts)" in out
+        assert f"RouterBench {ev}: AIQ on held-out folds of train" in out
+    assert "AIQ on test" not in out  # nothing is scored on the test split
+    assert "| oracle |" in out and "| lin_ts qc (bandit) |" in out
 
 
 def test_bad_options_are_rejected():

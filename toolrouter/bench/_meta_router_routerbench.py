@@ -22,7 +22,10 @@ Rows:
   lambda, online on train with bandit feedback, then greedy on test;
 * **our online routers** (``toolrouter.policies``: ``lin_ts``, ``linucb``, ``neural_linear`` when
   registered), with bandit feedback on train (``--rb-passes`` passes, each a new shuffle), then greedy
-  on the posterior mean on test. Two designs:
+  on the posterior mean on test. A router learns each (prompt, model) outcome once
+  (``--rb-replay new``): outcomes are deterministic, so a replayed one is no new evidence, and
+  counting it again would shrink the posterior as if it were (``--rb-replay every`` does). VW gets
+  the same replay. Two designs:
 
   - ``qc`` (quality and cost): per model one policy learns the quality and one learns the cost (scaled
     by ``c_max``). While learning, each step draws a lambda from the grid and picks
@@ -39,9 +42,10 @@ statistics of the train split only, times ``--rb-context-scale`` (a tighter prio
 part of each prediction), plus a constant feature. Seeds are shuffles of the train order (and the
 policies' and VW's seeds); the deterministic rows (single models, oracle, kNN, ridge) have no spread.
 
-The defaults (16 principal axes, scale 0.3, 20 passes) were chosen with ``--rb-validate``, which
-scores on a fixed held-out 30% of the train split instead of the test split, so that no test outcome
-informs them (docs/benchmarks/meta-router-routerbench.md lists that grid).
+The defaults (32 principal axes, scale 0.18, 20 passes, replay ``new``) were chosen with
+``--rb-validate --rb-folds 5``, which scores by 5-fold cross-validation of the train split instead of
+on the test split, so that no test outcome informs them (docs/benchmarks/meta-router-routerbench.md
+lists that grid).
 """
 
 from __future__ import annotations
@@ -81,7 +85,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-designs", default="qc,per-lambda", help=f"designs of the online routers, from {DESIGNS}"
     )
     group.add_argument(
-        "--rb-featurizer", default=None, choices=("minilm", "hashing"),
+        "--rb-featurizer", default=None, choices=("minilm", "hashing", "minilm+hashing"),
         help="prompt features (default: minilm; hashing with --quick, which must take seconds)",
     )
     group.add_argument(
@@ -92,20 +96,28 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-validate", action="store_true",
         help="score on a held-out 30%% of train instead of test (for choosing options without test outcomes)",
     )
+    group.add_argument(
+        "--rb-folds", type=int, default=1,
+        help="with --rb-validate: K-fold cross-validation of train instead of one held-out 30%% (default 1: the hold-out)",
+    )
     group.add_argument("--rb-hash-dim", type=int, default=128, help="dimension of the hashing featurizer")
     group.add_argument(
-        "--rb-pca", type=int, default=16, help="project features on this many principal axes of train (0: off; default 16)"
+        "--rb-pca", type=int, default=32, help="project features on this many principal axes of train (0: off; default 32)"
     )
     group.add_argument(
         "--rb-normalize", default="standardize", choices=("none", "center", "standardize"),
         help="feature scaling, fitted on train (default standardize)",
     )
     group.add_argument(
-        "--rb-context-scale", type=float, default=0.3,
+        "--rb-context-scale", type=float, default=0.18,
         help="multiplies the features (not the constant): smaller means a tighter prior on the per-prompt part",
     )
     group.add_argument("--rb-lambdas", type=int, default=25, help="points of the lambda grid (default 25)")
     group.add_argument("--rb-passes", type=int, default=20, help="passes over train while learning online (default 20)")
+    group.add_argument(
+        "--rb-replay", default="new", choices=("new", "every"),
+        help="over the passes, learn only (prompt, model) outcomes not learnt before (default), or every one drawn",
+    )
     group.add_argument("--rb-regularization", type=float, default=None, help="prior precision of the linear policies")
     group.add_argument("--rb-exploration", type=float, default=None, help="exploration of the policies (default: theirs)")
     group.add_argument(
@@ -146,11 +158,19 @@ def strip_common_prefix(train: list[str], other: list[str]) -> tuple[list[str], 
     return [strip(t) for t in train], [strip(t) for t in other]
 
 
-def validation_split(train: RouterBenchData, fraction: float = 0.3, seed: int = 12345) -> tuple[RouterBenchData, RouterBenchData]:
-    """(train part, held-out part) of the train split, a fixed random ``fraction`` held out."""
-    order = np.random.default_rng(seed).permutation(len(train))
-    n_out = max(1, int(round(fraction * len(train))))
-    return train.take(np.sort(order[n_out:])), train.take(np.sort(order[:n_out]))
+def validation_folds(n: int, folds: int = 1, seed: int = 12345) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(kept rows, held-out rows) of a train split of ``n`` prompts, for scoring without the test
+    split: with ``folds=1`` one fixed random 30% held out; with ``folds >= 2`` K-fold
+    cross-validation (every prompt held out once), which averages out the luck of one split."""
+    if not isinstance(folds, int) or not 1 <= folds <= n:
+        raise ValueError(f"--rb-folds must be an integer in [1, {n}], got {folds!r}")
+    order = np.random.default_rng(seed).permutation(n)
+    if folds == 1:
+        n_out = max(1, int(round(0.3 * n)))
+        held = [order[:n_out]]
+    else:
+        held = [order[k::folds] for k in range(folds)]
+    return [(np.setdiff1d(order, h), np.sort(h)) for h in held]
 
 
 def lambda_grid(train: RouterBenchData, n: int) -> np.ndarray:
@@ -310,7 +330,8 @@ def _scores(policy: object, arms: list[str], x: np.ndarray, pessimism: float) ->
 
 
 def qc_sweep(
-    ctx: Context, name: str, seed: int, passes: int, options: dict[str, float], pessimism: float = 0.0
+    ctx: Context, name: str, seed: int, passes: int, options: dict[str, float], pessimism: float = 0.0,
+    once: bool = False,
 ) -> np.ndarray:
     """Design ``qc``: per model a quality policy and a cost policy, learnt once with bandit feedback
     (a lambda drawn from the grid per step), then greedy on both posterior means for every lambda."""
@@ -320,10 +341,14 @@ def qc_sweep(
     rng = np.random.default_rng(seed + 2)
     lams = ctx.lambdas * ctx.cost_scale  # weights of the scaled cost
     arms = quality.arm_ids
+    learnt = np.zeros((len(ctx.train), k), dtype=bool)
     for i in _order(len(ctx.train), passes, seed):
         x = ctx.x_train[i]
         lam = lams[rng.integers(len(lams))]
         arm = int(np.argmax(quality.policy.sample(arms, x) - lam * cost.policy.expected(arms, x)))
+        if once and learnt[i, arm]:
+            continue
+        learnt[i, arm] = True
         quality.learn(arm, float(ctx.train.quality[i, arm]), x)
         cost.learn(arm, float(ctx.train.cost[i, arm]) / ctx.cost_scale, x)
     q_hat = np.array([_scores(quality.policy, arms, x, pessimism) for x in ctx.x_test])
@@ -332,7 +357,12 @@ def qc_sweep(
 
 
 def _per_lambda_sweep(
-    ctx: Context, seed: int, passes: int, build: Callable[[], object], greedy: Callable[[object, np.ndarray], int]
+    ctx: Context,
+    seed: int,
+    passes: int,
+    build: Callable[[], object],
+    greedy: Callable[[object, np.ndarray], int],
+    once: bool = False,
 ) -> np.ndarray:
     """Design ``per-lambda``: one learner per lambda on the scaled reward, then greedy on test."""
     points = []
@@ -341,9 +371,13 @@ def _per_lambda_sweep(
         agent = build()
         scale = 1.0 / (1.0 + lam * ctx.cost_scale)
         reward = ctx.train.utility(float(lam)) * scale
+        learnt = np.zeros((len(ctx.train), ctx.n_arms), dtype=bool)
         for i in order:
             x = ctx.x_train[i]
             arm = agent.choose(x)  # type: ignore[attr-defined]
+            if once and learnt[i, arm]:
+                continue
+            learnt[i, arm] = True
             agent.learn(arm, float(reward[i, arm]), x)  # type: ignore[attr-defined]
         choices = np.array([greedy(agent, x) for x in ctx.x_test])
         close = getattr(agent, "close", None)
@@ -354,7 +388,8 @@ def _per_lambda_sweep(
 
 
 def policy_per_lambda_sweep(
-    ctx: Context, name: str, seed: int, passes: int, options: dict[str, float], pessimism: float = 0.0
+    ctx: Context, name: str, seed: int, passes: int, options: dict[str, float], pessimism: float = 0.0,
+    once: bool = False,
 ) -> np.ndarray:
     """Our policy, one per lambda, greedy on its posterior mean on test."""
     k, d = ctx.n_arms, ctx.x_train.shape[1]
@@ -366,10 +401,10 @@ def policy_per_lambda_sweep(
         a: PolicyAgent = agent  # type: ignore[assignment]
         return int(np.argmax(_scores(a.policy, a.arm_ids, x, pessimism)))
 
-    return _per_lambda_sweep(ctx, seed, passes, build, greedy)
+    return _per_lambda_sweep(ctx, seed, passes, build, greedy, once)
 
 
-def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str) -> np.ndarray:
+def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str, once: bool = False) -> np.ndarray:
     """Vowpal Wabbit ``--cb_explore_adf``, one learner per lambda; on test the action of highest
     probability (VW's greedy action under epsilon-greedy exploration)."""
     k, d = ctx.n_arms, ctx.x_train.shape[1]
@@ -382,7 +417,7 @@ def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str) -> np.ndarray:
         pmf = a.vw.predict([a.shared_line(x), *a.actions])
         return int(np.argmax(pmf))
 
-    return _per_lambda_sweep(ctx, seed, passes, build, greedy)
+    return _per_lambda_sweep(ctx, seed, passes, build, greedy, once)
 
 
 # --- the section -------------------------------------------------------------------------------
@@ -427,29 +462,34 @@ def run(args: argparse.Namespace) -> None:
     seeds = list(range(min(args.seeds, 2) if quick else args.seeds))
     root = Path(args.data) / "routerbench"
     feature_name = args.rb_featurizer or ("hashing" if quick else "minilm")
-    if feature_name == "minilm":
-        featurizer = make_featurizer("minilm")
-    else:
-        featurizer = make_featurizer("hashing", dim=args.rb_hash_dim)
+    options = {"dim": args.rb_hash_dim} if feature_name == "hashing" else {}
+    featurizer = make_featurizer(feature_name, **options)
     with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
     for ev in evals:
         train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit)
-        if args.rb_validate:
-            train, test = validation_split(train)
-        else:
-            test = load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
+        test = train if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
         texts_train, texts_test = list(train.prompts), list(test.prompts)
         if args.rb_text == "strip-prefix":
             texts_train, texts_test = strip_common_prefix(texts_train, texts_test)
         t0 = time.perf_counter()
         f_train, f_test = featurizer.transform(texts_train), featurizer.transform(texts_test)
         embed_s = time.perf_counter() - t0
-        ctx = prepare_context(
-            ev, train, test, f_train, f_test, n_lambdas=n_lambdas, pca=pca, normalize=args.rb_normalize,
-            scale=args.rb_context_scale,
-        )
-        results = _run_dataset(ctx, args, policies, designs, seeds, passes, with_vw)
-        _report(ctx, results, args, seeds, passes, f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s")
+        features = f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s"
+        if args.rb_validate:
+            splits = [(train.take(a), train.take(b), f_train[a], f_train[b]) for a, b in validation_folds(len(train), args.rb_folds)]
+        else:
+            splits = [(train, test, f_train, f_test)]
+        contexts = [
+            prepare_context(
+                ev, *split, n_lambdas=n_lambdas, pca=pca, normalize=args.rb_normalize, scale=args.rb_context_scale
+            )
+            for split in splits
+        ]
+        runs = [_run_dataset(ctx, args, policies, designs, seeds, passes, with_vw) for ctx in contexts]
+        if len(contexts) == 1:
+            _report(contexts[0], runs[0], args, seeds, passes, features)
+        else:
+            _report_folds(contexts, runs, args, seeds, passes, features)
 
 
 def _timed(result: Result, fn: Callable[[], np.ndarray]) -> None:
@@ -471,20 +511,19 @@ def _run_dataset(
     _timed(results[0], lambda: oracle_sweep(ctx))
     _timed(results[1], lambda: knn_sweep(ctx, args.rb_knn))
     _timed(results[2], lambda: ridge_sweep(ctx, args.rb_ridge))
+    once = args.rb_replay == "new"
     for name in policies:
         options = _policy_options(args)
         for design in designs:
             res = Result(f"{name} {design} (bandit)")
             for seed in seeds:
-                if design == "qc":
-                    _timed(res, lambda: qc_sweep(ctx, name, seed, passes, options, args.rb_pessimism))
-                else:
-                    _timed(res, lambda: policy_per_lambda_sweep(ctx, name, seed, passes, options, args.rb_pessimism))
+                sweep = qc_sweep if design == "qc" else policy_per_lambda_sweep
+                _timed(res, lambda: sweep(ctx, name, seed, passes, options, args.rb_pessimism, once))
             results.append(res)
     if with_vw:
         res = Result("VW cb_explore_adf per-lambda (bandit)")
         for seed in seeds:
-            _timed(res, lambda: vw_sweep(ctx, seed, passes, args.rb_vw_args))
+            _timed(res, lambda: vw_sweep(ctx, seed, passes, args.rb_vw_args, once))
         results.append(res)
     return results
 
@@ -494,9 +533,8 @@ def _report(
 ) -> None:
     test = ctx.test
     singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
-    lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
+    lo, hi, bar = _fold_bar(test)
     hull = upper_hull(np.vstack([singles, [[0.0, 0.0]]]))  # the curve AIQ integrates
-    bar = aiq(singles, lo=lo, hi=hi)
     per_k = 1000.0  # costs are shown in dollars per 1,000 prompts
     scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
     console.print(
@@ -504,7 +542,7 @@ def _report(
         f"features {features} -> {ctx.x_train.shape[1] - 1} + constant "
         f"({args.rb_normalize}, scale {args.rb_context_scale:g}), "
         f"{len(ctx.lambdas)} lambdas in [{ctx.lambdas[0]:.3g}, {ctx.lambdas[-1]:.3g}], {passes} pass(es), "
-        f"seeds {len(seeds)}",
+        f"replay {args.rb_replay}, seeds {len(seeds)}",
         markup=False, highlight=False,
     )
     on_hull = {tuple(v) for v in hull.tolist()}
@@ -546,4 +584,51 @@ def _report(
         f"RouterBench {ctx.name}: (cost $/1k prompts / quality) on test per lambda, mean over seeds",
         ["lambda", *[r.method for r in main]],
         cells,
+    )
+
+
+def _fold_bar(test: RouterBenchData) -> tuple[float, float, float]:
+    """(lo, hi, AIQ of the single-model hull) on a scored split: the AIQ interval runs from the
+    cheapest to the dearest single model's mean cost there."""
+    singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
+    lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
+    return lo, hi, aiq(singles, lo=lo, hi=hi)
+
+
+def _report_folds(
+    contexts: list[Context], runs: list[list[Result]], args: argparse.Namespace, seeds: list[int], passes: int,
+    features: str,
+) -> None:
+    """Cross-validation summary: per method, its AIQ minus the held-out fold's single-model hull,
+    averaged over seeds, then over folds."""
+    k = len(contexts)
+    ctx = contexts[0]
+    console.print(
+        f"\nRouterBench {ctx.name}: {k}-fold cross-validation of the train split ({len(ctx.train) + len(ctx.test)} "
+        f"prompts), {ctx.n_arms} models, features {features} -> {ctx.x_train.shape[1] - 1} + constant "
+        f"({args.rb_normalize}, scale {args.rb_context_scale:g}), {len(ctx.lambdas)} lambdas, {passes} pass(es), "
+        f"replay {args.rb_replay}, seeds {len(seeds)}",
+        markup=False, highlight=False,
+    )
+    gaps = np.zeros((len(runs[0]), k))
+    bars = np.zeros(k)
+    for f, (fold_ctx, results) in enumerate(zip(contexts, runs)):
+        lo, hi, bars[f] = _fold_bar(fold_ctx.test)
+        gaps[:, f] = [res.aiqs(lo, hi).mean() - bars[f] for res in results]
+    rows: list[list[object]] = [["single-model hull (the bar)", f"{bars.mean():.4f}", "-", "-", "-"]]
+    for j, res in enumerate(runs[0]):
+        seconds = np.mean([r[j].seconds / len(r[j].sweeps) for r in runs])
+        rows.append(
+            [
+                res.method,
+                f"{bars.mean() + gaps[j].mean():.4f}",
+                f"{gaps[j].mean():+.4f} ± {gaps[j].std(ddof=1) / np.sqrt(k):.4f}",
+                f"{int((gaps[j] > 0).sum())}/{k}",
+                f"{seconds:.1f}",
+            ]
+        )
+    print_table(
+        f"RouterBench {ctx.name}: AIQ on held-out folds of train (mean over {k} folds of the seeds' mean)",
+        ["method", "AIQ", "AIQ - fold hull (± se over folds)", "folds above", "s per seed"],
+        rows,
     )
