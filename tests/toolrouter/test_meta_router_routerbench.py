@@ -222,3 +222,5 @@ def test_bad_options_are_rejected():
         rb.run(_args("--quick", "--rb-policies", "gaussian_ts"))
     with pytest.raises(ValueError, match="--rb-passes"):
         rb.run(_args("--quick", "--rb-passes", "0"))
+    with pytest.raises(ValueError, match="--rb-folds 5 .* needs --rb-validate"):
+        rb.run(_args("--quick", "--rb-folds", "5"))

@@ -442,6 +442,8 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
         value = getattr(args, name)
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+    if args.rb_folds != 1 and not args.rb_validate:
+        raise ValueError(f"--rb-folds {args.rb_folds!r} scores folds of train: it needs --rb-validate")
     return evals, _policies(args), designs
 
 
