@@ -204,9 +204,13 @@ def test_validation_folds_hold_out_every_prompt_once():
 
 
 @pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")
-def test_cross_validation_prints_one_summary_per_dataset(capsys: pytest.CaptureFixture[str]):
+def test_cross_validation_prints_one_summary_per_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    # only the train files: validation must not read the test split
+    (tmp_path / "routerbench").mkdir()
+    for train_file in (SHARED / "routerbench").glob("*_train.csv"):
+        (tmp_path / "routerbench" / train_file.name).symlink_to(train_file)
     argv = ("--quick", "--rb-hash-dim", "32", "--rb-limit", "40", "--rb-validate", "--rb-folds", "3")
-    rb.run(_args(*argv, "--rb-no-vw", "--rb-policies", "lin_ts", "--rb-designs", "qc"))
+    rb.run(_args(*argv, "--data", str(tmp_path), "--rb-no-vw", "--rb-policies", "lin_ts", "--rb-designs", "qc"))
     out = capsys.readouterr().out
     for ev in ("mbpp", "winogrande"):
         assert f"RouterBench {ev}: 3-fold cross-validation of the train split (40 prompts)" in out

@@ -469,16 +469,19 @@ def run(args: argparse.Namespace) -> None:
     with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
     for ev in evals:
         train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit)
-        test = train if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
-        texts_train, texts_test = list(train.prompts), list(test.prompts)
+        # validation scores folds of train only: the test split is not even read
+        test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
+        texts_train, texts_test = list(train.prompts), list(test.prompts) if test else []
         if args.rb_text == "strip-prefix":
             texts_train, texts_test = strip_common_prefix(texts_train, texts_test)
         t0 = time.perf_counter()
-        f_train, f_test = featurizer.transform(texts_train), featurizer.transform(texts_test)
+        f_train = featurizer.transform(texts_train)
+        f_test = featurizer.transform(texts_test) if test else None
         embed_s = time.perf_counter() - t0
         features = f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s"
-        if args.rb_validate:
-            splits = [(train.take(a), train.take(b), f_train[a], f_train[b]) for a, b in validation_folds(len(train), args.rb_folds)]
+        if test is None:
+            folds = validation_folds(len(train), args.rb_folds)
+            splits = [(train.take(a), train.take(b), f_train[a], f_train[b]) for a, b in folds]
         else:
             splits = [(train, test, f_train, f_test)]
         contexts = [
