@@ -471,12 +471,12 @@ def run(args: argparse.Namespace) -> None:
         train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit)
         # validation scores folds of train only: the test split is not even read
         test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
-        texts_train, texts_test = list(train.prompts), list(test.prompts) if test else []
+        texts_train, texts_test = list(train.prompts), ([] if test is None else list(test.prompts))
         if args.rb_text == "strip-prefix":
             texts_train, texts_test = strip_common_prefix(texts_train, texts_test)
         t0 = time.perf_counter()
         f_train = featurizer.transform(texts_train)
-        f_test = featurizer.transform(texts_test) if test else None
+        f_test = None if test is None else featurizer.transform(texts_test)
         embed_s = time.perf_counter() - t0
         features = f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s"
         if test is None:
