@@ -308,6 +308,22 @@ def ridge_sweep(ctx: Context, alpha: float) -> np.ndarray:
     return _sweep_from_predictions(ctx, pred[:, :k], pred[:, k:])
 
 
+class _Replay:
+    """Which (prompt, model) outcomes a learner has learnt. With ``once``, a replayed outcome is not
+    learnt again: outcomes are deterministic, so it would count as evidence it is not."""
+
+    def __init__(self, n_prompts: int, n_arms: int, once: bool) -> None:
+        self.learnt = np.zeros((n_prompts, n_arms), dtype=bool)
+        self.once = once
+
+    def fresh(self, prompt: int, arm: int) -> bool:
+        """Whether to learn this outcome now (and remember that it was)."""
+        if self.once and self.learnt[prompt, arm]:
+            return False
+        self.learnt[prompt, arm] = True
+        return True
+
+
 def _order(n: int, passes: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.concatenate([rng.permutation(n) for _ in range(passes)])
@@ -341,14 +357,13 @@ def qc_sweep(
     rng = np.random.default_rng(seed + 2)
     lams = ctx.lambdas * ctx.cost_scale  # weights of the scaled cost
     arms = quality.arm_ids
-    learnt = np.zeros((len(ctx.train), k), dtype=bool)
+    replay = _Replay(len(ctx.train), k, once)
     for i in _order(len(ctx.train), passes, seed):
         x = ctx.x_train[i]
         lam = lams[rng.integers(len(lams))]
         arm = int(np.argmax(quality.policy.sample(arms, x) - lam * cost.policy.expected(arms, x)))
-        if once and learnt[i, arm]:
+        if not replay.fresh(i, arm):
             continue
-        learnt[i, arm] = True
         quality.learn(arm, float(ctx.train.quality[i, arm]), x)
         cost.learn(arm, float(ctx.train.cost[i, arm]) / ctx.cost_scale, x)
     q_hat = np.array([_scores(quality.policy, arms, x, pessimism) for x in ctx.x_test])
@@ -371,13 +386,12 @@ def _per_lambda_sweep(
         agent = build()
         scale = 1.0 / (1.0 + lam * ctx.cost_scale)
         reward = ctx.train.utility(float(lam)) * scale
-        learnt = np.zeros((len(ctx.train), ctx.n_arms), dtype=bool)
+        replay = _Replay(len(ctx.train), ctx.n_arms, once)
         for i in order:
             x = ctx.x_train[i]
             arm = agent.choose(x)  # type: ignore[attr-defined]
-            if once and learnt[i, arm]:
+            if not replay.fresh(i, arm):
                 continue
-            learnt[i, arm] = True
             agent.learn(arm, float(reward[i, arm]), x)  # type: ignore[attr-defined]
         choices = np.array([greedy(agent, x) for x in ctx.x_test])
         close = getattr(agent, "close", None)
@@ -521,8 +535,8 @@ def _run_dataset(
         options = _policy_options(args)
         for design in designs:
             res = Result(f"{name} {design} (bandit)")
+            sweep = qc_sweep if design == "qc" else policy_per_lambda_sweep
             for seed in seeds:
-                sweep = qc_sweep if design == "qc" else policy_per_lambda_sweep
                 _timed(res, lambda: sweep(ctx, name, seed, passes, options, args.rb_pessimism, once))
             results.append(res)
     if with_vw:
@@ -537,8 +551,8 @@ def _report(
     ctx: Context, results: list[Result], args: argparse.Namespace, seeds: list[int], passes: int, features: str
 ) -> None:
     test = ctx.test
-    singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
-    lo, hi, bar = _fold_bar(test)
+    singles = _single_points(test)
+    lo, hi, bar = _bar(singles)
     hull = upper_hull(np.vstack([singles, [[0.0, 0.0]]]))  # the curve AIQ integrates
     per_k = 1000.0  # costs are shown in dollars per 1,000 prompts
     scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
@@ -592,10 +606,14 @@ def _report(
     )
 
 
-def _fold_bar(test: RouterBenchData) -> tuple[float, float, float]:
-    """(lo, hi, AIQ of the single-model hull) on a scored split: the AIQ interval runs from the
-    cheapest to the dearest single model's mean cost there."""
-    singles = np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
+def _single_points(test: RouterBenchData) -> np.ndarray:
+    """``[models, 2]``: each model's (mean cost, mean quality) on a scored split."""
+    return np.stack([test.cost.mean(axis=0), test.quality.mean(axis=0)], axis=1)
+
+
+def _bar(singles: np.ndarray) -> tuple[float, float, float]:
+    """(lo, hi, AIQ of the single-model hull): the AIQ interval runs from the cheapest to the
+    dearest single model's mean cost."""
     lo, hi = float(singles[:, 0].min()), float(singles[:, 0].max())
     return lo, hi, aiq(singles, lo=lo, hi=hi)
 
@@ -618,7 +636,7 @@ def _report_folds(
     gaps = np.zeros((len(runs[0]), k))
     bars = np.zeros(k)
     for f, (fold_ctx, results) in enumerate(zip(contexts, runs)):
-        lo, hi, bars[f] = _fold_bar(fold_ctx.test)
+        lo, hi, bars[f] = _bar(_single_points(fold_ctx.test))
         gaps[:, f] = [res.aiqs(lo, hi).mean() - bars[f] for res in results]
     rows: list[list[object]] = [["single-model hull (the bar)", f"{bars.mean():.4f}", "-", "-", "-"]]
     for j, res in enumerate(runs[0]):
