@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import warnings
@@ -32,6 +33,7 @@ __all__ = [
     "BayesianOptimizer",
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
+    "check_called_with_one_argument",
     "parse_parameter_space",
 ]
 
@@ -44,6 +46,16 @@ _BASE_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
+class _BackwardSeen:
+    """A gradient hook that notes that a backward pass reached a parameter."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, _parameter: torch.Tensor) -> None:
+        self.seen = True
+
+
 class AdaptiveOptimizer:
     """A torch optimiser whose learning rate is learned online by hypergradient descent.
 
@@ -53,7 +65,9 @@ class AdaptiveOptimizer:
     form of the rule from Baydin et al. (2018, section 5) is used, so ``meta_learning_rate`` is free of
     the gradient's scale: ``lr <- lr * (1 + meta_learning_rate * cos(g_t, d_{t-1}))``.
 
-    The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
+    :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the backward
+    pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
+    ``loss.backward()`` first. The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
     windowed mean below ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by
     ``plateau_factor``; convergence is declared when the windowed mean changes by less than
     ``convergence_tol`` (relative) over ``convergence_patience`` consecutive windows.
@@ -152,6 +166,14 @@ class AdaptiveOptimizer:
         self._prev_direction: list[list[torch.Tensor | None]] = [
             [None for _ in g["params"]] for g in self.optimizer.param_groups
         ]
+        # Whether a backward pass has reached the parameters since the last step or zero_grad: a loss
+        # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
+        # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
+        self._backward_seen = _BackwardSeen()
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if isinstance(p, torch.Tensor) and p.requires_grad:
+                    p.register_post_accumulate_grad_hook(self._backward_seen)
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
@@ -161,30 +183,33 @@ class AdaptiveOptimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
+        self._backward_seen.seen = False
 
     def step(self, loss_value: float | torch.Tensor | None = None) -> None:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
-        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. If it is a
-        tensor that still needs its backward pass, the backward pass is run here. A NaN or infinite loss,
-        or a step with no gradient anywhere, raises ValueError and changes nothing.
+        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. A loss
+        tensor whose backward pass has not run since the last step or ``zero_grad`` is backpropagated
+        here, so ``optimizer.step(loss)`` needs no ``loss.backward()`` before it; a float carries no
+        gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
+        no gradient anywhere, raises ValueError and leaves the parameters unchanged.
         """
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
                 if loss_value.numel() != 1:
                     raise ValueError(f"loss_value: expected a scalar, got shape {tuple(loss_value.shape)}")
-                if loss_value.requires_grad and not self._has_grad():
-                    loss_value.backward()
                 loss_float = float(loss_value.detach())
             else:
                 loss_float = float(loss_value)
             if not math.isfinite(loss_float):
                 raise ValueError(f"loss_value: must be finite, got {loss_float!r}")
+            if isinstance(loss_value, torch.Tensor) and loss_value.requires_grad and not self._backward_seen.seen:
+                loss_value.backward()
         if not self._has_grad():
             raise ValueError(
-                "loss_value: no parameter has a gradient; call loss.backward() before step(), "
-                "or pass the loss tensor itself"
+                f"loss_value: no parameter has a gradient (got {loss_value!r}); call loss.backward() before "
+                "step(), or pass the loss tensor itself: optimizer.step(loss)"
             )
         for group in self.optimizer.param_groups:
             for p in group["params"]:
@@ -201,6 +226,7 @@ class AdaptiveOptimizer:
                 # The direction the base optimiser moved in, per unit of learning rate.
                 moved = before[gi][pi] - p.detach()
                 self._prev_direction[gi][pi] = moved / lr if lr > 0 else None
+        self._backward_seen.seen = False
         self.step_count += 1
         self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
         if loss_float is not None:
@@ -319,6 +345,43 @@ class BayesianOptimizerConfig(BaseModel):
     seed: int | None = 0
     storage: str | optuna.storages.BaseStorage | None = None
     study_name: str | None = None
+
+
+def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
+    """Raise TypeError now if ``function`` cannot take the one positional argument a search passes it.
+
+    A search calls its objective with one value per trial (a dict of parameters, an architecture). A
+    signature that cannot take that (no parameter, two required ones, keyword-only ones) would fail
+    every trial the same way, so the search stops before its first trial; a TypeError raised inside
+    the function's body stays an ordinary failed trial. Callables whose signature Python cannot
+    inspect are not checked.
+
+    Arguments:
+        function: the objective.
+        field: the objective's argument name in the caller; ``what``: the value it is called with;
+            ``fix``: what it should take instead (all three for the message).
+
+    Example:
+        >>> check_called_with_one_argument(lambda params: 0.0, "objective", "one dict", "the dict")
+        >>> check_called_with_one_argument(lambda: 0.0, "objective", "one dict", "the dict")
+        Traceback (most recent call last):
+        ...
+        TypeError: objective: <lambda>() cannot be called with one dict (too many positional arguments); make it take the dict
+    """
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(object())
+    except TypeError as exc:
+        # Names only: annotations and defaults would bury the point.
+        bare = signature.replace(
+            parameters=[p.replace(annotation=p.empty, default=p.empty) for p in signature.parameters.values()],
+            return_annotation=signature.empty,
+        )
+        name = getattr(function, "__name__", None) or type(function).__name__
+        raise TypeError(f"{field}: {name}{bare} cannot be called with {what} ({exc}); make it take {fix}") from None
 
 
 def _is_number(value: Any) -> bool:
@@ -452,8 +515,11 @@ class BayesianOptimizer:
     ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
     best result is over all of them. Several processes or hosts running :meth:`optimize` on one study
     share the work; Optuna's storage gives each trial a distinct number, so none is lost or repeated.
-    A trial whose objective raises an ``Exception`` or returns NaN is recorded as failed and the search
-    goes on; if every trial has failed, :class:`AllTrialsFailedError` is raised. ``history`` lists the
+    The objective is called with one dict, parameter name -> value; one whose signature cannot take that
+    (no argument, or only keyword arguments) raises TypeError before any trial (see
+    :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
+    from its body included) or returns NaN is recorded as failed and the search goes on; if every trial
+    has failed, :class:`AllTrialsFailedError` is raised. ``history`` lists the
     (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.
 
     Example:
@@ -492,6 +558,14 @@ class BayesianOptimizer:
             raise TypeError(f"objective_function: expected a callable, got {objective_function!r}")
         if not isinstance(n_iterations, int) or isinstance(n_iterations, bool) or n_iterations < 1:
             raise ValueError(f"n_iterations: must be an int >= 1, got {n_iterations!r}")
+        # Before the study is opened, so that a mismatch leaves no trial behind.
+        names = list(self.distributions)
+        check_called_with_one_argument(
+            objective_function,
+            "objective_function",
+            f"one dict of parameters {names}",
+            f"that dict as its one argument and read, for example, params[{names[0]!r}]",
+        )
         study = self.study
         for _ in range(n_iterations):
             trial = study.ask(self.distributions)

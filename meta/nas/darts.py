@@ -147,7 +147,8 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
     config = config or DARTSConfig()
     if not isinstance(space, CellSearchSpace):
         raise ValueError(
-            f"search_space_config: DARTS searches the cell space (create_nb201_search_space), got {type(space).__name__}"
+            f"search_space_config: DARTS searches only the NAS-Bench-201 cell space (create_nb201_search_space), "
+            f"got a {type(space).__name__}; search a layer space with 'bayesian', 'evolutionary' or 'random'"
         )
     if len(data) != 4:
         raise ValueError(f"darts_data: expected (x_train, y_train, x_val, y_val), got {len(data)} items")

@@ -12,8 +12,8 @@ import structlog
 from optuna.trial import TrialState
 
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
-from meta.nas.space import Architecture, ArchitectureSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, open_study, optuna_sampler
+from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
+from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -30,7 +30,8 @@ class NeuralArchitectureSearch:
         algorithm: ``'random'``; ``'bayesian'`` (GP on one-hot codes with expected improvement, see
             :class:`~meta.nas.samplers.SurrogateSampler`); ``'evolutionary'`` (regularised evolution,
             :class:`~meta.nas.samplers.RegularizedEvolutionSampler`); ``'darts'`` (differentiable search
-            on ``darts_data``, see :mod:`meta.nas.darts`); and as baselines Optuna's own ``'tpe'`` and
+            on ``darts_data``, see :mod:`meta.nas.darts`; the cell space only: a layer space is refused,
+            since its choices change tensor shapes and cannot be mixed); and as baselines Optuna's own ``'tpe'`` and
             ``'optuna_gp'``.
         population_size: evolution's population (also the number of random start-up trials).
         tournament_size: evolution's tournament (default min(5, population_size)).
@@ -86,6 +87,16 @@ class NeuralArchitectureSearch:
         if not (isinstance(n_starts, int) and n_starts >= 1):
             raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
         self.space = make_space(search_space_config)
+        if algorithm == "darts" and not isinstance(self.space, CellSearchSpace):
+            # DARTS mixes the candidate operations of an edge by summing their outputs, which needs
+            # every candidate to give the same shape; the layer space's choices do not (pooling halves
+            # the resolution, widths change the channels, the depth varies).
+            others = [a for a in ALGORITHMS if a != "darts"]
+            raise ValueError(
+                f"algorithm: 'darts' searches only the NAS-Bench-201 cell space (create_nb201_search_space); "
+                f"this is a {type(self.space).__name__}, whose choices change tensor shapes, so DARTS cannot "
+                f"relax it. Search it with one of {others}, or search the cell space with 'darts'"
+            )
         self.algorithm = algorithm
         self.population_size = population_size
         self.tournament_size = tournament_size
@@ -130,13 +141,19 @@ class NeuralArchitectureSearch:
     ) -> tuple[Architecture, float]:
         """Evaluate ``num_evaluations`` new architectures; return the best architecture and its score.
 
-        The score is maximised. An evaluation that raises an ``Exception`` or returns NaN marks its trial
-        failed and the search goes on; if no trial of the study has succeeded, AllTrialsFailedError.
+        The score is maximised. The function is called with one architecture dict; one whose signature
+        cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception`` or
+        returns NaN marks its trial failed and the search goes on; if no trial of the study has succeeded,
+        AllTrialsFailedError.
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
         if not isinstance(num_evaluations, int) or isinstance(num_evaluations, bool) or num_evaluations < 1:
             raise ValueError(f"num_evaluations: must be an int >= 1, got {num_evaluations!r}")
+        # Before the study is opened, so that a mismatch leaves no trial behind.
+        check_called_with_one_argument(
+            evaluation_function, "evaluation_function", "one architecture dict", "the architecture as its one argument"
+        )
         study = self.study
         if self.algorithm == "darts":
             self._enqueue_darts_candidates(num_evaluations)

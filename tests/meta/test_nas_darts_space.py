@@ -1,0 +1,53 @@
+"""DARTS relaxes only the NAS-Bench-201 cell space; on the design document's layer space it is refused
+up front, naming the space it supports and the algorithms to use instead."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+import torch
+
+from meta.nas import NeuralArchitectureSearch, create_nas_search_space, create_nb201_search_space, make_space
+from meta.nas.darts import run_darts
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _data(shape: tuple[int, ...]) -> tuple[torch.Tensor, ...]:
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(8, *shape, generator=g), torch.randint(0, 10, (8,), generator=g)
+    return x, y, x, y
+
+
+def test_darts_on_the_layer_space_is_refused_before_anything_runs() -> None:
+    # the design document's section 5 space, with the algorithm its comment offers
+    search_space = create_nas_search_space(input_shape=(3, 32, 32), num_classes=10, max_layers=20)
+    for darts_data in (None, _data((3, 32, 32))):
+        with pytest.raises(ValueError) as raised:
+            NeuralArchitectureSearch(search_space_config=search_space, algorithm="darts", darts_data=darts_data)
+        message = str(raised.value)
+        assert message.startswith("algorithm: 'darts' searches only the NAS-Bench-201 cell space")
+        assert "create_nb201_search_space" in message and "LayerSearchSpace" in message
+        assert "'bayesian'" in message and "'evolutionary'" in message and "'darts'" in message
+
+
+def test_run_darts_names_the_supported_space_too() -> None:
+    layer_space = make_space(create_nas_search_space((1, 8, 8), num_classes=10, max_layers=2))
+    with pytest.raises(ValueError, match=r"search_space_config: DARTS searches only the NAS-Bench-201 cell space"):
+        run_darts(layer_space, _data((1, 8, 8)))
+
+
+@pytest.mark.parametrize("algorithm", ["random", "bayesian", "evolutionary"])
+def test_the_other_algorithms_of_the_snippets_comment_search_its_space(algorithm: str) -> None:
+    search_space = create_nas_search_space(input_shape=(3, 32, 32), num_classes=10, max_layers=20)
+    nas = NeuralArchitectureSearch(search_space_config=search_space, algorithm=algorithm, population_size=5, seed=0)
+    best, score = nas.search_architecture(lambda a: -len(a["layers"]), num_evaluations=12)
+    assert score == max(v for _, v in nas.history) and len(nas.history) == 12
+    assert best["type"] == "layers" and score == -len(best["layers"])
+
+
+def test_darts_still_runs_on_the_cell_space() -> None:
+    space = create_nb201_search_space((1, 4, 4), num_classes=10, channels=2)
+    nas = NeuralArchitectureSearch(space, "darts", seed=0, darts_data=_data((1, 4, 4)), darts_options={"epochs": 1})
+    best, _ = nas.search_architecture(lambda a: a["ops"].count("skip_connect"), num_evaluations=2)
+    assert best["type"] == "nb201_cell" and nas.darts_result is not None

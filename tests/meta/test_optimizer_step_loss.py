@@ -1,0 +1,46 @@
+"""AdaptiveOptimizer.step with the loss: a tensor is backpropagated exactly once, a float needs the
+caller's backward pass, and a step refused for want of gradients changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from meta.optimizer import AdaptiveOptimizer
+
+
+def _setup() -> tuple[torch.nn.Parameter, AdaptiveOptimizer]:
+    x = torch.nn.Parameter(torch.tensor([1.0, -2.0, 3.0]))
+    # plain SGD without meta-learning: one step moves x by exactly -0.1 * gradient
+    return x, AdaptiveOptimizer([x], base_optimizer="sgd", use_meta_learning=False, learning_rate=0.1)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_a_loss_tensor_is_backpropagated_whatever_zero_grad_left(set_to_none: bool) -> None:
+    x, opt = _setup()
+    for _ in range(2):  # the second round starts from gradients left by the first
+        before = x.detach().clone()
+        opt.zero_grad(set_to_none=set_to_none)
+        opt.step((x**2).sum())  # gradient 2x
+        torch.testing.assert_close(x.detach(), before - 0.1 * 2 * before)
+
+
+def test_a_loss_tensor_already_backpropagated_is_not_backpropagated_again() -> None:
+    x, opt = _setup()
+    before = x.detach().clone()
+    opt.zero_grad(set_to_none=False)
+    loss = (x**2).sum()
+    loss.backward()
+    opt.step(loss)  # a second backward would double the gradient (or fail on the freed graph)
+    torch.testing.assert_close(x.detach(), before - 0.1 * 2 * before)
+    assert opt.get_optimization_stats()["last_loss"] == pytest.approx(float((before**2).sum()))
+
+
+def test_a_float_loss_without_a_backward_pass_is_refused_and_changes_nothing() -> None:
+    x, opt = _setup()
+    before = x.detach().clone()
+    opt.zero_grad()
+    loss = (x**2).sum()
+    with pytest.raises(ValueError, match=r"call loss.backward\(\) before step\(\), or pass the loss tensor itself"):
+        opt.step(loss.item())
+    assert torch.equal(x.detach(), before) and opt.step_count == 0 and opt.get_optimization_stats()["last_loss"] is None
