@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 __all__ = ["AdapterType", "AdapterConfig", "Placement", "Activation"]
 
@@ -48,6 +48,10 @@ class AdapterConfig(BaseModel):
 
     Fields that a type does not use are ignored by it (the seed passes ``hidden_dim`` to a LoRA
     config, for instance); unknown field names are rejected, so a typo never passes silently.
+
+    A user's own adapter, a subclass of :class:`~adapters_lib.layers.base.BaseAdapter`, is injected
+    by passing its class as ``adapter_class``; ``adapter_type`` then says which type it is switched
+    on and off and reported with, and targets are matched and checked as for the built-in types.
 
     Which modules are wrapped, when ``target_modules`` is None (the default rule per type):
 
@@ -126,6 +130,28 @@ class AdapterConfig(BaseModel):
         default=0.02, gt=0, description="Standard deviation of the random initialisation (prefixes, compacter weights)."
     )
     seed: int = Field(default=0, description="Seed of this adapter's random initialisation (deterministic by default).")
+    adapter_class: Any = Field(
+        default=None,
+        description=(
+            "A BaseAdapter subclass to inject instead of adapter_type's built-in class (a user's own "
+            "adapter); None uses the built-in class. Saved files record its dotted name only: a set "
+            "with one is loaded into a model that holds the set already."
+        ),
+    )
+
+    @field_validator("adapter_class")
+    @classmethod
+    def _check_adapter_class(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        # Imported here: the layers import this module.
+        from adapters_lib.layers.base import check_adapter_class
+
+        return check_adapter_class(value)
+
+    @field_serializer("adapter_class", when_used="json")
+    def _adapter_class_name(self, value: Any) -> str | None:
+        return None if value is None else f"{value.__module__}.{value.__qualname__}"
 
     @field_validator("target_modules", mode="before")
     @classmethod

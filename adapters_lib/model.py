@@ -128,6 +128,17 @@ class ParameterReport(BaseModel):
         return "\n".join(lines)
 
 
+def _implementation(config: AdapterConfig) -> type[BaseAdapter]:
+    """The class that a config injects: its own ``adapter_class``, else its type's built-in class."""
+    return config.adapter_class if config.adapter_class is not None else adapter_class(config.adapter_type)
+
+
+def _describe(config: AdapterConfig) -> str:
+    """The config's type, with a user's own class named, for messages."""
+    kind = config.adapter_type.value
+    return kind if config.adapter_class is None else f"{kind}, {config.adapter_class.__name__}"
+
+
 def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
     if types is None:
         return set(AdapterType)
@@ -280,12 +291,12 @@ class AdapterModel(nn.Module):
         unmatched: list[str] = []
         chosen: list[tuple[AdapterConfig, list[_Site]]] = []
         for index, config in enumerate(configs):
-            cls = adapter_class(config.adapter_type)
+            cls = _implementation(config)
             if config.target_modules is None:
                 targets = [s for s in sites if cls.matches_default(s.name, s.module, s.parent, config)]
                 if not targets:
                     raise AdapterTargetError(
-                        f"target_modules: adapter_configs[{index}] ({config.adapter_type.value}) gives none, and the "
+                        f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the "
                         f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}"
                     )
             else:
@@ -293,14 +304,14 @@ class AdapterModel(nn.Module):
                 for pattern in config.target_modules:
                     hits = [s for s in sites if match_pattern(pattern, s.name)]
                     if not hits:
-                        unmatched.append(f"{pattern!r} (adapter_configs[{index}], {config.adapter_type.value})")
+                        unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
                     targets.extend(s for s in hits if s not in targets)
             chosen.append((config, targets))
         if unmatched:
             raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}")
         problems: list[str] = []
         for config, targets in chosen:
-            cls = adapter_class(config.adapter_type)
+            cls = _implementation(config)
             for site in targets:
                 try:
                     cls.check_target(site.name, site.module, site.parent, config)
@@ -313,7 +324,7 @@ class AdapterModel(nn.Module):
         plan: list[tuple[_Site, BaseAdapter]] = []
         seen: set[tuple[str, AdapterType]] = set()
         for config, targets in chosen:
-            cls = adapter_class(config.adapter_type)
+            cls = _implementation(config)
             for site in targets:
                 key = (site.name, config.adapter_type)
                 if key in seen:
@@ -566,7 +577,10 @@ class AdapterModel(nn.Module):
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
             "adapter_name": adapter_name,
-            "configs": json.dumps([c.model_dump(mode="json") for c in self._sets[adapter_name]]),
+            # adapter_class only where set, so that files of built-in types keep their format.
+            "configs": json.dumps(
+                [c.model_dump(mode="json", exclude=None if c.adapter_class else {"adapter_class"}) for c in self._sets[adapter_name]]
+            ),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         save_file(state, str(path), metadata=metadata)
@@ -587,7 +601,16 @@ class AdapterModel(nn.Module):
         if name in self._sets:
             self.load_adapter_state_dict(state, name)
             return name
-        configs = [AdapterConfig.model_validate(c) for c in json.loads(metadata["configs"])]
+        raw = json.loads(metadata["configs"])
+        custom = [c["adapter_class"] for c in raw if c.get("adapter_class")]
+        if custom:
+            # A file names a class but cannot hold its code; importing whatever a file names would run it.
+            raise AdapterStateError(
+                f"path: set {name!r} in {str(path)!r} uses the adapter class {custom[0]}, which a file cannot "
+                f"recreate; add the set with that class first (add_adapter({name!r}, configs)), then load_adapters "
+                "into it"
+            )
+        configs = [AdapterConfig.model_validate(c) for c in raw]
         self.add_adapter(name, configs)
         try:
             self.load_adapter_state_dict(state, name)

@@ -38,6 +38,11 @@ _KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.
 def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, LoRAAdapter]]:
     configs = model.adapter_configs(adapter_name)
     others = sorted({c.adapter_type.value for c in configs if c.adapter_type is not AdapterType.LORA})
+    # A user's own class typed LORA is not LoRA's weights either.
+    others += sorted(
+        {f"{c.adapter_class.__name__} ({c.adapter_type.value})" for c in configs
+         if c.adapter_class is not None and not issubclass(c.adapter_class, LoRAAdapter)}
+    )
     if others:
         raise AdapterStateError(
             f"adapter_name: set {adapter_name!r} also holds {others} adapters, which PEFT's LoRA format cannot "

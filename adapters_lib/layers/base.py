@@ -25,7 +25,18 @@ from torch import nn
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
 
-__all__ = ["BaseAdapter", "AdaptedModule", "OutputLinearTargets", "make_generator", "activation_fn", "feature_dim_of"]
+__all__ = [
+    "BaseAdapter",
+    "AdaptedModule",
+    "SeededByTargetName",
+    "check_adapter_class",
+    "make_generator",
+    "activation_fn",
+    "feature_dim_of",
+    "target_config",
+]
+
+ROLES = ("sequential", "delta", "call")
 
 
 def make_generator(seed: int, name: str = "") -> torch.Generator:
@@ -72,13 +83,25 @@ def out_features_of(module: nn.Module) -> int | None:
     return None
 
 
+def target_config(config: AdapterConfig, module: nn.Module) -> AdapterConfig:
+    """``config`` with ``input_dim`` filled in from ``module``'s output size where it was None."""
+    size = config.input_dim if config.input_dim is not None else out_features_of(module)
+    return config.model_copy(update={"input_dim": size})
+
+
 class BaseAdapter(nn.Module):
     """Base class of every adapter: an ``nn.Module`` built from an :class:`AdapterConfig`.
 
     Subclasses set ``role`` (``"sequential"``, ``"delta"`` or ``"call"``, see the module docstring)
-    and implement ``forward`` (sequential), ``apply_delta`` (delta) or ``transform_call`` (call).
-    To be injectable by :class:`~adapters_lib.model.AdapterModel` an adapter type also provides the
-    class methods ``matches_default``, ``check_target`` and ``for_target``.
+    and implement ``forward`` (sequential), ``apply_delta`` (delta) or ``transform_call`` (call);
+    a ``mergeable`` delta adapter also implements ``delta_parameters``.
+
+    :class:`~adapters_lib.model.AdapterModel` injects any subclass, a user's own included (pass it
+    as ``AdapterConfig.adapter_class``), through three class methods: ``matches_default`` picks
+    the targets when the config names none, ``check_target`` refuses a module it cannot wrap, and
+    ``for_target`` builds the adapter for one module. By default they wrap every ``nn.Linear``
+    whose ``out_features`` equals ``input_dim``, check that size, and build ``cls(config)`` with
+    ``input_dim`` filled in; override them for other targets.
 
     Arguments:
         config: the adapter's configuration.
@@ -94,6 +117,10 @@ class BaseAdapter(nn.Module):
         >>> cfg = AdapterConfig(adapter_type=AdapterType.LINEAR, input_dim=4)
         >>> Scale(cfg)(torch.ones(2, 4)).shape
         torch.Size([2, 4])
+        >>> from adapters_lib import AdapterModel
+        >>> model = AdapterModel(torch.nn.Sequential(torch.nn.Linear(3, 4)), cfg.model_copy(update={"adapter_class": Scale}))
+        >>> model.adapter_parameter_names()
+        ['base_model.0.adapters.default.linear.gain']
     """
 
     role: ClassVar[str] = "sequential"
@@ -119,12 +146,20 @@ class BaseAdapter(nn.Module):
     @classmethod
     def default_rule(cls, config: AdapterConfig) -> str:
         """Words describing which modules ``matches_default`` selects (used in error messages)."""
-        return "no default rule"
+        return f"nn.Linear with out_features == input_dim={config.input_dim}"
 
     @classmethod
     def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
-        """Whether ``module`` is wrapped when ``config.target_modules`` is None."""
-        return False
+        """Whether ``module`` is wrapped when ``config.target_modules`` is None.
+
+        By default every ``nn.Linear`` whose ``out_features`` equals ``input_dim``, except the output
+        projection inside ``nn.MultiheadAttention`` (which that module never calls).
+        """
+        return (
+            isinstance(module, nn.Linear)
+            and module.out_features == config.input_dim
+            and not isinstance(parent, nn.MultiheadAttention)
+        )
 
     @classmethod
     def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
@@ -152,8 +187,7 @@ class BaseAdapter(nn.Module):
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> BaseAdapter:
         """Build the adapter for ``module`` (``shared`` holds per-set shared parts, such as PHM rules)."""
-        size = config.input_dim if config.input_dim is not None else out_features_of(module)
-        return cls(config.model_copy(update={"input_dim": size}), name=name)  # type: ignore[call-arg]
+        return cls(target_config(config, module))
 
     # --- roles -----------------------------------------------------------------------------
 
@@ -178,22 +212,45 @@ class BaseAdapter(nn.Module):
         return self.apply_delta(x, base(x))
 
 
-class OutputLinearTargets:
-    """Default targets of the adapters that act on a layer's output: every ``nn.Linear`` whose
-    ``out_features`` equals ``input_dim`` (not the output projection inside
-    ``nn.MultiheadAttention``, which that module never calls)."""
+class SeededByTargetName:
+    """Mixin of the built-in adapters whose initialisation mixes the target's name into the seed, so
+    that the layers of one set start differently: they are built as ``cls(config, name=name)``."""
 
     @classmethod
-    def default_rule(cls, config: AdapterConfig) -> str:
-        return f"nn.Linear with out_features == input_dim={config.input_dim}"
+    def for_target(
+        cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
+    ) -> BaseAdapter:
+        return cls(target_config(config, module), name=name)  # type: ignore[call-arg,return-value]
 
-    @classmethod
-    def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
-        return (
-            isinstance(module, nn.Linear)
-            and module.out_features == config.input_dim
-            and not isinstance(parent, nn.MultiheadAttention)
-        )
+
+def check_adapter_class(value: Any) -> type[BaseAdapter]:
+    """``value`` if it is an adapter class :class:`AdaptedModule` can run, else ValueError saying why.
+
+    It must subclass :class:`BaseAdapter`, implement the method of its ``role``, and, if it declares
+    itself ``mergeable``, be a delta adapter with ``delta_parameters`` (merging folds those into the
+    wrapped module).
+    """
+    if not (isinstance(value, type) and issubclass(value, BaseAdapter)):
+        raise ValueError(f"adapter_class: expected a subclass of BaseAdapter, got {value!r}")
+    name = value.__name__
+    if value.role not in ROLES:
+        raise ValueError(f"adapter_class: {name}.role must be one of {list(ROLES)}, got {value.role!r}")
+    method = {"sequential": "forward", "delta": "apply_delta", "call": "transform_call"}[value.role]
+    if getattr(value, method) is getattr(BaseAdapter, method):
+        raise ValueError(f"adapter_class: {name} is a {value.role} adapter but does not implement {method}")
+    if value.mergeable:
+        # Merging folds a delta adapter's delta_parameters into the wrapped module's own parameters.
+        if value.role != "delta":
+            raise ValueError(
+                f"adapter_class: {name}.mergeable is True, but only a delta adapter can be merged and "
+                f"{name} is a {value.role} adapter; set mergeable = False"
+            )
+        if value.delta_parameters is BaseAdapter.delta_parameters:
+            raise ValueError(
+                f"adapter_class: {name}.mergeable is True but {name} does not implement delta_parameters, "
+                "the increments merging adds to the wrapped module's parameters; implement it or set mergeable = False"
+            )
+    return value
 
 
 class AdaptedModule(nn.Module):
@@ -316,6 +373,11 @@ class AdaptedModule(nn.Module):
                 out = out.movedim(self.feature_dim, -1)
             for adapter in self._sequentials:
                 out = adapter(out)
+                if not isinstance(out, torch.Tensor):
+                    raise TypeError(
+                        f"{type(adapter).__name__}.forward returned {type(out).__name__}; a sequential "
+                        "adapter must return the transformed tensor"
+                    )
             if moved:
                 out = out.movedim(-1, self.feature_dim)
             if rest is not None:

@@ -7,7 +7,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator
+from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
 
 __all__ = ["BottleneckAdapter"]
 
@@ -101,7 +101,7 @@ class BottleneckAdapter(BaseAdapter):
         if config.placement == "parallel":
             assert isinstance(module, nn.Linear)
             return cls(config.model_copy(update={"input_dim": module.in_features}), module.out_features, name=name)
-        return super().for_target(name, module, config, shared)  # type: ignore[return-value]
+        return cls(target_config(config, module), name=name)
 
 
 ADAPTER_TYPE = AdapterType.ADAPTER

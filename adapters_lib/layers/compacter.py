@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, activation_fn, make_generator, out_features_of
+from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
 
 __all__ = ["PHMRules", "PHMLinear", "CompacterAdapter"]
 
@@ -81,7 +81,7 @@ class PHMLinear(nn.Module):
         return torch.addmm(self.bias, flat, self.weight()).view(*x.shape[:-1], self.out_features)
 
 
-class CompacterAdapter(OutputLinearTargets, BaseAdapter):
+class CompacterAdapter(BaseAdapter):
     """``h + s * up(act(down(h)))`` with PHM ``down`` and ``up`` sharing the set's slow weights.
 
     Arguments:
@@ -117,8 +117,7 @@ class CompacterAdapter(OutputLinearTargets, BaseAdapter):
     def for_target(
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> CompacterAdapter:
-        size = config.input_dim if config.input_dim is not None else out_features_of(module)
-        config = config.model_copy(update={"input_dim": size})
+        config = target_config(config, module)
         key = f"compacter_rules_{config.phm_dim}"
         if key not in shared:
             shared[key] = PHMRules(config.phm_dim, config.seed)

@@ -9,12 +9,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, make_generator
+from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, make_generator
 
 __all__ = ["LinearAdapter"]
 
 
-class LinearAdapter(OutputLinearTargets, BaseAdapter):
+class LinearAdapter(SeededByTargetName, BaseAdapter):
     """``h + U D h`` with rank ``hidden_dim`` (or ``h + W h`` at full rank when ``hidden_dim`` is None).
 
     No non-linearity: the adapter is a learned linear correction of the features, the cheapest

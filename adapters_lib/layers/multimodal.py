@@ -13,7 +13,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError
-from adapters_lib.layers.base import BaseAdapter, OutputLinearTargets, activation_fn, make_generator
+from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, activation_fn, make_generator
 
 __all__ = ["CrossModalCore", "ModalityAdapter", "LanguageAdapter", "VisionAdapter", "MultiModalAdapter"]
 
@@ -143,7 +143,7 @@ class VisionAdapter(ModalityAdapter):
 _MODALITY_CLASSES: dict[str, type[ModalityAdapter]] = {"language": LanguageAdapter, "vision": VisionAdapter}
 
 
-class MultiModalAdapter(OutputLinearTargets, BaseAdapter):
+class MultiModalAdapter(SeededByTargetName, BaseAdapter):
     """One adapter per modality in ``config.modalities`` around one shared :class:`CrossModalCore`.
 
     ``language`` gets a :class:`LanguageAdapter`, ``vision`` a :class:`VisionAdapter`, any other
