@@ -42,7 +42,12 @@ class ToolType(str, Enum):
 
 
 class TaskComplexity(str, Enum):
-    """How demanding a task is; part of the task's context features."""
+    """How demanding a task is, as the caller judges it.
+
+    Kept on the :class:`TaskProfile` (and in its JSON), but it does not affect routing yet: the
+    plan, its budget, the policies and the context features all ignore it. ``level`` gives it as a
+    number, 0 (SIMPLE) to 3 (EXPERT).
+    """
 
     SIMPLE = "simple"
     MODERATE = "moderate"
