@@ -3,20 +3,23 @@
 ``PlanExecutor(tools).run(plan, inputs)`` runs every step of a plan (an ``ExecutionPlan`` from the
 router, or an ``Assignment`` from ``toolrouter.planner``) as soon as the steps it depends on have
 succeeded, so independent branches run concurrently. Each step tries its chosen tool, then its
-fallbacks in order. Each call:
+fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (which
+``ToolMiddleware`` uses too). Each call:
 
 - is awaited directly when the tool is an ``async def`` function, or run in a thread pool when it is
   a plain function (a sync tool that hangs cannot be interrupted: its thread is left to finish in
   the background while the run moves on);
-- gets ``timeout_s`` seconds; a timeout, an exception and an output of the wrong type are failures;
+- gets ``timeout_s`` seconds; a timeout, an exception, an output of the wrong type and a report of
+  invalid numbers (``ToolOutput`` with a NaN, infinite or negative cost, say) are failures;
 - is retried up to ``retry.max_retries`` times with exponential backoff and seeded jitter (an output
-  of the wrong type and a tool that no longer exists are not retried: they would fail again);
+  of the wrong type, an invalid report and a tool that no longer exists are not retried: they would
+  fail again);
 - is skipped when the tool's circuit breaker is open (it opens after ``failure_threshold`` failures
   in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds).
 
 A tool is called with one argument, a ``StepRequest`` (the run's ``inputs`` and the outputs of the
 steps it depends on, by step id). It may return a ``ToolOutput`` to report the quality and cost of
-its answer (``toolrouter.middleware.ToolOutput``), or raise ``ToolFailure`` to fail with a known
+its answer (``toolrouter.attempts.ToolOutput``), or raise ``ToolFailure`` to fail with a known
 cost. Every attempt becomes an ``ExecutionResult`` (step, tool, success, quality, cost,
 latency, error), is passed to ``on_attempt`` the moment it ends and is kept in the ``PlanRun``:
 failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
@@ -43,8 +46,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import inspect
-import math
+import functools
 import random
 import threading
 import time
@@ -55,10 +57,23 @@ from enum import Enum
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field
 
+from toolrouter.attempts import (
+    Binding,
+    CallSpec,
+    CircuitBreaker,
+    CircuitBreakerConfig,
+    CircuitBreakers,
+    CircuitState,
+    ExecutorConfig,
+    RetryPolicy,
+    ToolFailure,
+    ToolOutput,
+    attempt_loop,
+    is_async_callable,
+    run_async,
+)
 from toolrouter.logging import EventLog
-from toolrouter.middleware import ToolFailure, ToolOutput
 from toolrouter.models import ExecutionResult, TaskProfile, TaskStep
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
@@ -83,174 +98,6 @@ __all__ = [
 ]
 
 log = EventLog(__name__)
-
-
-# --------------------------------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------------------------------
-class RetryPolicy(BaseModel):
-    """Bounded retries of one tool with exponential backoff and jitter.
-
-    The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
-    which a share ``jitter`` is drawn uniformly at random (from the executor's seeded generator), so
-    that many clients retrying at once do not hit a tool in lockstep.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_retries: int = Field(1, ge=0, le=20, description="Retries of a tool after its first try.")
-    base_delay_s: float = Field(0.05, ge=0.0, le=60.0, description="Wait before the first retry.")
-    multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Growth of the wait per retry.")
-    max_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Longest wait between tries.")
-    jitter: float = Field(0.5, ge=0.0, le=1.0, description="Share of each wait drawn at random.")
-
-    def delay_s(self, retry_index: int, rng: random.Random) -> float:
-        """Seconds to wait before retry number ``retry_index`` (0-based)."""
-        delay = min(self.max_delay_s, self.base_delay_s * self.multiplier**retry_index)
-        return delay * (1.0 - self.jitter + self.jitter * rng.random())
-
-
-class CircuitBreakerConfig(BaseModel):
-    """When a tool's circuit opens, and when it is probed again."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    failure_threshold: int = Field(3, ge=1, description="Failures in a row that open the circuit.")
-    reset_timeout_s: float = Field(5.0, gt=0.0, description="Open time before a probe is let through.")
-    half_open_max_calls: int = Field(1, ge=1, description="Probes at once while half-open.")
-
-
-class ExecutorConfig(BaseModel):
-    """How ``PlanExecutor`` runs a plan."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    timeout_s: float = Field(30.0, gt=0.0, description="Seconds each call may take.")
-    tool_timeouts_s: dict[str, float] = Field(
-        default_factory=dict, description="Per-tool overrides of timeout_s."
-    )
-    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
-    use_fallbacks: bool = Field(True, description="Try the step's next tool when one fails.")
-    max_fallbacks: int | None = Field(None, ge=0, description="At most this many fallbacks a step.")
-    circuit_breaker: CircuitBreakerConfig | None = Field(
-        default_factory=CircuitBreakerConfig, description="Per-tool breakers; None disables them."
-    )
-    max_concurrency: int | None = Field(None, ge=1, description="Calls in flight at once.")
-    enforce_budget: bool = Field(
-        False, description="Skip a call whose cost would take the run over the plan's max_cost."
-    )
-    seed: int | None = Field(0, description="Seed of the backoff jitter.")
-
-    def timeout_for(self, tool_id: str) -> float:
-        """Seconds a call of ``tool_id`` may take."""
-        return self.tool_timeouts_s.get(tool_id, self.timeout_s)
-
-
-# --------------------------------------------------------------------------------------------------
-# Circuit breaker
-# --------------------------------------------------------------------------------------------------
-class CircuitState(str, Enum):
-    """``closed``: calls go through; ``open``: calls are skipped; ``half_open``: probes allowed."""
-
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-class CircuitBreaker:
-    """The circuit of one tool: it opens after ``failure_threshold`` failures in a row, skips the
-    tool for ``reset_timeout_s``, then lets ``half_open_max_calls`` probes through; a successful
-    probe closes it, a failed one opens it again. Thread-safe; ``clock`` is injectable for tests.
-
-    Example:
-        >>> now = [0.0]
-        >>> cb = CircuitBreaker("t", CircuitBreakerConfig(failure_threshold=2, reset_timeout_s=1.0),
-        ...                     clock=lambda: now[0])
-        >>> cb.record_failure(); cb.record_failure(); cb.state.value
-        'open'
-        >>> cb.allow()
-        False
-        >>> now[0] = 1.5; cb.allow(), cb.state.value
-        (True, 'half_open')
-        >>> cb.record_success(); cb.state.value
-        'closed'
-    """
-
-    def __init__(
-        self,
-        tool_id: str,
-        config: CircuitBreakerConfig | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.tool_id = tool_id
-        self.config = config or CircuitBreakerConfig()
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._state = CircuitState.CLOSED
-        self._failures = 0
-        self._opened_at = 0.0
-        self._probes = 0
-        self.times_opened = 0
-
-    @property
-    def state(self) -> CircuitState:
-        """The state now (an open circuit whose time is up reads as half-open)."""
-        with self._lock:
-            self._refresh()
-            return self._state
-
-    @property
-    def consecutive_failures(self) -> int:
-        """Failures in a row since the last success."""
-        return self._failures
-
-    def _refresh(self) -> None:
-        if (
-            self._state is CircuitState.OPEN
-            and self._clock() - self._opened_at >= self.config.reset_timeout_s
-        ):
-            self._state = CircuitState.HALF_OPEN
-            self._probes = 0
-
-    def allow(self) -> bool:
-        """Whether a call may go through now; a half-open circuit counts it as a probe."""
-        with self._lock:
-            self._refresh()
-            if self._state is CircuitState.CLOSED:
-                return True
-            if self._state is CircuitState.HALF_OPEN and self._probes < self.config.half_open_max_calls:
-                self._probes += 1
-                return True
-            return False
-
-    def release(self) -> None:
-        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot."""
-        with self._lock:
-            if self._state is CircuitState.HALF_OPEN and self._probes > 0:
-                self._probes -= 1
-
-    def record_success(self) -> None:
-        """A call went through: close the circuit."""
-        with self._lock:
-            if self._state is not CircuitState.CLOSED:
-                log.info("circuit_closed", tool=self.tool_id)
-            self._state = CircuitState.CLOSED
-            self._failures = 0
-            self._probes = 0
-
-    def record_failure(self) -> None:
-        """A call failed: count it; open the circuit at the threshold or on a failed probe."""
-        with self._lock:
-            self._refresh()
-            self._failures += 1
-            if self._state is CircuitState.HALF_OPEN or (
-                self._state is CircuitState.CLOSED and self._failures >= self.config.failure_threshold
-            ):
-                self._state = CircuitState.OPEN
-                self._opened_at = self._clock()
-                self._probes = 0
-                self.times_opened += 1
-                log.info("circuit_opened", tool=self.tool_id, failures=self._failures)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -433,10 +280,6 @@ class _Run:
         self.hooks: list[Callable[[ExecutionResult], None]] = []
 
 
-class _Failure(Exception):
-    """An attempt failed in a way that is the tool's fault but not worth retrying."""
-
-
 class PlanExecutor:
     """Runs plans against a set of tools; see the module docstring.
 
@@ -474,8 +317,8 @@ class PlanExecutor:
         self.on_attempt = on_attempt
         self._clock = clock
         self._rng = random.Random(self.config.seed)
-        self._breakers: dict[str, CircuitBreaker] = {}
-        self._breaker_lock = threading.Lock()
+        self._breakers = CircuitBreakers(self.config.circuit_breaker, clock)
+        self._loops_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="toolrouter-tool")
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
@@ -485,7 +328,7 @@ class PlanExecutor:
         """Release the thread pool (without waiting for hung sync tools) and the event loops of
         ``run``."""
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._breaker_lock:
+        with self._loops_lock:
             loops, self._loops = self._loops, []
         for loop in loops:
             if not loop.is_running() and not loop.is_closed():
@@ -500,17 +343,12 @@ class PlanExecutor:
 
     def breaker(self, tool_id: str) -> CircuitBreaker:
         """The circuit breaker of ``tool_id`` (made on first use)."""
-        with self._breaker_lock:
-            cb = self._breakers.get(tool_id)
-            if cb is None:
-                cb = CircuitBreaker(tool_id, self.config.circuit_breaker, self._clock)
-                self._breakers[tool_id] = cb
-            return cb
+        return self._breakers.get(tool_id)
 
     @property
     def breakers(self) -> dict[str, CircuitBreaker]:
         """The circuit breakers made so far, by tool id."""
-        return dict(self._breakers)
+        return self._breakers.snapshot()
 
     # --- running -----------------------------------------------------------------------------
     def run(self, plan: Any, inputs: Any = None, **kwargs: Any) -> PlanRun:
@@ -530,7 +368,7 @@ class PlanExecutor:
         if loop is None or loop.is_closed():
             loop = asyncio.new_event_loop()
             self._local.loop = loop
-            with self._breaker_lock:
+            with self._loops_lock:
                 self._loops.append(loop)
         return loop
 
@@ -649,150 +487,63 @@ class PlanExecutor:
         outcome: StepOutcome,
         semaphore: asyncio.Semaphore | None,
     ) -> None:
-        cfg = self.config
-        tool_ids = step.tool_ids
-        if not cfg.use_fallbacks:
-            tool_ids = tool_ids[:1]
-        elif cfg.max_fallbacks is not None:
-            tool_ids = tool_ids[: 1 + cfg.max_fallbacks]
-        if not tool_ids:
+        if not step.tool_ids:
             outcome.error = f"step {step.step_id!r} has no tools to try"
             return
-        errors: list[str] = []
-        for tool_id in tool_ids:
-            planned_cost = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
-            if ctx.max_cost is not None and cfg.enforce_budget and ctx.spent + planned_cost > ctx.max_cost + 1e-12:
-                outcome.skipped_tools.append((tool_id, "over budget"))
-                continue
-            breaker = self.breaker(tool_id) if cfg.circuit_breaker is not None else None
-            for attempt in range(1 + cfg.retry.max_retries):
-                if breaker is not None and not breaker.allow():
-                    outcome.skipped_tools.append((tool_id, "circuit open"))
-                    break
-                try:
-                    output, retryable = await self._attempt(
-                        ctx, step, tool_id, upstream, attempt, planned_cost, outcome, semaphore
-                    )
-                except asyncio.CancelledError:
-                    if breaker is not None:
-                        breaker.release()
-                    raise
-                result = outcome.attempts[-1]
-                if result.success:
-                    if breaker is not None:
-                        breaker.record_success()
-                    outcome.status = StepStatus.SUCCEEDED
-                    outcome.tool_id = tool_id
-                    outcome.output = output
-                    outcome.error = None
-                    return
-                errors.append(f"{tool_id}: {result.error}")
-                if breaker is not None:
-                    if retryable is None:  # never called (the tool is gone): no verdict on it
-                        breaker.release()
-                    else:
-                        breaker.record_failure()
-                if not retryable or attempt == cfg.retry.max_retries:
-                    break
-                await asyncio.sleep(cfg.retry.delay_s(attempt, self._rng))
-        tried = "; ".join(errors) if errors else "no tool could be tried"
-        skipped = ", ".join(f"{t} ({why})" for t, why in outcome.skipped_tools)
-        outcome.error = tried + (f"; skipped {skipped}" if skipped else "")
+        check = self._type_check(step)
 
-    async def _attempt(
-        self,
-        ctx: _Run,
-        step: _ExecStep,
-        tool_id: str,
-        upstream: Mapping[str, Any],
-        attempt: int,
-        planned_cost: float,
-        outcome: StepOutcome,
-        semaphore: asyncio.Semaphore | None,
-    ) -> tuple[Any, bool | None]:
-        """One call. Returns (output, retryable); retryable is None when the tool was never called
-        (it does not count against its circuit). Always records exactly one ExecutionResult."""
-        fn = self.tools.get(tool_id)
-        if fn is None:
-            self._record(ctx, outcome, ExecutionResult(
-                tool_id=tool_id, step=step.step_id, success=False, cost=0.0, latency_s=0.0,
-                error=f"UnknownToolError: tool {tool_id!r} is no longer registered",
-            ))
-            return None, None
-        request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
-        timeout = self.config.timeout_for(tool_id)
-        cost = planned_cost
-        quality: float | None = None
-        error: str | None = None
-        retryable = True
-        output: Any = None
-        reported_latency: float | None = None
-        t0 = time.perf_counter()
-        try:
-            if semaphore is not None:
-                async with semaphore:
-                    output = await asyncio.wait_for(self._call(fn, request), timeout)
-            else:
-                output = await asyncio.wait_for(self._call(fn, request), timeout)
-            if isinstance(output, ToolOutput):
-                quality, cost = output.quality, planned_cost if output.cost is None else output.cost
-                reported_latency = output.latency_s
-                output = output.value
-                _check_report(tool_id, quality, cost, reported_latency)
-            self._check_type(step, tool_id, output)
-        except TimeoutError as exc:
-            if time.perf_counter() - t0 >= timeout * 0.99:
-                error = f"TimeoutError: {tool_id!r} took longer than {timeout:g} s"
-            else:  # the tool's own TimeoutError
-                error = f"TimeoutError: {exc}"
-        except asyncio.CancelledError:
-            self._record(ctx, outcome, ExecutionResult(
-                tool_id=tool_id, step=step.step_id, success=False, cost=cost,
-                latency_s=time.perf_counter() - t0, error="CancelledError: run cancelled",
-            ))
-            raise
-        except _Failure as exc:
-            error, retryable, cost, reported_latency = str(exc), False, planned_cost, None
-        except ToolFailure as exc:
-            error = f"ToolFailure: {exc}"
-            if exc.cost is not None and math.isfinite(exc.cost) and exc.cost >= 0:
-                cost = float(exc.cost)
-            if exc.latency_s is not None and math.isfinite(exc.latency_s) and exc.latency_s >= 0:
-                reported_latency = float(exc.latency_s)
-        except Exception as exc:  # a tool's own exception is an outcome to record, not a crash
-            error = f"{type(exc).__name__}: {exc}"
-        latency = time.perf_counter() - t0 if reported_latency is None else reported_latency
-        success = error is None
-        self._record(ctx, outcome, ExecutionResult(
-            tool_id=tool_id, step=step.step_id, success=success,
-            quality=quality if success else 0.0, cost=cost, latency_s=latency, error=error,
-        ))
-        return (output if success else None), retryable
+        def bind(tool_id: str, attempt: int) -> Binding | None:
+            fn = self.tools.get(tool_id)
+            if fn is None:
+                return None
+            request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
+            cost = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
+            return Binding(
+                fn, (request,), is_async=is_async_callable(fn), cost=cost,
+                check=None if check is None else functools.partial(check, tool_id),
+            )
 
-    async def _call(self, fn: Callable[..., Any], request: StepRequest) -> Any:
-        if inspect.iscoroutinefunction(fn):
-            result = await fn(request)
+        def admit(tool_id: str, cost: float) -> str | None:
+            if ctx.max_cost is not None and self.config.enforce_budget and ctx.spent + cost > ctx.max_cost + 1e-12:
+                return "over budget"
+            return None
+
+        spec = CallSpec(
+            step=step.step_id,
+            candidates=step.tool_ids,
+            bind=bind,
+            record=lambda result: self._record(ctx, outcome, result),
+            config=self.config,
+            breakers=self._breakers if self.config.circuit_breaker is not None else None,
+            rng=self._rng,
+            admit=admit,
+        )
+        report = await run_async(attempt_loop(spec), self._pool, semaphore)
+        outcome.skipped_tools.extend(report.skipped)
+        if report.succeeded:
+            outcome.status = StepStatus.SUCCEEDED
+            outcome.tool_id = report.tool_id
+            outcome.output = report.value
+            outcome.error = None
         else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._pool, fn, request)
-        if inspect.isawaitable(result):  # a sync wrapper around an async tool
-            result = await result
-        return result
+            outcome.error = report.failure_summary()
 
-    def _check_type(self, step: _ExecStep, tool_id: str, output: Any) -> None:
+    def _type_check(self, step: _ExecStep) -> Callable[[str, Any], None] | None:
+        """``check(tool_id, output)`` of a step's output type (``output_types``), or None."""
         expected = self.output_types.get(step.step_id)
         if expected is None and step.capability is not None:
             expected = self.output_types.get(step.capability)
-        if expected is not None and not isinstance(output, expected):
-            names = (
-                expected.__name__
-                if isinstance(expected, type)
-                else " or ".join(t.__name__ for t in expected)
-            )
-            raise _Failure(
-                f"TypeError: step {step.step_id!r} expects {names}, tool {tool_id!r} returned "
-                f"{type(output).__name__}"
-            )
+        if expected is None:
+            return None
+        names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+
+        def check(tool_id: str, output: Any) -> None:
+            if not isinstance(output, expected):
+                raise TypeError(
+                    f"step {step.step_id!r} expects {names}, tool {tool_id!r} returned {type(output).__name__}"
+                )
+
+        return check
 
     def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
         outcome.attempts.append(result)
@@ -823,19 +574,6 @@ def _drain(loop: asyncio.AbstractEventLoop) -> None:
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
-
-
-def _check_report(
-    tool_id: str, quality: float | None, cost: float, latency_s: float | None
-) -> None:
-    if quality is not None and not (isinstance(quality, (int, float)) and 0.0 <= quality <= 1.0):
-        raise _Failure(f"ValueError: tool {tool_id!r} reported quality {quality!r}, not in [0, 1]")
-    if not (isinstance(cost, (int, float)) and math.isfinite(cost) and cost >= 0):
-        raise _Failure(f"ValueError: tool {tool_id!r} reported cost {cost!r}, not finite and >= 0")
-    if latency_s is not None and not (
-        isinstance(latency_s, (int, float)) and math.isfinite(latency_s) and latency_s >= 0
-    ):
-        raise _Failure(f"ValueError: tool {tool_id!r} reported latency_s {latency_s!r}, not finite and >= 0")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -937,23 +675,11 @@ def learner_executor(
 
 
 def _learn_hook(learner: Any, task: TaskProfile, execution: TaskExecution) -> Callable[[ExecutionResult], None]:
-    weights = task.weights or learner.weights
-
     def learn(result: ExecutionResult) -> None:
         if result.tool_id not in learner.tools:
-            # The tool was removed mid-run: no policy to update, but the attempt still happened.
+            # removed while the plan ran: the router stores the attempt but has no policy to teach
             execution.unlearned.append(result)
-            if getattr(learner, "store", None) is not None:
-                from toolrouter.store import AttemptRecord
-
-                step = next((s for s in learner.task_steps(task) if s.step == result.step), None)
-                learner.store.append([AttemptRecord(
-                    task_id=task.task_id, task_type=task.task_type, step=result.step,
-                    capability=step.capability if step is not None else None, tool_id=result.tool_id,
-                    success=result.success, quality=float(result.quality or 0.0), cost=result.cost,
-                    latency_s=result.latency_s, utility=weights.of(result), error=result.error,
-                    timestamp=result.timestamp, writer=getattr(learner, "writer", ""),
-                )])
+            learner.learn_from_execution(task, [result])
             return
         try:
             learned = learner.learn_from_execution(task, [result])

@@ -38,7 +38,7 @@ import math
 import threading
 import uuid
 import zlib
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +95,9 @@ _REWARD_MODEL = "reward_model"
 
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
+
+#: Removed tools whose late attempts are still accepted (the most recently removed).
+_RETIRED_TOOLS = 1024
 
 PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
 
@@ -277,7 +280,10 @@ class ToolMetaLearner:
                 self.store = st
                 if snapshot is not None:
                     self._restore(snapshot.data, keep_tools=tools is not None)
-                self.sync()
+                if self._tools:
+                    self.sync()
+                # else: tools are added after construction (ToolMiddleware.register); catch up with
+                # the store at the first decision or record, when their attempts can be replayed
         except BaseException:
             if opened and st is not None:
                 st.close()
@@ -328,6 +334,10 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._since_sync = 0
+        self._caught_up = True  # False while a store's attempts wait for the tools to be added
+        #: Profiles of tools removed lately: an attempt that started before its tool was removed
+        #: is still recorded (stored, not learned from).
+        self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
 
     # --- configuration ------------------------------------------------------------------------
     @staticmethod
@@ -413,7 +423,38 @@ class ToolMetaLearner:
                     route.policy.remove_arm(profile.tool_id)
                 raise
             self._tools[profile.tool_id] = profile
+            self._retired.pop(profile.tool_id, None)
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
+
+    def update_tool(self, profile: ToolProfile) -> ToolProfile:
+        """Replace a registered tool's profile, keeping what was learned about it: it joins the
+        routes of capabilities it now serves (with its prior) and leaves those it no longer serves.
+        Returns the old profile."""
+        if not isinstance(profile, ToolProfile):
+            profile = ToolProfile.model_validate(profile)
+        tool_id = profile.tool_id
+        with self._lock:
+            if tool_id not in self._tools:
+                raise UnknownToolError(tool_id)
+            old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
+            joined: list[_Route] = []
+            try:
+                for route in self._routes.values():
+                    if profile.serves(route.capability) and tool_id not in route.policy._index:
+                        route.policy.add_arm(tool_id, self._prior(profile, route))
+                        joined.append(route)
+            except BaseException:
+                for route in joined:
+                    route.policy.remove_arm(tool_id)
+                self._tools[tool_id] = old
+                raise
+            for route in self._routes.values():
+                if not profile.serves(route.capability) and tool_id in route.policy._index:
+                    route.policy.remove_arm(tool_id)
+                    route.counts.pop(tool_id, None)
+                    route.detectors.pop(tool_id, None)
+        log.info("tool_updated", tool_id=tool_id, capabilities=list(profile.capabilities))
+        return old
 
     def remove_tool(self, tool_id: str) -> ToolProfile:
         """Unregister a tool and drop its arms (its past attempts stay in the store)."""
@@ -421,6 +462,9 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             profile = self._tools.pop(tool_id)
+            self._retired[tool_id] = profile
+            while len(self._retired) > _RETIRED_TOOLS:
+                self._retired.popitem(last=False)
             for route in self._routes.values():
                 if tool_id in route.policy.arm_ids:
                     route.policy.remove_arm(tool_id)
@@ -563,6 +607,7 @@ class ToolMetaLearner:
             >>> router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["code"])).tool_for("code")
             'py'
         """
+        self._catch_up()
         task = self._task(task)
         specs = self._steps_for(task)
         context = self._context(task)
@@ -613,6 +658,7 @@ class ToolMetaLearner:
     ) -> PlanStep:
         """One decision for one step: the chosen tool first, then the fallbacks, with their
         predictions (no task object, no graph). ``step`` defaults to the capability."""
+        self._catch_up()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -632,6 +678,7 @@ class ToolMetaLearner:
     ) -> list[str]:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
         the middleware (one policy draw and one sort)."""
+        self._catch_up()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -777,6 +824,7 @@ class ToolMetaLearner:
         task does not have, a tool that does not serve its step, or a non-finite number raises an
         error naming the field and value, and the router and store are left unchanged.
         """
+        self._catch_up()
         task = self._task(task)
         weights = task.weights or self.weights
         specs = {s.step: s for s in self._steps_for(task)}
@@ -803,6 +851,7 @@ class ToolMetaLearner:
     ) -> float:
         """Learn from one attempt of a one-step call (the middleware's fast path); returns its
         utility. Checks as ``learn_from_execution`` does."""
+        self._catch_up()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         spec = {step: _StepSpec(step, capability, ())}
@@ -841,14 +890,15 @@ class ToolMetaLearner:
         self, task_id: str, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
     ) -> _Outcome:
         where = f"execution_results[{i}]"
-        if r.tool_id not in self._tools:
+        profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
+        if profile is None:
             raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
         spec = specs.get(r.step)
         if spec is None:
             raise InvalidOutcomeError(
                 f"{where}.step: task {task_id!r} has no step {r.step!r}; its steps are {sorted(specs)!r}"
             )
-        if not self._tools[r.tool_id].serves(spec.capability):
+        if not profile.serves(spec.capability):
             raise InvalidOutcomeError(
                 f"{where}.tool_id: {r.tool_id!r} does not serve capability {spec.capability!r} of step {r.step!r}"
             )
@@ -977,6 +1027,11 @@ class ToolMetaLearner:
         log.warning("drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction)
 
     # --- many processes -----------------------------------------------------------------------
+    def _catch_up(self) -> None:
+        """Replay the store's attempts that waited for the tools to be added (see ``__init__``)."""
+        if not self._caught_up:
+            self.sync()
+
     def sync(self) -> int:
         """Learn from the store's attempts this router has not seen (written by other processes
         or other routers on the same store). Returns how many were applied."""
@@ -1000,6 +1055,7 @@ class ToolMetaLearner:
                     applied += 1
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
             self._since_sync = 0
+            self._caught_up = True
         if applied:
             log.info("synced", applied=applied, watermark=self._seen_upto)
         return applied
@@ -1008,6 +1064,7 @@ class ToolMetaLearner:
     def tool_statistics(self, task_type: str | None = None, step: str | None = None) -> dict[str, ToolStatistics]:
         """Per tool, what the router has seen (over the routes of ``task_type`` / ``step`` if
         given); every registered tool is listed, unseen ones with zero calls."""
+        self._catch_up()
         with self._lock:
             routes = [
                 r
@@ -1043,11 +1100,13 @@ class ToolMetaLearner:
     @property
     def routes(self) -> list[tuple[str, str, str | None]]:
         """(task type, step, capability) of every route the router has learned."""
+        self._catch_up()
         with self._lock:
             return [(r.task_type, r.step, r.capability) for r in self._routes.values()]
 
     def policy_for(self, task_type: str, step: str) -> Policy:
         """The policy of one route (read it; changing it bypasses the store)."""
+        self._catch_up()
         with self._lock:
             try:
                 return self._routes[(task_type, step)].policy
@@ -1099,6 +1158,7 @@ class ToolMetaLearner:
         ``options`` go to it), install it and keep it in the store, so that a restarted router
         loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
         registered are left out."""
+        self._catch_up()
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")

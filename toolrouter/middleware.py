@@ -1,15 +1,25 @@
 """Turn an agent's plain functions into routed tools.
 
 Register functions (sync or async) as tools serving a capability; then call the capability, not a
-tool: the router picks a tool, the middleware calls it, measures its latency, treats an exception as
-a failure and falls back to the next-ranked tool, records every attempt with the router (and its
-store), and returns the first successful result, or raises ``AllToolsFailedError`` holding every
+tool: the router ranks the tools, and the one attempt loop of ``toolrouter.attempts`` (the plan
+executor's too) calls them in that order: each try bounded by a timeout (30 s by default; a tool
+that hangs cannot hold the call), a failure falling back to the next tool, and, when configured,
+retries with backoff and circuit breakers. Every attempt is recorded with the router (and its store), whatever the tool
+did; the call returns the first successful result, or raises ``AllToolsFailedError`` holding every
 attempt.
 
 A tool may report more than success: return ``ToolOutput(value, quality=..., cost=...,
 latency_s=...)`` to override the measured or profiled numbers, or raise ``ToolFailure(..., cost=...,
 latency_s=...)`` to fail with them. Otherwise quality is 1.0 on success (or ``quality(result)`` if
 registered with a quality function), cost is the profile's ``cost_per_use`` and latency is measured.
+Numbers a tool reports that are not finite, negative, or a quality outside [0, 1], and a quality
+function that raises or returns such a number, make the attempt a failure of that tool.
+
+Options, from the widest to the narrowest (each overrides the one before):
+``ToolMiddleware(config=ExecutorConfig(...))`` (timeouts, retries, circuit breakers; by default no
+retries, since the next tool is the retry, and no breakers: see ``MIDDLEWARE_CONFIG``), ``register(..., timeout_s=...)`` per tool, and
+``route(capability, timeout_s=..., deadline_s=..., retry=...)`` per call (``deadline_s`` bounds the
+whole call, fallbacks included).
 
 Example:
     >>> from toolrouter import ToolMiddleware
@@ -29,44 +39,44 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from toolrouter.errors import AllToolsFailedError, InvalidOutcomeError, NoToolForCapabilityError, UnknownToolError
+from toolrouter.attempts import (
+    Binding,
+    CallReport,
+    CallSpec,
+    CircuitBreaker,
+    CircuitBreakers,
+    ExecutorConfig,
+    RetryPolicy,
+    ToolFailure,
+    ToolOutput,
+    attempt_loop,
+    is_async_callable,
+    run_async,
+    run_sync,
+)
+from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolForCapabilityError, UnknownToolError
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
 
-__all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "RoutedCall", "ToolMiddleware"]
+__all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
 
 log = EventLog(__name__)
 
 _TYPE_OF_CAPABILITY = {t.value: t for t in ToolType}
 
-
-@dataclass(frozen=True)
-class ToolOutput:
-    """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
-    ``latency_s`` (``None``: use the default). The caller receives ``value``."""
-
-    value: Any
-    quality: float | None = None
-    cost: float | None = None
-    latency_s: float | None = None
-
-
-class ToolFailure(Exception):
-    """Raise from a tool to fail with a known ``cost`` or ``latency_s`` (any exception is a
-    failure; this one carries numbers)."""
-
-    def __init__(self, message: str, *, cost: float | None = None, latency_s: float | None = None) -> None:
-        super().__init__(message)
-        self.cost = cost
-        self.latency_s = latency_s
+#: The middleware's default: the executor's timeouts; no retries of a tool (falling back to the
+#: next-ranked tool is the retry) and no circuit breakers. The router already moves traffic away
+#: from a tool that fails (a timed-out try scores its whole latency), while a breaker counting
+#: failures in a row takes a flaky but useful tool out entirely, and with it what the router would
+#: learn; give ``circuit_breaker=CircuitBreakerConfig(...)`` for tools that go down hard.
+MIDDLEWARE_CONFIG = ExecutorConfig(retry=RetryPolicy(max_retries=0), circuit_breaker=None)
 
 
 @dataclass(frozen=True)
@@ -84,12 +94,13 @@ class _Registered:
     fn: Callable[..., Any]
     is_async: bool
     quality: Callable[[Any], float] | None
+    timeout_s: float | None = None
 
 
 @dataclass
 class RoutedCall:
     """A capability bound to routing options; call it like the tool (``routed(*args)``) or await
-    ``routed.acall(*args)``. Made by ``ToolMiddleware.route``."""
+    ``routed.acall(*args)``. Made by ``ToolMiddleware.route``, which validates the options."""
 
     middleware: "ToolMiddleware"
     capability: str
@@ -98,6 +109,9 @@ class RoutedCall:
     features: Sequence[float] | None = None
     max_attempts: int | None = None
     weights: UtilityWeights | None = None
+    timeout_s: float | None = None
+    deadline_s: float | None = None
+    config: ExecutorConfig | None = None  # None: the middleware's
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.run(*args, **kwargs).value
@@ -107,78 +121,15 @@ class RoutedCall:
         return (await self.arun(*args, **kwargs)).value
 
     def run(self, *args: Any, **kwargs: Any) -> CallOutcome:
-        """Call synchronously; async tools are run to completion (not from inside a running loop:
-        use ``arun`` there)."""
-        mw = self.middleware
-        task_id, candidates = mw._candidates(self)
-        attempts: list[ExecutionResult] = []
-        for reg in candidates:
-            if reg.is_async:
-                _check_no_running_loop(reg.profile.tool_id)  # a misuse, not a failure of the tool
-            t0 = time.perf_counter()
-            try:
-                if reg.is_async:
-                    value = _run_coroutine(reg.fn(*args, **kwargs), reg.profile.tool_id)
-                else:
-                    value = reg.fn(*args, **kwargs)
-                    if inspect.isawaitable(value):
-                        value = _run_coroutine(value, reg.profile.tool_id)
-            except Exception as exc:  # a tool's exception is a failed attempt, by design
-                mw._record(self, task_id, reg, attempts, time.perf_counter() - t0, error=exc)
-                continue
-            except BaseException as exc:  # interrupted: record the attempt, then let it through
-                mw._record(self, task_id, reg, attempts, time.perf_counter() - t0, error=exc)
-                raise
-            return mw._succeed(self, task_id, reg, attempts, time.perf_counter() - t0, value)
-        raise mw._all_failed(self, attempts)
+        """Call synchronously: sync tools run in a worker thread (inline when the timeout is
+        ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
+        spec = self.middleware._spec(self, args, kwargs, sync=True)
+        return self.middleware._outcome(self, run_sync(attempt_loop(spec)))
 
     async def arun(self, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
-        mw = self.middleware
-        task_id, candidates = mw._candidates(self)
-        attempts: list[ExecutionResult] = []
-        for reg in candidates:
-            t0 = time.perf_counter()
-            try:
-                if reg.is_async:
-                    value = await reg.fn(*args, **kwargs)
-                else:
-                    value = await asyncio.to_thread(reg.fn, *args, **kwargs)
-                    if inspect.isawaitable(value):
-                        value = await value
-            except Exception as exc:  # a tool's exception is a failed attempt, by design
-                mw._record(self, task_id, reg, attempts, time.perf_counter() - t0, error=exc)
-                continue
-            except BaseException as exc:  # cancelled or interrupted: record, then propagate
-                mw._record(self, task_id, reg, attempts, time.perf_counter() - t0, error=exc)
-                raise
-            return mw._succeed(self, task_id, reg, attempts, time.perf_counter() - t0, value)
-        raise mw._all_failed(self, attempts)
-
-
-def _check_no_running_loop(tool_id: str) -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise RuntimeError(
-        f"tool_id: {tool_id!r} is async and an event loop is running in this thread; "
-        "use acall / arun instead of call"
-    )
-
-
-def _run_coroutine(awaitable: Any, tool_id: str) -> Any:
-    try:
-        _check_no_running_loop(tool_id)
-    except RuntimeError:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()  # never awaited: avoid the "was never awaited" warning
-        raise
-
-    async def _await() -> Any:
-        return await awaitable
-
-    return asyncio.run(_await())
+        spec = self.middleware._spec(self, args, kwargs, sync=False)
+        return self.middleware._outcome(self, await run_async(attempt_loop(spec)))
 
 
 class ToolMiddleware:
@@ -188,10 +139,19 @@ class ToolMiddleware:
         learner: the router (default: a new ``ToolMetaLearner`` built with ``learner_options``).
         task_type: the task type of calls that do not give one.
         max_attempts: at most this many tools per call (default: every candidate).
+        config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
+            ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
         learner_options: passed to ``ToolMetaLearner`` when ``learner`` is ``None``
             (``seed=``, ``policy=``, ``store=``...).
 
-    Thread-safe, like the learner: threads may call through one middleware at once.
+    Thread-safe, like the learner: threads may call, register and unregister through one
+    middleware at once. An attempt that started is recorded, and its result returned, even if its
+    tool is unregistered meanwhile.
+
+    On a store, the README's pattern resumes: a new process that opens the same store and
+    registers the same functions (by the same ids) continues from what earlier processes learned,
+    whether or not they saved a snapshot; registering a tool the store already knows binds the
+    function to it and takes the new profile.
 
     Example:
         >>> import asyncio
@@ -209,14 +169,21 @@ class ToolMiddleware:
         *,
         task_type: str = "default",
         max_attempts: int | None = None,
+        config: ExecutorConfig | None = None,
         **learner_options: Any,
     ) -> None:
         if learner is not None and learner_options:
             raise TypeError(f"learner_options: give a learner or options for a new one, not both; got {sorted(learner_options)}")
-        self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
-        self.task_type = task_type
+        if config is not None and not isinstance(config, ExecutorConfig):
+            config = ExecutorConfig.model_validate(config)
+        self.config = config or MIDDLEWARE_CONFIG
+        self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
+        self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
+        self._breakers = CircuitBreakers(self.config.circuit_breaker)
         self._tools: dict[str, _Registered] = {}
+        self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
+        self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
 
     # --- registration -------------------------------------------------------------------------
@@ -232,16 +199,23 @@ class ToolMiddleware:
         tool_type: ToolType | str | None = None,
         description: str | None = None,
         quality: Callable[[Any], float] | None = None,
+        timeout_s: float | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> ToolProfile:
         """Register ``fn`` as a tool serving ``capability`` (one or several) and return its
         profile. ``tool_id`` defaults to the function's name; ``quality(result)`` scores a
-        successful result in [0, 1]. A duplicate id raises ``DuplicateToolError``."""
+        successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool.
+
+        A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
+        the router knows without a function here (resumed from a store, or added to the router
+        directly) gets this function and this profile, keeping what was learned about it.
+        """
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
         capabilities = (capability,) if isinstance(capability, str) else tuple(capability)
         if tool_type is None:
-            tool_type = _TYPE_OF_CAPABILITY.get(capabilities[0], ToolType.OTHER) if capabilities else ToolType.OTHER
+            first = capabilities[0] if capabilities else None
+            tool_type = _TYPE_OF_CAPABILITY.get(first, ToolType.OTHER) if isinstance(first, str) else ToolType.OTHER
         profile = ToolProfile(
             tool_id=tool_id or getattr(fn, "__name__", ""),
             tool_type=tool_type,
@@ -254,27 +228,35 @@ class ToolMiddleware:
         )
         if not capabilities:
             raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}")
-        if quality is not None and not callable(quality):
-            raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
-        reg = _Registered(profile, fn, inspect.iscoroutinefunction(fn), quality)
-        self.learner.add_tool(profile)  # raises on a duplicate before anything is registered here
-        self._tools[profile.tool_id] = reg
+        reg = _registered(profile, fn, quality, timeout_s)
+        with self._lock:
+            if profile.tool_id in self._tools:
+                raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
+            if profile.tool_id in self.learner.tools:
+                self.learner.update_tool(profile)  # resumed: keep what was learned, take the new profile
+            else:
+                self.learner.add_tool(profile)
+            self._add(reg)
         return profile
 
     def attach(
-        self, fn: Callable[..., Any], tool_id: str, *, quality: Callable[[Any], float] | None = None
+        self,
+        fn: Callable[..., Any],
+        tool_id: str,
+        *,
+        quality: Callable[[Any], float] | None = None,
+        timeout_s: float | None = None,
     ) -> ToolProfile:
         """Bind ``fn`` to a tool the router already knows (for example one resumed from a store),
-        keeping what was learned about it. Returns the tool's profile."""
+        keeping what was learned about it and its profile. Returns the tool's profile."""
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
-        if quality is not None and not callable(quality):
-            raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
-        try:
-            profile = self.learner.tools[tool_id]
-        except KeyError:
-            raise UnknownToolError(tool_id) from None
-        self._tools[tool_id] = _Registered(profile, fn, inspect.iscoroutinefunction(fn), quality)
+        with self._lock:
+            try:
+                profile = self.learner.tools[tool_id]
+            except KeyError:
+                raise UnknownToolError(tool_id) from None
+            self._add(_registered(profile, fn, quality, timeout_s))
         return profile
 
     def tool(self, capability: str | Sequence[str], **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -287,16 +269,32 @@ class ToolMiddleware:
         return decorate
 
     def unregister(self, tool_id: str) -> None:
-        """Remove a tool from the middleware and the router."""
-        if tool_id not in self._tools:
-            raise UnknownToolError(tool_id)
-        self.learner.remove_tool(tool_id)
-        del self._tools[tool_id]
+        """Remove a tool from the middleware and the router. Calls already running it finish, and
+        their attempts are recorded."""
+        with self._lock:
+            if tool_id not in self._tools:
+                raise UnknownToolError(tool_id)
+            self.learner.remove_tool(tool_id)
+            del self._tools[tool_id]
+            self._timeouts.pop(tool_id, None)
+
+    def _add(self, reg: _Registered) -> None:
+        tool_id = reg.profile.tool_id
+        self._tools[tool_id] = reg
+        if reg.timeout_s is None:
+            self._timeouts.pop(tool_id, None)
+        else:
+            self._timeouts[tool_id] = reg.timeout_s
 
     @property
     def tool_ids(self) -> list[str]:
         """Ids of the tools with a registered function."""
         return list(self._tools)
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        """The circuit breakers of the tools called so far, by tool id."""
+        return self._breakers.snapshot()
 
     # --- calls --------------------------------------------------------------------------------
     def route(
@@ -307,18 +305,35 @@ class ToolMiddleware:
         context: str | None = None,
         features: Sequence[float] | None = None,
         max_attempts: int | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
+        timeout_s: float | None = None,
+        deadline_s: float | None = None,
+        retry: RetryPolicy | Mapping[str, Any] | None = None,
     ) -> RoutedCall:
-        """``capability`` with routing options (context for contextual policies, task type,
-        utility weights), as a callable."""
+        """``capability`` with routing options, as a callable: ``context`` (text, for contextual
+        policies) or ``features``, ``task_type``, utility ``weights``, at most ``max_attempts``
+        tools, ``timeout_s`` per try (over the configured and per-tool ones), ``deadline_s`` for
+        the whole call, ``retry`` (a ``RetryPolicy``) per tool. Every option is checked here, before
+        any tool runs."""
+        config = self.config
+        if retry is not None:
+            retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
+            config = config.model_copy(update={"retry": retry})
+        if weights is not None and not isinstance(weights, UtilityWeights):
+            if not isinstance(weights, Mapping):
+                raise TypeError(f"weights: expected UtilityWeights or a mapping, got {weights!r}")
+            weights = UtilityWeights.model_validate(weights)
         return RoutedCall(
             self,
-            capability,
-            task_type=task_type or self.task_type,
-            context=context,
+            _check_name("capability", capability),
+            task_type=self.task_type if task_type is None else _check_name("task_type", task_type),
+            context=_check_context(context),
             features=features,
             max_attempts=_check_max_attempts(max_attempts) or self.max_attempts,
             weights=weights,
+            timeout_s=_check_seconds("timeout_s", timeout_s),
+            deadline_s=_check_seconds("deadline_s", deadline_s),
+            config=config,
         )
 
     def call(self, capability: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -330,86 +345,98 @@ class ToolMiddleware:
         return await self.route(capability).acall(*args, **kwargs)
 
     # --- internals ----------------------------------------------------------------------------
-    def _candidates(self, call: RoutedCall) -> tuple[str, list[_Registered]]:
+    def _spec(self, call: RoutedCall, args: tuple, kwargs: dict, *, sync: bool) -> CallSpec:
+        """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""
         task_id = f"call-{next(self._ids)}"
-        ranked = self.learner.rank_tool_ids(
+        learner = self.learner
+        ranked = learner.rank_tool_ids(
             call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
         )
-        # a tool the router knows but this middleware has no function for is not callable here
         tools = self._tools
-        candidates = [tools[t] for t in ranked if t in tools]
-        if not candidates:
+        if sync and asyncio._get_running_loop() is not None:
+            # a misuse, not a failure of the tool: say so before anything runs
+            async_ids = [t for t in ranked if t in tools and tools[t].is_async]
+            if async_ids:
+                raise RuntimeError(
+                    f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
+                    "use acall / arun instead of call"
+                )
+        if not any(t in tools for t in ranked):
             raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
-        if call.max_attempts is not None:
-            candidates = candidates[: call.max_attempts]
-        return task_id, candidates
+        # a tool the router knows but this middleware has no function for is not callable here
+        candidates = (t for t in ranked if t in tools)
+        config = call.config or self.config
 
-    def _record(
-        self,
-        call: RoutedCall,
-        task_id: str,
-        reg: _Registered,
-        attempts: list[ExecutionResult],
-        elapsed_s: float,
-        *,
-        error: BaseException | None = None,
-        output: ToolOutput | None = None,
-        quality: float | None = None,
-    ) -> ExecutionResult:
-        cost, latency = reg.profile.cost_per_use, elapsed_s
-        reported = output if output is not None else error
-        if reported is not None:
-            cost = cost if getattr(reported, "cost", None) is None else reported.cost  # type: ignore[union-attr]
-            latency = latency if getattr(reported, "latency_s", None) is None else reported.latency_s  # type: ignore[union-attr]
-        try:
-            result = ExecutionResult(
-                tool_id=reg.profile.tool_id,
+        def bind(tool_id: str, attempt: int) -> Binding | None:
+            reg = tools.get(tool_id)
+            if reg is None:
+                return None
+            return Binding(reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality)
+
+        def record(result: ExecutionResult) -> None:
+            learner.record_attempt(
+                result,
+                capability=call.capability,
+                task_type=call.task_type,
                 step=call.capability,
-                success=error is None,
-                quality=quality if error is None else 0.0,
-                cost=cost,
-                latency_s=latency,
-                error=None if error is None else f"{type(error).__name__}: {error}",
+                task_id=task_id,
+                context=call.context,
+                features=call.features,
+                weights=call.weights,
             )
-        except ValidationError as exc:
-            raise InvalidOutcomeError(f"tool_id {reg.profile.tool_id!r} reported an invalid outcome: {exc}") from None
-        attempts.append(result)
-        self.learner.record_attempt(
-            result,
-            capability=call.capability,
-            task_type=call.task_type,
+
+        return CallSpec(
             step=call.capability,
-            task_id=task_id,
-            context=call.context,
-            features=call.features,
-            weights=call.weights,
+            candidates=candidates,
+            bind=bind,
+            record=record,
+            config=config,
+            breakers=self._breakers if config.circuit_breaker is not None else None,
+            timeout_s=call.timeout_s,
+            tool_timeouts_s=self._timeouts,
+            deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
+            max_tools=call.max_attempts,
         )
-        return result
 
-    def _succeed(
-        self, call: RoutedCall, task_id: str, reg: _Registered, attempts: list[ExecutionResult], elapsed_s: float, value: Any
-    ) -> CallOutcome:
-        output = value if isinstance(value, ToolOutput) else None
-        if output is not None:
-            value = output.value
-        if output is not None and output.quality is not None:
-            quality = output.quality
-        elif reg.quality is not None:
-            quality = reg.quality(value)
-        else:
-            quality = 1.0
-        self._record(call, task_id, reg, attempts, elapsed_s, output=output, quality=quality)
-        return CallOutcome(value=value, tool_id=reg.profile.tool_id, attempts=tuple(attempts))
-
-    def _all_failed(self, call: RoutedCall, attempts: list[ExecutionResult]) -> AllToolsFailedError:
-        tried = ", ".join(f"{a.tool_id} ({a.error})" for a in attempts)
-        log.info("all_tools_failed", capability=call.capability, attempts=len(attempts))
-        return AllToolsFailedError(
-            f"capability {call.capability!r}: all {len(attempts)} tools failed: {tried}", attempts
+    def _outcome(self, call: RoutedCall, report: CallReport) -> CallOutcome:
+        if report.succeeded:
+            return CallOutcome(value=report.value, tool_id=report.tool_id or "", attempts=tuple(report.attempts))
+        log.info("all_tools_failed", capability=call.capability, attempts=len(report.attempts))
+        raise AllToolsFailedError(
+            f"capability {call.capability!r}: all {len(report.attempts)} tools failed: {report.failure_summary()}",
+            report.attempts,
         )
+
+
+def _registered(
+    profile: ToolProfile, fn: Callable[..., Any], quality: Callable[[Any], float] | None, timeout_s: float | None
+) -> _Registered:
+    if quality is not None and not callable(quality):
+        raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
+    return _Registered(profile, fn, is_async_callable(fn), quality, _check_seconds("timeout_s", timeout_s))
 
 
 def _check_max_attempts(value: int | None) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValueError(f"max_attempts: expected a positive int or None, got {value!r}")
+    return value
+
+
+def _check_seconds(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e6:
+        raise ValueError(f"{name}: expected seconds in (0, 1e6] or None, got {value!r}")
+    return float(value)
+
+
+def _check_name(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _check_context(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"context: expected request text or None, got {value!r}")
     return value

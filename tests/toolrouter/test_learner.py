@@ -206,9 +206,13 @@ def test_tools_added_and_removed_at_run_time() -> None:
     assert "web" not in router.tool_statistics()
     with pytest.raises(UnknownToolError, match="'web'"):
         router.remove_tool("web")
-    # a removed tool's outcomes are refused
+    # a late outcome of a removed tool (its attempt started before the removal) is kept, not learned
+    before = router.state_bytes()
+    router.learn_from_execution(task, [ok("web", "search")])
+    assert router.state_bytes() == before and "web" not in router.tool_statistics()
+    # a tool that was never registered is refused
     with pytest.raises(UnknownToolError, match="execution_results\\[0\\].tool_id"):
-        router.learn_from_execution(task, [ok("web", "search")])
+        router.learn_from_execution(task, [ok("webb", "search")])
     # and it can come back, starting from its prior
     router.add_tool(ToolProfile(tool_id="web", tool_type=ToolType.SEARCH))
     assert "web" in router.optimize_task_execution(task).step("search").ranked_tool_ids

@@ -1,0 +1,822 @@
+"""One attempt loop for every routed call: the middleware's and the plan executor's.
+
+A call tries tools in ranked order. Each tool gets ``1 + retry.max_retries`` tries with exponential
+backoff and seeded jitter; each try is bounded by the tool's timeout and by the call's deadline; a
+tool whose circuit breaker is open is skipped. Whatever a tool does (returns, raises, hangs, reports
+NaN or a negative cost, returns a value its step cannot use, raises an exception that cannot even
+be printed), each try becomes exactly one ``ExecutionResult``, handed to the caller's ``record`` the
+moment it ends, and a failure moves on to the next try or the next tool. Invalid self-reported
+numbers are the tool's failure.
+
+The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
+this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
+drivers do the waiting: ``run_sync`` (sync tools in a worker thread, so a hung tool cannot hold
+the caller past its timeout; ``timeout_s=None`` runs them inline) and ``run_async`` (async tools
+awaited, sync ones in a thread pool). Policy lives in the loop, waiting in the drivers.
+
+Example:
+    >>> import random
+    >>> def flaky():
+    ...     raise ConnectionError("down")
+    >>> spec = CallSpec(
+    ...     step="search", candidates=["flaky", "steady"],
+    ...     bind=lambda tool, attempt: Binding({"flaky": flaky, "steady": lambda: "ok"}[tool]),
+    ...     record=lambda result: None, config=ExecutorConfig(retry=RetryPolicy(max_retries=0)),
+    ... )
+    >>> report = run_sync(attempt_loop(spec))
+    >>> report.value, [(a.tool_id, a.success) for a in report.attempts]
+    ('ok', [('flaky', False), ('steady', True)])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import math
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from itertools import islice
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolrouter.errors import InvalidOutcomeError
+from toolrouter.logging import EventLog
+from toolrouter.models import ExecutionResult
+
+__all__ = [
+    "Binding",
+    "CallReport",
+    "CallSpec",
+    "CircuitBreaker",
+    "CircuitBreakerConfig",
+    "CircuitBreakers",
+    "CircuitState",
+    "ExecutorConfig",
+    "RetryPolicy",
+    "ThreadRunner",
+    "ToolFailure",
+    "ToolOutput",
+    "attempt_loop",
+    "describe_error",
+    "is_async_callable",
+    "run_async",
+    "run_sync",
+]
+
+log = EventLog(__name__)
+
+
+# --------------------------------------------------------------------------------------------------
+# What a tool may report
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ToolOutput:
+    """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
+    ``latency_s`` (``None``: use the default). The caller receives ``value``. Numbers that are not
+    finite, negative, or a quality outside [0, 1] make the attempt a failure of the tool."""
+
+    value: Any
+    quality: float | None = None
+    cost: float | None = None
+    latency_s: float | None = None
+
+
+class ToolFailure(Exception):
+    """Raise from a tool to fail with a known ``cost`` or ``latency_s`` (any exception is a
+    failure; this one carries numbers; invalid ones are ignored in favour of the defaults)."""
+
+    def __init__(self, message: str, *, cost: float | None = None, latency_s: float | None = None) -> None:
+        super().__init__(message)
+        self.cost = cost
+        self.latency_s = latency_s
+
+
+def is_async_callable(fn: Any) -> bool:
+    """Whether calling ``fn`` gives a coroutine: an ``async def`` function, a partial of one, or an
+    object whose ``__call__`` is one."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def describe_error(exc: BaseException) -> str:
+    """``"TypeName: message"`` for an exception, even one whose ``__str__`` raises."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception as inner:  # a tool's broken exception must not break the record of it
+        text = f"<unprintable message: str() raised {type(inner).__name__}>"
+    return f"{name}: {text}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------
+class RetryPolicy(BaseModel):
+    """Bounded retries of one tool with exponential backoff and jitter.
+
+    The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
+    which a share ``jitter`` is drawn uniformly at random (from a seeded generator), so that many
+    clients retrying at once do not hit a tool in lockstep.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_retries: int = Field(1, ge=0, le=20, description="Retries of a tool after its first try.")
+    base_delay_s: float = Field(0.05, ge=0.0, le=60.0, description="Wait before the first retry.")
+    multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Growth of the wait per retry.")
+    max_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Longest wait between tries.")
+    jitter: float = Field(0.5, ge=0.0, le=1.0, description="Share of each wait drawn at random.")
+
+    def delay_s(self, retry_index: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry_index`` (0-based)."""
+        delay = min(self.max_delay_s, self.base_delay_s * self.multiplier**retry_index)
+        return delay * (1.0 - self.jitter + self.jitter * rng.random())
+
+
+class CircuitBreakerConfig(BaseModel):
+    """When a tool's circuit opens, and when it is probed again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    failure_threshold: int = Field(3, ge=1, description="Failures in a row that open the circuit.")
+    reset_timeout_s: float = Field(5.0, gt=0.0, description="Open time before a probe is let through.")
+    half_open_max_calls: int = Field(1, ge=1, description="Probes at once while half-open.")
+
+
+#: A timeout: positive seconds, at most a million (beyond what a thread lock can wait for).
+Seconds = Annotated[float, Field(gt=0.0, le=1e6)]
+
+
+class ExecutorConfig(BaseModel):
+    """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
+    for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
+    do not apply)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_s: Seconds | None = Field(
+        30.0,
+        description="Seconds each try may take; None: no limit (sync tools of the middleware then run "
+        "in the calling thread).",
+    )
+    tool_timeouts_s: dict[str, Seconds] = Field(
+        default_factory=dict, description="Per-tool overrides of timeout_s."
+    )
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
+    use_fallbacks: bool = Field(True, description="Try the step's next tool when one fails.")
+    max_fallbacks: int | None = Field(None, ge=0, description="At most this many fallbacks a step.")
+    circuit_breaker: CircuitBreakerConfig | None = Field(
+        default_factory=CircuitBreakerConfig, description="Per-tool breakers; None disables them."
+    )
+    max_concurrency: int | None = Field(None, ge=1, description="Calls in flight at once.")
+    enforce_budget: bool = Field(
+        False, description="Skip a call whose cost would take the run over the plan's max_cost."
+    )
+    seed: int | None = Field(0, description="Seed of the backoff jitter.")
+
+    def timeout_for(self, tool_id: str) -> float | None:
+        """Seconds a try of ``tool_id`` may take (None: no limit)."""
+        return self.tool_timeouts_s.get(tool_id, self.timeout_s)
+
+    @property
+    def max_tools(self) -> int | None:
+        """At most this many tools per call (the first and its fallbacks); None: every one."""
+        if not self.use_fallbacks:
+            return 1
+        return None if self.max_fallbacks is None else 1 + self.max_fallbacks
+
+
+# --------------------------------------------------------------------------------------------------
+# Circuit breakers
+# --------------------------------------------------------------------------------------------------
+class CircuitState(str, Enum):
+    """``closed``: calls go through; ``open``: calls are skipped; ``half_open``: probes allowed."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """The circuit of one tool: it opens after ``failure_threshold`` failures in a row, skips the
+    tool for ``reset_timeout_s``, then lets ``half_open_max_calls`` probes through; a successful
+    probe closes it, a failed one opens it again. Thread-safe; ``clock`` is injectable for tests.
+
+    Example:
+        >>> now = [0.0]
+        >>> cb = CircuitBreaker("t", CircuitBreakerConfig(failure_threshold=2, reset_timeout_s=1.0),
+        ...                     clock=lambda: now[0])
+        >>> cb.record_failure(); cb.record_failure(); cb.state.value
+        'open'
+        >>> cb.allow()
+        False
+        >>> now[0] = 1.5; cb.allow(), cb.state.value
+        (True, 'half_open')
+        >>> cb.record_success(); cb.state.value
+        'closed'
+    """
+
+    def __init__(
+        self,
+        tool_id: str,
+        config: CircuitBreakerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tool_id = tool_id
+        self.config = config or CircuitBreakerConfig()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._state = CircuitState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probes = 0
+        self.times_opened = 0
+
+    @property
+    def state(self) -> CircuitState:
+        """The state now (an open circuit whose time is up reads as half-open)."""
+        with self._lock:
+            self._refresh()
+            return self._state
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Failures in a row since the last success."""
+        return self._failures
+
+    def _refresh(self) -> None:
+        if (
+            self._state is CircuitState.OPEN
+            and self._clock() - self._opened_at >= self.config.reset_timeout_s
+        ):
+            self._state = CircuitState.HALF_OPEN
+            self._probes = 0
+
+    def allow(self) -> bool:
+        """Whether a call may go through now; a half-open circuit counts it as a probe."""
+        if self._state is CircuitState.CLOSED:  # the common case, without the lock (a plain read)
+            return True
+        with self._lock:
+            self._refresh()
+            if self._state is CircuitState.CLOSED:
+                return True
+            if self._state is CircuitState.HALF_OPEN and self._probes < self.config.half_open_max_calls:
+                self._probes += 1
+                return True
+            return False
+
+    def release(self) -> None:
+        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot."""
+        with self._lock:
+            if self._state is CircuitState.HALF_OPEN and self._probes > 0:
+                self._probes -= 1
+
+    def record_success(self) -> None:
+        """A call went through: close the circuit."""
+        if self._state is CircuitState.CLOSED and not self._failures:
+            return  # nothing to change: skip the lock on the hot path
+        with self._lock:
+            if self._state is not CircuitState.CLOSED:
+                log.info("circuit_closed", tool=self.tool_id)
+            self._state = CircuitState.CLOSED
+            self._failures = 0
+            self._probes = 0
+
+    def record_failure(self) -> None:
+        """A call failed: count it; open the circuit at the threshold or on a failed probe."""
+        with self._lock:
+            self._refresh()
+            self._failures += 1
+            if self._state is CircuitState.HALF_OPEN or (
+                self._state is CircuitState.CLOSED and self._failures >= self.config.failure_threshold
+            ):
+                self._state = CircuitState.OPEN
+                self._opened_at = self._clock()
+                self._probes = 0
+                self.times_opened += 1
+                log.info("circuit_opened", tool=self.tool_id, failures=self._failures)
+
+
+class CircuitBreakers:
+    """One ``CircuitBreaker`` per tool id, made on first use; thread-safe."""
+
+    def __init__(self, config: CircuitBreakerConfig | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self._clock = clock
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tool_id: str) -> CircuitBreaker:
+        """The breaker of ``tool_id``."""
+        cb = self._breakers.get(tool_id)
+        if cb is None:
+            with self._lock:
+                cb = self._breakers.get(tool_id)
+                if cb is None:
+                    cb = self._breakers[tool_id] = CircuitBreaker(tool_id, self.config, self._clock)
+        return cb
+
+    def snapshot(self) -> dict[str, CircuitBreaker]:
+        """The breakers made so far, by tool id."""
+        with self._lock:
+            return dict(self._breakers)
+
+
+# --------------------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Binding:
+    """How to call one tool for one try: ``fn(*args, **kwargs)``, awaited if ``is_async``.
+
+    ``cost``: charged when the tool reports none (or reports an invalid one). ``check(value)``
+    raises ``ValueError``/``TypeError`` for a value the step cannot use (a failure not worth
+    retrying); ``quality(value)`` scores a value in [0, 1] when the tool reports no quality.
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    is_async: bool = False
+    cost: float = 0.0
+    check: Callable[[Any], None] | None = None
+    quality: Callable[[Any], float] | None = None
+
+
+@dataclass
+class CallSpec:
+    """One call for ``attempt_loop``.
+
+    Arguments:
+        step: the ``ExecutionResult.step`` of every attempt.
+        candidates: tool ids in the order to try them (may be lazy: read only as far as needed).
+        bind: ``bind(tool_id, attempt)`` -> ``Binding``, or ``None`` when the tool is gone (recorded
+            as a failed attempt that costs nothing and is not retried).
+        record: called with each attempt the moment it ends; an ``InvalidOutcomeError`` from it
+            (numbers the learner cannot take) makes the attempt a failure with default numbers,
+            recorded again.
+        config: timeouts, retries, fallbacks.
+        breakers: per-tool circuit breakers (None: none).
+        rng: the backoff jitter's generator.
+        timeout_s: overrides ``config``'s timeouts for every try of this call.
+        deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
+        max_tools: at most this many tools (before ``config.max_fallbacks`` applies).
+        admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
+    """
+
+    step: str
+    candidates: Iterable[str]
+    bind: Callable[[str, int], Binding | None]
+    record: Callable[[ExecutionResult], None]
+    config: ExecutorConfig
+    breakers: CircuitBreakers | None = None
+    rng: random.Random | None = None
+    timeout_s: float | None = None
+    tool_timeouts_s: dict[str, float] | None = None
+    deadline: float | None = None
+    max_tools: int | None = None
+    admit: Callable[[str, float], str | None] | None = None
+
+
+@dataclass
+class CallReport:
+    """What a call did: the tool that succeeded and its value, every attempt, the tools skipped
+    (with why: ``circuit open``, ``over budget``, ``deadline passed``)."""
+
+    succeeded: bool = False
+    tool_id: str | None = None
+    value: Any = None
+    attempts: list[ExecutionResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def failure_summary(self) -> str:
+        """Why the call failed, attempt by attempt."""
+        tried = "; ".join(f"{a.tool_id}: {a.error}" for a in self.attempts) or "no tool could be tried"
+        skipped = ", ".join(f"{t} ({why})" for t, why in self.skipped)
+        return tried + (f"; skipped {skipped}" if skipped else "")
+
+
+@dataclass(frozen=True)
+class _Try:
+    """Yielded by the loop: call ``binding`` and wait at most ``timeout_s`` (None: no limit)."""
+
+    binding: Binding
+    timeout_s: float | None
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """What the driver saw: the value, or the exception, or that the wait timed out."""
+
+    value: Any = None
+    exc: BaseException | None = None
+    timed_out: bool = False
+
+
+class _Rejected(Exception):
+    """A try ended in a way that is the tool's fault but not worth retrying."""
+
+
+def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
+    """The one attempt loop (see the module docstring); drive it with ``run_sync`` or
+    ``run_async``. Returns a ``CallReport``."""
+    cfg = spec.config
+    retry = cfg.retry
+    report = CallReport()
+    max_tools = cfg.max_tools
+    if spec.max_tools is not None:
+        max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)
+    candidates = spec.candidates if max_tools is None else islice(spec.candidates, max_tools)
+    for tool_id in candidates:
+        cost = 0.0
+        binding = None
+        breaker = spec.breakers.get(tool_id) if spec.breakers is not None else None
+        for attempt in range(1 + retry.max_retries):
+            if spec.deadline is not None and time.monotonic() >= spec.deadline:
+                report.skipped.append((tool_id, "deadline passed"))
+                return report
+            binding = spec.bind(tool_id, attempt)
+            if binding is None:
+                _record(spec, report, _gone(tool_id, spec.step))
+                break
+            cost = binding.cost
+            if attempt == 0 and spec.admit is not None:
+                reason = spec.admit(tool_id, cost)
+                if reason is not None:
+                    report.skipped.append((tool_id, reason))
+                    break
+            if breaker is not None and not breaker.allow():
+                report.skipped.append((tool_id, "circuit open"))
+                break
+            timeout, by_deadline = _timeout(spec, tool_id)
+            t0 = time.perf_counter()
+            try:
+                raw = yield _Try(binding, timeout)
+            except GeneratorExit:
+                raise
+            except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
+                if breaker is not None:
+                    breaker.release()
+                _record(spec, report, ExecutionResult(
+                    tool_id=tool_id, step=spec.step, success=False, cost=cost,
+                    latency_s=time.perf_counter() - t0, error=_interrupted(exc),
+                ))
+                raise
+            elapsed = time.perf_counter() - t0
+            result, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+            result = _record(spec, report, result, cost, elapsed)
+            if result.success:
+                if breaker is not None:
+                    breaker.record_success()
+                report.succeeded, report.tool_id = True, tool_id
+                report.value = raw.value.value if isinstance(raw.value, ToolOutput) else raw.value
+                return report
+            if breaker is not None:
+                breaker.record_failure()
+            if not retryable or attempt == retry.max_retries:
+                break
+            delay = retry.delay_s(attempt, spec.rng or _JITTER)
+            if spec.deadline is not None:
+                delay = min(delay, max(0.0, spec.deadline - time.monotonic()))
+            if delay > 0:
+                yield delay
+    return report
+
+
+_JITTER = random.Random(0)
+
+
+def _timeout(spec: CallSpec, tool_id: str) -> tuple[float | None, bool]:
+    """Seconds this try may take, and whether the call's deadline (not a timeout) set them."""
+    if spec.timeout_s is not None:
+        timeout: float | None = spec.timeout_s
+    elif spec.tool_timeouts_s and tool_id in spec.tool_timeouts_s:
+        timeout = spec.tool_timeouts_s[tool_id]
+    else:
+        timeout = spec.config.timeout_for(tool_id)
+    if spec.deadline is not None:
+        left = max(spec.deadline - time.monotonic(), 0.0)
+        if timeout is None or left < timeout:
+            return left, True
+    return timeout, False
+
+
+def _gone(tool_id: str, step: str) -> ExecutionResult:
+    return ExecutionResult(
+        tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0,
+        error=f"UnknownToolError: tool {tool_id!r} is no longer registered",
+    )
+
+
+def _interrupted(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "CancelledError: run cancelled"
+    return describe_error(exc)
+
+
+def _record(
+    spec: CallSpec, report: CallReport, result: ExecutionResult, cost: float = 0.0, latency_s: float = 0.0
+) -> ExecutionResult:
+    """Hand ``result`` to the caller. Numbers it rejects (say a reported cost so large that the
+    utility overflows) make the attempt a failure carrying the planned ``cost`` and the measured
+    ``latency_s``: the tool's report was unusable."""
+    try:
+        spec.record(result)
+    except InvalidOutcomeError as exc:
+        if not result.success and result.cost == cost and result.latency_s == latency_s:
+            raise  # already the plain numbers: the caller's own limits reject them
+        result = ExecutionResult(
+            tool_id=result.tool_id, step=result.step, success=False, cost=cost, latency_s=latency_s,
+            error=f"InvalidOutcomeError: {exc}", timestamp=result.timestamp,
+        )
+        spec.record(result)
+    report.attempts.append(result)
+    return result
+
+
+def _settle(
+    tool_id: str, spec: CallSpec, binding: Binding, raw: _Raw, elapsed_s: float, timeout: float | None,
+    by_deadline: bool,
+) -> tuple[ExecutionResult, bool]:
+    """The ``ExecutionResult`` of one try, and whether a failure is worth retrying."""
+    cost, latency, quality = binding.cost, elapsed_s, None
+    error: str | None = None
+    retryable = True
+    if raw.timed_out:
+        limit = "the call's deadline allowed" if by_deadline else f"{timeout:g} s"
+        error = f"TimeoutError: {tool_id!r} took longer than {limit}"
+    elif raw.exc is not None:
+        error = describe_error(raw.exc)
+        if isinstance(raw.exc, ToolFailure):
+            cost = _reported(raw.exc.cost, cost)
+            latency = _reported(raw.exc.latency_s, latency)
+    else:
+        value = raw.value
+        try:
+            if isinstance(value, ToolOutput):
+                _check_report(tool_id, value)
+                if value.cost is not None:
+                    cost = float(value.cost)
+                if value.latency_s is not None:
+                    latency = float(value.latency_s)
+                quality = value.quality
+                value = value.value
+            if binding.check is not None:
+                try:
+                    binding.check(value)
+                except (TypeError, ValueError) as exc:
+                    raise _Rejected(describe_error(exc)) from None
+            if quality is None and binding.quality is not None:
+                quality = _score(tool_id, binding.quality, value)
+        except _Rejected as exc:
+            error, retryable = str(exc), False
+            cost, latency, quality = binding.cost, elapsed_s, None
+    success = error is None
+    return ExecutionResult(
+        tool_id=tool_id, step=spec.step, success=success,
+        quality=float(quality) if (success and quality is not None) else (None if success else 0.0),
+        cost=cost, latency_s=latency, error=error,
+    ), retryable
+
+
+def _reported(value: Any, default: float) -> float:
+    """A number a failing tool reported, if it is usable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        return float(value)
+    return default
+
+
+def _check_report(tool_id: str, output: ToolOutput) -> None:
+    for name, upper in (("quality", 1.0), ("cost", None), ("latency_s", None)):
+        value = getattr(output, name)
+        if value is None:
+            continue
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+        if ok and upper is not None and value > upper:
+            ok = False
+        if not ok:
+            bound = "in [0, 1]" if upper is not None else "finite and >= 0"
+            raise _Rejected(f"ValueError: tool {tool_id!r} reported {name} {value!r}, not {bound}")
+
+
+def _score(tool_id: str, quality: Callable[[Any], float], value: Any) -> float:
+    try:
+        score = quality(value)
+    except Exception as exc:  # the scoring function's failure fails this attempt, not the call
+        raise _Rejected(f"quality function of {tool_id!r} raised {describe_error(exc)}") from None
+    if not (isinstance(score, (int, float)) and not isinstance(score, bool) and 0.0 <= score <= 1.0):
+        raise _Rejected(f"ValueError: quality function of {tool_id!r} returned {score!r}, not in [0, 1]")
+    return float(score)
+
+
+# --------------------------------------------------------------------------------------------------
+# Drivers
+# --------------------------------------------------------------------------------------------------
+class ThreadRunner:
+    """Runs sync tools in worker threads, so that a caller can stop waiting after a timeout.
+
+    Workers are started on demand and exit after ``idle_s`` without work; a hung tool keeps its
+    worker (the next call gets another one), up to ``max_workers`` at once, beyond which calls wait
+    for a free worker within their own timeout. Workers are daemon threads: a hung tool never
+    blocks the interpreter's exit.
+    """
+
+    def __init__(self, max_workers: int = 64, idle_s: float = 60.0) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers: expected a positive int, got {max_workers!r}")
+        self.max_workers = max_workers
+        self.idle_s = idle_s
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers = 0
+        self._available = 0  # idle workers not yet claimed by a call (negative: calls waiting)
+
+    def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
+        """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
+        job = _Job(fn, args, kwargs)
+        with self._lock:
+            self._available -= 1
+            if self._available < 0 and self._workers < self.max_workers:
+                self._workers += 1
+                self._available += 1
+                threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
+        self._jobs.put(job)
+        if job.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
+            return _Raw(job.value, job.exc)
+        return _Raw(timed_out=True)
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.idle_s)
+            except queue.Empty:
+                with self._lock:
+                    if self._available > 0:  # more idle workers than waiting calls: leave
+                        self._available -= 1
+                        self._workers -= 1
+                        return
+                continue
+            job.run()
+            with self._lock:
+                self._available += 1
+
+
+class _Job:
+    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.context = contextvars.copy_context()  # the caller's context vars, as asyncio.to_thread
+        self.value: Any = None
+        self.exc: BaseException | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
+
+    def run(self) -> None:
+        try:
+            self.value = self.context.run(self.fn, *self.args, **self.kwargs)
+        except BaseException as exc:  # handed to the caller, who records it as the attempt's failure
+            self.exc = exc
+        finally:
+            self.done.release()
+
+
+_DEFAULT_RUNNER: ThreadRunner | None = None
+_RUNNER_LOCK = threading.Lock()
+
+
+def default_runner() -> ThreadRunner:
+    """The process's shared ``ThreadRunner``."""
+    global _DEFAULT_RUNNER
+    if _DEFAULT_RUNNER is None:
+        with _RUNNER_LOCK:
+            if _DEFAULT_RUNNER is None:
+                _DEFAULT_RUNNER = ThreadRunner()
+    return _DEFAULT_RUNNER
+
+
+def run_sync(loop: Generator[Any, Any, CallReport], runner: ThreadRunner | None = None) -> CallReport:
+    """Drive ``attempt_loop`` from synchronous code: a sync tool runs in a worker thread of
+    ``runner`` when it has a timeout (inline otherwise), an async tool on a new event loop in this
+    thread (not from inside a running loop: use ``run_async`` there)."""
+    runner = runner or default_runner()
+    send: Any = None
+    throw: BaseException | None = None
+    while True:
+        try:
+            action = loop.throw(throw) if throw is not None else loop.send(send)
+        except StopIteration as stop:
+            return stop.value
+        send, throw = None, None
+        try:
+            if isinstance(action, _Try):
+                send = _call_sync(action, runner)
+            else:
+                time.sleep(action)
+        except BaseException as exc:  # interrupted while waiting: the loop records and re-raises
+            throw = exc
+
+
+def _call_sync(action: _Try, runner: ThreadRunner) -> _Raw:
+    b = action.binding
+    if b.is_async:
+        return _run_coroutine(functools.partial(b.fn, *b.args, **b.kwargs), action.timeout_s)
+    t0 = time.monotonic()
+    if action.timeout_s is None:
+        try:
+            raw = _Raw(b.fn(*b.args, **b.kwargs))
+        except Exception as exc:
+            raw = _Raw(exc=exc)
+    else:
+        raw = runner.call(b.fn, b.args, b.kwargs, action.timeout_s)
+    if raw.exc is not None and not isinstance(raw.exc, Exception):
+        raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
+    if inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
+        left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
+        awaitable = raw.value
+        return _run_coroutine(lambda: awaitable, left)
+    return raw
+
+
+def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
+    async def bounded() -> _Raw:
+        return await _await_bounded(make, timeout_s)
+
+    return asyncio.run(bounded())
+
+
+async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
+    """Await ``make()`` for at most ``timeout_s``; a timeout cancels it without waiting for it."""
+
+    async def invoke() -> Any:
+        value = make()
+        while inspect.isawaitable(value):
+            value = await value
+        return value
+
+    task = asyncio.ensure_future(invoke())
+    try:
+        done, _ = await asyncio.wait((task,), timeout=timeout_s)
+    except BaseException:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        return _Raw(timed_out=True)
+    if task.cancelled():
+        return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
+    exc = task.exception()
+    if exc is not None and not isinstance(exc, Exception):
+        raise exc
+    return _Raw(exc=exc) if exc is not None else _Raw(task.result())
+
+
+async def run_async(
+    loop: Generator[Any, Any, CallReport],
+    pool: Any = None,
+    semaphore: asyncio.Semaphore | None = None,
+) -> CallReport:
+    """Drive ``attempt_loop`` from asyncio: async tools are awaited, sync ones run in ``pool`` (an
+    ``concurrent.futures.Executor``; default: the event loop's), within ``semaphore`` if given."""
+    send: Any = None
+    throw: BaseException | None = None
+    while True:
+        try:
+            action = loop.throw(throw) if throw is not None else loop.send(send)
+        except StopIteration as stop:
+            return stop.value
+        send, throw = None, None
+        try:
+            if isinstance(action, _Try):
+                if semaphore is not None:
+                    async with semaphore:
+                        send = await _call_async(action, pool)
+                else:
+                    send = await _call_async(action, pool)
+            else:
+                await asyncio.sleep(action)
+        except BaseException as exc:  # cancelled while waiting: the loop records and re-raises
+            throw = exc
+
+
+async def _call_async(action: _Try, pool: Any) -> _Raw:
+    b = action.binding
+    if b.is_async:
+        make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
+    else:
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)
+
+        def make() -> Any:
+            return asyncio.get_running_loop().run_in_executor(pool, call)
+
+    return await _await_bounded(make, action.timeout_s)
