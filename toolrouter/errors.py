@@ -10,6 +10,7 @@ __all__ = [
     "InvalidOutcomeError",
     "AllToolsFailedError",
     "BudgetInfeasibleError",
+    "DataError",
 ]
 
 
@@ -50,3 +51,8 @@ class AllToolsFailedError(ToolRouterError, RuntimeError):
 
 class BudgetInfeasibleError(ToolRouterError, ValueError):
     """No plan fits the task's cost or latency budget."""
+
+
+class DataError(ToolRouterError, ValueError):
+    """A data file that a loader reads is malformed; the message names the file and, where it can,
+    the row, the column and the value."""

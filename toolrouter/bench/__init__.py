@@ -3,12 +3,25 @@
 Each suite is a module ``toolrouter.bench.<suite>`` (dashes become underscores) with a
 ``main(argv: list[str]) -> None`` that parses its own options and prints its tables. Adding a suite
 touches one new file.
+
+A suite whose data is missing or malformed raises one of :data:`DATA_ERRORS`, which ``toolrouter
+bench`` reports as one line naming the file and what is wrong; any other exception is a defect and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+
+from meta.data import DataFormatError
+from toolrouter.errors import DataError
+
+#: The exceptions that mean "the data is bad", not "the code is": a missing or unreadable path
+#: (``OSError``, which includes ``FileNotFoundError`` and its subclasses), a malformed file from the
+#: router's loaders (``DataError``) or from the meta-learning core's (``DataFormatError``, such as
+#: ``NASBenchFormatError``: ``meta`` cannot import ours).
+DATA_ERRORS: tuple[type[Exception], ...] = (OSError, DataError, DataFormatError)
 
 
 def available_suites() -> list[str]:

@@ -74,7 +74,8 @@ DESIGNS = ("qc", "per-lambda")
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
-    """The section's options (all ``--rb-...``)."""
+    """The section's options (all ``--rb-...`` but ``--skip-incomplete``, which every bench that
+    reads RouterBench spells the same way)."""
     group.add_argument("--rb-evals", default="mbpp,winogrande", help="datasets (default: both)")
     group.add_argument(
         "--rb-policies",
@@ -129,6 +130,10 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--rb-vw-args", default="--epsilon 0.05", help="extra Vowpal Wabbit options")
     group.add_argument("--rb-no-vw", action="store_true", help="skip Vowpal Wabbit")
     group.add_argument("--rb-limit", type=int, default=None, help="first rows of each file (for tests)")
+    group.add_argument(
+        "--skip-incomplete", action="store_true",
+        help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
+    )
 
 
 # --- data and features ------------------------------------------------------------------------
@@ -482,9 +487,13 @@ def run(args: argparse.Namespace) -> None:
     featurizer = make_featurizer(feature_name, **options)
     with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
     for ev in evals:
-        train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit)
+        skip = args.skip_incomplete
+        train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit, skip_incomplete=skip)
         # validation scores folds of train only: the test split is not even read
-        test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit)
+        test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit, skip_incomplete=skip)
+        if skip:
+            dropped = f"{train.dropped_rows} train" + ("" if test is None else f" and {test.dropped_rows} test")
+            console.print(f"RouterBench {ev}: --skip-incomplete dropped {dropped} row(s)", markup=False)
         texts_train, texts_test = list(train.prompts), ([] if test is None else list(test.prompts))
         if args.rb_text == "strip-prefix":
             texts_train, texts_test = strip_common_prefix(texts_train, texts_test)

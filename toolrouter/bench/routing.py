@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("../shared/data/routerbench"),
         help="folder of the RouterBench CSVs (skipped when missing)",
     )
+    p.add_argument(
+        "--skip-incomplete",
+        action="store_true",
+        help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
+    )
     p.add_argument("--cost-weight", type=float, default=50.0, help="lambda in quality - lambda * cost")
     p.add_argument("--feature-dim", type=int, default=256, help="HashingFeaturizer dimension for RouterBench")
     p.add_argument("--passes", type=int, default=1, help="replays of the RouterBench prompts")
@@ -167,7 +172,9 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
     if "routerbench" not in wanted:
         return streams
     if args.routerbench.is_dir():
-        data = load_routerbench(args.routerbench, limit=25 if args.quick else None)
+        data = load_routerbench(args.routerbench, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
+        if args.skip_incomplete:
+            console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)
         streams.append(
             RouterBenchStream(data, cost_weight=args.cost_weight, feature_dim=args.feature_dim, passes=args.passes)
         )
@@ -206,12 +213,13 @@ def _learning_table(stream: Stream, results: list[RunResult], seeds: int) -> Non
     print_table(title, columns, rows)
 
 
-def run_learning(args: argparse.Namespace) -> dict[str, list[RunResult]]:
-    """Part 2; prints a table per stream, saves the PNG curves, returns the results."""
+def run_learning(args: argparse.Namespace, streams: list[Stream] | None = None) -> dict[str, list[RunResult]]:
+    """Part 2 on ``streams`` (default: those ``args`` names); prints a table per stream, saves the
+    PNG curves, returns the results."""
     seeds = list(range(args.seeds))
     specs = policy_specs() + ([] if args.no_peers else peer_specs())
     out: dict[str, list[RunResult]] = {}
-    for stream in _streams(args):
+    for stream in _streams(args) if streams is None else streams:
         results = run_stream(stream, specs, seeds)
         out[stream.name] = results
         _learning_table(stream, results, len(seeds))
@@ -240,13 +248,15 @@ def main(argv: list[str]) -> None:
         raise ValueError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
     if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
         raise ValueError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
+    # the data is read first, so that a bad RouterBench file stops the run before the timings
+    streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)
     console.print("Timings on a shared machine: compare the ratios measured in one run.", markup=False)
     with _one_blas_thread():
         if args.part in ("all", "overhead"):
             run_overhead(args)
         if args.part in ("all", "learning"):
-            run_learning(args)
+            run_learning(args, streams)
 
 
 @contextlib.contextmanager

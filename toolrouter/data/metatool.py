@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from toolrouter.errors import DataError
+
 __all__ = ["MetaToolData", "load_metatool"]
 
 
@@ -108,14 +110,14 @@ def _read_tools(file: Path) -> dict[str, str]:
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(raw, dict) or not raw:
-        raise ValueError(f"{file}: expected a non-empty JSON object tool name -> description, got {type(raw).__name__}")
+        raise DataError(f"{file}: expected a non-empty JSON object tool name -> description, got {type(raw).__name__}")
     for name, description in raw.items():
         if not name.strip():
-            raise ValueError(f"{file}: a tool name is empty")
+            raise DataError(f"{file}: a tool name is empty")
         if not isinstance(description, str) or not description.strip():
-            raise ValueError(f"{file}: tool {name!r}: description must be a non-empty string, got {description!r}")
+            raise DataError(f"{file}: tool {name!r}: description must be a non-empty string, got {description!r}")
     return dict(raw)
 
 
@@ -125,9 +127,10 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
     Rows that repeat a (query, tool) pair are dropped with ``drop_duplicates`` (the shared copy has
     34 such rows, repeats of 27 requests; kept, a repeat can land in both the support set and the
     test set). Raises
-    ``FileNotFoundError`` naming the missing folder or file, and ``ValueError`` naming the file, row
-    and field for a malformed file: invalid JSON, an empty description, a missing column, an empty
-    query, a query whose tool is not in ``tools.json``, or one query labelled with two tools.
+    ``FileNotFoundError`` naming the missing folder or file, and :class:`~toolrouter.errors.DataError`
+    (a ``ValueError``) naming the file, row and field for a malformed file: invalid JSON, an empty
+    description, a missing column, an empty query, a query whose tool is not in ``tools.json``, or
+    one query labelled with two tools.
     """
     root = Path(path)
     if not root.is_dir():
@@ -145,18 +148,18 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{queries_file}: missing column(s) {missing}; the header must hold query,tool")
+            raise DataError(f"{queries_file}: missing column(s) {missing}; the header must hold query,tool")
         for row_no, row in enumerate(reader, start=2):
             query, tool = row["query"], row["tool"]
             if query is None or tool is None:
-                raise ValueError(f"{queries_file}: row {row_no}: expected the fields query,tool, got {row!r}")
+                raise DataError(f"{queries_file}: row {row_no}: expected the fields query,tool, got {row!r}")
             if not query.strip():
-                raise ValueError(f"{queries_file}: row {row_no}: field query is empty")
+                raise DataError(f"{queries_file}: row {row_no}: field query is empty")
             if tool not in tools:
-                raise ValueError(f"{queries_file}: row {row_no}: field tool {tool!r} is not in {tools_file.name}")
+                raise DataError(f"{queries_file}: row {row_no}: field tool {tool!r} is not in {tools_file.name}")
             if query in seen:
                 if seen[query] != tool:
-                    raise ValueError(
+                    raise DataError(
                         f"{queries_file}: row {row_no}: query {query!r} is labelled {tool!r} here and {seen[query]!r} earlier"
                     )
                 if drop_duplicates:
@@ -165,5 +168,5 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
             queries.append(query)
             labels.append(tool)
     if not queries:
-        raise ValueError(f"{queries_file}: no queries")
+        raise DataError(f"{queries_file}: no queries")
     return MetaToolData(tools=tools, queries=tuple(queries), labels=tuple(labels))

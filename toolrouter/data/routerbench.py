@@ -15,23 +15,32 @@ from __future__ import annotations
 
 import ast
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from toolrouter.errors import DataError
+from toolrouter.logging import EventLog
+
 __all__ = ["RouterBenchData", "load_routerbench", "EVALS", "SPLITS"]
 
 EVALS = ("mbpp", "winogrande")
 SPLITS = ("train", "test")
+#: Bad rows listed in full in a loading error; the rest are counted.
+MAX_LISTED = 10
+
+log = EventLog(__name__)
 
 
 @dataclass(frozen=True)
 class RouterBenchData:
     """Prompts and, per prompt and model, the answer's quality in [0, 1] and its cost in dollars.
 
-    ``quality`` and ``cost`` have shape ``(len(prompts), len(models))``.
+    ``quality`` and ``cost`` have shape ``(len(prompts), len(models))``; ``dropped_rows`` counts the
+    rows of the files that ``load_routerbench(..., skip_incomplete=True)`` left out.
     """
 
     sample_ids: tuple[str, ...]
@@ -40,6 +49,7 @@ class RouterBenchData:
     models: tuple[str, ...]
     quality: np.ndarray
     cost: np.ndarray
+    dropped_rows: int = 0
 
     def __len__(self) -> int:
         return len(self.prompts)
@@ -75,13 +85,43 @@ def _prompt_text(raw: str) -> str:
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ValueError(f"{path}: empty file") from None
-        return header, list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise DataError(f"{path}: empty file (expected a header row)")
+            return header, list(reader)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _cell_problem(raw: str, column: str) -> tuple[float, str | None]:
+    """The cell's value, and what is wrong with it (None when it is a valid quality or cost)."""
+    if not raw.strip():
+        return math.nan, "empty"
+    try:
+        value = float(raw)
+    except ValueError:
+        return math.nan, f"not a number ({raw!r})"
+    if not math.isfinite(value):
+        return value, f"{raw.strip()} is not finite"
+    if column.startswith("quality:") and not 0 <= value <= 1:
+        return value, f"{value:g} is outside [0, 1]"
+    if column.startswith("cost:") and value < 0:
+        return value, f"{value:g} is negative"
+    return value, None
+
+
+def _bad_rows_error(bad: list[str]) -> DataError:
+    shown = "; ".join(bad[:MAX_LISTED])
+    more = f"; and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
+    return DataError(
+        f"{len(bad)} RouterBench row(s) with a missing, empty or invalid quality or cost: {shown}{more} "
+        "(skip_incomplete=True, or --skip-incomplete on a bench, drops such rows)"
+    )
 
 
 def load_routerbench(
@@ -90,12 +130,17 @@ def load_routerbench(
     splits: Sequence[str] = SPLITS,
     *,
     limit: int | None = None,
+    skip_incomplete: bool = False,
 ) -> RouterBenchData:
     """Load ``<eval>_<split>.csv`` files from the folder ``path``, concatenated in the order given.
 
     ``limit`` keeps the first rows of each file (for tests). A missing folder or file raises
-    ``FileNotFoundError`` naming it; a malformed file (other models, non-finite or out-of-range
-    values) raises ``ValueError`` naming the file, row and column.
+    ``FileNotFoundError`` naming it. A malformed file raises :class:`~toolrouter.errors.DataError`
+    (a ``ValueError``): a bad header names the file; bad rows (a quality or cost cell that is empty,
+    not a number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every
+    file and listed in one error, each with its file, row and column. ``skip_incomplete=True`` drops
+    those rows instead, logs one ``routerbench_rows_dropped`` event per file that had any, and
+    counts them in ``RouterBenchData.dropped_rows``.
     """
     root = Path(path)
     if not root.is_dir():
@@ -115,6 +160,7 @@ def load_routerbench(
     prompts: list[str] = []
     quality: list[np.ndarray] = []
     cost: list[np.ndarray] = []
+    bad: list[str] = []
     for ev in evals:
         for split in splits:
             file = root / f"{ev}_{split}.csv"
@@ -125,31 +171,46 @@ def load_routerbench(
             c_cols = [i for i, c in enumerate(header) if c.startswith("cost:")]
             file_models = tuple(header[i].split(":", 1)[1] for i in q_cols)
             if tuple(header[i].split(":", 1)[1] for i in c_cols) != file_models or not file_models:
-                raise ValueError(f"{file}: quality: and cost: columns must name the same models")
+                raise DataError(f"{file}: quality: and cost: columns must name the same models")
             if models is None:
                 models = file_models
             elif file_models != models:
-                raise ValueError(f"{file}: models {file_models} differ from {models}")
+                raise DataError(f"{file}: models {file_models} differ from {models}")
             try:
                 base = [header.index(c) for c in ("sample_id", "eval_name", "prompt")]
             except ValueError:
-                raise ValueError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
+                raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
+            dropped: list[int] = []
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
-                try:
-                    q = np.array([float(row[i]) for i in q_cols])
-                    c = np.array([float(row[i]) for i in c_cols])
-                except (ValueError, IndexError):
-                    raise ValueError(f"{file}: row {r}: quality and cost must be numbers") from None
-                if not (np.all(np.isfinite(q)) and np.all((q >= 0) & (q <= 1))):
-                    raise ValueError(f"{file}: row {r}: quality must lie in [0, 1], got {q.tolist()}")
-                if not (np.all(np.isfinite(c)) and np.all(c >= 0)):
-                    raise ValueError(f"{file}: row {r}: cost must be finite and >= 0, got {c.tolist()}")
+                if not row:
+                    continue  # a blank line holds no cells: nothing to load or to report
+                values: dict[int, float] = {}
+                problems: list[str] = []
+                for i in (*base, *q_cols, *c_cols):
+                    if i >= len(row):
+                        problems.append(f"{header[i]}: missing (the row has {len(row)} of {len(header)} cells)")
+                        break
+                    if i in base:
+                        continue
+                    values[i], problem = _cell_problem(row[i], header[i])
+                    if problem is not None:
+                        problems.append(f"{header[i]}: {problem}")
+                if problems:
+                    bad.append(f"{file}: row {r}: " + ", ".join(problems))
+                    dropped.append(r)
+                    continue
                 ids.append(row[base[0]])
                 names.append(row[base[1]])
                 prompts.append(_prompt_text(row[base[2]]))
-                quality.append(q)
-                cost.append(c)
+                quality.append(np.array([values[i] for i in q_cols]))
+                cost.append(np.array([values[i] for i in c_cols]))
+            if dropped and skip_incomplete:
+                log.info("routerbench_rows_dropped", file=str(file), dropped=len(dropped), rows=dropped[:MAX_LISTED])
+    if bad and not skip_incomplete:
+        raise _bad_rows_error(bad)
     assert models is not None
+    if not prompts:
+        raise DataError(f"{root}: no usable rows in {[f'{e}_{s}.csv' for e in evals for s in splits]}")
     return RouterBenchData(
         sample_ids=tuple(ids),
         eval_names=tuple(names),
@@ -157,4 +218,5 @@ def load_routerbench(
         models=models,
         quality=np.array(quality),
         cost=np.array(cost),
+        dropped_rows=len(bad),
     )
