@@ -282,8 +282,8 @@ class ToolMetaLearner:
                     self._restore(snapshot.data, keep_tools=tools is not None)
                 if self._tools:
                     self.sync()
-                # else: tools are added after construction (ToolMiddleware.register); catch up with
-                # the store at the first decision or record, when their attempts can be replayed
+                else:  # tools come after construction (ToolMiddleware.register): catch up with the
+                    self._caught_up = False  # store at the first decision or record, to replay theirs
         except BaseException:
             if opened and st is not None:
                 st.close()

@@ -69,7 +69,7 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
 
 @pytest.mark.parametrize(
     "module",
-    ["toolrouter.learner", "toolrouter.middleware", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
+    ["toolrouter.learner", "toolrouter.middleware", "toolrouter.attempts", "toolrouter.executor", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
      "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
      "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization"],
 )

@@ -1,0 +1,322 @@
+"""ToolMiddleware under faulty tools: timeouts, deadlines, retries and breakers from the one attempt
+loop; every attempt recorded and a fallback whatever a tool does; tools removed mid-call; the
+README's restart pattern resumes exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from toolrouter import (
+    AllToolsFailedError,
+    CircuitBreakerConfig,
+    ExecutorConfig,
+    RetryPolicy,
+    TaskProfile,
+    ToolFailure,
+    ToolMetaLearner,
+    ToolMiddleware,
+    ToolOutput,
+    ToolProfile,
+)
+
+
+def _middleware(**options) -> ToolMiddleware:
+    return ToolMiddleware(store="memory://", seed=0, **options)
+
+
+def _register_pair(mw: ToolMiddleware, first, capability: str = "x") -> None:
+    """``first`` looks far better a priori, so it is tried first; ``backup`` answers ``"backup"``."""
+    mw.register(first, capability, tool_id="first", reliability=1.0, expected_latency_s=0.0)
+    mw.register(lambda *a, **k: "backup", capability, tool_id="backup", reliability=0.05, cost_per_use=5.0,
+                expected_latency_s=5.0)
+
+
+def _stored(mw: ToolMiddleware) -> list[tuple[str, bool]]:
+    return [(r.tool_id, r.success) for r in mw.learner.store.attempts()]
+
+
+# --- timeouts, deadlines, retries, breakers ----------------------------------------------------
+def test_a_hanging_sync_tool_times_out_and_falls_back() -> None:
+    release = threading.Event()
+    mw = _middleware(config=ExecutorConfig(timeout_s=0.2, retry=RetryPolicy(max_retries=0), circuit_breaker=None))
+    _register_pair(mw, lambda: release.wait(30))
+    t0 = time.monotonic()
+    outcome = mw.route("x").run()
+    elapsed = time.monotonic() - t0
+    release.set()
+    assert outcome.value == "backup" and elapsed < 5
+    hung = outcome.attempts[0]
+    assert (hung.tool_id, hung.success) == ("first", False)
+    assert hung.error == "TimeoutError: 'first' took longer than 0.2 s" and hung.latency_s >= 0.19
+    assert _stored(mw) == [("first", False), ("backup", True)]
+
+
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_hanging_async_tool_times_out_in_both_call_forms(form: str) -> None:
+    mw = _middleware()
+
+    async def hangs() -> str:
+        await asyncio.sleep(30)
+        return "late"
+
+    _register_pair(mw, hangs)
+    call = mw.route("x", timeout_s=0.1)
+    t0 = time.monotonic()
+    assert (call() if form == "sync" else asyncio.run(call.acall())) == "backup"
+    assert time.monotonic() - t0 < 5
+    assert _stored(mw) == [("first", False), ("backup", True)]
+    assert mw.learner.store.attempts()[0].error == "TimeoutError: 'first' took longer than 0.1 s"
+
+
+def test_timeouts_per_tool_and_per_call_override_the_config() -> None:
+    mw = _middleware(config=ExecutorConfig(timeout_s=5.0, retry=RetryPolicy(max_retries=0), circuit_breaker=None))
+    mw.register(lambda: time.sleep(0.3) or "slow", "x", tool_id="slow", timeout_s=0.05)
+    with pytest.raises(AllToolsFailedError, match="took longer than 0.05 s"):
+        mw.call("x")  # the tool's own 0.05 s, not the config's 5 s
+    assert mw.route("x", timeout_s=2.0)() == "slow"  # the call's own timeout over the tool's
+    with pytest.raises(ValueError, match="timeout_s"):
+        mw.register(lambda: 1, "x", tool_id="bad", timeout_s=-1)
+    with pytest.raises(ValueError, match="timeout_s"):
+        mw.route("x", timeout_s=float("nan"))
+    assert "bad" not in mw.tool_ids
+
+
+def test_the_deadline_bounds_the_whole_call() -> None:
+    mw = _middleware()
+    for name in ("a", "b", "c"):
+        mw.register(lambda: time.sleep(0.3), "x", tool_id=name)
+    t0 = time.monotonic()
+    with pytest.raises(AllToolsFailedError, match="deadline") as info:
+        mw.route("x", deadline_s=0.25)()
+    assert time.monotonic() - t0 < 0.6  # not three timeouts of 30 s, nor three sleeps of 0.3 s
+    (only,) = info.value.attempts
+    assert not only.success and "the call's deadline" in only.error
+
+
+def test_retries_with_backoff_are_available_per_call() -> None:
+    tries: list[int] = []
+
+    def flaky() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise ConnectionError("blip")
+        return "third time"
+
+    mw = _middleware()
+    mw.register(flaky, "x")
+    assert mw.route("x", retry=RetryPolicy(max_retries=2, base_delay_s=0.001))() == "third time"
+    assert _stored(mw) == [("flaky", False), ("flaky", False), ("flaky", True)]
+    with pytest.raises(ValueError, match="max_retries"):
+        mw.route("x", retry={"max_retries": -1})
+
+
+def test_circuit_breakers_skip_a_tool_that_is_down() -> None:
+    calls: list[str] = []
+
+    def down() -> str:
+        calls.append("down")
+        raise ConnectionError("refused")
+
+    mw = _middleware(config=ExecutorConfig(
+        retry=RetryPolicy(max_retries=0),
+        circuit_breaker=CircuitBreakerConfig(failure_threshold=2, reset_timeout_s=60.0),
+    ))
+    _register_pair(mw, down)
+    for _ in range(6):
+        assert mw.call("x") == "backup"
+    assert calls.count("down") <= 2  # after two failures in a row the circuit is open
+    assert mw.breakers["first"].state.value == "open"
+
+
+# --- whatever the tool does, the attempt is recorded and the call falls back ---------------------
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no message for you")
+
+
+def _raise(exc: BaseException):
+    def tool(*args, **kwargs):
+        raise exc
+
+    return tool
+
+
+BAD_TOOLS = {
+    "nan cost": lambda: ToolOutput("v", cost=math.nan),
+    "infinite latency": lambda: ToolOutput("v", latency_s=math.inf),
+    "negative cost": lambda: ToolOutput("v", cost=-1.0),
+    "quality above 1": lambda: ToolOutput("v", quality=1.5),
+    "nan quality": lambda: ToolOutput("v", quality=math.nan),
+    "string cost": lambda: ToolOutput("v", cost="cheap"),
+    "utility overflow": lambda: ToolOutput("v", cost=1e300),
+    "unprintable exception": _raise(_Unprintable()),
+    "failure with nan numbers": _raise(ToolFailure("quota", cost=math.nan, latency_s=-3.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOOLS))
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_garbage_from_a_tool_is_its_recorded_failure_and_the_call_falls_back(case: str, form: str) -> None:
+    mw = _middleware()
+    _register_pair(mw, BAD_TOOLS[case])
+    call = mw.route("x")
+    value = call() if form == "sync" else asyncio.run(call.acall())
+    assert value == "backup"
+    first, backup = mw.learner.store.attempts()
+    assert (first.tool_id, first.success, backup.tool_id, backup.success) == ("first", False, "backup", True)
+    assert first.error and all(math.isfinite(v) and v >= 0 for v in (first.cost, first.latency_s))
+    assert math.isfinite(first.utility)
+    if case == "unprintable exception":
+        assert first.error == "_Unprintable: <unprintable message: str() raised RuntimeError>"
+    if case == "failure with nan numbers":
+        assert first.error == "ToolFailure: quota" and first.cost == 0.0  # invalid numbers: the defaults
+
+
+@pytest.mark.parametrize("scorer", [lambda v: 1 / 0, lambda v: math.nan, lambda v: 7, lambda v: "good"])
+def test_a_quality_function_that_fails_fails_the_attempt_not_the_call(scorer) -> None:
+    mw = _middleware()
+    mw.register(lambda: "v", "x", tool_id="first", reliability=1.0, quality=scorer)
+    mw.register(lambda: "backup", "x", tool_id="backup", reliability=0.05, cost_per_use=5.0)
+    assert mw.call("x") == "backup"
+    first = mw.learner.store.attempts()[0]
+    assert (first.tool_id, first.success) == ("first", False) and "quality function of 'first'" in first.error
+
+
+def test_invalid_routing_options_are_refused_before_any_tool_runs() -> None:
+    ran: list[int] = []
+    mw = _middleware()
+    mw.register(lambda: ran.append(1), "x")
+    for options, field in [
+        ({"weights": {"cost": math.nan}}, "cost"),
+        ({"weights": "cheap"}, "weights"),
+        ({"weights": {"nonsense": 1.0}}, "nonsense"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"deadline_s": 0}, "deadline_s"),
+        ({"context": 42}, "context"),
+        ({"task_type": ""}, "task_type"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=field):
+            mw.route("x", **options)
+    assert ran == [] and mw.learner.store.count() == 0
+    mw.route("x", weights={"cost": 2.0})()  # a mapping of valid weights is taken
+    assert ran == [1]
+
+
+def test_an_unprintable_exception_does_not_escape_execute() -> None:
+    router = ToolMetaLearner([ToolProfile(tool_id="bad", capabilities=["x"]),
+                              ToolProfile(tool_id="good", capabilities=["x"], reliability=0.1)], seed=0)
+    router.functions.update({"bad": _raise(_Unprintable()), "good": lambda request: "ok"})
+    for _ in range(3):
+        run = router.execute(TaskProfile(task_id="t", required_capabilities=["x"]))
+        assert run.outputs["x"] == "ok"
+    errors = [a.error for a in run.run.attempts if not a.success]
+    assert all(e.startswith("_Unprintable: <unprintable") for e in errors)
+
+
+# --- tools removed while calls run ---------------------------------------------------------------
+def test_an_attempt_in_flight_when_its_tool_is_removed_is_recorded_and_returned() -> None:
+    mw = _middleware()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "finished"
+
+    mw.register(slow, "x")
+    result: list = []
+    caller = threading.Thread(target=lambda: result.append(mw.route("x").run()))
+    caller.start()
+    assert started.wait(5)
+    mw.unregister("slow")  # removed while it runs
+    release.set()
+    caller.join(5)
+    assert result[0].value == "finished" and result[0].tool_id == "slow"
+    assert _stored(mw) == [("slow", True)]
+    assert "slow" not in mw.learner.tool_statistics()
+
+
+def test_registering_and_removing_tools_under_load_loses_nothing() -> None:
+    mw = _middleware()
+    mw.register(lambda: "stable", "x", tool_id="stable", reliability=0.5)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    attempts = [0]
+    lock = threading.Lock()
+
+    def churn() -> None:
+        while not stop.is_set():
+            mw.register(lambda: "churn", "x", tool_id="churn", reliability=1.0)
+            time.sleep(0)
+            mw.unregister("churn")
+
+    def call() -> None:
+        while not stop.is_set():
+            try:
+                outcome = mw.route("x").run()
+                n = len(outcome.attempts)
+            except AllToolsFailedError as exc:
+                n = len(exc.attempts)
+            except BaseException as exc:  # anything else is a defect: keep it for the assertion
+                errors.append(exc)
+                return
+            with lock:
+                attempts[0] += n
+
+    threads = [threading.Thread(target=churn)] + [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert errors == []
+    assert attempts[0] > 100 and mw.learner.store.count() == attempts[0]
+
+
+# --- the README's restart pattern --------------------------------------------------------------
+_LIFETIME = textwrap.dedent(
+    """
+    import sys
+    from toolrouter import ToolMiddleware
+
+    tools = ToolMiddleware(store=f"sqlite:///{sys.argv[1]}", seed=0)
+
+    @tools.tool("search", cost_per_use=0.01)
+    def web_search(query: str) -> str:
+        return f"results for {query}"
+
+    async def backup_search(query: str) -> str:
+        return f"backup results for {query}"
+
+    tools.register(backup_search, "search", cost_per_use=0.002, reliability=0.7)
+    for i in range(20):
+        tools.call("search", f"q{i}")
+    if sys.argv[2] == "save":
+        tools.learner.save()
+    stats = tools.learner.tool_statistics()
+    print(sum(s.calls for s in stats.values()), tools.learner.store.count())
+    """
+)
+
+
+@pytest.mark.parametrize("save", ["save", "no-save"])
+def test_the_readme_pattern_resumes_across_process_lifetimes(tmp_path: Path, save: str) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(_LIFETIME)
+    db = tmp_path / "router.db"
+    seen = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, str(script), str(db), save], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        seen.append(tuple(int(v) for v in out.stdout.split()))
+    assert seen == [(20, 20), (40, 40), (60, 60)]  # every lifetime resumes the ones before, exactly
