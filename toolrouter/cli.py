@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats``, ``meta-train`` and ``bench``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``meta-train``, ``bench`` and ``data``."""
 
 from __future__ import annotations
 
@@ -161,6 +161,62 @@ def bench(
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)
         raise typer.Exit(2) from None
+
+
+data_app = typer.Typer(
+    help="The public datasets the benchmarks read: list them, fetch them from their original sources.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+_DIR_HELP = "Cache folder of the datasets (default: $TOOLROUTER_DATA, else the user cache folder)."
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+@data_app.command("list", help="Each dataset: its source, licence, size, what its digests check, and whether it is present.")
+def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
+    """``toolrouter data list``: the manifest and the state of the cache folder."""
+    from toolrouter.data.fetch import data_dir, dataset_status
+    from toolrouter.data.manifest import DATASETS
+
+    root = data_dir(directory)
+    table = Table(title=f"datasets in {root}")
+    for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
+        table.add_column(name, justify="right" if name == "size" else "left")
+    for d in DATASETS.values():
+        source = f"{d.repository}@{d.revision[:10]}" if d.revision else f"{d.repository} (revision not pinned)"
+        size = _megabytes(sum(o.size for o in d.outputs))
+        table.add_row(d.name, source, d.licence, size, d.check, dataset_status(d, root))
+    Console(width=160).print(table)
+
+
+@data_app.command("fetch", help="Download datasets (default: all) at their pinned revisions, check their sha256, convert them.")
+def data_fetch(
+    names: list[str] = typer.Argument(None, help="Dataset names (toolrouter data list); none: all.", show_default=False),
+    directory: str = typer.Option(None, "--dir", help=_DIR_HELP),
+    base_url: str = typer.Option(
+        None, "--base-url", help="Where the repositories' raw files are served, as BASE/REPOSITORY/REVISION/PATH (a mirror, or file://)."
+    ),
+    timeout: float = typer.Option(60.0, min=0.001, help="Seconds to wait for each connection and read."),
+) -> None:
+    """``toolrouter data fetch [NAME ...]``: fill the cache folder."""
+    from toolrouter.data.fetch import DEFAULT_BASE_URL, ChecksumError, DownloadError, fetch
+
+    try:
+        report = fetch(names or None, directory, base_url=base_url or DEFAULT_BASE_URL, timeout_s=timeout)
+    except (ChecksumError, DownloadError) as exc:  # the network's or the source's fault: one line, no traceback
+        typer.echo(f"toolrouter data fetch: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except (TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAMES") from None
+    for item in report:
+        size = _megabytes(item.bytes) if item.bytes else ""
+        typer.echo(f"{item.status:8} {item.dataset:12} {item.path} {size}".rstrip())
+    skipped = sorted({item.dataset for item in report if item.status == "skipped"})
+    if skipped:
+        typer.echo(f"skipped {', '.join(skipped)}: no upstream revision pinned (toolrouter data list)")
 
 
 if __name__ == "__main__":

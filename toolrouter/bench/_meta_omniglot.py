@@ -18,6 +18,7 @@ from meta.few_shot import FewShotLearner
 from meta.maml import MAML, MAMLFirstOrder
 from toolrouter.bench._meta_common import conv4, mean_ci95, train_for
 from toolrouter.bench._report import print_table
+from toolrouter.data import suggest_fetch
 
 METRIC_METHODS = {"protonet": "prototypical", "matching": "matching", "relation": "relation"}
 MAML_METHODS = {"maml": MAML, "fomaml": MAMLFirstOrder}
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
             raise ValueError(f"--methods: unknown method {m!r}; choose from {sorted([*METRIC_METHODS, *MAML_METHODS])}")
     paths = args.omniglot.split(",")
     test_alphabets = args.test_alphabets.split(",")
-    train, test = omniglot_split(paths, test_alphabets=test_alphabets)
+    with suggest_fetch("omniglot"):
+        train, test = omniglot_split(paths, test_alphabets=test_alphabets)
     if args.max_train_classes:
         keep = train.labels < args.max_train_classes
         train = type(train)(train.images[keep], train.labels[keep], train.class_names[: args.max_train_classes], train.alphabets)

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from toolrouter.bench._report import print_table
+from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
 from toolrouter.features import Featurizer, make_featurizer
 from toolrouter.selection import FewShotToolSelector, SelectorConfig
@@ -179,7 +180,8 @@ def _mean_sd(values: list[float], signed: bool = False) -> str:
 
 def run(args: argparse.Namespace) -> None:
     """Run the section: train, evaluate on held-out tools, print the tables."""
-    data = load_metatool(Path(args.data) / "metatool")
+    with suggest_fetch("metatool"):
+        data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)
     base_name = args.mt_baseline_featurizer or ("hashing" if args.quick else "minilm")
@@ -278,7 +280,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--data", default=str(data_dir()))
     add_arguments(parser.add_argument_group("metatool"))
     cli_args = parser.parse_args(sys.argv[1:])
     torch.set_num_threads(cli_args.threads)

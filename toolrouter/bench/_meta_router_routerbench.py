@@ -62,7 +62,7 @@ import numpy as np
 from toolrouter.bench._aiq import aiq, upper_hull
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
-from toolrouter.data import RouterBenchData, load_routerbench
+from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
 from toolrouter.features import make_featurizer
 from toolrouter.policies import POLICIES
 
@@ -488,9 +488,10 @@ def run(args: argparse.Namespace) -> None:
     with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
     for ev in evals:
         skip = args.skip_incomplete
-        train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit, skip_incomplete=skip)
-        # validation scores folds of train only: the test split is not even read
-        test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit, skip_incomplete=skip)
+        with suggest_fetch("routerbench"):
+            train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit, skip_incomplete=skip)
+            # validation scores folds of train only: the test split is not even read
+            test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit, skip_incomplete=skip)
         if skip:
             dropped = f"{train.dropped_rows} train" + ("" if test is None else f" and {test.dropped_rows} test")
             console.print(f"RouterBench {ev}: --skip-incomplete dropped {dropped} row(s)", markup=False)

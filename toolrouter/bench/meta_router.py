@@ -21,6 +21,8 @@ import importlib
 
 import torch
 
+from toolrouter.data import data_dir
+
 SECTIONS = ("coldstart", "drift", "metatool", "routerbench")
 
 
@@ -35,7 +37,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default 5)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--data", default="../shared/data", help="folder with routerbench/ and metatool/")
+    parser.add_argument(
+        "--data", default=str(data_dir()), help="folder with routerbench/ and metatool/ (default: the data cache)"
+    )
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
     args = parser.parse_args(argv)
