@@ -604,3 +604,5 @@ def test_a_benchmark_without_its_data_says_how_to_get_it(argv, dataset, missing,
     assert isinstance(caught.value, FileNotFoundError) and "\n" not in message
     assert str(tmp_path / "empty" / missing) in message
     assert message.endswith(f"; get it with: toolrouter data fetch {dataset}")
+    result = runner.invoke(app, ["bench", *argv])  # the command prints it as one line
+    assert result.exit_code == 2 and result.stderr.strip() == f"toolrouter bench {argv[0]}: {message}"

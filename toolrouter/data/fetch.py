@@ -17,7 +17,7 @@ The destination is :func:`data_dir`: ``$TOOLROUTER_DATA`` if set, else the user 
 
     >>> from toolrouter.data import fetch
     >>> fetch(["routerbench"])  # doctest: +SKIP
-    [FetchedFile(dataset='routerbench', path=..., status='fetched', bytes=40053), ...]
+    [FetchedFile(dataset='routerbench', path=PosixPath('.../routerbench/mbpp_train.csv'), status='fetched', bytes=94222), ...]
 """
 
 from __future__ import annotations
