@@ -10,9 +10,19 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ToolType",
@@ -73,6 +83,32 @@ def _identifier(name: str, value: str) -> str:
     return stripped
 
 
+def _check_identifier(value: str, info: ValidationInfo) -> str:
+    return _identifier(info.field_name or "value", value)
+
+
+#: A name (tool id, step id, capability...): a non-empty string, stripped. Strict, so that a number
+#: or ``None`` in a list of names fails validation with its field and value instead of being
+#: coerced or failing deeper down; a ``str`` enum such as ``ToolType.SEARCH`` is accepted.
+Identifier = Annotated[str, Strict(), AfterValidator(_check_identifier)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{info.field_name} must not repeat, got {list(values)!r}")
+    return values
+
+
+#: A list of names; a bare string is a list of one.
+Names = Annotated[tuple[Identifier, ...], BeforeValidator(_one_or_many)]
+#: A list of names, none repeated.
+UniqueNames = Annotated[Names, AfterValidator(_unique)]
+
+
 class UtilityWeights(BaseModel):
     """How an outcome is scored; the one place where utility is defined.
 
@@ -122,9 +158,9 @@ class ToolProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tool_id: str = Field(description="Unique name of the tool.")
+    tool_id: Identifier = Field(description="Unique name of the tool.")
     tool_type: ToolType = Field(ToolType.OTHER, description="Broad family of the tool.")
-    capabilities: tuple[str, ...] = Field(
+    capabilities: UniqueNames = Field(
         (), description="Capabilities (step kinds) the tool can serve; default: (tool_type.value,)."
     )
     cost_per_use: float = Field(0.0, ge=0.0, description="Cost of one call, in the user's unit.")
@@ -133,25 +169,10 @@ class ToolProfile(BaseModel):
     description: str = Field("", description="Free text describing what the tool does.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
 
-    @field_validator("tool_id")
-    @classmethod
-    def _check_id(cls, v: str) -> str:
-        return _identifier("tool_id", v)
-
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod
     def _check_finite(cls, v: float, info: Any) -> float:
         return _finite(info.field_name, v)
-
-    @field_validator("capabilities", mode="before")
-    @classmethod
-    def _check_capabilities(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = (v,)
-        caps = tuple(_identifier("capabilities", c) for c in v)
-        if len(set(caps)) != len(caps):
-            raise ValueError(f"capabilities must not repeat, got {list(caps)!r}")
-        return caps
 
     @model_validator(mode="after")
     def _default_capability(self) -> "ToolProfile":
@@ -177,24 +198,9 @@ class TaskStep(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    step_id: str = Field(description="Unique name of the step within its task.")
-    capability: str = Field(description="The capability a tool must serve to run this step.")
-    depends_on: tuple[str, ...] = Field((), description="Steps whose outputs this step needs.")
-
-    @field_validator("step_id", "capability")
-    @classmethod
-    def _check_id(cls, v: str, info: Any) -> str:
-        return _identifier(info.field_name, v)
-
-    @field_validator("depends_on", mode="before")
-    @classmethod
-    def _check_depends_on(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = (v,)
-        deps = tuple(_identifier("depends_on", d) for d in v)
-        if len(set(deps)) != len(deps):
-            raise ValueError(f"depends_on must not repeat, got {list(deps)!r}")
-        return deps
+    step_id: Identifier = Field(description="Unique name of the step within its task.")
+    capability: Identifier = Field(description="The capability a tool must serve to run this step.")
+    depends_on: UniqueNames = Field((), description="Steps whose outputs this step needs.")
 
     @model_validator(mode="after")
     def _no_self_dependency(self) -> "TaskStep":
@@ -221,10 +227,10 @@ class TaskProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task_id: str = Field(description="Unique name of this task instance.")
-    task_type: str = Field("default", description="Family of tasks this one belongs to.")
+    task_id: Identifier = Field(description="Unique name of this task instance.")
+    task_type: Identifier = Field("default", description="Family of tasks this one belongs to.")
     complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
-    required_capabilities: tuple[str, ...] = Field(
+    required_capabilities: Names = Field(
         (), description="One capability per step, in order; empty: one step, any tool."
     )
     steps: tuple[TaskStep, ...] = Field(
@@ -236,18 +242,6 @@ class TaskProfile(BaseModel):
     max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
-
-    @field_validator("task_id", "task_type")
-    @classmethod
-    def _check_id(cls, v: str, info: Any) -> str:
-        return _identifier(info.field_name, v)
-
-    @field_validator("required_capabilities", mode="before")
-    @classmethod
-    def _check_capabilities(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = (v,)
-        return tuple(_identifier("required_capabilities", c) for c in v)
 
     @model_validator(mode="after")
     def _check_steps(self) -> "TaskProfile":
@@ -287,8 +281,8 @@ class ExecutionResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tool_id: str = Field(description="The tool that was called.")
-    step: str = Field("main", description="The plan step the call served.")
+    tool_id: Identifier = Field(description="The tool that was called.")
+    step: Identifier = Field("main", description="The plan step the call served.")
     success: bool = Field(description="Whether the call succeeded.")
     quality: float | None = Field(None, ge=0.0, le=1.0, description="Quality of the output, [0, 1].")
     cost: float = Field(0.0, ge=0.0, description="What the call cost.")
@@ -297,11 +291,6 @@ class ExecutionResult(BaseModel):
     timestamp: datetime = Field(
         default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
     )
-
-    @field_validator("tool_id", "step")
-    @classmethod
-    def _check_id(cls, v: str, info: Any) -> str:
-        return _identifier(info.field_name, v)
 
     @field_validator("quality", "cost", "latency_s")
     @classmethod

@@ -1,0 +1,76 @@
+"""Names a user passes (tool ids, capabilities, steps, dependencies) must be strings: anything else
+is a validation error naming the field and the value, raised before any state changes."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from toolrouter import TaskProfile, ToolMiddleware, ToolProfile, ToolType
+from toolrouter.models import TaskStep
+
+
+@pytest.mark.parametrize(
+    "build, field, value",
+    [
+        (lambda: ToolProfile(tool_id="a", capabilities=[1]), "capabilities.0", "input_value=1,"),
+        (lambda: ToolProfile(tool_id="a", capabilities=["ok", None]), "capabilities.1", "input_value=None"),
+        (lambda: ToolProfile(tool_id="a", capabilities=[b"code"]), "capabilities.0", "input_value=b'code'"),
+        (lambda: ToolProfile(tool_id="a", capabilities=7), "capabilities", "input_value=7"),
+        (lambda: ToolProfile(tool_id=3), "tool_id", "input_value=3"),
+        (lambda: TaskProfile(task_id="t", required_capabilities=[1.5]), "required_capabilities.0", "input_value=1.5"),
+        (lambda: TaskProfile(task_id="t", required_capabilities=None), "required_capabilities", "input_value=None"),
+        (lambda: TaskProfile(task_id=["t"]), "task_id", "input_value=['t']"),
+        (lambda: TaskStep(step_id="s", capability=2), "capability", "input_value=2"),
+        (lambda: TaskStep(step_id="s", capability="x", depends_on=[0]), "depends_on.0", "input_value=0"),
+        (
+            lambda: TaskProfile(task_id="t", steps=[{"step_id": "a", "capability": 1}]),
+            "steps.0.capability",
+            "input_value=1,",
+        ),
+        (
+            lambda: TaskProfile(task_id="t", steps=[{"step_id": "b", "capability": "x", "depends_on": [None]}]),
+            "steps.0.depends_on.0",
+            "input_value=None",
+        ),
+    ],
+)
+def test_a_name_that_is_not_a_string_is_a_validation_error_naming_field_and_value(build, field, value) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    text = str(info.value)
+    assert f"\n{field}\n" in text and value in text
+
+
+def test_blank_and_repeated_names_are_still_refused() -> None:
+    with pytest.raises(ValidationError, match="capabilities must be a non-empty string, got ' '"):
+        ToolProfile(tool_id="a", capabilities=["x", " "])
+    with pytest.raises(ValidationError, match=r"capabilities must not repeat, got \['x', 'x'\]"):
+        ToolProfile(tool_id="a", capabilities=["x", " x "])
+    with pytest.raises(ValidationError, match=r"depends_on must not repeat"):
+        TaskStep(step_id="s", capability="c", depends_on=["a", "a"])
+
+
+def test_string_enums_and_single_names_are_accepted_as_plain_strings() -> None:
+    profile = ToolProfile(tool_id=" a ", capabilities=[ToolType.CODE, " llm "])
+    assert profile.tool_id == "a" and profile.capabilities == ("code", "llm")
+    assert all(type(c) is str for c in profile.capabilities)  # used as dict keys and in JSON
+    assert ToolProfile(tool_id="a", capabilities="search").capabilities == ("search",)
+    assert TaskProfile(task_id="t", required_capabilities="search").required_capabilities == ("search",)
+    assert TaskStep(step_id="s", capability="c", depends_on="a").depends_on == ("a",)
+
+
+def test_register_with_a_non_string_capability_raises_and_registers_nothing() -> None:
+    tools = ToolMiddleware(seed=0)
+
+    def search(query: str) -> str:
+        return query
+
+    with pytest.raises(ValidationError) as info:
+        tools.register(search, [1])
+    assert "\ncapabilities.0\n" in str(info.value) and "input_value=1," in str(info.value)
+    with pytest.raises(ValidationError, match="tool_id"):
+        tools.register(search, "search", tool_id=5)
+    assert tools.tool_ids == [] and tools.learner.tools == {}
+    tools.register(search, "search")  # the same function registers once the input is right
+    assert tools.tool_ids == ["search"]
