@@ -33,7 +33,13 @@ __all__ = [
     "TaskProfile",
     "ExecutionResult",
     "LearningResult",
+    "MAX_ERROR_CHARS",
+    "truncate_error",
 ]
+
+#: Most characters of a failed call's error message that are kept (``ExecutionResult.error`` and
+#: every stored attempt): a tool that raises with a huge message must not bloat the store.
+MAX_ERROR_CHARS = 4096
 
 
 class ToolType(str, Enum):
@@ -107,6 +113,22 @@ def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
 Names = Annotated[tuple[Identifier, ...], BeforeValidator(_one_or_many)]
 #: A list of names, none repeated.
 UniqueNames = Annotated[Names, AfterValidator(_unique)]
+
+
+def truncate_error(text: str | None) -> str | None:
+    """``text`` cut to at most ``MAX_ERROR_CHARS`` characters: the start is kept and the cut is
+    marked with the original length, e.g. ``"... [truncated: 10485760 chars]"``. Shorter text
+    (and ``None``) is returned unchanged, so cutting twice changes nothing.
+
+    Example:
+        >>> cut = truncate_error("x" * 5000)
+        >>> len(cut), cut[-30:]
+        (4096, 'xxx... [truncated: 5000 chars]')
+    """
+    if text is None or len(text) <= MAX_ERROR_CHARS:
+        return text
+    marker = f"... [truncated: {len(text)} chars]"
+    return text[: MAX_ERROR_CHARS - len(marker)] + marker
 
 
 class UtilityWeights(BaseModel):
@@ -277,6 +299,10 @@ class ExecutionResult(BaseModel):
 
     ``quality`` defaults to 1.0 for a success and 0.0 for a failure. Every attempt is recorded,
     failures, timeouts and cancellations included.
+
+    ``error`` keeps at most ``MAX_ERROR_CHARS`` (4096) characters of the message: a longer one is
+    cut, its start kept and the cut marked with the original length
+    (``"... [truncated: 10485760 chars]"``, see ``truncate_error``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -287,7 +313,9 @@ class ExecutionResult(BaseModel):
     quality: float | None = Field(None, ge=0.0, le=1.0, description="Quality of the output, [0, 1].")
     cost: float = Field(0.0, ge=0.0, description="What the call cost.")
     latency_s: float = Field(0.0, ge=0.0, description="Wall-clock seconds the call took.")
-    error: str | None = Field(None, description="Error message of a failed call.")
+    error: str | None = Field(
+        None, description=f"Error message of a failed call, cut to at most {MAX_ERROR_CHARS} characters."
+    )
     timestamp: datetime = Field(
         default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
     )
@@ -296,6 +324,11 @@ class ExecutionResult(BaseModel):
     @classmethod
     def _check_finite(cls, v: float | None, info: Any) -> float | None:
         return None if v is None else _finite(info.field_name, v)
+
+    @field_validator("error")
+    @classmethod
+    def _cap_error(cls, v: str | None) -> str | None:
+        return truncate_error(v)
 
     @model_validator(mode="after")
     def _default_quality(self) -> "ExecutionResult":

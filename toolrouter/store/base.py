@@ -24,6 +24,8 @@ from types import TracebackType
 
 import numpy as np
 
+from toolrouter.models import truncate_error
+
 __all__ = ["AttemptRecord", "Snapshot", "Store", "ToolSummary"]
 
 
@@ -34,6 +36,8 @@ class AttemptRecord:
     ``utility`` is the outcome's utility under the weights that applied to its task; ``context`` is
     the numeric context the decision was made with (contextual policies need it to learn), or
     ``None``. ``id`` is assigned by the store; ``writer`` names the process that wrote it.
+    ``error`` is cut to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store
+    keeps more of a message than that, whoever built the record.
     """
 
     task_id: str
@@ -57,6 +61,7 @@ class AttemptRecord:
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
+        object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
 
 
 @dataclass(frozen=True)
