@@ -95,3 +95,11 @@ def test_bench_checks_the_cifar10_target_on_cifar10_only(tmp_path: Path, capsys)
     out = _run([*args, "--dataset", "cifar10"], capsys)
     assert "Targets at 100 queries on CIFAR-10" in out
 
+
+def test_bench_quick_leaves_the_cifar10_target_to_the_full_size(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "nb201_cifar10.csv"
+    write_space(path, ("cifar10",), seed=2)
+    out = _run(["--quick", "--data", str(path)], capsys)
+    assert "NAS-Bench-201 CIFAR-10: test accuracy" in out
+    assert "--quick runs toy sizes: the targets (at 100 queries) are for the full size" in out
+    assert "Targets at 100 queries" not in out

@@ -14,6 +14,14 @@ from rich.table import Table
 # Piped output (logs, `| tee`) gets a wide console, so tables are not squeezed to 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=250)
 
+#: What a target's verdict reads at ``--quick`` size: the targets are set for the full size.
+NOT_AT_QUICK = "n/a at --quick size"
+
+
+def print_quick_note(what: str = "targets") -> None:
+    """One line saying that the ``what`` of a ``--quick`` run's tables are for the full size only."""
+    console.print(f"--quick runs toy sizes: the {what} are for the full size, not for these numbers.", markup=False)
+
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a table to the terminal and, below it, the same table as Markdown for BENCHMARKS.md."""

@@ -29,7 +29,7 @@ import torch
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
-from toolrouter.bench._report import print_table
+from toolrouter.bench._report import print_quick_note, print_table
 
 TARGETS = {
     "ewc": 0.70,
@@ -165,7 +165,9 @@ def main(argv: list[str]) -> None:
             rows,
         )
         all_results[scenario] = [r.to_dict() for r in results]
-        if scenario == "permuted" and not args.quick:
+        if scenario == "permuted" and args.quick:
+            print_quick_note("permuted-digits targets")
+        elif scenario == "permuted":
             target_rows = []
             for name, target in TARGETS.items():
                 accs = [r.average_accuracy for r in results if r.strategy == name]

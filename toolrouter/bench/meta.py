@@ -22,11 +22,8 @@ import time
 
 import torch
 
-from toolrouter.data import data_dir
-
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
-#: The Omniglot zips, relative to the data cache (toolrouter data fetch omniglot).
-DEFAULT_OMNIGLOT = ("omniglot/images_background_small1.zip", "omniglot/images_background_small2.zip")
+DEFAULT_OMNIGLOT = "../shared/data/omniglot/images_background_small1.zip,../shared/data/omniglot/images_background_small2.zip"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,11 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--test-tasks", type=int, default=1000)
     s.add_argument("--query-points", type=int, default=100)
     o = p.add_argument_group("omniglot")
-    o.add_argument(
-        "--omniglot",
-        default=",".join(str(data_dir() / z) for z in DEFAULT_OMNIGLOT),
-        help="comma-separated zips or folders (default: those in the data cache)",
-    )
+    o.add_argument("--omniglot", default=DEFAULT_OMNIGLOT, help="comma-separated zips or folders")
     o.add_argument("--test-alphabets", default="Balinese,Early_Aramaic")
     o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml")
     o.add_argument("--omniglot-minutes", type=float, default=12.0, help="training minutes per method (MAML splits it over the ways)")
@@ -113,6 +106,7 @@ def main(argv: list[str]) -> None:
         _apply_quick(args)
     torch.set_num_threads(args.threads)
     from toolrouter.bench import _meta_correctness, _meta_omniglot, _meta_sinusoid, _meta_speed
+    from toolrouter.bench._report import print_quick_note
 
     runners = {"correctness": _meta_correctness.run, "speed": _meta_speed.run, "sinusoid": _meta_sinusoid.run, "omniglot": _meta_omniglot.run}
     for section in sections:
@@ -120,3 +114,5 @@ def main(argv: list[str]) -> None:
         print(f"== meta / {section} ==", flush=True)
         runners[section](args)
         print(f"(section {section}: {time.perf_counter() - t0:.0f} s)", flush=True)
+    if args.quick and {"sinusoid", "omniglot"} & set(sections):
+        print_quick_note("published and reference figures beside the results")

@@ -31,10 +31,9 @@ from meta.data.nasbench201 import dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
-from toolrouter.bench._report import console, print_table
-from toolrouter.data import data_dir, suggest_fetch
+from toolrouter.bench._report import console, print_quick_note, print_table
 
-DEFAULT_DATA = Path("nasbench201/nb201_cifar10.csv")  # in the data cache: toolrouter data fetch nasbench201
+DEFAULT_DATA = Path("../shared/data/nasbench201/nb201_cifar10.csv")
 #: Mean test accuracy at 100 queries that evolution and Bayesian search must reach, per dataset
 #: (a column prefix); a dataset not listed has no target.
 TARGETS_AT_100 = {"cifar10": 88.7}
@@ -44,7 +43,7 @@ DEFAULT_ALGORITHMS = "random,optuna-tpe,evolution-plain,evolution,bayesian,bayes
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="toolrouter bench nas", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
-    p.add_argument("--data", type=Path, default=data_dir() / DEFAULT_DATA, help="NAS-Bench-201 CSV (default: the CIFAR-10 one)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NAS-Bench-201 CSV (default: the CIFAR-10 one)")
     p.add_argument(
         "--dataset",
         default=None,
@@ -73,8 +72,7 @@ def tabular(args: argparse.Namespace) -> None:
     unknown = [n for n in names if n not in ALGORITHMS]
     if unknown:
         raise SystemExit(f"--algorithms: unknown {unknown}; choose from {sorted(ALGORITHMS)}")
-    with suggest_fetch("nasbench201"):
-        bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
+    bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
     dataset = bench.table.dataset
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
     traces: dict[str, list[Trace]] = {n: [] for n in names}
@@ -99,6 +97,8 @@ def tabular(args: argparse.Namespace) -> None:
     target = TARGETS_AT_100.get(dataset)
     if target is None:
         console.print(f"no target defined for {dataset_name(dataset)}", markup=False)
+    elif args.quick:
+        print_quick_note("targets (at 100 queries)")
     elif 100 not in budgets:
         console.print("targets are checked at 100 queries: --budgets does not include 100", markup=False)
     else:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._report import console, print_table
+from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
     RouterBenchStream,
@@ -45,7 +45,7 @@ from toolrouter.bench._routing_overhead import (
     peer_timings,
     policy_timing,
 )
-from toolrouter.data import data_dir, load_routerbench
+from toolrouter.data import load_routerbench
 from toolrouter.policies import POLICIES
 
 STREAMS = ("stationary", "drifting", "contextual", "routerbench")
@@ -68,8 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--routerbench",
         type=Path,
-        default=data_dir() / "routerbench",
-        help="folder of the RouterBench CSVs (default: the data cache's; skipped when missing)",
+        default=Path("../shared/data/routerbench"),
+        help="folder of the RouterBench CSVs (skipped when missing)",
     )
     p.add_argument(
         "--skip-incomplete",
@@ -128,6 +128,8 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
             target, met = "< 50", "yes" if t.decision_s < NON_CONTEXTUAL_TARGET_S else "no"
         else:
             target, met = "-", "-"
+        if args.quick and met != "-":
+            met = NOT_AT_QUICK
         rows.append(
             [
                 t.router,
@@ -144,6 +146,8 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
         ["router", "d", "decision us", "decision+update us", "target us", "met", "x lin_ts (dec+upd)"],
         rows,
     )
+    if args.quick:
+        print_quick_note("decision-time targets (50 tools, d=384)")
     extra = [["HashingFeaturizer, one prompt (text cache off, word cache warm)", args.dim, round(_us(featurizer_timing(args.dim, max(args.repeats // 4, 20))), 1)]]
     routed = middleware_timing(args.tools, max(args.repeats // 4, 20))
     if routed is not None:
@@ -179,10 +183,7 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
             RouterBenchStream(data, cost_weight=args.cost_weight, feature_dim=args.feature_dim, passes=args.passes)
         )
     else:
-        console.print(
-            f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped (toolrouter data fetch routerbench)",
-            markup=False,
-        )
+        console.print(f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped", markup=False)
     return streams
 
 
