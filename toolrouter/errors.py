@@ -11,6 +11,7 @@ __all__ = [
     "AllToolsFailedError",
     "BudgetInfeasibleError",
     "DataError",
+    "StoreOpenError",
 ]
 
 
@@ -56,3 +57,8 @@ class BudgetInfeasibleError(ToolRouterError, ValueError):
 class DataError(ToolRouterError, ValueError):
     """A data file that a loader reads is malformed; the message names the file and, where it can,
     the row, the column and the value."""
+
+
+class StoreOpenError(ToolRouterError, ValueError):
+    """A store URL that cannot be opened (bad URL, a directory, a file that is not a store, a
+    location this process cannot read and write); the message names the URL and what is wrong."""

@@ -8,6 +8,14 @@ URL                       store
 ``sqlite:////abs/r.db``   SQLite file ``/abs/r.db`` (four slashes: absolute path)
 ========================  ==========================================================
 
+Everything after ``sqlite:///`` is the file's path, taken as it is: a relative path (three slashes)
+is resolved against the current working directory at the moment the store is opened (changing
+directory later does not move an open store), and a path that starts with ``/`` (four slashes in
+all) is absolute. The file is created if missing; its directory must exist. A URL that cannot be
+opened (unknown scheme, a directory, a file that is not a toolrouter SQLite store, a location this
+process cannot read and write) raises ``toolrouter.errors.StoreOpenError`` (a ``ValueError``) naming
+the URL and the problem; a file that the failed open created is removed again.
+
 Another backend registers its scheme with ``register_store("postgresql", factory)``; the router only
 sees the ``Store`` interface.
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from toolrouter.errors import StoreOpenError
 from toolrouter.store.base import AttemptRecord, Snapshot, Store, ToolSummary
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.sqlite import SQLiteStore
@@ -31,6 +40,7 @@ __all__ = [
     "SQLiteStore",
     "Snapshot",
     "Store",
+    "StoreOpenError",
     "ToolSummary",
     "open_store",
     "register_store",
@@ -42,13 +52,13 @@ StoreFactory = Callable[[str], Store]
 def _sqlite(url: str) -> Store:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path:
-        raise ValueError(f"store: expected sqlite:///<path>, got {url!r}")
+        raise StoreOpenError(f"store {url!r}: expected sqlite:///<path>")
     return SQLiteStore(path, url=url)
 
 
 def _memory(url: str) -> Store:
     if url != "memory://":
-        raise ValueError(f"store: expected exactly 'memory://', got {url!r}")
+        raise StoreOpenError(f"store {url!r}: expected exactly 'memory://'")
     return MemoryStore(url)
 
 
@@ -63,16 +73,15 @@ def register_store(scheme: str, factory: StoreFactory) -> None:
 
 
 def open_store(url: "str | Store") -> Store:
-    """Open the store a URL names; a ``Store`` passes through unchanged."""
+    """Open the store a URL names; a ``Store`` passes through unchanged. A URL that cannot be
+    opened raises ``StoreOpenError`` naming it and the problem (see the table above)."""
     if isinstance(url, Store):
         return url
     if not isinstance(url, str) or "://" not in url:
-        raise ValueError(f"store: expected a URL such as 'sqlite:///router.db' or 'memory://', got {url!r}")
+        raise StoreOpenError(f"store {url!r}: expected a URL such as 'sqlite:///router.db' or 'memory://'")
     scheme = url.split("://", 1)[0]
     try:
         factory = _FACTORIES[scheme]
     except KeyError:
-        raise ValueError(
-            f"store: unknown scheme {scheme!r} in {url!r}; known: {sorted(_FACTORIES)}"
-        ) from None
+        raise StoreOpenError(f"store {url!r}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
     return factory(url)

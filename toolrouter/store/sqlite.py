@@ -8,6 +8,8 @@ router relies on to catch up with other processes.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolrouter.errors import StoreOpenError
 from toolrouter.store.base import AttemptRecord, Snapshot, Store, ToolSummary
 
 __all__ = ["SQLiteStore"]
@@ -62,7 +65,11 @@ _COLUMNS = (
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
 
-    ``path`` may be ``":memory:"`` for a private in-memory database.
+    ``path`` may be ``":memory:"`` for a private in-memory database; a relative path is taken from
+    the current working directory when the store is opened. A path that cannot hold a store (a
+    directory, a missing directory, a file that is not an SQLite database or is another program's
+    database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
+    URL and the problem; a file the failed open created is removed again.
 
     Example:
         >>> import tempfile, os
@@ -74,21 +81,66 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None) -> None:
         path = str(path)
-        if path != ":memory:" and not Path(path).parent.exists():
-            raise ValueError(f"store: directory of {path!r} does not exist")
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
-        # one connection shared by this process's threads, serialised by self._lock
-        self._conn = sqlite3.connect(
-            path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-        if path != ":memory:":
-            self._enable_wal(timeout_s)
-        # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
-        # last transactions
-        self._conn.execute("PRAGMA synchronous = NORMAL")
+        in_memory = path == ":memory:"
+        if not in_memory:
+            self._check_location()
+        # a file this open creates goes again if the open fails: no half-made store is left behind
+        new_file = not in_memory and not os.path.lexists(path)
+        conn = None
+        try:
+            # one connection shared by this process's threads, serialised by self._lock
+            conn = self._conn = sqlite3.connect(
+                path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            self._check_not_foreign()
+            if not in_memory:
+                self._enable_wal(timeout_s)
+            # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
+            # last transactions
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._create_schema()
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if new_file and not _busy(exc):  # busy: another process is creating it, leave it be
+                _remove_database(path)
+            if isinstance(exc, sqlite3.Error):
+                raise StoreOpenError(f"store {self.url!r}: {_open_problem(path, exc)}") from exc
+            raise
+
+    def _check_location(self) -> None:
+        """Refuse, before anything is created, a path that cannot be a database file."""
+        path = self.path
+        if "\x00" in path:
+            problem = f"the path {path!r} contains a NUL character"
+        elif os.path.isdir(path):
+            problem = f"{os.path.abspath(path)!r} is a directory, not a database file"
+        else:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.exists(parent):
+                problem = f"directory {parent!r} does not exist"
+            elif not os.path.isdir(parent):
+                problem = f"{parent!r} is not a directory"
+            else:
+                return
+        raise StoreOpenError(f"store {self.url!r}: {problem}")
+
+    def _check_not_foreign(self) -> None:
+        """Refuse another program's SQLite database, by reading only: opening it in WAL mode or
+        adding tables would change a file that is not ours."""
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "meta" not in tables:
+            raise StoreOpenError(
+                f"store {self.url!r}: {os.path.abspath(self.path)!r} is an SQLite database of something else "
+                f"(tables {sorted(tables)!r}), not a toolrouter store"
+            )
+
+    def _create_schema(self) -> None:
+        """Create the tables in one transaction (all or none), or check those already there."""
         with self._lock:
             self._begin()
             try:
@@ -101,13 +153,13 @@ class SQLiteStore(Store):
                         "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                     )
                 elif int(row[0]) != SCHEMA_VERSION:
-                    raise ValueError(
-                        f"store: {path!r} has schema_version {row[0]}, this toolrouter reads {SCHEMA_VERSION}"
+                    raise StoreOpenError(
+                        f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
+                        f"{SCHEMA_VERSION}"
                     )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
-                self._conn.close()
                 raise
 
     def _enable_wal(self, timeout_s: float) -> None:
@@ -125,7 +177,10 @@ class SQLiteStore(Store):
                 time.sleep(delay_s)
                 delay_s = min(2 * delay_s, 0.2)
         if str(mode).lower() != "wal":
-            raise RuntimeError(f"store: could not switch {self.path!r} to WAL mode (got {mode!r})")
+            raise StoreOpenError(
+                f"store {self.url!r}: could not switch {self.path!r} to WAL mode (got {mode!r}); "
+                "it needs a local file system"
+            )
 
     def _begin(self) -> None:
         # IMMEDIATE takes the write lock now, so a transaction never fails half-way on SQLITE_BUSY
@@ -249,3 +304,30 @@ def _record(row: tuple) -> AttemptRecord:
         timestamp=datetime.fromisoformat(row[13]),
         context=None if row[14] is None else np.frombuffer(row[14], dtype="<f8").copy(),
     )
+
+
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _open_problem(path: str, exc: sqlite3.Error) -> str:
+    """What is wrong with ``path``, in words, from the error SQLite gave while opening it."""
+    name = getattr(exc, "sqlite_errorname", "")  # Python >= 3.11; the message text before that
+    text = str(exc)
+    where = os.path.abspath(path)
+    if name == "SQLITE_NOTADB" or "not a database" in text:
+        return f"{where!r} exists but is not an SQLite database"
+    cannot_open = name in ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM")
+    if cannot_open or "unable to open" in text or "readonly" in text:
+        return (
+            f"{where!r} cannot be opened for reading and writing ({text}); the file and its directory "
+            "must be readable and writable by this process (SQLite writes -wal and -shm files beside it)"
+        )
+    return f"{where!r} could not be opened: {text}"
+
+
+def _remove_database(path: str) -> None:
+    """Delete a database file and SQLite's files beside it (after an open that created it failed)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.remove(path + suffix)

@@ -1,0 +1,163 @@
+"""Store URLs that cannot be opened: each raises ``StoreOpenError`` naming the URL and the problem,
+and leaves the file system as it was."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+
+import pytest
+
+from toolrouter import ToolMetaLearner
+from toolrouter.errors import StoreOpenError
+from toolrouter.store import AttemptRecord, SQLiteStore, open_store
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
+
+
+def listing(root) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for a directory)."""
+    out: dict[str, bytes | None] = {}
+    for folder, dirs, files in os.walk(root):
+        for d in dirs:
+            out[os.path.relpath(os.path.join(folder, d), root)] = None
+        for f in files:
+            with open(os.path.join(folder, f), "rb") as fh:
+                out[os.path.relpath(os.path.join(folder, f), root)] = fh.read()
+    return out
+
+
+def record(**kw) -> AttemptRecord:
+    fields = dict(task_id="t", task_type="default", step="s", capability="s", tool_id="a", success=False,
+                  quality=0.0, cost=0.0, latency_s=0.0, utility=0.0)
+    fields.update(kw)
+    return AttemptRecord(**fields)
+
+
+@pytest.mark.parametrize(
+    "name, make, problem",
+    [
+        ("a_dir", lambda root: (root / "a_dir").mkdir(), "is a directory, not a database file"),
+        ("notes.txt", lambda root: (root / "notes.txt").write_text("hello\n"), "exists but is not an SQLite database"),
+        ("picture.png", lambda root: (root / "picture.png").write_bytes(PNG_HEADER), "is not an SQLite database"),
+        ("file/r.db", lambda root: (root / "file").write_text("x"), "is not a directory"),
+        ("no/such/dir/r.db", lambda root: None, "does not exist"),
+    ],
+)
+def test_a_path_that_cannot_be_a_store_is_refused_and_left_as_it_was(tmp_path, name, make, problem) -> None:
+    make(tmp_path)
+    target = tmp_path / name
+    before = listing(tmp_path)
+    url = f"sqlite:///{target}"
+    with pytest.raises(StoreOpenError, match=problem) as info:
+        open_store(url)
+    assert repr(url) in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert listing(tmp_path) == before  # nothing created, nothing changed
+
+
+def test_a_path_with_a_nul_character_is_refused(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/a\x00b.db"
+    with pytest.raises(StoreOpenError, match="NUL character"):
+        open_store(url)
+    assert listing(tmp_path) == {}
+
+
+def test_another_programs_sqlite_database_is_refused_and_not_touched(tmp_path) -> None:
+    path = tmp_path / "theirs.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE users (name TEXT)")
+    conn.execute("INSERT INTO users VALUES ('ada')")
+    conn.commit()
+    conn.close()
+    before = listing(tmp_path)
+    with pytest.raises(StoreOpenError, match=r"database of something else \(tables \['users'\]\)"):
+        open_store(f"sqlite:///{path}")
+    assert listing(tmp_path) == before  # not switched to WAL mode, no tables added: not a byte changed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc, which nobody may write")
+@pytest.mark.parametrize("path", ["/proc/toolrouter-store.db", "/proc/version"])
+def test_a_location_nobody_may_write_is_refused(path) -> None:
+    with pytest.raises(StoreOpenError, match="cannot be opened for reading and writing") as info:
+        open_store(f"sqlite:///{path}")
+    assert f"sqlite:///{path}" in str(info.value)
+    assert not os.path.exists("/proc/toolrouter-store.db")
+
+
+def permissions_bind(folder) -> bool:
+    """Whether this process is held to file permissions (root, for one, usually is not)."""
+    probe = folder / "probe"
+    probe.write_text("x")
+    probe.chmod(0)
+    try:
+        probe.read_text()
+        return False
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o644)
+        probe.unlink()
+
+
+def test_files_and_folders_without_permission_are_refused(tmp_path) -> None:
+    if os.name != "posix" or not permissions_bind(tmp_path):
+        pytest.skip("file permissions do not bind this process")
+    SQLiteStore(tmp_path / "locked.db").close()
+    (tmp_path / "locked.db").chmod(0)
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        for url in (f"sqlite:///{tmp_path / 'locked.db'}", f"sqlite:///{read_only / 'new.db'}"):
+            with pytest.raises(StoreOpenError, match="must be readable and writable"):
+                open_store(url)
+        assert os.listdir(read_only) == []
+    finally:
+        read_only.chmod(0o755)
+        (tmp_path / "locked.db").chmod(0o644)
+
+
+@pytest.mark.parametrize("stage", ["_enable_wal", "_create_schema"])
+def test_a_failed_open_leaves_no_half_made_store(tmp_path, monkeypatch, stage) -> None:
+    real = getattr(SQLiteStore, stage)
+
+    def fail(self, *args):
+        real(self, *args)  # the file exists by now, and has been written to
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(SQLiteStore, stage, fail)
+    with pytest.raises(StoreOpenError, match="disk I/O error"):
+        open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    assert listing(tmp_path) == {}
+    (tmp_path / "mine.db").write_bytes(b"")  # a file that was there before is the user's: it stays
+    with pytest.raises(StoreOpenError):
+        open_store(f"sqlite:///{tmp_path / 'mine.db'}")
+    assert os.path.exists(tmp_path / "mine.db")
+    monkeypatch.undo()
+    with open_store(f"sqlite:///{tmp_path / 'r.db'}") as store:  # and the URL opens once all is well
+        assert store.count() == 0
+
+
+def test_a_router_on_a_bad_url_raises_the_store_error(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StoreOpenError, match="notes.txt"):
+        ToolMetaLearner([], store=f"sqlite:///{tmp_path / 'notes.txt'}")
+    assert (tmp_path / "notes.txt").read_text() == "hello"
+
+
+def test_relative_paths_resolve_against_the_working_directory_at_open_time(tmp_path, monkeypatch) -> None:
+    (tmp_path / "here" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    store = open_store("sqlite:///sub/r.db")
+    monkeypatch.chdir(tmp_path / "elsewhere")  # an open store stays where it was opened
+    store.append([record()])
+    store.close()
+    assert (tmp_path / "here" / "sub" / "r.db").is_file()
+    assert listing(tmp_path / "elsewhere") == {}
+    with open_store(f"sqlite:///{tmp_path / 'here' / 'sub' / 'r.db'}") as again:  # four slashes: absolute
+        assert again.count() == 1
+    with pytest.raises(StoreOpenError, match="does not exist"):  # relative to the new directory now
+        open_store("sqlite:///sub/r.db")
