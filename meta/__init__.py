@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "Reptile": "meta.maml",
     "MultiTaskMAML": "meta.maml",
     "MetaSGD": "meta.maml",
+    "VmapUnsafeError": "meta.vmap_guard",
     "FewShotLearner": "meta.few_shot",
     "PrototypicalNetwork": "meta.few_shot",
     "RelationNetwork": "meta.few_shot",

@@ -11,11 +11,28 @@ Two execution paths compute the same meta-gradient:
 * ``"loop"``: a Python loop over tasks with ``torch.autograd.grad`` (``create_graph`` for second
   order), one backward per task so that only one task's graph is alive at a time.
 
-``vectorize="auto"`` (the default) rules out vmap where it cannot be right (BatchNorm updating running
-statistics: a vmapped in-place update of one shared buffer is not per-task; second-order gradients
-through BatchNorm, which vmap gets wrong in torch 2.13, see ``MAML.vmap_known_wrong``), and otherwise times both
+``vectorize="auto"`` (the default) rules out vmap where it cannot be right, and otherwise times both
 paths on the first meta-step, checks that their meta-gradients agree, and keeps the faster one; a
-path that disagrees is not used.
+path that disagrees is not used. These layers force the loop (``meta.vmap_guard``):
+
+* for every learner, a layer that updates running statistics in place (BatchNorm1d/2d/3d,
+  SyncBatchNorm, LazyBatchNorm*, and InstanceNorm1d/2d/3d, LazyInstanceNorm* with
+  ``track_running_stats=True``, in training mode): a vmapped update of one shared buffer is not
+  per-task (``MAML.vmap_blocker``);
+* for second-order learners (MAML, MetaSGD, MultiTaskMAML), any of those layers using batch
+  statistics, which they do in training mode and, without ``track_running_stats``, in eval mode
+  too, and LayerNorm with an elementwise weight: vmap's second-order gradients through batch_norm
+  and layer_norm are 0.3% to a few percent off in torch 2.13 (``MAML.vmap_known_wrong``).
+  First-order learners (MAMLFirstOrder, Reptile) are exact there.
+
+User modules that call ``F.batch_norm``, ``F.instance_norm`` or ``F.layer_norm`` themselves are
+found by recording one forward pass on the first meta-step. GroupNorm, RMSNorm and LayerNorm
+without a weight are exact under vmap and leave the choice to the measurement. Dropout draws its
+masks differently under vmap than in the loop, so the two paths are compared with dropout switched
+off; the chosen path then computes the step with dropout on. ``vectorize="vmap"`` on a model where
+vmap is known to be wrong or unable to run raises ``VmapUnsafeError`` (a ValueError) at the first
+meta-step, naming the module, its layer type and what to use instead; ``torch_compile=True``
+changes nothing in this.
 
 ``torch_compile=True`` runs the vmap path through ``torch.compile``. For MAML, MAMLFirstOrder and
 MetaSGD the whole meta-gradient is one function of the meta-parameters (``torch.func.grad`` of
@@ -64,6 +81,13 @@ from torch import nn
 from torch.func import functional_call
 
 from meta.base import BaseMetaLearner, MetaBatch, TaskLike, as_meta_batch, validate_task_tensors
+from meta.vmap_guard import (
+    VmapUnsafeError,
+    VmapUnsafeLayer,
+    dropout_disabled,
+    trace_vmap_unsafe_layers,
+    vmap_unsafe_layers,
+)
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -129,19 +153,6 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
-def _running_stat_modules(model: nn.Module) -> list[str]:
-    """Modules that will update running statistics in place in the current mode."""
-    return [
-        name
-        for name, m in model.named_modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats and m.training
-    ]
-
-
-def _is_stochastic(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.dropout._DropoutNd) and m.training and m.p > 0 for m in model.modules())
-
-
 class MAML(BaseMetaLearner):
     """Model-Agnostic Meta-Learning (second-order by default) for any ``nn.Module``.
 
@@ -157,7 +168,9 @@ class MAML(BaseMetaLearner):
             iterable of names, or a predicate ``name -> bool``. The others keep their meta-values in
             the inner loop and are still meta-trained when they require grad; a parameter with
             ``requires_grad=False`` is never meta-updated.
-        vectorize: ``"auto"`` (measure and pick per model), ``"vmap"`` or ``"loop"``.
+        vectorize: ``"auto"`` (measure and pick per model, see the module docstring for the layers
+            that force the loop), ``"vmap"`` or ``"loop"``. ``"vmap"`` on a model where vmap is wrong
+            or cannot run raises ``VmapUnsafeError`` at the first meta-step.
         meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta).
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
         device: where to run; default: where the model is.
@@ -212,6 +225,8 @@ class MAML(BaseMetaLearner):
         self.path: Path | None = None if vectorize == "auto" else vectorize
         self.path_timings_s: dict[str, float] = {}
         self.path_grads_agree: bool | None = None  # set when "auto" compared the two paths
+        # what the last trace of a forward pass found, and the modules' training flags it held for
+        self._traced: tuple[tuple[bool, ...], list[VmapUnsafeLayer]] | None = None
         self._init_extras()
         params = self.meta_parameters()
         if not params:
@@ -376,27 +391,78 @@ class MAML(BaseMetaLearner):
             p.grad = grads[n] if p.grad is None else p.grad + grads[n]
         return {"query": q.sum(), "support": s.sum(), "acc": a.sum()}
 
+    def vmap_unsafe_layers(self) -> list[VmapUnsafeLayer]:
+        """The model's layers that vmap cannot run, or differentiate twice correctly, in their
+        current mode (``meta.vmap_guard``).
+
+        BatchNorm, InstanceNorm and LayerNorm modules are found by type; user modules that call the
+        normalisation functions themselves once a meta-step has traced a forward pass in the same
+        training modes.
+        """
+        found = vmap_unsafe_layers(self.model)
+        if self._traced is not None and self._traced[0] == self._training_modes():
+            known = {layer.module for layer in found}
+            found += [layer for layer in self._traced[1] if layer.module not in known]
+        return found
+
+    def _training_modes(self) -> tuple[bool, ...]:
+        return tuple(m.training for m in self.model.modules())
+
+    def _trace(self, batch: MetaBatch) -> None:
+        """Record the unsafe normalisation calls of one forward pass, unless the modes are unchanged since."""
+        modes = self._training_modes()
+        if self._traced is None or self._traced[0] != modes:
+            stacked = batch.stacked()
+            x = stacked[0][0] if stacked is not None else batch[0].support_x
+            self._traced = (modes, trace_vmap_unsafe_layers(self.model, x))
+
     def vmap_blocker(self) -> str | None:
-        """Why vmap cannot be used for this model now, or None when it can."""
-        stats = _running_stat_modules(self.model)
-        if stats:
-            return f"BatchNorm with running statistics in training mode ({stats[:3]})"
-        return None
+        """Why vmap cannot run this model now, or None when it can.
+
+        A layer that updates running statistics in place in training mode writes one buffer shared
+        by all tasks, which a vmapped inner loop cannot do per task.
+        """
+        layers = [layer for layer in self.vmap_unsafe_layers() if layer.updates_running_stats]
+        if not layers:
+            return None
+        return (
+            "a layer that updates running statistics in place in training mode shares one buffer "
+            f"between all tasks, which vmap cannot update per task: {_describe(layers)}; "
+            "use vectorize='loop' (or 'auto'), or GroupNorm or RMSNorm (exact under vmap), or put "
+            "the layer in eval mode, or keep no running statistics (track_running_stats=False: exact "
+            "under vmap for first-order learners only)"
+        )
 
     def vmap_known_wrong(self) -> str | None:
         """Why vmap would compute a wrong meta-gradient for this model, or None.
 
-        Second-order meta-gradients through BatchNorm in training mode under ``vmap`` disagree with
-        float64 finite differences in torch 2.13 (by 1-200%, see ``toolrouter bench meta --sections
-        correctness``; functorch issue #534 reports the batch_norm backward batching rule), while the
-        loop and first-order vmap agree. ``"auto"`` therefore never picks vmap for that case.
+        Second-order meta-gradients under ``vmap`` disagree with float64 finite differences in
+        torch 2.13 through a layer that normalises with batch statistics (BatchNorm or InstanceNorm
+        in training mode or without running statistics, or a module calling ``F.batch_norm`` or
+        ``F.instance_norm`` with batch statistics; by 1-200%, ``toolrouter bench meta --sections
+        correctness``) and through LayerNorm with an elementwise weight (or ``F.layer_norm`` with a
+        weight; by 0.3-0.7%), while the loop and first-order vmap agree: the batching rules of
+        those functions' double backward are at fault. ``"auto"`` never picks vmap then, and
+        ``vectorize="vmap"`` is refused. GroupNorm, RMSNorm and LayerNorm without a weight are exact.
         """
         if self.first_order:
             return None
-        norms = [n for n, m in self.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
-        if norms:
-            return f"second-order gradients through BatchNorm under vmap are wrong in torch ({norms[:3]})"
-        return None
+        layers = self.vmap_unsafe_layers()
+        if not layers:
+            return None
+        return (
+            "second-order meta-gradients under vmap are wrong in torch (0.3% to a few percent off "
+            "the per-task loop) through layers that normalise with batch statistics and through "
+            f"LayerNorm with an elementwise weight: {_describe(layers)}; use vectorize='loop' (or "
+            "'auto'), or first_order=True, or GroupNorm, RMSNorm or LayerNorm(elementwise_affine="
+            "False), which are exact under vmap, or BatchNorm/InstanceNorm in eval mode with "
+            "track_running_stats=True"
+        )
+
+    def _vmap_refusal(self, batch: MetaBatch) -> str | None:
+        """Why vmap may not compute this batch's meta-gradient (after tracing the model), or None."""
+        self._trace(batch)
+        return self.vmap_blocker() or self.vmap_known_wrong()
 
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         """Accumulate ``sum_i w_i * dL_i / total_tasks`` into ``.grad``; return summed statistics."""
@@ -443,14 +509,39 @@ class MAML(BaseMetaLearner):
 
     def _choose_path(self, batch: MetaBatch, total_tasks: int) -> dict[str, torch.Tensor]:
         """Pick the path for this model (see module docstring); leaves the chosen path's grads."""
-        blocker = self.vmap_blocker() or self.vmap_known_wrong()
-        if blocker is not None or batch.stacked() is None:
+        reason = self._vmap_refusal(batch)
+        if reason is None and batch.stacked() is None:
+            reason = "tasks of different shapes"
+        if reason is not None:
             self.path = "loop"
-            log.info("maml_path", path="loop", reason=blocker or "tasks of different shapes")
+            log.info("maml_path", path="loop", reason=reason)
             return self._gradients(batch, "loop", total_tasks)
+        # Dropout draws its masks differently under vmap (one draw for all tasks) than in the loop,
+        # so the comparison runs with dropout off, where the two paths must agree exactly
+        with dropout_disabled(self.model) as dropout:
+            measured = self._measure_paths(batch, total_tasks)
+        self.path = "loop"
+        if measured is not None:
+            grads, self.path_timings_s, vmap_sums = measured
+            agree = _grads_agree(grads["loop"], grads["vmap"])
+            self.path_grads_agree = agree
+            faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
+            self.path = faster if agree else "loop"
+            timings = {f"{k}_s": v for k, v in self.path_timings_s.items()}
+            log.info("maml_path", path=self.path, agree=agree, dropout_off=len(dropout), **timings)
+            if self.path == "vmap" and not dropout:
+                return vmap_sums  # vmap ran last: its gradients are in .grad
+        # the loop's, or the step with dropout back on
+        self.zero_meta_grad()
+        return self._gradients(batch, self.path, total_tasks)
+
+    def _measure_paths(
+        self, batch: MetaBatch, total_tasks: int
+    ) -> tuple[dict[str, list[torch.Tensor | None]], dict[str, float], dict[str, torch.Tensor]] | None:
+        """Both paths' meta-gradients, their best times and the statistics of the last path run
+        (vmap), or None when vmap cannot run the model."""
         timings: dict[str, list[float]] = {"loop": [], "vmap": []}
         grads: dict[str, list[torch.Tensor | None]] = {}
-        result: dict[str, dict[str, torch.Tensor]] = {}
         params = self.meta_parameters()
         # the first call of each path pays one-off costs (functorch set-up, allocator growth), so
         # both are warmed up untimed, then timed twice, alternating, and the faster time kept
@@ -458,27 +549,16 @@ class MAML(BaseMetaLearner):
             self.zero_meta_grad()
             t0 = time.perf_counter()
             try:
-                result[path] = self._gradients(batch, path, total_tasks)  # type: ignore[arg-type]
+                sums = self._gradients(batch, path, total_tasks)  # type: ignore[arg-type]
             except RuntimeError as exc:  # a module torch.func cannot vectorise: use the loop, say why
                 if path != "vmap":
                     raise
                 log.warning("maml_vmap_unavailable", error=str(exc)[:200])
-                self.path = "loop"
-                self.zero_meta_grad()
-                return self._gradients(batch, "loop", total_tasks)
+                return None
             if i >= 2:
                 timings[path].append(time.perf_counter() - t0)
             grads[path] = [None if p.grad is None else p.grad.detach().clone() for p in params]
-        agree = _grads_agree(grads["loop"], grads["vmap"]) or _is_stochastic(self.model)
-        self.path_grads_agree = agree
-        self.path_timings_s = {k: min(v) for k, v in timings.items()}
-        faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
-        self.path = faster if agree else "loop"
-        log.info("maml_path", path=self.path, agree=agree, **{f"{k}_s": v for k, v in self.path_timings_s.items()})
-        if self.path == "loop":
-            self.zero_meta_grad()
-            return self._gradients(batch, "loop", total_tasks)
-        return result["vmap"]
+        return grads, {k: min(v) for k, v in timings.items()}, sums
 
     def compute_meta_gradients(self, tasks: MetaBatch | Iterable[TaskLike], total_tasks: int | None = None) -> dict[str, torch.Tensor]:
         """Add this batch's share of the meta-gradient to ``.grad`` (no optimiser step).
@@ -491,8 +571,14 @@ class MAML(BaseMetaLearner):
         total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
             return self._choose_path(batch, total)
-        if self.path == "vmap" and self.vmap_blocker() is not None:
-            raise ValueError(f"vectorize='vmap' is not valid for this model: {self.vmap_blocker()}")
+        if self.path == "vmap":
+            # checked at every step: a module switched to training mode can make vmap wrong later
+            reason = self._vmap_refusal(batch)
+            if reason is not None:
+                if self.vectorize == "vmap":
+                    raise VmapUnsafeError(f"vectorize='vmap' cannot be used for this model: {reason}")
+                self.path = "loop"
+                log.info("maml_path", path="loop", reason=reason)
         return self._gradients(batch, self.path, total)
 
     def apply_meta_update(self, meta_loss: float) -> None:
@@ -637,6 +723,11 @@ class _CompiledOrEager:
                 log.warning("maml_compile_failed", function=self.name, error=str(exc)[:300], retrying=bool(self._attempts))
                 self._next()
         return self.eager(*args)
+
+
+def _describe(layers: list[VmapUnsafeLayer]) -> str:
+    more = f" and {len(layers) - 3} more" if len(layers) > 3 else ""
+    return ", ".join(layer.describe() for layer in layers[:3]) + more
 
 
 def _grads_agree(a: list[torch.Tensor | None], b: list[torch.Tensor | None], rtol: float = 1e-3) -> bool:
