@@ -599,7 +599,9 @@ class ToolMetaLearner:
         least, with ``metadata["planner"]["feasible"]`` false.
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
-        candidate; nothing changes then.
+        candidate. A call that raises, for whatever reason, changes nothing: the routes it made
+        are dropped and the random state of those it sampled is rewound, so the next call decides
+        as if it had not happened.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
@@ -619,20 +621,26 @@ class ToolMetaLearner:
                         f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
                     )
                 self._check_route_capability(task.task_type, spec.step, spec.capability)
-            steps = [
-                self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
-                for s in specs
-            ]
-            if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:
-                policy = self._routes[(task.task_type, specs[0].step)].policy
-                steps, assignment = plan_decisions(
-                    steps,
-                    weights=task.weights or self.weights,
-                    max_cost=task.max_cost,
-                    max_latency_s=task.max_latency_s,
-                    reward_bounds=policy.reward_bounds,
-                    allow_infeasible=allow_infeasible,
-                )
+            keys = [(task.task_type, s.step) for s in specs]
+            rng_before = {k: self._routes[k].policy.rng.bit_generator.state for k in keys if k in self._routes}
+            try:
+                steps = [
+                    self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
+                    for s in specs
+                ]
+                if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:
+                    policy = self._routes[keys[0]].policy
+                    steps, assignment = plan_decisions(
+                        steps,
+                        weights=task.weights or self.weights,
+                        max_cost=task.max_cost,
+                        max_latency_s=task.max_latency_s,
+                        reward_bounds=policy.reward_bounds,
+                        allow_infeasible=allow_infeasible,
+                    )
+            except BaseException:
+                self._undo_decisions(keys, rng_before)
+                raise
         plan = ExecutionPlan.from_steps(
             task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s
         )
@@ -645,6 +653,15 @@ class ToolMetaLearner:
                 "planning_ms": assignment.planning_time_s * 1e3,
             }
         return plan
+
+    def _undo_decisions(self, keys: list[tuple[str, str]], rng_before: dict[tuple[str, str], Any]) -> None:
+        """After a failed plan: drop the routes of ``keys`` it made and rewind the generators of
+        the others to ``rng_before`` (in place: a policy may share its generator with a part)."""
+        for key in keys:
+            if key in rng_before:
+                self._routes[key].policy.rng.bit_generator.state = rng_before[key]
+            else:
+                self._routes.pop(key, None)
 
     def rank_tools(
         self,
