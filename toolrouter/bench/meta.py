@@ -22,8 +22,11 @@ import time
 
 import torch
 
+from toolrouter.data import data_dir
+
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
-DEFAULT_OMNIGLOT = "../shared/data/omniglot/images_background_small1.zip,../shared/data/omniglot/images_background_small2.zip"
+#: The Omniglot zips, relative to the data cache (toolrouter data fetch omniglot).
+DEFAULT_OMNIGLOT = ("omniglot/images_background_small1.zip", "omniglot/images_background_small2.zip")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--test-tasks", type=int, default=1000)
     s.add_argument("--query-points", type=int, default=100)
     o = p.add_argument_group("omniglot")
-    o.add_argument("--omniglot", default=DEFAULT_OMNIGLOT, help="comma-separated zips or folders")
+    o.add_argument(
+        "--omniglot",
+        default=",".join(str(data_dir() / z) for z in DEFAULT_OMNIGLOT),
+        help="comma-separated zips or folders (default: those in the data cache)",
+    )
     o.add_argument("--test-alphabets", default="Balinese,Early_Aramaic")
     o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml")
     o.add_argument("--omniglot-minutes", type=float, default=12.0, help="training minutes per method (MAML splits it over the ways)")

@@ -32,8 +32,9 @@ from meta.nas import NASBench201Benchmark
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
+from toolrouter.data import data_dir, suggest_fetch
 
-DEFAULT_DATA = Path("../shared/data/nasbench201/nb201_cifar10.csv")
+DEFAULT_DATA = Path("nasbench201/nb201_cifar10.csv")  # in the data cache: toolrouter data fetch nasbench201
 #: Mean test accuracy at 100 queries that evolution and Bayesian search must reach, per dataset
 #: (a column prefix); a dataset not listed has no target.
 TARGETS_AT_100 = {"cifar10": 88.7}
@@ -43,7 +44,7 @@ DEFAULT_ALGORITHMS = "random,optuna-tpe,evolution-plain,evolution,bayesian,bayes
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="toolrouter bench nas", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NAS-Bench-201 CSV (default: the CIFAR-10 one)")
+    p.add_argument("--data", type=Path, default=data_dir() / DEFAULT_DATA, help="NAS-Bench-201 CSV (default: the CIFAR-10 one)")
     p.add_argument(
         "--dataset",
         default=None,
@@ -72,7 +73,8 @@ def tabular(args: argparse.Namespace) -> None:
     unknown = [n for n in names if n not in ALGORITHMS]
     if unknown:
         raise SystemExit(f"--algorithms: unknown {unknown}; choose from {sorted(ALGORITHMS)}")
-    bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
+    with suggest_fetch("nasbench201"):
+        bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
     dataset = bench.table.dataset
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
     traces: dict[str, list[Trace]] = {n: [] for n in names}

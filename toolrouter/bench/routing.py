@@ -45,7 +45,7 @@ from toolrouter.bench._routing_overhead import (
     peer_timings,
     policy_timing,
 )
-from toolrouter.data import load_routerbench
+from toolrouter.data import data_dir, load_routerbench
 from toolrouter.policies import POLICIES
 
 STREAMS = ("stationary", "drifting", "contextual", "routerbench")
@@ -68,8 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--routerbench",
         type=Path,
-        default=Path("../shared/data/routerbench"),
-        help="folder of the RouterBench CSVs (skipped when missing)",
+        default=data_dir() / "routerbench",
+        help="folder of the RouterBench CSVs (default: the data cache's; skipped when missing)",
     )
     p.add_argument(
         "--skip-incomplete",
@@ -183,7 +183,10 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
             RouterBenchStream(data, cost_weight=args.cost_weight, feature_dim=args.feature_dim, passes=args.passes)
         )
     else:
-        console.print(f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped", markup=False)
+        console.print(
+            f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped (toolrouter data fetch routerbench)",
+            markup=False,
+        )
     return streams
 
 
