@@ -14,6 +14,7 @@ from toolrouter.drift import Cusum, DetectorConfig, PageHinkley, make_detector
 from toolrouter.errors import (
     AllToolsFailedError,
     BudgetInfeasibleError,
+    CorruptStateError,
     DuplicateToolError,
     InvalidOutcomeError,
     NoToolForCapabilityError,
@@ -55,6 +56,7 @@ __all__ = [
     "BudgetInfeasibleError",
     "CallOutcome",
     "CircuitBreakerConfig",
+    "CorruptStateError",
     "Cusum",
     "DetectorConfig",
     "DuplicateToolError",

@@ -68,10 +68,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from toolrouter.errors import InvalidOutcomeError
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.policies.base import MAX_ABS_REWARD
+from toolrouter.serialization import read_model, short_repr
 
 __all__ = [
     "ChangeDetector",
@@ -119,7 +120,7 @@ class _Moments(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    n: int = Field(0, ge=0)
+    n: int = Field(0, ge=0, lt=2**63)
     mean: float = 0.0
     m2: float = Field(0.0, ge=0.0)
 
@@ -249,40 +250,33 @@ class ChangeDetector(ABC):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a ``state_dict`` of the same kind (configuration included).
 
-        Raises ``ValueError`` (or ``TypeError``) naming the offending field; on error nothing changes.
+        A malformed state raises ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming
+        the offending field; on error nothing changes.
         """
         if not isinstance(state, Mapping):
-            raise TypeError(f"state must be a mapping, got {type(state).__name__}")
+            raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
         if set(state) != expected:
-            raise ValueError(
-                f"state: keys must be {sorted(expected)}, got {sorted(map(str, state))}"
-            )
+            raise CorruptStateError(f"state: keys must be {sorted(expected)}, got {short_repr(sorted(map(str, state)))}")
         if state["kind"] != self.name:
-            raise ValueError(f"state.kind must be {self.name!r}, got {state['kind']!r}")
-        if state["version"] != STATE_VERSION:
-            raise ValueError(f"state.version must be {STATE_VERSION}, got {state['version']!r}")
+            raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
+        if type(state["version"]) is not int or state["version"] != STATE_VERSION:
+            raise CorruptStateError(f"state.version must be {STATE_VERSION}, got {short_repr(state['version'])}")
         cfg = state["config"]
         if not isinstance(cfg, Mapping):
-            raise TypeError(f"state.config must be a mapping, got {cfg!r}")
-        # build a scratch instance: the constructor validates the configuration for us
-        try:
-            scratch = type(self)(**dict(cfg))
-        except TypeError as exc:
-            raise ValueError(f"state.config: {exc}") from None
-        try:
-            moments = _Moments.model_validate(state["moments"])
-        except ValidationError as exc:
-            raise ValueError(f"state.moments: {exc}") from None
+            raise CorruptStateError(f"state.config must be a mapping, got {short_repr(cfg)}")
+        # a scratch instance of the checked configuration; it is installed only if all is valid
+        scratch = read_model(DetectorConfig, {**cfg, "kind": self.name}, "state.config").make()
+        moments = read_model(_Moments, state["moments"], "state.moments")
         detections = state["detections"]
-        if isinstance(detections, bool) or not isinstance(detections, int) or detections < 0:
-            raise ValueError(f"state.detections must be an integer >= 0, got {detections!r}")
+        if isinstance(detections, bool) or not isinstance(detections, int) or not 0 <= detections < 2**63:
+            raise CorruptStateError(f"state.detections must be an integer >= 0, got {short_repr(detections)}")
         last = state["last_direction"]
         if last not in (None, "down", "up"):
-            raise ValueError(f"state.last_direction must be None, 'down' or 'up', got {last!r}")
+            raise CorruptStateError(f"state.last_direction must be None, 'down' or 'up', got {short_repr(last)}")
         stats = state["statistics"]
         if not isinstance(stats, Mapping):
-            raise TypeError(f"state.statistics must be a mapping, got {stats!r}")
+            raise CorruptStateError(f"state.statistics must be a mapping, got {short_repr(stats)}")
         install = scratch._load_statistics(stats)
         # all valid: from here on nothing can fail
         install()
@@ -298,12 +292,12 @@ class ChangeDetector(ABC):
 
 def _finite_stats(stats: Mapping[str, Any], names: Sequence[str]) -> dict[str, float]:
     if set(stats) != set(names):
-        raise ValueError(f"state.statistics: keys must be {sorted(names)}, got {sorted(map(str, stats))}")
+        raise CorruptStateError(f"state.statistics: keys must be {sorted(names)}, got {short_repr(sorted(map(str, stats)))}")
     out = {}
     for key in names:
         value = stats[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"state.statistics.{key} must be a finite number, got {value!r}")
+            raise CorruptStateError(f"state.statistics.{key} must be a finite number, got {short_repr(value)}")
         out[key] = float(value)
     return out
 
@@ -353,7 +347,7 @@ class PageHinkley(ChangeDetector):
     def _load_statistics(self, stats: Mapping[str, Any]) -> Callable[[], None]:
         s = _finite_stats(stats, self._KEYS)
         if s["up_min"] > s["up"] or s["down_max"] < s["down"]:
-            raise ValueError(f"state.statistics: need up_min <= up and down_max >= down, got {s}")
+            raise CorruptStateError(f"state.statistics: need up_min <= up and down_max >= down, got {s}")
 
         def install() -> None:
             self._up, self._up_min, self._down, self._down_max = (s[k] for k in self._KEYS)
@@ -408,7 +402,7 @@ class Cusum(ChangeDetector):
     def _load_statistics(self, stats: Mapping[str, Any]) -> Callable[[], None]:
         s = _finite_stats(stats, self._KEYS)
         if s["high"] < 0 or s["low"] < 0 or s["scale"] <= 0:
-            raise ValueError(f"state.statistics: need high >= 0, low >= 0 and scale > 0, got {s}")
+            raise CorruptStateError(f"state.statistics: need high >= 0, low >= 0 and scale > 0, got {s}")
 
         def install() -> None:
             self._high, self._low, self._reference, self._ref_scale = (s[k] for k in self._KEYS)
@@ -496,10 +490,11 @@ def make_detector(spec: DetectorConfig | str | Mapping[str, Any] | None = None) 
 
 
 def detector_from_state(state: Mapping[str, Any]) -> ChangeDetector:
-    """Rebuild a detector of the right kind from its ``state_dict``."""
+    """Rebuild a detector of the right kind from its ``state_dict``; a malformed state raises
+    ``CorruptStateError`` naming the field (see ``ChangeDetector.load_state_dict``)."""
     kind = state.get("kind") if isinstance(state, Mapping) else None
-    if kind not in DETECTORS:
-        raise ValueError(f"state.kind must be one of {sorted(DETECTORS)}, got {kind!r}")
+    if not isinstance(kind, str) or kind not in DETECTORS:
+        raise CorruptStateError(f"state.kind must be one of {sorted(DETECTORS)}, got {short_repr(kind)}")
     detector = DETECTORS[kind]()
     detector.load_state_dict(state)
     return detector

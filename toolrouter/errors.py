@@ -10,6 +10,7 @@ __all__ = [
     "InvalidOutcomeError",
     "AllToolsFailedError",
     "BudgetInfeasibleError",
+    "CorruptStateError",
     "DataError",
     "StoreOpenError",
 ]
@@ -62,3 +63,22 @@ class DataError(ToolRouterError, ValueError):
 class StoreOpenError(ToolRouterError, ValueError):
     """A store URL that cannot be opened (bad URL, a directory, a file that is not a store, a
     location this process cannot read and write); the message names the URL and what is wrong."""
+
+
+class CorruptStateError(ToolRouterError, ValueError):
+    """Saved state that cannot be loaded: a truncated or damaged file or store snapshot, or one that
+    contradicts itself. The message names where it came from (a file, or a store URL and snapshot
+    name) and what is wrong (which key or array, expected against found). A load that raises it
+    changes nothing.
+
+    ``problem`` is what is wrong, ``source`` where (``None`` until a loader that knows says it).
+    """
+
+    def __init__(self, problem: str, source: str | None = None) -> None:
+        self.problem = problem
+        self.source = source
+        super().__init__(problem if source is None else f"{source}: {problem}")
+
+    def within(self, where: str) -> "CorruptStateError":
+        """The same error, located inside ``where`` (a field of a larger state, or its source)."""
+        return CorruptStateError(self.problem, where if self.source is None else f"{where}: {self.source}")

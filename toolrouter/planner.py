@@ -57,15 +57,17 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import networkx as nx
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from toolrouter.errors import BudgetInfeasibleError, NoToolForCapabilityError, ToolRouterError
+from toolrouter.errors import BudgetInfeasibleError, CorruptStateError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 from toolrouter.plan import PlanStep
+from toolrouter.serialization import read_model
 
 __all__ = [
     "ANY_CAPABILITY",
@@ -207,6 +209,29 @@ def _structure_key(steps: Sequence[TaskStep]) -> tuple[tuple[str, str, tuple[str
     return tuple(sorted((s.step_id, s.capability, tuple(sorted(s.depends_on))) for s in steps))
 
 
+_SavedCount = Annotated[int, Field(strict=True, ge=0, lt=2**63)]
+
+
+class _SavedRuns(BaseModel):
+    """One structure's record in ``TaskGraphLibrary.state_dict``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[TaskStep]
+    runs: _SavedCount
+    successes: _SavedCount
+
+
+class _SavedLibrary(BaseModel):
+    """``TaskGraphLibrary.state_dict``, checked field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_support: Annotated[int, Field(strict=True, ge=1, lt=2**63)] | None = None
+    templates: dict[str, list[TaskStep]] = {}
+    runs: dict[str, list[_SavedRuns]] = {}
+
+
 class TaskGraphLibrary:
     """Where a task's steps come from, in this order of precedence:
 
@@ -330,19 +355,24 @@ class TaskGraphLibrary:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what ``state_dict`` returned; a malformed state raises and changes nothing."""
-        fresh = TaskGraphLibrary(int(state.get("min_support", self.min_support)))
-        for task_type, steps in dict(state.get("templates", {})).items():
+        """Restore what ``state_dict`` returned. A state of the wrong shape raises
+        ``CorruptStateError`` (a ``ValueError``) naming the key; a template or structure that is
+        not a valid graph raises ``build_task_graph``'s ``TaskGraphError``. Nothing changes then."""
+        saved = read_model(_SavedLibrary, state, "state")
+        fresh = TaskGraphLibrary(self.min_support if saved.min_support is None else saved.min_support)
+        for task_type, steps in saved.templates.items():
+            if not task_type.strip():
+                raise CorruptStateError(f"state.templates: task type must be a non-empty string, got {task_type!r}")
             fresh.register_template(task_type, steps)
-        for task_type, entries in dict(state.get("runs", {})).items():
+        for task_type, entries in saved.runs.items():
             for entry in entries:
-                runs, wins = int(entry["runs"]), int(entry["successes"])
+                runs, wins = entry.runs, entry.successes
                 if not 0 <= wins <= runs or runs < 1:
-                    raise ValueError(
-                        f"runs[{task_type!r}]: need 0 <= successes <= runs and runs >= 1, got "
+                    raise CorruptStateError(
+                        f"state.runs[{task_type!r}]: need 0 <= successes <= runs and runs >= 1, got "
                         f"{wins!r} of {runs!r}"
                     )
-                steps = _as_steps(entry["steps"])
+                steps = tuple(entry.steps)
                 build_task_graph(steps)
                 key = _structure_key(steps)
                 fresh._structures.setdefault(key, steps)

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.serialization import short_repr
 
 __all__ = ["CountingPolicy"]
 
@@ -160,22 +162,31 @@ class CountingPolicy(Policy):
         return {"config": config, "arrays": arrays}
 
     def load_state_dict(self, state: PolicyState) -> None:
-        """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
+        """Restore a ``state_dict``; a malformed state raises ``CorruptStateError`` (a
+        ``ValueError``) naming the key or array, and changes nothing."""
         config = self._check_config(state)
         arrays = state["arrays"]
         k = len(config["arm_ids"])
         stats = {name: self._checked_array(arrays, name, (k,)) for name in _STAT_NAMES}
+        for name in ("n", "ss"):
+            if np.any(stats[name] < 0):
+                raise CorruptStateError(f"state.arrays.{name}: weights and sums of squares must be >= 0")
+        for arm, n0, m0, v0 in zip(config["arm_ids"], stats["prior_n"], stats["prior_mean"], stats["prior_var"]):
+            try:  # the checks add_arm applies to a prior
+                self._prior_values(ArmPrior(mean=float(m0), variance=float(v0), pseudo_count=float(n0)))
+            except ValueError as exc:
+                raise CorruptStateError(f"state.arrays.prior_*: arm {arm!r}: {exc}") from None
         t = self._checked_t(config)
         if self.window is not None:
-            win_arm = np.array(arrays.get("window_arm", ()), dtype=np.int64)
-            win_reward = np.array(arrays.get("window_reward", ()), dtype=np.float64)
+            win_arm = self._checked_array(arrays, "window_arm", (self.window,), np.int64)
+            win_reward = self._checked_array(arrays, "window_reward", (self.window,))
             pos = config.get("window_pos")
-            if win_arm.shape != (self.window,) or win_reward.shape != (self.window,):
-                raise ValueError(f"state.arrays.window_arm/window_reward: expected shape ({self.window},)")
-            if not isinstance(pos, int) or not 0 <= pos < self.window:
-                raise ValueError(f"state.config.window_pos: expected an int in [0, {self.window}), got {pos!r}")
+            if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < self.window:
+                raise CorruptStateError(
+                    f"state.config.window_pos: expected an int in [0, {self.window}), got {short_repr(pos)}"
+                )
             if np.any(win_arm >= k) or np.any(win_arm < -1):
-                raise ValueError("state.arrays.window_arm: arm positions out of range")
+                raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
         rng = self._new_rng(config.get("rng", {}))
         # everything validated: assign
         self.rng = rng

@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolrouter.errors import DuplicateToolError, InvalidOutcomeError, UnknownToolError
+from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
+from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
 __all__ = ["ArmPrior", "Policy", "PolicyState", "MAX_ABS_REWARD"]
 
@@ -173,7 +174,9 @@ class Policy(ABC):
 
     @abstractmethod
     def load_state_dict(self, state: PolicyState) -> None:
-        """Restore what ``state_dict`` returned; a malformed state raises and changes nothing."""
+        """Restore what ``state_dict`` returned; a malformed state raises
+        ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the key or array, and
+        changes nothing."""
 
     def merge(self, other: "Policy", base: "Policy | PolicyState | None" = None) -> None:
         """Add another policy's statistics into this one (same class and configuration).
@@ -188,54 +191,53 @@ class Policy(ABC):
     def _rng_state(self) -> dict[str, Any]:
         return self.rng.bit_generator.state
 
-    def _new_rng(self, state: dict[str, Any]) -> np.random.Generator:
-        """A generator restored from ``state`` (validated before any assignment)."""
-        try:
-            bit_generator = getattr(np.random, state["bit_generator"])()
-            bit_generator.state = state
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"state.config.rng: not a numpy generator state ({exc})") from None
-        return np.random.Generator(bit_generator)
+    @staticmethod
+    def _new_rng(state: Any) -> np.random.Generator:
+        """A generator restored from a saved ``state`` (validated before any assignment)."""
+        return generator_from_state(state, "state.config.rng")
 
     @staticmethod
     def _checked_array(
-        arrays: dict[str, Any], name: str, shape: tuple[int, ...], dtype: type = np.float64
+        arrays: dict[str, Any], name: str, shape: tuple[int, ...], dtype: type = np.float64, field: str = "state.arrays"
     ) -> np.ndarray:
-        """``arrays[name]`` as a fresh array of ``shape``, all finite, or a ValueError naming it."""
-        if name not in arrays:
-            raise ValueError(f"state.arrays: missing {name!r}")
-        a = np.array(arrays[name], dtype=dtype)
-        if a.shape != shape:
-            raise ValueError(f"state.arrays.{name}: expected shape {shape}, got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"state.arrays.{name}: contains non-finite values")
-        return a
+        """``arrays[name]`` as a fresh array of ``dtype`` and ``shape``, all finite, or a
+        ``CorruptStateError`` naming it (``toolrouter.serialization.checked_array``)."""
+        return checked_array(arrays, name, shape, dtype, field=field)
 
     @staticmethod
-    def _checked_t(config: dict[str, Any]) -> int:
-        """The update counter of a saved state, or a ValueError naming it."""
-        t = config.get("t")
-        if not isinstance(t, int) or t < 0:
-            raise ValueError(f"state.config.t: expected a non-negative int, got {t!r}")
-        return t
+    def _checked_counter(config: dict[str, Any], key: str) -> int:
+        """A non-negative int counter of a saved config (``t``, ``decisions``), or an error naming it."""
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise CorruptStateError(f"state.config.{key}: expected a non-negative int, got {short_repr(value)}")
+        return value
+
+    @classmethod
+    def _checked_t(cls, config: dict[str, Any]) -> int:
+        """The update counter of a saved state, or a ``CorruptStateError`` naming it."""
+        return cls._checked_counter(config, "t")
 
     def _check_config(self, state: PolicyState) -> dict[str, Any]:
-        """The ``config`` of ``state`` after checking that it belongs to this policy."""
-        try:
-            config, arrays = state["config"], state["arrays"]
-        except (KeyError, TypeError):
-            raise ValueError("state must be a dict with 'config' and 'arrays'") from None
+        """The ``config`` of ``state`` after checking that it belongs to this policy; a malformed
+        state raises ``CorruptStateError`` (a ``ValueError``) naming the key."""
+        if not isinstance(state, dict) or not isinstance(state.get("config"), dict) or "arrays" not in state:
+            raise CorruptStateError("state must be a dict with a 'config' dict and 'arrays'")
+        config, arrays = state["config"], state["arrays"]
         if not isinstance(arrays, dict):
-            raise ValueError(f"state.arrays must be a dict, got {type(arrays).__name__}")
+            raise CorruptStateError(f"state.arrays must be a dict, got {type(arrays).__name__}")
         if config.get("policy") != self.name:
-            raise ValueError(f"state.config.policy: expected {self.name!r}, got {config.get('policy')!r}")
+            raise CorruptStateError(f"state.config.policy: expected {self.name!r}, got {short_repr(config.get('policy'))}")
         if config.get("options") != self.options:
-            raise ValueError(
-                f"state.config.options: {config.get('options')!r} differ from this policy's {self.options!r}"
+            raise CorruptStateError(
+                f"state.config.options: {short_repr(config.get('options'))} differ from this policy's {self.options!r}"
             )
         arm_ids = config.get("arm_ids")
-        if not isinstance(arm_ids, list) or len(set(arm_ids)) != len(arm_ids):
-            raise ValueError(f"state.config.arm_ids: expected a list of unique ids, got {arm_ids!r}")
+        if (
+            not isinstance(arm_ids, list)
+            or not all(isinstance(a, str) for a in arm_ids)
+            or len(set(arm_ids)) != len(arm_ids)
+        ):
+            raise CorruptStateError(f"state.config.arm_ids: expected a list of unique ids, got {short_repr(arm_ids)}")
         return config
 
     def _as_policy(self, state: "Policy | PolicyState") -> "Policy":

@@ -247,7 +247,8 @@ class _LinearPolicy(Policy):
         return {"A": (k, d, d), "R": (k, d, d), "stamp": (k,)}.get(name, (k, d))
 
     def load_state_dict(self, state: PolicyState) -> None:
-        """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
+        """Restore a ``state_dict``; a malformed state raises ``CorruptStateError`` (a
+        ``ValueError``) naming the key or array, and changes nothing."""
         config = self._check_config(state)
         k = len(config["arm_ids"])
         loaded = {
@@ -447,10 +448,7 @@ class LinearThompson(_LinearPolicy):
         return {"decisions": self.decisions}
 
     def _check_extra_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        decisions = config.get("decisions")
-        if not isinstance(decisions, int) or decisions < 0:
-            raise ValueError(f"state.config.decisions: expected a non-negative int, got {decisions!r}")
-        return {"decisions": decisions}
+        return {"decisions": self._checked_counter(config, "decisions")}
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
         """One posterior draw of each arm's reward at ``context``."""

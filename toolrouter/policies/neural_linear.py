@@ -35,8 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.policies.linear import LinearThompson, checked_context
+from toolrouter.serialization import short_repr
 
 __all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
 
@@ -120,11 +122,8 @@ class NeuralLinearThompson(Policy):
         d, h, f = self.context_dim, self.hidden, self.features
         return {"W1": (h, d), "b1": (h,), "W2": (f, h), "b2": (f,)}
 
-    def _checked_map(self, weights: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        out = {}
-        for name, shape in self._map_shapes().items():
-            out[name] = self._checked_array(dict(weights), name, shape)
-        return out
+    def _checked_map(self, weights: Mapping[str, Any], field: str = "weights") -> dict[str, np.ndarray]:
+        return {name: self._checked_array(weights, name, shape, field=field) for name, shape in self._map_shapes().items()}
 
     @property
     def feature_map(self) -> dict[str, np.ndarray]:
@@ -200,14 +199,21 @@ class NeuralLinearThompson(Policy):
         return {"config": config, "arrays": arrays}
 
     def load_state_dict(self, state: PolicyState) -> None:
-        """Restore a ``state_dict``; a malformed state raises ``ValueError`` and changes nothing."""
+        """Restore a ``state_dict``; a malformed state raises ``CorruptStateError`` (a
+        ``ValueError``) naming the key or array, and changes nothing."""
         config = self._check_config(state)
         arrays = state["arrays"]
-        feature_map = self._checked_map({k[4:]: v for k, v in arrays.items() if k.startswith("map.")})
+        names = [k for k in arrays if not isinstance(k, str)]
+        if names:
+            raise CorruptStateError(f"state.arrays: names must be strings, got {short_repr(names)}")
+        feature_map = self._checked_map({k[4:]: v for k, v in arrays.items() if k.startswith("map.")}, "state.arrays.map")
         twin = LinearThompson(**self.head.options)
-        twin.load_state_dict({"config": config.get("head"), "arrays": {k: v for k, v in arrays.items() if not k.startswith("map.")}})
+        try:
+            twin.load_state_dict({"config": config.get("head"), "arrays": {k: v for k, v in arrays.items() if not k.startswith("map.")}})
+        except CorruptStateError as exc:
+            raise exc.within("head") from None
         if twin.arm_ids != tuple(config["arm_ids"]) or twin.t != self._checked_t(config):
-            raise ValueError("state.config: arm_ids or t differ from the head's")
+            raise CorruptStateError("state.config: arm_ids or t differ from the head's")
         self.head, self.rng, self._map = twin, twin.rng, feature_map
         self._arm_ids, self._index = twin._arm_ids, twin._index
 
