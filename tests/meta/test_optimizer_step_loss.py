@@ -18,7 +18,7 @@ def _setup() -> tuple[torch.nn.Parameter, AdaptiveOptimizer]:
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_a_loss_tensor_is_backpropagated_whatever_zero_grad_left(set_to_none: bool) -> None:
     x, opt = _setup()
-    for _ in range(2):  # the second round starts from gradients left by the first
+    for _ in range(2):  # the second pass starts from the gradients the first left
         before = x.detach().clone()
         opt.zero_grad(set_to_none=set_to_none)
         opt.step((x**2).sum())  # gradient 2x
