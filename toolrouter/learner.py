@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import uuid
@@ -43,16 +42,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import networkx as nx
 import numpy as np
-from pydantic import ValidationError
-from safetensors.numpy import save as _st_save
-from safetensors.numpy import load as _st_load
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state
 from toolrouter.errors import (
+    CorruptStateError,
     DuplicateToolError,
     InvalidOutcomeError,
     NoToolForCapabilityError,
@@ -61,11 +59,21 @@ from toolrouter.errors import (
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
-from toolrouter.planner import TaskGraphLibrary, plan_decisions
+from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT, checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
-from toolrouter.serialization import safetensors_json
+from toolrouter.serialization import (
+    MAX_SAVED_DIM,
+    MAX_SAVED_WINDOW,
+    Count,
+    FiniteFloat,
+    checked_array,
+    read_blob,
+    read_model,
+    short_repr,
+    write_blob,
+)
 from toolrouter.store import AttemptRecord, Store, open_store
 
 __all__ = [
@@ -80,9 +88,9 @@ if TYPE_CHECKING:  # the reward model needs torch: imported only when a router u
 
 log = EventLog(__name__)
 
-#: Format tag and version of a saved learner.
+#: Format tag and version of a saved learner; version 2 adds the digest (version 1 files still load).
 _FORMAT = "toolrouter.learner"
-_VERSION = 1
+_VERSION = 2
 
 #: How many pseudo-observations a tool's profile is worth when predicting success, cost, latency.
 _PRIOR_WEIGHT = 2.0
@@ -252,34 +260,34 @@ class ToolMetaLearner:
         st = open_store(store) if store is not None else None
         try:
             snapshot = st.get_snapshot(self.snapshot_name) if st is not None else None
-            saved = _read_config(snapshot.data) if snapshot is not None else {}
-            # what the caller leaves out, a resumed router takes from its snapshot
-            if saved:
+            saved = None
+            if snapshot is not None:
+                assert st is not None
+                saved = _read_state(snapshot.data, _snapshot_source(st, self.snapshot_name))
+                # what the caller leaves out, a resumed router takes from its snapshot
                 if policy is None:
-                    if saved["policy"] is None:
+                    if saved.config.policy is None:
                         raise ValueError("policy: the snapshot was made with a custom policy factory; pass policy=")
-                    policy = saved["policy"]
+                    policy = saved.config.policy
                     if policy_options is None:
-                        policy_options = saved["policy_options"]
-                seed = saved["seed"] if seed is None else seed
-                weights = UtilityWeights.model_validate(saved["weights"]) if weights is None else weights
-                context_dim = saved["context_dim"] if context_dim is None else context_dim
+                        policy_options = saved.config.policy_options
+                seed = saved.config.seed if seed is None else seed
+                weights = saved.config.weights if weights is None else weights
+                context_dim = saved.config.context_dim if context_dim is None else context_dim
                 if drift_detection is None:
-                    drift_detection = saved.get("drift_detection")
+                    drift_detection = saved.config.drift_detection
             self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
             self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
                 if saved_model is not None:
-                    from toolrouter.reward_model import MetaRewardModel
-
-                    reward_model = MetaRewardModel.from_bytes(saved_model.data)
+                    reward_model = _read_reward_model(saved_model.data, _snapshot_source(st, self._reward_model_name))
             if reward_model is not None:
                 self._set_reward_model(reward_model)
             if st is not None:
                 self.store = st
-                if snapshot is not None:
-                    self._restore(snapshot.data, keep_tools=tools is not None)
+                if saved is not None:
+                    self._restore(saved, keep_tools=tools is not None)
                 if self._tools:
                     self.sync()
                 else:  # tools come after construction (ToolMiddleware.register): catch up with the
@@ -1270,7 +1278,7 @@ class ToolMetaLearner:
             }
             if self.reward_model is not None:  # a file holds everything; a store keeps it apart
                 arrays[_REWARD_MODEL] = np.frombuffer(self.reward_model.to_bytes(), dtype=np.uint8).copy()
-            return _st_save(arrays, metadata={_FORMAT: json.dumps(config)})
+            return write_blob(arrays, _FORMAT, config)
 
     def save(self, path: str | Path | None = None) -> None:
         """Save the learned state: to ``path`` (a safetensors file), or with no path as a snapshot
@@ -1306,6 +1314,10 @@ class ToolMetaLearner:
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``store=`` attaches a store to a
         router loaded from a file.
+
+        Saved state that is truncated, damaged or contradicts itself raises
+        ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
+        and snapshot name) and what is wrong, which key or array, expected against found.
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
             st = open_store(source)
@@ -1318,74 +1330,79 @@ class ToolMetaLearner:
                     "from its attempt log"
                 )
             return cls(policy=policy, store=st, **kwargs)
-        data = Path(source).read_bytes()
-        config = _read_config(data)
-        args = _ctor_args(config, policy, kwargs)
-        packed = _st_load(data).get(_REWARD_MODEL)
-        if packed is not None and "reward_model" not in args:
-            from toolrouter.reward_model import MetaRewardModel
-
-            args["reward_model"] = MetaRewardModel.from_bytes(packed.tobytes())
+        saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
+        args = _ctor_args(saved.config, policy, kwargs)
+        if saved.reward_model is not None and "reward_model" not in args:
+            args["reward_model"] = saved.reward_model
         router = cls(**args)
-        router._restore(data, keep_tools=False)
+        router._restore(saved, keep_tools=False)
         if store is not None:
             router.store = open_store(store)
             router.sync()
         return router
 
-    def _restore(self, data: bytes, *, keep_tools: bool) -> None:
-        """Load saved state; ``keep_tools``: the router's current tools win over the saved ones.
-        Everything is checked and built before anything is assigned."""
-        config = _read_config(data)
-        arrays = _st_load(data)
-        if isinstance(self._policy_spec, str) and config.get("policy") not in (None, self._policy_spec):
-            raise ValueError(f"policy: the saved state used {config['policy']!r}, this router {self._policy_spec!r}")
-        if config.get("context_dim") != self.context_dim:
+    def _restore(self, state: bytes | _SavedState, *, keep_tools: bool, source: str = "saved state") -> None:
+        """Load saved state (bytes, named ``source`` in errors, or what ``_read_state`` read);
+        ``keep_tools``: the router's current tools win over the saved ones. Everything is checked
+        and built before anything is assigned, so a failure leaves the router as it was."""
+        saved = state if isinstance(state, _SavedState) else _read_state(state, source)
+        config = saved.config
+        if isinstance(self._policy_spec, str) and config.policy not in (None, self._policy_spec):
+            raise ValueError(f"policy: the saved state used {config.policy!r}, this router {self._policy_spec!r}")
+        if config.context_dim != self.context_dim:
             raise ValueError(
-                f"context_dim: the saved state used {config.get('context_dim')!r}, this router {self.context_dim!r}"
+                f"context_dim: the saved state used {config.context_dim!r}, this router {self.context_dim!r}"
             )
-        if keep_tools:
-            tools = dict(self._tools)
-        else:
-            tools = {}
-            for p in config["tools"]:
-                profile = ToolProfile.model_validate(p)
-                tools[profile.tool_id] = profile
+        if isinstance(self._policy_spec, str) and config.policy_options != self._policy_options:
+            raise ValueError(
+                f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
+            )
+        tools = dict(self._tools) if keep_tools else {p.tool_id: p for p in config.tools}
         graphs = TaskGraphLibrary()
-        if "task_graphs" in config:
-            graphs.load_state_dict(config["task_graphs"])
-        saved_routes: dict[tuple[str, str], _Route] = {}
-        old_tools, self._tools = self._tools, tools  # _prior and _candidates read self._tools
+        routes: dict[tuple[str, str], _Route] = {}
         try:
-            for i, rc in enumerate(config["routes"]):
-                policy = self._new_policy(rc["task_type"], rc["step"])
-                state = {
-                    "config": rc["policy"],
-                    "arrays": {n: arrays[f"routes.{i}.{n}"] for n in rc["array_names"]},
-                }
-                policy.load_state_dict(state)
-                route = _Route(rc["task_type"], rc["step"], rc["capability"], policy)
-                for tool_id in list(policy.arm_ids):
-                    if tool_id not in tools or not tools[tool_id].serves(route.capability):
-                        policy.remove_arm(tool_id)
-                for tool_id in self._candidates(route.capability):
-                    if tool_id not in policy._index:
-                        policy.add_arm(tool_id, self._prior(tools[tool_id], route))
-                route.counts = {t: _Counts(v) for t, v in rc["counts"].items() if t in policy._index}
-                route.detectors = {
-                    t: detector_from_state(d) for t, d in rc.get("detectors", {}).items() if t in policy._index
-                }
-                saved_routes[route.key] = route
-        except (KeyError, TypeError) as exc:
-            self._tools = old_tools
-            raise ValueError(f"state: malformed saved learner ({exc!r})") from None
-        except BaseException:
-            self._tools = old_tools
-            raise
-        self._routes = saved_routes
-        self.graphs = graphs
-        self._seen_upto = int(config.get("watermark", 0))
-        self._own_ahead = {int(i) for i in config.get("applied_above_watermark", [])}
+            try:
+                graphs.load_state_dict(config.task_graphs)
+            except TaskGraphError as exc:  # a saved template or structure that is not a valid graph
+                raise CorruptStateError(str(exc)).within("config.task_graphs") from None
+            except CorruptStateError as exc:
+                raise exc.within("config.task_graphs") from None
+            for i, rc in enumerate(config.routes):
+                try:
+                    route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, tools)
+                except CorruptStateError as exc:
+                    raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
+                routes[route.key] = route
+        except CorruptStateError as exc:
+            raise exc.within(saved.source) from None
+        with self._lock:
+            self._tools = tools
+            self._routes = routes
+            self.graphs = graphs
+            self._seen_upto = config.watermark
+            self._own_ahead = set(config.applied_above_watermark)
+
+    def _restored_route(self, rc: _SavedRoute, arrays: dict[str, np.ndarray], tools: dict[str, ToolProfile]) -> _Route:
+        """A route rebuilt from its saved config and arrays, its arms fitted to ``tools``."""
+        policy = self._new_policy(rc.task_type, rc.step)
+        policy.load_state_dict({"config": rc.policy, "arrays": arrays})
+        route = _Route(rc.task_type, rc.step, rc.capability, policy)
+        for tool_id in list(policy.arm_ids):
+            if tool_id not in tools or not tools[tool_id].serves(route.capability):
+                policy.remove_arm(tool_id)
+        for tool_id, profile in tools.items():
+            if profile.serves(route.capability) and tool_id not in policy.arm_ids:
+                policy.add_arm(tool_id, self._prior(profile, route))
+        arms = set(policy.arm_ids)
+        route.counts = {t: _Counts(v) for t, v in rc.counts.items() if t in arms}
+        route.detectors = {}
+        for t, d in rc.detectors.items():
+            if t in arms:
+                try:
+                    route.detectors[t] = detector_from_state(d)
+                except CorruptStateError as exc:
+                    raise exc.within(f"detectors[{t!r}]") from None
+        return route
 
     def close(self) -> None:
         """Stop background meta-training and close the store (if any)."""
@@ -1425,34 +1442,173 @@ def _profiles(tools: Any) -> list[ToolProfile]:
     return [p if isinstance(p, ToolProfile) else ToolProfile.model_validate(p) for p in tools]
 
 
-def _read_config(data: bytes) -> dict[str, Any]:
-    """The JSON config in a safetensors header's metadata."""
+#: A policy option as saved: a JSON scalar (64-bit ints, finite floats).
+_Option = Union[None, StrictBool, Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)], FiniteFloat, StrictStr]
+def _nonblank_stripped(value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise ValueError(f"expected a non-empty name without surrounding blanks, got {value!r}")
+    return value
+
+
+#: A saved name (task type, step, capability): what the router's models accept, stripped.
+_Name = Annotated[StrictStr, AfterValidator(_nonblank_stripped)]
+
+
+#: Policy options that size arrays, with the largest value a saved configuration may give them.
+_SIZE_OPTIONS = {"context_dim": MAX_SAVED_DIM, "features": MAX_SAVED_DIM, "hidden": MAX_SAVED_DIM, "window": MAX_SAVED_WINDOW}
+
+
+class _SavedRoute(BaseModel):
+    """One route of a saved learner: its policy's config (checked by the policy), the names of its
+    arrays, and its counts and change detectors per tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_type: _Name
+    step: _Name
+    capability: _Name | None
+    policy: dict[str, Any]
+    array_names: list[StrictStr]
+    counts: dict[str, tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]]
+    detectors: dict[str, dict[str, Any]] = {}
+
+
+class _SavedLearner(BaseModel):
+    """The JSON configuration of a saved learner (what ``state_bytes`` writes), checked field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["toolrouter.learner"]
+    version: Literal[1, 2]
+    policy: StrictStr | None
+    policy_options: dict[str, _Option]
+    context_dim: Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)] | None
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**128)] | None
+    weights: UtilityWeights
+    drift_detection: DetectorConfig | None = None
+    tools: list[ToolProfile]
+    watermark: Count = 0
+    applied_above_watermark: list[Count] = []
+    routes: list[_SavedRoute]
+    task_graphs: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class _SavedState:
+    """A saved learner read and checked by ``_read_state``: nothing in it contradicts itself."""
+
+    config: _SavedLearner
+    arrays: dict[str, np.ndarray]
+    reward_model: MetaRewardModel | None
+    source: str
+
+
+def _snapshot_source(store: Store, name: str) -> str:
+    """How errors name a store snapshot."""
+    return f"store {store.url!r} snapshot {name!r}"
+
+
+def _read_state(data: bytes, source: str) -> _SavedState:
+    """Read and check a saved learner; ``source`` names it in a ``CorruptStateError``."""
     try:
-        config = safetensors_json(data, _FORMAT)
-    except ValueError:
-        raise ValueError("state: not a saved toolrouter learner") from None
-    if config.get("format") != _FORMAT or config.get("version") != _VERSION:
-        raise ValueError(f"state: unsupported format {config.get('format')!r} version {config.get('version')!r}")
-    return config
+        return _check_state(data, source)
+    except CorruptStateError as exc:
+        raise exc.within(source) from None
 
 
-def _ctor_args(config: dict[str, Any], policy: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    args: dict[str, Any] = {}
-    if config:
-        args = {
-            "tools": [ToolProfile.model_validate(p) for p in config["tools"]],
-            "policy": config["policy"],
-            "policy_options": config["policy_options"],
-            "context_dim": config["context_dim"],
-            "seed": config["seed"],
-            "weights": UtilityWeights.model_validate(config["weights"]),
-            "drift_detection": config.get("drift_detection"),
-        }
+def _check_state(data: bytes, source: str) -> _SavedState:
+    try:
+        blob = read_blob(data, _FORMAT)
+    except CorruptStateError as exc:
+        raise CorruptStateError(f"not a saved toolrouter learner: {exc.problem}") from None
+    found = (blob.config.get("format"), blob.config.get("version"))
+    if found[0] != _FORMAT or found[1] not in (1, 2) or isinstance(found[1], bool):
+        raise CorruptStateError(f"unsupported format {found[0]!r} version {found[1]!r}; expected {_FORMAT!r} 1 or 2")
+    if found[1] >= 2 and not blob.sealed:
+        raise CorruptStateError("the digest that every version 2 learner carries is missing")
+    config = read_model(_SavedLearner, blob.config, "config")
+    _check_policy_config(config)
+    if len({p.tool_id for p in config.tools}) != len(config.tools):
+        raise CorruptStateError(f"config.tools: a tool id appears twice in {[p.tool_id for p in config.tools]}")
+    keys = [(r.task_type, r.step) for r in config.routes]
+    if len(set(keys)) != len(keys):
+        raise CorruptStateError(f"config.routes: a (task type, step) appears twice in {keys}")
+    below = [i for i in config.applied_above_watermark if i <= config.watermark]
+    if below:
+        raise CorruptStateError(f"config.applied_above_watermark: ids {below} are not above the watermark {config.watermark}")
+    wanted = {f"routes.{i}.{n}" for i, r in enumerate(config.routes) for n in r.array_names}
+    missing = sorted(wanted - set(blob.arrays))
+    unknown = sorted(set(blob.arrays) - wanted - {_REWARD_MODEL})
+    if missing or unknown:
+        raise CorruptStateError(f"arrays: missing {missing}, unexpected {unknown}")
+    model = None
+    if _REWARD_MODEL in blob.arrays:
+        packed = checked_array(blob.arrays, _REWARD_MODEL, blob.arrays[_REWARD_MODEL].shape[:1], np.uint8)
+        model = _read_reward_model(packed.tobytes(), f"arrays.{_REWARD_MODEL}")
+        if config.policy != "neural_linear" or model.context_dim != config.context_dim:
+            raise CorruptStateError(
+                f"arrays.{_REWARD_MODEL}: a reward model for context_dim={model.context_dim} does not fit policy "
+                f"{config.policy!r} with context_dim={config.context_dim!r}"
+            )
+    return _SavedState(config, blob.arrays, model, source)
+
+
+def _check_policy_config(config: _SavedLearner) -> None:
+    """The saved policy name, options and context dimension agree and build a policy."""
+    if config.policy is None:  # a custom factory: the caller passes it, and it checks its state
+        return
+    if config.policy not in POLICIES:
+        raise CorruptStateError(f"config.policy: unknown policy {config.policy!r}; known: {sorted(POLICIES)}")
+    options = config.policy_options
+    dim = options.get("context_dim") if POLICIES[config.policy].contextual else None
+    if dim != config.context_dim:
+        raise CorruptStateError(
+            f"config.context_dim: {config.context_dim!r} does not fit policy {config.policy!r} with "
+            f"policy_options.context_dim {dim!r}"
+        )
+    for name, bound in _SIZE_OPTIONS.items():
+        value = options.get(name)
+        if isinstance(value, int) and value > bound:
+            raise CorruptStateError(f"config.policy_options.{name}: {value!r} is above the largest saved size {bound}")
+    try:
+        probe = make_policy(config.policy, seed=0, **options)
+    except ValueError as exc:  # make_policy's check of the options
+        raise CorruptStateError(f"config.policy_options: {exc}") from None
+    for i, route in enumerate(config.routes):
+        if route.policy.get("options") != probe.options:
+            raise CorruptStateError(
+                f"config.routes[{i}].policy.options: {short_repr(route.policy.get('options'))} differ from "
+                f"{probe.options!r}, those of policy_options"
+            )
+
+
+def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:
+    """A reward model saved on its own (``MetaRewardModel.to_bytes``); errors name ``source``."""
+    from toolrouter.reward_model import MetaRewardModel
+
+    try:
+        return MetaRewardModel.from_bytes(data)
+    except CorruptStateError as exc:
+        raise exc.within(source) from None
+
+
+def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments of a router loaded from ``config``, the caller's ``policy`` and
+    ``kwargs`` taking precedence."""
+    args: dict[str, Any] = {
+        "tools": list(config.tools),
+        "policy": config.policy,
+        "policy_options": config.policy_options,
+        "context_dim": config.context_dim,
+        "seed": config.seed,
+        "weights": config.weights,
+        "drift_detection": config.drift_detection,
+    }
     if policy is not None:
         args["policy"] = policy
-        args.pop("policy_options", None)
-    if args.get("policy") is None:
-        args.pop("policy", None)
+        args.pop("policy_options")
+    if args["policy"] is None:
+        args.pop("policy")
     args.update(kwargs)
     return args
 

@@ -24,38 +24,37 @@ adapted to recent outcomes with ``meta.DriftAdapter`` (online EWC plus replay), 
 still holds for the other tools and task types; the encoder stays fixed, so the router's
 per-route posteriors remain valid.
 
-Persistence: ``to_bytes`` / ``from_bytes`` (safetensors with a JSON header); the router keeps it in
-its store.
+Persistence: ``to_bytes`` / ``from_bytes`` (safetensors with a JSON header and a digest); the router
+keeps it in its store. Damaged or inconsistent bytes raise ``toolrouter.errors.CorruptStateError``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch import nn
 
+from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile
 from toolrouter.policies.base import ArmPrior
 from toolrouter.policies.neural_linear import NeuralLinearThompson
-from toolrouter.serialization import safetensors_json
+from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, write_blob
 from toolrouter.store.base import AttemptRecord
 
 __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
 
 log = EventLog(__name__)
 
-_FORMAT = "toolrouter.reward_model/1"
+_FORMAT = "toolrouter.reward_model/2"
 TaskGrouping = Literal["task_type", "tool", "both"]
 
 
@@ -253,7 +252,7 @@ class MetaRewardModel:
 
     # --- persistence --------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
-        """safetensors bytes; the JSON config travels in the metadata."""
+        """safetensors bytes; the JSON config travels in the metadata, with a digest of it all."""
         m = self.model
         meta = {
             "format": _FORMAT,
@@ -267,27 +266,48 @@ class MetaRewardModel:
             "watermark": self.watermark,
             "info": self.info,
         }
-        tensors = {f"model.{k}": v.detach().contiguous() for k, v in m.state_dict().items()}
-        tensors["tool_features"] = torch.as_tensor(self.tool_features, dtype=torch.float64)
-        tensors["new_tool_cov"] = torch.as_tensor(self.new_tool_cov, dtype=torch.float64)
-        return st_save(tensors, metadata={"config": json.dumps(meta)})
+        arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
+        arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
+        arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
+        return write_blob(arrays, "config", meta)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "MetaRewardModel":
-        """Rebuild from ``to_bytes``; a malformed blob raises ``ValueError``."""
+        """Rebuild from ``to_bytes``. Bytes that are damaged, truncated or inconsistent (an array
+        of the wrong shape, dtype or with NaN, a missing key) raise
+        ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the key or array."""
         try:
-            meta = safetensors_json(data, "config")
-            tensors = st_load(data)
-        except Exception as exc:  # safetensors raises its own error types
-            raise ValueError(f"data: not a saved reward model ({exc})") from None
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"data.format: expected {_FORMAT!r}, got {meta.get('format')!r}")
-        model = RewardModel(meta["context_dim"], meta["tool_dim"], len(meta["tool_ids"]), meta["features"], meta["hidden"])
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+            blob = read_blob(data, "config")
+        except CorruptStateError as exc:
+            raise CorruptStateError(f"data: not a saved reward model ({exc.problem})") from None
+        meta = read_model(_SavedRewardModel, blob.config, "config")
+        if meta.format == _FORMAT and not blob.sealed:
+            raise CorruptStateError(f"the digest that every {_FORMAT!r} blob carries is missing")
+        if len(set(meta.tool_ids)) != len(meta.tool_ids):
+            raise CorruptStateError(f"config.tool_ids: an id appears twice in {meta.tool_ids}")
+        sizes = (meta.context_dim, meta.tool_dim, len(meta.tool_ids), meta.features, meta.hidden)
+        with torch.device("meta"):  # the parameters' shapes, without allocating them
+            shapes = {f"model.{k}": tuple(v.shape) for k, v in RewardModel(*sizes).state_dict().items()}
+        expected = {name: (shape, np.float32) for name, shape in shapes.items()}
+        expected["tool_features"] = ((len(meta.tool_ids), meta.tool_dim), np.float64)
+        expected["new_tool_cov"] = ((meta.features + 1, meta.features + 1), np.float64)
+        unknown = sorted(set(blob.arrays) - set(expected))
+        if unknown:
+            raise CorruptStateError(f"arrays: unexpected {unknown}")
+        arrays = {name: checked_array(blob.arrays, name, shape, dtype) for name, (shape, dtype) in expected.items()}
+        cov = arrays["new_tool_cov"]
+        try:  # what a new tool's prior needs (``LinearThompson`` checks it when the arm is added)
+            np.linalg.cholesky(cov)
+            symmetric = np.allclose(cov, cov.T)
+        except np.linalg.LinAlgError:
+            symmetric = False
+        if not symmetric:
+            raise CorruptStateError("arrays.new_tool_cov: not a symmetric positive definite covariance")
+        model = RewardModel(*sizes)
+        model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         return cls(
-            model, meta["tool_ids"], tensors["tool_features"].numpy(),
-            prior_scale=meta["prior_scale"], new_tool_cov=tensors["new_tool_cov"].numpy(), noise=meta["noise"],
-            watermark=meta["watermark"], info=meta["info"],
+            model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
+            noise=meta.noise, watermark=meta.watermark, info=meta.info,
         )
 
     def __repr__(self) -> str:
@@ -295,6 +315,27 @@ class MetaRewardModel:
             f"MetaRewardModel(tools={len(self.tool_ids)}, context_dim={self.context_dim}, features={self.features}, "
             f"prior_scale={self.prior_scale:.3g}, noise={self.noise:.3g})"
         )
+
+
+_Dim = Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)]
+_Positive = Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)]
+
+
+class _SavedRewardModel(BaseModel):
+    """The JSON configuration ``MetaRewardModel.to_bytes`` writes, checked field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["toolrouter.reward_model/1", "toolrouter.reward_model/2"]  # /1: written without a digest
+    context_dim: _Dim
+    tool_dim: _Dim
+    features: _Dim
+    hidden: _Dim
+    tool_ids: list[StrictStr]
+    prior_scale: _Positive
+    noise: _Positive
+    watermark: Count
+    info: dict[str, Any]
 
 
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:

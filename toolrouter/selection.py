@@ -56,22 +56,21 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
-from safetensors.torch import load as load_bytes
-from safetensors.torch import load_file, save_file
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from safetensors.torch import save_file
 from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
-from toolrouter.errors import DuplicateToolError, UnknownToolError
+from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
-from toolrouter.serialization import safetensors_json
+from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, read_blob, read_model
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -892,67 +891,173 @@ class FewShotToolSelector:
 
     @classmethod
     def from_bytes(cls, data: bytes, featurizer: Featurizer | None = None) -> "FewShotToolSelector":
-        """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`."""
-        meta = None
-        for key in reversed(_READABLE_FORMATS):  # the newest first
-            try:
-                meta = safetensors_json(data, key)
-                tensors = load_bytes(data)
-                break
-            except Exception as exc:  # safetensors raises its own error types
-                error = exc
-        if meta is None:
-            raise ValueError(f"data: not a saved tool selector ({error})") from None
-        return cls._from_parts(meta, tensors, featurizer, "data")
+        """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`. Damaged or
+        inconsistent bytes raise ``toolrouter.errors.CorruptStateError`` (a ``ValueError``)."""
+        try:
+            blob = read_blob(data, *reversed(_READABLE_FORMATS))  # the newest first
+        except CorruptStateError as exc:
+            raise CorruptStateError(f"data: not a saved tool selector ({exc.problem})") from None
+        return cls._from_parts(blob.config, blob.arrays, featurizer, "data")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], featurizer: Featurizer | None = None) -> "FewShotToolSelector":
         """Load a selector saved by :meth:`save`. ``featurizer`` is needed when it was not one of
-        ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec."""
+        ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec. Files that are
+        damaged or contradict each other raise ``toolrouter.errors.CorruptStateError`` (a
+        ``ValueError``) naming the folder, the key or tensor and what is wrong."""
         folder = Path(path)
         for name in ("selector.json", "selector.safetensors"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")
-        meta = json.loads((folder / "selector.json").read_text(encoding="utf-8"))
-        return cls._from_parts(meta, load_file(str(folder / "selector.safetensors")), featurizer, f"path: {str(folder)!r}")
+        where = f"path: {str(folder)!r}"
+        try:
+            meta = json.loads((folder / "selector.json").read_bytes())
+        except (ValueError, RecursionError) as exc:  # the JSON decoder's errors (UnicodeDecodeError is one)
+            raise CorruptStateError(f"selector.json is not JSON ({exc})", where) from None
+        try:
+            arrays = read_blob((folder / "selector.safetensors").read_bytes()).arrays
+        except CorruptStateError as exc:
+            raise exc.within(f"{where}: selector.safetensors") from None
+        return cls._from_parts(meta, arrays, featurizer, where)
 
     @classmethod
     def _from_parts(
-        cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor], featurizer: Featurizer | None, where: str
+        cls, meta: Any, arrays: dict[str, np.ndarray], featurizer: Featurizer | None, where: str
     ) -> "FewShotToolSelector":
-        if meta.get("format") not in _READABLE_FORMATS:
-            raise ValueError(f"{where} holds format {meta.get('format')!r}, expected one of {_READABLE_FORMATS!r}")
+        try:
+            saved = _check_saved(meta)
+        except CorruptStateError as exc:
+            raise exc.within(where) from None
         if featurizer is None:
-            if meta["featurizer"] is None:
+            if saved.featurizer is None:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
-            featurizer = _featurizer_from_spec(meta["featurizer"])
-        if int(featurizer.dim) != meta["dim"]:
-            raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {meta['dim']}")
-        sel = cls(featurizer, SelectorConfig(**meta["config"]), seed=meta["seed"])
-        state = {k[len("network.") :]: v for k, v in tensors.items() if k.startswith("network.")}
-        missing, unexpected = sel.network.load_state_dict(state, strict=False)
-        if unexpected or set(missing) - sel._frozen_keys():
-            raise ValueError(f"{where}: saved weights do not fit the config (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})")
-        sel._weights_changed()
-        sel.network.eval()
-        for entry in meta["tools"]:
-            sel._descriptions[entry["tool_id"]] = entry["description"]
-            sel._examples[entry["tool_id"]] = list(entry["examples"])
-            sel._tool_ids.append(entry["tool_id"])
-        sel._protos = tensors["prototypes"]
-        if sel._protos.shape != (len(sel._tool_ids), sel.dim):
-            raise ValueError(f"{where}: prototypes of shape {tuple(sel._protos.shape)} do not match {len(sel._tool_ids)} tools")
-        sel.episodes_trained = int(meta["episodes_trained"])
-        sel.match_weight = float(meta["match_weight"])
-        counts = [len(e["examples"]) for e in meta["tools"]]
-        if tensors["examples"].shape != (sum(counts), sel.dim):
-            raise ValueError(f"{where}: example embeddings of shape {tuple(tensors['examples'].shape)} do not match the tools")
-        sel._example_z = list(torch.split(tensors["examples"], counts))
-        described = [int(e["description"] is not None) for e in meta["tools"]]
-        if "descriptions" not in tensors:  # saved by format /1: embed the descriptions again
-            texts = [e["description"] for e in meta["tools"] if e["description"] is not None]
-            tensors["descriptions"] = sel.embed_descriptions(texts)
-        if tensors["descriptions"].shape != (sum(described), sel.dim):
-            raise ValueError(f"{where}: description embeddings of shape {tuple(tensors['descriptions'].shape)} do not match the tools")
-        sel._description_z = list(torch.split(tensors["descriptions"], described))
+            featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+        if int(featurizer.dim) != saved.dim:
+            raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {saved.dim}")
+        sel = cls(featurizer, saved.config, seed=saved.seed)
+        try:
+            sel._install(saved, arrays)
+        except CorruptStateError as exc:
+            raise exc.within(where) from None
         return sel
+
+    def _install(self, saved: "_SavedSelector", arrays: dict[str, np.ndarray]) -> None:
+        """Put the saved weights, tools and embeddings into this fresh selector, each checked."""
+        skip = self._frozen_keys()
+        expected = {f"network.{k}": v for k, v in self.network.state_dict().items() if k not in skip}
+        saved_weights = {k for k in arrays if k.startswith("network.")}
+        if saved_weights != set(expected):
+            missing, unexpected = sorted(set(expected) - saved_weights), sorted(saved_weights - set(expected))
+            raise CorruptStateError(f"saved weights do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        state = {
+            name[len("network."):]: torch.from_numpy(checked_array(arrays, name, tuple(v.shape), v.detach().numpy().dtype))
+            for name, v in expected.items()
+        }
+        n, dim = len(saved.tools), self.dim
+        counts = [len(t.examples) for t in saved.tools]
+        described = [int(t.description is not None) for t in saved.tools]
+        prototypes = checked_array(arrays, "prototypes", (n, dim), np.float32)
+        examples = checked_array(arrays, "examples", (sum(counts), dim), np.float32)
+        descriptions = None
+        if "descriptions" in arrays or saved.format == _FORMAT:  # format /1 saved none: embedded again below
+            descriptions = checked_array(arrays, "descriptions", (sum(described), dim), np.float32)
+        self.network.load_state_dict(state, strict=False)
+        self._weights_changed()
+        self.network.eval()
+        for t in saved.tools:
+            self._descriptions[t.tool_id] = t.description
+            self._examples[t.tool_id] = list(t.examples)
+            self._tool_ids.append(t.tool_id)
+        self._protos = torch.from_numpy(prototypes)
+        self.episodes_trained = saved.episodes_trained
+        self.match_weight = saved.match_weight
+        self._example_z = list(torch.split(torch.from_numpy(examples), counts))
+        if descriptions is None:
+            description_z = self.embed_descriptions([t.description for t in saved.tools if t.description is not None])
+        else:
+            description_z = torch.from_numpy(descriptions)
+        self._description_z = list(torch.split(description_z, described))
+
+
+_SavedDim = Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)]
+
+
+class _HashingSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["hashing"]
+    dim: _SavedDim
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**64)]
+    char_ngrams: tuple[Annotated[int, Field(strict=True, ge=1)], Annotated[int, Field(strict=True, ge=1)]] | None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "_HashingSpec":
+        if self.char_ngrams is not None and self.char_ngrams[0] > self.char_ngrams[1]:
+            raise ValueError(f"char_ngrams must be (low, high) with low <= high, got {self.char_ngrams}")
+        return self
+
+
+class _MiniLMSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["minilm"]
+    model_path: StrictStr | None = None
+
+
+class _CombinedPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    featurizer: "_FeaturizerSpec"
+    weight: Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)]
+
+
+class _CombinedSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["combined"]
+    parts: list[_CombinedPart] = Field(min_length=1)
+
+
+_FeaturizerSpec = Annotated[Union[_HashingSpec, _MiniLMSpec, _CombinedSpec], Field(discriminator="name")]
+_CombinedPart.model_rebuild()
+
+
+class _SavedTool(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool_id: StrictStr
+    description: StrictStr | None
+    examples: list[StrictStr]
+
+
+class _SavedSelector(BaseModel):
+    """What ``FewShotToolSelector._parts`` writes as JSON, checked field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["toolrouter.FewShotToolSelector/1", "toolrouter.FewShotToolSelector/2"]
+    config: SelectorConfig
+    seed: Annotated[int, Field(strict=True, ge=-(2**63), lt=2**64)]
+    dim: _SavedDim
+    featurizer: _FeaturizerSpec | None
+    episodes_trained: Count
+    match_weight: Annotated[FiniteFloat, Field(ge=0.0)]
+    tools: list[_SavedTool]
+
+
+def _check_saved(meta: Any) -> _SavedSelector:
+    """The saved JSON, checked, and nothing in it contradicting the rest."""
+    saved = read_model(_SavedSelector, meta, "selector")
+    ids = [t.tool_id for t in saved.tools]
+    if len(set(ids)) != len(ids):
+        raise CorruptStateError(f"selector.tools: a tool id appears twice in {ids}")
+    bare = [t.tool_id for t in saved.tools if t.description is None and not t.examples]
+    if bare:
+        raise CorruptStateError(f"selector.tools: {bare} have neither a description nor examples")
+    cfg = saved.config
+    for name in ("hidden", "lora_rank"):
+        if getattr(cfg, name) > MAX_SAVED_DIM:
+            raise CorruptStateError(f"selector.config.{name}: {getattr(cfg, name)} is above the largest saved size {MAX_SAVED_DIM}")
+    if cfg.finetune_lora_rank > 0 and cfg.finetune_layers == 0:
+        raise CorruptStateError(f"selector.config: finetune_lora_rank {cfg.finetune_lora_rank} without finetune_layers")
+    return saved
