@@ -67,7 +67,7 @@ from toolrouter.errors import BudgetInfeasibleError, CorruptStateError, NoToolFo
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 from toolrouter.plan import PlanStep
-from toolrouter.serialization import read_model
+from toolrouter.serialization import Count, read_model
 
 __all__ = [
     "ANY_CAPABILITY",
@@ -209,17 +209,14 @@ def _structure_key(steps: Sequence[TaskStep]) -> tuple[tuple[str, str, tuple[str
     return tuple(sorted((s.step_id, s.capability, tuple(sorted(s.depends_on))) for s in steps))
 
 
-_SavedCount = Annotated[int, Field(strict=True, ge=0, lt=2**63)]
-
-
 class _SavedRuns(BaseModel):
     """One structure's record in ``TaskGraphLibrary.state_dict``."""
 
     model_config = ConfigDict(extra="forbid")
 
     steps: list[TaskStep]
-    runs: _SavedCount
-    successes: _SavedCount
+    runs: Count
+    successes: Count
 
 
 class _SavedLibrary(BaseModel):

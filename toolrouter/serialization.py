@@ -42,6 +42,7 @@ __all__ = [
     "generator_from_state",
     "read_blob",
     "read_model",
+    "safetensors_json",
     "short_repr",
     "write_blob",
 ]
@@ -53,7 +54,7 @@ MAX_SAVED_DIM = 1 << 16
 #: Largest sliding window (outcomes) a saved configuration may ask for, for the same reason.
 MAX_SAVED_WINDOW = 1 << 24
 
-#: An int that fits in a signed 64-bit integer (store ids, counters), never a bool or a float.
+#: A non-negative int that fits in a signed 64-bit integer (store ids, counters), never a bool or a float.
 Count = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
 #: A finite number (an int is accepted as a float).
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
