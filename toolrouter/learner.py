@@ -79,6 +79,7 @@ from toolrouter.store import AttemptRecord, Store, open_store
 __all__ = [
     "ToolMetaLearner",
     "ToolStatistics",
+    "Ranking",
     "optimize_task_execution",
     "learn_from_execution",
 ]
@@ -108,6 +109,53 @@ _RECENT_OUTCOMES = 256
 _RETIRED_TOOLS = 1024
 
 PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
+
+
+class Ranking(Sequence[str]):
+    """Tool ids in the order to try them: the highest sampled score first, then the others by
+    posterior mean. Only the first is found up front (one argmax); the fallbacks are sorted the
+    first time something reads past it, since most calls never need them. ``scores`` and
+    ``means`` are the policy's, by position in ``arms``."""
+
+    __slots__ = ("arms", "scores", "means", "first", "_positions")
+
+    def __init__(self, arms: Sequence[str], scores: np.ndarray, means: np.ndarray) -> None:
+        self.arms, self.scores, self.means = arms, scores, means
+        self.first = int(scores.argmax())
+        self._positions: list[int] | None = None
+
+    @property
+    def positions(self) -> list[int]:
+        """Positions in ``arms``, in ranked order."""
+        if self._positions is None:
+            order = np.lexsort((-self.scores, -self.means)).tolist()
+            order.remove(self.first)
+            self._positions = [self.first, *order]
+        return self._positions
+
+    def __len__(self) -> int:
+        return len(self.arms)
+
+    def __getitem__(self, index: Any) -> Any:
+        if index == 0:
+            return self.arms[self.first]
+        if isinstance(index, slice):
+            return [self.arms[i] for i in self.positions[index]]
+        return self.arms[self.positions[index]]
+
+    def __iter__(self) -> Any:
+        arms = self.arms
+        yield arms[self.first]
+        for i in self.positions[1:]:
+            yield arms[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @dataclass(frozen=True)
@@ -315,7 +363,9 @@ class ToolMetaLearner:
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
         self.weights = weights or UtilityWeights()
-        if sync_every is not None and (isinstance(sync_every, bool) or int(sync_every) < 1):
+        if sync_every is not None and (
+            isinstance(sync_every, bool) or not isinstance(sync_every, (int, np.integer)) or sync_every < 1
+        ):
             raise ValueError(f"sync_every: expected a positive int or None, got {sync_every!r}")
         self.sync_every = sync_every
         self.prior_fn = prior_fn
@@ -323,6 +373,8 @@ class ToolMetaLearner:
         self._feature_map: dict[str, np.ndarray] | None = None
         self._background: tuple[threading.Event, threading.Thread] | None = None
         policy = "gaussian_ts" if policy is None else policy
+        if policy_options is not None and not isinstance(policy_options, Mapping):
+            raise TypeError(f"policy_options: expected a mapping of option names to values, got {policy_options!r}")
         self._policy_options = dict(policy_options or {})
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
@@ -466,6 +518,7 @@ class ToolMetaLearner:
 
     def remove_tool(self, tool_id: str) -> ToolProfile:
         """Unregister a tool and drop its arms (its past attempts stay in the store)."""
+        _check_names(tool_id=tool_id)
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
@@ -684,11 +737,12 @@ class ToolMetaLearner:
         """One decision for one step: the chosen tool first, then the fallbacks, with their
         predictions (no task object, no graph). ``step`` defaults to the capability."""
         self._catch_up()
+        _check_names(capability=capability, task_type=task_type, step=step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
-            route, arms, order, scores, means = self._decide_step(capability, task_type, step, x, task_id)
-            candidates = tuple(self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in order)
+            route, ranking = self._decide_step(capability, task_type, step, x, task_id)
+            candidates = tuple(self._choices(route, ranking))
         return PlanStep(step=step, capability=capability, candidates=candidates)
 
     def rank_tool_ids(
@@ -700,15 +754,16 @@ class ToolMetaLearner:
         context: str | None = None,
         features: Sequence[float] | None = None,
         task_id: str = "-",
-    ) -> list[str]:
+    ) -> Ranking:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
-        the middleware (one policy draw and one sort)."""
+        the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
+        them); the order of the fallbacks is sorted only when something reads past the first."""
         self._catch_up()
+        _check_names(capability=capability, task_type=task_type, step=step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
-            _, arms, order, _, _ = self._decide_step(capability, task_type, step, x, task_id)
-        return [arms[i] for i in order]
+            return self._decide_step(capability, task_type, step, x, task_id)[1]
 
     def _decide_step(
         self,
@@ -717,13 +772,13 @@ class ToolMetaLearner:
         step: str,
         x: np.ndarray | None,
         task_id: str,
-    ) -> tuple[_Route, tuple[str, ...], list[int], np.ndarray, np.ndarray]:
+    ) -> tuple[_Route, Ranking]:
         """Rank one step's candidates for context ``x`` and log the decision; the caller holds
         the lock (and featurised the context before taking it)."""
         route = self._checked_route(task_type, step, capability)
-        arms, order, scores, means = self._rank(route, x)
-        self._log_decision(task_id, route, arms, order, scores)
-        return route, arms, order, scores, means
+        ranking = self._rank(route, x)
+        self._log_decision(task_id, route, ranking)
+        return route, ranking
 
     def _checked_route(self, task_type: str, step: str, capability: str | None) -> _Route:
         route = self._routes.get((task_type, step))
@@ -734,29 +789,26 @@ class ToolMetaLearner:
         self._check_route_capability(task_type, step, capability)
         return self._route(task_type, step, capability)
 
-    def _rank(
-        self, route: _Route, context: np.ndarray | None
-    ) -> tuple[tuple[str, ...], list[int], np.ndarray, np.ndarray]:
-        """(arms, ranked positions, scores, means): the highest sampled score first, then the
-        others by posterior mean (exploring is for the first try; a fallback should be likely to
-        work)."""
+    def _rank(self, route: _Route, context: np.ndarray | None) -> Ranking:
+        """The route's tools, the highest sampled score first, then the others by posterior mean
+        (exploring is for the first try; a fallback should be likely to work)."""
         policy = route.policy
         arms = policy.arm_ids
         scores, means = policy.sample_and_expected(arms, context)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        if np.isnan(scores + means).any():  # one pass: NaN in either gives NaN in the sum
+        if math.isnan(scores.sum() + means.sum()):  # NaN anywhere makes the sums NaN
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
-        first = int(np.argmax(scores))
-        order = np.lexsort((-scores, -means)).tolist()
-        order.remove(first)
-        return arms, [first, *order], scores, means
+        return Ranking(arms, scores, means)
 
-    def _log_decision(
-        self, task_id: str, route: _Route, arms: Sequence[str], order: list[int], scores: np.ndarray
-    ) -> None:
+    def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
+        scores, means = ranking.scores, ranking.means
+        for i in ranking.positions:
+            yield self._choice(route, ranking.arms[i], float(scores[i]), float(means[i]))
+
+    def _log_decision(self, task_id: str, route: _Route, ranking: Ranking) -> None:
         if log.enabled():
             log.info(
                 "route_decision",
@@ -764,9 +816,9 @@ class ToolMetaLearner:
                 task_type=route.task_type,
                 step=route.step,
                 capability=route.capability,
-                tool_id=arms[order[0]],
-                score=float(scores[order[0]]),
-                fallbacks=[arms[i] for i in order[1:]],
+                tool_id=ranking[0],
+                score=float(ranking.scores[ranking.first]),
+                fallbacks=list(ranking[1:]),
             )
 
     def _decide(
@@ -779,9 +831,9 @@ class ToolMetaLearner:
         depends_on: tuple[str, ...],
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
-        arms, order, scores, means = self._rank(route, context)
-        self._log_decision(task_id, route, arms, order, scores)
-        candidates = tuple(self._choice(route, arms[i], float(scores[i]), float(means[i])) for i in order)
+        ranking = self._rank(route, context)
+        self._log_decision(task_id, route, ranking)
+        candidates = tuple(self._choices(route, ranking))
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
 
     def _choice(self, route: _Route, tool_id: str, score: float, mean: float) -> ToolChoice:
@@ -1423,6 +1475,14 @@ class ToolMetaLearner:
             f"ToolMetaLearner(tools={len(self._tools)}, policy={self.policy_name or 'custom'!r}, "
             f"routes={len(self._routes)}, store={self.store.url if self.store else None!r})"
         )
+
+
+def _check_names(**names: Any) -> None:
+    """Each name (a capability, task type, step, tool id) a string or None, else a TypeError naming
+    the argument: the hot paths use them as dictionary keys, where a list would fail obscurely."""
+    for field, value in names.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{field}: expected a string, got {value!r}")
 
 
 def _profiles(tools: Any) -> list[ToolProfile]:

@@ -212,9 +212,12 @@ class ToolMiddleware:
         """
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
-        capabilities = (capability,) if isinstance(capability, str) else tuple(capability)
+        if isinstance(capability, str) or not isinstance(capability, Sequence):
+            capabilities: Any = capability  # one name, or something the profile's validation names
+        else:
+            capabilities = tuple(capability)
         if tool_type is None:
-            first = capabilities[0] if capabilities else None
+            first = capabilities[0] if isinstance(capabilities, tuple) and capabilities else capabilities
             tool_type = _TYPE_OF_CAPABILITY.get(first, ToolType.OTHER) if isinstance(first, str) else ToolType.OTHER
         profile = ToolProfile(
             tool_id=tool_id or getattr(fn, "__name__", ""),
@@ -226,7 +229,7 @@ class ToolMiddleware:
             description=description if description is not None else (inspect.getdoc(fn) or ""),
             metadata=metadata or {},
         )
-        if not capabilities:
+        if not profile.capabilities:
             raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}")
         reg = _registered(profile, fn, quality, timeout_s)
         with self._lock:
