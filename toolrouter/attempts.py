@@ -334,7 +334,7 @@ class CircuitBreakers:
 # --------------------------------------------------------------------------------------------------
 # The loop
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Binding:
     """How to call one tool for one try: ``fn(*args, **kwargs)``, awaited if ``is_async``.
 
@@ -352,7 +352,7 @@ class Binding:
     quality: Callable[[Any], float] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CallSpec:
     """One call for ``attempt_loop``.
 
@@ -387,7 +387,7 @@ class CallSpec:
     admit: Callable[[str, float], str | None] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CallReport:
     """What a call did: the tool that succeeded and its value, every attempt, the tools skipped
     (with why: ``circuit open``, ``over budget``, ``deadline passed``)."""
@@ -405,7 +405,7 @@ class CallReport:
         return tried + (f"; skipped {skipped}" if skipped else "")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Try:
     """Yielded by the loop: call ``binding`` and wait at most ``timeout_s`` (None: no limit)."""
 
@@ -413,7 +413,7 @@ class _Try:
     timeout_s: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Raw:
     """What the driver saw: the value, or the exception, or that the wait timed out."""
 
@@ -740,7 +740,7 @@ def _call_sync(action: _Try, runner: ThreadRunner) -> _Raw:
         raw = runner.call(b.fn, b.args, b.kwargs, action.timeout_s)
     if raw.exc is not None and not isinstance(raw.exc, Exception):
         raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
-    if inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
+    if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
         left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
         awaitable = raw.value
         return _run_coroutine(lambda: awaitable, left)

@@ -226,14 +226,14 @@ class _Route:
         return (self.task_type, self.step)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _StepSpec:
     step: str
     capability: str | None
     depends_on: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Outcome:
     """A validated outcome, ready to record: everything computed, nothing applied."""
 
@@ -758,8 +758,10 @@ class ToolMetaLearner:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
-        self._catch_up()
-        _check_names(capability=capability, task_type=task_type, step=step)
+        if not self._caught_up:
+            self.sync()
+        if not (isinstance(capability, str) and isinstance(task_type, str) and (step is None or isinstance(step, str))):
+            _check_names(capability=capability, task_type=task_type, step=step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -797,7 +799,7 @@ class ToolMetaLearner:
         scores, means = policy.sample_and_expected(arms, context)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        if math.isnan(scores.sum() + means.sum()):  # NaN anywhere makes the sums NaN
+        if math.isnan(scores @ means):  # NaN anywhere makes the product NaN (values are bounded)
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
@@ -928,11 +930,13 @@ class ToolMetaLearner:
     ) -> float:
         """Learn from one attempt of a one-step call (the middleware's fast path); returns its
         utility. Checks as ``learn_from_execution`` does."""
-        self._catch_up()
+        if not self._caught_up:
+            self.sync()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         spec = {step: _StepSpec(step, capability, ())}
-        (result,) = self._results([result])
+        if type(result) is not ExecutionResult:
+            (result,) = self._results([result])
         with self._lock:
             if result.step != step:
                 result = result.model_copy(update={"step": step})
@@ -986,7 +990,7 @@ class ToolMetaLearner:
                 raise InvalidOutcomeError(f"{where}.{name}: must be a finite number, got {value!r}")
             if value < 0 or (name == "quality" and value > 1):
                 raise InvalidOutcomeError(f"{where}.{name}: out of range, got {value!r}")
-        utility = weights.of(r)
+        utility = weights.utility(r.success, r.quality, r.cost, r.latency_s)
         if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
             raise InvalidOutcomeError(
                 f"{where}: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
@@ -1025,9 +1029,12 @@ class ToolMetaLearner:
                 self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
             else:
                 self._own_ahead.update(ids)
+        logging = log.enabled()  # checked once: building an event's fields costs as much as the update
         for o in outcomes:
             r = o.result
             self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context)  # type: ignore[arg-type]
+            if not logging:
+                continue
             log.info(
                 "tool_outcome",
                 task_id=task_id,
@@ -1084,7 +1091,10 @@ class ToolMetaLearner:
         policy.update(tool_id, reward, x)
         if self.reward_model is not None:
             route.recent.append((context, tool_id, utility))
-        route.counts.setdefault(tool_id, _Counts()).add(success, utility, quality, cost, latency_s)
+        counts = route.counts.get(tool_id)
+        if counts is None:
+            counts = route.counts[tool_id] = _Counts()
+        counts.add(success, utility, quality, cost, latency_s)
         return True
 
     def _forget_tool(self, route: _Route, tool_id: str, direction: str | None) -> None:

@@ -364,7 +364,7 @@ class ToolMiddleware:
                     f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
                     "use acall / arun instead of call"
                 )
-        if not any(t in tools for t in ranked):
+        if ranked[0] not in tools and not any(t in tools for t in ranked):
             raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
         # a tool the router knows but this middleware has no function for is not callable here
         candidates = (t for t in ranked if t in tools)

@@ -16,7 +16,7 @@ from toolrouter.bench._routing_agents import MabwiserAgent, VowpalAgent, peer_av
 from toolrouter.features import HashingFeaturizer
 from toolrouter.policies import POLICIES, make_policy
 
-__all__ = ["Timing", "policy_timing", "peer_timings", "middleware_timing", "featurizer_timing"]
+__all__ = ["Timing", "policy_timing", "peer_timings", "middleware_timing", "featurizer_timing", "handoff_timing"]
 
 SAMPLE_PROMPT = (
     "Please answer with the letter of the correct answer. Ian volunteered to eat Dennis's menudo "
@@ -109,17 +109,18 @@ def peer_timings(n_tools: int, dim: int, repeats: int, slow_repeats: int, seed: 
 
 
 def middleware_timing(
-    n_tools: int, repeats: int, context: str | None = None, **learner_options: Any
+    n_tools: int, repeats: int, context: str | None = None, config: Any = None, **learner_options: Any
 ) -> tuple[float, float] | None:
     """(median seconds of a routed call through ``ToolMiddleware`` with no-op tools, median
     seconds of calling the no-op directly); ``None`` when the middleware is not installed.
-    ``context``: request text (featurized by the learner for contextual policies);
-    ``learner_options``: ``policy=``, ``context_dim=``... for the learner."""
+    ``context``: request text (featurized by the learner for contextual policies); ``config``:
+    the middleware's ``ExecutorConfig`` (default: its own); ``learner_options``: ``policy=``,
+    ``context_dim=``... for the learner."""
     try:
         from toolrouter.middleware import ToolMiddleware
     except ImportError:
         return None
-    tools = ToolMiddleware(seed=0, **learner_options)
+    tools = ToolMiddleware(seed=0, config=config, **learner_options)
 
     def noop() -> None:
         return None
@@ -136,3 +137,16 @@ def featurizer_timing(dim: int, repeats: int) -> float:
     """Median seconds to featurize a typical prompt without the cache."""
     featurize = HashingFeaturizer(dim=dim, cache_size=0)
     return median_time_s(lambda: featurize(SAMPLE_PROMPT), repeats=repeats)
+
+
+def handoff_timing(repeats: int) -> float:
+    """Median seconds to run a no-op in the middleware's worker thread and wait for it: what a
+    sync tool's timeout costs (the caller must be able to stop waiting for a hung tool)."""
+    from toolrouter.attempts import default_runner
+
+    runner = default_runner()
+
+    def noop() -> None:
+        return None
+
+    return median_time_s(lambda: runner.call(noop, (), {}, 30.0), repeats=repeats)

@@ -77,8 +77,12 @@ class Policy(ABC):
     # --- arms --------------------------------------------------------------------------------
     @property
     def arm_ids(self) -> tuple[str, ...]:
-        """The arms, in the order they were added."""
-        return tuple(self._arm_ids)
+        """The arms, in the order they were added (one tuple until the arms change: the router
+        asks for them at every decision)."""
+        cache = self.__dict__.get("_arm_tuple")
+        if cache is None or cache[0] is not self._index or len(cache[1]) != len(self._arm_ids):
+            cache = self._arm_tuple = (self._index, tuple(self._arm_ids))
+        return cache[1]
 
     def add_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
         """Add an arm, optionally with a prior; an existing id raises ``DuplicateToolError``."""
@@ -104,18 +108,27 @@ class Policy(ABC):
     def _positions(self, arm_ids: Sequence[str]) -> np.ndarray:
         """Positions of ``arm_ids`` (read-only array). The router asks for the same candidate
         lists over and over, so they are cached until the arms change."""
+        return self._lookup(arm_ids)[0]
+
+    def _lookup(self, arm_ids: Sequence[str]) -> tuple[np.ndarray, bool]:
+        """``(positions, every arm in order)`` of ``arm_ids``, cached as ``_positions`` says."""
         key = arm_ids if isinstance(arm_ids, tuple) else tuple(arm_ids)
         cache = self.__dict__.get("_pos_cache")
         if cache is None or cache[0] is not self._index or cache[1] != len(self._arm_ids):
-            cache = (self._index, len(self._arm_ids), {})
+            cache = (self._index, len(self._arm_ids), {}, None)
             self._pos_cache = cache
+        if key is cache[3]:  # the arm_ids tuple itself, asked for again: no hashing
+            return cache[2][key]
         hit = cache[2].get(key)
         if hit is None:
-            hit = np.fromiter((self._position(a) for a in key), dtype=np.intp, count=len(key))
-            hit.flags.writeable = False
+            positions = np.fromiter((self._position(a) for a in key), dtype=np.intp, count=len(key))
+            positions.flags.writeable = False
+            every = len(key) == len(self._arm_ids) and bool(np.array_equal(positions, np.arange(len(key))))
             if len(cache[2]) >= 256:
                 cache[2].clear()
-            cache[2][key] = hit
+            hit = cache[2][key] = (positions, every)
+        if hit[1]:
+            self._pos_cache = (*cache[:3], key)
         return hit
 
     def _check_reward(self, reward: float) -> float:

@@ -113,9 +113,41 @@ class GaussianThompson(CountingPolicy):
     def sample_and_expected(
         self, arm_ids: Sequence[str], context: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        kappa, mu, alpha, beta = self._posterior(self._positions(arm_ids))
+        idx, every = self._lookup(arm_ids)
+        if every:  # every arm in order (a route ranking its tools): the cached posterior, no gathering
+            kappa, mu, alpha, beta = self._cached_posterior()
+            mu = mu.copy()  # handed out: the cache is patched in place by the next update
+        else:
+            kappa, mu, alpha, beta = self._posterior(idx)
         tau = self.rng.standard_gamma(alpha) / beta
         return mu + self.rng.standard_normal(mu.shape[0]) / np.sqrt(kappa * tau), mu
+
+    def _cached_posterior(self) -> tuple[np.ndarray, ...]:
+        """(kappa, mu, alpha, beta) of every arm, kept while the statistics are unchanged (the
+        statistics dict is replaced when arms come and go, and ``t`` counts updates)."""
+        cache = self.__dict__.get("_post_cache")
+        if cache is None or cache[0] is not self._stats or cache[1] != self.t:
+            cache = (self._stats, self.t, self._posterior(slice(None)))
+            self._post_cache = cache
+        return cache[2]
+
+    def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
+        """Learn from one outcome; without forgetting, only this arm's cached posterior changes."""
+        cache = self.__dict__.get("_post_cache")
+        fresh = cache is not None and cache[0] is self._stats and cache[1] == self.t
+        super().update(arm_id, reward, context)
+        if fresh and self.discount in (None, 1.0) and self.window is None:
+            i = self._index[arm_id]
+            st = self._stats
+            # the formulas of _posterior for one arm, on Python floats (numpy scalars are slower)
+            k0, mu0, v0 = st["prior_n"].item(i), st["prior_mean"].item(i), st["prior_var"].item(i)
+            n, s, ss = st["n"].item(i), st["s"].item(i), st["ss"].item(i)
+            kappa_a, mu_a, alpha_a, beta_a = cache[2]
+            kappa = k0 + n
+            mu = (k0 * mu0 + s) / kappa
+            kappa_a[i], mu_a[i], alpha_a[i] = kappa, mu, 1.0 + 0.5 * kappa
+            beta_a[i] = 0.5 * (v0 * k0 + max(ss + k0 * mu0 * mu0 - kappa * mu * mu, 0.0))
+            self._post_cache = (st, self.t, cache[2])
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
         """Posterior mean of each arm's mean reward."""
