@@ -130,7 +130,7 @@ def build_variants(
 def mlp_setup(
     widths: list[int], batch: int, lora_r: int, with_peft: bool, lora_only: bool = False
 ) -> tuple[list[Variant], int]:
-    """The MLP of the issue (512-2048-512-512 at full size) with every MLP-applicable adapter."""
+    """The targets' MLP (512-2048-512-512 at full size) with every MLP-applicable adapter."""
     base = mlp(widths)
     x = torch.randn(batch, widths[0], generator=torch.Generator().manual_seed(0))
     linear_names = [str(i) for i, m in enumerate(base) if isinstance(m, nn.Linear)]

@@ -23,6 +23,7 @@ from toolrouter.data import suggest_fetch
 METRIC_METHODS = {"protonet": "prototypical", "matching": "matching", "relation": "relation"}
 MAML_METHODS = {"maml": MAML, "fomaml": MAMLFirstOrder}
 REFERENCE = {("protonet", 5, 1): 0.87, ("protonet", 20, 1): 0.70, ("fomaml", 5, 1): 0.74}
+ACCURACY_COLUMNS = ["method", "N-way", "K-shot", "accuracy", "+-95%", "reference", "eval s"]
 
 
 def _settings(args: argparse.Namespace) -> list[tuple[int, int]]:
@@ -105,10 +106,10 @@ def run(args: argparse.Namespace) -> None:
         tr, r = fn(m, args, train, test)
         train_rows += tr
         rows += r
-        print_table("Omniglot (partial, so far)", ["method", "N-way", "K-shot", "accuracy", "+-95%", "issue reference", "eval s"], rows)
+        print_table("Omniglot (partial, so far)", ACCURACY_COLUMNS, rows)
     print_table(f"Omniglot training ({args.omniglot_minutes} min per method)", ["method", "episodes", "steps", "seconds"], train_rows)
     print_table(
         f"Omniglot accuracy on held-out alphabets {', '.join(test_alphabets)} ({args.test_episodes} episodes, {args.test_query} queries per class)",
-        ["method", "N-way", "K-shot", "accuracy", "+-95%", "issue reference", "eval s"],
+        ACCURACY_COLUMNS,
         rows,
     )

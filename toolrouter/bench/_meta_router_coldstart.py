@@ -11,7 +11,7 @@ method learns from the same data). Methods, each on the same requests and noise:
 - ``VW (cold)``: Vowpal Wabbit ``--cb_explore_adf`` from scratch;
 - ``VW (history)``: VW first trained on the whole history (as logged bandit data), with the tools'
   description words as action features, so it can generalise across families and to a new tool
-  too: the strongest baseline here, though not one the issue asks for.
+  too: the strongest baseline here, though not one the target names.
 
 New family: the first ``calls`` requests of each held-out family. New tool: the tool with the
 highest mean utility is left out of the history and arrives in a family the router already knows;

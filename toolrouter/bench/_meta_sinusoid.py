@@ -19,7 +19,7 @@ PUBLISHED_1STEP = {  # Meta-SGD paper (Li et al., 2017), Table 1
     "maml": {5: 1.13, 10: 0.77, 20: 0.48},
     "metasgd": {5: 0.90, 10: 0.53, 20: 0.31},
 }
-REFERENCE_MAML_1STEP = {5: 0.55, 10: 0.32, 20: 0.20}  # issue 4: plain MAML, 8 min on this machine
+REFERENCE_MAML_1STEP = {5: 0.55, 10: 0.32, 20: 0.20}  # reference: plain MAML, 8 min on this machine
 
 
 def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Callable[[float], float]:
@@ -85,6 +85,6 @@ def run(args: argparse.Namespace) -> None:
     )
     print_table(
         f"Sinusoid MSE after adaptation ({args.test_tasks} test tasks, {args.query_points} query points, mean and 95% half-width)",
-        ["method", "train K", "test K", "inner steps", "MSE", "+-95%", "published (1 step)", "issue reference MAML 8 min"],
+        ["method", "train K", "test K", "inner steps", "MSE", "+-95%", "published (1 step)", "reference MAML 8 min"],
         rows,
     )

@@ -21,7 +21,7 @@ from toolrouter.simulation import SimulatedToolError, SyntheticEnvironment
 
 CAPABILITIES = ("search", "fetch", "analysis", "llm")
 
-#: search -> two fetches in parallel -> analysis -> summary: the issue's example task.
+#: search -> two fetches in parallel -> analysis -> summary: the research task of the benchmark.
 RESEARCH_STEPS = (
     TaskStep(step_id="search", capability="search"),
     TaskStep(step_id="fetch_a", capability="fetch", depends_on=["search"]),

@@ -38,13 +38,13 @@ TARGETS = {
     "replay_balanced": 0.85,
     "replay_prioritized": 0.85,
 }
-AVALANCHE = {"naive": 0.23, "ewc": 0.53, "replay": 0.77, "joint": 0.96}  # issue 6, Avalanche 0.6.0
+AVALANCHE = {"naive": 0.23, "ewc": 0.53, "replay": 0.77, "joint": 0.96}  # reference anchors, Avalanche 0.6.0
 
 # The training regime of each stream, for every strategy on it (Mirzadeh et al., 2020: dropout and a
 # learning rate that decays from one experience to the next widen the minima a task ends in, so later
 # tasks move its loss less). (dropout after each hidden layer, lr decay per experience). Permuted digits:
 # chosen on seeds 3 and 4 (docs/benchmarks/continual.md, "Training regime"); dropout 0.5 is also what
-# Avalanche's SimpleMLP, behind the issue's anchors, uses. The split streams were not tuned for it and
+# Avalanche's SimpleMLP, behind the Avalanche anchors, uses. The split streams were not tuned for it and
 # keep plain training. --dropout / --lr-decay override it for every stream.
 REGIME: dict[str, tuple[float, float]] = {"permuted": (0.5, 0.7), "split-task": (0.0, 1.0), "split-class": (0.0, 1.0)}
 
