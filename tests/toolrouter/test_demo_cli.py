@@ -29,7 +29,7 @@ def test_demo_learns_and_beats_random_choice() -> None:
     t0 = time.perf_counter()
     report = run_demo(calls=1000, seed=0, progress=False)
     elapsed = time.perf_counter() - t0
-    assert elapsed < 30  # the budget on 2 cores (takes about a second)
+    assert elapsed < 30  # the demo's target budget on 2 cores (takes about a second)
     assert report.calls == 1000 and report.attempts >= 1000
     assert len(report.rows) == 10 and {r.capability for r in report.rows} == {"search", "code", "llm"}
     assert report.regret < 0.5 * report.random_regret

@@ -183,7 +183,7 @@ def test_a_selector_saved_before_description_embeddings_were_stored_still_loads(
     queries = [q for qs in world[4].values() for q in qs][:10]
     folder = sel.save(tmp_path / "sel")
     meta = json.loads((folder / "selector.json").read_text())
-    meta["format"] = "toolrouter.FewShotToolSelector/1"  # what session 3 wrote: no "descriptions"
+    meta["format"] = "toolrouter.FewShotToolSelector/1"  # what format 1 wrote: no "descriptions"
     (folder / "selector.json").write_text(json.dumps(meta))
     tensors = load_file(str(folder / "selector.safetensors"))
     del tensors["descriptions"]
