@@ -666,8 +666,9 @@ class ThreadRunner:
                         return
                 continue
             job.run()
-            with self._lock:
+            with self._lock:  # counted free before the caller wakes: nothing left to do after it
                 self._available += 1
+            job.done.release()
 
 
 class _Job:
@@ -686,8 +687,6 @@ class _Job:
             self.value = self.context.run(self.fn, *self.args, **self.kwargs)
         except BaseException as exc:  # handed to the caller, who records it as the attempt's failure
             self.exc = exc
-        finally:
-            self.done.release()
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
