@@ -310,20 +310,18 @@ class ExecutionResult(BaseModel):
     tool_id: Identifier = Field(description="The tool that was called.")
     step: Identifier = Field("main", description="The plan step the call served.")
     success: bool = Field(description="Whether the call succeeded.")
-    quality: float | None = Field(None, ge=0.0, le=1.0, description="Quality of the output, [0, 1].")
-    cost: float = Field(0.0, ge=0.0, description="What the call cost.")
-    latency_s: float = Field(0.0, ge=0.0, description="Wall-clock seconds the call took.")
+    # finiteness checked by pydantic's core (allow_inf_nan): this model is built on every attempt
+    quality: float | None = Field(
+        None, ge=0.0, le=1.0, allow_inf_nan=False, description="Quality of the output, [0, 1]."
+    )
+    cost: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="What the call cost.")
+    latency_s: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="Wall-clock seconds the call took.")
     error: str | None = Field(
         None, description=f"Error message of a failed call, cut to at most {MAX_ERROR_CHARS} characters."
     )
     timestamp: datetime = Field(
         default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
     )
-
-    @field_validator("quality", "cost", "latency_s")
-    @classmethod
-    def _check_finite(cls, v: float | None, info: Any) -> float | None:
-        return None if v is None else _finite(info.field_name, v)
 
     @field_validator("error")
     @classmethod
