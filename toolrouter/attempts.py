@@ -497,6 +497,8 @@ _JITTER = random.Random(0)
 
 def _timeout(spec: CallSpec, tool_id: str) -> tuple[float | None, bool]:
     """Seconds this try may take, and whether the call's deadline (not a timeout) set them."""
+    if spec.deadline is None and spec.timeout_s is None and not spec.tool_timeouts_s:
+        return spec.config.timeout_for(tool_id), False  # the common case
     if spec.timeout_s is not None:
         timeout: float | None = spec.timeout_s
     elif spec.tool_timeouts_s and tool_id in spec.tool_timeouts_s:

@@ -395,6 +395,7 @@ class ToolMetaLearner:
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._since_sync = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
+        self._step_specs: dict[tuple[str, str | None], dict[str, _StepSpec]] = {}
         #: Profiles of tools removed lately: an attempt that started before its tool was removed
         #: is still recorded (stored, not learned from).
         self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
@@ -934,7 +935,7 @@ class ToolMetaLearner:
             self.sync()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
-        spec = {step: _StepSpec(step, capability, ())}
+        spec = self._one_step_spec(step, capability)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         with self._lock:
@@ -944,6 +945,16 @@ class ToolMetaLearner:
             self._check_route_capability(task_type, step, capability)
             self._record(task_id, task_type, [outcome], x)
         return outcome.utility
+
+    def _one_step_spec(self, step: str, capability: str | None) -> dict[str, _StepSpec]:
+        """``{step: spec}`` of a one-step call, kept per (step, capability): record_attempt is hot."""
+        key = (step, capability)
+        spec = self._step_specs.get(key)
+        if spec is None:
+            if len(self._step_specs) >= 4096:
+                self._step_specs.clear()
+            spec = self._step_specs[key] = {step: _StepSpec(step, capability, ())}
+        return spec
 
     @staticmethod
     def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
@@ -970,7 +981,7 @@ class ToolMetaLearner:
     def _validate_fields(
         self, task_id: str, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
     ) -> _Outcome:
-        where = f"execution_results[{i}]"
+        where = f"execution_results[{i}]" if i else "execution_results[0]"
         profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
         if profile is None:
             raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
