@@ -1,0 +1,125 @@
+"""Anthropic: a toolbox's capabilities as tools, and a model's ``tool_use`` blocks run through the router.
+
+``tools(toolbox)`` gives the Messages API ``tools`` (``{"name", "description", "input_schema"}``);
+``dispatch(toolbox, message, messages=messages)`` runs the assistant message's ``tool_use`` blocks
+and returns the user message that answers them: ``{"role": "user", "content": [...]}`` with one
+``{"type": "tool_result", "tool_use_id", "content", "is_error"}`` block per call, in the order of
+the calls. Messages may be the SDK's typed ``Message`` or a plain dict (or just its content
+blocks).
+
+Routing context: the text of the last user message in ``messages`` that has text (its
+``content`` string, or its ``text`` blocks joined; a user message holding only ``tool_result``
+blocks has none and is skipped). ``context=`` overrides it.
+
+A model's mistake (an unknown tool, input that does not fit the schema) comes back as a
+``tool_result`` with ``is_error: true`` saying what was wrong, and when every backend fails it lists
+the attempts; ``Toolbox.call_one`` says more.
+
+Example (the response built by hand where a client would return it):
+    >>> from anthropic.types import Message
+    >>> from integrations import Toolbox
+    >>> toolbox = Toolbox(seed=0)
+    >>> @toolbox.tool("get_weather")
+    ... def get_weather(city: str) -> str:
+    ...     '''The weather in a city.'''
+    ...     return f"clear in {city}"
+    >>> tools(toolbox)[0]["input_schema"]["required"]
+    ['city']
+    >>> message = Message.model_validate({"id": "msg_1", "type": "message", "role": "assistant",
+    ...     "model": "claude", "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 1},
+    ...     "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}]})
+    >>> dispatch(toolbox, message)["content"]
+    [{'type': 'tool_result', 'tool_use_id': 'toolu_1', 'content': 'clear in Oslo', 'is_error': False}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from integrations._extras import require
+from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text
+from integrations.toolbox import Toolbox, ToolResult
+
+require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
+
+if TYPE_CHECKING:
+    from anthropic.types import MessageParam, ToolParam
+
+__all__ = ["adispatch", "dispatch", "tool_calls", "tools"]
+
+
+def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolParam]:
+    """The Messages API ``tools`` of ``names`` (default: every capability)."""
+    return [{"name": s.name, "description": s.description, "input_schema": s.parameters} for s in toolbox.schemas(names)]
+
+
+def tool_calls(message: Any) -> list[ToolCall]:
+    """The ``tool_use`` blocks of an assistant message (a ``Message``, a dict, or its content
+    blocks) as tool calls; other blocks (text, server tools) are not ours to run."""
+    content = message if isinstance(message, (list, tuple)) else field_of(message, "content")
+    if content is None or isinstance(content, str):
+        return []
+    calls = []
+    for i, block in enumerate(content):
+        if field_of(block, "type") != "tool_use":
+            continue
+        call_id, name = field_of(block, "id"), field_of(block, "name")
+        if not isinstance(call_id, str) or not isinstance(name, str):
+            raise ValueError(f"message.content[{i}]: a tool_use block needs a string 'id' and 'name', got {block!r}")
+        calls.append(ToolCall(call_id, name, field_of(block, "input")))
+    return calls
+
+
+def dispatch(
+    toolbox: Toolbox,
+    message: Any,
+    *,
+    messages: Iterable[Any] | None = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> MessageParam:
+    """Run the ``tool_use`` blocks of ``message`` and return the user message of ``tool_result``
+    blocks that answers them. ``messages`` is the conversation sent, for the routing context.
+    A message without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer."""
+    calls = _calls(message)
+    results = dispatch_calls(toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options)
+    return _results_message(results)
+
+
+async def adispatch(
+    toolbox: Toolbox,
+    message: Any,
+    *,
+    messages: Iterable[Any] | None = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> MessageParam:
+    """Async form of ``dispatch``."""
+    calls = _calls(message)
+    results = await adispatch_calls(
+        toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options
+    )
+    return _results_message(results)
+
+
+def _calls(message: Any) -> list[ToolCall]:
+    calls = tool_calls(message)
+    if not calls:
+        stop = field_of(message, "stop_reason") if not isinstance(message, (list, tuple)) else None
+        raise ValueError(f"message: no tool_use blocks to answer (stop_reason {stop!r})")
+    return calls
+
+
+def _results_message(results: list[ToolResult]) -> MessageParam:
+    blocks = [
+        {"type": "tool_result", "tool_use_id": r.call_id or "", "content": r.content, "is_error": r.is_error}
+        for r in results
+    ]
+    return {"role": "user", "content": blocks}
+
+
+def _context(context: str | None, messages: Any) -> str | None:
+    return context if context is not None else last_user_text(messages)

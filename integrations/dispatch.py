@@ -1,0 +1,121 @@
+"""A model's tool calls, whatever the provider, run through a ``Toolbox``.
+
+The provider modules (``integrations.openai``, ``integrations.anthropic``) read the calls out of a
+provider's response into ``ToolCall``s and write the ``ToolResult``s back in the provider's format;
+what happens in between is here and the same for every provider: each call goes through
+``Toolbox.call_one`` (validated, routed, recorded), the calls of one response run concurrently, and
+the results come back in the order of the calls, each carrying its call's id.
+
+It also holds the helpers the formats share: reading a field of an SDK object or of a plain dict
+alike (``field_of``), and finding the request's text, used as the routing context, in a
+conversation (``last_user_text``).
+
+Example:
+    >>> toolbox = Toolbox(seed=0)
+    >>> @toolbox.tool("shout")
+    ... def shout(text: str) -> str:
+    ...     return text.upper()
+    >>> calls = [ToolCall("c1", "shout", '{"text": "hi"}'), ToolCall("c2", "whisper", "{}")]
+    >>> [(r.call_id, r.content) for r in dispatch_calls(toolbox, calls)]
+    [('c1', 'HI'), ('c2', "unknown tool 'whisper'; the tools are 'shout'")]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.toolbox import Toolbox, ToolResult
+
+__all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "text_of"]
+
+#: Most calls of one response run at once by the synchronous dispatcher (one thread each).
+MAX_PARALLEL_CALLS = 32
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call read from a model's response: the provider's ``call_id``, the tool ``name``
+    and the ``arguments`` as sent (JSON text, or an already parsed object)."""
+
+    call_id: str
+    name: str
+    arguments: Any
+
+
+async def adispatch_calls(
+    toolbox: Toolbox,
+    calls: Sequence[ToolCall],
+    *,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[ToolResult]:
+    """Run ``calls`` concurrently through ``toolbox.call_one`` and return their results in the same
+    order, each with its ``call_id``. ``context``, ``serialize`` and ``route_options`` apply to
+    every call."""
+    results = await asyncio.gather(
+        *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **route_options) for c in calls)
+    )
+    return [dataclasses.replace(result, call_id=call.call_id) for call, result in zip(calls, results)]
+
+
+def dispatch_calls(
+    toolbox: Toolbox,
+    calls: Sequence[ToolCall],
+    *,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[ToolResult]:
+    """Synchronous form of ``adispatch_calls``: the calls run at once, one thread each (at most
+    ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync``; a thread of its own also lets
+    a single call run async tools when the caller's thread has an event loop running."""
+
+    def one(call: ToolCall) -> ToolResult:
+        result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **route_options)
+        return dataclasses.replace(result, call_id=call.call_id)
+
+    if not calls:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
+        return list(pool.map(one, calls))
+
+
+def field_of(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj[name]`` of a mapping, ``obj.name`` of an SDK object; ``default`` when absent."""
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def text_of(content: Any, text_types: Iterable[str] = ("text",)) -> str:
+    """The text of a message's ``content``: a string as is; of a list of parts, the ``text`` of
+    each part whose ``type`` is one of ``text_types``, joined by newlines ("" when none)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    kinds = tuple(text_types)
+    texts = [field_of(part, "text") for part in content if field_of(part, "type") in kinds]
+    return "\n".join(t for t in texts if isinstance(t, str) and t)
+
+
+def last_user_text(messages: Iterable[Any] | str | None, text_types: Iterable[str] = ("text",)) -> str | None:
+    """The text of the last message with role ``user`` that has text (``text_of`` its content), or
+    ``None``; a string stands for one user message. Messages may be dicts or SDK objects."""
+    if messages is None:
+        return None
+    if isinstance(messages, str):
+        return messages or None
+    kinds = tuple(text_types)
+    for message in reversed(list(messages)):
+        if field_of(message, "role") == "user":
+            text = text_of(field_of(message, "content"), kinds)
+            if text:
+                return text
+    return None

@@ -1,0 +1,215 @@
+"""OpenAI: a toolbox's capabilities as function tools, and a model's tool calls run through the router.
+
+Two APIs, the same toolbox:
+
+- Chat Completions: ``chat_tools(toolbox)`` for ``tools=``; ``dispatch_chat(toolbox, completion,
+  messages=messages)`` runs the assistant message's ``tool_calls`` and returns one
+  ``{"role": "tool", "tool_call_id", "content"}`` message per call, in the order of the calls.
+- Responses: ``responses_tools(toolbox)`` for ``tools=``; ``dispatch_responses(toolbox, response,
+  input=input)`` runs the response's ``function_call`` items and returns one
+  ``{"type": "function_call_output", "call_id", "output"}`` item per call.
+
+Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
+``Response``) or the same as plain dicts. A tool's schema is sent with ``strict: true`` only where
+it fits OpenAI's strict mode (``CapabilitySchema.strict``), otherwise ``strict: false``.
+
+Routing context: the text of the last user message that has text, in ``messages`` (Chat: a
+message with role ``user``; its ``content`` string, or its ``text`` parts joined) or in ``input``
+(Responses: the ``input`` string itself, or the last item with role ``user``; its ``content``
+string or its ``input_text`` parts). ``context=`` overrides it. Without either, calls are routed
+without text context.
+
+A model's mistake (malformed JSON arguments, an unknown tool, arguments that do not fit the schema)
+comes back as a tool message saying what was wrong, and when every backend fails the message lists
+the attempts; ``Toolbox.call_one`` says more.
+
+Example (the response built by hand where a client would return it):
+    >>> from openai.types.chat import ChatCompletionMessage
+    >>> from integrations import Toolbox
+    >>> toolbox = Toolbox(seed=0)
+    >>> @toolbox.tool("get_weather")
+    ... def get_weather(city: str) -> dict:
+    ...     '''The weather in a city.'''
+    ...     return {"city": city, "sky": "clear"}
+    >>> chat_tools(toolbox)[0]["function"]["name"]
+    'get_weather'
+    >>> message = ChatCompletionMessage.model_validate({"role": "assistant", "tool_calls": [
+    ...     {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}]})
+    >>> dispatch_chat(toolbox, message, messages=[{"role": "user", "content": "Weather in Oslo?"}])
+    [{'role': 'tool', 'tool_call_id': 'call_1', 'content': '{"city":"Oslo","sky":"clear"}'}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from integrations._extras import require
+from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text
+from integrations.toolbox import Toolbox, ToolResult
+
+require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionToolMessageParam, ChatCompletionToolParam
+    from openai.types.responses import FunctionToolParam
+    from openai.types.responses.response_input_param import FunctionCallOutput
+
+__all__ = [
+    "adispatch_chat",
+    "adispatch_responses",
+    "chat_tool_calls",
+    "chat_tools",
+    "dispatch_chat",
+    "dispatch_responses",
+    "responses_tool_calls",
+    "responses_tools",
+]
+
+_RESPONSES_TEXT = ("input_text", "text")
+
+
+# --- tools out ----------------------------------------------------------------------------------
+def chat_tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ChatCompletionToolParam]:
+    """The Chat Completions ``tools`` of ``names`` (default: every capability)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": s.name, "description": s.description, "parameters": s.parameters, "strict": s.strict},
+        }
+        for s in toolbox.schemas(names)
+    ]
+
+
+def responses_tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[FunctionToolParam]:
+    """The Responses API function ``tools`` of ``names`` (default: every capability)."""
+    return [
+        {"type": "function", "name": s.name, "description": s.description, "parameters": s.parameters, "strict": s.strict}
+        for s in toolbox.schemas(names)
+    ]
+
+
+# --- calls in -----------------------------------------------------------------------------------
+def chat_tool_calls(message: Any) -> list[ToolCall]:
+    """The tool calls of a Chat Completions answer: a ``ChatCompletion`` (its first choice), a
+    choice, or an assistant message, typed or as a dict. Function calls give their JSON
+    ``arguments``; custom-tool calls their ``input``."""
+    choices = field_of(message, "choices")
+    if choices is not None:
+        if not choices:
+            raise ValueError("completion.choices: empty; there is no message to take tool calls from")
+        message = choices[0]
+    if field_of(message, "message") is not None:
+        message = field_of(message, "message")
+    calls = []
+    for i, call in enumerate(field_of(message, "tool_calls") or ()):
+        kind = field_of(call, "type", "function")
+        body = field_of(call, kind)
+        if body is None:
+            raise ValueError(f"message.tool_calls[{i}].{kind}: missing in {call!r}")
+        arguments = field_of(body, "input") if kind == "custom" else field_of(body, "arguments")
+        calls.append(ToolCall(_text_field(call, "id", i), _text_field(body, "name", i), arguments))
+    return calls
+
+
+def responses_tool_calls(response: Any) -> list[ToolCall]:
+    """The ``function_call`` items of a Responses API ``Response`` (typed or a dict), or of its
+    ``output`` list."""
+    output = response if isinstance(response, (list, tuple)) else field_of(response, "output")
+    if output is None:
+        raise ValueError(f"response.output: missing in {type(response).__name__}; pass a Response or its output items")
+    return [
+        ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), field_of(item, "arguments"))
+        for i, item in enumerate(output)
+        if field_of(item, "type") == "function_call"
+    ]
+
+
+# --- results back -------------------------------------------------------------------------------
+def dispatch_chat(
+    toolbox: Toolbox,
+    message: Any,
+    *,
+    messages: Iterable[Any] | None = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[ChatCompletionToolMessageParam]:
+    """Run the tool calls of a Chat Completions answer (see ``chat_tool_calls``) and return the
+    ``tool`` messages to append to the conversation, in the order of the calls (``[]`` when
+    there are none). ``messages`` is the conversation sent, for the routing context."""
+    calls = chat_tool_calls(message)
+    results = dispatch_calls(toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options)
+    return [_tool_message(r) for r in results]
+
+
+async def adispatch_chat(
+    toolbox: Toolbox,
+    message: Any,
+    *,
+    messages: Iterable[Any] | None = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[ChatCompletionToolMessageParam]:
+    """Async form of ``dispatch_chat``."""
+    calls = chat_tool_calls(message)
+    results = await adispatch_calls(
+        toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options
+    )
+    return [_tool_message(r) for r in results]
+
+
+def dispatch_responses(
+    toolbox: Toolbox,
+    response: Any,
+    *,
+    input: Any = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[FunctionCallOutput]:
+    """Run the ``function_call`` items of a Responses API response and return the
+    ``function_call_output`` items for the next request's ``input``, in the order of the calls.
+    ``input`` is the request's input (a string or a list of items), for the routing context."""
+    calls = responses_tool_calls(response)
+    results = dispatch_calls(
+        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+    )
+    return [_call_output(r) for r in results]
+
+
+async def adispatch_responses(
+    toolbox: Toolbox,
+    response: Any,
+    *,
+    input: Any = None,
+    context: str | None = None,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[FunctionCallOutput]:
+    """Async form of ``dispatch_responses``."""
+    calls = responses_tool_calls(response)
+    results = await adispatch_calls(
+        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+    )
+    return [_call_output(r) for r in results]
+
+
+def _tool_message(result: ToolResult) -> ChatCompletionToolMessageParam:
+    return {"role": "tool", "tool_call_id": result.call_id or "", "content": result.content}
+
+
+def _call_output(result: ToolResult) -> FunctionCallOutput:
+    return {"type": "function_call_output", "call_id": result.call_id or "", "output": result.content}
+
+
+def _context(context: str | None, conversation: Any, text_types: tuple[str, ...]) -> str | None:
+    return context if context is not None else last_user_text(conversation, text_types)
+
+
+def _text_field(obj: Any, name: str, index: int) -> str:
+    value = field_of(obj, name)
+    if not isinstance(value, str):
+        raise ValueError(f"tool call {index}: field {name!r} must be a string, got {value!r}")
+    return value

@@ -1,0 +1,446 @@
+"""One JSON Schema per capability, derived from the code of the functions that serve it.
+
+A capability is what a model sees as one tool: a name, a description and the JSON Schema of its
+arguments. The schema comes from a backend's signature through pydantic, never written by hand:
+each parameter's type hint (``Literal``, enums, ``list[...]``, nested pydantic models and
+dataclasses, ``Annotated[..., Field(...)]`` constraints), whether it is required, its default, and
+its description from the docstring (Google ``Args:``, NumPy ``Parameters`` or reST ``:param:``
+layouts; a description given in ``Annotated[..., Field(description=...)]`` wins). The same pydantic
+model validates the arguments a model sends, so the schema and the validation cannot drift apart.
+
+How signatures map to arguments:
+
+- an unannotated parameter takes any JSON value (its schema is ``{}``);
+- ``**kwargs`` lets the tool take named arguments beyond its parameters (``additionalProperties``:
+  the annotation's schema, or any JSON value when unannotated); without it, an argument the
+  function does not take is an error the model is told about;
+- ``*args`` is refused: a model sends named arguments only, and none of them could reach it;
+- positional-only parameters are passed by position, the rest by name; an argument the model
+  leaves out is left out of the call, so the function's own default applies.
+
+Every backend of a capability must accept the same arguments as the first: the same parameters,
+each with the same type, default and way of passing (a backend may add parameters that have a
+default). A backend that does not is refused with ``SignatureMismatchError`` naming the capability,
+the backend and the parameter.
+
+Example:
+    >>> from typing import Literal
+    >>> def search(query: str, region: Literal["us", "eu"] = "us") -> list[str]:
+    ...     '''Search the web.
+    ...
+    ...     Args:
+    ...         query: What to look for.
+    ...         region: Where the results should come from.
+    ...     '''
+    ...     return [query]
+    >>> schema = capability_schema(search, "web_search")
+    >>> schema.description
+    'Search the web.'
+    >>> schema.parameters["properties"]["region"]
+    {'default': 'us', 'description': 'Where the results should come from.', 'enum': ['us', 'eu'], 'type': 'string'}
+    >>> schema.bind('{"query": "bandits"}')
+    ((), {'query': 'bandits'})
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import itertools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import GenerateJsonSchema
+
+from integrations._docstrings import parameter_docs, summary
+from toolrouter.errors import ToolRouterError
+
+__all__ = [
+    "TOOL_NAME_PATTERN",
+    "CapabilitySchema",
+    "SignatureMismatchError",
+    "ToolArgumentsError",
+    "Parameter",
+    "ToolSchemaError",
+    "capability_schema",
+    "check_compatible",
+    "check_tool_name",
+    "fits_openai_strict",
+    "schema_from_signature",
+    "signature_of",
+]
+
+#: The tool names that OpenAI and Anthropic both accept.
+TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+#: The JSON Schema keywords OpenAI's strict mode accepts (its documented subset), and the formats.
+_STRICT_KEYWORDS = frozenset(
+    {
+        "type", "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf",
+        "$ref", "$defs", "description", "title", "pattern", "format", "multipleOf", "minimum",
+        "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+    }
+)  # fmt: skip
+_STRICT_FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
+
+ParameterKind = Literal["positional", "keyword", "var_keyword"]
+
+
+class ToolSchemaError(ToolRouterError, ValueError):
+    """A function that cannot serve as a tool: a tool name providers refuse, or a signature that
+    has no JSON Schema (``*args``, a type pydantic cannot describe, annotations that do not
+    resolve). Nothing was registered."""
+
+
+class SignatureMismatchError(ToolSchemaError):
+    """A backend whose arguments differ from its capability's; nothing was registered.
+    ``capability``, ``backend`` and ``parameter`` name where."""
+
+    def __init__(self, capability: str, backend: str, parameter: str, problem: str, reference: str) -> None:
+        self.capability = capability
+        self.backend = backend
+        self.parameter = parameter
+        super().__init__(
+            f"capability {capability!r}: backend {backend!r} does not take the capability's arguments "
+            f"(those of backend {reference!r}): parameter {parameter!r} {problem}"
+        )
+
+
+class ToolArgumentsError(ToolRouterError, ValueError):
+    """Arguments a model sent that do not fit the tool's schema. The message is written for the
+    model: the tool, then each problem (the field, what was expected, what came)."""
+
+    def __init__(self, tool: str, problems: list[str]) -> None:
+        self.tool = tool
+        self.problems = list(problems)
+        super().__init__(f"invalid arguments for tool {tool!r}: " + "; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a tool function, as the capability's schema sees it."""
+
+    name: str
+    kind: ParameterKind
+    annotation: Any  # ``Any`` when unannotated
+    default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        """Whether a call must give this parameter."""
+        return self.kind != "var_keyword" and self.default is inspect.Parameter.empty
+
+
+def check_tool_name(name: Any, field_name: str = "capability") -> str:
+    """``name`` if providers accept it as a tool name (``^[a-zA-Z0-9_-]{1,64}$``), else
+    ``ToolSchemaError`` naming ``field_name`` and the value."""
+    if not isinstance(name, str) or not TOOL_NAME_PATTERN.fullmatch(name):
+        raise ToolSchemaError(
+            f"{field_name}: {name!r} is not a tool name that model providers accept "
+            "(1 to 64 letters, digits, '_' or '-')"
+        )
+    return name
+
+
+def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tuple[Parameter, ...]:
+    """The parameters of ``fn`` with resolved type hints and docstring descriptions.
+    ``ToolSchemaError`` (naming the capability, the backend and the parameter) for ``*args``, a
+    pydantic ``Field`` given as a default, or annotations that cannot be resolved."""
+    where = f"capability {capability!r}: backend {backend!r}"
+    try:
+        sig = inspect.signature(fn, eval_str=True)
+    except (NameError, SyntaxError, TypeError, AttributeError) as exc:
+        raise ToolSchemaError(f"{where}: its signature cannot be read or its annotations resolved: {exc}") from exc
+    except ValueError as exc:  # builtins without a signature
+        raise ToolSchemaError(f"{where}: it has no signature to derive a schema from: {exc}") from exc
+    docs = parameter_docs(inspect.getdoc(fn))
+    params: list[Parameter] = []
+    for p in sig.parameters.values():
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            raise ToolSchemaError(
+                f"{where}: parameter '*{p.name}' cannot be filled by a model, which sends named arguments "
+                "only; give the function named parameters"
+            )
+        if isinstance(p.default, FieldInfo):
+            raise ToolSchemaError(
+                f"{where}: parameter {p.name!r} has a pydantic Field as its default; write "
+                f"`{p.name}: Annotated[<type>, Field(...)] = <default>` instead"
+            )
+        kind: ParameterKind = (
+            "positional"
+            if p.kind is inspect.Parameter.POSITIONAL_ONLY
+            else "var_keyword" if p.kind is inspect.Parameter.VAR_KEYWORD else "keyword"
+        )
+        annotation = Any if p.annotation is inspect.Parameter.empty else p.annotation
+        params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
+    return tuple(params)
+
+
+def check_compatible(
+    capability: str, reference_backend: str, reference: tuple[Parameter, ...], backend: str, candidate: tuple[Parameter, ...]
+) -> None:
+    """Raise ``SignatureMismatchError`` unless a function with parameters ``candidate`` accepts
+    every call that the capability's parameters ``reference`` allow, passed the same way."""
+
+    def mismatch(parameter: str, problem: str) -> SignatureMismatchError:
+        return SignatureMismatchError(capability, backend, parameter, problem, reference_backend)
+
+    theirs = {p.name: p for p in candidate}
+    their_var_keyword = next((p for p in candidate if p.kind == "var_keyword"), None)
+    for ours in reference:
+        if ours.kind == "var_keyword":
+            if their_var_keyword is None:
+                raise mismatch(f"**{ours.name}", "is missing: the capability takes extra named arguments")
+            if their_var_keyword.annotation != ours.annotation:
+                raise mismatch(
+                    f"**{ours.name}",
+                    f"has type {_type_name(their_var_keyword.annotation)}, the capability {_type_name(ours.annotation)}",
+                )
+            continue
+        other = theirs.get(ours.name)
+        if other is None or other.kind == "var_keyword":
+            raise mismatch(ours.name, "is missing")
+        if other.annotation != ours.annotation:
+            raise mismatch(ours.name, f"has type {_type_name(other.annotation)}, the capability {_type_name(ours.annotation)}")
+        if other.required != ours.required or not (ours.required or _same_default(ours.default, other.default)):
+            raise mismatch(ours.name, f"has {_default_text(other)}, the capability {_default_text(ours)}")
+    known = {p.name for p in reference}
+    for other in candidate:
+        if other.name not in known and other.required:
+            raise mismatch(other.name, "is required here and is not an argument of the capability")
+    ours_by_position = [p.name for p in reference if p.kind == "positional"]
+    theirs_by_position = [p.name for p in candidate if p.kind == "positional"]
+    if ours_by_position != theirs_by_position:
+        first = next(a or b for a, b in itertools.zip_longest(ours_by_position, theirs_by_position) if a != b)
+        raise mismatch(
+            first,
+            f"is passed differently: positional-only parameters here {theirs_by_position}, "
+            f"the capability {ours_by_position}",
+        )
+
+
+class _ToolSchemaGenerator(GenerateJsonSchema):
+    # a property's title would only repeat its name to the model
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class CapabilitySchema:
+    """A capability as a model sees one tool: ``name``, ``description``, the JSON Schema of its
+    arguments (``parameters``, a fresh copy on each read), and the pydantic ``model`` that
+    validates them. ``strict`` says whether the schema fits OpenAI's strict mode.
+
+    ``bind(arguments)`` turns what a model sent into the ``(args, kwargs)`` of a call, or raises
+    ``ToolArgumentsError`` with a message the model can act on.
+    """
+
+    name: str
+    description: str
+    model: type[BaseModel]
+    signature: tuple[Parameter, ...]
+    strict: bool
+    _parameters: dict[str, Any] = field(repr=False)
+    _fields: tuple[tuple[str, Parameter], ...] = field(repr=False)  # (model field, parameter)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments (an object schema)."""
+        return copy.deepcopy(self._parameters)
+
+    def with_description(self, description: str) -> "CapabilitySchema":
+        """The same schema with another description."""
+        return dataclasses.replace(self, description=description)
+
+    def validate(self, arguments: Mapping[str, Any] | str | bytes | None) -> BaseModel:
+        """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
+        or empty text: no arguments). ``ToolArgumentsError`` names each problem."""
+        data = _parse_arguments(self.name, arguments)
+        try:
+            return self.model.model_validate(data)
+        except ValidationError as exc:
+            raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields])) from None
+
+    def bind(self, arguments: Mapping[str, Any] | str | bytes | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The validated arguments as ``(args, kwargs)`` for any backend of the capability:
+        positional-only parameters by position (their defaults filled in), the others by name
+        when the model gave them, extra named arguments when the functions take ``**kwargs``."""
+        model = self.validate(arguments)
+        given = model.model_fields_set
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for field_name, param in self._fields:
+            if param.kind == "positional":
+                args.append(getattr(model, field_name))
+            elif field_name in given:
+                kwargs[param.name] = getattr(model, field_name)
+        kwargs.update(model.model_extra or {})
+        return tuple(args), kwargs
+
+
+def capability_schema(
+    fn: Callable[..., Any], name: str, *, description: str | None = None, backend: str | None = None
+) -> CapabilitySchema:
+    """The schema of capability ``name`` as served by ``fn`` (``backend`` names it in errors,
+    default its ``__name__``). ``description`` defaults to the docstring's summary."""
+    check_tool_name(name)
+    backend = backend or getattr(fn, "__name__", repr(fn))
+    signature = signature_of(fn, capability=name, backend=backend)
+    return schema_from_signature(
+        name, signature, description=summary(inspect.getdoc(fn)) if description is None else description, backend=backend
+    )
+
+
+def schema_from_signature(
+    name: str, signature: tuple[Parameter, ...], *, description: str, backend: str
+) -> CapabilitySchema:
+    """The schema of capability ``name`` whose backends take ``signature``."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__}
+    fields: list[tuple[str, Parameter]] = []
+    extra = "forbid"
+    for i, param in enumerate(signature):
+        if param.kind == "var_keyword":
+            extra = "allow"
+            annotations["__pydantic_extra__"] = dict[str, param.annotation]
+            continue
+        # internal field names, the parameter's name as alias: any name works, even one pydantic
+        # reserves (``json``, ``model_config``) or treats as private (``_id``)
+        field_name = f"p{i}"
+        annotations[field_name] = param.annotation
+        described = {} if _has_description(param.annotation) or not param.description else {"description": param.description}
+        namespace[field_name] = Field(... if param.required else param.default, alias=param.name, **described)
+        fields.append((field_name, param))
+    namespace["__annotations__"] = annotations
+    namespace["model_config"] = ConfigDict(extra=extra)
+    try:
+        model = type(name, (BaseModel,), namespace)
+        parameters = model.model_json_schema(schema_generator=_ToolSchemaGenerator)
+    except (PydanticUserError, TypeError, ValueError) as exc:
+        raise ToolSchemaError(_schema_failure(name, backend, signature, exc)) from exc
+    return CapabilitySchema(
+        name=name,
+        description=description,
+        model=model,
+        signature=signature,
+        strict=fits_openai_strict(parameters),
+        _parameters=parameters,
+        _fields=tuple(fields),
+    )
+
+
+def fits_openai_strict(schema: Mapping[str, Any]) -> bool:
+    """Whether ``schema`` may be sent with ``strict: true`` under OpenAI's strict-mode rules: an
+    object at the root; in every object each property required and ``additionalProperties:
+    false``; only the keywords (and string formats) strict mode supports. When in doubt, no."""
+    if schema.get("type") != "object":
+        return False
+    return _strict_node(schema)
+
+
+def _strict_node(node: Any) -> bool:
+    if not isinstance(node, Mapping) or set(node) - _STRICT_KEYWORDS:
+        return False
+    if "format" in node and node["format"] not in _STRICT_FORMATS:
+        return False
+    if node.get("type") == "object" or "properties" in node:
+        properties = node.get("properties", {})
+        if node.get("additionalProperties") is not False or set(node.get("required", ())) != set(properties):
+            return False
+        if not all(_strict_node(p) for p in properties.values()):
+            return False
+    subschemas = [*node.get("anyOf", ()), *node.get("$defs", {}).values()]
+    if "items" in node:
+        subschemas.append(node["items"])
+    return all(_strict_node(s) for s in subschemas)
+
+
+def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
+    if arguments is None:
+        return {}
+    if isinstance(arguments, (str, bytes, bytearray)):
+        if not arguments.strip():
+            return {}
+        try:
+            arguments = json.loads(arguments)
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+            raise ToolArgumentsError(tool, [f"the arguments are not valid JSON ({exc}); send one JSON object"]) from None
+    if not isinstance(arguments, Mapping):
+        raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
+    return dict(arguments)
+
+
+def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        if error["type"] == "missing":
+            problems.append(f"{where}: required, missing")
+        elif error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+            problems.append(f"{where}: not an argument of this tool (its arguments: {', '.join(parameters) or 'none'})")
+        else:
+            problems.append(f"{where}: {error['msg']} (got {_short_json(error['input'])})")
+    return problems
+
+
+def _short_json(value: Any, limit: int = 120) -> str:
+    try:
+        text = json.dumps(value, default=repr, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+    return next((kinds[t] for t in kinds if isinstance(value, t)), type(value).__name__)
+
+
+def _has_description(annotation: Any) -> bool:
+    if get_origin(annotation) is not Annotated:
+        return False
+    return any(isinstance(meta, FieldInfo) and meta.description for meta in get_args(annotation)[1:])
+
+
+def _same_default(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:  # an array's elementwise ==, or an __eq__ that raises: not provably the same
+        return False
+
+
+def _default_text(param: Parameter) -> str:
+    return "no default (required)" if param.required else f"default {param.default!r}"
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and get_origin(annotation) is None and not get_args(annotation):
+        return annotation.__qualname__
+    return repr(annotation).replace("typing.", "")
+
+
+def _schema_failure(name: str, backend: str, signature: tuple[Parameter, ...], exc: Exception) -> str:
+    where = f"capability {name!r}: backend {backend!r}"
+    for param in signature:
+        try:
+            TypeAdapter(param.annotation).json_schema()
+        except Exception as inner:  # the first parameter whose type has no JSON Schema
+            first_line = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+            return (
+                f"{where}: parameter {param.name!r} has type {_type_name(param.annotation)}, which has no JSON "
+                f"Schema ({first_line}); use JSON-shaped types (str, numbers, lists, dicts, pydantic models, "
+                "dataclasses)"
+            )
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{where}: its arguments have no JSON Schema ({first_line})"

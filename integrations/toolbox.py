@@ -1,0 +1,342 @@
+"""A ``Toolbox``: capabilities a model can call, each one tool with one schema, routed by the middleware.
+
+Register the functions that serve a capability (``register`` or the ``tool`` decorator); each
+capability becomes one tool for a model, whose JSON Schema comes from the functions' signatures
+(``integrations.schema``) and whose calls the ``ToolMiddleware`` routes among them, falling back
+on failure and recording every attempt.
+
+``call_one(name, arguments)`` is one tool call from a model, start to end: the arguments are parsed
+and validated against the capability's schema, the call is routed, and the outcome comes back as a
+``ToolResult`` whose ``content`` is the text the model reads. A model's mistake (an unknown tool,
+arguments that are not JSON or do not fit the schema) is an error result saying exactly what was
+wrong, and is recorded against no backend: no tool ran. When every backend fails, the error
+result lists each attempt (the tool and its error). The provider formats (``integrations.openai``,
+``integrations.anthropic``) are thin wrappers of it.
+
+A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
+pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
+JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
+``str()``.
+
+Example:
+    >>> import asyncio
+    >>> toolbox = Toolbox(seed=0)
+    >>> @toolbox.tool("add")
+    ... def add(a: int, b: int = 1) -> int:
+    ...     '''Add two numbers.'''
+    ...     return a + b
+    >>> toolbox.schema("add").parameters["required"]
+    ['a']
+    >>> asyncio.run(toolbox.call_one("add", '{"a": 2, "b": 3}')).content
+    '5'
+    >>> print(toolbox.call_one_sync("add", {"a": "two"}).content)
+    invalid arguments for tool 'add': a: Input should be a valid integer, unable to parse string as an integer (got "two")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pydantic_core
+from pydantic import BaseModel
+
+from integrations.schema import (
+    CapabilitySchema,
+    ToolArgumentsError,
+    capability_schema,
+    check_compatible,
+    check_tool_name,
+    signature_of,
+)
+from toolrouter.errors import AllToolsFailedError, ToolRouterError
+from toolrouter.logging import EventLog
+from toolrouter.middleware import CallOutcome, RoutedCall, ToolMiddleware
+from toolrouter.models import ExecutionResult, ToolProfile
+
+__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "to_content"]
+
+log = EventLog(__name__)
+
+#: How a tool call ended: a value, the model's mistake (unknown tool, invalid arguments), or
+#: every backend failing.
+ResultStatus = Literal["ok", "unknown_tool", "invalid_arguments", "tools_failed"]
+
+
+class UnknownCapabilityError(ToolRouterError, KeyError):
+    """A capability name the toolbox does not have."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        super().__init__(f"capability: unknown {name!r}; the toolbox has {sorted(known)}")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one tool call from a model.
+
+    ``content`` is what the model reads: the serialised value, or the error message. ``value`` is
+    the tool's return value (``None`` on error), ``tool_id`` the backend that produced it,
+    ``attempts`` every attempt made (empty when no tool ran), ``call_id`` the provider's id of the
+    call once a dispatcher has matched it.
+    """
+
+    name: str
+    content: str
+    status: ResultStatus = "ok"
+    value: Any = None
+    tool_id: str | None = None
+    attempts: tuple[ExecutionResult, ...] = ()
+    call_id: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the call failed (the model's mistake or every backend's failure)."""
+        return self.status != "ok"
+
+
+def to_content(value: Any) -> str:
+    """The default serialisation of a tool's value for a model (see the module's docstring)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
+        return pydantic_core.to_json(value, fallback=str).decode()
+    return str(value)
+
+
+@dataclass
+class _Capability:
+    schema: CapabilitySchema
+    backends: list[str]  # tool ids, in registration order
+
+
+class Toolbox:
+    """Capabilities for a model, each served by one or more functions routed by a middleware.
+
+    Arguments:
+        middleware: the ``ToolMiddleware`` that routes the calls (default: a new one built with
+            ``middleware_options``, for example ``seed=0`` or ``store="sqlite:///tools.db"``).
+
+    ``capabilities`` lists the names, ``schema(name)`` gives one capability's name, description and
+    JSON Schema, ``call_one`` / ``call_one_sync`` run one call from a model. Thread-safe like the
+    middleware. Register a capability's backends here rather than on the middleware directly, so
+    that their signatures are checked against the capability's schema.
+
+    Example:
+        >>> toolbox = Toolbox(seed=0)
+        >>> def google(query: str) -> str:
+        ...     '''Search the web.'''
+        ...     return "from google"
+        >>> def bing(query: str) -> str:
+        ...     return "from bing"
+        >>> _ = toolbox.register(google, "web_search")
+        >>> _ = toolbox.register(bing, "web_search", reliability=0.5)
+        >>> toolbox.capabilities, toolbox.schema("web_search").description
+        (('web_search',), 'Search the web.')
+    """
+
+    def __init__(self, middleware: ToolMiddleware | None = None, **middleware_options: Any) -> None:
+        if middleware is not None and middleware_options:
+            raise TypeError(
+                f"middleware_options: give a middleware or options for a new one, not both; got {sorted(middleware_options)}"
+            )
+        if middleware is not None and not isinstance(middleware, ToolMiddleware):
+            raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
+        self.middleware = middleware if middleware is not None else ToolMiddleware(**middleware_options)
+        self._capabilities: dict[str, _Capability] = {}
+        self._lock = threading.Lock()
+
+    # --- registration -------------------------------------------------------------------------
+    def register(
+        self,
+        fn: Callable[..., Any],
+        capability: str | Sequence[str],
+        *,
+        description: str | None = None,
+        **options: Any,
+    ) -> ToolProfile:
+        """Register ``fn`` as a backend of ``capability`` (or of several) and return its profile.
+
+        ``description`` is the capability's description for the model; without one, a new
+        capability takes the summary of ``fn``'s docstring, and a later explicit description
+        replaces it. ``options`` go to ``ToolMiddleware.register`` (``tool_id``, ``cost_per_use``,
+        ``reliability``, ``quality``, ``timeout_s``...).
+
+        Raises ``ToolSchemaError`` for a capability name providers refuse or a signature with no
+        JSON Schema, ``SignatureMismatchError`` when ``fn`` does not take the same arguments as
+        the capability's other backends, and whatever the middleware raises (a duplicate tool
+        id...). A refused registration registers nothing.
+        """
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"description: expected a string or None, got {description!r}")
+        single = isinstance(capability, str) or not isinstance(capability, Sequence)
+        names = [capability] if single else list(capability)
+        if not names:
+            raise ValueError(f"capability: give at least one capability, got {capability!r}")
+        for name in names:
+            check_tool_name(name)
+        if not callable(fn):
+            raise TypeError(f"fn: expected a callable, got {fn!r}")
+        backend = options.get("tool_id") or getattr(fn, "__name__", "")
+        with self._lock:
+            updated: dict[str, _Capability] = {}
+            signature = None
+            for name in dict.fromkeys(names):
+                current = self._capabilities.get(name)
+                if current is None:
+                    schema = capability_schema(fn, name, description=description, backend=backend)
+                    updated[name] = _Capability(schema, [backend])
+                    continue
+                signature = signature or signature_of(fn, capability=name, backend=backend)
+                check_compatible(name, current.backends[0], current.schema.signature, backend, signature)
+                schema = current.schema if description is None else current.schema.with_description(description)
+                updated[name] = _Capability(schema, [*current.backends, backend])
+            # the middleware checks the options and the tool id; if it refuses, nothing changed here
+            profile = self.middleware.register(fn, names[0] if len(names) == 1 else names, **options)
+            for name, entry in updated.items():
+                entry.backends[-1] = profile.tool_id
+                self._capabilities[name] = entry
+        return profile
+
+    def tool(
+        self, capability: str | Sequence[str], *, description: str | None = None, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator form of ``register``; the function is returned unchanged."""
+
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.register(fn, capability, description=description, **options)
+            return fn
+
+        return decorate
+
+    def unregister(self, tool_id: str) -> None:
+        """Remove a backend from the middleware and from its capabilities; a capability left
+        without backends is removed too."""
+        with self._lock:
+            self.middleware.unregister(tool_id)
+            for name in list(self._capabilities):
+                entry = self._capabilities[name]
+                if tool_id in entry.backends:
+                    entry.backends.remove(tool_id)
+                    if not entry.backends:
+                        del self._capabilities[name]
+
+    # --- what a model sees --------------------------------------------------------------------
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        """The capability names, in the order they were first registered."""
+        return tuple(self._capabilities)
+
+    def schema(self, name: str) -> CapabilitySchema:
+        """Capability ``name``'s schema: name, description, JSON Schema of its arguments, and the
+        pydantic model that validates them. ``UnknownCapabilityError`` (a ``KeyError``) otherwise."""
+        entry = self._capabilities.get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise UnknownCapabilityError(name, self._capabilities)
+        return entry.schema
+
+    def schemas(self, names: Iterable[str] | None = None) -> list[CapabilitySchema]:
+        """The schemas of ``names`` (default: every capability), in that order."""
+        return [self.schema(name) for name in (self.capabilities if names is None else names)]
+
+    def backends(self, name: str) -> tuple[str, ...]:
+        """The tool ids serving capability ``name``, in registration order."""
+        self.schema(name)
+        return tuple(self._capabilities[name].backends)
+
+    # --- one call from a model ----------------------------------------------------------------
+    async def call_one(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str | bytes | None,
+        *,
+        context: str | None = None,
+        serialize: Callable[[Any], str] | None = None,
+        **route_options: Any,
+    ) -> ToolResult:
+        """Run one tool call from a model: validate ``arguments`` (a mapping or JSON text), route
+        the call with ``context`` (the request's text, for contextual policies) and
+        ``route_options`` (``ToolMiddleware.route``'s: ``task_type``, ``deadline_s``...), and
+        return a ``ToolResult``. Only the caller's mistakes raise (an invalid ``context``, route
+        option or ``serialize``); the model's mistakes and the tools' failures are results."""
+        prepared = self._prepare(name, arguments, context, serialize, route_options)
+        return prepared if isinstance(prepared, ToolResult) else await prepared.arun()
+
+    def call_one_sync(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str | bytes | None,
+        *,
+        context: str | None = None,
+        serialize: Callable[[Any], str] | None = None,
+        **route_options: Any,
+    ) -> ToolResult:
+        """Synchronous form of ``call_one`` (the middleware's ``run``: sync tools in a worker
+        thread, async ones on a new event loop, so not from inside a running loop)."""
+        prepared = self._prepare(name, arguments, context, serialize, route_options)
+        return prepared if isinstance(prepared, ToolResult) else prepared.run()
+
+    def _prepare(
+        self,
+        name: Any,
+        arguments: Any,
+        context: str | None,
+        serialize: Callable[[Any], str] | None,
+        route_options: dict[str, Any],
+    ) -> ToolResult | _PreparedCall:
+        """The routed call with its arguments, or the error result of a model's mistake."""
+        entry = self._capabilities.get(name) if isinstance(name, str) else None
+        if entry is None:
+            known = ", ".join(repr(n) for n in self._capabilities) or "none"
+            log.info("tool_call_rejected", tool=str(name), status="unknown_tool")
+            return ToolResult(str(name), f"unknown tool {name!r}; the tools are {known}", status="unknown_tool")
+        routed = self.middleware.route(name, context=context, **route_options)  # the caller's options: raise
+        try:
+            args, kwargs = entry.schema.bind(arguments)
+        except ToolArgumentsError as exc:
+            log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=exc.problems)
+            return ToolResult(name, str(exc), status="invalid_arguments")
+        return _PreparedCall(name, routed, args, kwargs, serialize or to_content)
+
+
+@dataclass(frozen=True)
+class _PreparedCall:
+    """A validated call, ready to route; running it gives the ``ToolResult``."""
+
+    name: str
+    routed: RoutedCall
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    serialize: Callable[[Any], str]
+
+    def run(self) -> ToolResult:
+        try:
+            return self._succeeded(self.routed.run(*self.args, **self.kwargs))
+        except AllToolsFailedError as exc:
+            return self._failed(exc)
+
+    async def arun(self) -> ToolResult:
+        try:
+            return self._succeeded(await self.routed.arun(*self.args, **self.kwargs))
+        except AllToolsFailedError as exc:
+            return self._failed(exc)
+
+    def _succeeded(self, outcome: CallOutcome) -> ToolResult:
+        content = self.serialize(outcome.value)
+        if not isinstance(content, str):
+            raise TypeError(
+                f"serialize: expected a function returning str, got {type(content).__name__} for tool {self.name!r}"
+            )
+        return ToolResult(self.name, content, value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts)
+
+    def _failed(self, exc: AllToolsFailedError) -> ToolResult:
+        attempts = tuple(exc.attempts)
+        listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts)
+        content = f"tool {self.name!r} failed: every backend failed ({len(attempts)} attempts: {listed})"
+        return ToolResult(self.name, content, status="tools_failed", attempts=attempts)
