@@ -1,0 +1,406 @@
+"""A model's tool calls, from the SDKs' typed responses and from plain dicts, run through the router:
+concurrency, fallback, every backend failing, the model's mistakes (recorded against no backend),
+nested arguments, the routing context, serialisation, and the store's rows equal to the attempts."""
+
+import asyncio
+import dataclasses
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from anthropic.types import Message, MessageParam, ToolResultBlockParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessage, ChatCompletionToolMessageParam
+from openai.types.responses import Response
+from openai.types.responses.response_input_param import FunctionCallOutput
+from pydantic import BaseModel, TypeAdapter
+
+from integrations import ToolCall, Toolbox, dispatch_calls, to_content
+from integrations import anthropic as claude
+from integrations import openai as oai
+from toolrouter import ToolMiddleware
+
+
+class Address(BaseModel):
+    city: str
+    zip_code: str | None = None
+
+
+class Order(BaseModel):
+    item: str
+    quantity: int
+    ship_to: Address
+
+
+@dataclasses.dataclass
+class Quote:
+    item: str
+    price: float
+
+
+def make_toolbox() -> Toolbox:
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    def weather(city: str, unit: str = "C") -> dict:
+        """The weather in a city."""
+        return {"city": city, "temp": 21, "unit": unit}
+
+    def place_order(order: Order) -> Quote:
+        """Place an order."""
+        assert isinstance(order.ship_to, Address)  # the nested model arrives validated and typed
+        return Quote(order.item, 2.5 * order.quantity)
+
+    toolbox.register(weather, "get_weather")
+    toolbox.register(place_order, "place_order")
+    return toolbox
+
+
+def rows(toolbox: Toolbox) -> list[tuple[str, bool, str | None]]:
+    return [(r.tool_id, r.success, r.error) for r in toolbox.middleware.learner.store.attempts()]
+
+
+def attempts_of(results: Any) -> list[tuple[str, bool, str | None]]:
+    return [(a.tool_id, a.success, a.error) for r in results for a in r.attempts]
+
+
+# --- provider objects built as the SDKs build them -------------------------------------------------
+def chat_completion(calls: list[tuple[str, str, str]]) -> ChatCompletion:
+    return ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"id": i, "type": "function", "function": {"name": n, "arguments": a}} for i, n, a in calls
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+
+
+def responses_response(calls: list[tuple[str, str, str]]) -> Response:
+    return Response.model_validate(
+        {
+            "id": "resp_1",
+            "object": "response",
+            "created_at": 0,
+            "model": "stub",
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "output": [
+                {
+                    "type": "message",  # not a call: left alone
+                    "id": "msg_1",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": "Let me check.", "annotations": []}],
+                },
+                *(
+                    {"type": "function_call", "id": f"fc_{i}", "call_id": i, "name": n, "arguments": a, "status": "completed"}
+                    for i, n, a in calls
+                ),
+            ],
+        }
+    )
+
+
+def anthropic_message(calls: list[tuple[str, str, dict[str, Any]]]) -> Message:
+    return Message.model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "stub",
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "content": [
+                {"type": "text", "text": "Let me check."},
+                *({"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in calls),
+            ],
+        }
+    )
+
+
+ORDER = {"item": "tea", "quantity": 2, "ship_to": {"city": "Oslo"}}
+
+
+# --- the three formats -----------------------------------------------------------------------------
+def test_openai_chat_typed_and_dict_responses() -> None:
+    toolbox = make_toolbox()
+    completion = chat_completion([("c1", "get_weather", '{"city": "Oslo"}'), ("c2", "place_order", json.dumps({"order": ORDER}))])
+    expected = [
+        {"role": "tool", "tool_call_id": "c1", "content": '{"city":"Oslo","temp":21,"unit":"C"}'},
+        {"role": "tool", "tool_call_id": "c2", "content": '{"item":"tea","price":5.0}'},
+    ]
+    assert oai.dispatch_chat(toolbox, completion) == expected
+    assert oai.dispatch_chat(toolbox, completion.choices[0].message) == expected
+    assert oai.dispatch_chat(toolbox, completion.model_dump()) == expected
+    assert oai.dispatch_chat(toolbox, completion.choices[0].message.model_dump(exclude_none=True)) == expected
+    assert asyncio.run(oai.adispatch_chat(toolbox, completion)) == expected
+    for message in expected:
+        TypeAdapter(ChatCompletionToolMessageParam).validate_python(message)
+    no_calls = ChatCompletionMessage(role="assistant", content="Done.")
+    assert oai.dispatch_chat(toolbox, no_calls) == []
+    assert len(rows(toolbox)) == 10  # two calls, five times, one attempt each
+
+
+def test_openai_responses_typed_and_dict_responses() -> None:
+    toolbox = make_toolbox()
+    response = responses_response([("call_a", "get_weather", '{"city": "Rome", "unit": "F"}'), ("call_b", "nope", "{}")])
+    outputs = oai.dispatch_responses(toolbox, response)
+    assert outputs[0] == {"type": "function_call_output", "call_id": "call_a", "output": '{"city":"Rome","temp":21,"unit":"F"}'}
+    assert outputs[1]["call_id"] == "call_b" and outputs[1]["output"].startswith("unknown tool 'nope'")
+    assert oai.dispatch_responses(toolbox, response.model_dump()) == outputs
+    assert oai.dispatch_responses(toolbox, [item.model_dump() for item in response.output]) == outputs
+    assert asyncio.run(oai.adispatch_responses(toolbox, response)) == outputs
+    for item in outputs:
+        TypeAdapter(FunctionCallOutput).validate_python(item)
+
+
+def test_anthropic_typed_and_dict_messages() -> None:
+    toolbox = make_toolbox()
+    message = anthropic_message([("tu_1", "place_order", {"order": ORDER}), ("tu_2", "get_weather", {"city": 5})])
+    answer = claude.dispatch(toolbox, message)
+    assert answer["role"] == "user"
+    ok, bad = answer["content"]
+    assert ok == {"type": "tool_result", "tool_use_id": "tu_1", "content": '{"item":"tea","price":5.0}', "is_error": False}
+    assert bad["tool_use_id"] == "tu_2" and bad["is_error"] is True
+    assert bad["content"] == "invalid arguments for tool 'get_weather': city: Input should be a valid string (got 5)"
+    assert claude.dispatch(toolbox, message.model_dump()) == answer
+    assert claude.dispatch(toolbox, message.content) == answer
+    assert asyncio.run(claude.adispatch(toolbox, message)) == answer
+    TypeAdapter(MessageParam).validate_python(answer)
+    for block in answer["content"]:
+        TypeAdapter(ToolResultBlockParam).validate_python(block)
+    finished = message.model_copy(update={"content": message.content[:1], "stop_reason": "end_turn"})
+    with pytest.raises(ValueError, match="no tool_use blocks to answer .*'end_turn'"):
+        claude.dispatch(toolbox, finished)
+
+
+# --- concurrency -----------------------------------------------------------------------------------
+def test_parallel_calls_run_concurrently_sync_and_async() -> None:
+    toolbox = Toolbox(seed=0)
+    spans: list[tuple[str, float, float]] = []
+    lock = threading.Lock()
+
+    def slow_search(query: str) -> str:
+        start = time.monotonic()
+        time.sleep(0.3)
+        with lock:
+            spans.append((query, start, time.monotonic()))
+        return f"found {query}"
+
+    async def slow_fetch(url: str) -> str:
+        start = time.monotonic()
+        await asyncio.sleep(0.3)
+        spans.append((url, start, time.monotonic()))
+        return f"fetched {url}"
+
+    toolbox.register(slow_search, "search")
+    toolbox.register(slow_fetch, "fetch")
+    calls = [("a", "search", '{"query": "one"}'), ("b", "fetch", '{"url": "u"}'), ("c", "search", '{"query": "two"}')]
+    completion = chat_completion(calls)
+    for run in (lambda: oai.dispatch_chat(toolbox, completion), lambda: asyncio.run(oai.adispatch_chat(toolbox, completion))):
+        spans.clear()
+        t0 = time.monotonic()
+        messages = run()
+        elapsed = time.monotonic() - t0
+        assert [m["tool_call_id"] for m in messages] == ["a", "b", "c"]  # in the order of the calls
+        assert [m["content"] for m in messages] == ["found one", "fetched u", "found two"]
+        assert len(spans) == 3 and max(s for _, s, _ in spans) < min(e for _, _, e in spans)  # all overlapped
+        assert elapsed < 0.55, elapsed  # one after the other would take 0.9 s
+
+
+# --- failures and the model's mistakes ------------------------------------------------------------
+def test_a_failing_backend_falls_back_and_every_attempt_is_recorded() -> None:
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    def broken(query: str) -> str:
+        raise ConnectionError("down")
+
+    def working(query: str) -> str:
+        return "ok"
+
+    # the broken backend looks far better a priori, so it is tried first
+    toolbox.register(broken, "search", reliability=1.0, cost_per_use=0.0, expected_latency_s=0.0)
+    toolbox.register(working, "search", reliability=0.1, cost_per_use=5.0, expected_latency_s=5.0)
+    (result,) = dispatch_calls(toolbox, [ToolCall("c1", "search", '{"query": "q"}')])
+    assert (result.content, result.is_error, result.tool_id, result.call_id) == ("ok", False, "working", "c1")
+    assert attempts_of([result]) == [("broken", False, "ConnectionError: down"), ("working", True, None)]
+    assert rows(toolbox) == attempts_of([result])
+
+
+def test_every_backend_failing_is_an_error_result_listing_the_attempts() -> None:
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    def failing(name: str) -> Any:
+        def fail(query: str) -> str:
+            raise TimeoutError(f"{name} timed out")
+
+        return fail
+
+    for name in ("alpha", "beta"):
+        toolbox.register(failing(name), "search", tool_id=name)
+    message = anthropic_message([("tu_1", "search", {"query": "q"})])
+    (block,) = claude.dispatch(toolbox, message)["content"]
+    assert block["is_error"] is True and block["tool_use_id"] == "tu_1"
+    assert block["content"].startswith("tool 'search' failed: every backend failed (2 attempts: ")
+    assert "alpha: TimeoutError: alpha timed out" in block["content"]
+    assert "beta: TimeoutError: beta timed out" in block["content"]
+    assert sorted(r[0] for r in rows(toolbox)) == ["alpha", "beta"] and not any(r[1] for r in rows(toolbox))
+    (result,) = dispatch_calls(toolbox, [ToolCall("x", "search", {"query": "q"})])
+    assert result.status == "tools_failed" and len(result.attempts) == 2 and len(rows(toolbox)) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "status", "content"),
+    [
+        ("get_weather", '{"city": "Oslo"', "invalid_arguments", "the arguments are not valid JSON (Expecting"),
+        ("get_weather", '["Oslo"]', "invalid_arguments", "expected a JSON object of named arguments, got an array"),
+        ("get_weather", "{}", "invalid_arguments", "city: required, missing"),
+        ("get_weather", '{"city": ["Oslo"]}', "invalid_arguments", 'city: Input should be a valid string (got ["Oslo"])'),
+        ("get_weather", '{"city": "Oslo", "days": 3}', "invalid_arguments", "days: not an argument of this tool (its arguments: city, unit)"),
+        ("place_order", json.dumps({"order": {**ORDER, "quantity": "two"}}), "invalid_arguments", "order.quantity: Input should be a valid integer"),
+        ("place_order", json.dumps({"order": {**ORDER, "ship_to": {}}}), "invalid_arguments", "order.ship_to.city: required, missing"),
+        ("get_wether", '{"city": "Oslo"}', "unknown_tool", "unknown tool 'get_wether'; the tools are 'get_weather', 'place_order'"),
+    ],
+)
+def test_the_models_mistakes_are_error_results_recorded_against_no_backend(
+    name: str, arguments: str, status: str, content: str
+) -> None:
+    toolbox = make_toolbox()
+    completion = chat_completion([(f"call_{status}", name, arguments)])
+    (message,) = oai.dispatch_chat(toolbox, completion)
+    assert message["tool_call_id"] == f"call_{status}" and content in message["content"]
+    (result,) = dispatch_calls(toolbox, oai.chat_tool_calls(completion))
+    assert result.status == status and result.is_error and result.attempts == () and result.value is None
+    assert rows(toolbox) == [] and all(s.calls == 0 for s in toolbox.middleware.learner.tool_statistics().values())
+
+
+def test_a_nested_model_argument_reaches_the_tool_validated() -> None:
+    toolbox = make_toolbox()
+    result = toolbox.call_one_sync("place_order", {"order": {"item": "tea", "quantity": "3", "ship_to": {"city": "Oslo"}}})
+    assert result.value == Quote("tea", 7.5) and result.content == '{"item":"tea","price":7.5}'
+    assert result.tool_id == "place_order" and not result.is_error
+
+
+# --- routing context, serialisation, the caller's own mistakes ------------------------------------
+def spy_on_route(toolbox: Toolbox) -> list[str | None]:
+    seen: list[str | None] = []
+    route = toolbox.middleware.route
+
+    def spy(capability: str, **options: Any) -> Any:
+        seen.append(options.get("context"))
+        return route(capability, **options)
+
+    toolbox.middleware.route = spy  # type: ignore[method-assign]
+    return seen
+
+
+def test_the_routing_context_is_the_last_user_text_unless_given() -> None:
+    toolbox = make_toolbox()
+    seen = spy_on_route(toolbox)
+    call = [("c", "get_weather", '{"city": "Oslo"}')]
+    chat_messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "an answer"},
+        {"role": "user", "content": [{"type": "text", "text": "Weather"}, {"type": "image_url", "image_url": {"url": "x"}}, {"type": "text", "text": "in Oslo?"}]},
+        {"role": "tool", "tool_call_id": "old", "content": "not user text"},
+    ]
+    oai.dispatch_chat(toolbox, chat_completion(call), messages=chat_messages)
+    oai.dispatch_chat(toolbox, chat_completion(call), messages=chat_messages, context="given text")
+    oai.dispatch_chat(toolbox, chat_completion(call))
+    oai.dispatch_responses(toolbox, responses_response(call), input="plain input")
+    responses_input = [
+        {"role": "user", "content": [{"type": "input_text", "text": "typed input"}]},
+        {"type": "function_call_output", "call_id": "old", "output": "x"},
+    ]
+    oai.dispatch_responses(toolbox, responses_response(call), input=responses_input)
+    claude_messages = [
+        {"role": "user", "content": "the question"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t0", "name": "get_weather", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t0", "content": "result"}]},
+    ]
+    claude.dispatch(toolbox, anthropic_message([("t1", "get_weather", {"city": "Oslo"})]), messages=claude_messages)
+    assert seen == ["Weather\nin Oslo?", "given text", None, "plain input", "typed input", "the question"]
+
+
+def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "<opaque>"
+
+    assert to_content("as is") == "as is"
+    assert to_content(Address(city="Oslo")) == '{"city":"Oslo","zip_code":null}'
+    assert to_content(Quote("tea", 1.0)) == '{"item":"tea","price":1.0}'
+    assert to_content({"a": [1, (2, 3)], "b": None}) == '{"a":[1,[2,3]],"b":null}'
+    assert to_content([Opaque()]) == '["<opaque>"]' and to_content(Opaque()) == "<opaque>"
+    assert to_content(None) == "null" and to_content(True) == "true" and to_content(2.5) == "2.5"
+    toolbox = make_toolbox()
+    (message,) = oai.dispatch_chat(
+        toolbox, chat_completion([("c", "get_weather", '{"city": "Oslo"}')]), serialize=lambda v: f"{v['temp']} degrees"
+    )
+    assert message["content"] == "21 degrees"
+    with pytest.raises(TypeError, match="serialize: expected a function returning str"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=lambda v: v)
+
+
+def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
+    toolbox = make_toolbox()
+    with pytest.raises(TypeError, match="context: expected request text"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, context=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="deadline_s"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, deadline_s=-1)
+    assert rows(toolbox) == []
+    result = toolbox.call_one_sync("get_weather", {"city": "Oslo"}, task_type="travel")
+    assert not result.is_error
+    assert [r.task_type for r in toolbox.middleware.learner.store.attempts()] == ["travel"]
+    with pytest.raises(TypeError, match="middleware_options: give a middleware or options"):
+        Toolbox(ToolMiddleware(seed=0), seed=1)
+
+
+def test_the_store_holds_exactly_the_attempts_of_a_mixed_dispatch() -> None:
+    toolbox = make_toolbox()
+
+    def flaky(city: str, unit: str = "C") -> dict:
+        raise RuntimeError("flaky backend")
+
+    toolbox.register(flaky, "get_weather", reliability=1.0, expected_latency_s=0.0)
+    calls = [
+        ToolCall("1", "get_weather", '{"city": "Oslo"}'),
+        ToolCall("2", "place_order", {"order": ORDER}),
+        ToolCall("3", "get_weather", "not json"),
+        ToolCall("4", "get_weather", {"city": "Rome"}),
+    ]
+    results = dispatch_calls(toolbox, calls)
+    assert [r.call_id for r in results] == ["1", "2", "3", "4"]
+    assert [r.status for r in results] == ["ok", "ok", "invalid_arguments", "ok"]
+    assert sorted(rows(toolbox), key=repr) == sorted(attempts_of(results), key=repr)
+    assert len(rows(toolbox)) == sum(len(r.attempts) for r in results) >= 3
+
+
+def test_sync_dispatch_runs_async_tools_even_inside_a_running_loop() -> None:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("echo")
+    async def echo(text: str) -> str:
+        return text
+
+    async def inside_a_loop() -> Any:
+        return oai.dispatch_chat(toolbox, chat_completion([("c", "echo", '{"text": "hi"}')]))
+
+    assert asyncio.run(inside_a_loop()) == [{"role": "tool", "tool_call_id": "c", "content": "hi"}]
