@@ -341,6 +341,8 @@ class Binding:
     ``cost``: charged when the tool reports none (or reports an invalid one). ``check(value)``
     raises ``ValueError``/``TypeError`` for a value the step cannot use (a failure not worth
     retrying); ``quality(value)`` scores a value in [0, 1] when the tool reports no quality.
+    ``inline``: a sync tool runs in the calling thread (on the event loop's thread in ``run_async``)
+    whatever the timeout, for tools bound to their thread; no timeout can then stop it.
     """
 
     fn: Callable[..., Any]
@@ -350,6 +352,7 @@ class Binding:
     cost: float = 0.0
     check: Callable[[Any], None] | None = None
     quality: Callable[[Any], float] | None = None
+    inline: bool = False
 
 
 @dataclass(slots=True)
@@ -732,7 +735,7 @@ def _call_sync(action: _Try, runner: ThreadRunner) -> _Raw:
     if b.is_async:
         return _run_coroutine(functools.partial(b.fn, *b.args, **b.kwargs), action.timeout_s)
     t0 = time.monotonic()
-    if action.timeout_s is None:
+    if action.timeout_s is None or b.inline:
         try:
             raw = _Raw(b.fn(*b.args, **b.kwargs))
         except Exception as exc:
@@ -813,6 +816,14 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
     b = action.binding
     if b.is_async:
         make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
+    elif b.inline:
+        try:
+            value = b.fn(*b.args, **b.kwargs)
+        except Exception as exc:
+            return _Raw(exc=exc)
+        if value is None or not inspect.isawaitable(value):
+            return _Raw(value)
+        make = functools.partial(lambda awaitable: awaitable, value)
     else:
         context = contextvars.copy_context()
         call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)

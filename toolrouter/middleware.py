@@ -95,6 +95,7 @@ class _Registered:
     is_async: bool
     quality: Callable[[Any], float] | None
     timeout_s: float | None = None
+    inline: bool = False
 
 
 @dataclass
@@ -200,11 +201,14 @@ class ToolMiddleware:
         description: str | None = None,
         quality: Callable[[Any], float] | None = None,
         timeout_s: float | None = None,
+        inline: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> ToolProfile:
         """Register ``fn`` as a tool serving ``capability`` (one or several) and return its
         profile. ``tool_id`` defaults to the function's name; ``quality(result)`` scores a
-        successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool.
+        successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool;
+        ``inline=True`` runs a sync tool in the calling thread, never in a worker (for a tool bound
+        to its thread, such as one holding an SQLite connection), so no timeout can stop it.
 
         A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
         the router knows without a function here (resumed from a store, or added to the router
@@ -231,7 +235,7 @@ class ToolMiddleware:
         )
         if not profile.capabilities:
             raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}")
-        reg = _registered(profile, fn, quality, timeout_s)
+        reg = _registered(profile, fn, quality, timeout_s, inline)
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
@@ -249,6 +253,7 @@ class ToolMiddleware:
         *,
         quality: Callable[[Any], float] | None = None,
         timeout_s: float | None = None,
+        inline: bool = False,
     ) -> ToolProfile:
         """Bind ``fn`` to a tool the router already knows (for example one resumed from a store),
         keeping what was learned about it and its profile. Returns the tool's profile."""
@@ -259,7 +264,7 @@ class ToolMiddleware:
                 profile = self.learner.tools[tool_id]
             except KeyError:
                 raise UnknownToolError(tool_id) from None
-            self._add(_registered(profile, fn, quality, timeout_s))
+            self._add(_registered(profile, fn, quality, timeout_s, inline))
         return profile
 
     def tool(self, capability: str | Sequence[str], **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -374,7 +379,9 @@ class ToolMiddleware:
             reg = tools.get(tool_id)
             if reg is None:
                 return None
-            return Binding(reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality)
+            return Binding(
+                reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality, inline=reg.inline
+            )
 
         def record(result: ExecutionResult) -> None:
             learner.record_attempt(
@@ -412,11 +419,20 @@ class ToolMiddleware:
 
 
 def _registered(
-    profile: ToolProfile, fn: Callable[..., Any], quality: Callable[[Any], float] | None, timeout_s: float | None
+    profile: ToolProfile,
+    fn: Callable[..., Any],
+    quality: Callable[[Any], float] | None,
+    timeout_s: float | None,
+    inline: bool,
 ) -> _Registered:
     if quality is not None and not callable(quality):
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
-    return _Registered(profile, fn, is_async_callable(fn), quality, _check_seconds("timeout_s", timeout_s))
+    if not isinstance(inline, bool):
+        raise TypeError(f"inline: expected True or False, got {inline!r}")
+    is_async = is_async_callable(fn)
+    if inline and is_async:
+        raise ValueError(f"inline: {profile.tool_id!r} is async; only a sync tool runs inline")
+    return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 
 
 def _check_max_attempts(value: int | None) -> int | None:

@@ -320,3 +320,27 @@ def test_the_readme_pattern_resumes_across_process_lifetimes(tmp_path: Path, sav
         assert out.returncode == 0, out.stderr
         seen.append(tuple(int(v) for v in out.stdout.split()))
     assert seen == [(20, 20), (40, 40), (60, 60)]  # every lifetime resumes the ones before, exactly
+
+
+def test_an_inline_tool_runs_in_the_calling_thread_in_both_call_forms() -> None:
+    seen: list[int] = []
+    mw = _middleware()
+    mw.register(lambda: seen.append(threading.get_ident()) or "here", "x", tool_id="bound", inline=True)
+    assert mw.call("x") == "here" and seen[-1] == threading.get_ident()
+
+    async def from_the_loop() -> str:
+        value = await mw.acall("x")
+        assert seen[-1] == threading.get_ident()  # the event loop's thread, not a worker
+        return value
+
+    assert asyncio.run(from_the_loop()) == "here"
+    mw.register(lambda: threading.get_ident(), "y", tool_id="pooled")
+    assert mw.call("y") != threading.get_ident()  # by default a sync tool runs in a worker thread
+    with pytest.raises(ValueError, match="inline: 'coro' is async"):
+
+        async def coro() -> None:
+            return None
+
+        mw.register(coro, "z", inline=True)
+    with pytest.raises(TypeError, match="inline"):
+        mw.register(lambda: 1, "z", tool_id="bad", inline="yes")
