@@ -1,0 +1,466 @@
+"""LangChain agents over a ``Toolbox``: routed tool calls, capabilities as tools, tools as backends.
+
+Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[langchain]"``):
+
+- ``RouterMiddleware(toolbox)``, an agent middleware: each tool call whose name is a capability of
+  the toolbox (``wrap_tool_call`` / ``awrap_tool_call``) is validated against the capability's
+  schema, routed among its backends with fallback, every attempt recorded, and answered with a
+  ``ToolMessage`` (``status="error"`` when every backend failed or the model's call was wrong).
+  Tool calls of other names go to the agent's own tools unchanged (``on_unknown_tool="pass"``), so
+  routed and plain tools mix in one agent. By default the middleware also gives the agent one tool
+  per capability (``expose_tools``), so the model sees them without ``tools=``.
+- ``as_langchain_tools(toolbox)``: one ``StructuredTool`` per capability whose call routes through
+  the toolbox (``invoke`` and ``ainvoke``), for an agent without the middleware, or any LangChain
+  code that takes tools.
+- ``from_langchain_tool(toolbox, tool)``: any LangChain ``BaseTool`` as a backend of a capability.
+
+The routing context (the text contextual policies read) is the text of the agent state's last
+``HumanMessage`` that has text: the request being served. A tool call whose arguments are not JSON
+never reaches a tool-call hook: LangChain deals with it first (recent versions answer it with an
+error ``ToolMessage``), and nothing is recorded. A successful ``ToolMessage`` carries in its
+``artifact`` the backend that answered and every attempt (``{"capability", "status", "tool_id",
+"attempts"}``; ``attempts`` as JSON objects of ``ExecutionResult``), which the model does not see.
+
+Example (a scripted chat model stands in for a real one):
+    >>> from langchain.agents import create_agent
+    >>> from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    >>> from langchain_core.messages import AIMessage
+    >>> from integrations import Toolbox
+    >>> class ScriptedModel(GenericFakeChatModel):
+    ...     def bind_tools(self, tools, **options):
+    ...         return self
+    >>> toolbox = Toolbox(seed=0)
+    >>> @toolbox.tool("get_weather")
+    ... def weather_api(city: str) -> str:
+    ...     '''The weather in a city.'''
+    ...     raise ConnectionError("down")
+    >>> @toolbox.tool("get_weather")
+    ... def weather_mirror(city: str) -> str:
+    ...     return f"{city}: sunny"
+    >>> model = ScriptedModel(messages=iter([
+    ...     AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "Oslo"}, "id": "call_1"}]),
+    ...     AIMessage("Sunny in Oslo."),
+    ... ]))
+    >>> agent = create_agent(model, middleware=[RouterMiddleware(toolbox)])
+    >>> messages = agent.invoke({"messages": [("user", "Weather in Oslo?")]})["messages"]
+    >>> messages[2].content, messages[2].status, messages[-1].content
+    ('Oslo: sunny', 'success', 'Sunny in Oslo.')
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel
+
+from integrations._extras import require
+from integrations.schema import ToolSchemaError
+from integrations.toolbox import Toolbox, ToolResult
+from toolrouter import ToolFailure, ToolProfile
+
+require("langchain.agents", "langchain")  # this module speaks LangChain's types; without it, name the extra
+
+from langchain.agents.middleware import AgentMiddleware  # noqa: E402
+from langchain.tools import InjectedState  # noqa: E402
+from langchain_core.messages import HumanMessage, ToolMessage  # noqa: E402
+from langchain_core.tools import BaseTool, StructuredTool, ToolException  # noqa: E402
+
+if TYPE_CHECKING:
+    from langchain.agents.middleware.types import ToolCallRequest
+    from langgraph.types import Command
+
+__all__ = [
+    "RouterMiddleware",
+    "as_langchain_tools",
+    "from_langchain_tool",
+    "request_text",
+]
+
+OnUnknownTool = Literal["pass", "error"]
+_ON_UNKNOWN_TOOL = ("pass", "error")
+
+
+# --- the request's text -------------------------------------------------------------------------
+def request_text(messages: Any) -> str | None:
+    """The text of the last ``HumanMessage`` that has text, or ``None``: the routing context.
+
+    ``messages`` is a list of LangChain messages, or an agent state holding one under
+    ``"messages"`` (a dict, or an object with a ``messages`` attribute)."""
+    if isinstance(messages, Mapping):
+        messages = messages.get("messages")
+    elif messages is not None and not isinstance(messages, Sequence):
+        messages = getattr(messages, "messages", None)
+    for message in reversed(messages or ()):
+        if isinstance(message, HumanMessage) and message.text:
+            return message.text
+    return None
+
+
+# --- capabilities as LangChain tools ------------------------------------------------------------
+def as_langchain_tools(
+    toolbox: Toolbox,
+    names: Sequence[str] | None = None,
+    *,
+    serialize: Callable[[Any], str] | None = None,
+    **route_options: Any,
+) -> list[StructuredTool]:
+    """One ``StructuredTool`` per capability of ``names`` (default: every capability), with the
+    capability's name, description and JSON Schema, whose call goes through ``Toolbox.call_one``:
+    validated, routed among the backends with fallback, every attempt recorded.
+
+    Inside an agent the routing context is the state's last human message (LangGraph hands the
+    state to the tool); called directly (``tool.invoke(arguments)``), there is none. A failed call
+    (every backend failed, or arguments that do not fit the schema) raises ``ToolException`` with
+    the message for the model, which LangChain turns into a ``ToolMessage`` with
+    ``status="error"`` (the tools set ``handle_tool_error=True``). ``serialize`` and
+    ``route_options`` (``task_type``, ``deadline_s``...) apply to every call and are checked here.
+    """
+    _check_toolbox(toolbox)
+    _check_call_options(toolbox, serialize, route_options)
+    return [_capability_tool(toolbox, name, serialize, route_options) for name in _names(toolbox, names)]
+
+
+def _capability_tool(
+    toolbox: Toolbox, name: str, serialize: Callable[[Any], str] | None, route_options: dict[str, Any]
+) -> StructuredTool:
+    schema = toolbox.schema(name)
+    # LangGraph passes the agent's state to an argument annotated InjectedState; the argument's
+    # name is one no parameter of the capability has, so a model's argument cannot take its place
+    taken = set(schema.parameters.get("properties", {}))
+    state_key = next(key for key in (f"state{'_' * n}" for n in itertools.count(1)) if key not in taken)
+
+    def run(**arguments: Any) -> tuple[str, dict[str, Any]]:
+        context = request_text(arguments.pop(state_key, None))
+        result = toolbox.call_one_sync(name, arguments, context=context, serialize=serialize, **route_options)
+        return _tool_output(result)
+
+    async def arun(**arguments: Any) -> tuple[str, dict[str, Any]]:
+        context = request_text(arguments.pop(state_key, None))
+        result = await toolbox.call_one(name, arguments, context=context, serialize=serialize, **route_options)
+        return _tool_output(result)
+
+    for fn in (run, arun):
+        fn.__annotations__ = {state_key: Annotated[Any, InjectedState]}
+    return StructuredTool(
+        name=name,
+        description=schema.description,
+        # a JSON Schema, not a model: LangChain passes the arguments through as sent, and the
+        # toolbox validates them once, with messages written for the model
+        args_schema=schema.parameters,
+        func=run,
+        coroutine=arun,
+        handle_tool_error=True,
+        response_format="content_and_artifact",
+    )
+
+
+def _tool_output(result: ToolResult) -> tuple[str, dict[str, Any]]:
+    if result.is_error:
+        raise ToolException(result.content)
+    return result.content, _artifact(result)
+
+
+def _artifact(result: ToolResult) -> dict[str, Any]:
+    return {
+        "capability": result.name,
+        "status": result.status,
+        "tool_id": result.tool_id,
+        "attempts": [a.model_dump(mode="json") for a in result.attempts],
+    }
+
+
+# --- the middleware -----------------------------------------------------------------------------
+class RouterMiddleware(AgentMiddleware):
+    """Agent middleware that routes each tool call of a toolbox capability among its backends.
+
+    For a tool call whose name is a capability of ``toolbox``, the tool the agent holds under that
+    name is not run: the call goes through ``Toolbox.call_one`` (the arguments validated against
+    the capability's schema, the call routed with the request's text as context, a failing backend
+    falling back to the next, every attempt recorded) and is answered with a ``ToolMessage``:
+    the value as its content, or, with ``status="error"``, a message the model can act on (the
+    arguments that were wrong and why, or every backend's error). A wrong call is recorded against
+    no backend.
+
+    Arguments:
+        toolbox: the capabilities and the router.
+        expose_tools: give the agent one tool per capability (``as_langchain_tools``), so that the
+            model sees the capabilities without ``tools=``. Pass ``False`` when the agent's
+            ``tools=`` already has tools of the capabilities' names (a model must not be given two
+            tools of one name).
+        on_unknown_tool: what to do with a tool call whose name is not a capability: ``"pass"``
+            (default) hands it to the agent's own tools unchanged; ``"error"`` answers it with an
+            error ``ToolMessage`` listing the capabilities.
+        serialize: turns a tool's value into the message's content (default
+            ``integrations.to_content``).
+        route_options: ``ToolMiddleware.route``'s options for every call (``task_type``,
+            ``deadline_s``, ``max_attempts``...), checked here.
+
+    Example:
+        >>> from langchain.agents import create_agent
+        >>> from integrations import Toolbox
+        >>> toolbox = Toolbox(seed=0)
+        >>> @toolbox.tool("web_search")
+        ... def search(query: str) -> str:
+        ...     '''Search the web.'''
+        ...     return "results"
+        >>> router = RouterMiddleware(toolbox, deadline_s=30)
+        >>> [tool.name for tool in router.tools]
+        ['web_search']
+        >>> agent = create_agent("openai:gpt-5-mini", middleware=[router])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        toolbox: Toolbox,
+        *,
+        expose_tools: bool = True,
+        on_unknown_tool: OnUnknownTool = "pass",
+        serialize: Callable[[Any], str] | None = None,
+        **route_options: Any,
+    ) -> None:
+        super().__init__()
+        _check_toolbox(toolbox)
+        if not isinstance(expose_tools, bool):
+            raise TypeError(f"expose_tools: expected True or False, got {expose_tools!r}")
+        if on_unknown_tool not in _ON_UNKNOWN_TOOL:
+            raise ValueError(f"on_unknown_tool: expected one of {list(_ON_UNKNOWN_TOOL)}, got {on_unknown_tool!r}")
+        _check_call_options(toolbox, serialize, route_options)
+        self.toolbox = toolbox
+        self.expose_tools = expose_tools
+        self.on_unknown_tool = on_unknown_tool
+        self.serialize = serialize
+        self.route_options = route_options
+
+    @property
+    def tools(self) -> list[BaseTool]:  # type: ignore[override]  # read by create_agent
+        """The tools this middleware gives the agent: one per capability the toolbox has now (none
+        without ``expose_tools``)."""
+        if not self.expose_tools:
+            return []
+        return as_langchain_tools(self.toolbox, serialize=self.serialize, **self.route_options)
+
+    def _routes(self, request: ToolCallRequest) -> bool:
+        return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
+
+    def wrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
+    ) -> ToolMessage | Command[Any]:
+        """Route the call if its name is a capability; otherwise hand it on (see the class)."""
+        if not self._routes(request):
+            return handler(request)
+        call = request.tool_call
+        result = self.toolbox.call_one_sync(
+            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+        )
+        return _tool_message(result, call["id"])
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        """Async form of ``wrap_tool_call``."""
+        if not self._routes(request):
+            return await handler(request)
+        call = request.tool_call
+        result = await self.toolbox.call_one(
+            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+        )
+        return _tool_message(result, call["id"])
+
+
+def _tool_message(result: ToolResult, call_id: str | None) -> ToolMessage:
+    return ToolMessage(
+        content=result.content,
+        tool_call_id=call_id,
+        name=result.name,
+        status="error" if result.is_error else "success",
+        artifact=_artifact(result),
+    )
+
+
+# --- LangChain tools as backends ----------------------------------------------------------------
+_JSON_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
+_call_ids = itertools.count(1)
+
+
+def from_langchain_tool(
+    toolbox: Toolbox, tool: BaseTool, capability: str | Sequence[str] | None = None, **options: Any
+) -> ToolProfile:
+    """Register a LangChain tool as a backend of ``capability`` (default: the tool's name) and
+    return its profile.
+
+    The tool counts as a function whose parameters are the fields of its argument schema (the one
+    its model sees: type, default, description) and whose docstring is its description, so the
+    toolbox's rules apply as to any function: a new capability takes its schema and the summary of
+    its description; a further backend of an existing capability must take the same arguments, or
+    ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
+    is registered. A JSON Schema argument schema (tools built from MCP servers, say) is read for
+    its property types: strings, integers, numbers, booleans, null, arrays of them, objects (as
+    dicts) and enums (as ``Literal``); any other property takes any JSON value.
+
+    A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
+    an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
+    and the router falls back. The value is the tool's content. A tool that needs arguments
+    LangChain injects inside an agent (``ToolRuntime``, ``InjectedState``...) cannot be called by
+    the router and is refused with ``ToolSchemaError``.
+
+    ``options`` go to ``Toolbox.register`` (``tool_id`` (default the tool's name),
+    ``description``, ``cost_per_use``, ``reliability``, ``timeout_s``...).
+
+    Example:
+        >>> from langchain_core.tools import tool
+        >>> from integrations import Toolbox
+        >>> @tool
+        ... async def wiki_search(query: str) -> str:
+        ...     '''Search the encyclopedia.'''
+        ...     return f"wiki: {query}"
+        >>> toolbox = Toolbox(seed=0)
+        >>> from_langchain_tool(toolbox, wiki_search, "web_search").tool_id
+        'wiki_search'
+        >>> toolbox.call_one_sync("web_search", {"query": "bandits"}).content
+        'wiki: bandits'
+    """
+    _check_toolbox(toolbox)
+    if not isinstance(tool, BaseTool):
+        raise TypeError(f"tool: expected a LangChain BaseTool, got {tool!r}")
+    return toolbox.register(_backend_of(tool), tool.name if capability is None else capability, **options)
+
+
+def _backend_of(tool: BaseTool) -> Callable[..., Any]:
+    """A function standing for ``tool``: its signature and docstring from the tool's schema and
+    description, its body a call of the tool."""
+    parameters, docs = _parameters_of(tool)
+    if _has_async_implementation(tool):
+
+        async def backend(**arguments: Any) -> Any:
+            return _content_of(tool, await tool.ainvoke(_tool_call(tool, arguments)))
+
+    else:
+
+        def backend(**arguments: Any) -> Any:
+            return _content_of(tool, tool.invoke(_tool_call(tool, arguments)))
+
+    backend.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    backend.__name__ = backend.__qualname__ = tool.name
+    documented = [f"    {name}: {text}" for name, text in docs.items() if text]
+    backend.__doc__ = tool.description + ("\n\nArgs:\n" + "\n".join(documented) if documented else "")
+    return backend
+
+
+def _has_async_implementation(tool: BaseTool) -> bool:
+    if isinstance(tool, StructuredTool):
+        return tool.coroutine is not None
+    return type(tool)._arun is not BaseTool._arun
+
+
+def _tool_call(tool: BaseTool, arguments: dict[str, Any]) -> dict[str, Any]:
+    # called with a tool call, a tool answers with a ToolMessage whose status tells whether it
+    # failed, even when it handles its own errors (handle_tool_error) instead of raising
+    return {"name": tool.name, "args": arguments, "id": f"toolrouter-{next(_call_ids)}", "type": "tool_call"}
+
+
+def _content_of(tool: BaseTool, output: Any) -> Any:
+    if isinstance(output, ToolMessage):
+        if output.status == "error":
+            said = output.text or repr(output.content)
+            raise ToolFailure(f"tool {tool.name!r} reported an error: {said}")
+        return output.content
+    return output
+
+
+def _parameters_of(tool: BaseTool) -> tuple[list[inspect.Parameter], dict[str, str]]:
+    where = f"tool {tool.name!r}"
+    schema = tool.tool_call_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        injected = _injected_arguments(tool, schema)
+        if injected:
+            raise ToolSchemaError(
+                f"{where}: it needs {injected}, which LangChain injects inside an agent; the router calls "
+                "it outside one and cannot supply them: give the router a tool without injected arguments"
+            )
+        parameters, docs = [], {}
+        for field_name, info in schema.model_fields.items():
+            name = info.alias or field_name
+            annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
+            parameters.append(_parameter(where, name, annotation, default))
+            docs[name] = info.description or ""
+        return parameters, docs
+    if not isinstance(schema, Mapping):  # a pydantic v1 model: read its JSON Schema
+        schema = schema.schema()
+    required = set(schema.get("required", ()))
+    parameters, docs = [], {}
+    for name, node in schema.get("properties", {}).items():
+        node = node if isinstance(node, Mapping) else {}
+        default = inspect.Parameter.empty if name in required else node.get("default")
+        parameters.append(_parameter(where, name, _annotation_of(node), default))
+        docs[name] = str(node.get("description", ""))
+    return parameters, docs
+
+
+def _parameter(where: str, name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    try:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+    except ValueError as exc:
+        raise ToolSchemaError(f"{where}: argument {name!r} cannot be a function parameter ({exc})") from exc
+
+
+def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:
+    """Required arguments of the tool that its model-facing schema leaves out: LangChain injects them."""
+    full = tool.get_input_schema()
+    if not (isinstance(full, type) and issubclass(full, BaseModel)):
+        return []
+    return [name for name, info in full.model_fields.items() if name not in schema.model_fields and info.is_required()]
+
+
+def _annotation_of(node: Mapping[str, Any]) -> Any:
+    """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else)."""
+    enum = node.get("enum")
+    if isinstance(enum, list) and enum and all(v is None or isinstance(v, (str, int, float, bool)) for v in enum):
+        return Literal[tuple(enum)]
+    kinds = node.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    types: list[Any] = []
+    for kind in kinds:
+        if kind in _JSON_SCALARS:
+            types.append(_JSON_SCALARS[kind])
+        elif kind == "array":
+            items = node.get("items")
+            types.append(list[_annotation_of(items)] if isinstance(items, Mapping) else list)
+        elif kind == "object":
+            types.append(dict[str, Any])
+        else:
+            return Any
+    return types[0] if len(types) == 1 else Union[tuple(types)]  # noqa: UP007  # built from a list
+
+
+# --- checks shared by the entry points -----------------------------------------------------------
+def _check_toolbox(toolbox: Any) -> None:
+    if not isinstance(toolbox, Toolbox):
+        raise TypeError(f"toolbox: expected an integrations.Toolbox, got {toolbox!r}")
+
+
+def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[str, Any]) -> None:
+    if serialize is not None and not callable(serialize):
+        raise TypeError(f"serialize: expected a function of a value returning str, or None, got {serialize!r}")
+    if "context" in route_options:
+        raise TypeError(
+            f"context: the routing context is the agent's last human message; got context={route_options['context']!r}"
+        )
+    # the middleware checks the options when a call is made; make it check them now, before an
+    # agent runs, with any capability name (only the options are checked)
+    toolbox.middleware.route("capability", **route_options)
+
+
+def _names(toolbox: Toolbox, names: Sequence[str] | None) -> list[str]:
+    if names is None:
+        return list(toolbox.capabilities)
+    if isinstance(names, str):
+        raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
+    for name in names:
+        toolbox.schema(name)  # UnknownCapabilityError names it
+    return list(names)
