@@ -1,4 +1,5 @@
-"""LangChain agents over a ``Toolbox``: routed tool calls, capabilities as tools, tools as backends.
+"""LangChain agents over a ``Toolbox``: routed tool calls, capabilities as tools, tools as backends,
+shortlisted tools.
 
 Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[langchain]"``):
 
@@ -13,6 +14,11 @@ Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[
   the toolbox (``invoke`` and ``ainvoke``), for an agent without the middleware, or any LangChain
   code that takes tools.
 - ``from_langchain_tool(toolbox, tool)``: any LangChain ``BaseTool`` as a backend of a capability.
+
+And ``ToolShortlistMiddleware(shortlist)`` (``wrap_model_call`` / ``awrap_model_call``) shows the
+model only the capabilities an ``integrations.shortlist.ToolShortlist`` ranks best for the request,
+and after each agent turn teaches the shortlist which capabilities the model called and whether
+they succeeded. It makes no model call.
 
 The routing context (the text contextual policies read) is the text of the agent state's last
 ``HumanMessage`` that has text: the request being served. A tool call whose arguments are not JSON
@@ -58,22 +64,25 @@ from pydantic import BaseModel
 
 from integrations._extras import require
 from integrations.schema import ToolSchemaError
+from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter import ToolFailure, ToolProfile
 
 require("langchain.agents", "langchain")  # this module speaks LangChain's types; without it, name the extra
 
-from langchain.agents.middleware import AgentMiddleware  # noqa: E402
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse  # noqa: E402
 from langchain.tools import InjectedState  # noqa: E402
-from langchain_core.messages import HumanMessage, ToolMessage  # noqa: E402
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import BaseTool, StructuredTool, ToolException  # noqa: E402
 
 if TYPE_CHECKING:
     from langchain.agents.middleware.types import ToolCallRequest
+    from langgraph.runtime import Runtime
     from langgraph.types import Command
 
 __all__ = [
     "RouterMiddleware",
+    "ToolShortlistMiddleware",
     "as_langchain_tools",
     "from_langchain_tool",
     "request_text",
@@ -89,14 +98,19 @@ def request_text(messages: Any) -> str | None:
 
     ``messages`` is a list of LangChain messages, or an agent state holding one under
     ``"messages"`` (a dict, or an object with a ``messages`` attribute)."""
-    if isinstance(messages, Mapping):
-        messages = messages.get("messages")
-    elif messages is not None and not isinstance(messages, Sequence):
-        messages = getattr(messages, "messages", None)
-    for message in reversed(messages or ()):
+    for message in reversed(_messages_of(messages)):
         if isinstance(message, HumanMessage) and message.text:
             return message.text
     return None
+
+
+def _messages_of(state: Any) -> Sequence[Any]:
+    """The messages of an agent state (a dict or an object), or the list itself."""
+    if isinstance(state, Mapping):
+        state = state.get("messages")
+    elif state is not None and not isinstance(state, Sequence):
+        state = getattr(state, "messages", None)
+    return state or ()
 
 
 # --- capabilities as LangChain tools ------------------------------------------------------------
@@ -280,6 +294,113 @@ def _tool_message(result: ToolResult, call_id: str | None) -> ToolMessage:
         status="error" if result.is_error else "success",
         artifact=_artifact(result),
     )
+
+
+# --- the shortlist middleware -------------------------------------------------------------------
+class ToolShortlistMiddleware(AgentMiddleware):
+    """Agent middleware that shows the model only the capabilities most likely to serve the request.
+
+    Before each model call (``wrap_model_call`` / ``awrap_model_call``) the request's text (the
+    last human message that has text) goes to ``shortlist.select``, and of the agent's tools that
+    are capabilities of the shortlist's toolbox, only the ``max_tools`` ranked best stay. Tools
+    named in ``always_include`` always stay and do not count against ``max_tools``; tools that are
+    not capabilities (the agent's own, provider tools) stay as they are, since the shortlist
+    cannot rank them. Without a request text the tools are left unchanged.
+
+    After the agent's turn (``after_agent``) the shortlist learns from it (``shortlist.learn``):
+    the capabilities the model called since the turn's human message, and, for each, whether a
+    call of it succeeded (a ``ToolMessage`` answering it with ``status="success"``). A turn without
+    capability calls, or whose human message has no text, teaches nothing.
+
+    No model is called: ranking embeds the request and compares it with each capability.
+
+    Arguments:
+        shortlist: the ``ToolShortlist`` that ranks and learns.
+        max_tools: how many capabilities the model sees (default: the shortlist's ``k``).
+        always_include: names of tools to show whatever the ranking; each must be one of the
+            agent's tools (checked at each model call: ``ValueError`` naming the missing ones).
+
+    Example:
+        >>> from integrations import Toolbox
+        >>> from integrations.shortlist import ToolShortlist
+        >>> from toolrouter.features import HashingFeaturizer
+        >>> toolbox = Toolbox(seed=0)
+        >>> shortlist = ToolShortlist(toolbox, k=3, featurizer=HashingFeaturizer(dim=256))
+        >>> middleware = ToolShortlistMiddleware(shortlist, always_include=["final_answer"])
+        >>> middleware.max_tools
+        3
+    """
+
+    def __init__(
+        self, shortlist: ToolShortlist, *, max_tools: int | None = None, always_include: Sequence[str] | None = None
+    ) -> None:
+        super().__init__()
+        if not isinstance(shortlist, ToolShortlist):
+            raise TypeError(f"shortlist: expected an integrations.shortlist.ToolShortlist, got {shortlist!r}")
+        if max_tools is not None and (isinstance(max_tools, bool) or not isinstance(max_tools, int) or max_tools < 1):
+            raise ValueError(f"max_tools: expected an integer >= 1 or None, got {max_tools!r}")
+        pinned = [] if always_include is None else always_include
+        if isinstance(pinned, str) or not isinstance(pinned, Sequence) or not all(isinstance(n, str) for n in pinned):
+            raise TypeError(f"always_include: expected a list of tool names, got {always_include!r}")
+        self.shortlist = shortlist
+        self.max_tools = shortlist.k if max_tools is None else max_tools
+        self.always_include = list(pinned)
+        self.tools = []  # none of its own
+
+    def _shortlisted(self, request: ModelRequest) -> ModelRequest:
+        text = request_text(request.messages)
+        if text is None:
+            return request
+        offered = [tool.name for tool in request.tools if isinstance(tool, BaseTool)]
+        missing = [name for name in self.always_include if name not in offered]
+        if missing:
+            raise ValueError(f"always_include: {missing} are not among the agent's tools {offered}")
+        capabilities = set(self.shortlist.toolbox.capabilities)
+        # rank every capability, then keep the best the agent has: pinned ones do not count
+        ranked = self.shortlist.select(text, k=max(1, len(capabilities)))
+        eligible = set(offered) - set(self.always_include)
+        keep = set([name for name in ranked if name in eligible][: self.max_tools]) | set(self.always_include)
+        tools = [
+            tool
+            for tool in request.tools
+            if not isinstance(tool, BaseTool) or tool.name not in capabilities or tool.name in keep
+        ]
+        return request.override(tools=tools)
+
+    def wrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+    ) -> ModelResponse | AIMessage:
+        """Call the model with the shortlisted tools (see the class)."""
+        return handler(self._shortlisted(request))
+
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> ModelResponse | AIMessage:
+        """Async form of ``wrap_model_call``."""
+        return await handler(self._shortlisted(request))
+
+    def after_agent(self, state: Any, runtime: Runtime[Any]) -> None:
+        """Teach the shortlist what the model called in this turn and whether it succeeded."""
+        self._learn(_messages_of(state))
+
+    async def aafter_agent(self, state: Any, runtime: Runtime[Any]) -> None:
+        """Async form of ``after_agent``."""
+        self._learn(_messages_of(state))
+
+    def _learn(self, messages: Sequence[BaseMessage]) -> None:
+        start = next((i for i in reversed(range(len(messages))) if isinstance(messages[i], HumanMessage)), None)
+        if start is None or not messages[start].text.strip():
+            return
+        turn = messages[start + 1 :]
+        capabilities = set(self.shortlist.toolbox.capabilities)
+        answered = {m.tool_call_id: m.status == "success" for m in turn if isinstance(m, ToolMessage)}
+        succeeded: dict[str, bool] = {}  # in the order first called
+        for message in turn:
+            for call in message.tool_calls if isinstance(message, AIMessage) else ():
+                if call["name"] in capabilities:
+                    succeeded[call["name"]] = succeeded.get(call["name"], False) or answered.get(call["id"], False)
+        if succeeded:
+            self.shortlist.learn(messages[start].text, list(succeeded), succeeded)
 
 
 # --- LangChain tools as backends ----------------------------------------------------------------

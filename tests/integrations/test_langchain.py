@@ -1,7 +1,8 @@
 """LangChain agents over a Toolbox, offline: real ``create_agent`` loops driven by a scripted chat
 model that emits tool calls. The router middleware (parallel calls over several turns, fallback,
 every backend failing, the model's mistakes recorded against no backend, a mixed agent), the
-capabilities as StructuredTools without the middleware, and LangChain tools as backends.
+capabilities as StructuredTools without the middleware, LangChain tools as backends, and the
+shortlist middleware (what the model is shown, what it learns from a turn).
 
 No ``from __future__ import annotations``: tools defined inside tests need their real annotations.
 """
@@ -27,7 +28,15 @@ from pydantic import BaseModel, Field
 
 import integrations.langchain as lc
 from integrations import SignatureMismatchError, Toolbox, ToolSchemaError, UnknownCapabilityError
-from integrations.langchain import RouterMiddleware, as_langchain_tools, from_langchain_tool, request_text
+from integrations.langchain import (
+    RouterMiddleware,
+    ToolShortlistMiddleware,
+    as_langchain_tools,
+    from_langchain_tool,
+    request_text,
+)
+from integrations.shortlist import ToolShortlist
+from toolrouter.features import HashingFeaturizer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -567,6 +576,138 @@ def test_a_json_schema_tool_is_read_for_its_types() -> None:
     assert bad.status == "invalid_arguments" and "mode: Input should be 'fast' or 'deep'" in bad.content
     assert toolbox.call_one_sync("docs_search", {"query": "q", "tags": ["a"]}).content == "ok"
     assert seen == [{"query": "q", "tags": ["a"]}]
+
+
+# --- the shortlist middleware -------------------------------------------------------------------
+class RecordingShortlist(ToolShortlist):
+    """A ToolShortlist that also keeps what it was asked to learn."""
+
+    def __init__(self, toolbox: Toolbox, **options: Any) -> None:
+        super().__init__(toolbox, featurizer=HashingFeaturizer(dim=512), **options)
+        self.lessons: list[tuple[str, list[str], dict[str, bool]]] = []
+
+    def learn(self, request: str, called: Any, succeeded: Any) -> None:
+        self.lessons.append((request, list(called), dict(succeeded)))
+        super().learn(request, called, succeeded)
+
+
+def office_toolbox() -> Toolbox:
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    @toolbox.tool("get_weather")
+    def get_weather(city: str) -> str:
+        """The weather forecast for a city: rain, sun, temperature."""
+        return f"rain in {city}"
+
+    @toolbox.tool("send_email")
+    def send_email(to: str, body: str) -> str:
+        """Send an email message to someone."""
+        return f"sent to {to}"
+
+    @toolbox.tool("convert_currency")
+    def convert_currency(amount: float, to: str) -> float:
+        """Convert an amount of money between currencies."""
+        return amount * 2
+
+    @toolbox.tool("translate")
+    def translate(text: str, language: str) -> str:
+        """Translate a text into another language."""
+        return text
+
+    return toolbox
+
+
+@tool
+def final_answer(text: str) -> str:
+    """Give the final answer."""
+    return text
+
+
+RAIN = "will it rain in Oslo tomorrow? weather forecast please"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_shortlist_shows_the_model_the_best_tools_and_learns_from_each_turn(mode: str) -> None:
+    toolbox = office_toolbox()
+    shortlist = RecordingShortlist(toolbox, k=1)
+    model = scripted(
+        calls(("w1", "get_weather", {"city": "Oslo"})),
+        "Rain.",
+        # the model calls send_email well and get_weather badly: only send_email succeeded
+        calls(("e1", "send_email", {"to": "ann", "body": "minutes"}), ("w2", "get_weather", {"town": "Oslo"})),
+        "Sent.",
+        "Sure.",
+    )
+    agent = create_agent(
+        model,
+        tools=[final_answer],
+        middleware=[ToolShortlistMiddleware(shortlist, always_include=["translate"]), RouterMiddleware(toolbox)],
+        checkpointer=InMemorySaver(),
+    )
+    thread = {"configurable": {"thread_id": mode}}
+
+    def turn(text: str) -> list[Any]:
+        state = {"messages": [HumanMessage(text)]}
+        done = agent.invoke(state, thread) if mode == "sync" else asyncio.run(agent.ainvoke(state, thread))
+        return done["messages"]
+
+    turn(RAIN)
+    # one capability (the best), the pinned one (not counted), and the agent's own tool
+    assert sorted(model.tool_names(0)) == ["final_answer", "get_weather", "translate"]
+    assert model.tool_names(1) == model.tool_names(0)  # the same request on the model's second call
+    assert shortlist.lessons == [(RAIN, ["get_weather"], {"get_weather": True})]
+    assert shortlist.examples("get_weather") == [RAIN]
+
+    turn("mail the minutes to Ann")
+    assert shortlist.lessons[1] == ("mail the minutes to Ann", ["send_email", "get_weather"], {"send_email": True, "get_weather": False})
+    assert shortlist.examples("send_email") == ["mail the minutes to Ann"]
+    assert shortlist.examples("get_weather") == [RAIN]  # a failed call teaches nothing
+
+    messages = turn("mail the minutes to Bob")
+    assert sorted(model.tool_names(4)) == ["final_answer", "send_email", "translate"]
+    assert messages[-1].content == "Sure."
+    assert len(shortlist.lessons) == 2  # no capability called: nothing to learn
+    # the shortlist ranked; the router recorded only the calls that ran
+    assert [(r.tool_id, r.success) for r in toolbox.middleware.learner.store.attempts()] == [
+        ("get_weather", True),
+        ("send_email", True),
+    ]
+
+
+def test_the_shortlist_middleware_shows_at_most_max_tools_of_the_agents_capabilities() -> None:
+    toolbox = office_toolbox()
+    shortlist = ToolShortlist(toolbox, k=1, featurizer=HashingFeaturizer(dim=512))
+    assert shortlist.select(RAIN, k=4) == ["get_weather", "convert_currency", "send_email", "translate"]
+    # the agent lacks the best capability: the two best of those it has are shown, in its order
+    tools = as_langchain_tools(toolbox, ["send_email", "convert_currency", "translate"])
+    model = scripted("No tools needed.")
+    agent = create_agent(model, tools=tools, middleware=[ToolShortlistMiddleware(shortlist, max_tools=2)])
+    agent.invoke({"messages": [HumanMessage(RAIN)]})
+    assert model.tool_names(0) == ["send_email", "convert_currency"]
+    # without a request text there is nothing to rank by: every tool is shown
+    model.messages = iter(["An image."])
+    agent.invoke({"messages": [HumanMessage(content=[{"type": "image", "url": "file:///sky.png"}])]})
+    assert model.tool_names(1) == ["send_email", "convert_currency", "translate"]
+
+
+def test_the_shortlist_middleware_checks_its_options_and_pins() -> None:
+    toolbox = office_toolbox()
+    shortlist = ToolShortlist(toolbox, k=2, featurizer=HashingFeaturizer(dim=512))
+    assert ToolShortlistMiddleware(shortlist).max_tools == 2
+    with pytest.raises(TypeError, match="shortlist: expected an integrations.shortlist.ToolShortlist"):
+        ToolShortlistMiddleware(toolbox)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_tools: expected an integer >= 1 or None, got 0"):
+        ToolShortlistMiddleware(shortlist, max_tools=0)
+    with pytest.raises(TypeError, match="always_include: expected a list of tool names, got 'translate'"):
+        ToolShortlistMiddleware(shortlist, always_include="translate")  # type: ignore[arg-type]
+
+    model = scripted("unused")
+    pinned = ToolShortlistMiddleware(shortlist, always_include=["calendar"])
+    agent = create_agent(model, middleware=[pinned, RouterMiddleware(toolbox)])
+    with pytest.raises(ValueError, match=r"always_include: \['calendar'\] are not among the agent's tools"):
+        agent.invoke({"messages": [HumanMessage("book a meeting")]})
+    assert model.tools_seen == []
+    assert all(shortlist.examples(name) == [] for name in toolbox.capabilities)
 
 
 # --- the module itself --------------------------------------------------------------------------
