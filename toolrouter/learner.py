@@ -38,7 +38,7 @@ import threading
 import uuid
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -74,7 +74,7 @@ from toolrouter.serialization import (
     short_repr,
     write_blob,
 )
-from toolrouter.store import AttemptRecord, Store, open_store
+from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
 
 __all__ = [
     "ToolMetaLearner",
@@ -333,7 +333,7 @@ class ToolMetaLearner:
             if reward_model is not None:
                 self._set_reward_model(reward_model)
             if st is not None:
-                self.store = st
+                self._attach(st)
                 if saved is not None:
                     self._restore(saved, keep_tools=tools is not None)
                 if self._tools:
@@ -393,6 +393,8 @@ class ToolMetaLearner:
         self.writer = uuid.uuid4().hex
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
+        self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
         self._step_specs: dict[tuple[str, str | None], dict[str, _StepSpec]] = {}
@@ -1036,7 +1038,9 @@ class ToolMetaLearner:
                 for o in outcomes
             ]
             ids = self.store.append(records)
-            if ids and ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
+            if not ids:  # kept in the store's outage journal: the ids come when it is written
+                self._journaled += len(records)
+            elif ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
                 self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
             else:
                 self._own_ahead.update(ids)
@@ -1125,6 +1129,25 @@ class ToolMetaLearner:
         log.warning("drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction)
 
     # --- many processes -----------------------------------------------------------------------
+    def _attach(self, store: Store) -> None:
+        """Use ``store``, and catch up at the next decision whenever it says others appended."""
+        self.store = store
+        self._unsubscribe = store.on_new_attempts(self._store_appended)
+
+    def _store_appended(self, last_id: int) -> None:
+        # called from the store's thread: only a flag, read by _catch_up at the next decision
+        if last_id > self._seen_upto:
+            self._caught_up = False
+
+    def _unseen_attempts(self) -> Iterator[AttemptRecord]:
+        """The store's attempts above the watermark, in id order; none more once its server is
+        unreachable (routing goes on from local state, and the store calls when it is back)."""
+        assert self.store is not None
+        try:
+            yield from self.store.iter_attempts(self._seen_upto)
+        except StoreUnavailableError as exc:
+            log.warning("sync_deferred", error=str(exc))
+
     def _catch_up(self) -> None:
         """Replay the store's attempts that waited for the tools to be added (see ``__init__``)."""
         if not self._caught_up:
@@ -1137,10 +1160,13 @@ class ToolMetaLearner:
             return 0
         applied = 0
         with self._lock:
-            for rec in self.store.iter_attempts(self._seen_upto):
+            for rec in self._unseen_attempts():
                 assert rec.id is not None
                 self._seen_upto = rec.id
                 if rec.id in self._own_ahead:
+                    continue
+                if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
+                    self._journaled -= 1
                     continue
                 context = rec.context
                 if self.contextual and (context is None or context.shape != (self.context_dim,)):
@@ -1240,14 +1266,14 @@ class ToolMetaLearner:
         (with a store) relearns the store's whole attempt log on top of them. Without a store the
         routes restart from the priors alone."""
         with self._lock:
-            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead)
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled)
             try:
                 self._set_reward_model(model)
                 self._routes = {}
-                self._seen_upto, self._own_ahead = 0, set()
+                self._seen_upto, self._own_ahead, self._journaled = 0, set(), 0
                 self.sync()
             except BaseException:
-                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead) = saved
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
@@ -1355,8 +1381,15 @@ class ToolMetaLearner:
 
     def save(self, path: str | Path | None = None) -> None:
         """Save the learned state: to ``path`` (a safetensors file), or with no path as a snapshot
-        in the store. Saving to the store first catches up with other writers (``sync``)."""
+        in the store. Saving to the store first catches up with other writers (``sync``). With a
+        store, attempts waiting in its outage journal are written first (``Store.flush``, which
+        raises ``StoreUnavailableError`` if the server is still away): saved state must name the
+        ids of every attempt it holds."""
         with self._lock:
+            if self.store is not None:
+                self.store.flush()
+                if self._journaled:
+                    self.sync()
             if path is None:
                 if self.store is None:
                     raise ValueError("path: give a file path, or open the router with a store")
@@ -1410,7 +1443,7 @@ class ToolMetaLearner:
         router = cls(**args)
         router._restore(saved, keep_tools=False)
         if store is not None:
-            router.store = open_store(store)
+            router._attach(open_store(store))
             router.sync()
         return router
 
@@ -1480,6 +1513,8 @@ class ToolMetaLearner:
     def close(self) -> None:
         """Stop background meta-training and close the store (if any)."""
         self.stop_background_meta_training()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         if self.store is not None:
             self.store.close()
 

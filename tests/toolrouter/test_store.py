@@ -57,7 +57,7 @@ def test_open_store_by_url(tmp_path) -> None:
     "url, match",
     [
         ("router.db", "expected a URL"),
-        ("postgresql://host/db", "unknown scheme 'postgresql'"),
+        ("mysql://host/db", "unknown scheme 'mysql'"),
         ("sqlite:///", "expected sqlite:///<path>"),
         ("memory://x", "expected exactly 'memory://'"),
         ("sqlite:////no/such/dir/r.db", "does not exist"),

@@ -1,12 +1,14 @@
 """Where attempts and learned state live, chosen by URL.
 
-========================  ==========================================================
-URL                       store
-========================  ==========================================================
-``memory://``             this process only (tests, scripts)
-``sqlite:///router.db``   SQLite file ``router.db`` (relative path), WAL mode
-``sqlite:////abs/r.db``   SQLite file ``/abs/r.db`` (four slashes: absolute path)
-========================  ==========================================================
+==========================  ==========================================================
+URL                         store
+==========================  ==========================================================
+``memory://``               this process only (tests, scripts)
+``sqlite:///router.db``     SQLite file ``router.db`` (relative path), WAL mode
+``sqlite:////abs/r.db``     SQLite file ``/abs/r.db`` (four slashes: absolute path)
+``postgresql://u:p@h/db``   PostgreSQL database ``db`` on host ``h``, shared by many hosts
+                            (``toolrouter.store.postgres``; the ``postgres`` extra)
+==========================  ==========================================================
 
 Everything after ``sqlite:///`` is the file's path, taken as it is: a relative path (three slashes)
 is resolved against the current working directory at the moment the store is opened (changing
@@ -16,7 +18,7 @@ opened (unknown scheme, a directory, a file that is not a toolrouter SQLite stor
 process cannot read and write) raises ``toolrouter.errors.StoreOpenError`` (a ``ValueError``) naming
 the URL and the problem; a file that the failed open created is removed again.
 
-Another backend registers its scheme with ``register_store("postgresql", factory)``; the router only
+Another backend registers its scheme with ``register_store("scheme", factory)``; the router only
 sees the ``Store`` interface.
 
 Example:
@@ -30,17 +32,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from toolrouter.errors import StoreOpenError
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, ToolSummary
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary
 from toolrouter.store.memory import MemoryStore
+from toolrouter.store.postgres import PostgresStore
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = [
     "AttemptRecord",
     "MemoryStore",
+    "PostgresStore",
     "SQLiteStore",
     "Snapshot",
     "Store",
     "StoreOpenError",
+    "StoreUnavailableError",
     "ToolSummary",
     "open_store",
     "register_store",
@@ -62,7 +67,12 @@ def _memory(url: str) -> Store:
     return MemoryStore(url)
 
 
-_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory}
+def _postgres(url: str) -> Store:
+    # psycopg is imported here, when a postgresql:// URL is opened: the other stores do not need it
+    return PostgresStore(url)
+
+
+_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory, "postgresql": _postgres, "postgres": _postgres}
 
 
 def register_store(scheme: str, factory: StoreFactory) -> None:

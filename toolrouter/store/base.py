@@ -11,22 +11,33 @@ A store is deliberately small, so that a server database can be added without to
 
 The router's state is always "snapshot + every attempt after its watermark", which is what lets a
 second process resume, and two processes write to one store without losing anything.
+
+A server store adds two things the embedded ones do not need: it tells the routers that share it
+when others have appended (``on_new_attempts``), and while its server is unreachable it keeps
+attempts in a local journal (``append`` then returns no ids; ``flush`` writes them once it can).
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
 
 import numpy as np
 
+from toolrouter.errors import ToolRouterError
 from toolrouter.models import truncate_error
 
-__all__ = ["AttemptRecord", "Snapshot", "Store", "ToolSummary"]
+__all__ = ["AttemptRecord", "ROW_COLUMNS", "Snapshot", "Store", "StoreUnavailableError", "ToolSummary", "context_bytes", "record_from_row"]
+
+
+class StoreUnavailableError(ToolRouterError, ConnectionError):
+    """A server store cannot be reached right now (the server is down, restarting or too slow to
+    answer within the store's timeout). The message names the store and the reason. Attempts are
+    not lost: they wait in the store's local journal; reads and snapshots raise this instead."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,40 @@ class AttemptRecord:
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+
+
+#: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
+ROW_COLUMNS = (
+    "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
+    "utility, error, timestamp, context"
+)
+
+
+def context_bytes(context: np.ndarray | None) -> bytes | None:
+    """How the SQL stores keep a context: little-endian float64 bytes (``None`` stays ``None``)."""
+    return None if context is None else np.ascontiguousarray(context, dtype="<f8").tobytes()
+
+
+def record_from_row(row: Sequence) -> AttemptRecord:
+    """The attempt in a row of ``ROW_COLUMNS`` (its timestamp an ISO string or a datetime)."""
+    stamp = row[13]
+    return AttemptRecord(
+        id=int(row[0]),
+        writer=row[1],
+        task_id=row[2],
+        task_type=row[3],
+        step=row[4],
+        capability=row[5],
+        tool_id=row[6],
+        success=bool(row[7]),
+        quality=float(row[8]),
+        cost=float(row[9]),
+        latency_s=float(row[10]),
+        utility=float(row[11]),
+        error=row[12],
+        timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
+        context=None if row[14] is None else np.frombuffer(row[14], dtype="<f8").copy(),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +150,11 @@ class Store(ABC):
 
     @abstractmethod
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
-        """Write ``records`` in one transaction (all or none) and return their ids, in order."""
+        """Write ``records`` in one transaction (all or none) and return their ids, in order.
+
+        A store with an outage journal returns ``[]`` for records it could not write to its server
+        now: they are kept locally and written later, in order and with their ``writer``, so they
+        come back from ``attempts`` under ids assigned then."""
 
     @abstractmethod
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
@@ -130,6 +179,18 @@ class Store(ABC):
 
     def close(self) -> None:
         """Release connections; the default has none."""
+
+    def flush(self) -> None:
+        """Write the attempts that wait in a local journal; raise ``StoreUnavailableError`` if they
+        cannot be written now. Stores without a journal have nothing to do."""
+
+    def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Have ``callback(last_id)`` called, from a background thread, when attempts up to id
+        ``last_id`` may have been appended (by anyone: check against what you have seen). Returns
+        a function that cancels it. The store keeps only a weak reference to a bound method's
+        object. Stores without notifications (memory, SQLite) never call it: their routers catch up
+        every ``sync_every`` attempts, or when ``sync()`` is called."""
+        return _nothing
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
         """All attempts with an id above ``after_id``, read in batches."""
@@ -171,3 +232,7 @@ class Store(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+
+def _nothing() -> None:
+    """Cancels a subscription that was never made."""

@@ -17,10 +17,16 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from toolrouter.errors import StoreOpenError
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, ToolSummary
+from toolrouter.store.base import (
+    ROW_COLUMNS,
+    AttemptRecord,
+    Snapshot,
+    Store,
+    ToolSummary,
+    context_bytes,
+    record_from_row,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -55,12 +61,6 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
-
-_COLUMNS = (
-    "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
-    "utility, error, timestamp, context"
-)
-
 
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
@@ -205,7 +205,7 @@ class SQLiteStore(Store):
                 float(r.utility),
                 r.error,
                 r.timestamp.isoformat(),
-                None if r.context is None else np.ascontiguousarray(r.context, dtype="<f8").tobytes(),
+                context_bytes(r.context),
             )
             for r in records
         ]
@@ -229,14 +229,14 @@ class SQLiteStore(Store):
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
-        sql = f"SELECT {_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
+        sql = f"SELECT {ROW_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
         params: tuple[int, ...] = (int(after_id),)
         if limit is not None:
             sql += " LIMIT ?"
             params += (int(limit),)
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
-        return [_record(row) for row in rows]
+        return [record_from_row(row) for row in rows]
 
     def count(self) -> int:
         """See ``Store.count``."""
@@ -284,26 +284,6 @@ class SQLiteStore(Store):
         """Close the connection."""
         with self._lock:
             self._conn.close()
-
-
-def _record(row: tuple) -> AttemptRecord:
-    return AttemptRecord(
-        id=int(row[0]),
-        writer=row[1],
-        task_id=row[2],
-        task_type=row[3],
-        step=row[4],
-        capability=row[5],
-        tool_id=row[6],
-        success=bool(row[7]),
-        quality=float(row[8]),
-        cost=float(row[9]),
-        latency_s=float(row[10]),
-        utility=float(row[11]),
-        error=row[12],
-        timestamp=datetime.fromisoformat(row[13]),
-        context=None if row[14] is None else np.frombuffer(row[14], dtype="<f8").copy(),
-    )
 
 
 def _busy(exc: BaseException) -> bool:

@@ -1,0 +1,48 @@
+"""A real PostgreSQL server for the tests that need one, started once for the whole test run.
+
+It runs on 127.0.0.1 on a free port from a temporary folder (as the ``postgres`` user when the tests
+run as root: PostgreSQL refuses root) and is removed at the end. Each test gets a database of its
+own. The tests are skipped only when the server binaries are not installed; CI installs them
+(``.ci/run`` fails loudly without them).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One PostgreSQL server for every test that asks for it."""
+    try:
+        server = LocalPostgres(fsync=False)  # a crash of the server process alone loses nothing either way
+    except PostgresBinariesMissing as exc:
+        pytest.skip(str(exc))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_database(postgres_server: LocalPostgres) -> str:
+    """The name of a new, empty database on the test server."""
+    name = f"t{os.getpid()}_{next(_names)}"
+    postgres_server.create_database(name)
+    return name
+
+
+@pytest.fixture
+def pg_url(postgres_server: LocalPostgres, pg_database: str, tmp_path: Path) -> str:
+    """A ``postgresql://`` store URL on a new database, its outage journals under ``tmp_path``."""
+    return f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"

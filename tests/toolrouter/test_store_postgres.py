@@ -1,0 +1,342 @@
+"""The PostgreSQL store against a real server: the store suite every store passes, plus commit order,
+migrations, bad URLs and credentials, concurrent snapshots, notifications and outages."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+from test_store import (  # the suite every store passes, run here on PostgreSQL
+    record,
+    test_append_and_read_back_in_id_order,  # noqa: F401
+    test_iter_attempts_reads_in_batches,  # noqa: F401
+    test_snapshot_is_never_replaced_by_an_older_one,  # noqa: F401
+    test_summary_per_task_type_step_and_tool,  # noqa: F401
+    test_timestamps_survive_the_round_trip,  # noqa: F401
+)
+
+from toolrouter import TaskProfile, ToolMetaLearner
+from toolrouter.bench._postgres_server import LocalPostgres
+from toolrouter.errors import StoreOpenError
+from toolrouter.simulation import SyntheticEnvironment
+from toolrouter.store import PostgresStore, Store, StoreUnavailableError, open_store
+from toolrouter.store.postgres_schema import SCHEMA_VERSION, migrate
+
+
+@pytest.fixture
+def store(pg_url: str) -> Store:
+    s = open_store(pg_url)
+    yield s
+    s.close()
+
+
+def block(server: LocalPostgres, database: str) -> None:
+    """An outage of one database: no new connections, the open ones cut."""
+    server.sql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
+    server.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
+
+
+def unblock(server: LocalPostgres, database: str) -> None:
+    server.sql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
+
+
+def wait_for(condition, timeout_s: float = 10.0) -> float:
+    """Seconds until ``condition()`` holds; fails after ``timeout_s``."""
+    start = time.perf_counter()
+    while not condition():
+        assert time.perf_counter() - start < timeout_s, "timed out"
+        time.sleep(0.01)
+    return time.perf_counter() - start
+
+
+def test_open_store_opens_postgresql_urls_and_masks_the_password(pg_url: str, postgres_server: LocalPostgres) -> None:
+    with open_store(pg_url) as s:
+        assert isinstance(s, PostgresStore)
+        assert postgres_server.password not in s.url and s.url.startswith("postgresql://router:***@127.0.0.1:")
+        assert postgres_server.password not in repr(ToolMetaLearner([], store=s))
+    with open_store(pg_url.replace("postgresql://", "postgres://", 1)) as s:  # libpq's other spelling
+        assert isinstance(s, PostgresStore)
+
+
+def test_ids_follow_commit_order_with_a_slow_transaction(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    writers = [open_store(pg_url) for _ in range(4)]
+    reader = open_store(pg_url)
+    # a trigger makes the append of tool 'slow' sleep inside its transaction, after it took its id
+    postgres_server.sql(
+        "CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN IF NEW.tool_id = 'slow' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$",
+        pg_database,
+    )
+    postgres_server.sql(
+        "CREATE TRIGGER slow BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION slow_insert()",
+        pg_database,
+    )
+    writers[0].append([record("a")])
+    done = threading.Event()
+    seen: list[int] = []
+    gaps: list[tuple[int, int]] = []
+
+    def read() -> None:  # a router catching up: it must never step over an id it will see later
+        while True:
+            finished = done.is_set()
+            for r in reader.attempts(seen[-1] if seen else 0):
+                if r.id != (seen[-1] if seen else 0) + 1:
+                    gaps.append((seen[-1] if seen else 0, r.id))
+                seen.append(r.id)
+            if finished:
+                return
+            time.sleep(0.002)
+
+    slow_ids: list[int] = []
+    fast_ids: list[int] = []
+    threads = [threading.Thread(target=read), threading.Thread(target=lambda: slow_ids.extend(writers[1].append([record("slow")])))]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)  # the slow append holds its id now; the others queue behind it
+
+    def fast(s: Store) -> None:
+        for _ in range(10):
+            fast_ids.extend(s.append([record("b")]))
+
+    writing = [threading.Thread(target=fast, args=(s,)) for s in (writers[2], writers[3])]
+    for t in writing:
+        t.start()
+    for t in writing + threads[1:]:
+        t.join()
+    done.set()
+    threads[0].join()
+    assert slow_ids == [2] and sorted(fast_ids) == list(range(3, 23))  # waited for it, took later ids
+    assert not gaps and seen == list(range(1, 23))
+    for s in writers + [reader]:
+        s.close()
+
+
+def test_an_append_never_waits_for_the_counter_longer_than_timeout(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    with open_store(f"{pg_url}&timeout_s=0.3&retry_s=0.05") as s:
+        s.append([record("a")])
+        holder = psycopg.connect(postgres_server.url(pg_database))
+        holder.execute("SELECT * FROM toolrouter.attempt_counter FOR UPDATE")  # a stuck writer holds the lock
+        start = time.perf_counter()
+        assert s.append([record("b")]) == []  # kept in the journal instead
+        assert time.perf_counter() - start < 0.6
+        assert s.pending == 1
+        holder.rollback()
+        holder.close()
+        s.flush(timeout_s=10)
+        assert [r.tool_id for r in s.attempts()] == ["a", "b"] and s.pending == 0
+
+
+def test_migrates_an_older_schema_and_refuses_a_newer_one(pg_database: str, postgres_server: LocalPostgres, tmp_path: Path) -> None:
+    url = f"{postgres_server.url(pg_database)}?journal_dir={tmp_path}"
+    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+        assert migrate(conn, target=1) == (0, 1)  # a database made by the first version of the store
+        conn.execute(
+            "INSERT INTO toolrouter.attempts (writer, task_id, task_type, step, capability, tool_id, success, "
+            "quality, cost, latency_s, utility, timestamp) SELECT 'old', 't', 'default', 's', 's', 'a', true, "
+            "1, 0, 0, 1, now() FROM generate_series(1, 3)"
+        )
+    with open_store(url) as s:  # opening migrates it
+        assert [r.id for r in s.attempts()] == [1, 2, 3] and s.attempts()[0].writer == "old"
+        assert s.append([record("new")]) == [4]
+    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        conn.execute("UPDATE toolrouter.meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreOpenError, match=f"schema_version 99, this toolrouter knows up to {SCHEMA_VERSION}"):
+        open_store(url)
+
+
+def test_hosts_opening_a_new_database_at_once_migrate_it_once(pg_url: str) -> None:
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            stores.append(open_store(pg_url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(stores) == 6
+    assert [s.append([record(str(i))]) for i, s in enumerate(stores)] and stores[0].count() == 6
+    for s in stores:
+        s.close()
+
+
+def test_refuses_a_toolrouter_schema_that_is_not_a_store(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    postgres_server.sql("CREATE SCHEMA toolrouter; CREATE TABLE toolrouter.notes (x int)", pg_database)
+    with pytest.raises(StoreOpenError, match=r"holds tables \['notes'\].*not a toolrouter store"):
+        open_store(pg_url)
+
+
+@pytest.mark.parametrize(
+    "make_url, problem",
+    [
+        (lambda s, db: s.url(db, password="wrong"), 'password authentication failed for user "router"'),
+        (lambda s, db: s.url("nosuchdb"), 'database "nosuchdb" does not exist'),
+        (lambda s, db: f"postgresql://router:pw@127.0.0.1:1/{db}", "Connection refused"),
+        (lambda s, db: f"postgresql://router:pw@127.0.0.1:notaport/{db}", "invalid integer value"),
+        (lambda s, db: s.url(db) + "?bogus=1", 'invalid URI query parameter: "bogus"'),
+        (lambda s, db: s.url(db) + "?timeout_s=-1", "timeout_s='-1': Input should be greater than 0"),
+        (lambda s, db: s.url(db) + "?listen=maybe", "listen='maybe'"),
+    ],
+)
+def test_bad_urls_and_wrong_credentials_give_one_clear_error(postgres_server: LocalPostgres, pg_database: str, make_url, problem: str) -> None:
+    url = make_url(postgres_server, pg_database)
+    with pytest.raises(StoreOpenError) as info:
+        open_store(url)
+    message = str(info.value)
+    assert problem in message and "\n" not in message
+    assert message.startswith("store 'postgres") and ":***@" in message  # the URL, its password masked
+    assert postgres_server.password not in message and ":pw@" not in message and ":wrong@" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # one error, not a chain
+
+
+def test_without_psycopg_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ImportError, match=r'pip install "toolrouter\[postgres\]"'):
+        open_store("postgresql://u:p@127.0.0.1:1/db")
+
+
+def test_concurrent_snapshots_keep_the_newest(pg_url: str) -> None:
+    stores = [open_store(pg_url) for _ in range(6)]
+    watermarks = list(range(60))
+    np.random.default_rng(0).shuffle(watermarks)
+    written = []
+
+    def put(k: int) -> None:
+        for w in watermarks[k::6]:
+            written.append((w, stores[k].put_snapshot("learner", f"state-{w}".encode() * 1000, w)))
+
+    threads = [threading.Thread(target=put, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    snap = stores[0].get_snapshot("learner")
+    assert (snap.watermark, snap.data) == (59, b"state-59" * 1000)
+    assert (59, True) in written and any(not ok for _, ok in written)  # older ones were refused
+    for s in stores:
+        s.close()
+
+
+def test_notifications_reach_other_stores_and_polling_covers_without_them(pg_url: str) -> None:
+    writer = open_store(pg_url)
+    listening = open_store(pg_url + "&poll_s=30")  # only a notification can be this fast
+    polling = open_store(pg_url + "&listen=false&poll_s=0.2")
+    heard: dict[str, list[int]] = {"listening": [], "polling": []}
+    cancel = listening.on_new_attempts(heard["listening"].append)
+    polling.on_new_attempts(heard["polling"].append)
+    time.sleep(0.2)
+    writer.append([record("a"), record("b")])
+    assert wait_for(lambda: 2 in heard["listening"], timeout_s=5) < 1.0
+    assert wait_for(lambda: 2 in heard["polling"], timeout_s=5) < 1.0
+    cancel()
+    writer.append([record("c")])
+    assert wait_for(lambda: 3 in heard["polling"], timeout_s=5) < 1.0
+    time.sleep(0.1)
+    assert 3 not in heard["listening"]  # cancelled
+    for s in (writer, listening, polling):
+        s.close()
+
+
+def test_a_router_on_another_host_learns_an_outcome_before_its_next_choice(pg_url: str) -> None:
+    env = SyntheticEnvironment.make(n_tools=3, capabilities=("search",), seed=1)
+    a = ToolMetaLearner(env.profiles, store=pg_url, seed=1, sync_every=None)
+    b = ToolMetaLearner(env.profiles, store=pg_url, seed=2, sync_every=None)  # never syncs on its own count
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+    tool = next(iter(env.profiles))
+    from toolrouter import ExecutionResult
+
+    for _ in range(20):
+        a.learn_from_execution(task, [ExecutionResult(tool_id=tool, step="search", success=False, latency_s=1.0)])
+    delay = wait_for(lambda: not b._caught_up)  # told by the store's notification
+    b.optimize_task_execution(task)  # the next choice catches up first
+    assert b.tool_statistics()[tool].calls == 20 and delay < 1.0
+    a.close()
+    b.close()
+
+
+def test_an_outage_keeps_attempts_in_the_journal_and_writes_them_once_in_order(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    s = open_store(f"{pg_url}&timeout_s=0.5&retry_s=0.05&journal_max_attempts=5")
+    s.append([record("before")])
+    block(postgres_server, pg_database)
+    try:
+        start = time.perf_counter()
+        assert [s.append([record(f"r{i}")]) for i in range(7)] == [[]] * 7
+        assert time.perf_counter() - start < 1.0  # the first finds the outage, the rest do not wait
+        assert (s.pending, s.dropped, s.online) == (5, 2, False)
+        with pytest.raises(StoreUnavailableError, match="unreachable"):
+            s.attempts()
+        with pytest.raises(StoreUnavailableError, match="5 attempts wait in the journal"):
+            s.flush(timeout_s=0.2)
+        journals = list((tmp_path / "journal").glob("*.journal"))
+        assert len(journals) == 1
+    finally:
+        unblock(postgres_server, pg_database)
+    s.flush(timeout_s=10)
+    rows = s.attempts()
+    assert [r.tool_id for r in rows] == ["before", "r0", "r1", "r2", "r3", "r4"]  # the journal kept the oldest
+    assert [r.id for r in rows] == [1, 2, 3, 4, 5, 6] and s.pending == 0 and s.online
+    assert s.append([record("after")]) == [7]
+    s.close()
+    assert not journals[0].exists()  # an empty journal is removed
+
+
+def test_a_journaled_attempt_whose_first_write_committed_is_written_once(store: PostgresStore) -> None:
+    # the answer to a commit can be lost with the connection: the journal then holds an attempt the
+    # server already has, under the same key
+    with store._pool.connection() as conn:
+        assert store._write(conn, "host-a", [1, 2], [record("a"), record("b")]) == {1: 1, 2: 2}
+        assert store._write(conn, "host-a", [1, 2, 3], [record("a"), record("b"), record("c")]) == {3: 3}
+        assert store._write(conn, "host-b", [1], [record("d")]) == {1: 4}  # another origin's key 1
+    assert [r.tool_id for r in store.attempts()] == ["a", "b", "c", "d"]
+
+
+def test_a_router_routes_through_an_outage_and_counts_each_attempt_once(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    from toolrouter import ExecutionResult
+
+    url = f"{pg_url}&timeout_s=0.5&retry_s=0.05"
+    env = SyntheticEnvironment.make(n_tools=3, capabilities=("search",), seed=5)
+    router = ToolMetaLearner(env.profiles, store=url, seed=5, sync_every=5)
+    other = ToolMetaLearner(env.profiles, store=url, seed=6, sync_every=5)
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+
+    def step(r: ToolMetaLearner) -> float:
+        start = time.perf_counter()
+        tool = r.optimize_task_execution(task).tool_for("search")
+        r.learn_from_execution(task, [ExecutionResult(tool_id=tool, step="search", success=True)])
+        return time.perf_counter() - start
+
+    for _ in range(10):
+        step(router)
+        step(other)
+    block(postgres_server, pg_database)
+    try:
+        slowest = max(step(router) for _ in range(15))
+        assert slowest < 1.0 and router.store.pending == 15
+        with pytest.raises(StoreUnavailableError):
+            router.save()
+    finally:
+        unblock(postgres_server, pg_database)
+    for _ in range(5):
+        step(other)
+    other.store.flush(timeout_s=10)  # its store may still be reconnecting: these may wait in its journal
+    router.save()  # writes the journal, catches up, saves
+    calls = lambda r: sum(s.calls for s in r.tool_statistics().values())  # noqa: E731
+    other.sync()
+    assert router.store.count() == 40 and calls(router) == 40 and calls(other) == 40
+    resumed = ToolMetaLearner.load(url)
+    assert calls(resumed) == 40
+    for r in (router, other, resumed):
+        r.close()

@@ -1,0 +1,183 @@
+"""The outage journal: attempts that wait on this host while a server store is unreachable.
+
+A server store (PostgreSQL) gives every attempt an idempotency key, ``(origin, seq)``: ``origin``
+names the store object that wrote it (one per open store, so one per router process), ``seq``
+counts its attempts. When the server cannot be reached, attempts go to a journal file instead, in
+order, with their keys; on reconnect they are written to the server in that order, and the server's
+unique key makes each count exactly once, even one whose first write reached the server but whose
+answer was lost.
+
+Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite, WAL), created at
+the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)
+while it is open, so a second router process on the same host never touches it. A journal whose
+process died (``kill -9`` in an outage) is an orphan: the next store opened on the same host and
+database adopts it (takes its lock) and writes its attempts under their original keys.
+
+A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
+newest attempts are not kept: the router still learns from them locally, the store counts them
+(``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
+server is a prefix of the attempts, in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from toolrouter.store.base import AttemptRecord
+
+__all__ = ["Journal", "record_from_json", "record_to_json"]
+
+SUFFIX = ".journal"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
+"""
+
+
+def record_to_json(r: AttemptRecord) -> str:
+    """One attempt as a JSON object (floats and the context exactly as they are)."""
+    return json.dumps(
+        {
+            "task_id": r.task_id,
+            "task_type": r.task_type,
+            "step": r.step,
+            "capability": r.capability,
+            "tool_id": r.tool_id,
+            "success": bool(r.success),
+            "quality": float(r.quality),
+            "cost": float(r.cost),
+            "latency_s": float(r.latency_s),
+            "utility": float(r.utility),
+            "error": r.error,
+            "timestamp": r.timestamp.isoformat(),
+            "context": None if r.context is None else [float(v) for v in np.asarray(r.context, dtype=float).ravel()],
+            "writer": r.writer,
+        }
+    )
+
+
+def record_from_json(text: str) -> AttemptRecord:
+    """The attempt ``record_to_json`` wrote."""
+    d = json.loads(text)
+    d["timestamp"] = datetime.fromisoformat(d["timestamp"])
+    if d["context"] is not None:
+        d["context"] = np.asarray(d["context"], dtype=np.float64)
+    return AttemptRecord(**d)
+
+
+class Journal:
+    """One journal file, locked by this process while open (see the module's docstring).
+
+    ``origin`` is the idempotency origin of the attempts in it. Not thread-safe: the store calls it
+    under its own lock.
+    """
+
+    def __init__(self, path: Path, origin: str, max_attempts: int, *, lock_fd: int | None = None) -> None:
+        self.path = Path(path)
+        self.origin = origin
+        self.max_attempts = int(max_attempts)
+        self._lock_fd = lock_fd if lock_fd is not None else _lock(self.path, blocking=True)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across a crash of the process
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('origin', ?)", (origin,))
+            self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
+
+    @classmethod
+    def for_origin(cls, folder: Path, origin: str, max_attempts: int) -> "Journal":
+        """This store's own journal in ``folder`` (created with the folder if missing)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(folder / f"{origin}{SUFFIX}", origin, max_attempts)
+
+    @classmethod
+    def orphans(cls, folder: Path, exclude: str) -> Iterator["Journal"]:
+        """Journals in ``folder`` whose process is gone (their lock is free), each locked for the
+        caller; ``exclude`` is the caller's own origin."""
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.glob(f"*{SUFFIX}")):
+            if path.stem == exclude:
+                continue
+            fd = _lock(path, blocking=False)
+            if fd is None:  # a live process holds it
+                continue
+            if not path.exists():  # removed by its owner between the listing and the lock
+                os.close(fd)
+                continue
+            try:
+                conn = sqlite3.connect(path)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
+                conn.close()
+            except sqlite3.Error:
+                row = None
+            if row is None:
+                os.close(fd)
+                continue
+            yield cls(path, row[0], max_attempts=2**62, lock_fd=fd)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> int:
+        """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept."""
+        room = max(0, self.max_attempts - self._size)
+        kept = list(zip(seqs, records))[:room]
+        if kept:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO attempts (seq, record) VALUES (?, ?)",
+                    [(int(s), record_to_json(r)) for s, r in kept],
+                )
+            self._size += len(kept)
+        return len(kept)
+
+    def head(self, limit: int) -> list[tuple[int, AttemptRecord]]:
+        """The oldest ``limit`` attempts, in order, with their seqs."""
+        rows = self._conn.execute("SELECT seq, record FROM attempts ORDER BY seq LIMIT ?", (int(limit),)).fetchall()
+        return [(int(s), record_from_json(text)) for s, text in rows]
+
+    def remove_upto(self, seq: int) -> None:
+        """Forget the attempts with a seq up to ``seq`` (written to the server)."""
+        with self._conn:
+            self._conn.execute("DELETE FROM attempts WHERE seq <= ?", (int(seq),))
+        self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file, delete it if empty, release the lock."""
+        empty = self._size == 0
+        self._conn.close()
+        if empty:
+            for suffix in ("", "-wal", "-shm", ".lock"):
+                with contextlib.suppress(OSError):
+                    os.remove(f"{self.path}{suffix}")
+        os.close(self._lock_fd)
+
+
+def _lock(path: Path, *, blocking: bool) -> int | None:
+    """An exclusive ``flock`` on ``<path>.lock`` (a file beside the journal, so that SQLite's own
+    locks on the journal are left alone); ``None`` if another process holds it."""
+    try:  # only the owner creates it: an orphan's lock file exists since its journal does
+        fd = os.open(f"{path}.lock", os.O_RDWR | (os.O_CREAT if blocking else 0), 0o600)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

@@ -1,0 +1,647 @@
+"""``postgresql://user:password@host:port/database``: one store for routers on many hosts.
+
+Needs the ``postgres`` extra (``pip install "toolrouter[postgres]"``: psycopg 3 and its pool).
+The store keeps the guarantees of the SQLite one:
+
+- **One row per attempt, ids in commit order.** Each append locks the one row of
+  ``toolrouter.attempt_counter`` until it commits, so attempts commit in id order and "every attempt
+  with an id above N" stays a well-defined set to catch up on (see ``postgres_schema``). An attempt
+  is committed before ``append`` returns.
+- **Snapshots** as in every store: named bytes with a watermark, never replaced by an older one.
+- **Catching up without polling.** Appends send ``NOTIFY toolrouter_attempts`` (at most one every
+  ``notify_gap_s`` across all writers, so a busy store does not wake every listener per attempt); a
+  background thread per store ``LISTEN``s, reads the counter once more ``notify_gap_s`` after a
+  notification (for the appends the gap left unannounced), and every ``poll_s`` in any case (the
+  fallback when notifications are lost, say across a reconnect). Routers subscribed with
+  ``on_new_attempts`` catch up at their next decision.
+- **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
+  within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
+  and returns ``[]``; routing goes on from local state and never waits on the server longer than
+  ``timeout_s``. The background thread reconnects every ``retry_s``, writes the journal in order
+  (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
+  Reads and snapshots raise ``StoreUnavailableError`` while the server is away.
+
+Options go in the URL's query, beside libpq's own (``sslmode``, ``application_name``, ...):
+
+=========================  ==========  =============================================================
+option                     default     meaning
+=========================  ==========  =============================================================
+``timeout_s``              2           longest wait for the server (connect, counter lock, pool)
+``pool_max``               4           most connections this process opens for appends and reads
+``poll_s``                 1           catch-up fallback interval when no notification arrives
+``notify_gap_s``           0.01        at most one notification per this many seconds, all writers
+``retry_s``                0.5         reconnect interval during an outage
+``journal_dir``            see below   folder of this host's outage journals for this database
+``journal_max_attempts``   100000      journal bound (about 300 bytes an attempt, ~30 MB in all)
+``listen``                 true        false: catch up by polling every ``poll_s`` only
+=========================  ==========  =============================================================
+
+``journal_dir`` defaults to ``$TOOLROUTER_JOURNAL_DIR``, else ``$XDG_STATE_HOME/toolrouter/journal``
+(``~/.local/state/toolrouter/journal``), with one sub-folder per server and database.
+
+A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
+server unreachable, a schema newer than this code) raises ``StoreOpenError`` naming the URL (its
+password masked) and the problem. Opening migrates an older schema forward.
+
+Example:
+    >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
+    >>> store.append([record])                                                        # doctest: +SKIP
+    [1]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import select
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from toolrouter.errors import StoreOpenError
+from toolrouter.logging import EventLog
+from toolrouter.store.base import (
+    ROW_COLUMNS,
+    AttemptRecord,
+    Snapshot,
+    Store,
+    StoreUnavailableError,
+    ToolSummary,
+    context_bytes,
+    record_from_row,
+)
+from toolrouter.store.journal import Journal
+from toolrouter.store.postgres_schema import CHANNEL, SchemaError, migrate
+
+__all__ = ["PostgresOptions", "PostgresStore"]
+
+log = EventLog(__name__)
+
+_INSTALL = 'the PostgreSQL store needs psycopg 3 and psycopg_pool: pip install "toolrouter[postgres]"'
+
+
+class PostgresOptions(BaseModel):
+    """The store's own options (the URL's query parameters named in the module's table)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = Field(2.0, gt=0, le=3600)
+    pool_max: int = Field(4, ge=1, le=1000)
+    poll_s: float = Field(1.0, gt=0, le=3600)
+    notify_gap_s: float = Field(0.01, ge=0, le=60)
+    retry_s: float = Field(0.5, gt=0, le=3600)
+    journal_dir: str | None = None
+    journal_max_attempts: int = Field(100_000, ge=1)
+    listen: bool = True
+
+
+_OPTION_NAMES = frozenset(PostgresOptions.model_fields)
+
+# An append is two transactions sent in one round trip (pipeline). The first takes ids from the
+# counter row, whose lock it holds until it commits (so ids follow commit order), inserts the
+# attempts and, at most once per notify_gap_s across all writers, notifies; it commits without
+# waiting for the disk, so the lock is not held across a flush. The second publishes the counter's
+# value in this store's row of durable_upto and waits for its own flush, which covers the first
+# (the log is written in order) and is shared by concurrent appenders. Readers see ids up to the
+# largest published value. A key already in the log is skipped (a journal replayed after an
+# answer was lost).
+_APPEND = f"""
+WITH t AS (
+    SELECT * FROM unnest(%(origin_seq)s::bigint[], %(writer)s::text[], %(task_id)s::text[],
+        %(task_type)s::text[], %(step)s::text[], %(capability)s::text[], %(tool_id)s::text[],
+        %(success)s::boolean[], %(quality)s::float8[], %(cost)s::float8[], %(latency_s)s::float8[],
+        %(utility)s::float8[], %(error)s::text[], %(timestamp)s::timestamptz[], %(context)s::bytea[])
+    AS t(origin_seq, writer, task_id, task_type, step, capability, tool_id, success, quality, cost,
+         latency_s, utility, error, timestamp, context)
+), fresh AS (
+    SELECT t.*, row_number() OVER (ORDER BY t.origin_seq) AS rn FROM t
+    WHERE NOT EXISTS (
+        SELECT 1 FROM toolrouter.attempts a WHERE a.origin = %(origin)s AND a.origin_seq = t.origin_seq)
+), c AS (
+    UPDATE toolrouter.attempt_counter
+    SET last_id = last_id + (SELECT count(*) FROM fresh),
+        notified_at = CASE WHEN statement_timestamp() - notified_at >= %(gap)s
+                      THEN statement_timestamp() ELSE notified_at END
+    WHERE one = 1
+    RETURNING last_id - (SELECT count(*) FROM fresh) AS base,
+        CASE WHEN notified_at = statement_timestamp() THEN pg_notify('{CHANNEL}', last_id::text) END AS notified
+)
+INSERT INTO toolrouter.attempts (id, origin, origin_seq, writer, task_id, task_type, step, capability,
+    tool_id, success, quality, cost, latency_s, utility, error, timestamp, context)
+SELECT c.base + f.rn, %(origin)s, f.origin_seq, f.writer, f.task_id, f.task_type, f.step, f.capability,
+    f.tool_id, f.success, f.quality, f.cost, f.latency_s, f.utility, f.error, f.timestamp, f.context
+FROM fresh f, c
+ORDER BY f.rn
+ON CONFLICT (origin, origin_seq) DO NOTHING
+RETURNING id, origin_seq
+"""
+_PUBLISH = """
+INSERT INTO toolrouter.durable_upto (origin, upto)
+SELECT %s, last_id FROM toolrouter.attempt_counter WHERE one = 1
+ON CONFLICT (origin) DO UPDATE SET upto = GREATEST(toolrouter.durable_upto.upto, excluded.upto)
+"""
+#: The largest id every reader may see: all ids up to it are committed and on disk.
+_VISIBLE = "(SELECT COALESCE(max(upto), 0) FROM toolrouter.durable_upto)"
+_POSITIONS = f"SELECT {_VISIBLE}, (SELECT last_id FROM toolrouter.attempt_counter WHERE one = 1)"
+
+
+def _drivers() -> tuple[Any, Any]:
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError as exc:
+        raise ImportError(f"{_INSTALL} ({exc})") from exc
+    return psycopg, psycopg_pool
+
+
+def masked(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and ``Store.url``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:***@{host}"))
+
+
+def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOptions]:
+    """The libpq URL without the store's own query options, and those options (URL values, then
+    ``overrides``), validated. A bad value raises ``StoreOpenError`` naming the option and value."""
+    parts = urlsplit(url)
+    ours: dict[str, Any] = {}
+    libpq = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in _OPTION_NAMES:
+            ours[key] = value
+        else:
+            libpq.append((key, value))
+    ours.update(overrides)
+    try:
+        options = PostgresOptions.model_validate(ours)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in exc.errors())
+        raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
+    return urlunsplit(parts._replace(query=urlencode(libpq))), options
+
+
+def _one_line(exc: BaseException) -> str:
+    return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
+
+
+class PostgresStore(Store):
+    """The attempt log and snapshots in a PostgreSQL database (see the module's docstring).
+
+    ``url`` is a libpq URL (``postgresql://user:password@host:port/database``) with the store's
+    options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
+    its password masked. ``dropped`` counts attempts lost to a full journal; ``pending`` is how many
+    wait in this store's journal.
+    """
+
+    def __init__(self, url: str, **options: Any) -> None:
+        psycopg, psycopg_pool = _drivers()
+        self._psycopg = psycopg
+        self.url = masked(url)
+        conninfo, self.options = split_options(url, options)
+        opts = self.options
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(conninfo)
+        except psycopg.Error as exc:
+            raise StoreOpenError(f"store {self.url!r}: {_one_line(exc)}") from None
+        # bounded waits on the network: connecting, and a connection whose peer stopped answering
+        defaults = {
+            "connect_timeout": str(max(2, math.ceil(opts.timeout_s))),
+            "keepalives": "1",
+            "keepalives_idle": "5",
+            "keepalives_interval": "2",
+            "keepalives_count": "3",
+            "tcp_user_timeout": str(int(max(1.0, opts.timeout_s) * 1000)),
+        }
+        self._conninfo = psycopg.conninfo.make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in params})
+        self.origin = uuid.uuid4().hex
+        self._seq = 0
+        self._lock = threading.Lock()
+        self._online = True  # appends go straight to the server (no outage, no journal to write)
+        self._reachable = True  # reads and snapshots try the server
+        self._closed = False
+        self.dropped = 0
+        self._journal: Journal | None = None
+        self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
+        self._journal_dir = _journal_dir(opts.journal_dir, params)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self._stop = threading.Event()
+        try:
+            with self._connect() as conn:
+                found, now = migrate(conn)
+                # rows of stores gone: only the largest counts, and deleting smaller ones keeps it
+                conn.execute(f"DELETE FROM toolrouter.durable_upto WHERE upto < {_VISIBLE}")
+                self._last_id = int(conn.execute(_POSITIONS).fetchone()[0])
+            if found != now:
+                log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
+            self._pool = psycopg_pool.ConnectionPool(
+                self._conninfo,
+                min_size=1,
+                max_size=opts.pool_max,
+                kwargs={"autocommit": True},
+                configure=self._configure,
+                timeout=opts.timeout_s,
+                name=f"toolrouter-{self.origin[:8]}",
+                open=False,
+            )
+            try:
+                self._pool.open(wait=True, timeout=max(opts.timeout_s, 2.0))
+            except BaseException:
+                self._pool.close()
+                raise
+        except BaseException as exc:
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            if isinstance(exc, SchemaError):
+                raise StoreOpenError(f"store {self.url!r}: {exc}") from None
+            if isinstance(exc, psycopg.Error):
+                raise StoreOpenError(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
+            raise
+        self._replay_orphans()
+        self._thread = threading.Thread(target=self._link, name=f"toolrouter-store-{self.origin[:8]}", daemon=True)
+        self._thread.start()
+
+    # --- connections ---------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        """A new connection outside the pool (opening, listening, probing during an outage)."""
+        conn = self._psycopg.connect(self._conninfo, autocommit=True)
+        self._configure(conn)
+        return conn
+
+    def _configure(self, conn: Any) -> None:
+        # an append waits at most timeout_s for the counter row; a client that stops in the middle
+        # of a transaction (frozen, cut off) loses it before it can hold the counter for long
+        timeout_ms = int(self.options.timeout_s * 1000)
+        conn.execute(f"SET lock_timeout = {timeout_ms}")
+        conn.execute(f"SET idle_in_transaction_session_timeout = {max(5000, 5 * timeout_ms)}")
+        # publishing an append waits for the disk (see _APPEND), even on a server whose default is not to
+        if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
+            conn.execute("SET synchronous_commit = on")
+
+    def _unavailable(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means "the server cannot be reached now" (rather than a bad request)."""
+        psycopg = self._psycopg
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+    def _went_offline(self, exc: BaseException) -> None:
+        """Caller holds ``self._lock``."""
+        self._reachable = False
+        if self._online:
+            self._online = False
+            log.warning("store_unreachable", url=self.url, error=_one_line(exc))
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _on_server(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(conn)`` on a pooled connection; an outage raises ``StoreUnavailableError``."""
+        if not self._reachable:
+            raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
+        try:
+            with self._pool.connection(timeout=self.options.timeout_s) as conn:
+                return fn(conn)
+        except Exception as exc:
+            if not self._unavailable(exc):
+                raise
+            with self._lock:
+                self._went_offline(exc)
+            raise StoreUnavailableError(f"store {self.url!r}: {_one_line(exc)}") from exc
+
+    # --- the attempt log -----------------------------------------------------------------------
+    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+        """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
+        journal (or, with the journal full, were dropped and counted in ``dropped``)."""
+        if not records:
+            return []
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"store {self.url!r}: closed")
+            seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
+            self._seq += len(records)
+            if not self._online:  # an outage, or its journal is still being written: keep order
+                self._keep(seqs, records)
+                return []
+        try:
+            with self._pool.connection(timeout=self.options.timeout_s) as conn:
+                written = self._write(conn, self.origin, seqs, records)
+        except Exception as exc:
+            if not self._unavailable(exc):
+                raise
+            with self._lock:  # the write may or may not have committed: its key settles it later
+                self._went_offline(exc)
+                self._keep(seqs, records)
+            return []
+        return [written[s] for s in seqs]
+
+    def _keep(self, seqs: list[int], records: Sequence[AttemptRecord]) -> None:
+        """Journal ``records`` (caller holds ``self._lock``)."""
+        if self._journal is None:
+            self._journal = Journal.for_origin(self._journal_dir, self.origin, self.options.journal_max_attempts)
+        kept = self._journal.add(seqs, records)
+        if kept < len(records):
+            self.dropped += len(records) - kept
+            log.warning("journal_full", url=self.url, journal=str(self._journal.path), dropped=self.dropped)
+
+    def _write(self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> dict[int, int]:
+        """Insert ``records`` under keys ``(origin, seqs)`` in commit order; returns seq -> id of
+        the ones this call wrote (a key already in the log is skipped)."""
+        params = {
+            "origin": origin,
+            "origin_seq": list(seqs),
+            "writer": [r.writer for r in records],
+            "task_id": [r.task_id for r in records],
+            "task_type": [r.task_type for r in records],
+            "step": [r.step for r in records],
+            "capability": [r.capability for r in records],
+            "tool_id": [r.tool_id for r in records],
+            "success": [bool(r.success) for r in records],
+            "quality": [float(r.quality) for r in records],
+            "cost": [float(r.cost) for r in records],
+            "latency_s": [float(r.latency_s) for r in records],
+            "utility": [float(r.utility) for r in records],
+            "error": [r.error for r in records],
+            "timestamp": [r.timestamp for r in records],
+            "context": [context_bytes(r.context) for r in records],
+        }
+        with conn.pipeline():
+            with conn.transaction():
+                conn.execute("SET LOCAL synchronous_commit = off")
+                cur = conn.execute(_APPEND, {**params, "gap": timedelta(seconds=self.options.notify_gap_s)})
+            conn.execute(_PUBLISH, (self.origin,))
+        return {int(seq): int(i) for i, seq in cur.fetchall()}
+
+    def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
+        """See ``Store.attempts``."""
+        sql = f"SELECT {ROW_COLUMNS} FROM toolrouter.attempts WHERE id > %s AND id <= {_VISIBLE} ORDER BY id"
+        params: tuple[int, ...] = (int(after_id),)
+        if limit is not None:
+            sql += " LIMIT %s"
+            params += (int(limit),)
+        rows = self._on_server(lambda conn: conn.execute(sql, params).fetchall())
+        return [record_from_row(row) for row in rows]
+
+    def count(self) -> int:
+        """See ``Store.count``."""
+        sql = f"SELECT count(*) FROM toolrouter.attempts WHERE id <= {_VISIBLE}"
+        return int(self._on_server(lambda conn: conn.execute(sql).fetchone()[0]))
+
+    def summary(self) -> list[ToolSummary]:
+        """See ``Store.summary``; aggregated in SQL."""
+        rows = self._on_server(
+            lambda conn: conn.execute(
+                "SELECT task_type, step, tool_id, count(*), sum(success::int), avg(utility), avg(quality), "
+                f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE id <= {_VISIBLE} "
+                "GROUP BY task_type, step, tool_id "
+                "ORDER BY task_type COLLATE \"C\", step COLLATE \"C\", tool_id COLLATE \"C\""
+            ).fetchall()
+        )
+        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+
+    # --- snapshots -----------------------------------------------------------------------------
+    def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
+        """See ``Store.put_snapshot``."""
+        sql = (
+            "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
+            "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "
+            "data = excluded.data WHERE excluded.watermark >= toolrouter.snapshots.watermark RETURNING 1"
+        )
+        return self._on_server(lambda conn: conn.execute(sql, (name, int(watermark), bytes(data))).fetchone()) is not None
+
+    def get_snapshot(self, name: str) -> Snapshot | None:
+        """See ``Store.get_snapshot``."""
+        row = self._on_server(
+            lambda conn: conn.execute(
+                "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
+            ).fetchone()
+        )
+        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3])
+
+    def snapshot_names(self) -> list[str]:
+        """See ``Store.snapshot_names``."""
+        rows = self._on_server(
+            lambda conn: conn.execute('SELECT name FROM toolrouter.snapshots ORDER BY name COLLATE "C"').fetchall()
+        )
+        return [r[0] for r in rows]
+
+    # --- outages and notifications ---------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """How many attempts wait in this store's journal for the server."""
+        with self._lock:
+            return 0 if self._journal is None else len(self._journal)
+
+    @property
+    def online(self) -> bool:
+        """Whether appends go straight to the server (False during an outage and its replay)."""
+        return self._online
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
+        within ``timeout_s`` (default: the store's ``timeout_s``)."""
+        deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
+        while True:
+            with self._lock:
+                if self._online:
+                    return
+            self._wake()
+            if time.monotonic() >= deadline:
+                raise StoreUnavailableError(
+                    f"store {self.url!r}: the server is unreachable; {self.pending} attempts wait in the journal "
+                    f"{self._journal_dir}"
+                )
+            time.sleep(0.01)
+
+    def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """See ``Store.on_new_attempts``: called after notifications and polls of the counter."""
+        ref: Callable[[], Callable[[int], None] | None]
+        if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
+            ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+        else:
+            ref = lambda: callback  # noqa: E731
+        with self._lock:
+            self._subscribers.append(ref)
+
+        def cancel() -> None:
+            with self._lock:
+                if ref in self._subscribers:
+                    self._subscribers.remove(ref)
+
+        return cancel
+
+    def _announce(self, last_id: int) -> None:
+        with self._lock:
+            refs = list(self._subscribers)
+        for ref in refs:
+            fn = ref()
+            if fn is None:
+                with self._lock:
+                    if ref in self._subscribers:
+                        self._subscribers.remove(ref)
+                continue
+            try:
+                fn(last_id)
+            except Exception as exc:  # a subscriber's bug must not stop the store's thread
+                log.warning("subscriber_failed", url=self.url, error=repr(exc))
+
+    def _link(self) -> None:
+        """The background thread: listen for appends, poll the published position, reconnect and
+        write the journal after an outage."""
+        listener = None
+        last = self._last_id  # the largest visible id announced
+        trailing = False  # something is on its way: look again after notify_gap_s, not poll_s
+        behind_since: float | None = None
+        opts = self.options
+        while not self._stop.is_set():
+            try:
+                if not self._online:
+                    if listener is not None:
+                        listener.close()
+                        listener = None
+                    if not self._reconnect():
+                        self._sleep(opts.retry_s)
+                        continue
+                    trailing = True  # whatever others wrote during the outage
+                if listener is None:
+                    listener = self._connect()
+                    if opts.listen:
+                        listener.execute(f"LISTEN {CHANNEL}")
+                    trailing = True
+                ready = self._sleep(min(opts.notify_gap_s, opts.poll_s) if trailing else opts.poll_s, listener if opts.listen else None)
+                if self._stop.is_set():
+                    break
+                notified = bool(list(listener.notifies(timeout=0))) if ready else False
+                visible, counter = (int(v) for v in listener.execute(_POSITIONS).fetchone())
+                trailing = notified or visible > last or counter > visible
+                if visible > last:
+                    last = visible
+                    self._announce(visible)
+                if counter > visible:  # appends not yet published: in flight, or their writer died
+                    now = time.monotonic()  # between its two transactions; publish for it in time
+                    if behind_since is None:
+                        behind_since = now
+                    elif now - behind_since >= opts.poll_s:
+                        listener.execute(_PUBLISH, (self.origin,))
+                        behind_since = None
+                else:
+                    behind_since = None
+            except Exception as exc:
+                if not self._unavailable(exc):
+                    log.warning("store_thread_error", url=self.url, error=repr(exc))
+                with self._lock:
+                    self._went_offline(exc)
+                if listener is not None:
+                    with contextlib.suppress(Exception):
+                        listener.close()
+                    listener = None
+                self._sleep(opts.retry_s)
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                listener.close()
+
+    def _sleep(self, timeout_s: float, conn: Any = None) -> bool:
+        """Wait up to ``timeout_s`` for a wake-up or (with ``conn``) data on ``conn``; returns
+        whether ``conn`` has data."""
+        fds = [self._wake_r] + ([conn.fileno()] if conn is not None else [])
+        readable, _, _ = select.select(fds, [], [], timeout_s)
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 4096)
+        return conn is not None and conn.fileno() in readable
+
+    def _reconnect(self) -> bool:
+        """Probe the server; if it answers, drop the pool's dead connections, write the journals
+        and go back online. Returns whether the store is online."""
+        try:
+            with self._connect() as conn:
+                conn.execute("SELECT 1")
+            self._pool.check()
+            self._reachable = True
+            self._replay_orphans()
+            while True:
+                with self._lock:
+                    journal = self._journal
+                    if journal is None or len(journal) == 0:
+                        self._online = True
+                        break
+                self._replay(journal, self.origin)
+        except Exception as exc:
+            if not self._unavailable(exc):
+                log.warning("store_replay_failed", url=self.url, error=repr(exc))
+            return False
+        log.info("store_reconnected", url=self.url, dropped=self.dropped)
+        return True
+
+    def _replay(self, journal: Journal, origin: str, batch: int = 500) -> None:
+        """Write ``journal`` to the server in order under ``origin``'s keys, emptying it."""
+        while True:
+            with self._lock:
+                rows = journal.head(batch)
+            if not rows:
+                return
+            with self._pool.connection(timeout=self.options.timeout_s) as conn:
+                self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows])
+            with self._lock:
+                journal.remove_upto(rows[-1][0])
+
+    def _replay_orphans(self) -> None:
+        """Adopt and write the journals of router processes on this host that died in an outage."""
+        for journal in Journal.orphans(self._journal_dir, exclude=self.origin):
+            try:
+                n = len(journal)
+                self._replay(journal, journal.origin)
+                log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
+            except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
+                log.warning("journal_adoption_deferred", url=self.url, journal=str(journal.path), error=_one_line(exc))
+            finally:
+                journal.close()
+
+    def close(self) -> None:
+        """Stop the background thread, try once more to write the journal (a journal that cannot
+        be written stays on disk for the next router on this host), close the connections."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        self._wake()
+        self._thread.join(timeout=10)
+        if not self._online:
+            with contextlib.suppress(Exception):
+                self._reconnect()
+        with self._lock:
+            journal, self._journal = self._journal, None
+        if journal is not None:
+            if len(journal):
+                log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
+            journal.close()
+        self._pool.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+
+def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:
+    """This host's journal folder for the database ``params`` name."""
+    if option:
+        return Path(option).expanduser()
+    root = os.environ.get("TOOLROUTER_JOURNAL_DIR")
+    if not root:
+        state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+        root = os.path.join(state, "toolrouter", "journal")
+    where = f"{params.get('host') or 'local'}_{params.get('port') or 5432}_{params.get('dbname') or params.get('user') or 'postgres'}"
+    return Path(root) / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
