@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import logging
 import math
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -331,8 +333,9 @@ class BayesianOptimizerConfig(BaseModel):
         direction: ``'minimize'`` or ``'maximize'`` the objective.
         n_startup_trials: random trials before the model takes over.
         seed: seeds the sampler (each process of a shared study should use its own seed).
-        storage: ``None`` (in memory), a database URL Optuna accepts (``sqlite:///hpo.db``), or an Optuna
-            storage object (for example ``JournalStorage``).
+        storage: ``None`` (in memory), a database URL (``sqlite:///hpo.db``, or the router's own
+            ``postgresql://user:password@host/db``: see :func:`make_storage`), or an Optuna storage object
+            (for example ``JournalStorage``).
         study_name: the study to create or to resume in ``storage``.
     """
 
@@ -463,14 +466,43 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
     """An Optuna storage from the ``storage`` argument: ``None`` (memory), a URL, or a storage object.
 
     A ``journal:PATH`` string opens an append-only journal file, which several processes on one host may
-    share without a database server.
+    share without a database server. A ``postgresql://`` (or ``postgres://``) URL, the form the router's
+    store takes, is handed to Optuna's RDB storage as ``postgresql+psycopg://``, SQLAlchemy's name for
+    psycopg 3, so studies and routing can share one database (the ``postgres`` extra installs psycopg).
     """
     if isinstance(storage, str) and storage.startswith("journal:"):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
         return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
+    if isinstance(storage, str) and storage != sqlalchemy_url(storage):
+        return _postgres_storage(sqlalchemy_url(storage))
     return storage
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``url`` as SQLAlchemy names it for Optuna: ``postgresql://`` and ``postgres://`` (libpq's forms,
+    the router's store URL) become ``postgresql+psycopg://`` (psycopg 3); anything else is unchanged."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        if importlib.util.find_spec("psycopg") is None:
+            raise ImportError(f'storage {scheme}://...: needs psycopg 3: pip install "toolrouter[postgres]"')
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def _postgres_storage(url: str, attempts: int = 10) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage on PostgreSQL. Workers that start together on a new database race to
+    create Optuna's tables and types, and all but one fail with "already exists": try again, then
+    the tables are there."""
+    import sqlalchemy.exc
+
+    for attempt in range(attempts - 1):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.1 * (attempt + 1))
+    return optuna.storages.RDBStorage(url)
 
 
 def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna.samplers.BaseSampler:

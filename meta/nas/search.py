@@ -40,8 +40,9 @@ class NeuralArchitectureSearch:
         n_starts: the Bayesian search's independent starts, trials dealt round-robin
             (see :class:`~meta.nas.samplers.SurrogateSampler`).
         seed: seeds every random choice.
-        storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``; an
-            Optuna storage). With a ``study_name`` a stopped search resumes and several processes share it.
+        storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``, or
+            the router's ``postgresql://`` URL, see :func:`meta.optimizer.make_storage`; an Optuna
+            storage). With a ``study_name`` a stopped search resumes and several processes share it.
         darts_data: for ``'darts'``: (x_train, y_train, x_val, y_val) tensors; ``darts_options``: a dict
             of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once, then the cells
             it ranks highest (the discretised cell first) are evaluated as the study's first trials;
