@@ -9,13 +9,13 @@ What a capability is known by:
 
 - its text: the name written as words (``web_search`` and ``WebSearch`` as "web search"), a colon,
   and the Toolbox's description (the name alone when there is none). Models read both, and on
-  MetaTool the name adds a point of recall over the description alone
+  MetaTool's 100 tools the name adds 1.5 points of recall@5 over the description alone
   (``docs/benchmarks/integrations.md``);
 - the requests it served: ``learn`` makes a request an example of each capability whose call
   succeeded, so the prototype moves from the description towards what users actually ask for.
   At most ``max_examples`` per capability are kept, the most recent ones (a request already kept
   moves to the newest place): the prototype follows what users ask now, and the cost of learning
-  stays bounded.
+  stays bounded. On MetaTool, 20 end under a point of recall@5 behind keeping every request.
 
 A failed call teaches nothing. The model chose the capability, so it looked relevant; the call
 may have failed because a backend was down or the arguments were wrong, which the router already

@@ -143,7 +143,8 @@ def _langchain_pairs(toolbox: Toolbox) -> dict[str, Pair | str]:
     call = {"name": CAPABILITY, "args": ARGUMENTS, "id": "call_1", "type": "tool_call"}
     plain = StructuredTool.from_function(_noop, name=CAPABILITY, description="Look something up.")
     middleware = RouterMiddleware(toolbox, expose_tools=False)
-    request = ToolCallRequest(tool_call=call, tool=plain, state={"messages": [HumanMessage(REQUEST)]}, runtime=None)  # type: ignore[arg-type]
+    state = {"messages": [HumanMessage(REQUEST)]}
+    request = ToolCallRequest(tool_call=call, tool=plain, state=state, runtime=None)  # type: ignore[arg-type]
     routed_tool = as_langchain_tools(toolbox)[0]
 
     def unreached(_: Any) -> Any:

@@ -120,7 +120,9 @@ class _Method:
 
 
 class _ShortlistMethod(_Method):
-    def __init__(self, name: str, shortlist: ToolShortlist, queries: Sequence[str], labels: Sequence[str], tools: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, shortlist: ToolShortlist, queries: Sequence[str], labels: Sequence[str], tools: Sequence[str]
+    ) -> None:
         self.name, self.shortlist, self.queries, self.labels = name, shortlist, queries, labels
         self.index = {t: j for j, t in enumerate(tools)}
 
@@ -203,7 +205,11 @@ def definition_tokens(toolbox: Toolbox) -> tuple[dict[str, int], str]:
     return {name: approx_tokens(json.dumps(d, separators=(",", ":"))) for name, d in defs.items()}, what
 
 
-def _fit_selector(featurizer: Featurizer, data: MetaToolData, tuning: list[str], args: argparse.Namespace, seed: int) -> tuple[FewShotToolSelector, dict[str, float]]:
+def _fit_selector(
+    featurizer: Featurizer, data: MetaToolData, tuning: list[str], args: argparse.Namespace, seed: int
+) -> tuple[FewShotToolSelector, dict[str, float]]:
+    """A selector fit on the tuning tools' requests and texts (the evaluation tools unseen), and
+    what its fit reports plus its seconds."""
     from integrations.shortlist import capability_text
 
     options: dict[str, Any] = {"refine_steps": 0}  # as the shortlist's own: learning changes the tools at every call
@@ -482,7 +488,8 @@ def _cost(args: argparse.Namespace, data: MetaToolData, featurizer_name: str) ->
         met = NOT_AT_QUICK if args.quick else ("yes" if new < SELECT_TARGET_S else "no")
         n = len(data.tools)
         rows += [
-            [f"select, a new request (encoded: the first model call of a turn)", name, round(new * 1e3, 3), f"< {SELECT_TARGET_S * 1e3:g}", met],
+            ["select, a new request (encoded: the first model call of a turn)", name, round(new * 1e3, 3),
+             f"< {SELECT_TARGET_S * 1e3:g}", met],
             ["select, the same request again (embedding cached: later calls of the turn)", name, round(again * 1e3, 3), "", ""],
             ["  of which the featurizer encoding one new request", name, round(encode * 1e3, 3), "", ""],
             [f"learn, one successful call ({args.max_examples} examples kept per tool)", name, round(learn_s * 1e3, 3), "", ""],
