@@ -82,6 +82,8 @@ def dispatch_calls(
 
     if not calls:
         return []
+    if len(calls) == 1 and asyncio._get_running_loop() is None:
+        return [one(calls[0])]  # nothing to run beside it: no threads to start
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
         return list(pool.map(one, calls))
 

@@ -759,29 +759,39 @@ def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
 
 
 async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
-    """Await ``make()`` for at most ``timeout_s``; a timeout cancels it without waiting for it."""
+    """Await ``make()`` for at most ``timeout_s``; a timeout cancels it without waiting for it.
 
-    async def invoke() -> Any:
-        value = make()
-        while inspect.isawaitable(value):
-            value = await value
-        return value
-
-    task = asyncio.ensure_future(invoke())
+    An executor's future (a sync tool in a thread) is waited on directly; a coroutine runs as a task
+    of its own, so that a timeout never depends on the coroutine giving in to its cancellation. A
+    result that is itself awaitable (a sync wrapper around an async tool) is awaited within the
+    time that is left."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        done, _ = await asyncio.wait((task,), timeout=timeout_s)
-    except BaseException:
-        task.cancel()
-        raise
-    if not done:
-        task.cancel()
-        return _Raw(timed_out=True)
-    if task.cancelled():
-        return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
-    exc = task.exception()
-    if exc is not None and not isinstance(exc, Exception):
-        raise exc
-    return _Raw(exc=exc) if exc is not None else _Raw(task.result())
+        target = make()
+    except Exception as exc:  # an async tool that fails before its first await
+        return _Raw(exc=exc)
+    while True:
+        future = target if asyncio.isfuture(target) else asyncio.ensure_future(target)
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            done, _ = await asyncio.wait((future,), timeout=left)
+        except BaseException:
+            future.cancel()
+            raise
+        if not done:
+            future.cancel()
+            return _Raw(timed_out=True)
+        if future.cancelled():
+            return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
+        exc = future.exception()
+        if exc is not None:
+            if not isinstance(exc, Exception):
+                raise exc
+            return _Raw(exc=exc)
+        value = future.result()
+        if value is None or not inspect.isawaitable(value):
+            return _Raw(value)
+        target = value
 
 
 async def run_async(
