@@ -98,6 +98,59 @@ class CountingPolicy(Policy):
         values = {"n": 0.0, "s": 0.0, "ss": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0}
         self._stats = {k: np.append(a, values[k]) for k, a in self._stats.items()}
 
+    def _reset(self, position: int, prior: ArmPrior | None) -> None:
+        n0, m0, v0 = self._prior_values(prior)
+        # fresh arrays rather than writes in place: caches keyed on the statistics dict see a change
+        stats = {k: a.copy() for k, a in self._stats.items()}
+        for k, value in zip(_STAT_NAMES, (0.0, 0.0, 0.0, n0, m0, v0)):
+            stats[k][position] = value
+        self._stats = stats
+        if self.window is not None:  # its outcomes in the window no longer count, nor leave
+            self._win_arm[self._win_arm == position] = -1
+
+    #: pseudo-observations the population prior of a reset arm is worth: a tenth of one, so that
+    #: its first draw can land anywhere (it is tried soon) and its first outcomes, not the other
+    #: tools, decide where it goes next
+    population_pseudo_count: float = 0.1
+
+    def population_prior(self, exclude: str | None = None) -> ArmPrior:
+        """The other arms' mean posterior mean, worth ``population_pseudo_count`` observations,
+        with reward variance the arms' pooled outcome variance plus the variance between their
+        means (so a draw of the reset arm can land anywhere the others are).
+
+        Example:
+            >>> from toolrouter.policies import make_policy
+            >>> p = make_policy("gaussian_ts")
+            >>> for arm in ("a", "b"): p.add_arm(arm)
+            >>> for r in (0.0, 2.0) * 10: p.update("a", r); p.update("b", r + 1.0)
+            >>> prior = p.population_prior(exclude="a"); round(prior.mean, 2), round(prior.variance, 2)
+            (1.9, 1.0)
+        """
+        st = self._stats
+        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
+        weight = st["prior_n"] + st["n"]
+        known = others & (weight > 0)
+        if not known.any():  # alone on its route: its own long-run estimate
+            known = (weight > 0) & ~others
+        if not known.any():
+            n0, m0, v0 = self.default_prior
+            return ArmPrior(mean=m0, variance=v0, pseudo_count=max(n0, self.population_pseudo_count))
+        idx = np.flatnonzero(known)
+        means = self._posterior_mean(idx)
+        n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
+        seen = n >= 2
+        if seen.any():  # pooled within-arm variance of the outcomes
+            within = float(np.sum(np.maximum(ss[seen] - s[seen] ** 2 / n[seen], 0.0)) / np.sum(n[seen]))
+        else:
+            within = float(np.mean(st["prior_var"][idx]))
+        between = float(np.var(means)) if len(idx) > 1 else 0.0
+        variance = max(within + between, 1e-6)
+        return self._population(float(np.mean(means)), variance)
+
+    def _population(self, mean: float, variance: float) -> ArmPrior:
+        """The population prior from its mean and variance (subclasses bound the mean)."""
+        return ArmPrior(mean=mean, variance=variance, pseudo_count=self.population_pseudo_count)
+
     def _drop(self, position: int) -> None:
         self._stats = {k: np.delete(a, position) for k, a in self._stats.items()}
         if self.window is not None:

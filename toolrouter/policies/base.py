@@ -16,6 +16,12 @@ the same decisions as never stopping.
 Priors: ``add_arm(arm_id, prior=ArmPrior(...))`` seeds an arm's statistics (a mean and a variance or
 covariance, worth ``pseudo_count`` observations). The meta-learned router fills these in.
 
+Resets: ``reset_arm(arm_id)`` forgets what an arm has learned (its tool changed) and restarts it, in
+its place, from ``population_prior``: what the *other* arms say a tool on this route is worth, with
+the spread between them added to the uncertainty, so that Thompson sampling and UCB try the reset
+arm again within a few decisions instead of writing it off (a zero-mean prior would, where the
+others earn more than zero). ``reset_arm(arm_id, prior)`` restarts it from a given prior.
+
 Merging across processes: two processes that start from the same snapshot (the *base*) and each
 learn from their own outcomes are combined with ``a.merge(b, base=snapshot)``: ``a`` gains ``b``'s
 statistics minus the base's, so the base is counted once. Only additive statistics can be merged;
@@ -97,6 +103,46 @@ class Policy(ABC):
         i = self._position(arm_id)
         self._drop(i)
         del self._arm_ids[i]
+        self._index = {a: k for k, a in enumerate(self._arm_ids)}
+
+    def reset_arm(self, arm_id: str, prior: ArmPrior | None = None) -> ArmPrior | None:
+        """Forget what ``arm_id`` has learned and restart it from ``prior``, in its place among the
+        arms; returns the prior used.
+
+        ``prior=None`` takes ``population_prior(exclude=arm_id)``. An unknown arm raises
+        ``UnknownToolError``, a prior the policy cannot take ``ValueError``; either way nothing changes.
+
+        Example:
+            >>> from toolrouter.policies import make_policy
+            >>> p = make_policy("gaussian_ts", seed=0)
+            >>> for arm in ("a", "b", "c"): p.add_arm(arm)
+            >>> for _ in range(20): p.update("a", 1.0); p.update("b", 2.0); p.update("c", 0.0)
+            >>> prior = p.reset_arm("c")  # restarts at the others' mean
+            >>> p.arm_ids, round(float(p.expected(["c"])[0]), 2)
+            (('a', 'b', 'c'), 1.43)
+        """
+        i = self._position(arm_id)
+        if prior is None:
+            prior = self.population_prior(exclude=arm_id)
+        self._reset(i, prior)
+        return prior
+
+    def population_prior(self, exclude: str | None = None) -> ArmPrior | None:
+        """A prior for a tool of this policy's population: the mean of the arms' posterior means
+        (all but ``exclude``; the excluded arm's own estimate when it is the only one), with an
+        uncertainty that covers the spread between them. ``None`` (this base class): the policy's
+        prior for an arm added without one."""
+        return None
+
+    def _reset(self, position: int, prior: ArmPrior | None) -> None:
+        """Restart the statistics at ``position`` from ``prior`` (validated before any change).
+        This fallback drops and re-adds the arm, so it moves last; the built-in families
+        overwrite its statistics in place."""
+        arm_id = self._arm_ids[position]
+        self._grow(prior)  # validates; a bad prior leaves state unchanged
+        self._drop(position)
+        del self._arm_ids[position]
+        self._arm_ids.append(arm_id)
         self._index = {a: k for k, a in enumerate(self._arm_ids)}
 
     def _position(self, arm_id: str) -> int:

@@ -189,6 +189,31 @@ class _LinearPolicy(Policy):
         for name in ("_A", "_b", "_R", "_theta"):
             setattr(self, name, np.delete(getattr(self, name), position, axis=0))
 
+    def _reset(self, position: int, prior: ArmPrior | None) -> None:
+        A0, b0, R0, theta0 = self._prior_arrays(prior)
+        self._A[position], self._b[position], self._R[position], self._theta[position] = A0, b0, R0, theta0
+
+    def population_prior(self, exclude: str | None = None) -> ArmPrior:
+        """The other arms' mean weights, with a diagonal covariance of the prior's own
+        ``1 / regularization`` plus the variance of each weight between the arms (a reset arm
+        predicts what the others predict on average, and explores where they differ).
+
+        Example:
+            >>> import numpy as np
+            >>> p = LinUCB(context_dim=2); p.add_arm("a"); p.add_arm("b")
+            >>> for _ in range(50): p.update("a", 1.0, np.array([1.0, 0.0]))
+            >>> prior = p.population_prior(exclude="b"); np.round(prior.mean, 2).tolist()
+            [0.98, 0.0]
+        """
+        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
+        if not others.any():  # alone on its route: its own long-run estimate
+            others = ~others
+        thetas = self._theta[others]
+        spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.context_dim)
+        if not len(thetas):
+            return ArmPrior(mean=0.0, variance=1.0 / self.regularization)
+        return ArmPrior(mean=thetas.mean(axis=0), variance=1.0 / self.regularization + spread)
+
     # --- learning ----------------------------------------------------------------------------
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
         """Posterior mean reward ``x^T theta_a`` per arm."""
@@ -433,6 +458,10 @@ class LinearThompson(_LinearPolicy):
         super()._drop(position)
         self._draw = np.delete(self._draw, position, axis=0)
         self._stamp = np.delete(self._stamp, position)
+
+    def _reset(self, position: int, prior: ArmPrior | None) -> None:
+        super()._reset(position, prior)
+        self._redraw(position)  # the cached draw must come from the new posterior
 
     def _after_update(self, i: int) -> None:
         if self.exact is not True:  # the cached draw must follow the posterior it came from

@@ -184,6 +184,15 @@ class NeuralLinearThompson(Policy):
         self.head.remove_arm(arm_id)
         self._arm_ids, self._index = self.head._arm_ids, self.head._index
 
+    def reset_arm(self, arm_id: str, prior: ArmPrior | None = None) -> ArmPrior | None:
+        """Restart an arm's head from ``prior`` (over the ``features + 1`` weights; default the
+        population prior of the heads), in place."""
+        return self.head.reset_arm(arm_id, prior)
+
+    def population_prior(self, exclude: str | None = None) -> ArmPrior:
+        """The heads' population prior (``LinearThompson.population_prior`` in feature space)."""
+        return self.head.population_prior(exclude)
+
     def _grow(self, prior: ArmPrior | None) -> None:  # arms live in the head
         raise AssertionError("unreachable: add_arm delegates to the head")
 

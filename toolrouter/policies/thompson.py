@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from toolrouter.policies._counting import CountingPolicy
+from toolrouter.policies.base import ArmPrior
 
 __all__ = ["BetaThompson", "GaussianThompson"]
 
@@ -36,9 +37,15 @@ class BetaThompson(CountingPolicy):
     reward_bounds = (0.0, 1.0)
     default_prior = (0.0, 0.5, 1.0)
 
+    #: a reset arm restarts as Beta(1 + 2m, 1 + 2(1 - m)) around the others' success rate m
+    population_pseudo_count = 2.0
+
     def _check_prior(self, n0: float, m0: float, v0: float) -> None:
         if not 0.0 <= m0 <= 1.0:
             raise ValueError(f"prior.mean must lie in [0, 1] for {self.name}, got {m0!r}")
+
+    def _population(self, mean: float, variance: float) -> ArmPrior:
+        return ArmPrior(mean=min(max(mean, 0.0), 1.0), variance=1.0, pseudo_count=self.population_pseudo_count)
 
     def _alpha_beta(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         st = self._stats
