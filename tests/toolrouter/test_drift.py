@@ -26,13 +26,16 @@ from toolrouter.errors import InvalidOutcomeError
 KINDS = sorted(DETECTORS)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("kind", "mean", "most"), [("page_hinkley", 15, 30), ("cusum", 25, 40)])
 @pytest.mark.parametrize("shift", [0.5, -0.5])
-def test_mean_shift_of_half_a_unit_in_noise_of_0_3_is_caught_within_30_samples(kind: str, shift: float) -> None:
+def test_mean_shift_of_half_a_unit_in_noise_of_0_3_is_caught_within_tens_of_samples(
+    kind: str, mean: float, most: float, shift: float
+) -> None:
+    # measured with the defaults (50 seeds): 11.1 / 15 (page_hinkley), 18.1 / 35 (cusum)
     result = detection_delay(lambda: make_detector(kind), shift, 0.3, seeds=20, change_at=500, horizon=200)
     assert result.missed == 0
-    assert result.max_delay <= 30, result
-    assert result.mean_delay <= 15, result
+    assert result.max_delay <= most, result
+    assert result.mean_delay <= mean, result
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -63,9 +66,16 @@ def test_detection_resets_the_detector_and_reports_the_direction() -> None:
     fired = [ph.update(x) for x in rng.normal(-0.6, 0.3, 40)]
     assert any(fired)
     assert ph.last_direction == "down" and ph.detections == 1
-    # after firing it starts afresh: n counts only the samples since, and it needs min_samples again
-    assert ph.n == len(fired) - (fired.index(True) + 1)
     assert fired.count(True) == 1
+    # after firing, the samples since the change began are the new regime's first: its mean is theirs
+    again = PageHinkley()
+    for x in rng.normal(0.0, 0.3, 100):
+        again.update(x)
+    for x in rng.normal(-0.6, 0.3, 40):
+        if again.update(x):
+            break
+    state = again.state_dict()
+    assert 1 <= again.n <= 20 and state["moments"]["mean"] < -0.3, state["moments"]
 
 
 def test_rare_failures_of_a_reliable_tool_are_not_a_change_but_its_breaking_is() -> None:
@@ -84,9 +94,9 @@ def test_rare_failures_of_a_reliable_tool_are_not_a_change_but_its_breaking_is()
                 alarms += sum(detector.update(x) for x in utilities(rng, 5000, 0.97) - mean)
                 fired = [detector.update(x) for x in utilities(rng, 30, 0.1) - mean]
                 delays.append(fired.index(True) + 1)
-            if most is not None:  # measured: 0 or 1 in 50,000 calls, and caught within 10 calls
+            if most is not None:  # measured: 0 or 1 in 50,000 calls, caught within 8 (cusum: 14) calls
                 assert alarms <= most + 2, (kind, alarms)
-                assert max(delays) <= 10, (kind, delays)
+                assert max(delays) <= (10 if kind == "page_hinkley" else 16), (kind, delays)
             elif kind == "page_hinkley":  # unclipped, each failure counts -6 sd: about 2 per 1,000
                 assert alarms >= 20, alarms
 
@@ -161,8 +171,9 @@ def test_make_detector_accepts_a_config_a_name_or_a_dict_and_rejects_the_rest() 
     assert DetectorConfig.parse(config) is config and DetectorConfig.parse(None) == DetectorConfig()
     assert DetectorConfig.parse({"direction": "up"}).make().direction == "up"
     # each kind keeps its own default threshold unless one is given
-    assert PageHinkley().threshold == DetectorConfig().make().threshold == 8.0
-    assert Cusum().threshold == DetectorConfig(kind="cusum").make().threshold == 10.0
+    assert PageHinkley().threshold == DetectorConfig().make().threshold == 12.0
+    assert Cusum().threshold == DetectorConfig(kind="cusum").make().threshold == 20.0
+    assert (PageHinkley().min_samples, Cusum().min_samples) == (5, 30)
     with pytest.raises(KeyError, match="adwin"):
         make_detector("adwin")
     with pytest.raises(ValidationError, match="threshod"):
