@@ -32,7 +32,7 @@ its next outcome, not after ``min_samples`` more. ``evidence`` (how close the te
 ``recheck_interval`` tell the router when to try a rarely chosen tool again: every ``recheck_after``
 outcomes of its route, sooner while a change is building up.
 
-Defaults: ``delta=0.5``, ``clip=3``; Page-Hinkley ``threshold=12``, ``min_samples=5``; CUSUM
+Defaults: ``delta=0.5``, ``clip=3``; Page-Hinkley ``threshold=12``, ``min_samples=3``; CUSUM
 ``threshold=20``, ``min_samples=30`` (its frozen reference needs more samples). They were chosen on
 replays of the RouterBench *train* splits of MBPP and Winogrande, 11 models as tools, 10 seeds of
 2,000 calls with nothing changed, so that ``gaussian_ts``, ``lin_ts`` and ``neural_linear`` routers
@@ -102,6 +102,10 @@ STATE_VERSION = 1
 
 #: How fast a recheck comes sooner as the evidence of a change grows: ``(1 - evidence) ** 8``.
 RECHECK_POWER = 8
+#: ... but only after a sample that moved the test towards firing by at least this much (in units of
+#: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
+#: sample, must not have its tool rechecked at every call.
+RECHECK_GAIN = 0.5
 
 
 def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> float:
@@ -224,7 +228,8 @@ class ChangeDetector(ABC):
         """
         if self.recheck_after is None:
             return None
-        return max(1, round(self.recheck_after * (1.0 - self.evidence) ** RECHECK_POWER))
+        evidence = self.evidence if self._gain >= RECHECK_GAIN else 0.0
+        return max(1, round(self.recheck_after * (1.0 - evidence) ** RECHECK_POWER))
 
     @property
     def n(self) -> int:
@@ -254,8 +259,10 @@ class ChangeDetector(ABC):
         x = float(residual)
         if not abs(x) <= MAX_ABS_REWARD:  # also catches NaN; larger ones would overflow the moments
             raise InvalidOutcomeError(f"residual must be finite and within +-{MAX_ABS_REWARD:g}, got {x!r}")
+        before = self.evidence
         change = self._step(x)
         if change is None:
+            self._gain = (self.evidence - before) * self.threshold
             return False
         self.detections += 1
         self.last_direction = change
@@ -272,6 +279,7 @@ class ChangeDetector(ABC):
         self._moments_n = 0
         self._mean = 0.0
         self._m2 = 0.0
+        self._gain = 0.0  # how far the last sample moved the test towards firing
         #: per direction, (n, mean, m2) of the samples since the change would have begun
         self._post: dict[str, list[float]] = {"up": [0, 0.0, 0.0], "down": [0, 0.0, 0.0]}
         self._reset_statistics()
@@ -313,6 +321,7 @@ class ChangeDetector(ABC):
             "moments": {"n": self._moments_n, "mean": self._mean, "m2": self._m2},
             "statistics": self._statistics(),
             "post_change": {k: {"n": int(v[0]), "mean": v[1], "m2": v[2]} for k, v in self._post.items()},
+            "gain": self._gain,
             "detections": self.detections,
             "last_direction": self.last_direction,
         }
@@ -326,10 +335,10 @@ class ChangeDetector(ABC):
         if not isinstance(state, Mapping):
             raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
-        # "post_change" came later: states saved without it start with no post-change samples
-        if set(state) - {"post_change"} != expected:
+        # "post_change" and "gain" came later: states saved without them start with none
+        if set(state) - {"post_change", "gain"} != expected:
             raise CorruptStateError(
-                f"state: keys must be {sorted(expected)} (and post_change), got {short_repr(sorted(map(str, state)))}"
+                f"state: keys must be {sorted(expected)} (and post_change, gain), got {short_repr(sorted(map(str, state)))}"
             )
         if state["kind"] != self.name:
             raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
@@ -355,11 +364,15 @@ class ChangeDetector(ABC):
         if not isinstance(post, Mapping) or set(post) != {"up", "down"}:
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
+        gain = state.get("gain", 0.0)
+        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
+            raise CorruptStateError(f"state.gain must be a finite number, got {short_repr(gain)}")
         # all valid: from here on nothing can fail
         install()
         self.__dict__.update(scratch.__dict__)
         self._moments_n, self._mean, self._m2 = moments.n, moments.mean, moments.m2
         self._post = {k: [m.n, m.mean, m.m2] for k, m in post_moments.items()}
+        self._gain = float(gain)
         self.detections = detections
         self.last_direction = last
 
@@ -399,7 +412,7 @@ class PageHinkley(ChangeDetector):
 
     name = "page_hinkley"
     default_threshold = 12.0
-    default_min_samples = 5
+    default_min_samples = 3
     _KEYS = ("up", "up_min", "down", "down_max")
 
     def _reset_statistics(self) -> None:

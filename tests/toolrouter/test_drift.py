@@ -173,7 +173,7 @@ def test_make_detector_accepts_a_config_a_name_or_a_dict_and_rejects_the_rest() 
     # each kind keeps its own default threshold unless one is given
     assert PageHinkley().threshold == DetectorConfig().make().threshold == 12.0
     assert Cusum().threshold == DetectorConfig(kind="cusum").make().threshold == 20.0
-    assert (PageHinkley().min_samples, Cusum().min_samples) == (5, 30)
+    assert (PageHinkley().min_samples, Cusum().min_samples) == (3, 30)
     with pytest.raises(KeyError, match="adwin"):
         make_detector("adwin")
     with pytest.raises(ValidationError, match="threshod"):

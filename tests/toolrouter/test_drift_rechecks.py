@@ -1,0 +1,98 @@
+"""What a change detector tells the router: how close it is to firing, when to recheck a tool, and
+that a detection leaves the new regime judged from its first samples."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from toolrouter.drift import DETECTORS, Cusum, DetectorConfig, PageHinkley, detector_from_state
+
+
+@pytest.mark.parametrize("cls", [PageHinkley, Cusum])
+def test_evidence_grows_towards_a_detection_and_the_recheck_comes_sooner(cls: type) -> None:
+    detector = cls(min_samples=10, threshold=10, recheck_after=100)
+    rng = np.random.default_rng(0)
+    for x in rng.normal(0.0, 0.3, 60):
+        assert not detector.update(x)
+    calm = detector.recheck_interval()
+    assert 0.0 <= detector.evidence < 0.5 and calm >= 40
+    evidence, intervals = [], []
+    for x in [-1.0] * 10:  # a drop of more than 3 standard deviations: each sample counts fully
+        if detector.update(x):
+            break
+        evidence.append(detector.evidence)
+        intervals.append(detector.recheck_interval())
+    assert evidence == sorted(evidence) and evidence[-1] > 0.5
+    assert intervals == sorted(intervals, reverse=True) and intervals[-1] < 10
+    assert detector.detections == 1 and detector.last_direction == "down"
+
+
+def test_no_rechecks_without_recheck_after_and_bad_values_are_refused() -> None:
+    assert PageHinkley().recheck_interval() is None
+    assert DetectorConfig().make().recheck_interval() == 150
+    assert DetectorConfig(recheck_after=None).make().recheck_interval() is None
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="recheck_after"):
+            PageHinkley(recheck_after=bad)
+    with pytest.raises(ValidationError, match="recheck_after"):
+        DetectorConfig(recheck_after=0)
+
+
+def test_a_change_absorbed_a_little_at_a_time_does_not_bring_rechecks_forward() -> None:
+    # samples that each move the test only a little (here, below half a standard deviation of
+    # evidence) leave the recheck at its full interval, even when the evidence is already high
+    detector = PageHinkley(min_samples=5, threshold=10, recheck_after=100)
+    for x in [0.0, 1.0] * 10:
+        detector.update(x)
+    for _ in range(6):
+        detector.update(-1.0)  # a drop: evidence builds up
+    assert detector.evidence > 0.3 and detector.recheck_interval() < 100
+    detector.update(0.5)  # an ordinary sample: the evidence does not grow
+    assert detector.evidence > 0.3 and detector.recheck_interval() == 100
+
+
+@pytest.mark.parametrize("cls", [PageHinkley, Cusum])
+def test_after_a_detection_the_new_regime_is_judged_from_its_first_samples(cls: type) -> None:
+    # a tool fails for good, then works again: the samples of the failure that set off the detection
+    # are the new regime's first, so the repair is found sooner than by a detector started afresh
+    detector = cls(min_samples=5, threshold=10)
+    rng = np.random.default_rng(1)
+    for x in 2.0 * (rng.random(200) < 0.8):
+        detector.update(x)
+    fired_at = next(i for i in range(40) if detector.update(0.0))
+    assert detector.last_direction == "down" and 1 <= detector.n <= fired_at + 5
+    assert detector.state_dict()["moments"]["mean"] == pytest.approx(0.0, abs=0.5)
+    fresh = cls(min_samples=5, threshold=10)
+    after = [0.0, 0.0] + [2.0] * 12
+    seeded_fires = [detector.update(x) for x in after]
+    fresh_fires = [fresh.update(x) for x in after]
+    assert any(seeded_fires) and detector.last_direction == "up"
+    assert seeded_fires.index(True) < (fresh_fires.index(True) if any(fresh_fires) else len(after))
+
+
+def test_a_state_saved_before_post_change_moments_existed_still_loads() -> None:
+    detector = PageHinkley(min_samples=5)
+    for x in np.random.default_rng(2).normal(0.0, 0.3, 50):
+        detector.update(x)
+    state = json.loads(json.dumps(detector.state_dict()))
+    del state["post_change"], state["gain"]
+    again = detector_from_state(state)
+    assert again.n == detector.n and again.evidence == pytest.approx(detector.evidence)
+    bad = json.loads(json.dumps(detector.state_dict()))
+    bad["post_change"]["up"]["n"] = -1
+    with pytest.raises(ValueError, match="post_change.up"):
+        detector_from_state(bad)
+    bad = json.loads(json.dumps(detector.state_dict()))
+    bad["gain"] = float("nan")
+    with pytest.raises(ValueError, match="gain"):
+        detector_from_state(bad)
+
+
+def test_every_kind_has_its_own_defaults() -> None:
+    for name, cls in DETECTORS.items():
+        d = DetectorConfig(kind=name).make()
+        assert (d.threshold, d.min_samples, d.recheck_after) == (cls.default_threshold, cls.default_min_samples, 150)
