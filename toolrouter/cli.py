@@ -68,20 +68,29 @@ def stats(
     with _open_existing_store(store) as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
+        drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
         snap = st.get_snapshot(snapshot)
+        detecting = False
         if snap is not None:
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            detecting = router.drift_detection is not None
             for task_type, step, _ in router.routes:
                 policy = router.policy_for(task_type, step)
                 if not policy.contextual:
                     means = policy.expected(policy.arm_ids)
                     for tool_id, mean in zip(policy.arm_ids, means):
                         learned[(task_type, step, tool_id)] = float(mean)
+                for tool_id, ts in router.tool_statistics(task_type, step).items():
+                    last = ts.last_reset
+                    when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
+                    drift[(task_type, step, tool_id)] = (str(ts.resets), when)
         table = Table(title=f"{st.url}: {st.count()} attempts")
-        for name in ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s"):
-            table.add_column(name, justify="left" if name in ("route", "tool") else "right")
+        columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
+        for name in columns + (("resets", "last reset") if detecting else ()):
+            table.add_column(name, justify="left" if name in ("route", "tool", "last reset") else "right")
         for r in rows:
             value = learned.get((r.task_type, r.step, r.tool_id))
+            resets = drift.get((r.task_type, r.step, r.tool_id), ("0", "-")) if detecting else ()
             table.add_row(
                 f"{r.task_type}/{r.step}",
                 r.tool_id,
@@ -91,6 +100,7 @@ def stats(
                 "-" if value is None else f"{value:.3f}",
                 f"{r.mean_cost:.3f}",
                 f"{r.mean_latency_s:.3f}",
+                *resets,
             )
         console.print(table)
         if snap is None:
@@ -99,6 +109,7 @@ def stats(
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
                 "utility, cost, latency: means over attempts; learned: the policy's posterior mean utility"
+                + ("; resets: changes the drift detector found (each restarts what was learned of the tool)" if detecting else "")
             )
 
 

@@ -79,6 +79,7 @@ from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_s
 __all__ = [
     "ToolMetaLearner",
     "ToolStatistics",
+    "ResetRecord",
     "Ranking",
     "optimize_task_execution",
     "learn_from_execution",
@@ -107,6 +108,9 @@ _RECENT_OUTCOMES = 256
 
 #: Removed tools whose late attempts are still accepted (the most recently removed).
 _RETIRED_TOOLS = 1024
+
+#: ``_Route.next_due`` when no recheck is scheduled.
+_NEVER = 2**62
 
 PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
 
@@ -174,11 +178,33 @@ class ToolStatistics:
     mean_cost: float
     mean_latency_s: float
     expected_utility: float | None
+    #: with drift detection: how often a detected change restarted the tool's statistics, and the
+    #: latest time it did (over the routes selected)
+    resets: int = 0
+    last_reset: "ResetRecord | None" = None
+    #: with drift detection: how often the tool was tried because it had not been for a while
+    rechecks: int = 0
 
     @property
     def success_rate(self) -> float:
         """Share of the calls that succeeded (0 without calls)."""
         return self.successes / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class ResetRecord:
+    """The latest reset of a tool: on which route, when and why.
+
+    ``at_outcome``: the router's outcome count when it happened (every outcome the router learned
+    from counts one); ``outcomes_ago``: outcomes learned since. ``reason``: the detector and which
+    way the tool's utility moved (``"page_hinkley: utility fell"``).
+    """
+
+    task_type: str
+    step: str
+    at_outcome: int
+    outcomes_ago: int
+    reason: str
 
 
 class _Counts:
@@ -204,10 +230,27 @@ class _Counts:
         return [self.calls, self.successes, self.utility, self.quality, self.cost, self.latency_s]
 
 
+class _ToolDrift:
+    """What drift detection did to one (route, tool): resets (how many, the router's outcome count
+    at the latest, why), rechecks, and the route outcome at which the next recheck is due."""
+
+    __slots__ = ("resets", "last_reset_at", "last_reason", "rechecks", "due")
+
+    def __init__(
+        self, resets: int = 0, last_reset_at: int | None = None, last_reason: str | None = None, rechecks: int = 0, due: int = 0
+    ) -> None:
+        self.resets, self.last_reset_at, self.last_reason = resets, last_reset_at, last_reason
+        self.rechecks, self.due = rechecks, due
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, as ``_SavedToolDrift`` reads it."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
 class _Route:
     """The policy and counts of one (task type, step)."""
 
-    __slots__ = ("task_type", "step", "capability", "policy", "counts", "detectors", "recent")
+    __slots__ = ("task_type", "step", "capability", "policy", "counts", "detectors", "recent", "outcomes", "drift", "next_due")
 
     def __init__(self, task_type: str, step: str, capability: str | None, policy: Policy) -> None:
         self.task_type = task_type
@@ -219,6 +262,12 @@ class _Route:
         self.detectors: dict[str, ChangeDetector] = {}
         #: with a reward model: the latest outcomes (context, tool, utility), to adapt it on a drift
         self.recent: deque[tuple[np.ndarray | None, str, float]] = deque(maxlen=_RECENT_OUTCOMES)
+        #: outcomes learned on this route
+        self.outcomes = 0
+        #: with drift detection: resets and rechecks per tool
+        self.drift: dict[str, _ToolDrift] = {}
+        #: the route outcome at which the earliest recheck is due (never without rechecks)
+        self.next_due = _NEVER
 
     @property
     def key(self) -> tuple[str, str]:
@@ -269,9 +318,18 @@ class ToolMetaLearner:
             makes one from the store's history; a store keeps it, and a resumed router loads it.
         drift_detection: ``None`` (off), a ``toolrouter.drift.DetectorConfig``, a detector name
             (``"page_hinkley"``, ``"cusum"``) or a dict of its fields. Each (route, tool) then gets a
-            change detector on ``utility - predicted mean``; when it fires, the tool's statistics on
-            that route restart from its prior (adapted first, with a reward model), so traffic
-            leaves a broken tool (or returns to a repaired one) within tens of calls.
+            change detector on the tool's utility. When it fires, the tool's statistics on that
+            route restart (``Policy.reset_arm``) from the policy's ``population_prior``, what the
+            route's other tools earn with their spread as uncertainty, or, with a reward model, its
+            meta-learned prior (adapted first): the tool is tried again within a few calls and
+            judged on what it does now. A tool no longer chosen is tried again after
+            ``recheck_after`` calls of its route (sooner while its detector sees a change), so that
+            a repair or an improvement is seen. ``tool_statistics`` counts the resets and rechecks.
+            Measured on replays of real LLM outcomes (RouterBench, 11 models as tools; see
+            docs/benchmarks/meta-router.md): traffic leaves a broken tool after about 6 to 10 of its
+            calls; a repaired tool has half its former traffic back, and an improved one half the
+            traffic, within a few hundred calls; at most 0.1 false resets per 1,000 calls; the
+            rechecks cost regret when nothing changes.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
 
@@ -385,6 +443,7 @@ class ToolMetaLearner:
                 raise DuplicateToolError(f"tools: tool_id {profile.tool_id!r} appears twice")
             self._tools[profile.tool_id] = profile
         self._routes: dict[tuple[str, str], _Route] = {}
+        self._outcomes = 0  # outcomes learned from, all routes (drift records say when by it)
         #: Where a task's steps come from when it gives none: templates and what succeeded before.
         self.graphs = TaskGraphLibrary()
         #: tool id -> function for ``execute`` (called with a ``toolrouter.executor.StepRequest``).
@@ -516,6 +575,7 @@ class ToolMetaLearner:
                     route.policy.remove_arm(tool_id)
                     route.counts.pop(tool_id, None)
                     route.detectors.pop(tool_id, None)
+                    route.drift.pop(tool_id, None)
         log.info("tool_updated", tool_id=tool_id, capabilities=list(profile.capabilities))
         return old
 
@@ -533,6 +593,8 @@ class ToolMetaLearner:
                 if tool_id in route.policy.arm_ids:
                     route.policy.remove_arm(tool_id)
                 route.counts.pop(tool_id, None)
+                route.detectors.pop(tool_id, None)
+                route.drift.pop(tool_id, None)
         log.info("tool_removed", tool_id=tool_id)
         return profile
 
@@ -806,7 +868,31 @@ class ToolMetaLearner:
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
-        return Ranking(arms, scores, means)
+        ranking = Ranking(arms, scores, means)
+        if route.next_due <= route.outcomes:
+            self._recheck(route, ranking)
+        return ranking
+
+    def _recheck(self, route: _Route, ranking: Ranking) -> None:
+        """Put first the tool whose recheck is most overdue (drift detection with
+        ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
+        that a repair or an improvement is seen."""
+        due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
+        if not due:
+            route.next_due = _NEVER
+            return
+        tool_id = min(due, key=due.__getitem__)
+        if due[tool_id] > route.outcomes:  # a tool that was due has left the route
+            route.next_due = due[tool_id]
+            return
+        ranking.first = route.policy._index[tool_id]
+        drift = route.drift[tool_id]
+        drift.rechecks += 1
+        # not again before its outcome comes (then it is rescheduled), or a full interval passes
+        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
+        drift.due = route.outcomes + self.drift_detection.recheck_after
+        route.next_due = min(d.due for d in route.drift.values())
+        log.debug("tool_recheck", task_type=route.task_type, step=route.step, tool_id=tool_id)
 
     def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
@@ -1095,14 +1181,17 @@ class ToolMetaLearner:
         bounds = policy.reward_bounds
         reward = (bounds[0] + (bounds[1] - bounds[0]) * float(success)) if bounds else utility
         x = context if policy.contextual else None
+        detector = None
         if self.drift_detection is not None:
             policy._check_reward(reward)  # a bad outcome must not reach the detector either
-            residual = reward - float(policy.expected([tool_id], x)[0])
             detector = route.detectors.get(tool_id)
             if detector is None:
                 detector = route.detectors[tool_id] = self.drift_detection.make()
-            if detector.update(residual):
-                self._forget_tool(route, tool_id, detector.last_direction)
+            # the detector watches the reward itself, not its gap to the policy's prediction: the
+            # prediction moves while the policy learns (right after a reset most of all), and a
+            # detector takes such a moving gap for a change
+            if detector.update(reward):
+                self._forget_tool(route, tool_id, detector)
         policy.update(tool_id, reward, x)
         if self.reward_model is not None:
             route.recent.append((context, tool_id, utility))
@@ -1110,23 +1199,55 @@ class ToolMetaLearner:
         if counts is None:
             counts = route.counts[tool_id] = _Counts()
         counts.add(success, utility, quality, cost, latency_s)
+        route.outcomes += 1
+        self._outcomes += 1
+        if detector is not None and detector.recheck_after is not None:
+            self._schedule_rechecks(route, tool_id, detector)
         return True
 
-    def _forget_tool(self, route: _Route, tool_id: str, direction: str | None) -> None:
-        """A tool's utility on ``route`` changed: adapt the reward model (if any) to the route's
-        recent outcomes, then restart the tool's statistics there from its (adapted) prior."""
-        profile = self._tools[tool_id]
+    def _schedule_rechecks(self, route: _Route, tool_id: str, detector: ChangeDetector) -> None:
+        """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
+        (shorter while the detector sees a change coming); tools that joined the route since are
+        scheduled a full interval from now."""
+        now, after = route.outcomes, detector.recheck_after
+        assert after is not None
+        drift = route.drift
+        for arm in route.policy.arm_ids:
+            if arm not in drift:
+                drift[arm] = _ToolDrift(due=now + after)
+        interval = detector.recheck_interval()
+        drift[tool_id].due = now + (after if interval is None else interval)
+        route.next_due = min(d.due for d in drift.values())
+
+    def _forget_tool(self, route: _Route, tool_id: str, detector: ChangeDetector) -> None:
+        """A tool's utility on ``route`` changed: restart its statistics there so that it is tried
+        again soon and judged on what it does now.
+
+        The restart prior is the meta-learned one where there is a reward model (adapted first to
+        the route's recent outcomes), else the policy's ``population_prior``: what the route's other
+        tools earn, with their spread as uncertainty (never a prior of zero utility, which linear
+        policies would give and never try again)."""
         model = self.reward_model
-        if model is not None:
+        prior = None
+        if model is not None and isinstance(route.policy, NeuralLinearThompson):
             from toolrouter.reward_model import Outcome
 
             recent = [Outcome(route.task_type, t, x, u) for x, t, u in route.recent if model.knows(t)]
             if recent:
                 model.adapt(recent)
-        prior = self._prior(profile, route)
-        route.policy.remove_arm(tool_id)
-        route.policy.add_arm(tool_id, prior)
-        log.warning("drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction)
+            prior = self._prior(self._tools[tool_id], route)
+        route.policy.reset_arm(tool_id, prior)
+        direction = detector.last_direction
+        reason = f"{detector.name}: utility {'fell' if direction == 'down' else 'rose'}"
+        drift = route.drift.get(tool_id)
+        if drift is None:
+            drift = route.drift[tool_id] = _ToolDrift(due=_NEVER if detector.recheck_after is None else 0)
+        drift.resets += 1
+        drift.last_reset_at = self._outcomes + 1  # this outcome's number
+        drift.last_reason = reason
+        log.warning(
+            "drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction, resets=drift.resets
+        )
 
     # --- many processes -----------------------------------------------------------------------
     def _attach(self, store: Store) -> None:
@@ -1187,7 +1308,9 @@ class ToolMetaLearner:
     # --- statistics ---------------------------------------------------------------------------
     def tool_statistics(self, task_type: str | None = None, step: str | None = None) -> dict[str, ToolStatistics]:
         """Per tool, what the router has seen (over the routes of ``task_type`` / ``step`` if
-        given); every registered tool is listed, unseen ones with zero calls."""
+        given); every registered tool is listed, unseen ones with zero calls. With drift
+        detection, also how often a detected change reset the tool (and the latest reset: route,
+        when, why) and how often it was rechecked."""
         self._catch_up()
         with self._lock:
             routes = [
@@ -1199,7 +1322,16 @@ class ToolMetaLearner:
             for tool_id in self._tools:
                 total = _Counts()
                 weighted, weight = 0.0, 0.0
+                resets = rechecks = 0
+                last: ResetRecord | None = None
                 for r in routes:
+                    drift = r.drift.get(tool_id)
+                    if drift is not None:
+                        resets += drift.resets
+                        rechecks += drift.rechecks
+                        at = drift.last_reset_at
+                        if at is not None and (last is None or at > last.at_outcome):
+                            last = ResetRecord(r.task_type, r.step, at, self._outcomes - at, drift.last_reason or "")
                     c = r.counts.get(tool_id)
                     if c is not None:
                         for name in _Counts.__slots__:
@@ -1218,6 +1350,9 @@ class ToolMetaLearner:
                     mean_cost=total.cost / n,
                     mean_latency_s=total.latency_s / n,
                     expected_utility=(weighted / weight) if weight > 0 else None,
+                    resets=resets,
+                    last_reset=last,
+                    rechecks=rechecks,
                 )
             return out
 
@@ -1357,6 +1492,8 @@ class ToolMetaLearner:
                         "array_names": sorted(state["arrays"]),
                         "counts": {t: c.as_list() for t, c in r.counts.items()},
                         "detectors": {t: d.state_dict() for t, d in r.detectors.items()},
+                        "outcomes": r.outcomes,
+                        "drift": {t: d.as_dict() for t, d in r.drift.items()},
                     }
                 )
             config = {
@@ -1370,6 +1507,7 @@ class ToolMetaLearner:
                 "drift_detection": None if self.drift_detection is None else self.drift_detection.model_dump(),
                 "tools": [p.model_dump(mode="json") for p in self._tools.values()],
                 "watermark": self._seen_upto if self.store is not None else 0,
+                "outcomes": self._outcomes,
                 # own attempts above the watermark are in this state already: a replay skips them
                 "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
                 "routes": routes,
@@ -1487,6 +1625,7 @@ class ToolMetaLearner:
             self.graphs = graphs
             self._seen_upto = config.watermark
             self._own_ahead = set(config.applied_above_watermark)
+            self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
 
     def _restored_route(self, rc: _SavedRoute, arrays: dict[str, np.ndarray], tools: dict[str, ToolProfile]) -> _Route:
         """A route rebuilt from its saved config and arrays, its arms fitted to ``tools``."""
@@ -1501,6 +1640,11 @@ class ToolMetaLearner:
                 policy.add_arm(tool_id, self._prior(profile, route))
         arms = set(policy.arm_ids)
         route.counts = {t: _Counts(v) for t, v in rc.counts.items() if t in arms}
+        # files saved before routes counted their outcomes: the calls of their tools
+        route.outcomes = rc.outcomes if rc.outcomes is not None else sum(int(v[0]) for v in rc.counts.values())
+        route.drift = {t: _ToolDrift(**d.model_dump()) for t, d in rc.drift.items() if t in arms}
+        if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
+            route.next_due = min(d.due for d in route.drift.values())
         route.detectors = {}
         for t, d in rc.detectors.items():
             if t in arms:
@@ -1574,6 +1718,18 @@ _Name = Annotated[StrictStr, AfterValidator(_nonblank_stripped)]
 _SIZE_OPTIONS = {"context_dim": MAX_SAVED_DIM, "features": MAX_SAVED_DIM, "hidden": MAX_SAVED_DIM, "window": MAX_SAVED_WINDOW}
 
 
+class _SavedToolDrift(BaseModel):
+    """What drift detection did to one (route, tool), as ``_ToolDrift.as_dict`` writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resets: Count
+    last_reset_at: Count | None
+    last_reason: StrictStr | None
+    rechecks: Count
+    due: Count
+
+
 class _SavedRoute(BaseModel):
     """One route of a saved learner: its policy's config (checked by the policy), the names of its
     arrays, and its counts and change detectors per tool."""
@@ -1587,6 +1743,8 @@ class _SavedRoute(BaseModel):
     array_names: list[StrictStr]
     counts: dict[str, tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]]
     detectors: dict[str, dict[str, Any]] = {}
+    outcomes: Count | None = None
+    drift: dict[str, _SavedToolDrift] = {}
 
 
 class _SavedLearner(BaseModel):
@@ -1604,6 +1762,7 @@ class _SavedLearner(BaseModel):
     drift_detection: DetectorConfig | None = None
     tools: list[ToolProfile]
     watermark: Count = 0
+    outcomes: Count | None = None
     applied_above_watermark: list[Count] = []
     routes: list[_SavedRoute]
     task_graphs: dict[str, Any] = {}

@@ -1,8 +1,12 @@
 """Structured logging: quiet by default, one event per decision and per outcome when asked.
 
-Library modules log through ``structlog.get_logger(__name__)`` but only when the standard-library
-logger of the same name is enabled for the level (``EventLog``), so an application that configures
-nothing sees nothing, and a routed call pays one cached level check. To see the events:
+Library modules log through ``EventLog(__name__)``, which emits an event only when the standard-library
+logger of the same name is enabled for its level, so a routed call pays one cached level check. Where
+an event goes is the application's choice: through structlog once the application has configured
+structlog (``configure_logging`` does), else as a record of the standard-library logger (``"event
+key=value ..."``), which the ``toolrouter`` logger's ``NullHandler`` keeps quiet unless the application
+has set up logging. So an application that configures nothing sees nothing, warnings included
+(structlog's own default would print them to standard output). To see the events:
 
     >>> import logging
     >>> logging.getLogger("toolrouter").setLevel(logging.INFO)  # doctest: +SKIP
@@ -22,6 +26,10 @@ import structlog
 __all__ = ["EventLog", "configure_logging"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+# the usual library setup: records stop here unless the application configured handlers (without
+# it, Python's last-resort handler would print warnings to standard error)
+logging.getLogger("toolrouter").addHandler(logging.NullHandler())
 
 
 class EventLog:
@@ -45,17 +53,24 @@ class EventLog:
     def debug(self, event: str, **fields: Any) -> None:
         """Emit ``event`` at debug level if enabled."""
         if self._gate.isEnabledFor(logging.DEBUG):
-            self._log.debug(event, **fields)
+            self._emit(logging.DEBUG, event, fields)
 
     def info(self, event: str, **fields: Any) -> None:
         """Emit ``event`` at info level if enabled."""
         if self._gate.isEnabledFor(logging.INFO):
-            self._log.info(event, **fields)
+            self._emit(logging.INFO, event, fields)
 
     def warning(self, event: str, **fields: Any) -> None:
         """Emit ``event`` at warning level if enabled."""
         if self._gate.isEnabledFor(logging.WARNING):
-            self._log.warning(event, **fields)
+            self._emit(logging.WARNING, event, fields)
+
+    def _emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
+        if structlog.is_configured():
+            self._log.log(level, event, **fields)
+        else:  # structlog unconfigured would print: hand the event to the standard-library logger
+            text = " ".join([event, *(f"{k}={v!r}" for k, v in fields.items())])
+            self._gate.log(level, text, extra={"event": event, "fields": fields})
 
 
 def configure_logging(level: str = "warning", *, json: bool = False, stream: TextIO | None = None) -> None:
