@@ -1,4 +1,8 @@
-"""Drift: a tool breaks for one task type; how soon does traffic leave it, and do the others suffer?
+"""Drift: tools break, get repaired, improve; does the router follow, and what does it cost?
+
+Two parts. The RouterBench replays (``_meta_router_drift_replay``, first): a real router on real LLM
+outcomes with a change injected, per policy and detector (see that module). Then the synthetic world:
+a tool breaks for one task type; how soon does traffic leave it, and do the others suffer?
 
 World: ``_meta_router_world``. Task types ``fam0 .. fam5`` arrive in turn, each call a fresh text
 request, through a real ``ToolMetaLearner`` (``rank_tool_ids`` then ``record_attempt``). At the
@@ -18,13 +22,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UtilityWeights
+from toolrouter.bench import _meta_router_drift_replay as rp
 from toolrouter.bench._meta_router_world import World, make_world
-from toolrouter.bench._report import print_table
+from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
+from toolrouter.data import DatasetMissingError, load_routerbench, suggest_fetch
+from toolrouter.data.routerbench import EVALS, SPLITS
+from toolrouter.drift import DetectorConfig
 from toolrouter.features import HashingFeaturizer
 from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
 
@@ -33,7 +42,36 @@ TYPES = 6
 WINDOW, SHARE = 20, 0.8
 
 
+#: The detectors the replays compare: off, the default configuration, the default without rechecks
+#: (what the rechecks cost and buy), and CUSUM.
+REPLAY_DETECTORS: dict[str, Any] = {
+    "none": None,
+    "page_hinkley": DetectorConfig(),
+    "page_hinkley (no rechecks)": DetectorConfig(recheck_after=None),
+    "cusum": DetectorConfig(kind="cusum"),
+}
+#: What the targets judge: the default detector, for these policies.
+TARGETS = {"broken": 10, "repair": 150, "improve": 200, "regret": 0.10, "false_resets": 0.1}
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--dr-replays", default="mbpp,winogrande",
+        help="RouterBench datasets to replay with injected changes, comma-separated ('' for none; default both)",
+    )
+    group.add_argument(
+        "--dr-split", default="test", choices=SPLITS,
+        help="split replayed (default test; the defaults of the detectors were chosen on train)",
+    )
+    group.add_argument(
+        "--dr-policies", default="gaussian_ts,lin_ts,neural_linear", help="policies of the replays, comma-separated"
+    )
+    group.add_argument(
+        "--dr-detectors", default=",".join(REPLAY_DETECTORS), help=f"detectors of the replays, from {list(REPLAY_DETECTORS)}"
+    )
+    group.add_argument("--dr-replay-calls", type=int, default=2000, help="calls per replay (default 2000)")
+    group.add_argument("--dr-change-at", type=int, default=600, help="call at which the change begins (default 600)")
+    group.add_argument("--dr-repair-after", type=int, default=400, help="calls a tool stays broken before its repair (default 400)")
     group.add_argument("--dr-calls", type=int, default=2400, help="calls in the stream, all types (default 2400)")
     group.add_argument("--dr-drop", type=float, default=1.0, help="utility lost by the broken tool (default 1.0)")
     group.add_argument("--dr-meta-steps", type=int, default=300, help="meta-training steps for the reward model")
@@ -96,7 +134,110 @@ def _calls_to_move(picks: list[str], broken: str) -> float:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Every method on ``args.seeds`` worlds, with and without the break."""
+    """The RouterBench replays, then every method on ``args.seeds`` synthetic worlds, with and
+    without the break."""
+    run_replays(args)
+    run_world(args)
+
+
+def _replay_config(args: argparse.Namespace) -> rp.ReplayConfig:
+    if args.quick:
+        return rp.ReplayConfig(calls=400, change_at=150, repair_after=100, former=60, window=10, context_dim=32)
+    calls, change, repair = args.dr_replay_calls, args.dr_change_at, args.dr_repair_after
+    if not 0 < change < change + repair < calls:
+        raise SystemExit(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
+    return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(200, change))
+
+
+def _names(value: str, known: Any, option: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in names if v not in known]
+    if unknown:
+        raise SystemExit(f"{option}: unknown {unknown}; choose from {list(known)}")
+    return names
+
+
+def run_replays(args: argparse.Namespace) -> None:
+    """Every policy and detector on every scenario of each RouterBench replay; a table per dataset,
+    then the targets of the default detector."""
+    from toolrouter.policies import POLICIES
+
+    evals = _names(args.dr_replays, EVALS, "--dr-replays")
+    if not evals:
+        return
+    policies = _names(args.dr_policies, POLICIES, "--dr-policies")
+    detectors = {n: REPLAY_DETECTORS[n] for n in _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")}
+    config = _replay_config(args)
+    quick = args.quick
+    if quick:
+        evals, policies = evals[:1], [p for p in policies if p in ("gaussian_ts", "lin_ts")] or policies[:1]
+    seeds = list(range(1 if quick else args.seeds))
+    verdicts = []
+    for ev in evals:
+        try:
+            with suggest_fetch("routerbench"):
+                data = load_routerbench(Path(args.data) / "routerbench", evals=[ev], splits=[args.dr_split], limit=60 if quick else None)
+        except DatasetMissingError as exc:  # the synthetic world below needs no data: it still runs
+            console.print(f"Drift replays skipped: {exc}", markup=False)
+            return
+        world = rp.Replay(data, config)
+        results = rp.run_replays(world, policies, detectors, seeds)
+        summaries = {key: rp.summarize(runs, config.calls) for key, runs in results.items()}
+        rows = []
+        for (policy, name), f in summaries.items():
+            regret = [f"{f['regret'][s]:.0f} ± {f['regret_sd'][s]:.0f}" for s in rp.SCENARIOS]
+            rows.append([
+                policy, name, f"{f['broken']}; rechecks {f['broken_rechecks']}", f"{f['repair']} (former share {f['former']:.0%})",
+                f["improve"], *regret, f"{f['false_resets']:.2f}",
+            ])
+        print_table(
+            f"Drift on real outcomes: RouterBench {ev} ({args.dr_split}, {len(data)} prompts), {len(world.ids)} models, "
+            f"{config.calls} calls, change at call {config.change_at} (repair {config.repair_after} calls later), "
+            f"{len(seeds)} seed(s); median (max) over seeds, regret mean ± sd",
+            ["policy", "detector", "calls to the broken tool", "repaired: calls to half its former traffic",
+             "improved: calls to half the traffic", "regret, control", "regret, break", "regret, repair",
+             "regret, improve", "false resets per 1,000 calls"],
+            rows,
+        )
+        if "page_hinkley" in detectors:
+            verdicts += _verdicts(ev, policies, summaries, "none" in detectors, quick)
+    if verdicts:
+        print_table(
+            "Drift targets of the default detector (page_hinkley): every seed within the bound; regret against the same policy without a detector",
+            ["dataset", "policy", f"<= {TARGETS['broken']} calls to a broken tool", f"repaired back within {TARGETS['repair']}",
+             f"improved adopted within {TARGETS['improve']}", f"stationary regret <= +{TARGETS['regret']:.0%}",
+             f"<= {TARGETS['false_resets']} false resets per 1,000"],
+            verdicts,
+        )
+        if quick:
+            print_quick_note("drift targets")
+
+
+def _verdicts(ev: str, policies: list[str], summaries: dict[tuple[str, str], dict[str, Any]], baseline: bool, quick: bool) -> list[list[str]]:
+    def judged(ok: bool, text: str) -> str:
+        return NOT_AT_QUICK if quick else f"{'met' if ok else 'not met'}: {text}"
+
+    rows = []
+    for policy in policies:
+        f = summaries[(policy, "page_hinkley")]
+        repair, improve = f["repair_values"], f["improve_values"]
+        cells = [
+            judged(f["broken_max"] <= TARGETS["broken"], f"{f['broken']}"),
+            judged(all(v is not None and v <= TARGETS["repair"] for v in repair), f["repair"]),
+            judged(all(v is not None and v <= TARGETS["improve"] for v in improve), f["improve"]),
+        ]
+        if baseline:
+            ours, off = f["regret"]["control"], summaries[(policy, "none")]["regret"]["control"]
+            cells.append(judged(ours <= (1 + TARGETS["regret"]) * off, f"{ours:.0f} vs {off:.0f} ({ours / off - 1:+.0%})"))
+        else:
+            cells.append("no baseline run")
+        cells.append(judged(f["false_resets"] <= TARGETS["false_resets"], f"{f['false_resets']:.2f}"))
+        rows.append([ev, policy, *cells])
+    return rows
+
+
+def run_world(args: argparse.Namespace) -> None:
+    """Every method on ``args.seeds`` synthetic worlds, with and without the break."""
     quick = args.quick
     calls = 240 if quick else args.dr_calls
     dim = 32 if quick else 128

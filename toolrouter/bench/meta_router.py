@@ -4,8 +4,11 @@ Sections (``--sections``, comma-separated; all by default):
 
 * ``coldstart``: a new task family or a new tool; regret over its first calls with meta-learned
   priors against cold linear Thompson sampling and Vowpal Wabbit.
-* ``drift``: a tool breaks; calls until most traffic has moved off it, and the regret on the task
-  types the drift did not touch.
+* ``drift``: replays of RouterBench outcomes (MBPP, Winogrande; 11 models as tools) with a change
+  injected (a tool breaks; breaks and is repaired; the weakest improves; nothing changes), per policy
+  and detector: calls to the broken tool, calls until a repaired or improved tool has its traffic,
+  regret, false resets; then a synthetic world where a tool breaks for one task type: calls until
+  most traffic has moved off it, and the regret on the task types the drift did not touch.
 * ``metatool``: few-shot tool selection on MetaTool, on tools held out from training.
 * ``routerbench``: RouterBench replay with text context; quality against cost as the cost weight
   sweeps (AIQ), against the single models, their convex hull, the oracle, VW and a kNN router.
