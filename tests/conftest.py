@@ -24,7 +24,9 @@ _names = itertools.count()
 def postgres_server() -> Iterator[LocalPostgres]:
     """One PostgreSQL server for every test that asks for it."""
     try:
-        server = LocalPostgres(fsync=False)  # a crash of the server process alone loses nothing either way
+        # in memory where the system has a memory file system: the tests make and drop a database each
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        server = LocalPostgres(fsync=False, parent=shm)
     except PostgresBinariesMissing as exc:
         pytest.skip(str(exc))
     server.start()
@@ -35,11 +37,12 @@ def postgres_server() -> Iterator[LocalPostgres]:
 
 
 @pytest.fixture
-def pg_database(postgres_server: LocalPostgres) -> str:
-    """The name of a new, empty database on the test server."""
+def pg_database(postgres_server: LocalPostgres) -> Iterator[str]:
+    """The name of a new, empty database on the test server, dropped after the test."""
     name = f"t{os.getpid()}_{next(_names)}"
     postgres_server.create_database(name)
-    return name
+    yield name
+    postgres_server.drop_database(name)
 
 
 @pytest.fixture

@@ -62,12 +62,14 @@ class LocalPostgres:
 
     ``fsync=False`` trades durability across a power cut for speed (the test suite); a crash of the
     server process alone (``stop(mode="immediate")``) loses nothing either way. ``settings`` are
-    extra ``postgres -c`` options.
+    extra ``postgres -c`` options; ``parent`` is the folder for the temporary one (default: the
+    system's temporary folder).
     """
 
-    def __init__(self, *, fsync: bool = True, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, *, fsync: bool = True, settings: dict[str, str] | None = None, parent: str | None = None) -> None:
         self.bin = find_binaries()
         self.fsync = fsync
+        self.parent = parent
         self.settings = dict(settings or {})
         self.password = secrets.token_hex(12)
         self.port = 0
@@ -84,11 +86,11 @@ class LocalPostgres:
 
     def stop(self, mode: str = "fast", *, remove: bool = True) -> None:
         """Stop the server (``mode``: ``fast`` or ``immediate``, a crash of the server process) and,
-        with ``remove``, delete its folder."""
+        with ``remove``, delete its folder (then at once: no checkpoint for files about to go)."""
         if self.root is None:
             return
         if (self.root / "data" / "postmaster.pid").exists():
-            self._pg_ctl("stop", "-w", "-t", "60", "-m", mode, check=False)
+            self._pg_ctl("stop", "-w", "-t", "60", "-m", "immediate" if remove else mode, check=False)
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
@@ -117,6 +119,10 @@ class LocalPostgres:
         self.sql(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database, closing the connections still open to it."""
+        self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
     def sql(self, statement: str, database: str = "postgres") -> None:
         """Run one statement as the server's superuser (outside a transaction)."""
         import psycopg
@@ -132,7 +138,7 @@ class LocalPostgres:
 
     # --- internals ---------------------------------------------------------------------------------
     def _init(self) -> None:
-        root = Path(tempfile.mkdtemp(prefix="toolrouter-pg-"))
+        root = Path(tempfile.mkdtemp(prefix="toolrouter-pg-", dir=self.parent))
         if os.geteuid() == 0:  # initdb and postgres refuse root: run them as the postgres user
             try:
                 owner = pwd.getpwnam("postgres")

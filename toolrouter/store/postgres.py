@@ -3,16 +3,17 @@
 Needs the ``postgres`` extra (``pip install "toolrouter[postgres]"``: psycopg 3 and its pool).
 The store keeps the guarantees of the SQLite one:
 
-- **One row per attempt, ids in commit order.** Each append locks the one row of
-  ``toolrouter.attempt_counter`` until it commits, so attempts commit in id order and "every attempt
-  with an id above N" stays a well-defined set to catch up on (see ``postgres_schema``). An attempt
-  is committed before ``append`` returns.
+- **One row per attempt, ids in commit order.** Each append takes its ids under the lock of the
+  one row of ``toolrouter.attempt_counter``, held until it commits, so attempts commit in id order;
+  readers see ids up to the last value published once on disk, so "every attempt with an id above
+  N" stays a well-defined set to catch up on (see ``postgres_schema``). An attempt is committed and
+  on disk before ``append`` returns.
 - **Snapshots** as in every store: named bytes with a watermark, never replaced by an older one.
 - **Catching up without polling.** Appends send ``NOTIFY toolrouter_attempts`` (at most one every
   ``notify_gap_s`` across all writers, so a busy store does not wake every listener per attempt); a
-  background thread per store ``LISTEN``s, reads the counter once more ``notify_gap_s`` after a
-  notification (for the appends the gap left unannounced), and every ``poll_s`` in any case (the
-  fallback when notifications are lost, say across a reconnect). Routers subscribed with
+  background thread per store ``LISTEN``s, reads the published position once more ``notify_gap_s``
+  after a notification (for the appends the gap left unannounced), and every ``poll_s`` in any case
+  (the fallback when notifications are lost, say across a reconnect). Routers subscribed with
   ``on_new_attempts`` catch up at their next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
@@ -52,6 +53,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -107,26 +109,33 @@ class PostgresOptions(BaseModel):
 
 _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 
-# An append is two transactions sent in one round trip (pipeline). The first takes ids from the
-# counter row, whose lock it holds until it commits (so ids follow commit order), inserts the
-# attempts and, at most once per notify_gap_s across all writers, notifies; it commits without
-# waiting for the disk, so the lock is not held across a flush. The second publishes the counter's
-# value in this store's row of durable_upto and waits for its own flush, which covers the first
-# (the log is written in order) and is shared by concurrent appenders. Readers see ids up to the
-# largest published value. A key already in the log is skipped (a journal replayed after an
+# An append (_append_sql) is two transactions sent in one trip to the server (pipeline). The first
+# takes ids from the counter row, whose lock it holds until it commits (so ids follow commit order),
+# inserts the attempts and, at most once per notify_gap_s across all writers, notifies; it commits
+# without waiting for the disk, so the lock is not held across a flush. The second publishes the
+# counter's value in this store's row of durable_upto and waits for its own flush, which covers the
+# first (the log is written in order) and is shared by concurrent appenders. Readers see ids up to
+# the largest published value. A key already in the log is skipped (a journal replayed after an
 # answer was lost).
-_APPEND = f"""
-WITH t AS (
-    SELECT * FROM unnest(%(origin_seq)s::bigint[], %(writer)s::text[], %(task_id)s::text[],
-        %(task_type)s::text[], %(step)s::text[], %(capability)s::text[], %(tool_id)s::text[],
-        %(success)s::boolean[], %(quality)s::float8[], %(cost)s::float8[], %(latency_s)s::float8[],
-        %(utility)s::float8[], %(error)s::text[], %(timestamp)s::timestamptz[], %(context)s::bytea[])
-    AS t(origin_seq, writer, task_id, task_type, step, capability, tool_id, success, quality, cost,
-         latency_s, utility, error, timestamp, context)
-), fresh AS (
+_FIELDS = (
+    ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
+    ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
+    ("latency_s", "float8"), ("utility", "float8"), ("error", "text"), ("timestamp", "timestamptz"), ("context", "bytea"),
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _append_sql(n: int) -> str:
+    """The append of ``n`` attempts: one row of scalar parameters each (``<field><row>``)."""
+    rows = ", ".join("(" + ", ".join(f"%({f}{i})s::{t}" for f, t in _FIELDS) + ")" for i in range(n))
+    names = ", ".join(f for f, _ in _FIELDS)
+    return f"""
+WITH t ({names}) AS (VALUES {rows}),
+fresh AS (
     SELECT t.*, row_number() OVER (ORDER BY t.origin_seq) AS rn FROM t
-    WHERE NOT EXISTS (
-        SELECT 1 FROM toolrouter.attempts a WHERE a.origin = %(origin)s AND a.origin_seq = t.origin_seq)
+    WHERE t.origin_seq NOT IN (  -- an index lookup of these keys, not a scan of the origin's rows
+        SELECT a.origin_seq FROM toolrouter.attempts a
+        WHERE a.origin = %(origin)s AND a.origin_seq = ANY(%(seqs)s::bigint[]))
 ), c AS (
     UPDATE toolrouter.attempt_counter
     SET last_id = last_id + (SELECT count(*) FROM fresh),
@@ -136,15 +145,15 @@ WITH t AS (
     RETURNING last_id - (SELECT count(*) FROM fresh) AS base,
         CASE WHEN notified_at = statement_timestamp() THEN pg_notify('{CHANNEL}', last_id::text) END AS notified
 )
-INSERT INTO toolrouter.attempts (id, origin, origin_seq, writer, task_id, task_type, step, capability,
-    tool_id, success, quality, cost, latency_s, utility, error, timestamp, context)
-SELECT c.base + f.rn, %(origin)s, f.origin_seq, f.writer, f.task_id, f.task_type, f.step, f.capability,
-    f.tool_id, f.success, f.quality, f.cost, f.latency_s, f.utility, f.error, f.timestamp, f.context
+INSERT INTO toolrouter.attempts (id, origin, {names})
+SELECT c.base + f.rn, %(origin)s, {", ".join("f." + f for f, _ in _FIELDS)}
 FROM fresh f, c
 ORDER BY f.rn
 ON CONFLICT (origin, origin_seq) DO NOTHING
 RETURNING id, origin_seq
 """
+
+
 _PUBLISH = """
 INSERT INTO toolrouter.durable_upto (origin, upto)
 SELECT %s, last_id FROM toolrouter.attempt_counter WHERE one = 1
@@ -361,29 +370,28 @@ class PostgresStore(Store):
     def _write(self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> dict[int, int]:
         """Insert ``records`` under keys ``(origin, seqs)`` in commit order; returns seq -> id of
         the ones this call wrote (a key already in the log is skipped)."""
-        params = {
-            "origin": origin,
-            "origin_seq": list(seqs),
-            "writer": [r.writer for r in records],
-            "task_id": [r.task_id for r in records],
-            "task_type": [r.task_type for r in records],
-            "step": [r.step for r in records],
-            "capability": [r.capability for r in records],
-            "tool_id": [r.tool_id for r in records],
-            "success": [bool(r.success) for r in records],
-            "quality": [float(r.quality) for r in records],
-            "cost": [float(r.cost) for r in records],
-            "latency_s": [float(r.latency_s) for r in records],
-            "utility": [float(r.utility) for r in records],
-            "error": [r.error for r in records],
-            "timestamp": [r.timestamp for r in records],
-            "context": [context_bytes(r.context) for r in records],
-        }
-        with conn.pipeline():
-            with conn.transaction():
+        params: dict[str, Any] = {"origin": origin, "seqs": list(seqs), "gap": timedelta(seconds=self.options.notify_gap_s)}
+        for i, (seq, r) in enumerate(zip(seqs, records)):
+            values = (
+                seq, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, bool(r.success),
+                float(r.quality), float(r.cost), float(r.latency_s), float(r.utility), r.error, r.timestamp,
+                context_bytes(r.context),
+            )
+            params.update({f"{f}{i}": v for (f, _), v in zip(_FIELDS, values)})
+        # one trip to the server; BEGIN and COMMIT as statements, since a transaction block of the driver
+        # waits for the server at its start and end
+        try:
+            with conn.pipeline():
+                conn.execute("BEGIN")
                 conn.execute("SET LOCAL synchronous_commit = off")
-                cur = conn.execute(_APPEND, {**params, "gap": timedelta(seconds=self.options.notify_gap_s)})
-            conn.execute(_PUBLISH, (self.origin,))
+                cur = conn.execute(_append_sql(len(records)), params)
+                conn.execute("COMMIT")
+                conn.execute(_PUBLISH, (self.origin,))
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+            raise
         return {int(seq): int(i) for i, seq in cur.fetchall()}
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:

@@ -1,0 +1,42 @@
+"""``toolrouter bench store`` at toy size, on the test server: every part prints its table."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from toolrouter.bench._postgres_server import LocalPostgres
+
+
+def _rows(out: str, header_start: str) -> list[list[str]]:
+    """The Markdown rows of the last table whose header starts with ``header_start``."""
+    lines = out.splitlines()
+    start = max(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("| "):
+            break
+        rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def test_bench_store_quick_runs_every_part(postgres_server: LocalPostgres, capsys: pytest.CaptureFixture[str]) -> None:
+    from toolrouter.bench.store import main
+
+    main(["--quick", "--url", postgres_server.url(), "--routers", "2", "--duration-s", "0.3", "--outcomes", "6", "--steps", "12"])
+    out = capsys.readouterr().out
+    throughput = _rows(out, "| store | routers |")
+    assert [(r[0], r[1]) for r in throughput] == [(s, n) for s in ("memory", "sqlite", "postgresql") for n in ("2",)]
+    assert all(int(r[2]) > 0 and int(r[3]) >= int(r[2]) for r in throughput)  # a call records one attempt or more
+    order = _rows(out, "| append | writers |")
+    assert [r[0] for r in order] == ["insert, id from a sequence (no order guarantee)", "store append (ids in commit order)"]
+    staleness = {r[0]: float(r[2]) for r in _rows(out, "| catch-up | outcomes |")}
+    assert staleness["LISTEN/NOTIFY"] < staleness["polling alone, poll_s=1"]
+    regret = _rows(out, "| routers learn | routers |")
+    assert [r[0] for r in regret] == ["alone", "one store, catch up every decision", "one store, catch up every 25 decisions"]
+    assert regret[1][5].startswith("-")  # learning together cuts the regret, even at toy size
+    assert all(r[6:] == ["-", "-"] for r in throughput)  # the target is for 16 routers: no verdict here
+    assert "--quick runs toy sizes: the calls-per-second targets (16 routers, 5 s runs) are for the full size" in out
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:  # the runs' databases are gone
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'toolrouter_bench_%'").fetchall()
+    assert left == []
