@@ -36,9 +36,9 @@ Defaults: ``delta=0.5``, ``clip=3``; Page-Hinkley ``threshold=12``, ``min_sample
 ``threshold=20``, ``min_samples=30`` (its frozen reference needs more samples). They were chosen on
 replays of the RouterBench *train* splits of MBPP and Winogrande, 11 models as tools, 10 seeds of
 2,000 calls with nothing changed, so that ``gaussian_ts``, ``lin_ts`` and ``neural_linear`` routers
-reset at most 0.1 times per 1,000 calls (thresholds 8 and 10 gave up to 0.2 and 0.3). The figures on
-the test splits are in docs/benchmarks/meta-router.md (``toolrouter bench meta-router --sections
-drift``).
+reset at most 0.1 times per 1,000 calls (Page-Hinkley at these defaults: at most 0.05; at threshold
+10: up to 0.2). The figures on the test splits are in docs/benchmarks/meta-router.md (``toolrouter
+bench meta-router --sections drift``).
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
@@ -52,7 +52,7 @@ change; tested in ``tests/toolrouter/test_drift.py``:
 | ``cusum`` | 18.1 / 35 | 16.9 / 32 | 128.9 / 391, 9 of 50 missed | 0.010 | 26.7 / 56; 0.013 | 9.7 / 14; 0.003 |
 
 (A tool that breaks, success 0.9 -> 0.1, shifts its utility by about -1.5.) For a faster reaction
-lower ``threshold``, at the price of false alarms: at 8, Page-Hinkley reset the replayed routers up to
+lower ``threshold``, at the price of false alarms: at 10, Page-Hinkley reset the replayed routers up to
 0.2 times per 1,000 calls.
 
 State is a JSON-able dict (``state_dict`` / ``load_state_dict``), validated on load; a rejected call
