@@ -280,7 +280,7 @@ def test_an_outage_keeps_attempts_in_the_journal_and_writes_them_once_in_order(
             s.attempts()
         with pytest.raises(StoreUnavailableError, match="5 attempts wait in the journal"):
             s.flush(timeout_s=0.2)
-        journals = list((tmp_path / "journal").glob("*.journal"))
+        journals = list((tmp_path / "journal").rglob("*.journal"))
         assert len(journals) == 1
     finally:
         unblock(postgres_server, pg_database)
@@ -340,3 +340,30 @@ def test_a_router_routes_through_an_outage_and_counts_each_attempt_once(pg_url: 
     assert calls(resumed) == 40
     for r in (router, other, resumed):
         r.close()
+
+
+def test_a_journal_is_adopted_only_by_a_store_of_its_own_database(
+    postgres_server: LocalPostgres, pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from toolrouter.store.journal import Journal
+    from toolrouter.store.postgres import _journal_dir
+
+    monkeypatch.setenv("TOOLROUTER_JOURNAL_DIR", str(tmp_path))  # where journals go without journal_dir=
+    mine = postgres_server.url(pg_database)
+    other = postgres_server.create_database(f"{pg_database}_other")
+    try:
+        folder = _journal_dir(None, conninfo_to_dict(mine))
+        assert folder.parent == tmp_path
+        orphan = Journal.for_origin(folder, "dead-process", max_attempts=10)
+        orphan.add([1, 2], [record("o1"), record("o2")])
+        orphan.close()  # its process is gone: the file stays, unlocked
+        with open_store(other) as s:
+            assert s.count() == 0  # another database's journal is not its business
+        assert (folder / "dead-process.journal").exists()
+        with open_store(mine) as s:
+            assert [r.tool_id for r in s.attempts()] == ["o1", "o2"]
+        assert not (folder / "dead-process.journal").exists()
+    finally:
+        postgres_server.drop_database(f"{pg_database}_other")

@@ -170,7 +170,7 @@ def test_the_journal_of_a_process_killed_in_an_outage_is_written_by_the_next_one
         assert line.strip() == "kept 3"
         child.send_signal(signal.SIGKILL)  # dies with its journal on disk
         child.wait(timeout=30)
-        journals = list((tmp_path / "journal").glob("*.journal"))
+        journals = list((tmp_path / "journal").rglob("*.journal"))
         assert len(journals) == 1
     finally:
         child.kill()

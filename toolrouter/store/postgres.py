@@ -32,7 +32,7 @@ option                     default     meaning
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.01        at most one notification per this many seconds, all writers
 ``retry_s``                0.5         reconnect interval during an outage
-``journal_dir``            see below   folder of this host's outage journals for this database
+``journal_dir``            see below   folder of this host's outage journals
 ``journal_max_attempts``   100000      journal bound (about 300 bytes an attempt, ~30 MB in all)
 ``listen``                 true        false: catch up by polling every ``poll_s`` only
 =========================  ==========  =============================================================
@@ -512,7 +512,9 @@ class PostgresStore(Store):
         write the journal after an outage."""
         listener = None
         last = self._last_id  # the largest visible id announced
-        trailing = False  # something is on its way: look again after notify_gap_s, not poll_s
+        # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
+        # store that only polls looks every poll_s, whatever happens)
+        trailing = False
         behind_since: float | None = None
         opts = self.options
         while not self._stop.is_set():
@@ -530,7 +532,8 @@ class PostgresStore(Store):
                     if opts.listen:
                         listener.execute(f"LISTEN {CHANNEL}")
                     trailing = True
-                ready = self._sleep(min(opts.notify_gap_s, opts.poll_s) if trailing else opts.poll_s, listener if opts.listen else None)
+                wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and opts.listen else opts.poll_s
+                ready = self._sleep(wait_s, listener if opts.listen else None)
                 if self._stop.is_set():
                     break
                 notified = bool(list(listener.notifies(timeout=0))) if ready else False
@@ -644,12 +647,11 @@ class PostgresStore(Store):
 
 
 def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:
-    """This host's journal folder for the database ``params`` name."""
-    if option:
-        return Path(option).expanduser()
-    root = os.environ.get("TOOLROUTER_JOURNAL_DIR")
+    """This host's journal folder for the database ``params`` name: a sub-folder per server and
+    database, so that a store adopts only the orphans of its own database."""
+    root = option or os.environ.get("TOOLROUTER_JOURNAL_DIR")
     if not root:
         state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         root = os.path.join(state, "toolrouter", "journal")
     where = f"{params.get('host') or 'local'}_{params.get('port') or 5432}_{params.get('dbname') or params.get('user') or 'postgres'}"
-    return Path(root) / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    return Path(root).expanduser() / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
