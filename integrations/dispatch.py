@@ -58,9 +58,12 @@ async def adispatch_calls(
     """Run ``calls`` concurrently through ``toolbox.call_one`` and return their results in the same
     order, each with its ``call_id``. ``context``, ``serialize`` and ``route_options`` apply to
     every call."""
-    results = await asyncio.gather(
-        *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **route_options) for c in calls)
-    )
+    if len(calls) == 1:  # nothing to run beside it: no task to make
+        results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **route_options)]
+    else:
+        results = await asyncio.gather(
+            *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **route_options) for c in calls)
+        )
     return [dataclasses.replace(result, call_id=call.call_id) for call, result in zip(calls, results)]
 
 

@@ -771,8 +771,10 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
     except Exception as exc:  # an async tool that fails before its first await
         return _Raw(exc=exc)
     while True:
-        future = target if asyncio.isfuture(target) else asyncio.ensure_future(target)
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        if asyncio.isfuture(target):  # a thread's result: await it, a timer cancels it on time
+            return await _await_future(target, left)
+        future = asyncio.ensure_future(target)
         try:
             done, _ = await asyncio.wait((future,), timeout=left)
         except BaseException:
@@ -792,6 +794,36 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)
         target = value
+
+
+async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw:
+    """Await a future (a sync tool's, from an executor) for at most ``timeout_s``: cheaper than
+    ``asyncio.wait``, which a call of a sync tool through the async driver would pay every time."""
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        future.cancel()
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
+    try:
+        value = await future
+    except asyncio.CancelledError:
+        if expired:  # our timer, not a cancellation of the caller
+            return _Raw(timed_out=True)
+        raise
+    except Exception as exc:
+        return _Raw(exc=exc)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
+        left = None if timeout_s is None else max(timeout_s - (loop.time() - started), 0.0)
+        return await _await_bounded(lambda: value, left)
+    return _Raw(value)
 
 
 async def run_async(

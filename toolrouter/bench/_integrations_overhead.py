@@ -12,7 +12,8 @@ the way an agent without toolrouter runs it:
 - Anthropic: ``integrations.anthropic.dispatch`` and ``adispatch`` on a ``Message``; by hand: the
   same from the ``tool_use`` block to the user message of ``tool_result`` blocks.
 - The async forms are awaited one after another inside one event loop, as an async agent runs
-  them.
+  them; by hand, the async agent runs the same sync tool in the loop's executor
+  (``loop.run_in_executor``), as async frameworks run sync tools so as not to block their loop.
 - LangChain (when ``integrations.langchain`` imports): ``RouterMiddleware.wrap_tool_call`` and
   the capability's ``StructuredTool`` from ``as_langchain_tools``, each against a plain
   ``StructuredTool`` of the function invoked with the same tool call.
@@ -79,9 +80,12 @@ def _provider_pairs(toolbox: Toolbox, provider: str) -> dict[str, Pair | str]:
         response, dispatch, adispatch, by_hand = _openai_call() if provider == "openai" else _anthropic_call()
     except ImportError as exc:
         return dict.fromkeys(names, f"not installed ({exc.name})")
+    async def by_hand_async() -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, by_hand)
+
     return {
         names[0]: ((lambda: dispatch(toolbox, response, messages=_MESSAGES)), by_hand),
-        names[1]: ((lambda: adispatch(toolbox, response, messages=_MESSAGES)), by_hand),
+        names[1]: ((lambda: adispatch(toolbox, response, messages=_MESSAGES)), by_hand_async),
     }
 
 
@@ -167,17 +171,20 @@ def _timed(pair: Pair, repeats: int) -> tuple[float, float]:
     if not asyncio.iscoroutine(first):
         return median_time_s(routed_fn, repeats=repeats, warmup=20), median_time_s(by_hand_fn, repeats=repeats, warmup=20)
 
-    async def timed() -> float:
-        await first
+    async def timed(fn: Callable[[], Any]) -> float:
         times = []
         for i in range(repeats + 20):
             started = time.perf_counter()
-            await routed_fn()
+            await fn()
             if i >= 20:  # warm-up calls are not counted
                 times.append(time.perf_counter() - started)
         return statistics.median(times)
 
-    return asyncio.run(timed()), median_time_s(by_hand_fn, repeats=repeats, warmup=20)
+    async def both() -> tuple[float, float]:
+        await first
+        return await timed(routed_fn), await timed(by_hand_fn)
+
+    return asyncio.run(both())
 
 
 def run(args: argparse.Namespace) -> list[list[Any]]:
