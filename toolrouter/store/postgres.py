@@ -297,7 +297,7 @@ class PostgresStore(Store):
         timeout_ms = int(self.options.timeout_s * 1000)
         conn.execute(f"SET lock_timeout = {timeout_ms}")
         conn.execute(f"SET idle_in_transaction_session_timeout = {max(5000, 5 * timeout_ms)}")
-        # publishing an append waits for the disk (see _APPEND), even on a server whose default is not to
+        # publishing an append waits for the disk (see _append_sql), even where the server default does not
         if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
             conn.execute("SET synchronous_commit = on")
 
