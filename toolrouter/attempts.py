@@ -648,6 +648,27 @@ class ThreadRunner:
     def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
         """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
         job = _Job(fn, args, kwargs)
+        self._submit(job)
+        if job.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
+            return _Raw(job.value, job.exc)
+        return _Raw(timed_out=True)
+
+    def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
+        """Run ``fn(*args, **kwargs)`` in a worker; its result as a future of the running event loop
+        (what ``loop.run_in_executor`` gives, with less bookkeeping on the way)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def resolve(job: _Job) -> None:  # in the worker: hand the outcome to the loop's thread
+            try:
+                loop.call_soon_threadsafe(_settle_future, future, job)
+            except RuntimeError:  # the loop closed while the tool ran: nobody is waiting
+                pass
+
+        self._submit(_Job(fn, args, kwargs, resolve))
+        return future
+
+    def _submit(self, job: _Job) -> None:
         with self._lock:
             self._available -= 1
             if self._available < 0 and self._workers < self.max_workers:
@@ -655,9 +676,6 @@ class ThreadRunner:
                 self._available += 1
                 threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
         self._jobs.put(job)
-        if job.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
-            return _Raw(job.value, job.exc)
-        return _Raw(timed_out=True)
 
     def _work(self) -> None:
         while True:
@@ -673,25 +691,41 @@ class ThreadRunner:
             job.run()
             with self._lock:  # counted free before the caller wakes: nothing left to do after it
                 self._available += 1
-            job.done.release()
+            if job.notify is None:
+                job.done.release()
+            else:
+                job.notify(job)
 
 
 class _Job:
-    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done")
+    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
+    ) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.context = contextvars.copy_context()  # the caller's context vars, as asyncio.to_thread
         self.value: Any = None
         self.exc: BaseException | None = None
+        self.notify = notify  # None: the caller waits on ``done``
         self.done = threading.Lock()
-        self.done.acquire()
+        if notify is None:
+            self.done.acquire()
 
     def run(self) -> None:
         try:
             self.value = self.context.run(self.fn, *self.args, **self.kwargs)
         except BaseException as exc:  # handed to the caller, who records it as the attempt's failure
             self.exc = exc
+
+
+def _settle_future(future: asyncio.Future, job: _Job) -> None:
+    if future.done():  # timed out or cancelled meanwhile
+        return
+    if job.exc is not None:
+        future.set_exception(job.exc)
+    else:
+        future.set_result(job.value)
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
@@ -866,6 +900,9 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)
         make = functools.partial(lambda awaitable: awaitable, value)
+    elif pool is None:  # the shared workers, with less bookkeeping than an executor
+        def make() -> Any:
+            return default_runner().future(b.fn, b.args, b.kwargs)
     else:
         context = contextvars.copy_context()
         call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)
