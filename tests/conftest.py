@@ -20,6 +20,19 @@ from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMis
 _names = itertools.count()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """torch on one intra-op thread for a module of small models: CI's two cores are shared, and
+    several intra-op threads spin against each other there (a 40x slow-down was measured on the
+    float64 conv checks); one thread does not."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[LocalPostgres]:
     """One PostgreSQL server for every test that asks for it."""

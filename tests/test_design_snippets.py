@@ -28,13 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DESIGN = ROOT / "../shared/seed/meta_learning_framework.md"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Small models on shared cores: intra-op threads only contend (as in tests/meta/conftest.py).
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small models on shared cores
 
 # Installation & Setup
 SETUP = """
