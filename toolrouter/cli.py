@@ -174,6 +174,71 @@ def bench(
         raise typer.Exit(2) from None
 
 
+mcp_app = typer.Typer(
+    help="The learning MCP gateway: many MCP servers behind one (pip install \"toolrouter[mcp]\").",
+    no_args_is_help=True,
+)
+app.add_typer(mcp_app, name="mcp")
+
+
+def _mcp_cli():  # type: ignore[no-untyped-def]
+    """``integrations.mcp.cli``, imported only when an ``mcp`` command runs (the core never imports
+    ``integrations``); a missing extra is one line naming it."""
+    try:
+        from integrations.mcp import cli
+    except ImportError as exc:
+        typer.echo(f"toolrouter mcp: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return cli
+
+
+def _mcp_config_errors():  # type: ignore[no-untyped-def]
+    from integrations.mcp.config import ConfigError
+    from integrations.mcp.grouping import GroupingError
+
+    return ConfigError, GroupingError
+
+
+@mcp_app.command("serve", help="Serve the gateway of CONFIG (TOML or JSON) over stdio, or streamable HTTP with --http.")
+def mcp_serve(
+    config: str = typer.Argument(..., help="The gateway's config file."),
+    http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765) instead of stdio."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per routed call (to stderr)."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+) -> None:
+    """``toolrouter mcp serve CONFIG``: run the gateway until the client leaves or a signal stops it."""
+    cli = _mcp_cli()
+    _logging(verbose, log_json)  # to stderr: over stdio, stdout is the client's
+    try:
+        cli.serve(config, http)
+    except (*_mcp_config_errors(), ValueError) as exc:
+        typer.echo(f"toolrouter mcp serve: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@mcp_app.command("tools", help="Start the servers of CONFIG and print the tools the gateway exposes and how they were grouped.")
+def mcp_tools(config: str = typer.Argument(..., help="The gateway's config file.")) -> None:
+    """``toolrouter mcp tools CONFIG``: the grouping the gateway would serve."""
+    cli = _mcp_cli()
+    try:
+        cli.print_tools(config)
+    except _mcp_config_errors() as exc:
+        typer.echo(f"toolrouter mcp tools: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@mcp_app.command("stats", help="What a gateway's store has learned: per capability and server, calls, success, latency, utility.")
+def mcp_stats(
+    store: str = typer.Option(..., help="The gateway's store URL, for example sqlite:///gateway.db."),
+    snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
+) -> None:
+    """``toolrouter mcp stats --store URL``."""
+    cli = _mcp_cli()
+    with _open_existing_store(store):  # a missing SQLite file is an error, not a new empty store
+        pass
+    cli.print_stats(store, snapshot)
+
+
 data_app = typer.Typer(
     help="The public datasets the benchmarks read: list them, fetch them from their original sources.",
     no_args_is_help=True,

@@ -1,0 +1,302 @@
+"""MCP servers' tools as backends of a ``ToolMiddleware``: the gateway's core, usable in-process.
+
+``McpBackends`` connects to the upstream servers of a config, groups their tools into
+capabilities (``integrations.mcp.grouping``) and registers each upstream tool as a backend of its
+capability with the middleware, so that a call of a capability is routed like any other: the
+router ranks the servers, the middleware's attempt loop tries them in that order within each
+server's timeout and the call's deadline (circuit breakers skip a server that keeps failing), and
+every attempt is recorded with the router and its store. When a server's tools change, or a server
+comes up for the first time, the capabilities are worked out again and the registrations follow.
+
+``call(name, arguments)`` is one MCP ``tools/call`` start to end: the arguments are checked
+against the capability's input schema (a mismatch is an ``isError`` result naming each problem,
+recorded against no server), the call is routed, and the first good result comes back as the
+server sent it, with ``_meta`` saying which server served it after how many attempts; when every
+server fails, an ``isError`` result lists each attempt.
+
+An outcome is a failure when the server's result has ``isError``, the call raises (the connection
+broke, the result was malformed), it takes longer than the server's ``timeout_s``, or the server is
+down; its latency is measured. Contextual policies see the call's arguments as JSON text.
+
+Example (an agent in-process; ``config`` as in ``integrations.mcp.config``)::
+
+    tools = ToolMiddleware(store="sqlite:///agent.db")
+    async with McpBackends(tools, config) as mcp:
+        specs = mcp.tools()                      # mcp.types.Tool, one per capability
+        result = await mcp.call("search", {"query": "bandits"})
+        value = await tools.acall("search", {"query": "bandits"})  # the CallToolResult
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import mcp_types as types
+import numpy as np
+
+from integrations.mcp.config import GatewayConfig, GroupingConfig, ReconnectPolicy, RouterConfig, ServerConfig
+from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
+from integrations.mcp.upstream import Upstream
+from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
+from toolrouter.logging import EventLog
+from toolrouter.middleware import ToolMiddleware
+
+__all__ = ["McpBackends", "tool_id_of", "server_and_tool"]
+
+log = EventLog(__name__)
+
+#: Keys of a routed result's ``_meta``.
+META_SERVER, META_TOOL, META_ATTEMPTS = "toolrouter/server", "toolrouter/tool", "toolrouter/attempts"
+
+
+def tool_id_of(server: str, tool: str) -> str:
+    """The router's id of an upstream tool: ``server/tool``."""
+    return f"{server}/{tool}"
+
+
+def server_and_tool(tool_id: str) -> tuple[str, str]:
+    """``(server, tool)`` of a router's tool id made by ``tool_id_of``."""
+    server, _, tool = tool_id.partition("/")
+    return server, tool
+
+
+class McpBackends:
+    """The tools of upstream MCP servers, grouped into capabilities, as a middleware's backends.
+
+    Arguments:
+        middleware: the ``ToolMiddleware`` to register the backends with.
+        servers: a ``GatewayConfig`` (its servers, grouping and reconnection), or the servers by
+            name (``ServerConfig`` or dicts in the config's shape).
+        grouping: how tools become capabilities (default: the config's, else by name only).
+        reconnect: backoff for servers that go down (default: the config's).
+        router: deadline, task type and attempts of each call (default: the config's).
+        featurizer: text -> vector, for grouping by description (default: the router's hashing
+            featurizer).
+        seed: seed of the reconnection jitter.
+
+    Use it as an async context manager: entering connects the servers that start with the gateway
+    (the others at the first request that needs them) and waits for each one's first attempt;
+    leaving shuts every server down (the backends stay registered, with what the router learned of
+    them; a call then fails at once: its server is not connected). ``GroupingError`` on entering
+    when an explicit group's tools do not fit; the backends that start added are removed again.
+    """
+
+    def __init__(
+        self,
+        middleware: ToolMiddleware,
+        servers: GatewayConfig | Mapping[str, ServerConfig | Mapping[str, Any]],
+        *,
+        grouping: GroupingConfig | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        router: RouterConfig | None = None,
+        featurizer: Callable[[str], np.ndarray] | None = None,
+        seed: int | None = 0,
+    ) -> None:
+        if not isinstance(middleware, ToolMiddleware):
+            raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
+        config = servers if isinstance(servers, GatewayConfig) else GatewayConfig.model_validate({"servers": dict(servers)})
+        self.middleware = middleware
+        self.grouping = grouping or config.grouping
+        self.router = router or config.router
+        self._featurizer = featurizer
+        self.upstreams = {
+            name: Upstream(name, server, reconnect or config.reconnect, self._tools_changed, seed=seed)
+            for name, server in config.servers.items()
+        }
+        self._capabilities: dict[str, Capability] = {}
+        self._validators: dict[str, Any] = {}
+        self._registered: dict[str, str] = {}  # tool id -> capability
+        self._listeners: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._entered = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def __aenter__(self) -> "McpBackends":
+        if self._entered:
+            raise RuntimeError("McpBackends: already entered; make a new one")
+        self._entered = True
+        known = set(self.middleware.learner.tools)
+        self._tasks = anyio.create_task_group()
+        await self._tasks.__aenter__()
+        try:
+            for upstream in self.upstreams.values():
+                self._tasks.start_soon(upstream.run, name=f"mcp-upstream-{upstream.name}")
+            await self._first_attempts([u for u in self.upstreams.values() if u.wanted])
+            self._regroup()
+        except BaseException:
+            await self._close()
+            # leave the middleware as it was: the backends this start added go (ones the router
+            # knew already, resumed from its store, stay, with what it learned of them)
+            for tool_id in [t for t in self._registered if t not in known]:
+                self.middleware.unregister(tool_id)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._close()
+
+    async def _close(self) -> None:
+        tasks, self._tasks = self._tasks, None
+        if tasks is not None:
+            tasks.cancel_scope.cancel()
+            await tasks.__aexit__(None, None, None)
+
+    async def start_lazy(self) -> None:
+        """Start the lazy servers not started yet and wait for each one's first attempt."""
+        waiting = [u for u in self.upstreams.values() if not u.wanted]
+        for upstream in waiting:
+            upstream.want()
+        await self._first_attempts(waiting)
+
+    async def _first_attempts(self, upstreams: list[Upstream]) -> None:
+        async def wait(upstream: Upstream) -> None:
+            # a connection attempt is bounded by its own timeout; this bounds a process that hangs at start
+            with anyio.move_on_after(upstream.config.connect_timeout_s + 5.0):
+                await upstream.first_attempt.wait()
+
+        async with anyio.create_task_group() as group:
+            for upstream in upstreams:
+                group.start_soon(wait, upstream)
+
+    def on_change(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Await ``listener()`` whenever the exposed tools change (names, schemas, descriptions)."""
+        self._listeners.append(listener)
+
+    # --- the capabilities ---------------------------------------------------------------------
+    @property
+    def capabilities(self) -> dict[str, Capability]:
+        """The exposed capabilities by name, with their backends and why they were grouped."""
+        return dict(self._capabilities)
+
+    def tools(self) -> list[types.Tool]:
+        """The capabilities as MCP tools (one input schema and description each)."""
+        return [_as_tool(c) for c in self._capabilities.values()]
+
+    async def _tools_changed(self, upstream: Upstream) -> None:
+        log.info("mcp_upstream_tools", server=upstream.name, tools=[t.name for t in upstream.tools])
+        if self._tasks is None:
+            return
+        try:
+            changed = self._regroup()
+        except GroupingError as exc:  # keep serving the grouping that worked
+            log.warning("mcp_grouping_failed", server=upstream.name, error=str(exc))
+            return
+        if changed:
+            for listener in list(self._listeners):
+                await listener()
+
+    def _regroup(self) -> bool:
+        """Group the tools listed now and update the registrations; whether the exposed tools
+        changed. Runs without awaiting, so no call sees half an update."""
+        listed = [u.name for u in self.upstreams.values() if u.connections > 0]
+        tools = [t for u in self.upstreams.values() for t in u.tools]
+        featurizer = self._featurizer
+        if featurizer is None and self.grouping.by_description:
+            from toolrouter.features import HashingFeaturizer
+
+            featurizer = self._featurizer = HashingFeaturizer(dim=self.middleware.learner.context_dim)
+        capabilities = group_tools(tools, self.grouping, featurizer, listed=listed)
+        wanted = {tool_id_of(t.server, t.name): (c, t) for c in capabilities for t in c.backends}
+        for tool_id, capability in list(self._registered.items()):
+            if tool_id not in wanted or wanted[tool_id][0].name != capability:
+                self.middleware.unregister(tool_id)
+                del self._registered[tool_id]
+        for tool_id, (capability, tool) in wanted.items():
+            if tool_id in self._registered:
+                continue
+            server = self.upstreams[tool.server].config
+            self.middleware.register(
+                functools.partial(self._call_upstream, tool.server, tool.name),
+                capability.name,
+                tool_id=tool_id,
+                description=tool.description,
+                timeout_s=server.timeout_s,
+                cost_per_use=server.cost_per_use,
+                metadata={"server": tool.server, "tool": tool.name},
+            )
+            self._registered[tool_id] = capability.name
+        before = [_as_tool(c) for c in self._capabilities.values()]
+        self._capabilities = {c.name: c for c in capabilities}
+        self._validators = {}
+        return before != self.tools()
+
+    async def _call_upstream(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        return await self.upstreams[server].call_tool(tool, arguments)
+
+    # --- one call -----------------------------------------------------------------------------
+    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
+        """One ``tools/call`` of capability ``name`` (see the module docstring). A problem of the
+        call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
+        failure of every server."""
+        started = time.perf_counter()
+        capability = self._capabilities.get(name)
+        if capability is None and any(not u.wanted for u in self.upstreams.values()):
+            await self.start_lazy()
+            capability = self._capabilities.get(name)
+        if capability is None:
+            known = ", ".join(repr(n) for n in self._capabilities) or "none"
+            log.info("mcp_call_rejected", tool=name, status="unknown_tool")
+            return _error(f"unknown tool {name!r}; the tools are {known}")
+        arguments = {} if arguments is None else dict(arguments)
+        problems = self._check(capability, arguments)
+        if problems:
+            log.info("mcp_call_rejected", tool=name, status="invalid_arguments", problems=problems)
+            return _error(f"invalid arguments for tool {name!r}: " + "; ".join(problems))
+        learner = self.middleware.learner
+        routed = self.middleware.route(
+            name,
+            task_type=self.router.task_type,
+            context=json.dumps(arguments, sort_keys=True, default=str) if learner.contextual else None,
+            deadline_s=self.router.deadline_s,
+            max_attempts=self.router.max_attempts,
+        )
+        try:
+            outcome = await routed.arun(arguments)
+        except AllToolsFailedError as exc:
+            attempts = exc.attempts
+            listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts) or "no server could be tried"
+            log.info("mcp_call", tool=name, status="failed", attempts=len(attempts), latency_s=time.perf_counter() - started)
+            return _error(
+                f"tool {name!r} failed: every server failed ({len(attempts)} attempts: {listed})",
+                {META_ATTEMPTS: [{"server_tool": a.tool_id, "error": a.error, "latency_s": a.latency_s} for a in attempts]},
+            )
+        except NoToolForCapabilityError:
+            return _error(f"tool {name!r}: no server serves it now")
+        server, tool = server_and_tool(outcome.tool_id)
+        latency = time.perf_counter() - started
+        log.info("mcp_call", tool=name, server=server, attempts=len(outcome.attempts), status="ok", latency_s=latency)
+        result: types.CallToolResult = outcome.value
+        meta = {**(result.meta or {}), META_SERVER: server, META_TOOL: tool, META_ATTEMPTS: len(outcome.attempts)}
+        return result.model_copy(update={"meta": meta})
+
+    def _check(self, capability: Capability, arguments: dict[str, Any]) -> list[str]:
+        validator = self._validators.get(capability.name)
+        if validator is None:
+            from jsonschema import validators
+
+            cls = validators.validator_for(capability.input_schema)
+            validator = self._validators[capability.name] = cls(capability.input_schema)
+        problems = []
+        for error in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in error.absolute_path) or "arguments"
+            problems.append(f"{where}: {error.message}")
+        return problems
+
+
+def _as_tool(capability: Capability) -> types.Tool:
+    return types.Tool(
+        name=capability.name,
+        title=capability.title,
+        description=capability.description,
+        input_schema=capability.input_schema,
+        output_schema=capability.output_schema,
+    )
+
+
+def _error(text: str, meta: dict[str, Any] | None = None) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True, _meta=meta)

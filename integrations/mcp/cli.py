@@ -1,0 +1,108 @@
+"""What ``toolrouter mcp serve | tools | stats`` do; ``toolrouter.cli`` imports this module only
+when one of them runs, so that the core never imports ``integrations``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from rich.console import Console
+from rich.table import Table
+
+from integrations.mcp.backends import McpBackends, server_and_tool
+from integrations.mcp.config import GatewayConfig, load_config
+from integrations.mcp.gateway import Gateway, make_featurizer_of
+from toolrouter.middleware import ToolMiddleware
+
+__all__ = ["parse_host_port", "print_stats", "print_tools", "serve"]
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``; ``ValueError`` naming the value otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--http: expected HOST:PORT such as 127.0.0.1:8765, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def serve(config_path: str, http: str | None = None) -> None:
+    """Run the gateway of ``config_path`` over stdio, or over streamable HTTP at ``http``."""
+    address = parse_host_port(http) if http is not None else None
+    # the CLI sets the level of the toolrouter loggers; the gateway's events follow it
+    logging.getLogger("integrations").setLevel(logging.getLogger("toolrouter").getEffectiveLevel())
+    gateway = Gateway(load_config(config_path))
+    if address is None:
+        anyio.run(gateway.serve_stdio)
+    else:
+        anyio.run(gateway.serve_http, *address)
+
+
+def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
+    """Start every server of ``config_path``, print the tools the gateway would expose (each
+    capability, its servers' tools and why they were grouped), stop the servers. Returns the
+    capabilities."""
+    config = load_config(config_path)
+    capabilities, down = anyio.run(_grouping, config)
+    console = console or Console()
+    table = Table(title=f"tools of {config_path}: {len(capabilities)} exposed")
+    for name in ("tool", "served by", "grouped", "arguments"):
+        table.add_column(name)
+    for c in capabilities:
+        required = set(c.input_schema.get("required") or [])
+        arguments = ", ".join(f"{a}*" if a in required else a for a in (c.input_schema.get("properties") or {}))
+        table.add_row(c.name, "\n".join(c.members), c.reason, arguments or "-")
+    console.print(table)
+    console.print("*: required. grouped: explicit (the config), same name, similar descriptions (cosine), "
+                  "alone (passed through; renamed server_tool when its name is taken)")
+    for server, error in down.items():
+        console.print(f"server {server!r} did not start: {error}")
+    return capabilities
+
+
+async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
+    # a router without a store: listing tools must not touch what the gateway has learned
+    featurizer = make_featurizer_of(config)
+    middleware = ToolMiddleware(seed=0, featurizer=featurizer, context_dim=featurizer.dim)
+    async with McpBackends(middleware, config, featurizer=featurizer) as backends:
+        await backends.start_lazy()
+        down = {u.name: u.last_error or u.state for u in backends.upstreams.values() if u.state != "ready"}
+        return list(backends.capabilities.values()), down
+
+
+def print_stats(store_url: str, snapshot: str = "learner", console: Console | None = None) -> None:
+    """Per capability and server: calls, success rate, mean latency (from the store's attempts)
+    and the learned utility (the router's posterior mean, from its snapshot)."""
+    from toolrouter.learner import ToolMetaLearner
+    from toolrouter.store import open_store
+
+    console = console or Console()
+    with open_store(store_url) as store:
+        rows = store.summary()
+        learned: dict[tuple[str, str, str], float | None] = {}
+        if store.get_snapshot(snapshot) is not None:
+            router = ToolMetaLearner.load(store, snapshot_name=snapshot, sync_every=None)
+            for task_type, step, _ in router.routes:
+                for tool_id, statistics in router.tool_statistics(task_type, step).items():
+                    learned[(task_type, step, tool_id)] = statistics.expected_utility
+        table = Table(title=f"{store.url}: {store.count()} attempts")
+        for name in ("capability", "server", "tool", "calls", "success", "latency s", "utility", "learned"):
+            table.add_column(name, justify="left" if name in ("capability", "server", "tool") else "right")
+        for r in rows:
+            server, tool = server_and_tool(r.tool_id) if "/" in r.tool_id else ("-", r.tool_id)
+            value = learned.get((r.task_type, r.step, r.tool_id))
+            table.add_row(
+                r.step if r.task_type in ("mcp", "default") else f"{r.task_type}/{r.step}",
+                server,
+                tool,
+                str(r.calls),
+                f"{r.success_rate:.0%}",
+                f"{r.mean_latency_s:.3f}",
+                f"{r.mean_utility:.3f}",
+                "-" if value is None else f"{value:.3f}",
+            )
+        console.print(table)
+        note = "utility, latency: means over attempts; learned: the router's posterior mean utility"
+        if store.get_snapshot(snapshot) is None:
+            note += f" (no snapshot {snapshot!r} yet: the gateway saves one when it stops)"
+        console.print(note)

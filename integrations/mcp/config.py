@@ -1,0 +1,315 @@
+"""The gateway's configuration: upstream MCP servers, the router, the grouping of tools.
+
+A config is a TOML or JSON file. Upstream servers sit under ``servers``, or under ``mcpServers``
+in the shape MCP clients already use (``command``, ``args``, ``env`` for a server run over stdio;
+``url``, ``headers`` for one reached over streamable HTTP), so an existing client config can be
+pointed at the gateway as it is. Every other section is optional::
+
+    [servers.search_a]
+    command = "python"
+    args = ["search_a.py"]
+    timeout_s = 10            # per call to this server
+    start = "startup"         # or "lazy": started by the first request that needs its tools
+
+    [servers.search_b]
+    url = "http://127.0.0.1:8765/mcp"
+
+    [router]
+    policy = "gaussian_ts"
+    store = "sqlite:///gateway.db"   # relative paths are relative to the config file
+    deadline_s = 30                  # a whole call, fallbacks included
+
+    [grouping]
+    by_name = true                   # same name and compatible input schemas: one capability
+    by_description = false           # similar descriptions (the router's featurizer) too
+    similarity_threshold = 0.8
+
+    [grouping.capabilities.web_search]
+    tools = ["search_a:search", "search_b:web_query"]
+
+A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
+
+Example:
+    >>> config = GatewayConfig.model_validate({"mcpServers": {"files": {"command": "files-server"}}})
+    >>> config.servers["files"].transport, config.router.policy
+    ('stdio', 'gaussian_ts')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from toolrouter.attempts import CircuitBreakerConfig
+from toolrouter.errors import ToolRouterError
+
+__all__ = [
+    "ConfigError",
+    "ExplicitCapability",
+    "GatewayConfig",
+    "GroupingConfig",
+    "ReconnectPolicy",
+    "RouterConfig",
+    "ServerConfig",
+    "load_config",
+    "split_tool_ref",
+]
+
+#: Server names become part of tool ids and, on a name clash, of exposed tool names.
+SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
+
+_FEATURIZERS = ("hashing", "minilm", "minilm+hashing")
+
+
+class ConfigError(ToolRouterError, ValueError):
+    """A gateway config that cannot be used: the message names the file, the field and the value."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    """One upstream MCP server: a command run over stdio, or a streamable HTTP URL."""
+
+    command: str | None = Field(None, description="Executable of a stdio server.")
+    args: list[str] = Field(default_factory=list, description="Its arguments.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    cwd: str | None = Field(None, description="Working folder (relative: to the config file's folder).")
+    url: str | None = Field(None, description="Endpoint of a streamable HTTP server.")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers sent to it.")
+    type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = Field(
+        None, description="Transport, as MCP client configs spell it (default: from command or url)."
+    )
+    timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds one call to this server may take.")
+    connect_timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds to start and list its tools.")
+    start: Literal["startup", "lazy"] = Field(
+        "startup", description="Start with the gateway, or at the first request that needs its tools."
+    )
+    cost_per_use: float = Field(0.0, ge=0, description="The router's cost of one call (your unit).")
+    disabled: bool = Field(False, description="Leave this server out.")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> "ServerConfig":
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give either command (a stdio server) or url (a streamable HTTP server), not both or neither")
+        if self.type is not None and (self.type == "stdio") != (self.command is not None):
+            raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
+        if self.url is not None and not re.match(r"https?://", self.url):
+            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        return self
+
+    @property
+    def transport(self) -> Literal["stdio", "http"]:
+        """``"stdio"`` or ``"http"``."""
+        return "stdio" if self.command is not None else "http"
+
+
+class ExplicitCapability(_Strict):
+    """Tools of several servers that serve one capability, named ``server:tool``."""
+
+    tools: list[str] = Field(min_length=1, description="Members, each 'server:tool'.")
+    description: str | None = Field(None, description="The capability's description (default: the first tool's).")
+
+    @field_validator("tools")
+    @classmethod
+    def _refs(cls, tools: list[str]) -> list[str]:
+        for ref in tools:
+            split_tool_ref(ref)
+        if len(set(tools)) != len(tools):
+            raise ValueError(f"a tool is listed twice in {tools!r}")
+        return tools
+
+
+class GroupingConfig(_Strict):
+    """How tools of different servers become one capability."""
+
+    by_name: bool = Field(True, description="Tools with one name and compatible input schemas.")
+    by_description: bool = Field(False, description="Tools whose descriptions are similar (the router's featurizer).")
+    similarity_threshold: float = Field(0.8, ge=0.0, le=1.0, description="Least cosine similarity of two descriptions.")
+    capabilities: dict[str, ExplicitCapability] = Field(default_factory=dict, description="Explicit groups, by name.")
+
+    @field_validator("capabilities")
+    @classmethod
+    def _names(cls, capabilities: dict[str, ExplicitCapability]) -> dict[str, ExplicitCapability]:
+        seen: dict[str, str] = {}
+        for name, group in capabilities.items():
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", name):
+                raise ValueError(f"capability name {name!r}: use 1 to 128 letters, digits, '_', '-' or '.'")
+            for ref in group.tools:
+                if ref in seen:
+                    raise ValueError(f"tool {ref!r} is in two capabilities, {seen[ref]!r} and {name!r}")
+                seen[ref] = name
+        return capabilities
+
+
+class RouterConfig(_Strict):
+    """The router that picks a server per call, and how calls are bounded."""
+
+    policy: str = Field("gaussian_ts", description="Bandit policy (toolrouter.policies).")
+    policy_options: dict[str, Any] = Field(default_factory=dict, description="Options of the policy.")
+    store: str | None = Field(None, description="Store URL; learning persists there across restarts.")
+    snapshot: str = Field("learner", description="Name of the router's snapshot in the store.")
+    seed: int | None = Field(0, description="Seed of the router's decisions and of the reconnection jitter.")
+    featurizer: Literal["hashing", "minilm", "minilm+hashing"] = Field(
+        "hashing", description="Text features of a call's arguments (contextual policies) and of descriptions."
+    )
+    task_type: str = Field("mcp", min_length=1, description="Task type of the gateway's calls in the store.")
+    deadline_s: float = Field(60.0, gt=0, le=86400, description="Seconds a whole call may take, fallbacks included.")
+    max_attempts: int | None = Field(None, ge=1, description="At most this many servers per call (default: all).")
+    circuit_breaker: CircuitBreakerConfig | None = Field(
+        default_factory=lambda: CircuitBreakerConfig(failure_threshold=3, reset_timeout_s=10.0),
+        description="Skip a server after failures in a row, probe it again later; null: never skip.",
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy(cls, policy: str) -> str:
+        from toolrouter.policies import POLICIES
+
+        if policy not in POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}")
+        return policy
+
+
+class ReconnectPolicy(_Strict):
+    """Backoff between attempts to bring a dead upstream back: ``initial_delay_s`` times
+    ``multiplier`` per failed attempt, at most ``max_delay_s``, a share ``jitter`` drawn at random."""
+
+    initial_delay_s: float = Field(0.5, gt=0, le=3600)
+    multiplier: float = Field(2.0, ge=1.0, le=10.0)
+    max_delay_s: float = Field(30.0, gt=0, le=86400)
+    jitter: float = Field(0.25, ge=0.0, le=1.0)
+
+    def delay_s(self, failures: int, draw: float) -> float:
+        """Seconds to wait after ``failures`` failed attempts in a row (``draw`` in [0, 1))."""
+        delay = min(self.max_delay_s, self.initial_delay_s * self.multiplier ** max(failures - 1, 0))
+        return delay * (1.0 - self.jitter + self.jitter * draw)
+
+
+class GatewayConfig(_Strict):
+    """Everything ``toolrouter mcp serve`` needs (see the module docstring)."""
+
+    servers: dict[str, ServerConfig] = Field(description="Upstream servers by name (or mcpServers).")
+    router: RouterConfig = Field(default_factory=RouterConfig)
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    reconnect: ReconnectPolicy = Field(default_factory=ReconnectPolicy)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mcp_servers(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mcpServers" in data:
+            if "servers" in data:
+                raise ValueError("give servers or mcpServers, not both")
+            data = {**data, "servers": data["mcpServers"]}
+            del data["mcpServers"]
+        return data
+
+    @field_validator("servers")
+    @classmethod
+    def _server_names(cls, servers: dict[str, ServerConfig]) -> dict[str, ServerConfig]:
+        for name in servers:
+            if not SERVER_NAME.fullmatch(name):
+                raise ValueError(f"server name {name!r}: use 1 to 48 letters, digits, '_' or '-'")
+        enabled = {name: server for name, server in servers.items() if not server.disabled}
+        if not enabled:
+            raise ValueError("no server to route to: every server is disabled or none is listed")
+        return enabled
+
+    @model_validator(mode="after")
+    def _known_members(self) -> "GatewayConfig":
+        for name, group in self.grouping.capabilities.items():
+            for ref in group.tools:
+                server, _ = split_tool_ref(ref)
+                if server not in self.servers:
+                    raise ValueError(
+                        f"grouping.capabilities.{name}: tool {ref!r} names server {server!r}, which is not "
+                        f"among the servers {sorted(self.servers)}"
+                    )
+        return self
+
+
+def split_tool_ref(ref: str) -> tuple[str, str]:
+    """``"server:tool"`` as ``("server", "tool")``; ``ValueError`` naming the reference otherwise."""
+    server, sep, tool = ref.partition(":") if isinstance(ref, str) else ("", "", "")
+    if not sep or not SERVER_NAME.fullmatch(server) or not tool:
+        raise ValueError(f"tool reference {ref!r}: expected 'server:tool'")
+    return server, tool
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read and check a gateway config (``.toml`` or ``.json``). Relative ``cwd`` folders and
+    ``sqlite:///`` store paths are resolved against the config file's folder, since an MCP client
+    starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.suffix.lower() == ".toml":
+        data = _parse_toml(path, text)
+    elif path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    else:
+        raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None
+    return _resolved(config, path.resolve().parent)
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 reads TOML with tomli (the mcp extra installs it)
+        from integrations._extras import require
+
+        tomllib = require("tomli", "mcp")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "config"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] in ("missing", "extra_forbidden"):
+            problems.append(f"{where}: {'required, missing' if error['type'] == 'missing' else 'not a known setting'}")
+        else:
+            problems.append(f"{where}: {message} (got {_short(error.get('input'))})")
+    return "; ".join(problems)
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _resolved(config: GatewayConfig, folder: Path) -> GatewayConfig:
+    servers = {
+        name: server.model_copy(update={"cwd": str(folder / server.cwd)})
+        if server.cwd is not None and not Path(server.cwd).is_absolute()
+        else server
+        for name, server in config.servers.items()
+    }
+    router = config.router
+    store = router.store
+    if store is not None and store.startswith("sqlite:///") and store != "sqlite:///:memory:":
+        file = Path(store[len("sqlite:///") :])
+        if not file.is_absolute():
+            router = router.model_copy(update={"store": f"sqlite:///{folder / file}"})
+    return config.model_copy(update={"servers": servers, "router": router})

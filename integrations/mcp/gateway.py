@@ -1,0 +1,231 @@
+"""``toolrouter mcp serve``: one MCP server in front of many, each call routed to the server that
+serves it best.
+
+The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools are the capabilities
+of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
+``ToolMiddleware``. It speaks stdio (what MCP clients start) or streamable HTTP
+(``serve_http``, loopback by default). When the exposed tools change (an upstream's
+``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
+with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
+2026 protocol).
+
+On exit (the client closes stdin, SIGTERM or SIGINT) every upstream is shut down, children
+included, and the router's state is saved to its store when it has one, so a gateway restarted on
+the same store resumes what it learned (the store's attempts alone would do: the snapshot makes
+the restart quicker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.lowlevel import NotificationOptions, Server
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from integrations.mcp.backends import McpBackends
+from integrations.mcp.config import GatewayConfig
+from toolrouter.attempts import ExecutorConfig, RetryPolicy
+from toolrouter.logging import EventLog
+from toolrouter.middleware import ToolMiddleware
+
+__all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
+
+log = EventLog(__name__)
+
+#: Clients remembered for tools/list_changed (streamable HTTP may serve many over time).
+_MAX_CLIENTS = 256
+#: Longest line (one JSON-RPC message) read from stdin.
+_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def make_featurizer_of(config: GatewayConfig) -> Any:
+    """The router's text featurizer named by the config (``hashing``: 256 hashed n-gram buckets)."""
+    from toolrouter.features import HashingFeaturizer, make_featurizer
+
+    name = config.router.featurizer
+    return HashingFeaturizer() if name == "hashing" else make_featurizer(name)
+
+
+def make_middleware(config: GatewayConfig, featurizer: Any = None) -> ToolMiddleware:
+    """The ``ToolMiddleware`` a gateway routes with: the config's policy, store, seed and
+    featurizer; each server's ``timeout_s`` per try (set per backend), no retries of a server (the
+    next server is the retry), the config's circuit breakers."""
+    router = config.router
+    featurizer = featurizer or make_featurizer_of(config)
+    return ToolMiddleware(
+        task_type=router.task_type,
+        config=ExecutorConfig(retry=RetryPolicy(max_retries=0), circuit_breaker=router.circuit_breaker, seed=router.seed),
+        policy=router.policy,
+        policy_options=router.policy_options or None,
+        store=router.store,
+        seed=router.seed,
+        featurizer=featurizer,
+        context_dim=featurizer.dim,
+        snapshot_name=router.snapshot,
+    )
+
+
+class Gateway:
+    """An MCP server routing each ``tools/call`` among the upstream servers of ``config``.
+
+    Arguments:
+        config: the gateway's config (``integrations.mcp.config.load_config``).
+        middleware: the middleware to route with (default: ``make_middleware(config)``).
+
+    ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
+    stops it.
+    """
+
+    def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
+        self.config = config
+        featurizer = None
+        if middleware is None:
+            featurizer = make_featurizer_of(config)
+            middleware = make_middleware(config, featurizer)
+        self.middleware = middleware
+        # grouping by description uses the router's featurizer (a given middleware's default one)
+        self.backends = McpBackends(middleware, config, featurizer=featurizer, seed=config.router.seed)
+        self.backends.on_change(self._tools_changed)
+        self._bus = InMemorySubscriptionBus()
+        self._clients: dict[int, Any] = {}  # id of a connection's client params -> one request context of it
+        self.server: Server[Any] = Server(
+            "toolrouter-mcp-gateway",
+            version="0.1.0",
+            instructions="Each tool may be served by several upstream servers; every call goes to the one "
+            "that has served it best, falling back to the others when it fails.",
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            on_subscriptions_listen=ListenHandler(self._bus),
+        )
+
+    # --- handlers -----------------------------------------------------------------------------
+    async def _list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        self._remember(ctx.session)
+        await self.backends.start_lazy()
+        return types.ListToolsResult(tools=self.backends.tools())
+
+    async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        self._remember(ctx.session)
+        return await self.backends.call(params.name, params.arguments)
+
+    def _remember(self, session: Any) -> None:
+        # the SDK makes one context per request; the connection's client params identify the connection
+        key = id(session.client_params) if session.client_params is not None else id(session)
+        if key not in self._clients:
+            if len(self._clients) >= _MAX_CLIENTS:
+                self._clients.pop(next(iter(self._clients)))
+            self._clients[key] = session
+
+    async def _tools_changed(self) -> None:
+        log.info("mcp_tools_changed", tools=[t.name for t in self.backends.tools()])
+        for session in list(self._clients.values()):
+            if session.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+                try:
+                    await session.send_tool_list_changed()
+                except Exception as exc:  # a client that left: forget it
+                    log.info("mcp_client_gone", error=str(exc))
+                    self._clients = {k: s for k, s in self._clients.items() if s is not session}
+        await self._bus.publish(ToolsListChanged())
+
+    # --- serving ------------------------------------------------------------------------------
+    def _init_options(self) -> Any:
+        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
+
+    async def serve_stdio(self) -> None:
+        """Serve one client over this process's stdin and stdout until it closes stdin or a signal
+        (SIGTERM, SIGINT) arrives."""
+        from mcp.server.stdio import stdio_server
+
+        try:
+            async with self.backends, anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
+                async with stdio_server(stdin=await _stdin_lines()) as (read, write):
+                    log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
+                    await self.server.run(read, write, self._init_options())
+                group.cancel_scope.cancel()
+        finally:
+            self._save()
+
+    async def serve_http(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+        """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT."""
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # the gateway stops on SIGTERM and SIGINT itself, closing the upstreams first
+
+        app = self.server.streamable_http_app(host=host)
+        server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+
+        def stop() -> None:
+            server.should_exit = True
+
+        try:
+            async with self.backends, anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, stop)
+                log.info("mcp_gateway_serving", transport="http", host=host, port=port, tools=len(self.backends.capabilities))
+                await server.serve()
+                group.cancel_scope.cancel()
+        finally:
+            self._save()
+
+    def _save(self) -> None:
+        learner = self.middleware.learner
+        if learner.store is None:
+            return
+        try:
+            learner.save()
+        except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
+            log.warning("mcp_gateway_save_failed", error=str(exc))
+        learner.close()
+
+
+class _PipeLines:
+    """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
+    default (a thread blocked in ``read()``) would hold the process until the client closes stdin."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def __aiter__(self) -> "_PipeLines":
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self._reader.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line.decode("utf-8", errors="replace")
+
+
+async def _stdin_lines() -> Any:
+    """stdin as ``_PipeLines`` when it is a pipe or a socket (as MCP clients start servers); else
+    ``None``, the SDK's own reader."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
+    pipe = os.fdopen(os.dup(0), "rb", buffering=0)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
+        pipe.close()
+        return None
+    return _PipeLines(reader)
+
+
+async def _stop_on_signal(stop: Callable[[], None]) -> None:
+    if sys.platform == "win32":  # pragma: no cover - no signal handlers in the event loop there
+        return
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("mcp_gateway_stopping", signal=signal.Signals(signum).name)
+            stop()
+            return

@@ -1,0 +1,287 @@
+"""Which tools of which servers serve the same capability, and what the client sees of each.
+
+Tools of different servers become one capability:
+
+1. when the config says so (``[grouping.capabilities.NAME] tools = ["server:tool", ...]``); their
+   input schemas must be compatible, or ``GroupingError`` names both tools and the field;
+2. automatically (``by_name``, on by default) when they share a name and their input schemas are
+   compatible; a shared name with incompatible schemas keeps the tools apart;
+3. optionally (``by_description``) when their descriptions are similar: the cosine similarity of
+   the router's featurizer vectors at least ``similarity_threshold``, schemas compatible, from
+   different servers.
+
+Two input schemas are compatible when every argument they share has the same schema (titles,
+descriptions and examples aside), they require the same arguments, and an argument only one of them
+has is optional there. The capability's input schema is the first member's, restricted to the
+arguments every member takes, so that whatever the client sends, any member can run it. Its output
+schema is the members' common one (none when they differ). A tool with no alternative passes
+through unchanged; one whose name another exposed tool already has is renamed ``server_tool``.
+
+Example:
+    >>> a = UpstreamTool("a", "search", "Search the web.", {"type": "object", "properties": {"q": {"type": "string"}}})
+    >>> b = UpstreamTool("b", "search", "Web search.", {"type": "object", "properties": {"q": {"type": "string", "title": "Q"}}})
+    >>> [(c.name, c.members, c.reason) for c in group_tools([a, b])]
+    [('search', ('a:search', 'b:search'), 'same name')]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from integrations.mcp.config import GroupingConfig, split_tool_ref
+from toolrouter.errors import ToolRouterError
+
+__all__ = ["Capability", "GroupingError", "UpstreamTool", "group_tools", "schema_conflict"]
+
+#: Keywords that document a schema without changing what it accepts.
+_ANNOTATIONS = frozenset({"title", "description", "examples", "$comment"})
+#: Keywords whose value maps names (of arguments, of definitions) to schemas.
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
+
+
+class GroupingError(ToolRouterError, ValueError):
+    """Tools the config groups explicitly whose input schemas do not fit, or a member that no
+    server offers; the message names both tools and the field."""
+
+
+@dataclass(frozen=True)
+class UpstreamTool:
+    """One tool as an upstream server lists it."""
+
+    server: str
+    name: str
+    description: str = ""
+    input_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    output_schema: Mapping[str, Any] | None = None
+    title: str | None = None
+    annotations: Mapping[str, Any] | None = None
+
+    @property
+    def ref(self) -> str:
+        """``"server:tool"``, as the config names it."""
+        return f"{self.server}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One tool as the client sees it, and the upstream tools that serve it (first: the schema's)."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    backends: tuple[UpstreamTool, ...]
+    reason: str  # "explicit", "same name", "similar descriptions (0.87)", "alone", "alone, renamed"
+    title: str | None = None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The backends as ``server:tool``."""
+        return tuple(t.ref for t in self.backends)
+
+
+def group_tools(
+    tools: Iterable[UpstreamTool],
+    grouping: GroupingConfig | None = None,
+    featurizer: Callable[[str], np.ndarray] | None = None,
+    *,
+    listed: Iterable[str] | None = None,
+) -> list[Capability]:
+    """The capabilities that ``tools`` make under ``grouping`` (default: by name only), in the
+    order of their first tool. ``featurizer`` (text -> vector) is needed for ``by_description``.
+
+    ``listed``: the servers whose tool listing is known (default: all). An explicit member that a
+    listed server does not offer is a ``GroupingError``; one of a server not listed (still
+    starting, or down) is left out until it is."""
+    grouping = grouping or GroupingConfig()
+    tools = list(tools)
+    known = None if listed is None else set(listed)
+    by_ref = {t.ref: t for t in tools}
+    groups: list[tuple[str | None, list[UpstreamTool], str, str | None]] = []  # name, members, reason, description
+    taken: set[str] = set()
+    for name, explicit in grouping.capabilities.items():
+        members = []
+        for ref in explicit.tools:
+            tool = by_ref.get(ref)
+            if tool is None:
+                server, _ = split_tool_ref(ref)
+                if known is None or server in known:
+                    offered = sorted(t.name for t in tools if t.server == server)
+                    raise GroupingError(
+                        f"grouping.capabilities.{name}: server {server!r} offers no tool {ref.partition(':')[2]!r} "
+                        f"(its tools: {offered})"
+                    )
+                continue
+            for other in members:
+                problem = schema_conflict(other.input_schema, tool.input_schema)
+                if problem is not None:
+                    raise GroupingError(
+                        f"grouping.capabilities.{name}: tools {other.ref!r} and {tool.ref!r} take different "
+                        f"arguments: field {problem[0]!r} {problem[1]}"
+                    )
+            members.append(tool)
+            taken.add(ref)
+        if members:
+            groups.append((name, members, "explicit", explicit.description))
+    rest = [t for t in tools if t.ref not in taken]
+    if grouping.by_name:
+        by_name: dict[str, list[list[UpstreamTool]]] = {}
+        for tool in rest:
+            clusters = by_name.setdefault(tool.name, [])
+            home = next((c for c in clusters if _fits(c, tool)), None)
+            if home is None:
+                clusters.append([tool])
+            else:
+                home.append(tool)
+        singles = []
+        for clusters in by_name.values():
+            for cluster in clusters:
+                if len(cluster) > 1:
+                    groups.append((None, cluster, "same name", None))
+                else:
+                    singles.append(cluster[0])
+        rest = [t for t in rest if t in singles]
+    if grouping.by_description and len(rest) > 1:
+        if featurizer is None:
+            raise ValueError("featurizer: grouping by description needs the router's featurizer")
+        groups.extend(_similar(rest, featurizer, grouping.similarity_threshold))
+        grouped = {t.ref for _, members, _, _ in groups for t in members}
+        rest = [t for t in rest if t.ref not in grouped]
+    groups.extend((None, [t], "alone", None) for t in rest)
+    order = {t.ref: i for i, t in enumerate(tools)}
+    groups.sort(key=lambda g: min(order[t.ref] for t in g[1]))
+    return _named(groups)
+
+
+def _fits(cluster: Sequence[UpstreamTool], tool: UpstreamTool) -> bool:
+    return all(t.server != tool.server and schema_conflict(t.input_schema, tool.input_schema) is None for t in cluster)
+
+
+def _similar(
+    tools: list[UpstreamTool], featurizer: Callable[[str], np.ndarray], threshold: float
+) -> list[tuple[str | None, list[UpstreamTool], str, str | None]]:
+    vectors = [np.asarray(featurizer(_describe(t)), dtype=np.float64) for t in tools]
+    unit = [v / n if (n := float(np.linalg.norm(v))) > 0 else v for v in vectors]
+    clusters: list[tuple[list[int], list[float]]] = []
+    for i, tool in enumerate(tools):
+        best, best_score = None, threshold
+        for cluster, scores in clusters:
+            if not _fits([tools[j] for j in cluster], tool):
+                continue
+            score = min(float(unit[i] @ unit[j]) for j in cluster)  # similar to every member
+            if score >= best_score:
+                best, best_score = (cluster, scores), score
+        if best is None:
+            clusters.append(([i], []))
+        else:
+            best[0].append(i)
+            best[1].append(best_score)
+    return [
+        (None, [tools[j] for j in cluster], f"similar descriptions ({min(scores):.2f})", None)
+        for cluster, scores in clusters
+        if len(cluster) > 1
+    ]
+
+
+def _describe(tool: UpstreamTool) -> str:
+    return f"{tool.name.replace('_', ' ')}. {tool.description}".strip()
+
+
+def _named(groups: list[tuple[str | None, list[UpstreamTool], str, str | None]]) -> list[Capability]:
+    # groups keep their names; a lone tool whose name is taken gets its server's name in front
+    claimed: dict[str, int] = {}
+    for name, members, reason, _ in groups:
+        if reason != "alone":
+            key = name or members[0].name
+            claimed[key] = claimed.get(key, 0) + 1
+    for name, members, reason, _ in groups:
+        if reason == "alone":
+            claimed[members[0].name] = claimed.get(members[0].name, 0) + 1
+    capabilities = []
+    used: set[str] = set()
+    for name, members, reason, description in groups:
+        first = members[0]
+        exposed = name or first.name
+        if reason == "alone" and claimed[exposed] > 1:
+            exposed, reason = f"{first.server}_{first.name}", "alone, renamed"
+        if exposed in used:
+            raise GroupingError(f"tool name {exposed!r} would be exposed twice; name the capability in grouping.capabilities")
+        used.add(exposed)
+        outputs = [json.dumps(t.output_schema, sort_keys=True) for t in members]
+        capabilities.append(
+            Capability(
+                name=exposed,
+                description=description if description is not None else first.description,
+                input_schema=_common_schema(members),
+                output_schema=copy.deepcopy(dict(first.output_schema)) if first.output_schema and len(set(outputs)) == 1 else None,
+                backends=tuple(members),
+                reason=reason,
+                title=first.title if len(members) == 1 else None,
+            )
+        )
+    return capabilities
+
+
+def _common_schema(members: Sequence[UpstreamTool]) -> dict[str, Any]:
+    schema = copy.deepcopy(dict(members[0].input_schema))
+    if len(members) == 1:
+        return schema
+    shared = set(_properties(schema))
+    for other in members[1:]:
+        shared &= set(_properties(other.input_schema))
+    schema["properties"] = {k: v for k, v in _properties(schema).items() if k in shared}
+    if any(m.input_schema.get("additionalProperties") is False for m in members):
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    properties = schema.get("properties") or {}
+    return dict(properties) if isinstance(properties, Mapping) else {}
+
+
+def _required(schema: Mapping[str, Any]) -> set[str]:
+    required = schema.get("required") or []
+    return set(required) if isinstance(required, list) else set()
+
+
+def schema_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``None`` when input schemas ``a`` and ``b`` are compatible (see the module docstring),
+    else ``(field, what differs)``."""
+    pa, pb = _properties(a), _properties(b)
+    ra, rb = _required(a), _required(b)
+    for name in [*pa, *(n for n in pb if n not in pa)]:
+        if name in pa and name in pb:
+            sa, sb = _bare(pa[name]), _bare(pb[name])
+            if sa != sb:
+                return name, f"has schema {_short(sa)} in the first, {_short(sb)} in the second"
+            if (name in ra) != (name in rb):
+                return name, f"is required in the {'first' if name in ra else 'second'} only"
+        elif name in ra or name in rb:
+            return name, f"is a required argument of the {'first' if name in pa else 'second'} only"
+    return None
+
+
+def _bare(schema: Any) -> Any:
+    if isinstance(schema, Mapping):
+        bare = {}
+        for key, value in schema.items():
+            if key in _NAMED_SCHEMAS and isinstance(value, Mapping):  # keys are names here, not keywords
+                bare[key] = {name: _bare(sub) for name, sub in value.items()}
+            elif key not in _ANNOTATIONS:
+                bare[key] = _bare(value)
+        return bare
+    if isinstance(schema, list):
+        return [_bare(v) for v in schema]
+    return schema
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,301 @@
+"""One upstream MCP server: its connection, kept alive, and the tools it lists.
+
+The transports and the protocol are the MCP SDK's (``stdio_client``, ``streamable_http_client``,
+``ClientSession``); this module only keeps a connection up. The SDK's ``ClientSessionGroup`` is not
+used: it refuses two servers that list a tool of the same name, which is the case the gateway
+exists for, and it does not reconnect.
+
+``Upstream.run()`` is the connection's life, run as a task: connect (at start-up, or for a lazy
+server when a request first needs its tools), list the tools, then wait until the connection ends
+(the process died, its stdout closed, a call saw the transport fail) and connect again after a
+backoff (``ReconnectPolicy``), for ever, until the task is cancelled. Cancelling it shuts the
+server down: over stdio the SDK closes the child's stdin, waits, then terminates its process group.
+
+While a server is down, ``call_tool`` fails at once with ``UpstreamUnavailableError`` (the router
+records it and falls back), and its last tool listing is kept, so the client's tool list does not
+flicker. A ``notifications/tools/list_changed`` from the server makes it list its tools again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import anyio
+import mcp_types as types
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
+from pydantic import ValidationError
+
+from integrations.mcp.config import ReconnectPolicy, ServerConfig
+from integrations.mcp.grouping import UpstreamTool
+from toolrouter.attempts import describe_error
+from toolrouter.errors import ToolRouterError
+from toolrouter.logging import EventLog
+
+__all__ = ["MalformedResultError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
+
+log = EventLog(__name__)
+
+UpstreamState = Literal["stopped", "connecting", "ready", "down"]
+
+#: A connection that lived at least this long before it ended resets the backoff.
+_HEALTHY_S = 10.0
+_CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
+
+
+class UpstreamUnavailableError(ToolRouterError, ConnectionError):
+    """The server is not connected (starting, or down and waiting to reconnect)."""
+
+
+class UpstreamToolError(ToolRouterError, RuntimeError):
+    """The server answered the call with ``isError``; the message is the text it sent."""
+
+
+class MalformedResultError(ToolRouterError, ValueError):
+    """The server answered with a result the protocol does not allow (say a text block without
+    text); the message names the first problem."""
+
+
+class _WatchedDispatcher(JSONRPCDispatcher):
+    """The SDK's dispatcher, which says when its receive loop has ended (the connection is gone)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.finished = anyio.Event()
+
+    async def run(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().run(*args, **kwargs)
+        finally:
+            self.finished.set()
+
+
+class Upstream:
+    """The connection to one upstream server (see the module docstring).
+
+    Arguments:
+        name: the server's name in the config.
+        config: how to reach it.
+        reconnect: the backoff between attempts to connect.
+        on_tools: awaited with this upstream whenever its tool listing changes.
+        seed: seed of the backoff's jitter.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config: ServerConfig,
+        reconnect: ReconnectPolicy,
+        on_tools: Callable[["Upstream"], Awaitable[None]],
+        seed: int | None = 0,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.reconnect = reconnect
+        self._on_tools = on_tools
+        self._rng = random.Random(None if seed is None else f"{seed}:{name}")
+        self.state: UpstreamState = "stopped"
+        self.tools: tuple[UpstreamTool, ...] = ()
+        self.last_error: str | None = None
+        self.retry_at: float | None = None  # time.monotonic() of the next attempt to connect
+        self.connections = 0  # connections made so far
+        self._session: ClientSession | None = None
+        self._broken: anyio.Event | None = None
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._wanted = anyio.Event()
+        self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
+        if config.start == "startup":
+            self._wanted.set()
+
+    def want(self) -> None:
+        """Start a lazy server (no-op once started)."""
+        self._wanted.set()
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the server is started (a lazy one once a request needed it)."""
+        return self._wanted.is_set()
+
+    async def run(self) -> None:
+        """Keep the server connected until cancelled (see the module docstring)."""
+        try:
+            await self._keep_connected()
+        finally:
+            self._session = None
+            self.state = "stopped"
+
+    async def _keep_connected(self) -> None:
+        await self._wanted.wait()
+        failures = 0
+        while True:
+            self.state = "connecting"
+            started = time.monotonic()
+            try:
+                await self._connection()
+                lived = time.monotonic() - started
+                failures = 0 if lived >= _HEALTHY_S else failures + 1
+                log.warning("mcp_upstream_lost", server=self.name, connected_s=round(lived, 3), error=self.last_error)
+            except Exception as exc:  # any failure to connect: retry after the backoff
+                failures += 1
+                self.last_error = describe_error(exc)
+                log.warning("mcp_upstream_connect_failed", server=self.name, error=self.last_error, failures=failures)
+            finally:
+                self._session = None
+                self.state = "down"
+                self.first_attempt.set()
+            delay = self.reconnect.delay_s(max(failures, 1), self._rng.random())
+            self.retry_at = time.monotonic() + delay
+            await anyio.sleep(delay)
+            self.retry_at = None
+
+    async def _connection(self) -> None:
+        """One connection, from connecting to its end."""
+        async with contextlib.AsyncExitStack() as stack:
+            read, write = await stack.enter_async_context(self._transport())
+            dispatcher = _WatchedDispatcher(read, write)
+            session = await stack.enter_async_context(
+                ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
+            )
+            with anyio.fail_after(self.config.connect_timeout_s):
+                await session.initialize()
+                tools = await _list_tools(self.name, session)
+            self._tasks = await stack.enter_async_context(anyio.create_task_group())
+            broken = self._broken = anyio.Event()
+            self._session = session
+            self.state = "ready"
+            self.connections += 1
+            self.last_error = None
+            log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
+            await self._set_tools(tools)
+            self.first_attempt.set()
+            async with anyio.create_task_group() as watch:
+
+                async def until(event: anyio.Event) -> None:
+                    await event.wait()
+                    watch.cancel_scope.cancel()
+
+                watch.start_soon(until, dispatcher.finished)
+                watch.start_soon(until, broken)
+            self._session = None
+            self.last_error = self.last_error or "the connection closed"
+            self._tasks.cancel_scope.cancel()
+
+    def _transport(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        config = self.config
+        if config.command is not None:
+            params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None, cwd=config.cwd)
+            return stdio_client(params, errlog=sys.stderr)
+        return _http_transport(config)
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
+            # listing here would wait on the receive loop that is running this handler
+            self._tasks.start_soon(self._relist)
+        elif isinstance(message, Exception):
+            log.warning("mcp_upstream_bad_message", server=self.name, error=describe_error(message))
+
+    async def _relist(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        try:
+            with anyio.fail_after(self.config.connect_timeout_s):
+                tools = await _list_tools(self.name, session)
+        except Exception as exc:  # the connection's end is handled by run()
+            log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
+            return
+        await self._set_tools(tools)
+
+    async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
+        if tools != self.tools:
+            self.tools = tools
+            await self._on_tools(self)
+
+    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        """Call ``tool`` on this server and return its result. Raises ``UpstreamUnavailableError``
+        while the server is not connected, ``UpstreamToolError`` for a result with ``isError``, and
+        ``MalformedResultError`` for a result the protocol does not allow, and whatever the SDK raises
+        for a broken connection."""
+        session = self._session
+        if session is None:
+            raise UpstreamUnavailableError(self._unavailable())
+        try:
+            result = await session.call_tool(tool, arguments)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise MalformedResultError(
+                f"server {self.name!r} sent a malformed result for {tool!r}: {where}: {first['msg']} "
+                f"({exc.error_count()} problems)"
+            ) from None
+        except MCPError as exc:
+            if exc.error.code == types.CONNECTION_CLOSED:
+                self._lost(describe_error(exc))
+            raise
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            self._lost(describe_error(exc))
+            raise
+        if result.is_error:
+            raise UpstreamToolError(_text(result) or f"server {self.name!r} returned isError without a message")
+        return result
+
+    def _lost(self, error: str) -> None:
+        if self._broken is not None and self._session is not None:
+            self.last_error = error
+            self._broken.set()
+
+    def _unavailable(self) -> str:
+        if self.state == "stopped" or not self.wanted:
+            return f"server {self.name!r} is {'stopped' if self.connections else 'not started'}"
+        if self.state == "connecting":
+            return f"server {self.name!r} is connecting"
+        wait = "" if self.retry_at is None else f"; next attempt in {max(self.retry_at - time.monotonic(), 0):.1f} s"
+        return f"server {self.name!r} is down ({self.last_error}){wait}"
+
+
+def _http_transport(config: ServerConfig) -> contextlib.AbstractAsyncContextManager[Any]:
+    import httpx2
+
+    @contextlib.asynccontextmanager
+    async def transport():  # type: ignore[no-untyped-def]
+        timeout = httpx2.Timeout(config.connect_timeout_s, read=max(config.timeout_s, 300.0))
+        async with httpx2.AsyncClient(headers=config.headers, timeout=timeout) as client:
+            async with streamable_http_client(config.url or "", http_client=client) as streams:
+                yield streams
+
+    return transport()
+
+
+async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:
+    tools: list[UpstreamTool] = []
+    cursor: str | None = None
+    while True:
+        params = None if cursor is None else types.PaginatedRequestParams(cursor=cursor)
+        page = await session.list_tools(params=params)
+        for tool in page.tools:
+            tools.append(
+                UpstreamTool(
+                    server=server,
+                    name=tool.name,
+                    description=tool.description or "",
+                    input_schema=tool.input_schema,
+                    output_schema=tool.output_schema,
+                    title=tool.title,
+                    annotations=None if tool.annotations is None else tool.annotations.model_dump(by_alias=True, exclude_none=True),
+                )
+            )
+        cursor = page.next_cursor
+        if not cursor:
+            return tuple(tools)
+
+
+def _text(result: types.CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))

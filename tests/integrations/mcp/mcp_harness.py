@@ -1,0 +1,115 @@
+"""What the MCP gateway's tests share: configs of upstream test servers (``upstream_server.py``),
+the gateway run as a subprocess (``toolrouter mcp serve``) with a ``ClientSession`` connected to
+it, and the checks that no process outlives it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+ROOT = Path(__file__).resolve().parents[3]
+UPSTREAM = Path(__file__).with_name("upstream_server.py")
+
+
+def upstream(kind: str, pid_dir: Path, *args: str, **settings: Any) -> dict[str, Any]:
+    """An ``mcpServers`` entry running the test server ``kind`` (its pid written to ``pid_dir``)."""
+    return {
+        "command": sys.executable,
+        "args": [str(UPSTREAM), kind, *args],
+        "env": {"MCP_TEST_PID_DIR": str(pid_dir)},
+        **settings,
+    }
+
+
+def write_config(folder: Path, servers: dict[str, dict[str, Any]], **sections: Any) -> Path:
+    """A gateway config in the ``mcpServers`` JSON shape, with the given sections."""
+    path = folder / "gateway.json"
+    path.write_text(json.dumps({"mcpServers": servers, **sections}, indent=2))
+    return path
+
+
+def pids_in(pid_dir: Path) -> set[int]:
+    """The pids the test servers wrote (one per process started)."""
+    return {int(p.stem) for p in pid_dir.glob("*.pid")}
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The processes among ``pids`` that still run (zombies count as gone)."""
+    running = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state != "Z":
+            running.add(pid)
+    return running
+
+
+def wait_gone(pids: set[int], timeout_s: float = 10.0) -> set[int]:
+    """Wait until none of ``pids`` runs; those still running after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive(pids)
+
+
+@dataclass
+class Gateway:
+    """A running gateway: the MCP client connected to it, its pid, the notifications it sent."""
+
+    session: ClientSession
+    pid: int
+    notifications: list[Any] = field(default_factory=list)
+
+    async def search(self, query: str, **extra: Any) -> types.CallToolResult:
+        return await self.session.call_tool("search", {"query": query, **extra})
+
+
+def served_by(result: types.CallToolResult) -> tuple[str | None, int | None]:
+    """(server, attempts) of a routed result, from its ``_meta``."""
+    meta = result.meta or {}
+    return meta.get("toolrouter/server"), meta.get("toolrouter/attempts")
+
+
+@contextlib.asynccontextmanager
+async def gateway(config: Path, tmp_path: Path, *extra_args: str) -> AsyncIterator[Gateway]:
+    """``toolrouter mcp serve CONFIG`` as a subprocess, with an initialised ``ClientSession``."""
+    pid_file = tmp_path / "gateway.pid"
+    # the shell writes its pid, then becomes the gateway (exec): the test knows the gateway's pid
+    params = StdioServerParameters(
+        command="/bin/sh",
+        args=["-c", 'echo $$ > "$0"; exec "$@"', str(pid_file), sys.executable, "-m", "toolrouter.cli",
+              "mcp", "serve", str(config), *extra_args],
+        cwd=str(ROOT),
+        env={"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    notifications: list[Any] = []
+
+    async def on_message(message: Any) -> None:
+        notifications.append(message)
+
+    with open(tmp_path / "gateway.stderr", "a") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            async with ClientSession(read, write, message_handler=on_message) as session:
+                with anyio.fail_after(30):
+                    await session.initialize()
+                yield Gateway(session, int(pid_file.read_text()), notifications)
+
+
+def stop(pid: int, how: int = signal.SIGTERM) -> None:
+    """Send ``how`` to the gateway (it may be gone already)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, how)

@@ -1,0 +1,34 @@
+"""``toolrouter bench mcp`` at toy size: both paths run and the targets' table is printed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from toolrouter.bench import available_suites
+
+
+@pytest.mark.timeout(120)
+def test_the_benchmark_runs_at_toy_size(capsys: pytest.CaptureFixture[str]) -> None:
+    from toolrouter.bench import mcp as bench_mcp
+
+    assert "mcp" in available_suites()
+    bench_mcp.main(["--quick", "--calls", "30", "--warmup", "3", "--upstreams", "2", "--concurrency", "2"])
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if re.match(r"\| (direct|gateway)", line)]
+    assert [r.split("|")[1].strip() for r in rows] == ["direct, upstream 0", "direct, upstream 1", "gateway, 2 upstreams"]
+    for row in rows:
+        p50, p99, rate = (float(c) for c in row.split("|")[3:6])
+        assert 0 < p50 <= p99 and rate > 0
+    assert "| p50 through the gateway / direct, 2 caller(s) | <= 2.5 |" in out
+    assert "n/a at --quick size" in out
+
+
+def test_bad_options_are_refused() -> None:
+    from toolrouter.bench import mcp as bench_mcp
+
+    with pytest.raises(SystemExit):
+        bench_mcp.main(["--concurrency", "0"])
+    with pytest.raises(SystemExit):
+        bench_mcp.main(["--concurrency", "two"])

@@ -1,0 +1,281 @@
+"""``toolrouter mcp serve`` with real MCP servers: upstream test servers written with the SDK's
+``MCPServer`` run over stdio, the gateway runs as a subprocess, and the test is its client
+(``ClientSession``). Every failure mode of an upstream is here: errors, malformed results, a slow
+server, one that dies mid-call, one killed; and what the gateway promises: grouped tools, learning
+which server is reliable, no lost call or outcome, restarts that resume, no orphan process."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import mcp_types as types
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_harness import ROOT, alive, gateway, pids_in, served_by, stop, upstream, wait_gone, write_config
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+def attempts_in(store: Path) -> list[tuple[str, int, str | None]]:
+    """(tool id, success, error) of every attempt the gateway recorded."""
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT tool_id, success, error FROM attempts ORDER BY id").fetchall()
+
+
+async def test_the_gateway_lists_grouped_tools_and_passes_lone_ones_through(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "alpha": upstream("reliable", pid_dir, "--name", "alpha"),
+        "beta": upstream("flaky", pid_dir, "--name", "beta"),
+        "gamma": upstream("malformed", pid_dir, "--name", "gamma"),
+    })  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        tools = {t.name: t for t in (await gw.session.list_tools()).tools}
+        assert set(tools) == {"search", "noop", "grow", "alpha_status", "beta_status", "gamma_status"}
+        assert tools["search"].input_schema["required"] == ["query"]
+        assert tools["search"].description == "Search the web for pages about a query."
+        assert tools["beta_status"].description == "How many searches beta has served."  # passed through
+        status = await gw.session.call_tool("beta_status", {})
+        assert not status.is_error and served_by(status) == ("beta", 1)
+
+
+async def test_it_learns_to_prefer_the_reliable_server_and_loses_no_call(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {
+        "flaky": upstream("flaky", pid_dir, "--fail-rate", "0.7"),
+        "broken": upstream("malformed", pid_dir),
+        "steady": upstream("reliable", pid_dir, "--name", "steady"),
+    }, router={"store": f"sqlite:///{store}", "seed": 0, "circuit_breaker": None})  # fmt: skip
+    first_try = []
+    tried = 0
+    async with gateway(config, tmp_path) as gw:
+        for i in range(40):
+            result = await gw.search(f"q{i}")
+            server, attempts = served_by(result)
+            assert not result.is_error, result.content  # every call got the good result, falling back
+            first_try.append(server if attempts == 1 else None)
+            tried += attempts
+    # the project's target: within 20 calls it prefers the reliable server (at least 9 in 10 first tries after)
+    assert first_try[20:].count("steady") >= 18, first_try
+    recorded = attempts_in(store)
+    assert len(recorded) == tried  # every attempt recorded, failures included
+    errors = {tool: error for tool, success, error in recorded if not success}
+    assert "malformed result" in errors["broken/search"] and "content.0" in errors["broken/search"]
+    assert "overloaded" in errors["flaky/search"]
+
+
+async def test_a_server_that_dies_mid_call_loses_no_call_and_no_outcome(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {
+        "mortal": upstream("dies", pid_dir, "--after", "2"),
+        "steady": upstream("reliable", pid_dir, "--name", "steady", cost_per_use=10.0),
+    }, router={"store": f"sqlite:///{store}"}, reconnect={"initial_delay_s": 0.2, "jitter": 0})  # fmt: skip
+    tried = 0
+    async with gateway(config, tmp_path) as gw:
+        results = []
+        for i in range(12):
+            result = await gw.search(f"q{i}")
+            results.append(served_by(result))
+            tried += served_by(result)[1]
+            assert not result.is_error, result.content
+        # the cheap server served until it died in the middle of its third call, which fell back
+        assert results.count(("mortal", 1)) >= 2 and ("steady", 2) in results
+        # it came back (a new process) after the backoff
+        with anyio.fail_after(10):
+            while len(pids_in(pid_dir)) < 3:
+                await anyio.sleep(0.05)
+    recorded = attempts_in(store)
+    assert len(recorded) == tried
+    died = [i for i, (tool, success, _) in enumerate(recorded) if tool == "mortal/search" and not success]
+    assert died and "Connection closed" in recorded[died[0]][2]
+    assert recorded[died[0] + 1][:2] == ("steady/search", 1)  # its call went on to the next server
+
+
+async def test_a_killed_server_is_routed_around_and_reconnected(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "one": upstream("reliable", pid_dir, "--name", "one"),
+        "two": upstream("reliable", pid_dir, "--name", "two"),
+    }, reconnect={"initial_delay_s": 0.3, "jitter": 0})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        first, _ = served_by(await gw.search("warm up"))
+        victim = next(int(p.stem) for p in pid_dir.glob("*.pid") if p.read_text() == "reliable"
+                      and f"--name {first}" in Path(f"/proc/{p.stem}/cmdline").read_text().replace("\0", " "))  # fmt: skip
+        os.kill(victim, signal.SIGKILL)
+        assert not wait_gone({victim}, 5)
+        async with anyio.create_task_group() as group:  # calls in flight while it is down
+            outcomes: list[types.CallToolResult] = []
+
+            async def call(i: int) -> None:
+                outcomes.append(await gw.search(f"q{i}"))
+
+            for i in range(8):
+                group.start_soon(call, i)
+        assert all(not r.is_error for r in outcomes), [r.content for r in outcomes if r.is_error]
+        with anyio.fail_after(10):
+            while len(alive(pids_in(pid_dir))) < 2:  # reconnected: a new process for it
+                await anyio.sleep(0.05)
+
+
+async def test_a_slow_server_times_out_and_the_call_falls_back(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {
+        # the cheap server is preferred at first, but it takes 5 s where 0.5 s are allowed
+        "cheap": upstream("slow", pid_dir, "--delay", "5", timeout_s=0.5),
+        "dear": upstream("reliable", pid_dir, "--name", "dear", cost_per_use=5.0),
+    }, router={"store": f"sqlite:///{store}"})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        started = time.monotonic()
+        result = await gw.search("bandits")
+        elapsed = time.monotonic() - started
+    assert not result.is_error and served_by(result) == ("dear", 2)
+    assert elapsed < 3.0
+    (slow, success, error), (fast, ok, _) = attempts_in(store)
+    assert (slow, success, fast, ok) == ("cheap/search", 0, "dear/search", 1)
+    assert "TimeoutError" in error and "0.5 s" in error
+
+
+async def test_every_server_failing_gives_an_error_result_listing_each_attempt(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "flaky": upstream("flaky", pid_dir, "--fail-rate", "1.0"),
+        "broken": upstream("malformed", pid_dir),
+    })  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        result = await gw.search("anything")
+    assert result.is_error
+    text = result.content[0].text
+    assert text.startswith("tool 'search' failed: every server failed (2 attempts: ")
+    assert "flaky/search: UpstreamToolError: Error executing tool search: flaky is overloaded" in text
+    assert "broken/search: MalformedResultError: server 'broken' sent a malformed result" in text
+
+
+async def test_bad_arguments_give_a_schema_error_and_run_nothing(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {"only": upstream("reliable", pid_dir)}, router={"store": f"sqlite:///{store}"})
+    async with gateway(config, tmp_path) as gw:
+        wrong_type = await gw.session.call_tool("search", {"query": 5})
+        missing = await gw.session.call_tool("search", {})
+        unknown = await gw.session.call_tool("serach", {"query": "x"})
+    assert wrong_type.is_error and wrong_type.content[0].text == "invalid arguments for tool 'search': query: 5 is not of type 'string'"
+    assert missing.is_error and "'query' is a required property" in missing.content[0].text
+    assert unknown.is_error and unknown.content[0].text.startswith("unknown tool 'serach'; the tools are 'search', ")
+    assert attempts_in(store) == []  # no server ran, nothing recorded
+
+
+async def test_a_restarted_gateway_resumes_what_it_learned(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    # a greedy router, so that what it does shows what it knows: the cheap flaky server is its
+    # first choice before any outcome; what it learned is that the dear one serves better
+    config = write_config(tmp_path, {
+        "flaky": upstream("flaky", pid_dir, "--fail-rate", "0.9", "--seed", "1"),
+        "steady": upstream("reliable", pid_dir, "--name", "steady", cost_per_use=3.0),
+    }, router={"store": f"sqlite:///{store}", "policy": "epsilon_greedy", "policy_options": {"epsilon": 0.0},
+               "circuit_breaker": None})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        first = [served_by(await gw.search(f"q{i}")) for i in range(15)]
+        stop(gw.pid)  # SIGTERM: the gateway saves its snapshot on the way out
+        assert not wait_gone({gw.pid}, 10)
+    assert first[0] in (("flaky", 1), ("steady", 2))  # it went to flaky first
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM snapshots WHERE name = 'learner'").fetchone() == (1,)
+    async with gateway(config, tmp_path) as gw:
+        again = [served_by(await gw.search(f"again {i}")) for i in range(8)]
+    assert again == [("steady", 1)] * 8, again  # no starting from scratch: it knows flaky fails
+
+
+@pytest.mark.parametrize("how", ["sigterm", "stdin closed"])
+async def test_no_child_process_survives_the_gateway(tmp_path: Path, pid_dir: Path, how: str) -> None:
+    config = write_config(tmp_path, {
+        "a": upstream("reliable", pid_dir, "--name", "a"),
+        "b": upstream("slow", pid_dir, "--delay", "30"),
+        "lazy": upstream("reliable", pid_dir, "--name", "lazy", start="lazy"),
+    })  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        assert len(pids_in(pid_dir)) == 2  # the lazy server waits for the first request that needs it
+        await gw.session.list_tools()
+        assert len(pids_in(pid_dir)) == 3
+        pid = gw.pid
+        if how == "sigterm":
+            with anyio.move_on_after(0.3):  # a call in flight on the slow server
+                await gw.search("x")
+            stop(pid)
+            assert not wait_gone({pid}, 10), "the gateway did not exit on SIGTERM"
+    children = pids_in(pid_dir)
+    assert not wait_gone({pid, *children}, 10)
+
+
+async def test_tools_list_changed_is_passed_on_to_the_client(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "a": upstream("reliable", pid_dir, "--name", "a"),
+        "b": upstream("flaky", pid_dir),
+    })  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        before = {t.name for t in (await gw.session.list_tools()).tools}
+        assert "extra" not in before
+        grown = await gw.session.call_tool("grow", {})
+        assert not grown.is_error
+        with anyio.fail_after(10):
+            while not any(isinstance(n, types.ToolListChangedNotification) for n in gw.notifications):
+                await anyio.sleep(0.02)
+        after = {t.name for t in (await gw.session.list_tools()).tools}
+        assert after == before | {"extra"}
+        reversed_text = await gw.session.call_tool("extra", {"text": "abc"})
+        assert reversed_text.content[0].text == "cba"
+
+
+async def test_a_server_that_cannot_start_is_routed_around(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "missing": {"command": str(tmp_path / "no-such-server")},
+        "ok": upstream("reliable", pid_dir, "--name", "ok"),
+    })  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        result = await gw.search("x")
+    assert not result.is_error and served_by(result) == ("ok", 1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_the_gateway_serves_streamable_http_on_loopback(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {
+        "a": upstream("reliable", pid_dir, "--name", "a"),
+        "b": upstream("reliable", pid_dir, "--name", "b"),
+    })  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config), "--http", f"127.0.0.1:{port}"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "w"),
+    )  # fmt: skip
+    try:
+        with anyio.fail_after(30):
+            while True:  # wait until it listens
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    assert process.poll() is None, (tmp_path / "http.stderr").read_text()
+                    await anyio.sleep(0.1)
+            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    assert "search" in {t.name for t in (await session.list_tools()).tools}
+                    result = await session.call_tool("search", {"query": "over http"})
+        assert not result.is_error and served_by(result)[0] in ("a", "b")
+        assert result.content[0].text.endswith("results for over http")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    assert not wait_gone(pids_in(pid_dir), 10)
+    assert collections.Counter(p.read_text() for p in pid_dir.glob("*.pid")) == {"reliable": 2}

@@ -1,0 +1,92 @@
+"""MCP servers' tools as backends of a ``ToolMiddleware`` in the agent's own process
+(``McpBackends``): the same grouping, routing, fallbacks and recording as the gateway, over stdio
+and streamable HTTP upstreams."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from integrations.mcp import GatewayConfig, GroupingError, McpBackends, ServerConfig
+from mcp_harness import UPSTREAM, pids_in, served_by, upstream, wait_gone
+from toolrouter import ToolMiddleware
+from toolrouter.errors import AllToolsFailedError
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
+    tools = ToolMiddleware(seed=0, store="memory://")
+    servers = {
+        "steady": upstream("reliable", pid_dir, "--name", "steady"),
+        "flaky": upstream("flaky", pid_dir, "--fail-rate", "1.0"),
+    }
+    async with McpBackends(tools, servers) as mcp:
+        specs = {t.name: t for t in mcp.tools()}
+        assert specs["search"].input_schema["required"] == ["query"]
+        assert mcp.capabilities["search"].members == ("steady:search", "flaky:search")
+        assert sorted(tools.tool_ids) == sorted(
+            [f"{s}/{t}" for s in ("steady", "flaky") for t in ("search", "noop", f"{s}_status")] + ["steady/grow"]
+        )
+        results = [await mcp.call("search", {"query": f"q{i}"}) for i in range(6)]
+        assert all(not r.is_error and served_by(r)[0] == "steady" for r in results)
+        # the middleware routes the capability like any other: the value is the server's result
+        value = await tools.acall("search", {"query": "direct"})
+        assert value.content[0].text == "steady: results for direct"
+        stats = tools.learner.tool_statistics("mcp", "search")
+        assert stats["flaky/search"].successes == 0 and stats["steady/search"].successes >= 6
+        invalid = await mcp.call("search", {"query": ["not", "text"]})
+        assert invalid.is_error and invalid.content[0].text.startswith("invalid arguments for tool 'search': query: ")
+    assert not wait_gone(pids_in(pid_dir), 10)  # leaving shuts every server down
+    with pytest.raises(AllToolsFailedError, match="server 'steady' is stopped"):
+        await tools.acall("search", {"query": "too late"})  # still registered, no longer connected
+
+
+async def test_incompatible_tools_in_an_explicit_group_are_refused_and_nothing_is_left_running(pid_dir: Path) -> None:
+    tools = ToolMiddleware(seed=0)
+    servers = {"a": upstream("reliable", pid_dir, "--name", "a"), "b": upstream("reliable", pid_dir, "--name", "b")}
+    grouping = {"capabilities": {"lookup": {"tools": ["a:search", "b:b_status"]}}}
+    config = GatewayConfig.model_validate({"servers": servers, "grouping": grouping})
+    with pytest.raises(GroupingError) as info:
+        async with McpBackends(tools, config):
+            pass
+    assert str(info.value) == (
+        "grouping.capabilities.lookup: tools 'a:search' and 'b:b_status' take different arguments: "
+        "field 'query' is a required argument of the first only"
+    )
+    assert not wait_gone(pids_in(pid_dir), 10)
+    assert tools.tool_ids == []  # the middleware as it was
+
+
+async def test_an_upstream_over_streamable_http(pid_dir: Path, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, str(UPSTREAM), "reliable", "--name", "web", "--http-port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "w"),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "http.stderr").read_text()
+                await anyio.sleep(0.1)
+        tools = ToolMiddleware(seed=0)
+        servers = {"web": ServerConfig(url=f"http://127.0.0.1:{port}/mcp"), "local": upstream("reliable", pid_dir)}
+        async with McpBackends(tools, servers) as mcp:
+            assert mcp.capabilities["search"].members == ("web:search", "local:search")
+            served = {served_by(await mcp.call("search", {"query": f"q{i}"}))[0] for i in range(8)}
+            assert "web" in served
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,106 @@
+"""Small upstream MCP servers for the gateway's tests and benchmark, written with the SDK's
+high-level server API (``MCPServer``) and run over stdio::
+
+    python upstream_server.py KIND [--name NAME] [--fail-rate P] [--delay S] [--after N] [--seed K]
+
+(``--http-port PORT`` serves streamable HTTP on 127.0.0.1 instead.)
+
+Every kind serves ``search(query)`` (so that the gateway groups them by name), ``noop()`` and a
+tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
+
+- ``reliable``: answers at once; its ``grow`` tool adds a tool ``extra`` and tells the client
+  (``notifications/tools/list_changed``);
+- ``flaky``: answers with ``isError`` with probability ``--fail-rate`` (seeded);
+- ``slow``: sleeps ``--delay`` seconds before answering;
+- ``dies``: answers ``--after`` calls, then exits in the middle of the next one, unanswered;
+- ``malformed``: answers with a text block that has no text (a result the protocol rejects).
+
+With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
+none survives the gateway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+
+def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
+    rng = random.Random(seed)
+    calls = {"search": 0}
+
+    async def malform(ctx: Any, call_next: Any) -> Any:
+        result = await call_next(ctx)
+        if kind == "malformed" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
+            return {"content": [{"type": "text"}]}  # a text block without its text
+        return result
+
+    server = MCPServer(name, middleware=[malform], log_level="WARNING")
+
+    @server.tool()
+    async def search(query: str) -> str:
+        """Search the web for pages about a query."""
+        calls["search"] += 1
+        if kind == "flaky" and rng.random() < fail_rate:
+            raise ToolError(f"{name} is overloaded")  # an isError result with this text
+        if kind == "slow":
+            await asyncio.sleep(delay_s)
+        if kind == "dies" and calls["search"] > after:
+            os._exit(3)  # mid-call: the client never gets an answer
+        return f"{name}: results for {query}"
+
+    @server.tool()
+    def noop() -> str:
+        """Do nothing."""
+        return "ok"
+
+    def status() -> str:
+        return f"{name} has served {calls['search']} searches"
+
+    server.add_tool(status, name=f"{name}_status", description=f"How many searches {name} has served.")
+
+    if kind == "reliable":
+
+        @server.tool()
+        async def grow(ctx: Context) -> str:
+            """Add a tool named extra."""
+
+            def extra(text: str) -> str:
+                return text[::-1]
+
+            server.add_tool(extra, name="extra", description="Reverse a text.")
+            await ctx.session.send_tool_list_changed()
+            return "grown"
+
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed"])
+    parser.add_argument("--name", default=None)
+    parser.add_argument("--fail-rate", type=float, default=0.5)
+    parser.add_argument("--delay", type=float, default=5.0)
+    parser.add_argument("--after", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--http-port", type=int, default=None, help="serve streamable HTTP on 127.0.0.1 instead")
+    args = parser.parse_args()
+    pid_dir = os.environ.get("MCP_TEST_PID_DIR")
+    if pid_dir:
+        Path(pid_dir, f"{os.getpid()}.pid").write_text(args.kind)
+    server = build(args.kind, args.name or args.kind, args.fail_rate, args.delay, args.after, args.seed)
+    if args.http_port is None:
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host="127.0.0.1", port=args.http_port)
+
+
+if __name__ == "__main__":
+    main()

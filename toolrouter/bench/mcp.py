@@ -1,0 +1,176 @@
+"""``toolrouter bench mcp``: what the MCP gateway adds to a tool call.
+
+A no-op tool (``noop``, an ``MCPServer`` over stdio that answers at once) is called by an MCP
+client (the SDK's ``ClientSession``) directly on each of ``--upstreams`` upstream servers, and
+through ``toolrouter mcp serve`` in front of the same number of them (all serving ``noop``, so the
+gateway groups them into one capability and routes each call, recording every attempt in a SQLite
+store), over stdio both ways. With ``--concurrency`` callers at once over the one client connection
+(1 and 8 by default): p50 and p99 latency of a call and calls per second.
+
+The gateway adds one hop (the client's call is read, routed, sent upstream, and the answer sent
+back), so about twice a direct call is the floor. The project's targets: the gateway's p50 at most
+2.5x a direct call's, and its throughput no more than 10% below that of the slowest upstream
+called directly.
+
+The gateway runs in a process of its own, like the upstreams, so on a machine with few cores the
+client, the gateway and the upstreams share them.
+
+Example:
+    toolrouter bench mcp --quick
+    toolrouter bench mcp --calls 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
+
+#: The project's targets: the gateway's p50 / a direct call's p50, and its calls/s / the slowest upstream's.
+P50_RATIO_TARGET = 2.5
+THROUGHPUT_TARGET = 0.9
+
+#: The upstream: an MCP server (the SDK's ``MCPServer``) over stdio whose one tool answers at once.
+#: Run with ``python -I -c``: nothing of ours is imported, and no folder (this one has an
+#: ``mcp.py``) comes before the SDK on its path.
+_NOOP_SERVER = """
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("noop", log_level="WARNING")
+
+
+@server.tool()
+def noop() -> str:
+    \"\"\"Do nothing and say so.\"\"\"
+    return "ok"
+
+
+server.run("stdio")
+"""
+_UPSTREAM = [sys.executable, "-I", "-c", _NOOP_SERVER]
+
+
+def main(argv: list[str]) -> None:
+    """Run the benchmark; ``--quick`` runs a toy version in well under a minute."""
+    parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
+    parser.add_argument("--calls", type=int, default=1000, help="timed calls per measurement (default 1000)")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed calls first (default 100)")
+    parser.add_argument("--upstreams", type=int, default=4, help="upstream servers (default 4)")
+    parser.add_argument("--concurrency", default="1,8", help="callers at once, comma-separated (default 1,8)")
+    args = parser.parse_args(argv)
+    try:
+        levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    except ValueError:
+        parser.error(f"--concurrency: expected comma-separated integers, got {args.concurrency!r}")
+    for name, value in (("calls", args.calls), ("upstreams", args.upstreams), *(("concurrency", c) for c in levels)):
+        if value < 1:
+            parser.error(f"--{name} must be at least 1, got {value}")
+    if args.warmup < 0 or not levels:
+        parser.error("--warmup must be at least 0 and --concurrency name at least one level")
+    if args.quick:
+        args.calls, args.warmup = min(args.calls, 150), min(args.warmup, 20)
+    try:
+        import anyio
+
+        from integrations._extras import require
+
+        require("mcp", "mcp")
+    except ImportError as exc:
+        console.print(f"toolrouter bench mcp: {exc}", markup=False)
+        raise SystemExit(2) from None
+    console.print(
+        f"{args.calls} timed calls per row after {args.warmup} untimed; {args.upstreams} upstreams; stdio; "
+        "timings on a shared machine: compare the ratios measured in one run.",
+        markup=False,
+    )
+    rows, targets = anyio.run(_measure, args, levels)
+    print_table("toolrouter bench mcp: a no-op tool called directly and through the gateway",
+                ["path", "callers", "p50 ms", "p99 ms", "calls/s"], rows)  # fmt: skip
+    if args.quick:
+        targets = [[*row[:3], NOT_AT_QUICK] for row in targets]
+    print_table("The project's targets for the MCP gateway", ["target", "bound", "measured", "met"], targets)
+    if args.quick:
+        print_quick_note()
+
+
+async def _measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[list[Any]], list[list[Any]]]:
+    rows: list[list[Any]] = []
+    targets: list[list[Any]] = []
+    for callers in levels:
+        direct = [await _run(_upstream_params(), "noop", args, callers) for _ in range(args.upstreams)]
+        with tempfile.TemporaryDirectory(prefix="toolrouter-bench-mcp-") as folder:
+            gateway = await _run(_gateway_params(Path(folder), args.upstreams), "noop", args, callers)
+        for i, stats in enumerate(direct):
+            rows.append([f"direct, upstream {i}", callers, *stats])
+        rows.append([f"gateway, {args.upstreams} upstreams", callers, *gateway])
+        direct_p50 = statistics.median(s[0] for s in direct)
+        slowest = min(s[2] for s in direct)
+        ratio = gateway[0] / direct_p50
+        share = gateway[2] / slowest
+        targets.append([f"p50 through the gateway / direct, {callers} caller(s)", f"<= {P50_RATIO_TARGET}",
+                        f"{ratio:.2f} ({gateway[0]:.3f} / {direct_p50:.3f} ms)", "yes" if ratio <= P50_RATIO_TARGET else "no"])
+        targets.append([f"calls/s through the gateway / slowest upstream, {callers} caller(s)", f">= {THROUGHPUT_TARGET}",
+                        f"{share:.2f} ({gateway[2]:.0f} / {slowest:.0f})", "yes" if share >= THROUGHPUT_TARGET else "no"])  # fmt: skip
+    return rows, targets
+
+
+def _upstream_params() -> Any:
+    from mcp import StdioServerParameters
+
+    return StdioServerParameters(command=_UPSTREAM[0], args=_UPSTREAM[1:])
+
+
+def _gateway_params(folder: Path, upstreams: int) -> Any:
+    from mcp import StdioServerParameters
+
+    config = {
+        "mcpServers": {f"noop{i}": {"command": _UPSTREAM[0], "args": _UPSTREAM[1:]} for i in range(upstreams)},
+        "router": {"store": f"sqlite:///{folder / 'gateway.db'}", "seed": 0},
+    }
+    path = folder / "gateway.json"
+    path.write_text(json.dumps(config))
+    root = Path(__file__).resolve().parents[2]
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "toolrouter.cli", "mcp", "serve", str(path)], env={"PYTHONPATH": str(root)}
+    )
+
+
+async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, calls/s) of ``args.calls`` calls of ``tool``, ``callers`` at once."""
+    import anyio
+    from mcp import ClientSession, stdio_client
+
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        for _ in range(args.warmup):
+            result = await client.call_tool(tool, {})
+            if result.is_error:
+                raise RuntimeError(f"the benchmark's tool failed: {result.content}")
+        latencies: list[float] = []
+        left = [args.calls]
+
+        async def caller() -> None:
+            while left[0] > 0:
+                left[0] -= 1
+                t0 = time.perf_counter()
+                result = await client.call_tool(tool, {})
+                latencies.append(time.perf_counter() - t0)
+                if result.is_error:
+                    raise RuntimeError(f"the benchmark's tool failed: {result.content}")
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for _ in range(callers):
+                group.start_soon(caller)
+        wall = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    return statistics.median(latencies) * 1e3, p99 * 1e3, len(latencies) / wall
