@@ -1,0 +1,45 @@
+"""Experts: models that learn new tasks from a few examples and call tools through the router.
+
+``LanguageExpert`` (text) and ``VisionExpert`` (images) share the ``Expert`` base: ``adapt`` learns a
+task from a few labelled examples without forgetting the others, ``process_task`` serves one input
+and returns an ``ExpertResult``, ``add_meta_learning`` attaches a MAML-family learner or a
+``FewShotLearner`` built on ``expert.model``, ``add_tool_optimization`` attaches a
+``toolrouter.ToolMetaLearner``. ``ExpertSystem`` routes tasks among several experts, and
+``run_meta_learning_demo`` is the one-call tour of the framework (``toolrouter demo --tour``).
+
+This is the one import path: ``from integrations.experts import LanguageExpert, run_meta_learning_demo``.
+Names are imported on first use, so ``import integrations.experts`` stays cheap.
+
+Example:
+    >>> from integrations.experts import Expert, ExpertResult
+    >>> Expert.__name__, ExpertResult.__name__
+    ('Expert', 'ExpertResult')
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from integrations.experts.base import (
+    Expert,
+    ExpertInputError,
+    ExpertResult,
+    LearnerModelError,
+    ModalityError,
+    TaskState,
+    UnknownTaskError,
+    normalize_support,
+)
+
+# the experts and the tour load their dependencies (text encoders, the router) on first use
+_LAZY = {"VisionExpert": "vision"}
+
+__all__ = sorted(["Expert", "ExpertInputError", "ExpertResult", "LearnerModelError", "ModalityError",
+                  "TaskState", "UnknownTaskError", "normalize_support", *_LAZY])
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'integrations.experts' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"integrations.experts.{_LAZY[name]}"), name)

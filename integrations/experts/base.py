@@ -1,0 +1,524 @@
+"""``Expert``: a model that learns new tasks from a few labelled examples and may call tools.
+
+An expert owns one ``nn.Module`` (``expert.model``) and a set of *tasks*. A task is learned from a
+few labelled examples (``adapt``): what the expert derives from them (prototypes, adapted adapter
+weights) is kept per task, beside the model, so learning a new task never changes how an older one
+is served (nothing is forgotten). ``process_task`` serves one input with a stored task, or with a
+support set given in the call, and returns an ``ExpertResult``: the decision, its confidence, which
+task and which kind of adaptation served it, and, when the expert called tools through the router
+(``add_tool_optimization``), the plan and every attempt.
+
+Meta-learning is attached with ``add_meta_learning``: a learner of the MAML family (``meta.MAML``,
+``MAMLFirstOrder``, ``Reptile``, ``MetaSGD``, ``MultiTaskMAML``) built on ``expert.model``, or a
+``meta.FewShotLearner`` whose network is (or encodes with) ``expert.model``. A learner built on any
+other model is refused with ``LearnerModelError``: it would train weights the expert never uses.
+
+Subclasses (``LanguageExpert``, ``VisionExpert``) say what an input is (``_check_input``), how a
+task is learned from its support set (``_fit_task``) and how it scores inputs (``_scores``).
+
+Everything is saved to one safetensors file (``save``/``load``): the model's weights, each task's
+tensors and support set, and a JSON description; no pickle.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from toolrouter.errors import CorruptStateError
+from toolrouter.logging import EventLog
+from toolrouter.serialization import read_blob, short_repr, write_blob
+
+__all__ = [
+    "Expert",
+    "ExpertInputError",
+    "ExpertResult",
+    "Label",
+    "LearnerModelError",
+    "ModalityError",
+    "TaskState",
+    "UnknownTaskError",
+    "normalize_support",
+]
+
+log = EventLog(__name__)
+
+#: A class label: a string or an integer (kept as such through save and load).
+Label = Union[str, int]
+
+_FORMAT = "integrations.Expert/1"
+
+
+class ExpertInputError(ValueError):
+    """An input, a support set or its labels that the expert cannot take; the message names the
+    argument and the value. Nothing changes when it is raised."""
+
+
+class ModalityError(ExpertInputError, TypeError):
+    """An input of the wrong kind for the expert (an image to a language expert, text to a vision
+    expert); also a ``TypeError``."""
+
+
+class LearnerModelError(ValueError):
+    """A meta-learner built on another model than the expert's, or of a kind the expert cannot use."""
+
+
+class UnknownTaskError(ExpertInputError, KeyError):
+    """A task name the expert has not learned."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass
+class TaskState:
+    """What an expert keeps of one task.
+
+    Attributes:
+        labels: the task's classes, in the order of the columns of its scores.
+        adaptation: how it was learned (``"prototypes"``, ``"MAML"``, ...), reported in results.
+        support: the labelled examples it was learned from, per label (kept so that the task can
+            be learned again after meta-training changes the model, and saved with the expert).
+        tensors: what the subclass derived from the support set (prototypes, adapted weights).
+        info: JSON-able extras of the subclass (label descriptions, options).
+    """
+
+    labels: list[Label]
+    adaptation: str
+    support: dict[Label, list[Any]]
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExpertResult:
+    """What ``Expert.process_task`` did with one input.
+
+    Attributes:
+        output: the answer: the predicted label, or, when tools ran, what the plan's last
+            successful step returned (``label`` keeps the decision that chose the tools).
+        label: the predicted label.
+        confidence: the probability of ``label`` among the task's labels (softmax of the scores).
+        scores: every label's probability.
+        task: the stored task that served the input (None for a support set given in the call).
+        adaptation: how that task was learned (``"prototypes"``, ``"MAML"``, ...).
+        plan: the router's ``ExecutionPlan`` when tools were called, else None.
+        attempts: every tool attempt (``ExecutionResult``), failures and fallbacks included.
+        tool_outputs: the output of each step that succeeded, by step.
+        latency_s: wall time of the whole call, tools included.
+        notes: things the caller should know (the encoder that was available, a failed plan).
+    """
+
+    output: Any
+    label: Label
+    confidence: float
+    scores: dict[Label, float]
+    task: str | None
+    adaptation: str
+    plan: Any = None
+    attempts: tuple[Any, ...] = ()
+    tool_outputs: dict[str, Any] = field(default_factory=dict)
+    latency_s: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def used_tools(self) -> bool:
+        """Whether the router planned and ran tools for this input."""
+        return self.plan is not None
+
+
+def _check_label(label: Any, field: str) -> Label:
+    if isinstance(label, bool) or not isinstance(label, (str, int, np.integer)):
+        raise ExpertInputError(f"{field}: a label must be a str or an int, got {type(label).__name__} ({short_repr(label)})")
+    if isinstance(label, str) and not label.strip():
+        raise ExpertInputError(f"{field}: a label must not be blank, got {label!r}")
+    return int(label) if isinstance(label, np.integer) else label
+
+
+def normalize_support(examples: Any, labels: Any = None, field: str = "examples") -> dict[Label, list[Any]]:
+    """A support set as ``{label: [inputs]}``, from either form a caller may use.
+
+    - a mapping ``{label: [inputs]}`` (``labels`` must then be None);
+    - a sequence of inputs with ``labels``, a sequence of the same length (a tensor of inputs is a
+      sequence along its first dimension).
+
+    Raises ``ExpertInputError`` naming ``field`` for an empty set, a label without examples, labels
+    whose number differs from the examples', or a label that is not a str or int.
+
+    Example:
+        >>> normalize_support(["hi", "bye", "hello"], ["greet", "leave", "greet"])
+        {'greet': ['hi', 'hello'], 'leave': ['bye']}
+    """
+    support: dict[Label, list[Any]] = {}
+    if isinstance(examples, Mapping):
+        if labels is not None:
+            raise ExpertInputError(f"labels: give labels with a sequence of {field}, not with a mapping label -> examples")
+        for label, items in examples.items():
+            label = _check_label(label, f"{field} key")
+            if isinstance(items, (str, bytes)) or isinstance(items, torch.Tensor) and items.dim() == 0:
+                raise ExpertInputError(f"{field}[{label!r}]: expected a list of examples, got {short_repr(items)}")
+            items = list(items) if not isinstance(items, torch.Tensor) else list(items.unbind(0))
+            if not items:
+                raise ExpertInputError(f"{field}[{label!r}]: a label needs at least one example, got none")
+            support[label] = items
+    else:
+        if examples is None or isinstance(examples, (str, bytes)):
+            raise ExpertInputError(f"{field}: expected a list of examples with labels, or a mapping label -> examples, got {short_repr(examples)}")
+        items = list(examples.unbind(0)) if isinstance(examples, torch.Tensor) and examples.dim() > 0 else examples
+        if not isinstance(items, Sequence):
+            raise ExpertInputError(f"{field}: expected a sequence of examples, got {type(examples).__name__}")
+        if labels is None:
+            raise ExpertInputError(f"labels: {field} is a sequence, so labels are needed (one per example), got None")
+        label_list = labels.tolist() if isinstance(labels, (torch.Tensor, np.ndarray)) else labels
+        if isinstance(label_list, (str, bytes)) or not isinstance(label_list, Sequence):
+            raise ExpertInputError(f"labels: expected a sequence of labels, got {short_repr(labels)}")
+        if len(label_list) != len(items):
+            raise ExpertInputError(
+                f"labels: {len(label_list)} labels for {len(items)} {field}; give exactly one label per example"
+            )
+        for i, (x, label) in enumerate(zip(items, label_list)):
+            support.setdefault(_check_label(label, f"labels[{i}]"), []).append(x)
+    if not support:
+        raise ExpertInputError(f"{field}: the support set is empty; give at least one labelled example")
+    return support
+
+
+def _check_task_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ExpertInputError(f"task: expected a non-empty task name, got {short_repr(name)}")
+    return name
+
+
+def learner_model(learner: Any) -> nn.Module:
+    """The model a meta-learner adapts: ``learner.model`` for the MAML family, the network (or its
+    encoder) of a ``FewShotLearner``. Raises ``LearnerModelError`` for another kind of learner."""
+    from meta.few_shot import FewShotLearner
+    from meta.maml import MAML
+
+    if isinstance(learner, MAML):
+        return learner.model
+    if isinstance(learner, FewShotLearner):
+        return learner.network
+    raise LearnerModelError(
+        f"learner: expected a meta.MAML-family learner (MAML, MAMLFirstOrder, Reptile, MetaSGD, "
+        f"MultiTaskMAML) or a meta.FewShotLearner, got {type(learner).__name__}"
+    )
+
+
+class Expert(abc.ABC):
+    """A model that learns tasks from a few labelled examples and serves inputs with them.
+
+    Arguments:
+        model: the expert's ``nn.Module`` (``expert.model``); meta-learners are built on it.
+        seed: seeds everything stochastic the expert does itself.
+
+    Subclasses implement ``_check_input`` (one input, checked for the expert's modality),
+    ``_fit_task`` (a ``TaskState`` from a support set) and ``_scores`` (logits of inputs for a task).
+    """
+
+    #: What the expert takes: ``"text"`` or ``"image"`` (used by ``ExpertSystem`` to route).
+    modality: ClassVar[str] = "any"
+
+    def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed: expected an int, got {short_repr(seed)}")
+        self._model = model
+        self.seed = int(seed)
+        self.meta_learner: Any = None
+        self.tool_learner: Any = None
+        self._tasks: dict[str, TaskState] = {}
+
+    # --- parts ---------------------------------------------------------------------------------
+    @property
+    def model(self) -> nn.Module:
+        """The expert's network; build meta-learners on it (``MAML(expert.model)``)."""
+        return self._model
+
+    @property
+    def tasks(self) -> list[str]:
+        """Names of the learned tasks, in the order they were learned."""
+        return list(self._tasks)
+
+    def task(self, name: str) -> TaskState:
+        """The stored state of task ``name`` (``UnknownTaskError`` if there is none)."""
+        if not isinstance(name, str) or name not in self._tasks:
+            raise UnknownTaskError(f"task: no task named {short_repr(name)}; learned tasks: {self.tasks}")
+        return self._tasks[name]
+
+    def add_meta_learning(self, learner: Any) -> "Expert":
+        """Adapt tasks with ``learner``: a MAML-family learner built on ``self.model``, or a
+        ``FewShotLearner`` whose network is ``self.model`` or has it as its encoder.
+
+        Raises ``LearnerModelError`` naming the problem for a learner built on another model or of
+        another kind; the expert is unchanged then. Returns the expert.
+        """
+        built_on = learner_model(learner)
+        if built_on is not self.model and getattr(built_on, "encoder", None) is not self.model:
+            raise LearnerModelError(
+                f"learner: this {type(learner).__name__} was built on a {type(built_on).__name__} that is not "
+                f"this {type(self).__name__}'s model (a {type(self.model).__name__}); build it on "
+                f"expert.model, e.g. {type(learner).__name__}(expert.model)"
+            )
+        self._attach_meta_learning(learner)
+        self.meta_learner = learner
+        log.info("expert_meta_learning", expert=type(self).__name__, learner=type(learner).__name__)
+        return self
+
+    def add_tool_optimization(self, router: Any) -> "Expert":
+        """Call tools through ``router`` (a ``toolrouter.ToolMetaLearner``) when serving inputs.
+
+        Returns the expert. Raises ``TypeError`` for anything but a ``ToolMetaLearner``.
+        """
+        from toolrouter.learner import ToolMetaLearner
+
+        if not isinstance(router, ToolMetaLearner):
+            raise TypeError(f"router: expected a toolrouter.ToolMetaLearner, got {type(router).__name__}")
+        self._attach_tools(router)
+        self.tool_learner = router
+        log.info("expert_tool_optimization", expert=type(self).__name__, tools=len(router.tools))
+        return self
+
+    # --- learning tasks ------------------------------------------------------------------------
+    def adapt(self, examples: Any, labels: Any = None, *, task: str = "default", replace: bool = False, **options: Any) -> TaskState:
+        """Learn task ``task`` from a few labelled examples; the other tasks are not touched.
+
+        ``examples`` is a mapping ``{label: [inputs]}`` or a sequence of inputs with ``labels`` (one
+        per input). ``options`` go to the subclass (``descriptions=`` for a language expert).
+        A task name already learned raises unless ``replace=True``. Bad input raises
+        ``ExpertInputError`` (or ``ModalityError``) naming it, and nothing changes.
+
+        Returns the task's new ``TaskState``.
+        """
+        name = _check_task_name(task)
+        if name in self._tasks and not replace:
+            raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
+        support = self._checked_support(examples, labels, "examples")
+        state = self._fit_task(support, **options)
+        self._tasks[name] = state
+        log.info("expert_task_learned", expert=type(self).__name__, task=name, labels=len(state.labels),
+                 examples=sum(len(v) for v in support.values()), adaptation=state.adaptation)
+        return state
+
+    def remove_task(self, name: str) -> None:
+        """Forget task ``name``."""
+        self.task(name)
+        del self._tasks[name]
+
+    def relearn_tasks(self) -> None:
+        """Learn every stored task again from its support set, under the current model (call it
+        after meta-training changed the model)."""
+        fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
+        self._tasks.update(fresh)
+
+    def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
+        support = normalize_support(examples, labels, field)
+        return {
+            label: [self._check_input(x, f"{field}[{label!r}][{i}]") for i, x in enumerate(items)]
+            for label, items in support.items()
+        }
+
+    # --- serving -------------------------------------------------------------------------------
+    def _resolve_task(self, task: str | None, support: Any, support_labels: Any, options: dict[str, Any]) -> tuple[str | None, TaskState]:
+        if support is not None:
+            if task is not None:
+                raise ExpertInputError("task: give either task= (a learned task) or support= (a support set), not both")
+            return None, self._fit_task(self._checked_support(support, support_labels, "support"), **options)
+        if support_labels is not None:
+            raise ExpertInputError("support_labels: given without support=")
+        if task is not None:
+            return task, self.task(task)
+        if len(self._tasks) == 1:
+            name = next(iter(self._tasks))
+            return name, self._tasks[name]
+        default = self._default_task()
+        if default is not None:
+            return None, default
+        if not self._tasks:
+            raise ExpertInputError(f"task: {type(self).__name__} has learned no task; call adapt(...) first or pass support=")
+        raise ExpertInputError(f"task: {len(self._tasks)} tasks are learned ({self.tasks}); name one with task=")
+
+    def predict_proba(self, inputs: Sequence[Any], *, task: str | None = None, support: Any = None, support_labels: Any = None) -> tuple[list[Label], torch.Tensor]:
+        """``(labels, probabilities [len(inputs), len(labels)])`` of a batch of inputs under a task
+        (a learned one, or one learned from ``support`` for this call only)."""
+        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (Sequence, torch.Tensor)):
+            raise ExpertInputError(f"inputs: expected a sequence of inputs, got {type(inputs).__name__}")
+        items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
+        _, state = self._resolve_task(task, support, support_labels, {})
+        if not items:
+            return list(state.labels), torch.zeros(0, len(state.labels))
+        return list(state.labels), torch.softmax(self._scores(state, items).double(), dim=-1).float()
+
+    def predict(self, inputs: Sequence[Any], *, task: str | None = None, support: Any = None, support_labels: Any = None) -> list[Label]:
+        """The predicted label of each input (see ``predict_proba``)."""
+        labels, probs = self.predict_proba(inputs, task=task, support=support, support_labels=support_labels)
+        return [labels[i] for i in probs.argmax(-1).tolist()]
+
+    def process_task(
+        self,
+        input: Any,
+        *,
+        task: str | None = None,
+        support: Any = None,
+        support_labels: Any = None,
+        use_tools: bool | None = None,
+        **options: Any,
+    ) -> ExpertResult:
+        """Serve one input: classify it with a task and, with a router attached, act on it with tools.
+
+        Arguments:
+            input: one input of the expert's modality.
+            task: a learned task; default: the only one, or the subclass's default task.
+            support: a support set for this call only (``{label: [inputs]}`` or inputs with
+                ``support_labels``); the expert learns it, serves the input, and keeps nothing.
+            use_tools: call tools through the router (default: when one is attached).
+            options: passed on to the subclass's tool run.
+
+        Raises ``ExpertInputError``/``ModalityError`` naming a bad argument, before anything runs.
+        """
+        t0 = time.perf_counter()
+        x = self._check_input(input, "input")
+        name, state = self._resolve_task(task, support, support_labels, {})
+        probs = torch.softmax(self._scores(state, [x]).double(), dim=-1)[0]
+        best = int(probs.argmax())
+        label = state.labels[best]
+        scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
+        tools = self.tool_learner is not None if use_tools is None else bool(use_tools)
+        if tools and self.tool_learner is None:
+            raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
+        result: dict[str, Any] = {}
+        if tools:
+            result = self._run_tools(x, label, state, **options)
+        elif options:
+            raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
+        notes = tuple(self._notes()) + tuple(result.pop("notes", ()))
+        out = ExpertResult(
+            output=result.pop("output", label),
+            label=label,
+            confidence=scores[label],
+            scores=scores,
+            task=name,
+            adaptation=state.adaptation,
+            latency_s=time.perf_counter() - t0,
+            notes=notes,
+            **result,
+        )
+        log.debug("expert_processed", expert=type(self).__name__, task=name, label=label,
+                  confidence=out.confidence, tools=out.used_tools, latency_s=out.latency_s)
+        return out
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model's weights and every task (tensors, support set, labels) to one
+        safetensors file ``path``, with the expert's class and options as JSON metadata."""
+        arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
+        tasks = []
+        for i, (name, state) in enumerate(self._tasks.items()):
+            support_meta = []
+            for j, (label, items) in enumerate(state.support.items()):
+                if all(isinstance(x, str) for x in items):
+                    support_meta.append({"label": label, "texts": items})
+                else:
+                    arrays[f"task.{i}.support.{j}"] = _to_numpy(torch.stack([torch.as_tensor(x) for x in items]))
+                    support_meta.append({"label": label, "tensor": f"task.{i}.support.{j}"})
+            for key, value in state.tensors.items():
+                arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
+            tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
+                          "support": support_meta, "tensors": sorted(state.tensors), "info": state.info})
+        config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
+        target = Path(path)
+        target.write_bytes(write_blob(arrays, _FORMAT, config))
+        return target
+
+    def load(self, path: str | Path) -> dict[str, Any]:
+        """Restore weights and tasks written by ``save`` into this expert (same class and model
+        architecture). A file that is missing, damaged or made for another model raises
+        (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``) naming the file and what is
+        wrong; the expert is unchanged then. Returns the saved options."""
+        source = Path(path)
+        if not source.is_file():
+            raise FileNotFoundError(f"path: no saved expert at {str(source)!r}")
+        where = f"path: {str(source)!r}"
+        try:
+            blob = read_blob(source.read_bytes(), _FORMAT)
+            config = blob.config
+            if config.get("class") != type(self).__name__:
+                raise CorruptStateError(f"saved by a {config.get('class')!r}, not a {type(self).__name__}")
+            state = {}
+            for key, value in self.model.state_dict().items():
+                saved = blob.arrays.get(f"model.{key}")
+                if saved is None or tuple(saved.shape) != tuple(value.shape):
+                    found = "missing" if saved is None else f"shape {tuple(saved.shape)}"
+                    raise CorruptStateError(f"model weight {key!r}: expected shape {tuple(value.shape)}, {found}")
+                state[key] = torch.from_numpy(np.array(saved)).to(value.dtype)
+            extra = sorted(k for k in blob.arrays if k.startswith("model.") and k[6:] not in state)
+            if extra:
+                raise CorruptStateError(f"weights {extra[:3]} are not in this expert's model")
+            tasks = {}
+            for i, t in enumerate(config.get("tasks", [])):
+                support: dict[Label, list[Any]] = {}
+                for part in t["support"]:
+                    if "texts" in part:
+                        support[part["label"]] = list(part["texts"])
+                    else:
+                        support[part["label"]] = list(torch.from_numpy(np.array(blob.arrays[part["tensor"]])).unbind(0))
+                tensors = {k: torch.from_numpy(np.array(blob.arrays[f"task.{i}.tensor.{k}"])) for k in t["tensors"]}
+                tasks[t["name"]] = TaskState(list(t["labels"]), t["adaptation"], support, tensors, dict(t["info"]))
+        except CorruptStateError as exc:
+            raise exc.within(where) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptStateError(f"the saved tasks do not fit together ({exc!r})", where) from None
+        self.model.load_state_dict(state)
+        self._tasks = tasks
+        return dict(config.get("options", {}))
+
+    # --- for subclasses ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _check_input(self, x: Any, field: str) -> Any:
+        """One input, checked for the expert's modality (``ModalityError`` naming ``field``), in
+        the form ``_scores`` takes."""
+
+    @abc.abstractmethod
+    def _fit_task(self, support: dict[Label, list[Any]], **options: Any) -> TaskState:
+        """A task's state from its checked support set; must not change ``self.model``."""
+
+    @abc.abstractmethod
+    def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
+        """Logits ``[len(inputs), len(state.labels)]`` of checked inputs under a task."""
+
+    def _attach_meta_learning(self, learner: Any) -> None:
+        """Check (or configure) a meta-learner already known to be built on ``self.model``."""
+
+    def _attach_tools(self, router: Any) -> None:
+        """Check a router before it is attached."""
+
+    def _default_task(self) -> TaskState | None:
+        """The task to use when none is named and several or none are learned (None: ask)."""
+        return None
+
+    def _run_tools(self, x: Any, label: Label, state: TaskState, **options: Any) -> dict[str, Any]:
+        """Act on ``x`` through ``self.tool_learner``: a dict with ``output``, ``plan``,
+        ``attempts``, ``tool_outputs`` and ``notes``."""
+        raise ExpertInputError(f"use_tools: {type(self).__name__} does not call tools")
+
+    def _notes(self) -> list[str]:
+        """Notes added to every result (e.g. which encoder is in use)."""
+        return []
+
+    def _config(self) -> dict[str, Any]:
+        """JSON-able options saved with the expert."""
+        return {"seed": self.seed}
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().cpu().contiguous().numpy()
+
