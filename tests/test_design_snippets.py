@@ -4,8 +4,8 @@ Each snippet of ``seed/meta_learning_framework.md`` is copied here verbatim and 
 becomes ``meta``, ``toolrouter`` or ``adapters_lib``. Names a snippet leaves to its reader (``model``,
 ``dataloader``, ``your_objective``, ...) are defined before it. One line differs from the document, in
 section 4, and is commented where it stands (see ``DIFFERENCES``). Snippets that another test already
-runs verbatim are listed in ``ELSEWHERE`` rather than run twice; the expert-system and demo snippets
-wait for ``integrations`` (``NOT_YET``). When the document is at hand,
+runs verbatim are listed in ``ELSEWHERE`` rather than run twice; the demo snippet waits for
+``run_meta_learning_demo`` (``NOT_YET``); ``src.experts`` becomes ``integrations.experts``. When the document is at hand,
 ``test_every_snippet_is_copied_verbatim_or_accounted_for`` checks all of this against it.
 """
 
@@ -216,6 +216,30 @@ tool_results = create_tool_optimization_benchmark(tools, tasks, 100)
 """
 
 
+# Integration with Expert System
+EXPERT_SYSTEM = """
+# Example integration
+from meta import MAML
+from toolrouter import ToolMetaLearner
+from integrations.experts import LanguageExpert, VisionExpert
+
+# Create meta-learning enhanced experts
+language_expert = LanguageExpert()
+vision_expert = VisionExpert()
+
+# Add MAML for rapid adaptation
+maml = MAML(language_expert.model)
+language_expert.add_meta_learning(maml)
+
+# Add tool optimization
+tool_learner = ToolMetaLearner(tool_profiles)
+language_expert.add_tool_optimization(tool_learner)
+
+# Use enhanced experts
+result = language_expert.process_task(user_input)
+"""
+
+
 # One line differs from the document: the snippet passes ``loss.item()``, a float, which carries no
 # gradients, and never calls ``loss.backward()``; step takes the loss tensor and runs the backward pass.
 DIFFERENCES = {"4. Adaptive Optimization": {"optimizer.step(loss.item())": "optimizer.step(loss)"}}
@@ -230,6 +254,7 @@ HERE = {
     "Custom NAS Evaluation": CUSTOM_NAS_EVALUATION,
     "Adding Custom Algorithms": CUSTOM_ALGORITHM,
     "Benchmarking": BENCHMARKING,
+    "Integration with Expert System": EXPERT_SYSTEM,
 }
 # Run verbatim, imports aside, by these tests.
 ELSEWHERE = {
@@ -239,14 +264,18 @@ ELSEWHERE = {
     "Multi-Modal Adaptation": "tests/adapters_lib/test_adapters_seed_snippets.py",
     "Custom Adapter Architectures": "tests/adapters_lib/test_custom_adapter.py",
 }
-# Their names (LanguageExpert, VisionExpert, run_meta_learning_demo) belong to integrations, not built yet.
-NOT_YET = {"Quick Start Demo", "Integration with Expert System"}
+# run_meta_learning_demo belongs to integrations.experts, not built yet.
+NOT_YET = {"Quick Start Demo"}
 
 
-def run(heading: str, **names: Any) -> dict[str, Any]:
-    """Run the copy of the snippet under ``heading`` with ``names`` (and ``nn``) defined before it."""
+def run(heading: str, *, without: tuple[str, ...] = (), **names: Any) -> dict[str, Any]:
+    """Run the copy of the snippet under ``heading`` with ``names`` (and ``nn``) defined before it;
+    ``without``: pieces of text left out."""
     namespace: dict[str, Any] = {"nn": nn, **names}
-    exec(compile(HERE[heading], f"<design document: {heading}>", "exec"), namespace)
+    code = HERE[heading]
+    for piece in without:
+        code = code.replace(piece, "")
+    exec(compile(code, f"<design document: {heading}>", "exec"), namespace)
     return namespace
 
 
@@ -408,6 +437,28 @@ def test_benchmarking() -> None:
     assert ns["tool_results"].n_tasks == 100 and ns["tool_results"].best in ns["tool_results"].policies
 
 
+def test_expert_system_section() -> None:
+    import importlib.util
+
+    from integrations.experts import ExpertResult, LanguageExpert
+    from meta import MAML
+    from toolrouter import ToolProfile, ToolType
+
+    tool_profiles = [
+        ToolProfile(tool_id="web_search", tool_type=ToolType.SEARCH, description="search the web for pages and news"),
+        ToolProfile(tool_id="python", capabilities=["code"], description="run Python code"),
+    ]
+    # the VisionExpert lines run once integrations.experts.vision is there
+    vision = importlib.util.find_spec("integrations.experts.vision") is not None
+    ns = run("Integration with Expert System", without=() if vision else (", VisionExpert", "vision_expert = VisionExpert()"),
+             tool_profiles=tool_profiles, user_input="find the latest news about the Mars rover")
+    expert, result = ns["language_expert"], ns["result"]
+    assert isinstance(expert, LanguageExpert) and isinstance(ns["maml"], MAML) and expert.meta_learner is ns["maml"]
+    assert isinstance(result, ExpertResult) and result.label == "search"
+    assert result.plan is not None and result.plan.tool_for("search") == "web_search"
+    assert expert.tool_learner is ns["tool_learner"]
+
+
 # ----------------------------------------------------------------------- the copies against the document
 
 
@@ -458,7 +509,7 @@ def test_every_snippet_is_copied_verbatim_or_accounted_for() -> None:
         assert actual == expected, heading
         # only the module changes: the same names, from src.meta_learning in the document, ours here
         assert {name for _, name in mine} == {name for _, name in theirs}, heading
-        assert all(module.startswith("src.meta_learning") for module, _ in theirs), heading
+        assert all(module.startswith(("src.meta_learning", "src.experts")) for module, _ in theirs), heading
         assert all(module.split(".")[0] in ours for module, _ in mine), heading
     for heading, path in ELSEWHERE.items():
         # the block, imports aside, stands line for line (indentation aside) in the other test file

@@ -532,6 +532,11 @@ class FewShotToolSelector:
         flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
         return torch.from_numpy(np.concatenate([feats, flag], axis=1))
 
+    def encoder_rows(self, texts: Sequence[str], is_description: bool = False) -> torch.Tensor:
+        """The encoder's input rows for ``texts``: ``[features, is_description]`` (``[text id,
+        is_description]`` when fine-tuning); what ``self.encoder`` and ``self.network.embed`` take."""
+        return self._rows(texts, is_description)
+
     @torch.no_grad()
     def _embed_tools(
         self, tools: Sequence[tuple[str | None, Sequence[str]]]

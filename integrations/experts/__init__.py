@@ -33,7 +33,7 @@ from integrations.experts.base import (
 )
 
 # the experts and the tour load their dependencies (text encoders, the router) on first use
-_LAZY = {"VisionExpert": "vision"}
+_LAZY = {"LanguageExpert": "language", "VisionExpert": "vision"}
 
 __all__ = sorted(["Expert", "ExpertInputError", "ExpertResult", "LearnerModelError", "ModalityError",
                   "TaskState", "UnknownTaskError", "normalize_support", *_LAZY])

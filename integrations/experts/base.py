@@ -433,7 +433,9 @@ class Expert(abc.ABC):
             for key, value in state.tensors.items():
                 arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
             tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
-                          "support": support_meta, "tensors": sorted(state.tensors), "info": state.info})
+                          "support": support_meta, "info": state.info,
+                          # shapes too: a 0-d tensor is written as a 1-element array
+                          "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
         config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
         target = Path(path)
         target.write_bytes(write_blob(arrays, _FORMAT, config))
@@ -456,6 +458,8 @@ class Expert(abc.ABC):
             state = {}
             for key, value in self.model.state_dict().items():
                 saved = blob.arrays.get(f"model.{key}")
+                if saved is not None and value.dim() == 0 and saved.shape == (1,):
+                    saved = saved.reshape(())
                 if saved is None or tuple(saved.shape) != tuple(value.shape):
                     found = "missing" if saved is None else f"shape {tuple(saved.shape)}"
                     raise CorruptStateError(f"model weight {key!r}: expected shape {tuple(value.shape)}, {found}")
@@ -471,7 +475,8 @@ class Expert(abc.ABC):
                         support[part["label"]] = list(part["texts"])
                     else:
                         support[part["label"]] = list(torch.from_numpy(np.array(blob.arrays[part["tensor"]])).unbind(0))
-                tensors = {k: torch.from_numpy(np.array(blob.arrays[f"task.{i}.tensor.{k}"])) for k in t["tensors"]}
+                tensors = {k: torch.from_numpy(np.array(blob.arrays[f"task.{i}.tensor.{k}"]).reshape(shape))
+                           for k, shape in t["tensors"].items()}
                 tasks[t["name"]] = TaskState(list(t["labels"]), t["adaptation"], support, tensors, dict(t["info"]))
         except CorruptStateError as exc:
             raise exc.within(where) from None

