@@ -40,8 +40,16 @@ def demo(
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
+    plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
+    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run)."),
+    steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
 ) -> None:
-    """``toolrouter demo``: run the simulated agent and print what it learned."""
+    """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
+    if tour:
+        _logging(verbose, log_json)
+        _tour(seed, plots, scale, steps)
+        return
     from toolrouter.demo import print_report, run_demo
     from toolrouter.policies import POLICIES
 
@@ -54,6 +62,26 @@ def demo(
     except ValueError as exc:  # a bad store URL, or a store saved with another policy
         raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
     print_report(report, console)
+
+
+def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None:
+    # integrations is loaded here only: no library module of toolrouter imports it
+    from integrations.experts.tour import run_meta_learning_demo
+
+    console = Console()
+    chosen = None if steps is None else [s.strip() for s in steps.split(",") if s.strip()]
+    try:
+        results = run_meta_learning_demo(scale=scale, seed=seed, steps=chosen, plots=plots, console=console)
+    except ValueError as exc:  # an unknown step or a bad scale
+        raise typer.BadParameter(str(exc), param_hint="--steps / --scale") from None
+    table = Table(title=f"The tour: {results['seconds']['total']:.0f} s in all")
+    table.add_column("step", no_wrap=True)
+    table.add_column("seconds")
+    table.add_column("measured", overflow="fold")
+    for name, seconds in results["seconds"].items():
+        if name != "total":
+            table.add_row(name, f"{seconds:.1f}", results[name]["figure"])
+    console.print(table)
 
 
 @app.command(help="What a store has learned: attempts per route (task type/step) and tool, and its snapshot.")

@@ -33,7 +33,8 @@ from integrations.experts.base import (
 )
 
 # the experts and the tour load their dependencies (text encoders, the router) on first use
-_LAZY = {"LanguageExpert": "language", "VisionExpert": "vision"}
+_LAZY = {"LanguageExpert": "language", "VisionExpert": "vision", "ExpertSystem": "system", "SystemResult": "system",
+         "run_meta_learning_demo": "tour"}
 
 __all__ = sorted(["Expert", "ExpertInputError", "ExpertResult", "LearnerModelError", "ModalityError",
                   "TaskState", "UnknownTaskError", "normalize_support", *_LAZY])

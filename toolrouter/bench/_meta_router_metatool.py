@@ -128,16 +128,10 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def _evaluate(
-    selector: FewShotToolSelector,
-    baseline_featurizer: Featurizer,
-    data: MetaToolData,
-    held: list[str],
-    shots: list[int],
-    seed: int,
-) -> dict[tuple[str, int], dict[str, float]]:
-    """Per (method, K) the accuracy dict, for the baseline (on ``baseline_featurizer``) and
-    ``selector`` (on its own featurizer), see the protocol."""
+def support_pools(data: MetaToolData, held: list[str], seed: int) -> tuple[dict[str, list[str]], list[str], np.ndarray]:
+    """``(pools, tests, labels)`` of the protocol's step 2: per held-out tool a seeded permutation of
+    its requests, the first ``min(20, n // 2)`` its support pool, the rest test requests (labelled
+    by the tool's index in ``held``)."""
     by_tool = data.queries_by_tool()
     rng = np.random.default_rng([seed, 1])
     pools, tests, labels = {}, [], []
@@ -149,7 +143,20 @@ def _evaluate(
         test = [qs[i] for i in perm[size:]]
         tests += test
         labels += [j] * len(test)
-    y = np.array(labels)
+    return pools, tests, np.array(labels)
+
+
+def _evaluate(
+    selector: FewShotToolSelector,
+    baseline_featurizer: Featurizer,
+    data: MetaToolData,
+    held: list[str],
+    shots: list[int],
+    seed: int,
+) -> dict[tuple[str, int], dict[str, float]]:
+    """Per (method, K) the accuracy dict, for the baseline (on ``baseline_featurizer``) and
+    ``selector`` (on its own featurizer), see the protocol."""
+    pools, tests, y = support_pools(data, held, seed)
     test_features = _unit(baseline_featurizer.transform(tests))
     for t in held:  # leave only the held-out tools: N-way over them
         if t in selector:

@@ -1,0 +1,175 @@
+"""``ExpertSystem``: several experts as tools of one router, each input sent to the expert that
+serves it best.
+
+Every expert is registered as a tool of a ``toolrouter.ToolMetaLearner`` whose capability is its
+modality (``"text"``, ``"image"``); an input's task name is the router's task type. So a request is
+routed by what it is (text or image) and by the task it belongs to, and the router learns from
+each outcome which expert to call first for that task, cost and latency included: for example a
+cheap expert and an expensive one for the same task, the expensive one called only while the cheap
+one is not good enough. With ``expected=`` (the right answer, when the caller knows it) a wrong
+answer is a failed attempt and the next expert is tried; without it, an answer counts as a success
+with the expert's confidence as its quality.
+
+Example:
+    >>> from toolrouter.features import HashingFeaturizer
+    >>> from integrations.experts.language import LanguageExpert
+    >>> system = ExpertSystem(seed=0)
+    >>> system.add_expert("small", LanguageExpert(HashingFeaturizer(dim=64)), cost_per_use=0.1)
+    >>> system.adapt({"yes": ["yes please", "sure"], "no": ["no thanks", "nope"]}, task="answer")
+    >>> system.process("yes, sure", task="answer").label
+    'yes'
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, normalize_support
+from toolrouter.attempts import ToolFailure, ToolOutput
+from toolrouter.learner import ToolMetaLearner
+from toolrouter.logging import EventLog
+from toolrouter.models import TaskProfile, ToolProfile
+from toolrouter.serialization import short_repr
+
+__all__ = ["ExpertSystem", "SystemResult", "modality_of"]
+
+log = EventLog(__name__)
+
+
+def modality_of(x: Any) -> str:
+    """``"text"`` for a string, ``"image"`` for a tensor, an array or a PIL image; else an
+    ``ExpertInputError`` naming what was given."""
+    if isinstance(x, str):
+        return "text"
+    if isinstance(x, (torch.Tensor, np.ndarray)) or type(x).__module__.startswith("PIL."):
+        return "image"
+    raise ExpertInputError(f"input: expected text (str) or an image (tensor, array, PIL image), got {type(x).__name__} ({short_repr(x)})")
+
+
+@dataclass(frozen=True)
+class _Request:
+    input: Any
+    task: str
+    support: Any
+    support_labels: Any
+    expected: Label | None
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    """What ``ExpertSystem.process`` did.
+
+    Attributes:
+        expert: the name of the expert whose answer is returned (None when every expert failed).
+        result: that expert's ``ExpertResult`` (None when every expert failed).
+        plan: the router's plan (the experts in the order they would be tried).
+        attempts: every attempt (``ExecutionResult``), a wrong answer under ``expected`` included.
+        latency_s: wall time of the whole call.
+    """
+
+    expert: str | None
+    result: ExpertResult | None
+    plan: Any
+    attempts: tuple[Any, ...]
+    latency_s: float
+
+    @property
+    def label(self) -> Label | None:
+        """The returned expert's label (None when every expert failed)."""
+        return None if self.result is None else self.result.label
+
+
+class ExpertSystem:
+    """Experts registered as tools of a router, which learns which one serves each task.
+
+    Arguments:
+        router: the ``ToolMetaLearner`` to register the experts with; default: a new one.
+        seed: the new router's seed.
+    """
+
+    def __init__(self, router: ToolMetaLearner | None = None, *, seed: int = 0) -> None:
+        if router is not None and not isinstance(router, ToolMetaLearner):
+            raise TypeError(f"router: expected a toolrouter.ToolMetaLearner, got {type(router).__name__}")
+        self.router = router if router is not None else ToolMetaLearner(seed=seed)
+        self.experts: dict[str, Expert] = {}
+        self._calls = itertools.count(1)
+
+    def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
+                   reliability: float = 0.8, description: str = "") -> None:
+        """Register ``expert`` as the router's tool ``name`` serving its modality.
+
+        ``cost_per_use`` is charged for each call (the router weighs it against accuracy);
+        ``expected_latency_s`` and ``reliability`` are the router's priors. Raises ``TypeError``
+        for a non-expert, the router's errors for a bad or taken name; nothing changes then.
+        """
+        if not isinstance(expert, Expert):
+            raise TypeError(f"expert: expected an integrations.experts.Expert, got {type(expert).__name__}")
+        profile = ToolProfile(tool_id=name, capabilities=[expert.modality], cost_per_use=cost_per_use,
+                              expected_latency_s=expected_latency_s, reliability=reliability,
+                              description=description or f"{type(expert).__name__} for {expert.modality}")
+        self.router.add_tool(profile)
+        self.router.functions[name] = self._caller(name, expert)
+        self.experts[name] = expert
+
+    def _serving(self, modality: str) -> list[str]:
+        names = [n for n, e in self.experts.items() if e.modality == modality]
+        if not names:
+            known = {n: e.modality for n, e in self.experts.items()}
+            raise ExpertInputError(f"input: no registered expert takes {modality} input (experts and what they take: {known})")
+        return names
+
+    def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
+        """Teach task ``task`` to every expert of the examples' modality (the first example's, or
+        ``modality``). If one expert refuses the examples, the others forget them again and the
+        error is raised."""
+        if modality is None:
+            modality = modality_of(next(iter(normalize_support(examples, labels).values()))[0])
+        done: list[Expert] = []
+        try:
+            for name in self._serving(modality):
+                self.experts[name].adapt(examples, labels, task=task, **options)
+                done.append(self.experts[name])
+        except BaseException:
+            for expert in done:
+                expert.remove_task(task)
+            raise
+
+    def process(self, input: Any, *, task: str = "default", support: Any = None, support_labels: Any = None,
+                expected: Label | None = None) -> SystemResult:
+        """Send ``input`` to the expert the router picks for its modality and ``task``, falling back
+        to the next on failure (with ``expected``, a wrong label is a failure); every attempt
+        teaches the router."""
+        import time
+
+        t0 = time.perf_counter()
+        modality = modality_of(input)
+        names = self._serving(modality)
+        if support is None and not any(task in self.experts[n].tasks for n in names):
+            raise ExpertInputError(f"task: no {modality} expert has learned {task!r}; adapt(..., task={task!r}) first or pass support=")
+        profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
+                              required_capabilities=[modality], context=input if modality == "text" else None)
+        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected))
+        output = execution.outputs.get(modality)
+        winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
+        log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
+        return SystemResult(winner, output, execution.plan, tuple(execution.run.attempts), time.perf_counter() - t0)
+
+    @staticmethod
+    def _caller(name: str, expert: Expert) -> Any:
+        def call(request: Any) -> ToolOutput:
+            r: _Request = request.inputs
+            result = expert.process_task(r.input, task=None if r.support is not None else r.task, support=r.support,
+                                         support_labels=r.support_labels, use_tools=False)
+            if r.expected is not None:
+                if result.label != r.expected:
+                    raise ToolFailure(f"{name} answered {result.label!r}, expected {r.expected!r}")
+                return ToolOutput(result, quality=1.0)
+            return ToolOutput(result, quality=result.confidence)
+
+        call.__name__ = name
+        return call

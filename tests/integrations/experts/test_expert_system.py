@@ -1,0 +1,87 @@
+"""ExpertSystem: experts as tools of a router, routed by modality and task, learned from outcomes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from integrations.experts import ExpertInputError
+from integrations.experts.language import LanguageExpert
+from integrations.experts.system import ExpertSystem, modality_of
+from toolrouter.features import HashingFeaturizer
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+INTENTS = {
+    "weather": ["will it rain in Paris tomorrow", "forecast for Oslo this weekend", "is it sunny in Rome"],
+    "maps": ["route to the airport", "directions to Berlin central station", "how do I drive to Lyon"],
+}
+STREAM = [("rain forecast for Madrid", "weather"), ("directions to the museum", "maps"),
+          ("is it sunny in Oslo", "weather"), ("route to Lyon station", "maps")]
+
+
+def language(dim: int = 256) -> LanguageExpert:
+    return LanguageExpert(HashingFeaturizer(dim=dim), lora_rank=2)
+
+
+def test_modality_of_inputs() -> None:
+    assert modality_of("hello") == "text" and modality_of(torch.zeros(1, 28, 28)) == "image"
+    with pytest.raises(ExpertInputError, match="input: expected text .* got dict"):
+        modality_of({"a": 1})
+
+
+def test_the_router_learns_to_call_the_expert_that_answers_right_first() -> None:
+    system = ExpertSystem(seed=0)
+    right, wrong = language(), language()
+    system.add_expert("right", right, cost_per_use=0.2)
+    system.add_expert("wrong", wrong, cost_per_use=0.0)  # cheaper, but taught swapped labels
+    right.adapt(INTENTS, task="intent")
+    wrong.adapt({"weather": INTENTS["maps"], "maps": INTENTS["weather"]}, task="intent")
+    firsts = []
+    for i in range(40):
+        text, label = STREAM[i % len(STREAM)]
+        out = system.process(text, task="intent", expected=label)
+        assert out.label == label and out.expert == "right"  # a wrong answer falls back to the next expert
+        firsts.append(out.attempts[0].tool_id)
+    assert firsts[-10:].count("right") >= 9
+    stats = system.router.tool_statistics(task_type="intent")
+    assert stats["wrong"].success_rate < 0.2 < 0.8 < stats["right"].success_rate
+
+
+def test_tasks_are_taught_to_every_expert_of_the_modality_and_served_without_feedback() -> None:
+    system = ExpertSystem(seed=1)
+    a, b = language(), language(128)
+    system.add_expert("a", a)
+    system.add_expert("b", b)
+    system.adapt(INTENTS, task="intent")
+    assert a.tasks == b.tasks == ["intent"]
+    out = system.process("rain tomorrow in Rome?", task="intent")
+    assert out.label == "weather" and out.expert in ("a", "b") and 0 < out.result.confidence <= 1
+
+
+def test_bad_input_is_named_and_nothing_is_learned() -> None:
+    system = ExpertSystem(seed=0)
+    system.add_expert("text", language())
+    with pytest.raises(ExpertInputError, match=r"input: no registered expert takes image input \(experts and what they take: \{'text': 'text'\}\)"):
+        system.process(torch.zeros(1, 28, 28), task="intent")
+    with pytest.raises(ExpertInputError, match="task: no text expert has learned 'intent'"):
+        system.process("rain?", task="intent")
+    with pytest.raises(ExpertInputError, match="support set is empty"):
+        system.adapt({}, task="intent")
+    with pytest.raises(ExpertInputError, match="labels: 1 labels for 2 examples"):
+        system.adapt(["rain", "route"], ["weather"], task="intent")
+    with pytest.raises(TypeError, match="expert: expected an integrations.experts.Expert"):
+        system.add_expert("x", object())  # type: ignore[arg-type]
+    assert system.router.tool_statistics() == {} or all(s.calls == 0 for s in system.router.tool_statistics().values())
+    assert list(system.experts) == ["text"]
+
+
+def test_a_failed_teaching_leaves_no_expert_with_half_a_task() -> None:
+    system = ExpertSystem(seed=0)
+    first, second = language(), language()
+    system.add_expert("first", first)
+    system.add_expert("second", second)
+    second.adapt({"x": ["already here"]}, task="intent")
+    with pytest.raises(ExpertInputError, match="already learned"):
+        system.adapt(INTENTS, task="intent")
+    assert first.tasks == [] and second.tasks == ["intent"]

@@ -1,0 +1,73 @@
+"""The tour (run_meta_learning_demo and ``toolrouter demo --tour``) at a tiny size: every step runs,
+measures, returns its figure, and draws its plot."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations.experts import run_meta_learning_demo
+from integrations.experts.tour import TOUR_STEPS
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _numbers(value: Any) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _numbers(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _numbers(v)]
+    return []
+
+
+def test_every_step_runs_measures_and_plots(tmp_path: Path) -> None:
+    results = run_meta_learning_demo(scale=0.02, seed=0, progress=False, plots=tmp_path)
+    assert list(results) == ["seconds", *TOUR_STEPS]
+    for step in TOUR_STEPS:
+        out = results[step]
+        assert isinstance(out["figure"], str) and out["figure"]
+        numbers = _numbers({k: v for k, v in out.items() if k not in ("curve", "curves")})
+        assert numbers and all(math.isfinite(x) for x in numbers), step
+        assert (tmp_path / f"{step}.png").stat().st_size > 1000
+    assert set(results["seconds"]) == {*TOUR_STEPS, "total"}
+    assert 0 <= results["expert_system"]["expensive_first_share_last_window"] <= 1
+    assert results["adapters"]["trainable_share"] < 0.5
+    assert results["adapters"]["first_task_adapters_off"] == results["adapters"]["first_task"]  # the base is untouched
+
+
+def test_a_step_subset_and_bad_arguments() -> None:
+    assert list(run_meta_learning_demo(scale=0.02, progress=False, steps=["tool_optimization"])) == ["seconds", "tool_optimization"]
+    with pytest.raises(ValueError, match=r"steps: unknown steps \['vision'\]"):
+        run_meta_learning_demo(steps=["vision"])
+    with pytest.raises(ValueError, match="scale: expected a positive number, got 0"):
+        run_meta_learning_demo(scale=0)
+
+
+def test_without_matplotlib_the_plots_are_skipped_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    caplog.set_level(logging.WARNING, logger="integrations.experts.tour")
+    run_meta_learning_demo(scale=0.02, progress=False, steps=["tool_optimization"], plots=tmp_path / "plots")
+    assert not (tmp_path / "plots").exists()
+    assert "tour_plots_skipped" in caplog.text and "matplotlib is not installed" in caplog.text
+
+
+def test_the_cli_tour(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    done = CliRunner().invoke(app, ["demo", "--tour", "--scale", "0.02", "--steps", "tool_optimization,adapters", "--plots", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert "tool_optimization" in done.output and "LoRA trains" in done.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapters.png", "tool_optimization.png"]
+    bad = CliRunner().invoke(app, ["demo", "--tour", "--steps", "vision"])
+    assert bad.exit_code != 0 and "unknown steps ['vision']" in bad.output
