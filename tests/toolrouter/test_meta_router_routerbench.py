@@ -158,11 +158,57 @@ def test_replay_new_learns_each_prompt_model_outcome_once(monkeypatch: pytest.Mo
     assert len(set(learnt)) < len(learnt)
 
 
-def test_strip_common_prefix_keeps_the_differing_part():
-    train = ["Shots.\nQ: one two", "Shots.\nQ: one three"]
-    assert rb.strip_common_prefix(train, ["Shots.\nQ: four", "Else"]) == (["two", "three"], ["Shots.\nQ: four", "Else"])
-    # a text without the whole prefix, or one that would become empty, is kept whole
-    assert rb.strip_common_prefix(["x y ", "x y "], []) == (["x y ", "x y "], [])
+def test_strip_shared_lines_drops_each_group_s_shared_block():
+    shots = "Shot one.\nShot two.\n"
+    wino = [shots + f"Q{i}?\nA) x\nB) y" for i in range(6)]
+    code = [f"Write a function {i}." for i in range(4)]
+    train, other = rb.strip_shared_lines(wino + code, [shots + "Q new?", "Write more.", "Shot one.\nElse"], 0.3)
+    # the block of shared lines goes, without knowing which prompts are of which dataset
+    assert train[:6] == [f"Q{i}?\nA) x\nB) y" for i in range(6)] and train[6:] == code
+    # a new text loses a block that enough train texts share ("Shot one." alone is shared too)
+    assert other == ["Q new?", "Write more.", "Else"]
+    # a block shared by too few train texts stays, and a text is never left empty
+    assert rb.strip_shared_lines(wino[:2] + code * 3, [], 0.3)[0][:2] == wino[:2]
+    assert rb.strip_shared_lines(["a\n", "a\n"], [])[0] == ["a\n", "a\n"]
+    with pytest.raises(ValueError, match="min_share"):
+        rb.strip_shared_lines(wino, [], 0.0)
+
+
+def test_hull_tolerance_does_not_count_single_model_choices_as_above():
+    ctx = _context()
+    bar, lo, hi = _singles(ctx)
+    # per lambda, all prompts to one model: every point is a single model's point, so the AIQ is the
+    # bar up to rounding (the means are summed in another order), and it must not count as above
+    hull_only = np.array([rb.evaluate(ctx.test, np.full(len(ctx.test), m)) for m in (0, 1, 2, 0)])
+    value = aiq(hull_only, lo=lo, hi=hi)
+    assert value == pytest.approx(bar, abs=1e-12)
+    assert not rb.above_hull(value, bar) and not rb.above_hull(bar + 2e-16, bar)
+    assert rb.above_hull(np.array([bar + 1e-4, bar]), bar).tolist() == [True, False]
+    assert rb.above_hull(aiq(rb.oracle_sweep(ctx), lo=lo, hi=hi), bar)
+
+
+def test_options_are_chosen_on_folds_of_train_only():
+    train, f_train = _toy(60, 0)
+    split = rb.Split("toy", train, None, f_train, None, "one-hot")
+    folds = rb.fold_splits(split, 3)
+    held = [i for _, h, _, _ in folds for i in h.sample_ids]
+    assert sorted(held, key=int) == list(train.sample_ids)  # the held-out parts partition train
+    for kept, out, _, _ in folds:
+        assert not set(kept.sample_ids) & set(out.sample_ids)
+    # kNN on the toy problem: one neighbour is right, all 40 train prompts of a fold mix both kinds
+    knn = rb.Method("kNN", ("pca", "knn"), False, lambda ctx, seed, o: rb.knn_sweep(ctx, int(o["knn"])))
+    contexts = rb._Contexts(split, 3, 6, "none")
+    base = {"pca": 2.0, "scale": 1.0, "knn": 40.0, "ridge": 1.0}
+    chosen = rb.choose_options([knn], contexts, {"knn": [40.0, 1.0], "pca": [2.0]}, base, [0])
+    options, gaps = chosen["kNN"]
+    assert options == {**base, "knn": 1.0} and gaps.shape == (3,) and (gaps > 0).all()
+
+
+def test_grid_is_parsed_and_checked():
+    assert rb.parse_grid("pca=16,32;scale=0.1") == {"pca": [16.0, 32.0], "scale": [0.1]}
+    for bad, what in (("depth=3", "depth"), ("pca=16 pca=32", "pca"), ("knn=a", "knn"), ("ridge=-1", "ridge")):
+        with pytest.raises(ValueError, match=f"--rb-grid: .*{what}"):
+            rb.parse_grid(bad)
 
 
 # --- the section end to end --------------------------------------------------------------------
@@ -180,13 +226,37 @@ def _args(*argv: str) -> argparse.Namespace:
 
 @pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")
 def test_quick_section_prints_aiq_tables(capsys: pytest.CaptureFixture[str]):
-    rb.run(_args("--quick", "--rb-hash-dim", "32", "--rb-limit", "40"))
+    rb.run(_args("--quick", "--rb-hash-dim", "32", "--rb-limit", "40", "--rb-no-vw"))
     out = capsys.readouterr().out
     assert "features hashing" in out  # --quick must not load the sentence encoder
     for ev in ("mbpp", "winogrande"):
         assert f"RouterBench {ev}: AIQ on test" in out
     assert "| single-model hull (the bar) |" in out and "| oracle |" in out
-    assert "lin_ts qc (bandit)" in out and "kNN (k=10" in out
+    assert "lin_ts qc (bandit)" in out and "kNN (full information)" in out
+    assert "RouterBench: options chosen on winogrande train, 2-fold cross-validation" in out  # the default protocol
+    assert "RouterBench mixed: AIQ on test" in out and "share of the oracle's headroom" in out
+
+
+@pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")
+def test_mixed_stream_holds_every_dataset_and_options_chosen_without_their_test_split(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    # mbpp without its test file: choosing options on mbpp must not need it
+    (tmp_path / "routerbench").mkdir()
+    for name in ("mbpp_train.csv", "winogrande_train.csv", "winogrande_test.csv"):
+        (tmp_path / "routerbench" / name).symlink_to(SHARED / "routerbench" / name)
+    argv = ("--quick", "--rb-hash-dim", "32", "--rb-limit", "30", "--rb-no-vw", "--rb-policies", "lin_ts")
+    rb.run(_args(*argv, "--data", str(tmp_path), "--rb-tune-on", "mbpp", "--rb-evals", "winogrande"))
+    out = capsys.readouterr().out
+    assert "options chosen on mbpp train" in out and "RouterBench winogrande: AIQ on test" in out
+    assert "RouterBench mbpp: AIQ on test" not in out
+    from toolrouter.features import make_featurizer
+
+    featurizer = make_featurizer("hashing", dim=32)
+    mixed = rb.load_split(SHARED / "routerbench", "mixed", featurizer, text="strip-prefix", limit=30, skip=False, with_test=True)
+    assert mixed.train.eval_names == ("mbpp",) * 30 + ("winogrande",) * 30
+    # the router sees the prompt's features only: nothing says which dataset it is from
+    assert mixed.f_train.shape == (60, 32) and mixed.test is not None and len(mixed.test) == 60
 
 
 def test_validation_folds_hold_out_every_prompt_once():
@@ -228,3 +298,7 @@ def test_bad_options_are_rejected():
         rb.run(_args("--quick", "--rb-passes", "0"))
     with pytest.raises(ValueError, match="--rb-folds 5 .* needs --rb-validate"):
         rb.run(_args("--quick", "--rb-folds", "5"))
+    with pytest.raises(ValueError, match="--rb-evals"):
+        rb.run(_args("--quick", "--rb-evals", "gsm8k"))
+    with pytest.raises(ValueError, match="--rb-tune-on"):
+        rb.run(_args("--quick", "--rb-tune-on", "gsm8k"))

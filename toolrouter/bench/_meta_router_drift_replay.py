@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.bench._meta_router_routerbench import strip_common_prefix
+from toolrouter.bench._meta_router_routerbench import strip_shared_lines
 from toolrouter.data import RouterBenchData
 from toolrouter.features import HashingFeaturizer
 
@@ -76,7 +76,7 @@ class Replay:
     def __init__(self, data: RouterBenchData, config: ReplayConfig) -> None:
         self.data, self.config = data, config
         self.ids = [m.replace("/", "_") for m in data.models]
-        texts, _ = strip_common_prefix(list(data.prompts), [])
+        texts, _ = strip_shared_lines(list(data.prompts), [])
         featurizer = HashingFeaturizer(dim=config.context_dim)
         self.features = np.stack([featurizer(t) for t in texts])
         self.utility = 2.0 * data.quality.mean(axis=0) - 0.1 * data.cost.mean(axis=0)  # default weights

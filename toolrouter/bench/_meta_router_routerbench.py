@@ -1,7 +1,8 @@
 """``routerbench`` section of ``toolrouter bench meta-router``: RouterBench replay with text context.
 
-On each dataset (MBPP, Winogrande) separately, routers learn on the **train** split and are scored
-on the **test** split, where they no longer learn. The reward of a choice is
+On each dataset (MBPP, Winogrande), and on the **mixed** stream of both (one router over all
+prompts, not told which dataset a prompt comes from), routers learn on the **train** split and are
+scored on the **test** split, where they no longer learn. The reward of a choice is
 ``quality - lambda * cost``; as the cost weight ``lambda`` sweeps a geometric grid (from
 ``0.01 / c_max`` to ``100 / c_min``, where ``c_min`` and ``c_max`` are the cheapest and dearest
 single model's mean cost per prompt on train: from "the best model, ties broken by cost" to
@@ -42,16 +43,23 @@ statistics of the train split only, times ``--rb-context-scale`` (a tighter prio
 part of each prediction), plus a constant feature. Seeds are shuffles of the train order (and the
 policies' and VW's seeds); the deterministic rows (single models, oracle, kNN, ridge) have no spread.
 
-The defaults (32 principal axes, scale 0.18, 20 passes, replay ``new``) were chosen with
-``--rb-validate --rb-folds 5``, which scores by 5-fold cross-validation of the train split instead of
-on the test split, so that no test outcome informs them (docs/benchmarks/meta-router-routerbench.md
-lists that grid).
+The protocol (``--rb-tune-on``, default ``winogrande``, the larger train split): every router's
+options (principal axes and scale for the online routers and VW's axes; axes and penalty for ridge; axes and ``k`` for kNN:
+``--rb-grid``) are chosen by ``--rb-tune-folds``-fold cross-validation of that one dataset's
+**train** split (its test split is not read for it), by the mean over folds and
+``--rb-tune-seeds`` seeds of the AIQ minus the held-out fold's single-model hull. They are then
+scored on the test split of every dataset in ``--rb-evals``: the one they were chosen on, the
+others, and the mixed stream. ``--rb-tune-on none`` takes the options of the command line instead.
+The AIQ table gives, per router, the share of the oracle's headroom over the hull that it captures
+(``(AIQ - hull) / (oracle - hull)``, comparable across datasets whose headroom differs), and counts
+a seed as above the hull only when it beats it by more than :data:`HULL_TOL` (a router whose points
+are single models' points equals the hull up to rounding).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +71,7 @@ from toolrouter.bench._aiq import aiq, upper_hull
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
+from toolrouter.data.routerbench import EVALS
 from toolrouter.features import make_featurizer
 from toolrouter.policies import POLICIES
 
@@ -71,19 +80,39 @@ __all__ = ["add_arguments", "run", "lambda_grid", "Context", "prepare_context", 
 #: Our online policies, in the order they are reported (those registered are used by default).
 ONLINE = ("lin_ts", "linucb", "neural_linear")
 DESIGNS = ("qc", "per-lambda")
+#: The stream of every dataset's prompts together, not labelled with their dataset.
+MIXED = "mixed"
+#: An AIQ counts as above the single-model hull only when it exceeds it by more than this.
+HULL_TOL = 1e-6
+#: Options that ``--rb-tune-on`` chooses by cross-validation (each method reads some of them).
+TUNED = ("pca", "scale", "knn", "ridge")
+#: The default grid of ``--rb-tune-on``.
+GRID = "pca=16,32,64 scale=0.1,0.18,0.3 knn=5,10,30 ridge=1,10,100"
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     """The section's options (all ``--rb-...`` but ``--skip-incomplete``, which every bench that
     reads RouterBench spells the same way)."""
-    group.add_argument("--rb-evals", default="mbpp,winogrande", help="datasets (default: both)")
+    group.add_argument(
+        "--rb-evals", default=f"mbpp,winogrande,{MIXED}",
+        help=f"datasets scored, and {MIXED!r}: all of them as one stream (default: both and the mixed stream)",
+    )
+    group.add_argument(
+        "--rb-tune-on", default="winogrande",
+        help="choose each router's options by cross-validation of this dataset's train split (comma-separated: "
+        "one protocol each), then score them on the test split of every --rb-evals (default winogrande, the larger train split; "
+        "'none': the options given on the command line)",
+    )
+    group.add_argument("--rb-grid", default=GRID, help=f"with --rb-tune-on: the options tried (default {GRID!r})")
+    group.add_argument("--rb-tune-folds", type=int, default=5, help="with --rb-tune-on: folds (default 5)")
+    group.add_argument("--rb-tune-seeds", type=int, default=3, help="with --rb-tune-on: seeds per fold (default 3)")
     group.add_argument(
         "--rb-policies",
         default=None,
         help=f"our online policies, comma-separated (default: those of {ONLINE} that are registered)",
     )
     group.add_argument(
-        "--rb-designs", default="qc,per-lambda", help=f"designs of the online routers, from {DESIGNS}"
+        "--rb-designs", default="qc", help=f"designs of the online routers, from {DESIGNS} (default qc)"
     )
     group.add_argument(
         "--rb-featurizer", default=None, choices=("minilm", "hashing", "minilm+hashing"),
@@ -139,26 +168,43 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
 # --- data and features ------------------------------------------------------------------------
 
 
-def strip_common_prefix(train: list[str], other: list[str]) -> tuple[list[str], list[str]]:
-    """The texts without the longest prefix that every ``train`` text shares, cut back to a
-    whitespace so that no word is split (texts of ``other`` without that prefix are kept whole).
+def strip_shared_lines(train: list[str], other: list[str], min_share: float = 0.1) -> tuple[list[str], list[str]]:
+    """The texts without their longest run of leading lines that at least ``min_share`` of the
+    ``train`` texts (and at least two) begin with; a text that would be left empty is kept whole.
 
     Why: every Winogrande prompt starts with the same five solved examples, which fill MiniLM's
-    256-token window, so the embeddings of the full prompts are all the same (cosine 1.0).
+    256-token window, so the embeddings of the full prompts are all the same (cosine 1.0). Such a
+    block of shared lines is found from the train texts alone, without knowing which dataset a
+    prompt comes from, so it works on a stream that mixes datasets too (each keeps its own block).
 
     Example:
-        >>> strip_common_prefix(["Q: a cat", "Q: a dog"], ["Q: a cow", "other"])
-        (['cat', 'dog'], ['cow', 'other'])
+        >>> strip_shared_lines(["Q: a\\ncat", "Q: a\\ndog", "one line"], ["Q: a\\ncow", "other"], 0.5)
+        (['cat', 'dog', 'one line'], ['cow', 'other'])
     """
-    prefix = os.path.commonprefix(train) if len(train) > 1 else ""
-    cut = max(prefix.rfind(" "), prefix.rfind("\n")) + 1
-    prefix = prefix[:cut]
-    if not prefix:
-        return list(train), list(other)
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share must be in (0, 1], got {min_share!r}")
+    need = max(2, int(np.ceil(min_share * len(train))))
+    # a trie of leading lines: node id by (parent id, line), and how many train texts pass each node
+    node: dict[tuple[int, str], int] = {}
+    count: list[int] = [len(train)]
+    for text in train:
+        at = 0
+        for line in text.splitlines(keepends=True)[:-1]:  # the last line is never a prefix
+            at = node.setdefault((at, line), len(count))
+            if at == len(count):
+                count.append(0)
+            count[at] += 1
 
-    def strip(t: str) -> str:
-        rest = t[len(prefix):] if t.startswith(prefix) else t
-        return rest if rest.strip() else t
+    def strip(text: str) -> str:
+        at, cut, pos = 0, 0, 0
+        for line in text.splitlines(keepends=True)[:-1]:
+            nxt = node.get((at, line))
+            if nxt is None or count[nxt] < need:
+                break
+            at, pos = nxt, pos + len(line)
+            cut = pos
+        rest = text[cut:]
+        return rest if rest.strip() else text
 
     return [strip(t) for t in train], [strip(t) for t in other]
 
@@ -452,126 +498,301 @@ def _policies(args: argparse.Namespace) -> list[str]:
     return names
 
 
+def parse_grid(text: str) -> dict[str, list[float]]:
+    """``"pca=16,32 scale=0.1,0.3"`` -> ``{"pca": [16, 32], "scale": [0.1, 0.3]}`` (options from
+    :data:`TUNED`; each one given once, with at least one value).
+
+    Example:
+        >>> parse_grid("pca=16,32 knn=10")
+        {'pca': [16.0, 32.0], 'knn': [10.0]}
+    """
+    grid: dict[str, list[float]] = {}
+    for part in text.replace(";", " ").split():
+        name, _, values = part.partition("=")
+        if name not in TUNED or name in grid:
+            raise ValueError(f"--rb-grid: unknown or repeated option {name!r} in {text!r}; choose from {list(TUNED)}")
+        try:
+            grid[name] = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"--rb-grid: {name}: expected numbers, got {values!r}") from None
+        if not grid[name] or not all(np.isfinite(v) and v > 0 for v in grid[name]):
+            raise ValueError(f"--rb-grid: {name}: expected positive numbers, got {values!r}")
+    return grid
+
+
 def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     evals = [e.strip() for e in args.rb_evals.split(",") if e.strip()]
+    known = (*EVALS, MIXED)
+    if not evals or any(e not in known for e in evals):
+        raise ValueError(f"--rb-evals: expected names from {known}, got {args.rb_evals!r}")
+    tune_on = _tune_on(args)
+    if any(e not in known for e in tune_on):
+        raise ValueError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
     designs = [d.strip() for d in args.rb_designs.split(",") if d.strip()]
     if not designs or any(d not in DESIGNS for d in designs):
         raise ValueError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
-    for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn"):
+    for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn", "rb_tune_folds", "rb_tune_seeds"):
         value = getattr(args, name)
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
     if args.rb_folds != 1 and not args.rb_validate:
         raise ValueError(f"--rb-folds {args.rb_folds!r} scores folds of train: it needs --rb-validate")
+    parse_grid(args.rb_grid)
     return evals, _policies(args), designs
 
 
-def _mean_sd(values: np.ndarray) -> str:
+def _tune_on(args: argparse.Namespace) -> list[str]:
+    names = [e.strip() for e in (args.rb_tune_on or "").split(",") if e.strip()]
+    return [] if names == ["none"] else names
+
+
+def _mean_se(values: np.ndarray) -> str:
     if len(values) == 1:
         return f"{values[0]:.4f}"
-    return f"{values.mean():.4f} ± {values.std(ddof=1):.4f}"
+    return f"{values.mean():.4f} ± {values.std(ddof=1) / np.sqrt(len(values)):.4f}"
+
+
+def above_hull(values: np.ndarray | float, bar: float, tol: float = HULL_TOL) -> np.ndarray:
+    """Whether each AIQ is above the single-model hull's ``bar`` by more than ``tol``: a router
+    whose points are single models' points reaches the bar only up to rounding (its means are summed
+    in another order), which a strict comparison would count as a win."""
+    return np.asarray(values) > bar + tol
+
+
+# --- the protocol: data, methods, options chosen by cross-validation ---------------------------
+
+
+@dataclass
+class Split:
+    """One dataset (or the mixed stream) with its features; ``test`` is None when only train is read."""
+
+    name: str
+    train: RouterBenchData
+    test: RouterBenchData | None
+    f_train: np.ndarray
+    f_test: np.ndarray | None
+    features: str
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the tables: which options it reads (from :data:`TUNED`), whether it depends on the
+    seed, and ``sweep(ctx, seed, options) -> points per lambda``."""
+
+    label: str
+    uses: tuple[str, ...]
+    seeded: bool
+    sweep: Callable[[Context, int, dict[str, float]], np.ndarray]
+
+
+def load_split(
+    root: Path, name: str, featurizer: object, *, text: str, limit: int | None, skip: bool, with_test: bool
+) -> Split:
+    """Train (and test) rows of one dataset, or of all of them for ``name="mixed"``: one stream in
+    which nothing tells a router which dataset a prompt comes from but the prompt itself."""
+    evals = list(EVALS) if name == MIXED else [name]
+    with suggest_fetch("routerbench"):
+        train = load_routerbench(root, evals=evals, splits=["train"], limit=limit, skip_incomplete=skip)
+        test = load_routerbench(root, evals=evals, splits=["test"], limit=limit, skip_incomplete=skip) if with_test else None
+    if skip:
+        dropped = f"{train.dropped_rows} train" + ("" if test is None else f" and {test.dropped_rows} test")
+        console.print(f"RouterBench {name}: --skip-incomplete dropped {dropped} row(s)", markup=False)
+    texts_train, texts_test = list(train.prompts), ([] if test is None else list(test.prompts))
+    if text == "strip-prefix":
+        texts_train, texts_test = strip_shared_lines(texts_train, texts_test)
+    t0 = time.perf_counter()
+    f_train = featurizer.transform(texts_train)  # type: ignore[attr-defined]
+    f_test = None if test is None else featurizer.transform(texts_test)  # type: ignore[attr-defined]
+    return Split(name, train, test, f_train, f_test, f"({text}), embedding {time.perf_counter() - t0:.1f} s")
+
+
+def fold_splits(split: Split, folds: int) -> list[tuple[RouterBenchData, RouterBenchData, np.ndarray, np.ndarray]]:
+    """(train, held-out, features of each) for K-fold cross-validation of the train split only
+    (``folds=1``: one fixed 30% held out); the test split is never part of them."""
+    return [
+        (split.train.take(a), split.train.take(b), split.f_train[a], split.f_train[b])
+        for a, b in validation_folds(len(split.train), folds)
+    ]
+
+
+def _methods(
+    args: argparse.Namespace, policies: list[str], designs: list[str], passes: int, with_vw: bool
+) -> list[Method]:
+    once = args.rb_replay == "new"
+    popts = _policy_options(args)
+    methods = [
+        Method("oracle", (), False, lambda ctx, seed, o: oracle_sweep(ctx)),
+        # a grid's k may exceed a toy fold's train rows: then all of them are the neighbours
+        Method(
+            "kNN (full information)", ("pca", "knn"), False,
+            lambda ctx, seed, o: knn_sweep(ctx, min(int(o["knn"]), len(ctx.train))),
+        ),
+        Method("ridge (full information)", ("pca", "ridge"), False, lambda ctx, seed, o: ridge_sweep(ctx, o["ridge"])),
+    ]
+    for name in policies:
+        for design in designs:
+            sweep = qc_sweep if design == "qc" else policy_per_lambda_sweep
+
+            def run_policy(ctx: Context, seed: int, o: dict[str, float], name: str = name, sweep: Callable = sweep) -> np.ndarray:
+                return sweep(ctx, name, seed, passes, popts, args.rb_pessimism, once)
+
+            methods.append(Method(f"{name} {design} (bandit)", ("pca", "scale"), True, run_policy))
+    if with_vw:
+        methods.append(
+            Method(
+                # VW normalises its updates per feature: the scale of the features is moot for it
+                "VW cb_explore_adf per-lambda (bandit)", ("pca",), True,
+                lambda ctx, seed, o: vw_sweep(ctx, seed, passes, args.rb_vw_args, once),
+            )
+        )
+    return methods
+
+
+class _Contexts:
+    """Contexts of one split by (held-out fold or test, pca, scale), each built once."""
+
+    def __init__(self, split: Split, folds: int | None, n_lambdas: int, normalize: str) -> None:
+        self.parts = fold_splits(split, folds) if folds else [(split.train, split.test, split.f_train, split.f_test)]
+        self.name, self.n_lambdas, self.normalize = split.name, n_lambdas, normalize
+        self._built: dict[tuple[int, int, float], Context] = {}
+
+    def get(self, options: dict[str, float]) -> list[Context]:
+        """One context per part (fold or test) for these options."""
+        pca, scale = int(options["pca"]), float(options["scale"])
+        out = []
+        for i, part in enumerate(self.parts):
+            key = (i, pca, scale)
+            if key not in self._built:
+                self._built[key] = prepare_context(
+                    self.name, *part, n_lambdas=self.n_lambdas, pca=pca, normalize=self.normalize, scale=scale  # type: ignore[arg-type]
+                )
+            out.append(self._built[key])
+        return out
+
+
+def _gap(ctx: Context, points: np.ndarray) -> float:
+    lo, hi, bar = _bar(_single_points(ctx.test))
+    return aiq(points, lo=lo, hi=hi) - bar
+
+
+def choose_options(
+    methods: list[Method], contexts: _Contexts, grid: dict[str, list[float]], base: dict[str, float], seeds: list[int]
+) -> dict[str, tuple[dict[str, float], np.ndarray]]:
+    """Per method, the options (the product of the grid over those it reads; the others from
+    ``base``) of highest mean AIQ minus the held-out part's single-model hull, over the parts of
+    ``contexts`` (folds of a train split) and ``seeds``; with that gap per fold. Ties: the first."""
+    chosen: dict[str, tuple[dict[str, float], np.ndarray]] = {}
+    for method in methods:
+        names = [n for n in method.uses if n in grid]
+        best: tuple[dict[str, float], np.ndarray] | None = None
+        for values in itertools.product(*(grid[n] for n in names)):
+            options = {**base, **dict(zip(names, values))}
+            gaps = np.array(
+                [
+                    np.mean([_gap(ctx, method.sweep(ctx, seed, options)) for seed in (seeds if method.seeded else [0])])
+                    for ctx in contexts.get(options)
+                ]
+            )
+            if best is None or gaps.mean() > best[1].mean():
+                best = (options, gaps)
+        assert best is not None
+        chosen[method.label] = best
+    return chosen
+
+
+def _describe(method: Method, options: dict[str, float]) -> str:
+    return ", ".join(f"{n} {options[n]:g}" for n in method.uses) or "-"
 
 
 def run(args: argparse.Namespace) -> None:
-    """Run the section: one set of tables per dataset."""
+    """Run the section: options from the command line, or chosen by cross-validation of one
+    dataset's train split (``--rb-tune-on``); then one set of tables per dataset scored."""
     evals, policies, designs = _check(args)
     quick = bool(args.quick)
     limit = args.rb_limit if args.rb_limit is not None else (60 if quick else None)
     n_lambdas = min(args.rb_lambdas, 8) if quick else args.rb_lambdas
     passes = 1 if quick else args.rb_passes
-    pca = min(args.rb_pca, 8) if quick else args.rb_pca
     seeds = list(range(min(args.seeds, 2) if quick else args.seeds))
     root = Path(args.data) / "routerbench"
     feature_name = args.rb_featurizer or ("hashing" if quick else "minilm")
-    options = {"dim": args.rb_hash_dim} if feature_name == "hashing" else {}
-    featurizer = make_featurizer(feature_name, **options)
-    with_vw = not args.rb_no_vw and peer_available("vowpalwabbit")
-    for ev in evals:
-        skip = args.skip_incomplete
-        with suggest_fetch("routerbench"):
-            train = load_routerbench(root, evals=[ev], splits=["train"], limit=limit, skip_incomplete=skip)
-            # validation scores folds of train only: the test split is not even read
-            test = None if args.rb_validate else load_routerbench(root, evals=[ev], splits=["test"], limit=limit, skip_incomplete=skip)
-        if skip:
-            dropped = f"{train.dropped_rows} train" + ("" if test is None else f" and {test.dropped_rows} test")
-            console.print(f"RouterBench {ev}: --skip-incomplete dropped {dropped} row(s)", markup=False)
-        texts_train, texts_test = list(train.prompts), ([] if test is None else list(test.prompts))
-        if args.rb_text == "strip-prefix":
-            texts_train, texts_test = strip_common_prefix(texts_train, texts_test)
-        t0 = time.perf_counter()
-        f_train = featurizer.transform(texts_train)
-        f_test = None if test is None else featurizer.transform(texts_test)
-        embed_s = time.perf_counter() - t0
-        features = f"{feature_name} ({args.rb_text}), embedding {embed_s:.1f} s"
-        if test is None:
-            folds = validation_folds(len(train), args.rb_folds)
-            splits = [(train.take(a), train.take(b), f_train[a], f_train[b]) for a, b in folds]
-        else:
-            splits = [(train, test, f_train, f_test)]
-        contexts = [
-            prepare_context(
-                ev, *split, n_lambdas=n_lambdas, pca=pca, normalize=args.rb_normalize, scale=args.rb_context_scale
+    featurizer = make_featurizer(feature_name, **({"dim": args.rb_hash_dim} if feature_name == "hashing" else {}))
+    methods = _methods(args, policies, designs, passes, not args.rb_no_vw and peer_available("vowpalwabbit"))
+    axes = (lambda v: min(v, 8.0)) if quick else (lambda v: v)  # toy sizes: few rows, few axes
+    base = {"pca": axes(float(args.rb_pca)), "scale": args.rb_context_scale, "knn": float(args.rb_knn), "ridge": args.rb_ridge}
+    grid = {n: sorted({axes(v) if n == "pca" else v for v in values}) for n, values in parse_grid(args.rb_grid).items()}
+    splits: dict[tuple[str, bool], Split] = {}
+
+    def split_of(name: str, with_test: bool) -> Split:
+        if (name, with_test) not in splits:  # the featurizer's cache makes a second load cheap
+            splits[name, with_test] = load_split(
+                root, name, featurizer, text=args.rb_text, limit=limit, skip=args.skip_incomplete, with_test=with_test
             )
-            for split in splits
-        ]
-        runs = [_run_dataset(ctx, args, policies, designs, seeds, passes, with_vw) for ctx in contexts]
-        if len(contexts) == 1:
-            _report(contexts[0], runs[0], args, seeds, passes, features)
-        else:
-            _report_folds(contexts, runs, args, seeds, passes, features)
+        return splits[name, with_test]
+
+    def context_note(split: Split) -> str:
+        return f"features {feature_name} {split.features}, {args.rb_normalize}, {n_lambdas} lambdas, {passes} pass(es), replay {args.rb_replay}"
+
+    if args.rb_validate:  # folds of train only: the test split is not even read
+        for ev in evals:
+            split = split_of(ev, with_test=False)
+            contexts = _Contexts(split, args.rb_folds, n_lambdas, args.rb_normalize)
+            runs = [[_run(m, ctx, base, seeds) for m in methods] for ctx in contexts.get(base)]
+            _report_folds(contexts.get(base), runs, args, seeds, context_note(split))
+        return
+    tune_on = _tune_on(args)
+    for name, with_test in [*((ev, False) for ev in tune_on), *((ev, True) for ev in evals)]:
+        split_of(name, with_test)  # every file read (and refused if bad) before any long run
+    protocols: list[tuple[str, dict[str, dict[str, float]]]] = []
+    if not tune_on:
+        protocols.append(("the command line's options", {m.label: base for m in methods}))
+    tune_folds = 2 if quick else args.rb_tune_folds
+    if quick:  # toy sizes: the grid's ends only
+        grid = {n: sorted({v[0], v[-1]}) for n, v in grid.items()}
+    tune_seeds = seeds[: min(args.rb_tune_seeds, len(seeds))]
+    for ev in tune_on:
+        split = split_of(ev, with_test=False)  # choosing reads the train split only
+        contexts = _Contexts(split, tune_folds, n_lambdas, args.rb_normalize)
+        chosen = choose_options(methods, contexts, grid, base, tune_seeds)
+        print_table(
+            f"RouterBench: options chosen on {ev} train, {tune_folds}-fold cross-validation, seeds {tune_seeds} "
+            f"(grid {args.rb_grid}), {context_note(split)}",
+            ["method", "options", "AIQ - fold hull (± se over folds)", "folds above"],
+            [
+                [m.label, _describe(m, o), f"{g.mean():+.4f} ± {g.std(ddof=1) / np.sqrt(len(g)):.4f}", f"{int(above_hull(g, 0.0).sum())}/{len(g)}"]
+                for m in methods
+                for o, g in [chosen[m.label]]
+            ],
+        )
+        protocols.append((f"options chosen on {ev} train by {tune_folds}-fold cross-validation", {k: o for k, (o, _) in chosen.items()}))
+    for how, options in protocols:
+        for ev in evals:
+            split = split_of(ev, with_test=True)
+            contexts = _Contexts(split, None, n_lambdas, args.rb_normalize)
+            results = [_run(m, contexts.get(options[m.label])[0], options[m.label], seeds) for m in methods]
+            _report(contexts.get(base)[0], methods, results, options, how, seeds, context_note(split))
 
 
-def _timed(result: Result, fn: Callable[[], np.ndarray]) -> None:
-    t0 = time.perf_counter()
-    result.sweeps.append(fn())
-    result.seconds += time.perf_counter() - t0
-
-
-def _run_dataset(
-    ctx: Context,
-    args: argparse.Namespace,
-    policies: list[str],
-    designs: list[str],
-    seeds: list[int],
-    passes: int,
-    with_vw: bool,
-) -> list[Result]:
-    results = [Result("oracle"), Result(f"kNN (k={args.rb_knn}, full information)"), Result("ridge (full information)")]
-    _timed(results[0], lambda: oracle_sweep(ctx))
-    _timed(results[1], lambda: knn_sweep(ctx, args.rb_knn))
-    _timed(results[2], lambda: ridge_sweep(ctx, args.rb_ridge))
-    once = args.rb_replay == "new"
-    for name in policies:
-        options = _policy_options(args)
-        for design in designs:
-            res = Result(f"{name} {design} (bandit)")
-            sweep = qc_sweep if design == "qc" else policy_per_lambda_sweep
-            for seed in seeds:
-                _timed(res, lambda: sweep(ctx, name, seed, passes, options, args.rb_pessimism, once))
-            results.append(res)
-    if with_vw:
-        res = Result("VW cb_explore_adf per-lambda (bandit)")
-        for seed in seeds:
-            _timed(res, lambda: vw_sweep(ctx, seed, passes, args.rb_vw_args, once))
-        results.append(res)
-    return results
+def _run(method: Method, ctx: Context, options: dict[str, float], seeds: list[int]) -> Result:
+    res = Result(method.label)
+    for seed in seeds if method.seeded else seeds[:1]:
+        t0 = time.perf_counter()
+        res.sweeps.append(method.sweep(ctx, seed, options))
+        res.seconds += time.perf_counter() - t0
+    return res
 
 
 def _report(
-    ctx: Context, results: list[Result], args: argparse.Namespace, seeds: list[int], passes: int, features: str
+    ctx: Context, methods: list[Method], results: list[Result], options: dict[str, dict[str, float]], how: str,
+    seeds: list[int], note: str,
 ) -> None:
     test = ctx.test
     singles = _single_points(test)
     lo, hi, bar = _bar(singles)
     hull = upper_hull(np.vstack([singles, [[0.0, 0.0]]]))  # the curve AIQ integrates
     per_k = 1000.0  # costs are shown in dollars per 1,000 prompts
-    scored = "held-out 30% of train (validation)" if args.rb_validate else "test"
     console.print(
-        f"\nRouterBench {ctx.name}: {len(ctx.train)} train / {len(test)} {scored} prompts, {ctx.n_arms} models, "
-        f"features {features} -> {ctx.x_train.shape[1] - 1} + constant "
-        f"({args.rb_normalize}, scale {args.rb_context_scale:g}), "
-        f"{len(ctx.lambdas)} lambdas in [{ctx.lambdas[0]:.3g}, {ctx.lambdas[-1]:.3g}], {passes} pass(es), "
-        f"replay {args.rb_replay}, seeds {len(seeds)}",
+        f"\nRouterBench {ctx.name}: {len(ctx.train)} train / {len(test)} test prompts, {ctx.n_arms} models, {how}; "
+        f"{note}, lambdas in [{ctx.lambdas[0]:.3g}, {ctx.lambdas[-1]:.3g}], seeds {len(seeds)}",
         markup=False, highlight=False,
     )
     on_hull = {tuple(v) for v in hull.tolist()}
@@ -583,22 +804,27 @@ def _report(
             for m, (c, q) in zip(test.models, singles.tolist())
         ],
     )
-    rows: list[list[object]] = [["single-model hull (the bar)", f"{bar:.4f}", "+0.0000", "-", "-", "-"]]
-    for res in results:
+    oracle = next((r.aiqs(lo, hi).mean() for r in results if r.method == "oracle"), None)
+    rows: list[list[object]] = [["single-model hull (the bar)", "-", f"{bar:.4f}", "+0.0000", "-", "-", "-", "-"]]
+    for method, res in zip(methods, results):
         values = res.aiqs(lo, hi)
+        share = "-" if oracle is None or oracle - bar <= HULL_TOL else f"{(values.mean() - bar) / (oracle - bar):+.3f}"
         rows.append(
             [
                 res.method,
-                _mean_sd(values),
+                _describe(method, options[method.label]),
+                _mean_se(values),
                 f"{values.mean() - bar:+.4f}",
-                "yes" if values.mean() > bar else "no",
-                f"{int((values > bar).sum())}/{len(values)}",
+                share,
+                "yes" if above_hull(values.mean(), bar) else "no",
+                f"{int(above_hull(values, bar).sum())}/{len(values)}",
                 f"{res.seconds / len(res.sweeps):.1f}",
             ]
         )
     print_table(
-        f"RouterBench {ctx.name}: AIQ on test, cost in [{lo * per_k:.4g}, {hi * per_k:.4g}] $/1k prompts",
-        ["method", "AIQ", "AIQ - hull", "above hull", "seeds above", "s per seed"],
+        f"RouterBench {ctx.name}: AIQ on test (mean ± se over seeds), cost in [{lo * per_k:.4g}, {hi * per_k:.4g}] "
+        f"$/1k prompts; above: by more than {HULL_TOL:g}",
+        ["method", "options", "AIQ", "AIQ - hull", "share of the oracle's headroom", "above hull", "seeds above", "s per seed"],
         rows,
     )
     main = [r for r in results if not r.method.startswith("ridge")]
@@ -629,8 +855,7 @@ def _bar(singles: np.ndarray) -> tuple[float, float, float]:
 
 
 def _report_folds(
-    contexts: list[Context], runs: list[list[Result]], args: argparse.Namespace, seeds: list[int], passes: int,
-    features: str,
+    contexts: list[Context], runs: list[list[Result]], args: argparse.Namespace, seeds: list[int], note: str
 ) -> None:
     """Cross-validation summary: per method, its AIQ minus the held-out fold's single-model hull,
     averaged over seeds, then over folds."""
@@ -638,16 +863,15 @@ def _report_folds(
     ctx = contexts[0]
     console.print(
         f"\nRouterBench {ctx.name}: {k}-fold cross-validation of the train split ({len(ctx.train) + len(ctx.test)} "
-        f"prompts), {ctx.n_arms} models, features {features} -> {ctx.x_train.shape[1] - 1} + constant "
-        f"({args.rb_normalize}, scale {args.rb_context_scale:g}), {len(ctx.lambdas)} lambdas, {passes} pass(es), "
-        f"replay {args.rb_replay}, seeds {len(seeds)}",
+        f"prompts), {ctx.n_arms} models, {note}, {ctx.x_train.shape[1] - 1} axes + constant, "
+        f"scale {args.rb_context_scale:g}, seeds {len(seeds)}",
         markup=False, highlight=False,
     )
     gaps = np.zeros((len(runs[0]), k))
     bars = np.zeros(k)
     for f, (fold_ctx, results) in enumerate(zip(contexts, runs)):
         lo, hi, bars[f] = _bar(_single_points(fold_ctx.test))
-        gaps[:, f] = [res.aiqs(lo, hi).mean() - bars[f] for res in results]
+        gaps[:, f] = [res.aiqs(lo, hi).mean() - bars[f] for res in results]  # mean over seeds
     rows: list[list[object]] = [["single-model hull (the bar)", f"{bars.mean():.4f}", "-", "-", "-"]]
     for j, res in enumerate(runs[0]):
         seconds = np.mean([r[j].seconds / len(r[j].sweeps) for r in runs])
@@ -656,7 +880,7 @@ def _report_folds(
                 res.method,
                 f"{bars.mean() + gaps[j].mean():.4f}",
                 f"{gaps[j].mean():+.4f} ± {gaps[j].std(ddof=1) / np.sqrt(k):.4f}",
-                f"{int((gaps[j] > 0).sum())}/{k}",
+                f"{int(above_hull(gaps[j], 0.0).sum())}/{k}",
                 f"{seconds:.1f}",
             ]
         )
