@@ -204,6 +204,20 @@ def test_options_are_chosen_on_folds_of_train_only():
     assert options == {**base, "knn": 1.0} and gaps.shape == (3,) and (gaps > 0).all()
 
 
+def test_per_dataset_points_route_each_dataset_to_its_own_model():
+    data, _ = _toy(40, 0)
+    # two datasets: the toy's kinds; "a" answers kind 0 only, "b" kind 1 only
+    kinds = tuple("k0" if p == "kind 0" else "k1" for p in data.prompts)
+    mixed = RouterBenchData(data.sample_ids, kinds, data.prompts, data.models, data.quality, data.cost)
+    points = rb.per_dataset_points(mixed)
+    assert points.shape == (9, 2)
+    # "a" on k0 and "b" on k1: every prompt right at the cheap models' cost, which no single model does
+    assert np.isclose(points, [1e-4, 1.0], rtol=1e-9, atol=0).all(axis=1).any()
+    singles = np.stack([mixed.cost.mean(0), mixed.quality.mean(0)], axis=1)
+    assert not any(q == 1.0 and c < 5e-4 for c, q in singles)
+    assert np.allclose(rb.per_dataset_points(data), singles)  # one dataset: the single models
+
+
 def test_grid_is_parsed_and_checked():
     assert rb.parse_grid("pca=16,32;scale=0.1") == {"pca": [16.0, 32.0], "scale": [0.1]}
     for bad, what in (("depth=3", "depth"), ("pca=16 pca=32", "pca"), ("knn=a", "knn"), ("ridge=-1", "ridge")):
@@ -235,6 +249,8 @@ def test_quick_section_prints_aiq_tables(capsys: pytest.CaptureFixture[str]):
     assert "lin_ts qc (bandit)" in out and "kNN (full information)" in out
     assert "RouterBench: options chosen on winogrande train, 2-fold cross-validation" in out  # the default protocol
     assert "RouterBench mixed: AIQ on test" in out and "share of the oracle's headroom" in out
+    assert "| best model per dataset (told the dataset) |" in out  # on the mixed stream only
+    assert out.count("best model per dataset") == 2  # the terminal table and its Markdown copy
 
 
 @pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")

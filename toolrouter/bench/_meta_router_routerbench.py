@@ -14,6 +14,8 @@ test, divided by the width; flat right of its last vertex, a line from ``(0, 0)`
 Rows:
 
 * every single model (a point each) and the **single-model hull** (the bar to beat);
+* on the mixed stream, the **best model per dataset**: the hull of every choice of one model per
+  dataset, what a router that is told the dataset reaches by that alone;
 * the **oracle**: per prompt and lambda the model of highest reward;
 * **kNN** (full information on train): the ``k`` train prompts nearest by cosine similarity; per
   model the neighbours' mean quality and cost; pick the best reward for each lambda;
@@ -806,6 +808,10 @@ def _report(
     )
     oracle = next((r.aiqs(lo, hi).mean() for r in results if r.method == "oracle"), None)
     rows: list[list[object]] = [["single-model hull (the bar)", "-", f"{bar:.4f}", "+0.0000", "-", "-", "-", "-"]]
+    if len(set(test.eval_names)) > 1:  # the mixed stream: what knowing the dataset alone is worth
+        value = aiq(per_dataset_points(test), lo=lo, hi=hi)
+        share = "-" if oracle is None else f"{(value - bar) / (oracle - bar):+.3f}"
+        rows.append(["best model per dataset (told the dataset)", "-", f"{value:.4f}", f"{value - bar:+.4f}", share, "-", "-", "-"])
     for method, res in zip(methods, results):
         values = res.aiqs(lo, hi)
         share = "-" if oracle is None or oracle - bar <= HULL_TOL else f"{(values.mean() - bar) / (oracle - bar):+.3f}"
@@ -840,6 +846,16 @@ def _report(
         ["lambda", *[r.method for r in main]],
         cells,
     )
+
+
+def per_dataset_points(test: RouterBenchData) -> np.ndarray:
+    """``[models ** datasets, 2]``: (mean cost, mean quality) of every choice of one model per
+    dataset of ``test`` (by its ``eval_names``): what routing by the dataset alone reaches, for a
+    router that is told it. On one dataset, the single models' points."""
+    names = sorted(set(test.eval_names))
+    of = np.array([names.index(e) for e in test.eval_names])
+    k = len(test.models)
+    return np.array([evaluate(test, np.asarray(combo)[of]) for combo in itertools.product(range(k), repeat=len(names))])
 
 
 def _single_points(test: RouterBenchData) -> np.ndarray:
