@@ -101,7 +101,9 @@ def test_meta_router_bench_skips_incomplete_rows(tmp_path: Path, capsys: pytest.
                 for i in range(n)]
         rows[1] = f"{split}x,mbpp,p,1,,0.002,0.0001"  # one incomplete row per split
         write(folder, f"mbpp_{split}.csv", rows)
-    args = ["--quick", "--sections", "routerbench", "--rb-evals", "mbpp", "--rb-no-vw", "--seeds", "1", "--data", str(tmp_path)]
+    # options from the command line: the default protocol would choose them on Winogrande, absent here
+    args = ["--quick", "--sections", "routerbench", "--rb-evals", "mbpp", "--rb-tune-on", "none", "--rb-no-vw", "--seeds", "1",
+            "--data", str(tmp_path)]
     with pytest.raises(DataError, match="mbpp_train.csv: row 3: quality:m2: empty"):
         main(args)
     main([*args, "--skip-incomplete"])
