@@ -19,6 +19,7 @@ attempts in a local journal (``append`` then returns no ids; ``flush`` writes th
 
 from __future__ import annotations
 
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -31,13 +32,29 @@ import numpy as np
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import truncate_error
 
-__all__ = ["AttemptRecord", "ROW_COLUMNS", "Snapshot", "Store", "StoreUnavailableError", "ToolSummary", "context_bytes", "record_from_row"]
+__all__ = [
+    "AttemptRecord",
+    "MAX_REQUEST_CHARS",
+    "ROW_COLUMNS",
+    "Snapshot",
+    "Store",
+    "StoreUnavailableError",
+    "ToolSummary",
+    "context_bytes",
+    "depends_on_text",
+    "record_from_row",
+]
 
 
 class StoreUnavailableError(ToolRouterError, ConnectionError):
     """A server store cannot be reached right now (the server is down, restarting or too slow to
     answer within the store's timeout). The message names the store and the reason. Attempts are
     not lost: they wait in the store's local journal; reads and snapshots raise this instead."""
+
+
+#: Most characters of a trace's request text that an attempt keeps (the structure model reads only
+#: these, live and on replay alike, so every process learns the same from a trace).
+MAX_REQUEST_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,11 @@ class AttemptRecord:
     ``None``. ``id`` is assigned by the store; ``writer`` names the process that wrote it.
     ``error`` is cut to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store
     keeps more of a message than that, whoever built the record.
+
+    An attempt that belongs to a *trace* (what ran for one task, from which the router learns task
+    structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
+    (``depends_on``), the task's request text (``request``, at most ``MAX_REQUEST_CHARS``) and its
+    complexity; attempts outside traces leave them ``None``.
     """
 
     task_id: str
@@ -66,6 +88,10 @@ class AttemptRecord:
     context: np.ndarray | None = None
     writer: str = ""
     id: int | None = None
+    trace_id: str | None = None
+    depends_on: tuple[str, ...] | None = None
+    request: str | None = None
+    complexity: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("quality", "cost", "latency_s", "utility"):
@@ -73,18 +99,36 @@ class AttemptRecord:
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+        if self.request is not None and len(self.request) > MAX_REQUEST_CHARS:
+            object.__setattr__(self, "request", self.request[:MAX_REQUEST_CHARS])
+        if self.depends_on is not None:
+            object.__setattr__(self, "depends_on", tuple(self.depends_on))
 
 
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
 ROW_COLUMNS = (
     "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
-    "utility, error, timestamp, context"
+    "utility, error, timestamp, context, trace_id, depends_on, request, complexity"
 )
 
 
 def context_bytes(context: np.ndarray | None) -> bytes | None:
     """How the SQL stores keep a context: little-endian float64 bytes (``None`` stays ``None``)."""
     return None if context is None else np.ascontiguousarray(context, dtype="<f8").tobytes()
+
+
+def depends_on_text(depends_on: Sequence[str] | None) -> str | None:
+    """How the SQL stores keep a trace step's parents: a JSON list (``None`` stays ``None``)."""
+    return None if depends_on is None else json.dumps(list(depends_on))
+
+
+def _depends_on_from_text(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"depends_on: expected a JSON list of step names, got {text!r}")
+    return tuple(value)
 
 
 def record_from_row(row: Sequence) -> AttemptRecord:
@@ -106,6 +150,10 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         error=row[12],
         timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
         context=None if row[14] is None else np.frombuffer(row[14], dtype="<f8").copy(),
+        trace_id=row[15],
+        depends_on=_depends_on_from_text(row[16]),
+        request=row[17],
+        complexity=row[18],
     )
 
 

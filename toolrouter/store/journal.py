@@ -62,12 +62,16 @@ def record_to_json(r: AttemptRecord) -> str:
             "timestamp": r.timestamp.isoformat(),
             "context": None if r.context is None else [float(v) for v in np.asarray(r.context, dtype=float).ravel()],
             "writer": r.writer,
+            "trace_id": r.trace_id,
+            "depends_on": None if r.depends_on is None else list(r.depends_on),
+            "request": r.request,
+            "complexity": r.complexity,
         }
     )
 
 
 def record_from_json(text: str) -> AttemptRecord:
-    """The attempt ``record_to_json`` wrote."""
+    """The attempt ``record_to_json`` wrote (one written before traces were stored has none)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
     if d["context"] is not None:

@@ -80,6 +80,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     context_bytes,
+    depends_on_text,
     record_from_row,
 )
 from toolrouter.store.journal import Journal
@@ -121,6 +122,7 @@ _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
     ("latency_s", "float8"), ("utility", "float8"), ("error", "text"), ("timestamp", "timestamptz"), ("context", "bytea"),
+    ("trace_id", "text"), ("depends_on", "text"), ("request", "text"), ("complexity", "text"),
 )
 
 
@@ -375,7 +377,7 @@ class PostgresStore(Store):
             values = (
                 seq, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, bool(r.success),
                 float(r.quality), float(r.cost), float(r.latency_s), float(r.utility), r.error, r.timestamp,
-                context_bytes(r.context),
+                context_bytes(r.context), r.trace_id, depends_on_text(r.depends_on), r.request, r.complexity,
             )
             params.update({f"{f}{i}": v for (f, _), v in zip(_FIELDS, values)})
         # one trip to the server; BEGIN and COMMIT as statements, since a transaction block of the driver

@@ -18,6 +18,9 @@ Versions:
        too, and which concurrent appenders share. Readers see ids up to the largest ``upto``: every
        id below it is committed and on disk. Each attempt carries ``(origin, origin_seq)``, unique,
        so a journal replayed after an outage writes it once.
+    3. Trace columns on attempts: the trace an attempt belongs to (``trace_id``), its step's
+       parents (``depends_on``, a JSON list), the task's request text and complexity, from which
+       routers learn task structure (``toolrouter.structure``).
 """
 
 from __future__ import annotations
@@ -78,6 +81,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             SELECT 1, COALESCE(max(id), 0), 'epoch' FROM toolrouter.attempts;
         CREATE TABLE toolrouter.durable_upto (origin text PRIMARY KEY, upto bigint NOT NULL);
         INSERT INTO toolrouter.durable_upto SELECT 'migration', last_id FROM toolrouter.attempt_counter;
+        """,
+    ),
+    (
+        3,
+        "trace columns on attempts: trace id, the step's parents, request text, complexity",
+        """
+        ALTER TABLE toolrouter.attempts ADD COLUMN trace_id text, ADD COLUMN depends_on text,
+            ADD COLUMN request text, ADD COLUMN complexity text;
         """,
     ),
 )

@@ -25,13 +25,17 @@ from toolrouter.store.base import (
     Store,
     ToolSummary,
     context_bytes,
+    depends_on_text,
     record_from_row,
 )
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+#: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
+#: belongs to, its step's parents, the request text, the task's complexity).
+SCHEMA_VERSION = 2
 
+# The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,6 +65,17 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+
+#: version -> the statements that bring a store of the version before to it. Never edit a released
+#: step: add the next one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE attempts ADD COLUMN trace_id TEXT",
+        "ALTER TABLE attempts ADD COLUMN depends_on TEXT",
+        "ALTER TABLE attempts ADD COLUMN request TEXT",
+        "ALTER TABLE attempts ADD COLUMN complexity TEXT",
+    ),
+}
 
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
@@ -140,7 +155,8 @@ class SQLiteStore(Store):
             )
 
     def _create_schema(self) -> None:
-        """Create the tables in one transaction (all or none), or check those already there."""
+        """Create the tables, or migrate those of an older version forward, in one transaction (all
+        or none); a newer version than this code knows is refused, naming both."""
         with self._lock:
             self._begin()
             try:
@@ -148,14 +164,20 @@ class SQLiteStore(Store):
                     if statement.strip():
                         self._conn.execute(statement)
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is None:
-                    self._conn.execute(
-                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                    )
-                elif int(row[0]) != SCHEMA_VERSION:
+                found = 1 if row is None else int(row[0])
+                if found > SCHEMA_VERSION:
                     raise StoreOpenError(
                         f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
-                        f"{SCHEMA_VERSION}"
+                        f"up to {SCHEMA_VERSION}: upgrade toolrouter"
+                    )
+                for version in range(found + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[version]:
+                        self._conn.execute(statement)
+                if row is None or found < SCHEMA_VERSION:
+                    self._conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (str(SCHEMA_VERSION),),
                     )
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -206,6 +228,10 @@ class SQLiteStore(Store):
                 r.error,
                 r.timestamp.isoformat(),
                 context_bytes(r.context),
+                r.trace_id,
+                depends_on_text(r.depends_on),
+                r.request,
+                r.complexity,
             )
             for r in records
         ]
@@ -216,8 +242,9 @@ class SQLiteStore(Store):
                 for row in rows:
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
-                        "success, quality, cost, latency_s, utility, error, timestamp, context) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "success, quality, cost, latency_s, utility, error, timestamp, context, trace_id, "
+                        "depends_on, request, complexity) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         row,
                     )
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
