@@ -1,0 +1,156 @@
+"""The structure model: per task type a distribution over the DAGs its traces had, a prior shared
+across task types, predictions from the request text and sizes from the task's complexity."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
+from toolrouter.structure import StructureConfig, StructureModel, TraceStep, check_trace_id
+
+
+def chain(model: StructureModel, trace_id: str, task_type: str, caps: list[str], **kwargs) -> None:
+    before: tuple[str, ...] = ()
+    for c in caps:
+        model.observe(trace_id, task_type, TraceStep(c, c, before), **kwargs)
+        before = (c,)
+
+
+def names(proposal) -> list[str | None]:
+    return [s.capability for s in proposal.steps]
+
+
+def test_learned_structure_with_counts_uncertainty_and_a_dag() -> None:
+    model = StructureModel()
+    for i in range(3):
+        chain(model, f"t{i}", "research", ["search", "analysis"])
+    chain(model, "t3", "research", ["search"])
+    proposal = model.propose("research", capabilities=["search", "analysis"])
+    assert proposal.source == "learned" and (proposal.traces, proposal.task_type_traces) == (3, 4)
+    assert [(s.step, s.depends_on) for s in proposal.steps] == [("search", ()), ("analysis", ("search",))]
+    assert list(proposal.graph().edges) == [("search", "analysis")]
+    dist = model.distribution("research")
+    assert [names(p) for p in dist[:2]] == [["search", "analysis"], ["search"]]
+    assert dist[0].probability > dist[1].probability > 0 and sum(p.probability for p in dist) == pytest.approx(1.0)
+    summary = model.summary("research")
+    assert summary["traces"] == 4 and summary["capabilities"]["search"]["traces"] == 4
+    assert summary["dependencies"]["search -> analysis"]["traces"] == 3
+    assert 0 < summary["dependencies"]["search -> analysis"]["sd"] < summary["capabilities"]["analysis"]["sd"] + 1
+
+
+def test_a_structure_needs_its_capabilities_and_a_new_type_without_text_gets_the_default() -> None:
+    model = StructureModel()
+    chain(model, "t", "research", ["search", "analysis"])
+    assert "analysis" not in names(model.propose("research", capabilities=["search"]))  # no tool serves it
+    for task_type, caps in (("chat", ["search", "analysis"]), ("research", [])):
+        proposal = model.propose(task_type, capabilities=caps) if caps else model.propose("new", capabilities=caps)
+        assert proposal.source == "default" and names(proposal) == [None]
+
+
+def test_the_request_text_predicts_the_structure_of_a_task_type_never_seen() -> None:
+    model = StructureModel()
+    travel = ["find flights from boston to paris", "book a flight to rome", "search flights for tomorrow"]
+    files = ["list files in my home directory", "delete the file notes.txt", "move report.pdf to the docs folder"]
+    for i, text in enumerate(travel):
+        chain(model, f"a{i}", "travel", ["search_flights", "book_flight"], request=text)
+    for i, text in enumerate(files):
+        chain(model, f"b{i}", "files", ["ls", "mv"], request=text)
+    caps = {"search_flights": "find flights", "book_flight": "book a flight", "ls": "list files", "mv": "move a file"}
+    flight = model.propose("assistant", capabilities=caps, request="book me a flight to tokyo")
+    move = model.propose("assistant", capabilities=caps, request="move the file todo.txt to the archive folder")
+    assert (flight.source, names(flight)) == ("predicted", ["search_flights", "book_flight"])
+    assert (move.source, names(move)) == ("predicted", ["ls", "mv"])
+    assert flight.traces == 0 and flight.task_type_traces == 0 and 0.5 < flight.probability < 1.0
+
+
+def test_complexity_sets_the_expected_size_where_nothing_else_decides() -> None:
+    model = StructureModel()
+    for i in range(4):
+        chain(model, f"a{i}", "a", ["x"])
+        chain(model, f"b{i}", "b", ["x", "y", "z"])
+    caps = ["x", "y", "z"]
+    sizes = {c: len(model.propose("c", capabilities=caps, request="please do it", complexity=c).steps) for c in ("simple", "expert")}
+    assert sizes == {"simple": 1, "expert": 3}
+
+
+def test_thompson_sampling_explores_structures_and_map_does_not() -> None:
+    def model(sampling: str) -> StructureModel:
+        m = StructureModel(config={"sampling": sampling})
+        for i in range(3):
+            chain(m, f"t{i}", "r", ["s", "a"])
+        for i in range(2):
+            chain(m, f"u{i}", "r", ["s"])
+        return m
+
+    rng = np.random.default_rng(0)
+    drawn = Counter(tuple(names(model("thompson").propose("r", capabilities=["s", "a"], rng=rng))) for _ in range(100))
+    assert drawn[("s", "a")] > 10 and drawn[("s",)] > 10
+    proposal = model("thompson").propose("r", capabilities=["s", "a"], rng=np.random.default_rng(1))
+    assert proposal.sampled
+    mapped = {tuple(names(model("map").propose("r", capabilities=["s", "a"], rng=rng))) for _ in range(20)}
+    assert mapped == {("s", "a")}
+
+
+def test_a_trace_spread_over_attempts_and_a_dag_with_parallel_steps() -> None:
+    model = StructureModel()
+    for t in ("t", "u"):
+        model.observe(t, "etl", TraceStep("extract", "db", ()))
+        model.observe(t, "etl", TraceStep("extract", "db", ()))  # a retry of the same step: not counted again
+        model.observe(t, "etl", TraceStep("clean", "python", ("extract",)))
+        model.observe(t, "etl", TraceStep("stats", "python", ("extract",)))
+        model.observe(t, "etl", TraceStep("report", "llm", ("clean", "stats")))
+    assert model.traces("etl") == 2
+    proposal = model.propose("etl", capabilities=["db", "python", "llm"])
+    graph = proposal.graph()
+    assert set(graph.edges) == {("extract", "clean"), ("extract", "stats"), ("clean", "report"), ("stats", "report")}
+
+
+def test_check_trace_refuses_a_cycle_a_missing_parent_and_a_changed_step() -> None:
+    model = StructureModel()
+    where = lambda i: f"execution_results[{i}]"  # noqa: E731
+    with pytest.raises(InvalidOutcomeError, match=r"execution_results\[0\].depends_on: step 'a' consumes 'ghost'"):
+        model.check_trace("t", [("a", "x", ["ghost"])], where)
+    with pytest.raises(InvalidOutcomeError, match="cycle"):
+        model.check_trace("t", [("a", "x", ["b"]), ("b", "y", ["a"])], where)
+    with pytest.raises(InvalidOutcomeError, match=r"\[1\].depends_on: step 'a' consumes 'b', which runs after it"):
+        model.check_trace("t", [("c", "z", []), ("a", "x", ["b"]), ("b", "y", [])], where)
+    model.observe("t", "r", TraceStep("a", "x", ()))
+    with pytest.raises(InvalidOutcomeError, match=r"\[0\].capability: step 'a' served 'x' earlier in this trace, got 'y'"):
+        model.check_trace("t", [("a", "y", None)], where)
+    assert [s.depends_on for s in model.check_trace("t", [("b", "y", None)], where)] == [("a",)]
+    assert model.traces() == 1 and model.open_steps("t") == (TraceStep("a", "x", ()),)  # checking changes nothing
+
+
+def test_state_round_trips_and_a_corrupt_state_changes_nothing() -> None:
+    model = StructureModel()
+    chain(model, "a", "research", ["search", "analysis"], request="papers on bandits", complexity="complex")
+    chain(model, "b", "chat", ["llm"], request="hello there")
+    model.observe("open", "research", TraceStep("search", "search", ()), request="more papers")
+    config, arrays = model.state()
+    copy = StructureModel()
+    copy.load_state(config, arrays)
+    caps = {"search": "", "analysis": "", "llm": ""}
+    for task_type, text in (("research", None), ("other", "find papers on bandits")):
+        a, b = (m.propose(task_type, capabilities=caps, request=text, complexity="complex") for m in (model, copy))
+        assert (a.steps, a.source, a.probability) == (b.steps, b.source, pytest.approx(b.probability))
+    copy.observe("open", "research", TraceStep("analysis", "analysis", ("search",)))  # the open trace goes on
+    assert copy.distribution("research")[0].traces == 2
+    bad = dict(config, counts={"research": [[7, 1]]})
+    before = copy.state()[0]
+    with pytest.raises(CorruptStateError, match=r"state.counts\['research'\]"):
+        copy.load_state(bad, arrays)
+    assert copy.state()[0] == before
+
+
+def test_options_and_trace_ids_are_checked() -> None:
+    with pytest.raises(ValueError, match="concentration"):
+        StructureModel(config={"concentration": 0})
+    with pytest.raises(ValueError, match="sampling"):
+        StructureConfig(sampling="greedy")  # type: ignore[arg-type]
+    for bad in ("", "call:1", "x" * 201, 3):
+        with pytest.raises(ValueError, match="trace_id"):
+            check_trace_id(bad)
+    assert check_trace_id("turn-1") == "turn-1"

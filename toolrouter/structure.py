@@ -1,0 +1,832 @@
+"""Task structure learned from execution traces and from the request text.
+
+A *trace* is what ran for one task: its steps in the order they first ran, each with the capability
+it served and the earlier steps whose outputs it consumed. ``StructureModel`` keeps, per task type, a
+distribution over the structures (DAGs of capabilities) its traces had, with a prior shared across
+task types, and a text model that predicts the structure from the request, so that a task type seen
+rarely, or a new one, still gets a sensible plan. ``ToolMetaLearner`` feeds it every trace it records
+or replays from its store and asks it for the steps of a task that declares none.
+
+The score of a candidate structure ``s`` for a task of type ``t`` with request ``x`` (without a
+request only the first and the last term count, each with weight 1: a log posterior):
+
+    type_weight * log P(s | t)                              the task type's traces
+  + structure_weight * r_s(x)                               the text model, per structure
+  + capability_weight * sum_{c in s} logit m_c(x)           the text model, per capability
+  + description_weight * cos(x, descriptions of s)          what the capabilities' tools say they do
+  + size_weight * log P(|s| | complexity)                   the task's complexity
+
+- ``P(s | t) = (n_t(s) + concentration * G(s)) / (n_t + concentration)``: the Dirichlet-multinomial
+  posterior mean of the type's traces around ``G``, the structures of every task type (with
+  ``default_weight`` pseudo-traces of the one-step default), so a type with few traces borrows from
+  the others. With ``sampling="thompson"`` a draw from that Dirichlet replaces the mean (Thompson
+  sampling over structures: a rarely seen structure is tried now and then).
+- ``r_s`` and ``m_c`` are ridge regressions (a Bayesian linear model with one shared posterior
+  precision) from the featurised request to "this trace had structure ``s``" and "this trace used
+  capability ``c``", learned online (one rank-one update per trace).
+- Descriptions: each capability's name and its tools' descriptions, featurised like requests; they let
+  a capability no trace has used yet be predicted from the text alone.
+- ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
+  ``1 + TaskComplexity.level`` steps (a discretised normal with a standard deviation of one step):
+  before any trace of that complexity, a SIMPLE task is expected to take one step, an EXPERT one four.
+
+Candidates are every structure seen (in any task type) whose capabilities are all available, one
+single-step structure per available capability, with ``compose`` the sets of up to that many
+available capabilities run side by side (when at most ``compose_limit`` are available), and the
+default: one step ``main`` any tool may serve, whose description term is ``default_similarity``
+(it wins when no capability's description is closer to the request). A task type without traces
+and without request text gets the default: there is nothing to predict from. The proposal says where it came from (``learned``: the type's own traces ran it;
+``predicted``: from the text and the other types' traces; ``default``), its probability (a softmax of
+the scores over the candidates) and how many of the type's traces ran it.
+
+Example:
+    >>> model = StructureModel()
+    >>> for i in range(3):
+    ...     model.observe(f"t{i}", "research", TraceStep("search", "search", ()))
+    ...     model.observe(f"t{i}", "research", TraceStep("analysis", "analysis", ("search",)))
+    >>> plan = model.propose("research", capabilities={"search": "", "analysis": ""})
+    >>> [(s.step, s.depends_on) for s in plan.steps], plan.source
+    ([('search', ()), ('analysis', ('search',))], 'learned')
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import networkx as nx
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
+from toolrouter.models import TaskComplexity
+from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
+
+__all__ = [
+    "CALL_TRACE_PREFIX",
+    "DEFAULT_STEP",
+    "StructureConfig",
+    "StructureModel",
+    "StructureProposal",
+    "TraceStep",
+    "check_trace_id",
+]
+
+#: The step of a task that names no steps or capabilities: any tool may serve it.
+DEFAULT_STEP = "main"
+
+#: Trace ids that start with this name a trace recorded in one call (``learn_from_execution``
+#: without ``trace_id``): its attempts are appended together, so it is complete once written. The
+#: latest few are remembered (a store's outage journal may write one in two parts, others between)
+#: but never saved as open traces.
+CALL_TRACE_PREFIX = "call:"
+_RECENT_CALLS = 64
+
+#: Most characters of a trace id.
+MAX_TRACE_ID_CHARS = 200
+
+#: A structure as compared across traces: per step in the order it first ran, its capability and
+#: the positions of its parents (step names are the traces' own and do not matter).
+Key = tuple[tuple["str | None", tuple[int, ...]], ...]
+
+_DEFAULT_KEY: Key = ((None, ()),)
+_MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
+
+
+def _size_prior(mean: float) -> np.ndarray:
+    k = np.arange(1, _MAX_SIZE + 1, dtype=float)
+    p = np.exp(-0.5 * (k - mean) ** 2) + 1e-12  # never zero: every size stays possible
+    return p / p.sum()
+
+
+#: complexity level -> P(size = 1, 2, ...) before any trace: centred on ``1 + level`` steps
+_SIZE_PRIOR = {c.level: _size_prior(1.0 + c.level) for c in TaskComplexity}
+_EPS = 1e-3  # membership probabilities are clipped to [eps, 1 - eps]: a logit stays finite
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a trace or of a proposed structure: its name, the capability it serves
+    (``None``: any tool) and the steps whose outputs it consumes."""
+
+    step: str
+    capability: str | None
+    depends_on: tuple[str, ...] = ()
+
+
+class StructureConfig(BaseModel):
+    """Options of a :class:`StructureModel` (every field checked; see the module's docstring for
+    the score they weigh).
+
+    Arguments:
+        type_weight: weight of the task type's posterior ``log P(s | t)`` beside a request's text.
+        concentration: how many traces the shared prior is worth inside one task type.
+        default_weight: pseudo-traces of the one-step default in the shared prior.
+        ridge: the ridge (prior precision) of the text model.
+        structure_weight, capability_weight, description_weight: weights of the text terms.
+        size_weight: weight of ``log P(size | complexity)`` beside a request's text.
+        size_prior: pseudo-traces of the size prior per complexity.
+        compose: also propose every set of 2 to ``compose`` available capabilities, run side by
+            side, when at most ``compose_limit`` capabilities are available (0: only structures
+            seen and single capabilities).
+        default_similarity: the description term of the default step, in cosine similarity: the
+            default is proposed for a request no capability's description comes closer to.
+        sampling: ``"map"``: the most probable structure; ``"thompson"``: the best under a draw of
+            the task type's distribution (exploration over structures).
+        max_open_traces: traces kept open for more attempts (the most recently seen); an attempt
+            of a trace closed since starts a new one.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type_weight: float = Field(0.1, ge=0.0, allow_inf_nan=False)
+    concentration: float = Field(1.0, gt=0.0, allow_inf_nan=False)
+    default_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    ridge: float = Field(0.3, gt=0.0, allow_inf_nan=False)
+    structure_weight: float = Field(3.0, ge=0.0, allow_inf_nan=False)
+    capability_weight: float = Field(0.3, ge=0.0, allow_inf_nan=False)
+    description_weight: float = Field(6.0, ge=0.0, allow_inf_nan=False)
+    size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
+    compose: int = Field(0, ge=0, le=8)
+    compose_limit: int = Field(8, ge=1, le=16)
+    default_similarity: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
+    sampling: Literal["map", "thompson"] = "map"
+    max_open_traces: int = Field(1024, ge=1, le=1 << 20)
+
+
+@dataclass(frozen=True)
+class StructureProposal:
+    """A structure for a task, and why.
+
+    ``source``: ``"learned"`` (the task type's own traces ran it), ``"predicted"`` (from the request
+    text and what other task types ran) or ``"default"`` (one step any tool may serve).
+    ``probability``: its share of the candidates' softmax scores; ``traces``: how many of the task
+    type's traces ran it, of ``task_type_traces``; ``sampled``: chosen under a Thompson draw.
+    """
+
+    steps: tuple[TraceStep, ...]
+    source: str
+    probability: float
+    traces: int
+    task_type_traces: int
+    sampled: bool = False
+
+    def graph(self) -> nx.DiGraph:
+        """The structure as a DAG: a node per step (attribute ``capability``), an edge per
+        dependency."""
+        graph = nx.DiGraph()
+        for s in self.steps:
+            graph.add_node(s.step, capability=s.capability)
+        graph.add_edges_from((p, s.step) for s in self.steps for p in s.depends_on)
+        return graph
+
+
+class _Trace:
+    """A trace that may still get steps: its task type, complexity level, request and steps."""
+
+    __slots__ = ("task_type", "complexity", "request", "steps", "key")
+
+    def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
+        self.task_type = task_type
+        self.complexity = complexity
+        self.request = request
+        self.steps: dict[str, TraceStep] = {}  # in the order they first ran
+        self.key: Key | None = None
+
+
+def check_trace_id(trace_id: Any) -> str:
+    """``trace_id`` if it names a trace a caller may write to: a non-empty string of at most
+    ``MAX_TRACE_ID_CHARS`` characters, not one of the ids the router makes for one-call traces;
+    else a ``ValueError`` naming the field and the value."""
+    if (
+        not isinstance(trace_id, str) or not trace_id.strip() or len(trace_id) > MAX_TRACE_ID_CHARS
+        or trace_id.startswith(CALL_TRACE_PREFIX)
+    ):
+        raise ValueError(
+            f"trace_id: expected a non-empty string of at most {MAX_TRACE_ID_CHARS} characters not starting with "
+            f"{CALL_TRACE_PREFIX!r}, got {short_repr(trace_id)}"
+        )
+    return trace_id
+
+
+def _key(steps: Sequence[TraceStep]) -> Key:
+    index = {s.step: i for i, s in enumerate(steps)}
+    return tuple((s.capability, tuple(sorted(index[p] for p in s.depends_on))) for s in steps)
+
+
+def _source(key: Key, type_traces: int) -> str:
+    """Where a proposed structure comes from: the task type's own traces ran it, it is the
+    default, or it was predicted from the text and the other task types."""
+    if type_traces > 0:
+        return "learned"
+    return "default" if key == _DEFAULT_KEY else "predicted"
+
+
+def _level(complexity: str | None) -> int:
+    """The level of a ``TaskComplexity`` value; a trace or task without one is MODERATE, the
+    ``TaskProfile`` default."""
+    try:
+        return TaskComplexity(complexity).level if complexity is not None else TaskComplexity.MODERATE.level
+    except ValueError:
+        return TaskComplexity.MODERATE.level
+
+
+def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
+    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(s.step for s in steps)
+    graph.add_edges_from((p, s.step) for s in steps for p in s.depends_on)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    names = [u for u, _ in cycle]
+    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(names + names[:1])}")
+
+
+class StructureModel:
+    """Per task type, a distribution over the structures its traces had; a text model that
+    predicts the structure from the request; proposals for tasks that declare no steps.
+
+    Arguments:
+        featurizer: text -> vector for the request and the capabilities' descriptions (default
+            ``toolrouter.features.HashingFeaturizer(dim=512)``); vectors are unit-normalised.
+        config: a :class:`StructureConfig` or a dict of its fields.
+
+    Not thread-safe on its own: ``ToolMetaLearner`` calls it under its lock.
+    """
+
+    def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
+        if config is None:
+            config = StructureConfig()
+        elif not isinstance(config, StructureConfig):
+            config = StructureConfig.model_validate(config)
+        self.config = config
+        self._featurizer = featurizer
+        self._reset()
+
+    def _reset(self) -> None:
+        self._counts: dict[str, Counter[Key]] = {}  # task type -> structure -> traces
+        self._total: Counter[Key] = Counter()  # structure -> traces of every type
+        self._names: dict[Key, tuple[str, ...]] = {}  # the step names of the first trace of each
+        self._sizes: dict[int, Counter[int]] = {}  # complexity level -> steps -> traces
+        self._open: OrderedDict[str, _Trace] = OrderedDict()
+        self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
+        # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
+        # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
+        self._A: np.ndarray | None = None
+        self._P: np.ndarray | None = None
+        self._by_structure: dict[Key, np.ndarray] = {}
+        self._by_capability: dict[str, np.ndarray] = {}
+        self._text_traces = 0
+
+    # --- text ----------------------------------------------------------------------------------
+    @property
+    def featurizer(self) -> Callable[[str], np.ndarray]:
+        """The featurizer (made on first use)."""
+        if self._featurizer is None:
+            from toolrouter.features import HashingFeaturizer
+
+            self._featurizer = HashingFeaturizer(dim=512)
+        return self._featurizer
+
+    def _vector(self, text: str | None) -> np.ndarray | None:
+        """``[unit x, 1]`` for a text with words, else ``None``."""
+        if not text or not text.strip():
+            return None
+        x = np.asarray(self.featurizer(text), dtype=np.float64).ravel()
+        norm = float(np.linalg.norm(x))
+        if not math.isfinite(norm) or norm == 0.0:
+            return None
+        return np.append(x / norm, 1.0)
+
+    def _add_text(self, f: np.ndarray) -> None:
+        if self._P is None:
+            self._A = np.eye(len(f)) * self.config.ridge
+            self._P = np.eye(len(f)) / self.config.ridge
+        assert self._A is not None
+        self._A += np.outer(f, f)
+        pf = self._P @ f
+        self._P -= np.outer(pf, pf) / (1.0 + f @ pf)  # Sherman-Morrison
+        self._text_traces += 1
+
+    def _move_text(self, f: np.ndarray, old: Key | None, new: Key, sign_old: float = -1.0) -> None:
+        """The trace with features ``f`` now has structure ``new`` instead of ``old``."""
+        if old is not None:
+            self._by_structure[old] = self._by_structure[old] + sign_old * f
+            for c in {c for c, _ in old if c is not None}:
+                self._by_capability[c] = self._by_capability[c] + sign_old * f
+        self._by_structure[new] = self._by_structure.get(new, 0.0) + f
+        for c in {c for c, _ in new if c is not None}:
+            self._by_capability[c] = self._by_capability.get(c, 0.0) + f
+
+    # --- learning ------------------------------------------------------------------------------
+    def _trace(self, trace_id: str) -> _Trace | None:
+        return self._calls.get(trace_id) or self._open.get(trace_id)
+
+    def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
+        """The steps of an open trace so far (none for an unknown or closed one)."""
+        trace = self._trace(trace_id)
+        return tuple(trace.steps.values()) if trace is not None else ()
+
+    def check_trace(
+        self, trace_id: str, entries: Sequence[tuple[str, str | None, Sequence[str] | None]], where: Callable[[int], str]
+    ) -> list[TraceStep]:
+        """The steps of ``entries`` (``(step, capability, depends_on or None)`` per attempt, in the
+        order they ran) as they would join trace ``trace_id``, parents resolved: a step without
+        ``depends_on`` follows the step before it in the trace. Changes nothing.
+
+        Raises ``InvalidOutcomeError`` naming ``where(i)`` for a step that changes its capability
+        or parents between attempts, a parent that is not in the trace, one that runs after the step
+        that consumes it, and dependencies that form a cycle.
+        """
+        known = {s.step: s for s in self.open_steps(trace_id)}
+        order = list(known)
+        given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
+        out: list[TraceStep] = []
+        for i, (step, capability, depends_on) in enumerate(entries):
+            deps = None if depends_on is None else tuple(depends_on)
+            if deps is not None and step in deps:
+                raise InvalidOutcomeError(f"{where(i)}.depends_on: step {step!r} cannot depend on itself")
+            seen = known.get(step)
+            if seen is not None:
+                if seen.capability != capability:
+                    raise InvalidOutcomeError(
+                        f"{where(i)}.capability: step {step!r} served {seen.capability!r} earlier in this trace, got {capability!r}"
+                    )
+                if deps is not None and set(deps) != set(seen.depends_on):
+                    raise InvalidOutcomeError(
+                        f"{where(i)}.depends_on: step {step!r} consumed {list(seen.depends_on)!r} earlier in this trace, got {list(deps)!r}"
+                    )
+                out.append(seen)
+                continue
+            if deps is not None:
+                given[step] = (i, deps)
+            resolved = deps if deps is not None else ((order[-1],) if order else ())
+            known[step] = TraceStep(step, capability, resolved)
+            order.append(step)
+            out.append(known[step])
+        steps = [known[s] for s in order]
+        for step, (i, deps) in given.items():  # a parent the trace lacks, then a cycle, then one run late
+            missing = [p for p in deps if p not in known]
+            if missing:
+                raise InvalidOutcomeError(
+                    f"{where(i)}.depends_on: step {step!r} consumes {missing[0]!r}, which is not a step of this trace "
+                    f"(its steps: {order!r})"
+                )
+        _check_dag(steps, "execution_results")
+        position = {s: k for k, s in enumerate(order)}
+        for step, (i, deps) in given.items():
+            late = [p for p in deps if position[p] > position[step]]
+            if late:
+                raise InvalidOutcomeError(
+                    f"{where(i)}.depends_on: step {step!r} consumes {late[0]!r}, which runs after it in this trace"
+                )
+        return out
+
+    def observe(
+        self,
+        trace_id: str,
+        task_type: str,
+        step: TraceStep,
+        *,
+        request: str | None = None,
+        complexity: str | None = None,
+    ) -> None:
+        """One attempt of trace ``trace_id``, in the order attempts ran (live or replayed from a
+        store). A step the trace has already is not counted again; parents the trace lacks are
+        dropped (a replayed log is trusted, not checked: ``check_trace`` checks before recording).
+        A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written; others stay
+        open for more attempts (the latest ``max_open_traces``)."""
+        trace = self._trace(trace_id)
+        if trace is not None:
+            if trace_id in self._open:
+                self._open.move_to_end(trace_id)
+            if step.step in trace.steps:
+                return
+        f = self._vector(trace.request if trace is not None else request)
+        if f is not None and self._A is not None and len(f) != len(self._A):
+            raise ValueError(f"featurizer: returned {len(f) - 1} values, the text model holds {len(self._A) - 1}")
+        if trace is None:
+            trace = _Trace(task_type, complexity, request)
+            if trace_id.startswith(CALL_TRACE_PREFIX):
+                self._calls[trace_id] = trace
+                if len(self._calls) > _RECENT_CALLS:
+                    self._calls.popitem(last=False)
+            else:
+                self._open[trace_id] = trace
+                while len(self._open) > self.config.max_open_traces:
+                    self._open.popitem(last=False)
+        parents = tuple(p for p in step.depends_on if p in trace.steps)
+        trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
+        self._recount(trace, f)
+
+    def _recount(self, trace: _Trace, f: np.ndarray | None) -> None:
+        """Move ``trace`` (request features ``f``) from the structure it had to the one its steps
+        make now."""
+        steps = list(trace.steps.values())
+        old, new = trace.key, _key(steps)
+        trace.key = new
+        self._names.setdefault(new, tuple(s.step for s in steps))
+        counts = self._counts.setdefault(trace.task_type, Counter())
+        sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
+        if old is not None:
+            for c in (counts, self._total):
+                c[old] -= 1
+                if c[old] <= 0:
+                    del c[old]
+            sizes[len(old)] -= 1
+            if sizes[len(old)] <= 0:
+                del sizes[len(old)]
+        counts[new] += 1
+        self._total[new] += 1
+        sizes[len(new)] += 1
+        if f is not None:
+            if old is None:
+                self._add_text(f)
+            self._move_text(f, old, new)
+        if old is not None and old not in self._total:
+            self._forget(old)
+
+    def _forget(self, key: Key) -> None:
+        """A structure no trace has any more (a prefix of a trace that grew): its sums are zero."""
+        self._names.pop(key, None)
+        self._by_structure.pop(key, None)
+
+    # --- reading -------------------------------------------------------------------------------
+    def traces(self, task_type: str | None = None) -> int:
+        """How many traces were learned (of ``task_type``, or of every type)."""
+        counts = self._total if task_type is None else self._counts.get(task_type, Counter())
+        return int(sum(counts.values()))
+
+    @property
+    def task_types(self) -> list[str]:
+        """The task types with traces."""
+        return [t for t, c in self._counts.items() if c]
+
+    def _steps(self, key: Key) -> tuple[TraceStep, ...]:
+        if key == _DEFAULT_KEY and key not in self._names:
+            return (TraceStep(DEFAULT_STEP, None, ()),)
+        names = self._names.get(key)
+        if names is None:  # a single capability no trace ran: the step is named after it
+            names = tuple(str(c) for c, _ in key)
+        return tuple(
+            TraceStep(names[i], c, tuple(names[p] for p in parents)) for i, (c, parents) in enumerate(key)
+        )
+
+    def _candidates(self, capabilities: Iterable[str], include_default: bool) -> list[Key]:
+        available = sorted(set(capabilities))
+        keys = [k for k in self._total if all(c is None or c in available for c, _ in k)]
+        fresh = [((c, ()),) for c in available]
+        if self.config.compose > 1 and len(available) <= self.config.compose_limit:
+            for size in range(2, min(self.config.compose, len(available)) + 1):
+                fresh += [tuple((c, ()) for c in group) for group in itertools.combinations(available, size)]
+        seen = set(keys)
+        keys += [k for k in fresh if k not in seen]
+        if include_default and _DEFAULT_KEY not in seen:
+            keys.append(_DEFAULT_KEY)
+        if not include_default and _DEFAULT_KEY in seen:
+            keys.remove(_DEFAULT_KEY)
+        return keys
+
+    def _size_log_prior(self, sizes: np.ndarray, complexity: str | None) -> np.ndarray:
+        level = _level(complexity)
+        prior = _SIZE_PRIOR[level][np.minimum(sizes, len(_SIZE_PRIOR[level])) - 1]
+        seen = self._sizes.get(level, Counter())
+        n = sum(seen.values())
+        a = self.config.size_prior
+        observed = np.array([seen.get(int(k), 0) for k in sizes], dtype=float)
+        return np.log((observed + a * prior) / (n + a))
+
+    def _text_scores(self, keys: list[Key], f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+        cfg = self.config
+        out = np.zeros(len(keys))
+        if self._P is not None and len(f) == len(self._P):
+            w = self._P @ f
+            if cfg.structure_weight:
+                out += cfg.structure_weight * np.array(
+                    [float(w @ self._by_structure[k]) if k in self._by_structure else 0.0 for k in keys]
+                )
+            if cfg.capability_weight:
+                caps = {c for k in keys for c, _ in k if c is not None}
+                logit = {}
+                for c in caps:
+                    m = float(w @ self._by_capability[c]) if c in self._by_capability else 0.0
+                    m = min(max(m, _EPS), 1.0 - _EPS)
+                    logit[c] = math.log(m) - math.log(1.0 - m)
+                out += cfg.capability_weight * np.array([sum(logit[c] for c in {c for c, _ in k if c is not None}) for k in keys])
+        if cfg.description_weight:
+            if _DEFAULT_KEY in keys:
+                out[keys.index(_DEFAULT_KEY)] += cfg.description_weight * cfg.default_similarity
+            x = f[:-1]
+            vectors: dict[str, np.ndarray | None] = {}
+            for k in keys:
+                caps = {c for c, _ in k if c is not None}
+                if not caps:
+                    continue
+                total = np.zeros_like(x)
+                for c in caps:
+                    if c not in vectors:
+                        d = self._vector(f"{c.replace('_', ' ')}: {descriptions.get(c) or ''}")
+                        vectors[c] = None if d is None or len(d) != len(f) else d[:-1]
+                    if vectors[c] is not None:
+                        total = total + vectors[c]
+                norm = float(np.linalg.norm(total))
+                if norm > 0:
+                    out[keys.index(k)] += cfg.description_weight * float(x @ total) / norm
+        return out
+
+    def scores(
+        self,
+        task_type: str,
+        *,
+        capabilities: Mapping[str, str] | Iterable[str],
+        request: str | None = None,
+        complexity: str | None = None,
+        rng: np.random.Generator | None = None,
+        include_default: bool = True,
+    ) -> tuple[list[Key], np.ndarray, np.ndarray]:
+        """``(candidates, scores, map_scores)``: the candidate structures for a task of
+        ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
+        their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores."""
+        descriptions = capabilities if isinstance(capabilities, Mapping) else {}
+        counts = self._counts.get(task_type, Counter())
+        f = self._vector(request)
+        if not counts and f is None:  # nothing to predict from
+            keys = [_DEFAULT_KEY] if include_default else []
+        else:
+            keys = self._candidates(capabilities, include_default)
+        if not keys:
+            return keys, np.zeros(0), np.zeros(0)
+        cfg = self.config
+        n_t = np.array([counts.get(k, 0) for k in keys], dtype=float)
+        shared = np.array([self._total.get(k, 0) for k in keys], dtype=float)
+        shared += np.array([cfg.default_weight if k == _DEFAULT_KEY else 0.0 for k in keys])
+        shared = (shared + 1.0 / len(keys)) / (shared.sum() + 1.0)
+        alpha = cfg.concentration * shared + n_t
+        # without a request the two log-probabilities decide as they are; with one, the text terms
+        # weigh in and the weights set the balance
+        type_weight, size_weight = (cfg.type_weight, cfg.size_weight) if f is not None else (1.0, 1.0)
+        base = size_weight * self._size_log_prior(np.array([len(k) for k in keys]), complexity)
+        if f is not None:
+            base = base + self._text_scores(keys, f, descriptions)
+        mean = base + type_weight * np.log(alpha / alpha.sum())
+        if rng is None:
+            return keys, mean, mean
+        draw = rng.dirichlet(alpha)
+        return keys, base + type_weight * np.log(np.maximum(draw, 1e-300)), mean
+
+    def propose(
+        self,
+        task_type: str,
+        *,
+        capabilities: Mapping[str, str] | Iterable[str],
+        request: str | None = None,
+        complexity: str | None = None,
+        rng: np.random.Generator | None = None,
+        include_default: bool = True,
+    ) -> StructureProposal:
+        """The structure to plan a task of ``task_type`` with: the best scored candidate (see the
+        module's docstring), under a Thompson draw from ``rng`` when the config samples.
+
+        Arguments:
+            capabilities: the capabilities some tool serves (a mapping: with a description of
+                each, for the text terms).
+            request: the task's request text; complexity: its ``TaskComplexity`` value.
+            include_default: whether the one-step default is a candidate.
+        """
+        sample = rng is not None and self.config.sampling == "thompson"
+        keys, score, mean = self.scores(
+            task_type, capabilities=capabilities, request=request, complexity=complexity,
+            rng=rng if sample else None, include_default=include_default,
+        )
+        if not keys:
+            return StructureProposal((TraceStep(DEFAULT_STEP, None, ()),), "default", 1.0, 0, self.traces(task_type))
+        best = int(np.argmax(score))
+        key = keys[best]
+        p = np.exp(mean - mean.max())
+        n_t = self._counts.get(task_type, Counter()).get(key, 0)
+        return StructureProposal(
+            self._steps(key), _source(key, n_t), float(p[best] / p.sum()), int(n_t), self.traces(task_type), sample
+        )
+
+    def distribution(
+        self,
+        task_type: str,
+        *,
+        capabilities: Mapping[str, str] | Iterable[str] | None = None,
+        request: str | None = None,
+        complexity: str | None = None,
+        top: int | None = 10,
+    ) -> list[StructureProposal]:
+        """The candidate structures for a task of ``task_type``, most probable first, each with its
+        probability (``capabilities`` default: every capability a trace used)."""
+        if capabilities is None:
+            capabilities = sorted({c for k in self._total for c, _ in k if c is not None})
+        keys, _, mean = self.scores(task_type, capabilities=capabilities, request=request, complexity=complexity)
+        if not keys:
+            return []
+        p = np.exp(mean - mean.max())
+        p /= p.sum()
+        counts = self._counts.get(task_type, Counter())
+        n = self.traces(task_type)
+        order = np.argsort(-p, kind="stable")[: top if top is not None else len(keys)]
+        return [
+            StructureProposal(
+                self._steps(keys[i]),
+                _source(keys[i], counts.get(keys[i], 0)),
+                float(p[i]),
+                int(counts.get(keys[i], 0)),
+                n,
+            )
+            for i in order
+        ]
+
+    def summary(self, task_type: str) -> dict[str, Any]:
+        """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
+        capability), in how many traces it occurred, and the posterior mean and standard deviation
+        of that share (Beta(1, 1) prior)."""
+        counts = self._counts.get(task_type, Counter())
+        n = int(sum(counts.values()))
+        caps: Counter[str] = Counter()
+        edges: Counter[str] = Counter()
+        for key, k in counts.items():
+            caps.update({str(c): k for c in {c for c, _ in key}})
+            edges.update({f"{key[p][0]} -> {c}": k for c, parents in key for p in set(parents)})
+
+        def share(k: int) -> dict[str, float]:
+            a, b = 1 + k, 1 + n - k
+            return {"traces": k, "mean": a / (a + b), "sd": math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))}
+
+        return {
+            "traces": n,
+            "capabilities": {c: share(k) for c, k in caps.most_common()},
+            "dependencies": {e: share(k) for e, k in edges.most_common()},
+        }
+
+    # --- persistence ---------------------------------------------------------------------------
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The learned state as JSON-able data and arrays (``load_state`` reads them back)."""
+        keys = list(self._names)
+        index = {k: i for i, k in enumerate(keys)}
+        config: dict[str, Any] = {
+            "structures": [
+                {"names": list(self._names[k]), "capabilities": [c for c, _ in k], "parents": [list(p) for _, p in k]}
+                for k in keys
+            ],
+            "counts": {t: [[index[k], n] for k, n in c.items()] for t, c in self._counts.items() if c},
+            "sizes": [[level, size, n] for level, c in self._sizes.items() for size, n in c.items() if n],
+            "open": [
+                {
+                    "trace_id": tid,
+                    "task_type": t.task_type,
+                    "complexity": t.complexity,
+                    "request": t.request,
+                    "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
+                }
+                for tid, t in self._open.items()
+            ],
+            "text_traces": self._text_traces,
+            "text_structures": [index[k] for k in self._by_structure if k in index],
+            "text_capabilities": list(self._by_capability),
+        }
+        arrays: dict[str, np.ndarray] = {}
+        if self._A is not None:
+            arrays["A"] = self._A.copy()
+            rows = [self._by_structure[k] for k in self._by_structure if k in index]
+            arrays["by_structure"] = np.array(rows).reshape(len(rows), len(self._A))
+            arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))
+        return config, arrays
+
+    def load_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        """Restore what ``state`` returned. A state that is malformed or contradicts itself raises
+        ``CorruptStateError`` naming the key; nothing changes then."""
+        saved = read_model(_SavedStructures, state, "state")
+        fresh = StructureModel(self._featurizer, self.config)
+        keys: list[Key] = []
+        for i, s in enumerate(saved.structures):
+            where = f"state.structures[{i}]"
+            n = len(s.names)
+            if not n or len(s.capabilities) != n or len(s.parents) != n or len(set(s.names)) != n:
+                raise CorruptStateError(f"{where}: names, capabilities and parents must be as long as each other, names unique")
+            for j, parents in enumerate(s.parents):
+                if any(p >= n or p == j for p in parents) or len(set(parents)) != len(parents):
+                    raise CorruptStateError(f"{where}.parents[{j}]: {parents!r} must name other steps, each once")
+            key: Key = tuple((c, tuple(sorted(p))) for c, p in zip(s.capabilities, s.parents))
+            steps = [TraceStep(s.names[j], c, tuple(s.names[p] for p in ps)) for j, (c, ps) in enumerate(key)]
+            try:
+                _check_dag(steps, where)
+            except InvalidOutcomeError as exc:
+                raise CorruptStateError(str(exc)) from None
+            if key in fresh._names:
+                raise CorruptStateError(f"{where}: the same structure appears twice")
+            fresh._names[key] = tuple(s.names)
+            keys.append(key)
+        for task_type, entries in saved.counts.items():
+            counter: Counter[Key] = Counter()
+            for i, n in entries:
+                if i >= len(keys) or n < 1 or keys[i] in counter:
+                    raise CorruptStateError(f"state.counts[{task_type!r}]: entry [{i}, {n}] names no structure or counts none")
+                counter[keys[i]] = n
+            fresh._counts[task_type] = counter
+            fresh._total.update(counter)
+        unused = [i for i, k in enumerate(keys) if k not in fresh._total]
+        if unused:
+            raise CorruptStateError(f"state.structures: structures {unused} are in no task type's counts")
+        for level, size, n in saved.sizes:
+            if level > TaskComplexity.EXPERT.level or size < 1 or n < 1 or size in fresh._sizes.get(level, {}):
+                raise CorruptStateError(f"state.sizes: entry [{level}, {size}, {n}] is not a (level, size, traces) count")
+            fresh._sizes.setdefault(level, Counter())[size] = n
+        for i, t in enumerate(saved.open):
+            trace = _Trace(t.task_type, t.complexity, t.request)
+            for step, capability, parents in t.steps:
+                if step in trace.steps or any(p not in trace.steps for p in parents) or len(set(parents)) != len(parents):
+                    raise CorruptStateError(f"state.open[{i}].steps: step {step!r} repeats or consumes a step not before it")
+                trace.steps[step] = TraceStep(step, capability, tuple(parents))
+            trace.key = _key(list(trace.steps.values())) if trace.steps else None
+            if trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) < 1 or t.trace_id in fresh._open:
+                raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
+            if t.trace_id.startswith(CALL_TRACE_PREFIX):
+                raise CorruptStateError(f"state.open[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
+            fresh._open[t.trace_id] = trace
+        if len(fresh._open) > self.config.max_open_traces:
+            raise CorruptStateError(f"state.open: {len(fresh._open)} open traces, more than max_open_traces {self.config.max_open_traces}")
+        fresh._text_traces = saved.text_traces
+        if "A" in arrays:
+            a = arrays["A"]
+            dim = a.shape[0] if isinstance(a, np.ndarray) and a.ndim == 2 else -1
+            if not 2 <= dim <= MAX_SAVED_DIM + 1:
+                raise CorruptStateError(f"arrays.A: expected a square matrix, got shape {getattr(a, 'shape', None)}")
+            A = checked_array(arrays, "A", (dim, dim))
+            if not np.allclose(A, A.T, rtol=0, atol=1e-9) or saved.text_traces < 1:
+                raise CorruptStateError("arrays.A: not a symmetric matrix of at least one trace")
+            try:
+                chol = np.linalg.cholesky(A)
+            except np.linalg.LinAlgError:
+                raise CorruptStateError("arrays.A: not positive definite") from None
+            if float(np.diag(chol).min()) < math.sqrt(self.config.ridge) * 0.5:
+                raise CorruptStateError("arrays.A: smaller than its ridge allows")
+            probe = fresh._vector("a request")
+            if probe is not None and len(probe) != dim:
+                raise ValueError(
+                    f"featurizer: its vectors have {len(probe) - 1} values, the saved text model holds {dim - 1}"
+                )
+            fresh._A = A
+            inverse = np.linalg.inv(chol)
+            fresh._P = inverse.T @ inverse
+            by_s = checked_array(arrays, "by_structure", (len(saved.text_structures), dim))
+            by_c = checked_array(arrays, "by_capability", (len(saved.text_capabilities), dim))
+            for j, i in enumerate(saved.text_structures):
+                if i >= len(keys) or keys[i] in fresh._by_structure:
+                    raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure, or repeats")
+                fresh._by_structure[keys[i]] = by_s[j]
+            if len(set(saved.text_capabilities)) != len(saved.text_capabilities):
+                raise CorruptStateError("state.text_capabilities: a capability repeats")
+            fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}
+        elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
+            raise CorruptStateError("arrays.A: missing, but the state has text")
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer")})
+
+    def __repr__(self) -> str:
+        return f"StructureModel(task_types={len(self.task_types)}, traces={self.traces()}, structures={len(self._names)})"
+
+
+#: A saved name (task type, step, capability): non-empty.
+_Name = Annotated[StrictStr, Field(min_length=1)]
+
+
+class _SavedStructure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[_Name]
+    capabilities: list[_Name | None]
+    parents: list[list[Count]]
+
+
+class _SavedTrace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trace_id: _Name
+    task_type: _Name
+    complexity: StrictStr | None
+    request: StrictStr | None
+    steps: list[tuple[_Name, _Name | None, list[_Name]]]
+
+
+class _SavedStructures(BaseModel):
+    """``StructureModel.state``, checked field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    structures: list[_SavedStructure] = []
+    counts: dict[_Name, list[tuple[Count, Count]]] = {}
+    sizes: list[tuple[Count, Count, Count]] = []
+    open: list[_SavedTrace] = []
+    text_traces: Count = 0
+    text_structures: list[Count] = []
+    text_capabilities: list[_Name] = []
