@@ -47,9 +47,10 @@ from toolrouter.models import (
     ToolType,
     UtilityWeights,
 )
-from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphLibrary, build_task_graph
 from toolrouter.store import open_store
+from toolrouter.structure import StructureConfig, StructureModel, StructureProposal, TraceStep
 
 __all__ = [
     "AllToolsFailedError",
@@ -73,11 +74,15 @@ __all__ = [
     "PageHinkley",
     "PlanExecutor",
     "PlanStep",
+    "PlanStructure",
     "RetryPolicy",
     "RoutedCall",
     "SelectorConfig",
     "SentenceEncoderFeaturizer",
     "StepRequest",
+    "StructureConfig",
+    "StructureModel",
+    "StructureProposal",
     "TaskComplexity",
     "TaskExecution",
     "TaskGraphLibrary",
@@ -93,6 +98,7 @@ __all__ = [
     "ToolRouterError",
     "ToolStatistics",
     "ToolType",
+    "TraceStep",
     "UnknownToolError",
     "UtilityWeights",
     "build_task_graph",

@@ -50,6 +50,7 @@ import functools
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -674,15 +675,17 @@ def learner_executor(
     )
 
 
-def _learn_hook(learner: Any, task: TaskProfile, execution: TaskExecution) -> Callable[[ExecutionResult], None]:
+def _learn_hook(
+    learner: Any, task: TaskProfile, execution: TaskExecution, trace_id: str
+) -> Callable[[ExecutionResult], None]:
     def learn(result: ExecutionResult) -> None:
         if result.tool_id not in learner.tools:
             # removed while the plan ran: the router stores the attempt but has no policy to teach
             execution.unlearned.append(result)
-            learner.learn_from_execution(task, [result])
+            learner.learn_from_execution(task, [result], trace_id=trace_id)
             return
         try:
-            learned = learner.learn_from_execution(task, [result])
+            learned = learner.learn_from_execution(task, [result], trace_id=trace_id)
         except Exception:
             execution.unlearned.append(result)
             raise  # the executor reports it in run.callback_errors and carries on
@@ -716,9 +719,10 @@ async def aexecute_task(
             says so) instead of raising ``BudgetInfeasibleError``.
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
-    (task type, step)) the moment it ends, so a cancelled run loses nothing. The end-to-end outcome
-    is counted for the task type's step structure (``learner.graphs``, when the learner keeps one:
-    what ``TaskGraphLibrary.propose`` draws on) and logged as ``task_outcome``.
+    (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
+    one trace (one ``trace_id``), from which the router learns the task type's structure. The
+    end-to-end outcome is counted for the plan's step structure (``learner.graphs``, when the
+    learner keeps one) and logged as ``task_outcome``.
     """
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
@@ -745,7 +749,7 @@ async def aexecute_task(
             cancel_event=cancel_event,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution),
+            on_attempt=_learn_hook(learner, learn_task, execution, f"run:{uuid.uuid4().hex}"),
         )
     finally:
         if own:

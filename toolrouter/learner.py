@@ -58,7 +58,7 @@ from toolrouter.errors import (
 )
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights
-from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
+from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT, checked_context
@@ -75,6 +75,8 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
+from toolrouter.store.base import MAX_REQUEST_CHARS
+from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
     "ToolMetaLearner",
@@ -97,11 +99,11 @@ _VERSION = 2
 #: How many pseudo-observations a tool's profile is worth when predicting success, cost, latency.
 _PRIOR_WEIGHT = 2.0
 
-#: The step of a task that lists no capabilities.
-DEFAULT_STEP = "main"
-
 #: Name of the reward model's bytes in a saved learner file.
 _REWARD_MODEL = "reward_model"
+
+#: Prefix of the structure model's arrays in a saved learner.
+_STRUCTURES = "structures"
 
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
@@ -290,6 +292,16 @@ class _Outcome:
     capability: str | None
     result: ExecutionResult
     utility: float
+    depends_on: tuple[str, ...] | None = None  # in a trace: the steps its step consumed
+
+
+@dataclass(frozen=True, slots=True)
+class _Trace:
+    """What a batch of outcomes adds to a trace (``toolrouter.structure``)."""
+
+    trace_id: str
+    request: str | None
+    complexity: str
 
 
 class ToolMetaLearner:
@@ -333,6 +345,10 @@ class ToolMetaLearner:
             to 940 (medians; the first recheck alone may take 150); no false reset in 10,000 calls
             per policy; the rechecks change the regret by -13% to +26% when nothing changes (up to
             +68% on the train splits).
+        structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
+            task type from its traces and proposes the steps of a task that declares none (default:
+            one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
+            trace (the executor's runs too); a resumed router resumes its traces.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
 
@@ -359,6 +375,7 @@ class ToolMetaLearner:
         prior_fn: PriorFn | None = None,
         reward_model: MetaRewardModel | None = None,
         drift_detection: DetectorConfig | str | Mapping[str, Any] | None = None,
+        structure: StructureModel | None = None,
         snapshot_name: str = "learner",
         sync_every: int | None = 1000,
     ) -> None:
@@ -387,6 +404,12 @@ class ToolMetaLearner:
                     drift_detection = saved.config.drift_detection
             self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
             self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
+            if structure is not None and not isinstance(structure, StructureModel):
+                raise TypeError(f"structure: expected a StructureModel, got {type(structure).__name__}")
+            #: What the router learned of each task type's structure; proposes the steps of tasks
+            #: that declare none (``toolrouter.structure``).
+            self.structures = structure if structure is not None else StructureModel(featurizer)
+            self._structure_rng = np.random.default_rng(self._route_seed("\x00structure", ""))
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
                 if saved_model is not None:
@@ -447,8 +470,10 @@ class ToolMetaLearner:
             self._tools[profile.tool_id] = profile
         self._routes: dict[tuple[str, str], _Route] = {}
         self._outcomes = 0  # outcomes learned from, all routes (drift records say when by it)
-        #: Where a task's steps come from when it gives none: templates and what succeeded before.
+        #: Templates of task types' steps, and the end-to-end outcome of each structure run
+        #: (statistics; a task without steps or template is planned by ``self.structures``).
         self.graphs = TaskGraphLibrary()
+        self._capability_text: dict[str, str] | None = None  # capability -> its tools' descriptions
         #: tool id -> function for ``execute`` (called with a ``toolrouter.executor.StepRequest``).
         self.functions: dict[str, Callable[..., Any]] = {}
         self._executor: Any = None  # made on the first ``execute`` without tools=, executor=, config=
@@ -549,6 +574,7 @@ class ToolMetaLearner:
                 raise
             self._tools[profile.tool_id] = profile
             self._retired.pop(profile.tool_id, None)
+            self._capability_text = None
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
 
     def update_tool(self, profile: ToolProfile) -> ToolProfile:
@@ -579,6 +605,7 @@ class ToolMetaLearner:
                     route.counts.pop(tool_id, None)
                     route.detectors.pop(tool_id, None)
                     route.drift.pop(tool_id, None)
+            self._capability_text = None
         log.info("tool_updated", tool_id=tool_id, capabilities=list(profile.capabilities))
         return old
 
@@ -598,6 +625,7 @@ class ToolMetaLearner:
                 route.counts.pop(tool_id, None)
                 route.detectors.pop(tool_id, None)
                 route.drift.pop(tool_id, None)
+            self._capability_text = None
         log.info("tool_removed", tool_id=tool_id)
         return profile
 
@@ -620,6 +648,19 @@ class ToolMetaLearner:
 
     def _candidates(self, capability: str | None) -> list[str]:
         return [t for t, p in self._tools.items() if p.serves(capability)]
+
+    def _capability_descriptions(self) -> dict[str, str]:
+        """Capability -> the descriptions of the tools that serve it (what the structure model
+        reads to predict a capability no trace has used yet); the caller holds the lock."""
+        if self._capability_text is None:
+            text: dict[str, list[str]] = {}
+            for profile in self._tools.values():
+                for capability in profile.capabilities:
+                    text.setdefault(capability, [])
+                    if profile.description.strip():
+                        text[capability].append(profile.description.strip())
+            self._capability_text = {c: " ".join(d) for c, d in text.items()}
+        return self._capability_text
 
     def _route(self, task_type: str, step: str, capability: str | None) -> _Route:
         """The route of (task_type, step), made on first use (callers hold the lock and have
@@ -681,14 +722,40 @@ class ToolMetaLearner:
             specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
         return specs
 
-    def _steps_for(self, task: TaskProfile) -> list[_StepSpec]:
-        """``task_steps``, or, for a task that names no steps or capabilities, the template
-        registered for its type or the structure that succeeded most often (``self.graphs``)."""
-        if not task.steps and not task.required_capabilities:
-            steps, source = self.graphs.steps_for(task)
-            if source in ("template", "history"):
-                return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in steps]
-        return self.task_steps(task)
+    def _declared(self, task: TaskProfile) -> tuple[list[_StepSpec], str] | None:
+        """``(task_steps, "declared")`` for a task that names its steps or capabilities, the
+        template registered for its type (``"template"``), or ``None``: its structure is learned."""
+        if task.steps or task.required_capabilities:
+            return self.task_steps(task), "declared"
+        template = self.graphs.templates.get(task.task_type)
+        if template is not None:
+            return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in template], "template"
+        return None
+
+    def _propose(self, task: TaskProfile) -> tuple[list[_StepSpec], PlanStructure]:
+        """The steps of a task that declares none, from ``self.structures`` (the caller holds the
+        lock): the most probable structure, or under a Thompson draw when the model samples."""
+        sample = self.structures.config.sampling == "thompson"
+        proposal = self.structures.propose(
+            task.task_type,
+            capabilities=self._capability_descriptions(),
+            request=task.context,
+            complexity=task.complexity.value,
+            rng=self._structure_rng if sample else None,
+        )
+        specs = [_StepSpec(s.step, s.capability, s.depends_on) for s in proposal.steps]
+        if log.enabled():
+            log.info(
+                "structure_proposed",
+                task_id=task.task_id,
+                task_type=task.task_type,
+                source=proposal.source,
+                probability=proposal.probability,
+                steps=[s.step for s in proposal.steps],
+            )
+        return specs, PlanStructure(
+            proposal.source, proposal.probability, proposal.traces, proposal.task_type_traces, proposal.sampled
+        )
 
     def register_template(self, task_type: str, steps: Iterable[Any]) -> None:
         """Plan tasks of ``task_type`` that give no steps of their own as ``steps`` (``TaskStep``
@@ -719,6 +786,11 @@ class ToolMetaLearner:
     def optimize_task_execution(self, task: TaskProfile, *, allow_infeasible: bool = False) -> ExecutionPlan:
         """Choose a tool for every step of ``task``, with ranked fallbacks and predictions.
 
+        The steps are the task's own, the template registered for its type, or, for a task that
+        declares none, the structure ``self.structures`` proposes from the task type's traces, the
+        request text (``context``) and the complexity; ``plan.structure`` says which, and how sure
+        the router is (``PlanStructure``).
+
         A task of several steps, or with a budget, is planned as a whole
         (``toolrouter.planner.plan_decisions``): each candidate's sampled score becomes a sampled
         success probability, and the tools are chosen to maximise the plan's expected end-to-end
@@ -740,19 +812,26 @@ class ToolMetaLearner:
         """
         self._catch_up()
         task = self._task(task)
-        specs = self._steps_for(task)
+        declared = self._declared(task)
         context = self._context(task)
         assignment = None
         with self._lock:
-            for spec in specs:  # check everything before any route is made
-                if not self._candidates(spec.capability):
-                    raise NoToolForCapabilityError(
-                        f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
-                    )
-                self._check_route_capability(task.task_type, spec.step, spec.capability)
-            keys = [(task.task_type, s.step) for s in specs]
-            rng_before = {k: self._routes[k].policy.rng.bit_generator.state for k in keys if k in self._routes}
+            structure_rng = self._structure_rng.bit_generator.state
+            keys: list[tuple[str, str]] = []
+            rng_before: dict[tuple[str, str], Any] = {}
             try:
+                if declared is None:
+                    specs, structure = self._propose(task)
+                else:
+                    specs, structure = declared[0], PlanStructure(declared[1])
+                for spec in specs:  # check everything before any route is made
+                    if not self._candidates(spec.capability):
+                        raise NoToolForCapabilityError(
+                            f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
+                        )
+                    self._check_route_capability(task.task_type, spec.step, spec.capability)
+                keys = [(task.task_type, s.step) for s in specs]
+                rng_before = {k: self._routes[k].policy.rng.bit_generator.state for k in keys if k in self._routes}
                 steps = [
                     self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
                     for s in specs
@@ -769,9 +848,11 @@ class ToolMetaLearner:
                     )
             except BaseException:
                 self._undo_decisions(keys, rng_before)
+                self._structure_rng.bit_generator.state = structure_rng
                 raise
         plan = ExecutionPlan.from_steps(
-            task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s
+            task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s,
+            structure=structure,
         )
         if assignment is not None:
             plan.metadata["planner"] = {
@@ -986,27 +1067,94 @@ class ToolMetaLearner:
 
     # --- learning -----------------------------------------------------------------------------
     def learn_from_execution(
-        self, task: TaskProfile, execution_results: Iterable[ExecutionResult]
+        self, task: TaskProfile, execution_results: Iterable[ExecutionResult], *, trace_id: str | None = None
     ) -> LearningResult:
         """Learn from the outcomes of ``task``'s attempts (each an ``ExecutionResult``; failures too).
 
-        Each result's ``step`` names a step of the task (a one-step task also takes the default
-        ``"main"``). All results are checked before anything is learned: an unknown tool, a step the
-        task does not have, a tool that does not serve its step, or a non-finite number raises an
-        error naming the field and value, and the router and store are left unchanged.
+        For a task with declared steps (or a template for its type), each result's ``step`` names
+        one of them (a one-step task also takes the default ``"main"``). For a task that declares
+        none, the results are a *trace* of what ran, in order: each result's step, the capability
+        it served (``ExecutionResult.capability``; by default the tool's only capability, or the
+        step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
+        and the earlier steps it consumed (``depends_on``; by default the step before it).
+
+        Every call is a trace from which ``self.structures`` learns the task type's structure;
+        ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
+        at a time). All results are checked before anything is learned: an unknown tool, a step
+        the task does not have, a tool that does not serve its step, a non-finite number, a step
+        whose capability or parents change within the trace, a parent that is not in the trace or
+        runs after the step, or dependencies that form a cycle raise an error naming the field and
+        value, and the router and store are left unchanged.
+
+        Example:
+            >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
+            >>> router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"]),
+            ...                           ToolProfile(tool_id="calc", capabilities=["analysis"])], seed=0)
+            >>> task = TaskProfile(task_id="t", task_type="research")
+            >>> for _ in range(2):
+            ...     _ = router.learn_from_execution(task, [
+            ...         ExecutionResult(tool_id="web", step="search", success=True),
+            ...         ExecutionResult(tool_id="calc", step="analysis", success=True)])
+            >>> plan = router.optimize_task_execution(task)
+            >>> plan.topological_order(), plan.structure.source
+            (['search', 'analysis'], 'learned')
         """
         self._catch_up()
         task = self._task(task)
+        trace = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
         weights = task.weights or self.weights
-        specs = {s.step: s for s in self._steps_for(task)}
+        declared = self._declared(task)
         results = self._results(execution_results)
         context = self._context(task)
         with self._lock:
-            outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+            if declared is not None:
+                specs = {s.step: s for s in declared[0]}
+                outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+            else:
+                outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
                 self._check_route_capability(task.task_type, o.step, o.capability)
-            self._record(task.task_id, task.task_type, outcomes, context)
+            self._record(task.task_id, task.task_type, outcomes, context, trace)
         return _learning_result(task.task_id, outcomes)
+
+    def _trace_outcomes(
+        self, task_id: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
+    ) -> list[_Outcome]:
+        """The outcomes of a trace of a task that declares no steps: each result's capability
+        resolved (see ``learn_from_execution``), its fields checked, and its parents resolved and
+        checked against the trace (``StructureModel.check_trace``)."""
+        known = {s.step: s.capability for s in self.structures.open_steps(trace_id)}
+        outcomes = []
+        for i, r in enumerate(results):
+            where = f"execution_results[{i}]"
+            profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
+            if profile is None:
+                raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
+            if r.capability is not None:
+                capability: str | None = r.capability
+            elif r.step in known:
+                capability = known[r.step]
+            elif r.step == DEFAULT_STEP:
+                capability = None
+            elif len(profile.capabilities) == 1:
+                capability = profile.capabilities[0]
+            elif r.step in profile.capabilities:
+                capability = r.step
+            else:
+                raise InvalidOutcomeError(
+                    f"{where}.capability: tool {r.tool_id!r} serves {list(profile.capabilities)!r}; say which one step "
+                    f"{r.step!r} used (ExecutionResult.capability)"
+                )
+            known.setdefault(r.step, capability)
+            outcome = self._validate_fields(task_id, {r.step: _StepSpec(r.step, capability, ())}, weights, i, r)
+            outcome.depends_on = r.depends_on
+            outcomes.append(outcome)
+        steps = self.structures.check_trace(
+            trace_id, [(o.step, o.capability, o.depends_on) for o in outcomes], lambda i: f"execution_results[{i}]"
+        )
+        for o, step in zip(outcomes, steps):
+            o.depends_on = step.depends_on
+        return outcomes
 
     def record_attempt(
         self,
@@ -1019,9 +1167,14 @@ class ToolMetaLearner:
         context: str | None = None,
         features: Sequence[float] | None = None,
         weights: UtilityWeights | None = None,
+        trace_id: str | None = None,
     ) -> float:
         """Learn from one attempt of a one-step call (the middleware's fast path); returns its
-        utility. Checks as ``learn_from_execution`` does."""
+        utility. Checks as ``learn_from_execution`` does.
+
+        With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
+        the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
+        ``context`` as the trace's request text; without, it is no trace."""
         if not self._caught_up:
             self.sync()
         step = step or capability or DEFAULT_STEP
@@ -1029,12 +1182,22 @@ class ToolMetaLearner:
         spec = self._one_step_spec(step, capability)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
+        trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
         with self._lock:
             if result.step != step:
                 result = result.model_copy(update={"step": step})
+            if result.capability is not None and result.capability != capability:
+                raise InvalidOutcomeError(
+                    f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
+                )
             outcome = self._validate_fields(task_id, spec, weights or self.weights, 0, result)
+            if trace is not None:
+                (joined,) = self.structures.check_trace(
+                    trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
+                )
+                outcome.depends_on = joined.depends_on
             self._check_route_capability(task_type, step, capability)
-            self._record(task_id, task_type, [outcome], x)
+            self._record(task_id, task_type, [outcome], x, trace)
         return outcome.utility
 
     def _one_step_spec(self, step: str, capability: str | None) -> dict[str, _StepSpec]:
@@ -1065,9 +1228,24 @@ class ToolMetaLearner:
     def _validate(
         self, task: TaskProfile, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
     ) -> _Outcome:
+        """An outcome of a task with declared steps: the step's capability and parents are the
+        declaration's, and a result that gives them must agree."""
         if r.step not in specs and r.step == DEFAULT_STEP and len(specs) == 1:
             r = r.model_copy(update={"step": next(iter(specs))})
-        return self._validate_fields(task.task_id, specs, weights, i, r)
+        outcome = self._validate_fields(task.task_id, specs, weights, i, r)
+        spec = specs[outcome.step]
+        if r.capability is not None and r.capability != spec.capability:
+            raise InvalidOutcomeError(
+                f"execution_results[{i}].capability: step {r.step!r} of task {task.task_id!r} is declared with "
+                f"capability {spec.capability!r}, got {r.capability!r}"
+            )
+        if r.depends_on is not None and set(r.depends_on) != set(spec.depends_on):
+            raise InvalidOutcomeError(
+                f"execution_results[{i}].depends_on: step {r.step!r} of task {task.task_id!r} is declared to consume "
+                f"{list(spec.depends_on)!r}, got {list(r.depends_on)!r}"
+            )
+        outcome.depends_on = tuple(spec.depends_on)
+        return outcome
 
     def _validate_fields(
         self, task_id: str, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
@@ -1100,10 +1278,16 @@ class ToolMetaLearner:
         return _Outcome(r.step, spec.capability, r, float(utility))
 
     def _record(
-        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None
+        self,
+        task_id: str,
+        task_type: str,
+        outcomes: list[_Outcome],
+        context: np.ndarray | None,
+        trace: _Trace | None = None,
     ) -> None:
-        """Append to the store, then update the policies (caller holds the lock, outcomes are
-        validated). The store goes first: if it fails, nothing was learned."""
+        """Append to the store, then update the policies and, for a trace, the structure model
+        (caller holds the lock, outcomes are validated). The store goes first: if it fails, nothing
+        was learned."""
         if not outcomes:
             return
         if self.store is not None:
@@ -1123,6 +1307,10 @@ class ToolMetaLearner:
                     timestamp=o.result.timestamp,
                     context=context,
                     writer=self.writer,
+                    trace_id=None if trace is None else trace.trace_id,
+                    depends_on=None if trace is None else o.depends_on,
+                    request=None if trace is None else trace.request,
+                    complexity=None if trace is None else trace.complexity,
                 )
                 for o in outcomes
             ]
@@ -1151,6 +1339,14 @@ class ToolMetaLearner:
                 latency_s=r.latency_s,
                 error=r.error,
             )
+        if trace is not None:
+            for o in outcomes:
+                if o.result.tool_id not in self._tools:
+                    continue  # a late outcome of a removed tool: kept in the store, not learned
+                self.structures.observe(
+                    trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
+                    request=trace.request, complexity=trace.complexity,
+                )
         if self.store is not None and self.sync_every is not None:
             self._since_sync += len(outcomes)
             if self._since_sync >= self.sync_every:
@@ -1279,7 +1475,14 @@ class ToolMetaLearner:
 
     def sync(self) -> int:
         """Learn from the store's attempts this router has not seen (written by other processes
-        or other routers on the same store). Returns how many were applied."""
+        or other routers on the same store): the policies, and the structure model from the
+        attempts of traces. Returns how many attempts the policies learned from."""
+        return self._replay(self._seen_upto)
+
+    def _replay(self, structures_after: int) -> int:
+        """``sync``; the structure model learns from other writers' attempts above
+        ``structures_after`` (``install_reward_model`` relearns the routes from the whole log,
+        while the structure model has seen it up to the watermark; its own attempts it saw live)."""
         if self.store is None:
             return 0
         applied = 0
@@ -1292,6 +1495,14 @@ class ToolMetaLearner:
                 if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
                     self._journaled -= 1
                     continue
+                if (
+                    rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
+                    and rec.tool_id in self._tools
+                ):
+                    self.structures.observe(
+                        rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                        request=rec.request, complexity=rec.complexity,
+                    )
                 context = rec.context
                 if self.contextual and (context is None or context.shape != (self.context_dim,)):
                     log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
@@ -1402,14 +1613,14 @@ class ToolMetaLearner:
     def install_reward_model(self, model: MetaRewardModel) -> None:
         """Route with ``model`` from now on: every route is rebuilt on its encoder and priors, and
         (with a store) relearns the store's whole attempt log on top of them. Without a store the
-        routes restart from the priors alone."""
+        routes restart from the priors alone. What the structure model learned is kept."""
         with self._lock:
             saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled)
             try:
                 self._set_reward_model(model)
                 self._routes = {}
                 self._seen_upto, self._own_ahead, self._journaled = 0, set(), 0
-                self.sync()
+                self._replay(saved[4])
             except BaseException:
                 (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled) = saved
                 raise
@@ -1516,6 +1727,8 @@ class ToolMetaLearner:
                 "routes": routes,
                 "task_graphs": self.graphs.state_dict(),
             }
+            config["structures"], structure_arrays = self.structures.state()
+            arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
             if self.reward_model is not None:  # a file holds everything; a store keeps it apart
                 arrays[_REWARD_MODEL] = np.frombuffer(self.reward_model.to_bytes(), dtype=np.uint8).copy()
             return write_blob(arrays, _FORMAT, config)
@@ -1620,10 +1833,17 @@ class ToolMetaLearner:
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
                 routes[route.key] = route
+            prefix = f"{_STRUCTURES}."
+            structure_arrays = {n[len(prefix) :]: a for n, a in saved.arrays.items() if n.startswith(prefix)}
+            try:  # the last check: it assigns the structure model's state when it succeeds
+                self.structures.load_state(config.structures, structure_arrays)
+            except CorruptStateError as exc:
+                raise exc.within("config.structures") from None
         except CorruptStateError as exc:
             raise exc.within(saved.source) from None
         with self._lock:
             self._tools = tools
+            self._capability_text = None
             self._routes = routes
             self.graphs = graphs
             self._seen_upto = config.watermark
@@ -1678,6 +1898,19 @@ class ToolMetaLearner:
             f"ToolMetaLearner(tools={len(self._tools)}, policy={self.policy_name or 'custom'!r}, "
             f"routes={len(self._routes)}, store={self.store.url if self.store else None!r})"
         )
+
+
+def _request(text: str | None) -> str | None:
+    """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``): the structure
+    model learns the same from it live as from the store's copy."""
+    return None if text is None else text[:MAX_REQUEST_CHARS]
+
+
+def _checked_trace_id(trace_id: Any) -> str:
+    """``trace_id`` checked (``check_trace_id``), or a new one-call id for ``None``."""
+    if trace_id is None:
+        return f"{CALL_TRACE_PREFIX}{uuid.uuid4().hex}"
+    return check_trace_id(trace_id)
 
 
 def _check_names(**names: Any) -> None:
@@ -1769,6 +2002,7 @@ class _SavedLearner(BaseModel):
     applied_above_watermark: list[Count] = []
     routes: list[_SavedRoute]
     task_graphs: dict[str, Any] = {}
+    structures: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -1816,7 +2050,7 @@ def _check_state(data: bytes, source: str) -> _SavedState:
         raise CorruptStateError(f"config.applied_above_watermark: ids {below} are not above the watermark {config.watermark}")
     wanted = {f"routes.{i}.{n}" for i, r in enumerate(config.routes) for n in r.array_names}
     missing = sorted(wanted - set(blob.arrays))
-    unknown = sorted(set(blob.arrays) - wanted - {_REWARD_MODEL})
+    unknown = sorted(n for n in set(blob.arrays) - wanted - {_REWARD_MODEL} if not n.startswith(f"{_STRUCTURES}."))
     if missing or unknown:
         raise CorruptStateError(f"arrays: missing {missing}, unexpected {unknown}")
     model = None

@@ -64,6 +64,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
+from toolrouter.structure import check_trace_id
 
 __all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
 
@@ -113,6 +114,9 @@ class RoutedCall:
     timeout_s: float | None = None
     deadline_s: float | None = None
     config: ExecutorConfig | None = None  # None: the middleware's
+    trace_id: str | None = None
+    step: str | None = None  # in a trace: the step's name (None: the capability)
+    depends_on: tuple[str, ...] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.run(*args, **kwargs).value
@@ -317,12 +321,22 @@ class ToolMiddleware:
         timeout_s: float | None = None,
         deadline_s: float | None = None,
         retry: RetryPolicy | Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
+        step: str | None = None,
+        depends_on: Sequence[str] | None = None,
     ) -> RoutedCall:
         """``capability`` with routing options, as a callable: ``context`` (text, for contextual
         policies) or ``features``, ``task_type``, utility ``weights``, at most ``max_attempts``
         tools, ``timeout_s`` per try (over the configured and per-tool ones), ``deadline_s`` for
         the whole call, ``retry`` (a ``RetryPolicy``) per tool. Every option is checked here, before
-        any tool runs."""
+        any tool runs.
+
+        Calls that serve one request are a *trace* when they share a ``trace_id``: the router
+        learns the task type's structure from it (``ToolMetaLearner.learn_from_execution``) and
+        plans later tasks of that type without declared steps. Each call is the step ``step``
+        (default: its capability), consuming the outputs of the earlier steps ``depends_on``
+        (default: the step before it in the trace); ``context`` is the request's text.
+        """
         config = self.config
         if retry is not None:
             retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
@@ -342,6 +356,9 @@ class ToolMiddleware:
             timeout_s=_check_seconds("timeout_s", timeout_s),
             deadline_s=_check_seconds("deadline_s", deadline_s),
             config=config,
+            trace_id=_check_trace(trace_id, step, depends_on),
+            step=None if step is None else _check_name("step", step),
+            depends_on=None if depends_on is None else _check_depends_on(depends_on),
         )
 
     def call(self, capability: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -383,20 +400,27 @@ class ToolMiddleware:
                 reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality, inline=reg.inline
             )
 
+        step = call.step or call.capability
+        if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
+            learner.structures.check_trace(call.trace_id, [(step, call.capability, call.depends_on)], lambda i: "route")
+
         def record(result: ExecutionResult) -> None:
+            if call.depends_on is not None:
+                result = result.model_copy(update={"depends_on": call.depends_on})
             learner.record_attempt(
                 result,
                 capability=call.capability,
                 task_type=call.task_type,
-                step=call.capability,
+                step=step,
                 task_id=task_id,
                 context=call.context,
                 features=call.features,
                 weights=call.weights,
+                trace_id=call.trace_id,
             )
 
         return CallSpec(
-            step=call.capability,
+            step=step,
             candidates=candidates,
             bind=bind,
             record=record,
@@ -453,6 +477,27 @@ def _check_name(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
     return value
+
+
+def _check_trace(trace_id: Any, step: Any, depends_on: Any) -> str | None:
+    if trace_id is None:
+        if step is not None or depends_on is not None:
+            raise ValueError(
+                f"trace_id: step={step!r} and depends_on={depends_on!r} name steps of a trace; give its trace_id too"
+            )
+        return None
+    return check_trace_id(trace_id)
+
+
+def _check_depends_on(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"depends_on: expected a list of step names, got {value!r}")
+    names = tuple(value)
+    for name in names:
+        _check_name("depends_on", name)
+    if len(set(names)) != len(names):
+        raise ValueError(f"depends_on: step names must be unique, got {list(names)!r}")
+    return names
 
 
 def _check_context(value: Any) -> str | None:

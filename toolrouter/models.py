@@ -60,9 +60,10 @@ class ToolType(str, Enum):
 class TaskComplexity(str, Enum):
     """How demanding a task is, as the caller judges it.
 
-    Kept on the :class:`TaskProfile` (and in its JSON), but it does not affect routing yet: the
-    plan, its budget, the policies and the context features all ignore it. ``level`` gives it as a
-    number, 0 (SIMPLE) to 3 (EXPERT).
+    For a task without declared steps it sets the expected number of steps of the structure the
+    router proposes (``toolrouter.structure``: about ``1 + level`` steps before any trace of that
+    complexity, then the sizes the traces of each complexity had); tool choice, budgets and context
+    features ignore it. ``level`` gives it as a number, 0 (SIMPLE) to 3 (EXPERT).
     """
 
     SIMPLE = "simple"
@@ -303,12 +304,26 @@ class ExecutionResult(BaseModel):
     ``error`` keeps at most ``MAX_ERROR_CHARS`` (4096) characters of the message: a longer one is
     cut, its start kept and the cut marked with the original length
     (``"... [truncated: 10485760 chars]"``, see ``truncate_error``).
+
+    For a task without declared steps the results are a *trace* of what ran: each result's
+    ``step`` names a step of the trace, ``capability`` the capability it served (default: the
+    tool's only capability, or the step's name when the tool serves a capability of that name),
+    and ``depends_on`` the earlier steps whose outputs it consumed (default: the step before it in
+    the trace). The router learns the task type's structure from traces
+    (``toolrouter.structure``). For a task with declared steps both come from the declaration; a
+    result that gives them must agree with it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tool_id: Identifier = Field(description="The tool that was called.")
     step: Identifier = Field("main", description="The plan step the call served.")
+    capability: Identifier | None = Field(
+        None, description="The capability the call served; default: from the task's step, or the tool's."
+    )
+    depends_on: UniqueNames | None = Field(
+        None, description="Steps whose outputs the call consumed; default: from the task, or the step before."
+    )
     success: bool = Field(description="Whether the call succeeded.")
     # finiteness checked by pydantic's core (allow_inf_nan): this model is built on every attempt
     quality: float | None = Field(

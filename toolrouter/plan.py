@@ -1,9 +1,10 @@
 """``ExecutionPlan``: which tool runs each step of a task, with ranked fallbacks and predictions.
 
 The plan is a ``networkx.DiGraph`` of steps from the start: an edge ``a -> b`` means step ``b``
-needs step ``a``'s output. Today the router plans each step on its own (a chain for
-``required_capabilities``, the given graph for ``TaskProfile.steps``); budget-aware assignment over
-the whole graph builds on the same object.
+needs step ``a``'s output. The steps are the task's own (``TaskProfile.steps``, or
+``required_capabilities`` as a chain), a template registered for its type, or, for a task that
+declares none, the structure the router learned (``toolrouter.structure``); ``plan.structure`` says
+which, and how sure the router is.
 
 Example:
     >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
@@ -19,11 +20,11 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
-__all__ = ["ToolChoice", "PlanStep", "ExecutionPlan"]
+__all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,34 @@ class PlanStep:
         return tuple(c.tool_id for c in self.candidates)
 
 
+@dataclass(frozen=True)
+class PlanStructure:
+    """Where a plan's steps came from, and how sure the router is of them.
+
+    ``source``: ``"declared"`` (the task's ``steps`` or ``required_capabilities``), ``"template"``
+    (registered for its task type), ``"learned"`` (the structure the task type's traces ran most
+    probably), ``"predicted"`` (from the request text and other task types' traces) or
+    ``"default"`` (one step any tool may serve). For the last three, ``probability`` is the
+    structure's probability among the candidates, ``traces`` how many of the task type's traces ran
+    it, of ``task_type_traces``, and ``sampled`` whether it was drawn (Thompson sampling over
+    structures) rather than the most probable.
+    """
+
+    source: Literal["declared", "template", "learned", "predicted", "default"] = "declared"
+    probability: float | None = None
+    traces: int | None = None
+    task_type_traces: int | None = None
+    sampled: bool = False
+
+
 @dataclass
 class ExecutionPlan:
     """A task's steps as a DAG (``graph``, nodes are step names with a ``plan_step`` attribute).
 
     Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
     ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
-    ``predicted_success`` the chance that every step succeeds on its first try.
+    ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
+    where the steps came from (``PlanStructure``).
     """
 
     task_id: str
@@ -89,6 +111,7 @@ class ExecutionPlan:
     max_cost: float | None = None
     max_latency_s: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    structure: PlanStructure = field(default_factory=PlanStructure)
 
     @classmethod
     def from_steps(
@@ -99,6 +122,7 @@ class ExecutionPlan:
         *,
         max_cost: float | None = None,
         max_latency_s: float | None = None,
+        structure: PlanStructure | None = None,
     ) -> "ExecutionPlan":
         """A plan whose graph has one node per step and an edge from each dependency."""
         graph = nx.DiGraph()
@@ -107,7 +131,7 @@ class ExecutionPlan:
         for s in steps:
             for dep in s.depends_on:
                 graph.add_edge(dep, s.step)
-        return cls(task_id, task_type, graph, max_cost, max_latency_s)
+        return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
     # --- access ------------------------------------------------------------------------------
     @property
@@ -186,6 +210,7 @@ class ExecutionPlan:
             "max_cost": self.max_cost,
             "max_latency_s": self.max_latency_s,
             "metadata": self.metadata,
+            "structure": asdict(self.structure),
             "steps": [
                 {
                     "step": s.step,
@@ -215,6 +240,7 @@ class ExecutionPlan:
             steps,
             max_cost=data.get("max_cost"),
             max_latency_s=data.get("max_latency_s"),
+            structure=PlanStructure(**data["structure"]) if "structure" in data else None,
         )
         plan.metadata = dict(data.get("metadata", {}))
         return plan

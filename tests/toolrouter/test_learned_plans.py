@@ -1,0 +1,247 @@
+"""The router plans tasks that declare no steps from the structure it learned from traces: what
+ran, in which order, consuming what; traces checked, stored with the attempts and resumed."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
+from toolrouter.errors import InvalidOutcomeError
+from toolrouter.models import TaskStep
+from toolrouter.plan import ExecutionPlan
+from toolrouter.store import open_store
+from toolrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from toolrouter.structure import StructureModel
+
+TOOLS = [
+    ToolProfile(tool_id="web", capabilities=["search"], description="search the web for pages"),
+    ToolProfile(tool_id="calc", capabilities=["analysis"], description="analyse numbers and tables"),
+    ToolProfile(tool_id="llm", capabilities=["llm", "analysis"], description="a language model"),
+]
+
+
+def router(**kwargs) -> ToolMetaLearner:
+    return ToolMetaLearner(TOOLS, seed=0, **kwargs)
+
+
+def research(task_id: str = "t", **kwargs) -> TaskProfile:
+    return TaskProfile(task_id=task_id, task_type="research", **kwargs)
+
+
+def search_then_analysis(r: ToolMetaLearner, n: int, task: TaskProfile | None = None) -> None:
+    for i in range(n):
+        r.learn_from_execution(task or research(f"t{i}"), [
+            ExecutionResult(tool_id="web", step="search", success=True, quality=0.9),
+            ExecutionResult(tool_id="calc", step="analysis", success=True, quality=0.8),
+        ])
+
+
+def learned(plan: ExecutionPlan) -> tuple[list[str], list[tuple[str, str]], str]:
+    return plan.topological_order(), sorted(plan.graph.edges), plan.structure.source
+
+
+def test_a_task_without_steps_is_planned_from_its_traces_with_provenance() -> None:
+    r = router()
+    first = r.optimize_task_execution(research())
+    assert (first.topological_order(), first.structure.source) == (["main"], "default")
+    search_then_analysis(r, 3)
+    plan = r.optimize_task_execution(research())
+    assert learned(plan) == (["search", "analysis"], [("search", "analysis")], "learned")
+    assert plan.structure.traces == plan.structure.task_type_traces == 3 and 0.5 < plan.structure.probability <= 1
+    assert plan.tool_for("search") == "web" and set(plan.step("analysis").ranked_tool_ids) == {"calc", "llm"}
+    again = ExecutionPlan.from_dict(plan.to_dict())
+    assert again.structure == plan.structure
+
+
+def test_declared_steps_and_templates_always_win() -> None:
+    r = router()
+    search_then_analysis(r, 3)
+    declared = r.optimize_task_execution(research(required_capabilities=["llm"]))
+    assert (declared.topological_order(), declared.structure.source) == (["llm"], "declared")
+    assert declared.structure.probability is None
+    r.register_template("research", [TaskStep(step_id="ask", capability="llm")])
+    templated = r.optimize_task_execution(research())
+    assert (templated.topological_order(), templated.structure.source) == (["ask"], "template")
+
+
+def test_a_new_task_type_is_planned_from_its_request_text() -> None:
+    r = router()
+    for i, text in enumerate(["find papers on bandits and compare them", "search recent benchmarks and analyse the numbers"]):
+        r.learn_from_execution(research(f"r{i}", context=text), [
+            ExecutionResult(tool_id="web", step="search", success=True),
+            ExecutionResult(tool_id="calc", step="analysis", success=True),
+        ])
+    r.learn_from_execution(TaskProfile(task_id="c", task_type="chat", context="say hello to the user"), [
+        ExecutionResult(tool_id="llm", step="reply", capability="llm", success=True),
+    ])
+    plan = r.optimize_task_execution(TaskProfile(task_id="n", task_type="survey", context="search papers on routing and analyse them"))
+    assert learned(plan) == (["search", "analysis"], [("search", "analysis")], "predicted")
+    assert plan.structure.traces == 0 and plan.structure.task_type_traces == 0
+    assert r.optimize_task_execution(TaskProfile(task_id="n", task_type="survey")).structure.source == "default"
+
+
+def test_parent_links_over_several_calls_make_one_dag() -> None:
+    r = router()
+    for i in range(2):
+        task, trace = research(f"t{i}"), f"run-{i}"
+        r.learn_from_execution(task, [ExecutionResult(tool_id="web", step="search", success=True)], trace_id=trace)
+        r.learn_from_execution(task, [
+            ExecutionResult(tool_id="calc", step="numbers", success=True, depends_on=["search"]),
+            ExecutionResult(tool_id="llm", step="prose", capability="llm", success=True, depends_on=["search"]),
+        ], trace_id=trace)
+        r.learn_from_execution(task, [
+            ExecutionResult(tool_id="llm", step="report", capability="llm", success=True, depends_on=["numbers", "prose"]),
+        ], trace_id=trace)
+    plan = r.optimize_task_execution(research())
+    assert sorted(plan.graph.edges) == [("numbers", "report"), ("prose", "report"), ("search", "numbers"), ("search", "prose")]
+    assert plan.step("prose").capability == "llm" and plan.structure.traces == 2
+
+
+def test_a_bad_trace_is_refused_and_nothing_is_recorded() -> None:
+    r = router(store="memory://")
+    search_then_analysis(r, 1)
+    before = (r.store.count(), r.structures.state()[0], r.tool_statistics()["web"].calls)
+    bad = {
+        "cycle": [
+            ExecutionResult(tool_id="web", step="a", success=True, depends_on=["b"]),
+            ExecutionResult(tool_id="calc", step="b", success=True, depends_on=["a"]),
+        ],
+        "not a step of this trace": [
+            ExecutionResult(tool_id="web", step="search", success=True),
+            ExecutionResult(tool_id="calc", step="analysis", success=True, depends_on=["fetch"]),
+        ],
+        "runs after it": [
+            ExecutionResult(tool_id="calc", step="analysis", success=True, depends_on=["search"]),
+            ExecutionResult(tool_id="web", step="search", success=True, depends_on=[]),
+        ],
+        r"capability: tool 'llm' serves \['llm', 'analysis'\]": [ExecutionResult(tool_id="llm", step="write", success=True)],
+        "served 'search' earlier in this trace": [
+            ExecutionResult(tool_id="web", step="search", success=True),
+            ExecutionResult(tool_id="llm", step="search", capability="llm", success=True),
+        ],
+    }
+    for message, results in bad.items():
+        with pytest.raises(InvalidOutcomeError, match=message):
+            r.learn_from_execution(research("x"), results)
+    with pytest.raises(ValueError, match="trace_id"):
+        r.learn_from_execution(research("x"), bad["cycle"][:1], trace_id="call:mine")
+    assert (r.store.count(), r.structures.state()[0], r.tool_statistics()["web"].calls) == before
+
+
+def test_the_executor_runs_a_learned_plan_and_its_run_is_a_trace() -> None:
+    r = router(store="memory://")
+    r.functions.update({
+        "web": lambda request: f"pages about {request.inputs}",
+        "calc": lambda request: len(request.upstream["search"]),
+        "llm": lambda request: "prose",
+    })
+    search_then_analysis(r, 2)
+    run = r.execute(research("x"), "bees")
+    assert run.succeeded and run.outputs["analysis"] == len("pages about bees")
+    assert run.plan.structure.source == "learned"
+    rows = r.store.attempts()[-2:]
+    assert [(a.step, a.depends_on) for a in rows] == [("search", ()), ("analysis", ("search",))]
+    assert rows[0].trace_id == rows[1].trace_id and rows[0].trace_id.startswith("run:")
+    assert r.structures.traces("research") == 3
+
+
+def test_middleware_calls_sharing_a_trace_id_teach_the_structure() -> None:
+    tools = ToolMiddleware(seed=0, task_type="research")
+    tools.register(lambda q: [q, q], "search", tool_id="web")
+    tools.register(lambda pages: len(pages), "analysis", tool_id="calc")
+    for i in range(2):
+        pages = tools.route("search", trace_id=f"q{i}", context="papers on bandits")("bandits")
+        tools.route("analysis", trace_id=f"q{i}", depends_on=["search"])(pages)
+    plan = tools.learner.optimize_task_execution(research())
+    assert learned(plan) == (["search", "analysis"], [("search", "analysis")], "learned")
+    with pytest.raises(ValueError, match="trace_id"):
+        tools.route("analysis", depends_on=["search"])
+    with pytest.raises(ValueError, match="trace_id"):
+        tools.route("analysis", trace_id="")
+    ran = []
+    tools.register(lambda pages: ran.append(pages), "report", tool_id="writer")
+    with pytest.raises(InvalidOutcomeError, match="route.depends_on: step 'report' consumes 'fetch', which is not a step"):
+        tools.route("report", trace_id="q0", depends_on=["fetch"])("pages")
+    assert ran == [] and tools.learner.structures.traces("research") == 2
+
+
+def test_traces_persist_resume_and_are_shared_through_a_sqlite_store(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    a, b = router(store=url), router(store=url)
+    search_then_analysis(a, 2)
+    b.sync()  # SQLite sends no notifications: b catches up every sync_every attempts, or now
+    assert learned(b.optimize_task_execution(research()))[2] == "learned"
+    a.learn_from_execution(research("open"), [ExecutionResult(tool_id="web", step="search", success=True)], trace_id="open")
+    a.save()  # a snapshot holds the open trace
+    a.close()
+    b.close()
+    resumed = ToolMetaLearner.load(url)
+    resumed.learn_from_execution(research("open"), [
+        ExecutionResult(tool_id="calc", step="analysis", success=True)
+    ], trace_id="open")
+    assert resumed.structures.traces("research") == 3
+    assert resumed.optimize_task_execution(research()).structure.traces == 3
+    resumed.close()
+    replayed = router(store=url, snapshot_name="other")  # no snapshot: the whole log is replayed
+    assert replayed.structures.traces("research") == 3 and learned(replayed.optimize_task_execution(research()))[2] == "learned"
+    replayed.close()
+
+
+def test_a_version_1_sqlite_store_is_migrated(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)  # undo version 2: drop the trace columns, as a store of version 1 had none
+    for column in ("trace_id", "depends_on", "request", "complexity"):
+        conn.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute(
+        "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, success, quality, cost, "
+        "latency_s, utility, timestamp) VALUES ('old', 't', 'research', 'main', NULL, 'web', 1, 1, 0, 0, 1, "
+        "'2026-01-01T00:00:00+00:00')"
+    )
+    conn.commit()
+    conn.close()
+    r = router(store=f"sqlite:///{path}")
+    assert r.tool_statistics()["web"].calls == 1 and r.store.attempts()[0].trace_id is None
+    search_then_analysis(r, 1)
+    assert r.store.attempts()[-1].depends_on == ("search",)
+    r.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "2"
+    conn.close()
+
+
+def test_traces_in_postgresql_two_routers_and_a_reopened_one(pg_url: str) -> None:
+    a, b = router(store=pg_url), router(store=pg_url)
+    search_then_analysis(a, 2)
+    b.sync()
+    assert learned(b.optimize_task_execution(research()))[2] == "learned"
+    a.close()
+    b.close()
+    with open_store(pg_url) as store:
+        rows = store.attempts()
+        assert [(x.step, x.depends_on, x.complexity) for x in rows[:2]] == [("search", (), "moderate"), ("analysis", ("search",), "moderate")]
+    reopened = router(store=pg_url)
+    assert reopened.structures.traces("research") == 2
+    assert learned(reopened.optimize_task_execution(research())) == (["search", "analysis"], [("search", "analysis")], "learned")
+    reopened.close()
+
+
+def test_thompson_sampling_over_structures_is_seeded() -> None:
+    def plans(seed: int) -> list[tuple[str, ...]]:
+        r = ToolMetaLearner(TOOLS, seed=seed, structure=StructureModel(config={"sampling": "thompson"}))
+        search_then_analysis(r, 2)
+        r.learn_from_execution(research("s"), [ExecutionResult(tool_id="web", step="search", success=True)])
+        out = []
+        for _ in range(30):
+            plan = r.optimize_task_execution(research())
+            assert plan.structure.sampled
+            out.append(tuple(plan.topological_order()))
+        return out
+
+    first = plans(0)
+    assert first == plans(0) and {("search", "analysis"), ("search",)} <= set(first)
+    with pytest.raises(TypeError, match="structure"):
+        ToolMetaLearner(TOOLS, structure="thompson")  # type: ignore[arg-type]
