@@ -57,12 +57,18 @@ async def adispatch_calls(
 ) -> list[ToolResult]:
     """Run ``calls`` concurrently through ``toolbox.call_one`` and return their results in the same
     order, each with its ``call_id``. ``context``, ``serialize`` and ``route_options`` apply to
-    every call."""
+    every call.
+
+    With ``trace_id`` among the route options the calls are steps of that trace (the router learns
+    the task type's structure from it: ``ToolMiddleware.route``): the calls of one response run side
+    by side, each consuming the outputs of the trace's steps that nothing has consumed yet (those of
+    the responses before, which the model had seen), unless ``depends_on`` says otherwise."""
+    options = _trace_options(toolbox, calls, route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
-        results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **route_options)]
+        results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **options[0])]
     else:
         results = await asyncio.gather(
-            *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **route_options) for c in calls)
+            *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **o) for c, o in zip(calls, options))
         )
     return [dataclasses.replace(result, call_id=call.call_id) for call, result in zip(calls, results)]
 
@@ -79,16 +85,34 @@ def dispatch_calls(
     ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync``; a thread of its own also lets
     a single call run async tools when the caller's thread has an event loop running."""
 
-    def one(call: ToolCall) -> ToolResult:
-        result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **route_options)
+    def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
+        result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **options)
         return dataclasses.replace(result, call_id=call.call_id)
 
     if not calls:
         return []
+    options = _trace_options(toolbox, calls, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
-        return [one(calls[0])]  # nothing to run beside it: no threads to start
+        return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
-        return list(pool.map(one, calls))
+        return list(pool.map(one, calls, options))
+
+
+def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: dict[str, Any]) -> list[dict[str, Any]]:
+    """The route options of each call; in a trace, with its ``depends_on``: the trace's steps so
+    far that no step consumes (the outputs the model has seen and not built on yet). A call of a
+    step the trace has already repeats it and takes its parents as they were."""
+    trace_id = route_options.get("trace_id")
+    if trace_id is None or "depends_on" in route_options:
+        return [route_options] * len(calls)
+    steps = toolbox.middleware.learner.structures.open_steps(trace_id)
+    consumed = {p for s in steps for p in s.depends_on}
+    leaves = [s.step for s in steps if s.step not in consumed]
+    known = {s.step for s in steps}
+    step = route_options.get("step")
+    return [
+        route_options if (step or c.name) in known else {**route_options, "depends_on": leaves} for c in calls
+    ]
 
 
 def field_of(obj: Any, name: str, default: Any = None) -> Any:

@@ -404,3 +404,21 @@ def test_sync_dispatch_runs_async_tools_even_inside_a_running_loop() -> None:
         return oai.dispatch_chat(toolbox, chat_completion([("c", "echo", '{"text": "hi"}')]))
 
     assert asyncio.run(inside_a_loop()) == [{"role": "tool", "tool_call_id": "c", "content": "hi"}]
+
+
+def test_a_conversation_turn_is_a_trace_the_router_plans_from() -> None:
+    toolbox = make_toolbox()
+    for turn in range(2):
+        trace = {"trace_id": f"turn-{turn}", "task_type": "shopping"}
+        dispatch_calls(toolbox, [  # two calls of one response: side by side
+            ToolCall("a", "get_weather", {"city": "Oslo"}),
+            ToolCall("b", "place_order", {"order": {"item": "umbrella", "quantity": 1, "ship_to": {"city": "Oslo"}}}),
+        ], context="buy an umbrella if it rains in Oslo", **trace)
+        dispatch_calls(toolbox, [ToolCall("c", "get_weather", {"city": "Bergen"})], **trace)  # repeats a step
+    (pair,) = {tuple((s.step, s.depends_on) for s in toolbox.middleware.learner.structures.open_steps(f"turn-{t}")) for t in range(2)}
+    assert pair == (("get_weather", ()), ("place_order", ())) or pair == (("place_order", ()), ("get_weather", ()))
+    from toolrouter import TaskProfile
+
+    plan = toolbox.middleware.learner.optimize_task_execution(TaskProfile(task_id="t", task_type="shopping"))
+    assert sorted(plan.topological_order()) == ["get_weather", "place_order"] and not plan.graph.edges
+    assert plan.structure.source == "learned"
