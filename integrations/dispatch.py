@@ -105,7 +105,7 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     trace_id = route_options.get("trace_id")
     if trace_id is None or "depends_on" in route_options:
         return [route_options] * len(calls)
-    steps = toolbox.middleware.learner.structures.open_steps(trace_id)
+    steps = toolbox.middleware.learner.trace_steps(trace_id)
     consumed = {p for s in steps for p in s.depends_on}
     leaves = [s.step for s in steps if s.step not in consumed]
     known = {s.step for s in steps}

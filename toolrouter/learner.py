@@ -1156,6 +1156,21 @@ class ToolMetaLearner:
             o.depends_on = step.depends_on
         return outcomes
 
+    def trace_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
+        """The steps trace ``trace_id`` has so far, in the order they first ran (none for a trace
+        this router does not hold open)."""
+        with self._lock:
+            return self.structures.open_steps(trace_id)
+
+    def check_trace_step(
+        self, trace_id: str, step: str, capability: str | None, depends_on: Sequence[str] | None, field: str
+    ) -> TraceStep:
+        """The step as it would join trace ``trace_id`` (parents resolved), or the
+        ``InvalidOutcomeError`` recording it would raise, naming ``field``; changes nothing."""
+        with self._lock:
+            (joined,) = self.structures.check_trace(trace_id, [(step, capability, depends_on)], lambda i: field)
+        return joined
+
     def record_attempt(
         self,
         result: ExecutionResult,

@@ -402,7 +402,7 @@ class ToolMiddleware:
 
         step = call.step or call.capability
         if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
-            learner.structures.check_trace(call.trace_id, [(step, call.capability, call.depends_on)], lambda i: "route")
+            learner.check_trace_step(call.trace_id, step, call.capability, call.depends_on, "route")
 
         def record(result: ExecutionResult) -> None:
             if call.depends_on is not None:
