@@ -94,6 +94,7 @@ MAX_TRACE_ID_CHARS = 200
 Key = tuple[tuple["str | None", tuple[int, ...]], ...]
 
 _DEFAULT_KEY: Key = ((None, ()),)
+_MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
 
 
@@ -189,7 +190,7 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "key")
+    __slots__ = ("task_type", "complexity", "request", "steps", "key", "features")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
         self.task_type = task_type
@@ -197,6 +198,7 @@ class _Trace:
         self.request = request
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
         self.key: Key | None = None
+        self.features: np.ndarray | None | bool = False  # the request's, once computed
 
 
 def check_trace_id(trace_id: Any) -> str:
@@ -280,7 +282,8 @@ class StructureModel:
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
         self._A: np.ndarray | None = None
-        self._P: np.ndarray | None = None
+        self._P: np.ndarray | None = None  # A^-1 as of the last proposal (None: to compute)
+        self._pending: list[np.ndarray] = []  # traces' features added to A since P was computed
         self._by_structure: dict[Key, np.ndarray] = {}
         self._by_capability: dict[str, np.ndarray] = {}
         self._text_traces = 0
@@ -306,14 +309,32 @@ class StructureModel:
         return np.append(x / norm, 1.0)
 
     def _add_text(self, f: np.ndarray) -> None:
-        if self._P is None:
+        # Learning is on every recorded trace, proposing only for tasks without declared steps: A
+        # takes f f^T where f is non-zero (hashed features are sparse), and its inverse is brought up
+        # to date when a proposal needs it.
+        if self._A is None:
             self._A = np.eye(len(f)) * self.config.ridge
-            self._P = np.eye(len(f)) / self.config.ridge
-        assert self._A is not None
-        self._A += np.outer(f, f)
-        pf = self._P @ f
-        self._P -= np.outer(pf, pf) / (1.0 + f @ pf)  # Sherman-Morrison
+        nz = np.flatnonzero(f)
+        self._A[np.ix_(nz, nz)] += np.outer(f[nz], f[nz])
+        if self._P is not None:
+            self._pending.append(f)
+            if len(self._pending) > _MAX_PENDING:
+                self._P, self._pending = None, []
         self._text_traces += 1
+
+    def _precision_inverse(self) -> np.ndarray | None:
+        """``A^-1`` of the text model (``None`` before any trace with a request): the pending
+        traces folded in by Sherman-Morrison updates, or, after many, inverted afresh."""
+        if self._A is None:
+            return None
+        if self._P is None:
+            inverse = np.linalg.inv(np.linalg.cholesky(self._A))
+            self._P, self._pending = inverse.T @ inverse, []
+        for f in self._pending:
+            pf = self._P @ f
+            self._P -= np.outer(pf, pf) / (1.0 + f @ pf)
+        self._pending = []
+        return self._P
 
     def _move_text(self, f: np.ndarray, old: Key | None, new: Key, sign_old: float = -1.0) -> None:
         """The trace with features ``f`` now has structure ``new`` instead of ``old``."""
@@ -409,7 +430,7 @@ class StructureModel:
                 self._open.move_to_end(trace_id)
             if step.step in trace.steps:
                 return
-        f = self._vector(trace.request if trace is not None else request)
+        f = self._vector(request) if trace is None else self._features(trace)
         if f is not None and self._A is not None and len(f) != len(self._A):
             raise ValueError(f"featurizer: returned {len(f) - 1} values, the text model holds {len(self._A) - 1}")
         if trace is None:
@@ -422,9 +443,15 @@ class StructureModel:
                 self._open[trace_id] = trace
                 while len(self._open) > self.config.max_open_traces:
                     self._open.popitem(last=False)
+            trace.features = f
         parents = tuple(p for p in step.depends_on if p in trace.steps)
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
         self._recount(trace, f)
+
+    def _features(self, trace: _Trace) -> np.ndarray | None:
+        if trace.features is False:  # restored from a saved state: computed on its next step
+            trace.features = self._vector(trace.request)
+        return trace.features  # type: ignore[return-value]
 
     def _recount(self, trace: _Trace, f: np.ndarray | None) -> None:
         """Move ``trace`` (request features ``f``) from the structure it had to the one its steps
@@ -506,8 +533,9 @@ class StructureModel:
     def _text_scores(self, keys: list[Key], f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
         cfg = self.config
         out = np.zeros(len(keys))
-        if self._P is not None and len(f) == len(self._P):
-            w = self._P @ f
+        P = self._precision_inverse()
+        if P is not None and len(f) == len(P):
+            w = P @ f
             if cfg.structure_weight:
                 out += cfg.structure_weight * np.array(
                     [float(w @ self._by_structure[k]) if k in self._by_structure else 0.0 for k in keys]
