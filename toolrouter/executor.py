@@ -742,6 +742,7 @@ async def aexecute_task(
             # that ran even if the template or the history changes meanwhile.
             learn_task = task.model_copy(update={"steps": tuple(steps)})
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
+    trace_id = f"run-{uuid.uuid4().hex}"
     try:
         await executor.arun(
             plan,
@@ -749,11 +750,14 @@ async def aexecute_task(
             cancel_event=cancel_event,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution, f"run:{uuid.uuid4().hex}"),
+            on_attempt=_learn_hook(learner, learn_task, execution, trace_id),
         )
     finally:
         if own:
             executor.close()
+        close_trace = getattr(learner, "close_trace", None)
+        if close_trace is not None:
+            close_trace(trace_id)
     run = execution.run
     weights = task.weights or learner.weights
     qualities = [a.quality or 0.0 for a in run.attempts if a.success]

@@ -1162,6 +1162,13 @@ class ToolMetaLearner:
         with self._lock:
             return self.structures.open_steps(trace_id)
 
+    def close_trace(self, trace_id: str) -> bool:
+        """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
+        longer kept open, nor saved as open; a later attempt with its id starts a new trace.
+        Returns whether this router held it open."""
+        with self._lock:
+            return self.structures.close(trace_id)
+
     def check_trace_step(
         self, trace_id: str, step: str, capability: str | None, depends_on: Sequence[str] | None, field: str
     ) -> TraceStep:

@@ -448,6 +448,11 @@ class StructureModel:
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
         self._recount(trace, f)
 
+    def close(self, trace_id: str) -> bool:
+        """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
+        starts a new trace. Returns whether it was open."""
+        return self._open.pop(trace_id, None) is not None or self._calls.pop(trace_id, None) is not None
+
     def _features(self, trace: _Trace) -> np.ndarray | None:
         if trace.features is False:  # restored from a saved state: computed on its next step
             trace.features = self._vector(trace.request)

@@ -143,8 +143,9 @@ def test_the_executor_runs_a_learned_plan_and_its_run_is_a_trace() -> None:
     assert run.plan.structure.source == "learned"
     rows = r.store.attempts()[-2:]
     assert [(a.step, a.depends_on) for a in rows] == [("search", ()), ("analysis", ("search",))]
-    assert rows[0].trace_id == rows[1].trace_id and rows[0].trace_id.startswith("run:")
+    assert rows[0].trace_id == rows[1].trace_id and rows[0].trace_id.startswith("run-")
     assert r.structures.traces("research") == 3
+    assert r.trace_steps(rows[0].trace_id) == ()  # the run is over: its trace is closed, not kept open
 
 
 def test_middleware_calls_sharing_a_trace_id_teach_the_structure() -> None:
