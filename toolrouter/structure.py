@@ -94,6 +94,7 @@ MAX_TRACE_ID_CHARS = 200
 Key = tuple[tuple["str | None", tuple[int, ...]], ...]
 
 _DEFAULT_KEY: Key = ((None, ()),)
+_RECENT_VECTORS = 64  # request texts whose features are remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
 
@@ -270,6 +271,7 @@ class StructureModel:
             config = StructureConfig.model_validate(config)
         self.config = config
         self._featurizer = featurizer
+        self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
         self._reset()
 
     def _reset(self) -> None:
@@ -299,14 +301,22 @@ class StructureModel:
         return self._featurizer
 
     def _vector(self, text: str | None) -> np.ndarray | None:
-        """``[unit x, 1]`` for a text with words, else ``None``."""
+        """``[unit x, 1]`` for a text with words, else ``None``; the latest few are remembered (a
+        task's request is featurised when it is planned and again when its trace is learned, and
+        an encoder's featurizer is slow)."""
         if not text or not text.strip():
             return None
+        if text in self._recent_vectors:
+            return self._recent_vectors[text]
         x = np.asarray(self.featurizer(text), dtype=np.float64).ravel()
         norm = float(np.linalg.norm(x))
-        if not math.isfinite(norm) or norm == 0.0:
-            return None
-        return np.append(x / norm, 1.0)
+        f = None if not math.isfinite(norm) or norm == 0.0 else np.append(x / norm, 1.0)
+        if f is not None:
+            f.flags.writeable = False  # shared by the cache's users
+        self._recent_vectors[text] = f
+        if len(self._recent_vectors) > _RECENT_VECTORS:
+            self._recent_vectors.popitem(last=False)
+        return f
 
     def _add_text(self, f: np.ndarray) -> None:
         # Learning is on every recorded trace, proposing only for tasks without declared steps: A
