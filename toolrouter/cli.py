@@ -99,9 +99,11 @@ def stats(
         drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
         snap = st.get_snapshot(snapshot)
         detecting = False
+        structures = []  # (task type, most probable structure) of tasks without declared steps
         if snap is not None:
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
             detecting = router.drift_detection is not None
+            structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
             for task_type, step, _ in router.routes:
                 policy = router.policy_for(task_type, step)
                 if not policy.contextual:
@@ -131,6 +133,16 @@ def stats(
                 *resets,
             )
         console.print(table)
+        if structures:
+            plans = Table(title="plans learned for tasks without declared steps")
+            for name in ("task type", "structure (step <- the steps it consumes)", "traces", "probability"):
+                plans.add_column(name, justify="right" if name in ("traces", "probability") else "left")
+            for task_type, proposal in structures:
+                shown = "; ".join(
+                    s.step if not s.depends_on else f"{s.step} <- {', '.join(s.depends_on)}" for s in proposal.steps
+                )
+                plans.add_row(task_type, shown, f"{proposal.traces}/{proposal.task_type_traces}", f"{proposal.probability:.2f}")
+            console.print(plans)
         if snap is None:
             console.print(f"no snapshot named {snapshot!r} (learned: '-')")
         else:

@@ -218,8 +218,25 @@ def check_trace_id(trace_id: Any) -> str:
 
 
 def _key(steps: Sequence[TraceStep]) -> Key:
+    """The structure of ``steps`` (parents before the steps that consume them), as compared across
+    traces: the same whichever of two independent steps finished first. Steps are placed in a
+    canonical topological order, the ready step with the least (capability, parents' places) first."""
+    return _canonical(steps)[0]
+
+
+def _canonical(steps: Sequence[TraceStep]) -> tuple[Key, tuple[str, ...]]:
+    """``(key, step names in the key's order)`` of ``steps`` (see ``_key``)."""
     index = {s.step: i for i, s in enumerate(steps)}
-    return tuple((s.capability, tuple(sorted(index[p] for p in s.depends_on))) for s in steps)
+    parents = [[index[p] for p in s.depends_on if p in index] for s in steps]
+    place: dict[int, int] = {}
+    order: list[int] = []
+    while len(order) < len(steps):
+        ready = [i for i in range(len(steps)) if i not in place and all(p in place for p in parents[i])]
+        best = min(ready, key=lambda i: (steps[i].capability or "", sorted(place[p] for p in parents[i]), i))
+        place[best] = len(order)
+        order.append(best)
+    key = tuple((steps[i].capability, tuple(sorted(place[p] for p in parents[i]))) for i in order)
+    return key, tuple(steps[i].step for i in order)
 
 
 def _source(key: Key, type_traces: int) -> str:
@@ -472,9 +489,10 @@ class StructureModel:
         """Move ``trace`` (request features ``f``) from the structure it had to the one its steps
         make now."""
         steps = list(trace.steps.values())
-        old, new = trace.key, _key(steps)
+        old = trace.key
+        new, names = _canonical(steps)
         trace.key = new
-        self._names.setdefault(new, tuple(s.step for s in steps))
+        self._names.setdefault(new, names)
         counts = self._counts.setdefault(trace.task_type, Counter())
         sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
         if old is not None:

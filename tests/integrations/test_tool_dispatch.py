@@ -415,10 +415,11 @@ def test_a_conversation_turn_is_a_trace_the_router_plans_from() -> None:
             ToolCall("b", "place_order", {"order": {"item": "umbrella", "quantity": 1, "ship_to": {"city": "Oslo"}}}),
         ], context="buy an umbrella if it rains in Oslo", **trace)
         dispatch_calls(toolbox, [ToolCall("c", "get_weather", {"city": "Bergen"})], **trace)  # repeats a step
-    (pair,) = {tuple((s.step, s.depends_on) for s in toolbox.middleware.learner.structures.open_steps(f"turn-{t}")) for t in range(2)}
-    assert pair == (("get_weather", ()), ("place_order", ())) or pair == (("place_order", ()), ("get_weather", ()))
+    for t in range(2):  # whichever call of the response finished first, neither consumes the other
+        steps = toolbox.middleware.learner.trace_steps(f"turn-{t}")
+        assert sorted((s.step, s.depends_on) for s in steps) == [("get_weather", ()), ("place_order", ())]
     from toolrouter import TaskProfile
 
     plan = toolbox.middleware.learner.optimize_task_execution(TaskProfile(task_id="t", task_type="shopping"))
     assert sorted(plan.topological_order()) == ["get_weather", "place_order"] and not plan.graph.edges
-    assert plan.structure.source == "learned"
+    assert plan.structure.source == "learned" and plan.structure.traces == 2  # one structure, either order

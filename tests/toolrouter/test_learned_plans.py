@@ -246,3 +246,20 @@ def test_thompson_sampling_over_structures_is_seeded() -> None:
     assert first == plans(0) and {("search", "analysis"), ("search",)} <= set(first)
     with pytest.raises(TypeError, match="structure"):
         ToolMetaLearner(TOOLS, structure="thompson")  # type: ignore[arg-type]
+
+
+def test_stats_shows_the_plans_learned(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    r = router(store=url)
+    search_then_analysis(r, 3)
+    r.save()
+    r.close()
+    shown = CliRunner().invoke(app, ["stats", "--store", url])
+    assert shown.exit_code == 0, shown.output
+    assert "plans learned for tasks without declared steps" in shown.output
+    row = next(line for line in shown.output.splitlines() if "research" in line and "<-" in line)
+    assert "search; analysis <- search" in row and "3/3" in row

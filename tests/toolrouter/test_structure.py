@@ -108,6 +108,17 @@ def test_a_trace_spread_over_attempts_and_a_dag_with_parallel_steps() -> None:
     assert set(graph.edges) == {("extract", "clean"), ("extract", "stats"), ("clean", "report"), ("stats", "report")}
 
 
+def test_independent_steps_make_one_structure_whichever_finished_first() -> None:
+    model = StructureModel()
+    for t, first, second in (("t", "weather", "order"), ("u", "order", "weather")):
+        model.observe(t, "shop", TraceStep(first, first, ()))
+        model.observe(t, "shop", TraceStep(second, second, ()))
+        model.observe(t, "shop", TraceStep("pay", "pay", ("weather", "order")))
+    (proposal,) = model.distribution("shop", top=1)
+    assert proposal.traces == 2 and [s.step for s in proposal.steps] == ["order", "weather", "pay"]
+    assert proposal.steps[2].depends_on == ("order", "weather")
+
+
 def test_check_trace_refuses_a_cycle_a_missing_parent_and_a_changed_step() -> None:
     model = StructureModel()
     where = lambda i: f"execution_results[{i}]"  # noqa: E731
