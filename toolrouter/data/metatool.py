@@ -11,6 +11,10 @@ Example:
     >>> len(data.tools), len(data)  # doctest: +SKIP
     (100, 10173)
     >>> train, held_out = data.split_tools(seed=0, held_out=30)  # doctest: +SKIP
+
+A request labelled with two tools is refused by default; ``load_metatool(path, multi_label="keep")``
+keeps it (served by either tool: ``MetaToolData.served_by``) and ``multi_label="drop"`` drops it
+and counts it (``MetaToolData.multi_label_dropped``).
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from toolrouter.errors import DataError
+from toolrouter.logging import EventLog
 
 __all__ = ["MetaToolData", "load_metatool"]
+
+log = EventLog(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,13 +41,30 @@ class MetaToolData:
     """Tools with their descriptions, and requests labelled with a tool.
 
     ``tools`` maps each tool name to its description (in the file's order); ``queries[i]`` is
-    served by ``labels[i]``, a key of ``tools``. Every label is a known tool; a tool may have no
-    request.
+    served by ``labels[i]``, a key of ``tools`` (for a request kept with several labels, the first
+    in the file), and by the tools in ``also_served_by[i]`` (empty unless loaded with
+    ``multi_label="keep"``). Every label is a known tool; a tool may have no request.
+    ``multi_label_dropped`` counts the requests dropped with ``multi_label="drop"``.
     """
 
     tools: dict[str, str]
     queries: tuple[str, ...]
     labels: tuple[str, ...]
+    also_served_by: tuple[tuple[str, ...], ...] = ()
+    multi_label_dropped: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.also_served_by:  # the common case: one label per request
+            object.__setattr__(self, "also_served_by", ((),) * len(self.queries))
+        if not len(self.queries) == len(self.labels) == len(self.also_served_by):
+            raise ValueError(
+                f"queries, labels, also_served_by: lengths differ ({len(self.queries)}, {len(self.labels)}, "
+                f"{len(self.also_served_by)})"
+            )
+
+    def served_by(self, i: int) -> tuple[str, ...]:
+        """Every tool that serves ``queries[i]``: its label first, then any others it was kept with."""
+        return (self.labels[i], *self.also_served_by[i])
 
     def __len__(self) -> int:
         return len(self.queries)
@@ -50,7 +75,8 @@ class MetaToolData:
         return list(self.tools)
 
     def queries_by_tool(self) -> dict[str, list[str]]:
-        """Tool -> its requests (in file order); every tool is a key, possibly with no request."""
+        """Tool -> its requests (in file order; a request under its first label only); every tool
+        is a key, possibly with no request."""
         out: dict[str, list[str]] = {t: [] for t in self.tools}
         for query, tool in zip(self.queries, self.labels):
             out[tool].append(query)
@@ -98,40 +124,70 @@ class MetaToolData:
         if unknown:
             raise KeyError(f"tool_names: unknown tools {unknown[:5]!r}")
         keep = set(names)
-        rows = [(q, t) for q, t in zip(self.queries, self.labels) if t in keep]
+        rows = [i for i, t in enumerate(self.labels) if t in keep]
         return MetaToolData(
             tools={t: self.tools[t] for t in names},
-            queries=tuple(q for q, _ in rows),
-            labels=tuple(t for _, t in rows),
+            queries=tuple(self.queries[i] for i in rows),
+            labels=tuple(self.labels[i] for i in rows),
+            also_served_by=tuple(tuple(t for t in self.also_served_by[i] if t in keep) for i in rows),
         )
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object's (name, value) pairs in order, repeats included."""
+
+
+def _name_key(name: str) -> str:
+    """Names equal up to case and white space are one tool's name written twice."""
+    return "".join(name.split()).casefold()
 
 
 def _read_tools(file: Path) -> dict[str, str]:
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        pairs = json.loads(file.read_text(encoding="utf-8"), object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    if not isinstance(raw, dict) or not raw:
-        raise DataError(f"{file}: expected a non-empty JSON object tool name -> description, got {type(raw).__name__}")
-    for name, description in raw.items():
+    if not isinstance(pairs, _Pairs) or not pairs:
+        kind = "dict" if isinstance(pairs, _Pairs) else type(pairs).__name__
+        raise DataError(f"{file}: expected a non-empty JSON object tool name -> description, got {kind}")
+    raw: dict[str, str] = {}
+    by_key: dict[str, str] = {}
+    for name, description in pairs:
         if not name.strip():
             raise DataError(f"{file}: a tool name is empty")
         if not isinstance(description, str) or not description.strip():
             raise DataError(f"{file}: tool {name!r}: description must be a non-empty string, got {description!r}")
-    return dict(raw)
+        other = by_key.setdefault(_name_key(name), name)
+        if other != name or name in raw:
+            raise DataError(f"{file}: tool names {other!r} and {name!r} differ only in case or spacing (or not at all)")
+        raw[name] = description
+    return raw
 
 
-def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaToolData:
+def load_metatool(
+    path: str | Path,
+    *,
+    drop_duplicates: bool = True,
+    multi_label: Literal["error", "keep", "drop"] = "error",
+) -> MetaToolData:
     """Load ``tools.json`` and ``queries.csv`` from the folder ``path`` (the shared copy or yours).
 
     Rows that repeat a (query, tool) pair are dropped with ``drop_duplicates`` (the shared copy has
     34 such rows, repeats of 27 requests; kept, a repeat can land in both the support set and the
-    test set). Raises
-    ``FileNotFoundError`` naming the missing folder or file, and :class:`~toolrouter.errors.DataError`
-    (a ``ValueError``) naming the file, row and field for a malformed file: invalid JSON, an empty
-    description, a missing column, an empty query, a query whose tool is not in ``tools.json``, or
-    one query labelled with two tools.
+    test set). A request labelled with two or more tools (on separate rows) is handled by
+    ``multi_label``: ``"error"`` (default) refuses the file; ``"keep"`` keeps the request once,
+    served by any of its tools (``labels`` holds the first, ``also_served_by`` the others);
+    ``"drop"`` drops every row of it and counts the requests in ``multi_label_dropped`` (the shared
+    copy has none).
+
+    Raises ``FileNotFoundError`` naming the missing folder or file, ``ValueError`` for an unknown
+    ``multi_label``, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
+    row and field for a malformed file: invalid JSON, an empty description, two tool names that
+    differ only in case or spacing (both named), a missing column, an empty query, a query whose
+    tool is not in ``tools.json``, or (by default) one query labelled with two tools.
     """
+    if multi_label not in ("error", "keep", "drop"):
+        raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no MetaTool folder at {str(root)!r}")
@@ -141,9 +197,8 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
             raise FileNotFoundError(f"path: no file {str(file)!r}")
     tools = _read_tools(tools_file)
 
-    queries: list[str] = []
-    labels: list[str] = []
-    seen: dict[str, str] = {}
+    rows: list[tuple[str, str]] = []
+    seen: dict[str, list[str]] = {}  # query -> its distinct tools, in file order
     with queries_file.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
@@ -157,16 +212,34 @@ def load_metatool(path: str | Path, *, drop_duplicates: bool = True) -> MetaTool
                 raise DataError(f"{queries_file}: row {row_no}: field query is empty")
             if tool not in tools:
                 raise DataError(f"{queries_file}: row {row_no}: field tool {tool!r} is not in {tools_file.name}")
-            if query in seen:
-                if seen[query] != tool:
-                    raise DataError(
-                        f"{queries_file}: row {row_no}: query {query!r} is labelled {tool!r} here and {seen[query]!r} earlier"
-                    )
-                if drop_duplicates:
-                    continue
-            seen[query] = tool
-            queries.append(query)
-            labels.append(tool)
+            tools_of = seen.setdefault(query, [])
+            if tools_of and tool not in tools_of and multi_label == "error":
+                raise DataError(
+                    f"{queries_file}: row {row_no}: query {query!r} is labelled {tool!r} here and {tools_of[0]!r} earlier "
+                    "(load with multi_label='keep' or 'drop')"
+                )
+            if tool in tools_of and drop_duplicates:
+                continue
+            if tool not in tools_of:
+                tools_of.append(tool)
+            rows.append((query, tool))
+    multi = {q for q, ts in seen.items() if len(ts) > 1}
+    if multi:
+        log.info("metatool_multi_label", requests=len(multi), handling=multi_label)
+    queries: list[str] = []
+    labels: list[str] = []
+    also: list[tuple[str, ...]] = []
+    placed: set[str] = set()
+    for query, tool in rows:
+        if query in multi:
+            if multi_label == "drop" or query in placed:
+                continue  # a kept multi-label request appears once, at its first row
+            placed.add(query)
+        queries.append(query)
+        labels.append(tool)
+        also.append(tuple(t for t in seen[query] if t != tool) if query in multi else ())
     if not queries:
-        raise DataError(f"{queries_file}: no queries")
-    return MetaToolData(tools=tools, queries=tuple(queries), labels=tuple(labels))
+        raise DataError(f"{queries_file}: no queries" + (f" ({len(multi)} multi-label requests dropped)" if multi else ""))
+    dropped = len(multi) if multi_label == "drop" else 0
+    return MetaToolData(tools=tools, queries=tuple(queries), labels=tuple(labels), also_served_by=tuple(also),
+                        multi_label_dropped=dropped)
