@@ -54,7 +54,9 @@ import copy
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -115,7 +117,12 @@ class SelectorConfig(BaseModel):
             they stay frozen and carry LoRA adapters of rank ``r`` (``adapters_lib``, alpha ``2 r``)
             on every linear map that reads the hidden state (query, key, value, attention output,
             feed-forward input); only those and the towers train, and only they are saved (the
-            layers themselves are rebuilt from the featurizer's encoder). On MetaTool, rank 8 on
+            layers themselves are rebuilt from the featurizer's encoder).
+        text_cache_size: with ``finetune_layers``, how many distinct texts (requests, examples,
+            descriptions) keep their token states below the fine-tuned layers and their current
+            embedding, least recently used evicted first (a MiniLM text of 20 tokens holds about
+            30 KB, so the default 2048 is about 60 MB). A fit's training texts stay cached while it
+            runs, whatever the size. On MetaTool, rank 8 on
             all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
             3 points top-1 at 0 shots and under 1 at 5 and 20 over frozen features, for minutes
             of fitting instead of seconds (``docs/benchmarks/meta-router-metatool.md``).
@@ -146,6 +153,7 @@ class SelectorConfig(BaseModel):
     finetune_layers: int = Field(0, ge=0)
     finetune_lr: float = Field(3e-5, gt=0.0, allow_inf_nan=False)
     finetune_lora_rank: int = Field(0, ge=0)
+    text_cache_size: int = Field(2048, ge=1)
     refine_steps: int = Field(50, ge=0)
     refine_lr: float = Field(0.01, gt=0.0, allow_inf_nan=False)
 
@@ -178,13 +186,19 @@ def _lora_tower(dim: int, rank: int) -> nn.Module:
 
 
 class _TokenStates:
-    """Token states of a sentence encoder below its last ``layers`` layers, computed once per text.
+    """Token states of a sentence encoder below its last ``layers`` layers, in a bounded LRU cache.
 
-    Texts get consecutive integer ids; a selector's rows carry the id instead of the features, so
-    that :class:`TopLayers` can run the trainable layers on the cached states.
+    A text's states are computed by the encoder's embedding layer and the layers below the last
+    ``layers`` only (the last ones run in :class:`TopLayers`), so a new request costs one pass
+    through the encoder. Each cached text holds a slot: a small integer that a selector's rows
+    carry instead of the features. At most ``size`` texts are kept, the least recently used
+    evicted first (their slots reused); the texts of the call in progress and those pinned by
+    :meth:`pinned` (a fit's training texts) are never evicted, so the cache can exceed ``size``
+    by those. Each slot also memoises the text's sentence embedding under the current weights of
+    :class:`TopLayers`.
     """
 
-    def __init__(self, featurizer: SentenceEncoderFeaturizer, layers: int) -> None:
+    def __init__(self, featurizer: SentenceEncoderFeaturizer, layers: int, size: int) -> None:
         model = featurizer._encoder()  # the featurizer owns the one loaded copy of the encoder
         self.bert = model[0].auto_model
         self.tokenizer = model.tokenizer
@@ -193,35 +207,76 @@ class _TokenStates:
         if layers > depth:
             raise ValueError(f"finetune_layers: the encoder has {depth} layers, got {layers}")
         self.layers = layers
-        self.index: dict[str, int] = {}
-        self.states: list[torch.Tensor] = []
+        self.size = size
+        self.slots: OrderedDict[str, int] = OrderedDict()  # text -> slot, least recently used first
+        self.states: dict[int, torch.Tensor] = {}
+        self.embeddings: dict[int, torch.Tensor] = {}  # slot -> memoised sentence embedding
+        self._free: list[int] = []
+        self._pinned: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.slots)
 
     def ids(self, texts: Sequence[str]) -> torch.Tensor:
-        """Float ids ``[len(texts)]`` (exact up to 2**24 texts), encoding the texts not seen yet."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self.index))
+        """Float slots ``[len(texts)]``, encoding the texts not cached; marks them recently used."""
+        wanted = set(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.slots))
+        self._evict(len(self.slots) + len(missing) - self.size, keep=wanted)
         if missing:
             self._encode(missing)
-        return torch.tensor([self.index[t] for t in texts], dtype=torch.float32)
+        for t in dict.fromkeys(texts):
+            self.slots.move_to_end(t)
+        return torch.tensor([self.slots[t] for t in texts], dtype=torch.float32)
+
+    def _evict(self, count: int, keep: set[str]) -> None:
+        victims = [t for t in self.slots if t not in keep and t not in self._pinned][: max(count, 0)]
+        for text in victims:
+            slot = self.slots.pop(text)
+            del self.states[slot]
+            self.embeddings.pop(slot, None)
+            self._free.append(slot)
+
+    @contextmanager
+    def pinned(self, texts: Iterable[str]) -> Iterator[None]:
+        """Keep ``texts`` cached, once encoded, while the block runs."""
+        before = set(self._pinned)
+        self._pinned |= set(texts)
+        try:
+            yield
+        finally:
+            self._pinned = before
 
     @torch.no_grad()
     def _encode(self, texts: list[str]) -> None:
+        below = self.bert.encoder.layer[: len(self.bert.encoder.layer) - self.layers]
         order = sorted(texts, key=len)  # similar lengths together: little padding
         for start in range(0, len(order), 64):
             chunk = order[start : start + 64]
             enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-            hidden = self.bert(**enc, output_hidden_states=True).hidden_states[-1 - self.layers]
+            hidden = self.bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
+            additive = _additive_mask(enc["attention_mask"].to(hidden.dtype))
+            for layer in below:
+                out = layer(hidden, attention_mask=additive)
+                hidden = out[0] if isinstance(out, tuple) else out
             for text, row, mask in zip(chunk, hidden, enc["attention_mask"]):
-                self.index[text] = len(self.states)
-                self.states.append(row[: int(mask.sum())].clone())
+                slot = self._free.pop() if self._free else len(self.slots) + len(self._free)
+                self.slots[text] = slot
+                self.states[slot] = row[: int(mask.sum())].clone()
+
+
+def _additive_mask(mask: torch.Tensor) -> torch.Tensor:
+    """``[batch, tokens]`` 0/1 mask to the additive ``[batch, 1, 1, tokens]`` mask a BERT layer takes."""
+    return (1.0 - mask[:, None, None, :]) * torch.finfo(mask.dtype).min
 
 
 class TopLayers(nn.Module):
     """The last transformer layers of a sentence encoder, trainable, then mean pooling.
 
-    Input: text ids from the selector's token-state cache; output: unit sentence embeddings
+    Input: text slots from the selector's token-state cache; output: unit sentence embeddings
     ``[n, dim]``, equal to the frozen encoder's until trained. Rows are run in groups of similar
-    length (little padding). Without gradients (evaluation) the embeddings are memoised by id;
-    :meth:`clear` forgets them (the selector calls it whenever the weights change).
+    length (little padding). Without gradients (evaluation) the embeddings are memoised in the
+    cache's slots (evicted with them); :meth:`clear` forgets them (the selector calls it whenever
+    the weights change).
 
     With ``lora_rank > 0`` the copied layers are frozen and carry LoRA adapters (their low-rank
     update starts at zero, so the output is still the frozen encoder's); :meth:`frozen_keys`
@@ -243,11 +298,10 @@ class TopLayers(nn.Module):
             self.__dict__["_lora"] = AdapterModel(self.layers, [cfg])
         self.tokens = tokens
         self.chunk = chunk
-        self._memo: dict[int, torch.Tensor] = {}
 
     def clear(self) -> None:
         """Forget the memoised embeddings."""
-        self._memo = {}
+        self.tokens.embeddings.clear()
 
     def frozen_keys(self, prefix: str = "") -> set[str]:
         """State-dict keys (under ``prefix``) of the weights that do not train: the copied layers'
@@ -265,7 +319,7 @@ class TopLayers(nn.Module):
             mask = torch.zeros(h.shape[:2])
             for j, r in enumerate(rows):
                 mask[j, : r.shape[0]] = 1.0
-            additive = (1.0 - mask[:, None, None, :]) * torch.finfo(h.dtype).min
+            additive = _additive_mask(mask)
             for layer in self.layers:
                 out = layer(h, attention_mask=additive)
                 h = out[0] if isinstance(out, tuple) else out
@@ -278,11 +332,12 @@ class TopLayers(nn.Module):
         index = [int(i) for i in ids.round().long().tolist()]
         if torch.is_grad_enabled() or self.training:
             return self._run(index)
-        missing = list(dict.fromkeys(i for i in index if i not in self._memo))
+        memo = self.tokens.embeddings
+        missing = list(dict.fromkeys(i for i in index if i not in memo))
         if missing:
             for i, z in zip(missing, self._run(missing)):
-                self._memo[i] = z
-        return torch.stack([self._memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size)
+                memo[i] = z
+        return torch.stack([memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size)
 
 
 class ToolEncoder(nn.Module):
@@ -442,7 +497,7 @@ class FewShotToolSelector:
                     f"config.finetune_layers: {config.finetune_layers} needs a SentenceEncoderFeaturizer, "
                     f"got {type(featurizer).__name__}"
                 )
-            self._tokens = _TokenStates(featurizer, config.finetune_layers)
+            self._tokens = _TokenStates(featurizer, config.finetune_layers, config.text_cache_size)
             top = TopLayers(self._tokens, lora_rank=config.finetune_lora_rank)
         elif config.finetune_lora_rank > 0:
             raise ValueError(f"config.finetune_lora_rank: {config.finetune_lora_rank} needs finetune_layers > 0")
@@ -723,58 +778,61 @@ class FewShotToolSelector:
         val_tools = [tools[i] for i in sorted(perm[:n_val])]
         train_tools = [tools[i] for i in sorted(perm[n_val:])]
 
-        # Frozen features of every training text, computed once.
-        feats = {t: self._rows(data[t], False) for t in tools}
-        desc_rows = {t: self._rows([descs[t]], True) for t in descs}
+        # With fine-tuning, the training texts' token states stay cached until the fit ends.
+        held = self._tokens.pinned([*(x for t in tools for x in data[t]), *descs.values()]) if self._tokens is not None else nullcontext()
+        with held:
+            # Frozen features of every training text, computed once.
+            feats = {t: self._rows(data[t], False) for t in tools}
+            desc_rows = {t: self._rows([descs[t]], True) for t in descs}
 
-        learner = FewShotLearner(self.network, optimizer=self._optimizer)
-        torch_gen = torch.Generator().manual_seed(int(seed))
-        best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
-        best_acc = self._validate(val_tools, data, descs, shots, rng_seed=seed) if val_tools else float("nan")
-        start_acc, stale, done = best_acc, 0, 0
-        initial_state, history_len = best_state, len(self.history)
-        try:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=torch_gen)))  # dropout masks
-                for episode in range(1, episodes + 1):
-                    k = int(shots[rng.integers(len(shots))])
-                    way = rng.choice(len(train_tools), size=min(n_way, len(train_tools)), replace=False)
-                    sx, sy, qx, qy = [], [], [], []
-                    for label, ti in enumerate(way):
-                        t = train_tools[ti]
-                        n = len(data[t])
-                        kk = min(k, n - 1)  # leave at least one query for a tool with few requests
-                        idx = rng.permutation(n)[: kk + cfg.queries_per_tool]
-                        support, query = idx[:kk], idx[kk:]
-                        if t in desc_rows:
-                            sx.append(desc_rows[t])
-                            sy.append(torch.full((1,), label))
-                        if kk == 0 and t not in desc_rows:
-                            support, query = idx[:1], idx[1:]
-                        sx.append(feats[t][support])
-                        sy.append(torch.full((len(support),), label))
-                        qx.append(feats[t][query])
-                        qy.append(torch.full((len(query),), label))
-                    metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
-                    done = episode
-                    self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
-                    if val_tools and episode % cfg.eval_every == 0:
-                        acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
-                        self.network.train()
-                        if acc > best_acc:
-                            best_acc, stale = acc, 0
-                            best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
-                        else:
-                            stale += 1
-                            if stale >= cfg.patience:
-                                break
-        except BaseException:
-            # a failed fit (a NaN loss, an interrupt) leaves the selector as it was
-            self.network.load_state_dict(initial_state)
-            self._weights_changed()
-            self.network.eval()
-            del self.history[history_len:]
-            raise
+            learner = FewShotLearner(self.network, optimizer=self._optimizer)
+            torch_gen = torch.Generator().manual_seed(int(seed))
+            best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
+            best_acc = self._validate(val_tools, data, descs, shots, rng_seed=seed) if val_tools else float("nan")
+            start_acc, stale, done = best_acc, 0, 0
+            initial_state, history_len = best_state, len(self.history)
+            try:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=torch_gen)))  # dropout masks
+                    for episode in range(1, episodes + 1):
+                        k = int(shots[rng.integers(len(shots))])
+                        way = rng.choice(len(train_tools), size=min(n_way, len(train_tools)), replace=False)
+                        sx, sy, qx, qy = [], [], [], []
+                        for label, ti in enumerate(way):
+                            t = train_tools[ti]
+                            n = len(data[t])
+                            kk = min(k, n - 1)  # leave at least one query for a tool with few requests
+                            idx = rng.permutation(n)[: kk + cfg.queries_per_tool]
+                            support, query = idx[:kk], idx[kk:]
+                            if t in desc_rows:
+                                sx.append(desc_rows[t])
+                                sy.append(torch.full((1,), label))
+                            if kk == 0 and t not in desc_rows:
+                                support, query = idx[:1], idx[1:]
+                            sx.append(feats[t][support])
+                            sy.append(torch.full((len(support),), label))
+                            qx.append(feats[t][query])
+                            qy.append(torch.full((len(query),), label))
+                        metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
+                        done = episode
+                        self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
+                        if val_tools and episode % cfg.eval_every == 0:
+                            acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
+                            self.network.train()
+                            if acc > best_acc:
+                                best_acc, stale = acc, 0
+                                best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
+                            else:
+                                stale += 1
+                                if stale >= cfg.patience:
+                                    break
+            except BaseException:
+                # a failed fit (a NaN loss, an interrupt) leaves the selector as it was
+                self.network.load_state_dict(initial_state)
+                self._weights_changed()
+                self.network.eval()
+                del self.history[history_len:]
+                raise
         if val_tools:
             self.network.load_state_dict(best_state)
         self._weights_changed()

@@ -468,3 +468,48 @@ def test_bench_section_builds_the_finetuned_config():
     lora_args = parser.parse_args(["--mt-finetune-layers", "6", "--mt-finetune-lora-rank", "8"])
     assert section._finetune_config(lora_args).finetune_lora_rank == 8
     assert section._config(args).finetune_layers == 0  # the trained row keeps frozen features
+
+
+def test_the_token_cache_is_bounded_evicts_the_least_recently_used_and_runs_the_encoder_once(world, minilm, monkeypatch):
+    torch.set_num_threads(1)
+    train, held, examples, descriptions, _ = world
+    sel = FewShotToolSelector(minilm, small_config(finetune_layers=2, text_cache_size=3, validation_fraction=0.0,
+                                                    queries_per_tool=2), seed=0)
+    cache = sel._tokens
+    texts = examples[held[0]][:5]
+    # one pass: the layers below the fine-tuned ones run once per new text, the fine-tuned ones once
+    calls = {"below": 0, "top": 0}
+    for layer in minilm._encoder()[0].auto_model.encoder.layer[:4]:
+        monkeypatch.setattr(layer, "forward", _counting(layer.forward, calls, "below"))
+    for layer in sel.encoder.top.layers:
+        monkeypatch.setattr(layer, "forward", _counting(layer.forward, calls, "top"))
+    frozen = torch.tensor(minilm.transform(texts[:1]), dtype=torch.float32)
+    calls.update(below=0, top=0)
+    torch.testing.assert_close(sel.embed_queries(texts[:1]), frozen, atol=1e-5, rtol=0)
+    assert calls == {"below": 4, "top": 2}  # the frozen featurizer's own (cached) pass is not counted
+    sel.embed_queries(texts[:1])
+    assert calls == {"below": 4, "top": 2}  # cached: nothing runs again
+    sel.embed_queries(texts[1:3])  # cache: t0, t1, t2 (full)
+    sel.embed_queries(texts[:1])  # t0 used again: t1 is now the least recently used
+    sel.embed_queries(texts[3:4])
+    assert len(cache) == 3 and list(cache.slots) == [texts[2], texts[0], texts[3]]
+    assert len(cache.embeddings) <= 3 and len(cache.states) == 3 and max(cache.slots.values()) < 3  # slots reused
+    # a call larger than the cache keeps all of its own texts until it is served, then shrinks back
+    before = sel.embed_queries(texts)
+    assert len(cache) == 5
+    sel.embed_queries(texts[:1])
+    assert len(cache) == 3
+    torch.testing.assert_close(sel.embed_queries(texts), before)  # re-encoded after eviction: the same
+    # a fit keeps its training texts cached while it runs, then the cache shrinks back
+    sel.fit({t: examples[t][:4] for t in train[:3]}, {t: descriptions[t] for t in train[:3]}, episodes=2, n_way=3,
+            k_shot=1, seed=0)
+    sel.embed_queries(texts[:1])
+    assert len(cache) == 3
+
+
+def _counting(forward, calls, key):
+    def wrapped(*args, **kwargs):
+        calls[key] += 1
+        return forward(*args, **kwargs)
+
+    return wrapped
