@@ -58,29 +58,32 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 from safetensors.torch import save_file
 from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
+from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, read_blob, read_model
 
-__all__ = ["FewShotToolSelector", "SelectorConfig", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
+__all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
 log = EventLog(__name__)  # quiet unless the application enables the 'toolrouter' logger
 
 _FORMAT = "toolrouter.FewShotToolSelector/2"
 _READABLE_FORMATS = ("toolrouter.FewShotToolSelector/1", _FORMAT)  # /1: without description embeddings
 _MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
+_NEW_TOOL_SHOTS = (0, 1, 2, 5, 10, 20, 50)  # example counts of a "new" tool in the calibration episodes
+_CALIBRATION_TEXTS = 300  # requests per tool embedded for the calibration episodes, at most
 
 
 class SelectorConfig(BaseModel):
@@ -101,7 +104,9 @@ class SelectorConfig(BaseModel):
             with at least 2 examples is ``cos(request, prototype) + beta * (max_i cos(request,
             example_i) - cos(request, mean of examples))``, which helps tools whose requests
             spread over several themes. None: chosen by :meth:`FewShotToolSelector.fit` on its
-            validation tools from 0, 0.25, 0.5 and 1 (0 until then).
+            validation tools from 0, 0.25, 0.5 and 1 (0 until then). Default 0: on MetaTool's
+            tuning tools the choice on a handful of validation tools cost 4 points top-1 at 5 and
+            20 examples on new tools (``docs/benchmarks/meta-router-metatool.md``).
         queries_per_tool: query requests per tool per training episode.
         validation_fraction: share of the training tools kept aside to pick the best encoder
             (0 disables early stopping: the last encoder is kept).
@@ -130,8 +135,22 @@ class SelectorConfig(BaseModel):
             prototypes, used as the weights of a cosine classifier with the learned temperature,
             on the tools' own example requests (cross-entropy over the registered tools), starting
             from the prototypes. Done lazily once per change of the tool set; nothing is
-            retrained. 0: plain prototypes. It helps most with many examples per tool (+1 point
-            top-1 at 20 shots on MetaTool, none at 1 or 5; ``docs/benchmarks/meta-router-metatool.md``).
+            retrained. 0: plain prototypes. Each tool's rows weigh the same in total, so that a
+            tool with 1,000 examples does not pull the classifier towards itself.
+        calibrate: at the end of :meth:`FewShotToolSelector.fit`, fit a
+            :class:`~toolrouter.calibration.CountCalibration`: each tool's score is mapped by a
+            slope and an offset that depend on its number of examples, so that tools known from
+            many examples and tools known from a description or a few examples share one scale
+            (without it, new tools' requests go to old tools), and a temperature and a "none fits"
+            logit make :meth:`FewShotToolSelector.choose`'s confidence a probability.
+        calibration_episodes: simulated routing episodes for that fit, drawn from the training
+            tools (each tool known, new with 0 to 20 examples, or unregistered).
+        known_tool_weight: weight, in the calibration's loss, of the requests of tools known from
+            many examples against those of new tools: above 1 keeps an old tool's requests with
+            it when new tools are added, at some cost to the new tools' requests.
+        min_confidence: :meth:`FewShotToolSelector.select` returns None (no tool fits) when the
+            best tool's confidence is below this; 0 never abstains. The confidence is calibrated
+            only after a :meth:`FewShotToolSelector.fit` with ``calibrate``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -145,7 +164,7 @@ class SelectorConfig(BaseModel):
     weight_decay: float = Field(0.1, ge=0.0, allow_inf_nan=False)
     init_scale: float = Field(10.0, gt=0.0, allow_inf_nan=False)
     init_description_weight: float = Field(1.0, gt=0.0, allow_inf_nan=False)
-    match_weight: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    match_weight: float | None = Field(0.0, ge=0.0, allow_inf_nan=False)
     queries_per_tool: int = Field(5, ge=1)
     validation_fraction: float = Field(0.15, ge=0.0, lt=1.0)
     eval_every: int = Field(10, ge=1)
@@ -156,6 +175,23 @@ class SelectorConfig(BaseModel):
     text_cache_size: int = Field(2048, ge=1)
     refine_steps: int = Field(50, ge=0)
     refine_lr: float = Field(0.01, gt=0.0, allow_inf_nan=False)
+    calibrate: bool = True
+    calibration_episodes: int = Field(60, ge=1)
+    known_tool_weight: float = Field(1.0, gt=0.0, allow_inf_nan=False)
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+
+
+class ToolChoice(NamedTuple):
+    """What :meth:`FewShotToolSelector.choose` decided for a request.
+
+    ``best``: the highest-scoring registered tool; ``confidence``: the probability that it serves
+    the request (calibrated by :meth:`FewShotToolSelector.fit`; among the registered tools and
+    "none of them"); ``tool_id``: ``best``, or None when ``confidence`` is below the threshold.
+    """
+
+    tool_id: str | None
+    best: str
+    confidence: float
 
 
 class _Residual(nn.Module):
@@ -506,6 +542,7 @@ class FewShotToolSelector:
             self.encoder = ToolEncoder(self.dim, config, top)
         self.network = DescriptionPrototypes(self.encoder, config.init_description_weight)
         self.network.eval()
+        self.calibration = CountCalibration(config.init_scale)
         self._descriptions: dict[str, str | None] = {}
         self._examples: dict[str, list[str]] = {}
         self._tool_ids: list[str] = []
@@ -644,15 +681,58 @@ class FewShotToolSelector:
 
     def scores(self, queries: Sequence[str]) -> np.ndarray:
         """Score ``[len(queries), len(tool_ids)]`` of each request for each tool: the cosine
-        similarity to the tool's prototype, plus the nearest-example bonus (``match_weight``)."""
+        similarity to the tool's prototype, plus the nearest-example bonus (``match_weight``),
+        put on the scale shared by tools with few and many examples (``config.calibrate``; the
+        plain score until :meth:`fit`)."""
+        return self._calibrated(self._check_queries(queries)).double().numpy()
+
+    def _check_queries(self, queries: Sequence[str]) -> list[str]:
         if isinstance(queries, str) or not isinstance(queries, Sequence):
             raise TypeError(f"queries: expected a list of strings, got {type(queries).__name__}")
         queries = [_check_text(q, f"queries[{i}]") for i, q in enumerate(queries)]
         if not self._tool_ids:
             raise ValueError("tool_ids: no tools registered; add_tool or fit first")
+        return queries
+
+    def _calibrated(self, queries: list[str]) -> torch.Tensor:
         if not queries:
-            return np.zeros((0, len(self._tool_ids)))
-        return self._score(self.embed_queries(queries), self._head(), self._example_z, self.match_weight).double().numpy()
+            return torch.zeros(0, len(self._tool_ids))
+        raw = self._score(self.embed_queries(queries), self._head(), self._example_z, self.match_weight)
+        return self.calibration.calibrated(raw, self._counts())
+
+    def _counts(self) -> torch.Tensor:
+        return torch.tensor([len(e) for e in self._example_z], dtype=torch.long)
+
+    def confidences(self, queries: Sequence[str]) -> np.ndarray:
+        """Probability ``[len(queries), len(tool_ids)]`` that each tool serves each request; each
+        row sums to 1 minus the probability that none of the registered tools does (calibrated by
+        :meth:`fit` with ``config.calibrate``; before that a softmax with no "none" option)."""
+        calibrated = self._calibrated(self._check_queries(queries))
+        return self.calibration.probabilities(calibrated)[0].double().numpy()
+
+    def choose(self, query: str, min_confidence: float | None = None) -> ToolChoice:
+        """The best tool for ``query``, its confidence, and whether to use it: ``tool_id`` is None
+        when the confidence is below ``min_confidence`` (default ``config.min_confidence``).
+
+        Example:
+            >>> from toolrouter.features import HashingFeaturizer
+            >>> sel = FewShotToolSelector(HashingFeaturizer(dim=64))
+            >>> sel.add_tool("weather", "weather forecast for a city")
+            >>> sel.add_tool("mail", "send an email")
+            >>> sel.choose("weather forecast in Rome").best
+            'weather'
+            >>> sel.choose("weather forecast in Rome", min_confidence=1.0).tool_id is None
+            True
+        """
+        query = _check_text(query, "query")
+        threshold = self.config.min_confidence if min_confidence is None else min_confidence
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"min_confidence: must be a number in [0, 1], got {min_confidence!r}")
+        row = self.confidences([query])[0]
+        best = int(np.argmax(row))
+        confidence = float(row[best])
+        tool = self._tool_ids[best]
+        return ToolChoice(tool if confidence >= threshold else None, tool, confidence)
 
     def rank(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` best tools for ``query`` (all when None), best first, with cosine scores.
@@ -671,9 +751,12 @@ class FewShotToolSelector:
         order = np.argsort(-row, kind="stable")[: k or len(row)]
         return [(self._tool_ids[i], float(row[i])) for i in order]
 
-    def select(self, query: str) -> str:
-        """The best tool for ``query``."""
-        return self.rank(query, k=1)[0][0]
+    def select(self, query: str) -> str | None:
+        """The best tool for ``query``; None when its confidence is below ``config.min_confidence``
+        (never with the default 0): see :meth:`choose`."""
+        if self.config.min_confidence == 0.0:
+            return self.rank(query, k=1)[0][0]
+        return self.choose(query).tool_id
 
     def _refresh(self) -> None:
         tools = [(self._descriptions[t], self._examples[t]) for t in self._tool_ids]
@@ -702,11 +785,13 @@ class FewShotToolSelector:
             return protos
         x = torch.cat(list(rows))
         y = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts))
+        balance = 1.0 / torch.tensor(counts, dtype=x.dtype)[y]  # every tool weighs the same, whatever its count
+        balance = balance / balance.sum()
         scale = float(self.encoder.log_scale.detach().exp())
         weights = protos.clone().requires_grad_()
         opt = torch.optim.Adam([weights], lr=self.config.refine_lr)
         for _ in range(steps):
-            loss = F.cross_entropy(scale * x @ F.normalize(weights, dim=-1).T, y)
+            loss = (F.cross_entropy(scale * x @ F.normalize(weights, dim=-1).T, y, reduction="none") * balance).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -837,9 +922,20 @@ class FewShotToolSelector:
             self.network.load_state_dict(best_state)
         self._weights_changed()
         self.network.eval()
+        match_weight_before = self.match_weight
         if self.config.match_weight is None and val_tools and max(shots) >= 2:
             by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
             self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
+        calibration_loss = float("nan")
+        if cfg.calibrate:
+            try:
+                calibration_loss = self._fit_calibration(data, descs, seed)
+            except BaseException:  # the calibration restored itself; put the encoder back too
+                self.network.load_state_dict(initial_state)
+                self._weights_changed()
+                del self.history[history_len:]
+                self.match_weight = match_weight_before
+                raise
         self.episodes_trained += done
         if register:
             for t in tools:
@@ -856,9 +952,53 @@ class FewShotToolSelector:
             "description_weight": self.description_weight,
             "match_weight": self.match_weight,
             "scale": float(self.encoder.log_scale.detach().exp()),
+            "calibration_loss": calibration_loss,
         }
         log.info("selector_fit", tools=len(train_tools), validation_tools=len(val_tools), **result)
         return result
+
+    @torch.no_grad()
+    def _fit_calibration(self, data: Mapping[str, list[str]], descs: Mapping[str, str], seed: int) -> float:
+        """Fit :attr:`calibration` on simulated routing episodes over the training tools (see
+        :mod:`toolrouter.calibration`); returns its loss."""
+        cfg = self.config
+        rng = np.random.default_rng([seed, 11])
+        tools = sorted(data)
+        texts = {t: [data[t][i] for i in rng.permutation(len(data[t]))[:_CALIBRATION_TEXTS]] for t in tools}
+        z = torch.split(self.embed_queries([x for t in tools for x in texts[t]]), [len(texts[t]) for t in tools])
+        described = [t for t in tools if t in descs]
+        dz = dict(zip(described, self.embed_descriptions([descs[t] for t in described])))
+        w = self.description_weight
+        scores, counts, registered, labels, weights = [], [], [], [], []
+        for _ in range(cfg.calibration_episodes):
+            role = rng.choice(3, size=len(tools), p=[0.4, 0.4, 0.2])  # 0 known, 1 new, 2 unregistered
+            if not (role < 2).any():
+                role[0] = 0
+            protos, examples, queries, query_labels, query_weights, n = [], [], [], [], [], []
+            for j, t in enumerate(tools):
+                perm = torch.from_numpy(rng.permutation(len(z[j])))
+                q = min(cfg.queries_per_tool, len(perm) - 1)
+                rest = perm[q:]
+                k = len(rest) if role[j] == 0 else min(int(rng.choice(_NEW_TOOL_SHOTS)), len(rest))
+                if k == 0 and t not in dz:
+                    k = 1
+                e = z[j][rest[:k]]
+                total = e.sum(0) + (w * dz[t] if t in dz else 0.0)
+                protos.append(F.normalize(total, dim=0))
+                examples.append(e)
+                n.append(k)
+                queries.append(z[j][perm[:q]])
+                query_labels += [j if role[j] < 2 else len(tools)] * q
+                query_weights += [cfg.known_tool_weight if role[j] == 0 else 1.0] * q
+            qz = torch.cat(queries)
+            scores.append(self._score(qz, torch.stack(protos), examples, self.match_weight))
+            counts.append(torch.tensor(n).expand(len(qz), -1))
+            registered.append(torch.from_numpy(role < 2).expand(len(qz), -1))
+            labels.append(torch.tensor(query_labels))
+            weights.append(torch.tensor(query_weights))
+        episodes = CalibrationEpisodes(torch.cat(scores), torch.cat(counts), torch.cat(registered), torch.cat(labels),
+                                       torch.cat(weights))
+        return self.calibration.fit(episodes)
 
     def _optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
         """AdamW; the fine-tuned transformer layers, if any, get ``finetune_lr`` and a light decay."""
@@ -924,6 +1064,8 @@ class FewShotToolSelector:
         tensors["prototypes"] = self._protos.contiguous()
         tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
         tensors["descriptions"] = torch.cat([self._protos[:0], *self._description_z]).contiguous()
+        if self.calibration.fitted:
+            tensors.update({f"calibration.{k}": v.detach().contiguous() for k, v in self.calibration.state_dict().items()})
         meta = {
             "format": _FORMAT,
             "config": self.config.model_dump(),
@@ -932,6 +1074,7 @@ class FewShotToolSelector:
             "featurizer": _featurizer_spec(self.featurizer),
             "episodes_trained": self.episodes_trained,
             "match_weight": self.match_weight,
+            "calibrated": self.calibration.fitted,
             "tools": [{"tool_id": t, "description": self._descriptions[t], "examples": self._examples[t]} for t in self._tool_ids],
         }
         return meta, tensors
@@ -1024,9 +1167,18 @@ class FewShotToolSelector:
         descriptions = None
         if "descriptions" in arrays or saved.format == _FORMAT:  # format /1 saved none: embedded again below
             descriptions = checked_array(arrays, "descriptions", (sum(described), dim), np.float32)
+        calibration = {}
+        if saved.calibrated:
+            calibration = {
+                name: torch.from_numpy(checked_array(arrays, f"calibration.{name}", tuple(v.shape), np.float32))
+                for name, v in self.calibration.state_dict().items()
+            }
         self.network.load_state_dict(state, strict=False)
         self._weights_changed()
         self.network.eval()
+        if calibration:
+            self.calibration.load_state_dict(calibration)
+            self.calibration.fitted = True
         for t in saved.tools:
             self._descriptions[t.tool_id] = t.description
             self._examples[t.tool_id] = list(t.examples)
@@ -1105,6 +1257,7 @@ class _SavedSelector(BaseModel):
     featurizer: _FeaturizerSpec | None
     episodes_trained: Count
     match_weight: Annotated[FiniteFloat, Field(ge=0.0)]
+    calibrated: StrictBool = False  # absent before calibration was saved
     tools: list[_SavedTool]
 
 

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -162,59 +163,27 @@ def test_benchmark_section_runs_at_toy_size(capsys, tmp_path: Path):
     finally:
         torch.set_num_threads(previous)
     out = capsys.readouterr().out
-    assert "6-way over held-out tools" in out and "selector, trained" in out and "mean embedding (hashing)" in out
+    assert "options tried on the tuning group (10 tools, group seed 0; 5 new, the rest old" in out
+    assert "| refine_steps=0, known_tool_weight=1 |" in out and out.count("| chosen |") == 1
+    for title in ("new tools only", "old tools kept: the new tools' requests", "before and after the new tools are added", "no tool fits"):
+        assert title in out
     for k in ("0", "1", "5", "20"):
-        assert f"| {k} | selector, trained |" in out
-    # the per-seed dump holds every (method, K) of the table, with the seed, for pooling runs
-    runs = json.loads((tmp_path / "mt.json").read_text())["runs"]
-    assert {(r["method"], r["k"]) for r in runs} == {(m, k) for m in ("mean embedding (hashing)", "selector, untrained", "selector, trained") for k in (0, 1, 5, 20)}
-    assert {r["seed"] for r in runs} == {0} and all(0.0 <= r["top1_micro"] <= r["top5_micro"] <= 1.0 for r in runs)
+        for method in ("mean embedding", "selector, uncalibrated", "selector"):
+            assert f"| {k} | {method} |" in out
+    # the per-seed dump holds every (method, scenario, K) of the tables, with the seed, for pooling runs
+    dump = json.loads((tmp_path / "mt.json").read_text())
+    runs = [r for r in dump["runs"] if "scenario" in r]
+    assert {(r["method"], r["k"], r["scenario"]) for r in runs} == {
+        (m, k, sc) for m in ("mean embedding", "selector, uncalibrated", "selector") for k in (0, 1, 5, 20)
+        for sc in ("new_only", "old_kept_new", "old_kept_old")}
+    assert {r["seed"] for r in runs} == {0} and all(0.0 <= r["top1_micro"] <= 1.0 for r in runs)
+    assert all(0.0 <= r["auroc"] <= 1.0 for r in dump["runs"] if "auroc" in r)
+    assert set(dump["chosen"]) == {"refine_steps", "known_tool_weight"} and 0.0 <= dump["threshold"] <= 1.0
 
 
-MULTI_ROWS = [
-    ("Will it rain in Paris tomorrow?", "WeatherTool"),
-    ("Directions to the beach and the weather there", "MapTool"),
-    ("Send Bob the report, please", "MailTool"),
-    ("Directions to the beach and the weather there", "WeatherTool"),
-    ("Directions to the beach and the weather there", "MapTool"),  # a repeat of its first label
-]
+def test_the_benchmark_auroc_counts_ties_as_half():
+    from toolrouter.bench._meta_router_metatool import _auroc
 
-
-def test_a_request_with_two_labels_is_refused_by_default(tmp_path: Path):
-    with pytest.raises(ValueError, match=r"row 5: query 'Directions to the beach.*' is labelled 'WeatherTool' here and 'MapTool' earlier.*multi_label"):
-        load_metatool(write(tmp_path, rows=MULTI_ROWS))
-    with pytest.raises(ValueError, match="multi_label: expected 'error', 'keep' or 'drop', got 'both'"):
-        load_metatool(tmp_path, multi_label="both")  # type: ignore[arg-type]
-
-
-def test_a_kept_multi_label_request_is_served_by_either_tool(tmp_path: Path):
-    data = load_metatool(write(tmp_path, rows=MULTI_ROWS), multi_label="keep")
-    assert data.queries == ("Will it rain in Paris tomorrow?", "Directions to the beach and the weather there", "Send Bob the report, please")
-    assert data.labels == ("WeatherTool", "MapTool", "MailTool") and data.multi_label_dropped == 0
-    assert [data.served_by(i) for i in range(3)] == [("WeatherTool",), ("MapTool", "WeatherTool"), ("MailTool",)]
-    # a subset keeps only the other labels that are still tools
-    sub = data.subset(["MapTool", "MailTool"])
-    assert sub.served_by(0) == ("MapTool",) and len(sub) == 2
-
-
-def test_dropped_multi_label_requests_are_counted(tmp_path: Path):
-    data = load_metatool(write(tmp_path, rows=MULTI_ROWS), multi_label="drop")
-    assert data.queries == ("Will it rain in Paris tomorrow?", "Send Bob the report, please")
-    assert data.multi_label_dropped == 1 and data.served_by(1) == ("MailTool",)
-    with pytest.raises(ValueError, match=r"no queries \(1 multi-label requests dropped\)"):
-        load_metatool(write(tmp_path / "only", rows=MULTI_ROWS[1:2] + MULTI_ROWS[3:4]), multi_label="drop")
-
-
-@pytest.mark.parametrize(
-    ("text", "first", "second"),
-    [
-        ('{"WeatherTool": "a", "weathertool": "b"}', "WeatherTool", "weathertool"),
-        ('{"Weather Tool": "a", "MapTool": "m", "WeatherTool": "b"}', "Weather Tool", "WeatherTool"),
-        ('{"MapTool": "a", "MapTool": "b"}', "MapTool", "MapTool"),
-    ],
-)
-def test_tool_names_equal_up_to_case_or_spacing_are_refused_naming_both(tmp_path: Path, text, first, second):
-    folder = write(tmp_path)
-    (folder / "tools.json").write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=f"tools.json: tool names '{first}' and '{second}' differ only in case or spacing"):
-        load_metatool(folder)
+    assert _auroc(np.array([0.9, 0.8]), np.array([0.1, 0.2])) == 1.0
+    assert _auroc(np.array([0.1]), np.array([0.9])) == 0.0
+    assert _auroc(np.array([0.5, 0.5]), np.array([0.5])) == 0.5

@@ -1,0 +1,134 @@
+"""Scores of tools with very different numbers of examples, put on one scale, with a "no tool" option.
+
+A tool known from 500 example requests and a tool known from its description alone do not score a
+request alike: the first one's prototype is a mean of many requests (and its best single example
+is close to almost anything), the second one's is a description, written unlike any request. Raw
+cosine scores then send the new tool's requests to the old tools. :class:`CountCalibration`
+maps each tool's raw score ``s`` to ``slope(n) * s + offset(n)``, where ``n`` is the tool's number
+of examples, grouped into the buckets ``0, 1, 2, 3-5, 6-10, 11-20, 21-50, 51-200, >200``. It also
+learns a temperature and a logit for "none of the registered tools fits", so that a softmax over
+the registered tools plus that option is a probability: the confidence that the best tool serves
+the request.
+
+It is fitted (:meth:`CountCalibration.fit`) by cross-entropy on simulated routing episodes that
+the selector draws from its training tools: each tool is either *known* (almost all of its
+requests as examples), *new* (0 to 20 examples) or *unregistered* (its requests must go to
+"none"), so the fit sees every mix it will meet. ``known_weight`` weighs the known tools' requests
+in the loss: above 1 it protects the accuracy of tools a router already has when new ones arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["COUNT_EDGES", "CalibrationEpisodes", "CountCalibration", "count_buckets"]
+
+#: Upper edges of the example-count buckets (the last bucket holds every count above 200).
+COUNT_EDGES = (0, 1, 2, 5, 10, 20, 50, 200)
+
+
+def count_buckets(counts: torch.Tensor) -> torch.Tensor:
+    """The bucket index (0 to ``len(COUNT_EDGES)``) of each example count."""
+    return torch.bucketize(counts.long(), torch.tensor(COUNT_EDGES, dtype=torch.long))
+
+
+@dataclass
+class CalibrationEpisodes:
+    """Simulated routing rows for :meth:`CountCalibration.fit`, flattened over episodes.
+
+    ``scores[r, j]``: raw score of row ``r``'s request for tool ``j``; ``counts[r, j]``: that tool's
+    number of examples in the row's episode; ``registered[r, j]``: whether the tool is registered
+    there; ``labels[r]``: the index of the tool serving the request, or ``n_tools`` for "none";
+    ``weights[r]``: the row's weight in the loss.
+    """
+
+    scores: torch.Tensor
+    counts: torch.Tensor
+    registered: torch.Tensor
+    labels: torch.Tensor
+    weights: torch.Tensor
+
+
+class CountCalibration(nn.Module):
+    """``logit = temperature * (slope[bucket(n)] * score + offset[bucket(n)])`` per tool, and
+    ``temperature * none`` for "no registered tool fits".
+
+    Until fitted it is the identity on scores (slope 1, offset 0) with the given temperature and no
+    "none" option (its logit is minus infinity), so a selector that was never trained behaves as
+    before.
+    """
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        buckets = len(COUNT_EDGES) + 1
+        self.log_slope = nn.Parameter(torch.zeros(buckets), requires_grad=False)
+        self.offset = nn.Parameter(torch.zeros(buckets), requires_grad=False)
+        self.log_temperature = nn.Parameter(torch.tensor(float(temperature)).log(), requires_grad=False)
+        self.none = nn.Parameter(torch.tensor(0.0), requires_grad=False)
+        self.fitted = False
+
+    def calibrated(self, scores: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+        """Scores ``[n, tools]`` on the common scale (cosine-like units), given each tool's count."""
+        b = count_buckets(counts)
+        return self.log_slope[b].exp() * scores + self.offset[b]
+
+    def probabilities(self, calibrated: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(P(tool | request) [n, tools], P(none | request) [n])`` from calibrated scores."""
+        t = self.log_temperature.exp()
+        none = (t * self.none).expand(calibrated.shape[0], 1) if self.fitted else calibrated.new_full((calibrated.shape[0], 1), -torch.inf)
+        p = torch.softmax(torch.cat([t * calibrated, none], dim=1), dim=1)
+        return p[:, :-1], p[:, -1]
+
+    @torch.enable_grad()
+    def fit(self, episodes: CalibrationEpisodes, steps: int = 300, lr: float = 0.05) -> float:
+        """Fit slopes, offsets, temperature and the "none" logit by weighted cross-entropy; returns
+        the final loss. Deterministic (full-batch Adam from fixed starting values)."""
+        params = [self.log_slope, self.offset, self.log_temperature, self.none]
+        if len(episodes.labels) == 0:
+            raise ValueError("episodes: no rows to fit the calibration on")
+        start = [p.detach().clone() for p in params]
+        for p in params:
+            p.requires_grad_(True)
+        b = count_buckets(episodes.counts)
+        weights = episodes.weights / episodes.weights.sum()
+        opt = torch.optim.Adam(params, lr=lr)
+        try:
+            for _ in range(steps):
+                t = self.log_temperature.exp()
+                logits = t * (self.log_slope[b].exp() * episodes.scores + self.offset[b])
+                logits = logits.masked_fill(~episodes.registered, -torch.inf)
+                logits = torch.cat([logits, (t * self.none).expand(len(logits), 1)], dim=1)
+                loss = (F.cross_entropy(logits, episodes.labels, reduction="none") * weights).sum()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            if not torch.isfinite(loss) or not all(torch.isfinite(p).all() for p in params):
+                raise FloatingPointError(f"calibration: the fit diverged (loss {float(loss.detach())})")
+        except BaseException:
+            with torch.no_grad():
+                for p, s in zip(params, start):
+                    p.copy_(s)
+            raise
+        finally:
+            for p in params:
+                p.requires_grad_(False)
+        self._fill_unseen(b)
+        self.fitted = True
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def _fill_unseen(self, buckets: torch.Tensor) -> None:
+        """A bucket no episode had (say, no training tool has over 200 requests) takes the slope
+        and offset of the nearest bucket that had some (the lower one on a tie)."""
+        seen = torch.zeros(len(self.offset), dtype=torch.bool)
+        seen[buckets.unique()] = True
+        index = torch.arange(len(seen))
+        have = index[seen]
+        for i in index[~seen]:
+            j = have[torch.argmin((have - i).abs() * 2 + (have > i).long())]
+            self.log_slope[i] = self.log_slope[j]
+            self.offset[i] = self.offset[j]
