@@ -12,8 +12,8 @@ Protocol:
    never trained on; the rest are the tool's examples) and *new* tools arrive later with K
    examples each (per tool, seeded: the first ``min(20, n // 2)`` requests are its support pool,
    K-shot uses the first K of it, the rest are its test requests, the same for every K and method).
-   - Tuning setting, per seed: the tuning group split by ``split_tools(seed=s, held_out=--mt-tune-new)``
-     into old and new tools.
+   - Tuning setting, per tuning seed (0 to ``--mt-tune-seeds`` - 1, whatever seeds are reported):
+     ``--mt-tune-new`` tools of the tuning group drawn as new, the rest old.
    - Reporting setting, per seed: the whole tuning group is old, the whole reporting group is new
      (the selector is trained on tools it will not be scored on, as in use).
 3. **Two scenarios per K**: *new only* (only the new tools registered: N-way over them) and
@@ -22,8 +22,8 @@ Protocol:
 4. **Methods**, each given every tool's description and the same examples:
    - ``mean embedding``: the baseline, cosine to the mean of the embeddings of the description and
      the K examples (an old tool: its description and all its examples);
-   - ``selector, uncalibrated``: trained, scores not calibrated across example counts
-     (``SelectorConfig(calibrate=False)``, the selector before calibration);
+   - ``selector, uncalibrated``: the same options, scores not calibrated across example counts
+     (``SelectorConfig(calibrate=False)``);
    - ``selector``: trained with the options chosen on the tuning group;
    - with ``--mt-finetune-layers``, ``selector, fine-tuned``: the same options, MiniLM's layers
      fine-tuned (LoRA with ``--mt-finetune-lora-rank``).
@@ -62,7 +62,7 @@ UNCALIBRATED = "selector, uncalibrated"
 SELECTOR = "selector"
 FINETUNED = "selector, fine-tuned"
 #: Candidate options tried on the tuning group: (refine_steps, known_tool_weight).
-CANDIDATES = ((0, 1.0), (0, 3.0), (0, 10.0), (50, 1.0))
+CANDIDATES = ((0, 1.0), (0, 3.0), (50, 1.0))
 KEEP_REGISTERED = 0.95  # the abstain threshold keeps this share of registered tools' requests (tuning group)
 
 
@@ -77,6 +77,8 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-hashing-dim", type=int, default=1024, help="hash buckets in minilm+hashing (default 1024)")
     group.add_argument("--mt-group-seed", type=int, default=0,
                        help="seed of the split of the tools into the tuning and reporting groups (default 0)")
+    group.add_argument("--mt-tune-seeds", type=int, default=2,
+                       help="seeds of the tuning settings (0 to N-1, whatever the reported seeds; default 2)")
     group.add_argument("--mt-tune-new", type=int, default=25,
                        help="new tools per tuning setting; the rest of the tuning group are its old tools (default 25)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
@@ -228,7 +230,9 @@ def _selector_scorer(selector: FewShotToolSelector) -> Scorer:
             if t not in selector:
                 selector.add_tool(t, d, ex)
         order = [selector.tool_ids.index(t) for t in registered]
-        return selector.scores(queries)[:, order], selector.confidences(queries).max(axis=1)
+        scores = selector.scores(queries)  # calibrated: the confidences follow from them
+        confidence = selector.calibration.probabilities(torch.from_numpy(scores).float())[0].max(dim=1).values
+        return scores[:, order], confidence.double().numpy()
 
     return score
 
@@ -359,10 +363,11 @@ def run(args: argparse.Namespace) -> None:
     encode_s = time.perf_counter() - t0
     base = _baseline_scorer(baseline_featurizer)
 
-    chosen, tune_rows, threshold = _tune(data, tuning, featurizer, base, args, shots, seeds)
+    tune_seeds = list(range(1 if args.quick else args.mt_tune_seeds))
+    chosen, tune_rows, threshold = _tune(data, tuning, featurizer, base, args, shots, tune_seeds)
     print_table(
         f"metatool: options tried on the tuning group ({len(tuning)} tools, group seed {args.mt_group_seed}; "
-        f"{_tune_new(args, tuning)} new, the rest old; seeds {seeds[0]}..{seeds[-1]}); top-1 micro %, mean over seeds, "
+        f"{_tune_new(args, tuning)} new, the rest old; seeds {tune_seeds[0]}..{tune_seeds[-1]}); top-1 micro %, mean over seeds, "
         f"at K = {' / '.join(map(str, shots))}",
         ["method", "new only", "old kept: new tools' requests", "old kept: old tools' change", ""],
         tune_rows,
@@ -374,7 +379,7 @@ def run(args: argparse.Namespace) -> None:
         setting = _setting(data, tuning, reporting, seed)
         per_seed.setdefault(BASELINE, []).append(_evaluate(base, data, setting, shots, seed))
         methods = {
-            UNCALIBRATED: (FewShotToolSelector(featurizer, _config(args, calibrate=False), seed=seed), args.mt_n_way),
+            UNCALIBRATED: (FewShotToolSelector(featurizer, _config(args, **chosen, calibrate=False), seed=seed), args.mt_n_way),
             SELECTOR: (FewShotToolSelector(featurizer, _config(args, **chosen, min_confidence=threshold), seed=seed), args.mt_n_way),
         }
         if args.mt_finetune_layers > 0:
