@@ -61,8 +61,8 @@ BASELINE = "mean embedding"
 UNCALIBRATED = "selector, uncalibrated"
 SELECTOR = "selector"
 FINETUNED = "selector, fine-tuned"
-#: Candidate options tried on the tuning group: (refine_steps, known_tool_weight).
-CANDIDATES = ((0, 1.0), (0, 3.0), (50, 1.0))
+#: Candidate options tried on the tuning group by default: refine_steps:known_tool_weight pairs.
+CANDIDATES = "0:1,0:3,50:1"
 KEEP_REGISTERED = 0.95  # the abstain threshold keeps this share of registered tools' requests (tuning group)
 
 
@@ -79,6 +79,8 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="seed of the split of the tools into the tuning and reporting groups (default 0)")
     group.add_argument("--mt-tune-seeds", type=int, default=2,
                        help="seeds of the tuning settings (0 to N-1, whatever the reported seeds; default 2)")
+    group.add_argument("--mt-candidates", default=CANDIDATES,
+                       help=f"options tried on the tuning group, refine_steps:known_tool_weight pairs (default {CANDIDATES})")
     group.add_argument("--mt-tune-new", type=int, default=25,
                        help="new tools per tuning setting; the rest of the tuning group are its old tools (default 25)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
@@ -303,7 +305,7 @@ def _tune(data: MetaToolData, tuning: list[str], featurizer: Featurizer, base: S
     for seed in seeds:
         setting = _setting(data, *_split(tuning, n_new, seed), seed)
         results.setdefault(BASELINE, []).append(_evaluate(base, data, setting, shots, seed))
-        for refine, weight in CANDIDATES[:2] if args.quick else CANDIDATES:
+        for refine, weight in _candidates(args):
             selector = FewShotToolSelector(featurizer, _config(args, refine_steps=refine, known_tool_weight=weight), seed=seed)
             _fit(selector, data, setting, args, seed, args.mt_n_way)
             results.setdefault((refine, weight), []).append(_evaluate(_selector_scorer(selector), data, setting, shots, seed))
@@ -329,6 +331,15 @@ def _tune(data: MetaToolData, tuning: list[str], featurizer: Featurizer, base: S
     registered = np.concatenate([r[k]["confidence_registered"] for r in results[chosen] for k in shots])
     threshold = float(np.quantile(registered, 1 - KEEP_REGISTERED))
     return {"refine_steps": chosen[0], "known_tool_weight": chosen[1]}, rows, threshold
+
+
+def _candidates(args: argparse.Namespace) -> list[tuple[int, float]]:
+    """``--mt-candidates`` as (refine_steps, known_tool_weight) pairs (the first two with --quick)."""
+    try:
+        pairs = [(int(a), float(b)) for a, b in (c.split(":") for c in args.mt_candidates.split(",") if c.strip())]
+    except ValueError:
+        raise ValueError(f"--mt-candidates: expected refine_steps:known_tool_weight pairs, got {args.mt_candidates!r}") from None
+    return pairs[:2] if args.quick else pairs
 
 
 def _tune_new(args: argparse.Namespace, tuning: list[str]) -> int:
