@@ -166,6 +166,18 @@ def _setting(data: MetaToolData, old: list[str], new: list[str], seed: int) -> S
     return setting
 
 
+def _accuracy(scores: np.ndarray, labels: np.ndarray, n_tools: int) -> dict[str, float]:
+    """Top-1 and top-5 accuracy, micro (over requests) and macro (per tool, then averaged), of
+    ``scores`` against label indices (``toolrouter bench experts``)."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    out = {}
+    for k in (1, 5):
+        hit = (order[:, :k] == labels[:, None]).any(axis=1)
+        out[f"top{k}_micro"] = float(hit.mean())
+        out[f"top{k}_macro"] = float(np.mean([hit[labels == j].mean() for j in range(n_tools) if (labels == j).any()]))
+    return out
+
+
 def support_pools(data: MetaToolData, held: list[str], seed: int) -> tuple[dict[str, list[str]], list[str], np.ndarray]:
     """``(pools, tests, labels)`` for tools ``held`` out of training, as ``toolrouter bench experts``
     draws them: per tool a seeded permutation of its requests, the first ``min(20, n // 2)`` its
@@ -184,7 +196,7 @@ def support_pools(data: MetaToolData, held: list[str], seed: int) -> tuple[dict[
     return pools, tests, np.array(labels)
 
 
-def _accuracy(scores: np.ndarray, columns: list[str], tests: dict[str, list[str]]) -> dict[str, float]:
+def _top1(scores: np.ndarray, columns: list[str], tests: dict[str, list[str]]) -> dict[str, float]:
     """Top-1 micro (over requests) and macro (per tool) accuracy of ``scores`` (rows: the test
     requests of ``tests`` in order; columns: ``columns``)."""
     labels = np.array([columns.index(t) for t, qs in tests.items() for _ in qs])
@@ -253,15 +265,15 @@ def _evaluate(score: Scorer, data: MetaToolData, setting: Setting, shots: list[i
     half = np.random.default_rng([seed, 2]).permutation(len(setting.new))
     known_new = sorted(setting.new[i] for i in half[: len(half) // 2])
     unknown_new = sorted(set(setting.new) - set(known_new))
-    out: dict[str, Any] = {"old_before": _accuracy(score(old, old_tests)[0], setting.old, setting.old_tests)}
+    out: dict[str, Any] = {"old_before": _top1(score(old, old_tests)[0], setting.old, setting.old_tests)}
     for k in shots:
         new = {t: (desc[t], setting.pools[t][:k]) for t in setting.new}
-        r: dict[str, Any] = {"new_only": _accuracy(score(new, new_tests)[0], setting.new, setting.new_tests)}
+        r: dict[str, Any] = {"new_only": _top1(score(new, new_tests)[0], setting.new, setting.new_tests)}
         both = {**old, **new}
         s, _ = score(both, new_tests + old_tests)
         columns = setting.old + setting.new
-        r["old_kept_new"] = _accuracy(s[: len(new_tests)], columns, setting.new_tests)
-        r["old_kept_old"] = _accuracy(s[len(new_tests) :], columns, setting.old_tests)
+        r["old_kept_new"] = _top1(s[: len(new_tests)], columns, setting.new_tests)
+        r["old_kept_old"] = _top1(s[len(new_tests) :], columns, setting.old_tests)
         registered = {**old, **{t: new[t] for t in known_new}}
         positives = [q for t in known_new for q in setting.new_tests[t]] + old_tests
         negatives = [q for t in unknown_new for q in setting.new_tests[t]]
