@@ -4,8 +4,8 @@ Each snippet of ``seed/meta_learning_framework.md`` is copied here verbatim and 
 becomes ``meta``, ``toolrouter`` or ``adapters_lib``. Names a snippet leaves to its reader (``model``,
 ``dataloader``, ``your_objective``, ...) are defined before it. One line differs from the document, in
 section 4, and is commented where it stands (see ``DIFFERENCES``). Snippets that another test already
-runs verbatim are listed in ``ELSEWHERE`` rather than run twice; the demo snippet waits for
-``run_meta_learning_demo`` (``NOT_YET``); ``src.experts`` becomes ``integrations.experts``. When the document is at hand,
+runs verbatim are listed in ``ELSEWHERE`` rather than run twice; the demo snippet runs the whole tour,
+minutes long, so its test runs it at a tiny size (``NOT_YET``); ``src.experts`` becomes ``integrations.experts``. When the document is at hand,
 ``test_every_snippet_is_copied_verbatim_or_accounted_for`` checks all of this against it.
 """
 
@@ -264,7 +264,8 @@ ELSEWHERE = {
     "Multi-Modal Adaptation": "tests/adapters_lib/test_adapters_seed_snippets.py",
     "Custom Adapter Architectures": "tests/adapters_lib/test_custom_adapter.py",
 }
-# run_meta_learning_demo belongs to integrations.experts, not built yet.
+# The demo's snippet runs the whole tour at its default size (minutes): tests/integrations/experts/test_tour.py
+# runs run_meta_learning_demo at a tiny size instead.
 NOT_YET = {"Quick Start Demo"}
 
 
