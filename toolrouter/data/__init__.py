@@ -4,6 +4,7 @@
 the cache folder :func:`data_dir`, the benchmarks' default; ``toolrouter data list`` shows them.
 """
 
+from toolrouter.data.bfcl import BfclData, load_bfcl
 from toolrouter.data.fetch import (
     ChecksumError,
     DatasetMissingError,
@@ -16,6 +17,7 @@ from toolrouter.data.metatool import MetaToolData, load_metatool
 from toolrouter.data.routerbench import RouterBenchData, load_routerbench
 
 __all__ = [
+    "BfclData",
     "ChecksumError",
     "DatasetMissingError",
     "DownloadError",
@@ -23,6 +25,7 @@ __all__ = [
     "RouterBenchData",
     "data_dir",
     "fetch",
+    "load_bfcl",
     "load_metatool",
     "load_routerbench",
     "suggest_fetch",
