@@ -12,12 +12,16 @@ Tables:
    tasks as the router learns.
 
 Run ``toolrouter bench planning --quick`` for a seconds-long smoke run.
+
+``toolrouter bench planning --bfcl PATH`` measures instead the plan structure the router learns,
+against the real call sequences of BFCL v4 at ``PATH`` (see ``toolrouter/bench/_planning_bfcl.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import time
@@ -307,6 +311,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tasks", type=int, default=None, help="tasks per executor configuration")
+    bfcl = parser.add_argument_group("learned plan structure on BFCL (only these tables)")
+    bfcl.add_argument("--bfcl", metavar="PATH", default=None,
+                      help="a BFCL v4 folder as the bfcl-eval package ships it (e.g. ../shared/data/bfcl)")
+    bfcl.add_argument("--featurizer", default="hashing", help="hashing (default), minilm or minilm+hashing")
+    bfcl.add_argument("--split", choices=("report", "tune"), default="report",
+                      help="report: learn the tune half, measure on the held-apart half; tune: inside the tune half")
+    bfcl.add_argument("--seeds", type=int, default=None, help="orders of the online pass (default 3; 1 with --quick)")
+    bfcl.add_argument("--structure-config", default="{}", metavar="JSON", help="StructureConfig fields that override the chosen ones")
+    bfcl.add_argument("--json", default=None, metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -314,6 +327,21 @@ def main(argv: list[str]) -> None:
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover - torch is a runtime dependency
         pass
+    if args.bfcl is not None:
+        from toolrouter.bench._planning_bfcl import FEATURIZERS, run
+
+        if args.featurizer not in FEATURIZERS:
+            parser.error(f"--featurizer: unknown {args.featurizer!r}; choose from {FEATURIZERS}")
+        try:
+            config = json.loads(args.structure_config)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--structure-config: not JSON ({exc.msg}): {args.structure_config!r}")
+        if not isinstance(config, dict):
+            parser.error(f"--structure-config: expected a JSON object of StructureConfig fields, got {args.structure_config!r}")
+        seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
+        run(args.bfcl, featurizer=args.featurizer, split=args.split, seeds=list(seeds), config=config,
+            quick=args.quick, json_out=args.json)
+        return
     if args.quick:
         planning_time([(20, 50), (200, 50)], repeats=1, seed=args.seed)
         optimality_gap(n_small=6, n_medium=1, seed=args.seed)
