@@ -27,7 +27,7 @@ def test_quick_benchmark_runs_every_section(capsys: pytest.CaptureFixture[str]) 
     assert "Time per meta-step" in out and "Peak memory growth" in out
     assert "| maml | 5 | 5 | 1 |" in out and "| metasgd | 5 | 10 | 10 |" in out
     if OMNIGLOT.exists():
-        assert "| protonet | 5 | 1 |" in out and "| fomaml | 5 | 1 |" in out
+        assert "| protonet | 5 | 1 |" in out and "| fomaml | 5 | 1 |" in out and "| recipe | 5 | 1 |" in out
 
 
 def test_bad_section_is_named() -> None:

@@ -9,6 +9,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from meta.backbones import conv4
+
+__all__ = ["conv4", "mean_ci95", "path_options", "sinusoid_mlp", "train_for"]
+
 
 def sinusoid_mlp(hidden: int = 40, init: str = "torch") -> nn.Module:
     """The MAML paper's regressor: 1-40-40-1 with ReLU.
@@ -25,27 +29,6 @@ def sinusoid_mlp(hidden: int = 40, init: str = "torch") -> nn.Module:
     elif init != "torch":
         raise ValueError(f"init: expected 'torch' or 'maml', got {init!r}")
     return model
-
-
-def conv4(channels: int = 64, out_features: int | None = None, track_running_stats: bool = True, in_channels: int = 1) -> nn.Module:
-    """Conv-4: four blocks of 3x3 conv, BatchNorm, ReLU, 2x2 max-pool; a linear head when asked.
-
-    On 28x28 inputs the embedding is ``channels`` wide (28 -> 14 -> 7 -> 3 -> 1).
-    """
-    layers: list[nn.Module] = []
-    c_in = in_channels
-    for _ in range(4):
-        layers += [
-            nn.Conv2d(c_in, channels, 3, padding=1),
-            nn.BatchNorm2d(channels, track_running_stats=track_running_stats),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-        ]
-        c_in = channels
-    layers.append(nn.Flatten())
-    if out_features is not None:
-        layers.append(nn.Linear(channels, out_features))
-    return nn.Sequential(*layers)
 
 
 def path_options(path: str) -> dict[str, object]:

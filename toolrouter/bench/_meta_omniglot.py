@@ -3,19 +3,27 @@
 Train: every alphabet of the given zips except the test alphabets (default Balinese and
 Early_Aramaic), with rotations as extra classes. Test: N-way K-shot episodes on the held-out
 alphabets' characters (also with rotations), mean accuracy with 95% intervals.
+
+The ``recipe`` method is ``meta.protonet_recipe.train_protonet`` (rotations as classes, 60-way
+episodes, affine augmentation, cosine schedule), budgeted in CPU seconds of the process
+(``--recipe-cpu-minutes``) rather than wall time. ``--val-alphabets`` takes alphabets out of
+training and evaluates every model on them too: options are chosen on that validation table, never
+on the held-out test alphabets.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
 
 from meta.data.episodes import EpisodeSampler
-from meta.data.omniglot import omniglot_split
+from meta.data.omniglot import OmniglotData, load_omniglot
 from meta.few_shot import FewShotLearner
 from meta.maml import MAML, MAMLFirstOrder
+from meta.protonet_recipe import ProtoNetRecipe, train_protonet
 from toolrouter.bench._meta_common import conv4, mean_ci95, train_for
 from toolrouter.bench._report import print_table
 from toolrouter.data import suggest_fetch
@@ -30,6 +38,23 @@ def _settings(args: argparse.Namespace) -> list[tuple[int, int]]:
     return [(int(w), int(k)) for w in args.ways.split(",") for k in args.shots.split(",")]
 
 
+def _evaluate_settings(name: str, learner: FewShotLearner, args, test) -> list:  # type: ignore[no-untyped-def]
+    rows = []
+    if args.val_data is not None:
+        args.val_rows += _evaluate_on(name, learner, args, args.val_data)
+    return rows + _evaluate_on(name, learner, args, test)
+
+
+def _evaluate_on(name: str, learner: FewShotLearner, args, test) -> list:  # type: ignore[no-untyped-def]
+    rows = []
+    for n_way, k_shot in _settings(args):
+        test_sampler = EpisodeSampler(test.images, test.labels, n_way=n_way, k_shot=k_shot, n_query=args.test_query, seed=1000 + n_way * 10 + k_shot)
+        t0 = time.perf_counter()
+        res = learner.evaluate(test_sampler, num_episodes=args.test_episodes)
+        rows.append([name, n_way, k_shot, res["accuracy"], res["ci95"], REFERENCE.get((name, n_way, k_shot), ""), round(time.perf_counter() - t0, 1)])
+    return rows
+
+
 def _metric_method(name: str, args, train, test) -> tuple[list, list]:  # type: ignore[no-untyped-def]
     torch.manual_seed(args.seed)
     learner = FewShotLearner(METRIC_METHODS[name], encoder=conv4(args.channels), lr=args.fewshot_lr)
@@ -41,13 +66,50 @@ def _metric_method(name: str, args, train, test) -> tuple[list, list]:  # type: 
 
     steps, used = train_for(step, args.omniglot_minutes * 60.0, args.max_steps, label=name)
     train_row = [name, f"{args.train_way}-way {args.train_shot}-shot episodes", steps, round(used, 1)]
-    rows = []
-    for n_way, k_shot in _settings(args):
-        test_sampler = EpisodeSampler(test.images, test.labels, n_way=n_way, k_shot=k_shot, n_query=args.test_query, seed=1000 + n_way * 10 + k_shot)
-        t0 = time.perf_counter()
-        res = learner.evaluate(test_sampler, num_episodes=args.test_episodes)
-        rows.append([name, n_way, k_shot, res["accuracy"], res["ci95"], REFERENCE.get((name, n_way, k_shot), ""), round(time.perf_counter() - t0, 1)])
-    return [train_row], rows
+    return [train_row], _evaluate_settings(name, learner, args, test)
+
+
+def recipe_from_args(args: argparse.Namespace) -> ProtoNetRecipe:
+    """The recipe of ``--recipe-options`` (JSON of ``ProtoNetRecipe`` fields, which win), with
+    ``--recipe-way``, ``--seed`` and the budget ``--recipe-cpu-minutes`` / ``--recipe-episodes``
+    (0: CPU time only)."""
+    try:
+        options = json.loads(args.recipe_options)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--recipe-options: not JSON ({exc}): {args.recipe_options!r}") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"--recipe-options: expected a JSON object of ProtoNetRecipe fields, got {args.recipe_options!r}")
+    budget = {"cpu_seconds": args.recipe_cpu_minutes * 60.0, "episodes": args.recipe_episodes or 10**9, "seed": args.seed, "n_way": args.recipe_way}
+    if args.max_steps:
+        budget["episodes"] = min(budget["episodes"], args.max_steps)
+    return ProtoNetRecipe(**{**budget, **options})
+
+
+def _recipe_method(name: str, args, train_rotated, test) -> tuple[list, list]:  # type: ignore[no-untyped-def]
+    # the recipe makes the rotated classes itself, from the unrotated training characters
+    train = _limit_classes(load_omniglot(args.omniglot.split(","), rotations=(0,), exclude_alphabets=args.held_out), args.max_train_classes // 4)
+    recipe = recipe_from_args(args)
+    t0 = time.process_time()
+
+    def report(episode: int, metrics: dict[str, float]) -> None:
+        if episode % 200 == 0:
+            print(f"  [{name}] episode {episode} cpu={time.process_time() - t0:.0f}s loss={metrics['loss']:.3f} accuracy={metrics['accuracy']:.3f}", flush=True)
+
+    result = train_protonet(train.images, train.labels, recipe, on_episode=report)
+    train_row = [
+        name,
+        f"{recipe.n_way}-way {recipe.k_shot}-shot, {recipe.n_query} queries, {result.precision}",
+        result.episodes,
+        f"{result.cpu_seconds:.1f} CPU s ({result.wall_seconds:.0f} wall s)",
+    ]
+    return [train_row], _evaluate_settings(name, FewShotLearner(result.network), args, test)
+
+
+def _limit_classes(data: OmniglotData, n_classes: int) -> OmniglotData:
+    if not n_classes:
+        return data
+    keep = data.labels < n_classes
+    return type(data)(data.images[keep], data.labels[keep], data.class_names[:n_classes], data.alphabets)
 
 
 def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ignore[no-untyped-def]
@@ -89,25 +151,32 @@ def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ig
 
 def run(args: argparse.Namespace) -> None:
     methods = args.methods.split(",")
+    known = [*METRIC_METHODS, *MAML_METHODS, "recipe"]
     for m in methods:
-        if m not in METRIC_METHODS and m not in MAML_METHODS:
-            raise ValueError(f"--methods: unknown method {m!r}; choose from {sorted([*METRIC_METHODS, *MAML_METHODS])}")
+        if m not in known:
+            raise ValueError(f"--methods: unknown method {m!r}; choose from {sorted(known)}")
+    if "recipe" in methods:
+        recipe_from_args(args)  # a bad option fails before any training
     paths = args.omniglot.split(",")
     test_alphabets = args.test_alphabets.split(",")
+    val_alphabets = [a for a in args.val_alphabets.split(",") if a]
+    args.held_out = test_alphabets + val_alphabets
+    args.val_rows = []
     with suggest_fetch("omniglot"):
-        train, test = omniglot_split(paths, test_alphabets=test_alphabets)
-    if args.max_train_classes:
-        keep = train.labels < args.max_train_classes
-        train = type(train)(train.images[keep], train.labels[keep], train.class_names[: args.max_train_classes], train.alphabets)
+        test = load_omniglot(paths, alphabets=test_alphabets)
+        args.val_data = load_omniglot(paths, alphabets=val_alphabets) if val_alphabets else None
+        train = _limit_classes(load_omniglot(paths, exclude_alphabets=args.held_out), args.max_train_classes)
     print(f"Omniglot: train {train.n_classes} classes ({', '.join(train.alphabets)}), test {test.n_classes} classes ({', '.join(test.alphabets)})", flush=True)
     train_rows, rows = [], []
     for m in methods:
-        fn = _metric_method if m in METRIC_METHODS else _maml_method
+        fn = _metric_method if m in METRIC_METHODS else _recipe_method if m == "recipe" else _maml_method
         tr, r = fn(m, args, train, test)
         train_rows += tr
         rows += r
         print_table("Omniglot (partial, so far)", ACCURACY_COLUMNS, rows)
     print_table(f"Omniglot training ({args.omniglot_minutes} min per method)", ["method", "episodes", "steps", "seconds"], train_rows)
+    if val_alphabets:
+        print_table(f"Omniglot validation accuracy on training alphabets {', '.join(val_alphabets)} (kept out of training)", ACCURACY_COLUMNS, args.val_rows)
     print_table(
         f"Omniglot accuracy on held-out alphabets {', '.join(test_alphabets)} ({args.test_episodes} episodes, {args.test_query} queries per class)",
         ACCURACY_COLUMNS,

@@ -5,7 +5,8 @@ Sections (``--sections``, comma-separated, default all):
 * ``sinusoid``: MSE after adaptation at 5/10/20 shots, 1 and 10 inner steps, 95% intervals,
   MAML against MetaSGD, each model trained for ``--minutes``.
 * ``omniglot``: 5/20-way 1/5-shot accuracy on held-out alphabets, ``--methods`` each trained for
-  ``--omniglot-minutes``.
+  ``--omniglot-minutes``; ``recipe`` (the ProtoNet training recipe of ``meta.protonet_recipe``)
+  for ``--recipe-cpu-minutes`` of CPU time.
 * ``speed``: time per meta-step, vmap vs loop vs ``higher`` for an MLP and a Conv-4, the path the
   library picks, and peak memory of first- vs second-order MAML.
 * ``correctness``: meta-gradients of every path against float64 finite differences.
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated zips or folders (default: those in the data cache)",
     )
     o.add_argument("--test-alphabets", default="Balinese,Early_Aramaic")
-    o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml")
+    o.add_argument("--val-alphabets", default="", help="alphabets kept out of training, every model also evaluated on them (to choose options on)")
+    o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml,recipe")
     o.add_argument("--omniglot-minutes", type=float, default=12.0, help="training minutes per method (MAML splits it over the ways)")
     o.add_argument("--ways", default="5,20")
     o.add_argument("--shots", default="1,5")
@@ -72,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--maml-meta-lr", type=float, default=1e-3)
     o.add_argument("--maml-inner-steps", type=int, default=1)
     o.add_argument("--maml-test-steps", type=int, default=3)
+    o.add_argument("--recipe-cpu-minutes", type=float, default=14.5, help="recipe: training budget in CPU minutes of the process")
+    o.add_argument("--recipe-way", type=int, default=60, help="recipe: classes per training episode")
+    o.add_argument("--recipe-episodes", type=int, default=0, help="recipe: training episodes (0: the CPU budget alone decides)")
+    o.add_argument("--recipe-options", default="{}", help='recipe: JSON of ProtoNetRecipe fields, e.g. \'{"n_way": 20, "augment": false}\'')
     o.add_argument("--test-episodes", type=int, default=400)
     o.add_argument("--test-query", type=int, default=5)
     o.add_argument("--max-train-classes", type=int, default=0, help="0: all")
@@ -89,8 +95,10 @@ def _apply_quick(args: argparse.Namespace) -> None:
     args.test_tasks = min(args.test_tasks, 50)
     args.query_points = min(args.query_points, 20)
     args.max_steps = args.max_steps or 20
-    args.methods = "protonet,fomaml"
+    args.methods = "protonet,fomaml,recipe"
     args.omniglot_minutes = min(args.omniglot_minutes, 0.05)
+    args.recipe_cpu_minutes = min(args.recipe_cpu_minutes, 0.05)
+    args.recipe_way = 5
     args.ways = "5"
     args.shots = "1"
     args.channels = args.maml_channels = args.speed_channels = 8
