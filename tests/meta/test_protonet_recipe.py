@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import doctest
+import importlib
 
 import pytest
 import torch
@@ -102,3 +104,9 @@ def test_bad_inputs_name_the_argument() -> None:
         ProtoNetRecipe(n_wya=5)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="max_rotation_deg"):
         ProtoNetRecipe(max_rotation_deg=90)
+
+
+@pytest.mark.parametrize("module", ["meta.backbones", "meta.protonet_recipe"])
+def test_module_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
