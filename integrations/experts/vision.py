@@ -1,0 +1,161 @@
+"""``VisionExpert``: images in, few-shot classification by prototypes of a meta-trained encoder.
+
+The expert's model is an image encoder: a Conv-4 by default (for 28x28 grey-scale characters), or
+any ``nn.Module`` mapping images ``[n, channels, height, width]`` to embeddings. A task is learned
+from a few labelled images (one per class is enough): each class becomes the mean embedding of its
+images (a prototype, Snell et al., 2017), and an image is classified by its squared distance to each.
+
+``meta_train`` meta-trains the encoder on labelled images of other classes with the ProtoNet recipe
+of ``meta.protonet_recipe`` (rotations as classes, 60-way episodes, affine augmentation, cosine
+schedule); stored tasks are then learned again under the new encoder. On the Omniglot small
+background sets the recipe reaches the figure in ``docs/benchmarks/meta.md`` on held-out alphabets.
+
+Example:
+    >>> import torch
+    >>> from integrations.experts import VisionExpert
+    >>> expert = VisionExpert()
+    >>> ring, bar = torch.zeros(28, 28), torch.zeros(28, 28)
+    >>> ring[4:24, 4:24], ring[8:20, 8:20], bar[:, 12:16] = 1.0, 0.0, 1.0
+    >>> expert.process_task(bar.T, support={"ring": [ring], "bar": [bar]}).label in ("ring", "bar")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState
+from meta.backbones import conv4
+from meta.few_shot import FewShotLearner, PrototypicalNetwork
+from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
+from toolrouter.serialization import short_repr
+
+__all__ = ["VisionExpert"]
+
+
+class VisionExpert(Expert):
+    """Few-shot image classification: a task's classes are prototypes of the encoder's embeddings.
+
+    Arguments:
+        encoder: maps images ``[n, *image_shape]`` to embeddings ``[n, ...]``; default: a 64-channel
+            Conv-4 (seeded by ``seed``).
+        image_shape: ``(channels, height, width)`` of every input; an input of shape
+            ``(height, width)`` is taken as one channel.
+        distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
+        seed: seeds the default encoder's initialisation and ``meta_train``.
+
+    Inputs are float tensors or numpy arrays (Omniglot convention: strokes 1 on background 0).
+    """
+
+    modality: ClassVar[str] = "image"
+
+    def __init__(
+        self,
+        encoder: nn.Module | None = None,
+        *,
+        image_shape: tuple[int, int, int] = (1, 28, 28),
+        distance: str = "euclidean",
+        seed: int = 0,
+    ) -> None:
+        shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else ()
+        if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
+            raise ExpertInputError(f"image_shape: expected (channels, height, width) of positive ints, got {short_repr(image_shape)}")
+        if distance not in ("euclidean", "cosine"):
+            raise ExpertInputError(f"distance: expected 'euclidean' or 'cosine', got {short_repr(distance)}")
+        if encoder is None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(f"seed: expected an int, got {short_repr(seed)}")
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(seed))
+                encoder = conv4(64, in_channels=shape[0])
+        super().__init__(encoder, seed=seed)
+        self.image_shape: tuple[int, int, int] = shape  # type: ignore[assignment]
+        self.distance = distance
+
+    # --- meta-training -------------------------------------------------------------------------
+    def meta_train(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        recipe: ProtoNetRecipe | None = None,
+        on_episode: Callable[[int, dict[str, float]], None] | None = None,
+    ) -> ProtoNetTraining:
+        """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
+        many classes (``labels`` ``[n]``), then learn every stored task again under it.
+
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images or labels raise
+        ``ExpertInputError`` naming them before any training.
+        """
+        if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
+            got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+            raise ExpertInputError(f"images: expected a float tensor [n, {', '.join(map(str, self.image_shape))}], got {got}")
+        if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+            got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+            raise ExpertInputError(f"labels: expected a tensor of {len(images)} class labels, one per image, got {got}")
+        result = train_protonet(images, labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
+        self.relearn_tasks()
+        return result
+
+    def _attach_meta_learning(self, learner: Any) -> None:
+        if not isinstance(learner, FewShotLearner) or not isinstance(learner.network, PrototypicalNetwork):
+            raise LearnerModelError(
+                f"learner: a VisionExpert learns tasks as prototypes of its encoder; attach "
+                f"FewShotLearner(PrototypicalNetwork(expert.model)), not a {type(learner).__name__}"
+                + (f" of a {type(learner.network).__name__}" if isinstance(learner, FewShotLearner) else "")
+            )
+        self.distance = learner.network.distance
+
+    # --- Expert hooks --------------------------------------------------------------------------
+    def _check_input(self, x: Any, field: str) -> torch.Tensor:
+        if isinstance(x, (str, bytes)):
+            raise ModalityError(f"{field}: a VisionExpert takes images (tensors or arrays of shape {self.image_shape}), got text {short_repr(x)}")
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(x)
+        if not isinstance(x, torch.Tensor):
+            raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")
+        if x.dim() == 2 and self.image_shape[0] == 1:
+            x = x[None]
+        if tuple(x.shape) != self.image_shape:
+            raise ExpertInputError(f"{field}: expected an image of shape {self.image_shape} (channels, height, width), got shape {tuple(x.shape)}")
+        if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int32, torch.int64)):
+            raise ExpertInputError(f"{field}: expected a real-valued image, got dtype {x.dtype}")
+        x = x.float()
+        if not bool(torch.isfinite(x).all()):
+            raise ExpertInputError(f"{field}: the image holds NaN or infinite values")
+        return x
+
+    @torch.no_grad()
+    def _embed(self, images: list[torch.Tensor]) -> torch.Tensor:
+        model = self.model
+        was_training = model.training
+        model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
+        try:
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+            return model(torch.stack(images).to(device)).flatten(1).float()
+        finally:
+            model.train(was_training)
+
+    def _fit_task(self, support: dict[Label, list[Any]], **options: Any) -> TaskState:
+        if options:
+            raise ExpertInputError(f"options: a VisionExpert task takes no options, got {sorted(options)}")
+        labels = list(support)
+        z = self._embed([x for label in labels for x in support[label]])
+        counts = torch.tensor([len(support[label]) for label in labels])
+        owner = torch.arange(len(labels)).repeat_interleave(counts)
+        protos = torch.zeros(len(labels), z.shape[1]).index_add_(0, owner, z.cpu()) / counts[:, None]
+        return TaskState(labels, "prototypes", support, {"prototypes": protos}, {"distance": self.distance})
+
+    def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
+        z = self._embed(inputs).cpu()
+        protos = state.tensors["prototypes"]
+        if state.info.get("distance", self.distance) == "cosine":
+            return 10.0 * nn.functional.normalize(z, dim=-1) @ nn.functional.normalize(protos, dim=-1).T
+        return -torch.cdist(z, protos).pow(2)
+
+    def _config(self) -> dict[str, Any]:
+        return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}
