@@ -22,6 +22,7 @@ WORKER = """
     import json, sys, time
     from toolrouter import AllToolsFailedError, ToolMetaLearner, ToolMiddleware
     from toolrouter.simulation import SyntheticEnvironment
+    from toolrouter.store import StoreUnavailableError
     url, seed, calls, pause_s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     env = SyntheticEnvironment.make(n_tools=6, capabilities=("search", "llm"), seed=0)
     router = ToolMetaLearner(env.profiles, store=url, seed=seed, sync_every=25)
@@ -40,7 +41,14 @@ WORKER = """
         journaled = max(journaled, router.store.pending)
         print(attempts, flush=True)  # the attempts recorded so far, for a parent that kills us
         time.sleep(pause_s)
-    router.save()  # writes what an outage left in the journal, catches up, snapshots
+    for _ in range(200):  # a loaded machine may take a while to bring the server back: wait, as an operator would
+        try:
+            router.save()  # writes what an outage left in the journal, catches up, snapshots
+            break
+        except StoreUnavailableError:
+            time.sleep(0.1)
+    else:
+        router.save()  # still away: fail with the store's own error
     seen = sum(s.calls for s in router.tool_statistics().values())
     print(json.dumps({"attempts": attempts, "seen": seen, "slowest_s": slowest_s, "journaled": journaled,
                       "writer": router.writer}), flush=True)
