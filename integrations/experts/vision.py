@@ -6,7 +6,7 @@ from a few labelled images (one per class is enough): each class becomes the mea
 images (a prototype, Snell et al., 2017), and an image is classified by its squared distance to each.
 
 ``meta_train`` meta-trains the encoder on labelled images of other classes with the ProtoNet recipe
-of ``meta.protonet_recipe`` (rotations as classes, 60-way episodes, affine augmentation, cosine
+of ``meta.protonet_recipe`` (rotations as classes, 20-way episodes, affine augmentation, cosine
 schedule); stored tasks are then learned again under the new encoder. On the Omniglot small
 background sets the recipe reaches the figure in ``docs/benchmarks/meta.md`` on held-out alphabets.
 

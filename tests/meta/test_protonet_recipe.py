@@ -98,8 +98,8 @@ def test_bad_inputs_name_the_argument() -> None:
         train_protonet(x[:, 0], y)
     with pytest.raises(ValueError, match=r"labels must be a 1-d tensor with one label per image \(24\)"):
         train_protonet(x, y[:-1])
-    with pytest.raises(ValueError, match="n_way=60 is more than"):
-        train_protonet(x, y, ProtoNetRecipe(episodes=1))
+    with pytest.raises(ValueError, match="n_way=30 is more than"):
+        train_protonet(x, y, ProtoNetRecipe(episodes=1, n_way=30))
     with pytest.raises(ValidationError, match="n_wya"):
         ProtoNetRecipe(n_wya=5)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="max_rotation_deg"):

@@ -4,7 +4,7 @@ Train: every alphabet of the given zips except the test alphabets (default Balin
 Early_Aramaic), with rotations as extra classes. Test: N-way K-shot episodes on the held-out
 alphabets' characters (also with rotations), mean accuracy with 95% intervals.
 
-The ``recipe`` method is ``meta.protonet_recipe.train_protonet`` (rotations as classes, 60-way
+The ``recipe`` method is ``meta.protonet_recipe.train_protonet`` (rotations as classes, 20-way
 episodes, affine augmentation, cosine schedule), budgeted in CPU seconds of the process
 (``--recipe-cpu-minutes``) rather than wall time. ``--val-alphabets`` takes alphabets out of
 training and evaluates every model on them too: options are chosen on that validation table, never

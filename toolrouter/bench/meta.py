@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--maml-inner-steps", type=int, default=1)
     o.add_argument("--maml-test-steps", type=int, default=3)
     o.add_argument("--recipe-cpu-minutes", type=float, default=14.5, help="recipe: training budget in CPU minutes of the process")
-    o.add_argument("--recipe-way", type=int, default=60, help="recipe: classes per training episode")
+    o.add_argument("--recipe-way", type=int, default=20, help="recipe: classes per training episode")
     o.add_argument("--recipe-episodes", type=int, default=0, help="recipe: training episodes (0: the CPU budget alone decides)")
     o.add_argument("--recipe-options", default="{}", help='recipe: JSON of ProtoNetRecipe fields, e.g. \'{"n_way": 20, "augment": false}\'')
     o.add_argument("--test-episodes", type=int, default=400)
