@@ -117,6 +117,17 @@ _NEVER = 2**62
 PriorFn = Callable[[ToolProfile, str, str, "str | None"], "ArmPrior | None"]
 
 
+def _check_numbers(where: str, r: ExecutionResult) -> None:
+    """Raise ``InvalidOutcomeError`` naming the first of quality, cost and latency that is not a
+    finite number in range."""
+    for name in ("quality", "cost", "latency_s"):
+        value = getattr(r, name)
+        if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InvalidOutcomeError(f"{where}.{name}: must be a finite number, got {value!r}")
+        if value < 0 or (name == "quality" and value > 1):
+            raise InvalidOutcomeError(f"{where}.{name}: out of range, got {value!r}")
+
+
 class Ranking(Sequence[str]):
     """Tool ids in the order to try them: the highest sampled score first, then the others by
     posterior mean. Only the first is found up front (one argmax); the fallbacks are sorted the
@@ -933,7 +944,7 @@ class ToolMetaLearner:
 
     def _checked_route(self, task_type: str, step: str, capability: str | None) -> _Route:
         route = self._routes.get((task_type, step))
-        if route is not None and route.capability == capability and route.policy.arm_ids:
+        if route is not None and route.capability == capability and route.policy._arm_ids:
             return route  # the common case: a known route with candidates, nothing to check
         if not self._candidates(capability):
             raise NoToolForCapabilityError(f"capability: no tool serves {capability!r} (step {step!r})")
@@ -1285,13 +1296,14 @@ class ToolMetaLearner:
             raise InvalidOutcomeError(
                 f"{where}.tool_id: {r.tool_id!r} does not serve capability {spec.capability!r} of step {r.step!r}"
             )
-        # models validate these, but model_construct() skips validation: never let NaN in
-        for name in ("quality", "cost", "latency_s"):
-            value = getattr(r, name)
-            if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InvalidOutcomeError(f"{where}.{name}: must be a finite number, got {value!r}")
-            if value < 0 or (name == "quality" and value > 1):
-                raise InvalidOutcomeError(f"{where}.{name}: out of range, got {value!r}")
+        # models validate these, but model_construct() skips validation: never let NaN in (a NaN,
+        # an infinity or a non-number fails the chained comparison; the loop below says which)
+        try:
+            valid = 0.0 <= r.quality <= 1.0 and 0.0 <= r.cost < math.inf and 0.0 <= r.latency_s < math.inf
+        except TypeError:
+            valid = False
+        if not valid:
+            _check_numbers(where, r)
         utility = weights.utility(r.success, r.quality, r.cost, r.latency_s)
         if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
             raise InvalidOutcomeError(

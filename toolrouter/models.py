@@ -338,15 +338,14 @@ class ExecutionResult(BaseModel):
         default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
     )
 
-    @field_validator("error")
-    @classmethod
-    def _cap_error(cls, v: str | None) -> str | None:
-        return truncate_error(v)
-
     @model_validator(mode="after")
-    def _default_quality(self) -> "ExecutionResult":
+    def _fill_in(self) -> "ExecutionResult":
+        # one validator for both (this model is built on every attempt): the default quality, and
+        # the error cut to MAX_ERROR_CHARS
         if self.quality is None:
             object.__setattr__(self, "quality", 1.0 if self.success else 0.0)
+        if self.error is not None and len(self.error) > MAX_ERROR_CHARS:
+            object.__setattr__(self, "error", truncate_error(self.error))
         return self
 
 
