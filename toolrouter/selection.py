@@ -54,6 +54,7 @@ import copy
 import json
 import math
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -123,6 +124,11 @@ class SelectorConfig(BaseModel):
             on every linear map that reads the hidden state (query, key, value, attention output,
             feed-forward input); only those and the towers train, and only they are saved (the
             layers themselves are rebuilt from the featurizer's encoder).
+        max_fit_cpu_s: a training budget: :meth:`FewShotToolSelector.fit` runs no further episode
+            once it has used this many CPU seconds (``time.process_time``: every thread of the
+            process, so 600 is 5 minutes of 2 busy cores), counted from the start of the fit; the
+            encoder is checked on the validation tools once more and the best one kept. The
+            calibration that follows is not counted. None (default): no limit.
         text_cache_size: with ``finetune_layers``, how many distinct texts (requests, examples,
             descriptions) keep their token states below the fine-tuned layers and their current
             embedding, least recently used evicted first (a MiniLM text of 20 tokens holds about
@@ -172,6 +178,7 @@ class SelectorConfig(BaseModel):
     finetune_layers: int = Field(0, ge=0)
     finetune_lr: float = Field(3e-5, gt=0.0, allow_inf_nan=False)
     finetune_lora_rank: int = Field(0, ge=0)
+    max_fit_cpu_s: float | None = Field(None, gt=0.0, allow_inf_nan=False)
     text_cache_size: int = Field(2048, ge=1)
     refine_steps: int = Field(50, ge=0)
     refine_lr: float = Field(0.01, gt=0.0, allow_inf_nan=False)
@@ -821,7 +828,9 @@ class FewShotToolSelector:
         registered with all their examples (replacing same-named tools); the prototypes of every
         registered tool are recomputed under the new encoder.
 
-        Returns ``{"episodes", "validation_accuracy", "description_weight", "scale"}``.
+        Returns ``{"episodes", "validation_accuracy", "description_weight", "scale", "fit_cpu_s"}``
+        (and the other figures of the fit: the starting validation accuracy, the match weight, the
+        calibration's loss).
         Raises ``ValueError``/``TypeError`` naming the field for bad input; nothing changes then.
         """
         cfg = self.config
@@ -855,6 +864,7 @@ class FewShotToolSelector:
         if len(data) < 2:
             raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
 
+        fit_started = time.process_time()
         rng = np.random.default_rng(seed)
         tools = sorted(data)
         n_val = int(round(cfg.validation_fraction * len(tools)))
@@ -901,7 +911,8 @@ class FewShotToolSelector:
                         metrics = learner.train_episode(torch.cat(sx), torch.cat(sy), torch.cat(qx), torch.cat(qy))
                         done = episode
                         self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
-                        if val_tools and episode % cfg.eval_every == 0:
+                        spent = cfg.max_fit_cpu_s is not None and time.process_time() - fit_started >= cfg.max_fit_cpu_s
+                        if val_tools and (episode % cfg.eval_every == 0 or spent):
                             acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
                             self.network.train()
                             if acc > best_acc:
@@ -911,6 +922,8 @@ class FewShotToolSelector:
                                 stale += 1
                                 if stale >= cfg.patience:
                                     break
+                        if spent:
+                            break
             except BaseException:
                 # a failed fit (a NaN loss, an interrupt) leaves the selector as it was
                 self.network.load_state_dict(initial_state)
@@ -953,6 +966,7 @@ class FewShotToolSelector:
             "match_weight": self.match_weight,
             "scale": float(self.encoder.log_scale.detach().exp()),
             "calibration_loss": calibration_loss,
+            "fit_cpu_s": time.process_time() - fit_started,
         }
         log.info("selector_fit", tools=len(train_tools), validation_tools=len(val_tools), **result)
         return result

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 
 from toolrouter.errors import DuplicateToolError, UnknownToolError
 from toolrouter.features import HashingFeaturizer
@@ -134,6 +135,24 @@ def test_early_stopping_on_validation_tools(world):
     assert info["episodes"] < 2000 and info["validation_accuracy"] >= info["validation_accuracy_start"]
     assert sel.episodes_trained == info["episodes"] and sorted(sel.tool_ids) == sorted(train)
     assert info["match_weight"] in (0.0, 0.25, 0.5, 1.0) and sel.match_weight == info["match_weight"]
+
+
+def test_a_cpu_budget_ends_training_and_keeps_the_best_encoder(world):
+    train, _, examples, descriptions, _ = world
+    fit = dict(examples={t: examples[t] for t in train}, descriptions={t: descriptions[t] for t in train},
+               episodes=2000, n_way=8, k_shot=(1, 3))
+    # patience so large that only the budget can end training before 2000 episodes
+    config = small_config(validation_fraction=0.25, eval_every=1000, patience=1000, max_fit_cpu_s=1e-6)
+    sel = FewShotToolSelector(HashingFeaturizer(dim=128), config)
+    checks = []
+    validate = sel._validate
+    sel._validate = lambda *a, **k: checks.append(len(sel.history)) or validate(*a, **k)
+    info = sel.fit(**fit)
+    assert info["episodes"] == 1 and info["fit_cpu_s"] > 0
+    # checked before training and after the budget's last episode, though no check was due then
+    assert checks[:2] == [0, 1]
+    with pytest.raises(ValidationError, match="max_fit_cpu_s"):
+        small_config(max_fit_cpu_s=0)
 
 
 def test_nearest_example_bonus_favours_a_close_example():

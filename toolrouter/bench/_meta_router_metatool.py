@@ -97,6 +97,9 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-ft-n-way", type=int, default=16, help="tools per episode for the fine-tuned selector")
     group.add_argument("--mt-ft-queries", type=int, default=2, help="query requests per tool per episode, fine-tuned")
     group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
+    group.add_argument("--mt-ft-cpu-s", type=float, default=None,
+                       help="training budget of the fine-tuned selector in CPU seconds of its process "
+                            "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")
     group.add_argument("--mt-json", default=None,
                        help="also write every seed's figures (per method, scenario and K) to this JSON file")
 
@@ -117,6 +120,7 @@ def _finetune_config(args: argparse.Namespace, **options: Any) -> SelectorConfig
                   queries_per_tool=args.mt_ft_queries, patience=min(merged["patience"], args.mt_ft_patience))
     if args.mt_finetune_lr is not None:
         merged["finetune_lr"] = args.mt_finetune_lr
+    merged["max_fit_cpu_s"] = args.mt_ft_cpu_s
     return SelectorConfig(**merged)
 
 
