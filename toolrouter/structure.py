@@ -258,26 +258,43 @@ def _source(key: Key, type_traces: int) -> str:
     return "default" if key == _DEFAULT_KEY else "predicted"
 
 
+#: ``TaskComplexity`` value -> its level, looked up once per trace step.
+_LEVELS = {c.value: c.level for c in TaskComplexity}
+
+
 def _level(complexity: str | None) -> int:
-    """The level of a ``TaskComplexity`` value; a trace or task without one is MODERATE, the
-    ``TaskProfile`` default."""
-    try:
-        return TaskComplexity(complexity).level if complexity is not None else TaskComplexity.MODERATE.level
-    except ValueError:
-        return TaskComplexity.MODERATE.level
+    """The level of a ``TaskComplexity`` value; a trace or task without one (or with an unknown
+    one) is MODERATE, the ``TaskProfile`` default."""
+    return _LEVELS.get(complexity, TaskComplexity.MODERATE.level) if complexity is not None else TaskComplexity.MODERATE.level
 
 
 def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
-    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle."""
+    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle (a
+    plain topological sort first: it runs on every recorded trace; networkx names the cycle)."""
+    names = {s.step for s in steps}
+    waiting: dict[str, set[str]] = {}
+    for s in steps:
+        waiting.setdefault(s.step, set()).update(p for p in s.depends_on if p in names)
+    ready = [n for n, parents in waiting.items() if not parents]
+    children: dict[str, list[str]] = {}
+    for n, parents in waiting.items():
+        for p in parents:
+            children.setdefault(p, []).append(n)
+    done = 0
+    while ready:
+        n = ready.pop()
+        done += 1
+        for c in children.get(n, ()):
+            waiting[c].discard(n)
+            if not waiting[c]:
+                ready.append(c)
+    if done == len(waiting):
+        return
     graph = nx.DiGraph()
     graph.add_nodes_from(s.step for s in steps)
     graph.add_edges_from((p, s.step) for s in steps for p in s.depends_on)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return
-    names = [u for u, _ in cycle]
-    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(names + names[:1])}")
+    path = [u for u, _ in nx.find_cycle(graph)]
+    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(path + path[:1])}")
 
 
 class StructureModel:
@@ -313,6 +330,7 @@ class StructureModel:
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
         self._A: np.ndarray | None = None
+        self._unfolded: list[np.ndarray] = []  # traces' features not yet added to A
         self._P: np.ndarray | None = None  # A^-1 as of the last proposal (None: to compute)
         self._pending: list[np.ndarray] = []  # traces' features added to A since P was computed
         self._by_structure: dict[Key, np.ndarray] = {}
@@ -349,17 +367,26 @@ class StructureModel:
 
     def _add_text(self, f: np.ndarray) -> None:
         # Learning is on every recorded trace, proposing only for tasks without declared steps: A
-        # takes f f^T where f is non-zero (hashed features are sparse), and its inverse is brought up
-        # to date when a proposal needs it.
+        # takes the traces' f f^T in batches (one matrix product), and its inverse is brought up to
+        # date when a proposal needs it.
         if self._A is None:
             self._A = np.eye(len(f)) * self.config.ridge
-        nz = np.flatnonzero(f)
-        self._A[np.ix_(nz, nz)] += np.outer(f[nz], f[nz])
+        self._unfolded.append(f)
+        if len(self._unfolded) >= _MAX_PENDING:
+            self._fold()
         if self._P is not None:
             self._pending.append(f)
             if len(self._pending) > _MAX_PENDING:
                 self._P, self._pending = None, []
         self._text_traces += 1
+
+    def _fold(self) -> np.ndarray | None:
+        """``A`` with every trace's features added."""
+        if self._unfolded:
+            F = np.stack(self._unfolded)
+            self._A += F.T @ F  # type: ignore[operator]
+            self._unfolded = []
+        return self._A
 
     def _precision_inverse(self) -> np.ndarray | None:
         """``A^-1`` of the text model (``None`` before any trace with a request): the pending
@@ -367,7 +394,7 @@ class StructureModel:
         if self._A is None:
             return None
         if self._P is None:
-            inverse = np.linalg.inv(np.linalg.cholesky(self._A))
+            inverse = np.linalg.inv(np.linalg.cholesky(self._fold()))
             self._P, self._pending = inverse.T @ inverse, []
         for f in self._pending:
             pf = self._P @ f
@@ -803,7 +830,7 @@ class StructureModel:
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
-            arrays["A"] = self._A.copy()
+            arrays["A"] = self._fold().copy()  # type: ignore[union-attr]
             rows = [self._by_structure[k] for k in self._by_structure if k in index]
             arrays["by_structure"] = np.array(rows).reshape(len(rows), len(self._A))
             arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))
