@@ -194,3 +194,17 @@ def test_a_task_types_history_decides_for_new_wording_and_gives_way_to_text_it_h
     new, learned = (np.ptp(type_term(r, {})) / np.ptp(type_term(r, {"prior_fade": 0.0}))
                     for r in ("zq xw vk", "archive the quarterly report"))
     assert new > 0.5 and learned < 1e-3
+
+
+def test_the_text_models_precision_holds_every_traces_features_whenever_it_is_read() -> None:
+    model = StructureModel()
+    requests = [f"request number {i} about topic {i % 7}" for i in range(40)]  # more than one batch
+    for i, text in enumerate(requests):
+        chain(model, f"t{i}", "ops", ["ls"], request=text)
+        if i in (5, 39):  # a proposal in between, and at the end
+            model.propose("ops", capabilities=["ls", "cd"], request="something else")
+    F = np.stack([model._vector(t) for t in requests])
+    expected = model.config.ridge * np.eye(F.shape[1]) + F.T @ F
+    _, arrays = model.state()
+    assert np.allclose(arrays["A"], expected)
+    assert np.allclose(model._precision_inverse(), np.linalg.inv(expected), atol=1e-8)
