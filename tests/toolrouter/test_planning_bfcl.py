@@ -115,3 +115,13 @@ def test_sequence_metrics() -> None:
     assert m["node_f1"].mean == pytest.approx((1 + 2 / 3 + 0) / 3)
     assert m["edge_f1"].mean == pytest.approx(0.5) and m["edge_f1"].n == 2  # the one-call pair has no order
     assert multiset_f1(("a", "a"), ("a",)) == pytest.approx(2 / 3) and multiset_f1((), ()) == 1.0
+
+
+def test_options_that_are_not_the_defaults_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "figures.json"
+    main(["--bfcl", str(write_toy_bfcl(tmp_path / "bfcl")), "--quick", "--json", str(out),
+          "--structure-config", '{"ridge": 0.3}'])
+    printed = " ".join(capsys.readouterr().out.split())
+    methods = json.loads(out.read_text())["sequences"]["methods"]
+    assert "structure model, options in the title" in methods and "structure model, library defaults" not in methods
+    assert "(options {'ridge': 0.3})" in printed

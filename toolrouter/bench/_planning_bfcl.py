@@ -319,8 +319,9 @@ def run_sequences(
 
 
 def _sequence_predictors(featurizer: Any, featurizer_name: str, config: StructureConfig) -> list[Predictor]:
+    label = "structure model, " + ("options in the title" if _overrides(config) else "library defaults")
     return [
-        ModelPredictor(featurizer, config),
+        ModelPredictor(featurizer, config, label),
         MostFrequent(),
         TfidfNearestNeighbour(),
         NearestNeighbour(f"nearest earlier turn, {featurizer_name}", _unit_rows(featurizer)),
@@ -374,7 +375,7 @@ def sequences(
         m = sequence_metrics(rows)
         figures["methods"][name] = {k: [v.mean, v.se] for k, v in m.items()}
         table.append([name, str(m["exact"]), str(m["node_f1"]), str(m["edge_f1"]), m["exact"].n // len(seeds)])
-    model = figures["methods"]["structure model, library defaults"]
+    model = next(iter(figures["methods"].values()))  # the structure model's row comes first
     print_table(
         f"BFCL multi_turn_base, {split} split: learned {n_train} conversations, then online over {n_test} "
         f"(each predicted before it is learned); featurizer {featurizer_name}; seeds {list(seeds)} "
