@@ -8,13 +8,20 @@ rarely, or a new one, still gets a sensible plan. ``ToolMetaLearner`` feeds it e
 or replays from its store and asks it for the steps of a task that declares none.
 
 The score of a candidate structure ``s`` for a task of type ``t`` with request ``x`` (without a
-request only the first and the last term count, each with weight 1: a log posterior):
+request only the first and the last term count: with the default weights of 1, a log posterior):
 
-    type_weight * log P(s | t)                              the task type's traces
+    type_weight * u(x)^prior_fade * log P(s | t)            the task type's traces
   + structure_weight * r_s(x)                               the text model, per structure
   + capability_weight * sum_{c in s} logit m_c(x)           the text model, per capability
   + description_weight * cos(x, descriptions of s)          what the capabilities' tools say they do
-  + size_weight * log P(|s| | complexity)                   the task's complexity
+  + size_weight * u(x)^prior_fade * log P(|s| | complexity) the task's complexity
+
+- ``u(x) = ridge * f^T A^-1 f`` in (0, 1] is how new the request is to the text model: its predictive
+  variance relative to its prior's (1 without a request, or before any trace with one; about
+  ``ridge / (ridge + n)`` once ``n`` traces had requests like it). The task type's history and the
+  size prior decide where the text says nothing, and give way to the text model as it learns requests
+  like this one (on BFCL's multi-turn calls a fixed weight of 0.1 beside the text cost 0.05 exact
+  match on the tune half; see ``docs/benchmarks/planning.md``).
 
 - ``P(s | t) = (n_t(s) + concentration * G(s)) / (n_t + concentration)``: the Dirichlet-multinomial
   posterior mean of the type's traces around ``G``, the structures of every task type (with
@@ -95,6 +102,7 @@ Key = tuple[tuple["str | None", tuple[int, ...]], ...]
 
 _DEFAULT_KEY: Key = ((None, ()),)
 _RECENT_VECTORS = 64  # request texts whose features are remembered
+_MAX_DESCRIPTIONS = 4096  # capabilities' description vectors remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
 
@@ -125,12 +133,14 @@ class StructureConfig(BaseModel):
     the score they weigh).
 
     Arguments:
-        type_weight: weight of the task type's posterior ``log P(s | t)`` beside a request's text.
+        type_weight: weight of the task type's posterior ``log P(s | t)`` (times ``u^prior_fade``).
         concentration: how many traces the shared prior is worth inside one task type.
         default_weight: pseudo-traces of the one-step default in the shared prior.
         ridge: the ridge (prior precision) of the text model.
         structure_weight, capability_weight, description_weight: weights of the text terms.
-        size_weight: weight of ``log P(size | complexity)`` beside a request's text.
+        size_weight: weight of ``log P(size | complexity)`` (times ``u^prior_fade``).
+        prior_fade: how fast those two give way to the text model as it learns requests like the
+            task's (``u``: see the module's docstring; 0: fixed weights).
         size_prior: pseudo-traces of the size prior per complexity.
         compose: also propose every set of 2 to ``compose`` available capabilities, run side by
             side, when at most ``compose_limit`` capabilities are available (0: only structures
@@ -145,15 +155,16 @@ class StructureConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type_weight: float = Field(0.1, ge=0.0, allow_inf_nan=False)
+    type_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     concentration: float = Field(1.0, gt=0.0, allow_inf_nan=False)
     default_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
-    ridge: float = Field(0.3, gt=0.0, allow_inf_nan=False)
+    ridge: float = Field(0.1, gt=0.0, allow_inf_nan=False)
     structure_weight: float = Field(3.0, ge=0.0, allow_inf_nan=False)
     capability_weight: float = Field(0.3, ge=0.0, allow_inf_nan=False)
     description_weight: float = Field(6.0, ge=0.0, allow_inf_nan=False)
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
+    prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)
     compose: int = Field(0, ge=0, le=8)
     compose_limit: int = Field(8, ge=1, le=16)
     default_similarity: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
@@ -247,26 +258,43 @@ def _source(key: Key, type_traces: int) -> str:
     return "default" if key == _DEFAULT_KEY else "predicted"
 
 
+#: ``TaskComplexity`` value -> its level, looked up once per trace step.
+_LEVELS = {c.value: c.level for c in TaskComplexity}
+
+
 def _level(complexity: str | None) -> int:
-    """The level of a ``TaskComplexity`` value; a trace or task without one is MODERATE, the
-    ``TaskProfile`` default."""
-    try:
-        return TaskComplexity(complexity).level if complexity is not None else TaskComplexity.MODERATE.level
-    except ValueError:
-        return TaskComplexity.MODERATE.level
+    """The level of a ``TaskComplexity`` value; a trace or task without one (or with an unknown
+    one) is MODERATE, the ``TaskProfile`` default."""
+    return _LEVELS.get(complexity, TaskComplexity.MODERATE.level) if complexity is not None else TaskComplexity.MODERATE.level
 
 
 def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
-    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle."""
+    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle (a
+    plain topological sort first: it runs on every recorded trace; networkx names the cycle)."""
+    names = {s.step for s in steps}
+    waiting: dict[str, set[str]] = {}
+    for s in steps:
+        waiting.setdefault(s.step, set()).update(p for p in s.depends_on if p in names)
+    ready = [n for n, parents in waiting.items() if not parents]
+    children: dict[str, list[str]] = {}
+    for n, parents in waiting.items():
+        for p in parents:
+            children.setdefault(p, []).append(n)
+    done = 0
+    while ready:
+        n = ready.pop()
+        done += 1
+        for c in children.get(n, ()):
+            waiting[c].discard(n)
+            if not waiting[c]:
+                ready.append(c)
+    if done == len(waiting):
+        return
     graph = nx.DiGraph()
     graph.add_nodes_from(s.step for s in steps)
     graph.add_edges_from((p, s.step) for s in steps for p in s.depends_on)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return
-    names = [u for u, _ in cycle]
-    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(names + names[:1])}")
+    path = [u for u, _ in nx.find_cycle(graph)]
+    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(path + path[:1])}")
 
 
 class StructureModel:
@@ -289,6 +317,7 @@ class StructureModel:
         self.config = config
         self._featurizer = featurizer
         self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
+        self._descriptions: dict[str, np.ndarray | None] = {}  # capability text -> unit vector
         self._reset()
 
     def _reset(self) -> None:
@@ -301,6 +330,7 @@ class StructureModel:
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
         self._A: np.ndarray | None = None
+        self._unfolded: list[np.ndarray] = []  # traces' features not yet added to A
         self._P: np.ndarray | None = None  # A^-1 as of the last proposal (None: to compute)
         self._pending: list[np.ndarray] = []  # traces' features added to A since P was computed
         self._by_structure: dict[Key, np.ndarray] = {}
@@ -337,17 +367,26 @@ class StructureModel:
 
     def _add_text(self, f: np.ndarray) -> None:
         # Learning is on every recorded trace, proposing only for tasks without declared steps: A
-        # takes f f^T where f is non-zero (hashed features are sparse), and its inverse is brought up
-        # to date when a proposal needs it.
+        # takes the traces' f f^T in batches (one matrix product), and its inverse is brought up to
+        # date when a proposal needs it.
         if self._A is None:
             self._A = np.eye(len(f)) * self.config.ridge
-        nz = np.flatnonzero(f)
-        self._A[np.ix_(nz, nz)] += np.outer(f[nz], f[nz])
+        self._unfolded.append(f)
+        if len(self._unfolded) >= _MAX_PENDING:
+            self._fold()
         if self._P is not None:
             self._pending.append(f)
             if len(self._pending) > _MAX_PENDING:
                 self._P, self._pending = None, []
         self._text_traces += 1
+
+    def _fold(self) -> np.ndarray | None:
+        """``A`` with every trace's features added."""
+        if self._unfolded:
+            F = np.stack(self._unfolded)
+            self._A += F.T @ F  # type: ignore[operator]
+            self._unfolded = []
+        return self._A
 
     def _precision_inverse(self) -> np.ndarray | None:
         """``A^-1`` of the text model (``None`` before any trace with a request): the pending
@@ -355,7 +394,7 @@ class StructureModel:
         if self._A is None:
             return None
         if self._P is None:
-            inverse = np.linalg.inv(np.linalg.cholesky(self._A))
+            inverse = np.linalg.inv(np.linalg.cholesky(self._fold()))
             self._P, self._pending = inverse.T @ inverse, []
         for f in self._pending:
             pf = self._P @ f
@@ -563,6 +602,15 @@ class StructureModel:
         observed = np.array([seen.get(int(k), 0) for k in sizes], dtype=float)
         return np.log((observed + a * prior) / (n + a))
 
+    def _novelty(self, f: np.ndarray | None) -> float:
+        """``ridge * f^T A^-1 f`` in (0, 1]: the text model's predictive variance for request
+        features ``f`` relative to its prior's; 1 without a request or before any trace with one,
+        about ``ridge / (ridge + n)`` after ``n`` traces with the same request."""
+        P = self._precision_inverse() if f is not None else None
+        if P is None or len(P) != len(f):  # type: ignore[arg-type]
+            return 1.0
+        return min(1.0, max(0.0, self.config.ridge * float(f @ P @ f)))  # type: ignore[operator]
+
     def _text_scores(self, keys: list[Key], f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
         cfg = self.config
         out = np.zeros(len(keys))
@@ -584,23 +632,44 @@ class StructureModel:
         if cfg.description_weight:
             if _DEFAULT_KEY in keys:
                 out[keys.index(_DEFAULT_KEY)] += cfg.description_weight * cfg.default_similarity
-            x = f[:-1]
-            vectors: dict[str, np.ndarray | None] = {}
-            for k in keys:
-                caps = {c for c, _ in k if c is not None}
-                if not caps:
-                    continue
-                total = np.zeros_like(x)
-                for c in caps:
-                    if c not in vectors:
-                        d = self._vector(f"{c.replace('_', ' ')}: {descriptions.get(c) or ''}")
-                        vectors[c] = None if d is None or len(d) != len(f) else d[:-1]
-                    if vectors[c] is not None:
-                        total = total + vectors[c]
-                norm = float(np.linalg.norm(total))
-                if norm > 0:
-                    out[keys.index(k)] += cfg.description_weight * float(x @ total) / norm
+            out += cfg.description_weight * self._description_similarity(keys, f[:-1], descriptions)
         return out
+
+    def _description_similarity(self, keys: list[Key], x: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+        """Per candidate, the cosine of the request ``x`` with the sum of its capabilities' unit
+        description vectors (0 for one without any): dot products and the Gram matrix of the
+        capabilities' vectors, computed once per proposal."""
+        caps = sorted({c for k in keys for c, _ in k if c is not None})
+        vectors = {c: self._description_vector(c, descriptions.get(c) or "", len(x)) for c in caps}
+        caps = [c for c in caps if vectors[c] is not None]
+        out = np.zeros(len(keys))
+        if not caps:
+            return out
+        index = {c: i for i, c in enumerate(caps)}
+        D = np.stack([vectors[c] for c in caps])  # type: ignore[misc]
+        dots = D @ x
+        gram: np.ndarray | None = None
+        for j, k in enumerate(keys):
+            members = sorted({index[c] for c, _ in k if c in index})
+            if len(members) == 1:  # a unit vector
+                out[j] = dots[members[0]]
+            elif members:
+                gram = D @ D.T if gram is None else gram
+                norm = math.sqrt(max(float(gram[np.ix_(members, members)].sum()), 0.0))
+                out[j] = float(dots[members].sum()) / norm if norm > 0 else 0.0
+        return out
+
+    def _description_vector(self, capability: str, description: str, dim: int) -> np.ndarray | None:
+        """The unit vector of a capability's name and description (``None`` for one without words or
+        of another dimension), remembered apart from requests: a proposal asks for every available
+        capability's."""
+        text = f"{capability.replace('_', ' ')}: {description}"
+        if text not in self._descriptions:
+            if len(self._descriptions) >= _MAX_DESCRIPTIONS:
+                self._descriptions.pop(next(iter(self._descriptions)))
+            d = self._vector(text)
+            self._descriptions[text] = None if d is None or len(d) != dim + 1 else d[:-1]
+        return self._descriptions[text]
 
     def scores(
         self,
@@ -632,7 +701,10 @@ class StructureModel:
         alpha = cfg.concentration * shared + n_t
         # without a request the two log-probabilities decide as they are; with one, the text terms
         # weigh in and the weights set the balance
-        type_weight, size_weight = (cfg.type_weight, cfg.size_weight) if f is not None else (1.0, 1.0)
+        # the task type's and the size's log-probabilities count fully where the text model knows
+        # nothing like the request, and fade as it learns similar requests (see ``prior_fade``)
+        fade = self._novelty(f) ** cfg.prior_fade
+        type_weight, size_weight = cfg.type_weight * fade, cfg.size_weight * fade
         base = size_weight * self._size_log_prior(np.array([len(k) for k in keys]), complexity)
         if f is not None:
             base = base + self._text_scores(keys, f, descriptions)
@@ -758,7 +830,7 @@ class StructureModel:
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
-            arrays["A"] = self._A.copy()
+            arrays["A"] = self._fold().copy()  # type: ignore[union-attr]
             rows = [self._by_structure[k] for k in self._by_structure if k in index]
             arrays["by_structure"] = np.array(rows).reshape(len(rows), len(self._A))
             arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))

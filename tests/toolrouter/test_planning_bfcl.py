@@ -77,25 +77,28 @@ def test_bfcl_section_quick_report(tmp_path: Path, capsys: pytest.CaptureFixture
     out = tmp_path / "figures.json"
     main(["--bfcl", str(write_toy_bfcl(tmp_path / "bfcl")), "--quick", "--json", str(out)])
     printed = capsys.readouterr().out
-    for title in ("BFCL multi_turn_base, report split", "Learning curve", "BFCL single-turn categories"):
+    for title in ("BFCL multi_turn_base, report split", "Learning curve", "BFCL single-turn categories", "Cost per call"):
         assert title in printed
     figures = json.loads(out.read_text())
     methods = figures["sequences"]["methods"]
-    assert set(methods) == {"structure model", "structure model, library defaults", "most frequent sequence per API set",
+    assert set(methods) == {"structure model, library defaults", "most frequent sequence per API set",
                             "nearest earlier turn, TF-IDF",
                             "nearest earlier turn, hashing"}
     for scores in methods.values():
         for mean, se in scores.values():
             assert 0.0 <= mean <= 1.0 and se >= 0.0
     # the calls follow from the wording: the model learns them, the per-API-set frequency cannot
-    assert methods["structure model"]["exact"][0] >= 0.9
-    assert methods["structure model"]["exact"][0] > methods["most frequent sequence per API set"]["exact"][0]
-    curve = figures["sequences"]["curve"]["structure model"]
+    model = methods["structure model, library defaults"]
+    assert model["exact"][0] >= 0.9
+    assert model["exact"][0] > methods["most frequent sequence per API set"]["exact"][0]
+    curve = figures["sequences"]["curve"]["structure model, library defaults"]
     assert list(curve) == ["0", "10", "12"]  # 12 conversations in the tune half
     single = figures["single_turn"]
     assert set(single) == {"selection top-1", "false abstention (multiple)", "abstention (irrelevance)", "set F1"}
     assert all(0.0 <= mean <= 1.0 for metric in single.values() for mean, _ in metric.values())
     assert single["selection top-1"]["structure model"][0] == 1.0
+    for cost in figures["cost"].values():
+        assert cost["learn_from_execution_ms"] > 0 and cost["optimize_task_execution_ms"] > 0
 
 
 def test_split_is_fixed_and_disjoint() -> None:
@@ -112,3 +115,13 @@ def test_sequence_metrics() -> None:
     assert m["node_f1"].mean == pytest.approx((1 + 2 / 3 + 0) / 3)
     assert m["edge_f1"].mean == pytest.approx(0.5) and m["edge_f1"].n == 2  # the one-call pair has no order
     assert multiset_f1(("a", "a"), ("a",)) == pytest.approx(2 / 3) and multiset_f1((), ()) == 1.0
+
+
+def test_options_that_are_not_the_defaults_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "figures.json"
+    main(["--bfcl", str(write_toy_bfcl(tmp_path / "bfcl")), "--quick", "--json", str(out),
+          "--structure-config", '{"ridge": 0.3}'])
+    printed = " ".join(capsys.readouterr().out.split())
+    methods = json.loads(out.read_text())["sequences"]["methods"]
+    assert "structure model, options in the title" in methods and "structure model, library defaults" not in methods
+    assert "(options {'ridge': 0.3})" in printed

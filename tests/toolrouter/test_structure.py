@@ -165,3 +165,46 @@ def test_options_and_trace_ids_are_checked() -> None:
         with pytest.raises(ValueError, match="trace_id"):
             check_trace_id(bad)
     assert check_trace_id("turn-1") == "turn-1"
+
+
+def test_a_task_types_history_decides_for_new_wording_and_gives_way_to_text_it_has_learned() -> None:
+    def model_with(config: dict) -> StructureModel:
+        model = StructureModel(config=config)
+        for i in range(6):  # the type's own history: one step
+            chain(model, f"t{i}", "ops", ["ls"], request=f"show me folder {i}")
+        for i in range(6):  # other types: this wording takes two steps
+            chain(model, f"u{i}", f"other{i % 2}", ["cd", "mv"], request="archive the quarterly report")
+        return model
+
+    caps = ["ls", "cd", "mv"]
+    model = model_with({})
+    # wording the text model has learned: its prediction wins over the type's usual structure
+    assert names(model.propose("ops", capabilities=caps, request="archive the quarterly report")) == ["cd", "mv"]
+    # wording it has never seen: the type's history decides
+    assert names(model.propose("ops", capabilities=caps, request="zq xw vk")) == ["ls"]
+    assert model._novelty(model._vector("zq xw vk")) > 0.5 > 0.05 > model._novelty(model._vector("archive the quarterly report"))
+    # the type's term: all of it for the new wording, almost none for the learned one
+    ignored = model_with({"type_weight": 0.0})
+    assert names(ignored.propose("ops", capabilities=caps, request="zq xw vk")) != ["ls"]
+
+    def type_term(request: str, config: dict) -> np.ndarray:
+        with_type = model_with(config).scores("ops", capabilities=caps, request=request)[1]
+        return with_type - model_with({**config, "type_weight": 0.0}).scores("ops", capabilities=caps, request=request)[1]
+
+    new, learned = (np.ptp(type_term(r, {})) / np.ptp(type_term(r, {"prior_fade": 0.0}))
+                    for r in ("zq xw vk", "archive the quarterly report"))
+    assert new > 0.5 and learned < 1e-3
+
+
+def test_the_text_models_precision_holds_every_traces_features_whenever_it_is_read() -> None:
+    model = StructureModel()
+    requests = [f"request number {i} about topic {i % 7}" for i in range(40)]  # more than one batch
+    for i, text in enumerate(requests):
+        chain(model, f"t{i}", "ops", ["ls"], request=text)
+        if i in (5, 39):  # a proposal in between, and at the end
+            model.propose("ops", capabilities=["ls", "cd"], request="something else")
+    F = np.stack([model._vector(t) for t in requests])
+    expected = model.config.ridge * np.eye(F.shape[1]) + F.T @ F
+    _, arrays = model.state()
+    assert np.allclose(arrays["A"], expected)
+    assert np.allclose(model._precision_inverse(), np.linalg.inv(expected), atol=1e-8)

@@ -42,14 +42,18 @@ from toolrouter.structure import CALL_TRACE_PREFIX, StructureConfig, StructureMo
 SPLIT_SEED = 12345
 #: Rate of false abstentions on ``multiple`` at which abstention on ``irrelevance`` is reported.
 FALSE_ABSTENTION = 0.05
-#: StructureConfig values chosen on the tune half (the ``--split tune`` protocol, seeds 0-2): for
-#: sequences the task type (the API sets) and the size prior add nothing beyond the text and which
-#: functions are offered (exact / node F1 0.576 / 0.742 against 0.529 / 0.676 with the library's
-#: defaults, featurizer minilm+hashing); for sets, side-by-side sets of
-#: up to 4 functions and a stronger size prior (set F1 0.88 against 0.81, featurizer minilm).
-#: Selection and abstention use the library's defaults.
-SEQUENCE_CONFIG: dict[str, Any] = {"type_weight": 0.0, "size_weight": 0.0, "ridge": 0.1}
-SET_CONFIG: dict[str, Any] = {"compose": 4, "size_weight": 3.0}
+#: The sequence tables measure the library's defaults (``StructureConfig()``): they are what the
+#: tune half chose (``--split tune``, seeds 0-1, featurizer minilm+hashing: exact / node F1 0.580 /
+#: 0.753 with the task type's history and the size prior fading as the text model learns requests
+#: like the task's, against 0.529 / 0.675 with the former fixed weights).
+SEQUENCE_CONFIG: dict[str, Any] = {}
+#: Sets (``parallel_multiple``), chosen on the tune half: side-by-side sets of up to 4 functions and
+#: a stronger size prior at fixed weights (set F1 0.88 against 0.81, featurizer minilm).
+SET_CONFIG: dict[str, Any] = {"compose": 4, "size_weight": 3.0, "type_weight": 0.1, "ridge": 0.3, "prior_fade": 0.0}
+#: Selection and abstention, chosen on the tune half (seeds 0-1, featurizer minilm+hashing): the
+#: task type's and the size's terms at fixed weights, which the margin over the one-step default
+#: needs (abstention on irrelevance 0.75 against 0.38 with the library's defaults; top-1 0.92 both).
+SELECTION_CONFIG: dict[str, Any] = {"type_weight": 0.1, "ridge": 0.3, "prior_fade": 0.0}
 #: The complexity every BFCL request is given (the model learns that level's sizes).
 COMPLEXITY = "moderate"
 #: Training conversations of the learning curve (of the tune half; all of it is the headline).
@@ -176,7 +180,7 @@ class ModelPredictor(Predictor):
     by side with ``chain=False``). Every task is given the same ``complexity``: the model learns
     the sizes of that level's traces (BFCL does not say how complex a request is)."""
 
-    def __init__(self, featurizer: Any, config: StructureConfig, label: str = "structure model",
+    def __init__(self, featurizer: Any, config: StructureConfig, label: str = "structure model, library defaults",
                  complexity: str | None = COMPLEXITY, chain: bool = True) -> None:
         self.model = StructureModel(featurizer, config)
         self.name = label
@@ -314,17 +318,20 @@ def run_sequences(
     return rows
 
 
-def _sequence_predictors(
-    featurizer: Any, featurizer_name: str, config: StructureConfig, defaults: StructureConfig | None
-) -> list[Predictor]:
-    extra = [ModelPredictor(featurizer, defaults, "structure model, library defaults")] if defaults else []
+def _sequence_predictors(featurizer: Any, featurizer_name: str, config: StructureConfig) -> list[Predictor]:
+    label = "structure model, " + ("options in the title" if _overrides(config) else "library defaults")
     return [
-        ModelPredictor(featurizer, config),
-        *extra,
+        ModelPredictor(featurizer, config, label),
         MostFrequent(),
         TfidfNearestNeighbour(),
         NearestNeighbour(f"nearest earlier turn, {featurizer_name}", _unit_rows(featurizer)),
     ]
+
+
+def _overrides(config: StructureConfig) -> str:
+    """`` (options ...)`` naming the fields where ``config`` is not the library's default."""
+    changed = {k: v for k, v in config.model_dump().items() if v != StructureConfig.model_fields[k].default}
+    return f" (options {changed})" if changed else ""
 
 
 def _warm(featurizer: Any, texts: Sequence[str]) -> None:
@@ -335,10 +342,9 @@ def _warm(featurizer: Any, texts: Sequence[str]) -> None:
 
 def sequences(
     data: BfclData, featurizer: Any, featurizer_name: str, config: StructureConfig, seeds: Sequence[int], split: str,
-    defaults: StructureConfig | None = None,
 ) -> dict[str, Any]:
     """The sequence tables (headline; learning curve on the first seed's order); returns their
-    figures. ``defaults``: also a row for the model with these options."""
+    figures."""
     conversations = list(data.multi_turn)
     tune, report = held_apart(conversations)
     _warm(featurizer, [t.request for c in conversations for t in c.turns]
@@ -354,7 +360,7 @@ def sequences(
             random.Random(seed + 1).shuffle(test)
         sizes = sorted({min(k, len(train)) for k in CURVE} | {len(train)}) if seed == seeds[0] else [len(train)]
         for k in sizes:
-            predictors = _sequence_predictors(featurizer, featurizer_name, config, defaults if k == len(train) else None)
+            predictors = _sequence_predictors(featurizer, featurizer_name, config)
             rows = run_sequences(data, predictors, train[:k], test)
             for name, r in rows.items():
                 if seed == seeds[0]:
@@ -369,11 +375,12 @@ def sequences(
         m = sequence_metrics(rows)
         figures["methods"][name] = {k: [v.mean, v.se] for k, v in m.items()}
         table.append([name, str(m["exact"]), str(m["node_f1"]), str(m["edge_f1"]), m["exact"].n // len(seeds)])
-    model = figures["methods"]["structure model"]
+    model = next(iter(figures["methods"].values()))  # the structure model's row comes first
     print_table(
         f"BFCL multi_turn_base, {split} split: learned {n_train} conversations, then online over {n_test} "
         f"(each predicted before it is learned); featurizer {featurizer_name}; seeds {list(seeds)} "
-        "(orders); mean +- standard error over conversations. Target on the report split: exact >= 0.60, "
+        f"(orders); the structure model with the library's defaults{_overrides(config)}; "
+        "mean +- standard error over conversations. Target on the report split: exact >= 0.60, "
         f"node F1 >= 0.80: exact {'met' if model['exact'][0] >= 0.60 else 'not met'}, "
         f"node F1 {'met' if model['node_f1'][0] >= 0.80 else 'not met'}",
         ["method", "exact sequence", "node F1", "edge (order) F1", "turns"],
@@ -490,23 +497,77 @@ def single_turn(
     print_table(
         f"BFCL single-turn categories, {split} split: learned the first half, then online over the other; "
         f"abstention where the margin over the one-step default is below its {FALSE_ABSTENTION:.0%} quantile on "
-        f"multiple's training half (sets: compose={set_config.compose}); featurizer {featurizer_name}; seeds {list(seeds)}",
+        f"multiple's training half; options: selection and abstention{_overrides(config)}, sets{_overrides(set_config)}; featurizer {featurizer_name}; seeds {list(seeds)}",
         ["metric", "method", "mean +- se", "entries"],
         rows,
     )
     return figures
 
 
+# --------------------------------------------------------------------------------------------------
+# Cost: what learning a trace and planning from the learned structure cost the router
+# --------------------------------------------------------------------------------------------------
+def costs(data: BfclData, calls: int) -> dict[str, Any]:
+    """CPU time per ``learn_from_execution`` call (one turn's calls as one trace, with and without
+    the request text) and per ``optimize_task_execution`` of a task that declares no steps, on a
+    router with the library's defaults (no store; structure over hashed n-grams) and one tool per
+    function of BFCL's multi-turn API sets. Each measurement runs ``calls`` turns after a warm-up of
+    as many (the same turns; the text model then holds their requests)."""
+    from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
+
+    names = sorted({f.name for docs in data.api_functions.values() for f in docs})
+    turns = [(c.task_type, t) for c in data.multi_turn for t in c.turns if t.calls][:calls]
+    if not turns:
+        raise ValueError("bfcl: no multi-turn conversation with calls to time")
+    results = [
+        [ExecutionResult(tool_id=n, step=f"{i}:{n}", success=True, latency_s=0.1) for i, n in enumerate(t.names)]
+        for _, t in turns
+    ]
+    from toolrouter.bench.routing import _one_blas_thread
+
+    out: dict[str, Any] = {}
+    rows = []
+    for with_text in (False, True):
+        router = ToolMetaLearner([ToolProfile(tool_id=n, capabilities=[n]) for n in names], seed=0)
+        tasks = [
+            TaskProfile(task_id=f"t{i}", task_type=task_type, context=turn.request if with_text else None)
+            for i, (task_type, turn) in enumerate(turns)
+        ]
+        for task, r in zip(tasks, results):  # warm-up: the learned structures exist, caches are filled
+            router.learn_from_execution(task, r)
+        with _one_blas_thread():
+            t0 = time.process_time()
+            for task, r in zip(tasks, results):
+                router.learn_from_execution(task, r)
+            learn = (time.process_time() - t0) / len(tasks)
+            t0 = time.process_time()
+            for task in tasks:
+                router.optimize_task_execution(task)
+            plan = (time.process_time() - t0) / len(tasks)
+        label = "with request text" if with_text else "without request text"
+        steps = sum(len(r) for r in results) / len(results)
+        out[label] = {"learn_from_execution_ms": learn * 1e3, "optimize_task_execution_ms": plan * 1e3}
+        rows.append([label, len(tasks), round(steps, 2), round(learn * 1e3, 3), round(plan * 1e3, 3)])
+    print_table(
+        f"Cost per call, CPU ms: a router with the library's defaults and {len(names)} tools (one per function "
+        "of the multi-turn API sets), each turn's calls learned as one trace, then planned without declared "
+        "steps (learned structure, then tools assigned under the budget); one BLAS thread",
+        ["task", "calls", "steps per trace", "learn_from_execution ms", "optimize_task_execution ms"],
+        rows,
+    )
+    return out
+
+
 def run(path: str, *, featurizer: str, split: str, seeds: Sequence[int], config: Mapping[str, Any],
         quick: bool, json_out: str | None = None) -> dict[str, Any]:
     """Load BFCL from ``path`` and print every table (``quick``: the first 24 conversations and
     entries of each category, for a smoke run). ``config``: StructureConfig fields that override
-    the chosen ones (``SEQUENCE_CONFIG``, ``SET_CONFIG``, the library's defaults) in every table."""
+    the chosen ones (``SEQUENCE_CONFIG``, ``SET_CONFIG``, ``SELECTION_CONFIG``) in every table."""
     if split not in ("tune", "report"):
         raise ValueError(f"split: expected 'tune' or 'report', got {split!r}")
     if not seeds:
         raise ValueError("seeds: at least one is needed")
-    defaults = StructureConfig.model_validate(dict(config))
+    selection_config = StructureConfig.model_validate({**SELECTION_CONFIG, **config})
     sequence_config = StructureConfig.model_validate({**SEQUENCE_CONFIG, **config})
     set_config = StructureConfig.model_validate({**SET_CONFIG, **config})
     data = load_bfcl(path)
@@ -517,9 +578,10 @@ def run(path: str, *, featurizer: str, split: str, seeds: Sequence[int], config:
     t0 = time.perf_counter()
     figures = {
         "configs": {"sequences": sequence_config.model_dump(), "sets": set_config.model_dump(),
-                    "selection": defaults.model_dump()},
-        "sequences": sequences(data, f, featurizer, sequence_config, seeds, split, defaults),
-        "single_turn": single_turn(data, f, featurizer, defaults, set_config, seeds, split),
+                    "selection": selection_config.model_dump()},
+        "sequences": sequences(data, f, featurizer, sequence_config, seeds, split),
+        "single_turn": single_turn(data, f, featurizer, selection_config, set_config, seeds, split),
+        "cost": costs(data, 48 if quick else 300),
         "wall_s": time.perf_counter() - t0,
     }
     if json_out:
