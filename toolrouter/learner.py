@@ -346,16 +346,17 @@ class ToolMetaLearner:
             route's other tools earn with their spread as uncertainty, or, with a reward model, its
             meta-learned prior (adapted first): the tool is tried again within a few calls and
             judged on what it does now. A tool no longer chosen is tried again after
-            ``recheck_after`` calls of its route (sooner while its detector sees a change), so that
-            a repair or an improvement is seen. ``tool_statistics`` counts the resets and rechecks.
+            ``recheck_after`` calls of its route (sooner while its detector sees a rise; after a
+            drop, twice as late after each recheck that found nothing better, up to four times),
+            so that a repair or an improvement is seen; a recheck that finds a dropped tool better
+            restarts it at once. ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
-            ``gaussian_ts``, ``lin_ts``, ``neural_linear``; docs/benchmarks/meta-router.md): a
-            broken tool gets 10 to 22 calls after it broke (medians, rechecks aside; they add 11 to
-            18 over the next 1,400 calls); a repaired one has half its
-            former traffic back after 99 to 432 calls, an improved one half the traffic after 180
-            to 940 (medians; the first recheck alone may take 150); no false reset in 10,000 calls
-            per policy; the rechecks change the regret by -13% to +26% when nothing changes (up to
-            +68% on the train splits).
+            ``gaussian_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md): a
+            broken tool gets 11 to 17 calls in the 1,400 after it broke (medians, 3 to 4 of them
+            rechecks); a repaired one has half its former traffic back after 120 to 192 calls, an
+            improved one half the traffic after 216 to 918 (medians; single seeds wait up to 785
+            and 1,354); no false reset in 10,000 calls per policy; the regret when nothing changes
+            is -16% to +22% of that without a detector (up to +57% on the train splits).
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
