@@ -28,9 +28,12 @@ standard deviations), so that the rare failure of a very reliable tool is not ta
 Few samples. A detection does not start the new regime from nothing: the samples since the change
 began (since the test's statistic last turned towards it) become the first samples of the new regime,
 so a tool that is now seen rarely (a broken one, tried again only now and then) is judged again at
-its next outcome, not after ``min_samples`` more. ``evidence`` (how close the test is to firing) and
-``recheck_interval`` tell the router when to try a rarely chosen tool again: every ``recheck_after``
-outcomes of its route, sooner while a change is building up.
+its next outcome, not after ``min_samples`` more. ``recheck_interval`` tells the router when to try
+a rarely chosen tool again: every ``recheck_after`` outcomes of its route, sooner while a rise is
+building up (``rise_evidence``: a repair or an improvement is confirmed within a few outcomes), and
+twice as late after each recheck that left the test seeing no rise (``misses``, up to
+``RECHECK_BACKOFF`` doublings), so that a tool that stays broken costs few calls. A drop brings no
+recheck forward: the policy leaves a worse tool by itself.
 
 Defaults: ``delta=0.5``, ``clip=3``; Page-Hinkley ``threshold=12``, ``min_samples=3``; CUSUM
 ``threshold=20``, ``min_samples=30`` (its frozen reference needs more samples). They were chosen on
@@ -100,8 +103,10 @@ Direction = Literal["both", "down", "up"]
 #: Version of the ``state_dict`` layout; bumped when it changes.
 STATE_VERSION = 1
 
-#: How fast a recheck comes sooner as the evidence of a change grows: ``(1 - evidence) ** 8``.
+#: How fast a recheck comes sooner as the evidence of a rise grows: ``(1 - evidence) ** 8``.
 RECHECK_POWER = 8
+#: At most this many doublings of the recheck interval for rechecks that found nothing better.
+RECHECK_BACKOFF = 2
 #: ... but only after a sample that moved the test towards firing by at least this much (in units of
 #: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
 #: sample, must not have its tool rechecked at every call.
@@ -212,24 +217,38 @@ class ChangeDetector(ABC):
         """Validate ``stats``; return a function that installs them (called only if all is valid)."""
 
     # ---- shared -------------------------------------------------------------------------------
-    def recheck_interval(self) -> int | None:
+    @property
+    def rise_evidence(self) -> float:
+        """How close the test is to finding a rise of the mean, in [0, 1) (0 with ``direction="down"``)."""
+        return self._rise_evidence() if self.direction != "down" else 0.0
+
+    @abstractmethod
+    def _rise_evidence(self) -> float:
+        """The upward statistic over ``threshold``, capped at 1."""
+
+    def recheck_interval(self, misses: int = 0) -> int | None:
         """Outcomes of its route after which this detector's tool should be tried again if no
-        outcome of it came in meanwhile: ``recheck_after``, shortened as the evidence of a change
-        grows (by ``(1 - evidence) ** 8``), so that a change it has begun to see is confirmed or
-        dismissed within a few outcomes; ``None`` when rechecks are off.
+        outcome of it came in meanwhile; ``None`` when rechecks are off.
+
+        ``recheck_after``, shortened as the evidence of a rise grows (by ``(1 - evidence) ** 8``,
+        after a sample that moved the test up by at least ``RECHECK_GAIN``), so that a repair or an
+        improvement it has begun to see is confirmed within a few outcomes; doubled for each of the
+        ``misses`` (rechecks in a row after which the test saw no rise), at most
+        ``RECHECK_BACKOFF`` times, so that a tool that stays broken is rechecked ever more rarely.
 
         Example:
             >>> d = PageHinkley(min_samples=5, recheck_after=100)
-            >>> d.recheck_interval()
-            100
+            >>> d.recheck_interval(), d.recheck_interval(misses=1), d.recheck_interval(misses=9)
+            (100, 200, 400)
             >>> for x in [0.0, 1.0] * 10 + [3.0]: _ = d.update(x)
             >>> d.recheck_interval() < 100
             True
         """
         if self.recheck_after is None:
             return None
-        evidence = self.evidence if self._gain >= RECHECK_GAIN else 0.0
-        return max(1, round(self.recheck_after * (1.0 - evidence) ** RECHECK_POWER))
+        evidence = self.rise_evidence if self._gain >= RECHECK_GAIN else 0.0
+        after = self.recheck_after * 2 ** min(max(misses, 0), RECHECK_BACKOFF)
+        return max(1, round(after * (1.0 - evidence) ** RECHECK_POWER))
 
     @property
     def n(self) -> int:
@@ -259,10 +278,10 @@ class ChangeDetector(ABC):
         x = float(residual)
         if not abs(x) <= MAX_ABS_REWARD:  # also catches NaN; larger ones would overflow the moments
             raise InvalidOutcomeError(f"residual must be finite and within +-{MAX_ABS_REWARD:g}, got {x!r}")
-        before = self.evidence
+        before = self.rise_evidence
         change = self._step(x)
         if change is None:
-            self._gain = (self.evidence - before) * self.threshold
+            self._gain = (self.rise_evidence - before) * self.threshold
             return False
         self.detections += 1
         self.last_direction = change
@@ -279,7 +298,7 @@ class ChangeDetector(ABC):
         self._moments_n = 0
         self._mean = 0.0
         self._m2 = 0.0
-        self._gain = 0.0  # how far the last sample moved the test towards firing
+        self._gain = 0.0  # how far the last sample moved the test towards finding a rise
         #: per direction, (n, mean, m2) of the samples since the change would have begun
         self._post: dict[str, list[float]] = {"up": [0, 0.0, 0.0], "down": [0, 0.0, 0.0]}
         self._reset_statistics()
@@ -438,6 +457,9 @@ class PageHinkley(ChangeDetector):
             return "up"
         return None
 
+    def _rise_evidence(self) -> float:
+        return min((self._up - self._up_min) / self.threshold, 1.0)
+
     @property
     def evidence(self) -> float:
         up = self._up - self._up_min if self.direction != "down" else 0.0
@@ -507,6 +529,9 @@ class Cusum(ChangeDetector):
             return "up"
         return None
 
+    def _rise_evidence(self) -> float:
+        return min(self._high / self.threshold, 1.0)
+
     @property
     def evidence(self) -> float:
         high = self._high if self.direction != "down" else 0.0
@@ -540,9 +565,10 @@ class DetectorConfig(BaseModel):
 
     ``recheck_after`` (default 150) is for the router: a tool with no outcome on its route for that
     many of the route's outcomes is tried once more (put first in the ranking), so that a repair or
-    an improvement of a tool the policy no longer chooses goes unseen at most that long; the wait is
-    shorter while the tool's detector sees a change building up. Each recheck costs a call to a tool
-    the policy would not have chosen: with 10 such tools, about 1 call in 15 at the default.
+    an improvement of a tool the policy no longer chooses is seen; the wait is shorter while the
+    tool's detector sees a rise building up, and doubles (up to four times as long) after each
+    recheck that found the tool no better than its mean. Each recheck costs a call to a tool the
+    policy would not have chosen: with 10 such tools, at most about 1 call in 15 at the default.
     ``None`` turns rechecks off (then a tool the policy has written off is not tried again).
 
     Example:

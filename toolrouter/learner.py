@@ -111,6 +111,8 @@ _RECENT_OUTCOMES = 256
 #: Removed tools whose late attempts are still accepted (the most recently removed).
 _RETIRED_TOOLS = 1024
 
+#: How a reset's reason names the direction of the change.
+_MOVED = {"down": "fell", "up": "rose", None: "moved"}
 #: ``_Route.next_due`` when no recheck is scheduled.
 _NEVER = 2**62
 
@@ -245,15 +247,24 @@ class _Counts:
 
 class _ToolDrift:
     """What drift detection did to one (route, tool): resets (how many, the router's outcome count
-    at the latest, why), rechecks, and the route outcome at which the next recheck is due."""
+    at the latest, why), rechecks, the route outcome at which the next recheck is due, the rechecks
+    in a row that found the tool no better (``misses``, which lengthen the next wait) and whether a
+    recheck's outcome is awaited (``pending``)."""
 
-    __slots__ = ("resets", "last_reset_at", "last_reason", "rechecks", "due")
+    __slots__ = ("resets", "last_reset_at", "last_reason", "rechecks", "due", "misses", "pending")
 
     def __init__(
-        self, resets: int = 0, last_reset_at: int | None = None, last_reason: str | None = None, rechecks: int = 0, due: int = 0
+        self,
+        resets: int = 0,
+        last_reset_at: int | None = None,
+        last_reason: str | None = None,
+        rechecks: int = 0,
+        due: int = 0,
+        misses: int = 0,
+        pending: bool = False,
     ) -> None:
         self.resets, self.last_reset_at, self.last_reason = resets, last_reset_at, last_reason
-        self.rechecks, self.due = rechecks, due
+        self.rechecks, self.due, self.misses, self.pending = rechecks, due, misses, pending
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, as ``_SavedToolDrift`` reads it."""
@@ -346,16 +357,17 @@ class ToolMetaLearner:
             route's other tools earn with their spread as uncertainty, or, with a reward model, its
             meta-learned prior (adapted first): the tool is tried again within a few calls and
             judged on what it does now. A tool no longer chosen is tried again after
-            ``recheck_after`` calls of its route (sooner while its detector sees a change), so that
-            a repair or an improvement is seen. ``tool_statistics`` counts the resets and rechecks.
+            ``recheck_after`` calls of its route (sooner while its detector sees a rise; after a
+            drop, twice as late after each recheck that found nothing better, up to four times),
+            so that a repair or an improvement is seen; a recheck that finds a dropped tool better
+            restarts it at once. ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
-            ``gaussian_ts``, ``lin_ts``, ``neural_linear``; docs/benchmarks/meta-router.md): a
-            broken tool gets 10 to 22 calls after it broke (medians, rechecks aside; they add 11 to
-            18 over the next 1,400 calls); a repaired one has half its
-            former traffic back after 99 to 432 calls, an improved one half the traffic after 180
-            to 940 (medians; the first recheck alone may take 150); no false reset in 10,000 calls
-            per policy; the rechecks change the regret by -13% to +26% when nothing changes (up to
-            +68% on the train splits).
+            ``gaussian_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md): a
+            broken tool gets 11 to 17 calls in the 1,400 after it broke (medians, 3 to 4 of them
+            rechecks); a repaired one has half its former traffic back after 120 to 192 calls, an
+            improved one half the traffic after 216 to 918 (medians; single seeds wait up to 785
+            and 1,354); no false reset in 10,000 calls per policy; the regret when nothing changes
+            is -16% to +22% of that without a detector (up to +57% on the train splits).
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
@@ -983,6 +995,7 @@ class ToolMetaLearner:
         ranking.first = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
+        drift.pending = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
         assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
         drift.due = route.outcomes + self.drift_detection.recheck_after
@@ -1423,8 +1436,19 @@ class ToolMetaLearner:
             # the detector watches the reward itself, not its gap to the policy's prediction: the
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
-            if detector.update(reward):
-                self._forget_tool(route, tool_id, detector)
+            fired = detector.update(reward)
+            if fired:
+                self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
+            # a recheck found the tool better when its detector now sees a rise (or just found one)
+            better = detector.rise_evidence > 0.0 or (fired and detector.last_direction == "up")
+            drift = route.drift.get(tool_id)
+            if better and not fired and drift is not None and drift.pending and detector.last_direction == "down":
+                # a recheck of a tool whose latest change was a drop found it better: that one
+                # outcome restarts it (policy and detector), so that the policy tries it again at
+                # once and a repair is seen by one call, not by the many the test would need
+                detector.reset()
+                detector.last_direction = "up"
+                self._forget_tool(route, tool_id, detector, "recheck: utility rose")
         policy.update(tool_id, reward, x)
         if self.reward_model is not None:
             route.recent.append((context, tool_id, utility))
@@ -1435,26 +1459,34 @@ class ToolMetaLearner:
         route.outcomes += 1
         self._outcomes += 1
         if detector is not None and detector.recheck_after is not None:
-            self._schedule_rechecks(route, tool_id, detector)
+            self._schedule_rechecks(route, tool_id, detector, better)
         return True
 
-    def _schedule_rechecks(self, route: _Route, tool_id: str, detector: ChangeDetector) -> None:
+    def _schedule_rechecks(self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool) -> None:
         """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
-        (shorter while the detector sees a change coming); tools that joined the route since are
-        scheduled a full interval from now."""
+        (shorter while the detector sees a rise coming, longer after rechecks in a row that were not
+        ``better``: that left the detector seeing no rise); tools that joined the route since are scheduled a
+        full interval from now."""
         now, after = route.outcomes, detector.recheck_after
         assert after is not None
         drift = route.drift
         for arm in route.policy.arm_ids:
             if arm not in drift:
                 drift[arm] = _ToolDrift(due=now + after)
-        interval = detector.recheck_interval()
-        drift[tool_id].due = now + (after if interval is None else interval)
+        tool = drift[tool_id]
+        if tool.pending:  # the outcome of a recheck
+            tool.pending = False
+            # only a tool whose latest change was a drop backs off: one that was never reset keeps
+            # its full rate, so that a weak tool that improves is seen as soon as before
+            tool.misses = 0 if better or detector.last_direction != "down" else tool.misses + 1
+        interval = detector.recheck_interval(tool.misses)
+        tool.due = now + (after if interval is None else interval)
         route.next_due = min(d.due for d in drift.values())
 
-    def _forget_tool(self, route: _Route, tool_id: str, detector: ChangeDetector) -> None:
-        """A tool's utility on ``route`` changed: restart its statistics there so that it is tried
-        again soon and judged on what it does now.
+    def _forget_tool(self, route: _Route, tool_id: str, detector: ChangeDetector, reason: str) -> None:
+        """A tool's utility on ``route`` changed (``reason``; the direction is the detector's
+        ``last_direction``): restart its statistics there so that it is tried again soon and
+        judged on what it does now.
 
         The restart prior is the meta-learned one where there is a reward model (adapted first to
         the route's recent outcomes), else the policy's ``population_prior``: what the route's other
@@ -1471,11 +1503,11 @@ class ToolMetaLearner:
             prior = self._prior(self._tools[tool_id], route)
         route.policy.reset_arm(tool_id, prior)
         direction = detector.last_direction
-        reason = f"{detector.name}: utility {'fell' if direction == 'down' else 'rose'}"
         drift = route.drift.get(tool_id)
         if drift is None:
             drift = route.drift[tool_id] = _ToolDrift(due=_NEVER if detector.recheck_after is None else 0)
         drift.resets += 1
+        drift.misses = 0  # a new regime: rechecks start again at the full rate
         drift.last_reset_at = self._outcomes + 1  # this outcome's number
         drift.last_reason = reason
         log.warning(
@@ -1998,6 +2030,9 @@ class _SavedToolDrift(BaseModel):
     last_reason: StrictStr | None
     rechecks: Count
     due: Count
+    # saved before rechecks backed off: none missed, none awaited
+    misses: Count = 0
+    pending: StrictBool = False
 
 
 class _SavedRoute(BaseModel):

@@ -13,22 +13,32 @@ from toolrouter.drift import DETECTORS, Cusum, DetectorConfig, PageHinkley, dete
 
 
 @pytest.mark.parametrize("cls", [PageHinkley, Cusum])
-def test_evidence_grows_towards_a_detection_and_the_recheck_comes_sooner(cls: type) -> None:
-    detector = cls(min_samples=10, threshold=10, recheck_after=100)
+def test_evidence_of_a_rise_brings_the_recheck_forward_and_a_drop_does_not(cls: type) -> None:
     rng = np.random.default_rng(0)
-    for x in rng.normal(0.0, 0.3, 60):
-        assert not detector.update(x)
-    calm = detector.recheck_interval()
-    assert 0.0 <= detector.evidence < 0.5 and calm >= 40
-    evidence, intervals = [], []
-    for x in [-1.0] * 10:  # a drop of more than 3 standard deviations: each sample counts fully
-        if detector.update(x):
-            break
-        evidence.append(detector.evidence)
-        intervals.append(detector.recheck_interval())
-    assert evidence == sorted(evidence) and evidence[-1] > 0.5
-    assert intervals == sorted(intervals, reverse=True) and intervals[-1] < 10
-    assert detector.detections == 1 and detector.last_direction == "down"
+    calm = rng.normal(0.0, 0.3, 60)
+    for shift, direction in ((1.0, "up"), (-1.0, "down")):
+        detector = cls(min_samples=10, threshold=10, recheck_after=100)
+        for x in calm:
+            assert not detector.update(x)
+        assert 0.0 <= detector.evidence < 0.5 and detector.recheck_interval() >= 40
+        evidence, intervals = [], []
+        for x in [shift] * 10:  # a shift of more than 3 standard deviations: each sample counts fully
+            if detector.update(x):
+                break
+            evidence.append(detector.evidence)
+            intervals.append(detector.recheck_interval())
+        assert evidence == sorted(evidence) and evidence[-1] > 0.5
+        assert detector.detections == 1 and detector.last_direction == direction
+        if direction == "up":  # a repair or an improvement: confirmed within a few outcomes
+            assert intervals == sorted(intervals, reverse=True) and intervals[-1] < 10
+        else:  # the policy leaves a worse tool by itself: no call is spent confirming it
+            assert intervals == [100] * len(intervals)
+
+
+def test_rechecks_that_miss_back_off_geometrically_up_to_a_bound() -> None:
+    detector = PageHinkley(recheck_after=50)
+    assert [detector.recheck_interval(m) for m in range(5)] == [50, 100, 200, 200, 200]
+    assert PageHinkley().recheck_interval(3) is None
 
 
 def test_no_rechecks_without_recheck_after_and_bad_values_are_refused() -> None:
@@ -49,10 +59,10 @@ def test_a_change_absorbed_a_little_at_a_time_does_not_bring_rechecks_forward() 
     for x in [0.0, 1.0] * 10:
         detector.update(x)
     for _ in range(6):
-        detector.update(-1.0)  # a drop: evidence builds up
-    assert detector.evidence > 0.3 and detector.recheck_interval() < 100
+        detector.update(1.4)  # a rise: evidence builds up
+    assert detector.rise_evidence > 0.3 and detector.recheck_interval() < 100
     detector.update(0.5)  # an ordinary sample: the evidence does not grow
-    assert detector.evidence > 0.3 and detector.recheck_interval() == 100
+    assert detector.rise_evidence > 0.3 and detector.recheck_interval() == 100
 
 
 @pytest.mark.parametrize("cls", [PageHinkley, Cusum])

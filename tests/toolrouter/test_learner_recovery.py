@@ -57,24 +57,33 @@ def calls_to_share(picks: list[str], tool: str, share: float, window: int = 20) 
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_a_glitch_of_the_better_tool_does_not_lose_it(policy: str) -> None:
-    # "good" fails 8 times in a row (the detector resets it), then works again: a reset must leave it
-    # where it is tried again and wins back its traffic, for the linear and neural policies too
+    # "good" fails every call from 300 to 320 (the detector resets it), then works again: a reset
+    # must leave it where it is tried again and wins back its traffic, for the linear and neural
+    # policies too. Over six seeds, not one lucky stream: measured 167-269 of the 280 calls after
+    # (gaussian_ts), 12-267 (lin_ts, once won back late), 163-272 (neural_linear)
     means = {"good": 0.9, "okay": 0.6}
-    r = router(means, policy, drift_detection="page_hinkley")
-    play(r, 300, lambda t, tool: means[tool])
-    glitch = {"left": 8}
+    kept = []
+    for seed in range(6):
+        r = router(means, policy, seed=seed, drift_detection="page_hinkley")
+        picks = play(r, 600, lambda t, tool: 0.0 if tool == "good" and 300 <= t < 320 else means[tool], seed=seed)
+        assert r.tool_statistics()["good"].resets >= 1  # the glitch was taken for a change
+        kept.append(picks[320:].count("good"))
+    assert sorted(kept)[2] >= 180 and sum(k >= 150 for k in kept) >= 5, (policy, kept)
 
-    def during(t: int, tool: str) -> float:
-        if tool == "good" and glitch["left"]:
-            glitch["left"] -= 1
-            return 0.0
-        return means[tool]
 
-    while glitch["left"]:
-        play(r, 1, during, seed=300 + glitch["left"], start=300)
-    assert r.tool_statistics()["good"].resets >= 1  # the glitch was taken for a change
-    after = play(r, 280, lambda t, tool: means[tool], seed=1, start=400)
-    assert after.count("good") >= 180, (policy, after.count("good"))
+def test_a_tool_that_stays_broken_is_rechecked_ever_more_rarely_and_a_repair_is_seen_by_one_recheck() -> None:
+    means = {"best": 0.9, "second": 0.6, "third": 0.5}
+    r = router(means, drift_detection=DetectorConfig(recheck_after=50))
+    picks = play(r, 1800, lambda t, tool: 0.0 if tool == "best" and 300 <= t < 1500 else means[tool])
+    broken = [t for t in range(300, 1500) if picks[t] == "best"]
+    late = [t for t in broken if t >= broken[0] + 100]  # after the detector and the reset's few tries
+    gaps = np.diff(late)
+    # rechecks of a tool that stays broken back off: 50, 100, then every 200 calls (not every 50)
+    assert len(late) <= 8 and gaps.size and gaps.max() >= 150, late
+    stats = r.tool_statistics()["best"]
+    # its repair at call 1500 is seen by the next recheck: that one success restarts it
+    assert stats.last_reset is not None and stats.last_reset.reason == "recheck: utility rose"
+    assert calls_to_share(picks[1500:], "best", 0.5) is not None and calls_to_share(picks[1500:], "best", 0.5) <= 250
 
 
 @pytest.mark.parametrize(("policy", "bound"), [("gaussian_ts", 150), ("lin_ts", 300)])
@@ -120,18 +129,18 @@ def test_an_improved_tool_is_adopted_through_rechecks(policy: str) -> None:
 def test_resets_and_rechecks_are_counted_in_tool_statistics() -> None:
     means = {"best": 0.9, "second": 0.6, "weak": 0.0}
     r = router(means, drift_detection="page_hinkley")
-    play(r, 600, lambda t, tool: 0.0 if tool == "best" and t >= 300 else means[tool])
+    play(r, 800, lambda t, tool: 0.0 if tool == "best" and t >= 300 else means[tool])
     stats = r.tool_statistics()
     best = stats["best"]
     assert best.resets >= 1 and best.last_reset is not None
     assert best.last_reset.reason == "page_hinkley: utility fell"
     assert (best.last_reset.task_type, best.last_reset.step) == ("news", "search")
-    assert 0 <= best.last_reset.outcomes_ago < 300
-    assert best.last_reset.at_outcome + best.last_reset.outcomes_ago == 600
+    assert 0 <= best.last_reset.outcomes_ago < 500
+    assert best.last_reset.at_outcome + best.last_reset.outcomes_ago == 800
     assert best.rechecks >= 1  # the broken tool, once left, is rechecked
     assert r.tool_statistics(task_type="other")["best"].resets == 0  # counted per route
     plain = router(means)
-    play(plain, 600, lambda t, tool: 0.0 if tool == "best" and t >= 300 else means[tool])
+    play(plain, 800, lambda t, tool: 0.0 if tool == "best" and t >= 300 else means[tool])
     assert all(s.resets == 0 and s.rechecks == 0 and s.last_reset is None for s in plain.tool_statistics().values())
 
 

@@ -156,3 +156,51 @@ def test_a_windowed_policy_forgets_the_reset_arms_outcomes_in_its_window() -> No
         p.update("a", 1.0)
     n = p.state_dict()["arrays"]["n"]
     assert n.tolist() == [10.0, 0.0]
+
+
+def _reset_after_two_failures(prior_of):
+    """gaussian_ts: "a" succeeds 90% of the time, "b" 60% (utility 2 or 0); "a" is reset from
+    ``prior_of(population prior)`` and then fails twice."""
+    p = make_policy("gaussian_ts", seed=0)
+    for arm in ("a", "b"):
+        p.add_arm(arm)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p.update("a", 2.0 * (rng.random() < 0.9))
+        p.update("b", 2.0 * (rng.random() < 0.6))
+    p.reset_arm("a", prior_of(p.population_prior(exclude="a")))
+    p.update("a", 0.0)
+    p.update("a", 0.0)
+    return p
+
+
+def test_a_gaussian_reset_stays_uncertain_after_two_equal_outcomes() -> None:
+    # the reset prior's noise variance has its own weight (a few observations): two failures in a
+    # row leave the mean's posterior wide, so the tool is still tried now and then
+    own = _reset_after_two_failures(lambda prior: prior)
+    assert own.population_prior(exclude="a").variance_pseudo_count == 4.0
+    # tied to the mean's tenth of an observation, the variance would be learned from the two
+    # equal outcomes alone: a narrow posterior that writes the tool off
+    tied = _reset_after_two_failures(
+        lambda prior: ArmPrior(mean=prior.mean, variance=prior.variance, pseudo_count=prior.pseudo_count)
+    )
+    assert np.sqrt(own.variance(["a"]))[0] > 0.4 > 0.25 > np.sqrt(tied.variance(["a"]))[0]
+    tries = lambda p: sum(p.select(["a", "b"]) == "a" for _ in range(1000))  # noqa: E731
+    assert tries(own) > 5 * max(tries(tied), 1)
+
+
+def test_the_variance_weight_is_saved_checked_and_optional_in_old_states() -> None:
+    p = _reset_after_two_failures(lambda prior: prior)
+    state = p.state_dict()
+    assert state["arrays"]["prior_vn"].tolist() == [4.0, 1.0]
+    again = make_policy("gaussian_ts")
+    again.load_state_dict(state)
+    assert np.allclose(again.variance(["a", "b"]), p.variance(["a", "b"]))
+    # a state saved before the variance had its own weight: as many observations as the mean
+    old = {"config": state["config"], "arrays": {k: v for k, v in state["arrays"].items() if k != "prior_vn"}}
+    again.load_state_dict(old)
+    assert again.state_dict()["arrays"]["prior_vn"].tolist() == state["arrays"]["prior_n"].tolist()
+    before = p.state_dict()
+    with pytest.raises(ValueError, match="variance_pseudo_count"):
+        p.reset_arm("a", ArmPrior(mean=1.0, variance=1.0, pseudo_count=0.1, variance_pseudo_count=-1.0))
+    assert np.array_equal(p.state_dict()["arrays"]["prior_vn"], before["arrays"]["prior_vn"])

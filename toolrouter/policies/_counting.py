@@ -2,7 +2,7 @@
 
 Per arm the policies keep three weighted sums of the rewards seen: ``n`` (weight), ``s`` (sum) and
 ``ss`` (sum of squares), plus the arm's prior (``prior_n`` pseudo-observations with mean
-``prior_mean``, and a prior reward variance ``prior_var``). The prior is kept apart from the
+``prior_mean``, and a prior reward variance ``prior_var`` worth ``prior_vn`` observations). The prior is kept apart from the
 observations, so forgetting never erases it and merging never counts it twice.
 
 Forgetting, for tools whose behaviour drifts (at most one of the two):
@@ -30,7 +30,9 @@ from toolrouter.serialization import short_repr
 
 __all__ = ["CountingPolicy"]
 
-_STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var")
+_STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var", "prior_vn")
+#: the prior statistics an arm brings with it
+_PRIOR_NAMES = _STAT_NAMES[3:]
 
 
 class CountingPolicy(Policy):
@@ -70,9 +72,11 @@ class CountingPolicy(Policy):
             self._win_pos = 0
 
     # --- priors --------------------------------------------------------------------------------
-    def _prior_values(self, prior: ArmPrior | None) -> tuple[float, float, float]:
+    def _prior_values(self, prior: ArmPrior | None) -> tuple[float, float, float, float]:
+        """(pseudo_count, mean, variance, variance_pseudo_count) of ``prior``, validated."""
         if prior is None:
-            return self.default_prior
+            n0, m0, v0 = self.default_prior
+            return n0, m0, v0, n0
         try:
             n0, m0, v0 = float(prior.pseudo_count), float(prior.mean), float(prior.variance)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -80,29 +84,34 @@ class CountingPolicy(Policy):
                 f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
                 f"variance={prior.variance!r}"
             ) from None
-        for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0)):
+        vn = n0 if prior.variance_pseudo_count is None else prior.variance_pseudo_count
+        if isinstance(vn, bool) or not isinstance(vn, (int, float, np.integer, np.floating)):
+            raise ValueError(f"prior.variance_pseudo_count must be a number or None, got {vn!r}")
+        vn = float(vn)
+        for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0), ("variance_pseudo_count", vn)):
             if not math.isfinite(value):
                 raise ValueError(f"prior.{field} must be finite, got {value!r}")
-        if n0 < 0:
-            raise ValueError(f"prior.pseudo_count must be >= 0, got {n0!r}")
+        for field, value in (("pseudo_count", n0), ("variance_pseudo_count", vn)):
+            if value < 0:
+                raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
         if v0 <= 0:
             raise ValueError(f"prior.variance must be > 0, got {v0!r}")
         self._check_prior(n0, m0, v0)
-        return n0, m0, v0
+        return n0, m0, v0, vn
 
     def _check_prior(self, n0: float, m0: float, v0: float) -> None:
         """Extra checks of a subclass (for example a mean in [0, 1])."""
 
     def _grow(self, prior: ArmPrior | None) -> None:
-        n0, m0, v0 = self._prior_values(prior)
-        values = {"n": 0.0, "s": 0.0, "ss": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0}
+        n0, m0, v0, vn = self._prior_values(prior)
+        values = {"n": 0.0, "s": 0.0, "ss": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0, "prior_vn": vn}
         self._stats = {k: np.append(a, values[k]) for k, a in self._stats.items()}
 
     def _reset(self, position: int, prior: ArmPrior | None) -> None:
-        n0, m0, v0 = self._prior_values(prior)
+        values = (0.0, 0.0, 0.0, *self._prior_values(prior))
         # fresh arrays rather than writes in place: caches keyed on the statistics dict see a change
         stats = {k: a.copy() for k, a in self._stats.items()}
-        for k, value in zip(_STAT_NAMES, (0.0, 0.0, 0.0, n0, m0, v0)):
+        for k, value in zip(_STAT_NAMES, values):
             stats[k][position] = value
         self._stats = stats
         if self.window is not None:  # its outcomes in the window no longer count, nor leave
@@ -112,6 +121,9 @@ class CountingPolicy(Policy):
     #: its first draw can land anywhere (it is tried soon) and its first outcomes, not the other
     #: tools, decide where it goes next
     population_pseudo_count: float = 0.1
+    #: observations the reward variance of that prior is worth (where the policy learns it):
+    #: ``None``, as many as the mean
+    population_variance_count: float | None = None
 
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The other arms' mean posterior mean, worth ``population_pseudo_count`` observations,
@@ -134,7 +146,10 @@ class CountingPolicy(Policy):
             known = (weight > 0) & ~others
         if not known.any():
             n0, m0, v0 = self.default_prior
-            return ArmPrior(mean=m0, variance=v0, pseudo_count=max(n0, self.population_pseudo_count))
+            return ArmPrior(
+                mean=m0, variance=v0, pseudo_count=max(n0, self.population_pseudo_count),
+                variance_pseudo_count=self.population_variance_count,
+            )
         idx = np.flatnonzero(known)
         means = self._posterior_mean(idx)
         n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
@@ -149,7 +164,10 @@ class CountingPolicy(Policy):
 
     def _population(self, mean: float, variance: float) -> ArmPrior:
         """The population prior from its mean and variance (subclasses bound the mean)."""
-        return ArmPrior(mean=mean, variance=variance, pseudo_count=self.population_pseudo_count)
+        return ArmPrior(
+            mean=mean, variance=variance, pseudo_count=self.population_pseudo_count,
+            variance_pseudo_count=self.population_variance_count,
+        )
 
     def _drop(self, position: int) -> None:
         self._stats = {k: np.delete(a, position) for k, a in self._stats.items()}
@@ -220,13 +238,18 @@ class CountingPolicy(Policy):
         config = self._check_config(state)
         arrays = state["arrays"]
         k = len(config["arm_ids"])
-        stats = {name: self._checked_array(arrays, name, (k,)) for name in _STAT_NAMES}
+        # states saved before the variance had its own prior weight: as many as the mean's
+        names = _STAT_NAMES if "prior_vn" in arrays else _STAT_NAMES[:-1]
+        stats = {name: self._checked_array(arrays, name, (k,)) for name in names}
+        stats.setdefault("prior_vn", stats["prior_n"].copy())
         for name in ("n", "ss"):
             if np.any(stats[name] < 0):
                 raise CorruptStateError(f"state.arrays.{name}: weights and sums of squares must be >= 0")
-        for arm, n0, m0, v0 in zip(config["arm_ids"], stats["prior_n"], stats["prior_mean"], stats["prior_var"]):
+        for arm, n0, m0, v0, vn in zip(config["arm_ids"], *(stats[name] for name in _PRIOR_NAMES)):
             try:  # the checks add_arm applies to a prior
-                self._prior_values(ArmPrior(mean=float(m0), variance=float(v0), pseudo_count=float(n0)))
+                self._prior_values(
+                    ArmPrior(mean=float(m0), variance=float(v0), pseudo_count=float(n0), variance_pseudo_count=float(vn))
+                )
             except ValueError as exc:
                 raise CorruptStateError(f"state.arrays.prior_*: arm {arm!r}: {exc}") from None
         t = self._checked_t(config)
@@ -295,7 +318,7 @@ class CountingPolicy(Policy):
             else:
                 i = len(arm_ids)
                 arm_ids.append(arm)
-                for k in ("prior_n", "prior_mean", "prior_var"):
+                for k in _PRIOR_NAMES:
                     stats[k] = np.append(stats[k], other._stats[k][j])
                 for k in ("n", "s", "ss"):
                     stats[k] = np.append(stats[k], 0.0)

@@ -56,12 +56,17 @@ class ArmPrior:
 
     ``mean``: a scalar for non-contextual policies, a (d,) weight vector for linear ones.
     ``variance``: a scalar, or a (d, d) covariance for linear ones. ``pseudo_count``: how many
-    observations the prior is worth (non-contextual policies).
+    observations the prior is worth (non-contextual policies). ``variance_pseudo_count``: how many
+    observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
+    many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation
+    (the tool is tried soon), the variance a few, so that two equal outcomes after the reset do
+    not make its posterior confident.
     """
 
     mean: float | np.ndarray = 0.0
     variance: float | np.ndarray = 1.0
     pseudo_count: float = 1.0
+    variance_pseudo_count: float | None = None
 
 
 class Policy(ABC):

@@ -79,9 +79,17 @@ class GaussianThompson(CountingPolicy):
     The default policy of the router: utilities are continuous and their scale is not known in
     advance, so the noise variance is learned per arm. The prior ``ArmPrior(mean=mu0,
     variance=v0, pseudo_count=k0)`` says: the arm's mean reward is about ``mu0``, worth ``k0``
-    observations, and single rewards scatter with variance about ``v0``
-    (``kappa0 = k0``, ``alpha0 = 1 + k0 / 2``, ``beta0 = v0 * k0 / 2``). Without a prior:
-    ``ArmPrior(0.0, 1.0, 1.0)``.
+    observations, and single rewards scatter with variance about ``v0``, worth ``nu0``
+    observations (``variance_pseudo_count``, by default ``k0``): ``kappa0 = k0``,
+    ``alpha0 = 1 + nu0 / 2``, ``beta0 = v0 * nu0 / 2``. Without a prior: ``ArmPrior(0.0, 1.0, 1.0)``.
+
+    A reset restarts an arm from ``population_prior``: a mean worth a tenth of an observation (the
+    arm is tried again soon) and the route's reward variance worth ``population_variance_count``
+    (4) observations. Tying the variance's weight to the mean's would leave it almost
+    uninformative, and two equal outcomes after a reset (two more failures of a tool in a short
+    glitch) would make the posterior of its mean narrow (a scale of about 0.1 utility) and the tool
+    would not be tried again; with its own weight the arm stays uncertain until it has a few
+    outcomes (tested in tests/toolrouter/test_learner_recovery.py over several seeds).
 
     A draw: precision ``tau ~ Gamma(alpha_n, beta_n)``, mean ``~ Normal(mu_n, 1 / (kappa_n tau))``.
     With ``discount`` the weighted sums enter the same formulas (a discounted Normal-Gamma).
@@ -96,6 +104,7 @@ class GaussianThompson(CountingPolicy):
 
     name = "gaussian_ts"
     default_prior = (1.0, 0.0, 1.0)
+    population_variance_count = 4.0
 
     def _check_prior(self, n0: float, m0: float, v0: float) -> None:
         if n0 <= 0:
@@ -103,14 +112,14 @@ class GaussianThompson(CountingPolicy):
 
     def _posterior(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         st = self._stats
-        k0, mu0, v0 = st["prior_n"][idx], st["prior_mean"][idx], st["prior_var"][idx]
+        k0, mu0, v0, nu0 = st["prior_n"][idx], st["prior_mean"][idx], st["prior_var"][idx], st["prior_vn"][idx]
         n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
         kappa = k0 + n
         k0_mu0 = k0 * mu0
         mu = (k0_mu0 + s) / kappa
-        alpha = 1.0 + 0.5 * kappa  # = 1 + k0/2 + n/2
+        alpha = 1.0 + 0.5 * (nu0 + n)
         # the quadratic term is a sum of squares, >= 0 in exact arithmetic; clamp the rounding
-        beta = 0.5 * (v0 * k0 + np.maximum(ss + k0_mu0 * mu0 - kappa * mu * mu, 0.0))
+        beta = 0.5 * (v0 * nu0 + np.maximum(ss + k0_mu0 * mu0 - kappa * mu * mu, 0.0))
         return kappa, mu, alpha, beta
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
@@ -147,13 +156,13 @@ class GaussianThompson(CountingPolicy):
             i = self._index[arm_id]
             st = self._stats
             # the formulas of _posterior for one arm, on Python floats (numpy scalars are slower)
-            k0, mu0, v0 = st["prior_n"].item(i), st["prior_mean"].item(i), st["prior_var"].item(i)
+            k0, mu0, v0, nu0 = (st[k].item(i) for k in ("prior_n", "prior_mean", "prior_var", "prior_vn"))
             n, s, ss = st["n"].item(i), st["s"].item(i), st["ss"].item(i)
             kappa_a, mu_a, alpha_a, beta_a = cache[2]
             kappa = k0 + n
             mu = (k0 * mu0 + s) / kappa
-            kappa_a[i], mu_a[i], alpha_a[i] = kappa, mu, 1.0 + 0.5 * kappa
-            beta_a[i] = 0.5 * (v0 * k0 + max(ss + k0 * mu0 * mu0 - kappa * mu * mu, 0.0))
+            kappa_a[i], mu_a[i], alpha_a[i] = kappa, mu, 1.0 + 0.5 * (nu0 + n)
+            beta_a[i] = 0.5 * (v0 * nu0 + max(ss + k0 * mu0 * mu0 - kappa * mu * mu, 0.0))
             self._post_cache = (st, self.t, cache[2])
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
