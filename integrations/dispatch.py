@@ -117,6 +117,8 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
 
 def field_of(obj: Any, name: str, default: Any = None) -> Any:
     """``obj[name]`` of a mapping, ``obj.name`` of an SDK object; ``default`` when absent."""
+    if type(obj) is dict:  # the common mapping, without the abstract-class check
+        return obj.get(name, default)
     if isinstance(obj, Mapping):
         return obj.get(name, default)
     return getattr(obj, name, default)
