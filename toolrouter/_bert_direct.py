@@ -34,9 +34,11 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 def native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 matrix products natively (AMX tiles or AVX-512 BF16) and
     oneDNN can run them: there bfloat16 is the faster choice; elsewhere it is emulated and slower."""
-    cpu = getattr(torch, "cpu", None)
-    native = any(bool(getattr(cpu, name, lambda: False)()) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
-    return native and torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    try:  # private probes of torch's CPU backend: absent from some builds, where the answer is no
+        native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+        return bool(native and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def _mean_pooling(pooling: Any) -> bool:
@@ -66,11 +68,11 @@ def supports(model: Any) -> bool:
 class _Linear:
     """``x @ w.T + b`` with the weight converted (and pre-packed for oneDNN where it can be) once."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, dtype: torch.dtype) -> None:
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, dtype: torch.dtype, pack: bool) -> None:
         self.weight = weight.detach().to(dtype).contiguous()
         self.bias = bias.detach().to(dtype).contiguous()
         self.packed: torch.Tensor | None = None
-        if dtype == torch.bfloat16 and native_bfloat16():
+        if pack:
             # 32: the row count the blocked layout is tuned for (a request is 10 to 60 tokens)
             self.packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 32)
 
@@ -106,6 +108,7 @@ class DirectBertEncoder:
         self.position = emb.position_embeddings.weight.detach()
         self.token_type = emb.token_type_embeddings.weight.detach()[0]  # single-segment input: type 0
         self.norm = _layer_norm(emb.LayerNorm)
+        pack = self.dtype == torch.bfloat16 and native_bfloat16()
         self.layers = []
         for layer in bert.encoder.layer:
             att = layer.attention.self
@@ -115,11 +118,12 @@ class DirectBertEncoder:
                         torch.cat([att.query.weight, att.key.weight, att.value.weight]),
                         torch.cat([att.query.bias, att.key.bias, att.value.bias]),
                         self.dtype,
+                        pack,
                     ),
-                    _Linear(layer.attention.output.dense.weight, layer.attention.output.dense.bias, self.dtype),
+                    _Linear(layer.attention.output.dense.weight, layer.attention.output.dense.bias, self.dtype, pack),
                     _layer_norm(layer.attention.output.LayerNorm),
-                    _Linear(layer.intermediate.dense.weight, layer.intermediate.dense.bias, self.dtype),
-                    _Linear(layer.output.dense.weight, layer.output.dense.bias, self.dtype),
+                    _Linear(layer.intermediate.dense.weight, layer.intermediate.dense.bias, self.dtype, pack),
+                    _Linear(layer.output.dense.weight, layer.output.dense.bias, self.dtype, pack),
                     _layer_norm(layer.output.LayerNorm),
                 )
             )
