@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,7 +70,7 @@ async def adispatch_calls(
         results = await asyncio.gather(
             *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **o) for c, o in zip(calls, options))
         )
-    return [dataclasses.replace(result, call_id=call.call_id) for call, result in zip(calls, results)]
+    return [_with_call_id(result, call.call_id) for call, result in zip(calls, results)]
 
 
 def dispatch_calls(
@@ -87,7 +87,7 @@ def dispatch_calls(
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
         result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **options)
-        return dataclasses.replace(result, call_id=call.call_id)
+        return _with_call_id(result, call.call_id)
 
     if not calls:
         return []
@@ -96,6 +96,14 @@ def dispatch_calls(
         return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
         return list(pool.map(one, calls, options))
+
+
+def _with_call_id(result: ToolResult, call_id: str) -> ToolResult:
+    """``result`` with ``call_id``, every other field as it is (``dataclasses.replace`` reads the
+    fields' definitions and runs ``__init__`` again: a few microseconds per call)."""
+    clone = object.__new__(ToolResult)
+    clone.__dict__.update(result.__dict__, call_id=call_id)  # frozen: its fields live in __dict__
+    return clone
 
 
 def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: dict[str, Any]) -> list[dict[str, Any]]:
@@ -115,9 +123,16 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _is_mapping(kind: type) -> bool:
+    # once per type: the abstract-class check costs more than the rest of a field read, and a
+    # response is read field by field, a dozen reads per tool call
+    return issubclass(kind, Mapping)
+
+
 def field_of(obj: Any, name: str, default: Any = None) -> Any:
     """``obj[name]`` of a mapping, ``obj.name`` of an SDK object; ``default`` when absent."""
-    if isinstance(obj, Mapping):
+    if _is_mapping(type(obj)):
         return obj.get(name, default)
     return getattr(obj, name, default)
 

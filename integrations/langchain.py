@@ -158,7 +158,7 @@ def _capability_tool(
 
     for fn in (run, arun):
         fn.__annotations__ = {state_key: Annotated[Any, InjectedState]}
-    return StructuredTool(
+    return _CapabilityTool(
         name=name,
         description=schema.description,
         # a JSON Schema, not a model: LangChain passes the arguments through as sent, and the
@@ -169,6 +169,24 @@ def _capability_tool(
         handle_tool_error=True,
         response_format="content_and_artifact",
     )
+
+
+class _CapabilityTool(StructuredTool):
+    """A capability's ``StructuredTool``: the same tool, minus LangChain's per-call introspection.
+
+    On every call ``StructuredTool`` reads its function's signature and type hints (to hand it a
+    ``RunnableConfig`` or callbacks when it asks for them), and ``BaseTool.run`` reads ``_run``'s
+    (which ``StructuredTool`` annotates with strings, evaluated anew each time): tens of
+    microseconds, more than the rest of the call's integration work. A capability's function asks
+    for neither, so ``_run`` and ``_arun`` call it directly, and take no annotations to evaluate.
+    """
+
+    # no annotations on purpose: LangChain evaluates these methods' type hints on every call
+    def _run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.func(*args, **kwargs)  # type: ignore[misc]
+
+    async def _arun(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await self.coroutine(*args, **kwargs)  # type: ignore[misc]
 
 
 def _tool_output(result: ToolResult) -> tuple[str, dict[str, Any]]:

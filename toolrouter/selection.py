@@ -479,7 +479,7 @@ def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
         return {"name": "hashing", "dim": featurizer.dim, "seed": featurizer.seed,
                 "char_ngrams": list(featurizer.char_ngrams) if featurizer.char_ngrams else None}
     if isinstance(featurizer, SentenceEncoderFeaturizer):
-        return {"name": "minilm", "model_path": featurizer.model_path}
+        return {"name": "minilm", "model_path": featurizer.model_path, "dtype": featurizer.dtype}
     if isinstance(featurizer, CombinedFeaturizer):
         parts = [(_featurizer_spec(f), w) for f, w in featurizer.parts]
         if any(spec is None for spec, _ in parts):
@@ -494,7 +494,7 @@ def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
     if spec["name"] == "hashing":
         ngrams = spec.get("char_ngrams")
         return HashingFeaturizer(dim=spec["dim"], seed=spec["seed"], char_ngrams=tuple(ngrams) if ngrams else None)
-    return SentenceEncoderFeaturizer(spec.get("model_path"))
+    return SentenceEncoderFeaturizer(spec.get("model_path"), dtype=spec.get("dtype", "float32"))
 
 
 class FewShotToolSelector:
@@ -1231,6 +1231,7 @@ class _MiniLMSpec(BaseModel):
 
     name: Literal["minilm"]
     model_path: StrictStr | None = None
+    dtype: Literal["float32", "bfloat16"] = "float32"  # files saved before the choice existed are float32
 
 
 class _CombinedPart(BaseModel):

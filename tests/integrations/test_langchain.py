@@ -387,6 +387,34 @@ def test_capability_tools_invoked_directly_sync_and_async() -> None:
     assert {r.task_type for r in toolbox.middleware.learner.store.attempts()} == {"lookup"}
 
 
+def test_capability_tools_report_to_callbacks_without_reading_their_function_per_call(monkeypatch) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.tools import structured
+
+    class Seen(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
+            self.events.append(f"start {serialized['name']}")
+
+        def on_tool_end(self, output: Any, **kwargs: Any) -> None:
+            self.events.append(f"end {output.content}")
+
+    read: list[Any] = []
+    real = structured._get_runnable_config_param
+    monkeypatch.setattr(structured, "_get_runnable_config_param", lambda fn: read.append(fn) or real(fn))
+    add = as_langchain_tools(weather_toolbox())[1]
+    seen = Seen()
+    call = {"name": "add", "args": {"a": 1, "b": 2}, "id": "c1", "type": "tool_call"}
+    assert add.invoke(call, config={"callbacks": [seen]}).content == "3"
+    assert asyncio.run(add.ainvoke(call, config={"callbacks": [seen]})).content == "3"
+    assert seen.events == ["start add", "end 3"] * 2  # LangChain's callbacks run as for any tool
+    assert read == []  # the capability's function is not inspected on each call
+    StructuredTool.from_function(lambda a: a, name="plain", description="Plain.").invoke({"a": 1})
+    assert read  # a plain StructuredTool's is: the probe sees it
+
+
 def test_every_backend_failing_through_a_capability_tool_is_an_error_message() -> None:
     toolbox = Toolbox(store="memory://", seed=0)
 

