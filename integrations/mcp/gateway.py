@@ -21,8 +21,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -45,6 +46,8 @@ log = EventLog(__name__)
 _MAX_CLIENTS = 256
 #: Longest line (one JSON-RPC message) read from stdin.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Longest wait for the last answers to reach the client when the gateway stops.
+_CLOSE_S = 5.0
 
 
 def make_featurizer_of(config: GatewayConfig) -> Any:
@@ -148,7 +151,7 @@ class Gateway:
         try:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with stdio_server(stdin=await _stdin_lines()) as (read, write):
+                async with _stdout_pipe() as stdout, stdio_server(stdin=await _stdin_lines(), stdout=stdout) as (read, write):
                     log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
                     await self.server.run(read, write, self._init_options())
                 group.cancel_scope.cancel()
@@ -219,6 +222,53 @@ async def _stdin_lines() -> Any:
         pipe.close()
         return None
     return _PipeLines(reader)
+
+
+class _PipeWriter:
+    """Text written to a pipe by the event loop. The SDK's default writes and flushes each message
+    in a worker thread: two thread hops per message, the largest cost of answering a call."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()  # waits only while the reader is behind
+
+
+@contextlib.asynccontextmanager
+async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
+    """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
+    SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
+    anything in the process cannot break the protocol's stream."""
+    try:
+        mode = os.fstat(1).st_mode
+    except OSError:
+        mode = 0
+    if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        yield None
+        return
+    import fcntl
+
+    sys.stdout.flush()
+    wire = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.dup2(2, 1)
+    loop = asyncio.get_running_loop()
+    pipe = os.fdopen(wire, "wb", buffering=0)
+    try:
+        reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
+        transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        try:
+            yield _PipeWriter(writer)
+        finally:
+            writer.close()  # sends what is buffered, then closes
+            with contextlib.suppress(OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), _CLOSE_S)
+    finally:
+        pipe.close()
 
 
 async def _stop_on_signal(stop: Callable[[], None]) -> None:
