@@ -30,6 +30,9 @@ import anyio
 import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
+from mcp.shared.message import SessionMessage
+from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from integrations.mcp.backends import McpBackends
@@ -151,9 +154,16 @@ class Gateway:
         try:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with _stdout_pipe() as stdout, stdio_server(stdin=await _stdin_lines(), stdout=stdout) as (read, write):
+                async with (
+                    _stdout_pipe() as stdout,
+                    stdio_server(stdin=await _stdin_lines(), stdout=stdout) as (read, write),
+                    anyio.create_task_group() as calls,
+                ):
+                    answers = _DirectAnswers(self, read, write, calls)
+                    calls.start_soon(answers.run)
                     log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                    await self.server.run(read, write, self._init_options())
+                    await self.server.run(answers.server_stream, write, self._init_options())
+                    calls.cancel_scope.cancel()
                 group.cancel_scope.cancel()
         finally:
             self._save()
@@ -191,6 +201,78 @@ class Gateway:
         except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
             log.warning("mcp_gateway_save_failed", error=str(exc))
         learner.close()
+
+
+class _DirectAnswers:
+    """The ``tools/call`` requests of a stdio client answered by the gateway itself, beside the
+    SDK's server, which gets every other message (``server_stream``): the handshake, listings,
+    subscriptions, pings, and the calls of a connection not yet known to be set up.
+
+    The SDK's server spends on each request a task, a tracing span, its request context, its
+    parameter models and a memory stream each way: as much CPU as the gateway's own routing. A call
+    here is checked as the SDK checks it (the request against the negotiated protocol version's
+    schema, the result shaped for that version) and answered with the same messages; one that does
+    not pass goes to the SDK, which answers it with its error. A ``notifications/cancelled`` of a
+    call in flight cancels it, and it gets no answer. Calls are answered here once the SDK has
+    served a request of the connection (so its handshake is done) on a protocol version with a
+    handshake; otherwise (the 2026 protocol) the SDK serves them all.
+    """
+
+    def __init__(self, gateway: Gateway, read: Any, write: Any, tasks: anyio.abc.TaskGroup) -> None:
+        self._gateway = gateway
+        self._read = read
+        self._write = write
+        self._tasks = tasks
+        self._in_flight: dict[Any, anyio.CancelScope] = {}
+        self._to_server, self.server_stream = anyio.create_memory_object_stream[Any](0)
+
+    async def run(self) -> None:
+        """Sort what the client sends until it closes the stream."""
+        async with self._to_server:
+            async for item in self._read:
+                message = getattr(item, "message", None)
+                if isinstance(message, types.JSONRPCRequest) and message.method == "tools/call":
+                    if self._take(message):
+                        continue
+                elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
+                    scope = self._in_flight.pop(cancelled_request_id_from_params(message.params), None)
+                    if scope is not None:
+                        scope.cancel()
+                        continue
+                await self._to_server.send(item)
+
+    def _take(self, request: types.JSONRPCRequest) -> bool:
+        """Start answering ``request``; ``False`` leaves it to the SDK."""
+        session = next(iter(self._gateway._clients.values()), None)
+        version = None if session is None else session.protocol_version
+        if version is None or version in MODERN_PROTOCOL_VERSIONS or request.id in self._in_flight:
+            return False
+        try:
+            methods.validate_client_request("tools/call", version, request.params)
+            params = types.CallToolRequestParams.model_validate(request.params or {})
+        except (ValueError, KeyError):  # ValidationError is a ValueError: the SDK says what is wrong
+            return False
+        scope = self._in_flight[request.id] = anyio.CancelScope()
+        self._tasks.start_soon(self._answer, request.id, params, version, scope)
+        return True
+
+    async def _answer(self, request_id: Any, params: types.CallToolRequestParams, version: str, scope: anyio.CancelScope) -> None:
+        message: types.JSONRPCResponse | types.JSONRPCError | None = None
+        with scope:
+            try:
+                result = await self._gateway.backends.call(params.name, params.arguments)
+                dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+                message = types.JSONRPCResponse(
+                    jsonrpc="2.0", id=request_id, result=methods.serialize_server_result("tools/call", version, dumped)
+                )
+            except Exception as exc:  # a failure of the gateway itself, not of a server: the SDK's answer to it
+                log.warning("mcp_call_failed", tool=params.name, error=str(exc))
+                error = types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
+                message = types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
+        if self._in_flight.pop(request_id, None) is None or message is None:
+            return  # cancelled by the client: no answer
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await self._write.send(SessionMessage(message))
 
 
 class _PipeLines:
