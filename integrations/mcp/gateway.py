@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import stat
@@ -31,7 +32,6 @@ import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
-from mcp.shared.message import SessionMessage
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
@@ -154,15 +154,11 @@ class Gateway:
         try:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with (
-                    _stdout_pipe() as stdout,
-                    stdio_server(stdin=await _stdin_lines(), stdout=stdout) as (read, write),
-                    anyio.create_task_group() as calls,
-                ):
-                    answers = _DirectAnswers(self, read, write, calls)
-                    calls.start_soon(answers.run)
-                    log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                    await self.server.run(answers.server_stream, write, self._init_options())
+                async with _stdout_pipe() as stdout, anyio.create_task_group() as calls:
+                    answers = None if stdout is None else _DirectAnswers(self, stdout, calls)
+                    async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
+                        log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
+                        await self.server.run(read, write, self._init_options())
                     calls.cancel_scope.cancel()
                 group.cancel_scope.cancel()
         finally:
@@ -205,96 +201,105 @@ class Gateway:
 
 class _DirectAnswers:
     """The ``tools/call`` requests of a stdio client answered by the gateway itself, beside the
-    SDK's server, which gets every other message (``server_stream``): the handshake, listings,
+    SDK's server, which gets every other line (``take`` says which): the handshake, listings,
     subscriptions, pings, and the calls of a connection not yet known to be set up.
 
-    The SDK's server spends on each request a task, a tracing span, its request context, its
-    parameter models and a memory stream each way: as much CPU as the gateway's own routing. A call
-    here is checked as the SDK checks it (the request against the negotiated protocol version's
-    schema, the result shaped for that version) and answered with the same messages; one that does
-    not pass goes to the SDK, which answers it with its error. A ``notifications/cancelled`` of a
-    call in flight cancels it, and it gets no answer. Calls are answered here once the SDK has
-    served a request of the connection (so its handshake is done) on a protocol version with a
-    handshake; otherwise (the 2026 protocol) the SDK serves them all.
+    The SDK's server spends on each request a parse into its message models, a memory stream and a
+    task each way, a tracing span and its request context: about as much CPU as the gateway's own
+    routing. A call here is read from its line and checked as the SDK checks it (the request
+    against the negotiated protocol version's schema, the result shaped for that version), and its
+    answer is written as one line of JSON-RPC; a request that does not pass goes to the SDK, which
+    answers it with its error. A ``notifications/cancelled`` of a call in flight cancels it, and
+    it gets no answer. Calls are answered here once the SDK has served a request of the connection
+    (so its handshake is done) on a protocol version with a handshake; otherwise (the 2026
+    protocol) the SDK serves them all.
     """
 
-    def __init__(self, gateway: Gateway, read: Any, write: Any, tasks: anyio.abc.TaskGroup) -> None:
+    def __init__(self, gateway: Gateway, out: _PipeWriter, tasks: anyio.abc.TaskGroup) -> None:
         self._gateway = gateway
-        self._read = read
-        self._write = write
+        self._out = out
         self._tasks = tasks
         self._in_flight: dict[Any, anyio.CancelScope] = {}
-        self._to_server, self.server_stream = anyio.create_memory_object_stream[Any](0)
 
-    async def run(self) -> None:
-        """Sort what the client sends until it closes the stream."""
-        async with self._to_server:
-            async for item in self._read:
-                message = getattr(item, "message", None)
-                if isinstance(message, types.JSONRPCRequest) and message.method == "tools/call":
-                    if self._take(message):
-                        continue
-                elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
-                    scope = self._in_flight.pop(cancelled_request_id_from_params(message.params), None)
-                    if scope is not None:
-                        scope.cancel()
-                        continue
-                await self._to_server.send(item)
+    def take(self, line: str) -> bool:
+        """Whether the gateway answers (or settles) this line itself; ``False`` leaves it to the SDK."""
+        if '"tools/call"' not in line and '"notifications/cancelled"' not in line:
+            return False  # most lines, without parsing them
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            return False
+        method, params = message.get("method"), message.get("params")
+        if method == "notifications/cancelled" and "id" not in message:
+            scope = self._in_flight.pop(cancelled_request_id_from_params(params), None)
+            if scope is None:
+                return False
+            scope.cancel()
+            return True
+        if method != "tools/call" or not isinstance(message.get("id"), (int, str)) or isinstance(message["id"], bool):
+            return False
+        return self._start(message["id"], params)
 
-    def _take(self, request: types.JSONRPCRequest) -> bool:
-        """Start answering ``request``; ``False`` leaves it to the SDK."""
+    def _start(self, request_id: int | str, params: Any) -> bool:
         session = next(iter(self._gateway._clients.values()), None)
         version = None if session is None else session.protocol_version
-        if version is None or version in MODERN_PROTOCOL_VERSIONS or request.id in self._in_flight:
+        if version is None or version in MODERN_PROTOCOL_VERSIONS or request_id in self._in_flight:
             return False
         try:
-            methods.validate_client_request("tools/call", version, request.params)
-            params = types.CallToolRequestParams.model_validate(request.params or {})
+            methods.validate_client_request("tools/call", version, params)
         except (ValueError, KeyError):  # ValidationError is a ValueError: the SDK says what is wrong
             return False
-        scope = self._in_flight[request.id] = anyio.CancelScope()
-        self._tasks.start_soon(self._answer, request.id, params, version, scope)
+        scope = self._in_flight[request_id] = anyio.CancelScope()
+        self._tasks.start_soon(self._answer, request_id, params["name"], params.get("arguments"), version, scope)
         return True
 
-    async def _answer(self, request_id: Any, params: types.CallToolRequestParams, version: str, scope: anyio.CancelScope) -> None:
-        message: types.JSONRPCResponse | types.JSONRPCError | None = None
+    async def _answer(
+        self, request_id: int | str, name: str, arguments: Any, version: str, scope: anyio.CancelScope
+    ) -> None:
+        answer: dict[str, Any] | None = None
         with scope:
             try:
-                result = await self._gateway.backends.call(params.name, params.arguments)
+                result = await self._gateway.backends.call(name, arguments)
                 dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-                message = types.JSONRPCResponse(
-                    jsonrpc="2.0", id=request_id, result=methods.serialize_server_result("tools/call", version, dumped)
-                )
-            except Exception as exc:  # a failure of the gateway itself, not of a server: the SDK's answer to it
-                log.warning("mcp_call_failed", tool=params.name, error=str(exc))
-                error = types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
-                message = types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
-        if self._in_flight.pop(request_id, None) is None or message is None:
+                answer = {"result": methods.serialize_server_result("tools/call", version, dumped)}
+            except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
+                log.warning("mcp_call_failed", tool=name, error=str(exc))
+                answer = {"error": {"code": types.INTERNAL_ERROR, "message": str(exc)}}
+        if self._in_flight.pop(request_id, None) is None or answer is None:
             return  # cancelled by the client: no answer
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await self._write.send(SessionMessage(message))
+        line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
+        with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+            await self._out.write(line + "\n")
+            await self._out.flush()
 
 
 class _PipeLines:
     """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
-    default (a thread blocked in ``read()``) would hold the process until the client closes stdin."""
+    default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
+    Lines that ``answers`` takes never reach the SDK."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None) -> None:
         self._reader = reader
+        self._answers = answers
 
     def __aiter__(self) -> "_PipeLines":
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line.decode("utf-8", errors="replace")
+        while True:
+            line = await self._reader.readline()
+            if not line:
+                raise StopAsyncIteration
+            text = line.decode("utf-8", errors="replace")
+            if self._answers is None or not self._answers.take(text):
+                return text
 
 
-async def _stdin_lines() -> Any:
-    """stdin as ``_PipeLines`` when it is a pipe or a socket (as MCP clients start servers); else
-    ``None``, the SDK's own reader."""
+async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
+    """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
+    socket (as MCP clients start servers); else ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -303,7 +308,7 @@ async def _stdin_lines() -> Any:
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader)
+    return _PipeLines(reader, answers)
 
 
 class _PipeWriter:
