@@ -25,6 +25,18 @@ def test_the_benchmark_runs_at_toy_size(capsys: pytest.CaptureFixture[str]) -> N
     assert "n/a at --quick size" in out
 
 
+@pytest.mark.timeout(120)
+def test_one_callers_throughput_is_reported_for_information_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from toolrouter.bench import mcp as bench_mcp
+
+    bench_mcp.main(["--calls", "20", "--warmup", "2", "--upstreams", "1", "--concurrency", "1,2"])
+    out = capsys.readouterr().out
+    one = next(line for line in out.splitlines() if line.startswith("| calls/s through the gateway / slowest upstream, 1 caller"))
+    two = next(line for line in out.splitlines() if line.startswith("| calls/s through the gateway / slowest upstream, 2 caller"))
+    assert one.rstrip(" |").endswith(bench_mcp.ONE_CALLER)
+    assert two.rstrip(" |").split("|")[-1].strip() in ("yes", "no")
+
+
 def test_bad_options_are_refused() -> None:
     from toolrouter.bench import mcp as bench_mcp
 
