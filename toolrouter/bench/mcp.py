@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -97,7 +98,7 @@ def main(argv: list[str]) -> None:
     )
     rows, targets = anyio.run(_measure, args, levels)
     print_table("toolrouter bench mcp: a no-op tool called directly and through the gateway",
-                ["path", "callers", "p50 ms", "p99 ms", "calls/s"], rows)  # fmt: skip
+                ["path", "callers", "p50 ms", "p99 ms", "calls/s", "server CPU ms/call", "its upstreams' CPU ms/call"], rows)  # fmt: skip
     if args.quick:
         targets = [[*row[:3], NOT_AT_QUICK] for row in targets]
     print_table("The project's targets for the MCP gateway", ["target", "bound", "measured", "met"], targets)
@@ -115,6 +116,8 @@ async def _measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[li
         for i, stats in enumerate(direct):
             rows.append([f"direct, upstream {i}", callers, *stats])
         rows.append([f"gateway, {args.upstreams} upstreams", callers, *gateway])
+        for row in rows[-len(direct) - 1 : -1]:
+            row[-1] = ""  # a direct call has no upstream behind its server
         direct_p50 = statistics.median(s[0] for s in direct)
         slowest = min(s[2] for s in direct)
         ratio = gateway[0] / direct_p50
@@ -150,8 +153,9 @@ def _gateway_params(folder: Path, upstreams: int) -> Any:
     )
 
 
-async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -> tuple[float, float, float]:
-    """(p50 ms, p99 ms, calls/s) of ``args.calls`` calls of ``tool``, ``callers`` at once."""
+async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -> tuple[Any, ...]:
+    """(p50 ms, p99 ms, calls/s, server CPU ms/call, its children's CPU ms/call) of ``args.calls``
+    calls of ``tool``, ``callers`` at once; the CPU figures are "-" where ``/proc`` is missing."""
     import anyio
     from mcp import ClientSession, stdio_client
 
@@ -173,11 +177,39 @@ async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -
                 if result.is_error:
                     raise RuntimeError(f"the benchmark's tool failed: {result.content}")
 
+        cpu_before = _server_cpu_s()
         started = time.perf_counter()
         async with anyio.create_task_group() as group:
             for _ in range(callers):
                 group.start_soon(caller)
         wall = time.perf_counter() - started
+        cpu_after = _server_cpu_s()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    return statistics.median(latencies) * 1e3, p99 * 1e3, len(latencies) / wall
+    cpu: list[Any] = ["-", "-"]
+    if cpu_before is not None and cpu_after is not None:
+        cpu = [f"{(after - before) / len(latencies) * 1e3:.3f}" for before, after in zip(cpu_before, cpu_after)]
+    return statistics.median(latencies) * 1e3, p99 * 1e3, len(latencies) / wall, *cpu
+
+
+def _server_cpu_s() -> tuple[float, float] | None:
+    """CPU seconds used so far by the server this process started (its one child) and by that
+    server's own children (the gateway's upstreams), from ``/proc``; ``None`` without it. CPU per
+    call is what bounds throughput on a machine whose cores are all busy."""
+    import os
+
+    try:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
+                    # fields after the command's closing parenthesis: state ppid ... utime stime
+                    fields = f.read().rpartition(")")[2].split()
+                    stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    except OSError:
+        return None
+    servers = [pid for pid, (ppid, _) in stats.items() if ppid == os.getpid()]
+    if len(servers) != 1:
+        return None
+    children = [cpu for ppid, cpu in stats.values() if ppid == servers[0]]
+    return stats[servers[0]][1], sum(children)

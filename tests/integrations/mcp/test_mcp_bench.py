@@ -19,8 +19,10 @@ def test_the_benchmark_runs_at_toy_size(capsys: pytest.CaptureFixture[str]) -> N
     rows = [line for line in out.splitlines() if re.match(r"\| (direct|gateway)", line)]
     assert [r.split("|")[1].strip() for r in rows] == ["direct, upstream 0", "direct, upstream 1", "gateway, 2 upstreams"]
     for row in rows:
-        p50, p99, rate = (float(c) for c in row.split("|")[3:6])
-        assert 0 < p50 <= p99 and rate > 0
+        p50, p99, rate, cpu = (float(c) for c in row.split("|")[3:7])
+        assert 0 < p50 <= p99 and rate > 0 and cpu > 0  # CPU per call of the server called
+    gateway_upstreams_cpu = float(rows[-1].split("|")[7])
+    assert gateway_upstreams_cpu > 0 and all(r.split("|")[7].strip() == "" for r in rows[:-1])
     assert "| p50 through the gateway / direct, 2 caller(s) | <= 2.5 |" in out
     assert "n/a at --quick size" in out
 
