@@ -340,8 +340,13 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     import fcntl
 
     sys.stdout.flush()
-    wire = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
-    os.dup2(2, 1)
+    try:
+        wire = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError:  # no descriptor to spare: the SDK's writer
+        yield None
+        return
+    with contextlib.suppress(OSError):  # stderr closed: stray output then goes to the wire, as it would anyway
+        os.dup2(2, 1)
     loop = asyncio.get_running_loop()
     pipe = os.fdopen(wire, "wb", buffering=0)
     try:
