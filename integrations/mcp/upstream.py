@@ -1,7 +1,9 @@
 """One upstream MCP server: its connection, kept alive, and the tools it lists.
 
 The transports and the protocol are the MCP SDK's (``stdio_client``, ``streamable_http_client``,
-``ClientSession``); this module only keeps a connection up. The SDK's ``ClientSessionGroup`` is not
+``ClientSession``); this module keeps a connection up, and over stdio writes each ``tools/call``
+beside the session and takes its answer off the stream (``_DirectCalls``: the session's layers cost
+as much CPU per call as the server's answer). The SDK's ``ClientSessionGroup`` is not
 used: it refuses two servers that list a tool of the same name, which is the case the gateway
 exists for, and it does not reconnect.
 

@@ -7,6 +7,7 @@ which server is reliable, no lost call or outcome, restarts that resume, no orph
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import socket
@@ -323,3 +324,58 @@ async def test_the_gateway_serves_streamable_http_on_loopback(tmp_path: Path, pi
         assert process.wait(timeout=15) == 0
     assert not wait_gone(pids_in(pid_dir), 10)
     assert collections.Counter(p.read_text() for p in pid_dir.glob("*.pid")) == {"reliable": 2}
+
+
+async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Path, pid_dir: Path) -> None:
+    """The client's side of the stdio pipes, line by line: a call is answered under its own id
+    (a number or a string), a call the client cancels gets no answer, and a request the protocol
+    refuses gets the SDK's error."""
+    config = write_config(tmp_path, {"slow": upstream("slow", pid_dir, "--name", "slow", "--delay", "20")})
+    process = await anyio.open_process(
+        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
+        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    received = b""
+
+    async def send(message: dict[str, Any]) -> None:
+        await process.stdin.send((json.dumps(message) + "\n").encode())
+
+    async def answer() -> dict[str, Any]:
+        nonlocal received
+        with anyio.fail_after(30):
+            while b"\n" not in received:
+                received += await process.stdout.receive()
+        line, _, received = received.partition(b"\n")
+        return json.loads(line)
+
+    def call(request_id: int | str, name: str, arguments: Any) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+
+    try:
+        init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
+        await send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        assert (await answer())["id"] == 1
+        await send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        await send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        assert (await answer())["id"] == 2
+        await send(call("s", "search", {"query": "q"}))  # 20 s upstream: cancelled below, never answered
+        await send(call(3, "slow_status", {}))
+        status = await answer()
+        assert status["id"] == 3 and status["result"]["_meta"]["toolrouter/server"] == "slow"
+        await send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "s"}})
+        for i in range(100):  # the server hears of the cancellation a moment later
+            await send(call(f"status-{i}", "slow_status", {}))
+            status = await answer()
+            assert status["id"] == f"status-{i}"  # not "s": a cancelled call is not answered
+            if "1 cancelled" in status["result"]["content"][0]["text"]:
+                break
+            await anyio.sleep(0.05)
+        assert "1 cancelled" in status["result"]["content"][0]["text"]
+        await send(call(7, "search", [1]))  # arguments must be an object
+        refused = await answer()
+        assert refused["id"] == 7 and refused["error"]["code"] == types.INVALID_PARAMS
+    finally:
+        await process.stdin.aclose()
+        with anyio.fail_after(30):
+            await process.wait()
