@@ -2,8 +2,8 @@
 
 The transports and the protocol are the MCP SDK's (``stdio_client``, ``streamable_http_client``,
 ``ClientSession``); this module keeps a connection up, and over stdio writes each ``tools/call``
-beside the session and takes its answer off the stream (``_DirectCalls``: the session's layers cost
-as much CPU per call as the server's answer). The SDK's ``ClientSessionGroup`` is not
+beside the ``ClientSession`` and takes its answer off the stream (``_DirectCalls``: its layers
+cost as much CPU per call as the server's answer). The SDK's ``ClientSessionGroup`` is not
 used: it refuses two servers that list a tool of the same name, which is the case the gateway
 exists for, and it does not reconnect.
 
@@ -84,17 +84,17 @@ class _WatchedDispatcher(JSONRPCDispatcher):
 
 
 class _DirectCalls:
-    """``tools/call`` requests written on the transport's streams beside the SDK's session, their
-    answers taken off the stream before the session sees them; every other message passes through
-    to the session (``session_stream``), which keeps the handshake, listings and notifications.
+    """``tools/call`` requests written on the transport's streams beside the SDK's ``ClientSession``,
+    their answers taken off the stream before it sees them; every other message passes through to
+    it (``sdk_stream``), which keeps the handshake, listings and notifications.
 
-    A call through ``ClientSession.call_tool`` goes through the session's request models, its
+    A call through ``ClientSession.call_tool`` goes through its request models, its
     dispatcher (a memory stream, a task, a tracing span per request) and its result checks: about
     as much CPU as the upstream server spends answering. The gateway forwards the call as it came
     and checks the result itself (``Upstream.call_tool``), so it only needs the request written and
-    the matching answer. Ids are strings of our own, which the session's integer ids never equal.
-    A call that is cancelled (its timeout) tells the server with ``notifications/cancelled``, as the
-    session would.
+    the matching answer. Ids are strings of our own, which its integer ids never equal.
+    A call that is cancelled (its timeout) tells the server with ``notifications/cancelled``, as
+    ``ClientSession`` would.
     """
 
     def __init__(self, read: Any, write: Any) -> None:
@@ -103,7 +103,7 @@ class _DirectCalls:
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._closed = False
-        self._to_session, self.session_stream = anyio.create_memory_object_stream[Any](0)
+        self._to_session, self.sdk_stream = anyio.create_memory_object_stream[Any](0)
         self._tasks: anyio.abc.TaskGroup | None = None
 
     async def run(self, tasks: anyio.abc.TaskGroup) -> None:
@@ -121,7 +121,7 @@ class _DirectCalls:
                         continue
                     await self._to_session.send(item)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the session is gone: the connection is ending
+            pass  # the ClientSession is gone: the connection is ending
         finally:
             self._closed = True
             for waiter in pending.values():
@@ -250,7 +250,7 @@ class Upstream:
                 sorter = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(sorter.cancel_scope.cancel)  # first out: the group then ends at once
                 sorter.start_soon(calls.run, sorter)
-                read = calls.session_stream
+                read = calls.sdk_stream
             dispatcher = _WatchedDispatcher(read, write)
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
@@ -320,7 +320,7 @@ class Upstream:
         if session is None:
             raise UpstreamUnavailableError(self._unavailable())
         try:
-            if calls is None:  # streamable HTTP: the session sets the request's headers
+            if calls is None:  # streamable HTTP: the ClientSession sets the request's headers
                 result = await session.call_tool(tool, arguments)
             else:
                 result = types.CallToolResult.model_validate(await calls.call_tool(tool, arguments))
@@ -346,7 +346,7 @@ class Upstream:
 
     def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
         """Check a result's structured content against the tool's output schema, as the SDK's
-        session does, with a validator compiled once per listing."""
+        ``ClientSession`` does, with a validator compiled once per listing."""
         validator = self._output_validators.get(tool)
         if validator is None:
             schema = next((t.output_schema for t in self.tools if t.name == tool), None)
