@@ -4,7 +4,9 @@ serves it best.
 The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools are the capabilities
 of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
 ``ToolMiddleware``. It speaks stdio (what MCP clients start) or streamable HTTP
-(``serve_http``, loopback by default). When the exposed tools change (an upstream's
+(``serve_http``, loopback by default). Over stdio the gateway reads and writes the pipes with the
+event loop and answers a set-up connection's ``tools/call`` itself (``_DirectAnswers``), leaving
+every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's
 ``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
@@ -19,16 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
+import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
 import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
+from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from integrations.mcp.backends import McpBackends
@@ -45,6 +51,8 @@ log = EventLog(__name__)
 _MAX_CLIENTS = 256
 #: Longest line (one JSON-RPC message) read from stdin.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Longest wait for the last answers to reach the client when the gateway stops.
+_CLOSE_S = 5.0
 
 
 def make_featurizer_of(config: GatewayConfig) -> Any:
@@ -148,9 +156,12 @@ class Gateway:
         try:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with stdio_server(stdin=await _stdin_lines()) as (read, write):
-                    log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                    await self.server.run(read, write, self._init_options())
+                async with _stdout_pipe() as stdout, anyio.create_task_group() as calls:
+                    answers = None if stdout is None else _DirectAnswers(self, stdout, calls)
+                    async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
+                        log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
+                        await self.server.run(read, write, self._init_options())
+                    calls.cancel_scope.cancel()
                 group.cancel_scope.cancel()
         finally:
             self._save()
@@ -190,26 +201,107 @@ class Gateway:
         learner.close()
 
 
+class _DirectAnswers:
+    """The ``tools/call`` requests of a stdio client answered by the gateway itself, beside the
+    SDK's server, which gets every other line (``take`` says which): the handshake, listings,
+    subscriptions, pings, and the calls of a connection not yet known to be set up.
+
+    The SDK's server spends on each request a parse into its message models, a memory stream and a
+    task each way, a tracing span and its request context: about as much CPU as the gateway's own
+    routing. A call here is read from its line and checked as the SDK checks it (the request
+    against the negotiated protocol version's schema, the result shaped for that version), and its
+    answer is written as one line of JSON-RPC; a request that does not pass goes to the SDK, which
+    answers it with its error. A ``notifications/cancelled`` of a call in flight cancels it, and
+    it gets no answer. Calls are answered here once the SDK has served a request of the connection
+    (so its handshake is done) on a protocol version with a handshake; otherwise (the 2026
+    protocol) the SDK serves them all.
+    """
+
+    def __init__(self, gateway: Gateway, out: _PipeWriter, tasks: anyio.abc.TaskGroup) -> None:
+        self._gateway = gateway
+        self._out = out
+        self._tasks = tasks
+        self._in_flight: dict[Any, anyio.CancelScope] = {}
+
+    def take(self, line: str) -> bool:
+        """Whether the gateway answers (or settles) this line itself; ``False`` leaves it to the SDK."""
+        if '"tools/call"' not in line and '"notifications/cancelled"' not in line:
+            return False  # most lines, without parsing them
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            return False
+        method, params = message.get("method"), message.get("params")
+        if method == "notifications/cancelled" and "id" not in message:
+            scope = self._in_flight.pop(cancelled_request_id_from_params(params), None)
+            if scope is None:
+                return False
+            scope.cancel()
+            return True
+        if method != "tools/call" or not isinstance(message.get("id"), (int, str)) or isinstance(message["id"], bool):
+            return False
+        return self._start(message["id"], params)
+
+    def _start(self, request_id: int | str, params: Any) -> bool:
+        session = next(iter(self._gateway._clients.values()), None)
+        version = None if session is None else session.protocol_version
+        if version is None or version in MODERN_PROTOCOL_VERSIONS or request_id in self._in_flight:
+            return False
+        try:
+            methods.validate_client_request("tools/call", version, params)
+        except (ValueError, KeyError):  # ValidationError is a ValueError: the SDK says what is wrong
+            return False
+        scope = self._in_flight[request_id] = anyio.CancelScope()
+        self._tasks.start_soon(self._answer, request_id, params["name"], params.get("arguments"), version, scope)
+        return True
+
+    async def _answer(
+        self, request_id: int | str, name: str, arguments: Any, version: str, scope: anyio.CancelScope
+    ) -> None:
+        answer: dict[str, Any] | None = None
+        with scope:
+            try:
+                result = await self._gateway.backends.call(name, arguments)
+                dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+                answer = {"result": methods.serialize_server_result("tools/call", version, dumped)}
+            except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
+                log.warning("mcp_call_failed", tool=name, error=str(exc))
+                answer = {"error": {"code": types.INTERNAL_ERROR, "message": str(exc)}}
+        if self._in_flight.pop(request_id, None) is None or answer is None:
+            return  # cancelled by the client: no answer
+        line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
+        with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+            await self._out.write(line + "\n")
+            await self._out.flush()
+
+
 class _PipeLines:
     """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
-    default (a thread blocked in ``read()``) would hold the process until the client closes stdin."""
+    default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
+    Lines that ``answers`` takes never reach the SDK."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None) -> None:
         self._reader = reader
+        self._answers = answers
 
     def __aiter__(self) -> "_PipeLines":
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line.decode("utf-8", errors="replace")
+        while True:
+            line = await self._reader.readline()
+            if not line:
+                raise StopAsyncIteration
+            text = line.decode("utf-8", errors="replace")
+            if self._answers is None or not self._answers.take(text):
+                return text
 
 
-async def _stdin_lines() -> Any:
-    """stdin as ``_PipeLines`` when it is a pipe or a socket (as MCP clients start servers); else
-    ``None``, the SDK's own reader."""
+async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
+    """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
+    socket (as MCP clients start servers); else ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -218,7 +310,59 @@ async def _stdin_lines() -> Any:
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader)
+    return _PipeLines(reader, answers)
+
+
+class _PipeWriter:
+    """Text written to a pipe by the event loop. The SDK's default writes and flushes each message
+    in a worker thread: two thread hops per message, the largest cost of answering a call."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()  # waits only while the reader is behind
+
+
+@contextlib.asynccontextmanager
+async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
+    """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
+    SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
+    anything in the process cannot break the protocol's stream."""
+    try:
+        mode = os.fstat(1).st_mode
+    except OSError:
+        mode = 0
+    if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        yield None
+        return
+    import fcntl
+
+    sys.stdout.flush()
+    try:
+        wire = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError:  # no descriptor to spare: the SDK's writer
+        yield None
+        return
+    with contextlib.suppress(OSError):  # stderr closed: stray output then goes to the wire, as it would anyway
+        os.dup2(2, 1)
+    loop = asyncio.get_running_loop()
+    pipe = os.fdopen(wire, "wb", buffering=0)
+    try:
+        reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
+        transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        try:
+            yield _PipeWriter(writer)
+        finally:
+            writer.close()  # sends what is buffered, then closes
+            with contextlib.suppress(OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), _CLOSE_S)
+    finally:
+        pipe.close()
 
 
 async def _stop_on_signal(stop: Callable[[], None]) -> None:

@@ -1,7 +1,9 @@
 """One upstream MCP server: its connection, kept alive, and the tools it lists.
 
 The transports and the protocol are the MCP SDK's (``stdio_client``, ``streamable_http_client``,
-``ClientSession``); this module only keeps a connection up. The SDK's ``ClientSessionGroup`` is not
+``ClientSession``); this module keeps a connection up, and over stdio writes each ``tools/call``
+beside the ``ClientSession`` and takes its answer off the stream (``_DirectCalls``: its layers
+cost as much CPU per call as the server's answer). The SDK's ``ClientSessionGroup`` is not
 used: it refuses two servers that list a tool of the same name, which is the case the gateway
 exists for, and it does not reconnect.
 
@@ -18,7 +20,9 @@ flicker. A ``notifications/tools/list_changed`` from the server makes it list it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import random
 import sys
 import time
@@ -32,6 +36,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
+from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
 from integrations.mcp.config import ReconnectPolicy, ServerConfig
@@ -78,6 +83,84 @@ class _WatchedDispatcher(JSONRPCDispatcher):
             self.finished.set()
 
 
+class _DirectCalls:
+    """``tools/call`` requests written on the transport's streams beside the SDK's ``ClientSession``,
+    their answers taken off the stream before it sees them; every other message passes through to
+    it (``sdk_stream``), which keeps the handshake, listings and notifications.
+
+    A call through ``ClientSession.call_tool`` goes through its request models, its
+    dispatcher (a memory stream, a task, a tracing span per request) and its result checks: about
+    as much CPU as the upstream server spends answering. The gateway forwards the call as it came
+    and checks the result itself (``Upstream.call_tool``), so it only needs the request written and
+    the matching answer. Ids are strings of our own, which its integer ids never equal.
+    A call that is cancelled (its timeout) tells the server with ``notifications/cancelled``, as
+    ``ClientSession`` would.
+    """
+
+    def __init__(self, read: Any, write: Any) -> None:
+        self._read = read
+        self._write = write
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._to_session, self.sdk_stream = anyio.create_memory_object_stream[Any](0)
+        self._tasks: anyio.abc.TaskGroup | None = None
+
+    async def run(self, tasks: anyio.abc.TaskGroup) -> None:
+        """Sort what the server sends until its stream ends, then fail the calls still waiting."""
+        self._tasks = tasks
+        pending = self._pending
+        try:
+            async with self._to_session:
+                async for item in self._read:
+                    message = getattr(item, "message", None)
+                    if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)) and message.id in pending:
+                        waiter = pending.pop(message.id)  # type: ignore[arg-type]
+                        if not waiter.done():
+                            waiter.set_result(message)
+                        continue
+                    await self._to_session.send(item)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # the ClientSession is gone: the connection is ending
+        finally:
+            self._closed = True
+            for waiter in pending.values():
+                if not waiter.done():
+                    waiter.set_exception(MCPError(code=types.CONNECTION_CLOSED, message="Connection closed"))
+            pending.clear()
+
+    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
+        closed connection."""
+        if self._closed:
+            raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
+        request_id = f"toolrouter-{next(self._ids)}"
+        waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
+        request = types.JSONRPCRequest(
+            jsonrpc="2.0", id=request_id, method="tools/call", params={"name": tool, "arguments": arguments}
+        )
+        try:
+            try:
+                await self._write.send(SessionMessage(request))
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed") from None
+            answer = await waiter
+        except BaseException:
+            if self._pending.pop(request_id, None) is not None and self._tasks is not None and not self._closed:
+                self._tasks.start_soon(self._cancel, request_id)
+            raise
+        if isinstance(answer, types.JSONRPCError):
+            raise MCPError.from_error_data(answer.error)
+        return answer.result
+
+    async def _cancel(self, request_id: str) -> None:
+        cancel = types.JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/cancelled", params={"requestId": request_id, "reason": "timed out"}
+        )
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await self._write.send(SessionMessage(cancel))
+
+
 class Upstream:
     """The connection to one upstream server (see the module docstring).
 
@@ -108,6 +191,8 @@ class Upstream:
         self.retry_at: float | None = None  # time.monotonic() of the next attempt to connect
         self.connections = 0  # connections made so far
         self._session: ClientSession | None = None
+        self._calls: _DirectCalls | None = None
+        self._output_validators: dict[str, Any] = {}  # tool -> compiled validator of its output schema
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
         self._wanted = anyio.Event()
@@ -129,7 +214,7 @@ class Upstream:
         try:
             await self._keep_connected()
         finally:
-            self._session = None
+            self._session = self._calls = None
             self.state = "stopped"
 
     async def _keep_connected(self) -> None:
@@ -148,7 +233,7 @@ class Upstream:
                 self.last_error = describe_error(exc)
                 log.warning("mcp_upstream_connect_failed", server=self.name, error=self.last_error, failures=failures)
             finally:
-                self._session = None
+                self._session = self._calls = None
                 self.state = "down"
                 self.first_attempt.set()
             delay = self.reconnect.delay_s(max(failures, 1), self._rng.random())
@@ -160,6 +245,12 @@ class Upstream:
         """One connection, from connecting to its end."""
         async with contextlib.AsyncExitStack() as stack:
             read, write = await stack.enter_async_context(self._transport())
+            calls = _DirectCalls(read, write) if self.config.command is not None else None
+            if calls is not None:
+                sorter = await stack.enter_async_context(anyio.create_task_group())
+                stack.callback(sorter.cancel_scope.cancel)  # first out: the group then ends at once
+                sorter.start_soon(calls.run, sorter)
+                read = calls.sdk_stream
             dispatcher = _WatchedDispatcher(read, write)
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
@@ -169,7 +260,7 @@ class Upstream:
                 tools = await _list_tools(self.name, session)
             self._tasks = await stack.enter_async_context(anyio.create_task_group())
             broken = self._broken = anyio.Event()
-            self._session = session
+            self._session, self._calls = session, calls
             self.state = "ready"
             self.connections += 1
             self.last_error = None
@@ -184,7 +275,7 @@ class Upstream:
 
                 watch.start_soon(until, dispatcher.finished)
                 watch.start_soon(until, broken)
-            self._session = None
+            self._session = self._calls = None
             self.last_error = self.last_error or "the connection closed"
             self._tasks.cancel_scope.cancel()
 
@@ -217,18 +308,24 @@ class Upstream:
     async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
         if tools != self.tools:
             self.tools = tools
+            self._output_validators = {}
             await self._on_tools(self)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
         """Call ``tool`` on this server and return its result. Raises ``UpstreamUnavailableError``
         while the server is not connected, ``UpstreamToolError`` for a result with ``isError``, and
-        ``MalformedResultError`` for a result the protocol does not allow, and whatever the SDK raises
-        for a broken connection."""
-        session = self._session
+        ``MalformedResultError`` for a result the protocol does not allow (or structured content
+        its output schema does not allow), and whatever the SDK raises for a broken connection."""
+        session, calls = self._session, self._calls
         if session is None:
             raise UpstreamUnavailableError(self._unavailable())
         try:
-            result = await session.call_tool(tool, arguments)
+            if calls is None:  # streamable HTTP: the ClientSession sets the request's headers
+                result = await session.call_tool(tool, arguments)
+            else:
+                result = types.CallToolResult.model_validate(await calls.call_tool(tool, arguments))
+                if not result.is_error:
+                    self._check_structured(tool, result)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -246,6 +343,27 @@ class Upstream:
         if result.is_error:
             raise UpstreamToolError(_text(result) or f"server {self.name!r} returned isError without a message")
         return result
+
+    def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
+        """Check a result's structured content against the tool's output schema, as the SDK's
+        ``ClientSession`` does, with a validator compiled once per listing."""
+        validator = self._output_validators.get(tool)
+        if validator is None:
+            schema = next((t.output_schema for t in self.tools if t.name == tool), None)
+            if schema is None:
+                return
+            from jsonschema.validators import validator_for
+
+            validator = self._output_validators[tool] = validator_for(schema)(schema)
+        if result.structured_content is None:
+            raise MalformedResultError(f"server {self.name!r}: {tool!r} has an output schema but sent no structured content")
+        error = next(iter(validator.iter_errors(result.structured_content)), None)
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path) or "structuredContent"
+            raise MalformedResultError(
+                f"server {self.name!r} sent structured content for {tool!r} its output schema does not allow: "
+                f"{where}: {error.message}"
+            )
 
     def _lost(self, error: str) -> None:
         if self._broken is not None and self._session is not None:

@@ -7,6 +7,7 @@ which server is reliable, no lost call or outcome, restarts that resume, no orph
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import socket
@@ -16,10 +17,13 @@ import sys
 import time
 from pathlib import Path
 
+from typing import Any
+
 import anyio
 import mcp_types as types
 import pytest
 from mcp import ClientSession
+from mcp.shared.exceptions import MCPError
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_harness import ROOT, alive, gateway, pids_in, served_by, stop, upstream, wait_gone, write_config
@@ -137,11 +141,52 @@ async def test_a_slow_server_times_out_and_the_call_falls_back(tmp_path: Path, p
         started = time.monotonic()
         result = await gw.search("bandits")
         elapsed = time.monotonic() - started
+        # the server was told: its call was cancelled, not left running
+        assert "1 cancelled" in await status_until(gw, "slow_status", "1 cancelled")
     assert not result.is_error and served_by(result) == ("dear", 2)
     assert elapsed < 3.0
-    (slow, success, error), (fast, ok, _) = attempts_in(store)
+    (slow, success, error), (fast, ok, _), *_status = attempts_in(store)
     assert (slow, success, fast, ok) == ("cheap/search", 0, "dear/search", 1)
     assert "TimeoutError" in error and "0.5 s" in error
+
+
+async def status_until(gw: Any, tool: str, text: str, timeout_s: float = 10.0) -> str:
+    """The text of ``tool``'s result once it contains ``text`` (or the last one after ``timeout_s``):
+    a server learns of a cancellation a moment after the gateway gives up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await gw.session.call_tool(tool, {})
+        answer = result.content[0].text
+        if text in answer or time.monotonic() > deadline:
+            return answer
+        await anyio.sleep(0.05)
+
+
+async def test_a_call_the_client_cancels_is_cancelled_upstream_and_recorded(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {"only": upstream("slow", pid_dir, "--name", "only", "--delay", "20")},
+                          router={"store": f"sqlite:///{store}"})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        await gw.session.list_tools()
+        with pytest.raises(MCPError):  # the client gives up and tells the gateway (notifications/cancelled)
+            await gw.session.call_tool("search", {"query": "q"}, read_timeout_seconds=0.5)
+        assert "1 cancelled" in await status_until(gw, "only_status", "1 cancelled")
+    (tool, success, error), *_ = attempts_in(store)
+    assert (tool, success) == ("only/search", 0) and "CancelledError" in error
+
+
+async def test_structured_content_its_output_schema_refuses_is_a_failure(tmp_path: Path, pid_dir: Path) -> None:
+    store = tmp_path / "gateway.db"
+    config = write_config(tmp_path, {
+        # the odd server is preferred at first, and its answers do not fit its output schema
+        "odd": upstream("misshapen", pid_dir, "--name", "odd"),
+        "good": upstream("reliable", pid_dir, "--name", "good", cost_per_use=5.0),
+    }, router={"store": f"sqlite:///{store}"})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        results = [await gw.search(f"q{i}") for i in range(4)]
+    assert all(not r.is_error and served_by(r)[0] == "good" for r in results)
+    errors = [error for tool, success, error in attempts_in(store) if tool == "odd/search"]
+    assert errors and all("output schema does not allow: result: 5 is not of type 'string'" in e for e in errors)
 
 
 async def test_every_server_failing_gives_an_error_result_listing_each_attempt(tmp_path: Path, pid_dir: Path) -> None:
@@ -279,3 +324,58 @@ async def test_the_gateway_serves_streamable_http_on_loopback(tmp_path: Path, pi
         assert process.wait(timeout=15) == 0
     assert not wait_gone(pids_in(pid_dir), 10)
     assert collections.Counter(p.read_text() for p in pid_dir.glob("*.pid")) == {"reliable": 2}
+
+
+async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Path, pid_dir: Path) -> None:
+    """The client's side of the stdio pipes, line by line: a call is answered under its own id
+    (a number or a string), a call the client cancels gets no answer, and a request the protocol
+    refuses gets the SDK's error."""
+    config = write_config(tmp_path, {"slow": upstream("slow", pid_dir, "--name", "slow", "--delay", "20")})
+    process = await anyio.open_process(
+        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
+        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    received = b""
+
+    async def send(message: dict[str, Any]) -> None:
+        await process.stdin.send((json.dumps(message) + "\n").encode())
+
+    async def answer() -> dict[str, Any]:
+        nonlocal received
+        with anyio.fail_after(30):
+            while b"\n" not in received:
+                received += await process.stdout.receive()
+        line, _, received = received.partition(b"\n")
+        return json.loads(line)
+
+    def call(request_id: int | str, name: str, arguments: Any) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+
+    try:
+        init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
+        await send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        assert (await answer())["id"] == 1
+        await send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        await send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        assert (await answer())["id"] == 2
+        await send(call("s", "search", {"query": "q"}))  # 20 s upstream: cancelled below, never answered
+        await send(call(3, "slow_status", {}))
+        status = await answer()
+        assert status["id"] == 3 and status["result"]["_meta"]["toolrouter/server"] == "slow"
+        await send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "s"}})
+        for i in range(100):  # the server hears of the cancellation a moment later
+            await send(call(f"status-{i}", "slow_status", {}))
+            status = await answer()
+            assert status["id"] == f"status-{i}"  # not "s": a cancelled call is not answered
+            if "1 cancelled" in status["result"]["content"][0]["text"]:
+                break
+            await anyio.sleep(0.05)
+        assert "1 cancelled" in status["result"]["content"][0]["text"]
+        await send(call(7, "search", [1]))  # arguments must be an object
+        refused = await answer()
+        assert refused["id"] == 7 and refused["error"]["code"] == types.INVALID_PARAMS
+    finally:
+        await process.stdin.aclose()
+        with anyio.fail_after(30):
+            await process.wait()

@@ -11,9 +11,11 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 - ``reliable``: answers at once; its ``grow`` tool adds a tool ``extra`` and tells the client
   (``notifications/tools/list_changed``);
 - ``flaky``: answers with ``isError`` with probability ``--fail-rate`` (seeded);
-- ``slow``: sleeps ``--delay`` seconds before answering;
+- ``slow``: sleeps ``--delay`` seconds before answering (its status counts the calls its client
+  cancelled meanwhile);
 - ``dies``: answers ``--after`` calls, then exits in the middle of the next one, unanswered;
-- ``malformed``: answers with a text block that has no text (a result the protocol rejects).
+- ``malformed``: answers with a text block that has no text (a result the protocol rejects);
+- ``misshapen``: answers with structured content its output schema does not allow.
 
 With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
 none survives the gateway.
@@ -34,12 +36,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
     rng = random.Random(seed)
-    calls = {"search": 0}
+    calls = {"search": 0, "cancelled": 0}
 
     async def malform(ctx: Any, call_next: Any) -> Any:
         result = await call_next(ctx)
         if kind == "malformed" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
             return {"content": [{"type": "text"}]}  # a text block without its text
+        if kind == "misshapen" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
+            return {"content": [{"type": "text", "text": "5"}], "structuredContent": {"result": 5}}  # not a string
         return result
 
     server = MCPServer(name, middleware=[malform], log_level="WARNING")
@@ -51,7 +55,11 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
         if kind == "flaky" and rng.random() < fail_rate:
             raise ToolError(f"{name} is overloaded")  # an isError result with this text
         if kind == "slow":
-            await asyncio.sleep(delay_s)
+            try:
+                await asyncio.sleep(delay_s)
+            except asyncio.CancelledError:
+                calls["cancelled"] += 1
+                raise
         if kind == "dies" and calls["search"] > after:
             os._exit(3)  # mid-call: the client never gets an answer
         return f"{name}: results for {query}"
@@ -62,7 +70,8 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
         return "ok"
 
     def status() -> str:
-        return f"{name} has served {calls['search']} searches"
+        cancelled = f", {calls['cancelled']} cancelled" if kind == "slow" else ""
+        return f"{name} has served {calls['search']} searches{cancelled}"
 
     server.add_tool(status, name=f"{name}_status", description=f"How many searches {name} has served.")
 
@@ -84,7 +93,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
