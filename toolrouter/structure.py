@@ -699,10 +699,9 @@ class StructureModel:
         shared += np.array([cfg.default_weight if k == _DEFAULT_KEY else 0.0 for k in keys])
         shared = (shared + 1.0 / len(keys)) / (shared.sum() + 1.0)
         alpha = cfg.concentration * shared + n_t
-        # without a request the two log-probabilities decide as they are; with one, the text terms
-        # weigh in and the weights set the balance
         # the task type's and the size's log-probabilities count fully where the text model knows
-        # nothing like the request, and fade as it learns similar requests (see ``prior_fade``)
+        # nothing like the request (or there is none), and fade as it learns similar requests
+        # (see ``prior_fade``); the text terms add to them
         fade = self._novelty(f) ** cfg.prior_fade
         type_weight, size_weight = cfg.type_weight * fade, cfg.size_weight * fade
         base = size_weight * self._size_log_prior(np.array([len(k) for k in keys]), complexity)
