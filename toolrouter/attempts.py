@@ -586,10 +586,9 @@ def _settle(
             error, retryable = str(exc), False
             cost, latency, quality = binding.cost, elapsed_s, None
     success = error is None
-    return ExecutionResult(
-        tool_id=tool_id, step=spec.step, success=success,
-        quality=float(quality) if (success and quality is not None) else (None if success else 0.0),
-        cost=cost, latency_s=latency, error=error,
+    return ExecutionResult._of_attempt(
+        tool_id, spec.step, success, float(quality) if (success and quality is not None) else (None if success else 0.0),
+        cost, latency, error,
     ), retryable
 
 
@@ -746,7 +745,6 @@ def run_sync(loop: Generator[Any, Any, CallReport], runner: ThreadRunner | None 
     """Drive ``attempt_loop`` from synchronous code: a sync tool runs in a worker thread of
     ``runner`` when it has a timeout (inline otherwise), an async tool on a new event loop in this
     thread (not from inside a running loop: use ``run_async`` there)."""
-    runner = runner or default_runner()
     send: Any = None
     throw: BaseException | None = None
     while True:
@@ -764,7 +762,7 @@ def run_sync(loop: Generator[Any, Any, CallReport], runner: ThreadRunner | None 
             throw = exc
 
 
-def _call_sync(action: _Try, runner: ThreadRunner) -> _Raw:
+def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     b = action.binding
     if b.is_async:
         return _run_coroutine(functools.partial(b.fn, *b.args, **b.kwargs), action.timeout_s)
@@ -773,11 +771,11 @@ def _call_sync(action: _Try, runner: ThreadRunner) -> _Raw:
         try:
             raw = _Raw(b.fn(*b.args, **b.kwargs))
         except Exception as exc:
-            raw = _Raw(exc=exc)
+            return _Raw(exc=exc)
     else:
-        raw = runner.call(b.fn, b.args, b.kwargs, action.timeout_s)
-    if raw.exc is not None and not isinstance(raw.exc, Exception):
-        raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
+        raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s)
+        if raw.exc is not None and not isinstance(raw.exc, Exception):
+            raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
     if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
         left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
         awaitable = raw.value

@@ -507,7 +507,6 @@ class ToolMetaLearner:
         self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
-        self._step_specs: dict[tuple[str, str | None], dict[str, _StepSpec]] = {}
         #: Profiles of tools removed lately: an attempt that started before its tool was removed
         #: is still recorded (stored, not learned from).
         self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
@@ -1170,7 +1169,7 @@ class ToolMetaLearner:
                     f"{r.step!r} used (ExecutionResult.capability)"
                 )
             known.setdefault(r.step, capability)
-            outcome = self._validate_fields(task_id, {r.step: _StepSpec(r.step, capability, ())}, weights, i, r)
+            outcome = self._validate_fields(i, r, capability, weights)
             outcome.depends_on = r.depends_on
             outcomes.append(outcome)
         steps = self.structures.check_trace(
@@ -1225,7 +1224,6 @@ class ToolMetaLearner:
             self.sync()
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
-        spec = self._one_step_spec(step, capability)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
@@ -1236,7 +1234,7 @@ class ToolMetaLearner:
                 raise InvalidOutcomeError(
                     f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
                 )
-            outcome = self._validate_fields(task_id, spec, weights or self.weights, 0, result)
+            outcome = self._validate_fields(0, result, capability, weights or self.weights)
             if trace is not None:
                 (joined,) = self.structures.check_trace(
                     trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
@@ -1245,16 +1243,6 @@ class ToolMetaLearner:
             self._check_route_capability(task_type, step, capability)
             self._record(task_id, task_type, [outcome], x, trace)
         return outcome.utility
-
-    def _one_step_spec(self, step: str, capability: str | None) -> dict[str, _StepSpec]:
-        """``{step: spec}`` of a one-step call, kept per (step, capability): record_attempt is hot."""
-        key = (step, capability)
-        spec = self._step_specs.get(key)
-        if spec is None:
-            if len(self._step_specs) >= 4096:
-                self._step_specs.clear()
-            spec = self._step_specs[key] = {step: _StepSpec(step, capability, ())}
-        return spec
 
     @staticmethod
     def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
@@ -1278,8 +1266,12 @@ class ToolMetaLearner:
         declaration's, and a result that gives them must agree."""
         if r.step not in specs and r.step == DEFAULT_STEP and len(specs) == 1:
             r = r.model_copy(update={"step": next(iter(specs))})
-        outcome = self._validate_fields(task.task_id, specs, weights, i, r)
-        spec = specs[outcome.step]
+        spec = specs.get(r.step)
+        if spec is None:
+            raise InvalidOutcomeError(
+                f"execution_results[{i}].step: task {task.task_id!r} has no step {r.step!r}; its steps are {sorted(specs)!r}"
+            )
+        outcome = self._validate_fields(i, r, spec.capability, weights)
         if r.capability is not None and r.capability != spec.capability:
             raise InvalidOutcomeError(
                 f"execution_results[{i}].capability: step {r.step!r} of task {task.task_id!r} is declared with "
@@ -1293,21 +1285,15 @@ class ToolMetaLearner:
         outcome.depends_on = tuple(spec.depends_on)
         return outcome
 
-    def _validate_fields(
-        self, task_id: str, specs: dict[str, _StepSpec], weights: UtilityWeights, i: int, r: ExecutionResult
-    ) -> _Outcome:
-        where = f"execution_results[{i}]" if i else "execution_results[0]"
+    def _validate_fields(self, i: int, r: ExecutionResult, capability: str | None, weights: UtilityWeights) -> _Outcome:
+        """The outcome of result ``i`` at a step serving ``capability``: its tool serves it and its
+        numbers give a usable utility."""
         profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
         if profile is None:
-            raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
-        spec = specs.get(r.step)
-        if spec is None:
+            raise UnknownToolError(r.tool_id, field=f"execution_results[{i}].tool_id")
+        if not profile.serves(capability):
             raise InvalidOutcomeError(
-                f"{where}.step: task {task_id!r} has no step {r.step!r}; its steps are {sorted(specs)!r}"
-            )
-        if not profile.serves(spec.capability):
-            raise InvalidOutcomeError(
-                f"{where}.tool_id: {r.tool_id!r} does not serve capability {spec.capability!r} of step {r.step!r}"
+                f"execution_results[{i}].tool_id: {r.tool_id!r} does not serve capability {capability!r} of step {r.step!r}"
             )
         # models validate these, but model_construct() skips validation: never let NaN in (a NaN,
         # an infinity or a non-number fails the chained comparison; the loop below says which)
@@ -1316,13 +1302,13 @@ class ToolMetaLearner:
         except TypeError:
             valid = False
         if not valid:
-            _check_numbers(where, r)
+            _check_numbers(f"execution_results[{i}]", r)
         utility = weights.utility(r.success, r.quality, r.cost, r.latency_s)
         if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
             raise InvalidOutcomeError(
-                f"{where}: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
+                f"execution_results[{i}]: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
             )
-        return _Outcome(r.step, spec.capability, r, float(utility))
+        return _Outcome(r.step, capability, r, float(utility))
 
     def _record(
         self,

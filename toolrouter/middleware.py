@@ -119,7 +119,11 @@ class RoutedCall:
     depends_on: tuple[str, ...] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.run(*args, **kwargs).value
+        # run() without building its CallOutcome: only the value is wanted
+        report = run_sync(attempt_loop(self.middleware._spec(self, args, kwargs, sync=True)))
+        if report.succeeded:
+            return report.value
+        raise self.middleware._failure(self, report)
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         """Await the routed call and return the tool's value."""
@@ -435,8 +439,12 @@ class ToolMiddleware:
     def _outcome(self, call: RoutedCall, report: CallReport) -> CallOutcome:
         if report.succeeded:
             return CallOutcome(value=report.value, tool_id=report.tool_id or "", attempts=tuple(report.attempts))
+        raise self._failure(call, report)
+
+    @staticmethod
+    def _failure(call: RoutedCall, report: CallReport) -> AllToolsFailedError:
         log.info("all_tools_failed", capability=call.capability, attempts=len(report.attempts))
-        raise AllToolsFailedError(
+        return AllToolsFailedError(
             f"capability {call.capability!r}: all {len(report.attempts)} tools failed: {report.failure_summary()}",
             report.attempts,
         )

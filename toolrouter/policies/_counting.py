@@ -190,7 +190,11 @@ class CountingPolicy(Policy):
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
         """Learn from one outcome; ``context`` is ignored by non-contextual policies."""
         reward = self._check_reward(reward)
-        i = self._position(arm_id)
+        self._count(self._position(arm_id), reward)
+
+    def _count(self, i: int, reward: float) -> tuple[float, float, float]:
+        """Forget (discount or window), then add ``reward`` to arm ``i``'s sums; returns the arm's
+        new ``(n, s, ss)`` (on Python floats: numpy scalars are slower, and the sums are the same)."""
         n, s, ss = self._stats["n"], self._stats["s"], self._stats["ss"]
         if self.discount is not None and self.discount < 1.0:
             n *= self.discount
@@ -209,10 +213,10 @@ class CountingPolicy(Policy):
             self._win_arm[self._win_pos] = i
             self._win_reward[self._win_pos] = reward
             self._win_pos = (self._win_pos + 1) % self.window
-        n[i] += 1.0
-        s[i] += reward
-        ss[i] += reward * reward
+        n_i, s_i, ss_i = n.item(i) + 1.0, s.item(i) + reward, ss.item(i) + reward * reward
+        n[i], s[i], ss[i] = n_i, s_i, ss_i
         self.t += 1
+        return n_i, s_i, ss_i
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> PolicyState:

@@ -149,20 +149,24 @@ class GaussianThompson(CountingPolicy):
 
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
         """Learn from one outcome; without forgetting, only this arm's cached posterior changes."""
+        st = self._stats
         cache = self.__dict__.get("_post_cache")
-        fresh = cache is not None and cache[0] is self._stats and cache[1] == self.t
-        super().update(arm_id, reward, context)
+        fresh = cache is not None and cache[0] is st and cache[1] == self.t
+        reward = self._check_reward(reward)
+        i = self._position(arm_id)
+        n, s, ss = self._count(i, reward)
         if fresh and self.discount in (None, 1.0) and self.window is None:
-            i = self._index[arm_id]
-            st = self._stats
-            # the formulas of _posterior for one arm, on Python floats (numpy scalars are slower)
-            k0, mu0, v0, nu0 = (st[k].item(i) for k in ("prior_n", "prior_mean", "prior_var", "prior_vn"))
-            n, s, ss = st["n"].item(i), st["s"].item(i), st["ss"].item(i)
+            # the formulas of _posterior for one arm, on Python floats, with the prior's terms
+            # computed once per statistics dict (a reset replaces the dict)
+            terms = self.__dict__.get("_prior_terms")
+            if terms is None or terms[0] is not st:
+                terms = self._prior_terms = (st, _prior_terms(st))
+            k0, k0_mu0, k0_mu0_mu0, v0_nu0, nu0 = terms[1][i]
             kappa_a, mu_a, alpha_a, beta_a = cache[2]
             kappa = k0 + n
-            mu = (k0 * mu0 + s) / kappa
+            mu = (k0_mu0 + s) / kappa
             kappa_a[i], mu_a[i], alpha_a[i] = kappa, mu, 1.0 + 0.5 * (nu0 + n)
-            beta_a[i] = 0.5 * (v0 * nu0 + max(ss + k0 * mu0 * mu0 - kappa * mu * mu, 0.0))
+            beta_a[i] = 0.5 * (v0_nu0 + max(ss + k0_mu0_mu0 - kappa * mu * mu, 0.0))
             self._post_cache = (st, self.t, cache[2])
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
@@ -173,3 +177,11 @@ class GaussianThompson(CountingPolicy):
         """Posterior variance of each arm's mean reward (``beta / ((alpha - 1) kappa)``)."""
         kappa, _, alpha, beta = self._posterior(self._positions(arm_ids))
         return beta / ((alpha - 1.0) * kappa)
+
+
+def _prior_terms(stats: dict[str, np.ndarray]) -> list[tuple[float, float, float, float, float]]:
+    """Per arm, the prior's terms of the posterior as ``_posterior`` computes them (the same
+    operations in the same order, so the incremental update gives the same floats):
+    ``(k0, k0 mu0, k0 mu0 mu0, v0 nu0, nu0)``."""
+    k0, mu0, v0, nu0 = (stats[k].tolist() for k in ("prior_n", "prior_mean", "prior_var", "prior_vn"))
+    return [(a, a * m, a * m * m, v * b, b) for a, m, v, b in zip(k0, mu0, v0, nu0)]
