@@ -191,6 +191,7 @@ class ToolMiddleware:
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
         self._tools: dict[str, _Registered] = {}
+        self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
@@ -292,11 +293,16 @@ class ToolMiddleware:
                 raise UnknownToolError(tool_id)
             self.learner.remove_tool(tool_id)
             del self._tools[tool_id]
+            self._async_tools.discard(tool_id)
             self._timeouts.pop(tool_id, None)
 
     def _add(self, reg: _Registered) -> None:
         tool_id = reg.profile.tool_id
         self._tools[tool_id] = reg
+        if reg.is_async:
+            self._async_tools.add(tool_id)
+        else:
+            self._async_tools.discard(tool_id)
         if reg.timeout_s is None:
             self._timeouts.pop(tool_id, None)
         else:
@@ -382,9 +388,9 @@ class ToolMiddleware:
             call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
         )
         tools = self._tools
-        if sync and asyncio._get_running_loop() is not None:
+        if sync and self._async_tools and asyncio._get_running_loop() is not None:
             # a misuse, not a failure of the tool: say so before anything runs
-            async_ids = [t for t in ranked if t in tools and tools[t].is_async]
+            async_ids = [t for t in ranked if t in self._async_tools]
             if async_ids:
                 raise RuntimeError(
                     f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "

@@ -63,6 +63,8 @@ class CountingPolicy(Policy):
             window = int(window)
         self.discount = discount
         self.window = window
+        #: whether updates forget (the sums of every arm change, not just the updated one's)
+        self.forgets = (discount is not None and discount < 1.0) or window is not None
         self.options = {"discount": discount, "window": window}
         self.t = 0  # updates seen
         self._stats = {k: np.zeros(0) for k in _STAT_NAMES}
@@ -196,6 +198,15 @@ class CountingPolicy(Policy):
         """Forget (discount or window), then add ``reward`` to arm ``i``'s sums; returns the arm's
         new ``(n, s, ss)`` (on Python floats: numpy scalars are slower, and the sums are the same)."""
         n, s, ss = self._stats["n"], self._stats["s"], self._stats["ss"]
+        if self.forgets:
+            self._forget(n, s, ss, i, reward)
+        n_i, s_i, ss_i = n.item(i) + 1.0, s.item(i) + reward, ss.item(i) + reward * reward
+        n[i], s[i], ss[i] = n_i, s_i, ss_i
+        self.t += 1
+        return n_i, s_i, ss_i
+
+    def _forget(self, n: np.ndarray, s: np.ndarray, ss: np.ndarray, i: int, reward: float) -> None:
+        """Before arm ``i`` gets ``reward``: discount every sum, or move the window on."""
         if self.discount is not None and self.discount < 1.0:
             n *= self.discount
             s *= self.discount
@@ -213,10 +224,6 @@ class CountingPolicy(Policy):
             self._win_arm[self._win_pos] = i
             self._win_reward[self._win_pos] = reward
             self._win_pos = (self._win_pos + 1) % self.window
-        n_i, s_i, ss_i = n.item(i) + 1.0, s.item(i) + reward, ss.item(i) + reward * reward
-        n[i], s[i], ss[i] = n_i, s_i, ss_i
-        self.t += 1
-        return n_i, s_i, ss_i
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> PolicyState:
@@ -294,7 +301,7 @@ class CountingPolicy(Policy):
             2.0
         """
         self._check_mergeable(other)
-        if self.discount not in (None, 1.0) or self.window is not None:
+        if self.forgets:
             raise NotImplementedError(
                 f"{self.name} with discount={self.discount!r}, window={self.window!r}: forgetting makes the "
                 "statistics depend on the order of outcomes, so they cannot be merged; merge policies "

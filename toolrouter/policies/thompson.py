@@ -155,7 +155,7 @@ class GaussianThompson(CountingPolicy):
         reward = self._check_reward(reward)
         i = self._position(arm_id)
         n, s, ss = self._count(i, reward)
-        if fresh and self.discount in (None, 1.0) and self.window is None:
+        if fresh and not self.forgets:
             # the formulas of _posterior for one arm, on Python floats, with the prior's terms
             # computed once per statistics dict (a reset replaces the dict)
             terms = self.__dict__.get("_prior_terms")
