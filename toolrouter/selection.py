@@ -708,7 +708,7 @@ class FewShotToolSelector:
         return self.calibration.calibrated(raw, self._counts())
 
     def _counts(self) -> torch.Tensor:
-        return torch.tensor([len(e) for e in self._example_z], dtype=torch.long)
+        return torch.tensor([e.shape[0] for e in self._example_z], dtype=torch.long)
 
     def confidences(self, queries: Sequence[str]) -> np.ndarray:
         """Probability ``[len(queries), len(tool_ids)]`` that each tool serves each request; each
