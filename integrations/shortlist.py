@@ -181,6 +181,7 @@ class ToolShortlist:
         # capability -> the description the selector holds for it; None: not checked yet, so the
         # first sync compares the selector's text with the toolbox's for every tool it already has
         self._synced: dict[str, str | None] = dict.fromkeys(selector.tool_ids)
+        self._synced_revision = -1  # the toolbox's revision when _synced was last made equal to it
         self._sync()
 
     @property
@@ -321,6 +322,9 @@ class ToolShortlist:
     # --- keeping the selector equal to the toolbox ------------------------------------------
     def _sync(self) -> None:
         """Make the selector's tools the toolbox's capabilities, each with its current text."""
+        revision = self.toolbox.revision
+        if revision == self._synced_revision:
+            return  # nothing registered or removed since the last sync
         current: dict[str, str] = {}
         for name in self.toolbox.capabilities:
             try:
@@ -328,6 +332,7 @@ class ToolShortlist:
             except UnknownCapabilityError:  # removed by another thread meanwhile
                 continue
         if current == self._synced:
+            self._synced_revision = revision
             return
         for name in [n for n in self._synced if n not in current]:
             self.selector.remove_tool(name)
@@ -342,6 +347,7 @@ class ToolShortlist:
                 updates[name] = (text, examples)
         self._set_tools(updates)
         self._synced.update(current)
+        self._synced_revision = revision
         if updates:
             log.info("shortlist_synced", capabilities=len(current), updated=sorted(updates))
 

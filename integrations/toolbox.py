@@ -151,6 +151,7 @@ class Toolbox:
         self.middleware = middleware if middleware is not None else ToolMiddleware(**middleware_options)
         self._capabilities: dict[str, _Capability] = {}
         self._lock = threading.Lock()
+        self._revision = 0
 
     # --- registration -------------------------------------------------------------------------
     def register(
@@ -202,6 +203,7 @@ class Toolbox:
             for name, entry in updated.items():
                 entry.backends[-1] = profile.tool_id
                 self._capabilities[name] = entry
+            self._revision += 1
         return profile
 
     def tool(
@@ -226,8 +228,15 @@ class Toolbox:
                     entry.backends.remove(tool_id)
                     if not entry.backends:
                         del self._capabilities[name]
+            self._revision += 1
 
     # --- what a model sees --------------------------------------------------------------------
+    @property
+    def revision(self) -> int:
+        """A number that changes whenever a registration changes the capabilities, their
+        backends or their descriptions (what a cache of them compares)."""
+        return self._revision
+
     @property
     def capabilities(self) -> tuple[str, ...]:
         """The capability names, in the order they were first registered."""

@@ -111,6 +111,13 @@ def test_capabilities_added_removed_or_redescribed_after_construction_are_follow
         "stock quote: Tickers: the share price now.",
         ["share price of ACME"],
     )
+    # what the shortlist compares to skip a sync: every registration and removal changes it
+    seen = toolbox.revision
+    toolbox.register(another_quote, "stock_quote", tool_id="third_quote")
+    assert toolbox.revision != seen
+    seen = toolbox.revision
+    toolbox.unregister("third_quote")
+    assert toolbox.revision != seen
 
 
 def test_a_given_selector_is_made_to_hold_exactly_the_toolboxs_capabilities() -> None:
