@@ -9,15 +9,34 @@ own. The tests are skipped only when the server binaries are not installed; CI i
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
 
 _names = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """A test that sets up logging (the CLI does, through ``configure_logging``) must not change
+    what later tests see: structlog goes back to unconfigured, the library's loggers to their level
+    and handlers."""
+    names = ("toolrouter", "meta", "adapters_lib")
+    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers)) for name in names}
+    configured = structlog.is_configured()
+    yield
+    if structlog.is_configured() and not configured:
+        structlog.reset_defaults()
+    for name, (level, handlers) in saved.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers = handlers
 
 
 @pytest.fixture(scope="module")
