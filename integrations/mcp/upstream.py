@@ -43,6 +43,7 @@ from pydantic_core import from_json, to_json
 
 from integrations.mcp.config import ReconnectPolicy, ServerConfig
 from integrations.mcp.grouping import UpstreamTool
+from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
@@ -265,7 +266,7 @@ class Upstream:
         self.connections = 0  # connections made so far
         self._session: ClientSession | None = None
         self._calls: _StdioPipes | None = None
-        self._output_validators: dict[str, Any] = {}  # tool -> compiled validator of its output schema
+        self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
         self._wanted = anyio.Event()
@@ -373,7 +374,7 @@ class Upstream:
     async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
         if tools != self.tools:
             self.tools = tools
-            self._output_validators = {}
+            self._output_checks = {}
             await self._on_tools(self)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
@@ -411,19 +412,18 @@ class Upstream:
 
     def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
         """Check a result's structured content against the tool's output schema, as the SDK's
-        ``ClientSession`` does, with a validator compiled once per listing."""
-        validator = self._output_validators.get(tool)
-        if validator is None:
+        ``ClientSession`` does, each tool's schema compiled once per listing."""
+        if tool not in self._output_checks:
             schema = next((t.output_schema for t in self.tools if t.name == tool), None)
-            if schema is None:
-                return
-            from jsonschema.validators import validator_for
-
-            validator = self._output_validators[tool] = validator_for(schema)(schema)
+            self._output_checks[tool] = None if schema is None else SchemaCheck(schema)
+        check = self._output_checks[tool]
+        if check is None:
+            return
         if result.structured_content is None:
             raise MalformedResultError(f"server {self.name!r}: {tool!r} has an output schema but sent no structured content")
-        error = next(iter(validator.iter_errors(result.structured_content)), None)
-        if error is not None:
+        errors = check.errors(result.structured_content)
+        if errors:
+            error = errors[0]
             where = ".".join(str(p) for p in error.absolute_path) or "structuredContent"
             raise MalformedResultError(
                 f"server {self.name!r} sent structured content for {tool!r} its output schema does not allow: "
