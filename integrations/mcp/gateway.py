@@ -283,6 +283,8 @@ class _DirectAnswers:
         if self._in_flight.pop(request_id, None) is not None:
             line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
             self._out.send(line + "\n")
+            with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+                await self._out.flush()  # returns at once unless the client has fallen behind
 
 
 class _PipeLines:
