@@ -187,7 +187,7 @@ class _StdioPipes:
     async def _read(self) -> None:
         """Sort what the server sends until its stdout ends, then fail the calls still waiting."""
         stdout = self._process.stdout
-        buffer = b""
+        partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
         try:
             async with self._to_session:
                 while True:
@@ -195,8 +195,11 @@ class _StdioPipes:
                         chunk = await stdout.receive()
                     except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
                         return
-                    lines = (buffer + chunk).split(b"\n")
-                    buffer = lines.pop()
+                    if b"\n" not in chunk:
+                        partial.append(chunk)
+                        continue
+                    lines = b"".join([*partial, chunk]).split(b"\n") if partial else chunk.split(b"\n")
+                    partial = [lines.pop()]
                     for line in lines:
                         message = self._answer(line)
                         if message is not None:

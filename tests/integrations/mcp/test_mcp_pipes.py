@@ -74,8 +74,9 @@ async def test_calls_made_together_go_out_in_one_write_and_are_answered_from_one
         assert [(r["method"], r["params"]) for r in requests] == [("tools/call", {"name": t, "arguments": {"q": t}}) for t in "abc"]
         answers = [{"jsonrpc": "2.0", "id": r["id"], "result": {"content": [], "tool": r["params"]["name"]}} for r in requests]
         chunk = "\n".join(json.dumps(a) for a in reversed(answers)).encode() + b"\n"
-        await process.answer(chunk[:10])  # a line split across reads
-        await process.answer(chunk[10:])
+        first_end = chunk.index(b"\n")
+        for part in (chunk[:10], chunk[10:20], chunk[20:first_end + 5], chunk[first_end + 5 :]):
+            await process.answer(part)  # lines split across reads, one over three
         with anyio.fail_after(5):
             while len(results) < 3:
                 await anyio.sleep(0.01)
