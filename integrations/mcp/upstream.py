@@ -4,7 +4,8 @@ The protocol is the MCP SDK's (``ClientSession``, ``streamable_http_client``; ov
 way of starting and stopping the server's process); this module keeps a connection up, and over
 stdio reads and writes the server's pipes itself (``_StdioPipes``): a ``tools/call`` is written
 as one line, calls ready together in one write, and its answer taken from the stdout chunk it
-came in, where the SDK's transport and session cost as much CPU per call as the server's answer.
+came in, where the SDK's transport and ``ClientSession`` cost as much CPU per call as the
+server's answer.
 The SDK's ``ClientSessionGroup`` is not used: it refuses two servers that list a tool of the same
 name, which is the case the gateway exists for, and it does not reconnect.
 
@@ -110,8 +111,8 @@ class _StdioPipes:
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
-        self._to_session, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-        self.sdk_write, self._from_session = anyio.create_memory_object_stream[SessionMessage](0)
+        self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
 
     @staticmethod
     @contextlib.asynccontextmanager
@@ -177,11 +178,11 @@ class _StdioPipes:
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             # the server may still be alive: end the connection rather than leave calls hanging
             self._close()
-            await self._to_session.aclose()
+            await self._to_sdk.aclose()
 
     async def _from_sdk(self) -> None:
-        async with self._from_session:
-            async for item in self._from_session:
+        async with self._sdk_out:
+            async for item in self._sdk_out:
                 self._queue(item.message.model_dump_json(by_alias=True, exclude_unset=True).encode())
 
     async def _read(self) -> None:
@@ -189,7 +190,7 @@ class _StdioPipes:
         stdout = self._process.stdout
         partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
         try:
-            async with self._to_session:
+            async with self._to_sdk:
                 while True:
                     try:
                         chunk = await stdout.receive()
@@ -203,7 +204,7 @@ class _StdioPipes:
                     for line in lines:
                         message = self._answer(line)
                         if message is not None:
-                            await self._to_session.send(message)
+                            await self._to_sdk.send(message)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass  # the ClientSession is gone: the connection is ending
         finally:

@@ -84,7 +84,7 @@ async def test_calls_made_together_go_out_in_one_write_and_are_answered_from_one
     assert {tool: result["tool"] for tool, result in results.items()} == {"a": "a", "b": "b", "c": "c"}
 
 
-async def test_other_messages_go_to_the_session_and_an_error_answer_raises() -> None:
+async def test_other_messages_go_to_the_sdk_and_an_error_answer_raises() -> None:
     process = Process()
     pipes = _StdioPipes(process)
     async with anyio.create_task_group() as tasks:
@@ -95,7 +95,7 @@ async def test_other_messages_go_to_the_session_and_an_error_answer_raises() -> 
             first = await pipes.sdk_read.receive()
             second = await pipes.sdk_read.receive()
         assert isinstance(first.message, types.JSONRPCNotification) and first.message.method == notification["method"]
-        assert isinstance(second, Exception)  # what the SDK's own transport hands its session
+        assert isinstance(second, Exception)  # what the SDK's own transport hands the ClientSession
 
         async def failing() -> None:
             with pytest.raises(MCPError, match="no such tool"):
