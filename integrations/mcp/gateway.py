@@ -156,12 +156,16 @@ class Gateway:
         try:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with _stdout_pipe() as stdout, anyio.create_task_group() as calls:
-                    answers = None if stdout is None else _DirectAnswers(self, stdout, calls)
-                    async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
-                        log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                        await self.server.run(read, write, self._init_options())
-                    calls.cancel_scope.cancel()
+                async with _stdout_pipe() as stdout:
+                    answers = None if stdout is None else _DirectAnswers(self, stdout)
+                    try:
+                        async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
+                            log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
+                            await self.server.run(read, write, self._init_options())
+                    finally:
+                        if answers is not None:
+                            with anyio.CancelScope(shield=True):  # bounded: close() waits at most _CLOSE_S
+                                await answers.close()
                 group.cancel_scope.cancel()
         finally:
             self._save()
@@ -217,11 +221,10 @@ class _DirectAnswers:
     protocol) the SDK serves them all.
     """
 
-    def __init__(self, gateway: Gateway, out: _PipeWriter, tasks: anyio.abc.TaskGroup) -> None:
+    def __init__(self, gateway: Gateway, out: _PipeWriter) -> None:
         self._gateway = gateway
         self._out = out
-        self._tasks = tasks
-        self._in_flight: dict[Any, anyio.CancelScope] = {}
+        self._in_flight: dict[Any, asyncio.Task[None]] = {}
 
     def take(self, line: str) -> bool:
         """Whether the gateway answers (or settles) this line itself; ``False`` leaves it to the SDK."""
@@ -235,10 +238,10 @@ class _DirectAnswers:
             return False
         method, params = message.get("method"), message.get("params")
         if method == "notifications/cancelled" and "id" not in message:
-            scope = self._in_flight.pop(cancelled_request_id_from_params(params), None)
-            if scope is None:
+            task = self._in_flight.pop(cancelled_request_id_from_params(params), None)
+            if task is None:
                 return False
-            scope.cancel()
+            task.cancel()
             return True
         if method != "tools/call" or not isinstance(message.get("id"), (int, str)) or isinstance(message["id"], bool):
             return False
@@ -253,28 +256,37 @@ class _DirectAnswers:
             methods.validate_client_request("tools/call", version, params)
         except (ValueError, KeyError):  # ValidationError is a ValueError: the SDK says what is wrong
             return False
-        scope = self._in_flight[request_id] = anyio.CancelScope()
-        self._tasks.start_soon(self._answer, request_id, params["name"], params.get("arguments"), version, scope)
+        # a plain task: an anyio task group's start_soon with a cancel scope costs several times
+        # more per call; close() cancels those left
+        answer = self._answer(request_id, params["name"], params.get("arguments"), version)
+        task = asyncio.get_running_loop().create_task(answer)
+        self._in_flight[request_id] = task
         return True
 
-    async def _answer(
-        self, request_id: int | str, name: str, arguments: Any, version: str, scope: anyio.CancelScope
-    ) -> None:
-        answer: dict[str, Any] | None = None
-        with scope:
-            try:
-                result = await self._gateway.backends.call(name, arguments)
-                dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-                answer = {"result": methods.serialize_server_result("tools/call", version, dumped)}
-            except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
-                log.warning("mcp_call_failed", tool=name, error=str(exc))
-                answer = {"error": {"code": types.INTERNAL_ERROR, "message": str(exc)}}
-        if self._in_flight.pop(request_id, None) is None or answer is None:
-            return  # cancelled by the client: no answer
-        line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
-        with contextlib.suppress(OSError, RuntimeError):  # the client is gone
-            await self._out.write(line + "\n")
-            await self._out.flush()
+    async def close(self) -> None:
+        """Cancel the calls still in flight (the gateway is stopping: they get no answer) and
+        wait a while for them to end."""
+        tasks = list(self._in_flight.values())
+        self._in_flight.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_CLOSE_S)
+
+    async def _answer(self, request_id: int | str, name: str, arguments: Any, version: str) -> None:
+        try:
+            result = await self._gateway.backends.call(name, arguments)
+            dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+            answer: dict[str, Any] = {"result": methods.serialize_server_result("tools/call", version, dumped)}
+        except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
+            log.warning("mcp_call_failed", tool=name, error=str(exc))
+            answer = {"error": {"code": types.INTERNAL_ERROR, "message": str(exc)}}
+        # a call the client cancelled was popped with its cancellation and gets no answer
+        if self._in_flight.pop(request_id, None) is not None:
+            line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
+            self._out.send(line + "\n")
+            with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+                await self._out.flush()  # returns at once unless the client has fallen behind
 
 
 class _PipeLines:
@@ -314,17 +326,40 @@ async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
 
 
 class _PipeWriter:
-    """Text written to a pipe by the event loop. The SDK's default writes and flushes each message
-    in a worker thread: two thread hops per message, the largest cost of answering a call."""
+    """Text written to a pipe by the event loop, what is sent in one pass of the loop in one write
+    (answers ready together reach the client together). The SDK's default writes and flushes each
+    message in a worker thread: two thread hops per message, the largest cost of answering a
+    call."""
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
+        self._queued: list[bytes] = []
+
+    def send(self, text: str) -> None:
+        """Queue ``text``; it is written once the event loop has run what is ready now."""
+        if not self._queued:
+            asyncio.get_running_loop().call_soon(self._write)
+        self._queued.append(text.encode("utf-8"))
+
+    def _write(self) -> None:
+        data = b"".join(self._queued)
+        self._queued.clear()
+        with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+            self._writer.write(data)
 
     async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
+        """The SDK's writer's ``write``: ``send``."""
+        self.send(text)
 
     async def flush(self) -> None:
-        await self._writer.drain()  # waits only while the reader is behind
+        """Wait while the reader is behind."""
+        await self._writer.drain()
+
+    def close(self) -> None:
+        """Write what is queued and close the pipe once it is sent."""
+        if self._queued:
+            self._write()
+        self._writer.close()
 
 
 @contextlib.asynccontextmanager
@@ -355,10 +390,11 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
         reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
         transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
         writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        pipe_writer = _PipeWriter(writer)
         try:
-            yield _PipeWriter(writer)
+            yield pipe_writer
         finally:
-            writer.close()  # sends what is buffered, then closes
+            pipe_writer.close()  # sends what is buffered, then closes
             with contextlib.suppress(OSError, asyncio.TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), _CLOSE_S)
     finally:

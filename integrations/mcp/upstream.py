@@ -1,11 +1,13 @@
 """One upstream MCP server: its connection, kept alive, and the tools it lists.
 
-The transports and the protocol are the MCP SDK's (``stdio_client``, ``streamable_http_client``,
-``ClientSession``); this module keeps a connection up, and over stdio writes each ``tools/call``
-beside the ``ClientSession`` and takes its answer off the stream (``_DirectCalls``: its layers
-cost as much CPU per call as the server's answer). The SDK's ``ClientSessionGroup`` is not
-used: it refuses two servers that list a tool of the same name, which is the case the gateway
-exists for, and it does not reconnect.
+The protocol is the MCP SDK's (``ClientSession``, ``streamable_http_client``; over stdio, its
+way of starting and stopping the server's process); this module keeps a connection up, and over
+stdio reads and writes the server's pipes itself (``_StdioPipes``): a ``tools/call`` is written
+as one line, calls ready together in one write, and its answer taken from the stdout chunk it
+came in, where the SDK's transport and ``ClientSession`` cost as much CPU per call as the
+server's answer.
+The SDK's ``ClientSessionGroup`` is not used: it refuses two servers that list a tool of the same
+name, which is the case the gateway exists for, and it does not reconnect.
 
 ``Upstream.run()`` is the connection's life, run as a task: connect (at start-up, or for a lazy
 server when a request first needs its tools), list the tools, then wait until the connection ends
@@ -26,21 +28,23 @@ import itertools
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import anyio
 import mcp_types as types
 from mcp import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client import stdio as sdk_stdio
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
+from pydantic_core import from_json, to_json
 
 from integrations.mcp.config import ReconnectPolicy, ServerConfig
 from integrations.mcp.grouping import UpstreamTool
+from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
@@ -83,51 +87,59 @@ class _WatchedDispatcher(JSONRPCDispatcher):
             self.finished.set()
 
 
-class _DirectCalls:
-    """``tools/call`` requests written on the transport's streams beside the SDK's ``ClientSession``,
-    their answers taken off the stream before it sees them; every other message passes through to
-    it (``sdk_stream``), which keeps the handshake, listings and notifications.
+class _StdioPipes:
+    """A stdio server's pipes, read and written by the gateway: the SDK starts and stops the
+    process (``open``); the bytes on its stdin and stdout are handled here.
 
-    A call through ``ClientSession.call_tool`` goes through its request models, its
-    dispatcher (a memory stream, a task, a tracing span per request) and its result checks: about
-    as much CPU as the upstream server spends answering. The gateway forwards the call as it came
-    and checks the result itself (``Upstream.call_tool``), so it only needs the request written and
-    the matching answer. Ids are strings of our own, which its integer ids never equal.
-    A call that is cancelled (its timeout) tells the server with ``notifications/cancelled``, as
-    ``ClientSession`` would.
+    The SDK's ``stdio_client`` and ``ClientSession`` give every message a parse into its models, a
+    memory stream and a task hop each way, and one write of its own: per call, about as much CPU
+    as the server's answer, and one wake-up of the server per request even when several were
+    ready together. Here a ``tools/call`` (``call_tool``) is one line of JSON queued for the
+    writer, which writes everything queued in one write when it next runs, so calls made together
+    reach the server together; the server's stdout is read in chunks (every line available at
+    once), and an answer to one of our calls (ids are strings of our own, which the
+    ``ClientSession``'s integer ids never equal) resolves its waiter directly. Every other message
+    goes to and from the ``ClientSession`` (``sdk_read``, ``sdk_write``), parsed and written the
+    SDK's way: the handshake, listings, notifications. A call that is cancelled (its timeout)
+    tells the server with ``notifications/cancelled``, as the ``ClientSession`` would.
     """
 
-    def __init__(self, read: Any, write: Any) -> None:
-        self._read = read
-        self._write = write
+    def __init__(self, process: Any) -> None:
+        self._process = process
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
+        self._out: list[bytes] = []
+        self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
-        self._to_session, self.sdk_stream = anyio.create_memory_object_stream[Any](0)
-        self._tasks: anyio.abc.TaskGroup | None = None
+        self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
 
-    async def run(self, tasks: anyio.abc.TaskGroup) -> None:
-        """Sort what the server sends until its stream ends, then fail the calls still waiting."""
-        self._tasks = tasks
-        pending = self._pending
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def open(config: ServerConfig) -> AsyncIterator["_StdioPipes"]:
+        """Start the server's process as the SDK's ``stdio_client`` does (its own process group),
+        serve its pipes, and on leaving stop it as the SDK does (close its stdin, wait, then
+        terminate the group)."""
+        process = await sdk_stdio._create_platform_compatible_process(
+            command=config.command or "",
+            args=config.args,
+            env=sdk_stdio.get_default_environment() | (config.env or {}),
+            errlog=sys.stderr,
+            cwd=config.cwd,
+        )
         try:
-            async with self._to_session:
-                async for item in self._read:
-                    message = getattr(item, "message", None)
-                    if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)) and message.id in pending:
-                        waiter = pending.pop(message.id)  # type: ignore[arg-type]
-                        if not waiter.done():
-                            waiter.set_result(message)
-                        continue
-                    await self._to_session.send(item)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the ClientSession is gone: the connection is ending
+            pipes = _StdioPipes(process)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(pipes._read)
+                tasks.start_soon(pipes._write)
+                tasks.start_soon(pipes._from_sdk)
+                try:
+                    yield pipes
+                finally:
+                    tasks.cancel_scope.cancel()
         finally:
-            self._closed = True
-            for waiter in pending.values():
-                if not waiter.done():
-                    waiter.set_exception(MCPError(code=types.CONNECTION_CLOSED, message="Connection closed"))
-            pending.clear()
+            with anyio.CancelScope(shield=True):
+                await sdk_stdio._stop_server_process(process)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
@@ -136,29 +148,95 @@ class _DirectCalls:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
         waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
-        request = types.JSONRPCRequest(
-            jsonrpc="2.0", id=request_id, method="tools/call", params={"name": tool, "arguments": arguments}
-        )
+        params = {"name": tool, "arguments": arguments}
+        self._queue(to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}))
         try:
-            try:
-                await self._write.send(SessionMessage(request))
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed") from None
             answer = await waiter
         except BaseException:
-            if self._pending.pop(request_id, None) is not None and self._tasks is not None and not self._closed:
-                self._tasks.start_soon(self._cancel, request_id)
+            if self._pending.pop(request_id, None) is not None and not self._closed:
+                cancel = {"requestId": request_id, "reason": "timed out"}
+                self._queue(to_json({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}))
             raise
-        if isinstance(answer, types.JSONRPCError):
-            raise MCPError.from_error_data(answer.error)
-        return answer.result
+        if "error" in answer:
+            raise MCPError.from_error_data(types.ErrorData.model_validate(answer["error"]))
+        return answer.get("result")  # type: ignore[no-any-return]  # not a dict: a malformed result
 
-    async def _cancel(self, request_id: str) -> None:
-        cancel = types.JSONRPCNotification(
-            jsonrpc="2.0", method="notifications/cancelled", params={"requestId": request_id, "reason": "timed out"}
-        )
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await self._write.send(SessionMessage(cancel))
+    def _queue(self, line: bytes) -> None:
+        self._out.append(line + b"\n")
+        self._ready.set()
+
+    async def _write(self) -> None:
+        """Write what is queued, all of it at once, until the pipe breaks."""
+        stdin = self._process.stdin
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                data = b"".join(self._out)
+                self._out.clear()
+                await stdin.send(data)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+            # the server may still be alive: end the connection rather than leave calls hanging
+            self._close()
+            await self._to_sdk.aclose()
+
+    async def _from_sdk(self) -> None:
+        async with self._sdk_out:
+            async for item in self._sdk_out:
+                self._queue(item.message.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+    async def _read(self) -> None:
+        """Sort what the server sends until its stdout ends, then fail the calls still waiting."""
+        stdout = self._process.stdout
+        partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
+        try:
+            async with self._to_sdk:
+                while True:
+                    try:
+                        chunk = await stdout.receive()
+                    except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+                        return
+                    if b"\n" not in chunk:
+                        partial.append(chunk)
+                        continue
+                    lines = b"".join([*partial, chunk]).split(b"\n") if partial else chunk.split(b"\n")
+                    partial = [lines.pop()]
+                    for line in lines:
+                        message = self._answer(line)
+                        if message is not None:
+                            await self._to_sdk.send(message)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # the ClientSession is gone: the connection is ending
+        finally:
+            self._close()
+
+    def _answer(self, line: bytes) -> SessionMessage | Exception | None:
+        """Resolve the call ``line`` answers; else the message for the ``ClientSession`` (an
+        exception for a line that is not JSON-RPC, as its transport gives it), or ``None`` for a
+        blank line."""
+        if b'"toolrouter-' in line:  # one of our ids, perhaps: only such lines are parsed here
+            with contextlib.suppress(ValueError):
+                message = from_json(line)
+                request_id = message.get("id") if isinstance(message, dict) else None
+                waiter = self._pending.pop(request_id, None) if isinstance(request_id, str) else None
+                if waiter is not None:
+                    if not waiter.done():
+                        waiter.set_result(message)
+                    return None
+        if not line.strip():
+            return None
+        try:
+            return SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+        except ValueError as exc:
+            log.warning("mcp_upstream_bad_line", error=describe_error(exc))
+            return exc
+
+    def _close(self) -> None:
+        self._closed = True
+        for waiter in self._pending.values():
+            if not waiter.done():
+                waiter.set_exception(MCPError(code=types.CONNECTION_CLOSED, message="Connection closed"))
+        self._pending.clear()
 
 
 class Upstream:
@@ -191,8 +269,8 @@ class Upstream:
         self.retry_at: float | None = None  # time.monotonic() of the next attempt to connect
         self.connections = 0  # connections made so far
         self._session: ClientSession | None = None
-        self._calls: _DirectCalls | None = None
-        self._output_validators: dict[str, Any] = {}  # tool -> compiled validator of its output schema
+        self._calls: _StdioPipes | None = None
+        self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
         self._wanted = anyio.Event()
@@ -244,13 +322,12 @@ class Upstream:
     async def _connection(self) -> None:
         """One connection, from connecting to its end."""
         async with contextlib.AsyncExitStack() as stack:
-            read, write = await stack.enter_async_context(self._transport())
-            calls = _DirectCalls(read, write) if self.config.command is not None else None
-            if calls is not None:
-                sorter = await stack.enter_async_context(anyio.create_task_group())
-                stack.callback(sorter.cancel_scope.cancel)  # first out: the group then ends at once
-                sorter.start_soon(calls.run, sorter)
-                read = calls.sdk_stream
+            calls: _StdioPipes | None = None
+            if self.config.command is not None:
+                calls = await stack.enter_async_context(_StdioPipes.open(self.config))
+                read, write = calls.sdk_read, calls.sdk_write
+            else:
+                read, write = await stack.enter_async_context(_http_transport(self.config))
             dispatcher = _WatchedDispatcher(read, write)
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
@@ -279,13 +356,6 @@ class Upstream:
             self.last_error = self.last_error or "the connection closed"
             self._tasks.cancel_scope.cancel()
 
-    def _transport(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        config = self.config
-        if config.command is not None:
-            params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None, cwd=config.cwd)
-            return stdio_client(params, errlog=sys.stderr)
-        return _http_transport(config)
-
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
             # listing here would wait on the receive loop that is running this handler
@@ -308,7 +378,7 @@ class Upstream:
     async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
         if tools != self.tools:
             self.tools = tools
-            self._output_validators = {}
+            self._output_checks = {}
             await self._on_tools(self)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
@@ -346,19 +416,18 @@ class Upstream:
 
     def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
         """Check a result's structured content against the tool's output schema, as the SDK's
-        ``ClientSession`` does, with a validator compiled once per listing."""
-        validator = self._output_validators.get(tool)
-        if validator is None:
+        ``ClientSession`` does, each tool's schema compiled once per listing."""
+        if tool not in self._output_checks:
             schema = next((t.output_schema for t in self.tools if t.name == tool), None)
-            if schema is None:
-                return
-            from jsonschema.validators import validator_for
-
-            validator = self._output_validators[tool] = validator_for(schema)(schema)
+            self._output_checks[tool] = None if schema is None else SchemaCheck(schema)
+        check = self._output_checks[tool]
+        if check is None:
+            return
         if result.structured_content is None:
             raise MalformedResultError(f"server {self.name!r}: {tool!r} has an output schema but sent no structured content")
-        error = next(iter(validator.iter_errors(result.structured_content)), None)
-        if error is not None:
+        errors = check.errors(result.structured_content)
+        if errors:
+            error = errors[0]
             where = ".".join(str(p) for p in error.absolute_path) or "structuredContent"
             raise MalformedResultError(
                 f"server {self.name!r} sent structured content for {tool!r} its output schema does not allow: "

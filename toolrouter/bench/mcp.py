@@ -15,7 +15,11 @@ called directly. The throughput target is one for concurrent callers: one caller
 caller at most half as fast as an upstream does; that row is printed for information only.
 
 The gateway runs in a process of its own, like the upstreams, so on a machine with few cores the
-client, the gateway and the upstreams share them.
+client, the gateway and the upstreams share them. Each row also has the CPU time per call of the
+server called, of its upstreams (the gateway's), of the client and of all three together: where
+these processes keep every core busy, calls/s is about the cores over that sum, and the ratio of
+the sums (direct / through the gateway) is the throughput ratio such a machine would give, whatever
+else runs beside them (printed for information).
 
 Example:
     toolrouter bench mcp --quick
@@ -41,6 +45,9 @@ P50_RATIO_TARGET = 2.5
 THROUGHPUT_TARGET = 0.9
 #: The throughput row of one caller: calls/s is 1 / latency there, below 0.5 for any gateway at the floor.
 ONE_CALLER = "n/a: 1 caller (calls/s = 1 / latency)"
+
+#: The CPU row: the throughput ratio where these processes alone keep every core busy, whatever else runs.
+CPU_SHARE = "n/a: calls/s where the cores are all busy"
 
 #: The upstream: an MCP server (the SDK's ``MCPServer``) over stdio whose one tool answers at once.
 #: Run with ``python -I -c``: nothing of ours is imported, and no folder (this one has an
@@ -98,7 +105,8 @@ def main(argv: list[str]) -> None:
     )
     rows, targets = anyio.run(_measure, args, levels)
     print_table("toolrouter bench mcp: a no-op tool called directly and through the gateway",
-                ["path", "callers", "p50 ms", "p99 ms", "calls/s", "server CPU ms/call", "its upstreams' CPU ms/call"], rows)  # fmt: skip
+                ["path", "callers", "p50 ms", "p99 ms", "calls/s", "server CPU ms/call", "its upstreams' CPU ms/call",
+                 "client CPU ms/call", "all CPU ms/call"], rows)  # fmt: skip
     if args.quick:
         targets = [[*row[:3], NOT_AT_QUICK] for row in targets]
     print_table("The project's targets for the MCP gateway", ["target", "bound", "measured", "met"], targets)
@@ -117,7 +125,7 @@ async def _measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[li
             rows.append([f"direct, upstream {i}", callers, *stats])
         rows.append([f"gateway, {args.upstreams} upstreams", callers, *gateway])
         for row in rows[-len(direct) - 1 : -1]:
-            row[-1] = ""  # a direct call has no upstream behind its server
+            row[6] = ""  # a direct call has no upstream behind its server
         direct_p50 = statistics.median(s[0] for s in direct)
         slowest = min(s[2] for s in direct)
         ratio = gateway[0] / direct_p50
@@ -129,6 +137,10 @@ async def _measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[li
             met = ONE_CALLER
         targets.append([f"calls/s through the gateway / slowest upstream, {callers} caller(s)", f">= {THROUGHPUT_TARGET}",
                         f"{share:.2f} ({gateway[2]:.0f} / {slowest:.0f})", met])  # fmt: skip
+        if gateway[-1] != "-" and all(s[-1] != "-" for s in direct):
+            direct_cpu = statistics.median(float(s[-1]) for s in direct)
+            targets.append([f"CPU per call of all processes, direct / through the gateway, {callers} caller(s)", "(for information)",
+                            f"{direct_cpu / float(gateway[-1]):.2f} ({direct_cpu:.3f} / {gateway[-1]} ms)", CPU_SHARE])  # fmt: skip
     return rows, targets
 
 
@@ -154,8 +166,9 @@ def _gateway_params(folder: Path, upstreams: int) -> Any:
 
 
 async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -> tuple[Any, ...]:
-    """(p50 ms, p99 ms, calls/s, server CPU ms/call, its children's CPU ms/call) of ``args.calls``
-    calls of ``tool``, ``callers`` at once; the CPU figures are "-" where ``/proc`` is missing."""
+    """(p50 ms, p99 ms, calls/s, server CPU ms/call, its children's CPU ms/call, this client's CPU
+    ms/call, all three's CPU ms/call) of ``args.calls`` calls of ``tool``, ``callers`` at once; the
+    servers' CPU figures (and the sum) are "-" where ``/proc`` is missing."""
     import anyio
     from mcp import ClientSession, stdio_client
 
@@ -178,17 +191,20 @@ async def _run(params: Any, tool: str, args: argparse.Namespace, callers: int) -
                     raise RuntimeError(f"the benchmark's tool failed: {result.content}")
 
         cpu_before = _server_cpu_s()
+        client_before = time.process_time()
         started = time.perf_counter()
         async with anyio.create_task_group() as group:
             for _ in range(callers):
                 group.start_soon(caller)
         wall = time.perf_counter() - started
+        client_cpu = (time.process_time() - client_before) / args.calls * 1e3
         cpu_after = _server_cpu_s()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    cpu: list[Any] = ["-", "-"]
+    cpu: list[Any] = ["-", "-", f"{client_cpu:.3f}", "-"]
     if cpu_before is not None and cpu_after is not None:
-        cpu = [f"{(after - before) / len(latencies) * 1e3:.3f}" for before, after in zip(cpu_before, cpu_after)]
+        servers = [(after - before) / len(latencies) * 1e3 for before, after in zip(cpu_before, cpu_after)]
+        cpu = [*(f"{c:.3f}" for c in servers), f"{client_cpu:.3f}", f"{sum(servers) + client_cpu:.3f}"]
     return statistics.median(latencies) * 1e3, p99 * 1e3, len(latencies) / wall, *cpu
 
 

@@ -23,6 +23,11 @@ def test_the_benchmark_runs_at_toy_size(capsys: pytest.CaptureFixture[str]) -> N
         assert 0 < p50 <= p99 and rate > 0 and cpu > 0  # CPU per call of the server called
     gateway_upstreams_cpu = float(rows[-1].split("|")[7])
     assert gateway_upstreams_cpu > 0 and all(r.split("|")[7].strip() == "" for r in rows[:-1])
+    for row in rows:  # the client's CPU per call, and the sum of every process's
+        cells = row.split("|")
+        server, upstreams, client, total = float(cells[6]), float(cells[7].strip() or 0), float(cells[8]), float(cells[9])
+        assert client > 0 and total == pytest.approx(server + upstreams + client, abs=0.003)  # figures given to 3 decimals
+    assert "| CPU per call of all processes, direct / through the gateway, 2 caller(s) | (for information) |" in out
     assert "| p50 through the gateway / direct, 2 caller(s) | <= 2.5 |" in out
     assert "n/a at --quick size" in out
 

@@ -1,0 +1,49 @@
+"""SchemaCheck: a schema's errors for a value, the values that passed remembered by their JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from integrations.mcp.schemas import SchemaCheck  # noqa: E402
+
+SCHEMA = {"type": "object", "properties": {"q": {"type": "string"}, "tags": {"type": "array"}}, "required": ["q"]}
+
+
+def test_it_gives_the_schemas_errors_and_none_for_a_value_that_passes() -> None:
+    check = SchemaCheck(SCHEMA)
+    assert [e.message for e in check.errors({"q": 1})] == ["1 is not of type 'string'"]
+    assert [e.message for e in check.errors({})] == ["'q' is a required property"]
+    assert check.errors({"q": "bandits"}) == []
+
+
+def test_a_value_that_passed_is_not_checked_again_and_one_that_failed_is() -> None:
+    check = SchemaCheck(SCHEMA)
+    calls = []
+    validator = check._validator
+
+    class Counted:
+        def iter_errors(self, value):  # type: ignore[no-untyped-def]
+            calls.append(value)
+            return validator.iter_errors(value)
+
+    check._validator = Counted()
+    for _ in range(3):
+        assert check.errors({"tags": ["a"], "q": "x"}) == []
+        assert check.errors({"q": 2}) != []
+    assert check.errors({"q": "x", "tags": ["a"]}) == []  # the same JSON, keys in another order
+    assert calls == [{"tags": ["a"], "q": "x"}] + [{"q": 2}] * 3
+
+
+def test_a_tuple_is_checked_not_taken_for_the_list_that_passed() -> None:
+    check = SchemaCheck(SCHEMA)
+    assert check.errors({"q": "x", "tags": ["a"]}) == []
+    assert [e.message for e in check.errors({"q": "x", "tags": ("a",)})] == ["('a',) is not of type 'array'"]
+
+
+def test_it_remembers_a_bounded_number_of_values() -> None:
+    check = SchemaCheck(SCHEMA, remember=2)
+    for q in ("a", "b", "c"):
+        assert check.errors({"q": q}) == []
+    assert len(check._passed) <= 2
