@@ -29,7 +29,7 @@ def test_bench_store_quick_runs_every_part(postgres_server: LocalPostgres, capsy
     assert [(r[0], r[1]) for r in throughput] == [("memory", "2"), ("sqlite", "2"), ("postgresql", "2"), ("postgresql, polling", "2")]
     assert all(int(r[2]) > 0 and int(r[3]) >= int(r[2]) for r in throughput)  # a call records one attempt or more
     order = _rows(out, "| append | writers |")
-    assert [r[0] for r in order] == ["insert, id from a sequence (no order guarantee)", "store append (ids in commit order)"]
+    assert [r[0] for r in order] == ["insert, id from a sequence (no order guarantee)", "store append (ids in transaction order)"]
     staleness = {r[0]: float(r[2]) for r in _rows(out, "| catch-up | outcomes |")}
     assert staleness["LISTEN/NOTIFY"] < staleness["polling alone, poll_s=1"]
     regret = _rows(out, "| routers learn | routers |")

@@ -1,5 +1,6 @@
-"""The PostgreSQL store against a real server: the store suite every store passes, plus commit order,
-migrations, bad URLs and credentials, concurrent snapshots, notifications and outages."""
+"""The PostgreSQL store against a real server: the store suite every store passes, plus the order of
+ids against commit order, migrations, bad URLs and credentials, concurrent snapshots, notifications
+and outages."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def test_open_store_opens_postgresql_urls_and_masks_the_password(pg_url: str, po
         assert isinstance(s, PostgresStore)
 
 
-def test_ids_follow_commit_order_with_a_slow_transaction(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+def test_a_reader_never_steps_over_a_slow_transaction(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
     writers = [open_store(pg_url) for _ in range(4)]
     reader = open_store(pg_url)
     # a trigger makes the append of tool 'slow' sleep inside its transaction, after it took its id
@@ -79,15 +80,11 @@ def test_ids_follow_commit_order_with_a_slow_transaction(pg_url: str, pg_databas
     writers[0].append([record("a")])
     done = threading.Event()
     seen: list[int] = []
-    gaps: list[tuple[int, int]] = []
 
     def read() -> None:  # a router catching up: it must never step over an id it will see later
         while True:
             finished = done.is_set()
-            for r in reader.attempts(seen[-1] if seen else 0):
-                if r.id != (seen[-1] if seen else 0) + 1:
-                    gaps.append((seen[-1] if seen else 0, r.id))
-                seen.append(r.id)
+            seen.extend(r.id for r in reader.attempts(seen[-1] if seen else 0))
             if finished:
                 return
             time.sleep(0.002)
@@ -106,21 +103,26 @@ def test_ids_follow_commit_order_with_a_slow_transaction(pg_url: str, pg_databas
     writing = [threading.Thread(target=fast, args=(s,)) for s in (writers[2], writers[3])]
     for t in writing:
         t.start()
-    for t in writing + threads[1:]:
+    for t in writing:
         t.join()
+    assert threads[1].is_alive()  # the fast appends committed while the slow one still ran
+    threads[1].join()
     done.set()
     threads[0].join()
-    assert slow_ids == [2] and sorted(fast_ids) == list(range(3, 23))  # waited for it, took later ids
-    assert not gaps and seen == list(range(1, 23))
+    (first,) = [r.id for r in reader.attempts()[:1]]
+    assert len(slow_ids) == 1 and len(fast_ids) == 20 and first < slow_ids[0] < min(fast_ids)  # took its id first
+    # the fast appends committed first but stayed out of sight until the slow one ended: all read,
+    # each exactly once, in id order, so none was stepped over
+    assert seen == sorted([first] + slow_ids + fast_ids)
     for s in writers + [reader]:
         s.close()
 
 
-def test_an_append_never_waits_for_the_counter_longer_than_timeout(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+def test_an_append_never_waits_for_a_lock_longer_than_timeout(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
     with open_store(f"{pg_url}&timeout_s=0.3&retry_s=0.05") as s:
         s.append([record("a")])
         holder = psycopg.connect(postgres_server.url(pg_database))
-        holder.execute("SELECT * FROM toolrouter.attempt_counter FOR UPDATE")  # a stuck writer holds the lock
+        holder.execute("LOCK TABLE toolrouter.attempts IN SHARE MODE")  # a stuck job holds off every insert
         start = time.perf_counter()
         assert s.append([record("b")]) == []  # kept in the journal instead
         assert time.perf_counter() - start < 0.6
@@ -142,7 +144,8 @@ def test_migrates_an_older_schema_and_refuses_a_newer_one(pg_database: str, post
         )
     with open_store(url) as s:  # opening migrates it
         assert [r.id for r in s.attempts()] == [1, 2, 3] and s.attempts()[0].writer == "old"
-        assert s.append([record("new")]) == [4]
+        (new,) = s.append([record("new")])
+        assert new > 3 and [r.id for r in s.attempts(after_id=3)] == [new]
     with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
         assert conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
         conn.execute("UPDATE toolrouter.meta SET value = '99' WHERE key = 'schema_version'")
@@ -236,14 +239,14 @@ def test_notifications_reach_other_stores_and_polling_covers_without_them(pg_url
     cancel = listening.on_new_attempts(heard["listening"].append)
     polling.on_new_attempts(heard["polling"].append)
     time.sleep(0.2)
-    writer.append([record("a"), record("b")])
-    assert wait_for(lambda: 2 in heard["listening"], timeout_s=5) < 1.0
-    assert wait_for(lambda: 2 in heard["polling"], timeout_s=5) < 1.0
+    b = writer.append([record("a"), record("b")])[-1]
+    assert wait_for(lambda: b in heard["listening"], timeout_s=5) < 1.0
+    assert wait_for(lambda: b in heard["polling"], timeout_s=5) < 1.0
     cancel()
-    writer.append([record("c")])
-    assert wait_for(lambda: 3 in heard["polling"], timeout_s=5) < 1.0
+    (c,) = writer.append([record("c")])
+    assert wait_for(lambda: c in heard["polling"], timeout_s=5) < 1.0
     time.sleep(0.1)
-    assert 3 not in heard["listening"]  # cancelled
+    assert c not in heard["listening"]  # cancelled
     for s in (writer, listening, polling):
         s.close()
 
@@ -287,8 +290,9 @@ def test_an_outage_keeps_attempts_in_the_journal_and_writes_them_once_in_order(
     s.flush(timeout_s=10)
     rows = s.attempts()
     assert [r.tool_id for r in rows] == ["before", "r0", "r1", "r2", "r3", "r4"]  # the journal kept the oldest
-    assert [r.id for r in rows] == [1, 2, 3, 4, 5, 6] and s.pending == 0 and s.online
-    assert s.append([record("after")]) == [7]
+    assert s.pending == 0 and s.online
+    (after,) = s.append([record("after")])
+    assert after > rows[-1].id and [r.tool_id for r in s.attempts(rows[-1].id)] == ["after"]
     s.close()
     assert not journals[0].exists()  # an empty journal is removed
 
@@ -297,10 +301,13 @@ def test_a_journaled_attempt_whose_first_write_committed_is_written_once(store: 
     # the answer to a commit can be lost with the connection: the journal then holds an attempt the
     # server already has, under the same key
     with store._pool.connection() as conn:
-        assert store._write(conn, "host-a", [1, 2], [record("a"), record("b")]) == {1: 1, 2: 2}
-        assert store._write(conn, "host-a", [1, 2, 3], [record("a"), record("b"), record("c")]) == {3: 3}
-        assert store._write(conn, "host-b", [1], [record("d")]) == {1: 4}  # another origin's key 1
-    assert [r.tool_id for r in store.attempts()] == ["a", "b", "c", "d"]
+        first = store._write(conn, "host-a", [1, 2], [record("a"), record("b")])
+        again = store._write(conn, "host-a", [1, 2, 3], [record("a"), record("b"), record("c")])
+        other = store._write(conn, "host-b", [1], [record("d")])  # another origin's key 1
+    assert sorted(first) == [1, 2] and sorted(again) == [3] and sorted(other) == [1]
+    rows = store.attempts()
+    assert [r.tool_id for r in rows] == ["a", "b", "c", "d"]
+    assert [r.id for r in rows] == [first[1], first[2], again[3], other[1]]
 
 
 def test_a_router_routes_through_an_outage_and_counts_each_attempt_once(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
@@ -367,3 +374,100 @@ def test_a_journal_is_adopted_only_by_a_store_of_its_own_database(
         assert not (folder / "dead-process.journal").exists()
     finally:
         postgres_server.drop_database(f"{pg_database}_other")
+
+
+def _held_insert(conn: psycopg.Connection, tool_id: str) -> None:
+    """An attempt inserted as the store appends it, in ``conn``'s transaction, left open."""
+    conn.execute(
+        "INSERT INTO toolrouter.attempts (id, origin, origin_seq, writer, task_id, task_type, step, capability, "
+        "tool_id, success, quality, cost, latency_s, utility, timestamp) VALUES (toolrouter.attempt_id_base(), "
+        "'held', 1, 'held', 't', 'default', 'search', 'search', %s, true, 1, 0, 0, 1, now())",
+        (tool_id,),
+    )
+
+
+def test_an_attempt_committing_after_a_later_one_is_caught_up_once(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    from toolrouter import ExecutionResult
+
+    env = SyntheticEnvironment.make(n_tools=2, capabilities=("search",), seed=3)
+    tool = next(iter(env.profiles))
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+    a = ToolMetaLearner(env.profiles, store=pg_url, seed=1, sync_every=None)
+    b = ToolMetaLearner(env.profiles, store=pg_url, seed=2, sync_every=None)
+    calls = lambda r: r.tool_statistics()[tool].calls  # noqa: E731
+    holder = psycopg.connect(postgres_server.url(pg_database))  # a transaction of its own, kept open
+    _held_insert(holder, tool)
+    for _ in range(5):  # these commit after the held one took its id, and before it commits
+        a.learn_from_execution(task, [ExecutionResult(tool_id=tool, step="search", success=True)])
+    assert b.sync() == 0 and calls(b) == 0  # nothing shows while an older transaction runs
+    a.save()  # its snapshot cannot include the held attempt
+    holder.commit()
+    holder.close()
+    assert b.sync() == 6 and b.sync() == 0 and calls(b) == 6  # the held one too, each exactly once
+    assert a.sync() == 1 and calls(a) == 6  # its own five it had applied when it recorded them
+    resumed = ToolMetaLearner.load(pg_url)  # the snapshot plus every attempt after it
+    assert calls(resumed) == 6
+    rows = resumed.store.attempts()
+    assert rows[0].writer == "held" and len(rows) == 6  # the held attempt took the smallest id
+    for r in (a, b, resumed):
+        r.close()
+
+
+def test_migrates_a_version_3_log_and_resumes_exactly(pg_database: str, postgres_server: LocalPostgres, tmp_path: Path) -> None:
+    from toolrouter import ExecutionResult
+
+    env = SyntheticEnvironment.make(n_tools=3, capabilities=("search",), seed=4)
+    tools = list(env.profiles)
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+
+    def learn(router: ToolMetaLearner, n: int) -> None:
+        for i in range(n):
+            router.learn_from_execution(task, [ExecutionResult(tool_id=tools[i % 3], step="search", success=i % 2 == 0)])
+
+    # a log and snapshot as version 3 kept them: ids from the counter, published in durable_upto
+    with ToolMetaLearner(env.profiles, store=f"sqlite:///{tmp_path / 'v3.db'}", seed=4, sync_every=None) as old:
+        learn(old, 5)
+        old.save()  # the snapshot holds five attempts, the log two more after it
+        learn(old, 2)
+        rows = old.store.attempts()
+        snapshots = [old.store.get_snapshot(name) for name in old.store.snapshot_names()]
+    assert [r.id for r in rows] == list(range(1, 8))
+    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+        assert migrate(conn, target=3) == (0, 3)
+        for r in rows:
+            conn.execute(
+                "INSERT INTO toolrouter.attempts (id, origin, origin_seq, writer, task_id, task_type, step, capability, "
+                "tool_id, success, quality, cost, latency_s, utility, timestamp) "
+                "VALUES (%s, 'v3', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (r.id, r.id, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, r.success, r.quality,
+                 r.cost, r.latency_s, r.utility, r.timestamp),
+            )
+        conn.execute("UPDATE toolrouter.attempt_counter SET last_id = 7")
+        conn.execute("UPDATE toolrouter.durable_upto SET upto = 7")
+        for snap in snapshots:
+            conn.execute("INSERT INTO toolrouter.snapshots VALUES (%s, %s, now(), %s)", (snap.name, snap.watermark, snap.data))
+    url = f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"
+    resumed = ToolMetaLearner.load(url)  # opening migrates to the current version
+    stats = lambda r: {t: (s.calls, s.successes) for t, s in r.tool_statistics().items()}  # noqa: E731
+    expected = {t: (sum(r.tool_id == t for r in rows), sum(r.tool_id == t and r.success for r in rows)) for t in tools}
+    assert stats(resumed) == expected  # 7 attempts: every row kept, the snapshot's watermark still right
+    learn(resumed, 3)
+    resumed.save()
+    new = [r.id for r in resumed.store.attempts(after_id=7)]
+    assert len(new) == 3 and new == sorted(new) and new[0] > 7  # above every row already in the log
+    again = ToolMetaLearner.load(url)
+    assert stats(again) == stats(resumed) and sum(c for c, _ in stats(again).values()) == 10
+    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+        version = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0]
+        gone = conn.execute("SELECT to_regclass('toolrouter.attempt_counter'), to_regclass('toolrouter.durable_upto')").fetchone()
+    assert version == str(SCHEMA_VERSION) and gone == (None, None)  # a router of version 3 cannot write below the new ids
+    for r in (resumed, again):
+        r.close()
+
+
+def test_an_append_of_more_attempts_than_one_transaction_can_number_is_refused(store: PostgresStore) -> None:
+    from toolrouter.store.postgres_schema import MAX_APPEND
+
+    with pytest.raises(ValueError, match=f"records: at most {MAX_APPEND} attempts an append, got {MAX_APPEND + 1}"):
+        store.append([record("a")] * (MAX_APPEND + 1))
+    assert store.count() == 0 and store.append([record("a")])  # nothing written, the store still usable

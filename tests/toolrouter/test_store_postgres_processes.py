@@ -77,10 +77,11 @@ def result(proc: subprocess.Popen) -> dict:
 
 
 def check_log(url: str, expected_by_writer: dict[str, tuple[int, int]] | None = None) -> int:
-    """Ids run 1..n without a gap or a repeat, and each idempotency key appears once; returns n."""
+    """Ids increase without a repeat, and each idempotency key appears once; returns how many."""
     with open_store(url) as store:
         rows = store.attempts()
-        assert [r.id for r in rows] == list(range(1, len(rows) + 1))
+        ids = [r.id for r in rows]
+        assert ids == sorted(set(ids)) and store.count() == len(rows)
         with store._pool.connection() as conn:
             keys = conn.execute("SELECT count(*), count(DISTINCT (origin, origin_seq)) FROM toolrouter.attempts").fetchone()
         assert keys[0] == keys[1] == len(rows)

@@ -51,8 +51,9 @@ def route_for(url: str | None, seed: int, duration_s: float, ready: Any, go: Any
 
 
 def append_for(url: str, mode: str, duration_s: float, ready: Any, go: Any, out: Any) -> None:
-    """Append one attempt at a time for ``duration_s``: ``mode`` "store" through the store (ids in
-    commit order), "sequence" as plain inserts with ids from a sequence (no order guarantee)."""
+    """Append one attempt at a time for ``duration_s``: ``mode`` "store" through the store (ids a
+    catch-up never steps over), "sequence" as plain inserts with ids from a sequence (no order
+    guarantee)."""
     from toolrouter.store import AttemptRecord, open_store
 
     record = AttemptRecord(task_id="t", task_type="default", step="search", capability="search",

@@ -6,9 +6,10 @@
    also learns the others' attempts (SQLite: every 100 of its own; PostgreSQL: when notified). The
    last row is PostgreSQL with the most routers catching up by polling (every second, and every 100
    of their own attempts) instead of at every notification.
-2. Commit order: appends per second from 16 writers through the PostgreSQL store, whose appends
-   take the counter row's lock so that ids follow commit order, against plain inserts with ids
-   from a sequence (no order guarantee): the price of a catch-up that never skips an attempt.
+2. Commit order: appends per second from 16 writers through the PostgreSQL store, whose ids
+   readers never step over (ids from the appending transaction, read below the oldest one still
+   running), against plain inserts with ids from a sequence (no order guarantee): the price of a
+   catch-up that never skips an attempt.
 3. Staleness: an outcome recorded by a router on one host (process) until a router on another
    has learned it, with notifications (LISTEN/NOTIFY) and with polling alone.
 4. Learning together: cumulative regret per router when 16 routers learn through one store,
@@ -182,7 +183,7 @@ def _order(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
         conn.execute("ALTER TABLE bench_unordered ADD PRIMARY KEY (id)")
     writers = max(args.routers)
     rows = []
-    for mode, label in (("sequence", "insert, id from a sequence (no order guarantee)"), ("store", "store append (ids in commit order)")):
+    for mode, label in (("sequence", "insert, id from a sequence (no order guarantee)"), ("store", "store append (ids in transaction order)")):
         results = _run(append_for, [(url, mode, args.duration_s)] * writers, timeout_s=args.duration_s + 300)
         rows.append([label, writers, round(sum(r[0] for r in results) / max(r[1] for r in results))])
     with psycopg.connect(url.split("?")[0], autocommit=True) as conn:

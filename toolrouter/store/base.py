@@ -2,8 +2,11 @@
 
 A store is deliberately small, so that a server database can be added without touching the router:
 
-- ``append(records)`` writes attempts atomically and returns their ids. Ids increase in commit
-  order, so "every attempt with an id above N" is a well-defined set to catch up on.
+- ``append(records)`` writes attempts atomically and returns their ids. Ids increase, and a
+  reader never sees an attempt whose id is below one it has already read (the embedded stores
+  number attempts in commit order; the PostgreSQL one shows an id only once no running transaction
+  can commit below it), so "every attempt with an id above N" is a well-defined set to catch up
+  on. Ids need not be consecutive.
 - ``attempts(after_id)`` reads them back in id order (for catching up with other processes and for
   rebuilding state).
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the

@@ -3,16 +3,19 @@
 Needs the ``postgres`` extra (``pip install "toolrouter[postgres]"``: psycopg 3 and its pool).
 The store keeps the guarantees of the SQLite one:
 
-- **One row per attempt, ids in commit order.** Each append takes its ids under the lock of the
-  one row of ``toolrouter.attempt_counter``, held until it commits, so attempts commit in id order;
-  readers see ids up to the last value published once on disk, so "every attempt with an id above
-  N" stays a well-defined set to catch up on (see ``postgres_schema``). An attempt is committed and
-  on disk before ``append`` returns.
+- **One row per attempt, ids in transaction-horizon order.** An append is one plain insert, run
+  side by side with the others (no lock shared by all writers); its ids come from its transaction's
+  id, and readers see only ids below the oldest transaction still running, so no attempt can later
+  commit below what a reader has caught up to: "every attempt with an id above N" stays a
+  well-defined set to catch up on, each attempt seen exactly once (see ``postgres_schema``, version
+  4). Ids increase but are not consecutive. An attempt is committed and on disk before ``append``
+  returns (concurrent appends share the flush).
 - **Snapshots** as in every store: named bytes with a watermark, never replaced by an older one.
-- **Catching up without polling.** Appends send ``NOTIFY toolrouter_attempts`` (at most one every
-  ``notify_gap_s`` across all writers, so a busy store does not wake every listener per attempt); a
-  background thread per store ``LISTEN``s, reads the published position once more ``notify_gap_s``
-  after a notification (for the appends the gap left unannounced), and every ``poll_s`` in any case
+- **Catching up without polling.** After an append a writer sends ``NOTIFY toolrouter_attempts``
+  unless another did within ``notify_gap_s`` (all writers together, so a busy store does not wake
+  every listener per attempt); a background thread per store ``LISTEN``s, reads the visible
+  position once more ``notify_gap_s`` after a notification (for the appends the gap left
+  unannounced, or that an older transaction still held back), and every ``poll_s`` in any case
   (the fallback when notifications are lost, say across a reconnect). Routers subscribed with
   ``on_new_attempts`` catch up at their next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
@@ -27,7 +30,7 @@ Options go in the URL's query, beside libpq's own (``sslmode``, ``application_na
 =========================  ==========  =============================================================
 option                     default     meaning
 =========================  ==========  =============================================================
-``timeout_s``              2           longest wait for the server (connect, counter lock, pool)
+``timeout_s``              2           longest wait for the server (connect, a lock, the pool)
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.01        at most one notification per this many seconds, all writers
@@ -84,7 +87,7 @@ from toolrouter.store.base import (
     record_from_row,
 )
 from toolrouter.store.journal import Journal
-from toolrouter.store.postgres_schema import CHANNEL, SchemaError, migrate
+from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
 
 __all__ = ["PostgresOptions", "PostgresStore"]
 
@@ -110,14 +113,11 @@ class PostgresOptions(BaseModel):
 
 _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 
-# An append (_append_sql) is two transactions sent in one trip to the server (pipeline). The first
-# takes ids from the counter row, whose lock it holds until it commits (so ids follow commit order),
-# inserts the attempts and, at most once per notify_gap_s across all writers, notifies; it commits
-# without waiting for the disk, so the lock is not held across a flush. The second publishes the
-# counter's value in this store's row of durable_upto and waits for its own flush, which covers the
-# first (the log is written in order) and is shared by concurrent appenders. Readers see ids up to
-# the largest published value. A key already in the log is skipped (a journal replayed after an
-# answer was lost).
+# An append (_append_sql) is one statement, its own transaction: a plain insert whose ids are the
+# transaction's id base plus each row's place (see postgres_schema, version 4), committed with
+# synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
+# lost). Then, in the same trip to the server, a second transaction notifies if no writer has within
+# notify_gap_s (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -129,41 +129,35 @@ _FIELDS = (
 @functools.lru_cache(maxsize=32)
 def _append_sql(n: int) -> str:
     """The append of ``n`` attempts: one row of scalar parameters each (``<field><row>``)."""
-    rows = ", ".join("(" + ", ".join(f"%({f}{i})s::{t}" for f, t in _FIELDS) + ")" for i in range(n))
+    rows = ", ".join(f"({i}, " + ", ".join(f"%({f}{i})s::{t}" for f, t in _FIELDS) + ")" for i in range(n))
     names = ", ".join(f for f, _ in _FIELDS)
     return f"""
-WITH t ({names}) AS (VALUES {rows}),
-fresh AS (
-    SELECT t.*, row_number() OVER (ORDER BY t.origin_seq) AS rn FROM t
-    WHERE t.origin_seq NOT IN (  -- an index lookup of these keys, not a scan of the origin's rows
-        SELECT a.origin_seq FROM toolrouter.attempts a
-        WHERE a.origin = %(origin)s AND a.origin_seq = ANY(%(seqs)s::bigint[]))
-), c AS (
-    UPDATE toolrouter.attempt_counter
-    SET last_id = last_id + (SELECT count(*) FROM fresh),
-        notified_at = CASE WHEN statement_timestamp() - notified_at >= %(gap)s
-                      THEN statement_timestamp() ELSE notified_at END
-    WHERE one = 1
-    RETURNING last_id - (SELECT count(*) FROM fresh) AS base,
-        CASE WHEN notified_at = statement_timestamp() THEN pg_notify('{CHANNEL}', last_id::text) END AS notified
-)
 INSERT INTO toolrouter.attempts (id, origin, {names})
-SELECT c.base + f.rn, %(origin)s, {", ".join("f." + f for f, _ in _FIELDS)}
-FROM fresh f, c
-ORDER BY f.rn
+SELECT b.base + t.place, %(origin)s, {", ".join("t." + f for f, _ in _FIELDS)}
+FROM (VALUES {rows}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
+ORDER BY t.place
 ON CONFLICT (origin, origin_seq) DO NOTHING
 RETURNING id, origin_seq
 """
 
 
-_PUBLISH = """
-INSERT INTO toolrouter.durable_upto (origin, upto)
-SELECT %s, last_id FROM toolrouter.attempt_counter WHERE one = 1
-ON CONFLICT (origin) DO UPDATE SET upto = GREATEST(toolrouter.durable_upto.upto, excluded.upto)
+# Notify unless a writer did within the gap; a gate row locked by a writer notifying right now is
+# skipped, not waited for (its notification leaves after this append committed). Returns whether
+# this one notified and the seconds since the last notification.
+_NOTIFY = f"""
+WITH due AS (
+    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - %(gap)s FOR UPDATE SKIP LOCKED
+), sent AS (
+    UPDATE toolrouter.notify_gate g SET at = statement_timestamp() FROM due WHERE g.one = due.one
+    RETURNING pg_notify('{CHANNEL}', '')
+)
+SELECT set_config('synchronous_commit', 'off', true), (SELECT count(*) FROM sent),
+    extract(epoch FROM statement_timestamp() - (SELECT at FROM toolrouter.notify_gate))
 """
-#: The largest id every reader may see: all ids up to it are committed and on disk.
-_VISIBLE = "(SELECT COALESCE(max(upto), 0) FROM toolrouter.durable_upto)"
-_POSITIONS = f"SELECT {_VISIBLE}, (SELECT last_id FROM toolrouter.attempt_counter WHERE one = 1)"
+#: Visible to readers: ids below this bound, which no attempt committing later can take.
+_VISIBLE = "id < toolrouter.visible_below()"
+#: The largest visible id (one probe of the index).
+_POSITION = f"SELECT COALESCE(max(id), 0) FROM toolrouter.attempts WHERE {_VISIBLE}"
 
 
 def _drivers() -> tuple[Any, Any]:
@@ -240,6 +234,7 @@ class PostgresStore(Store):
         self._conninfo = psycopg.conninfo.make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in params})
         self.origin = uuid.uuid4().hex
         self._seq = 0
+        self._notify_after = 0.0  # time.monotonic() before which an append need not try to notify
         self._lock = threading.Lock()
         self._online = True  # appends go straight to the server (no outage, no journal to write)
         self._reachable = True  # reads and snapshots try the server
@@ -254,9 +249,7 @@ class PostgresStore(Store):
         try:
             with self._connect() as conn:
                 found, now = migrate(conn)
-                # rows of stores gone: only the largest counts, and deleting smaller ones keeps it
-                conn.execute(f"DELETE FROM toolrouter.durable_upto WHERE upto < {_VISIBLE}")
-                self._last_id = int(conn.execute(_POSITIONS).fetchone()[0])
+                self._last_id = int(conn.execute(_POSITION).fetchone()[0])
             if found != now:
                 log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
             self._pool = psycopg_pool.ConnectionPool(
@@ -294,12 +287,13 @@ class PostgresStore(Store):
         return conn
 
     def _configure(self, conn: Any) -> None:
-        # an append waits at most timeout_s for the counter row; a client that stops in the middle
-        # of a transaction (frozen, cut off) loses it before it can hold the counter for long
+        # an append waits at most timeout_s for a lock (say a maintenance job's on the table); a
+        # client that stops in the middle of a transaction (frozen, cut off) loses it before it holds
+        # back what readers see for long
         timeout_ms = int(self.options.timeout_s * 1000)
         conn.execute(f"SET lock_timeout = {timeout_ms}")
         conn.execute(f"SET idle_in_transaction_session_timeout = {max(5000, 5 * timeout_ms)}")
-        # publishing an append waits for the disk (see _append_sql), even where the server default does not
+        # an append waits for the disk (see _append_sql), even where the server default does not
         if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
             conn.execute("SET synchronous_commit = on")
 
@@ -337,9 +331,12 @@ class PostgresStore(Store):
     # --- the attempt log -----------------------------------------------------------------------
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
-        journal (or, with the journal full, were dropped and counted in ``dropped``)."""
+        journal (or, with the journal full, were dropped and counted in ``dropped``). At most
+        ``MAX_APPEND`` records an append."""
         if not records:
             return []
+        if len(records) > MAX_APPEND:
+            raise ValueError(f"records: at most {MAX_APPEND} attempts an append, got {len(records)}")
         with self._lock:
             if self._closed:
                 raise ValueError(f"store {self.url!r}: closed")
@@ -370,9 +367,10 @@ class PostgresStore(Store):
             log.warning("journal_full", url=self.url, journal=str(self._journal.path), dropped=self.dropped)
 
     def _write(self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> dict[int, int]:
-        """Insert ``records`` under keys ``(origin, seqs)`` in commit order; returns seq -> id of
-        the ones this call wrote (a key already in the log is skipped)."""
-        params: dict[str, Any] = {"origin": origin, "seqs": list(seqs), "gap": timedelta(seconds=self.options.notify_gap_s)}
+        """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
+        (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
+        is skipped)."""
+        params: dict[str, Any] = {"origin": origin}
         for i, (seq, r) in enumerate(zip(seqs, records)):
             values = (
                 seq, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, bool(r.success),
@@ -380,25 +378,26 @@ class PostgresStore(Store):
                 context_bytes(r.context), r.trace_id, depends_on_text(r.depends_on), r.request, r.complexity,
             )
             params.update({f"{f}{i}": v for (f, _), v in zip(_FIELDS, values)})
-        # one trip to the server; BEGIN and COMMIT as statements, since a transaction block of the driver
-        # waits for the server at its start and end
-        try:
-            with conn.pipeline():
-                conn.execute("BEGIN")
-                conn.execute("SET LOCAL synchronous_commit = off")
-                cur = conn.execute(_append_sql(len(records)), params)
-                conn.execute("COMMIT")
-                conn.execute(_PUBLISH, (self.origin,))
-        except BaseException:
-            if not conn.closed and conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
-                with contextlib.suppress(Exception):
-                    conn.execute("ROLLBACK")
-            raise
-        return {int(seq): int(i) for i, seq in cur.fetchall()}
+        gap = self.options.notify_gap_s
+        sent_at = time.monotonic()
+        notify = sent_at >= self._notify_after
+        with conn.pipeline() as pipeline:  # one trip to the server; each statement its own transaction
+            cur = conn.execute(_append_sql(len(records)), params)
+            if notify:
+                pipeline.sync()
+                gate = conn.execute(_NOTIFY, {"gap": timedelta(seconds=gap)})
+        written = {int(seq): int(i) for i, seq in cur.fetchall()}
+        if notify:
+            _, sent, since = gate.fetchone()
+            # no need to try again before the gap since the last notification has passed: a listener
+            # looks once more notify_gap_s after each notification, and sees this append then
+            since = float(since)
+            self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
+        return written
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
-        sql = f"SELECT {ROW_COLUMNS} FROM toolrouter.attempts WHERE id > %s AND id <= {_VISIBLE} ORDER BY id"
+        sql = f"SELECT {ROW_COLUMNS} FROM toolrouter.attempts WHERE id > %s AND {_VISIBLE} ORDER BY id"
         params: tuple[int, ...] = (int(after_id),)
         if limit is not None:
             sql += " LIMIT %s"
@@ -408,7 +407,7 @@ class PostgresStore(Store):
 
     def count(self) -> int:
         """See ``Store.count``."""
-        sql = f"SELECT count(*) FROM toolrouter.attempts WHERE id <= {_VISIBLE}"
+        sql = f"SELECT count(*) FROM toolrouter.attempts WHERE {_VISIBLE}"
         return int(self._on_server(lambda conn: conn.execute(sql).fetchone()[0]))
 
     def summary(self) -> list[ToolSummary]:
@@ -416,7 +415,7 @@ class PostgresStore(Store):
         rows = self._on_server(
             lambda conn: conn.execute(
                 "SELECT task_type, step, tool_id, count(*), sum(success::int), avg(utility), avg(quality), "
-                f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE id <= {_VISIBLE} "
+                f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE {_VISIBLE} "
                 "GROUP BY task_type, step, tool_id "
                 "ORDER BY task_type COLLATE \"C\", step COLLATE \"C\", tool_id COLLATE \"C\""
             ).fetchall()
@@ -478,7 +477,7 @@ class PostgresStore(Store):
             time.sleep(0.01)
 
     def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
-        """See ``Store.on_new_attempts``: called after notifications and polls of the counter."""
+        """See ``Store.on_new_attempts``: called after notifications and polls of the visible position."""
         ref: Callable[[], Callable[[int], None] | None]
         if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
             ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
@@ -510,14 +509,13 @@ class PostgresStore(Store):
                 log.warning("subscriber_failed", url=self.url, error=repr(exc))
 
     def _link(self) -> None:
-        """The background thread: listen for appends, poll the published position, reconnect and
+        """The background thread: listen for appends, poll the visible position, reconnect and
         write the journal after an outage."""
         listener = None
         last = self._last_id  # the largest visible id announced
         # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
         # store that only polls looks every poll_s, whatever happens)
         trailing = False
-        behind_since: float | None = None
         opts = self.options
         while not self._stop.is_set():
             try:
@@ -539,20 +537,15 @@ class PostgresStore(Store):
                 if self._stop.is_set():
                     break
                 notified = bool(list(listener.notifies(timeout=0))) if ready else False
-                visible, counter = (int(v) for v in listener.execute(_POSITIONS).fetchone())
-                trailing = notified or visible > last or counter > visible
+                # Looking once more notify_gap_s after a notification covers the appends that
+                # committed within the gap without notifying, and those that an older append still
+                # held back (it ends within the gap, or notifies itself). Attempts held back by a
+                # transaction that is not an append show at the next poll.
+                visible = int(listener.execute(_POSITION).fetchone()[0])
+                trailing = notified or visible > last
                 if visible > last:
                     last = visible
                     self._announce(visible)
-                if counter > visible:  # appends not yet published: in flight, or their writer died
-                    now = time.monotonic()  # between its two transactions; publish for it in time
-                    if behind_since is None:
-                        behind_since = now
-                    elif now - behind_since >= opts.poll_s:
-                        listener.execute(_PUBLISH, (self.origin,))
-                        behind_since = None
-                else:
-                    behind_since = None
             except Exception as exc:
                 if not self._unavailable(exc):
                     log.warning("store_thread_error", url=self.url, error=repr(exc))

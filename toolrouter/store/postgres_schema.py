@@ -21,15 +21,38 @@ Versions:
     3. Trace columns on attempts: the trace an attempt belongs to (``trace_id``), its step's
        parents (``depends_on``, a JSON list), the task's request text and complexity, from which
        routers learn task structure (``toolrouter.structure``).
+    4. Ids in transaction-horizon order, without a global lock. The counter row of version 2
+       serialised every append (one holder at a time, and a holder descheduled stalls all the
+       others), so it goes, with ``durable_upto``. An append is now one plain insert whose ids are
+       ``toolrouter.attempt_id_base() + i``: its transaction's id (``pg_current_xact_id()``, plus a
+       constant ``shift``) times 2**16, plus the row's place in the append (so at most 65,536 rows
+       an append). Transaction ids are handed out in order but commit in any order, so readers see
+       only ids below ``toolrouter.visible_below()``: ``(xmin + shift) * 2**16``, where ``xmin``
+       (``pg_snapshot_xmin`` of the reading statement's snapshot) is the oldest transaction still
+       running. Every transaction below it has ended, so each committed row below the bound is
+       visible in the same snapshot, and no row that commits later can take an id below it: a
+       reader that has caught up to id N never skips an attempt, and sees each exactly once. A
+       transaction that runs long anywhere on the server (another application's too) holds back
+       what readers see until it ends; nothing is lost. The append commits with
+       ``synchronous_commit`` on, and a commit is on disk before it is visible, so readers still
+       see only durable attempts; concurrent appends share their flushes (group commit).
+       ``shift`` puts every new id above the rows already in the log, which keep their ids; an id
+       fits a bigint while the server's transaction ids stay below 2**47 (at 10,000 appends a
+       second, over 400 years). The one row of ``notify_gate`` holds when a writer last notified,
+       so that all writers together notify at most once per ``notify_gap_s``; it is touched in a
+       transaction of its own after the append, never waited on (``SKIP LOCKED``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CHANNEL", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+__all__ = ["CHANNEL", "MAX_APPEND", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 CHANNEL = "toolrouter_attempts"
+
+#: Most attempts one append may hold: the ids of an append share its transaction's id (version 4).
+MAX_APPEND = 65536
 
 #: (version, what it adds, SQL). Never edit a released step: add the next one.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -89,6 +112,33 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """
         ALTER TABLE toolrouter.attempts ADD COLUMN trace_id text, ADD COLUMN depends_on text,
             ADD COLUMN request text, ADD COLUMN complexity text;
+        """,
+    ),
+    (
+        4,
+        "ids from the appending transaction's id, read below the oldest running transaction; no counter row",
+        # the tables go, so that a router of an older version still running fails loudly instead of
+        # writing ids below what readers have caught up to
+        """
+        DROP TABLE toolrouter.attempt_counter, toolrouter.durable_upto;
+        CREATE TABLE toolrouter.notify_gate (
+            one smallint PRIMARY KEY CHECK (one = 1),
+            at timestamptz NOT NULL
+        );
+        INSERT INTO toolrouter.notify_gate VALUES (1, 'epoch');
+        DO $migration$
+        DECLARE
+            shift bigint := GREATEST(0, (SELECT COALESCE(max(id), 0) FROM toolrouter.attempts) / 65536 + 1
+                                        - pg_current_xact_id()::text::bigint);
+        BEGIN
+            EXECUTE format($f$
+                CREATE FUNCTION toolrouter.attempt_id_base() RETURNS bigint LANGUAGE sql VOLATILE
+                AS $b$ SELECT (pg_current_xact_id()::text::bigint + %s) * 65536 $b$;
+                CREATE FUNCTION toolrouter.visible_below() RETURNS bigint LANGUAGE sql STABLE
+                AS $b$ SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint + %s) * 65536 $b$;
+            $f$, shift, shift);
+        END
+        $migration$;
         """,
     ),
 )
