@@ -34,7 +34,7 @@ Runs. Given each outcome's success (``update(utility, success)``, as the router 
 also runs the run test (``ChangeDetector``): a run of failures, or of successes, that is less likely
 than ``run_alpha`` under the tool's own record since the last reset is a change. Its alternative is
 extreme (the tool now always fails, or always succeeds), so it needs few samples: a tool that failed
-5% of its calls is found broken after 4 failures in a row, one that failed 31% after 9 or 10 (the
+5% of its calls is found broken after 4 failures in a row, one that failed 31% after about 9 (the
 mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` per outcome.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
@@ -50,11 +50,12 @@ Page-Hinkley ``threshold=16``, ``min_samples=3``; CUSUM ``threshold=20``, ``min_
 frozen reference needs more samples). They were chosen on replays of the RouterBench *train* splits
 of MBPP and Winogrande (11 models as tools, 10 seeds of 2,000 calls, ``gaussian_ts``; ``toolrouter
 bench meta-router --sections drift --dr-split train``): ``run_alpha`` 1e-4 or 2e-4 reset the
-stationary control 0.10 to 0.35 times per 1,000 calls, 3e-5 0.00 to 0.10; a Page-Hinkley threshold of
-16 rather than 12 kept the regret when nothing changes lower (+13% / +36% against +20% / +38% at a
-recheck every 150 calls) now that the run test finds the sudden breaks; a recheck every 300 calls
-(150 after a drop) rather than every 150 cut that regret to +4% / +13% at the price of a slower
-adoption of an improved tool. The figures on the test splits are in docs/benchmarks/meta-router.md.
+stationary control 0.10 to 0.35 times per 1,000 calls, 3e-5 0.00 to 0.15 (0.00 to 0.10 at
+threshold 16); a Page-Hinkley threshold of 16 rather than 12 kept the regret when nothing changes
+lower (+13% / +36% against +20% / +38% at a recheck every 150 calls) now that the run test finds
+the sudden breaks; a recheck every 300 calls (150 after a drop) rather than every 150 cut that
+regret to +4% / +13% at the price of a slower adoption of an improved tool. The figures on the test
+splits are in docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
@@ -211,8 +212,9 @@ class ChangeDetector(ABC):
     share of that outcome among the outcomes before the run (Laplace-smoothed), once at least
     ``run_history`` of them came in. It is the likelihood ratio against the extreme alternative
     (the tool now always fails, or always succeeds), which needs few samples: a tool that failed 31%
-    of its calls is found broken after 9 or 10 failures in a row at the default ``run_alpha = 3e-5``,
-    one that failed 14% after 6, where the mean test needs a dozen and more. ``q`` is not a point
+    of its calls is found broken after about 9 failures in a row at the default ``run_alpha = 3e-5``
+    (6 to 11 over records of 300 outcomes; the failures that end the record count), one that
+    failed 14% after 4 to 6, where the mean test needs a dozen and more. ``q`` is not a point
     estimate: the run's probability is taken under a uniform prior on the tool's rate updated with
     its record, so a short record counts for less. Its false alarms are at most ``run_alpha`` per
     outcome of the tool, 0.03 per 1,000 at the default.
