@@ -35,7 +35,9 @@ also runs the run test (``ChangeDetector``): a run of failures, or of successes,
 than ``run_alpha`` under the tool's own record since the last reset is a change. Its alternative is
 extreme (the tool now always fails, or always succeeds), so it needs few samples: a tool that failed
 5% of its calls is found broken after 4 failures in a row, one that failed 31% after about 9 (the
-mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` per outcome.
+mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` per outcome. The
+router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
+tool the policy chooses by itself is learned by the policy already.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
@@ -357,9 +359,12 @@ class ChangeDetector(ABC):
         self._mean += d / self._moments_n
         self._m2 += d * (x - self._mean)
 
-    def update(self, residual: float, success: bool | None = None) -> bool:
+    def update(self, residual: float, success: bool | None = None, *, rise_run: bool = True) -> bool:
         """Take one residual (and, for the run test, whether its outcome was a success); True when
-        a change is detected (the detector then resets).
+        a change is detected (the detector then resets). ``rise_run=False`` counts the outcome but
+        lets no run of successes fire on it: the router passes it unless the outcome is a recheck's,
+        since a tool the policy chooses by itself is being learned already (a restart would only
+        lose that), and a favourite's long runs of successes are no news.
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
         ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
@@ -374,7 +379,7 @@ class ChangeDetector(ABC):
             raise InvalidOutcomeError(f"residual must be finite and within +-{MAX_ABS_REWARD:g}, got {x!r}")
         before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
-        run = None if success is None else self._run_step(x, bool(success))
+        run = None if success is None else self._run_step(x, bool(success), rise_run)
         if change is None and run is None:
             after = self._rise_evidence() if self.direction != "down" else 0.0
             self._gain = (after - before) * self.threshold
@@ -393,7 +398,7 @@ class ChangeDetector(ABC):
         self._seeded()
         return True
 
-    def _run_step(self, x: float, success: bool) -> Literal["down", "up"] | None:
+    def _run_step(self, x: float, success: bool, rise_run: bool) -> Literal["down", "up"] | None:
         """Count one outcome in the run test; the direction of a run too long, or None."""
         if self.run_alpha is None:
             return None
@@ -408,7 +413,7 @@ class ChangeDetector(ABC):
         d = x - m[1]
         m[1] += d / m[0]
         m[2] += d * (x - m[1])
-        if self._run_evidence(success) < 1.0:
+        if self._run_evidence(success) < 1.0 or (success and not rise_run):
             return None
         direction: Literal["down", "up"] = "up" if success else "down"
         return direction if self.direction in ("both", direction) else None

@@ -1439,7 +1439,9 @@ class ToolMetaLearner:
             # the detector watches the reward itself, not its gap to the policy's prediction: the
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
-            fired = detector.update(reward, success)
+            drift = route.drift.get(tool_id)
+            # a run of successes is a rise only on a recheck (see ChangeDetector.update)
+            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending)
             if fired:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)

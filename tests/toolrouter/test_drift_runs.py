@@ -65,6 +65,20 @@ def test_a_weak_tool_that_improves_fires_a_rise_and_brings_its_recheck_forward()
     assert intervals == sorted(intervals, reverse=True) and intervals[0] < full and intervals[-1] < 10, intervals
 
 
+def test_a_run_of_successes_fires_only_on_an_outcome_allowed_to() -> None:
+    # the router lets a run of successes fire only on a recheck's outcome: a favourite's long runs of
+    # successes, or a tool whose successes rise as the policy learns where to use it, are no news
+    detector = DetectorConfig().make()
+    feed(detector, np.random.default_rng(4).random(60) < 0.5)
+    feed(detector, np.array([False]))
+    fired = [detector.update(2.0, True, rise_run=False) for _ in range(40)]
+    assert not any(fired) and detector.rise_evidence == 1.0  # evidence enough, but not allowed to fire
+    assert detector.update(2.0, True) and detector.last_direction == "up"
+    # a run of failures fires on any outcome: the new regime's record is the 41 successes
+    fired = [detector.update(0.0, False, rise_run=False) for _ in range(6)]
+    assert fired.index(True) <= 4 and detector.last_direction == "down", fired
+
+
 @pytest.mark.parametrize("fail", [0.1, 0.4, 0.7])
 def test_a_stationary_tool_rarely_trips_the_run_test(fail: float) -> None:
     # at most run_alpha (3e-5) per outcome by construction; over 5 seeds of 20,000 outcomes about
@@ -122,3 +136,21 @@ def test_the_router_leaves_a_broken_reliable_tool_within_a_few_calls() -> None:
         assert stats.resets == 1 and stats.last_reset is not None and "fell" in stats.last_reset.reason
         counts.append(picks[500:].count("best"))
     assert max(counts) <= 10, counts
+
+
+def test_a_stationary_route_sees_no_false_reset_over_a_few_seeds() -> None:
+    # nothing changes: every reset would be false; the defaults aim at 0.1 per 1,000 calls at most
+    tools = [ToolProfile(tool_id=t, capabilities=("search",), expected_latency_s=0.0) for t in ("a", "b", "c")]
+    means = {"a": 0.85, "b": 0.6, "c": 0.3}
+    resets = 0
+    for seed in range(3):
+        router = ToolMetaLearner(tools, seed=seed, drift_detection="page_hinkley")
+        rng = np.random.default_rng(seed)
+        for _ in range(2000):
+            tool = router.rank_tool_ids("search", task_type="news")[0]
+            ok = bool(rng.random() < means[tool])
+            router.record_attempt(
+                ExecutionResult(tool_id=tool, step="search", success=ok, quality=float(ok)), capability="search", task_type="news"
+            )
+        resets += sum(s.resets for s in router.tool_statistics().values())
+    assert resets == 0, resets
