@@ -28,35 +28,51 @@ standard deviations), so that the rare failure of a very reliable tool is not ta
 Few samples. A detection does not start the new regime from nothing: the samples since the change
 began (since the test's statistic last turned towards it) become the first samples of the new regime,
 so a tool that is now seen rarely (a broken one, tried again only now and then) is judged again at
-its next outcome, not after ``min_samples`` more. ``recheck_interval`` tells the router when to try
-a rarely chosen tool again: every ``recheck_after`` outcomes of its route, sooner while a rise is
-building up (``rise_evidence``: a repair or an improvement is confirmed within a few outcomes), and
-twice as late after each recheck that left the test seeing no rise (``misses``, up to
-``RECHECK_BACKOFF`` doublings), so that a tool that stays broken costs few calls. A drop brings no
-recheck forward: the policy leaves a worse tool by itself.
+its next outcome, not after ``min_samples`` more.
 
-Defaults: ``delta=0.5``, ``clip=3``; Page-Hinkley ``threshold=12``, ``min_samples=3``; CUSUM
-``threshold=20``, ``min_samples=30`` (its frozen reference needs more samples). They were chosen on
-replays of the RouterBench *train* splits of MBPP and Winogrande, 11 models as tools, 10 seeds of
-2,000 calls with nothing changed, so that ``gaussian_ts``, ``lin_ts`` and ``neural_linear`` routers
-reset at most 0.1 times per 1,000 calls (Page-Hinkley at these defaults: at most 0.05; at threshold
-10: up to 0.2). The figures on the test splits are in docs/benchmarks/meta-router.md (``toolrouter
-bench meta-router --sections drift``).
+Runs. Given each outcome's success (``update(utility, success)``, as the router does), the detector
+also runs the run test (``ChangeDetector``): a run of failures, or of successes, that is less likely
+than ``run_alpha`` under the tool's own record since the last reset is a change. Its alternative is
+extreme (the tool now always fails, or always succeeds), so it needs few samples: a tool that failed
+5% of its calls is found broken after 4 failures in a row, one that failed 31% after about 9 (the
+mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` per outcome. The
+router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
+tool the policy chooses by itself is learned by the policy already.
+
+Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
+``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
+the mean test or from a run of successes: an improvement is confirmed within a few outcomes); every
+``recheck_after / 2`` after a drop, three times, then twice as late after each further recheck that
+saw no rise (``misses``, up to ``RECHECK_BACKOFF`` doublings), so that a repair soon after a break is
+seen soon and a tool that stays broken costs few calls. A drop brings no recheck forward: the policy
+leaves a worse tool by itself.
+
+Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=10``, ``recheck_after=300``;
+Page-Hinkley ``threshold=16``, ``min_samples=3``; CUSUM ``threshold=20``, ``min_samples=30`` (its
+frozen reference needs more samples). They were chosen on replays of the RouterBench *train* splits
+of MBPP and Winogrande (11 models as tools, 10 seeds of 2,000 calls, ``gaussian_ts``; ``toolrouter
+bench meta-router --sections drift --dr-split train``): ``run_alpha`` 1e-4 or 2e-4 reset the
+stationary control 0.10 to 0.35 times per 1,000 calls, 3e-5 0.00 to 0.15 (0.00 to 0.10 at
+threshold 16); a Page-Hinkley threshold of 16 rather than 12 kept the regret when nothing changes
+lower (+13% / +36% against +20% / +38% at a recheck every 150 calls) now that the run test finds
+the sudden breaks; a recheck every 300 calls (150 after a drop) rather than every 150 cut that
+regret to +4% / +13% at the price of a slower adoption of an improved tool. The figures on the test
+splits are in docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
 0.97, quality about 0.9, cost and latency as ``toolrouter.simulation``) whose success drops to 0.1
-(30 seeds; false alarms over 300,000 calls before the drop). Mean / largest delay in samples after the
-change; tested in ``tests/toolrouter/test_drift.py``:
+(30 seeds; false alarms over 300,000 calls before the drop), fed the utility alone / with each
+outcome's success (the run test). Mean / largest delay in samples after the change; tested in
+``tests/toolrouter/test_drift.py`` and ``tests/toolrouter/test_drift_runs.py``:
 
 | detector | +0.5 in N(0, 0.3) | -1.4 in N(0, 0.8) | -0.5 in N(0, 0.8) | false alarms per 1,000, N(0, 0.3) | tool 0.7 -> 0.1: delay; false alarms per 1,000 | tool 0.97 -> 0.1 |
 |---|---|---|---|---|---|---|
-| ``page_hinkley`` | 11.1 / 15 | 10.2 / 17 | 87.2 / 402, 1 of 50 missed | 0 | 14.7 / 21; 0.007 | 5.6 / 8; 0 |
-| ``cusum`` | 18.1 / 35 | 16.9 / 32 | 128.9 / 391, 9 of 50 missed | 0.010 | 26.7 / 56; 0.013 | 9.7 / 14; 0.003 |
+| ``page_hinkley`` | 14.6 / 21 | 13.7 / 20 | 116.5 / 355, 8 of 50 missed | 0 | 20.0 / 30; 0 (with success: 13.2 / 23; 0.020) | 7.4 / 9; 0 (with success: 3.8 / 8; 0.020) |
+| ``cusum`` | 18.1 / 35 | 16.9 / 32 | 128.9 / 391, 9 of 50 missed | 0.023 | 26.8 / 55; 0.013 (with success: 13.2 / 23; 0.043) | 9.8 / 14; 0.003 (with success: 3.8 / 8; 0.027) |
 
 (A tool that breaks, success 0.9 -> 0.1, shifts its utility by about -1.5.) For a faster reaction
-lower ``threshold``, at the price of false alarms: at 10, Page-Hinkley reset the replayed routers up to
-0.2 times per 1,000 calls.
+lower ``threshold`` or raise ``run_alpha``, at the price of false alarms.
 
 State is a JSON-able dict (``state_dict`` / ``load_state_dict``), validated on load; a rejected call
 leaves the detector as it was.
@@ -107,6 +123,12 @@ STATE_VERSION = 1
 RECHECK_POWER = 8
 #: At most this many doublings of the recheck interval for rechecks that found nothing better.
 RECHECK_BACKOFF = 2
+#: Rechecks in a row that found nothing better before the interval starts doubling: a repair soon
+#: after a break is seen within one interval, a tool still broken later costs ever fewer calls.
+RECHECK_FULL_RATE = 3
+#: A tool whose latest change was a drop is rechecked this much sooner than one never reset: it was
+#: worth using before it broke, and a repair is likely to make it so again.
+RECHECK_DROPPED = 0.5
 #: ... but only after a sample that moved the test towards firing by at least this much (in units of
 #: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
 #: sample, must not have its tool rechecked at every call.
@@ -136,6 +158,14 @@ def _check_recheck(value: int | None) -> int | None:
     return value
 
 
+def _check_run_alpha(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+        raise ValueError(f"run_alpha must be a number in (0, 1) or None, got {value!r}")
+    return float(value)
+
+
 def _check_direction(value: str) -> Direction:
     if value not in ("both", "down", "up"):
         raise ValueError(f"direction must be 'both', 'down' or 'up', got {value!r}")
@@ -152,12 +182,44 @@ class _Moments(BaseModel):
     m2: float = Field(0.0, ge=0.0)
 
 
+class _Runs(BaseModel):
+    """The run test's counts since the last reset: outcomes, failures among them, and the current
+    run of equal outcomes (its length, whether they are successes, the moments of its samples)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    n: int = Field(0, ge=0, lt=2**63)
+    failures: int = Field(0, ge=0, lt=2**63)
+    length: int = Field(0, ge=0, lt=2**63)
+    success: bool | None = None
+    moments: _Moments = _Moments()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "_Runs":
+        if self.failures > self.n or self.length > self.n or self.moments.n != self.length:
+            raise ValueError(f"need failures <= n, length <= n and moments.n == length, got {self.model_dump()}")
+        return self
+
+
 class ChangeDetector(ABC):
     """A sequential test for a change in the mean of a stream; one instance per (route, tool).
 
-    ``update(residual)`` returns True when it detects a change, and then resets itself.
+    ``update(residual, success)`` returns True when it detects a change, and then resets itself.
     ``n`` counts the samples since the last reset, ``detections`` every change found since creation,
     ``last_direction`` says which way the last one went (``"down"`` or ``"up"``).
+
+    Run test. Given each outcome's ``success``, the detector also fires on a run of equal outcomes
+    that is too unlikely under the tool's own record since the last reset: ``r`` failures in a row
+    (a drop) or ``r`` successes in a row (a rise) when ``q ** r < run_alpha``, ``q`` being the
+    share of that outcome among the outcomes before the run (Laplace-smoothed), once at least
+    ``run_history`` of them came in. It is the likelihood ratio against the extreme alternative
+    (the tool now always fails, or always succeeds), which needs few samples: a tool that failed 31%
+    of its calls is found broken after about 9 failures in a row at the default ``run_alpha = 3e-5``
+    (6 to 11 over records of 300 outcomes; the failures that end the record count), one that
+    failed 14% after 4 to 6, where the mean test needs a dozen and more. ``q`` is not a point
+    estimate: the run's probability is taken under a uniform prior on the tool's rate updated with
+    its record, so a short record counts for less. Its false alarms are at most ``run_alpha`` per
+    outcome of the tool, 0.03 per 1,000 at the default.
     """
 
     name: ClassVar[str]
@@ -176,6 +238,8 @@ class ChangeDetector(ABC):
         min_scale: float = 0.05,
         clip: float = 3.0,
         recheck_after: int | None = None,
+        run_alpha: float | None = 3e-5,
+        run_history: int = 10,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
@@ -189,6 +253,10 @@ class ChangeDetector(ABC):
         if self.clip <= self.delta:
             raise ValueError(f"clip must exceed delta ({self.delta!r}) or nothing could fire, got {self.clip!r}")
         self.recheck_after = _check_recheck(recheck_after)
+        self.run_alpha = _check_run_alpha(run_alpha)
+        if isinstance(run_history, bool) or not isinstance(run_history, int) or run_history < 1:
+            raise ValueError(f"run_history must be a positive integer, got {run_history!r}")
+        self.run_history = run_history
         self.detections = 0
         self.last_direction: Literal["down", "up"] | None = None
         self.reset()
@@ -219,8 +287,27 @@ class ChangeDetector(ABC):
     # ---- shared -------------------------------------------------------------------------------
     @property
     def rise_evidence(self) -> float:
-        """How close the test is to finding a rise of the mean, in [0, 1) (0 with ``direction="down"``)."""
-        return self._rise_evidence() if self.direction != "down" else 0.0
+        """How close the test is to finding a rise of the mean, in [0, 1) (0 with ``direction="down"``):
+        the larger of the mean test's and the run test's (a run of successes)."""
+        if self.direction == "down":
+            return 0.0
+        return max(self._rise_evidence(), self._run_evidence(success=True))
+
+    def _run_evidence(self, success: bool) -> float:
+        """How close the run test is to finding a run of ``success`` outcomes too long, in [0, 1]:
+        the log of the run's probability given the record before it over ``log(run_alpha)``; 0 while
+        the run is of the other outcome or the record is shorter than ``run_history``."""
+        n, failures, length, kind, _ = self._runs
+        if self.run_alpha is None or kind is not success or length == 0:
+            return 0.0
+        before = n - length
+        if before < self.run_history:
+            return 0.0
+        same = before - failures if success else failures - length
+        # the probability of the run under a uniform prior on the tool's rate updated with its record:
+        # prod over i < length of (same + 1 + i) / (before + 2 + i), so a short record counts for less
+        log_p = math.lgamma(same + 1 + length) - math.lgamma(same + 1) + math.lgamma(before + 2) - math.lgamma(before + 2 + length)
+        return min(log_p / math.log(self.run_alpha), 1.0)
 
     @abstractmethod
     def _rise_evidence(self) -> float:
@@ -230,15 +317,17 @@ class ChangeDetector(ABC):
         """Outcomes of its route after which this detector's tool should be tried again if no
         outcome of it came in meanwhile; ``None`` when rechecks are off.
 
-        ``recheck_after``, shortened as the evidence of a rise grows (by ``(1 - evidence) ** 8``,
-        after a sample that moved the test up by at least ``RECHECK_GAIN``), so that a repair or an
-        improvement it has begun to see is confirmed within a few outcomes; doubled for each of the
-        ``misses`` (rechecks in a row after which the test saw no rise), at most
-        ``RECHECK_BACKOFF`` times, so that a tool that stays broken is rechecked ever more rarely.
+        ``recheck_after`` (``RECHECK_DROPPED`` of it, half, when the latest change was a drop),
+        shortened as the evidence of a rise grows (by ``(1 - evidence) ** 8``: a run of successes,
+        or the mean test after a sample that moved it up by at least ``RECHECK_GAIN``), so that a
+        repair or an improvement it has begun to see is confirmed within a few outcomes; doubled
+        for each of the ``misses`` (rechecks in a row after which the test saw no rise) beyond the
+        first ``RECHECK_FULL_RATE - 1``, at most ``RECHECK_BACKOFF`` times, so that a tool that
+        stays broken is rechecked ever more rarely.
 
         Example:
             >>> d = PageHinkley(min_samples=5, recheck_after=100)
-            >>> d.recheck_interval(), d.recheck_interval(misses=1), d.recheck_interval(misses=9)
+            >>> d.recheck_interval(), d.recheck_interval(misses=3), d.recheck_interval(misses=9)
             (100, 200, 400)
             >>> for x in [0.0, 1.0] * 10 + [3.0]: _ = d.update(x)
             >>> d.recheck_interval() < 100
@@ -246,8 +335,11 @@ class ChangeDetector(ABC):
         """
         if self.recheck_after is None:
             return None
-        evidence = self.rise_evidence if self._gain >= RECHECK_GAIN else 0.0
-        after = self.recheck_after * 2 ** min(max(misses, 0), RECHECK_BACKOFF)
+        evidence = self._run_evidence(success=True) if self.direction != "down" else 0.0
+        if self._gain >= RECHECK_GAIN:
+            evidence = max(evidence, self.rise_evidence)
+        after = self.recheck_after * (RECHECK_DROPPED if self.last_direction == "down" else 1.0)
+        after *= 2 ** min(max(misses - RECHECK_FULL_RATE + 1, 0), RECHECK_BACKOFF)
         return max(1, round(after * (1.0 - evidence) ** RECHECK_POWER))
 
     @property
@@ -267,31 +359,64 @@ class ChangeDetector(ABC):
         self._mean += d / self._moments_n
         self._m2 += d * (x - self._mean)
 
-    def update(self, residual: float) -> bool:
-        """Take one residual; True when a change in its mean is detected (the detector then resets).
+    def update(self, residual: float, success: bool | None = None, *, rise_run: bool = True) -> bool:
+        """Take one residual (and, for the run test, whether its outcome was a success); True when
+        a change is detected (the detector then resets). ``rise_run=False`` counts the outcome but
+        lets no run of successes fire on it: the router passes it unless the outcome is a recheck's,
+        since a tool the policy chooses by itself is being learned already (a restart would only
+        lose that), and a favourite's long runs of successes are no news.
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
-        ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged.
+        ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
+        ``success`` that is not a bool or None.
         """
+        if success is not None and not isinstance(success, (bool, np.bool_)):
+            raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
         if isinstance(residual, bool) or not isinstance(residual, (int, float, np.floating, np.integer)):
             raise InvalidOutcomeError(f"residual must be a number, got {residual!r}")
         x = float(residual)
         if not abs(x) <= MAX_ABS_REWARD:  # also catches NaN; larger ones would overflow the moments
             raise InvalidOutcomeError(f"residual must be finite and within +-{MAX_ABS_REWARD:g}, got {x!r}")
-        before = self.rise_evidence
+        before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
-        if change is None:
-            self._gain = (self.rise_evidence - before) * self.threshold
+        run = None if success is None else self._run_step(x, bool(success), rise_run)
+        if change is None and run is None:
+            after = self._rise_evidence() if self.direction != "down" else 0.0
+            self._gain = (after - before) * self.threshold
             return False
         self.detections += 1
-        self.last_direction = change
-        seed = self._post[change]
-        self.reset()
+        self.last_direction = change = change or run
+        runs = self._runs
         # the samples since the change began belong to the new regime: they are its first samples, so
         # that a tool seen rarely (a broken one, rechecked now and then) is judged again soon
+        seed = self._post[change] if run is None else runs[4]
+        self.reset()
         self._moments_n, self._mean, self._m2 = int(seed[0]), seed[1], seed[2]
+        if run is not None:  # the run is the new regime's record
+            length, kind = runs[2], runs[3]
+            self._runs = [length, 0 if kind else length, length, kind, list(runs[4])]
         self._seeded()
         return True
+
+    def _run_step(self, x: float, success: bool, rise_run: bool) -> Literal["down", "up"] | None:
+        """Count one outcome in the run test; the direction of a run too long, or None."""
+        if self.run_alpha is None:
+            return None
+        runs = self._runs
+        if runs[3] is not success:  # a new run begins
+            runs[2], runs[3], runs[4] = 0, success, [0, 0.0, 0.0]
+        runs[0] += 1
+        runs[1] += not success
+        runs[2] += 1
+        m = runs[4]
+        m[0] += 1
+        d = x - m[1]
+        m[1] += d / m[0]
+        m[2] += d * (x - m[1])
+        if self._run_evidence(success) < 1.0 or (success and not rise_run):
+            return None
+        direction: Literal["down", "up"] = "up" if success else "down"
+        return direction if self.direction in ("both", direction) else None
 
     def reset(self) -> None:
         """Forget every sample since the last reset (keeps ``detections`` and ``last_direction``)."""
@@ -301,6 +426,8 @@ class ChangeDetector(ABC):
         self._gain = 0.0  # how far the last sample moved the test towards finding a rise
         #: per direction, (n, mean, m2) of the samples since the change would have begun
         self._post: dict[str, list[float]] = {"up": [0, 0.0, 0.0], "down": [0, 0.0, 0.0]}
+        #: the run test: [outcomes, failures, run length, run of successes?, [n, mean, m2] of the run]
+        self._runs: list[Any] = [0, 0, 0, None, [0, 0.0, 0.0]]
         self._reset_statistics()
 
     def _seeded(self) -> None:
@@ -329,6 +456,8 @@ class ChangeDetector(ABC):
             "min_scale": self.min_scale,
             "clip": self.clip,
             "recheck_after": self.recheck_after,
+            "run_alpha": self.run_alpha,
+            "run_history": self.run_history,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -341,6 +470,10 @@ class ChangeDetector(ABC):
             "statistics": self._statistics(),
             "post_change": {k: {"n": int(v[0]), "mean": v[1], "m2": v[2]} for k, v in self._post.items()},
             "gain": self._gain,
+            "runs": {
+                "n": self._runs[0], "failures": self._runs[1], "length": self._runs[2], "success": self._runs[3],
+                "moments": {"n": int(self._runs[4][0]), "mean": self._runs[4][1], "m2": self._runs[4][2]},
+            },
             "detections": self.detections,
             "last_direction": self.last_direction,
         }
@@ -354,10 +487,10 @@ class ChangeDetector(ABC):
         if not isinstance(state, Mapping):
             raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
-        # "post_change" and "gain" came later: states saved without them start with none
-        if set(state) - {"post_change", "gain"} != expected:
+        # "post_change", "gain" and "runs" came later: states saved without them start with none
+        if set(state) - {"post_change", "gain", "runs"} != expected:
             raise CorruptStateError(
-                f"state: keys must be {sorted(expected)} (and post_change, gain), got {short_repr(sorted(map(str, state)))}"
+                f"state: keys must be {sorted(expected)} (and post_change, gain, runs), got {short_repr(sorted(map(str, state)))}"
             )
         if state["kind"] != self.name:
             raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
@@ -383,6 +516,7 @@ class ChangeDetector(ABC):
         if not isinstance(post, Mapping) or set(post) != {"up", "down"}:
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
+        runs = read_model(_Runs, state.get("runs", {}), "state.runs")
         gain = state.get("gain", 0.0)
         if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
             raise CorruptStateError(f"state.gain must be a finite number, got {short_repr(gain)}")
@@ -392,6 +526,8 @@ class ChangeDetector(ABC):
         self._moments_n, self._mean, self._m2 = moments.n, moments.mean, moments.m2
         self._post = {k: [m.n, m.mean, m.m2] for k, m in post_moments.items()}
         self._gain = float(gain)
+        m = runs.moments
+        self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2]]
         self.detections = detections
         self.last_direction = last
 
@@ -423,14 +559,14 @@ class PageHinkley(ChangeDetector):
 
     Example:
         >>> ph = PageHinkley(direction="down")
-        >>> [ph.update(0.0) for _ in range(40)].count(True), [ph.update(-2.0) for _ in range(5)]
-        (0, [False, False, False, False, True])
-        >>> ph.n  # the five samples of the new regime are its first
-        5
+        >>> [ph.update(0.0) for _ in range(40)].count(True), [ph.update(-2.0) for _ in range(7)]
+        (0, [False, False, False, False, False, False, True])
+        >>> ph.n  # the seven samples of the new regime are its first
+        7
     """
 
     name = "page_hinkley"
-    default_threshold = 12.0
+    default_threshold = 16.0
     default_min_samples = 3
     _KEYS = ("up", "up_min", "down", "down_max")
 
@@ -563,17 +699,22 @@ class DetectorConfig(BaseModel):
     ``threshold`` are in standard deviations of the tool's utility. Raise ``threshold`` for fewer
     false alarms at the cost of a longer delay (see the module docstring for measured figures).
 
-    ``recheck_after`` (default 150) is for the router: a tool with no outcome on its route for that
+    ``recheck_after`` (default 300) is for the router: a tool with no outcome on its route for that
     many of the route's outcomes is tried once more (put first in the ranking), so that a repair or
     an improvement of a tool the policy no longer chooses is seen; the wait is shorter while the
-    tool's detector sees a rise building up, and doubles (up to four times as long) after each
-    recheck that found the tool no better than its mean. Each recheck costs a call to a tool the
-    policy would not have chosen: with 10 such tools, at most about 1 call in 15 at the default.
-    ``None`` turns rechecks off (then a tool the policy has written off is not tried again).
+    tool's detector sees a rise building up, half as long for the first three rechecks after a
+    drop, then doubling (up to twice ``recheck_after``) after each recheck that found the tool no
+    better. Each recheck costs a call to a tool the policy would not have chosen: with 10 such
+    tools, at most about 1 call in 30 at the default. ``None`` turns rechecks off (then a tool the
+    policy has written off is not tried again).
+
+    ``run_alpha`` (default 3e-5; ``None``: off) and ``run_history`` (default 10) set the run test
+    (see ``ChangeDetector``): a run of failures or successes less likely than ``run_alpha`` under
+    the tool's record of at least ``run_history`` outcomes is a change.
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
-        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=150)
+        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=10)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -591,8 +732,12 @@ class DetectorConfig(BaseModel):
     min_scale: float = Field(0.05, gt=0.0, description="Floor of the estimated scale, in utility.")
     clip: float = Field(3.0, gt=0.0, description="Most one sample can count, in the units of delta.")
     recheck_after: int | None = Field(
-        150, ge=1, description="Outcomes of a route after which a tool not tried since is tried once; None: never."
+        300, ge=1, description="Outcomes of a route after which a tool not tried since is tried once; None: never."
     )
+    run_alpha: float | None = Field(
+        3e-5, gt=0.0, lt=1.0, description="Run test: fire on a run of equal outcomes less likely than this; None: off."
+    )
+    run_history: int = Field(10, ge=1, description="Run test: outcomes of the tool before a run can be judged.")
 
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":

@@ -356,18 +356,21 @@ class ToolMetaLearner:
             route restart (``Policy.reset_arm``) from the policy's ``population_prior``, what the
             route's other tools earn with their spread as uncertainty, or, with a reward model, its
             meta-learned prior (adapted first): the tool is tried again within a few calls and
-            judged on what it does now. A tool no longer chosen is tried again after
-            ``recheck_after`` calls of its route (sooner while its detector sees a rise; after a
-            drop, twice as late after each recheck that found nothing better, up to four times),
-            so that a repair or an improvement is seen; a recheck that finds a dropped tool better
-            restarts it at once. ``tool_statistics`` counts the resets and rechecks.
+            judged on what it does now. Besides the mean test, each outcome's success feeds a run
+            test: a run of failures (or successes) too unlikely under the tool's own record is a
+            change, so a reliable tool that breaks is left after a handful of failures. A tool no
+            longer chosen is tried again after ``recheck_after`` calls of its route (sooner while
+            its detector sees a rise; after a drop, at half that interval three times, then twice
+            as late after each recheck that found nothing better, up to four times), so that a
+            repair or an improvement is seen; a recheck that finds a dropped tool better restarts
+            it at once. ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
-            ``gaussian_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md): a
-            broken tool gets 11 to 17 calls in the 1,400 after it broke (medians, 3 to 4 of them
-            rechecks); a repaired one has half its former traffic back after 120 to 192 calls, an
-            improved one half the traffic after 216 to 918 (medians; single seeds wait up to 785
-            and 1,354); no false reset in 10,000 calls per policy; the regret when nothing changes
-            is -16% to +22% of that without a detector (up to +57% on the train splits).
+            ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
+            a broken tool gets 11 to 21 calls in the 1,400 after it broke (medians, 4 to 6 of them
+            rechecks); a repaired one has half its former traffic back after 68 to 166 calls, an
+            improved one half the traffic after 160 to 529 (medians; single seeds wait up to 573
+            and 656); false resets 0 to 0.2 per 1,000 calls; the regret when nothing changes is
+            -11% to +19% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
@@ -1422,7 +1425,9 @@ class ToolMetaLearner:
             # the detector watches the reward itself, not its gap to the policy's prediction: the
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
-            fired = detector.update(reward)
+            drift = route.drift.get(tool_id)
+            # a run of successes is a rise only on a recheck (see ChangeDetector.update)
+            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending)
             if fired:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)

@@ -26,12 +26,12 @@ from toolrouter.errors import InvalidOutcomeError
 KINDS = sorted(DETECTORS)
 
 
-@pytest.mark.parametrize(("kind", "mean", "most"), [("page_hinkley", 15, 30), ("cusum", 25, 40)])
+@pytest.mark.parametrize(("kind", "mean", "most"), [("page_hinkley", 19, 30), ("cusum", 25, 40)])
 @pytest.mark.parametrize("shift", [0.5, -0.5])
 def test_mean_shift_of_half_a_unit_in_noise_of_0_3_is_caught_within_tens_of_samples(
     kind: str, mean: float, most: float, shift: float
 ) -> None:
-    # measured with the defaults (50 seeds): 11.1 / 15 (page_hinkley), 18.1 / 35 (cusum)
+    # measured with the defaults (50 seeds): 14.6 / 21 (page_hinkley), 18.1 / 35 (cusum)
     result = detection_delay(lambda: make_detector(kind), shift, 0.3, seeds=20, change_at=500, horizon=200)
     assert result.missed == 0
     assert result.max_delay <= most, result
@@ -80,6 +80,7 @@ def test_detection_resets_the_detector_and_reports_the_direction() -> None:
 
 def test_rare_failures_of_a_reliable_tool_are_not_a_change_but_its_breaking_is() -> None:
     # utility of a tool that succeeds 97% of the time, then 10%: residuals against the old true mean
+    # (the utility alone: the run test, which needs each outcome's success, is tested elsewhere)
     def utilities(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         success = rng.random(n) < p
         return success * (1.0 + np.clip(rng.normal(0.9, 0.1, n), 0, 1)) - 0.1 - 0.1 * rng.gamma(4, 0.25, n)
@@ -94,11 +95,11 @@ def test_rare_failures_of_a_reliable_tool_are_not_a_change_but_its_breaking_is()
                 alarms += sum(detector.update(x) for x in utilities(rng, 5000, 0.97) - mean)
                 fired = [detector.update(x) for x in utilities(rng, 30, 0.1) - mean]
                 delays.append(fired.index(True) + 1)
-            if most is not None:  # measured: 0 or 1 in 50,000 calls, caught within 8 (cusum: 14) calls
+            if most is not None:  # measured: 0 or 1 in 50,000 calls, caught within 12 (cusum: 14) calls
                 assert alarms <= most + 2, (kind, alarms)
-                assert max(delays) <= (10 if kind == "page_hinkley" else 16), (kind, delays)
-            elif kind == "page_hinkley":  # unclipped, each failure counts -6 sd: about 2 per 1,000
-                assert alarms >= 20, alarms
+                assert max(delays) <= (13 if kind == "page_hinkley" else 16), (kind, delays)
+            elif kind == "page_hinkley":  # unclipped, each failure counts -6 sd: 11 in 50,000 calls
+                assert alarms >= 8, alarms
 
 
 def test_standardized_thresholds_scale_with_the_noise_unlike_raw_ones() -> None:
@@ -171,7 +172,7 @@ def test_make_detector_accepts_a_config_a_name_or_a_dict_and_rejects_the_rest() 
     assert DetectorConfig.parse(config) is config and DetectorConfig.parse(None) == DetectorConfig()
     assert DetectorConfig.parse({"direction": "up"}).make().direction == "up"
     # each kind keeps its own default threshold unless one is given
-    assert PageHinkley().threshold == DetectorConfig().make().threshold == 12.0
+    assert PageHinkley().threshold == DetectorConfig().make().threshold == 16.0
     assert Cusum().threshold == DetectorConfig(kind="cusum").make().threshold == 20.0
     assert (PageHinkley().min_samples, Cusum().min_samples) == (3, 30)
     with pytest.raises(KeyError, match="adwin"):

@@ -37,13 +37,23 @@ def test_evidence_of_a_rise_brings_the_recheck_forward_and_a_drop_does_not(cls: 
 
 def test_rechecks_that_miss_back_off_geometrically_up_to_a_bound() -> None:
     detector = PageHinkley(recheck_after=50)
-    assert [detector.recheck_interval(m) for m in range(5)] == [50, 100, 200, 200, 200]
+    # three rechecks at the full rate (a repair soon after a break is seen soon), then doubling
+    assert [detector.recheck_interval(m) for m in range(7)] == [50, 50, 50, 100, 200, 200, 200]
     assert PageHinkley().recheck_interval(3) is None
+
+
+def test_a_dropped_tool_is_rechecked_sooner_than_one_never_reset() -> None:
+    detector = PageHinkley(min_samples=5, recheck_after=100)
+    for x in [1.0, 1.2] * 20 + [-3.0] * 10:
+        if detector.update(x):
+            break
+    assert detector.last_direction == "down"
+    assert [detector.recheck_interval(m) for m in (0, 3, 9)] == [50, 100, 200]
 
 
 def test_no_rechecks_without_recheck_after_and_bad_values_are_refused() -> None:
     assert PageHinkley().recheck_interval() is None
-    assert DetectorConfig().make().recheck_interval() == 150
+    assert DetectorConfig().make().recheck_interval() == 300
     assert DetectorConfig(recheck_after=None).make().recheck_interval() is None
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueError, match="recheck_after"):
@@ -105,4 +115,4 @@ def test_a_state_saved_before_post_change_moments_existed_still_loads() -> None:
 def test_every_kind_has_its_own_defaults() -> None:
     for name, cls in DETECTORS.items():
         d = DetectorConfig(kind=name).make()
-        assert (d.threshold, d.min_samples, d.recheck_after) == (cls.default_threshold, cls.default_min_samples, 150)
+        assert (d.threshold, d.min_samples, d.recheck_after) == (cls.default_threshold, cls.default_min_samples, 300)
