@@ -1298,8 +1298,9 @@ class ToolMetaLearner:
             raise InvalidOutcomeError(
                 f"execution_results[{i}].tool_id: {r.tool_id!r} does not serve capability {capability!r} of step {r.step!r}"
             )
-        # models validate these, but model_construct() skips validation: never let NaN in (a NaN,
-        # an infinity or a non-number fails the chained comparison; the loop below says which)
+        # models validate these, but model_construct() and the attempt loop's _of_attempt do not:
+        # never let NaN in (a NaN, an infinity or a non-number fails the chained comparison; the
+        # loop below says which)
         try:
             valid = 0.0 <= r.quality <= 1.0 and 0.0 <= r.cost < math.inf and 0.0 <= r.latency_s < math.inf
         except TypeError:
