@@ -166,6 +166,14 @@ def _check_run_alpha(value: float | None) -> float | None:
     return float(value)
 
 
+def _count_in(moments: list[Any], x: float) -> None:
+    """Add ``x`` to running moments ``[n, mean, m2]`` in place (Welford's update)."""
+    moments[0] += 1
+    d = x - moments[1]
+    moments[1] += d / moments[0]
+    moments[2] += d * (x - moments[1])
+
+
 def _check_direction(value: str) -> Direction:
     if value not in ("both", "down", "up"):
         raise ValueError(f"direction must be 'both', 'down' or 'up', got {value!r}")
@@ -408,11 +416,7 @@ class ChangeDetector(ABC):
         runs[0] += 1
         runs[1] += not success
         runs[2] += 1
-        m = runs[4]
-        m[0] += 1
-        d = x - m[1]
-        m[1] += d / m[0]
-        m[2] += d * (x - m[1])
+        _count_in(runs[4], x)
         if self._run_evidence(success) < 1.0 or (success and not rise_run):
             return None
         direction: Literal["down", "up"] = "up" if success else "down"
@@ -440,10 +444,7 @@ class ChangeDetector(ABC):
         if restart:
             post[0], post[1], post[2] = 0, 0.0, 0.0
             return
-        post[0] += 1
-        d = x - post[1]
-        post[1] += d / post[0]
-        post[2] += d * (x - post[1])
+        _count_in(post, x)
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments, JSON-able."""
