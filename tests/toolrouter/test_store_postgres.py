@@ -26,7 +26,7 @@ from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.errors import StoreOpenError
 from toolrouter.simulation import SyntheticEnvironment
 from toolrouter.store import PostgresStore, Store, StoreUnavailableError, open_store
-from toolrouter.store.postgres_schema import SCHEMA_VERSION, migrate
+from toolrouter.store.postgres_schema import CHANNEL, SCHEMA_VERSION, migrate
 
 
 @pytest.fixture
@@ -249,6 +249,27 @@ def test_notifications_reach_other_stores_and_polling_covers_without_them(pg_url
     assert c not in heard["listening"]  # cancelled
     for s in (writer, listening, polling):
         s.close()
+
+
+def test_a_notification_says_how_far_to_read_and_one_without_an_id_is_looked_up(pg_url: str) -> None:
+    writer = open_store(pg_url)
+    listening = open_store(pg_url + "&poll_s=30")  # only a notification can be this fast
+    heard: list[int] = []
+    listening.on_new_attempts(heard.append)
+    time.sleep(0.2)
+    (b,) = writer.append([record("a")])
+    # an id above the append's, from the notification itself: no position on the server is that high
+    assert wait_for(lambda: any(h > b for h in heard), timeout_s=5) < 1.0
+    wait_for(lambda: b in heard, timeout_s=5)  # the look once more after the gap finds the append
+    heard.clear()
+    writer._notify_after = float("inf")  # this append does not notify ...
+    (c,) = writer.append([record("c")])
+    with psycopg.connect(pg_url.split("?")[0], autocommit=True) as conn:
+        conn.execute(f"NOTIFY {CHANNEL}")  # ... a notification without an id (as older writers send)
+    assert wait_for(lambda: c in heard, timeout_s=5) < 1.0  # the listener reads the position
+    assert max(heard) == c
+    writer.close()
+    listening.close()
 
 
 def test_a_router_on_another_host_learns_an_outcome_before_its_next_choice(pg_url: str) -> None:

@@ -135,9 +135,13 @@ def _depends_on_from_text(text: str | None) -> tuple[str, ...] | None:
 
 
 def record_from_row(row: Sequence) -> AttemptRecord:
-    """The attempt in a row of ``ROW_COLUMNS`` (its timestamp an ISO string or a datetime)."""
-    stamp = row[13]
-    return AttemptRecord(
+    """The attempt in a row of ``ROW_COLUMNS`` (its timestamp an ISO string or a datetime).
+
+    A row was an ``AttemptRecord`` when it was appended, checked then; it is rebuilt without
+    checking again, since routers on a shared store read every other router's attempts."""
+    stamp, context, depends_on = row[13], row[14], row[16]
+    rec = object.__new__(AttemptRecord)
+    rec.__dict__.update(
         id=int(row[0]),
         writer=row[1],
         task_id=row[2],
@@ -152,12 +156,13 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         utility=float(row[11]),
         error=row[12],
         timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
-        context=None if row[14] is None else np.frombuffer(row[14], dtype="<f8").copy(),
+        context=None if context is None else np.frombuffer(context, dtype="<f8").copy(),
         trace_id=row[15],
-        depends_on=_depends_on_from_text(row[16]),
+        depends_on=None if depends_on is None else _depends_on_from_text(depends_on),
         request=row[17],
         complexity=row[18],
     )
+    return rec
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ option                     default     meaning
 ``timeout_s``              2           longest wait for the server (connect, a lock, the pool)
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
-``notify_gap_s``           0.01        at most one notification per this many seconds, all writers
+``notify_gap_s``           0.05        at most one notification per this many seconds, all writers
 ``retry_s``                0.5         reconnect interval during an outage
 ``journal_dir``            see below   folder of this host's outage journals
 ``journal_max_attempts``   100000      journal bound (about 300 bytes an attempt, ~30 MB in all)
@@ -104,7 +104,7 @@ class PostgresOptions(BaseModel):
     timeout_s: float = Field(2.0, gt=0, le=3600)
     pool_max: int = Field(4, ge=1, le=1000)
     poll_s: float = Field(1.0, gt=0, le=3600)
-    notify_gap_s: float = Field(0.01, ge=0, le=60)
+    notify_gap_s: float = Field(0.05, ge=0, le=60)
     retry_s: float = Field(0.5, gt=0, le=3600)
     journal_dir: str | None = None
     journal_max_attempts: int = Field(100_000, ge=1)
@@ -128,12 +128,12 @@ _FIELDS = (
 
 @functools.lru_cache(maxsize=32)
 def _append_sql(n: int) -> str:
-    """The append of ``n`` attempts: one row of scalar parameters each (``<field><row>``)."""
-    rows = ", ".join(f"({i}, " + ", ".join(f"%({f}{i})s::{t}" for f, t in _FIELDS) + ")" for i in range(n))
+    """The append of ``n`` attempts: the origin, then one row of positional parameters each."""
+    rows = ", ".join(f"({i}, " + ", ".join(f"%s::{t}" for _, t in _FIELDS) + ")" for i in range(n))
     names = ", ".join(f for f, _ in _FIELDS)
     return f"""
 INSERT INTO toolrouter.attempts (id, origin, {names})
-SELECT b.base + t.place, %(origin)s, {", ".join("t." + f for f, _ in _FIELDS)}
+SELECT b.base + t.place, %s::text, {", ".join("t." + f for f, _ in _FIELDS)}
 FROM (VALUES {rows}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
 ORDER BY t.place
 ON CONFLICT (origin, origin_seq) DO NOTHING
@@ -142,14 +142,15 @@ RETURNING id, origin_seq
 
 
 # Notify unless a writer did within the gap; a gate row locked by a writer notifying right now is
-# skipped, not waited for (its notification leaves after this append committed). Returns whether
-# this one notified and the seconds since the last notification.
+# skipped, not waited for (its notification leaves after this append committed). The payload is this
+# transaction's id base, above every id of the append (an earlier transaction), so that a listener
+# learns without a query that attempts up to it may be there. Returns whether this one notified and the seconds since the last notification.
 _NOTIFY = f"""
 WITH due AS (
     SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - %(gap)s FOR UPDATE SKIP LOCKED
 ), sent AS (
     UPDATE toolrouter.notify_gate g SET at = statement_timestamp() FROM due WHERE g.one = due.one
-    RETURNING pg_notify('{CHANNEL}', '')
+    RETURNING pg_notify('{CHANNEL}', toolrouter.attempt_id_base()::text)
 )
 SELECT set_config('synchronous_commit', 'off', true), (SELECT count(*) FROM sent),
     extract(epoch FROM statement_timestamp() - (SELECT at FROM toolrouter.notify_gate))
@@ -370,20 +371,21 @@ class PostgresStore(Store):
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
-        params: dict[str, Any] = {"origin": origin}
-        for i, (seq, r) in enumerate(zip(seqs, records)):
-            values = (
+        params: list[Any] = [origin]  # the order of the placeholders in _append_sql
+        for seq, r in zip(seqs, records):
+            params += (
                 seq, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, bool(r.success),
                 float(r.quality), float(r.cost), float(r.latency_s), float(r.utility), r.error, r.timestamp,
                 context_bytes(r.context), r.trace_id, depends_on_text(r.depends_on), r.request, r.complexity,
             )
-            params.update({f"{f}{i}": v for (f, _), v in zip(_FIELDS, values)})
         gap = self.options.notify_gap_s
         sent_at = time.monotonic()
         notify = sent_at >= self._notify_after
-        with conn.pipeline() as pipeline:  # one trip to the server; each statement its own transaction
+        if not notify:
             cur = conn.execute(_append_sql(len(records)), params)
-            if notify:
+        else:
+            with conn.pipeline() as pipeline:  # one trip to the server; each statement its own transaction
+                cur = conn.execute(_append_sql(len(records)), params)
                 pipeline.sync()
                 gate = conn.execute(_NOTIFY, {"gap": timedelta(seconds=gap)})
         written = {int(seq): int(i) for i, seq in cur.fetchall()}
@@ -402,7 +404,9 @@ class PostgresStore(Store):
         if limit is not None:
             sql += " LIMIT %s"
             params += (int(limit),)
-        rows = self._on_server(lambda conn: conn.execute(sql, params).fetchall())
+        # the binary protocol: floats and timestamps load without parsing text (a router reads
+        # every other router's attempts)
+        rows = self._on_server(lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
         return [record_from_row(row) for row in rows]
 
     def count(self) -> int:
@@ -536,13 +540,19 @@ class PostgresStore(Store):
                 ready = self._sleep(wait_s, listener if opts.listen else None)
                 if self._stop.is_set():
                     break
-                notified = bool(list(listener.notifies(timeout=0))) if ready else False
+                told = [n.payload for n in listener.notifies(timeout=0)] if ready else []
+                if told and all(p.isdigit() for p in told):
+                    # a notification says up to which id attempts may be there: the routers read
+                    # them at their next decision, with no query here
+                    self._announce(max(map(int, told)))
+                    trailing = True
+                    continue
                 # Looking once more notify_gap_s after a notification covers the appends that
                 # committed within the gap without notifying, and those that an older append still
                 # held back (it ends within the gap, or notifies itself). Attempts held back by a
                 # transaction that is not an append show at the next poll.
                 visible = int(listener.execute(_POSITION).fetchone()[0])
-                trailing = notified or visible > last
+                trailing = bool(told) or visible > last
                 if visible > last:
                     last = visible
                     self._announce(visible)
