@@ -12,12 +12,14 @@ The store keeps the guarantees of the SQLite one:
   returns (concurrent appends share the flush).
 - **Snapshots** as in every store: named bytes with a watermark, never replaced by an older one.
 - **Catching up without polling.** After an append a writer sends ``NOTIFY toolrouter_attempts``
-  unless another did within ``notify_gap_s`` (all writers together, so a busy store does not wake
-  every listener per attempt); a background thread per store ``LISTEN``s, reads the visible
-  position once more ``notify_gap_s`` after a notification (for the appends the gap left
-  unannounced, or that an older transaction still held back), and every ``poll_s`` in any case
-  (the fallback when notifications are lost, say across a reconnect). Routers subscribed with
-  ``on_new_attempts`` catch up at their next decision.
+  unless another did within ``notify_gap_s`` (all writers together: every notification costs every
+  listening router a catch-up, so the gap bounds that work whatever the rate of appends); the
+  notification names an id above the append's. A background thread per store ``LISTEN``s, passes
+  that id on to subscribers without a query, reads the visible position once more
+  ``notify_gap_s`` after a notification (for the appends the gap left unannounced, or that an older
+  transaction still held back), and every ``poll_s`` in any case (the fallback when notifications
+  are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
+  next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
   and returns ``[]``; routing goes on from local state and never waits on the server longer than
