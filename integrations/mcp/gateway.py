@@ -36,6 +36,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic_core import to_json
 
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
@@ -230,7 +231,7 @@ class _DirectAnswers:
         self._in_flight: dict[Any, asyncio.Task[None]] = {}
         # the attempts and answers of one pass of the event loop, recorded and written by _flush
         self._group = AttemptGroup(gateway.middleware.learner, on_pending=self._schedule)
-        self._answers: list[tuple[GroupMember, int | str, str]] = []
+        self._answers: list[tuple[GroupMember, int | str, bytes]] = []
         self._scheduled = False
 
     def take(self, line: str) -> bool:
@@ -317,15 +318,15 @@ class _DirectAnswers:
             for member, request_id, line in answers
         ]  # fmt: skip
         if lines:
-            self._out.send("".join(lines))
+            self._out.write_now(b"".join(lines))
 
 
 def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
 
 
-def _answer_line(request_id: int | str, answer: dict[str, Any]) -> str:
-    return json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False) + "\n"
+def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
+    return to_json({"jsonrpc": "2.0", "id": request_id, **answer}) + b"\n"
 
 
 class _PipeLines:
@@ -380,7 +381,14 @@ class _PipeWriter:
             asyncio.get_running_loop().call_soon(self._write)
         self._queued.append(text.encode("utf-8"))
 
+    def write_now(self, data: bytes) -> None:
+        """Write what is queued and then ``data`` now (from a callback that runs once a pass)."""
+        self._queued.append(data)
+        self._write()
+
     def _write(self) -> None:
+        if not self._queued:
+            return  # written already, by write_now
         data = b"".join(self._queued)
         self._queued.clear()
         with contextlib.suppress(OSError, RuntimeError):  # the client is gone

@@ -41,9 +41,9 @@ class Client:
         self.answers: list[dict[str, Any]] = []
         self.successes_stored_at_write: list[int] = []  # per answer: successful attempts committed when it was sent
 
-    def send(self, text: str) -> None:
+    def write_now(self, data: bytes) -> None:
         stored = successes_in(self.store)
-        for line in text.splitlines():
+        for line in data.splitlines():
             self.answers.append(json.loads(line))
             self.successes_stored_at_write.append(stored)
 
