@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import stat
@@ -36,7 +35,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
@@ -239,7 +238,7 @@ class _DirectAnswers:
         if '"tools/call"' not in line and '"notifications/cancelled"' not in line:
             return False  # most lines, without parsing them
         try:
-            message = json.loads(line)
+            message = from_json(line)
         except ValueError:
             return False
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
