@@ -6,10 +6,8 @@ killed right after answering has every answered call's attempts in its store."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,13 +17,13 @@ import pytest
 
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.gateway import Gateway, _DirectAnswers
-from mcp_harness import ROOT, pids_in, upstream, wait_gone, write_config
+from mcp_harness import Wire, open_gateway_process, pids_in, tool_call, upstream, wait_gone, write_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
 def call(request_id: int | str, query: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": "search", "arguments": {"query": query}}}
+    return tool_call(request_id, "search", {"query": query})
 
 
 def successes_in(store: Path) -> int:
@@ -94,11 +92,11 @@ async def test_a_refused_commit_answers_its_calls_with_the_error_and_records_not
     answers = _DirectAnswers(gateway, client)  # type: ignore[arg-type]
     learner = gateway.middleware.learner
     append = learner.store.append
-    refuse = [True]
+    refusal = [sqlite3.OperationalError("disk I/O error")]
 
     def failing_once(records: Any) -> list[int]:
-        if refuse.pop() if refuse else False:
-            raise sqlite3.OperationalError("disk I/O error")
+        if refusal:
+            raise refusal.pop()
         return append(records)
 
     learner.store.append = failing_once  # type: ignore[method-assign]
@@ -120,32 +118,12 @@ async def test_a_gateway_killed_after_answering_has_every_answered_attempt_in_it
     store = tmp_path / "gateway.db"
     servers = {f"s{i}": upstream("reliable", pid_dir, "--name", f"s{i}") for i in range(4)}
     config = write_config(tmp_path, servers, router={"store": f"sqlite:///{store}", "seed": 0})
-    process = await anyio.open_process(
-        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
-        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
-    )  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
-    received = b""
-
-    async def send(*messages: dict[str, Any]) -> None:
-        await process.stdin.send("".join(json.dumps(m) + "\n" for m in messages).encode())
-
-    async def answer() -> dict[str, Any]:
-        nonlocal received
-        with anyio.fail_after(30):
-            while b"\n" not in received:
-                received += await process.stdout.receive()
-        line, _, received = received.partition(b"\n")
-        return json.loads(line)
-
+    process = await open_gateway_process(config)
+    wire = Wire(process)
     try:
-        init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
-        await send({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": init})
-        assert (await answer())["id"] == "init"
-        await send({"jsonrpc": "2.0", "method": "notifications/initialized"}, {"jsonrpc": "2.0", "id": "list", "method": "tools/list"})
-        assert (await answer())["id"] == "list"
-        await send(*(call(i, f"q{i}") for i in range(16)))  # 16 calls at once: several per pass
-        answered = [await answer() for _ in range(16)]
+        await wire.handshake()
+        await wire.send(*(call(i, f"q{i}") for i in range(16)))  # 16 calls at once: several per pass
+        answered = [await wire.answer() for _ in range(16)]
     finally:
         process.send_signal(signal.SIGKILL)  # no shutdown: only what was committed is left
         with anyio.fail_after(30):
