@@ -219,7 +219,9 @@ class ToolMiddleware:
         profile. ``tool_id`` defaults to the function's name; ``quality(result)`` scores a
         successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool;
         ``inline=True`` runs a sync tool in the calling thread, never in a worker (for a tool bound
-        to its thread, such as one holding an SQLite connection), so no timeout can stop it.
+        to its thread, such as one holding an SQLite connection), so no timeout can stop it; an
+        async tool is awaited in the calling task, not in a task of its own (cheaper, for a tool
+        that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 
         A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
         the router knows without a function here (resumed from a store, or added to the router
@@ -496,8 +498,6 @@ def _registered(
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
     is_async = is_async_callable(fn)
-    if inline and is_async:
-        raise ValueError(f"inline: {profile.tool_id!r} is async; only a sync tool runs inline")
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 
 
