@@ -218,6 +218,7 @@ class McpBackends:
                 tool_id=tool_id,
                 description=tool.description,
                 timeout_s=server.timeout_s,
+                inline=True,  # awaited in the call's task: an upstream call gives in to its cancellation
                 cost_per_use=server.cost_per_use,
                 metadata={"server": tool.server, "tool": tool.name},
             )
