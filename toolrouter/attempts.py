@@ -342,7 +342,10 @@ class Binding:
     raises ``ValueError``/``TypeError`` for a value the step cannot use (a failure not worth
     retrying); ``quality(value)`` scores a value in [0, 1] when the tool reports no quality.
     ``inline``: a sync tool runs in the calling thread (on the event loop's thread in ``run_async``)
-    whatever the timeout, for tools bound to their thread; no timeout can then stop it.
+    whatever the timeout, for tools bound to their thread; no timeout can then stop it. An async
+    tool is awaited in the calling task under ``asyncio.timeout`` (Python >= 3.11), not in a task
+    of its own: about 10 us less per call, for a tool that gives in to its cancellation (one that
+    swallows it would hold the caller past its timeout).
     """
 
     fn: Callable[..., Any]
@@ -882,6 +885,32 @@ async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw
     return _Raw(value)
 
 
+_HAS_TIMEOUT = hasattr(asyncio, "timeout")  # Python >= 3.11; before, an inline async tool gets a task too
+
+
+async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
+    """Await an ``inline`` async tool in this task for at most ``timeout_s`` (see ``Binding``)."""
+    started = time.monotonic()
+    try:
+        if timeout_s is None:
+            value = await b.fn(*b.args, **b.kwargs)
+        else:
+            scope = asyncio.timeout(timeout_s)  # type: ignore[attr-defined]
+            try:
+                async with scope:
+                    value = await b.fn(*b.args, **b.kwargs)
+            except TimeoutError:
+                if scope.expired():
+                    return _Raw(timed_out=True)
+                raise  # the tool's own TimeoutError: its failure
+    except Exception as exc:
+        return _Raw(exc=exc)
+    if value is not None and inspect.isawaitable(value):
+        left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
+        return await _await_bounded(lambda: value, left)
+    return _Raw(value)
+
+
 async def run_async(
     loop: Generator[Any, Any, CallReport],
     pool: Any = None,
@@ -912,6 +941,8 @@ async def run_async(
 
 async def _call_async(action: _Try, pool: Any) -> _Raw:
     b = action.binding
+    if b.is_async and b.inline and _HAS_TIMEOUT:
+        return await _await_inline(b, action.timeout_s)
     if b.is_async:
         make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
     elif b.inline:

@@ -79,6 +79,7 @@ from toolrouter.store.base import MAX_REQUEST_CHARS
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
+    "PendingAttempt",
     "ToolMetaLearner",
     "ToolStatistics",
     "ResetRecord",
@@ -324,6 +325,19 @@ class _Trace:
     trace_id: str
     request: str | None
     complexity: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """An attempt ``ToolMetaLearner.check_attempt`` accepted and nothing recorded yet: hand it to
+    ``record_attempts`` (once) to store and learn it. ``utility`` is what it will be learned as."""
+
+    task_id: str
+    task_type: str
+    utility: float
+    _outcome: _Outcome
+    _context: np.ndarray | None
+    _trace: _Trace | None
 
 
 class ToolMetaLearner:
@@ -1223,6 +1237,30 @@ class ToolMetaLearner:
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text; without, it is no trace."""
+        with self._lock:  # checked and recorded at once: a trace's next step sees this one
+            pending = self.check_attempt(
+                result, capability=capability, task_type=task_type, step=step, task_id=task_id,
+                context=context, features=features, weights=weights, trace_id=trace_id,
+            )  # fmt: skip
+            self.record_attempts([pending])
+        return pending.utility
+
+    def check_attempt(
+        self,
+        result: ExecutionResult,
+        *,
+        capability: str | None,
+        task_type: str = "default",
+        step: str | None = None,
+        task_id: str = "-",
+        context: str | None = None,
+        features: Sequence[float] | None = None,
+        weights: UtilityWeights | None = None,
+        trace_id: str | None = None,
+    ) -> PendingAttempt:
+        """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
+        ``record_attempts``, or the error recording it would raise; changes nothing. (A step of a
+        trace is checked against the trace's steps recorded so far.)"""
         if not self._caught_up:
             self.sync()
         step = step or capability or DEFAULT_STEP
@@ -1244,8 +1282,23 @@ class ToolMetaLearner:
                 )
                 outcome.depends_on = joined.depends_on
             self._check_route_capability(task_type, step, capability)
-            self._record(task_id, task_type, [outcome], x, trace)
-        return outcome.utility
+        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+
+    def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
+        """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
+        (all or none; an error of the store leaves the router as it was), then learned in order.
+        Attempts that end together (the concurrent calls of a server) cost one transaction."""
+        for i, p in enumerate(pending):
+            if not isinstance(p, PendingAttempt):
+                raise TypeError(f"pending[{i}]: expected a PendingAttempt from check_attempt, got {p!r}")
+        if not pending:
+            return
+        with self._lock:
+            if self.store is not None:
+                self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
+            for p in pending:
+                self._learn(p.task_id, p.task_type, [p._outcome], p._context, p._trace)
+            self._count_for_sync(len(pending))
 
     @staticmethod
     def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
@@ -1328,36 +1381,53 @@ class ToolMetaLearner:
         if not outcomes:
             return
         if self.store is not None:
-            records = [
-                AttemptRecord(
-                    task_id=task_id,
-                    task_type=task_type,
-                    step=o.step,
-                    capability=o.capability,
-                    tool_id=o.result.tool_id,
-                    success=o.result.success,
-                    quality=float(o.result.quality),  # type: ignore[arg-type]
-                    cost=o.result.cost,
-                    latency_s=o.result.latency_s,
-                    utility=o.utility,
-                    error=o.result.error,
-                    timestamp=o.result.timestamp,
-                    context=context,
-                    writer=self.writer,
-                    trace_id=None if trace is None else trace.trace_id,
-                    depends_on=None if trace is None else o.depends_on,
-                    request=None if trace is None else trace.request,
-                    complexity=None if trace is None else trace.complexity,
-                )
-                for o in outcomes
-            ]
-            ids = self.store.append(records)
-            if not ids:  # kept in the store's outage journal: the ids come when it is written
-                self._journaled += len(records)
-            elif ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
-                self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
-            else:
-                self._own_ahead.update(ids)
+            self._append(self._records(task_id, task_type, outcomes, context, trace))
+        self._learn(task_id, task_type, outcomes, context, trace)
+        self._count_for_sync(len(outcomes))
+
+    def _records(
+        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None, trace: _Trace | None
+    ) -> list[AttemptRecord]:
+        """The store's rows of validated outcomes."""
+        return [
+            AttemptRecord(
+                task_id=task_id,
+                task_type=task_type,
+                step=o.step,
+                capability=o.capability,
+                tool_id=o.result.tool_id,
+                success=o.result.success,
+                quality=float(o.result.quality),  # type: ignore[arg-type]
+                cost=o.result.cost,
+                latency_s=o.result.latency_s,
+                utility=o.utility,
+                error=o.result.error,
+                timestamp=o.result.timestamp,
+                context=context,
+                writer=self.writer,
+                trace_id=None if trace is None else trace.trace_id,
+                depends_on=None if trace is None else o.depends_on,
+                request=None if trace is None else trace.request,
+                complexity=None if trace is None else trace.complexity,
+            )
+            for o in outcomes
+        ]
+
+    def _append(self, records: list[AttemptRecord]) -> None:
+        """Append ``records`` to the store (one transaction) and move the watermark past them."""
+        assert self.store is not None
+        ids = self.store.append(records)
+        if not ids:  # kept in the store's outage journal: the ids come when it is written
+            self._journaled += len(records)
+        elif ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
+            self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
+        else:
+            self._own_ahead.update(ids)
+
+    def _learn(
+        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None, trace: _Trace | None
+    ) -> None:
+        """Outcomes that are in the store into the policies and, for a trace, the structure model."""
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
         for o in outcomes:
             r = o.result
@@ -1384,8 +1454,11 @@ class ToolMetaLearner:
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
                     request=trace.request, complexity=trace.complexity,
                 )
+
+    def _count_for_sync(self, n: int) -> None:
+        """Catch up with the store every ``sync_every`` attempts recorded."""
         if self.store is not None and self.sync_every is not None:
-            self._since_sync += len(outcomes)
+            self._since_sync += n
             if self._since_sync >= self.sync_every:
                 self.sync()
 

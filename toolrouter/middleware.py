@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import (
     Binding,
     CallReport,
@@ -117,6 +118,7 @@ class RoutedCall:
     trace_id: str | None = None
     step: str | None = None  # in a trace: the step's name (None: the capability)
     depends_on: tuple[str, ...] | None = None
+    group: GroupMember | None = None  # its attempts are recorded when the group commits
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
@@ -217,7 +219,9 @@ class ToolMiddleware:
         profile. ``tool_id`` defaults to the function's name; ``quality(result)`` scores a
         successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool;
         ``inline=True`` runs a sync tool in the calling thread, never in a worker (for a tool bound
-        to its thread, such as one holding an SQLite connection), so no timeout can stop it.
+        to its thread, such as one holding an SQLite connection), so no timeout can stop it; an
+        async tool is awaited in the calling task, not in a task of its own (cheaper, for a tool
+        that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 
         A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
         the router knows without a function here (resumed from a store, or added to the router
@@ -334,6 +338,7 @@ class ToolMiddleware:
         trace_id: str | None = None,
         step: str | None = None,
         depends_on: Sequence[str] | None = None,
+        group: GroupMember | None = None,
     ) -> RoutedCall:
         """``capability`` with routing options, as a callable: ``context`` (text, for contextual
         policies) or ``features``, ``task_type``, utility ``weights``, at most ``max_attempts``
@@ -346,7 +351,20 @@ class ToolMiddleware:
         plans later tasks of that type without declared steps. Each call is the step ``step``
         (default: its capability), consuming the outputs of the earlier steps ``depends_on``
         (default: the step before it in the trace); ``context`` is the request's text.
+
+        With ``group`` (a member of a ``toolrouter.attempt_group.AttemptGroup``) each attempt is
+        checked as it ends and recorded when the group commits, in one store transaction with the
+        other calls' attempts: the caller commits the group before it uses the call's result.
+        A trace's steps are recorded one by one (each is checked against the steps before it), so
+        a traced call takes no group.
         """
+        if group is not None:
+            if not isinstance(group, GroupMember):
+                raise TypeError(f"group: expected a GroupMember (AttemptGroup.join()), got {group!r}")
+            if group.group.learner is not self.learner:
+                raise ValueError(f"group: {group.group!r} records with another router than this middleware's")
+            if trace_id is not None:
+                raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
         config = self.config
         if retry is not None:
             retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
@@ -369,6 +387,7 @@ class ToolMiddleware:
             trace_id=_check_trace(trace_id, step, depends_on),
             step=None if step is None else _check_name("step", step),
             depends_on=None if depends_on is None else _check_depends_on(depends_on),
+            group=group,
         )
 
     def call(self, capability: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -414,10 +433,12 @@ class ToolMiddleware:
         if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
             learner.check_trace_step(call.trace_id, step, call.capability, call.depends_on, "route")
 
+        save = learner.record_attempt if call.group is None else _grouped(learner, call.group)
+
         def record(result: ExecutionResult) -> None:
             if call.depends_on is not None:
                 result = result.model_copy(update={"depends_on": call.depends_on})
-            learner.record_attempt(
+            save(
                 result,
                 capability=call.capability,
                 task_type=call.task_type,
@@ -456,6 +477,15 @@ class ToolMiddleware:
         )
 
 
+def _grouped(learner: ToolMetaLearner, group: GroupMember) -> Callable[..., Any]:
+    """``record_attempt`` for a call in ``group``: checked now, recorded when the group commits."""
+
+    def record(result: ExecutionResult, **options: Any) -> None:
+        group.add(learner.check_attempt(result, **options))
+
+    return record
+
+
 def _registered(
     profile: ToolProfile,
     fn: Callable[..., Any],
@@ -468,8 +498,6 @@ def _registered(
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
     is_async = is_async_callable(fn)
-    if inline and is_async:
-        raise ValueError(f"inline: {profile.tool_id!r} is async; only a sync tool runs inline")
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 
 

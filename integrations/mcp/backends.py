@@ -43,6 +43,7 @@ from integrations.mcp.config import GatewayConfig, GroupingConfig, ReconnectPoli
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
+from toolrouter.attempt_group import GroupMember
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
@@ -217,6 +218,7 @@ class McpBackends:
                 tool_id=tool_id,
                 description=tool.description,
                 timeout_s=server.timeout_s,
+                inline=True,  # awaited in the call's task: an upstream call gives in to its cancellation
                 cost_per_use=server.cost_per_use,
                 metadata={"server": tool.server, "tool": tool.name},
             )
@@ -230,10 +232,13 @@ class McpBackends:
         return await self.upstreams[server].call_tool(tool, arguments)
 
     # --- one call -----------------------------------------------------------------------------
-    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *, group: GroupMember | None = None
+    ) -> types.CallToolResult:
         """One ``tools/call`` of capability ``name`` (see the module docstring). A problem of the
         call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
-        failure of every server."""
+        failure of every server. With ``group`` its attempts are recorded when that group commits
+        (``ToolMiddleware.route``): commit it before the result leaves."""
         started = time.perf_counter()
         capability = self._capabilities.get(name)
         if capability is None and any(not u.wanted for u in self.upstreams.values()):
@@ -255,6 +260,7 @@ class McpBackends:
             context=json.dumps(arguments, sort_keys=True, default=str) if learner.contextual else None,
             deadline_s=self.router.deadline_s,
             max_attempts=self.router.max_attempts,
+            group=group,
         )
         try:
             outcome = await routed.arun(arguments)

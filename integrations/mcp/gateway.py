@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import stat
@@ -36,9 +35,11 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic_core import from_json, to_json
 
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
+from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
@@ -216,22 +217,28 @@ class _DirectAnswers:
     against the negotiated protocol version's schema, the result shaped for that version), and its
     answer is written as one line of JSON-RPC; a request that does not pass goes to the SDK, which
     answers it with its error. A ``notifications/cancelled`` of a call in flight cancels it, and
-    it gets no answer. Calls are answered here once the SDK has served a request of the connection
-    (so its handshake is done) on a protocol version with a handshake; otherwise (the 2026
-    protocol) the SDK serves them all.
+    it gets no answer. The attempts that end in one pass of the event loop are recorded in one
+    store transaction (an ``AttemptGroup``) just before that pass's answers are written, so no
+    answer leaves before its attempts are committed. Calls are answered here once the SDK has
+    served a request of the connection (so its handshake is done) on a protocol version with a
+    handshake; otherwise (the 2026 protocol) the SDK serves them all.
     """
 
     def __init__(self, gateway: Gateway, out: _PipeWriter) -> None:
         self._gateway = gateway
         self._out = out
         self._in_flight: dict[Any, asyncio.Task[None]] = {}
+        # the attempts and answers of one pass of the event loop, recorded and written by _flush
+        self._group = AttemptGroup(gateway.middleware.learner, on_pending=self._schedule)
+        self._answers: list[tuple[GroupMember, int | str, bytes]] = []
+        self._scheduled = False
 
     def take(self, line: str) -> bool:
         """Whether the gateway answers (or settles) this line itself; ``False`` leaves it to the SDK."""
         if '"tools/call"' not in line and '"notifications/cancelled"' not in line:
             return False  # most lines, without parsing them
         try:
-            message = json.loads(line)
+            message = from_json(line)
         except ValueError:
             return False
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
@@ -272,21 +279,53 @@ class _DirectAnswers:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=_CLOSE_S)
+        self._flush()  # the attempts of the calls just cancelled
 
     async def _answer(self, request_id: int | str, name: str, arguments: Any, version: str) -> None:
+        member = self._group.join()
         try:
-            result = await self._gateway.backends.call(name, arguments)
+            result = await self._gateway.backends.call(name, arguments, group=member)
             dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
             answer: dict[str, Any] = {"result": methods.serialize_server_result("tools/call", version, dumped)}
         except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
             log.warning("mcp_call_failed", tool=name, error=str(exc))
-            answer = {"error": {"code": types.INTERNAL_ERROR, "message": str(exc)}}
+            answer = _internal_error(str(exc))
         # a call the client cancelled was popped with its cancellation and gets no answer
         if self._in_flight.pop(request_id, None) is not None:
-            line = json.dumps({"jsonrpc": "2.0", "id": request_id, **answer}, separators=(",", ":"), ensure_ascii=False)
-            self._out.send(line + "\n")
+            self._answers.append((member, request_id, _answer_line(request_id, answer)))
+            self._schedule()
             with contextlib.suppress(OSError, RuntimeError):  # the client is gone
                 await self._out.flush()  # returns at once unless the client has fallen behind
+
+    def _schedule(self) -> None:
+        """Have ``_flush`` run once the event loop has run what is ready now."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Record the attempts that ended in this pass of the event loop, in one store transaction,
+        then write the answers ready in it: no answer leaves before its call's attempts are in the
+        store. A call whose attempts the store refused is answered with the store's error."""
+        self._scheduled = False
+        with contextlib.suppress(Exception):  # logged by the group; its calls' members carry the error
+            self._group.commit()
+        answers, self._answers = self._answers, []
+        lines = [
+            line if member.error is None
+            else _answer_line(request_id, _internal_error(f"the gateway could not record the call: {member.error}"))
+            for member, request_id, line in answers
+        ]  # fmt: skip
+        if lines:
+            self._out.write_now(b"".join(lines))
+
+
+def _internal_error(message: str) -> dict[str, Any]:
+    return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
+
+
+def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
+    return to_json({"jsonrpc": "2.0", "id": request_id, **answer}) + b"\n"
 
 
 class _PipeLines:
@@ -341,7 +380,14 @@ class _PipeWriter:
             asyncio.get_running_loop().call_soon(self._write)
         self._queued.append(text.encode("utf-8"))
 
+    def write_now(self, data: bytes) -> None:
+        """Write what is queued and then ``data`` now (from a callback that runs once a pass)."""
+        self._queued.append(data)
+        self._write()
+
     def _write(self) -> None:
+        if not self._queued:
+            return  # written already, by write_now
         data = b"".join(self._queued)
         self._queued.clear()
         with contextlib.suppress(OSError, RuntimeError):  # the client is gone

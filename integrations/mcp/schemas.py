@@ -1,5 +1,5 @@
 """A JSON schema checked against the values of many calls: compiled once, and each value that
-passed remembered by its JSON text, so that the same arguments (or the same structured content of
+passed remembered by a key of its content (a few times cheaper than its canonical JSON), so that the same arguments (or the same structured content of
 a result), sent again and again, are checked once per tool listing.
 
 Example:
@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 __all__ = ["SchemaCheck"]
@@ -27,12 +26,12 @@ class SchemaCheck:
         from jsonschema.validators import validator_for
 
         self._validator = validator_for(schema)(schema)
-        self._passed: set[str] = set()
+        self._passed: set[Any] = set()
         self._remember = remember
 
     def errors(self, value: Any) -> list[Any]:
         """The schema's ``jsonschema.ValidationError``s for ``value`` (empty when it passes)."""
-        key = _json_text(value)
+        key = _key(value)
         if key is not None and key in self._passed:
             return []
         errors = list(self._validator.iter_errors(value))
@@ -43,20 +42,30 @@ class SchemaCheck:
         return errors
 
 
-def _json_text(value: Any) -> str | None:
-    """``value`` as canonical JSON text, or ``None`` when it is not plain JSON (tuples would pass
-    for lists there, and the schema may tell them apart)."""
-    if not _plain(value):
-        return None
-    try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None
+def _key(value: Any) -> Any:
+    """A hashable key that only ``value`` and values equal to it, of the same types and in any key
+    order, have; ``None`` when it is not plain JSON of the builtin types (a tuple, a non-string
+    key, a subclass): such a value is always checked. Each scalar is keyed with its type, so
+    ``True`` is not taken for ``1``, nor ``1.0`` for ``1``."""
+    kind = type(value)
+    if kind is dict:
+        items = []
+        for k, v in value.items():
+            sub = _key(v) if type(k) is str else None
+            if sub is None:
+                return None
+            items.append((k, sub))
+        items.sort()  # keys are unique: only they are compared
+        return dict, tuple(items)
+    if kind is list:
+        subs = []
+        for v in value:
+            sub = _key(v)
+            if sub is None:
+                return None
+            subs.append(sub)
+        return list, tuple(subs)
+    return (kind, value) if kind in _SCALARS else None
 
 
-def _plain(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (str, int, float))
+_SCALARS = frozenset((str, int, float, bool, type(None)))

@@ -71,7 +71,8 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
     "module",
     ["toolrouter.learner", "toolrouter.middleware", "toolrouter.attempts", "toolrouter.executor", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
      "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
-     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization"],
+     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization",
+     "toolrouter.attempt_group"],
 )
 def test_docstring_examples_run(module: str) -> None:
     import importlib

@@ -322,6 +322,42 @@ def test_the_readme_pattern_resumes_across_process_lifetimes(tmp_path: Path, sav
     assert seen == [(20, 20), (40, 40), (60, 60)]  # every lifetime resumes the ones before, exactly
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout: before 3.11 every async tool gets a task")
+def test_an_inline_async_tool_is_awaited_in_the_calling_task_and_still_times_out() -> None:
+    mw = _middleware()
+    tasks: list[asyncio.Task | None] = []
+
+    async def where() -> str:
+        tasks.append(asyncio.current_task())
+        return "here"
+
+    async def hangs() -> str:
+        await asyncio.sleep(30)
+        return "late"
+
+    async def fails() -> str:
+        raise TimeoutError("the tool's own timeout")
+
+    mw.register(where, "x", tool_id="inline", inline=True)
+    mw.register(where, "y", tool_id="own task")
+    mw.register(hangs, "slow", tool_id="hangs", inline=True, timeout_s=0.05)
+    mw.register(fails, "fails", tool_id="fails", inline=True, timeout_s=5.0)
+
+    async def calls() -> None:
+        assert await mw.acall("x") == "here" and tasks[-1] is asyncio.current_task()
+        assert await mw.acall("y") == "here" and tasks[-1] is not asyncio.current_task()
+        started = time.monotonic()
+        with pytest.raises(AllToolsFailedError, match="hangs: TimeoutError: 'hangs' took longer than 0.05 s"):
+            await mw.acall("slow")
+        assert time.monotonic() - started < 5
+        with pytest.raises(AllToolsFailedError, match="fails: TimeoutError: the tool's own timeout"):
+            await mw.acall("fails")
+
+    asyncio.run(calls())
+    stats = mw.learner.tool_statistics()
+    assert (stats["hangs"].calls, stats["hangs"].successes, stats["inline"].successes) == (1, 0, 1)
+
+
 def test_an_inline_tool_runs_in_the_calling_thread_in_both_call_forms() -> None:
     seen: list[int] = []
     mw = _middleware()
@@ -336,11 +372,5 @@ def test_an_inline_tool_runs_in_the_calling_thread_in_both_call_forms() -> None:
     assert asyncio.run(from_the_loop()) == "here"
     mw.register(lambda: threading.get_ident(), "y", tool_id="pooled")
     assert mw.call("y") != threading.get_ident()  # by default a sync tool runs in a worker thread
-    with pytest.raises(ValueError, match="inline: 'coro' is async"):
-
-        async def coro() -> None:
-            return None
-
-        mw.register(coro, "z", inline=True)
     with pytest.raises(TypeError, match="inline"):
         mw.register(lambda: 1, "z", tool_id="bad", inline="yes")

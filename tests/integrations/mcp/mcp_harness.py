@@ -109,6 +109,48 @@ async def gateway(config: Path, tmp_path: Path, *extra_args: str) -> AsyncIterat
                 yield Gateway(session, int(pid_file.read_text()), notifications)
 
 
+class Wire:
+    """The client's side of a gateway's stdio pipes, line by line (``toolrouter mcp serve``
+    started with ``anyio.open_process``)."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self._received = b""
+
+    async def send(self, *messages: dict[str, Any]) -> None:
+        """Write ``messages`` in one write, a line each."""
+        await self.process.stdin.send("".join(json.dumps(m) + "\n" for m in messages).encode())
+
+    async def answer(self) -> dict[str, Any]:
+        """The next line the gateway writes, parsed."""
+        with anyio.fail_after(30):
+            while b"\n" not in self._received:
+                self._received += await self.process.stdout.receive()
+        line, _, self._received = self._received.partition(b"\n")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    async def handshake(self) -> None:
+        """Initialise the connection and list the tools (after which the gateway answers calls itself)."""
+        init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
+        await self.send({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": init})
+        assert (await self.answer())["id"] == "init"
+        await self.send({"jsonrpc": "2.0", "method": "notifications/initialized"}, {"jsonrpc": "2.0", "id": "list", "method": "tools/list"})
+        assert (await self.answer())["id"] == "list"
+
+
+def tool_call(request_id: int | str, name: str, arguments: Any) -> dict[str, Any]:
+    """A ``tools/call`` request as JSON-RPC."""
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+
+
+async def open_gateway_process(config: Path) -> Any:
+    """``toolrouter mcp serve CONFIG`` with pipes for its stdin and stdout."""
+    return await anyio.open_process(
+        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
+        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
+    )  # fmt: skip
+
+
 def stop(pid: int, how: int = signal.SIGTERM) -> None:
     """Send ``how`` to the gateway (it may be gone already)."""
     with contextlib.suppress(ProcessLookupError):

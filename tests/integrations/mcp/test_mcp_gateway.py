@@ -7,7 +7,6 @@ which server is reliable, no lost call or outcome, restarts that resume, no orph
 from __future__ import annotations
 
 import collections
-import json
 import os
 import signal
 import socket
@@ -26,7 +25,20 @@ from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_harness import ROOT, alive, gateway, pids_in, served_by, stop, upstream, wait_gone, write_config
+from mcp_harness import (
+    ROOT,
+    Wire,
+    alive,
+    gateway,
+    open_gateway_process,
+    pids_in,
+    served_by,
+    stop,
+    tool_call,
+    upstream,
+    wait_gone,
+    write_config,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -331,34 +343,12 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
     (a number or a string), a call the client cancels gets no answer, and a request the protocol
     refuses gets the SDK's error."""
     config = write_config(tmp_path, {"slow": upstream("slow", pid_dir, "--name", "slow", "--delay", "20")})
-    process = await anyio.open_process(
-        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
-        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
-    )  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
-    received = b""
-
-    async def send(message: dict[str, Any]) -> None:
-        await process.stdin.send((json.dumps(message) + "\n").encode())
-
-    async def answer() -> dict[str, Any]:
-        nonlocal received
-        with anyio.fail_after(30):
-            while b"\n" not in received:
-                received += await process.stdout.receive()
-        line, _, received = received.partition(b"\n")
-        return json.loads(line)
-
-    def call(request_id: int | str, name: str, arguments: Any) -> dict[str, Any]:
-        return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
-
+    process = await open_gateway_process(config)
+    wire = Wire(process)
+    send, answer = wire.send, wire.answer
+    call = tool_call
     try:
-        init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "wire", "version": "1"}}
-        await send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
-        assert (await answer())["id"] == 1
-        await send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        await send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
-        assert (await answer())["id"] == 2
+        await wire.handshake()
         await send(call("s", "search", {"query": "q"}))  # 20 s upstream: cancelled below, never answered
         await send(call(3, "slow_status", {}))
         status = await answer()

@@ -1,4 +1,4 @@
-"""SchemaCheck: a schema's errors for a value, the values that passed remembered by their JSON."""
+"""SchemaCheck: a schema's errors for a value, the values that passed remembered by a key of their content."""
 
 from __future__ import annotations
 
@@ -47,3 +47,10 @@ def test_it_remembers_a_bounded_number_of_values() -> None:
     for q in ("a", "b", "c"):
         assert check.errors({"q": q}) == []
     assert len(check._passed) <= 2
+
+
+def test_a_value_equal_to_one_that_passed_but_of_another_type_is_checked() -> None:
+    check = SchemaCheck({"type": "object", "properties": {"n": {"type": "integer"}}})
+    assert check.errors({"n": 1}) == []
+    assert [e.message for e in check.errors({"n": True})] == ["True is not of type 'integer'"]  # True == 1
+    assert [e.message for e in check.errors({"n": 1.5})] == ["1.5 is not of type 'integer'"]

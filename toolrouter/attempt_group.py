@@ -1,0 +1,119 @@
+"""Group commit: the attempts of many concurrent calls recorded in one store transaction.
+
+A server that answers many routed calls at once (the MCP gateway) would otherwise spend one store
+transaction per attempt. With an ``AttemptGroup``, each call's attempts are checked the moment they
+end (``ToolMetaLearner.check_attempt``: an outcome the router cannot take fails there, as without a
+group) and wait in the group; ``commit()`` appends everything waiting in one transaction, then the
+router learns it, in the order the attempts ended.
+
+The guarantee of a routed call stays: an attempt is committed before its result is used. The
+group's owner keeps it by committing before it lets out any answer of a call in the group (the
+gateway commits once per pass of its event loop, just before that pass's answers are written). A
+commit that fails (the store's error) records none of its attempts, and the calls they belong to
+are told: ``GroupMember.error`` is that error, so the owner answers them with it instead of a
+result whose attempts are not in the store.
+
+Example:
+    >>> from toolrouter import ToolMiddleware
+    >>> tools = ToolMiddleware(seed=0)
+    >>> @tools.tool("echo")
+    ... def echo(text: str) -> str:
+    ...     return text
+    >>> group = AttemptGroup(tools.learner)
+    >>> member = group.join()
+    >>> tools.route("echo", group=member).run("hi").value
+    'hi'
+    >>> len(group), group.commit(), len(group)
+    (1, 1, 0)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from toolrouter.logging import EventLog
+
+if TYPE_CHECKING:
+    from toolrouter.learner import PendingAttempt, ToolMetaLearner
+
+__all__ = ["AttemptGroup", "GroupMember"]
+
+log = EventLog(__name__)
+
+
+class GroupMember:
+    """One call's share of an ``AttemptGroup`` (``AttemptGroup.join``): pass it to
+    ``ToolMiddleware.route(..., group=...)``.
+
+    ``error`` is ``None`` unless a commit that held one of this call's attempts failed: then it is
+    the store's exception, and those attempts were neither stored nor learned.
+    """
+
+    __slots__ = ("group", "error")
+
+    def __init__(self, group: AttemptGroup) -> None:
+        self.group = group
+        self.error: BaseException | None = None
+
+    def add(self, pending: PendingAttempt) -> None:
+        """Queue a checked attempt of this call for the group's next commit."""
+        self.group._add(pending, self)
+
+
+class AttemptGroup:
+    """Checked attempts of many calls, recorded together by ``commit()`` (see the module docstring).
+
+    Arguments:
+        learner: the router that records them.
+        on_pending: called, in the thread that queued it, when an attempt is queued into an empty
+            group: the owner's cue to schedule a commit (the gateway's: at the end of the event
+            loop's pass).
+
+    Thread-safe: calls in several threads may queue, and any thread may commit.
+    """
+
+    def __init__(self, learner: ToolMetaLearner, on_pending: Callable[[], None] | None = None) -> None:
+        self.learner = learner
+        self._on_pending = on_pending
+        self._pending: list[PendingAttempt] = []
+        self._members: list[GroupMember] = []  # the call of each pending attempt
+        self._lock = threading.Lock()
+
+    def join(self) -> GroupMember:
+        """A member for one more call."""
+        return GroupMember(self)
+
+    def __len__(self) -> int:
+        """How many attempts wait for the next commit."""
+        return len(self._pending)
+
+    def __repr__(self) -> str:
+        return f"AttemptGroup({self.learner!r}, {len(self._pending)} waiting)"
+
+    def _add(self, pending: PendingAttempt, member: GroupMember) -> None:
+        with self._lock:
+            first = not self._pending
+            self._pending.append(pending)
+            self._members.append(member)
+        if first and self._on_pending is not None:
+            self._on_pending()
+
+    def commit(self) -> int:
+        """Record what waits, in one store transaction; returns how many attempts. When the store
+        fails, none of them is recorded, each of their calls' ``GroupMember.error`` is set to the
+        error, and it is raised."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            members, self._members = self._members, []
+        if not pending:
+            return 0
+        try:
+            self.learner.record_attempts(pending)
+        except BaseException as exc:
+            for member in members:
+                member.error = exc
+            log.warning("group_commit_failed", attempts=len(pending), error=str(exc))
+            raise
+        return len(pending)
