@@ -644,16 +644,13 @@ class StructureModel:
 
     def _description_similarity(self, keys: list[Key], x: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
         """Per candidate, the cosine of the request ``x`` with the sum of its capabilities' unit
-        vectors (``_capability_vector``; 0 for one without any): dot products and the Gram matrix
+        vectors (``_capability_vectors``; 0 for one without any): dot products and the Gram matrix
         of the capabilities' vectors, computed once per proposal."""
-        caps = sorted({c for k in keys for c, _ in k if c is not None})
-        vectors = {c: self._capability_vector(c, descriptions.get(c) or "", len(x)) for c in caps}
-        caps = [c for c in caps if vectors[c] is not None]
+        caps, D = self._capability_vectors(sorted({c for k in keys for c, _ in k if c is not None}), descriptions, len(x))
         out = np.zeros(len(keys))
         if not caps:
             return out
         index = {c: i for i, c in enumerate(caps)}
-        D = np.stack([vectors[c] for c in caps])  # type: ignore[misc]
         dots = D @ x
         gram: np.ndarray | None = None
         for j, k in enumerate(keys):
@@ -666,20 +663,28 @@ class StructureModel:
                 out[j] = float(dots[members].sum()) / norm if norm > 0 else 0.0
         return out
 
-    def _capability_vector(self, capability: str, description: str, dim: int) -> np.ndarray | None:
-        """The unit vector a request is compared with for ``capability``: its description's unit
-        vector plus ``prototype_weight`` times the mean of the requests its traces served (a
-        prototype: what the capability is asked for in the users' own words, learned as it runs);
-        ``None`` for one with neither."""
-        d = self._description_vector(capability, description, dim)
-        served = self._by_capability.get(capability) if self.config.prototype_weight else None
-        if served is None or len(served) != dim + 1 or served[-1] < 0.5:  # no trace with text used it
-            return d
-        v = served[:-1] * (self.config.prototype_weight / served[-1])  # the last entry counts the traces
-        if d is not None:
-            v = v + d
-        norm = float(np.linalg.norm(v))
-        return v / norm if norm > 0 else d
+    def _capability_vectors(self, caps: list[str], descriptions: Mapping[str, str], dim: int) -> tuple[list[str], np.ndarray]:
+        """``(capabilities, unit vectors)`` a request is compared with, one row per capability of
+        ``caps`` that has one: its description's unit vector plus ``prototype_weight`` times the mean
+        of the requests its traces served (a prototype: what the capability is asked for in the
+        users' own words, learned as it runs), normalised."""
+        rows = np.zeros((len(caps), dim))
+        has = np.zeros(len(caps), dtype=bool)
+        for i, c in enumerate(caps):
+            d = self._description_vector(c, descriptions.get(c) or "", dim)
+            if d is not None:
+                rows[i], has[i] = d, True
+        weight = self.config.prototype_weight
+        served = [(i, self._by_capability[c]) for i, c in enumerate(caps) if weight and c in self._by_capability]
+        served = [(i, v) for i, v in served if len(v) == dim + 1 and v[-1] >= 0.5]  # a trace with text used it
+        if served:
+            at = [i for i, _ in served]
+            sums = np.stack([v for _, v in served])
+            rows[at] += sums[:, :-1] * (weight / sums[:, -1:])  # the last entry counts the traces
+            has[at] = True
+        norms = np.linalg.norm(rows, axis=1)
+        keep = has & (norms > 0)
+        return [c for c, k in zip(caps, keep) if k], rows[keep] / norms[keep, None]
 
     def _description_vector(self, capability: str, description: str, dim: int) -> np.ndarray | None:
         """The unit vector of a capability's name and description (``None`` for one without words or
