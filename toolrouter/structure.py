@@ -35,7 +35,8 @@ request only the first and the last term count: with the default weights of 1, a
   capability's name and its tools' descriptions, featurised like requests) plus ``prototype_weight``
   times the mean of the requests of the traces that used it, normalised. The description lets a
   capability no trace has used yet be predicted from the text alone; the requests say what users
-  ask of it in their own words (on BFCL's multi-turn calls they added 0.02 node F1 on the tune half).
+  ask of it in their own words (on BFCL's multi-turn calls: 0.02 more node F1 on the tune half, within
+  noise of before on the held-apart half; see ``docs/benchmarks/planning.md``).
 - ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
   ``1 + TaskComplexity.level`` steps (a discretised normal with a standard deviation of one step):
   before any trace of that complexity, a SIMPLE task is expected to take one step, an EXPERT one four.
