@@ -208,3 +208,33 @@ def test_the_text_models_precision_holds_every_traces_features_whenever_it_is_re
     _, arrays = model.state()
     assert np.allclose(arrays["A"], expected)
     assert np.allclose(model._precision_inverse(), np.linalg.inv(expected), atol=1e-8)
+
+
+def test_the_requests_a_capability_served_join_its_description_in_the_description_term() -> None:
+    only_descriptions = {"structure_weight": 0.0, "capability_weight": 0.0, "type_weight": 0.0, "size_weight": 0.0}
+
+    def model_with(prototype_weight: float) -> StructureModel:
+        model = StructureModel(config={**only_descriptions, "prototype_weight": prototype_weight})
+        for i, text in enumerate(["rename the notes file to draft", "rename report to final", "give the file a new name"]):
+            chain(model, f"a{i}", "files", ["alpha"], request=text)
+        for i, text in enumerate(["delete the old logs", "remove the temporary file", "delete backup copies"]):
+            chain(model, f"b{i}", "files", ["beta"], request=text)
+        return model
+
+    def margin(model: StructureModel, request: str, expected: str) -> float:
+        keys, score, _ = model.scores("new type", capabilities=["alpha", "beta"], request=request)
+        by = {k[0][0]: v for k, v in zip(keys, score)}
+        return by[expected] - by["beta" if expected == "alpha" else "alpha"]
+
+    # neither capability has a description (only its name): the requests it served say what it does
+    asked = {"rename the draft to notes": "alpha", "delete the old notes": "beta"}
+    model, plain = model_with(1.0), model_with(0.0)
+    for request, expected in asked.items():
+        for caps in (["alpha", "beta"], ["beta", "alpha"]):
+            assert names(model.propose("new type", capabilities=caps, request=request)) == [expected]
+        assert margin(model, request, expected) > max(margin(plain, request, expected), 0.0) + 0.5
+    # a description still counts beside the requests: a capability no trace used is found by it
+    described = {"alpha": "", "beta": "", "gamma": "print the weather forecast for a city"}
+    assert names(model.propose("new type", capabilities=described, request="weather forecast for paris")) == ["gamma"]
+    with pytest.raises(ValueError, match="prototype_weight"):
+        StructureConfig(prototype_weight=-1.0)
