@@ -486,6 +486,13 @@ def test_migrates_a_version_3_log_and_resumes_exactly(pg_database: str, postgres
         r.close()
 
 
+def test_a_nul_in_text_is_stored_as_a_replacement_character(store: PostgresStore) -> None:
+    # PostgreSQL's text cannot hold NUL: a tool whose error message has one must not fail the append
+    store.append([record("a", success=False, error="bad\x00byte", request="why\x00")])
+    (got,) = store.attempts()
+    assert got.error == "bad\ufffdbyte" and got.request == "why\ufffd" and got.tool_id == "a"
+
+
 def test_an_append_of_more_attempts_than_one_transaction_can_number_is_refused(store: PostgresStore) -> None:
     from toolrouter.store.postgres_schema import MAX_APPEND
 

@@ -9,7 +9,8 @@ The store keeps the guarantees of the SQLite one:
   commit below what a reader has caught up to: "every attempt with an id above N" stays a
   well-defined set to catch up on, each attempt seen exactly once (see ``postgres_schema``, version
   4). Ids increase but are not consecutive. An attempt is committed and on disk before ``append``
-  returns (concurrent appends share the flush).
+  returns (concurrent appends share the flush). PostgreSQL's text cannot hold NUL: a NUL in an
+  attempt's text (a tool's error message, say) is stored as U+FFFD.
 - **Snapshots** as in every store: named bytes with a watermark, never replaced by an older one.
 - **Catching up without polling.** After an append a writer sends ``NOTIFY toolrouter_attempts``
   unless another did within ``notify_gap_s`` (all writers together: every notification costs every
@@ -68,7 +69,6 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -118,8 +118,8 @@ _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 # An append (_append_sql) is one statement, its own transaction: a plain insert whose ids are the
 # transaction's id base plus each row's place (see postgres_schema, version 4), committed with
 # synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
-# lost). Then, in the same trip to the server, a second transaction notifies if no writer has within
-# notify_gap_s (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
+# lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
+# (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -129,18 +129,65 @@ _FIELDS = (
 
 
 @functools.lru_cache(maxsize=32)
-def _append_sql(n: int) -> str:
-    """The append of ``n`` attempts: the origin, then one row of positional parameters each."""
-    rows = ", ".join(f"({i}, " + ", ".join(f"%s::{t}" for _, t in _FIELDS) + ")" for i in range(n))
+def _append_sql(n: int) -> bytes:
+    """The append of ``n`` attempts: ``$1`` the origin, then one row of parameters each."""
+    k = len(_FIELDS)
+    rows = ", ".join(
+        f"({i}, " + ", ".join(f"${2 + i * k + j}::{t}" for j, (_, t) in enumerate(_FIELDS)) + ")" for i in range(n)
+    )
     names = ", ".join(f for f, _ in _FIELDS)
     return f"""
 INSERT INTO toolrouter.attempts (id, origin, {names})
-SELECT b.base + t.place, %s::text, {", ".join("t." + f for f, _ in _FIELDS)}
+SELECT b.base + t.place, $1::text, {", ".join("t." + f for f, _ in _FIELDS)}
 FROM (VALUES {rows}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
 ORDER BY t.place
 ON CONFLICT (origin, origin_seq) DO NOTHING
 RETURNING id, origin_seq
-"""
+""".encode()
+
+
+#: Appends of up to this many attempts run as statements prepared once per connection (a router's
+#: appends); longer ones (a journal's replay) are parsed each time.
+_PREPARED_UP_TO = 8
+
+
+def _text(value: str | None) -> bytes | None:
+    """A text parameter; PostgreSQL's text cannot hold NUL, so a NUL (in a tool's error message,
+    say) becomes U+FFFD rather than failing the append."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return value.encode()
+
+
+def _row_params(seq: int, r: AttemptRecord) -> list[bytes | None]:
+    """One attempt's parameters of ``_append_sql``, in libpq's text format (see ``_FIELDS``)."""
+    context = context_bytes(r.context)
+    return [
+        b"%d" % seq, _text(r.writer), _text(r.task_id), _text(r.task_type), _text(r.step), _text(r.capability),
+        _text(r.tool_id), b"t" if r.success else b"f", repr(float(r.quality)).encode(), repr(float(r.cost)).encode(),
+        repr(float(r.latency_s)).encode(), repr(float(r.utility)).encode(), _text(r.error),
+        r.timestamp.isoformat().encode(), None if context is None else b"\\x" + context.hex().encode(),
+        _text(r.trace_id), _text(depends_on_text(r.depends_on)), _text(r.request), _text(r.complexity),
+    ]
+
+
+def _checked(result: Any) -> Any:
+    """``result`` of a libpq call, or the psycopg exception its SQLSTATE names."""
+    psycopg = _drivers()[0]
+    pq = psycopg.pq
+    if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        return result
+    message = (result.error_message or b"").decode("utf-8", "replace").strip() or "the server gave no answer"
+    sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
+    if sqlstate is None:  # no answer from the server: the connection is gone
+        raise psycopg.OperationalError(message)
+    try:
+        error = psycopg.errors.lookup(sqlstate.decode())
+    except KeyError:
+        error = psycopg.DatabaseError
+    raise error(message)
 
 
 # Notify unless a writer did within the gap; a gate row locked by a writer notifying right now is
@@ -149,14 +196,14 @@ RETURNING id, origin_seq
 # learns without a query that attempts up to it may be there. Returns whether this one notified and the seconds since the last notification.
 _NOTIFY = f"""
 WITH due AS (
-    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - %(gap)s FOR UPDATE SKIP LOCKED
+    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - $1::float8 * interval '1 second' FOR UPDATE SKIP LOCKED
 ), sent AS (
     UPDATE toolrouter.notify_gate g SET at = statement_timestamp() FROM due WHERE g.one = due.one
     RETURNING pg_notify('{CHANNEL}', toolrouter.attempt_id_base()::text)
 )
 SELECT set_config('synchronous_commit', 'off', true), (SELECT count(*) FROM sent),
     extract(epoch FROM statement_timestamp() - (SELECT at FROM toolrouter.notify_gate))
-"""
+""".encode()
 #: Visible to readers: ids below this bound, which no attempt committing later can take.
 _VISIBLE = "id < toolrouter.visible_below()"
 #: The largest visible id (one probe of the index).
@@ -244,6 +291,8 @@ class PostgresStore(Store):
         self._closed = False
         self.dropped = 0
         self._journal: Journal | None = None
+        # the statements prepared on each pooled connection (see _execute)
+        self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
         self._journal_dir = _journal_dir(opts.journal_dir, params)
         self._wake_r, self._wake_w = os.pipe()
@@ -373,31 +422,38 @@ class PostgresStore(Store):
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
-        params: list[Any] = [origin]  # the order of the placeholders in _append_sql
+        params: list[bytes | None] = [_text(origin)]
         for seq, r in zip(seqs, records):
-            params += (
-                seq, r.writer, r.task_id, r.task_type, r.step, r.capability, r.tool_id, bool(r.success),
-                float(r.quality), float(r.cost), float(r.latency_s), float(r.utility), r.error, r.timestamp,
-                context_bytes(r.context), r.trace_id, depends_on_text(r.depends_on), r.request, r.complexity,
-            )
-        gap = self.options.notify_gap_s
+            params += _row_params(seq, r)
+        n = len(records)
+        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params)
+        written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
         sent_at = time.monotonic()
-        notify = sent_at >= self._notify_after
-        if not notify:
-            cur = conn.execute(_append_sql(len(records)), params)
-        else:
-            with conn.pipeline() as pipeline:  # one trip to the server; each statement its own transaction
-                cur = conn.execute(_append_sql(len(records)), params)
-                pipeline.sync()
-                gate = conn.execute(_NOTIFY, {"gap": timedelta(seconds=gap)})
-        written = {int(seq): int(i) for i, seq in cur.fetchall()}
-        if notify:
-            _, sent, since = gate.fetchone()
+        if sent_at >= self._notify_after:
+            gap = self.options.notify_gap_s
+            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()])
+            sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
-            since = float(since)
             self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
         return written
+
+    def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None]) -> Any:
+        """Run ``sql`` with text ``params`` on ``conn``'s libpq handle: prepared once per connection
+        under ``name``, or parsed this once without a name. Every router appends at every call, so
+        the append skips psycopg's cursors and adapters (a few times its cost); an error raises
+        psycopg's exception for its SQLSTATE, as ``conn.execute`` would (connection failures an
+        ``OperationalError``)."""
+        pgconn = conn.pgconn
+        if name is None:
+            return _checked(pgconn.exec_params(sql, params))
+        prepared = self._prepared.get(conn)
+        if prepared is None:
+            prepared = self._prepared[conn] = set()
+        if name not in prepared:
+            _checked(pgconn.prepare(name.encode(), sql))
+            prepared.add(name)
+        return _checked(pgconn.exec_prepared(name.encode(), params))
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
