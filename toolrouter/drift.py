@@ -47,7 +47,7 @@ saw no rise (``misses``, up to ``RECHECK_BACKOFF`` doublings), so that a repair 
 seen soon and a tool that stays broken costs few calls. A drop brings no recheck forward: the policy
 leaves a worse tool by itself.
 
-Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=10``, ``recheck_after=300``;
+Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=5``, ``recheck_after=300``;
 Page-Hinkley ``threshold=16``, ``min_samples=3``; CUSUM ``threshold=20``, ``min_samples=30`` (its
 frozen reference needs more samples). They were chosen on replays of the RouterBench *train* splits
 of MBPP and Winogrande (11 models as tools, 10 seeds of 2,000 calls, ``gaussian_ts``; ``toolrouter
@@ -247,7 +247,7 @@ class ChangeDetector(ABC):
         clip: float = 3.0,
         recheck_after: int | None = None,
         run_alpha: float | None = 3e-5,
-        run_history: int = 10,
+        run_history: int = 5,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
@@ -709,13 +709,13 @@ class DetectorConfig(BaseModel):
     tools, at most about 1 call in 30 at the default. ``None`` turns rechecks off (then a tool the
     policy has written off is not tried again).
 
-    ``run_alpha`` (default 3e-5; ``None``: off) and ``run_history`` (default 10) set the run test
+    ``run_alpha`` (default 3e-5; ``None``: off) and ``run_history`` (default 5) set the run test
     (see ``ChangeDetector``): a run of failures or successes less likely than ``run_alpha`` under
     the tool's record of at least ``run_history`` outcomes is a change.
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
-        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=10)
+        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -738,7 +738,7 @@ class DetectorConfig(BaseModel):
     run_alpha: float | None = Field(
         3e-5, gt=0.0, lt=1.0, description="Run test: fire on a run of equal outcomes less likely than this; None: off."
     )
-    run_history: int = Field(10, ge=1, description="Run test: outcomes of the tool before a run can be judged.")
+    run_history: int = Field(5, ge=1, description="Run test: outcomes of the tool before a run can be judged.")
 
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":
