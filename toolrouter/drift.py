@@ -66,7 +66,8 @@ Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; fa
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
 0.97, quality about 0.9, cost and latency as ``toolrouter.simulation``) whose success drops to 0.1
 (30 seeds; false alarms over 300,000 calls before the drop), fed the utility alone / with each
-outcome's success (the run test). Mean / largest delay in samples after the change; tested in
+outcome's success (the run test; measured at ``run_history = 10``, which records of hundreds of
+outcomes do not feel). Mean / largest delay in samples after the change; tested in
 ``tests/toolrouter/test_drift.py`` and ``tests/toolrouter/test_drift_runs.py``:
 
 | detector | +0.5 in N(0, 0.3) | -1.4 in N(0, 0.8) | -0.5 in N(0, 0.8) | false alarms per 1,000, N(0, 0.3) | tool 0.7 -> 0.1: delay; false alarms per 1,000 | tool 0.97 -> 0.1 |
