@@ -71,13 +71,13 @@ def test_a_rarely_chosen_tool_is_judged_on_a_short_record() -> None:
     # record counts for less: 20 successes after 1 in 6, where a record of 300 at that rate needs 6),
     # not ignored until 10 outcomes came in before the run, which may never happen
     record = np.array([False, True, False, False, False, False])
-    fired = {}
+    fired, detectors = {}, {}
     for history in (5, 10):
-        detector = PageHinkley(threshold=1e6, run_history=history)  # only the run test can fire
-        feed(detector, record)
-        fired[history] = feed(detector, np.ones(60, dtype=bool))
-    assert fired[5].index(True) + 1 == 20 and detector.last_direction is None
-    assert not any(fired[10])
+        detectors[history] = PageHinkley(threshold=1e6, run_history=history)  # only the run test can fire
+        feed(detectors[history], record)
+        fired[history] = feed(detectors[history], np.ones(60, dtype=bool))
+    assert fired[5].index(True) + 1 == 20 and detectors[5].last_direction == "up"
+    assert not any(fired[10]) and detectors[10].last_direction is None
     assert DetectorConfig().run_history == 5
 
 
