@@ -380,11 +380,11 @@ class ToolMetaLearner:
             it at once. ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
-            a broken tool gets 11 to 21 calls in the 1,400 after it broke (medians, 4 to 6 of them
-            rechecks); a repaired one has half its former traffic back after 68 to 166 calls, an
-            improved one half the traffic after 160 to 529 (medians; single seeds wait up to 573
-            and 656); false resets 0 to 0.2 per 1,000 calls; the regret when nothing changes is
-            -11% to +19% of that without a detector.
+            a broken tool gets 11 to 19 calls in the 1,400 after it broke (medians, 4 to 6 of them
+            rechecks); a repaired one has half its former traffic back after 105 to 136 calls, an
+            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 859
+            and 960); false resets 0 to 0.2 per 1,000 calls; the regret when nothing changes is
+            -11% to +14% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a

@@ -65,6 +65,22 @@ def test_a_weak_tool_that_improves_fires_a_rise_and_brings_its_recheck_forward()
     assert intervals == sorted(intervals, reverse=True) and intervals[0] < full and intervals[-1] < 10, intervals
 
 
+def test_a_rarely_chosen_tool_is_judged_on_a_short_record() -> None:
+    # a weak tool the policy leaves alone is seen only by its rechecks: a handful of outcomes in a
+    # long stream. Its run of successes after it improves is judged against those few (a short
+    # record counts for less: 20 successes after 1 in 6, where a record of 300 at that rate needs 6),
+    # not ignored until 10 outcomes came in before the run, which may never happen
+    record = np.array([False, True, False, False, False, False])
+    fired, detectors = {}, {}
+    for history in (5, 10):
+        detectors[history] = PageHinkley(threshold=1e6, run_history=history)  # only the run test can fire
+        feed(detectors[history], record)
+        fired[history] = feed(detectors[history], np.ones(60, dtype=bool))
+    assert fired[5].index(True) + 1 == 20 and detectors[5].last_direction == "up"
+    assert not any(fired[10]) and detectors[10].last_direction is None
+    assert DetectorConfig().run_history == 5
+
+
 def test_a_run_of_successes_fires_only_on_an_outcome_allowed_to() -> None:
     # the router lets a run of successes fire only on a recheck's outcome: a favourite's long runs of
     # successes, or a tool whose successes rise as the policy learns where to use it, are no news
