@@ -57,7 +57,7 @@ from toolrouter.errors import (
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -2032,9 +2032,9 @@ class ToolMetaLearner:
 
 
 def _request(text: str | None) -> str | None:
-    """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``): the structure
-    model learns the same from it live as from the store's copy."""
-    return None if text is None else text[:MAX_REQUEST_CHARS]
+    """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``, storable): the
+    structure model learns the same from it live as from the store's copy."""
+    return None if text is None else storable_text(text[:MAX_REQUEST_CHARS])
 
 
 def _checked_trace_id(trace_id: Any) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "ExecutionResult",
     "LearningResult",
     "MAX_ERROR_CHARS",
+    "storable_text",
     "truncate_error",
 ]
 
@@ -87,7 +88,26 @@ def _identifier(name: str, value: str) -> str:
     stripped = value.strip()
     if not stripped:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    if not stripped.isascii() and storable_text(stripped) != stripped:
+        raise ValueError(f"{name} must be text a store can keep (no lone surrogate), got {value!r}")
     return stripped
+
+
+def storable_text(text: str) -> str:
+    """``text`` with each lone surrogate (a ``str`` can hold one, no encoding can: a store would
+    fail to write it) replaced by U+FFFD; other text is returned as it is.
+
+    Example:
+        >>> storable_text("bad \\ud800 byte") == "bad \\ufffd byte", storable_text("fine")
+        (True, 'fine')
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
 
 
 def _check_identifier(value: str, info: ValidationInfo) -> str:
@@ -117,16 +137,20 @@ UniqueNames = Annotated[Names, AfterValidator(_unique)]
 
 
 def truncate_error(text: str | None) -> str | None:
-    """``text`` cut to at most ``MAX_ERROR_CHARS`` characters: the start is kept and the cut is
-    marked with the original length, e.g. ``"... [truncated: 10485760 chars]"``. Shorter text
-    (and ``None``) is returned unchanged, so cutting twice changes nothing.
+    """``text`` as an error message is kept: cut to at most ``MAX_ERROR_CHARS`` characters (the
+    start is kept and the cut is marked with the original length, e.g. ``"... [truncated: 10485760
+    chars]"``) and ``storable_text`` (a tool's message may hold anything). Shorter, storable text
+    (and ``None``) is returned unchanged, so doing it twice changes nothing.
 
     Example:
         >>> cut = truncate_error("x" * 5000)
         >>> len(cut), cut[-30:]
         (4096, 'xxx... [truncated: 5000 chars]')
     """
-    if text is None or len(text) <= MAX_ERROR_CHARS:
+    if text is None:
+        return text
+    text = storable_text(text)
+    if len(text) <= MAX_ERROR_CHARS:
         return text
     marker = f"... [truncated: {len(text)} chars]"
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
@@ -348,7 +372,7 @@ class ExecutionResult(BaseModel):
         is a tenth of the cost of a routed call. The same object as ``cls(tool_id=..., ...)`` with
         these fields (tests/toolrouter/test_models.py compares the two); the learner checks the
         numbers of every result it records, however it was built."""
-        if error is not None and len(error) > MAX_ERROR_CHARS:
+        if error is not None and (len(error) > MAX_ERROR_CHARS or not error.isascii()):
             error = truncate_error(error)
         result = object.__new__(cls)
         set_attr = object.__setattr__
@@ -365,10 +389,10 @@ class ExecutionResult(BaseModel):
     @model_validator(mode="after")
     def _fill_in(self) -> "ExecutionResult":
         # one validator for both (this model is built on every attempt): the default quality, and
-        # the error cut to MAX_ERROR_CHARS
+        # the error as truncate_error keeps it
         if self.quality is None:
             object.__setattr__(self, "quality", 1.0 if self.success else 0.0)
-        if self.error is not None and len(self.error) > MAX_ERROR_CHARS:
+        if self.error is not None and (len(self.error) > MAX_ERROR_CHARS or not self.error.isascii()):
             object.__setattr__(self, "error", truncate_error(self.error))
         return self
 

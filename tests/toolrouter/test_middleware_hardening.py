@@ -181,6 +181,21 @@ def test_garbage_from_a_tool_is_its_recorded_failure_and_the_call_falls_back(cas
         assert first.error == "ToolFailure: quota" and first.cost == 0.0  # invalid numbers: the defaults
 
 
+def test_an_error_message_no_encoding_can_hold_is_recorded_storable(tmp_path: Path) -> None:
+    # a lone surrogate in a tool's exception: every store would fail to write it as it is
+    mw = ToolMiddleware(store=f"sqlite:///{tmp_path / 'log.db'}", seed=0)
+
+    def broken():
+        raise RuntimeError("bad \ud800 byte")
+
+    _register_pair(mw, broken)
+    outcome = mw.route("x").run()
+    assert outcome.value == "backup" and outcome.attempts[0].error == "RuntimeError: bad \ufffd byte"
+    assert [a.error for a in mw.learner.store.attempts()] == ["RuntimeError: bad \ufffd byte", None]
+    with pytest.raises(ValueError, match="task_id must be text a store can keep"):
+        TaskProfile(task_id="t\udfff", required_capabilities=["x"])
+
+
 @pytest.mark.parametrize("scorer", [lambda v: 1 / 0, lambda v: math.nan, lambda v: 7, lambda v: "good"])
 def test_a_quality_function_that_fails_fails_the_attempt_not_the_call(scorer) -> None:
     mw = _middleware()

@@ -33,7 +33,7 @@ from types import TracebackType
 import numpy as np
 
 from toolrouter.errors import ToolRouterError
-from toolrouter.models import truncate_error
+from toolrouter.models import storable_text, truncate_error
 
 __all__ = [
     "AttemptRecord",
@@ -102,8 +102,8 @@ class AttemptRecord:
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
-        if self.request is not None and len(self.request) > MAX_REQUEST_CHARS:
-            object.__setattr__(self, "request", self.request[:MAX_REQUEST_CHARS])
+        if self.request is not None:
+            object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
 
