@@ -903,6 +903,12 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
                 if scope.expired():
                     return _Raw(timed_out=True)
                 raise  # the tool's own TimeoutError: its failure
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the caller is cancelled
+        # the tool raised it itself: its failure, as for a tool in a task of its own
+        return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
     except Exception as exc:
         return _Raw(exc=exc)
     if value is not None and inspect.isawaitable(value):

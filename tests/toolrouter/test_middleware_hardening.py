@@ -373,6 +373,33 @@ def test_an_inline_async_tool_is_awaited_in_the_calling_task_and_still_times_out
     assert (stats["hangs"].calls, stats["hangs"].successes, stats["inline"].successes) == (1, 0, 1)
 
 
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_tool_that_raises_cancelled_itself_fails_but_a_cancelled_caller_is_cancelled(inline: bool) -> None:
+    mw = _middleware()
+
+    async def cancels_itself() -> str:
+        raise asyncio.CancelledError()
+
+    async def hangs() -> str:
+        await asyncio.sleep(30)
+        return "late"
+
+    mw.register(cancels_itself, "x", tool_id="first", reliability=1.0, expected_latency_s=0.0, inline=inline)
+    mw.register(lambda: "backup", "x", tool_id="backup", reliability=0.05, cost_per_use=5.0, expected_latency_s=5.0)
+    mw.register(hangs, "slow", tool_id="hangs", inline=inline, timeout_s=30.0)
+
+    async def calls() -> None:
+        outcome = await mw.route("x").arun()  # the tool's own CancelledError is its failure
+        assert outcome.value == "backup" and outcome.attempts[0].error == "CancelledError: the tool was cancelled"
+        call = asyncio.ensure_future(mw.acall("slow"))
+        await asyncio.sleep(0.05)
+        call.cancel()  # the caller's cancellation goes through
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(calls())
+
+
 def test_an_inline_tool_runs_in_the_calling_thread_in_both_call_forms() -> None:
     seen: list[int] = []
     mw = _middleware()
