@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import random
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -58,6 +59,8 @@ UpstreamState = Literal["stopped", "connecting", "ready", "down"]
 #: A connection that lived at least this long before it ended resets the backoff.
 _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
+#: The id of one of the gateway's own calls in an answer line that does not parse.
+_OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
 
 class UpstreamUnavailableError(ToolRouterError, ConnectionError):
@@ -215,8 +218,17 @@ class _StdioPipes:
         exception for a line that is not JSON-RPC, as its transport gives it), or ``None`` for a
         blank line."""
         if b'"toolrouter-' in line:  # one of our ids, perhaps: only such lines are parsed here
-            with contextlib.suppress(ValueError):
+            try:
                 message = from_json(line)
+            except ValueError as exc:
+                # an answer that is not JSON fails its call now, rather than at the call's timeout
+                named = _OUR_ID.search(line)
+                waiter = self._pending.pop(named.group(1).decode(), None) if named else None
+                if waiter is not None:
+                    if not waiter.done():
+                        waiter.set_exception(MCPError(code=types.PARSE_ERROR, message=f"the answer is not JSON: {exc}"))
+                    return None
+            else:
                 request_id = message.get("id") if isinstance(message, dict) else None
                 waiter = self._pending.pop(request_id, None) if isinstance(request_id, str) else None
                 if waiter is not None:

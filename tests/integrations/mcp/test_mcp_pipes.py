@@ -144,3 +144,28 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_the_end_of_stdout
         with pytest.raises(MCPError):
             await pipes.call_tool("after", {})
         tasks.cancel_scope.cancel()
+
+
+async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
+    process = Process()
+    pipes = _StdioPipes(process)
+    outcome: list[BaseException] = []
+    async with anyio.create_task_group() as tasks:
+        await serving(pipes, tasks)
+
+        async def calling() -> None:
+            try:
+                await pipes.call_tool("x", {})
+            except MCPError as exc:
+                outcome.append(exc)
+
+        tasks.start_soon(calling)
+        await process.stdin.written.wait()
+        request_id = process.stdin.lines()[-1]["id"]
+        # a lone surrogate escape: no strict JSON parser takes it, yet the line names the call
+        await process.answer(b'{"jsonrpc": "2.0", "id": "%s", "result": {"text": "\\ud800"}}\n' % request_id.encode())
+        with anyio.fail_after(5):  # not the call's timeout: at once
+            while not outcome:
+                await anyio.sleep(0.01)
+        tasks.cancel_scope.cancel()
+    assert "the answer is not JSON" in str(outcome[0]) and not pipes._pending
