@@ -56,6 +56,14 @@ async def serving(pipes: _StdioPipes, tasks: Any) -> None:
     tasks.start_soon(pipes._from_sdk)
 
 
+async def failure(pipes: _StdioPipes, tool: str, into: list[MCPError]) -> None:
+    """Call ``tool`` and put the ``MCPError`` it fails with into ``into``."""
+    try:
+        await pipes.call_tool(tool, {})
+    except MCPError as exc:
+        into.append(exc)
+
+
 async def test_calls_made_together_go_out_in_one_write_and_are_answered_from_one_chunk() -> None:
     process = Process()
     pipes = _StdioPipes(process)
@@ -126,15 +134,8 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_the_end_of_stdout
         call, cancel = process.stdin.lines()
         assert cancel["method"] == "notifications/cancelled" and cancel["params"]["requestId"] == call["id"]
 
-        outcome: list[BaseException] = []
-
-        async def waiting() -> None:
-            try:
-                await pipes.call_tool("left", {})
-            except MCPError as exc:
-                outcome.append(exc)
-
-        tasks.start_soon(waiting)
+        outcome: list[MCPError] = []
+        tasks.start_soon(failure, pipes, "left", outcome)
         await anyio.sleep(0.05)
         process.end()  # the server's stdout closes
         with anyio.fail_after(5):
@@ -149,17 +150,10 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_the_end_of_stdout
 async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
     process = Process()
     pipes = _StdioPipes(process)
-    outcome: list[BaseException] = []
+    outcome: list[MCPError] = []
     async with anyio.create_task_group() as tasks:
         await serving(pipes, tasks)
-
-        async def calling() -> None:
-            try:
-                await pipes.call_tool("x", {})
-            except MCPError as exc:
-                outcome.append(exc)
-
-        tasks.start_soon(calling)
+        tasks.start_soon(failure, pipes, "x", outcome)
         await process.stdin.written.wait()
         request_id = process.stdin.lines()[-1]["id"]
         # a lone surrogate escape: no strict JSON parser takes it, yet the line names the call
