@@ -493,6 +493,16 @@ def test_a_nul_in_text_is_stored_as_a_replacement_character(store: PostgresStore
     assert got.error == "bad\ufffdbyte" and got.request == "why\ufffd" and got.tool_id == "a"
 
 
+def test_an_append_prepares_its_statement_again_when_the_session_lost_it(pg_url: str) -> None:
+    store = open_store(pg_url + "&pool_max=1")
+    store.append([record("a")])  # prepared on the one pooled connection
+    with store._pool.connection() as conn:
+        conn.execute("DEALLOCATE ALL")  # what a pooler or a reset may do to a session
+    store.append([record("b")])
+    assert [r.tool_id for r in store.attempts()] == ["a", "b"]
+    store.close()
+
+
 def test_an_append_of_more_attempts_than_one_transaction_can_number_is_refused(store: PostgresStore) -> None:
     from toolrouter.store.postgres_schema import MAX_APPEND
 

@@ -453,7 +453,13 @@ class PostgresStore(Store):
         if name not in prepared:
             _checked(pgconn.prepare(name.encode(), sql))
             prepared.add(name)
-        return _checked(pgconn.exec_prepared(name.encode(), params))
+        try:
+            return _checked(pgconn.exec_prepared(name.encode(), params))
+        except self._psycopg.errors.InvalidSqlStatementName:
+            # gone from the session (DISCARD ALL, a pooler in front of the server): nothing ran;
+            # prepare it once more
+            _checked(pgconn.prepare(name.encode(), sql))
+            return _checked(pgconn.exec_prepared(name.encode(), params))
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
