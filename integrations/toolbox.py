@@ -16,7 +16,7 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
 JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
-``str()``.
+``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD.
 
 Example:
     >>> import asyncio
@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from integrations.schema import (
 from toolrouter.errors import AllToolsFailedError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, RoutedCall, ToolMiddleware
-from toolrouter.models import ExecutionResult, ToolProfile
+from toolrouter.models import ExecutionResult, ToolProfile, storable_text
 
 __all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "to_content"]
 
@@ -104,10 +105,16 @@ class ToolResult:
 def to_content(value: Any) -> str:
     """The default serialisation of a tool's value for a model (see the module's docstring)."""
     if isinstance(value, str):
-        return value
+        return storable_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
-        return pydantic_core.to_json(value, fallback=str).decode()
-    return str(value)
+        try:
+            return pydantic_core.to_json(value, fallback=str).decode()
+        except pydantic_core.PydanticSerializationError:
+            # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
+            # such characters replaced as storable_text does
+            plain = pydantic_core.to_jsonable_python(value, fallback=str)
+            return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+    return storable_text(str(value))
 
 
 @dataclass
@@ -342,7 +349,9 @@ class _PreparedCall:
             raise TypeError(
                 f"serialize: expected a function returning str, got {type(content).__name__} for tool {self.name!r}"
             )
-        return ToolResult(self.name, content, value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts)
+        return ToolResult(
+            self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
+        )
 
     def _failed(self, exc: AllToolsFailedError) -> ToolResult:
         attempts = tuple(exc.attempts)

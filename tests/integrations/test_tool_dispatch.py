@@ -350,11 +350,17 @@ def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
     assert to_content({"a": [1, (2, 3)], "b": None}) == '{"a":[1,[2,3]],"b":null}'
     assert to_content([Opaque()]) == '["<opaque>"]' and to_content(Opaque()) == "<opaque>"
     assert to_content(None) == "null" and to_content(True) == "true" and to_content(2.5) == "2.5"
+    # a lone surrogate (no encoding holds one: a provider's SDK could not send it) becomes U+FFFD
+    assert to_content({"a": "x\ud800", "n": 1}) == '{"a":"x\ufffd","n":1}' and to_content("y\udfff") == "y\ufffd"
     toolbox = make_toolbox()
     (message,) = oai.dispatch_chat(
         toolbox, chat_completion([("c", "get_weather", '{"city": "Oslo"}')]), serialize=lambda v: f"{v['temp']} degrees"
     )
     assert message["content"] == "21 degrees"
+    (message,) = oai.dispatch_chat(
+        toolbox, chat_completion([("c", "get_weather", '{"city": "Oslo"}')]), serialize=lambda v: "z\ud800"
+    )
+    assert message["content"] == "z\ufffd"
     with pytest.raises(TypeError, match="serialize: expected a function returning str"):
         toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=lambda v: v)
 
