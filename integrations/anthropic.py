@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text
+from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
@@ -57,9 +57,12 @@ def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolPara
 def tool_calls(message: Any) -> list[ToolCall]:
     """The ``tool_use`` blocks of an assistant message (a ``Message``, a dict, or its content
     blocks) as tool calls; other blocks (text, server tools) are not ours to run."""
-    content = message if isinstance(message, (list, tuple)) else field_of(message, "content")
-    if content is None or isinstance(content, str):
+    if isinstance(message, (list, tuple)):
+        content = message
+    elif isinstance(field_of(message, "content"), str):
         return []
+    else:
+        content = list_field(message, "content", "message")
     calls = []
     for i, block in enumerate(content):
         if field_of(block, "type") != "tool_use":

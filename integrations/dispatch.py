@@ -31,7 +31,7 @@ from typing import Any
 
 from integrations.toolbox import Toolbox, ToolResult
 
-__all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "text_of"]
+__all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
 
 #: Most calls of one response run at once by the synchronous dispatcher (one thread each).
 MAX_PARALLEL_CALLS = 32
@@ -135,6 +135,23 @@ def field_of(obj: Any, name: str, default: Any = None) -> Any:
     if _is_mapping(type(obj)):
         return obj.get(name, default)
     return getattr(obj, name, default)
+
+
+def list_field(obj: Any, name: str, where: str) -> Sequence[Any]:
+    """``field_of(obj, name)`` where a list is expected: ``()`` when absent; anything but a list or
+    tuple (a string, a dict) raises ``ValueError`` naming ``where`` and the value, where iterating
+    it would read characters or keys as items."""
+    value = field_of(obj, name)
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{where}.{name}: expected a list, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def text_of(content: Any, text_types: Iterable[str] = ("text",)) -> str:

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text
+from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
 
 require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
@@ -102,7 +102,7 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
     if field_of(message, "message") is not None:
         message = field_of(message, "message")
     calls = []
-    for i, call in enumerate(field_of(message, "tool_calls") or ()):
+    for i, call in enumerate(list_field(message, "tool_calls", "message")):
         kind = field_of(call, "type", "function")
         body = field_of(call, kind)
         if body is None:
@@ -115,9 +115,12 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
 def responses_tool_calls(response: Any) -> list[ToolCall]:
     """The ``function_call`` items of a Responses API ``Response`` (typed or a dict), or of its
     ``output`` list."""
-    output = response if isinstance(response, (list, tuple)) else field_of(response, "output")
-    if output is None:
+    if isinstance(response, (list, tuple)):
+        output = response
+    elif field_of(response, "output") is None:
         raise ValueError(f"response.output: missing in {type(response).__name__}; pass a Response or its output items")
+    else:
+        output = list_field(response, "output", "response")
     return [
         ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), field_of(item, "arguments"))
         for i, item in enumerate(output)

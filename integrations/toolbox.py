@@ -15,8 +15,8 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
-JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
-``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD.
+JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else, and a
+value JSON cannot hold at all (a dict that contains itself), as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD.
 
 Example:
     >>> import asyncio
@@ -103,18 +103,32 @@ class ToolResult:
 
 
 def to_content(value: Any) -> str:
-    """The default serialisation of a tool's value for a model (see the module's docstring)."""
+    """The default serialisation of a tool's value for a model (see the module's docstring). Never
+    raises: a value JSON cannot hold at all (a dict that contains itself) reaches the model as its
+    ``str()``, and one whose ``str()`` raises as its type and address."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
         try:
-            return pydantic_core.to_json(value, fallback=str).decode()
-        except pydantic_core.PydanticSerializationError:
+            return pydantic_core.to_json(value, fallback=_text).decode()
+        except ValueError:
             # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
             # such characters replaced as storable_text does
-            plain = pydantic_core.to_jsonable_python(value, fallback=str)
-            return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
-    return storable_text(str(value))
+            try:
+                plain = pydantic_core.to_jsonable_python(value, fallback=_text)
+                return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+            except ValueError:  # a circular reference: no JSON at all
+                pass
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    """``str(value)`` made storable, or the default ``repr`` when the value's ``__str__`` fails: a
+    tool's odd value must not fail a call whose tool succeeded (its outcome is already recorded)."""
+    try:
+        return storable_text(str(value))
+    except Exception:  # noqa: BLE001 - any error of a foreign __str__ leaves the plain repr
+        return object.__repr__(value)
 
 
 @dataclass

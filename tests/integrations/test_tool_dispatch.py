@@ -365,6 +365,48 @@ def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
         toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=lambda v: v)
 
 
+def test_a_value_no_serialisation_can_hold_still_reaches_the_model_and_its_call_stands() -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text for you")
+
+    looped: dict[str, Any] = {"n": 1}
+    looped["self"] = looped
+    assert to_content(looped) == "{'n': 1, 'self': {...}}"  # JSON cannot hold it: its str()
+    assert to_content(Unprintable()).startswith("<") and "Unprintable object at 0x" in to_content(Unprintable())
+    assert to_content([Unprintable()]).startswith('["<') and to_content([looped, 2]) == "[{'n': 1, 'self': {...}}, 2]"
+
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    def loop() -> dict:
+        return looped
+
+    def odd() -> Unprintable:
+        return Unprintable()
+
+    def seven() -> int:
+        return 7
+
+    for fn in (loop, odd, seven):
+        toolbox.register(fn, fn.__name__)
+    results = dispatch_calls(toolbox, [ToolCall("1", "loop", "{}"), ToolCall("2", "odd", "{}"), ToolCall("3", "seven", "{}")])
+    assert [r.status for r in results] == ["ok", "ok", "ok"]
+    assert [r.content for r in results][::2] == ["{'n': 1, 'self': {...}}", "7"]
+    assert results[1].value.__class__ is Unprintable
+    assert [row[1] for row in rows(toolbox)] == [True, True, True]  # every tool ran and is recorded
+
+
+def test_a_response_field_that_is_not_a_list_is_named() -> None:
+    toolbox = make_toolbox()
+    with pytest.raises(ValueError, match=r"message.tool_calls: expected a list, got str 'get_weather'"):
+        oai.dispatch_chat(toolbox, {"role": "assistant", "tool_calls": "get_weather"})
+    with pytest.raises(ValueError, match=r"response.output: expected a list, got dict"):
+        oai.dispatch_responses(toolbox, {"output": {"type": "function_call"}})
+    with pytest.raises(ValueError, match=r"message.content: expected a list, got dict"):
+        claude.dispatch(toolbox, {"role": "assistant", "content": {"type": "tool_use", "id": "t", "name": "x"}})
+    assert rows(toolbox) == []
+
+
 def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
     toolbox = make_toolbox()
     with pytest.raises(TypeError, match="context: expected request text"):
