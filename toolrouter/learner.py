@@ -112,6 +112,9 @@ _RECENT_OUTCOMES = 256
 #: Removed tools whose late attempts are still accepted (the most recently removed).
 _RETIRED_TOOLS = 1024
 
+#: Tasks whose declared steps are kept checked (the most recently planned or learned).
+_DECLARED_TASKS = 16
+
 #: How a reset's reason names the direction of the change.
 _MOVED = {"down": "fell", "up": "rose", None: "moved"}
 #: ``_Route.next_due`` when no recheck is scheduled.
@@ -307,6 +310,17 @@ class _StepSpec:
     depends_on: tuple[str, ...]
 
 
+class _DeclaredSteps:
+    """A task's steps as declared (or from its type's template), in order and by name."""
+
+    __slots__ = ("specs", "source", "by_step")
+
+    def __init__(self, specs: list[_StepSpec], source: str) -> None:
+        self.specs = specs
+        self.source = source
+        self.by_step = {s.step: s for s in specs}
+
+
 @dataclass(slots=True)
 class _Outcome:
     """A validated outcome, ready to record: everything computed, nothing applied."""
@@ -420,6 +434,7 @@ class ToolMetaLearner:
         sync_every: int | None = 1000,
     ) -> None:
         self._lock = threading.RLock()
+        self._declared_steps: OrderedDict[int, tuple[TaskProfile, _DeclaredSteps]] = OrderedDict()
         self.snapshot_name = str(snapshot_name)
         self.store: Store | None = None
         opened = store is not None and not isinstance(store, Store)
@@ -761,14 +776,26 @@ class ToolMetaLearner:
             specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
         return specs
 
-    def _declared(self, task: TaskProfile) -> tuple[list[_StepSpec], str] | None:
-        """``(task_steps, "declared")`` for a task that names its steps or capabilities, the
-        template registered for its type (``"template"``), or ``None``: its structure is learned."""
+    def _declared(self, task: TaskProfile) -> _DeclaredSteps | None:
+        """The steps of a task that names its steps or capabilities (source ``"declared"``), the
+        template registered for its type (``"template"``), or ``None``: its structure is learned.
+
+        A task's own steps are checked once per task object (the latest few are kept): the
+        executor records a run attempt by attempt, and checking a plan of n steps at each of its
+        n attempts would cost n^2."""
         if task.steps or task.required_capabilities:
-            return self.task_steps(task), "declared"
+            cached = self._declared_steps.get(id(task))
+            if cached is not None and cached[0] is task:  # the id of a live object is its own
+                return cached[1]
+            declared = _DeclaredSteps(self.task_steps(task), "declared")
+            with self._lock:
+                self._declared_steps[id(task)] = (task, declared)
+                if len(self._declared_steps) > _DECLARED_TASKS:
+                    self._declared_steps.popitem(last=False)
+            return declared
         template = self.graphs.templates.get(task.task_type)
         if template is not None:
-            return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in template], "template"
+            return _DeclaredSteps([_StepSpec(s.step_id, s.capability, s.depends_on) for s in template], "template")
         return None
 
     def _propose(self, task: TaskProfile) -> tuple[list[_StepSpec], PlanStructure]:
@@ -862,7 +889,7 @@ class ToolMetaLearner:
                 if declared is None:
                     specs, structure = self._propose(task)
                 else:
-                    specs, structure = declared[0], PlanStructure(declared[1])
+                    specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
                     if not self._candidates(spec.capability):
                         raise NoToolForCapabilityError(
@@ -1148,7 +1175,7 @@ class ToolMetaLearner:
         context = self._context(task)
         with self._lock:
             if declared is not None:
-                specs = {s.step: s for s in declared[0]}
+                specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
             else:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)

@@ -62,6 +62,8 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import itertools
 import math
 from collections import Counter, OrderedDict
@@ -244,18 +246,65 @@ def _key(steps: Sequence[TraceStep]) -> Key:
 
 
 def _canonical(steps: Sequence[TraceStep]) -> tuple[Key, tuple[str, ...]]:
-    """``(key, step names in the key's order)`` of ``steps`` (see ``_key``)."""
+    """``(key, step names in the key's order)`` of ``steps`` (see ``_key``). Among the ready
+    steps the least (capability, parents' places) goes first; two that tie there go in the order
+    of the part they play in the trace (``_classes``), so that which of the two a trace listed
+    first does not change the key. A step's rank is fixed once it is ready, so the ready steps
+    wait in a heap: O(n log n) for a trace of n steps."""
     index = {s.step: i for i, s in enumerate(steps)}
     parents = [[index[p] for p in s.depends_on if p in index] for s in steps]
+    children: list[list[int]] = [[] for _ in steps]
+    for i, ps in enumerate(parents):
+        for p in ps:
+            children[p].append(i)
+    classes = _classes(steps, parents, children)
     place: dict[int, int] = {}
     order: list[int] = []
-    while len(order) < len(steps):
-        ready = [i for i in range(len(steps)) if i not in place and all(p in place for p in parents[i])]
-        best = min(ready, key=lambda i: (steps[i].capability or "", sorted(place[p] for p in parents[i]), i))
+
+    def rank(i: int) -> tuple[str, list[int], bytes, int]:
+        return (steps[i].capability or "", sorted(place[p] for p in parents[i]), classes[i], i)
+
+    waiting = [len(ps) for ps in parents]
+    ready = [rank(i) for i in range(len(steps)) if not waiting[i]]
+    heapq.heapify(ready)
+    while ready:
+        best = heapq.heappop(ready)[3]
         place[best] = len(order)
         order.append(best)
+        for c in children[best]:
+            waiting[c] -= 1
+            if not waiting[c]:
+                heapq.heappush(ready, rank(c))
     key = tuple((steps[i].capability, tuple(sorted(place[p] for p in parents[i]))) for i in order)
     return key, tuple(steps[i].step for i in order)
+
+
+#: Rounds of ``_classes``: how far around a step its digest looks.
+_REFINE_ROUNDS = 4
+
+
+def _classes(steps: Sequence[TraceStep], parents: list[list[int]], children: list[list[int]]) -> list[bytes]:
+    """Per step, a digest of its capability and of where it sits: refined by the digests of its
+    parents and of its children (colour refinement), for ``_REFINE_ROUNDS`` rounds or until a
+    round splits the steps no further. Steps with the same digest play the same part in the
+    trace as far as that many steps around them show, whatever the steps are named or listed;
+    the rounds are bounded so that a long trace costs O(n)."""
+
+    def digest(*parts: Any) -> bytes:
+        return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+    labels = [digest(s.capability) for s in steps]
+    classes = len(set(labels))
+    for _ in range(_REFINE_ROUNDS):
+        labels = [
+            digest(labels[i], sorted(labels[p] for p in parents[i]), sorted(labels[c] for c in children[i]))
+            for i in range(len(steps))
+        ]
+        refined = len(set(labels))
+        if refined == classes:
+            break
+        classes = refined
+    return labels
 
 
 def _source(key: Key, type_traces: int) -> str:
@@ -333,6 +382,9 @@ class StructureModel:
         self._total: Counter[Key] = Counter()  # structure -> traces of every type
         self._names: dict[Key, tuple[str, ...]] = {}  # the step names of the first trace of each
         self._sizes: dict[int, Counter[int]] = {}  # complexity level -> steps -> traces
+        # traces with steps observed since they were last counted: counted when something reads
+        # the counts, so that a plan of n steps recorded step by step is counted once, not n times
+        self._uncounted: dict[_Trace, None] = {}
         self._open: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
@@ -520,7 +572,14 @@ class StructureModel:
             trace.features = f
         parents = tuple(p for p in step.depends_on if p in trace.steps)
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
-        self._recount(trace, f)
+        self._uncounted[trace] = None
+
+    def _count(self) -> None:
+        """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
+        while self._uncounted:
+            trace = next(iter(self._uncounted))
+            del self._uncounted[trace]
+            self._recount(trace, self._features(trace))
 
     def close(self, trace_id: str) -> bool:
         """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
@@ -568,12 +627,14 @@ class StructureModel:
     # --- reading -------------------------------------------------------------------------------
     def traces(self, task_type: str | None = None) -> int:
         """How many traces were learned (of ``task_type``, or of every type)."""
+        self._count()
         counts = self._total if task_type is None else self._counts.get(task_type, Counter())
         return int(sum(counts.values()))
 
     @property
     def task_types(self) -> list[str]:
         """The task types with traces."""
+        self._count()
         return [t for t, c in self._counts.items() if c]
 
     def _steps(self, key: Key) -> tuple[TraceStep, ...]:
@@ -712,6 +773,7 @@ class StructureModel:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
         their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores."""
+        self._count()
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
         f = self._vector(request)
@@ -786,6 +848,7 @@ class StructureModel:
     ) -> list[StructureProposal]:
         """The candidate structures for a task of ``task_type``, most probable first, each with its
         probability (``capabilities`` default: every capability a trace used)."""
+        self._count()
         if capabilities is None:
             capabilities = sorted({c for k in self._total for c, _ in k if c is not None})
         keys, _, mean = self.scores(task_type, capabilities=capabilities, request=request, complexity=complexity)
@@ -811,6 +874,7 @@ class StructureModel:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
         capability), in how many traces it occurred, and the posterior mean and standard deviation
         of that share (Beta(1, 1) prior)."""
+        self._count()
         counts = self._counts.get(task_type, Counter())
         n = int(sum(counts.values()))
         caps: Counter[str] = Counter()
@@ -832,6 +896,7 @@ class StructureModel:
     # --- persistence ---------------------------------------------------------------------------
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The learned state as JSON-able data and arrays (``load_state`` reads them back)."""
+        self._count()
         keys = list(self._names)
         index = {k: i for i, k in enumerate(keys)}
         config: dict[str, Any] = {

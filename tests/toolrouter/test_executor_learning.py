@@ -157,3 +157,24 @@ def test_plan_decisions_respects_the_budget_and_keeps_all_candidates() -> None:
     # Beta-Bernoulli scores are success probabilities
     steps, _ = plan_decisions(decisions, weights=w, reward_bounds=(0.0, 2.0))
     assert [s.tool_id for s in steps] == ["premium", "big"]
+
+
+def test_a_long_plan_checks_its_steps_once_and_counts_its_trace_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolrouter.structure as structure
+
+    checks, counts = [], []
+    task_steps, canonical = ToolMetaLearner.task_steps, structure._canonical
+    monkeypatch.setattr(ToolMetaLearner, "task_steps", staticmethod(lambda task: checks.append(1) or task_steps(task)))
+    monkeypatch.setattr(structure, "_canonical", lambda steps: counts.append(len(steps)) or canonical(steps))
+    router = ToolMetaLearner([ToolProfile(tool_id=t, capabilities=["c"], expected_latency_s=0.0) for t in "ab"], seed=0,
+                             store="memory://")
+    router.functions.update({"a": lambda request: 1, "b": lambda request: 1})
+    steps = [TaskStep(step_id=f"s{i}", capability="c", depends_on=[f"s{i - 1}"] if i else []) for i in range(40)]
+    task = TaskProfile(task_id="long", steps=steps)
+    execution = router.execute(task, config=FAST)
+    assert execution.run.succeeded and len(router.store.attempts()) == 40
+    # planned and 40 attempts learned: the declared steps checked once, the trace not yet counted
+    assert len(checks) == 1 and counts == []
+    assert router.structures.traces() == 1 and counts == [40]
+    router.execute(TaskProfile(task_id="again", steps=steps), config=FAST)  # another task: checked again
+    assert len(checks) == 2

@@ -238,3 +238,54 @@ def test_the_requests_a_capability_served_join_its_description_in_the_descriptio
     assert names(model.propose("new type", capabilities=described, request="weather forecast for paris")) == ["gamma"]
     with pytest.raises(ValueError, match="prototype_weight"):
         StructureConfig(prototype_weight=-1.0)
+
+
+def test_a_trace_recorded_step_by_step_is_counted_once_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolrouter.structure as structure
+
+    calls = Counter[int]()
+    canonical = structure._canonical
+
+    def counted(steps):  # type: ignore[no-untyped-def]
+        calls[len(steps)] += 1
+        return canonical(steps)
+
+    monkeypatch.setattr(structure, "_canonical", counted)
+    model = StructureModel()
+    caps = [f"c{i % 7}" for i in range(60)]
+    chain(model, "long", "batch", [f"{c}" for c in caps[:7]])  # 7 steps, one trace
+    assert not calls  # nothing read yet: nothing counted
+    assert model.traces("batch") == 1 and calls == Counter({7: 1})
+    model.observe("long", "batch", TraceStep("extra", "c0", ("c6",)))
+    chain(model, "other", "batch", ["c1", "c2"])
+    proposal = model.propose("batch", capabilities=[f"c{i}" for i in range(7)])
+    assert calls == Counter({7: 1, 8: 1, 2: 1}) and proposal.task_type_traces == 2
+    assert {len(p.steps) for p in model.distribution("batch")} >= {8, 2}
+    # the same counts as a model read after every step
+    eager = StructureModel()
+    for trace_id, steps in (("long", list(model.open_steps("long"))), ("other", list(model.open_steps("other")))):
+        for step in steps:
+            eager.observe(trace_id, "batch", step)
+            eager.traces()
+    assert eager.summary("batch") == model.summary("batch") and eager.state()[0] == model.state()[0]
+
+
+def test_the_structure_key_ignores_which_of_independent_steps_is_listed_first() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(1, 10))
+        steps = [
+            TraceStep(f"s{i}", str(rng.choice(["a", "b", "c"])), tuple(f"s{j}" for j in range(i) if rng.random() < 0.3))
+            for i in range(n)
+        ]
+        keys = set()
+        for _ in range(3):  # three orders the steps could have run in (parents first)
+            model, done = StructureModel(), set()
+            while len(done) < n:
+                ready = [s for s in steps if s.step not in done and set(s.depends_on) <= done]
+                step = ready[int(rng.integers(len(ready)))]
+                model.observe("t", "x", step)
+                done.add(step.step)
+            (only,) = model.state()[0]["structures"]  # the one structure the trace has
+            keys.add(repr((only["capabilities"], only["parents"])))  # names may differ between equal steps
+        assert len(keys) == 1

@@ -40,7 +40,7 @@ from toolrouter.executor import (
     aexecute_task,
 )
 from toolrouter.learner import ToolMetaLearner
-from toolrouter.models import TaskStep, UtilityWeights
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 from toolrouter.planner import Candidate, assign_tools, build_task_graph, critical_path_latency
 
 
@@ -223,6 +223,29 @@ def executor_overhead(n_steps: int, repeats: int) -> None:
     )
 
 
+def router_run_cost(sizes: Sequence[int], repeats: int) -> None:
+    """Table 3b: ``ToolMetaLearner.execute`` (plan, run, learn from every attempt) of a chain of
+    n steps over two tools that return at once: per step it should cost the same at every n."""
+    rows = []
+    tools = [ToolProfile(tool_id=t, capabilities=("c",), expected_latency_s=0.0) for t in ("a", "b")]
+    for n in sizes:
+        steps = [TaskStep(step_id=f"s{i}", capability="c", depends_on=[f"s{i - 1}"] if i else []) for i in range(n)]
+        router = ToolMetaLearner(tools, seed=0)
+        router.functions.update({"a": lambda request: 1, "b": lambda request: 1})
+        tasks = iter(range(10**9))
+
+        def run() -> None:
+            router.execute(TaskProfile(task_id=f"chain{next(tasks)}", steps=steps))
+
+        t = median_time_s(run, repeats=repeats, warmup=1)
+        rows.append([n, t * 1e3, t / n * 1e6])
+    print_table(
+        "The router's execute of a chain (plan, run with sync tools, learn from every attempt)",
+        ["steps", "ms per run", "us per step"],
+        rows,
+    )
+
+
 async def _ecosystem_run(
     n_tasks: int, config: ExecutorConfig, seed: int, max_cost: float | None, learn: bool = True
 ):
@@ -346,11 +369,13 @@ def main(argv: list[str]) -> None:
         planning_time([(20, 50), (200, 50)], repeats=1, seed=args.seed)
         optimality_gap(n_small=6, n_medium=1, seed=args.seed)
         executor_overhead(n_steps=10, repeats=2)
+        router_run_cost([10, 40], repeats=1)
         ecosystem(n_tasks=args.tasks or 12, seed=args.seed, blocks=3)
     else:
         planning_time([(5, 50), (20, 50), (50, 50), (200, 50)], repeats=50, seed=args.seed)
         optimality_gap(n_small=300, n_medium=40, seed=args.seed)
         executor_overhead(n_steps=100, repeats=30)
+        router_run_cost([100, 300, 1000], repeats=3)
         ecosystem(n_tasks=args.tasks or 200, seed=args.seed, blocks=5)
 
 
