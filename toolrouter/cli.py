@@ -153,6 +153,35 @@ def stats(
             )
 
 
+@app.command(help="Delete the attempts every snapshot in a store already holds, so that a long-lived store stops growing.")
+def prune(
+    store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
+    upto: int = typer.Option(
+        None, min=0, help="Delete the attempts up to this id; at most, and by default, the lowest snapshot watermark."
+    ),
+) -> None:
+    """``toolrouter prune``: delete what the snapshots hold (see ``Store.prune``)."""
+    console = Console()
+    with _open_existing_store(store) as st:
+        names = st.snapshot_names()
+        if not names:
+            raise typer.BadParameter(
+                f"store {store!r} has no snapshot, so every attempt is still needed: save the router's state "
+                "first (ToolMetaLearner.save())",
+                param_hint="--store",
+            )
+        bound = st.prunable()
+        if upto is not None and upto > bound:
+            raise typer.BadParameter(
+                f"{upto} is above {bound}, the lowest watermark of the snapshots {names}: a snapshot does not hold "
+                "the attempts above it",
+                param_hint="--upto",
+            )
+        target = bound if upto is None else upto
+        gone = st.prune(target)
+        console.print(f"{st.url}: deleted {gone} attempts up to id {target}; {st.count()} kept")
+
+
 @app.command(
     "meta-train",
     help="Meta-train the reward model on a store's history (a router with policy neural_linear) and keep it in the store.",

@@ -171,3 +171,22 @@ def test_timestamps_survive_the_round_trip(store: Store) -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     store.append([record("a", timestamp=when)])
     assert store.attempts()[0].timestamp == when
+
+
+def test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id(store: Store) -> None:
+    ids = store.append([record(str(i)) for i in range(6)])
+    assert store.prunable() == 0  # no snapshot: every attempt is still needed
+    store.put_snapshot("learner", b"s", watermark=ids[3])
+    store.put_snapshot("tool_selector", b"t", watermark=ids[1])
+    assert store.prunable() == ids[1]  # the lowest watermark
+    for bad in (-1, 2.5, True, "3", None):
+        with pytest.raises(ValueError, match=f"upto_id: expected an attempt id .*got {bad!r}"):
+            store.prune(bad)  # type: ignore[arg-type]
+    assert store.count() == 6
+    assert store.prune(store.prunable()) == 2 and store.count() == 4
+    assert [r.tool_id for r in store.attempts()] == ["2", "3", "4", "5"]
+    assert [r.tool_id for r in store.attempts(after_id=ids[2])] == ["3", "4", "5"]
+    assert store.prune(ids[1]) == 0  # already gone
+    assert store.prune(ids[-1]) == 4 and store.count() == 0 and store.attempts() == []
+    (new,) = store.append([record("later")])
+    assert new > ids[-1] and [r.tool_id for r in store.attempts(after_id=ids[-1])] == ["later"]

@@ -16,6 +16,7 @@ from test_store import (  # the suite every store passes, run here on PostgreSQL
     record,
     test_append_and_read_back_in_id_order,  # noqa: F401
     test_iter_attempts_reads_in_batches,  # noqa: F401
+    test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id,  # noqa: F401
     test_snapshot_is_never_replaced_by_an_older_one,  # noqa: F401
     test_summary_per_task_type_step_and_tool,  # noqa: F401
     test_timestamps_survive_the_round_trip,  # noqa: F401

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "ToolSummary",
+    "check_upto_id",
     "context_bytes",
     "depends_on_text",
     "record_from_row",
@@ -233,6 +235,21 @@ class Store(ABC):
     def snapshot_names(self) -> list[str]:
         """Names of the saved snapshots."""
 
+    def prune(self, upto_id: int) -> int:
+        """Delete the attempts with an id at or below ``upto_id`` and return how many went. Ids
+        are never given out again. Prune only what the snapshots hold (``prunable``): a router
+        opened later starts from its snapshot and reads the attempts after it, so it learns the
+        same; a running router that has not yet read that far learns the rest from the snapshot
+        only when it is opened again. ``count``, ``summary`` and ``toolrouter stats`` then
+        speak of the attempts kept."""
+        raise NotImplementedError(f"{type(self).__name__}: this store cannot prune attempts")
+
+    def prunable(self) -> int:
+        """The highest attempt id every snapshot holds: the lowest watermark of the snapshots
+        (0 without any, so that nothing is pruned before a router has saved its state)."""
+        marks = [s.watermark for s in map(self.get_snapshot, self.snapshot_names()) if s is not None]
+        return min(marks, default=0)
+
     def close(self) -> None:
         """Release connections; the default has none."""
 
@@ -288,6 +305,13 @@ class Store(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+
+def check_upto_id(upto_id: Any) -> int:
+    """``upto_id`` of ``Store.prune`` if it is a whole number >= 0, else a ``ValueError`` naming it."""
+    if isinstance(upto_id, bool) or not isinstance(upto_id, int) or upto_id < 0:
+        raise ValueError(f"upto_id: expected an attempt id (a whole number >= 0), got {upto_id!r}")
+    return upto_id
 
 
 def _nothing() -> None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from toolrouter.store.base import AttemptRecord, Snapshot, Store
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_upto_id
 
 __all__ = ["MemoryStore"]
 
@@ -25,12 +25,13 @@ class MemoryStore(Store):
         self.url = url
         self._lock = threading.Lock()
         self._rows: list[AttemptRecord] = []
+        self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``."""
         with self._lock:
-            start = len(self._rows) + 1
+            start = self._pruned + len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
             self._rows.extend(rows)
             return [r.id for r in rows]  # type: ignore[misc]
@@ -38,8 +39,7 @@ class MemoryStore(Store):
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
         with self._lock:
-            # ids are 1..n in list order, so the row with id k sits at index k - 1
-            start = max(0, int(after_id))
+            start = max(0, int(after_id) - self._pruned)
             end = len(self._rows) if limit is None else min(len(self._rows), start + int(limit))
             return self._rows[start:end]
 
@@ -47,6 +47,15 @@ class MemoryStore(Store):
         """See ``Store.count``."""
         with self._lock:
             return len(self._rows)
+
+    def prune(self, upto_id: int) -> int:
+        """See ``Store.prune``."""
+        check_upto_id(upto_id)
+        with self._lock:
+            gone = min(max(upto_id - self._pruned, 0), len(self._rows))
+            del self._rows[:gone]
+            self._pruned += gone
+            return gone
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""

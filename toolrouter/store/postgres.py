@@ -84,6 +84,7 @@ from toolrouter.store.base import (
     Store,
     StoreUnavailableError,
     ToolSummary,
+    check_upto_id,
     context_bytes,
     depends_on_text,
     record_from_row,
@@ -489,6 +490,13 @@ class PostgresStore(Store):
             ).fetchall()
         )
         return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+
+    def prune(self, upto_id: int) -> int:
+        """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
+        ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
+        check_upto_id(upto_id)
+        sql = "DELETE FROM toolrouter.attempts WHERE id <= %s"
+        return int(self._on_server(lambda conn: conn.execute(sql, (upto_id,)).rowcount))
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:

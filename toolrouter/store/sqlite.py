@@ -24,6 +24,7 @@ from toolrouter.store.base import (
     Snapshot,
     Store,
     ToolSummary,
+    check_upto_id,
     context_bytes,
     depends_on_text,
     record_from_row,
@@ -269,6 +270,20 @@ class SQLiteStore(Store):
         """See ``Store.count``."""
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+
+    def prune(self, upto_id: int) -> int:
+        """See ``Store.prune``. The file keeps its size (SQLite reuses the freed pages for new
+        attempts); ``VACUUM`` with no router writing gives the space back."""
+        check_upto_id(upto_id)
+        with self._lock:
+            self._begin()
+            try:
+                gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return int(gone)
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""

@@ -1,0 +1,67 @@
+"""Pruning a store: the attempts every snapshot holds go, a router opened afterwards learns
+exactly what it would have learned from the whole log, and ``toolrouter prune`` refuses to delete
+what a snapshot does not hold."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.cli import app
+from toolrouter.store import open_store
+
+runner = CliRunner()
+TOOLS = [ToolProfile(tool_id=t, capabilities=["search"]) for t in ("good", "bad")]
+
+
+def learn(router: ToolMetaLearner, calls: int) -> None:
+    for i in range(calls):
+        tool = router.rank_tool_ids("search")[0]
+        router.record_attempt(ExecutionResult(tool_id=tool, step="search", success=tool == "good" or i % 3 == 0),
+                              capability="search")
+
+
+def figures(router: ToolMetaLearner) -> dict[str, tuple[int, int, float]]:
+    stats = router.tool_statistics()
+    policy = router.policy_for("default", "search")
+    means = dict(zip(policy.arm_ids, policy.expected(policy.arm_ids)))
+    return {t: (s.calls, s.successes, round(float(means[t]), 12)) for t, s in stats.items()}
+
+
+def test_a_router_opened_after_pruning_has_learned_the_same(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner(TOOLS, seed=0, store=url)
+    learn(router, 30)
+    router.save()  # snapshot: holds the first 30 attempts
+    learn(router, 12)
+    router.store.close()
+    shutil.copy(tmp_path / "r.db", tmp_path / "whole.db")
+
+    empty = runner.invoke(app, ["prune", "--store", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert empty.exit_code != 0 and "no SQLite store" in empty.output
+    above = runner.invoke(app, ["prune", "--store", url, "--upto", "31"])
+    assert above.exit_code != 0 and "31 is above 30" in above.output
+    done = runner.invoke(app, ["prune", "--store", url])
+    assert done.exit_code == 0, done.output
+    assert "deleted 30 attempts up to id 30; 12 kept" in done.output
+
+    with open_store(url) as store:
+        assert store.count() == 12 and store.attempts()[0].id == 31
+    pruned = ToolMetaLearner.load(url)
+    whole = ToolMetaLearner.load(f"sqlite:///{tmp_path / 'whole.db'}")
+    assert figures(pruned) == figures(whole)
+    assert sum(calls for calls, _, _ in figures(pruned).values()) == 42
+
+
+def test_prune_refuses_a_store_without_a_snapshot(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner(TOOLS, seed=0, store=url)
+    learn(router, 5)
+    router.store.close()
+    refused = runner.invoke(app, ["prune", "--store", url])
+    assert refused.exit_code != 0 and "has no snapshot" in refused.output
+    with open_store(url) as store:
+        assert store.count() == 5
