@@ -405,6 +405,11 @@ class ToolMetaLearner:
             trace (the executor's runs too); a resumed router resumes its traces.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
+        snapshot_every: with a store, save a snapshot (``save()``) after this many own attempts,
+            so that a restart replays at most that many and ``toolrouter prune`` can delete what
+            the snapshot holds (``None``, the default: only when ``save()`` is called). The save
+            runs in the call that records the attempt that makes the count; a store that is
+            unreachable then defers it to the next attempt.
 
     Thread-safe: any number of threads may route and learn through one router.
 
@@ -432,6 +437,7 @@ class ToolMetaLearner:
         structure: StructureModel | None = None,
         snapshot_name: str = "learner",
         sync_every: int | None = 1000,
+        snapshot_every: int | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._declared_steps: OrderedDict[int, tuple[TaskProfile, _DeclaredSteps]] = OrderedDict()
@@ -458,6 +464,7 @@ class ToolMetaLearner:
                 if drift_detection is None:
                     drift_detection = saved.config.drift_detection
             self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
+            self.snapshot_every = _every("snapshot_every", snapshot_every)
             self._configure(tools, policy, policy_options, weights, seed, featurizer, context_dim, prior_fn, sync_every)
             if structure is not None and not isinstance(structure, StructureModel):
                 raise TypeError(f"structure: expected a StructureModel, got {type(structure).__name__}")
@@ -502,11 +509,7 @@ class ToolMetaLearner:
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
         self.weights = weights or UtilityWeights()
-        if sync_every is not None and (
-            isinstance(sync_every, bool) or not isinstance(sync_every, (int, np.integer)) or sync_every < 1
-        ):
-            raise ValueError(f"sync_every: expected a positive int or None, got {sync_every!r}")
-        self.sync_every = sync_every
+        self.sync_every = _every("sync_every", sync_every)
         self.prior_fn = prior_fn
         self.reward_model: MetaRewardModel | None = None
         self._feature_map: dict[str, np.ndarray] | None = None
@@ -538,6 +541,7 @@ class ToolMetaLearner:
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
         self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
+        self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
         #: Profiles of tools removed lately: an attempt that started before its tool was removed
         #: is still recorded (stored, not learned from).
@@ -1483,11 +1487,21 @@ class ToolMetaLearner:
                 )
 
     def _count_for_sync(self, n: int) -> None:
-        """Catch up with the store every ``sync_every`` attempts recorded."""
-        if self.store is not None and self.sync_every is not None:
+        """Catch up with the store every ``sync_every`` attempts recorded, and save a snapshot
+        every ``snapshot_every``."""
+        if self.store is None:
+            return
+        if self.sync_every is not None:
             self._since_sync += n
             if self._since_sync >= self.sync_every:
                 self.sync()
+        if self.snapshot_every is not None:
+            self._since_snapshot += n
+            if self._since_snapshot >= self.snapshot_every:
+                try:
+                    self.save()
+                except StoreUnavailableError as exc:  # the attempts are kept; the next one tries again
+                    log.warning("snapshot_deferred", store=self.store.url, error=str(exc))
 
     def _apply(
         self,
@@ -1907,6 +1921,7 @@ class ToolMetaLearner:
                     raise ValueError("path: give a file path, or open the router with a store")
                 self.sync()
                 self.store.put_snapshot(self.snapshot_name, self.state_bytes(), self._seen_upto)
+                self._since_snapshot = 0
                 if self.reward_model is not None:  # it may have adapted to drifts since meta_train
                     self.store.put_snapshot(self._reward_model_name, self.reward_model.to_bytes(), self._seen_upto)
             else:
@@ -2174,6 +2189,13 @@ class _SavedState:
     arrays: dict[str, np.ndarray]
     reward_model: MetaRewardModel | None
     source: str
+
+
+def _every(name: str, value: Any) -> int | None:
+    """``value`` of a count option (``sync_every``, ``snapshot_every``): a positive int or ``None``."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+        raise ValueError(f"{name}: expected a positive int or None, got {value!r}")
+    return None if value is None else int(value)
 
 
 def _snapshot_source(store: Store, name: str) -> str:

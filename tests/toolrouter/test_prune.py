@@ -65,3 +65,39 @@ def test_prune_refuses_a_store_without_a_snapshot(tmp_path: Path) -> None:
     assert refused.exit_code != 0 and "has no snapshot" in refused.output
     with open_store(url) as store:
         assert store.count() == 5
+
+
+def test_a_router_saves_a_snapshot_every_n_attempts_and_an_outage_defers_it(tmp_path: Path) -> None:
+    import pytest
+
+    from toolrouter.store import MemoryStore, StoreUnavailableError
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match=f"snapshot_every: expected a positive int or None, got {bad!r}"):
+            ToolMetaLearner(TOOLS, seed=0, store=url, snapshot_every=bad)
+    router = ToolMetaLearner(TOOLS, seed=0, store=url, snapshot_every=10)
+    learn(router, 9)
+    assert router.store.get_snapshot("learner") is None
+    learn(router, 16)
+    assert router.store.get_snapshot("learner").watermark == 20  # saved at 10 and at 20
+    router.save()  # a manual save restarts the count
+    learn(router, 9)
+    assert router.store.get_snapshot("learner").watermark == 25
+    router.close()
+
+    class Flaky(MemoryStore):
+        down = True
+
+        def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
+            if self.down:
+                self.down = False
+                raise StoreUnavailableError("store 'memory://': the server restarts")
+            return super().put_snapshot(name, data, watermark)
+
+    store = Flaky()
+    router = ToolMetaLearner(TOOLS, seed=0, store=store, snapshot_every=3)
+    learn(router, 3)  # the save fails: the attempts are recorded all the same
+    assert store.count() == 3 and store.get_snapshot("learner") is None
+    learn(router, 1)  # and the next attempt saves
+    assert store.get_snapshot("learner").watermark == 4
