@@ -66,6 +66,7 @@ import hashlib
 import heapq
 import itertools
 import math
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -384,7 +385,8 @@ class StructureModel:
         self._sizes: dict[int, Counter[int]] = {}  # complexity level -> steps -> traces
         # traces with steps observed since they were last counted: counted when something reads
         # the counts, so that a plan of n steps recorded step by step is counted once, not n times
-        self._uncounted: dict[_Trace, None] = {}
+        self._uncounted: OrderedDict[_Trace, None] = OrderedDict()
+        self._counting = threading.Lock()  # readers on several threads count each trace once
         self._open: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
@@ -576,10 +578,12 @@ class StructureModel:
 
     def _count(self) -> None:
         """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
-        while self._uncounted:
-            trace = next(iter(self._uncounted))
-            del self._uncounted[trace]
-            self._recount(trace, self._features(trace))
+        if not self._uncounted:
+            return
+        with self._counting:
+            while self._uncounted:
+                trace, _ = self._uncounted.popitem(last=False)
+                self._recount(trace, self._features(trace))
 
     def close(self, trace_id: str) -> bool:
         """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
