@@ -631,33 +631,46 @@ def _score(tool_id: str, quality: Callable[[Any], float], value: Any) -> float:
 class ThreadRunner:
     """Runs sync tools in worker threads, so that a caller can stop waiting after a timeout.
 
-    Workers are started on demand and exit after ``idle_s`` without work; a hung tool keeps its
-    worker (the next call gets another one), up to ``max_workers`` at once, beyond which calls wait
-    for a free worker within their own timeout. Workers are daemon threads: a hung tool never
-    blocks the interpreter's exit.
+    Workers are started on demand and exit after ``idle_s`` without work. At most ``max_workers``
+    run tools that a caller still waits for; beyond that, calls wait for a free worker within
+    their own timeout, and a call that stops waiting before its tool started never runs it. A
+    worker whose caller stopped waiting (a tool hung past its timeout) no longer counts: the next
+    call gets another worker, so hung tools cannot starve the others, and the hung worker rejoins
+    the pool if its tool ever returns. A call made from a worker (a tool that routes through the
+    middleware itself) always gets a worker of its own, so nested calls cannot deadlock the pool.
+    Workers are daemon threads: a hung tool never blocks the interpreter's exit.
     """
 
     def __init__(self, max_workers: int = 64, idle_s: float = 60.0) -> None:
-        if max_workers < 1:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(f"max_workers: expected a positive int, got {max_workers!r}")
         self.max_workers = max_workers
         self.idle_s = idle_s
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
-        self._workers = 0
+        self._workers = 0  # workers that count against max_workers (not those hung past their caller)
         self._available = 0  # idle workers not yet claimed by a call (negative: calls waiting)
+        self._local = threading.local()  # ``in_worker`` in this runner's workers
 
     def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
         """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
         job = _Job(fn, args, kwargs)
         self._submit(job)
-        if job.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
-            return _Raw(job.value, job.exc)
-        return _Raw(timed_out=True)
+        try:
+            done = job.done.acquire(timeout=-1 if timeout_s is None else timeout_s)
+        except BaseException:  # interrupted while waiting: nobody will take the result
+            self._give_up(job)
+            raise
+        if not done:
+            if not self._give_up(job):
+                return _Raw(timed_out=True)
+            job.done.acquire()  # it ended as the wait did: take its outcome
+        return _Raw(job.value, job.exc)
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
         """Run ``fn(*args, **kwargs)`` in a worker; its result as a future of the running event loop
-        (what ``loop.run_in_executor`` gives, with less bookkeeping on the way)."""
+        (what ``loop.run_in_executor`` gives, with less bookkeeping on the way). Cancelling the
+        future (a timeout, a cancelled caller) stops waiting for the worker as ``call`` does."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -667,40 +680,88 @@ class ThreadRunner:
             except RuntimeError:  # the loop closed while the tool ran: nobody is waiting
                 pass
 
-        self._submit(_Job(fn, args, kwargs, resolve))
+        job = _Job(fn, args, kwargs, resolve)
+        self._submit(job)
+        future.add_done_callback(lambda f: self._give_up(job) if f.cancelled() else None)
         return future
 
+    def close(self) -> None:
+        """Let the idle workers exit now instead of after ``idle_s`` (the runner stays usable)."""
+        with self._lock:
+            idle = max(self._available, 0)
+        for _ in range(idle):
+            self._jobs.put(None)
+
     def _submit(self, job: _Job) -> None:
+        nested = getattr(self._local, "in_worker", False)
         with self._lock:
             self._available -= 1
-            if self._available < 0 and self._workers < self.max_workers:
-                self._workers += 1
-                self._available += 1
-                threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
+            if self._available < 0 and (nested or self._workers < self.max_workers):
+                self._start_worker()
         self._jobs.put(job)
 
+    def _start_worker(self) -> None:
+        """Start one more worker (under ``_lock``)."""
+        self._workers += 1
+        self._available += 1
+        threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
+
+    def _give_up(self, job: _Job) -> bool:
+        """The caller of ``job`` stops waiting for it; returns whether it has ended meanwhile. A job
+        not started yet never runs; a running one leaves its worker uncounted (see the class)."""
+        try:
+            job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
+        except IndexError:
+            pass
+        else:
+            with self._lock:
+                self._available += 1
+            return False
+        with self._lock:
+            if job.ended:
+                return True
+            job.abandoned = True
+            self._workers -= 1
+            if self._available < 0 and self._workers < self.max_workers:
+                self._start_worker()  # for the calls waiting: the hung worker's place is free
+        return False
+
     def _work(self) -> None:
+        self._local.in_worker = True
         while True:
             try:
                 job = self._jobs.get(timeout=self.idle_s)
             except queue.Empty:
+                job = None
+            if job is None:  # idle for idle_s, or asked to leave by close()
                 with self._lock:
                     if self._available > 0:  # more idle workers than waiting calls: leave
                         self._available -= 1
                         self._workers -= 1
                         return
                 continue
+            try:
+                job.unclaimed.pop()
+            except IndexError:  # its caller stopped waiting before it started
+                continue
             job.run()
-            with self._lock:  # counted free before the caller wakes: nothing left to do after it
-                self._available += 1
+            with self._lock:
+                abandoned = job.abandoned
+                job.ended = True
+                leave = abandoned and self._workers >= self.max_workers  # its place was taken meanwhile
+                if not leave:
+                    self._workers += abandoned
+                    self._available += 1  # counted free before the caller wakes: nothing left to do after it
             if job.notify is None:
                 job.done.release()
             else:
                 job.notify(job)
+            if leave:
+                return
 
 
 class _Job:
-    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify")
+    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned")
 
     def __init__(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
@@ -710,6 +771,8 @@ class _Job:
         self.value: Any = None
         self.exc: BaseException | None = None
         self.notify = notify  # None: the caller waits on ``done``
+        self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
+        self.ended = self.abandoned = False  # changed under the runner's lock
         self.done = threading.Lock()
         if notify is None:
             self.done.acquire()
@@ -922,8 +985,9 @@ async def run_async(
     pool: Any = None,
     semaphore: asyncio.Semaphore | None = None,
 ) -> CallReport:
-    """Drive ``attempt_loop`` from asyncio: async tools are awaited, sync ones run in ``pool`` (an
-    ``concurrent.futures.Executor``; default: the event loop's), within ``semaphore`` if given."""
+    """Drive ``attempt_loop`` from asyncio: async tools are awaited, sync ones run in ``pool`` (a
+    ``ThreadRunner`` or a ``concurrent.futures.Executor``; default: the process's ``ThreadRunner``),
+    within ``semaphore`` if given."""
     send: Any = None
     throw: BaseException | None = None
     while True:
@@ -959,9 +1023,11 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)
         make = functools.partial(lambda awaitable: awaitable, value)
-    elif pool is None:  # the shared workers, with less bookkeeping than an executor
+    elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
+        runner = pool or default_runner()
+
         def make() -> Any:
-            return default_runner().future(b.fn, b.args, b.kwargs)
+            return runner.future(b.fn, b.args, b.kwargs)
     else:
         context = contextvars.copy_context()
         call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)

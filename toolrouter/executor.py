@@ -52,7 +52,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -68,6 +67,7 @@ from toolrouter.attempts import (
     CircuitState,
     ExecutorConfig,
     RetryPolicy,
+    ThreadRunner,
     ToolFailure,
     ToolOutput,
     attempt_loop,
@@ -293,7 +293,7 @@ class PlanExecutor:
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
         clock: monotonic clock of the circuit breakers (injectable for tests).
-        max_workers: threads for sync tools.
+        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced).
     """
 
     def __init__(
@@ -320,7 +320,8 @@ class PlanExecutor:
         self._rng = random.Random(self.config.seed)
         self._breakers = CircuitBreakers(self.config.circuit_breaker, clock)
         self._loops_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="toolrouter-tool")
+        # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
+        self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
 
@@ -328,7 +329,7 @@ class PlanExecutor:
     def close(self) -> None:
         """Release the thread pool (without waiting for hung sync tools) and the event loops of
         ``run``."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
         with self._loops_lock:
             loops, self._loops = self._loops, []
         for loop in loops:

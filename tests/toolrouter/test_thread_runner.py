@@ -1,0 +1,109 @@
+"""The worker threads of sync tools: a hung tool holds only its own thread, a call that stopped
+waiting before its tool started never runs it, nested calls get workers of their own, and a hung
+tool never holds the interpreter's exit."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+from toolrouter import ExecutorConfig, RetryPolicy, ToolMiddleware
+from toolrouter.attempts import ThreadRunner
+from toolrouter.executor import PlanExecutor
+from toolrouter.models import TaskStep
+from toolrouter.planner import Candidate, assign_tools, build_task_graph
+
+
+def test_tools_hung_past_their_timeout_leave_the_workers_to_the_others() -> None:
+    release = threading.Event()
+    runner = ThreadRunner(max_workers=2)
+    try:
+        for _ in range(5):  # more hung tools than workers
+            assert runner.call(release.wait, (), {}, 0.01).timed_out
+        assert runner.call(lambda: "answer", (), {}, 5.0).value == "answer"
+
+        async def awaited() -> str:
+            return await asyncio.wait_for(runner.future(lambda: "async answer", (), {}), 5.0)
+
+        assert asyncio.run(awaited()) == "async answer"
+    finally:
+        release.set()
+
+
+def test_a_tool_whose_caller_stopped_waiting_before_it_started_never_runs() -> None:
+    release = threading.Event()
+    ran: list[str] = []
+    runner = ThreadRunner(max_workers=1)
+    try:
+        # the only worker is busy for a caller still waiting (in another thread)
+        busy = threading.Thread(target=runner.call, args=(release.wait, (), {}, 30.0))
+        busy.start()
+        time.sleep(0.05)
+        assert runner.call(ran.append, ("sync",), {}, 0.02).timed_out
+
+        async def cancelled() -> None:
+            future = runner.future(ran.append, ("async",), {})
+            await asyncio.sleep(0.01)
+            future.cancel()
+
+        asyncio.run(cancelled())
+        release.set()
+        busy.join(5)
+        assert runner.call(ran.append, ("after",), {}, 5.0).value is None
+        assert ran == ["after"]  # the calls that gave up did not run their tools later
+    finally:
+        release.set()
+
+
+def test_calls_nested_deeper_than_the_workers_do_not_deadlock() -> None:
+    mw = ToolMiddleware(store="memory://", seed=0, config=ExecutorConfig(timeout_s=5.0, retry=RetryPolicy(max_retries=0), circuit_breaker=None))
+
+    @mw.tool("depth")
+    def depth(n: int) -> int:  # each level routes through the middleware again, from a worker
+        return 0 if n == 0 else 1 + mw.call("depth", n - 1)
+
+    t0 = time.monotonic()
+    assert mw.call("depth", 70) == 70  # the shared runner has 64 workers
+    assert time.monotonic() - t0 < 4
+
+
+def _plan():
+    graph = build_task_graph([TaskStep(step_id="s", capability="s")])
+    return assign_tools(graph, {"s": [Candidate("hangs", 0.9), Candidate("answers", 0.5)]})
+
+
+def test_the_plan_executor_survives_more_hung_tools_than_workers() -> None:
+    release = threading.Event()
+    config = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    tools = {"hangs": lambda request: release.wait(), "answers": lambda request: "answer"}
+    try:
+        with PlanExecutor(tools, config, max_workers=2) as executor:
+            for _ in range(4):
+                run = executor.run(_plan())
+                assert run.succeeded and run.outputs["s"] == "answer"
+                assert [a.tool_id for a in run.attempts] == ["hangs", "answers"]
+    finally:
+        release.set()
+
+
+def test_a_hung_sync_tool_does_not_hold_the_interpreters_exit() -> None:
+    script = textwrap.dedent(
+        """
+        import threading
+        from toolrouter import ExecutorConfig, RetryPolicy, TaskProfile, ToolMetaLearner, ToolProfile
+
+        router = ToolMetaLearner([ToolProfile(tool_id="hangs", capabilities=["s"], reliability=0.99),
+                                  ToolProfile(tool_id="answers", capabilities=["s"], reliability=0.1)],
+                                 seed=0, store="memory://")
+        router.functions.update(hangs=lambda request: threading.Event().wait(), answers=lambda request: "answer")
+        config = ExecutorConfig(timeout_s=0.1, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+        print(router.execute(TaskProfile(task_id="t", required_capabilities=["s"]), config=config).run.outputs["s"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "answer"
