@@ -39,7 +39,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
@@ -853,7 +853,51 @@ def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
     async def bounded() -> _Raw:
         return await _await_bounded(make, timeout_s)
 
-    return asyncio.run(bounded())
+    return run_in_new_loop(bounded())
+
+
+#: Seconds the tasks left on a loop of ours (async tools timed out or cancelled) get to end after
+#: their cancellation, before the caller stops waiting and they end in a thread of their own.
+CANCEL_GRACE_S = 1.0
+
+
+def run_in_new_loop(main: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run(main)`` for our synchronous drivers, except that a task left behind (an async
+    tool that timed out) which swallows its cancellation cannot hold the caller: see ``close_loop``."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks left on ``loop`` (not running), shut down its async generators and default
+    executor, and close it, as ``asyncio.run`` does at its end; but what has not ended
+    ``CANCEL_GRACE_S`` after the cancellation (a tool that swallows it, a cleanup that hangs) goes
+    on in a daemon thread, which closes the loop when it ends, instead of holding the caller."""
+    left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    wind_down = loop.create_task(_wind_down(left))
+    loop.run_until_complete(asyncio.wait([wind_down], timeout=CANCEL_GRACE_S))
+    if wind_down.done():
+        loop.close()
+        return
+    log.warning("cancelled_tools_still_running", tasks=len(left))
+
+    def finish() -> None:
+        loop.run_until_complete(wind_down)
+        loop.close()
+
+    threading.Thread(target=finish, name="toolrouter-cancelled", daemon=True).start()
+
+
+async def _wind_down(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    await loop.shutdown_asyncgens()
+    await loop.shutdown_default_executor()
 
 
 async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:

@@ -71,8 +71,10 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    close_loop,
     is_async_callable,
     run_async,
+    run_in_new_loop,
 )
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, TaskProfile, TaskStep
@@ -334,8 +336,7 @@ class PlanExecutor:
             loops, self._loops = self._loops, []
         for loop in loops:
             if not loop.is_running() and not loop.is_closed():
-                _drain(loop)
-                loop.close()
+                close_loop(loop)
 
     def __enter__(self) -> "PlanExecutor":
         return self
@@ -568,16 +569,6 @@ class PlanExecutor:
                 log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 
 
-def _drain(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is left on a loop of ``run`` (the coroutines of timed-out async tools)."""
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-
-
 # --------------------------------------------------------------------------------------------------
 # Plan, run and learn in one call (what ToolMetaLearner.execute does)
 # --------------------------------------------------------------------------------------------------
@@ -789,7 +780,7 @@ def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(aexecute_task(learner, task, inputs, **kwargs))
+        return run_in_new_loop(aexecute_task(learner, task, inputs, **kwargs))
     raise RuntimeError("execute was called inside a running event loop; await aexecute instead")
 
 

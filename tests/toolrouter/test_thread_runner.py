@@ -1,6 +1,6 @@
-"""The worker threads of sync tools: a hung tool holds only its own thread, a call that stopped
-waiting before its tool started never runs it, nested calls get workers of their own, and a hung
-tool never holds the interpreter's exit."""
+"""Tools that hang: a hung sync tool holds only its own worker thread (a call that stopped waiting
+before its tool started never runs it, nested calls get workers of their own) and never the
+interpreter's exit; an async tool that swallows its cancellation holds no synchronous caller."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import textwrap
 import threading
 import time
 
-from toolrouter import ExecutorConfig, RetryPolicy, ToolMiddleware
+from toolrouter import ExecutorConfig, RetryPolicy, TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
 from toolrouter.attempts import ThreadRunner
 from toolrouter.executor import PlanExecutor
 from toolrouter.models import TaskStep
@@ -107,3 +107,32 @@ def test_a_hung_sync_tool_does_not_hold_the_interpreters_exit() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "answer"
+
+
+def test_an_async_tool_that_swallows_its_cancellation_holds_neither_execute_nor_close() -> None:
+    release = threading.Event()
+
+    async def stubborn(request) -> str:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                pass  # ignores every cancellation
+        return "late"
+
+    config = ExecutorConfig(timeout_s=0.1, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    router = ToolMetaLearner([ToolProfile(tool_id="hangs", capabilities=["s"], reliability=0.99),
+                              ToolProfile(tool_id="answers", capabilities=["s"], reliability=0.1)],
+                             seed=0, store="memory://")
+    router.functions.update(hangs=stubborn, answers=lambda request: "answer")
+    try:
+        started = time.monotonic()
+        execution = router.execute(TaskProfile(task_id="t", required_capabilities=["s"]), config=config)
+        assert execution.run.outputs["s"] == "answer" and time.monotonic() - started < 5
+        executor = PlanExecutor({"hangs": stubborn, "answers": lambda request: "answer"}, config)
+        assert executor.run(_plan()).succeeded  # the stubborn tool is left on the run's loop
+        started = time.monotonic()
+        executor.close()
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
