@@ -6,7 +6,9 @@ tool whose circuit breaker is open is skipped. Whatever a tool does (returns, ra
 NaN or a negative cost, returns a value its step cannot use, raises an exception that cannot even
 be printed), each try becomes exactly one ``ExecutionResult``, handed to the caller's ``record`` the
 moment it ends, and a failure moves on to the next try or the next tool. Invalid self-reported
-numbers are the tool's failure.
+numbers are the tool's failure. A ``BaseException`` the tool raises that is not an ``Exception``
+(``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``...) is recorded as its failure, then
+raised to the caller.
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -467,7 +469,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             t0 = time.perf_counter()
             try:
                 raw = yield _Try(binding, timeout)
-            except GeneratorExit:
+            except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
@@ -488,6 +490,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 return report
             if breaker is not None:
                 breaker.record_failure()
+            if raw.exc is not None and not isinstance(raw.exc, (Exception, asyncio.CancelledError)):
+                # the tool's KeyboardInterrupt, SystemExit, GeneratorExit...: recorded, now the
+                # caller's (a CancelledError the tool raised itself is only its failure)
+                raise raw.exc
             if not retryable or attempt == retry.max_retries:
                 break
             delay = retry.delay_s(attempt, spec.rng or _JITTER)
@@ -668,9 +674,10 @@ class ThreadRunner:
         return _Raw(job.value, job.exc)
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
-        """Run ``fn(*args, **kwargs)`` in a worker; its result as a future of the running event loop
-        (what ``loop.run_in_executor`` gives, with less bookkeeping on the way). Cancelling the
-        future (a timeout, a cancelled caller) stops waiting for the worker as ``call`` does."""
+        """Run ``fn(*args, **kwargs)`` in a worker; a future of the running event loop (what
+        ``loop.run_in_executor`` gives, with less bookkeeping on the way) whose result is the
+        outcome as ``call`` returns it, an exception included. Cancelling the future (a timeout, a
+        cancelled caller) stops waiting for the worker as ``call`` does."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -785,12 +792,10 @@ class _Job:
 
 
 def _settle_future(future: asyncio.Future, job: _Job) -> None:
-    if future.done():  # timed out or cancelled meanwhile
-        return
-    if job.exc is not None:
-        future.set_exception(job.exc)
-    else:
-        future.set_result(job.value)
+    if not future.done():  # not timed out or cancelled meanwhile
+        # the outcome as a result, even an exception: awaiting a GeneratorExit would close the
+        # awaiting coroutines instead of raising it in them
+        future.set_result(_Raw(job.value, job.exc))
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
@@ -836,12 +841,10 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     if action.timeout_s is None or b.inline:
         try:
             raw = _Raw(b.fn(*b.args, **b.kwargs))
-        except Exception as exc:
+        except BaseException as exc:  # whatever the class: the loop records it (and re-raises a non-Exception)
             return _Raw(exc=exc)
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s)
-        if raw.exc is not None and not isinstance(raw.exc, Exception):
-            raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
     if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
         left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
         awaitable = raw.value
@@ -910,7 +913,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         target = make()
-    except Exception as exc:  # an async tool that fails before its first await
+    except BaseException as exc:  # an async tool that fails before its first await
         return _Raw(exc=exc)
     while True:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -920,6 +923,10 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         try:
             await _done_or_timeout(future, left)
         except BaseException:
+            if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
+                # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
+                # them at once), which cancelled this wait on its way out: the outcome is the tool's
+                return _Raw(exc=future.exception())
             future.cancel()
             raise
         if not future.done():
@@ -929,8 +936,6 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
             return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
         exc = future.exception()
         if exc is not None:
-            if not isinstance(exc, Exception):
-                raise exc
             return _Raw(exc=exc)
         value = future.result()
         if value is None or not inspect.isawaitable(value):
@@ -976,20 +981,22 @@ async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw
     started = loop.time()
     timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
     try:
-        value = await future
+        outcome = await future
     except asyncio.CancelledError:
         if expired:  # our timer, not a cancellation of the caller
             return _Raw(timed_out=True)
         raise
-    except Exception as exc:
+    except BaseException as exc:
         return _Raw(exc=exc)
     finally:
         if timer is not None:
             timer.cancel()
+    raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
+    value = raw.value
     if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
         left = None if timeout_s is None else max(timeout_s - (loop.time() - started), 0.0)
         return await _await_bounded(lambda: value, left)
-    return _Raw(value)
+    return raw
 
 
 _HAS_TIMEOUT = hasattr(asyncio, "timeout")  # Python >= 3.11; before, an inline async tool gets a task too
@@ -1016,7 +1023,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
             raise  # the caller is cancelled
         # the tool raised it itself: its failure, as for a tool in a task of its own
         return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
-    except Exception as exc:
+    except BaseException as exc:
         return _Raw(exc=exc)
     if value is not None and inspect.isawaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
@@ -1062,7 +1069,7 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
     elif b.inline:
         try:
             value = b.fn(*b.args, **b.kwargs)
-        except Exception as exc:
+        except BaseException as exc:
             return _Raw(exc=exc)
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)

@@ -33,9 +33,10 @@ def _middleware(**options) -> ToolMiddleware:
     return ToolMiddleware(store="memory://", seed=0, **options)
 
 
-def _register_pair(mw: ToolMiddleware, first, capability: str = "x") -> None:
-    """``first`` looks far better a priori, so it is tried first; ``backup`` answers ``"backup"``."""
-    mw.register(first, capability, tool_id="first", reliability=1.0, expected_latency_s=0.0)
+def _register_pair(mw: ToolMiddleware, first, capability: str = "x", **options) -> None:
+    """``first`` (registered with ``options``) looks far better a priori, so it is tried first;
+    ``backup`` answers ``"backup"``."""
+    mw.register(first, capability, tool_id="first", reliability=1.0, expected_latency_s=0.0, **options)
     mw.register(lambda *a, **k: "backup", capability, tool_id="backup", reliability=0.05, cost_per_use=5.0,
                 expected_latency_s=5.0)
 
@@ -441,3 +442,28 @@ def test_an_async_tool_that_swallows_its_cancellation_does_not_hold_a_sync_call(
         assert outcome.value == "backup" and outcome.attempts[0].error == "TimeoutError: 'first' took longer than 0.1 s"
     finally:
         release.set()
+
+
+class _Halt(BaseException):
+    """A BaseException of a tool's own, like KeyboardInterrupt: not an error to fall back from."""
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt("stop"), SystemExit("stop"), GeneratorExit("stop"), _Halt("stop")])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("inline", [False, True])
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_tools_own_base_exception_is_recorded_then_raised(exc: BaseException, kind: str, inline: bool, form: str) -> None:
+    if kind == "sync":
+        def first():
+            raise exc
+    else:
+        async def first():
+            raise exc
+
+    mw = _middleware()
+    _register_pair(mw, first, inline=inline)
+    with pytest.raises(type(exc)):
+        mw.call("x") if form == "sync" else asyncio.run(mw.acall("x"))
+    assert [(a.tool_id, a.success, a.error) for a in mw.learner.store.attempts()] == [
+        ("first", False, f"{type(exc).__name__}: stop")
+    ]

@@ -27,7 +27,7 @@ def test_tools_hung_past_their_timeout_leave_the_workers_to_the_others() -> None
         assert runner.call(lambda: "answer", (), {}, 5.0).value == "answer"
 
         async def awaited() -> str:
-            return await asyncio.wait_for(runner.future(lambda: "async answer", (), {}), 5.0)
+            return (await asyncio.wait_for(runner.future(lambda: "async answer", (), {}), 5.0)).value
 
         assert asyncio.run(awaited()) == "async answer"
     finally:
