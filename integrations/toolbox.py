@@ -16,7 +16,8 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
 JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
-``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD.
+``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so.
 
 Example:
     >>> import asyncio
@@ -53,6 +54,7 @@ from integrations.schema import (
     check_tool_name,
     signature_of,
 )
+from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, RoutedCall, ToolMiddleware
@@ -103,18 +105,35 @@ class ToolResult:
 
 
 def to_content(value: Any) -> str:
-    """The default serialisation of a tool's value for a model (see the module's docstring)."""
+    """The default serialisation of a tool's value for a model (see the module's docstring). It
+    never raises: a value JSON cannot hold (a circular reference, bytes that are not UTF-8) is
+    sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
         try:
-            return pydantic_core.to_json(value, fallback=str).decode()
-        except pydantic_core.PydanticSerializationError:
-            # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
-            # such characters replaced as storable_text does
-            plain = pydantic_core.to_jsonable_python(value, fallback=str)
-            return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
-    return storable_text(str(value))
+            return _json(value)
+        except Exception:  # whatever the value holds, the call's result must reach the model
+            pass
+    return storable_text(_text(value))
+
+
+def _json(value: Any) -> str:
+    try:
+        return pydantic_core.to_json(value, fallback=_text).decode()
+    except pydantic_core.PydanticSerializationError:
+        # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
+        # such characters replaced as storable_text does
+        plain = pydantic_core.to_jsonable_python(value, fallback=_text)
+        return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+
+
+def _text(value: Any) -> str:
+    """``str(value)``, or a note naming the type when ``str()`` raises."""
+    try:
+        return str(value)
+    except Exception as exc:
+        return f"<unprintable {type(value).__name__}: str() raised {describe_error(exc)}>"
 
 
 @dataclass

@@ -365,6 +365,23 @@ def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
         toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=lambda v: v)
 
 
+def test_a_value_that_cannot_be_serialised_reaches_the_model_as_a_note_and_spoils_no_other_call() -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    circular: list = []
+    circular.append(circular)
+    assert to_content(Unprintable()) == "<unprintable Unprintable: str() raised RuntimeError: no text>"
+    assert to_content({"a": Unprintable()}) == '{"a":"<unprintable Unprintable: str() raised RuntimeError: no text>"}'
+    assert to_content(circular) == "[[...]]" and to_content({"raw": b"\xff"}) == "{'raw': b'\\xff'}"
+    toolbox = make_toolbox()
+    toolbox.register(lambda: Unprintable(), "opaque", tool_id="opaque")
+    results = dispatch_calls(toolbox, [ToolCall("1", "get_weather", {"city": "Oslo"}), ToolCall("2", "opaque", {})])
+    assert [(r.call_id, r.status) for r in results] == [("1", "ok"), ("2", "ok")]
+    assert results[1].content.startswith("<unprintable Unprintable")
+
+
 def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
     toolbox = make_toolbox()
     with pytest.raises(TypeError, match="context: expected request text"):
