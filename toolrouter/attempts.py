@@ -37,6 +37,7 @@ import contextvars
 import functools
 import inspect
 import math
+import numbers
 import queue
 import random
 import threading
@@ -82,8 +83,9 @@ log = EventLog(__name__)
 @dataclass(frozen=True)
 class ToolOutput:
     """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
-    ``latency_s`` (``None``: use the default). The caller receives ``value``. Numbers that are not
-    finite, negative, or a quality outside [0, 1] make the attempt a failure of the tool."""
+    ``latency_s`` (``None``: use the default). The caller receives ``value``. Any real number will
+    do (numpy's scalars too); one that is not finite, negative, or a quality outside [0, 1], and
+    anything that is not a real number, make the attempt a failure of the tool."""
 
     value: Any
     quality: float | None = None
@@ -601,11 +603,19 @@ def _settle(
     ), retryable
 
 
+def _real(value: Any) -> float | None:
+    """``value`` as a float if it is a real number (numpy's scalars too; not a bool), else None."""
+    if type(value) is float or type(value) is int:  # the common case, before the ABC check
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
 def _reported(value: Any, default: float) -> float:
     """A number a failing tool reported, if it is usable."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-        return float(value)
-    return default
+    number = _real(value)
+    return number if number is not None and math.isfinite(number) and number >= 0 else default
 
 
 def _check_report(tool_id: str, output: ToolOutput) -> None:
@@ -613,11 +623,10 @@ def _check_report(tool_id: str, output: ToolOutput) -> None:
         value = getattr(output, name)
         if value is None:
             continue
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-        if ok and upper is not None and value > upper:
-            ok = False
+        number = _real(value)
+        ok = number is not None and math.isfinite(number) and 0 <= number <= (math.inf if upper is None else upper)
         if not ok:
-            bound = "in [0, 1]" if upper is not None else "finite and >= 0"
+            bound = "a real number" if number is None else "in [0, 1]" if upper is not None else "finite and >= 0"
             raise _Rejected(f"ValueError: tool {tool_id!r} reported {name} {value!r}, not {bound}")
 
 
@@ -626,9 +635,10 @@ def _score(tool_id: str, quality: Callable[[Any], float], value: Any) -> float:
         score = quality(value)
     except Exception as exc:  # the scoring function's failure fails this attempt, not the call
         raise _Rejected(f"quality function of {tool_id!r} raised {describe_error(exc)}") from None
-    if not (isinstance(score, (int, float)) and not isinstance(score, bool) and 0.0 <= score <= 1.0):
+    number = _real(score)
+    if number is None or not 0.0 <= number <= 1.0:
         raise _Rejected(f"ValueError: quality function of {tool_id!r} returned {score!r}, not in [0, 1]")
-    return float(score)
+    return number
 
 
 # --------------------------------------------------------------------------------------------------

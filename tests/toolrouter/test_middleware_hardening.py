@@ -5,6 +5,7 @@ README's restart pattern resumes exactly."""
 from __future__ import annotations
 
 import asyncio
+import decimal
 import math
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from toolrouter import (
@@ -195,6 +197,26 @@ def test_an_error_message_no_encoding_can_hold_is_recorded_storable(tmp_path: Pa
     assert [a.error for a in mw.learner.store.attempts()] == ["RuntimeError: bad \ufffd byte", None]
     with pytest.raises(ValueError, match="task_id must be text a store can keep"):
         TaskProfile(task_id="t\udfff", required_capabilities=["x"])
+
+
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_numbers_of_numpys_types_are_taken_as_numbers(form: str) -> None:
+    mw = _middleware()
+    mw.register(lambda: ToolOutput("reported", quality=np.float32(0.5), cost=np.int64(2), latency_s=np.float64(0.25)),
+                "x", tool_id="reports")
+    mw.register(lambda: "scored", "y", tool_id="scored", quality=lambda value: np.float32(0.75))
+    mw.register(lambda: ToolOutput("v", quality=np.float32(1.5)), "z", tool_id="too_good")
+    mw.register(lambda: ToolOutput("v", cost=decimal.Decimal(1)), "w", tool_id="decimal")
+    for capability in ("x", "y"):
+        call = mw.route(capability)
+        outcome = call.run() if form == "sync" else asyncio.run(call.arun())
+        assert outcome.attempts[0].success
+    reported, scored = mw.learner.store.attempts()
+    assert (reported.quality, reported.cost, reported.latency_s, scored.quality) == (0.5, 2.0, 0.25, 0.75)
+    with pytest.raises(AllToolsFailedError, match=r"reported quality np.float32\(1.5\), not in \[0, 1\]"):
+        mw.call("z")
+    with pytest.raises(AllToolsFailedError, match=r"reported cost Decimal\('1'\), not a real number"):
+        mw.call("w")
 
 
 @pytest.mark.parametrize("scorer", [lambda v: 1 / 0, lambda v: math.nan, lambda v: 7, lambda v: "good"])
