@@ -269,6 +269,8 @@ def test_every_backend_failing_is_an_error_result_listing_the_attempts() -> None
     ("name", "arguments", "status", "content"),
     [
         ("get_weather", '{"city": "Oslo"', "invalid_arguments", "the arguments are not valid JSON (Expecting"),
+        ("get_weather", '{"city": ' + "[" * 100_000 + "]" * 100_000 + "}", "invalid_arguments",
+         "the arguments are not valid JSON (maximum recursion depth exceeded"),
         ("get_weather", '["Oslo"]', "invalid_arguments", "expected a JSON object of named arguments, got an array"),
         ("get_weather", "{}", "invalid_arguments", "city: required, missing"),
         ("get_weather", '{"city": ["Oslo"]}', "invalid_arguments", 'city: Input should be a valid string (got ["Oslo"])'),
