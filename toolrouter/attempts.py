@@ -667,6 +667,8 @@ class ThreadRunner:
         self._workers = 0  # workers that count against max_workers (not those hung past their caller)
         self._available = 0  # idle workers not yet claimed by a call (negative: calls waiting)
         self._local = threading.local()  # ``in_worker`` in this runner's workers
+        #: workers still running a tool whose caller stopped waiting (Python cannot stop a thread)
+        self.hung = 0
 
     def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
         """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
@@ -739,8 +741,11 @@ class ThreadRunner:
                 return True
             job.abandoned = True
             self._workers -= 1
+            self.hung += 1
+            hung = self.hung
             if self._available < 0 and self._workers < self.max_workers:
                 self._start_worker()  # for the calls waiting: the hung worker's place is free
+        log.warning("tool_thread_hung", tool=getattr(job.fn, "__name__", repr(job.fn)), hung_threads=hung)
         return False
 
     def _work(self) -> None:
@@ -765,6 +770,7 @@ class ThreadRunner:
             with self._lock:
                 abandoned = job.abandoned
                 job.ended = True
+                self.hung -= abandoned
                 leave = abandoned and self._workers >= self.max_workers  # its place was taken meanwhile
                 if not leave:
                     self._workers += abandoned

@@ -25,6 +25,7 @@ def test_tools_hung_past_their_timeout_leave_the_workers_to_the_others() -> None
         for _ in range(5):  # more hung tools than workers
             assert runner.call(release.wait, (), {}, 0.01).timed_out
         assert runner.call(lambda: "answer", (), {}, 5.0).value == "answer"
+        assert runner.hung == 5
 
         async def awaited() -> str:
             return (await asyncio.wait_for(runner.future(lambda: "async answer", (), {}), 5.0)).value
@@ -32,6 +33,10 @@ def test_tools_hung_past_their_timeout_leave_the_workers_to_the_others() -> None
         assert asyncio.run(awaited()) == "async answer"
     finally:
         release.set()
+    deadline = time.monotonic() + 5
+    while runner.hung and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert runner.hung == 0  # they returned when released: back in the pool or gone
 
 
 def test_a_tool_whose_caller_stopped_waiting_before_it_started_never_runs() -> None:
