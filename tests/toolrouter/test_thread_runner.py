@@ -114,16 +114,35 @@ def test_a_hung_sync_tool_does_not_hold_the_interpreters_exit() -> None:
     assert done.stdout.strip() == "answer"
 
 
-def test_an_async_tool_that_swallows_its_cancellation_holds_neither_execute_nor_close() -> None:
-    release = threading.Event()
-
-    async def stubborn(request) -> str:
+def _swallows_cancellation(release: threading.Event):
+    async def stubborn(*args, **kwargs) -> str:
         while not release.is_set():
             try:
                 await asyncio.sleep(0.01)
             except asyncio.CancelledError:
                 pass  # ignores every cancellation
         return "late"
+
+    return stubborn
+
+
+def test_an_async_tool_that_swallows_its_cancellation_does_not_hold_a_sync_call() -> None:
+    release = threading.Event()
+    mw = ToolMiddleware(store="memory://", seed=0)
+    mw.register(_swallows_cancellation(release), "x", tool_id="first", reliability=1.0, expected_latency_s=0.0)
+    mw.register(lambda: "backup", "x", tool_id="backup", reliability=0.05, expected_latency_s=5.0)
+    try:
+        started = time.monotonic()
+        outcome = mw.route("x", timeout_s=0.1).run()
+        assert time.monotonic() - started < 5  # its timeout, then at most the grace for its cleanup
+        assert outcome.value == "backup" and outcome.attempts[0].error == "TimeoutError: 'first' took longer than 0.1 s"
+    finally:
+        release.set()
+
+
+def test_an_async_tool_that_swallows_its_cancellation_holds_neither_execute_nor_close() -> None:
+    release = threading.Event()
+    stubborn = _swallows_cancellation(release)
 
     config = ExecutorConfig(timeout_s=0.1, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
     router = ToolMetaLearner([ToolProfile(tool_id="hangs", capabilities=["s"], reliability=0.99),
