@@ -513,12 +513,11 @@ def _timeout(spec: CallSpec, tool_id: str) -> tuple[float | None, bool]:
     """Seconds this try may take, and whether the call's deadline (not a timeout) set them."""
     if spec.deadline is None and spec.timeout_s is None and not spec.tool_timeouts_s:
         return spec.config.timeout_for(tool_id), False  # the common case
-    if spec.timeout_s is not None:
-        timeout: float | None = spec.timeout_s
-    elif spec.tool_timeouts_s and tool_id in spec.tool_timeouts_s:
-        timeout = spec.tool_timeouts_s[tool_id]
-    else:
-        timeout = spec.config.timeout_for(tool_id)
+    timeout: float | None = spec.timeout_s
+    if timeout is None:
+        # one read: the middleware's registrations may remove the tool's timeout meanwhile
+        own = spec.tool_timeouts_s.get(tool_id) if spec.tool_timeouts_s else None
+        timeout = spec.config.timeout_for(tool_id) if own is None else own
     if spec.deadline is not None:
         left = max(spec.deadline - time.monotonic(), 0.0)
         if timeout is None or left < timeout:

@@ -29,6 +29,7 @@ from toolrouter import (
     ToolOutput,
     ToolProfile,
 )
+from toolrouter.attempts import Binding, CallSpec, attempt_loop, run_sync
 
 
 def _middleware(**options) -> ToolMiddleware:
@@ -319,6 +320,25 @@ def test_registering_and_removing_tools_under_load_loses_nothing() -> None:
         t.join(10)
     assert errors == []
     assert attempts[0] > 100 and mw.learner.store.count() == attempts[0]
+
+
+class _TimeoutsUnregisteredMidRead(dict):
+    """Per-tool timeouts whose tool is unregistered by another thread right after a lookup finds it."""
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        self.pop(key, None)
+        return found
+
+
+def test_a_tool_unregistered_while_its_timeout_is_read_is_still_tried_and_recorded() -> None:
+    recorded = []
+    spec = CallSpec(
+        step="s", candidates=["t"], bind=lambda tool, attempt: Binding(lambda: "ok"), record=recorded.append,
+        config=ExecutorConfig(retry=RetryPolicy(max_retries=0)), tool_timeouts_s=_TimeoutsUnregisteredMidRead(t=5.0),
+    )
+    report = run_sync(attempt_loop(spec))
+    assert report.value == "ok" and [(r.tool_id, r.success) for r in recorded] == [("t", True)]
 
 
 # --- the README's restart pattern --------------------------------------------------------------
