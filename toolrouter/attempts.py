@@ -608,7 +608,10 @@ def _real(value: Any) -> float | None:
         return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except Exception:  # a number type of the tool's own that cannot say its value
+        return None
 
 
 def _reported(value: Any, default: float) -> float:

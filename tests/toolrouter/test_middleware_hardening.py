@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import decimal
+import fractions
 import math
 import subprocess
 import sys
@@ -218,6 +219,19 @@ def test_numbers_of_numpys_types_are_taken_as_numbers(form: str) -> None:
         mw.call("z")
     with pytest.raises(AllToolsFailedError, match=r"reported cost Decimal\('1'\), not a real number"):
         mw.call("w")
+    mw.register(lambda: ToolOutput("v", cost=_NoValue()), "v", tool_id="no_value")
+    with pytest.raises(AllToolsFailedError, match=r"reported cost <no value>, not a real number"):
+        mw.call("v")
+
+
+class _NoValue(fractions.Fraction):
+    """A real number by its type whose value cannot be read."""
+
+    def __float__(self) -> float:
+        raise ArithmeticError("no value")
+
+    def __repr__(self) -> str:
+        return "<no value>"
 
 
 @pytest.mark.parametrize("scorer", [lambda v: 1 / 0, lambda v: math.nan, lambda v: 7, lambda v: "good"])
