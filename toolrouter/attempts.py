@@ -654,15 +654,20 @@ class ThreadRunner:
     their own timeout, and a call that stops waiting before its tool started never runs it. A
     worker whose caller stopped waiting (a tool hung past its timeout) no longer counts: the next
     call gets another worker, so hung tools cannot starve the others, and the hung worker rejoins
-    the pool if its tool ever returns. A call made from a worker (a tool that routes through the
+    the pool if its tool ever returns; past ``max_hung`` such workers (Python cannot stop a thread,
+    so each is a thread for good if its tool never returns), the next hung ones keep their places
+    and calls wait for a worker again. A call made from a worker (a tool that routes through the
     middleware itself) always gets a worker of its own, so nested calls cannot deadlock the pool.
     Workers are daemon threads: a hung tool never blocks the interpreter's exit.
     """
 
-    def __init__(self, max_workers: int = 64, idle_s: float = 60.0) -> None:
+    def __init__(self, max_workers: int = 64, idle_s: float = 60.0, max_hung: int = 1024) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(f"max_workers: expected a positive int, got {max_workers!r}")
+        if isinstance(max_hung, bool) or not isinstance(max_hung, int) or max_hung < 0:
+            raise ValueError(f"max_hung: expected a non-negative int, got {max_hung!r}")
         self.max_workers = max_workers
+        self.max_hung = max_hung
         self.idle_s = idle_s
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
@@ -741,6 +746,8 @@ class ThreadRunner:
         with self._lock:
             if job.ended:
                 return True
+            if self.hung >= self.max_hung:
+                return False  # enough threads given up already: this worker keeps its place
             job.abandoned = True
             self._workers -= 1
             self.hung += 1

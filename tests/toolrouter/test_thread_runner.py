@@ -160,3 +160,16 @@ def test_an_async_tool_that_swallows_its_cancellation_holds_neither_execute_nor_
         assert time.monotonic() - started < 5
     finally:
         release.set()
+
+
+def test_past_max_hung_threads_a_hung_tool_keeps_its_worker() -> None:
+    release = threading.Event()
+    runner = ThreadRunner(max_workers=1, max_hung=2)
+    try:
+        for _ in range(3):
+            assert runner.call(release.wait, (), {}, 0.01).timed_out
+        assert runner.hung == 2  # the third hung tool was not given up: it holds the only worker
+        assert runner.call(lambda: "answer", (), {}, 0.05).timed_out
+    finally:
+        release.set()
+    assert runner.call(lambda: "answer", (), {}, 5.0).value == "answer"
