@@ -754,7 +754,8 @@ class ThreadRunner:
             hung = self.hung
             if self._available < 0 and self._workers < self.max_workers:
                 self._start_worker()  # for the calls waiting: the hung worker's place is free
-        log.warning("tool_thread_hung", tool=getattr(job.fn, "__name__", repr(job.fn)), hung_threads=hung)
+        name = getattr(job.fn, "__name__", None)  # not repr(): a tool's own repr may raise
+        log.warning("tool_thread_hung", tool=name if isinstance(name, str) else type(job.fn).__name__, hung_threads=hung)
         return False
 
     def _work(self) -> None:
