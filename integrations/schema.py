@@ -370,7 +370,7 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
             return {}
         try:
             arguments = json.loads(arguments)
-        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, bytes that are not UTF-8, nesting too deep
             raise ToolArgumentsError(tool, [f"the arguments are not valid JSON ({exc}); send one JSON object"]) from None
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])

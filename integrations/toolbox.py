@@ -15,8 +15,9 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
-JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else, and a
-value JSON cannot hold at all (a dict that contains itself), as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD.
+JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
+``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so.
 
 Example:
     >>> import asyncio
@@ -53,6 +54,7 @@ from integrations.schema import (
     check_tool_name,
     signature_of,
 )
+from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, RoutedCall, ToolMiddleware
@@ -103,32 +105,35 @@ class ToolResult:
 
 
 def to_content(value: Any) -> str:
-    """The default serialisation of a tool's value for a model (see the module's docstring). Never
-    raises: a value JSON cannot hold at all (a dict that contains itself) reaches the model as its
-    ``str()``, and one whose ``str()`` raises as its type and address."""
+    """The default serialisation of a tool's value for a model (see the module's docstring). It
+    never raises: a value JSON cannot hold (a circular reference, bytes that are not UTF-8) is
+    sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
         try:
-            return pydantic_core.to_json(value, fallback=_text).decode()
-        except ValueError:
-            # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
-            # such characters replaced as storable_text does
-            try:
-                plain = pydantic_core.to_jsonable_python(value, fallback=_text)
-                return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
-            except ValueError:  # a circular reference: no JSON at all
-                pass
-    return _text(value)
+            return _json(value)
+        except Exception:  # whatever the value holds, the call's result must reach the model
+            pass
+    return storable_text(_text(value))
+
+
+def _json(value: Any) -> str:
+    try:
+        return pydantic_core.to_json(value, fallback=_text).decode()
+    except pydantic_core.PydanticSerializationError:
+        # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
+        # such characters replaced as storable_text does
+        plain = pydantic_core.to_jsonable_python(value, fallback=_text)
+        return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
 
 
 def _text(value: Any) -> str:
-    """``str(value)`` made storable, or the default ``repr`` when the value's ``__str__`` fails: a
-    tool's odd value must not fail a call whose tool succeeded (its outcome is already recorded)."""
+    """``str(value)``, or a note naming the type when ``str()`` raises."""
     try:
-        return storable_text(str(value))
-    except Exception:  # noqa: BLE001 - any error of a foreign __str__ leaves the plain repr
-        return object.__repr__(value)
+        return str(value)
+    except Exception as exc:
+        return f"<unprintable {type(value).__name__}: str() raised {describe_error(exc)}>"
 
 
 @dataclass

@@ -6,7 +6,9 @@ tool whose circuit breaker is open is skipped. Whatever a tool does (returns, ra
 NaN or a negative cost, returns a value its step cannot use, raises an exception that cannot even
 be printed), each try becomes exactly one ``ExecutionResult``, handed to the caller's ``record`` the
 moment it ends, and a failure moves on to the next try or the next tool. Invalid self-reported
-numbers are the tool's failure.
+numbers are the tool's failure. A ``BaseException`` the tool raises that is not an ``Exception``
+(``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``...) is recorded as its failure, then
+raised to the caller.
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -35,11 +37,12 @@ import contextvars
 import functools
 import inspect
 import math
+import numbers
 import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
@@ -80,8 +83,9 @@ log = EventLog(__name__)
 @dataclass(frozen=True)
 class ToolOutput:
     """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
-    ``latency_s`` (``None``: use the default). The caller receives ``value``. Numbers that are not
-    finite, negative, or a quality outside [0, 1] make the attempt a failure of the tool."""
+    ``latency_s`` (``None``: use the default). The caller receives ``value``. Any real number will
+    do (numpy's scalars too); one that is not finite, negative, or a quality outside [0, 1], and
+    anything that is not a real number, make the attempt a failure of the tool."""
 
     value: Any
     quality: float | None = None
@@ -467,7 +471,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             t0 = time.perf_counter()
             try:
                 raw = yield _Try(binding, timeout)
-            except GeneratorExit:
+            except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
@@ -488,6 +492,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 return report
             if breaker is not None:
                 breaker.record_failure()
+            if raw.exc is not None and not isinstance(raw.exc, (Exception, asyncio.CancelledError)):
+                # the tool's KeyboardInterrupt, SystemExit, GeneratorExit...: recorded, now the
+                # caller's (a CancelledError the tool raised itself is only its failure)
+                raise raw.exc
             if not retryable or attempt == retry.max_retries:
                 break
             delay = retry.delay_s(attempt, spec.rng or _JITTER)
@@ -505,12 +513,11 @@ def _timeout(spec: CallSpec, tool_id: str) -> tuple[float | None, bool]:
     """Seconds this try may take, and whether the call's deadline (not a timeout) set them."""
     if spec.deadline is None and spec.timeout_s is None and not spec.tool_timeouts_s:
         return spec.config.timeout_for(tool_id), False  # the common case
-    if spec.timeout_s is not None:
-        timeout: float | None = spec.timeout_s
-    elif spec.tool_timeouts_s and tool_id in spec.tool_timeouts_s:
-        timeout = spec.tool_timeouts_s[tool_id]
-    else:
-        timeout = spec.config.timeout_for(tool_id)
+    timeout: float | None = spec.timeout_s
+    if timeout is None:
+        # one read: the middleware's registrations may remove the tool's timeout meanwhile
+        own = spec.tool_timeouts_s.get(tool_id) if spec.tool_timeouts_s else None
+        timeout = spec.config.timeout_for(tool_id) if own is None else own
     if spec.deadline is not None:
         left = max(spec.deadline - time.monotonic(), 0.0)
         if timeout is None or left < timeout:
@@ -595,11 +602,22 @@ def _settle(
     ), retryable
 
 
+def _real(value: Any) -> float | None:
+    """``value`` as a float if it is a real number (numpy's scalars too; not a bool), else None."""
+    if type(value) is float or type(value) is int:  # the common case, before the ABC check
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except Exception:  # a number type of the tool's own that cannot say its value
+        return None
+
+
 def _reported(value: Any, default: float) -> float:
     """A number a failing tool reported, if it is usable."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-        return float(value)
-    return default
+    number = _real(value)
+    return number if number is not None and math.isfinite(number) and number >= 0 else default
 
 
 def _check_report(tool_id: str, output: ToolOutput) -> None:
@@ -607,11 +625,10 @@ def _check_report(tool_id: str, output: ToolOutput) -> None:
         value = getattr(output, name)
         if value is None:
             continue
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-        if ok and upper is not None and value > upper:
-            ok = False
+        number = _real(value)
+        ok = number is not None and math.isfinite(number) and 0 <= number <= (math.inf if upper is None else upper)
         if not ok:
-            bound = "in [0, 1]" if upper is not None else "finite and >= 0"
+            bound = "a real number" if number is None else "in [0, 1]" if upper is not None else "finite and >= 0"
             raise _Rejected(f"ValueError: tool {tool_id!r} reported {name} {value!r}, not {bound}")
 
 
@@ -620,9 +637,10 @@ def _score(tool_id: str, quality: Callable[[Any], float], value: Any) -> float:
         score = quality(value)
     except Exception as exc:  # the scoring function's failure fails this attempt, not the call
         raise _Rejected(f"quality function of {tool_id!r} raised {describe_error(exc)}") from None
-    if not (isinstance(score, (int, float)) and not isinstance(score, bool) and 0.0 <= score <= 1.0):
+    number = _real(score)
+    if number is None or not 0.0 <= number <= 1.0:
         raise _Rejected(f"ValueError: quality function of {tool_id!r} returned {score!r}, not in [0, 1]")
-    return float(score)
+    return number
 
 
 # --------------------------------------------------------------------------------------------------
@@ -631,33 +649,54 @@ def _score(tool_id: str, quality: Callable[[Any], float], value: Any) -> float:
 class ThreadRunner:
     """Runs sync tools in worker threads, so that a caller can stop waiting after a timeout.
 
-    Workers are started on demand and exit after ``idle_s`` without work; a hung tool keeps its
-    worker (the next call gets another one), up to ``max_workers`` at once, beyond which calls wait
-    for a free worker within their own timeout. Workers are daemon threads: a hung tool never
-    blocks the interpreter's exit.
+    Workers are started on demand and exit after ``idle_s`` without work. At most ``max_workers``
+    run tools that a caller still waits for; beyond that, calls wait for a free worker within
+    their own timeout, and a call that stops waiting before its tool started never runs it. A
+    worker whose caller stopped waiting (a tool hung past its timeout) no longer counts: the next
+    call gets another worker, so hung tools cannot starve the others, and the hung worker rejoins
+    the pool if its tool ever returns; past ``max_hung`` such workers (Python cannot stop a thread,
+    so each is a thread for good if its tool never returns), the next hung ones keep their places
+    and calls wait for a worker again. A call made from a worker (a tool that routes through the
+    middleware itself) always gets a worker of its own, so nested calls cannot deadlock the pool.
+    Workers are daemon threads: a hung tool never blocks the interpreter's exit.
     """
 
-    def __init__(self, max_workers: int = 64, idle_s: float = 60.0) -> None:
-        if max_workers < 1:
+    def __init__(self, max_workers: int = 64, idle_s: float = 60.0, max_hung: int = 1024) -> None:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(f"max_workers: expected a positive int, got {max_workers!r}")
+        if isinstance(max_hung, bool) or not isinstance(max_hung, int) or max_hung < 0:
+            raise ValueError(f"max_hung: expected a non-negative int, got {max_hung!r}")
         self.max_workers = max_workers
+        self.max_hung = max_hung
         self.idle_s = idle_s
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
-        self._workers = 0
+        self._workers = 0  # workers that count against max_workers (not those hung past their caller)
         self._available = 0  # idle workers not yet claimed by a call (negative: calls waiting)
+        self._local = threading.local()  # ``in_worker`` in this runner's workers
+        #: workers still running a tool whose caller stopped waiting (Python cannot stop a thread)
+        self.hung = 0
 
     def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
         """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
         job = _Job(fn, args, kwargs)
         self._submit(job)
-        if job.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
-            return _Raw(job.value, job.exc)
-        return _Raw(timed_out=True)
+        try:
+            done = job.done.acquire(timeout=-1 if timeout_s is None else timeout_s)
+        except BaseException:  # interrupted while waiting: nobody will take the result
+            self._give_up(job)
+            raise
+        if not done:
+            if not self._give_up(job):
+                return _Raw(timed_out=True)
+            job.done.acquire()  # it ended as the wait did: take its outcome
+        return _Raw(job.value, job.exc)
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
-        """Run ``fn(*args, **kwargs)`` in a worker; its result as a future of the running event loop
-        (what ``loop.run_in_executor`` gives, with less bookkeeping on the way)."""
+        """Run ``fn(*args, **kwargs)`` in a worker; a future of the running event loop (what
+        ``loop.run_in_executor`` gives, with less bookkeeping on the way) whose result is the
+        outcome as ``call`` returns it, an exception included. Cancelling the future (a timeout, a
+        cancelled caller) stops waiting for the worker as ``call`` does."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -667,40 +706,95 @@ class ThreadRunner:
             except RuntimeError:  # the loop closed while the tool ran: nobody is waiting
                 pass
 
-        self._submit(_Job(fn, args, kwargs, resolve))
+        job = _Job(fn, args, kwargs, resolve)
+        self._submit(job)
+        future.add_done_callback(lambda f: self._give_up(job) if f.cancelled() else None)
         return future
 
+    def close(self) -> None:
+        """Let the idle workers exit now instead of after ``idle_s`` (the runner stays usable)."""
+        with self._lock:
+            idle = max(self._available, 0)
+        for _ in range(idle):
+            self._jobs.put(None)
+
     def _submit(self, job: _Job) -> None:
+        nested = getattr(self._local, "in_worker", False)
         with self._lock:
             self._available -= 1
-            if self._available < 0 and self._workers < self.max_workers:
-                self._workers += 1
-                self._available += 1
-                threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
+            if self._available < 0 and (nested or self._workers < self.max_workers):
+                self._start_worker()
         self._jobs.put(job)
 
+    def _start_worker(self) -> None:
+        """Start one more worker (under ``_lock``)."""
+        self._workers += 1
+        self._available += 1
+        threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
+
+    def _give_up(self, job: _Job) -> bool:
+        """The caller of ``job`` stops waiting for it; returns whether it has ended meanwhile. A job
+        not started yet never runs; a running one leaves its worker uncounted (see the class)."""
+        try:
+            job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
+        except IndexError:
+            pass
+        else:
+            with self._lock:
+                self._available += 1
+            return False
+        with self._lock:
+            if job.ended:
+                return True
+            if self.hung >= self.max_hung:
+                return False  # enough threads given up already: this worker keeps its place
+            job.abandoned = True
+            self._workers -= 1
+            self.hung += 1
+            hung = self.hung
+            if self._available < 0 and self._workers < self.max_workers:
+                self._start_worker()  # for the calls waiting: the hung worker's place is free
+        name = getattr(job.fn, "__name__", None)  # not repr(): a tool's own repr may raise
+        log.warning("tool_thread_hung", tool=name if isinstance(name, str) else type(job.fn).__name__, hung_threads=hung)
+        return False
+
     def _work(self) -> None:
+        self._local.in_worker = True
         while True:
             try:
                 job = self._jobs.get(timeout=self.idle_s)
             except queue.Empty:
+                job = None
+            if job is None:  # idle for idle_s, or asked to leave by close()
                 with self._lock:
                     if self._available > 0:  # more idle workers than waiting calls: leave
                         self._available -= 1
                         self._workers -= 1
                         return
                 continue
+            try:
+                job.unclaimed.pop()
+            except IndexError:  # its caller stopped waiting before it started
+                continue
             job.run()
-            with self._lock:  # counted free before the caller wakes: nothing left to do after it
-                self._available += 1
+            with self._lock:
+                abandoned = job.abandoned
+                job.ended = True
+                self.hung -= abandoned
+                leave = abandoned and self._workers >= self.max_workers  # its place was taken meanwhile
+                if not leave:
+                    self._workers += abandoned
+                    self._available += 1  # counted free before the caller wakes: nothing left to do after it
             if job.notify is None:
                 job.done.release()
             else:
                 job.notify(job)
+            if leave:
+                return
 
 
 class _Job:
-    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify")
+    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned")
 
     def __init__(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
@@ -710,6 +804,8 @@ class _Job:
         self.value: Any = None
         self.exc: BaseException | None = None
         self.notify = notify  # None: the caller waits on ``done``
+        self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
+        self.ended = self.abandoned = False  # changed under the runner's lock
         self.done = threading.Lock()
         if notify is None:
             self.done.acquire()
@@ -722,12 +818,10 @@ class _Job:
 
 
 def _settle_future(future: asyncio.Future, job: _Job) -> None:
-    if future.done():  # timed out or cancelled meanwhile
-        return
-    if job.exc is not None:
-        future.set_exception(job.exc)
-    else:
-        future.set_result(job.value)
+    if not future.done():  # not timed out or cancelled meanwhile
+        # the outcome as a result, even an exception: awaiting a GeneratorExit would close the
+        # awaiting coroutines instead of raising it in them
+        future.set_result(_Raw(job.value, job.exc))
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
@@ -773,12 +867,10 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     if action.timeout_s is None or b.inline:
         try:
             raw = _Raw(b.fn(*b.args, **b.kwargs))
-        except Exception as exc:
+        except BaseException as exc:  # whatever the class: the loop records it (and re-raises a non-Exception)
             return _Raw(exc=exc)
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s)
-        if raw.exc is not None and not isinstance(raw.exc, Exception):
-            raise raw.exc  # KeyboardInterrupt, SystemExit from the tool: the loop records, then re-raises
     if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
         left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
         awaitable = raw.value
@@ -790,7 +882,51 @@ def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
     async def bounded() -> _Raw:
         return await _await_bounded(make, timeout_s)
 
-    return asyncio.run(bounded())
+    return run_in_new_loop(bounded())
+
+
+#: Seconds the tasks left on a loop of ours (async tools timed out or cancelled) get to end after
+#: their cancellation, before the caller stops waiting and they end in a thread of their own.
+CANCEL_GRACE_S = 1.0
+
+
+def run_in_new_loop(main: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run(main)`` for our synchronous drivers, except that a task left behind (an async
+    tool that timed out) which swallows its cancellation cannot hold the caller: see ``close_loop``."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks left on ``loop`` (not running), shut down its async generators and default
+    executor, and close it, as ``asyncio.run`` does at its end; but what has not ended
+    ``CANCEL_GRACE_S`` after the cancellation (a tool that swallows it, a cleanup that hangs) goes
+    on in a daemon thread, which closes the loop when it ends, instead of holding the caller."""
+    left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    wind_down = loop.create_task(_wind_down(left))
+    loop.run_until_complete(asyncio.wait([wind_down], timeout=CANCEL_GRACE_S))
+    if wind_down.done():
+        loop.close()
+        return
+    log.warning("cancelled_tools_still_running", tasks=len(left))
+
+    def finish() -> None:
+        loop.run_until_complete(wind_down)
+        loop.close()
+
+    threading.Thread(target=finish, name="toolrouter-cancelled", daemon=True).start()
+
+
+async def _wind_down(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    await loop.shutdown_asyncgens()
+    await loop.shutdown_default_executor()
 
 
 async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
@@ -803,7 +939,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         target = make()
-    except Exception as exc:  # an async tool that fails before its first await
+    except BaseException as exc:  # an async tool that fails before its first await
         return _Raw(exc=exc)
     while True:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -813,6 +949,10 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         try:
             await _done_or_timeout(future, left)
         except BaseException:
+            if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
+                # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
+                # them at once), which cancelled this wait on its way out: the outcome is the tool's
+                return _Raw(exc=future.exception())
             future.cancel()
             raise
         if not future.done():
@@ -822,8 +962,6 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
             return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
         exc = future.exception()
         if exc is not None:
-            if not isinstance(exc, Exception):
-                raise exc
             return _Raw(exc=exc)
         value = future.result()
         if value is None or not inspect.isawaitable(value):
@@ -869,20 +1007,22 @@ async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw
     started = loop.time()
     timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
     try:
-        value = await future
+        outcome = await future
     except asyncio.CancelledError:
         if expired:  # our timer, not a cancellation of the caller
             return _Raw(timed_out=True)
         raise
-    except Exception as exc:
+    except BaseException as exc:
         return _Raw(exc=exc)
     finally:
         if timer is not None:
             timer.cancel()
+    raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
+    value = raw.value
     if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
         left = None if timeout_s is None else max(timeout_s - (loop.time() - started), 0.0)
         return await _await_bounded(lambda: value, left)
-    return _Raw(value)
+    return raw
 
 
 _HAS_TIMEOUT = hasattr(asyncio, "timeout")  # Python >= 3.11; before, an inline async tool gets a task too
@@ -909,7 +1049,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
             raise  # the caller is cancelled
         # the tool raised it itself: its failure, as for a tool in a task of its own
         return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
-    except Exception as exc:
+    except BaseException as exc:
         return _Raw(exc=exc)
     if value is not None and inspect.isawaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
@@ -922,8 +1062,9 @@ async def run_async(
     pool: Any = None,
     semaphore: asyncio.Semaphore | None = None,
 ) -> CallReport:
-    """Drive ``attempt_loop`` from asyncio: async tools are awaited, sync ones run in ``pool`` (an
-    ``concurrent.futures.Executor``; default: the event loop's), within ``semaphore`` if given."""
+    """Drive ``attempt_loop`` from asyncio: async tools are awaited, sync ones run in ``pool`` (a
+    ``ThreadRunner`` or a ``concurrent.futures.Executor``; default: the process's ``ThreadRunner``),
+    within ``semaphore`` if given."""
     send: Any = None
     throw: BaseException | None = None
     while True:
@@ -954,14 +1095,16 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
     elif b.inline:
         try:
             value = b.fn(*b.args, **b.kwargs)
-        except Exception as exc:
+        except BaseException as exc:
             return _Raw(exc=exc)
         if value is None or not inspect.isawaitable(value):
             return _Raw(value)
         make = functools.partial(lambda awaitable: awaitable, value)
-    elif pool is None:  # the shared workers, with less bookkeeping than an executor
+    elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
+        runner = pool or default_runner()
+
         def make() -> Any:
-            return default_runner().future(b.fn, b.args, b.kwargs)
+            return runner.future(b.fn, b.args, b.kwargs)
     else:
         context = contextvars.copy_context()
         call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)

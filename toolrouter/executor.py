@@ -52,7 +52,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -68,11 +67,14 @@ from toolrouter.attempts import (
     CircuitState,
     ExecutorConfig,
     RetryPolicy,
+    ThreadRunner,
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    close_loop,
     is_async_callable,
     run_async,
+    run_in_new_loop,
 )
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, TaskProfile, TaskStep
@@ -293,7 +295,7 @@ class PlanExecutor:
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
         clock: monotonic clock of the circuit breakers (injectable for tests).
-        max_workers: threads for sync tools.
+        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced).
     """
 
     def __init__(
@@ -320,7 +322,8 @@ class PlanExecutor:
         self._rng = random.Random(self.config.seed)
         self._breakers = CircuitBreakers(self.config.circuit_breaker, clock)
         self._loops_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="toolrouter-tool")
+        # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
+        self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
 
@@ -328,13 +331,12 @@ class PlanExecutor:
     def close(self) -> None:
         """Release the thread pool (without waiting for hung sync tools) and the event loops of
         ``run``."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
         with self._loops_lock:
             loops, self._loops = self._loops, []
         for loop in loops:
             if not loop.is_running() and not loop.is_closed():
-                _drain(loop)
-                loop.close()
+                close_loop(loop)
 
     def __enter__(self) -> "PlanExecutor":
         return self
@@ -567,16 +569,6 @@ class PlanExecutor:
                 log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 
 
-def _drain(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is left on a loop of ``run`` (the coroutines of timed-out async tools)."""
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-
-
 # --------------------------------------------------------------------------------------------------
 # Plan, run and learn in one call (what ToolMetaLearner.execute does)
 # --------------------------------------------------------------------------------------------------
@@ -788,7 +780,7 @@ def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(aexecute_task(learner, task, inputs, **kwargs))
+        return run_in_new_loop(aexecute_task(learner, task, inputs, **kwargs))
     raise RuntimeError("execute was called inside a running event loop; await aexecute instead")
 
 

@@ -1335,6 +1335,8 @@ class ToolMetaLearner:
     def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
         if isinstance(execution_results, (ExecutionResult, Mapping)):
             raise TypeError("execution_results: expected a list of ExecutionResult, got a single one")
+        if isinstance(execution_results, (str, bytes)) or not isinstance(execution_results, Iterable):
+            raise TypeError(f"execution_results: expected a list of ExecutionResult, got {execution_results!r:.100}")
         out = []
         for i, r in enumerate(execution_results):
             if isinstance(r, ExecutionResult):

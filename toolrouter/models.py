@@ -359,7 +359,8 @@ class ExecutionResult(BaseModel):
         None, description=f"Error message of a failed call, cut to at most {MAX_ERROR_CHARS} characters."
     )
     timestamp: datetime = Field(
-        default_factory=lambda: datetime.now(timezone.utc), description="When the call ended (UTC)."
+        default_factory=lambda: datetime.now(timezone.utc),
+        description="When the call ended, in UTC: one with another offset is converted, one without is taken as UTC.",
     )
 
     @classmethod
@@ -394,6 +395,10 @@ class ExecutionResult(BaseModel):
             object.__setattr__(self, "quality", 1.0 if self.success else 0.0)
         if self.error is not None and (len(self.error) > MAX_ERROR_CHARS or not self.error.isascii()):
             object.__setattr__(self, "error", truncate_error(self.error))
+        stamp = self.timestamp
+        if stamp.tzinfo is not timezone.utc:  # every store and reader then sees one kind of datetime
+            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+            object.__setattr__(self, "timestamp", utc)
         return self
 
 

@@ -1,12 +1,16 @@
 """``ExecutionResult._of_attempt``, the attempt loop's constructor that skips validation, builds
 the same object as the validating constructor: a pydantic upgrade that changed what a model
-instance holds would fail here, not in a user's hands."""
+instance holds would fail here, not in a user's hands. A user's timestamps are kept in UTC."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from toolrouter import TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.models import MAX_ERROR_CHARS, ExecutionResult
 
 
@@ -33,3 +37,15 @@ def test_the_unvalidated_constructor_builds_what_validation_builds(fields: dict)
     with pytest.raises(ValidationError):
         fast.success = False  # frozen, as a validated instance is
     assert ExecutionResult.model_validate(fast.model_dump()) == fast
+
+
+def test_a_timestamp_in_another_zone_or_none_is_kept_as_the_utc_instant(tmp_path: Path) -> None:
+    plus_five = timezone(timedelta(hours=5))
+    stamps = [datetime(2026, 1, 1, 12, 0), datetime(2026, 1, 1, 12, 0, tzinfo=plus_five), "2026-01-01T09:00:00Z"]
+    router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["x"])], seed=0, store=f"sqlite:///{tmp_path / 's.db'}")
+    task = TaskProfile(task_id="t", required_capabilities=["x"])
+    router.learn_from_execution(task, [ExecutionResult(tool_id="a", step="x", success=True, timestamp=t) for t in stamps])
+    reopened = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["x"])], seed=0, store=f"sqlite:///{tmp_path / 's.db'}")
+    read = [a.timestamp for a in reopened.store.attempts()]
+    assert read == [datetime(2026, 1, 1, h, 0, tzinfo=timezone.utc) for h in (12, 7, 9)]
+    assert all(t.tzinfo is timezone.utc for t in read) and sorted(read)[0].hour == 7  # comparable with each other

@@ -256,6 +256,8 @@ def test_bad_input_raises_and_leaves_state_unchanged(store) -> None:
         (InvalidOutcomeError, "(?s)execution_results\\[1\\].*latency_s", [good, {"tool_id": "wiki", "step": "search", "success": True, "latency_s": float("inf")}]),
         (InvalidOutcomeError, "utility must be finite", [good, ok("wiki", "search", cost=1e300)]),
         (TypeError, "single one", good),
+        (TypeError, "execution_results: expected a list of ExecutionResult, got None", None),
+        (TypeError, "execution_results: expected a list of ExecutionResult, got 'wiki'", "wiki"),
     ]
     for exc_type, match, results in cases:
         with pytest.raises(exc_type, match=match):

@@ -5,6 +5,8 @@ README's restart pattern resumes exactly."""
 from __future__ import annotations
 
 import asyncio
+import decimal
+import fractions
 import math
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from toolrouter import (
@@ -27,15 +30,17 @@ from toolrouter import (
     ToolOutput,
     ToolProfile,
 )
+from toolrouter.attempts import Binding, CallSpec, attempt_loop, run_sync
 
 
 def _middleware(**options) -> ToolMiddleware:
     return ToolMiddleware(store="memory://", seed=0, **options)
 
 
-def _register_pair(mw: ToolMiddleware, first, capability: str = "x") -> None:
-    """``first`` looks far better a priori, so it is tried first; ``backup`` answers ``"backup"``."""
-    mw.register(first, capability, tool_id="first", reliability=1.0, expected_latency_s=0.0)
+def _register_pair(mw: ToolMiddleware, first, capability: str = "x", **options) -> None:
+    """``first`` (registered with ``options``) looks far better a priori, so it is tried first;
+    ``backup`` answers ``"backup"``."""
+    mw.register(first, capability, tool_id="first", reliability=1.0, expected_latency_s=0.0, **options)
     mw.register(lambda *a, **k: "backup", capability, tool_id="backup", reliability=0.05, cost_per_use=5.0,
                 expected_latency_s=5.0)
 
@@ -196,6 +201,39 @@ def test_an_error_message_no_encoding_can_hold_is_recorded_storable(tmp_path: Pa
         TaskProfile(task_id="t\udfff", required_capabilities=["x"])
 
 
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_numbers_of_numpys_types_are_taken_as_numbers(form: str) -> None:
+    mw = _middleware()
+    mw.register(lambda: ToolOutput("reported", quality=np.float32(0.5), cost=np.int64(2), latency_s=np.float64(0.25)),
+                "x", tool_id="reports")
+    mw.register(lambda: "scored", "y", tool_id="scored", quality=lambda value: np.float32(0.75))
+    mw.register(lambda: ToolOutput("v", quality=np.float32(1.5)), "z", tool_id="too_good")
+    mw.register(lambda: ToolOutput("v", cost=decimal.Decimal(1)), "w", tool_id="decimal")
+    for capability in ("x", "y"):
+        call = mw.route(capability)
+        outcome = call.run() if form == "sync" else asyncio.run(call.arun())
+        assert outcome.attempts[0].success
+    reported, scored = mw.learner.store.attempts()
+    assert (reported.quality, reported.cost, reported.latency_s, scored.quality) == (0.5, 2.0, 0.25, 0.75)
+    with pytest.raises(AllToolsFailedError, match=r"reported quality np.float32\(1.5\), not in \[0, 1\]"):
+        mw.call("z")
+    with pytest.raises(AllToolsFailedError, match=r"reported cost Decimal\('1'\), not a real number"):
+        mw.call("w")
+    mw.register(lambda: ToolOutput("v", cost=_NoValue()), "v", tool_id="no_value")
+    with pytest.raises(AllToolsFailedError, match=r"reported cost <no value>, not a real number"):
+        mw.call("v")
+
+
+class _NoValue(fractions.Fraction):
+    """A real number by its type whose value cannot be read."""
+
+    def __float__(self) -> float:
+        raise ArithmeticError("no value")
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
 @pytest.mark.parametrize("scorer", [lambda v: 1 / 0, lambda v: math.nan, lambda v: 7, lambda v: "good"])
 def test_a_quality_function_that_fails_fails_the_attempt_not_the_call(scorer) -> None:
     mw = _middleware()
@@ -296,6 +334,25 @@ def test_registering_and_removing_tools_under_load_loses_nothing() -> None:
         t.join(10)
     assert errors == []
     assert attempts[0] > 100 and mw.learner.store.count() == attempts[0]
+
+
+class _TimeoutsUnregisteredMidRead(dict):
+    """Per-tool timeouts whose tool is unregistered by another thread right after a lookup finds it."""
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        self.pop(key, None)
+        return found
+
+
+def test_a_tool_unregistered_while_its_timeout_is_read_is_still_tried_and_recorded() -> None:
+    recorded = []
+    spec = CallSpec(
+        step="s", candidates=["t"], bind=lambda tool, attempt: Binding(lambda: "ok"), record=recorded.append,
+        config=ExecutorConfig(retry=RetryPolicy(max_retries=0)), tool_timeouts_s=_TimeoutsUnregisteredMidRead(t=5.0),
+    )
+    report = run_sync(attempt_loop(spec))
+    assert report.value == "ok" and [(r.tool_id, r.success) for r in recorded] == [("t", True)]
 
 
 # --- the README's restart pattern --------------------------------------------------------------
@@ -416,3 +473,28 @@ def test_an_inline_tool_runs_in_the_calling_thread_in_both_call_forms() -> None:
     assert mw.call("y") != threading.get_ident()  # by default a sync tool runs in a worker thread
     with pytest.raises(TypeError, match="inline"):
         mw.register(lambda: 1, "z", tool_id="bad", inline="yes")
+
+
+class _Halt(BaseException):
+    """A BaseException of a tool's own, like KeyboardInterrupt: not an error to fall back from."""
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt("stop"), SystemExit("stop"), GeneratorExit("stop"), _Halt("stop")])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("inline", [False, True])
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_tools_own_base_exception_is_recorded_then_raised(exc: BaseException, kind: str, inline: bool, form: str) -> None:
+    if kind == "sync":
+        def first():
+            raise exc
+    else:
+        async def first():
+            raise exc
+
+    mw = _middleware()
+    _register_pair(mw, first, inline=inline)
+    with pytest.raises(type(exc)):
+        mw.call("x") if form == "sync" else asyncio.run(mw.acall("x"))
+    assert [(a.tool_id, a.success, a.error) for a in mw.learner.store.attempts()] == [
+        ("first", False, f"{type(exc).__name__}: stop")
+    ]
