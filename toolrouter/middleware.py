@@ -236,8 +236,10 @@ class ToolMiddleware:
         if tool_type is None:
             first = capabilities[0] if isinstance(capabilities, tuple) and capabilities else capabilities
             tool_type = _TYPE_OF_CAPABILITY.get(first, ToolType.OTHER) if isinstance(first, str) else ToolType.OTHER
+        if tool_id is None and not isinstance(getattr(fn, "__name__", None), str):
+            raise ValueError(f"tool_id: {fn!r} has no __name__ to take the id from (a functools.partial?); pass tool_id=")
         profile = ToolProfile(
-            tool_id=tool_id or getattr(fn, "__name__", ""),
+            tool_id=tool_id if tool_id is not None else fn.__name__,
             tool_type=tool_type,
             capabilities=capabilities,
             cost_per_use=cost_per_use,

@@ -498,3 +498,18 @@ def test_a_tools_own_base_exception_is_recorded_then_raised(exc: BaseException, 
     assert [(a.tool_id, a.success, a.error) for a in mw.learner.store.attempts()] == [
         ("first", False, f"{type(exc).__name__}: stop")
     ]
+
+
+def test_a_callable_without_a_name_needs_a_tool_id() -> None:
+    import functools
+
+    mw = ToolMiddleware(seed=0)
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    with pytest.raises(ValueError, match=r"tool_id: functools.partial\(.*\) has no __name__ .*pass tool_id="):
+        mw.register(functools.partial(add, 1), "add")
+    assert mw.learner.tools == {}
+    mw.register(functools.partial(add, 1), "add", tool_id="add_one")
+    assert mw.call("add", 2) == 3
