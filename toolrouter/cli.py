@@ -35,7 +35,7 @@ def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
-    seed: int = typer.Option(0, help="Seed of the simulated tools and of the router."),
+    seed: int = typer.Option(0, min=0, help="Seed of the simulated tools and of the router."),
     store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
@@ -164,7 +164,7 @@ def meta_train_command(
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
     steps: int = typer.Option(300, min=1, help="Meta-training steps."),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing or minilm."),
-    seed: int = typer.Option(0, help="Seed of meta-training."),
+    seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
 ) -> None:
     """``toolrouter meta-train``: learn the router's priors offline, from its store."""

@@ -97,6 +97,9 @@ log = EventLog(__name__)
 _FORMAT = "toolrouter.learner"
 _VERSION = 2
 
+#: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
+SEED_LIMIT = 2**128
+
 #: How many pseudo-observations a tool's profile is worth when predicting success, cost, latency.
 _PRIOR_WEIGHT = 2.0
 
@@ -483,6 +486,8 @@ class ToolMetaLearner:
     ) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed: expected an int or None, got {seed!r}")
+        if seed is not None and not 0 <= seed < SEED_LIMIT:
+            raise ValueError(f"seed: expected an int from 0 to 2**128 - 1 or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
@@ -2127,7 +2132,7 @@ class _SavedLearner(BaseModel):
     policy: StrictStr | None
     policy_options: dict[str, _Option]
     context_dim: Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)] | None
-    seed: Annotated[int, Field(strict=True, ge=0, lt=2**128)] | None
+    seed: Annotated[int, Field(strict=True, ge=0, lt=SEED_LIMIT)] | None
     weights: UtilityWeights
     drift_detection: DetectorConfig | None = None
     tools: list[ToolProfile]

@@ -72,3 +72,5 @@ def test_cli_errors_name_the_option(tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "no SQLite store" in missing.output
     assert not (tmp_path / "none.db").exists()
     assert runner.invoke(app, ["stats", "--store", "router.db"]).exit_code != 0
+    negative = runner.invoke(app, ["demo", "--calls", "5", "--seed", "-1"])
+    assert negative.exit_code == 2 and "'--seed'" in negative.output and "Traceback" not in negative.output
