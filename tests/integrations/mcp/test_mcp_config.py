@@ -77,6 +77,8 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"type": "stdio", "url": "http://h/mcp"}}}, "type 'stdio' does not fit a server with url"),
         ({"servers": {}}, "no server to route to"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "nope"}}, "router.policy: unknown policy 'nope'"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"seed": -1}}, "router.seed: Input should be greater than or equal to 0 (got -1)"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
         ({"servers": {"a": {"command": "x"}}, "servers2": {}}, "servers2: not a known setting"),
         ({"servers": {"a": {"command": "x"}}, "grouping": {"capabilities": {"s": {"tools": ["a-search"]}}}},
          "tool reference 'a-search': expected 'server:tool'"),
@@ -103,10 +105,11 @@ def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, mes
         ("g.json", "{", "not valid JSON"),
         ("g.yaml", "servers: {}", "expected a .toml or .json file, got suffix '.yaml'"),
         ("g.json", "[1]", "expected a table of settings at the top, got list"),
+        ("g.toml", "\udcff[servers.a]", r"not UTF-8 text \(byte 0xff at offset 0\)"),
     ],
 )
 def test_an_unreadable_file_is_named(tmp_path: Path, name: str, text: str, message: str) -> None:
-    (tmp_path / name).write_text(text)
+    (tmp_path / name).write_text(text, errors="surrogateescape")  # \udcff: the byte 0xff
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / name)
     with pytest.raises(ConfigError, match="cannot be read"):
