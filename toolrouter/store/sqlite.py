@@ -4,6 +4,12 @@ WAL mode lets readers run while one process writes; writes take the lock up fron
 (``BEGIN IMMEDIATE``) and wait up to ``timeout_s`` for it, so concurrent writers queue instead of
 failing. Because SQLite has one writer at a time, attempt ids increase in commit order, which the
 router relies on to catch up with other processes.
+
+Attempts that cannot be written now (another process holds the lock past ``timeout_s``, the disk
+is full or became read-only, the file was deleted or replaced since the store opened it) are not
+lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
+them first. Such an append returns ``[]``, as a server store's does during an outage; reads and
+snapshots that fail so raise ``StoreUnavailableError`` naming the store and the reason.
 """
 
 from __future__ import annotations
@@ -13,16 +19,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter.errors import StoreOpenError
+from toolrouter.logging import EventLog
 from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
     Store,
+    StoreUnavailableError,
     ToolSummary,
     context_bytes,
     depends_on_text,
@@ -30,6 +38,8 @@ from toolrouter.store.base import (
 )
 
 __all__ = ["SQLiteStore"]
+
+log = EventLog(__name__)
 
 #: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
 #: belongs to, its step's parents, the request text, the task's complexity).
@@ -99,6 +109,8 @@ class SQLiteStore(Store):
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
+        self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
+        self._closed = False
         in_memory = path == ":memory:"
         if not in_memory:
             self._check_location()
@@ -118,6 +130,8 @@ class SQLiteStore(Store):
             # last transactions
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
+            # the file this store writes: an append checks that the path still names it
+            self._file = None if in_memory else (os.path.abspath(path), _file_id(path))
         except BaseException as exc:
             if conn is not None:
                 conn.close()
@@ -209,33 +223,26 @@ class SQLiteStore(Store):
         self._conn.execute("BEGIN IMMEDIATE")
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
-        """See ``Store.append``."""
+        """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
+        (see the module's docstring)."""
         if not records:
             return []
-        rows = [
-            (
-                r.writer,
-                r.task_id,
-                r.task_type,
-                r.step,
-                r.capability,
-                r.tool_id,
-                int(bool(r.success)),
-                float(r.quality),
-                float(r.cost),
-                float(r.latency_s),
-                float(r.utility),
-                r.error,
-                r.timestamp.isoformat(),
-                context_bytes(r.context),
-                r.trace_id,
-                depends_on_text(r.depends_on),
-                r.request,
-                r.complexity,
-            )
-            for r in records
-        ]
+        rows = [_row(r) for r in records]
         with self._lock:
+            try:
+                ids = self._write(self._pending + rows)
+            except StoreUnavailableError as exc:
+                self._pending.extend(rows)
+                log.warning("store_append_deferred", url=self.url, pending=len(self._pending), error=str(exc))
+                return []
+            self._pending = []
+        return ids[len(ids) - len(rows) :]
+
+    def _write(self, rows: list[tuple]) -> list[int]:
+        """Insert ``rows`` in one transaction (caller holds ``self._lock``); ``StoreUnavailableError``
+        if the file cannot take them now."""
+        with self._available():
+            self._check_file()
             self._begin()
             try:
                 ids = []
@@ -250,9 +257,49 @@ class SQLiteStore(Store):
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return ids
+
+    def _check_file(self) -> None:
+        """Refuse to write into a file that is gone from the path: SQLite would write on, and what
+        it wrote would vanish with the last handle."""
+        if self._file is not None and _file_id(self._file[0]) != self._file[1]:
+            raise StoreUnavailableError(
+                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
+                "reopen the store"
+            )
+
+    @contextlib.contextmanager
+    def _available(self) -> Iterator[None]:
+        """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) as
+        ``StoreUnavailableError`` naming the store."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailableError(f"store {self.url!r}: {exc}") from exc
+
+    @property
+    def pending(self) -> int:
+        """How many attempts wait in memory to be written (see the module's docstring)."""
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> None:
+        """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
+        written now (they keep waiting)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        try:
+            self._write(self._pending)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts wait in memory)") from exc
+        self._pending = []
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
@@ -261,18 +308,19 @@ class SQLiteStore(Store):
         if limit is not None:
             sql += " LIMIT ?"
             params += (int(limit),)
-        with self._lock:
+        with self._lock, self._available():
             rows = self._conn.execute(sql, params).fetchall()
         return [record_from_row(row) for row in rows]
 
     def count(self) -> int:
         """See ``Store.count``."""
-        with self._lock:
+        with self._lock, self._available():
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
-        with self._lock:
+        with self._lock, self._available():
+            self._check_file()
             cur = self._conn.execute(
                 "INSERT INTO snapshots (name, watermark, created, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET watermark = excluded.watermark, "
@@ -284,7 +332,7 @@ class SQLiteStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
-        with self._lock:
+        with self._lock, self._available():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
             ).fetchone()
@@ -294,12 +342,12 @@ class SQLiteStore(Store):
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
-        with self._lock:
+        with self._lock, self._available():
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL."""
-        with self._lock:
+        with self._lock, self._available():
             rows = self._conn.execute(
                 "SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
                 "AVG(cost), AVG(latency_s) FROM attempts GROUP BY task_type, step, tool_id "
@@ -308,9 +356,49 @@ class SQLiteStore(Store):
         return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
 
     def close(self) -> None:
-        """Close the connection."""
+        """Write the attempts that wait in memory, then close the connection. Attempts that still
+        cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
         with self._lock:
-            self._conn.close()
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._flush()
+            finally:
+                self._conn.close()
+
+
+def _row(r: AttemptRecord) -> tuple:
+    """An attempt as the values of the ``attempts`` columns that ``append`` inserts."""
+    return (
+        r.writer,
+        r.task_id,
+        r.task_type,
+        r.step,
+        r.capability,
+        r.tool_id,
+        int(bool(r.success)),
+        float(r.quality),
+        float(r.cost),
+        float(r.latency_s),
+        float(r.utility),
+        r.error,
+        r.timestamp.isoformat(),
+        context_bytes(r.context),
+        r.trace_id,
+        depends_on_text(r.depends_on),
+        r.request,
+        r.complexity,
+    )
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (``None`` if there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _busy(exc: BaseException) -> bool:
