@@ -200,13 +200,15 @@ def test_attempts_a_locked_file_cannot_take_wait_in_order_and_are_learned_once(t
 
 def test_attempts_written_after_the_file_was_deleted_are_not_written_into_the_void(tmp_path) -> None:
     path = tmp_path / "r.db"
-    store = SQLiteStore(path)
+    store = SQLiteStore(path, max_pending=3)
     store.append([record()])
     os.remove(path)
     assert store.append([record(), record()]) == []  # SQLite would write on into the unlinked file
     with pytest.raises(StoreUnavailableError, match="was deleted or replaced since the store opened it"):
         store.flush()
-    with pytest.raises(StoreUnavailableError, match=r"\(2 attempts wait in memory\)"):
+    assert store.append([record(), record()]) == []
+    assert (store.pending, store.dropped) == (3, 1)  # memory is bounded: the newest are counted, not kept
+    with pytest.raises(StoreUnavailableError, match=r"\(3 attempts wait in memory\)"):
         store.close()  # lost with the process: said, not silent
     assert not path.exists()
 

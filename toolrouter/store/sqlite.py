@@ -9,7 +9,9 @@ Attempts that cannot be written now (another process holds the lock past ``timeo
 is full or became read-only, the file was deleted or replaced since the store opened it) are not
 lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
 them first. Such an append returns ``[]``, as a server store's does during an outage; reads and
-snapshots that fail so raise ``StoreUnavailableError`` naming the store and the reason.
+snapshots that fail so raise ``StoreUnavailableError`` naming the store and the reason. At most
+``max_pending`` attempts wait (a few hundred bytes each); newer ones are dropped, counted in
+``dropped`` and logged (``store_pending_full``), while the router still learns from them.
 """
 
 from __future__ import annotations
@@ -104,13 +106,18 @@ class SQLiteStore(Store):
         >>> store.close()
     """
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None, max_pending: int = 100_000
+    ) -> None:
         path = str(path)
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
         self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
         self._closed = False
+        self.max_pending = int(max_pending)
+        #: Attempts dropped because ``max_pending`` were already waiting.
+        self.dropped = 0
         in_memory = path == ":memory:"
         if not in_memory:
             self._check_location()
@@ -232,8 +239,12 @@ class SQLiteStore(Store):
             try:
                 ids = self._write(self._pending + rows)
             except StoreUnavailableError as exc:
-                self._pending.extend(rows)
+                room = max(0, self.max_pending - len(self._pending))
+                self._pending.extend(rows[:room])
                 log.warning("store_append_deferred", url=self.url, pending=len(self._pending), error=str(exc))
+                if room < len(rows):
+                    self.dropped += len(rows) - room
+                    log.warning("store_pending_full", url=self.url, dropped=self.dropped)
                 return []
             self._pending = []
         return ids[len(ids) - len(rows) :]
