@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,9 +19,13 @@ def _logging(verbose: bool, log_json: bool) -> None:
     configure_logging("info" if verbose else "warning", json=log_json)
 
 
-def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
-    """The store at ``url``; a missing SQLite file is an error (opening would create an empty one)."""
-    from toolrouter.store import open_store
+@contextlib.contextmanager
+def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
+    """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
+    create an empty one). A store that cannot be read now, or whose saved state is damaged, ends
+    ``toolrouter COMMAND`` with one line naming it, not a traceback."""
+    from toolrouter.errors import CorruptStateError
+    from toolrouter.store import StoreUnavailableError, open_store
 
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         from pathlib import Path
@@ -27,9 +33,15 @@ def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
         if not Path(url[len("sqlite:///") :]).is_file():
             raise typer.BadParameter(f"no SQLite store at {url!r}", param_hint="--store")
     try:
-        return open_store(url)
+        store = open_store(url)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
+    try:
+        with store:
+            yield store
+    except (StoreUnavailableError, CorruptStateError) as exc:
+        typer.echo(f"toolrouter {command}: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
@@ -93,7 +105,7 @@ def stats(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
-    with _open_existing_store(store) as st:
+    with _open_existing_store(store, "stats") as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
         drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
@@ -172,7 +184,7 @@ def meta_train_command(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
-    with _open_existing_store(store) as st:
+    with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
             raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--store")
         try:
@@ -274,9 +286,8 @@ def mcp_stats(
 ) -> None:
     """``toolrouter mcp stats --store URL``."""
     cli = _mcp_cli()
-    with _open_existing_store(store):  # a missing SQLite file is an error, not a new empty store
-        pass
-    cli.print_stats(store, snapshot)
+    with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
+        cli.print_stats(store, snapshot)
 
 
 data_app = typer.Typer(

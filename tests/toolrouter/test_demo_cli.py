@@ -74,3 +74,22 @@ def test_cli_errors_name_the_option(tmp_path: Path) -> None:
     assert runner.invoke(app, ["stats", "--store", "router.db"]).exit_code != 0
     negative = runner.invoke(app, ["demo", "--calls", "5", "--seed", "-1"])
     assert negative.exit_code == 2 and "'--seed'" in negative.output and "Traceback" not in negative.output
+
+
+def test_stats_on_a_damaged_store_or_snapshot_is_one_line_naming_it(tmp_path: Path) -> None:
+    from toolrouter.store import AttemptRecord, SQLiteStore
+
+    path = tmp_path / "r.db"
+    url = f"sqlite:///{path}"
+    with SQLiteStore(path) as store:
+        store.put_snapshot("learner", b"not a saved router", 0)
+    snapshot = runner.invoke(app, ["stats", "--store", url])
+    assert snapshot.exit_code == 1 and "Traceback" not in snapshot.output
+    assert snapshot.output.startswith(f"toolrouter stats: store {url!r} snapshot 'learner': not a saved toolrouter learner")
+    with SQLiteStore(path) as store:
+        store.append([AttemptRecord("t", "q", "s", "s", "a", True, 1.0, 0.0, 0.0, 1.0, request="x" * 300)] * 600)
+    data = bytearray(path.read_bytes())
+    data[-20_000:] = b"\x5a" * 20_000  # the last pages: it opens, its attempts do not read
+    path.write_bytes(bytes(data))
+    damaged = runner.invoke(app, ["stats", "--store", url])
+    assert damaged.exit_code == 1 and "is damaged" in damaged.output and "Traceback" not in damaged.output

@@ -224,3 +224,19 @@ def test_close_writes_the_attempts_that_wait(tmp_path) -> None:
     store.close()  # a second close has nothing left to do
     with SQLiteStore(path) as again:
         assert [r.task_id for r in again.attempts()] == ["late"]
+
+
+def test_a_file_damaged_past_its_first_page_names_the_store_and_keeps_the_router_up(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        store.append([record(task_id=f"t{i}", request="x" * 300) for i in range(600)])
+    data = bytearray(path.read_bytes())
+    data[-20_000:] = b"\x5a" * 20_000  # the schema on page 1 reads; the attempts' pages do not
+    path.write_bytes(bytes(data))
+    store = SQLiteStore(path)
+    with pytest.raises(StoreUnavailableError, match=r"malformed: .*r\.db' is damaged") as info:
+        store.attempts()
+    assert repr(store.url) in str(info.value)
+    router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], store=store, seed=0)  # sync: deferred
+    router.record_attempt(outcome(True), task_type="q", step="s", capability="s")
+    assert calls(router) == 1

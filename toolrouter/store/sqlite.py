@@ -284,12 +284,20 @@ class SQLiteStore(Store):
 
     @contextlib.contextmanager
     def _available(self) -> Iterator[None]:
-        """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) as
-        ``StoreUnavailableError`` naming the store."""
+        """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) and a
+        damaged file as ``StoreUnavailableError`` naming the store: the router routes on from what
+        it knows and keeps its attempts instead of failing calls."""
         try:
             yield
         except sqlite3.OperationalError as exc:
             raise StoreUnavailableError(f"store {self.url!r}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # a constraint or an interface error is a defect
+                raise
+            raise StoreUnavailableError(
+                f"store {self.url!r}: {exc}: {os.path.abspath(self.path)!r} is damaged; restore it from a copy "
+                "or move it aside"
+            ) from exc
 
     @property
     def pending(self) -> int:
