@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from toolrouter.bench import DATA_ERRORS, available_suites, run_suite
+from toolrouter.bench import DATA_ERRORS, UsageError, available_suites, run_suite
 
 app = typer.Typer(help="toolrouter: tool-routing middleware for AI agents.", no_args_is_help=True)
 
@@ -220,7 +220,7 @@ def bench(
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
         run_suite(suite, list(ctx.args))
-    except DATA_ERRORS as exc:  # bad data is the user's to fix: one line, no traceback
+    except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)
         raise typer.Exit(2) from None
