@@ -1908,8 +1908,9 @@ class ToolMetaLearner:
 
         The policy name, options, seed, weights and tools come from the saved state; pass
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
-        (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``store=`` attaches a store to a
-        router loaded from a file.
+        (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
+        tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
+        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
 
         Saved state that is truncated, damaged or contradicts itself raises
         ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
@@ -1931,7 +1932,7 @@ class ToolMetaLearner:
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
-        router._restore(saved, keep_tools=False)
+        router._restore(saved, keep_tools="tools" in kwargs)
         if store is not None:
             router._attach(open_store(store))
             router.sync()
