@@ -1803,11 +1803,11 @@ class ToolMetaLearner:
             while not stop.wait(interval_s):
                 seen = self.reward_model.watermark if self.reward_model is not None else 0
                 assert self.store is not None
-                if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
-                    continue
-                try:
+                try:  # a bad round, or a store that cannot be read now, must not kill the thread
+                    if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
+                        continue
                     self.meta_train(**options)
-                except Exception as exc:  # a bad round must not kill the thread: log it and retry
+                except Exception as exc:
                     log.error("meta_training_failed", error=repr(exc))
 
         thread = threading.Thread(target=loop, name="toolrouter-meta-training", daemon=True)
