@@ -179,6 +179,19 @@ class RouterConfig(_Strict):
             raise ValueError(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}")
         return policy
 
+    @model_validator(mode="after")
+    def _options(self) -> "RouterConfig":
+        from toolrouter.policies import POLICIES, make_policy
+
+        options = dict(self.policy_options)
+        if POLICIES[self.policy].contextual:  # the router sets the featurizer's; any size checks the rest
+            options.setdefault("context_dim", 8)
+        try:
+            make_policy(self.policy, seed=0, **options)
+        except ValueError as exc:
+            raise ValueError(f"policy_options: {exc}") from None
+        return self
+
 
 class ReconnectPolicy(_Strict):
     """Backoff between attempts to bring a dead upstream back: ``initial_delay_s`` times
