@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import math
 import threading
 import uuid
@@ -1890,8 +1891,14 @@ class ToolMetaLearner:
             else:
                 data = self.state_bytes()
                 tmp = Path(f"{path}.tmp-{self.writer}")
-                tmp.write_bytes(data)
-                tmp.replace(path)  # atomic: a reader never sees half a file
+                try:
+                    if Path(path).is_dir():
+                        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file path")
+                    tmp.write_bytes(data)
+                    tmp.replace(path)  # atomic: a reader never sees half a file
+                except OSError as exc:  # no temporary file left behind, and the path the caller gave named
+                    tmp.unlink(missing_ok=True)
+                    raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
         log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
 
     @classmethod

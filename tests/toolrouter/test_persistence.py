@@ -67,6 +67,15 @@ def test_tools_passed_to_load_replace_the_saved_ones_from_a_file_as_from_a_store
             assert stats == {t: s for t, s in router.tool_statistics().items() if t in stats}, source
 
 
+def test_a_save_that_cannot_be_written_names_the_path_and_leaves_no_file(tmp_path: Path) -> None:
+    router, _ = make_router("gaussian_ts", 0)
+    (tmp_path / "folder").mkdir()
+    for path, error in ((tmp_path / "folder", IsADirectoryError), (tmp_path / "missing" / "r.json", FileNotFoundError)):
+        with pytest.raises(error, match=f"path: cannot save to '{path}'"):
+            router.save(path)
+    assert [p.name for p in tmp_path.rglob("*")] == ["folder"]  # no temporary file left behind
+
+
 @pytest.mark.parametrize("policy", ["gaussian_ts", "lin_ts"])
 def test_save_load_and_continue_through_a_store(tmp_path: Path, policy: str) -> None:
     router, env = make_router(policy, 7)
