@@ -20,12 +20,24 @@ def _logging(verbose: bool, log_json: bool) -> None:
 
 
 @contextlib.contextmanager
+def _reported(command: str):  # type: ignore[no-untyped-def]
+    """A store that cannot be used now, or saved state that is damaged, ends ``toolrouter
+    COMMAND`` with one line naming it (exit status 1), not a traceback."""
+    from toolrouter.errors import CorruptStateError
+    from toolrouter.store import StoreUnavailableError
+
+    try:
+        yield
+    except (StoreUnavailableError, CorruptStateError) as exc:
+        typer.echo(f"toolrouter {command}: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@contextlib.contextmanager
 def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
     """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
-    create an empty one). A store that cannot be read now, or whose saved state is damaged, ends
-    ``toolrouter COMMAND`` with one line naming it, not a traceback."""
-    from toolrouter.errors import CorruptStateError
-    from toolrouter.store import StoreUnavailableError, open_store
+    create an empty one). Errors as ``_reported`` says."""
+    from toolrouter.store import open_store
 
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         from pathlib import Path
@@ -36,12 +48,8 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         store = open_store(url)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
-    try:
-        with store:
-            yield store
-    except (StoreUnavailableError, CorruptStateError) as exc:
-        typer.echo(f"toolrouter {command}: {exc}", err=True)
-        raise typer.Exit(1) from None
+    with _reported(command), store:
+        yield store
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
@@ -70,7 +78,8 @@ def demo(
     _logging(verbose, log_json)
     console = Console()
     try:
-        report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
+        with _reported("demo"):
+            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
     except ValueError as exc:  # a bad store URL, or a store saved with another policy
         raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
     print_report(report, console)

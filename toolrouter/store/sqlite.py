@@ -239,13 +239,16 @@ class SQLiteStore(Store):
             try:
                 ids = self._write(self._pending + rows)
             except StoreUnavailableError as exc:
+                if not self._pending:  # once when attempts start to wait, not at every append
+                    log.warning("store_append_deferred", url=self.url, error=str(exc))
                 room = max(0, self.max_pending - len(self._pending))
                 self._pending.extend(rows[:room])
-                log.warning("store_append_deferred", url=self.url, pending=len(self._pending), error=str(exc))
                 if room < len(rows):
                     self.dropped += len(rows) - room
                     log.warning("store_pending_full", url=self.url, dropped=self.dropped)
                 return []
+            if len(ids) > len(rows):
+                log.info("store_pending_written", url=self.url, attempts=len(ids) - len(rows))
             self._pending = []
         return ids[len(ids) - len(rows) :]
 
