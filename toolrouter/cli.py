@@ -272,7 +272,7 @@ def mcp_serve(
     _logging(verbose, log_json)  # to stderr: over stdio, stdout is the client's
     try:
         cli.serve(config, http)
-    except (*_mcp_config_errors(), ValueError) as exc:
+    except (*_mcp_config_errors(), ValueError, OSError) as exc:  # OSError: the --http address
         typer.echo(f"toolrouter mcp serve: {exc}", err=True)
         raise typer.Exit(2) from None
 
