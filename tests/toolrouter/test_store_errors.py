@@ -240,3 +240,11 @@ def test_a_file_damaged_past_its_first_page_names_the_store_and_keeps_the_router
     router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], store=store, seed=0)  # sync: deferred
     router.record_attempt(outcome(True), task_type="q", step="s", capability="s")
     assert calls(router) == 1
+
+
+def test_a_closed_store_says_so_naming_itself(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "r.db")
+    store.close()
+    for use in (lambda: store.append([record()]), store.count, lambda: store.get_snapshot("learner")):
+        with pytest.raises(ValueError, match=rf"^store '{store.url}': closed$"):
+            use()

@@ -290,6 +290,8 @@ class SQLiteStore(Store):
         """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) and a
         damaged file as ``StoreUnavailableError`` naming the store: the router routes on from what
         it knows and keeps its attempts instead of failing calls."""
+        if self._closed:  # the caller's mistake, said as such (SQLite's own words name no store)
+            raise ValueError(f"store {self.url!r}: closed")
         try:
             yield
         except sqlite3.OperationalError as exc:
@@ -383,10 +385,10 @@ class SQLiteStore(Store):
         with self._lock:
             if self._closed:
                 return
-            self._closed = True
             try:
                 self._flush()
             finally:
+                self._closed = True
                 self._conn.close()
 
 
