@@ -44,6 +44,7 @@ from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
+from toolrouter.store import StoreUnavailableError
 
 __all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
 
@@ -213,7 +214,10 @@ class Gateway:
             learner.save()
         except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
             log.warning("mcp_gateway_save_failed", error=str(exc))
-        learner.close()
+        try:
+            learner.close()
+        except StoreUnavailableError as exc:  # attempts the store could not take: named in the log, not a traceback at exit
+            log.error("mcp_gateway_close_failed", error=str(exc))
 
 
 class _DirectAnswers:
