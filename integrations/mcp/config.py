@@ -264,7 +264,7 @@ def load_config(path: str | Path) -> GatewayConfig:
     starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark some editors write is not content
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:

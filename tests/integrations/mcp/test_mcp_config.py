@@ -120,6 +120,12 @@ def test_an_unreadable_file_is_named(tmp_path: Path, name: str, text: str, messa
         load_config(tmp_path / "missing.toml")
 
 
+@pytest.mark.parametrize("name, text", [("g.toml", '[servers.a]\ncommand = "x"\n'), ("g.json", '{"servers": {"a": {"command": "x"}}}')])
+def test_a_byte_order_mark_before_the_settings_is_not_content(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text("\ufeff" + text, encoding="utf-8")
+    assert load_config(tmp_path / name).servers["a"].command == "x"
+
+
 def test_reconnection_backs_off_to_its_cap() -> None:
     policy = ReconnectPolicy(initial_delay_s=0.5, multiplier=2, max_delay_s=3, jitter=0)
     assert [policy.delay_s(n, 0.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
