@@ -248,3 +248,28 @@ def test_a_closed_store_says_so_naming_itself(tmp_path) -> None:
     for use in (lambda: store.append([record()]), store.count, lambda: store.get_snapshot("learner")):
         with pytest.raises(ValueError, match=rf"^store '{store.url}': closed$"):
             use()
+
+
+def test_while_attempts_wait_an_append_does_not_wait_for_the_lock_again(tmp_path, monkeypatch) -> None:
+    import threading
+
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, timeout_s=30)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # held for longer than any call should wait
+
+    def timed_out(self) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SQLiteStore, "_begin", timed_out)
+    assert store.append([record(task_id="first")]) == []  # as if it had waited its 30 s
+    monkeypatch.undo()
+    answers: list = []
+    worker = threading.Thread(target=lambda: answers.append(store.append([record(task_id="second")])))
+    worker.start()
+    worker.join(timeout=10)  # a hang detector: waiting for the lock again would take 30 s
+    assert not worker.is_alive() and answers == [[]] and store.pending == 2
+    other.execute("ROLLBACK")
+    store.append([record(task_id="third")])
+    assert [r.task_id for r in store.attempts()] == ["first", "second", "third"]
+    store.close()

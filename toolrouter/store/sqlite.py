@@ -8,7 +8,9 @@ router relies on to catch up with other processes.
 Attempts that cannot be written now (another process holds the lock past ``timeout_s``, the disk
 is full or became read-only, the file was deleted or replaced since the store opened it) are not
 lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
-them first. Such an append returns ``[]``, as a server store's does during an outage; reads and
+them first. While attempts wait, an ``append`` tries the lock without waiting for it (only the
+first one waited ``timeout_s``), so a lock held for long does not hold every call that long;
+``flush`` and ``close`` wait up to ``timeout_s``. Such an append returns ``[]``, as a server store's does during an outage; reads and
 snapshots that fail so raise ``StoreUnavailableError`` naming the store and the reason. At most
 ``max_pending`` attempts wait (a few hundred bytes each); newer ones are dropped, counted in
 ``dropped`` and logged (``store_pending_full``), while the router still learns from them.
@@ -129,7 +131,8 @@ class SQLiteStore(Store):
             conn = self._conn = sqlite3.connect(
                 path, timeout=timeout_s, isolation_level=None, check_same_thread=False
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            self._busy_ms = int(timeout_s * 1000)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             self._check_not_foreign()
             if not in_memory:
                 self._enable_wal(timeout_s)
@@ -237,7 +240,7 @@ class SQLiteStore(Store):
         rows = [_row(r) for r in records]
         with self._lock:
             try:
-                ids = self._write(self._pending + rows)
+                ids = self._write(self._pending + rows, wait=not self._pending)
             except StoreUnavailableError as exc:
                 if not self._pending:  # once when attempts start to wait, not at every append
                     log.warning("store_append_deferred", url=self.url, error=str(exc))
@@ -252,12 +255,19 @@ class SQLiteStore(Store):
             self._pending = []
         return ids[len(ids) - len(rows) :]
 
-    def _write(self, rows: list[tuple]) -> list[int]:
+    def _write(self, rows: list[tuple], *, wait: bool = True) -> list[int]:
         """Insert ``rows`` in one transaction (caller holds ``self._lock``); ``StoreUnavailableError``
-        if the file cannot take them now."""
+        if the file cannot take them now. ``wait=False``: fail at once if another process holds
+        the lock, instead of waiting up to ``timeout_s`` for it."""
         with self._available():
             self._check_file()
-            self._begin()
+            if not wait:
+                self._conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                self._begin()
+            finally:
+                if not wait:
+                    self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             try:
                 ids = []
                 for row in rows:
