@@ -8,12 +8,13 @@ router relies on to catch up with other processes.
 Attempts that cannot be written now (another process holds the lock past ``timeout_s``, the disk
 is full or became read-only, the file was deleted or replaced since the store opened it) are not
 lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
-them first. While attempts wait, an ``append`` tries the lock without waiting for it (only the
-first one waited ``timeout_s``), so a lock held for long does not hold every call that long;
-``flush`` and ``close`` wait up to ``timeout_s``. Such an append returns ``[]``, as a server store's does during an outage; reads and
-snapshots that fail so raise ``StoreUnavailableError`` naming the store and the reason. At most
-``max_pending`` attempts wait (a few hundred bytes each); newer ones are dropped, counted in
-``dropped`` and logged (``store_pending_full``), while the router still learns from them.
+them first. Such an append returns ``[]``, as a server store's does during an outage. While
+attempts wait, an ``append`` tries the lock without waiting for it (the first one waited
+``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
+``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
+``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` attempts wait
+(a few hundred bytes each); newer ones are dropped, counted in ``dropped`` and logged
+(``store_pending_full``), while the router still learns from them.
 """
 
 from __future__ import annotations
