@@ -111,6 +111,7 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
+    from toolrouter.errors import CorruptStateError
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
@@ -121,8 +122,15 @@ def stats(
         snap = st.get_snapshot(snapshot)
         detecting = False
         structures = []  # (task type, most probable structure) of tasks without declared steps
+        router, not_rebuilt = None, None
         if snap is not None:
-            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            try:
+                router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            except CorruptStateError:
+                raise
+            except ValueError as exc:  # a router this command cannot rebuild alone (a custom policy factory)
+                not_rebuilt = str(exc)
+        if router is not None:
             detecting = router.drift_detection is not None
             structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
             for task_type, step, _ in router.routes:
@@ -166,6 +174,8 @@ def stats(
             console.print(plans)
         if snap is None:
             console.print(f"no snapshot named {snapshot!r} (learned: '-')")
+        elif not_rebuilt is not None:
+            console.print(f"snapshot {snap.name!r}: learned: '-', this command cannot rebuild the router ({not_rebuilt})")
         else:
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "

@@ -108,3 +108,16 @@ def test_demo_on_a_damaged_store_ends_in_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--calls", "20", "--store", f"sqlite:///{path}"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "toolrouter demo: store" in result.output and "is damaged" in result.output
+
+
+def test_stats_of_a_router_with_a_custom_policy_factory_shows_the_log(tmp_path: Path) -> None:
+    from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+    from toolrouter.policies import make_policy
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], policy=lambda seed=None: make_policy("ucb1", seed=seed), store=url) as router:
+        router.record_attempt(ExecutionResult(tool_id="a", success=True), task_type="q", step="s", capability="s")
+        router.save()
+    result = runner.invoke(app, ["stats", "--store", url], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "│ q/s   │ a    │     1 │" in result.output and "made with a custom policy factory" in result.output
