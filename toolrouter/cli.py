@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from toolrouter.bench import DATA_ERRORS, available_suites, run_suite
+from toolrouter.bench import DATA_ERRORS, UsageError, available_suites, run_suite
 
 app = typer.Typer(help="toolrouter: tool-routing middleware for AI agents.", no_args_is_help=True)
 
@@ -17,8 +19,24 @@ def _logging(verbose: bool, log_json: bool) -> None:
     configure_logging("info" if verbose else "warning", json=log_json)
 
 
-def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
-    """The store at ``url``; a missing SQLite file is an error (opening would create an empty one)."""
+@contextlib.contextmanager
+def _reported(command: str):  # type: ignore[no-untyped-def]
+    """A store that cannot be used now, or saved state that is damaged, ends ``toolrouter
+    COMMAND`` with one line naming it (exit status 1), not a traceback."""
+    from toolrouter.errors import CorruptStateError
+    from toolrouter.store import StoreUnavailableError
+
+    try:
+        yield
+    except (StoreUnavailableError, CorruptStateError) as exc:
+        typer.echo(f"toolrouter {command}: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@contextlib.contextmanager
+def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
+    """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
+    create an empty one). Errors as ``_reported`` says."""
     from toolrouter.store import open_store
 
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -27,15 +45,17 @@ def _open_existing_store(url: str):  # type: ignore[no-untyped-def]
         if not Path(url[len("sqlite:///") :]).is_file():
             raise typer.BadParameter(f"no SQLite store at {url!r}", param_hint="--store")
     try:
-        return open_store(url)
+        store = open_store(url)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
+    with _reported(command), store:
+        yield store
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
-    seed: int = typer.Option(0, help="Seed of the simulated tools and of the router."),
+    seed: int = typer.Option(0, min=0, help="Seed of the simulated tools and of the router."),
     store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
@@ -58,7 +78,8 @@ def demo(
     _logging(verbose, log_json)
     console = Console()
     try:
-        report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
+        with _reported("demo"):
+            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
     except ValueError as exc:  # a bad store URL, or a store saved with another policy
         raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
     print_report(report, console)
@@ -90,18 +111,26 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
+    from toolrouter.errors import CorruptStateError
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
-    with _open_existing_store(store) as st:
+    with _open_existing_store(store, "stats") as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
         drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
         snap = st.get_snapshot(snapshot)
         detecting = False
         structures = []  # (task type, most probable structure) of tasks without declared steps
+        router, not_rebuilt = None, None
         if snap is not None:
-            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            try:
+                router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
+            except CorruptStateError:
+                raise
+            except ValueError as exc:  # a router this command cannot rebuild alone (a custom policy factory)
+                not_rebuilt = str(exc)
+        if router is not None:
             detecting = router.drift_detection is not None
             structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
             for task_type, step, _ in router.routes:
@@ -145,6 +174,8 @@ def stats(
             console.print(plans)
         if snap is None:
             console.print(f"no snapshot named {snapshot!r} (learned: '-')")
+        elif not_rebuilt is not None:
+            console.print(f"snapshot {snap.name!r}: learned: '-', this command cannot rebuild the router ({not_rebuilt})")
         else:
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
@@ -193,7 +224,7 @@ def meta_train_command(
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
     steps: int = typer.Option(300, min=1, help="Meta-training steps."),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing or minilm."),
-    seed: int = typer.Option(0, help="Seed of meta-training."),
+    seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
 ) -> None:
     """``toolrouter meta-train``: learn the router's priors offline, from its store."""
@@ -201,7 +232,7 @@ def meta_train_command(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
-    with _open_existing_store(store) as st:
+    with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
             raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--store")
         try:
@@ -237,7 +268,7 @@ def bench(
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
         run_suite(suite, list(ctx.args))
-    except DATA_ERRORS as exc:  # bad data is the user's to fix: one line, no traceback
+    except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)
         raise typer.Exit(2) from None
@@ -280,7 +311,7 @@ def mcp_serve(
     _logging(verbose, log_json)  # to stderr: over stdio, stdout is the client's
     try:
         cli.serve(config, http)
-    except (*_mcp_config_errors(), ValueError) as exc:
+    except (*_mcp_config_errors(), ValueError, OSError) as exc:  # OSError: the --http address
         typer.echo(f"toolrouter mcp serve: {exc}", err=True)
         raise typer.Exit(2) from None
 
@@ -303,9 +334,8 @@ def mcp_stats(
 ) -> None:
     """``toolrouter mcp stats --store URL``."""
     cli = _mcp_cli()
-    with _open_existing_store(store):  # a missing SQLite file is an error, not a new empty store
-        pass
-    cli.print_stats(store, snapshot)
+    with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
+        cli.print_stats(store, snapshot)
 
 
 data_app = typer.Typer(

@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import math
 import threading
 import uuid
@@ -96,6 +97,9 @@ log = EventLog(__name__)
 #: Format tag and version of a saved learner; version 2 adds the digest (version 1 files still load).
 _FORMAT = "toolrouter.learner"
 _VERSION = 2
+
+#: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
+SEED_LIMIT = 2**128
 
 #: How many pseudo-observations a tool's profile is worth when predicting success, cost, latency.
 _PRIOR_WEIGHT = 2.0
@@ -505,6 +509,8 @@ class ToolMetaLearner:
     ) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed: expected an int or None, got {seed!r}")
+        if seed is not None and not 0 <= seed < SEED_LIMIT:
+            raise ValueError(f"seed: expected an int from 0 to 2**128 - 1 or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
@@ -1841,11 +1847,11 @@ class ToolMetaLearner:
             while not stop.wait(interval_s):
                 seen = self.reward_model.watermark if self.reward_model is not None else 0
                 assert self.store is not None
-                if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
-                    continue
-                try:
+                try:  # a bad round, or a store that cannot be read now, must not kill the thread
+                    if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
+                        continue
                     self.meta_train(**options)
-                except Exception as exc:  # a bad round must not kill the thread: log it and retry
+                except Exception as exc:
                     log.error("meta_training_failed", error=repr(exc))
 
         thread = threading.Thread(target=loop, name="toolrouter-meta-training", daemon=True)
@@ -1929,8 +1935,14 @@ class ToolMetaLearner:
             else:
                 data = self.state_bytes()
                 tmp = Path(f"{path}.tmp-{self.writer}")
-                tmp.write_bytes(data)
-                tmp.replace(path)  # atomic: a reader never sees half a file
+                try:
+                    if Path(path).is_dir():
+                        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file path")
+                    tmp.write_bytes(data)
+                    tmp.replace(path)  # atomic: a reader never sees half a file
+                except OSError as exc:  # no temporary file left behind, and the path the caller gave named
+                    tmp.unlink(missing_ok=True)
+                    raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
         log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
 
     @classmethod
@@ -1947,8 +1959,9 @@ class ToolMetaLearner:
 
         The policy name, options, seed, weights and tools come from the saved state; pass
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
-        (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``store=`` attaches a store to a
-        router loaded from a file.
+        (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
+        tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
+        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
 
         Saved state that is truncated, damaged or contradicts itself raises
         ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
@@ -1970,7 +1983,7 @@ class ToolMetaLearner:
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
-        router._restore(saved, keep_tools=False)
+        router._restore(saved, keep_tools="tools" in kwargs)
         if store is not None:
             router._attach(open_store(store))
             router.sync()
@@ -2171,7 +2184,7 @@ class _SavedLearner(BaseModel):
     policy: StrictStr | None
     policy_options: dict[str, _Option]
     context_dim: Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)] | None
-    seed: Annotated[int, Field(strict=True, ge=0, lt=2**128)] | None
+    seed: Annotated[int, Field(strict=True, ge=0, lt=SEED_LIMIT)] | None
     weights: UtilityWeights
     drift_detection: DetectorConfig | None = None
     tools: list[ToolProfile]

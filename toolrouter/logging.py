@@ -65,6 +65,11 @@ class EventLog:
         if self._gate.isEnabledFor(logging.WARNING):
             self._emit(logging.WARNING, event, fields)
 
+    def error(self, event: str, **fields: Any) -> None:
+        """Emit ``event`` at error level if enabled."""
+        if self._gate.isEnabledFor(logging.ERROR):
+            self._emit(logging.ERROR, event, fields)
+
     def _emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
         if structlog.is_configured():
             self._log.log(level, event, **fields)

@@ -443,6 +443,10 @@ def meta_train(
     for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    if time_budget_s is not None and (
+        isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not 0 < time_budget_s < math.inf
+    ):  # NaN compares false to every elapsed time: it would mean no budget at all
+        raise ValueError(f"time_budget_s: expected a positive number of seconds or None, got {time_budget_s!r}")
     profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
     outcomes = _outcomes(history, context_dim)
     tool_ids = sorted({o.tool_id for o in outcomes})

@@ -41,12 +41,13 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
+from toolrouter.learner import SEED_LIMIT
 
 __all__ = [
     "ConfigError",
@@ -155,7 +156,9 @@ class RouterConfig(_Strict):
     policy_options: dict[str, Any] = Field(default_factory=dict, description="Options of the policy.")
     store: str | None = Field(None, description="Store URL; learning persists there across restarts.")
     snapshot: str = Field("learner", description="Name of the router's snapshot in the store.")
-    seed: int | None = Field(0, description="Seed of the router's decisions and of the reconnection jitter.")
+    seed: Annotated[int, Field(strict=True, ge=0, lt=SEED_LIMIT)] | None = Field(
+        0, description="Seed of the router's decisions and of the reconnection jitter."
+    )
     featurizer: Literal["hashing", "minilm", "minilm+hashing"] = Field(
         "hashing", description="Text features of a call's arguments (contextual policies) and of descriptions."
     )
@@ -175,6 +178,19 @@ class RouterConfig(_Strict):
         if policy not in POLICIES:
             raise ValueError(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}")
         return policy
+
+    @model_validator(mode="after")
+    def _options(self) -> "RouterConfig":
+        from toolrouter.policies import POLICIES, make_policy
+
+        options = dict(self.policy_options)
+        if POLICIES[self.policy].contextual:  # the router sets the featurizer's; any size checks the rest
+            options.setdefault("context_dim", 8)
+        try:
+            make_policy(self.policy, seed=0, **options)
+        except ValueError as exc:
+            raise ValueError(f"policy_options: {exc}") from None
+        return self
 
 
 class ReconnectPolicy(_Strict):
@@ -248,9 +264,11 @@ def load_config(path: str | Path) -> GatewayConfig:
     starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark some editors write is not content
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     if path.suffix.lower() == ".toml":
         data = _parse_toml(path, text)
     elif path.suffix.lower() == ".json":

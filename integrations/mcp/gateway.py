@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import stat
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -43,6 +44,7 @@ from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
+from toolrouter.store import StoreUnavailableError
 
 __all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
 
@@ -172,8 +174,16 @@ class Gateway:
             self._save()
 
     async def serve_http(self, host: str = "127.0.0.1", port: int = 8765) -> None:
-        """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT."""
+        """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT. An address
+        that cannot be listened on (taken, not this host's) raises ``OSError`` naming it before
+        any upstream server starts."""
         import uvicorn
+
+        try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
+            sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
 
         class Server(uvicorn.Server):
             @contextlib.contextmanager
@@ -190,9 +200,10 @@ class Gateway:
             async with self.backends, anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, stop)
                 log.info("mcp_gateway_serving", transport="http", host=host, port=port, tools=len(self.backends.capabilities))
-                await server.serve()
+                await server.serve(sockets=[sock])
                 group.cancel_scope.cancel()
         finally:
+            sock.close()
             self._save()
 
     def _save(self) -> None:
@@ -203,7 +214,10 @@ class Gateway:
             learner.save()
         except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
             log.warning("mcp_gateway_save_failed", error=str(exc))
-        learner.close()
+        try:
+            learner.close()
+        except StoreUnavailableError as exc:  # attempts the store could not take: named in the log, not a traceback at exit
+            log.error("mcp_gateway_close_failed", error=str(exc))
 
 
 class _DirectAnswers:

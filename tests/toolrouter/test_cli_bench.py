@@ -33,3 +33,21 @@ def test_run_suite_rejects_unknown_names():
 
     with pytest.raises(ValueError, match="no-such-suite"):
         run_suite("no-such-suite", [])
+
+
+def test_a_bad_option_value_is_one_line_naming_it_in_every_suite():
+    for argv, message in [
+        (["routing", "--seeds", "0"], "toolrouter bench routing: --seeds must be at least 1, got 0"),
+        (["store", "--parts", "nope"], "toolrouter bench store: --parts: unknown ['nope']"),
+        (["meta", "--sections", "nope"], "toolrouter bench meta: --sections: unknown ['nope']"),
+    ]:
+        result = runner.invoke(app, ["bench", *argv])
+        assert result.exit_code == 2 and result.output.startswith(message), result.output
+    # no seed or count of any suite takes a negative value or a word: argparse names them
+    option = {suite: "--seeds" for suite in available_suites()}
+    option.update(adapters="--batch", mcp="--calls", meta="--seed", planning="--seed", store="--seed")
+    for suite in available_suites():
+        for value in ("-1", "x"):
+            result = runner.invoke(app, ["bench", suite, option[suite], value])
+            assert result.exit_code == 2, (suite, result.output)
+            assert f"argument {option[suite]}: expected a whole number >= 0, got '{value}'" in result.output

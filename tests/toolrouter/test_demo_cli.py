@@ -72,3 +72,52 @@ def test_cli_errors_name_the_option(tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "no SQLite store" in missing.output
     assert not (tmp_path / "none.db").exists()
     assert runner.invoke(app, ["stats", "--store", "router.db"]).exit_code != 0
+    negative = runner.invoke(app, ["demo", "--calls", "5", "--seed", "-1"])
+    assert negative.exit_code == 2 and "'--seed'" in negative.output and "Traceback" not in negative.output
+
+
+def damaged_store(path: Path) -> None:
+    """Make ``path`` a store whose last pages are overwritten: it opens, its attempts do not read."""
+    from toolrouter.store import AttemptRecord, SQLiteStore
+
+    with SQLiteStore(path) as store:
+        store.append([AttemptRecord("t", "q", "s", "s", "a", True, 1.0, 0.0, 0.0, 1.0, request="x" * 300)] * 600)
+    data = bytearray(path.read_bytes())
+    data[-20_000:] = b"\x5a" * 20_000
+    path.write_bytes(bytes(data))
+
+
+def test_stats_on_a_damaged_store_or_snapshot_is_one_line_naming_it(tmp_path: Path) -> None:
+    from toolrouter.store import SQLiteStore
+
+    path = tmp_path / "r.db"
+    url = f"sqlite:///{path}"
+    with SQLiteStore(path) as store:
+        store.put_snapshot("learner", b"not a saved router", 0)
+    snapshot = runner.invoke(app, ["stats", "--store", url])
+    assert snapshot.exit_code == 1 and "Traceback" not in snapshot.output
+    assert snapshot.output.startswith(f"toolrouter stats: store {url!r} snapshot 'learner': not a saved toolrouter learner")
+    damaged_store(path)
+    damaged = runner.invoke(app, ["stats", "--store", url])
+    assert damaged.exit_code == 1 and "is damaged" in damaged.output and "Traceback" not in damaged.output
+
+
+def test_demo_on_a_damaged_store_ends_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    damaged_store(path)
+    result = runner.invoke(app, ["demo", "--calls", "20", "--store", f"sqlite:///{path}"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "toolrouter demo: store" in result.output and "is damaged" in result.output
+
+
+def test_stats_of_a_router_with_a_custom_policy_factory_shows_the_log(tmp_path: Path) -> None:
+    from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+    from toolrouter.policies import make_policy
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], policy=lambda seed=None: make_policy("ucb1", seed=seed), store=url) as router:
+        router.record_attempt(ExecutionResult(tool_id="a", success=True), task_type="q", step="s", capability="s")
+        router.save()
+    result = runner.invoke(app, ["stats", "--store", url], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "│ q/s   │ a    │     1 │" in result.output and "made with a custom policy factory" in result.output

@@ -236,6 +236,14 @@ def test_invalid_profiles_are_rejected() -> None:
         ToolMetaLearner(tools(), policy_options={"window": 0})
 
 
+@pytest.mark.parametrize("seed", [-1, 2**128])
+def test_a_seed_outside_what_saved_state_keeps_is_refused_naming_it(seed: int, tmp_path) -> None:
+    with pytest.raises(ValueError, match=rf"seed: .* got {seed}$"):
+        ToolMetaLearner(tools(), seed=seed)
+    ToolMetaLearner(tools(), seed=2**128 - 1).save(tmp_path / "r.json")  # the largest seed loads back
+    assert ToolMetaLearner.load(tmp_path / "r.json").seed == 2**128 - 1
+
+
 @pytest.mark.parametrize("store", [None, "memory://"])
 def test_bad_input_raises_and_leaves_state_unchanged(store) -> None:
     router = ToolMetaLearner(tools(), seed=0, store=store)

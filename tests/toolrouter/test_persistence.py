@@ -53,6 +53,29 @@ def test_save_load_and_continue_equals_never_stopping(tmp_path: Path, policy: st
     assert before + steps(resumed, env2, n1, n2) == never_stopped
 
 
+def test_tools_passed_to_load_replace_the_saved_ones_from_a_file_as_from_a_store(tmp_path: Path) -> None:
+    router, env = make_router("gaussian_ts", 3, store=f"sqlite:///{tmp_path / 'r.db'}")
+    steps(router, env, 0, 40)
+    router.save(tmp_path / "r.safetensors")
+    router.save()
+    router.close()
+    kept = list(env.profiles.values())[:2]
+    for source in (tmp_path / "r.safetensors", f"sqlite:///{tmp_path / 'r.db'}"):
+        with ToolMetaLearner.load(source, tools=kept) as resumed:
+            assert sorted(resumed.tools) == sorted(p.tool_id for p in kept), source
+            stats = resumed.tool_statistics()  # what was learned of a kept tool carries over
+            assert stats == {t: s for t, s in router.tool_statistics().items() if t in stats}, source
+
+
+def test_a_save_that_cannot_be_written_names_the_path_and_leaves_no_file(tmp_path: Path) -> None:
+    router, _ = make_router("gaussian_ts", 0)
+    (tmp_path / "folder").mkdir()
+    for path, error in ((tmp_path / "folder", IsADirectoryError), (tmp_path / "missing" / "r.json", FileNotFoundError)):
+        with pytest.raises(error, match=f"path: cannot save to '{path}'"):
+            router.save(path)
+    assert [p.name for p in tmp_path.rglob("*")] == ["folder"]  # no temporary file left behind
+
+
 @pytest.mark.parametrize("policy", ["gaussian_ts", "lin_ts"])
 def test_save_load_and_continue_through_a_store(tmp_path: Path, policy: str) -> None:
     router, env = make_router(policy, 7)

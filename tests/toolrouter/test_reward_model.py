@@ -110,6 +110,9 @@ def test_bad_history_is_rejected(world, featurizer):
     stranger = [*good, Outcome("fam0", "nobody", featurizer("x"), 0.5)]
     with pytest.raises(ValueError, match="nobody"):
         meta_train(stranger, world.tools, featurizer, context_dim=D)
+    for budget in (math.nan, -1.0, 0):  # NaN would be no budget at all
+        with pytest.raises(ValueError, match=rf"time_budget_s: expected a positive number of seconds or None, got {budget}"):
+            meta_train(good, world.tools, featurizer, context_dim=D, time_budget_s=budget)
 
 
 def test_adapt_follows_a_broken_tool_and_keeps_the_others(world, featurizer):
@@ -217,6 +220,32 @@ def test_background_meta_training_installs_a_model(world, featurizer, tmp_path):
     router.close()  # stops the thread
     assert router.reward_model is not None and router.reward_model.watermark == 60
     assert router._background is None
+
+
+def test_background_meta_training_outlives_a_store_it_cannot_read_for_a_while(world, featurizer, tmp_path):
+    import time
+
+    from toolrouter.store import StoreUnavailableError
+
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer,
+                             store=f"sqlite:///{tmp_path / 'bg.db'}", policy_options={"features": 8, "hidden": 16})
+    _fill_store(router, world, featurizer, range(3), 20, seed=1)
+    store, reads = router.store, []
+    real = store.attempts
+
+    def attempts(*args, **kwargs):
+        reads.append(1)
+        if len(reads) <= 2:  # the first rounds find the store locked
+            raise StoreUnavailableError(f"store {store.url!r}: database is locked")
+        return real(*args, **kwargs)
+
+    store.attempts = attempts
+    router.start_background_meta_training(0.05, min_new_attempts=10, meta_steps=10)
+    deadline = time.monotonic() + 30
+    while router.reward_model is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    router.close()
+    assert len(reads) > 2 and router.reward_model is not None
 
 
 def test_cli_meta_train(world, featurizer, tmp_path):

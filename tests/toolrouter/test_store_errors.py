@@ -1,5 +1,5 @@
 """Store URLs that cannot be opened: each raises ``StoreOpenError`` naming the URL and the problem,
-and leaves the file system as it was."""
+and leaves the file system as it was. A store that cannot be written for a while loses nothing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from toolrouter import ToolMetaLearner
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.errors import StoreOpenError
-from toolrouter.store import AttemptRecord, SQLiteStore, open_store
+from toolrouter.store import AttemptRecord, SQLiteStore, StoreUnavailableError, open_store
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
 
@@ -161,3 +161,115 @@ def test_relative_paths_resolve_against_the_working_directory_at_open_time(tmp_p
         assert again.count() == 1
     with pytest.raises(StoreOpenError, match="does not exist"):  # relative to the new directory now
         open_store("sqlite:///sub/r.db")
+
+
+# --- a store that cannot be written for a while: nothing recorded is lost --------------------------
+def outcome(success: bool) -> ExecutionResult:
+    return ExecutionResult(tool_id="a", success=success, quality=float(success), cost=0.0, latency_s=0.01)
+
+
+def calls(router: ToolMetaLearner) -> int:
+    return router.tool_statistics("q", "s")["a"].calls
+
+
+def test_attempts_a_locked_file_cannot_take_wait_in_order_and_are_learned_once(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, timeout_s=0.05)
+    router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], store=store, seed=0)
+    record_one = lambda success: router.record_attempt(outcome(success), task_type="q", step="s", capability="s")  # noqa: E731
+    record_one(True)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the store's timeout
+    record_one(False)
+    record_one(True)
+    assert (store.pending, store.count(), calls(router)) == (2, 1, 3)  # learned now, written later
+    with pytest.raises(StoreUnavailableError, match=r"database is locked \(2 attempts wait in memory\)") as info:
+        router.save()
+    assert repr(store.url) in str(info.value) and store.pending == 2
+    other.execute("ROLLBACK")
+    record_one(False)
+    assert store.pending == 0
+    assert [(r.id, r.success) for r in store.attempts()] == [(1, True), (2, False), (3, True), (4, False)]
+    router.sync()
+    assert calls(router) == 4  # its own attempts, written late, are not learned twice
+    router.save()
+    router.close()
+    with ToolMetaLearner(store=f"sqlite:///{path}") as again:
+        assert calls(again) == 4
+
+
+def test_attempts_written_after_the_file_was_deleted_are_not_written_into_the_void(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, max_pending=3)
+    store.append([record()])
+    os.remove(path)
+    assert store.append([record(), record()]) == []  # SQLite would write on into the unlinked file
+    with pytest.raises(StoreUnavailableError, match="was deleted or replaced since the store opened it"):
+        store.flush()
+    assert store.append([record(), record()]) == []
+    assert (store.pending, store.dropped) == (3, 1)  # memory is bounded: the newest are counted, not kept
+    with pytest.raises(StoreUnavailableError, match=r"\(3 attempts wait in memory\)"):
+        store.close()  # lost with the process: said, not silent
+    assert not path.exists()
+
+
+def test_close_writes_the_attempts_that_wait(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, timeout_s=0.05)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    assert store.append([record(task_id="late")]) == []
+    other.execute("ROLLBACK")
+    store.close()
+    store.close()  # a second close has nothing left to do
+    with SQLiteStore(path) as again:
+        assert [r.task_id for r in again.attempts()] == ["late"]
+
+
+def test_a_file_damaged_past_its_first_page_names_the_store_and_keeps_the_router_up(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        store.append([record(task_id=f"t{i}", request="x" * 300) for i in range(600)])
+    data = bytearray(path.read_bytes())
+    data[-20_000:] = b"\x5a" * 20_000  # the schema on page 1 reads; the attempts' pages do not
+    path.write_bytes(bytes(data))
+    store = SQLiteStore(path)
+    with pytest.raises(StoreUnavailableError, match=r"malformed: .*r\.db' is damaged") as info:
+        store.attempts()
+    assert repr(store.url) in str(info.value)
+    router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["s"])], store=store, seed=0)  # sync: deferred
+    router.record_attempt(outcome(True), task_type="q", step="s", capability="s")
+    assert calls(router) == 1
+
+
+def test_a_closed_store_says_so_naming_itself(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "r.db")
+    store.close()
+    for use in (lambda: store.append([record()]), store.count, lambda: store.get_snapshot("learner")):
+        with pytest.raises(ValueError, match=rf"^store '{store.url}': closed$"):
+            use()
+
+
+def test_while_attempts_wait_an_append_does_not_wait_for_the_lock_again(tmp_path, monkeypatch) -> None:
+    import threading
+
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, timeout_s=30)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # held for longer than any call should wait
+
+    def timed_out(self) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SQLiteStore, "_begin", timed_out)
+    assert store.append([record(task_id="first")]) == []  # as if it had waited its 30 s
+    monkeypatch.undo()
+    answers: list = []
+    worker = threading.Thread(target=lambda: answers.append(store.append([record(task_id="second")])))
+    worker.start()
+    worker.join(timeout=10)  # a hang detector: waiting for the lock again would take 30 s
+    assert not worker.is_alive() and answers == [[]] and store.pending == 2
+    other.execute("ROLLBACK")
+    store.append([record(task_id="third")])
+    assert [r.task_id for r in store.attempts()] == ["first", "second", "third"]
+    store.close()

@@ -191,6 +191,7 @@ def test_refuses_a_toolrouter_schema_that_is_not_a_store(pg_url: str, pg_databas
         (lambda s, db: s.url(db) + "?bogus=1", 'invalid URI query parameter: "bogus"'),
         (lambda s, db: s.url(db) + "?timeout_s=-1", "timeout_s='-1': Input should be greater than 0"),
         (lambda s, db: s.url(db) + "?listen=maybe", "listen='maybe'"),
+        (lambda s, db: s.url(db) + "?journal_dir=/etc/passwd/journals", "journal_dir: cannot make '/etc/passwd/journals/"),
     ],
 )
 def test_bad_urls_and_wrong_credentials_give_one_clear_error(postgres_server: LocalPostgres, pg_database: str, make_url, problem: str) -> None:
@@ -317,6 +318,23 @@ def test_an_outage_keeps_attempts_in_the_journal_and_writes_them_once_in_order(
     assert after > rows[-1].id and [r.tool_id for r in s.attempts(rows[-1].id)] == ["after"]
     s.close()
     assert not journals[0].exists()  # an empty journal is removed
+
+
+def test_an_outage_with_a_journal_that_cannot_be_written_fails_no_call(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    s = open_store(f"{pg_url}&timeout_s=0.5&retry_s=0.05")
+    (tmp_path / "journal").write_text("a file where the journal folder was to be made")
+    block(postgres_server, pg_database)
+    try:
+        assert s.append([record("lost")]) == []  # not an OSError out of the call that made it
+        assert (s.pending, s.dropped) == (0, 1)  # counted, as a full journal's are
+    finally:
+        unblock(postgres_server, pg_database)
+    s.flush(timeout_s=10)
+    s.append([record("after")])
+    assert [r.tool_id for r in s.attempts()] == ["after"]
+    s.close()
 
 
 def test_a_journaled_attempt_whose_first_write_committed_is_written_once(store: PostgresStore) -> None:

@@ -5,8 +5,9 @@ Each suite is a module ``toolrouter.bench.<suite>`` (dashes become underscores) 
 touches one new file.
 
 A suite whose data is missing or malformed raises one of :data:`DATA_ERRORS`, which ``toolrouter
-bench`` reports as one line naming the file and what is wrong; any other exception is a defect and
-keeps its traceback.
+bench`` reports as one line naming the file and what is wrong; an option value it cannot run with
+raises :class:`UsageError` (or argparse's own error), reported as one line naming the option and
+the value; any other exception is a defect and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import importlib
 import pkgutil
 
 from meta.data import DataFormatError
+from toolrouter.bench._args import UsageError
 from toolrouter.errors import DataError
+
+__all__ = ["DATA_ERRORS", "UsageError", "available_suites", "run_suite"]
 
 #: The exceptions that mean "the data is bad", not "the code is": a missing or unreadable path
 #: (``OSError``, which includes ``FileNotFoundError`` and its subclasses), a malformed file from the

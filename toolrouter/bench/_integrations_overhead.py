@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._report import NOT_AT_QUICK, console, median_time_s, print_table
 
 if TYPE_CHECKING:  # integrations is imported when the section runs, never with toolrouter
@@ -49,7 +50,7 @@ ARGUMENTS = {"query": "city library opening hours"}
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     """Options of this section."""
-    group.add_argument("--tools", type=int, default=50, help="backends of the one capability (default 50)")
+    group.add_argument("--tools", type=count, default=50, help="backends of the one capability (default 50)")
 
 
 def _noop(query: str) -> str:
@@ -190,7 +191,7 @@ def _timed(pair: Pair, repeats: int) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> list[list[Any]]:
     """Run the section and print its table; returns the target's rows (what, target, measured, met)."""
     if args.tools < 1:
-        raise ValueError(f"--tools must be at least 1, got {args.tools!r}")
+        raise UsageError(f"--tools must be at least 1, got {args.tools!r}")
     n_tools = min(args.tools, 5) if args.quick else args.tools
     repeats = min(args.repeats, 50) if args.quick else args.repeats * 5
     rows, targets = [], []

@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._meta_router_metatool import _quick_data
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_table
 from toolrouter.data import suggest_fetch
@@ -123,14 +124,14 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help=f"text features of every method, comma-separated to run the protocol once per featurizer, "
                             f"from {tuple(FEATURIZERS)} (default: minilm; hashing with --quick)")
     group.add_argument("--ks", default="3,5,10", help="shortlist sizes k to report (default 3,5,10)")
-    group.add_argument("--tuning-tools", type=int, default=30,
+    group.add_argument("--tuning-tools", type=count, default=30,
                        help="tools in the tuning split; the rest are evaluated (default 30)")
-    group.add_argument("--max-examples", type=int, default=20, help="examples the shortlist keeps per capability")
-    group.add_argument("--episodes", type=int, default=1500, help="most episodes of the tuning fit (early stopping)")
-    group.add_argument("--n-way", type=int, default=32, help="tools per episode of the tuning fit")
+    group.add_argument("--max-examples", type=count, default=20, help="examples the shortlist keeps per capability")
+    group.add_argument("--episodes", type=count, default=1500, help="most episodes of the tuning fit (early stopping)")
+    group.add_argument("--n-way", type=count, default=32, help="tools per episode of the tuning fit")
     group.add_argument("--blocks", default="100,300,1000,3000",
                        help="where the stream's blocks end (requests; the last block runs to the end)")
-    group.add_argument("--stream-limit", type=int, default=None, help="at most this many requests per stream")
+    group.add_argument("--stream-limit", type=count, default=None, help="at most this many requests per stream")
 
 
 @dataclass
@@ -292,12 +293,12 @@ def _mean_se(values: Sequence[float], digits: int = 3) -> str:
 def _check(args: argparse.Namespace) -> list[int]:
     ks = sorted({int(k) for k in str(args.ks).split(",") if k.strip()})
     if not ks or ks[0] < 1:
-        raise ValueError(f"--ks: expected comma-separated integers >= 1, got {args.ks!r}")
+        raise UsageError(f"--ks: expected comma-separated integers >= 1, got {args.ks!r}")
     for name in ("tuning_tools", "max_examples", "episodes", "n_way"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
     if args.stream_limit is not None and args.stream_limit < 1:
-        raise ValueError(f"--stream-limit must be at least 1, got {args.stream_limit!r}")
+        raise UsageError(f"--stream-limit must be at least 1, got {args.stream_limit!r}")
     return ks
 
 
@@ -355,7 +356,7 @@ def _featurizer_names(args: argparse.Namespace) -> list[str]:
     names = [n.strip() for n in (args.featurizer or ("hashing" if args.quick else "minilm")).split(",") if n.strip()]
     unknown = [n for n in names if n not in FEATURIZERS]
     if unknown or not names:
-        raise ValueError(f"--featurizer: unknown {unknown or names}; choose from {tuple(FEATURIZERS)}")
+        raise UsageError(f"--featurizer: unknown {unknown or names}; choose from {tuple(FEATURIZERS)}")
     return list(dict.fromkeys(names))
 
 
@@ -364,13 +365,13 @@ def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featuri
     featurizer = _featurizer(featurizer_name)
     tuning_count = min(args.tuning_tools, 8) if args.quick else args.tuning_tools
     if not 2 <= tuning_count <= len(data.tools) - max(ks):
-        raise ValueError(
+        raise UsageError(
             f"--tuning-tools: {tuning_count} must lie between 2 and {len(data.tools) - max(ks)} (the data has "
             f"{len(data.tools)} tools and --ks shortlists up to {max(ks)} of the others)"
         )
     edges = [int(b) for b in str(args.blocks).split(",") if b.strip()]
     if not edges or edges != sorted(set(edges)) or edges[0] < 1:
-        raise ValueError(f"--blocks: expected increasing positive integers, got {args.blocks!r}")
+        raise UsageError(f"--blocks: expected increasing positive integers, got {args.blocks!r}")
     seeds = list(range(min(args.seeds, 1) if args.quick else args.seeds))
     n_eval = len(data.tools) - tuning_count
     requests_of = data.counts()
@@ -526,7 +527,7 @@ def _cost(args: argparse.Namespace, data: MetaToolData, names: Sequence[str]) ->
     seen = {q for q, _ in learned}
     unseen = [q for q in data.queries if q not in seen][: repeats + 5]
     if len(unseen) < repeats + 5:
-        raise ValueError(f"--repeats: {repeats} needs {repeats + 5} requests beyond those learned, the data has {len(unseen)}")
+        raise UsageError(f"--repeats: {repeats} needs {repeats + 5} requests beyond those learned, the data has {len(unseen)}")
     rows, targets = [], []
     # the old MiniLM path beside the new wherever MiniLM is measured; hashed n-grams always
     before = ["minilm-st-encode"] if any(n.startswith("minilm") for n in names) else []

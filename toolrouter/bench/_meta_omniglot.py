@@ -24,6 +24,7 @@ from meta.data.omniglot import OmniglotData, load_omniglot
 from meta.few_shot import FewShotLearner
 from meta.maml import MAML, MAMLFirstOrder
 from meta.protonet_recipe import ProtoNetRecipe, train_protonet
+from toolrouter.bench._args import UsageError
 from toolrouter.bench._meta_common import conv4, mean_ci95, train_for
 from toolrouter.bench._report import print_table
 from toolrouter.data import suggest_fetch
@@ -76,9 +77,9 @@ def recipe_from_args(args: argparse.Namespace) -> ProtoNetRecipe:
     try:
         options = json.loads(args.recipe_options)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--recipe-options: not JSON ({exc}): {args.recipe_options!r}") from None
+        raise UsageError(f"--recipe-options: not JSON ({exc}): {args.recipe_options!r}") from None
     if not isinstance(options, dict):
-        raise ValueError(f"--recipe-options: expected a JSON object of ProtoNetRecipe fields, got {args.recipe_options!r}")
+        raise UsageError(f"--recipe-options: expected a JSON object of ProtoNetRecipe fields, got {args.recipe_options!r}")
     budget = {"cpu_seconds": args.recipe_cpu_minutes * 60.0, "episodes": args.recipe_episodes or 10**9, "seed": args.seed, "n_way": args.recipe_way}
     if args.max_steps:
         budget["episodes"] = min(budget["episodes"], args.max_steps)
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> None:
     known = [*METRIC_METHODS, *MAML_METHODS, "recipe"]
     for m in methods:
         if m not in known:
-            raise ValueError(f"--methods: unknown method {m!r}; choose from {sorted(known)}")
+            raise UsageError(f"--methods: unknown method {m!r}; choose from {sorted(known)}")
     if "recipe" in methods:
         recipe_from_args(args)  # a bad option fails before any training
     paths = args.omniglot.split(",")

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -74,29 +75,29 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="features of the mean-embedding baseline (default: minilm; hashing with --quick)")
     group.add_argument("--mt-hashing-weight", type=float, default=0.5,
                        help="weight of the hashed n-grams beside MiniLM (weight 1) in minilm+hashing (default 0.5)")
-    group.add_argument("--mt-hashing-dim", type=int, default=1024, help="hash buckets in minilm+hashing (default 1024)")
-    group.add_argument("--mt-group-seed", type=int, default=0,
+    group.add_argument("--mt-hashing-dim", type=count, default=1024, help="hash buckets in minilm+hashing (default 1024)")
+    group.add_argument("--mt-group-seed", type=count, default=0,
                        help="seed of the split of the tools into the tuning and reporting groups (default 0)")
-    group.add_argument("--mt-tune-seeds", type=int, default=2,
+    group.add_argument("--mt-tune-seeds", type=count, default=2,
                        help="seeds of the tuning settings (0 to N-1, whatever the reported seeds; default 2)")
     group.add_argument("--mt-candidates", default=CANDIDATES,
                        help=f"options tried on the tuning group, refine_steps:known_tool_weight pairs (default {CANDIDATES})")
-    group.add_argument("--mt-tune-new", type=int, default=25,
+    group.add_argument("--mt-tune-new", type=count, default=25,
                        help="new tools per tuning setting; the rest of the tuning group are its old tools (default 25)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
-    group.add_argument("--mt-episodes", type=int, default=1500, help="most training episodes (early stopping may end sooner)")
-    group.add_argument("--mt-n-way", type=int, default=64, help="tools per training episode (default 64)")
+    group.add_argument("--mt-episodes", type=count, default=1500, help="most training episodes (early stopping may end sooner)")
+    group.add_argument("--mt-n-way", type=count, default=64, help="tools per training episode (default 64)")
     group.add_argument("--mt-adapter", choices=("mlp", "lora"), default="mlp", help="the selector's shared tower")
-    group.add_argument("--mt-first-seed", type=int, default=0, help="first seed (seeds run from here, --seeds of them)")
+    group.add_argument("--mt-first-seed", type=count, default=0, help="first seed (seeds run from here, --seeds of them)")
     group.add_argument("--mt-lr", type=float, default=None, help="selector learning rate (default: SelectorConfig's)")
-    group.add_argument("--mt-finetune-layers", type=int, default=0,
+    group.add_argument("--mt-finetune-layers", type=count, default=0,
                        help="also report a selector that fine-tunes MiniLM's last L layers (0: no such row)")
     group.add_argument("--mt-finetune-lr", type=float, default=None, help="learning rate of the fine-tuned layers")
-    group.add_argument("--mt-finetune-lora-rank", type=int, default=0,
+    group.add_argument("--mt-finetune-lora-rank", type=count, default=0,
                        help="LoRA rank on the fine-tuned layers (0: train them in full)")
-    group.add_argument("--mt-ft-n-way", type=int, default=16, help="tools per episode for the fine-tuned selector")
-    group.add_argument("--mt-ft-queries", type=int, default=2, help="query requests per tool per episode, fine-tuned")
-    group.add_argument("--mt-ft-patience", type=int, default=5, help="early-stopping patience (checks), fine-tuned")
+    group.add_argument("--mt-ft-n-way", type=count, default=16, help="tools per episode for the fine-tuned selector")
+    group.add_argument("--mt-ft-queries", type=count, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-ft-patience", type=count, default=5, help="early-stopping patience (checks), fine-tuned")
     group.add_argument("--mt-ft-cpu-s", type=float, default=None,
                        help="training budget of the fine-tuned selector in CPU seconds of its process "
                             "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")
@@ -354,7 +355,7 @@ def _candidates(args: argparse.Namespace) -> list[tuple[int, float]]:
     try:
         pairs = [(int(a), float(b)) for a, b in (c.split(":") for c in args.mt_candidates.split(",") if c.strip())]
     except ValueError:
-        raise ValueError(f"--mt-candidates: expected refine_steps:known_tool_weight pairs, got {args.mt_candidates!r}") from None
+        raise UsageError(f"--mt-candidates: expected refine_steps:known_tool_weight pairs, got {args.mt_candidates!r}") from None
     return pairs[:2] if args.quick else pairs
 
 
@@ -481,8 +482,8 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m toolrouter.bench._meta_router_metatool")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seeds", type=count, default=3)
+    parser.add_argument("--threads", type=count, default=1)
     parser.add_argument("--data", default=str(data_dir()))
     add_arguments(parser.add_argument_group("metatool"))
     cli_args = parser.parse_args(sys.argv[1:])

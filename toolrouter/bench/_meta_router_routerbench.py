@@ -70,6 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.bench._aiq import aiq, upper_hull
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
@@ -106,8 +107,8 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "'none': the options given on the command line)",
     )
     group.add_argument("--rb-grid", default=GRID, help=f"with --rb-tune-on: the options tried (default {GRID!r})")
-    group.add_argument("--rb-tune-folds", type=int, default=5, help="with --rb-tune-on: folds (default 5)")
-    group.add_argument("--rb-tune-seeds", type=int, default=3, help="with --rb-tune-on: seeds per fold (default 3)")
+    group.add_argument("--rb-tune-folds", type=count, default=5, help="with --rb-tune-on: folds (default 5)")
+    group.add_argument("--rb-tune-seeds", type=count, default=3, help="with --rb-tune-on: seeds per fold (default 3)")
     group.add_argument(
         "--rb-policies",
         default=None,
@@ -129,12 +130,12 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         help="score on a held-out 30%% of train instead of test (for choosing options without test outcomes)",
     )
     group.add_argument(
-        "--rb-folds", type=int, default=1,
+        "--rb-folds", type=count, default=1,
         help="with --rb-validate: K-fold cross-validation of train instead of one held-out 30%% (default 1: the hold-out)",
     )
-    group.add_argument("--rb-hash-dim", type=int, default=128, help="dimension of the hashing featurizer")
+    group.add_argument("--rb-hash-dim", type=count, default=128, help="dimension of the hashing featurizer")
     group.add_argument(
-        "--rb-pca", type=int, default=32, help="project features on this many principal axes of train (0: off; default 32)"
+        "--rb-pca", type=count, default=32, help="project features on this many principal axes of train (0: off; default 32)"
     )
     group.add_argument(
         "--rb-normalize", default="standardize", choices=("none", "center", "standardize"),
@@ -144,8 +145,8 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-context-scale", type=float, default=0.18,
         help="multiplies the features (not the constant): smaller means a tighter prior on the per-prompt part",
     )
-    group.add_argument("--rb-lambdas", type=int, default=25, help="points of the lambda grid (default 25)")
-    group.add_argument("--rb-passes", type=int, default=20, help="passes over train while learning online (default 20)")
+    group.add_argument("--rb-lambdas", type=count, default=25, help="points of the lambda grid (default 25)")
+    group.add_argument("--rb-passes", type=count, default=20, help="passes over train while learning online (default 20)")
     group.add_argument(
         "--rb-replay", default="new", choices=("new", "every"),
         help="over the passes, learn only (prompt, model) outcomes not learnt before (default), or every one drawn",
@@ -156,11 +157,11 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-pessimism", type=float, default=0.0,
         help="on test, score a model by its posterior mean minus this many posterior standard deviations",
     )
-    group.add_argument("--rb-knn", type=int, default=10, help="neighbours of the kNN router (default 10)")
+    group.add_argument("--rb-knn", type=count, default=10, help="neighbours of the kNN router (default 10)")
     group.add_argument("--rb-ridge", type=float, default=10.0, help="ridge penalty of the supervised reference")
     group.add_argument("--rb-vw-args", default="--epsilon 0.05", help="extra Vowpal Wabbit options")
     group.add_argument("--rb-no-vw", action="store_true", help="skip Vowpal Wabbit")
-    group.add_argument("--rb-limit", type=int, default=None, help="first rows of each file (for tests)")
+    group.add_argument("--rb-limit", type=count, default=None, help="first rows of each file (for tests)")
     group.add_argument(
         "--skip-incomplete", action="store_true",
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
@@ -216,7 +217,7 @@ def validation_folds(n: int, folds: int = 1, seed: int = 12345) -> list[tuple[np
     split: with ``folds=1`` one fixed random 30% held out; with ``folds >= 2`` K-fold
     cross-validation (every prompt held out once), which averages out the luck of one split."""
     if not isinstance(folds, int) or not 1 <= folds <= n:
-        raise ValueError(f"--rb-folds must be an integer in [1, {n}], got {folds!r}")
+        raise UsageError(f"--rb-folds must be an integer in [1, {n}], got {folds!r}")
     order = np.random.default_rng(seed).permutation(n)
     if folds == 1:
         n_out = max(1, int(round(0.3 * n)))
@@ -230,7 +231,7 @@ def lambda_grid(train: RouterBenchData, n: int) -> np.ndarray:
     """``n`` cost weights, geometric from ``0.01 / c_max`` to ``100 / c_min`` (mean cost per prompt
     of the dearest and cheapest model on ``train``): from the best model to the cheapest."""
     if n < 2:
-        raise ValueError(f"--rb-lambdas must be >= 2, got {n!r}")
+        raise UsageError(f"--rb-lambdas must be >= 2, got {n!r}")
     means = train.cost.mean(axis=0)
     c_min, c_max = float(means[means > 0].min()), float(means.max())
     return np.geomspace(0.01 / c_max, 100.0 / c_min, n)
@@ -273,14 +274,14 @@ def prepare_context(
     weight, so a smaller ``scale`` shrinks the per-prompt part of a prediction towards the model's
     mean (the constant's weight) without shrinking that mean."""
     if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"--rb-context-scale must be a finite number > 0, got {scale!r}")
+        raise UsageError(f"--rb-context-scale must be a finite number > 0, got {scale!r}")
     if normalize not in ("none", "center", "standardize"):
-        raise ValueError(f"--rb-normalize: unknown {normalize!r}")
+        raise UsageError(f"--rb-normalize: unknown {normalize!r}")
     mean = f_train.mean(axis=0)
     a, b = f_train - mean, f_test - mean
     if pca:
         if not 0 < pca <= min(a.shape):
-            raise ValueError(f"--rb-pca must be in [0, {min(a.shape)}], got {pca!r}")
+            raise UsageError(f"--rb-pca must be in [0, {min(a.shape)}], got {pca!r}")
         _, _, vt = np.linalg.svd(a, full_matrices=False)
         a, b = a @ vt[:pca].T, b @ vt[:pca].T
     elif normalize == "none":
@@ -342,7 +343,7 @@ def oracle_sweep(ctx: Context) -> np.ndarray:
 def knn_sweep(ctx: Context, k: int) -> np.ndarray:
     """Full-information kNN: neighbours by cosine similarity of the features (without the constant)."""
     if not 1 <= k <= len(ctx.train):
-        raise ValueError(f"--rb-knn must be in [1, {len(ctx.train)}], got {k!r}")
+        raise UsageError(f"--rb-knn must be in [1, {len(ctx.train)}], got {k!r}")
     a, b = ctx.x_train[:, :-1], ctx.x_test[:, :-1]
     a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
@@ -496,7 +497,7 @@ def _policies(args: argparse.Namespace) -> list[str]:
     names = [p.strip() for p in args.rb_policies.split(",") if p.strip()]
     unknown = [p for p in names if p not in POLICIES or not POLICIES[p].contextual]
     if not names or unknown:
-        raise ValueError(f"--rb-policies: unknown or non-contextual {unknown or names!r}; choose from {list(ONLINE)}")
+        raise UsageError(f"--rb-policies: unknown or non-contextual {unknown or names!r}; choose from {list(ONLINE)}")
     return names
 
 
@@ -512,13 +513,13 @@ def parse_grid(text: str) -> dict[str, list[float]]:
     for part in text.replace(";", " ").split():
         name, _, values = part.partition("=")
         if name not in TUNED or name in grid:
-            raise ValueError(f"--rb-grid: unknown or repeated option {name!r} in {text!r}; choose from {list(TUNED)}")
+            raise UsageError(f"--rb-grid: unknown or repeated option {name!r} in {text!r}; choose from {list(TUNED)}")
         try:
             grid[name] = [float(v) for v in values.split(",") if v.strip()]
         except ValueError:
-            raise ValueError(f"--rb-grid: {name}: expected numbers, got {values!r}") from None
+            raise UsageError(f"--rb-grid: {name}: expected numbers, got {values!r}") from None
         if not grid[name] or not all(np.isfinite(v) and v > 0 for v in grid[name]):
-            raise ValueError(f"--rb-grid: {name}: expected positive numbers, got {values!r}")
+            raise UsageError(f"--rb-grid: {name}: expected positive numbers, got {values!r}")
     return grid
 
 
@@ -526,19 +527,19 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     evals = [e.strip() for e in args.rb_evals.split(",") if e.strip()]
     known = (*EVALS, MIXED)
     if not evals or any(e not in known for e in evals):
-        raise ValueError(f"--rb-evals: expected names from {known}, got {args.rb_evals!r}")
+        raise UsageError(f"--rb-evals: expected names from {known}, got {args.rb_evals!r}")
     tune_on = _tune_on(args)
     if any(e not in known for e in tune_on):
-        raise ValueError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
+        raise UsageError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
     designs = [d.strip() for d in args.rb_designs.split(",") if d.strip()]
     if not designs or any(d not in DESIGNS for d in designs):
-        raise ValueError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
+        raise UsageError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
     for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn", "rb_tune_folds", "rb_tune_seeds"):
         value = getattr(args, name)
         if not isinstance(value, int) or value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+            raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
     if args.rb_folds != 1 and not args.rb_validate:
-        raise ValueError(f"--rb-folds {args.rb_folds!r} scores folds of train: it needs --rb-validate")
+        raise UsageError(f"--rb-folds {args.rb_folds!r} scores folds of train: it needs --rb-validate")
     parse_grid(args.rb_grid)
     return evals, _policies(args), designs
 

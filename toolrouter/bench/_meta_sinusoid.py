@@ -11,6 +11,7 @@ import torch
 
 from meta.data.sinusoid import SinusoidTaskSampler
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
+from toolrouter.bench._args import UsageError
 from toolrouter.bench._meta_common import mean_ci95, sinusoid_mlp, train_for
 from toolrouter.bench._report import print_table
 
@@ -28,7 +29,7 @@ def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Call
     if kind == "constant":
         return lambda now: lr
     if kind != "cosine":
-        raise ValueError(f"--meta-lr-schedule: expected 'constant' or 'cosine', got {kind!r}")
+        raise UsageError(f"--meta-lr-schedule: expected 'constant' or 'cosine', got {kind!r}")
     floor = lr / 100
 
     def at(now: float) -> float:
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> None:
     methods = args.sinusoid_methods.split(",")
     for m in methods:
         if m not in ALGORITHMS:
-            raise ValueError(f"--sinusoid-methods: unknown method {m!r}; choose from {sorted(ALGORITHMS)}")
+            raise UsageError(f"--sinusoid-methods: unknown method {m!r}; choose from {sorted(ALGORITHMS)}")
     seconds = args.minutes * 60.0
     test_sampler = SinusoidTaskSampler(seed=10_000 + args.seed)
     rows, train_rows = [], []

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter.bench._args import UsageError
 from toolrouter.bench._report import print_table
 from toolrouter.data.bfcl import BfclData, Conversation, FunctionDoc, SingleTurn, load_bfcl
 from toolrouter.structure import CALL_TRACE_PREFIX, StructureConfig, StructureModel, TraceStep
@@ -145,7 +146,7 @@ def make_featurizer(name: str) -> Any:
         return features.SentenceEncoderFeaturizer()
     if name == "minilm+hashing":
         return features._minilm_and_hashing()
-    raise ValueError(f"--featurizer: unknown {name!r}; choose from {FEATURIZERS}")
+    raise UsageError(f"--featurizer: unknown {name!r}; choose from {FEATURIZERS}")
 
 
 def describe(doc: FunctionDoc) -> str:

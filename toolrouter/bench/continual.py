@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
+from toolrouter.bench._args import count
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -76,8 +77,8 @@ def main(argv: list[str]) -> None:
     """Run the suite; ``--quick`` runs a toy version in seconds."""
     parser = argparse.ArgumentParser(prog="toolrouter bench continual", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes (3 short tasks, 1 seed, 5 epochs)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per strategy (default 3)")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs per experience (default 10)")
+    parser.add_argument("--seeds", type=count, default=3, help="seeds per strategy (default 3)")
+    parser.add_argument("--epochs", type=count, default=10, help="epochs per experience (default 10)")
     parser.add_argument(
         "--streams",
         default="permuted,split-task,split-class,drift",

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from toolrouter.bench._args import count
 from toolrouter.bench._meta_router_metatool import _accuracy, _quick_data, _unit, support_pools
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir, suggest_fetch
@@ -54,12 +55,12 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="toolrouter bench experts", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and hashed n-grams, for a smoke test")
     parser.add_argument("--data", default=str(data_dir()), help="folder holding metatool/ (default: the shared data)")
-    parser.add_argument("--seeds", type=int, default=3, help="splits to average over (default 3)")
-    parser.add_argument("--held-out", type=int, default=30, help="tools held out from training (default 30)")
+    parser.add_argument("--seeds", type=count, default=3, help="splits to average over (default 3)")
+    parser.add_argument("--held-out", type=count, default=30, help="tools held out from training (default 30)")
     parser.add_argument("--shots", default="1,5,20", help="K values (default 1,5,20)")
-    parser.add_argument("--episodes", type=int, default=1500, help="most meta-training episodes (default 1500)")
-    parser.add_argument("--calls", type=int, default=200, help="timed process_task calls per latency row (default 200)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--episodes", type=count, default=1500, help="most meta-training episodes (default 1500)")
+    parser.add_argument("--calls", type=count, default=200, help="timed process_task calls per latency row (default 200)")
+    parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
     if min(args.seeds, args.held_out, args.episodes, args.calls) < 1:
         parser.error("--seeds, --held-out, --episodes and --calls must be at least 1")

@@ -27,6 +27,7 @@ import importlib
 
 import torch
 
+from toolrouter.bench._args import count
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir
 
@@ -42,9 +43,9 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="toolrouter bench integrations", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds of the shortlist measurement (default 5)")
-    parser.add_argument("--repeats", type=int, default=200, help="timed calls per cost measurement (default 200)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--seeds", type=count, default=5, help="seeds of the shortlist measurement (default 5)")
+    parser.add_argument("--repeats", type=count, default=200, help="timed calls per cost measurement (default 200)")
+    parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
     parser.add_argument("--data", default=str(data_dir()), help="folder with metatool/ (default: the data cache)")
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))

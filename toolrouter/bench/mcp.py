@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from toolrouter.bench._args import count
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: The project's targets: the gateway's p50 / a direct call's p50, and its calls/s / the slowest upstream's.
@@ -73,9 +74,9 @@ def main(argv: list[str]) -> None:
     """Run the benchmark; ``--quick`` runs a toy version in well under a minute."""
     parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
-    parser.add_argument("--calls", type=int, default=1000, help="timed calls per measurement (default 1000)")
-    parser.add_argument("--warmup", type=int, default=100, help="untimed calls first (default 100)")
-    parser.add_argument("--upstreams", type=int, default=4, help="upstream servers (default 4)")
+    parser.add_argument("--calls", type=count, default=1000, help="timed calls per measurement (default 1000)")
+    parser.add_argument("--warmup", type=count, default=100, help="untimed calls first (default 100)")
+    parser.add_argument("--upstreams", type=count, default=4, help="upstream servers (default 4)")
     parser.add_argument("--concurrency", default="1,8", help="callers at once, comma-separated (default 1,8)")
     args = parser.parse_args(argv)
     try:

@@ -29,6 +29,7 @@ import torch
 
 from meta.data.nasbench201 import dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
+from toolrouter.bench._args import count
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
@@ -50,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="dataset of --data to search (cifar10, cifar100, ImageNet16-120); default: the one its columns name",
     )
-    p.add_argument("--seeds", type=int, default=20, help="seeds per algorithm")
-    p.add_argument("--seed-offset", type=int, default=0, help="first seed (tuning used other seeds)")
+    p.add_argument("--seeds", type=count, default=20, help="seeds per algorithm")
+    p.add_argument("--seed-offset", type=count, default=0, help="first seed (tuning used other seeds)")
     p.add_argument("--budgets", default="25,50,100,200", help="query budgets to report")
     p.add_argument("--algorithms", default=DEFAULT_ALGORITHMS, help=f"comma list from {sorted(ALGORITHMS)}")
     p.add_argument("--json", default=None, help="also write every run's trace to this JSON file")

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -63,13 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
     p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
     p.add_argument("--out", type=Path, default=Path("bench_out"), help="folder for the PNG curves")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per learning stream")
-    p.add_argument("--tools", type=int, default=50, help="arms in the overhead part")
-    p.add_argument("--dim", type=int, default=384, help="context dimension in the overhead part")
-    p.add_argument("--repeats", type=int, default=2000, help="timed calls per overhead measurement")
-    p.add_argument("--horizon", type=int, default=3000, help="decisions per synthetic stream")
-    p.add_argument("--synthetic-tools", type=int, default=10)
-    p.add_argument("--synthetic-dim", type=int, default=8, help="context dimension of stream (c)")
+    p.add_argument("--seeds", type=count, default=3, help="seeds per learning stream")
+    p.add_argument("--tools", type=count, default=50, help="arms in the overhead part")
+    p.add_argument("--dim", type=count, default=384, help="context dimension in the overhead part")
+    p.add_argument("--repeats", type=count, default=2000, help="timed calls per overhead measurement")
+    p.add_argument("--horizon", type=count, default=3000, help="decisions per synthetic stream")
+    p.add_argument("--synthetic-tools", type=count, default=10)
+    p.add_argument("--synthetic-dim", type=count, default=8, help="context dimension of stream (c)")
     p.add_argument(
         "--routerbench",
         type=Path,
@@ -82,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
     )
     p.add_argument("--cost-weight", type=float, default=50.0, help="lambda in quality - lambda * cost")
-    p.add_argument("--feature-dim", type=int, default=256, help="HashingFeaturizer dimension for RouterBench")
-    p.add_argument("--passes", type=int, default=1, help="replays of the RouterBench prompts")
+    p.add_argument("--feature-dim", type=count, default=256, help="HashingFeaturizer dimension for RouterBench")
+    p.add_argument("--passes", type=count, default=1, help="replays of the RouterBench prompts")
     p.add_argument("--no-peers", action="store_true", help="skip Vowpal Wabbit and MABWiser")
     p.add_argument(
         "--streams",
@@ -266,13 +267,13 @@ def main(argv: list[str]) -> None:
         args.horizon, args.seeds, args.feature_dim = min(args.horizon, 150), min(args.seeds, 1), min(args.feature_dim, 32)
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
     args.streams = [s.strip() for s in args.streams.split(",") if s.strip()]
     unknown = [s for s in args.streams if s not in STREAMS]
     if unknown or not args.streams:
-        raise ValueError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
+        raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
     if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
-        raise ValueError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
+        raise UsageError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
     # the data is read first, so that a bad RouterBench file stops the run before the timings
     streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)

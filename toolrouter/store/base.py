@@ -52,9 +52,11 @@ __all__ = [
 
 
 class StoreUnavailableError(ToolRouterError, ConnectionError):
-    """A server store cannot be reached right now (the server is down, restarting or too slow to
-    answer within the store's timeout). The message names the store and the reason. Attempts are
-    not lost: they wait in the store's local journal; reads and snapshots raise this instead."""
+    """A store cannot be used right now: a server store's server is down, restarting or too slow to
+    answer within the store's timeout; an SQLite file is locked by another process past the store's
+    timeout, on a full or read-only disk, or was deleted. The message names the store and the
+    reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
+    SQLite store's in memory); reads and snapshots raise this instead."""
 
 
 #: Most characters of a trace's request text that an attempt keeps (the structure model reads only
@@ -210,9 +212,9 @@ class Store(ABC):
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """Write ``records`` in one transaction (all or none) and return their ids, in order.
 
-        A store with an outage journal returns ``[]`` for records it could not write to its server
-        now: they are kept locally and written later, in order and with their ``writer``, so they
-        come back from ``attempts`` under ids assigned then."""
+        A store returns ``[]`` for records it could not write now (a server store's outage, an
+        SQLite file locked past its timeout): they are kept locally and written later, in order and
+        with their ``writer``, so they come back from ``attempts`` under ids assigned then."""
 
     @abstractmethod
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:

@@ -47,8 +47,10 @@ option                     default     meaning
 (``~/.local/state/toolrouter/journal``), with one sub-folder per server and database.
 
 A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
-server unreachable, a schema newer than this code) raises ``StoreOpenError`` naming the URL (its
-password masked) and the problem. Opening migrates an older schema forward.
+server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
+raises ``StoreOpenError`` naming the URL (its password masked) and the problem. Opening migrates an
+older schema forward. A journal that cannot be written during an outage (its disk full, its folder
+removed since) drops the attempts as a full one does (``dropped``, logged ``journal_unwritable``).
 
 Example:
     >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
@@ -64,6 +66,7 @@ import math
 import os
 import re
 import select
+import sqlite3
 import threading
 import time
 import uuid
@@ -296,6 +299,9 @@ class PostgresStore(Store):
         self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
         self._journal_dir = _journal_dir(opts.journal_dir, params)
+        problem = _journal_dir_problem(self._journal_dir)
+        if problem:  # found now, not at the first outage, when attempts would have nowhere to go
+            raise StoreOpenError(f"store {self.url!r}: journal_dir: {problem}") from None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
@@ -411,10 +417,17 @@ class PostgresStore(Store):
         return [written[s] for s in seqs]
 
     def _keep(self, seqs: list[int], records: Sequence[AttemptRecord]) -> None:
-        """Journal ``records`` (caller holds ``self._lock``)."""
-        if self._journal is None:
-            self._journal = Journal.for_origin(self._journal_dir, self.origin, self.options.journal_max_attempts)
-        kept = self._journal.add(seqs, records)
+        """Journal ``records`` (caller holds ``self._lock``). A journal that cannot be written (its
+        disk full, its folder removed) drops them like a full one: the call that made them and the
+        router go on."""
+        try:
+            if self._journal is None:
+                self._journal = Journal.for_origin(self._journal_dir, self.origin, self.options.journal_max_attempts)
+            kept = self._journal.add(seqs, records)
+        except (OSError, sqlite3.Error) as exc:
+            self.dropped += len(records)
+            log.error("journal_unwritable", url=self.url, journal_dir=str(self._journal_dir), error=repr(exc), dropped=self.dropped)
+            return
         if kept < len(records):
             self.dropped += len(records) - kept
             log.warning("journal_full", url=self.url, journal=str(self._journal.path), dropped=self.dropped)
@@ -721,6 +734,21 @@ class PostgresStore(Store):
         self._pool.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
+
+
+def _journal_dir_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold journals (``None`` if it can), without creating anything: the
+    nearest existing folder on its path must be a folder this process may write in."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot make {str(folder)!r}: {str(existing)!r} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot make or write {str(folder)!r}: {str(existing)!r} is not writable by this process"
+    return None
 
 
 def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:

@@ -4,6 +4,17 @@ WAL mode lets readers run while one process writes; writes take the lock up fron
 (``BEGIN IMMEDIATE``) and wait up to ``timeout_s`` for it, so concurrent writers queue instead of
 failing. Because SQLite has one writer at a time, attempt ids increase in commit order, which the
 router relies on to catch up with other processes.
+
+Attempts that cannot be written now (another process holds the lock past ``timeout_s``, the disk
+is full or became read-only, the file was deleted or replaced since the store opened it) are not
+lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
+them first. Such an append returns ``[]``, as a server store's does during an outage. While
+attempts wait, an ``append`` tries the lock without waiting for it (the first one waited
+``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
+``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
+``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` attempts wait
+(a few hundred bytes each); newer ones are dropped, counted in ``dropped`` and logged
+(``store_pending_full``), while the router still learns from them.
 """
 
 from __future__ import annotations
@@ -13,16 +24,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter.errors import StoreOpenError
+from toolrouter.logging import EventLog
 from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
     Store,
+    StoreUnavailableError,
     ToolSummary,
     check_upto_id,
     context_bytes,
@@ -31,6 +44,8 @@ from toolrouter.store.base import (
 )
 
 __all__ = ["SQLiteStore"]
+
+log = EventLog(__name__)
 
 #: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
 #: belongs to, its step's parents, the request text, the task's complexity).
@@ -95,11 +110,18 @@ class SQLiteStore(Store):
         >>> store.close()
     """
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None, max_pending: int = 100_000
+    ) -> None:
         path = str(path)
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
+        self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
+        self._closed = False
+        self.max_pending = int(max_pending)
+        #: Attempts dropped because ``max_pending`` were already waiting.
+        self.dropped = 0
         in_memory = path == ":memory:"
         if not in_memory:
             self._check_location()
@@ -111,7 +133,8 @@ class SQLiteStore(Store):
             conn = self._conn = sqlite3.connect(
                 path, timeout=timeout_s, isolation_level=None, check_same_thread=False
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            self._busy_ms = int(timeout_s * 1000)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             self._check_not_foreign()
             if not in_memory:
                 self._enable_wal(timeout_s)
@@ -119,6 +142,8 @@ class SQLiteStore(Store):
             # last transactions
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
+            # the file this store writes: an append checks that the path still names it
+            self._file = None if in_memory else (os.path.abspath(path), _file_id(path))
         except BaseException as exc:
             if conn is not None:
                 conn.close()
@@ -210,34 +235,41 @@ class SQLiteStore(Store):
         self._conn.execute("BEGIN IMMEDIATE")
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
-        """See ``Store.append``."""
+        """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
+        (see the module's docstring)."""
         if not records:
             return []
-        rows = [
-            (
-                r.writer,
-                r.task_id,
-                r.task_type,
-                r.step,
-                r.capability,
-                r.tool_id,
-                int(bool(r.success)),
-                float(r.quality),
-                float(r.cost),
-                float(r.latency_s),
-                float(r.utility),
-                r.error,
-                r.timestamp.isoformat(),
-                context_bytes(r.context),
-                r.trace_id,
-                depends_on_text(r.depends_on),
-                r.request,
-                r.complexity,
-            )
-            for r in records
-        ]
+        rows = [_row(r) for r in records]
         with self._lock:
-            self._begin()
+            try:
+                ids = self._write(self._pending + rows, wait=not self._pending)
+            except StoreUnavailableError as exc:
+                if not self._pending:  # once when attempts start to wait, not at every append
+                    log.warning("store_append_deferred", url=self.url, error=str(exc))
+                room = max(0, self.max_pending - len(self._pending))
+                self._pending.extend(rows[:room])
+                if room < len(rows):
+                    self.dropped += len(rows) - room
+                    log.warning("store_pending_full", url=self.url, dropped=self.dropped)
+                return []
+            if len(ids) > len(rows):
+                log.info("store_pending_written", url=self.url, attempts=len(ids) - len(rows))
+            self._pending = []
+        return ids[len(ids) - len(rows) :]
+
+    def _write(self, rows: list[tuple], *, wait: bool = True) -> list[int]:
+        """Insert ``rows`` in one transaction (caller holds ``self._lock``); ``StoreUnavailableError``
+        if the file cannot take them now. ``wait=False``: fail at once if another process holds
+        the lock, instead of waiting up to ``timeout_s`` for it."""
+        with self._available():
+            self._check_file()
+            if not wait:
+                self._conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                self._begin()
+            finally:
+                if not wait:
+                    self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             try:
                 ids = []
                 for row in rows:
@@ -251,9 +283,59 @@ class SQLiteStore(Store):
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return ids
+
+    def _check_file(self) -> None:
+        """Refuse to write into a file that is gone from the path: SQLite would write on, and what
+        it wrote would vanish with the last handle."""
+        if self._file is not None and _file_id(self._file[0]) != self._file[1]:
+            raise StoreUnavailableError(
+                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
+                "reopen the store"
+            )
+
+    @contextlib.contextmanager
+    def _available(self) -> Iterator[None]:
+        """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) and a
+        damaged file as ``StoreUnavailableError`` naming the store: the router routes on from what
+        it knows and keeps its attempts instead of failing calls."""
+        if self._closed:  # the caller's mistake, said as such (SQLite's own words name no store)
+            raise ValueError(f"store {self.url!r}: closed")
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailableError(f"store {self.url!r}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # a constraint or an interface error is a defect
+                raise
+            raise StoreUnavailableError(
+                f"store {self.url!r}: {exc}: {os.path.abspath(self.path)!r} is damaged; restore it from a copy "
+                "or move it aside"
+            ) from exc
+
+    @property
+    def pending(self) -> int:
+        """How many attempts wait in memory to be written (see the module's docstring)."""
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> None:
+        """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
+        written now (they keep waiting)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        try:
+            self._write(self._pending)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts wait in memory)") from exc
+        self._pending = []
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
@@ -262,13 +344,13 @@ class SQLiteStore(Store):
         if limit is not None:
             sql += " LIMIT ?"
             params += (int(limit),)
-        with self._lock:
+        with self._lock, self._available():
             rows = self._conn.execute(sql, params).fetchall()
         return [record_from_row(row) for row in rows]
 
     def count(self) -> int:
         """See ``Store.count``."""
-        with self._lock:
+        with self._lock, self._available():
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
     def prune(self, upto_id: int) -> int:
@@ -287,7 +369,8 @@ class SQLiteStore(Store):
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
-        with self._lock:
+        with self._lock, self._available():
+            self._check_file()
             cur = self._conn.execute(
                 "INSERT INTO snapshots (name, watermark, created, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET watermark = excluded.watermark, "
@@ -299,7 +382,7 @@ class SQLiteStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
-        with self._lock:
+        with self._lock, self._available():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
             ).fetchone()
@@ -309,12 +392,12 @@ class SQLiteStore(Store):
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
-        with self._lock:
+        with self._lock, self._available():
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL."""
-        with self._lock:
+        with self._lock, self._available():
             rows = self._conn.execute(
                 "SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
                 "AVG(cost), AVG(latency_s) FROM attempts GROUP BY task_type, step, tool_id "
@@ -323,9 +406,49 @@ class SQLiteStore(Store):
         return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
 
     def close(self) -> None:
-        """Close the connection."""
+        """Write the attempts that wait in memory, then close the connection. Attempts that still
+        cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
         with self._lock:
-            self._conn.close()
+            if self._closed:
+                return
+            try:
+                self._flush()
+            finally:
+                self._closed = True
+                self._conn.close()
+
+
+def _row(r: AttemptRecord) -> tuple:
+    """An attempt as the values of the ``attempts`` columns that ``append`` inserts."""
+    return (
+        r.writer,
+        r.task_id,
+        r.task_type,
+        r.step,
+        r.capability,
+        r.tool_id,
+        int(bool(r.success)),
+        float(r.quality),
+        float(r.cost),
+        float(r.latency_s),
+        float(r.utility),
+        r.error,
+        r.timestamp.isoformat(),
+        context_bytes(r.context),
+        r.trace_id,
+        depends_on_text(r.depends_on),
+        r.request,
+        r.complexity,
+    )
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (``None`` if there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _busy(exc: BaseException) -> bool:

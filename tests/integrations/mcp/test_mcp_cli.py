@@ -50,6 +50,18 @@ def test_serve_names_a_config_mistake_and_exits_2(tmp_path: Path) -> None:
     assert bad_address.exit_code == 2 and "--http: expected HOST:PORT" in bad_address.output
 
 
+def test_serve_on_an_address_in_use_names_it_and_exits_2(tmp_path: Path) -> None:
+    import socket
+
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps({"mcpServers": {"a": {"command": "x"}}}))
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = runner.invoke(app, ["mcp", "serve", str(config), "--http", f"127.0.0.1:{port}"])
+    assert done.exit_code == 2, done.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.output and "Traceback" not in done.output
+
+
 def test_stats_shows_each_capability_and_server(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'gateway.db'}"
     tools = ToolMiddleware(seed=0, store=store, task_type="mcp")

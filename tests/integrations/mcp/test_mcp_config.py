@@ -77,6 +77,12 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"type": "stdio", "url": "http://h/mcp"}}}, "type 'stdio' does not fit a server with url"),
         ({"servers": {}}, "no server to route to"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "nope"}}, "router.policy: unknown policy 'nope'"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"seed": -1}}, "router.seed: Input should be greater than or equal to 0 (got -1)"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"policy_options": {"window": 0}}},
+         "router: policy_options: window must be a positive integer, got 0"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"nope": 1}}},
+         "router: policy_options: options: lin_ts does not accept"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
         ({"servers": {"a": {"command": "x"}}, "servers2": {}}, "servers2: not a known setting"),
         ({"servers": {"a": {"command": "x"}}, "grouping": {"capabilities": {"s": {"tools": ["a-search"]}}}},
          "tool reference 'a-search': expected 'server:tool'"),
@@ -103,14 +109,21 @@ def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, mes
         ("g.json", "{", "not valid JSON"),
         ("g.yaml", "servers: {}", "expected a .toml or .json file, got suffix '.yaml'"),
         ("g.json", "[1]", "expected a table of settings at the top, got list"),
+        ("g.toml", "\udcff[servers.a]", r"not UTF-8 text \(byte 0xff at offset 0\)"),
     ],
 )
 def test_an_unreadable_file_is_named(tmp_path: Path, name: str, text: str, message: str) -> None:
-    (tmp_path / name).write_text(text)
+    (tmp_path / name).write_text(text, errors="surrogateescape")  # \udcff: the byte 0xff
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / name)
     with pytest.raises(ConfigError, match="cannot be read"):
         load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("name, text", [("g.toml", '[servers.a]\ncommand = "x"\n'), ("g.json", '{"servers": {"a": {"command": "x"}}}')])
+def test_a_byte_order_mark_before_the_settings_is_not_content(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text("\ufeff" + text, encoding="utf-8")
+    assert load_config(tmp_path / name).servers["a"].command == "x"
 
 
 def test_reconnection_backs_off_to_its_cap() -> None:

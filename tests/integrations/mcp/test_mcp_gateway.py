@@ -369,3 +369,19 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
         await process.stdin.aclose()
         with anyio.fail_after(30):
             await process.wait()
+
+
+def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raising(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from integrations.mcp.config import GatewayConfig
+    from integrations.mcp.gateway import Gateway
+    from toolrouter.store import AttemptRecord
+
+    db = tmp_path / "gateway.db"
+    gw = Gateway(GatewayConfig.model_validate({"mcpServers": {"a": {"command": "x"}}, "router": {"store": f"sqlite:///{db}"}}))
+    os.remove(db)  # deleted under the running gateway: the attempt below waits in memory
+    gw.middleware.learner.store.append([AttemptRecord("t", "mcp", "s", "s", "a:s", True, 1.0, 0.0, 0.0, 1.0)])
+    with caplog.at_level(logging.WARNING, logger="integrations"):
+        gw._save()  # what serving ends with
+    assert "mcp_gateway_close_failed" in caplog.text and "1 attempts wait in memory" in caplog.text

@@ -1,0 +1,23 @@
+"""What the suites' parsers share: option types, and the error a bad option value raises."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["UsageError", "count"]
+
+
+class UsageError(ValueError):
+    """An option value a suite cannot run with; ``toolrouter bench`` reports it as one line naming
+    the option and the value (exit status 2), as argparse does its own errors."""
+
+
+def count(text: str) -> int:
+    """An argparse type for seeds, counts and sizes: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
