@@ -193,7 +193,7 @@ def prune(
 ) -> None:
     """``toolrouter prune``: delete what the snapshots hold (see ``Store.prune``)."""
     console = Console()
-    with _open_existing_store(store) as st:
+    with _open_existing_store(store, "prune") as st:
         names = st.snapshot_names()
         if not names:
             raise typer.BadParameter(

@@ -357,13 +357,15 @@ class SQLiteStore(Store):
         """See ``Store.prune``. The file keeps its size (SQLite reuses the freed pages for new
         attempts); ``VACUUM`` with no router writing gives the space back."""
         check_upto_id(upto_id)
-        with self._lock:
+        with self._lock, self._available():
+            self._check_file()
             self._begin()
             try:
                 gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return int(gone)
 
