@@ -2066,8 +2066,13 @@ class ToolMetaLearner:
         return route
 
     def close(self) -> None:
-        """Stop background meta-training and close the store (if any)."""
+        """Stop background meta-training, release the executor ``execute`` keeps (its worker
+        threads and event loops) and close the store (if any)."""
         self.stop_background_meta_training()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.store is not None:

@@ -178,3 +178,16 @@ def test_a_long_plan_checks_its_steps_once_and_counts_its_trace_once(monkeypatch
     assert router.structures.traces() == 1 and counts == [40]
     router.execute(TaskProfile(task_id="again", steps=steps), config=FAST)  # another task: checked again
     assert len(checks) == 2
+
+
+def test_closing_the_router_releases_the_executor_execute_kept() -> None:
+    router = ToolMetaLearner([ToolProfile(tool_id="a", capabilities=["c"], expected_latency_s=0.0)], seed=0)
+    router.functions["a"] = lambda request: 1
+    router.execute(TaskProfile(task_id="t", required_capabilities=["c"]))
+    kept = router._executor
+    closed = []
+    original = kept.close
+    kept.close = lambda: closed.append(1) or original()
+    router.close()
+    assert closed == [1] and router._executor is None
+    assert router.execute(TaskProfile(task_id="u", required_capabilities=["c"])).run.succeeded  # a new one
