@@ -94,6 +94,10 @@ class ServerConfig(_Strict):
     )
     cost_per_use: float = Field(0.0, ge=0, description="The router's cost of one call (your unit).")
     disabled: bool = Field(False, description="Leave this server out.")
+    # what MCP clients keep beside a server for their own approval prompts: no use to the gateway,
+    # which answers to the client that runs it, but accepted so that a client's file loads as it is
+    autoApprove: list[str] = Field(default_factory=list, description="Tools a client runs without asking; ignored.")
+    alwaysAllow: list[str] = Field(default_factory=list, description="The same, as other clients name it; ignored.")
 
     @model_validator(mode="after")
     def _one_transport(self) -> "ServerConfig":

@@ -57,9 +57,10 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         "files": {"command": "npx", "args": ["-y", "files-server"], "env": {"ROOT": "/data"}},
         "remote": {"type": "streamable-http", "url": "https://tools.example.test/mcp", "headers": {"Authorization": "x"}},
         "old": {"command": "old-server", "disabled": True},
+        "notes": {"command": "notes-server", "autoApprove": ["read"], "alwaysAllow": ["list"]},  # client-side prompts
     }}))  # fmt: skip
     config = load_config(path)
-    assert sorted(config.servers) == ["files", "remote"]  # a disabled server is left out
+    assert sorted(config.servers) == ["files", "notes", "remote"]  # a disabled server is left out
     assert config.servers["files"].env == {"ROOT": "/data"}
     assert config.router.store is None and config.router.policy == "gaussian_ts"
     assert config.router.circuit_breaker is not None and config.router.circuit_breaker.failure_threshold == 3
