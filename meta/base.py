@@ -357,13 +357,10 @@ class BaseMetaLearner(nn.Module, abc.ABC):
 
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
-        from meta.checkpoint import load_checkpoint
+        from meta.checkpoint import checkpoint_metadata, load_checkpoint
 
         optimizer = getattr(self, "meta_optimizer", None)
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as handle:
-            has_optimizer = "optimizer" in (handle.metadata() or {})
+        has_optimizer = "optimizer" in checkpoint_metadata(path)
         info = load_checkpoint(path, self, optimizer if has_optimizer else None)
         if info.get("class") not in (None, type(self).__name__):
             log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)
