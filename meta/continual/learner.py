@@ -39,7 +39,7 @@ class ContinualConfig(BaseModel):
     Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0
 
     setting: Setting = Field(
         "class",

@@ -47,7 +47,7 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 class DARTSConfig(BaseModel):
     """Settings of a DARTS run (first-order, alternating updates)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0
 
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=1)
