@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from optuna.trial import TrialState
 
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler
+from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler, run_trial
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -145,7 +144,7 @@ class NeuralArchitectureSearch:
         The score is maximised. The function is called with one architecture dict; one whose signature
         cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception`` or
         returns NaN marks its trial failed and the search goes on; if no trial of the study has succeeded,
-        AllTrialsFailedError.
+        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed, then stops the search.
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
@@ -180,23 +179,11 @@ class NeuralArchitectureSearch:
                 else:
                     study.tell(trial, previous)
                 continue
-            try:
-                value = float(evaluation_function(arch))
-            except Exception as exc:  # noqa: BLE001 - a failing architecture is data, the search goes on
-                study.tell(trial, state=TrialState.FAIL)
-                known[key] = None
-                evaluations += 1
-                log.warning("nas_trial_failed", trial=trial.number, error=repr(exc))
-                continue
+            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed")
             evaluations += 1
-            if not math.isfinite(value):
-                study.tell(trial, state=TrialState.FAIL)
-                known[key] = None
-                log.warning("nas_trial_failed", trial=trial.number, error=f"evaluation returned {value}")
-                continue
-            study.tell(trial, value)
             known[key] = value
-            self.history.append((arch, value))
+            if value is not None:
+                self.history.append((arch, value))
         best_arch, best_value = self.best()
         log.info("nas_search_done", algorithm=self.algorithm, evaluations=evaluations, best=best_value)
         return best_arch, best_value

@@ -212,6 +212,18 @@ def test_failing_and_nan_evaluations_are_failed_trials_and_the_search_goes_on() 
         doomed.search_architecture(lambda a: float("nan"), num_evaluations=4)
 
 
+def test_an_interrupted_evaluation_is_recorded_failed_not_left_running() -> None:
+    from meta import NeuralArchitectureSearch
+
+    def interrupted(arch: dict) -> float:
+        raise KeyboardInterrupt
+
+    nas = NeuralArchitectureSearch(create_nb201_search_space(), "random")
+    with pytest.raises(KeyboardInterrupt):
+        nas.search_architecture(interrupted, num_evaluations=3)
+    assert [t.state for t in nas.study.trials] == [optuna.trial.TrialState.FAIL]
+
+
 def test_bad_search_arguments_name_the_field() -> None:
     from meta import NeuralArchitectureSearch
 

@@ -180,6 +180,19 @@ def test_failing_and_nan_trials_are_marked_failed_and_the_search_goes_on() -> No
         always.optimize(lambda p: float("nan"), n_iterations=3)
 
 
+def test_an_interrupted_trial_is_recorded_failed_not_left_running(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    storage = f"sqlite:///{tmp_path / 'hpo.db'}"
+    opt = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random", storage=storage, study_name="s")
+
+    def interrupted(p: dict) -> float:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.optimize(interrupted, n_iterations=5)
+    resumed = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random", storage=storage, study_name="s")
+    assert [t.state for t in resumed.study.trials] == [optuna.trial.TrialState.FAIL]
+
+
 @pytest.mark.parametrize(
     ("space", "match"),
     [
