@@ -138,10 +138,15 @@ class AdaptiveOptimizer:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
             )
-        if window < 2:
-            raise ValueError(f"window: must be >= 2, got {window!r}")
-        if plateau_factor <= 1:
-            raise ValueError(f"plateau_factor: must be > 1, got {plateau_factor!r}")
+        for name, value, low in (("window", window, 2), ("plateau_patience", plateau_patience, 1), ("convergence_patience", convergence_patience, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        # written so that NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        if not (isinstance(plateau_factor, (int, float)) and 1 < plateau_factor < math.inf):
+            raise ValueError(f"plateau_factor: must be a finite number > 1, got {plateau_factor!r}")
+        for name, value in (("plateau_threshold", plateau_threshold), ("convergence_tol", convergence_tol)):
+            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
+                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning = use_meta_learning
