@@ -76,14 +76,13 @@ class NeuralArchitectureSearch:
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
-        if population_size < 2:
-            raise ValueError(f"population_size: must be >= 2, got {population_size!r}")
-        if tournament_size is None:
+        if tournament_size is None and isinstance(population_size, int):
             tournament_size = min(5, population_size)
-        if not 1 <= tournament_size <= population_size:
+        for name, value, low in (("population_size", population_size, 2), ("tournament_size", tournament_size, 1), ("n_startup_trials", n_startup_trials, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
-        if n_startup_trials < 1:
-            raise ValueError(f"n_startup_trials: must be >= 1, got {n_startup_trials!r}")
         if not (isinstance(n_starts, int) and n_starts >= 1):
             raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
         self.space = make_space(search_space_config)

@@ -238,6 +238,10 @@ def test_bad_search_arguments_name_the_field() -> None:
         NeuralArchitectureSearch(space, "random").search_architecture(lambda a: 0.0, num_evaluations=0)
     with pytest.raises(ValueError, match="n_starts"):
         NeuralArchitectureSearch(space, "bayesian", n_starts=0)
+    with pytest.raises(ValueError, match="population_size: must be an int >= 2, got 2.5"):
+        NeuralArchitectureSearch(space, "evolutionary", population_size=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_startup_trials: must be an int >= 1, got 1.5"):
+        NeuralArchitectureSearch(space, "bayesian", n_startup_trials=1.5)  # type: ignore[arg-type]
 
 
 def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:
