@@ -679,9 +679,7 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
-        steps = self.num_inner_steps if num_steps is None else num_steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
+        steps = self._num_steps(num_steps)
         support_x, support_y = support_x.to(self.device), support_y.to(self.device)
         with torch.enable_grad():
             fast, _ = self._inner_loop_autograd(
@@ -690,6 +688,13 @@ class MAML(BaseMetaLearner):
         weights = {n: p.detach() for n, p in self.model.named_parameters()}
         weights.update(fast)
         return weights
+
+    def _num_steps(self, num_steps: int | None) -> int:
+        """``num_steps``, or ``num_inner_steps`` for None; ValueError unless a non-negative int."""
+        steps = self.num_inner_steps if num_steps is None else num_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
+        return steps
 
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
@@ -700,7 +705,7 @@ class MAML(BaseMetaLearner):
         """
         batch = as_meta_batch(tasks).to(self.device)
         self._check_batch(batch)
-        steps = self.num_inner_steps if num_steps is None else num_steps
+        steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
 

@@ -354,6 +354,9 @@ def test_targets_that_do_not_fit_the_predictions_and_unusable_tasks_are_refused_
     assert "support_x has dtype torch.float64 but the model's parameters are torch.float32" in message
     message = _untouched(learner, lambda: learner.adapt_to_task(x[0].half(), y[0]))
     assert "support_x has dtype torch.float16" in message
+    for bad in (-1, True, 2.5):
+        with pytest.raises(ValueError, match=f"num_steps must be a non-negative integer, got {bad!r}"):
+            learner.evaluate(MetaBatch.from_tensors(x, y, x, y), num_steps=bad)  # type: ignore[arg-type]
 
 
 def test_cross_entropy_targets_must_be_labels_or_probabilities_of_the_scores_shape() -> None:
