@@ -92,6 +92,8 @@ def save_checkpoint(
         meta["user"] = json.dumps(metadata or {})
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata=meta)
 

@@ -72,3 +72,19 @@ def test_a_file_that_is_not_a_readable_checkpoint_is_named(tmp_path: Path, damag
     with pytest.raises(error, match=f"{str(path)!r}"):
         load_checkpoint(path, learner.model)
     assert _same(before, _state(learner))
+
+
+def test_metadata_cannot_replace_what_save_writes_and_a_bad_step_count_is_refused_before_loading(tmp_path: Path) -> None:
+    learner = _trained()
+    with pytest.raises(ValueError, match=r"metadata: \['meta_step_count'\] are written by save itself"):
+        learner.save(str(tmp_path / "a.safetensors"), metadata={"meta_step_count": 100, "note": "x"})
+    assert not (tmp_path / "a.safetensors").exists()
+    # a file written otherwise, whose step count is not one, changes nothing
+    save_checkpoint(tmp_path / "b.safetensors", _trained(), metadata={"meta_step_count": "7"})
+    learner.model[0].weight.data.add_(1.0)  # differs from the file's weights
+    before = _state(learner)
+    with pytest.raises(ValueError, match="meta_step_count '7' is not a step count; the file was not loaded"):
+        learner.load(str(tmp_path / "b.safetensors"))
+    assert _same(before, _state(learner)) and learner.meta_step_count == 1
+    with pytest.raises(IsADirectoryError, match="is a directory; give a file name"):
+        learner.save(str(tmp_path))
