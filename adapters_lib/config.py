@@ -71,7 +71,8 @@ class AdapterConfig(BaseModel):
         2.0
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: Field(gt=0) lets inf through, and an infinite alpha or scale makes every output NaN
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     adapter_type: AdapterType = Field(description="Which method; see AdapterType.")
     input_dim: int | None = Field(

@@ -13,7 +13,6 @@ from typing import Any
 import structlog
 import torch
 from pydantic import BaseModel, ConfigDict
-from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
@@ -24,6 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
+from adapters_lib.files import read_json, read_safetensors
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -563,7 +563,9 @@ class AdapterModel(nn.Module):
             value = state[key]
             if tuple(value.shape) != tuple(p.shape):
                 raise AdapterDimensionError(f"state[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
-            if value.is_floating_point() and not torch.isfinite(value).all():
+            if not value.is_floating_point():
+                raise TypeError(f"state[{key!r}]: dtype {value.dtype}; adapter weights are floating-point tensors")
+            if not torch.isfinite(value).all():
                 raise ValueError(f"state[{key!r}]: non-finite values")
         with torch.no_grad():
             for key, p in params.items():
@@ -592,16 +594,19 @@ class AdapterModel(nn.Module):
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
         self._check_unmerged("load_adapters")
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-            state = {key: handle.get_tensor(key) for key in handle.keys()}
+        metadata, state = read_safetensors(path)
         if metadata.get("format") != _FORMAT:
             raise ValueError(f"path: {str(path)!r} is not an adapters_lib file (format={metadata.get('format')!r})")
+        missing = [key for key in ("adapter_name", "configs") if key not in metadata]
+        if missing:
+            raise ValueError(f"path: {str(path)!r} lacks the metadata {missing} of an adapters_lib file (damaged?)")
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
         if name in self._sets:
             self.load_adapter_state_dict(state, name)
             return name
-        raw = json.loads(metadata["configs"])
+        raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
+        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+            raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
         custom = [c["adapter_class"] for c in raw if c.get("adapter_class")]
         if custom:
             # A file names a class but cannot hold its code; importing whatever a file names would run it.

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
+from adapters_lib.files import read_json, read_safetensors
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -117,7 +118,9 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     for file in (config_path, weights_path):
         if not file.is_file():
             raise FileNotFoundError(f"directory: {str(path)!r} has no {file.name}")
-    config = json.loads(config_path.read_text())
+    config = read_json(config_path.read_text(), f"directory: {str(config_path)!r}")
+    if not isinstance(config, dict):
+        raise ValueError(f"directory: {str(config_path)!r} holds {type(config).__name__}, not a PEFT config object")
     if config.get("peft_type") != "LORA":
         raise ValueError(f"peft_type: only LORA checkpoints can be imported, got {config.get('peft_type')!r}")
     rejected = {
@@ -132,7 +135,7 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     for field, accepted in rejected.items():
         if config.get(field) not in accepted:
             raise ValueError(f"{field}: {config.get(field)!r} is not supported by adapters_lib's LoRA import")
-    return config, load_file(str(weights_path))
+    return config, read_safetensors(weights_path)[1]
 
 
 def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:

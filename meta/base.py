@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -349,25 +350,33 @@ class BaseMetaLearner(nn.Module, abc.ABC):
         return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file."""
+        """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
+
+        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``meta_step_count``
+        are written by ``save`` itself and may not be given).
+        """
         from meta.checkpoint import save_checkpoint
 
-        info = {"class": type(self).__name__, "meta_step_count": self.meta_step_count, **(metadata or {})}
-        save_checkpoint(path, self, getattr(self, "meta_optimizer", None), info)
+        own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count}
+        clash = sorted(set(own) & set(metadata or {}))
+        if clash:
+            # the user's value would replace the learner's own, and load() would restore the wrong step
+            raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
+        save_checkpoint(path, self, getattr(self, "meta_optimizer", None), {**own, **(metadata or {})})
 
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
-        from meta.checkpoint import load_checkpoint
+        from meta.checkpoint import checkpoint_metadata, load_checkpoint
 
         optimizer = getattr(self, "meta_optimizer", None)
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as handle:
-            has_optimizer = "optimizer" in (handle.metadata() or {})
-        info = load_checkpoint(path, self, optimizer if has_optimizer else None)
+        meta = checkpoint_metadata(path)
+        steps = json.loads(meta.get("user", "{}")).get("meta_step_count", 0)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"{str(path)!r}: meta_step_count {steps!r} is not a step count; the file was not loaded")
+        info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
         if info.get("class") not in (None, type(self).__name__):
             log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)
-        self.meta_step_count = int(info.get("meta_step_count", 0))
+        self.meta_step_count = steps
         return info
 
     def _check_finite(self, loss: torch.Tensor | float, what: str = "meta-loss") -> None:

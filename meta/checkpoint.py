@@ -22,10 +22,13 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -43,7 +46,28 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
                 tensors[f"{_OPTIM}{index}.{key}"] = value.detach().clone().contiguous()
             else:
                 scalars.setdefault(str(index), {})[key] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+    return tensors, {"class": type(optimizer).__name__, "param_groups": state["param_groups"], "scalars": scalars}
+
+
+def checkpoint_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of the checkpoint at ``path``; ValueError naming the file when it is not one."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a directory, not a checkpoint file")
+    with _reading(path):
+        with safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+    if meta.get("format") != "meta-checkpoint-v1":
+        raise ValueError(f"{str(path)!r} is not a meta checkpoint (format={meta.get('format')!r})")
+    return meta
+
+
+@contextmanager
+def _reading(path: str | Path) -> Iterator[None]:
+    # safetensors' own error names neither the file nor what is wrong with it
+    try:
+        yield
+    except SafetensorError as exc:
+        raise ValueError(f"{str(path)!r} is not a readable safetensors file (truncated, or another format): {exc}") from None
 
 
 def save_checkpoint(
@@ -68,6 +92,8 @@ def save_checkpoint(
         meta["user"] = json.dumps(metadata or {})
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata=meta)
 
@@ -81,33 +107,59 @@ def load_checkpoint(
     """Restore ``module`` (and ``optimizer``) from ``path`` in place; return the user metadata.
 
     Tensors are loaded onto the module's device. With ``strict`` a missing or unexpected key raises
-    KeyError naming it, and nothing is changed.
+    KeyError naming it; a tensor of another shape (another architecture), optimiser state of another
+    class or of other parameter groups, or a file that is not a readable checkpoint raises
+    ValueError naming it. Nothing is changed then.
     """
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as handle:
-        meta = handle.metadata() or {}
-    if meta.get("format") != "meta-checkpoint-v1":
-        raise ValueError(f"{str(path)!r} is not a meta checkpoint (format={meta.get('format')!r})")
+    meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))
-    tensors = load_file(str(path), device=str(device))
+    with _reading(path):
+        tensors = load_file(str(path), device=str(device))
     model_state = {k[len(_MODEL) :]: v for k, v in tensors.items() if k.startswith(_MODEL)}
-    expected = set(module.state_dict())
-    if strict and set(model_state) != expected:
-        missing = sorted(expected - set(model_state))
-        extra = sorted(set(model_state) - expected)
+    current = module.state_dict()
+    if strict and set(model_state) != set(current):
+        missing = sorted(set(current) - set(model_state))
+        extra = sorted(set(model_state) - set(current))
         raise KeyError(f"checkpoint {str(path)!r} does not fit the module: missing {missing[:5]}, unexpected {extra[:5]}")
-    if optimizer is not None and "optimizer" not in meta:
-        raise KeyError(f"checkpoint {str(path)!r} holds no optimizer state")
-    module.load_state_dict(model_state, strict=strict)
+    # every check comes before the first copy: a rejected checkpoint leaves module and optimiser as they were
+    wrong = [
+        f"{k}: {tuple(v.shape)} in the file, {tuple(current[k].shape)} in the module"
+        for k, v in model_state.items()
+        if k in current and v.shape != current[k].shape
+    ]
+    if wrong:
+        raise ValueError(f"checkpoint {str(path)!r} does not fit the module's shapes (another architecture?): {'; '.join(wrong[:5])}")
     if optimizer is not None:
-        opt_meta = json.loads(meta["optimizer"])
-        state: dict[int, dict[str, Any]] = {}
-        for key, value in tensors.items():
-            if key.startswith(_OPTIM):
-                index, name = key[len(_OPTIM) :].split(".", 1)
-                state.setdefault(int(index), {})[name] = value
-        for index, scalars in opt_meta["scalars"].items():
-            state.setdefault(int(index), {}).update(scalars)
-        optimizer.load_state_dict({"state": state, "param_groups": opt_meta["param_groups"]})
+        optimizer_state = _optimizer_state(path, meta, tensors, optimizer)
+        optimizer.load_state_dict(optimizer_state)
+    module.load_state_dict(model_state, strict=strict)
     return json.loads(meta.get("user", "{}"))
+
+
+def _optimizer_state(
+    path: str | Path, meta: dict[str, str], tensors: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer
+) -> dict[str, Any]:
+    """The optimiser state dict stored in a checkpoint, checked against ``optimizer``."""
+    if "optimizer" not in meta:
+        raise KeyError(f"checkpoint {str(path)!r} holds no optimizer state")
+    opt_meta = json.loads(meta["optimizer"])
+    saved_class = opt_meta.get("class")  # absent from older checkpoints
+    if saved_class not in (None, type(optimizer).__name__):
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds the state of an optimizer of class {saved_class}, not {type(optimizer).__name__}"
+        )
+    saved_sizes = [len(g["params"]) for g in opt_meta["param_groups"]]
+    sizes = [len(g["params"]) for g in optimizer.param_groups]
+    if saved_sizes != sizes:
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds optimizer state for parameter groups of sizes {saved_sizes}, "
+            f"the optimizer has groups of sizes {sizes}"
+        )
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith(_OPTIM):
+            index, name = key[len(_OPTIM) :].split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+    for index, scalars in opt_meta["scalars"].items():
+        state.setdefault(int(index), {}).update(scalars)
+    return {"state": state, "param_groups": opt_meta["param_groups"]}

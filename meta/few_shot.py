@@ -44,8 +44,12 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """``(classes, support_index, query_index)``: labels mapped to 0..N-1 in sorted class order.
 
-    Raises ValueError when ``query_y`` holds a label that no support example has.
+    Raises ValueError when ``query_y`` holds a label that no support example has, TaskShapeError when
+    the labels are not 1-D.
     """
+    for name, labels in (("support_y", support_y), ("query_y", query_y)):
+        if labels is not None and labels.dim() != 1:
+            raise TaskShapeError(f"{name} must hold one class label per example (1-D), got shape {tuple(labels.shape)}")
     classes, support_idx = torch.unique(support_y, sorted=True, return_inverse=True)
     query_idx = None
     if query_y is not None:
@@ -152,7 +156,7 @@ class RelationNetwork(_MetricNetwork):
         pairs = torch.cat(
             [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
         )
-        return self.relation(pairs.reshape(n_query * n_way, -1)).reshape(n_query, n_way)
+        return self.relation(pairs.reshape(n_query * n_way, pairs.shape[-1])).reshape(n_query, n_way)
 
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """MSE between relation scores and one-hot targets."""
@@ -298,14 +302,24 @@ class FewShotLearner(nn.Module):
 
     @torch.no_grad()
     def predict_scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        """Scores ``[n_query, n_way]`` in evaluation mode (columns: sorted support labels)."""
+        """Scores ``[n_query, n_way]`` in evaluation mode (columns: sorted support labels).
+
+        Raises ValueError when a score is NaN or infinite (NaN inputs or weights).
+        """
         validate_task_tensors(support_x, support_y, query_x, support_y.new_zeros((len(query_x), *support_y.shape[1:])))
         was_training = self.network.training
         self.network.eval()
         try:
-            return self._scores(support_x, support_y, query_x)
+            scores = self._scores(support_x, support_y, query_x)
         finally:
             self.network.train(was_training)
+        if not bool(torch.isfinite(scores).all()):
+            # argmax would still name a class: a prediction from NaN must not pass for one
+            raise ValueError(
+                "predict: the scores are not finite; support_x or query_x hold NaN or infinite values, "
+                "or the network's weights do"
+            )
+        return scores
 
     def predict(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Predicted labels of ``query_x``, in the label values of ``support_y``."""

@@ -80,7 +80,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from meta.base import BaseMetaLearner, MetaBatch, TaskLike, as_meta_batch, validate_task_tensors
+from meta.base import BaseMetaLearner, MetaBatch, TaskLike, TaskShapeError, as_meta_batch, validate_task_tensors
 from meta.vmap_guard import (
     VmapUnsafeError,
     VmapUnsafeLayer,
@@ -115,6 +115,28 @@ def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
     if callable(loss_fn):
         return loss_fn, loss_fn is F.cross_entropy or isinstance(loss_fn, nn.CrossEntropyLoss)
     raise TypeError(f"loss_fn must be None, a string or a callable, got {type(loss_fn).__name__}")
+
+
+def check_loss_shapes(loss_fn: LossFn, out: torch.Tensor, y: torch.Tensor) -> None:
+    """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` compares
+    predictions ``out`` with: torch would broadcast them (MSE, L1: targets of shape ``(n,)`` against
+    predictions ``(n, 1)`` give an ``(n, n)`` loss, with a warning at most) or fail deep inside.
+    Shapes are those of one task (vmap hides the task dimension). Other callables are not checked.
+    """
+    if loss_fn is F.mse_loss or loss_fn is F.l1_loss:
+        if y.shape != out.shape:
+            raise TaskShapeError(
+                f"support_y/query_y have shape {tuple(y.shape)} per task but the model predicts shape "
+                f"{tuple(out.shape)}: loss_fn={loss_fn.__name__} needs targets shaped like the predictions"
+            )
+    elif loss_fn is F.cross_entropy:
+        labels = out.shape[:1] + out.shape[2:] if out.dim() > 1 else torch.Size([])
+        if (y.is_floating_point() and y.shape != out.shape) or (not y.is_floating_point() and y.shape != labels):
+            raise TaskShapeError(
+                f"support_y/query_y have shape {tuple(y.shape)} and dtype {y.dtype} per task but the model "
+                f"predicts scores of shape {tuple(out.shape)}: cross_entropy needs integer class labels of "
+                f"shape {tuple(labels)} or class probabilities of shape {tuple(out.shape)}"
+            )
 
 
 def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str]:
@@ -252,8 +274,32 @@ class MAML(BaseMetaLearner):
         named = dict(self.model.named_parameters())
         return {n: named[n] for n in self.adapt_names}
 
+    def _criterion(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``loss_fn(out, y)``, after checking that the targets fit the predictions."""
+        check_loss_shapes(self.loss_fn, out, y)
+        return self.loss_fn(out, y)
+
     def _loss(self, fast: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.loss_fn(functional_call(self.model, fast, (x,), strict=False), y)
+        return self._criterion(functional_call(self.model, fast, (x,), strict=False), y)
+
+    def _check_batch(self, batch: MetaBatch) -> None:
+        """Refuse, before anything changes, a batch that cannot be meta-trained or evaluated: a task
+        with no query example (its query loss would be NaN), or floating inputs whose dtype is not
+        the model's (torch's own error names neither the tensor nor the fix)."""
+        stacked = batch.stacked()
+        tasks = [(0, stacked)] if stacked is not None else [(i, t.as_tuple()) for i, t in enumerate(batch)]
+        for i, (sx, _, qx, _) in tasks:
+            examples = qx.shape[1] if stacked is not None else qx.shape[0]
+            if examples == 0:
+                where = "every task" if stacked is not None else f"task {i}"
+                raise TaskShapeError(f"query_x of {where} is empty: a task is judged on at least one query example")
+            self._check_input_dtype(sx, "support_x")
+            self._check_input_dtype(qx, "query_x")
+
+    def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
+        dtype = next(p.dtype for p in self.meta_parameters())
+        if x.is_floating_point() and x.dtype != dtype:
+            raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
     def _inner_loop_func(
         self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
@@ -329,7 +375,7 @@ class MAML(BaseMetaLearner):
         )
         out = functional_call(self.model, fast, (qx,), strict=False)
         acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
-        return self.loss_fn(out, qy), support_loss, acc
+        return self._criterion(out, qy), support_loss, acc
 
     def _task_objective_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         fast, support_loss = self._inner_loop_autograd(
@@ -337,7 +383,7 @@ class MAML(BaseMetaLearner):
         )
         out = functional_call(self.model, fast, (qx,), strict=False)
         acc = self._accuracy(out, qy).detach() if self.classification else torch.zeros((), device=out.device)
-        return self.loss_fn(out, qy), support_loss, acc
+        return self._criterion(out, qy), support_loss, acc
 
     def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor | None:
         """Per-task weights of the meta-loss (None: uniform); MultiTaskMAML overrides this."""
@@ -568,6 +614,7 @@ class MAML(BaseMetaLearner):
         (``query``, ``support``, ``acc``) over this batch's tasks.
         """
         batch = as_meta_batch(tasks).to(self.device)
+        self._check_batch(batch)
         total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
             return self._choose_path(batch, total)
@@ -597,7 +644,11 @@ class MAML(BaseMetaLearner):
         ``query_accuracy`` for classification).
 
         Raises ``NonFiniteLossError`` (a ValueError) with the step number on a NaN or infinite
-        meta-loss or meta-gradient; the parameters are then left as they were.
+        meta-loss or meta-gradient; the parameters are then left as they were. A batch that cannot be
+        trained on is refused before anything changes: ``TaskShapeError`` for a task without query
+        examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
+        the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
+        floating inputs of another dtype than the model's.
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
@@ -627,9 +678,8 @@ class MAML(BaseMetaLearner):
         the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
-        steps = self.num_inner_steps if num_steps is None else num_steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
+        self._check_input_dtype(support_x, "support_x")
+        steps = self._num_steps(num_steps)
         support_x, support_y = support_x.to(self.device), support_y.to(self.device)
         with torch.enable_grad():
             fast, _ = self._inner_loop_autograd(
@@ -639,6 +689,13 @@ class MAML(BaseMetaLearner):
         weights.update(fast)
         return weights
 
+    def _num_steps(self, num_steps: int | None) -> int:
+        """``num_steps``, or ``num_inner_steps`` for None; ValueError unless a non-negative int."""
+        steps = self.num_inner_steps if num_steps is None else num_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
+        return steps
+
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
@@ -647,7 +704,8 @@ class MAML(BaseMetaLearner):
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
         batch = as_meta_batch(tasks).to(self.device)
-        steps = self.num_inner_steps if num_steps is None else num_steps
+        self._check_batch(batch)
+        steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
 
@@ -658,7 +716,7 @@ class MAML(BaseMetaLearner):
                 fast, _ = self._inner_loop_autograd(start, sx, sy, steps, True, keep_graph=False)
             out = functional_call(self.model, fast, (qx,), strict=False)
             acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
-            return self.loss_fn(out, qy).detach(), acc.detach()
+            return self._criterion(out, qy).detach(), acc.detach()
 
         if use_vmap:
             loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]

@@ -138,10 +138,15 @@ class AdaptiveOptimizer:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
             )
-        if window < 2:
-            raise ValueError(f"window: must be >= 2, got {window!r}")
-        if plateau_factor <= 1:
-            raise ValueError(f"plateau_factor: must be > 1, got {plateau_factor!r}")
+        for name, value, low in (("window", window, 2), ("plateau_patience", plateau_patience, 1), ("convergence_patience", convergence_patience, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        # written so that NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        if not (isinstance(plateau_factor, (int, float)) and 1 < plateau_factor < math.inf):
+            raise ValueError(f"plateau_factor: must be a finite number > 1, got {plateau_factor!r}")
+        for name, value in (("plateau_threshold", plateau_threshold), ("convergence_tol", convergence_tol)):
+            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
+                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning = use_meta_learning
@@ -387,6 +392,33 @@ def check_called_with_one_argument(function: Callable[..., Any], field: str, wha
         raise TypeError(f"{field}: {name}{bare} cannot be called with {what} ({exc}); make it take {fix}") from None
 
 
+def run_trial(
+    study: optuna.Study, trial: optuna.Trial, function: Callable[[Any], Any], argument: Any, event: str, **context: Any
+) -> float | None:
+    """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
+
+    A failure (an ``Exception``, or a NaN or infinite value) is logged as ``event`` and returns None:
+    a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
+    marks the trial failed too before it propagates, so that a stopped search leaves no trial
+    running for ever in a shared storage.
+    """
+    try:
+        value = float(function(argument))
+    except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        log.warning(event, trial=trial.number, error=repr(exc), **context)
+        return None
+    except BaseException:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        raise
+    if not math.isfinite(value):
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        log.warning(event, trial=trial.number, error=f"returned {value}", **context)
+        return None
+    study.tell(trial, value)
+    return value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -551,7 +583,8 @@ class BayesianOptimizer:
     (no argument, or only keyword arguments) raises TypeError before any trial (see
     :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
     from its body included) or returns NaN is recorded as failed and the search goes on; if every trial
-    has failed, :class:`AllTrialsFailedError` is raised. ``history`` lists the
+    has failed, :class:`AllTrialsFailedError` is raised. An interrupt (Ctrl-C) records its trial as
+    failed, then stops the search (see :func:`run_trial`). ``history`` lists the
     (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.
 
     Example:
@@ -602,17 +635,9 @@ class BayesianOptimizer:
         for _ in range(n_iterations):
             trial = study.ask(self.distributions)
             params = dict(trial.params)
-            try:
-                value = float(objective_function(params))
-            except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                log.warning("trial_failed", trial=trial.number, params=params, error=repr(exc))
+            value = run_trial(study, trial, objective_function, params, "trial_failed", params=params)
+            if value is None:
                 continue
-            if not math.isfinite(value):
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                log.warning("trial_failed", trial=trial.number, params=params, error=f"objective returned {value}")
-                continue
-            study.tell(trial, value)
             self.history.append((params, value))
             log.info("trial_complete", trial=trial.number, value=value)
         return self.best()

@@ -56,7 +56,7 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 class ProtoNetRecipe(BaseModel):
     """Options of ``train_protonet``; the defaults are the recipe measured on Omniglot."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # an infinite lr passes gt=0
 
     n_way: int = Field(20, ge=2, description="classes per training episode")
     k_shot: int = Field(1, ge=1, description="support examples per class in training episodes")

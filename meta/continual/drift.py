@@ -31,7 +31,8 @@ class DriftAdapter:
     enters the memory and the Fisher.
 
     Arguments:
-        model: maps features ``(n, d)`` to utilities ``(n,)`` or ``(n, k)``.
+        model: maps features ``(n, d)`` to utilities ``(n,)`` or ``(n, k)``; a batch's utilities must
+            be as many per row as the model's outputs (checked, so that they never broadcast).
         lr, steps: Adam learning rate and steps per batch.
         ewc_lambda: EWC strength (0 turns EWC off).
         buffer_size: replay memory size (0 turns replay off).
@@ -102,7 +103,15 @@ class DriftAdapter:
             raise ValueError(f"utility: {utility.shape[0]} values for {features.shape[0]} feature rows")
         if not torch.isfinite(features).all() or not torch.isfinite(utility).all():
             raise ValueError("features, utility: hold NaN or infinite values")
-        return features.float(), utility.float()
+        features, utility = features.float(), utility.float().reshape(utility.shape[0], -1)
+        # the model's outputs per row must be as many as the utilities per row: (n, 1) against
+        # (n, 2) would broadcast in the squared error and train on it without a word
+        outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+        if utility.shape[1] != outputs:
+            raise ValueError(
+                f"utility: {utility.shape[1]} values per row, but the model predicts {outputs} per row"
+            )
+        return features, utility
 
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:

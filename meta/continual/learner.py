@@ -39,7 +39,7 @@ class ContinualConfig(BaseModel):
     Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0
 
     setting: Setting = Field(
         "class",
@@ -240,22 +240,36 @@ class ContinualLearner:
             raise TypeError(f"{field}: y must be a 1-d tensor of integer class labels, got {y.dtype} {tuple(y.shape)}")
         if int(y.min()) < 0:
             raise ValueError(f"{field}: class labels must be >= 0, got {int(y.min())}")
-        n_out = self._num_outputs(x)
+        n_out = self._num_outputs(x, field)
         if int(y.max()) >= n_out:
             raise ValueError(f"{field}: label {int(y.max())} but the model has only {n_out} outputs")
 
-    def _num_outputs(self, x: torch.Tensor) -> int:
-        if self.num_outputs is None:
-            was = self.model.training
-            self.model.eval()
-            try:
-                with torch.no_grad():
-                    out = self.model(x[:1])
-            finally:
-                self.model.train(was)
-            if out.dim() != 2:
-                raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
-            self.num_outputs = int(out.shape[1])
+    def _num_outputs(self, x: torch.Tensor, field: str) -> int:
+        """The model's number of outputs, after checking that it takes ``x``: data it cannot take is
+        refused here, naming the data, before a training call changes anything (torch's own error
+        would come from the first training step, after the task was recorded)."""
+        model = self.model
+        if isinstance(model, ProgressiveNetwork):
+            # the task's column may not exist yet: check what every column takes
+            dtype = next(model.parameters()).dtype
+            if x.dim() != 2 or x.shape[1] != model.sizes[0] or x.dtype != dtype:
+                raise ValueError(
+                    f"{field}: x has shape {tuple(x.shape)} and dtype {x.dtype}; the progressive network "
+                    f"takes (n, {model.sizes[0]}) {dtype}"
+                )
+            return model.sizes[-1]
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                out = model(x[:1])
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
+        finally:
+            model.train(was)
+        if out.dim() != 2:
+            raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
+        self.num_outputs = int(out.shape[1])
         return self.num_outputs
 
     @staticmethod
@@ -320,9 +334,10 @@ class ContinualLearner:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
         "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
 
-        Raises EmptyTaskError (a ValueError) for empty data, DuplicateTaskError for a repeated task
-        id when the strategy forbids it, FloatingPointError if the loss stops being finite. A call
-        rejected before training leaves the learner unchanged.
+        Raises EmptyTaskError (a ValueError) for empty data, ValueError for data the model cannot
+        take (its shape or dtype; checked on one example before anything changes),
+        DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
+        if the loss stops being finite. A call rejected before training leaves the learner unchanged.
         """
         task_id = self._check_task_id(task_id)
         if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
@@ -420,7 +435,8 @@ class ContinualLearner:
         was never trained raises UnknownTaskError, unless ``include_untrained`` (used to measure
         forward transfer): such a task is then scored with the current model, masked in the 'task'
         setting to the classes present in its test labels (NaN for a progressive network, which has
-        no column for it yet).
+        no column for it yet). In the 'task' setting, test labels that a trained task never had
+        raise ValueError: its logits are masked to its own classes, so they could never be predicted.
 
         Returns ``{"accuracy": {task: acc}, "loss": {task: loss}, "average_accuracy" (over trained
         tasks), "collapsed_tasks": [task ids], "collapsed": bool, "per_task": {task: details},
@@ -437,6 +453,14 @@ class ContinualLearner:
             )
         for tid, (x, y) in data.items():
             self._check_task(x, y, f"test_data[{tid}]")
+            if self.config.setting == "task" and tid in self.task_classes:
+                unseen = sorted(set(torch.unique(y).tolist()) - set(self.task_classes[tid]))
+                if unseen:
+                    # masked out of the task's logits: they could never be predicted, and the loss is infinite
+                    raise ValueError(
+                        f"test_data[{tid}]: labels {unseen[:5]} never occurred in task {tid}'s training data "
+                        f"(its classes: {self.task_classes[tid]}); the 'task' setting predicts only those"
+                    )
         stage = len(self.stage_tasks) - 1
         per_task: dict[int, dict[str, Any]] = {}
         collapsed: list[int] = []

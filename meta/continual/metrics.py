@@ -134,28 +134,40 @@ class AccuracyMatrix:
         }
 
 
-def average_accuracy(R: Sequence[Sequence[float]]) -> float:
-    """ACC of a square accuracy matrix (see the module docstring)."""
-    return AccuracyMatrix.square(R).average_accuracy()
+def _matrix(R: AccuracyMatrix | Sequence[Sequence[float]], baseline: Sequence[float] | None = None) -> AccuracyMatrix:
+    # ContinualLearner.accuracy_matrix() returns an AccuracyMatrix: take it as it is
+    if isinstance(R, AccuracyMatrix):
+        if baseline is not None:
+            raise ValueError("baseline: an AccuracyMatrix carries its own baseline; pass it without one")
+        return R
+    return AccuracyMatrix.square(R, baseline)
 
 
-def backward_transfer(R: Sequence[Sequence[float]]) -> float:
-    """BWT of a square accuracy matrix."""
-    return AccuracyMatrix.square(R).backward_transfer()
+def average_accuracy(R: AccuracyMatrix | Sequence[Sequence[float]]) -> float:
+    """ACC of a square accuracy matrix, or of an :class:`AccuracyMatrix` (see the module docstring)."""
+    return _matrix(R).average_accuracy()
 
 
-def forgetting(R: Sequence[Sequence[float]]) -> float:
-    """Average forgetting of a square accuracy matrix."""
-    return AccuracyMatrix.square(R).forgetting()
+def backward_transfer(R: AccuracyMatrix | Sequence[Sequence[float]]) -> float:
+    """BWT of a square accuracy matrix, or of an :class:`AccuracyMatrix`."""
+    return _matrix(R).backward_transfer()
 
 
-def forward_transfer(R: Sequence[Sequence[float]], baseline: Sequence[float]) -> float:
-    """FWT of a square accuracy matrix against per-task untrained-model accuracies ``baseline``.
+def forgetting(R: AccuracyMatrix | Sequence[Sequence[float]]) -> float:
+    """Average forgetting of a square accuracy matrix, or of an :class:`AccuracyMatrix`."""
+    return _matrix(R).forgetting()
+
+
+def forward_transfer(R: AccuracyMatrix | Sequence[Sequence[float]], baseline: Sequence[float] | None = None) -> float:
+    """FWT of a square accuracy matrix against per-task untrained-model accuracies ``baseline``, or
+    of an :class:`AccuracyMatrix` (which carries its baseline).
 
     >>> forward_transfer([[0.9, 0.5], [0.8, 0.9]], baseline=[0.1, 0.2])
     0.3
     """
-    return round(AccuracyMatrix.square(R, baseline).forward_transfer(), 12)
+    if not isinstance(R, AccuracyMatrix) and baseline is None:
+        raise TypeError("baseline: forward_transfer of a plain matrix needs the untrained model's accuracy per task")
+    return round(_matrix(R, baseline).forward_transfer(), 12)
 
 
 @dataclass(frozen=True)

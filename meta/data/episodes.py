@@ -57,12 +57,17 @@ class EpisodeSampler:
         if labels is None:
             labels = [data[i][1] for i in range(len(data))]
         if isinstance(labels, torch.Tensor):
+            if labels.dim() != 1:
+                raise ValueError(f"labels must hold one label per example (1-D), got shape {tuple(labels.shape)}")
             labels = labels.tolist()
         if len(labels) != len(data):
             raise ValueError(f"labels has {len(labels)} entries but data has {len(data)} examples")
         by_class: dict[Any, list[int]] = {}
         for i, label in enumerate(labels):
-            by_class.setdefault(label, []).append(i)
+            try:
+                by_class.setdefault(label, []).append(i)
+            except TypeError:
+                raise TypeError(f"labels[{i}] is {label!r}: a label must be hashable (an int or a str, say)") from None
         need = k_shot + n_query
         self.classes = [c for c, idx in by_class.items() if len(idx) >= need]
         if n_way > len(self.classes):

@@ -24,7 +24,8 @@ from meta.base import MetaBatch
 class SinusoidConfig(BaseModel):
     """Ranges of the task family; defaults are the MAML paper's."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN bounds pass every comparison below and would make every task NaN
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     amplitude_min: float = Field(0.1, gt=0)
     amplitude_max: float = Field(5.0, gt=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -144,9 +145,21 @@ def _image_layer(op: str, c_in: int, width: int, act: str, hw: int) -> tuple[nn.
     raise KeyError(f"architecture: unknown image op {op!r}")
 
 
+def _size(value: Any, where: str) -> int:
+    """``value`` as a size: a positive integer, or a ValueError naming ``where`` (torch would build
+    zero-sized layers from 0, fail later on a negative size, and int() would parse a string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{where}: must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _shape(arch: Mapping[str, Any]) -> tuple[int, ...]:
+    return tuple(_size(d, f"architecture['input_shape'][{i}]") for i, d in enumerate(arch["input_shape"]))
+
+
 def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
-    shape = tuple(arch["input_shape"])
-    num_classes = int(arch["num_classes"])
+    shape = _shape(arch)
+    num_classes = _size(arch["num_classes"], "architecture['num_classes']")
     layers = arch.get("layers")
     if not isinstance(layers, list) or not layers:
         raise ValueError(f"architecture['layers']: expected a non-empty list, got {layers!r}")
@@ -154,16 +167,16 @@ def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
     for i, layer in enumerate(layers):
         if layer.get("activation") not in _ACTIVATIONS:
             raise KeyError(f"architecture['layers'][{i}]['activation']: unknown {layer.get('activation')!r}")
+    widths = [_size(layer.get("width"), f"architecture['layers'][{i}]['width']") for i, layer in enumerate(layers)]
     if len(shape) == 3:
         c, hw = shape[0], min(shape[1], shape[2])
-        for layer in layers:
-            module, c, hw = _image_layer(layer["op"], c, int(layer["width"]), layer["activation"], hw)
+        for layer, width in zip(layers, widths):
+            module, c, hw = _image_layer(layer["op"], c, width, layer["activation"], hw)
             modules.append(module)
         modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
     elif len(shape) == 1:
         d = shape[0]
-        for i, layer in enumerate(layers):
-            width = int(layer["width"])
+        for i, (layer, width) in enumerate(zip(layers, widths)):
             block = nn.Sequential(nn.Linear(d, width), _ACTIVATIONS[layer["activation"]]())
             if layer["op"] == "residual_dense" and d == width:
                 block = _Residual(block)
@@ -198,15 +211,12 @@ def build_model_from_architecture(architecture: Mapping[str, Any]) -> nn.Module:
         return _build_layers(architecture)
     if kind == "nb201_cell":
         ops = list(architecture["ops"])
-        shape = tuple(architecture["input_shape"])
+        shape = _shape(architecture)
         if len(shape) != 3:
             raise ValueError(f"architecture['input_shape']: a cell network needs (C, H, W), got {shape!r}")
-        return CellNetwork(
-            lambda c: Cell(ops, c),
-            in_channels=shape[0],
-            num_classes=int(architecture["num_classes"]),
-            channels=int(architecture.get("channels", 16)),
-            cells_per_stage=int(architecture.get("cells_per_stage", 1)),
-            num_stages=int(architecture.get("num_stages", 1)),
-        )
+        sizes = {
+            name: _size(architecture.get(name, default), f"architecture[{name!r}]")
+            for name, default in (("num_classes", None), ("channels", 16), ("cells_per_stage", 1), ("num_stages", 1))
+        }
+        return CellNetwork(lambda c: Cell(ops, c), in_channels=shape[0], **sizes)
     raise ValueError(f"architecture['type']: unknown {kind!r}; expected 'layers' or 'nb201_cell'")

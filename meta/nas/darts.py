@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from meta.base import NonFiniteLossError
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 from meta.nas.builder import CellNetwork, cell_operation
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
@@ -47,7 +48,7 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 class DARTSConfig(BaseModel):
     """Settings of a DARTS run (first-order, alternating updates)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0
 
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=1)
@@ -131,18 +132,35 @@ class DARTSResult:
 
 def _as_images(x: torch.Tensor, shape: Sequence[int], name: str) -> torch.Tensor:
     x = torch.as_tensor(x, dtype=torch.float32)
+    if not bool(torch.isfinite(x).all()):
+        # NaN would reach the architecture weights, and argmax over NaN still names an operation
+        raise ValueError(f"darts_data: {name} holds NaN or infinite values")
     if x.shape[1:] == tuple(shape):
         return x
-    if x[0].numel() != int(np.prod(shape)):
+    if x.dim() == 0 or len(x) == 0 or x[0].numel() != int(np.prod(shape)):
         raise ValueError(f"darts_data: {name} rows of shape {tuple(x.shape[1:])} do not fit input_shape {tuple(shape)}")
     return x.reshape(len(x), *shape)
+
+
+def _as_labels(y: Any, num_classes: int, name: str) -> torch.Tensor:
+    y = torch.as_tensor(y)
+    if y.dim() != 1:
+        raise ValueError(f"darts_data: {name} must hold one class label per row (1-D), got shape {tuple(y.shape)}")
+    if y.is_floating_point() and not bool((y == y.round()).all()):
+        # a cast to long would truncate 1.7 to 1 without a word
+        raise ValueError(f"darts_data: {name} holds non-integer labels such as {float(y[y != y.round()][0])}")
+    y = y.long()
+    if len(y) and not (0 <= int(y.min()) and int(y.max()) < num_classes):
+        raise ValueError(f"darts_data: {name} holds labels outside [0, {num_classes}) (num_classes), such as {int(y.max()) if int(y.max()) >= num_classes else int(y.min())}")
+    return y
 
 
 def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig | None = None) -> DARTSResult:
     """Search the cell space by DARTS on ``data = (x_train, y_train, x_val, y_val)``.
 
     Rows of ``x`` may be flat; they are reshaped to the space's ``input_shape``. Deterministic for a
-    given ``config.seed``.
+    given ``config.seed``. Data that holds NaN, labels that are not integers in ``[0, num_classes)``
+    raise ValueError naming them; a loss that becomes NaN or infinite raises ``NonFiniteLossError``.
     """
     config = config or DARTSConfig()
     if not isinstance(space, CellSearchSpace):
@@ -154,7 +172,8 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
         raise ValueError(f"darts_data: expected (x_train, y_train, x_val, y_val), got {len(data)} items")
     shape = space.config.input_shape
     x_tr, x_va = _as_images(data[0], shape, "x_train"), _as_images(data[2], shape, "x_val")
-    y_tr, y_va = torch.as_tensor(data[1], dtype=torch.long), torch.as_tensor(data[3], dtype=torch.long)
+    classes = space.config.num_classes
+    y_tr, y_va = _as_labels(data[1], classes, "y_train"), _as_labels(data[3], classes, "y_val")
     if len(x_tr) != len(y_tr) or len(x_va) != len(y_va) or len(x_tr) == 0 or len(x_va) == 0:
         raise ValueError("darts_data: x and y must be non-empty and of matching lengths")
     generator = torch.Generator().manual_seed(config.seed)
@@ -177,11 +196,14 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
                 vidx = order_va[: config.batch_size]
             # Architecture step on validation data (first-order: the weights are held fixed).
             a_opt.zero_grad()
-            F.cross_entropy(model(x_va[vidx]), y_va[vidx]).backward()
+            val_loss = F.cross_entropy(model(x_va[vidx]), y_va[vidx])
+            _check_finite(val_loss, "validation", epoch, step)
+            val_loss.backward()
             a_opt.step()
             # Weight step on training data.
             w_opt.zero_grad()
             loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
+            _check_finite(loss, "training", epoch, step)
             loss.backward()
             nn.utils.clip_grad_norm_(model.weight_parameters(), 5.0)
             w_opt.step()
@@ -193,6 +215,14 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
         log.info("darts_epoch", epoch=epoch, val_accuracy=acc, loss=float(loss.detach()))
     alphas = model.alphas.detach().numpy().astype(np.float64)
     return DARTSResult(discretise(space, alphas), alphas, rank_cells(space, alphas), history)
+
+
+def _check_finite(loss: torch.Tensor, which: str, epoch: int, step: int) -> None:
+    if not bool(torch.isfinite(loss)):
+        raise NonFiniteLossError(
+            f"DARTS {which} loss is {float(loss.detach())} at epoch {epoch}, step {step}; the search stopped "
+            "before the architecture weights took it in (lower weight_lr or alpha_lr)"
+        )
 
 
 def discretise(space: CellSearchSpace, alphas: np.ndarray) -> Architecture:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from optuna.trial import TrialState
 
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler
+from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler, run_trial
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -77,14 +76,13 @@ class NeuralArchitectureSearch:
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
-        if population_size < 2:
-            raise ValueError(f"population_size: must be >= 2, got {population_size!r}")
-        if tournament_size is None:
+        if tournament_size is None and isinstance(population_size, int):
             tournament_size = min(5, population_size)
-        if not 1 <= tournament_size <= population_size:
+        for name, value, low in (("population_size", population_size, 2), ("tournament_size", tournament_size, 1), ("n_startup_trials", n_startup_trials, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
-        if n_startup_trials < 1:
-            raise ValueError(f"n_startup_trials: must be >= 1, got {n_startup_trials!r}")
         if not (isinstance(n_starts, int) and n_starts >= 1):
             raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
         self.space = make_space(search_space_config)
@@ -145,7 +143,7 @@ class NeuralArchitectureSearch:
         The score is maximised. The function is called with one architecture dict; one whose signature
         cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception`` or
         returns NaN marks its trial failed and the search goes on; if no trial of the study has succeeded,
-        AllTrialsFailedError.
+        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed, then stops the search.
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
@@ -180,23 +178,11 @@ class NeuralArchitectureSearch:
                 else:
                     study.tell(trial, previous)
                 continue
-            try:
-                value = float(evaluation_function(arch))
-            except Exception as exc:  # noqa: BLE001 - a failing architecture is data, the search goes on
-                study.tell(trial, state=TrialState.FAIL)
-                known[key] = None
-                evaluations += 1
-                log.warning("nas_trial_failed", trial=trial.number, error=repr(exc))
-                continue
+            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed")
             evaluations += 1
-            if not math.isfinite(value):
-                study.tell(trial, state=TrialState.FAIL)
-                known[key] = None
-                log.warning("nas_trial_failed", trial=trial.number, error=f"evaluation returned {value}")
-                continue
-            study.tell(trial, value)
             known[key] = value
-            self.history.append((arch, value))
+            if value is not None:
+                self.history.append((arch, value))
         best_arch, best_value = self.best()
         log.info("nas_search_done", algorithm=self.algorithm, evaluations=evaluations, best=best_value)
         return best_arch, best_value

@@ -30,6 +30,10 @@ from adapters_lib import AdapterConfig, AdapterModel, AdapterType, LoRAAdapter, 
         ({"adapter_type": "linear", "input_dim": 8, "hidden_dim": 16}, "hidden_dim"),
         ({"adapter_type": "multimodal", "input_dim": 8, "modalities": ["text", "text"]}, "modalities"),
         ({"adapter_type": "adapter", "input_dim": 8, "placement": "beside"}, "placement"),
+        # gt=0 alone lets inf through: an infinite alpha times LoRA's zero-initialised B is NaN
+        ({"adapter_type": "lora", "input_dim": 8, "lora_alpha": float("inf")}, "lora_alpha"),
+        ({"adapter_type": "adapter", "input_dim": 8, "adapter_scaling": float("inf")}, "adapter_scaling"),
+        ({"adapter_type": "prefix", "input_dim": 8, "init_std": float("inf")}, "init_std"),
     ],
 )
 def test_invalid_configs_name_the_field(fields: dict, field: str) -> None:

@@ -196,7 +196,38 @@ def test_bad_state_is_rejected_before_any_copy() -> None:
         model.load_adapter_state_dict({"encoder.q.lora.lora_A": state["encoder.q.lora.lora_A"]})
     with pytest.raises(AdapterDimensionError, match="shape"):
         model.load_adapter_state_dict({**state, "encoder.q.lora.lora_A": torch.zeros(3, 8)})
+    with pytest.raises(TypeError, match=re.escape("state['encoder.q.lora.lora_A']: dtype torch.int64")):
+        model.load_adapter_state_dict({k: v.long() for k, v in bad.items() if k.endswith("A")} | {"encoder.q.lora.lora_B": before["encoder.q.lora.lora_B"]})
     after = model.adapter_state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not safetensors", "metadata lost", "configs not JSON"])
+def test_a_damaged_adapter_file_is_named_and_changes_nothing(tmp_path, damage: str) -> None:  # type: ignore[no-untyped-def]
+    from safetensors.torch import save_file
+
+    model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    path = model.save_adapters(tmp_path / "a.safetensors")
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-8])
+    elif damage == "not safetensors":
+        path.write_text("lora weights")
+    else:
+        metadata = {"format": "adapters_lib", "adapter_name": "other"}
+        if damage == "configs not JSON":
+            metadata["configs"] = "[{"
+        save_file(model.adapter_state_dict(), str(path), metadata=metadata)
+    before = snapshot(model)
+    expected = {
+        "truncated": "is not a readable safetensors file",
+        "not safetensors": "is not a readable safetensors file",
+        "metadata lost": "lacks the metadata ['configs']",
+        "configs not JSON": "metadata 'configs': not valid JSON",
+    }[damage]
+    with pytest.raises(ValueError, match=re.escape(f"path: {str(path)!r}") + ".*" + re.escape(expected)):
+        model.load_adapters(path)
+    assert model.adapter_names == ["default"]
+    after = snapshot(model)
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 

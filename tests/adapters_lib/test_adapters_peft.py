@@ -133,3 +133,17 @@ def test_broken_checkpoint_leaves_the_base_model_untouched(tmp_path) -> None:  #
         AdapterModel.from_peft(base, tmp_path)
     assert not any(isinstance(m, AdaptedModule) for m in base.modules())
     assert all(p.requires_grad for p in base.parameters())
+
+
+def test_a_damaged_peft_checkpoint_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ours = AdapterModel(make_base(), AdapterConfig(adapter_type="lora", target_modules=["fc"], lora_r=2))
+    ours.export_peft(tmp_path)
+    weights = tmp_path / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8])
+    with pytest.raises(ValueError, match=f"{str(weights)!r} is not a readable safetensors file"):
+        AdapterModel.from_peft(make_base(), tmp_path)
+    config = tmp_path / "adapter_config.json"
+    config.write_text('{"peft_type": "LORA",')
+    with pytest.raises(ValueError, match=f"{str(config)!r}: not valid JSON"):
+        ours.load_peft(tmp_path, adapter_name="again")
+    assert ours.adapter_names == ["default"]

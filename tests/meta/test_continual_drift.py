@@ -59,5 +59,17 @@ def test_adapter_rejects_bad_batches_without_changing_the_model() -> None:
         adapter.adapt([[0.0, 0.0, 0.0]], torch.zeros(1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="buffer_size"):
         DriftAdapter(model, buffer_size=-1)
+    # two utilities per row against one output would broadcast in the squared error
+    with pytest.raises(ValueError, match="utility: 2 values per row, but the model predicts 1 per row"):
+        adapter.adapt(torch.zeros(4, 3), torch.zeros(4, 2))
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert adapter.batches_seen == 0 and len(adapter.replay) == 0
+
+
+def test_utilities_of_shape_n_and_n_by_1_mix_across_batches() -> None:
+    torch.manual_seed(0)
+    adapter = DriftAdapter(nn.Linear(3, 1), steps=2)
+    x = torch.randn(8, 3)
+    adapter.adapt(x, x.sum(dim=1))
+    report = adapter.adapt(x, x.sum(dim=1, keepdim=True))  # the replay memory holds the first batch
+    assert report["batches_seen"] == 2 and report["replayed"] == 16

@@ -129,6 +129,27 @@ def test_bad_input_raises_and_leaves_state_unchanged() -> None:
         learner.evaluate_all_tasks({0: (x, y), 1: (x, y)})
 
 
+@pytest.mark.parametrize("strategy", ["ewc", "progressive"])
+def test_data_the_model_cannot_take_is_refused_before_the_task_is_recorded(strategy: str) -> None:
+    x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
+    learner = ContinualLearner(_mlp(10), strategy=strategy, setting="task")
+    learner.train_task((x, y), 0)
+    before = {k: v.clone() for k, v in learner.model.state_dict().items()}
+    for bad, what in ((x.double(), r"dtype torch\.float64"), (x[:, :7], r"shape \(16, 7\)")):
+        with pytest.raises(ValueError, match=f"task_data: .*{what}"):
+            learner.train_task((bad, y), 1)
+        with pytest.raises(ValueError, match=rf"test_data\[0\]: .*{what}"):
+            learner.evaluate_all_tasks([(bad, y)])
+    after = learner.model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert learner.trained_tasks == [0] and sorted(learner.task_classes) == [0]
+    with pytest.raises(UnknownTaskError, match="task_id: 1 was never trained"):
+        learner.predict(x, task_id=1)
+    # in the 'task' setting a label the task never had is masked out: it could never be predicted
+    with pytest.raises(ValueError, match=r"test_data\[0\]: labels \[9\] never occurred in task 0's training data"):
+        learner.evaluate_all_tasks([(x, torch.full_like(y, 9))])
+
+
 def test_repeated_task_allowed_for_naive_and_nan_is_never_silent() -> None:
     x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
     learner = ContinualLearner(_mlp(10), strategy="naive")

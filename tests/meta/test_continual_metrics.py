@@ -34,6 +34,18 @@ def test_hand_computed_metrics() -> None:
     assert forward_transfer(R3, baseline=[0.1, 0.1, 0.1]) == pytest.approx(((0.20 - 0.1) + (0.30 - 0.1)) / 2)
 
 
+def test_the_metric_functions_take_the_learners_accuracy_matrix_too() -> None:
+    # ContinualLearner.accuracy_matrix() returns an AccuracyMatrix; float() of it failed inside
+    R = AccuracyMatrix.square(R3, baseline=[0.1, 0.1, 0.1])
+    assert average_accuracy(R) == average_accuracy(R3) and backward_transfer(R) == backward_transfer(R3)
+    assert forgetting(R) == forgetting(R3)
+    assert forward_transfer(R) == forward_transfer(R3, baseline=[0.1, 0.1, 0.1])
+    with pytest.raises(TypeError, match="baseline: forward_transfer of a plain matrix needs"):
+        forward_transfer(R3)
+    with pytest.raises(ValueError, match="baseline: an AccuracyMatrix carries its own baseline"):
+        forward_transfer(R, baseline=[0.1, 0.1, 0.1])
+
+
 def test_forgetting_uses_the_best_earlier_accuracy_not_the_first() -> None:
     R = [[0.5, 0.0, 0.0], [0.9, 0.8, 0.0], [0.6, 0.8, 0.9]]  # task 0 improved at stage 1, then dropped
     assert forgetting(R) == pytest.approx(((0.9 - 0.6) + 0.0) / 2)

@@ -100,3 +100,21 @@ def test_nan_loss_raises_with_episode_number_and_no_update() -> None:
     with pytest.raises(NonFiniteLossError, match="episode 2"):
         learner.train_episode(bad, sy, sx, sy)
     assert all(torch.equal(v, learner.state_dict()[k]) for k, v in before.items())
+
+
+@pytest.mark.parametrize("algorithm", ["prototypical", "relation", "matching"])
+def test_labels_that_are_not_1d_and_nan_inputs_are_named_and_an_empty_query_is_served(algorithm: str) -> None:
+    learner = FewShotLearner(algorithm, encoder=nn.Linear(4, 8))
+    sx, sy = torch.randn(4, 4), torch.tensor([0, 0, 1, 1])
+    learner.train_episode(sx, sy, sx, sy)
+    before = {k: v.clone() for k, v in learner.state_dict().items()}
+    with pytest.raises(TaskShapeError, match=r"support_y must hold one class label per example \(1-D\), got shape \(4, 1\)"):
+        learner.train_episode(sx, sy[:, None], sx, sy[:, None])
+    with pytest.raises(TaskShapeError, match=r"support_y .* got shape \(4, 1\)"):
+        learner.predict(sx, sy[:, None], sx)
+    nan_query = sx.clone()
+    nan_query[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="scores are not finite"):
+        learner.predict(sx, sy, nan_query)  # argmax of NaN scores would still name a class
+    assert all(torch.equal(v, learner.state_dict()[k]) for k, v in before.items()) and learner.episodes_trained == 1
+    assert learner.predict(sx, sy, sx[:0]).shape == (0,)

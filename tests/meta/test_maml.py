@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import pytest
 import torch
@@ -321,3 +322,46 @@ def test_compiled_learners_without_a_plain_meta_loss_match_their_eager_step(cls:
     batch = SinusoidTaskSampler(seed=0).sample(6, 5, 5)
     (_, eager), (_, compiled) = (_meta_gradient(cls, batch, flag) for flag in (False, True))
     torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-6)
+
+
+def _untouched(learner: MAML, call) -> str:  # type: ignore[no-untyped-def]
+    """Run ``call`` (expected to raise); return its message after checking nothing changed."""
+    before = {k: v.clone() for k, v in learner.state_dict().items()}
+    optimizer_before = repr(learner.meta_optimizer.state_dict())
+    with pytest.raises((TaskShapeError, TypeError)) as caught:
+        call()
+    assert all(torch.equal(before[k], v) for k, v in learner.state_dict().items())
+    assert repr(learner.meta_optimizer.state_dict()) == optimizer_before
+    assert learner.meta_step_count == 1
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("cls", [MAML, Reptile, MultiTaskMAML])
+@pytest.mark.parametrize("path", ["loop", "vmap"])
+def test_targets_that_do_not_fit_the_predictions_and_unusable_tasks_are_refused_before_any_update(cls: type[MAML], path: str) -> None:
+    learner = cls(_mlp(), vectorize=path)
+    x, y = torch.randn(2, 5, 1), torch.randn(2, 5, 1)
+    learner.meta_train_step(MetaBatch.from_tensors(x, y, x, y))
+    # targets (n,) against predictions (n, 1) would broadcast to an (n, n) loss
+    message = _untouched(learner, lambda: learner.meta_train_step(MetaBatch.from_tensors(x, y[..., 0], x, y[..., 0])))
+    assert re.search(r"support_y/query_y have shape \((\d+),\) per task but the model predicts shape \(\1, 1\)", message)
+    # an empty query set would make the meta-loss NaN
+    message = _untouched(learner, lambda: learner.meta_train_step(MetaBatch.from_tensors(x, y, x[:, :0], y[:, :0])))
+    assert "query_x of every task is empty" in message
+    message = _untouched(learner, lambda: learner.evaluate([(x[0], y[0], x[0], y[0]), (x[1], y[1], x[1, :0], y[1, :0])]))
+    assert "query_x of task 1 is empty" in message
+    message = _untouched(learner, lambda: learner.meta_train_step(MetaBatch.from_tensors(x.double(), y, x.double(), y)))
+    assert "support_x has dtype torch.float64 but the model's parameters are torch.float32" in message
+    message = _untouched(learner, lambda: learner.adapt_to_task(x[0].half(), y[0]))
+    assert "support_x has dtype torch.float16" in message
+    for bad in (-1, True, 2.5):
+        with pytest.raises(ValueError, match=f"num_steps must be a non-negative integer, got {bad!r}"):
+            learner.evaluate(MetaBatch.from_tensors(x, y, x, y), num_steps=bad)  # type: ignore[arg-type]
+
+
+def test_cross_entropy_targets_must_be_labels_or_probabilities_of_the_scores_shape() -> None:
+    learner = MAML(nn.Linear(3, 4), loss_fn="cross_entropy", vectorize="loop")
+    x, labels = torch.randn(6, 3), torch.arange(6) % 4
+    learner.meta_train_step([(x, labels, x, labels)])
+    message = _untouched(learner, lambda: learner.meta_train_step([(x, labels[:, None], x, labels[:, None])]))
+    assert "integer class labels of shape (6,) or class probabilities of shape (6, 4)" in message

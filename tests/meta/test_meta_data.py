@@ -71,6 +71,10 @@ def test_episode_sampler_rejects_impossible_episodes() -> None:
         EpisodeSampler(x, y, k_shot=0)
     with pytest.raises(ValueError, match="labels has 3 entries"):
         EpisodeSampler(x, y[:3])
+    with pytest.raises(ValueError, match=r"labels must hold one label per example \(1-D\), got shape \(20, 1\)"):
+        EpisodeSampler(x, y[:, None], n_way=2, k_shot=1, n_query=1)
+    with pytest.raises(TypeError, match=r"labels\[0\] is \[0\]: a label must be hashable"):
+        EpisodeSampler(x, [[int(v)] for v in y], n_way=2, k_shot=1, n_query=1)
 
 
 @pytest.mark.skipif(not SMALL1.exists(), reason="shared Omniglot zips not present")

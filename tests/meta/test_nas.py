@@ -212,6 +212,41 @@ def test_failing_and_nan_evaluations_are_failed_trials_and_the_search_goes_on() 
         doomed.search_architecture(lambda a: float("nan"), num_evaluations=4)
 
 
+LAYER_ARCH = {"type": "layers", "input_shape": [8], "num_classes": 2, "layers": [{"op": "dense", "width": 4, "activation": "relu"}]}
+CELL_ARCH = {"type": "nb201_cell", "input_shape": [1, 8, 8], "num_classes": 3, "channels": 4, "ops": ["nor_conv_3x3"] * 6}
+
+
+@pytest.mark.parametrize(
+    ("architecture", "where", "bad"),
+    [
+        ({**LAYER_ARCH, "layers": [{"op": "dense", "width": 0, "activation": "relu"}]}, r"\['layers'\]\[0\]\['width'\]", 0),
+        ({**LAYER_ARCH, "layers": [{"op": "dense", "width": "4", "activation": "relu"}]}, r"\['layers'\]\[0\]\['width'\]", "4"),
+        ({**LAYER_ARCH, "num_classes": 0}, r"\['num_classes'\]", 0),
+        ({**LAYER_ARCH, "input_shape": [0]}, r"\['input_shape'\]\[0\]", 0),
+        ({**CELL_ARCH, "channels": 0}, r"\['channels'\]", 0),
+        ({**CELL_ARCH, "num_stages": -1}, r"\['num_stages'\]", -1),
+    ],
+)
+def test_an_architecture_with_sizes_that_are_not_positive_integers_is_refused(architecture: dict, where: str, bad: object) -> None:
+    from meta import build_model_from_architecture
+
+    # a size of 0 built zero-sized layers that output a constant; a string width was parsed by int()
+    with pytest.raises(ValueError, match=f"architecture{where}: must be a positive integer, got {bad!r}"):
+        build_model_from_architecture(architecture)
+
+
+def test_an_interrupted_evaluation_is_recorded_failed_not_left_running() -> None:
+    from meta import NeuralArchitectureSearch
+
+    def interrupted(arch: dict) -> float:
+        raise KeyboardInterrupt
+
+    nas = NeuralArchitectureSearch(create_nb201_search_space(), "random")
+    with pytest.raises(KeyboardInterrupt):
+        nas.search_architecture(interrupted, num_evaluations=3)
+    assert [t.state for t in nas.study.trials] == [optuna.trial.TrialState.FAIL]
+
+
 def test_bad_search_arguments_name_the_field() -> None:
     from meta import NeuralArchitectureSearch
 
@@ -226,6 +261,10 @@ def test_bad_search_arguments_name_the_field() -> None:
         NeuralArchitectureSearch(space, "random").search_architecture(lambda a: 0.0, num_evaluations=0)
     with pytest.raises(ValueError, match="n_starts"):
         NeuralArchitectureSearch(space, "bayesian", n_starts=0)
+    with pytest.raises(ValueError, match="population_size: must be an int >= 2, got 2.5"):
+        NeuralArchitectureSearch(space, "evolutionary", population_size=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_startup_trials: must be an int >= 1, got 1.5"):
+        NeuralArchitectureSearch(space, "bayesian", n_startup_trials=1.5)  # type: ignore[arg-type]
 
 
 def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:

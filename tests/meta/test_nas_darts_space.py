@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from meta.nas import NeuralArchitectureSearch, create_nas_search_space, create_nb201_search_space, make_space
-from meta.nas.darts import run_darts
+from meta.base import NonFiniteLossError
+from meta.nas.darts import DARTSConfig, Supernet, run_darts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -51,3 +52,36 @@ def test_darts_still_runs_on_the_cell_space() -> None:
     nas = NeuralArchitectureSearch(space, "darts", seed=0, darts_data=_data((1, 4, 4)), darts_options={"epochs": 1})
     best, _ = nas.search_architecture(lambda a: a["ops"].count("skip_connect"), num_evaluations=2)
     assert best["type"] == "nb201_cell" and nas.darts_result is not None
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("nan", "x_train holds NaN or infinite values"),
+        ("fractional labels", r"y_train holds non-integer labels such as \d+\.5"),
+        ("label out of range", r"y_val holds labels outside \[0, 10\) \(num_classes\), such as 12"),
+        ("labels 2-D", r"y_train must hold one class label per row \(1-D\), got shape \(8, 1\)"),
+    ],
+)
+def test_darts_data_that_would_give_a_meaningless_architecture_is_named(damage: str, message: str) -> None:
+    space = make_space(create_nb201_search_space((1, 4, 4), num_classes=10, channels=2))
+    x, y, xv, yv = _data((1, 4, 4))
+    if damage == "nan":
+        x = x.clone()
+        x[0, 0, 0, 0] = float("nan")  # would make every architecture weight NaN, and argmax still picks an op
+    elif damage == "fractional labels":
+        y = y.float() + 0.5  # a cast to long would truncate them
+    elif damage == "label out of range":
+        yv = yv.clone()
+        yv[0] = 12
+    else:
+        y = y[:, None]
+    with pytest.raises(ValueError, match=f"darts_data: {message}"):
+        run_darts(space, (x, y, xv, yv), DARTSConfig(epochs=1))
+
+
+def test_a_darts_loss_that_becomes_nan_stops_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    space = make_space(create_nb201_search_space((1, 4, 4), num_classes=10, channels=2))
+    monkeypatch.setattr(Supernet, "forward", lambda self, x: torch.full((len(x), 10), float("nan"), requires_grad=True))
+    with pytest.raises(NonFiniteLossError, match="DARTS validation loss is nan at epoch 0, step 0"):
+        run_darts(space, _data((1, 4, 4)), DARTSConfig(epochs=1))

@@ -128,6 +128,11 @@ def test_bad_optimizer_settings_name_the_field() -> None:
         AdaptiveOptimizer(model, base_optimizer="lion")
     with pytest.raises(ValueError, match="meta_learning_rate"):
         AdaptiveOptimizer(model, meta_learning_rate=float("nan"))
+    # NaN fails a plain `<= 1` check, and a NaN factor would turn every rate NaN at the first plateau
+    for name, bad in (("plateau_factor", float("nan")), ("plateau_threshold", float("nan")), ("convergence_tol", -1.0),
+                      ("window", 2.5), ("plateau_patience", 0), ("convergence_patience", 0)):
+        with pytest.raises(ValueError, match=f"{name}: must be .*got {bad!r}"):
+            AdaptiveOptimizer(model, **{name: bad})
 
 
 # ---------------------------------------------------------------- BayesianOptimizer
@@ -178,6 +183,19 @@ def test_failing_and_nan_trials_are_marked_failed_and_the_search_goes_on() -> No
     always = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random")
     with pytest.raises(AllTrialsFailedError, match="all 3 trials failed"):
         always.optimize(lambda p: float("nan"), n_iterations=3)
+
+
+def test_an_interrupted_trial_is_recorded_failed_not_left_running(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    storage = f"sqlite:///{tmp_path / 'hpo.db'}"
+    opt = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random", storage=storage, study_name="s")
+
+    def interrupted(p: dict) -> float:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        opt.optimize(interrupted, n_iterations=5)
+    resumed = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random", storage=storage, study_name="s")
+    assert [t.state for t in resumed.study.trials] == [optuna.trial.TrialState.FAIL]
 
 
 @pytest.mark.parametrize(
