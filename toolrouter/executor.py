@@ -25,7 +25,7 @@ latency, error), is passed to ``on_attempt`` the moment it ends and is kept in t
 failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
-returns the run ``cancelled``; cancelling the ``arun`` task itself records the cancelled attempts in
+returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
 the ``run`` object passed in, then re-raises ``CancelledError``.
 
 Example:
@@ -397,6 +397,12 @@ class PlanExecutor:
         loop = asyncio.get_running_loop()
         semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
         t0 = time.perf_counter()
+        if cancel_event is not None and cancel_event.is_set():
+            # Cancelled before it began: no step starts (a watcher would get its turn only after
+            # the first tools were called, and a tool that never awaits would run to its end).
+            ctx.cancelled = True
+            self._finish(ctx, steps, t0)
+            return record
         for step in steps:
             ctx.tasks[step.step_id] = loop.create_task(self._run_step(ctx, step, semaphore))
 

@@ -471,3 +471,28 @@ def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None
     assert run.outputs["a"] == "slow" and run.outputs["b"] == "from a coroutine"
     assert [a.tool_id for a in run.steps["c"].attempts] == ["gw", "x"]  # one fallback only
     assert run.steps["c"].attempts[0].error == "TimeoutError: upstream gateway timed out"
+
+
+def test_cancel_event_set_before_the_run_starts_no_step() -> None:
+    rec = Recorder()
+    called: list[str] = []
+
+    async def eager(req):  # never awaits: once called, it runs to its end
+        called.append(req.step_id)
+        return "done"
+
+    def sync(req):
+        called.append(req.step_id)
+        return "done"
+
+    async def main():
+        event = asyncio.Event()
+        event.set()
+        plan = plan_of({"a": ([], ["eager"]), "b": ([], ["sync"]), "c": (["a"], ["eager"])})
+        with PlanExecutor({"eager": eager, "sync": sync}, FAST, on_attempt=rec) as ex:
+            return await ex.arun(plan, cancel_event=event)
+
+    run = asyncio.run(main())
+    assert run.status is RunStatus.CANCELLED
+    assert run.statuses() == {s: StepStatus.CANCELLED for s in ("a", "b", "c")}
+    assert called == [] and run.attempts == [] and rec.results == []
