@@ -1159,9 +1159,10 @@ class ToolMetaLearner:
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
         at a time). All results are checked before anything is learned: an unknown tool, a step
         the task does not have, a tool that does not serve its step, a non-finite number, a step
-        whose capability or parents change within the trace, a parent that is not in the trace or
-        runs after the step, or dependencies that form a cycle raise an error naming the field and
-        value, and the router and store are left unchanged.
+        whose capability or parents change within the trace, a ``trace_id`` held open for another
+        task type, a parent that is not in the trace or runs after the step, or dependencies that
+        form a cycle raise an error naming the field and value, and the router and store are left
+        unchanged.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
@@ -1184,6 +1185,7 @@ class ToolMetaLearner:
         results = self._results(execution_results)
         context = self._context(task)
         with self._lock:
+            self.structures.check_task_type(trace.trace_id, task.task_type)
             if declared is not None:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
@@ -1247,11 +1249,20 @@ class ToolMetaLearner:
             return self.structures.close(trace_id)
 
     def check_trace_step(
-        self, trace_id: str, step: str, capability: str | None, depends_on: Sequence[str] | None, field: str
+        self,
+        trace_id: str,
+        step: str,
+        capability: str | None,
+        depends_on: Sequence[str] | None,
+        field: str,
+        task_type: str | None = None,
     ) -> TraceStep:
         """The step as it would join trace ``trace_id`` (parents resolved), or the
-        ``InvalidOutcomeError`` recording it would raise, naming ``field``; changes nothing."""
+        ``InvalidOutcomeError`` recording it would raise, naming ``field``; changes nothing. With
+        ``task_type``, a trace held open for another task type is refused too."""
         with self._lock:
+            if task_type is not None:
+                self.structures.check_task_type(trace_id, task_type, field)
             (joined,) = self.structures.check_trace(trace_id, [(step, capability, depends_on)], lambda i: field)
         return joined
 
@@ -1314,6 +1325,7 @@ class ToolMetaLearner:
                 )
             outcome = self._validate_fields(0, result, capability, weights or self.weights)
             if trace is not None:
+                self.structures.check_task_type(trace.trace_id, task_type)
                 (joined,) = self.structures.check_trace(
                     trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
                 )

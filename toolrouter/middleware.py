@@ -433,7 +433,9 @@ class ToolMiddleware:
 
         step = call.step or call.capability
         if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
-            learner.check_trace_step(call.trace_id, step, call.capability, call.depends_on, "route")
+            learner.check_trace_step(
+                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
+            )
 
         save = learner.record_attempt if call.group is None else _grouped(learner, call.group)
 

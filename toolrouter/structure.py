@@ -483,6 +483,15 @@ class StructureModel:
         trace = self._trace(trace_id)
         return tuple(trace.steps.values()) if trace is not None else ()
 
+    def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
+        """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
+        task type: a trace is one task's run, and its steps teach its own type's structure only."""
+        trace = self._trace(trace_id)
+        if trace is not None and trace.task_type != task_type:
+            raise InvalidOutcomeError(
+                f"{field}: trace {trace_id!r} is a trace of task type {trace.task_type!r}, got task type {task_type!r}"
+            )
+
     def check_trace(
         self, trace_id: str, entries: Sequence[tuple[str, str | None, Sequence[str] | None]], where: Callable[[int], str]
     ) -> list[TraceStep]:

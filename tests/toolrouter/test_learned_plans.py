@@ -263,3 +263,23 @@ def test_stats_shows_the_plans_learned(tmp_path) -> None:
     assert "plans learned for tasks without declared steps" in shown.output
     row = next(line for line in shown.output.splitlines() if "research" in line and "<-" in line)
     assert "search; analysis <- search" in row and "3/3" in row
+
+
+def test_a_trace_id_held_open_for_one_task_type_is_refused_for_another() -> None:
+    r = router(store="memory://")
+    r.learn_from_execution(research("x"), [ExecutionResult(tool_id="web", step="search", success=True)], trace_id="t1")
+    before = (r.store.count(), r.structures.state()[0], r.tool_statistics()["calc"].calls)
+    other = TaskProfile(task_id="y", task_type="audit")
+    with pytest.raises(InvalidOutcomeError, match="trace_id: trace 't1' is a trace of task type 'research', got task type 'audit'"):
+        r.learn_from_execution(other, [ExecutionResult(tool_id="calc", step="analysis", success=True)], trace_id="t1")
+    assert (r.store.count(), r.structures.state()[0], r.tool_statistics()["calc"].calls) == before
+    assert [s.step for s in r.trace_steps("t1")] == ["search"] and r.structures.traces("audit") == 0
+
+    tools = ToolMiddleware(seed=0, task_type="research")
+    tools.register(lambda q: [q], "search", tool_id="web")
+    ran = []
+    tools.register(lambda pages: ran.append(pages), "analysis", tool_id="calc")
+    tools.route("search", trace_id="q")("bandits")
+    with pytest.raises(InvalidOutcomeError, match="route: trace 'q' is a trace of task type 'research'"):
+        tools.route("analysis", trace_id="q", task_type="audit")(["page"])
+    assert ran == []
