@@ -54,12 +54,13 @@ class OmniglotData:
         return len(self.class_names)
 
 
-def _entries(source: Path) -> Iterable[tuple[str, str, str, bytes]]:
-    """(alphabet, character, file name, png bytes) for every image of a zip or folder."""
+def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
+    """(alphabet, character, file name, where, png bytes) for every image of a zip or folder;
+    ``where`` names the file (a zip's member after the zip's path) for errors."""
     if source.is_dir():
         for png in sorted(source.rglob("*.png")):
             parts = png.parts
-            yield parts[-3], parts[-2], parts[-1], png.read_bytes()
+            yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
         raise DataFormatError(f"path {str(source)!r} is neither a folder nor a zip file")
@@ -70,7 +71,22 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, bytes]]:
             parts = name.split("/")
             if len(parts) < 3:
                 continue
-            yield parts[-3], parts[-2], parts[-1], archive.read(name)
+            where = f"{source}: {name}"
+            try:
+                payload = archive.read(name)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged member: bad CRC, cut short
+                raise DataFormatError(f"{where}: cannot be read from the zip ({exc})") from None
+            yield parts[-3], parts[-2], parts[-1], where, payload
+
+
+def _image(payload: bytes, where: str, size: int) -> np.ndarray:
+    """The PNG ``payload`` as a ``size`` x ``size`` array, strokes 1 and background 0."""
+    try:
+        with Image.open(io.BytesIO(payload)) as img:
+            small = img.convert("L").resize((size, size), Image.Resampling.LANCZOS)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # what PIL raises for a bad file
+        raise DataFormatError(f"{where}: not a readable image ({type(exc).__name__}: {exc})") from None
+    return 1.0 - np.asarray(small, dtype=np.float32) / 255.0
 
 
 def load_omniglot(
@@ -88,6 +104,9 @@ def load_omniglot(
         rotations: multiples of 90 degrees; each makes one class per character.
         alphabets: keep only these alphabets (None: all); a name not found raises KeyError.
         exclude_alphabets: drop these alphabets.
+
+    A missing path raises ``FileNotFoundError``; an image that cannot be read (not a PNG, cut
+    short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -104,16 +123,14 @@ def load_omniglot(
         source = Path(raw)
         if not source.exists():
             raise FileNotFoundError(f"Omniglot path {str(source)!r} does not exist")
-        for alphabet, character, fname, payload in _entries(source):
+        for alphabet, character, fname, where, payload in _entries(source):
             key = (alphabet, character, fname)
             if key in seen or alphabet in exclude_alphabets:
                 continue
             if alphabets is not None and alphabet not in alphabets:
                 continue
             seen.add(key)
-            with Image.open(io.BytesIO(payload)) as img:
-                small = img.convert("L").resize((image_size, image_size), Image.Resampling.LANCZOS)
-            images.setdefault((alphabet, character), []).append(1.0 - np.asarray(small, dtype=np.float32) / 255.0)
+            images.setdefault((alphabet, character), []).append(_image(payload, where, image_size))
     found = sorted({a for a, _ in images})
     if alphabets is not None:
         missing = sorted(set(alphabets) - set(found))

@@ -122,3 +122,32 @@ def test_omniglot_from_a_users_folder(tmp_path: Path) -> None:
         load_omniglot(tmp_path / "missing.zip")
     with pytest.raises(ValueError, match="rotations must be"):
         load_omniglot(tmp_path, rotations=(45,))
+
+
+def test_omniglot_names_the_image_it_cannot_read(tmp_path: Path) -> None:
+    from meta.data import DataFormatError
+
+    good = tmp_path / "good.png"
+    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(good)
+    folder = tmp_path / "folder" / "Alpha" / "character01"
+    folder.mkdir(parents=True)
+    (folder / "cut.png").write_bytes(good.read_bytes()[:40])
+    with pytest.raises(DataFormatError, match=r"character01/cut\.png: not a readable image"):
+        load_omniglot(tmp_path / "folder")
+
+    archive = tmp_path / "notes.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Alpha/character01/0.png", good.read_bytes())
+        z.writestr("Alpha/character01/1.png", b"not a png")
+    with pytest.raises(DataFormatError, match=r"notes\.zip: Alpha/character01/1\.png: not a readable image"):
+        load_omniglot(archive)
+
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(damaged, "w") as z:  # stored, not compressed: the PNG's bytes are in the file as they are
+        z.writestr("Alpha/character01/0.png", good.read_bytes())
+    raw = bytearray(damaged.read_bytes())
+    start = raw.index(b"IHDR")
+    raw[start] ^= 0xFF  # a flipped byte: the member no longer matches its CRC
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(DataFormatError, match=r"damaged\.zip: Alpha/character01/0\.png: cannot be read from the zip"):
+        load_omniglot(damaged)
