@@ -135,3 +135,10 @@ def test_shared_copy_loads() -> None:
     assert all(set(t.names) <= available[c.id] for c in data.multi_turn for t in c.turns)
     assert all(set(s.answer_names) <= {f.name for f in s.functions} for s in data.multiple + data.parallel_multiple)
     assert all(len(s.answer) == 1 for s in data.multiple) and all(len(s.answer) >= 2 for s in data.parallel_multiple)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    (root / "BFCL_v4_multiple.json").write_bytes(b'{"id": "m_0", "question": "caf\xe9"}\n')
+    with pytest.raises(DataError, match=r"BFCL_v4_multiple.json: not UTF-8 text \(byte 0xe9"):
+        load_bfcl(root)

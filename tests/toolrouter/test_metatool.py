@@ -130,6 +130,22 @@ def test_malformed_files_name_the_problem(tmp_path: Path, tools, rows, header, m
         load_metatool(write(tmp_path, tools=tools, rows=rows, header=header))
 
 
+@pytest.mark.parametrize(
+    ("file", "content", "match"),
+    [
+        ("tools.json", b'{"A": "caf\xe9"}', r"tools.json: not UTF-8 text \(byte 0xe9"),
+        ("queries.csv", b"query,tool\ncaf\xe9,A\n", r"queries.csv: not UTF-8 text \(byte 0xe9"),
+        ("queries.csv", b"query,tool\nhello, world,A\n", r"queries.csv: row 2: 3 cells, the header names 2 \(quote a query"),
+        ("queries.csv", b'query,tool\n"' + b"x" * 200_000 + b'",A\n', r"queries.csv: not a readable CSV file \(field larger"),
+    ],
+)
+def test_unreadable_files_name_the_file(tmp_path: Path, file: str, content: bytes, match: str):
+    folder = write(tmp_path, tools={"A": "desc"}, rows=[("q", "A")])
+    (folder / file).write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_metatool(folder)
+
+
 def test_invalid_json_names_the_file(tmp_path: Path):
     folder = write(tmp_path)
     (folder / "tools.json").write_text('{"A": "x",', encoding="utf-8")

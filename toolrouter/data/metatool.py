@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from toolrouter.data._text import reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 
@@ -144,7 +145,9 @@ def _name_key(name: str) -> str:
 
 def _read_tools(file: Path) -> dict[str, str]:
     try:
-        pairs = json.loads(file.read_text(encoding="utf-8"), object_pairs_hook=_Pairs)  # keeps repeated names
+        with reading(file):
+            text = file.read_text(encoding="utf-8")
+        pairs = json.loads(text, object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(pairs, _Pairs) or not pairs:
@@ -183,8 +186,9 @@ def load_metatool(
     Raises ``FileNotFoundError`` naming the missing folder or file, ``ValueError`` for an unknown
     ``multi_label``, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
     row and field for a malformed file: invalid JSON, an empty description, two tool names that
-    differ only in case or spacing (both named), a missing column, an empty query, a query whose
-    tool is not in ``tools.json``, or (by default) one query labelled with two tools.
+    differ only in case or spacing (both named), text that is not UTF-8, a missing column, a row
+    with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
+    or (by default) one query labelled with two tools.
     """
     if multi_label not in ("error", "keep", "drop"):
         raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
@@ -199,7 +203,7 @@ def load_metatool(
 
     rows: list[tuple[str, str]] = []
     seen: dict[str, list[str]] = {}  # query -> its distinct tools, in file order
-    with queries_file.open(newline="", encoding="utf-8") as fh:
+    with reading(queries_file), queries_file.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
         if missing:
@@ -208,6 +212,11 @@ def load_metatool(
             query, tool = row["query"], row["tool"]
             if query is None or tool is None:
                 raise DataError(f"{queries_file}: row {row_no}: expected the fields query,tool, got {row!r}")
+            if None in row:  # more cells than the header names: an unquoted comma, most likely
+                raise DataError(
+                    f"{queries_file}: row {row_no}: {len(reader.fieldnames or []) + len(row[None])} cells, the header names "
+                    f"{len(reader.fieldnames or [])} (quote a query that holds a comma); extra cells {row[None]!r:.80}"
+                )
             if not query.strip():
                 raise DataError(f"{queries_file}: row {row_no}: field query is empty")
             if tool not in tools:

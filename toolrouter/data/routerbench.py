@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolrouter.data._text import reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 
@@ -85,17 +86,12 @@ def _prompt_text(raw: str) -> str:
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise DataError(f"{path}: empty file (expected a header row)")
-            return header, list(reader)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    with reading(path), path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise DataError(f"{path}: empty file (expected a header row)")
+        return header, list(reader)
 
 
 def _cell_problem(raw: str, column: str) -> tuple[float, str | None]:
