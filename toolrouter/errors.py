@@ -13,6 +13,9 @@ __all__ = [
     "CorruptStateError",
     "DataError",
     "StoreOpenError",
+    "TaskGraphError",
+    "CyclicTaskGraphError",
+    "DanglingDependencyError",
 ]
 
 
@@ -82,3 +85,24 @@ class CorruptStateError(ToolRouterError, ValueError):
     def within(self, where: str) -> "CorruptStateError":
         """The same error, located inside ``where`` (a field of a larger state, or its source)."""
         return CorruptStateError(self.problem, where if self.source is None else f"{where}: {self.source}")
+
+
+class TaskGraphError(ToolRouterError, ValueError):
+    """A task's steps do not form a valid DAG."""
+
+
+class CyclicTaskGraphError(TaskGraphError):
+    """The steps' dependencies form a cycle; ``cycle`` lists the step ids on it."""
+
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__(f"steps: dependencies form a cycle {' -> '.join(cycle + cycle[:1])}")
+
+
+class DanglingDependencyError(TaskGraphError):
+    """A step depends on a step id that is not in the task."""
+
+    def __init__(self, step_id: str, missing: str) -> None:
+        self.step_id = step_id
+        self.missing = missing
+        super().__init__(f"depends_on: step {step_id!r} depends on unknown step {missing!r}")

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from toolrouter.errors import CyclicTaskGraphError, DanglingDependencyError, TaskGraphError
+
 __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
 
 
@@ -124,13 +126,26 @@ class ExecutionPlan:
         max_latency_s: float | None = None,
         structure: PlanStructure | None = None,
     ) -> "ExecutionPlan":
-        """A plan whose graph has one node per step and an edge from each dependency."""
+        """A plan whose graph has one node per step and an edge from each dependency.
+
+        Raises ``TaskGraphError`` for a step name used twice or a step without candidates,
+        ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
+        for a cycle (each names the step).
+        """
         graph = nx.DiGraph()
-        for s in steps:
+        for i, s in enumerate(steps):
+            if s.step in graph:
+                raise TaskGraphError(f"steps[{i}].step: step {s.step!r} is used twice")
+            if not s.candidates:
+                raise TaskGraphError(f"steps[{i}].candidates: step {s.step!r} has no candidate tool")
             graph.add_node(s.step, plan_step=s)
         for s in steps:
             for dep in s.depends_on:
+                if dep not in graph:
+                    raise DanglingDependencyError(s.step, dep)
                 graph.add_edge(dep, s.step)
+        if not nx.is_directed_acyclic_graph(graph):
+            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(graph)])
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
     # --- access ------------------------------------------------------------------------------
@@ -224,23 +239,33 @@ class ExecutionPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
-        """The plan ``to_dict`` described."""
-        steps = [
-            PlanStep(
-                step=s["step"],
-                capability=s["capability"],
-                depends_on=tuple(s["depends_on"]),
-                candidates=tuple(ToolChoice(**c) for c in s["candidates"]),
-            )
-            for s in data["steps"]
-        ]
+        """The plan ``to_dict`` described; a description that lacks a field or holds one of the
+        wrong shape raises ``ValueError`` naming it, a bad graph as ``from_steps`` does."""
+        where = "data"
+        try:
+            steps = []
+            for i, s in enumerate(data["steps"]):
+                where = f"data['steps'][{i}]"
+                steps.append(PlanStep(
+                    step=s["step"],
+                    capability=s["capability"],
+                    depends_on=tuple(s["depends_on"]),
+                    candidates=tuple(ToolChoice(**c) for c in s["candidates"]),
+                ))
+            where = "data"
+            task_id, task_type = data["task_id"], data["task_type"]
+            structure = PlanStructure(**data["structure"]) if "structure" in data else None
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing field {exc}") from None
+        except TypeError as exc:
+            raise ValueError(f"{where}: not a plan description ({exc})") from None
         plan = cls.from_steps(
-            data["task_id"],
-            data["task_type"],
+            task_id,
+            task_type,
             steps,
             max_cost=data.get("max_cost"),
             max_latency_s=data.get("max_latency_s"),
-            structure=PlanStructure(**data["structure"]) if "structure" in data else None,
+            structure=structure,
         )
         plan.metadata = dict(data.get("metadata", {}))
         return plan

@@ -63,7 +63,14 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolrouter.errors import BudgetInfeasibleError, CorruptStateError, NoToolForCapabilityError, ToolRouterError
+from toolrouter.errors import (
+    BudgetInfeasibleError,
+    CorruptStateError,
+    CyclicTaskGraphError,
+    DanglingDependencyError,
+    NoToolForCapabilityError,
+    TaskGraphError,
+)
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 from toolrouter.plan import PlanStep
@@ -102,27 +109,6 @@ _EPS = 1e-9
 # --------------------------------------------------------------------------------------------------
 # Task graphs
 # --------------------------------------------------------------------------------------------------
-class TaskGraphError(ToolRouterError, ValueError):
-    """A task's steps do not form a valid DAG."""
-
-
-class CyclicTaskGraphError(TaskGraphError):
-    """The steps' dependencies form a cycle; ``cycle`` lists the step ids on it."""
-
-    def __init__(self, cycle: list[str]) -> None:
-        self.cycle = cycle
-        super().__init__(f"steps: dependencies form a cycle {' -> '.join(cycle + cycle[:1])}")
-
-
-class DanglingDependencyError(TaskGraphError):
-    """A step depends on a step id that is not in the task."""
-
-    def __init__(self, step_id: str, missing: str) -> None:
-        self.step_id = step_id
-        self.missing = missing
-        super().__init__(f"depends_on: step {step_id!r} depends on unknown step {missing!r}")
-
-
 def _as_steps(steps: Iterable[TaskStep | Mapping[str, Any]]) -> tuple[TaskStep, ...]:
     return tuple(s if isinstance(s, TaskStep) else TaskStep.model_validate(s) for s in steps)
 

@@ -51,3 +51,31 @@ def test_plan_json_round_trip() -> None:
     back = ExecutionPlan.from_dict(data)
     assert back.to_dict() == plan.to_dict()
     assert set(back.graph.edges) == set(plan.graph.edges)
+
+
+def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step() -> None:
+    from toolrouter.errors import TaskGraphError
+
+    tool = (_choice("web", 1.0, 1.0),)
+    bad = {
+        r"steps: dependencies form a cycle a -> b -> a": [PlanStep("a", None, tool, ("b",)), PlanStep("b", None, tool, ("a",))],
+        r"step 'a' depends on unknown step 'ghost'": [PlanStep("a", None, tool, ("ghost",))],
+        r"steps\[1\]\.step: step 'a' is used twice": [PlanStep("a", None, tool), PlanStep("a", "llm", tool)],
+        r"steps\[0\]\.candidates: step 'a' has no candidate tool": [PlanStep("a", "search", ())],
+    }
+    for match, steps in bad.items():
+        with pytest.raises(TaskGraphError, match=match):
+            ExecutionPlan.from_steps("t", "x", steps)
+
+
+def test_a_plan_description_missing_a_field_names_it() -> None:
+    data = _diamond().to_dict()
+    with pytest.raises(ValueError, match=r"data: missing field 'task_type'"):
+        ExecutionPlan.from_dict({k: v for k, v in data.items() if k != "task_type"})
+    data["steps"][1]["candidates"][0].pop("score")
+    with pytest.raises(ValueError, match=r"data\['steps'\]\[1\]: not a plan description .*'score'"):
+        ExecutionPlan.from_dict(data)
+    edited = _diamond().to_dict()
+    edited["steps"][0]["depends_on"] = ["summarise"]  # a hand edit that makes a cycle
+    with pytest.raises(ValueError, match="dependencies form a cycle"):
+        ExecutionPlan.from_json(json.dumps(edited))
