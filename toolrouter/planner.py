@@ -72,7 +72,7 @@ from toolrouter.errors import (
     TaskGraphError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
 from toolrouter.plan import PlanStep
 from toolrouter.serialization import Count, read_model
 
@@ -109,6 +109,13 @@ _EPS = 1e-9
 # --------------------------------------------------------------------------------------------------
 # Task graphs
 # --------------------------------------------------------------------------------------------------
+def _task_type(value: Any) -> str:
+    """``value`` as ``TaskProfile.task_type`` holds it (stripped), or the error naming it."""
+    if not isinstance(value, str):
+        raise TypeError(f"task_type: expected a string, got {value!r}")
+    return _identifier("task_type", value)
+
+
 def _as_steps(steps: Iterable[TaskStep | Mapping[str, Any]]) -> tuple[TaskStep, ...]:
     return tuple(s if isinstance(s, TaskStep) else TaskStep.model_validate(s) for s in steps)
 
@@ -252,15 +259,16 @@ class TaskGraphLibrary:
         self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]]
     ) -> None:
         """Use ``steps`` for tasks of ``task_type`` that give no steps of their own. The graph is
-        validated now; an invalid one raises and registers nothing."""
+        validated now; an invalid one raises and registers nothing. ``task_type`` is read as
+        ``TaskProfile.task_type`` is (a non-empty string, stripped), so the template serves them."""
+        task_type = _task_type(task_type)
         steps = _as_steps(steps)
         build_task_graph(steps)
-        if not str(task_type).strip():
-            raise ValueError(f"task_type must be a non-empty string, got {task_type!r}")
         self._templates[task_type] = steps
 
     def remove_template(self, task_type: str) -> None:
         """Forget the template of ``task_type``; an unknown type raises ``KeyError``."""
+        task_type = _task_type(task_type)
         if task_type not in self._templates:
             raise KeyError(f"task_type: no template registered for {task_type!r}")
         del self._templates[task_type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import networkx as nx
 import pytest
@@ -333,3 +334,19 @@ def test_exact_matches_brute_force_and_fast_method_is_feasible_and_bounded(probl
         assert fast.expected_utility <= reference + 1e-9
         assert max_cost is None or fast.expected_cost <= max_cost + 1e-9
         assert max_latency is None or fast.critical_path_latency_s <= max_latency + 1e-9
+
+
+def test_a_template_serves_the_task_type_a_task_profile_holds() -> None:
+    lib = TaskGraphLibrary()
+    lib.register_template(" research ", DIAMOND)  # TaskProfile strips its task_type: so does the template
+    steps, source = lib.steps_for(TaskProfile(task_id="x", task_type="research"))
+    assert source == "template" and len(steps) == 5
+    before = lib.state_dict()
+    for bad in (None, 5, ["research"]):
+        with pytest.raises(TypeError, match=f"task_type: expected a string, got {re.escape(repr(bad))}"):
+            lib.register_template(bad, DIAMOND)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="task_type must be a non-empty string"):
+        lib.register_template("  ", DIAMOND)
+    assert lib.state_dict() == before
+    lib.remove_template("research ")
+    assert lib.steps_for(TaskProfile(task_id="x", task_type="research"))[1] != "template"
