@@ -288,7 +288,8 @@ def fetch(
         datasets: the manifest (default :data:`toolrouter.data.manifest.DATASETS`).
 
     Returns one :class:`FetchedFile` per output file. Raises ``ValueError`` naming an unknown name,
-    :class:`DownloadError` or :class:`ChecksumError` naming the URL; the parts fetched before the
+    :class:`DownloadError` or :class:`ChecksumError` naming the URL, ``NotADirectoryError`` for a
+    destination that is a file and ``OSError`` naming a path the folder cannot be written at; the parts fetched before the
     error stay in place, and nothing of the failed part is left behind.
     """
     if datasets is None:
@@ -306,6 +307,11 @@ def fetch(
         notes = "; ".join(f"{n}: {datasets[n].note or 'no upstream revision is pinned'}" for n in unpinned)
         raise ValueError(f"names: cannot fetch {unpinned}: {notes}")
     root = data_dir(dest)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(
+            f"dest: the data folder {str(root)!r} is a file (the folder comes from --dir, ${ENV_DATA_DIR} "
+            "or the user cache folder)"
+        )
     report: list[FetchedFile] = []
     for dataset in chosen:
         if dataset.revision is None:
