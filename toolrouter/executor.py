@@ -712,7 +712,9 @@ async def aexecute_task(
         tools: tool id -> function called with a ``StepRequest`` (default: ``learner.functions``).
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
-        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``).
+        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
+            task that declares its steps, the plan's steps must be among them (``ValueError``
+            naming the step otherwise, before any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -724,14 +726,16 @@ async def aexecute_task(
     """
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
-    own = executor is None
-    if executor is None:
-        executor = learner_executor(learner, tools, config)
     if plan is None:
         if allow_infeasible:
             plan = learner.optimize_task_execution(task, allow_infeasible=True)
         else:
             plan = learner.optimize_task_execution(task)
+    else:
+        _check_plan_fits(learner, task, plan)
+    own = executor is None
+    if executor is None:
+        executor = learner_executor(learner, tools, config)
     learn_task = task
     if not task.steps and not task.required_capabilities:
         steps = _steps_of(plan)
@@ -788,6 +792,24 @@ def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: 
     except RuntimeError:
         return run_in_new_loop(aexecute_task(learner, task, inputs, **kwargs))
     raise RuntimeError("execute was called inside a running event loop; await aexecute instead")
+
+
+def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
+    """Refuse, before any tool runs, a plan whose steps are not those ``task`` declares: each
+    attempt is learned as a step of the task, and an attempt at a step it lacks could not be."""
+    if not (task.steps or task.required_capabilities):
+        return  # the plan's steps become the task's (see aexecute_task)
+    own = {s.step: s.capability for s in learner.task_steps(task)}
+    for step in _plan_steps(plan):
+        if step.step_id not in own:
+            raise ValueError(
+                f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
+            )
+        if step.capability != own[step.step_id]:
+            raise ValueError(
+                f"plan: step {step.step_id!r} serves {step.capability!r}; task {task.task_id!r} has it serve "
+                f"{own[step.step_id]!r}"
+            )
 
 
 def _steps_of(plan: Any) -> list[TaskStep]:

@@ -191,3 +191,23 @@ def test_closing_the_router_releases_the_executor_execute_kept() -> None:
     router.close()
     assert closed == [1] and router._executor is None
     assert router.execute(TaskProfile(task_id="u", required_capabilities=["c"])).run.succeeded  # a new one
+
+
+def test_a_plan_for_other_steps_is_refused_before_any_tool_runs() -> None:
+    learner = ToolMetaLearner(profiles(), seed=1, store="memory://")
+    task = TaskProfile(task_id="t1", task_type="research", steps=STEPS)
+    other = learner.optimize_task_execution(
+        TaskProfile(task_id="t2", task_type="draft", steps=[TaskStep(step_id="draft", capability="llm")])
+    )
+    relabelled = learner.optimize_task_execution(
+        TaskProfile(task_id="t3", task_type="draft", steps=[TaskStep(step_id="search", capability="llm")])
+    )
+    called = []
+    tools = {name: (lambda fn: lambda req: called.append(req.step_id) or fn(req))(fn) for name, fn in functions().items()}
+    with pytest.raises(ValueError, match=r"plan: step 'draft' is not a step of task 't1' \(its steps: \['fetch_a'"):
+        execute_task(learner, task, "bees", tools=tools, config=FAST, plan=other)
+    with pytest.raises(ValueError, match=r"plan: step 'search' serves 'llm'; task 't1' has it serve 'search'"):
+        execute_task(learner, task, "bees", tools=tools, config=FAST, plan=relabelled)
+    assert called == [] and learner.store.count() == 0
+    run = execute_task(learner, task, "bees", tools=tools, config=FAST, plan=learner.optimize_task_execution(task))
+    assert run.succeeded and learner.store.count() == len(run.run.attempts) == len(called)
