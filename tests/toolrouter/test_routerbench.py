@@ -65,6 +65,17 @@ def test_errors_name_the_problem(folder: Path, tmp_path: Path):
         data.utility(float("nan"))
 
 
+def test_a_model_named_twice_and_a_limit_that_is_not_a_count_are_refused(folder: Path, tmp_path: Path):
+    header = "sample_id,eval_name,prompt,quality:m1,quality:m1,cost:m1,cost:m1\n"
+    write(tmp_path, "mbpp_train.csv", ["x,mbpp,p,1,0,0.1,0.2"], header=header)
+    with pytest.raises(ValueError, match=r"mbpp_train.csv: model\(s\) \['m1'\] have more than one quality: column"):
+        load_routerbench(folder, evals=["mbpp"], splits=["train"])
+    for limit in ("5", 2.5, True):
+        with pytest.raises(ValueError, match=f"limit must be a positive integer, got {limit!r}"):
+            load_routerbench(folder, evals=["mbpp"], splits=["test"], limit=limit)  # type: ignore[arg-type]
+    assert len(load_routerbench(folder, evals=["mbpp"], splits=["test"], limit=np.int64(1))) == 1
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared RouterBench copy is not on this machine")
 def test_real_slice():
     data = load_routerbench(SHARED, limit=20)

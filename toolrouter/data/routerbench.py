@@ -147,7 +147,7 @@ def load_routerbench(
         unknown = [g for g in given if g not in known]
         if unknown:
             raise ValueError(f"{name}: unknown {unknown!r}; choose from {list(known)}")
-    if limit is not None and limit < 1:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
 
     models: tuple[str, ...] | None = None
@@ -168,6 +168,9 @@ def load_routerbench(
             file_models = tuple(header[i].split(":", 1)[1] for i in q_cols)
             if tuple(header[i].split(":", 1)[1] for i in c_cols) != file_models or not file_models:
                 raise DataError(f"{file}: quality: and cost: columns must name the same models")
+            repeated = sorted({m for m in file_models if file_models.count(m) > 1})
+            if repeated:
+                raise DataError(f"{file}: model(s) {repeated} have more than one quality: column")
             if models is None:
                 models = file_models
             elif file_models != models:
