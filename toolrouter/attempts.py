@@ -459,7 +459,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 _record(spec, report, _gone(tool_id, spec.step))
                 break
             cost = binding.cost
-            if attempt == 0 and spec.admit is not None:
+            if spec.admit is not None:  # a retry costs as much as the first try
                 reason = spec.admit(tool_id, cost)
                 if reason is not None:
                     report.skipped.append((tool_id, reason))

@@ -264,6 +264,18 @@ def test_enforced_budget_skips_a_fallback_that_would_overspend() -> None:
     assert run.total_cost == 1.0
 
 
+def test_enforced_budget_stops_retries_that_would_overspend() -> None:
+    graph = build_task_graph([TaskStep(step_id="s", capability="s")])
+    plan = assign_tools(graph, {"s": [Candidate("a", 0.9, cost=1.0), Candidate("b", 0.5, cost=0.5)]},
+                        max_cost=2.6)
+    cfg = FAST.model_copy(update={"enforce_budget": True, "retry": RetryPolicy(max_retries=5, base_delay_s=0.0)})
+    with PlanExecutor({"a": fails(), "b": ok(1)}, cfg) as ex:
+        run = ex.run(plan)
+    # two tries of a (2.0), a third would cross 2.6; b (0.5) still fits
+    assert [(r.tool_id, r.success) for r in run.attempts] == [("a", False), ("a", False), ("b", True)]
+    assert run.steps["s"].skipped_tools == [("a", "over budget")] and run.total_cost == 2.5
+
+
 def test_plan_with_bad_graph_is_rejected() -> None:
     def step(name, deps):
         return PlanStep(name, "c", (ToolChoice("t", 0, 0, 1, 0, 0),), depends_on=deps)
