@@ -183,7 +183,9 @@ class ExecutorConfig(BaseModel):
     )
     max_concurrency: int | None = Field(None, ge=1, description="Calls in flight at once.")
     enforce_budget: bool = Field(
-        False, description="Skip a call whose cost would take the run over the plan's max_cost."
+        False,
+        description="Skip a call whose cost, added to what the run spent and the calls in flight, "
+        "would take it over the plan's max_cost.",
     )
     seed: int | None = Field(0, description="Seed of the backoff jitter.")
 

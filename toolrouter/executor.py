@@ -278,6 +278,7 @@ class _Run:
         self.inputs = inputs
         self.max_cost = max_cost
         self.spent = 0.0
+        self.reserved = 0.0  # cost admitted for the tries in flight, not yet recorded in spent
         self.cancelled = False
         self.tasks: dict[str, asyncio.Task] = {}
         self.hooks: list[Callable[[ExecutionResult], None]] = []
@@ -512,22 +513,40 @@ class PlanExecutor:
                 check=None if check is None else functools.partial(check, tool_id),
             )
 
+        held = [0.0]  # the cost admitted for this step's try in flight: steps in parallel see it
+
+        def release() -> None:
+            ctx.reserved -= held[0]
+            held[0] = 0.0
+
         def admit(tool_id: str, cost: float) -> str | None:
-            if ctx.max_cost is not None and self.config.enforce_budget and ctx.spent + cost > ctx.max_cost + 1e-12:
+            release()
+            if ctx.max_cost is None or not self.config.enforce_budget:
+                return None
+            if ctx.spent + ctx.reserved + cost > ctx.max_cost + 1e-12:
                 return "over budget"
+            held[0] = cost
+            ctx.reserved += cost
             return None
+
+        def record(result: ExecutionResult) -> None:
+            release()
+            self._record(ctx, outcome, result)
 
         spec = CallSpec(
             step=step.step_id,
             candidates=step.tool_ids,
             bind=bind,
-            record=lambda result: self._record(ctx, outcome, result),
+            record=record,
             config=self.config,
             breakers=self._breakers if self.config.circuit_breaker is not None else None,
             rng=self._rng,
             admit=admit,
         )
-        report = await run_async(attempt_loop(spec), self._pool, semaphore)
+        try:
+            report = await run_async(attempt_loop(spec), self._pool, semaphore)
+        finally:
+            release()  # a try admitted but never made (its circuit open) holds nothing
         outcome.skipped_tools.extend(report.skipped)
         if report.succeeded:
             outcome.status = StepStatus.SUCCEEDED

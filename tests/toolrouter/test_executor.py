@@ -4,6 +4,7 @@ and that every attempt is recorded whatever goes wrong."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import threading
 import time
@@ -262,6 +263,20 @@ def test_enforced_budget_skips_a_fallback_that_would_overspend() -> None:
         run = ex.run(plan)
     assert run.status is RunStatus.FAILED and run.steps["s"].skipped_tools == [("b", "over budget")]
     assert run.total_cost == 1.0
+
+
+def test_enforced_budget_counts_the_calls_in_flight_of_parallel_steps() -> None:
+    async def slow(req):
+        await asyncio.sleep(0.02)
+        return req.step_id
+
+    plan = plan_of({f"s{i}": ([], ["t"]) for i in range(8)}, costs={"t": 1.0})
+    plan = dataclasses.replace(plan, max_cost=3.0)
+    with PlanExecutor({"t": slow}, FAST.model_copy(update={"enforce_budget": True})) as ex:
+        run = ex.run(plan)
+    assert run.total_cost == 3.0 and len(run.outputs) == 3
+    skipped = [o for o in run.steps.values() if o.status is StepStatus.FAILED]
+    assert len(skipped) == 5 and all(o.skipped_tools == [("t", "over budget")] for o in skipped)
 
 
 def test_enforced_budget_stops_retries_that_would_overspend() -> None:
