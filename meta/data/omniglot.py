@@ -102,8 +102,9 @@ def load_omniglot(
         paths: one or several zip files or folders in the Omniglot layout.
         image_size: side of the square images after resizing.
         rotations: multiples of 90 degrees; each makes one class per character.
-        alphabets: keep only these alphabets (None: all); a name not found raises KeyError.
-        exclude_alphabets: drop these alphabets.
+        alphabets: keep only these alphabets (None: all; a string: that one); a name not found
+            raises KeyError.
+        exclude_alphabets: drop these alphabets (a string: that one).
 
     A missing path raises ``FileNotFoundError``; an image that cannot be read (not a PNG, cut
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
@@ -114,9 +115,15 @@ def load_omniglot(
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 4:
         raise ValueError(f"image_size must be an integer >= 4, got {image_size!r}")
-    bad = [r for r in rotations if r % 90 != 0]
-    if bad or not rotations:
-        raise ValueError(f"rotations must be a non-empty list of multiples of 90, got {list(rotations)!r}")
+    if (
+        isinstance(rotations, str)
+        or not rotations
+        or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in rotations)
+    ):
+        raise ValueError(f"rotations must be a non-empty list of multiples of 90, got {rotations!r}")
+    # one name given as a string is that name, not its letters
+    alphabets = [alphabets] if isinstance(alphabets, str) else alphabets
+    exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
     images: dict[tuple[str, str], list[np.ndarray]] = {}
     seen: set[tuple[str, str, str]] = set()
     for raw in paths:
@@ -156,6 +163,7 @@ def omniglot_split(
     **kwargs: object,
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
-    test = load_omniglot(paths, alphabets=list(test_alphabets), **kwargs)  # type: ignore[arg-type]
-    train = load_omniglot(paths, exclude_alphabets=list(test_alphabets), **kwargs)  # type: ignore[arg-type]
+    test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
+    test = load_omniglot(paths, alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
+    train = load_omniglot(paths, exclude_alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     return train, test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -151,3 +152,19 @@ def test_omniglot_names_the_image_it_cannot_read(tmp_path: Path) -> None:
     damaged.write_bytes(bytes(raw))
     with pytest.raises(DataFormatError, match=r"damaged\.zip: Alpha/character01/0\.png: cannot be read from the zip"):
         load_omniglot(damaged)
+
+
+def test_omniglot_reads_one_alphabet_given_as_a_string(tmp_path: Path) -> None:
+    archive = tmp_path / "three.zip"
+    png = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
+    with zipfile.ZipFile(archive, "w") as z:
+        for alphabet in ("Greek", "Latin", "Korean"):
+            z.write(png, f"root/{alphabet}/character01/0.png")
+    assert load_omniglot(archive, alphabets="Korean", rotations=(0,)).alphabets == ["Korean"]
+    assert load_omniglot(archive, exclude_alphabets="Greek", rotations=(0,)).alphabets == ["Korean", "Latin"]
+    train, test = omniglot_split(archive, test_alphabets="Latin", rotations=(0,))
+    assert (train.alphabets, test.alphabets) == (["Greek", "Korean"], ["Latin"])
+    for rotations in ("90", [90.5], [True]):
+        with pytest.raises(ValueError, match=f"rotations must be .*got {re.escape(repr(rotations))}"):
+            load_omniglot(archive, rotations=rotations)  # type: ignore[arg-type]
