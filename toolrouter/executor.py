@@ -312,8 +312,13 @@ class PlanExecutor:
     ) -> None:
         if not isinstance(tools, Mapping):
             raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(tools).__name__}")
-        if max_workers < 1:
-            raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        for tool_id, fn in tools.items():
+            if not callable(fn):
+                raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
+        for key, expected in (output_types or {}).items():
+            kinds = expected if isinstance(expected, tuple) else (expected,)
+            if not kinds or not all(isinstance(k, type) for k in kinds):
+                raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
         self.tools = tools
         self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
