@@ -871,7 +871,8 @@ def _lagrangian(
     prob: _Problem, iterations: int = 8, keep: int = 2
 ) -> tuple[list[list[int]], list[list[int]]]:
     """Priced relaxation; returns (up to ``keep`` best feasible choices, best first; up to three
-    least-violating infeasible ones, least first)."""
+    least-violating infeasible ones, least first, then the cheapest and the fastest plan when they
+    are infeasible)."""
     n = prob.n
     logp, cost, lat, finite = prob.padded()
     padding = np.where(finite, 0.0, -np.inf)
@@ -893,8 +894,12 @@ def _lagrangian(
         return res
 
     # The two extreme plans, cheapest and fastest: either may already meet the budget.
-    consider([int(k) for k in np.argmax(padding - cost - 1e-9 * lat, axis=1)])
-    consider([int(k) for k in np.argmax(padding - lat - 1e-9 * cost, axis=1)])
+    extremes = [
+        [int(k) for k in np.argmax(padding - cost - 1e-9 * lat, axis=1)],
+        [int(k) for k in np.argmax(padding - lat - 1e-9 * cost, axis=1)],
+    ]
+    for extreme in extremes:
+        consider(extreme)
 
     # J is not concave: V * prod(p) rewards reliability only while the whole plan is likely to
     # succeed, so "go for success" and "spend little" are separate regimes. Start the priced
@@ -932,6 +937,10 @@ def _lagrangian(
             mu_l = mu_l * 1.7 + 0.2 * base / lat_scale if cp > prob.max_lat + _EPS else mu_l * 0.6
     ranked = [list(k) for k in sorted(feasible, key=feasible.__getitem__, reverse=True)[:keep]]
     least = [list(k) for k in sorted(infeasible, key=infeasible.__getitem__)[:3]]
+    # The extremes too, as starts to repair from: when latency binds, single moves from a plan
+    # with slow parallel branches cannot shorten them all, while the fastest plan only has to
+    # shed cost (and the cheapest only time, when cost binds).
+    least += [e for e in extremes if tuple(e) in infeasible and e not in least]
     return ranked, least
 
 

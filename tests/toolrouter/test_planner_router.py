@@ -99,3 +99,17 @@ def test_plan_exports_json_dot_and_mermaid() -> None:
     mermaid = plan.to_mermaid()
     assert mermaid.splitlines()[0] == "flowchart LR"
     assert mermaid.count("-->") == 4 and "s0 --> s1" in mermaid
+
+
+def test_a_budget_met_only_by_the_middle_tool_on_every_parallel_branch_is_planned() -> None:
+    # The cheapest plan (every branch slow) breaks the latency limit and the fastest (every branch
+    # dear) the cost limit; every branch on the middle tool meets both. Single moves from a plan
+    # with slow branches cannot shorten them all: the plan has to be found from the fastest one.
+    tools = [ToolProfile(tool_id=name, capabilities=["c"], cost_per_use=cost, expected_latency_s=latency)
+             for name, cost, latency in (("slow", 1.0, 0.3), ("mid", 2.0, 0.2), ("fast", 3.0, 0.1))]
+    steps = [TaskStep(step_id=f"s{i}", capability="c") for i in range(20)]
+    for seed in range(3):
+        plan = ToolMetaLearner(tools, seed=seed).optimize_task_execution(
+            TaskProfile(task_id="t", steps=steps, max_cost=41.0, max_latency_s=0.25)
+        )
+        assert plan.within_budget and plan.metadata["planner"]["feasible"]
