@@ -608,8 +608,9 @@ class TaskExecution:
     utility of each attempt learned from, and the end-to-end outcome.
 
     ``unlearned`` holds attempts that could not update a policy (a tool removed while the plan ran,
-    or an outcome the router rejected, with ``run.callback_errors`` saying why); those of removed
-    tools are still written to the store.
+    a tool the executor has no function for, or an outcome the router rejected, with
+    ``run.callback_errors`` saying why); those of removed tools are still written to the store,
+    those of tools without a function are not (no call was made).
     """
 
     task: TaskProfile
@@ -698,13 +699,22 @@ def learner_executor(
 
 
 def _learn_hook(
-    learner: Any, task: TaskProfile, execution: TaskExecution, trace_id: str
+    learner: Any,
+    task: TaskProfile,
+    execution: TaskExecution,
+    trace_id: str,
+    functions: Mapping[str, Callable[..., Any]],
 ) -> Callable[[ExecutionResult], None]:
     def learn(result: ExecutionResult) -> None:
         if result.tool_id not in learner.tools:
             # removed while the plan ran: the router stores the attempt but has no policy to teach
             execution.unlearned.append(result)
             learner.learn_from_execution(task, [result], trace_id=trace_id)
+            return
+        if not result.success and result.tool_id not in functions:
+            # no function to call (none given, or taken away): nothing was called, so this is no
+            # outcome of the tool, and the tool must not be taught a failure that is not its own
+            execution.unlearned.append(result)
             return
         try:
             learned = learner.learn_from_execution(task, [result], trace_id=trace_id)
@@ -776,7 +786,7 @@ async def aexecute_task(
             cancel_event=cancel_event,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution, trace_id),
+            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools),
         )
     finally:
         if own:

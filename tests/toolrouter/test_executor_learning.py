@@ -211,3 +211,18 @@ def test_a_plan_for_other_steps_is_refused_before_any_tool_runs() -> None:
     assert called == [] and learner.store.count() == 0
     run = execute_task(learner, task, "bees", tools=tools, config=FAST, plan=learner.optimize_task_execution(task))
     assert run.succeeded and learner.store.count() == len(run.run.attempts) == len(called)
+
+
+def test_a_tool_without_a_function_is_not_taught_a_failure() -> None:
+    learner = ToolMetaLearner(
+        [ToolProfile(tool_id="good", capabilities=["search"], reliability=0.99),
+         ToolProfile(tool_id="other", capabilities=["search"], reliability=0.5)],
+        seed=0, store="memory://",
+    )
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+    runs = [execute_task(learner, task, tools={"other": lambda req: "found"}, config=FAST) for _ in range(3)]
+    tried = [a for run in runs for a in run.run.attempts if a.tool_id == "good"]
+    assert tried and all(not a.success for a in tried)  # the plan chose it; the executor had nothing to call
+    assert all(run.succeeded for run in runs) and [a.tool_id for run in runs for a in run.unlearned] == ["good"] * len(tried)
+    assert learner.tool_statistics()["good"].calls == 0
+    assert {r.tool_id for r in learner.store.attempts()} == {"other"}
