@@ -377,11 +377,12 @@ def data_fetch(
     timeout: float = typer.Option(60.0, min=0.001, help="Seconds to wait for each connection and read."),
 ) -> None:
     """``toolrouter data fetch [NAME ...]``: fill the cache folder."""
+    from toolrouter.data.convert import UpstreamFormatError
     from toolrouter.data.fetch import DEFAULT_BASE_URL, ChecksumError, fetch
 
     try:
         report = fetch(names or None, directory, base_url=base_url or DEFAULT_BASE_URL, timeout_s=timeout)
-    except (ChecksumError, OSError) as exc:  # the network's, the source's or the folder's fault: one line, no traceback
+    except (ChecksumError, UpstreamFormatError, OSError) as exc:  # the network's, the source's or the folder's fault: one line, no traceback
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None
     except (TypeError, ValueError) as exc:

@@ -584,6 +584,20 @@ def test_cli_data_fetch_errors_are_one_line(upstream, server: Server, tmp_path: 
     assert result.exit_code == 2 and "nope" in result.output
 
 
+def test_cli_data_fetch_of_a_malformed_upstream_file_is_one_line_naming_it(
+    upstream, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, datasets = upstream
+    monkeypatch.setattr(manifest, "DATASETS", datasets)
+    upstream_csv = next(root.rglob("datasets/routerbench_zs/*.csv"))
+    for content, problem in ((b"sample_id,prompt\nx,p\n", "expected the columns"), (b"sample_id,caf\xe9\n", "not UTF-8 text")):
+        upstream_csv.write_bytes(content)
+        result = runner.invoke(app, ["data", "fetch", "routerbench", "--dir", str(tmp_path / "c"), "--base-url", server.url])
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"toolrouter data fetch: {upstream_csv.name}: {problem}")
+
+
 def test_cli_data_fetch_into_a_file_is_one_line_naming_it(tmp_path: Path) -> None:
     a_file = tmp_path / "data"
     a_file.write_text("not a folder")

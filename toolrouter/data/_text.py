@@ -11,12 +11,12 @@ from toolrouter.errors import DataError
 
 
 @contextmanager
-def reading(file: Path) -> Iterator[None]:
-    """Turn a ``UnicodeDecodeError`` or ``csv.Error`` raised while reading ``file`` into a
-    :class:`~toolrouter.errors.DataError` naming the file (the loaders read UTF-8 only)."""
+def reading(file: Path | str, error: type[Exception] = DataError) -> Iterator[None]:
+    """Turn a ``UnicodeDecodeError`` or ``csv.Error`` raised while reading ``file`` (a path, or
+    the name to give it) into an ``error`` naming the file (the loaders read UTF-8 only)."""
     try:
         yield
     except UnicodeDecodeError as exc:
-        raise DataError(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}: {exc.reason})") from None
+        raise error(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}: {exc.reason})") from None
     except csv.Error as exc:
-        raise DataError(f"{file}: not a readable CSV file ({exc})") from None
+        raise error(f"{file}: not a readable CSV file ({exc})") from None

@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from toolrouter.data._text import reading
 from toolrouter.errors import ToolRouterError
 
 __all__ = [
@@ -65,7 +66,7 @@ def _csv_field_limit(limit: int) -> Iterator[None]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with _csv_field_limit(1 << 30), path.open(newline="", encoding="utf-8-sig") as fh:
+    with reading(path.name, UpstreamFormatError), _csv_field_limit(1 << 30), path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
@@ -120,7 +121,9 @@ def metatool_from_upstream(inputs: Sequence[Path], outputs: Sequence[Path], *, t
     descriptions_file, queries_file = inputs
     tools_out, queries_out = outputs
     try:
-        descriptions = json.loads(descriptions_file.read_text(encoding="utf-8"))
+        with reading(descriptions_file.name, UpstreamFormatError):
+            text = descriptions_file.read_text(encoding="utf-8")
+        descriptions = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UpstreamFormatError(f"{descriptions_file.name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(descriptions, dict):

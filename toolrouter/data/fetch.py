@@ -36,6 +36,7 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Literal
 
+from toolrouter.data.convert import UpstreamFormatError
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
 
@@ -245,18 +246,22 @@ def _fetch_part(dataset: Dataset, part: Part, root: Path, base_url: str, timeout
         inputs = []
         for i, upstream in enumerate(part.upstream):
             url = dataset.url(upstream, base_url)
-            file = staging / f"in{i}-{Path(upstream.path).name}"
+            file = staging / f"in{i}" / Path(upstream.path).name  # the upstream name, for the converter's errors
+            file.parent.mkdir()
             actual = _download(url, file, timeout_s)
             if upstream.sha256 is not None and actual != upstream.sha256:
                 raise ChecksumError(f"{url}: sha256 mismatch: expected {upstream.sha256}, got {actual}")
             log.info("data_downloaded", dataset=dataset.name, url=url, bytes=file.stat().st_size, sha256=actual)
             inputs.append(file)
         converted = [staging / f"out{i}-{Path(o.path).name}" for i, o in enumerate(part.outputs)]
-        part.convert(inputs, converted)
+        sources = ", ".join(dataset.url(u, base_url) for u in part.upstream)
+        try:
+            part.convert(inputs, converted)
+        except UpstreamFormatError as exc:
+            raise UpstreamFormatError(f"{exc} (downloaded from {sources})") from None
         for output, file in zip(part.outputs, converted):
             actual = sha256_of(file)
             if actual != output.sha256:
-                sources = ", ".join(dataset.url(u, base_url) for u in part.upstream)
                 raise ChecksumError(
                     f"{output.path} (converted from {sources}): sha256 mismatch: expected {output.sha256}, got {actual}"
                 )
@@ -288,7 +293,8 @@ def fetch(
         datasets: the manifest (default :data:`toolrouter.data.manifest.DATASETS`).
 
     Returns one :class:`FetchedFile` per output file. Raises ``ValueError`` naming an unknown name,
-    :class:`DownloadError` or :class:`ChecksumError` naming the URL, ``NotADirectoryError`` for a
+    :class:`DownloadError` or :class:`ChecksumError` naming the URL, ``UpstreamFormatError`` naming
+    the upstream file its converter cannot read (and the URL), ``NotADirectoryError`` for a
     destination that is a file and ``OSError`` naming a path the folder cannot be written at; the parts fetched before the
     error stay in place, and nothing of the failed part is left behind.
     """
