@@ -125,7 +125,8 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
 
     Raises FileNotFoundError naming a missing file, and NASBenchFormatError naming the file (and the row
     and column) for an empty file, missing columns, several datasets without ``dataset``, a bad cell
-    string, an accuracy that is not a number in [0, 100], or a cell listed twice.
+    string, an accuracy that is not a number in [0, 100], a row with more cells than the header, or a
+    cell listed twice.
     """
     path = Path(path)
     if not path.is_file():
@@ -157,6 +158,10 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
                 )
             for row_no, row in enumerate(reader, start=2):
                 where = f"{path}: row {row_no}"
+                if None in row:  # more cells than the header: the columns no longer line up
+                    raise NASBenchFormatError(
+                        f"{where}: {len(columns) + len(row[None])} cells, the header names {len(columns)}"
+                    )
                 try:
                     cells.append(parse_cell(row["cellstr"] or ""))
                 except NASBenchFormatError as exc:

@@ -63,6 +63,9 @@ def test_loader_names_row_and_column_of_a_bad_value(tmp_path: Path) -> None:
         path.write_text(f"cellstr,cifar100-val,cifar100-test\n{cell_to_str((0,) * 6)},1,2\n{good},{value},3\n")
         with pytest.raises(NASBenchFormatError, match=rf"nb201_cifar100.csv: row 3: cifar100-val: .*got {problem}"):
             load_nasbench201(path)
+    path.write_text(f"cellstr,cifar100-val,cifar100-test\n{good},1,2,3\n")  # a stray cell shifts nothing silently
+    with pytest.raises(NASBenchFormatError, match="nb201_cifar100.csv: row 2: 4 cells, the header names 3"):
+        load_nasbench201(path)
     path.write_text("")
     with pytest.raises(NASBenchFormatError, match="is empty"):
         load_nasbench201(path)
