@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import stat
@@ -333,6 +334,11 @@ class _DirectAnswers:
         if lines:
             self._out.write_now(b"".join(lines))
 
+    def refuse(self, request_id: int | str, message: str) -> None:
+        """Answer request ``request_id`` with an invalid-request error saying ``message``."""
+        error = {"error": {"code": types.INVALID_REQUEST, "message": message}}
+        self._out.send(_answer_line(request_id, error).decode())
+
 
 def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
@@ -345,23 +351,71 @@ def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
 class _PipeLines:
     """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
     default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
-    Lines that ``answers`` takes never reach the SDK."""
+    Lines that ``answers`` takes never reach the SDK.
 
-    def __init__(self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None) -> None:
-        self._reader = reader
+    A line longer than the reader's limit is dropped as it streams by (never held whole), with a
+    warning; when its head names the request's id, the request is answered with an error, so the
+    client does not wait for an answer that cannot come."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None, limit: int = _MAX_MESSAGE_BYTES
+    ) -> None:
+        self._reader = reader  # made with ``limit``: it raises LimitOverrunError for a longer line
         self._answers = answers
+        self._limit = limit
 
     def __aiter__(self) -> "_PipeLines":
         return self
 
     async def __anext__(self) -> str:
         while True:
-            line = await self._reader.readline()
+            line = await self._line()
+            if line is None:
+                continue
             if not line:
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
             if self._answers is None or not self._answers.take(text):
                 return text
+
+    async def _line(self) -> bytes | None:
+        """The next line (``b""`` at the end of the stream), or ``None`` for one too long, dropped."""
+        try:
+            return await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # the stream ended: its last line has no newline
+            return exc.partial
+        except asyncio.LimitOverrunError as exc:
+            head = await self._reader.read(exc.consumed)  # what is buffered, up to the newline if any
+        size = len(head)
+        while True:  # drop the rest, up to and including its newline
+            try:
+                size += len(await self._reader.readuntil(b"\n"))
+                break
+            except asyncio.IncompleteReadError as exc:
+                size += len(exc.partial)
+                break
+            except asyncio.LimitOverrunError as exc:
+                size += len(await self._reader.read(exc.consumed))
+        request_id = _request_id_of(head)
+        log.warning("mcp_message_too_long", bytes=size, limit_bytes=self._limit, request_id=request_id)
+        if request_id is not None and self._answers is not None:
+            self._answers.refuse(
+                request_id, f"the message is {size} bytes, over the gateway's limit of {self._limit} bytes for one message"
+            )
+        return None
+
+
+#: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
+_HEAD = re.compile(rb'\s*\{(?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:"[^"\\]*"|-?\d+)\s*,)*')
+_ID = re.compile(rb'"id"\s*:\s*("[^"\\]*"|-?\d+)')
+
+
+def _request_id_of(head: bytes) -> int | str | None:
+    """The id of the request whose line begins with ``head``, when its top-level members before
+    the first nested value name it (``{"jsonrpc": "2.0", "id": 7, "method": ..., "params": ...``)."""
+    matched = _HEAD.match(head)
+    found = _ID.search(matched.group()) if matched else None
+    return None if found is None else from_json(found.group(1))
 
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
@@ -375,7 +429,7 @@ async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader, answers)
+    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES)
 
 
 class _PipeWriter:

@@ -7,6 +7,7 @@ which server is reliable, no lost call or outcome, restarts that resume, no orph
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import socket
@@ -385,3 +386,32 @@ def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raisi
     with caplog.at_level(logging.WARNING, logger="integrations"):
         gw._save()  # what serving ends with
     assert "mcp_gateway_close_failed" in caplog.text and "1 attempts wait in memory" in caplog.text
+
+
+async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_stopping_the_gateway() -> None:
+    import asyncio
+
+    from integrations.mcp.gateway import _PipeLines
+
+    class Answers:
+        def __init__(self) -> None:
+            self.refused: list[tuple[Any, str]] = []
+
+        def take(self, line: str) -> bool:
+            return False
+
+        def refuse(self, request_id: Any, message: str) -> None:
+            self.refused.append((request_id, message))
+
+    reader = asyncio.StreamReader(limit=64)
+    answers = Answers()
+    lines = _PipeLines(reader, answers, limit=64)  # type: ignore[arg-type]
+    long_call = json.dumps(tool_call(7, "search", {"query": "q" * 200})).encode() + b"\n"
+    reader.feed_data(b'{"before": 1}\n' + long_call[:100])
+    reader.feed_data(long_call[100:] + b'"x' * 50 + b'"\n{"after": 2}\n')  # two long lines, then a short one
+    reader.feed_data(b'{"jsonrpc": "2.0", "id": "big", "params": {"arguments": "' + b"y" * 100)  # cut off by the end
+    reader.feed_eof()
+    received = [line async for line in lines]
+    assert received == ['{"before": 1}\n', '{"after": 2}\n']
+    assert [request_id for request_id, _ in answers.refused] == [7, "big"]
+    assert f"the message is {len(long_call)} bytes, over the gateway's limit of 64 bytes" in answers.refused[0][1]
