@@ -223,9 +223,11 @@ class ToolMiddleware:
         async tool is awaited in the calling task, not in a task of its own (cheaper, for a tool
         that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 
-        A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
-        the router knows without a function here (resumed from a store, or added to the router
-        directly) gets this function and this profile, keeping what was learned about it.
+        A generator function (sync or async) raises ``TypeError``: its call runs none of its body,
+        so a tool returns its items instead. A tool id this middleware already has a function for
+        raises ``DuplicateToolError``. A tool the router knows without a function here (resumed
+        from a store, or added to the router directly) gets this function and this profile,
+        keeping what was learned about it.
         """
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
@@ -499,6 +501,12 @@ def _registered(
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
+    if any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None))):
+        # calling one runs none of its body: the call would "succeed" with the generator object
+        raise TypeError(
+            f"fn: tool {profile.tool_id!r} is a generator function ({fn!r}), whose call returns a generator "
+            "without running it; make the tool return its items (a list, say)"
+        )
     is_async = is_async_callable(fn)
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 

@@ -257,6 +257,9 @@ def test_invalid_names_and_signatures_are_refused_clearly() -> None:
 
     def opaque(x: Opaque) -> None: ...
 
+    def generator(query: str):  # the middleware refuses it: its call would run none of its body
+        yield query
+
     with pytest.raises(ToolSchemaError, match=r"capability 'c': backend 'variadic': parameter '\*queries'"):
         toolbox.register(variadic, "c")
     with pytest.raises(ToolSchemaError, match="backend 'unresolvable'.*NotDefinedAnywhere"):
@@ -265,6 +268,8 @@ def test_invalid_names_and_signatures_are_refused_clearly() -> None:
         toolbox.register(pydantic_default, "c")
     with pytest.raises(ToolSchemaError, match="backend 'opaque': parameter 'x' has type .*Opaque, which has no JSON Schema"):
         toolbox.register(opaque, "c")
+    with pytest.raises(TypeError, match="tool 'generator' is a generator function"):
+        toolbox.register(generator, "c")
     assert toolbox.capabilities == () and toolbox.middleware.tool_ids == []
     with pytest.raises(UnknownCapabilityError, match="capability: unknown 'c'"):
         toolbox.schema("c")
