@@ -334,10 +334,44 @@ class _DirectAnswers:
         if lines:
             self._out.write_now(b"".join(lines))
 
+    def refuse_malformed(self, line: str) -> bool:
+        """Whether ``line`` is a request that breaks JSON-RPC 2.0 (not JSON, a ``jsonrpc`` other than
+        "2.0", a ``method`` that is not a string, ``params`` that are not an object) and names its
+        id; it is then answered here with an invalid-request error. The SDK would drop it without
+        an answer, and its client would wait for one for ever."""
+        try:
+            message = from_json(line)
+        except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
+            request_id, problem = _request_id_of(line.encode()), f"the message cannot be read as JSON ({exc})"
+        else:
+            if not isinstance(message, dict) or "method" not in message:
+                return False  # a batch or a response: nothing to answer
+            request_id, problem = message.get("id"), _request_problem(message)
+            if problem is None:
+                return False
+        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
+            return False  # a notification, or an id no answer can carry
+        log.info("mcp_request_refused", request_id=request_id, problem=problem)
+        self.refuse(request_id, f"invalid request: {problem}")
+        return True
+
     def refuse(self, request_id: int | str, message: str) -> None:
         """Answer request ``request_id`` with an invalid-request error saying ``message``."""
         error = {"error": {"code": types.INVALID_REQUEST, "message": message}}
         self._out.send(_answer_line(request_id, error).decode())
+
+
+def _request_problem(message: dict[str, Any]) -> str | None:
+    """What makes ``message`` (a JSON object with a ``method``) not a JSON-RPC 2.0 request, or ``None``."""
+    if "jsonrpc" not in message:
+        return "'jsonrpc' is missing; it must be \"2.0\""
+    if message["jsonrpc"] != "2.0":
+        return f"'jsonrpc' must be \"2.0\", got {to_json(message['jsonrpc']).decode()[:80]}"
+    if not isinstance(message["method"], str):
+        return f"'method' must be a string, got {to_json(message['method']).decode()[:80]}"
+    if "params" in message and not isinstance(message["params"], dict):
+        return f"'params' must be an object, got {to_json(message['params']).decode()[:80]}"
+    return None
 
 
 def _internal_error(message: str) -> dict[str, Any]:
@@ -351,7 +385,8 @@ def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
 class _PipeLines:
     """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
     default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
-    Lines that ``answers`` takes never reach the SDK.
+    Lines that ``answers`` takes never reach the SDK, nor do requests it answers with an error
+    because they break JSON-RPC (``refuse_malformed``).
 
     A line longer than the reader's limit is dropped as it streams by (never held whole), with a
     warning; when its head names the request's id, the request is answered with an error, so the
@@ -375,7 +410,7 @@ class _PipeLines:
             if not line:
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
-            if self._answers is None or not self._answers.take(text):
+            if self._answers is None or not (self._answers.take(text) or self._answers.refuse_malformed(text)):
                 return text
 
     async def _line(self) -> bytes | None:

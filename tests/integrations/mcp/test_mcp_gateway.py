@@ -366,6 +366,22 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
         await send(call(7, "search", [1]))  # arguments must be an object
         refused = await answer()
         assert refused["id"] == 7 and refused["error"]["code"] == types.INVALID_PARAMS
+        # requests that break JSON-RPC itself, which the SDK drops unanswered, are answered here
+        await send(
+            {**call(8, "search", {"query": "q"}), "jsonrpc": "1.0"},
+            {"jsonrpc": "2.0", "id": "nine", "method": "tools/list", "params": [1]},
+            call(10, "search", {"query": "\ud800"}),  # a lone surrogate: no JSON reader takes it
+            {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]},  # a notification: no answer
+            call(11, "noop", {}),
+        )
+        problems = {}
+        for _ in range(4):
+            reply = await answer()
+            problems[reply["id"]] = reply.get("error", {}).get("message")
+        assert problems[8] == 'invalid request: \'jsonrpc\' must be "2.0", got "1.0"'
+        assert problems["nine"] == "invalid request: 'params' must be an object, got [1]"
+        assert problems[10].startswith("invalid request: the message cannot be read as JSON")
+        assert problems[11] is None  # answered, with its result
     finally:
         await process.stdin.aclose()
         with anyio.fail_after(30):
@@ -398,6 +414,9 @@ async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_
             self.refused: list[tuple[Any, str]] = []
 
         def take(self, line: str) -> bool:
+            return False
+
+        def refuse_malformed(self, line: str) -> bool:
             return False
 
         def refuse(self, request_id: Any, message: str) -> None:
