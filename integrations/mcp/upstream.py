@@ -150,9 +150,11 @@ class _StdioPipes:
         if self._closed:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
-        waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
         params = {"name": tool, "arguments": arguments}
-        self._queue(to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}))
+        # serialised first: arguments JSON cannot carry raise here, leaving no waiter behind
+        line = to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
+        waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
+        self._queue(line)
         try:
             answer = await waiter
         except BaseException:

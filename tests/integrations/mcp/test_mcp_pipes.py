@@ -163,3 +163,12 @@ async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
                 await anyio.sleep(0.01)
         tasks.cancel_scope.cancel()
     assert "the answer is not JSON" in str(outcome[0]) and not pipes._pending
+
+
+async def test_arguments_json_cannot_carry_raise_and_leave_no_call_waiting() -> None:
+    import pydantic_core
+
+    pipes = _StdioPipes(Process())
+    with pytest.raises(pydantic_core.PydanticSerializationError):
+        await pipes.call_tool("x", {"text": "\ud800"})  # a lone surrogate
+    assert not pipes._pending and not pipes._out
