@@ -46,13 +46,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import inspect
 import itertools
 import json
 import re
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -160,6 +162,10 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         raise ToolSchemaError(f"{where}: its signature cannot be read or its annotations resolved: {exc}") from exc
     except ValueError as exc:  # builtins without a signature
         raise ToolSchemaError(f"{where}: it has no signature to derive a schema from: {exc}") from exc
+    try:
+        hints = _resolved_hints(fn, sig)
+    except (NameError, SyntaxError, TypeError) as exc:
+        raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
     docs = parameter_docs(inspect.getdoc(fn))
     params: list[Parameter] = []
     for p in sig.parameters.values():
@@ -178,9 +184,22 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
             if p.kind is inspect.Parameter.POSITIONAL_ONLY
             else "var_keyword" if p.kind is inspect.Parameter.VAR_KEYWORD else "keyword"
         )
-        annotation = Any if p.annotation is inspect.Parameter.empty else p.annotation
+        annotation = hints.get(p.name, Any)
         params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
     return tuple(params)
+
+
+def _resolved_hints(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
+    """The parameters' annotations with the forward references left in them (``list["Item"]``, or a
+    quoted name in a module of postponed annotations) resolved in the module of ``fn``'s code."""
+    code: Any = fn
+    while isinstance(code, functools.partial):
+        code = code.func
+    if not (inspect.isfunction(code) or inspect.ismethod(code)):
+        code = getattr(type(code), "__call__", code)  # a callable object: its class's __call__
+    annotated = {p.name: p.annotation for p in sig.parameters.values() if p.annotation is not inspect.Parameter.empty}
+    holder = types.SimpleNamespace(__annotations__=annotated)
+    return get_type_hints(holder, globalns=getattr(inspect.unwrap(code), "__globals__", {}), include_extras=True)
 
 
 def check_compatible(

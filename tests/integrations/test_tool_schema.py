@@ -61,6 +61,14 @@ def props(schema: dict[str, Any]) -> dict[str, Any]:
     return schema["properties"]
 
 
+def merge(parts: list["Part"], first: "Part | None" = None) -> str:  # classes defined below: forward references
+    return "+".join(part.name for part in parts)
+
+
+class Part(BaseModel):
+    name: str
+
+
 # --- derivation -----------------------------------------------------------------------------------
 def test_schema_comes_from_the_signature_and_docstring() -> None:
     s = capability_schema(search, "web_search")
@@ -108,6 +116,14 @@ def test_unannotated_kwargs_positional_only_and_reserved_names() -> None:
     assert p["additionalProperties"] == {"type": "number"}  # **extra: more named numbers
     assert s.bind({"a": [1, {"b": None}], "json": "3", "more": 2}) == (([1, {"b": None}],), {"json": 3, "more": 2.0})
     assert "more" not in props(p) and not s.strict
+
+
+def test_forward_references_inside_annotations_resolve_in_the_functions_module() -> None:
+    toolbox = Toolbox(seed=0)
+    toolbox.register(merge, "merge")
+    schema = toolbox.schema("merge").parameters
+    assert props(schema)["parts"] == {"items": {"$ref": "#/$defs/Part"}, "type": "array"}
+    assert toolbox.call_one_sync("merge", {"parts": [{"name": "a"}, {"name": "b"}]}).content == "a+b"
 
 
 def test_kwargs_only_and_parameterless_functions() -> None:
