@@ -182,10 +182,10 @@ class _CapabilityTool(StructuredTool):
     """
 
     # no annotations on purpose: LangChain evaluates these methods' type hints on every call
-    def _run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _run(self, /, *args, **kwargs):  # type: ignore[no-untyped-def]  # a parameter may be named self
         return self.func(*args, **kwargs)  # type: ignore[misc]
 
-    async def _arun(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _arun(self, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         return await self.coroutine(*args, **kwargs)  # type: ignore[misc]
 
 

@@ -120,24 +120,25 @@ class RoutedCall:
     depends_on: tuple[str, ...] | None = None
     group: GroupMember | None = None  # its attempts are recorded when the group commits
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    # ``self`` positional-only in these four: a tool may have a parameter named ``self`` too
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
         report = run_sync(attempt_loop(self.middleware._spec(self, args, kwargs, sync=True)))
         if report.succeeded:
             return report.value
         raise self.middleware._failure(self, report)
 
-    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+    async def acall(self, /, *args: Any, **kwargs: Any) -> Any:
         """Await the routed call and return the tool's value."""
         return (await self.arun(*args, **kwargs)).value
 
-    def run(self, *args: Any, **kwargs: Any) -> CallOutcome:
+    def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
         ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
         spec = self.middleware._spec(self, args, kwargs, sync=True)
         return self.middleware._outcome(self, run_sync(attempt_loop(spec)))
 
-    async def arun(self, *args: Any, **kwargs: Any) -> CallOutcome:
+    async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
         spec = self.middleware._spec(self, args, kwargs, sync=False)
         return self.middleware._outcome(self, await run_async(attempt_loop(spec)))

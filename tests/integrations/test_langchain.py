@@ -387,6 +387,18 @@ def test_capability_tools_invoked_directly_sync_and_async() -> None:
     assert {r.task_type for r in toolbox.middleware.learner.store.attempts()} == {"lookup"}
 
 
+def test_a_capability_tool_takes_a_parameter_named_self() -> None:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("describe")
+    def describe(self: str) -> str:
+        return f"I am {self}"
+
+    (tool,) = as_langchain_tools(toolbox)
+    assert tool.invoke({"self": "a"}) == "I am a"
+    assert asyncio.run(tool.ainvoke({"self": "b"})) == "I am b"
+
+
 def test_capability_tools_report_to_callbacks_without_reading_their_function_per_call(monkeypatch) -> None:
     from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.tools import structured

@@ -118,6 +118,20 @@ def test_unannotated_kwargs_positional_only_and_reserved_names() -> None:
     assert "more" not in props(p) and not s.strict
 
 
+def test_a_parameter_named_self_reaches_the_tool_by_every_way_of_calling() -> None:
+    import asyncio
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("describe")
+    def describe(self: str) -> str:  # a name the router's own methods also take
+        return f"I am {self}"
+
+    assert toolbox.call_one_sync("describe", {"self": "a"}).content == "I am a"
+    assert asyncio.run(toolbox.call_one("describe", {"self": "b"})).content == "I am b"
+    assert toolbox.middleware.call("describe", self="c") == "I am c"
+
+
 def test_forward_references_inside_annotations_resolve_in_the_functions_module() -> None:
     toolbox = Toolbox(seed=0)
     toolbox.register(merge, "merge")
