@@ -250,6 +250,18 @@ class _ToolSchemaGenerator(GenerateJsonSchema):
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
 
+    def default_schema(self, schema: Any) -> Any:
+        json_schema = super().default_schema(schema)
+        # a default of NaN or an infinity (``limit: float = math.inf``) has no JSON: sent as it is,
+        # it would make every request carrying the tools invalid JSON. The schema leaves it out;
+        # the function's own default still applies when the model leaves the argument out.
+        if isinstance(json_schema, dict) and "default" in json_schema:
+            try:
+                json.dumps(json_schema["default"], allow_nan=False)
+            except ValueError:
+                del json_schema["default"]
+        return json_schema
+
 
 @dataclass(frozen=True)
 class CapabilitySchema:

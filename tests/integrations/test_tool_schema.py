@@ -132,6 +132,21 @@ def test_a_parameter_named_self_reaches_the_tool_by_every_way_of_calling() -> No
     assert toolbox.middleware.call("describe", self="c") == "I am c"
 
 
+def test_a_default_json_cannot_hold_is_left_out_of_the_schema_and_still_applies() -> None:
+    import math
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("nearest")
+    def nearest(city: str, within_km: float = math.inf, weights: tuple[float, ...] = (math.nan,)) -> str:
+        return f"{city} {within_km} {weights}"
+
+    schema = toolbox.schema("nearest").parameters
+    json.dumps(schema, allow_nan=False)  # what a provider's API reads: strict JSON
+    assert props(schema)["within_km"] == {"type": "number"}
+    assert toolbox.call_one_sync("nearest", {"city": "Oslo"}).content == "Oslo inf (nan,)"
+
+
 def test_forward_references_inside_annotations_resolve_in_the_functions_module() -> None:
     toolbox = Toolbox(seed=0)
     toolbox.register(merge, "merge")
