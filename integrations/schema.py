@@ -154,8 +154,17 @@ def check_tool_name(name: Any, field_name: str = "capability") -> str:
 def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tuple[Parameter, ...]:
     """The parameters of ``fn`` with resolved type hints and docstring descriptions.
     ``ToolSchemaError`` (naming the capability, the backend and the parameter) for ``*args``, a
-    pydantic ``Field`` given as a default, or annotations that cannot be resolved."""
+    pydantic ``Field`` given as a default, or annotations that cannot be resolved.
+
+    A function that takes ``**kwargs`` may state its parameters instead, as a tuple of
+    ``Parameter`` in its ``__tool_parameters__``: a backend standing for a tool whose arguments
+    Python cannot name (a JSON Schema property named ``from`` or ``user-id``)."""
     where = f"capability {capability!r}: backend {backend!r}"
+    stated = getattr(fn, "__tool_parameters__", None)
+    if stated is not None:
+        if not isinstance(stated, tuple) or not all(isinstance(p, Parameter) for p in stated):
+            raise ToolSchemaError(f"{where}: __tool_parameters__ must be a tuple of Parameter, got {stated!r}")
+        return stated
     try:
         sig = inspect.signature(fn, eval_str=True)
     except (NameError, SyntaxError, TypeError, AttributeError) as exc:

@@ -618,6 +618,16 @@ def test_a_json_schema_tool_is_read_for_its_types() -> None:
     assert seen == [{"query": "q", "tags": ["a"]}]
 
 
+def test_a_tool_whose_arguments_python_cannot_name_is_a_backend() -> None:
+    schema = {"type": "object", "properties": {"from": {"type": "string"}, "user-id": {"type": "integer"}}, "required": ["from"]}
+    flights = StructuredTool(name="flights", description="Find flights.", args_schema=schema, func=lambda **a: f"{a}")
+    toolbox = Toolbox(seed=0)
+    from_langchain_tool(toolbox, flights)
+    assert list(toolbox.schema("flights").parameters["properties"]) == ["from", "user-id"]
+    assert toolbox.call_one_sync("flights", {"from": "OSL", "user-id": 7}).content == "{'from': 'OSL', 'user-id': 7}"
+    assert "user-id: Input should be a valid integer" in toolbox.call_one_sync("flights", {"from": "OSL", "user-id": "x"}).content
+
+
 # --- the shortlist middleware -------------------------------------------------------------------
 class RecordingShortlist(ToolShortlist):
     """A ToolShortlist that also keeps what it was asked to learn."""
