@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import json
+import reprlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -253,7 +254,7 @@ class McpBackends:
             log.info("mcp_call_rejected", tool=name, status="invalid_arguments")
             return _error(
                 f"invalid arguments for tool {name!r}: expected an object of named arguments, "
-                f"got {type(arguments).__name__} {_short(arguments)}"
+                f"got {type(arguments).__name__} {reprlib.repr(arguments)}"
             )
         arguments = {} if arguments is None else dict(arguments)
         problems = self._check(capability, arguments)
@@ -311,11 +312,6 @@ def _as_tool(capability: Capability) -> types.Tool:
         input_schema=capability.input_schema,
         output_schema=capability.output_schema,
     )
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> types.CallToolResult:
