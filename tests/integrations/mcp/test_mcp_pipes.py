@@ -172,3 +172,24 @@ async def test_arguments_json_cannot_carry_raise_and_leave_no_call_waiting() -> 
     with pytest.raises(pydantic_core.PydanticSerializationError):
         await pipes.call_tool("x", {"text": "\ud800"})  # a lone surrogate
     assert not pipes._pending and not pipes._out
+
+
+async def test_a_line_that_grows_past_the_limit_ends_the_connection_and_fails_its_calls(monkeypatch) -> None:
+    from integrations.mcp import upstream
+
+    monkeypatch.setattr(upstream, "_MAX_LINE_BYTES", 1000)
+    process = Process()
+    pipes = _StdioPipes(process)
+    outcome: list[MCPError] = []
+    async with anyio.create_task_group() as tasks:
+        await serving(pipes, tasks)
+        tasks.start_soon(failure, pipes, "x", outcome)
+        await process.stdin.written.wait()
+        for _ in range(3):  # a line that does not end, 1,200 bytes so far
+            await process.answer(b"x" * 400)
+        with anyio.fail_after(5):
+            while not outcome:
+                await anyio.sleep(0.01)
+        tasks.cancel_scope.cancel()
+    assert outcome[0].error.code == types.CONNECTION_CLOSED and "a line over 1000 bytes" in str(outcome[0])
+    assert not pipes._pending
