@@ -260,6 +260,8 @@ class _DirectAnswers:
             return False
         method, params = message.get("method"), message.get("params")
         if method == "notifications/cancelled" and "id" not in message:
+            if not isinstance(params, dict):
+                return False  # malformed: the SDK drops it
             task = self._in_flight.pop(cancelled_request_id_from_params(params), None)
             if task is None:
                 return False

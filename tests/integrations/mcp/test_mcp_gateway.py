@@ -372,6 +372,7 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
             {"jsonrpc": "2.0", "id": "nine", "method": "tools/list", "params": [1]},
             call(10, "search", {"query": "\ud800"}),  # a lone surrogate: no JSON reader takes it
             {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]},  # a notification: no answer
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": [1]},  # nor this one
             call(11, "noop", {}),
         )
         problems = {}
