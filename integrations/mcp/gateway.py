@@ -371,7 +371,7 @@ def _request_problem(message: dict[str, Any]) -> str | None:
         return f"'jsonrpc' must be \"2.0\", got {to_json(message['jsonrpc']).decode()[:80]}"
     if not isinstance(message["method"], str):
         return f"'method' must be a string, got {to_json(message['method']).decode()[:80]}"
-    if "params" in message and not isinstance(message["params"], dict):
+    if message.get("params") is not None and not isinstance(message["params"], dict):  # null: as if left out
         return f"'params' must be an object, got {to_json(message['params']).decode()[:80]}"
     return None
 

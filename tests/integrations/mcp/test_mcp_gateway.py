@@ -373,16 +373,17 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
             call(10, "search", {"query": "\ud800"}),  # a lone surrogate: no JSON reader takes it
             {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]},  # a notification: no answer
             {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": [1]},  # nor this one
+            {"jsonrpc": "2.0", "id": "listed", "method": "tools/list", "params": None},  # null params: as if left out
             call(11, "noop", {}),
         )
         problems = {}
-        for _ in range(4):
+        for _ in range(5):
             reply = await answer()
             problems[reply["id"]] = reply.get("error", {}).get("message")
         assert problems[8] == 'invalid request: \'jsonrpc\' must be "2.0", got "1.0"'
         assert problems["nine"] == "invalid request: 'params' must be an object, got [1]"
         assert problems[10].startswith("invalid request: the message cannot be read as JSON")
-        assert problems[11] is None  # answered, with its result
+        assert problems[11] is None and problems["listed"] is None  # answered, with their results
     finally:
         await process.stdin.aclose()
         with anyio.fail_after(30):
