@@ -94,12 +94,13 @@ _ON_UNKNOWN_TOOL = ("pass", "error")
 
 # --- the request's text -------------------------------------------------------------------------
 def request_text(messages: Any) -> str | None:
-    """The text of the last ``HumanMessage`` that has text, or ``None``: the routing context.
+    """The text of the last ``HumanMessage`` that has text (not only white space), or ``None``:
+    the routing context.
 
     ``messages`` is a list of LangChain messages, or an agent state holding one under
     ``"messages"`` (a dict, or an object with a ``messages`` attribute)."""
     for message in reversed(_messages_of(messages)):
-        if isinstance(message, HumanMessage) and message.text:
+        if isinstance(message, HumanMessage) and message.text.strip():
             return message.text
     return None
 

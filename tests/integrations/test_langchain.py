@@ -342,6 +342,7 @@ def test_router_middleware_options_are_checked() -> None:
 
 def test_request_text_is_the_last_human_message_with_text() -> None:
     messages = [HumanMessage("first"), AIMessage("reply"), HumanMessage("second"), AIMessage("x"), HumanMessage("")]
+    messages.append(HumanMessage(" \n"))  # white space alone is no text either
     assert request_text(messages) == "second"
     assert request_text({"messages": messages}) == "second"
     assert request_text({"messages": [AIMessage("only the model")]}) is None
@@ -738,6 +739,9 @@ def test_the_shortlist_middleware_shows_at_most_max_tools_of_the_agents_capabili
     model.messages = iter(["An image."])
     agent.invoke({"messages": [HumanMessage(content=[{"type": "image", "url": "file:///sky.png"}])]})
     assert model.tool_names(1) == ["send_email", "convert_currency", "translate"]
+    model.messages = iter(["Nothing asked."])  # nor in white space alone
+    agent.invoke({"messages": [HumanMessage(" \n")]})
+    assert model.tool_names(2) == ["send_email", "convert_currency", "translate"]
 
 
 def test_the_shortlist_middleware_checks_its_options_and_pins() -> None:
