@@ -449,9 +449,10 @@ _ID = re.compile(rb'"id"\s*:\s*("[^"\\]*"|-?\d+)')
 
 def _request_id_of(head: bytes) -> int | str | None:
     """The id of the request whose line begins with ``head``, when its top-level members before
-    the first nested value name it (``{"jsonrpc": "2.0", "id": 7, "method": ..., "params": ...``)."""
+    the first nested value name it and its method (``{"jsonrpc": "2.0", "id": 7, "method": ...,
+    "params": ...``); ``None`` else (a response has an id and no method: it gets no answer)."""
     matched = _HEAD.match(head)
-    found = _ID.search(matched.group()) if matched else None
+    found = _ID.search(matched.group()) if matched and b'"method"' in matched.group() else None
     return None if found is None else from_json(found.group(1))
 
 

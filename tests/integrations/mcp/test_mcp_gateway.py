@@ -430,7 +430,8 @@ async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_
     long_call = json.dumps(tool_call(7, "search", {"query": "q" * 200})).encode() + b"\n"
     reader.feed_data(b'{"before": 1}\n' + long_call[:100])
     reader.feed_data(long_call[100:] + b'"x' * 50 + b'"\n{"after": 2}\n')  # two long lines, then a short one
-    reader.feed_data(b'{"jsonrpc": "2.0", "id": "big", "params": {"arguments": "' + b"y" * 100)  # cut off by the end
+    reader.feed_data(b'{"jsonrpc": "2.0", "id": 8, "result": {"text": "' + b"z" * 100 + b'"}}\n')  # a response: no answer
+    reader.feed_data(b'{"jsonrpc": "2.0", "id": "big", "method": "m", "params": {"a": "' + b"y" * 100)  # cut off by the end
     reader.feed_eof()
     received = [line async for line in lines]
     assert received == ['{"before": 1}\n', '{"after": 2}\n']
