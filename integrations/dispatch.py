@@ -168,11 +168,14 @@ def text_of(content: Any, text_types: Iterable[str] = ("text",)) -> str:
 
 def last_user_text(messages: Iterable[Any] | str | None, text_types: Iterable[str] = ("text",)) -> str | None:
     """The text of the last message with role ``user`` that has text (``text_of`` its content), or
-    ``None``; a string stands for one user message. Messages may be dicts or SDK objects."""
+    ``None``; a string stands for one user message. Messages may be dicts or SDK objects; one
+    message given for the list raises ``TypeError``."""
     if messages is None:
         return None
     if isinstance(messages, str):
         return messages or None
+    if field_of(messages, "role") is not None:  # iterating it would read its keys or fields as messages
+        raise TypeError(f"messages: expected the list of messages, got one message {_short(messages)}")
     kinds = tuple(text_types)
     for message in reversed(list(messages)):
         if field_of(message, "role") == "user":

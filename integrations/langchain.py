@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
-from integrations.schema import ToolSchemaError
+from integrations.schema import Parameter, ToolSchemaError
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter import ToolFailure, ToolProfile
@@ -94,12 +94,13 @@ _ON_UNKNOWN_TOOL = ("pass", "error")
 
 # --- the request's text -------------------------------------------------------------------------
 def request_text(messages: Any) -> str | None:
-    """The text of the last ``HumanMessage`` that has text, or ``None``: the routing context.
+    """The text of the last ``HumanMessage`` that has text (not only white space), or ``None``:
+    the routing context.
 
     ``messages`` is a list of LangChain messages, or an agent state holding one under
     ``"messages"`` (a dict, or an object with a ``messages`` attribute)."""
     for message in reversed(_messages_of(messages)):
-        if isinstance(message, HumanMessage) and message.text:
+        if isinstance(message, HumanMessage) and message.text.strip():
             return message.text
     return None
 
@@ -182,10 +183,10 @@ class _CapabilityTool(StructuredTool):
     """
 
     # no annotations on purpose: LangChain evaluates these methods' type hints on every call
-    def _run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _run(self, /, *args, **kwargs):  # type: ignore[no-untyped-def]  # a parameter may be named self
         return self.func(*args, **kwargs)  # type: ignore[misc]
 
-    async def _arun(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _arun(self, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         return await self.coroutine(*args, **kwargs)  # type: ignore[misc]
 
 
@@ -433,7 +434,8 @@ def from_langchain_tool(
     return its profile.
 
     The tool counts as a function whose parameters are the fields of its argument schema (the one
-    its model sees: type, default, description) and whose docstring is its description, so the
+    its model sees: type, default, description; any name, even ``from`` or ``user-id``) and whose
+    docstring is its description, so the
     toolbox's rules apply as to any function: a new capability takes its schema and the summary of
     its description; a further backend of an existing capability must take the same arguments, or
     ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
@@ -470,9 +472,9 @@ def from_langchain_tool(
 
 
 def _backend_of(tool: BaseTool) -> Callable[..., Any]:
-    """A function standing for ``tool``: its signature and docstring from the tool's schema and
-    description, its body a call of the tool."""
-    parameters, docs = _parameters_of(tool)
+    """A function standing for ``tool``: its parameters (``__tool_parameters__``: any argument
+    name works, ``from`` included) from the tool's schema, its docstring the tool's description,
+    its body a call of the tool."""
     if _has_async_implementation(tool):
 
         async def backend(**arguments: Any) -> Any:
@@ -483,10 +485,9 @@ def _backend_of(tool: BaseTool) -> Callable[..., Any]:
         def backend(**arguments: Any) -> Any:
             return _content_of(tool, tool.invoke(_tool_call(tool, arguments)))
 
-    backend.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    backend.__tool_parameters__ = _parameters_of(tool)  # type: ignore[attr-defined]
     backend.__name__ = backend.__qualname__ = tool.name
-    documented = [f"    {name}: {text}" for name, text in docs.items() if text]
-    backend.__doc__ = tool.description + ("\n\nArgs:\n" + "\n".join(documented) if documented else "")
+    backend.__doc__ = tool.description
     return backend
 
 
@@ -511,7 +512,7 @@ def _content_of(tool: BaseTool, output: Any) -> Any:
     return output
 
 
-def _parameters_of(tool: BaseTool) -> tuple[list[inspect.Parameter], dict[str, str]]:
+def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     where = f"tool {tool.name!r}"
     schema = tool.tool_call_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):
@@ -521,31 +522,21 @@ def _parameters_of(tool: BaseTool) -> tuple[list[inspect.Parameter], dict[str, s
                 f"{where}: it needs {injected}, which LangChain injects inside an agent; the router calls "
                 "it outside one and cannot supply them: give the router a tool without injected arguments"
             )
-        parameters, docs = [], {}
+        parameters = []
         for field_name, info in schema.model_fields.items():
-            name = info.alias or field_name
             annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
             default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
-            parameters.append(_parameter(where, name, annotation, default))
-            docs[name] = info.description or ""
-        return parameters, docs
+            parameters.append(Parameter(info.alias or field_name, "keyword", annotation, default, info.description or ""))
+        return tuple(parameters)
     if not isinstance(schema, Mapping):  # a pydantic v1 model: read its JSON Schema
         schema = schema.schema()
     required = set(schema.get("required", ()))
-    parameters, docs = [], {}
+    parameters = []
     for name, node in schema.get("properties", {}).items():
         node = node if isinstance(node, Mapping) else {}
         default = inspect.Parameter.empty if name in required else node.get("default")
-        parameters.append(_parameter(where, name, _annotation_of(node), default))
-        docs[name] = str(node.get("description", ""))
-    return parameters, docs
-
-
-def _parameter(where: str, name: str, annotation: Any, default: Any) -> inspect.Parameter:
-    try:
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
-    except ValueError as exc:
-        raise ToolSchemaError(f"{where}: argument {name!r} cannot be a function parameter ({exc})") from exc
+        parameters.append(Parameter(name, "keyword", _annotation_of(node), default, str(node.get("description", ""))))
+    return tuple(parameters)
 
 
 def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:

@@ -46,13 +46,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import inspect
 import itertools
 import json
 import re
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -152,14 +154,27 @@ def check_tool_name(name: Any, field_name: str = "capability") -> str:
 def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tuple[Parameter, ...]:
     """The parameters of ``fn`` with resolved type hints and docstring descriptions.
     ``ToolSchemaError`` (naming the capability, the backend and the parameter) for ``*args``, a
-    pydantic ``Field`` given as a default, or annotations that cannot be resolved."""
+    pydantic ``Field`` given as a default, or annotations that cannot be resolved.
+
+    A function that takes ``**kwargs`` may state its parameters instead, as a tuple of
+    ``Parameter`` in its ``__tool_parameters__``: a backend standing for a tool whose arguments
+    Python cannot name (a JSON Schema property named ``from`` or ``user-id``)."""
     where = f"capability {capability!r}: backend {backend!r}"
+    stated = getattr(fn, "__tool_parameters__", None)
+    if stated is not None:
+        if not isinstance(stated, tuple) or not all(isinstance(p, Parameter) for p in stated):
+            raise ToolSchemaError(f"{where}: __tool_parameters__ must be a tuple of Parameter, got {stated!r}")
+        return stated
     try:
         sig = inspect.signature(fn, eval_str=True)
     except (NameError, SyntaxError, TypeError, AttributeError) as exc:
         raise ToolSchemaError(f"{where}: its signature cannot be read or its annotations resolved: {exc}") from exc
     except ValueError as exc:  # builtins without a signature
         raise ToolSchemaError(f"{where}: it has no signature to derive a schema from: {exc}") from exc
+    try:
+        hints = _resolved_hints(fn, sig)
+    except (NameError, SyntaxError, TypeError) as exc:
+        raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
     docs = parameter_docs(inspect.getdoc(fn))
     params: list[Parameter] = []
     for p in sig.parameters.values():
@@ -178,9 +193,22 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
             if p.kind is inspect.Parameter.POSITIONAL_ONLY
             else "var_keyword" if p.kind is inspect.Parameter.VAR_KEYWORD else "keyword"
         )
-        annotation = Any if p.annotation is inspect.Parameter.empty else p.annotation
+        annotation = hints.get(p.name, Any)
         params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
     return tuple(params)
+
+
+def _resolved_hints(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
+    """The parameters' annotations with the forward references left in them (``list["Item"]``, or a
+    quoted name in a module of postponed annotations) resolved in the module of ``fn``'s code."""
+    code: Any = fn
+    while isinstance(code, functools.partial):
+        code = code.func
+    if not (inspect.isfunction(code) or inspect.ismethod(code)):
+        code = getattr(type(code), "__call__", code)  # a callable object: its class's __call__
+    annotated = {p.name: p.annotation for p in sig.parameters.values() if p.annotation is not inspect.Parameter.empty}
+    holder = types.SimpleNamespace(__annotations__=annotated)
+    return get_type_hints(holder, globalns=getattr(inspect.unwrap(code), "__globals__", {}), include_extras=True)
 
 
 def check_compatible(
@@ -230,6 +258,18 @@ class _ToolSchemaGenerator(GenerateJsonSchema):
     # a property's title would only repeat its name to the model
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def default_schema(self, schema: Any) -> Any:
+        json_schema = super().default_schema(schema)
+        # a default of NaN or an infinity (``limit: float = math.inf``) has no JSON: sent as it is,
+        # it would make every request carrying the tools invalid JSON. The schema leaves it out;
+        # the function's own default still applies when the model leaves the argument out.
+        if isinstance(json_schema, dict) and "default" in json_schema:
+            try:
+                json.dumps(json_schema["default"], allow_nan=False)
+            except ValueError:
+                del json_schema["default"]
+        return json_schema
 
 
 @dataclass(frozen=True)

@@ -120,24 +120,25 @@ class RoutedCall:
     depends_on: tuple[str, ...] | None = None
     group: GroupMember | None = None  # its attempts are recorded when the group commits
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    # ``self`` positional-only in these four: a tool may have a parameter named ``self`` too
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
         report = run_sync(attempt_loop(self.middleware._spec(self, args, kwargs, sync=True)))
         if report.succeeded:
             return report.value
         raise self.middleware._failure(self, report)
 
-    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+    async def acall(self, /, *args: Any, **kwargs: Any) -> Any:
         """Await the routed call and return the tool's value."""
         return (await self.arun(*args, **kwargs)).value
 
-    def run(self, *args: Any, **kwargs: Any) -> CallOutcome:
+    def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
         ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
         spec = self.middleware._spec(self, args, kwargs, sync=True)
         return self.middleware._outcome(self, run_sync(attempt_loop(spec)))
 
-    async def arun(self, *args: Any, **kwargs: Any) -> CallOutcome:
+    async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
         spec = self.middleware._spec(self, args, kwargs, sync=False)
         return self.middleware._outcome(self, await run_async(attempt_loop(spec)))
@@ -223,9 +224,11 @@ class ToolMiddleware:
         async tool is awaited in the calling task, not in a task of its own (cheaper, for a tool
         that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 
-        A tool id this middleware already has a function for raises ``DuplicateToolError``. A tool
-        the router knows without a function here (resumed from a store, or added to the router
-        directly) gets this function and this profile, keeping what was learned about it.
+        A generator function (sync or async) raises ``TypeError``: its call runs none of its body,
+        so a tool returns its items instead. A tool id this middleware already has a function for
+        raises ``DuplicateToolError``. A tool the router knows without a function here (resumed
+        from a store, or added to the router directly) gets this function and this profile,
+        keeping what was learned about it.
         """
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
@@ -501,6 +504,12 @@ def _registered(
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
+    if any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None))):
+        # calling one runs none of its body: the call would "succeed" with the generator object
+        raise TypeError(
+            f"fn: tool {profile.tool_id!r} is a generator function ({fn!r}), whose call returns a generator "
+            "without running it; make the tool return its items (a list, say)"
+        )
     is_async = is_async_callable(fn)
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 

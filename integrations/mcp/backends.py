@@ -8,9 +8,9 @@ server's timeout and the call's deadline (circuit breakers skip a server that ke
 every attempt is recorded with the router and its store. When a server's tools change, or a server
 comes up for the first time, the capabilities are worked out again and the registrations follow.
 
-``call(name, arguments)`` is one MCP ``tools/call`` start to end: the arguments are checked
-against the capability's input schema (a mismatch is an ``isError`` result naming each problem,
-recorded against no server), the call is routed, and the first good result comes back as the
+``call(name, arguments)`` is one MCP ``tools/call`` start to end: the arguments are checked (an
+object that JSON can carry, without NaN or infinities, that fits the capability's input schema; a
+mismatch is an ``isError`` result naming each problem, recorded against no server), the call is routed, and the first good result comes back as the
 server sent it, with ``_meta`` saying which server served it after how many attempts; when every
 server fails, an ``isError`` result lists each attempt.
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import json
+import reprlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -44,6 +45,7 @@ from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, g
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.attempt_group import GroupMember
+from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
@@ -248,6 +250,12 @@ class McpBackends:
             known = ", ".join(repr(n) for n in self._capabilities) or "none"
             log.info("mcp_call_rejected", tool=name, status="unknown_tool")
             return _error(f"unknown tool {name!r}; the tools are {known}")
+        if arguments is not None and not isinstance(arguments, Mapping):
+            log.info("mcp_call_rejected", tool=name, status="invalid_arguments")
+            return _error(
+                f"invalid arguments for tool {name!r}: expected an object of named arguments, "
+                f"got {type(arguments).__name__} {reprlib.repr(arguments)}"
+            )
         arguments = {} if arguments is None else dict(arguments)
         problems = self._check(capability, arguments)
         if problems:
@@ -282,6 +290,10 @@ class McpBackends:
         return result.model_copy(update={"meta": meta})
 
     def _check(self, capability: Capability, arguments: dict[str, Any]) -> list[str]:
+        try:  # what a server cannot be sent must not count as its failure (nor NaN go out as null)
+            json.dumps(arguments, allow_nan=False, ensure_ascii=False).encode()
+        except (TypeError, ValueError, RecursionError) as exc:  # a lone surrogate: UnicodeEncodeError
+            return [f"arguments: cannot be sent as JSON ({describe_error(exc)})"]
         check = self._validators.get(capability.name)
         if check is None:
             check = self._validators[capability.name] = SchemaCheck(capability.input_schema)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import stat
@@ -259,6 +260,8 @@ class _DirectAnswers:
             return False
         method, params = message.get("method"), message.get("params")
         if method == "notifications/cancelled" and "id" not in message:
+            if not isinstance(params, dict):
+                return False  # malformed: the SDK drops it
             task = self._in_flight.pop(cancelled_request_id_from_params(params), None)
             if task is None:
                 return False
@@ -333,6 +336,45 @@ class _DirectAnswers:
         if lines:
             self._out.write_now(b"".join(lines))
 
+    def refuse_malformed(self, line: str) -> bool:
+        """Whether ``line`` is a request that breaks JSON-RPC 2.0 (not JSON, a ``jsonrpc`` other than
+        "2.0", a ``method`` that is not a string, ``params`` that are not an object) and names its
+        id; it is then answered here with an invalid-request error. The SDK would drop it without
+        an answer, and its client would wait for one for ever."""
+        try:
+            message = from_json(line)
+        except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
+            request_id, problem = _request_id_of(line.encode()), f"the message cannot be read as JSON ({exc})"
+        else:
+            if not isinstance(message, dict) or "method" not in message:
+                return False  # a batch or a response: nothing to answer
+            request_id, problem = message.get("id"), _request_problem(message)
+            if problem is None:
+                return False
+        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
+            return False  # a notification, or an id no answer can carry
+        log.info("mcp_request_refused", request_id=request_id, problem=problem)
+        self.refuse(request_id, f"invalid request: {problem}")
+        return True
+
+    def refuse(self, request_id: int | str, message: str) -> None:
+        """Answer request ``request_id`` with an invalid-request error saying ``message``."""
+        error = {"error": {"code": types.INVALID_REQUEST, "message": message}}
+        self._out.send(_answer_line(request_id, error).decode())
+
+
+def _request_problem(message: dict[str, Any]) -> str | None:
+    """What makes ``message`` (a JSON object with a ``method``) not a JSON-RPC 2.0 request, or ``None``."""
+    if "jsonrpc" not in message:
+        return "'jsonrpc' is missing; it must be \"2.0\""
+    if message["jsonrpc"] != "2.0":
+        return f"'jsonrpc' must be \"2.0\", got {to_json(message['jsonrpc']).decode()[:80]}"
+    if not isinstance(message["method"], str):
+        return f"'method' must be a string, got {to_json(message['method']).decode()[:80]}"
+    if message.get("params") is not None and not isinstance(message["params"], dict):  # null: as if left out
+        return f"'params' must be an object, got {to_json(message['params']).decode()[:80]}"
+    return None
+
 
 def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
@@ -345,23 +387,73 @@ def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
 class _PipeLines:
     """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
     default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
-    Lines that ``answers`` takes never reach the SDK."""
+    Lines that ``answers`` takes never reach the SDK, nor do requests it answers with an error
+    because they break JSON-RPC (``refuse_malformed``).
 
-    def __init__(self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None) -> None:
-        self._reader = reader
+    A line longer than the reader's limit is dropped as it streams by (never held whole), with a
+    warning; when its head names the request's id, the request is answered with an error, so the
+    client does not wait for an answer that cannot come."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None, limit: int = _MAX_MESSAGE_BYTES
+    ) -> None:
+        self._reader = reader  # made with ``limit``: it raises LimitOverrunError for a longer line
         self._answers = answers
+        self._limit = limit
 
     def __aiter__(self) -> "_PipeLines":
         return self
 
     async def __anext__(self) -> str:
         while True:
-            line = await self._reader.readline()
+            line = await self._line()
+            if line is None:
+                continue
             if not line:
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
-            if self._answers is None or not self._answers.take(text):
+            if self._answers is None or not (self._answers.take(text) or self._answers.refuse_malformed(text)):
                 return text
+
+    async def _line(self) -> bytes | None:
+        """The next line (``b""`` at the end of the stream), or ``None`` for one too long, dropped."""
+        try:
+            return await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # the stream ended: its last line has no newline
+            return exc.partial
+        except asyncio.LimitOverrunError as exc:
+            head = await self._reader.read(exc.consumed)  # what is buffered, up to the newline if any
+        size = len(head)
+        while True:  # drop the rest, up to and including its newline
+            try:
+                size += len(await self._reader.readuntil(b"\n"))
+                break
+            except asyncio.IncompleteReadError as exc:
+                size += len(exc.partial)
+                break
+            except asyncio.LimitOverrunError as exc:
+                size += len(await self._reader.read(exc.consumed))
+        request_id = _request_id_of(head)
+        log.warning("mcp_message_too_long", bytes=size, limit_bytes=self._limit, request_id=request_id)
+        if request_id is not None and self._answers is not None:
+            self._answers.refuse(
+                request_id, f"the message is {size} bytes, over the gateway's limit of {self._limit} bytes for one message"
+            )
+        return None
+
+
+#: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
+_HEAD = re.compile(rb'\s*\{(?:\s*"(?:jsonrpc|id|method)"\s*:\s*(?:"[^"\\]*"|-?\d+)\s*,)*')
+_ID = re.compile(rb'"id"\s*:\s*("[^"\\]*"|-?\d+)')
+
+
+def _request_id_of(head: bytes) -> int | str | None:
+    """The id of the request whose line begins with ``head``, when its top-level members before
+    the first nested value name it and its method (``{"jsonrpc": "2.0", "id": 7, "method": ...,
+    "params": ...``); ``None`` else (a response has an id and no method: it gets no answer)."""
+    matched = _HEAD.match(head)
+    found = _ID.search(matched.group()) if matched and b'"method"' in matched.group() else None
+    return None if found is None else from_json(found.group(1))
 
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
@@ -375,7 +467,7 @@ async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader, answers)
+    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES)
 
 
 class _PipeWriter:

@@ -11,8 +11,8 @@ name, which is the case the gateway exists for, and it does not reconnect.
 
 ``Upstream.run()`` is the connection's life, run as a task: connect (at start-up, or for a lazy
 server when a request first needs its tools), list the tools, then wait until the connection ends
-(the process died, its stdout closed, a call saw the transport fail) and connect again after a
-backoff (``ReconnectPolicy``), for ever, until the task is cancelled. Cancelling it shuts the
+(the process died, its stdout closed or sent a line over 64 MiB, a call saw the transport fail)
+and connect again after a backoff (``ReconnectPolicy``), for ever, until the task is cancelled. Cancelling it shuts the
 server down: over stdio the SDK closes the child's stdin, waits, then terminates its process group.
 
 While a server is down, ``call_tool`` fails at once with ``UpstreamUnavailableError`` (the router
@@ -59,6 +59,8 @@ UpstreamState = Literal["stopped", "connecting", "ready", "down"]
 #: A connection that lived at least this long before it ended resets the backoff.
 _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
+#: Longest line (one JSON-RPC message) read from a server's stdout.
+_MAX_LINE_BYTES = 64 * 1024 * 1024
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
@@ -150,9 +152,11 @@ class _StdioPipes:
         if self._closed:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
-        waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
         params = {"name": tool, "arguments": arguments}
-        self._queue(to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}))
+        # serialised first: arguments JSON cannot carry raise here, leaving no waiter behind
+        line = to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
+        waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
+        self._queue(line)
         try:
             answer = await waiter
         except BaseException:
@@ -192,6 +196,8 @@ class _StdioPipes:
         """Sort what the server sends until its stdout ends, then fail the calls still waiting."""
         stdout = self._process.stdout
         partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
+        buffered = 0  # their size
+        closing = "Connection closed"
         try:
             async with self._to_sdk:
                 while True:
@@ -201,9 +207,15 @@ class _StdioPipes:
                         return
                     if b"\n" not in chunk:
                         partial.append(chunk)
+                        buffered += len(chunk)
+                        if buffered > _MAX_LINE_BYTES:  # a line that may never end: not held in memory
+                            closing = f"Connection closed: the server sent a line over {_MAX_LINE_BYTES} bytes"
+                            log.warning("mcp_upstream_line_too_long", bytes=buffered, limit_bytes=_MAX_LINE_BYTES)
+                            return
                         continue
                     lines = b"".join([*partial, chunk]).split(b"\n") if partial else chunk.split(b"\n")
                     partial = [lines.pop()]
+                    buffered = len(partial[0])
                     for line in lines:
                         message = self._answer(line)
                         if message is not None:
@@ -211,7 +223,7 @@ class _StdioPipes:
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass  # the ClientSession is gone: the connection is ending
         finally:
-            self._close()
+            self._close(closing)
 
     def _answer(self, line: bytes) -> SessionMessage | Exception | None:
         """Resolve the call ``line`` answers; else the message for the ``ClientSession`` (an
@@ -243,11 +255,11 @@ class _StdioPipes:
             log.warning("mcp_upstream_bad_line", error=describe_error(exc))
             return exc
 
-    def _close(self) -> None:
+    def _close(self, message: str = "Connection closed") -> None:
         self._closed = True
         for waiter in self._pending.values():
             if not waiter.done():
-                waiter.set_exception(MCPError(code=types.CONNECTION_CLOSED, message="Connection closed"))
+                waiter.set_exception(MCPError(code=types.CONNECTION_CLOSED, message=message))
         self._pending.clear()
 
 

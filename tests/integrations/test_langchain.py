@@ -342,6 +342,7 @@ def test_router_middleware_options_are_checked() -> None:
 
 def test_request_text_is_the_last_human_message_with_text() -> None:
     messages = [HumanMessage("first"), AIMessage("reply"), HumanMessage("second"), AIMessage("x"), HumanMessage("")]
+    messages.append(HumanMessage(" \n"))  # white space alone is no text either
     assert request_text(messages) == "second"
     assert request_text({"messages": messages}) == "second"
     assert request_text({"messages": [AIMessage("only the model")]}) is None
@@ -385,6 +386,18 @@ def test_capability_tools_invoked_directly_sync_and_async() -> None:
     assert (failed.status, failed.content) == ("error", "invalid arguments for tool 'add': b: required, missing")
     assert toolbox.contexts == [("get_weather", None), ("add", None), ("add", None), ("add", None)]
     assert {r.task_type for r in toolbox.middleware.learner.store.attempts()} == {"lookup"}
+
+
+def test_a_capability_tool_takes_a_parameter_named_self() -> None:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("describe")
+    def describe(self: str) -> str:
+        return f"I am {self}"
+
+    (tool,) = as_langchain_tools(toolbox)
+    assert tool.invoke({"self": "a"}) == "I am a"
+    assert asyncio.run(tool.ainvoke({"self": "b"})) == "I am b"
 
 
 def test_capability_tools_report_to_callbacks_without_reading_their_function_per_call(monkeypatch) -> None:
@@ -606,6 +619,16 @@ def test_a_json_schema_tool_is_read_for_its_types() -> None:
     assert seen == [{"query": "q", "tags": ["a"]}]
 
 
+def test_a_tool_whose_arguments_python_cannot_name_is_a_backend() -> None:
+    schema = {"type": "object", "properties": {"from": {"type": "string"}, "user-id": {"type": "integer"}}, "required": ["from"]}
+    flights = StructuredTool(name="flights", description="Find flights.", args_schema=schema, func=lambda **a: f"{a}")
+    toolbox = Toolbox(seed=0)
+    from_langchain_tool(toolbox, flights)
+    assert list(toolbox.schema("flights").parameters["properties"]) == ["from", "user-id"]
+    assert toolbox.call_one_sync("flights", {"from": "OSL", "user-id": 7}).content == "{'from': 'OSL', 'user-id': 7}"
+    assert "user-id: Input should be a valid integer" in toolbox.call_one_sync("flights", {"from": "OSL", "user-id": "x"}).content
+
+
 # --- the shortlist middleware -------------------------------------------------------------------
 class RecordingShortlist(ToolShortlist):
     """A ToolShortlist that also keeps what it was asked to learn."""
@@ -716,6 +739,9 @@ def test_the_shortlist_middleware_shows_at_most_max_tools_of_the_agents_capabili
     model.messages = iter(["An image."])
     agent.invoke({"messages": [HumanMessage(content=[{"type": "image", "url": "file:///sky.png"}])]})
     assert model.tool_names(1) == ["send_email", "convert_currency", "translate"]
+    model.messages = iter(["Nothing asked."])  # nor in white space alone
+    agent.invoke({"messages": [HumanMessage(" \n")]})
+    assert model.tool_names(2) == ["send_email", "convert_currency", "translate"]
 
 
 def test_the_shortlist_middleware_checks_its_options_and_pins() -> None:

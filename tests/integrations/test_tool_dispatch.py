@@ -339,6 +339,10 @@ def test_the_routing_context_is_the_last_user_text_unless_given() -> None:
     ]
     claude.dispatch(toolbox, anthropic_message([("t1", "get_weather", {"city": "Oslo"})]), messages=claude_messages)
     assert seen == ["Weather\nin Oslo?", "given text", None, "plain input", "typed input", "the question"]
+    for one_message in (chat_messages[1], ChatCompletionMessage(role="assistant", content="x")):  # not the list
+        with pytest.raises(TypeError, match="messages: expected the list of messages, got one message"):
+            oai.dispatch_chat(toolbox, chat_completion(call), messages=one_message)
+    assert len(seen) == 6  # nothing ran
 
 
 def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:

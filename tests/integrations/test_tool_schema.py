@@ -61,6 +61,14 @@ def props(schema: dict[str, Any]) -> dict[str, Any]:
     return schema["properties"]
 
 
+def merge(parts: list["Part"], first: "Part | None" = None) -> str:  # classes defined below: forward references
+    return "+".join(part.name for part in parts)
+
+
+class Part(BaseModel):
+    name: str
+
+
 # --- derivation -----------------------------------------------------------------------------------
 def test_schema_comes_from_the_signature_and_docstring() -> None:
     s = capability_schema(search, "web_search")
@@ -108,6 +116,43 @@ def test_unannotated_kwargs_positional_only_and_reserved_names() -> None:
     assert p["additionalProperties"] == {"type": "number"}  # **extra: more named numbers
     assert s.bind({"a": [1, {"b": None}], "json": "3", "more": 2}) == (([1, {"b": None}],), {"json": 3, "more": 2.0})
     assert "more" not in props(p) and not s.strict
+
+
+def test_a_parameter_named_self_reaches_the_tool_by_every_way_of_calling() -> None:
+    import asyncio
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("describe")
+    def describe(self: str) -> str:  # a name the router's own methods also take
+        return f"I am {self}"
+
+    assert toolbox.call_one_sync("describe", {"self": "a"}).content == "I am a"
+    assert asyncio.run(toolbox.call_one("describe", {"self": "b"})).content == "I am b"
+    assert toolbox.middleware.call("describe", self="c") == "I am c"
+
+
+def test_a_default_json_cannot_hold_is_left_out_of_the_schema_and_still_applies() -> None:
+    import math
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("nearest")
+    def nearest(city: str, within_km: float = math.inf, weights: tuple[float, ...] = (math.nan,)) -> str:
+        return f"{city} {within_km} {weights}"
+
+    schema = toolbox.schema("nearest").parameters
+    json.dumps(schema, allow_nan=False)  # what a provider's API reads: strict JSON
+    assert props(schema)["within_km"] == {"type": "number"}
+    assert toolbox.call_one_sync("nearest", {"city": "Oslo"}).content == "Oslo inf (nan,)"
+
+
+def test_forward_references_inside_annotations_resolve_in_the_functions_module() -> None:
+    toolbox = Toolbox(seed=0)
+    toolbox.register(merge, "merge")
+    schema = toolbox.schema("merge").parameters
+    assert props(schema)["parts"] == {"items": {"$ref": "#/$defs/Part"}, "type": "array"}
+    assert toolbox.call_one_sync("merge", {"parts": [{"name": "a"}, {"name": "b"}]}).content == "a+b"
 
 
 def test_kwargs_only_and_parameterless_functions() -> None:
@@ -257,6 +302,9 @@ def test_invalid_names_and_signatures_are_refused_clearly() -> None:
 
     def opaque(x: Opaque) -> None: ...
 
+    def generator(query: str):  # the middleware refuses it: its call would run none of its body
+        yield query
+
     with pytest.raises(ToolSchemaError, match=r"capability 'c': backend 'variadic': parameter '\*queries'"):
         toolbox.register(variadic, "c")
     with pytest.raises(ToolSchemaError, match="backend 'unresolvable'.*NotDefinedAnywhere"):
@@ -265,6 +313,8 @@ def test_invalid_names_and_signatures_are_refused_clearly() -> None:
         toolbox.register(pydantic_default, "c")
     with pytest.raises(ToolSchemaError, match="backend 'opaque': parameter 'x' has type .*Opaque, which has no JSON Schema"):
         toolbox.register(opaque, "c")
+    with pytest.raises(TypeError, match="tool 'generator' is a generator function"):
+        toolbox.register(generator, "c")
     assert toolbox.capabilities == () and toolbox.middleware.tool_ids == []
     with pytest.raises(UnknownCapabilityError, match="capability: unknown 'c'"):
         toolbox.schema("c")

@@ -513,3 +513,26 @@ def test_a_callable_without_a_name_needs_a_tool_id() -> None:
     assert mw.learner.tools == {}
     mw.register(functools.partial(add, 1), "add", tool_id="add_one")
     assert mw.call("add", 2) == 3
+
+
+def test_a_generator_function_is_refused_as_a_tool() -> None:
+    # calling one runs none of its body: the call would succeed with the generator object itself
+    import functools
+
+    def pages(query: str):
+        yield query
+
+    async def stream(query: str):
+        yield query
+
+    class Streamer:
+        def __call__(self, query: str):
+            yield query
+
+    mw = ToolMiddleware(seed=0)
+    for fn, tool_id in [(pages, None), (stream, None), (functools.partial(pages, "q"), "pages_q"), (Streamer(), "streamer")]:
+        with pytest.raises(TypeError, match=r"fn: tool '\w+' is a generator function .*return its items"):
+            mw.register(fn, "search", tool_id=tool_id)
+    assert mw.learner.tools == {} and mw.tool_ids == []
+    mw.register(lambda query: list(pages(query)), "search", tool_id="listed")
+    assert mw.call("search", "q") == ["q"]

@@ -7,6 +7,7 @@ which server is reliable, no lost call or outcome, restarts that resume, no orph
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import socket
@@ -365,6 +366,24 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
         await send(call(7, "search", [1]))  # arguments must be an object
         refused = await answer()
         assert refused["id"] == 7 and refused["error"]["code"] == types.INVALID_PARAMS
+        # requests that break JSON-RPC itself, which the SDK drops unanswered, are answered here
+        await send(
+            {**call(8, "search", {"query": "q"}), "jsonrpc": "1.0"},
+            {"jsonrpc": "2.0", "id": "nine", "method": "tools/list", "params": [1]},
+            call(10, "search", {"query": "\ud800"}),  # a lone surrogate: no JSON reader takes it
+            {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]},  # a notification: no answer
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": [1]},  # nor this one
+            {"jsonrpc": "2.0", "id": "listed", "method": "tools/list", "params": None},  # null params: as if left out
+            call(11, "noop", {}),
+        )
+        problems = {}
+        for _ in range(5):
+            reply = await answer()
+            problems[reply["id"]] = reply.get("error", {}).get("message")
+        assert problems[8] == 'invalid request: \'jsonrpc\' must be "2.0", got "1.0"'
+        assert problems["nine"] == "invalid request: 'params' must be an object, got [1]"
+        assert problems[10].startswith("invalid request: the message cannot be read as JSON")
+        assert problems[11] is None and problems["listed"] is None  # answered, with their results
     finally:
         await process.stdin.aclose()
         with anyio.fail_after(30):
@@ -385,3 +404,36 @@ def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raisi
     with caplog.at_level(logging.WARNING, logger="integrations"):
         gw._save()  # what serving ends with
     assert "mcp_gateway_close_failed" in caplog.text and "1 attempts wait in memory" in caplog.text
+
+
+async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_stopping_the_gateway() -> None:
+    import asyncio
+
+    from integrations.mcp.gateway import _PipeLines
+
+    class Answers:
+        def __init__(self) -> None:
+            self.refused: list[tuple[Any, str]] = []
+
+        def take(self, line: str) -> bool:
+            return False
+
+        def refuse_malformed(self, line: str) -> bool:
+            return False
+
+        def refuse(self, request_id: Any, message: str) -> None:
+            self.refused.append((request_id, message))
+
+    reader = asyncio.StreamReader(limit=64)
+    answers = Answers()
+    lines = _PipeLines(reader, answers, limit=64)  # type: ignore[arg-type]
+    long_call = json.dumps(tool_call(7, "search", {"query": "q" * 200})).encode() + b"\n"
+    reader.feed_data(b'{"before": 1}\n' + long_call[:100])
+    reader.feed_data(long_call[100:] + b'"x' * 50 + b'"\n{"after": 2}\n')  # two long lines, then a short one
+    reader.feed_data(b'{"jsonrpc": "2.0", "id": 8, "result": {"text": "' + b"z" * 100 + b'"}}\n')  # a response: no answer
+    reader.feed_data(b'{"jsonrpc": "2.0", "id": "big", "method": "m", "params": {"a": "' + b"y" * 100)  # cut off by the end
+    reader.feed_eof()
+    received = [line async for line in lines]
+    assert received == ['{"before": 1}\n', '{"after": 2}\n']
+    assert [request_id for request_id, _ in answers.refused] == [7, "big"]
+    assert f"the message is {len(long_call)} bytes, over the gateway's limit of 64 bytes" in answers.refused[0][1]

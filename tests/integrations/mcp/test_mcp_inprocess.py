@@ -4,6 +4,7 @@ and streamable HTTP upstreams."""
 
 from __future__ import annotations
 
+import math
 import socket
 import subprocess
 import sys
@@ -43,6 +44,17 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
         assert stats["flaky/search"].successes == 0 and stats["steady/search"].successes >= 6
         invalid = await mcp.call("search", {"query": ["not", "text"]})
         assert invalid.is_error and invalid.content[0].text.startswith("invalid arguments for tool 'search': query: ")
+        # arguments no server could be sent are the caller's mistake: no server runs, none is blamed
+        recorded = len(tools.learner.store.attempts())
+        unsendable = {
+            "a list": (["query", "q"], "expected an object of named arguments, got list ['query', 'q']"),
+            "NaN": ({"query": "q", "limit": math.nan}, "arguments: cannot be sent as JSON (ValueError: Out of range float"),
+            "a lone surrogate": ({"query": "\ud800"}, "arguments: cannot be sent as JSON (UnicodeEncodeError: "),
+        }
+        for arguments, problem in unsendable.values():
+            result = await mcp.call("search", arguments)  # type: ignore[arg-type]
+            assert result.is_error and result.content[0].text.startswith(f"invalid arguments for tool 'search': {problem}")
+        assert len(tools.learner.store.attempts()) == recorded
     assert not wait_gone(pids_in(pid_dir), 10)  # leaving shuts every server down
     with pytest.raises(AllToolsFailedError, match="server 'steady' is stopped"):
         await tools.acall("search", {"query": "too late"})  # still registered, no longer connected

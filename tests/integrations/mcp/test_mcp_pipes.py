@@ -147,7 +147,8 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_the_end_of_stdout
         tasks.cancel_scope.cancel()
 
 
-async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
+async def failure_after(chunks: Any) -> tuple[MCPError, _StdioPipes]:
+    """How a call of tool ``x`` fails once the server has sent ``chunks(request_id)``, and the pipes."""
     process = Process()
     pipes = _StdioPipes(process)
     outcome: list[MCPError] = []
@@ -155,11 +156,35 @@ async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
         await serving(pipes, tasks)
         tasks.start_soon(failure, pipes, "x", outcome)
         await process.stdin.written.wait()
-        request_id = process.stdin.lines()[-1]["id"]
-        # a lone surrogate escape: no strict JSON parser takes it, yet the line names the call
-        await process.answer(b'{"jsonrpc": "2.0", "id": "%s", "result": {"text": "\\ud800"}}\n' % request_id.encode())
+        for chunk in chunks(process.stdin.lines()[-1]["id"]):
+            await process.answer(chunk)
         with anyio.fail_after(5):  # not the call's timeout: at once
             while not outcome:
                 await anyio.sleep(0.01)
         tasks.cancel_scope.cancel()
-    assert "the answer is not JSON" in str(outcome[0]) and not pipes._pending
+    return outcome[0], pipes
+
+
+async def test_an_answer_that_is_not_json_fails_its_call_at_once() -> None:
+    # a lone surrogate escape: no strict JSON parser takes it, yet the line names the call
+    answer = b'{"jsonrpc": "2.0", "id": "%s", "result": {"text": "\\ud800"}}\n'
+    error, pipes = await failure_after(lambda request_id: [answer % request_id.encode()])
+    assert "the answer is not JSON" in str(error) and not pipes._pending
+
+
+async def test_arguments_json_cannot_carry_raise_and_leave_no_call_waiting() -> None:
+    import pydantic_core
+
+    pipes = _StdioPipes(Process())
+    with pytest.raises(pydantic_core.PydanticSerializationError):
+        await pipes.call_tool("x", {"text": "\ud800"})  # a lone surrogate
+    assert not pipes._pending and not pipes._out
+
+
+async def test_a_line_that_grows_past_the_limit_ends_the_connection_and_fails_its_calls(monkeypatch) -> None:
+    from integrations.mcp import upstream
+
+    monkeypatch.setattr(upstream, "_MAX_LINE_BYTES", 1000)
+    error, pipes = await failure_after(lambda request_id: [b"x" * 400] * 3)  # a line that does not end
+    assert error.error.code == types.CONNECTION_CLOSED and "a line over 1000 bytes" in str(error)
+    assert not pipes._pending
