@@ -625,6 +625,7 @@ class ToolMetaLearner:
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
+            self._check_scorable(profile, self.reward_model)
             joined: list[_Route] = []
             try:
                 for route in self._routes.values():
@@ -651,6 +652,7 @@ class ToolMetaLearner:
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
+            self._check_scorable(profile, self.reward_model)
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
             joined: list[_Route] = []
             try:
@@ -692,6 +694,13 @@ class ToolMetaLearner:
             self._capability_text = None
         log.info("tool_removed", tool_id=tool_id)
         return profile
+
+    def _check_scorable(self, profile: ToolProfile, model: MetaRewardModel | None) -> None:
+        """Raise unless ``model`` can give ``profile`` its prior (a description, or history),
+        now rather than at the first decision of each of its routes, which would fail until the
+        tool is removed."""
+        if model is not None and self.prior_fn is None:
+            model.prior(profile, self._featurize)
 
     def _prior(self, profile: ToolProfile, route: _Route) -> ArmPrior | None:
         if self.prior_fn is not None:
@@ -1786,6 +1795,8 @@ class ToolMetaLearner:
             raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
         options = {**self._policy_options, **model.policy_options()}
         make_policy("neural_linear", seed=0, **options)  # validate before anything changes
+        for profile in self._tools.values():
+            self._check_scorable(profile, model)
         self._policy_options = options
         self.reward_model = model
         self._feature_map = model.feature_map()

@@ -115,6 +115,45 @@ def test_bad_history_is_rejected(world, featurizer):
             meta_train(good, world.tools, featurizer, context_dim=D, time_budget_s=budget)
 
 
+def test_a_featurizer_that_returns_bad_description_vectors_is_named(world, featurizer, one_torch_thread):
+    good = history(world, featurizer, families=[0], per_family=3)
+    bad = {
+        r"shape \(\)": lambda text: 1.0,
+        r"shape \(65,\)": lambda text: np.zeros(D + 1),
+        "non-finite entries": lambda text: np.full(D, np.nan),
+        "something that is not numbers": lambda text: "vector",
+    }
+    for got, fn in bad.items():
+        with pytest.raises(ValueError, match=rf"featurizer: returned {got} for the description of tool 'tool_\d'"):
+            meta_train(good, world.tools, fn, context_dim=D, meta_steps=1)
+
+
+def test_a_tool_the_reward_model_cannot_score_is_refused_before_any_route(world, featurizer, model):
+    """Without a route yet, a tool with neither description nor history used to be accepted, and
+    every later decision on its capability failed; it is refused at once and nothing changes."""
+    blank = ToolProfile(tool_id="blank", capabilities=("answer",))
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer,
+                             reward_model=model)
+    with pytest.raises(ValueError, match="description: tool 'blank' has no description and no history"):
+        router.add_tool(blank)
+    assert "blank" not in router.tools
+    coder = ToolProfile(tool_id="coder", capabilities=("answer",), description=world.tools[0].description)
+    router.add_tool(coder)
+    with pytest.raises(ValueError, match="description: tool 'coder' has no description and no history"):
+        router.update_tool(blank.model_copy(update={"tool_id": "coder"}))
+    assert router.tools["coder"] == coder
+    router.update_tool(blank.model_copy(update={"tool_id": "tool_0"}))  # its history scores it
+    assert set(router.rank_tool_ids("answer", context="python bug")) == {t.tool_id for t in world.tools} | {"coder"}
+    # a model that cannot score a registered tool is refused, on construction and on install
+    plain = ToolMetaLearner([*world.tools, blank], policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer)
+    with pytest.raises(ValueError, match="tool 'blank' has no description and no history"):
+        plain.install_reward_model(model)
+    assert plain.reward_model is None and plain.rank_tool_ids("answer", context="python bug")
+    with pytest.raises(ValueError, match="tool 'blank' has no description and no history"):
+        ToolMetaLearner([*world.tools, blank], policy="neural_linear", context_dim=D, featurizer=featurizer,
+                        reward_model=model)
+
+
 def test_adapt_follows_a_broken_tool_and_keeps_the_others(world, featurizer):
     torch.manual_seed(0)
     m = meta_train(history(world, featurizer), world.tools, featurizer, context_dim=D, features=16, hidden=32, meta_steps=60)
