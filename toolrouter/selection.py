@@ -72,7 +72,7 @@ from torch import nn
 from meta import FewShotLearner, PrototypicalNetwork
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
-from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
 from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, read_blob, read_model
 
@@ -625,9 +625,7 @@ class FewShotToolSelector:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
             flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
             return torch.cat([self._tokens.ids(texts)[:, None], flag], dim=1)
-        feats = np.asarray(self.featurizer.transform(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-        if not np.all(np.isfinite(feats)):
-            raise ValueError("featurizer returned non-finite features")
+        feats = checked_transform(self.featurizer, list(texts), np.float32)
         flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
         return torch.from_numpy(np.concatenate([feats, flag], axis=1))
 

@@ -174,3 +174,34 @@ def test_combined_featurizer_bad_parts_are_named(parts, message):
 
     with pytest.raises((ValueError, TypeError), match=message):
         CombinedFeaturizer(parts)
+
+
+class _Transposed(HashingFeaturizer):
+    """A featurizer whose transform returns (dim, n): it reshapes into (n, dim) without a word."""
+
+    def transform(self, texts):
+        return super().transform(texts).T
+
+
+class _Unfinished(HashingFeaturizer):
+    def transform(self, texts):
+        return np.full((len(texts), self.dim), np.nan)
+
+
+@pytest.mark.parametrize(
+    "featurizer, message",
+    [
+        (_Transposed(dim=8), r"_Transposed.transform returned shape \(8, 2\) for 2 texts, expected \(2, 8\)"),
+        (_Unfinished(dim=8), "_Unfinished.transform returned non-finite features"),
+    ],
+)
+def test_a_featurizer_that_returns_bad_features_is_named_where_they_are_used(featurizer, message, one_torch_thread):
+    from toolrouter.features import CombinedFeaturizer
+    from toolrouter.selection import FewShotToolSelector
+
+    with pytest.raises(ValueError, match=f"featurizer: {message}"):
+        CombinedFeaturizer([(featurizer, 1.0)]).transform(["read a file", "send a mail"])
+    selector = FewShotToolSelector(featurizer)
+    with pytest.raises(ValueError, match=f"featurizer: {message}"):
+        selector.add_tool("files", examples=["read a file", "list a folder"])
+    assert selector.tool_ids == []
