@@ -458,3 +458,18 @@ def test_blas_rank1_update_matches_numpy_in_place_and_on_a_strided_view():
     expected = strided + 2.0 * np.outer(x, y)
     _add_outer(strided, 2.0, x, y)
     np.testing.assert_allclose(strided, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["gaussian_ts", "beta_ts", "ucb1", "epsilon_greedy"])
+def test_a_window_too_large_to_keep_in_memory_is_refused_naming_it(name):
+    """The window's outcomes are allocated up front: a window of 10**10 used to try for 160 GB
+    per route and die of it (or take the host's memory) instead of saying what was wrong."""
+    with pytest.raises(ValueError, match=r"window must be at most 1_000_000 .*, got 10000000000"):
+        make_policy(name, window=10**10)
+    saved = make_policy(name, window=10)
+    saved.add_arm("a")
+    state = saved.state_dict()
+    state["config"]["options"]["window"] = 10**10  # a damaged file must not allocate it either
+    with pytest.raises(ValueError, match="window must be at most"):
+        policy_from_state(state)
+    assert make_policy(name, window=1_000_000).window == 1_000_000

@@ -30,6 +30,9 @@ from toolrouter.serialization import short_repr
 
 __all__ = ["CountingPolicy"]
 
+#: Largest ``window``: the ring of outcomes is allocated up front, 16 bytes an outcome per route.
+MAX_WINDOW = 1_000_000
+
 _STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var", "prior_vn")
 #: the prior statistics an arm brings with it
 _PRIOR_NAMES = _STAT_NAMES[3:]
@@ -60,6 +63,10 @@ class CountingPolicy(Policy):
         if window is not None:
             if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
                 raise ValueError(f"window must be a positive integer, got {window!r}")
+            if window > MAX_WINDOW:
+                raise ValueError(
+                    f"window must be at most {MAX_WINDOW:_} (each route keeps that many outcomes in memory), got {window!r}"
+                )
             window = int(window)
         self.discount = discount
         self.window = window
