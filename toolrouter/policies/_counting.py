@@ -26,12 +26,9 @@ import numpy as np
 
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import MAX_SAVED_WINDOW, short_repr
 
 __all__ = ["CountingPolicy"]
-
-#: Largest ``window``: the ring of outcomes is allocated up front, 16 bytes an outcome per route.
-MAX_WINDOW = 1_000_000
 
 _STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var", "prior_vn")
 #: the prior statistics an arm brings with it
@@ -63,9 +60,9 @@ class CountingPolicy(Policy):
         if window is not None:
             if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
                 raise ValueError(f"window must be a positive integer, got {window!r}")
-            if window > MAX_WINDOW:
+            if window > MAX_SAVED_WINDOW:  # the ring is allocated up front, and must load again once saved
                 raise ValueError(
-                    f"window must be at most {MAX_WINDOW:_} (each route keeps that many outcomes in memory), got {window!r}"
+                    f"window must be at most {MAX_SAVED_WINDOW:_} (each route keeps that many outcomes in memory), got {window!r}"
                 )
             window = int(window)
         self.discount = discount
