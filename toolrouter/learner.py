@@ -113,7 +113,8 @@ _STRUCTURES = "structures"
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
 
-#: Removed tools whose late attempts are still accepted (the most recently removed).
+#: Removed tools, and former profiles of updated ones, whose late attempts are still accepted
+#: (the most recent).
 _RETIRED_TOOLS = 1024
 
 #: Tasks whose declared steps are kept checked (the most recently planned or learned).
@@ -549,8 +550,9 @@ class ToolMetaLearner:
         self._since_sync = 0
         self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
-        #: Profiles of tools removed lately: an attempt that started before its tool was removed
-        #: is still recorded (stored, not learned from).
+        #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
+        #: that started before its tool was removed, or stopped serving its capability, is still
+        #: recorded (stored, not learned from).
         self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
 
     # --- configuration ------------------------------------------------------------------------
@@ -665,6 +667,8 @@ class ToolMetaLearner:
                     route.policy.remove_arm(tool_id)
                 self._tools[tool_id] = old
                 raise
+            if not set(old.capabilities) <= set(profile.capabilities):
+                self._retire(old)  # calls running it for a capability it no longer serves still record
             for route in self._routes.values():
                 if not profile.serves(route.capability) and tool_id in route.policy._index:
                     route.policy.remove_arm(tool_id)
@@ -682,9 +686,7 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             profile = self._tools.pop(tool_id)
-            self._retired[tool_id] = profile
-            while len(self._retired) > _RETIRED_TOOLS:
-                self._retired.popitem(last=False)
+            self._retire(profile)
             for route in self._routes.values():
                 if tool_id in route.policy.arm_ids:
                     route.policy.remove_arm(tool_id)
@@ -694,6 +696,13 @@ class ToolMetaLearner:
             self._capability_text = None
         log.info("tool_removed", tool_id=tool_id)
         return profile
+
+    def _retire(self, profile: ToolProfile) -> None:
+        """Keep ``profile`` for the late attempts of calls that started under it."""
+        self._retired[profile.tool_id] = profile
+        self._retired.move_to_end(profile.tool_id)
+        while len(self._retired) > _RETIRED_TOOLS:
+            self._retired.popitem(last=False)
 
     def _check_scorable(self, profile: ToolProfile, model: MetaRewardModel | None) -> None:
         """Raise unless ``model`` can give ``profile`` its prior (a description, or history),
@@ -1395,7 +1404,7 @@ class ToolMetaLearner:
         profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
         if profile is None:
             raise UnknownToolError(r.tool_id, field=f"execution_results[{i}].tool_id")
-        if not profile.serves(capability):
+        if not profile.serves(capability) and not self._served_lately(r.tool_id, capability):
             raise InvalidOutcomeError(
                 f"execution_results[{i}].tool_id: {r.tool_id!r} does not serve capability {capability!r} of step {r.step!r}"
             )
@@ -1414,6 +1423,12 @@ class ToolMetaLearner:
                 f"execution_results[{i}]: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
             )
         return _Outcome(r.step, capability, r, float(utility))
+
+    def _served_lately(self, tool_id: str, capability: str | None) -> bool:
+        """Whether a former profile of ``tool_id`` served ``capability``: a call that started
+        then ends with an outcome to record (stored; no route of the capability learns it)."""
+        former = self._retired.get(tool_id)
+        return former is not None and former.serves(capability)
 
     def _record(
         self,
@@ -1542,7 +1557,7 @@ class ToolMetaLearner:
             if not self._candidates(capability):
                 return False
             route = self._route(task_type, step, capability)
-        elif route.capability != capability or tool_id not in route.policy._index:
+        if route.capability != capability or tool_id not in route.policy._index:
             return False
         policy = route.policy
         bounds = policy.reward_bounds
