@@ -640,7 +640,6 @@ class ToolMetaLearner:
                     route.policy.remove_arm(profile.tool_id)
                 raise
             self._tools[profile.tool_id] = profile
-            self._retired.pop(profile.tool_id, None)
             self._capability_text = None
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
 
@@ -698,7 +697,12 @@ class ToolMetaLearner:
         return profile
 
     def _retire(self, profile: ToolProfile) -> None:
-        """Keep ``profile`` for the late attempts of calls that started under it."""
+        """Keep ``profile`` for the late attempts of calls that started under it (with the
+        capabilities of the former profiles kept before it: a call may have started under any)."""
+        former = self._retired.get(profile.tool_id)
+        if former is not None and not set(former.capabilities) <= set(profile.capabilities):
+            capabilities = tuple(dict.fromkeys((*profile.capabilities, *former.capabilities)))
+            profile = profile.model_copy(update={"capabilities": capabilities})
         self._retired[profile.tool_id] = profile
         self._retired.move_to_end(profile.tool_id)
         while len(self._retired) > _RETIRED_TOOLS:

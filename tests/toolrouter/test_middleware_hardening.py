@@ -317,6 +317,14 @@ def test_an_attempt_in_flight_when_its_tool_stops_serving_the_capability_is_reco
     assert mw.learner.tool_statistics("default")["mover"].calls == 0  # stored, not learned: it no longer serves x
     with pytest.raises(InvalidOutcomeError, match="'mover' does not serve capability 'z'"):
         mw.learner.record_attempt(ExecutionResult(tool_id="mover", success=True), capability="z")
+    # a call that started when its tool served x ends after an update, a removal and a new registration
+    router = mw.learner
+    router.add_tool(ToolProfile(tool_id="hop", capabilities=("x",)))
+    router.update_tool(ToolProfile(tool_id="hop", capabilities=("y",)))
+    router.remove_tool("hop")
+    router.add_tool(ToolProfile(tool_id="hop", capabilities=("z",)))
+    router.record_attempt(ExecutionResult(tool_id="hop", success=True), capability="x")
+    assert _stored(mw)[-1] == ("hop", True)
 
 
 def test_registering_and_removing_tools_under_load_loses_nothing() -> None:
