@@ -1866,8 +1866,11 @@ class ToolMetaLearner:
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
         self._require_neural_linear("meta-training")
-        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s) and interval_s > 0):
-            raise ValueError(f"interval_s: expected a positive number of seconds, got {interval_s!r}")
+        # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
+        if not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
+            raise ValueError(
+                f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
+            )
         if isinstance(min_new_attempts, bool) or not isinstance(min_new_attempts, int) or min_new_attempts < 1:
             raise ValueError(f"min_new_attempts: expected a positive int, got {min_new_attempts!r}")
         self.stop_background_meta_training()

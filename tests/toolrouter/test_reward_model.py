@@ -251,6 +251,11 @@ def test_background_meta_training_installs_a_model(world, featurizer, tmp_path):
                              store=f"sqlite:///{tmp_path / 'bg.db'}", policy_options={"features": 8, "hidden": 16})
     with pytest.raises(ValueError, match="interval_s"):
         router.start_background_meta_training(0)
+    # longer than a thread can wait at once: the thread used to start, die at its first wait, and
+    # never train, without a word to the caller
+    with pytest.raises(ValueError, match=r"interval_s: expected a positive number of seconds up to .*, got 1000000000000.0"):
+        router.start_background_meta_training(1e12)
+    assert router._background is None
     _fill_store(router, world, featurizer, range(3), 20, seed=1)
     router.start_background_meta_training(0.05, min_new_attempts=10, meta_steps=10)
     deadline = time.monotonic() + 60
