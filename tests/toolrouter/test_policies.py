@@ -475,3 +475,12 @@ def test_a_window_too_large_to_keep_in_memory_is_refused_naming_it(name):
         policy_from_state(state)
     with pytest.raises(ValueError, match=f"got {MAX_SAVED_WINDOW + 1}"):  # more than a saved router may hold
         make_policy(name, window=MAX_SAVED_WINDOW + 1)
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_select_among_no_arms_is_an_error_naming_them_and_draws_nothing(name):
+    policy = build(name)
+    before = policy.state_dict()["config"]  # the generator's state and the decision counters
+    with pytest.raises(ValueError, match="arm_ids: empty"):
+        policy.select([], context_for(policy))
+    assert policy.state_dict()["config"] == before
