@@ -58,7 +58,7 @@ from toolrouter.errors import (
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -984,7 +984,7 @@ class ToolMetaLearner:
         """One decision for one step: the chosen tool first, then the fallbacks, with their
         predictions (no task object, no graph). ``step`` defaults to the capability."""
         self._catch_up()
-        _check_names(capability=capability, task_type=task_type, step=step)
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -1007,8 +1007,7 @@ class ToolMetaLearner:
         them); the order of the fallbacks is sorted only when something reads past the first."""
         if not self._caught_up:
             self.sync()
-        if not (isinstance(capability, str) and isinstance(task_type, str) and (step is None or isinstance(step, str))):
-            _check_names(capability=capability, task_type=task_type, step=step)
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -1322,6 +1321,7 @@ class ToolMetaLearner:
         trace is checked against the trace's steps recorded so far.)"""
         if not self._caught_up:
             self.sync()
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         if type(result) is not ExecutionResult:
@@ -2145,6 +2145,32 @@ def _check_names(**names: Any) -> None:
     for field, value in names.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
+
+
+def _clean(name: str) -> bool:
+    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
+    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii()
+
+
+def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:
+    """``(capability, task_type, step)`` of a one-step call as ``TaskProfile`` and ``ToolProfile``
+    make them: stripped, or a ``ValueError`` naming an empty one or one a store cannot keep (a lone
+    surrogate), a ``TypeError`` for a non-string. A route under a name the models would refuse
+    could be learned but not saved: its snapshot would not load again."""
+    if (
+        isinstance(task_type, str) and _clean(task_type)
+        and (capability is None or isinstance(capability, str) and _clean(capability))
+        and (step is None or isinstance(step, str) and _clean(step))
+    ):  # fmt: skip
+        return capability, task_type, step  # the hot path: names as the middleware passes them
+    _check_names(capability=capability, step=step)
+    if not isinstance(task_type, str):
+        raise TypeError(f"task_type: expected a string, got {task_type!r}")
+    return (
+        None if capability is None else _identifier("capability", capability),
+        _identifier("task_type", task_type),
+        None if step is None else _identifier("step", step),
+    )
 
 
 def _profiles(tools: Any) -> list[ToolProfile]:
