@@ -1712,8 +1712,12 @@ class ToolMetaLearner:
                         request=rec.request, complexity=rec.complexity,
                     )
                 context = rec.context
-                if self.contextual and (context is None or context.shape != (self.context_dim,)):
+                if self.contextual and context is None:
                     log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                    continue
+                reason = _unusable(rec, self.context_dim)
+                if reason is not None:
+                    log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
                     continue
                 if self._apply(
                     rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
@@ -1846,7 +1850,7 @@ class ToolMetaLearner:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
-        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools]
+        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
         watermark = max((r.id or 0 for r in history), default=0)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
@@ -2145,6 +2149,23 @@ def _check_names(**names: Any) -> None:
     for field, value in names.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
+
+
+def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
+    """Why the router cannot learn from an attempt of the store (another writer's, checked by
+    other rules), or ``None``: a utility beyond ``MAX_ABS_REWARD``, or, for a contextual router
+    (``context_dim``), a context of another size or with entries that are not finite or beyond
+    ``MAX_ABS_CONTEXT``. Learning from it would raise halfway through an update, in the call of
+    whoever caught up with the store."""
+    if not abs(rec.utility) <= MAX_ABS_REWARD:
+        return f"utility {rec.utility!r} is beyond +-{MAX_ABS_REWARD:g}"
+    x = rec.context
+    if context_dim is not None and x is not None:
+        if x.shape != (context_dim,):
+            return "context does not match context_dim"
+        if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):
+            return f"context entries are not finite or beyond +-{MAX_ABS_CONTEXT:g}"
+    return None
 
 
 def _clean(name: str) -> bool:
