@@ -454,6 +454,14 @@ def meta_train(
     for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    # the sizes and counters a saved model keeps: what is trained here must load again
+    for name, value, low, high in (
+        ("features", features, 1, MAX_SAVED_DIM), ("hidden", hidden, 1, MAX_SAVED_DIM),
+        ("watermark", watermark, 0, 2**63 - 1), ("seed", seed, 0, 2**63 - 1),
+    ):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            raise ValueError(f"{name}: expected an int from {low} to {high}, got {value!r}")
+    features, hidden, watermark, seed = int(features), int(hidden), int(watermark), int(seed)
     if time_budget_s is not None and (
         isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not 0 < time_budget_s < math.inf
     ):  # NaN compares false to every elapsed time: it would mean no budget at all

@@ -115,6 +115,33 @@ def test_bad_history_is_rejected(world, featurizer):
             meta_train(good, world.tools, featurizer, context_dim=D, time_budget_s=budget)
 
 
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("features", 0, "features: expected an int from 1 to 65536, got 0"),
+        ("hidden", 0, "hidden: expected an int from 1 to 65536, got 0"),
+        ("features", 10**6, "features: expected an int from 1 to 65536, got 1000000"),
+        ("features", 1.5, "features: expected an int from 1 to 65536, got 1.5"),
+        ("watermark", -1, r"watermark: expected an int from 0 to 9223372036854775807, got -1"),
+        ("seed", -1, r"seed: expected an int from 0 to 9223372036854775807, got -1"),
+    ],
+)
+def test_meta_train_refuses_sizes_and_counters_a_saved_model_cannot_hold(world, featurizer, option, value, message):
+    """Such a model used to be trained (or to fail in torch or numpy), and its bytes did not load:
+    a router that kept it in its store could not be opened again."""
+    good = history(world, featurizer, families=[0], per_family=3)
+    with pytest.raises(ValueError, match=message):
+        meta_train(good, world.tools, featurizer, context_dim=D, meta_steps=1, **{option: value})
+
+
+def test_meta_train_takes_numpy_ints_for_its_sizes_and_seed(world, featurizer, one_torch_thread):
+    good = history(world, featurizer, families=[0], per_family=3)
+    model = meta_train(good, world.tools, featurizer, context_dim=D, meta_steps=1, features=np.int64(4),
+                       hidden=np.int32(8), seed=np.uint8(3), watermark=np.int64(5))
+    again = MetaRewardModel.from_bytes(model.to_bytes())
+    assert (again.features, again.model.hidden, again.watermark) == (4, 8, 5)
+
+
 def test_a_featurizer_that_returns_bad_description_vectors_is_named(world, featurizer, one_torch_thread):
     good = history(world, featurizer, families=[0], per_family=3)
     bad = {
