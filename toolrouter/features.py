@@ -58,8 +58,9 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
     reshape into wrong vectors without a word)."""
     n, dim = len(texts), int(featurizer.dim)
     name = type(featurizer).__name__
+    out = featurizer.transform(texts)
     try:
-        x = np.asarray(featurizer.transform(texts), dtype=dtype)
+        x = np.asarray(out, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"featurizer: {name}.transform returned something that is not numbers ({exc})") from None
     if x.shape != (n, dim):

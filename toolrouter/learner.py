@@ -611,7 +611,10 @@ class ToolMetaLearner:
             from toolrouter.features import HashingFeaturizer
 
             self._featurizer = HashingFeaturizer(dim=self.context_dim)
-        return np.asarray(self._featurizer(text), dtype=np.float64)
+        x = np.asarray(self._featurizer(text))
+        if x.dtype.kind not in "biuf":  # strings, objects, complex numbers: no context to learn on
+            raise ValueError(f"featurizer: returned {x.dtype} values of shape {x.shape}, expected {self.context_dim} real numbers")
+        return x.astype(np.float64, copy=False)
 
     # --- tools --------------------------------------------------------------------------------
     @property

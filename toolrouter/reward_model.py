@@ -338,8 +338,9 @@ class _SavedRewardModel(BaseModel):
 def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:
     """``featurizer(profile.description)`` as ``dim`` finite float64s, or a ValueError naming the
     featurizer and the tool (a bad vector would otherwise surface as NaN losses or priors)."""
+    out = featurizer(profile.description)
     try:
-        d = np.asarray(featurizer(profile.description), dtype=np.float64)
+        d = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
         got = "something that is not numbers"
     else:
