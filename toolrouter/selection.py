@@ -843,6 +843,8 @@ class FewShotToolSelector:
             data[tool_id] = _check_examples(texts, f"examples[{tool_id!r}]")
             if len(data[tool_id]) < 2:
                 raise ValueError(f"examples[{tool_id!r}]: needs at least 2 requests to train on, got {len(data[tool_id])}")
+        if len(data) < 2:  # first: the other checks would name a fix that cannot help
+            raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
         extra = sorted(set(descriptions) - set(data))
         if extra:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
@@ -859,8 +861,6 @@ class FewShotToolSelector:
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed: expected an int, got {seed!r}")
-        if len(data) < 2:
-            raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
 
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)
