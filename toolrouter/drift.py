@@ -137,6 +137,10 @@ RECHECK_DROPPED = 0.5
 #: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
 #: sample, must not have its tool rechecked at every call.
 RECHECK_GAIN = 0.5
+#: Largest ``recheck_after``: the interval is computed in floats, exact up to 2**53, and the
+#: route outcome at which a recheck is due (at most 2**RECHECK_BACKOFF intervals on) must stay
+#: within a saved state's 64-bit counters.
+MAX_RECHECK_AFTER = 2**53
 
 
 def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> float:
@@ -157,8 +161,8 @@ def _check_min_samples(value: int) -> int:
 
 
 def _check_recheck(value: int | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"recheck_after must be a positive integer or None, got {value!r}")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RECHECK_AFTER):
+        raise ValueError(f"recheck_after must be an integer from 1 to 2**53 or None, got {value!r}")
     return value
 
 
@@ -739,7 +743,8 @@ class DetectorConfig(BaseModel):
     min_scale: float = Field(0.05, gt=0.0, description="Floor of the estimated scale, in utility.")
     clip: float = Field(3.0, gt=0.0, description="Most one sample can count, in the units of delta.")
     recheck_after: int | None = Field(
-        300, ge=1, description="Outcomes of a route after which a tool not tried since is tried once; None: never."
+        300, ge=1, le=MAX_RECHECK_AFTER,
+        description="Outcomes of a route after which a tool not tried since is tried once; None: never.",
     )
     run_alpha: float | None = Field(
         3e-5, gt=0.0, lt=1.0, description="Run test: fire on a run of equal outcomes less likely than this; None: off."

@@ -52,6 +52,24 @@ class Featurizer(Protocol):
     def transform(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any = np.float64) -> np.ndarray:
+    """``featurizer.transform(texts)`` after checking that it is ``(len(texts), dim)`` finite
+    numbers; otherwise a ValueError naming the featurizer (a transposed or short result would
+    reshape into wrong vectors without a word)."""
+    n, dim = len(texts), int(featurizer.dim)
+    name = type(featurizer).__name__
+    out = featurizer.transform(texts)
+    try:
+        x = np.asarray(out, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"featurizer: {name}.transform returned something that is not numbers ({exc})") from None
+    if x.shape != (n, dim):
+        raise ValueError(f"featurizer: {name}.transform returned shape {x.shape} for {n} texts, expected ({n}, {dim})")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"featurizer: {name}.transform returned non-finite features")
+    return x
+
+
 class _TextCache:
     """Least-recently-used text -> read-only vector cache shared by the featurizers."""
 
@@ -349,7 +367,7 @@ class CombinedFeaturizer:
         texts = [_check_text(t) for t in texts]
         blocks = []
         for f, w in self.parts:
-            x = np.asarray(f.transform(texts), dtype=np.float64).reshape(len(texts), int(f.dim))
+            x = checked_transform(f, texts)
             norms = np.linalg.norm(x, axis=1, keepdims=True)
             blocks.append(np.sqrt(w) * x / np.maximum(norms, 1e-12))
         return np.concatenate(blocks, axis=1)

@@ -58,7 +58,7 @@ from toolrouter.errors import (
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -113,7 +113,8 @@ _STRUCTURES = "structures"
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
 
-#: Removed tools whose late attempts are still accepted (the most recently removed).
+#: Removed tools, and former profiles of updated ones, whose late attempts are still accepted
+#: (the most recent).
 _RETIRED_TOOLS = 1024
 
 #: Tasks whose declared steps are kept checked (the most recently planned or learned).
@@ -549,8 +550,9 @@ class ToolMetaLearner:
         self._since_sync = 0
         self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
-        #: Profiles of tools removed lately: an attempt that started before its tool was removed
-        #: is still recorded (stored, not learned from).
+        #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
+        #: that started before its tool was removed, or stopped serving its capability, is still
+        #: recorded (stored, not learned from).
         self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
 
     # --- configuration ------------------------------------------------------------------------
@@ -609,7 +611,10 @@ class ToolMetaLearner:
             from toolrouter.features import HashingFeaturizer
 
             self._featurizer = HashingFeaturizer(dim=self.context_dim)
-        return np.asarray(self._featurizer(text), dtype=np.float64)
+        x = np.asarray(self._featurizer(text))
+        if x.dtype.kind not in "biuf":  # strings, objects, complex numbers: no context to learn on
+            raise ValueError(f"featurizer: returned {x.dtype} values of shape {x.shape}, expected {self.context_dim} real numbers")
+        return x.astype(np.float64, copy=False)
 
     # --- tools --------------------------------------------------------------------------------
     @property
@@ -625,6 +630,7 @@ class ToolMetaLearner:
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
+            self._check_scorable(profile, self.reward_model)
             joined: list[_Route] = []
             try:
                 for route in self._routes.values():
@@ -637,7 +643,6 @@ class ToolMetaLearner:
                     route.policy.remove_arm(profile.tool_id)
                 raise
             self._tools[profile.tool_id] = profile
-            self._retired.pop(profile.tool_id, None)
             self._capability_text = None
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
 
@@ -651,6 +656,7 @@ class ToolMetaLearner:
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
+            self._check_scorable(profile, self.reward_model)
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
             joined: list[_Route] = []
             try:
@@ -663,6 +669,8 @@ class ToolMetaLearner:
                     route.policy.remove_arm(tool_id)
                 self._tools[tool_id] = old
                 raise
+            if not set(old.capabilities) <= set(profile.capabilities):
+                self._retire(old)  # calls running it for a capability it no longer serves still record
             for route in self._routes.values():
                 if not profile.serves(route.capability) and tool_id in route.policy._index:
                     route.policy.remove_arm(tool_id)
@@ -680,9 +688,7 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             profile = self._tools.pop(tool_id)
-            self._retired[tool_id] = profile
-            while len(self._retired) > _RETIRED_TOOLS:
-                self._retired.popitem(last=False)
+            self._retire(profile)
             for route in self._routes.values():
                 if tool_id in route.policy.arm_ids:
                     route.policy.remove_arm(tool_id)
@@ -692,6 +698,25 @@ class ToolMetaLearner:
             self._capability_text = None
         log.info("tool_removed", tool_id=tool_id)
         return profile
+
+    def _retire(self, profile: ToolProfile) -> None:
+        """Keep ``profile`` for the late attempts of calls that started under it (with the
+        capabilities of the former profiles kept before it: a call may have started under any)."""
+        former = self._retired.get(profile.tool_id)
+        if former is not None and not set(former.capabilities) <= set(profile.capabilities):
+            capabilities = tuple(dict.fromkeys((*profile.capabilities, *former.capabilities)))
+            profile = profile.model_copy(update={"capabilities": capabilities})
+        self._retired[profile.tool_id] = profile
+        self._retired.move_to_end(profile.tool_id)
+        while len(self._retired) > _RETIRED_TOOLS:
+            self._retired.popitem(last=False)
+
+    def _check_scorable(self, profile: ToolProfile, model: MetaRewardModel | None) -> None:
+        """Raise unless ``model`` can give ``profile`` its prior (a description, or history),
+        now rather than at the first decision of each of its routes, which would fail until the
+        tool is removed."""
+        if model is not None and self.prior_fn is None:
+            model.prior(profile, self._featurize)
 
     def _prior(self, profile: ToolProfile, route: _Route) -> ArmPrior | None:
         if self.prior_fn is not None:
@@ -962,7 +987,7 @@ class ToolMetaLearner:
         """One decision for one step: the chosen tool first, then the fallbacks, with their
         predictions (no task object, no graph). ``step`` defaults to the capability."""
         self._catch_up()
-        _check_names(capability=capability, task_type=task_type, step=step)
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -985,8 +1010,7 @@ class ToolMetaLearner:
         them); the order of the fallbacks is sorted only when something reads past the first."""
         if not self._caught_up:
             self.sync()
-        if not (isinstance(capability, str) and isinstance(task_type, str) and (step is None or isinstance(step, str))):
-            _check_names(capability=capability, task_type=task_type, step=step)
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         with self._lock:
@@ -1311,6 +1335,7 @@ class ToolMetaLearner:
         trace is checked against the trace's steps recorded so far.)"""
         if not self._caught_up:
             self.sync()
+        capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
         x = self._context_of(features, context) if self.contextual else None
         if type(result) is not ExecutionResult:
@@ -1398,7 +1423,7 @@ class ToolMetaLearner:
         profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
         if profile is None:
             raise UnknownToolError(r.tool_id, field=f"execution_results[{i}].tool_id")
-        if not profile.serves(capability):
+        if not profile.serves(capability) and not self._served_lately(r.tool_id, capability):
             raise InvalidOutcomeError(
                 f"execution_results[{i}].tool_id: {r.tool_id!r} does not serve capability {capability!r} of step {r.step!r}"
             )
@@ -1417,6 +1442,12 @@ class ToolMetaLearner:
                 f"execution_results[{i}]: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
             )
         return _Outcome(r.step, capability, r, float(utility))
+
+    def _served_lately(self, tool_id: str, capability: str | None) -> bool:
+        """Whether a former profile of ``tool_id`` served ``capability``: a call that started
+        then ends with an outcome to record (stored; no route of the capability learns it)."""
+        former = self._retired.get(tool_id)
+        return former is not None and former.serves(capability)
 
     def _record(
         self,
@@ -1545,7 +1576,7 @@ class ToolMetaLearner:
             if not self._candidates(capability):
                 return False
             route = self._route(task_type, step, capability)
-        elif route.capability != capability or tool_id not in route.policy._index:
+        if route.capability != capability or tool_id not in route.policy._index:
             return False
         policy = route.policy
         bounds = policy.reward_bounds
@@ -1696,8 +1727,12 @@ class ToolMetaLearner:
                         request=rec.request, complexity=rec.complexity,
                     )
                 context = rec.context
-                if self.contextual and (context is None or context.shape != (self.context_dim,)):
+                if self.contextual and context is None:
                     log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                    continue
+                reason = _unusable(rec, self.context_dim)
+                if reason is not None:
+                    log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
                     continue
                 if self._apply(
                     rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
@@ -1798,6 +1833,8 @@ class ToolMetaLearner:
             raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
         options = {**self._policy_options, **model.policy_options()}
         make_policy("neural_linear", seed=0, **options)  # validate before anything changes
+        for profile in self._tools.values():
+            self._check_scorable(profile, model)
         self._policy_options = options
         self.reward_model = model
         self._feature_map = model.feature_map()
@@ -1828,7 +1865,7 @@ class ToolMetaLearner:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
-        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools]
+        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
         watermark = max((r.id or 0 for r in history), default=0)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
@@ -1848,8 +1885,11 @@ class ToolMetaLearner:
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
         self._require_neural_linear("meta-training")
-        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s) and interval_s > 0):
-            raise ValueError(f"interval_s: expected a positive number of seconds, got {interval_s!r}")
+        # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
+        if not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
+            raise ValueError(
+                f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
+            )
         if isinstance(min_new_attempts, bool) or not isinstance(min_new_attempts, int) or min_new_attempts < 1:
             raise ValueError(f"min_new_attempts: expected a positive int, got {min_new_attempts!r}")
         self.stop_background_meta_training()
@@ -2124,6 +2164,49 @@ def _check_names(**names: Any) -> None:
     for field, value in names.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
+
+
+def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
+    """Why the router cannot learn from an attempt of the store (another writer's, checked by
+    other rules), or ``None``: a utility beyond ``MAX_ABS_REWARD``, or, for a contextual router
+    (``context_dim``), a context of another size or with entries that are not finite or beyond
+    ``MAX_ABS_CONTEXT``. Learning from it would raise halfway through an update, in the call of
+    whoever caught up with the store."""
+    if not abs(rec.utility) <= MAX_ABS_REWARD:
+        return f"utility {rec.utility!r} is beyond +-{MAX_ABS_REWARD:g}"
+    x = rec.context
+    if context_dim is not None and x is not None:
+        if x.shape != (context_dim,):
+            return "context does not match context_dim"
+        if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):
+            return f"context entries are not finite or beyond +-{MAX_ABS_CONTEXT:g}"
+    return None
+
+
+def _clean(name: str) -> bool:
+    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
+    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii()
+
+
+def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:
+    """``(capability, task_type, step)`` of a one-step call as ``TaskProfile`` and ``ToolProfile``
+    make them: stripped, or a ``ValueError`` naming an empty one or one a store cannot keep (a lone
+    surrogate), a ``TypeError`` for a non-string. A route under a name the models would refuse
+    could be learned but not saved: its snapshot would not load again."""
+    if (
+        isinstance(task_type, str) and _clean(task_type)
+        and (capability is None or isinstance(capability, str) and _clean(capability))
+        and (step is None or isinstance(step, str) and _clean(step))
+    ):  # fmt: skip
+        return capability, task_type, step  # the hot path: names as the middleware passes them
+    _check_names(capability=capability, step=step)
+    if not isinstance(task_type, str):
+        raise TypeError(f"task_type: expected a string, got {task_type!r}")
+    return (
+        None if capability is None else _identifier("capability", capability),
+        _identifier("task_type", task_type),
+        None if step is None else _identifier("step", step),
+    )
 
 
 def _profiles(tools: Any) -> list[ToolProfile]:

@@ -188,10 +188,7 @@ class MetaRewardModel:
                 f"description: tool {profile.tool_id!r} has no description and no history; the reward model cannot "
                 "score it (give it a description, or meta-train on history that includes it)"
             )
-        d = np.asarray(featurizer(profile.description), dtype=np.float64)
-        if d.shape != (self.model.tool_dim,):
-            raise ValueError(f"featurizer: returned shape {d.shape} for a description, expected ({self.model.tool_dim},)")
-        return d, None
+        return _description_features(featurizer, profile, self.model.tool_dim), None
 
     def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """The prior mean of the tool's head (``features + 1`` weights)."""
@@ -338,6 +335,21 @@ class _SavedRewardModel(BaseModel):
     info: dict[str, Any]
 
 
+def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:
+    """``featurizer(profile.description)`` as ``dim`` finite float64s, or a ValueError naming the
+    featurizer and the tool (a bad vector would otherwise surface as NaN losses or priors)."""
+    out = featurizer(profile.description)
+    try:
+        d = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        got = "something that is not numbers"
+    else:
+        if d.shape == (dim,) and np.all(np.isfinite(d)):
+            return d
+        got = f"shape {d.shape}" if d.shape != (dim,) else "non-finite entries"
+    raise ValueError(f"featurizer: returned {got} for the description of tool {profile.tool_id!r}, expected {dim} finite numbers")
+
+
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     n, k = len(outcomes), len(index)
     x = np.zeros((n, context_dim))
@@ -443,6 +455,14 @@ def meta_train(
     for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    # the sizes and counters a saved model keeps: what is trained here must load again
+    for name, value, low, high in (
+        ("features", features, 1, MAX_SAVED_DIM), ("hidden", hidden, 1, MAX_SAVED_DIM),
+        ("watermark", watermark, 0, 2**63 - 1), ("seed", seed, 0, 2**63 - 1),
+    ):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            raise ValueError(f"{name}: expected an int from {low} to {high}, got {value!r}")
+    features, hidden, watermark, seed = int(features), int(hidden), int(watermark), int(seed)
     if time_budget_s is not None and (
         isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not 0 < time_budget_s < math.inf
     ):  # NaN compares false to every elapsed time: it would mean no budget at all
@@ -453,9 +473,7 @@ def meta_train(
     missing = [t for t in tool_ids if t not in profiles]
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
-    tool_features = np.stack([np.asarray(featurizer(profiles[t].description), dtype=np.float64) for t in tool_ids])
-    if tool_features.shape[1] != context_dim:
-        raise ValueError(f"featurizer: returns {tool_features.shape[1]} numbers, expected {context_dim} (context_dim)")
+    tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
     index = {t: i for i, t in enumerate(tool_ids)}
 
     torch.manual_seed(seed)

@@ -72,7 +72,7 @@ from torch import nn
 from meta import FewShotLearner, PrototypicalNetwork
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
-from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
 from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, read_blob, read_model
 
@@ -625,9 +625,7 @@ class FewShotToolSelector:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
             flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
             return torch.cat([self._tokens.ids(texts)[:, None], flag], dim=1)
-        feats = np.asarray(self.featurizer.transform(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-        if not np.all(np.isfinite(feats)):
-            raise ValueError("featurizer returned non-finite features")
+        feats = checked_transform(self.featurizer, list(texts), np.float32)
         flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
         return torch.from_numpy(np.concatenate([feats, flag], axis=1))
 
@@ -845,6 +843,8 @@ class FewShotToolSelector:
             data[tool_id] = _check_examples(texts, f"examples[{tool_id!r}]")
             if len(data[tool_id]) < 2:
                 raise ValueError(f"examples[{tool_id!r}]: needs at least 2 requests to train on, got {len(data[tool_id])}")
+        if len(data) < 2:  # first: the other checks would name a fix that cannot help
+            raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
         extra = sorted(set(descriptions) - set(data))
         if extra:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
@@ -861,8 +861,6 @@ class FewShotToolSelector:
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed: expected an int, got {seed!r}")
-        if len(data) < 2:
-            raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
 
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)

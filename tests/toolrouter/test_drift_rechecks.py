@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from toolrouter.drift import DETECTORS, Cusum, DetectorConfig, PageHinkley, detector_from_state
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.drift import DETECTORS, MAX_RECHECK_AFTER, Cusum, DetectorConfig, PageHinkley, detector_from_state
 
 
 @pytest.mark.parametrize("cls", [PageHinkley, Cusum])
@@ -60,6 +61,24 @@ def test_no_rechecks_without_recheck_after_and_bad_values_are_refused() -> None:
             PageHinkley(recheck_after=bad)
     with pytest.raises(ValidationError, match="recheck_after"):
         DetectorConfig(recheck_after=0)
+
+
+def test_recheck_after_is_bounded_so_that_a_saved_router_loads_again(tmp_path) -> None:
+    """A recheck falls due at a route outcome that a saved state keeps in a 64-bit counter: a
+    larger recheck_after used to be accepted and made snapshots that no router could load."""
+    with pytest.raises(ValidationError, match="recheck_after"):
+        DetectorConfig(recheck_after=MAX_RECHECK_AFTER + 1)
+    with pytest.raises(ValueError, match=r"recheck_after must be an integer from 1 to 2\*\*53 or None, got 9223372036854775808"):
+        PageHinkley(recheck_after=2**63)
+    tools = [ToolProfile(tool_id=t, capabilities=["s"]) for t in "ab"]
+    router = ToolMetaLearner(tools, seed=0, drift_detection={"recheck_after": MAX_RECHECK_AFTER})
+    for i in range(20):
+        tool = router.rank_tool_ids("s")[0]
+        router.record_attempt(ExecutionResult(tool_id=tool, success=i % 3 == 0), capability="s")
+    router.save(tmp_path / "router.safetensors")
+    again = ToolMetaLearner.load(tmp_path / "router.safetensors")
+    assert again.tool_statistics() == router.tool_statistics()
+    assert list(again.rank_tool_ids("s")) == list(router.rank_tool_ids("s"))
 
 
 def test_a_change_absorbed_a_little_at_a_time_does_not_bring_rechecks_forward() -> None:

@@ -174,3 +174,53 @@ def test_combined_featurizer_bad_parts_are_named(parts, message):
 
     with pytest.raises((ValueError, TypeError), match=message):
         CombinedFeaturizer(parts)
+
+
+class _Transposed(HashingFeaturizer):
+    """A featurizer whose transform returns (dim, n): it reshapes into (n, dim) without a word."""
+
+    def transform(self, texts):
+        return super().transform(texts).T
+
+
+class _Unfinished(HashingFeaturizer):
+    def transform(self, texts):
+        return np.full((len(texts), self.dim), np.nan)
+
+
+@pytest.mark.parametrize(
+    "featurizer, message",
+    [
+        (_Transposed(dim=8), r"_Transposed.transform returned shape \(8, 2\) for 2 texts, expected \(2, 8\)"),
+        (_Unfinished(dim=8), "_Unfinished.transform returned non-finite features"),
+    ],
+)
+def test_a_featurizer_that_returns_bad_features_is_named_where_they_are_used(featurizer, message, one_torch_thread):
+    from toolrouter.features import CombinedFeaturizer
+    from toolrouter.selection import FewShotToolSelector
+
+    with pytest.raises(ValueError, match=f"featurizer: {message}"):
+        CombinedFeaturizer([(featurizer, 1.0)]).transform(["read a file", "send a mail"])
+    selector = FewShotToolSelector(featurizer)
+    with pytest.raises(ValueError, match=f"featurizer: {message}"):
+        selector.add_tool("files", examples=["read a file", "list a folder"])
+    assert selector.tool_ids == []
+
+
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        (["a", "b", "c", "d"], r"featurizer: returned <U1 values of shape \(4,\), expected 4 real numbers"),
+        (np.full(4, 1 + 1j), r"featurizer: returned complex128 values"),  # the imaginary part was dropped
+        (np.ones((1, 4)), r"featurizer: returned shape \(1, 4\), expected \(4,\)"),
+        (np.full(4, np.nan), "with finite entries"),
+    ],
+)
+def test_a_router_names_its_featurizer_when_it_returns_no_usable_context(returned, message):
+    from toolrouter import ToolMetaLearner, ToolProfile
+
+    router = ToolMetaLearner([ToolProfile(tool_id="t", capabilities=["s"])], policy="lin_ts", context_dim=4,
+                             featurizer=lambda text: returned)
+    with pytest.raises(ValueError, match=message):
+        router.rank_tool_ids("s", context="read a file")
+    assert router.routes == []

@@ -74,3 +74,38 @@ def test_register_with_a_non_string_capability_raises_and_registers_nothing() ->
     assert tools.tool_ids == [] and tools.learner.tools == {}
     tools.register(search, "search")  # the same function registers once the input is right
     assert tools.tool_ids == ["search"]
+
+
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ({"task_type": ""}, "task_type must be a non-empty string, got ''"),
+        ({"task_type": "a\ud800b"}, r"task_type must be text a store can keep \(no lone surrogate\), got 'a\\ud800b'"),
+        ({"step": "   "}, "step must be a non-empty string, got '   '"),
+        ({"capability": ""}, "capability must be a non-empty string, got ''"),
+    ],
+)
+def test_one_step_calls_refuse_the_names_a_task_refuses_and_change_nothing(names, message) -> None:
+    """Such a name used to make a route that was learned and saved, and then no router could load
+    the snapshot (or, seeded, a UnicodeEncodeError from deep inside)."""
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    router = ToolMetaLearner([ToolProfile(tool_id="t", capabilities=["s"])], seed=0, store="memory://")
+    options = {"capability": "s", **names}
+    with pytest.raises(ValueError, match=message):
+        router.rank_tool_ids(**options)
+    with pytest.raises(ValueError, match=message):
+        router.record_attempt(ExecutionResult(tool_id="t", success=True), **options)
+    assert router.routes == [] and router.store.count() == 0
+
+
+def test_one_step_calls_strip_names_as_a_task_does_so_that_both_share_the_route(tmp_path) -> None:
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    router = ToolMetaLearner([ToolProfile(tool_id="t", capabilities=["s"])], seed=0)
+    assert router.rank_tool_ids(" s ", task_type=" web ", step="s ") == ["t"]
+    router.record_attempt(ExecutionResult(tool_id="t", success=True), capability="s", task_type="web\n")
+    router.optimize_task_execution(TaskProfile(task_id="q", task_type=" web", required_capabilities=["s"]))
+    assert router.routes == [("web", "s", "s")]
+    router.save(tmp_path / "router.safetensors")
+    assert ToolMetaLearner.load(tmp_path / "router.safetensors").tool_statistics("web")["t"].calls == 1

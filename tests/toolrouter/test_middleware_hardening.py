@@ -21,6 +21,7 @@ import pytest
 from toolrouter import (
     AllToolsFailedError,
     CircuitBreakerConfig,
+    ExecutionResult,
     ExecutorConfig,
     RetryPolicy,
     TaskProfile,
@@ -31,6 +32,7 @@ from toolrouter import (
     ToolProfile,
 )
 from toolrouter.attempts import Binding, CallSpec, attempt_loop, run_sync
+from toolrouter.errors import InvalidOutcomeError
 
 
 def _middleware(**options) -> ToolMiddleware:
@@ -296,6 +298,33 @@ def test_an_attempt_in_flight_when_its_tool_is_removed_is_recorded_and_returned(
     assert result[0].value == "finished" and result[0].tool_id == "slow"
     assert _stored(mw) == [("slow", True)]
     assert "slow" not in mw.learner.tool_statistics()
+
+
+def test_an_attempt_in_flight_when_its_tool_stops_serving_the_capability_is_recorded_and_returned() -> None:
+    """The attempt used to be refused ("does not serve capability"), which raised out of the call
+    and lost the tool's answer and its outcome."""
+    mw = _middleware()
+
+    def mover() -> str:
+        profile = mw.learner.tools["mover"]
+        mw.learner.update_tool(profile.model_copy(update={"capabilities": ("y",)}))  # while it runs
+        return "finished"
+
+    mw.register(mover, "x", reliability=1.0)
+    outcome = mw.route("x").run()
+    assert outcome.value == "finished" and outcome.tool_id == "mover"
+    assert _stored(mw) == [("mover", True)]
+    assert mw.learner.tool_statistics("default")["mover"].calls == 0  # stored, not learned: it no longer serves x
+    with pytest.raises(InvalidOutcomeError, match="'mover' does not serve capability 'z'"):
+        mw.learner.record_attempt(ExecutionResult(tool_id="mover", success=True), capability="z")
+    # a call that started when its tool served x ends after an update, a removal and a new registration
+    router = mw.learner
+    router.add_tool(ToolProfile(tool_id="hop", capabilities=("x",)))
+    router.update_tool(ToolProfile(tool_id="hop", capabilities=("y",)))
+    router.remove_tool("hop")
+    router.add_tool(ToolProfile(tool_id="hop", capabilities=("z",)))
+    router.record_attempt(ExecutionResult(tool_id="hop", success=True), capability="x")
+    assert _stored(mw)[-1] == ("hop", True)
 
 
 def test_registering_and_removing_tools_under_load_loses_nothing() -> None:

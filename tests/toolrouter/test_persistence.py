@@ -223,3 +223,30 @@ def test_a_file_saved_with_interleaved_writers_is_not_double_counted(tmp_path: P
     assert sum(s.calls for s in loaded.tool_statistics().values()) == 20 == a.store.count()
     assert a.sync() == 10
     assert loaded.tool_statistics() == a.tool_statistics()
+
+
+def test_attempts_of_another_writer_that_the_router_cannot_learn_are_skipped_not_raised() -> None:
+    """A context that is not finite or of another size, or a utility beyond what a policy takes,
+    written by another writer, used to raise halfway through an update (after the change detector
+    had seen it) in the call that caught up: a recorded attempt's call, or meta-training."""
+    import numpy as np
+
+    from toolrouter import ExecutionResult, ToolProfile
+    from toolrouter.store.base import AttemptRecord
+
+    tools = [ToolProfile(tool_id=t, capabilities=["s"], description=f"tool {t}") for t in "ab"]
+    router = ToolMetaLearner(tools, policy="neural_linear", context_dim=4, seed=0, store="memory://",
+                             drift_detection="page_hinkley", sync_every=1, policy_options={"features": 4, "hidden": 8})
+    for i in range(6):
+        router.record_attempt(ExecutionResult(tool_id="ab"[i % 2], success=True), capability="s", context=f"q {i}")
+    bad = [(np.full(4, np.nan), 1.0), (np.zeros(3), 1.0), (np.full(4, 1e300), 1.0), (np.zeros(4), 1e12)]
+    router.store.append([
+        AttemptRecord(task_id="x", task_type="default", step="s", capability="s", tool_id="a", success=True,
+                      quality=1.0, cost=0.0, latency_s=0.0, utility=u, context=x, writer="another")
+        for x, u in bad
+    ])  # fmt: skip
+    before = router.tool_statistics()["a"].calls
+    router.record_attempt(ExecutionResult(tool_id="a", success=True), capability="s", context="q")  # catches up
+    assert router.tool_statistics()["a"].calls == before + 1
+    assert router.store.count() == 6 + len(bad) + 1
+    assert router.meta_train(meta_steps=2).info["outcomes"] == 7

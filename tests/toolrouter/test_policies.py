@@ -16,6 +16,7 @@ from toolrouter.policies import (
     make_policy,
     policy_from_state,
 )
+from toolrouter.serialization import MAX_SAVED_WINDOW
 
 NON_CONTEXTUAL = [n for n, c in POLICIES.items() if not c.contextual]
 CONTEXTUAL = [n for n, c in POLICIES.items() if c.contextual]
@@ -458,3 +459,28 @@ def test_blas_rank1_update_matches_numpy_in_place_and_on_a_strided_view():
     expected = strided + 2.0 * np.outer(x, y)
     _add_outer(strided, 2.0, x, y)
     np.testing.assert_allclose(strided, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["gaussian_ts", "beta_ts", "ucb1", "epsilon_greedy"])
+def test_a_window_too_large_to_keep_in_memory_is_refused_naming_it(name):
+    """The window's outcomes are allocated up front: a window of 10**10 used to try for 160 GB
+    per route and die of it (or take the host's memory) instead of saying what was wrong."""
+    with pytest.raises(ValueError, match=r"window must be at most 16_777_216 .*, got 10000000000"):
+        make_policy(name, window=10**10)
+    saved = make_policy(name, window=10)
+    saved.add_arm("a")
+    state = saved.state_dict()
+    state["config"]["options"]["window"] = 10**10  # a damaged file must not allocate it either
+    with pytest.raises(ValueError, match="window must be at most"):
+        policy_from_state(state)
+    with pytest.raises(ValueError, match=f"got {MAX_SAVED_WINDOW + 1}"):  # more than a saved router may hold
+        make_policy(name, window=MAX_SAVED_WINDOW + 1)
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_select_among_no_arms_is_an_error_naming_them_and_draws_nothing(name):
+    policy = build(name)
+    before = policy.state_dict()["config"]  # the generator's state and the decision counters
+    with pytest.raises(ValueError, match="arm_ids: empty"):
+        policy.select([], context_for(policy))
+    assert policy.state_dict()["config"] == before

@@ -115,6 +115,72 @@ def test_bad_history_is_rejected(world, featurizer):
             meta_train(good, world.tools, featurizer, context_dim=D, time_budget_s=budget)
 
 
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("features", 0, "features: expected an int from 1 to 65536, got 0"),
+        ("hidden", 0, "hidden: expected an int from 1 to 65536, got 0"),
+        ("features", 10**6, "features: expected an int from 1 to 65536, got 1000000"),
+        ("features", 1.5, "features: expected an int from 1 to 65536, got 1.5"),
+        ("watermark", -1, r"watermark: expected an int from 0 to 9223372036854775807, got -1"),
+        ("seed", -1, r"seed: expected an int from 0 to 9223372036854775807, got -1"),
+    ],
+)
+def test_meta_train_refuses_sizes_and_counters_a_saved_model_cannot_hold(world, featurizer, option, value, message):
+    """Such a model used to be trained (or to fail in torch or numpy), and its bytes did not load:
+    a router that kept it in its store could not be opened again."""
+    good = history(world, featurizer, families=[0], per_family=3)
+    with pytest.raises(ValueError, match=message):
+        meta_train(good, world.tools, featurizer, context_dim=D, meta_steps=1, **{option: value})
+
+
+def test_meta_train_takes_numpy_ints_for_its_sizes_and_seed(world, featurizer, one_torch_thread):
+    good = history(world, featurizer, families=[0], per_family=3)
+    model = meta_train(good, world.tools, featurizer, context_dim=D, meta_steps=1, features=np.int64(4),
+                       hidden=np.int32(8), seed=np.uint8(3), watermark=np.int64(5))
+    again = MetaRewardModel.from_bytes(model.to_bytes())
+    assert (again.features, again.model.hidden, again.watermark) == (4, 8, 5)
+
+
+def test_a_featurizer_that_returns_bad_description_vectors_is_named(world, featurizer, one_torch_thread):
+    good = history(world, featurizer, families=[0], per_family=3)
+    bad = {
+        r"shape \(\)": lambda text: 1.0,
+        r"shape \(65,\)": lambda text: np.zeros(D + 1),
+        "non-finite entries": lambda text: np.full(D, np.nan),
+        "something that is not numbers": lambda text: "vector",
+    }
+    for got, fn in bad.items():
+        with pytest.raises(ValueError, match=rf"featurizer: returned {got} for the description of tool 'tool_\d'"):
+            meta_train(good, world.tools, fn, context_dim=D, meta_steps=1)
+
+
+def test_a_tool_the_reward_model_cannot_score_is_refused_before_any_route(world, featurizer, model):
+    """Without a route yet, a tool with neither description nor history used to be accepted, and
+    every later decision on its capability failed; it is refused at once and nothing changes."""
+    blank = ToolProfile(tool_id="blank", capabilities=("answer",))
+    router = ToolMetaLearner(world.tools, policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer,
+                             reward_model=model)
+    with pytest.raises(ValueError, match="description: tool 'blank' has no description and no history"):
+        router.add_tool(blank)
+    assert "blank" not in router.tools
+    coder = ToolProfile(tool_id="coder", capabilities=("answer",), description=world.tools[0].description)
+    router.add_tool(coder)
+    with pytest.raises(ValueError, match="description: tool 'coder' has no description and no history"):
+        router.update_tool(blank.model_copy(update={"tool_id": "coder"}))
+    assert router.tools["coder"] == coder
+    router.update_tool(blank.model_copy(update={"tool_id": "tool_0"}))  # its history scores it
+    assert set(router.rank_tool_ids("answer", context="python bug")) == {t.tool_id for t in world.tools} | {"coder"}
+    # a model that cannot score a registered tool is refused, on construction and on install
+    plain = ToolMetaLearner([*world.tools, blank], policy="neural_linear", context_dim=D, seed=0, featurizer=featurizer)
+    with pytest.raises(ValueError, match="tool 'blank' has no description and no history"):
+        plain.install_reward_model(model)
+    assert plain.reward_model is None and plain.rank_tool_ids("answer", context="python bug")
+    with pytest.raises(ValueError, match="tool 'blank' has no description and no history"):
+        ToolMetaLearner([*world.tools, blank], policy="neural_linear", context_dim=D, featurizer=featurizer,
+                        reward_model=model)
+
+
 def test_adapt_follows_a_broken_tool_and_keeps_the_others(world, featurizer):
     torch.manual_seed(0)
     m = meta_train(history(world, featurizer), world.tools, featurizer, context_dim=D, features=16, hidden=32, meta_steps=60)
@@ -212,6 +278,11 @@ def test_background_meta_training_installs_a_model(world, featurizer, tmp_path):
                              store=f"sqlite:///{tmp_path / 'bg.db'}", policy_options={"features": 8, "hidden": 16})
     with pytest.raises(ValueError, match="interval_s"):
         router.start_background_meta_training(0)
+    # longer than a thread can wait at once: the thread used to start, die at its first wait, and
+    # never train, without a word to the caller
+    with pytest.raises(ValueError, match=r"interval_s: expected a positive number of seconds up to .*, got 1000000000000.0"):
+        router.start_background_meta_training(1e12)
+    assert router._background is None
     _fill_store(router, world, featurizer, range(3), 20, seed=1)
     router.start_background_meta_training(0.05, min_new_attempts=10, meta_steps=10)
     deadline = time.monotonic() + 60

@@ -306,6 +306,7 @@ def two_tools() -> FewShotToolSelector:
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=1, k_shot=-1), ValueError, "k_shot"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=0), ValueError, "episodes: must be a positive integer"),
         (lambda s: s.fit({"a": ["x", "y"]}, episodes=1, k_shot=1), ValueError, "needs at least 2 tools"),
+        (lambda s: s.fit({"a": ["x", "y"]}, episodes=1), ValueError, "needs at least 2 tools"),  # not a 0-shot complaint
     ],
 )
 def test_bad_input_raises_and_leaves_state_unchanged(two_tools, call, exc, match):

@@ -26,7 +26,7 @@ import numpy as np
 
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import MAX_SAVED_WINDOW, short_repr
 
 __all__ = ["CountingPolicy"]
 
@@ -60,6 +60,10 @@ class CountingPolicy(Policy):
         if window is not None:
             if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
                 raise ValueError(f"window must be a positive integer, got {window!r}")
+            if window > MAX_SAVED_WINDOW:  # the ring is allocated up front, and must load again once saved
+                raise ValueError(
+                    f"window must be at most {MAX_SAVED_WINDOW:_} (each route keeps that many outcomes in memory), got {window!r}"
+                )
             window = int(window)
         self.discount = discount
         self.window = window

@@ -219,7 +219,9 @@ class Policy(ABC):
         return self.sample(arm_ids, context), self.expected(arm_ids, context)
 
     def select(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> str:
-        """The arm with the highest sampled score."""
+        """The arm with the highest sampled score; no arms raise ``ValueError`` and sample nothing."""
+        if not len(arm_ids):
+            raise ValueError("arm_ids: empty; select needs at least one arm to choose from")
         scores = self.sample(arm_ids, context)
         return arm_ids[int(np.argmax(scores))]
 
