@@ -227,6 +227,10 @@ class Expert(abc.ABC):
     #: What the expert takes: ``"text"`` or ``"image"`` (used by ``ExpertSystem`` to route).
     modality: ClassVar[str] = "any"
 
+    #: Saved options (``_config``) that must equal this expert's for ``load``: what its inputs are,
+    #: which the weights' shapes alone do not show (an image size, the text encoder).
+    _load_must_match: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
@@ -443,9 +447,9 @@ class Expert(abc.ABC):
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
-        architecture). A file that is missing, damaged or made for another model raises
-        (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``) naming the file and what is
-        wrong; the expert is unchanged then. Returns the saved options."""
+        architecture). A file that is missing, damaged, or made for another model or other inputs
+        (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
+        naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
         source = Path(path)
         if not source.is_file():
             raise FileNotFoundError(f"path: no saved expert at {str(source)!r}")
@@ -455,6 +459,13 @@ class Expert(abc.ABC):
             config = blob.config
             if config.get("class") != type(self).__name__:
                 raise CorruptStateError(f"saved by a {config.get('class')!r}, not a {type(self).__name__}")
+            saved_options, own = config.get("options") or {}, self._config()
+            for key in self._load_must_match:
+                if key in saved_options and saved_options[key] != own[key]:
+                    raise CorruptStateError(
+                        f"options.{key}: saved by an expert with {key}={short_repr(saved_options[key])}, "
+                        f"this one has {key}={short_repr(own[key])}"
+                    )
             state = {}
             for key, value in self.model.state_dict().items():
                 saved = blob.arrays.get(f"model.{key}")

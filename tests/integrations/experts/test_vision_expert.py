@@ -125,6 +125,18 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert wider.tasks == []
 
 
+def test_load_refuses_an_expert_saved_for_another_image_size(tmp_path: Path) -> None:
+    # conv4's weights do not depend on the image size, so only the saved image_shape tells
+    expert = small_expert()
+    x, _ = squares(2, 1)
+    expert.adapt({"a": [x[0]], "b": [x[1]]}, task="ab")
+    path = expert.save(tmp_path / "vision16.safetensors")
+    larger = VisionExpert(conv4(8), image_shape=(1, 32, 32))
+    with pytest.raises(CorruptStateError, match=r"image_shape.*\[1, 16, 16\].*\[1, 32, 32\]"):
+        larger.load(path)
+    assert larger.tasks == []
+
+
 def test_any_image_encoder() -> None:
     torch.manual_seed(0)
     expert = VisionExpert(nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 8)), image_shape=(3, 4, 4))
