@@ -318,6 +318,13 @@ class Expert(abc.ABC):
         self.task(name)
         del self._tasks[name]
 
+    def _put_task(self, name: str, state: TaskState | None) -> None:
+        """Set task ``name`` back to ``state`` (None: not learned), to undo an ``adapt``."""
+        if state is None:
+            self._tasks.pop(name, None)
+        else:
+            self._tasks[name] = state
+
     def relearn_tasks(self) -> None:
         """Learn every stored task again from its support set, under the current model (call it
         after meta-training changed the model)."""

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, normalize_support
+from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, normalize_support
 from toolrouter.attempts import ToolFailure, ToolOutput
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
@@ -125,18 +125,21 @@ class ExpertSystem:
 
     def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
         """Teach task ``task`` to every expert of the examples' modality (the first example's, or
-        ``modality``). If one expert refuses the examples, the others forget them again and the
-        error is raised."""
+        ``modality``). If one expert refuses the examples, the others are put back as they were
+        (a task learned before, and replaced with ``replace=True``, comes back) and the error is
+        raised."""
         if modality is None:
             modality = modality_of(next(iter(normalize_support(examples, labels).values()))[0])
-        done: list[Expert] = []
+        done: list[tuple[Expert, TaskState | None]] = []
         try:
             for name in self._serving(modality):
-                self.experts[name].adapt(examples, labels, task=task, **options)
-                done.append(self.experts[name])
+                expert = self.experts[name]
+                before = expert.task(task) if task in expert.tasks else None
+                expert.adapt(examples, labels, task=task, **options)
+                done.append((expert, before))
         except BaseException:
-            for expert in done:
-                expert.remove_task(task)
+            for expert, before in done:
+                expert._put_task(task, before)
             raise
 
     def process(self, input: Any, *, task: str = "default", support: Any = None, support_labels: Any = None,

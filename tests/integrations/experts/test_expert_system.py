@@ -85,3 +85,26 @@ def test_a_failed_teaching_leaves_no_expert_with_half_a_task() -> None:
     with pytest.raises(ExpertInputError, match="already learned"):
         system.adapt(INTENTS, task="intent")
     assert first.tasks == [] and second.tasks == ["intent"]
+
+
+class ShortTextExpert(LanguageExpert):
+    """An expert that takes short texts only."""
+
+    def _check_input(self, x: object, field: str) -> str:
+        text = super()._check_input(x, field)
+        if len(text) > 12:
+            raise ExpertInputError(f"{field}: at most 12 characters, got {len(text)}")
+        return text
+
+
+def test_a_refused_relearning_keeps_the_task_every_expert_had() -> None:
+    system = ExpertSystem(seed=0)
+    first, second = language(), ShortTextExpert(HashingFeaturizer(dim=256), lora_rank=2)
+    system.add_expert("first", first)
+    system.add_expert("second", second)
+    system.adapt({"yes": ["yes", "sure"], "no": ["no", "nope"]}, task="answer")
+    before = first.task("answer")
+    with pytest.raises(ExpertInputError, match="at most 12 characters"):
+        system.adapt({"yes": ["yes", "sure thing, please do"], "no": ["no"]}, task="answer", replace=True)
+    assert first.task("answer") is before and second.tasks == ["answer"]
+    assert system.process("sure", task="answer").label == "yes"
