@@ -40,6 +40,7 @@ from toolrouter.serialization import read_blob, short_repr, write_blob
 __all__ = [
     "Expert",
     "ExpertInputError",
+    "ExpertOutputError",
     "ExpertResult",
     "Label",
     "LearnerModelError",
@@ -65,6 +66,11 @@ class ExpertInputError(ValueError):
 class ModalityError(ExpertInputError, TypeError):
     """An input of the wrong kind for the expert (an image to a language expert, text to a vision
     expert); also a ``TypeError``."""
+
+
+class ExpertOutputError(RuntimeError):
+    """The expert's model produced NaN or infinite numbers (weights that diverged in training, or
+    input values so large that they overflow it); nothing is returned or learned from them."""
 
 
 class LearnerModelError(ValueError):
@@ -308,6 +314,10 @@ class Expert(abc.ABC):
             raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
         state = self._fit_task(support, **options)
+        bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise ExpertOutputError(f"examples: the model turned them into NaN or infinite {bad} for task {name!r}, "
+                                    f"which is not learned (its weights diverged, or an example's values overflow it)")
         self._tasks[name] = state
         log.info("expert_task_learned", expert=type(self).__name__, task=name, labels=len(state.labels),
                  examples=sum(len(v) for v in support.values()), adaptation=state.adaptation)
@@ -364,10 +374,22 @@ class Expert(abc.ABC):
         if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (Sequence, torch.Tensor)):
             raise ExpertInputError(f"inputs: expected a sequence of inputs, got {type(inputs).__name__}")
         items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
-        _, state = self._resolve_task(task, support, support_labels, {})
+        name, state = self._resolve_task(task, support, support_labels, {})
         if not items:
             return list(state.labels), torch.zeros(0, len(state.labels))
-        return list(state.labels), torch.softmax(self._scores(state, items).double(), dim=-1).float()
+        return list(state.labels), self._probabilities(name, state, items, "inputs").float()
+
+    def _probabilities(self, name: str | None, state: TaskState, items: list[Any], field: str) -> torch.Tensor:
+        """Each input's probabilities over the task's labels; ``ExpertOutputError`` where they are
+        not numbers (a label with confidence NaN would be an answer that means nothing)."""
+        probs = torch.softmax(self._scores(state, items).double(), dim=-1)
+        rows = torch.isnan(probs).any(-1).nonzero().flatten().tolist()
+        if rows:
+            where = field if field == "input" else f"{field}{rows[:5]}"
+            under = f" under task {name!r}" if name is not None else ""
+            raise ExpertOutputError(f"{where}: the model scored it NaN{under} (its weights diverged, "
+                                    f"or the input's values overflow it)")
+        return probs
 
     def predict(self, inputs: Sequence[Any], *, task: str | None = None, support: Any = None, support_labels: Any = None) -> list[Label]:
         """The predicted label of each input (see ``predict_proba``)."""
@@ -399,7 +421,7 @@ class Expert(abc.ABC):
         t0 = time.perf_counter()
         x = self._check_input(input, "input")
         name, state = self._resolve_task(task, support, support_labels, {})
-        probs = torch.softmax(self._scores(state, [x]).double(), dim=-1)[0]
+        probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
