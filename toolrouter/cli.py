@@ -93,8 +93,8 @@ def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None
     chosen = None if steps is None else [s.strip() for s in steps.split(",") if s.strip()]
     try:
         results = run_meta_learning_demo(scale=scale, seed=seed, steps=chosen, plots=plots, console=console)
-    except ValueError as exc:  # an unknown step or a bad scale
-        raise typer.BadParameter(str(exc), param_hint="--steps / --scale") from None
+    except ValueError as exc:  # bad steps, scale or plots folder
+        raise typer.BadParameter(str(exc)) from None  # the message names the option
     table = Table(title=f"The tour: {results['seconds']['total']:.0f} s in all")
     table.add_column("step", no_wrap=True)
     table.add_column("seconds")

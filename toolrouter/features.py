@@ -295,6 +295,8 @@ class SentenceEncoderFeaturizer:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._encoder()
+        # a lone surrogate (bytes decoded with surrogateescape) is not text the tokenizer takes
+        texts = [t if t.isascii() else t.encode("utf-8", "replace").decode("utf-8") for t in texts]
         if self._direct is not None:
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together: little padding
             out = np.zeros((len(texts), self.dim))

@@ -24,6 +24,7 @@ from typing import Any
 from integrations.experts.base import (
     Expert,
     ExpertInputError,
+    ExpertOutputError,
     ExpertResult,
     LearnerModelError,
     ModalityError,
@@ -36,7 +37,7 @@ from integrations.experts.base import (
 _LAZY = {"LanguageExpert": "language", "VisionExpert": "vision", "ExpertSystem": "system", "SystemResult": "system",
          "run_meta_learning_demo": "tour"}
 
-__all__ = sorted(["Expert", "ExpertInputError", "ExpertResult", "LearnerModelError", "ModalityError",
+__all__ = sorted(["Expert", "ExpertInputError", "ExpertOutputError", "ExpertResult", "LearnerModelError", "ModalityError",
                   "TaskState", "UnknownTaskError", "normalize_support", *_LAZY])
 
 

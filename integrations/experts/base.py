@@ -40,6 +40,7 @@ from toolrouter.serialization import read_blob, short_repr, write_blob
 __all__ = [
     "Expert",
     "ExpertInputError",
+    "ExpertOutputError",
     "ExpertResult",
     "Label",
     "LearnerModelError",
@@ -65,6 +66,11 @@ class ExpertInputError(ValueError):
 class ModalityError(ExpertInputError, TypeError):
     """An input of the wrong kind for the expert (an image to a language expert, text to a vision
     expert); also a ``TypeError``."""
+
+
+class ExpertOutputError(RuntimeError):
+    """The expert's model produced NaN or infinite numbers (weights that diverged in training, or
+    input values so large that they overflow it); nothing is returned or learned from them."""
 
 
 class LearnerModelError(ValueError):
@@ -227,6 +233,10 @@ class Expert(abc.ABC):
     #: What the expert takes: ``"text"`` or ``"image"`` (used by ``ExpertSystem`` to route).
     modality: ClassVar[str] = "any"
 
+    #: Saved options (``_config``) that must equal this expert's for ``load``: what its inputs are,
+    #: which the weights' shapes alone do not show (an image size, the text encoder).
+    _load_must_match: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
@@ -304,6 +314,10 @@ class Expert(abc.ABC):
             raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
         state = self._fit_task(support, **options)
+        bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise ExpertOutputError(f"examples: the model turned them into NaN or infinite {bad} for task {name!r}, "
+                                    f"which is not learned (its weights diverged, or an example's values overflow it)")
         self._tasks[name] = state
         log.info("expert_task_learned", expert=type(self).__name__, task=name, labels=len(state.labels),
                  examples=sum(len(v) for v in support.values()), adaptation=state.adaptation)
@@ -313,6 +327,13 @@ class Expert(abc.ABC):
         """Forget task ``name``."""
         self.task(name)
         del self._tasks[name]
+
+    def _put_task(self, name: str, state: TaskState | None) -> None:
+        """Set task ``name`` back to ``state`` (None: not learned), to undo an ``adapt``."""
+        if state is None:
+            self._tasks.pop(name, None)
+        else:
+            self._tasks[name] = state
 
     def relearn_tasks(self) -> None:
         """Learn every stored task again from its support set, under the current model (call it
@@ -353,10 +374,22 @@ class Expert(abc.ABC):
         if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (Sequence, torch.Tensor)):
             raise ExpertInputError(f"inputs: expected a sequence of inputs, got {type(inputs).__name__}")
         items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
-        _, state = self._resolve_task(task, support, support_labels, {})
+        name, state = self._resolve_task(task, support, support_labels, {})
         if not items:
             return list(state.labels), torch.zeros(0, len(state.labels))
-        return list(state.labels), torch.softmax(self._scores(state, items).double(), dim=-1).float()
+        return list(state.labels), self._probabilities(name, state, items, "inputs").float()
+
+    def _probabilities(self, name: str | None, state: TaskState, items: list[Any], field: str) -> torch.Tensor:
+        """Each input's probabilities over the task's labels; ``ExpertOutputError`` where they are
+        not numbers (a label with confidence NaN would be an answer that means nothing)."""
+        probs = torch.softmax(self._scores(state, items).double(), dim=-1)
+        rows = torch.isnan(probs).any(-1).nonzero().flatten().tolist()
+        if rows:
+            where = field if field == "input" else f"{field}{rows[:5]}"
+            under = f" under task {name!r}" if name is not None else ""
+            raise ExpertOutputError(f"{where}: the model scored it NaN{under} (its weights diverged, "
+                                    f"or the input's values overflow it)")
+        return probs
 
     def predict(self, inputs: Sequence[Any], *, task: str | None = None, support: Any = None, support_labels: Any = None) -> list[Label]:
         """The predicted label of each input (see ``predict_proba``)."""
@@ -388,7 +421,7 @@ class Expert(abc.ABC):
         t0 = time.perf_counter()
         x = self._check_input(input, "input")
         name, state = self._resolve_task(task, support, support_labels, {})
-        probs = torch.softmax(self._scores(state, [x]).double(), dim=-1)[0]
+        probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
@@ -443,9 +476,9 @@ class Expert(abc.ABC):
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
-        architecture). A file that is missing, damaged or made for another model raises
-        (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``) naming the file and what is
-        wrong; the expert is unchanged then. Returns the saved options."""
+        architecture). A file that is missing, damaged, or made for another model or other inputs
+        (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
+        naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
         source = Path(path)
         if not source.is_file():
             raise FileNotFoundError(f"path: no saved expert at {str(source)!r}")
@@ -455,6 +488,13 @@ class Expert(abc.ABC):
             config = blob.config
             if config.get("class") != type(self).__name__:
                 raise CorruptStateError(f"saved by a {config.get('class')!r}, not a {type(self).__name__}")
+            saved_options, own = config.get("options") or {}, self._config()
+            for key in self._load_must_match:
+                if key in saved_options and saved_options[key] != own[key]:
+                    raise CorruptStateError(
+                        f"options.{key}: saved by an expert with {key}={short_repr(saved_options[key])}, "
+                        f"this one has {key}={short_repr(own[key])}"
+                    )
             state = {}
             for key, value in self.model.state_dict().items():
                 saved = blob.arrays.get(f"model.{key}")

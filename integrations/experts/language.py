@@ -153,6 +153,7 @@ class LanguageExpert(Expert):
     """
 
     modality = "text"
+    _load_must_match = ("encoder", "dim")
 
     def __init__(self, featurizer: Featurizer | None = None, *, lora_rank: int = 16, seed: int = 0) -> None:
         notes: list[str] = []

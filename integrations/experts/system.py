@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, normalize_support
+from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, _check_label, normalize_support
 from toolrouter.attempts import ToolFailure, ToolOutput
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
@@ -125,30 +125,37 @@ class ExpertSystem:
 
     def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
         """Teach task ``task`` to every expert of the examples' modality (the first example's, or
-        ``modality``). If one expert refuses the examples, the others forget them again and the
-        error is raised."""
+        ``modality``). If one expert refuses the examples, the others are put back as they were
+        (a task learned before, and replaced with ``replace=True``, comes back) and the error is
+        raised."""
         if modality is None:
             modality = modality_of(next(iter(normalize_support(examples, labels).values()))[0])
-        done: list[Expert] = []
+        done: list[tuple[Expert, TaskState | None]] = []
         try:
             for name in self._serving(modality):
-                self.experts[name].adapt(examples, labels, task=task, **options)
-                done.append(self.experts[name])
+                expert = self.experts[name]
+                before = expert.task(task) if task in expert.tasks else None
+                expert.adapt(examples, labels, task=task, **options)
+                done.append((expert, before))
         except BaseException:
-            for expert in done:
-                expert.remove_task(task)
+            for expert, before in done:
+                expert._put_task(task, before)
             raise
 
     def process(self, input: Any, *, task: str = "default", support: Any = None, support_labels: Any = None,
                 expected: Label | None = None) -> SystemResult:
         """Send ``input`` to the expert the router picks for its modality and ``task``, falling back
         to the next on failure (with ``expected``, a wrong label is a failure); every attempt
-        teaches the router."""
+        teaches the router. An input, support set or ``expected`` that no expert can take raises
+        ``ExpertInputError`` naming it, and nothing is called or learned."""
         import time
 
         t0 = time.perf_counter()
         modality = modality_of(input)
         names = self._serving(modality)
+        self._check_request(names, input, support, support_labels)
+        if expected is not None:
+            expected = _check_label(expected, "expected")
         if support is None and not any(task in self.experts[n].tasks for n in names):
             raise ExpertInputError(f"task: no {modality} expert has learned {task!r}; adapt(..., task={task!r}) first or pass support=")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
@@ -158,6 +165,23 @@ class ExpertSystem:
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
         return SystemResult(winner, output, execution.plan, tuple(execution.run.attempts), time.perf_counter() - t0)
+
+    def _check_request(self, names: list[str], input: Any, support: Any, support_labels: Any) -> None:
+        """Raise the first expert's error when no expert of ``names`` takes the input (and the
+        support set): the caller's mistake, not a failure of the experts to learn from."""
+        if support is None and support_labels is not None:
+            raise ExpertInputError("support_labels: given without support=")
+        refusals: list[ExpertInputError] = []
+        for name in names:
+            expert = self.experts[name]
+            try:
+                expert._check_input(input, "input")
+                if support is not None:
+                    expert._checked_support(support, support_labels, "support")
+                return
+            except ExpertInputError as exc:
+                refusals.append(exc)
+        raise refusals[0]
 
     @staticmethod
     def _caller(name: str, expert: Expert) -> Any:

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -334,17 +335,26 @@ def run_meta_learning_demo(
         scale: multiplies every step's iterations (1: the documented run, about 2 minutes on 2 cores).
         seed: seeds every step's data and models.
         steps: which of ``TOUR_STEPS`` to run (default all, in order).
-        plots: a folder to write one PNG per step into (needs matplotlib; without it the plots are
-            skipped with a log line ``tour_plots_skipped``).
+        plots: a folder to write one PNG per step into, created if needed (needs matplotlib;
+            without it the plots are skipped with a log line ``tour_plots_skipped``).
+
+    Raises ``ValueError`` naming a bad ``scale``, unknown, repeated or no ``steps``, or a ``plots``
+    folder that cannot be written, before any step runs.
         progress: show a progress bar per step (rich).
         console: a ``rich.console.Console`` for the bars.
     """
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or not math.isfinite(scale):
         raise ValueError(f"scale: expected a positive number, got {scale!r}")
+    if isinstance(steps, str):
+        raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
     chosen = list(TOUR_STEPS if steps is None else steps)
     unknown = [s for s in chosen if s not in _STEPS]
     if unknown:
         raise ValueError(f"steps: unknown steps {unknown}; choose from {list(TOUR_STEPS)}")
+    repeated = sorted({s for s in chosen if chosen.count(s) > 1})
+    if not chosen or repeated:
+        got = f"{repeated} more than once" if repeated else "none"
+        raise ValueError(f"steps: name each step to run once, got {got}; choose from {list(TOUR_STEPS)}")
     folder = _plot_folder(plots)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -377,7 +387,12 @@ def _plot_folder(plots: str | Path | None) -> Path | None:
         log.warning("tour_plots_skipped", reason='matplotlib is not installed: pip install "toolrouter[plot]"', folder=str(plots))
         return None
     folder = Path(plots)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:  # before any step runs: a folder that cannot take the figures would fail after the first
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"plots: cannot write figures into {str(folder)!r} ({exc.strerror or exc})") from None
     return folder
 
 

@@ -53,6 +53,7 @@ class VisionExpert(Expert):
     """
 
     modality: ClassVar[str] = "image"
+    _load_must_match: ClassVar[tuple[str, ...]] = ("image_shape",)
 
     def __init__(
         self,

@@ -59,6 +59,15 @@ def test_demo_command_prints_the_tables(tmp_path: Path) -> None:
         assert sum(r.calls for r in store.summary()) == store.count()
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"n_tools": 2}, r"n_tools: 2 tools cannot serve the 3 capabilities \['search', 'code', 'llm'\]"),
+    ({"seed": -1}, "seed: expected a non-negative int, got -1"),
+])
+def test_demo_names_a_bad_argument(kwargs: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_demo(calls=5, progress=False, **kwargs)
+
+
 def test_demo_with_each_policy_family() -> None:
     for policy in ("beta_ts", "ucb1", "lin_ts"):
         report = run_demo(calls=120, seed=1, policy=policy, progress=False)

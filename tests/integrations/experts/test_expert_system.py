@@ -76,6 +76,25 @@ def test_bad_input_is_named_and_nothing_is_learned() -> None:
     assert list(system.experts) == ["text"]
 
 
+def test_a_request_no_expert_can_take_is_refused_and_counts_against_no_expert() -> None:
+    system = ExpertSystem(seed=0)
+    system.add_expert("first", language())
+    system.add_expert("second", language())
+    system.adapt(INTENTS, task="intent")
+    bad = [
+        ({"input": "   "}, "input: empty text"),
+        ({"input": "rain?", "support": {"weather": [torch.zeros(28, 28)]}}, r"support\['weather'\]\[0\]: a LanguageExpert takes text"),
+        ({"input": "rain?", "support": {}}, "support: the support set is empty"),
+        ({"input": "rain?", "support_labels": ["weather"]}, "support_labels: given without support="),
+        ({"input": "rain?", "expected": 3.5}, r"expected: a label must be a str or an int, got float \(3.5\)"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ExpertInputError, match=message):
+            system.process(task="intent", **kwargs)  # type: ignore[arg-type]
+    assert all(s.calls == 0 for s in system.router.tool_statistics().values())
+    assert system.process("rain in Oslo?", task="intent", support={"weather": ["rain"], "maps": ["route"]}).label == "weather"
+
+
 def test_a_failed_teaching_leaves_no_expert_with_half_a_task() -> None:
     system = ExpertSystem(seed=0)
     first, second = language(), language()
@@ -85,3 +104,26 @@ def test_a_failed_teaching_leaves_no_expert_with_half_a_task() -> None:
     with pytest.raises(ExpertInputError, match="already learned"):
         system.adapt(INTENTS, task="intent")
     assert first.tasks == [] and second.tasks == ["intent"]
+
+
+class ShortTextExpert(LanguageExpert):
+    """An expert that takes short texts only."""
+
+    def _check_input(self, x: object, field: str) -> str:
+        text = super()._check_input(x, field)
+        if len(text) > 12:
+            raise ExpertInputError(f"{field}: at most 12 characters, got {len(text)}")
+        return text
+
+
+def test_a_refused_relearning_keeps_the_task_every_expert_had() -> None:
+    system = ExpertSystem(seed=0)
+    first, second = language(), ShortTextExpert(HashingFeaturizer(dim=256), lora_rank=2)
+    system.add_expert("first", first)
+    system.add_expert("second", second)
+    system.adapt({"yes": ["yes", "sure"], "no": ["no", "nope"]}, task="answer")
+    before = first.task("answer")
+    with pytest.raises(ExpertInputError, match="at most 12 characters"):
+        system.adapt({"yes": ["yes", "sure thing, please do"], "no": ["no"]}, task="answer", replace=True)
+    assert first.task("answer") is before and second.tasks == ["answer"]
+    assert system.process("sure", task="answer").label == "yes"

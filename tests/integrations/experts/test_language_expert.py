@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from integrations.experts import ExpertInputError, LearnerModelError, ModalityEr
 from integrations.experts.language import LanguageExpert, default_text_featurizer, prototype_loss
 from meta import MAML, FewShotLearner, MAMLFirstOrder
 from toolrouter import ToolMetaLearner, ToolProfile
+from toolrouter.errors import CorruptStateError
 from toolrouter.features import HashingFeaturizer
 from toolrouter.middleware import ToolFailure
 
@@ -199,3 +201,25 @@ def test_save_and_load_keep_tasks_adapted_weights_and_the_description_weight(tmp
     assert other.task("intent").adaptation == "MAML"
     assert torch.allclose(other.predict_proba(PROBES, task="intent")[1], e.predict_proba(PROBES, task="intent")[1])
     assert abs(other.selector.description_weight - e.selector.description_weight) < 1e-6
+
+
+class _LengthFeaturizer:
+    """Another text encoder of the hashing one's size: only the saved encoder name tells them apart."""
+
+    dim = 256
+
+    def __call__(self, text: str) -> np.ndarray:
+        return self.transform([text])[0]
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        return np.array([[len(t) % (i + 2) for i in range(self.dim)] for t in texts], dtype=np.float64)
+
+
+def test_load_refuses_an_expert_saved_with_another_text_encoder(tmp_path: Path) -> None:
+    e = expert()
+    e.adapt(INTENTS, task="intent")
+    path = e.save(tmp_path / "hashing.safetensors")
+    other = LanguageExpert(_LengthFeaturizer(), lora_rank=4)
+    with pytest.raises(CorruptStateError, match="encoder.*'hashing'.*'_LengthFeaturizer'"):
+        other.load(path)
+    assert other.tasks == []

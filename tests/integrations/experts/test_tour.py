@@ -52,6 +52,25 @@ def test_a_step_subset_and_bad_arguments() -> None:
         run_meta_learning_demo(scale=0)
 
 
+@pytest.mark.parametrize(("steps", "message"), [
+    ([], "got none"),
+    (["maml", "adapters", "maml"], r"got \['maml'\] more than once"),
+    ("maml", r"got the string 'maml'; write \['maml'\]"),
+])
+def test_no_repeated_or_string_steps(steps: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_meta_learning_demo(steps=steps, progress=False)  # type: ignore[arg-type]
+
+
+def test_a_plots_folder_that_cannot_be_written_is_refused_before_any_step(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    taken = tmp_path / "figures"
+    taken.write_text("a file, not a folder")
+    for plots in (taken, taken / "sub"):
+        with pytest.raises(ValueError, match=f"plots: cannot write figures into '{plots}'"):
+            run_meta_learning_demo(steps=["maml"], plots=plots, progress=False)
+
+
 def test_without_matplotlib_the_plots_are_skipped_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     caplog.set_level(logging.WARNING, logger="integrations.experts.tour")
@@ -71,3 +90,5 @@ def test_the_cli_tour(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapters.png", "tool_optimization.png"]
     bad = CliRunner().invoke(app, ["demo", "--tour", "--steps", "vision"])
     assert bad.exit_code != 0 and "unknown steps ['vision']" in bad.output
+    empty = CliRunner().invoke(app, ["demo", "--tour", "--steps", " , "])
+    assert empty.exit_code == 2 and "name each step to run once, got none" in empty.output

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from integrations.experts import ExpertInputError, LearnerModelError, ModalityError, VisionExpert
+from integrations.experts import ExpertInputError, ExpertOutputError, LearnerModelError, ModalityError, VisionExpert
 from meta import MAML, FewShotLearner, PrototypicalNetwork
 from meta.backbones import conv4
 from meta.protonet_recipe import ProtoNetRecipe
@@ -123,6 +123,33 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     with pytest.raises(CorruptStateError, match="vision.safetensors"):
         wider.load(path)
     assert wider.tasks == []
+
+
+def test_a_diverged_model_is_said_not_answered_with_a_nan_confidence() -> None:
+    expert = small_expert()
+    x, _ = squares(2, 2)
+    expert.adapt({"a": [x[0]], "b": [x[2]]}, task="ab")
+    with pytest.raises(ExpertOutputError, match="input: the model scored it NaN"):
+        expert.process_task(torch.full((1, 16, 16), 3e38), task="ab")  # finite, but overflows the encoder
+    with torch.no_grad():  # as after a meta-training whose loss diverged
+        next(expert.model.parameters()).fill_(float("nan"))
+    with pytest.raises(ExpertOutputError, match=r"inputs\[0, 1\]: the model scored it NaN under task 'ab'"):
+        expert.predict_proba([x[1], x[3]], task="ab")
+    with pytest.raises(ExpertOutputError, match="examples: .*NaN or infinite \\['prototypes'\\] for task 'new'"):
+        expert.adapt({"a": [x[1]], "b": [x[3]]}, task="new")
+    assert expert.tasks == ["ab"]
+
+
+def test_load_refuses_an_expert_saved_for_another_image_size(tmp_path: Path) -> None:
+    # conv4's weights do not depend on the image size, so only the saved image_shape tells
+    expert = small_expert()
+    x, _ = squares(2, 1)
+    expert.adapt({"a": [x[0]], "b": [x[1]]}, task="ab")
+    path = expert.save(tmp_path / "vision16.safetensors")
+    larger = VisionExpert(conv4(8), image_shape=(1, 32, 32))
+    with pytest.raises(CorruptStateError, match=r"image_shape.*\[1, 16, 16\].*\[1, 32, 32\]"):
+        larger.load(path)
+    assert larger.tasks == []
 
 
 def test_any_image_encoder() -> None:
