@@ -94,3 +94,30 @@ def test_meta_and_adapters_events_are_quiet_by_default_and_reach_the_configured_
         ("meta_event", 1),
         ("adapters_event", 2),
     ]
+
+
+def test_json_events_stay_one_strict_json_object_whatever_the_values(restore_logging) -> None:
+    stream = io.StringIO()
+    configure_logging("info", json=True, stream=stream)
+    log = EventLog("toolrouter.test")
+    log.info("odd", raw=b"\xff", error=ValueError("x"), score=float("nan"), by_pair={(1, 2): 3}, n=4)
+    (line,) = stream.getvalue().splitlines()
+    event = json.loads(line, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert event["raw"] == "b'\\xff'" and event["error"] == "ValueError('x')" and event["score"] == "nan"
+    assert event["by_pair"] == "{(1, 2): 3}" and event["n"] == 4
+
+
+@pytest.mark.parametrize("json_mode", [True, False])
+def test_a_log_stream_that_fails_never_fails_the_routed_call(restore_logging, json_mode: bool) -> None:
+    stream = io.StringIO()
+    configure_logging("info", json=json_mode, stream=stream)
+    stream.close()  # as when the application closed its log file
+    mw = ToolMiddleware(seed=0)
+    mw.register(lambda: 1, "x", tool_id="one")
+    assert mw.call("x") == 1
+    assert mw.learner.tool_statistics()["one"].calls == 1  # the outcome was learned
+
+
+def test_a_level_that_is_not_a_string_is_named() -> None:
+    with pytest.raises(ValueError, match="level: expected one of .* got None"):
+        configure_logging(None)  # type: ignore[arg-type]
