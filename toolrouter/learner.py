@@ -2257,6 +2257,16 @@ class _SavedToolDrift(BaseModel):
     pending: StrictBool = False
 
 
+_SavedCounts = tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]
+
+
+def _no_more_successes_than_calls(counts: _SavedCounts) -> _SavedCounts:
+    """Saved counts of one (route, tool), checked: a tool cannot succeed more often than it was called."""
+    if counts[1] > counts[0]:
+        raise ValueError(f"{counts[1]} successes in {counts[0]} calls")
+    return counts
+
+
 class _SavedRoute(BaseModel):
     """One route of a saved learner: its policy's config (checked by the policy), the names of its
     arrays, and its counts and change detectors per tool."""
@@ -2268,7 +2278,7 @@ class _SavedRoute(BaseModel):
     capability: _Name | None
     policy: dict[str, Any]
     array_names: list[StrictStr]
-    counts: dict[str, tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]]
+    counts: dict[str, Annotated[_SavedCounts, AfterValidator(_no_more_successes_than_calls)]]
     detectors: dict[str, dict[str, Any]] = {}
     outcomes: Count | None = None
     drift: dict[str, _SavedToolDrift] = {}
