@@ -20,6 +20,7 @@ from __future__ import annotations
 import json as _json
 import logging
 import sys
+import threading
 from typing import Any, TextIO
 
 import structlog
@@ -31,6 +32,10 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 # the usual library setup: records stop here unless the application configured handlers (without
 # it, Python's last-resort handler would print warnings to standard error)
 logging.getLogger("toolrouter").addHandler(logging.NullHandler())
+
+# one configuration at a time: two at once would each keep their own stream handler on ``meta`` and
+# ``adapters_lib``, and every event of theirs would be written twice from then on
+_configuring = threading.Lock()
 
 
 class EventLog:
@@ -94,6 +99,12 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
     except (KeyError, AttributeError):  # AttributeError: not a string
         raise ValueError(f"level: expected one of {sorted(_LEVELS)}, got {level!r}") from None
     renderer: Any = structlog.processors.JSONRenderer(_json_line) if json else structlog.dev.ConsoleRenderer()
+    with _configuring:
+        _configure(numeric, renderer, stream)
+
+
+def _configure(numeric: int, renderer: Any, stream: TextIO | None) -> None:
+    """``configure_logging``'s work, under its lock."""
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
