@@ -2221,8 +2221,8 @@ def _profiles(tools: Any) -> list[ToolProfile]:
                 raise ValueError(f"tools: key {key!r} differs from its profile's tool_id {profile.tool_id!r}")
             out.append(profile)
         return out
-    if isinstance(tools, (str, bytes, ToolProfile)):
-        raise TypeError(f"tools: expected a mapping or a list of ToolProfile, got {type(tools).__name__}")
+    if isinstance(tools, (str, bytes, ToolProfile)) or not isinstance(tools, Iterable):
+        raise TypeError(f"tools: expected a mapping or a list of ToolProfile, got {short_repr(tools)}")
     return [p if isinstance(p, ToolProfile) else ToolProfile.model_validate(p) for p in tools]
 
 

@@ -109,3 +109,11 @@ def test_one_step_calls_strip_names_as_a_task_does_so_that_both_share_the_route(
     assert router.routes == [("web", "s", "s")]
     router.save(tmp_path / "router.safetensors")
     assert ToolMetaLearner.load(tmp_path / "router.safetensors").tool_statistics("web")["t"].calls == 1
+
+
+@pytest.mark.parametrize("tools", [3, 2.5])
+def test_tools_that_are_not_a_collection_are_named(tools) -> None:
+    from toolrouter import ToolMetaLearner
+
+    with pytest.raises(TypeError, match="tools: expected a mapping or a list of ToolProfile, got"):
+        ToolMetaLearner(tools)
