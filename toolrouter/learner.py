@@ -2031,7 +2031,7 @@ class ToolMetaLearner:
                 )
             return cls(policy=policy, store=st, **kwargs)
         saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
-        args = _ctor_args(saved.config, policy, kwargs)
+        args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
@@ -2412,9 +2412,9 @@ def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:
         raise exc.within(source) from None
 
 
-def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments of a router loaded from ``config``, the caller's ``policy`` and
-    ``kwargs`` taking precedence."""
+def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], source: str) -> dict[str, Any]:
+    """Constructor arguments of a router loaded from ``config`` (read from ``source``), the
+    caller's ``policy`` and ``kwargs`` taking precedence."""
     args: dict[str, Any] = {
         "tools": list(config.tools),
         "policy": config.policy,
@@ -2427,8 +2427,8 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any]) -> di
     if policy is not None:
         args["policy"] = policy
         args.pop("policy_options")
-    if args["policy"] is None:
-        args.pop("policy")
+    if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
+        raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
     return args
 

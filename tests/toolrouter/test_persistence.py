@@ -250,3 +250,17 @@ def test_attempts_of_another_writer_that_the_router_cannot_learn_are_skipped_not
     assert router.tool_statistics()["a"].calls == before + 1
     assert router.store.count() == 6 + len(bad) + 1
     assert router.meta_train(meta_steps=2).info["outcomes"] == 7
+
+
+def test_a_file_saved_with_a_custom_policy_factory_asks_for_it_on_load(tmp_path: Path) -> None:
+    from toolrouter.policies import make_policy
+
+    env = SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=0)
+    router = ToolMetaLearner(env.profiles, policy=lambda seed: make_policy("ucb1", seed=seed), seed=0)
+    steps(router, env, 0, 4)
+    path = tmp_path / "custom.safetensors"
+    router.save(path)
+    with pytest.raises(ValueError, match=f"policy: file '{path}' was made with a custom policy factory; pass policy="):
+        ToolMetaLearner.load(path)
+    resumed = ToolMetaLearner.load(path, policy=lambda seed: make_policy("ucb1", seed=seed))
+    assert resumed.tool_statistics() == router.tool_statistics()
