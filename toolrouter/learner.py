@@ -524,7 +524,10 @@ class ToolMetaLearner:
         policy = "gaussian_ts" if policy is None else policy
         if policy_options is not None and not isinstance(policy_options, Mapping):
             raise TypeError(f"policy_options: expected a mapping of option names to values, got {policy_options!r}")
-        self._policy_options = dict(policy_options or {})
+        # numpy scalars as Python numbers: the options are saved as JSON, which has no numpy types
+        self._policy_options = {k: v.item() if isinstance(v, np.generic) else v for k, v in (policy_options or {}).items()}
+        if isinstance(context_dim, np.integer):
+            context_dim = int(context_dim)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
         self._featurizer = featurizer

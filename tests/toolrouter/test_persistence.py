@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -264,3 +265,23 @@ def test_a_file_saved_with_a_custom_policy_factory_asks_for_it_on_load(tmp_path:
         ToolMetaLearner.load(path)
     resumed = ToolMetaLearner.load(path, policy=lambda seed: make_policy("ucb1", seed=seed))
     assert resumed.tool_statistics() == router.tool_statistics()
+
+
+@pytest.mark.parametrize(
+    ("policy", "options"),
+    [
+        ("gaussian_ts", {"policy_options": {"window": np.int64(50)}}),
+        ("gaussian_ts", {"policy_options": {"discount": np.float32(0.5)}}),
+        ("lin_ts", {"context_dim": np.int64(3)}),
+    ],
+)
+def test_numpy_numbers_in_the_options_save_and_load(tmp_path: Path, policy: str, options: dict) -> None:
+    env = SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=0)
+    router = ToolMetaLearner(env.profiles, policy=policy, seed=0, **options)
+    steps(router, env, 0, 6)
+    router.save(tmp_path / "r.safetensors")
+    resumed = ToolMetaLearner.load(tmp_path / "r.safetensors")
+    assert resumed.tool_statistics() == router.tool_statistics()
+    assert steps(resumed, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5) == steps(
+        router, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5
+    )
