@@ -3,6 +3,7 @@ is a validation error naming the field and the value, raised before any state ch
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -117,3 +118,10 @@ def test_tools_that_are_not_a_collection_are_named(tools) -> None:
 
     with pytest.raises(TypeError, match="tools: expected a mapping or a list of ToolProfile, got"):
         ToolMetaLearner(tools)
+
+
+@pytest.mark.parametrize("value", [np.int64(3), object(), b"\xff"])
+def test_tool_metadata_that_the_saved_state_cannot_hold_is_refused_when_given(value) -> None:
+    with pytest.raises(ValidationError, match="metadata\n.*every value must be JSON-able"):
+        ToolProfile(tool_id="a", metadata={"k": value})
+    assert ToolProfile(tool_id="a", metadata={"k": [1, {"x": None}]}).metadata == {"k": [1, {"x": None}]}
