@@ -98,6 +98,8 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
         numeric = _LEVELS[level.lower()]
     except (KeyError, AttributeError):  # AttributeError: not a string
         raise ValueError(f"level: expected one of {sorted(_LEVELS)}, got {level!r}") from None
+    if stream is not None and not callable(getattr(stream, "write", None)):
+        raise TypeError(f"stream: expected a text stream (with write), got {stream!r}")
     renderer: Any = structlog.processors.JSONRenderer(_json_line) if json else structlog.dev.ConsoleRenderer()
     with _configuring:
         _configure(numeric, renderer, stream)

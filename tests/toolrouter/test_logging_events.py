@@ -140,3 +140,9 @@ def test_configuring_from_two_threads_at_once_keeps_one_stream_handler(monkeypat
     for t in threads:
         t.join()
     assert [len(logging.getLogger(name).handlers) for name in ("meta", "adapters_lib")] == [1, 1]
+
+
+def test_a_stream_that_cannot_be_written_is_named_and_changes_nothing(restore_logging) -> None:
+    with pytest.raises(TypeError, match="stream: expected a text stream .* got 'events.log'"):
+        configure_logging("info", stream="events.log")  # type: ignore[arg-type]
+    assert not structlog.is_configured() and not logging.getLogger("meta").handlers
