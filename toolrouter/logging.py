@@ -12,7 +12,8 @@ has set up logging. So an application that configures nothing sees nothing, warn
     >>> logging.getLogger("toolrouter").setLevel(logging.INFO)  # doctest: +SKIP
 
 or, in an application, ``configure_logging("info")``, which the CLI's ``--verbose`` uses. Library code
-never calls ``configure_logging``.
+never calls ``configure_logging``. Logging never fails the call that logs: an event the configured
+stream cannot take (closed, or unable to encode it) goes to the standard-library logger instead.
 """
 
 from __future__ import annotations
