@@ -2060,6 +2060,14 @@ class ToolMetaLearner:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
             )
+        if config.policy is None and config.routes:  # saved with a custom factory: its routes name what it made
+            made = self._new_policy("default", "default").name
+            kinds = sorted({str(rc.policy.get("policy")) for rc in config.routes} - {made})
+            if kinds:
+                raise ValueError(
+                    f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; "
+                    "pass the factory it was saved with"
+                )
         tools = dict(self._tools) if keep_tools else {p.tool_id: p for p in config.tools}
         graphs = TaskGraphLibrary()
         routes: dict[tuple[str, str], _Route] = {}

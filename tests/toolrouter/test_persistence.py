@@ -263,6 +263,9 @@ def test_a_file_saved_with_a_custom_policy_factory_asks_for_it_on_load(tmp_path:
     router.save(path)
     with pytest.raises(ValueError, match=f"policy: file '{path}' was made with a custom policy factory; pass policy="):
         ToolMetaLearner.load(path)
+    for other in ("gaussian_ts", lambda seed: make_policy("gaussian_ts", seed=seed)):
+        with pytest.raises(ValueError, match=f"policy: file '{path}' holds ucb1 policies, this router makes gaussian_ts"):
+            ToolMetaLearner.load(path, policy=other)
     resumed = ToolMetaLearner.load(path, policy=lambda seed: make_policy("ucb1", seed=seed))
     assert resumed.tool_statistics() == router.tool_statistics()
 
