@@ -524,7 +524,10 @@ class ToolMetaLearner:
         policy = "gaussian_ts" if policy is None else policy
         if policy_options is not None and not isinstance(policy_options, Mapping):
             raise TypeError(f"policy_options: expected a mapping of option names to values, got {policy_options!r}")
-        self._policy_options = dict(policy_options or {})
+        # numpy scalars as Python numbers: the options are saved as JSON, which has no numpy types
+        self._policy_options = {k: v.item() if isinstance(v, np.generic) else v for k, v in (policy_options or {}).items()}
+        if isinstance(context_dim, np.integer):
+            context_dim = int(context_dim)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
         self._featurizer = featurizer
@@ -2031,7 +2034,7 @@ class ToolMetaLearner:
                 )
             return cls(policy=policy, store=st, **kwargs)
         saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
-        args = _ctor_args(saved.config, policy, kwargs)
+        args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
@@ -2057,6 +2060,14 @@ class ToolMetaLearner:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
             )
+        if config.policy is None and config.routes:  # saved with a custom factory: its routes name what it made
+            made = self._new_policy("default", "default").name
+            kinds = sorted({str(rc.policy.get("policy")) for rc in config.routes} - {made})
+            if kinds:
+                raise ValueError(
+                    f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; "
+                    "pass the factory it was saved with"
+                )
         tools = dict(self._tools) if keep_tools else {p.tool_id: p for p in config.tools}
         graphs = TaskGraphLibrary()
         routes: dict[tuple[str, str], _Route] = {}
@@ -2221,8 +2232,8 @@ def _profiles(tools: Any) -> list[ToolProfile]:
                 raise ValueError(f"tools: key {key!r} differs from its profile's tool_id {profile.tool_id!r}")
             out.append(profile)
         return out
-    if isinstance(tools, (str, bytes, ToolProfile)):
-        raise TypeError(f"tools: expected a mapping or a list of ToolProfile, got {type(tools).__name__}")
+    if isinstance(tools, (str, bytes, ToolProfile)) or not isinstance(tools, Iterable):
+        raise TypeError(f"tools: expected a mapping or a list of ToolProfile, got {short_repr(tools)}")
     return [p if isinstance(p, ToolProfile) else ToolProfile.model_validate(p) for p in tools]
 
 
@@ -2257,6 +2268,16 @@ class _SavedToolDrift(BaseModel):
     pending: StrictBool = False
 
 
+_SavedCounts = tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]
+
+
+def _no_more_successes_than_calls(counts: _SavedCounts) -> _SavedCounts:
+    """Saved counts of one (route, tool), checked: a tool cannot succeed more often than it was called."""
+    if counts[1] > counts[0]:
+        raise ValueError(f"{counts[1]} successes in {counts[0]} calls")
+    return counts
+
+
 class _SavedRoute(BaseModel):
     """One route of a saved learner: its policy's config (checked by the policy), the names of its
     arrays, and its counts and change detectors per tool."""
@@ -2268,7 +2289,7 @@ class _SavedRoute(BaseModel):
     capability: _Name | None
     policy: dict[str, Any]
     array_names: list[StrictStr]
-    counts: dict[str, tuple[Count, Count, FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat]]
+    counts: dict[str, Annotated[_SavedCounts, AfterValidator(_no_more_successes_than_calls)]]
     detectors: dict[str, dict[str, Any]] = {}
     outcomes: Count | None = None
     drift: dict[str, _SavedToolDrift] = {}
@@ -2402,9 +2423,9 @@ def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:
         raise exc.within(source) from None
 
 
-def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments of a router loaded from ``config``, the caller's ``policy`` and
-    ``kwargs`` taking precedence."""
+def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], source: str) -> dict[str, Any]:
+    """Constructor arguments of a router loaded from ``config`` (read from ``source``), the
+    caller's ``policy`` and ``kwargs`` taking precedence."""
     args: dict[str, Any] = {
         "tools": list(config.tools),
         "policy": config.policy,
@@ -2417,8 +2438,8 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any]) -> di
     if policy is not None:
         args["policy"] = policy
         args.pop("policy_options")
-    if args["policy"] is None:
-        args.pop("policy")
+    if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
+        raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
     return args
 

@@ -12,13 +12,16 @@ has set up logging. So an application that configures nothing sees nothing, warn
     >>> logging.getLogger("toolrouter").setLevel(logging.INFO)  # doctest: +SKIP
 
 or, in an application, ``configure_logging("info")``, which the CLI's ``--verbose`` uses. Library code
-never calls ``configure_logging``.
+never calls ``configure_logging``. Logging never fails the call that logs: an event the configured
+stream cannot take (closed, or unable to encode it) goes to the standard-library logger instead.
 """
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import sys
+import threading
 from typing import Any, TextIO
 
 import structlog
@@ -30,6 +33,10 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 # the usual library setup: records stop here unless the application configured handlers (without
 # it, Python's last-resort handler would print warnings to standard error)
 logging.getLogger("toolrouter").addHandler(logging.NullHandler())
+
+# one configuration at a time: two at once would each keep their own stream handler on ``meta`` and
+# ``adapters_lib``, and every event of theirs would be written twice from then on
+_configuring = threading.Lock()
 
 
 class EventLog:
@@ -72,10 +79,14 @@ class EventLog:
 
     def _emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
         if structlog.is_configured():
-            self._log.log(level, event, **fields)
-        else:  # structlog unconfigured would print: hand the event to the standard-library logger
-            text = " ".join([event, *(f"{k}={v!r}" for k, v in fields.items())])
-            self._gate.log(level, text, extra={"event": event, "fields": fields})
+            try:
+                self._log.log(level, event, **fields)
+                return
+            except Exception:  # noqa: BLE001 - a stream that is closed or cannot encode the text
+                pass  # must not fail the routed call that logs: the standard-library logger takes it
+        # (structlog unconfigured would print, so the standard-library logger takes the event then too)
+        text = " ".join([event, *(f"{k}={v!r}" for k, v in fields.items())])
+        self._gate.log(level, text, extra={"event": event, "fields": fields})
 
 
 def configure_logging(level: str = "warning", *, json: bool = False, stream: TextIO | None = None) -> None:
@@ -86,9 +97,17 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
     """
     try:
         numeric = _LEVELS[level.lower()]
-    except KeyError:
+    except (KeyError, AttributeError):  # AttributeError: not a string
         raise ValueError(f"level: expected one of {sorted(_LEVELS)}, got {level!r}") from None
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    if stream is not None and not callable(getattr(stream, "write", None)):
+        raise TypeError(f"stream: expected a text stream (with write), got {stream!r}")
+    renderer: Any = structlog.processors.JSONRenderer(_json_line) if json else structlog.dev.ConsoleRenderer()
+    with _configuring:
+        _configure(numeric, renderer, stream)
+
+
+def _configure(numeric: int, renderer: Any, stream: TextIO | None) -> None:
+    """``configure_logging``'s work, under its lock."""
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -114,6 +133,23 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
         logger.addHandler(handler)
         logger.setLevel(numeric)
         logger.propagate = False
+
+
+def _json_line(event: dict[str, Any], **options: Any) -> str:
+    """One strict JSON object for ``event``: a value JSON cannot hold as it is (bytes, an exception,
+    a non-finite float, a dict with non-string keys) is written as its ``repr``."""
+    try:
+        return _json.dumps(event, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _json.dumps({str(k): v if _is_json(v) else repr(v) for k, v in event.items()}, allow_nan=False)
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        _json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 class _EventStreamHandler(logging.StreamHandler):

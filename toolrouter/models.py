@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticSerializationError, to_json
 
 __all__ = [
     "ToolType",
@@ -220,6 +221,16 @@ class ToolProfile(BaseModel):
     @classmethod
     def _check_finite(cls, v: float, info: Any) -> float:
         return _finite(info.field_name, v)
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_saveable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # the profile is saved with the router's state as JSON: refuse now what that would fail on
+        try:
+            to_json(v)
+        except PydanticSerializationError as exc:
+            raise ValueError(f"every value must be JSON-able (saved with the router's state): {exc}") from None
+        return v
 
     @model_validator(mode="after")
     def _default_capability(self) -> "ToolProfile":

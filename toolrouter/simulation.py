@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter.errors import UnknownToolError
+from toolrouter.serialization import short_repr
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
 
 __all__ = ["Drift", "SimulatedTool", "SimulatedToolError", "SyntheticEnvironment"]
@@ -66,8 +67,13 @@ class SimulatedTool:
         if self.drift is not None and call_index >= self.drift.at_call:
             p = self.drift.success_prob
         if context is not None and self.context_weights is not None:
+            x = np.asarray(context)
+            if x.shape != self.context_weights.shape or x.dtype.kind not in "biuf" or not np.isfinite(x).all():
+                raise ValueError(
+                    f"context: expected {self.context_weights.size} finite numbers, got {short_repr(context)}"
+                )
             p = float(np.clip(p, 1e-6, 1 - 1e-6))
-            z = math.log(p / (1 - p)) + float(np.asarray(context) @ self.context_weights)
+            z = math.log(p / (1 - p)) + float(x @ self.context_weights)
             p = 1.0 / (1.0 + math.exp(-z))
         return p
 
@@ -93,6 +99,9 @@ class SyntheticEnvironment:
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
         self._by_id = {t.profile.tool_id: t for t in self.tools}
+        if len(self._by_id) < len(self.tools):
+            ids = [t.profile.tool_id for t in self.tools]
+            raise ValueError(f"tools: tool ids must be distinct, got {short_repr(ids)}")
 
     @classmethod
     def make(
@@ -107,14 +116,19 @@ class SyntheticEnvironment:
     ) -> "SyntheticEnvironment":
         """Random tools spread round-robin over ``capabilities``.
 
-        ``context_dim > 0`` gives each tool context weights, so the best tool depends on the
+        A string for ``capabilities`` is one capability, as for ``ToolProfile``; the names must be
+        distinct (tool ids are made from them). ``context_dim > 0`` gives each tool context weights, so the best tool depends on the
         context. ``drifting`` of the tools (the best one of each capability first) drop to a 10%
         success rate from call ``drift_at_call`` on.
         """
-        if n_tools < 1:
-            raise ValueError(f"n_tools must be at least 1, got {n_tools!r}")
-        if not capabilities:
-            raise ValueError("capabilities must not be empty, got ()")
+        n_tools = _count(n_tools, "n_tools", least=1)
+        context_dim = _count(context_dim, "context_dim")
+        drifting = _count(drifting, "drifting")
+        drift_at_call = _count(drift_at_call, "drift_at_call")
+        seed = _count(seed, "seed")
+        if drifting > n_tools:
+            raise ValueError(f"drifting: at most n_tools ({n_tools}) tools can drift, got {drifting!r}")
+        capabilities = _capabilities(capabilities)
         rng = np.random.default_rng(seed)
         tools = []
         for i in range(n_tools):
@@ -166,7 +180,8 @@ class SyntheticEnvironment:
     ) -> ExecutionResult:
         """Call a tool once and return the outcome; advances the call counter."""
         tool = self.tool(tool_id)
-        success = bool(self.rng.random() < tool.success_probability(self.calls, context))
+        p = tool.success_probability(self.calls, context)  # checks the context before the draw
+        success = bool(self.rng.random() < p)
         quality = float(np.clip(self.rng.normal(tool.quality_mean, 0.1), 0.0, 1.0)) if success else 0.0
         latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
         self.calls += 1
@@ -190,11 +205,10 @@ class SyntheticEnvironment:
         self, capability: str | None, weights: UtilityWeights, context: np.ndarray | None = None
     ) -> float:
         """The oracle's expected utility for one call of ``capability`` now."""
-        return max(
-            t.expected_utility(weights, self.calls, context)
-            for t in self.tools
-            if t.profile.serves(capability)
-        )
+        utilities = [t.expected_utility(weights, self.calls, context) for t in self.tools if t.profile.serves(capability)]
+        if not utilities:
+            raise ValueError(f"capability: no simulated tool serves {capability!r}")
+        return max(utilities)
 
     def as_function(self, tool_id: str) -> Callable[..., Any]:
         """The tool as a plain Python function: returns a result on success, raises
@@ -209,3 +223,25 @@ class SyntheticEnvironment:
 
         simulated_tool.__name__ = tool_id
         return simulated_tool
+
+
+def _count(value: Any, field: str, least: int = 0) -> int:
+    """``value`` as an int of at least ``least`` (numpy ints too, never a bool), else a
+    ``ValueError`` naming ``field`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{field}: expected an integer of at least {least}, got {value!r}")
+    return int(value)
+
+
+def _capabilities(capabilities: Any) -> tuple[str, ...]:
+    """``capabilities`` as a non-empty tuple of distinct, non-empty, stripped names, else a
+    ``ValueError`` naming the field and the value (a string is one capability)."""
+    names = (capabilities,) if isinstance(capabilities, str) else capabilities
+    if not isinstance(names, Sequence) or not names:
+        raise ValueError(f"capabilities: expected a non-empty sequence of names, got {capabilities!r}")
+    if not all(isinstance(c, str) and c.strip() for c in names):
+        raise ValueError(f"capabilities: expected non-empty strings, got {capabilities!r}")
+    stripped = tuple(c.strip() for c in names)
+    if len(set(stripped)) < len(stripped):
+        raise ValueError(f"capabilities: names must be distinct (tool ids are made from them), got {capabilities!r}")
+    return stripped

@@ -193,6 +193,8 @@ CONFIG_EDITS = [
     ("lin_ts", lambda c: c["policy_options"].update(context_dim=4), ["config.context_dim", "policy_options.context_dim 4"]),
     ("lin_ts", lambda c: c["routes"][0]["policy"].update(decisions=-1), ["config.routes[0]", "state.config.decisions"]),
     ("gaussian_ts", lambda c: c["routes"][1]["counts"].update(llm_0=[-1, 0, 0.0, 0.0, 0.0, 0.0]), ["config.routes[1].counts.llm_0[0]"]),
+    ("gaussian_ts", lambda c: c["routes"][1]["counts"].update(llm_0=[2, 3, 0.0, 0.0, 0.0, 0.0]),
+     ["config.routes[1].counts.llm_0", "3 successes in 2 calls"]),
     ("gaussian_ts", lambda c: c["routes"][0]["policy"].update(t=2**80), ["config.routes[0] (task type", "state.config.t"]),
     ("gaussian_ts", lambda c: c["routes"][0]["policy"].update(arm_ids=[1, 2]), ["config.routes[0]", "arm_ids"]),
     ("gaussian_ts", lambda c: c["routes"][0]["policy"]["options"].update(window=65), ["config.routes[0].policy.options", "65"]),

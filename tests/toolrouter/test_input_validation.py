@@ -3,6 +3,7 @@ is a validation error naming the field and the value, raised before any state ch
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -109,3 +110,18 @@ def test_one_step_calls_strip_names_as_a_task_does_so_that_both_share_the_route(
     assert router.routes == [("web", "s", "s")]
     router.save(tmp_path / "router.safetensors")
     assert ToolMetaLearner.load(tmp_path / "router.safetensors").tool_statistics("web")["t"].calls == 1
+
+
+@pytest.mark.parametrize("tools", [3, 2.5])
+def test_tools_that_are_not_a_collection_are_named(tools) -> None:
+    from toolrouter import ToolMetaLearner
+
+    with pytest.raises(TypeError, match="tools: expected a mapping or a list of ToolProfile, got"):
+        ToolMetaLearner(tools)
+
+
+@pytest.mark.parametrize("value", [np.int64(3), object(), b"\xff"])
+def test_tool_metadata_that_the_saved_state_cannot_hold_is_refused_when_given(value) -> None:
+    with pytest.raises(ValidationError, match="metadata\n.*every value must be JSON-able"):
+        ToolProfile(tool_id="a", metadata={"k": value})
+    assert ToolProfile(tool_id="a", metadata={"k": [1, {"x": None}]}).metadata == {"k": [1, {"x": None}]}

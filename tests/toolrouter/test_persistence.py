@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -250,3 +251,40 @@ def test_attempts_of_another_writer_that_the_router_cannot_learn_are_skipped_not
     assert router.tool_statistics()["a"].calls == before + 1
     assert router.store.count() == 6 + len(bad) + 1
     assert router.meta_train(meta_steps=2).info["outcomes"] == 7
+
+
+def test_a_file_saved_with_a_custom_policy_factory_asks_for_it_on_load(tmp_path: Path) -> None:
+    from toolrouter.policies import make_policy
+
+    env = SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=0)
+    router = ToolMetaLearner(env.profiles, policy=lambda seed: make_policy("ucb1", seed=seed), seed=0)
+    steps(router, env, 0, 4)
+    path = tmp_path / "custom.safetensors"
+    router.save(path)
+    with pytest.raises(ValueError, match=f"policy: file '{path}' was made with a custom policy factory; pass policy="):
+        ToolMetaLearner.load(path)
+    for other in ("gaussian_ts", lambda seed: make_policy("gaussian_ts", seed=seed)):
+        with pytest.raises(ValueError, match=f"policy: file '{path}' holds ucb1 policies, this router makes gaussian_ts"):
+            ToolMetaLearner.load(path, policy=other)
+    resumed = ToolMetaLearner.load(path, policy=lambda seed: make_policy("ucb1", seed=seed))
+    assert resumed.tool_statistics() == router.tool_statistics()
+
+
+@pytest.mark.parametrize(
+    ("policy", "options"),
+    [
+        ("gaussian_ts", {"policy_options": {"window": np.int64(50)}}),
+        ("gaussian_ts", {"policy_options": {"discount": np.float32(0.5)}}),
+        ("lin_ts", {"context_dim": np.int64(3)}),
+    ],
+)
+def test_numpy_numbers_in_the_options_save_and_load(tmp_path: Path, policy: str, options: dict) -> None:
+    env = SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=0)
+    router = ToolMetaLearner(env.profiles, policy=policy, seed=0, **options)
+    steps(router, env, 0, 6)
+    router.save(tmp_path / "r.safetensors")
+    resumed = ToolMetaLearner.load(tmp_path / "r.safetensors")
+    assert resumed.tool_statistics() == router.tool_statistics()
+    assert steps(resumed, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5) == steps(
+        router, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5
+    )
