@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.toolbox import Toolbox, ToolResult
+from toolrouter.serialization import short_repr
 
 __all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
 
@@ -145,13 +146,8 @@ def list_field(obj: Any, name: str, where: str) -> Sequence[Any]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{where}.{name}: expected a list, got {type(value).__name__} {_short(value)}")
+        raise ValueError(f"{where}.{name}: expected a list, got {type(value).__name__} {short_repr(value)}")
     return value
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def text_of(content: Any, text_types: Iterable[str] = ("text",)) -> str:
@@ -175,7 +171,7 @@ def last_user_text(messages: Iterable[Any] | str | None, text_types: Iterable[st
     if isinstance(messages, str):
         return messages or None
     if field_of(messages, "role") is not None:  # iterating it would read its keys or fields as messages
-        raise TypeError(f"messages: expected the list of messages, got one message {_short(messages)}")
+        raise TypeError(f"messages: expected the list of messages, got one message {short_repr(messages)}")
     kinds = tuple(text_types)
     for message in reversed(list(messages)):
         if field_of(message, "role") == "user":

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import json
-import reprlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -49,6 +48,7 @@ from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
+from toolrouter.serialization import short_repr
 
 __all__ = ["McpBackends", "tool_id_of", "server_and_tool"]
 
@@ -254,7 +254,7 @@ class McpBackends:
             log.info("mcp_call_rejected", tool=name, status="invalid_arguments")
             return _error(
                 f"invalid arguments for tool {name!r}: expected an object of named arguments, "
-                f"got {type(arguments).__name__} {reprlib.repr(arguments)}"
+                f"got {type(arguments).__name__} {short_repr(arguments)}"
             )
         arguments = {} if arguments is None else dict(arguments)
         problems = self._check(capability, arguments)
