@@ -1,0 +1,26 @@
+"""toolrouter's number checks: meta's wording, with the value cut short as toolrouter quotes it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toolrouter._checks import check_count, check_real
+from toolrouter.errors import CorruptStateError
+from toolrouter.serialization import short_repr
+
+
+def test_a_long_value_is_quoted_cut_short() -> None:
+    value = "x" * 500
+    with pytest.raises(ValueError) as info:
+        check_count("upto_id", value)
+    assert str(info.value) == f"upto_id: expected an integer >= 0, got {short_repr(value)}"
+    assert len(str(info.value)) < 120
+
+
+def test_the_call_sites_error_type_and_bounds_are_kept() -> None:
+    assert check_count("window", np.int64(5), low=1) == 5
+    with pytest.raises(CorruptStateError, match=r"^state\.detections: expected an integer in \[0, 3\], got True$"):
+        check_count("state.detections", True, high=3, error=CorruptStateError)
+    with pytest.raises(CorruptStateError, match=r"^state\.gain: expected a finite number, got inf$"):
+        check_real("state.gain", float("inf"), error=CorruptStateError)
