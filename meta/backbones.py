@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from meta._checks import check_count
 
 def conv4(
     channels: int = 64, out_features: int | None = None, track_running_stats: bool = True, in_channels: int = 1
@@ -20,9 +21,8 @@ def conv4(
 
     On 28x28 inputs the embedding is ``channels`` wide (28 -> 14 -> 7 -> 3 -> 1).
     """
-    for name, value in (("channels", channels), ("in_channels", in_channels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    channels = check_count("channels", channels, low=1)
+    in_channels = check_count("in_channels", in_channels, low=1)
     layers: list[nn.Module] = []
     c_in = in_channels
     for _ in range(4):

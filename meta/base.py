@@ -27,6 +27,8 @@ import structlog
 import torch
 from torch import nn
 
+from meta._checks import check_count
+
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -266,8 +268,7 @@ def create_meta_batch(
         >>> len(create_meta_batch(tasks, batch_size=4))
         4
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_count("batch_size", batch_size, low=1)
     tasks = list(tasks)
     if batch_size > len(tasks):
         raise ValueError(f"batch_size={batch_size} is larger than the number of tasks ({len(tasks)})")

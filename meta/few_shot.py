@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from meta._checks import check_count
 from meta.base import NonFiniteLossError, Task, TaskShapeError, model_device, validate_task_tensors
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -140,8 +141,7 @@ class RelationNetwork(_MetricNetwork):
 
     def __init__(self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64) -> None:
         super().__init__(encoder)
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
+        hidden = check_count("hidden", hidden, low=1)
         self.relation = relation_module or nn.Sequential(
             nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
         )

@@ -80,6 +80,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from meta._checks import check_count, check_real
 from meta.base import BaseMetaLearner, MetaBatch, TaskLike, TaskShapeError, as_meta_batch, validate_task_tensors
 from meta.vmap_guard import (
     VmapUnsafeError,
@@ -170,9 +171,7 @@ def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str
 
 
 def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return check_real(name, value, low=0, low_open=True)
 
 
 class MAML(BaseMetaLearner):
@@ -227,8 +226,7 @@ class MAML(BaseMetaLearner):
     ) -> None:
         lr_inner = _positive("lr_inner", lr_inner)
         lr_meta = _positive("lr_meta", lr_meta)
-        if isinstance(num_inner_steps, bool) or not isinstance(num_inner_steps, int) or num_inner_steps < 1:
-            raise ValueError(f"num_inner_steps must be a positive integer, got {num_inner_steps!r}")
+        num_inner_steps = check_count("num_inner_steps", num_inner_steps, low=1)
         if vectorize not in ("auto", "vmap", "loop"):
             raise ValueError(f"vectorize must be 'auto', 'vmap' or 'loop', got {vectorize!r}")
         if grad_clip is not None:
@@ -692,9 +690,7 @@ class MAML(BaseMetaLearner):
     def _num_steps(self, num_steps: int | None) -> int:
         """``num_steps``, or ``num_inner_steps`` for None; ValueError unless a non-negative int."""
         steps = self.num_inner_steps if num_steps is None else num_steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"num_steps must be a non-negative integer, got {steps!r}")
-        return steps
+        return check_count("num_steps", steps)
 
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.

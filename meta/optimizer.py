@@ -27,6 +27,7 @@ import structlog
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from meta._checks import check_count
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -138,9 +139,9 @@ class AdaptiveOptimizer:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
             )
-        for name, value, low in (("window", window, 2), ("plateau_patience", plateau_patience, 1), ("convergence_patience", convergence_patience, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        window = check_count("window", window, low=2)
+        plateau_patience = check_count("plateau_patience", plateau_patience, low=1)
+        convergence_patience = check_count("convergence_patience", convergence_patience, low=1)
         # written so that NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
         if not (isinstance(plateau_factor, (int, float)) and 1 < plateau_factor < math.inf):
             raise ValueError(f"plateau_factor: must be a finite number > 1, got {plateau_factor!r}")
@@ -621,8 +622,7 @@ class BayesianOptimizer:
         """Run ``n_iterations`` trials; return the best parameters and score over the whole study."""
         if not callable(objective_function):
             raise TypeError(f"objective_function: expected a callable, got {objective_function!r}")
-        if not isinstance(n_iterations, int) or isinstance(n_iterations, bool) or n_iterations < 1:
-            raise ValueError(f"n_iterations: must be an int >= 1, got {n_iterations!r}")
+        n_iterations = check_count("n_iterations", n_iterations, low=1)
         # Before the study is opened, so that a mismatch leaves no trial behind.
         names = list(self.distributions)
         check_called_with_one_argument(

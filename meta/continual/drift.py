@@ -14,6 +14,7 @@ import structlog
 import torch
 from torch import nn
 
+from meta._checks import check_count
 from meta.continual._data import Batch
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
 
@@ -66,10 +67,8 @@ class DriftAdapter:
             raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
         if not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"lr: must be > 0, got {lr!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps: must be an int >= 1, got {steps!r}")
-        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 0:
-            raise ValueError(f"buffer_size: must be an int >= 0, got {buffer_size!r}")
+        steps = check_count("steps", steps, low=1)
+        buffer_size = check_count("buffer_size", buffer_size)
         self.model = model
         self.lr = lr
         self.steps = steps

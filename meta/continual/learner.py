@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from meta._checks import check_count
 from meta.continual._data import (
     Batch,
     DuplicateTaskError,
@@ -274,9 +275,7 @@ class ContinualLearner:
 
     @staticmethod
     def _check_task_id(task_id: Any) -> int:
-        if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
-            raise ValueError(f"task_id: must be an int >= 0, got {task_id!r}")
-        return task_id
+        return check_count("task_id", task_id)
 
     # ------------------------------------------------------------------------------ training
     def stage_lr(self) -> float:
@@ -340,8 +339,7 @@ class ContinualLearner:
         if the loss stops being finite. A call rejected before training leaves the learner unchanged.
         """
         task_id = self._check_task_id(task_id)
-        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
-            raise ValueError(f"num_epochs: must be an int >= 1, got {num_epochs!r}")
+        num_epochs = check_count("num_epochs", num_epochs, low=1)
         x, y = as_tensors(task_data, "task_data")
         self._check_task(x, y, "task_data")
         if task_id in self.trained_tasks and not self.strategy.allows_repeated_tasks:
@@ -378,8 +376,7 @@ class ContinualLearner:
         """
         if not isinstance(self.strategy, Naive):
             raise ValueError(f"strategy: train_joint is the reference for strategy 'naive', got {self.strategy.name!r}")
-        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
-            raise ValueError(f"num_epochs: must be an int >= 1, got {num_epochs!r}")
+        num_epochs = check_count("num_epochs", num_epochs, low=1)
         data = as_task_mapping(tasks, "tasks")
         for tid, (x, y) in data.items():
             self._check_task_id(tid)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from meta._checks import check_count
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -486,8 +487,7 @@ class ExperienceReplay(Strategy):
         beta: float = 0.4,
         seed: int = 0,
     ) -> None:
-        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 0:
-            raise ValueError(f"buffer_size: must be an int >= 0, got {buffer_size!r}")
+        buffer_size = check_count("buffer_size", buffer_size)
         if policy not in ("reservoir", "class_balanced", "loss_prioritized"):
             raise ValueError(f"policy: must be 'reservoir', 'class_balanced' or 'loss_prioritized', got {policy!r}")
         if replay_batch_size is not None and replay_batch_size < 1:

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from meta._checks import check_count
 from meta.base import MetaBatch, Task
 
 
@@ -49,9 +50,9 @@ class EpisodeSampler:
         seed: int = 0,
         generator: torch.Generator | None = None,
     ) -> None:
-        for name, value, low in (("n_way", n_way, 1), ("k_shot", k_shot, 1), ("n_query", n_query, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        n_way = check_count("n_way", n_way, low=1)
+        k_shot = check_count("k_shot", k_shot, low=1)
+        n_query = check_count("n_query", n_query)
         self.data = data
         self._pairs = labels is None
         if labels is None:
@@ -103,8 +104,7 @@ class EpisodeSampler:
 
     def sample_batch(self, batch_size: int) -> MetaBatch:
         """``batch_size`` episodes as a stacked ``MetaBatch`` (for the MAML family)."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = check_count("batch_size", batch_size, low=1)
         return MetaBatch([self.sample() for _ in range(batch_size)])
 
     def __iter__(self) -> Iterator[Task]:

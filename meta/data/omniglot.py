@@ -28,6 +28,7 @@ import structlog
 import torch
 from PIL import Image
 
+from meta._checks import check_count
 from meta.data import DataFormatError
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -113,8 +114,7 @@ def load_omniglot(
         paths = [paths]
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 4:
-        raise ValueError(f"image_size must be an integer >= 4, got {image_size!r}")
+    image_size = check_count("image_size", image_size, low=4)
     if (
         isinstance(rotations, str)
         or not rotations

@@ -18,6 +18,7 @@ import math
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meta._checks import check_count
 from meta.base import MetaBatch
 
 
@@ -79,9 +80,9 @@ class SinusoidTaskSampler:
 
     def sample(self, batch_size: int, k_shot: int, k_query: int) -> MetaBatch:
         """A meta-batch of ``batch_size`` tasks with ``k_shot`` support and ``k_query`` query points."""
-        for name, value in (("batch_size", batch_size), ("k_shot", k_shot), ("k_query", k_query)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        batch_size = check_count("batch_size", batch_size, low=1)
+        k_shot = check_count("k_shot", k_shot, low=1)
+        k_query = check_count("k_query", k_query, low=1)
         amp, phase = self.sample_parameters(batch_size)
         x = self.sample_x(batch_size, k_shot + k_query)
         y = amp[:, None, None] * torch.sin(x - phase[:, None, None])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
+from meta._checks import check_count
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -148,9 +148,7 @@ def _image_layer(op: str, c_in: int, width: int, act: str, hw: int) -> tuple[nn.
 def _size(value: Any, where: str) -> int:
     """``value`` as a size: a positive integer, or a ValueError naming ``where`` (torch would build
     zero-sized layers from 0, fail later on a negative size, and int() would parse a string)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{where}: must be a positive integer, got {value!r}")
-    return int(value)
+    return check_count(where, value, low=1)
 
 
 def _shape(arch: Mapping[str, Any]) -> tuple[int, ...]:

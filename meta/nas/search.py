@@ -10,6 +10,7 @@ import optuna
 import structlog
 from optuna.trial import TrialState
 
+from meta._checks import check_count
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
 from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler, run_trial
@@ -78,9 +79,9 @@ class NeuralArchitectureSearch:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
         if tournament_size is None and isinstance(population_size, int):
             tournament_size = min(5, population_size)
-        for name, value, low in (("population_size", population_size, 2), ("tournament_size", tournament_size, 1), ("n_startup_trials", n_startup_trials, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}: must be an int >= {low}, got {value!r}")
+        population_size = check_count("population_size", population_size, low=2)
+        tournament_size = check_count("tournament_size", tournament_size, low=1)
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         if not (isinstance(n_starts, int) and n_starts >= 1):
@@ -147,8 +148,7 @@ class NeuralArchitectureSearch:
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
-        if not isinstance(num_evaluations, int) or isinstance(num_evaluations, bool) or num_evaluations < 1:
-            raise ValueError(f"num_evaluations: must be an int >= 1, got {num_evaluations!r}")
+        num_evaluations = check_count("num_evaluations", num_evaluations, low=1)
         # Before the study is opened, so that a mismatch leaves no trial behind.
         check_called_with_one_argument(
             evaluation_function, "evaluation_function", "one architecture dict", "the architecture as its one argument"

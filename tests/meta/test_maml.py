@@ -130,7 +130,7 @@ def test_adapt_only_selected_parameters_and_never_update_frozen_ones() -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("inf"), "0.1"])
 def test_inner_learning_rate_must_be_positive(bad: object) -> None:
-    with pytest.raises(ValueError, match=f"lr_inner must be a positive finite number, got {bad!r}"):
+    with pytest.raises(ValueError, match=f"lr_inner: expected a finite number > 0, got {bad!r}"):
         MAML(_mlp(), lr_inner=bad)  # type: ignore[arg-type]
 
 
@@ -355,7 +355,7 @@ def test_targets_that_do_not_fit_the_predictions_and_unusable_tasks_are_refused_
     message = _untouched(learner, lambda: learner.adapt_to_task(x[0].half(), y[0]))
     assert "support_x has dtype torch.float16" in message
     for bad in (-1, True, 2.5):
-        with pytest.raises(ValueError, match=f"num_steps must be a non-negative integer, got {bad!r}"):
+        with pytest.raises(ValueError, match=f"num_steps: expected an integer >= 0, got {bad!r}"):
             learner.evaluate(MetaBatch.from_tensors(x, y, x, y), num_steps=bad)  # type: ignore[arg-type]
 
 

@@ -36,7 +36,7 @@ def test_sinusoid_tasks_follow_the_maml_setting() -> None:
     assert torch.equal(again.stacked()[1], sy)  # type: ignore[index]
     with pytest.raises(ValidationError, match="amplitude_min"):
         SinusoidConfig(amplitude_min=6.0)
-    with pytest.raises(ValueError, match="k_shot must be a positive integer"):
+    with pytest.raises(ValueError, match="k_shot: expected an integer >= 1, got 0"):
         sampler.sample(2, 0, 5)
 
 
@@ -68,7 +68,7 @@ def test_episode_sampler_rejects_impossible_episodes() -> None:
         EpisodeSampler(x, y, n_way=5, k_shot=1, n_query=1)
     with pytest.raises(ValueError, match="n_way=2 is more than the 0 classes with at least k_shot"):
         EpisodeSampler(x, y, n_way=2, k_shot=3, n_query=3)
-    with pytest.raises(ValueError, match="k_shot must be an integer >= 1"):
+    with pytest.raises(ValueError, match="k_shot: expected an integer >= 1, got 0"):
         EpisodeSampler(x, y, k_shot=0)
     with pytest.raises(ValueError, match="labels has 3 entries"):
         EpisodeSampler(x, y[:3])

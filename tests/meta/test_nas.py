@@ -231,7 +231,7 @@ def test_an_architecture_with_sizes_that_are_not_positive_integers_is_refused(ar
     from meta import build_model_from_architecture
 
     # a size of 0 built zero-sized layers that output a constant; a string width was parsed by int()
-    with pytest.raises(ValueError, match=f"architecture{where}: must be a positive integer, got {bad!r}"):
+    with pytest.raises(ValueError, match=f"architecture{where}: expected an integer >= 1, got {bad!r}"):
         build_model_from_architecture(architecture)
 
 
@@ -261,9 +261,9 @@ def test_bad_search_arguments_name_the_field() -> None:
         NeuralArchitectureSearch(space, "random").search_architecture(lambda a: 0.0, num_evaluations=0)
     with pytest.raises(ValueError, match="n_starts"):
         NeuralArchitectureSearch(space, "bayesian", n_starts=0)
-    with pytest.raises(ValueError, match="population_size: must be an int >= 2, got 2.5"):
+    with pytest.raises(ValueError, match="population_size: expected an integer >= 2, got 2.5"):
         NeuralArchitectureSearch(space, "evolutionary", population_size=2.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="n_startup_trials: must be an int >= 1, got 1.5"):
+    with pytest.raises(ValueError, match="n_startup_trials: expected an integer >= 1, got 1.5"):
         NeuralArchitectureSearch(space, "bayesian", n_startup_trials=1.5)  # type: ignore[arg-type]
 
 
