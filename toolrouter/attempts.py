@@ -50,6 +50,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolrouter._checks import check_count
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult
@@ -664,12 +665,8 @@ class ThreadRunner:
     """
 
     def __init__(self, max_workers: int = 64, idle_s: float = 60.0, max_hung: int = 1024) -> None:
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise ValueError(f"max_workers: expected a positive int, got {max_workers!r}")
-        if isinstance(max_hung, bool) or not isinstance(max_hung, int) or max_hung < 0:
-            raise ValueError(f"max_hung: expected a non-negative int, got {max_hung!r}")
-        self.max_workers = max_workers
-        self.max_hung = max_hung
+        self.max_workers = check_count("max_workers", max_workers, low=1)
+        self.max_hung = check_count("max_hung", max_hung)
         self.idle_s = idle_s
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import NoToolForCapabilityError
 from toolrouter.features import HashingFeaturizer
 from toolrouter.learner import ToolMetaLearner, _profiles
@@ -311,8 +312,7 @@ def _run_learner(
 def _check_inputs(
     tools: Any, tasks: Any, n: Any
 ) -> tuple[list[ToolProfile], list[TaskProfile]]:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: the number of tasks in the stream must be an integer of at least 1, got {n!r}")
+    check_count("n", n, low=1)  # the number of tasks in the stream
     profiles = _profiles(tools)
     if not profiles:
         raise ValueError(f"tools: need at least one tool, got {tools!r}")
@@ -368,10 +368,7 @@ def _check_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
     out = tuple(seeds)
     if not out:
         raise ValueError("seeds: need at least one seed, got []")
-    for s in out:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"seeds: each seed must be an integer >= 0, got {s!r}")
-    return tuple(int(s) for s in out)
+    return tuple(check_count(f"seeds[{i}]", s) for i, s in enumerate(out))
 
 
 def _environment(
@@ -382,10 +379,8 @@ def _environment(
     for tool_id, p in truth.items():
         if tool_id not in ids:
             raise ValueError(f"true_success: unknown tool {tool_id!r}; tools are {sorted(ids)}")
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"true_success[{tool_id!r}] must be a probability in [0, 1], got {p!r}")
-    if isinstance(quality_mean, bool) or not isinstance(quality_mean, (int, float)) or not 0.0 <= quality_mean <= 1.0:
-        raise ValueError(f"quality_mean must be in [0, 1], got {quality_mean!r}")
+        check_real(f"true_success[{tool_id!r}]", p, low=0, high=1)
+    quality_mean = check_real("quality_mean", quality_mean, low=0, high=1)
     return SyntheticEnvironment(
         tools=[
             SimulatedTool(
@@ -475,8 +470,7 @@ def create_tool_optimization_benchmark(
     if weights is not None and not isinstance(weights, UtilityWeights):
         weights = UtilityWeights.model_validate(weights)
     weights = weights or UtilityWeights()
-    if isinstance(text_dim, bool) or not isinstance(text_dim, int) or text_dim < 1:
-        raise ValueError(f"text_dim must be a positive integer, got {text_dim!r}")
+    text_dim = check_count("text_dim", text_dim, low=1)
     env = _environment(profiles, true_success, quality_mean)
     contextual_tasks, context_dim = (
         _contexts(task_list, text_dim) if any(POLICIES[p].contextual for p in names if p in POLICIES) else (task_list, None)

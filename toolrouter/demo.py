@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from toolrouter._checks import check_count
 from toolrouter.errors import AllToolsFailedError
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.middleware import ToolFailure, ToolMiddleware, ToolOutput
@@ -107,8 +108,7 @@ def run_demo(
         raise ValueError(f"calls must be at least 1, got {calls!r}")
     if policy not in POLICIES:
         raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    seed = check_count("seed", seed)
     if n_tools < len(capabilities):  # tools are dealt round-robin: each capability needs one
         raise ValueError(f"n_tools: {n_tools} tools cannot serve the {len(capabilities)} capabilities {list(capabilities)}")
     t0 = time.perf_counter()

@@ -102,6 +102,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.policies.base import MAX_ABS_REWARD
 from toolrouter.serialization import read_model, short_repr
@@ -152,26 +153,6 @@ def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> fl
         raise ValueError(f"{field} must be finite and {bound}, got {value!r}")
     return value
 
-
-def _check_min_samples(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-        # two samples are the fewest that give a standard deviation
-        raise ValueError(f"min_samples must be an integer of at least 2, got {value!r}")
-    return value
-
-
-def _check_recheck(value: int | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RECHECK_AFTER):
-        raise ValueError(f"recheck_after must be an integer from 1 to 2**53 or None, got {value!r}")
-    return value
-
-
-def _check_run_alpha(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
-        raise ValueError(f"run_alpha must be a number in (0, 1) or None, got {value!r}")
-    return float(value)
 
 
 def _count_in(moments: list[Any], x: float) -> None:
@@ -261,7 +242,10 @@ class ChangeDetector(ABC):
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
-        self.min_samples = _check_min_samples(self.default_min_samples if min_samples is None else min_samples)
+        # two samples are the fewest that give a standard deviation
+        self.min_samples = check_count(
+            "min_samples", self.default_min_samples if min_samples is None else min_samples, low=2
+        )
         self.direction = _check_direction(direction)
         if not isinstance(standardize, bool):
             raise TypeError(f"standardize must be a bool, got {standardize!r}")
@@ -270,11 +254,13 @@ class ChangeDetector(ABC):
         self.clip = _check_positive("clip", clip)
         if self.clip <= self.delta:
             raise ValueError(f"clip must exceed delta ({self.delta!r}) or nothing could fire, got {self.clip!r}")
-        self.recheck_after = _check_recheck(recheck_after)
-        self.run_alpha = _check_run_alpha(run_alpha)
-        if isinstance(run_history, bool) or not isinstance(run_history, int) or run_history < 1:
-            raise ValueError(f"run_history must be a positive integer, got {run_history!r}")
-        self.run_history = run_history
+        self.recheck_after = (
+            None if recheck_after is None else check_count("recheck_after", recheck_after, low=1, high=MAX_RECHECK_AFTER)
+        )
+        self.run_alpha = (
+            None if run_alpha is None else check_real("run_alpha", run_alpha, low=0, high=1, low_open=True, high_open=True)
+        )
+        self.run_history = check_count("run_history", run_history, low=1)
         self.detections = 0
         self.last_direction: Literal["down", "up"] | None = None
         self.reset()
@@ -513,9 +499,7 @@ class ChangeDetector(ABC):
         # a scratch instance of the checked configuration; it is installed only if all is valid
         scratch = read_model(DetectorConfig, {**cfg, "kind": self.name}, "state.config").make()
         moments = read_model(_Moments, state["moments"], "state.moments")
-        detections = state["detections"]
-        if isinstance(detections, bool) or not isinstance(detections, int) or not 0 <= detections < 2**63:
-            raise CorruptStateError(f"state.detections must be an integer >= 0, got {short_repr(detections)}")
+        detections = check_count("state.detections", state["detections"], high=2**63 - 1, error=CorruptStateError)
         last = state["last_direction"]
         if last not in (None, "down", "up"):
             raise CorruptStateError(f"state.last_direction must be None, 'down' or 'up', got {short_repr(last)}")
@@ -528,15 +512,13 @@ class ChangeDetector(ABC):
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
         runs = read_model(_Runs, state.get("runs", {}), "state.runs")
-        gain = state.get("gain", 0.0)
-        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
-            raise CorruptStateError(f"state.gain must be a finite number, got {short_repr(gain)}")
+        gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
         # all valid: from here on nothing can fail
         install()
         self.__dict__.update(scratch.__dict__)
         self._moments_n, self._mean, self._m2 = moments.n, moments.mean, moments.m2
         self._post = {k: [m.n, m.mean, m.m2] for k, m in post_moments.items()}
-        self._gain = float(gain)
+        self._gain = gain
         m = runs.moments
         self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2]]
         self.detections = detections
@@ -552,10 +534,7 @@ def _finite_stats(stats: Mapping[str, Any], names: Sequence[str]) -> dict[str, f
         raise CorruptStateError(f"state.statistics: keys must be {sorted(names)}, got {short_repr(sorted(map(str, stats)))}")
     out = {}
     for key in names:
-        value = stats[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise CorruptStateError(f"state.statistics.{key} must be a finite number, got {short_repr(value)}")
-        out[key] = float(value)
+        out[key] = check_real(f"state.statistics.{key}", stats[key], error=CorruptStateError)
     return out
 
 

@@ -38,6 +38,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from toolrouter._checks import check_count, check_real
+
 __all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "CombinedFeaturizer", "make_featurizer", "FEATURIZERS"]
 
 
@@ -74,9 +76,7 @@ class _TextCache:
     """Least-recently-used text -> read-only vector cache shared by the featurizers."""
 
     def __init__(self, size: int) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"cache_size must be a non-negative integer, got {size!r}")
-        self.size = size
+        self.size = check_count("cache_size", size)
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def get(self, text: str) -> np.ndarray | None:
@@ -132,17 +132,15 @@ class HashingFeaturizer:
         char_ngrams: tuple[int, int] | None = (3, 5),
         cache_size: int = 4096,
     ) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be a positive integer, got {dim!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
-            raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+        dim = check_count("dim", dim, low=1)
+        seed = check_count("seed", seed, high=2**64 - 1)
         if char_ngrams is not None:
             lo, hi = char_ngrams
             if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
                 raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
         self._cache = _TextCache(cache_size)
-        self.dim = int(dim)
-        self.seed = int(seed)
+        self.dim = dim
+        self.seed = seed
         self.char_ngrams = char_ngrams
         self.cache_size = cache_size
         self._key = self.seed.to_bytes(8, "little")
@@ -237,8 +235,7 @@ class SentenceEncoderFeaturizer:
         cache_size: int = 65536,
         dtype: str = "float32",
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = check_count("batch_size", batch_size, low=1)
         if dtype not in ("float32", "bfloat16"):
             raise ValueError(f"dtype: must be 'float32' or 'bfloat16', got {dtype!r}")
         self._cache = _TextCache(cache_size)
@@ -354,9 +351,7 @@ class CombinedFeaturizer:
         for i, part in enumerate(parts):
             if not (isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], Featurizer)):
                 raise TypeError(f"parts[{i}]: expected a (Featurizer, weight) pair, got {part!r}")
-            weight = part[1]
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight <= 0:
-                raise ValueError(f"parts[{i}]: weight must be a positive finite number, got {weight!r}")
+            check_real(f"parts[{i}] weight", part[1], low=0, low_open=True)
         self.parts = [(f, float(w)) for f, w in parts]
 
     @property

@@ -49,6 +49,7 @@ import networkx as nx
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
+from toolrouter._checks import check_count
 from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state
 from toolrouter.errors import (
     CorruptStateError,
@@ -1893,8 +1894,7 @@ class ToolMetaLearner:
             raise ValueError(
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )
-        if isinstance(min_new_attempts, bool) or not isinstance(min_new_attempts, int) or min_new_attempts < 1:
-            raise ValueError(f"min_new_attempts: expected a positive int, got {min_new_attempts!r}")
+        min_new_attempts = check_count("min_new_attempts", min_new_attempts, low=1)
         self.stop_background_meta_training()
         stop = threading.Event()
 
@@ -2329,9 +2329,7 @@ class _SavedState:
 
 def _every(name: str, value: Any) -> int | None:
     """``value`` of a count option (``sync_every``, ``snapshot_every``): a positive int or ``None``."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-        raise ValueError(f"{name}: expected a positive int or None, got {value!r}")
-    return None if value is None else int(value)
+    return None if value is None else check_count(name, value, low=1)
 
 
 def _snapshot_source(store: Store, name: str) -> str:

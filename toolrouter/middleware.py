@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import (
     Binding,
@@ -515,17 +516,11 @@ def _registered(
 
 
 def _check_max_attempts(value: int | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"max_attempts: expected a positive int or None, got {value!r}")
-    return value
+    return None if value is None else check_count("max_attempts", value, low=1)
 
 
 def _check_seconds(name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e6:
-        raise ValueError(f"{name}: expected seconds in (0, 1e6] or None, got {value!r}")
-    return float(value)
+    return None if value is None else check_real(name, value, low=0, high=10**6, low_open=True)
 
 
 def _check_name(name: str, value: Any) -> str:

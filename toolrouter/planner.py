@@ -63,6 +63,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolrouter._checks import check_count
 from toolrouter.errors import (
     BudgetInfeasibleError,
     CorruptStateError,
@@ -1015,8 +1016,7 @@ def assign_tools(
             raise ValueError(f"{name} must be finite and > 0, got {bound!r}")
     if method not in ("auto", "exact", "lagrangian", "brute_force"):
         raise ValueError(f"method must be auto, exact, lagrangian or brute_force, got {method!r}")
-    if isinstance(max_fallbacks, bool) or not isinstance(max_fallbacks, int) or max_fallbacks < 0:
-        raise ValueError(f"max_fallbacks must be an integer >= 0, got {max_fallbacks!r}")
+    max_fallbacks = check_count("max_fallbacks", max_fallbacks)
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")
     for step in graph:

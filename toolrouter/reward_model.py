@@ -42,6 +42,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch import nn
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile
@@ -452,21 +453,17 @@ def meta_train(
         raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
-    for name, value in (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    meta_steps = check_count("meta_steps", meta_steps, low=1)
+    meta_batch = check_count("meta_batch", meta_batch, low=1)
+    shots = check_count("shots", shots, low=1)
+    inner_steps = check_count("inner_steps", inner_steps, low=1)
     # the sizes and counters a saved model keeps: what is trained here must load again
-    for name, value, low, high in (
-        ("features", features, 1, MAX_SAVED_DIM), ("hidden", hidden, 1, MAX_SAVED_DIM),
-        ("watermark", watermark, 0, 2**63 - 1), ("seed", seed, 0, 2**63 - 1),
-    ):  # fmt: skip
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-            raise ValueError(f"{name}: expected an int from {low} to {high}, got {value!r}")
-    features, hidden, watermark, seed = int(features), int(hidden), int(watermark), int(seed)
-    if time_budget_s is not None and (
-        isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not 0 < time_budget_s < math.inf
-    ):  # NaN compares false to every elapsed time: it would mean no budget at all
-        raise ValueError(f"time_budget_s: expected a positive number of seconds or None, got {time_budget_s!r}")
+    features = check_count("features", features, low=1, high=MAX_SAVED_DIM)
+    hidden = check_count("hidden", hidden, low=1, high=MAX_SAVED_DIM)
+    watermark = check_count("watermark", watermark, high=2**63 - 1)
+    seed = check_count("seed", seed, high=2**63 - 1)
+    if time_budget_s is not None:  # finite: NaN compares false to every elapsed time, it would mean no budget at all
+        time_budget_s = check_real("time_budget_s", time_budget_s, low=0, low_open=True)
     profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
     outcomes = _outcomes(history, context_dim)
     tool_ids = sorted({o.tool_id for o in outcomes})

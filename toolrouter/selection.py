@@ -70,6 +70,7 @@ from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
+from toolrouter._checks import check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
@@ -467,11 +468,6 @@ def _check_examples(examples: Any, field: str) -> list[str]:
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
-def _check_positive_int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{field}: must be a positive integer, got {value!r}")
-    return int(value)
-
 
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
     """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
@@ -526,11 +522,10 @@ class FewShotToolSelector:
             config = SelectorConfig()
         elif not isinstance(config, SelectorConfig):
             raise TypeError(f"config: expected a SelectorConfig, got {type(config).__name__}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed: expected an int, got {seed!r}")
+        seed = check_count("seed", seed, low=None, error=TypeError)
         self.featurizer = featurizer
         self.config = config
-        self.seed = int(seed)
+        self.seed = seed
         self.dim = int(featurizer.dim)
         self._tokens: _TokenStates | None = None
         top = None
@@ -731,8 +726,7 @@ class FewShotToolSelector:
         """
         query = _check_text(query, "query")
         threshold = self.config.min_confidence if min_confidence is None else min_confidence
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"min_confidence: must be a number in [0, 1], got {min_confidence!r}")
+        threshold = check_real("min_confidence", threshold, low=0, high=1)
         row = self.confidences([query])[0]
         best = int(np.argmax(row))
         confidence = float(row[best])
@@ -751,7 +745,7 @@ class FewShotToolSelector:
         """
         query = _check_text(query, "query")
         if k is not None:
-            k = _check_positive_int(k, "k")
+            k = check_count("k", k, low=1)
         row = self.scores([query])[0]
         order = np.argsort(-row, kind="stable")[: k or len(row)]
         return [(self._tool_ids[i], float(row[i])) for i in order]
@@ -849,8 +843,8 @@ class FewShotToolSelector:
         if extra:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
         descs = {t: _check_text(d, f"descriptions[{t!r}]") for t, d in descriptions.items()}
-        episodes = _check_positive_int(episodes, "episodes")
-        n_way = _check_positive_int(n_way, "n_way")
+        episodes = check_count("episodes", episodes, low=1)
+        n_way = check_count("n_way", n_way, low=1)
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) and not isinstance(k_shot, bool) else k_shot
         if not isinstance(shots, Sequence) or not shots or any(
             isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
@@ -859,9 +853,7 @@ class FewShotToolSelector:
         if any(k == 0 for k in shots) and len(descs) < len(data):
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed: expected an int, got {seed!r}")
-
+        seed = check_count("seed", seed, low=None, error=TypeError)
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)
         tools = sorted(data)

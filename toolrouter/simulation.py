@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.errors import UnknownToolError
 from toolrouter.serialization import short_repr
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
@@ -121,11 +122,11 @@ class SyntheticEnvironment:
         context. ``drifting`` of the tools (the best one of each capability first) drop to a 10%
         success rate from call ``drift_at_call`` on.
         """
-        n_tools = _count(n_tools, "n_tools", least=1)
-        context_dim = _count(context_dim, "context_dim")
-        drifting = _count(drifting, "drifting")
-        drift_at_call = _count(drift_at_call, "drift_at_call")
-        seed = _count(seed, "seed")
+        n_tools = check_count("n_tools", n_tools, low=1)
+        context_dim = check_count("context_dim", context_dim)
+        drifting = check_count("drifting", drifting)
+        drift_at_call = check_count("drift_at_call", drift_at_call)
+        seed = check_count("seed", seed)
         if drifting > n_tools:
             raise ValueError(f"drifting: at most n_tools ({n_tools}) tools can drift, got {drifting!r}")
         capabilities = _capabilities(capabilities)
@@ -223,14 +224,6 @@ class SyntheticEnvironment:
 
         simulated_tool.__name__ = tool_id
         return simulated_tool
-
-
-def _count(value: Any, field: str, least: int = 0) -> int:
-    """``value`` as an int of at least ``least`` (numpy ints too, never a bool), else a
-    ``ValueError`` naming ``field`` and the value."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{field}: expected an integer of at least {least}, got {value!r}")
-    return int(value)
 
 
 def _capabilities(capabilities: Any) -> tuple[str, ...]:

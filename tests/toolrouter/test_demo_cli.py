@@ -61,7 +61,7 @@ def test_demo_command_prints_the_tables(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"n_tools": 2}, r"n_tools: 2 tools cannot serve the 3 capabilities \['search', 'code', 'llm'\]"),
-    ({"seed": -1}, "seed: expected a non-negative int, got -1"),
+    ({"seed": -1}, "seed: expected an integer >= 0, got -1"),
 ])
 def test_demo_names_a_bad_argument(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -310,7 +310,7 @@ def test_plan_with_bad_graph_is_rejected() -> None:
         PlanExecutor({"t": 5})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match=r"output_types\['s'\]: expected a type or a tuple of types, got 'int'"):
         PlanExecutor({"t": ok(1)}, output_types={"s": "int"})  # type: ignore[dict-item]
-    with pytest.raises(ValueError, match="max_workers: expected a positive int, got '4'"):
+    with pytest.raises(ValueError, match="max_workers: expected an integer >= 1, got '4'"):
         PlanExecutor({"t": ok(1)}, max_workers="4")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="timeout_s"):
         ExecutorConfig(timeout_s=-1)

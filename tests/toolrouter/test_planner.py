@@ -258,7 +258,7 @@ def test_bad_arguments_raise_naming_the_field() -> None:
         assign_tools(graph, cands, max_cost=math.nan)
     with pytest.raises(ValueError, match="value must be"):
         assign_tools(graph, cands, value=-1.0)
-    with pytest.raises(ValueError, match="max_fallbacks must be an integer >= 0, got '2'"):
+    with pytest.raises(ValueError, match="max_fallbacks: expected an integer >= 0, got '2'"):
         assign_tools(graph, cands, max_fallbacks="2")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="candidates: expected a mapping of step id to candidates, got list"):
         assign_tools(graph, [Candidate("t", 0.5)])  # type: ignore[arg-type]

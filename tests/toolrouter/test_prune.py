@@ -74,7 +74,7 @@ def test_a_router_saves_a_snapshot_every_n_attempts_and_an_outage_defers_it(tmp_
 
     url = f"sqlite:///{tmp_path / 'r.db'}"
     for bad in (0, -3, 2.5, True):
-        with pytest.raises(ValueError, match=f"snapshot_every: expected a positive int or None, got {bad!r}"):
+        with pytest.raises(ValueError, match=f"snapshot_every: expected an integer >= 1, got {bad!r}"):
             ToolMetaLearner(TOOLS, seed=0, store=url, snapshot_every=bad)
     router = ToolMetaLearner(TOOLS, seed=0, store=url, snapshot_every=10)
     learn(router, 9)

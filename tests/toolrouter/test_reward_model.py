@@ -111,19 +111,19 @@ def test_bad_history_is_rejected(world, featurizer):
     with pytest.raises(ValueError, match="nobody"):
         meta_train(stranger, world.tools, featurizer, context_dim=D)
     for budget in (math.nan, -1.0, 0):  # NaN would be no budget at all
-        with pytest.raises(ValueError, match=rf"time_budget_s: expected a positive number of seconds or None, got {budget}"):
+        with pytest.raises(ValueError, match=rf"time_budget_s: expected a finite number > 0, got {budget}"):
             meta_train(good, world.tools, featurizer, context_dim=D, time_budget_s=budget)
 
 
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("features", 0, "features: expected an int from 1 to 65536, got 0"),
-        ("hidden", 0, "hidden: expected an int from 1 to 65536, got 0"),
-        ("features", 10**6, "features: expected an int from 1 to 65536, got 1000000"),
-        ("features", 1.5, "features: expected an int from 1 to 65536, got 1.5"),
-        ("watermark", -1, r"watermark: expected an int from 0 to 9223372036854775807, got -1"),
-        ("seed", -1, r"seed: expected an int from 0 to 9223372036854775807, got -1"),
+        ("features", 0, r"features: expected an integer in \[1, 65536\], got 0"),
+        ("hidden", 0, r"hidden: expected an integer in \[1, 65536\], got 0"),
+        ("features", 10**6, r"features: expected an integer in \[1, 65536\], got 1000000"),
+        ("features", 1.5, r"features: expected an integer in \[1, 65536\], got 1.5"),
+        ("watermark", -1, r"watermark: expected an integer in \[0, 9223372036854775807\], got -1"),
+        ("seed", -1, r"seed: expected an integer in \[0, 9223372036854775807\], got -1"),
     ],
 )
 def test_meta_train_refuses_sizes_and_counters_a_saved_model_cannot_hold(world, featurizer, option, value, message):

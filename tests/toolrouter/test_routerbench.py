@@ -71,7 +71,7 @@ def test_a_model_named_twice_and_a_limit_that_is_not_a_count_are_refused(folder:
     with pytest.raises(ValueError, match=r"mbpp_train.csv: model\(s\) \['m1'\] have more than one quality: column"):
         load_routerbench(folder, evals=["mbpp"], splits=["train"])
     for limit in ("5", 2.5, True):
-        with pytest.raises(ValueError, match=f"limit must be a positive integer, got {limit!r}"):
+        with pytest.raises(ValueError, match=f"limit: expected an integer >= 1, got {limit!r}"):
             load_routerbench(folder, evals=["mbpp"], splits=["test"], limit=limit)  # type: ignore[arg-type]
     assert len(load_routerbench(folder, evals=["mbpp"], splits=["test"], limit=np.int64(1))) == 1
 

@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.data._text import reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
@@ -95,10 +96,8 @@ class MetaToolData:
         ``held_out`` is a count (int) or a fraction in (0, 1) of the tools that have at least
         ``min_queries`` requests (the others are left out of both lists). Both parts are non-empty.
         """
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
-        if isinstance(min_queries, bool) or not isinstance(min_queries, int) or min_queries < 0:
-            raise ValueError(f"min_queries: must be an integer >= 0, got {min_queries!r}")
+        seed = check_count("seed", seed)
+        min_queries = check_count("min_queries", min_queries)
         counts = self.counts()
         eligible = sorted(t for t in self.tools if counts[t] >= min_queries)
         if isinstance(held_out, bool) or not isinstance(held_out, (int, float, np.integer, np.floating)):

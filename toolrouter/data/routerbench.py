@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.data._text import reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
@@ -147,8 +148,7 @@ def load_routerbench(
         unknown = [g for g in given if g not in known]
         if unknown:
             raise ValueError(f"{name}: unknown {unknown!r}; choose from {list(known)}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
-        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    limit = None if limit is None else check_count("limit", limit, low=1)
 
     models: tuple[str, ...] | None = None
     ids: list[str] = []

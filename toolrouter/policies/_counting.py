@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.serialization import MAX_SAVED_WINDOW, short_repr
+from toolrouter.serialization import MAX_SAVED_WINDOW
 
 __all__ = ["CountingPolicy"]
 
@@ -58,13 +59,11 @@ class CountingPolicy(Policy):
             if not 0.0 < discount <= 1.0:
                 raise ValueError(f"discount must lie in (0, 1], got {discount!r}")
         if window is not None:
-            if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-                raise ValueError(f"window must be a positive integer, got {window!r}")
+            window = check_count("window", window, low=1)
             if window > MAX_SAVED_WINDOW:  # the ring is allocated up front, and must load again once saved
                 raise ValueError(
                     f"window must be at most {MAX_SAVED_WINDOW:_} (each route keeps that many outcomes in memory), got {window!r}"
                 )
-            window = int(window)
         self.discount = discount
         self.window = window
         #: whether updates forget (the sums of every arm change, not just the updated one's)
@@ -271,11 +270,7 @@ class CountingPolicy(Policy):
         if self.window is not None:
             win_arm = self._checked_array(arrays, "window_arm", (self.window,), np.int64)
             win_reward = self._checked_array(arrays, "window_reward", (self.window,))
-            pos = config.get("window_pos")
-            if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < self.window:
-                raise CorruptStateError(
-                    f"state.config.window_pos: expected an int in [0, {self.window}), got {short_repr(pos)}"
-                )
+            pos = check_count("state.config.window_pos", config.get("window_pos"), high=self.window - 1, error=CorruptStateError)
             if np.any(win_arm >= k) or np.any(win_arm < -1):
                 raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
         rng = self._new_rng(config.get("rng", {}))

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
 from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
@@ -273,10 +274,7 @@ class Policy(ABC):
     @staticmethod
     def _checked_counter(config: dict[str, Any], key: str) -> int:
         """A non-negative int counter of a saved config (``t``, ``decisions``), or an error naming it."""
-        value = config.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-            raise CorruptStateError(f"state.config.{key}: expected a non-negative int, got {short_repr(value)}")
-        return value
+        return check_count(f"state.config.{key}", config.get(key), high=2**63 - 1, error=CorruptStateError)
 
     @classmethod
     def _checked_t(cls, config: dict[str, Any]) -> int:

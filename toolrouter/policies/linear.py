@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg.blas import dger
 
+from toolrouter._checks import check_count
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 
 
@@ -111,9 +112,7 @@ class _LinearPolicy(Policy):
         exploration: float = 1.0,
     ) -> None:
         super().__init__(seed=seed)
-        if isinstance(context_dim, bool) or not isinstance(context_dim, (int, np.integer)) or context_dim < 1:
-            raise ValueError(f"context_dim must be a positive integer, got {context_dim!r}")
-        self.context_dim = d = int(context_dim)
+        self.context_dim = d = check_count("context_dim", context_dim, low=1)
         self.regularization = _positive("regularization", regularization)
         self.exploration = _positive("exploration", exploration, allow_zero=True)
         self.options = {
@@ -429,15 +428,13 @@ class LinearThompson(_LinearPolicy):
         super().__init__(
             context_dim=context_dim, seed=seed, regularization=regularization, exploration=exploration
         )
-        if isinstance(refresh_arms, bool) or not isinstance(refresh_arms, (int, np.integer)) or refresh_arms < 1:
-            raise ValueError(f"refresh_arms must be a positive integer, got {refresh_arms!r}")
+        refresh_arms = check_count("refresh_arms", refresh_arms, low=1)
         if exact is not None and not isinstance(exact, bool):
             raise ValueError(f"exact must be True, False or None (automatic), got {exact!r}")
-        if isinstance(exact_budget, bool) or not isinstance(exact_budget, (int, np.integer)) or exact_budget < 0:
-            raise ValueError(f"exact_budget must be a non-negative integer, got {exact_budget!r}")
-        self.refresh_arms = int(refresh_arms)
+        exact_budget = check_count("exact_budget", exact_budget)
+        self.refresh_arms = refresh_arms
         self.exact = exact
-        self.exact_budget = int(exact_budget)
+        self.exact_budget = exact_budget
         self.options.update(refresh_arms=self.refresh_arms, exact=exact, exact_budget=self.exact_budget)
         self.decisions = 0
         self._draw = np.zeros((0, self.context_dim))

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.policies.linear import LinearThompson, checked_context
@@ -45,11 +46,6 @@ __all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
 #: Names and roles of the encoder's arrays: h = tanh(W1 x + b1), phi = [tanh(W2 h + b2), 1].
 FEATURE_MAP_ARRAYS = ("W1", "b1", "W2", "b2")
 
-
-def _int_option(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class NeuralLinearThompson(Policy):
@@ -83,10 +79,10 @@ class NeuralLinearThompson(Policy):
         exact_budget: int = 1 << 18,
     ) -> None:
         super().__init__(seed=seed)
-        self.context_dim = _int_option("context_dim", context_dim)
-        self.features = _int_option("features", features)
-        self.hidden = _int_option("hidden", hidden)
-        init_seed = _int_option("init_seed", init_seed, low=0)
+        self.context_dim = check_count("context_dim", context_dim, low=1)
+        self.features = check_count("features", features, low=1)
+        self.hidden = check_count("hidden", hidden, low=1)
+        init_seed = check_count("init_seed", init_seed)
         # the head shares this policy's generator, so one seed makes every decision reproducible
         self.head = LinearThompson(
             context_dim=self.features + 1,

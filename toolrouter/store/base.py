@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from toolrouter._checks import check_count
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import storable_text, truncate_error
 
@@ -311,9 +312,7 @@ class Store(ABC):
 
 def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number >= 0, else a ``ValueError`` naming it."""
-    if isinstance(upto_id, bool) or not isinstance(upto_id, int) or upto_id < 0:
-        raise ValueError(f"upto_id: expected an attempt id (a whole number >= 0), got {upto_id!r}")
-    return upto_id
+    return check_count("upto_id", upto_id)
 
 
 def _nothing() -> None:

@@ -50,7 +50,7 @@ class MemoryStore(Store):
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``."""
-        check_upto_id(upto_id)
+        upto_id = check_upto_id(upto_id)
         with self._lock:
             gone = min(max(upto_id - self._pruned, 0), len(self._rows))
             del self._rows[:gone]

@@ -507,7 +507,7 @@ class PostgresStore(Store):
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
-        check_upto_id(upto_id)
+        upto_id = check_upto_id(upto_id)
         sql = "DELETE FROM toolrouter.attempts WHERE id <= %s"
         return int(self._on_server(lambda conn: conn.execute(sql, (upto_id,)).rowcount))
 

@@ -356,7 +356,7 @@ class SQLiteStore(Store):
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. The file keeps its size (SQLite reuses the freed pages for new
         attempts); ``VACUUM`` with no router writing gives the space back."""
-        check_upto_id(upto_id)
+        upto_id = check_upto_id(upto_id)
         with self._lock, self._available():
             self._check_file()
             self._begin()

@@ -80,7 +80,7 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "nope"}}, "router.policy: unknown policy 'nope'"),
         ({"servers": {"a": {"command": "x"}}, "router": {"seed": -1}}, "router.seed: Input should be greater than or equal to 0 (got -1)"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy_options": {"window": 0}}},
-         "router: policy_options: window must be a positive integer, got 0"),
+         "router: policy_options: window: expected an integer >= 1, got 0"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"nope": 1}}},
          "router: policy_options: options: lin_ts does not accept"),
         ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
