@@ -67,6 +67,7 @@ from integrations.schema import Parameter, ToolSchemaError
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter import ToolFailure, ToolProfile
+from toolrouter._checks import check_count
 
 require("langchain.agents", "langchain")  # this module speaks LangChain's types; without it, name the extra
 
@@ -356,8 +357,7 @@ class ToolShortlistMiddleware(AgentMiddleware):
         super().__init__()
         if not isinstance(shortlist, ToolShortlist):
             raise TypeError(f"shortlist: expected an integrations.shortlist.ToolShortlist, got {shortlist!r}")
-        if max_tools is not None and (isinstance(max_tools, bool) or not isinstance(max_tools, int) or max_tools < 1):
-            raise ValueError(f"max_tools: expected an integer >= 1 or None, got {max_tools!r}")
+        max_tools = None if max_tools is None else check_count("max_tools", max_tools, low=1)
         pinned = [] if always_include is None else always_include
         if isinstance(pinned, str) or not isinstance(pinned, Sequence) or not all(isinstance(n, str) for n in pinned):
             raise TypeError(f"always_include: expected a list of tool names, got {always_include!r}")

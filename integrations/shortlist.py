@@ -73,6 +73,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.schema import CapabilitySchema
 from integrations.toolbox import Toolbox, UnknownCapabilityError
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.features import Featurizer, make_featurizer
 from toolrouter.logging import EventLog
@@ -200,7 +201,7 @@ class ToolShortlist:
         serve ``request`` (the user's text), best first; all of them, ranked, when the toolbox has
         fewer; ``[]`` when it has none. ``ValueError`` names a bad ``request`` or ``k``."""
         request = _check_request(request)
-        k = self.k if k is None else _check_k(k)
+        k = self.k if k is None else check_count("k", k, low=1)
         with self._lock:
             self._sync()
             if not len(self.selector):
@@ -375,10 +376,3 @@ def _check_request(request: Any) -> str:
     if not request.strip():
         raise ValueError(f"request: must be a non-empty text, got {request!r}")
     return request
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k: must be an integer >= 1, got {k!r}")
-    return k
-

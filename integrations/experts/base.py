@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import read_blob, short_repr, write_blob
@@ -240,10 +241,8 @@ class Expert(abc.ABC):
     def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed: expected an int, got {short_repr(seed)}")
+        self.seed = check_count("seed", seed, low=None, error=TypeError)
         self._model = model
-        self.seed = int(seed)
         self.meta_learner: Any = None
         self.tool_learner: Any = None
         self._tasks: dict[str, TaskState] = {}

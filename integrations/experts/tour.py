@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toolrouter._checks import check_real
 from toolrouter.logging import EventLog
 
 __all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
@@ -343,8 +344,7 @@ def run_meta_learning_demo(
         progress: show a progress bar per step (rich).
         console: a ``rich.console.Console`` for the bars.
     """
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or not math.isfinite(scale):
-        raise ValueError(f"scale: expected a positive number, got {scale!r}")
+    scale = check_real("scale", scale, low=0, low_open=True)
     if isinstance(steps, str):
         raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
     chosen = list(TOUR_STEPS if steps is None else steps)

@@ -33,6 +33,7 @@ from integrations.experts.base import Expert, ExpertInputError, Label, LearnerMo
 from meta.backbones import conv4
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
+from toolrouter._checks import check_count
 from toolrouter.serialization import short_repr
 
 __all__ = ["VisionExpert"]
@@ -69,10 +70,9 @@ class VisionExpert(Expert):
         if distance not in ("euclidean", "cosine"):
             raise ExpertInputError(f"distance: expected 'euclidean' or 'cosine', got {short_repr(distance)}")
         if encoder is None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise TypeError(f"seed: expected an int, got {short_repr(seed)}")
+            seed = check_count("seed", seed, low=None, error=TypeError)
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(seed))
+                torch.manual_seed(seed)
                 encoder = conv4(64, in_channels=shape[0])
         super().__init__(encoder, seed=seed)
         self.image_shape: tuple[int, int, int] = shape  # type: ignore[assignment]

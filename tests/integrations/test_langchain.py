@@ -750,7 +750,7 @@ def test_the_shortlist_middleware_checks_its_options_and_pins() -> None:
     assert ToolShortlistMiddleware(shortlist).max_tools == 2
     with pytest.raises(TypeError, match="shortlist: expected an integrations.shortlist.ToolShortlist"):
         ToolShortlistMiddleware(toolbox)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_tools: expected an integer >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match="max_tools: expected an integer >= 1, got 0"):
         ToolShortlistMiddleware(shortlist, max_tools=0)
     with pytest.raises(TypeError, match="always_include: expected a list of tool names, got 'translate'"):
         ToolShortlistMiddleware(shortlist, always_include="translate")  # type: ignore[arg-type]

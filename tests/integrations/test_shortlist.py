@@ -234,7 +234,7 @@ def test_load_names_a_missing_or_damaged_shortlist_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("k", [0, -1, True, 2.5, "3"])
 def test_a_bad_k_is_refused_naming_it(k: object) -> None:
     shortlist = make_shortlist(make_toolbox())
-    with pytest.raises(ValueError, match=rf"k: must be an integer >= 1, got {k!r}"):
+    with pytest.raises(ValueError, match=rf"k: expected an integer >= 1, got {k!r}"):
         shortlist.select("weather", k=k)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"\nk\n"):
         make_shortlist(make_toolbox(), k=k)
