@@ -376,11 +376,8 @@ class ChangeDetector(ABC):
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
-        if isinstance(residual, bool) or not isinstance(residual, (int, float, np.floating, np.integer)):
-            raise InvalidOutcomeError(f"residual must be a number, got {residual!r}")
-        x = float(residual)
-        if not abs(x) <= MAX_ABS_REWARD:  # also catches NaN; larger ones would overflow the moments
-            raise InvalidOutcomeError(f"residual must be finite and within +-{MAX_ABS_REWARD:g}, got {x!r}")
+        # larger ones would overflow the moments
+        x = check_real("residual", residual, low=-MAX_ABS_REWARD, high=MAX_ABS_REWARD, error=InvalidOutcomeError)
         before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
         run = None if success is None else self._run_step(x, bool(success), rise_run)
