@@ -154,7 +154,6 @@ def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> fl
     return value
 
 
-
 def _count_in(moments: list[Any], x: float) -> None:
     """Add ``x`` to running moments ``[n, mean, m2]`` in place (Welford's update)."""
     moments[0] += 1

@@ -468,7 +468,6 @@ def _check_examples(examples: Any, field: str) -> list[str]:
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
-
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
     """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
     if isinstance(featurizer, HashingFeaturizer):

@@ -270,7 +270,9 @@ class CountingPolicy(Policy):
         if self.window is not None:
             win_arm = self._checked_array(arrays, "window_arm", (self.window,), np.int64)
             win_reward = self._checked_array(arrays, "window_reward", (self.window,))
-            pos = check_count("state.config.window_pos", config.get("window_pos"), high=self.window - 1, error=CorruptStateError)
+            pos = check_count(
+                "state.config.window_pos", config.get("window_pos"), high=self.window - 1, error=CorruptStateError
+            )
             if np.any(win_arm >= k) or np.any(win_arm < -1):
                 raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
         rng = self._new_rng(config.get("rng", {}))

@@ -47,7 +47,6 @@ __all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
 FEATURE_MAP_ARRAYS = ("W1", "b1", "W2", "b2")
 
 
-
 class NeuralLinearThompson(Policy):
     """Linear Thompson sampling on ``phi(x)``, the features of a small tanh encoder.
 
