@@ -50,4 +50,4 @@ def test_a_bad_option_value_is_one_line_naming_it_in_every_suite():
         for value in ("-1", "x"):
             result = runner.invoke(app, ["bench", suite, option[suite], value])
             assert result.exit_code == 2, (suite, result.output)
-            assert f"argument {option[suite]}: expected a whole number >= 0, got '{value}'" in result.output
+            assert f"argument {option[suite]}: expected an integer >= 0, got '{value}'" in result.output

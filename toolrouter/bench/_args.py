@@ -13,11 +13,12 @@ class UsageError(ValueError):
 
 
 def count(text: str) -> int:
-    """An argparse type for seeds, counts and sizes: a whole number >= 0."""
+    """An argparse type for seeds, counts and sizes: a whole number >= 0, refused in the wording of
+    ``toolrouter._checks.check_count`` (argparse puts the option's name in front)."""
     try:
         value = int(text)
     except ValueError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
