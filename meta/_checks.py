@@ -74,7 +74,10 @@ def check_real(
     """
     ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
     if ok:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float is not a finite number either
+            number = math.inf
         ok = (
             math.isfinite(number)
             and (low is None or (number > low if low_open else number >= low))

@@ -38,7 +38,7 @@ def test_a_count_raises_the_error_type_and_quotes_as_asked() -> None:
         check_count("seed", 1.5, low=None, error=TypeError, quote=lambda v: f"<{v}>")
 
 
-@pytest.mark.parametrize("value", [True, "1", None, math.nan, math.inf, -math.inf, np.float64("nan")])
+@pytest.mark.parametrize("value", [True, "1", None, math.nan, math.inf, -math.inf, np.float64("nan"), 10**400])
 def test_a_real_refuses_bools_non_numbers_and_non_finite_numbers(value) -> None:
     with pytest.raises(ValueError, match=r"^lr: expected a finite number, got "):
         check_real("lr", value)
