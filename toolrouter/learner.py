@@ -1595,8 +1595,9 @@ class ToolMetaLearner:
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
             drift = route.drift.get(tool_id)
-            # a run of successes is a rise only on a recheck (see ChangeDetector.update)
-            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending)
+            # a run of successes is a rise only on a recheck (see ChangeDetector.update); the context
+            # lets the run test judge the outcome by the tool's record on this request
+            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending, request=context)
             if fired:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)
