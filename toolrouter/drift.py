@@ -39,6 +39,19 @@ mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` p
 router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
 tool the policy chooses by itself is learned by the policy already.
 
+Requests. Given each outcome's request too (``update(..., request=context)``, as a router with a
+context does), the run test judges each outcome of a run by the tool's record on that request, not
+by its rate alone: a failure of a model on a prompt it has always solved is strong evidence of a
+break, a failure on a prompt it always fails is none. The detector keeps the successes and outcomes
+of the latest ``REQUEST_MEMORY`` requests per tool since the last reset, keyed by a hash of the
+context (requests recur, as prompts do), and takes an outcome's probability as the request's record
+shrunk toward the tool's rate by ``w`` pseudo-outcomes, ``w`` estimated from how often two outcomes
+of one request agree beyond chance (empirical Bayes; at least ``request_prior``, 1): a tool that
+answers a request the same way every time is judged by its record on it, one whose outcomes do not
+depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
+way. A request not seen since the last reset, or none (a router without context, an all-zero
+context), leaves the test exactly as without requests.
+
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
 the mean test or from a run of successes: an improvement is confirmed within a few outcomes); every
@@ -270,6 +283,12 @@ class ChangeDetector(ABC):
     successes fires, after 50 in 300 a run of 6), and ``run_history`` can be small (default 5): a
     weak tool seen only by its rechecks has a handful of outcomes. Its false alarms are at most
     ``run_alpha`` per outcome of the tool, 0.03 per 1,000 at the default.
+
+    Given each outcome's ``request`` (its context vector), the run's probability is taken outcome by
+    outcome under the tool's record on that request (``request_weight``, ``request_prior``; see the
+    module docstring): a tool that solved 28 of 40 recurring requests every time is found broken
+    after 3 to 4 failures on requests it solved (9 by its 30% failure rate), and never by failures
+    on the requests it always failed (``tests/toolrouter/test_drift_requests.py``).
     """
 
     name: ClassVar[str]
@@ -848,7 +867,10 @@ class DetectorConfig(BaseModel):
 
     ``run_alpha`` (default 3e-5; ``None``: off) and ``run_history`` (default 5) set the run test
     (see ``ChangeDetector``): a run of failures or successes less likely than ``run_alpha`` under
-    the tool's record of at least ``run_history`` outcomes is a change.
+    the tool's record of at least ``run_history`` outcomes is a change. ``request_prior`` (default
+    1; ``None``: off) is the least weight, in outcomes, of the tool's rate against its record on
+    one request when the run test judges an outcome of that request (a router with a context passes
+    it; see the module docstring).
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
