@@ -213,9 +213,12 @@ def request_key(request: Any) -> str | None:
     gave neither features nor text, which says nothing about which request it was)."""
     if request is None:
         return None
-    x = np.ascontiguousarray(request, dtype=np.float64)
+    try:
+        x = np.ascontiguousarray(request, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidOutcomeError(f"request must be a vector of numbers, got {short_repr(request)}") from None
     if x.ndim != 1 or not np.all(np.isfinite(x)):
-        raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got shape {x.shape}")
+        raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
     if not x.any():
         return None
     return hashlib.blake2b(x.tobytes(), digest_size=8).hexdigest()
@@ -445,7 +448,8 @@ class ChangeDetector(ABC):
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
         ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
-        ``success`` that is not a bool or None.
+        ``success`` that is not a bool or None, and a ``request`` that is not a vector of finite
+        numbers.
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
@@ -535,9 +539,11 @@ class ChangeDetector(ABC):
         reset plus ``REQUEST_PAIRS`` pairs of none), at least ``request_prior``. A tool that answers
         each request the same way every time earns a small weight (its record on a request says
         much), one whose outcomes are a coin flip whatever the request a large one (its record on a
-        request says nothing beyond its rate): so the run test stays calibrated either way."""
-        assert self.request_prior is not None
+        request says nothing beyond its rate): so the run test stays calibrated either way.
+        Infinite (the rate alone) while there is no such sign, or with ``request_prior=None``."""
         agree, pairs = self._pairs
+        if self.request_prior is None:
+            return math.inf
         n, failures = self._runs[0], self._runs[1]
         q = (n - failures + 1) / (n + 2)
         spread = 2.0 * q * (1.0 - q)  # 1 - the chance that two independent outcomes agree

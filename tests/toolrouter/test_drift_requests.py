@@ -103,6 +103,7 @@ def test_the_weight_of_a_request_record_follows_how_alike_the_tool_answers_it() 
     deterministic, _ = with_record()
     assert deterministic.request_weight == pytest.approx(1.0)  # the floor: request_prior
     assert DetectorConfig(request_prior=3.0).make().request_prior == 3.0
+    assert DetectorConfig(request_prior=None).make().request_weight == float("inf")
 
 
 def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> None:
@@ -115,8 +116,9 @@ def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> N
         assert detector.update(0.0, False, request=REQUESTS[r]) == twin.update(0.0, False, request=REQUESTS[r])
     assert detector.state_dict() == twin.state_dict()
     before = detector.state_dict()
-    with pytest.raises(InvalidOutcomeError, match="request"):
-        detector.update(2.0, True, request=np.array([1.0, np.nan]))
+    for bad in (np.array([1.0, np.nan]), "a prompt", np.ones((2, 2))):
+        with pytest.raises(InvalidOutcomeError, match="request"):
+            detector.update(2.0, True, request=bad)
     assert detector.state_dict() == before
     key = next(iter(before["requests"]))
     for field, mutate in (
