@@ -39,6 +39,19 @@ mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` p
 router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
 tool the policy chooses by itself is learned by the policy already.
 
+Requests. Given each outcome's request too (``update(..., request=context)``, as a router with a
+context does), the run test judges each outcome of a run by the tool's record on that request, not
+by its rate alone: a failure of a model on a prompt it has always solved is strong evidence of a
+break, a failure on a prompt it always fails is none. The detector keeps the successes and outcomes
+of the latest ``REQUEST_MEMORY`` requests per tool since the last reset, keyed by a hash of the
+context (requests recur, as prompts do), and takes an outcome's probability as the request's record
+shrunk toward the tool's rate by ``w`` pseudo-outcomes, ``w`` estimated from how often two outcomes
+of one request agree beyond chance (empirical Bayes; at least ``request_prior``, 1): a tool that
+answers a request the same way every time is judged by its record on it, one whose outcomes do not
+depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
+way. A request not seen since the last reset, or none (a router without context, an all-zero
+context), leaves the test exactly as without requests.
+
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
 the mean test or from a run of successes: an improvement is confirmed within a few outcomes); every
@@ -47,7 +60,7 @@ saw no rise (``misses``, up to ``RECHECK_BACKOFF`` doublings), so that a repair 
 seen soon and a tool that stays broken costs few calls. A drop brings no recheck forward: the policy
 leaves a worse tool by itself.
 
-Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=5``, ``recheck_after=300``;
+Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=5``, ``request_prior=1``, ``recheck_after=300``;
 Page-Hinkley ``threshold=16``, ``min_samples=3``; CUSUM ``threshold=20``, ``min_samples=30`` (its
 frozen reference needs more samples). They were chosen on replays of the RouterBench *train* splits
 of MBPP and Winogrande (11 models as tools, 10 seeds of 2,000 calls, ``gaussian_ts``; ``toolrouter
@@ -59,8 +72,11 @@ the sudden breaks; a recheck every 300 calls (150 after a drop) rather than ever
 regret to +4% / +13% at the price of a slower adoption of an improved tool; a ``run_history`` of 5
 rather than 10 lets the run test judge a weak tool seen only by its rechecks (a handful of outcomes
 in 2,000 calls), which cut the longest wait for an improved model with ``gaussian_ts`` from 465 / 893
-calls to 327 / 492 (5 seeds) with no more false resets. The figures on the test splits are in
-docs/benchmarks/meta-router.md.
+calls to 327 / 492 (5 seeds) with no more false resets. Judging each outcome by its request (one
+pseudo-outcome at the least: a floor argued, not swept, since these replays answer a prompt the same
+way every time) found the break of the best model after 7.1 failures instead of 9.2 (MBPP) and 5.3
+instead of 5.9 (Winogrande) with ``lin_ts`` (10 seeds), with no false reset in the controls. The
+figures on the test splits are in docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
@@ -93,6 +109,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -121,8 +138,16 @@ __all__ = [
 
 Direction = Literal["both", "down", "up"]
 
-#: Version of the ``state_dict`` layout; bumped when it changes.
-STATE_VERSION = 1
+#: Version of the ``state_dict`` layout; bumped when it changes. Version 2 added ``requests`` (and
+#: ``runs.gain``); a version 1 state still loads, with no request remembered.
+STATE_VERSION = 2
+#: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
+#: requests, small enough for a snapshot (about 40 bytes each).
+REQUEST_MEMORY = 4096
+#: Pairs of uncorrelated outcomes the correlation of a request's outcomes is shrunk with: until a
+#: tool has shown on some dozens of repeated requests that it answers a request the same way again,
+#: its record on one request counts for little.
+REQUEST_PAIRS = 20
 
 #: How fast a recheck comes sooner as the evidence of a rise grows: ``(1 - evidence) ** 8``.
 RECHECK_POWER = 8
@@ -152,6 +177,23 @@ def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> fl
         bound = "at least 0" if allow_zero else "positive"
         raise ValueError(f"{field} must be finite and {bound}, got {value!r}")
     return value
+
+
+def request_key(request: Any) -> str | None:
+    """The key under which a detector remembers a request's outcomes: a hash of its context
+    vector (float64), or None for no request (``None``, or an all-zero context: a request that
+    gave neither features nor text, which says nothing about which request it was)."""
+    if request is None:
+        return None
+    try:
+        x = np.ascontiguousarray(request, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidOutcomeError(f"request must be a vector of numbers, got {short_repr(request)}") from None
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
+    if not x.any():
+        return None
+    return hashlib.blake2b(x.tobytes(), digest_size=8).hexdigest()
 
 
 def _count_in(moments: list[Any], x: float) -> None:
@@ -189,6 +231,7 @@ class _Runs(BaseModel):
     length: int = Field(0, ge=0, lt=2**63)
     success: bool | None = None
     moments: _Moments = _Moments()
+    gain: float = 0.0
 
     @model_validator(mode="after")
     def _consistent(self) -> "_Runs":
@@ -218,6 +261,12 @@ class ChangeDetector(ABC):
     successes fires, after 50 in 300 a run of 6), and ``run_history`` can be small (default 5): a
     weak tool seen only by its rechecks has a handful of outcomes. Its false alarms are at most
     ``run_alpha`` per outcome of the tool, 0.03 per 1,000 at the default.
+
+    Given each outcome's ``request`` (its context vector), the run's probability is taken outcome by
+    outcome under the tool's record on that request (``request_weight``, ``request_prior``; see the
+    module docstring): a tool that solved 28 of 40 recurring requests every time is found broken
+    after 3 to 4 failures on requests it solved (9 by its 30% failure rate), and never by failures
+    on the requests it always failed (``tests/toolrouter/test_drift_requests.py``).
     """
 
     name: ClassVar[str]
@@ -238,6 +287,7 @@ class ChangeDetector(ABC):
         recheck_after: int | None = None,
         run_alpha: float | None = 3e-5,
         run_history: int = 5,
+        request_prior: float | None = 1.0,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
@@ -260,6 +310,9 @@ class ChangeDetector(ABC):
             None if run_alpha is None else check_real("run_alpha", run_alpha, low=0, high=1, low_open=True, high_open=True)
         )
         self.run_history = check_count("run_history", run_history, low=1)
+        self.request_prior = (
+            None if request_prior is None else check_real("request_prior", request_prior, low=0, low_open=True)
+        )
         self.detections = 0
         self.last_direction: Literal["down", "up"] | None = None
         self.reset()
@@ -300,7 +353,7 @@ class ChangeDetector(ABC):
         """How close the run test is to finding a run of ``success`` outcomes too long, in [0, 1]:
         the log of the run's probability given the record before it over ``log(run_alpha)``; 0 while
         the run is of the other outcome or the record is shorter than ``run_history``."""
-        n, failures, length, kind, _ = self._runs
+        n, failures, length, kind, _, gain = self._runs
         if self.run_alpha is None or kind is not success or length == 0:
             return 0.0
         before = n - length
@@ -310,7 +363,8 @@ class ChangeDetector(ABC):
         # the probability of the run under a uniform prior on the tool's rate updated with its record:
         # prod over i < length of (same + 1 + i) / (before + 2 + i), so a short record counts for less
         log_p = math.lgamma(same + 1 + length) - math.lgamma(same + 1) + math.lgamma(before + 2) - math.lgamma(before + 2 + length)
-        return min(log_p / math.log(self.run_alpha), 1.0)
+        # plus what the requests' own records said of each outcome of the run (0 without them)
+        return min((log_p + gain) / math.log(self.run_alpha), 1.0)
 
     @abstractmethod
     def _rise_evidence(self) -> float:
@@ -362,24 +416,28 @@ class ChangeDetector(ABC):
         self._mean += d / self._moments_n
         self._m2 += d * (x - self._mean)
 
-    def update(self, residual: float, success: bool | None = None, *, rise_run: bool = True) -> bool:
+    def update(self, residual: float, success: bool | None = None, *, rise_run: bool = True, request: Any = None) -> bool:
         """Take one residual (and, for the run test, whether its outcome was a success); True when
         a change is detected (the detector then resets). ``rise_run=False`` counts the outcome but
         lets no run of successes fire on it: the router passes it unless the outcome is a recheck's,
         since a tool the policy chooses by itself is being learned already (a restart would only
-        lose that), and a favourite's long runs of successes are no news.
+        lose that), and a favourite's long runs of successes are no news. ``request`` (the
+        outcome's context vector, or None) lets the run test judge the outcome by the tool's record
+        on that request (see ``ChangeDetector``).
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
         ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
-        ``success`` that is not a bool or None.
+        ``success`` that is not a bool or None, and a ``request`` that is not a vector of finite
+        numbers.
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
         # larger ones would overflow the moments
         x = check_real("residual", residual, low=-MAX_ABS_REWARD, high=MAX_ABS_REWARD, error=InvalidOutcomeError)
+        key = request_key(request) if self.request_prior is not None and success is not None else None
         before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
-        run = None if success is None else self._run_step(x, bool(success), rise_run)
+        run = None if success is None else self._run_step(x, bool(success), rise_run, key)
         if change is None and run is None:
             after = self._rise_evidence() if self.direction != "down" else 0.0
             self._gain = (after - before) * self.threshold
@@ -394,17 +452,20 @@ class ChangeDetector(ABC):
         self._moments_n, self._mean, self._m2 = int(seed[0]), seed[1], seed[2]
         if run is not None:  # the run is the new regime's record
             length, kind = runs[2], runs[3]
-            self._runs = [length, 0 if kind else length, length, kind, list(runs[4])]
+            self._runs = [length, 0 if kind else length, length, kind, list(runs[4]), 0.0]
         self._seeded()
         return True
 
-    def _run_step(self, x: float, success: bool, rise_run: bool) -> Literal["down", "up"] | None:
-        """Count one outcome in the run test; the direction of a run too long, or None."""
+    def _run_step(self, x: float, success: bool, rise_run: bool, key: str | None) -> Literal["down", "up"] | None:
+        """Count one outcome (of the request ``key``, if known) in the run test; the direction of a
+        run too long, or None."""
         if self.run_alpha is None:
             return None
         runs = self._runs
         if runs[3] is not success:  # a new run begins
-            runs[2], runs[3], runs[4] = 0, success, [0, 0.0, 0.0]
+            runs[2], runs[3], runs[4], runs[5] = 0, success, [0, 0.0, 0.0], 0.0
+        if key is not None:
+            runs[5] += self._request_gain(key, success)
         runs[0] += 1
         runs[1] += not success
         runs[2] += 1
@@ -414,6 +475,59 @@ class ChangeDetector(ABC):
         direction: Literal["down", "up"] = "up" if success else "down"
         return direction if self.direction in ("both", direction) else None
 
+    def _request_gain(self, key: str, success: bool) -> float:
+        """Count the outcome in its request's record; return log(p_request / p_tool) of it, where
+        p_tool is its probability under the tool's record (as the run test takes it) and p_request
+        under the request's record shrunk toward p_tool (0 for a request not seen since the last
+        reset; see ``request_weight``)."""
+        n, failures = self._runs[0], self._runs[1]
+        p_tool = ((n - failures if success else failures) + 1) / (n + 2)
+        record = self._requests.pop(key, None)
+        gain = 0.0
+        if record is not None:
+            same = record[0] if success else record[1] - record[0]
+            weight = self.request_weight
+            if math.isfinite(weight):
+                gain = math.log((same + weight * p_tool) / (record[1] + weight) / p_tool)
+            self._count_pairs(record, -1)
+        else:
+            record = [0, 0]
+            if len(self._requests) >= REQUEST_MEMORY:  # forget the request seen least recently
+                self._count_pairs(self._requests.pop(next(iter(self._requests))), -1)
+        record[0] += success
+        record[1] += 1
+        self._count_pairs(record, 1)
+        self._requests[key] = record  # now the most recent
+        return gain
+
+    def _count_pairs(self, record: list[int], sign: int) -> None:
+        """Add (``sign`` 1) or remove (-1) a request's pairs of outcomes: agreeing ones, all ones."""
+        s, c = record
+        f = c - s
+        self._pairs[0] += sign * (s * (s - 1) + f * (f - 1))
+        self._pairs[1] += sign * c * (c - 1)
+
+    @property
+    def request_weight(self) -> float:
+        """Pseudo-outcomes of the tool's record that a request's own record is shrunk with: the
+        empirical-Bayes estimate ``1 / rho - 1`` from how often two outcomes of one request agree
+        beyond chance (``rho``, their correlation, taken over the pairs of outcomes since the last
+        reset plus ``REQUEST_PAIRS`` pairs of none), at least ``request_prior``. A tool that answers
+        each request the same way every time earns a small weight (its record on a request says
+        much), one whose outcomes are a coin flip whatever the request a large one (its record on a
+        request says nothing beyond its rate): so the run test stays calibrated either way.
+        Infinite (the rate alone) while there is no such sign, or with ``request_prior=None``."""
+        agree, pairs = self._pairs
+        if self.request_prior is None:
+            return math.inf
+        n, failures = self._runs[0], self._runs[1]
+        q = (n - failures + 1) / (n + 2)
+        spread = 2.0 * q * (1.0 - q)  # 1 - the chance that two independent outcomes agree
+        rho = (agree - pairs * (1.0 - spread)) / (spread * (pairs + REQUEST_PAIRS))
+        if rho <= 0.0:  # no sign that the tool answers a request alike twice: its rate alone
+            return math.inf
+        return max(self.request_prior, 1.0 / min(rho, 1.0) - 1.0)
+
     def reset(self) -> None:
         """Forget every sample since the last reset (keeps ``detections`` and ``last_direction``)."""
         self._moments_n = 0
@@ -422,8 +536,14 @@ class ChangeDetector(ABC):
         self._gain = 0.0  # how far the last sample moved the test towards finding a rise
         #: per direction, (n, mean, m2) of the samples since the change would have begun
         self._post: dict[str, list[float]] = {"up": [0, 0.0, 0.0], "down": [0, 0.0, 0.0]}
-        #: the run test: [outcomes, failures, run length, run of successes?, [n, mean, m2] of the run]
-        self._runs: list[Any] = [0, 0, 0, None, [0, 0.0, 0.0]]
+        #: the run test: [outcomes, failures, run length, run of successes?, [n, mean, m2] of the run,
+        #: the run's log-probability under its requests' records minus that under the tool's]
+        self._runs: list[Any] = [0, 0, 0, None, [0, 0.0, 0.0], 0.0]
+        #: successes and outcomes per request since the last reset (a new regime has a new record),
+        #: least recently seen first
+        self._requests: dict[str, list[int]] = {}
+        #: over the requests' records: pairs of outcomes of one request that agree, all such pairs
+        self._pairs = [0, 0]
         self._reset_statistics()
 
     def _seeded(self) -> None:
@@ -451,6 +571,7 @@ class ChangeDetector(ABC):
             "recheck_after": self.recheck_after,
             "run_alpha": self.run_alpha,
             "run_history": self.run_history,
+            "request_prior": self.request_prior,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -466,7 +587,9 @@ class ChangeDetector(ABC):
             "runs": {
                 "n": self._runs[0], "failures": self._runs[1], "length": self._runs[2], "success": self._runs[3],
                 "moments": {"n": int(self._runs[4][0]), "mean": self._runs[4][1], "m2": self._runs[4][2]},
+                "gain": self._runs[5],
             },
+            "requests": {k: list(v) for k, v in self._requests.items()},
             "detections": self.detections,
             "last_direction": self.last_direction,
         }
@@ -480,15 +603,15 @@ class ChangeDetector(ABC):
         if not isinstance(state, Mapping):
             raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
-        # "post_change", "gain" and "runs" came later: states saved without them start with none
-        if set(state) - {"post_change", "gain", "runs"} != expected:
+        # "post_change", "gain", "runs" and "requests" came later: states saved without them start with none
+        if set(state) - {"post_change", "gain", "runs", "requests"} != expected:
             raise CorruptStateError(
-                f"state: keys must be {sorted(expected)} (and post_change, gain, runs), got {short_repr(sorted(map(str, state)))}"
+                f"state: keys must be {sorted(expected)} (and post_change, gain, runs, requests), got {short_repr(sorted(map(str, state)))}"
             )
         if state["kind"] != self.name:
             raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
-        if type(state["version"]) is not int or state["version"] != STATE_VERSION:
-            raise CorruptStateError(f"state.version must be {STATE_VERSION}, got {short_repr(state['version'])}")
+        if type(state["version"]) is not int or state["version"] not in (1, STATE_VERSION):
+            raise CorruptStateError(f"state.version must be 1 or {STATE_VERSION}, got {short_repr(state['version'])}")
         cfg = state["config"]
         if not isinstance(cfg, Mapping):
             raise CorruptStateError(f"state.config must be a mapping, got {short_repr(cfg)}")
@@ -508,6 +631,7 @@ class ChangeDetector(ABC):
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
         runs = read_model(_Runs, state.get("runs", {}), "state.runs")
+        requests = _read_requests(state.get("requests", {}))
         gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
         # all valid: from here on nothing can fail
         install()
@@ -516,13 +640,38 @@ class ChangeDetector(ABC):
         self._post = {k: [m.n, m.mean, m.m2] for k, m in post_moments.items()}
         self._gain = gain
         m = runs.moments
-        self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2]]
+        self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2], runs.gain]
+        self._requests = requests
+        self._pairs = [0, 0]
+        for record in requests.values():
+            self._count_pairs(record, 1)
         self.detections = detections
         self.last_direction = last
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _read_requests(requests: Any) -> dict[str, list[int]]:
+    """A state's ``requests`` (key -> [successes, outcomes]), checked; in the order saved."""
+    if not isinstance(requests, Mapping) or len(requests) > REQUEST_MEMORY:
+        raise CorruptStateError(
+            f"state.requests must be a mapping of at most {REQUEST_MEMORY} requests, got {short_repr(requests)}"
+        )
+    out = {}
+    for key, record in requests.items():
+        ok = isinstance(key, str) and len(key) == 16 and all(c in "0123456789abcdef" for c in key)
+        if not ok:
+            raise CorruptStateError(f"state.requests: keys must be 16 lowercase hex digits, got {short_repr(key)}")
+        valid = (
+            isinstance(record, (list, tuple)) and len(record) == 2
+            and all(type(v) is int for v in record) and 0 <= record[0] <= record[1] and 1 <= record[1] < 2**63
+        )
+        if not valid:
+            raise CorruptStateError(f"state.requests[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")
+        out[key] = [record[0], record[1]]
+    return out
 
 
 def _finite_stats(stats: Mapping[str, Any], names: Sequence[str]) -> dict[str, float]:
@@ -696,11 +845,14 @@ class DetectorConfig(BaseModel):
 
     ``run_alpha`` (default 3e-5; ``None``: off) and ``run_history`` (default 5) set the run test
     (see ``ChangeDetector``): a run of failures or successes less likely than ``run_alpha`` under
-    the tool's record of at least ``run_history`` outcomes is a change.
+    the tool's record of at least ``run_history`` outcomes is a change. ``request_prior`` (default
+    1; ``None``: off) is the least weight, in outcomes, of the tool's rate against its record on
+    one request when the run test judges an outcome of that request (a router with a context passes
+    it; see the module docstring).
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
-        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5)
+        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5, request_prior=1.0)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -725,6 +877,10 @@ class DetectorConfig(BaseModel):
         3e-5, gt=0.0, lt=1.0, description="Run test: fire on a run of equal outcomes less likely than this; None: off."
     )
     run_history: int = Field(5, ge=1, description="Run test: outcomes of the tool before a run can be judged.")
+    request_prior: float | None = Field(
+        1.0, gt=0.0,
+        description="Run test: pseudo-outcomes of the tool's record a request's own record is shrunk with; None: the tool's record only.",
+    )
 
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":

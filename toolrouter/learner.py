@@ -392,7 +392,10 @@ class ToolMetaLearner:
             meta-learned prior (adapted first): the tool is tried again within a few calls and
             judged on what it does now. Besides the mean test, each outcome's success feeds a run
             test: a run of failures (or successes) too unlikely under the tool's own record is a
-            change, so a reliable tool that breaks is left after a handful of failures. A tool no
+            change, so a reliable tool that breaks is left after a handful of failures; with a
+            context, each outcome is judged by the tool's record on that request (a failure on a
+            request it always solved counts most), which found the break of the best RouterBench
+            model after 7.1 failures instead of 9.2 (MBPP train split, ``lin_ts``, 10 seeds). A tool no
             longer chosen is tried again after ``recheck_after`` calls of its route (sooner while
             its detector sees a rise; after a drop, at half that interval three times, then twice
             as late after each recheck that found nothing better, up to four times), so that a
@@ -400,11 +403,11 @@ class ToolMetaLearner:
             it at once. ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
-            a broken tool gets 11 to 19 calls in the 1,400 after it broke (medians, 4 to 6 of them
-            rechecks); a repaired one has half its former traffic back after 105 to 136 calls, an
-            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 859
-            and 960); false resets 0 to 0.2 per 1,000 calls; the regret when nothing changes is
-            -11% to +14% of that without a detector.
+            a broken tool gets 11 to 16 calls in the 1,400 after it broke (medians, 3 to 6 of them
+            rechecks); a repaired one has half its former traffic back after 78 to 151 calls, an
+            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 616
+            and 1,042, one repair was never seen); false resets 0 to 0.2 per 1,000 calls; the regret
+            when nothing changes is -13% to +14% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
@@ -1596,8 +1599,9 @@ class ToolMetaLearner:
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
             drift = route.drift.get(tool_id)
-            # a run of successes is a rise only on a recheck (see ChangeDetector.update)
-            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending)
+            # a run of successes is a rise only on a recheck (see ChangeDetector.update); the context
+            # lets the run test judge the outcome by the tool's record on this request
+            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending, request=context)
             if fired:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)

@@ -105,8 +105,10 @@ def test_a_repaired_tool_wins_its_traffic_back_through_rechecks(policy: str, bou
             assert picks[320:600].count("best") <= 15  # the broken tool: left, then only rechecked
     back = sorted(d if d is not None else 10**6 for d in delays[150])
     assert back[1] <= bound, delays  # the median seed
-    # without rechecks the written-off tool is not tried again, so its repair goes unseen
-    assert delays[None] == [None, None, None], delays
+    # without rechecks the written-off tool is tried again only by the policy's own exploration
+    # (lin_ts, now and then), so its repair goes unseen, or is seen later than with them
+    unseen = [d for d in delays[None] if d is None]
+    assert len(unseen) >= 2 and all(d is None or d > back[1] for d in delays[None]), delays
 
 
 @pytest.mark.parametrize("policy", ["gaussian_ts", "lin_ts"])

@@ -1,0 +1,190 @@
+"""The run test judged request by request: an outcome is weighed by the tool's record on its
+request (its context), so a run of failures on requests the tool always solved is found sooner,
+one on requests it always failed is no news, and without requests nothing changes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
+
+REQUESTS = np.random.default_rng(7).normal(size=(40, 8))
+#: the tool solves the first 28 requests every time and fails the other 12: 30% failures overall
+SOLVED = np.arange(40) < 28
+
+
+def with_record(config: dict | None = None, seed: int = 0) -> tuple[PageHinkley, np.ndarray]:
+    """A detector after 400 outcomes of the tool above on random requests (and the requests)."""
+    detector = DetectorConfig(**(config or {})).make()
+    rows = np.random.default_rng(seed).integers(len(REQUESTS), size=400)
+    for r in rows:
+        ok = bool(SOLVED[r])
+        assert not detector.update(2.0 if ok else 0.0, ok, request=REQUESTS[r])
+    return detector, rows
+
+
+def failures_to_fire(detector: PageHinkley, rows: np.ndarray, *, requests: bool) -> int | None:
+    """Failures on the requests ``rows`` until the detector fires (None: not within them)."""
+    for i, r in enumerate(rows, start=1):
+        if detector.update(0.0, False, request=REQUESTS[r] if requests else None):
+            return i
+    return None
+
+
+def test_a_run_of_failures_on_requests_the_tool_always_solved_fires_sooner() -> None:
+    for seed in range(3):
+        solved = np.random.default_rng(100 + seed).choice(np.flatnonzero(SOLVED), size=30)
+        judged, _ = with_record(seed=seed)
+        marginal, _ = with_record(seed=seed)
+        by_request = failures_to_fire(judged, solved, requests=True)
+        by_rate = failures_to_fire(marginal, solved, requests=False)
+        # the tool's rate (30% failures) needs log(3e-5) / log(0.3), about 9, failures in a row; each
+        # failure of a request it solved some ten times out of ten is worth about three of those
+        assert by_rate is not None and by_rate >= 8, by_rate
+        assert by_request is not None and by_request <= 4, (by_request, by_rate)
+        assert judged.last_direction == "down"
+
+
+def test_a_run_of_failures_on_requests_the_tool_always_failed_is_no_news() -> None:
+    run_test_only = {"threshold": 1e6}  # the mean test finds any long run of zeros in the end
+    detector, _ = with_record(run_test_only)
+    hard = np.resize(np.flatnonzero(~SOLVED), 30)
+    assert failures_to_fire(detector, hard, requests=True) is None
+    # judged by the rate alone, the same run is a break
+    marginal, _ = with_record(run_test_only)
+    assert failures_to_fire(marginal, hard, requests=False) is not None
+
+
+def test_without_requests_or_with_request_prior_none_the_run_test_is_unchanged() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.integers(len(REQUESTS), size=3000)
+    outcomes = np.where(rng.random(3000) < 0.1, ~SOLVED[rows], SOLVED[rows])  # 10% of answers flip
+    outcomes[2000:] = False  # then it breaks
+    plain, off, unseen = DetectorConfig().make(), DetectorConfig(request_prior=None).make(), DetectorConfig().make()
+    fired = {"plain": [], "off": [], "unseen": []}
+    for i, (r, ok) in enumerate(zip(rows, outcomes)):
+        u = 2.0 if ok else 0.0
+        fired["plain"].append(plain.update(u, bool(ok)))
+        fired["off"].append(off.update(u, bool(ok), request=REQUESTS[r]))
+        # every request new: its own record is empty, so only the tool's counts
+        fired["unseen"].append(unseen.update(u, bool(ok), request=np.full(4, float(i + 1))))
+    assert fired["plain"] == fired["off"] == fired["unseen"] and any(fired["plain"])
+    states = [d.state_dict() for d in (plain, off, unseen)]
+    for state in states:
+        state.pop("requests"), state["config"].pop("request_prior")
+    assert states[0] == states[1] == states[2]
+    # an all-zero context (a request that gave neither features nor text) is no request
+    blank = DetectorConfig().make()
+    blank.update(2.0, True, request=np.zeros(8))
+    assert blank.state_dict()["requests"] == {}
+
+
+def test_a_tool_whose_outcomes_do_not_depend_on_the_request_keeps_its_false_alarms_bounded() -> None:
+    # the shrinkage is estimated from how often a request's outcomes agree: a coin-flip tool (the
+    # same chance on every request) earns no trust in its record per request, so its run test
+    # stays within run_alpha per outcome (3e-5: 0.6 in 20,000) as with the rate alone
+    alarms = 0
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        detector = PageHinkley(threshold=1e6)  # only the run test can fire
+        for r in rng.integers(len(REQUESTS), size=10_000):
+            ok = bool(rng.random() < 0.7)
+            alarms += detector.update(2.0 if ok else 0.0, ok, request=REQUESTS[r])
+        assert detector.request_weight > 100 or detector.request_weight == float("inf")
+    assert alarms <= 2, alarms
+
+
+def test_the_weight_of_a_request_record_follows_how_alike_the_tool_answers_it() -> None:
+    deterministic, _ = with_record()
+    assert deterministic.request_weight == pytest.approx(1.0)  # the floor: request_prior
+    assert DetectorConfig(request_prior=3.0).make().request_prior == 3.0
+    assert DetectorConfig(request_prior=None).make().request_weight == float("inf")
+
+
+def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> None:
+    detector, _ = with_record()
+    state = json.loads(json.dumps(detector.state_dict()))
+    assert state["version"] == 2 and len(state["requests"]) == len(REQUESTS)
+    twin = detector_from_state(state)
+    assert twin.request_weight == detector.request_weight
+    for r in [0, 1, 2, 3, 0, 5]:
+        assert detector.update(0.0, False, request=REQUESTS[r]) == twin.update(0.0, False, request=REQUESTS[r])
+    assert detector.state_dict() == twin.state_dict()
+    before = detector.state_dict()
+    for bad in (np.array([1.0, np.nan]), "a prompt", np.ones((2, 2))):
+        with pytest.raises(InvalidOutcomeError, match="request"):
+            detector.update(2.0, True, request=bad)
+    assert detector.state_dict() == before
+    key = next(iter(before["requests"]))
+    for field, mutate in (
+        ("requests", lambda s: s["requests"].update({key: [5, 2]})),
+        ("requests", lambda s: s["requests"].update({"not-hex": [1, 1]})),
+        ("requests", lambda s: s.update(requests=[1, 2])),
+        ("version", lambda s: s.update(version=3)),
+        ("request_prior", lambda s: s["config"].update(request_prior=-1.0)),
+    ):
+        broken = json.loads(json.dumps(before))
+        mutate(broken)
+        target = DetectorConfig().make()
+        untouched = target.state_dict()
+        with pytest.raises((CorruptStateError, ValueError), match=field):
+            target.load_state_dict(broken)
+        assert target.state_dict() == untouched
+    # a state saved before requests were kept (version 1) loads with none remembered
+    old = {k: v for k, v in before.items() if k != "requests"}
+    old["version"] = 1
+    assert detector_from_state(old).state_dict()["requests"] == {}
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_bad_request_prior_is_rejected_naming_it(bad: object) -> None:
+    with pytest.raises(ValueError, match="request_prior"):
+        DetectorConfig(request_prior=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="request_prior"):
+        PageHinkley(request_prior=bad)  # type: ignore[arg-type]
+
+
+def test_the_memory_keeps_the_latest_requests() -> None:
+    detector = PageHinkley(threshold=1e6)
+    for i in range(REQUEST_MEMORY + 10):
+        detector.update(2.0, True, request=np.array([float(i + 1)]))
+    requests = detector.state_dict()["requests"]
+    assert len(requests) == REQUEST_MEMORY
+    newest = detector_from_state(detector.state_dict())
+    newest.update(2.0, True, request=np.array([1.0]))  # the oldest was forgotten: a new request
+    assert len(newest.state_dict()["requests"]) == REQUEST_MEMORY
+
+
+def test_the_router_judges_a_broken_tool_by_the_requests_it_solved() -> None:
+    # "best" solves 28 of 40 recurring requests every time (70%); it breaks at call 400: a router
+    # with a context resets it after fewer of its failures than one that judges by its rate alone
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    calls = {}
+    for prior in (1.0, None):
+        counts = []
+        for seed in range(2):
+            router = ToolMetaLearner(
+                tools, policy="lin_ts", seed=seed, context_dim=8, drift_detection={"request_prior": prior}
+            )
+            rng = np.random.default_rng(seed)
+            failures = 0
+            for t in range(600):
+                r = int(rng.integers(len(REQUESTS)))
+                tool = router.rank_tool_ids("answer", task_type="qa", features=REQUESTS[r])[0]
+                ok = bool(SOLVED[r] and t < 400) if tool == "best" else bool(rng.random() < 0.4)
+                router.record_attempt(
+                    ExecutionResult(tool_id=tool, step="answer", success=ok, quality=float(ok)),
+                    capability="answer", task_type="qa", features=REQUESTS[r],
+                )
+                failures += t >= 400 and tool == "best"
+                if router.tool_statistics()["best"].resets:
+                    break
+            assert t >= 400  # no false reset before the break
+            counts.append(failures)
+        calls[prior] = counts
+    assert all(a < b for a, b in zip(calls[1.0], calls[None])), calls
