@@ -50,7 +50,9 @@ of one request agree beyond chance (empirical Bayes; at least ``request_prior``,
 answers a request the same way every time is judged by its record on it, one whose outcomes do not
 depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
 way. A request not seen since the last reset, or none (a router without context, an all-zero
-context), leaves the test exactly as without requests.
+context), leaves the test exactly as without requests. A router saves the records as arrays beside
+its policies' (``pack_requests``: 24 bytes a request, at most 96 KiB per (route, tool)); in memory
+a full record of 4,096 requests takes about 0.7 MB.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
@@ -111,6 +113,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -134,6 +137,9 @@ __all__ = [
     "detection_delay",
     "detector_from_state",
     "make_detector",
+    "pack_requests",
+    "request_key",
+    "unpack_requests",
 ]
 
 Direction = Literal["both", "down", "up"]
@@ -142,7 +148,7 @@ Direction = Literal["both", "down", "up"]
 #: ``runs.gain``); a version 1 state still loads, with no request remembered.
 STATE_VERSION = 2
 #: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
-#: requests, small enough for a snapshot (about 40 bytes each).
+#: requests. A router saves them as arrays (``pack_requests``): at most 96 KiB per (route, tool).
 REQUEST_MEMORY = 4096
 #: Pairs of uncorrelated outcomes the correlation of a request's outcomes is shrunk with: until a
 #: tool has shown on some dozens of repeated requests that it answers a request the same way again,
@@ -194,6 +200,27 @@ def request_key(request: Any) -> str | None:
     if not x.any():
         return None
     return hashlib.blake2b(x.tobytes(), digest_size=8).hexdigest()
+
+
+def pack_requests(requests: Mapping[str, Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """A ``state_dict``'s ``requests`` as arrays, in their order: the keys as uint64, shape (n,), and
+    the [successes, outcomes] as int64, shape (n, 2). 24 bytes a request, where JSON takes about 30
+    and a parser's time; a router's saved state keeps them so (``unpack_requests`` reverses it).
+
+    Example:
+        >>> keys, records = pack_requests({"00000000000000ff": [1, 2]})
+        >>> keys.tolist(), records.tolist(), unpack_requests(keys, records)
+        ([255], [[1, 2]], {'00000000000000ff': [1, 2]})
+    """
+    keys = np.fromiter((int(k, 16) for k in requests), dtype=np.uint64, count=len(requests))
+    records = np.array(list(requests.values()), dtype=np.int64).reshape(len(requests), 2)
+    return keys, records
+
+
+def unpack_requests(keys: np.ndarray, records: np.ndarray) -> dict[str, list[int]]:
+    """``requests`` for a ``state_dict`` from what ``pack_requests`` made (unchecked: loading the
+    state checks it)."""
+    return dict(zip((f"{k:016x}" for k in keys.tolist()), records.tolist()))
 
 
 def _count_in(moments: list[Any], x: float) -> None:
@@ -653,6 +680,10 @@ class ChangeDetector(ABC):
         return f"{type(self).__name__}({args})"
 
 
+#: What ``request_key`` makes: 16 lowercase hex digits.
+_REQUEST_KEY = re.compile("[0-9a-f]{16}")
+
+
 def _read_requests(requests: Any) -> dict[str, list[int]]:
     """A state's ``requests`` (key -> [successes, outcomes]), checked; in the order saved."""
     if not isinstance(requests, Mapping) or len(requests) > REQUEST_MEMORY:
@@ -661,12 +692,11 @@ def _read_requests(requests: Any) -> dict[str, list[int]]:
         )
     out = {}
     for key, record in requests.items():
-        ok = isinstance(key, str) and len(key) == 16 and all(c in "0123456789abcdef" for c in key)
-        if not ok:
+        if not isinstance(key, str) or _REQUEST_KEY.fullmatch(key) is None:
             raise CorruptStateError(f"state.requests: keys must be 16 lowercase hex digits, got {short_repr(key)}")
         valid = (
             isinstance(record, (list, tuple)) and len(record) == 2
-            and all(type(v) is int for v in record) and 0 <= record[0] <= record[1] and 1 <= record[1] < 2**63
+            and type(record[0]) is int and type(record[1]) is int and 0 <= record[0] <= record[1] and 1 <= record[1] < 2**63
         )
         if not valid:
             raise CorruptStateError(f"state.requests[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")

@@ -50,7 +50,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter._checks import check_count
-from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state
+from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state, pack_requests, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
     DuplicateToolError,
@@ -95,9 +95,15 @@ if TYPE_CHECKING:  # the reward model needs torch: imported only when a router u
 
 log = EventLog(__name__)
 
-#: Format tag and version of a saved learner; version 2 adds the digest (version 1 files still load).
+#: Format tag and version of a saved learner; version 2 adds the digest, version 3 keeps the change
+#: detectors' request records in arrays (earlier versions still load).
 _FORMAT = "toolrouter.learner"
-_VERSION = 2
+_VERSION = 3
+#: Arrays of a route (``routes.{i}.`` before them) holding its detectors' request records, one
+#: detector after the other in the order of its saved ``detectors`` (``pack_requests``); each
+#: detector's saved ``requests`` is its number of rows. In JSON they would swell the safetensors
+#: header, which the format caps at 100 MB.
+_REQUEST_KEYS, _REQUEST_RECORDS = "requests.keys", "requests.records"
 
 #: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
 SEED_LIMIT = 2**128
@@ -1936,6 +1942,14 @@ class ToolMetaLearner:
                 state = r.policy.state_dict()
                 for name, a in state["arrays"].items():
                     arrays[f"routes.{i}.{name}"] = np.ascontiguousarray(a)
+                detectors, packed = {}, []
+                for t, d in r.detectors.items():
+                    detectors[t] = d.state_dict()
+                    packed.append(pack_requests(detectors[t]["requests"]))
+                    detectors[t]["requests"] = len(packed[-1][0])
+                if sum(len(keys) for keys, _ in packed):
+                    arrays[f"routes.{i}.{_REQUEST_KEYS}"] = np.concatenate([keys for keys, _ in packed])
+                    arrays[f"routes.{i}.{_REQUEST_RECORDS}"] = np.concatenate([records for _, records in packed])
                 routes.append(
                     {
                         "task_type": r.task_type,
@@ -1944,7 +1958,7 @@ class ToolMetaLearner:
                         "policy": state["config"],
                         "array_names": sorted(state["arrays"]),
                         "counts": {t: c.as_list() for t, c in r.counts.items()},
-                        "detectors": {t: d.state_dict() for t, d in r.detectors.items()},
+                        "detectors": detectors,
                         "outcomes": r.outcomes,
                         "drift": {t: d.as_dict() for t, d in r.drift.items()},
                     }
@@ -2084,7 +2098,8 @@ class ToolMetaLearner:
                 raise exc.within("config.task_graphs") from None
             for i, rc in enumerate(config.routes):
                 try:
-                    route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, tools)
+                    requests = _route_requests(saved.arrays, f"routes.{i}.")
+                    route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, tools)
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
                 routes[route.key] = route
@@ -2105,8 +2120,11 @@ class ToolMetaLearner:
             self._own_ahead = set(config.applied_above_watermark)
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
 
-    def _restored_route(self, rc: _SavedRoute, arrays: dict[str, np.ndarray], tools: dict[str, ToolProfile]) -> _Route:
-        """A route rebuilt from its saved config and arrays, its arms fitted to ``tools``."""
+    def _restored_route(
+        self, rc: _SavedRoute, arrays: dict[str, np.ndarray], requests: tuple[np.ndarray, np.ndarray], tools: dict[str, ToolProfile]
+    ) -> _Route:
+        """A route rebuilt from its saved config, its policy's arrays and its detectors' request
+        records (keys and records, as ``_route_requests`` read them), its arms fitted to ``tools``."""
         policy = self._new_policy(rc.task_type, rc.step)
         policy.load_state_dict({"config": rc.policy, "arrays": arrays})
         route = _Route(rc.task_type, rc.step, rc.capability, policy)
@@ -2124,12 +2142,25 @@ class ToolMetaLearner:
         if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
             route.next_due = min(d.due for d in route.drift.values())
         route.detectors = {}
+        keys, records = requests
+        row = 0  # the first row of the next detector's request records
         for t, d in rc.detectors.items():
+            rows = d.get("requests")
+            if type(rows) is int:  # its records are in the route's arrays
+                if not 0 <= rows <= len(keys) - row:
+                    raise CorruptStateError(
+                        f"detectors[{t!r}].requests: {rows} rows from row {row}, but the route's "
+                        f"{_REQUEST_KEYS} has {len(keys)}"
+                    )
+                d = {**d, "requests": unpack_requests(keys[row : row + rows], records[row : row + rows])}
+                row += rows
             if t in arms:
                 try:
                     route.detectors[t] = detector_from_state(d)
                 except CorruptStateError as exc:
                     raise exc.within(f"detectors[{t!r}]") from None
+        if row != len(keys):
+            raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
         return route
 
     def close(self) -> None:
@@ -2305,7 +2336,7 @@ class _SavedLearner(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["toolrouter.learner"]
-    version: Literal[1, 2]
+    version: Literal[1, 2, 3]
     policy: StrictStr | None
     policy_options: dict[str, _Option]
     context_dim: Annotated[int, Field(strict=True, ge=1, le=MAX_SAVED_DIM)] | None
@@ -2355,10 +2386,10 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     except CorruptStateError as exc:
         raise CorruptStateError(f"not a saved toolrouter learner: {exc.problem}") from None
     found = (blob.config.get("format"), blob.config.get("version"))
-    if found[0] != _FORMAT or found[1] not in (1, 2) or isinstance(found[1], bool):
-        raise CorruptStateError(f"unsupported format {found[0]!r} version {found[1]!r}; expected {_FORMAT!r} 1 or 2")
+    if found[0] != _FORMAT or found[1] not in (1, 2, 3) or isinstance(found[1], bool):
+        raise CorruptStateError(f"unsupported format {found[0]!r} version {found[1]!r}; expected {_FORMAT!r} 1, 2 or 3")
     if found[1] >= 2 and not blob.sealed:
-        raise CorruptStateError("the digest that every version 2 learner carries is missing")
+        raise CorruptStateError(f"the digest that every version {found[1]} learner carries is missing")
     config = read_model(_SavedLearner, blob.config, "config")
     _check_policy_config(config)
     if len({p.tool_id for p in config.tools}) != len(config.tools):
@@ -2370,6 +2401,8 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     if below:
         raise CorruptStateError(f"config.applied_above_watermark: ids {below} are not above the watermark {config.watermark}")
     wanted = {f"routes.{i}.{n}" for i, r in enumerate(config.routes) for n in r.array_names}
+    # a route's request records are there when its detectors remember requests (checked with them)
+    wanted |= {f"routes.{i}.{n}" for i in range(len(config.routes)) for n in (_REQUEST_KEYS, _REQUEST_RECORDS)} & set(blob.arrays)
     missing = sorted(wanted - set(blob.arrays))
     unknown = sorted(n for n in set(blob.arrays) - wanted - {_REWARD_MODEL} if not n.startswith(f"{_STRUCTURES}."))
     if missing or unknown:
@@ -2384,6 +2417,17 @@ def _check_state(data: bytes, source: str) -> _SavedState:
                 f"{config.policy!r} with context_dim={config.context_dim!r}"
             )
     return _SavedState(config, blob.arrays, model, source)
+
+
+def _route_requests(arrays: Mapping[str, np.ndarray], prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """A route's request keys and records (none when it has no such arrays), their dtypes and
+    shapes checked; each detector checks its own rows when it loads them."""
+    if f"{prefix}{_REQUEST_KEYS}" not in arrays and f"{prefix}{_REQUEST_RECORDS}" not in arrays:
+        return np.zeros(0, dtype=np.uint64), np.zeros((0, 2), dtype=np.int64)
+    keys = arrays.get(f"{prefix}{_REQUEST_KEYS}")
+    n = keys.shape[:1] if isinstance(keys, np.ndarray) else ()
+    keys = checked_array(arrays, f"{prefix}{_REQUEST_KEYS}", n, np.uint64)
+    return keys, checked_array(arrays, f"{prefix}{_REQUEST_RECORDS}", (len(keys), 2), np.int64)
 
 
 def _check_policy_config(config: _SavedLearner) -> None:

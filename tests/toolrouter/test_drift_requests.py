@@ -12,6 +12,7 @@ import pytest
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
+from toolrouter.serialization import read_blob, write_blob
 
 REQUESTS = np.random.default_rng(7).normal(size=(40, 8))
 #: the tool solves the first 28 requests every time and fails the other 12: 30% failures overall
@@ -188,3 +189,51 @@ def test_the_router_judges_a_broken_tool_by_the_requests_it_solved() -> None:
             counts.append(failures)
         calls[prior] = counts
     assert all(a < b for a, b in zip(calls[1.0], calls[None])), calls
+
+
+def router_with_requests(n: int) -> ToolMetaLearner:
+    """A router whose tool "best" was called on ``n`` distinct requests (context_dim 8)."""
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    router = ToolMetaLearner(tools, policy="lin_ts", seed=0, context_dim=8, drift_detection={})
+    for i, x in enumerate(np.random.default_rng(1).normal(size=(n, 8))):
+        router.record_attempt(
+            ExecutionResult(tool_id="best", step="answer", success=i % 3 > 0, quality=1.0),
+            capability="answer", task_type="qa", features=x,
+        )
+    return router
+
+
+def header_bytes(data: bytes) -> int:
+    """Size of a safetensors blob's JSON header: what the format caps at 100 MB."""
+    return int.from_bytes(data[:8], "little")
+
+
+def test_a_saved_router_keeps_request_records_in_arrays_not_in_its_header(tmp_path) -> None:
+    few, many = router_with_requests(10), router_with_requests(400)
+    # the header does not grow with the requests remembered: a router with many detectors full of
+    # requests stays within the format's header cap (and its JSON is parsed quickly)
+    assert header_bytes(many.state_bytes()) - header_bytes(few.state_bytes()) < 200
+    many.save(tmp_path / "r.safetensors")
+    twin = ToolMetaLearner.load(tmp_path / "r.safetensors")
+    saved = many._routes[("qa", "answer")].detectors["best"].state_dict()
+    assert len(saved["requests"]) == 400
+    assert twin._routes[("qa", "answer")].detectors["best"].state_dict() == saved
+
+
+def test_damaged_request_records_of_a_saved_router_are_named(tmp_path) -> None:
+    blob = read_blob(router_with_requests(20).state_bytes(), "toolrouter.learner")
+    for name, damage, field in (
+        ("routes.0.requests.keys", lambda a: a[:-1], "requests.records: expected shape"),
+        ("routes.0.requests.records", lambda a: a.astype(np.float64), "requests.records: expected dtype int64"),
+        ("routes.0.requests.records", lambda a: a * np.array([3, 1]), r"detectors\['best'\].*state.requests\['"),
+    ):
+        arrays = dict(blob.arrays)
+        arrays[name] = damage(arrays[name])
+        (tmp_path / "r.safetensors").write_bytes(write_blob(arrays, "toolrouter.learner", blob.config))
+        with pytest.raises(CorruptStateError, match=field):
+            ToolMetaLearner.load(tmp_path / "r.safetensors")
+    config = json.loads(json.dumps(blob.config))
+    config["routes"][0]["detectors"]["best"]["requests"] = 25
+    (tmp_path / "r.safetensors").write_bytes(write_blob(blob.arrays, "toolrouter.learner", config))
+    with pytest.raises(CorruptStateError, match=r"detectors\['best'\].requests: 25 rows from row 0, but .* has 20"):
+        ToolMetaLearner.load(tmp_path / "r.safetensors")
