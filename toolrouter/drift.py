@@ -199,7 +199,8 @@ def request_key(request: Any) -> str | None:
         raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
     if not x.any():
         return None
-    return hashlib.blake2b(x.tobytes(), digest_size=8).hexdigest()
+    # + 0.0 turns -0.0 into 0.0: equal vectors, one key, though their bytes differ
+    return hashlib.blake2b((x + 0.0).tobytes(), digest_size=8).hexdigest()
 
 
 def pack_requests(requests: Mapping[str, Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state
+from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state, request_key
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.serialization import read_blob, write_blob
 
@@ -237,3 +237,11 @@ def test_damaged_request_records_of_a_saved_router_are_named(tmp_path) -> None:
     (tmp_path / "r.safetensors").write_bytes(write_blob(blob.arrays, "toolrouter.learner", config))
     with pytest.raises(CorruptStateError, match=r"detectors\['best'\].requests: 25 rows from row 0, but .* has 20"):
         ToolMetaLearner.load(tmp_path / "r.safetensors")
+
+
+def test_equal_requests_share_a_key_whatever_their_type_or_the_sign_of_a_zero() -> None:
+    # a feature computed as -0.0 (0 times a negative weight) is the same request as one of 0.0
+    base = request_key(np.array([0.0, 1.0, 2.0]))
+    for same in ([-0.0, 1.0, 2.0], [0, 1, 2], np.array([-0.0, 1, 2], dtype=np.float32), np.array([0, 1, 2], dtype=np.int8)):
+        assert request_key(same) == base
+    assert request_key([0.0, 1.0, 2.5]) != base
