@@ -122,7 +122,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.policies.base import MAX_ABS_REWARD
 from toolrouter.serialization import read_model, short_repr
@@ -191,10 +191,7 @@ def request_key(request: Any) -> str | None:
     gave neither features nor text, which says nothing about which request it was)."""
     if request is None:
         return None
-    try:
-        x = np.ascontiguousarray(request, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidOutcomeError(f"request must be a vector of numbers, got {short_repr(request)}") from None
+    x = real_array("request", request, error=InvalidOutcomeError)
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
     if not x.any():

@@ -245,3 +245,22 @@ def test_equal_requests_share_a_key_whatever_their_type_or_the_sign_of_a_zero() 
     for same in ([-0.0, 1.0, 2.0], [0, 1, 2], np.array([-0.0, 1, 2], dtype=np.float32), np.array([0, 1, 2], dtype=np.int8)):
         assert request_key(same) == base
     assert request_key([0.0, 1.0, 2.5]) != base
+
+
+@pytest.mark.parametrize(
+    "bad", [np.ones(8, dtype=complex), [str(i) for i in range(8)], [None] * 8, [1.0] * 7 + [[1.0, 2.0]]]
+)
+def test_features_that_are_not_real_numbers_are_refused_naming_them_and_change_nothing(bad) -> None:
+    # a cast would drop an imaginary part or read "1" as 1.0, and a ragged list raised numpy's own words
+    router = router_with_requests(5)
+    before = router.state_bytes()
+    with pytest.raises(ValueError, match=r"^features: expected real numbers, got "):
+        router.record_attempt(
+            ExecutionResult(tool_id="best", step="answer", success=False, quality=0.0),
+            capability="answer", task_type="qa", features=bad,
+        )
+    with pytest.raises(ValueError, match=r"^features: expected real numbers"):
+        router.rank_tool_ids("answer", task_type="qa", features=bad)
+    assert router.state_bytes() == before
+    with pytest.raises(InvalidOutcomeError, match=r"^request: expected real numbers"):
+        PageHinkley().update(1.0, True, request=bad)

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg.blas import dger
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 
 
@@ -82,7 +82,7 @@ def checked_context(context: Any, d: int, policy: str, field: str = "context") -
     """``context`` as a float64 vector of length ``d``, or a ValueError naming ``field``."""
     if context is None:
         raise ValueError(f"{field}: {policy} needs a context vector of dimension {d}, got None")
-    x = np.asarray(context, dtype=np.float64)
+    x = real_array(field, context)
     if x.shape != (d,):
         raise ValueError(f"{field}: expected {d} numbers, shape ({d},) (context_dim={d}), got shape {x.shape}")
     if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
