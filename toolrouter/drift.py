@@ -120,7 +120,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
@@ -894,7 +894,7 @@ class DetectorConfig(BaseModel):
         None, ge=2, description="Samples after a reset before the test can fire; None: the kind's default."
     )
     direction: Direction = Field("both", description="Watch for a drop ('down'), a rise ('up') or both.")
-    standardize: bool = Field(True, description="delta and threshold in standard deviations, not utility.")
+    standardize: bool = Field(True, strict=True, description="delta and threshold in standard deviations, not utility.")
     min_scale: float = Field(0.05, gt=0.0, description="Floor of the estimated scale, in utility.")
     clip: float = Field(3.0, gt=0.0, description="Most one sample can count, in the units of delta.")
     recheck_after: int | None = Field(
@@ -909,6 +909,20 @@ class DetectorConfig(BaseModel):
         1.0, gt=0.0,
         description="Run test: pseudo-outcomes of the tool's record a request's own record is shrunk with; None: the tool's record only.",
     )
+
+    @field_validator("min_samples", "recheck_after", "run_history", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
+        """As the detector's own check: an int (numpy's too), never a bool or a float."""
+        return None if value is None else check_count(info.field_name, value, low=None)
+
+    @field_validator("delta", "threshold", "min_scale", "clip", "run_alpha", "request_prior", mode="before")
+    @classmethod
+    def _real(cls, value: Any, info: ValidationInfo) -> Any:
+        """As the detector's own check: a bool is no number (``threshold=True`` is a mistake)."""
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{info.field_name}: expected a number, got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":

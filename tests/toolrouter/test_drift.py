@@ -259,3 +259,24 @@ def test_property_a_constant_stream_never_fires(value: float, length: int, kind:
     detector = make_detector(kind)
     assert not any(detector.update(value) for _ in range(length))
     assert detector.n == length
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("threshold", True), ("recheck_after", True), ("request_prior", True), ("run_history", True),
+     ("run_history", 3.0), ("min_samples", np.float64(5.0)), ("standardize", 1)],
+)
+def test_the_configuration_refuses_what_the_detector_refuses_naming_the_field(field, value) -> None:
+    # drift_detection={...} and PageHinkley(...) take the same fields: a bool is no number and a
+    # whole number is an int, in both
+    with pytest.raises((TypeError, ValueError), match=field):
+        PageHinkley(**{field: value})
+    with pytest.raises(ValueError, match=field):
+        DetectorConfig(**{field: value})
+
+
+def test_the_configuration_takes_numpy_numbers_as_python_ones() -> None:
+    config = DetectorConfig(min_samples=np.int64(5), run_history=np.int32(4), threshold=np.float32(8.0))
+    assert config.model_dump()["min_samples"] == 5 and type(config.min_samples) is int
+    assert type(config.run_history) is int and config.threshold == 8.0
+    assert config.make().config() == {**config.model_dump(exclude={"kind"})}
