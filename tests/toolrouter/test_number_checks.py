@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from toolrouter import ToolMetaLearner, ToolProfile
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
 from toolrouter.serialization import short_repr
@@ -24,3 +25,16 @@ def test_the_call_sites_error_type_and_bounds_are_kept() -> None:
         check_count("state.detections", True, high=3, error=CorruptStateError)
     with pytest.raises(CorruptStateError, match=r"^state\.gain: expected a finite number, got inf$"):
         check_real("state.gain", float("inf"), error=CorruptStateError)
+
+
+@pytest.mark.parametrize(
+    "policy, options, field",
+    [("neural_linear", {"context_dim": 70_000}, "context_dim"), ("neural_linear", {"context_dim": 8, "hidden": 2**70}, "hidden"),
+     ("neural_linear", {"context_dim": 8, "features": 70_000}, "features"), ("lin_ts", {"context_dim": 2**70}, "context_dim")],
+)
+def test_a_size_no_saved_state_may_hold_is_refused_when_the_router_is_built(policy, options, field) -> None:
+    # a router built with it could save its state but never load it again (or numpy failed
+    # without naming the option)
+    tools = [ToolProfile(tool_id="a", capabilities=("answer",))]
+    with pytest.raises(ValueError, match=rf"{field}: expected an integer in \[1, 65536\]"):
+        ToolMetaLearner(tools, policy=policy, policy_options=options)

@@ -60,6 +60,7 @@ from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.serialization import MAX_SAVED_DIM
 
 
 __all__ = ["LinUCB", "LinearThompson"]
@@ -112,7 +113,8 @@ class _LinearPolicy(Policy):
         exploration: float = 1.0,
     ) -> None:
         super().__init__(seed=seed)
-        self.context_dim = d = check_count("context_dim", context_dim, low=1)
+        # no larger than a saved state may be: a router could save a larger one but never load it
+        self.context_dim = d = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
         self.regularization = _positive("regularization", regularization)
         self.exploration = _positive("exploration", exploration, allow_zero=True)
         self.options = {

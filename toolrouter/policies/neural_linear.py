@@ -39,7 +39,7 @@ from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.policies.linear import LinearThompson, checked_context
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 __all__ = ["NeuralLinearThompson", "FEATURE_MAP_ARRAYS"]
 
@@ -78,9 +78,10 @@ class NeuralLinearThompson(Policy):
         exact_budget: int = 1 << 18,
     ) -> None:
         super().__init__(seed=seed)
-        self.context_dim = check_count("context_dim", context_dim, low=1)
-        self.features = check_count("features", features, low=1)
-        self.hidden = check_count("hidden", hidden, low=1)
+        # no larger than a saved state may be: a router could save a larger one but never load it
+        self.context_dim = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
+        self.features = check_count("features", features, low=1, high=MAX_SAVED_DIM)
+        self.hidden = check_count("hidden", hidden, low=1, high=MAX_SAVED_DIM)
         init_seed = check_count("init_seed", init_seed)
         # the head shares this policy's generator, so one seed makes every decision reproducible
         self.head = LinearThompson(
