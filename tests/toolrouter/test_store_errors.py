@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 
+import numpy as np
 import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
@@ -273,3 +274,24 @@ def test_while_attempts_wait_an_append_does_not_wait_for_the_lock_again(tmp_path
     store.append([record(task_id="third")])
     assert [r.task_id for r in store.attempts()] == ["first", "second", "third"]
     store.close()
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "memory"])
+@pytest.mark.parametrize(
+    "call, field",
+    [(lambda s: s.prune(2**63), "upto_id"), (lambda s: s.attempts(after_id=2**63), "after_id"),
+     (lambda s: s.attempts(after_id=-0.0), "after_id"), (lambda s: s.attempts(after_id=1.5), "after_id"),
+     (lambda s: s.attempts(limit=-1), "limit"), (lambda s: s.attempts(limit=2**70), "limit")],
+)
+def test_ids_and_limits_beyond_what_a_store_holds_are_refused_naming_them(tmp_path, scheme, call, field) -> None:
+    # a float was cut to an int, limit=-1 read everything from SQLite and nothing from memory, and
+    # an id beyond 64 bits raised the database's OverflowError
+    url = f"sqlite:///{tmp_path / 'r.db'}" if scheme == "sqlite" else "memory://"
+    with open_store(url) as store:
+        store.append([AttemptRecord(
+            task_id="t1", task_type="t", step="s", capability="c", tool_id="a", success=True,
+            quality=1.0, cost=0.0, latency_s=0.0, utility=1.0, writer="w1",
+        )])
+        with pytest.raises(ValueError, match=rf"^{field}: expected an integer"):
+            call(store)
+        assert [r.tool_id for r in store.attempts(limit=np.int64(5))] == ["a"]

@@ -45,6 +45,7 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "ToolSummary",
+    "check_attempts_query",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -310,9 +311,23 @@ class Store(ABC):
         return f"{type(self).__name__}({self.url!r})"
 
 
+#: Largest attempt id (and count of attempts): the stores keep them in 64-bit signed integers.
+MAX_ATTEMPT_ID = 2**63 - 1
+
+
 def check_upto_id(upto_id: Any) -> int:
-    """``upto_id`` of ``Store.prune`` if it is a whole number >= 0, else a ``ValueError`` naming it."""
-    return check_count("upto_id", upto_id)
+    """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
+    ``ValueError`` naming it."""
+    return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:
+    """``after_id`` and ``limit`` of ``Store.attempts`` as ints from 0 to ``MAX_ATTEMPT_ID``
+    (``limit`` may be None), else a ``ValueError`` naming the one that is not: a float was cut to
+    an int, a negative limit read everything from SQLite and nothing from memory, and a larger
+    number failed in the database's words."""
+    checked = check_count("after_id", after_id, high=MAX_ATTEMPT_ID)
+    return checked, None if limit is None else check_count("limit", limit, high=MAX_ATTEMPT_ID)
 
 
 def _nothing() -> None:

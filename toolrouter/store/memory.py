@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_upto_id
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_upto_id
 
 __all__ = ["MemoryStore"]
 
@@ -38,9 +38,10 @@ class MemoryStore(Store):
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
+        after_id, limit = check_attempts_query(after_id, limit)
         with self._lock:
-            start = max(0, int(after_id) - self._pruned)
-            end = len(self._rows) if limit is None else min(len(self._rows), start + int(limit))
+            start = max(0, after_id - self._pruned)
+            end = len(self._rows) if limit is None else min(len(self._rows), start + limit)
             return self._rows[start:end]
 
     def count(self) -> int:

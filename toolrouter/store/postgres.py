@@ -87,6 +87,7 @@ from toolrouter.store.base import (
     Store,
     StoreUnavailableError,
     ToolSummary,
+    check_attempts_query,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -477,11 +478,12 @@ class PostgresStore(Store):
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
+        after_id, limit = check_attempts_query(after_id, limit)
         sql = f"SELECT {ROW_COLUMNS} FROM toolrouter.attempts WHERE id > %s AND {_VISIBLE} ORDER BY id"
-        params: tuple[int, ...] = (int(after_id),)
+        params: tuple[int, ...] = (after_id,)
         if limit is not None:
             sql += " LIMIT %s"
-            params += (int(limit),)
+            params += (limit,)
         # the binary protocol: floats and timestamps load without parsing text (a router reads
         # every other router's attempts)
         rows = self._on_server(lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())

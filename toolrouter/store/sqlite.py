@@ -37,6 +37,7 @@ from toolrouter.store.base import (
     Store,
     StoreUnavailableError,
     ToolSummary,
+    check_attempts_query,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -339,11 +340,12 @@ class SQLiteStore(Store):
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
+        after_id, limit = check_attempts_query(after_id, limit)
         sql = f"SELECT {ROW_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
-        params: tuple[int, ...] = (int(after_id),)
+        params: tuple[int, ...] = (after_id,)
         if limit is not None:
             sql += " LIMIT ?"
-            params += (int(limit),)
+            params += (limit,)
         with self._lock, self._available():
             rows = self._conn.execute(sql, params).fetchall()
         return [record_from_row(row) for row in rows]
