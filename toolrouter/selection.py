@@ -88,6 +88,13 @@ _NEW_TOOL_SHOTS = (0, 1, 2, 5, 10, 20, 50)  # example counts of a "new" tool in 
 _CALIBRATION_TEXTS = 300  # requests per tool embedded for the calibration episodes, at most
 
 
+def _checked_seed(seed: Any, *, low: int) -> int:
+    """``seed`` as an int from ``low`` to 2**64 - 1 (what torch's generators take), else a
+    ``TypeError`` (not an integer) or ``ValueError`` (out of range) naming it."""
+    check_count("seed", seed, low=None, error=TypeError)
+    return check_count("seed", seed, low=low, high=2**64 - 1)
+
+
 class SelectorConfig(BaseModel):
     """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
 
@@ -521,7 +528,7 @@ class FewShotToolSelector:
             config = SelectorConfig()
         elif not isinstance(config, SelectorConfig):
             raise TypeError(f"config: expected a SelectorConfig, got {type(config).__name__}")
-        seed = check_count("seed", seed, low=None, error=TypeError)
+        seed = _checked_seed(seed, low=-(2**63))  # torch's range, and a saved selector's
         self.featurizer = featurizer
         self.config = config
         self.seed = seed
@@ -852,7 +859,7 @@ class FewShotToolSelector:
         if any(k == 0 for k in shots) and len(descs) < len(data):
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
-        seed = check_count("seed", seed, low=None, error=TypeError)
+        seed = _checked_seed(seed, low=0)  # numpy's generators take no negative seed
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)
         tools = sorted(data)

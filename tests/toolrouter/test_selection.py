@@ -550,3 +550,17 @@ def _counting(forward, calls, key):
         return forward(*args, **kwargs)
 
     return wrapped
+
+
+def test_seeds_the_generators_cannot_take_are_refused_naming_the_seed() -> None:
+    # torch overflowed on a seed beyond 64 bits, and numpy refused a negative fit seed, both in
+    # their own words
+    with pytest.raises(ValueError, match=r"^seed: expected an integer in \[-9223372036854775808, "):
+        FewShotToolSelector(HashingFeaturizer(dim=16), small_config(), seed=2**70)
+    with pytest.raises(TypeError, match=r"^seed: expected an integer"):
+        FewShotToolSelector(HashingFeaturizer(dim=16), small_config(), seed=1.0)
+    sel = FewShotToolSelector(HashingFeaturizer(dim=16), small_config(), seed=-1)  # torch takes it
+    examples = {f"tool{i}": [f"request {i} {j}" for j in range(3)] for i in range(4)}
+    with pytest.raises(ValueError, match=r"^seed: expected an integer in \[0, "):
+        sel.fit(examples, episodes=1, n_way=2, k_shot=1, seed=-1)
+    assert sel.tool_ids == []  # refused before it registered anything
