@@ -20,3 +20,11 @@ def test_quick_coldstart_and_drift_print_their_tables(capsys):
 def test_unknown_section_is_refused():
     with pytest.raises(SystemExit):
         meta_router.main(["--sections", "nope"])
+
+
+def test_quick_drift_state_prints_both_detectors_side_by_side(capsys):
+    meta_router.main(["--quick", "--sections", "drift_state"])
+    out = capsys.readouterr().out
+    assert "CPU us per record_attempt" in out and "distinct requests per tool" in out
+    for row in ("| requests judged (request_prior=1) |", "| rate alone (request_prior=None) | "):
+        assert out.count(row) == 2  # one per table

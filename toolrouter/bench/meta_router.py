@@ -9,6 +9,8 @@ Sections (``--sections``, comma-separated; all by default):
   and detector: calls to the broken tool, calls until a repaired or improved tool has its traffic,
   regret, false resets; then a synthetic world where a tool breaks for one task type: calls until
   most traffic has moved off it, and the regret on the task types the drift did not touch.
+* ``drift_state``: what judging outcomes by their request (``request_prior``) costs per
+  ``record_attempt`` and in a saved state, its size and its save, load and snapshot times.
 * ``metatool``: few-shot tool selection on MetaTool, on tools held out from training.
 * ``routerbench``: RouterBench replay with text context; quality against cost as the cost weight
   sweeps (AIQ), against the single models, their convex hull, the oracle, VW and a kNN router.
@@ -27,7 +29,7 @@ import torch
 from toolrouter.bench._args import count
 from toolrouter.data import data_dir
 
-SECTIONS = ("coldstart", "drift", "metatool", "routerbench")
+SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
 
 
 def _section(name: str):  # type: ignore[no-untyped-def]

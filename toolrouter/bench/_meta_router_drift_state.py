@@ -1,0 +1,125 @@
+"""Drift state: what judging outcomes by their request costs a router, in time per call and in state.
+
+The change detectors remember each tool's record on up to ``REQUEST_MEMORY`` requests
+(``toolrouter.drift``, ``request_prior``). Measured side by side with ``request_prior=None`` (the
+tool's rate alone), same seed:
+
+* per call: ``record_attempt`` on one route of ``--ds-tools`` tools (``lin_ts``, context_dim 8),
+  ``--ds-calls`` calls each on a fresh request, so that the records fill and then forget the
+  oldest; CPU microseconds per call (after as many warm-up calls as a tool's memory holds);
+* state: ``--ds-routes`` task types of ``--ds-tools`` tools, each tool's detector fed
+  ``--ds-requests`` distinct requests (through ``ChangeDetector.update``, as ``record_attempt``
+  feeds it, to spare the policies' cost); the saved file's size, ``save(path)`` and ``load`` CPU
+  seconds, a snapshot into a SQLite store (``save()``) CPU seconds, and the memory the records
+  take (traced allocations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.bench._args import count
+from toolrouter.bench._report import print_table
+from toolrouter.drift import REQUEST_MEMORY
+
+PRIORS: dict[str, float | None] = {"requests judged (request_prior=1)": 1.0, "rate alone (request_prior=None)": None}
+
+
+def add_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--ds-tools", type=count, default=20, help="tools per route (default 20)")
+    group.add_argument("--ds-routes", type=count, default=10, help="routes in the state part (default 10)")
+    group.add_argument("--ds-requests", type=count, default=5000, help="distinct requests per tool (default 5000)")
+    group.add_argument("--ds-calls", type=count, default=20000, help="timed calls in the per-call part (default 20000)")
+
+
+def _router(tools: int, prior: float | None, store: str | None = None) -> ToolMetaLearner:
+    profiles = [ToolProfile(tool_id=f"tool{i}", capabilities=("answer",), expected_latency_s=0.0) for i in range(tools)]
+    return ToolMetaLearner(
+        profiles, policy="lin_ts", seed=0, context_dim=8, drift_detection={"request_prior": prior}, store=store
+    )
+
+
+def _record(router: ToolMetaLearner, task_type: str, tool: str, success: bool, x: np.ndarray) -> None:
+    router.record_attempt(
+        ExecutionResult(tool_id=tool, step="answer", success=success, quality=float(success)),
+        capability="answer", task_type=task_type, features=x,
+    )
+
+
+def per_call_us(tools: int, calls: int, prior: float | None, seed: int = 0) -> float:
+    """CPU microseconds per ``record_attempt`` on fresh requests, after a warm-up that fills the
+    records (each tool's memory is full when the timing starts)."""
+    router = _router(tools, prior)
+    rng = np.random.default_rng(seed)
+    warmup = min(REQUEST_MEMORY * tools, 4 * calls)
+    xs = rng.normal(size=(warmup + calls, 8))
+    picks = rng.integers(tools, size=warmup + calls)
+    wins = rng.random(warmup + calls) < 0.7
+    for i in range(warmup):
+        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), xs[i])
+    start = time.process_time()
+    for i in range(warmup, warmup + calls):
+        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), xs[i])
+    return 1e6 * (time.process_time() - start) / max(calls, 1)
+
+
+def state_costs(tools: int, routes: int, requests: int, prior: float | None, seed: int = 0) -> dict[str, Any]:
+    """Size and CPU seconds of a router's saved state whose detectors saw ``requests`` distinct
+    requests each, and the memory their records take."""
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        router = _router(tools, prior, store=f"sqlite:///{folder}/store.db")
+        for r in range(routes):
+            for i in range(tools):
+                _record(router, f"type{r}", f"tool{i}", True, rng.normal(size=8))
+        xs = rng.normal(size=(requests, 8))
+        wins = rng.random(requests) < 0.7
+        tracemalloc.start()
+        for route in router._routes.values():
+            for detector in route.detectors.values():
+                for x, win in zip(xs, wins):
+                    detector.update(1.0 if win else 0.0, bool(win), request=x)
+        memory, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        path = Path(folder) / "router.safetensors"
+        start = time.process_time()
+        router.save(path)
+        saved = time.process_time() - start
+        start = time.process_time()
+        ToolMetaLearner.load(path)
+        loaded = time.process_time() - start
+        start = time.process_time()
+        router.save()  # a snapshot in the store
+        snapshot = time.process_time() - start
+        router.close()
+        return {"MB": path.stat().st_size / 1e6, "save": saved, "load": loaded, "snapshot": snapshot, "memory": memory / 1e6}
+
+
+def run(args: argparse.Namespace) -> None:
+    quick = args.quick
+    tools, routes = (3, 2) if quick else (args.ds_tools, args.ds_routes)
+    requests, calls = (300, 300) if quick else (args.ds_requests, args.ds_calls)
+    costs = {name: per_call_us(tools, calls, prior) for name, prior in PRIORS.items()}
+    base = costs["rate alone (request_prior=None)"]
+    print_table(
+        f"Drift state: CPU us per record_attempt, {tools} tools, {calls} calls on fresh requests",
+        ["detector", "us per call", "ratio"],
+        [[name, f"{us:.1f}", f"{us / base:.2f}"] for name, us in costs.items()],
+    )
+    rows = []
+    for name, prior in PRIORS.items():
+        c = state_costs(tools, routes, requests, prior)
+        rows.append([name, f"{c['MB']:.2f}", f"{c['save']:.3f}", f"{c['load']:.3f}", f"{c['snapshot']:.3f}", f"{c['memory']:.1f}"])
+    print_table(
+        f"Drift state: {routes} routes x {tools} tools, {requests} distinct requests per tool",
+        ["detector", "saved MB", "save s", "load s", "snapshot s", "records' memory MB"],
+        rows,
+    )
