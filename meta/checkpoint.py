@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
@@ -47,6 +48,15 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
             else:
                 scalars.setdefault(str(index), {})[key] = value
     return tensors, {"class": type(optimizer).__name__, "param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _optimizer_number(value: Any) -> Any:
+    """A numpy number or a one-element tensor among an optimiser's settings (``lr=np.float32(1e-3)``,
+    a tensor ``lr``, which torch allows) as the Python number JSON can hold; else a TypeError
+    naming the optimiser."""
+    if isinstance(value, np.generic) or (isinstance(value, torch.Tensor) and value.numel() == 1):
+        return value.item()
+    raise TypeError(f"optimizer: its state holds {type(value).__name__} {value!r}, which a checkpoint cannot store")
 
 
 def checkpoint_metadata(path: str | Path) -> dict[str, str]:
@@ -87,7 +97,7 @@ def save_checkpoint(
     if optimizer is not None:
         opt_tensors, opt_meta = _optimizer_tensors(optimizer)
         tensors.update(opt_tensors)
-        meta["optimizer"] = json.dumps(opt_meta)
+        meta["optimizer"] = json.dumps(opt_meta, default=_optimizer_number)
     try:
         meta["user"] = json.dumps(metadata or {})
     except TypeError as exc:

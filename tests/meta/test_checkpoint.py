@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -88,3 +89,18 @@ def test_metadata_cannot_replace_what_save_writes_and_a_bad_step_count_is_refuse
     assert _same(before, _state(learner)) and learner.meta_step_count == 1
     with pytest.raises(IsADirectoryError, match="is a directory; give a file name"):
         learner.save(str(tmp_path))
+
+
+@pytest.mark.parametrize("lr", [np.float32(0.25), torch.tensor(0.25)])
+def test_an_optimizer_whose_learning_rate_is_a_numpy_number_or_a_tensor_round_trips(tmp_path, lr) -> None:
+    # json could not write a numpy float32 or a tensor learning rate: saving raised
+    net = nn.Linear(2, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    net(torch.ones(1, 2)).sum().backward()
+    opt.step()
+    save_checkpoint(tmp_path / "c.safetensors", net, opt)
+    other = nn.Linear(2, 1)
+    other_opt = torch.optim.SGD(other.parameters(), lr=0.5, momentum=0.9)
+    load_checkpoint(tmp_path / "c.safetensors", other, other_opt)
+    assert other_opt.param_groups[0]["lr"] == 0.25
+    assert torch.equal(other_opt.state[other.weight]["momentum_buffer"], opt.state[net.weight]["momentum_buffer"])
