@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import numbers
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -31,7 +33,8 @@ check_real = partial(meta._checks.check_real, quote=short_repr)
 
 def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -> np.ndarray:
     """``value`` (a list, a numpy array, a tensor) as a float64 array if its entries are real numbers
-    (bools, ints or floats), else an ``error`` naming ``field`` and the value: complex numbers,
+    (bools, ints, floats, also ``Fraction`` and ``Decimal``), else an ``error`` naming ``field`` and
+    the value: complex numbers,
     strings, ``None`` and ragged lists are refused, not cast (a cast would drop an imaginary part
     or read ``"1"`` as 1.0). Its shape and finiteness are the caller's to check.
 
@@ -47,6 +50,8 @@ def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -
         raw = np.asarray(value)
     except (TypeError, ValueError, RuntimeError):  # a ragged list; a tensor that needs its gradient
         raw = None
+    if raw is not None and raw.dtype.kind == "O" and all(isinstance(v, (numbers.Real, Decimal)) for v in raw.flat):
+        raw = raw.astype(np.float64)  # Python numbers numpy keeps as objects
     if raw is None or raw.dtype.kind not in "biuf":
         raise error(f"{field}: expected real numbers, got {short_repr(value)}")
     return raw.astype(np.float64)

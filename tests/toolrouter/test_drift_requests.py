@@ -5,6 +5,8 @@ one on requests it always failed is no news, and without requests nothing change
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -242,7 +244,10 @@ def test_damaged_request_records_of_a_saved_router_are_named(tmp_path) -> None:
 def test_equal_requests_share_a_key_whatever_their_type_or_the_sign_of_a_zero() -> None:
     # a feature computed as -0.0 (0 times a negative weight) is the same request as one of 0.0
     base = request_key(np.array([0.0, 1.0, 2.0]))
-    for same in ([-0.0, 1.0, 2.0], [0, 1, 2], np.array([-0.0, 1, 2], dtype=np.float32), np.array([0, 1, 2], dtype=np.int8)):
+    for same in (
+        [-0.0, 1.0, 2.0], [0, 1, 2], np.array([-0.0, 1, 2], dtype=np.float32), np.array([0, 1, 2], dtype=np.int8),
+        [Fraction(0), Decimal(1), 2.0],  # real numbers numpy keeps as objects
+    ):
         assert request_key(same) == base
     assert request_key([0.0, 1.0, 2.5]) != base
 
