@@ -51,8 +51,8 @@ answers a request the same way every time is judged by its record on it, one who
 depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
 way. A request not seen since the last reset, or none (a router without context, an all-zero
 context), leaves the test exactly as without requests. A router saves the records as arrays beside
-its policies' (``pack_requests``: 24 bytes a request, at most 96 KiB per (route, tool)); in memory
-a full record of 4,096 requests takes about 0.7 MB.
+its policies' (``pack_requests``: 24 bytes a request, at most 24 KiB per (route, tool)); in memory
+a full record of 1,024 requests takes about 0.2 MB.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
@@ -148,8 +148,10 @@ Direction = Literal["both", "down", "up"]
 #: ``runs.gain``); a version 1 state still loads, with no request remembered.
 STATE_VERSION = 2
 #: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
-#: requests. A router saves them as arrays (``pack_requests``): at most 96 KiB per (route, tool).
-REQUEST_MEMORY = 4096
+#: requests (the RouterBench replays draw from 128 to 887 prompts, all remembered), few enough that a
+#: router of hundreds of (route, tool) pairs keeps them in tens of MB. A router saves them as arrays
+#: (``pack_requests``): at most 24 KiB per (route, tool).
+REQUEST_MEMORY = 1024
 #: Pairs of uncorrelated outcomes the correlation of a request's outcomes is shrunk with: until a
 #: tool has shown on some dozens of repeated requests that it answers a request the same way again,
 #: its record on one request counts for little.
