@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -391,3 +392,23 @@ def test_open_store_opens_or_raises_a_store_error_and_changes_nothing(template: 
             store.count()
         after = listing()
         assert {p: v for p, v in after.items() if p in before} == before  # a new file, if any, is all
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "field"),
+    [
+        (UtilityWeights, {"cost": True}, "cost"),
+        (ToolProfile, {"tool_id": "a", "capabilities": ["x"], "expected_latency_s": True}, "expected_latency_s"),
+        (TaskProfile, {"task_id": "t1", "required_capabilities": ["x"], "max_cost": True}, "max_cost"),
+        (ExecutionResult, {"tool_id": "a", "success": True, "quality": True}, "quality"),
+        (ExecutionResult, {"tool_id": "a", "success": False, "cost": np.False_}, "cost"),
+    ],
+)
+def test_a_bool_where_a_number_belongs_is_refused_naming_the_field(
+    model: type[BaseModel], fields: dict[str, Any], field: str
+) -> None:
+    # Python counts a bool as the number 1 or 0: `cost=result.ok` would pass silently
+    with pytest.raises(ValidationError, match=rf"(?s){field}.*not a bool"):
+        model(**fields)
+    numbers = {k: (np.float32(1.0) if k == field else v) for k, v in fields.items()}
+    assert getattr(model(**numbers), field) == 1.0  # numpy numbers stay welcome
