@@ -2,19 +2,22 @@
 finite real number within bounds, each refused with one wording that names the field and the value.
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
+Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0).
 Numpy scalars are accepted and returned as Python numbers, so that nothing downstream (JSON, a saved
 config, ``range``) meets a numpy type.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, get_args
 
 import numpy as np
+from pydantic import BaseModel, model_validator
 
-__all__ = ["check_count", "check_real"]
+__all__ = ["NumbersNotBools", "check_count", "check_real"]
 
 
 def check_count(
@@ -98,3 +101,47 @@ def _bounds(opening: str, low: float | None, high: float | None, closing: str) -
     if high is not None:
         return f" {'<' if closing == ')' else '<='} {high}"
     return ""
+
+
+class NumbersNotBools(BaseModel):
+    """A pydantic model whose number fields (``int``, ``float``, optional or not) refuse a bool,
+    naming the field: pydantic would take ``lr=True`` for 1.0. Fields that may be a bool keep it.
+
+    Example:
+        >>> class Options(NumbersNotBools):
+        ...     lr: float = 0.1
+        >>> try:
+        ...     Options(lr=True)
+        ... except ValueError as error:  # pydantic's ValidationError
+        ...     print(str(error).splitlines()[1].split(" [")[0])
+          Value error, lr: expected a number, not a bool, got True
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_bools(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            numbers = _number_fields(cls)
+            for key, value in data.items():
+                if isinstance(value, (bool, np.bool_)) and key in numbers:
+                    raise ValueError(f"{key}: expected a number, not a bool, got {value!r}")
+        return data
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names (and aliases) of ``model``'s fields that take numbers but not bools."""
+    return frozenset(
+        name
+        for key, info in model.model_fields.items()
+        if _is_number(info.annotation)
+        for name in (key, info.alias)
+        if name is not None
+    )
+
+
+def _is_number(annotation: Any) -> bool:
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool not in args and any(_is_number(a) for a in args if isinstance(a, type) or get_args(a))

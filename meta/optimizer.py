@@ -25,9 +25,9 @@ import numpy as np
 import optuna
 import structlog
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from meta._checks import check_count
+from meta._checks import NumbersNotBools, check_count
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -328,7 +328,7 @@ class AllTrialsFailedError(RuntimeError):
     """Every trial of the study failed (the objective raised or returned NaN), so there is no best."""
 
 
-class BayesianOptimizerConfig(BaseModel):
+class BayesianOptimizerConfig(NumbersNotBools):
     """Settings of :class:`BayesianOptimizer` (every field is validated; a bad value names itself).
 
     Fields:

@@ -41,9 +41,10 @@ from typing import Callable, Literal
 import structlog
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from torch import nn
 
+from meta._checks import NumbersNotBools
 from meta.backbones import conv4
 from meta.base import NonFiniteLossError
 from meta.data.episodes import EpisodeSampler
@@ -53,7 +54,7 @@ from meta.few_shot import PrototypicalNetwork
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
-class ProtoNetRecipe(BaseModel):
+class ProtoNetRecipe(NumbersNotBools):
     """Options of ``train_protonet``; the defaults are the recipe measured on Omniglot."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # an infinite lr passes gt=0

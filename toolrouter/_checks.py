@@ -23,8 +23,10 @@ import numpy as np
 import meta._checks
 from toolrouter.serialization import short_repr
 
-__all__ = ["check_count", "check_real", "real_array"]
+__all__ = ["NumbersNotBools", "check_count", "check_real", "real_array"]
 
+#: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
+NumbersNotBools = meta._checks.NumbersNotBools
 #: ``meta._checks.check_count``, quoting the value with ``short_repr``.
 check_count = partial(meta._checks.check_count, quote=short_repr)
 #: ``meta._checks.check_real``, quoting the value with ``short_repr``.

@@ -48,9 +48,9 @@ from enum import Enum
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from toolrouter._checks import check_count
+from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult
@@ -125,7 +125,7 @@ def describe_error(exc: BaseException) -> str:
 # --------------------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------------------
-class RetryPolicy(BaseModel):
+class RetryPolicy(NumbersNotBools):
     """Bounded retries of one tool with exponential backoff and jitter.
 
     The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
@@ -147,7 +147,7 @@ class RetryPolicy(BaseModel):
         return delay * (1.0 - self.jitter + self.jitter * rng.random())
 
 
-class CircuitBreakerConfig(BaseModel):
+class CircuitBreakerConfig(NumbersNotBools):
     """When a tool's circuit opens, and when it is probed again."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -161,7 +161,7 @@ class CircuitBreakerConfig(BaseModel):
 Seconds = Annotated[float, Field(gt=0.0, le=1e6)]
 
 
-class ExecutorConfig(BaseModel):
+class ExecutorConfig(NumbersNotBools):
     """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
     for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
     do not apply)."""

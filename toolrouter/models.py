@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticSerializationError, to_json
+
+from toolrouter._checks import NumbersNotBools
 
 __all__ = [
     "ToolType",
@@ -138,17 +139,6 @@ Names = Annotated[tuple[Identifier, ...], BeforeValidator(_one_or_many)]
 UniqueNames = Annotated[Names, AfterValidator(_unique)]
 
 
-def _not_bool(value: Any) -> Any:
-    # Python counts a bool as a number; here it is a mistake (``cost=result.ok``), not 1.0
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"expected a number, not a bool, got {value!r}")
-    return value
-
-
-#: A number field: an int, a float or a numpy number, never a bool.
-Real = Annotated[float, BeforeValidator(_not_bool)]
-
-
 def truncate_error(text: str | None) -> str | None:
     """``text`` as an error message is kept: cut to at most ``MAX_ERROR_CHARS`` characters (the
     start is kept and the cut is marked with the original length, e.g. ``"... [truncated: 10485760
@@ -169,7 +159,7 @@ def truncate_error(text: str | None) -> str | None:
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
 
 
-class UtilityWeights(BaseModel):
+class UtilityWeights(NumbersNotBools):
     """How an outcome is scored; the one place where utility is defined.
 
     ``utility = success * w_success + quality * w_quality - cost * w_cost - latency_s * w_latency``
@@ -181,10 +171,10 @@ class UtilityWeights(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    success: Real = Field(1.0, ge=0.0, description="Utility of a successful call.")
-    quality: Real = Field(1.0, ge=0.0, description="Utility per unit of quality in [0, 1].")
-    cost: Real = Field(0.1, ge=0.0, description="Utility lost per unit of cost.")
-    latency: Real = Field(0.1, ge=0.0, description="Utility lost per second of latency.")
+    success: float = Field(1.0, ge=0.0, description="Utility of a successful call.")
+    quality: float = Field(1.0, ge=0.0, description="Utility per unit of quality in [0, 1].")
+    cost: float = Field(0.1, ge=0.0, description="Utility lost per unit of cost.")
+    latency: float = Field(0.1, ge=0.0, description="Utility lost per second of latency.")
 
     @field_validator("success", "quality", "cost", "latency")
     @classmethod
@@ -205,7 +195,7 @@ class UtilityWeights(BaseModel):
         return self.utility(result.success, result.quality, result.cost, result.latency_s)
 
 
-class ToolProfile(BaseModel):
+class ToolProfile(NumbersNotBools):
     """What the router knows about a tool before it has called it.
 
     ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
@@ -223,9 +213,9 @@ class ToolProfile(BaseModel):
     capabilities: UniqueNames = Field(
         (), description="Capabilities (step kinds) the tool can serve; default: (tool_type.value,)."
     )
-    cost_per_use: Real = Field(0.0, ge=0.0, description="Cost of one call, in the user's unit.")
-    reliability: Real = Field(0.9, ge=0.0, le=1.0, description="Prior probability of success.")
-    expected_latency_s: Real = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
+    cost_per_use: float = Field(0.0, ge=0.0, description="Cost of one call, in the user's unit.")
+    reliability: float = Field(0.9, ge=0.0, le=1.0, description="Prior probability of success.")
+    expected_latency_s: float = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
     description: str = Field("", description="Free text describing what the tool does.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
 
@@ -279,7 +269,7 @@ class TaskStep(BaseModel):
         return self
 
 
-class TaskProfile(BaseModel):
+class TaskProfile(NumbersNotBools):
     """A task the agent wants done, and the budget it may spend on it.
 
     ``required_capabilities`` lists the steps in order, one capability each; an empty list means a
@@ -308,8 +298,8 @@ class TaskProfile(BaseModel):
     )
     context: str | None = Field(None, description="Free-text description of the request.")
     features: tuple[float, ...] | None = Field(None, description="Numeric context features.")
-    max_cost: Real | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
-    max_latency_s: Real | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
+    max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
+    max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
 
@@ -342,7 +332,7 @@ class TaskProfile(BaseModel):
         return None if v is None else _finite(info.field_name, v)
 
 
-class ExecutionResult(BaseModel):
+class ExecutionResult(NumbersNotBools):
     """The outcome of one attempt at one step with one tool.
 
     ``quality`` defaults to 1.0 for a success and 0.0 for a failure. Every attempt is recorded,
@@ -373,11 +363,11 @@ class ExecutionResult(BaseModel):
     )
     success: bool = Field(description="Whether the call succeeded.")
     # finiteness checked by pydantic's core (allow_inf_nan): this model is built on every attempt
-    quality: Real | None = Field(
+    quality: float | None = Field(
         None, ge=0.0, le=1.0, allow_inf_nan=False, description="Quality of the output, [0, 1]."
     )
-    cost: Real = Field(0.0, ge=0.0, allow_inf_nan=False, description="What the call cost.")
-    latency_s: Real = Field(0.0, ge=0.0, allow_inf_nan=False, description="Wall-clock seconds the call took.")
+    cost: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="What the call cost.")
+    latency_s: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="Wall-clock seconds the call took.")
     error: str | None = Field(
         None, description=f"Error message of a failed call, cut to at most {MAX_ERROR_CHARS} characters."
     )

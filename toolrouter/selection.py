@@ -70,7 +70,7 @@ from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
@@ -95,7 +95,7 @@ def _checked_seed(seed: Any, *, low: int) -> int:
     return check_count("seed", seed, low=low, high=2**64 - 1)
 
 
-class SelectorConfig(BaseModel):
+class SelectorConfig(NumbersNotBools):
     """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
 
     Arguments:

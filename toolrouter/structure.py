@@ -76,6 +76,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from toolrouter._checks import NumbersNotBools
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
@@ -135,7 +136,7 @@ class TraceStep:
     depends_on: tuple[str, ...] = ()
 
 
-class StructureConfig(BaseModel):
+class StructureConfig(NumbersNotBools):
     """Options of a :class:`StructureModel` (every field checked; see the module's docstring for
     the score they weigh).
 

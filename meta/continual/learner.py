@@ -13,10 +13,10 @@ import numpy as np
 import structlog
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import NumbersNotBools, check_count
 from meta.continual._data import (
     Batch,
     DuplicateTaskError,
@@ -34,7 +34,7 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 Setting = Literal["task", "class", "domain"]
 
 
-class ContinualConfig(BaseModel):
+class ContinualConfig(NumbersNotBools):
     """Training settings of a :class:`ContinualLearner` (every field validated).
 
     Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).

@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from meta._checks import check_count
+from meta._checks import NumbersNotBools, check_count
 from meta.base import MetaBatch
 
 
-class SinusoidConfig(BaseModel):
+class SinusoidConfig(NumbersNotBools):
     """Ranges of the task family; defaults are the MAML paper's."""
 
     # NaN bounds pass every comparison below and would make every task NaN

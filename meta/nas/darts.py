@@ -33,9 +33,10 @@ import numpy as np
 import structlog
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from torch import nn
 
+from meta._checks import NumbersNotBools
 from meta.base import NonFiniteLossError
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 from meta.nas.builder import CellNetwork, cell_operation
@@ -45,7 +46,7 @@ from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
-class DARTSConfig(BaseModel):
+class DARTSConfig(NumbersNotBools):
     """Settings of a DARTS run (first-order, alternating updates)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0

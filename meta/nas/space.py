@@ -24,8 +24,9 @@ from typing import Any, Literal
 
 import numpy as np
 import optuna
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from meta._checks import NumbersNotBools
 from meta.data.nasbench201 import NB201_NUM_EDGES, NB201_OPS
 
 Architecture = dict[str, Any]
@@ -35,7 +36,7 @@ VECTOR_OPS: tuple[str, ...] = ("dense", "residual_dense")
 ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "silu", "tanh")
 
 
-class NASSearchSpaceConfig(BaseModel):
+class NASSearchSpaceConfig(NumbersNotBools):
     """A chain-of-layers search space (every field validated; see :func:`create_nas_search_space`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,7 +85,7 @@ class NASSearchSpaceConfig(BaseModel):
         return self
 
 
-class NB201SpaceConfig(BaseModel):
+class NB201SpaceConfig(NumbersNotBools):
     """The NAS-Bench-201 cell space and the network a cell is stacked into."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,44 @@ def test_a_size_no_saved_state_may_hold_is_refused_when_the_router_is_built(poli
     tools = [ToolProfile(tool_id="a", capabilities=("answer",))]
     with pytest.raises(ValueError, match=rf"{field}: expected an integer in \[1, 65536\]"):
         ToolMetaLearner(tools, policy=policy, policy_options=options)
+
+
+OPTIONS_MODELS = [
+    # (module, class, a number field, the required fields)
+    ("toolrouter.models", "UtilityWeights", "cost", {}),
+    ("toolrouter.models", "ToolProfile", "expected_latency_s", {"tool_id": "a", "capabilities": ["x"]}),
+    ("toolrouter.models", "TaskProfile", "max_cost", {"task_id": "t1", "required_capabilities": ["x"]}),
+    ("toolrouter.models", "ExecutionResult", "quality", {"tool_id": "a", "success": True}),
+    ("toolrouter.attempts", "RetryPolicy", "max_retries", {}),
+    ("toolrouter.attempts", "CircuitBreakerConfig", "failure_threshold", {}),
+    ("toolrouter.attempts", "ExecutorConfig", "timeout_s", {}),
+    ("toolrouter.structure", "StructureConfig", "ridge", {}),
+    ("toolrouter.selection", "SelectorConfig", "lr", {}),
+    ("toolrouter.drift", "DetectorConfig", "threshold", {}),
+    ("toolrouter.store.postgres", "PostgresOptions", "pool_max", {}),
+    ("meta.continual.learner", "ContinualConfig", "lr", {}),
+    ("meta.nas.darts", "DARTSConfig", "epochs", {}),
+    ("meta.optimizer", "BayesianOptimizerConfig", "seed", {}),
+    ("meta.data.sinusoid", "SinusoidConfig", "amplitude_max", {}),
+    ("meta.protonet_recipe", "ProtoNetRecipe", "k_shot", {}),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "field", "required"), OPTIONS_MODELS)
+def test_options_models_refuse_a_bool_for_a_number_naming_the_field(
+    module: str, name: str, field: str, required: dict
+) -> None:
+    model = getattr(importlib.import_module(module), name)
+    # pydantic alone takes True for 1 or 1.0: `max_retries=True` would mean one retry
+    for flag in (True, np.bool_(False)):
+        with pytest.raises(ValueError, match=rf"{field}: expected a number, not a bool, got {flag!r}"):
+            model(**required, **{field: flag})
+    model(**required, **{field: np.int64(2) if "int" in str(model.model_fields[field].annotation) else np.float32(0.5)})
+
+
+def test_a_field_that_takes_a_bool_keeps_it() -> None:
+    from toolrouter.attempts import ExecutorConfig
+
+    bools = [k for k, f in ExecutorConfig.model_fields.items() if f.annotation is bool]
+    assert bools  # the options model has flags, and they still take bools
+    assert all(getattr(ExecutorConfig(**{k: True}), k) is True for k in bools)

@@ -76,8 +76,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from toolrouter._checks import NumbersNotBools
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
 from toolrouter.store.base import (
@@ -103,7 +104,7 @@ log = EventLog(__name__)
 _INSTALL = 'the PostgreSQL store needs psycopg 3 and psycopg_pool: pip install "toolrouter[postgres]"'
 
 
-class PostgresOptions(BaseModel):
+class PostgresOptions(NumbersNotBools):
     """The store's own options (the URL's query parameters named in the module's table)."""
 
     model_config = ConfigDict(extra="forbid")
