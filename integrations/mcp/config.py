@@ -45,7 +45,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from toolrouter._checks import NumbersNotBools
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT
@@ -72,7 +71,7 @@ class ConfigError(ToolRouterError, ValueError):
     """A gateway config that cannot be used: the message names the file, the field and the value."""
 
 
-class _Strict(NumbersNotBools):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
