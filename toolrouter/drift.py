@@ -139,8 +139,8 @@ __all__ = [
 Direction = Literal["both", "down", "up"]
 
 #: Version of the ``state_dict`` layout; bumped when it changes. Version 2 added ``requests`` (and
-#: ``runs.gain``); a version 1 state still loads, with no request remembered.
-STATE_VERSION = 2
+#: ``runs.gain``), version 3 ``before_drop``; older states still load, with none remembered.
+STATE_VERSION = 3
 #: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
 #: requests, small enough for a snapshot (about 40 bytes each).
 REQUEST_MEMORY = 4096
@@ -288,6 +288,7 @@ class ChangeDetector(ABC):
         run_alpha: float | None = 3e-5,
         run_history: int = 5,
         request_prior: float | None = 1.0,
+        recheck_grace: int = 30,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
@@ -313,6 +314,7 @@ class ChangeDetector(ABC):
         self.request_prior = (
             None if request_prior is None else check_real("request_prior", request_prior, low=0, low_open=True)
         )
+        self.recheck_grace = check_count("recheck_grace", recheck_grace, high=MAX_RECHECK_AFTER)
         self.detections = 0
         self.last_direction: Literal["down", "up"] | None = None
         self.reset()
@@ -443,6 +445,7 @@ class ChangeDetector(ABC):
             self._gain = (after - before) * self.threshold
             return False
         self.detections += 1
+        previous, kept, requests = self.last_direction, self._before_drop, self._requests
         self.last_direction = change = change or run
         runs = self._runs
         # the samples since the change began belong to the new regime: they are its first samples, so
@@ -453,8 +456,46 @@ class ChangeDetector(ABC):
         if run is not None:  # the run is the new regime's record
             length, kind = runs[2], runs[3]
             self._runs = [length, 0 if kind else length, length, kind, list(runs[4]), 0.0]
+        if change == "down":
+            # the record of the regime that worked, for rechecks (``informs``); a drop found after a
+            # drop keeps the first one's, since the broken regime solved nothing worth rechecking on
+            self._before_drop = kept if previous == "down" else requests
         self._seeded()
         return True
+
+    def informs(self, request: Any) -> bool:
+        """Whether a recheck of this detector's tool on ``request`` (its context vector, or None)
+        would be informative, so that the router, when a recheck is due, waits up to
+        ``recheck_grace`` outcomes of the route for such a request rather than recheck on any.
+
+        After a drop: a request the tool solved (more often than not) in its record from before
+        the drop, the regime that worked: a success there is strong evidence of a repair, a failure
+        strong evidence it is still broken, whereas a request it never solved says nothing either
+        way. Otherwise (never reset, or since a rise): any request but one it solved (more often
+        than not) since its last reset, where a success is no news; a success on the others is
+        evidence of an improvement. True whenever there is
+        nothing to choose by (no request, no record to judge it by, ``request_prior=None``), so a
+        router without context rechecks as before. A request that is not a vector of finite
+        numbers raises ``InvalidOutcomeError``.
+
+        Example:
+            >>> d = PageHinkley(min_samples=2)
+            >>> solved, failed = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+            >>> for _ in range(20): _ = d.update(1.0, True, request=solved), d.update(0.0, False, request=failed)
+            >>> d.informs(solved), d.informs(failed), d.informs(None)
+            (False, True, True)
+            >>> while not d.update(0.0, False, request=solved): pass  # it breaks
+            >>> d.last_direction, d.informs(solved), d.informs(failed)
+            ('down', True, False)
+        """
+        key = request_key(request) if self.request_prior is not None else None
+        dropped = self.last_direction == "down"
+        record = self._before_drop if dropped else self._requests
+        if key is None or not record:
+            return True
+        seen = record.get(key)
+        solved = seen is not None and 2 * seen[0] > seen[1]
+        return solved if dropped else not solved
 
     def _run_step(self, x: float, success: bool, rise_run: bool, key: str | None) -> Literal["down", "up"] | None:
         """Count one outcome (of the request ``key``, if known) in the run test; the direction of a
@@ -544,6 +585,8 @@ class ChangeDetector(ABC):
         self._requests: dict[str, list[int]] = {}
         #: over the requests' records: pairs of outcomes of one request that agree, all such pairs
         self._pairs = [0, 0]
+        #: after a drop, the per-request record of the regime before it (see ``informs``)
+        self._before_drop: dict[str, list[int]] = {}
         self._reset_statistics()
 
     def _seeded(self) -> None:
@@ -572,6 +615,7 @@ class ChangeDetector(ABC):
             "run_alpha": self.run_alpha,
             "run_history": self.run_history,
             "request_prior": self.request_prior,
+            "recheck_grace": self.recheck_grace,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -590,6 +634,7 @@ class ChangeDetector(ABC):
                 "gain": self._runs[5],
             },
             "requests": {k: list(v) for k, v in self._requests.items()},
+            "before_drop": {k: list(v) for k, v in self._before_drop.items()},
             "detections": self.detections,
             "last_direction": self.last_direction,
         }
@@ -603,15 +648,16 @@ class ChangeDetector(ABC):
         if not isinstance(state, Mapping):
             raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
-        # "post_change", "gain", "runs" and "requests" came later: states saved without them start with none
-        if set(state) - {"post_change", "gain", "runs", "requests"} != expected:
+        # "post_change", "gain", "runs", "requests" and "before_drop" came later: states saved without
+        # them start with none
+        if set(state) - {"post_change", "gain", "runs", "requests", "before_drop"} != expected:
             raise CorruptStateError(
-                f"state: keys must be {sorted(expected)} (and post_change, gain, runs, requests), got {short_repr(sorted(map(str, state)))}"
+                f"state: keys must be {sorted(expected)} (and post_change, gain, runs, requests, before_drop), got {short_repr(sorted(map(str, state)))}"
             )
         if state["kind"] != self.name:
             raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
-        if type(state["version"]) is not int or state["version"] not in (1, STATE_VERSION):
-            raise CorruptStateError(f"state.version must be 1 or {STATE_VERSION}, got {short_repr(state['version'])}")
+        if type(state["version"]) is not int or state["version"] not in range(1, STATE_VERSION + 1):
+            raise CorruptStateError(f"state.version must be 1 to {STATE_VERSION}, got {short_repr(state['version'])}")
         cfg = state["config"]
         if not isinstance(cfg, Mapping):
             raise CorruptStateError(f"state.config must be a mapping, got {short_repr(cfg)}")
@@ -631,7 +677,8 @@ class ChangeDetector(ABC):
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
         runs = read_model(_Runs, state.get("runs", {}), "state.runs")
-        requests = _read_requests(state.get("requests", {}))
+        requests = _read_requests(state.get("requests", {}), "state.requests")
+        before_drop = _read_requests(state.get("before_drop", {}), "state.before_drop")
         gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
         # all valid: from here on nothing can fail
         install()
@@ -642,6 +689,7 @@ class ChangeDetector(ABC):
         m = runs.moments
         self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2], runs.gain]
         self._requests = requests
+        self._before_drop = before_drop
         self._pairs = [0, 0]
         for record in requests.values():
             self._count_pairs(record, 1)
@@ -653,23 +701,23 @@ class ChangeDetector(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def _read_requests(requests: Any) -> dict[str, list[int]]:
-    """A state's ``requests`` (key -> [successes, outcomes]), checked; in the order saved."""
+def _read_requests(requests: Any, field: str) -> dict[str, list[int]]:
+    """A state's per-request record ``field`` (key -> [successes, outcomes]), checked; in the order saved."""
     if not isinstance(requests, Mapping) or len(requests) > REQUEST_MEMORY:
         raise CorruptStateError(
-            f"state.requests must be a mapping of at most {REQUEST_MEMORY} requests, got {short_repr(requests)}"
+            f"{field} must be a mapping of at most {REQUEST_MEMORY} requests, got {short_repr(requests)}"
         )
     out = {}
     for key, record in requests.items():
         ok = isinstance(key, str) and len(key) == 16 and all(c in "0123456789abcdef" for c in key)
         if not ok:
-            raise CorruptStateError(f"state.requests: keys must be 16 lowercase hex digits, got {short_repr(key)}")
+            raise CorruptStateError(f"{field}: keys must be 16 lowercase hex digits, got {short_repr(key)}")
         valid = (
             isinstance(record, (list, tuple)) and len(record) == 2
             and all(type(v) is int for v in record) and 0 <= record[0] <= record[1] and 1 <= record[1] < 2**63
         )
         if not valid:
-            raise CorruptStateError(f"state.requests[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")
+            raise CorruptStateError(f"{field}[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")
         out[key] = [record[0], record[1]]
     return out
 
@@ -852,7 +900,7 @@ class DetectorConfig(BaseModel):
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
-        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5, request_prior=1.0)
+        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5, request_prior=1.0, recheck_grace=30)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -880,6 +928,10 @@ class DetectorConfig(BaseModel):
     request_prior: float | None = Field(
         1.0, gt=0.0,
         description="Run test: pseudo-outcomes of the tool's record a request's own record is shrunk with; None: the tool's record only.",
+    )
+    recheck_grace: int = Field(
+        30, ge=0, le=MAX_RECHECK_AFTER,
+        description="Outcomes of a route a due recheck may wait for a request that informs it (see ChangeDetector.informs).",
     )
 
     @model_validator(mode="after")

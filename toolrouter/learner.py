@@ -1061,27 +1061,41 @@ class ToolMetaLearner:
             )
         ranking = Ranking(arms, scores, means)
         if route.next_due <= route.outcomes:
-            self._recheck(route, ranking)
+            self._recheck(route, ranking, context)
         return ranking
 
-    def _recheck(self, route: _Route, ranking: Ranking) -> None:
+    def _recheck(self, route: _Route, ranking: Ranking, context: np.ndarray | None) -> None:
         """Put first the tool whose recheck is most overdue (drift detection with
         ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
-        that a repair or an improvement is seen."""
+        that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
+        outcomes of the route for a request its outcome would inform (``ChangeDetector.informs``:
+        after a drop, one the tool solved before it; else one it failed); the most overdue tool
+        that this request informs, or whose grace is over, is rechecked now."""
         due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
         if not due:
             route.next_due = _NEVER
             return
-        tool_id = min(due, key=due.__getitem__)
-        if due[tool_id] > route.outcomes:  # a tool that was due has left the route
-            route.next_due = due[tool_id]
+        first = min(due.values())
+        if first > route.outcomes:  # a tool that was due has left the route
+            route.next_due = first
+            return
+        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
+        grace = self.drift_detection.recheck_grace
+        tool_id = None
+        for tool, when in sorted(due.items(), key=lambda item: item[1]):
+            if when > route.outcomes:
+                break
+            detector = route.detectors.get(tool)
+            if route.outcomes - when >= grace or detector is None or detector.informs(context):
+                tool_id = tool
+                break
+        if tool_id is None:  # every due recheck waits for a request that informs it
             return
         ranking.first = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
         drift.pending = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
-        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
         drift.due = route.outcomes + self.drift_detection.recheck_after
         route.next_due = min(d.due for d in route.drift.values())
         log.debug("tool_recheck", task_type=route.task_type, step=route.step, tool_id=tool_id)
