@@ -399,13 +399,15 @@ class ToolMetaLearner:
             longer chosen is tried again after ``recheck_after`` calls of its route (sooner while
             its detector sees a rise; after a drop, at half that interval three times, then twice
             as late after each recheck that found nothing better, up to four times), so that a
-            repair or an improvement is seen; a recheck that finds a dropped tool better restarts
-            it at once. ``tool_statistics`` counts the resets and rechecks.
+            repair or an improvement is seen; with a context, a due recheck waits up to
+            ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
+            solved before it); a recheck that finds a dropped tool better restarts it at once.
+            ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
-            a broken tool gets 11 to 16 calls in the 1,400 after it broke (medians, 3 to 6 of them
-            rechecks); a repaired one has half its former traffic back after 78 to 151 calls, an
-            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 616
+            a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
+            rechecks); a repaired one has half its former traffic back after 67 to 136 calls, an
+            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 427
             and 1,042, one repair was never seen); false resets 0 to 0.2 per 1,000 calls; the regret
             when nothing changes is -13% to +14% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
