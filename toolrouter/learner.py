@@ -1071,7 +1071,7 @@ class ToolMetaLearner:
         ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
         that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
         outcomes of the route for a request its outcome would inform (``ChangeDetector.informs``:
-        after a drop, one the tool solved before it; else one it failed); the most overdue tool
+        after a drop, one the tool solved before it; else any but one it solved); the most overdue tool
         that this request informs, or whose grace is over, is rechecked now."""
         due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
         if not due:
