@@ -69,11 +69,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.schema import CapabilitySchema
 from integrations.toolbox import Toolbox, UnknownCapabilityError
-from toolrouter._checks import NumbersNotBools, check_count
+from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.features import Featurizer, make_featurizer
 from toolrouter.logging import EventLog
@@ -89,7 +89,7 @@ _CONFIG_FILE = "shortlist.json"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-class ShortlistConfig(NumbersNotBools):
+class ShortlistConfig(BaseModel):
     """The options of a :class:`ToolShortlist` (checked by pydantic; a wrong one names itself).
 
     Arguments:

@@ -60,9 +60,15 @@ the mean test or from a run of successes: an improvement is confirmed within a f
 ``recheck_after / 2`` after a drop, three times, then twice as late after each further recheck that
 saw no rise (``misses``, up to ``RECHECK_BACKOFF`` doublings), so that a repair soon after a break is
 seen soon and a tool that stays broken costs few calls. A drop brings no recheck forward: the policy
-leaves a worse tool by itself.
+leaves a worse tool by itself. The router cannot choose a recheck's request, but it can choose when
+a due recheck happens: ``informs`` says whether an outcome on this request would say much (after a
+drop, a request the tool solved before it: the detector keeps that regime's per-request record when
+it resets on a drop; otherwise any request but one the tool solved), and a due recheck waits up to
+``recheck_grace`` outcomes of its route for such a request, then takes any. A recheck of a broken
+model on a prompt it always failed said nothing and still counted as a miss.
 
-Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=5``, ``request_prior=1``, ``recheck_after=300``;
+Defaults: ``delta=0.5``, ``clip=3``, ``run_alpha=3e-5``, ``run_history=5``, ``request_prior=1``, ``recheck_after=300``,
+``recheck_grace=30``;
 Page-Hinkley ``threshold=16``, ``min_samples=3``; CUSUM ``threshold=20``, ``min_samples=30`` (its
 frozen reference needs more samples). They were chosen on replays of the RouterBench *train* splits
 of MBPP and Winogrande (11 models as tools, 10 seeds of 2,000 calls, ``gaussian_ts``; ``toolrouter
@@ -77,8 +83,12 @@ in 2,000 calls), which cut the longest wait for an improved model with ``gaussia
 calls to 327 / 492 (5 seeds) with no more false resets. Judging each outcome by its request (one
 pseudo-outcome at the least: a floor argued, not swept, since these replays answer a prompt the same
 way every time) found the break of the best model after 7.1 failures instead of 9.2 (MBPP) and 5.3
-instead of 5.9 (Winogrande) with ``lin_ts`` (10 seeds), with no false reset in the controls. The
-figures on the test splits are in docs/benchmarks/meta-router.md.
+instead of 5.9 (Winogrande) with ``lin_ts`` (10 seeds), with no false reset in the controls. A
+``recheck_grace`` of 30 (against none) brought a repaired model back to half its traffic sooner in
+the longest case with ``lin_ts`` and ``neural_linear`` (seeds 0-4, MBPP / Winogrande, longest wait:
+``lin_ts`` 416 / 130 -> 247 / 151 calls, ``neural_linear`` never / 406 -> 145 / 126), with the
+stationary regret unchanged within 2%. The figures on the test splits are in
+docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
 300,000 stationary samples) and, in the last two columns, on simulated tool utilities (success 0.7 or
@@ -145,8 +155,8 @@ __all__ = [
 Direction = Literal["both", "down", "up"]
 
 #: Version of the ``state_dict`` layout; bumped when it changes. Version 2 added ``requests`` (and
-#: ``runs.gain``); a version 1 state still loads, with no request remembered.
-STATE_VERSION = 2
+#: ``runs.gain``), version 3 ``before_drop``; older states still load, with none remembered.
+STATE_VERSION = 3
 #: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
 #: requests (the RouterBench replays draw from 128 to 887 prompts, all remembered), few enough that a
 #: router of hundreds of (route, tool) pairs keeps them in tens of MB. A router saves them as arrays
@@ -315,6 +325,7 @@ class ChangeDetector(ABC):
         run_alpha: float | None = 3e-5,
         run_history: int = 5,
         request_prior: float | None = 1.0,
+        recheck_grace: int = 30,
     ) -> None:
         self.delta = _check_positive("delta", delta, allow_zero=True)
         self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
@@ -340,6 +351,7 @@ class ChangeDetector(ABC):
         self.request_prior = (
             None if request_prior is None else check_real("request_prior", request_prior, low=0, low_open=True)
         )
+        self.recheck_grace = check_count("recheck_grace", recheck_grace, high=MAX_RECHECK_AFTER)
         self.detections = 0
         self.last_direction: Literal["down", "up"] | None = None
         self.reset()
@@ -470,6 +482,7 @@ class ChangeDetector(ABC):
             self._gain = (after - before) * self.threshold
             return False
         self.detections += 1
+        previous, kept, requests = self.last_direction, self._before_drop, self._requests
         self.last_direction = change = change or run
         runs = self._runs
         # the samples since the change began belong to the new regime: they are its first samples, so
@@ -480,8 +493,46 @@ class ChangeDetector(ABC):
         if run is not None:  # the run is the new regime's record
             length, kind = runs[2], runs[3]
             self._runs = [length, 0 if kind else length, length, kind, list(runs[4]), 0.0]
+        if change == "down":
+            # the record of the regime that worked, for rechecks (``informs``); a drop found after a
+            # drop keeps the first one's, since the broken regime solved nothing worth rechecking on
+            self._before_drop = kept if previous == "down" else requests
         self._seeded()
         return True
+
+    def informs(self, request: Any) -> bool:
+        """Whether a recheck of this detector's tool on ``request`` (its context vector, or None)
+        would be informative, so that the router, when a recheck is due, waits up to
+        ``recheck_grace`` outcomes of the route for such a request rather than recheck on any.
+
+        After a drop: a request the tool solved (more often than not) in its record from before
+        the drop, the regime that worked: a success there is strong evidence of a repair, a failure
+        strong evidence it is still broken, whereas a request it never solved says nothing either
+        way. Otherwise (never reset, or since a rise): any request but one it solved (more often
+        than not) since its last reset, where a success is no news; a success on the others is
+        evidence of an improvement. True whenever there is
+        nothing to choose by (no request, no record to judge it by, ``request_prior=None``), so a
+        router without context rechecks as before. A request that is not a vector of finite
+        numbers raises ``InvalidOutcomeError``.
+
+        Example:
+            >>> d = PageHinkley(min_samples=2)
+            >>> solved, failed = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+            >>> for _ in range(20): _ = d.update(1.0, True, request=solved), d.update(0.0, False, request=failed)
+            >>> d.informs(solved), d.informs(failed), d.informs(None)
+            (False, True, True)
+            >>> while not d.update(0.0, False, request=solved): pass  # it breaks
+            >>> d.last_direction, d.informs(solved), d.informs(failed)
+            ('down', True, False)
+        """
+        key = request_key(request) if self.request_prior is not None else None
+        dropped = self.last_direction == "down"
+        record = self._before_drop if dropped else self._requests
+        if key is None or not record:
+            return True
+        seen = record.get(key)
+        solved = seen is not None and 2 * seen[0] > seen[1]
+        return solved if dropped else not solved
 
     def _run_step(self, x: float, success: bool, rise_run: bool, key: str | None) -> Literal["down", "up"] | None:
         """Count one outcome (of the request ``key``, if known) in the run test; the direction of a
@@ -571,6 +622,8 @@ class ChangeDetector(ABC):
         self._requests: dict[str, list[int]] = {}
         #: over the requests' records: pairs of outcomes of one request that agree, all such pairs
         self._pairs = [0, 0]
+        #: after a drop, the per-request record of the regime before it (see ``informs``)
+        self._before_drop: dict[str, list[int]] = {}
         self._reset_statistics()
 
     def _seeded(self) -> None:
@@ -599,6 +652,7 @@ class ChangeDetector(ABC):
             "run_alpha": self.run_alpha,
             "run_history": self.run_history,
             "request_prior": self.request_prior,
+            "recheck_grace": self.recheck_grace,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -617,6 +671,7 @@ class ChangeDetector(ABC):
                 "gain": self._runs[5],
             },
             "requests": {k: list(v) for k, v in self._requests.items()},
+            "before_drop": {k: list(v) for k, v in self._before_drop.items()},
             "detections": self.detections,
             "last_direction": self.last_direction,
         }
@@ -630,15 +685,16 @@ class ChangeDetector(ABC):
         if not isinstance(state, Mapping):
             raise CorruptStateError(f"state must be a mapping, got {type(state).__name__}")
         expected = {"kind", "version", "config", "moments", "statistics", "detections", "last_direction"}
-        # "post_change", "gain", "runs" and "requests" came later: states saved without them start with none
-        if set(state) - {"post_change", "gain", "runs", "requests"} != expected:
+        # "post_change", "gain", "runs", "requests" and "before_drop" came later: states saved without
+        # them start with none
+        if set(state) - {"post_change", "gain", "runs", "requests", "before_drop"} != expected:
             raise CorruptStateError(
-                f"state: keys must be {sorted(expected)} (and post_change, gain, runs, requests), got {short_repr(sorted(map(str, state)))}"
+                f"state: keys must be {sorted(expected)} (and post_change, gain, runs, requests, before_drop), got {short_repr(sorted(map(str, state)))}"
             )
         if state["kind"] != self.name:
             raise CorruptStateError(f"state.kind must be {self.name!r}, got {short_repr(state['kind'])}")
-        if type(state["version"]) is not int or state["version"] not in (1, STATE_VERSION):
-            raise CorruptStateError(f"state.version must be 1 or {STATE_VERSION}, got {short_repr(state['version'])}")
+        if type(state["version"]) is not int or state["version"] not in range(1, STATE_VERSION + 1):
+            raise CorruptStateError(f"state.version must be 1 to {STATE_VERSION}, got {short_repr(state['version'])}")
         cfg = state["config"]
         if not isinstance(cfg, Mapping):
             raise CorruptStateError(f"state.config must be a mapping, got {short_repr(cfg)}")
@@ -658,7 +714,8 @@ class ChangeDetector(ABC):
             raise CorruptStateError(f"state.post_change must map 'up' and 'down' to moments, got {short_repr(post)}")
         post_moments = {k: read_model(_Moments, post[k], f"state.post_change.{k}") for k in ("up", "down")}
         runs = read_model(_Runs, state.get("runs", {}), "state.runs")
-        requests = _read_requests(state.get("requests", {}))
+        requests = _read_requests(state.get("requests", {}), "state.requests")
+        before_drop = _read_requests(state.get("before_drop", {}), "state.before_drop")
         gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
         # all valid: from here on nothing can fail
         install()
@@ -669,6 +726,7 @@ class ChangeDetector(ABC):
         m = runs.moments
         self._runs = [runs.n, runs.failures, runs.length, runs.success, [m.n, m.mean, m.m2], runs.gain]
         self._requests = requests
+        self._before_drop = before_drop
         self._pairs = [0, 0]
         for record in requests.values():
             self._count_pairs(record, 1)
@@ -684,22 +742,22 @@ class ChangeDetector(ABC):
 _REQUEST_KEY = re.compile("[0-9a-f]{16}")
 
 
-def _read_requests(requests: Any) -> dict[str, list[int]]:
-    """A state's ``requests`` (key -> [successes, outcomes]), checked; in the order saved."""
+def _read_requests(requests: Any, field: str) -> dict[str, list[int]]:
+    """A state's per-request record ``field`` (key -> [successes, outcomes]), checked; in the order saved."""
     if not isinstance(requests, Mapping) or len(requests) > REQUEST_MEMORY:
         raise CorruptStateError(
-            f"state.requests must be a mapping of at most {REQUEST_MEMORY} requests, got {short_repr(requests)}"
+            f"{field} must be a mapping of at most {REQUEST_MEMORY} requests, got {short_repr(requests)}"
         )
     out = {}
     for key, record in requests.items():
         if not isinstance(key, str) or _REQUEST_KEY.fullmatch(key) is None:
-            raise CorruptStateError(f"state.requests: keys must be 16 lowercase hex digits, got {short_repr(key)}")
+            raise CorruptStateError(f"{field}: keys must be 16 lowercase hex digits, got {short_repr(key)}")
         valid = (
             isinstance(record, (list, tuple)) and len(record) == 2
             and type(record[0]) is int and type(record[1]) is int and 0 <= record[0] <= record[1] and 1 <= record[1] < 2**63
         )
         if not valid:
-            raise CorruptStateError(f"state.requests[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")
+            raise CorruptStateError(f"{field}[{key!r}] must be [successes, outcomes] with 0 <= successes <= outcomes, outcomes >= 1, got {short_repr(record)}")
         out[key] = [record[0], record[1]]
     return out
 
@@ -878,11 +936,14 @@ class DetectorConfig(NumbersNotBools):
     the tool's record of at least ``run_history`` outcomes is a change. ``request_prior`` (default
     1; ``None``: off) is the least weight, in outcomes, of the tool's rate against its record on
     one request when the run test judges an outcome of that request (a router with a context passes
-    it; see the module docstring).
+    it; see the module docstring). ``recheck_grace`` (default 30; 0: off) is how many outcomes of
+    its route a due recheck may wait for a request its outcome informs (``ChangeDetector.informs``:
+    after a drop, one the tool solved before it), so that a recheck of a broken tool is not spent
+    on a request it failed even when it worked.
 
     Example:
         >>> DetectorConfig(kind="cusum", threshold=12).make()
-        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5, request_prior=1.0)
+        Cusum(delta=0.5, threshold=12.0, min_samples=30, direction='both', standardize=True, min_scale=0.05, clip=3.0, recheck_after=300, run_alpha=3e-05, run_history=5, request_prior=1.0, recheck_grace=30)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -910,6 +971,10 @@ class DetectorConfig(NumbersNotBools):
     request_prior: float | None = Field(
         1.0, gt=0.0,
         description="Run test: pseudo-outcomes of the tool's record a request's own record is shrunk with; None: the tool's record only.",
+    )
+    recheck_grace: int = Field(
+        30, ge=0, le=MAX_RECHECK_AFTER,
+        description="Outcomes of a route a due recheck may wait for a request that informs it (see ChangeDetector.informs).",
     )
 
     @field_validator("min_samples", "recheck_after", "run_history", mode="before")

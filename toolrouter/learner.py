@@ -405,13 +405,15 @@ class ToolMetaLearner:
             longer chosen is tried again after ``recheck_after`` calls of its route (sooner while
             its detector sees a rise; after a drop, at half that interval three times, then twice
             as late after each recheck that found nothing better, up to four times), so that a
-            repair or an improvement is seen; a recheck that finds a dropped tool better restarts
-            it at once. ``tool_statistics`` counts the resets and rechecks.
+            repair or an improvement is seen; with a context, a due recheck waits up to
+            ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
+            solved before it); a recheck that finds a dropped tool better restarts it at once.
+            ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
-            a broken tool gets 11 to 16 calls in the 1,400 after it broke (medians, 3 to 6 of them
-            rechecks); a repaired one has half its former traffic back after 78 to 151 calls, an
-            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 616
+            a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
+            rechecks); a repaired one has half its former traffic back after 67 to 136 calls, an
+            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 427
             and 1,042, one repair was never seen); false resets 0 to 0.2 per 1,000 calls; the regret
             when nothing changes is -13% to +14% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
@@ -1067,27 +1069,41 @@ class ToolMetaLearner:
             )
         ranking = Ranking(arms, scores, means)
         if route.next_due <= route.outcomes:
-            self._recheck(route, ranking)
+            self._recheck(route, ranking, context)
         return ranking
 
-    def _recheck(self, route: _Route, ranking: Ranking) -> None:
+    def _recheck(self, route: _Route, ranking: Ranking, context: np.ndarray | None) -> None:
         """Put first the tool whose recheck is most overdue (drift detection with
         ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
-        that a repair or an improvement is seen."""
+        that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
+        outcomes of the route for a request its outcome would inform (``ChangeDetector.informs``:
+        after a drop, one the tool solved before it; else any but one it solved); the most overdue tool
+        that this request informs, or whose grace is over, is rechecked now."""
         due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
         if not due:
             route.next_due = _NEVER
             return
-        tool_id = min(due, key=due.__getitem__)
-        if due[tool_id] > route.outcomes:  # a tool that was due has left the route
-            route.next_due = due[tool_id]
+        first = min(due.values())
+        if first > route.outcomes:  # a tool that was due has left the route
+            route.next_due = first
+            return
+        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
+        grace = self.drift_detection.recheck_grace
+        tool_id = None
+        for tool, when in sorted(due.items(), key=lambda item: item[1]):
+            if when > route.outcomes:
+                break
+            detector = route.detectors.get(tool)
+            if route.outcomes - when >= grace or detector is None or detector.informs(context):
+                tool_id = tool
+                break
+        if tool_id is None:  # every due recheck waits for a request that informs it
             return
         ranking.first = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
         drift.pending = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
-        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
         drift.due = route.outcomes + self.drift_detection.recheck_after
         route.next_due = min(d.due for d in route.drift.values())
         log.debug("tool_recheck", task_type=route.task_type, step=route.step, tool_id=tool_id)

@@ -79,7 +79,7 @@ def test_without_requests_or_with_request_prior_none_the_run_test_is_unchanged()
     assert fired["plain"] == fired["off"] == fired["unseen"] and any(fired["plain"])
     states = [d.state_dict() for d in (plain, off, unseen)]
     for state in states:
-        state.pop("requests"), state["config"].pop("request_prior")
+        state.pop("requests"), state.pop("before_drop"), state["config"].pop("request_prior")
     assert states[0] == states[1] == states[2]
     # an all-zero context (a request that gave neither features nor text) is no request
     blank = DetectorConfig().make()
@@ -112,7 +112,7 @@ def test_the_weight_of_a_request_record_follows_how_alike_the_tool_answers_it() 
 def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> None:
     detector, _ = with_record()
     state = json.loads(json.dumps(detector.state_dict()))
-    assert state["version"] == 2 and len(state["requests"]) == len(REQUESTS)
+    assert state["version"] == 3 and len(state["requests"]) == len(REQUESTS)
     twin = detector_from_state(state)
     assert twin.request_weight == detector.request_weight
     for r in [0, 1, 2, 3, 0, 5]:
@@ -128,7 +128,7 @@ def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> N
         ("requests", lambda s: s["requests"].update({key: [5, 2]})),
         ("requests", lambda s: s["requests"].update({"not-hex": [1, 1]})),
         ("requests", lambda s: s.update(requests=[1, 2])),
-        ("version", lambda s: s.update(version=3)),
+        ("version", lambda s: s.update(version=4)),
         ("request_prior", lambda s: s["config"].update(request_prior=-1.0)),
     ):
         broken = json.loads(json.dumps(before))
