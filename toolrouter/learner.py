@@ -100,10 +100,12 @@ log = EventLog(__name__)
 _FORMAT = "toolrouter.learner"
 _VERSION = 3
 #: Arrays of a route (``routes.{i}.`` before them) holding its detectors' request records, one
-#: detector after the other in the order of its saved ``detectors`` (``pack_requests``); each
-#: detector's saved ``requests`` is its number of rows. In JSON they would swell the safetensors
-#: header, which the format caps at 100 MB.
+#: detector after the other in the order of its saved ``detectors`` (``pack_requests``), each
+#: detector's ``_RECORD_FIELDS`` in that order; each such saved field is its number of rows. In
+#: JSON they would swell the safetensors header, which the format caps at 100 MB.
 _REQUEST_KEYS, _REQUEST_RECORDS = "requests.keys", "requests.records"
+#: The per-request records of a detector's state: since its last reset, and from before its last drop.
+_RECORD_FIELDS = ("requests", "before_drop")
 
 #: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
 SEED_LIMIT = 2**128
@@ -1961,8 +1963,10 @@ class ToolMetaLearner:
                 detectors, packed = {}, []
                 for t, d in r.detectors.items():
                     detectors[t] = d.state_dict()
-                    packed.append(pack_requests(detectors[t]["requests"]))
-                    detectors[t]["requests"] = len(packed[-1][0])
+                    for field in _RECORD_FIELDS:
+                        if field in detectors[t]:
+                            packed.append(pack_requests(detectors[t][field]))
+                            detectors[t][field] = len(packed[-1][0])
                 if sum(len(keys) for keys, _ in packed):
                     arrays[f"routes.{i}.{_REQUEST_KEYS}"] = np.concatenate([keys for keys, _ in packed])
                     arrays[f"routes.{i}.{_REQUEST_RECORDS}"] = np.concatenate([records for _, records in packed])
@@ -2161,15 +2165,16 @@ class ToolMetaLearner:
         keys, records = requests
         row = 0  # the first row of the next detector's request records
         for t, d in rc.detectors.items():
-            rows = d.get("requests")
-            if type(rows) is int:  # its records are in the route's arrays
-                if not 0 <= rows <= len(keys) - row:
-                    raise CorruptStateError(
-                        f"detectors[{t!r}].requests: {rows} rows from row {row}, but the route's "
-                        f"{_REQUEST_KEYS} has {len(keys)}"
-                    )
-                d = {**d, "requests": unpack_requests(keys[row : row + rows], records[row : row + rows])}
-                row += rows
+            for field in _RECORD_FIELDS:
+                rows = d.get(field)
+                if type(rows) is int:  # its records are in the route's arrays
+                    if not 0 <= rows <= len(keys) - row:
+                        raise CorruptStateError(
+                            f"detectors[{t!r}].{field}: {rows} rows from row {row}, but the route's "
+                            f"{_REQUEST_KEYS} has {len(keys)}"
+                        )
+                    d = {**d, field: unpack_requests(keys[row : row + rows], records[row : row + rows])}
+                    row += rows
             if t in arms:
                 try:
                     route.detectors[t] = detector_from_state(d)

@@ -269,3 +269,24 @@ def test_features_that_are_not_real_numbers_are_refused_naming_them_and_change_n
     assert router.state_bytes() == before
     with pytest.raises(InvalidOutcomeError, match=r"^request: expected real numbers"):
         PageHinkley().update(1.0, True, request=bad)
+
+
+def test_the_record_from_before_a_drop_is_saved_in_arrays_too(tmp_path) -> None:
+    def broken(n: int) -> ToolMetaLearner:
+        router = router_with_requests(n)
+        xs = np.random.default_rng(1).normal(size=(n, 8))
+        for x in np.concatenate([xs, xs])[:60]:  # "best" now fails the requests it used to solve
+            router.record_attempt(
+                ExecutionResult(tool_id="best", step="answer", success=False, quality=0.0),
+                capability="answer", task_type="qa", features=x,
+            )
+        return router
+
+    few, many = broken(30), broken(400)
+    kept = many._routes[("qa", "answer")].detectors["best"].state_dict()
+    assert many._routes[("qa", "answer")].detectors["best"].last_direction == "down"
+    assert len(kept["before_drop"]) == 400  # the regime before the drop, for the rechecks to come
+    assert header_bytes(many.state_bytes()) - header_bytes(few.state_bytes()) < 200
+    many.save(tmp_path / "r.safetensors")
+    twin = ToolMetaLearner.load(tmp_path / "r.safetensors")
+    assert twin._routes[("qa", "answer")].detectors["best"].state_dict() == kept
