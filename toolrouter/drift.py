@@ -983,14 +983,6 @@ class DetectorConfig(NumbersNotBools):
         """As the detector's own check: an int (numpy's too), never a bool or a float."""
         return None if value is None else check_count(info.field_name, value, low=None)
 
-    @field_validator("delta", "threshold", "min_scale", "clip", "run_alpha", "request_prior", mode="before")
-    @classmethod
-    def _real(cls, value: Any, info: ValidationInfo) -> Any:
-        """As the detector's own check: a bool is no number (``threshold=True`` is a mistake)."""
-        if isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{info.field_name}: expected a number, got {value!r}")
-        return value
-
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":
         if self.clip <= self.delta:
