@@ -39,18 +39,18 @@ mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` p
 router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
 tool the policy chooses by itself is learned by the policy already.
 
-Requests. Given each outcome's request too (``update(..., request=context)``, as a router with a
-context does), the run test judges each outcome of a run by the tool's record on that request, not
+Requests. Given each outcome's request too (``update(..., request=...)``: a router passes its context
+vector, or, without one, the features or the text the request came with), the run test judges each outcome of a run by the tool's record on that request, not
 by its rate alone: a failure of a model on a prompt it has always solved is strong evidence of a
 break, a failure on a prompt it always fails is none. The detector keeps the successes and outcomes
 of the latest ``REQUEST_MEMORY`` requests per tool since the last reset, keyed by a hash of the
-context (requests recur, as prompts do), and takes an outcome's probability as the request's record
+request (requests recur, as prompts do), and takes an outcome's probability as the request's record
 shrunk toward the tool's rate by ``w`` pseudo-outcomes, ``w`` estimated from how often two outcomes
 of one request agree beyond chance (empirical Bayes; at least ``request_prior``, 1): a tool that
 answers a request the same way every time is judged by its record on it, one whose outcomes do not
 depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
-way. A request not seen since the last reset, or none (a router without context, an all-zero
-context), leaves the test exactly as without requests. A router saves the records as arrays beside
+way. A request not seen since the last reset, or none (a call with neither features nor text),
+leaves the test exactly as without requests. A router saves the records as arrays beside
 its policies' (``pack_requests``: 24 bytes a request, at most 24 KiB per (route, tool)); in memory
 a full record of 1,024 requests takes about 0.2 MB.
 
@@ -199,10 +199,19 @@ def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> fl
 
 def request_key(request: Any) -> str | None:
     """The key under which a detector remembers a request's outcomes: a hash of its context
-    vector (float64), or None for no request (``None``, or an all-zero context: a request that
-    gave neither features nor text, which says nothing about which request it was)."""
+    vector (float64) or of its text (a router without a context gives its request's text), or
+    None for no request (``None``, an empty text, or an all-zero context: a request that gave
+    neither features nor text, which says nothing about which request it was).
+
+    Example:
+        >>> request_key("Sum two numbers.") == request_key("Sum two numbers."), request_key("")
+        (True, None)
+    """
     if request is None:
         return None
+    if isinstance(request, str):
+        # a hash of its own (``person``) for texts: a text and a vector never share a key by design
+        return hashlib.blake2b(request.encode("utf-8", "surrogatepass"), digest_size=8, person=b"text").hexdigest() if request else None
     x = real_array("request", request, error=InvalidOutcomeError)
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
@@ -461,13 +470,13 @@ class ChangeDetector(ABC):
         lets no run of successes fire on it: the router passes it unless the outcome is a recheck's,
         since a tool the policy chooses by itself is being learned already (a restart would only
         lose that), and a favourite's long runs of successes are no news. ``request`` (the
-        outcome's context vector, or None) lets the run test judge the outcome by the tool's record
+        outcome's context vector, its text, or None) lets the run test judge the outcome by the tool's record
         on that request (see ``ChangeDetector``).
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
         ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
-        ``success`` that is not a bool or None, and a ``request`` that is not a vector of finite
-        numbers.
+        ``success`` that is not a bool or None, and a ``request`` that is neither a text nor a
+        vector of finite numbers.
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
@@ -501,7 +510,8 @@ class ChangeDetector(ABC):
         return True
 
     def informs(self, request: Any) -> bool:
-        """Whether a recheck of this detector's tool on ``request`` (its context vector, or None)
+        """Whether a recheck of this detector's tool on ``request`` (its context vector, its text,
+        or None)
         would be informative, so that the router, when a recheck is due, waits up to
         ``recheck_grace`` outcomes of the route for such a request rather than recheck on any.
 
@@ -512,8 +522,8 @@ class ChangeDetector(ABC):
         than not) since its last reset, where a success is no news; a success on the others is
         evidence of an improvement. True whenever there is
         nothing to choose by (no request, no record to judge it by, ``request_prior=None``), so a
-        router without context rechecks as before. A request that is not a vector of finite
-        numbers raises ``InvalidOutcomeError``.
+        router given no request rechecks as before. A request that is neither a text nor a vector
+        of finite numbers raises ``InvalidOutcomeError``.
 
         Example:
             >>> d = PageHinkley(min_samples=2)

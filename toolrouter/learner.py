@@ -49,7 +49,7 @@ import networkx as nx
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state, pack_requests, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
@@ -355,6 +355,11 @@ class _Trace:
     complexity: str
 
 
+#: A call's context as the router carries it: the context vector of a contextual router; for a
+#: router without one, what its drift detectors know the request by (``_request_of``), or None.
+Context = Union[np.ndarray, str, None]
+
+
 @dataclass(frozen=True, slots=True)
 class PendingAttempt:
     """An attempt ``ToolMetaLearner.check_attempt`` accepted and nothing recorded yet: hand it to
@@ -364,7 +369,7 @@ class PendingAttempt:
     task_type: str
     utility: float
     _outcome: _Outcome
-    _context: np.ndarray | None
+    _context: Context
     _trace: _Trace | None
 
 
@@ -400,24 +405,25 @@ class ToolMetaLearner:
             meta-learned prior (adapted first): the tool is tried again within a few calls and
             judged on what it does now. Besides the mean test, each outcome's success feeds a run
             test: a run of failures (or successes) too unlikely under the tool's own record is a
-            change, so a reliable tool that breaks is left after a handful of failures; with a
-            context, each outcome is judged by the tool's record on that request (a failure on a
-            request it always solved counts most), which found the break of the best RouterBench
+            change, so a reliable tool that breaks is left after a handful of failures; given the
+            request (a context, or, for a policy without one, the call's ``features`` or text),
+            each outcome is judged by the tool's record on that request (a failure on a request
+            it always solved counts most), which found the break of the best RouterBench
             model after 7.1 failures instead of 9.2 (MBPP train split, ``lin_ts``, 10 seeds). A tool no
             longer chosen is tried again after ``recheck_after`` calls of its route (sooner while
             its detector sees a rise; after a drop, at half that interval three times, then twice
             as late after each recheck that found nothing better, up to four times), so that a
-            repair or an improvement is seen; with a context, a due recheck waits up to
+            repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
             ``tool_statistics`` counts the resets and rechecks.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
-            rechecks); a repaired one has half its former traffic back after 67 to 136 calls, an
-            improved one half the traffic after 153 to 372 (medians; single seeds wait up to 427
-            and 1,042, one repair was never seen); false resets 0 to 0.2 per 1,000 calls; the regret
-            when nothing changes is -13% to +14% of that without a detector.
+            rechecks); a repaired one has half its former traffic back after 67 to 106 calls, an
+            improved one half the traffic after 166 to 322 (medians; single seeds wait up to 165
+            and 1,042, one repair was never seen); no false reset; the regret when nothing changes
+            is -13% to +22% of that without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
@@ -881,10 +887,28 @@ class ToolMetaLearner:
         steps and repeated ids raise, and nothing is registered."""
         self.graphs.register_template(task_type, steps)
 
-    def _context(self, task: TaskProfile) -> np.ndarray | None:
+    def _context(self, task: TaskProfile) -> Context:
         if not self.contextual:
-            return None
+            return self._request_of(task.features, task.context)
         return self._context_of(task.features, task.context)
+
+    def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
+        """What a router without a context tells its drift detectors of a call's request, so
+        that their run test judges each outcome by the tool's record on that request
+        (``toolrouter.drift``) as a contextual router's does: the request's ``features`` as given,
+        else its text; None when nothing judges requests (no drift detection, or
+        ``request_prior=None``). The policy never sees it, and the store does not keep it."""
+        config = self.drift_detection
+        if config is None or config.request_prior is None:
+            return None
+        if features is not None:
+            x = real_array("features", features)
+            if x.ndim != 1 or not np.all(np.isfinite(x)):
+                raise ValueError(f"features: expected a vector of finite numbers, got {short_repr(features)}")
+            return x
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
+        return text or None
 
     def _context_of(self, features: Sequence[float] | None, text: str | None) -> np.ndarray:
         d = self.context_dim
@@ -1006,7 +1030,7 @@ class ToolMetaLearner:
         self._catch_up()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else None
+        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
         with self._lock:
             route, ranking = self._decide_step(capability, task_type, step, x, task_id)
             candidates = tuple(self._choices(route, ranking))
@@ -1029,7 +1053,7 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else None
+        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
         with self._lock:
             return self._decide_step(capability, task_type, step, x, task_id)[1]
 
@@ -1038,7 +1062,7 @@ class ToolMetaLearner:
         capability: str | None,
         task_type: str,
         step: str,
-        x: np.ndarray | None,
+        x: Context,
         task_id: str,
     ) -> tuple[_Route, Ranking]:
         """Rank one step's candidates for context ``x`` and log the decision; the caller holds
@@ -1057,12 +1081,12 @@ class ToolMetaLearner:
         self._check_route_capability(task_type, step, capability)
         return self._route(task_type, step, capability)
 
-    def _rank(self, route: _Route, context: np.ndarray | None) -> Ranking:
+    def _rank(self, route: _Route, context: Context) -> Ranking:
         """The route's tools, the highest sampled score first, then the others by posterior mean
         (exploring is for the first try; a fallback should be likely to work)."""
         policy = route.policy
         arms = policy.arm_ids
-        scores, means = policy.sample_and_expected(arms, context)
+        scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
         if math.isnan(scores @ means):  # NaN anywhere makes the product NaN (values are bounded)
@@ -1074,7 +1098,7 @@ class ToolMetaLearner:
             self._recheck(route, ranking, context)
         return ranking
 
-    def _recheck(self, route: _Route, ranking: Ranking, context: np.ndarray | None) -> None:
+    def _recheck(self, route: _Route, ranking: Ranking, context: Context) -> None:
         """Put first the tool whose recheck is most overdue (drift detection with
         ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
         that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
@@ -1134,7 +1158,7 @@ class ToolMetaLearner:
         task_type: str,
         step: str,
         capability: str | None,
-        context: np.ndarray | None,
+        context: Context,
         depends_on: tuple[str, ...],
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
@@ -1368,7 +1392,7 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else None
+        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
@@ -1485,7 +1509,7 @@ class ToolMetaLearner:
         task_id: str,
         task_type: str,
         outcomes: list[_Outcome],
-        context: np.ndarray | None,
+        context: Context,
         trace: _Trace | None = None,
     ) -> None:
         """Append to the store, then update the policies and, for a trace, the structure model
@@ -1499,7 +1523,7 @@ class ToolMetaLearner:
         self._count_for_sync(len(outcomes))
 
     def _records(
-        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None, trace: _Trace | None
+        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
     ) -> list[AttemptRecord]:
         """The store's rows of validated outcomes."""
         return [
@@ -1516,7 +1540,7 @@ class ToolMetaLearner:
                 utility=o.utility,
                 error=o.result.error,
                 timestamp=o.result.timestamp,
-                context=context,
+                context=context if self.contextual else None,  # a request's identity stays in memory
                 writer=self.writer,
                 trace_id=None if trace is None else trace.trace_id,
                 depends_on=None if trace is None else o.depends_on,
@@ -1538,7 +1562,7 @@ class ToolMetaLearner:
             self._own_ahead.update(ids)
 
     def _learn(
-        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: np.ndarray | None, trace: _Trace | None
+        self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
     ) -> None:
         """Outcomes that are in the store into the policies and, for a trace, the structure model."""
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
@@ -1596,7 +1620,7 @@ class ToolMetaLearner:
         quality: float,
         cost: float,
         latency_s: float,
-        context: np.ndarray | None,
+        context: Context,
     ) -> bool:
         """One outcome into the route's policy and counts; False if it no longer applies (a removed
         tool, a route now serving another capability)."""

@@ -347,7 +347,8 @@ class ToolMiddleware:
         group: GroupMember | None = None,
     ) -> RoutedCall:
         """``capability`` with routing options, as a callable: ``context`` (text, for contextual
-        policies) or ``features``, ``task_type``, utility ``weights``, at most ``max_attempts``
+        policies; with drift detection, a router without a context knows each request by it) or
+        ``features``, ``task_type``, utility ``weights``, at most ``max_attempts``
         tools, ``timeout_s`` per try (over the configured and per-tool ones), ``deadline_s`` for
         the whole call, ``retry`` (a ``RetryPolicy``) per tool. Every option is checked here, before
         any tool runs.

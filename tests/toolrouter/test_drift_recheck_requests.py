@@ -98,14 +98,16 @@ def test_a_bad_recheck_grace_is_rejected_naming_it(bad: object) -> None:
             DetectorConfig(recheck_grace=bad)  # type: ignore[arg-type]
 
 
-def rechecks_after_break(grace: int, requests_after: np.ndarray) -> list[tuple[int, int]]:
-    """Route "best" (which breaks at call ``BREAK``) and "okay" with ``lin_ts`` and a context;
+def rechecks_after_break(grace: int, requests_after: np.ndarray, policy: str = "lin_ts") -> list[tuple[int, int]]:
+    """Route "best" (which breaks at call ``BREAK``) and "okay" with ``policy``: ``lin_ts`` gets
+    each request's features as its context, ``gaussian_ts`` (no context) the request's text;
     after the break draw requests from ``requests_after``. For each recheck of "best" after its
     reset: the request and how many outcomes of the route past due it came."""
     tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
     router = ToolMetaLearner(
-        tools, policy="lin_ts", seed=0, context_dim=8, drift_detection={"recheck_after": 20, "recheck_grace": grace}
-    )
+        tools, policy=policy, seed=0, context_dim=8 if policy == "lin_ts" else None,
+        drift_detection={"recheck_after": 20, "recheck_grace": grace},
+    )  # fmt: skip
     rng = np.random.default_rng(1)
     route = None
     out = []
@@ -114,13 +116,14 @@ def rechecks_after_break(grace: int, requests_after: np.ndarray) -> list[tuple[i
         if route is not None:
             drift = route.drift["best"]
             rechecks, late = drift.rechecks, route.outcomes - drift.due
-        tool = router.rank_tool_ids("answer", task_type="qa", features=REQUESTS[r])[0]
+        request = {"features": REQUESTS[r]} if policy == "lin_ts" else {"context": f"request number {r}"}
+        tool = router.rank_tool_ids("answer", task_type="qa", **request)[0]
         if route is not None and route.drift["best"].rechecks > rechecks:
             out.append((r, late))
         ok = bool(SOLVED[r] and t < BREAK) if tool == "best" else bool(rng.random() < 0.6)
         router.record_attempt(
             ExecutionResult(tool_id=tool, step="answer", success=ok, quality=float(ok)),
-            capability="answer", task_type="qa", features=REQUESTS[r],
+            capability="answer", task_type="qa", **request,
         )
         if route is None and router.tool_statistics()["best"].resets:
             route = router._routes[("qa", "answer")]
@@ -128,12 +131,14 @@ def rechecks_after_break(grace: int, requests_after: np.ndarray) -> list[tuple[i
     return out
 
 
-def test_a_due_recheck_of_a_broken_tool_waits_for_a_request_it_solved(one_torch_thread: None) -> None:
+@pytest.mark.parametrize("policy", ["lin_ts", "gaussian_ts"])
+def test_a_due_recheck_of_a_broken_tool_waits_for_a_request_it_solved(policy: str, one_torch_thread: None) -> None:
+    # a router without a context knows the requests by their text
     anywhere = np.arange(len(REQUESTS))
-    waited = rechecks_after_break(30, anywhere)
+    waited = rechecks_after_break(30, anywhere, policy)
     assert len(waited) >= 5 and all(SOLVED[r] and 0 <= late < 30 for r, late in waited), waited
     # without a grace, rechecks fall on whatever request comes
-    at_once = rechecks_after_break(0, anywhere)
+    at_once = rechecks_after_break(0, anywhere, policy)
     assert len(at_once) >= 5 and not all(SOLVED[r] for r, _ in at_once), at_once
 
 

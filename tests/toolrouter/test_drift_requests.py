@@ -119,7 +119,7 @@ def test_request_state_round_trips_and_bad_state_or_input_changes_nothing() -> N
         assert detector.update(0.0, False, request=REQUESTS[r]) == twin.update(0.0, False, request=REQUESTS[r])
     assert detector.state_dict() == twin.state_dict()
     before = detector.state_dict()
-    for bad in (np.array([1.0, np.nan]), "a prompt", np.ones((2, 2))):
+    for bad in (np.array([1.0, np.nan]), b"a prompt", 3.0, np.ones((2, 2))):
         with pytest.raises(InvalidOutcomeError, match="request"):
             detector.update(2.0, True, request=bad)
     assert detector.state_dict() == before
@@ -163,26 +163,37 @@ def test_the_memory_keeps_the_latest_requests() -> None:
     assert len(newest.state_dict()["requests"]) == REQUEST_MEMORY
 
 
-def test_the_router_judges_a_broken_tool_by_the_requests_it_solved() -> None:
+def request_of(policy: str, r: int) -> dict:
+    """How a call gives request ``r``: features to a contextual router (and, in ``gaussian_ts+features``,
+    to one without a context), its text to one without a context (as the middleware does)."""
+    if policy == "gaussian_ts":
+        return {"context": f"request number {r}"}
+    return {"features": REQUESTS[r]}
+
+
+@pytest.mark.parametrize("policy", ["lin_ts", "gaussian_ts", "gaussian_ts+features"])
+def test_the_router_judges_a_broken_tool_by_the_requests_it_solved(policy: str) -> None:
     # "best" solves 28 of 40 recurring requests every time (70%); it breaks at call 400: a router
-    # with a context resets it after fewer of its failures than one that judges by its rate alone
+    # given each request resets it after fewer of its failures than one that judges by its rate
+    # alone, with a context or without one (the request's text or features tell its detectors)
     tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
     calls = {}
     for prior in (1.0, None):
         counts = []
         for seed in range(2):
             router = ToolMetaLearner(
-                tools, policy="lin_ts", seed=seed, context_dim=8, drift_detection={"request_prior": prior}
-            )
+                tools, policy=policy.split("+")[0], seed=seed, context_dim=8 if policy == "lin_ts" else None,
+                drift_detection={"request_prior": prior},
+            )  # fmt: skip
             rng = np.random.default_rng(seed)
             failures = 0
             for t in range(600):
                 r = int(rng.integers(len(REQUESTS)))
-                tool = router.rank_tool_ids("answer", task_type="qa", features=REQUESTS[r])[0]
+                tool = router.rank_tool_ids("answer", task_type="qa", **request_of(policy, r))[0]
                 ok = bool(SOLVED[r] and t < 400) if tool == "best" else bool(rng.random() < 0.4)
                 router.record_attempt(
                     ExecutionResult(tool_id=tool, step="answer", success=ok, quality=float(ok)),
-                    capability="answer", task_type="qa", features=REQUESTS[r],
+                    capability="answer", task_type="qa", **request_of(policy, r),
                 )
                 failures += t >= 400 and tool == "best"
                 if router.tool_statistics()["best"].resets:
@@ -191,6 +202,32 @@ def test_the_router_judges_a_broken_tool_by_the_requests_it_solved() -> None:
             counts.append(failures)
         calls[prior] = counts
     assert all(a < b for a, b in zip(calls[1.0], calls[None])), calls
+
+
+def test_a_router_without_a_context_keeps_its_requests_out_of_its_policy_and_store(tmp_path) -> None:
+    # the request only tells the detectors which request an outcome was of: the store keeps no
+    # context for it (a reopened router, or another process, judges those outcomes by the rate)
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    router = ToolMetaLearner(tools, seed=0, drift_detection={}, store=f"sqlite:///{tmp_path / 'a.db'}")
+    for request in ({"context": "sum two numbers"}, {"features": REQUESTS[0]}):
+        router.record_attempt(
+            ExecutionResult(tool_id="best", step="answer", success=True, quality=1.0),
+            capability="answer", task_type="qa", **request,
+        )
+    assert [a.context for a in router.store.attempts()] == [None, None]
+    detector = router._routes[("qa", "answer")].detectors["best"]
+    assert set(detector.state_dict()["requests"]) == {request_key("sum two numbers"), request_key(REQUESTS[0])}
+    # a bad request is named and changes nothing
+    before = router.state_bytes()
+    for bad, error in (({"features": [1.0, float("nan")]}, ValueError), ({"context": 12}, TypeError)):
+        with pytest.raises(error, match=f"^{next(iter(bad))}: "):
+            router.record_attempt(
+                ExecutionResult(tool_id="best", step="answer", success=True, quality=1.0),
+                capability="answer", task_type="qa", **bad,
+            )
+        with pytest.raises(error, match=f"^{next(iter(bad))}: "):
+            router.rank_tool_ids("answer", task_type="qa", **bad)
+    assert router.state_bytes() == before and len(router.store.attempts()) == 2
 
 
 def router_with_requests(n: int) -> ToolMetaLearner:
