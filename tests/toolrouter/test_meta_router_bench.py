@@ -27,4 +27,5 @@ def test_quick_drift_state_prints_both_detectors_side_by_side(capsys):
     out = capsys.readouterr().out
     assert "CPU us per record_attempt" in out and "distinct requests per tool" in out
     for row in ("| requests judged (request_prior=1) |", "| rate alone (request_prior=None) | "):
-        assert out.count(row) == 2  # one per table
+        assert out.count(row) == 3  # per call: a router with a context and one without; the state
+    assert out.count("| gaussian_ts, request's text |") == 2

@@ -77,6 +77,7 @@ class Replay:
         self.data, self.config = data, config
         self.ids = [m.replace("/", "_") for m in data.models]
         texts, _ = strip_shared_lines(list(data.prompts), [])
+        self.texts = texts
         featurizer = HashingFeaturizer(dim=config.context_dim)
         self.features = np.stack([featurizer(t) for t in texts])
         self.utility = 2.0 * data.quality.mean(axis=0) - 0.1 * data.cost.mean(axis=0)  # default weights
@@ -120,7 +121,9 @@ def replay(world: Replay, scenario: str, policy: str, detector: Any, seed: int) 
     for t, i in enumerate(rows):
         if t in (c.change_at, c.change_at + c.repair_after):
             means = world.phase_means(scenario, t)
-        x = {"features": world.features[i]} if contextual else {}
+        # a router without a context gets the prompt's text, as the middleware gives it: its
+        # detectors judge each outcome by the request
+        x = {"features": world.features[i]} if contextual else {"context": world.texts[i]}
         tool = router.rank_tool_ids(CAPABILITY, task_type="qa", **x)[0]
         k = index[tool]
         state = world.changed(scenario, t, k)

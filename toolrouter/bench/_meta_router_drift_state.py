@@ -4,9 +4,11 @@ The change detectors remember each tool's record on up to ``REQUEST_MEMORY`` req
 (``toolrouter.drift``, ``request_prior``). Measured side by side with ``request_prior=None`` (the
 tool's rate alone), same seed:
 
-* per call: ``record_attempt`` on one route of ``--ds-tools`` tools (``lin_ts``, context_dim 8),
-  ``--ds-calls`` calls each on a fresh request, so that the records fill and then forget the
-  oldest; CPU microseconds per call (after as many warm-up calls as a tool's memory holds);
+* per call: ``record_attempt`` on one route of ``--ds-tools`` tools, ``--ds-calls`` calls each on
+  a fresh request, so that the records fill and then forget the oldest; CPU microseconds per call
+  (after as many warm-up calls as a tool's memory holds). Two routers: ``lin_ts`` (context_dim 8,
+  the request's features its context) and ``gaussian_ts`` (no context: its detectors know the
+  request by its text, as the middleware gives it);
 * state: ``--ds-routes`` task types of ``--ds-tools`` tools, each tool's detector fed
   ``--ds-requests`` distinct requests (through ``ChangeDetector.update``, as ``record_attempt``
   feeds it, to spare the policies' cost); the saved file's size, ``save(path)`` and ``load`` CPU
@@ -40,34 +42,38 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--ds-calls", type=count, default=20000, help="timed calls in the per-call part (default 20000)")
 
 
-def _router(tools: int, prior: float | None, store: str | None = None) -> ToolMetaLearner:
+def _router(tools: int, prior: float | None, store: str | None = None, policy: str = "lin_ts") -> ToolMetaLearner:
     profiles = [ToolProfile(tool_id=f"tool{i}", capabilities=("answer",), expected_latency_s=0.0) for i in range(tools)]
     return ToolMetaLearner(
-        profiles, policy="lin_ts", seed=0, context_dim=8, drift_detection={"request_prior": prior}, store=store
-    )
+        profiles, policy=policy, seed=0, context_dim=8 if policy == "lin_ts" else None,
+        drift_detection={"request_prior": prior}, store=store,
+    )  # fmt: skip
 
 
-def _record(router: ToolMetaLearner, task_type: str, tool: str, success: bool, x: np.ndarray) -> None:
+def _record(router: ToolMetaLearner, task_type: str, tool: str, success: bool, x: np.ndarray | str) -> None:
+    """One outcome on request ``x``: its features, or its text (``context``)."""
     router.record_attempt(
         ExecutionResult(tool_id=tool, step="answer", success=success, quality=float(success)),
-        capability="answer", task_type=task_type, features=x,
+        capability="answer", task_type=task_type, **({"context": x} if isinstance(x, str) else {"features": x}),
     )
 
 
-def per_call_us(tools: int, calls: int, prior: float | None, seed: int = 0) -> float:
+def per_call_us(tools: int, calls: int, prior: float | None, seed: int = 0, policy: str = "lin_ts") -> float:
     """CPU microseconds per ``record_attempt`` on fresh requests, after a warm-up that fills the
-    records (each tool's memory is full when the timing starts)."""
-    router = _router(tools, prior)
+    records (each tool's memory is full when the timing starts); ``gaussian_ts`` is given each
+    request's text (a sentence of about 60 characters), ``lin_ts`` its features."""
+    router = _router(tools, prior, policy=policy)
     rng = np.random.default_rng(seed)
     warmup = min(REQUEST_MEMORY * tools, 4 * calls)
     xs = rng.normal(size=(warmup + calls, 8))
+    requests = xs if policy == "lin_ts" else [f"Request {i}: summarise the report and list its open items." for i in range(len(xs))]
     picks = rng.integers(tools, size=warmup + calls)
     wins = rng.random(warmup + calls) < 0.7
     for i in range(warmup):
-        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), xs[i])
+        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), requests[i])
     start = time.process_time()
     for i in range(warmup, warmup + calls):
-        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), xs[i])
+        _record(router, "qa", f"tool{picks[i]}", bool(wins[i]), requests[i])
     return 1e6 * (time.process_time() - start) / max(calls, 1)
 
 
@@ -107,12 +113,15 @@ def run(args: argparse.Namespace) -> None:
     quick = args.quick
     tools, routes = (3, 2) if quick else (args.ds_tools, args.ds_routes)
     requests, calls = (300, 300) if quick else (args.ds_requests, args.ds_calls)
-    costs = {name: per_call_us(tools, calls, prior) for name, prior in PRIORS.items()}
-    base = costs["rate alone (request_prior=None)"]
+    rows = []
+    for policy, request in (("lin_ts", "features"), ("gaussian_ts", "text")):
+        costs = {name: per_call_us(tools, calls, prior, policy=policy) for name, prior in PRIORS.items()}
+        base = costs["rate alone (request_prior=None)"]
+        rows += [[f"{policy}, request's {request}", name, f"{us:.1f}", f"{us / base:.2f}"] for name, us in costs.items()]
     print_table(
         f"Drift state: CPU us per record_attempt, {tools} tools, {calls} calls on fresh requests",
-        ["detector", "us per call", "ratio"],
-        [[name, f"{us:.1f}", f"{us / base:.2f}"] for name, us in costs.items()],
+        ["router", "detector", "us per call", "ratio"],
+        rows,
     )
     rows = []
     for name, prior in PRIORS.items():
