@@ -327,3 +327,14 @@ def test_the_record_from_before_a_drop_is_saved_in_arrays_too(tmp_path) -> None:
     many.save(tmp_path / "r.safetensors")
     twin = ToolMetaLearner.load(tmp_path / "r.safetensors")
     assert twin._routes[("qa", "answer")].detectors["best"].state_dict() == kept
+
+
+def test_the_middleware_tells_a_router_without_a_context_each_request_by_its_text() -> None:
+    from toolrouter.middleware import ToolMiddleware
+
+    mw = ToolMiddleware(seed=0, drift_detection={})  # gaussian_ts: no context
+    mw.register(lambda q: f"a:{q}", "answer", tool_id="a")
+    for text in ("first request", "second request", "first request"):
+        mw.route("answer", context=text)("q")
+    detector = mw.learner._routes[("default", "answer")].detectors["a"]
+    assert detector.state_dict()["requests"] == {request_key("first request"): [2, 2], request_key("second request"): [1, 1]}
