@@ -210,8 +210,10 @@ def request_key(request: Any) -> str | None:
     if request is None:
         return None
     if isinstance(request, str):
-        # a hash of its own (``person``) for texts: a text and a vector never share a key by design
-        return hashlib.blake2b(request.encode("utf-8", "surrogatepass"), digest_size=8, person=b"text").hexdigest() if request else None
+        if not request:
+            return None
+        # texts get a hash function of their own (``person``), apart from the vectors'
+        return hashlib.blake2b(request.encode("utf-8", "surrogatepass"), digest_size=8, person=b"text").hexdigest()
     x = real_array("request", request, error=InvalidOutcomeError)
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
