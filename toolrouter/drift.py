@@ -87,7 +87,9 @@ instead of 5.9 (Winogrande) with ``lin_ts`` (10 seeds), with no false reset in t
 ``recheck_grace`` of 30 (against none) brought a repaired model back to half its traffic sooner in
 the longest case with ``lin_ts`` and ``neural_linear`` (seeds 0-4, MBPP / Winogrande, longest wait:
 ``lin_ts`` 416 / 130 -> 247 / 151 calls, ``neural_linear`` never / 406 -> 145 / 126), with the
-stationary regret unchanged within 2%. The figures on the test splits are in
+stationary regret unchanged within 2%. Given the prompt's text, ``gaussian_ts`` (no context) judges
+requests too: its longest wait for a repaired model on MBPP went from 513 / 395 calls to 208 / 98
+(seeds 0-4 / 5-9), the other figures within a call or two. The figures on the test splits are in
 docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
