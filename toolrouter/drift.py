@@ -89,7 +89,8 @@ the longest case with ``lin_ts`` and ``neural_linear`` (seeds 0-4, MBPP / Winogr
 ``lin_ts`` 416 / 130 -> 247 / 151 calls, ``neural_linear`` never / 406 -> 145 / 126), with the
 stationary regret unchanged within 2%. Given the prompt's text, ``gaussian_ts`` (no context) judges
 requests too: its longest wait for a repaired model on MBPP went from 513 / 395 calls to 208 / 98
-(seeds 0-4 / 5-9), the other figures within a call or two. The figures on the test splits are in
+(seeds 0-4 / 5-9); other medians moved both ways, by up to 40 calls (the improved model on MBPP,
+seeds 0-4: 224 -> 264). The figures on the test splits are in
 docs/benchmarks/meta-router.md.
 
 Measured with ``detection_delay`` (50 seeds, 1,000 samples before the change; false alarms over
