@@ -39,20 +39,21 @@ mean test: about a dozen and more). Its false alarms are at most ``run_alpha`` p
 router lets a run of successes fire only on a recheck's outcome (``update(..., rise_run=)``): a
 tool the policy chooses by itself is learned by the policy already.
 
-Requests. Given each outcome's request too (``update(..., request=...)``: a router passes its context
-vector, or, without one, the features or the text the request came with), the run test judges each outcome of a run by the tool's record on that request, not
-by its rate alone: a failure of a model on a prompt it has always solved is strong evidence of a
-break, a failure on a prompt it always fails is none. The detector keeps the successes and outcomes
-of the latest ``REQUEST_MEMORY`` requests per tool since the last reset, keyed by a hash of the
-request (requests recur, as prompts do), and takes an outcome's probability as the request's record
-shrunk toward the tool's rate by ``w`` pseudo-outcomes, ``w`` estimated from how often two outcomes
-of one request agree beyond chance (empirical Bayes; at least ``request_prior``, 1): a tool that
-answers a request the same way every time is judged by its record on it, one whose outcomes do not
-depend on the request by its rate, so false alarms stay at most ``run_alpha`` per outcome either
-way. A request not seen since the last reset, or none (a call with neither features nor text),
-leaves the test exactly as without requests. A router saves the records as arrays beside
-its policies' (``pack_requests``: 24 bytes a request, at most 24 KiB per (route, tool)); in memory
-a full record of 1,024 requests takes about 0.2 MB.
+Requests. Given each outcome's request too (``update(..., request=...)``: a router passes its
+context vector, or, without one, the features or the text the request came with), the run test
+judges each outcome of a run by the tool's record on that request, not by its rate alone: a failure
+of a model on a prompt it has always solved is strong evidence of a break, a failure on a prompt it
+always fails is none. The detector keeps the successes and outcomes of the latest ``REQUEST_MEMORY``
+requests per tool since the last reset, keyed by a hash of the request (requests recur, as prompts
+do), and takes an outcome's probability as the request's record shrunk toward the tool's rate by
+``w`` pseudo-outcomes, ``w`` estimated from how often two outcomes of one request agree beyond
+chance (empirical Bayes; at least ``request_prior``, 1): a tool that answers a request the same way
+every time is judged by its record on it, one whose outcomes do not depend on the request by its
+rate, so false alarms stay at most ``run_alpha`` per outcome either way. A request not seen since
+the last reset, or none (a call with neither features nor text), leaves the test exactly as without
+requests. A router saves the records as arrays beside its policies' (``pack_requests``: 24 bytes a
+request, at most 24 KiB per (route, tool)); in memory a full record of 1,024 requests takes about
+0.2 MB.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
@@ -475,8 +476,8 @@ class ChangeDetector(ABC):
         lets no run of successes fire on it: the router passes it unless the outcome is a recheck's,
         since a tool the policy chooses by itself is being learned already (a restart would only
         lose that), and a favourite's long runs of successes are no news. ``request`` (the
-        outcome's context vector, its text, or None) lets the run test judge the outcome by the tool's record
-        on that request (see ``ChangeDetector``).
+        outcome's context vector, its text, or None) lets the run test judge the outcome by the
+        tool's record on that request (see ``ChangeDetector``).
 
         A residual that is not a finite number within ``MAX_ABS_REWARD`` raises
         ``InvalidOutcomeError`` (a ``ValueError``) and leaves the detector unchanged; so does a
@@ -516,8 +517,7 @@ class ChangeDetector(ABC):
 
     def informs(self, request: Any) -> bool:
         """Whether a recheck of this detector's tool on ``request`` (its context vector, its text,
-        or None)
-        would be informative, so that the router, when a recheck is due, waits up to
+        or None) would be informative, so that the router, when a recheck is due, waits up to
         ``recheck_grace`` outcomes of the route for such a request rather than recheck on any.
 
         After a drop: a request the tool solved (more often than not) in its record from before
