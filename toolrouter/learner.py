@@ -609,6 +609,15 @@ class ToolMetaLearner:
         return contextual, (int(context_dim) if contextual else None)
 
     @property
+    def learns_from_requests(self) -> bool:
+        """Whether a call's request (its text or features) informs this router: as its policy's
+        context, or, for a router without one, as what its drift detectors judge each outcome by
+        (``_request_of``). A caller that must build the request's text first (the MCP gateway
+        serialises a call's arguments) may skip that when this is False."""
+        config = self.drift_detection
+        return self.contextual or (config is not None and config.request_prior is not None)
+
+    @property
     def policy_name(self) -> str | None:
         """The policy's name, or ``None`` for a custom factory."""
         return self._policy_spec if isinstance(self._policy_spec, str) else None

@@ -16,7 +16,9 @@ server fails, an ``isError`` result lists each attempt.
 
 An outcome is a failure when the server's result has ``isError``, the call raises (the connection
 broke, the result was malformed), it takes longer than the server's ``timeout_s``, or the server is
-down; its latency is measured. Contextual policies see the call's arguments as JSON text.
+down; its latency is measured. Contextual policies see the call's arguments as JSON text, and so
+do the drift detectors of a router without a context (each outcome judged by the server's record on
+those arguments).
 
 Example (an agent in-process; ``config`` as in ``integrations.mcp.config``)::
 
@@ -265,7 +267,7 @@ class McpBackends:
         routed = self.middleware.route(
             name,
             task_type=self.router.task_type,
-            context=json.dumps(arguments, sort_keys=True, default=str) if learner.contextual else None,
+            context=json.dumps(arguments, sort_keys=True, default=str) if learner.learns_from_requests else None,
             deadline_s=self.router.deadline_s,
             max_attempts=self.router.max_attempts,
             group=group,

@@ -4,6 +4,7 @@ and streamable HTTP upstreams."""
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from integrations.mcp import GatewayConfig, GroupingError, McpBackends, ServerConfig
 from mcp_harness import UPSTREAM, pids_in, served_by, upstream, wait_gone
 from toolrouter import ToolMiddleware
+from toolrouter.drift import request_key
 from toolrouter.errors import AllToolsFailedError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -102,3 +104,16 @@ async def test_an_upstream_over_streamable_http(pid_dir: Path, tmp_path: Path) -
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_router_without_a_context_judges_mcp_calls_by_their_arguments(pid_dir: Path) -> None:
+    # gaussian_ts has no context, but with drift detection its detectors keep each server's record
+    # per request: the call's arguments, as the JSON text a contextual policy sees
+    tools = ToolMiddleware(seed=0, drift_detection={})
+    assert tools.learner.learns_from_requests and not ToolMiddleware(seed=0).learner.learns_from_requests
+    async with McpBackends(tools, {"steady": upstream("reliable", pid_dir, "--name", "steady")}) as mcp:
+        for query in ("a", "b", "a"):
+            assert not (await mcp.call("search", {"query": query})).is_error
+        detector = tools.learner._routes[("mcp", "search")].detectors["steady/search"]
+        keys = {request_key(json.dumps({"query": q}, sort_keys=True)): n for q, n in (("a", 2), ("b", 1))}
+        assert detector.state_dict()["requests"] == {k: [n, n] for k, n in keys.items()}
