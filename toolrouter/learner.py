@@ -896,10 +896,10 @@ class ToolMetaLearner:
         steps and repeated ids raise, and nothing is registered."""
         self.graphs.register_template(task_type, steps)
 
-    def _context(self, task: TaskProfile) -> Context:
-        if not self.contextual:
-            return self._request_of(task.features, task.context)
-        return self._context_of(task.features, task.context)
+    def _context(self, features: Sequence[float] | None, text: str | None) -> Context:
+        """A call's context as the router carries it (``Context``): the policy's context vector,
+        or, for a router without one, the request its drift detectors judge by."""
+        return self._context_of(features, text) if self.contextual else self._request_of(features, text)
 
     def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
         """What a router without a context tells its drift detectors of a call's request, so
@@ -907,8 +907,7 @@ class ToolMetaLearner:
         (``toolrouter.drift``) as a contextual router's does: the request's ``features`` as given,
         else its text; None when nothing judges requests (no drift detection, or
         ``request_prior=None``). The policy never sees it, and the store does not keep it."""
-        config = self.drift_detection
-        if config is None or config.request_prior is None:
+        if not self.learns_from_requests:
             return None
         if features is not None:
             x = real_array("features", features)
@@ -964,7 +963,7 @@ class ToolMetaLearner:
         self._catch_up()
         task = self._task(task)
         declared = self._declared(task)
-        context = self._context(task)
+        context = self._context(task.features, task.context)
         assignment = None
         with self._lock:
             structure_rng = self._structure_rng.bit_generator.state
@@ -1039,7 +1038,7 @@ class ToolMetaLearner:
         self._catch_up()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
+        x = self._context(features, context)
         with self._lock:
             route, ranking = self._decide_step(capability, task_type, step, x, task_id)
             candidates = tuple(self._choices(route, ranking))
@@ -1062,7 +1061,7 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
+        x = self._context(features, context)
         with self._lock:
             return self._decide_step(capability, task_type, step, x, task_id)[1]
 
@@ -1271,7 +1270,7 @@ class ToolMetaLearner:
         weights = task.weights or self.weights
         declared = self._declared(task)
         results = self._results(execution_results)
-        context = self._context(task)
+        context = self._context(task.features, task.context)
         with self._lock:
             self.structures.check_task_type(trace.trace_id, task.task_type)
             if declared is not None:
@@ -1401,7 +1400,7 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         step = step or capability or DEFAULT_STEP
-        x = self._context_of(features, context) if self.contextual else self._request_of(features, context)
+        x = self._context(features, context)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
