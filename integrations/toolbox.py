@@ -277,7 +277,10 @@ class Toolbox:
         return entry.schema
 
     def schemas(self, names: Iterable[str] | None = None) -> list[CapabilitySchema]:
-        """The schemas of ``names`` (default: every capability), in that order."""
+        """The schemas of ``names`` (default: every capability), in that order. A single name
+        given for the list raises ``TypeError`` (iterated, it would name its letters)."""
+        if isinstance(names, (str, bytes)):
+            raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
         return [self.schema(name) for name in (self.capabilities if names is None else names)]
 
     def backends(self, name: str) -> tuple[str, ...]:
