@@ -364,6 +364,13 @@ class LanguageExpert(Expert):
     def _run_tools(self, x: Any, label: Label, state: TaskState, *, capabilities: Sequence[str] | None = None,
                    task_type: str = "expert", max_cost: float | None = None, max_latency_s: float | None = None) -> dict[str, Any]:
         router = self.tool_learner
+        if capabilities is not None and (
+            isinstance(capabilities, (str, bytes))
+            or not isinstance(capabilities, Sequence)
+            or not capabilities
+            or not all(isinstance(c, str) and c.strip() for c in capabilities)
+        ):  # a single name would be read letter by letter
+            raise ExpertInputError(f"capabilities: expected a non-empty list of capability names, got {short_repr(capabilities)}")
         needed = [str(label)] if capabilities is None else list(capabilities)
         served = {c for p in router.tools.values() for c in p.capabilities}
         missing = [c for c in needed if c not in served]

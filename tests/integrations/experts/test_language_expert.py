@@ -177,6 +177,18 @@ def test_with_a_router_the_request_is_planned_run_and_learned_from() -> None:
     assert stats["calc"].calls == 4 and stats["web"].calls == 1
 
 
+def test_capabilities_to_run_must_be_a_list_of_names() -> None:
+    e = expert()
+    router = router_with_tools()
+    e.add_tool_optimization(router)
+    for wrong in ("search", [], ["search", 3], {"search"}):
+        with pytest.raises(ExpertInputError, match="capabilities: expected a non-empty list of capability names"):
+            e.process_task("search the web for pages", capabilities=wrong)
+    assert router.tool_statistics()["web"].calls == 0  # nothing was run
+    result = e.process_task("search the web for pages", capabilities=("search",))
+    assert result.output == "pages about search the web for pages"
+
+
 def test_a_router_without_functions_plans_only_and_says_so() -> None:
     e = expert()
     router = router_with_tools()
