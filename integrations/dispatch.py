@@ -32,7 +32,7 @@ from typing import Any
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter.serialization import short_repr
 
-__all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
+__all__ = ["ToolCall", "adispatch_calls", "check_response", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
 
 #: Most calls of one response run at once by the synchronous dispatcher (one thread each).
 MAX_PARALLEL_CALLS = 32
@@ -136,6 +136,15 @@ def field_of(obj: Any, name: str, default: Any = None) -> Any:
     if _is_mapping(type(obj)):
         return obj.get(name, default)
     return getattr(obj, name, default)
+
+
+def check_response(value: Any, where: str) -> Any:
+    """``value``, unless it is ``None``, text or a number: not a response, a message or a list of
+    its items, which ``ValueError`` names with ``where`` (read as one, it would hold no tool calls,
+    and the model's calls would go unanswered without a word)."""
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        raise ValueError(f"{where}: expected the model's response (an SDK object or a dict), got {short_repr(value)}")
+    return value
 
 
 def list_field(obj: Any, name: str, where: str) -> Sequence[Any]:

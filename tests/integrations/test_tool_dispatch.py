@@ -399,6 +399,19 @@ def test_a_response_field_that_is_not_a_list_is_named() -> None:
     assert rows(toolbox) == []
 
 
+def test_something_that_is_not_a_response_is_named_not_read_as_no_tool_calls() -> None:
+    toolbox = make_toolbox()
+    # message.content of a tool-calling answer is None: passed for the message, its calls would be lost
+    for dispatch, where in ((oai.dispatch_chat, "message"), (oai.dispatch_responses, "response"), (claude.dispatch, "message")):
+        for wrong in (None, "get_weather", 3):
+            with pytest.raises(ValueError, match=f"{where}: expected the model's response .*, got {wrong!r}"):
+                dispatch(toolbox, wrong)
+    with pytest.raises(ValueError, match="message: expected the model's response"):
+        claude.tool_calls(None)
+    assert oai.chat_tool_calls({"role": "assistant", "content": "done"}) == []  # an answer without calls
+    assert rows(toolbox) == []
+
+
 def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
     toolbox = make_toolbox()
     with pytest.raises(TypeError, match="context: expected request text"):
