@@ -24,8 +24,8 @@ iterations: 1 (the default) is the documented run, small values make a quick che
 
 Example:
     >>> results = run_meta_learning_demo(scale=0.02, progress=False, steps=["maml"])
-    >>> sorted(results["maml"])[:3]
-    ['figure', 'meta_steps', 'mse_adapted']
+    >>> sorted(results["maml"])
+    ['curve', 'figure', 'meta_steps', 'mse_adapted', 'mse_unadapted']
 """
 
 from __future__ import annotations

@@ -217,7 +217,11 @@ def test_a_file_for_another_model_or_a_damaged_one_is_refused_and_changes_nothin
         VectorExpert().load(tmp_path / "missing.safetensors")
 
 
-@pytest.mark.parametrize("module", ["integrations.experts", "integrations.experts.base"])
+@pytest.mark.parametrize(
+    "module",
+    ["integrations.experts", "integrations.experts.base", "integrations.experts.language",
+     "integrations.experts.system", "integrations.experts.tour"],
+)  # fmt: skip
 def test_module_examples_run(module: str) -> None:
     import doctest
     import importlib
