@@ -125,6 +125,19 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert wider.tasks == []
 
 
+def test_load_restores_the_distance_so_later_tasks_score_as_before(tmp_path: Path) -> None:
+    expert = small_expert(distance="cosine")
+    x, _ = squares(3, 2)
+    path = expert.save(tmp_path / "cosine.safetensors")
+    again = small_expert()  # euclidean until it loads
+    again.load(path)
+    assert again.distance == "cosine"
+    support = {"a": [x[0]], "b": [x[2]], "c": [x[4]]}
+    for expert_ in (expert, again):
+        expert_.adapt(support, task="abc")
+    assert torch.allclose(again.predict_proba(list(x), task="abc")[1], expert.predict_proba(list(x), task="abc")[1])
+
+
 def test_a_diverged_model_is_said_not_answered_with_a_nan_confidence() -> None:
     expert = small_expert()
     x, _ = squares(2, 2)
