@@ -154,10 +154,19 @@ class ExpertSystem:
         modality = modality_of(input)
         names = self._serving(modality)
         self._check_request(names, input, support, support_labels)
-        if expected is not None:
-            expected = _check_label(expected, "expected")
         if support is None and not any(task in self.experts[n].tasks for n in names):
             raise ExpertInputError(f"task: no {modality} expert has learned {task!r}; adapt(..., task={task!r}) first or pass support=")
+        if expected is not None:
+            expected = _check_label(expected, "expected")
+            # an answer no expert can give would fail them all, and teach the router that they fail
+            if support is not None:
+                where, labels = "the support set", list(normalize_support(support, support_labels, "support"))
+            else:
+                where = f"task {task!r}"
+                learned = [self.experts[n].task(task) for n in names if task in self.experts[n].tasks]
+                labels = list(dict.fromkeys(label for state in learned for label in state.labels))
+            if expected not in labels:
+                raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
                               required_capabilities=[modality], context=input if modality == "text" else None)
         execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected))

@@ -87,6 +87,9 @@ def test_a_request_no_expert_can_take_is_refused_and_counts_against_no_expert() 
         ({"input": "rain?", "support": {}}, "support: the support set is empty"),
         ({"input": "rain?", "support_labels": ["weather"]}, "support_labels: given without support="),
         ({"input": "rain?", "expected": 3.5}, r"expected: a label must be a str or an int, got float \(3.5\)"),
+        ({"input": "rain?", "expected": "sports"}, r"expected: 'sports' is not a label of task 'intent' \(its labels: \['weather', 'maps'\]\)"),
+        ({"input": "rain?", "support": {"weather": ["rain"], "maps": ["route"]}, "expected": "sports"},
+         "expected: 'sports' is not a label of the support set"),
     ]
     for kwargs, message in bad:
         with pytest.raises(ExpertInputError, match=message):
