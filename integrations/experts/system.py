@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, _check_label, normalize_support
-from toolrouter.attempts import ToolFailure, ToolOutput
+from toolrouter.attempts import ExecutorConfig, RetryPolicy, ToolFailure, ToolOutput
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, ToolProfile
@@ -39,6 +39,12 @@ from toolrouter.serialization import short_repr
 __all__ = ["ExpertSystem", "SystemResult", "modality_of"]
 
 log = EventLog(__name__)
+
+
+#: How the experts are called: once each. An expert's answer is the same when asked again, and a
+#: wrong one is not an outage: retried, one wrong answer would count as two failures, and a circuit
+#: breaker would stop calling an expert after a few wrong answers, which leaves requests unanswered.
+_ANSWERING = ExecutorConfig(retry=RetryPolicy(max_retries=0), circuit_breaker=None)
 
 
 def modality_of(x: Any) -> str:
@@ -169,7 +175,7 @@ class ExpertSystem:
                 raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
                               required_capabilities=[modality], context=input if modality == "text" else None)
-        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected))
+        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), config=_ANSWERING)
         output = execution.outputs.get(modality)
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
