@@ -16,7 +16,7 @@ from openai.types.responses import Response
 from openai.types.responses.response_input_param import FunctionCallOutput
 from pydantic import BaseModel, TypeAdapter
 
-from integrations import ToolCall, Toolbox, dispatch_calls, to_content
+from integrations import ToolCall, Toolbox, adispatch_calls, dispatch_calls, to_content
 from integrations import anthropic as claude
 from integrations import openai as oai
 from toolrouter import ToolMiddleware
@@ -409,6 +409,22 @@ def test_something_that_is_not_a_response_is_named_not_read_as_no_tool_calls() -
     with pytest.raises(ValueError, match="message: expected the model's response"):
         claude.tool_calls(None)
     assert oai.chat_tool_calls({"role": "assistant", "content": "done"}) == []  # an answer without calls
+    assert rows(toolbox) == []
+
+
+def test_calls_that_are_not_a_list_of_tool_calls_are_named_before_any_runs() -> None:
+    toolbox = make_toolbox()
+    good = ToolCall("1", "get_weather", {"city": "Oslo"})
+    wrong = [
+        (good, "calls: expected a list of ToolCall, got ToolCall"),
+        ((c for c in [good]), "calls: expected a list of ToolCall, got <generator"),
+        ([good, {"call_id": "2", "name": "get_weather"}], r"calls\[1\]: expected a ToolCall, got \{'call_id': '2'"),
+    ]
+    for calls, message in wrong:
+        with pytest.raises(TypeError, match=message):
+            dispatch_calls(toolbox, calls)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=message):
+            asyncio.run(adispatch_calls(toolbox, calls))  # type: ignore[arg-type]
     assert rows(toolbox) == []
 
 
