@@ -117,6 +117,8 @@ class VisionExpert(Expert):
         if isinstance(x, (str, bytes)):
             raise ModalityError(f"{field}: a VisionExpert takes images (tensors or arrays of shape {self.image_shape}), got text {short_repr(x)}")
         if isinstance(x, np.ndarray):
+            if x.dtype.kind not in "biuf":  # objects, strings, complex numbers: not pixel values
+                raise ExpertInputError(f"{field}: expected a real-valued image, got a numpy array of dtype {x.dtype}")
             x = torch.from_numpy(x)
         if not isinstance(x, torch.Tensor):
             raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")

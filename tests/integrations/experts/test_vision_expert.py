@@ -87,6 +87,9 @@ def test_bad_inputs_are_named_and_change_nothing() -> None:
     bad[0, 0, 0] = float("nan")
     with pytest.raises(ExpertInputError, match=r"examples\['a'\]\[0\]: the image holds NaN"):
         expert.adapt({"a": [bad]}, task="u")
+    for image in (np.zeros((16, 16), dtype=object), np.full((16, 16), "x"), np.zeros((16, 16), dtype=complex)):
+        with pytest.raises(ExpertInputError, match=f"input: expected a real-valued image, got a numpy array of dtype {image.dtype}"):
+            expert.process_task(image, task="t")
     with pytest.raises(ExpertInputError, match="images: expected a float tensor"):
         expert.meta_train(torch.zeros(4, 28, 28), torch.arange(4))
     with pytest.raises(ExpertInputError, match=r"labels: expected a tensor of 4 class labels.*got \(3,\)"):
