@@ -45,15 +45,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import (
-    ToolCall,
-    adispatch_calls,
-    check_response,
-    dispatch_calls,
-    field_of,
-    last_user_text,
-    list_field,
-)
+from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
 
 require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
