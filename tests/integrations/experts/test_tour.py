@@ -95,3 +95,8 @@ def test_the_cli_tour(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "unknown steps ['vision']" in bad.output
     empty = CliRunner().invoke(app, ["demo", "--tour", "--steps", " , "])
     assert empty.exit_code == 2 and "name each step to run once, got none" in empty.output
+    # an option of the other run is refused rather than ignored
+    without_tour = CliRunner().invoke(app, ["demo", "--steps", "maml", "--scale", "0.02"])
+    assert without_tour.exit_code == 2 and "--scale, --steps: only for the tour (--tour)" in without_tour.output
+    with_tour = CliRunner().invoke(app, ["demo", "--tour", "--calls", "50", "--store", "memory://"])
+    assert with_tour.exit_code == 2 and "--calls, --store: not for the tour (--tour)" in with_tour.output
