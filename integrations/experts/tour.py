@@ -345,8 +345,8 @@ def run_meta_learning_demo(
         console: a ``rich.console.Console`` for the bars.
     """
     scale = check_real("scale", scale, low=0, low_open=True)
-    # the steps seed torch and numpy with seed + a step's offset (up to 1000), within what both take
-    seed = check_count("seed", seed, high=2**62)
+    # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
+    seed = check_count("seed", seed, high=2**32 - 1)
     if isinstance(steps, str):
         raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
     chosen = list(TOUR_STEPS if steps is None else steps)

@@ -50,7 +50,7 @@ def test_a_step_subset_and_bad_arguments() -> None:
         run_meta_learning_demo(steps=["vision"])
     with pytest.raises(ValueError, match="scale: expected a finite number > 0, got 0"):
         run_meta_learning_demo(scale=0)
-    for seed in ("0", -1, 1.5, True):
+    for seed in ("0", -1, 1.5, True, 2**32):
         with pytest.raises(ValueError, match="seed: expected an integer in"):
             run_meta_learning_demo(scale=0.02, progress=False, seed=seed)  # type: ignore[arg-type]
 
