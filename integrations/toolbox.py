@@ -14,9 +14,9 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
-pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
-JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
-``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
+them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
+other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so.
 
 Example:

@@ -4,6 +4,7 @@ nested arguments, the routing context, serialisation, and the store's rows equal
 
 import asyncio
 import dataclasses
+import datetime
 import json
 import threading
 import time
@@ -355,6 +356,7 @@ def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
     assert to_content(Quote("tea", 1.0)) == '{"item":"tea","price":1.0}'
     assert to_content({"a": [1, (2, 3)], "b": None}) == '{"a":[1,[2,3]],"b":null}'
     assert to_content([Opaque()]) == '["<opaque>"]' and to_content(Opaque()) == "<opaque>"
+    assert to_content({"at": datetime.datetime(2026, 1, 2, 3, 4)}) == '{"at":"2026-01-02T03:04:00"}'  # ISO 8601
     assert to_content(None) == "null" and to_content(True) == "true" and to_content(2.5) == "2.5"
     # a lone surrogate (no encoding holds one: a provider's SDK could not send it) becomes U+FFFD
     assert to_content({"a": "x\ud800", "n": 1}) == '{"a":"x\ufffd","n":1}' and to_content("y\udfff") == "y\ufffd"
