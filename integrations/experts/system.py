@@ -31,6 +31,7 @@ import torch
 
 from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, _check_label, normalize_support
 from toolrouter.attempts import ExecutorConfig, RetryPolicy, ToolFailure, ToolOutput
+from toolrouter.executor import PlanExecutor, learner_executor
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, ToolProfile
@@ -104,6 +105,7 @@ class ExpertSystem:
         self.router = router if router is not None else ToolMetaLearner(seed=seed)
         self.experts: dict[str, Expert] = {}
         self._calls = itertools.count(1)
+        self._executor: PlanExecutor | None = None  # made with the first expert; kept (a new one per call costs ms)
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
@@ -121,6 +123,8 @@ class ExpertSystem:
         self.router.add_tool(profile)
         self.router.functions[name] = self._caller(name, expert)
         self.experts[name] = expert
+        if self._executor is None:
+            self._executor = learner_executor(self.router, config=_ANSWERING)
 
     def _serving(self, modality: str) -> list[str]:
         names = [n for n, e in self.experts.items() if e.modality == modality]
@@ -175,7 +179,7 @@ class ExpertSystem:
                 raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
                               required_capabilities=[modality], context=input if modality == "text" else None)
-        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), config=_ANSWERING)
+        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), executor=self._executor)
         output = execution.outputs.get(modality)
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
