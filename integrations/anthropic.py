@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text, list_field
+from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
@@ -57,7 +57,7 @@ def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolPara
 def tool_calls(message: Any) -> list[ToolCall]:
     """The ``tool_use`` blocks of an assistant message (a ``Message``, a dict, or its content
     blocks) as tool calls; other blocks (text, server tools) are not ours to run."""
-    if isinstance(message, (list, tuple)):
+    if isinstance(check_response(message, "message"), (list, tuple)):
         content = message
     elif isinstance(field_of(message, "content"), str):
         return []

@@ -32,7 +32,7 @@ from typing import Any
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter.serialization import short_repr
 
-__all__ = ["ToolCall", "adispatch_calls", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
+__all__ = ["ToolCall", "adispatch_calls", "check_response", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
 
 #: Most calls of one response run at once by the synchronous dispatcher (one thread each).
 MAX_PARALLEL_CALLS = 32
@@ -64,7 +64,7 @@ async def adispatch_calls(
     the task type's structure from it: ``ToolMiddleware.route``): the calls of one response run side
     by side, each consuming the outputs of the trace's steps that nothing has consumed yet (those of
     the responses before, which the model had seen), unless ``depends_on`` says otherwise."""
-    options = _trace_options(toolbox, calls, route_options)
+    options = _trace_options(toolbox, _checked_calls(calls), route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
         results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **options[0])]
     else:
@@ -90,13 +90,24 @@ def dispatch_calls(
         result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **options)
         return _with_call_id(result, call.call_id)
 
-    if not calls:
+    if not _checked_calls(calls):
         return []
     options = _trace_options(toolbox, calls, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
         return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
         return list(pool.map(one, calls, options))
+
+
+def _checked_calls(calls: Any) -> Sequence[ToolCall]:
+    """``calls``, if a list or tuple of ``ToolCall``; else ``TypeError`` naming the first thing
+    that is not, before any call runs."""
+    if not isinstance(calls, (list, tuple)):
+        raise TypeError(f"calls: expected a list of ToolCall, got {short_repr(calls)}")
+    for i, call in enumerate(calls):
+        if not isinstance(call, ToolCall):
+            raise TypeError(f"calls[{i}]: expected a ToolCall, got {short_repr(call)}")
+    return calls
 
 
 def _with_call_id(result: ToolResult, call_id: str) -> ToolResult:
@@ -136,6 +147,15 @@ def field_of(obj: Any, name: str, default: Any = None) -> Any:
     if _is_mapping(type(obj)):
         return obj.get(name, default)
     return getattr(obj, name, default)
+
+
+def check_response(value: Any, where: str) -> Any:
+    """``value``, unless it is ``None``, text or a number: not a response, a message or a list of
+    its items, which ``ValueError`` names with ``where`` (read as one, it would hold no tool calls,
+    and the model's calls would go unanswered without a word)."""
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        raise ValueError(f"{where}: expected the model's response (an SDK object or a dict), got {short_repr(value)}")
+    return value
 
 
 def list_field(obj: Any, name: str, where: str) -> Sequence[Any]:

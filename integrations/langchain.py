@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
-from integrations.schema import Parameter, ToolSchemaError
+from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter import ToolFailure, ToolProfile
@@ -534,7 +534,7 @@ def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     parameters = []
     for name, node in schema.get("properties", {}).items():
         node = node if isinstance(node, Mapping) else {}
-        default = inspect.Parameter.empty if name in required else node.get("default")
+        default = inspect.Parameter.empty if name in required else node.get("default", NO_DEFAULT)
         parameters.append(Parameter(name, "keyword", _annotation_of(node), default, str(node.get("description", ""))))
     return tuple(parameters)
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import ToolCall, adispatch_calls, dispatch_calls, field_of, last_user_text, list_field
+from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
 
 require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
@@ -94,7 +94,7 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
     """The tool calls of a Chat Completions answer: a ``ChatCompletion`` (its first choice), a
     choice, or an assistant message, typed or as a dict. Function calls give their JSON
     ``arguments``; custom-tool calls their ``input``."""
-    choices = field_of(message, "choices")
+    choices = field_of(check_response(message, "message"), "choices")
     if choices is not None:
         if not choices:
             raise ValueError("completion.choices: empty; there is no message to take tool calls from")
@@ -115,7 +115,7 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
 def responses_tool_calls(response: Any) -> list[ToolCall]:
     """The ``function_call`` items of a Responses API ``Response`` (typed or a dict), or of its
     ``output`` list."""
-    if isinstance(response, (list, tuple)):
+    if isinstance(check_response(response, "response"), (list, tuple)):
         output = response
     elif field_of(response, "output") is None:
         raise ValueError(f"response.output: missing in {type(response).__name__}; pass a Response or its output items")

@@ -64,6 +64,7 @@ from integrations._docstrings import parameter_docs, summary
 from toolrouter.errors import ToolRouterError
 
 __all__ = [
+    "NO_DEFAULT",
     "TOOL_NAME_PATTERN",
     "CapabilitySchema",
     "SignatureMismatchError",
@@ -124,6 +125,17 @@ class ToolArgumentsError(ToolRouterError, ValueError):
         super().__init__(f"invalid arguments for tool {tool!r}: " + "; ".join(self.problems))
 
 
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+#: The default of a parameter that may be left out but states no default (a JSON Schema property
+#: that is neither required nor given a default): the schema shows none, and a call the model
+#: makes without the argument leaves it out.
+NO_DEFAULT: Any = _NoDefault()
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a tool function, as the capability's schema sees it."""
@@ -131,7 +143,7 @@ class Parameter:
     name: str
     kind: ParameterKind
     annotation: Any  # ``Any`` when unannotated
-    default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required
+    default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required; or NO_DEFAULT
     description: str = ""
 
     @property
@@ -356,7 +368,13 @@ def schema_from_signature(
         field_name = f"p{i}"
         annotations[field_name] = param.annotation
         described = {} if _has_description(param.annotation) or not param.description else {"description": param.description}
-        namespace[field_name] = Field(... if param.required else param.default, alias=param.name, **described)
+        # a default factory puts no default in the schema (the factory's value never reaches a call:
+        # an argument the model leaves out is left out)
+        if param.default is NO_DEFAULT:
+            default: dict[str, Any] = {"default_factory": type(None)}
+        else:
+            default = {"default": ... if param.required else param.default}
+        namespace[field_name] = Field(**default, alias=param.name, **described)
         fields.append((field_name, param))
     namespace["__annotations__"] = annotations
     namespace["model_config"] = ConfigDict(extra=extra)
@@ -461,7 +479,9 @@ def _same_default(a: Any, b: Any) -> bool:
 
 
 def _default_text(param: Parameter) -> str:
-    return "no default (required)" if param.required else f"default {param.default!r}"
+    if param.required or param.default is NO_DEFAULT:
+        return f"no default ({'required' if param.required else 'optional'})"
+    return f"default {param.default!r}"
 
 
 def _type_name(annotation: Any) -> str:

@@ -14,9 +14,9 @@ result lists each attempt (the tool and its error). The provider formats (``inte
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
-pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (values
-JSON cannot hold, such as a datetime inside a dict, as their ``str()``); anything else as its
-``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
+them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
+other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so.
 
 Example:
@@ -277,7 +277,10 @@ class Toolbox:
         return entry.schema
 
     def schemas(self, names: Iterable[str] | None = None) -> list[CapabilitySchema]:
-        """The schemas of ``names`` (default: every capability), in that order."""
+        """The schemas of ``names`` (default: every capability), in that order. A single name
+        given for the list raises ``TypeError`` (iterated, it would name its letters)."""
+        if isinstance(names, (str, bytes)):
+            raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
         return [self.schema(name) for name in (self.capabilities if names is None else names)]
 
     def backends(self, name: str) -> tuple[str, ...]:

@@ -66,6 +66,13 @@ def demo(
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
+    # an option of the other run would be ignored without a word: the run would not be the one asked for
+    given = {"--plots": plots is not None, "--scale": scale != 1.0, "--steps": steps is not None}
+    if tour:
+        given = {"--calls": calls != 1000, "--store": store is not None, "--policy": policy != "gaussian_ts"}
+    ignored = [name for name, was_given in given.items() if was_given]
+    if ignored:
+        raise typer.BadParameter(f"{', '.join(ignored)}: {'not' if tour else 'only'} for the tour (--tour)")
     if tour:
         _logging(verbose, log_json)
         _tour(seed, plots, scale, steps)

@@ -23,6 +23,8 @@ tensors and support set, and a JSON description; no pickle.
 from __future__ import annotations
 
 import abc
+import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -470,7 +472,14 @@ class Expert(abc.ABC):
                           "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
         config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
         target = Path(path)
-        target.write_bytes(write_blob(arrays, _FORMAT, config))
+        data = write_blob(arrays, _FORMAT, config)
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:  # a save cut short (a full disk, a kill) must not leave half a file where the last one was
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        except OSError as exc:  # named by the path given, not the temporary file's
+            tmp.unlink(missing_ok=True)
+            raise type(exc)(exc.errno, f"path: cannot save to {str(target)!r}: {exc.strerror}") from None
         return target
 
     def load(self, path: str | Path) -> dict[str, Any]:

@@ -62,6 +62,7 @@ from integrations.experts.base import (
 from meta.base import Task
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.maml import MAML
+from toolrouter._checks import check_count
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
@@ -279,6 +280,14 @@ class LanguageExpert(Expert):
         model (``relearn_tasks``). Returns the last metrics.
         """
         seed = self.seed if seed is None else seed
+        # checked here for every path: the learners' episodes would fail on them midway, or not at all
+        for name, value in (("episodes", episodes), ("n_way", n_way), ("queries", queries), ("tasks_per_step", tasks_per_step)):
+            check_count(name, value, low=1)
+        shots = [k_shot] if isinstance(k_shot, (int, np.integer)) else k_shot
+        if isinstance(shots, (str, bytes)) or not isinstance(shots, Sequence) or not shots or any(
+            isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
+        ):
+            raise ValueError(f"k_shot: expected an integer >= 0 or a non-empty list of them, got {short_repr(k_shot)}")
         data = {label: list(texts) for label, texts in normalize_support(examples, field="examples").items()}
         for label, texts in data.items():
             for i, t in enumerate(texts):
@@ -364,6 +373,13 @@ class LanguageExpert(Expert):
     def _run_tools(self, x: Any, label: Label, state: TaskState, *, capabilities: Sequence[str] | None = None,
                    task_type: str = "expert", max_cost: float | None = None, max_latency_s: float | None = None) -> dict[str, Any]:
         router = self.tool_learner
+        if capabilities is not None and (
+            isinstance(capabilities, (str, bytes))
+            or not isinstance(capabilities, Sequence)
+            or not capabilities
+            or not all(isinstance(c, str) and c.strip() for c in capabilities)
+        ):  # a single name would be read letter by letter
+            raise ExpertInputError(f"capabilities: expected a non-empty list of capability names, got {short_repr(capabilities)}")
         needed = [str(label)] if capabilities is None else list(capabilities)
         served = {c for p in router.tools.values() for c in p.capabilities}
         missing = [c for c in needed if c not in served]

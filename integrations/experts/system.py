@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, _check_label, normalize_support
-from toolrouter.attempts import ToolFailure, ToolOutput
+from toolrouter.attempts import ExecutorConfig, RetryPolicy, ToolFailure, ToolOutput
+from toolrouter.executor import PlanExecutor, learner_executor
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile, ToolProfile
@@ -39,6 +40,12 @@ from toolrouter.serialization import short_repr
 __all__ = ["ExpertSystem", "SystemResult", "modality_of"]
 
 log = EventLog(__name__)
+
+
+#: How the experts are called: once each. An expert's answer is the same when asked again, and a
+#: wrong one is not an outage: retried, one wrong answer would count as two failures, and a circuit
+#: breaker would stop calling an expert after a few wrong answers, which leaves requests unanswered.
+_ANSWERING = ExecutorConfig(retry=RetryPolicy(max_retries=0), circuit_breaker=None)
 
 
 def modality_of(x: Any) -> str:
@@ -98,6 +105,7 @@ class ExpertSystem:
         self.router = router if router is not None else ToolMetaLearner(seed=seed)
         self.experts: dict[str, Expert] = {}
         self._calls = itertools.count(1)
+        self._executor: PlanExecutor | None = None  # made with the first expert; kept (a new one per call costs ms)
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
@@ -115,6 +123,8 @@ class ExpertSystem:
         self.router.add_tool(profile)
         self.router.functions[name] = self._caller(name, expert)
         self.experts[name] = expert
+        if self._executor is None:
+            self._executor = learner_executor(self.router, config=_ANSWERING)
 
     def _serving(self, modality: str) -> list[str]:
         names = [n for n, e in self.experts.items() if e.modality == modality]
@@ -154,13 +164,22 @@ class ExpertSystem:
         modality = modality_of(input)
         names = self._serving(modality)
         self._check_request(names, input, support, support_labels)
-        if expected is not None:
-            expected = _check_label(expected, "expected")
         if support is None and not any(task in self.experts[n].tasks for n in names):
             raise ExpertInputError(f"task: no {modality} expert has learned {task!r}; adapt(..., task={task!r}) first or pass support=")
+        if expected is not None:
+            expected = _check_label(expected, "expected")
+            # an answer no expert can give would fail them all, and teach the router that they fail
+            if support is not None:
+                where, labels = "the support set", list(normalize_support(support, support_labels, "support"))
+            else:
+                where = f"task {task!r}"
+                learned = [self.experts[n].task(task) for n in names if task in self.experts[n].tasks]
+                labels = list(dict.fromkeys(label for state in learned for label in state.labels))
+            if expected not in labels:
+                raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
                               required_capabilities=[modality], context=input if modality == "text" else None)
-        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected))
+        execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), executor=self._executor)
         output = execution.outputs.get(modality)
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))

@@ -24,8 +24,8 @@ iterations: 1 (the default) is the documented run, small values make a quick che
 
 Example:
     >>> results = run_meta_learning_demo(scale=0.02, progress=False, steps=["maml"])
-    >>> sorted(results["maml"])[:3]
-    ['figure', 'meta_steps', 'mse_adapted']
+    >>> sorted(results["maml"])
+    ['curve', 'figure', 'meta_steps', 'mse_adapted', 'mse_unadapted']
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from toolrouter._checks import check_real
+from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
 
 __all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
@@ -339,12 +339,14 @@ def run_meta_learning_demo(
         plots: a folder to write one PNG per step into, created if needed (needs matplotlib;
             without it the plots are skipped with a log line ``tour_plots_skipped``).
 
-    Raises ``ValueError`` naming a bad ``scale``, unknown, repeated or no ``steps``, or a ``plots``
-    folder that cannot be written, before any step runs.
+    Raises ``ValueError`` naming a bad ``scale`` or ``seed``, unknown, repeated or no ``steps``, or
+    a ``plots`` folder that cannot be written, before any step runs.
         progress: show a progress bar per step (rich).
         console: a ``rich.console.Console`` for the bars.
     """
     scale = check_real("scale", scale, low=0, low_open=True)
+    # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
+    seed = check_count("seed", seed, high=2**32 - 1)
     if isinstance(steps, str):
         raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
     chosen = list(TOUR_STEPS if steps is None else steps)

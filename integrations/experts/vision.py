@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -116,6 +117,8 @@ class VisionExpert(Expert):
         if isinstance(x, (str, bytes)):
             raise ModalityError(f"{field}: a VisionExpert takes images (tensors or arrays of shape {self.image_shape}), got text {short_repr(x)}")
         if isinstance(x, np.ndarray):
+            if x.dtype.kind not in "biuf":  # objects, strings, complex numbers: not pixel values
+                raise ExpertInputError(f"{field}: expected a real-valued image, got a numpy array of dtype {x.dtype}")
             x = torch.from_numpy(x)
         if not isinstance(x, torch.Tensor):
             raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")
@@ -160,3 +163,11 @@ class VisionExpert(Expert):
 
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}
+
+    def load(self, path: str | Path) -> dict[str, Any]:
+        """Restore a saved ``VisionExpert`` (see ``Expert.load``), its distance too: the tasks
+        learned after loading are scored as the saved expert scored its own."""
+        options = super().load(path)
+        if options.get("distance") in ("euclidean", "cosine"):
+            self.distance = options["distance"]
+        return options

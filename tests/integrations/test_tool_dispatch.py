@@ -4,6 +4,7 @@ nested arguments, the routing context, serialisation, and the store's rows equal
 
 import asyncio
 import dataclasses
+import datetime
 import json
 import threading
 import time
@@ -16,7 +17,7 @@ from openai.types.responses import Response
 from openai.types.responses.response_input_param import FunctionCallOutput
 from pydantic import BaseModel, TypeAdapter
 
-from integrations import ToolCall, Toolbox, dispatch_calls, to_content
+from integrations import ToolCall, Toolbox, adispatch_calls, dispatch_calls, to_content
 from integrations import anthropic as claude
 from integrations import openai as oai
 from toolrouter import ToolMiddleware
@@ -355,6 +356,7 @@ def test_values_are_serialised_for_the_model_and_serialize_overrides() -> None:
     assert to_content(Quote("tea", 1.0)) == '{"item":"tea","price":1.0}'
     assert to_content({"a": [1, (2, 3)], "b": None}) == '{"a":[1,[2,3]],"b":null}'
     assert to_content([Opaque()]) == '["<opaque>"]' and to_content(Opaque()) == "<opaque>"
+    assert to_content({"at": datetime.datetime(2026, 1, 2, 3, 4)}) == '{"at":"2026-01-02T03:04:00"}'  # ISO 8601
     assert to_content(None) == "null" and to_content(True) == "true" and to_content(2.5) == "2.5"
     # a lone surrogate (no encoding holds one: a provider's SDK could not send it) becomes U+FFFD
     assert to_content({"a": "x\ud800", "n": 1}) == '{"a":"x\ufffd","n":1}' and to_content("y\udfff") == "y\ufffd"
@@ -396,6 +398,35 @@ def test_a_response_field_that_is_not_a_list_is_named() -> None:
         oai.dispatch_responses(toolbox, {"output": {"type": "function_call"}})
     with pytest.raises(ValueError, match=r"message.content: expected a list, got dict"):
         claude.dispatch(toolbox, {"role": "assistant", "content": {"type": "tool_use", "id": "t", "name": "x"}})
+    assert rows(toolbox) == []
+
+
+def test_something_that_is_not_a_response_is_named_not_read_as_no_tool_calls() -> None:
+    toolbox = make_toolbox()
+    # message.content of a tool-calling answer is None: passed for the message, its calls would be lost
+    for dispatch, where in ((oai.dispatch_chat, "message"), (oai.dispatch_responses, "response"), (claude.dispatch, "message")):
+        for wrong in (None, "get_weather", 3):
+            with pytest.raises(ValueError, match=f"{where}: expected the model's response .*, got {wrong!r}"):
+                dispatch(toolbox, wrong)
+    with pytest.raises(ValueError, match="message: expected the model's response"):
+        claude.tool_calls(None)
+    assert oai.chat_tool_calls({"role": "assistant", "content": "done"}) == []  # an answer without calls
+    assert rows(toolbox) == []
+
+
+def test_calls_that_are_not_a_list_of_tool_calls_are_named_before_any_runs() -> None:
+    toolbox = make_toolbox()
+    good = ToolCall("1", "get_weather", {"city": "Oslo"})
+    wrong = [
+        (good, "calls: expected a list of ToolCall, got ToolCall"),
+        ((c for c in [good]), "calls: expected a list of ToolCall, got <generator"),
+        ([good, {"call_id": "2", "name": "get_weather"}], r"calls\[1\]: expected a ToolCall, got \{'call_id': '2'"),
+    ]
+    for calls, message in wrong:
+        with pytest.raises(TypeError, match=message):
+            dispatch_calls(toolbox, calls)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=message):
+            asyncio.run(adispatch_calls(toolbox, calls))  # type: ignore[arg-type]
     assert rows(toolbox) == []
 
 

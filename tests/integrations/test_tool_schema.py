@@ -320,6 +320,19 @@ def test_invalid_names_and_signatures_are_refused_clearly() -> None:
         toolbox.schema("c")
 
 
+def test_a_single_capability_name_given_for_the_list_of_names_is_named() -> None:
+    toolbox = Toolbox(seed=0)
+    toolbox.register(search, "web_search")
+    exports = [toolbox.schemas] + [
+        lambda names, export=export: export(toolbox, names)
+        for export in (openai_format.chat_tools, openai_format.responses_tools, anthropic_format.tools)
+    ]
+    for export in exports:
+        with pytest.raises(TypeError, match="names: expected a list of capability names, got the string 'web_search'"):
+            export("web_search")
+    assert [t["name"] for t in anthropic_format.tools(toolbox, ["web_search"])] == ["web_search"]
+
+
 def test_a_refusal_by_the_middleware_changes_nothing() -> None:
     toolbox = Toolbox(seed=0)
     toolbox.register(google, "web_search")

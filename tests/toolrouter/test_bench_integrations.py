@@ -121,6 +121,8 @@ def test_approximate_tokens_count_words_and_punctuation() -> None:
     ("argv", "message"),
     [
         (["--ks", "0,5"], r"--ks: expected comma-separated integers >= 1, got '0,5'"),
+        (["--ks", "3,x"], r"--ks: expected comma-separated integers >= 1, got '3,x'"),
+        (["--blocks", "100,x"], r"--blocks: expected increasing positive integers, got '100,x'"),
         (["--tuning-tools", "1"], r"--tuning-tools: 1 must lie between 2 and 10 \(the data has 20 tools"),
         (["--ks", "3,15"], r"--tuning-tools: 8 must lie between 2 and 5 \(the data has 20 tools and --ks shortlists up to 15"),
         (["--blocks", "300,100"], r"--blocks: expected increasing positive integers, got '300,100'"),

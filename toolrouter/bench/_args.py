@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["UsageError", "count"]
+__all__ = ["UsageError", "count", "int_list"]
 
 
 class UsageError(ValueError):
@@ -22,3 +22,12 @@ def count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
+
+
+def int_list(option: str, text: str, expected: str) -> list[int]:
+    """The whole numbers of a comma-separated option value, in its order; a part that is not one
+    raises ``UsageError``: "``option``: expected ``expected``, got ``text``"."""
+    try:
+        return [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{option}: expected {expected}, got {text!r}") from None

@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, int_list
 from toolrouter.bench._meta_router_metatool import _quick_data
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_table
 from toolrouter.data import suggest_fetch
@@ -291,7 +291,7 @@ def _mean_se(values: Sequence[float], digits: int = 3) -> str:
 
 
 def _check(args: argparse.Namespace) -> list[int]:
-    ks = sorted({int(k) for k in str(args.ks).split(",") if k.strip()})
+    ks = sorted(set(int_list("--ks", args.ks, "comma-separated integers >= 1")))
     if not ks or ks[0] < 1:
         raise UsageError(f"--ks: expected comma-separated integers >= 1, got {args.ks!r}")
     for name in ("tuning_tools", "max_examples", "episodes", "n_way"):
@@ -369,7 +369,7 @@ def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featuri
             f"--tuning-tools: {tuning_count} must lie between 2 and {len(data.tools) - max(ks)} (the data has "
             f"{len(data.tools)} tools and --ks shortlists up to {max(ks)} of the others)"
         )
-    edges = [int(b) for b in str(args.blocks).split(",") if b.strip()]
+    edges = int_list("--blocks", args.blocks, "increasing positive integers")
     if not edges or edges != sorted(set(edges)) or edges[0] < 1:
         raise UsageError(f"--blocks: expected increasing positive integers, got {args.blocks!r}")
     seeds = list(range(min(args.seeds, 1) if args.quick else args.seeds))

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, count, int_list
 from toolrouter.bench._meta_router_metatool import _accuracy, _quick_data, _unit, support_pools
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir, suggest_fetch
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> None:
     """Run the benchmark; ``--quick`` runs a toy version (hashed n-grams, 20 tools) in about a minute."""
     parser = argparse.ArgumentParser(prog="toolrouter bench experts", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and hashed n-grams, for a smoke test")
-    parser.add_argument("--data", default=str(data_dir()), help="folder holding metatool/ (default: the shared data)")
+    parser.add_argument("--data", default=str(data_dir()), help="folder holding metatool/ (default: the data cache)")
     parser.add_argument("--seeds", type=count, default=3, help="splits to average over (default 3)")
     parser.add_argument("--held-out", type=count, default=30, help="tools held out from training (default 30)")
     parser.add_argument("--shots", default="1,5,20", help="K values (default 1,5,20)")
@@ -62,12 +62,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--calls", type=count, default=200, help="timed process_task calls per latency row (default 200)")
     parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
-    if min(args.seeds, args.held_out, args.episodes, args.calls) < 1:
-        parser.error("--seeds, --held-out, --episodes and --calls must be at least 1")
+    if min(args.seeds, args.held_out, args.episodes, args.calls, args.threads) < 1:
+        parser.error("--seeds, --held-out, --episodes, --calls and --threads must be at least 1")
+    shots = int_list("--shots", args.shots, "comma-separated integers >= 1")
+    if not shots or min(shots) < 1:  # before the data load and the meta-training that would end on it
+        raise UsageError(f"--shots: expected comma-separated integers >= 1, got {args.shots!r}")
     torch.set_num_threads(args.threads)
     with suggest_fetch("metatool"):
         data = load_metatool(Path(args.data) / "metatool")
-    shots = [int(k) for k in args.shots.split(",") if k.strip()]
     if args.quick:
         data = _quick_data(data)
         args.seeds, args.held_out, args.episodes, args.calls = min(args.seeds, 1), min(args.held_out, 6), 30, 20

@@ -199,6 +199,28 @@ def test_save_and_load_restore_the_model_and_every_task(tmp_path: Path) -> None:
     assert torch.allclose(other.predict_proba(probes, task="letters")[1], expert.predict_proba(probes, task="letters")[1])
 
 
+def test_a_save_cut_short_leaves_the_last_saved_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expert = VectorExpert(seed=0)
+    expert.adapt(corners(), task="letters")
+    path = expert.save(tmp_path / "expert.safetensors")
+    expert.adapt({1: [torch.ones(4)], 2: [-torch.ones(4)]}, task="numbers")
+
+    def half_then_full_disk(self: Path, data: bytes) -> int:
+        with open(self, "wb") as file:
+            file.write(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_full_disk)
+    with pytest.raises(OSError, match="path: cannot save to '.*expert.safetensors': No space left"):
+        expert.save(path)
+    monkeypatch.undo()
+    with pytest.raises(IsADirectoryError, match=f"path: cannot save to '{tmp_path}'"):
+        expert.save(tmp_path)
+    other = VectorExpert(seed=1)
+    other.load(path)
+    assert other.tasks == ["letters"] and [p.name for p in tmp_path.iterdir()] == ["expert.safetensors"]
+
+
 def test_a_file_for_another_model_or_a_damaged_one_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     expert = VectorExpert()
     expert.adapt(corners())
@@ -217,7 +239,11 @@ def test_a_file_for_another_model_or_a_damaged_one_is_refused_and_changes_nothin
         VectorExpert().load(tmp_path / "missing.safetensors")
 
 
-@pytest.mark.parametrize("module", ["integrations.experts", "integrations.experts.base"])
+@pytest.mark.parametrize(
+    "module",
+    ["integrations.experts", "integrations.experts.base", "integrations.experts.language",
+     "integrations.experts.system", "integrations.experts.tour"],
+)  # fmt: skip
 def test_module_examples_run(module: str) -> None:
     import doctest
     import importlib

@@ -48,6 +48,19 @@ def test_the_router_learns_to_call_the_expert_that_answers_right_first() -> None
     assert stats["wrong"].success_rate < 0.2 < 0.8 < stats["right"].success_rate
 
 
+def test_a_wrong_answer_is_one_failed_attempt_and_does_not_stop_the_expert_being_asked() -> None:
+    system = ExpertSystem(seed=0)
+    wrong = language()
+    system.add_expert("wrong", wrong)
+    wrong.adapt({"weather": INTENTS["maps"], "maps": INTENTS["weather"]}, task="intent")  # swapped labels
+    for text, label in STREAM:
+        out = system.process(text, task="intent", expected=label)
+        assert out.expert is None and [(a.tool_id, a.success) for a in out.attempts] == [("wrong", False)]
+    assert system.router.tool_statistics(task_type="intent")["wrong"].calls == len(STREAM)
+    out = system.process("rain forecast for Madrid", task="intent")  # without feedback: its answer
+    assert out.expert == "wrong" and out.label == "maps"
+
+
 def test_tasks_are_taught_to_every_expert_of_the_modality_and_served_without_feedback() -> None:
     system = ExpertSystem(seed=1)
     a, b = language(), language(128)
@@ -87,6 +100,9 @@ def test_a_request_no_expert_can_take_is_refused_and_counts_against_no_expert() 
         ({"input": "rain?", "support": {}}, "support: the support set is empty"),
         ({"input": "rain?", "support_labels": ["weather"]}, "support_labels: given without support="),
         ({"input": "rain?", "expected": 3.5}, r"expected: a label must be a str or an int, got float \(3.5\)"),
+        ({"input": "rain?", "expected": "sports"}, r"expected: 'sports' is not a label of task 'intent' \(its labels: \['weather', 'maps'\]\)"),
+        ({"input": "rain?", "support": {"weather": ["rain"], "maps": ["route"]}, "expected": "sports"},
+         "expected: 'sports' is not a label of the support set"),
     ]
     for kwargs, message in bad:
         with pytest.raises(ExpertInputError, match=message):

@@ -102,6 +102,24 @@ def test_meta_training_with_an_attached_learner_updates_the_model(kind: str) -> 
     assert state.adaptation == type(learner).__name__
 
 
+@pytest.mark.parametrize("kind", ["maml", "few_shot"])
+def test_meta_training_options_a_learner_cannot_run_with_are_named_and_train_nothing(kind: str) -> None:
+    e = expert()
+    learner = MAMLFirstOrder(e.model, lr_inner=0.1) if kind == "maml" else FewShotLearner("prototypical", encoder=e.model, lr=0.01)
+    e.add_meta_learning(learner)
+    before = {n: p.detach().clone() for n, p in e.model.named_parameters()}
+    train = {f"label{i}": [f"request {j} on subject {i} with word w{i}" for j in range(4)] for i in range(5)}
+    bad = [({"episodes": 0}, "episodes: expected an integer >= 1, got 0"), ({"n_way": 0}, "n_way: expected an integer >= 1, got 0"),
+           ({"queries": 0}, "queries: expected an integer >= 1, got 0"),
+           ({"tasks_per_step": 0}, "tasks_per_step: expected an integer >= 1, got 0"),
+           ({"k_shot": -1}, "k_shot: expected an integer >= 0 or a non-empty list of them, got -1"),
+           ({"k_shot": []}, r"k_shot: expected an integer >= 0 or a non-empty list of them, got \[\]")]
+    for options, message in bad:
+        with pytest.raises(ValueError, match=message):
+            e.meta_train(train, **{"episodes": 2, **options})
+    assert all(torch.equal(p, before[n]) for n, p in e.model.named_parameters())
+
+
 def test_text_only_and_clear_errors_for_bad_input() -> None:
     e = expert()
     e.adapt(INTENTS, task="intent")
@@ -175,6 +193,18 @@ def test_with_a_router_the_request_is_planned_run_and_learned_from() -> None:
         assert math.attempts[-1].tool_id == "calc" and math.attempts[-1].success
     stats = router.tool_statistics()
     assert stats["calc"].calls == 4 and stats["web"].calls == 1
+
+
+def test_capabilities_to_run_must_be_a_list_of_names() -> None:
+    e = expert()
+    router = router_with_tools()
+    e.add_tool_optimization(router)
+    for wrong in ("search", [], ["search", 3], {"search"}):
+        with pytest.raises(ExpertInputError, match="capabilities: expected a non-empty list of capability names"):
+            e.process_task("search the web for pages", capabilities=wrong)
+    assert router.tool_statistics()["web"].calls == 0  # nothing was run
+    result = e.process_task("search the web for pages", capabilities=("search",))
+    assert result.output == "pages about search the web for pages"
 
 
 def test_a_router_without_functions_plans_only_and_says_so() -> None:

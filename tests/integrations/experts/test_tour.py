@@ -50,6 +50,9 @@ def test_a_step_subset_and_bad_arguments() -> None:
         run_meta_learning_demo(steps=["vision"])
     with pytest.raises(ValueError, match="scale: expected a finite number > 0, got 0"):
         run_meta_learning_demo(scale=0)
+    for seed in ("0", -1, 1.5, True, 2**32):
+        with pytest.raises(ValueError, match="seed: expected an integer in"):
+            run_meta_learning_demo(scale=0.02, progress=False, seed=seed)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("steps", "message"), [
@@ -92,3 +95,8 @@ def test_the_cli_tour(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "unknown steps ['vision']" in bad.output
     empty = CliRunner().invoke(app, ["demo", "--tour", "--steps", " , "])
     assert empty.exit_code == 2 and "name each step to run once, got none" in empty.output
+    # an option of the other run is refused rather than ignored
+    without_tour = CliRunner().invoke(app, ["demo", "--steps", "maml", "--scale", "0.02"])
+    assert without_tour.exit_code == 2 and "--scale, --steps: only for the tour (--tour)" in without_tour.output
+    with_tour = CliRunner().invoke(app, ["demo", "--tour", "--calls", "50", "--store", "memory://"])
+    assert with_tour.exit_code == 2 and "--calls, --store: not for the tour (--tour)" in with_tour.output

@@ -87,6 +87,9 @@ def test_bad_inputs_are_named_and_change_nothing() -> None:
     bad[0, 0, 0] = float("nan")
     with pytest.raises(ExpertInputError, match=r"examples\['a'\]\[0\]: the image holds NaN"):
         expert.adapt({"a": [bad]}, task="u")
+    for image in (np.zeros((16, 16), dtype=object), np.full((16, 16), "x"), np.zeros((16, 16), dtype=complex)):
+        with pytest.raises(ExpertInputError, match=f"input: expected a real-valued image, got a numpy array of dtype {image.dtype}"):
+            expert.process_task(image, task="t")
     with pytest.raises(ExpertInputError, match="images: expected a float tensor"):
         expert.meta_train(torch.zeros(4, 28, 28), torch.arange(4))
     with pytest.raises(ExpertInputError, match=r"labels: expected a tensor of 4 class labels.*got \(3,\)"):
@@ -123,6 +126,19 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     with pytest.raises(CorruptStateError, match="vision.safetensors"):
         wider.load(path)
     assert wider.tasks == []
+
+
+def test_load_restores_the_distance_so_later_tasks_score_as_before(tmp_path: Path) -> None:
+    expert = small_expert(distance="cosine")
+    x, _ = squares(3, 2)
+    path = expert.save(tmp_path / "cosine.safetensors")
+    again = small_expert()  # euclidean until it loads
+    again.load(path)
+    assert again.distance == "cosine"
+    support = {"a": [x[0]], "b": [x[2]], "c": [x[4]]}
+    for expert_ in (expert, again):
+        expert_.adapt(support, task="abc")
+    assert torch.allclose(again.predict_proba(list(x), task="abc")[1], expert.predict_proba(list(x), task="abc")[1])
 
 
 def test_a_diverged_model_is_said_not_answered_with_a_nan_confidence() -> None:
