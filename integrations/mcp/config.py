@@ -92,7 +92,9 @@ class ServerConfig(_Strict):
     start: Literal["startup", "lazy"] = Field(
         "startup", description="Start with the gateway, or at the first request that needs its tools."
     )
-    cost_per_use: float = Field(0.0, ge=0, description="The router's cost of one call (your unit).")
+    cost_per_use: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="The router's cost of one call (your unit)."
+    )
     disabled: bool = Field(False, description="Leave this server out.")
     # what MCP clients keep beside a server for their own approval prompts: no use to the gateway,
     # which answers to the client that runs it, but accepted so that a client's file loads as it is

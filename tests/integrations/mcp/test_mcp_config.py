@@ -73,6 +73,8 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {}}}, "servers.a: give either command"),
         ({"servers": {"a": {"comand": "x"}}}, "servers.a.comand: not a known setting"),
         ({"servers": {"a": {"command": "x", "timeout_s": 0}}}, "servers.a.timeout_s: Input should be greater than 0 (got 0)"),
+        ({"servers": {"a": {"command": "x", "cost_per_use": float("inf")}}},
+         "servers.a.cost_per_use: Input should be a finite number (got Infinity)"),
         ({"servers": {"a b": {"command": "x"}}}, "server name 'a b'"),
         ({"servers": {"a": {"url": "ftp://h"}}}, "url: expected an http:// or https:// URL, got 'ftp://h'"),
         ({"servers": {"a": {"type": "stdio", "url": "http://h/mcp"}}}, "type 'stdio' does not fit a server with url"),
