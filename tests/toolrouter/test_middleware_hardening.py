@@ -168,6 +168,9 @@ BAD_TOOLS = {
     "unprintable exception": _raise(_Unprintable()),
     "failure with nan numbers": _raise(ToolFailure("quota", cost=math.nan, latency_s=-3.0)),
 }
+if sys.version_info >= (3, 11):  # what a task group raises, whose own message says nothing of the cause
+    BAD_TOOLS["task group failure"] = _raise(ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionRefusedError("port 9")]))
+    BAD_TOOLS["task group failures"] = _raise(ExceptionGroup("2 failed", [OSError("a"), ExceptionGroup("inner", [KeyError("b")])]))
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOOLS))
@@ -186,6 +189,10 @@ def test_garbage_from_a_tool_is_its_recorded_failure_and_the_call_falls_back(cas
         assert first.error == "_Unprintable: <unprintable message: str() raised RuntimeError>"
     if case == "failure with nan numbers":
         assert first.error == "ToolFailure: quota" and first.cost == 0.0  # invalid numbers: the defaults
+    if case == "task group failure":
+        assert first.error == "ConnectionRefusedError: port 9"
+    if case == "task group failures":
+        assert first.error == "ExceptionGroup: 2 failed (2 sub-exceptions): OSError: a; KeyError: 'b'"
 
 
 def test_an_error_message_no_encoding_can_hold_is_recorded_storable(tmp_path: Path) -> None:
