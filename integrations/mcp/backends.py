@@ -88,7 +88,8 @@ class McpBackends:
     Use it as an async context manager: entering connects the servers that start with the gateway
     (the others at the first request that needs them) and waits for each one's first attempt;
     leaving shuts every server down (the backends stay registered, with what the router learned of
-    them; a call then fails at once: its server is not connected). ``GroupingError`` on entering
+    them; a call routed through the middleware then fails at once: its server is not connected).
+    ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
     """
 
@@ -243,6 +244,9 @@ class McpBackends:
         call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
         failure of every server. With ``group`` its attempts are recorded when that group commits
         (``ToolMiddleware.route``): commit it before the result leaves."""
+        if self._tasks is None:  # no server runs: not their failure, and nothing to wait for
+            state = "closed" if self._entered else "not started"
+            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
         started = time.perf_counter()
         capability = self._capabilities.get(name)
         if capability is None and any(not u.wanted for u in self.upstreams.values()):

@@ -30,7 +30,10 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
         "steady": upstream("reliable", pid_dir, "--name", "steady"),
         "flaky": upstream("flaky", pid_dir, "--fail-rate", "1.0"),
     }
-    async with McpBackends(tools, servers) as mcp:
+    mcp = McpBackends(tools, servers)
+    with pytest.raises(RuntimeError, match="McpBackends: not started"):
+        await mcp.call("search", {"query": "early"})  # not "unknown tool", nor a wait for lazy servers
+    async with mcp:
         specs = {t.name: t for t in mcp.tools()}
         assert specs["search"].input_schema["required"] == ["query"]
         assert mcp.capabilities["search"].members == ("steady:search", "flaky:search")
@@ -58,6 +61,10 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
             assert result.is_error and result.content[0].text.startswith(f"invalid arguments for tool 'search': {problem}")
         assert len(tools.learner.store.attempts()) == recorded
     assert not wait_gone(pids_in(pid_dir), 10)  # leaving shuts every server down
+    recorded = len(tools.learner.store.attempts())
+    with pytest.raises(RuntimeError, match="McpBackends: closed"):
+        await mcp.call("search", {"query": "too late"})
+    assert len(tools.learner.store.attempts()) == recorded  # servers this process stopped are not blamed
     with pytest.raises(AllToolsFailedError, match="server 'steady' is stopped"):
         await tools.acall("search", {"query": "too late"})  # still registered, no longer connected
 
