@@ -430,6 +430,23 @@ def test_the_readme_pattern_resumes_across_process_lifetimes(tmp_path: Path, sav
     assert seen == [(20, 20), (40, 40), (60, 60)]  # every lifetime resumes the ones before, exactly
 
 
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_call_after_the_router_is_closed_fails_before_any_tool_runs(tmp_path: Path, form: str) -> None:
+    tools = ToolMiddleware(store=f"sqlite:///{tmp_path / 'router.db'}", seed=0)
+    ran = []
+    tools.register(lambda q: ran.append(q) or q, "x", tool_id="echo")
+    assert tools.call("x", "before") == "before"
+    tools.learner.close()
+    with pytest.raises(ValueError, match="router.db'?: closed"):
+        tools.call("x", "after") if form == "sync" else asyncio.run(tools.acall("x", "after"))
+    assert ran == ["before"]  # the tool's effects did not happen for a call whose attempt could not be kept
+    router = tools.learner
+    router.functions["echo"] = lambda request: ran.append(request.inputs)
+    with pytest.raises(ValueError, match="closed"):
+        router.execute(TaskProfile(task_id="t", required_capabilities=["x"]), "planned")
+    assert ran == ["before"] and router.tool_statistics()["echo"].calls == 1  # what it learned is still read
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout: before 3.11 every async tool gets a task")
 def test_an_inline_async_tool_is_awaited_in_the_calling_task_and_still_times_out() -> None:
     mw = _middleware()
