@@ -533,6 +533,9 @@ class ToolMetaLearner:
         if seed is not None and not 0 <= seed < SEED_LIMIT:
             raise ValueError(f"seed: expected an int from 0 to 2**128 - 1 or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
+        for name, fn in (("featurizer", featurizer), ("prior_fn", prior_fn)):
+            if fn is not None and not callable(fn):  # else the first call that needs it fails, naming nothing
+                raise TypeError(f"{name}: expected a callable, got {fn!r}")
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
         self.weights = weights or UtilityWeights()
