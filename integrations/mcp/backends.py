@@ -317,6 +317,7 @@ def _as_tool(capability: Capability) -> types.Tool:
         description=capability.description,
         input_schema=capability.input_schema,
         output_schema=capability.output_schema,
+        annotations=None if capability.annotations is None else types.ToolAnnotations.model_validate(capability.annotations),
     )
 
 

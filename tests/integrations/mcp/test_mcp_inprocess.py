@@ -36,6 +36,7 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
     async with mcp:
         specs = {t.name: t for t in mcp.tools()}
         assert specs["search"].input_schema["required"] == ["query"]
+        assert specs["search"].annotations.read_only_hint is True  # the servers' hints reach the client
         assert mcp.capabilities["search"].members == ("steady:search", "flaky:search")
         assert sorted(tools.tool_ids) == sorted(
             [f"{s}/{t}" for s in ("steady", "flaky") for t in ("search", "noop", f"{s}_status")] + ["steady/grow"]
