@@ -84,7 +84,7 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"command": "x"}}, "router": {"policy_options": {"window": 0}}},
          "router: policy_options: window: expected an integer >= 1, got 0"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"nope": 1}}},
-         "router: policy_options: options: lin_ts does not accept"),
+         "router: policy_options: options: lin_ts does not accept ['nope'] (it takes ['context_dim', "),  # not the context_dim it adds
         ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
         ({"servers": {"a": {"command": "x"}}, "servers2": {}}, "servers2: not a known setting"),
         ({"servers": {"a": {"command": "x"}}, "grouping": {"capabilities": {"s": {"tools": ["a-search"]}}}},
