@@ -191,7 +191,12 @@ class RouterConfig(_Strict):
 
         options = dict(self.policy_options)
         if POLICIES[self.policy].contextual:  # the router sets the featurizer's; any size checks the rest
-            options.setdefault("context_dim", 8)
+            if "context_dim" in options:
+                raise ValueError(
+                    f"policy_options: context_dim is the featurizer's ({self.featurizer!r}), not an option; "
+                    f"got {options['context_dim']!r}"
+                )
+            options["context_dim"] = 8
         try:
             make_policy(self.policy, seed=0, **options)
         except ValueError as exc:

@@ -86,6 +86,8 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"nope": 1}}},
          "router: policy_options: options: lin_ts does not accept ['nope'] (it takes ['context_dim', "),  # not the context_dim it adds
         ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"context_dim": 8}}},
+         "router: policy_options: context_dim is the featurizer's ('hashing'), not an option; got 8"),
         ({"servers": {"a": {"command": "x"}}, "servers2": {}}, "servers2: not a known setting"),
         ({"servers": {"a": {"command": "x"}}, "grouping": {"capabilities": {"s": {"tools": ["a-search"]}}}},
          "tool reference 'a-search': expected 'server:tool'"),
