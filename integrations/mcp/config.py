@@ -311,6 +311,11 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
+#: Settings whose values are secrets (API keys, tokens): an error shows their names, not their values,
+#: since MCP clients keep a server's stderr in their logs.
+_SECRETS = ("env", "headers")
+
+
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
@@ -318,9 +323,21 @@ def _describe(exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] in ("missing", "extra_forbidden"):
             problems.append(f"{where}: {'required, missing' if error['type'] == 'missing' else 'not a known setting'}")
+        elif len(error["loc"]) > 2 and error["loc"][0] == "servers" and error["loc"][2] in _SECRETS:
+            problems.append(f"{where}: {message} (got a value of type {type(error.get('input')).__name__}, not shown)")
         else:
-            problems.append(f"{where}: {message} (got {_short(error.get('input'))})")
+            problems.append(f"{where}: {message} (got {_short(_hidden(error.get('input')))})")
     return "; ".join(problems)
+
+
+def _hidden(value: Any) -> Any:
+    """``value`` with the values of its secret settings, at any depth, replaced by ``***``."""
+    if isinstance(value, dict):
+        return {
+            k: {name: "***" for name in v} if k in _SECRETS and isinstance(v, dict) else _hidden(v)
+            for k, v in value.items()
+        }
+    return value
 
 
 def _short(value: Any, limit: int = 100) -> str:

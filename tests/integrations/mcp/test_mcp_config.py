@@ -108,6 +108,24 @@ def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, mes
 
 
 @pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "x", "url": "http://h/mcp", "env": {"API_KEY": "sk-secret"}, "headers": {"Authorization": "tok-secret"}},
+        {"command": "x", "env": {"API_KEY": 5, "OTHER": "sk-secret"}},
+        {"command": "x", "env": "API_KEY=sk-secret"},
+        {"url": "http://h/mcp", "headers": {"Authorization": ["tok-secret"]}},
+    ],
+)
+def test_a_mistake_does_not_show_the_values_of_env_or_headers(tmp_path: Path, server: dict) -> None:
+    # MCP clients keep the gateway's stderr in their logs: secrets must not reach it
+    path = tmp_path / "gateway.json"
+    path.write_text(json.dumps({"servers": {"a": server}}))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "servers.a" in str(info.value) and "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("name", "text", "message"),
     [
         ("g.toml", "[servers.a\ncommand = 1", "not valid TOML"),
