@@ -41,7 +41,14 @@ import anyio
 import mcp_types as types
 import numpy as np
 
-from integrations.mcp.config import GatewayConfig, GroupingConfig, ReconnectPolicy, RouterConfig, ServerConfig
+from integrations.mcp.config import (
+    GatewayConfig,
+    GroupingConfig,
+    ReconnectPolicy,
+    RouterConfig,
+    ServerConfig,
+    check_config,
+)
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
@@ -106,7 +113,7 @@ class McpBackends:
     ) -> None:
         if not isinstance(middleware, ToolMiddleware):
             raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
-        config = servers if isinstance(servers, GatewayConfig) else GatewayConfig.model_validate({"servers": dict(servers)})
+        config = servers if isinstance(servers, GatewayConfig) else check_config({"servers": dict(servers)}, "McpBackends")
         self.middleware = middleware
         self.grouping = grouping or config.grouping
         self.router = router or config.router

@@ -57,6 +57,7 @@ __all__ = [
     "ReconnectPolicy",
     "RouterConfig",
     "ServerConfig",
+    "check_config",
     "load_config",
     "split_tool_ref",
 ]
@@ -291,11 +292,17 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
+    return _resolved(check_config(data, str(path)), path.resolve().parent)
+
+
+def check_config(data: Any, source: str = "config") -> GatewayConfig:
+    """``data`` (the settings of a config file, as a dict) as a ``GatewayConfig``; a mistake raises
+    ``ConfigError`` naming ``source``, the field and the value (but not the values of ``env`` and
+    ``headers``, which hold secrets)."""
     try:
-        config = GatewayConfig.model_validate(data)
+        return GatewayConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
-    return _resolved(config, path.resolve().parent)
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:

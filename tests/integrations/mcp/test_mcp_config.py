@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import integrations.mcp.config as config_module
+from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import ConfigError, GatewayConfig, ReconnectPolicy, load_config, split_tool_ref
+from toolrouter import ToolMiddleware
 
 TOML = """
 [servers.search_a]
@@ -123,6 +125,9 @@ def test_a_mistake_does_not_show_the_values_of_env_or_headers(tmp_path: Path, se
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "servers.a" in str(info.value) and "secret" not in str(info.value)
+    with pytest.raises(ConfigError) as info:  # the servers of an in-process McpBackends too
+        McpBackends(ToolMiddleware(seed=0), {"a": server})
+    assert str(info.value).startswith("McpBackends: servers.a") and "secret" not in str(info.value)
 
 
 @pytest.mark.parametrize(
