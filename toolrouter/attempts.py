@@ -77,6 +77,16 @@ __all__ = [
 
 log = EventLog(__name__)
 
+try:
+    _EXCEPTION_GROUPS: tuple[type[BaseException], ...] = (BaseExceptionGroup,)
+except NameError:  # pragma: no cover - Python 3.10: anyio's backport, where it is installed
+    try:
+        from exceptiongroup import BaseExceptionGroup as _Backport
+
+        _EXCEPTION_GROUPS = (_Backport,)
+    except ImportError:
+        _EXCEPTION_GROUPS = ()
+
 
 # --------------------------------------------------------------------------------------------------
 # What a tool may report
@@ -113,13 +123,31 @@ def is_async_callable(fn: Any) -> bool:
 
 
 def describe_error(exc: BaseException) -> str:
-    """``"TypeName: message"`` for an exception, even one whose ``__str__`` raises."""
+    """``"TypeName: message"`` for an exception, even one whose ``__str__`` raises. An exception
+    group (a task group's failure) is described by the exceptions in it, which say what went wrong:
+    the one alone, or several after the group's own message."""
+    leaves = list(_leaves(exc))
+    if len(leaves) == 1 and leaves[0] is not exc:
+        return describe_error(leaves[0])
     name = type(exc).__name__
     try:
         text = str(exc)
     except Exception as inner:  # a tool's broken exception must not break the record of it
         text = f"<unprintable message: str() raised {type(inner).__name__}>"
+    if len(leaves) > 1:
+        text += ": " + "; ".join(describe_error(leaf) for leaf in leaves[:3])
+        text += f"; and {len(leaves) - 3} more" if len(leaves) > 3 else ""
     return f"{name}: {text}"
+
+
+def _leaves(exc: BaseException) -> Iterable[BaseException]:
+    """The exceptions inside ``exc`` when it is an exception group (nested ones flattened), else ``exc``."""
+    inner = getattr(exc, "exceptions", None) if isinstance(exc, _EXCEPTION_GROUPS) else None
+    if not isinstance(inner, tuple) or not inner:
+        yield exc
+        return
+    for sub in inner:
+        yield from _leaves(sub)
 
 
 # --------------------------------------------------------------------------------------------------

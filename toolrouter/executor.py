@@ -319,6 +319,8 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
+        if config is not None and not isinstance(config, ExecutorConfig):
+            config = ExecutorConfig.model_validate(config)  # its fields as a mapping, as the middleware takes them
         self.tools = tools
         self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
@@ -394,8 +396,7 @@ class PlanExecutor:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted);
         ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
-        if deadline_s is not None and not deadline_s > 0:
-            raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
+        _check_run_options(cancel_event, deadline_s)
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
@@ -677,6 +678,17 @@ class _ProfileCosts(Mapping):
         return len(self._learner.tools)
 
 
+def _check_run_options(cancel_event: Any, deadline_s: Any) -> None:
+    if cancel_event is not None and not isinstance(cancel_event, asyncio.Event):
+        # a threading.Event's wait() would block the run's event loop for good
+        raise TypeError(
+            f"cancel_event: expected an asyncio.Event, got {cancel_event!r}; to bound a run from "
+            "synchronous code, pass deadline_s"
+        )
+    if deadline_s is not None and not deadline_s > 0:
+        raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
+
+
 def learner_executor(
     learner: Any,
     functions: Mapping[str, Callable[..., Any]] | None = None,
@@ -760,16 +772,22 @@ async def aexecute_task(
     """
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
-    if plan is None:
-        if allow_infeasible:
-            plan = learner.optimize_task_execution(task, allow_infeasible=True)
-        else:
-            plan = learner.optimize_task_execution(task)
-    else:
-        _check_plan_fits(learner, task, plan)
+    _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
     own = executor is None
     if executor is None:
         executor = learner_executor(learner, tools, config)
+    try:
+        if plan is None:
+            if allow_infeasible:
+                plan = learner.optimize_task_execution(task, allow_infeasible=True)
+            else:
+                plan = learner.optimize_task_execution(task)
+        else:
+            _check_plan_fits(learner, task, plan)
+    except BaseException:
+        if own:
+            executor.close()
+        raise
     learn_task = task
     if not task.steps and not task.required_capabilities:
         steps = _steps_of(plan)

@@ -533,6 +533,9 @@ class ToolMetaLearner:
         if seed is not None and not 0 <= seed < SEED_LIMIT:
             raise ValueError(f"seed: expected an int from 0 to 2**128 - 1 or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
+        for name, fn in (("featurizer", featurizer), ("prior_fn", prior_fn)):
+            if fn is not None and not callable(fn):  # else the first call that needs it fails, naming nothing
+                raise TypeError(f"{name}: expected a callable, got {fn!r}")
         if weights is not None and not isinstance(weights, UtilityWeights):
             weights = UtilityWeights.model_validate(weights)
         self.weights = weights or UtilityWeights()
@@ -573,6 +576,7 @@ class ToolMetaLearner:
         self._since_sync = 0
         self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
+        self._closed = False  # close() was called: decisions read the closed store, which refuses them
         #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
         #: that started before its tool was removed, or stopped serving its capability, is still
         #: recorded (stored, not learned from).
@@ -960,7 +964,8 @@ class ToolMetaLearner:
             >>> router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["code"])).tool_for("code")
             'py'
         """
-        self._catch_up()
+        if not self._caught_up:  # not _catch_up: a plan to run is refused by a closed store
+            self.sync()
         task = self._task(task)
         declared = self._declared(task)
         context = self._context(task.features, task.context)
@@ -1757,7 +1762,7 @@ class ToolMetaLearner:
 
     def _catch_up(self) -> None:
         """Replay the store's attempts that waited for the tools to be added (see ``__init__``)."""
-        if not self._caught_up:
+        if not self._caught_up and not self._closed:
             self.sync()
 
     def sync(self) -> int:
@@ -2228,6 +2233,10 @@ class ToolMetaLearner:
             self._unsubscribe()
         if self.store is not None:
             self.store.close()
+            # the next decision reads the store, which refuses it: a call after close fails before
+            # any tool runs, not after, when its attempt cannot be recorded (reads of what was
+            # learned go on without it: _catch_up)
+            self._closed, self._caught_up = True, False
 
     def __enter__(self) -> "ToolMetaLearner":
         return self

@@ -252,8 +252,8 @@ class ToolMiddleware:
             description=description if description is not None else (inspect.getdoc(fn) or ""),
             metadata=metadata or {},
         )
-        if not profile.capabilities:
-            raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}")
+        if capabilities == ():  # the profile would serve its tool type's capability instead
+            raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}, got []")
         reg = _registered(profile, fn, quality, timeout_s, inline)
         with self._lock:
             if profile.tool_id in self._tools:

@@ -41,7 +41,14 @@ import anyio
 import mcp_types as types
 import numpy as np
 
-from integrations.mcp.config import GatewayConfig, GroupingConfig, ReconnectPolicy, RouterConfig, ServerConfig
+from integrations.mcp.config import (
+    GatewayConfig,
+    GroupingConfig,
+    ReconnectPolicy,
+    RouterConfig,
+    ServerConfig,
+    check_config,
+)
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
@@ -88,7 +95,8 @@ class McpBackends:
     Use it as an async context manager: entering connects the servers that start with the gateway
     (the others at the first request that needs them) and waits for each one's first attempt;
     leaving shuts every server down (the backends stay registered, with what the router learned of
-    them; a call then fails at once: its server is not connected). ``GroupingError`` on entering
+    them; a call routed through the middleware then fails at once: its server is not connected).
+    ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
     """
 
@@ -105,7 +113,7 @@ class McpBackends:
     ) -> None:
         if not isinstance(middleware, ToolMiddleware):
             raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
-        config = servers if isinstance(servers, GatewayConfig) else GatewayConfig.model_validate({"servers": dict(servers)})
+        config = servers if isinstance(servers, GatewayConfig) else check_config({"servers": dict(servers)}, "McpBackends")
         self.middleware = middleware
         self.grouping = grouping or config.grouping
         self.router = router or config.router
@@ -243,6 +251,9 @@ class McpBackends:
         call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
         failure of every server. With ``group`` its attempts are recorded when that group commits
         (``ToolMiddleware.route``): commit it before the result leaves."""
+        if self._tasks is None:  # no server runs: not their failure, and nothing to wait for
+            state = "closed" if self._entered else "not started"
+            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
         started = time.perf_counter()
         capability = self._capabilities.get(name)
         if capability is None and any(not u.wanted for u in self.upstreams.values()):
@@ -313,6 +324,7 @@ def _as_tool(capability: Capability) -> types.Tool:
         description=capability.description,
         input_schema=capability.input_schema,
         output_schema=capability.output_schema,
+        annotations=None if capability.annotations is None else types.ToolAnnotations.model_validate(capability.annotations),
     )
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "ReconnectPolicy",
     "RouterConfig",
     "ServerConfig",
+    "check_config",
     "load_config",
     "split_tool_ref",
 ]
@@ -92,7 +93,9 @@ class ServerConfig(_Strict):
     start: Literal["startup", "lazy"] = Field(
         "startup", description="Start with the gateway, or at the first request that needs its tools."
     )
-    cost_per_use: float = Field(0.0, ge=0, description="The router's cost of one call (your unit).")
+    cost_per_use: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="The router's cost of one call (your unit)."
+    )
     disabled: bool = Field(False, description="Leave this server out.")
     # what MCP clients keep beside a server for their own approval prompts: no use to the gateway,
     # which answers to the client that runs it, but accepted so that a client's file loads as it is
@@ -189,7 +192,12 @@ class RouterConfig(_Strict):
 
         options = dict(self.policy_options)
         if POLICIES[self.policy].contextual:  # the router sets the featurizer's; any size checks the rest
-            options.setdefault("context_dim", 8)
+            if "context_dim" in options:
+                raise ValueError(
+                    f"policy_options: context_dim is the featurizer's ({self.featurizer!r}), not an option; "
+                    f"got {options['context_dim']!r}"
+                )
+            options["context_dim"] = 8
         try:
             make_policy(self.policy, seed=0, **options)
         except ValueError as exc:
@@ -284,11 +292,17 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
+    return _resolved(check_config(data, str(path)), path.resolve().parent)
+
+
+def check_config(data: Any, source: str = "config") -> GatewayConfig:
+    """``data`` (the settings of a config file, as a dict) as a ``GatewayConfig``; a mistake raises
+    ``ConfigError`` naming ``source``, the field and the value (but not the values of ``env`` and
+    ``headers``, which hold secrets)."""
     try:
-        config = GatewayConfig.model_validate(data)
+        return GatewayConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
-    return _resolved(config, path.resolve().parent)
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
@@ -304,6 +318,11 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
+#: Settings whose values are secrets (API keys, tokens): an error shows their names, not their values,
+#: since MCP clients keep a server's stderr in their logs.
+_SECRETS = ("env", "headers")
+
+
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
@@ -311,9 +330,21 @@ def _describe(exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] in ("missing", "extra_forbidden"):
             problems.append(f"{where}: {'required, missing' if error['type'] == 'missing' else 'not a known setting'}")
+        elif len(error["loc"]) > 2 and error["loc"][0] == "servers" and error["loc"][2] in _SECRETS:
+            problems.append(f"{where}: {message} (got a value of type {type(error.get('input')).__name__}, not shown)")
         else:
-            problems.append(f"{where}: {message} (got {_short(error.get('input'))})")
+            problems.append(f"{where}: {message} (got {_short(_hidden(error.get('input')))})")
     return "; ".join(problems)
+
+
+def _hidden(value: Any) -> Any:
+    """``value`` with the values of its secret settings, at any depth, replaced by ``***``."""
+    if isinstance(value, dict):
+        return {
+            k: {name: "***" for name in v} if k in _SECRETS and isinstance(v, dict) else _hidden(v)
+            for k, v in value.items()
+        }
+    return value
 
 
 def _short(value: Any, limit: int = 100) -> str:

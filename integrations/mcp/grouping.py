@@ -14,8 +14,10 @@ Two input schemas are compatible when every argument they share has the same sch
 descriptions and examples aside), they require the same arguments, and an argument only one of them
 has is optional there. The capability's input schema is the first member's, restricted to the
 arguments every member takes, so that whatever the client sends, any member can run it. Its output
-schema is the members' common one (none when they differ). A tool with no alternative passes
-through unchanged; one whose name another exposed tool already has is renamed ``server_tool``.
+schema is the members' common one (none when they differ), and so are its annotations (the hints
+a client's approval prompts read, such as ``destructiveHint``: none when they differ, which a
+client takes as the most cautious). A tool with no alternative passes through unchanged; one whose
+name another exposed tool already has is renamed ``server_tool``.
 
 Example:
     >>> a = UpstreamTool("a", "search", "Search the web.", {"type": "object", "properties": {"q": {"type": "string"}}})
@@ -79,6 +81,7 @@ class Capability:
     backends: tuple[UpstreamTool, ...]
     reason: str  # "explicit", "same name", "similar descriptions (0.87)", "alone", "alone, renamed"
     title: str | None = None
+    annotations: dict[str, Any] | None = None  # MCP tool annotations (readOnlyHint, destructiveHint...)
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -213,19 +216,28 @@ def _named(groups: list[tuple[str | None, list[UpstreamTool], str, str | None]])
         if exposed in used:
             raise GroupingError(f"tool name {exposed!r} would be exposed twice; name the capability in grouping.capabilities")
         used.add(exposed)
-        outputs = [json.dumps(t.output_schema, sort_keys=True) for t in members]
         capabilities.append(
             Capability(
                 name=exposed,
                 description=description if description is not None else first.description,
                 input_schema=_common_schema(members),
-                output_schema=copy.deepcopy(dict(first.output_schema)) if first.output_schema and len(set(outputs)) == 1 else None,
+                output_schema=_shared(t.output_schema for t in members),
                 backends=tuple(members),
                 reason=reason,
                 title=first.title if len(members) == 1 else None,
+                annotations=_shared(t.annotations for t in members),
             )
         )
     return capabilities
+
+
+def _shared(values: Iterable[Mapping[str, Any] | None]) -> dict[str, Any] | None:
+    """A copy of what every member has alike; ``None`` when one differs or has none."""
+    values = list(values)
+    first = values[0]
+    if not first or len({json.dumps(v, sort_keys=True) for v in values}) != 1:
+        return None
+    return copy.deepcopy(dict(first))
 
 
 def _common_schema(members: Sequence[UpstreamTool]) -> dict[str, Any]:

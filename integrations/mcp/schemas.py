@@ -14,27 +14,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolrouter.attempts import describe_error
+from toolrouter.logging import EventLog
+
 __all__ = ["SchemaCheck"]
+
+log = EventLog(__name__)
 
 
 class SchemaCheck:
     """The validator of ``schema``, remembering up to ``remember`` values that passed (then it
     starts over). A value that is not plain JSON (a tuple, a non-string key: what an in-process
-    caller may pass) is always checked."""
+    caller may pass) is always checked.
+
+    A schema that cannot judge a value (one JSON Schema does not allow, say an unknown type, or a
+    ``$ref`` to nowhere or a pattern Python cannot compile, found when a value needs them) finds no
+    errors: a server's schema is the server's to enforce, and the gateway passes the value on
+    rather than fail every call. ``problem`` says why (logged once as ``mcp_schema_unusable``)."""
 
     def __init__(self, schema: dict[str, Any], remember: int = 1024) -> None:
+        from jsonschema.exceptions import SchemaError
         from jsonschema.validators import validator_for
 
-        self._validator = validator_for(schema)(schema)
+        self.problem: str | None = None
+        self._validator: Any = None
+        validator = validator_for(schema)
+        try:
+            validator.check_schema(schema)
+        except SchemaError as exc:
+            self._unusable(f"{exc.message} (at {'/'.join(str(p) for p in exc.absolute_path) or 'the top'})")
+        else:
+            self._validator = validator(schema)
         self._passed: set[Any] = set()
         self._remember = remember
 
+    def _unusable(self, problem: str) -> None:
+        self.problem, self._validator = problem, None
+        log.warning("mcp_schema_unusable", problem=problem)
+
     def errors(self, value: Any) -> list[Any]:
-        """The schema's ``jsonschema.ValidationError``s for ``value`` (empty when it passes)."""
+        """The schema's ``jsonschema.ValidationError``s for ``value`` (empty when it passes, or
+        when the schema cannot judge it: ``problem``)."""
         key = _key(value)
-        if key is not None and key in self._passed:
+        if self._validator is None or key is not None and key in self._passed:
             return []
-        errors = list(self._validator.iter_errors(value))
+        try:
+            errors = list(self._validator.iter_errors(value))
+        except Exception as exc:  # a reference or a pattern the schema names but cannot be used
+            self._unusable(describe_error(exc))
+            return []
         if not errors and key is not None:
             if len(self._passed) >= self._remember:
                 self._passed.clear()

@@ -11,7 +11,8 @@ name, which is the case the gateway exists for, and it does not reconnect.
 
 ``Upstream.run()`` is the connection's life, run as a task: connect (at start-up, or for a lazy
 server when a request first needs its tools), list the tools, then wait until the connection ends
-(the process died, its stdout closed or sent a line over 64 MiB, a call saw the transport fail)
+(the process died, its stdout closed or sent a line over 64 MiB, a call saw the transport fail,
+an HTTP server answered 404 to the session: it restarted)
 and connect again after a backoff (``ReconnectPolicy``), for ever, until the task is cancelled. Cancelling it shuts the
 server down: over stdio the SDK closes the child's stdin, waits, then terminates its process group.
 
@@ -351,7 +352,7 @@ class Upstream:
                 calls = await stack.enter_async_context(_StdioPipes.open(self.config))
                 read, write = calls.sdk_read, calls.sdk_write
             else:
-                read, write = await stack.enter_async_context(_http_transport(self.config))
+                read, write = await stack.enter_async_context(_http_transport(self.config, self._lost))
             dispatcher = _WatchedDispatcher(read, write)
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
@@ -472,13 +473,21 @@ class Upstream:
         return f"server {self.name!r} is down ({self.last_error}){wait}"
 
 
-def _http_transport(config: ServerConfig) -> contextlib.AbstractAsyncContextManager[Any]:
+def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The SDK's streamable HTTP transport; ``lost`` is told when the server answers a request of
+    the session with 404: it no longer knows the session (it restarted, or dropped it), and per the
+    protocol the client starts a new one, which the connection's end brings about."""
     import httpx2
+
+    async def on_response(response: Any) -> None:
+        if response.status_code == 404 and "mcp-session-id" in response.request.headers:
+            lost("the server no longer knows the session (HTTP 404): it restarted or dropped it")
 
     @contextlib.asynccontextmanager
     async def transport():  # type: ignore[no-untyped-def]
         timeout = httpx2.Timeout(config.connect_timeout_s, read=max(config.timeout_s, 300.0))
-        async with httpx2.AsyncClient(headers=config.headers, timeout=timeout) as client:
+        hooks = {"response": [on_response]}
+        async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
             async with streamable_http_client(config.url or "", http_client=client) as streams:
                 yield streams
 

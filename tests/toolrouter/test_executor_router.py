@@ -57,6 +57,24 @@ def test_execute_runs_learns_and_keeps_breakers_between_calls() -> None:
     assert runs == 8 and wins == 8 and [s.step_id for s in steps] == ["search", "answer"]
 
 
+def test_execute_options_are_checked_before_the_plan_and_a_config_may_be_a_mapping() -> None:
+    import threading
+
+    r = make_router(store="memory://")
+    task = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
+    bad = {
+        "config": ({"timeout_s": "soon"}, ValueError, "timeout_s"),
+        "deadline_s": (0, ValueError, "deadline_s must be > 0, got 0"),
+        "cancel_event": (threading.Event(), TypeError, "cancel_event: expected an asyncio.Event, got <threading.Event"),
+    }
+    for option, (value, error, message) in bad.items():
+        with pytest.raises(error, match=message):  # a threading.Event used to hang the run for good
+            r.execute(task, "bees", **{option: value})
+    assert r.store.count() == 0 and r.routes == []  # no tool ran, no step was even planned
+    run = r.execute(task, "bees", config={"timeout_s": 5, "circuit_breaker": None})
+    assert run.status is RunStatus.SUCCEEDED and run.outputs["answer"] == "PAGES ABOUT BEES"
+
+
 def test_history_proposes_the_structure_that_succeeded() -> None:
     r = make_router()
     explicit = TaskProfile(task_id="t", task_type="qa", steps=STEPS)

@@ -120,6 +120,13 @@ def test_tools_that_are_not_a_collection_are_named(tools) -> None:
         ToolMetaLearner(tools)
 
 
+@pytest.mark.parametrize("option", ["featurizer", "prior_fn"])
+def test_a_function_option_that_is_not_callable_is_named_when_given(option) -> None:
+    # not at the first contextual call, as "'str' object is not callable"
+    with pytest.raises(TypeError, match=f"{option}: expected a callable, got 'minilm'"):
+        ToolMiddleware(policy="lin_ts", seed=0, **{option: "minilm"})
+
+
 @pytest.mark.parametrize("value", [np.int64(3), object(), b"\xff"])
 def test_tool_metadata_that_the_saved_state_cannot_hold_is_refused_when_given(value) -> None:
     with pytest.raises(ValidationError, match="metadata\n.*every value must be JSON-able"):

@@ -144,6 +144,8 @@ def test_registration_errors_leave_the_registry_unchanged() -> None:
         mw.register(lambda: 3, "x", tool_id="neg", cost_per_use=-1)
     with pytest.raises(TypeError, match="fn: expected a callable"):
         mw.register("nope", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"capability: give at least one capability for tool 'none', got \[\]"):
+        mw.register(lambda: 4, [], tool_id="none")  # not the tool type's capability ('other') in its place
     with pytest.raises(ValueError, match="max_attempts"):
         ToolMiddleware(max_attempts=0)
     with pytest.raises(UnknownToolError):

@@ -168,6 +168,9 @@ BAD_TOOLS = {
     "unprintable exception": _raise(_Unprintable()),
     "failure with nan numbers": _raise(ToolFailure("quota", cost=math.nan, latency_s=-3.0)),
 }
+if sys.version_info >= (3, 11):  # what a task group raises, whose own message says nothing of the cause
+    BAD_TOOLS["task group failure"] = _raise(ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionRefusedError("port 9")]))
+    BAD_TOOLS["task group failures"] = _raise(ExceptionGroup("2 failed", [OSError("a"), ExceptionGroup("inner", [KeyError("b")])]))
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOOLS))
@@ -186,6 +189,10 @@ def test_garbage_from_a_tool_is_its_recorded_failure_and_the_call_falls_back(cas
         assert first.error == "_Unprintable: <unprintable message: str() raised RuntimeError>"
     if case == "failure with nan numbers":
         assert first.error == "ToolFailure: quota" and first.cost == 0.0  # invalid numbers: the defaults
+    if case == "task group failure":
+        assert first.error == "ConnectionRefusedError: port 9"
+    if case == "task group failures":
+        assert first.error == "ExceptionGroup: 2 failed (2 sub-exceptions): OSError: a; KeyError: 'b'"
 
 
 def test_an_error_message_no_encoding_can_hold_is_recorded_storable(tmp_path: Path) -> None:
@@ -421,6 +428,23 @@ def test_the_readme_pattern_resumes_across_process_lifetimes(tmp_path: Path, sav
         assert out.returncode == 0, out.stderr
         seen.append(tuple(int(v) for v in out.stdout.split()))
     assert seen == [(20, 20), (40, 40), (60, 60)]  # every lifetime resumes the ones before, exactly
+
+
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_call_after_the_router_is_closed_fails_before_any_tool_runs(tmp_path: Path, form: str) -> None:
+    tools = ToolMiddleware(store=f"sqlite:///{tmp_path / 'router.db'}", seed=0)
+    ran = []
+    tools.register(lambda q: ran.append(q) or q, "x", tool_id="echo")
+    assert tools.call("x", "before") == "before"
+    tools.learner.close()
+    with pytest.raises(ValueError, match="router.db'?: closed"):
+        tools.call("x", "after") if form == "sync" else asyncio.run(tools.acall("x", "after"))
+    assert ran == ["before"]  # the tool's effects did not happen for a call whose attempt could not be kept
+    router = tools.learner
+    router.functions["echo"] = lambda request: ran.append(request.inputs)
+    with pytest.raises(ValueError, match="closed"):
+        router.execute(TaskProfile(task_id="t", required_capabilities=["x"]), "planned")
+    assert ran == ["before"] and router.tool_statistics()["echo"].calls == 1  # what it learned is still read
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout: before 3.11 every async tool gets a task")

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState
@@ -79,7 +80,10 @@ def make_policy(name: str = DEFAULT_POLICY, *, seed: int | None = None, **option
     try:
         return cls(seed=seed, **options)
     except TypeError as exc:
-        raise ValueError(f"options: {name} does not accept {sorted(options)}: {exc}") from None
+        # name the options it does not take, not every option given (callers add their own, such as context_dim)
+        takes = [p for p in inspect.signature(cls).parameters if p != "seed"]
+        unknown = [o for o in sorted(options) if o not in takes] or sorted(options)
+        raise ValueError(f"options: {name} does not accept {unknown} (it takes {takes}): {exc}") from None
 
 
 def policy_from_state(state: PolicyState) -> Policy:

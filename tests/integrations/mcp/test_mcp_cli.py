@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,11 +25,18 @@ def toolrouter(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def _closed_port() -> int:
+    with socket.socket() as s:  # a port nothing listens on once this socket closes
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def test_tools_prints_the_grouping(tmp_path: Path, pid_dir: Path) -> None:
     config = write_config(tmp_path, {
         "alpha": upstream("reliable", pid_dir, "--name", "alpha"),
         "beta": upstream("malformed", pid_dir, "--name", "beta"),
         "down": {"command": str(tmp_path / "missing-server")},
+        "web": {"url": f"http://127.0.0.1:{_closed_port()}/mcp"},
     })  # fmt: skip
     done = toolrouter("mcp", "tools", str(config))
     assert done.returncode == 0, done.stderr
@@ -38,6 +46,7 @@ def test_tools_prints_the_grouping(tmp_path: Path, pid_dir: Path) -> None:
     assert any("alpha_status" in row and "alone" in row for row in rows)
     assert "tools of" in done.stdout and "5 exposed" in done.stdout
     assert "server 'down' did not start: FileNotFoundError" in done.stdout
+    assert "server 'web' did not start: ConnectError: All connection attempts failed" in done.stdout
 
 
 def test_serve_names_a_config_mistake_and_exits_2(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import integrations.mcp.config as config_module
+from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import ConfigError, GatewayConfig, ReconnectPolicy, load_config, split_tool_ref
+from toolrouter import ToolMiddleware
 
 TOML = """
 [servers.search_a]
@@ -73,6 +75,8 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {}}}, "servers.a: give either command"),
         ({"servers": {"a": {"comand": "x"}}}, "servers.a.comand: not a known setting"),
         ({"servers": {"a": {"command": "x", "timeout_s": 0}}}, "servers.a.timeout_s: Input should be greater than 0 (got 0)"),
+        ({"servers": {"a": {"command": "x", "cost_per_use": float("inf")}}},
+         "servers.a.cost_per_use: Input should be a finite number (got Infinity)"),
         ({"servers": {"a b": {"command": "x"}}}, "server name 'a b'"),
         ({"servers": {"a": {"url": "ftp://h"}}}, "url: expected an http:// or https:// URL, got 'ftp://h'"),
         ({"servers": {"a": {"type": "stdio", "url": "http://h/mcp"}}}, "type 'stdio' does not fit a server with url"),
@@ -82,8 +86,10 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"command": "x"}}, "router": {"policy_options": {"window": 0}}},
          "router: policy_options: window: expected an integer >= 1, got 0"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"nope": 1}}},
-         "router: policy_options: options: lin_ts does not accept"),
+         "router: policy_options: options: lin_ts does not accept ['nope'] (it takes ['context_dim', "),  # not the context_dim it adds
         ({"servers": {"a": {"command": "x"}}, "router": {"seed": True}}, "router.seed: Input should be a valid integer (got true)"),
+        ({"servers": {"a": {"command": "x"}}, "router": {"policy": "lin_ts", "policy_options": {"context_dim": 8}}},
+         "router: policy_options: context_dim is the featurizer's ('hashing'), not an option; got 8"),
         ({"servers": {"a": {"command": "x"}}, "servers2": {}}, "servers2: not a known setting"),
         ({"servers": {"a": {"command": "x"}}, "grouping": {"capabilities": {"s": {"tools": ["a-search"]}}}},
          "tool reference 'a-search': expected 'server:tool'"),
@@ -101,6 +107,27 @@ def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, mes
         load_config(path)
     assert str(info.value).startswith(f"{path}: ")
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "x", "url": "http://h/mcp", "env": {"API_KEY": "sk-secret"}, "headers": {"Authorization": "tok-secret"}},
+        {"command": "x", "env": {"API_KEY": 5, "OTHER": "sk-secret"}},
+        {"command": "x", "env": "API_KEY=sk-secret"},
+        {"url": "http://h/mcp", "headers": {"Authorization": ["tok-secret"]}},
+    ],
+)
+def test_a_mistake_does_not_show_the_values_of_env_or_headers(tmp_path: Path, server: dict) -> None:
+    # MCP clients keep the gateway's stderr in their logs: secrets must not reach it
+    path = tmp_path / "gateway.json"
+    path.write_text(json.dumps({"servers": {"a": server}}))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "servers.a" in str(info.value) and "secret" not in str(info.value)
+    with pytest.raises(ConfigError) as info:  # the servers of an in-process McpBackends too
+        McpBackends(ToolMiddleware(seed=0), {"a": server})
+    assert str(info.value).startswith("McpBackends: servers.a") and "secret" not in str(info.value)
 
 
 @pytest.mark.parametrize(

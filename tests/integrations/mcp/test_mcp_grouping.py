@@ -114,6 +114,20 @@ def test_output_schemas_are_kept_only_when_every_member_shares_one() -> None:
     assert same[0].output_schema == out and differ[0].output_schema is None
 
 
+def test_annotations_pass_through_and_a_group_keeps_only_the_ones_every_member_shares() -> None:
+    destructive, read_only = {"destructiveHint": True}, {"readOnlyHint": True}
+    alone, same, differ = (
+        group_tools(tools)[0]
+        for tools in (
+            [tool("a", "rm", annotations=destructive)],
+            [tool("a", "s", annotations=read_only), tool("b", "s", annotations=dict(read_only))],
+            [tool("a", "s", annotations=read_only), tool("b", "s", annotations=destructive)],
+        )
+    )
+    assert alone.annotations == destructive and same.annotations == read_only
+    assert differ.annotations is None  # no hint: a client assumes the most cautious
+
+
 def test_the_module_example_runs() -> None:
     result = doctest.testmod(grouping_module)
     assert result.attempted > 0 and result.failed == 0

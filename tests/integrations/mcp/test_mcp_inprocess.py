@@ -30,9 +30,13 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
         "steady": upstream("reliable", pid_dir, "--name", "steady"),
         "flaky": upstream("flaky", pid_dir, "--fail-rate", "1.0"),
     }
-    async with McpBackends(tools, servers) as mcp:
+    mcp = McpBackends(tools, servers)
+    with pytest.raises(RuntimeError, match="McpBackends: not started"):
+        await mcp.call("search", {"query": "early"})  # not "unknown tool", nor a wait for lazy servers
+    async with mcp:
         specs = {t.name: t for t in mcp.tools()}
         assert specs["search"].input_schema["required"] == ["query"]
+        assert specs["search"].annotations.read_only_hint is True  # the servers' hints reach the client
         assert mcp.capabilities["search"].members == ("steady:search", "flaky:search")
         assert sorted(tools.tool_ids) == sorted(
             [f"{s}/{t}" for s in ("steady", "flaky") for t in ("search", "noop", f"{s}_status")] + ["steady/grow"]
@@ -58,6 +62,10 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
             assert result.is_error and result.content[0].text.startswith(f"invalid arguments for tool 'search': {problem}")
         assert len(tools.learner.store.attempts()) == recorded
     assert not wait_gone(pids_in(pid_dir), 10)  # leaving shuts every server down
+    recorded = len(tools.learner.store.attempts())
+    with pytest.raises(RuntimeError, match="McpBackends: closed"):
+        await mcp.call("search", {"query": "too late"})
+    assert len(tools.learner.store.attempts()) == recorded  # servers this process stopped are not blamed
     with pytest.raises(AllToolsFailedError, match="server 'steady' is stopped"):
         await tools.acall("search", {"query": "too late"})  # still registered, no longer connected
 
@@ -78,23 +86,32 @@ async def test_incompatible_tools_in_an_explicit_group_are_refused_and_nothing_i
     assert tools.tool_ids == []  # the middleware as it was
 
 
-async def test_an_upstream_over_streamable_http(pid_dir: Path, tmp_path: Path) -> None:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+async def _serve_http(port: int, name: str, tmp_path: Path) -> subprocess.Popen:
+    """The test server ``reliable`` over streamable HTTP on ``port``, once it listens."""
     process = subprocess.Popen(
-        [sys.executable, str(UPSTREAM), "reliable", "--name", "web", "--http-port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "w"),
+        [sys.executable, str(UPSTREAM), "reliable", "--name", name, "--http-port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "a"),
     )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "http.stderr").read_text()
+            await anyio.sleep(0.1)
+
+
+async def test_an_upstream_over_streamable_http(pid_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    process = await _serve_http(port, "web", tmp_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "http.stderr").read_text()
-                await anyio.sleep(0.1)
         tools = ToolMiddleware(seed=0)
         servers = {"web": ServerConfig(url=f"http://127.0.0.1:{port}/mcp"), "local": upstream("reliable", pid_dir)}
         async with McpBackends(tools, servers) as mcp:
@@ -103,6 +120,27 @@ async def test_an_upstream_over_streamable_http(pid_dir: Path, tmp_path: Path) -
             assert "web" in served
     finally:
         process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_an_http_upstream_that_restarts_gets_a_new_session(tmp_path: Path) -> None:
+    # the restarted server answers the old session's requests with 404: a new session, not failures for good
+    port = _free_port()
+    process = await _serve_http(port, "first", tmp_path)
+    try:
+        async with McpBackends(ToolMiddleware(seed=0), {"web": ServerConfig(url=f"http://127.0.0.1:{port}/mcp")}) as mcp:
+            assert not (await mcp.call("first_status", {})).is_error
+            process.kill()
+            process.wait(timeout=10)
+            process = await _serve_http(port, "second", tmp_path)
+            with anyio.fail_after(20):
+                while "second_status" not in mcp.capabilities:  # its tools, listed on the new session
+                    await mcp.call("noop", {})
+                    await anyio.sleep(0.2)
+            assert mcp.upstreams["web"].connections == 2
+            assert not (await mcp.call("second_status", {})).is_error
+    finally:
+        process.kill()
         process.wait(timeout=10)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ToolError
 
 
@@ -48,7 +49,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
     server = MCPServer(name, middleware=[malform], log_level="WARNING")
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     async def search(query: str) -> str:
         """Search the web for pages about a query."""
         calls["search"] += 1
