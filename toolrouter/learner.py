@@ -910,17 +910,19 @@ class ToolMetaLearner:
         that their run test judges each outcome by the tool's record on that request
         (``toolrouter.drift``) as a contextual router's does: the request's ``features`` as given,
         else its text; None when nothing judges requests (no drift detection, or
-        ``request_prior=None``). The policy never sees it, and the store does not keep it."""
-        if not self.learns_from_requests:
-            return None
+        ``request_prior=None``). The policy never sees it, and the store does not keep it. Bad
+        features or text are refused whether or not anything judges them, so that a call's
+        validity does not hang on the router's configuration."""
+        x = None
         if features is not None:
             x = real_array("features", features)
             if x.ndim != 1 or not np.all(np.isfinite(x)):
                 raise ValueError(f"features: expected a vector of finite numbers, got {short_repr(features)}")
-            return x
         if text is not None and not isinstance(text, str):
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
-        return text or None
+        if not self.learns_from_requests:
+            return None
+        return x if x is not None else text or None
 
     def _context_of(self, features: Sequence[float] | None, text: str | None) -> np.ndarray:
         d = self.context_dim
