@@ -4,6 +4,7 @@ and outages."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -528,3 +529,20 @@ def test_an_append_of_more_attempts_than_one_transaction_can_number_is_refused(s
     with pytest.raises(ValueError, match=f"records: at most {MAX_APPEND} attempts an append, got {MAX_APPEND + 1}"):
         store.append([record("a")] * (MAX_APPEND + 1))
     assert store.count() == 0 and store.append([record("a")])  # nothing written, the store still usable
+
+
+def test_a_closed_store_says_so_naming_itself_and_writes_to_no_other_file(pg_url: str, tmp_path: Path) -> None:
+    # reads after close were taken for an outage, and the outage's wake-up was written to the number
+    # of the store's closed pipe, which the next files opened take
+    store = open_store(pg_url)
+    store.close()
+    others = [open(tmp_path / f"other{i}.txt", "w") for i in range(8)]
+    uses = (lambda: store.append([record("a")]), store.count, store.attempts, store.summary, store.snapshot_names,
+            lambda: store.get_snapshot("learner"), lambda: store.put_snapshot("learner", b"x", 1), lambda: store.prune(1),
+            store.flush)
+    for use in uses:
+        with pytest.raises(ValueError, match=rf"^store {re.escape(repr(store.url))}: closed$"):
+            use()
+    for f in others:
+        f.close()
+    assert [(tmp_path / f"other{i}.txt").read_text() for i in range(8)] == [""] * 8

@@ -375,8 +375,14 @@ class PostgresStore(Store):
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
 
+    def _check_open(self) -> None:
+        """A closed store is the caller's mistake, said as such: not taken for an outage."""
+        if self._closed:
+            raise ValueError(f"store {self.url!r}: closed")
+
     def _on_server(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(conn)`` on a pooled connection; an outage raises ``StoreUnavailableError``."""
+        self._check_open()
         if not self._reachable:
             raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
         try:
@@ -399,8 +405,7 @@ class PostgresStore(Store):
         if len(records) > MAX_APPEND:
             raise ValueError(f"records: at most {MAX_APPEND} attempts an append, got {len(records)}")
         with self._lock:
-            if self._closed:
-                raise ValueError(f"store {self.url!r}: closed")
+            self._check_open()
             seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
             self._seq += len(records)
             if not self._online:  # an outage, or its journal is still being written: keep order
@@ -558,9 +563,10 @@ class PostgresStore(Store):
         deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
         while True:
             with self._lock:
+                self._check_open()
                 if self._online:
                     return
-            self._wake()
+                self._wake()
             if time.monotonic() >= deadline:
                 raise StoreUnavailableError(
                     f"store {self.url!r}: the server is unreachable; {self.pending} attempts wait in the journal "
@@ -735,8 +741,10 @@ class PostgresStore(Store):
                 log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
             journal.close()
         self._pool.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._wake_r = self._wake_w = -1
 
 
 def _journal_dir_problem(folder: Path) -> str | None:
