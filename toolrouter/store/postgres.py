@@ -563,9 +563,9 @@ class PostgresStore(Store):
         deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
         while True:
             with self._lock:
-                self._check_open()
-                if self._online:
+                if self._online:  # nothing waits (a closed store too: close wrote its journal)
                     return
+                self._check_open()
                 self._wake()
             if time.monotonic() >= deadline:
                 raise StoreUnavailableError(
