@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -546,3 +547,15 @@ def test_a_closed_store_says_so_naming_itself_and_writes_to_no_other_file(pg_url
     for f in others:
         f.close()
     assert [(tmp_path / f"other{i}.txt").read_text() for i in range(8)] == [""] * 8
+
+
+def test_a_snapshot_says_when_it_was_saved_in_utc_whatever_the_servers_time_zone(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    # toolrouter stats prints the time with "UTC": it was the session's time zone's local time
+    postgres_server.sql(f"ALTER DATABASE {pg_database} SET timezone = 'America/New_York'")
+    with open_store(pg_url) as store:
+        store.put_snapshot("learner", b"state", 1)
+        created = store.get_snapshot("learner").created
+    assert created.utcoffset() == timedelta(0)
+    assert abs(created.replace(tzinfo=None) - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=5)

@@ -72,6 +72,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -536,7 +537,8 @@ class PostgresStore(Store):
                 "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
             ).fetchone()
         )
-        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3])
+        # in UTC, as every store says when (the session's time zone is the server's or the role's)
+        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
