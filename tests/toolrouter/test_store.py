@@ -118,6 +118,25 @@ def test_snapshot_is_never_replaced_by_an_older_one(store: Store) -> None:
     assert store.snapshot_names() == ["learner", "other"]
 
 
+@pytest.mark.parametrize(
+    "name, data, watermark, error, match",
+    [(5, b"x", 1, TypeError, r"^name: expected a str, got 5$"),
+     ("n", "text", 1, TypeError, r"^data: expected bytes, got str$"),
+     ("n", b"x", -5, ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", 1.7, ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", float("nan"), ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", 2**70, ValueError, r"^watermark: expected an integer")],
+)
+def test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it(store: Store, name, data, watermark, error, match) -> None:
+    # each was kept (a name that broke snapshot_names, a watermark below 0 that prunable returned)
+    # or failed in the database's words
+    store.put_snapshot("learner", b"v", 3)
+    with pytest.raises(error, match=match):
+        store.put_snapshot(name, data, watermark)
+    assert store.snapshot_names() == ["learner"] and store.prunable() == 3
+    assert store.put_snapshot("n", bytearray(b"y"), 2) and store.get_snapshot("n").data == b"y"
+
+
 def test_summary_per_task_type_step_and_tool(store: Store) -> None:
     store.append([record("a", utility=1.0), record("a", success=False, utility=-1.0), record("b", utility=2.0)])
     rows = {r.tool_id: r for r in store.summary()}

@@ -36,6 +36,7 @@ import numpy as np
 from toolrouter._checks import check_count
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import storable_text, truncate_error
+from toolrouter.serialization import short_repr
 
 __all__ = [
     "AttemptRecord",
@@ -46,6 +47,7 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "check_attempts_query",
+    "check_snapshot",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -319,6 +321,18 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, int]:
+    """The arguments of ``Store.put_snapshot`` as a ``str``, ``bytes`` and an int from 0 to
+    ``MAX_ATTEMPT_ID``, else a ``TypeError`` or ``ValueError`` naming the one that is not: a name
+    that is not text broke ``snapshot_names`` of the memory store, a text ``data`` failed in each
+    store's own words, and a negative or fractional watermark was kept (cut to an int)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data: expected bytes, got {type(data).__name__}")
+    return name, bytes(data), check_count("watermark", watermark, high=MAX_ATTEMPT_ID)
 
 
 def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_upto_id
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_snapshot, check_upto_id
 
 __all__ = ["MemoryStore"]
 
@@ -60,6 +60,7 @@ class MemoryStore(Store):
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock:
             old = self._snapshots.get(name)
             if old is not None and old.watermark > watermark:

@@ -90,6 +90,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_snapshot,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -523,6 +524,7 @@ class PostgresStore(Store):
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "

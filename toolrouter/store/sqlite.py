@@ -38,6 +38,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_snapshot,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -373,6 +374,7 @@ class SQLiteStore(Store):
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
             cur = self._conn.execute(
