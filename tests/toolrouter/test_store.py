@@ -137,6 +137,18 @@ def test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it(store
     assert store.put_snapshot("n", bytearray(b"y"), 2) and store.get_snapshot("n").data == b"y"
 
 
+@pytest.mark.parametrize(
+    "records, match",
+    [("abc", r"^records: expected a sequence of AttemptRecord, got 'abc'$"), (5, r"^records: expected a sequence"),
+     ([record(), {"tool_id": "a"}], r"^records\[1\]: expected an AttemptRecord, got \{'tool_id': 'a'\}$")],
+)
+def test_an_append_of_what_is_not_attempt_records_is_refused_naming_it(store: Store, records, match) -> None:
+    with pytest.raises(TypeError, match=match):
+        store.append(records)
+    assert store.count() == 0
+    assert len(store.append(record() for _ in range(2))) == 2  # any iterable of records
+
+
 def test_summary_per_task_type_step_and_tool(store: Store) -> None:
     store.append([record("a", utility=1.0), record("a", success=False, utility=-1.0), record("b", utility=2.0)])
     rows = {r.tool_id: r for r in store.summary()}

@@ -17,6 +17,7 @@ import pytest
 from test_store import (  # the suite every store passes, run here on PostgreSQL
     record,
     test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it,  # noqa: F401
+    test_an_append_of_what_is_not_attempt_records_is_refused_naming_it,  # noqa: F401
     test_append_and_read_back_in_id_order,  # noqa: F401
     test_iter_attempts_reads_in_batches,  # noqa: F401
     test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id,  # noqa: F401

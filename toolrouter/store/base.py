@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
@@ -47,6 +47,7 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "check_attempts_query",
+    "check_records",
     "check_snapshot",
     "check_upto_id",
     "context_bytes",
@@ -321,6 +322,18 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_records(records: Any) -> list[AttemptRecord]:
+    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord``, else a ``TypeError``
+    naming the first that is not one (each store failed on it in its own words)."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise TypeError(f"records: expected a sequence of AttemptRecord, got {short_repr(records)}")
+    records = list(records)
+    for i, r in enumerate(records):
+        if not isinstance(r, AttemptRecord):
+            raise TypeError(f"records[{i}]: expected an AttemptRecord, got {short_repr(r)}")
+    return records
 
 
 def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, int]:

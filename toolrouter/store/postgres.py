@@ -90,6 +90,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_records,
     check_snapshot,
     check_upto_id,
     context_bytes,
@@ -402,6 +403,7 @@ class PostgresStore(Store):
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
         ``MAX_APPEND`` records an append."""
+        records = check_records(records)
         if not records:
             return []
         if len(records) > MAX_APPEND:

@@ -38,6 +38,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_records,
     check_snapshot,
     check_upto_id,
     context_bytes,
@@ -239,6 +240,7 @@ class SQLiteStore(Store):
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
         (see the module's docstring)."""
+        records = check_records(records)
         if not records:
             return []
         rows = [_row(r) for r in records]
