@@ -4,7 +4,10 @@ and outages."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -561,3 +564,66 @@ def test_a_snapshot_says_when_it_was_saved_in_utc_whatever_the_servers_time_zone
         created = store.get_snapshot("learner").created
     assert created.utcoffset() == timedelta(0)
     assert abs(created.replace(tzinfo=None) - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=5)
+
+
+class Relay:
+    """A TCP relay to the test server that can stop relaying: a server that keeps its connections
+    open and answers nothing (frozen, or waiting on its disk)."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.frozen = False
+        self.closed = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                return
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while not self.closed:
+                if self.frozen or not select.select([src], [], [], 0.02)[0] or self.frozen:
+                    time.sleep(0.01)
+                    continue
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+
+
+def test_an_append_to_a_server_that_stops_answering_waits_at_most_timeout(pg_url: str, postgres_server: LocalPostgres) -> None:
+    # libpq waited for the answer forever: one routed call held until the server came back
+    relay = Relay(postgres_server.port)
+    store = open_store(pg_url.replace(f":{postgres_server.port}/", f":{relay.port}/") + "&timeout_s=0.5&retry_s=0.05")
+    try:
+        store.append([record("a")])
+        relay.frozen = True
+        answers: list = []
+        start = time.perf_counter()
+        worker = threading.Thread(target=lambda: answers.append(store.append([record("b")])), daemon=True)
+        worker.start()
+        worker.join(timeout=10)  # a hang detector
+        assert not worker.is_alive() and answers == [[]] and time.perf_counter() - start < 5
+        assert store.append([record("c")]) == [] and store.pending == 2  # the outage is known: no wait
+    finally:
+        relay.frozen = False
+    store.flush(timeout_s=20)
+    assert [r.tool_id for r in store.attempts()] == ["a", "b", "c"]
+    store.close()
+    relay.close()

@@ -451,40 +451,68 @@ class PostgresStore(Store):
         for seq, r in zip(seqs, records):
             params += _row_params(seq, r)
         n = len(records)
-        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params)
+        deadline = time.monotonic() + self.options.timeout_s
+        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params, deadline)
         written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
-            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()])
+            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
             self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
         return written
 
-    def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None]) -> Any:
+    def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None], deadline: float) -> Any:
         """Run ``sql`` with text ``params`` on ``conn``'s libpq handle: prepared once per connection
         under ``name``, or parsed this once without a name. Every router appends at every call, so
         the append skips psycopg's cursors and adapters (a few times its cost); an error raises
         psycopg's exception for its SQLSTATE, as ``conn.execute`` would (connection failures an
-        ``OperationalError``)."""
+        ``OperationalError``, as is a server that has not answered by ``deadline``: see ``_answer``)."""
         pgconn = conn.pgconn
         if name is None:
-            return _checked(pgconn.exec_params(sql, params))
+            pgconn.send_query_params(sql, params)
+            return self._answer(conn, deadline)
         prepared = self._prepared.get(conn)
         if prepared is None:
             prepared = self._prepared[conn] = set()
         if name not in prepared:
-            _checked(pgconn.prepare(name.encode(), sql))
+            pgconn.send_prepare(name.encode(), sql)
+            self._answer(conn, deadline)
             prepared.add(name)
         try:
-            return _checked(pgconn.exec_prepared(name.encode(), params))
+            pgconn.send_query_prepared(name.encode(), params)
+            return self._answer(conn, deadline)
         except self._psycopg.errors.InvalidSqlStatementName:
             # gone from the session (DISCARD ALL, a pooler in front of the server): nothing ran;
             # prepare it once more
-            _checked(pgconn.prepare(name.encode(), sql))
-            return _checked(pgconn.exec_prepared(name.encode(), params))
+            pgconn.send_prepare(name.encode(), sql)
+            self._answer(conn, deadline)
+            pgconn.send_query_prepared(name.encode(), params)
+            return self._answer(conn, deadline)
+
+    def _answer(self, conn: Any, deadline: float) -> Any:
+        """The result of the statement just sent on ``conn``, checked (``_checked``). A server that
+        has not answered by ``deadline`` (``time.monotonic()``) is taken for an outage: libpq would
+        wait for it forever (a frozen server, or its disk, holds the connection open), so the
+        connection is closed (the pool drops it) and ``OperationalError`` raised; whether the append
+        committed, its key settles when the journal is written."""
+        pgconn = conn.pgconn
+        result = None
+        while True:
+            while pgconn.is_busy():
+                left = deadline - time.monotonic()
+                if left <= 0 or not _readable(pgconn.socket, left):
+                    conn.close()
+                    raise self._psycopg.OperationalError(
+                        f"the server did not answer within timeout_s={self.options.timeout_s:g} s"
+                    )
+                pgconn.consume_input()
+            got = pgconn.get_result()
+            if got is None:  # the statement's one result has come, and the server is ready again
+                return _checked(result)
+            result = result or got
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
@@ -751,6 +779,14 @@ class PostgresStore(Store):
             os.close(self._wake_r)
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
+
+
+def _readable(fd: int, timeout_s: float) -> bool:
+    """Whether ``fd`` has data within ``timeout_s`` (``poll``: a process may hold more than
+    ``select``'s 1,024 descriptors)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout_s) * 1000))
 
 
 def _journal_dir_problem(folder: Path) -> str | None:
