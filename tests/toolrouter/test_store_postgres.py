@@ -627,3 +627,29 @@ def test_an_append_to_a_server_that_stops_answering_waits_at_most_timeout(pg_url
     assert [r.tool_id for r in store.attempts()] == ["a", "b", "c"]
     store.close()
     relay.close()
+
+
+def test_a_store_in_a_process_holding_many_files_stays_online_and_hears_the_others(pg_url: str, tmp_path: Path) -> None:
+    # the store's thread waited with select(), which refuses descriptors from 1,024 on: it died, and
+    # the store sent every attempt to its journal from then on
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this process may open at most {hard} files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [open(tmp_path / "held", "w") for _ in range(1030)]
+    try:
+        writer, listening = open_store(pg_url), open_store(pg_url)
+        heard: list[int] = []
+        listening.on_new_attempts(heard.append)
+        time.sleep(0.3)  # a few turns of both stores' threads
+        (a,) = writer.append([record("a")])
+        wait_for(lambda: a in heard, timeout_s=5)
+        assert writer.online and listening.online and writer.pending == 0
+        writer.close()
+        listening.close()
+    finally:
+        for f in held:
+            f.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

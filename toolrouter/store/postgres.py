@@ -701,12 +701,16 @@ class PostgresStore(Store):
     def _sleep(self, timeout_s: float, conn: Any = None) -> bool:
         """Wait up to ``timeout_s`` for a wake-up or (with ``conn``) data on ``conn``; returns
         whether ``conn`` has data."""
-        fds = [self._wake_r] + ([conn.fileno()] if conn is not None else [])
-        readable, _, _ = select.select(fds, [], [], timeout_s)
-        if self._wake_r in readable:
+        # poll, not select: a process may hold more than select's 1,024 descriptors
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        if conn is not None:
+            poller.register(conn.fileno(), select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(timeout_s * 1000)}
+        if self._wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)
-        return conn is not None and conn.fileno() in readable
+        return conn is not None and conn.fileno() in ready
 
     def _reconnect(self) -> bool:
         """Probe the server; if it answers, drop the pool's dead connections, write the journals
