@@ -2284,7 +2284,7 @@ def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
 
 def _clean(name: str) -> bool:
     """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
-    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii()
+    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
 
 
 def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:

@@ -82,6 +82,8 @@ def test_register_with_a_non_string_capability_raises_and_registers_nothing() ->
     [
         ({"task_type": ""}, "task_type must be a non-empty string, got ''"),
         ({"task_type": "a\ud800b"}, r"task_type must be text a store can keep \(no lone surrogate\), got 'a\\ud800b'"),
+        # PostgreSQL keeps a NUL as U+FFFD: other routers replayed the attempt under another route
+        ({"step": "a\x00b"}, r"step must be text a store can keep \(no NUL character\), got 'a\\x00b'"),
         ({"step": "   "}, "step must be a non-empty string, got '   '"),
         ({"capability": ""}, "capability must be a non-empty string, got ''"),
     ],
@@ -98,6 +100,16 @@ def test_one_step_calls_refuse_the_names_a_task_refuses_and_change_nothing(names
     with pytest.raises(ValueError, match=message):
         router.record_attempt(ExecutionResult(tool_id="t", success=True), **options)
     assert router.routes == [] and router.store.count() == 0
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: ToolProfile(tool_id="a\x00b"), lambda: ToolProfile(tool_id="a", capabilities=["s\x00"]),
+     lambda: TaskProfile(task_id="t", task_type="web\x00"), lambda: TaskProfile(task_id="t\x00")],
+)
+def test_profiles_refuse_a_name_with_a_nul_character(build) -> None:
+    with pytest.raises(ValidationError, match=r"must be text a store can keep \(no NUL character\)"):
+        build()
 
 
 def test_one_step_calls_strip_names_as_a_task_does_so_that_both_share_the_route(tmp_path) -> None:
