@@ -433,8 +433,9 @@ class ToolMetaLearner:
         snapshot_every: with a store, save a snapshot (``save()``) after this many own attempts,
             so that a restart replays at most that many and ``toolrouter prune`` can delete what
             the snapshot holds (``None``, the default: only when ``save()`` is called). The save
-            runs in the call that records the attempt that makes the count; a store that is
-            unreachable then defers it to the next attempt.
+            runs in the call that records the attempt that makes the count; a store that cannot
+            take attempts then (a locked file, an outage) defers it, without waiting, to the next
+            attempt it writes.
 
     Thread-safe: any number of threads may route and learn through one router.
 
@@ -569,6 +570,7 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        self._held_back = False  # the store kept the last append to write later (a locked file, an outage)
         self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
         self._since_snapshot = 0
@@ -1566,6 +1568,7 @@ class ToolMetaLearner:
         """Append ``records`` to the store (one transaction) and move the watermark past them."""
         assert self.store is not None
         ids = self.store.append(records)
+        self._held_back = not ids
         if not ids:  # kept in the store's outage journal: the ids come when it is written
             self._journaled += len(records)
         elif ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
@@ -1615,7 +1618,8 @@ class ToolMetaLearner:
                 self.sync()
         if self.snapshot_every is not None:
             self._since_snapshot += n
-            if self._since_snapshot >= self.snapshot_every:
+            # while the store holds attempts back, saving would wait up to its timeout in every call
+            if self._since_snapshot >= self.snapshot_every and not self._held_back:
                 try:
                     self.save()
                 except StoreUnavailableError as exc:  # the attempts are kept; the next one tries again
