@@ -295,3 +295,17 @@ def test_ids_and_limits_beyond_what_a_store_holds_are_refused_naming_them(tmp_pa
         with pytest.raises(ValueError, match=rf"^{field}: expected an integer"):
             call(store)
         assert [r.tool_id for r in store.attempts(limit=np.int64(5))] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [({"timeout_s": float("nan")}, r"^timeout_s: expected a finite number"), ({"timeout_s": -1}, r"^timeout_s: expected"),
+     ({"timeout_s": "5"}, r"^timeout_s: expected"), ({"max_pending": -1}, r"^max_pending: expected an integer >= 0, got -1$"),
+     ({"max_pending": 2.5}, r"^max_pending: expected an integer")],
+)
+def test_bad_sqlite_store_options_are_refused_naming_them_before_the_file_is_made(tmp_path, options, match) -> None:
+    # NaN failed in int()'s words, a negative timeout and a negative bound (every attempt dropped
+    # while the file was locked) were taken
+    with pytest.raises(ValueError, match=match):
+        SQLiteStore(tmp_path / "r.db", **options)
+    assert list(tmp_path.iterdir()) == []

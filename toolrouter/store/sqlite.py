@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
 from toolrouter.store.base import (
@@ -116,13 +117,16 @@ class SQLiteStore(Store):
     def __init__(
         self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None, max_pending: int = 100_000
     ) -> None:
+        # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
+        timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
+        max_pending = check_count("max_pending", max_pending)
         path = str(path)
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
         self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
         self._closed = False
-        self.max_pending = int(max_pending)
+        self.max_pending = max_pending
         #: Attempts dropped because ``max_pending`` were already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
