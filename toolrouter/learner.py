@@ -2102,15 +2102,18 @@ class ToolMetaLearner:
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
             st = open_store(source)
-            name = kwargs.get("snapshot_name", "learner")
-            if st.get_snapshot(name) is None and "tools" not in kwargs:
-                if not isinstance(source, Store):
+            try:
+                name = kwargs.get("snapshot_name", "learner")
+                if st.get_snapshot(name) is None and "tools" not in kwargs:
+                    raise ValueError(
+                        f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
+                        "from its attempt log"
+                    )
+                return cls(policy=policy, store=st, **kwargs)
+            except BaseException:  # a store this call opened is closed again (a server store's threads)
+                if st is not source:
                     st.close()
-                raise ValueError(
-                    f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
-                    "from its attempt log"
-                )
-            return cls(policy=policy, store=st, **kwargs)
+                raise
         saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
         args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
