@@ -205,6 +205,18 @@ def test_timestamps_survive_the_round_trip(store: Store) -> None:
     assert store.attempts()[0].timestamp == when
 
 
+def test_timestamps_read_back_in_utc_a_naive_one_taken_as_utc_as_an_execution_result_does(store: Store) -> None:
+    # SQLite gave a naive timestamp back naive, PostgreSQL took it for the session's local time
+    from datetime import timedelta
+
+    naive, other = datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 8, 4, 5, tzinfo=timezone(timedelta(hours=5)))
+    store.append([record("a", timestamp=naive), record("b", timestamp=other)])
+    assert [r.timestamp for r in store.attempts()] == [naive.replace(tzinfo=timezone.utc)] * 2
+    assert all(r.timestamp.utcoffset() == timedelta(0) for r in store.attempts())
+    with pytest.raises(TypeError, match=r"^timestamp: expected a datetime, got '2026-01-02'$"):
+        record("a", timestamp="2026-01-02")
+
+
 def test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id(store: Store) -> None:
     ids = store.append([record(str(i)) for i in range(6)])
     assert store.prunable() == 0  # no snapshot: every attempt is still needed

@@ -26,6 +26,7 @@ from test_store import (  # the suite every store passes, run here on PostgreSQL
     test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id,  # noqa: F401
     test_snapshot_is_never_replaced_by_an_older_one,  # noqa: F401
     test_summary_per_task_type_step_and_tool,  # noqa: F401
+    test_timestamps_read_back_in_utc_a_naive_one_taken_as_utc_as_an_execution_result_does,  # noqa: F401
     test_timestamps_survive_the_round_trip,  # noqa: F401
 )
 

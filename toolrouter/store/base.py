@@ -111,6 +111,13 @@ class AttemptRecord:
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+        stamp = self.timestamp
+        if not isinstance(stamp, datetime):
+            raise TypeError(f"timestamp: expected a datetime, got {short_repr(stamp)}")
+        if stamp.tzinfo is not timezone.utc:  # as ExecutionResult's: a naive one is UTC (PostgreSQL took
+            # it for the session's local time, SQLite gave it back naive)
+            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+            object.__setattr__(self, "timestamp", utc)
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
