@@ -165,6 +165,19 @@ def test_attempt_record_rejects_non_finite_numbers() -> None:
             record(**{field: float("nan")})
 
 
+@pytest.mark.parametrize(
+    "field, value, match",
+    [("task_id", 5, r"^task_id: expected a string, got 5$"), ("tool_id", None, r"^tool_id: expected a string, got None$"),
+     ("capability", ["c"], r"^capability: expected a string or None, got \['c'\]$"),
+     ("success", "no", r"^success: expected a bool, got 'no'$"), ("cost", "0.5", r"^cost: expected a number, got '0.5'$")],
+)
+def test_attempt_record_refuses_fields_of_the_wrong_type_naming_them(field, value, match) -> None:
+    # each store failed on them in its own words, or kept them as they were (success='no' as True)
+    with pytest.raises(TypeError, match=match):
+        record(**{field: value})
+    assert record(success=np.bool_(True), cost=np.float32(0.5), quality=1).success
+
+
 def test_sqlite_is_in_wal_mode_and_reopens(tmp_path) -> None:
     path = tmp_path / "r.db"
     with SQLiteStore(path) as s:
@@ -180,7 +193,8 @@ def test_sqlite_is_in_wal_mode_and_reopens(tmp_path) -> None:
 def test_sqlite_append_is_all_or_nothing(tmp_path) -> None:
     with SQLiteStore(tmp_path / "r.db") as s:
         s.append([record("a")])
-        bad = record("b", task_id=None)  # NOT NULL violated on the second row
+        bad = record("b")
+        object.__setattr__(bad, "task_id", None)  # past the record's checks: NOT NULL violated on the second row
         with pytest.raises(sqlite3.IntegrityError):
             s.append([record("c"), bad])
         assert [r.tool_id for r in s.attempts()] == ["a"]

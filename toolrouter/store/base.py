@@ -106,8 +106,19 @@ class AttemptRecord:
     complexity: str | None = None
 
     def __post_init__(self) -> None:
+        # what no store can keep, or keeps differently (SQLite as text, memory as it is), is refused
+        for name in ("task_id", "task_type", "step", "tool_id", "writer"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
+        for name in ("capability", "error", "trace_id", "request", "complexity"):
+            if not isinstance(getattr(self, name), (str, type(None))):
+                raise TypeError(f"{name}: expected a string or None, got {short_repr(getattr(self, name))}")
+        if not isinstance(self.success, (bool, np.bool_)):
+            raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
         for name in ("quality", "cost", "latency_s", "utility"):
             value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name}: expected a number, got {short_repr(value)}")
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
