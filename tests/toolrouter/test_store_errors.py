@@ -309,3 +309,46 @@ def test_bad_sqlite_store_options_are_refused_naming_them_before_the_file_is_mad
     with pytest.raises(ValueError, match=match):
         SQLiteStore(tmp_path / "r.db", **options)
     assert list(tmp_path.iterdir()) == []
+
+
+def in_a_fork(fn) -> str:
+    """What ``fn()`` returned, or the exception it raised, in a forked child, as text."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave without running anything of the parent's
+        try:
+            os.write(write, str(fn()).encode())
+        except BaseException as exc:
+            os.write(write, f"{type(exc).__name__}: {exc}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as f:
+        return f.read()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_alone(tmp_path) -> None:
+    # the child wrote through the parent's connection (SQLite: do not carry a connection across a
+    # fork), and closing it there could checkpoint and remove the parent's WAL
+    store = SQLiteStore(tmp_path / "r.db")
+    store.append([record(task_id="parent")])
+
+    def child() -> list[str]:
+        said = []
+        for use in (lambda: store.append([record(task_id="child")]), store.count, lambda: store.get_snapshot("x")):
+            try:
+                use()
+                said.append("used")
+            except ValueError as exc:
+                said.append(str(exc))
+        store.close()
+        return said
+
+    said = in_a_fork(child)
+    assert said.count(f"store {store.url!r}: opened in process {os.getpid()}, used in process ") == 3, said
+    assert "after a fork; open the store (or the router) in the process that uses it" in said
+    store.append([record(task_id="parent again")])
+    assert [r.task_id for r in store.attempts()] == ["parent", "parent again"]
+    store.close()

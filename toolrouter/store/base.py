@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "check_attempts_query",
+    "check_process",
     "check_records",
     "check_snapshot",
     "check_upto_id",
@@ -340,6 +342,18 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_process(url: str, pid: int) -> None:
+    """A ``ValueError`` naming the store ``url`` unless this is process ``pid``, the one that
+    opened it. A store's connections are its process's: a forked child that used them mixed its
+    statements into the parent's PostgreSQL sessions (answers read by the wrong process, ids under
+    the parent's keys) and would break SQLite's locks; each process opens its own store."""
+    if os.getpid() != pid:
+        raise ValueError(
+            f"store {url!r}: opened in process {pid}, used in process {os.getpid()} after a fork; "
+            "open the store (or the router) in the process that uses it"
+        )
 
 
 def check_records(records: Any) -> list[AttemptRecord]:

@@ -90,6 +90,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_process,
     check_records,
     check_snapshot,
     check_upto_id,
@@ -298,6 +299,7 @@ class PostgresStore(Store):
         self._online = True  # appends go straight to the server (no outage, no journal to write)
         self._reachable = True  # reads and snapshots try the server
         self._closed = False
+        self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._journal: Journal | None = None
         # the statements prepared on each pooled connection (see _execute)
@@ -382,6 +384,7 @@ class PostgresStore(Store):
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
         if self._closed:
             raise ValueError(f"store {self.url!r}: closed")
+        check_process(self.url, self._pid)
 
     def _on_server(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(conn)`` on a pooled connection; an outage raises ``StoreUnavailableError``."""
@@ -766,6 +769,11 @@ class PostgresStore(Store):
             if self._closed:
                 return
             self._closed = True
+        if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
+            os.close(self._wake_r)  # which closing them here would end; the pipe is this process's copy
+            os.close(self._wake_w)
+            self._wake_r = self._wake_w = -1
+            return
         self._stop.set()
         self._wake()
         self._thread.join(timeout=10)

@@ -39,6 +39,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_process,
     check_records,
     check_snapshot,
     check_upto_id,
@@ -126,6 +127,7 @@ class SQLiteStore(Store):
         self._lock = threading.Lock()
         self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
         self._closed = False
+        self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
         #: Attempts dropped because ``max_pending`` were already waiting.
         self.dropped = 0
@@ -312,6 +314,7 @@ class SQLiteStore(Store):
         it knows and keeps its attempts instead of failing calls."""
         if self._closed:  # the caller's mistake, said as such (SQLite's own words name no store)
             raise ValueError(f"store {self.url!r}: closed")
+        check_process(self.url, self._pid)
         try:
             yield
         except sqlite3.OperationalError as exc:
@@ -422,6 +425,9 @@ class SQLiteStore(Store):
         cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
         with self._lock:
             if self._closed:
+                return
+            if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
+                self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
                 return
             try:
                 self._flush()
