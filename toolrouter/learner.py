@@ -1062,8 +1062,6 @@ class ToolMetaLearner:
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
-        if not isinstance(task_id, str):  # each store failed on it in its own words, or kept it as it was
-            raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
         with self._lock:
