@@ -411,6 +411,7 @@ class PostgresStore(Store):
             return []
         if len(records) > MAX_APPEND:
             raise ValueError(f"records: at most {MAX_APPEND} attempts an append, got {len(records)}")
+        check_process(self.url, self._pid)  # before the lock, which a forked child may have been copied holding
         with self._lock:
             self._check_open()
             seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
@@ -765,15 +766,17 @@ class PostgresStore(Store):
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
         be written stays on disk for the next router on this host), close the connections."""
+        if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
+            if not self._closed:  # which closing them here would end; the pipe is this process's copy
+                self._closed = True
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1
+            return
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-        if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
-            os.close(self._wake_r)  # which closing them here would end; the pipe is this process's copy
-            os.close(self._wake_w)
-            self._wake_r = self._wake_w = -1
-            return
         self._stop.set()
         self._wake()
         self._thread.join(timeout=10)

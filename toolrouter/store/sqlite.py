@@ -423,11 +423,11 @@ class SQLiteStore(Store):
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
         cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
+        if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
+            self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
+            return
         with self._lock:
             if self._closed:
-                return
-            if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
-                self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
                 return
             try:
                 self._flush()
