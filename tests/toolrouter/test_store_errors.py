@@ -311,13 +311,26 @@ def test_bad_sqlite_store_options_are_refused_naming_them_before_the_file_is_mad
     assert list(tmp_path.iterdir()) == []
 
 
-def in_a_fork(fn) -> str:
-    """What ``fn()`` returned, or the exception it raised, in a forked child, as text."""
+def said_in_a_fork(store, uses) -> str:
+    """In a forked child: what each of ``uses`` said (``"used"``, or its ``ValueError``), then
+    ``store.close()``; the list as text, or the exception the child raised otherwise."""
+
+    def child() -> list[str]:
+        said = []
+        for use in uses:
+            try:
+                use()
+                said.append("used")
+            except ValueError as exc:
+                said.append(str(exc))
+        store.close()
+        return said
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report and leave without running anything of the parent's
         try:
-            os.write(write, str(fn()).encode())
+            os.write(write, str(child()).encode())
         except BaseException as exc:
             os.write(write, f"{type(exc).__name__}: {exc}".encode())
         finally:
@@ -335,18 +348,7 @@ def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_a
     store = SQLiteStore(tmp_path / "r.db")
     store.append([record(task_id="parent")])
 
-    def child() -> list[str]:
-        said = []
-        for use in (lambda: store.append([record(task_id="child")]), store.count, lambda: store.get_snapshot("x")):
-            try:
-                use()
-                said.append("used")
-            except ValueError as exc:
-                said.append(str(exc))
-        store.close()
-        return said
-
-    said = in_a_fork(child)
+    said = said_in_a_fork(store, (lambda: store.append([record(task_id="child")]), store.count, lambda: store.get_snapshot("x")))
     assert said.count(f"store {store.url!r}: opened in process {os.getpid()}, used in process ") == 3, said
     assert "after a fork; open the store (or the router) in the process that uses it" in said
     store.append([record(task_id="parent again")])

@@ -661,22 +661,10 @@ def test_a_store_in_a_process_holding_many_files_stays_online_and_hears_the_othe
 def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_sessions_alone(store: PostgresStore) -> None:
     # the child sent statements on the parent's pooled sessions under the parent's keys (answers
     # read by the wrong process: KeyError, TypeError), and its close ended those sessions
-    from test_store_errors import in_a_fork
+    from test_store_errors import said_in_a_fork
 
-    (first,) = store.append([record("parent")])
-
-    def child() -> list[str]:
-        said = []
-        for use in (lambda: store.append([record("child")]), store.count, store.attempts):
-            try:
-                use()
-                said.append("used")
-            except ValueError as exc:
-                said.append(str(exc))
-        store.close()
-        return said
-
-    said = in_a_fork(child)
+    store.append([record("parent")])
+    said = said_in_a_fork(store, (lambda: store.append([record("child")]), store.count, store.attempts))
     assert said.count(f"opened in process {os.getpid()}, used in process ") == 3, said
     assert store.append([record("parent again")]) != []  # its sessions are still open
     assert [r.tool_id for r in store.attempts()] == ["parent", "parent again"] and store.online
