@@ -433,8 +433,9 @@ class ToolMetaLearner:
         snapshot_every: with a store, save a snapshot (``save()``) after this many own attempts,
             so that a restart replays at most that many and ``toolrouter prune`` can delete what
             the snapshot holds (``None``, the default: only when ``save()`` is called). The save
-            runs in the call that records the attempt that makes the count; a store that is
-            unreachable then defers it to the next attempt.
+            runs in the call that records the attempt that makes the count; a store that cannot
+            take attempts then (a locked file, an outage) defers it, without waiting, to the next
+            attempt it writes.
 
     Thread-safe: any number of threads may route and learn through one router.
 
@@ -572,6 +573,7 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        self._held_back = False  # the store kept the last append to write later (a locked file, an outage)
         self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
         self._since_snapshot = 0
@@ -1406,6 +1408,8 @@ class ToolMetaLearner:
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
+        if not isinstance(task_id, str):  # each store failed on it in its own words, or kept it as it was
+            raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
         if type(result) is not ExecutionResult:
@@ -1569,6 +1573,7 @@ class ToolMetaLearner:
         """Append ``records`` to the store (one transaction) and move the watermark past them."""
         assert self.store is not None
         ids = self.store.append(records)
+        self._held_back = not ids
         if not ids:  # kept in the store's outage journal: the ids come when it is written
             self._journaled += len(records)
         elif ids[0] == self._seen_upto + 1 and ids[-1] == self._seen_upto + len(ids) and not self._own_ahead:
@@ -1618,7 +1623,8 @@ class ToolMetaLearner:
                 self.sync()
         if self.snapshot_every is not None:
             self._since_snapshot += n
-            if self._since_snapshot >= self.snapshot_every:
+            # while the store holds attempts back, saving would wait up to its timeout in every call
+            if self._since_snapshot >= self.snapshot_every and not self._held_back:
                 try:
                     self.save()
                 except StoreUnavailableError as exc:  # the attempts are kept; the next one tries again
@@ -2101,15 +2107,18 @@ class ToolMetaLearner:
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
             st = open_store(source)
-            name = kwargs.get("snapshot_name", "learner")
-            if st.get_snapshot(name) is None and "tools" not in kwargs:
-                if not isinstance(source, Store):
+            try:
+                name = kwargs.get("snapshot_name", "learner")
+                if st.get_snapshot(name) is None and "tools" not in kwargs:
+                    raise ValueError(
+                        f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
+                        "from its attempt log"
+                    )
+                return cls(policy=policy, store=st, **kwargs)
+            except BaseException:  # a store this call opened is closed again (a server store's threads)
+                if st is not source:
                     st.close()
-                raise ValueError(
-                    f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
-                    "from its attempt log"
-                )
-            return cls(policy=policy, store=st, **kwargs)
+                raise
         saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
         args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
@@ -2295,7 +2304,7 @@ def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
 
 def _clean(name: str) -> bool:
     """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
-    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii()
+    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
 
 
 def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:

@@ -93,6 +93,8 @@ def _identifier(name: str, value: str) -> str:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
     if not stripped.isascii() and storable_text(stripped) != stripped:
         raise ValueError(f"{name} must be text a store can keep (no lone surrogate), got {value!r}")
+    if "\x00" in stripped:  # PostgreSQL's text cannot hold it: its routers would learn another name
+        raise ValueError(f"{name} must be text a store can keep (no NUL character), got {value!r}")
     return stripped
 
 

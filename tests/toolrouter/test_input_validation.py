@@ -82,6 +82,8 @@ def test_register_with_a_non_string_capability_raises_and_registers_nothing() ->
     [
         ({"task_type": ""}, "task_type must be a non-empty string, got ''"),
         ({"task_type": "a\ud800b"}, r"task_type must be text a store can keep \(no lone surrogate\), got 'a\\ud800b'"),
+        # PostgreSQL keeps a NUL as U+FFFD: other routers replayed the attempt under another route
+        ({"step": "a\x00b"}, r"step must be text a store can keep \(no NUL character\), got 'a\\x00b'"),
         ({"step": "   "}, "step must be a non-empty string, got '   '"),
         ({"capability": ""}, "capability must be a non-empty string, got ''"),
     ],
@@ -98,6 +100,32 @@ def test_one_step_calls_refuse_the_names_a_task_refuses_and_change_nothing(names
     with pytest.raises(ValueError, match=message):
         router.record_attempt(ExecutionResult(tool_id="t", success=True), **options)
     assert router.routes == [] and router.store.count() == 0
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("task_id", [5, None, ["t"]])
+def test_a_one_step_call_with_a_task_id_that_is_not_a_string_is_refused_and_changes_nothing(tmp_path, store, task_id) -> None:
+    # the memory store kept it as it was, SQLite as text or with its own errors, PostgreSQL with others
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    url = "memory://" if store == "memory" else f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner([ToolProfile(tool_id="t", capabilities=["s"])], seed=0, store=url)
+    with pytest.raises(TypeError, match=r"^task_id: expected a string, got "):
+        router.record_attempt(ExecutionResult(tool_id="t", success=True), capability="s", task_id=task_id)
+    assert router.routes == [] and router.store.count() == 0
+    router.record_attempt(ExecutionResult(tool_id="t", success=True), capability="s", task_id="call-1")
+    assert [r.task_id for r in router.store.attempts()] == ["call-1"]
+    router.close()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: ToolProfile(tool_id="a\x00b"), lambda: ToolProfile(tool_id="a", capabilities=["s\x00"]),
+     lambda: TaskProfile(task_id="t", task_type="web\x00"), lambda: TaskProfile(task_id="t\x00")],
+)
+def test_profiles_refuse_a_name_with_a_nul_character(build) -> None:
+    with pytest.raises(ValidationError, match=r"must be text a store can keep \(no NUL character\)"):
+        build()
 
 
 def test_one_step_calls_strip_names_as_a_task_does_so_that_both_share_the_route(tmp_path) -> None:

@@ -288,3 +288,30 @@ def test_numpy_numbers_in_the_options_save_and_load(tmp_path: Path, policy: str,
     assert steps(resumed, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5) == steps(
         router, SyntheticEnvironment.make(n_tools=4, capabilities=CAPS, seed=1), 6, 5
     )
+
+
+def test_a_load_from_a_url_that_fails_closes_the_store_it_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each failed load left the store open: a PostgreSQL store's thread, pool and connections
+    import toolrouter.store as stores
+    from toolrouter.errors import CorruptStateError
+    from toolrouter.store import MemoryStore
+
+    closed: list[str] = []
+
+    class Tracked(MemoryStore):
+        def close(self) -> None:
+            closed.append(self.url)
+
+    damaged, empty = Tracked("tracked://damaged"), Tracked("tracked://empty")
+    damaged.put_snapshot("learner", b"not a router", 0)
+    monkeypatch.setitem(stores._FACTORIES, "tracked", {s.url: s for s in (damaged, empty)}.__getitem__)
+    with pytest.raises(CorruptStateError):
+        ToolMetaLearner.load("tracked://damaged")
+    with pytest.raises(ValueError, match="has no snapshot 'learner'"):
+        ToolMetaLearner.load("tracked://empty")
+    with pytest.raises(ValueError, match="unknown policy"):
+        ToolMetaLearner.load("tracked://empty", tools=[], policy_options=None, policy="nope")
+    assert closed == ["tracked://damaged", "tracked://empty", "tracked://empty"]
+    with pytest.raises(CorruptStateError):  # a store the caller opened is the caller's to close
+        ToolMetaLearner.load(damaged)
+    assert len(closed) == 3

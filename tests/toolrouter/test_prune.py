@@ -101,3 +101,27 @@ def test_a_router_saves_a_snapshot_every_n_attempts_and_an_outage_defers_it(tmp_
     assert store.count() == 3 and store.get_snapshot("learner") is None
     learn(router, 1)  # and the next attempt saves
     assert store.get_snapshot("learner").watermark == 4
+
+
+def test_a_snapshot_due_while_the_store_holds_attempts_back_does_not_wait_for_it(tmp_path: Path, monkeypatch) -> None:
+    # every call once the count was reached saved, and the save waited the store's timeout for the
+    # lock (a server store's for its outage), for as long as that lasted
+    import sqlite3
+
+    from toolrouter.store import SQLiteStore
+
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path, timeout_s=0.2)
+    router = ToolMetaLearner(TOOLS, seed=0, store=store, snapshot_every=3)
+    learn(router, 1)
+    flushes = []
+    flush = SQLiteStore.flush
+    monkeypatch.setattr(SQLiteStore, "flush", lambda self: (flushes.append(store.pending), flush(self))[1])
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a job holds the file
+    learn(router, 6)  # the count is reached twice meanwhile
+    assert flushes == [] and store.pending == 6 and store.get_snapshot("learner") is None
+    other.execute("ROLLBACK")
+    learn(router, 1)  # the first attempt written saves, with every attempt before it
+    assert flushes == [0] and store.pending == 0 and store.get_snapshot("learner").watermark == 8
+    router.close()

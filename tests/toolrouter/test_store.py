@@ -118,6 +118,37 @@ def test_snapshot_is_never_replaced_by_an_older_one(store: Store) -> None:
     assert store.snapshot_names() == ["learner", "other"]
 
 
+@pytest.mark.parametrize(
+    "name, data, watermark, error, match",
+    [(5, b"x", 1, TypeError, r"^name: expected a str, got 5$"),
+     ("n", "text", 1, TypeError, r"^data: expected bytes, got str$"),
+     ("n", b"x", -5, ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", 1.7, ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", float("nan"), ValueError, r"^watermark: expected an integer"),
+     ("n", b"x", 2**70, ValueError, r"^watermark: expected an integer")],
+)
+def test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it(store: Store, name, data, watermark, error, match) -> None:
+    # each was kept (a name that broke snapshot_names, a watermark below 0 that prunable returned)
+    # or failed in the database's words
+    store.put_snapshot("learner", b"v", 3)
+    with pytest.raises(error, match=match):
+        store.put_snapshot(name, data, watermark)
+    assert store.snapshot_names() == ["learner"] and store.prunable() == 3
+    assert store.put_snapshot("n", bytearray(b"y"), 2) and store.get_snapshot("n").data == b"y"
+
+
+@pytest.mark.parametrize(
+    "records, match",
+    [("abc", r"^records: expected a sequence of AttemptRecord, got 'abc'$"), (5, r"^records: expected a sequence"),
+     ([record(), {"tool_id": "a"}], r"^records\[1\]: expected an AttemptRecord, got \{'tool_id': 'a'\}$")],
+)
+def test_an_append_of_what_is_not_attempt_records_is_refused_naming_it(store: Store, records, match) -> None:
+    with pytest.raises(TypeError, match=match):
+        store.append(records)
+    assert store.count() == 0
+    assert len(store.append(record() for _ in range(2))) == 2  # any iterable of records
+
+
 def test_summary_per_task_type_step_and_tool(store: Store) -> None:
     store.append([record("a", utility=1.0), record("a", success=False, utility=-1.0), record("b", utility=2.0)])
     rows = {r.tool_id: r for r in store.summary()}
@@ -132,6 +163,19 @@ def test_attempt_record_rejects_non_finite_numbers() -> None:
     for field in ("utility", "cost", "latency_s", "quality"):
         with pytest.raises(ValueError, match=field):
             record(**{field: float("nan")})
+
+
+@pytest.mark.parametrize(
+    "field, value, match",
+    [("task_id", 5, r"^task_id: expected a string, got 5$"), ("tool_id", None, r"^tool_id: expected a string, got None$"),
+     ("capability", ["c"], r"^capability: expected a string or None, got \['c'\]$"),
+     ("success", "no", r"^success: expected a bool, got 'no'$"), ("cost", "0.5", r"^cost: expected a number, got '0.5'$")],
+)
+def test_attempt_record_refuses_fields_of_the_wrong_type_naming_them(field, value, match) -> None:
+    # each store failed on them in its own words, or kept them as they were (success='no' as True)
+    with pytest.raises(TypeError, match=match):
+        record(**{field: value})
+    assert record(success=np.bool_(True), cost=np.float32(0.5), quality=1).success
 
 
 def test_sqlite_is_in_wal_mode_and_reopens(tmp_path) -> None:
@@ -149,7 +193,8 @@ def test_sqlite_is_in_wal_mode_and_reopens(tmp_path) -> None:
 def test_sqlite_append_is_all_or_nothing(tmp_path) -> None:
     with SQLiteStore(tmp_path / "r.db") as s:
         s.append([record("a")])
-        bad = record("b", task_id=None)  # NOT NULL violated on the second row
+        bad = record("b")
+        object.__setattr__(bad, "task_id", None)  # past the record's checks: NOT NULL violated on the second row
         with pytest.raises(sqlite3.IntegrityError):
             s.append([record("c"), bad])
         assert [r.tool_id for r in s.attempts()] == ["a"]
@@ -172,6 +217,18 @@ def test_timestamps_survive_the_round_trip(store: Store) -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     store.append([record("a", timestamp=when)])
     assert store.attempts()[0].timestamp == when
+
+
+def test_timestamps_read_back_in_utc_a_naive_one_taken_as_utc_as_an_execution_result_does(store: Store) -> None:
+    # SQLite gave a naive timestamp back naive, PostgreSQL took it for the session's local time
+    from datetime import timedelta
+
+    naive, other = datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 8, 4, 5, tzinfo=timezone(timedelta(hours=5)))
+    store.append([record("a", timestamp=naive), record("b", timestamp=other)])
+    assert [r.timestamp for r in store.attempts()] == [naive.replace(tzinfo=timezone.utc)] * 2
+    assert all(r.timestamp.utcoffset() == timedelta(0) for r in store.attempts())
+    with pytest.raises(TypeError, match=r"^timestamp: expected a datetime, got '2026-01-02'$"):
+        record("a", timestamp="2026-01-02")
 
 
 def test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id(store: Store) -> None:

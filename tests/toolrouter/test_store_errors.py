@@ -295,3 +295,62 @@ def test_ids_and_limits_beyond_what_a_store_holds_are_refused_naming_them(tmp_pa
         with pytest.raises(ValueError, match=rf"^{field}: expected an integer"):
             call(store)
         assert [r.tool_id for r in store.attempts(limit=np.int64(5))] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [({"timeout_s": float("nan")}, r"^timeout_s: expected a finite number"), ({"timeout_s": -1}, r"^timeout_s: expected"),
+     ({"timeout_s": "5"}, r"^timeout_s: expected"), ({"max_pending": -1}, r"^max_pending: expected an integer >= 0, got -1$"),
+     ({"max_pending": 2.5}, r"^max_pending: expected an integer")],
+)
+def test_bad_sqlite_store_options_are_refused_naming_them_before_the_file_is_made(tmp_path, options, match) -> None:
+    # NaN failed in int()'s words, a negative timeout and a negative bound (every attempt dropped
+    # while the file was locked) were taken
+    with pytest.raises(ValueError, match=match):
+        SQLiteStore(tmp_path / "r.db", **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def said_in_a_fork(store, uses) -> str:
+    """In a forked child: what each of ``uses`` said (``"used"``, or its ``ValueError``), then
+    ``store.close()``; the list as text, or the exception the child raised otherwise."""
+
+    def child() -> list[str]:
+        said = []
+        for use in uses:
+            try:
+                use()
+                said.append("used")
+            except ValueError as exc:
+                said.append(str(exc))
+        store.close()
+        return said
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave without running anything of the parent's
+        try:
+            os.write(write, str(child()).encode())
+        except BaseException as exc:
+            os.write(write, f"{type(exc).__name__}: {exc}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as f:
+        return f.read()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_alone(tmp_path) -> None:
+    # the child wrote through the parent's connection (SQLite: do not carry a connection across a
+    # fork), and closing it there could checkpoint and remove the parent's WAL
+    store = SQLiteStore(tmp_path / "r.db")
+    store.append([record(task_id="parent")])
+
+    said = said_in_a_fork(store, (lambda: store.append([record(task_id="child")]), store.count, lambda: store.get_snapshot("x")))
+    assert said.count(f"store {store.url!r}: opened in process {os.getpid()}, used in process ") == 3, said
+    assert "after a fork; open the store (or the router) in the process that uses it" in said
+    store.append([record(task_id="parent again")])
+    assert [r.task_id for r in store.attempts()] == ["parent", "parent again"]
+    store.close()

@@ -4,9 +4,15 @@ and outages."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import select
+import socket
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +20,14 @@ import psycopg
 import pytest
 from test_store import (  # the suite every store passes, run here on PostgreSQL
     record,
+    test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it,  # noqa: F401
+    test_an_append_of_what_is_not_attempt_records_is_refused_naming_it,  # noqa: F401
     test_append_and_read_back_in_id_order,  # noqa: F401
     test_iter_attempts_reads_in_batches,  # noqa: F401
     test_prune_deletes_what_every_snapshot_holds_and_never_reuses_an_id,  # noqa: F401
     test_snapshot_is_never_replaced_by_an_older_one,  # noqa: F401
     test_summary_per_task_type_step_and_tool,  # noqa: F401
+    test_timestamps_read_back_in_utc_a_naive_one_taken_as_utc_as_an_execution_result_does,  # noqa: F401
     test_timestamps_survive_the_round_trip,  # noqa: F401
 )
 
@@ -528,3 +537,134 @@ def test_an_append_of_more_attempts_than_one_transaction_can_number_is_refused(s
     with pytest.raises(ValueError, match=f"records: at most {MAX_APPEND} attempts an append, got {MAX_APPEND + 1}"):
         store.append([record("a")] * (MAX_APPEND + 1))
     assert store.count() == 0 and store.append([record("a")])  # nothing written, the store still usable
+
+
+def test_a_closed_store_says_so_naming_itself_and_writes_to_no_other_file(pg_url: str, tmp_path: Path) -> None:
+    # reads after close were taken for an outage, and the outage's wake-up was written to the number
+    # of the store's closed pipe, which the next files opened take
+    store = open_store(pg_url)
+    store.close()
+    others = [open(tmp_path / f"other{i}.txt", "w") for i in range(8)]
+    uses = (lambda: store.append([record("a")]), store.count, store.attempts, store.summary, store.snapshot_names,
+            lambda: store.get_snapshot("learner"), lambda: store.put_snapshot("learner", b"x", 1), lambda: store.prune(1))
+    for use in uses:
+        with pytest.raises(ValueError, match=rf"^store {re.escape(repr(store.url))}: closed$"):
+            use()
+    store.flush()  # nothing waits in it: a router saving its state to a file after close may call it
+    for f in others:
+        f.close()
+    assert [(tmp_path / f"other{i}.txt").read_text() for i in range(8)] == [""] * 8
+
+
+def test_a_snapshot_says_when_it_was_saved_in_utc_whatever_the_servers_time_zone(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    # toolrouter stats prints the time with "UTC": it was the session's time zone's local time
+    postgres_server.sql(f"ALTER DATABASE {pg_database} SET timezone = 'America/New_York'")
+    with open_store(pg_url) as store:
+        store.put_snapshot("learner", b"state", 1)
+        created = store.get_snapshot("learner").created
+    assert created.utcoffset() == timedelta(0)
+    assert abs(created.replace(tzinfo=None) - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=5)
+
+
+class Relay:
+    """A TCP relay to the test server that can stop relaying: a server that keeps its connections
+    open and answers nothing (frozen, or waiting on its disk)."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.frozen = False
+        self.closed = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                return
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while not self.closed:
+                if self.frozen or not select.select([src], [], [], 0.02)[0] or self.frozen:
+                    time.sleep(0.01)
+                    continue
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+
+
+def test_an_append_to_a_server_that_stops_answering_waits_at_most_timeout(pg_url: str, postgres_server: LocalPostgres) -> None:
+    # libpq waited for the answer forever: one routed call held until the server came back
+    relay = Relay(postgres_server.port)
+    store = open_store(pg_url.replace(f":{postgres_server.port}/", f":{relay.port}/") + "&timeout_s=0.5&retry_s=0.05")
+    try:
+        store.append([record("a")])
+        relay.frozen = True
+        answers: list = []
+        start = time.perf_counter()
+        worker = threading.Thread(target=lambda: answers.append(store.append([record("b")])), daemon=True)
+        worker.start()
+        worker.join(timeout=10)  # a hang detector
+        assert not worker.is_alive() and answers == [[]] and time.perf_counter() - start < 5
+        assert store.append([record("c")]) == [] and store.pending == 2  # the outage is known: no wait
+    finally:
+        relay.frozen = False
+    store.flush(timeout_s=20)
+    assert [r.tool_id for r in store.attempts()] == ["a", "b", "c"]
+    store.close()
+    relay.close()
+
+
+def test_a_store_in_a_process_holding_many_files_stays_online_and_hears_the_others(pg_url: str, tmp_path: Path) -> None:
+    # the store's thread waited with select(), which refuses descriptors from 1,024 on: it died, and
+    # the store sent every attempt to its journal from then on
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this process may open at most {hard} files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [open(tmp_path / "held", "w") for _ in range(1030)]
+    try:
+        writer, listening = open_store(pg_url), open_store(pg_url)
+        heard: list[int] = []
+        listening.on_new_attempts(heard.append)
+        time.sleep(0.3)  # a few turns of both stores' threads
+        (a,) = writer.append([record("a")])
+        wait_for(lambda: a in heard, timeout_s=5)
+        assert writer.online and listening.online and writer.pending == 0
+        writer.close()
+        listening.close()
+    finally:
+        for f in held:
+            f.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_sessions_alone(store: PostgresStore) -> None:
+    # the child sent statements on the parent's pooled sessions under the parent's keys (answers
+    # read by the wrong process: KeyError, TypeError), and its close ended those sessions
+    from test_store_errors import said_in_a_fork
+
+    store.append([record("parent")])
+    said = said_in_a_fork(store, (lambda: store.append([record("child")]), store.count, store.attempts))
+    assert said.count(f"opened in process {os.getpid()}, used in process ") == 3, said
+    assert store.append([record("parent again")]) != []  # its sessions are still open
+    assert [r.tool_id for r in store.attempts()] == ["parent", "parent again"] and store.online

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
@@ -36,6 +37,7 @@ import numpy as np
 from toolrouter._checks import check_count
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import storable_text, truncate_error
+from toolrouter.serialization import short_repr
 
 __all__ = [
     "AttemptRecord",
@@ -46,6 +48,9 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "check_attempts_query",
+    "check_process",
+    "check_records",
+    "check_snapshot",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -103,11 +108,29 @@ class AttemptRecord:
     complexity: str | None = None
 
     def __post_init__(self) -> None:
+        # what no store can keep, or keeps differently (SQLite as text, memory as it is), is refused
+        for name in ("task_id", "task_type", "step", "tool_id", "writer"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
+        for name in ("capability", "error", "trace_id", "request", "complexity"):
+            if not isinstance(getattr(self, name), (str, type(None))):
+                raise TypeError(f"{name}: expected a string or None, got {short_repr(getattr(self, name))}")
+        if not isinstance(self.success, (bool, np.bool_)):
+            raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
         for name in ("quality", "cost", "latency_s", "utility"):
             value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name}: expected a number, got {short_repr(value)}")
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+        stamp = self.timestamp
+        if not isinstance(stamp, datetime):
+            raise TypeError(f"timestamp: expected a datetime, got {short_repr(stamp)}")
+        if stamp.tzinfo is not timezone.utc:  # as ExecutionResult's: a naive one is UTC (PostgreSQL took
+            # it for the session's local time, SQLite gave it back naive)
+            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+            object.__setattr__(self, "timestamp", utc)
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
@@ -319,6 +342,42 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_process(url: str, pid: int) -> None:
+    """A ``ValueError`` naming the store ``url`` unless this is process ``pid``, the one that
+    opened it. A store's connections are its process's: a forked child that used them mixed its
+    statements into the parent's PostgreSQL sessions (answers read by the wrong process, ids under
+    the parent's keys) and would break SQLite's locks; each process opens its own store."""
+    if os.getpid() != pid:
+        raise ValueError(
+            f"store {url!r}: opened in process {pid}, used in process {os.getpid()} after a fork; "
+            "open the store (or the router) in the process that uses it"
+        )
+
+
+def check_records(records: Any) -> list[AttemptRecord]:
+    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord``, else a ``TypeError``
+    naming the first that is not one (each store failed on it in its own words)."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise TypeError(f"records: expected a sequence of AttemptRecord, got {short_repr(records)}")
+    records = list(records)
+    for i, r in enumerate(records):
+        if not isinstance(r, AttemptRecord):
+            raise TypeError(f"records[{i}]: expected an AttemptRecord, got {short_repr(r)}")
+    return records
+
+
+def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, int]:
+    """The arguments of ``Store.put_snapshot`` as a ``str``, ``bytes`` and an int from 0 to
+    ``MAX_ATTEMPT_ID``, else a ``TypeError`` or ``ValueError`` naming the one that is not: a name
+    that is not text broke ``snapshot_names`` of the memory store, a text ``data`` failed in each
+    store's own words, and a negative or fractional watermark was kept (cut to an int)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data: expected bytes, got {type(data).__name__}")
+    return name, bytes(data), check_count("watermark", watermark, high=MAX_ATTEMPT_ID)
 
 
 def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:

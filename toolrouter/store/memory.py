@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_upto_id
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_records, check_snapshot, check_upto_id
 
 __all__ = ["MemoryStore"]
 
@@ -30,6 +30,7 @@ class MemoryStore(Store):
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``."""
+        records = check_records(records)
         with self._lock:
             start = self._pruned + len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
@@ -60,6 +61,7 @@ class MemoryStore(Store):
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock:
             old = self._snapshots.get(name)
             if old is not None and old.watermark > watermark:

@@ -72,6 +72,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -89,6 +90,9 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_process,
+    check_records,
+    check_snapshot,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -295,6 +299,7 @@ class PostgresStore(Store):
         self._online = True  # appends go straight to the server (no outage, no journal to write)
         self._reachable = True  # reads and snapshots try the server
         self._closed = False
+        self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._journal: Journal | None = None
         # the statements prepared on each pooled connection (see _execute)
@@ -375,8 +380,15 @@ class PostgresStore(Store):
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
 
+    def _check_open(self) -> None:
+        """A closed store is the caller's mistake, said as such: not taken for an outage."""
+        if self._closed:
+            raise ValueError(f"store {self.url!r}: closed")
+        check_process(self.url, self._pid)
+
     def _on_server(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(conn)`` on a pooled connection; an outage raises ``StoreUnavailableError``."""
+        self._check_open()
         if not self._reachable:
             raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
         try:
@@ -394,13 +406,14 @@ class PostgresStore(Store):
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
         ``MAX_APPEND`` records an append."""
+        records = check_records(records)
         if not records:
             return []
         if len(records) > MAX_APPEND:
             raise ValueError(f"records: at most {MAX_APPEND} attempts an append, got {len(records)}")
+        check_process(self.url, self._pid)  # before the lock, which a forked child may have been copied holding
         with self._lock:
-            if self._closed:
-                raise ValueError(f"store {self.url!r}: closed")
+            self._check_open()
             seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
             self._seq += len(records)
             if not self._online:  # an outage, or its journal is still being written: keep order
@@ -442,40 +455,68 @@ class PostgresStore(Store):
         for seq, r in zip(seqs, records):
             params += _row_params(seq, r)
         n = len(records)
-        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params)
+        deadline = time.monotonic() + self.options.timeout_s
+        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params, deadline)
         written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
-            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()])
+            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
             self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
         return written
 
-    def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None]) -> Any:
+    def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None], deadline: float) -> Any:
         """Run ``sql`` with text ``params`` on ``conn``'s libpq handle: prepared once per connection
         under ``name``, or parsed this once without a name. Every router appends at every call, so
         the append skips psycopg's cursors and adapters (a few times its cost); an error raises
         psycopg's exception for its SQLSTATE, as ``conn.execute`` would (connection failures an
-        ``OperationalError``)."""
+        ``OperationalError``, as is a server that has not answered by ``deadline``: see ``_answer``)."""
         pgconn = conn.pgconn
         if name is None:
-            return _checked(pgconn.exec_params(sql, params))
+            pgconn.send_query_params(sql, params)
+            return self._answer(conn, deadline)
         prepared = self._prepared.get(conn)
         if prepared is None:
             prepared = self._prepared[conn] = set()
         if name not in prepared:
-            _checked(pgconn.prepare(name.encode(), sql))
+            pgconn.send_prepare(name.encode(), sql)
+            self._answer(conn, deadline)
             prepared.add(name)
         try:
-            return _checked(pgconn.exec_prepared(name.encode(), params))
+            pgconn.send_query_prepared(name.encode(), params)
+            return self._answer(conn, deadline)
         except self._psycopg.errors.InvalidSqlStatementName:
             # gone from the session (DISCARD ALL, a pooler in front of the server): nothing ran;
             # prepare it once more
-            _checked(pgconn.prepare(name.encode(), sql))
-            return _checked(pgconn.exec_prepared(name.encode(), params))
+            pgconn.send_prepare(name.encode(), sql)
+            self._answer(conn, deadline)
+            pgconn.send_query_prepared(name.encode(), params)
+            return self._answer(conn, deadline)
+
+    def _answer(self, conn: Any, deadline: float) -> Any:
+        """The result of the statement just sent on ``conn``, checked (``_checked``). A server that
+        has not answered by ``deadline`` (``time.monotonic()``) is taken for an outage: libpq would
+        wait for it forever (a frozen server, or its disk, holds the connection open), so the
+        connection is closed (the pool drops it) and ``OperationalError`` raised; whether the append
+        committed, its key settles when the journal is written."""
+        pgconn = conn.pgconn
+        result = None
+        while True:
+            while pgconn.is_busy():
+                left = deadline - time.monotonic()
+                if left <= 0 or not _readable(pgconn.socket, left):
+                    conn.close()
+                    raise self._psycopg.OperationalError(
+                        f"the server did not answer within timeout_s={self.options.timeout_s:g} s"
+                    )
+                pgconn.consume_input()
+            got = pgconn.get_result()
+            if got is None:  # the statement's one result has come, and the server is ready again
+                return _checked(result)
+            result = result or got
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
@@ -517,6 +558,7 @@ class PostgresStore(Store):
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "
@@ -531,7 +573,8 @@ class PostgresStore(Store):
                 "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
             ).fetchone()
         )
-        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3])
+        # in UTC, as every store says when (the session's time zone is the server's or the role's)
+        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
@@ -558,9 +601,10 @@ class PostgresStore(Store):
         deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
         while True:
             with self._lock:
-                if self._online:
+                if self._online:  # nothing waits (a closed store too: close wrote its journal)
                     return
-            self._wake()
+                self._check_open()
+                self._wake()
             if time.monotonic() >= deadline:
                 raise StoreUnavailableError(
                     f"store {self.url!r}: the server is unreachable; {self.pending} attempts wait in the journal "
@@ -661,12 +705,16 @@ class PostgresStore(Store):
     def _sleep(self, timeout_s: float, conn: Any = None) -> bool:
         """Wait up to ``timeout_s`` for a wake-up or (with ``conn``) data on ``conn``; returns
         whether ``conn`` has data."""
-        fds = [self._wake_r] + ([conn.fileno()] if conn is not None else [])
-        readable, _, _ = select.select(fds, [], [], timeout_s)
-        if self._wake_r in readable:
+        # poll, not select: a process may hold more than select's 1,024 descriptors
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        if conn is not None:
+            poller.register(conn.fileno(), select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(timeout_s * 1000)}
+        if self._wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)
-        return conn is not None and conn.fileno() in readable
+        return conn is not None and conn.fileno() in ready
 
     def _reconnect(self) -> bool:
         """Probe the server; if it answers, drop the pool's dead connections, write the journals
@@ -718,6 +766,13 @@ class PostgresStore(Store):
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
         be written stays on disk for the next router on this host), close the connections."""
+        if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
+            if not self._closed:  # which closing them here would end; the pipe is this process's copy
+                self._closed = True
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1
+            return
         with self._lock:
             if self._closed:
                 return
@@ -735,8 +790,18 @@ class PostgresStore(Store):
                 log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
             journal.close()
         self._pool.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._wake_r = self._wake_w = -1
+
+
+def _readable(fd: int, timeout_s: float) -> bool:
+    """Whether ``fd`` has data within ``timeout_s`` (``poll``: a process may hold more than
+    ``select``'s 1,024 descriptors)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout_s) * 1000))
 
 
 def _journal_dir_problem(folder: Path) -> str | None:

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
 from toolrouter.store.base import (
@@ -38,6 +39,9 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_process,
+    check_records,
+    check_snapshot,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -114,13 +118,17 @@ class SQLiteStore(Store):
     def __init__(
         self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None, max_pending: int = 100_000
     ) -> None:
+        # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
+        timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
+        max_pending = check_count("max_pending", max_pending)
         path = str(path)
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
         self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
         self._closed = False
-        self.max_pending = int(max_pending)
+        self._pid = os.getpid()  # the process whose connection this is (see check_process)
+        self.max_pending = max_pending
         #: Attempts dropped because ``max_pending`` were already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
@@ -238,6 +246,7 @@ class SQLiteStore(Store):
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
         (see the module's docstring)."""
+        records = check_records(records)
         if not records:
             return []
         rows = [_row(r) for r in records]
@@ -305,6 +314,7 @@ class SQLiteStore(Store):
         it knows and keeps its attempts instead of failing calls."""
         if self._closed:  # the caller's mistake, said as such (SQLite's own words name no store)
             raise ValueError(f"store {self.url!r}: closed")
+        check_process(self.url, self._pid)
         try:
             yield
         except sqlite3.OperationalError as exc:
@@ -373,6 +383,7 @@ class SQLiteStore(Store):
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
+        name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
             cur = self._conn.execute(
@@ -412,6 +423,9 @@ class SQLiteStore(Store):
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
         cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
+        if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
+            self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
+            return
         with self._lock:
             if self._closed:
                 return
