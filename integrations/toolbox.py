@@ -175,9 +175,23 @@ class Toolbox:
         if middleware is not None and not isinstance(middleware, ToolMiddleware):
             raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
         self.middleware = middleware if middleware is not None else ToolMiddleware(**middleware_options)
+        self._owns_middleware = middleware is None  # close() closes only a middleware it built
         self._capabilities: dict[str, _Capability] = {}
         self._lock = threading.Lock()
         self._revision = 0
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the middleware this toolbox built, and with it its router (``ToolMiddleware.close``);
+        a middleware passed in is its owner's to close. Also ``with Toolbox(...) as toolbox:``."""
+        if self._owns_middleware:
+            self.middleware.close()
+
+    def __enter__(self) -> Toolbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- registration -------------------------------------------------------------------------
     def register(

@@ -193,12 +193,27 @@ class ToolMiddleware:
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
+        self._owns_learner = learner is None  # close() closes only a router it built
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
         self._tools: dict[str, _Registered] = {}
         self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the router this middleware built (its store's connections and threads, the
+        executor it keeps); a router passed in as ``learner`` is its owner's to close. Calls after
+        closing fail before any tool runs. Also ``with ToolMiddleware(...) as tools:``."""
+        if self._owns_learner:
+            self.learner.close()
+
+    def __enter__(self) -> ToolMiddleware:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- registration -------------------------------------------------------------------------
     def register(

@@ -525,3 +525,16 @@ def test_field_of_reads_any_mapping_by_key_and_other_objects_by_attribute() -> N
         assert field_of(type("Sub", (dict,), {})(content="sub"), "content") == "sub"
         assert field_of(Sdk(), "content") == "from the attribute"
         assert field_of(Sdk(), "role", "none") == "none"
+
+
+def test_a_toolbox_closes_the_middleware_it_built_and_leaves_one_given_to_it_open(tmp_path) -> None:
+    with Toolbox(store=f"sqlite:///{tmp_path / 'own.db'}", seed=0) as toolbox:
+        toolbox.register(lambda q: q, "echo")
+        assert toolbox.middleware.call("echo", "inside") == "inside"
+    with pytest.raises(ValueError, match="own.db'?: closed"):
+        toolbox.middleware.call("echo", "after")
+    middleware = ToolMiddleware(store=f"sqlite:///{tmp_path / 'given.db'}", seed=0)
+    with Toolbox(middleware) as toolbox:
+        toolbox.register(lambda q: q, "echo")
+    assert middleware.call("echo", "after") == "after"  # its owner's to close
+    middleware.close()

@@ -447,6 +447,19 @@ def test_a_call_after_the_router_is_closed_fails_before_any_tool_runs(tmp_path: 
     assert ran == ["before"] and router.tool_statistics()["echo"].calls == 1  # what it learned is still read
 
 
+def test_a_middleware_closes_the_router_it_built_and_leaves_one_given_to_it_open(tmp_path: Path) -> None:
+    with ToolMiddleware(store=f"sqlite:///{tmp_path / 'own.db'}", seed=0) as tools:
+        tools.register(lambda q: q, "x", tool_id="echo")
+        assert tools.call("x", "inside") == "inside"
+    with pytest.raises(ValueError, match="own.db'?: closed"):  # the store closed with the middleware
+        tools.call("x", "after")
+    given = ToolMetaLearner(store=f"sqlite:///{tmp_path / 'given.db'}", seed=0)
+    with ToolMiddleware(given) as tools:
+        tools.register(lambda q: q, "x", tool_id="echo")
+    assert tools.call("x", "after") == "after"  # its owner's to close
+    given.close()
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout: before 3.11 every async tool gets a task")
 def test_an_inline_async_tool_is_awaited_in_the_calling_task_and_still_times_out() -> None:
     mw = _middleware()
