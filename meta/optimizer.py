@@ -555,17 +555,29 @@ def open_study(
     direction: str,
     sampler: optuna.samplers.BaseSampler,
 ) -> optuna.Study:
-    """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`)."""
+    """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
+
+    A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
+    ignores the argument, so a minimising search resumed as a maximising one would report the worst
+    trial as the best. A mismatch raises ValueError.
+    """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.create_study(
+        study = optuna.create_study(
             storage=make_storage(storage),
             study_name=study_name,
             direction=direction,
             sampler=sampler,
             load_if_exists=study_name is not None,
         )
+    stored = study.direction.name.lower()
+    if stored != direction:
+        raise ValueError(
+            f"direction: study {study_name!r} in the storage was created to {stored}, got direction={direction!r}; "
+            "resume it with its own direction or choose another study_name"
+        )
+    return study
 
 
 class BayesianOptimizer:

@@ -254,6 +254,18 @@ def test_stopped_search_resumes_from_sqlite(tmp_path) -> None:
     assert score == min(t.value for t in again.study.trials)
 
 
+def test_resuming_a_study_with_the_other_direction_is_refused(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s", direction="minimize").optimize(
+        lambda p: p["x"] ** 2, n_iterations=3
+    )
+    again = BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s", direction="maximize")
+    with pytest.raises(ValueError, match=r"direction: study 's' .* created to minimize, got direction='maximize'"):
+        again.optimize(lambda p: p["x"] ** 2, n_iterations=3)
+    # nothing was added to the stored study
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 3
+
+
 def test_two_processes_share_one_study_without_losing_or_repeating_a_trial(tmp_path) -> None:
     storage = f"journal:{tmp_path / 'journal.log'}"
     script = textwrap.dedent(
