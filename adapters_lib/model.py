@@ -433,6 +433,8 @@ class AdapterModel(nn.Module):
         """
         if merge and not self._merged:
             self.merge_adapters()
+        elif not merge and self._merged:
+            self.unmerge_adapters()  # merged for inference earlier: give the base weights back as they were
         for site in _sites(self.base_model):
             wrapper = site.wrapper()
             if wrapper is not None:

@@ -245,6 +245,20 @@ def test_unload_returns_the_plain_base_model() -> None:
     torch.testing.assert_close(plain(x), expected, rtol=1e-5, atol=1e-5)
 
 
+def test_unload_without_merge_after_merging_returns_the_original_weights() -> None:
+    net = Net()
+    original = {k: v.clone() for k, v in net.state_dict().items()}
+    model = AdapterModel(net, AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    model.merge_adapters()  # for inference
+    plain = model.unload()
+    assert isinstance(plain.encoder["q"], nn.Linear)
+    after = plain.state_dict()
+    assert all(torch.equal(original[k], after[k]) for k in original)
+
+
 def test_events_are_quiet_by_default_and_logged_when_enabled(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
