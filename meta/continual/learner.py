@@ -6,7 +6,8 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -329,6 +330,30 @@ class ContinualLearner:
             epoch_losses.append(total / steps)
         return epoch_losses
 
+    @contextmanager
+    def _undone_on_failure(self) -> Iterator[None]:
+        """Put the model, the strategy and the learner's records back as they were if the block raises.
+
+        A task that fails midway (its loss stops being finite, a strategy raises) must not leave a
+        half-trained model, a progressive column, replay priorities or task classes behind: the
+        caller retries it with other settings. Model and strategy are restored in place, so the
+        references the caller holds stay valid.
+        """
+        live = [self.model, *_flatten(self.strategy)]  # a composition holds no state of its own
+        saved = copy.deepcopy(
+            {"objects": live, "task_classes": self.task_classes, "generator": self._generator, "num_outputs": self.num_outputs}
+        )
+        try:
+            yield
+        except BaseException:
+            for obj, old in zip(live, saved["objects"]):
+                obj.__dict__.clear()
+                obj.__dict__.update(old.__dict__)
+            self.task_classes = saved["task_classes"]
+            self._generator = saved["generator"]
+            self.num_outputs = saved["num_outputs"]
+            raise
+
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
         "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
@@ -336,7 +361,8 @@ class ContinualLearner:
         Raises EmptyTaskError (a ValueError) for empty data, ValueError for data the model cannot
         take (its shape or dtype; checked on one example before anything changes),
         DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
-        if the loss stops being finite. A call rejected before training leaves the learner unchanged.
+        if the loss stops being finite. A call that raises, before or during training, leaves the
+        learner unchanged (model, strategy and records), so the task can be retried.
         """
         task_id = self._check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)
@@ -349,10 +375,11 @@ class ContinualLearner:
         t0 = time.perf_counter()
         classes = sorted(set(self.task_classes.get(task_id, [])) | set(torch.unique(y).tolist()))
         t = torch.full((x.shape[0],), task_id, dtype=torch.long)
-        self.strategy.before_task(self, task_id, x, y)  # may still refuse the task: record nothing before
-        self.task_classes[task_id] = classes
-        losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
-        self.strategy.after_task(self, task_id, x, y)
+        with self._undone_on_failure():
+            self.strategy.before_task(self, task_id, x, y)
+            self.task_classes[task_id] = classes
+            losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
+            self.strategy.after_task(self, task_id, x, y)
         if task_id not in self.trained_tasks:
             self.trained_tasks.append(task_id)
         self.stage_tasks.append(task_id)
@@ -382,12 +409,13 @@ class ContinualLearner:
             self._check_task_id(tid)
             self._check_task(x, y, f"tasks[{tid}]")
         t0 = time.perf_counter()
-        for tid, (_, y) in data.items():
-            self.task_classes[tid] = sorted(set(self.task_classes.get(tid, [])) | set(torch.unique(y).tolist()))
         x = torch.cat([d[0] for d in data.values()])
         y = torch.cat([d[1] for d in data.values()])
         t = torch.cat([torch.full((d[0].shape[0],), tid, dtype=torch.long) for tid, d in data.items()])
-        losses = self._train_loop(x, y, t, num_epochs, self.strategy, "joint")
+        with self._undone_on_failure():
+            for tid, (_, labels) in data.items():
+                self.task_classes[tid] = sorted(set(self.task_classes.get(tid, [])) | set(torch.unique(labels).tolist()))
+            losses = self._train_loop(x, y, t, num_epochs, self.strategy, "joint")
         stage = len(self.stage_tasks)
         for tid in data:
             if tid not in self.trained_tasks:
