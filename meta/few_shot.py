@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_count
-from meta.base import NonFiniteLossError, Task, TaskShapeError, model_device, validate_task_tensors
+from meta.base import NonFiniteLossError, Task, TaskShapeError, match_optimizer_state, model_device, validate_task_tensors
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -265,6 +265,12 @@ class FewShotLearner(nn.Module):
     def device(self) -> torch.device:
         """Where the network's parameters live."""
         return model_device(self.network)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> FewShotLearner:
+        # .to(), .double(), .cuda() ... all come here: the optimiser's state follows the parameters
+        super()._apply(fn, recurse)
+        match_optimizer_state(getattr(self, "optimizer", None))
+        return self
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         d = self.device

@@ -118,3 +118,16 @@ def test_labels_that_are_not_1d_and_nan_inputs_are_named_and_an_empty_query_is_s
         learner.predict(sx, sy, nan_query)  # argmax of NaN scores would still name a class
     assert all(torch.equal(v, learner.state_dict()[k]) for k, v in before.items()) and learner.episodes_trained == 1
     assert learner.predict(sx, sy, sx[:0]).shape == (0,)
+
+
+def test_converting_a_trained_learner_converts_its_optimizer_state() -> None:
+    x, y = _blobs(n_classes=3, per_class=4, dim=4)
+    support = torch.arange(len(y)) % 2 == 0
+    sx, sy, qx, qy = x[support], y[support], x[~support], y[~support]
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    learner.train_episode(sx, sy, qx, qy)
+    learner.double()
+    moments = [v for state in learner.optimizer.state.values() for k, v in state.items() if k != "step"]
+    assert moments and all(v.dtype == torch.float64 for v in moments)
+    metrics = learner.train_episode(sx.double(), sy, qx.double(), qy)
+    assert learner.episodes_trained == 2 and metrics["loss"] == metrics["loss"]

@@ -365,3 +365,16 @@ def test_cross_entropy_targets_must_be_labels_or_probabilities_of_the_scores_sha
     learner.meta_train_step([(x, labels, x, labels)])
     message = _untouched(learner, lambda: learner.meta_train_step([(x, labels[:, None], x, labels[:, None])]))
     assert "integer class labels of shape (6,) or class probabilities of shape (6, 4)" in message
+
+
+@pytest.mark.parametrize("cls", [MAML, MetaSGD])
+def test_converting_a_trained_learner_converts_its_meta_optimizer_state(cls: type[MAML]) -> None:
+    sampler = SinusoidTaskSampler(seed=0)
+    learner = cls(_mlp(), lr_inner=0.01)
+    learner.meta_train_step(sampler.sample(2, k_shot=5, k_query=5))
+    learner.double()
+    moments = [v for state in learner.meta_optimizer.state.values() for k, v in state.items() if k != "step"]
+    assert moments and all(v.dtype == torch.float64 for v in moments)
+    batch = [tuple(t.double() for t in task.as_tuple()) for task in sampler.sample(2, k_shot=5, k_query=5)]
+    assert math.isfinite(learner.meta_train_step(batch)["meta_loss"])
+    assert learner.meta_step_count == 2
