@@ -615,7 +615,12 @@ class MAML(BaseMetaLearner):
         self._check_batch(batch)
         total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
-            return self._choose_path(batch, total)
+            try:
+                return self._choose_path(batch, total)
+            except BaseException:
+                # a refused batch decides nothing: the next meta-step measures the paths afresh
+                self.path, self.path_timings_s, self.path_grads_agree = None, {}, None
+                raise
         if self.path == "vmap":
             # checked at every step: a module switched to training mode can make vmap wrong later
             reason = self._vmap_refusal(batch)

@@ -378,3 +378,14 @@ def test_converting_a_trained_learner_converts_its_meta_optimizer_state(cls: typ
     batch = [tuple(t.double() for t in task.as_tuple()) for task in sampler.sample(2, k_shot=5, k_query=5)]
     assert math.isfinite(learner.meta_train_step(batch)["meta_loss"])
     assert learner.meta_step_count == 2
+
+
+def test_a_refused_first_batch_leaves_the_path_to_be_chosen_by_the_next_one() -> None:
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)), loss_fn="cross_entropy")
+    x, labels = torch.randn(6, 4), torch.randint(0, 3, (6,))
+    with pytest.raises(IndexError):  # class 7 of a 3-class model
+        learner.meta_train_step([(x, torch.full((6,), 7), x, labels)] * 2)
+    assert learner.path is None and learner.path_timings_s == {} and learner.meta_step_count == 0
+    learner.meta_train_step([(x, labels, x, labels)] * 2)
+    assert learner.path in ("vmap", "loop") and set(learner.path_timings_s) == {"vmap", "loop"}
