@@ -81,7 +81,15 @@ from torch import nn
 from torch.func import functional_call
 
 from meta._checks import check_count, check_real
-from meta.base import BaseMetaLearner, MetaBatch, TaskLike, TaskShapeError, as_meta_batch, validate_task_tensors
+from meta.base import (
+    BaseMetaLearner,
+    MetaBatch,
+    NonFiniteLossError,
+    TaskLike,
+    TaskShapeError,
+    as_meta_batch,
+    validate_task_tensors,
+)
 from meta.vmap_guard import (
     VmapUnsafeError,
     VmapUnsafeLayer,
@@ -679,6 +687,8 @@ class MAML(BaseMetaLearner):
 
         Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
         the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
+        Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
+        support set holds such values, or the steps diverged.
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
@@ -687,6 +697,14 @@ class MAML(BaseMetaLearner):
         with torch.enable_grad():
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
+            )
+        bad = [n for n, t in fast.items() if not bool(torch.isfinite(t).all())]
+        if bad:
+            # weights like these would predict NaN for every input without a word
+            raise NonFiniteLossError(
+                f"adapt_to_task: adapted weights {bad[:3]} are NaN or infinite after {steps} inner steps of "
+                f"{type(self).__name__}; support_x or support_y hold NaN or infinite values, or the steps "
+                "diverged (fewer num_steps or a smaller lr_inner)"
             )
         weights = {n: p.detach() for n, p in self.model.named_parameters()}
         weights.update(fast)

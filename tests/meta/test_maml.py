@@ -389,3 +389,16 @@ def test_a_refused_first_batch_leaves_the_path_to_be_chosen_by_the_next_one() ->
     assert learner.path is None and learner.path_timings_s == {} and learner.meta_step_count == 0
     learner.meta_train_step([(x, labels, x, labels)] * 2)
     assert learner.path in ("vmap", "loop") and set(learner.path_timings_s) == {"vmap", "loop"}
+
+
+@pytest.mark.parametrize("cls", [MAML, MetaSGD])
+def test_adaptation_to_non_finite_weights_raises_instead_of_returning_them(cls: type[MAML]) -> None:
+    learner = cls(_mlp(), lr_inner=0.01)
+    x, y = torch.randn(5, 1), torch.randn(5, 1)
+    with pytest.raises(NonFiniteLossError, match=r"adapt_to_task: adapted weights \[.*\] are NaN or infinite"):
+        learner.adapt_to_task(x, torch.full_like(y, float("nan")))
+    diverging = cls(_mlp(), lr_inner=1e6)
+    with pytest.raises(NonFiniteLossError, match="after 20 inner steps"):
+        diverging.adapt_to_task(1e3 * x, y, num_steps=20)
+    weights = learner.adapt_to_task(x, y)
+    assert all(bool(torch.isfinite(t).all()) for t in weights.values())
