@@ -222,7 +222,18 @@ class ContinualLearner:
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, task_id: int | None = None) -> torch.Tensor:
-        """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise."""
+        """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise.
+
+        Raises ValueError for inputs that are NaN or infinite (their logits would still name a
+        class) or that the model cannot take (naming their shape and dtype).
+        """
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
+        if task_id is not None:
+            task_id = self._check_task_id(task_id)
+        self._num_outputs(x, "x")
         if self.config.setting == "task":
             if task_id is None:
                 raise ValueError("task_id: required in the 'task' setting, got None")

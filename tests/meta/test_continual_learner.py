@@ -187,6 +187,19 @@ def test_a_task_that_diverges_midway_leaves_the_learner_as_it_was_and_can_be_ret
     assert learner.trained_tasks == [0, 1]
 
 
+def test_predict_refuses_inputs_it_cannot_answer_and_names_them() -> None:
+    x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
+    learner = ContinualLearner(_mlp(10), strategy="naive")
+    learner.train_task((x, y), 0)
+    with pytest.raises(ValueError, match="x: holds NaN or infinite values"):
+        learner.predict(torch.full_like(x, float("nan")))
+    with pytest.raises(ValueError, match=r"x: the model cannot take x of shape \(16, 7\)"):
+        learner.predict(x[:, :7])
+    with pytest.raises(ValueError, match="task_id: expected an integer >= 0, got 'a'"):
+        learner.predict(x, task_id="a")
+    assert learner.predict(x).shape == (16,)
+
+
 def test_task_setting_masks_logits_to_the_task_classes() -> None:
     tasks = _tasks(num_tasks=2, n=32, dim=10)
     learner = ContinualLearner(_mlp(10), strategy="naive", setting="task")
