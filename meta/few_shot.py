@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.base import NonFiniteLossError, Task, TaskShapeError, match_optimizer_state, model_device, validate_task_tensors
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -177,8 +177,7 @@ class MatchingNetwork(_MetricNetwork):
 
     def __init__(self, encoder: nn.Module, scale: float = 10.0) -> None:
         super().__init__(encoder)
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale!r}")
+        scale = check_real("scale", scale, low=0, low_open=True)
         self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
@@ -253,10 +252,9 @@ class FewShotLearner(nn.Module):
             network = algorithm
         else:
             raise TypeError(f"algorithm must be a name or an nn.Module, got {type(algorithm).__name__}")
-        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        lr = check_real("lr", lr, low=0, low_open=True)
         self.network = network.to(device) if device is not None else network
-        self.lr = float(lr)
+        self.lr = lr
         self._optimizer_factory = optimizer or (lambda ps: torch.optim.Adam(ps, lr=self.lr))
         self.optimizer: torch.optim.Optimizer | None = None
         self.episodes_trained = 0

@@ -27,7 +27,7 @@ import structlog
 import torch
 from pydantic import ConfigDict, Field
 
-from meta._checks import NumbersNotBools, check_count
+from meta._checks import NumbersNotBools, check_count, check_real
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -132,9 +132,8 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
-        for name, value in (("meta_learning_rate", meta_learning_rate), ("learning_rate", learning_rate)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        meta_learning_rate = check_real("meta_learning_rate", meta_learning_rate, low=0)
+        learning_rate = check_real("learning_rate", learning_rate, low=0)
         if not 0 < min_lr <= learning_rate <= max_lr:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
@@ -142,12 +141,10 @@ class AdaptiveOptimizer:
         window = check_count("window", window, low=2)
         plateau_patience = check_count("plateau_patience", plateau_patience, low=1)
         convergence_patience = check_count("convergence_patience", convergence_patience, low=1)
-        # written so that NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
-        if not (isinstance(plateau_factor, (int, float)) and 1 < plateau_factor < math.inf):
-            raise ValueError(f"plateau_factor: must be a finite number > 1, got {plateau_factor!r}")
-        for name, value in (("plateau_threshold", plateau_threshold), ("convergence_tol", convergence_tol)):
-            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        plateau_factor = check_real("plateau_factor", plateau_factor, low=1, low_open=True)
+        plateau_threshold = check_real("plateau_threshold", plateau_threshold, low=0)
+        convergence_tol = check_real("convergence_tol", convergence_tol, low=0)
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning = use_meta_learning
@@ -209,7 +206,12 @@ class AdaptiveOptimizer:
                     raise ValueError(f"loss_value: expected a scalar, got shape {tuple(loss_value.shape)}")
                 loss_float = float(loss_value.detach())
             else:
-                loss_float = float(loss_value)
+                try:
+                    loss_float = float(loss_value)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"loss_value: expected the batch's loss as a number or a scalar tensor, got {loss_value!r}"
+                    ) from None
             if not math.isfinite(loss_float):
                 raise ValueError(f"loss_value: must be finite, got {loss_float!r}")
             if isinstance(loss_value, torch.Tensor) and loss_value.requires_grad and not self._backward_seen.seen:

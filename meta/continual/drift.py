@@ -7,14 +7,13 @@ new task types arrive, and the model must follow the new stream while keeping wh
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import structlog
 import torch
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.continual._data import Batch
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
 
@@ -65,8 +64,7 @@ class DriftAdapter:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr: must be > 0, got {lr!r}")
+        lr = check_real("lr", lr, low=0, low_open=True)
         steps = check_count("steps", steps, low=1)
         buffer_size = check_count("buffer_size", buffer_size)
         self.model = model

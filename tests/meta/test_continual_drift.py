@@ -59,6 +59,9 @@ def test_adapter_rejects_bad_batches_without_changing_the_model() -> None:
         adapter.adapt([[0.0, 0.0, 0.0]], torch.zeros(1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="buffer_size"):
         DriftAdapter(model, buffer_size=-1)
+    for bad in ("0.01", float("inf"), True):
+        with pytest.raises(ValueError, match=f"lr: expected a finite number > 0, got {bad!r}"):
+            DriftAdapter(model, lr=bad)  # type: ignore[arg-type]
     # two utilities per row against one output would broadcast in the squared error
     with pytest.raises(ValueError, match="utility: 2 values per row, but the model predicts 1 per row"):
         adapter.adapt(torch.zeros(4, 3), torch.zeros(4, 2))

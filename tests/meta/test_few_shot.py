@@ -86,7 +86,7 @@ def test_bad_input_is_named() -> None:
         FewShotLearner("siamese", encoder=nn.Linear(4, 8))
     with pytest.raises(ValueError, match="encoder is required"):
         FewShotLearner("prototypical")
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr: expected a finite number > 0"):
         FewShotLearner("prototypical", encoder=nn.Linear(4, 8), lr=0)
 
 
@@ -131,3 +131,13 @@ def test_converting_a_trained_learner_converts_its_optimizer_state() -> None:
     assert moments and all(v.dtype == torch.float64 for v in moments)
     metrics = learner.train_episode(sx.double(), sy, qx.double(), qy)
     assert learner.episodes_trained == 2 and metrics["loss"] == metrics["loss"]
+
+
+@pytest.mark.parametrize(("make", "field"), [
+    (lambda bad: FewShotLearner("prototypical", encoder=nn.Linear(4, 8), lr=bad), "lr"),
+    (lambda bad: MatchingNetwork(nn.Linear(4, 8), scale=bad), "scale"),
+])
+@pytest.mark.parametrize("bad", [True, float("inf"), "0.1"])
+def test_number_options_refuse_bools_infinities_and_strings(make, field: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=f"{field}: expected a finite number > 0, got {bad!r}"):
+        make(bad)

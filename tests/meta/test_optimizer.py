@@ -129,9 +129,13 @@ def test_bad_optimizer_settings_name_the_field() -> None:
     with pytest.raises(ValueError, match="meta_learning_rate"):
         AdaptiveOptimizer(model, meta_learning_rate=float("nan"))
     # NaN fails a plain `<= 1` check, and a NaN factor would turn every rate NaN at the first plateau
-    for name, bad in (("plateau_factor", float("nan")), ("plateau_threshold", float("nan")), ("convergence_tol", -1.0)):
-        with pytest.raises(ValueError, match=f"{name}: must be .*got {bad!r}"):
+    for name, bad in (("plateau_factor", float("nan")), ("plateau_threshold", float("nan")), ("convergence_tol", -1.0),
+                      ("meta_learning_rate", True), ("learning_rate", "0.01")):
+        with pytest.raises(ValueError, match=f"{name}: expected a finite number .*got {bad!r}"):
             AdaptiveOptimizer(model, **{name: bad})
+    opt = AdaptiveOptimizer(model)
+    with pytest.raises(TypeError, match="loss_value: expected the batch's loss as a number or a scalar tensor, got 'abc'"):
+        opt.step("abc")
     for name, bad in (("window", 2.5), ("plateau_patience", 0), ("convergence_patience", 0), ("window", True)):
         with pytest.raises(ValueError, match=f"{name}: expected an integer >= .*got {bad!r}"):
             AdaptiveOptimizer(model, **{name: bad})
