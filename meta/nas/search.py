@@ -131,9 +131,24 @@ class NeuralArchitectureSearch:
 
     @property
     def study(self) -> optuna.Study:
-        """The Optuna study holding the trials (created, or loaded from ``storage``, on first use)."""
+        """The Optuna study holding the trials (created, or loaded from ``storage``, on first use).
+
+        A loaded study whose trials are not architectures of this search space raises ValueError
+        naming it: searching on would fail deep in a sampler or decode the best trial wrongly.
+        """
         if self._study is None:
-            self._study = open_study(self.storage, self.study_name, "maximize", self._sampler())
+            study = open_study(self.storage, self.study_name, "maximize", self._sampler())
+            for trial in study.get_trials(deepcopy=False):
+                try:
+                    if trial.params:
+                        self.space.decode(trial.params)
+                except (KeyError, ValueError) as exc:
+                    raise ValueError(
+                        f"study_name: study {self.study_name!r} in the storage holds trials of another search space "
+                        f"(trial {trial.number}: {str(exc).strip(chr(34))}); search this {type(self.space).__name__} "
+                        "under another study_name"
+                    ) from None
+            self._study = study
         return self._study
 
     def search_architecture(
