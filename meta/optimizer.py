@@ -422,6 +422,19 @@ def run_trial(
     return value
 
 
+def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailedError:
+    """The error for a study with no completed trial: every trial failed, or none has run yet."""
+    trials = study.get_trials(deepcopy=False)
+    if not trials:
+        return AllTrialsFailedError(f"{field}: no trial has run yet in this study, so there is no best {what}; run the search first")
+    failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
+    if failed == len(trials):
+        return AllTrialsFailedError(f"{field}: all {failed} trials failed (raised or returned NaN); no best {what}")
+    return AllTrialsFailedError(
+        f"{field}: none of the {len(trials)} trials has completed ({failed} failed, the others still running); no best {what}"
+    )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -660,9 +673,6 @@ class BayesianOptimizer:
         """The best parameters and score so far; AllTrialsFailedError if no trial has completed."""
         completed = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not completed:
-            n = len(self.study.get_trials(deepcopy=False))
-            raise AllTrialsFailedError(
-                f"objective_function: all {n} trials failed (raised or returned NaN); no best parameters"
-            )
+            raise no_best_error(self.study, "objective_function", "parameters")
         best = self.study.best_trial
         return dict(best.params), float(best.value)

@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 from meta._checks import check_count
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler, run_trial
+from meta.optimizer import check_called_with_one_argument, no_best_error, open_study, optuna_sampler, run_trial
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -206,10 +206,7 @@ class NeuralArchitectureSearch:
         """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""
         done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not done:
-            raise AllTrialsFailedError(
-                f"evaluation_function: all {len(self.study.get_trials(deepcopy=False))} trials failed "
-                "(raised or returned NaN); no best architecture"
-            )
+            raise no_best_error(self.study, "evaluation_function", "architecture")
         best = self.study.best_trial
         return self.space.decode(best.params), float(best.value)
 

@@ -258,6 +258,15 @@ def test_stopped_search_resumes_from_sqlite(tmp_path) -> None:
     assert score == min(t.value for t in again.study.trials)
 
 
+def test_best_before_any_trial_says_none_has_run() -> None:
+    from meta import NeuralArchitectureSearch, create_nb201_search_space
+
+    with pytest.raises(AllTrialsFailedError, match="objective_function: no trial has run yet"):
+        BayesianOptimizer({"x": (0.0, 1.0)}).best()
+    with pytest.raises(AllTrialsFailedError, match="evaluation_function: no trial has run yet"):
+        NeuralArchitectureSearch(create_nb201_search_space(), "random").best()
+
+
 def test_resuming_a_study_with_the_other_direction_is_refused(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'hpo.db'}"
     BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s", direction="minimize").optimize(
