@@ -50,7 +50,8 @@ class NeuralArchitectureSearch:
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
-    samplers may, is answered from the study and costs no evaluation).
+    samplers may, is answered from the study and costs no evaluation); fewer times when the space
+    holds fewer architectures not yet evaluated: the search stops once every one has been.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -181,6 +182,10 @@ class NeuralArchitectureSearch:
         max_asks = 20 * num_evaluations + 100
         for _ in range(max_asks):
             if evaluations >= num_evaluations:
+                break
+            if self.space.size is not None and len(known) >= self.space.size:
+                # every architecture has been evaluated: further asks would only be repeats
+                log.info("nas_space_exhausted", architectures=self.space.size, evaluations=evaluations)
                 break
             trial = study.ask(distributions)
             arch = self.space.decode(trial.params)

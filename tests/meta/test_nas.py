@@ -285,6 +285,21 @@ def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:
     assert len(calls) == 16 == len(set(calls)) and len(resumed.study.trials) >= 16
 
 
+@pytest.mark.parametrize("algorithm", ["random", "evolutionary"])
+def test_search_stops_when_every_architecture_of_a_small_space_is_evaluated(algorithm: str) -> None:
+    from meta import NeuralArchitectureSearch
+
+    space = create_nas_search_space(
+        input_shape=(8,), num_classes=2, max_layers=2, operations=("dense",), widths=(16, 32), activations=("relu",)
+    )
+    assert make_space(space).size == 6
+    seen: list[str] = []
+    nas = NeuralArchitectureSearch(space, algorithm, population_size=2, seed=0)
+    _, best = nas.search_architecture(lambda a: seen.append(repr(a)) or float(len(a["layers"])), num_evaluations=50)
+    assert len(seen) == len(set(seen)) == 6 and best == 2.0
+    assert not nas.study.trials[-1].user_attrs.get("repeat")  # no repeats asked for once nothing new was left
+
+
 def test_a_stored_study_of_another_search_space_is_refused_by_name(tmp_path) -> None:
     from meta import NeuralArchitectureSearch
 
