@@ -25,6 +25,7 @@ from meta.continual._data import (
     as_task_mapping,
     as_tensors,
 )
+from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
 from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
@@ -347,22 +348,16 @@ class ContinualLearner:
 
         A task that fails midway (its loss stops being finite, a strategy raises) must not leave a
         half-trained model, a progressive column, replay priorities or task classes behind: the
-        caller retries it with other settings. Model and strategy are restored in place, so the
-        references the caller holds stay valid.
+        caller retries it with other settings. Model and strategies are restored in place (see
+        :func:`restored_on_failure`), so the references the caller holds stay valid.
         """
-        live = [self.model, *_flatten(self.strategy)]  # a composition holds no state of its own
-        saved = copy.deepcopy(
-            {"objects": live, "task_classes": self.task_classes, "generator": self._generator, "num_outputs": self.num_outputs}
-        )
+        records = copy.deepcopy((self.task_classes, self._generator, self.num_outputs))
         try:
-            yield
+            # a composition holds no state of its own: its parts are restored
+            with restored_on_failure(self.model, *_flatten(self.strategy)):
+                yield
         except BaseException:
-            for obj, old in zip(live, saved["objects"]):
-                obj.__dict__.clear()
-                obj.__dict__.update(old.__dict__)
-            self.task_classes = saved["task_classes"]
-            self._generator = saved["generator"]
-            self.num_outputs = saved["num_outputs"]
+            self.task_classes, self._generator, self.num_outputs = records
             raise
 
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:

@@ -173,6 +173,7 @@ def test_a_task_that_diverges_midway_leaves_the_learner_as_it_was_and_can_be_ret
     classes, generator = dict(learner.task_classes), learner._generator.get_state()
     replay = learner.strategy.strategies[1] if strategy != "progressive" else None
     priority = replay.priority.clone() if replay is not None else None
+    params = list(model.parameters())
     x, y = tasks[1]
     with pytest.raises(FloatingPointError, match="loss: became"):
         learner.train_task((x * 1e8, y), 1, num_epochs=3)  # finite first steps, then it diverges
@@ -181,8 +182,9 @@ def test_a_task_that_diverges_midway_leaves_the_learner_as_it_was_and_can_be_ret
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     assert learner.task_classes == classes and learner.trained_tasks == [0] and learner.stage_tasks == [0]
     assert torch.equal(learner._generator.get_state(), generator)
-    if replay is not None:  # the caller's handle on a composed strategy is restored too
+    if replay is not None:  # the caller's handles on a composed strategy and on the parameters stay valid
         assert learner.strategy.strategies[1] is replay and torch.equal(replay.priority, priority)
+        assert all(a is b for a, b in zip(model.parameters(), params, strict=True))
     learner.train_task((x, y), 1)  # the same task id again: nothing of the failed attempt is in the way
     assert learner.trained_tasks == [0, 1]
 
