@@ -949,20 +949,26 @@ class Reptile(MAML):
             raise TypeError("Reptile is first-order by construction: do not pass first_order")
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
 
+    def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
+        """(query loss, query accuracy or 0) at the adapted weights ``fast``, detached."""
+        out = functional_call(self.model, fast, (qx,), strict=False)
+        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+        return self._criterion(out, qy).detach(), acc.detach()
+
     def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
         fast, first = self._inner_loop_func(start, x, y, self.num_inner_steps, first_order=True)
-        final = self._loss(fast, qx, qy).detach()
-        return {n: start[n] - fast[n] for n in start}, final, first
+        final, acc = self._query_scores(fast, qx, qy)
+        return {n: start[n] - fast[n] for n in start}, final, first, acc
 
     def _reptile_task_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
         fast, first = self._inner_loop_autograd(start, x, y, self.num_inner_steps, True, keep_graph=False)
         with torch.no_grad():
-            final = self._loss(fast, qx, qy)
-        return {n: start[n] - fast[n] for n in start}, final, first
+            final, acc = self._query_scores(fast, qx, qy)
+        return {n: start[n] - fast[n] for n in start}, final, first, acc
 
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         named = dict(self.model.named_parameters())
@@ -970,21 +976,21 @@ class Reptile(MAML):
             stacked = batch.stacked()
             if stacked is None:
                 raise ValueError("the vmap path needs tasks of equal shapes; use vectorize='loop'")
-            deltas, q, s = self._vmapped("_reptile_task_func")(*stacked)
+            deltas, q, s, a = self._vmapped("_reptile_task_func")(*stacked)
             sums = {n: d.sum(0) for n, d in deltas.items()}
-            q_sum, s_sum = q.sum(), s.sum()
+            q_sum, s_sum, a_sum = q.sum(), s.sum(), a.sum()
         else:
             sums = {n: torch.zeros_like(named[n]) for n in self.adapt_names}
-            q_sum = s_sum = torch.zeros(())
+            q_sum = s_sum = a_sum = torch.zeros(())
             for t in batch:
-                deltas, q, s = self._reptile_task_loop(*t.as_tuple())
+                deltas, q, s, a = self._reptile_task_loop(*t.as_tuple())
                 for n in sums:
                     sums[n] += deltas[n]
-                q_sum, s_sum = q_sum + q, s_sum + s
+                q_sum, s_sum, a_sum = q_sum + q, s_sum + s, a_sum + a
         for n, total in sums.items():
             p = named[n]
             if not p.requires_grad:
                 continue  # frozen: never meta-updated
             g = total / total_tasks
             p.grad = g if p.grad is None else p.grad + g
-        return {"query": q_sum.detach(), "support": s_sum.detach(), "acc": torch.zeros(())}
+        return {"query": q_sum.detach(), "support": s_sum.detach(), "acc": a_sum.detach()}

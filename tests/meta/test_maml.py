@@ -402,3 +402,25 @@ def test_adaptation_to_non_finite_weights_raises_instead_of_returning_them(cls: 
         diverging.adapt_to_task(1e3 * x, y, num_steps=20)
     weights = learner.adapt_to_task(x, y)
     assert all(bool(torch.isfinite(t).all()) for t in weights.values())
+
+
+@pytest.mark.parametrize("path", ["loop", "vmap"])
+def test_reptile_reports_the_query_accuracy_of_its_adapted_weights(path: str) -> None:
+    torch.manual_seed(0)
+    model = nn.Linear(2, 3)
+    learner = Reptile(model, lr_inner=0.5, num_inner_steps=3, loss_fn="cross_entropy", vectorize=path)
+    g = torch.Generator().manual_seed(0)
+    tasks = [(torch.randn(6, 2, generator=g), torch.randint(0, 3, (6,), generator=g),
+              torch.randn(9, 2, generator=g), torch.randint(0, 3, (9,), generator=g)) for _ in range(2)]
+    expected = []
+    for sx, sy, qx, qy in tasks:  # Reptile's inner loop: plain SGD on support and query together
+        fast = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
+        for _ in range(3):
+            loss = F.cross_entropy(torch.func.functional_call(model, fast, (torch.cat([sx, qx]),)), torch.cat([sy, qy]))
+            grads = torch.autograd.grad(loss, list(fast.values()))
+            fast = {n: (t - 0.5 * g_).detach().requires_grad_() for (n, t), g_ in zip(fast.items(), grads)}
+        scores = torch.func.functional_call(model, fast, (qx,))
+        expected.append(float((scores.argmax(-1) == qy).float().mean()))
+    metrics = learner.meta_train_step(tasks)
+    assert metrics["path"] == path
+    assert metrics["query_accuracy"] == pytest.approx(sum(expected) / 2) and sum(expected) > 0
