@@ -109,8 +109,14 @@ class NeuralArchitectureSearch:
         self.study_name = study_name
         self.darts_data = darts_data
         self.darts_options = dict(darts_options or {})
-        if algorithm == "darts" and darts_data is None:
-            raise ValueError("darts_data: algorithm='darts' needs (x_train, y_train, x_val, y_val) to train a supernet on")
+        if algorithm == "darts":
+            from meta.nas.darts import DARTSConfig, check_darts_data
+
+            if darts_data is None:
+                raise ValueError("darts_data: algorithm='darts' needs (x_train, y_train, x_val, y_val) to train a supernet on")
+            # checked now, not when the search starts (after its study was opened in storage)
+            check_darts_data(self.space, darts_data)
+            DARTSConfig(**{"seed": 0, **self.darts_options})
         if algorithm == "evolutionary" and mutation not in ("guided", "random"):
             raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         self.history: list[tuple[Architecture, float]] = []
