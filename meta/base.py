@@ -291,6 +291,13 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
+    """TypeError naming ``field`` when ``x`` is floating but not of the parameters' ``dtype``
+    (torch's own error names neither the tensor nor the fix)."""
+    if x.is_floating_point() and x.dtype != dtype:
+        raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+
+
 def match_optimizer_state(optimizer: torch.optim.Optimizer | None) -> None:
     """Put ``optimizer``'s state (Adam's moments, say) on the device and dtype of its parameters.
 

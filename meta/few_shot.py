@@ -36,7 +36,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_count, check_real
-from meta.base import NonFiniteLossError, Task, TaskShapeError, match_optimizer_state, model_device, validate_task_tensors
+from meta.base import (
+    NonFiniteLossError,
+    Task,
+    TaskShapeError,
+    check_input_dtype,
+    match_optimizer_state,
+    model_device,
+    validate_task_tensors,
+)
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -271,6 +279,11 @@ class FewShotLearner(nn.Module):
         return self
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        # lazily sized modules have no dtype before their first call
+        dtype = next((p.dtype for p in self.network.parameters() if not isinstance(p, nn.parameter.UninitializedParameter)), None)
+        if dtype is not None:
+            check_input_dtype("support_x", support_x, dtype)
+            check_input_dtype("query_x", query_x, dtype)
         d = self.device
         return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
 

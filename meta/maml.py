@@ -88,6 +88,7 @@ from meta.base import (
     TaskLike,
     TaskShapeError,
     as_meta_batch,
+    check_input_dtype,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -303,9 +304,7 @@ class MAML(BaseMetaLearner):
             self._check_input_dtype(qx, "query_x")
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
-        dtype = next(p.dtype for p in self.meta_parameters())
-        if x.is_floating_point() and x.dtype != dtype:
-            raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+        check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
 
     def _inner_loop_func(
         self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool

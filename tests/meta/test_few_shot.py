@@ -141,3 +141,14 @@ def test_converting_a_trained_learner_converts_its_optimizer_state() -> None:
 def test_number_options_refuse_bools_infinities_and_strings(make, field: str, bad: object) -> None:
     with pytest.raises(ValueError, match=f"{field}: expected a finite number > 0, got {bad!r}"):
         make(bad)
+
+
+@pytest.mark.parametrize("algorithm", ["prototypical", "relation", "matching"])
+def test_inputs_of_another_float_dtype_are_named(algorithm: str) -> None:
+    x, y = _blobs(n_classes=3, per_class=4, dim=4)
+    learner = FewShotLearner(algorithm, encoder=nn.Linear(4, 8))
+    with pytest.raises(TypeError, match=r"support_x has dtype torch.float64 but the model's parameters are torch.float32"):
+        learner.train_episode(x.double(), y, x, y)
+    with pytest.raises(TypeError, match=r"query_x has dtype torch.float64 .* convert it with .to\(torch.float32\)"):
+        learner.predict(x, y, x.double())
+    assert learner.episodes_trained == 0 and learner.predict(x, y, x).shape == (12,)
