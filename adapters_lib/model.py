@@ -23,7 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
-from adapters_lib.files import read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -577,6 +577,7 @@ class AdapterModel(nn.Module):
         """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
         path = Path(path)
         state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
+        check_finite_to_write(state, f"save_adapters: set {adapter_name!r}")
         metadata = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,

@@ -183,6 +183,17 @@ def test_save_and_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-
     torch.testing.assert_close(again(x), expected)
 
 
+def test_weights_that_no_load_would_take_back_are_not_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    with torch.no_grad():
+        model.adapter_parameters()[0][0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"save_adapters: set 'default': \['encoder.q.lora.lora_A'\] hold NaN or infinite values"):
+        model.save_adapters(tmp_path / "a.safetensors")
+    with pytest.raises(ValueError, match=r"export_peft: set 'default': \[.*lora_A.weight'\] hold NaN or infinite values"):
+        model.export_peft(tmp_path / "peft")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_state_is_rejected_before_any_copy() -> None:
     model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
     state = model.adapter_state_dict()
