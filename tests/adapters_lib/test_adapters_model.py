@@ -14,6 +14,7 @@ from adapters_lib import (
     AdapterDimensionError,
     AdapterKeyError,
     AdapterModel,
+    AdapterStateError,
     AdapterTargetError,
     AdapterType,
     TransformerBlock,
@@ -268,6 +269,21 @@ def test_unload_without_merge_after_merging_returns_the_original_weights() -> No
     assert isinstance(plain.encoder["q"], nn.Linear)
     after = plain.state_dict()
     assert all(torch.equal(original[k], after[k]) for k in original)
+
+
+def test_an_unloaded_model_refuses_to_be_used_and_leaves_the_returned_base_alone() -> None:
+    model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    plain = model.unload()
+    calls = {
+        "forward": lambda: model(torch.randn(2, 8)),
+        "add_adapter": lambda: model.add_adapter("again", AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2)),
+        "merge_adapters": model.merge_adapters,
+        "unload": model.unload,
+    }
+    for operation, call in calls.items():
+        with pytest.raises(AdapterStateError, match=f"{operation}: this AdapterModel was unloaded"):
+            call()
+    assert isinstance(plain.encoder["q"], nn.Linear) and all(p.requires_grad for p in plain.parameters())
 
 
 def test_events_are_quiet_by_default_and_logged_when_enabled(
