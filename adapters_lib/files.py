@@ -1,4 +1,5 @@
-"""Reading the files adapters are stored in: a damaged or foreign file is named in the error."""
+"""Reading the files adapters are stored in: a damaged or foreign file is named in the error; and
+refusing to write tensors that no load would take back."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-__all__ = ["read_json", "read_safetensors"]
+__all__ = ["check_finite_to_write", "read_json", "read_safetensors"]
+
+
+def check_finite_to_write(state: dict[str, torch.Tensor], where: str) -> None:
+    """ValueError naming ``where`` and the keys when a tensor of ``state`` holds NaN or infinite
+    values: loading refuses such weights, so a file of them would be written only to be rejected."""
+    bad = [key for key, value in state.items() if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if bad:
+        raise ValueError(f"{where}: {bad[:5]} hold NaN or infinite values; nothing was written (such weights cannot be loaded back)")
 
 
 def read_safetensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:

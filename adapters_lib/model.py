@@ -23,7 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
-from adapters_lib.files import read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -200,6 +200,7 @@ class AdapterModel(nn.Module):
         self._active_sets: list[str] = []
         self._disabled_types: set[AdapterType] = set()
         self._merged = False
+        self._unloaded = False
         self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
         if freeze_base:
             for p in base_model.parameters():
@@ -214,6 +215,7 @@ class AdapterModel(nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The base model's forward, with the active adapters applied."""
+        self._check_loaded("forward")
         return self.base_model(*args, **kwargs)
 
     # --- adapter sets ------------------------------------------------------------------------
@@ -384,6 +386,7 @@ class AdapterModel(nn.Module):
 
     def set_modality(self, modality: str) -> None:
         """Choose the modality of every injected :class:`MultiModalAdapter`."""
+        self._check_loaded("set_modality")
         adapters = [a for _, _, a in self._held() if isinstance(a, MultiModalAdapter)]
         if not adapters:
             raise AdapterStateError("modality: this model holds no multimodal adapter")
@@ -418,6 +421,7 @@ class AdapterModel(nn.Module):
 
     def unmerge_adapters(self) -> None:
         """Restore the base weights exactly as they were before :meth:`merge_adapters`."""
+        self._check_loaded("unmerge_adapters")
         if not self._merged:
             raise AdapterStateError("unmerge_adapters: nothing is merged")
         for wrapper in self._wrappers():
@@ -429,10 +433,14 @@ class AdapterModel(nn.Module):
         """Remove every adapter and return the base model (with LoRA/BitFit folded in if ``merge``).
 
         The base parameters get back the ``requires_grad`` flags they had before wrapping. This
-        AdapterModel must not be used afterwards.
+        AdapterModel cannot be used afterwards: its calls raise AdapterStateError (they would wrap
+        the returned model again, unfrozen).
         """
+        self._check_loaded("unload")
         if merge and not self._merged:
             self.merge_adapters()
+        elif not merge and self._merged:
+            self.unmerge_adapters()  # merged for inference earlier: give the base weights back as they were
         for site in _sites(self.base_model):
             wrapper = site.wrapper()
             if wrapper is not None:
@@ -441,6 +449,7 @@ class AdapterModel(nn.Module):
         for name, p in self.base_model.named_parameters():
             p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
         self._sets, self._active_sets = {}, []
+        self._unloaded = True
         return self.base_model
 
     # --- parameters --------------------------------------------------------------------------
@@ -575,6 +584,7 @@ class AdapterModel(nn.Module):
         """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
         path = Path(path)
         state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
+        check_finite_to_write(state, f"save_adapters: set {adapter_name!r}")
         metadata = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
@@ -655,6 +665,14 @@ class AdapterModel(nn.Module):
         if adapter_name not in self._sets:
             raise AdapterKeyError(f"adapter_name: unknown set {adapter_name!r}; known {list(self._sets)}")
 
+    def _check_loaded(self, operation: str) -> None:
+        if self._unloaded:
+            raise AdapterStateError(
+                f"{operation}: this AdapterModel was unloaded and gave its base model back; wrap the base "
+                "model again (AdapterModel(base_model, configs)) to use adapters on it"
+            )
+
     def _check_unmerged(self, operation: str) -> None:
+        self._check_loaded(operation)
         if self._merged:
             raise AdapterStateError(f"{operation}: adapters are merged into the base weights; call unmerge_adapters() first")

@@ -22,7 +22,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -105,6 +105,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     for name, adapter in loras:
         state[f"{_PREFIX}{name}.lora_A.weight"] = adapter.lora_A.detach().contiguous().clone()
         state[f"{_PREFIX}{name}.lora_B.weight"] = adapter.lora_B.detach().contiguous().clone()
+    check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG_NAME).write_text(json.dumps(config, indent=2))

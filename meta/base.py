@@ -291,6 +291,24 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
+    """TypeError naming ``field`` when ``x`` is floating but not of the parameters' ``dtype``
+    (torch's own error names neither the tensor nor the fix)."""
+    if x.is_floating_point() and x.dtype != dtype:
+        raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+
+
+def match_optimizer_state(optimizer: torch.optim.Optimizer | None) -> None:
+    """Put ``optimizer``'s state (Adam's moments, say) on the device and dtype of its parameters.
+
+    ``Module.to``, ``.double()`` and ``.cuda()`` convert the parameters in place but leave the
+    optimiser's state as it was, so the next step fails on mixed dtypes or devices. Reloading the
+    state lets the optimiser cast it the way it does when it loads a checkpoint.
+    """
+    if optimizer is not None and optimizer.state:
+        optimizer.load_state_dict(optimizer.state_dict())
+
+
 class BaseMetaLearner(nn.Module, abc.ABC):
     """What every meta-learner offers: ``meta_train_step(tasks)`` and ``adapt_to_task(...)``.
 
@@ -329,6 +347,12 @@ class BaseMetaLearner(nn.Module, abc.ABC):
     def device(self) -> torch.device:
         """The device the model's parameters live on."""
         return model_device(self.model)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> BaseMetaLearner:
+        # .to(), .double(), .cuda() ... all come here: the meta-optimiser's state follows the parameters
+        super()._apply(fn, recurse)
+        match_optimizer_state(getattr(self, "meta_optimizer", None))
+        return self
 
     @abc.abstractmethod
     def meta_train_step(self, tasks: Any) -> dict[str, float]:

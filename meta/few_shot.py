@@ -35,8 +35,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from meta._checks import check_count
-from meta.base import NonFiniteLossError, Task, TaskShapeError, model_device, validate_task_tensors
+from meta._checks import check_count, check_real
+from meta.base import (
+    NonFiniteLossError,
+    Task,
+    TaskShapeError,
+    check_input_dtype,
+    match_optimizer_state,
+    model_device,
+    validate_task_tensors,
+)
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -177,8 +185,7 @@ class MatchingNetwork(_MetricNetwork):
 
     def __init__(self, encoder: nn.Module, scale: float = 10.0) -> None:
         super().__init__(encoder)
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale!r}")
+        scale = check_real("scale", scale, low=0, low_open=True)
         self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
@@ -253,10 +260,9 @@ class FewShotLearner(nn.Module):
             network = algorithm
         else:
             raise TypeError(f"algorithm must be a name or an nn.Module, got {type(algorithm).__name__}")
-        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        lr = check_real("lr", lr, low=0, low_open=True)
         self.network = network.to(device) if device is not None else network
-        self.lr = float(lr)
+        self.lr = lr
         self._optimizer_factory = optimizer or (lambda ps: torch.optim.Adam(ps, lr=self.lr))
         self.optimizer: torch.optim.Optimizer | None = None
         self.episodes_trained = 0
@@ -266,7 +272,18 @@ class FewShotLearner(nn.Module):
         """Where the network's parameters live."""
         return model_device(self.network)
 
+    def _apply(self, fn: Any, recurse: bool = True) -> FewShotLearner:
+        # .to(), .double(), .cuda() ... all come here: the optimiser's state follows the parameters
+        super()._apply(fn, recurse)
+        match_optimizer_state(getattr(self, "optimizer", None))
+        return self
+
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        # lazily sized modules have no dtype before their first call
+        dtype = next((p.dtype for p in self.network.parameters() if not isinstance(p, nn.parameter.UninitializedParameter)), None)
+        if dtype is not None:
+            check_input_dtype("support_x", support_x, dtype)
+            check_input_dtype("query_x", query_x, dtype)
         d = self.device
         return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
 

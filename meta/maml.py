@@ -81,7 +81,16 @@ from torch import nn
 from torch.func import functional_call
 
 from meta._checks import check_count, check_real
-from meta.base import BaseMetaLearner, MetaBatch, TaskLike, TaskShapeError, as_meta_batch, validate_task_tensors
+from meta.base import (
+    BaseMetaLearner,
+    MetaBatch,
+    NonFiniteLossError,
+    TaskLike,
+    TaskShapeError,
+    as_meta_batch,
+    check_input_dtype,
+    validate_task_tensors,
+)
 from meta.vmap_guard import (
     VmapUnsafeError,
     VmapUnsafeLayer,
@@ -295,9 +304,7 @@ class MAML(BaseMetaLearner):
             self._check_input_dtype(qx, "query_x")
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
-        dtype = next(p.dtype for p in self.meta_parameters())
-        if x.is_floating_point() and x.dtype != dtype:
-            raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+        check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
 
     def _inner_loop_func(
         self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
@@ -615,7 +622,12 @@ class MAML(BaseMetaLearner):
         self._check_batch(batch)
         total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
-            return self._choose_path(batch, total)
+            try:
+                return self._choose_path(batch, total)
+            except BaseException:
+                # a refused batch decides nothing: the next meta-step measures the paths afresh
+                self.path, self.path_timings_s, self.path_grads_agree = None, {}, None
+                raise
         if self.path == "vmap":
             # checked at every step: a module switched to training mode can make vmap wrong later
             reason = self._vmap_refusal(batch)
@@ -674,6 +686,8 @@ class MAML(BaseMetaLearner):
 
         Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
         the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
+        Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
+        support set holds such values, or the steps diverged.
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
@@ -682,6 +696,14 @@ class MAML(BaseMetaLearner):
         with torch.enable_grad():
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
+            )
+        bad = [n for n, t in fast.items() if not bool(torch.isfinite(t).all())]
+        if bad:
+            # weights like these would predict NaN for every input without a word
+            raise NonFiniteLossError(
+                f"adapt_to_task: adapted weights {bad[:3]} are NaN or infinite after {steps} inner steps of "
+                f"{type(self).__name__}; support_x or support_y hold NaN or infinite values, or the steps "
+                "diverged (fewer num_steps or a smaller lr_inner)"
             )
         weights = {n: p.detach() for n, p in self.model.named_parameters()}
         weights.update(fast)
@@ -926,20 +948,26 @@ class Reptile(MAML):
             raise TypeError("Reptile is first-order by construction: do not pass first_order")
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
 
+    def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
+        """(query loss, query accuracy or 0) at the adapted weights ``fast``, detached."""
+        out = functional_call(self.model, fast, (qx,), strict=False)
+        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+        return self._criterion(out, qy).detach(), acc.detach()
+
     def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
         fast, first = self._inner_loop_func(start, x, y, self.num_inner_steps, first_order=True)
-        final = self._loss(fast, qx, qy).detach()
-        return {n: start[n] - fast[n] for n in start}, final, first
+        final, acc = self._query_scores(fast, qx, qy)
+        return {n: start[n] - fast[n] for n in start}, final, first, acc
 
     def _reptile_task_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
         fast, first = self._inner_loop_autograd(start, x, y, self.num_inner_steps, True, keep_graph=False)
         with torch.no_grad():
-            final = self._loss(fast, qx, qy)
-        return {n: start[n] - fast[n] for n in start}, final, first
+            final, acc = self._query_scores(fast, qx, qy)
+        return {n: start[n] - fast[n] for n in start}, final, first, acc
 
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         named = dict(self.model.named_parameters())
@@ -947,21 +975,21 @@ class Reptile(MAML):
             stacked = batch.stacked()
             if stacked is None:
                 raise ValueError("the vmap path needs tasks of equal shapes; use vectorize='loop'")
-            deltas, q, s = self._vmapped("_reptile_task_func")(*stacked)
+            deltas, q, s, a = self._vmapped("_reptile_task_func")(*stacked)
             sums = {n: d.sum(0) for n, d in deltas.items()}
-            q_sum, s_sum = q.sum(), s.sum()
+            q_sum, s_sum, a_sum = q.sum(), s.sum(), a.sum()
         else:
             sums = {n: torch.zeros_like(named[n]) for n in self.adapt_names}
-            q_sum = s_sum = torch.zeros(())
+            q_sum = s_sum = a_sum = torch.zeros(())
             for t in batch:
-                deltas, q, s = self._reptile_task_loop(*t.as_tuple())
+                deltas, q, s, a = self._reptile_task_loop(*t.as_tuple())
                 for n in sums:
                     sums[n] += deltas[n]
-                q_sum, s_sum = q_sum + q, s_sum + s
+                q_sum, s_sum, a_sum = q_sum + q, s_sum + s, a_sum + a
         for n, total in sums.items():
             p = named[n]
             if not p.requires_grad:
                 continue  # frozen: never meta-updated
             g = total / total_tasks
             p.grad = g if p.grad is None else p.grad + g
-        return {"query": q_sum.detach(), "support": s_sum.detach(), "acc": torch.zeros(())}
+        return {"query": q_sum.detach(), "support": s_sum.detach(), "acc": a_sum.detach()}

@@ -27,7 +27,7 @@ import structlog
 import torch
 from pydantic import ConfigDict, Field
 
-from meta._checks import NumbersNotBools, check_count
+from meta._checks import NumbersNotBools, check_count, check_real
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -132,9 +132,8 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
-        for name, value in (("meta_learning_rate", meta_learning_rate), ("learning_rate", learning_rate)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        meta_learning_rate = check_real("meta_learning_rate", meta_learning_rate, low=0)
+        learning_rate = check_real("learning_rate", learning_rate, low=0)
         if not 0 < min_lr <= learning_rate <= max_lr:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
@@ -142,12 +141,10 @@ class AdaptiveOptimizer:
         window = check_count("window", window, low=2)
         plateau_patience = check_count("plateau_patience", plateau_patience, low=1)
         convergence_patience = check_count("convergence_patience", convergence_patience, low=1)
-        # written so that NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
-        if not (isinstance(plateau_factor, (int, float)) and 1 < plateau_factor < math.inf):
-            raise ValueError(f"plateau_factor: must be a finite number > 1, got {plateau_factor!r}")
-        for name, value in (("plateau_threshold", plateau_threshold), ("convergence_tol", convergence_tol)):
-            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        plateau_factor = check_real("plateau_factor", plateau_factor, low=1, low_open=True)
+        plateau_threshold = check_real("plateau_threshold", plateau_threshold, low=0)
+        convergence_tol = check_real("convergence_tol", convergence_tol, low=0)
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning = use_meta_learning
@@ -209,7 +206,12 @@ class AdaptiveOptimizer:
                     raise ValueError(f"loss_value: expected a scalar, got shape {tuple(loss_value.shape)}")
                 loss_float = float(loss_value.detach())
             else:
-                loss_float = float(loss_value)
+                try:
+                    loss_float = float(loss_value)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"loss_value: expected the batch's loss as a number or a scalar tensor, got {loss_value!r}"
+                    ) from None
             if not math.isfinite(loss_float):
                 raise ValueError(f"loss_value: must be finite, got {loss_float!r}")
             if isinstance(loss_value, torch.Tensor) and loss_value.requires_grad and not self._backward_seen.seen:
@@ -420,6 +422,19 @@ def run_trial(
     return value
 
 
+def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailedError:
+    """The error for a study with no completed trial: every trial failed, or none has run yet."""
+    trials = study.get_trials(deepcopy=False)
+    if not trials:
+        return AllTrialsFailedError(f"{field}: no trial has run yet in this study, so there is no best {what}; run the search first")
+    failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
+    if failed == len(trials):
+        return AllTrialsFailedError(f"{field}: all {failed} trials failed (raised or returned NaN); no best {what}")
+    return AllTrialsFailedError(
+        f"{field}: none of the {len(trials)} trials has completed ({failed} failed, the others still running); no best {what}"
+    )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -555,17 +570,29 @@ def open_study(
     direction: str,
     sampler: optuna.samplers.BaseSampler,
 ) -> optuna.Study:
-    """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`)."""
+    """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
+
+    A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
+    ignores the argument, so a minimising search resumed as a maximising one would report the worst
+    trial as the best. A mismatch raises ValueError.
+    """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.create_study(
+        study = optuna.create_study(
             storage=make_storage(storage),
             study_name=study_name,
             direction=direction,
             sampler=sampler,
             load_if_exists=study_name is not None,
         )
+    stored = study.direction.name.lower()
+    if stored != direction:
+        raise ValueError(
+            f"direction: study {study_name!r} in the storage was created to {stored}, got direction={direction!r}; "
+            "resume it with its own direction or choose another study_name"
+        )
+    return study
 
 
 class BayesianOptimizer:
@@ -646,9 +673,6 @@ class BayesianOptimizer:
         """The best parameters and score so far; AllTrialsFailedError if no trial has completed."""
         completed = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not completed:
-            n = len(self.study.get_trials(deepcopy=False))
-            raise AllTrialsFailedError(
-                f"objective_function: all {n} trials failed (raised or returned NaN); no best parameters"
-            )
+            raise no_best_error(self.study, "objective_function", "parameters")
         best = self.study.best_trial
         return dict(best.params), float(best.value)

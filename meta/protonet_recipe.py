@@ -177,6 +177,12 @@ def train_protonet(
     network = PrototypicalNetwork(encoder)
     device = next((p.device for p in network.parameters()), torch.device("cpu"))
     if recipe.rotation_classes:
+        if images.shape[-2] != images.shape[-1]:
+            # a quarter turn swaps height and width: the rotated copies could not share a batch
+            raise ValueError(
+                f"images are {images.shape[-2]}x{images.shape[-1]}; rotation_classes=True needs square images "
+                "(resize them, or pass a recipe with rotation_classes=False)"
+            )
         images, labels = with_rotation_classes(images, labels)
     sampler = EpisodeSampler(images, labels, n_way=recipe.n_way, k_shot=recipe.k_shot, n_query=recipe.n_query, seed=recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed + 1)

@@ -7,15 +7,15 @@ new task types arrive, and the model must follow the new stream while keeping wh
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import structlog
 import torch
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.continual._data import Batch
+from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -65,8 +65,7 @@ class DriftAdapter:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr: must be > 0, got {lr!r}")
+        lr = check_real("lr", lr, low=0, low_open=True)
         steps = check_count("steps", steps, low=1)
         buffer_size = check_count("buffer_size", buffer_size)
         self.model = model
@@ -129,8 +128,16 @@ class DriftAdapter:
         return float((pred - utility.reshape(utility.shape[0], -1)).pow(2).mean())
 
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
-        """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``."""
+        """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
+
+        A batch that fails midway (the loss stops being finite, the model raises) leaves the model,
+        the memory and the Fisher as they were, so the model keeps serving its earlier predictions.
+        """
         features, utility = self._check(features, utility)
+        with restored_on_failure(self.model, self.ewc, self.replay):
+            return self._adapt(features, utility)
+
+    def _adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         before = self.mse(features, utility)
         n = features.shape[0]
         t = torch.zeros(n, dtype=torch.long)

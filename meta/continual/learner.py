@@ -6,7 +6,8 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +25,7 @@ from meta.continual._data import (
     as_task_mapping,
     as_tensors,
 )
+from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
 from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
@@ -221,7 +223,18 @@ class ContinualLearner:
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, task_id: int | None = None) -> torch.Tensor:
-        """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise."""
+        """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise.
+
+        Raises ValueError for inputs that are NaN or infinite (their logits would still name a
+        class) or that the model cannot take (naming their shape and dtype).
+        """
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
+        if task_id is not None:
+            task_id = self._check_task_id(task_id)
+        self._num_outputs(x, "x")
         if self.config.setting == "task":
             if task_id is None:
                 raise ValueError("task_id: required in the 'task' setting, got None")
@@ -329,6 +342,24 @@ class ContinualLearner:
             epoch_losses.append(total / steps)
         return epoch_losses
 
+    @contextmanager
+    def _undone_on_failure(self) -> Iterator[None]:
+        """Put the model, the strategy and the learner's records back as they were if the block raises.
+
+        A task that fails midway (its loss stops being finite, a strategy raises) must not leave a
+        half-trained model, a progressive column, replay priorities or task classes behind: the
+        caller retries it with other settings. Model and strategies are restored in place (see
+        :func:`restored_on_failure`), so the references the caller holds stay valid.
+        """
+        records = copy.deepcopy((self.task_classes, self._generator, self.num_outputs))
+        try:
+            # a composition holds no state of its own: its parts are restored
+            with restored_on_failure(self.model, *_flatten(self.strategy)):
+                yield
+        except BaseException:
+            self.task_classes, self._generator, self.num_outputs = records
+            raise
+
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
         "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
@@ -336,7 +367,8 @@ class ContinualLearner:
         Raises EmptyTaskError (a ValueError) for empty data, ValueError for data the model cannot
         take (its shape or dtype; checked on one example before anything changes),
         DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
-        if the loss stops being finite. A call rejected before training leaves the learner unchanged.
+        if the loss stops being finite. A call that raises, before or during training, leaves the
+        learner unchanged (model, strategy and records), so the task can be retried.
         """
         task_id = self._check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)
@@ -349,10 +381,11 @@ class ContinualLearner:
         t0 = time.perf_counter()
         classes = sorted(set(self.task_classes.get(task_id, [])) | set(torch.unique(y).tolist()))
         t = torch.full((x.shape[0],), task_id, dtype=torch.long)
-        self.strategy.before_task(self, task_id, x, y)  # may still refuse the task: record nothing before
-        self.task_classes[task_id] = classes
-        losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
-        self.strategy.after_task(self, task_id, x, y)
+        with self._undone_on_failure():
+            self.strategy.before_task(self, task_id, x, y)
+            self.task_classes[task_id] = classes
+            losses = self._train_loop(x, y, t, num_epochs, self.strategy, f"task {task_id}")
+            self.strategy.after_task(self, task_id, x, y)
         if task_id not in self.trained_tasks:
             self.trained_tasks.append(task_id)
         self.stage_tasks.append(task_id)
@@ -382,12 +415,13 @@ class ContinualLearner:
             self._check_task_id(tid)
             self._check_task(x, y, f"tasks[{tid}]")
         t0 = time.perf_counter()
-        for tid, (_, y) in data.items():
-            self.task_classes[tid] = sorted(set(self.task_classes.get(tid, [])) | set(torch.unique(y).tolist()))
         x = torch.cat([d[0] for d in data.values()])
         y = torch.cat([d[1] for d in data.values()])
         t = torch.cat([torch.full((d[0].shape[0],), tid, dtype=torch.long) for tid, d in data.items()])
-        losses = self._train_loop(x, y, t, num_epochs, self.strategy, "joint")
+        with self._undone_on_failure():
+            for tid, (_, labels) in data.items():
+                self.task_classes[tid] = sorted(set(self.task_classes.get(tid, [])) | set(torch.unique(labels).tolist()))
+            losses = self._train_loop(x, y, t, num_epochs, self.strategy, "joint")
         stage = len(self.stage_tasks)
         for tid in data:
             if tid not in self.trained_tasks:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -293,10 +293,9 @@ class EWC(Strategy):
         decoupled: bool = False,
         seed: int = 0,
     ) -> None:
-        if max_stiffness is not None and not max_stiffness > 0:
-            raise ValueError(f"max_stiffness: must be > 0 or None, got {max_stiffness!r}")
-        if not (isinstance(ewc_lambda, (int, float)) and math.isfinite(ewc_lambda) and ewc_lambda >= 0):
-            raise ValueError(f"ewc_lambda: must be a finite number >= 0, got {ewc_lambda!r}")
+        if max_stiffness is not None:
+            max_stiffness = check_real("max_stiffness", max_stiffness, low=0, low_open=True)
+        ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
         if mode not in ("separate", "online"):
             raise ValueError(f"mode: must be 'separate' or 'online', got {mode!r}")
         if not 0.0 <= decay <= 1.0:
@@ -644,10 +643,8 @@ class LwF(Strategy):
     name = "lwf"
 
     def __init__(self, alpha: float = 1.0, temperature: float = 2.0) -> None:
-        if not (math.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha: must be a finite number >= 0, got {alpha!r}")
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ValueError(f"temperature: must be > 0, got {temperature!r}")
+        alpha = check_real("alpha", alpha, low=0)
+        temperature = check_real("temperature", temperature, low=0, low_open=True)
         self.alpha = alpha
         self.temperature = temperature
         self.teacher: nn.Module | None = None

@@ -156,14 +156,10 @@ def _as_labels(y: Any, num_classes: int, name: str) -> torch.Tensor:
     return y
 
 
-def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig | None = None) -> DARTSResult:
-    """Search the cell space by DARTS on ``data = (x_train, y_train, x_val, y_val)``.
-
-    Rows of ``x`` may be flat; they are reshaped to the space's ``input_shape``. Deterministic for a
-    given ``config.seed``. Data that holds NaN, labels that are not integers in ``[0, num_classes)``
-    raise ValueError naming them; a loss that becomes NaN or infinite raises ``NonFiniteLossError``.
-    """
-    config = config or DARTSConfig()
+def check_darts_data(
+    space: ArchitectureSpace, data: Sequence[Any]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x_train, y_train, x_val, y_val)`` as tensors DARTS can train on, or ValueError naming what is wrong."""
     if not isinstance(space, CellSearchSpace):
         raise ValueError(
             f"search_space_config: DARTS searches only the NAS-Bench-201 cell space (create_nb201_search_space), "
@@ -177,6 +173,18 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
     y_tr, y_va = _as_labels(data[1], classes, "y_train"), _as_labels(data[3], classes, "y_val")
     if len(x_tr) != len(y_tr) or len(x_va) != len(y_va) or len(x_tr) == 0 or len(x_va) == 0:
         raise ValueError("darts_data: x and y must be non-empty and of matching lengths")
+    return x_tr, y_tr, x_va, y_va
+
+
+def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig | None = None) -> DARTSResult:
+    """Search the cell space by DARTS on ``data = (x_train, y_train, x_val, y_val)``.
+
+    Rows of ``x`` may be flat; they are reshaped to the space's ``input_shape``. Deterministic for a
+    given ``config.seed``. Data that holds NaN, labels that are not integers in ``[0, num_classes)``
+    raise ValueError naming them; a loss that becomes NaN or infinite raises ``NonFiniteLossError``.
+    """
+    config = config or DARTSConfig()
+    x_tr, y_tr, x_va, y_va = check_darts_data(space, data)
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     model = Supernet(space)

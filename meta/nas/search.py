@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 from meta._checks import check_count
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import AllTrialsFailedError, check_called_with_one_argument, open_study, optuna_sampler, run_trial
+from meta.optimizer import check_called_with_one_argument, no_best_error, open_study, optuna_sampler, run_trial
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -50,7 +50,8 @@ class NeuralArchitectureSearch:
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
-    samplers may, is answered from the study and costs no evaluation).
+    samplers may, is answered from the study and costs no evaluation); fewer times when the space
+    holds fewer architectures not yet evaluated: the search stops once every one has been.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -108,8 +109,14 @@ class NeuralArchitectureSearch:
         self.study_name = study_name
         self.darts_data = darts_data
         self.darts_options = dict(darts_options or {})
-        if algorithm == "darts" and darts_data is None:
-            raise ValueError("darts_data: algorithm='darts' needs (x_train, y_train, x_val, y_val) to train a supernet on")
+        if algorithm == "darts":
+            from meta.nas.darts import DARTSConfig, check_darts_data
+
+            if darts_data is None:
+                raise ValueError("darts_data: algorithm='darts' needs (x_train, y_train, x_val, y_val) to train a supernet on")
+            # checked now, not when the search starts (after its study was opened in storage)
+            check_darts_data(self.space, darts_data)
+            DARTSConfig(**{"seed": 0, **self.darts_options})
         if algorithm == "evolutionary" and mutation not in ("guided", "random"):
             raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         self.history: list[tuple[Architecture, float]] = []
@@ -131,9 +138,24 @@ class NeuralArchitectureSearch:
 
     @property
     def study(self) -> optuna.Study:
-        """The Optuna study holding the trials (created, or loaded from ``storage``, on first use)."""
+        """The Optuna study holding the trials (created, or loaded from ``storage``, on first use).
+
+        A loaded study whose trials are not architectures of this search space raises ValueError
+        naming it: searching on would fail deep in a sampler or decode the best trial wrongly.
+        """
         if self._study is None:
-            self._study = open_study(self.storage, self.study_name, "maximize", self._sampler())
+            study = open_study(self.storage, self.study_name, "maximize", self._sampler())
+            for trial in study.get_trials(deepcopy=False):
+                try:
+                    if trial.params:
+                        self.space.decode(trial.params)
+                except (KeyError, ValueError) as exc:
+                    raise ValueError(
+                        f"study_name: study {self.study_name!r} in the storage holds trials of another search space "
+                        f"(trial {trial.number}: {str(exc).strip(chr(34))}); search this {type(self.space).__name__} "
+                        "under another study_name"
+                    ) from None
+            self._study = study
         return self._study
 
     def search_architecture(
@@ -167,6 +189,10 @@ class NeuralArchitectureSearch:
         for _ in range(max_asks):
             if evaluations >= num_evaluations:
                 break
+            if self.space.size is not None and len(known) >= self.space.size:
+                # every architecture has been evaluated: further asks would only be repeats
+                log.info("nas_space_exhausted", architectures=self.space.size, evaluations=evaluations)
+                break
             trial = study.ask(distributions)
             arch = self.space.decode(trial.params)
             key = self.space.key(arch)
@@ -191,10 +217,7 @@ class NeuralArchitectureSearch:
         """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""
         done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not done:
-            raise AllTrialsFailedError(
-                f"evaluation_function: all {len(self.study.get_trials(deepcopy=False))} trials failed "
-                "(raised or returned NaN); no best architecture"
-            )
+            raise no_best_error(self.study, "evaluation_function", "architecture")
         best = self.study.best_trial
         return self.space.decode(best.params), float(best.value)
 

@@ -14,6 +14,7 @@ from adapters_lib import (
     AdapterDimensionError,
     AdapterKeyError,
     AdapterModel,
+    AdapterStateError,
     AdapterTargetError,
     AdapterType,
     TransformerBlock,
@@ -183,6 +184,17 @@ def test_save_and_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-
     torch.testing.assert_close(again(x), expected)
 
 
+def test_weights_that_no_load_would_take_back_are_not_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    with torch.no_grad():
+        model.adapter_parameters()[0][0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"save_adapters: set 'default': \['encoder.q.lora.lora_A'\] hold NaN or infinite values"):
+        model.save_adapters(tmp_path / "a.safetensors")
+    with pytest.raises(ValueError, match=r"export_peft: set 'default': \[.*lora_A.weight'\] hold NaN or infinite values"):
+        model.export_peft(tmp_path / "peft")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_state_is_rejected_before_any_copy() -> None:
     model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
     state = model.adapter_state_dict()
@@ -243,6 +255,35 @@ def test_unload_returns_the_plain_base_model() -> None:
     assert isinstance(plain.encoder["q"], nn.Linear)
     assert all(p.requires_grad for p in plain.parameters())
     torch.testing.assert_close(plain(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_unload_without_merge_after_merging_returns_the_original_weights() -> None:
+    net = Net()
+    original = {k: v.clone() for k, v in net.state_dict().items()}
+    model = AdapterModel(net, AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    model.merge_adapters()  # for inference
+    plain = model.unload()
+    assert isinstance(plain.encoder["q"], nn.Linear)
+    after = plain.state_dict()
+    assert all(torch.equal(original[k], after[k]) for k in original)
+
+
+def test_an_unloaded_model_refuses_to_be_used_and_leaves_the_returned_base_alone() -> None:
+    model = AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2))
+    plain = model.unload()
+    calls = {
+        "forward": lambda: model(torch.randn(2, 8)),
+        "add_adapter": lambda: model.add_adapter("again", AdapterConfig(adapter_type="lora", target_modules=["q"], lora_r=2)),
+        "merge_adapters": model.merge_adapters,
+        "unload": model.unload,
+    }
+    for operation, call in calls.items():
+        with pytest.raises(AdapterStateError, match=f"{operation}: this AdapterModel was unloaded"):
+            call()
+    assert isinstance(plain.encoder["q"], nn.Linear) and all(p.requires_grad for p in plain.parameters())
 
 
 def test_events_are_quiet_by_default_and_logged_when_enabled(

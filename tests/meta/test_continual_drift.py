@@ -59,6 +59,9 @@ def test_adapter_rejects_bad_batches_without_changing_the_model() -> None:
         adapter.adapt([[0.0, 0.0, 0.0]], torch.zeros(1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="buffer_size"):
         DriftAdapter(model, buffer_size=-1)
+    for bad in ("0.01", float("inf"), True):
+        with pytest.raises(ValueError, match=f"lr: expected a finite number > 0, got {bad!r}"):
+            DriftAdapter(model, lr=bad)  # type: ignore[arg-type]
     # two utilities per row against one output would broadcast in the squared error
     with pytest.raises(ValueError, match="utility: 2 values per row, but the model predicts 1 per row"):
         adapter.adapt(torch.zeros(4, 3), torch.zeros(4, 2))
@@ -73,3 +76,39 @@ def test_utilities_of_shape_n_and_n_by_1_mix_across_batches() -> None:
     adapter.adapt(x, x.sum(dim=1))
     report = adapter.adapt(x, x.sum(dim=1, keepdim=True))  # the replay memory holds the first batch
     assert report["batches_seen"] == 2 and report["replayed"] == 16
+
+
+class _FailsAfter(nn.Module):
+    """A regression model whose training forward pass raises from its ``fail_at``-th call on."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+        self.calls, self.fail_at = 0, fail_at
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.calls += 1
+            if self.calls >= self.fail_at:
+                raise RuntimeError("the model failed")
+        return self.net(x)
+
+
+def test_a_batch_that_fails_midway_leaves_model_memory_and_fisher_as_they_were() -> None:
+    torch.manual_seed(0)
+    model = _FailsAfter(fail_at=10**9)
+    adapter = DriftAdapter(model, steps=5)
+    x = torch.randn(16, 3)
+    adapter.adapt(x, x.sum(dim=1))
+    params = list(model.parameters())
+    before = copy.deepcopy(model.state_dict())
+    memory, fisher = adapter.replay.x.clone(), copy.deepcopy(adapter.ewc.fisher_)
+    model.fail_at = model.calls + 3  # two steps of the next batch go through, then the model fails
+    with pytest.raises(RuntimeError, match="the model failed"):
+        adapter.adapt(x + 1, x.sum(dim=1) - 1)
+    assert all(a is b for a, b in zip(model.parameters(), params, strict=True))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert torch.equal(adapter.replay.x, memory) and adapter.batches_seen == 1
+    assert all(torch.equal(fisher[k][n], f) for k, fs in adapter.ewc.fisher_.items() for n, f in fs.items())
+    model.fail_at = 10**9
+    assert adapter.adapt(x + 1, x.sum(dim=1) - 1)["batches_seen"] == 2.0

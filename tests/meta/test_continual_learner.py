@@ -163,6 +163,45 @@ def test_repeated_task_allowed_for_naive_and_nan_is_never_silent() -> None:
         learner.train_task((x * 1e6, y), 0, num_epochs=5)
 
 
+@pytest.mark.parametrize("strategy", ["ewc+replay_prioritized", "progressive"])
+def test_a_task_that_diverges_midway_leaves_the_learner_as_it_was_and_can_be_retried(strategy: str) -> None:
+    tasks = _tasks(num_tasks=2, n=16, dim=10)
+    learner = ContinualLearner(_mlp(10), strategy=strategy, setting="task", buffer_size=8, batch_size=4)
+    model = learner.model
+    learner.train_task(tasks[0], 0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    classes, generator = dict(learner.task_classes), learner._generator.get_state()
+    replay = learner.strategy.strategies[1] if strategy != "progressive" else None
+    priority = replay.priority.clone() if replay is not None else None
+    params = list(model.parameters())
+    x, y = tasks[1]
+    with pytest.raises(FloatingPointError, match="loss: became"):
+        learner.train_task((x * 1e8, y), 1, num_epochs=3)  # finite first steps, then it diverges
+    assert learner.model is model
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert learner.task_classes == classes and learner.trained_tasks == [0] and learner.stage_tasks == [0]
+    assert torch.equal(learner._generator.get_state(), generator)
+    if replay is not None:  # the caller's handles on a composed strategy and on the parameters stay valid
+        assert learner.strategy.strategies[1] is replay and torch.equal(replay.priority, priority)
+        assert all(a is b for a, b in zip(model.parameters(), params, strict=True))
+    learner.train_task((x, y), 1)  # the same task id again: nothing of the failed attempt is in the way
+    assert learner.trained_tasks == [0, 1]
+
+
+def test_predict_refuses_inputs_it_cannot_answer_and_names_them() -> None:
+    x, y = _tasks(num_tasks=1, n=16, dim=10)[0]
+    learner = ContinualLearner(_mlp(10), strategy="naive")
+    learner.train_task((x, y), 0)
+    with pytest.raises(ValueError, match="x: holds NaN or infinite values"):
+        learner.predict(torch.full_like(x, float("nan")))
+    with pytest.raises(ValueError, match=r"x: the model cannot take x of shape \(16, 7\)"):
+        learner.predict(x[:, :7])
+    with pytest.raises(ValueError, match="task_id: expected an integer >= 0, got 'a'"):
+        learner.predict(x, task_id="a")
+    assert learner.predict(x).shape == (16,)
+
+
 def test_task_setting_masks_logits_to_the_task_classes() -> None:
     tasks = _tasks(num_tasks=2, n=32, dim=10)
     learner = ContinualLearner(_mlp(10), strategy="naive", setting="task")

@@ -330,3 +330,15 @@ def test_fisher_and_evaluation_see_the_model_without_dropout_noise() -> None:
     assert learner.model.training
     plain.load_state_dict({k.replace("3.", "2."): v for k, v in dropped.state_dict().items()})
     assert first == float((plain(x).argmax(1) == y).float().mean())
+
+
+@pytest.mark.parametrize(("make", "field", "bound"), [
+    (lambda bad: EWC(ewc_lambda=bad), "ewc_lambda", ">= 0"),
+    (lambda bad: EWC(max_stiffness=bad), "max_stiffness", "> 0"),
+    (lambda bad: LwF(alpha=bad), "alpha", ">= 0"),
+    (lambda bad: LwF(temperature=bad), "temperature", "> 0"),
+])
+@pytest.mark.parametrize("bad", ["1.0", True, float("nan")])
+def test_strategy_number_options_are_checked_and_named(make, field: str, bound: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=f"{field}: expected a finite number {bound}, got {bad!r}"):
+        make(bad)

@@ -86,7 +86,7 @@ def test_bad_input_is_named() -> None:
         FewShotLearner("siamese", encoder=nn.Linear(4, 8))
     with pytest.raises(ValueError, match="encoder is required"):
         FewShotLearner("prototypical")
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr: expected a finite number > 0"):
         FewShotLearner("prototypical", encoder=nn.Linear(4, 8), lr=0)
 
 
@@ -118,3 +118,37 @@ def test_labels_that_are_not_1d_and_nan_inputs_are_named_and_an_empty_query_is_s
         learner.predict(sx, sy, nan_query)  # argmax of NaN scores would still name a class
     assert all(torch.equal(v, learner.state_dict()[k]) for k, v in before.items()) and learner.episodes_trained == 1
     assert learner.predict(sx, sy, sx[:0]).shape == (0,)
+
+
+def test_converting_a_trained_learner_converts_its_optimizer_state() -> None:
+    x, y = _blobs(n_classes=3, per_class=4, dim=4)
+    support = torch.arange(len(y)) % 2 == 0
+    sx, sy, qx, qy = x[support], y[support], x[~support], y[~support]
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    learner.train_episode(sx, sy, qx, qy)
+    learner.double()
+    moments = [v for state in learner.optimizer.state.values() for k, v in state.items() if k != "step"]
+    assert moments and all(v.dtype == torch.float64 for v in moments)
+    metrics = learner.train_episode(sx.double(), sy, qx.double(), qy)
+    assert learner.episodes_trained == 2 and metrics["loss"] == metrics["loss"]
+
+
+@pytest.mark.parametrize(("make", "field"), [
+    (lambda bad: FewShotLearner("prototypical", encoder=nn.Linear(4, 8), lr=bad), "lr"),
+    (lambda bad: MatchingNetwork(nn.Linear(4, 8), scale=bad), "scale"),
+])
+@pytest.mark.parametrize("bad", [True, float("inf"), "0.1"])
+def test_number_options_refuse_bools_infinities_and_strings(make, field: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=f"{field}: expected a finite number > 0, got {bad!r}"):
+        make(bad)
+
+
+@pytest.mark.parametrize("algorithm", ["prototypical", "relation", "matching"])
+def test_inputs_of_another_float_dtype_are_named(algorithm: str) -> None:
+    x, y = _blobs(n_classes=3, per_class=4, dim=4)
+    learner = FewShotLearner(algorithm, encoder=nn.Linear(4, 8))
+    with pytest.raises(TypeError, match=r"support_x has dtype torch.float64 but the model's parameters are torch.float32"):
+        learner.train_episode(x.double(), y, x, y)
+    with pytest.raises(TypeError, match=r"query_x has dtype torch.float64 .* convert it with .to\(torch.float32\)"):
+        learner.predict(x, y, x.double())
+    assert learner.episodes_trained == 0 and learner.predict(x, y, x).shape == (12,)

@@ -365,3 +365,62 @@ def test_cross_entropy_targets_must_be_labels_or_probabilities_of_the_scores_sha
     learner.meta_train_step([(x, labels, x, labels)])
     message = _untouched(learner, lambda: learner.meta_train_step([(x, labels[:, None], x, labels[:, None])]))
     assert "integer class labels of shape (6,) or class probabilities of shape (6, 4)" in message
+
+
+@pytest.mark.parametrize("cls", [MAML, MetaSGD])
+def test_converting_a_trained_learner_converts_its_meta_optimizer_state(cls: type[MAML]) -> None:
+    sampler = SinusoidTaskSampler(seed=0)
+    learner = cls(_mlp(), lr_inner=0.01)
+    learner.meta_train_step(sampler.sample(2, k_shot=5, k_query=5))
+    learner.double()
+    moments = [v for state in learner.meta_optimizer.state.values() for k, v in state.items() if k != "step"]
+    assert moments and all(v.dtype == torch.float64 for v in moments)
+    batch = [tuple(t.double() for t in task.as_tuple()) for task in sampler.sample(2, k_shot=5, k_query=5)]
+    assert math.isfinite(learner.meta_train_step(batch)["meta_loss"])
+    assert learner.meta_step_count == 2
+
+
+def test_a_refused_first_batch_leaves_the_path_to_be_chosen_by_the_next_one() -> None:
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)), loss_fn="cross_entropy")
+    x, labels = torch.randn(6, 4), torch.randint(0, 3, (6,))
+    with pytest.raises(IndexError):  # class 7 of a 3-class model
+        learner.meta_train_step([(x, torch.full((6,), 7), x, labels)] * 2)
+    assert learner.path is None and learner.path_timings_s == {} and learner.meta_step_count == 0
+    learner.meta_train_step([(x, labels, x, labels)] * 2)
+    assert learner.path in ("vmap", "loop") and set(learner.path_timings_s) == {"vmap", "loop"}
+
+
+@pytest.mark.parametrize("cls", [MAML, MetaSGD])
+def test_adaptation_to_non_finite_weights_raises_instead_of_returning_them(cls: type[MAML]) -> None:
+    learner = cls(_mlp(), lr_inner=0.01)
+    x, y = torch.randn(5, 1), torch.randn(5, 1)
+    with pytest.raises(NonFiniteLossError, match=r"adapt_to_task: adapted weights \[.*\] are NaN or infinite"):
+        learner.adapt_to_task(x, torch.full_like(y, float("nan")))
+    diverging = cls(_mlp(), lr_inner=1e6)
+    with pytest.raises(NonFiniteLossError, match="after 20 inner steps"):
+        diverging.adapt_to_task(1e3 * x, y, num_steps=20)
+    weights = learner.adapt_to_task(x, y)
+    assert all(bool(torch.isfinite(t).all()) for t in weights.values())
+
+
+@pytest.mark.parametrize("path", ["loop", "vmap"])
+def test_reptile_reports_the_query_accuracy_of_its_adapted_weights(path: str) -> None:
+    torch.manual_seed(0)
+    model = nn.Linear(2, 3)
+    learner = Reptile(model, lr_inner=0.5, num_inner_steps=3, loss_fn="cross_entropy", vectorize=path)
+    g = torch.Generator().manual_seed(0)
+    tasks = [(torch.randn(6, 2, generator=g), torch.randint(0, 3, (6,), generator=g),
+              torch.randn(9, 2, generator=g), torch.randint(0, 3, (9,), generator=g)) for _ in range(2)]
+    expected = []
+    for sx, sy, qx, qy in tasks:  # Reptile's inner loop: plain SGD on support and query together
+        fast = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
+        for _ in range(3):
+            loss = F.cross_entropy(torch.func.functional_call(model, fast, (torch.cat([sx, qx]),)), torch.cat([sy, qy]))
+            grads = torch.autograd.grad(loss, list(fast.values()))
+            fast = {n: (t - 0.5 * g_).detach().requires_grad_() for (n, t), g_ in zip(fast.items(), grads)}
+        scores = torch.func.functional_call(model, fast, (qx,))
+        expected.append(float((scores.argmax(-1) == qy).float().mean()))
+    metrics = learner.meta_train_step(tasks)
+    assert metrics["path"] == path
+    assert metrics["query_accuracy"] == pytest.approx(sum(expected) / 2) and sum(expected) > 0

@@ -18,6 +18,7 @@ from meta.nas import (
     CellSearchSpace,
     NASBench201Benchmark,
     RegularizedEvolutionSampler,
+    create_nas_search_space,
     create_nb201_search_space,
     make_space,
 )
@@ -282,6 +283,33 @@ def test_search_resumes_from_storage_without_repeating(tmp_path) -> None:
     resumed = NeuralArchitectureSearch(create_nb201_search_space(), "evolutionary", seed=1, **kwargs)
     resumed.search_architecture(evaluate, 8)
     assert len(calls) == 16 == len(set(calls)) and len(resumed.study.trials) >= 16
+
+
+@pytest.mark.parametrize("algorithm", ["random", "evolutionary"])
+def test_search_stops_when_every_architecture_of_a_small_space_is_evaluated(algorithm: str) -> None:
+    from meta import NeuralArchitectureSearch
+
+    space = create_nas_search_space(
+        input_shape=(8,), num_classes=2, max_layers=2, operations=("dense",), widths=(16, 32), activations=("relu",)
+    )
+    assert make_space(space).size == 6
+    seen: list[str] = []
+    nas = NeuralArchitectureSearch(space, algorithm, population_size=2, seed=0)
+    _, best = nas.search_architecture(lambda a: seen.append(repr(a)) or float(len(a["layers"])), num_evaluations=50)
+    assert len(seen) == len(set(seen)) == 6 and best == 2.0
+    assert not nas.study.trials[-1].user_attrs.get("repeat")  # no repeats asked for once nothing new was left
+
+
+def test_a_stored_study_of_another_search_space_is_refused_by_name(tmp_path) -> None:
+    from meta import NeuralArchitectureSearch
+
+    url = f"sqlite:///{tmp_path / 'nas.db'}"
+    layers = create_nas_search_space(input_shape=(1, 8, 8), num_classes=3, max_layers=3)
+    NeuralArchitectureSearch(layers, "random", storage=url, study_name="s").search_architecture(lambda a: 1.0, 2)
+    cells = NeuralArchitectureSearch(create_nb201_search_space(), "random", storage=url, study_name="s")
+    with pytest.raises(ValueError, match=r"study_name: study 's' in the storage holds trials of another search space"):
+        cells.search_architecture(lambda a: 1.0, 2)
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
 
 
 # ----------------------------------------------------------------------- DARTS on digits

@@ -80,6 +80,18 @@ def test_darts_data_that_would_give_a_meaningless_architecture_is_named(damage: 
         run_darts(space, (x, y, xv, yv), DARTSConfig(epochs=1))
 
 
+def test_darts_data_and_options_are_checked_when_the_search_is_made(tmp_path) -> None:
+    space = create_nb201_search_space((1, 4, 4), num_classes=10, channels=2)
+    x, y, xv, yv = _data((1, 4, 4))
+    storage = f"sqlite:///{tmp_path / 'nas.db'}"
+    with pytest.raises(ValueError, match=r"darts_data: y_val holds labels outside \[0, 10\)"):
+        NeuralArchitectureSearch(space, "darts", darts_data=(x, y, xv, yv + 10), storage=storage, study_name="s")
+    with pytest.raises(ValueError, match="epoch"):
+        NeuralArchitectureSearch(space, "darts", darts_data=(x, y, xv, yv), darts_options={"epoch": 1},
+                                 storage=storage, study_name="s")
+    assert optuna.get_all_study_names(storage) == []  # nothing was created in the storage
+
+
 def test_a_darts_loss_that_becomes_nan_stops_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
     space = make_space(create_nb201_search_space((1, 4, 4), num_classes=10, channels=2))
     monkeypatch.setattr(Supernet, "forward", lambda self, x: torch.full((len(x), 10), float("nan"), requires_grad=True))

@@ -129,9 +129,13 @@ def test_bad_optimizer_settings_name_the_field() -> None:
     with pytest.raises(ValueError, match="meta_learning_rate"):
         AdaptiveOptimizer(model, meta_learning_rate=float("nan"))
     # NaN fails a plain `<= 1` check, and a NaN factor would turn every rate NaN at the first plateau
-    for name, bad in (("plateau_factor", float("nan")), ("plateau_threshold", float("nan")), ("convergence_tol", -1.0)):
-        with pytest.raises(ValueError, match=f"{name}: must be .*got {bad!r}"):
+    for name, bad in (("plateau_factor", float("nan")), ("plateau_threshold", float("nan")), ("convergence_tol", -1.0),
+                      ("meta_learning_rate", True), ("learning_rate", "0.01")):
+        with pytest.raises(ValueError, match=f"{name}: expected a finite number .*got {bad!r}"):
             AdaptiveOptimizer(model, **{name: bad})
+    opt = AdaptiveOptimizer(model)
+    with pytest.raises(TypeError, match="loss_value: expected the batch's loss as a number or a scalar tensor, got 'abc'"):
+        opt.step("abc")
     for name, bad in (("window", 2.5), ("plateau_patience", 0), ("convergence_patience", 0), ("window", True)):
         with pytest.raises(ValueError, match=f"{name}: expected an integer >= .*got {bad!r}"):
             AdaptiveOptimizer(model, **{name: bad})
@@ -252,6 +256,27 @@ def test_stopped_search_resumes_from_sqlite(tmp_path) -> None:
     params, score = again.optimize(lambda p: p["x"] ** 2, n_iterations=4)
     assert len(again.study.trials) == 10
     assert score == min(t.value for t in again.study.trials)
+
+
+def test_best_before_any_trial_says_none_has_run() -> None:
+    from meta import NeuralArchitectureSearch, create_nb201_search_space
+
+    with pytest.raises(AllTrialsFailedError, match="objective_function: no trial has run yet"):
+        BayesianOptimizer({"x": (0.0, 1.0)}).best()
+    with pytest.raises(AllTrialsFailedError, match="evaluation_function: no trial has run yet"):
+        NeuralArchitectureSearch(create_nb201_search_space(), "random").best()
+
+
+def test_resuming_a_study_with_the_other_direction_is_refused(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s", direction="minimize").optimize(
+        lambda p: p["x"] ** 2, n_iterations=3
+    )
+    again = BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s", direction="maximize")
+    with pytest.raises(ValueError, match=r"direction: study 's' .* created to minimize, got direction='maximize'"):
+        again.optimize(lambda p: p["x"] ** 2, n_iterations=3)
+    # nothing was added to the stored study
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 3
 
 
 def test_two_processes_share_one_study_without_losing_or_repeating_a_trial(tmp_path) -> None:

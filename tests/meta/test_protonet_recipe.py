@@ -100,6 +100,8 @@ def test_bad_inputs_name_the_argument() -> None:
         train_protonet(x, y[:-1])
     with pytest.raises(ValueError, match="n_way=30 is more than"):
         train_protonet(x, y, ProtoNetRecipe(episodes=1, n_way=30))
+    with pytest.raises(ValueError, match=r"images are \d+x\d+; rotation_classes=True needs square images"):
+        train_protonet(x[..., :-1], y, ProtoNetRecipe(episodes=1, n_way=3, rotation_classes=True))
     with pytest.raises(ValidationError, match="n_wya"):
         ProtoNetRecipe(n_wya=5)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="max_rotation_deg"):
