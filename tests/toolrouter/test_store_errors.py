@@ -243,12 +243,21 @@ def test_a_file_damaged_past_its_first_page_names_the_store_and_keeps_the_router
     assert calls(router) == 1
 
 
-def test_a_closed_store_says_so_naming_itself(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "r.db")
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_a_closed_store_says_so_naming_itself(tmp_path, kind: str) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}" if kind == "sqlite" else "memory://")
+    store.append([record()])
+    store.put_snapshot("learner", b"state", 1)
     store.close()
-    for use in (lambda: store.append([record()]), store.count, lambda: store.get_snapshot("learner")):
+    uses = (
+        lambda: store.append([record()]), store.count, store.attempts, store.summary, store.snapshot_names,
+        lambda: store.get_snapshot("learner"), lambda: store.put_snapshot("learner", b"later", 2),
+        lambda: store.prune(1),
+    )
+    for use in uses:
         with pytest.raises(ValueError, match=rf"^store '{store.url}': closed$"):
             use()
+    store.close()  # a second close has nothing left to do
 
 
 def test_while_attempts_wait_an_append_does_not_wait_for_the_lock_again(tmp_path, monkeypatch) -> None:

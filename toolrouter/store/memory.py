@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_records, check_snapshot, check_upto_id
@@ -14,6 +15,9 @@ __all__ = ["MemoryStore"]
 
 class MemoryStore(Store):
     """Attempts and snapshots in lists and dicts; gone when the process ends.
+
+    After ``close()`` every operation raises ``ValueError`` naming the store, as the SQLite and
+    PostgreSQL stores do, so that code tried on ``memory://`` behaves the same on them.
 
     Example:
         >>> store = MemoryStore()
@@ -27,11 +31,27 @@ class MemoryStore(Store):
         self._rows: list[AttemptRecord] = []
         self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
+        self._closed = False
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[None]:
+        """The store's lock, once the store is known to be open (else the caller's mistake, said
+        as the other stores say it)."""
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"store {self.url!r}: closed")
+            yield
+
+    def close(self) -> None:
+        """Refuse every later operation; what the store held is dropped."""
+        with self._lock:
+            self._closed = True
+            self._rows, self._snapshots = [], {}
 
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
         """See ``Store.append``."""
         records = check_records(records)
-        with self._lock:
+        with self._open():
             start = self._pruned + len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
             self._rows.extend(rows)
@@ -40,20 +60,20 @@ class MemoryStore(Store):
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
         after_id, limit = check_attempts_query(after_id, limit)
-        with self._lock:
+        with self._open():
             start = max(0, after_id - self._pruned)
             end = len(self._rows) if limit is None else min(len(self._rows), start + limit)
             return self._rows[start:end]
 
     def count(self) -> int:
         """See ``Store.count``."""
-        with self._lock:
+        with self._open():
             return len(self._rows)
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``."""
         upto_id = check_upto_id(upto_id)
-        with self._lock:
+        with self._open():
             gone = min(max(upto_id - self._pruned, 0), len(self._rows))
             del self._rows[:gone]
             self._pruned += gone
@@ -62,7 +82,7 @@ class MemoryStore(Store):
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
-        with self._lock:
+        with self._open():
             old = self._snapshots.get(name)
             if old is not None and old.watermark > watermark:
                 return False
@@ -71,11 +91,11 @@ class MemoryStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
-        with self._lock:
+        with self._open():
             return self._snapshots.get(name)
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
-        with self._lock:
+        with self._open():
             return sorted(self._snapshots)
 
