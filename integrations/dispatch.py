@@ -63,7 +63,10 @@ async def adispatch_calls(
     With ``trace_id`` among the route options the calls are steps of that trace (the router learns
     the task type's structure from it: ``ToolMiddleware.route``): the calls of one response run side
     by side, each consuming the outputs of the trace's steps that nothing has consumed yet (those of
-    the responses before, which the model had seen), unless ``depends_on`` says otherwise."""
+    the responses before, which the model had seen), unless ``depends_on`` says otherwise. Each call
+    is the step of its tool, or with ``step`` the step so named: a step serves one tool, so calls of
+    different tools under one ``step`` (or of a tool other than the one that step served earlier in
+    the trace) raise ``ValueError`` naming ``step`` and the calls, before any of them runs."""
     options = _trace_options(toolbox, _checked_calls(calls), route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
         results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **options[0])]
@@ -123,16 +126,38 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     far that no step consumes (the outputs the model has seen and not built on yet). A call of a
     step the trace has already repeats it and takes its parents as they were."""
     trace_id = route_options.get("trace_id")
-    if trace_id is None or "depends_on" in route_options:
+    if trace_id is None:
         return [route_options] * len(calls)
     steps = toolbox.middleware.learner.trace_steps(trace_id)
+    step = route_options.get("step")
+    if isinstance(step, str):  # (anything else the router refuses, naming it)
+        _check_one_capability(toolbox, calls, step, {s.step: s.capability for s in steps}.get(step))
+    if "depends_on" in route_options:
+        return [route_options] * len(calls)
     consumed = {p for s in steps for p in s.depends_on}
     leaves = [s.step for s in steps if s.step not in consumed]
     known = {s.step for s in steps}
-    step = route_options.get("step")
     return [
         route_options if (step or c.name) in known else {**route_options, "depends_on": leaves} for c in calls
     ]
+
+
+def _check_one_capability(toolbox: Toolbox, calls: Sequence[ToolCall], step: Any, earlier: str | None) -> None:
+    """Refuse, before any call runs, a dispatch whose calls would serve the one trace step ``step``
+    with different tools: a step has one capability, so the router would refuse the second
+    outcome after its tool had run, and the model would never see what that tool did. A call of a
+    tool the toolbox does not know runs nothing (its result says so) and is not counted."""
+    names = [earlier] if earlier is not None else []
+    for call in calls:
+        if call.name in toolbox.capabilities and call.name not in names:
+            names.append(call.name)
+    if len(names) > 1:
+        listed = ", ".join(f"{c.call_id!r} ({c.name!r})" for c in calls)
+        before = f" (it served {earlier!r} earlier in the trace)" if earlier is not None else ""
+        raise ValueError(
+            f"step: the calls {listed} would serve step {step!r} with {', '.join(map(repr, names))}{before}; a step "
+            "serves one tool: dispatch without step (each call is then the step of its tool), or one call per step"
+        )
 
 
 @functools.lru_cache(maxsize=256)

@@ -496,6 +496,33 @@ def test_a_conversation_turn_is_a_trace_the_router_plans_from() -> None:
     assert plan.structure.source == "learned" and plan.structure.traces == 2  # one structure, either order
 
 
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_calls_of_different_tools_given_one_step_are_refused_before_any_runs(form: str) -> None:
+    toolbox = make_toolbox()
+    ran = []
+
+    @toolbox.tool("echo")
+    def echo(text: str) -> str:
+        ran.append(text)
+        return text
+
+    def dispatch(calls: list[ToolCall], **options: Any) -> list:
+        if form == "sync":
+            return dispatch_calls(toolbox, calls, trace_id="turn", **options)
+        return asyncio.run(adispatch_calls(toolbox, calls, trace_id="turn", **options))
+
+    mixed = [ToolCall("a", "echo", {"text": "first"}), ToolCall("b", "get_weather", {"city": "Oslo"})]
+    with pytest.raises(ValueError, match=r"^step: the calls 'a' \('echo'\), 'b' \('get_weather'\) would serve step 'look' "):
+        dispatch(mixed, step="look")
+    assert ran == [] and rows(toolbox) == [] and toolbox.middleware.learner.trace_steps("turn") == ()
+    twice = [ToolCall("a", "echo", {"text": "one"}), ToolCall("b", "echo", {"text": "two"}), ToolCall("c", "nope", {})]
+    results = dispatch(twice, step="look")  # one tool, twice (and the model's unknown tool, a result)
+    assert sorted(ran) == ["one", "two"] and [r.status for r in results] == ["ok", "ok", "unknown_tool"]
+    with pytest.raises(ValueError, match=r"'look' with 'echo', 'get_weather' \(it served 'echo' earlier in the trace\)"):
+        dispatch([ToolCall("d", "get_weather", {"city": "Oslo"})], step="look")
+    assert len(rows(toolbox)) == 2 and [(s.step, s.capability) for s in toolbox.middleware.learner.trace_steps("turn")] == [("look", "echo")]
+
+
 def test_field_of_reads_any_mapping_by_key_and_other_objects_by_attribute() -> None:
     from collections.abc import Mapping
 
