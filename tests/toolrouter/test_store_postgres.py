@@ -668,3 +668,88 @@ def test_a_forked_process_is_told_to_open_its_own_store_and_leaves_the_parents_s
     assert said.count(f"opened in process {os.getpid()}, used in process ") == 3, said
     assert store.append([record("parent again")]) != []  # its sessions are still open
     assert [r.tool_id for r in store.attempts()] == ["parent", "parent again"] and store.online
+
+
+def _relayed(pg_url: str, server: LocalPostgres, relay: Relay, options: str) -> str:
+    return pg_url.replace(f":{server.port}/", f":{relay.port}/") + options
+
+
+def test_a_catch_up_read_from_a_server_that_stops_answering_gives_up_within_timeout(
+    pg_url: str, postgres_server: LocalPostgres
+) -> None:
+    # psycopg waited for the answer forever: the router's next decision after a notification hung
+    relay = Relay(postgres_server.port)
+    env = SyntheticEnvironment.make(n_tools=2, capabilities=("search",), seed=1)
+    writer = ToolMetaLearner(env.profiles, store=pg_url, seed=1, sync_every=None)
+    router = ToolMetaLearner(
+        env.profiles, store=_relayed(pg_url, postgres_server, relay, "&timeout_s=0.5&retry_s=0.05"), seed=2, sync_every=None
+    )
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+    tool = next(iter(env.profiles))
+    from toolrouter import ExecutionResult
+
+    try:
+        writer.learn_from_execution(task, [ExecutionResult(tool_id=tool, step="search", success=True)])
+        wait_for(lambda: not router._caught_up)  # told by the store's notification
+        relay.frozen = True
+        plans: list = []
+        start = time.perf_counter()
+        worker = threading.Thread(target=lambda: plans.append(router.optimize_task_execution(task)), daemon=True)
+        worker.start()
+        worker.join(timeout=20)  # a hang detector
+        assert not worker.is_alive() and len(plans) == 1 and time.perf_counter() - start < 5
+        assert router.tool_statistics()[tool].calls == 0  # routed on from what it knew
+        assert not router.store.online  # an outage, as when the server is down
+    finally:
+        relay.frozen = False
+    wait_for(lambda: router.store.online, timeout_s=20)
+    router.optimize_task_execution(task)  # the server answers again: it catches up
+    assert router.tool_statistics()[tool].calls == 1
+    writer.close()
+    router.close()
+    relay.close()
+
+
+@pytest.mark.parametrize("operation", ["attempts", "count", "summary", "prune", "get_snapshot", "put_snapshot"])
+def test_a_read_or_a_long_operation_on_a_server_that_stops_answering_ends_naming_it(
+    pg_url: str, postgres_server: LocalPostgres, operation: str
+) -> None:
+    # they waited forever: toolrouter stats, or a router's save(), hung until the server came back
+    relay = Relay(postgres_server.port)
+    store = open_store(_relayed(pg_url, postgres_server, relay, "&timeout_s=0.3&admin_timeout_s=1.5&retry_s=0.05"))
+    store.append([record("a")])
+    store.put_snapshot("learner", b"state", 1)
+    uses = {
+        "attempts": store.attempts, "count": store.count, "summary": store.summary, "prune": lambda: store.prune(1),
+        "get_snapshot": lambda: store.get_snapshot("learner"), "put_snapshot": lambda: store.put_snapshot("learner", b"new", 2),
+    }
+    limit = "timeout_s=0.3" if operation == "attempts" else "admin_timeout_s=1.5"
+    errors: list = []
+
+    def use() -> None:
+        try:
+            uses[operation]()
+        except StoreUnavailableError as exc:
+            errors.append(exc)
+
+    try:
+        relay.frozen = True
+        start = time.perf_counter()
+        worker = threading.Thread(target=use, daemon=True)
+        worker.start()
+        worker.join(timeout=20)  # a hang detector
+        elapsed = time.perf_counter() - start
+        assert not worker.is_alive() and len(errors) == 1
+        assert str(errors[0]).startswith(f"store {store.url!r}: {operation}: ") and limit in str(errors[0])
+        assert elapsed < 5 and (operation == "attempts" or elapsed >= 1.5)  # a long one gets its own limit
+    finally:
+        relay.frozen = False
+    wait_for(lambda: store.online, timeout_s=20)
+    assert [r.tool_id for r in store.attempts()] == ["a"] and store.get_snapshot("learner") is not None
+    store.close()
+    relay.close()
+
+
+def test_admin_timeout_s_is_checked_like_the_other_options(pg_url: str) -> None:
+    with pytest.raises(StoreOpenError, match=r"admin_timeout_s='0': "):
+        open_store(pg_url + "&admin_timeout_s=0")

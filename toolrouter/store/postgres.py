@@ -24,7 +24,10 @@ The store keeps the guarantees of the SQLite one:
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
   and returns ``[]``; routing goes on from local state and never waits on the server longer than
-  ``timeout_s``. The background thread reconnects every ``retry_s``, writes the journal in order
+  ``timeout_s``: a catch-up read that gets no answer in time raises ``StoreUnavailableError`` (the
+  router routes on from what it knows) and counts as an outage. The long operations (``count``,
+  ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so that they are not cut short
+  on a big database, but not forever on a server that stopped answering. The background thread reconnects every ``retry_s``, writes the journal in order
   (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
   Reads and snapshots raise ``StoreUnavailableError`` while the server is away.
 
@@ -33,7 +36,10 @@ Options go in the URL's query, beside libpq's own (``sslmode``, ``application_na
 =========================  ==========  =============================================================
 option                     default     meaning
 =========================  ==========  =============================================================
-``timeout_s``              2           longest wait for the server (connect, a lock, the pool)
+``timeout_s``              2           longest wait for the server (connect, a lock, the pool, an
+                                       append, a catch-up read)
+``admin_timeout_s``        300         longest wait for a long operation: ``count``, ``summary``,
+                                       ``prune``, reading or writing a snapshot
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.05        at most one notification per this many seconds, all writers
@@ -66,6 +72,7 @@ import math
 import os
 import re
 import select
+import socket
 import sqlite3
 import threading
 import time
@@ -114,6 +121,7 @@ class PostgresOptions(NumbersNotBools):
     model_config = ConfigDict(extra="forbid")
 
     timeout_s: float = Field(2.0, gt=0, le=3600)
+    admin_timeout_s: float = Field(300.0, gt=0, le=86400)
     pool_max: int = Field(4, ge=1, le=1000)
     poll_s: float = Field(1.0, gt=0, le=3600)
     notify_gap_s: float = Field(0.05, ge=0, le=60)
@@ -386,20 +394,23 @@ class PostgresStore(Store):
             raise ValueError(f"store {self.url!r}: closed")
         check_process(self.url, self._pid)
 
-    def _on_server(self, fn: Callable[[Any], Any]) -> Any:
-        """Run ``fn(conn)`` on a pooled connection; an outage raises ``StoreUnavailableError``."""
+    def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False) -> Any:
+        """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
+        (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
+        ``StoreUnavailableError`` naming ``operation``."""
         self._check_open()
         if not self._reachable:
             raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
+        option = "admin_timeout_s" if admin else "timeout_s"
         try:
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                return fn(conn)
+                return _bounded(conn, getattr(self.options, option), option, fn)
         except Exception as exc:
             if not self._unavailable(exc):
                 raise
             with self._lock:
                 self._went_offline(exc)
-            raise StoreUnavailableError(f"store {self.url!r}: {_one_line(exc)}") from exc
+            raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
 
     # --- the attempt log -----------------------------------------------------------------------
     def append(self, records: Sequence[AttemptRecord]) -> list[int]:
@@ -528,23 +539,25 @@ class PostgresStore(Store):
             params += (limit,)
         # the binary protocol: floats and timestamps load without parsing text (a router reads
         # every other router's attempts)
-        rows = self._on_server(lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
         return [record_from_row(row) for row in rows]
 
     def count(self) -> int:
         """See ``Store.count``."""
         sql = f"SELECT count(*) FROM toolrouter.attempts WHERE {_VISIBLE}"
-        return int(self._on_server(lambda conn: conn.execute(sql).fetchone()[0]))
+        return int(self._on_server("count", lambda conn: conn.execute(sql).fetchone()[0], admin=True))
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL."""
         rows = self._on_server(
+            "summary",
             lambda conn: conn.execute(
                 "SELECT task_type, step, tool_id, count(*), sum(success::int), avg(utility), avg(quality), "
                 f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE {_VISIBLE} "
                 "GROUP BY task_type, step, tool_id "
                 "ORDER BY task_type COLLATE \"C\", step COLLATE \"C\", tool_id COLLATE \"C\""
-            ).fetchall()
+            ).fetchall(),
+            admin=True,
         )
         return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
 
@@ -553,7 +566,7 @@ class PostgresStore(Store):
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
         upto_id = check_upto_id(upto_id)
         sql = "DELETE FROM toolrouter.attempts WHERE id <= %s"
-        return int(self._on_server(lambda conn: conn.execute(sql, (upto_id,)).rowcount))
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,)).rowcount, admin=True))
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
@@ -564,14 +577,19 @@ class PostgresStore(Store):
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "
             "data = excluded.data WHERE excluded.watermark >= toolrouter.snapshots.watermark RETURNING 1"
         )
-        return self._on_server(lambda conn: conn.execute(sql, (name, int(watermark), bytes(data))).fetchone()) is not None
+        written = self._on_server(
+            "put_snapshot", lambda conn: conn.execute(sql, (name, int(watermark), bytes(data))).fetchone(), admin=True
+        )
+        return written is not None
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
         row = self._on_server(
+            "get_snapshot",
             lambda conn: conn.execute(
                 "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
-            ).fetchone()
+            ).fetchone(),
+            admin=True,
         )
         # in UTC, as every store says when (the session's time zone is the server's or the role's)
         return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
@@ -579,7 +597,8 @@ class PostgresStore(Store):
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
         rows = self._on_server(
-            lambda conn: conn.execute('SELECT name FROM toolrouter.snapshots ORDER BY name COLLATE "C"').fetchall()
+            "snapshot_names",
+            lambda conn: conn.execute('SELECT name FROM toolrouter.snapshots ORDER BY name COLLATE "C"').fetchall(),
         )
         return [r[0] for r in rows]
 
@@ -662,7 +681,8 @@ class PostgresStore(Store):
                     if not self._reconnect():
                         self._sleep(opts.retry_s)
                         continue
-                    trailing = True  # whatever others wrote during the outage
+                    trailing = True  # whatever others wrote during the outage,
+                    last = 0  # and what a router's read that failed in it did not get: announced again
                 if listener is None:
                     listener = self._connect()
                     if opts.listen:
@@ -683,7 +703,7 @@ class PostgresStore(Store):
                 # committed within the gap without notifying, and those that an older append still
                 # held back (it ends within the gap, or notifies itself). Attempts held back by a
                 # transaction that is not an append show at the next poll.
-                visible = int(listener.execute(_POSITION).fetchone()[0])
+                visible = int(_bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
                 trailing = bool(told) or visible > last
                 if visible > last:
                     last = visible
@@ -794,6 +814,42 @@ class PostgresStore(Store):
             os.close(self._wake_r)
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
+
+
+def _bounded(conn: Any, seconds: float, option: str, fn: Callable[[Any], Any]) -> Any:
+    """``fn(conn)``, or psycopg's ``OperationalError`` if the server has not answered within
+    ``seconds`` (the store's option ``option``). psycopg waits for an answer without a limit (a
+    frozen server, or a relay that stopped forwarding, holds the connection open and TCP sees
+    nothing wrong), so a timer shuts the connection's socket down: the wait ends with a broken
+    connection, closed here so that the pool drops it."""
+    fired: bool | None = False
+    guard = threading.Lock()  # the timer and the end of fn: a connection that answered in time stays whole
+
+    def cut() -> None:
+        nonlocal fired
+        with guard:
+            if fired is None:
+                return
+            fired = True
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        return fn(conn)
+    except Exception:
+        if fired:
+            raise _drivers()[0].OperationalError(f"the server did not answer within {option}={seconds:g} s") from None
+        raise
+    finally:
+        timer.cancel()
+        with guard:
+            cut_down, fired = fired, None
+        if cut_down:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 def _readable(fd: int, timeout_s: float) -> bool:
