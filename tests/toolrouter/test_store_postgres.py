@@ -753,3 +753,17 @@ def test_a_read_or_a_long_operation_on_a_server_that_stops_answering_ends_naming
 def test_admin_timeout_s_is_checked_like_the_other_options(pg_url: str) -> None:
     with pytest.raises(StoreOpenError, match=r"admin_timeout_s='0': "):
         open_store(pg_url + "&admin_timeout_s=0")
+
+
+def test_the_watchdog_calls_what_runs_past_its_deadline_and_nothing_disarmed_in_time() -> None:
+    from toolrouter.store.postgres import _watchdog
+
+    called: list[str] = []
+    late = _watchdog.arm(0.05, lambda: called.append("late"))
+    kept = _watchdog.arm(0.05, lambda: called.append("disarmed"))
+    _watchdog.arm(0.01, lambda: called.append("first"))
+    _watchdog.disarm(kept)
+    wait_for(lambda: len(called) == 2, timeout_s=5)
+    time.sleep(0.1)
+    assert called == ["first", "late"]
+    _watchdog.disarm(late)  # after it fired: nothing to do

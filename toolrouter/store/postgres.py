@@ -68,6 +68,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
+import itertools
 import math
 import os
 import re
@@ -816,14 +818,68 @@ class PostgresStore(Store):
             self._wake_r = self._wake_w = -1
 
 
+class _Watchdog:
+    """One thread that calls each armed callback once its deadline has passed, unless disarmed
+    first (a timer thread per read cost more than a small read itself)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: list[tuple[float, int, Callable[[], None]]] = []  # a heap, by deadline
+        self._armed: set[int] = set()
+        self._tokens = itertools.count()
+        self._pid: int | None = None  # the process whose thread runs (a forked child starts its own)
+
+    def arm(self, seconds: float, callback: Callable[[], None]) -> int:
+        """Call ``callback`` in ``seconds`` unless ``disarm`` is called with the token returned."""
+        with self._cond:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._due.clear()
+                self._armed.clear()
+                threading.Thread(target=self._run, name="toolrouter-store-watchdog", daemon=True).start()
+            token = next(self._tokens)
+            heapq.heappush(self._due, (time.monotonic() + seconds, token, callback))
+            self._armed.add(token)
+            if self._due[0][1] == token:  # earlier than what the thread waits for
+                self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._armed.discard(token)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while True:
+            with self._cond:
+                if self._pid != pid:
+                    return
+                now = time.monotonic()
+                fire = []
+                while self._due and (self._due[0][0] <= now or self._due[0][1] not in self._armed):
+                    _, token, callback = heapq.heappop(self._due)
+                    if token in self._armed:
+                        self._armed.discard(token)
+                        fire.append(callback)
+                if not fire:
+                    self._cond.wait(self._due[0][0] - now if self._due else None)
+                    continue
+            for callback in fire:  # outside the lock: a callback may wait for the reader it cuts
+                with contextlib.suppress(Exception):
+                    callback()
+
+
+_watchdog = _Watchdog()
+
+
 def _bounded(conn: Any, seconds: float, option: str, fn: Callable[[Any], Any]) -> Any:
     """``fn(conn)``, or psycopg's ``OperationalError`` if the server has not answered within
     ``seconds`` (the store's option ``option``). psycopg waits for an answer without a limit (a
     frozen server, or a relay that stopped forwarding, holds the connection open and TCP sees
-    nothing wrong), so a timer shuts the connection's socket down: the wait ends with a broken
+    nothing wrong), so the watchdog shuts the connection's socket down: the wait ends with a broken
     connection, closed here so that the pool drops it."""
     fired: bool | None = False
-    guard = threading.Lock()  # the timer and the end of fn: a connection that answered in time stays whole
+    guard = threading.Lock()  # the cut and the end of fn: a connection that answered in time stays whole
 
     def cut() -> None:
         nonlocal fired
@@ -834,9 +890,7 @@ def _bounded(conn: Any, seconds: float, option: str, fn: Callable[[Any], Any]) -
             with contextlib.suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as sock:
                 sock.shutdown(socket.SHUT_RDWR)
 
-    timer = threading.Timer(seconds, cut)
-    timer.daemon = True
-    timer.start()
+    token = _watchdog.arm(seconds, cut)
     try:
         return fn(conn)
     except Exception:
@@ -844,7 +898,7 @@ def _bounded(conn: Any, seconds: float, option: str, fn: Callable[[Any], Any]) -
             raise _drivers()[0].OperationalError(f"the server did not answer within {option}={seconds:g} s") from None
         raise
     finally:
-        timer.cancel()
+        _watchdog.disarm(token)
         with guard:
             cut_down, fired = fired, None
         if cut_down:
