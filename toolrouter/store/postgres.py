@@ -359,7 +359,11 @@ class PostgresStore(Store):
     def _connect(self) -> Any:
         """A new connection outside the pool (opening, listening, probing during an outage)."""
         conn = self._psycopg.connect(self._conninfo, autocommit=True)
-        self._configure(conn)
+        try:
+            _bounded(conn, self.options.timeout_s, "timeout_s", self._configure)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _configure(self, conn: Any) -> None:
@@ -688,7 +692,7 @@ class PostgresStore(Store):
                 if listener is None:
                     listener = self._connect()
                     if opts.listen:
-                        listener.execute(f"LISTEN {CHANNEL}")
+                        _bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(f"LISTEN {CHANNEL}"))
                     trailing = True
                 wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and opts.listen else opts.poll_s
                 ready = self._sleep(wait_s, listener if opts.listen else None)
@@ -743,7 +747,7 @@ class PostgresStore(Store):
         and go back online. Returns whether the store is online."""
         try:
             with self._connect() as conn:
-                conn.execute("SELECT 1")
+                _bounded(conn, self.options.timeout_s, "timeout_s", lambda c: c.execute("SELECT 1"))
             self._pool.check()
             self._reachable = True
             self._replay_orphans()
