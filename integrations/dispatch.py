@@ -142,7 +142,7 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     ]
 
 
-def _check_one_capability(toolbox: Toolbox, calls: Sequence[ToolCall], step: Any, earlier: str | None) -> None:
+def _check_one_capability(toolbox: Toolbox, calls: Sequence[ToolCall], step: str, earlier: str | None) -> None:
     """Refuse, before any call runs, a dispatch whose calls would serve the one trace step ``step``
     with different tools: a step has one capability, so the router would refuse the second
     outcome after its tool had run, and the model would never see what that tool did. A call of a
