@@ -124,7 +124,11 @@ def test_clients_killed_mid_run_lose_nothing_and_block_nobody(pg_url: str) -> No
         p.send_signal(signal.SIGKILL)
     expected = {}
     for p, writer, lines in zip(victims, writers, early):
-        out, _ = p.communicate(timeout=60)
+        assert p.stdout is not None
+        # read on through the buffered reader: communicate() reads the pipe itself and would miss
+        # the lines readline() has already buffered
+        out = p.stdout.read()
+        p.wait(timeout=60)
         reported = [int(ln) for ln in lines + out.splitlines() if ln.strip().isdigit()]
         assert len(reported) >= 10 and p.returncode == -signal.SIGKILL  # killed mid-run
         # every attempt it reported is there; its last call may have written up to 3 more (one per
