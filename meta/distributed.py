@@ -148,9 +148,11 @@ def train_sinusoid(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """torchrun entry point: meta-train a sinusoid regressor and save rank 0's checkpoint."""
-    from meta.checkpoint import save_checkpoint
+    """torchrun entry point: meta-train a sinusoid regressor and save rank 0's checkpoint.
 
+    The checkpoint is written by ``MAML.save`` (it holds ``meta_step_count``), so ``MAML.load``
+    resumes at the step where training stopped.
+    """
     parser = argparse.ArgumentParser(prog="python -m meta.distributed")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--algorithm", default="maml", choices=sorted(ALGORITHMS))
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         learner = train_sinusoid(args.steps, args.algorithm, args.meta_batch, args.k_shot, args.hidden, args.seed, True, device)
         if args.save and dist.get_rank() == 0:
-            save_checkpoint(args.save, learner, learner.meta_optimizer, {"steps": args.steps, "world_size": dist.get_world_size()})
+            learner.save(args.save, {"steps": args.steps, "world_size": dist.get_world_size()})
         # Tear down together: a rank that destroys its gloo group while the other still holds open
         # connections (rank 0 writing the checkpoint) can abort with "terminate called without an
         # active exception" at exit.
