@@ -5,7 +5,10 @@ its share of the meta-gradient (each task weighted ``1 / meta_batch_size``), and
 sums the shares, so each process takes the same meta-step a single process would take on the
 whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 
-    torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml
+    torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml --save maml.safetensors
+
+``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state and
+``meta_step_count``), so ``MAML.load`` on a learner of the same shape resumes at the right step.
 
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
