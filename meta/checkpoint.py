@@ -241,7 +241,9 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _pack(state, tensors, kind)
     if Path(path).is_dir():
-        raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}")
+        raise IsADirectoryError(
+            f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}"
+        )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata={"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
 

@@ -708,9 +708,9 @@ class BayesianOptimizer:
     share the work; Optuna's storage gives each trial a distinct number, so none is lost or repeated.
     A stored study is resumed only with its own direction and its own parameter space: a changed
     one (a parameter added, removed, or given other bounds, scale or choices) raises ValueError
-    naming the parameter, and nothing is added to the study. The objective is called with one dict, parameter name -> value; one whose signature cannot take that
-    (no argument, or only keyword arguments) raises TypeError before any trial (see
-    :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
+    naming the parameter, and nothing is added to the study. The objective is called with one dict,
+    parameter name -> value; one whose signature cannot take that (no argument, or only keyword
+    arguments) raises TypeError before any trial (see :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
     from its body included) or returns NaN is recorded as failed and the search goes on; if every trial
     has failed, :class:`AllTrialsFailedError` is raised. An interrupt (Ctrl-C) records its trial as
     failed, then stops the search (see :func:`run_trial`). ``history`` lists the

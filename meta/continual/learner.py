@@ -29,7 +29,7 @@ from meta.checkpoint import load_state, save_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
-from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
+from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy, set_generator_state
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -427,7 +427,7 @@ class ContinualLearner:
             ("model", lambda: self._load_model(state["columns"], state["model"])),
             ("initial_model", lambda: self._initial_model.load_state_dict(state["initial_model"])),
             ("strategies", lambda: self._load_strategies(parts, state["strategies"])),
-            ("generator", lambda: self._generator.set_state(state["generator"].to(torch.uint8))),
+            ("generator", lambda: set_generator_state(self._generator, state["generator"])),
             ("records", lambda: self._load_records(state)),
         ]
         with self._undone_on_failure():

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from meta.continual._data import UnknownTaskError
-from meta.continual.strategies import Strategy, TrainingContext, _expect_keys, _set_generator
+from meta.continual.strategies import Strategy, TrainingContext, expect_state_keys, set_generator_state
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -184,5 +184,5 @@ class Progressive(Strategy):
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore :meth:`state_dict`."""
-        _expect_keys(self, state, {"generator"})
-        _set_generator(self._generator, state["generator"])
+        expect_state_keys(self, state, {"generator"})
+        set_generator_state(self._generator, state["generator"])

@@ -91,21 +91,21 @@ class Strategy:
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore what :meth:`state_dict` returned. ``ctx`` gives the learner's model, which a
         strategy that keeps a copy of it (LwF's teacher) rebuilds that copy from."""
-        _expect_keys(self, state, set())
+        expect_state_keys(self, state, set())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-def _expect_keys(strategy: Strategy, state: dict[str, Any], keys: set[str]) -> None:
+def expect_state_keys(strategy: Strategy, state: dict[str, Any], keys: set[str]) -> None:
     """KeyError naming the strategy when ``state`` does not hold exactly ``keys``."""
     if not isinstance(state, dict) or set(state) != keys:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise KeyError(f"{strategy.name}: expected state {sorted(keys)}, got {found}")
 
 
-def _set_generator(generator: torch.Generator, state: torch.Tensor) -> None:
-    # the same random numbers after a restart: the generator's state travels with the strategy
+def set_generator_state(generator: torch.Generator, state: torch.Tensor) -> None:
+    """Put a saved ``generator.get_state()`` back, so a restored object draws the same numbers."""
     generator.set_state(state.to(torch.uint8))
 
 
@@ -468,7 +468,7 @@ class EWC(Strategy):
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters."""
-        _expect_keys(self, state, {"fisher", "anchor", "generator"})
+        expect_state_keys(self, state, {"fisher", "anchor", "generator"})
         shapes = {n: p.shape for n, p in ctx.model.named_parameters()}
         for field in ("fisher", "anchor"):
             for key, tensors in state[field].items():
@@ -478,7 +478,7 @@ class EWC(Strategy):
                             f"{self.name}: {field}[{key}][{n!r}] has shape {tuple(t.shape)}, the model's parameter "
                             f"{'is missing' if n not in shapes else f'has {tuple(shapes[n])}'}"
                         )
-        _set_generator(self._generator, state["generator"])
+        set_generator_state(self._generator, state["generator"])
         self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
         self._running, self._quadratic_cache = None, None
 
@@ -565,7 +565,7 @@ class ExperienceReplay(Strategy):
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore :meth:`state_dict`; a memory larger than ``buffer_size`` is refused."""
-        _expect_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
+        expect_state_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
         rows = {k: None if state[k] is None else int(state[k].shape[0]) for k in ("x", "y", "task_ids")}
         if len(set(rows.values())) != 1:
             raise ValueError(f"{self.name}: memory rows differ between x, y and task_ids: {rows}")
@@ -574,7 +574,7 @@ class ExperienceReplay(Strategy):
             raise ValueError(f"{self.name}: the memory holds {n} samples, more than buffer_size={self.buffer_size}")
         if state["priority"] is not None and int(state["priority"].shape[0]) != n:
             raise ValueError(f"{self.name}: {int(state['priority'].shape[0])} priorities for {n} samples")
-        _set_generator(self._generator, state["generator"])
+        set_generator_state(self._generator, state["generator"])
         self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], state["task_ids"], state["priority"]
         self.seen = int(state["seen"])
 
@@ -744,7 +744,7 @@ class LwF(Strategy):
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``."""
-        _expect_keys(self, state, {"teacher", "old_classes"})
+        expect_state_keys(self, state, {"teacher", "old_classes"})
         teacher = None
         if state["teacher"] is not None:
             teacher = copy.deepcopy(ctx.model).eval()
