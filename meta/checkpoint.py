@@ -260,7 +260,7 @@ def load_state(path: str | Path, kind: str) -> dict[str, Any]:
     if meta.get("format") != "meta-state-v1":
         raise ValueError(f"{str(path)!r} is not a saved {kind} (format={meta.get('format')!r})")
     if meta.get("kind") != kind:
-        raise ValueError(f"{str(path)!r} holds a saved {meta.get('kind')}, not a {kind}")
+        raise ValueError(f"{str(path)!r} was saved by {meta.get('kind')}, not by {kind}")
     try:
         state = _unpack(json.loads(meta["state"]), tensors, path)
     except (KeyError, TypeError, ValueError) as exc:
