@@ -73,6 +73,27 @@ _ADAPTIVE_RECORDS = {
 }
 
 
+def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """An AdaptiveOptimizer's settings, checked (ValueError naming ``prefix`` + the field)."""
+    if not isinstance(settings, Mapping) or set(settings) != set(_ADAPTIVE_SETTINGS):
+        found = sorted(settings) if isinstance(settings, Mapping) else type(settings).__name__
+        raise ValueError(f"{prefix or 'settings'}: expected {sorted(_ADAPTIVE_SETTINGS)}, got {found}")
+    low = check_real(prefix + "min_lr", settings["min_lr"], low=0, low_open=True)
+    return {
+        "use_meta_learning": bool(settings["use_meta_learning"]),
+        "meta_learning_rate": check_real(prefix + "meta_learning_rate", settings["meta_learning_rate"], low=0),
+        "min_lr": low,
+        "max_lr": check_real(prefix + "max_lr", settings["max_lr"], low=low),
+        "window": check_count(prefix + "window", settings["window"], low=2),
+        "plateau_patience": check_count(prefix + "plateau_patience", settings["plateau_patience"], low=1),
+        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        "plateau_factor": check_real(prefix + "plateau_factor", settings["plateau_factor"], low=1, low_open=True),
+        "plateau_threshold": check_real(prefix + "plateau_threshold", settings["plateau_threshold"], low=0),
+        "convergence_tol": check_real(prefix + "convergence_tol", settings["convergence_tol"], low=0),
+        "convergence_patience": check_count(prefix + "convergence_patience", settings["convergence_patience"], low=1),
+    }
+
+
 class AdaptiveOptimizer:
     """A torch optimiser whose learning rate is learned online by hypergradient descent.
 
@@ -155,30 +176,29 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
-        meta_learning_rate = check_real("meta_learning_rate", meta_learning_rate, low=0)
         learning_rate = check_real("learning_rate", learning_rate, low=0)
         if not 0 < min_lr <= learning_rate <= max_lr:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
             )
-        window = check_count("window", window, low=2)
-        plateau_patience = check_count("plateau_patience", plateau_patience, low=1)
-        convergence_patience = check_count("convergence_patience", convergence_patience, low=1)
-        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
-        plateau_factor = check_real("plateau_factor", plateau_factor, low=1, low_open=True)
-        plateau_threshold = check_real("plateau_threshold", plateau_threshold, low=0)
-        convergence_tol = check_real("convergence_tol", convergence_tol, low=0)
+        settings = _checked_settings({
+            "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
+            "max_lr": max_lr, "window": window, "plateau_patience": plateau_patience, "plateau_factor": plateau_factor,
+            "plateau_threshold": plateau_threshold, "convergence_tol": convergence_tol,
+            "convergence_patience": convergence_patience,
+        })
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
-        self.use_meta_learning = use_meta_learning
-        self.meta_learning_rate = float(meta_learning_rate)
-        self.min_lr, self.max_lr = float(min_lr), float(max_lr)
-        self.window = window
-        self.plateau_patience = plateau_patience
-        self.plateau_factor = plateau_factor
-        self.plateau_threshold = plateau_threshold
-        self.convergence_tol = convergence_tol
-        self.convergence_patience = convergence_patience
+        self.use_meta_learning: bool = settings["use_meta_learning"]
+        self.meta_learning_rate: float = settings["meta_learning_rate"]
+        self.min_lr: float = settings["min_lr"]
+        self.max_lr: float = settings["max_lr"]
+        self.window: int = settings["window"]
+        self.plateau_patience: int = settings["plateau_patience"]
+        self.plateau_factor: float = settings["plateau_factor"]
+        self.plateau_threshold: float = settings["plateau_threshold"]
+        self.convergence_tol: float = settings["convergence_tol"]
+        self.convergence_patience: int = settings["convergence_patience"]
         self.step_count = 0
         self.losses: deque[float] = deque(maxlen=10 * window)
         self.lr_history: list[list[float]] = []
@@ -337,8 +357,7 @@ class AdaptiveOptimizer:
             raise ValueError(
                 f"base_class: the state is of a {state['base_class']} base optimiser, this one is {type(self.optimizer).__name__}"
             )
-        if set(state["settings"]) != set(_ADAPTIVE_SETTINGS):
-            raise ValueError(f"settings: expected {sorted(_ADAPTIVE_SETTINGS)}, got {sorted(state['settings'])}")
+        settings = _checked_settings(state["settings"], "settings.")
         params = [group["params"] for group in self.optimizer.param_groups]
         directions = state["prev_direction"]
         if [len(g) for g in directions] != [len(g) for g in params]:
@@ -359,7 +378,7 @@ class AdaptiveOptimizer:
                         f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(flat[int(index)].shape)}"
                     )
         self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
-        for name, value in state["settings"].items():
+        for name, value in settings.items():
             setattr(self, name, value)
         for name, attr in _ADAPTIVE_RECORDS.items():
             setattr(self, attr, copy.deepcopy(state[name]))

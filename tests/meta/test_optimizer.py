@@ -172,6 +172,11 @@ def test_load_state_dict_refuses_another_optimiser_naming_the_field() -> None:
     assert wider.state_dict()["step_count"] == before["step_count"] == 0 and not wider.optimizer.state
     with pytest.raises(ValueError, match=r"state: expected the fields .*got \['base'\]"):
         wider.load_state_dict({"base": state["base"]})
+    damaged = {**state, "settings": {**state["settings"], "window": 0}}
+    same = AdaptiveOptimizer(model)
+    with pytest.raises(ValueError, match="settings.window"):
+        same.load_state_dict(damaged)
+    assert same.window == 20 and same.step_count == 0 and not same.optimizer.state
 
 
 def test_bad_optimizer_settings_name_the_field() -> None:
