@@ -58,7 +58,9 @@ class TrainingContext(Protocol):
 class Strategy:
     """Base class: every hook does nothing, so a strategy overrides only what it needs.
 
-    ``allows_repeated_tasks`` says whether a task id may be trained twice.
+    ``allows_repeated_tasks`` says whether a task id may be trained twice. A strategy that learns
+    something between tasks returns it from ``state_dict`` and takes it back in
+    ``load_state_dict``, so that ``ContinualLearner.save``/``load`` keep it.
     """
 
     name: str = "naive"
