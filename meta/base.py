@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import abc
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -380,24 +379,18 @@ class BaseMetaLearner(nn.Module, abc.ABC):
         ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``meta_step_count``
         are written by ``save`` itself and may not be given).
         """
-        from meta.checkpoint import save_checkpoint
+        from meta.checkpoint import learner_metadata, save_checkpoint
 
         own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count}
-        clash = sorted(set(own) & set(metadata or {}))
-        if clash:
-            # the user's value would replace the learner's own, and load() would restore the wrong step
-            raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
-        save_checkpoint(path, self, getattr(self, "meta_optimizer", None), {**own, **(metadata or {})})
+        save_checkpoint(path, self, getattr(self, "meta_optimizer", None), learner_metadata(own, metadata))
 
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
-        from meta.checkpoint import checkpoint_metadata, load_checkpoint
+        from meta.checkpoint import checkpoint_metadata, load_checkpoint, stored_count
 
         optimizer = getattr(self, "meta_optimizer", None)
         meta = checkpoint_metadata(path)
-        steps = json.loads(meta.get("user", "{}")).get("meta_step_count", 0)
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"{str(path)!r}: meta_step_count {steps!r} is not a step count; the file was not loaded")
+        steps = stored_count(path, meta, "meta_step_count")
         info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
         if info.get("class") not in (None, type(self).__name__):
             log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)

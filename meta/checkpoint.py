@@ -173,3 +173,98 @@ def _optimizer_state(
     for index, scalars in opt_meta["scalars"].items():
         state.setdefault(int(index), {}).update(scalars)
     return {"state": state, "param_groups": opt_meta["param_groups"]}
+
+
+# ------------------------------------------------------------------------------ counters of learners
+
+
+def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """``own`` (what a learner's ``save`` writes itself: its class, its step count) merged with the
+    user's ``metadata``; ValueError when the user's would replace one of the learner's own keys
+    (``load`` would then restore the wrong step)."""
+    clash = sorted(set(own) & set(metadata or {}))
+    if clash:
+        raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
+    return {**own, **(metadata or {})}
+
+
+def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:
+    """The step count ``name`` in a checkpoint's user metadata (0 when absent); ValueError naming the
+    file and the field when it is not a count."""
+    value = json.loads(meta.get("user", "{}")).get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{str(path)!r}: {name} {value!r} is not a step count; the file was not loaded")
+    return value
+
+
+# ------------------------------------------------------------------------------ nested state
+
+
+_STATE = "state."
+
+
+def _pack(value: Any, tensors: dict[str, torch.Tensor], where: str) -> Any:
+    """``value`` as JSON, each tensor replaced by ``{"tensor": key}`` and put in ``tensors``."""
+    if isinstance(value, torch.Tensor):
+        key = f"{_STATE}{len(tensors)}"
+        tensors[key] = value.detach().clone().contiguous()
+        return {"tensor": key}
+    if isinstance(value, dict):
+        # a list of pairs: JSON objects would turn the integer keys (task ids) into strings
+        for k in value:
+            if isinstance(k, bool) or not isinstance(k, (int, str)):
+                raise TypeError(f"{where}: key {k!r} is neither a string nor an integer; a checkpoint cannot store it")
+        return {"items": [[k, _pack(v, tensors, f"{where}[{k!r}]")] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"list": [_pack(v, tensors, f"{where}[{i}]") for i, v in enumerate(value)]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"{where}: {type(value).__name__} {value!r} cannot be stored in a checkpoint")
+
+
+def _unpack(value: Any, tensors: dict[str, torch.Tensor], path: str | Path) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "tensor" in value:
+        if value["tensor"] not in tensors:
+            raise ValueError(f"{str(path)!r}: tensor {value['tensor']!r} is missing from the file")
+        return tensors[value["tensor"]]
+    if "items" in value:
+        return {k: _unpack(v, tensors, path) for k, v in value["items"]}
+    return [_unpack(v, tensors, path) for v in value["list"]]
+
+
+def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
+    """Write ``state``, nested dicts and lists of tensors and JSON values, to a safetensors file:
+    the tensors as tensors, the rest as JSON metadata, tagged with ``kind`` (the class that wrote
+    it). Dicts keep integer keys as integers; tuples come back as lists."""
+    tensors: dict[str, torch.Tensor] = {}
+    skeleton = _pack(state, tensors, kind)
+    if Path(path).is_dir():
+        raise IsADirectoryError(
+            f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}"
+        )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
+
+
+def load_state(path: str | Path, kind: str) -> dict[str, Any]:
+    """The state ``save_state`` wrote to ``path`` for ``kind``; ValueError naming the file when it is
+    not readable, not such a file, or written by another class."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a directory, not a saved state")
+    with _reading(path):
+        with safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+        tensors = load_file(str(path))
+    if meta.get("format") != "meta-state-v1":
+        raise ValueError(f"{str(path)!r} is not a saved {kind} (format={meta.get('format')!r})")
+    if meta.get("kind") != kind:
+        raise ValueError(f"{str(path)!r} was saved by {meta.get('kind')}, not by {kind}")
+    try:
+        state = _unpack(json.loads(meta["state"]), tensors, path)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{str(path)!r}: the saved {kind} is damaged ({exc})") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{str(path)!r}: the saved {kind} is damaged (no state)")
+    return state

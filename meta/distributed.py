@@ -5,7 +5,10 @@ its share of the meta-gradient (each task weighted ``1 / meta_batch_size``), and
 sums the shares, so each process takes the same meta-step a single process would take on the
 whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 
-    torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml
+    torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml --save maml.safetensors
+
+``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state and
+``meta_step_count``), so ``MAML.load`` on a learner of the same shape resumes at the right step.
 
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
@@ -148,9 +151,11 @@ def train_sinusoid(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """torchrun entry point: meta-train a sinusoid regressor and save rank 0's checkpoint."""
-    from meta.checkpoint import save_checkpoint
+    """torchrun entry point: meta-train a sinusoid regressor and save rank 0's checkpoint.
 
+    The checkpoint is written by ``MAML.save`` (it holds ``meta_step_count``), so ``MAML.load``
+    resumes at the step where training stopped.
+    """
     parser = argparse.ArgumentParser(prog="python -m meta.distributed")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--algorithm", default="maml", choices=sorted(ALGORITHMS))
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         learner = train_sinusoid(args.steps, args.algorithm, args.meta_batch, args.k_shot, args.hidden, args.seed, True, device)
         if args.save and dist.get_rank() == 0:
-            save_checkpoint(args.save, learner, learner.meta_optimizer, {"steps": args.steps, "world_size": dist.get_world_size()})
+            learner.save(args.save, {"steps": args.steps, "world_size": dist.get_world_size()})
         # Tear down together: a rank that destroys its gloo group while the other still holds open
         # connections (rank 0 writing the checkpoint) can abort with "terminate called without an
         # active exception" at exit.

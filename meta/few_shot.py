@@ -45,6 +45,7 @@ from meta.base import (
     model_device,
     validate_task_tensors,
 )
+from meta.checkpoint import checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -222,6 +223,11 @@ class FewShotLearner(nn.Module):
         device: where to run; default: where the encoder is.
         **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
 
+    ``save(path)`` writes the network, the optimiser's state (Adam's moments and step counts) and
+    ``episodes_trained`` to one safetensors file; ``load(path)`` on a learner built the same way
+    restores them, so training goes on exactly as if it had never stopped. ``state_dict`` holds
+    the network only.
+
     Example:
         >>> import torch
         >>> from torch import nn
@@ -277,6 +283,33 @@ class FewShotLearner(nn.Module):
         super()._apply(fn, recurse)
         match_optimizer_state(getattr(self, "optimizer", None))
         return self
+
+    def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
+
+        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``episodes_trained``
+        are written by ``save`` itself and may not be given).
+        """
+        own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained}
+        save_checkpoint(path, self, self.optimizer, learner_metadata(own, metadata))
+
+    def load(self, path: str) -> dict[str, Any]:
+        """Restore a learner written by ``save`` into this one (same network); returns the metadata.
+
+        A file that does not fit (another network, another optimiser) raises an error naming the
+        file and what differs, and leaves the learner unchanged.
+        """
+        meta = checkpoint_metadata(path)
+        episodes = stored_count(path, meta, "episodes_trained")
+        optimizer = None
+        if "optimizer" in meta:
+            # a learner that has not trained yet has no optimiser: build it to receive the state
+            optimizer = self.optimizer or self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+        info = load_checkpoint(path, self, optimizer)
+        # saved before the first episode: no optimiser state, so the next episode starts a fresh one
+        self.optimizer = optimizer
+        self.episodes_trained = episodes
+        return info
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         # lazily sized modules have no dtype before their first call

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import inspect
 import logging
@@ -59,6 +60,40 @@ class _BackwardSeen:
         self.seen = True
 
 
+# constructor settings and running records of an AdaptiveOptimizer, as its state_dict names them
+_ADAPTIVE_SETTINGS = (
+    "use_meta_learning", "meta_learning_rate", "min_lr", "max_lr", "window", "plateau_patience",
+    "plateau_factor", "plateau_threshold", "convergence_tol", "convergence_patience",
+)
+_ADAPTIVE_RECORDS = {
+    "step_count": "step_count", "lr_history": "lr_history", "hypergradients": "hypergradients",
+    "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
+    "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
+    "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean",
+}
+
+
+def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """An AdaptiveOptimizer's settings, checked (ValueError naming ``prefix`` + the field)."""
+    if not isinstance(settings, Mapping) or set(settings) != set(_ADAPTIVE_SETTINGS):
+        found = sorted(settings) if isinstance(settings, Mapping) else type(settings).__name__
+        raise ValueError(f"{prefix or 'settings'}: expected {sorted(_ADAPTIVE_SETTINGS)}, got {found}")
+    low = check_real(prefix + "min_lr", settings["min_lr"], low=0, low_open=True)
+    return {
+        "use_meta_learning": bool(settings["use_meta_learning"]),
+        "meta_learning_rate": check_real(prefix + "meta_learning_rate", settings["meta_learning_rate"], low=0),
+        "min_lr": low,
+        "max_lr": check_real(prefix + "max_lr", settings["max_lr"], low=low),
+        "window": check_count(prefix + "window", settings["window"], low=2),
+        "plateau_patience": check_count(prefix + "plateau_patience", settings["plateau_patience"], low=1),
+        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
+        "plateau_factor": check_real(prefix + "plateau_factor", settings["plateau_factor"], low=1, low_open=True),
+        "plateau_threshold": check_real(prefix + "plateau_threshold", settings["plateau_threshold"], low=0),
+        "convergence_tol": check_real(prefix + "convergence_tol", settings["convergence_tol"], low=0),
+        "convergence_patience": check_count(prefix + "convergence_patience", settings["convergence_patience"], low=1),
+    }
+
+
 class AdaptiveOptimizer:
     """A torch optimiser whose learning rate is learned online by hypergradient descent.
 
@@ -86,6 +121,15 @@ class AdaptiveOptimizer:
         min_lr, max_lr: the learned rate stays in this interval.
         window: number of recent losses used for trends.
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+
+    ``state_dict()`` holds everything a step depends on: the base optimiser's state (its moments),
+    the learned rates, the previous update direction, the loss window and the plateau and
+    convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
+    the same parameters and base optimiser restores it, so training goes on exactly as if it had
+    never stopped; a state of another base optimiser or other parameter shapes raises ValueError
+    naming the field and changes nothing. The state is tensors and plain values:
+    ``meta.checkpoint.save_state(path, "AdaptiveOptimizer", opt.state_dict())`` writes it to a
+    safetensors file and ``load_state`` reads it back.
 
     Example:
         >>> import torch
@@ -132,30 +176,29 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
-        meta_learning_rate = check_real("meta_learning_rate", meta_learning_rate, low=0)
         learning_rate = check_real("learning_rate", learning_rate, low=0)
         if not 0 < min_lr <= learning_rate <= max_lr:
             raise ValueError(
                 f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
             )
-        window = check_count("window", window, low=2)
-        plateau_patience = check_count("plateau_patience", plateau_patience, low=1)
-        convergence_patience = check_count("convergence_patience", convergence_patience, low=1)
-        # NaN fails too: a NaN factor or threshold would make every rate NaN or never fire
-        plateau_factor = check_real("plateau_factor", plateau_factor, low=1, low_open=True)
-        plateau_threshold = check_real("plateau_threshold", plateau_threshold, low=0)
-        convergence_tol = check_real("convergence_tol", convergence_tol, low=0)
+        settings = _checked_settings({
+            "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
+            "max_lr": max_lr, "window": window, "plateau_patience": plateau_patience, "plateau_factor": plateau_factor,
+            "plateau_threshold": plateau_threshold, "convergence_tol": convergence_tol,
+            "convergence_patience": convergence_patience,
+        })
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
-        self.use_meta_learning = use_meta_learning
-        self.meta_learning_rate = float(meta_learning_rate)
-        self.min_lr, self.max_lr = float(min_lr), float(max_lr)
-        self.window = window
-        self.plateau_patience = plateau_patience
-        self.plateau_factor = plateau_factor
-        self.plateau_threshold = plateau_threshold
-        self.convergence_tol = convergence_tol
-        self.convergence_patience = convergence_patience
+        self.use_meta_learning: bool = settings["use_meta_learning"]
+        self.meta_learning_rate: float = settings["meta_learning_rate"]
+        self.min_lr: float = settings["min_lr"]
+        self.max_lr: float = settings["max_lr"]
+        self.window: int = settings["window"]
+        self.plateau_patience: int = settings["plateau_patience"]
+        self.plateau_factor: float = settings["plateau_factor"]
+        self.plateau_threshold: float = settings["plateau_threshold"]
+        self.convergence_tol: float = settings["convergence_tol"]
+        self.convergence_patience: int = settings["convergence_patience"]
         self.step_count = 0
         self.losses: deque[float] = deque(maxlen=10 * window)
         self.lr_history: list[list[float]] = []
@@ -292,6 +335,58 @@ class AdaptiveOptimizer:
                     self.converged_at_step = self.step_count
                     log.info("optimizer_converged", step=self.step_count, window_mean_loss=mean)
             self._last_window_mean = mean
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's whole state (see the class docstring); tensors are copies."""
+        return {
+            "base_class": type(self.optimizer).__name__,
+            "base": copy.deepcopy(self.optimizer.state_dict()),
+            "settings": {name: getattr(self, name) for name in _ADAPTIVE_SETTINGS},
+            "prev_direction": [[None if d is None else d.clone() for d in group] for group in self._prev_direction],
+            **{name: copy.deepcopy(getattr(self, attr)) for name, attr in _ADAPTIVE_RECORDS.items()},
+            "losses": list(self.losses),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
+        expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
+        if not isinstance(state, Mapping) or set(state) != expected:
+            found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
+            raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
+        if state["base_class"] != type(self.optimizer).__name__:
+            raise ValueError(
+                f"base_class: the state is of a {state['base_class']} base optimiser, this one is {type(self.optimizer).__name__}"
+            )
+        settings = _checked_settings(state["settings"], "settings.")
+        params = [group["params"] for group in self.optimizer.param_groups]
+        directions = state["prev_direction"]
+        if [len(g) for g in directions] != [len(g) for g in params]:
+            raise ValueError(
+                f"prev_direction: for parameter groups of sizes {[len(g) for g in directions]}, "
+                f"this optimiser has {[len(g) for g in params]}"
+            )
+        flat = [p for group in params for p in group]
+        for gi, (group, saved) in enumerate(zip(params, directions)):
+            for pi, (p, d) in enumerate(zip(group, saved)):
+                if d is not None and d.shape != p.shape:
+                    raise ValueError(f"prev_direction[{gi}][{pi}]: shape {tuple(d.shape)}, the parameter's is {tuple(p.shape)}")
+        for index, entry in state["base"]["state"].items():
+            for key, value in entry.items():
+                # torch checks the group sizes but not the shapes: a moment of another shape fails only at the next step
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != flat[int(index)].shape:
+                    raise ValueError(
+                        f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(flat[int(index)].shape)}"
+                    )
+        self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
+        for name, value in settings.items():
+            setattr(self, name, value)
+        for name, attr in _ADAPTIVE_RECORDS.items():
+            setattr(self, attr, copy.deepcopy(state[name]))
+        self.losses = deque(state["losses"], maxlen=10 * self.window)
+        self._prev_direction = [
+            [None if d is None else d.detach().clone().to(p.device, p.dtype) for d, p in zip(saved, group)]
+            for saved, group in zip(directions, params)
+        ]
 
     def loss_trend(self) -> float:
         """Least-squares slope of the last ``window`` losses per step (negative: improving); 0 if too few."""
@@ -569,12 +664,15 @@ def open_study(
     study_name: str | None,
     direction: str,
     sampler: optuna.samplers.BaseSampler,
+    distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
 
     A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
     ignores the argument, so a minimising search resumed as a maximising one would report the worst
-    trial as the best. A mismatch raises ValueError.
+    trial as the best. Given ``distributions`` (the parameter space), its stored trials must have been
+    drawn from the same one, else ``best`` could return parameters from outside it. A mismatch raises
+    ValueError naming the direction or the parameter.
     """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
@@ -592,7 +690,27 @@ def open_study(
             f"direction: study {study_name!r} in the storage was created to {stored}, got direction={direction!r}; "
             "resume it with its own direction or choose another study_name"
         )
+    if distributions is not None:
+        _check_same_space(study, study_name, distributions)
     return study
+
+
+def _check_same_space(
+    study: optuna.Study, study_name: str | None, distributions: Mapping[str, optuna.distributions.BaseDistribution]
+) -> None:
+    """ValueError naming the first parameter whose stored trials were drawn from another space."""
+    for trial in study.get_trials(deepcopy=False):
+        stored = trial.distributions
+        if not stored:
+            continue
+        for name in sorted(set(stored) | set(distributions)):
+            if stored.get(name) != distributions.get(name):
+                held = stored.get(name, "no such parameter")
+                given = distributions.get(name, "no such parameter")
+                raise ValueError(
+                    f"parameter_space: parameter {name!r} of study {study_name!r} in the storage is {held}, "
+                    f"got {given}; resume it with its own parameter space or choose another study_name"
+                )
 
 
 class BayesianOptimizer:
@@ -607,9 +725,11 @@ class BayesianOptimizer:
     ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
     best result is over all of them. Several processes or hosts running :meth:`optimize` on one study
     share the work; Optuna's storage gives each trial a distinct number, so none is lost or repeated.
-    The objective is called with one dict, parameter name -> value; one whose signature cannot take that
-    (no argument, or only keyword arguments) raises TypeError before any trial (see
-    :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
+    A stored study is resumed only with its own direction and its own parameter space: a changed
+    one (a parameter added, removed, or given other bounds, scale or choices) raises ValueError
+    naming the parameter, and nothing is added to the study. The objective is called with one dict,
+    parameter name -> value; one whose signature cannot take that (no argument, or only keyword
+    arguments) raises TypeError before any trial (see :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
     from its body included) or returns NaN is recorded as failed and the search goes on; if every trial
     has failed, :class:`AllTrialsFailedError` is raised. An interrupt (Ctrl-C) records its trial as
     failed, then stops the search (see :func:`run_trial`). ``history`` lists the
@@ -639,7 +759,8 @@ class BayesianOptimizer:
         if self._study is None:
             cfg = self.config
             self._study = open_study(
-                cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials)
+                cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials),
+                self.distributions,
             )
         return self._study
 

@@ -25,10 +25,11 @@ from meta.continual._data import (
     as_task_mapping,
     as_tensors,
 )
+from meta.checkpoint import load_state, save_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
-from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy
+from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy, set_generator_state
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -111,10 +112,17 @@ def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
         elif part == "lwf":
             built.append(LwF())
         elif part == "progressive":
-            built.append(Progressive())
+            built.append(Progressive(seed=seed))
         else:
             raise ValueError(f"strategy: unknown name {part!r} in {name!r}; choose from {list(STRATEGY_NAMES)}")
     return built[0] if len(built) == 1 else Compose(built)
+
+
+# what a failed training call or a refused load puts back (model and strategies aside)
+_RECORDS = ("task_classes", "_generator", "num_outputs", "trained_tasks", "stage_tasks", "_accuracy",
+            "_baseline", "history", "_joint_stages")
+_SAVED_FIELDS = ("config", "strategy", "columns", "model", "initial_model", "strategies", "generator", "num_outputs",
+                 "task_classes", "trained_tasks", "stage_tasks", "accuracy", "baseline", "history", "joint_stages")
 
 
 def _flatten(strategy: Strategy) -> list[Strategy]:
@@ -140,6 +148,17 @@ class ContinualLearner:
     ``DataLoader`` of ``(x, y)`` batches (read once); ``y`` holds integer class labels. Test data, for
     :meth:`evaluate_all_tasks`: a list whose i-th element is task i's data, or a mapping
     ``{task_id: data}``, each element in any of those forms.
+
+    ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle):
+    the model (a progressive network with its columns), the untrained model that forward transfer
+    is measured against, every strategy's state (EWC's importance weights and anchors, the replay
+    memory with its priorities and the count offered to it, LwF's teacher), the random generators,
+    and the records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at
+    the start of each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner
+    built with the same model architecture, strategy and settings restores it all: the next task
+    trains exactly as it would have without the restart. A damaged file, or one saved with another
+    architecture, strategy or setting, raises ValueError naming the file and the field and leaves
+    the learner unchanged.
 
     Example:
         >>> from meta import ContinualLearner
@@ -348,17 +367,103 @@ class ContinualLearner:
 
         A task that fails midway (its loss stops being finite, a strategy raises) must not leave a
         half-trained model, a progressive column, replay priorities or task classes behind: the
-        caller retries it with other settings. Model and strategies are restored in place (see
-        :func:`restored_on_failure`), so the references the caller holds stay valid.
+        caller retries it with other settings; a refused :meth:`load` leaves nothing of the file
+        behind. Model and strategies are restored in place (see :func:`restored_on_failure`), so the
+        references the caller holds stay valid.
         """
-        records = copy.deepcopy((self.task_classes, self._generator, self.num_outputs))
+        records = copy.deepcopy({name: getattr(self, name) for name in _RECORDS})
         try:
             # a composition holds no state of its own: its parts are restored
-            with restored_on_failure(self.model, *_flatten(self.strategy)):
+            with restored_on_failure(self.model, self._initial_model, *_flatten(self.strategy)):
                 yield
         except BaseException:
-            self.task_classes, self._generator, self.num_outputs = records
+            for name, value in records.items():
+                setattr(self, name, value)
             raise
+
+    # ------------------------------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        """Write the whole learner to one safetensors file (see the class docstring for what it holds)."""
+        parts = _flatten(self.strategy)
+        columns = None
+        if isinstance(self.model, ProgressiveNetwork):
+            columns = sorted(self.model.task_to_column, key=self.model.task_to_column.__getitem__)
+        state = {
+            "config": self.config.model_dump(),
+            "strategy": self.strategy.name,
+            "columns": columns,
+            "model": self.model.state_dict(),
+            "initial_model": self._initial_model.state_dict(),
+            "strategies": [s.state_dict() for s in parts],
+            "generator": self._generator.get_state(),
+            "num_outputs": self.num_outputs,
+            "task_classes": self.task_classes,
+            "trained_tasks": self.trained_tasks,
+            "stage_tasks": self.stage_tasks,
+            "accuracy": [[stage, tid, acc] for (stage, tid), acc in self._accuracy.items()],
+            "baseline": self._baseline,
+            "history": self.history,
+            "joint_stages": self._joint_stages,
+        }
+        save_state(path, type(self).__name__, state)
+
+    def load(self, path: str) -> None:
+        """Restore a learner written by :meth:`save` into this one, built with the same model
+        architecture, strategy and settings. A file that is damaged or does not fit raises
+        ValueError naming the file and the field, and leaves the learner unchanged."""
+        state = load_state(path, type(self).__name__)
+        where = repr(str(path))
+        missing = sorted(set(_SAVED_FIELDS) - set(state))
+        if missing:
+            raise ValueError(f"{where}: the saved learner lacks {missing}; the file was not loaded")
+        saved, own = state["config"], self.config.model_dump()
+        differ = [f"config.{k}: {saved.get(k)!r} in the file, {v!r} in this learner" for k, v in own.items() if saved.get(k) != v]
+        if state["strategy"] != self.strategy.name:
+            differ.insert(0, f"strategy: {state['strategy']!r} in the file, {self.strategy.name!r} in this learner")
+        if differ:
+            raise ValueError(f"{where}: {'; '.join(differ)}; build the learner as the saved one was")
+        parts = _flatten(self.strategy)
+        steps = [
+            ("model", lambda: self._load_model(state["columns"], state["model"])),
+            ("initial_model", lambda: self._initial_model.load_state_dict(state["initial_model"])),
+            ("strategies", lambda: self._load_strategies(parts, state["strategies"])),
+            ("generator", lambda: set_generator_state(self._generator, state["generator"])),
+            ("records", lambda: self._load_records(state)),
+        ]
+        with self._undone_on_failure():
+            for field, step in steps:
+                try:
+                    step()
+                except (KeyError, ValueError, TypeError, RuntimeError, IndexError, AttributeError) as exc:
+                    raise ValueError(f"{where}: {field} does not fit this learner: {exc}") from exc
+        log.info("continual_loaded", path=str(path), stages=len(self.stage_tasks), strategy=self.strategy.name)
+
+    def _load_model(self, columns: list[int] | None, weights: dict[str, torch.Tensor]) -> None:
+        if columns is not None:
+            if not isinstance(self.model, ProgressiveNetwork):
+                raise TypeError(f"the file holds a progressive network, this learner a {type(self.model).__name__}")
+            known = sorted(self.model.task_to_column, key=self.model.task_to_column.__getitem__)
+            if known != columns[: len(known)]:
+                raise ValueError(f"columns for tasks {columns} in the file, {known} in this learner's network")
+            for task_id in columns[len(known) :]:
+                self.model.add_column(int(task_id))
+        self.model.load_state_dict(weights)
+
+    def _load_strategies(self, parts: list[Strategy], states: list[dict[str, Any]]) -> None:
+        if len(states) != len(parts):
+            raise ValueError(f"{len(states)} strategy states for {len(parts)} strategies")
+        for part, part_state in zip(parts, states):
+            part.load_state_dict(part_state, self)
+
+    def _load_records(self, state: dict[str, Any]) -> None:
+        self.num_outputs = state["num_outputs"]
+        self.task_classes = {int(t): [int(c) for c in cs] for t, cs in state["task_classes"].items()}
+        self.trained_tasks = [int(t) for t in state["trained_tasks"]]
+        self.stage_tasks = [int(t) for t in state["stage_tasks"]]
+        self._accuracy = {(int(stage), int(tid)): float(acc) for stage, tid, acc in state["accuracy"]}
+        self._baseline = {int(t): float(a) for t, a in state["baseline"].items()}
+        self.history = list(state["history"])
+        self._joint_stages = {int(s): [int(t) for t in ts] for s, ts in state["joint_stages"].items()}
 
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",

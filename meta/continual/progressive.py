@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from meta.continual._data import UnknownTaskError
-from meta.continual.strategies import Strategy, TrainingContext
+from meta.continual.strategies import Strategy, TrainingContext, expect_state_keys, set_generator_state
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -90,13 +91,23 @@ class ProgressiveNetwork(nn.Module):
         """Columns so far (one per trained task)."""
         return len(self.columns)
 
-    def add_column(self, task_id: int) -> None:
-        """Freeze all existing columns and add a trainable one for ``task_id``."""
+    def add_column(self, task_id: int, generator: torch.Generator | None = None) -> None:
+        """Freeze all existing columns and add a trainable one for ``task_id``.
+
+        ``generator`` draws the new column's initial weights (torch's global generator without it).
+        """
         if task_id in self.task_to_column:
             raise ValueError(f"task_id: {task_id} already has column {self.task_to_column[task_id]}")
         for p in self.parameters():
             p.requires_grad_(False)
-        column = _Column(self.sizes, len(self.columns))
+        if generator is None:
+            column = _Column(self.sizes, len(self.columns))
+        else:
+            # nn.Linear draws from the global generator: seed a private copy of it from ``generator``
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                column = _Column(self.sizes, len(self.columns))
         if not self.columns and self._template is not None:
             with torch.no_grad():
                 for layer, src in zip(column.layers, self._template):
@@ -144,7 +155,8 @@ class ProgressiveNetwork(nn.Module):
 class Progressive(Strategy):
     """Drives a :class:`ProgressiveNetwork`: adds (and trains only) a new column for each new task.
 
-    A task id can be trained only once (its column is frozen afterwards).
+    A task id can be trained only once (its column is frozen afterwards). ``seed`` seeds the new
+    columns' initial weights, so a learner restored from a file grows the same columns.
 
     Example:
         >>> from meta import ContinualLearner
@@ -157,8 +169,20 @@ class Progressive(Strategy):
     name = "progressive"
     allows_repeated_tasks = False
 
+    def __init__(self, seed: int = 0) -> None:
+        self._generator = torch.Generator().manual_seed(seed)
+
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Freeze the existing columns and add the new task's column."""
         if not isinstance(ctx.model, ProgressiveNetwork):
             raise TypeError(f"model: the progressive strategy needs a ProgressiveNetwork, got {type(ctx.model).__name__}")
-        ctx.model.add_column(task_id)
+        ctx.model.add_column(task_id, self._generator)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The generator that draws the next column's weights (the columns are in the model)."""
+        return {"generator": self._generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`."""
+        expect_state_keys(self, state, {"generator"})
+        set_generator_state(self._generator, state["generator"])

@@ -9,6 +9,10 @@ A strategy sees the training loop through five hooks, all optional:
 ``after_step``    after each optimiser step (a decoupled, implicit EWC pull)
 ``after_task``    the task is done (estimate Fisher, store samples, snapshot a teacher)
 
+What a strategy has learned between tasks (Fisher and anchors, the replay memory, the teacher) is
+``state_dict()``, tensors and JSON values, which the learner saves with its model;
+``load_state_dict(state, ctx)`` puts it back.
+
 Each hook receives a :class:`TrainingContext`: the object running the loop
 (:class:`~meta.continual.learner.ContinualLearner` or :class:`~meta.continual.drift.DriftAdapter`), which
 gives the model, a forward pass and the per-sample loss. So one strategy serves classification and
@@ -21,7 +25,7 @@ import copy
 import logging
 import math
 from collections.abc import Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import structlog
 import torch
@@ -54,7 +58,9 @@ class TrainingContext(Protocol):
 class Strategy:
     """Base class: every hook does nothing, so a strategy overrides only what it needs.
 
-    ``allows_repeated_tasks`` says whether a task id may be trained twice.
+    ``allows_repeated_tasks`` says whether a task id may be trained twice. A strategy that learns
+    something between tasks returns it from ``state_dict`` and takes it back in
+    ``load_state_dict``, so that ``ContinualLearner.save``/``load`` keep it.
     """
 
     name: str = "naive"
@@ -80,8 +86,29 @@ class Strategy:
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Called when training on a task has finished."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """What the strategy has learned so far (tensors and JSON values); the default: nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore what :meth:`state_dict` returned. ``ctx`` gives the learner's model, which a
+        strategy that keeps a copy of it (LwF's teacher) rebuilds that copy from."""
+        expect_state_keys(self, state, set())
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def expect_state_keys(strategy: Strategy, state: dict[str, Any], keys: set[str]) -> None:
+    """KeyError naming the strategy when ``state`` does not hold exactly ``keys``."""
+    if not isinstance(state, dict) or set(state) != keys:
+        found = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise KeyError(f"{strategy.name}: expected state {sorted(keys)}, got {found}")
+
+
+def set_generator_state(generator: torch.Generator, state: torch.Tensor) -> None:
+    """Put a saved ``generator.get_state()`` back, so a restored object draws the same numbers."""
+    generator.set_state(state.to(torch.uint8))
 
 
 class Naive(Strategy):
@@ -437,6 +464,26 @@ class EWC(Strategy):
             fisher_mean=float(torch.cat([f.flatten() for f in fisher.values()]).mean()),
         )
 
+    def state_dict(self) -> dict[str, Any]:
+        """The importance weights and anchors of each consolidation, and the sampling generator."""
+        return {"fisher": self.fisher_, "anchor": self.anchor_, "generator": self._generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters."""
+        expect_state_keys(self, state, {"fisher", "anchor", "generator"})
+        shapes = {n: p.shape for n, p in ctx.model.named_parameters()}
+        for field in ("fisher", "anchor"):
+            for key, tensors in state[field].items():
+                for n, t in tensors.items():
+                    if n not in shapes or t.shape != shapes[n]:
+                        raise ValueError(
+                            f"{self.name}: {field}[{key}][{n!r}] has shape {tuple(t.shape)}, the model's parameter "
+                            f"{'is missing' if n not in shapes else f'has {tuple(shapes[n])}'}"
+                        )
+        set_generator_state(self._generator, state["generator"])
+        self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
+        self._running, self._quadratic_cache = None, None
+
     def __repr__(self) -> str:
         return (
             f"EWC(ewc_lambda={self.ewc_lambda}, mode={self.mode!r}, decay={self.decay}, "
@@ -512,6 +559,26 @@ class ExperienceReplay(Strategy):
 
     def __len__(self) -> int:
         return 0 if self.x is None else int(self.x.shape[0])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memory (inputs, labels, task ids, priorities), the count offered, the generator."""
+        return {"x": self.x, "y": self.y, "task_ids": self.task_ids, "priority": self.priority,
+                "seen": self.seen, "generator": self._generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`; a memory larger than ``buffer_size`` is refused."""
+        expect_state_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
+        rows = {k: None if state[k] is None else int(state[k].shape[0]) for k in ("x", "y", "task_ids")}
+        if len(set(rows.values())) != 1:
+            raise ValueError(f"{self.name}: memory rows differ between x, y and task_ids: {rows}")
+        n = rows["x"] or 0
+        if n > self.buffer_size:
+            raise ValueError(f"{self.name}: the memory holds {n} samples, more than buffer_size={self.buffer_size}")
+        if state["priority"] is not None and int(state["priority"].shape[0]) != n:
+            raise ValueError(f"{self.name}: {int(state['priority'].shape[0])} priorities for {n} samples")
+        set_generator_state(self._generator, state["generator"])
+        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], state["task_ids"], state["priority"]
+        self.seen = int(state["seen"])
 
     # -- sampling into batches
     def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
@@ -671,6 +738,22 @@ class LwF(Strategy):
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         self.old_classes = sorted(set(self.old_classes) | set(torch.unique(y).tolist()))
+
+    def state_dict(self) -> dict[str, Any]:
+        """The teacher's weights (None before the first task) and the classes seen so far."""
+        teacher = None if self.teacher is None else self.teacher.state_dict()
+        return {"teacher": teacher, "old_classes": self.old_classes}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``."""
+        expect_state_keys(self, state, {"teacher", "old_classes"})
+        teacher = None
+        if state["teacher"] is not None:
+            teacher = copy.deepcopy(ctx.model).eval()
+            teacher.load_state_dict(state["teacher"])
+            for p in teacher.parameters():
+                p.requires_grad_(False)
+        self.teacher, self.old_classes = teacher, [int(c) for c in state["old_classes"]]
 
     def __repr__(self) -> str:
         return f"LwF(alpha={self.alpha}, temperature={self.temperature})"

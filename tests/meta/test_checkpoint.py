@@ -104,3 +104,20 @@ def test_an_optimizer_whose_learning_rate_is_a_numpy_number_or_a_tensor_round_tr
     load_checkpoint(tmp_path / "c.safetensors", other, other_opt)
     assert other_opt.param_groups[0]["lr"] == 0.25
     assert torch.equal(other_opt.state[other.weight]["momentum_buffer"], opt.state[net.weight]["momentum_buffer"])
+
+
+def test_save_state_keeps_nested_tensors_and_integer_keys_and_names_what_it_cannot_store(tmp_path: Path) -> None:
+    from meta.checkpoint import load_state, save_state
+
+    state = {"fisher": {0: {"w": torch.ones(2)}, 3: {}}, "classes": [1, 2], "last": None, "best": float("inf"), "pair": (1, "a")}
+    save_state(tmp_path / "s.safetensors", "Thing", state)
+    back = load_state(tmp_path / "s.safetensors", "Thing")
+    assert list(back["fisher"]) == [0, 3] and torch.equal(back["fisher"][0]["w"], torch.ones(2))
+    assert back["classes"] == [1, 2] and back["last"] is None and back["best"] == float("inf") and back["pair"] == [1, "a"]
+    with pytest.raises(ValueError, match=r"s\.safetensors' was saved by Thing, not by Other"):
+        load_state(tmp_path / "s.safetensors", "Other")
+    with pytest.raises(TypeError, match=r"Thing\['memo'\]: key \(1, 2\) is neither a string nor an integer"):
+        save_state(tmp_path / "t.safetensors", "Thing", {"memo": {(1, 2): 0.5}})
+    with pytest.raises(TypeError, match=r"Thing\['f'\]: builtin_function_or_method .* cannot be stored"):
+        save_state(tmp_path / "t.safetensors", "Thing", {"f": len})
+    assert not (tmp_path / "t.safetensors").exists()

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from meta.continual import (
     ContinualLearner,
+    EWC,
     DuplicateTaskError,
     EmptyTaskError,
     ExperienceReplay,
@@ -286,3 +287,92 @@ def test_lr_decay_shrinks_each_later_stage_and_is_validated() -> None:
     for p, b, g in zip(learner.model.parameters(), before, grads):
         torch.testing.assert_close(p.detach(), b - 0.1 * g)
     assert learner.stage_lr() == pytest.approx(0.05)
+
+
+def _same_state(a: object, b: object, where: str = "state") -> None:
+    """Equal nested states: tensors bit for bit, the rest by ==."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), where
+        for k in a:
+            _same_state(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_state(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize(
+    ("strategy", "setting"),
+    [("ewc+replay_prioritized", "class"), ("online_ewc", "class"), ("lwf+replay_balanced", "task"),
+     ("replay", "domain"), ("progressive", "task")],
+)
+def test_save_and_load_continue_a_task_sequence_bit_for_bit(tmp_path, strategy: str, setting: str) -> None:
+    tasks = _tasks(num_tasks=3, n=24, dim=12)
+    straight = ContinualLearner(_mlp(dim=12, hidden=16, seed=0), strategy=strategy, buffer_size=20, setting=setting, seed=3)
+    for task_id in (0, 1):
+        straight.train_task(tasks[task_id], task_id, num_epochs=2)
+        straight.evaluate_all_tasks({t: tasks[t] for t in range(task_id + 1)})
+    path = str(tmp_path / "learner.safetensors")
+    straight.save(path)
+    # a process restart: the same architecture and settings, another initialisation
+    resumed = ContinualLearner(_mlp(dim=12, hidden=16, seed=1), strategy=strategy, buffer_size=20, setting=setting, seed=3)
+    resumed.load(path)
+    assert resumed.trained_tasks == [0, 1] and resumed.task_classes == straight.task_classes
+    a = straight.train_task(tasks[2], 2, num_epochs=2)
+    b = resumed.train_task(tasks[2], 2, num_epochs=2)
+    assert a["losses"] == b["losses"]
+    _same_state(straight.model.state_dict(), resumed.model.state_dict(), "model")
+    for s, r in zip(_parts(straight), _parts(resumed)):
+        _same_state(s.state_dict(), r.state_dict(), s.name)
+    ea, eb = straight.evaluate_all_tasks(tasks), resumed.evaluate_all_tasks(tasks)
+    assert ea["accuracy"] == eb["accuracy"]
+    assert straight.accuracy_matrix().to_dict() == resumed.accuracy_matrix().to_dict()
+
+
+def _parts(learner: ContinualLearner) -> list:
+    strategy = learner.strategy
+    return list(strategy.strategies) if hasattr(strategy, "strategies") else [strategy]
+
+
+def test_load_refuses_a_mismatched_or_damaged_file_naming_it_and_changes_nothing(tmp_path) -> None:
+    tasks = _tasks(num_tasks=2, n=24, dim=12)
+    saved = ContinualLearner(_mlp(dim=12, hidden=16), strategy="ewc+replay", buffer_size=20)
+    saved.train_task(tasks[0], 0)
+    path = tmp_path / "learner.safetensors"
+    saved.save(str(path))
+
+    def fresh(**kw: object) -> ContinualLearner:
+        kw = {"strategy": "ewc+replay", "buffer_size": 20, "hidden": 16, **kw}
+        hidden = kw.pop("hidden")
+        return ContinualLearner(_mlp(dim=12, hidden=hidden, seed=1), **kw)
+
+    cases = [
+        (fresh(hidden=8), r"(?s)learner\.safetensors.*model does not fit.*0\.weight"),
+        (fresh(strategy="ewc"), r"learner\.safetensors.*strategy: 'ewc\+replay' in the file, 'ewc'"),
+        (fresh(lr=0.1), r"learner\.safetensors.*config\.lr: 0\.05 in the file, 0\.1"),
+        (fresh(buffer_size=5), r"learner\.safetensors.*config\.buffer_size"),
+    ]
+    for learner, message in cases:
+        before = {k: v.clone() for k, v in learner.model.state_dict().items()}
+        with pytest.raises(ValueError, match=message):
+            learner.load(str(path))
+        assert learner.trained_tasks == [] and learner.task_classes == {}
+        assert all(torch.equal(v, learner.model.state_dict()[k]) for k, v in before.items())
+        assert all(not s.state_dict().get("fisher") and s.state_dict().get("x") is None for s in _parts(learner))
+    # a memory that a smaller buffer cannot hold: refused by the strategy after the model was loaded,
+    # and the model is put back
+    small = ContinualLearner(_mlp(dim=12, hidden=16, seed=1), strategy=[EWC(), ExperienceReplay(5)], buffer_size=20)
+    before = {k: v.clone() for k, v in small.model.state_dict().items()}
+    with pytest.raises(ValueError, match="strategies does not fit this learner: replay: the memory holds 20 samples, more than buffer_size=5"):
+        small.load(str(path))
+    assert all(torch.equal(v, small.model.state_dict()[k]) for k, v in before.items())
+    assert small.trained_tasks == [] and small.strategy.strategies[0].fisher_ == {}
+    (tmp_path / "damaged.safetensors").write_bytes(path.read_bytes()[:200])
+    learner = fresh()
+    with pytest.raises(ValueError, match="damaged.safetensors"):
+        learner.load(str(tmp_path / "damaged.safetensors"))
+    assert learner.trained_tasks == []

@@ -152,3 +152,49 @@ def test_inputs_of_another_float_dtype_are_named(algorithm: str) -> None:
     with pytest.raises(TypeError, match=r"query_x has dtype torch.float64 .* convert it with .to\(torch.float32\)"):
         learner.predict(x, y, x.double())
     assert learner.episodes_trained == 0 and learner.predict(x, y, x).shape == (12,)
+
+
+def _episode(step: int) -> tuple[torch.Tensor, ...]:
+    x, y = _blobs(n_classes=4, per_class=6, dim=6, seed=step)
+    support, query = torch.arange(0, len(y), 2), torch.arange(1, len(y), 2)
+    return x[support], y[support], x[query], y[query]
+
+
+def _few_shot(seed: int) -> FewShotLearner:
+    torch.manual_seed(seed)
+    return FewShotLearner("prototypical", encoder=nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8)), lr=0.01)
+
+
+def test_save_and_load_resume_training_bit_for_bit(tmp_path) -> None:
+    path = str(tmp_path / "fs.safetensors")
+    straight = _few_shot(0)
+    for step in range(3):
+        straight.train_episode(*_episode(step))
+    straight.save(path, {"note": "three"})
+    resumed = _few_shot(1)  # another initialisation, no optimiser yet
+    assert resumed.load(path) == {"class": "FewShotLearner", "episodes_trained": 3, "note": "three"}
+    moments = straight.optimizer.state_dict()["state"]
+    assert moments and resumed.optimizer.state_dict()["state"].keys() == moments.keys()
+    for step in range(3, 6):
+        a, b = straight.train_episode(*_episode(step)), resumed.train_episode(*_episode(step))
+        assert a == b
+    assert resumed.episodes_trained == 6
+    for k, v in straight.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+
+
+def test_load_refuses_another_network_and_leaves_the_learner_unchanged(tmp_path) -> None:
+    path = str(tmp_path / "fs.safetensors")
+    saved = _few_shot(0)
+    saved.train_episode(*_episode(0))
+    saved.save(path)
+    other = FewShotLearner("prototypical", encoder=nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 4)))
+    before = {k: v.clone() for k, v in other.state_dict().items()}
+    with pytest.raises(ValueError, match=r"fs\.safetensors.*network\.encoder\.2\.weight"):
+        other.load(path)
+    assert other.optimizer is None and other.episodes_trained == 0
+    assert all(torch.equal(v, other.state_dict()[k]) for k, v in before.items())
+    (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        saved.load(str(tmp_path / "bad.safetensors"))
+    assert saved.episodes_trained == 1

@@ -122,6 +122,63 @@ def test_plateau_reduces_rate_and_convergence_is_detected() -> None:
     assert stats["converged"] and stats["converged_at_step"] is not None
 
 
+def _noisy_steps(opt: AdaptiveOptimizer, model: torch.nn.Module, steps: int, seed: int) -> list[float]:
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        x = torch.randn(16, 3, generator=gen)
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), x.sum(1, keepdim=True))
+        opt.step(loss)
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("base", ["adam", "sgd"])
+def test_state_dict_resumes_bit_for_bit_through_a_file(tmp_path, base: str) -> None:
+    from meta.checkpoint import load_state, save_state
+
+    torch.manual_seed(0)
+    straight = torch.nn.Linear(3, 1)
+    resumed = torch.nn.Linear(3, 1)
+    settings = dict(base_optimizer=base, meta_learning_rate=0.05, learning_rate=0.01, window=3, plateau_patience=2,
+                    plateau_threshold=0.5, convergence_patience=1, convergence_tol=0.5)
+    opt = AdaptiveOptimizer(straight, momentum=0.9, **settings) if base == "sgd" else AdaptiveOptimizer(straight, **settings)
+    _noisy_steps(opt, straight, 8, seed=0)
+    save_state(tmp_path / "opt.safetensors", "AdaptiveOptimizer", opt.state_dict())
+    resumed.load_state_dict(straight.state_dict())
+    # built with other settings: the state brings the saved ones
+    other = AdaptiveOptimizer(resumed, base_optimizer=base, learning_rate=0.001, window=10)
+    other.load_state_dict(load_state(tmp_path / "opt.safetensors", "AdaptiveOptimizer"))
+    assert _noisy_steps(opt, straight, 12, seed=1) == _noisy_steps(other, resumed, 12, seed=1)
+    assert torch.equal(straight.weight, resumed.weight) and torch.equal(straight.bias, resumed.bias)
+    stats = opt.get_optimization_stats()
+    assert stats == other.get_optimization_stats()
+    assert stats["plateau_reductions"] > 0 and stats["step"] == 20  # the counters did come back
+
+
+def test_load_state_dict_refuses_another_optimiser_naming_the_field() -> None:
+    model = torch.nn.Linear(3, 1)
+    opt = AdaptiveOptimizer(model)
+    _noisy_steps(opt, model, 2, seed=0)
+    state = opt.state_dict()
+    sgd = AdaptiveOptimizer(torch.nn.Linear(3, 1), base_optimizer="sgd")
+    with pytest.raises(ValueError, match="base_class: the state is of a Adam base optimiser, this one is SGD"):
+        sgd.load_state_dict(state)
+    wider = AdaptiveOptimizer(torch.nn.Linear(4, 1))
+    before = wider.state_dict()
+    with pytest.raises(ValueError, match=r"prev_direction\[0\]\[0\]: shape \(1, 3\), the parameter's is \(1, 4\)"):
+        wider.load_state_dict(state)
+    assert wider.state_dict()["step_count"] == before["step_count"] == 0 and not wider.optimizer.state
+    with pytest.raises(ValueError, match=r"state: expected the fields .*got \['base'\]"):
+        wider.load_state_dict({"base": state["base"]})
+    damaged = {**state, "settings": {**state["settings"], "window": 0}}
+    same = AdaptiveOptimizer(model)
+    with pytest.raises(ValueError, match="settings.window"):
+        same.load_state_dict(damaged)
+    assert same.window == 20 and same.step_count == 0 and not same.optimizer.state
+
+
 def test_bad_optimizer_settings_name_the_field() -> None:
     model = torch.nn.Linear(2, 1)
     with pytest.raises(ValueError, match="base_optimizer"):
@@ -277,6 +334,27 @@ def test_resuming_a_study_with_the_other_direction_is_refused(tmp_path) -> None:
         again.optimize(lambda p: p["x"] ** 2, n_iterations=3)
     # nothing was added to the stored study
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 3
+
+
+@pytest.mark.parametrize(
+    ("space", "name"),
+    [({"x": (-1.0, 1.0)}, "x"), ({"x": (-2.0, 2.0), "y": (0, 3)}, "y"), ({"y": (-2.0, 2.0)}, "x"),
+     ({"x": ["a", "b"]}, "x")],
+)
+def test_resuming_a_study_with_another_parameter_space_is_refused(tmp_path, space: dict, name: str) -> None:
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s").optimize(
+        lambda p: p["x"], n_iterations=3
+    )
+    again = BayesianOptimizer(space, sampler="random", storage=url, study_name="s")
+    with pytest.raises(ValueError, match=rf"parameter_space: parameter '{name}' of study 's' in the storage is"):
+        again.best()
+    with pytest.raises(ValueError, match=rf"parameter_space: parameter '{name}'"):
+        again.optimize(lambda p: 0.0, n_iterations=2)
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 3
+    # the same space resumes
+    same = BayesianOptimizer({"x": (-2.0, 2.0)}, sampler="random", storage=url, study_name="s")
+    assert -2.0 <= same.best()[0]["x"] <= 2.0
 
 
 def test_two_processes_share_one_study_without_losing_or_repeating_a_trial(tmp_path) -> None:

@@ -42,7 +42,7 @@ STRATEGIES: dict[str, tuple[StrategyFactory, dict[str, Any]]] = {
         ),
         MOMENTUM_SGD,
     ),
-    "progressive": (lambda seed: Progressive(), PLAIN_SGD),
+    "progressive": (lambda seed: Progressive(seed=seed), PLAIN_SGD),
 }
 """Strategy name -> (factory, optimiser settings); ``joint`` (offline upper reference) uses plain SGD."""
 
