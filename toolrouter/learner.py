@@ -467,7 +467,7 @@ class ToolMetaLearner:
     ) -> None:
         self._lock = threading.RLock()
         self._declared_steps: OrderedDict[int, tuple[TaskProfile, _DeclaredSteps]] = OrderedDict()
-        self.snapshot_name = str(snapshot_name)
+        self.snapshot_name = _checked_snapshot_name(snapshot_name)
         self.store: Store | None = None
         opened = store is not None and not isinstance(store, Store)
         st = open_store(store) if store is not None else None
@@ -594,7 +594,7 @@ class ToolMetaLearner:
                 raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
             contextual = POLICIES[policy].contextual
             if contextual:
-                dim = options.setdefault("context_dim", context_dim or 256)
+                dim = options.setdefault("context_dim", 256 if context_dim is None else context_dim)
                 if context_dim is not None and dim != context_dim:
                     raise ValueError(
                         f"context_dim: {context_dim!r} disagrees with policy_options['context_dim']={dim!r}"
@@ -2106,9 +2106,9 @@ class ToolMetaLearner:
         and snapshot name) and what is wrong, which key or array, expected against found.
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
+            name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
             st = open_store(source)
             try:
-                name = kwargs.get("snapshot_name", "learner")
                 if st.get_snapshot(name) is None and "tools" not in kwargs:
                     raise ValueError(
                         f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
@@ -2275,6 +2275,15 @@ def _checked_trace_id(trace_id: Any) -> str:
     if trace_id is None:
         return f"{CALL_TRACE_PREFIX}{uuid.uuid4().hex}"
     return check_trace_id(trace_id)
+
+
+def _checked_snapshot_name(name: Any) -> str:
+    """``snapshot_name`` as given, or an error naming it, before any store is opened: ``str()``
+    made ``None`` a snapshot called 'None', and a name no store can keep failed only at a save."""
+    if not isinstance(name, str):
+        raise TypeError(f"snapshot_name: expected a string, got {name!r}")
+    _identifier("snapshot_name", name)  # refuses a blank name, a lone surrogate, a NUL character
+    return name
 
 
 def _check_names(**names: Any) -> None:
