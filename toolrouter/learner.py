@@ -1829,6 +1829,7 @@ class ToolMetaLearner:
         given); every registered tool is listed, unseen ones with zero calls. With drift
         detection, also how often a detected change reset the tool (and the latest reset: route,
         when, why) and how often it was rechecked."""
+        _check_names(task_type=task_type, step=step)  # a number matched no route: all zeros, silently
         self._catch_up()
         with self._lock:
             routes = [
