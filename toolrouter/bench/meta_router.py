@@ -26,7 +26,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -41,8 +41,8 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="toolrouter bench meta-router", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
-    parser.add_argument("--seeds", type=count, default=5, help="seeds per configuration (default 5)")
-    parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
+    parser.add_argument("--seeds", type=positive, default=5, help="seeds per configuration (default 5)")
+    parser.add_argument("--threads", type=positive, default=1, help="torch threads (default 1)")
     parser.add_argument(
         "--data", default=str(data_dir()), help="folder with routerbench/ and metatool/ (default: the data cache)"
     )
