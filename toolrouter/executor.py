@@ -778,10 +778,7 @@ async def aexecute_task(
         executor = learner_executor(learner, tools, config)
     try:
         if plan is None:
-            if allow_infeasible:
-                plan = learner.optimize_task_execution(task, allow_infeasible=True)
-            else:
-                plan = learner.optimize_task_execution(task)
+            plan = learner.optimize_task_execution(task, allow_infeasible=allow_infeasible)
         else:
             _check_plan_fits(learner, task, plan)
     except BaseException:

@@ -968,6 +968,8 @@ class ToolMetaLearner:
             >>> router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["code"])).tool_for("code")
             'py'
         """
+        if not isinstance(allow_infeasible, bool):  # "no" would have been taken for True
+            raise TypeError(f"allow_infeasible: expected True or False, got {allow_infeasible!r}")
         if not self._caught_up:  # not _catch_up: a plan to run is refused by a closed store
             self.sync()
         task = self._task(task)
