@@ -40,7 +40,7 @@ import uuid
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -371,6 +371,7 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
+    _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
 
 
 class ToolMetaLearner:
@@ -1444,10 +1445,17 @@ class ToolMetaLearner:
         if not pending:
             return
         with self._lock:
+            # recorded twice, it would be stored and learned twice: a double count
+            seen: set[int] = set()
+            for i, p in enumerate(pending):
+                if p._recorded or id(p) in seen:
+                    raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
+                seen.add(id(p))
             if self.store is not None:
                 self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
             for p in pending:
                 self._learn(p.task_id, p.task_type, [p._outcome], p._context, p._trace)
+                object.__setattr__(p, "_recorded", True)  # frozen for the caller, not for the router
             self._count_for_sync(len(pending))
 
     @staticmethod
