@@ -1979,6 +1979,10 @@ class ToolMetaLearner:
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )
         min_new_attempts = check_count("min_new_attempts", min_new_attempts, low=1)
+        from toolrouter.reward_model import check_meta_train_options
+
+        # now, not in each round: a bad option would fail every round, logged in the background
+        check_meta_train_options(options)
         self.stop_background_meta_training()
         stop = threading.Event()
 
