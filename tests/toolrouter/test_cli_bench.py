@@ -63,6 +63,9 @@ def test_an_option_that_needs_at_least_one_refuses_zero_in_one_line():
         ["adapters", "--threads", "0"],
         ["planning", "--tasks", "0"],
         ["planning", "--bfcl", "nowhere", "--seeds", "0"],
+        ["store", "--steps", "0"],  # was taken for the default, 400
+        ["adapters", "--batch", "0"],
+        ["adapters", "--lora-r", "0"],  # failed in pydantic's words, with a traceback
     ):
         result = runner.invoke(app, ["bench", *argv])
         assert result.exit_code == 2, (argv, result.output)
