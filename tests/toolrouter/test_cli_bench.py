@@ -70,3 +70,9 @@ def test_an_option_that_needs_at_least_one_refuses_zero_in_one_line():
         result = runner.invoke(app, ["bench", *argv])
         assert result.exit_code == 2, (argv, result.output)
         assert f"argument {argv[-2]}: expected an integer >= 1, got '0'" in result.output, result.output
+
+
+def test_meta_router_with_no_section_is_refused():
+    # it measured nothing and succeeded
+    result = runner.invoke(app, ["bench", "meta-router", "--sections", ","])
+    assert result.exit_code == 2 and "toolrouter bench meta-router: error: --sections: none given" in result.output

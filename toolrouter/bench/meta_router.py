@@ -53,6 +53,8 @@ def main(argv: list[str]) -> None:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
+    if not sections:  # the run would measure nothing and succeed
+        parser.error(f"--sections: none given; choose from {SECTIONS}")
     torch.set_num_threads(args.threads)
     for name in sections:
         _section(name).run(args)
