@@ -110,6 +110,7 @@ def _check_texts(texts: Any) -> Sequence[str]:
         raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
     return texts
 
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
 
