@@ -1337,6 +1337,7 @@ class ToolMetaLearner:
     def trace_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps trace ``trace_id`` has so far, in the order they first ran (none for a trace
         this router does not hold open)."""
+        _check_names(trace_id=trace_id)  # a trace id is a string: another value named no trace, silently
         with self._lock:
             return self.structures.open_steps(trace_id)
 
@@ -1344,6 +1345,7 @@ class ToolMetaLearner:
         """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
         longer kept open, nor saved as open; a later attempt with its id starts a new trace.
         Returns whether this router held it open."""
+        _check_names(trace_id=trace_id)
         with self._lock:
             return self.structures.close(trace_id)
 
