@@ -55,7 +55,8 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
-    seed: int = typer.Option(0, min=0, help="Seed of the simulated tools and of the router."),
+    # the router's bound: above it the router's refusal was reported as a bad --store or --policy
+    seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
     store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),

@@ -700,6 +700,8 @@ def learner_executor(
     tool id -> function (default ``learner.functions``)."""
     if functions is None:
         functions = getattr(learner, "functions", None)
+    if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
+        raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
     if not functions:
         raise ValueError(
             "tools: give the tool functions, or register them in learner.functions "
@@ -773,15 +775,18 @@ async def aexecute_task(
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
     _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
+    if executor is not None:
+        if not isinstance(executor, PlanExecutor):
+            raise TypeError(f"executor: expected a PlanExecutor, got {type(executor).__name__}")
+        if tools is not None or config is not None:  # the executor runs its own: they would be ignored
+            given = " and ".join(name for name, v in (("tools", tools), ("config", config)) if v is not None)
+            raise ValueError(f"executor: runs its own tools and config; give {given} or executor, not both")
     own = executor is None
     if executor is None:
         executor = learner_executor(learner, tools, config)
     try:
         if plan is None:
-            if allow_infeasible:
-                plan = learner.optimize_task_execution(task, allow_infeasible=True)
-            else:
-                plan = learner.optimize_task_execution(task)
+            plan = learner.optimize_task_execution(task, allow_infeasible=allow_infeasible)
         else:
             _check_plan_fits(learner, task, plan)
     except BaseException:

@@ -102,6 +102,15 @@ def _check_text(text: Any) -> str:
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     return text
 
+
+def _check_texts(texts: Any) -> Sequence[str]:
+    """``texts`` of a ``transform``, which must not be one string: its characters would be taken
+    for as many texts, each featurised."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
+    return texts
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
 
@@ -199,6 +208,7 @@ class HashingFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Feature vectors of many texts, shape ``(len(texts), dim)``."""
+        texts = _check_texts(texts)
         out = np.zeros((len(texts), self.dim))
         for i, text in enumerate(texts):
             out[i] = self(text)
@@ -314,7 +324,7 @@ class SentenceEncoderFeaturizer:
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
         batches."""
-        texts = [_check_text(t) for t in texts]
+        texts = [_check_text(t) for t in _check_texts(texts)]
         missing = list(dict.fromkeys(t for t in texts if self._cache.get(t) is None))
         fresh = dict(zip(missing, self._encode(missing))) if missing else {}
         out = np.zeros((len(texts), self.dim))
@@ -361,7 +371,7 @@ class CombinedFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Combined vectors of many texts, shape ``(len(texts), dim)``."""
-        texts = [_check_text(t) for t in texts]
+        texts = [_check_text(t) for t in _check_texts(texts)]
         blocks = []
         for f, w in self.parts:
             x = checked_transform(f, texts)

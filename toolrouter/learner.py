@@ -40,7 +40,7 @@ import uuid
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -371,6 +371,7 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
+    _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
 
 
 class ToolMetaLearner:
@@ -467,7 +468,7 @@ class ToolMetaLearner:
     ) -> None:
         self._lock = threading.RLock()
         self._declared_steps: OrderedDict[int, tuple[TaskProfile, _DeclaredSteps]] = OrderedDict()
-        self.snapshot_name = str(snapshot_name)
+        self.snapshot_name = _checked_snapshot_name(snapshot_name)
         self.store: Store | None = None
         opened = store is not None and not isinstance(store, Store)
         st = open_store(store) if store is not None else None
@@ -594,7 +595,7 @@ class ToolMetaLearner:
                 raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
             contextual = POLICIES[policy].contextual
             if contextual:
-                dim = options.setdefault("context_dim", context_dim or 256)
+                dim = options.setdefault("context_dim", 256 if context_dim is None else context_dim)
                 if context_dim is not None and dim != context_dim:
                     raise ValueError(
                         f"context_dim: {context_dim!r} disagrees with policy_options['context_dim']={dim!r}"
@@ -968,6 +969,8 @@ class ToolMetaLearner:
             >>> router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["code"])).tool_for("code")
             'py'
         """
+        if not isinstance(allow_infeasible, bool):  # "no" would have been taken for True
+            raise TypeError(f"allow_infeasible: expected True or False, got {allow_infeasible!r}")
         if not self._caught_up:  # not _catch_up: a plan to run is refused by a closed store
             self.sync()
         task = self._task(task)
@@ -1334,6 +1337,7 @@ class ToolMetaLearner:
     def trace_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps trace ``trace_id`` has so far, in the order they first ran (none for a trace
         this router does not hold open)."""
+        _check_names(trace_id=trace_id)  # a trace id is a string: another value named no trace, silently
         with self._lock:
             return self.structures.open_steps(trace_id)
 
@@ -1341,6 +1345,7 @@ class ToolMetaLearner:
         """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
         longer kept open, nor saved as open; a later attempt with its id starts a new trace.
         Returns whether this router held it open."""
+        _check_names(trace_id=trace_id)
         with self._lock:
             return self.structures.close(trace_id)
 
@@ -1442,10 +1447,17 @@ class ToolMetaLearner:
         if not pending:
             return
         with self._lock:
+            # recorded twice, it would be stored and learned twice: a double count
+            seen: set[int] = set()
+            for i, p in enumerate(pending):
+                if p._recorded or id(p) in seen:
+                    raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
+                seen.add(id(p))
             if self.store is not None:
                 self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
             for p in pending:
                 self._learn(p.task_id, p.task_type, [p._outcome], p._context, p._trace)
+                object.__setattr__(p, "_recorded", True)  # frozen for the caller, not for the router
             self._count_for_sync(len(pending))
 
     @staticmethod
@@ -1829,6 +1841,7 @@ class ToolMetaLearner:
         given); every registered tool is listed, unseen ones with zero calls. With drift
         detection, also how often a detected change reset the tool (and the latest reset: route,
         when, why) and how often it was rechecked."""
+        _check_names(task_type=task_type, step=step)  # a number matched no route: all zeros, silently
         self._catch_up()
         with self._lock:
             routes = [
@@ -1968,6 +1981,10 @@ class ToolMetaLearner:
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )
         min_new_attempts = check_count("min_new_attempts", min_new_attempts, low=1)
+        from toolrouter.reward_model import check_meta_train_options
+
+        # now, not in each round: a bad option would fail every round, logged in the background
+        check_meta_train_options(options)
         self.stop_background_meta_training()
         stop = threading.Event()
 
@@ -2106,9 +2123,9 @@ class ToolMetaLearner:
         and snapshot name) and what is wrong, which key or array, expected against found.
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
+            name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
             st = open_store(source)
             try:
-                name = kwargs.get("snapshot_name", "learner")
                 if st.get_snapshot(name) is None and "tools" not in kwargs:
                     raise ValueError(
                         f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
@@ -2275,6 +2292,15 @@ def _checked_trace_id(trace_id: Any) -> str:
     if trace_id is None:
         return f"{CALL_TRACE_PREFIX}{uuid.uuid4().hex}"
     return check_trace_id(trace_id)
+
+
+def _checked_snapshot_name(name: Any) -> str:
+    """``snapshot_name`` as given, or an error naming it, before any store is opened: ``str()``
+    made ``None`` a snapshot called 'None', and a name no store can keep failed only at a save."""
+    if not isinstance(name, str):
+        raise TypeError(f"snapshot_name: expected a string, got {name!r}")
+    _identifier("snapshot_name", name)  # refuses a blank name, a lone surrogate, a NUL character
+    return name
 
 
 def _check_names(**names: Any) -> None:

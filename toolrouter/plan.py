@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -128,10 +128,12 @@ class ExecutionPlan:
     ) -> "ExecutionPlan":
         """A plan whose graph has one node per step and an edge from each dependency.
 
-        Raises ``TaskGraphError`` for a step name used twice or a step without candidates,
+        Raises ``TaskGraphError`` for no steps, a step name used twice or a step without candidates,
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
         for a cycle (each names the step).
         """
+        if not steps:  # the executor would refuse it as not a plan
+            raise TaskGraphError("steps: a plan needs at least one step, got none")
         graph = nx.DiGraph()
         for i, s in enumerate(steps):
             if s.step in graph:
@@ -240,25 +242,41 @@ class ExecutionPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
         """The plan ``to_dict`` described; a description that lacks a field or holds one of the
-        wrong shape raises ``ValueError`` naming it, a bad graph as ``from_steps`` does."""
+        wrong shape (a name that is not text, a prediction that is not a finite number, a tool
+        listed twice in a step, a budget that is not a positive number) raises ``ValueError``
+        naming it, a bad graph as ``from_steps`` does."""
         where = "data"
         try:
+            if not isinstance(data, Mapping):
+                raise TypeError(f"expected a mapping, got {type(data).__name__}")
             steps = []
-            for i, s in enumerate(data["steps"]):
+            for i, s in enumerate(_listed(data["steps"])):
                 where = f"data['steps'][{i}]"
+                candidates = tuple(ToolChoice(**c) for c in _listed(s["candidates"]))
                 steps.append(PlanStep(
                     step=s["step"],
                     capability=s["capability"],
-                    depends_on=tuple(s["depends_on"]),
-                    candidates=tuple(ToolChoice(**c) for c in s["candidates"]),
+                    depends_on=tuple(_listed(s["depends_on"])),
+                    candidates=candidates,
                 ))
+                _check_step(where, steps[-1])
             where = "data"
             task_id, task_type = data["task_id"], data["task_type"]
             structure = PlanStructure(**data["structure"]) if "structure" in data else None
+            metadata = data.get("metadata", {})
+            if not isinstance(metadata, Mapping):
+                raise TypeError(f"metadata: expected a mapping, got {type(metadata).__name__}")
         except KeyError as exc:
             raise ValueError(f"{where}: missing field {exc}") from None
         except TypeError as exc:
             raise ValueError(f"{where}: not a plan description ({exc})") from None
+        for name in ("task_id", "task_type"):
+            if not isinstance(data[name], str):
+                raise ValueError(f"data['{name}']: expected a string, got {data[name]!r}")
+        for name in ("max_cost", "max_latency_s"):
+            bound = data.get(name)
+            if bound is not None and not (_real(bound) and bound > 0):
+                raise ValueError(f"data['{name}']: expected a finite number > 0 or None, got {bound!r}")
         plan = cls.from_steps(
             task_id,
             task_type,
@@ -267,7 +285,7 @@ class ExecutionPlan:
             max_latency_s=data.get("max_latency_s"),
             structure=structure,
         )
-        plan.metadata = dict(data.get("metadata", {}))
+        plan.metadata = dict(metadata)
         return plan
 
     def to_json(self, **dumps_options: Any) -> str:
@@ -357,3 +375,41 @@ class ExecutionPlan:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
         return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
 
+
+
+def _listed(value: Any) -> list[Any] | tuple[Any, ...]:
+    """A list of a plan description as JSON gives it; a string or a mapping would be read as its
+    characters or keys."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_step(where: str, step: PlanStep) -> None:
+    """Raise ``ValueError`` naming the first field of a described step that a plan the router
+    made could not hold: the totals and the executor would fail on it later, or sum NaN."""
+    if not isinstance(step.step, str) or not step.step:
+        raise ValueError(f"{where}['step']: expected a non-empty string, got {step.step!r}")
+    if step.capability is not None and not isinstance(step.capability, str):
+        raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+    for dep in step.depends_on:
+        if not isinstance(dep, str):
+            raise ValueError(f"{where}['depends_on']: expected step names, got {dep!r}")
+    seen: set[str] = set()
+    for j, c in enumerate(step.candidates):
+        at = f"{where}['candidates'][{j}]"
+        if not isinstance(c.tool_id, str) or not c.tool_id:
+            raise ValueError(f"{at}['tool_id']: expected a non-empty string, got {c.tool_id!r}")
+        if c.tool_id in seen:
+            raise ValueError(f"{at}['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}")
+        seen.add(c.tool_id)
+        for name in ("score", "expected_utility", "predicted_success", "predicted_cost", "predicted_latency_s"):
+            value, high = getattr(c, name), (1.0 if name == "predicted_success" else math.inf)
+            predicted = name.startswith("predicted_")
+            if not _real(value) or predicted and not 0.0 <= value <= high:
+                expected = "a finite number" + (" in [0, 1]" if high == 1.0 else " >= 0" if predicted else "")
+                raise ValueError(f"{at}['{name}']: expected {expected}, got {value!r}")

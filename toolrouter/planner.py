@@ -118,7 +118,16 @@ def _task_type(value: Any) -> str:
 
 
 def _as_steps(steps: Iterable[TaskStep | Mapping[str, Any]]) -> tuple[TaskStep, ...]:
-    return tuple(s if isinstance(s, TaskStep) else TaskStep.model_validate(s) for s in steps)
+    # one step, one dict or a string of capabilities iterated as steps: their fields, keys or
+    # characters were each refused in pydantic's words, or a string's first letter named
+    if isinstance(steps, (str, bytes, Mapping, TaskStep)) or not isinstance(steps, Iterable):
+        raise TypeError(f"steps: expected a list of TaskStep or dicts, got {steps!r:.100}")
+    out = []
+    for i, s in enumerate(steps):
+        if not isinstance(s, (TaskStep, Mapping)):
+            raise TypeError(f"steps[{i}]: expected a TaskStep or a dict with step_id and capability, got {s!r:.100}")
+        out.append(s if isinstance(s, TaskStep) else TaskStep.model_validate(s))
+    return tuple(out)
 
 
 def build_task_graph(steps: Iterable[TaskStep | Mapping[str, Any]]) -> nx.DiGraph:

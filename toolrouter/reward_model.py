@@ -30,6 +30,7 @@ keeps it in its store. Damaged or inconsistent bytes raise ``toolrouter.errors.C
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections import defaultdict
@@ -403,6 +404,45 @@ def _empirical_bayes(model: RewardModel, groups: Mapping[tuple[str, str], tuple[
     return best[1], best[2]
 
 
+def _checked_options(
+    algorithm: Any, tasks: Any, tool_dropout: Any, meta_steps: Any, meta_batch: Any, shots: Any, inner_steps: Any,
+    features: Any, hidden: Any, seed: Any, time_budget_s: Any,
+) -> tuple[int, int, int, int, int, int, int, float | None]:
+    """``meta_train``'s options checked, each error naming the option; the counts and the budget
+    as numbers."""
+    if tasks not in ("task_type", "tool", "both"):
+        raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
+    if not (isinstance(tool_dropout, (int, float)) and 0.0 <= tool_dropout < 1.0):
+        raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
+    if algorithm not in ("maml", "fomaml", "reptile"):
+        raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
+    counts = [check_count(name, value, low=1) for name, value in
+              (("meta_steps", meta_steps), ("meta_batch", meta_batch), ("shots", shots), ("inner_steps", inner_steps))]
+    # the sizes and counters a saved model keeps: what is trained here must load again
+    counts += [check_count(name, value, low=1, high=MAX_SAVED_DIM) for name, value in (("features", features), ("hidden", hidden))]
+    counts.append(check_count("seed", seed, high=2**63 - 1))
+    if time_budget_s is not None:  # finite: NaN compares false to every elapsed time, it would mean no budget at all
+        time_budget_s = check_real("time_budget_s", time_budget_s, low=0, low_open=True)
+    meta_steps, meta_batch, shots, inner_steps, features, hidden, seed = counts
+    return meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s
+
+
+#: What a router gives ``meta_train`` itself; its caller's options are the others.
+_ROUTER_ARGUMENTS = ("history", "tools", "featurizer", "context_dim", "watermark")
+
+
+def check_meta_train_options(options: Mapping[str, Any]) -> None:
+    """Raise what ``meta_train`` would for ``options`` (the ones a router's caller gives: an option
+    it does not take, a bad value), without training."""
+    params = inspect.signature(meta_train).parameters
+    takes = [name for name in params if name not in _ROUTER_ARGUMENTS]
+    unknown = sorted(name for name in options if name not in takes)
+    if unknown:
+        raise TypeError(f"options: meta_train does not take {unknown} (it takes {takes})")
+    given = {name: params[name].default for name in takes} | dict(options)
+    _checked_options(**{name: given[name] for name in inspect.signature(_checked_options).parameters})
+
+
 def meta_train(
     history: Sequence[AttemptRecord | Outcome],
     tools: Mapping[str, ToolProfile] | Sequence[ToolProfile],
@@ -447,23 +487,10 @@ def meta_train(
 
     if not history:
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
-    if tasks not in ("task_type", "tool", "both"):
-        raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
-    if not (isinstance(tool_dropout, (int, float)) and 0.0 <= tool_dropout < 1.0):
-        raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
-    if algorithm not in ("maml", "fomaml", "reptile"):
-        raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
-    meta_steps = check_count("meta_steps", meta_steps, low=1)
-    meta_batch = check_count("meta_batch", meta_batch, low=1)
-    shots = check_count("shots", shots, low=1)
-    inner_steps = check_count("inner_steps", inner_steps, low=1)
-    # the sizes and counters a saved model keeps: what is trained here must load again
-    features = check_count("features", features, low=1, high=MAX_SAVED_DIM)
-    hidden = check_count("hidden", hidden, low=1, high=MAX_SAVED_DIM)
+    meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s = _checked_options(
+        algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s
+    )
     watermark = check_count("watermark", watermark, high=2**63 - 1)
-    seed = check_count("seed", seed, high=2**63 - 1)
-    if time_budget_s is not None:  # finite: NaN compares false to every elapsed time, it would mean no budget at all
-        time_budget_s = check_real("time_budget_s", time_budget_s, low=0, low_open=True)
     profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
     outcomes = _outcomes(history, context_dim)
     tool_ids = sorted({o.tool_id for o in outcomes})

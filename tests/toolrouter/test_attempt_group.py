@@ -110,8 +110,13 @@ def test_record_attempts_takes_only_checked_attempts_and_changes_nothing_when_re
     with pytest.raises(TypeError, match=r"pending\[1\]: expected a PendingAttempt"):
         learner.record_attempts([good, "good"])  # type: ignore[list-item]
     assert learner.store.count() == 0
-    learner.record_attempts([good, good])
-    assert learner.store.count() == 2 and counts(tools)["good"] == (2, 2)
+    with pytest.raises(ValueError, match=r"pending\[1\]: this attempt is already recorded"):
+        learner.record_attempts([good, good])  # one attempt, stored and learned twice: a double count
+    assert learner.store.count() == 0 and counts(tools)["good"] == (0, 0)
+    learner.record_attempts([good])
+    with pytest.raises(ValueError, match=r"pending\[0\]: this attempt is already recorded"):
+        learner.record_attempts([good])
+    assert learner.store.count() == 1 and counts(tools)["good"] == (1, 1)
 
 
 def test_route_refuses_a_group_it_cannot_use(tmp_path: Path) -> None:

@@ -51,3 +51,28 @@ def test_a_bad_option_value_is_one_line_naming_it_in_every_suite():
             result = runner.invoke(app, ["bench", suite, option[suite], value])
             assert result.exit_code == 2, (suite, result.output)
             assert f"argument {option[suite]}: expected an integer >= 0, got '{value}'" in result.output
+
+
+def test_an_option_that_needs_at_least_one_refuses_zero_in_one_line():
+    # torch refused 0 threads and a median of no seeds failed, each with a traceback; planning's
+    # --tasks 0 ran the default number of tasks instead
+    for argv in (
+        ["meta-router", "--threads", "0"],
+        ["meta-router", "--seeds", "0"],
+        ["meta", "--threads", "0"],
+        ["adapters", "--threads", "0"],
+        ["planning", "--tasks", "0"],
+        ["planning", "--bfcl", "nowhere", "--seeds", "0"],
+        ["store", "--steps", "0"],  # was taken for the default, 400
+        ["adapters", "--batch", "0"],
+        ["adapters", "--lora-r", "0"],  # failed in pydantic's words, with a traceback
+    ):
+        result = runner.invoke(app, ["bench", *argv])
+        assert result.exit_code == 2, (argv, result.output)
+        assert f"argument {argv[-2]}: expected an integer >= 1, got '0'" in result.output, result.output
+
+
+def test_meta_router_with_no_section_is_refused():
+    # it measured nothing and succeeded
+    result = runner.invoke(app, ["bench", "meta-router", "--sections", ","])
+    assert result.exit_code == 2 and "toolrouter bench meta-router: error: --sections: none given" in result.output

@@ -83,6 +83,8 @@ def test_cli_errors_name_the_option(tmp_path: Path) -> None:
     assert runner.invoke(app, ["stats", "--store", "router.db"]).exit_code != 0
     negative = runner.invoke(app, ["demo", "--calls", "5", "--seed", "-1"])
     assert negative.exit_code == 2 and "'--seed'" in negative.output and "Traceback" not in negative.output
+    huge = runner.invoke(app, ["demo", "--calls", "5", "--seed", str(2**128)])
+    assert huge.exit_code == 2 and "'--seed'" in huge.output and "--store" not in huge.output, huge.output
 
 
 def damaged_store(path: Path) -> None:

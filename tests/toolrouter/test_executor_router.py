@@ -75,6 +75,27 @@ def test_execute_options_are_checked_before_the_plan_and_a_config_may_be_a_mappi
     assert run.status is RunStatus.SUCCEEDED and run.outputs["answer"] == "PAGES ABOUT BEES"
 
 
+def test_execute_refuses_an_executor_it_cannot_use_and_tools_that_are_not_a_mapping() -> None:
+    # an int failed as "'int' object has no attribute 'arun'", tools and config given with an
+    # executor were ignored without a word, and a list of functions failed at its first lookup
+    from toolrouter.executor import learner_executor
+
+    r = make_router(store="memory://")
+    task = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
+    executor = learner_executor(r)
+    bad = [
+        ({"executor": 5}, TypeError, "executor: expected a PlanExecutor, got int"),
+        ({"executor": executor, "tools": dict(r.functions)}, ValueError, "executor: runs its own tools and config; give tools or executor, not both"),
+        ({"executor": executor, "config": {"timeout_s": 1}}, ValueError, "give config or executor, not both"),
+        ({"tools": list(r.functions.values())}, TypeError, "tools: expected a mapping of tool id to callable, got list"),
+    ]
+    for options, error, message in bad:
+        with pytest.raises(error, match=message):
+            r.execute(task, "bees", **options)
+    assert r.store.count() == 0 and r.routes == []
+    assert r.execute(task, "bees", executor=executor).status is RunStatus.SUCCEEDED
+
+
 def test_history_proposes_the_structure_that_succeeded() -> None:
     r = make_router()
     explicit = TaskProfile(task_id="t", task_type="qa", steps=STEPS)

@@ -54,6 +54,20 @@ def test_an_infeasible_budget_leaves_the_router_unchanged() -> None:
     assert plan.metadata["planner"]["feasible"] is False
 
 
+def test_allow_infeasible_that_is_not_a_bool_is_refused_before_any_decision() -> None:
+    # "no" was taken for True: a plan over budget came back instead of BudgetInfeasibleError
+    router, twin = twins()
+    router.functions.update(web=lambda r: "w", wiki=lambda r: "k", gpt=lambda r: "g")
+    before = snapshot(router)
+    task = TaskProfile(task_id="t", required_capabilities=["search", "llm"], max_cost=1.0)
+    with pytest.raises(TypeError, match="allow_infeasible: expected True or False, got 'no'"):
+        router.optimize_task_execution(task, allow_infeasible="no")
+    with pytest.raises(TypeError, match="allow_infeasible: expected True or False, got 0"):
+        router.execute(task, allow_infeasible=0)
+    assert snapshot(router) == before
+    assert next_decisions(router) == next_decisions(twin)
+
+
 def test_a_step_without_tools_after_a_good_one_leaves_the_router_unchanged() -> None:
     router, twin = twins()
     before = snapshot(router)

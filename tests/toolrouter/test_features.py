@@ -83,6 +83,16 @@ def test_bad_arguments():
         HashingFeaturizer(8)(None)  # type: ignore[arg-type]
 
 
+def test_transform_refuses_one_string_for_its_list_of_texts():
+    # its characters were featurised as that many texts: transform("hello") gave five rows
+    from toolrouter.features import CombinedFeaturizer
+
+    for featurizer in (HashingFeaturizer(8), CombinedFeaturizer([(HashingFeaturizer(8), 1.0), (HashingFeaturizer(4), 1.0)])):
+        with pytest.raises(TypeError, match="texts: expected a list of strings, got the string 'hello'"):
+            featurizer.transform("hello")
+        assert featurizer.transform(("hello",)).shape == (1, featurizer.dim)
+
+
 def test_make_featurizer_by_name_and_unknown_name():
     from toolrouter.features import Featurizer, make_featurizer
 

@@ -160,3 +160,32 @@ def test_tool_metadata_that_the_saved_state_cannot_hold_is_refused_when_given(va
     with pytest.raises(ValidationError, match="metadata\n.*every value must be JSON-able"):
         ToolProfile(tool_id="a", metadata={"k": value})
     assert ToolProfile(tool_id="a", metadata={"k": [1, {"x": None}]}).metadata == {"k": [1, {"x": None}]}
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        (None, TypeError, "snapshot_name: expected a string, got None"),
+        (5, TypeError, "snapshot_name: expected a string, got 5"),
+        ("", ValueError, "snapshot_name must be a non-empty string, got ''"),
+        ("\ud800", ValueError, "snapshot_name must be text a store can keep"),
+    ],
+)
+def test_a_snapshot_name_a_store_cannot_keep_is_refused_before_the_store_is_opened(tmp_path, name, error, message) -> None:
+    # str() made None a snapshot called 'None', and a lone surrogate failed only at the first save
+    from toolrouter import ToolMetaLearner
+
+    url = f"sqlite:///{tmp_path / 'router.db'}"
+    with pytest.raises(error, match=message):
+        ToolMetaLearner([ToolProfile(tool_id="a")], store=url, snapshot_name=name)
+    with pytest.raises(error, match=message):
+        ToolMetaLearner.load(url, snapshot_name=name)
+    assert not (tmp_path / "router.db").exists()
+
+
+def test_a_context_dim_of_zero_is_named_as_given() -> None:
+    # 0 was taken for "not given": the error spoke of a context_dim of 256 nobody had passed
+    from toolrouter import ToolMetaLearner
+
+    with pytest.raises(ValueError, match=r"context_dim: expected an integer in \[1, 65536\], got 0"):
+        ToolMetaLearner([ToolProfile(tool_id="a")], policy="linucb", context_dim=0)

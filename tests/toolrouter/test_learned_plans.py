@@ -274,6 +274,10 @@ def test_a_trace_id_held_open_for_one_task_type_is_refused_for_another() -> None
         r.learn_from_execution(other, [ExecutionResult(tool_id="calc", step="analysis", success=True)], trace_id="t1")
     assert (r.store.count(), r.structures.state()[0], r.tool_statistics()["calc"].calls) == before
     assert [s.step for s in r.trace_steps("t1")] == ["search"] and r.structures.traces("audit") == 0
+    for read in (r.trace_steps, r.close_trace):  # a number named no trace: () and False, silently
+        with pytest.raises(TypeError, match="trace_id: expected a string, got 1"):
+            read(1)
+    assert r.close_trace("t1") and r.trace_steps("t1") == ()
 
     tools = ToolMiddleware(seed=0, task_type="research")
     tools.register(lambda q: [q], "search", tool_id="web")

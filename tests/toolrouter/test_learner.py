@@ -153,6 +153,15 @@ def test_outcomes_are_kept_per_task_type_and_step() -> None:
     assert sorted(router.routes) == [("coding", "search", "search"), ("research", "search", "search")]
 
 
+@pytest.mark.parametrize(("field", "args"), [("task_type", (5,)), ("step", (None, ["search"]))])
+def test_tool_statistics_refuses_a_route_name_that_is_not_a_string(field, args) -> None:
+    # a number matched no route, so every tool came back with zero calls, as if nothing had run
+    router = ToolMetaLearner(tools(), seed=0)
+    router.learn_from_execution(TaskProfile(task_id="a", required_capabilities=["search"]), [ok("web", "search")])
+    with pytest.raises(TypeError, match=f"{field}: expected a string, got"):
+        router.tool_statistics(*args)
+
+
 def test_contextual_policy_learns_which_tool_suits_which_context() -> None:
     router = ToolMetaLearner(tools(), policy="lin_ts", context_dim=2, seed=0)
     left, right = (1.0, 0.0), (0.0, 1.0)

@@ -62,6 +62,7 @@ def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step
         r"step 'a' depends on unknown step 'ghost'": [PlanStep("a", None, tool, ("ghost",))],
         r"steps\[1\]\.step: step 'a' is used twice": [PlanStep("a", None, tool), PlanStep("a", "llm", tool)],
         r"steps\[0\]\.candidates: step 'a' has no candidate tool": [PlanStep("a", "search", ())],
+        r"steps: a plan needs at least one step, got none": [],
     }
     for match, steps in bad.items():
         with pytest.raises(TaskGraphError, match=match):
@@ -79,3 +80,28 @@ def test_a_plan_description_missing_a_field_names_it() -> None:
     edited["steps"][0]["depends_on"] = ["summarise"]  # a hand edit that makes a cycle
     with pytest.raises(ValueError, match="dependencies form a cycle"):
         ExecutionPlan.from_json(json.dumps(edited))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["steps"][0]["candidates"][0].update(predicted_cost="1"), r"\['candidates'\]\[0\]\['predicted_cost'\]: expected a finite number >= 0, got '1'"),
+        (lambda d: d["steps"][0]["candidates"][0].update(score=float("nan")), r"\['candidates'\]\[0\]\['score'\]: expected a finite number, got nan"),
+        (lambda d: d["steps"][0]["candidates"][1].update(predicted_success=1.5), r"\['predicted_success'\]: expected a finite number in \[0, 1\], got 1.5"),
+        (lambda d: d["steps"][0]["candidates"][1].update(tool_id="web"), r"\['candidates'\]\[1\]\['tool_id'\]: 'web' is listed twice in step 'search'"),
+        (lambda d: d["steps"][0]["candidates"][0].update(tool_id=5), r"\['tool_id'\]: expected a non-empty string, got 5"),
+        (lambda d: d["steps"][3].update(depends_on="fetch_a"), r"data\['steps'\]\[3\]: not a plan description \(expected a list, got str\)"),
+        (lambda d: d["steps"][0].update(step=7), r"data\['steps'\]\[0\]\['step'\]: expected a non-empty string, got 7"),
+        (lambda d: d.update(steps={}), r"data: not a plan description \(expected a list, got dict\)"),
+        (lambda d: d.update(max_cost=-1), r"data\['max_cost'\]: expected a finite number > 0 or None, got -1"),
+        (lambda d: d.update(task_id=None), r"data\['task_id'\]: expected a string, got None"),
+        (lambda d: d.update(metadata=[1]), r"data: not a plan description \(metadata: expected a mapping, got list\)"),
+    ],
+)
+def test_a_plan_description_with_a_field_of_the_wrong_kind_names_it(edit, message) -> None:
+    # each was taken as it was: the totals then failed or came out NaN, a string of dependencies
+    # was read as its characters, and a tool id that is not text failed once the run began
+    data = json.loads(_diamond().to_json())
+    edit(data)
+    with pytest.raises(ValueError, match=message):
+        ExecutionPlan.from_dict(data)

@@ -146,6 +146,14 @@ def test_library_rejects_bad_template_and_keeps_state() -> None:
     with pytest.raises(CyclicTaskGraphError):
         lib.register_template("a", [{"step_id": "x", "capability": "c", "depends_on": ["y"]},
                                     {"step_id": "y", "capability": "c", "depends_on": ["x"]}])
+    # a string of capabilities was read as steps named by its letters; one step as its fields
+    with pytest.raises(TypeError, match="steps: expected a list of TaskStep or dicts, got 'search'"):
+        lib.register_template("a", "search")
+    with pytest.raises(TypeError, match=r"steps\[1\]: expected a TaskStep or a dict with step_id and capability, got 'llm'"):
+        lib.register_template("a", [{"step_id": "s", "capability": "search"}, "llm"])
+    with pytest.raises(TypeError, match="steps: expected a list of TaskStep or dicts, got TaskStep"):
+        lib.register_template("a", TaskStep(step_id="s", capability="search"))
+    assert lib.state_dict() == before
     with pytest.raises(KeyError, match="no template"):
         lib.remove_template("nope")
     bad_state = {"templates": {"b": [{"step_id": "x", "capability": "c", "depends_on": ["zz"]}]}}

@@ -97,6 +97,37 @@ def test_bad_reward_raises_and_changes_nothing(name, bad):
     assert_same_state(before, snapshot(policy))
 
 
+@pytest.mark.parametrize("name", list(POLICIES))
+@pytest.mark.parametrize("bad", ["1", True, np.bool_(True), None, 1j])
+def test_a_reward_that_is_not_a_real_number_raises_naming_it_and_changes_nothing(name, bad):
+    # float() read "1" and True as 1.0: a string or a flag was learned as a reward
+    policy = build(name)
+    x = context_for(policy)
+    before = snapshot(policy)
+    with pytest.raises(TypeError, match="reward: expected a real number, got"):
+        policy.update("a", bad, x)
+    assert_same_state(before, snapshot(policy))
+    policy.update("a", np.float32(0.5), x)  # numpy numbers are real numbers
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_an_arm_the_saved_state_could_not_hold_is_refused_when_added(name):
+    # an int id was added, and then the policy's state_dict did not load again
+    policy = build(name)
+    x = context_for(policy)
+    before = snapshot(policy)
+    with pytest.raises(TypeError, match="arm_id: expected a string, got 5"):
+        policy.add_arm(5)
+    with pytest.raises(TypeError, match="prior: expected an ArmPrior or None, got dict"):
+        policy.add_arm("d", {"mean": 1.0})
+    with pytest.raises(TypeError, match="prior: expected an ArmPrior or None, got dict"):
+        policy.reset_arm("a", {"mean": 1.0})
+    with pytest.raises(TypeError, match="arm_ids: expected a sequence of arm ids, got the string 'ab'"):
+        policy.select("ab", x)  # its characters "a" and "b" were taken for arms
+    assert_same_state(before, snapshot(policy))
+    policy_from_state(policy.state_dict())
+
+
 def test_beta_reward_out_of_range():
     policy = build("beta_ts")
     before = snapshot(policy)

@@ -282,6 +282,13 @@ def test_background_meta_training_installs_a_model(world, featurizer, tmp_path):
     # never train, without a word to the caller
     with pytest.raises(ValueError, match=r"interval_s: expected a positive number of seconds up to .*, got 1000000000000.0"):
         router.start_background_meta_training(1e12)
+    # an option meta_train refuses: every round used to fail in the background, only logged
+    with pytest.raises(TypeError, match=r"options: meta_train does not take \['steps'\]"):
+        router.start_background_meta_training(1.0, steps=10)
+    with pytest.raises(ValueError, match="algorithm: expected 'maml', 'fomaml' or 'reptile', got 'adam'"):
+        router.start_background_meta_training(1.0, algorithm="adam")
+    with pytest.raises(ValueError, match="meta_steps: expected an integer >= 1, got 0"):
+        router.start_background_meta_training(1.0, meta_steps=0)
     assert router._background is None
     _fill_store(router, world, featurizer, range(3), 20, seed=1)
     router.start_background_meta_training(0.05, min_new_attempts=10, meta_steps=10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["UsageError", "count", "int_list"]
+__all__ = ["UsageError", "count", "int_list", "positive"]
 
 
 class UsageError(ValueError):
@@ -21,6 +21,15 @@ def count(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def positive(text: str) -> int:
+    """An argparse type for what must be at least one (torch threads, seeds to average, tasks to
+    run): 0 failed inside torch or a median of nothing, or was taken for the default."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
 
 

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, positive
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -482,8 +482,8 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m toolrouter.bench._meta_router_metatool")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=count, default=3)
-    parser.add_argument("--threads", type=count, default=1)
+    parser.add_argument("--seeds", type=positive, default=3)
+    parser.add_argument("--threads", type=positive, default=1)
     parser.add_argument("--data", default=str(data_dir()))
     add_arguments(parser.add_argument_group("metatool"))
     cli_args = parser.parse_args(sys.argv[1:])

@@ -23,7 +23,7 @@ import torch
 
 from toolrouter.bench._adapters_models import Variant, block_setup, mlp_setup
 from toolrouter.bench._adapters_timing import paired_samples_s
-from toolrouter.bench._args import count
+from toolrouter.bench._args import count, positive
 from toolrouter.bench._report import NOT_AT_QUICK, print_quick_note, print_table
 
 _VS_PEFT = "lora after peft lora"
@@ -38,13 +38,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="toolrouter bench adapters", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and few repetitions (seconds)")
     parser.add_argument("--repeats", type=count, default=None, help="interleaved rounds per measurement (default 150)")
-    parser.add_argument("--batch", type=count, default=256, help="MLP batch size")
+    parser.add_argument("--batch", type=positive, default=256, help="MLP batch size")
     parser.add_argument("--widths", type=str, default="512,2048,512,512", help="MLP layer widths")
-    parser.add_argument("--lora-r", type=count, default=8, help="rank of LoRA (and of the linear adapter)")
-    parser.add_argument("--block-dim", type=count, default=256, help="transformer block width")
-    parser.add_argument("--block-batch", type=count, default=16, help="transformer block batch size")
-    parser.add_argument("--block-seq", type=count, default=64, help="transformer block sequence length")
-    parser.add_argument("--threads", type=count, default=1, help="torch threads")
+    parser.add_argument("--lora-r", type=positive, default=8, help="rank of LoRA (and of the linear adapter)")
+    parser.add_argument("--block-dim", type=positive, default=256, help="transformer block width")
+    parser.add_argument("--block-batch", type=positive, default=16, help="transformer block batch size")
+    parser.add_argument("--block-seq", type=positive, default=64, help="transformer block sequence length")
+    parser.add_argument("--threads", type=positive, default=1, help="torch threads")
     parser.add_argument("--no-peft", action="store_true", help="skip PEFT even where it is installed")
     parser.add_argument("--models", choices=["both", "mlp", "block"], default="both", help="which models to measure")
     parser.add_argument(

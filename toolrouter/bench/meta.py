@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="toy sizes: every section in seconds")
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     p.add_argument("--seed", type=count, default=0)
-    p.add_argument("--threads", type=count, default=1, help="torch intra-op threads")
+    p.add_argument("--threads", type=positive, default=1, help="torch intra-op threads")
     p.add_argument("--max-steps", type=count, default=None, help="cap on training steps per model (on top of time)")
     s = p.add_argument_group("sinusoid")
     s.add_argument("--minutes", type=float, default=8.0, help="training minutes per sinusoid model")

@@ -26,7 +26,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -41,8 +41,8 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="toolrouter bench meta-router", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
-    parser.add_argument("--seeds", type=count, default=5, help="seeds per configuration (default 5)")
-    parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
+    parser.add_argument("--seeds", type=positive, default=5, help="seeds per configuration (default 5)")
+    parser.add_argument("--threads", type=positive, default=1, help="torch threads (default 1)")
     parser.add_argument(
         "--data", default=str(data_dir()), help="folder with routerbench/ and metatool/ (default: the data cache)"
     )
@@ -53,6 +53,8 @@ def main(argv: list[str]) -> None:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
+    if not sections:  # the run would measure nothing and succeed
+        parser.error(f"--sections: none given; choose from {SECTIONS}")
     torch.set_num_threads(args.threads)
     for name in sections:
         _section(name).run(args)

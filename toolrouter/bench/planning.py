@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import count, positive
 from toolrouter.bench._planning_ecosystem import make_ecosystem, research_task
 from toolrouter.bench._report import median_time_s, print_table
 from toolrouter.errors import BudgetInfeasibleError
@@ -334,14 +334,14 @@ def main(argv: list[str]) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
     parser.add_argument("--seed", type=count, default=0)
-    parser.add_argument("--tasks", type=count, default=None, help="tasks per executor configuration")
+    parser.add_argument("--tasks", type=positive, default=None, help="tasks per executor configuration")
     bfcl = parser.add_argument_group("learned plan structure on BFCL (only these tables)")
     bfcl.add_argument("--bfcl", metavar="PATH", default=None,
                       help="a BFCL v4 folder as the bfcl-eval package ships it (e.g. ../shared/data/bfcl)")
     bfcl.add_argument("--featurizer", default="hashing", help="hashing (default), minilm or minilm+hashing")
     bfcl.add_argument("--split", choices=("report", "tune"), default="report",
                       help="report: learn the tune half, measure on the held-apart half; tune: inside the tune half")
-    bfcl.add_argument("--seeds", type=count, default=None, help="orders of the online pass (default 3; 1 with --quick)")
+    bfcl.add_argument("--seeds", type=positive, default=None, help="orders of the online pass (default 3; 1 with --quick)")
     bfcl.add_argument("--structure-config", default="{}", metavar="JSON", help="StructureConfig fields that override the chosen ones")
     bfcl.add_argument("--json", default=None, metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)

@@ -31,6 +31,7 @@ discounted or windowed statistics depend on the order of outcomes and raise ``No
 from __future__ import annotations
 
 import math
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,7 +98,11 @@ class Policy(ABC):
         return cache[1]
 
     def add_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
-        """Add an arm, optionally with a prior; an existing id raises ``DuplicateToolError``."""
+        """Add an arm, optionally with a prior; an existing id raises ``DuplicateToolError``, an
+        id that is not a string or a prior that is not an ``ArmPrior`` a ``TypeError``."""
+        if not isinstance(arm_id, str):  # the saved state holds string ids only: it would not load
+            raise TypeError(f"arm_id: expected a string, got {short_repr(arm_id)}")
+        _check_prior_type(prior)
         if arm_id in self._index:
             raise DuplicateToolError(f"arm_id: {arm_id!r} is already an arm of this policy")
         self._grow(prior)  # validate and allocate first, so a bad prior leaves state unchanged
@@ -128,6 +133,7 @@ class Policy(ABC):
             (('a', 'b', 'c'), 1.43)
         """
         i = self._position(arm_id)
+        _check_prior_type(prior)
         if prior is None:
             prior = self.population_prior(exclude=arm_id)
         self._reset(i, prior)
@@ -164,6 +170,8 @@ class Policy(ABC):
 
     def _lookup(self, arm_ids: Sequence[str]) -> tuple[np.ndarray, bool]:
         """``(positions, every arm in order)`` of ``arm_ids``, cached as ``_positions`` says."""
+        if not isinstance(arm_ids, tuple) and isinstance(arm_ids, str):  # its characters are no arms
+            raise TypeError(f"arm_ids: expected a sequence of arm ids, got the string {short_repr(arm_ids)}")
         key = arm_ids if isinstance(arm_ids, tuple) else tuple(arm_ids)
         cache = self.__dict__.get("_pos_cache")
         if cache is None or cache[0] is not self._index or cache[1] != len(self._arm_ids):
@@ -184,6 +192,9 @@ class Policy(ABC):
         return hit
 
     def _check_reward(self, reward: float) -> float:
+        if type(reward) is not float and (isinstance(reward, (bool, np.bool_)) or not isinstance(reward, numbers.Real)):
+            # float() read "1" as 1.0 and True as 1.0
+            raise TypeError(f"reward: expected a real number, got {short_repr(reward)}")
         reward = float(reward)
         if not math.isfinite(reward):
             raise InvalidOutcomeError(f"reward must be finite, got {reward!r}")
@@ -322,3 +333,10 @@ class Policy(ABC):
                 f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
                 f"{type(other).__name__} with {getattr(other, 'options', None)!r}"
             )
+
+
+def _check_prior_type(prior: Any) -> None:
+    """``prior`` an ``ArmPrior`` or ``None``, else a ``TypeError`` naming it (not an
+    ``AttributeError`` from inside the policy)."""
+    if prior is not None and not isinstance(prior, ArmPrior):
+        raise TypeError(f"prior: expected an ArmPrior or None, got {type(prior).__name__}")
