@@ -218,26 +218,19 @@ def test_a_router_without_a_context_keeps_its_requests_out_of_its_policy_and_sto
     detector = router._routes[("qa", "answer")].detectors["best"]
     assert set(detector.state_dict()["requests"]) == {request_key("sum two numbers"), request_key(REQUESTS[0])}
     # a bad request is named and changes nothing
-    before = router.state_bytes()
-    for bad, error in (({"features": [1.0, float("nan")]}, ValueError), ({"context": 12}, TypeError)):
-        with pytest.raises(error, match=f"^{next(iter(bad))}: "):
-            router.record_attempt(
-                ExecutionResult(tool_id="best", step="answer", success=True, quality=1.0),
-                capability="answer", task_type="qa", **bad,
-            )
-        with pytest.raises(error, match=f"^{next(iter(bad))}: "):
-            router.rank_tool_ids("answer", task_type="qa", **bad)
-    assert router.state_bytes() == before and len(router.store.attempts()) == 2
+    assert_bad_requests_are_refused(router)
+    assert len(router.store.attempts()) == 2
 
 
-@pytest.mark.parametrize("drift_detection", [None, {"request_prior": None}])
-def test_a_router_that_judges_no_request_still_refuses_a_bad_one(drift_detection) -> None:
-    # whether a call is valid does not depend on whether anything reads its request
-    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
-    router = ToolMetaLearner(tools, seed=0, drift_detection=drift_detection)
-    assert not router.learns_from_requests
+BAD_REQUESTS = [
+    ({"features": [1.0, float("nan")]}, ValueError), ({"features": "abc"}, ValueError), ({"context": 12}, TypeError)
+]
+
+
+def assert_bad_requests_are_refused(router: ToolMetaLearner) -> None:
+    """Each of ``BAD_REQUESTS``, recorded or ranked, raises naming its field and changes nothing."""
     before = router.state_bytes()
-    for bad, error in (({"features": [1.0, float("nan")]}, ValueError), ({"features": "abc"}, ValueError), ({"context": 12}, TypeError)):
+    for bad, error in BAD_REQUESTS:
         with pytest.raises(error, match=f"^{next(iter(bad))}: "):
             router.record_attempt(
                 ExecutionResult(tool_id="best", step="answer", success=True, quality=1.0),
@@ -246,6 +239,15 @@ def test_a_router_that_judges_no_request_still_refuses_a_bad_one(drift_detection
         with pytest.raises(error, match=f"^{next(iter(bad))}: "):
             router.rank_tool_ids("answer", task_type="qa", **bad)
     assert router.state_bytes() == before
+
+
+@pytest.mark.parametrize("drift_detection", [None, {"request_prior": None}])
+def test_a_router_that_judges_no_request_still_refuses_a_bad_one(drift_detection) -> None:
+    # whether a call is valid does not depend on whether anything reads its request
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    router = ToolMetaLearner(tools, seed=0, drift_detection=drift_detection)
+    assert not router.learns_from_requests
+    assert_bad_requests_are_refused(router)
     router.rank_tool_ids("answer", task_type="qa", features=[1.0, 2.0], context="sum two numbers")  # good ones pass
 
 
