@@ -1391,7 +1391,7 @@ class ToolMetaLearner:
                 result, capability=capability, task_type=task_type, step=step, task_id=task_id,
                 context=context, features=features, weights=weights, trace_id=trace_id,
             )  # fmt: skip
-            self.record_attempts([pending])
+            self._record_checked([pending])  # made here: neither foreign nor recorded before
         return pending.utility
 
     def check_attempt(
@@ -1453,12 +1453,16 @@ class ToolMetaLearner:
                 if p._recorded or id(p) in seen:
                     raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
                 seen.add(id(p))
-            if self.store is not None:
-                self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
-            for p in pending:
-                self._learn(p.task_id, p.task_type, [p._outcome], p._context, p._trace)
-                object.__setattr__(p, "_recorded", True)  # frozen for the caller, not for the router
-            self._count_for_sync(len(pending))
+            self._record_checked(pending)
+
+    def _record_checked(self, pending: Sequence[PendingAttempt]) -> None:
+        """``record_attempts`` of attempts known to be new (under the lock)."""
+        if self.store is not None:
+            self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
+        for p in pending:
+            self._learn(p.task_id, p.task_type, [p._outcome], p._context, p._trace)
+            object.__setattr__(p, "_recorded", True)  # frozen for the caller, not for the router
+        self._count_for_sync(len(pending))
 
     @staticmethod
     def _results(execution_results: Iterable[Any]) -> list[ExecutionResult]:
