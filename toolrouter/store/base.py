@@ -48,6 +48,7 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "check_attempts_query",
+    "check_open",
     "check_process",
     "check_records",
     "check_snapshot",
@@ -342,6 +343,16 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+def check_open(url: str, closed: bool, pid: int | None = None) -> None:
+    """A ``ValueError`` naming the store ``url`` if it is ``closed``, or (given ``pid``, the process
+    that opened it) used in another process: the caller's mistake, said alike by every store and
+    never taken for an outage."""
+    if closed:
+        raise ValueError(f"store {url!r}: closed")
+    if pid is not None:
+        check_process(url, pid)
 
 
 def check_process(url: str, pid: int) -> None:

@@ -8,7 +8,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, check_attempts_query, check_records, check_snapshot, check_upto_id
+from toolrouter.store.base import (
+    AttemptRecord, Snapshot, Store, check_attempts_query, check_open, check_records, check_snapshot, check_upto_id
+)
 
 __all__ = ["MemoryStore"]
 
@@ -38,8 +40,7 @@ class MemoryStore(Store):
         """The store's lock, once the store is known to be open (else the caller's mistake, said
         as the other stores say it)."""
         with self._lock:
-            if self._closed:
-                raise ValueError(f"store {self.url!r}: closed")
+            check_open(self.url, self._closed)
             yield
 
     def close(self) -> None:

@@ -99,6 +99,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
+    check_open,
     check_process,
     check_records,
     check_snapshot,
@@ -396,9 +397,7 @@ class PostgresStore(Store):
 
     def _check_open(self) -> None:
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
-        if self._closed:
-            raise ValueError(f"store {self.url!r}: closed")
-        check_process(self.url, self._pid)
+        check_open(self.url, self._closed, self._pid)
 
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``

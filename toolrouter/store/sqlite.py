@@ -39,7 +39,7 @@ from toolrouter.store.base import (
     StoreUnavailableError,
     ToolSummary,
     check_attempts_query,
-    check_process,
+    check_open,
     check_records,
     check_snapshot,
     check_upto_id,
@@ -312,9 +312,7 @@ class SQLiteStore(Store):
         """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) and a
         damaged file as ``StoreUnavailableError`` naming the store: the router routes on from what
         it knows and keeps its attempts instead of failing calls."""
-        if self._closed:  # the caller's mistake, said as such (SQLite's own words name no store)
-            raise ValueError(f"store {self.url!r}: closed")
-        check_process(self.url, self._pid)
+        check_open(self.url, self._closed, self._pid)  # SQLite's own words would name no store
         try:
             yield
         except sqlite3.OperationalError as exc:
