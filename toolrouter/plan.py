@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from toolrouter._checks import check_real
 from toolrouter.errors import CyclicTaskGraphError, DanglingDependencyError, TaskGraphError
 
 __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
@@ -408,8 +409,8 @@ def _check_step(where: str, step: PlanStep) -> None:
             raise ValueError(f"{at}['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}")
         seen.add(c.tool_id)
         for name in ("score", "expected_utility", "predicted_success", "predicted_cost", "predicted_latency_s"):
-            value, high = getattr(c, name), (1.0 if name == "predicted_success" else math.inf)
             predicted = name.startswith("predicted_")
-            if not _real(value) or predicted and not 0.0 <= value <= high:
-                expected = "a finite number" + (" in [0, 1]" if high == 1.0 else " >= 0" if predicted else "")
-                raise ValueError(f"{at}['{name}']: expected {expected}, got {value!r}")
+            check_real(
+                f"{at}['{name}']", getattr(c, name),
+                low=0 if predicted else None, high=1 if name == "predicted_success" else None,
+            )  # fmt: skip
