@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import errno
 import math
 import threading
 import uuid
@@ -74,6 +73,7 @@ from toolrouter.serialization import (
     read_blob,
     read_model,
     short_repr,
+    write_atomically,
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
@@ -2092,16 +2092,7 @@ class ToolMetaLearner:
                 if self.reward_model is not None:  # it may have adapted to drifts since meta_train
                     self.store.put_snapshot(self._reward_model_name, self.reward_model.to_bytes(), self._seen_upto)
             else:
-                data = self.state_bytes()
-                tmp = Path(f"{path}.tmp-{self.writer}")
-                try:
-                    if Path(path).is_dir():
-                        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file path")
-                    tmp.write_bytes(data)
-                    tmp.replace(path)  # atomic: a reader never sees half a file
-                except OSError as exc:  # no temporary file left behind, and the path the caller gave named
-                    tmp.unlink(missing_ok=True)
-                    raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
+                write_atomically(path, self.state_bytes())
         log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
 
     @classmethod

@@ -17,12 +17,16 @@ loader that knows where the state came from adds that (``CorruptStateError.withi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import reprlib
 import struct
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
@@ -44,6 +48,7 @@ __all__ = [
     "read_model",
     "safetensors_json",
     "short_repr",
+    "write_atomically",
     "write_blob",
 ]
 
@@ -194,6 +199,23 @@ def _digest(config_text: str, arrays: Mapping[str, np.ndarray]) -> str:
         h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
         h.update(a.reshape(-1).view(np.uint8))
     return h.hexdigest()
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it, moved into place: a reader,
+    or a save cut short (a full disk, a kill), never leaves half a file where the last one was. An
+    ``OSError`` names the path given, not the temporary file's, and leaves no temporary file."""
+    target = Path(path)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder; give a file path")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
+    return target
 
 
 def write_blob(arrays: Mapping[str, np.ndarray], key: str, config: Mapping[str, Any]) -> bytes:

@@ -23,8 +23,6 @@ tensors and support set, and a JSON description; no pickle.
 from __future__ import annotations
 
 import abc
-import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,7 @@ from torch import nn
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
-from toolrouter.serialization import read_blob, short_repr, write_blob
+from toolrouter.serialization import read_blob, short_repr, write_atomically, write_blob
 
 __all__ = [
     "Expert",
@@ -471,16 +469,7 @@ class Expert(abc.ABC):
                           # shapes too: a 0-d tensor is written as a 1-element array
                           "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
         config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-        target = Path(path)
-        data = write_blob(arrays, _FORMAT, config)
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        try:  # a save cut short (a full disk, a kill) must not leave half a file where the last one was
-            tmp.write_bytes(data)
-            tmp.replace(target)
-        except OSError as exc:  # named by the path given, not the temporary file's
-            tmp.unlink(missing_ok=True)
-            raise type(exc)(exc.errno, f"path: cannot save to {str(target)!r}: {exc.strerror}") from None
-        return target
+        return write_atomically(path, write_blob(arrays, _FORMAT, config))
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
