@@ -297,18 +297,27 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
-def match_optimizer_state(optimizer: torch.optim.Optimizer | None) -> None:
-    """Put ``optimizer``'s state (Adam's moments, say) on the device and dtype of its parameters.
+class OptimizerFollowsModule(nn.Module):
+    """A module whose optimiser (the attribute ``_optimizer_attribute`` names) keeps its state
+    (Adam's moments, say) on the device and dtype of the parameters.
 
-    ``Module.to``, ``.double()`` and ``.cuda()`` convert the parameters in place but leave the
-    optimiser's state as it was, so the next step fails on mixed dtypes or devices. Reloading the
-    state lets the optimiser cast it the way it does when it loads a checkpoint.
+    ``Module.to``, ``.double()`` and ``.cuda()`` all go through ``_apply``, which converts the
+    parameters in place but leaves the optimiser's state as it was, so the next step would fail on
+    mixed dtypes or devices. Reloading the state lets the optimiser cast it the way it does when it
+    loads a checkpoint.
     """
-    if optimizer is not None and optimizer.state:
-        optimizer.load_state_dict(optimizer.state_dict())
+
+    _optimizer_attribute = "optimizer"
+
+    def _apply(self, fn: Any, recurse: bool = True) -> OptimizerFollowsModule:
+        super()._apply(fn, recurse)
+        optimizer = getattr(self, self._optimizer_attribute, None)
+        if optimizer is not None and optimizer.state:
+            optimizer.load_state_dict(optimizer.state_dict())
+        return self
 
 
-class BaseMetaLearner(nn.Module, abc.ABC):
+class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
     """What every meta-learner offers: ``meta_train_step(tasks)`` and ``adapt_to_task(...)``.
 
     Subclasses implement those two; the base keeps the model, its device, a count of meta-steps,
@@ -331,6 +340,8 @@ class BaseMetaLearner(nn.Module, abc.ABC):
         0
     """
 
+    _optimizer_attribute = "meta_optimizer"
+
     def __init__(self, model: nn.Module, device: torch.device | str | None = None, **kwargs: Any):
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -346,12 +357,6 @@ class BaseMetaLearner(nn.Module, abc.ABC):
     def device(self) -> torch.device:
         """The device the model's parameters live on."""
         return model_device(self.model)
-
-    def _apply(self, fn: Any, recurse: bool = True) -> BaseMetaLearner:
-        # .to(), .double(), .cuda() ... all come here: the meta-optimiser's state follows the parameters
-        super()._apply(fn, recurse)
-        match_optimizer_state(getattr(self, "meta_optimizer", None))
-        return self
 
     @abc.abstractmethod
     def meta_train_step(self, tasks: Any) -> dict[str, float]:

@@ -38,10 +38,10 @@ from torch import nn
 from meta._checks import check_count, check_real
 from meta.base import (
     NonFiniteLossError,
+    OptimizerFollowsModule,
     Task,
     TaskShapeError,
     check_input_dtype,
-    match_optimizer_state,
     model_device,
     validate_task_tensors,
 )
@@ -211,7 +211,7 @@ _ALGORITHMS: dict[str, type[_MetricNetwork]] = {
 }
 
 
-class FewShotLearner(nn.Module):
+class FewShotLearner(OptimizerFollowsModule):
     """Episode training and prediction for a metric-based few-shot network.
 
     Arguments:
@@ -277,12 +277,6 @@ class FewShotLearner(nn.Module):
     def device(self) -> torch.device:
         """Where the network's parameters live."""
         return model_device(self.network)
-
-    def _apply(self, fn: Any, recurse: bool = True) -> FewShotLearner:
-        # .to(), .double(), .cuda() ... all come here: the optimiser's state follows the parameters
-        super()._apply(fn, recurse)
-        match_optimizer_state(getattr(self, "optimizer", None))
-        return self
 
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.

@@ -372,23 +372,27 @@ class MAML(BaseMetaLearner):
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (out.argmax(dim=-1) == y).float().mean()
 
+    def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
+        """(query loss, query accuracy or 0) at the adapted weights ``fast``; vmappable."""
+        out = functional_call(self.model, fast, (qx,), strict=False)
+        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+        return self._criterion(out, qy), acc
+
     # ------------------------------------------------------------------ per-task objective
     def _task_objective_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         """vmappable: (query loss, support loss, query accuracy) of one task after adaptation."""
         fast, support_loss = self._inner_loop_func(
             self._adapted_meta_values(), sx, sy, self.num_inner_steps, self.first_order
         )
-        out = functional_call(self.model, fast, (qx,), strict=False)
-        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
-        return self._criterion(out, qy), support_loss, acc
+        loss, acc = self._query_scores(fast, qx, qy)
+        return loss, support_loss, acc
 
     def _task_objective_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         fast, support_loss = self._inner_loop_autograd(
             self._adapted_meta_values(), sx, sy, self.num_inner_steps, self.first_order
         )
-        out = functional_call(self.model, fast, (qx,), strict=False)
-        acc = self._accuracy(out, qy).detach() if self.classification else torch.zeros((), device=out.device)
-        return self._criterion(out, qy), support_loss, acc
+        loss, acc = self._query_scores(fast, qx, qy)
+        return loss, support_loss, acc.detach()
 
     def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor | None:
         """Per-task weights of the meta-loss (None: uniform); MultiTaskMAML overrides this."""
@@ -732,9 +736,8 @@ class MAML(BaseMetaLearner):
                 fast, _ = self._inner_loop_func(start, sx, sy, steps, first_order=True)
             else:
                 fast, _ = self._inner_loop_autograd(start, sx, sy, steps, True, keep_graph=False)
-            out = functional_call(self.model, fast, (qx,), strict=False)
-            acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
-            return self._criterion(out, qy).detach(), acc.detach()
+            loss, acc = self._query_scores(fast, qx, qy)
+            return loss.detach(), acc.detach()
 
         if use_vmap:
             loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
@@ -948,18 +951,12 @@ class Reptile(MAML):
             raise TypeError("Reptile is first-order by construction: do not pass first_order")
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
 
-    def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
-        """(query loss, query accuracy or 0) at the adapted weights ``fast``, detached."""
-        out = functional_call(self.model, fast, (qx,), strict=False)
-        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
-        return self._criterion(out, qy).detach(), acc.detach()
-
     def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
         fast, first = self._inner_loop_func(start, x, y, self.num_inner_steps, first_order=True)
         final, acc = self._query_scores(fast, qx, qy)
-        return {n: start[n] - fast[n] for n in start}, final, first, acc
+        return {n: start[n] - fast[n] for n in start}, final.detach(), first, acc.detach()
 
     def _reptile_task_loop(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
@@ -967,7 +964,7 @@ class Reptile(MAML):
         fast, first = self._inner_loop_autograd(start, x, y, self.num_inner_steps, True, keep_graph=False)
         with torch.no_grad():
             final, acc = self._query_scores(fast, qx, qy)
-        return {n: start[n] - fast[n] for n in start}, final, first, acc
+        return {n: start[n] - fast[n] for n in start}, final.detach(), first, acc.detach()
 
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         named = dict(self.model.named_parameters())

@@ -362,8 +362,9 @@ class ContinualLearner:
         return epoch_losses
 
     @contextmanager
-    def _undone_on_failure(self) -> Iterator[None]:
-        """Put the model, the strategy and the learner's records back as they were if the block raises.
+    def _undone_on_failure(self, *others: object) -> Iterator[None]:
+        """Put the model, the strategy, the learner's records and ``others`` back as they were if the
+        block raises.
 
         A task that fails midway (its loss stops being finite, a strategy raises) must not leave a
         half-trained model, a progressive column, replay priorities or task classes behind: the
@@ -374,7 +375,7 @@ class ContinualLearner:
         records = copy.deepcopy({name: getattr(self, name) for name in _RECORDS})
         try:
             # a composition holds no state of its own: its parts are restored
-            with restored_on_failure(self.model, self._initial_model, *_flatten(self.strategy)):
+            with restored_on_failure(self.model, *_flatten(self.strategy), *others):
                 yield
         except BaseException:
             for name, value in records.items():
@@ -430,7 +431,8 @@ class ContinualLearner:
             ("generator", lambda: set_generator_state(self._generator, state["generator"])),
             ("records", lambda: self._load_records(state)),
         ]
-        with self._undone_on_failure():
+        # only a load writes the untrained model: training leaves it alone, so it is copied only here
+        with self._undone_on_failure(self._initial_model):
             for field, step in steps:
                 try:
                     step()

@@ -695,6 +695,14 @@ def _water_fill(counts: list[int], capacity: int) -> list[int]:
 # -------------------------------------------------------------------------------------------- LwF
 
 
+def _frozen_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in eval mode with every parameter frozen (a distillation teacher)."""
+    teacher = copy.deepcopy(model).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
+
+
 class LwF(Strategy):
     """Learning without Forgetting (Li & Hoiem, 2016): distil the previous model's outputs.
 
@@ -734,9 +742,7 @@ class LwF(Strategy):
         """Snapshot the trained model as the next task's teacher and record the classes seen."""
         if y.is_floating_point():
             raise TypeError("LwF: distillation over classes needs integer class labels")
-        self.teacher = copy.deepcopy(ctx.model).eval()
-        for p in self.teacher.parameters():
-            p.requires_grad_(False)
+        self.teacher = _frozen_copy(ctx.model)
         self.old_classes = sorted(set(self.old_classes) | set(torch.unique(y).tolist()))
 
     def state_dict(self) -> dict[str, Any]:
@@ -749,10 +755,8 @@ class LwF(Strategy):
         expect_state_keys(self, state, {"teacher", "old_classes"})
         teacher = None
         if state["teacher"] is not None:
-            teacher = copy.deepcopy(ctx.model).eval()
+            teacher = _frozen_copy(ctx.model)
             teacher.load_state_dict(state["teacher"])
-            for p in teacher.parameters():
-                p.requires_grad_(False)
         self.teacher, self.old_classes = teacher, [int(c) for c in state["old_classes"]]
 
     def __repr__(self) -> str:
