@@ -2112,6 +2112,9 @@ class ToolMetaLearner:
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
         it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
+        ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
+        (the same options and encoder), else ``ValueError`` naming what differs: to route with
+        another model, load, then ``install_reward_model(model)``.
 
         Saved state that is truncated, damaged or contradicts itself raises
         ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
@@ -2154,6 +2157,14 @@ class ToolMetaLearner:
             raise ValueError(
                 f"context_dim: the saved state used {config.context_dim!r}, this router {self.context_dim!r}"
             )
+        if self.reward_model is not None and config.policy is not None:  # its options became the router's
+            saved_options = make_policy(config.policy, seed=0, **config.policy_options).options  # defaults filled in
+            differ = {k: (saved_options.get(k), v) for k, v in self.reward_model.policy_options().items() if saved_options.get(k) != v}
+            if differ:
+                raise ValueError(
+                    "reward_model: does not fit " + saved.source + ": "
+                    + ", ".join(f"{k} saved {a!r}, the model's {b!r}" for k, (a, b) in differ.items())
+                )
         if isinstance(self._policy_spec, str) and config.policy_options != self._policy_options:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
@@ -2182,6 +2193,7 @@ class ToolMetaLearner:
                     route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, tools)
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
+                self._check_encoder(route, saved.source)
                 routes[route.key] = route
             prefix = f"{_STRUCTURES}."
             structure_arrays = {n[len(prefix) :]: a for n, a in saved.arrays.items() if n.startswith(prefix)}
@@ -2199,6 +2211,20 @@ class ToolMetaLearner:
             self._seen_upto = config.watermark
             self._own_ahead = set(config.applied_above_watermark)
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
+
+    def _check_encoder(self, route: _Route, source: str) -> None:
+        """A restored route's statistics live in the feature space of the encoder it was learned
+        on: under the reward model's encoder, if another, they would score tools on features they
+        were never fitted to."""
+        if self._feature_map is None or not isinstance(route.policy, NeuralLinearThompson):
+            return
+        learned_on = route.policy.feature_map
+        if any(not np.array_equal(learned_on[k], v) for k, v in self._feature_map.items()):
+            raise ValueError(
+                f"reward_model: its encoder is not the one that route (task type {route.task_type!r}, step "
+                f"{route.step!r}) of {source} was learned on; load without reward_model= to keep the saved "
+                "model, or call install_reward_model(model) after loading to relearn the routes on it"
+            )
 
     def _restored_route(
         self, rc: _SavedRoute, arrays: dict[str, np.ndarray], requests: tuple[np.ndarray, np.ndarray], tools: dict[str, ToolProfile]
