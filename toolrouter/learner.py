@@ -58,7 +58,7 @@ from toolrouter.errors import (
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -1604,7 +1604,7 @@ class ToolMetaLearner:
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
         for o in outcomes:
             r = o.result
-            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context)  # type: ignore[arg-type]
+            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error)  # type: ignore[arg-type]
             if not logging:
                 continue
             log.info(
@@ -1658,10 +1658,12 @@ class ToolMetaLearner:
         cost: float,
         latency_s: float,
         context: Context,
+        error: str | None = None,
     ) -> bool:
         """One outcome into the route's policy and counts; False if it no longer applies (a removed
-        tool, a route now serving another capability)."""
-        if tool_id not in self._tools:
+        tool, a route now serving another capability) or is none of the tool's (its caller
+        cancelled the attempt: ``CANCELLED_BY_CALLER``)."""
+        if tool_id not in self._tools or cancelled_by_caller(success, error):
             return False
         route = self._routes.get((task_type, step))
         if route is None:
@@ -1829,7 +1831,7 @@ class ToolMetaLearner:
                     continue
                 if self._apply(
                     rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
-                    rec.quality, rec.cost, rec.latency_s, context,
+                    rec.quality, rec.cost, rec.latency_s, context, rec.error,
                 ):
                     applied += 1
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
@@ -2611,6 +2613,7 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
+    outcomes = [o for o in outcomes if not cancelled_by_caller(o.result.success, o.result.error)]  # not learned
     utilities: dict[str, list[float]] = {}
     for o in outcomes:
         utilities.setdefault(o.result.tool_id, []).append(o.utility)
