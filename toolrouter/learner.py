@@ -499,17 +499,25 @@ class ToolMetaLearner:
             #: that declare none (``toolrouter.structure``).
             self.structures = structure if structure is not None else StructureModel(featurizer)
             self._structure_rng = np.random.default_rng(self._route_seed("\x00structure", ""))
+            relearn_on = None
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
                 if saved_model is not None:
                     reward_model = _read_reward_model(saved_model.data, _snapshot_source(st, self._reward_model_name))
+                    if saved is not None and saved.config.routes and _reward_model_misfit(saved, reward_model) is not None:
+                        # stopped between the two snapshots meta-training writes: the routes were
+                        # learned on the model before; they are relearned on this one from the log
+                        log.warning("reward_model_relearned", store=st.url, snapshot=self.snapshot_name)
+                        relearn_on, reward_model = reward_model, None
             if reward_model is not None:
                 self._set_reward_model(reward_model)
             if st is not None:
                 self._attach(st)
                 if saved is not None:
                     self._restore(saved, keep_tools=tools is not None)
-                if self._tools:
+                if relearn_on is not None:
+                    self.install_reward_model(relearn_on)
+                elif self._tools:
                     self.sync()
                 else:  # tools come after construction (ToolMiddleware.register): catch up with the
                     self._caught_up = False  # store at the first decision or record, to replay theirs
@@ -2116,7 +2124,10 @@ class ToolMetaLearner:
         it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
         ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
         (the same options and encoder), else ``ValueError`` naming what differs: to route with
-        another model, load, then ``install_reward_model(model)``.
+        another model, load, then ``install_reward_model(model)``. A store's own reward-model
+        snapshot that its routes were not learned on (a process stopped between the two snapshots
+        meta-training writes) is installed as ``install_reward_model`` does: the routes relearned
+        on it from the attempt log.
 
         Saved state that is truncated, damaged or contradicts itself raises
         ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
@@ -2159,14 +2170,12 @@ class ToolMetaLearner:
             raise ValueError(
                 f"context_dim: the saved state used {config.context_dim!r}, this router {self.context_dim!r}"
             )
-        if self.reward_model is not None and config.policy is not None:  # its options became the router's
-            saved_options = make_policy(config.policy, seed=0, **config.policy_options).options  # defaults filled in
-            differ = {k: (saved_options.get(k), v) for k, v in self.reward_model.policy_options().items() if saved_options.get(k) != v}
-            if differ:
-                raise ValueError(
-                    "reward_model: does not fit " + saved.source + ": "
-                    + ", ".join(f"{k} saved {a!r}, the model's {b!r}" for k, (a, b) in differ.items())
-                )
+        misfit = None if self.reward_model is None else _reward_model_misfit(saved, self.reward_model)
+        if misfit is not None:
+            raise ValueError(
+                f"reward_model: {misfit}; load without reward_model= to keep the saved model, or call "
+                "install_reward_model(model) after loading to relearn the routes on it"
+            )
         if isinstance(self._policy_spec, str) and config.policy_options != self._policy_options:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
@@ -2195,7 +2204,6 @@ class ToolMetaLearner:
                     route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, tools)
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
-                self._check_encoder(route, saved.source)
                 routes[route.key] = route
             prefix = f"{_STRUCTURES}."
             structure_arrays = {n[len(prefix) :]: a for n, a in saved.arrays.items() if n.startswith(prefix)}
@@ -2213,20 +2221,6 @@ class ToolMetaLearner:
             self._seen_upto = config.watermark
             self._own_ahead = set(config.applied_above_watermark)
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
-
-    def _check_encoder(self, route: _Route, source: str) -> None:
-        """A restored route's statistics live in the feature space of the encoder it was learned
-        on: under the reward model's encoder, if another, they would score tools on features they
-        were never fitted to."""
-        if self._feature_map is None or not isinstance(route.policy, NeuralLinearThompson):
-            return
-        learned_on = route.policy.feature_map
-        if any(not np.array_equal(learned_on[k], v) for k, v in self._feature_map.items()):
-            raise ValueError(
-                f"reward_model: its encoder is not the one that route (task type {route.task_type!r}, step "
-                f"{route.step!r}) of {source} was learned on; load without reward_model= to keep the saved "
-                "model, or call install_reward_model(model) after loading to relearn the routes on it"
-            )
 
     def _restored_route(
         self, rc: _SavedRoute, arrays: dict[str, np.ndarray], requests: tuple[np.ndarray, np.ndarray], tools: dict[str, ToolProfile]
@@ -2579,6 +2573,30 @@ def _check_policy_config(config: _SavedLearner) -> None:
                 f"config.routes[{i}].policy.options: {short_repr(route.policy.get('options'))} differ from "
                 f"{probe.options!r}, those of policy_options"
             )
+
+
+def _reward_model_misfit(saved: _SavedState, model: MetaRewardModel) -> str | None:
+    """Why the saved routes do not fit ``model`` (the policy options it sets, or the encoder a route
+    was learned on), or ``None``. A route's statistics live in the feature space of its encoder:
+    under another one they would score tools on features they were never fitted to."""
+    config = saved.config
+    if config.policy is None:  # a custom factory: a reward model needs neural_linear, refused elsewhere
+        return None
+    options = make_policy(config.policy, seed=0, **config.policy_options).options  # the defaults filled in
+    differ = [f"{k} saved {options.get(k)!r}, the model's {v!r}" for k, v in model.policy_options().items() if options.get(k) != v]
+    if differ:
+        return f"does not fit {saved.source}: {', '.join(differ)}"
+    encoder = model.feature_map()
+    for i, rc in enumerate(config.routes):
+        learned_on = {n: saved.arrays.get(f"routes.{i}.map.{n}") for n in encoder}
+        if any(a is None for a in learned_on.values()):
+            continue  # a damaged route: its own load names what is missing
+        if any(not np.array_equal(learned_on[n], a) for n, a in encoder.items()):
+            return (
+                f"its encoder is not the one that route (task type {rc.task_type!r}, step {rc.step!r}) of "
+                f"{saved.source} was learned on"
+            )
+    return None
 
 
 def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:

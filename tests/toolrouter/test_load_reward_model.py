@@ -12,6 +12,7 @@ import torch
 from toolrouter import ToolMetaLearner
 from toolrouter.reward_model import MetaRewardModel, RewardModel
 from toolrouter.simulation import SyntheticEnvironment
+from toolrouter.store import open_store
 
 CAPS = ("search", "llm")
 FEATURES = (1.0, 0.0, 1.0)
@@ -64,7 +65,7 @@ def test_a_reward_model_with_another_encoder_is_refused_by_load(tmp_path: Path) 
 def test_a_reward_model_of_another_size_is_refused_naming_the_option(tmp_path: Path) -> None:
     path = tmp_path / "router.safetensors"
     trained(reward_model(0)).save(path)
-    with pytest.raises(ValueError, match=r"^reward_model: does not fit file .*: features saved 4, the model's 5$"):
+    with pytest.raises(ValueError, match=r"^reward_model: does not fit file .*: features saved 4, the model's 5; "):
         ToolMetaLearner.load(path, reward_model=reward_model(0, features=5))
 
 
@@ -79,4 +80,23 @@ def test_a_store_snapshot_refuses_a_reward_model_with_another_encoder(tmp_path: 
     assert f"store {url!r} snapshot 'learner'" in str(info.value)
     again = ToolMetaLearner(store=url)  # the store is as it was: the saved model resumes
     np.testing.assert_allclose(expected(again), before)
+    again.close()
+
+
+def test_a_store_whose_reward_model_snapshot_is_newer_than_its_routes_relearns_them_on_it(tmp_path: Path) -> None:
+    # meta-training writes the new model's snapshot, then the router's: a process stopped between
+    # the two left routes learned on the old encoder, which a restart mixed with the new one
+    url = f"sqlite:///{tmp_path / 'router.db'}"
+    router = trained(reward_model(0), store=url)
+    router.save()
+    router.close()
+    new = reward_model(1)
+    with open_store(url) as store:
+        old = store.get_snapshot("learner.reward_model")
+        store.put_snapshot("learner.reward_model", new.to_bytes(), old.watermark)
+    again = ToolMetaLearner(store=url)
+    for step in CAPS:
+        policy = again.policy_for("default", step)
+        assert all(np.array_equal(policy.feature_map[k], v) for k, v in new.feature_map().items())
+    assert sum(s.calls for s in again.tool_statistics().values()) == 20  # relearned from the whole log
     again.close()
