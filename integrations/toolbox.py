@@ -57,7 +57,7 @@ from integrations.schema import (
 from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, ToolRouterError
 from toolrouter.logging import EventLog
-from toolrouter.middleware import CallOutcome, RoutedCall, ToolMiddleware
+from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
 from toolrouter.models import ExecutionResult, ToolProfile, storable_text
 
 __all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "to_content"]
@@ -142,7 +142,7 @@ class _Capability:
     backends: list[str]  # tool ids, in registration order
 
 
-class Toolbox:
+class Toolbox(ClosesWhatItBuilt):
     """Capabilities for a model, each served by one or more functions routed by a middleware.
 
     Arguments:
@@ -152,7 +152,9 @@ class Toolbox:
     ``capabilities`` lists the names, ``schema(name)`` gives one capability's name, description and
     JSON Schema, ``call_one`` / ``call_one_sync`` run one call from a model. Thread-safe like the
     middleware. Register a capability's backends here rather than on the middleware directly, so
-    that their signatures are checked against the capability's schema.
+    that their signatures are checked against the capability's schema. ``close()`` (or ``with
+    Toolbox(...) as toolbox:``) closes the middleware it built, and with it its router; a middleware
+    passed in is its owner's to close.
 
     Example:
         >>> toolbox = Toolbox(seed=0)
@@ -175,23 +177,10 @@ class Toolbox:
         if middleware is not None and not isinstance(middleware, ToolMiddleware):
             raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
         self.middleware = middleware if middleware is not None else ToolMiddleware(**middleware_options)
-        self._owns_middleware = middleware is None  # close() closes only a middleware it built
+        self._built = None if middleware is not None else self.middleware  # close() closes only a middleware it built
         self._capabilities: dict[str, _Capability] = {}
         self._lock = threading.Lock()
         self._revision = 0
-
-    # --- lifetime -----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the middleware this toolbox built, and with it its router (``ToolMiddleware.close``);
-        a middleware passed in is its owner's to close. Also ``with Toolbox(...) as toolbox:``."""
-        if self._owns_middleware:
-            self.middleware.close()
-
-    def __enter__(self) -> Toolbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- registration -------------------------------------------------------------------------
     def register(

@@ -53,7 +53,7 @@ from pydantic import ConfigDict, Field
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult
+from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
 
 __all__ = [
     "Binding",
@@ -565,7 +565,7 @@ def _gone(tool_id: str, step: str) -> ExecutionResult:
 
 def _interrupted(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
-        return "CancelledError: run cancelled"
+        return CANCELLED_BY_CALLER
     return describe_error(exc)
 
 
@@ -601,7 +601,10 @@ def _settle(
         limit = "the call's deadline allowed" if by_deadline else f"{timeout:g} s"
         error = f"TimeoutError: {tool_id!r} took longer than {limit}"
     elif raw.exc is not None:
-        error = describe_error(raw.exc)
+        # a CancelledError the tool raised itself is its failure: never worded as the caller's
+        # cancellation (CANCELLED_BY_CALLER), which the router does not learn from
+        cancelled = isinstance(raw.exc, asyncio.CancelledError)
+        error = "CancelledError: the tool was cancelled" if cancelled else describe_error(raw.exc)
         if isinstance(raw.exc, ToolFailure):
             cost = _reported(raw.exc.cost, cost)
             latency = _reported(raw.exc.latency_s, latency)

@@ -26,7 +26,9 @@ failures, timeouts and cancellations included. A step whose tools all fail is ``
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
 returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
-the ``run`` object passed in, then re-raises ``CancelledError``.
+the ``run`` object passed in, then re-raises ``CancelledError``. An attempt cut by the cancellation
+(error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from it. One cut
+by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -77,7 +79,7 @@ from toolrouter.attempts import (
     run_in_new_loop,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, TaskProfile, TaskStep
+from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
@@ -280,6 +282,7 @@ class _Run:
         self.spent = 0.0
         self.reserved = 0.0  # cost admitted for the tries in flight, not yet recorded in spent
         self.cancelled = False
+        self.deadline_passed = False  # cancelled by deadline_s: what was cut there timed out
         self.tasks: dict[str, asyncio.Task] = {}
         self.hooks: list[Callable[[ExecutionResult], None]] = []
 
@@ -426,7 +429,12 @@ class PlanExecutor:
                 cancel_all()
 
             watcher = loop.create_task(watch())
-        timer = loop.call_later(deadline_s, cancel_all) if deadline_s is not None else None
+
+        def expire() -> None:
+            ctx.deadline_passed = True
+            cancel_all()
+
+        timer = loop.call_later(deadline_s, expire) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
         except asyncio.CancelledError:
@@ -537,6 +545,11 @@ class PlanExecutor:
 
         def record(result: ExecutionResult) -> None:
             release()
+            if ctx.deadline_passed and result.error == CANCELLED_BY_CALLER:
+                # cut by the run's deadline, not cancelled by its caller: a timeout of the tool, learned
+                # as the middleware learns a try cut by a call's deadline
+                error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
+                result = result.model_copy(update={"error": error})
             self._record(ctx, outcome, result)
 
         spec = CallSpec(

@@ -58,7 +58,7 @@ from toolrouter.errors import (
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -499,17 +499,25 @@ class ToolMetaLearner:
             #: that declare none (``toolrouter.structure``).
             self.structures = structure if structure is not None else StructureModel(featurizer)
             self._structure_rng = np.random.default_rng(self._route_seed("\x00structure", ""))
+            relearn_on = None
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
                 if saved_model is not None:
                     reward_model = _read_reward_model(saved_model.data, _snapshot_source(st, self._reward_model_name))
+                    if saved is not None and saved.config.routes and _reward_model_misfit(saved, reward_model) is not None:
+                        # stopped between the two snapshots meta-training writes: the routes were
+                        # learned on the model before; they are relearned on this one from the log
+                        log.warning("reward_model_relearned", store=st.url, snapshot=self.snapshot_name)
+                        relearn_on, reward_model = reward_model, None
             if reward_model is not None:
                 self._set_reward_model(reward_model)
             if st is not None:
                 self._attach(st)
                 if saved is not None:
                     self._restore(saved, keep_tools=tools is not None)
-                if self._tools:
+                if relearn_on is not None:
+                    self.install_reward_model(relearn_on)
+                elif self._tools:
                     self.sync()
                 else:  # tools come after construction (ToolMiddleware.register): catch up with the
                     self._caught_up = False  # store at the first decision or record, to replay theirs
@@ -1604,7 +1612,7 @@ class ToolMetaLearner:
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
         for o in outcomes:
             r = o.result
-            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context)  # type: ignore[arg-type]
+            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error)  # type: ignore[arg-type]
             if not logging:
                 continue
             log.info(
@@ -1658,10 +1666,12 @@ class ToolMetaLearner:
         cost: float,
         latency_s: float,
         context: Context,
+        error: str | None = None,
     ) -> bool:
         """One outcome into the route's policy and counts; False if it no longer applies (a removed
-        tool, a route now serving another capability)."""
-        if tool_id not in self._tools:
+        tool, a route now serving another capability) or is none of the tool's (its caller
+        cancelled the attempt: ``CANCELLED_BY_CALLER``)."""
+        if tool_id not in self._tools or cancelled_by_caller(success, error):
             return False
         route = self._routes.get((task_type, step))
         if route is None:
@@ -1829,7 +1839,7 @@ class ToolMetaLearner:
                     continue
                 if self._apply(
                     rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
-                    rec.quality, rec.cost, rec.latency_s, context,
+                    rec.quality, rec.cost, rec.latency_s, context, rec.error,
                 ):
                     applied += 1
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
@@ -2112,6 +2122,12 @@ class ToolMetaLearner:
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
         it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
+        ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
+        (the same options and encoder), else ``ValueError`` naming what differs: to route with
+        another model, load, then ``install_reward_model(model)``. A store's own reward-model
+        snapshot that its routes were not learned on (a process stopped between the two snapshots
+        meta-training writes) is installed as ``install_reward_model`` does: the routes relearned
+        on it from the attempt log.
 
         Saved state that is truncated, damaged or contradicts itself raises
         ``toolrouter.errors.CorruptStateError`` (a ``ValueError``) naming the file (or the store URL
@@ -2153,6 +2169,12 @@ class ToolMetaLearner:
         if config.context_dim != self.context_dim:
             raise ValueError(
                 f"context_dim: the saved state used {config.context_dim!r}, this router {self.context_dim!r}"
+            )
+        misfit = None if self.reward_model is None else _reward_model_misfit(saved, self.reward_model)
+        if misfit is not None:
+            raise ValueError(
+                f"reward_model: {misfit}; load without reward_model= to keep the saved model, or call "
+                "install_reward_model(model) after loading to relearn the routes on it"
             )
         if isinstance(self._policy_spec, str) and config.policy_options != self._policy_options:
             raise ValueError(
@@ -2553,6 +2575,30 @@ def _check_policy_config(config: _SavedLearner) -> None:
             )
 
 
+def _reward_model_misfit(saved: _SavedState, model: MetaRewardModel) -> str | None:
+    """Why the saved routes do not fit ``model`` (the policy options it sets, or the encoder a route
+    was learned on), or ``None``. A route's statistics live in the feature space of its encoder:
+    under another one they would score tools on features they were never fitted to."""
+    config = saved.config
+    if config.policy is None:  # a custom factory: a reward model needs neural_linear, refused elsewhere
+        return None
+    options = make_policy(config.policy, seed=0, **config.policy_options).options  # the defaults filled in
+    differ = [f"{k} saved {options.get(k)!r}, the model's {v!r}" for k, v in model.policy_options().items() if options.get(k) != v]
+    if differ:
+        return f"does not fit {saved.source}: {', '.join(differ)}"
+    encoder = model.feature_map()
+    for i, rc in enumerate(config.routes):
+        learned_on = {n: saved.arrays.get(f"routes.{i}.map.{n}") for n in encoder}
+        if any(a is None for a in learned_on.values()):
+            continue  # a damaged route: its own load names what is missing
+        if any(not np.array_equal(learned_on[n], a) for n, a in encoder.items()):
+            return (
+                f"its encoder is not the one that route (task type {rc.task_type!r}, step {rc.step!r}) of "
+                f"{saved.source} was learned on"
+            )
+    return None
+
+
 def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:
     """A reward model saved on its own (``MetaRewardModel.to_bytes``); errors name ``source``."""
     from toolrouter.reward_model import MetaRewardModel
@@ -2585,6 +2631,7 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
+    outcomes = [o for o in outcomes if not cancelled_by_caller(o.result.success, o.result.error)]  # not learned
     utilities: dict[str, list[float]] = {}
     for o in outcomes:
         utilities.setdefault(o.result.tool_id, []).append(o.utility)

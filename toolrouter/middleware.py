@@ -6,7 +6,9 @@ executor's too) calls them in that order: each try bounded by a timeout (30 s by
 that hangs cannot hold the call), a failure falling back to the next tool, and, when configured,
 retries with backoff and circuit breakers. Every attempt is recorded with the router (and its store), whatever the tool
 did; the call returns the first successful result, or raises ``AllToolsFailedError`` holding every
-attempt.
+attempt. A call its caller cancels (its asyncio task) records the try in flight with the error
+``CANCELLED_BY_CALLER`` and re-raises; the router does not learn from that try, the caller's choice
+and no outcome of the tool.
 
 A tool may report more than success: return ``ToolOutput(value, quality=..., cost=...,
 latency_s=...)`` to override the measured or profiled numbers, or raise ``ToolFailure(..., cost=...,
@@ -43,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.attempt_group import GroupMember
@@ -68,7 +70,7 @@ from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
 from toolrouter.structure import check_trace_id
 
-__all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
+__all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "ClosesWhatItBuilt", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
 
 log = EventLog(__name__)
 
@@ -145,7 +147,28 @@ class RoutedCall:
         return self.middleware._outcome(self, await run_async(attempt_loop(spec)))
 
 
-class ToolMiddleware:
+_Self = TypeVar("_Self", bound="ClosesWhatItBuilt")
+
+
+class ClosesWhatItBuilt:
+    """``close()`` closes the object this one built for itself (``_built``), never one passed in,
+    which is its owner's to close; ``with`` closes it on the way out."""
+
+    _built: Any = None  # set by the subclass: what it built, or None when it was given one
+
+    def close(self) -> None:
+        """Close what this object built (see the class's docstring); also ``with ... as x:``."""
+        if self._built is not None:
+            self._built.close()
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class ToolMiddleware(ClosesWhatItBuilt):
     """Registry of an agent's tool functions, routed by a ``ToolMetaLearner``.
 
     Arguments:
@@ -156,6 +179,10 @@ class ToolMiddleware:
             ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
         learner_options: passed to ``ToolMetaLearner`` when ``learner`` is ``None``
             (``seed=``, ``policy=``, ``store=``...).
+
+    ``close()`` (or ``with ToolMiddleware(...) as tools:``) closes the router it built (its store's
+    connections and threads, the executor it keeps); a router passed in as ``learner`` is its
+    owner's to close. Calls after closing fail before any tool runs.
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -193,27 +220,13 @@ class ToolMiddleware:
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
-        self._owns_learner = learner is None  # close() closes only a router it built
+        self._built = None if learner is not None else self.learner  # close() closes only a router it built
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
         self._tools: dict[str, _Registered] = {}
         self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
-
-    # --- lifetime -----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the router this middleware built (its store's connections and threads, the
-        executor it keeps); a router passed in as ``learner`` is its owner's to close. Calls after
-        closing fail before any tool runs. Also ``with ToolMiddleware(...) as tools:``."""
-        if self._owns_learner:
-            self.learner.close()
-
-    def __enter__(self) -> ToolMiddleware:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- registration -------------------------------------------------------------------------
     def register(

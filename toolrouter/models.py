@@ -37,6 +37,8 @@ __all__ = [
     "ExecutionResult",
     "LearningResult",
     "MAX_ERROR_CHARS",
+    "CANCELLED_BY_CALLER",
+    "cancelled_by_caller",
     "storable_text",
     "truncate_error",
 ]
@@ -44,6 +46,17 @@ __all__ = [
 #: Most characters of a failed call's error message that are kept (``ExecutionResult.error`` and
 #: every stored attempt): a tool that raises with a huge message must not bloat the store.
 MAX_ERROR_CHARS = 4096
+
+#: The error of an attempt whose caller cancelled it while the tool ran (the routed call's asyncio
+#: task cancelled, a plan run cancelled, an MCP client that cancelled its request or went away).
+#: Such an attempt is recorded like any other, but it is the caller's choice, not an outcome of the
+#: tool: the router does not learn from it (no policy update, no count, no drift evidence).
+CANCELLED_BY_CALLER = "CancelledError: run cancelled"
+
+
+def cancelled_by_caller(success: bool, error: str | None) -> bool:
+    """Whether an attempt (an ``ExecutionResult`` or a stored one) is one its caller cancelled."""
+    return not success and error == CANCELLED_BY_CALLER
 
 
 class ToolType(str, Enum):
@@ -338,7 +351,8 @@ class ExecutionResult(NumbersNotBools):
     """The outcome of one attempt at one step with one tool.
 
     ``quality`` defaults to 1.0 for a success and 0.0 for a failure. Every attempt is recorded,
-    failures, timeouts and cancellations included.
+    failures, timeouts and cancellations included; one its caller cancelled (``error`` is
+    ``CANCELLED_BY_CALLER``) is not learned from, being no outcome of the tool.
 
     ``error`` keeps at most ``MAX_ERROR_CHARS`` (4096) characters of the message: a longer one is
     cut, its start kept and the cut marked with the original length

@@ -46,7 +46,7 @@ from torch import nn
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
-from toolrouter.models import ToolProfile
+from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import ArmPrior
 from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, write_blob
@@ -100,6 +100,8 @@ def _outcomes(history: Sequence[AttemptRecord | Outcome], context_dim: int) -> l
     for i, r in enumerate(history):
         if not isinstance(r, (AttemptRecord, Outcome)):
             raise TypeError(f"history[{i}]: expected an AttemptRecord or Outcome, got {type(r).__name__}")
+        if isinstance(r, AttemptRecord) and cancelled_by_caller(r.success, r.error):
+            continue  # the caller's choice, no outcome of the tool
         u = float(r.utility)
         if not math.isfinite(u):
             raise ValueError(f"history[{i}].utility: must be finite, got {r.utility!r}")

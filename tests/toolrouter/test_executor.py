@@ -455,7 +455,8 @@ def test_deadline_cancels_what_is_still_running() -> None:
         run = ex.run(plan_of({"a": ([], ["fast"]), "b": ([], ["slow"])}), deadline_s=0.04)
     assert time.perf_counter() - t0 < 0.5
     assert run.status is RunStatus.CANCELLED and run.statuses()["a"] is StepStatus.SUCCEEDED
-    assert [a.error for a in run.steps["b"].attempts] == ["CancelledError: run cancelled"]
+    # cut by the deadline: a timeout of the tool (learned), not a cancellation by the caller
+    assert [a.error for a in run.steps["b"].attempts] == ["TimeoutError: 'slow' took longer than the run's deadline allowed"]
 
 
 def test_cancellation_during_backoff_keeps_the_failed_attempts() -> None:

@@ -39,7 +39,8 @@ option                     default     meaning
 ``timeout_s``              2           longest wait for the server (connect, a lock, the pool, an
                                        append, a catch-up read)
 ``admin_timeout_s``        300         longest wait for a long operation: ``count``, ``summary``,
-                                       ``prune``, reading or writing a snapshot
+                                       ``prune``, reading or writing a snapshot, the schema check
+                                       and migration when the store opens
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.05        at most one notification per this many seconds, all writers
@@ -55,8 +56,12 @@ option                     default     meaning
 A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
 server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
 raises ``StoreOpenError`` naming the URL (its password masked) and the problem. Opening migrates an
-older schema forward. A journal that cannot be written during an outage (its disk full, its folder
-removed since) drops the attempts as a full one does (``dropped``, logged ``journal_unwritable``).
+older schema forward. It waits for a server that does not answer (one that accepts the connection
+and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s (libpq's
+least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
+the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
+that cannot be written during an outage (its disk full, its folder removed since) drops the
+attempts as a full one does (``dropped``, logged ``journal_unwritable``).
 
 Example:
     >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
@@ -325,8 +330,9 @@ class PostgresStore(Store):
         self._stop = threading.Event()
         try:
             with self._connect() as conn:
-                found, now = migrate(conn)
-                self._last_id = int(conn.execute(_POSITION).fetchone()[0])
+                # a migration may rewrite a big table: a long operation, but not one without end
+                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrate)
+                self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
             if found != now:
                 log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
             self._pool = psycopg_pool.ConnectionPool(
