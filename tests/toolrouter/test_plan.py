@@ -96,6 +96,12 @@ def test_a_plan_description_missing_a_field_names_it() -> None:
         (lambda d: d.update(max_cost=-1), r"data\['max_cost'\]: expected a finite number > 0 or None, got -1"),
         (lambda d: d.update(task_id=None), r"data\['task_id'\]: expected a string, got None"),
         (lambda d: d.update(metadata=[1]), r"data: not a plan description \(metadata: expected a mapping, got list\)"),
+        (lambda d: d["structure"].update(source="guessed"), r"data\['structure'\]\['source'\]: expected one of \['declared', .*got 'guessed'"),
+        (lambda d: d["structure"].update(probability=float("nan")), r"data\['structure'\]\['probability'\]: expected a finite number in \[0, 1\], got nan"),
+        (lambda d: d["structure"].update(probability="high"), r"data\['structure'\]\['probability'\]: expected a finite number in \[0, 1\], got 'high'"),
+        (lambda d: d["structure"].update(traces=-1), r"data\['structure'\]\['traces'\]: expected an integer >= 0, got -1"),
+        (lambda d: d["structure"].update(traces=3, task_type_traces=2), r"data\['structure'\]\['traces'\]: 3 traces of 2 the task type has"),
+        (lambda d: d["structure"].update(sampled="no"), r"data\['structure'\]\['sampled'\]: expected True or False, got 'no'"),
     ],
 )
 def test_a_plan_description_with_a_field_of_the_wrong_kind_names_it(edit, message) -> None:
