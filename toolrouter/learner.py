@@ -1254,7 +1254,8 @@ class ToolMetaLearner:
         step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
         and the earlier steps it consumed (``depends_on``; by default the step before it).
 
-        Every call is a trace from which ``self.structures`` learns the task type's structure;
+        Every call is a trace from which ``self.structures`` learns the task type's structure,
+        once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
         at a time). All results are checked before anything is learned: an unknown tool, a step
         the task does not have, a tool that does not serve its step, a non-finite number, a step
@@ -1625,7 +1626,7 @@ class ToolMetaLearner:
                     continue  # a late outcome of a removed tool: kept in the store, not learned
                 self.structures.observe(
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
-                    request=trace.request, complexity=trace.complexity,
+                    request=trace.request, complexity=trace.complexity, succeeded=o.result.success,
                 )
 
     def _count_for_sync(self, n: int) -> None:
@@ -1817,7 +1818,7 @@ class ToolMetaLearner:
                 ):
                     self.structures.observe(
                         rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                        request=rec.request, complexity=rec.complexity,
+                        request=rec.request, complexity=rec.complexity, succeeded=rec.success,
                     )
                 context = rec.context
                 if self.contextual and context is None:

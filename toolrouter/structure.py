@@ -1,7 +1,10 @@
 """Task structure learned from execution traces and from the request text.
 
 A *trace* is what ran for one task: its steps in the order they first ran, each with the capability
-it served and the earlier steps whose outputs it consumed. ``StructureModel`` keeps, per task type, a
+it served and the earlier steps whose outputs it consumed. A trace counts once every step that ends
+it (no later step consumes it) has succeeded: a run cut short by a failure ran only part of the
+task, and counting that part would teach a flaky tool's task type a structure without the steps
+the failure kept from running. ``StructureModel`` keeps, per task type, a
 distribution over the structures (DAGs of capabilities) its traces had, with a prior shared across
 task types, and a text model that predicts the structure from the request, so that a task type seen
 rarely, or a new one, still gets a sensible plan. ``ToolMetaLearner`` feeds it every trace it records
@@ -214,15 +217,24 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "key", "features")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "key", "text", "features")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
         self.task_type = task_type
         self.complexity = complexity
         self.request = request
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
-        self.key: Key | None = None
+        self.failed: set[str] = set()  # steps without a successful attempt so far
+        self.key: Key | None = None  # the structure it is counted with (None: not counted)
+        self.text = False  # whether its request is in the text model's precision A
         self.features: np.ndarray | None | bool = False  # the request's, once computed
+
+    def ended_well(self) -> bool:
+        """Whether every step that ends the trace (no step of it consumes it) succeeded."""
+        if not self.failed:
+            return True
+        consumed = {p for s in self.steps.values() for p in s.depends_on}
+        return self.failed <= consumed
 
 
 def check_trace_id(trace_id: Any) -> str:
@@ -465,12 +477,15 @@ class StructureModel:
         self._pending = []
         return self._P
 
-    def _move_text(self, f: np.ndarray, old: Key | None, new: Key, sign_old: float = -1.0) -> None:
-        """The trace with features ``f`` now has structure ``new`` instead of ``old``."""
+    def _move_text(self, f: np.ndarray, old: Key | None, new: Key | None, sign_old: float = -1.0) -> None:
+        """The trace with features ``f`` now has structure ``new`` instead of ``old`` (``None``:
+        none counted)."""
         if old is not None:
             self._by_structure[old] = self._by_structure[old] + sign_old * f
             for c in {c for c, _ in old if c is not None}:
                 self._by_capability[c] = self._by_capability[c] + sign_old * f
+        if new is None:
+            return
         self._by_structure[new] = self._by_structure.get(new, 0.0) + f
         for c in {c for c, _ in new if c is not None}:
             self._by_capability[c] = self._by_capability.get(c, 0.0) + f
@@ -556,17 +571,23 @@ class StructureModel:
         *,
         request: str | None = None,
         complexity: str | None = None,
+        succeeded: bool = True,
     ) -> None:
         """One attempt of trace ``trace_id``, in the order attempts ran (live or replayed from a
-        store). A step the trace has already is not counted again; parents the trace lacks are
-        dropped (a replayed log is trusted, not checked: ``check_trace`` checks before recording).
-        A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written; others stay
-        open for more attempts (the latest ``max_open_traces``)."""
+        store), and whether it ``succeeded``. A step the trace has already is not counted again
+        (a successful retry or fallback makes it a step that succeeded); parents the trace lacks
+        are dropped (a replayed log is trusted, not checked: ``check_trace`` checks before
+        recording). The trace counts while the steps that end it have succeeded (see the module's
+        docstring). A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written;
+        others stay open for more attempts (the latest ``max_open_traces``)."""
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
                 self._open.move_to_end(trace_id)
             if step.step in trace.steps:
+                if succeeded and step.step in trace.failed:
+                    trace.failed.discard(step.step)
+                    self._uncounted[trace] = None
                 return
         f = self._vector(request) if trace is None else self._features(trace)
         if f is not None and self._A is not None and len(f) != len(self._A):
@@ -584,6 +605,8 @@ class StructureModel:
             trace.features = f
         parents = tuple(p for p in step.depends_on if p in trace.steps)
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
+        if not succeeded:
+            trace.failed.add(step.step)
         self._uncounted[trace] = None
 
     def _count(self) -> None:
@@ -606,13 +629,14 @@ class StructureModel:
         return trace.features  # type: ignore[return-value]
 
     def _recount(self, trace: _Trace, f: np.ndarray | None) -> None:
-        """Move ``trace`` (request features ``f``) from the structure it had to the one its steps
-        make now."""
-        steps = list(trace.steps.values())
+        """Move ``trace`` (request features ``f``) from the structure it was counted with to the
+        one its steps make now (``None``: not counted, the steps that end it have not all
+        succeeded)."""
         old = trace.key
-        new, names = _canonical(steps)
+        new, names = _canonical(list(trace.steps.values())) if trace.ended_well() else (None, ())
+        if old is None and new is None:
+            return
         trace.key = new
-        self._names.setdefault(new, names)
         counts = self._counts.setdefault(trace.task_type, Counter())
         sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
         if old is not None:
@@ -623,12 +647,15 @@ class StructureModel:
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
-        counts[new] += 1
-        self._total[new] += 1
-        sizes[len(new)] += 1
+        if new is not None:
+            self._names.setdefault(new, names)
+            counts[new] += 1
+            self._total[new] += 1
+            sizes[len(new)] += 1
         if f is not None:
-            if old is None:
+            if not trace.text:  # its request stays in A once counted: A is only ever added to
                 self._add_text(f)
+                trace.text = True
             self._move_text(f, old, new)
         if old is not None and old not in self._total:
             self._forget(old)
@@ -927,6 +954,7 @@ class StructureModel:
                     "complexity": t.complexity,
                     "request": t.request,
                     "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
+                    "failed": [s for s in t.steps if s in t.failed],
                 }
                 for tid, t in self._open.items()
             ],
@@ -987,8 +1015,13 @@ class StructureModel:
                 if step in trace.steps or any(p not in trace.steps for p in parents) or len(set(parents)) != len(parents):
                     raise CorruptStateError(f"state.open[{i}].steps: step {step!r} repeats or consumes a step not before it")
                 trace.steps[step] = TraceStep(step, capability, tuple(parents))
-            trace.key = _key(list(trace.steps.values())) if trace.steps else None
-            if trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) < 1 or t.trace_id in fresh._open:
+            trace.failed = set(t.failed)
+            if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
+                raise CorruptStateError(f"state.open[{i}].failed: {t.failed!r} must name steps of the trace, each once")
+            trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
+            trace.text = trace.key is not None  # a counted trace's request is in A
+            counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
+            if not trace.steps or not counted or t.trace_id in fresh._open:
                 raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
             if t.trace_id.startswith(CALL_TRACE_PREFIX):
                 raise CorruptStateError(f"state.open[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
@@ -1055,6 +1088,7 @@ class _SavedTrace(BaseModel):
     complexity: StrictStr | None
     request: StrictStr | None
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
+    failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
 
 
 class _SavedStructures(BaseModel):

@@ -8,12 +8,12 @@ import sqlite3
 import pytest
 
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
-from toolrouter.errors import InvalidOutcomeError
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskStep
 from toolrouter.plan import ExecutionPlan
 from toolrouter.store import open_store
 from toolrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
-from toolrouter.structure import StructureModel
+from toolrouter.structure import StructureModel, TraceStep
 
 TOOLS = [
     ToolProfile(tool_id="web", capabilities=["search"], description="search the web for pages"),
@@ -287,3 +287,45 @@ def test_a_trace_id_held_open_for_one_task_type_is_refused_for_another() -> None
     with pytest.raises(InvalidOutcomeError, match="route: trace 'q' is a trace of task type 'research'"):
         tools.route("analysis", trace_id="q", task_type="audit")(["page"])
     assert ran == []
+
+
+def test_a_run_cut_short_by_a_failure_teaches_no_structure(tmp_path) -> None:
+    # a flaky first tool once made every failed run a one-step trace: after a few, the router
+    # planned the task type as that step alone and reported the truncated runs as successes
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    r = router(store=url)
+    search_then_analysis(r, 2)
+    r.functions.update({"web": lambda request: 1 / 0, "calc": lambda request: "sum", "llm": lambda request: "prose"})
+    for i in range(4):
+        assert r.execute(research(f"f{i}"), "bees").status.value == "failed"
+    assert r.structures.traces("research") == 2
+    assert learned(r.optimize_task_execution(research())) == (["search", "analysis"], [("search", "analysis")], "learned")
+    # a step that fails and then succeeds (a retry, a fallback) ran; so did one a later step consumed
+    r.learn_from_execution(research("a"), [
+        ExecutionResult(tool_id="web", step="search", success=False),
+        ExecutionResult(tool_id="web", step="search", success=True),
+        ExecutionResult(tool_id="calc", step="analysis", success=True),
+    ])
+    r.learn_from_execution(research("b"), [
+        ExecutionResult(tool_id="web", step="search", success=False),
+        ExecutionResult(tool_id="calc", step="analysis", success=True),
+    ])
+    assert r.structures.traces("research") == 4
+    # a trace counted so far stops counting when a step that ends it fails, and counts again once it succeeds
+    r.learn_from_execution(research("o"), [ExecutionResult(tool_id="web", step="search", success=True)], trace_id="o")
+    r.learn_from_execution(research("o"), [ExecutionResult(tool_id="calc", step="analysis", success=False)], trace_id="o")
+    assert r.structures.traces("research") == 4
+    replayed = router(store=url, snapshot_name="other")  # the same from the store's log
+    assert replayed.structures.traces("research") == 4
+    replayed.close()
+    config, arrays = r.structures.state()
+    restored = StructureModel()
+    restored.load_state(config, arrays)  # the open trace keeps its failed step
+    (saved,) = config["open"]
+    assert saved["failed"] == ["analysis"]
+    with pytest.raises(CorruptStateError, match=r"state.open\[0\].failed: \['ghost'\] must name steps of the trace"):
+        StructureModel().load_state({**config, "open": [{**saved, "failed": ["ghost"]}]}, arrays)
+    for model in (r.structures, restored):
+        model.observe("o", "research", TraceStep("analysis", "analysis", ("search",)), succeeded=True)
+        assert model.traces("research") == 5
+    r.close()
