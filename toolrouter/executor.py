@@ -58,6 +58,7 @@ from typing import Any
 
 import networkx as nx
 
+from toolrouter._checks import check_real
 from toolrouter.attempts import (
     Binding,
     CallSpec,
@@ -315,6 +316,16 @@ class PlanExecutor:
         for tool_id, fn in tools.items():
             if not callable(fn):
                 raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
+        if costs is not None:
+            if not isinstance(costs, Mapping):
+                raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
+            for tool_id, cost in costs.items():  # a negative or NaN cost summed into every run's total
+                check_real(f"costs[{tool_id!r}]", cost, low=0)
+        if output_types is not None and not isinstance(output_types, Mapping):
+            raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
+        for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
+            if fn is not None and not callable(fn):  # it failed at every attempt, or at the first breaker
+                raise TypeError(f"{name}: expected a callable, got {fn!r:.100}")
         for key, expected in (output_types or {}).items():
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
@@ -394,9 +405,14 @@ class PlanExecutor:
         on_attempt: Callable[[ExecutionResult], None] | None = None,
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
-        cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted);
+        cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
         ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
         _check_run_options(cancel_event, deadline_s)
+        if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
+            # another run's attempts would be summed into this one's cost and status
+            raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
+        if on_attempt is not None and not callable(on_attempt):
+            raise TypeError(f"on_attempt: expected a callable, got {on_attempt!r:.100}")
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
@@ -685,8 +701,8 @@ def _check_run_options(cancel_event: Any, deadline_s: Any) -> None:
             f"cancel_event: expected an asyncio.Event, got {cancel_event!r}; to bound a run from "
             "synchronous code, pass deadline_s"
         )
-    if deadline_s is not None and not deadline_s > 0:
-        raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
+    if deadline_s is not None:
+        check_real("deadline_s", deadline_s, low=0, low_open=True)
 
 
 def learner_executor(

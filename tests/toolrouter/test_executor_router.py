@@ -64,7 +64,7 @@ def test_execute_options_are_checked_before_the_plan_and_a_config_may_be_a_mappi
     task = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
     bad = {
         "config": ({"timeout_s": "soon"}, ValueError, "timeout_s"),
-        "deadline_s": (0, ValueError, "deadline_s must be > 0, got 0"),
+        "deadline_s": (0, ValueError, "deadline_s: expected a finite number > 0, got 0"),
         "cancel_event": (threading.Event(), TypeError, "cancel_event: expected an asyncio.Event, got <threading.Event"),
     }
     for option, (value, error, message) in bad.items():
