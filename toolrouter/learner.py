@@ -1626,7 +1626,7 @@ class ToolMetaLearner:
                     continue  # a late outcome of a removed tool: kept in the store, not learned
                 self.structures.observe(
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
-                    request=trace.request, complexity=trace.complexity, succeeded=o.result.success,
+                    request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
                 )
 
     def _count_for_sync(self, n: int) -> None:
@@ -1818,7 +1818,7 @@ class ToolMetaLearner:
                 ):
                     self.structures.observe(
                         rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                        request=rec.request, complexity=rec.complexity, succeeded=rec.success,
+                        request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
                     )
                 context = rec.context
                 if self.contextual and context is None:

@@ -71,7 +71,7 @@ import itertools
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -79,7 +79,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from toolrouter._checks import NumbersNotBools
+from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
@@ -137,6 +137,39 @@ class TraceStep:
     step: str
     capability: str | None
     depends_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # made by hand for StructureModel.observe: a string of parents was read as its letters,
+        # each then dropped as no step of the trace
+        _check_name("step", self.step)
+        _check_text("capability", self.capability)
+        if isinstance(self.depends_on, list):
+            object.__setattr__(self, "depends_on", tuple(self.depends_on))
+        if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
+            raise TypeError(f"depends_on: expected a tuple of step names, got {short_repr(self.depends_on)}")
+
+
+def _check_name(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a non-empty string (a name the model
+    keys its counts by and saves: another value was kept, then refused by the saved state)."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{field}: expected a non-empty string, got {short_repr(value)}")
+
+
+def _check_text(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a string or ``None``."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{field}: expected a string or None, got {short_repr(value)}")
+
+
+def _check_capabilities(capabilities: Any) -> None:
+    """A ``TypeError`` unless ``capabilities`` is a mapping or a collection of capability names: a
+    string was read as its letters, each a capability no tool serves."""
+    if isinstance(capabilities, (str, bytes)) or not isinstance(capabilities, Iterable):
+        raise TypeError(f"capabilities: expected a mapping or a list of capability names, got {short_repr(capabilities)}")
+    names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
+    for name in names:
+        _check_name("capabilities", name)
 
 
 class StructureConfig(NumbersNotBools):
@@ -580,6 +613,14 @@ class StructureModel:
         recording). The trace counts while the steps that end it have succeeded (see the module's
         docstring). A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written;
         others stay open for more attempts (the latest ``max_open_traces``)."""
+        _check_name("trace_id", trace_id)
+        _check_name("task_type", task_type)
+        if not isinstance(step, TraceStep):
+            raise TypeError(f"step: expected a TraceStep, got {short_repr(step)}")
+        _check_text("request", request)
+        _check_text("complexity", complexity)
+        if not isinstance(succeeded, bool):
+            raise TypeError(f"succeeded: expected True or False, got {short_repr(succeeded)}")
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
@@ -814,6 +855,14 @@ class StructureModel:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
         their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores."""
+        _check_name("task_type", task_type)
+        if isinstance(capabilities, Iterator):
+            capabilities = list(capabilities)  # read by the check, and again below
+        _check_capabilities(capabilities)
+        _check_text("request", request)
+        _check_text("complexity", complexity)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
@@ -889,6 +938,8 @@ class StructureModel:
     ) -> list[StructureProposal]:
         """The candidate structures for a task of ``task_type``, most probable first, each with its
         probability (``capabilities`` default: every capability a trace used)."""
+        if top is not None:
+            top = check_count("top", top)  # -1 cut the least probable off, as a slice does
         self._count()
         if capabilities is None:
             capabilities = sorted({c for k in self._total for c, _ in k if c is not None})
