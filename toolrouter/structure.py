@@ -65,6 +65,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -401,6 +402,17 @@ def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
     raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(path + path[:1])}")
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run under its model's lock."""
+
+    @functools.wraps(method)
+    def run(self: StructureModel, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class StructureModel:
     """Per task type, a distribution over the structures its traces had; a text model that
     predicts the structure from the request; proposals for tasks that declare no steps.
@@ -410,7 +422,7 @@ class StructureModel:
             ``toolrouter.features.HashingFeaturizer(dim=512)``); vectors are unit-normalised.
         config: a :class:`StructureConfig` or a dict of its fields.
 
-    Not thread-safe on its own: ``ToolMetaLearner`` calls it under its lock.
+    Thread-safe: a router's threads record traces while others read ``router.structures``.
     """
 
     def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
@@ -422,6 +434,7 @@ class StructureModel:
         self._featurizer = featurizer
         self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
         self._descriptions: dict[str, np.ndarray | None] = {}  # capability text -> unit vector
+        self._lock = threading.RLock()  # reentrant: a proposal reads the counts through traces()
         self._reset()
 
     def _reset(self) -> None:
@@ -432,7 +445,6 @@ class StructureModel:
         # traces with steps observed since they were last counted: counted when something reads
         # the counts, so that a plan of n steps recorded step by step is counted once, not n times
         self._uncounted: OrderedDict[_Trace, None] = OrderedDict()
-        self._counting = threading.Lock()  # readers on several threads count each trace once
         self._open: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
@@ -527,11 +539,13 @@ class StructureModel:
     def _trace(self, trace_id: str) -> _Trace | None:
         return self._calls.get(trace_id) or self._open.get(trace_id)
 
+    @_locked
     def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps of an open trace so far (none for an unknown or closed one)."""
         trace = self._trace(trace_id)
         return tuple(trace.steps.values()) if trace is not None else ()
 
+    @_locked
     def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
         task type: a trace is one task's run, and its steps teach its own type's structure only."""
@@ -541,6 +555,7 @@ class StructureModel:
                 f"{field}: trace {trace_id!r} is a trace of task type {trace.task_type!r}, got task type {task_type!r}"
             )
 
+    @_locked
     def check_trace(
         self, trace_id: str, entries: Sequence[tuple[str, str | None, Sequence[str] | None]], where: Callable[[int], str]
     ) -> list[TraceStep]:
@@ -596,6 +611,7 @@ class StructureModel:
                 )
         return out
 
+    @_locked
     def observe(
         self,
         trace_id: str,
@@ -652,13 +668,11 @@ class StructureModel:
 
     def _count(self) -> None:
         """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
-        if not self._uncounted:
-            return
-        with self._counting:
-            while self._uncounted:
-                trace, _ = self._uncounted.popitem(last=False)
-                self._recount(trace, self._features(trace))
+        while self._uncounted:
+            trace, _ = self._uncounted.popitem(last=False)
+            self._recount(trace, self._features(trace))
 
+    @_locked
     def close(self, trace_id: str) -> bool:
         """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
         starts a new trace. Returns whether it was open."""
@@ -707,6 +721,7 @@ class StructureModel:
         self._by_structure.pop(key, None)
 
     # --- reading -------------------------------------------------------------------------------
+    @_locked
     def traces(self, task_type: str | None = None) -> int:
         """How many traces were learned (of ``task_type``, or of every type)."""
         self._count()
@@ -714,6 +729,7 @@ class StructureModel:
         return int(sum(counts.values()))
 
     @property
+    @_locked
     def task_types(self) -> list[str]:
         """The task types with traces."""
         self._count()
@@ -842,6 +858,7 @@ class StructureModel:
             self._descriptions[text] = None if d is None or len(d) != dim + 1 else d[:-1]
         return self._descriptions[text]
 
+    @_locked
     def scores(
         self,
         task_type: str,
@@ -893,6 +910,7 @@ class StructureModel:
         draw = rng.dirichlet(alpha)
         return keys, base + type_weight * np.log(np.maximum(draw, 1e-300)), mean
 
+    @_locked
     def propose(
         self,
         task_type: str,
@@ -927,6 +945,7 @@ class StructureModel:
             self._steps(key), _source(key, n_t), float(p[best] / p.sum()), int(n_t), self.traces(task_type), sample
         )
 
+    @_locked
     def distribution(
         self,
         task_type: str,
@@ -962,6 +981,7 @@ class StructureModel:
             for i in order
         ]
 
+    @_locked
     def summary(self, task_type: str) -> dict[str, Any]:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
         capability), in how many traces it occurred, and the posterior mean and standard deviation
@@ -986,6 +1006,7 @@ class StructureModel:
         }
 
     # --- persistence ---------------------------------------------------------------------------
+    @_locked
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The learned state as JSON-able data and arrays (``load_state`` reads them back)."""
         self._count()
@@ -1021,6 +1042,7 @@ class StructureModel:
             arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))
         return config, arrays
 
+    @_locked
     def load_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         """Restore what ``state`` returned. A state that is malformed or contradicts itself raises
         ``CorruptStateError`` naming the key; nothing changes then."""
@@ -1113,7 +1135,7 @@ class StructureModel:
             fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}
         elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
             raise CorruptStateError("arrays.A: missing, but the state has text")
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer")})
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
 
     def __repr__(self) -> str:
         return f"StructureModel(task_types={len(self.task_types)}, traces={self.traces()}, structures={len(self._names)})"

@@ -321,3 +321,30 @@ def test_the_structure_key_ignores_which_of_independent_steps_is_listed_first() 
             (only,) = model.state()[0]["structures"]  # the one structure the trace has
             keys.add(repr((only["capabilities"], only["parents"])))  # names may differ between equal steps
         assert len(keys) == 1
+
+
+def test_a_read_on_one_thread_and_a_trace_recorded_on_another_take_turns() -> None:
+    # router.structures is read by users (distribution, summary) while the router's threads record
+    # traces: a read that iterated the counts while a trace was counted raised "dictionary changed
+    # size during iteration". A trace recorded during a read now waits for the read to end.
+    import threading
+
+    from toolrouter.features import HashingFeaturizer
+
+    armed: list[bool] = []
+    waited: list[bool] = []
+
+    def featurizer(text: str) -> np.ndarray:
+        if armed and not waited:  # the first text featurised within the proposal below
+            writer.start()
+            writer.join(0.2)
+            waited.append(writer.is_alive())
+        return HashingFeaturizer(dim=16)(text)
+
+    model = StructureModel(featurizer)
+    writer = threading.Thread(target=chain, args=(model, "t1", "research", ["search"]))
+    chain(model, "t0", "research", ["search", "analysis"], request="find papers")
+    armed.append(True)
+    model.propose("research", capabilities={"search": "web pages", "analysis": "tables"}, request="find tables")
+    writer.join()
+    assert waited == [True] and model.traces("research") == 2
