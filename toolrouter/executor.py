@@ -344,7 +344,7 @@ class PlanExecutor:
         # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
         self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
-        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -352,7 +352,7 @@ class PlanExecutor:
         ``run``."""
         self._pool.close()
         with self._loops_lock:
-            loops, self._loops = self._loops, []
+            loops, self._loops = list(self._loops.values()), {}
         for loop in loops:
             if not loop.is_running() and not loop.is_closed():
                 close_loop(loop)
@@ -377,7 +377,9 @@ class PlanExecutor:
         """``arun`` from synchronous code (not from inside a running event loop).
 
         Each calling thread keeps its own event loop across runs: ``asyncio.run`` would build and
-        tear down one (and the SIGINT handler) per run, which costs more than a small plan.
+        tear down one (and the SIGINT handler) per run, which costs more than a small plan. The
+        loop of a thread that has ended is closed when another thread makes its own, or by
+        ``close``.
         """
         try:
             asyncio.get_running_loop()
@@ -391,7 +393,14 @@ class PlanExecutor:
             loop = asyncio.new_event_loop()
             self._local.loop = loop
             with self._loops_lock:
-                self._loops.append(loop)
+                # the loops of threads that have ended are closed here: else each short-lived
+                # thread (a server's, per request) left one open, with its file descriptors
+                ended = [t for t in self._loops if not t.is_alive()]
+                stale = [self._loops.pop(t) for t in ended]
+                self._loops[threading.current_thread()] = loop
+            for old in stale:
+                if not old.is_closed():
+                    close_loop(old)
         return loop
 
     async def arun(

@@ -353,6 +353,27 @@ def test_run_options_of_the_wrong_kind_are_refused_before_any_tool_runs() -> Non
     assert len(calls) == 1 and len(used.attempts) == 1
 
 
+def test_the_event_loops_of_threads_that_have_ended_are_closed() -> None:
+    # each thread that called run kept an event loop (three file descriptors) until close(): a
+    # server calling run from a thread per request ran out of descriptors
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def tool(request):
+        loops.append(asyncio.get_running_loop())
+
+    plan = plan_of({"s": ([], ["t"])})
+    with PlanExecutor({"t": tool}, FAST) as ex:
+        for _ in range(4):
+            thread = threading.Thread(target=ex.run, args=(plan,))
+            thread.start()
+            thread.join()
+        assert [loop.is_closed() for loop in loops] == [True, True, True, False]  # the last one's: at the next
+        ex.run(plan)
+        ex.run(plan)  # this thread's loop, kept across runs
+        assert loops[-1] is loops[-2] and not loops[-1].is_closed() and loops[3].is_closed()
+    assert loops[-1].is_closed()
+
+
 def test_retries_with_backoff_then_success() -> None:
     calls = []
 
