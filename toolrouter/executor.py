@@ -743,14 +743,11 @@ def _learn_hook(
     execution: TaskExecution,
     trace_id: str,
     functions: Mapping[str, Callable[..., Any]],
+    stop: asyncio.Event,
 ) -> Callable[[ExecutionResult], None]:
     def learn(result: ExecutionResult) -> None:
-        if result.tool_id not in learner.tools:
-            # removed while the plan ran: the router stores the attempt but has no policy to teach
-            execution.unlearned.append(result)
-            learner.learn_from_execution(task, [result], trace_id=trace_id)
-            return
-        if not result.success and result.tool_id not in functions:
+        removed = result.tool_id not in learner.tools
+        if not removed and not result.success and result.tool_id not in functions:
             # no function to call (none given, or taken away): nothing was called, so this is no
             # outcome of the tool, and the tool must not be taught a failure that is not its own
             execution.unlearned.append(result)
@@ -759,10 +756,21 @@ def _learn_hook(
             learned = learner.learn_from_execution(task, [result], trace_id=trace_id)
         except Exception:
             execution.unlearned.append(result)
+            if getattr(learner, "closed", False):
+                stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
+        if removed:
+            # removed while the plan ran: the router stored the attempt but has no policy to teach
+            execution.unlearned.append(result)
+            return
         execution.utilities.extend(u for us in learned.utilities.values() for u in us)
 
     return learn
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
 
 
 async def aexecute_task(
@@ -793,7 +801,9 @@ async def aexecute_task(
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
-    one trace (one ``trace_id``), from which the router learns the task type's structure. The
+    one trace (one ``trace_id``), from which the router learns the task type's structure. A router
+    closed while its plan runs (``learner.closed``) stops the run as ``cancel_event`` does: no
+    further tool is called for it, and the attempt it refused is in ``unlearned``. The
     end-to-end outcome is counted for the plan's step structure (``learner.graphs``, when the
     learner keeps one) and logged as ``task_outcome``.
     """
@@ -827,16 +837,25 @@ async def aexecute_task(
             learn_task = task.model_copy(update={"steps": tuple(steps)})
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
     trace_id = f"run-{uuid.uuid4().hex}"
+    # the run stops when the caller cancels it, or when the router is closed while it runs
+    stop = asyncio.Event()
+    relay = None
+    if cancel_event is not None:
+        relay = asyncio.get_running_loop().create_task(_relay(cancel_event, stop))
+        if cancel_event.is_set():
+            stop.set()  # before the run begins: it starts no step
     try:
         await executor.arun(
             plan,
             inputs,
-            cancel_event=cancel_event,
+            cancel_event=stop,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools),
+            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop),
         )
     finally:
+        if relay is not None:
+            relay.cancel()
         if own:
             executor.close()
         close_trace = getattr(learner, "close_trace", None)

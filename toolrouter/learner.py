@@ -2262,6 +2262,11 @@ class ToolMetaLearner:
             # learned go on without it: _catch_up)
             self._closed, self._caught_up = True, False
 
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` closed the router's store: it records no more attempts."""
+        return self._closed
+
     def __enter__(self) -> "ToolMetaLearner":
         return self
 
