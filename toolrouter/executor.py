@@ -794,8 +794,9 @@ async def aexecute_task(
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
-            task that declares its steps, the plan's steps must be among them (``ValueError``
-            naming the step otherwise, before any tool runs).
+            task that declares its steps, the plan's steps must be among them, each with the
+            task's capability and dependencies (``ValueError`` naming the step otherwise, before
+            any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -897,19 +898,27 @@ def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: 
 
 def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     """Refuse, before any tool runs, a plan whose steps are not those ``task`` declares: each
-    attempt is learned as a step of the task, and an attempt at a step it lacks could not be."""
+    attempt is learned as a step of the task (its capability, the steps it consumed), and an
+    attempt at a step it lacks could not be; one run without the inputs the task gives it would
+    be learned as its tool's failure."""
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
-    own = {s.step: s.capability for s in learner.task_steps(task)}
+    own = {s.step: s for s in learner.task_steps(task)}
     for step in _plan_steps(plan):
         if step.step_id not in own:
             raise ValueError(
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
             )
-        if step.capability != own[step.step_id]:
+        declared = own[step.step_id]
+        if step.capability != declared.capability:
             raise ValueError(
                 f"plan: step {step.step_id!r} serves {step.capability!r}; task {task.task_id!r} has it serve "
-                f"{own[step.step_id]!r}"
+                f"{declared.capability!r}"
+            )
+        if set(step.depends_on) != set(declared.depends_on):
+            raise ValueError(
+                f"plan: step {step.step_id!r} consumes {sorted(step.depends_on)}; task {task.task_id!r} has it "
+                f"consume {sorted(declared.depends_on)}"
             )
 
 
