@@ -883,7 +883,7 @@ class ToolMetaLearner:
             complexity=task.complexity.value,
             rng=self._structure_rng if sample else None,
         )
-        specs = [_StepSpec(s.step, s.capability, s.depends_on) for s in proposal.steps]
+        specs = self._unclaimed_names(task.task_type, proposal.steps)
         if log.enabled():
             log.info(
                 "structure_proposed",
@@ -896,6 +896,29 @@ class ToolMetaLearner:
         return specs, PlanStructure(
             proposal.source, proposal.probability, proposal.traces, proposal.task_type_traces, proposal.sampled
         )
+
+    def _unclaimed_names(self, task_type: str, steps: Sequence[TraceStep]) -> list[_StepSpec]:
+        """The proposed ``steps``, each renamed whose name a route of ``task_type`` holds for
+        another capability (the names are those of the first trace that ran the structure, maybe
+        of another task type): it takes its capability's name, numbered if that is taken too."""
+        def free(name: str, capability: str | None) -> bool:
+            route = self._routes.get((task_type, name))
+            return route is None or route.capability == capability
+
+        taken = {s.step for s in steps if free(s.step, s.capability)}
+        names: dict[str, str] = {}
+        for s in steps:
+            if s.step in taken:
+                names[s.step] = s.step
+                continue
+            base = s.capability or DEFAULT_STEP
+            name, k = base, 1
+            while name in taken or not free(name, s.capability):
+                k += 1
+                name = f"{base}_{k}"
+            taken.add(name)
+            names[s.step] = name
+        return [_StepSpec(names[s.step], s.capability, tuple(names[p] for p in s.depends_on)) for s in steps]
 
     def register_template(self, task_type: str, steps: Iterable[Any]) -> None:
         """Plan tasks of ``task_type`` that give no steps of their own as ``steps`` (``TaskStep``

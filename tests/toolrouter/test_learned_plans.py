@@ -329,3 +329,21 @@ def test_a_run_cut_short_by_a_failure_teaches_no_structure(tmp_path) -> None:
         model.observe("o", "research", TraceStep("analysis", "analysis", ("search",)), succeeded=True)
         assert model.traces("research") == 5
     r.close()
+
+
+def test_a_structure_from_another_task_type_is_planned_under_names_free_in_this_one() -> None:
+    # a structure's steps are named as in the first trace that ran it, maybe of another task type:
+    # planning a task that names no step failed, telling the caller to "give the step another name"
+    r = router(store="memory://")
+    r.learn_from_execution(research("x", context="find pages about bees"), [ExecutionResult(tool_id="web", step="a", success=True)])
+    table = "analyse the numbers in this table"
+    for i in range(3):
+        r.learn_from_execution(TaskProfile(task_id=f"y{i}", task_type="audit", context=table), [
+            ExecutionResult(tool_id="calc", step="a", success=True)
+        ])
+    plan = r.optimize_task_execution(research("z", context=table))
+    assert learned(plan) == (["analysis"], [], "predicted") and plan.step("analysis").capability == "analysis"
+    r.functions.update({"web": lambda request: "pages", "calc": lambda request: 42, "llm": lambda request: "prose"})
+    run = r.execute(research("z", context=table), "q")
+    assert run.succeeded and r.structures.traces("research") == 2
+    assert {(t, s, c) for t, s, c in r.routes} >= {("research", "a", "search"), ("research", "analysis", "analysis")}
