@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -230,7 +231,7 @@ class ExecutionPlan:
             "task_type": self.task_type,
             "max_cost": self.max_cost,
             "max_latency_s": self.max_latency_s,
-            "metadata": self.metadata,
+            "metadata": copy.deepcopy(self.metadata),  # a description, not a handle on the plan
             "structure": asdict(self.structure),
             "steps": [
                 {
@@ -292,7 +293,7 @@ class ExecutionPlan:
             max_latency_s=data.get("max_latency_s"),
             structure=structure,
         )
-        plan.metadata = dict(metadata)
+        plan.metadata = copy.deepcopy(dict(metadata))
         return plan
 
     def to_json(self, **dumps_options: Any) -> str:

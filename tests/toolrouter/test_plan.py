@@ -53,6 +53,19 @@ def test_plan_json_round_trip() -> None:
     assert set(back.graph.edges) == set(plan.graph.edges)
 
 
+def test_a_plan_and_its_description_share_no_metadata() -> None:
+    # to_dict handed out the plan's own metadata (editing the description edited the plan's
+    # planner report), and from_dict kept the description's nested values
+    plan = _diamond()
+    plan.metadata["planner"] = {"feasible": True}
+    data = plan.to_dict()
+    data["metadata"]["planner"]["feasible"] = False
+    assert plan.metadata == {"planner": {"feasible": True}}
+    back = ExecutionPlan.from_dict(data)
+    data["metadata"]["planner"]["feasible"] = True
+    assert back.metadata == {"planner": {"feasible": False}}
+
+
 def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step() -> None:
     from toolrouter.errors import TaskGraphError
 
