@@ -26,7 +26,8 @@ failures, timeouts and cancellations included. A step whose tools all fail is ``
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
 returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
-the ``run`` object passed in, then re-raises ``CancelledError``.
+the ``run`` object passed in, then re-raises ``CancelledError``. A tool's ``KeyboardInterrupt``
+or ``SystemExit`` cancels the rest of the run the same way, then is raised.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -73,6 +74,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     close_loop,
+    describe_error,
     is_async_callable,
     run_async,
     run_in_new_loop,
@@ -281,8 +283,17 @@ class _Run:
         self.spent = 0.0
         self.reserved = 0.0  # cost admitted for the tries in flight, not yet recorded in spent
         self.cancelled = False
+        self.interrupt: BaseException | None = None  # a tool's KeyboardInterrupt, SystemExit...
         self.tasks: dict[str, asyncio.Task] = {}
         self.hooks: list[Callable[[ExecutionResult], None]] = []
+
+    def cancel(self) -> None:
+        """Cancel every step still running (but the one calling, which is ending)."""
+        self.cancelled = True
+        current = asyncio.current_task()
+        for task in self.tasks.values():
+            if task is not current:
+                task.cancel()
 
 
 class PlanExecutor:
@@ -438,25 +449,20 @@ class PlanExecutor:
         for step in steps:
             ctx.tasks[step.step_id] = loop.create_task(self._run_step(ctx, step, semaphore))
 
-        def cancel_all() -> None:
-            ctx.cancelled = True
-            for task in ctx.tasks.values():
-                task.cancel()
-
         watcher = None
         if cancel_event is not None:
 
             async def watch() -> None:
                 await cancel_event.wait()
-                cancel_all()
+                ctx.cancel()
 
             watcher = loop.create_task(watch())
-        timer = loop.call_later(deadline_s, cancel_all) if deadline_s is not None else None
+        timer = loop.call_later(deadline_s, ctx.cancel) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
         except asyncio.CancelledError:
             # Cancelled from outside: let every step record its cancelled attempts, then re-raise.
-            cancel_all()
+            ctx.cancel()
             await asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
             self._finish(ctx, steps, t0)
             raise
@@ -466,6 +472,8 @@ class PlanExecutor:
             if timer is not None:
                 timer.cancel()
         self._finish(ctx, steps, t0)
+        if ctx.interrupt is not None:
+            raise ctx.interrupt  # the caller's, now that no step of the run is left running
         return record
 
     def _finish(self, ctx: _Run, steps: Sequence[_ExecStep], t0: float) -> None:
@@ -518,6 +526,19 @@ class PlanExecutor:
             outcome.status = StepStatus.CANCELLED
             outcome.error = outcome.error or "run cancelled"
             ctx.record.steps[step.step_id] = outcome
+        except GeneratorExit:  # the step's coroutine itself closed (its loop dropped): not a tool's
+            raise
+        except BaseException as exc:
+            # What escapes the attempt loop: a tool's KeyboardInterrupt or SystemExit (its attempt
+            # recorded). Let out of the step, it stopped the event loop with the other steps on
+            # it, to go on at the thread's next run and raise again there: they are cancelled
+            # first, and arun raises it once they have ended.
+            outcome.status = StepStatus.CANCELLED
+            outcome.error = f"run interrupted: {describe_error(exc)}"
+            ctx.record.steps[step.step_id] = outcome
+            if ctx.interrupt is None:
+                ctx.interrupt = exc
+            ctx.cancel()
         return outcome
 
     async def _try_tools(

@@ -374,6 +374,28 @@ def test_the_event_loops_of_threads_that_have_ended_are_closed() -> None:
     assert loops[-1].is_closed()
 
 
+def test_a_tools_keyboard_interrupt_ends_the_run_with_no_step_left_running() -> None:
+    # the interrupt stopped the thread's event loop with the other steps on it: the record said
+    # they had failed while they still ran, and the thread's next run resumed them and raised
+    # the interrupt again
+    def interrupt(request):
+        raise KeyboardInterrupt
+
+    async def wait(request):
+        await asyncio.Event().wait()
+
+    record = PlanRun()
+    with PlanExecutor({"stop": interrupt, "wait": wait, "t": ok(1)}, FAST) as ex:
+        with pytest.raises(KeyboardInterrupt):
+            ex.run(plan_of({"a": ([], ["stop"]), "b": ([], ["wait"]), "c": (["b"], ["t"])}), run=record)
+        assert record.status is RunStatus.CANCELLED
+        assert record.statuses() == {"a": StepStatus.CANCELLED, "b": StepStatus.CANCELLED, "c": StepStatus.CANCELLED}
+        assert sorted((a.tool_id, a.error) for a in record.attempts) == [
+            ("stop", "KeyboardInterrupt: "), ("wait", "CancelledError: run cancelled")
+        ]
+        assert ex.run(plan_of({"d": ([], ["t"])})).outputs == {"d": 1}
+
+
 def test_retries_with_backoff_then_success() -> None:
     calls = []
 
