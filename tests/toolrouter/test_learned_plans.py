@@ -347,3 +347,28 @@ def test_a_structure_from_another_task_type_is_planned_under_names_free_in_this_
     run = r.execute(research("z", context=table), "q")
     assert run.succeeded and r.structures.traces("research") == 2
     assert {(t, s, c) for t, s, c in r.routes} >= {("research", "a", "search"), ("research", "analysis", "analysis")}
+
+
+def test_a_run_of_parallel_steps_one_of_them_open_to_any_tool_is_learned_as_it_ran() -> None:
+    # a plan with a step any tool may serve cannot pin its steps as declared ones; its attempts
+    # were learned as a trace in the order they ended, each after the one before: two steps run
+    # side by side were learned as a chain, a structure the task type never ran
+    import asyncio
+
+    r = router()
+    task = research()
+    for _ in range(3):
+        r.learn_from_execution(task, [
+            ExecutionResult(tool_id="web", step="main", success=True),
+            ExecutionResult(tool_id="calc", step="analysis", success=True, depends_on=[]),
+        ])
+
+    async def slow(request):
+        await asyncio.sleep(0.02)
+        return "pages"
+
+    r.functions.update({"web": slow, "calc": lambda request: 42, "llm": lambda request: "prose"})
+    run = r.execute(task, "q")
+    assert run.succeeded and sorted(run.plan.graph.nodes) == ["analysis", "main"] and not run.plan.graph.edges
+    (top,) = r.structures.distribution("research", top=1)
+    assert top.traces == r.structures.traces("research") == 4
