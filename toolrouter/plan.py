@@ -135,8 +135,12 @@ class ExecutionPlan:
 
         Raises ``TaskGraphError`` for no steps, a step name used twice or a step without candidates,
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
-        for a cycle (each names the step).
+        for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
+        > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it).
         """
+        for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
+            if bound is not None:
+                check_real(name, bound, low=0, low_open=True)
         if not steps:  # the executor would refuse it as not a plan
             raise TaskGraphError("steps: a plan needs at least one step, got none")
         graph = nx.DiGraph()

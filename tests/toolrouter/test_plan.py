@@ -82,6 +82,16 @@ def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step
             ExecutionPlan.from_steps("t", "x", steps)
 
 
+@pytest.mark.parametrize("bound", [-1, 0, "5", float("nan"), True])
+def test_a_budget_that_is_not_a_positive_number_is_refused_by_from_steps(bound) -> None:
+    # each was kept: within_budget then failed on the string, and was False for every plan under
+    # a negative or NaN budget (enforce_budget skipped every call), True under True
+    steps = [PlanStep("a", None, (_choice("web", 1.0, 1.0),))]
+    for name in ("max_cost", "max_latency_s"):
+        with pytest.raises(ValueError, match=rf"{name}: expected a finite number > 0, got"):
+            ExecutionPlan.from_steps("t", "x", steps, **{name: bound})
+
+
 def test_a_plan_description_missing_a_field_names_it() -> None:
     data = _diamond().to_dict()
     with pytest.raises(ValueError, match=r"data: missing field 'task_type'"):
