@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from toolrouter.learner import PendingAttempt, ToolMetaLearner
 from toolrouter.logging import EventLog
-
-if TYPE_CHECKING:
-    from toolrouter.learner import PendingAttempt, ToolMetaLearner
 
 __all__ = ["AttemptGroup", "GroupMember"]
 
@@ -58,7 +55,9 @@ class GroupMember:
         self.error: BaseException | None = None
 
     def add(self, pending: PendingAttempt) -> None:
-        """Queue a checked attempt of this call for the group's next commit."""
+        """Queue a checked attempt of this call for the group's next commit. An attempt that is
+        not a ``PendingAttempt``, is recorded already or waits in the group already raises here
+        (``TypeError``, ``ValueError``): at the commit it would fail every call's attempts."""
         self.group._add(pending, self)
 
 
@@ -79,6 +78,7 @@ class AttemptGroup:
         self._on_pending = on_pending
         self._pending: list[PendingAttempt] = []
         self._members: list[GroupMember] = []  # the call of each pending attempt
+        self._queued: set[int] = set()  # ids of the pending attempts (each held by _pending)
         self._lock = threading.Lock()
 
     def join(self) -> GroupMember:
@@ -93,10 +93,15 @@ class AttemptGroup:
         return f"AttemptGroup({self.learner!r}, {len(self._pending)} waiting)"
 
     def _add(self, pending: PendingAttempt, member: GroupMember) -> None:
+        if not isinstance(pending, PendingAttempt):
+            raise TypeError(f"pending: expected a PendingAttempt from check_attempt, got {pending!r:.100}")
         with self._lock:
+            if pending._recorded or id(pending) in self._queued:
+                raise ValueError("pending: this attempt is already recorded or queued; a PendingAttempt is recorded once")
             first = not self._pending
             self._pending.append(pending)
             self._members.append(member)
+            self._queued.add(id(pending))
         if first and self._on_pending is not None:
             self._on_pending()
 
@@ -107,6 +112,7 @@ class AttemptGroup:
         with self._lock:
             pending, self._pending = self._pending, []
             members, self._members = self._members, []
+            self._queued = set()
         if not pending:
             return 0
         try:

@@ -26,9 +26,10 @@ failures, timeouts and cancellations included. A step whose tools all fail is ``
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
 returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
-the ``run`` object passed in, then re-raises ``CancelledError``. An attempt cut by the cancellation
-(error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from it. One cut
-by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
+the ``run`` object passed in, then re-raises ``CancelledError``. A tool's ``KeyboardInterrupt``
+or ``SystemExit`` cancels the rest of the run the same way, then is raised. An attempt cut by the
+cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
+it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -60,6 +61,7 @@ from typing import Any
 
 import networkx as nx
 
+from toolrouter._checks import check_real
 from toolrouter.attempts import (
     Binding,
     CallSpec,
@@ -74,6 +76,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     close_loop,
+    describe_error,
     is_async_callable,
     run_async,
     run_in_new_loop,
@@ -283,8 +286,17 @@ class _Run:
         self.reserved = 0.0  # cost admitted for the tries in flight, not yet recorded in spent
         self.cancelled = False
         self.deadline_passed = False  # cancelled by deadline_s: what was cut there timed out
+        self.interrupt: BaseException | None = None  # a tool's KeyboardInterrupt, SystemExit...
         self.tasks: dict[str, asyncio.Task] = {}
         self.hooks: list[Callable[[ExecutionResult], None]] = []
+
+    def cancel(self) -> None:
+        """Cancel every step still running (but the one calling, which is ending)."""
+        self.cancelled = True
+        current = asyncio.current_task()
+        for task in self.tasks.values():
+            if task is not current:
+                task.cancel()
 
 
 class PlanExecutor:
@@ -318,6 +330,16 @@ class PlanExecutor:
         for tool_id, fn in tools.items():
             if not callable(fn):
                 raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
+        if costs is not None:
+            if not isinstance(costs, Mapping):
+                raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
+            for tool_id, cost in costs.items():  # a negative or NaN cost summed into every run's total
+                check_real(f"costs[{tool_id!r}]", cost, low=0)
+        if output_types is not None and not isinstance(output_types, Mapping):
+            raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
+        for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
+            if fn is not None and not callable(fn):  # it failed at every attempt, or at the first breaker
+                raise TypeError(f"{name}: expected a callable, got {fn!r:.100}")
         for key, expected in (output_types or {}).items():
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
@@ -336,7 +358,7 @@ class PlanExecutor:
         # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
         self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
-        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -344,7 +366,7 @@ class PlanExecutor:
         ``run``."""
         self._pool.close()
         with self._loops_lock:
-            loops, self._loops = self._loops, []
+            loops, self._loops = list(self._loops.values()), {}
         for loop in loops:
             if not loop.is_running() and not loop.is_closed():
                 close_loop(loop)
@@ -369,7 +391,9 @@ class PlanExecutor:
         """``arun`` from synchronous code (not from inside a running event loop).
 
         Each calling thread keeps its own event loop across runs: ``asyncio.run`` would build and
-        tear down one (and the SIGINT handler) per run, which costs more than a small plan.
+        tear down one (and the SIGINT handler) per run, which costs more than a small plan. The
+        loop of a thread that has ended is closed when another thread makes its own, or by
+        ``close``.
         """
         try:
             asyncio.get_running_loop()
@@ -383,7 +407,14 @@ class PlanExecutor:
             loop = asyncio.new_event_loop()
             self._local.loop = loop
             with self._loops_lock:
-                self._loops.append(loop)
+                # the loops of threads that have ended are closed here: else each short-lived
+                # thread (a server's, per request) left one open, with its file descriptors
+                ended = [t for t in self._loops if not t.is_alive()]
+                stale = [self._loops.pop(t) for t in ended]
+                self._loops[threading.current_thread()] = loop
+            for old in stale:
+                if not old.is_closed():
+                    close_loop(old)
         return loop
 
     async def arun(
@@ -397,9 +428,14 @@ class PlanExecutor:
         on_attempt: Callable[[ExecutionResult], None] | None = None,
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
-        cancellation and deadline. ``run``: a ``PlanRun`` to fill in (one is made if omitted);
+        cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
         ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
         _check_run_options(cancel_event, deadline_s)
+        if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
+            # another run's attempts would be summed into this one's cost and status
+            raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
+        if on_attempt is not None and not callable(on_attempt):
+            raise TypeError(f"on_attempt: expected a callable, got {on_attempt!r:.100}")
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
@@ -416,30 +452,25 @@ class PlanExecutor:
         for step in steps:
             ctx.tasks[step.step_id] = loop.create_task(self._run_step(ctx, step, semaphore))
 
-        def cancel_all() -> None:
-            ctx.cancelled = True
-            for task in ctx.tasks.values():
-                task.cancel()
-
         watcher = None
         if cancel_event is not None:
 
             async def watch() -> None:
                 await cancel_event.wait()
-                cancel_all()
+                ctx.cancel()
 
             watcher = loop.create_task(watch())
 
         def expire() -> None:
             ctx.deadline_passed = True
-            cancel_all()
+            ctx.cancel()
 
         timer = loop.call_later(deadline_s, expire) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
         except asyncio.CancelledError:
             # Cancelled from outside: let every step record its cancelled attempts, then re-raise.
-            cancel_all()
+            ctx.cancel()
             await asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
             self._finish(ctx, steps, t0)
             raise
@@ -449,6 +480,8 @@ class PlanExecutor:
             if timer is not None:
                 timer.cancel()
         self._finish(ctx, steps, t0)
+        if ctx.interrupt is not None:
+            raise ctx.interrupt  # the caller's, now that no step of the run is left running
         return record
 
     def _finish(self, ctx: _Run, steps: Sequence[_ExecStep], t0: float) -> None:
@@ -501,6 +534,19 @@ class PlanExecutor:
             outcome.status = StepStatus.CANCELLED
             outcome.error = outcome.error or "run cancelled"
             ctx.record.steps[step.step_id] = outcome
+        except GeneratorExit:  # the step's coroutine itself closed (its loop dropped): not a tool's
+            raise
+        except BaseException as exc:
+            # What escapes the attempt loop: a tool's KeyboardInterrupt or SystemExit (its attempt
+            # recorded). Let out of the step, it stopped the event loop with the other steps on
+            # it, to go on at the thread's next run and raise again there: they are cancelled
+            # first, and arun raises it once they have ended.
+            outcome.status = StepStatus.CANCELLED
+            outcome.error = f"run interrupted: {describe_error(exc)}"
+            ctx.record.steps[step.step_id] = outcome
+            if ctx.interrupt is None:
+                ctx.interrupt = exc
+            ctx.cancel()
         return outcome
 
     async def _try_tools(
@@ -698,8 +744,8 @@ def _check_run_options(cancel_event: Any, deadline_s: Any) -> None:
             f"cancel_event: expected an asyncio.Event, got {cancel_event!r}; to bound a run from "
             "synchronous code, pass deadline_s"
         )
-    if deadline_s is not None and not deadline_s > 0:
-        raise ValueError(f"deadline_s must be > 0, got {deadline_s!r}")
+    if deadline_s is not None:
+        check_real("deadline_s", deadline_s, low=0, low_open=True)
 
 
 def learner_executor(
@@ -731,26 +777,40 @@ def _learn_hook(
     execution: TaskExecution,
     trace_id: str,
     functions: Mapping[str, Callable[..., Any]],
+    stop: asyncio.Event,
+    ran: Mapping[str, TaskStep] | None = None,
 ) -> Callable[[ExecutionResult], None]:
     def learn(result: ExecutionResult) -> None:
-        if result.tool_id not in learner.tools:
-            # removed while the plan ran: the router stores the attempt but has no policy to teach
-            execution.unlearned.append(result)
-            learner.learn_from_execution(task, [result], trace_id=trace_id)
-            return
-        if not result.success and result.tool_id not in functions:
+        reported = result
+        if ran is not None:
+            step = ran[result.step]
+            capability = None if step.capability == ANY_CAPABILITY else step.capability
+            reported = result.model_copy(update={"capability": capability, "depends_on": step.depends_on})
+        removed = result.tool_id not in learner.tools
+        if not removed and not result.success and result.tool_id not in functions:
             # no function to call (none given, or taken away): nothing was called, so this is no
             # outcome of the tool, and the tool must not be taught a failure that is not its own
             execution.unlearned.append(result)
             return
         try:
-            learned = learner.learn_from_execution(task, [result], trace_id=trace_id)
+            learned = learner.learn_from_execution(task, [reported], trace_id=trace_id)
         except Exception:
             execution.unlearned.append(result)
+            if getattr(learner, "closed", False):
+                stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
+        if removed:
+            # removed while the plan ran: the router stored the attempt but has no policy to teach
+            execution.unlearned.append(result)
+            return
         execution.utilities.extend(u for us in learned.utilities.values() for u in us)
 
     return learn
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
 
 
 async def aexecute_task(
@@ -774,14 +834,17 @@ async def aexecute_task(
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
-            task that declares its steps, the plan's steps must be among them (``ValueError``
-            naming the step otherwise, before any tool runs).
+            task that declares its steps, the plan's steps must be among them, each with the
+            task's capability and dependencies (``ValueError`` naming the step otherwise, before
+            any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
-    one trace (one ``trace_id``), from which the router learns the task type's structure. The
+    one trace (one ``trace_id``), from which the router learns the task type's structure. A router
+    closed while its plan runs (``learner.closed``) stops the run as ``cancel_event`` does: no
+    further tool is called for it, and the attempt it refused is in ``unlearned``. The
     end-to-end outcome is counted for the plan's step structure (``learner.graphs``, when the
     learner keeps one) and logged as ``task_outcome``.
     """
@@ -807,24 +870,39 @@ async def aexecute_task(
             executor.close()
         raise
     learn_task = task
+    ran: dict[str, TaskStep] | None = None
     if not task.steps and not task.required_capabilities:
         steps = _steps_of(plan)
         if all(s.capability != ANY_CAPABILITY for s in steps):
             # Steps from a template or from history: pin them, so that learning sees the graph
             # that ran even if the template or the history changes meanwhile.
             learn_task = task.model_copy(update={"steps": tuple(steps)})
+        else:
+            # a step any tool may serve cannot be declared: each attempt says what its step
+            # served and consumed in the plan, or the trace would chain the steps in the order
+            # they ended
+            ran = {s.step_id: s for s in steps}
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
     trace_id = f"run-{uuid.uuid4().hex}"
+    # the run stops when the caller cancels it, or when the router is closed while it runs
+    stop = asyncio.Event()
+    relay = None
+    if cancel_event is not None:
+        relay = asyncio.get_running_loop().create_task(_relay(cancel_event, stop))
+        if cancel_event.is_set():
+            stop.set()  # before the run begins: it starts no step
     try:
         await executor.arun(
             plan,
             inputs,
-            cancel_event=cancel_event,
+            cancel_event=stop,
             deadline_s=deadline_s,
             run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools),
+            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop, ran),
         )
     finally:
+        if relay is not None:
+            relay.cancel()
         if own:
             executor.close()
         close_trace = getattr(learner, "close_trace", None)
@@ -866,19 +944,27 @@ def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: 
 
 def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     """Refuse, before any tool runs, a plan whose steps are not those ``task`` declares: each
-    attempt is learned as a step of the task, and an attempt at a step it lacks could not be."""
+    attempt is learned as a step of the task (its capability, the steps it consumed), and an
+    attempt at a step it lacks could not be; one run without the inputs the task gives it would
+    be learned as its tool's failure."""
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
-    own = {s.step: s.capability for s in learner.task_steps(task)}
+    own = {s.step: s for s in learner.task_steps(task)}
     for step in _plan_steps(plan):
         if step.step_id not in own:
             raise ValueError(
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
             )
-        if step.capability != own[step.step_id]:
+        declared = own[step.step_id]
+        if step.capability != declared.capability:
             raise ValueError(
                 f"plan: step {step.step_id!r} serves {step.capability!r}; task {task.task_id!r} has it serve "
-                f"{own[step.step_id]!r}"
+                f"{declared.capability!r}"
+            )
+        if set(step.depends_on) != set(declared.depends_on):
+            raise ValueError(
+                f"plan: step {step.step_id!r} consumes {sorted(step.depends_on)}; task {task.task_id!r} has it "
+                f"consume {sorted(declared.depends_on)}"
             )
 
 

@@ -891,7 +891,7 @@ class ToolMetaLearner:
             complexity=task.complexity.value,
             rng=self._structure_rng if sample else None,
         )
-        specs = [_StepSpec(s.step, s.capability, s.depends_on) for s in proposal.steps]
+        specs = self._unclaimed_names(task.task_type, proposal.steps)
         if log.enabled():
             log.info(
                 "structure_proposed",
@@ -904,6 +904,29 @@ class ToolMetaLearner:
         return specs, PlanStructure(
             proposal.source, proposal.probability, proposal.traces, proposal.task_type_traces, proposal.sampled
         )
+
+    def _unclaimed_names(self, task_type: str, steps: Sequence[TraceStep]) -> list[_StepSpec]:
+        """The proposed ``steps``, each renamed whose name a route of ``task_type`` holds for
+        another capability (the names are those of the first trace that ran the structure, maybe
+        of another task type): it takes its capability's name, numbered if that is taken too."""
+        def free(name: str, capability: str | None) -> bool:
+            route = self._routes.get((task_type, name))
+            return route is None or route.capability == capability
+
+        taken = {s.step for s in steps if free(s.step, s.capability)}
+        names: dict[str, str] = {}
+        for s in steps:
+            if s.step in taken:
+                names[s.step] = s.step
+                continue
+            base = s.capability or DEFAULT_STEP
+            name, k = base, 1
+            while name in taken or not free(name, s.capability):
+                k += 1
+                name = f"{base}_{k}"
+            taken.add(name)
+            names[s.step] = name
+        return [_StepSpec(names[s.step], s.capability, tuple(names[p] for p in s.depends_on)) for s in steps]
 
     def register_template(self, task_type: str, steps: Iterable[Any]) -> None:
         """Plan tasks of ``task_type`` that give no steps of their own as ``steps`` (``TaskStep``
@@ -1262,7 +1285,8 @@ class ToolMetaLearner:
         step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
         and the earlier steps it consumed (``depends_on``; by default the step before it).
 
-        Every call is a trace from which ``self.structures`` learns the task type's structure;
+        Every call is a trace from which ``self.structures`` learns the task type's structure,
+        once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
         at a time). All results are checked before anything is learned: an unknown tool, a step
         the task does not have, a tool that does not serve its step, a non-finite number, a step
@@ -1633,7 +1657,7 @@ class ToolMetaLearner:
                     continue  # a late outcome of a removed tool: kept in the store, not learned
                 self.structures.observe(
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
-                    request=trace.request, complexity=trace.complexity,
+                    request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
                 )
 
     def _count_for_sync(self, n: int) -> None:
@@ -1827,7 +1851,7 @@ class ToolMetaLearner:
                 ):
                     self.structures.observe(
                         rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                        request=rec.request, complexity=rec.complexity,
+                        request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
                     )
                 context = rec.context
                 if self.contextual and context is None:
@@ -2282,6 +2306,11 @@ class ToolMetaLearner:
             # any tool runs, not after, when its attempt cannot be recorded (reads of what was
             # learned go on without it: _catch_up)
             self._closed, self._caught_up = True, False
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` closed the router's store: it records no more attempts."""
+        return self._closed
 
     def __enter__(self) -> "ToolMetaLearner":
         return self

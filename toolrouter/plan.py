@@ -16,15 +16,16 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import networkx as nx
 
-from toolrouter._checks import check_real
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CyclicTaskGraphError, DanglingDependencyError, TaskGraphError
 
 __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
@@ -78,6 +79,9 @@ class PlanStep:
         return tuple(c.tool_id for c in self.candidates)
 
 
+StructureSource = Literal["declared", "template", "learned", "predicted", "default"]
+
+
 @dataclass(frozen=True)
 class PlanStructure:
     """Where a plan's steps came from, and how sure the router is of them.
@@ -91,7 +95,7 @@ class PlanStructure:
     structures) rather than the most probable.
     """
 
-    source: Literal["declared", "template", "learned", "predicted", "default"] = "declared"
+    source: StructureSource = "declared"
     probability: float | None = None
     traces: int | None = None
     task_type_traces: int | None = None
@@ -131,8 +135,12 @@ class ExecutionPlan:
 
         Raises ``TaskGraphError`` for no steps, a step name used twice or a step without candidates,
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
-        for a cycle (each names the step).
+        for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
+        > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it).
         """
+        for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
+            if bound is not None:
+                check_real(name, bound, low=0, low_open=True)
         if not steps:  # the executor would refuse it as not a plan
             raise TaskGraphError("steps: a plan needs at least one step, got none")
         graph = nx.DiGraph()
@@ -227,7 +235,7 @@ class ExecutionPlan:
             "task_type": self.task_type,
             "max_cost": self.max_cost,
             "max_latency_s": self.max_latency_s,
-            "metadata": self.metadata,
+            "metadata": copy.deepcopy(self.metadata),  # a description, not a handle on the plan
             "structure": asdict(self.structure),
             "steps": [
                 {
@@ -244,8 +252,9 @@ class ExecutionPlan:
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
         """The plan ``to_dict`` described; a description that lacks a field or holds one of the
         wrong shape (a name that is not text, a prediction that is not a finite number, a tool
-        listed twice in a step, a budget that is not a positive number) raises ``ValueError``
-        naming it, a bad graph as ``from_steps`` does."""
+        listed twice in a step, a budget that is not a positive number, a structure's source the
+        router does not make or a probability outside [0, 1]) raises ``ValueError`` naming it, a
+        bad graph as ``from_steps`` does."""
         where = "data"
         try:
             if not isinstance(data, Mapping):
@@ -278,6 +287,8 @@ class ExecutionPlan:
             bound = data.get(name)
             if bound is not None and not (_real(bound) and bound > 0):
                 raise ValueError(f"data['{name}']: expected a finite number > 0 or None, got {bound!r}")
+        if structure is not None:
+            _check_structure("data['structure']", structure)
         plan = cls.from_steps(
             task_id,
             task_type,
@@ -286,7 +297,7 @@ class ExecutionPlan:
             max_latency_s=data.get("max_latency_s"),
             structure=structure,
         )
-        plan.metadata = dict(metadata)
+        plan.metadata = copy.deepcopy(dict(metadata))
         return plan
 
     def to_json(self, **dumps_options: Any) -> str:
@@ -388,6 +399,25 @@ def _listed(value: Any) -> list[Any] | tuple[Any, ...]:
 
 def _real(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_structure(where: str, structure: PlanStructure) -> None:
+    """Raise ``ValueError`` naming the first field of a described ``PlanStructure`` that the router
+    could not have written: a reader of ``plan.structure`` would trust a made-up source or a NaN."""
+    sources = get_args(StructureSource)
+    if structure.source not in sources:
+        raise ValueError(f"{where}['source']: expected one of {list(sources)}, got {structure.source!r}")
+    if structure.probability is not None:
+        check_real(f"{where}['probability']", structure.probability, low=0, high=1)
+    for name in ("traces", "task_type_traces"):
+        if getattr(structure, name) is not None:
+            check_count(f"{where}['{name}']", getattr(structure, name))
+    if structure.traces is not None and structure.task_type_traces is not None and structure.traces > structure.task_type_traces:
+        raise ValueError(
+            f"{where}['traces']: {structure.traces} traces of {structure.task_type_traces} the task type has"
+        )
+    if not isinstance(structure.sampled, bool):
+        raise ValueError(f"{where}['sampled']: expected True or False, got {structure.sampled!r}")
 
 
 def _check_step(where: str, step: PlanStep) -> None:

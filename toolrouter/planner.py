@@ -63,7 +63,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import (
     BudgetInfeasibleError,
     CorruptStateError,
@@ -155,10 +155,16 @@ def build_task_graph(steps: Iterable[TaskStep | Mapping[str, Any]]) -> nx.DiGrap
             if dep not in graph:
                 raise DanglingDependencyError(step.step_id, dep)
             graph.add_edge(dep, step.step_id)
+    _refuse_cycles(graph)
+    return graph
+
+
+def _refuse_cycles(graph: nx.DiGraph) -> None:
+    """Raise ``CyclicTaskGraphError`` naming the steps of a cycle of ``graph``, if it has one."""
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
-        return graph
+        return
     raise CyclicTaskGraphError([u for u, _ in cycle])
 
 
@@ -252,9 +258,7 @@ class TaskGraphLibrary:
     """
 
     def __init__(self, min_support: int = 2) -> None:
-        if min_support < 1:
-            raise ValueError(f"min_support must be at least 1, got {min_support!r}")
-        self.min_support = min_support
+        self.min_support = check_count("min_support", min_support, low=1)
         self._templates: dict[str, tuple[TaskStep, ...]] = {}
         self._successes: dict[str, Counter] = {}
         self._runs: dict[str, Counter] = {}
@@ -291,6 +295,9 @@ class TaskGraphLibrary:
         self, task_type: str, steps: Iterable[TaskStep | Mapping[str, Any]], *, succeeded: bool
     ) -> None:
         """Count one end-to-end run of ``steps`` for ``task_type``, and whether it succeeded."""
+        task_type = _task_type(task_type)  # as steps_for looks it up: another key would never be read
+        if not isinstance(succeeded, bool):  # "no" would have counted as a success
+            raise TypeError(f"succeeded: expected True or False, got {succeeded!r}")
         steps = _as_steps(steps)
         build_task_graph(steps)
         key = _structure_key(steps)
@@ -406,14 +413,17 @@ class Candidate:
     _row: tuple[float, float, float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.tool_id, str) or not self.tool_id:  # the executor looks tools up by it
+            raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
         for name in ("success_prob", "cost", "latency_s", "quality"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
-        if not 0.0 <= self.success_prob <= 1.0:
-            raise ValueError(
-                f"success_prob of candidate {self.tool_id!r} must lie in [0, 1], got {self.success_prob!r}"
-            )
+        for name in ("success_prob", "quality"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(
+                    f"{name} of candidate {self.tool_id!r} must lie in [0, 1], got {getattr(self, name)!r}"
+                )
         if self.cost < 0 or self.latency_s < 0:
             raise ValueError(
                 f"cost and latency_s of candidate {self.tool_id!r} must be >= 0, got "
@@ -1012,26 +1022,39 @@ def assign_tools(
         local_search: improve the ``lagrangian`` plan with single-step moves.
 
     Raises:
-        KeyError: a step without candidates (naming the step); ValueError for a bad argument;
+        KeyError: a step without candidates (naming the step); ValueError or TypeError for a
+        bad argument (naming it); CyclicTaskGraphError for a graph with a cycle;
         BudgetInfeasibleError: no plan meets the budget and ``allow_infeasible`` is false.
     """
     t0 = time.perf_counter()
-    weights = weights or UtilityWeights()
-    value = _default_value(weights) if value is None else float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"value must be finite and >= 0, got {value!r}")
-    for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
-        if bound is not None and (not math.isfinite(bound) or bound <= 0):
-            raise ValueError(f"{name} must be finite and > 0, got {bound!r}")
+    if weights is None:
+        weights = UtilityWeights()
+    elif not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    value = _default_value(weights) if value is None else check_real("value", value, low=0)
+    if max_cost is not None:
+        max_cost = check_real("max_cost", max_cost, low=0, low_open=True)
+    if max_latency_s is not None:
+        max_latency_s = check_real("max_latency_s", max_latency_s, low=0, low_open=True)
     if method not in ("auto", "exact", "lagrangian", "brute_force"):
         raise ValueError(f"method must be auto, exact, lagrangian or brute_force, got {method!r}")
     max_fallbacks = check_count("max_fallbacks", max_fallbacks)
+    exact_limit = check_count("exact_limit", exact_limit, low=1)
+    for name, flag in (("allow_infeasible", allow_infeasible), ("local_search", local_search)):
+        if not isinstance(flag, bool):  # "no" would have been taken for True
+            raise TypeError(f"{name}: expected True or False, got {flag!r}")
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+    _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")
     for step in graph:
         cands = candidates.get(step)
         if not cands:
             raise KeyError(f"candidates: step {step!r} has no candidate tools")
+        for j, c in enumerate(cands):
+            if not isinstance(c, Candidate):
+                raise TypeError(f"candidates[{step!r}][{j}]: expected a Candidate, got {c!r:.100}")
         ids = [c.tool_id for c in cands]
         if len(set(ids)) != len(ids):
             raise ValueError(f"candidates: step {step!r} lists a tool twice: {ids!r}")

@@ -1,7 +1,10 @@
 """Task structure learned from execution traces and from the request text.
 
 A *trace* is what ran for one task: its steps in the order they first ran, each with the capability
-it served and the earlier steps whose outputs it consumed. ``StructureModel`` keeps, per task type, a
+it served and the earlier steps whose outputs it consumed. A trace counts once every step that ends
+it (no later step consumes it) has succeeded: a run cut short by a failure ran only part of the
+task, and counting that part would teach a flaky tool's task type a structure without the steps
+the failure kept from running. ``StructureModel`` keeps, per task type, a
 distribution over the structures (DAGs of capabilities) its traces had, with a prior shared across
 task types, and a text model that predicts the structure from the request, so that a task type seen
 rarely, or a new one, still gets a sensible plan. ``ToolMetaLearner`` feeds it every trace it records
@@ -62,13 +65,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -76,7 +80,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from toolrouter._checks import NumbersNotBools
+from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
@@ -134,6 +138,39 @@ class TraceStep:
     step: str
     capability: str | None
     depends_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # made by hand for StructureModel.observe: a string of parents was read as its letters,
+        # each then dropped as no step of the trace
+        _check_name("step", self.step)
+        _check_text("capability", self.capability)
+        if isinstance(self.depends_on, list):
+            object.__setattr__(self, "depends_on", tuple(self.depends_on))
+        if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
+            raise TypeError(f"depends_on: expected a tuple of step names, got {short_repr(self.depends_on)}")
+
+
+def _check_name(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a non-empty string (a name the model
+    keys its counts by and saves: another value was kept, then refused by the saved state)."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{field}: expected a non-empty string, got {short_repr(value)}")
+
+
+def _check_text(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a string or ``None``."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{field}: expected a string or None, got {short_repr(value)}")
+
+
+def _check_capabilities(capabilities: Any) -> None:
+    """A ``TypeError`` unless ``capabilities`` is a mapping or a collection of capability names: a
+    string was read as its letters, each a capability no tool serves."""
+    if isinstance(capabilities, (str, bytes)) or not isinstance(capabilities, Iterable):
+        raise TypeError(f"capabilities: expected a mapping or a list of capability names, got {short_repr(capabilities)}")
+    names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
+    for name in names:
+        _check_name("capabilities", name)
 
 
 class StructureConfig(NumbersNotBools):
@@ -214,15 +251,24 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "key", "features")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "key", "text", "features")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
         self.task_type = task_type
         self.complexity = complexity
         self.request = request
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
-        self.key: Key | None = None
+        self.failed: set[str] = set()  # steps without a successful attempt so far
+        self.key: Key | None = None  # the structure it is counted with (None: not counted)
+        self.text = False  # whether its request is in the text model's precision A
         self.features: np.ndarray | None | bool = False  # the request's, once computed
+
+    def ended_well(self) -> bool:
+        """Whether every step that ends the trace (no step of it consumes it) succeeded."""
+        if not self.failed:
+            return True
+        consumed = {p for s in self.steps.values() for p in s.depends_on}
+        return self.failed <= consumed
 
 
 def check_trace_id(trace_id: Any) -> str:
@@ -356,6 +402,17 @@ def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
     raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(path + path[:1])}")
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run under its model's lock."""
+
+    @functools.wraps(method)
+    def run(self: StructureModel, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class StructureModel:
     """Per task type, a distribution over the structures its traces had; a text model that
     predicts the structure from the request; proposals for tasks that declare no steps.
@@ -365,7 +422,7 @@ class StructureModel:
             ``toolrouter.features.HashingFeaturizer(dim=512)``); vectors are unit-normalised.
         config: a :class:`StructureConfig` or a dict of its fields.
 
-    Not thread-safe on its own: ``ToolMetaLearner`` calls it under its lock.
+    Thread-safe: a router's threads record traces while others read ``router.structures``.
     """
 
     def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
@@ -377,6 +434,7 @@ class StructureModel:
         self._featurizer = featurizer
         self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
         self._descriptions: dict[str, np.ndarray | None] = {}  # capability text -> unit vector
+        self._lock = threading.RLock()  # reentrant: a proposal reads the counts through traces()
         self._reset()
 
     def _reset(self) -> None:
@@ -387,7 +445,6 @@ class StructureModel:
         # traces with steps observed since they were last counted: counted when something reads
         # the counts, so that a plan of n steps recorded step by step is counted once, not n times
         self._uncounted: OrderedDict[_Trace, None] = OrderedDict()
-        self._counting = threading.Lock()  # readers on several threads count each trace once
         self._open: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
@@ -465,12 +522,15 @@ class StructureModel:
         self._pending = []
         return self._P
 
-    def _move_text(self, f: np.ndarray, old: Key | None, new: Key, sign_old: float = -1.0) -> None:
-        """The trace with features ``f`` now has structure ``new`` instead of ``old``."""
+    def _move_text(self, f: np.ndarray, old: Key | None, new: Key | None, sign_old: float = -1.0) -> None:
+        """The trace with features ``f`` now has structure ``new`` instead of ``old`` (``None``:
+        none counted)."""
         if old is not None:
             self._by_structure[old] = self._by_structure[old] + sign_old * f
             for c in {c for c, _ in old if c is not None}:
                 self._by_capability[c] = self._by_capability[c] + sign_old * f
+        if new is None:
+            return
         self._by_structure[new] = self._by_structure.get(new, 0.0) + f
         for c in {c for c, _ in new if c is not None}:
             self._by_capability[c] = self._by_capability.get(c, 0.0) + f
@@ -479,11 +539,13 @@ class StructureModel:
     def _trace(self, trace_id: str) -> _Trace | None:
         return self._calls.get(trace_id) or self._open.get(trace_id)
 
+    @_locked
     def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps of an open trace so far (none for an unknown or closed one)."""
         trace = self._trace(trace_id)
         return tuple(trace.steps.values()) if trace is not None else ()
 
+    @_locked
     def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
         task type: a trace is one task's run, and its steps teach its own type's structure only."""
@@ -493,6 +555,7 @@ class StructureModel:
                 f"{field}: trace {trace_id!r} is a trace of task type {trace.task_type!r}, got task type {task_type!r}"
             )
 
+    @_locked
     def check_trace(
         self, trace_id: str, entries: Sequence[tuple[str, str | None, Sequence[str] | None]], where: Callable[[int], str]
     ) -> list[TraceStep]:
@@ -548,6 +611,7 @@ class StructureModel:
                 )
         return out
 
+    @_locked
     def observe(
         self,
         trace_id: str,
@@ -556,17 +620,31 @@ class StructureModel:
         *,
         request: str | None = None,
         complexity: str | None = None,
+        succeeded: bool = True,
     ) -> None:
         """One attempt of trace ``trace_id``, in the order attempts ran (live or replayed from a
-        store). A step the trace has already is not counted again; parents the trace lacks are
-        dropped (a replayed log is trusted, not checked: ``check_trace`` checks before recording).
-        A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written; others stay
-        open for more attempts (the latest ``max_open_traces``)."""
+        store), and whether it ``succeeded``. A step the trace has already is not counted again
+        (a successful retry or fallback makes it a step that succeeded); parents the trace lacks
+        are dropped (a replayed log is trusted, not checked: ``check_trace`` checks before
+        recording). The trace counts while the steps that end it have succeeded (see the module's
+        docstring). A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written;
+        others stay open for more attempts (the latest ``max_open_traces``)."""
+        _check_name("trace_id", trace_id)
+        _check_name("task_type", task_type)
+        if not isinstance(step, TraceStep):
+            raise TypeError(f"step: expected a TraceStep, got {short_repr(step)}")
+        _check_text("request", request)
+        _check_text("complexity", complexity)
+        if not isinstance(succeeded, bool):
+            raise TypeError(f"succeeded: expected True or False, got {short_repr(succeeded)}")
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
                 self._open.move_to_end(trace_id)
             if step.step in trace.steps:
+                if succeeded and step.step in trace.failed:
+                    trace.failed.discard(step.step)
+                    self._uncounted[trace] = None
                 return
         f = self._vector(request) if trace is None else self._features(trace)
         if f is not None and self._A is not None and len(f) != len(self._A):
@@ -584,17 +662,17 @@ class StructureModel:
             trace.features = f
         parents = tuple(p for p in step.depends_on if p in trace.steps)
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
+        if not succeeded:
+            trace.failed.add(step.step)
         self._uncounted[trace] = None
 
     def _count(self) -> None:
         """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
-        if not self._uncounted:
-            return
-        with self._counting:
-            while self._uncounted:
-                trace, _ = self._uncounted.popitem(last=False)
-                self._recount(trace, self._features(trace))
+        while self._uncounted:
+            trace, _ = self._uncounted.popitem(last=False)
+            self._recount(trace, self._features(trace))
 
+    @_locked
     def close(self, trace_id: str) -> bool:
         """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
         starts a new trace. Returns whether it was open."""
@@ -606,13 +684,14 @@ class StructureModel:
         return trace.features  # type: ignore[return-value]
 
     def _recount(self, trace: _Trace, f: np.ndarray | None) -> None:
-        """Move ``trace`` (request features ``f``) from the structure it had to the one its steps
-        make now."""
-        steps = list(trace.steps.values())
+        """Move ``trace`` (request features ``f``) from the structure it was counted with to the
+        one its steps make now (``None``: not counted, the steps that end it have not all
+        succeeded)."""
         old = trace.key
-        new, names = _canonical(steps)
+        new, names = _canonical(list(trace.steps.values())) if trace.ended_well() else (None, ())
+        if old is None and new is None:
+            return
         trace.key = new
-        self._names.setdefault(new, names)
         counts = self._counts.setdefault(trace.task_type, Counter())
         sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
         if old is not None:
@@ -623,12 +702,15 @@ class StructureModel:
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
-        counts[new] += 1
-        self._total[new] += 1
-        sizes[len(new)] += 1
+        if new is not None:
+            self._names.setdefault(new, names)
+            counts[new] += 1
+            self._total[new] += 1
+            sizes[len(new)] += 1
         if f is not None:
-            if old is None:
+            if not trace.text:  # its request stays in A once counted: A is only ever added to
                 self._add_text(f)
+                trace.text = True
             self._move_text(f, old, new)
         if old is not None and old not in self._total:
             self._forget(old)
@@ -639,6 +721,7 @@ class StructureModel:
         self._by_structure.pop(key, None)
 
     # --- reading -------------------------------------------------------------------------------
+    @_locked
     def traces(self, task_type: str | None = None) -> int:
         """How many traces were learned (of ``task_type``, or of every type)."""
         self._count()
@@ -646,6 +729,7 @@ class StructureModel:
         return int(sum(counts.values()))
 
     @property
+    @_locked
     def task_types(self) -> list[str]:
         """The task types with traces."""
         self._count()
@@ -774,6 +858,7 @@ class StructureModel:
             self._descriptions[text] = None if d is None or len(d) != dim + 1 else d[:-1]
         return self._descriptions[text]
 
+    @_locked
     def scores(
         self,
         task_type: str,
@@ -787,6 +872,14 @@ class StructureModel:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
         their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores."""
+        _check_name("task_type", task_type)
+        if isinstance(capabilities, Iterator):
+            capabilities = list(capabilities)  # read by the check, and again below
+        _check_capabilities(capabilities)
+        _check_text("request", request)
+        _check_text("complexity", complexity)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
@@ -817,6 +910,7 @@ class StructureModel:
         draw = rng.dirichlet(alpha)
         return keys, base + type_weight * np.log(np.maximum(draw, 1e-300)), mean
 
+    @_locked
     def propose(
         self,
         task_type: str,
@@ -851,6 +945,7 @@ class StructureModel:
             self._steps(key), _source(key, n_t), float(p[best] / p.sum()), int(n_t), self.traces(task_type), sample
         )
 
+    @_locked
     def distribution(
         self,
         task_type: str,
@@ -862,6 +957,8 @@ class StructureModel:
     ) -> list[StructureProposal]:
         """The candidate structures for a task of ``task_type``, most probable first, each with its
         probability (``capabilities`` default: every capability a trace used)."""
+        if top is not None:
+            top = check_count("top", top)  # -1 cut the least probable off, as a slice does
         self._count()
         if capabilities is None:
             capabilities = sorted({c for k in self._total for c, _ in k if c is not None})
@@ -884,6 +981,7 @@ class StructureModel:
             for i in order
         ]
 
+    @_locked
     def summary(self, task_type: str) -> dict[str, Any]:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
         capability), in how many traces it occurred, and the posterior mean and standard deviation
@@ -908,6 +1006,7 @@ class StructureModel:
         }
 
     # --- persistence ---------------------------------------------------------------------------
+    @_locked
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The learned state as JSON-able data and arrays (``load_state`` reads them back)."""
         self._count()
@@ -927,6 +1026,7 @@ class StructureModel:
                     "complexity": t.complexity,
                     "request": t.request,
                     "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
+                    "failed": [s for s in t.steps if s in t.failed],
                 }
                 for tid, t in self._open.items()
             ],
@@ -942,6 +1042,7 @@ class StructureModel:
             arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))
         return config, arrays
 
+    @_locked
     def load_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         """Restore what ``state`` returned. A state that is malformed or contradicts itself raises
         ``CorruptStateError`` naming the key; nothing changes then."""
@@ -987,8 +1088,13 @@ class StructureModel:
                 if step in trace.steps or any(p not in trace.steps for p in parents) or len(set(parents)) != len(parents):
                     raise CorruptStateError(f"state.open[{i}].steps: step {step!r} repeats or consumes a step not before it")
                 trace.steps[step] = TraceStep(step, capability, tuple(parents))
-            trace.key = _key(list(trace.steps.values())) if trace.steps else None
-            if trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) < 1 or t.trace_id in fresh._open:
+            trace.failed = set(t.failed)
+            if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
+                raise CorruptStateError(f"state.open[{i}].failed: {t.failed!r} must name steps of the trace, each once")
+            trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
+            trace.text = trace.key is not None  # a counted trace's request is in A
+            counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
+            if not trace.steps or not counted or t.trace_id in fresh._open:
                 raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
             if t.trace_id.startswith(CALL_TRACE_PREFIX):
                 raise CorruptStateError(f"state.open[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
@@ -1029,7 +1135,7 @@ class StructureModel:
             fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}
         elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
             raise CorruptStateError("arrays.A: missing, but the state has text")
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer")})
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
 
     def __repr__(self) -> str:
         return f"StructureModel(task_types={len(self.task_types)}, traces={self.traces()}, structures={len(self._names)})"
@@ -1055,6 +1161,7 @@ class _SavedTrace(BaseModel):
     complexity: StrictStr | None
     request: StrictStr | None
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
+    failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
 
 
 class _SavedStructures(BaseModel):

@@ -128,3 +128,25 @@ def test_route_refuses_a_group_it_cannot_use(tmp_path: Path) -> None:
         tools.route("search", group=AttemptGroup(other.learner).join())
     with pytest.raises(ValueError, match="group: a traced call"):
         tools.route("search", trace_id="t1", group=AttemptGroup(tools.learner).join())
+
+
+def test_an_attempt_one_call_cannot_add_is_refused_there_not_at_every_calls_commit(tmp_path: Path) -> None:
+    # an attempt queued twice, one already recorded, or something else was taken, and the commit
+    # then failed for the whole group: the other calls' attempts were lost and each was told of
+    # a mistake not its own
+    tools = middleware(CountingStore(tmp_path / "g.db"))
+    group = AttemptGroup(tools.learner)
+    other = group.join()
+    outcome = asyncio.run(tools.route("search", group=other).arun("a"))
+    mistaken = group.join()
+    attempt = tools.learner.check_attempt(ExecutionResult(tool_id="good", step="search", success=True), capability="search")
+    mistaken.add(attempt)
+    with pytest.raises(ValueError, match="pending: this attempt is already recorded or queued"):
+        mistaken.add(attempt)
+    with pytest.raises(TypeError, match="pending: expected a PendingAttempt from check_attempt, got 'good'"):
+        mistaken.add("good")  # type: ignore[arg-type]
+    assert group.commit() == len(outcome.attempts) + 1 == tools.learner.store.count()
+    assert other.error is None and mistaken.error is None
+    with pytest.raises(ValueError, match="already recorded"):
+        mistaken.add(attempt)
+    assert len(group) == 0

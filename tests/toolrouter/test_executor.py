@@ -302,7 +302,7 @@ def test_plan_with_bad_graph_is_rejected() -> None:
             ex.run(ExecutionPlan.from_steps("t", "x", [step("a", ("ghost",))]))
         with pytest.raises(TypeError, match="plan: expected"):
             ex.run(object())
-        with pytest.raises(ValueError, match="deadline_s must be > 0"):
+        with pytest.raises(ValueError, match="deadline_s: expected a finite number > 0, got 0"):
             ex.run(plan_of({"s": ([], ["t"])}), deadline_s=0)
     with pytest.raises(TypeError, match="tools: expected a mapping"):
         PlanExecutor([ok(1)])  # type: ignore[arg-type]
@@ -317,6 +317,85 @@ def test_plan_with_bad_graph_is_rejected() -> None:
 
 
 # --- retries and backoff ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: PlanExecutor({"t": ok(1)}, costs={"t": -1.0}), ValueError, r"costs\['t'\]: expected a finite number >= 0, got -1.0"),
+        (lambda: PlanExecutor({"t": ok(1)}, costs={"t": float("nan")}), ValueError, r"costs\['t'\]: expected a finite number >= 0, got nan"),
+        (lambda: PlanExecutor({"t": ok(1)}, costs={"t": "1"}), ValueError, r"costs\['t'\]: expected a finite number >= 0, got '1'"),
+        (lambda: PlanExecutor({"t": ok(1)}, costs=[1.0]), TypeError, r"costs: expected a mapping of tool id to cost, got list"),
+        (lambda: PlanExecutor({"t": ok(1)}, output_types=[int]), TypeError, r"output_types: expected a mapping .*got list"),
+        (lambda: PlanExecutor({"t": ok(1)}, on_attempt=5), TypeError, r"on_attempt: expected a callable, got 5"),
+        (lambda: PlanExecutor({"t": ok(1)}, clock=5), TypeError, r"clock: expected a callable, got 5"),
+    ],
+)
+def test_executor_options_of_the_wrong_kind_are_refused_naming_them(make, error, message) -> None:
+    # a negative or NaN cost was summed into every run's total_cost, a string cost read as a
+    # number, and the rest failed at the first attempt (or in every on_attempt, reported per attempt)
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_run_options_of_the_wrong_kind_are_refused_before_any_tool_runs() -> None:
+    calls = []
+    plan = plan_of({"s": ([], ["t"])})
+    with PlanExecutor({"t": lambda request: calls.append(1)}, FAST) as ex:
+        used = ex.run(plan)
+        for options, error, message in [
+            ({"deadline_s": "1"}, ValueError, r"deadline_s: expected a finite number > 0, got '1'"),
+            ({"deadline_s": True}, ValueError, r"deadline_s: expected a finite number > 0, got True"),
+            ({"run": {}}, TypeError, r"run: expected a new PlanRun, got \{\}"),
+            ({"run": used}, TypeError, r"run: expected a new PlanRun"),  # its attempts would be summed in
+            ({"on_attempt": "log"}, TypeError, r"on_attempt: expected a callable, got 'log'"),
+        ]:
+            with pytest.raises(error, match=message):
+                ex.run(plan, **options)
+    assert len(calls) == 1 and len(used.attempts) == 1
+
+
+def test_the_event_loops_of_threads_that_have_ended_are_closed() -> None:
+    # each thread that called run kept an event loop (three file descriptors) until close(): a
+    # server calling run from a thread per request ran out of descriptors
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def tool(request):
+        loops.append(asyncio.get_running_loop())
+
+    plan = plan_of({"s": ([], ["t"])})
+    with PlanExecutor({"t": tool}, FAST) as ex:
+        for _ in range(4):
+            thread = threading.Thread(target=ex.run, args=(plan,))
+            thread.start()
+            thread.join()
+        assert [loop.is_closed() for loop in loops] == [True, True, True, False]  # the last one's: at the next
+        ex.run(plan)
+        ex.run(plan)  # this thread's loop, kept across runs
+        assert loops[-1] is loops[-2] and not loops[-1].is_closed() and loops[3].is_closed()
+    assert loops[-1].is_closed()
+
+
+def test_a_tools_keyboard_interrupt_ends_the_run_with_no_step_left_running() -> None:
+    # the interrupt stopped the thread's event loop with the other steps on it: the record said
+    # they had failed while they still ran, and the thread's next run resumed them and raised
+    # the interrupt again
+    def interrupt(request):
+        raise KeyboardInterrupt
+
+    async def wait(request):
+        await asyncio.Event().wait()
+
+    record = PlanRun()
+    with PlanExecutor({"stop": interrupt, "wait": wait, "t": ok(1)}, FAST) as ex:
+        with pytest.raises(KeyboardInterrupt):
+            ex.run(plan_of({"a": ([], ["stop"]), "b": ([], ["wait"]), "c": (["b"], ["t"])}), run=record)
+        assert record.status is RunStatus.CANCELLED
+        assert record.statuses() == {"a": StepStatus.CANCELLED, "b": StepStatus.CANCELLED, "c": StepStatus.CANCELLED}
+        assert sorted((a.tool_id, a.error) for a in record.attempts) == [
+            ("stop", "KeyboardInterrupt: "), ("wait", "CancelledError: run cancelled")
+        ]
+        assert ex.run(plan_of({"d": ([], ["t"])})).outputs == {"d": 1}
+
+
 def test_retries_with_backoff_then_success() -> None:
     calls = []
 

@@ -19,7 +19,7 @@ from toolrouter.executor import (
 )
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile
-from toolrouter.plan import PlanStep, ToolChoice
+from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 from toolrouter.planner import plan_decisions
 from toolrouter.models import UtilityWeights
 
@@ -210,6 +210,12 @@ def test_a_plan_for_other_steps_is_refused_before_any_tool_runs() -> None:
         execute_task(learner, task, "bees", tools=tools, config=FAST, plan=other)
     with pytest.raises(ValueError, match=r"plan: step 'search' serves 'llm'; task 't1' has it serve 'search'"):
         execute_task(learner, task, "bees", tools=tools, config=FAST, plan=relabelled)
+    # a plan edited to run a step without the step it consumes: its tool failed for want of the
+    # input, taught as the tool's failure, and stored as having consumed it
+    edited = learner.optimize_task_execution(task).to_dict()
+    edited["steps"] = [{**s, "depends_on": []} for s in edited["steps"]]
+    with pytest.raises(ValueError, match=r"plan: step '\w+' consumes \[\]; task 't1' has it consume \['"):
+        execute_task(learner, task, "bees", tools=tools, config=FAST, plan=ExecutionPlan.from_dict(edited))
     assert called == [] and learner.store.count() == 0
     run = execute_task(learner, task, "bees", tools=tools, config=FAST, plan=learner.optimize_task_execution(task))
     assert run.succeeded and learner.store.count() == len(run.run.attempts) == len(called)

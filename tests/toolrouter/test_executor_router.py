@@ -64,7 +64,7 @@ def test_execute_options_are_checked_before_the_plan_and_a_config_may_be_a_mappi
     task = TaskProfile(task_id="t", task_type="qa", steps=STEPS)
     bad = {
         "config": ({"timeout_s": "soon"}, ValueError, "timeout_s"),
-        "deadline_s": (0, ValueError, "deadline_s must be > 0, got 0"),
+        "deadline_s": (0, ValueError, "deadline_s: expected a finite number > 0, got 0"),
         "cancel_event": (threading.Event(), TypeError, "cancel_event: expected an asyncio.Event, got <threading.Event"),
     }
     for option, (value, error, message) in bad.items():
@@ -130,3 +130,22 @@ def test_execute_with_an_impossible_budget() -> None:
     flagged = r.execute(task, "q", allow_infeasible=True)
     assert flagged.plan.metadata["planner"]["feasible"] is False
     assert flagged.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+
+
+def test_a_router_closed_while_its_plan_runs_calls_no_more_tools() -> None:
+    # the steps after the close ran their tools, whose outcomes the closed store could no longer
+    # record: each was lost (one callback error per attempt) while the run carried on
+    r = make_router(store="memory://")
+    answered = []
+
+    def search_then_close(request):
+        r.close()
+        return "pages"
+
+    r.functions.update(web=search_then_close, down=search_then_close, llm=lambda request: answered.append(1))
+    run = r.execute(TaskProfile(task_id="t", task_type="qa", steps=STEPS), "bees")
+    assert answered == [] and run.status is RunStatus.CANCELLED
+    assert run.run.statuses() == {"search": "succeeded", "answer": "cancelled"}
+    assert [a.step for a in run.unlearned] == ["search"] and "closed" in run.run.callback_errors[0]
+    with pytest.raises(ValueError, match="closed"):
+        r.execute(TaskProfile(task_id="t2", task_type="qa", steps=STEPS), "bees")

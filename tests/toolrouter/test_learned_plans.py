@@ -8,12 +8,12 @@ import sqlite3
 import pytest
 
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
-from toolrouter.errors import InvalidOutcomeError
+from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskStep
 from toolrouter.plan import ExecutionPlan
 from toolrouter.store import open_store
 from toolrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
-from toolrouter.structure import StructureModel
+from toolrouter.structure import StructureModel, TraceStep
 
 TOOLS = [
     ToolProfile(tool_id="web", capabilities=["search"], description="search the web for pages"),
@@ -287,3 +287,88 @@ def test_a_trace_id_held_open_for_one_task_type_is_refused_for_another() -> None
     with pytest.raises(InvalidOutcomeError, match="route: trace 'q' is a trace of task type 'research'"):
         tools.route("analysis", trace_id="q", task_type="audit")(["page"])
     assert ran == []
+
+
+def test_a_run_cut_short_by_a_failure_teaches_no_structure(tmp_path) -> None:
+    # a flaky first tool once made every failed run a one-step trace: after a few, the router
+    # planned the task type as that step alone and reported the truncated runs as successes
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    r = router(store=url)
+    search_then_analysis(r, 2)
+    r.functions.update({"web": lambda request: 1 / 0, "calc": lambda request: "sum", "llm": lambda request: "prose"})
+    for i in range(4):
+        assert r.execute(research(f"f{i}"), "bees").status.value == "failed"
+    assert r.structures.traces("research") == 2
+    assert learned(r.optimize_task_execution(research())) == (["search", "analysis"], [("search", "analysis")], "learned")
+    # a step that fails and then succeeds (a retry, a fallback) ran; so did one a later step consumed
+    r.learn_from_execution(research("a"), [
+        ExecutionResult(tool_id="web", step="search", success=False),
+        ExecutionResult(tool_id="web", step="search", success=True),
+        ExecutionResult(tool_id="calc", step="analysis", success=True),
+    ])
+    r.learn_from_execution(research("b"), [
+        ExecutionResult(tool_id="web", step="search", success=False),
+        ExecutionResult(tool_id="calc", step="analysis", success=True),
+    ])
+    assert r.structures.traces("research") == 4
+    # a trace counted so far stops counting when a step that ends it fails, and counts again once it succeeds
+    r.learn_from_execution(research("o"), [ExecutionResult(tool_id="web", step="search", success=True)], trace_id="o")
+    r.learn_from_execution(research("o"), [ExecutionResult(tool_id="calc", step="analysis", success=False)], trace_id="o")
+    assert r.structures.traces("research") == 4
+    replayed = router(store=url, snapshot_name="other")  # the same from the store's log
+    assert replayed.structures.traces("research") == 4
+    replayed.close()
+    config, arrays = r.structures.state()
+    restored = StructureModel()
+    restored.load_state(config, arrays)  # the open trace keeps its failed step
+    (saved,) = config["open"]
+    assert saved["failed"] == ["analysis"]
+    with pytest.raises(CorruptStateError, match=r"state.open\[0\].failed: \['ghost'\] must name steps of the trace"):
+        StructureModel().load_state({**config, "open": [{**saved, "failed": ["ghost"]}]}, arrays)
+    for model in (r.structures, restored):
+        model.observe("o", "research", TraceStep("analysis", "analysis", ("search",)), succeeded=True)
+        assert model.traces("research") == 5
+    r.close()
+
+
+def test_a_structure_from_another_task_type_is_planned_under_names_free_in_this_one() -> None:
+    # a structure's steps are named as in the first trace that ran it, maybe of another task type:
+    # planning a task that names no step failed, telling the caller to "give the step another name"
+    r = router(store="memory://")
+    r.learn_from_execution(research("x", context="find pages about bees"), [ExecutionResult(tool_id="web", step="a", success=True)])
+    table = "analyse the numbers in this table"
+    for i in range(3):
+        r.learn_from_execution(TaskProfile(task_id=f"y{i}", task_type="audit", context=table), [
+            ExecutionResult(tool_id="calc", step="a", success=True)
+        ])
+    plan = r.optimize_task_execution(research("z", context=table))
+    assert learned(plan) == (["analysis"], [], "predicted") and plan.step("analysis").capability == "analysis"
+    r.functions.update({"web": lambda request: "pages", "calc": lambda request: 42, "llm": lambda request: "prose"})
+    run = r.execute(research("z", context=table), "q")
+    assert run.succeeded and r.structures.traces("research") == 2
+    assert {(t, s, c) for t, s, c in r.routes} >= {("research", "a", "search"), ("research", "analysis", "analysis")}
+
+
+def test_a_run_of_parallel_steps_one_of_them_open_to_any_tool_is_learned_as_it_ran() -> None:
+    # a plan with a step any tool may serve cannot pin its steps as declared ones; its attempts
+    # were learned as a trace in the order they ended, each after the one before: two steps run
+    # side by side were learned as a chain, a structure the task type never ran
+    import asyncio
+
+    r = router()
+    task = research()
+    for _ in range(3):
+        r.learn_from_execution(task, [
+            ExecutionResult(tool_id="web", step="main", success=True),
+            ExecutionResult(tool_id="calc", step="analysis", success=True, depends_on=[]),
+        ])
+
+    async def slow(request):
+        await asyncio.sleep(0.02)
+        return "pages"
+
+    r.functions.update({"web": slow, "calc": lambda request: 42, "llm": lambda request: "prose"})
+    run = r.execute(task, "q")
+    assert run.succeeded and sorted(run.plan.graph.nodes) == ["analysis", "main"] and not run.plan.graph.edges
+    (top,) = r.structures.distribution("research", top=1)
+    assert top.traces == r.structures.traces("research") == 4

@@ -53,6 +53,19 @@ def test_plan_json_round_trip() -> None:
     assert set(back.graph.edges) == set(plan.graph.edges)
 
 
+def test_a_plan_and_its_description_share_no_metadata() -> None:
+    # to_dict handed out the plan's own metadata (editing the description edited the plan's
+    # planner report), and from_dict kept the description's nested values
+    plan = _diamond()
+    plan.metadata["planner"] = {"feasible": True}
+    data = plan.to_dict()
+    data["metadata"]["planner"]["feasible"] = False
+    assert plan.metadata == {"planner": {"feasible": True}}
+    back = ExecutionPlan.from_dict(data)
+    data["metadata"]["planner"]["feasible"] = True
+    assert back.metadata == {"planner": {"feasible": False}}
+
+
 def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step() -> None:
     from toolrouter.errors import TaskGraphError
 
@@ -67,6 +80,16 @@ def test_a_plan_that_is_not_a_dag_of_steps_with_tools_is_refused_naming_the_step
     for match, steps in bad.items():
         with pytest.raises(TaskGraphError, match=match):
             ExecutionPlan.from_steps("t", "x", steps)
+
+
+@pytest.mark.parametrize("bound", [-1, 0, "5", float("nan"), True])
+def test_a_budget_that_is_not_a_positive_number_is_refused_by_from_steps(bound) -> None:
+    # each was kept: within_budget then failed on the string, and was False for every plan under
+    # a negative or NaN budget (enforce_budget skipped every call), True under True
+    steps = [PlanStep("a", None, (_choice("web", 1.0, 1.0),))]
+    for name in ("max_cost", "max_latency_s"):
+        with pytest.raises(ValueError, match=rf"{name}: expected a finite number > 0, got"):
+            ExecutionPlan.from_steps("t", "x", steps, **{name: bound})
 
 
 def test_a_plan_description_missing_a_field_names_it() -> None:
@@ -96,6 +119,12 @@ def test_a_plan_description_missing_a_field_names_it() -> None:
         (lambda d: d.update(max_cost=-1), r"data\['max_cost'\]: expected a finite number > 0 or None, got -1"),
         (lambda d: d.update(task_id=None), r"data\['task_id'\]: expected a string, got None"),
         (lambda d: d.update(metadata=[1]), r"data: not a plan description \(metadata: expected a mapping, got list\)"),
+        (lambda d: d["structure"].update(source="guessed"), r"data\['structure'\]\['source'\]: expected one of \['declared', .*got 'guessed'"),
+        (lambda d: d["structure"].update(probability=float("nan")), r"data\['structure'\]\['probability'\]: expected a finite number in \[0, 1\], got nan"),
+        (lambda d: d["structure"].update(probability="high"), r"data\['structure'\]\['probability'\]: expected a finite number in \[0, 1\], got 'high'"),
+        (lambda d: d["structure"].update(traces=-1), r"data\['structure'\]\['traces'\]: expected an integer >= 0, got -1"),
+        (lambda d: d["structure"].update(traces=3, task_type_traces=2), r"data\['structure'\]\['traces'\]: 3 traces of 2 the task type has"),
+        (lambda d: d["structure"].update(sampled="no"), r"data\['structure'\]\['sampled'\]: expected True or False, got 'no'"),
     ],
 )
 def test_a_plan_description_with_a_field_of_the_wrong_kind_names_it(edit, message) -> None:

@@ -262,14 +262,61 @@ def test_bad_arguments_raise_naming_the_field() -> None:
         assign_tools(graph, {"s": [Candidate("t", 0.5), Candidate("t", 0.6)]})
     with pytest.raises(ValueError, match="method must be"):
         assign_tools(graph, cands, method="magic")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_cost must be finite and > 0, got nan"):
+    with pytest.raises(ValueError, match="max_cost: expected a finite number > 0, got nan"):
         assign_tools(graph, cands, max_cost=math.nan)
-    with pytest.raises(ValueError, match="value must be"):
+    with pytest.raises(ValueError, match="value: expected a finite number >= 0, got -1.0"):
         assign_tools(graph, cands, value=-1.0)
     with pytest.raises(ValueError, match="max_fallbacks: expected an integer >= 0, got '2'"):
         assign_tools(graph, cands, max_fallbacks="2")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="candidates: expected a mapping of step id to candidates, got list"):
         assign_tools(graph, [Candidate("t", 0.5)])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"max_cost": "1"}, ValueError, r"max_cost: expected a finite number > 0, got '1'"),
+        ({"max_cost": True}, ValueError, r"max_cost: expected a finite number > 0, got True"),
+        ({"max_latency_s": "2"}, ValueError, r"max_latency_s: expected a finite number > 0, got '2'"),
+        ({"value": "x"}, ValueError, r"value: expected a finite number >= 0, got 'x'"),
+        ({"exact_limit": -1}, ValueError, r"exact_limit: expected an integer >= 1, got -1"),
+        ({"exact_limit": "5"}, ValueError, r"exact_limit: expected an integer >= 1, got '5'"),
+        ({"weights": {"cost": 1.0}}, TypeError, r"weights: expected UtilityWeights, got \{'cost': 1.0\}"),
+        ({"allow_infeasible": "no"}, TypeError, r"allow_infeasible: expected True or False, got 'no'"),
+        ({"local_search": 0}, TypeError, r"local_search: expected True or False, got 0"),
+        ({"candidates": {"s": ["t"]}}, TypeError, r"candidates\['s'\]\[0\]: expected a Candidate, got 't'"),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_refused_naming_it(options, error, message) -> None:
+    # each was taken as it came (a string budget failed in math's words, True was a budget of 1,
+    # "no" allowed an infeasible plan, a negative exact_limit silently skipped the exact search)
+    graph = build_task_graph(chain_steps(["s"]))
+    candidates = options.pop("candidates", {"s": [Candidate("t", 0.5, cost=1.0)]})
+    if "allow_infeasible" in options:
+        options["max_cost"] = 0.1  # a budget no plan meets
+    with pytest.raises(error, match=message):
+        assign_tools(graph, candidates, **options)
+
+
+def test_a_graph_with_a_cycle_or_a_candidate_out_of_range_is_refused() -> None:
+    cyclic = nx.DiGraph([("a", "b"), ("b", "a")])
+    with pytest.raises(CyclicTaskGraphError, match="a -> b -> a"):
+        assign_tools(cyclic, {s: [Candidate("t", 0.5)] for s in cyclic})
+    for bad, message in [
+        (lambda: Candidate(5, 0.5), r"tool_id of candidate: expected a non-empty string, got 5"),
+        (lambda: Candidate("x", True), r"success_prob of candidate 'x' must be finite, got True"),
+        (lambda: Candidate("x", 0.5, quality=2.0), r"quality of candidate 'x' must lie in \[0, 1\], got 2.0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            bad()
+    with pytest.raises(ValueError, match=r"min_support: expected an integer >= 1, got 1.5"):
+        TaskGraphLibrary(min_support=1.5)  # type: ignore[arg-type]
+    lib = TaskGraphLibrary()
+    with pytest.raises(TypeError, match=r"succeeded: expected True or False, got 'no'"):
+        lib.record_run("a", DIAMOND_DICTS, succeeded="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"task_type: expected a string, got 5"):
+        lib.record_run(5, DIAMOND_DICTS, succeeded=True)  # type: ignore[arg-type]
+    assert lib.state_dict()["runs"] == {}
 
 
 def test_large_plan_uses_the_fast_method_and_meets_the_budget() -> None:

@@ -167,6 +167,38 @@ def test_options_and_trace_ids_are_checked() -> None:
     assert check_trace_id("turn-1") == "turn-1"
 
 
+def test_arguments_of_the_wrong_kind_are_refused_naming_them_and_change_nothing() -> None:
+    # a string of parents was read as its letters (each dropped: the dependency was lost), a None
+    # task type was counted and then refused by the saved state, a string of capabilities was
+    # read as its letters (the default proposed), and top=-1 cut the least probable off
+    model = StructureModel()
+    chain(model, "t", "research", ["search", "analysis"])
+    caps = {"search": "", "analysis": ""}
+    for call, error, message in [
+        (lambda: TraceStep("b", "analysis", "search"), TypeError, r"depends_on: expected a tuple of step names, got 'search'"),
+        (lambda: TraceStep("", "analysis"), TypeError, r"step: expected a non-empty string, got ''"),
+        (lambda: TraceStep("b", 5), TypeError, r"capability: expected a string or None, got 5"),
+        (lambda: model.observe("u", None, TraceStep("a", "search")), TypeError, r"task_type: expected a non-empty string, got None"),
+        (lambda: model.observe(5, "research", TraceStep("a", "search")), TypeError, r"trace_id: expected a non-empty string, got 5"),
+        (lambda: model.observe("u", "research", "search"), TypeError, r"step: expected a TraceStep, got 'search'"),
+        (lambda: model.observe("u", "research", TraceStep("a", "search"), request=5), TypeError, r"request: expected a string or None, got 5"),
+        (lambda: model.observe("u", "research", TraceStep("a", "search"), succeeded="no"), TypeError, r"succeeded: expected True or False, got 'no'"),
+        (lambda: model.propose("research", capabilities="search"), TypeError, r"capabilities: expected a mapping or a list of capability names, got 'search'"),
+        (lambda: model.propose("research", capabilities=None), TypeError, r"capabilities: expected a mapping or a list"),
+        (lambda: model.propose("research", capabilities=[5]), TypeError, r"capabilities: expected a non-empty string, got 5"),
+        (lambda: model.propose(5, capabilities=caps), TypeError, r"task_type: expected a non-empty string, got 5"),
+        (lambda: model.propose("research", capabilities=caps, request=b"x"), TypeError, r"request: expected a string or None, got b'x'"),
+        (lambda: model.scores("research", capabilities=caps, rng=5), TypeError, r"rng: expected a numpy Generator or None, got 5"),
+        (lambda: model.distribution("research", top=-1), ValueError, r"top: expected an integer >= 0, got -1"),
+    ]:
+        with pytest.raises(error, match=message):
+            call()
+    assert model.task_types == ["research"] and model.traces() == 1 and model.open_steps("u") == ()
+    assert TraceStep("b", "analysis", ["search"]).depends_on == ("search",)
+    assert names(model.propose("research", capabilities=iter(caps))) == ["search", "analysis"]
+    StructureModel().load_state(*model.state())
+
+
 def test_a_task_types_history_decides_for_new_wording_and_gives_way_to_text_it_has_learned() -> None:
     def model_with(config: dict) -> StructureModel:
         model = StructureModel(config=config)
@@ -289,3 +321,30 @@ def test_the_structure_key_ignores_which_of_independent_steps_is_listed_first() 
             (only,) = model.state()[0]["structures"]  # the one structure the trace has
             keys.add(repr((only["capabilities"], only["parents"])))  # names may differ between equal steps
         assert len(keys) == 1
+
+
+def test_a_read_on_one_thread_and_a_trace_recorded_on_another_take_turns() -> None:
+    # router.structures is read by users (distribution, summary) while the router's threads record
+    # traces: a read that iterated the counts while a trace was counted raised "dictionary changed
+    # size during iteration". A trace recorded during a read now waits for the read to end.
+    import threading
+
+    from toolrouter.features import HashingFeaturizer
+
+    armed: list[bool] = []
+    waited: list[bool] = []
+
+    def featurizer(text: str) -> np.ndarray:
+        if armed and not waited:  # the first text featurised within the proposal below
+            writer.start()
+            writer.join(0.2)
+            waited.append(writer.is_alive())
+        return HashingFeaturizer(dim=16)(text)
+
+    model = StructureModel(featurizer)
+    writer = threading.Thread(target=chain, args=(model, "t1", "research", ["search"]))
+    chain(model, "t0", "research", ["search", "analysis"], request="find papers")
+    armed.append(True)
+    model.propose("research", capabilities={"search": "web pages", "analysis": "tables"}, request="find tables")
+    writer.join()
+    assert waited == [True] and model.traces("research") == 2
