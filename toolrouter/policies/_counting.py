@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.serialization import MAX_SAVED_WINDOW
@@ -55,9 +55,7 @@ class CountingPolicy(Policy):
                 f"discount and window: choose one way of forgetting, got discount={discount!r}, window={window!r}"
             )
         if discount is not None:
-            discount = float(discount)
-            if not 0.0 < discount <= 1.0:
-                raise ValueError(f"discount must lie in (0, 1], got {discount!r}")
+            discount = check_real("discount", discount, low=0, high=1, low_open=True)
         if window is not None:
             window = check_count("window", window, low=1)
             if window > MAX_SAVED_WINDOW:  # the ring is allocated up front, and must load again once saved

@@ -81,7 +81,8 @@ class Policy(ABC):
     reward_bounds: ClassVar[tuple[float, float] | None] = None
 
     def __init__(self, *, seed: int | None = None) -> None:
-        self.rng = np.random.default_rng(seed)
+        # numpy would take a bool for 0 or 1 and refuse a float without naming the seed
+        self.rng = np.random.default_rng(None if seed is None else check_count("seed", seed))
         self._arm_ids: list[str] = []
         self._index: dict[str, int] = {}
         #: constructor options (JSON-able, without the seed); ``type(p)(**p.options)`` is a twin.

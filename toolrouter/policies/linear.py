@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg.blas import dger
 
-from toolrouter._checks import check_count, real_array
+from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.serialization import MAX_SAVED_DIM
 
@@ -67,16 +67,6 @@ __all__ = ["LinUCB", "LinearThompson"]
 
 #: Context entries beyond this magnitude are rejected: their outer products would overflow.
 MAX_ABS_CONTEXT = 1e6
-
-
-def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return v
 
 
 def checked_context(context: Any, d: int, policy: str, field: str = "context") -> np.ndarray:
@@ -115,8 +105,8 @@ class _LinearPolicy(Policy):
         super().__init__(seed=seed)
         # no larger than a saved state may be: a router could save a larger one but never load it
         self.context_dim = d = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
-        self.regularization = _positive("regularization", regularization)
-        self.exploration = _positive("exploration", exploration, allow_zero=True)
+        self.regularization = check_real("regularization", regularization, low=0, low_open=True)
+        self.exploration = check_real("exploration", exploration, low=0)
         self.options = {
             "context_dim": d,
             "regularization": self.regularization,
