@@ -30,6 +30,7 @@ like every featurizer's.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
 from collections import OrderedDict
@@ -97,6 +98,13 @@ class _TextCache:
         return len(self._items)
 
 
+def _is_featurizer(obj: Any) -> bool:
+    """``isinstance(obj, Featurizer)`` without reading ``obj.dim``: before Python 3.12 the protocol
+    check reads it, and a ``SentenceEncoderFeaturizer`` loads its encoder to answer."""
+    missing = object()
+    return all(inspect.getattr_static(obj, name, missing) is not missing for name in ("dim", "__call__", "transform"))
+
+
 def _check_text(text: Any) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -144,8 +152,10 @@ class HashingFeaturizer:
         dim = check_count("dim", dim, low=1)
         seed = check_count("seed", seed, high=2**64 - 1)
         if char_ngrams is not None:
-            lo, hi = char_ngrams
-            if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
+            if not (isinstance(char_ngrams, (tuple, list)) and len(char_ngrams) == 2):
+                raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
+            lo, hi = char_ngrams = tuple(check_count(f"char_ngrams[{i}]", n, low=1) for i, n in enumerate(char_ngrams))
+            if lo > hi:
                 raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
         self._cache = _TextCache(cache_size)
         self.dim = dim
@@ -359,7 +369,7 @@ class CombinedFeaturizer:
         if not parts:
             raise ValueError("parts: needs at least one (featurizer, weight) pair, got none")
         for i, part in enumerate(parts):
-            if not (isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], Featurizer)):
+            if not (isinstance(part, tuple) and len(part) == 2 and _is_featurizer(part[0])):
                 raise TypeError(f"parts[{i}]: expected a (Featurizer, weight) pair, got {part!r}")
             check_real(f"parts[{i}] weight", part[1], low=0, low_open=True)
         self.parts = [(f, float(w)) for f, w in parts]
