@@ -99,10 +99,10 @@ class CountingPolicy(Policy):
                 raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
         if v0 <= 0:
             raise ValueError(f"prior.variance must be > 0, got {v0!r}")
-        self._check_prior(n0, m0, v0)
+        self._check_prior(n0, m0, v0, vn)
         return n0, m0, v0, vn
 
-    def _check_prior(self, n0: float, m0: float, v0: float) -> None:
+    def _check_prior(self, n0: float, m0: float, v0: float, vn: float) -> None:
         """Extra checks of a subclass (for example a mean in [0, 1])."""
 
     def _grow(self, prior: ArmPrior | None) -> None:

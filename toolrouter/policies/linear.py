@@ -60,7 +60,7 @@ from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.serialization import MAX_SAVED_DIM
+from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
 __all__ = ["LinUCB", "LinearThompson"]
@@ -154,7 +154,8 @@ class _LinearPolicy(Policy):
             diag = np.broadcast_to(var, (d,))
             if np.any(diag <= 0):
                 raise ValueError(f"prior.variance must be > 0, got {prior.variance!r}")
-            A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
+            with np.errstate(over="ignore"):  # an overflow is refused below
+                A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
         elif var.shape == (d, d):
             if not np.allclose(var, var.T):
                 raise ValueError("prior.variance: a covariance matrix must be symmetric")
@@ -167,7 +168,14 @@ class _LinearPolicy(Policy):
             raise ValueError(
                 f"prior.variance: expected a scalar or shape ({d},) or ({d}, {d}), got shape {var.shape}"
             )
-        return A0, A0 @ mean, R0, mean.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            b0 = A0 @ mean
+        if not (np.all(np.isfinite(A0)) and np.all(np.isfinite(b0))):  # a state holding them would never load
+            raise ValueError(
+                f"prior: its precision (the inverse of variance) or precision @ mean overflows, got "
+                f"variance={short_repr(prior.variance)}, mean={short_repr(prior.mean)}"
+            )
+        return A0, b0, R0, mean.copy()
 
     def _grow(self, prior: ArmPrior | None) -> None:
         A0, b0, R0, theta0 = self._prior_arrays(prior)
