@@ -73,23 +73,37 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
     return x
 
 
+#: Texts longer than this (in characters) are cached under a 16-byte digest rather than kept.
+_LONG_TEXT = 128
+
+
 class _TextCache:
-    """Least-recently-used text -> read-only vector cache shared by the featurizers."""
+    """Least-recently-used text -> read-only vector cache shared by the featurizers.
+
+    A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
+    kilobytes each would otherwise hold gigabytes of text beside its vectors."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
+
+    @staticmethod
+    def _key(text: str) -> str | bytes:
+        if len(text) <= _LONG_TEXT:
+            return text
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
     def get(self, text: str) -> np.ndarray | None:
-        hit = self._items.get(text)
+        key = self._key(text)
+        hit = self._items.get(key)
         if hit is not None:
-            self._items.move_to_end(text)
+            self._items.move_to_end(key)
         return hit
 
     def put(self, text: str, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False
         if self.size:
-            self._items[text] = vector
+            self._items[self._key(text)] = vector
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
         return vector

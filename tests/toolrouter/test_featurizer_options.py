@@ -56,3 +56,27 @@ def test_char_ngrams_given_as_a_list_of_numpy_ints_are_kept_as_a_tuple_of_ints()
     f = HashingFeaturizer(dim=8, char_ngrams=[np.int64(2), np.int64(3)])
     assert f.char_ngrams == (2, 3) and all(type(n) is int for n in f.char_ngrams)
     assert np.array_equal(f("hello world"), HashingFeaturizer(dim=8, char_ngrams=(2, 3))("hello world"))
+
+
+def test_the_cache_keeps_vectors_not_long_texts() -> None:
+    # a cache of cache_size agent requests held every request's text as its key: memory grew with
+    # the texts' length, not with the vectors'
+    import gc
+    import tracemalloc
+
+    f = HashingFeaturizer(dim=16, cache_size=1000)
+    f("warm up the word cache")
+    long_texts = 40
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(long_texts):
+            text = "." * 100_000 + f" request {i}"  # 100 kB, cheap to featurise: three words
+            assert f(text) is f(text)  # cached all the same
+        gc.collect()
+        retained, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert retained < long_texts * 100_000 / 10, retained
+    short = "a short request"
+    assert f(short) is f(short)
