@@ -391,7 +391,8 @@ class ToolMetaLearner:
         seed: makes every decision reproducible (each route's policy gets a seed derived from it).
         featurizer: text -> vector for contextual policies (default
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
-        context_dim: dimension of the context of contextual policies (default 256).
+        context_dim: dimension of the context of contextual policies (default: the featurizer's
+            ``dim`` where it has one, else 256).
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
             reward model, the model's prior for the tool).
@@ -553,6 +554,13 @@ class ToolMetaLearner:
         self._policy_options = {k: v.item() if isinstance(v, np.generic) else v for k, v in (policy_options or {}).items()}
         if isinstance(context_dim, np.integer):
             context_dim = int(context_dim)
+        contextual_name = isinstance(policy, str) and getattr(POLICIES.get(policy), "contextual", False)
+        if context_dim is None and "context_dim" not in self._policy_options and contextual_name:
+            # a featurizer that knows its length sets the context's: the default 256 would not
+            # fit it, and the first decision with a text would fail
+            dim = getattr(featurizer, "dim", None)
+            if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+                context_dim = int(dim)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
         self._featurizer = featurizer
