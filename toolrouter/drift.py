@@ -436,6 +436,7 @@ class ChangeDetector(ABC):
             >>> d.recheck_interval() < 100
             True
         """
+        misses = check_count("misses", misses)
         if self.recheck_after is None:
             return None
         evidence = self._run_evidence(success=True) if self.direction != "down" else 0.0
@@ -478,9 +479,13 @@ class ChangeDetector(ABC):
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
+        if not isinstance(rise_run, (bool, np.bool_)):  # a truthy string would let runs fire
+            raise InvalidOutcomeError(f"rise_run must be a bool, got {short_repr(rise_run)}")
         # larger ones would overflow the moments
         x = check_real("residual", residual, low=-MAX_ABS_REWARD, high=MAX_ABS_REWARD, error=InvalidOutcomeError)
-        key = request_key(request) if self.request_prior is not None and success is not None else None
+        key = request_key(request)  # checked even where it is not used: a bad request is a caller's mistake
+        if self.request_prior is None or success is None:
+            key = None
         before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
         run = None if success is None else self._run_step(x, bool(success), rise_run, key)
