@@ -414,8 +414,7 @@ def _checked_options(
     as numbers."""
     if tasks not in ("task_type", "tool", "both"):
         raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
-    if not (isinstance(tool_dropout, (int, float)) and 0.0 <= tool_dropout < 1.0):
-        raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
+    check_real("tool_dropout", tool_dropout, low=0, high=1, high_open=True)
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
     counts = [check_count(name, value, low=1) for name, value in

@@ -21,8 +21,8 @@ def history(n=20):
     return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
 
 
-def train(outcomes):
-    return meta_train(outcomes, TOOLS, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=2, shots=2)
+def train(outcomes, **options):
+    return meta_train(outcomes, TOOLS, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=2, shots=2, **options)
 
 
 @pytest.mark.parametrize("utility", [1e300, -1e10, "1.0", True])
@@ -52,3 +52,13 @@ def test_predict_refuses_contexts_of_the_wrong_width_or_not_finite() -> None:
     bad[1, 0] = np.nan  # came out as a NaN prediction
     with pytest.raises(ValueError, match=r"^contexts\[1\]: entries must be finite"):
         model.predict(bad, TOOLS, FEATURIZER)
+
+
+@pytest.mark.parametrize("dropout, accepted", [(np.float32(0.25), True), (0, True), (False, False), (1.0, False), ("0.3", False)])
+def test_tool_dropout_is_checked_as_every_number_option(dropout, accepted) -> None:
+    # np.float32(0.25) was refused as "not a number", False taken for 0
+    if accepted:
+        assert train(history(), tool_dropout=dropout).tool_ids == ["a", "b"]
+    else:
+        with pytest.raises(ValueError, match=r"^tool_dropout: expected a finite number in \[0, 1\)"):
+            train(history(), tool_dropout=dropout)
