@@ -316,6 +316,18 @@ class _Route:
         """(task type, step)."""
         return (self.task_type, self.step)
 
+    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]:
+        """What a decision on this route changes, for ``restore_decision_state``: the policy's
+        decision state and the rechecks a decision schedules."""
+        drift = [(d, d.rechecks, d.pending, d.due) for d in self.drift.values()]
+        return self.policy.decision_state(), self.next_due, drift
+
+    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]) -> None:
+        policy_state, self.next_due, drift = state
+        self.policy.restore_decision_state(policy_state)
+        for record, rechecks, pending, due in drift:
+            record.rechecks, record.pending, record.due = rechecks, pending, due
+
 
 @dataclass(slots=True)
 class _StepSpec:
@@ -988,7 +1000,7 @@ class ToolMetaLearner:
         with self._lock:
             structure_rng = self._structure_rng.bit_generator.state
             keys: list[tuple[str, str]] = []
-            rng_before: dict[tuple[str, str], Any] = {}
+            before: dict[tuple[str, str], Any] = {}
             try:
                 if declared is None:
                     specs, structure = self._propose(task)
@@ -1001,7 +1013,7 @@ class ToolMetaLearner:
                         )
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
-                rng_before = {k: self._routes[k].policy.rng.bit_generator.state for k in keys if k in self._routes}
+                before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
                 steps = [
                     self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
                     for s in specs
@@ -1017,7 +1029,7 @@ class ToolMetaLearner:
                         allow_infeasible=allow_infeasible,
                     )
             except BaseException:
-                self._undo_decisions(keys, rng_before)
+                self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
                 raise
         plan = ExecutionPlan.from_steps(
@@ -1034,12 +1046,13 @@ class ToolMetaLearner:
             }
         return plan
 
-    def _undo_decisions(self, keys: list[tuple[str, str]], rng_before: dict[tuple[str, str], Any]) -> None:
-        """After a failed plan: drop the routes of ``keys`` it made and rewind the generators of
-        the others to ``rng_before`` (in place: a policy may share its generator with a part)."""
+    def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:
+        """After a failed plan: drop the routes of ``keys`` it made and restore the others'
+        decision state (their policies' generators and cached draws, the rechecks scheduled) to
+        ``before``."""
         for key in keys:
-            if key in rng_before:
-                self._routes[key].policy.rng.bit_generator.state = rng_before[key]
+            if key in before:
+                self._routes[key].restore_decision_state(before[key])
             else:
                 self._routes.pop(key, None)
 

@@ -238,6 +238,17 @@ class Policy(ABC):
         scores = self.sample(arm_ids, context)
         return arm_ids[int(np.argmax(scores))]
 
+    def decision_state(self) -> Any:
+        """What a decision (``sample``, ``select``) changes, for ``restore_decision_state``: the
+        generator's state here; a policy that caches draws adds them."""
+        return self.rng.bit_generator.state
+
+    def restore_decision_state(self, state: Any) -> None:
+        """Undo every decision made since ``decision_state()`` returned ``state`` (the arms must not
+        have changed since), so that the next decision is the one it would have been: a router
+        does this when a plan fails after its tools were sampled."""
+        self.rng.bit_generator.state = state  # in place: a part of the policy may share the generator
+
     # --- state -------------------------------------------------------------------------------
     @abstractmethod
     def _grow(self, prior: ArmPrior | None) -> None:

@@ -470,6 +470,15 @@ class LinearThompson(_LinearPolicy):
         for i in changed:
             self._redraw(i)
 
+    def decision_state(self) -> Any:
+        """The generator's state, the decision counter and the cached draws with their stamps
+        (a decision redraws some)."""
+        return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
+
+    def restore_decision_state(self, state: Any) -> None:
+        rng, self.decisions, self._draw, self._stamp = state
+        super().restore_decision_state(rng)
+
     def _extra_config(self) -> dict[str, Any]:
         return {"decisions": self.decisions}
 
