@@ -52,3 +52,22 @@ def test_a_tiny_but_representable_linear_prior_still_saves_and_loads() -> None:
     policy.add_arm("a", ArmPrior(mean=1.0, variance=1e-200))
     x = np.array([1.0, 2.0])
     assert policy_from_state(policy.state_dict()).expected(["a"], x).tolist() == policy.expected(["a"], x).tolist()
+
+
+@pytest.mark.parametrize("name, options", [("gaussian_ts", {}), ("beta_ts", {}), ("ucb1", {}), ("lin_ts", {"context_dim": 2})])
+@pytest.mark.parametrize("field, value", [("mean", "0.5"), ("variance", True), ("mean", [True, False])])
+def test_a_prior_field_that_is_a_string_or_a_bool_is_refused_naming_it(name, options, field, value) -> None:
+    # float() and numpy read "0.5" as 0.5 and True as 1.0
+    policy = make_policy(name, **options)
+    with pytest.raises(ValueError, match=rf"^prior\.{field}: expected real numbers"):
+        policy.add_arm("a", ArmPrior(**{field: value}))
+    assert policy.arm_ids == ()
+
+
+@pytest.mark.parametrize("field, value", [("pseudo_count", "2"), ("pseudo_count", True), ("variance_pseudo_count", "3")])
+def test_the_counts_of_a_non_contextual_prior_are_numbers(field, value) -> None:
+    policy = make_policy("gaussian_ts")
+    with pytest.raises(ValueError, match=rf"^prior\.{field}: expected real numbers"):
+        policy.add_arm("a", ArmPrior(**{field: value}))
+    policy.add_arm("a", ArmPrior(mean=np.array(0.5), pseudo_count=np.int64(3), variance_pseudo_count=np.float32(2.0)))
+    assert policy.expected(["a"]).tolist() == [0.5]

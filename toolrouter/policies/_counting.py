@@ -26,7 +26,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
 from toolrouter.serialization import MAX_SAVED_WINDOW
 
 __all__ = ["CountingPolicy"]
@@ -80,17 +80,15 @@ class CountingPolicy(Policy):
         if prior is None:
             n0, m0, v0 = self.default_prior
             return n0, m0, v0, n0
-        try:
-            n0, m0, v0 = float(prior.pseudo_count), float(prior.mean), float(prior.variance)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        fields = ["pseudo_count", "mean", "variance"] + ["variance_pseudo_count"] * (prior.variance_pseudo_count is not None)
+        values = [prior_field(prior, field) for field in fields]
+        if any(v.size != 1 for v in values):
             raise ValueError(
                 f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
                 f"variance={prior.variance!r}"
-            ) from None
-        vn = n0 if prior.variance_pseudo_count is None else prior.variance_pseudo_count
-        if isinstance(vn, bool) or not isinstance(vn, (int, float, np.integer, np.floating)):
-            raise ValueError(f"prior.variance_pseudo_count must be a number or None, got {vn!r}")
-        vn = float(vn)
+            )
+        n0, m0, v0 = (float(v.reshape(())) for v in values[:3])
+        vn = float(values[3].reshape(())) if len(values) == 4 else n0
         for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0), ("variance_pseudo_count", vn)):
             if not math.isfinite(value):
                 raise ValueError(f"prior.{field} must be finite, got {value!r}")

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
 from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
@@ -345,6 +345,16 @@ class Policy(ABC):
                 f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
                 f"{type(other).__name__} with {getattr(other, 'options', None)!r}"
             )
+
+
+def prior_field(prior: ArmPrior, field: str) -> np.ndarray:
+    """``prior.<field>`` as a float64 array; a string, bytes or a bool, which ``float()`` and numpy
+    read as numbers (``"2"`` as 2.0, ``True`` as 1.0), raise a ``ValueError`` naming the field."""
+    value = getattr(prior, field)
+    x = real_array(f"prior.{field}", value)
+    if np.asarray(value).dtype.kind == "b":
+        raise ValueError(f"prior.{field}: expected real numbers, got {short_repr(value)}")
+    return x
 
 
 def _check_prior_type(prior: Any) -> None:

@@ -59,7 +59,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
@@ -142,12 +142,12 @@ class _LinearPolicy(Policy):
         if prior is None:
             lam = self.regularization
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
-        mean = np.asarray(prior.mean, dtype=np.float64)
+        mean = prior_field(prior, "mean")
         if mean.ndim == 0:
             mean = np.full(d, float(mean))
         if mean.shape != (d,) or not np.all(np.isfinite(mean)):
             raise ValueError(f"prior.mean: expected a finite scalar or shape ({d},), got shape {mean.shape}")
-        var = np.asarray(prior.variance, dtype=np.float64)
+        var = prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
             raise ValueError("prior.variance: contains non-finite values")
         if var.ndim == 0 or var.shape == (d,):
