@@ -1130,7 +1130,8 @@ class ToolMetaLearner:
         scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        if math.isnan(scores @ means):  # NaN anywhere makes the product NaN (values are bounded)
+        # NaN, not inf: UCB1 and epsilon-greedy score an untried arm without a prior +inf (tried first)
+        if np.isnan(scores).any() or np.isnan(means).any():
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
