@@ -562,6 +562,11 @@ class ToolMetaLearner:
         policy = "gaussian_ts" if policy is None else policy
         if policy_options is not None and not isinstance(policy_options, Mapping):
             raise TypeError(f"policy_options: expected a mapping of option names to values, got {policy_options!r}")
+        if policy_options is not None and "seed" in policy_options:  # it would clash with each route's own
+            raise ValueError(
+                f"policy_options: 'seed' is the router's: pass seed= (each route's policy gets a seed derived "
+                f"from it), got policy_options['seed']={short_repr(policy_options['seed'])}"
+            )
         # numpy scalars as Python numbers: the options are saved as JSON, which has no numpy types
         self._policy_options = {k: v.item() if isinstance(v, np.generic) else v for k, v in (policy_options or {}).items()}
         if isinstance(context_dim, np.integer):

@@ -46,3 +46,15 @@ def test_a_seed_that_is_not_a_non_negative_integer_is_refused_naming_it(seed) ->
 def test_an_unknown_option_is_still_named() -> None:
     with pytest.raises(ValueError, match=r"does not accept \['alpha'\]"):
         make_policy("ucb1", alpha=1.0)
+
+
+def test_a_router_refuses_a_seed_among_the_policy_options_pointing_to_its_own() -> None:
+    # it clashed with the seed the router gives each route's policy: "make_policy() got multiple
+    # values for keyword argument 'seed'", naming neither the option nor the fix
+    from toolrouter import ToolMetaLearner, ToolProfile
+
+    tools = [ToolProfile(tool_id="a", capabilities=("x",))]
+    with pytest.raises(ValueError, match=r"^policy_options: 'seed' is the router's: pass seed="):
+        ToolMetaLearner(tools, policy="gaussian_ts", policy_options={"seed": 3})
+    with pytest.raises(ValueError, match=r"does not accept \['name'\]"):
+        ToolMetaLearner(tools, policy="gaussian_ts", policy_options={"name": "x"})

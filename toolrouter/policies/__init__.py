@@ -63,7 +63,7 @@ POLICIES: dict[str, type[Policy]] = {
 DEFAULT_POLICY = "gaussian_ts"
 
 
-def make_policy(name: str = DEFAULT_POLICY, *, seed: int | None = None, **options: Any) -> Policy:
+def make_policy(name: str = DEFAULT_POLICY, /, *, seed: int | None = None, **options: Any) -> Policy:
     """Build a policy by name; options go to its constructor.
 
     An unknown name raises ``KeyError`` listing the known ones; an unknown or invalid option raises
