@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toolrouter._checks import check_count, check_real
+
 __all__ = ["COUNT_EDGES", "CalibrationEpisodes", "CountCalibration", "count_buckets"]
 
 #: Upper edges of the example-count buckets (the last bucket holds every count above 200).
@@ -64,6 +66,7 @@ class CountCalibration(nn.Module):
 
     def __init__(self, temperature: float) -> None:
         super().__init__()
+        temperature = check_real("temperature", temperature, low=0, low_open=True)  # its log is a parameter
         buckets = len(COUNT_EDGES) + 1
         self.log_slope = nn.Parameter(torch.zeros(buckets), requires_grad=False)
         self.offset = nn.Parameter(torch.zeros(buckets), requires_grad=False)
@@ -87,6 +90,8 @@ class CountCalibration(nn.Module):
     def fit(self, episodes: CalibrationEpisodes, steps: int = 300, lr: float = 0.05) -> float:
         """Fit slopes, offsets, temperature and the "none" logit by weighted cross-entropy; returns
         the final loss. Deterministic (full-batch Adam from fixed starting values)."""
+        steps = check_count("steps", steps, low=1)
+        lr = check_real("lr", lr, low=0, low_open=True)
         params = [self.log_slope, self.offset, self.log_temperature, self.none]
         if len(episodes.labels) == 0:
             raise ValueError("episodes: no rows to fit the calibration on")

@@ -191,16 +191,6 @@ RECHECK_GAIN = 0.5
 MAX_RECHECK_AFTER = 2**53
 
 
-def _check_positive(field: str, value: float, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{field} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = "at least 0" if allow_zero else "positive"
-        raise ValueError(f"{field} must be finite and {bound}, got {value!r}")
-    return value
-
-
 def request_key(request: Any) -> str | None:
     """The key under which a detector remembers a request's outcomes: a hash of its context
     vector (float64) or of its text (a router without a context gives its request's text), or
@@ -342,8 +332,10 @@ class ChangeDetector(ABC):
         request_prior: float | None = 1.0,
         recheck_grace: int = 30,
     ) -> None:
-        self.delta = _check_positive("delta", delta, allow_zero=True)
-        self.threshold = _check_positive("threshold", self.default_threshold if threshold is None else threshold)
+        self.delta = check_real("delta", delta, low=0)
+        self.threshold = check_real(
+            "threshold", self.default_threshold if threshold is None else threshold, low=0, low_open=True
+        )
         # two samples are the fewest that give a standard deviation
         self.min_samples = check_count(
             "min_samples", self.default_min_samples if min_samples is None else min_samples, low=2
@@ -352,8 +344,8 @@ class ChangeDetector(ABC):
         if not isinstance(standardize, bool):
             raise TypeError(f"standardize must be a bool, got {standardize!r}")
         self.standardize = standardize
-        self.min_scale = _check_positive("min_scale", min_scale)
-        self.clip = _check_positive("clip", clip)
+        self.min_scale = check_real("min_scale", min_scale, low=0, low_open=True)
+        self.clip = check_real("clip", clip, low=0, low_open=True)
         if self.clip <= self.delta:
             raise ValueError(f"clip must exceed delta ({self.delta!r}) or nothing could fire, got {self.clip!r}")
         self.recheck_after = (
@@ -444,6 +436,7 @@ class ChangeDetector(ABC):
             >>> d.recheck_interval() < 100
             True
         """
+        misses = check_count("misses", misses)
         if self.recheck_after is None:
             return None
         evidence = self._run_evidence(success=True) if self.direction != "down" else 0.0
@@ -486,9 +479,13 @@ class ChangeDetector(ABC):
         """
         if success is not None and not isinstance(success, (bool, np.bool_)):
             raise InvalidOutcomeError(f"success must be a bool or None, got {success!r}")
+        if not isinstance(rise_run, (bool, np.bool_)):  # a truthy string would let runs fire
+            raise InvalidOutcomeError(f"rise_run must be a bool, got {short_repr(rise_run)}")
         # larger ones would overflow the moments
         x = check_real("residual", residual, low=-MAX_ABS_REWARD, high=MAX_ABS_REWARD, error=InvalidOutcomeError)
-        key = request_key(request) if self.request_prior is not None and success is not None else None
+        key = request_key(request)  # checked even where it is not used: a bad request is a caller's mistake
+        if self.request_prior is None or success is None:
+            key = None
         before = self._rise_evidence() if self.direction != "down" else 0.0
         change = self._step(x)
         run = None if success is None else self._run_step(x, bool(success), rise_run, key)
@@ -1098,7 +1095,7 @@ def detection_delay(
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError(f"seeds must not be empty, got {seeds!r}")
-    _check_positive("noise", noise, allow_zero=True)
+    check_real("noise", noise, low=0)
     if not math.isfinite(shift):
         raise ValueError(f"shift must be finite, got {shift!r}")
     if change_at < 0 or horizon < 1:

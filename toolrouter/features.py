@@ -30,6 +30,7 @@ like every featurizer's.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
 from collections import OrderedDict
@@ -72,29 +73,50 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
     return x
 
 
+#: Texts longer than this (in characters) are cached under a 16-byte digest rather than kept.
+_LONG_TEXT = 128
+
+
 class _TextCache:
-    """Least-recently-used text -> read-only vector cache shared by the featurizers."""
+    """Least-recently-used text -> read-only vector cache shared by the featurizers.
+
+    A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
+    kilobytes each would otherwise hold gigabytes of text beside its vectors."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
+
+    @staticmethod
+    def _key(text: str) -> str | bytes:
+        if len(text) <= _LONG_TEXT:
+            return text
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
     def get(self, text: str) -> np.ndarray | None:
-        hit = self._items.get(text)
+        key = self._key(text)
+        hit = self._items.get(key)
         if hit is not None:
-            self._items.move_to_end(text)
+            self._items.move_to_end(key)
         return hit
 
     def put(self, text: str, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False
         if self.size:
-            self._items[text] = vector
+            self._items[self._key(text)] = vector
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
         return vector
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _is_featurizer(obj: Any) -> bool:
+    """``isinstance(obj, Featurizer)`` without reading ``obj.dim``: before Python 3.12 the protocol
+    check reads it, and a ``SentenceEncoderFeaturizer`` loads its encoder to answer."""
+    missing = object()
+    return all(inspect.getattr_static(obj, name, missing) is not missing for name in ("dim", "__call__", "transform"))
 
 
 def _check_text(text: Any) -> str:
@@ -144,8 +166,10 @@ class HashingFeaturizer:
         dim = check_count("dim", dim, low=1)
         seed = check_count("seed", seed, high=2**64 - 1)
         if char_ngrams is not None:
-            lo, hi = char_ngrams
-            if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
+            if not (isinstance(char_ngrams, (tuple, list)) and len(char_ngrams) == 2):
+                raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
+            lo, hi = char_ngrams = tuple(check_count(f"char_ngrams[{i}]", n, low=1) for i, n in enumerate(char_ngrams))
+            if lo > hi:
                 raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
         self._cache = _TextCache(cache_size)
         self.dim = dim
@@ -359,7 +383,7 @@ class CombinedFeaturizer:
         if not parts:
             raise ValueError("parts: needs at least one (featurizer, weight) pair, got none")
         for i, part in enumerate(parts):
-            if not (isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], Featurizer)):
+            if not (isinstance(part, tuple) and len(part) == 2 and _is_featurizer(part[0])):
                 raise TypeError(f"parts[{i}]: expected a (Featurizer, weight) pair, got {part!r}")
             check_real(f"parts[{i}] weight", part[1], low=0, low_open=True)
         self.parts = [(f, float(w)) for f, w in parts]

@@ -316,6 +316,18 @@ class _Route:
         """(task type, step)."""
         return (self.task_type, self.step)
 
+    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]:
+        """What a decision on this route changes, for ``restore_decision_state``: the policy's
+        decision state and the rechecks a decision schedules."""
+        drift = [(d, d.rechecks, d.pending, d.due) for d in self.drift.values()]
+        return self.policy.decision_state(), self.next_due, drift
+
+    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]) -> None:
+        policy_state, self.next_due, drift = state
+        self.policy.restore_decision_state(policy_state)
+        for record, rechecks, pending, due in drift:
+            record.rechecks, record.pending, record.due = rechecks, pending, due
+
 
 @dataclass(slots=True)
 class _StepSpec:
@@ -391,7 +403,8 @@ class ToolMetaLearner:
         seed: makes every decision reproducible (each route's policy gets a seed derived from it).
         featurizer: text -> vector for contextual policies (default
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
-        context_dim: dimension of the context of contextual policies (default 256).
+        context_dim: dimension of the context of contextual policies (default: the featurizer's
+            ``dim`` where it has one, else 256).
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
             reward model, the model's prior for the tool).
@@ -557,10 +570,22 @@ class ToolMetaLearner:
         policy = "gaussian_ts" if policy is None else policy
         if policy_options is not None and not isinstance(policy_options, Mapping):
             raise TypeError(f"policy_options: expected a mapping of option names to values, got {policy_options!r}")
+        if policy_options is not None and "seed" in policy_options:  # it would clash with each route's own
+            raise ValueError(
+                f"policy_options: 'seed' is the router's: pass seed= (each route's policy gets a seed derived "
+                f"from it), got policy_options['seed']={short_repr(policy_options['seed'])}"
+            )
         # numpy scalars as Python numbers: the options are saved as JSON, which has no numpy types
         self._policy_options = {k: v.item() if isinstance(v, np.generic) else v for k, v in (policy_options or {}).items()}
         if isinstance(context_dim, np.integer):
             context_dim = int(context_dim)
+        contextual_name = isinstance(policy, str) and getattr(POLICIES.get(policy), "contextual", False)
+        if context_dim is None and "context_dim" not in self._policy_options and contextual_name:
+            # a featurizer that knows its length sets the context's: the default 256 would not
+            # fit it, and the first decision with a text would fail
+            dim = getattr(featurizer, "dim", None)
+            if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+                context_dim = int(dim)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
         self._featurizer = featurizer
@@ -1011,7 +1036,7 @@ class ToolMetaLearner:
         with self._lock:
             structure_rng = self._structure_rng.bit_generator.state
             keys: list[tuple[str, str]] = []
-            rng_before: dict[tuple[str, str], Any] = {}
+            before: dict[tuple[str, str], Any] = {}
             try:
                 if declared is None:
                     specs, structure = self._propose(task)
@@ -1024,7 +1049,7 @@ class ToolMetaLearner:
                         )
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
-                rng_before = {k: self._routes[k].policy.rng.bit_generator.state for k in keys if k in self._routes}
+                before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
                 steps = [
                     self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
                     for s in specs
@@ -1040,7 +1065,7 @@ class ToolMetaLearner:
                         allow_infeasible=allow_infeasible,
                     )
             except BaseException:
-                self._undo_decisions(keys, rng_before)
+                self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
                 raise
         plan = ExecutionPlan.from_steps(
@@ -1057,12 +1082,13 @@ class ToolMetaLearner:
             }
         return plan
 
-    def _undo_decisions(self, keys: list[tuple[str, str]], rng_before: dict[tuple[str, str], Any]) -> None:
-        """After a failed plan: drop the routes of ``keys`` it made and rewind the generators of
-        the others to ``rng_before`` (in place: a policy may share its generator with a part)."""
+    def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:
+        """After a failed plan: drop the routes of ``keys`` it made and restore the others'
+        decision state (their policies' generators and cached draws, the rechecks scheduled) to
+        ``before``."""
         for key in keys:
-            if key in rng_before:
-                self._routes[key].policy.rng.bit_generator.state = rng_before[key]
+            if key in before:
+                self._routes[key].restore_decision_state(before[key])
             else:
                 self._routes.pop(key, None)
 
@@ -1140,7 +1166,8 @@ class ToolMetaLearner:
         scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        if math.isnan(scores @ means):  # NaN anywhere makes the product NaN (values are bounded)
+        # NaN, not inf: UCB1 and epsilon-greedy score an untried arm without a prior +inf (tried first)
+        if np.isnan(scores).any() or np.isnan(means).any():
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )

@@ -43,11 +43,12 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch import nn
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile, cancelled_by_caller
-from toolrouter.policies.base import ArmPrior
+from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
+from toolrouter.policies.linear import checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, write_blob
 from toolrouter.store.base import AttemptRecord
@@ -102,16 +103,11 @@ def _outcomes(history: Sequence[AttemptRecord | Outcome], context_dim: int) -> l
             raise TypeError(f"history[{i}]: expected an AttemptRecord or Outcome, got {type(r).__name__}")
         if isinstance(r, AttemptRecord) and cancelled_by_caller(r.success, r.error):
             continue  # the caller's choice, no outcome of the tool
-        u = float(r.utility)
-        if not math.isfinite(u):
-            raise ValueError(f"history[{i}].utility: must be finite, got {r.utility!r}")
+        # the bounds a policy's update takes: beyond them the float32 model trains on inf and NaN
+        u = check_real(f"history[{i}].utility", r.utility, low=-MAX_ABS_REWARD, high=MAX_ABS_REWARD)
         x = r.context
         if x is not None:
-            x = np.asarray(x, dtype=np.float64)
-            if x.shape != (context_dim,) or not np.all(np.isfinite(x)):
-                raise ValueError(
-                    f"history[{i}].context: expected {context_dim} finite numbers (context_dim), got shape {x.shape}"
-                )
+            x = checked_context(x, context_dim, "meta_train", field=f"history[{i}].context")
         out.append(Outcome(r.task_type, r.tool_id, x, u))
     return out
 
@@ -215,8 +211,14 @@ class MetaRewardModel:
         return ArmPrior(mean=mean, variance=self.new_tool_cov / self.noise**2)
 
     def predict(self, contexts: np.ndarray, profiles: Sequence[ToolProfile], featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
-        """Prior mean utility, shape ``(len(contexts), len(profiles))``."""
-        x = torch.as_tensor(np.atleast_2d(contexts), dtype=torch.float32)
+        """Prior mean utility, shape ``(len(contexts), len(profiles))``; ``contexts`` of shape
+        ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``."""
+        rows = np.atleast_2d(real_array("contexts", contexts))
+        if rows.ndim != 2 or rows.shape[1] != self.context_dim:
+            raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")
+        for i, row in enumerate(rows):  # finite and within a policy's bounds: NaN would come out as a prediction
+            checked_context(row, self.context_dim, "predict", f"contexts[{i}]")
+        x = torch.as_tensor(rows, dtype=torch.float32)
         with torch.no_grad():
             phi = self.model.phi(x).double().numpy()
         heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
@@ -414,8 +416,7 @@ def _checked_options(
     as numbers."""
     if tasks not in ("task_type", "tool", "both"):
         raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
-    if not (isinstance(tool_dropout, (int, float)) and 0.0 <= tool_dropout < 1.0):
-        raise ValueError(f"tool_dropout: expected a number in [0, 1), got {tool_dropout!r}")
+    check_real("tool_dropout", tool_dropout, low=0, high=1, high_open=True)
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
     counts = [check_count(name, value, low=1) for name, value in
@@ -482,8 +483,9 @@ def meta_train(
             were new), so that the description map learns to score tools on its own.
         time_budget_s: stop early after this many seconds.
 
-    Raises ``ValueError`` naming the problem for an empty history, a non-finite utility, a context
-    of the wrong size, or an outcome of a tool missing from ``tools``.
+    Raises ``ValueError`` naming the problem for an empty history, a utility that is not a finite
+    number within ``+-MAX_ABS_REWARD`` (as a policy's update), a context of the wrong size or with
+    entries a policy refuses, or an outcome of a tool missing from ``tools``.
     """
     from meta import MAML, Reptile
 

@@ -584,8 +584,9 @@ class FewShotToolSelector:
         """Register a tool from its description and/or example requests; no retraining.
 
         Raises ``DuplicateToolError`` for a registered ``tool_id``, ``ValueError`` for a tool with
-        neither a description nor examples or an empty text, ``TypeError`` for a wrong type; the
-        selector is unchanged after an error.
+        neither a description nor examples, an empty text or one the featurizer gives no features for
+        (``"!!!"`` to hashed n-grams), ``TypeError`` for a wrong type; the selector is unchanged after
+        an error.
         """
         tool_id = _check_tool_id(tool_id)
         if tool_id in self._descriptions:
@@ -595,6 +596,7 @@ class FewShotToolSelector:
         examples = _check_examples(examples, "examples")
         if description is None and not examples:
             raise ValueError(f"tool {tool_id!r}: needs a description or at least one example (got neither)")
+        self._check_features(description, examples)
         proto, example_z, description_z = self._embed_tools([(description, examples)])
         self._descriptions[tool_id] = description
         self._examples[tool_id] = examples
@@ -604,6 +606,21 @@ class FewShotToolSelector:
         self._description_z += description_z
         self._refined = None
         log.debug("selector_tool_added", tool_id=tool_id, examples=len(examples), description=description is not None)
+
+    def _check_features(self, description: str | None, examples: list[str]) -> None:
+        """A ``ValueError`` naming the first text the featurizer gives no features for (hashed
+        n-grams of a text without words): a prototype made of nothing says nothing of its tool, yet
+        it outscores every tool a request resembles less than nothing (a negative cosine), and
+        refining it against the other tools' examples moves it towards their requests."""
+        if self._tokens is not None:  # fine-tuning embeds token ids: every text has some
+            return
+        fields = ([("description", description)] if description is not None else []) + [
+            (f"examples[{i}]", e) for i, e in enumerate(examples)
+        ]
+        empty = np.flatnonzero(~checked_transform(self.featurizer, [t for _, t in fields]).any(axis=1))
+        if empty.size:
+            field, text = fields[empty[0]]
+            raise ValueError(f"{field}: the featurizer gives no features for {text!r:.80}; describe the tool in words")
 
     def remove_tool(self, tool_id: str) -> None:
         """Forget a tool; ``UnknownToolError`` (a KeyError) if it is not registered."""

@@ -63,7 +63,7 @@ POLICIES: dict[str, type[Policy]] = {
 DEFAULT_POLICY = "gaussian_ts"
 
 
-def make_policy(name: str = DEFAULT_POLICY, *, seed: int | None = None, **options: Any) -> Policy:
+def make_policy(name: str = DEFAULT_POLICY, /, *, seed: int | None = None, **options: Any) -> Policy:
     """Build a policy by name; options go to its constructor.
 
     An unknown name raises ``KeyError`` listing the known ones; an unknown or invalid option raises
@@ -82,7 +82,9 @@ def make_policy(name: str = DEFAULT_POLICY, *, seed: int | None = None, **option
     except TypeError as exc:
         # name the options it does not take, not every option given (callers add their own, such as context_dim)
         takes = [p for p in inspect.signature(cls).parameters if p != "seed"]
-        unknown = [o for o in sorted(options) if o not in takes] or sorted(options)
+        unknown = [o for o in sorted(options) if o not in takes]
+        if not unknown:  # a TypeError of the constructor itself: its message names the option
+            raise
         raise ValueError(f"options: {name} does not accept {unknown} (it takes {takes}): {exc}") from None
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
 from toolrouter.serialization import MAX_SAVED_WINDOW
 
 __all__ = ["CountingPolicy"]
@@ -55,9 +55,7 @@ class CountingPolicy(Policy):
                 f"discount and window: choose one way of forgetting, got discount={discount!r}, window={window!r}"
             )
         if discount is not None:
-            discount = float(discount)
-            if not 0.0 < discount <= 1.0:
-                raise ValueError(f"discount must lie in (0, 1], got {discount!r}")
+            discount = check_real("discount", discount, low=0, high=1, low_open=True)
         if window is not None:
             window = check_count("window", window, low=1)
             if window > MAX_SAVED_WINDOW:  # the ring is allocated up front, and must load again once saved
@@ -82,17 +80,15 @@ class CountingPolicy(Policy):
         if prior is None:
             n0, m0, v0 = self.default_prior
             return n0, m0, v0, n0
-        try:
-            n0, m0, v0 = float(prior.pseudo_count), float(prior.mean), float(prior.variance)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        fields = ["pseudo_count", "mean", "variance"] + ["variance_pseudo_count"] * (prior.variance_pseudo_count is not None)
+        values = [prior_field(prior, field) for field in fields]
+        if any(v.size != 1 for v in values):
             raise ValueError(
                 f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
                 f"variance={prior.variance!r}"
-            ) from None
-        vn = n0 if prior.variance_pseudo_count is None else prior.variance_pseudo_count
-        if isinstance(vn, bool) or not isinstance(vn, (int, float, np.integer, np.floating)):
-            raise ValueError(f"prior.variance_pseudo_count must be a number or None, got {vn!r}")
-        vn = float(vn)
+            )
+        n0, m0, v0 = (float(v.reshape(())) for v in values[:3])
+        vn = float(values[3].reshape(())) if len(values) == 4 else n0
         for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0), ("variance_pseudo_count", vn)):
             if not math.isfinite(value):
                 raise ValueError(f"prior.{field} must be finite, got {value!r}")
@@ -101,10 +97,10 @@ class CountingPolicy(Policy):
                 raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
         if v0 <= 0:
             raise ValueError(f"prior.variance must be > 0, got {v0!r}")
-        self._check_prior(n0, m0, v0)
+        self._check_prior(n0, m0, v0, vn)
         return n0, m0, v0, vn
 
-    def _check_prior(self, n0: float, m0: float, v0: float) -> None:
+    def _check_prior(self, n0: float, m0: float, v0: float, vn: float) -> None:
         """Extra checks of a subclass (for example a mean in [0, 1])."""
 
     def _grow(self, prior: ArmPrior | None) -> None:

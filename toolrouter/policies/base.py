@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
 from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
@@ -81,7 +81,8 @@ class Policy(ABC):
     reward_bounds: ClassVar[tuple[float, float] | None] = None
 
     def __init__(self, *, seed: int | None = None) -> None:
-        self.rng = np.random.default_rng(seed)
+        # numpy would take a bool for 0 or 1 and refuse a float without naming the seed
+        self.rng = np.random.default_rng(None if seed is None else check_count("seed", seed))
         self._arm_ids: list[str] = []
         self._index: dict[str, int] = {}
         #: constructor options (JSON-able, without the seed); ``type(p)(**p.options)`` is a twin.
@@ -237,6 +238,17 @@ class Policy(ABC):
         scores = self.sample(arm_ids, context)
         return arm_ids[int(np.argmax(scores))]
 
+    def decision_state(self) -> Any:
+        """What a decision (``sample``, ``select``) changes, for ``restore_decision_state``: the
+        generator's state here; a policy that caches draws adds them."""
+        return self.rng.bit_generator.state
+
+    def restore_decision_state(self, state: Any) -> None:
+        """Undo every decision made since ``decision_state()`` returned ``state`` (the arms must not
+        have changed since), so that the next decision is the one it would have been: a router
+        does this when a plan fails after its tools were sampled."""
+        self.rng.bit_generator.state = state  # in place: a part of the policy may share the generator
+
     # --- state -------------------------------------------------------------------------------
     @abstractmethod
     def _grow(self, prior: ArmPrior | None) -> None:
@@ -333,6 +345,16 @@ class Policy(ABC):
                 f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
                 f"{type(other).__name__} with {getattr(other, 'options', None)!r}"
             )
+
+
+def prior_field(prior: ArmPrior, field: str) -> np.ndarray:
+    """``prior.<field>`` as a float64 array; a string, bytes or a bool, which ``float()`` and numpy
+    read as numbers (``"2"`` as 2.0, ``True`` as 1.0), raise a ``ValueError`` naming the field."""
+    value = getattr(prior, field)
+    x = real_array(f"prior.{field}", value)
+    if np.asarray(value).dtype.kind == "b":
+        raise ValueError(f"prior.{field}: expected real numbers, got {short_repr(value)}")
+    return x
 
 
 def _check_prior_type(prior: Any) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from toolrouter._checks import check_real
 from toolrouter.policies._counting import CountingPolicy
 
 __all__ = ["EpsilonGreedy"]
@@ -37,10 +37,7 @@ class EpsilonGreedy(CountingPolicy):
         epsilon: float = 0.1,
     ) -> None:
         super().__init__(seed=seed, discount=discount, window=window)
-        epsilon = float(epsilon)
-        if not (math.isfinite(epsilon) and 0.0 <= epsilon <= 1.0):
-            raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
-        self.epsilon = epsilon
+        self.epsilon = epsilon = check_real("epsilon", epsilon, low=0, high=1)
         self.options["epsilon"] = epsilon
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:

@@ -58,25 +58,15 @@ from typing import Any
 import numpy as np
 from scipy.linalg.blas import dger
 
-from toolrouter._checks import check_count, real_array
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
-from toolrouter.serialization import MAX_SAVED_DIM
+from toolrouter._checks import check_count, check_real, real_array
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
+from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
 __all__ = ["LinUCB", "LinearThompson"]
 
 #: Context entries beyond this magnitude are rejected: their outer products would overflow.
 MAX_ABS_CONTEXT = 1e6
-
-
-def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return v
 
 
 def checked_context(context: Any, d: int, policy: str, field: str = "context") -> np.ndarray:
@@ -115,8 +105,8 @@ class _LinearPolicy(Policy):
         super().__init__(seed=seed)
         # no larger than a saved state may be: a router could save a larger one but never load it
         self.context_dim = d = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
-        self.regularization = _positive("regularization", regularization)
-        self.exploration = _positive("exploration", exploration, allow_zero=True)
+        self.regularization = check_real("regularization", regularization, low=0, low_open=True)
+        self.exploration = check_real("exploration", exploration, low=0)
         self.options = {
             "context_dim": d,
             "regularization": self.regularization,
@@ -152,19 +142,20 @@ class _LinearPolicy(Policy):
         if prior is None:
             lam = self.regularization
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
-        mean = np.asarray(prior.mean, dtype=np.float64)
+        mean = prior_field(prior, "mean")
         if mean.ndim == 0:
             mean = np.full(d, float(mean))
         if mean.shape != (d,) or not np.all(np.isfinite(mean)):
             raise ValueError(f"prior.mean: expected a finite scalar or shape ({d},), got shape {mean.shape}")
-        var = np.asarray(prior.variance, dtype=np.float64)
+        var = prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
             raise ValueError("prior.variance: contains non-finite values")
         if var.ndim == 0 or var.shape == (d,):
             diag = np.broadcast_to(var, (d,))
             if np.any(diag <= 0):
                 raise ValueError(f"prior.variance must be > 0, got {prior.variance!r}")
-            A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
+            with np.errstate(over="ignore"):  # an overflow is refused below
+                A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
         elif var.shape == (d, d):
             if not np.allclose(var, var.T):
                 raise ValueError("prior.variance: a covariance matrix must be symmetric")
@@ -177,7 +168,14 @@ class _LinearPolicy(Policy):
             raise ValueError(
                 f"prior.variance: expected a scalar or shape ({d},) or ({d}, {d}), got shape {var.shape}"
             )
-        return A0, A0 @ mean, R0, mean.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            b0 = A0 @ mean
+        if not (np.all(np.isfinite(A0)) and np.all(np.isfinite(b0))):  # a state holding them would never load
+            raise ValueError(
+                f"prior: its precision (the inverse of variance) or precision @ mean overflows, got "
+                f"variance={short_repr(prior.variance)}, mean={short_repr(prior.mean)}"
+            )
+        return A0, b0, R0, mean.copy()
 
     def _grow(self, prior: ArmPrior | None) -> None:
         A0, b0, R0, theta0 = self._prior_arrays(prior)
@@ -471,6 +469,15 @@ class LinearThompson(_LinearPolicy):
         self._stamp = np.concatenate([self._stamp, np.full(n_new, -1, dtype=np.int64)])
         for i in changed:
             self._redraw(i)
+
+    def decision_state(self) -> Any:
+        """The generator's state, the decision counter and the cached draws with their stamps
+        (a decision redraws some)."""
+        return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
+
+    def restore_decision_state(self, state: Any) -> None:
+        rng, self.decisions, self._draw, self._stamp = state
+        super().restore_decision_state(rng)
 
     def _extra_config(self) -> dict[str, Any]:
         return {"decisions": self.decisions}

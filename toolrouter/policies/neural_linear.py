@@ -189,6 +189,13 @@ class NeuralLinearThompson(Policy):
         """The heads' population prior (``LinearThompson.population_prior`` in feature space)."""
         return self.head.population_prior(exclude)
 
+    def decision_state(self) -> Any:
+        """The head's (which shares this policy's generator)."""
+        return self.head.decision_state()
+
+    def restore_decision_state(self, state: Any) -> None:
+        self.head.restore_decision_state(state)
+
     def _grow(self, prior: ArmPrior | None) -> None:  # arms live in the head
         raise AssertionError("unreachable: add_arm delegates to the head")
 

@@ -8,6 +8,7 @@ conjugate, so a decision is two vectorised draws over all candidates and an upda
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,7 +41,7 @@ class BetaThompson(CountingPolicy):
     #: a reset arm restarts as Beta(1 + 2m, 1 + 2(1 - m)) around the others' success rate m
     population_pseudo_count = 2.0
 
-    def _check_prior(self, n0: float, m0: float, v0: float) -> None:
+    def _check_prior(self, n0: float, m0: float, v0: float, vn: float) -> None:
         if not 0.0 <= m0 <= 1.0:
             raise ValueError(f"prior.mean must lie in [0, 1] for {self.name}, got {m0!r}")
 
@@ -106,9 +107,16 @@ class GaussianThompson(CountingPolicy):
     default_prior = (1.0, 0.0, 1.0)
     population_variance_count = 4.0
 
-    def _check_prior(self, n0: float, m0: float, v0: float) -> None:
+    def _check_prior(self, n0: float, m0: float, v0: float, vn: float) -> None:
         if n0 <= 0:
             raise ValueError(f"prior.pseudo_count must be > 0 for {self.name}, got {n0!r}")
+        if vn <= 0:  # alpha0 = 1 and beta0 = 0: an untried arm's variance is 0 / 0 and its draws never move
+            raise ValueError(f"prior.variance_pseudo_count must be > 0 for {self.name}, got {vn!r}")
+        if not (math.isfinite(v0 * vn) and math.isfinite(n0 * m0 * m0)):  # the posterior's terms
+            raise ValueError(
+                f"prior: variance * variance_pseudo_count and pseudo_count * mean**2 must be finite for {self.name}, "
+                f"got variance={v0!r}, variance_pseudo_count={vn!r}, pseudo_count={n0!r}, mean={m0!r}"
+            )
 
     def _posterior(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         st = self._stats

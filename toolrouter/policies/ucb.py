@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from toolrouter._checks import check_real
 from toolrouter.policies._counting import CountingPolicy
 
 __all__ = ["UCB1"]
@@ -38,10 +39,7 @@ class UCB1(CountingPolicy):
         exploration: float = 1.0,
     ) -> None:
         super().__init__(seed=seed, discount=discount, window=window)
-        exploration = float(exploration)
-        if not (math.isfinite(exploration) and exploration >= 0):
-            raise ValueError(f"exploration must be a finite number >= 0, got {exploration!r}")
-        self.exploration = exploration
+        self.exploration = exploration = check_real("exploration", exploration, low=0)
         self.options["exploration"] = exploration
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:

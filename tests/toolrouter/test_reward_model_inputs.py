@@ -1,0 +1,64 @@
+"""The reward model's inputs are checked as a policy checks an outcome: a utility within
+``+-MAX_ABS_REWARD`` (a real number, not a string or a bool), a context of finite numbers within the
+policies' bounds; an error names the outcome and the field, before any training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toolrouter import ToolProfile
+from toolrouter.features import HashingFeaturizer
+from toolrouter.reward_model import Outcome, meta_train
+
+D = 8
+FEATURIZER = HashingFeaturizer(dim=D)
+TOOLS = [ToolProfile(tool_id=t, capabilities=("answer",), description=f"tool {t} answers questions") for t in "ab"]
+
+
+def history(n=20):
+    rng = np.random.default_rng(0)
+    return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
+
+
+def train(outcomes, **options):
+    return meta_train(outcomes, TOOLS, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=2, shots=2, **options)
+
+
+@pytest.mark.parametrize("utility", [1e300, -1e10, "1.0", True])
+def test_a_utility_a_policy_would_refuse_is_refused_naming_the_outcome(utility) -> None:
+    # 1e300 became inf in the float32 model: the error was a NaN meta-loss, naming no outcome
+    outcomes = history()
+    outcomes[3] = Outcome("type1", "b", np.zeros(D), utility)
+    with pytest.raises(ValueError, match=r"^history\[3\]\.utility: expected a finite number"):
+        train(outcomes)
+
+
+@pytest.mark.parametrize("context", [np.full(D, 1e300), ["x"] * D])
+def test_a_context_a_policy_would_refuse_is_refused_naming_the_outcome(context) -> None:
+    outcomes = history()
+    outcomes[5] = Outcome("type1", "b", context, 1.0)
+    with pytest.raises(ValueError, match=r"^history\[5\]\.context: "):
+        train(outcomes)
+
+
+def test_predict_refuses_contexts_of_the_wrong_width_or_not_finite() -> None:
+    model = train(history())
+    good = np.zeros((2, D))
+    assert model.predict(good, TOOLS, FEATURIZER).shape == (2, 2)
+    with pytest.raises(ValueError, match=rf"^contexts: expected shape \(n, {D}\)"):
+        model.predict(np.zeros((2, D - 1)), TOOLS, FEATURIZER)
+    bad = good.copy()
+    bad[1, 0] = np.nan  # came out as a NaN prediction
+    with pytest.raises(ValueError, match=r"^contexts\[1\]: entries must be finite"):
+        model.predict(bad, TOOLS, FEATURIZER)
+
+
+@pytest.mark.parametrize("dropout, accepted", [(np.float32(0.25), True), (0, True), (False, False), (1.0, False), ("0.3", False)])
+def test_tool_dropout_is_checked_as_every_number_option(dropout, accepted) -> None:
+    # np.float32(0.25) was refused as "not a number", False taken for 0
+    if accepted:
+        assert train(history(), tool_dropout=dropout).tool_ids == ["a", "b"]
+    else:
+        with pytest.raises(ValueError, match=r"^tool_dropout: expected a finite number in \[0, 1\)"):
+            train(history(), tool_dropout=dropout)
