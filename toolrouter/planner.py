@@ -1164,11 +1164,16 @@ def candidates_from_choices(
     The success probability is read off the policy's exploratory ``score``: directly when the policy
     learns success in ``reward_bounds`` (Beta-Bernoulli), else through the utility definition
     (``Candidate.from_utility``) with the predicted cost and latency, so a Thompson draw of utility
-    becomes a draw of success.
+    becomes a draw of success. An untried tool's score of +inf (UCB1, epsilon-greedy) is planned
+    as sure to succeed.
     """
     out = []
     for c in choices:
-        if reward_bounds is not None:
+        if c.score == math.inf:
+            # an optimistic index's "never tried" (UCB1, epsilon-greedy): planned as a tool sure to
+            # succeed, so that a plan under a budget or over several steps tries it as one step does
+            out.append(Candidate(c.tool_id, 1.0, c.predicted_cost, c.predicted_latency_s))
+        elif reward_bounds is not None:
             lo, hi = reward_bounds
             p = min(1.0, max(0.0, (c.score - lo) / (hi - lo))) if hi > lo else c.predicted_success
             out.append(Candidate(c.tool_id, p, c.predicted_cost, c.predicted_latency_s, utility=c.score))

@@ -37,3 +37,15 @@ def test_a_nan_score_is_still_refused() -> None:
     router = ToolMetaLearner(TOOLS, policy=lambda seed: NaNScores(seed=seed), seed=0)
     with pytest.raises(FloatingPointError, match="returned NaN scores"):
         router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["answer"]))
+
+
+@pytest.mark.parametrize("policy", ["ucb1", "epsilon_greedy"])
+def test_a_plan_under_a_budget_or_over_several_steps_takes_untried_tools(policy) -> None:
+    """The planner read an untried tool's +inf score as a utility and refused it: every plan with a
+    budget or more than one step failed until each tool had been tried by single-step plans."""
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), cost_per_use=c) for t, c in (("a", 1.0), ("b", 2.0), ("c", 0.5))]
+    router = ToolMetaLearner(tools, policy=policy, seed=0, prior_fn=lambda *args: None)
+    budgeted = router.optimize_task_execution(TaskProfile(task_id="t", required_capabilities=["answer"], max_cost=1.5))
+    assert budgeted.steps[0].candidates[0].tool_id in {"a", "c"}  # within the budget
+    two = router.optimize_task_execution(TaskProfile(task_id="u", required_capabilities=["answer", "answer"]))
+    assert len(two.steps) == 2 and all(s.candidates[0].score == np.inf for s in two.steps)
