@@ -6,9 +6,11 @@ tool whose circuit breaker is open is skipped. Whatever a tool does (returns, ra
 NaN or a negative cost, returns a value its step cannot use, raises an exception that cannot even
 be printed), each try becomes exactly one ``ExecutionResult``, handed to the caller's ``record`` the
 moment it ends, and a failure moves on to the next try or the next tool. Invalid self-reported
-numbers are the tool's failure. A ``BaseException`` the tool raises that is not an ``Exception``
-(``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``...) is recorded as its failure, then
-raised to the caller.
+numbers are the tool's failure. A ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool
+runs (Ctrl-C in the calling thread, an exit) interrupts the caller, not the tool: the try is
+recorded as cancelled by its caller (``CANCELLED_BY_CALLER``, not learned from, as an asyncio
+cancellation), then raised. Any other ``BaseException`` the tool raises that is not an
+``Exception`` (``GeneratorExit``, one of its own) is recorded as its failure, then raised.
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -502,6 +504,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             t0 = time.perf_counter()
             try:
                 raw = yield _Try(binding, timeout)
+                if isinstance(raw.exc, _CALLER_INTERRUPTS):
+                    raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
@@ -524,8 +528,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             if breaker is not None:
                 breaker.record_failure()
             if raw.exc is not None and not isinstance(raw.exc, (Exception, asyncio.CancelledError)):
-                # the tool's KeyboardInterrupt, SystemExit, GeneratorExit...: recorded, now the
-                # caller's (a CancelledError the tool raised itself is only its failure)
+                # the tool's GeneratorExit or a BaseException of its own: recorded as its failure,
+                # now the caller's (a CancelledError the tool raised itself is only its failure)
                 raise raw.exc
             if not retryable or attempt == retry.max_retries:
                 break
@@ -563,8 +567,13 @@ def _gone(tool_id: str, step: str) -> ExecutionResult:
     )
 
 
+#: A Ctrl-C or an exit interrupts the caller wherever it is raised (in the tool's own frame when the
+#: tool runs in the calling thread): no outcome of the tool, recorded as the caller's cancellation.
+_CALLER_INTERRUPTS = (KeyboardInterrupt, SystemExit)
+
+
 def _interrupted(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.CancelledError):
+    if isinstance(exc, (asyncio.CancelledError, *_CALLER_INTERRUPTS)):
         return CANCELLED_BY_CALLER
     return describe_error(exc)
 
@@ -981,7 +990,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         except BaseException:
             if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
                 # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
-                # them at once), which cancelled this wait on its way out: the outcome is the tool's
+                # them at once), which cancelled this wait on its way out: the try's outcome
                 return _Raw(exc=future.exception())
             future.cancel()
             raise

@@ -26,8 +26,8 @@ failures, timeouts and cancellations included. A step whose tools all fail is ``
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
 returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
-the ``run`` object passed in, then re-raises ``CancelledError``. A tool's ``KeyboardInterrupt``
-or ``SystemExit`` cancels the rest of the run the same way, then is raised. An attempt cut by the
+the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
+or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
 it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
 

@@ -6,9 +6,9 @@ executor's too) calls them in that order: each try bounded by a timeout (30 s by
 that hangs cannot hold the call), a failure falling back to the next tool, and, when configured,
 retries with backoff and circuit breakers. Every attempt is recorded with the router (and its store), whatever the tool
 did; the call returns the first successful result, or raises ``AllToolsFailedError`` holding every
-attempt. A call its caller cancels (its asyncio task) records the try in flight with the error
-``CANCELLED_BY_CALLER`` and re-raises; the router does not learn from that try, the caller's choice
-and no outcome of the tool.
+attempt. A call its caller cancels (its asyncio task) or interrupts (Ctrl-C, ``SystemExit``) records
+the try in flight with the error ``CANCELLED_BY_CALLER`` and re-raises; the router does not learn
+from that try, the caller's choice and no outcome of the tool.
 
 A tool may report more than success: return ``ToolOutput(value, quality=..., cost=...,
 latency_s=...)`` to override the measured or profiled numbers, or raise ``ToolFailure(..., cost=...,

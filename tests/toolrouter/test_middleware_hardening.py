@@ -33,6 +33,7 @@ from toolrouter import (
 )
 from toolrouter.attempts import Binding, CallSpec, attempt_loop, run_sync
 from toolrouter.errors import InvalidOutcomeError
+from toolrouter.models import CANCELLED_BY_CALLER
 
 
 def _middleware(**options) -> ToolMiddleware:
@@ -563,9 +564,10 @@ def test_a_tools_own_base_exception_is_recorded_then_raised(exc: BaseException, 
     _register_pair(mw, first, inline=inline)
     with pytest.raises(type(exc)):
         mw.call("x") if form == "sync" else asyncio.run(mw.acall("x"))
-    assert [(a.tool_id, a.success, a.error) for a in mw.learner.store.attempts()] == [
-        ("first", False, f"{type(exc).__name__}: stop")
-    ]
+    interrupt = isinstance(exc, (KeyboardInterrupt, SystemExit))  # no outcome of the tool: not learned
+    error = CANCELLED_BY_CALLER if interrupt else f"{type(exc).__name__}: stop"
+    assert [(a.tool_id, a.success, a.error) for a in mw.learner.store.attempts()] == [("first", False, error)]
+    assert mw.learner.tool_statistics()["first"].calls == (0 if interrupt else 1)
 
 
 def test_a_callable_without_a_name_needs_a_tool_id() -> None:
