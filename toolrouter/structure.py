@@ -920,7 +920,7 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
-    ) -> StructureProposal:
+    ) -> StructureProposal | None:
         """The structure to plan a task of ``task_type`` with: the best scored candidate (see the
         module's docstring), under a Thompson draw from ``rng`` when the config samples.
 
@@ -928,7 +928,8 @@ class StructureModel:
             capabilities: the capabilities some tool serves (a mapping: with a description of
                 each, for the text terms).
             request: the task's request text; complexity: its ``TaskComplexity`` value.
-            include_default: whether the one-step default is a candidate.
+            include_default: whether the one-step default is a candidate. Without it, None when
+                there is no other (nothing to predict from, or no capability to build one of).
         """
         sample = rng is not None and self.config.sampling == "thompson"
         keys, score, mean = self.scores(
@@ -936,7 +937,7 @@ class StructureModel:
             rng=rng if sample else None, include_default=include_default,
         )
         if not keys:
-            return StructureProposal((TraceStep(DEFAULT_STEP, None, ()),), "default", 1.0, 0, self.traces(task_type))
+            return None  # the default was left out, and there is nothing else to propose
         best = int(np.argmax(score))
         key = keys[best]
         p = np.exp(mean - mean.max())

@@ -200,7 +200,7 @@ class ModelPredictor(Predictor):
     def predict(self, task_type: str, request: str, offered: Mapping[str, str]) -> Seq:
         plan = self.model.propose(task_type, capabilities=offered, request=request, complexity=self.complexity,
                                   include_default=False)
-        return tuple(s.capability for s in plan.steps if s.capability is not None)
+        return () if plan is None else tuple(s.capability for s in plan.steps if s.capability is not None)
 
     def margin(self, task_type: str, request: str, offered: Mapping[str, str]) -> tuple[Seq, float]:
         """The best structure other than the one-step default, and how far its score is above the
