@@ -1347,6 +1347,7 @@ class ToolMetaLearner:
             if declared is not None:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+                self._check_declared_order(task.task_id, trace.trace_id, outcomes)
             else:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
@@ -1565,6 +1566,21 @@ class ToolMetaLearner:
             )
         outcome.depends_on = tuple(spec.depends_on)
         return outcome
+
+    def _check_declared_order(self, task_id: str, trace_id: str, outcomes: list[_Outcome]) -> None:
+        """Refuse a step whose result comes before the result of a step it is declared to consume:
+        the trace would learn it without that dependency (a trace keeps the parents it has run)."""
+        ran = {s.step for s in self.structures.open_steps(trace_id)}
+        first: dict[str, int] = {}
+        for i, o in enumerate(outcomes):
+            first.setdefault(o.step, i)
+        for step, i in first.items():
+            late = [p for p in outcomes[i].depends_on or () if p not in ran and first.get(p, -1) > i]
+            if step not in ran and late:
+                raise InvalidOutcomeError(
+                    f"execution_results[{i}].step: step {step!r} of task {task_id!r} consumes {late[0]!r}, whose "
+                    f"result comes after it (execution_results[{first[late[0]]}]): give the results in the order the steps ran"
+                )
 
     def _validate_fields(self, i: int, r: ExecutionResult, capability: str | None, weights: UtilityWeights) -> _Outcome:
         """The outcome of result ``i`` at a step serving ``capability``: its tool serves it and its
