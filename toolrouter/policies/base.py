@@ -274,6 +274,12 @@ class Policy(ABC):
         ``base``: the snapshot both started from (a policy or a ``state_dict``); its statistics are
         subtracted from ``other``'s so that they are not counted twice. Only for policies whose
         statistics are additive; the others raise ``NotImplementedError``.
+
+        Statistics are sums, not histories: an arm that either side reset (``reset_arm``, a drift
+        reset) or removed and added again after ``base`` is not recognised as such, and the merge
+        brings its earlier outcomes back. The router never merges (several processes learn together
+        by replaying the shared attempt log); merge only policies neither of which reset an arm
+        since ``base``.
         """
         raise NotImplementedError(f"{self.name} statistics cannot be merged")
 
