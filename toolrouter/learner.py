@@ -1109,7 +1109,8 @@ class ToolMetaLearner:
         scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        if math.isnan(scores @ means):  # NaN anywhere makes the product NaN (values are bounded)
+        # NaN anywhere makes the product NaN (values are bounded); ndarray.dot: half the cost of @
+        if math.isnan(scores.dot(means)):
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
@@ -1387,12 +1388,11 @@ class ToolMetaLearner:
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text; without, it is no trace."""
         with self._lock:  # checked and recorded at once: a trace's next step sees this one
-            pending = self.check_attempt(
-                result, capability=capability, task_type=task_type, step=step, task_id=task_id,
-                context=context, features=features, weights=weights, trace_id=trace_id,
-            )  # fmt: skip
-            self._record_checked([pending])  # made here: neither foreign nor recorded before
-        return pending.utility
+            task_type, outcome, x, trace = self._check_attempt(
+                result, capability, task_type, step, task_id, context, features, weights, trace_id
+            )
+            self._record(task_id, task_type, [outcome], x, trace)
+        return outcome.utility
 
     def check_attempt(
         self,
@@ -1410,6 +1410,26 @@ class ToolMetaLearner:
         """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
         ``record_attempts``, or the error recording it would raise; changes nothing. (A step of a
         trace is checked against the trace's steps recorded so far.)"""
+        task_type, outcome, x, trace = self._check_attempt(
+            result, capability, task_type, step, task_id, context, features, weights, trace_id
+        )
+        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+
+    def _check_attempt(
+        self,
+        result: ExecutionResult,
+        capability: str | None,
+        task_type: str,
+        step: str | None,
+        task_id: str,
+        context: str | None,
+        features: Sequence[float] | None,
+        weights: UtilityWeights | None,
+        trace_id: str | None,
+    ) -> tuple[str, _Outcome, Context, _Trace | None]:
+        """``check_attempt`` without wrapping its answer in a ``PendingAttempt``: the task type
+        as recorded, the outcome, the call's context and its trace. ``record_attempt`` records
+        them at once (one call in each routed call of the middleware)."""
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
@@ -1435,7 +1455,7 @@ class ToolMetaLearner:
                 )
                 outcome.depends_on = joined.depends_on
             self._check_route_capability(task_type, step, capability)
-        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+        return task_type, outcome, x, trace
 
     def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
         """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
@@ -2324,8 +2344,12 @@ def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
 
 
 def _clean(name: str) -> bool:
-    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
-    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
+    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable).
+    An identifier (``search``, ``web_search``: most names) is, in one C call: it has no whitespace,
+    NUL or lone surrogate."""
+    return name.isidentifier() or (
+        bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
+    )
 
 
 def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:
