@@ -906,7 +906,10 @@ class ToolMetaLearner:
     def _context(self, features: Sequence[float] | None, text: str | None) -> Context:
         """A call's context as the router carries it (``Context``): the policy's context vector,
         or, for a router without one, the request its drift detectors judge by."""
-        return self._context_of(features, text) if self.contextual else self._request_of(features, text)
+        if self.contextual:
+            return self._context_of(features, text)
+        # a call that names no request (most do) has nothing to check or to tell the detectors
+        return None if features is None and text is None else self._request_of(features, text)
 
     def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
         """What a router without a context tells its drift detectors of a call's request, so
@@ -1540,13 +1543,14 @@ class ToolMetaLearner:
         # models validate these, but model_construct() and the attempt loop's _of_attempt do not:
         # never let NaN in (a NaN, an infinity or a non-number fails the chained comparison; the
         # loop below says which)
+        quality, cost, latency_s = r.quality, r.cost, r.latency_s  # once: a model's fields are slower to read
         try:
-            valid = 0.0 <= r.quality <= 1.0 and 0.0 <= r.cost < math.inf and 0.0 <= r.latency_s < math.inf
+            valid = 0.0 <= quality <= 1.0 and 0.0 <= cost < math.inf and 0.0 <= latency_s < math.inf
         except TypeError:
             valid = False
         if not valid:
             _check_numbers(f"execution_results[{i}]", r)
-        utility = weights.utility(r.success, r.quality, r.cost, r.latency_s)
+        utility = weights.utility(r.success, quality, cost, latency_s)
         if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
             raise InvalidOutcomeError(
                 f"execution_results[{i}]: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
