@@ -474,12 +474,12 @@ class ToolMiddleware:
                 trace_id=call.trace_id,
             )
 
-        return CallSpec(
-            step=step,
-            candidates=candidates,
-            bind=bind,
-            record=record,
-            config=config,
+        return CallSpec(  # the required fields by position (the names match): each keyword costs a lookup
+            step,
+            candidates,
+            bind,
+            record,
+            config,
             breakers=self._breakers if config.circuit_breaker is not None else None,
             timeout_s=call.timeout_s,
             tool_timeouts_s=self._timeouts,
