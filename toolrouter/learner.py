@@ -1072,13 +1072,44 @@ class ToolMetaLearner:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
+        capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
+        with self._lock:
+            return self._decide_step(capability, task_type, step, x, task_id)[1]
+
+    def _rank_call(
+        self,
+        capability: str | None,
+        task_type: str,
+        context: str | None,
+        features: Sequence[float] | None,
+        weights: UtilityWeights | None,
+        task_id: str,
+    ) -> tuple[Ranking, Callable[[ExecutionResult], float]]:
+        """``rank_tool_ids`` for a call of the middleware outside traces and groups, and how to
+        record its attempts: ``record_attempt`` with these arguments, without checking the names
+        and the request again (they are checked here, once per call)."""
+        capability, task_type, step, x = self._call_request(capability, task_type, None, context, features)
+        with self._lock:
+            ranking = self._decide_step(capability, task_type, step, x, task_id)[1]
+
+        def record(result: ExecutionResult) -> float:
+            if not self._caught_up:
+                self.sync()
+            with self._lock:
+                outcome = self._attempt_outcome(result, capability, task_type, step, weights, None)
+                self._record(task_id, task_type, [outcome], x, None)
+            return outcome.utility
+
+        return ranking, record
+
+    def _call_request(
+        self, capability: Any, task_type: Any, step: Any, context: Any, features: Any
+    ) -> tuple[str | None, str, str, Context]:
+        """A one-step call's checked names (its step defaulting to its capability) and context."""
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
-        step = step or capability or DEFAULT_STEP
-        x = self._context(features, context)
-        with self._lock:
-            return self._decide_step(capability, task_type, step, x, task_id)[1]
+        return capability, task_type, step or capability or DEFAULT_STEP, self._context(features, context)
 
     def _decide_step(
         self,
@@ -1384,8 +1415,8 @@ class ToolMetaLearner:
         weights: UtilityWeights | None = None,
         trace_id: str | None = None,
     ) -> float:
-        """Learn from one attempt of a one-step call (the middleware's fast path); returns its
-        utility. Checks as ``learn_from_execution`` does.
+        """Learn from one attempt of a one-step call; returns its utility. Checks as
+        ``learn_from_execution`` does.
 
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
@@ -1444,21 +1475,34 @@ class ToolMetaLearner:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
         with self._lock:
-            if result.step != step:
-                result = result.model_copy(update={"step": step})
-            if result.capability is not None and result.capability != capability:
-                raise InvalidOutcomeError(
-                    f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
-                )
-            outcome = self._validate_fields(0, result, capability, weights or self.weights)
-            if trace is not None:
-                self.structures.check_task_type(trace.trace_id, task_type)
-                (joined,) = self.structures.check_trace(
-                    trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
-                )
-                outcome.depends_on = joined.depends_on
-            self._check_route_capability(task_type, step, capability)
+            outcome = self._attempt_outcome(result, capability, task_type, step, weights, trace)
         return task_type, outcome, x, trace
+
+    def _attempt_outcome(
+        self,
+        result: ExecutionResult,
+        capability: str | None,
+        task_type: str,
+        step: str,
+        weights: UtilityWeights | None,
+        trace: _Trace | None,
+    ) -> _Outcome:
+        """The checked outcome of an attempt at ``step`` (names checked; the caller holds the lock)."""
+        if result.step != step:
+            result = result.model_copy(update={"step": step})
+        if result.capability is not None and result.capability != capability:
+            raise InvalidOutcomeError(
+                f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
+            )
+        outcome = self._validate_fields(0, result, capability, weights or self.weights)
+        if trace is not None:
+            self.structures.check_task_type(trace.trace_id, task_type)
+            (joined,) = self.structures.check_trace(
+                trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
+            )
+            outcome.depends_on = joined.depends_on
+        self._check_route_capability(task_type, step, capability)
+        return outcome
 
     def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
         """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
