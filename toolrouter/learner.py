@@ -962,7 +962,10 @@ class ToolMetaLearner:
     def _context(self, features: Sequence[float] | None, text: str | None) -> Context:
         """A call's context as the router carries it (``Context``): the policy's context vector,
         or, for a router without one, the request its drift detectors judge by."""
-        return self._context_of(features, text) if self.contextual else self._request_of(features, text)
+        if self.contextual:
+            return self._context_of(features, text)
+        # a call that names no request (most do) has nothing to check or to tell the detectors
+        return None if features is None and text is None else self._request_of(features, text)
 
     def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
         """What a router without a context tells its drift detectors of a call's request, so
@@ -1126,13 +1129,44 @@ class ToolMetaLearner:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
+        capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
+        with self._lock:
+            return self._decide_step(capability, task_type, step, x, task_id)[1]
+
+    def _rank_call(
+        self,
+        capability: str | None,
+        task_type: str,
+        context: str | None,
+        features: Sequence[float] | None,
+        weights: UtilityWeights | None,
+        task_id: str,
+    ) -> tuple[Ranking, Callable[[ExecutionResult], float]]:
+        """``rank_tool_ids`` for a call of the middleware outside traces and groups, and how to
+        record its attempts: ``record_attempt`` with these arguments, without checking the names
+        and the request again (they are checked here, once per call)."""
+        capability, task_type, step, x = self._call_request(capability, task_type, None, context, features)
+        with self._lock:
+            ranking = self._decide_step(capability, task_type, step, x, task_id)[1]
+
+        def record(result: ExecutionResult) -> float:
+            if not self._caught_up:
+                self.sync()
+            with self._lock:
+                outcome = self._attempt_outcome(result, capability, task_type, step, weights, None)
+                self._record(task_id, task_type, [outcome], x, None)
+            return outcome.utility
+
+        return ranking, record
+
+    def _call_request(
+        self, capability: Any, task_type: Any, step: Any, context: Any, features: Any
+    ) -> tuple[str | None, str, str, Context]:
+        """A one-step call's checked names (its step defaulting to its capability) and context."""
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
-        step = step or capability or DEFAULT_STEP
-        x = self._context(features, context)
-        with self._lock:
-            return self._decide_step(capability, task_type, step, x, task_id)[1]
+        return capability, task_type, step or capability or DEFAULT_STEP, self._context(features, context)
 
     def _decide_step(
         self,
@@ -1166,8 +1200,10 @@ class ToolMetaLearner:
         scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
         scores = np.asarray(scores, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        # NaN, not inf: UCB1 and epsilon-greedy score an untried arm without a prior +inf (tried first)
-        if np.isnan(scores).any() or np.isnan(means).any():
+        # NaN, not inf: UCB1 and epsilon-greedy score an untried arm without a prior +inf (tried
+        # first). A sum of squares is NaN only where a value is (inf * 0 never occurs in it), and
+        # ndarray.dot costs half of np.isnan(...).any()
+        if math.isnan(scores.dot(scores) + means.dot(means)):
             raise FloatingPointError(
                 f"policy {policy.name} returned NaN scores for step {route.step!r}: {scores!r}, means {means!r}"
             )
@@ -1440,19 +1476,18 @@ class ToolMetaLearner:
         weights: UtilityWeights | None = None,
         trace_id: str | None = None,
     ) -> float:
-        """Learn from one attempt of a one-step call (the middleware's fast path); returns its
-        utility. Checks as ``learn_from_execution`` does.
+        """Learn from one attempt of a one-step call; returns its utility. Checks as
+        ``learn_from_execution`` does.
 
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text; without, it is no trace."""
         with self._lock:  # checked and recorded at once: a trace's next step sees this one
-            pending = self.check_attempt(
-                result, capability=capability, task_type=task_type, step=step, task_id=task_id,
-                context=context, features=features, weights=weights, trace_id=trace_id,
-            )  # fmt: skip
-            self._record_checked([pending])  # made here: neither foreign nor recorded before
-        return pending.utility
+            task_type, outcome, x, trace = self._check_attempt(
+                result, capability, task_type, step, task_id, context, features, weights, trace_id
+            )
+            self._record(task_id, task_type, [outcome], x, trace)
+        return outcome.utility
 
     def check_attempt(
         self,
@@ -1470,6 +1505,26 @@ class ToolMetaLearner:
         """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
         ``record_attempts``, or the error recording it would raise; changes nothing. (A step of a
         trace is checked against the trace's steps recorded so far.)"""
+        task_type, outcome, x, trace = self._check_attempt(
+            result, capability, task_type, step, task_id, context, features, weights, trace_id
+        )
+        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+
+    def _check_attempt(
+        self,
+        result: ExecutionResult,
+        capability: str | None,
+        task_type: str,
+        step: str | None,
+        task_id: str,
+        context: str | None,
+        features: Sequence[float] | None,
+        weights: UtilityWeights | None,
+        trace_id: str | None,
+    ) -> tuple[str, _Outcome, Context, _Trace | None]:
+        """``check_attempt`` without wrapping its answer in a ``PendingAttempt``: the task type
+        as recorded, the outcome, the call's context and its trace. ``record_attempt`` records
+        them at once (one call in each routed call of the middleware)."""
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
@@ -1481,21 +1536,34 @@ class ToolMetaLearner:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
         with self._lock:
-            if result.step != step:
-                result = result.model_copy(update={"step": step})
-            if result.capability is not None and result.capability != capability:
-                raise InvalidOutcomeError(
-                    f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
-                )
-            outcome = self._validate_fields(0, result, capability, weights or self.weights)
-            if trace is not None:
-                self.structures.check_task_type(trace.trace_id, task_type)
-                (joined,) = self.structures.check_trace(
-                    trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
-                )
-                outcome.depends_on = joined.depends_on
-            self._check_route_capability(task_type, step, capability)
-        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+            outcome = self._attempt_outcome(result, capability, task_type, step, weights, trace)
+        return task_type, outcome, x, trace
+
+    def _attempt_outcome(
+        self,
+        result: ExecutionResult,
+        capability: str | None,
+        task_type: str,
+        step: str,
+        weights: UtilityWeights | None,
+        trace: _Trace | None,
+    ) -> _Outcome:
+        """The checked outcome of an attempt at ``step`` (names checked; the caller holds the lock)."""
+        if result.step != step:
+            result = result.model_copy(update={"step": step})
+        if result.capability is not None and result.capability != capability:
+            raise InvalidOutcomeError(
+                f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
+            )
+        outcome = self._validate_fields(0, result, capability, weights or self.weights)
+        if trace is not None:
+            self.structures.check_task_type(trace.trace_id, task_type)
+            (joined,) = self.structures.check_trace(
+                trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
+            )
+            outcome.depends_on = joined.depends_on
+        self._check_route_capability(task_type, step, capability)
+        return outcome
 
     def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
         """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
@@ -1595,13 +1663,14 @@ class ToolMetaLearner:
         # models validate these, but model_construct() and the attempt loop's _of_attempt do not:
         # never let NaN in (a NaN, an infinity or a non-number fails the chained comparison; the
         # loop below says which)
+        quality, cost, latency_s = r.quality, r.cost, r.latency_s  # once: a model's fields are slower to read
         try:
-            valid = 0.0 <= r.quality <= 1.0 and 0.0 <= r.cost < math.inf and 0.0 <= r.latency_s < math.inf
+            valid = 0.0 <= quality <= 1.0 and 0.0 <= cost < math.inf and 0.0 <= latency_s < math.inf
         except TypeError:
             valid = False
         if not valid:
             _check_numbers(f"execution_results[{i}]", r)
-        utility = weights.utility(r.success, r.quality, r.cost, r.latency_s)
+        utility = weights.utility(r.success, quality, cost, latency_s)
         if not math.isfinite(utility) or abs(utility) > MAX_ABS_REWARD:
             raise InvalidOutcomeError(
                 f"execution_results[{i}]: utility must be finite and within +-{MAX_ABS_REWARD:g}, got {utility!r}"
@@ -2418,8 +2487,12 @@ def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
 
 
 def _clean(name: str) -> bool:
-    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable)."""
-    return bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
+    """Whether ``name`` is already what the models make of a name (non-empty, stripped, storable).
+    An identifier (``search``, ``web_search``: most names) is, in one C call: it has no whitespace,
+    NUL or lone surrogate."""
+    return name.isidentifier() or (
+        bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
+    )
 
 
 def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:

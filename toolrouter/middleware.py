@@ -438,9 +438,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""
         task_id = f"call-{next(self._ids)}"
         learner = self.learner
-        ranked = learner.rank_tool_ids(
-            call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
-        )
+        if call.trace_id is None and call.group is None:
+            # the router records this call's attempts with the names and request it ranked by
+            ranked, record = learner._rank_call(
+                call.capability, call.task_type, call.context, call.features, call.weights, task_id
+            )
+        else:
+            ranked = learner.rank_tool_ids(
+                call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
+            )
+            record = self._recorder(call, task_id)
         tools = self._tools
         if sync and self._async_tools and asyncio._get_running_loop() is not None:
             # a misuse, not a failure of the tool: say so before anything runs
@@ -469,8 +476,25 @@ class ToolMiddleware(ClosesWhatItBuilt):
             learner.check_trace_step(
                 call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
             )
+        return CallSpec(  # the required fields by position (the names match): each keyword costs a lookup
+            step,
+            candidates,
+            bind,
+            record,
+            config,
+            breakers=self._breakers if config.circuit_breaker is not None else None,
+            timeout_s=call.timeout_s,
+            tool_timeouts_s=self._timeouts,
+            deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
+            max_tools=call.max_attempts,
+        )
 
+    def _recorder(self, call: RoutedCall, task_id: str) -> Callable[[ExecutionResult], None]:
+        """How a call in a trace or a group records each attempt (checked against the trace's
+        steps, or held for the group's commit)."""
+        learner = self.learner
         save = learner.record_attempt if call.group is None else _grouped(learner, call.group)
+        step = call.step or call.capability
 
         def record(result: ExecutionResult) -> None:
             if call.depends_on is not None:
@@ -487,18 +511,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 trace_id=call.trace_id,
             )
 
-        return CallSpec(
-            step=step,
-            candidates=candidates,
-            bind=bind,
-            record=record,
-            config=config,
-            breakers=self._breakers if config.circuit_breaker is not None else None,
-            timeout_s=call.timeout_s,
-            tool_timeouts_s=self._timeouts,
-            deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
-            max_tools=call.max_attempts,
-        )
+        return record
 
     def _outcome(self, call: RoutedCall, report: CallReport) -> CallOutcome:
         if report.succeeded:

@@ -431,8 +431,9 @@ class ExecutionResult(NumbersNotBools):
         return self
 
 
-#: the fields ``ExecutionResult._of_attempt`` sets (its ``model_fields_set``)
-_ATTEMPT_FIELDS = ("tool_id", "step", "success", "quality", "cost", "latency_s", "error")
+#: the fields ``ExecutionResult._of_attempt`` sets (its ``model_fields_set``); a frozenset, which
+#: ``set()`` copies without hashing its names again
+_ATTEMPT_FIELDS = frozenset(("tool_id", "step", "success", "quality", "cost", "latency_s", "error"))
 
 
 class LearningResult(BaseModel):

@@ -176,10 +176,10 @@ class Policy(ABC):
         key = arm_ids if isinstance(arm_ids, tuple) else tuple(arm_ids)
         cache = self.__dict__.get("_pos_cache")
         if cache is None or cache[0] is not self._index or cache[1] != len(self._arm_ids):
-            cache = (self._index, len(self._arm_ids), {}, None)
+            cache = (self._index, len(self._arm_ids), {}, (None, None))
             self._pos_cache = cache
-        if key is cache[3]:  # the arm_ids tuple itself, asked for again: no hashing
-            return cache[2][key]
+        if key is cache[3][0]:  # the arm_ids tuple itself, asked for again: no hashing (a
+            return cache[3][1]  # tuple does not cache its hash, and 50 ids cost more than the rest)
         hit = cache[2].get(key)
         if hit is None:
             positions = np.fromiter((self._position(a) for a in key), dtype=np.intp, count=len(key))
@@ -189,7 +189,7 @@ class Policy(ABC):
                 cache[2].clear()
             hit = cache[2][key] = (positions, every)
         if hit[1]:
-            self._pos_cache = (*cache[:3], key)
+            self._pos_cache = (*cache[:3], (key, hit))
         return hit
 
     def _check_reward(self, reward: float) -> float:

@@ -143,8 +143,16 @@ class GaussianThompson(CountingPolicy):
             mu = mu.copy()  # handed out: the cache is patched in place by the next update
         else:
             kappa, mu, alpha, beta = self._posterior(idx)
-        tau = self.rng.standard_gamma(alpha) / beta
-        return mu + self.rng.standard_normal(mu.shape[0]) / np.sqrt(kappa * tau), mu
+        # mu + z / sqrt(kappa * tau), tau = gamma / beta: the same operations in place on the
+        # fresh draws (a routed call makes this draw; temporaries cost as much as the arithmetic)
+        scale = self.rng.standard_gamma(alpha)
+        scale /= beta
+        scale *= kappa
+        np.sqrt(scale, out=scale)
+        draw = self.rng.standard_normal(mu.shape[0])
+        draw /= scale
+        draw += mu
+        return draw, mu
 
     def _cached_posterior(self) -> tuple[np.ndarray, ...]:
         """(kappa, mu, alpha, beta) of every arm, kept while the statistics are unchanged (the
