@@ -375,7 +375,7 @@ class ContinualLearner:
         records = copy.deepcopy({name: getattr(self, name) for name in _RECORDS})
         try:
             # a composition holds no state of its own: its parts are restored
-            with restored_on_failure(self.model, *_flatten(self.strategy), *others):
+            with restored_on_failure(self, self.model, *_flatten(self.strategy), *others):
                 yield
         except BaseException:
             for name, value in records.items():
