@@ -253,19 +253,20 @@ class ContinualLearner:
             raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
         if task_id is not None:
             task_id = self._check_task_id(task_id)
-        self._num_outputs(x, "x")
+        progressive = isinstance(self.model, ProgressiveNetwork)
+        if progressive:
+            self._num_outputs(x, "x")  # the shape alone: its forward pass needs the task's column
+        else:
+            outputs = self._checked_outputs(x, "x")  # one forward pass checks x and predicts
         if self.config.setting == "task":
             if task_id is None:
                 raise ValueError("task_id: required in the 'task' setting, got None")
             if task_id not in self.task_classes:
                 raise UnknownTaskError(f"task_id: {task_id} was never trained; trained: {self.trained_tasks}")
         t = torch.full((x.shape[0],), task_id or 0, dtype=torch.long)
-        was = self.model.training
-        self.model.eval()
-        try:
-            return self.masked_logits(self.forward(x, t), t).argmax(dim=1)
-        finally:
-            self.model.train(was)
+        if progressive:
+            outputs = self._checked_outputs(x, "x", t)
+        return self.masked_logits(outputs, t).argmax(dim=1)
 
     # ------------------------------------------------------------------------------ validation
     def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> None:
@@ -291,19 +292,26 @@ class ContinualLearner:
                     f"takes (n, {model.sizes[0]}) {dtype}"
                 )
             return model.sizes[-1]
-        was = model.training
-        model.eval()
+        return int(self._checked_outputs(x, field, rows=1).shape[1])
+
+    @torch.no_grad()
+    def _checked_outputs(self, x: torch.Tensor, field: str, task_ids: torch.Tensor | None = None, rows: int | None = None) -> torch.Tensor:
+        """The model's logits in eval mode for the first ``rows`` of ``x`` (all by default); an ``x``
+        the model cannot take raises ValueError naming ``field``, its shape and dtype."""
+        part = x if rows is None else x[:rows]
+        t = torch.zeros(part.shape[0], dtype=torch.long) if task_ids is None else task_ids
+        was = self.model.training
+        self.model.eval()
         try:
-            with torch.no_grad():
-                out = model(x[:1])
+            out = self.forward(part, t)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
         finally:
-            model.train(was)
+            self.model.train(was)
         if out.dim() != 2:
             raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
         self.num_outputs = int(out.shape[1])
-        return self.num_outputs
+        return out
 
     @staticmethod
     def _check_task_id(task_id: Any) -> int:
