@@ -665,14 +665,16 @@ def open_study(
     direction: str,
     sampler: optuna.samplers.BaseSampler,
     distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
+    space_field: str = "parameter_space",
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
 
     A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
     ignores the argument, so a minimising search resumed as a maximising one would report the worst
     trial as the best. Given ``distributions`` (the parameter space), its stored trials must have been
-    drawn from the same one, else ``best`` could return parameters from outside it. A mismatch raises
-    ValueError naming the direction or the parameter.
+    drawn from the same one, else ``best`` could return parameters from outside it (and Optuna's
+    ``ask`` refuses a categorical whose choices changed). A mismatch raises ValueError naming the
+    direction, or ``space_field`` (the caller's argument that defines the space) and the parameter.
     """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
@@ -691,12 +693,15 @@ def open_study(
             "resume it with its own direction or choose another study_name"
         )
     if distributions is not None:
-        _check_same_space(study, study_name, distributions)
+        _check_same_space(study, study_name, distributions, space_field)
     return study
 
 
 def _check_same_space(
-    study: optuna.Study, study_name: str | None, distributions: Mapping[str, optuna.distributions.BaseDistribution]
+    study: optuna.Study,
+    study_name: str | None,
+    distributions: Mapping[str, optuna.distributions.BaseDistribution],
+    space_field: str,
 ) -> None:
     """ValueError naming the first parameter whose stored trials were drawn from another space."""
     for trial in study.get_trials(deepcopy=False):
@@ -708,8 +713,8 @@ def _check_same_space(
                 held = stored.get(name, "no such parameter")
                 given = distributions.get(name, "no such parameter")
                 raise ValueError(
-                    f"parameter_space: parameter {name!r} of study {study_name!r} in the storage is {held}, "
-                    f"got {given}; resume it with its own parameter space or choose another study_name"
+                    f"{space_field}: parameter {name!r} of study {study_name!r} in the storage is {held}, "
+                    f"got {given}; resume it with its own {space_field} or choose another study_name"
                 )
 
 
