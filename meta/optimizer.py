@@ -29,6 +29,7 @@ import torch
 from pydantic import ConfigDict, Field
 
 from meta._checks import NumbersNotBools, check_count, check_real
+from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -121,6 +122,11 @@ class AdaptiveOptimizer:
         min_lr, max_lr: the learned rate stays in this interval.
         window: number of recent losses used for trends.
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+
+    Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
+    ``get_optimization_stats`` hold the optimiser's lock, so another thread may read the stats or
+    take a state_dict while training runs and gets a consistent one; the training loop itself
+    (backward, then step) belongs to one thread, as with any torch optimiser.
 
     ``state_dict()`` holds everything a step depends on: the base optimiser's state (its moments),
     the learned rates, the previous update direction, the loss window and the plateau and
@@ -228,11 +234,13 @@ class AdaptiveOptimizer:
         """The base optimiser's parameter groups (their ``lr`` is the learned rate)."""
         return self.optimizer.param_groups
 
+    @synchronized
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._backward_seen.seen = False
 
+    @synchronized
     def step(self, loss_value: float | torch.Tensor | None = None) -> None:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
@@ -336,6 +344,7 @@ class AdaptiveOptimizer:
                     log.info("optimizer_converged", step=self.step_count, window_mean_loss=mean)
             self._last_window_mean = mean
 
+    @synchronized
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's whole state (see the class docstring); tensors are copies."""
         return {
@@ -347,6 +356,7 @@ class AdaptiveOptimizer:
             "losses": list(self.losses),
         }
 
+    @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
         expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
@@ -396,6 +406,7 @@ class AdaptiveOptimizer:
         steps = np.arange(len(recent), dtype=np.float64)
         return float(np.polyfit(steps, recent, 1)[0])
 
+    @synchronized
     def get_optimization_stats(self) -> dict[str, Any]:
         """Step count, current and initial rates per group, the loss trend, plateaus and convergence."""
         losses = list(self.losses)

@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools, check_count
+from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
     DuplicateTaskError,
@@ -160,6 +161,11 @@ class ContinualLearner:
     architecture, strategy or setting, raises ValueError naming the file and the field and leaves
     the learner unchanged.
 
+    Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
+    ``load`` hold the learner's lock, so threads may share one learner (predictions served while
+    another thread trains a task); its calls then run one at a time, each on a consistent model in
+    the right mode. To predict in parallel, give each thread its own copy (``copy.deepcopy(learner)``).
+
     Example:
         >>> from meta import ContinualLearner
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
@@ -241,6 +247,7 @@ class ContinualLearner:
         return F.cross_entropy(self.masked_logits(outputs, task_ids), y, reduction="none")
 
     @torch.no_grad()
+    @synchronized
     def predict(self, x: torch.Tensor, task_id: int | None = None) -> torch.Tensor:
         """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise.
 
@@ -391,6 +398,7 @@ class ContinualLearner:
             raise
 
     # ------------------------------------------------------------------------------ persistence
+    @synchronized
     def save(self, path: str) -> None:
         """Write the whole learner to one safetensors file (see the class docstring for what it holds)."""
         parts = _flatten(self.strategy)
@@ -416,6 +424,7 @@ class ContinualLearner:
         }
         save_state(path, type(self).__name__, state)
 
+    @synchronized
     def load(self, path: str) -> None:
         """Restore a learner written by :meth:`save` into this one, built with the same model
         architecture, strategy and settings. A file that is damaged or does not fit raises
@@ -475,6 +484,7 @@ class ContinualLearner:
         self.history = list(state["history"])
         self._joint_stages = {int(s): [int(t) for t in ts] for s, ts in state["joint_stages"].items()}
 
+    @synchronized
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
         "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
@@ -516,6 +526,7 @@ class ContinualLearner:
         log.info("continual_task_trained", task_id=task_id, strategy=self.strategy.name, final_loss=losses[-1])
         return result
 
+    @synchronized
     def train_joint(self, tasks: Mapping[int, Any] | Sequence[Any], num_epochs: int = 1) -> dict[str, Any]:
         """The upper reference: train once on the union of all tasks (shuffled together).
 
@@ -574,6 +585,7 @@ class ContinualLearner:
             self._baseline[task_id] = self._evaluate(model, x, y, task_id, classes)[0]
         return self._baseline[task_id]
 
+    @synchronized
     def evaluate_all_tasks(self, test_data: Any, include_untrained: bool = False) -> dict[str, Any]:
         """Accuracy on each task's test data, collapse checks, and the continual metrics so far.
 
