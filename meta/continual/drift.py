@@ -130,8 +130,9 @@ class DriftAdapter:
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
 
-        A batch that fails midway (the loss stops being finite, the model raises) leaves the model,
-        the memory and the Fisher as they were, so the model keeps serving its earlier predictions.
+        A batch that fails midway (the loss stops being finite, the model raises) leaves the model
+        (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
+        the model keeps serving its earlier predictions.
         """
         features, utility = self._check(features, utility)
         with restored_on_failure(self, self.model, self.ewc, self.replay):
