@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from meta._checks import check_count
+from meta._sync import synchronized
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -378,6 +379,7 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         """
         return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
+    @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
 
@@ -389,6 +391,7 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count}
         save_checkpoint(path, self, getattr(self, "meta_optimizer", None), learner_metadata(own, metadata))
 
+    @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
         from meta.checkpoint import checkpoint_metadata, load_checkpoint, stored_count

@@ -10,6 +10,12 @@ whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 ``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state and
 ``meta_step_count``), so ``MAML.load`` on a learner of the same shape resumes at the right step.
 
+A process that fails does not leave the others waiting: a step that raises on one process (a bad
+task in its shard, an error in its model) raises on all of them, naming that rank (see
+:meth:`DistributedMetaTrainer.meta_train_step`); a process that dies closes its connections, so
+the others' collective fails at once and torchrun ends the job; one that stops answering is given
+up after ``--timeout-s`` seconds (the process group's collective timeout).
+
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
     >>> dist.init_process_group("gloo")                                   # doctest: +SKIP
@@ -24,6 +30,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -38,6 +45,10 @@ from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
 ALGORITHMS: dict[str, type[MAML]] = {"maml": MAML, "fomaml": MAMLFirstOrder, "reptile": Reptile, "metasgd": MetaSGD}
+
+
+class RankFailedError(RuntimeError):
+    """Another process of the group failed in the same meta-step; no process took the step."""
 
 
 class DistributedMetaTrainer:
@@ -71,25 +82,47 @@ class DistributedMetaTrainer:
                     dist.broadcast(tensor.data, src=src, group=group)
 
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
-        """One synchronised meta-step on the whole meta-batch (this process handles its shard)."""
-        batch = as_meta_batch(tasks)
+        """One synchronised meta-step on the whole meta-batch (this process handles its shard).
+
+        A step that raises on one process raises on every process, and none takes the step, so the
+        processes stay equal and in step: the failed one raises its own error, the others
+        :class:`RankFailedError` naming its rank. (Each process joins the step's all-reduce even
+        when its share failed, flagging the failure, instead of leaving the others waiting in it.)
+        """
         learner = self.learner
-        shard = batch.shard(self.rank, self.world_size)
+        params = learner.meta_parameters()
         learner.zero_meta_grad()
+        failed = torch.zeros(self.world_size, device=params[0].device, dtype=params[0].dtype)
+        error: Exception | None = None
         try:
-            sums = learner.compute_meta_gradients(shard, total_tasks=len(batch))
-            params = learner.meta_parameters()
+            batch = as_meta_batch(tasks)
+            sums = learner.compute_meta_gradients(batch.shard(self.rank, self.world_size), total_tasks=len(batch))
             grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-            stats = torch.stack([sums["query"], sums["support"], sums["acc"]]).to(grads[0].device, grads[0].dtype)
-            # one flat all-reduce: one message instead of one per parameter
-            flat = torch.cat([g.reshape(-1) for g in grads] + [stats])
-            dist.all_reduce(flat, group=self.group)
+            stats = torch.stack([sums["query"], sums["support"], sums["acc"]]).to(failed)
+        except Exception as exc:
+            error = exc
+            grads, stats = [torch.zeros_like(p) for p in params], torch.zeros(3).to(failed)
+            failed[self.rank] = 1.0
+        # one flat all-reduce: one message instead of one per parameter, the failure flags included
+        flat = torch.cat([g.reshape(-1) for g in grads] + [stats, failed])
+        dist.all_reduce(flat, group=self.group)
+        failed_ranks = [int(r) for r in flat[-self.world_size :].nonzero().flatten()]
+        if failed_ranks:
+            learner.zero_meta_grad()
+            if error is not None:
+                raise error
+            log.warning("distributed_step_failed", rank=self.rank, failed_ranks=failed_ranks)
+            raise RankFailedError(
+                f"rank {', '.join(map(str, failed_ranks))}: failed in this meta-step (its own error is raised "
+                f"there); no process of the group took the step"
+            )
+        try:
             offset = 0
             for p in params:
                 n = p.numel()
                 p.grad = flat[offset : offset + n].view_as(p).clone()
                 offset += n
-            query, support, acc = (float(v) for v in flat[offset:])
+            query, support, acc = (float(v) for v in flat[offset : offset + 3])
             meta_loss = query / len(batch)
             learner.apply_meta_update(meta_loss)
         except Exception:
@@ -109,12 +142,18 @@ class DistributedMetaTrainer:
                     b.div_(self.world_size)
 
 
-def init_from_env(backend: str | None = None) -> str:
-    """Initialise the default group from torchrun's environment; nccl with CUDA, gloo otherwise."""
+def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> str:
+    """Initialise the default group from torchrun's environment; nccl with CUDA, gloo otherwise.
+
+    ``timeout_s``: how long a collective waits for a process that does not arrive before it
+    raises (None: torch's default, 30 minutes for gloo, 10 for nccl).
+    """
     if backend is None:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if timeout_s is not None and not timeout_s > 0:
+        raise ValueError(f"timeout_s: must be a number of seconds > 0 or None, got {timeout_s!r}")
     if not dist.is_initialized():
-        dist.init_process_group(backend)
+        dist.init_process_group(backend, timeout=None if timeout_s is None else timedelta(seconds=timeout_s))
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     return backend
@@ -165,9 +204,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default=None, help="gloo or nccl (default: nccl when CUDA is available)")
     parser.add_argument("--save", default=None, help="safetensors path for rank 0's learner")
+    parser.add_argument(
+        "--timeout-s", type=float, default=300.0, help="give up on a process that does not reach a collective in this time"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    backend = init_from_env(args.backend)
+    backend = init_from_env(args.backend, args.timeout_s)
     device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if backend == "nccl" else "cpu"
     try:
         learner = train_sinusoid(args.steps, args.algorithm, args.meta_batch, args.k_shot, args.hidden, args.seed, True, device)

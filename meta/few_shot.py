@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_count, check_real
+from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
     OptimizerFollowsModule,
@@ -228,6 +229,11 @@ class FewShotLearner(OptimizerFollowsModule):
     restores them, so training goes on exactly as if it had never stopped. ``state_dict`` holds
     the network only.
 
+    Threads: ``train_episode``, ``predict``, ``evaluate``, ``save`` and ``load`` hold the learner's
+    lock, so threads may share one learner (predicting while another trains, say); its calls then
+    run one at a time, each on a consistent network in the right mode. To predict in parallel,
+    give each thread its own copy (``copy.deepcopy(learner)``).
+
     Example:
         >>> import torch
         >>> from torch import nn
@@ -278,6 +284,7 @@ class FewShotLearner(OptimizerFollowsModule):
         """Where the network's parameters live."""
         return model_device(self.network)
 
+    @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
 
@@ -287,6 +294,7 @@ class FewShotLearner(OptimizerFollowsModule):
         own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained}
         save_checkpoint(path, self, self.optimizer, learner_metadata(own, metadata))
 
+    @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same network); returns the metadata.
 
@@ -314,6 +322,7 @@ class FewShotLearner(OptimizerFollowsModule):
         d = self.device
         return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
 
+    @synchronized
     def train_episode(
         self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
     ) -> dict[str, float]:
@@ -345,6 +354,7 @@ class FewShotLearner(OptimizerFollowsModule):
         return {"loss": float(loss.detach()), "accuracy": accuracy}
 
     @torch.no_grad()
+    @synchronized
     def predict_scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Scores ``[n_query, n_way]`` in evaluation mode (columns: sorted support labels).
 
@@ -371,6 +381,7 @@ class FewShotLearner(OptimizerFollowsModule):
         classes = torch.unique(support_y.to(scores.device), sorted=True)
         return classes[scores.argmax(-1)]
 
+    @synchronized
     def evaluate(self, episodes: Iterable[Task], num_episodes: int | None = None) -> dict[str, float]:
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 

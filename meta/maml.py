@@ -81,6 +81,7 @@ from torch import nn
 from torch.func import functional_call
 
 from meta._checks import check_count, check_real
+from meta._sync import synchronized
 from meta.base import (
     BaseMetaLearner,
     MetaBatch,
@@ -206,6 +207,13 @@ class MAML(BaseMetaLearner):
         device: where to run; default: where the model is.
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
             the loop path is never compiled. The default Adam is then the fused one.
+
+    Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``save`` and ``load`` hold the
+    learner's lock, so threads may share one learner (adapting to tasks while another thread
+    meta-trains); its calls then run one at a time and never mix one step's gradients with
+    another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
+    ``DistributedMetaTrainer`` calls, belong to one thread. To adapt in parallel, give each thread
+    its own copy (``copy.deepcopy(learner)``).
 
     Example:
         >>> import torch
@@ -653,6 +661,7 @@ class MAML(BaseMetaLearner):
         self.meta_optimizer.step()
         self.meta_step_count += 1
 
+    @synchronized
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         """One meta-update from a meta-batch; returns ``meta_loss``, ``support_loss``, ``path`` (and
         ``query_accuracy`` for classification).
@@ -683,6 +692,7 @@ class MAML(BaseMetaLearner):
         return metrics
 
     # ------------------------------------------------------------------ adaptation and evaluation
+    @synchronized
     def adapt_to_task(
         self, support_x: torch.Tensor, support_y: torch.Tensor, num_steps: int | None = None
     ) -> dict[str, torch.Tensor]:
@@ -718,6 +728,7 @@ class MAML(BaseMetaLearner):
         steps = self.num_inner_steps if num_steps is None else num_steps
         return check_count("num_steps", steps)
 
+    @synchronized
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
@@ -918,6 +929,7 @@ class MultiTaskMAML(MAML):
         self._last_weights = weights
         return weights
 
+    @synchronized
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         """As ``MAML.meta_train_step``; adds ``task_weight_min``/``task_weight_max``."""
         metrics = super().meta_train_step(tasks)

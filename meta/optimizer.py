@@ -29,6 +29,7 @@ import torch
 from pydantic import ConfigDict, Field
 
 from meta._checks import NumbersNotBools, check_count, check_real
+from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
 
@@ -121,6 +122,11 @@ class AdaptiveOptimizer:
         min_lr, max_lr: the learned rate stays in this interval.
         window: number of recent losses used for trends.
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+
+    Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
+    ``get_optimization_stats`` hold the optimiser's lock, so another thread may read the stats or
+    take a state_dict while training runs and gets a consistent one; the training loop itself
+    (backward, then step) belongs to one thread, as with any torch optimiser.
 
     ``state_dict()`` holds everything a step depends on: the base optimiser's state (its moments),
     the learned rates, the previous update direction, the loss window and the plateau and
@@ -228,11 +234,13 @@ class AdaptiveOptimizer:
         """The base optimiser's parameter groups (their ``lr`` is the learned rate)."""
         return self.optimizer.param_groups
 
+    @synchronized
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._backward_seen.seen = False
 
+    @synchronized
     def step(self, loss_value: float | torch.Tensor | None = None) -> None:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
@@ -336,6 +344,7 @@ class AdaptiveOptimizer:
                     log.info("optimizer_converged", step=self.step_count, window_mean_loss=mean)
             self._last_window_mean = mean
 
+    @synchronized
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's whole state (see the class docstring); tensors are copies."""
         return {
@@ -347,6 +356,7 @@ class AdaptiveOptimizer:
             "losses": list(self.losses),
         }
 
+    @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
         expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
@@ -396,6 +406,7 @@ class AdaptiveOptimizer:
         steps = np.arange(len(recent), dtype=np.float64)
         return float(np.polyfit(steps, recent, 1)[0])
 
+    @synchronized
     def get_optimization_stats(self) -> dict[str, Any]:
         """Step count, current and initial rates per group, the loss trend, plateaus and convergence."""
         losses = list(self.losses)
@@ -665,14 +676,16 @@ def open_study(
     direction: str,
     sampler: optuna.samplers.BaseSampler,
     distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
+    space_field: str = "parameter_space",
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
 
     A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
     ignores the argument, so a minimising search resumed as a maximising one would report the worst
     trial as the best. Given ``distributions`` (the parameter space), its stored trials must have been
-    drawn from the same one, else ``best`` could return parameters from outside it. A mismatch raises
-    ValueError naming the direction or the parameter.
+    drawn from the same one, else ``best`` could return parameters from outside it (and Optuna's
+    ``ask`` refuses a categorical whose choices changed). A mismatch raises ValueError naming the
+    direction, or ``space_field`` (the caller's argument that defines the space) and the parameter.
     """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
@@ -691,12 +704,15 @@ def open_study(
             "resume it with its own direction or choose another study_name"
         )
     if distributions is not None:
-        _check_same_space(study, study_name, distributions)
+        _check_same_space(study, study_name, distributions, space_field)
     return study
 
 
 def _check_same_space(
-    study: optuna.Study, study_name: str | None, distributions: Mapping[str, optuna.distributions.BaseDistribution]
+    study: optuna.Study,
+    study_name: str | None,
+    distributions: Mapping[str, optuna.distributions.BaseDistribution],
+    space_field: str,
 ) -> None:
     """ValueError naming the first parameter whose stored trials were drawn from another space."""
     for trial in study.get_trials(deepcopy=False):
@@ -708,8 +724,8 @@ def _check_same_space(
                 held = stored.get(name, "no such parameter")
                 given = distributions.get(name, "no such parameter")
                 raise ValueError(
-                    f"parameter_space: parameter {name!r} of study {study_name!r} in the storage is {held}, "
-                    f"got {given}; resume it with its own parameter space or choose another study_name"
+                    f"{space_field}: parameter {name!r} of study {study_name!r} in the storage is {held}, "
+                    f"got {given}; resume it with its own {space_field} or choose another study_name"
                 )
 
 

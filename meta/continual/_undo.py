@@ -3,33 +3,85 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import torch
 from torch import nn
+
+from meta.continual.strategies import Strategy, TrainingContext
+
+
+def _cloned(value: Any) -> Any:
+    """``value`` with every tensor in it (in dicts, lists and tuples) copied."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _cloned(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cloned(v) for v in value)
+    return value
+
+
+def _module_undo(module: nn.Module) -> Callable[[], None]:
+    """What puts ``module`` back: the values of its parameters and buffers, and its structure.
+
+    The structure is every submodule's attributes with their containers copied one level deep
+    (submodule, parameter and buffer tables, training flags, a progressive network's column map),
+    so a column added by the block goes away again and the parameters stay the same objects (an
+    optimiser or another learner holding them keeps working). Tensors are copied by value only,
+    never the module: a training call pays for one copy of its weights, not a deep copy of it.
+    """
+    tree = [(m, {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in vars(m).items()})
+            for m in module.modules()]
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    values = [(t, t.detach().clone()) for _, t in tensors]
+    flags = [(p, p.requires_grad) for _, p in module.named_parameters()]
+
+    def restore() -> None:
+        for m, attrs in tree:
+            m.__dict__.clear()
+            m.__dict__.update(attrs)
+        with torch.no_grad():
+            for t, value in values:
+                t.copy_(value)
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+    return restore
+
+
+def _undo(obj: object, ctx: TrainingContext) -> Callable[[], None]:
+    if isinstance(obj, nn.Module):
+        return _module_undo(obj)
+    if isinstance(obj, Strategy) and type(obj).state_dict is not Strategy.state_dict:
+        # what a strategy keeps between calls is its state_dict (the same that save/load keep)
+        state = _cloned(obj.state_dict())
+        return lambda: obj.load_state_dict(state, ctx)
+    saved = copy.deepcopy(vars(obj))
+
+    def restore() -> None:
+        obj.__dict__.clear()
+        obj.__dict__.update(saved)
+
+    return restore
 
 
 @contextmanager
-def restored_on_failure(*objects: object) -> Iterator[None]:
+def restored_on_failure(ctx: TrainingContext, *objects: object) -> Iterator[None]:
     """Restore ``objects`` in place if the block raises, then re-raise.
 
-    A module whose parameter and buffer names are unchanged gets its values and ``requires_grad``
-    flags copied back, so its parameters stay the same objects (an optimiser or another learner
-    holding them keeps working). A module whose structure the block changed (a progressive
-    network's new column) and every other object get back their attributes from a copy taken
-    before the block.
+    A module gets back its parameters' and buffers' values, ``requires_grad`` and training flags
+    and its submodules (see :func:`_module_undo`); a strategy with a ``state_dict`` gets back the
+    state it had, through ``load_state_dict(state, ctx)``; any other object gets back its
+    attributes from a copy taken before the block. Modules are restored first, since a strategy
+    checks its state against ``ctx.model``.
     """
-    saved = copy.deepcopy(objects)
+    undo = [(isinstance(obj, nn.Module), _undo(obj, ctx)) for obj in objects]
     try:
         yield
     except BaseException:
-        for obj, old in zip(objects, saved):
-            if isinstance(obj, nn.Module) and obj.state_dict().keys() == old.state_dict().keys():
-                obj.load_state_dict(old.state_dict())
-                flags = {name: p.requires_grad for name, p in old.named_parameters()}
-                for name, p in obj.named_parameters():
-                    p.requires_grad_(flags[name])
-            else:
-                obj.__dict__.clear()
-                obj.__dict__.update(old.__dict__)
+        for is_module, restore in sorted(undo, key=lambda u: not u[0]):
+            restore()
         raise

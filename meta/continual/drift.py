@@ -130,11 +130,12 @@ class DriftAdapter:
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
 
-        A batch that fails midway (the loss stops being finite, the model raises) leaves the model,
-        the memory and the Fisher as they were, so the model keeps serving its earlier predictions.
+        A batch that fails midway (the loss stops being finite, the model raises) leaves the model
+        (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
+        the model keeps serving its earlier predictions.
         """
         features, utility = self._check(features, utility)
-        with restored_on_failure(self.model, self.ewc, self.replay):
+        with restored_on_failure(self, self.model, self.ewc, self.replay):
             return self._adapt(features, utility)
 
     def _adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
@@ -165,7 +166,7 @@ class DriftAdapter:
             self.ewc.after_task(self, 0, mem_x, mem_y)
         if self.replay.buffer_size > 0:
             self.replay.after_task(self, 0, features, utility)
-        self.batches_seen += 1
         after = self.mse(features, utility)
+        self.batches_seen += 1  # last: a batch that fails is not counted
         log.info("drift_adapted", batch=self.batches_seen, mse_before=before, mse_after=after, memory=len(self.replay))
         return {"mse_before": before, "mse_after": after, "replayed": float(len(self.replay)), "batches_seen": float(self.batches_seen)}

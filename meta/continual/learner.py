@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools, check_count
+from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
     DuplicateTaskError,
@@ -160,6 +161,11 @@ class ContinualLearner:
     architecture, strategy or setting, raises ValueError naming the file and the field and leaves
     the learner unchanged.
 
+    Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
+    ``load`` hold the learner's lock, so threads may share one learner (predictions served while
+    another thread trains a task); its calls then run one at a time, each on a consistent model in
+    the right mode. To predict in parallel, give each thread its own copy (``copy.deepcopy(learner)``).
+
     Example:
         >>> from meta import ContinualLearner
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
@@ -241,6 +247,7 @@ class ContinualLearner:
         return F.cross_entropy(self.masked_logits(outputs, task_ids), y, reduction="none")
 
     @torch.no_grad()
+    @synchronized
     def predict(self, x: torch.Tensor, task_id: int | None = None) -> torch.Tensor:
         """Predicted classes; ``task_id`` is required in the 'task' setting and ignored otherwise.
 
@@ -253,19 +260,20 @@ class ContinualLearner:
             raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
         if task_id is not None:
             task_id = self._check_task_id(task_id)
-        self._num_outputs(x, "x")
+        progressive = isinstance(self.model, ProgressiveNetwork)
+        if progressive:
+            self._num_outputs(x, "x")  # the shape alone: its forward pass needs the task's column
+        else:
+            outputs = self._checked_outputs(x, "x")  # one forward pass checks x and predicts
         if self.config.setting == "task":
             if task_id is None:
                 raise ValueError("task_id: required in the 'task' setting, got None")
             if task_id not in self.task_classes:
                 raise UnknownTaskError(f"task_id: {task_id} was never trained; trained: {self.trained_tasks}")
         t = torch.full((x.shape[0],), task_id or 0, dtype=torch.long)
-        was = self.model.training
-        self.model.eval()
-        try:
-            return self.masked_logits(self.forward(x, t), t).argmax(dim=1)
-        finally:
-            self.model.train(was)
+        if progressive:
+            outputs = self._checked_outputs(x, "x", t)
+        return self.masked_logits(outputs, t).argmax(dim=1)
 
     # ------------------------------------------------------------------------------ validation
     def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> None:
@@ -291,19 +299,26 @@ class ContinualLearner:
                     f"takes (n, {model.sizes[0]}) {dtype}"
                 )
             return model.sizes[-1]
-        was = model.training
-        model.eval()
+        return int(self._checked_outputs(x, field, rows=1).shape[1])
+
+    @torch.no_grad()
+    def _checked_outputs(self, x: torch.Tensor, field: str, task_ids: torch.Tensor | None = None, rows: int | None = None) -> torch.Tensor:
+        """The model's logits in eval mode for the first ``rows`` of ``x`` (all by default); an ``x``
+        the model cannot take raises ValueError naming ``field``, its shape and dtype."""
+        part = x if rows is None else x[:rows]
+        t = torch.zeros(part.shape[0], dtype=torch.long) if task_ids is None else task_ids
+        was = self.model.training
+        self.model.eval()
         try:
-            with torch.no_grad():
-                out = model(x[:1])
+            out = self.forward(part, t)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
         finally:
-            model.train(was)
+            self.model.train(was)
         if out.dim() != 2:
             raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
         self.num_outputs = int(out.shape[1])
-        return self.num_outputs
+        return out
 
     @staticmethod
     def _check_task_id(task_id: Any) -> int:
@@ -375,7 +390,7 @@ class ContinualLearner:
         records = copy.deepcopy({name: getattr(self, name) for name in _RECORDS})
         try:
             # a composition holds no state of its own: its parts are restored
-            with restored_on_failure(self.model, *_flatten(self.strategy), *others):
+            with restored_on_failure(self, self.model, *_flatten(self.strategy), *others):
                 yield
         except BaseException:
             for name, value in records.items():
@@ -383,6 +398,7 @@ class ContinualLearner:
             raise
 
     # ------------------------------------------------------------------------------ persistence
+    @synchronized
     def save(self, path: str) -> None:
         """Write the whole learner to one safetensors file (see the class docstring for what it holds)."""
         parts = _flatten(self.strategy)
@@ -408,6 +424,7 @@ class ContinualLearner:
         }
         save_state(path, type(self).__name__, state)
 
+    @synchronized
     def load(self, path: str) -> None:
         """Restore a learner written by :meth:`save` into this one, built with the same model
         architecture, strategy and settings. A file that is damaged or does not fit raises
@@ -467,6 +484,7 @@ class ContinualLearner:
         self.history = list(state["history"])
         self._joint_stages = {int(s): [int(t) for t in ts] for s, ts in state["joint_stages"].items()}
 
+    @synchronized
     def train_task(self, task_data: Any, task_id: int, num_epochs: int = 1) -> dict[str, Any]:
         """Train on one task with the strategy; returns ``{"task_id", "epochs", "losses", "final_loss",
         "samples", "seconds"}`` (``losses``: mean training loss of each epoch, penalties included).
@@ -508,6 +526,7 @@ class ContinualLearner:
         log.info("continual_task_trained", task_id=task_id, strategy=self.strategy.name, final_loss=losses[-1])
         return result
 
+    @synchronized
     def train_joint(self, tasks: Mapping[int, Any] | Sequence[Any], num_epochs: int = 1) -> dict[str, Any]:
         """The upper reference: train once on the union of all tasks (shuffled together).
 
@@ -566,6 +585,7 @@ class ContinualLearner:
             self._baseline[task_id] = self._evaluate(model, x, y, task_id, classes)[0]
         return self._baseline[task_id]
 
+    @synchronized
     def evaluate_all_tasks(self, test_data: Any, include_untrained: bool = False) -> dict[str, Any]:
         """Accuracy on each task's test data, collapse checks, and the continual metrics so far.
 

@@ -140,22 +140,16 @@ class NeuralArchitectureSearch:
     def study(self) -> optuna.Study:
         """The Optuna study holding the trials (created, or loaded from ``storage``, on first use).
 
-        A loaded study whose trials are not architectures of this search space raises ValueError
-        naming it: searching on would fail deep in a sampler or decode the best trial wrongly.
+        A loaded study whose trials were drawn from another search space (another parameter, or the
+        same one with other choices or bounds) raises ValueError naming ``search_space_config`` and
+        the first parameter that differs: searching on would fail deep in Optuna or a sampler, or
+        decode the best trial wrongly.
         """
         if self._study is None:
-            study = open_study(self.storage, self.study_name, "maximize", self._sampler())
-            for trial in study.get_trials(deepcopy=False):
-                try:
-                    if trial.params:
-                        self.space.decode(trial.params)
-                except (KeyError, ValueError) as exc:
-                    raise ValueError(
-                        f"study_name: study {self.study_name!r} in the storage holds trials of another search space "
-                        f"(trial {trial.number}: {str(exc).strip(chr(34))}); search this {type(self.space).__name__} "
-                        "under another study_name"
-                    ) from None
-            self._study = study
+            self._study = open_study(
+                self.storage, self.study_name, "maximize", self._sampler(), self.space.distributions(),
+                space_field="search_space_config",
+            )
         return self._study
 
     def search_architecture(

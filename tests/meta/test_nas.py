@@ -307,7 +307,7 @@ def test_a_stored_study_of_another_search_space_is_refused_by_name(tmp_path) -> 
     layers = create_nas_search_space(input_shape=(1, 8, 8), num_classes=3, max_layers=3)
     NeuralArchitectureSearch(layers, "random", storage=url, study_name="s").search_architecture(lambda a: 1.0, 2)
     cells = NeuralArchitectureSearch(create_nb201_search_space(), "random", storage=url, study_name="s")
-    with pytest.raises(ValueError, match=r"study_name: study 's' in the storage holds trials of another search space"):
+    with pytest.raises(ValueError, match=r"search_space_config: parameter '.*' of study 's' in the storage is"):
         cells.search_architecture(lambda a: 1.0, 2)
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
 
