@@ -57,37 +57,56 @@ def match_pattern(pattern: str, name: str) -> bool:
 
 @dataclass(frozen=True)
 class _Site:
-    """One module of the base model as the user names it, with where it physically lives."""
+    """One module of the base model as the user names it, with every place it physically lives.
 
-    name: str  # logical dotted name, wrappers hidden
+    A module shared by several paths (the same block called twice) is one site with several names
+    and places: its wrapper is installed at every place, so that its adapters apply wherever it is
+    called, as the merged weights would.
+    """
+
+    names: tuple[str, ...]  # logical dotted names, wrappers hidden; the first is its canonical name
     module: nn.Module  # the original module
-    parent: nn.Module  # the original module that holds it (the root for top-level modules)
-    attr: str  # attribute of ``parent`` under which it (or its wrapper) is registered
+    places: tuple[tuple[nn.Module, str], ...]  # (original parent, attribute) holding it or its wrapper
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    @property
+    def parent(self) -> nn.Module:
+        return self.places[0][0]
 
     def wrapper(self) -> AdaptedModule | None:
-        current = self.parent._modules[self.attr]
+        parent, attr = self.places[0]
+        current = parent._modules[attr]
         return current if isinstance(current, AdaptedModule) else None
+
+    def install(self, module: nn.Module) -> None:
+        """Put ``module`` (a wrapper, or the original back) at every place of this site."""
+        for parent, attr in self.places:
+            setattr(parent, attr, module)
 
 
 def _sites(root: nn.Module) -> list[_Site]:
-    """Every module below ``root`` under its logical name, looking through AdaptedModule wrappers."""
-    sites: list[_Site] = []
-    seen: set[int] = {id(root)}
+    """Every module below ``root`` under its logical names, looking through AdaptedModule wrappers."""
+    found: dict[int, tuple[list[str], nn.Module, list[tuple[nn.Module, str]]]] = {}
 
-    def visit(module: nn.Module, prefix: str) -> None:
+    def visit(module: nn.Module, prefix: str, ancestors: frozenset[int]) -> None:
         for attr, child in module._modules.items():
             if child is None:
                 continue
             original = child.base_layer if isinstance(child, AdaptedModule) else child
-            if id(original) in seen:  # a module shared by two paths is adapted once, at its first name
+            if id(original) in ancestors:
                 continue
-            seen.add(id(original))
+            names, _, places = found.setdefault(id(original), ([], original, []))
             name = f"{prefix}.{attr}" if prefix else attr
-            sites.append(_Site(name, original, module, attr))
-            visit(original, name)
+            names.append(name)
+            if not any(parent is module and a == attr for parent, a in places):
+                places.append((module, attr))
+            visit(original, name, ancestors | {id(original)})
 
-    visit(root, "")
-    return sites
+    visit(root, "", frozenset({id(root)}))
+    return [_Site(tuple(names), module, tuple(places)) for names, module, places in found.values()]
 
 
 class ParameterReportRow(BaseModel):
@@ -271,7 +290,7 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is None:
                 wrapper = AdaptedModule(site.module)
-                setattr(site.parent, site.attr, wrapper)
+                site.install(wrapper)
             wrapper.add(adapter_name, adapter)
         self._sets[adapter_name] = configs
         if activate:
@@ -304,7 +323,7 @@ class AdapterModel(nn.Module):
             else:
                 targets = []
                 for pattern in config.target_modules:
-                    hits = [s for s in sites if match_pattern(pattern, s.name)]
+                    hits = [s for s in sites if any(match_pattern(pattern, n) for n in s.names)]
                     if not hits:
                         unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
                     targets.extend(s for s in hits if s not in targets)
@@ -355,7 +374,7 @@ class AdapterModel(nn.Module):
                 continue
             wrapper.remove(adapter_name)
             if len(wrapper.adapters) == 0:
-                setattr(site.parent, site.attr, wrapper.base_layer)
+                site.install(wrapper.base_layer)
         del self._sets[adapter_name]
         if adapter_name in self._active_sets:
             self._active_sets.remove(adapter_name)
@@ -445,7 +464,7 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is not None:
                 wrapper._backup = {}  # keep the merged weights
-                setattr(site.parent, site.attr, wrapper.base_layer)
+                site.install(wrapper.base_layer)
         for name, p in self.base_model.named_parameters():
             p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
         self._sets, self._active_sets = {}, []

@@ -1,0 +1,56 @@
+"""Adapters on modules and weights that a model uses in more than one place."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from adapters_lib import AdapterConfig, AdapterModel, AdapterType
+
+
+def _randomise(model: AdapterModel) -> None:
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
+
+
+def _shared_twice() -> tuple[nn.Linear, nn.Sequential]:
+    torch.manual_seed(0)
+    layer = nn.Linear(6, 6)
+    return layer, nn.Sequential(layer, nn.Tanh(), layer)
+
+
+def _reference(layer: nn.Linear, model: AdapterModel, x: torch.Tensor) -> torch.Tensor:
+    lora = model.base_model[0].adapters["default"]["lora"]
+    step = lambda h: layer(h) + lora.scaling * h @ lora.lora_A.t() @ lora.lora_B.t()  # noqa: E731
+    return step(torch.tanh(step(x)))
+
+
+def test_a_module_called_at_two_places_is_adapted_at_both() -> None:
+    layer, base = _shared_twice()
+    model = AdapterModel(base, AdapterConfig(adapter_type=AdapterType.LORA, input_dim=6, lora_r=2))
+    _randomise(model)
+    assert model.base_model[0] is model.base_model[2]
+    x = torch.randn(3, 6)
+    with torch.no_grad():
+        expected = _reference(layer, model, x)
+        out = model(x)
+        torch.testing.assert_close(out, expected)
+        model.merge_adapters()  # the merged weight serves both places, so the output must not move
+        torch.testing.assert_close(model(x), out, rtol=1e-5, atol=1e-5)
+        model.unmerge_adapters()
+    assert model.unload() is base
+    assert base[0] is layer and base[2] is layer
+
+
+def test_a_shared_module_can_be_targeted_by_any_of_its_names() -> None:
+    layer, base = _shared_twice()
+    model = AdapterModel(base, AdapterConfig(adapter_type=AdapterType.LORA, target_modules=["2"], lora_r=2))
+    assert model.base_model[0] is model.base_model[2]
+    assert model.base_model[2].base_layer is layer
+    model.add_adapter("other", AdapterConfig(adapter_type=AdapterType.BITFIT, target_modules=["0"]))
+    model.delete_adapter("default")
+    model.delete_adapter("other")
+    assert base[0] is layer and base[2] is layer
