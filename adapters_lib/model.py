@@ -421,16 +421,28 @@ class AdapterModel(nn.Module):
         """Fold every active LoRA and BitFit adapter into the base weights (exact backup kept).
 
         While merged the merged adapters cost nothing at inference; other active adapters still
-        run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`.
+        run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`. A weight tied
+        to another module's (an embedding shared with the output head) is refused with
+        AdapterStateError: the merge would change both.
         """
         self._check_unmerged("merge_adapters")
         work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
+        holders = self._parameter_holders()
         for wrapper, adapters in work:
+            own = dict(wrapper.base_layer.named_parameters(recurse=False))
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
                         raise AdapterStateError(f"merge_adapters: non-finite update for {pname!r} of {adapter}")
+                    names = holders.get(id(own[pname]), [])
+                    if len(names) > 1:
+                        # A tied tensor (say an embedding and its output head) would take the update everywhere.
+                        raise AdapterStateError(
+                            f"merge_adapters: the {pname!r} a {adapter.adapter_type.value} adapter would merge into "
+                            f"is one tensor tied under the names {names}, which would all change; keep these "
+                            "adapters unmerged or untie the weights first"
+                        )
         for wrapper, adapters in work:
             wrapper.merge(adapters)
         self._merged = True
@@ -472,6 +484,14 @@ class AdapterModel(nn.Module):
         return self.base_model
 
     # --- parameters --------------------------------------------------------------------------
+
+    def _parameter_holders(self) -> dict[int, list[str]]:
+        """id of each base parameter -> every logical name it has (several for tied weights)."""
+        holders: dict[int, list[str]] = {}
+        for prefix, module in [("", self.base_model)] + [(site.name + ".", site.module) for site in _sites(self.base_model)]:
+            for pname, p in module.named_parameters(recurse=False):
+                holders.setdefault(id(p), []).append(prefix + pname)
+        return holders
 
     def _wrappers(self) -> list[AdaptedModule]:
         return [m for m in self.base_model.modules() if isinstance(m, AdaptedModule)]

@@ -54,3 +54,39 @@ def test_a_shared_module_can_be_targeted_by_any_of_its_names() -> None:
     model.delete_adapter("default")
     model.delete_adapter("other")
     assert base[0] is layer and base[2] is layer
+
+
+class _TiedLM(nn.Module):
+    """An embedding and an output head that share one weight tensor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 6)
+        self.fc = nn.Linear(6, 6)
+        self.head = nn.Linear(6, 10, bias=False)
+        self.head.weight = self.emb.weight
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.tanh(self.fc(self.emb(ids))))
+
+
+def test_merging_into_a_tied_weight_is_refused_and_changes_nothing() -> None:
+    torch.manual_seed(0)
+    lm = _TiedLM()
+    model = AdapterModel(lm, AdapterConfig(adapter_type=AdapterType.LORA, target_modules=["head", "fc"], lora_r=2))
+    _randomise(model)
+    ids = torch.tensor([[1, 2, 3]])
+    before = {k: v.clone() for k, v in lm.state_dict().items()}
+    out = model(ids)
+    with pytest.raises(ValueError, match=r"'weight'.*\['emb.weight', 'head.weight'\]"):
+        model.merge_adapters()
+    assert not model.merged
+    assert all(torch.equal(before[k], v) for k, v in lm.state_dict().items())
+    torch.testing.assert_close(model(ids), out, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="tied"):
+        model.unload(merge=True)
+    # Untied weights of the same model merge as usual.
+    model.set_active_adapters([])
+    model.add_adapter("fc_only", AdapterConfig(adapter_type=AdapterType.LORA, target_modules=["fc"], lora_r=2))
+    model.merge_adapters()
+    assert model.merged
