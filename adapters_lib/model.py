@@ -38,6 +38,9 @@ log = structlog.wrap_logger(_gate)
 _SET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORMAT = "adapters_lib"
 _FORMAT_VERSION = "1"
+# Config fields that change no computation of loaded weights: initialisation, training-only
+# dropout, and the structure (targets and sizes), which the tensor keys and shapes check.
+_NOT_COMPUTED = {"seed", "init_std", "dropout", "target_modules", "input_dim", "hidden_dim", "adapter_class"}
 
 
 def match_pattern(pattern: str, name: str) -> bool:
@@ -156,6 +159,16 @@ def _describe(config: AdapterConfig) -> str:
     """The config's type, with a user's own class named, for messages."""
     kind = config.adapter_type.value
     return kind if config.adapter_class is None else f"{kind}, {config.adapter_class.__name__}"
+
+
+def _setting_values(configs: Iterable[AdapterConfig]) -> dict[tuple[str, str], set[str]]:
+    """(type, field) -> the JSON values the configs give that field, for the fields that change
+    what an adapter's weights compute (all but ``_NOT_COMPUTED``)."""
+    values: dict[tuple[str, str], set[str]] = {}
+    for config in configs:
+        for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items():
+            values.setdefault((config.adapter_type.value, field), set()).add(json.dumps(value))
+    return values
 
 
 def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
@@ -640,6 +653,10 @@ class AdapterModel(nn.Module):
     def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
         """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
 
+        Into a set that exists, the file's configs must agree on every setting that changes what the
+        weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
+        scaling...), else AdapterStateError names each difference and nothing is loaded.
+
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
         self._check_unmerged("load_adapters")
@@ -650,12 +667,27 @@ class AdapterModel(nn.Module):
         if missing:
             raise ValueError(f"path: {str(path)!r} lacks the metadata {missing} of an adapters_lib file (damaged?)")
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
-        if name in self._sets:
-            self.load_adapter_state_dict(state, name)
-            return name
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
+        if name in self._sets:
+            # The weights mean what they meant only under the settings they were trained with
+            # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
+            saved = _setting_values(AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}) for c in raw)
+            here = _setting_values(self._sets[name])
+            differ = [
+                f"{kind} {field}: file {sorted(saved[kind, field])}, set {sorted(here[kind, field])}"
+                for kind, field in saved
+                if (kind, field) in here and saved[kind, field] != here[kind, field]
+            ]
+            if differ:
+                raise AdapterStateError(
+                    f"path: {str(path)!r} was saved with other settings than set {name!r} here has ({'; '.join(differ)}); "
+                    "loaded into it, its weights would compute something else. Load it into a new set "
+                    "(load_adapters(path, adapter_name='new_name')) or build the set with the file's configs"
+                )
+            self.load_adapter_state_dict(state, name)
+            return name
         custom = [c["adapter_class"] for c in raw if c.get("adapter_class")]
         if custom:
             # A file names a class but cannot hold its code; importing whatever a file names would run it.
