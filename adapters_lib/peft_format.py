@@ -5,7 +5,8 @@ A PEFT LoRA checkpoint is a directory with ``adapter_config.json`` (``peft_type:
 ``adapter_model.safetensors`` whose keys are ``base_model.model.<module>.lora_A.weight`` and
 ``...lora_B.weight``, with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
-name suffix.
+name suffix. A module registered at several places (one layer called twice) is refused both
+ways: we adapt it at every place, PEFT at its first only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from adapters_lib.files import check_finite_to_write, read_json, read_safetensor
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
-    from adapters_lib.model import AdapterModel
+    from adapters_lib.model import AdapterModel, _Site
 
 __all__ = ["export_peft", "import_peft", "peft_configs", "load_peft_weights", "CONFIG_NAME", "WEIGHTS_NAME"]
 
@@ -49,11 +50,20 @@ def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, Lo
             f"adapter_name: set {adapter_name!r} also holds {others} adapters, which PEFT's LoRA format cannot "
             "carry; put the LoRA configs in a set of their own"
         )
-    return [
-        (site.name, adapter)
-        for site, set_name, adapter in model._held()
-        if set_name == adapter_name and isinstance(adapter, LoRAAdapter)
-    ]
+    held = [(site, adapter) for site, set_name, adapter in model._held() if set_name == adapter_name and isinstance(adapter, LoRAAdapter)]
+    _check_single_place([site for site, _ in held])
+    return [(site.name, adapter) for site, adapter in held]
+
+
+def _check_single_place(sites: list[_Site]) -> None:
+    """AdapterStateError for a module registered at several places (one layer called twice): we
+    adapt it at every place, PEFT at its first only, so the two would compute different outputs."""
+    shared = [list(site.names) for site in sites if len(site.places) > 1]
+    if shared:
+        raise AdapterStateError(
+            f"target_modules: modules registered at several places {shared[:5]} have LoRA at each place here, "
+            "but PEFT would adapt only the first; its format cannot carry them"
+        )
 
 
 def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> Path:
@@ -169,10 +179,11 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     config, weights = _read(directory)
     modules = _modules(weights)
-    known = {site.name for site in _sites(base_model)}
-    missing = sorted(set(modules) - known)
+    known = {site.name: site for site in _sites(base_model)}
+    missing = sorted(set(modules) - set(known))
     if missing:
         raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
+    _check_single_place([known[name] for name in modules])
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
         r = int(parts["A"].shape[0])

@@ -90,3 +90,19 @@ def test_merging_into_a_tied_weight_is_refused_and_changes_nothing() -> None:
     model.add_adapter("fc_only", AdapterConfig(adapter_type=AdapterType.LORA, target_modules=["fc"], lora_r=2))
     model.merge_adapters()
     assert model.merged
+
+
+def test_peft_format_refuses_a_module_registered_at_two_places(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # PEFT adapts such a module at its first place only, so neither direction would reproduce outputs.
+    peft = pytest.importorskip("peft")
+    layer, base = _shared_twice()
+    model = AdapterModel(base, AdapterConfig(adapter_type=AdapterType.LORA, input_dim=6, lora_r=2))
+    with pytest.raises(ValueError, match=r"\['0', '2'\]"):
+        model.export_peft(tmp_path / "ours")
+    assert not (tmp_path / "ours").exists()
+    _, theirs = _shared_twice()
+    peft.get_peft_model(theirs, peft.LoraConfig(r=2, target_modules=["0"])).save_pretrained(str(tmp_path / "peft"))
+    _, plain = _shared_twice()
+    with pytest.raises(ValueError, match=r"\['0', '2'\]"):
+        AdapterModel.from_peft(plain, tmp_path / "peft")
+    assert plain[0] is plain[2] and isinstance(plain[0], nn.Linear)
