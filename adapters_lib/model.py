@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,22 @@ def _setting_values(configs: Iterable[AdapterConfig]) -> dict[tuple[str, str], s
     return values
 
 
+def _check_flag(field: str, value: object) -> None:
+    # A truthy string such as "no" would otherwise switch the flag on.
+    if not isinstance(value, bool):
+        raise TypeError(f"{field}: expected True or False, got {value!r}")
+
+
+def _as_names(value: str | Iterable[str], field: str) -> list[str]:
+    """One set name or an iterable of them, as a list; TypeError naming ``field`` otherwise."""
+    if isinstance(value, str):
+        return [value]
+    names = list(value) if isinstance(value, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{field}: expected a set name or a sequence of set names, got {value!r}")
+    return names
+
+
 def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
     if types is None:
         return set(AdapterType)
@@ -233,6 +249,7 @@ class AdapterModel(nn.Module):
         self._disabled_types: set[AdapterType] = set()
         self._merged = False
         self._unloaded = False
+        _check_flag("freeze_base", freeze_base)
         self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
         if freeze_base:
             for p in base_model.parameters():
@@ -288,6 +305,7 @@ class AdapterModel(nn.Module):
             activate: add the set to the active sets.
         """
         self._check_unmerged("add_adapter")
+        _check_flag("activate", activate)
         if not isinstance(adapter_name, str) or not _SET_NAME_RE.match(adapter_name):
             raise ValueError(f"adapter_name: {adapter_name!r} is not an identifier")
         if adapter_name in self._sets:
@@ -396,7 +414,7 @@ class AdapterModel(nn.Module):
     def set_active_adapters(self, adapter_names: str | Sequence[str]) -> None:
         """Choose which adapter sets apply, and in which order."""
         self._check_unmerged("set_active_adapters")
-        names = [adapter_names] if isinstance(adapter_names, str) else list(adapter_names)
+        names = _as_names(adapter_names, "adapter_names")
         for name in names:
             self._check_set(name)
         if len(set(names)) != len(names):
@@ -481,6 +499,7 @@ class AdapterModel(nn.Module):
         the returned model again, unfrozen).
         """
         self._check_loaded("unload")
+        _check_flag("merge", merge)
         if merge and not self._merged:
             self.merge_adapters()
         elif not merge and self._merged:
@@ -538,7 +557,7 @@ class AdapterModel(nn.Module):
         ``MAML(model, adapt_parameters=model.adapter_parameter_names([AdapterType.LORA]))``.
         """
         types = _as_types(adapter_types, "adapter_types")
-        sets = set(self._sets) if adapter_names is None else ({adapter_names} if isinstance(adapter_names, str) else set(adapter_names))
+        sets = set(self._sets) if adapter_names is None else set(_as_names(adapter_names, "adapter_names"))
         for name in sets:
             self._check_set(name)
         index = self._adapter_param_index()
@@ -616,6 +635,11 @@ class AdapterModel(nn.Module):
         """Load tensors from :meth:`adapter_state_dict`; every key and shape is checked before any copy."""
         self._check_unmerged("load_adapter_state_dict")
         params = self._set_tensors(adapter_name)
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state: expected a mapping of key -> tensor, got {type(state).__name__}")
+        wrong = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
+        if wrong:
+            raise TypeError(f"state: entries {wrong[:5]!r} are not str -> tensor")
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
@@ -635,6 +659,8 @@ class AdapterModel(nn.Module):
     def save_adapters(self, path: str | Path, adapter_name: str = "default") -> Path:
         """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"path: {str(path)!r} is a directory; give the .safetensors file to write")
         state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
         check_finite_to_write(state, f"save_adapters: set {adapter_name!r}")
         metadata = {
