@@ -243,6 +243,14 @@ class AdapterModel(nn.Module):
             raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
         if isinstance(base_model, AdapterModel):
             raise TypeError("base_model: already an AdapterModel; use add_adapter to add a set")
+        held = next((name for name, m in base_model.named_modules() if isinstance(m, AdaptedModule)), None)
+        if held is not None:
+            # Two AdapterModels on one base would switch each other's adapters on and off, and
+            # unloading one would strip the other's.
+            raise AdapterStateError(
+                f"base_model: module {held!r} already carries adapters of another AdapterModel; add sets "
+                "with that model's add_adapter, or unload() it first"
+            )
         self.base_model = base_model
         self._sets: dict[str, tuple[AdapterConfig, ...]] = {}
         self._active_sets: list[str] = []

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from adapters_lib import AdapterConfig, AdapterModel
+from adapters_lib import AdapterConfig, AdapterModel, AdapterStateError
 
 LORA = AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2)
 
@@ -55,3 +55,18 @@ def test_a_state_that_is_not_str_to_tensor_is_refused_before_any_copy() -> None:
 def test_saving_to_a_directory_names_the_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(IsADirectoryError, match="path: .*is a directory"):
         _model().save_adapters(tmp_path)
+
+
+def test_a_second_adapter_model_on_the_same_base_is_refused() -> None:
+    first = _model()
+    with torch.no_grad():
+        for p in first.adapter_parameters():
+            p.normal_()
+    x = torch.randn(2, 8)
+    out = first(x)
+    with pytest.raises(AdapterStateError, match="base_model: module '0' already carries adapters"):
+        AdapterModel(first.base_model, AdapterConfig(adapter_type="bitfit"), adapter_name="other")
+    assert first.adapter_names == ["default"]
+    torch.testing.assert_close(first(x), out, rtol=0, atol=0)  # the first model's adapters still apply
+    base = first.unload()
+    AdapterModel(base, AdapterConfig(adapter_type="bitfit"))  # once unloaded, the base can be wrapped again
