@@ -3,7 +3,8 @@
 A PEFT LoRA checkpoint is a directory with ``adapter_config.json`` (``peft_type: "LORA"``, ``r``,
 ``lora_alpha``, ``target_modules``, ``rank_pattern``, ``alpha_pattern``, ...) and
 ``adapter_model.safetensors`` whose keys are ``base_model.model.<module>.lora_A.weight`` and
-``...lora_B.weight``, with the same tensor shapes as ours. Exports name their targets with an
+``...lora_B.weight`` (``...lora_embedding_A`` and ``...lora_embedding_B`` for an ``nn.Embedding``),
+with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
 name suffix. A module registered at several places (one layer called twice) is refused both
 ways: we adapt it at every place, PEFT at its first only.
@@ -34,7 +35,7 @@ __all__ = ["export_peft", "import_peft", "peft_configs", "load_peft_weights", "C
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
-_KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.weight$")
+_KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
 
 
 def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, LoRAAdapter]]:
@@ -113,8 +114,9 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     }
     state: dict[str, torch.Tensor] = {}
     for name, adapter in loras:
-        state[f"{_PREFIX}{name}.lora_A.weight"] = adapter.lora_A.detach().contiguous().clone()
-        state[f"{_PREFIX}{name}.lora_B.weight"] = adapter.lora_B.detach().contiguous().clone()
+        a_key, b_key = ("lora_embedding_A", "lora_embedding_B") if adapter.embedding is not None else ("lora_A.weight", "lora_B.weight")
+        state[f"{_PREFIX}{name}.{a_key}"] = adapter.lora_A.detach().contiguous().clone()
+        state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -163,7 +165,8 @@ def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tens
         match = _KEY_RE.match(key)
         if match is None:
             raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
-        modules.setdefault(match["module"], {})[match["part"]] = tensor
+        # Embedding and Linear/Conv2d keys carry the same shapes as ours; the target's kind decides.
+        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = tensor
     for module, parts in modules.items():
         if set(parts) != {"A", "B"}:
             raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")

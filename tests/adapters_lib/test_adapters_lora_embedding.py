@@ -1,0 +1,77 @@
+"""LoRA on nn.Embedding: the update of a token's row, merging, gradients and PEFT's format."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from adapters_lib import AdapterConfig, AdapterModel, AdapterTargetError
+
+
+class _LM(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 6, padding_idx=0)
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.emb(ids))
+
+
+def _base(seed: int = 0) -> _LM:
+    torch.manual_seed(seed)
+    return _LM()
+
+
+IDS = torch.tensor([[0, 3, 9], [1, 2, 2]])
+
+
+def _lora_model() -> AdapterModel:
+    model = AdapterModel(_base(), AdapterConfig(adapter_type="lora", target_modules=["emb", "fc"], lora_r=2, lora_alpha=4))
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
+    return model
+
+
+def test_embedding_lora_adds_the_low_rank_update_of_each_tokens_row() -> None:
+    model = _lora_model()
+    lora = model.base_model.emb.adapters["default"]["lora"]
+    base = _base()
+    with torch.no_grad():
+        rows = base.emb(IDS) + 2.0 * lora.lora_A.t()[IDS] @ lora.lora_B.t()
+        torch.testing.assert_close(model.base_model.emb(IDS), rows)
+        out = model(IDS)
+        before = {k: v.clone() for k, v in model.base_model.state_dict().items()}
+        model.merge_adapters()
+        torch.testing.assert_close(model(IDS), out, rtol=1e-5, atol=1e-5)
+        model.unmerge_adapters()
+    assert all(torch.equal(before[k], v) for k, v in model.base_model.state_dict().items())
+    model(IDS).sum().backward()
+    assert model.base_model.emb.base_layer.weight.grad is None
+    assert torch.equal(lora.lora_A.grad[:, 0], torch.zeros(2))  # the padding token's column, as in nn.Embedding
+    assert lora.lora_A.grad.abs().sum() > 0 and lora.lora_B.grad.abs().sum() > 0
+
+
+def test_embedding_lora_round_trips_through_peft_both_ways(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    peft = pytest.importorskip("peft")
+    ours = _lora_model()
+    with torch.no_grad():
+        expected = ours(IDS)
+    ours.export_peft(tmp_path / "ours")
+    theirs = peft.PeftModel.from_pretrained(_base(), str(tmp_path / "ours"))
+    with torch.no_grad():
+        torch.testing.assert_close(theirs(IDS), expected)
+    theirs.save_pretrained(str(tmp_path / "theirs"))
+    back = AdapterModel.from_peft(_base(), tmp_path / "theirs")
+    with torch.no_grad():
+        torch.testing.assert_close(back(IDS), expected, rtol=0, atol=0)
+
+
+def test_an_embedding_that_renormalises_its_rows_is_refused() -> None:
+    base = nn.Sequential(nn.Embedding(5, 4, max_norm=1.0))
+    with pytest.raises(AdapterTargetError, match="max_norm"):
+        AdapterModel(base, AdapterConfig(adapter_type="lora", target_modules=["0"]))
+    assert isinstance(base[0], nn.Embedding)
