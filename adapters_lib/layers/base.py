@@ -65,7 +65,7 @@ def feature_dim_of(module: nn.Module) -> int:
     if isinstance(module, nn.modules.conv._ConvNd):
         # Counted from the end, so that unbatched inputs (C, H, W) work too.
         return -(len(module.kernel_size) + 1)
-    if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):  # batch and instance norms
         return 1
     return -1
 
@@ -80,6 +80,10 @@ def out_features_of(module: nn.Module) -> int | None:
         return module.embed_dim
     if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
+    if isinstance(module, nn.modules.batchnorm._NormBase):
+        return module.num_features
+    if isinstance(module, nn.GroupNorm):
+        return module.num_channels
     return None
 
 
