@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from safetensors.torch import save_file
 from torch import nn
 
@@ -396,7 +396,11 @@ class AdapterModel(nn.Module):
                 wrapper = site.wrapper()
                 if wrapper is not None and adapter_name in wrapper.adapters:
                     raise AdapterStateError(f"adapter_name: module {site.name!r} already holds set {adapter_name!r}")
-                adapter = cls.for_target(site.name, site.module, config, shared)
+                try:
+                    adapter = cls.for_target(site.name, site.module, config, shared)
+                except ValidationError as exc:  # the config, with the target's sizes filled in
+                    reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                    raise AdapterDimensionError(f"{reason} (adapter_configs: {_describe(config)} on module {site.name!r})") from None
                 reference = next(site.module.parameters(), None)
                 if reference is not None:
                     adapter.to(device=reference.device, dtype=reference.dtype if reference.is_floating_point() else None)

@@ -88,9 +88,13 @@ def out_features_of(module: nn.Module) -> int | None:
 
 
 def target_config(config: AdapterConfig, module: nn.Module) -> AdapterConfig:
-    """``config`` with ``input_dim`` filled in from ``module``'s output size where it was None."""
+    """``config`` with ``input_dim`` filled in from ``module``'s output size where it was None,
+    validated again: the checks that involve ``input_dim`` (a rank above it, a size phm_dim does not
+    divide) are skipped while it is None, and ``model_copy`` would skip them too."""
     size = config.input_dim if config.input_dim is not None else out_features_of(module)
-    return config.model_copy(update={"input_dim": size})
+    if size is None or size == config.input_dim:
+        return config
+    return type(config).model_validate({**config.model_dump(), "input_dim": size})
 
 
 class BaseAdapter(nn.Module):
