@@ -23,7 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -669,7 +669,10 @@ class AdapterModel(nn.Module):
                 p.copy_(state[key])
 
     def save_adapters(self, path: str | Path, adapter_name: str = "default") -> Path:
-        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
+        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path.
+
+        The file is written beside ``path`` and moved into place, so a save cut short leaves the
+        previous file whole."""
         path = Path(path)
         if path.is_dir():
             raise IsADirectoryError(f"path: {str(path)!r} is a directory; give the .safetensors file to write")
@@ -685,7 +688,7 @@ class AdapterModel(nn.Module):
             ),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(state, str(path), metadata=metadata)
+        write_atomically(path, lambda tmp: save_file(state, tmp, metadata=metadata))
         return path
 
     def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:

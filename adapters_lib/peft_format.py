@@ -24,7 +24,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -120,8 +120,9 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_NAME).write_text(json.dumps(config, indent=2))
-    save_file(state, str(out / WEIGHTS_NAME), metadata={"format": "pt"})
+    text = json.dumps(config, indent=2)
+    write_atomically(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    write_atomically(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text))
     return out
 
 
