@@ -243,6 +243,7 @@ class AdapterModel(nn.Module):
             raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
         if isinstance(base_model, AdapterModel):
             raise TypeError("base_model: already an AdapterModel; use add_adapter to add a set")
+        _check_flag("freeze_base", freeze_base)
         held = next((name for name, m in base_model.named_modules() if isinstance(m, AdaptedModule)), None)
         if held is not None:
             # Two AdapterModels on one base would switch each other's adapters on and off, and
@@ -257,7 +258,6 @@ class AdapterModel(nn.Module):
         self._disabled_types: set[AdapterType] = set()
         self._merged = False
         self._unloaded = False
-        _check_flag("freeze_base", freeze_base)
         self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
         if freeze_base:
             for p in base_model.parameters():
