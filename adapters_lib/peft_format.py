@@ -188,6 +188,14 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
     if missing:
         raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
     _check_single_place([known[name] for name in modules])
+    # lora_embedding_* keys are PEFT's for an nn.Embedding only; shapes alone could fit another kind.
+    embedded = {m["module"] for m in map(_KEY_RE.match, weights) if m is not None and m["embedding_part"]}
+    misfit = sorted(name for name in modules if (name in embedded) != isinstance(known[name].module, nn.Embedding))
+    if misfit:
+        raise AdapterKeyError(
+            f"state: the checkpoint's keys for {misfit} are those of "
+            f"{'an ' if misfit[0] in embedded else 'a non-'}Embedding LoRA, which does not fit the module there"
+        )
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
         r = int(parts["A"].shape[0])

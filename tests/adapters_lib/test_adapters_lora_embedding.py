@@ -75,3 +75,18 @@ def test_an_embedding_that_renormalises_its_rows_is_refused() -> None:
     with pytest.raises(AdapterTargetError, match="max_norm"):
         AdapterModel(base, AdapterConfig(adapter_type="lora", target_modules=["0"]))
     assert isinstance(base[0], nn.Embedding)
+
+
+def test_embedding_keys_for_a_linear_module_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The shapes fit (A: r x 6, B: 4 x r), so only the key kind shows the checkpoint is for another model.
+    from safetensors.torch import save_file
+
+    (tmp_path / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 2, "lora_alpha": 4}')
+    save_file(
+        {"base_model.model.fc.lora_embedding_A": torch.zeros(2, 6), "base_model.model.fc.lora_embedding_B": torch.zeros(4, 2)},
+        str(tmp_path / "adapter_model.safetensors"),
+    )
+    base = _base()
+    with pytest.raises(KeyError, match=r"\['fc'\].*an Embedding LoRA"):
+        AdapterModel.from_peft(base, tmp_path)
+    assert isinstance(base.fc, nn.Linear)
