@@ -117,9 +117,10 @@ class LoRAAdapter(BaseAdapter):
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
         conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
-        embedding: for an Embedding, its ``padding_idx`` (``{"padding_idx": None}`` for none); the
-            layer's ``in_features`` is then its number of embeddings, as in PEFT, where a token's
-            update is ``(alpha / r) B A[:, token]`` and dropout does not apply (its input is ids).
+        embedding: for an Embedding, its ``padding_idx``, ``scale_grad_by_freq`` and ``sparse``
+            (the update's rows are looked up as the layer looks up its own, as in PEFT); the layer's
+            ``in_features`` is then its number of embeddings, a token's update is
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids).
         name: the target's name, mixed into the initialisation seed so layers differ.
 
     Example:
@@ -227,7 +228,7 @@ class LoRAAdapter(BaseAdapter):
             }
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
         if isinstance(module, nn.Embedding):
-            embedding = {"padding_idx": module.padding_idx}
+            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq, "sparse": module.sparse}
             return cls(config, module.num_embeddings, module.embedding_dim, name=name, embedding=embedding)
         assert isinstance(module, nn.Linear)
         return cls(config, module.in_features, module.out_features, name=name)
@@ -247,7 +248,7 @@ class LoRAAdapter(BaseAdapter):
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``out + (alpha / r) B A x``; for Linear one fused addmm does the scale and the add."""
         if self.embedding is not None:
-            h = F.embedding(x, self.lora_A.t(), padding_idx=self.embedding["padding_idx"])
+            h = F.embedding(x, self.lora_A.t(), **self.embedding)
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
             h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])

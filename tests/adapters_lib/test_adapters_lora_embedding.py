@@ -90,3 +90,26 @@ def test_embedding_keys_for_a_linear_module_are_refused(tmp_path) -> None:  # ty
     with pytest.raises(KeyError, match=r"\['fc'\].*an Embedding LoRA"):
         AdapterModel.from_peft(base, tmp_path)
     assert isinstance(base.fc, nn.Linear)
+
+
+def test_embedding_lora_gradients_follow_the_layers_lookup_as_in_peft(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # scale_grad_by_freq divides a token's gradient by its count in the batch, for the update's rows too.
+    peft = pytest.importorskip("peft")
+
+    def base() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Embedding(10, 6, scale_grad_by_freq=True))
+
+    theirs = peft.get_peft_model(base(), peft.LoraConfig(r=2, lora_alpha=4, target_modules=["0"]))
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            if "lora_" in name:
+                p.copy_(torch.randn(p.shape, generator=generator))
+    theirs.save_pretrained(str(tmp_path))
+    ours = AdapterModel.from_peft(base(), tmp_path)
+    ids, weights = torch.tensor([[3, 3, 3, 4]]), torch.randn(1, 4, 6, generator=generator)
+    (theirs(ids) * weights).sum().backward()
+    (ours(ids) * weights).sum().backward()
+    expected = next(p.grad for name, p in theirs.named_parameters() if "lora_embedding_A" in name)
+    torch.testing.assert_close(ours.base_model[0].adapters["default"]["lora"].lora_A.grad, expected)
