@@ -35,6 +35,8 @@ __all__ = ["export_peft", "import_peft", "peft_configs", "load_peft_weights", "C
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
+# PEFT also saves the whole weight of a targeted embedding (its save_embedding_layers="auto").
+_BASE_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.base_layer\.weight$")
 _KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
 
 
@@ -163,6 +165,8 @@ def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
 def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
     modules: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in weights.items():
+        if _BASE_RE.match(key):
+            continue  # a whole base weight, checked by peft_configs
         match = _KEY_RE.match(key)
         if match is None:
             raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
@@ -188,6 +192,18 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
     if missing:
         raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
     _check_single_place([known[name] for name in modules])
+    for key, tensor in weights.items():
+        base = _BASE_RE.match(key)
+        if base is None:
+            continue
+        site = known.get(base["module"])
+        weight = getattr(site.module, "weight", None) if site is not None else None
+        same = isinstance(weight, torch.Tensor) and weight.shape == tensor.shape and torch.equal(weight.detach(), tensor.to(weight.dtype))
+        if not same:
+            raise AdapterKeyError(
+                f"state: {key!r} is a whole weight of {base['module']!r} that differs from the model's (a resized "
+                "vocabulary?); only LoRA weights are loaded, so put that weight into the base model first"
+            )
     # lora_embedding_* keys are PEFT's for an nn.Embedding only; shapes alone could fit another kind.
     embedded = {m["module"] for m in map(_KEY_RE.match, weights) if m is not None and m["embedding_part"]}
     misfit = sorted(name for name in modules if (name in embedded) != isinstance(known[name].module, nn.Embedding))

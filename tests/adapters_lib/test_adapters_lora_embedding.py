@@ -113,3 +113,48 @@ def test_embedding_lora_gradients_follow_the_layers_lookup_as_in_peft(tmp_path) 
     (ours(ids) * weights).sum().backward()
     expected = next(p.grad for name, p in theirs.named_parameters() if "lora_embedding_A" in name)
     torch.testing.assert_close(ours.base_model[0].adapters["default"]["lora"].lora_A.grad, expected)
+
+
+class _Named(nn.Module):
+    """Named as in transformers models, whose embeddings PEFT recognises and saves whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed_tokens = nn.Embedding(10, 6)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embed_tokens(ids)
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.embed_tokens
+
+    def get_output_embeddings(self) -> None:
+        return None
+
+
+def test_a_peft_checkpoint_that_also_saved_the_embedding_loads_when_it_is_unchanged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # PEFT saves a targeted embedding's whole weight too (save_embedding_layers, on by default for
+    # transformers models); it must be the model's own, since only the LoRA weights are loaded.
+    peft = pytest.importorskip("peft")
+    from safetensors.torch import load_file, save_file
+
+    theirs = peft.get_peft_model(_Named(), peft.LoraConfig(r=2, lora_alpha=4, target_modules=["embed_tokens"]))
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            if "lora_" in name:
+                p.copy_(torch.randn(p.shape, generator=generator))
+        expected = theirs(IDS)
+    theirs.save_pretrained(str(tmp_path), save_embedding_layers=True)
+    key = "base_model.model.embed_tokens.base_layer.weight"
+    weights = load_file(str(tmp_path / "adapter_model.safetensors"))
+    assert key in weights
+    with torch.no_grad():
+        torch.testing.assert_close(AdapterModel.from_peft(_Named(), tmp_path)(IDS), expected)
+    weights[key] = weights[key] + 1.0
+    save_file(weights, str(tmp_path / "adapter_model.safetensors"))
+    base = _Named()
+    with pytest.raises(KeyError, match=r"'embed_tokens'.*differs from the model's"):
+        AdapterModel.from_peft(base, tmp_path)
+    assert isinstance(base.embed_tokens, nn.Embedding)
