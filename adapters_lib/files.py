@@ -1,16 +1,33 @@
 """Reading the files adapters are stored in: a damaged or foreign file is named in the error; and
-refusing to write tensors that no load would take back."""
+writing them whole or not at all, refusing tensors that no load would take back."""
 
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
 
-__all__ = ["check_finite_to_write", "read_json", "read_safetensors"]
+__all__ = ["check_finite_to_write", "read_json", "read_safetensors", "write_atomically"]
+
+
+def write_atomically(path: Path, write: Callable[[str], None]) -> Path:
+    """Run ``write(temporary_path)`` on a temporary file beside ``path``, then move it into place:
+    a save cut short (a full disk, a kill, an error) never leaves half a file where the last one
+    was, nor a temporary file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        write(str(tmp))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def check_finite_to_write(state: dict[str, torch.Tensor], where: str) -> None:

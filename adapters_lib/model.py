@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from safetensors.torch import save_file
 from torch import nn
 
@@ -23,7 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -38,6 +38,9 @@ log = structlog.wrap_logger(_gate)
 _SET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORMAT = "adapters_lib"
 _FORMAT_VERSION = "1"
+# Config fields that change no computation of loaded weights: initialisation, training-only
+# dropout, and the structure (targets and sizes), which the tensor keys and shapes check.
+_NOT_COMPUTED = {"seed", "init_std", "dropout", "target_modules", "input_dim", "hidden_dim", "adapter_class"}
 
 
 def match_pattern(pattern: str, name: str) -> bool:
@@ -57,37 +60,56 @@ def match_pattern(pattern: str, name: str) -> bool:
 
 @dataclass(frozen=True)
 class _Site:
-    """One module of the base model as the user names it, with where it physically lives."""
+    """One module of the base model as the user names it, with every place it physically lives.
 
-    name: str  # logical dotted name, wrappers hidden
+    A module shared by several paths (the same block called twice) is one site with several names
+    and places: its wrapper is installed at every place, so that its adapters apply wherever it is
+    called, as the merged weights would.
+    """
+
+    names: tuple[str, ...]  # logical dotted names, wrappers hidden; the first is its canonical name
     module: nn.Module  # the original module
-    parent: nn.Module  # the original module that holds it (the root for top-level modules)
-    attr: str  # attribute of ``parent`` under which it (or its wrapper) is registered
+    places: tuple[tuple[nn.Module, str], ...]  # (original parent, attribute) holding it or its wrapper
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    @property
+    def parent(self) -> nn.Module:
+        return self.places[0][0]
 
     def wrapper(self) -> AdaptedModule | None:
-        current = self.parent._modules[self.attr]
+        parent, attr = self.places[0]
+        current = parent._modules[attr]
         return current if isinstance(current, AdaptedModule) else None
+
+    def install(self, module: nn.Module) -> None:
+        """Put ``module`` (a wrapper, or the original back) at every place of this site."""
+        for parent, attr in self.places:
+            setattr(parent, attr, module)
 
 
 def _sites(root: nn.Module) -> list[_Site]:
-    """Every module below ``root`` under its logical name, looking through AdaptedModule wrappers."""
-    sites: list[_Site] = []
-    seen: set[int] = {id(root)}
+    """Every module below ``root`` under its logical names, looking through AdaptedModule wrappers."""
+    found: dict[int, tuple[list[str], nn.Module, list[tuple[nn.Module, str]]]] = {}
 
-    def visit(module: nn.Module, prefix: str) -> None:
+    def visit(module: nn.Module, prefix: str, ancestors: frozenset[int]) -> None:
         for attr, child in module._modules.items():
             if child is None:
                 continue
             original = child.base_layer if isinstance(child, AdaptedModule) else child
-            if id(original) in seen:  # a module shared by two paths is adapted once, at its first name
+            if id(original) in ancestors:
                 continue
-            seen.add(id(original))
+            names, _, places = found.setdefault(id(original), ([], original, []))
             name = f"{prefix}.{attr}" if prefix else attr
-            sites.append(_Site(name, original, module, attr))
-            visit(original, name)
+            names.append(name)
+            if not any(parent is module and a == attr for parent, a in places):
+                places.append((module, attr))
+            visit(original, name, ancestors | {id(original)})
 
-    visit(root, "")
-    return sites
+    visit(root, "", frozenset({id(root)}))
+    return [_Site(tuple(names), module, tuple(places)) for names, module, places in found.values()]
 
 
 class ParameterReportRow(BaseModel):
@@ -137,6 +159,32 @@ def _describe(config: AdapterConfig) -> str:
     """The config's type, with a user's own class named, for messages."""
     kind = config.adapter_type.value
     return kind if config.adapter_class is None else f"{kind}, {config.adapter_class.__name__}"
+
+
+def _setting_values(configs: Iterable[AdapterConfig]) -> dict[tuple[str, str], set[str]]:
+    """(type, field) -> the JSON values the configs give that field, for the fields that change
+    what an adapter's weights compute (all but ``_NOT_COMPUTED``)."""
+    values: dict[tuple[str, str], set[str]] = {}
+    for config in configs:
+        for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items():
+            values.setdefault((config.adapter_type.value, field), set()).add(json.dumps(value))
+    return values
+
+
+def _check_flag(field: str, value: object) -> None:
+    # A truthy string such as "no" would otherwise switch the flag on.
+    if not isinstance(value, bool):
+        raise TypeError(f"{field}: expected True or False, got {value!r}")
+
+
+def _as_names(value: str | Iterable[str], field: str) -> list[str]:
+    """One set name or an iterable of them, as a list; TypeError naming ``field`` otherwise."""
+    if isinstance(value, str):
+        return [value]
+    names = list(value) if isinstance(value, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{field}: expected a set name or a sequence of set names, got {value!r}")
+    return names
 
 
 def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
@@ -195,6 +243,15 @@ class AdapterModel(nn.Module):
             raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
         if isinstance(base_model, AdapterModel):
             raise TypeError("base_model: already an AdapterModel; use add_adapter to add a set")
+        _check_flag("freeze_base", freeze_base)
+        held = next((name for name, m in base_model.named_modules() if isinstance(m, AdaptedModule)), None)
+        if held is not None:
+            # Two AdapterModels on one base would switch each other's adapters on and off, and
+            # unloading one would strip the other's.
+            raise AdapterStateError(
+                f"base_model: module {held!r} already carries adapters of another AdapterModel; add sets "
+                "with that model's add_adapter, or unload() it first"
+            )
         self.base_model = base_model
         self._sets: dict[str, tuple[AdapterConfig, ...]] = {}
         self._active_sets: list[str] = []
@@ -256,6 +313,7 @@ class AdapterModel(nn.Module):
             activate: add the set to the active sets.
         """
         self._check_unmerged("add_adapter")
+        _check_flag("activate", activate)
         if not isinstance(adapter_name, str) or not _SET_NAME_RE.match(adapter_name):
             raise ValueError(f"adapter_name: {adapter_name!r} is not an identifier")
         if adapter_name in self._sets:
@@ -271,7 +329,7 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is None:
                 wrapper = AdaptedModule(site.module)
-                setattr(site.parent, site.attr, wrapper)
+                site.install(wrapper)
             wrapper.add(adapter_name, adapter)
         self._sets[adapter_name] = configs
         if activate:
@@ -304,7 +362,7 @@ class AdapterModel(nn.Module):
             else:
                 targets = []
                 for pattern in config.target_modules:
-                    hits = [s for s in sites if match_pattern(pattern, s.name)]
+                    hits = [s for s in sites if any(match_pattern(pattern, n) for n in s.names)]
                     if not hits:
                         unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
                     targets.extend(s for s in hits if s not in targets)
@@ -338,7 +396,11 @@ class AdapterModel(nn.Module):
                 wrapper = site.wrapper()
                 if wrapper is not None and adapter_name in wrapper.adapters:
                     raise AdapterStateError(f"adapter_name: module {site.name!r} already holds set {adapter_name!r}")
-                adapter = cls.for_target(site.name, site.module, config, shared)
+                try:
+                    adapter = cls.for_target(site.name, site.module, config, shared)
+                except ValidationError as exc:  # the config, with the target's sizes filled in
+                    reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                    raise AdapterDimensionError(f"{reason} (adapter_configs: {_describe(config)} on module {site.name!r})") from None
                 reference = next(site.module.parameters(), None)
                 if reference is not None:
                     adapter.to(device=reference.device, dtype=reference.dtype if reference.is_floating_point() else None)
@@ -355,7 +417,7 @@ class AdapterModel(nn.Module):
                 continue
             wrapper.remove(adapter_name)
             if len(wrapper.adapters) == 0:
-                setattr(site.parent, site.attr, wrapper.base_layer)
+                site.install(wrapper.base_layer)
         del self._sets[adapter_name]
         if adapter_name in self._active_sets:
             self._active_sets.remove(adapter_name)
@@ -364,7 +426,7 @@ class AdapterModel(nn.Module):
     def set_active_adapters(self, adapter_names: str | Sequence[str]) -> None:
         """Choose which adapter sets apply, and in which order."""
         self._check_unmerged("set_active_adapters")
-        names = [adapter_names] if isinstance(adapter_names, str) else list(adapter_names)
+        names = _as_names(adapter_names, "adapter_names")
         for name in names:
             self._check_set(name)
         if len(set(names)) != len(names):
@@ -402,16 +464,28 @@ class AdapterModel(nn.Module):
         """Fold every active LoRA and BitFit adapter into the base weights (exact backup kept).
 
         While merged the merged adapters cost nothing at inference; other active adapters still
-        run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`.
+        run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`. A weight tied
+        to another module's (an embedding shared with the output head) is refused with
+        AdapterStateError: the merge would change both.
         """
         self._check_unmerged("merge_adapters")
         work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
+        holders = self._parameter_holders()
         for wrapper, adapters in work:
+            own = dict(wrapper.base_layer.named_parameters(recurse=False))
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
                         raise AdapterStateError(f"merge_adapters: non-finite update for {pname!r} of {adapter}")
+                    names = holders.get(id(own[pname]), [])
+                    if len(names) > 1:
+                        # A tied tensor (say an embedding and its output head) would take the update everywhere.
+                        raise AdapterStateError(
+                            f"merge_adapters: the {pname!r} a {adapter.adapter_type.value} adapter would merge into "
+                            f"is one tensor tied under the names {names}, which would all change; keep these "
+                            "adapters unmerged or untie the weights first"
+                        )
         for wrapper, adapters in work:
             wrapper.merge(adapters)
         self._merged = True
@@ -437,6 +511,7 @@ class AdapterModel(nn.Module):
         the returned model again, unfrozen).
         """
         self._check_loaded("unload")
+        _check_flag("merge", merge)
         if merge and not self._merged:
             self.merge_adapters()
         elif not merge and self._merged:
@@ -445,7 +520,7 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is not None:
                 wrapper._backup = {}  # keep the merged weights
-                setattr(site.parent, site.attr, wrapper.base_layer)
+                site.install(wrapper.base_layer)
         for name, p in self.base_model.named_parameters():
             p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
         self._sets, self._active_sets = {}, []
@@ -453,6 +528,14 @@ class AdapterModel(nn.Module):
         return self.base_model
 
     # --- parameters --------------------------------------------------------------------------
+
+    def _parameter_holders(self) -> dict[int, list[str]]:
+        """id of each base parameter -> every logical name it has (several for tied weights)."""
+        holders: dict[int, list[str]] = {}
+        for prefix, module in [("", self.base_model)] + [(site.name + ".", site.module) for site in _sites(self.base_model)]:
+            for pname, p in module.named_parameters(recurse=False):
+                holders.setdefault(id(p), []).append(prefix + pname)
+        return holders
 
     def _wrappers(self) -> list[AdaptedModule]:
         return [m for m in self.base_model.modules() if isinstance(m, AdaptedModule)]
@@ -486,7 +569,7 @@ class AdapterModel(nn.Module):
         ``MAML(model, adapt_parameters=model.adapter_parameter_names([AdapterType.LORA]))``.
         """
         types = _as_types(adapter_types, "adapter_types")
-        sets = set(self._sets) if adapter_names is None else ({adapter_names} if isinstance(adapter_names, str) else set(adapter_names))
+        sets = set(self._sets) if adapter_names is None else set(_as_names(adapter_names, "adapter_names"))
         for name in sets:
             self._check_set(name)
         index = self._adapter_param_index()
@@ -564,6 +647,11 @@ class AdapterModel(nn.Module):
         """Load tensors from :meth:`adapter_state_dict`; every key and shape is checked before any copy."""
         self._check_unmerged("load_adapter_state_dict")
         params = self._set_tensors(adapter_name)
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state: expected a mapping of key -> tensor, got {type(state).__name__}")
+        wrong = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
+        if wrong:
+            raise TypeError(f"state: entries {wrong[:5]!r} are not str -> tensor")
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
@@ -581,8 +669,13 @@ class AdapterModel(nn.Module):
                 p.copy_(state[key])
 
     def save_adapters(self, path: str | Path, adapter_name: str = "default") -> Path:
-        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path."""
+        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path.
+
+        The file is written beside ``path`` and moved into place, so a save cut short leaves the
+        previous file whole."""
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"path: {str(path)!r} is a directory; give the .safetensors file to write")
         state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
         check_finite_to_write(state, f"save_adapters: set {adapter_name!r}")
         metadata = {
@@ -595,11 +688,15 @@ class AdapterModel(nn.Module):
             ),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(state, str(path), metadata=metadata)
+        write_atomically(path, lambda tmp: save_file(state, tmp, metadata=metadata))
         return path
 
     def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
         """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+
+        Into a set that exists, the file's configs must agree on every setting that changes what the
+        weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
+        scaling...), else AdapterStateError names each difference and nothing is loaded.
 
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
@@ -611,12 +708,27 @@ class AdapterModel(nn.Module):
         if missing:
             raise ValueError(f"path: {str(path)!r} lacks the metadata {missing} of an adapters_lib file (damaged?)")
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
-        if name in self._sets:
-            self.load_adapter_state_dict(state, name)
-            return name
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
+        if name in self._sets:
+            # The weights mean what they meant only under the settings they were trained with
+            # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
+            saved = _setting_values(AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}) for c in raw)
+            here = _setting_values(self._sets[name])
+            differ = [
+                f"{kind} {field}: file {sorted(saved[kind, field])}, set {sorted(here[kind, field])}"
+                for kind, field in saved
+                if (kind, field) in here and saved[kind, field] != here[kind, field]
+            ]
+            if differ:
+                raise AdapterStateError(
+                    f"path: {str(path)!r} was saved with other settings than set {name!r} here has ({'; '.join(differ)}); "
+                    "loaded into it, its weights would compute something else. Load it into a new set "
+                    "(load_adapters(path, adapter_name='new_name')) or build the set with the file's configs"
+                )
+            self.load_adapter_state_dict(state, name)
+            return name
         custom = [c["adapter_class"] for c in raw if c.get("adapter_class")]
         if custom:
             # A file names a class but cannot hold its code; importing whatever a file names would run it.

@@ -3,9 +3,11 @@
 A PEFT LoRA checkpoint is a directory with ``adapter_config.json`` (``peft_type: "LORA"``, ``r``,
 ``lora_alpha``, ``target_modules``, ``rank_pattern``, ``alpha_pattern``, ...) and
 ``adapter_model.safetensors`` whose keys are ``base_model.model.<module>.lora_A.weight`` and
-``...lora_B.weight``, with the same tensor shapes as ours. Exports name their targets with an
+``...lora_B.weight`` (``...lora_embedding_A`` and ``...lora_embedding_B`` for an ``nn.Embedding``),
+with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
-name suffix.
+name suffix. A module registered at several places (one layer called twice) is refused both
+ways: we adapt it at every place, PEFT at its first only.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
-    from adapters_lib.model import AdapterModel
+    from adapters_lib.model import AdapterModel, _Site
 
 __all__ = ["export_peft", "import_peft", "peft_configs", "load_peft_weights", "CONFIG_NAME", "WEIGHTS_NAME"]
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
-_KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.weight$")
+# PEFT also saves the whole weight of a targeted embedding (its save_embedding_layers="auto").
+_BASE_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.base_layer\.weight$")
+_KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
 
 
 def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, LoRAAdapter]]:
@@ -49,11 +53,20 @@ def _lora_adapters(model: AdapterModel, adapter_name: str) -> list[tuple[str, Lo
             f"adapter_name: set {adapter_name!r} also holds {others} adapters, which PEFT's LoRA format cannot "
             "carry; put the LoRA configs in a set of their own"
         )
-    return [
-        (site.name, adapter)
-        for site, set_name, adapter in model._held()
-        if set_name == adapter_name and isinstance(adapter, LoRAAdapter)
-    ]
+    held = [(site, adapter) for site, set_name, adapter in model._held() if set_name == adapter_name and isinstance(adapter, LoRAAdapter)]
+    _check_single_place([site for site, _ in held])
+    return [(site.name, adapter) for site, adapter in held]
+
+
+def _check_single_place(sites: list[_Site]) -> None:
+    """AdapterStateError for a module registered at several places (one layer called twice): we
+    adapt it at every place, PEFT at its first only, so the two would compute different outputs."""
+    shared = [list(site.names) for site in sites if len(site.places) > 1]
+    if shared:
+        raise AdapterStateError(
+            f"target_modules: modules registered at several places {shared[:5]} have LoRA at each place here, "
+            "but PEFT would adapt only the first; its format cannot carry them"
+        )
 
 
 def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> Path:
@@ -103,13 +116,15 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     }
     state: dict[str, torch.Tensor] = {}
     for name, adapter in loras:
-        state[f"{_PREFIX}{name}.lora_A.weight"] = adapter.lora_A.detach().contiguous().clone()
-        state[f"{_PREFIX}{name}.lora_B.weight"] = adapter.lora_B.detach().contiguous().clone()
+        a_key, b_key = ("lora_embedding_A", "lora_embedding_B") if adapter.embedding is not None else ("lora_A.weight", "lora_B.weight")
+        state[f"{_PREFIX}{name}.{a_key}"] = adapter.lora_A.detach().contiguous().clone()
+        state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_NAME).write_text(json.dumps(config, indent=2))
-    save_file(state, str(out / WEIGHTS_NAME), metadata={"format": "pt"})
+    text = json.dumps(config, indent=2)
+    write_atomically(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    write_atomically(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text))
     return out
 
 
@@ -150,10 +165,13 @@ def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
 def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
     modules: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in weights.items():
+        if _BASE_RE.match(key):
+            continue  # a whole base weight, checked by peft_configs
         match = _KEY_RE.match(key)
         if match is None:
             raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
-        modules.setdefault(match["module"], {})[match["part"]] = tensor
+        # Embedding and Linear/Conv2d keys carry the same shapes as ours; the target's kind decides.
+        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = tensor
     for module, parts in modules.items():
         if set(parts) != {"A", "B"}:
             raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")
@@ -169,10 +187,31 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     config, weights = _read(directory)
     modules = _modules(weights)
-    known = {site.name for site in _sites(base_model)}
-    missing = sorted(set(modules) - known)
+    known = {site.name: site for site in _sites(base_model)}
+    missing = sorted(set(modules) - set(known))
     if missing:
         raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
+    _check_single_place([known[name] for name in modules])
+    for key, tensor in weights.items():
+        base = _BASE_RE.match(key)
+        if base is None:
+            continue
+        site = known.get(base["module"])
+        weight = getattr(site.module, "weight", None) if site is not None else None
+        same = isinstance(weight, torch.Tensor) and weight.shape == tensor.shape and torch.equal(weight.detach(), tensor.to(weight.dtype))
+        if not same:
+            raise AdapterKeyError(
+                f"state: {key!r} is a whole weight of {base['module']!r} that differs from the model's (a resized "
+                "vocabulary?); only LoRA weights are loaded, so put that weight into the base model first"
+            )
+    # lora_embedding_* keys are PEFT's for an nn.Embedding only; shapes alone could fit another kind.
+    embedded = {m["module"] for m in map(_KEY_RE.match, weights) if m is not None and m["embedding_part"]}
+    misfit = sorted(name for name in modules if (name in embedded) != isinstance(known[name].module, nn.Embedding))
+    if misfit:
+        raise AdapterKeyError(
+            f"state: the checkpoint's keys for {misfit} are those of "
+            f"{'an ' if misfit[0] in embedded else 'a non-'}Embedding LoRA, which does not fit the module there"
+        )
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
         r = int(parts["A"].shape[0])

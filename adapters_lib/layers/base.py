@@ -65,7 +65,7 @@ def feature_dim_of(module: nn.Module) -> int:
     if isinstance(module, nn.modules.conv._ConvNd):
         # Counted from the end, so that unbatched inputs (C, H, W) work too.
         return -(len(module.kernel_size) + 1)
-    if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):  # batch and instance norms
         return 1
     return -1
 
@@ -80,13 +80,21 @@ def out_features_of(module: nn.Module) -> int | None:
         return module.embed_dim
     if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
+    if isinstance(module, nn.modules.batchnorm._NormBase):
+        return module.num_features
+    if isinstance(module, nn.GroupNorm):
+        return module.num_channels
     return None
 
 
 def target_config(config: AdapterConfig, module: nn.Module) -> AdapterConfig:
-    """``config`` with ``input_dim`` filled in from ``module``'s output size where it was None."""
+    """``config`` with ``input_dim`` filled in from ``module``'s output size where it was None,
+    validated again: the checks that involve ``input_dim`` (a rank above it, a size phm_dim does not
+    divide) are skipped while it is None, and ``model_copy`` would skip them too."""
     size = config.input_dim if config.input_dim is not None else out_features_of(module)
-    return config.model_copy(update={"input_dim": size})
+    if size is None or size == config.input_dim:
+        return config
+    return type(config).model_validate({**config.model_dump(), "input_dim": size})
 
 
 class BaseAdapter(nn.Module):

@@ -1,4 +1,4 @@
-"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear`` or ``nn.Conv2d``.
+"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, ``nn.Conv2d`` or ``nn.Embedding``.
 
 ``B`` starts at zero, so the wrapped model starts exactly at the base model. The hot path is one
 extra small matmul and a fused ``addmm`` that scales and adds the low-rank term in one kernel, with
@@ -107,7 +107,7 @@ class _LoRALinear(torch.autograd.Function):
 
 
 class LoRAAdapter(BaseAdapter):
-    """The low-rank update ``(alpha / r) B A`` of one Linear or Conv2d weight (a delta adapter).
+    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv2d or Embedding weight (a delta adapter).
 
     Standalone, ``forward(x)`` returns the update's output ``(alpha / r) B A x`` for a square
     ``input_dim`` layer; injected by :class:`~adapters_lib.model.AdapterModel` it wraps the target
@@ -117,6 +117,10 @@ class LoRAAdapter(BaseAdapter):
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
         conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
+        embedding: for an Embedding, its ``padding_idx``, ``scale_grad_by_freq`` and ``sparse``
+            (the update's rows are looked up as the layer looks up its own, as in PEFT); the layer's
+            ``in_features`` is then its number of embeddings, a token's update is
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids).
         name: the target's name, mixed into the initialisation seed so layers differ.
 
     Example:
@@ -137,6 +141,7 @@ class LoRAAdapter(BaseAdapter):
         out_features: int | None = None,
         conv: dict | None = None,
         name: str = "",
+        embedding: dict | None = None,
     ) -> None:
         super().__init__(config)
         in_features = in_features if in_features is not None else config.require_input_dim("LoRAAdapter")
@@ -145,6 +150,7 @@ class LoRAAdapter(BaseAdapter):
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling
         self.conv = dict(conv) if conv is not None else None
+        self.embedding = dict(embedding) if embedding is not None else None
         if self.conv is None:
             a_shape: tuple[int, ...] = (r, in_features)
             b_shape: tuple[int, ...] = (out_features, r)
@@ -157,7 +163,8 @@ class LoRAAdapter(BaseAdapter):
         bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
         with torch.no_grad():
             self.lora_A.uniform_(-bound, bound, generator=make_generator(config.seed, name))
-        self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else None
+        # Token ids cannot be dropped out; PEFT ignores dropout on embeddings too.
+        self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 and self.embedding is None else None
 
     # --- injection ---------------------------------------------------------------------------
 
@@ -183,6 +190,11 @@ class LoRAAdapter(BaseAdapter):
             )
         if isinstance(module, nn.Linear):
             size = module.in_features
+        elif isinstance(module, nn.Embedding):
+            if module.max_norm is not None:
+                # F.embedding renormalises the looked-up rows in place: it would rescale lora_A.
+                raise AdapterTargetError(f"target_modules: LoRA cannot wrap Embedding {name!r} with max_norm={module.max_norm}")
+            size = module.num_embeddings
         elif isinstance(module, nn.Conv2d):
             if module.groups != 1:
                 raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped Conv2d {name!r} (groups={module.groups})")
@@ -195,7 +207,7 @@ class LoRAAdapter(BaseAdapter):
             size = module.in_channels
         else:
             raise AdapterTargetError(
-                f"target_modules: LoRA can wrap nn.Linear or nn.Conv2d; module {name!r} is a {kind}"
+                f"target_modules: LoRA can wrap nn.Linear, nn.Conv2d or nn.Embedding; module {name!r} is a {kind}"
             )
         if config.input_dim is not None and size != config.input_dim:
             raise AdapterDimensionError(
@@ -215,6 +227,9 @@ class LoRAAdapter(BaseAdapter):
                 "dilation": tuple(module.dilation),
             }
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
+        if isinstance(module, nn.Embedding):
+            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq, "sparse": module.sparse}
+            return cls(config, module.num_embeddings, module.embedding_dim, name=name, embedding=embedding)
         assert isinstance(module, nn.Linear)
         return cls(config, module.in_features, module.out_features, name=name)
 
@@ -222,7 +237,7 @@ class LoRAAdapter(BaseAdapter):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The update's output alone, ``(alpha / r) B A x``."""
-        if self.conv is not None:
+        if self.conv is not None or self.embedding is not None:
             zero = torch.zeros((), dtype=x.dtype, device=x.device)
             return self.apply_delta(x, zero)
         return self.scaling * F.linear(F.linear(self._drop(x), self.lora_A), self.lora_B)
@@ -232,6 +247,9 @@ class LoRAAdapter(BaseAdapter):
 
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``out + (alpha / r) B A x``; for Linear one fused addmm does the scale and the add."""
+        if self.embedding is not None:
+            h = F.embedding(x, self.lora_A.t(), **self.embedding)
+            return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
             h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
             # Scaling the r x out 1x1 kernel costs nothing next to scaling the full output.
@@ -243,7 +261,7 @@ class LoRAAdapter(BaseAdapter):
         return flat.view(out.shape)
 
     def can_fuse_linear(self) -> bool:
-        return self.conv is None and self.dropout is None
+        return self.conv is None and self.embedding is None and self.dropout is None
 
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``base(x)`` plus the update, through the fused autograd function where it applies."""
@@ -258,6 +276,8 @@ class LoRAAdapter(BaseAdapter):
 
     def delta_weight(self) -> torch.Tensor:
         """The dense update ``(alpha / r) B A`` in the wrapped layer's weight shape."""
+        if self.embedding is not None:
+            return self.scaling * (self.lora_B @ self.lora_A).t()
         if self.conv is None:
             return self.scaling * (self.lora_B @ self.lora_A)
         flat = self.lora_B.flatten(1) @ self.lora_A.flatten(1)
@@ -267,7 +287,7 @@ class LoRAAdapter(BaseAdapter):
         return {"weight": self.delta_weight().detach()}
 
     def extra_repr(self) -> str:
-        kind = "conv2d" if self.conv is not None else "linear"
+        kind = "conv2d" if self.conv is not None else "embedding" if self.embedding is not None else "linear"
         return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"
 
 

@@ -63,7 +63,7 @@ def test_every_unmatched_pattern_is_named_and_nothing_changes() -> None:
 
 def test_wrong_module_kind_names_module_and_field() -> None:
     with pytest.raises(AdapterTargetError, match=r"target_modules.*'emb'.*Embedding"):
-        AdapterModel(Net(), AdapterConfig(adapter_type="lora", target_modules=["emb"], lora_r=2))
+        AdapterModel(Net(), AdapterConfig(adapter_type="prefix", target_modules=["emb"]))
 
 
 def test_mismatched_dimension_names_module_and_field() -> None:

@@ -1,0 +1,48 @@
+"""Loading saved adapter weights into a set that exists: the settings must agree with the file's."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from adapters_lib import AdapterConfig, AdapterModel, AdapterStateError
+
+
+def _model(**settings: object) -> AdapterModel:
+    torch.manual_seed(0)
+    base = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8))
+    return AdapterModel(base, AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2, **settings))
+
+
+def _saved(tmp_path, **settings: object):  # type: ignore[no-untyped-def]
+    model = _model(**settings)
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    return model, model.save_adapters(tmp_path / "a.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("saved", "here", "named"),
+    [
+        ({"lora_alpha": 32.0}, {"lora_alpha": 16.0}, "lora_alpha"),
+        ({"lora_alpha": 16.0}, {"lora_alpha": 16.0, "use_rslora": True}, "use_rslora"),
+    ],
+)
+def test_a_file_saved_with_other_settings_is_refused_and_nothing_loaded(tmp_path, saved, here, named) -> None:  # type: ignore[no-untyped-def]
+    _, path = _saved(tmp_path, **saved)
+    model = _model(**here)
+    before = model.adapter_state_dict()
+    with pytest.raises(AdapterStateError, match=named):
+        model.load_adapters(path)
+    assert all(torch.equal(before[k], v) for k, v in model.adapter_state_dict().items())
+
+
+def test_settings_that_change_no_computation_may_differ(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    trained, path = _saved(tmp_path, lora_alpha=32.0, dropout=0.1, seed=3)
+    model = _model(lora_alpha=32.0, target_modules=["0", "2"])
+    assert model.load_adapters(path) == "default"
+    trained.eval()
+    x = torch.randn(4, 8)
+    assert torch.equal(model(x), trained(x))
