@@ -1342,7 +1342,8 @@ class ToolMetaLearner:
         """Learn from the outcomes of ``task``'s attempts (each an ``ExecutionResult``; failures too).
 
         For a task with declared steps (or a template for its type), each result's ``step`` names
-        one of them (a one-step task also takes the default ``"main"``). For a task that declares
+        one of them (a one-step task also takes the default ``"main"``), in any order: they are
+        learned in the declared graph's order, each step after those it consumes. For a task that declares
         none, the results are a *trace* of what ran, in order: each result's step, the capability
         it served (``ExecutionResult.capability``; by default the tool's only capability, or the
         step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
@@ -1383,7 +1384,7 @@ class ToolMetaLearner:
             if declared is not None:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
-                self._check_declared_order(task.task_id, trace.trace_id, outcomes)
+                outcomes = self._in_declared_order(outcomes, specs)
             else:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
@@ -1635,20 +1636,22 @@ class ToolMetaLearner:
         outcome.depends_on = tuple(spec.depends_on)
         return outcome
 
-    def _check_declared_order(self, task_id: str, trace_id: str, outcomes: list[_Outcome]) -> None:
-        """Refuse a step whose result comes before the result of a step it is declared to consume:
-        the trace would learn it without that dependency (a trace keeps the parents it has run)."""
-        ran = {s.step for s in self.structures.open_steps(trace_id)}
-        first: dict[str, int] = {}
-        for i, o in enumerate(outcomes):
-            first.setdefault(o.step, i)
-        for step, i in first.items():
-            late = [p for p in outcomes[i].depends_on or () if p not in ran and first.get(p, -1) > i]
-            if step not in ran and late:
-                raise InvalidOutcomeError(
-                    f"execution_results[{i}].step: step {step!r} of task {task_id!r} consumes {late[0]!r}, whose "
-                    f"result comes after it (execution_results[{first[late[0]]}]): give the results in the order the steps ran"
-                )
+    @staticmethod
+    def _in_declared_order(outcomes: list[_Outcome], by_step: dict[str, _StepSpec]) -> list[_Outcome]:
+        """The outcomes with every step after the steps it is declared to consume (a stable sort by
+        depth in the declared graph). Results are often gathered in another order (by name, as
+        they finished); the trace keeps only the parents it has run, so a step recorded before
+        its parent would be learned without that dependency."""
+        if len(outcomes) < 2:
+            return outcomes
+        depth: dict[str, int] = {}
+
+        def level(step: str) -> int:
+            if step not in depth:
+                depth[step] = 1 + max((level(d) for d in by_step[step].depends_on), default=-1)
+            return depth[step]
+
+        return sorted(outcomes, key=lambda o: level(o.step))
 
     def _validate_fields(self, i: int, r: ExecutionResult, capability: str | None, weights: UtilityWeights) -> _Outcome:
         """The outcome of result ``i`` at a step serving ``capability``: its tool serves it and its
