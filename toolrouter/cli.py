@@ -6,6 +6,7 @@ import contextlib
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolrouter.bench import DATA_ERRORS, UsageError, available_suites, run_suite
@@ -262,7 +263,8 @@ def meta_train_command(
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,  # so that `toolrouter bench SUITE --help` reaches the suite's own parser
-    help="Run a benchmark suite: toolrouter bench SUITE [options]; SUITE --help lists its options.",
+    # typer renders help texts as rich markup, where a bracketed word is a style tag and vanishes
+    help=escape("Run a benchmark suite: toolrouter bench SUITE [options]; SUITE --help lists its options."),
 )
 def bench(
     ctx: typer.Context, suite: str = typer.Argument("", help="Suite name.", show_default=False)
@@ -283,7 +285,7 @@ def bench(
 
 
 mcp_app = typer.Typer(
-    help="The learning MCP gateway: many MCP servers behind one (pip install \"toolrouter[mcp]\").",
+    help=escape("The learning MCP gateway: many MCP servers behind one (pip install \"toolrouter[mcp]\")."),
     no_args_is_help=True,
 )
 app.add_typer(mcp_app, name="mcp")
