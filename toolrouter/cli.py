@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats``, ``meta-train``, ``bench`` and ``data``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
 
 from __future__ import annotations
 
