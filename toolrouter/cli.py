@@ -232,7 +232,7 @@ def meta_train_command(
     algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
     steps: int = typer.Option(300, min=1, help="Meta-training steps."),
-    featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing or minilm."),
+    featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
 ) -> None:
