@@ -58,7 +58,7 @@ def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
     seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
-    store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
+    store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
