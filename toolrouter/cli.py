@@ -37,10 +37,17 @@ def _reported(command: str):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
     """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
-    create an empty one). Errors as ``_reported`` says."""
+    create an empty one), and so is a store that lasts one process (this command's would be empty).
+    Errors as ``_reported`` says."""
     from toolrouter.store import open_store
 
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+    if url.startswith("memory://") or url == "sqlite:///:memory:":
+        raise typer.BadParameter(
+            f"{url!r} lasts one process, so this command would read an empty store: name the file or server "
+            "the router wrote to",
+            param_hint="--store",
+        )
+    if url.startswith("sqlite:///"):
         from pathlib import Path
 
         if not Path(url[len("sqlite:///") :]).is_file():

@@ -143,3 +143,12 @@ def test_stats_of_a_router_with_a_custom_policy_factory_shows_the_log(tmp_path: 
     result = runner.invoke(app, ["stats", "--store", url], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "│ q/s   │ a    │     1 │" in result.output and "made with a custom policy factory" in result.output
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+@pytest.mark.parametrize("command", [["stats"], ["prune"], ["meta-train"], ["mcp", "stats"]])
+def test_commands_that_read_a_store_refuse_one_that_lasts_one_process(command: list[str], url: str) -> None:
+    # such a store is new and empty in the command's own process: nothing the router learned is there
+    result = runner.invoke(app, [*command, "--store", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert f"'{url}' lasts one process" in result.output
