@@ -1,5 +1,9 @@
-"""Every Python example in README.md runs as written."""
+"""Every Python example in README.md runs as written, and shows the values it gives."""
 
+import ast
+import contextlib
+import doctest
+import io
 import re
 from pathlib import Path
 
@@ -7,13 +11,53 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+# a comment that shows a value (a literal or a repr), not one that explains the line
+SHOWN = re.compile(r"""[\[{('"]|[A-Z]\w*\(""")
 
 
 def test_readme_has_examples():
     assert len(BLOCKS) >= 3
 
 
+def _run(block: str, name: str) -> None:
+    """Run ``block`` statement by statement; an expression statement ending in a comment that shows a
+    value must give that value (its repr; ``...`` matches anything), and a ``print`` ending in a
+    comment must print it."""
+    lines = block.splitlines()
+    namespace = {"__name__": "readme"}
+    for node in ast.parse(block).body:
+        comment = lines[node.end_lineno - 1].partition("  #")[2].strip()
+        expression = node.value if isinstance(node, ast.Expr) else None
+        is_print = isinstance(expression, ast.Call) and getattr(expression.func, "id", None) == "print"
+        shown = comment if is_print or (expression is not None and SHOWN.match(comment)) else ""
+        if not shown:
+            exec(compile(ast.Module([node], []), name, "exec"), namespace)
+            continue
+        if is_print:
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                exec(compile(ast.Module([node], []), name, "exec"), namespace)
+            got = out.getvalue().strip()
+        else:
+            got = repr(eval(compile(ast.Expression(expression), name, "eval"), namespace))
+        assert doctest.OutputChecker().check_output(shown + "\n", got + "\n", doctest.ELLIPSIS), (
+            f"{name}, line {node.end_lineno}: shows {shown}, gives {got}"
+        )
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples may create a store or save files in the working directory
-    exec(compile(BLOCKS[index], f"README.md[python block {index}]", "exec"), {"__name__": "readme"})
+    _run(BLOCKS[index], f"README.md[python block {index}]")
+
+
+def test_readme_gateway_config_loads(tmp_path):
+    # the MCP gateway's example config, as the gateway reads it (its servers are not started)
+    pytest.importorskip("mcp")
+    from integrations.mcp.config import load_config
+
+    (toml,) = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    (tmp_path / "gateway.toml").write_text(toml, encoding="utf-8")
+    config = load_config(tmp_path / "gateway.toml")
+    assert sorted(config.servers) == ["intranet", "search_a", "search_b"]
+    assert config.router.store == f"sqlite:///{tmp_path / 'gateway.db'}"  # relative to the config file
+    assert config.grouping.capabilities["web_search"].tools == ["search_a:search", "search_b:web_query"]

@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats``, ``meta-train``, ``bench`` and ``data``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolrouter.bench import DATA_ERRORS, UsageError, available_suites, run_suite
@@ -36,10 +37,17 @@ def _reported(command: str):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
     """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
-    create an empty one). Errors as ``_reported`` says."""
+    create an empty one), and so is a store that lasts one process (this command's would be empty).
+    Errors as ``_reported`` says."""
     from toolrouter.store import open_store
 
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+    if url.startswith("memory://") or url == "sqlite:///:memory:":
+        raise typer.BadParameter(
+            f"{url!r} lasts one process, so this command would read an empty store: name the file or server "
+            "the router wrote to",
+            param_hint="--store",
+        )
+    if url.startswith("sqlite:///"):
         from pathlib import Path
 
         if not Path(url[len("sqlite:///") :]).is_file():
@@ -57,7 +65,7 @@ def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
     seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
-    store: str = typer.Option(None, help="Store URL (sqlite:///demo.db, memory://); a rerun resumes it."),
+    store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
@@ -231,7 +239,7 @@ def meta_train_command(
     algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
     steps: int = typer.Option(300, min=1, help="Meta-training steps."),
-    featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing or minilm."),
+    featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
 ) -> None:
@@ -262,7 +270,8 @@ def meta_train_command(
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,  # so that `toolrouter bench SUITE --help` reaches the suite's own parser
-    help="Run a benchmark suite: toolrouter bench SUITE [options]; SUITE --help lists its options.",
+    # typer renders help texts as rich markup, where a bracketed word is a style tag and vanishes
+    help=escape("Run a benchmark suite: toolrouter bench SUITE [options]; SUITE --help lists its options."),
 )
 def bench(
     ctx: typer.Context, suite: str = typer.Argument("", help="Suite name.", show_default=False)
@@ -283,7 +292,7 @@ def bench(
 
 
 mcp_app = typer.Typer(
-    help="The learning MCP gateway: many MCP servers behind one (pip install \"toolrouter[mcp]\").",
+    help=escape("The learning MCP gateway: many MCP servers behind one (pip install \"toolrouter[mcp]\")."),
     no_args_is_help=True,
 )
 app.add_typer(mcp_app, name="mcp")

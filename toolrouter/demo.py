@@ -31,6 +31,7 @@ from toolrouter.middleware import ToolFailure, ToolMiddleware, ToolOutput
 from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.simulation import SyntheticEnvironment
+from toolrouter.store.memory import MemoryStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
 
@@ -69,6 +70,8 @@ class DemoReport:
     best_choice_rate_last_window: float
     rows: list[ToolRow] = field(default_factory=list)
     seconds: float = 0.0
+    #: whether the learned state outlives the process (a store, and not ``memory://``)
+    persisted: bool = False
 
 
 def _simulated_tool(env: SyntheticEnvironment, tool_id: str, capability: str) -> Any:
@@ -196,6 +199,7 @@ def run_demo(
         )
         for t in sorted(env.tools, key=lambda t: (t.profile.capabilities[0], -true_eu[t.profile.tool_id]))
     ]
+    persisted = router.store is not None and not isinstance(router.store, MemoryStore)
     if router.store is not None:
         router.save()
         router.close()
@@ -213,6 +217,7 @@ def run_demo(
         best_choice_rate_last_window=last_best / window,
         rows=rows,
         seconds=time.perf_counter() - t0,
+        persisted=persisted,
     )
 
 
@@ -244,5 +249,7 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     regret.add_row("calls where every tool failed", str(report.failed_calls))
     regret.add_row("seconds", f"{report.seconds:.2f}")
     console.print(regret)
-    if report.store:
+    if report.persisted:
         console.print(f"learned state saved in {report.store}; run again to continue, or `toolrouter stats --store {report.store}`")
+    elif report.store:
+        console.print(f"{report.store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")

@@ -93,7 +93,8 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
     """Set up structlog and the ``toolrouter`` loggers for an application (the CLI calls this).
 
     ``level``: ``debug``, ``info``, ``warning`` or ``error``; ``json``: one JSON object per line
-    instead of the coloured console format; ``stream``: where to write (default ``sys.stderr``).
+    instead of the console format (coloured on a terminal only); ``stream``: where to write (default
+    ``sys.stderr``).
     """
     try:
         numeric = _LEVELS[level.lower()]
@@ -101,9 +102,21 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
         raise ValueError(f"level: expected one of {sorted(_LEVELS)}, got {level!r}") from None
     if stream is not None and not callable(getattr(stream, "write", None)):
         raise TypeError(f"stream: expected a text stream (with write), got {stream!r}")
-    renderer: Any = structlog.processors.JSONRenderer(_json_line) if json else structlog.dev.ConsoleRenderer()
+    # colour codes only where a terminal shows them, not in a log file or a pipe
+    renderer: Any = (
+        structlog.processors.JSONRenderer(_json_line)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=_is_terminal(stream or sys.stderr))
+    )
     with _configuring:
         _configure(numeric, renderer, stream)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
 
 
 def _configure(numeric: int, renderer: Any, stream: TextIO | None) -> None:

@@ -59,6 +59,17 @@ def test_demo_command_prints_the_tables(tmp_path: Path) -> None:
         assert sum(r.calls for r in store.summary()) == store.count()
 
 
+def test_a_demo_on_a_memory_store_does_not_say_a_rerun_resumes_it(tmp_path: Path) -> None:
+    # memory:// lasts one process: "saved; run again to continue" would send the user to an empty store
+    memory = run_demo(calls=20, seed=0, store="memory://", progress=False)
+    kept = run_demo(calls=20, seed=0, store=f"sqlite:///{tmp_path / 'demo.db'}", progress=False)
+    assert (memory.persisted, kept.persisted) == (False, True)
+    result = runner.invoke(app, ["demo", "--calls", "20", "--store", "memory://"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "saved" not in result.output and "run again" not in result.output
+    assert "memory:// keeps the learned state for this run only" in result.output
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"n_tools": 2}, r"n_tools: 2 tools cannot serve the 3 capabilities \['search', 'code', 'llm'\]"),
     ({"seed": -1}, "seed: expected an integer >= 0, got -1"),
@@ -132,3 +143,12 @@ def test_stats_of_a_router_with_a_custom_policy_factory_shows_the_log(tmp_path: 
     result = runner.invoke(app, ["stats", "--store", url], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "│ q/s   │ a    │     1 │" in result.output and "made with a custom policy factory" in result.output
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+@pytest.mark.parametrize("command", [["stats"], ["prune"], ["meta-train"], ["mcp", "stats"]])
+def test_commands_that_read_a_store_refuse_one_that_lasts_one_process(command: list[str], url: str) -> None:
+    # such a store is new and empty in the command's own process: nothing the router learned is there
+    result = runner.invoke(app, [*command, "--store", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert f"'{url}' lasts one process" in result.output

@@ -72,7 +72,10 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
     ["toolrouter.learner", "toolrouter.middleware", "toolrouter.attempts", "toolrouter.executor", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
      "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
      "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization",
-     "toolrouter.attempt_group"],
+     "toolrouter.attempt_group", "toolrouter.simulation", "toolrouter.planner", "toolrouter._checks", "toolrouter.policies",
+     "toolrouter.policies.base", "toolrouter.policies._counting", "toolrouter.policies.ucb", "toolrouter.policies.thompson",
+     "toolrouter.policies.linear", "toolrouter.policies.epsilon_greedy",
+     "toolrouter.data.bfcl", "toolrouter.data.fetch"],
 )
 def test_docstring_examples_run(module: str) -> None:
     import importlib

@@ -146,3 +146,15 @@ def test_a_stream_that_cannot_be_written_is_named_and_changes_nothing(restore_lo
     with pytest.raises(TypeError, match="stream: expected a text stream .* got 'events.log'"):
         configure_logging("info", stream="events.log")  # type: ignore[arg-type]
     assert not structlog.is_configured() and not logging.getLogger("meta").handlers
+
+
+def test_console_events_are_coloured_on_a_terminal_only(restore_logging) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, coloured in ((io.StringIO(), False), (Terminal(), True)):
+        configure_logging("info", stream=stream)
+        EventLog("toolrouter.test").info("tool_added", tool_id="one")
+        assert "tool_added" in stream.getvalue()
+        assert ("\x1b[" in stream.getvalue()) is coloured

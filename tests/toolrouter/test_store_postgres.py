@@ -198,6 +198,7 @@ def test_refuses_a_toolrouter_schema_that_is_not_a_store(pg_url: str, pg_databas
         (lambda s, db: f"postgresql://router:pw@127.0.0.1:1/{db}", "Connection refused"),
         (lambda s, db: f"postgresql://router:pw@127.0.0.1:notaport/{db}", "invalid integer value"),
         (lambda s, db: s.url(db) + "?bogus=1", 'invalid URI query parameter: "bogus"'),
+        (lambda s, db: f"postgresql://router:pw@[127.0.0.1:5432/{db}", "malformed URL: Invalid IPv6 URL"),
         (lambda s, db: s.url(db) + "?timeout_s=-1", "timeout_s='-1': Input should be greater than 0"),
         (lambda s, db: s.url(db) + "?listen=maybe", "listen='maybe'"),
         (lambda s, db: s.url(db) + "?journal_dir=/etc/passwd/journals", "journal_dir: cannot make '/etc/passwd/journals/"),

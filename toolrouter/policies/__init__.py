@@ -3,7 +3,7 @@
 | name | class | context | decision cost (K arms, dimension d) | use when |
 |---|---|---|---|---|
 | ``gaussian_ts`` (default) | ``GaussianThompson`` | no | O(K), two vector draws | continuous utility, unknown scale |
-| ``beta_ts`` | ``BetaThompson`` | no | O(K), one vector draw | success/failure or quality in [0, 1] |
+| ``beta_ts`` | ``BetaThompson`` | no | O(K), one vector draw | success/failure (the router feeds it success alone; used directly, any reward in [0, 1]) |
 | ``ucb1`` | ``UCB1`` | no | O(K), deterministic | reproducible choices, rewards in a known range |
 | ``epsilon_greedy`` | ``EpsilonGreedy`` | no | O(K) | a simple baseline |
 | ``linucb`` | ``LinUCB`` | yes | O(K d^2) | the best tool depends on the request |

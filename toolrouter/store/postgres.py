@@ -247,7 +247,10 @@ def _drivers() -> tuple[Any, Any]:
 
 def masked(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and ``Store.url``)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a URL urllib cannot split (an unclosed "[" of an IPv6 host) is named too
+        return re.sub(r"(://[^:@/]*):[^@]*@", r"\1:***@", url, count=1)
     if parts.password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
@@ -258,7 +261,10 @@ def masked(url: str) -> str:
 def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOptions]:
     """The libpq URL without the store's own query options, and those options (URL values, then
     ``overrides``), validated. A bad value raises ``StoreOpenError`` naming the option and value."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise StoreOpenError(f"store {masked(url)!r}: malformed URL: {exc}") from None
     ours: dict[str, Any] = {}
     libpq = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):

@@ -1,0 +1,29 @@
+"""`toolrouter --help` and its commands' help show their texts as written."""
+
+import pytest
+from typer.testing import CliRunner
+
+from toolrouter.cli import app
+
+runner = CliRunner()
+
+
+def _help(*command: str) -> str:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    "command, text",
+    [
+        ((), "toolrouter bench SUITE [options]; SUITE --help lists its options."),
+        ((), 'many MCP servers behind one (pip install "toolrouter[mcp]").'),
+        (("mcp",), 'many MCP servers behind one (pip install "toolrouter[mcp]").'),
+    ],
+)
+def test_bracketed_words_of_a_help_text_are_shown(command, text):
+    # a bracketed word is not taken for a style tag and dropped, nor shown with an escape
+    shown = _help(*command)
+    assert text in shown
+    assert "\\[" not in shown
