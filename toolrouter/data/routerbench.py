@@ -116,7 +116,7 @@ def _bad_rows_error(bad: list[str]) -> DataError:
     shown = "; ".join(bad[:MAX_LISTED])
     more = f"; and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
     return DataError(
-        f"{len(bad)} RouterBench row(s) with a missing, empty or invalid quality or cost: {shown}{more} "
+        f"{len(bad)} RouterBench row(s) with too many cells or a missing, empty or invalid quality or cost: {shown}{more} "
         "(skip_incomplete=True, or --skip-incomplete on a bench, drops such rows)"
     )
 
@@ -131,23 +131,32 @@ def load_routerbench(
 ) -> RouterBenchData:
     """Load ``<eval>_<split>.csv`` files from the folder ``path``, concatenated in the order given.
 
-    ``limit`` keeps the first rows of each file (for tests). A missing folder or file raises
-    ``FileNotFoundError`` naming it. A malformed file raises :class:`~toolrouter.errors.DataError`
-    (a ``ValueError``): a bad header names the file; bad rows (a quality or cost cell that is empty,
-    not a number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every
-    file and listed in one error, each with its file, row and column. ``skip_incomplete=True`` drops
-    those rows instead, logs one ``routerbench_rows_dropped`` event per file that had any, and
-    counts them in ``RouterBenchData.dropped_rows``.
+    ``limit`` keeps the first rows of each file (for tests). An eval or split that is unknown or
+    named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
+    it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
+    header names the file; bad rows (more cells than the header names, or a quality or cost cell
+    that is empty, not a number, not finite, or outside quality in [0, 1] / cost >= 0) are collected
+    over every file and listed in one error, each with its file, row and column.
+    ``skip_incomplete=True`` drops those rows instead, logs one ``routerbench_rows_dropped`` event
+    per file that had any, and counts them in ``RouterBenchData.dropped_rows``.
     """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no RouterBench folder at {str(root)!r}")
+    chosen: dict[str, list[str]] = {}
     for name, given, known in (("evals", evals, EVALS), ("splits", splits, SPLITS)):
-        if isinstance(given, str) or not given:
+        # a list once: a generator would be spent by these checks before the files are read
+        names = [] if isinstance(given, str) else list(given)
+        if not names:
             raise ValueError(f"{name}: expected a non-empty list from {list(known)}, got {given!r}")
-        unknown = [g for g in given if g not in known]
+        unknown = [g for g in names if g not in known]
         if unknown:
             raise ValueError(f"{name}: unknown {unknown!r}; choose from {list(known)}")
+        repeated = sorted({g for g in names if names.count(g) > 1})
+        if repeated:  # a file read twice would count each of its prompts twice
+            raise ValueError(f"{name}: {repeated!r} given more than once, in {names!r}")
+        chosen[name] = names
+    evals, splits = chosen["evals"], chosen["splits"]
     limit = None if limit is None else check_count("limit", limit, low=1)
 
     models: tuple[str, ...] | None = None
@@ -185,6 +194,8 @@ def load_routerbench(
                     continue  # a blank line holds no cells: nothing to load or to report
                 values: dict[int, float] = {}
                 problems: list[str] = []
+                if len(row) > len(header):  # an unquoted comma, most likely: the cells no longer line up
+                    problems.append(f"{len(row)} cells, the header names {len(header)}")
                 for i in (*base, *q_cols, *c_cols):
                     if i >= len(row):
                         problems.append(f"{header[i]}: missing (the row has {len(row)} of {len(header)} cells)")
