@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-__all__ = ["UsageError", "count", "int_list", "positive"]
+from toolrouter._checks import check_real
+
+__all__ = ["UsageError", "count", "int_list", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -31,6 +34,32 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
+
+
+def real(low: float | None = None, high: float | None = None, *, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type for minutes, rates and weights: a finite number within ``low`` and ``high``
+    (``low`` excluded with ``low_open``), refused in the wording of ``toolrouter._checks.check_real``
+    (argparse puts the option's name in front). NaN and the infinities are refused: a NaN passed
+    every comparison the suites made and ran with it (``min(nan, 0.05)`` is NaN).
+
+    Example:
+        >>> real(0, low_open=True)("0")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: expected a finite number > 0, got '0'
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        try:
+            return check_real("", value, low=low, high=high, low_open=low_open, quote=lambda _: repr(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
+
+    return parse
 
 
 def int_list(option: str, text: str, expected: str) -> list[int]:

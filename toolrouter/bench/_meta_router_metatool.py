@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -73,7 +73,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="the selector's frozen text features (default: minilm; hashing with --quick)")
     group.add_argument("--mt-baseline-featurizer", choices=("minilm", "hashing"), default=None,
                        help="features of the mean-embedding baseline (default: minilm; hashing with --quick)")
-    group.add_argument("--mt-hashing-weight", type=float, default=0.5,
+    group.add_argument("--mt-hashing-weight", type=real(0), default=0.5,
                        help="weight of the hashed n-grams beside MiniLM (weight 1) in minilm+hashing (default 0.5)")
     group.add_argument("--mt-hashing-dim", type=count, default=1024, help="hash buckets in minilm+hashing (default 1024)")
     group.add_argument("--mt-group-seed", type=count, default=0,
@@ -89,16 +89,16 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-n-way", type=count, default=64, help="tools per training episode (default 64)")
     group.add_argument("--mt-adapter", choices=("mlp", "lora"), default="mlp", help="the selector's shared tower")
     group.add_argument("--mt-first-seed", type=count, default=0, help="first seed (seeds run from here, --seeds of them)")
-    group.add_argument("--mt-lr", type=float, default=None, help="selector learning rate (default: SelectorConfig's)")
+    group.add_argument("--mt-lr", type=real(0, low_open=True), default=None, help="selector learning rate (default: SelectorConfig's)")
     group.add_argument("--mt-finetune-layers", type=count, default=0,
                        help="also report a selector that fine-tunes MiniLM's last L layers (0: no such row)")
-    group.add_argument("--mt-finetune-lr", type=float, default=None, help="learning rate of the fine-tuned layers")
+    group.add_argument("--mt-finetune-lr", type=real(0, low_open=True), default=None, help="learning rate of the fine-tuned layers")
     group.add_argument("--mt-finetune-lora-rank", type=count, default=0,
                        help="LoRA rank on the fine-tuned layers (0: train them in full)")
     group.add_argument("--mt-ft-n-way", type=count, default=16, help="tools per episode for the fine-tuned selector")
     group.add_argument("--mt-ft-queries", type=count, default=2, help="query requests per tool per episode, fine-tuned")
     group.add_argument("--mt-ft-patience", type=count, default=5, help="early-stopping patience (checks), fine-tuned")
-    group.add_argument("--mt-ft-cpu-s", type=float, default=None,
+    group.add_argument("--mt-ft-cpu-s", type=real(0, low_open=True), default=None,
                        help="training budget of the fine-tuned selector in CPU seconds of its process "
                             "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")
     group.add_argument("--mt-json", default=None,

@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -39,13 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=positive, default=1, help="torch intra-op threads")
     p.add_argument("--max-steps", type=count, default=None, help="cap on training steps per model (on top of time)")
     s = p.add_argument_group("sinusoid")
-    s.add_argument("--minutes", type=float, default=8.0, help="training minutes per sinusoid model")
+    s.add_argument("--minutes", type=real(0, low_open=True), default=8.0, help="training minutes per sinusoid model")
     s.add_argument("--sinusoid-methods", default="maml,metasgd", help="maml,metasgd,fomaml,reptile,mtmaml")
     s.add_argument("--train-shots", default="5,10,20", help="one model per training K (one value: one model evaluated at every --eval-shots)")
     s.add_argument("--eval-shots", default="5,10,20")
     s.add_argument("--meta-batch", type=count, default=25)
-    s.add_argument("--inner-lr", type=float, default=0.01)
-    s.add_argument("--meta-lr", type=float, default=1e-3)
+    s.add_argument("--inner-lr", type=real(0, low_open=True), default=0.01)
+    s.add_argument("--meta-lr", type=real(0, low_open=True), default=1e-3)
     s.add_argument("--sinusoid-init", default="torch", help="MLP initialisation: torch (default) or maml (the paper's code: sd 0.01, zero biases)")
     s.add_argument("--sinusoid-train-query", type=count, default=0, help="query points per sinusoid training task (0: K, as in the MAML paper)")
     s.add_argument("--meta-lr-schedule", default="constant", help="constant, or cosine (annealed to 1/100 over the time budget)")
@@ -61,21 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--test-alphabets", default="Balinese,Early_Aramaic")
     o.add_argument("--val-alphabets", default="", help="alphabets kept out of training, every model also evaluated on them (to choose options on)")
     o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml,recipe")
-    o.add_argument("--omniglot-minutes", type=float, default=12.0, help="training minutes per method (MAML splits it over the ways)")
+    o.add_argument("--omniglot-minutes", type=real(0, low_open=True), default=12.0, help="training minutes per method (MAML splits it over the ways)")
     o.add_argument("--ways", default="5,20")
     o.add_argument("--shots", default="1,5")
     o.add_argument("--channels", type=count, default=64, help="Conv-4 width of the metric methods")
     o.add_argument("--train-way", type=count, default=20)
     o.add_argument("--train-shot", type=count, default=1)
     o.add_argument("--train-query", type=count, default=5)
-    o.add_argument("--fewshot-lr", type=float, default=1e-3)
+    o.add_argument("--fewshot-lr", type=real(0, low_open=True), default=1e-3)
     o.add_argument("--maml-channels", type=count, default=32, help="Conv-4 width of MAML (second-order per-task loop is the costly one)")
     o.add_argument("--maml-meta-batch", type=count, default=8)
-    o.add_argument("--maml-inner-lr", type=float, default=0.4)
-    o.add_argument("--maml-meta-lr", type=float, default=1e-3)
+    o.add_argument("--maml-inner-lr", type=real(0, low_open=True), default=0.4)
+    o.add_argument("--maml-meta-lr", type=real(0, low_open=True), default=1e-3)
     o.add_argument("--maml-inner-steps", type=count, default=1)
     o.add_argument("--maml-test-steps", type=count, default=3)
-    o.add_argument("--recipe-cpu-minutes", type=float, default=14.5, help="recipe: training budget in CPU minutes of the process")
+    o.add_argument("--recipe-cpu-minutes", type=real(0, low_open=True), default=14.5, help="recipe: training budget in CPU minutes of the process")
     o.add_argument("--recipe-way", type=count, default=20, help="recipe: classes per training episode")
     o.add_argument("--recipe-episodes", type=count, default=0, help="recipe: training episodes (0: the CPU budget alone decides)")
     o.add_argument("--recipe-options", default="{}", help='recipe: JSON of ProtoNetRecipe fields, e.g. \'{"n_way": 20, "augment": false}\'')

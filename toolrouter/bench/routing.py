@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -82,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
     )
-    p.add_argument("--cost-weight", type=float, default=50.0, help="lambda in quality - lambda * cost")
+    p.add_argument("--cost-weight", type=real(0), default=50.0, help="lambda in quality - lambda * cost")
     p.add_argument("--feature-dim", type=count, default=256, help="HashingFeaturizer dimension for RouterBench")
     p.add_argument("--passes", type=count, default=1, help="replays of the RouterBench prompts")
     p.add_argument("--no-peers", action="store_true", help="skip Vowpal Wabbit and MABWiser")
@@ -272,8 +271,6 @@ def main(argv: list[str]) -> None:
     unknown = [s for s in args.streams if s not in STREAMS]
     if unknown or not args.streams:
         raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
-    if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
-        raise UsageError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
     # the data is read first, so that a bad RouterBench file stops the run before the timings
     streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)
