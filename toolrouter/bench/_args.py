@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
 from toolrouter._checks import check_real
 
-__all__ = ["UsageError", "count", "int_list", "positive", "real"]
+__all__ = ["UsageError", "count", "int_list", "output_file", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -60,6 +61,18 @@ def real(low: float | None = None, high: float | None = None, *, low_open: bool 
             raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
 
     return parse
+
+
+def output_file(text: str) -> str:
+    """An argparse type for the file a suite writes its figures to when it ends (``--json``): a
+    name in a folder that exists, not a folder, checked before the run, so that a typo does not
+    cost the run's results after its minutes or hours of work."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a file name, got the folder {text!r}")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name!r} in, got {text!r}")
+    return text
 
 
 def int_list(option: str, text: str, expected: str) -> list[int]:

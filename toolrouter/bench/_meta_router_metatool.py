@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, output_file, positive, real
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -101,7 +101,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-ft-cpu-s", type=real(0, low_open=True), default=None,
                        help="training budget of the fine-tuned selector in CPU seconds of its process "
                             "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")
-    group.add_argument("--mt-json", default=None,
+    group.add_argument("--mt-json", type=output_file, default=None,
                        help="also write every seed's figures (per method, scenario and K) to this JSON file")
 
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import count, output_file
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> None:
         help="per-experience learning-rate decay (stage k runs at lr * decay**k), for every strategy and stream "
         "(default: the stream's regime, 0.7 on permuted digits, 1 on split digits)",
     )
-    parser.add_argument("--json", default=None, help="also write every run's result to this JSON file")
+    parser.add_argument("--json", type=output_file, default=None, help="also write every run's result to this JSON file")
     args = parser.parse_args(argv)
     streams = [s.strip() for s in args.streams.split(",") if s.strip()]
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
