@@ -8,7 +8,7 @@ from pathlib import Path
 
 from toolrouter._checks import check_real
 
-__all__ = ["UsageError", "count", "int_list", "output_file", "positive", "real"]
+__all__ = ["UsageError", "count", "count_list", "int_list", "output_file", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -82,3 +82,13 @@ def int_list(option: str, text: str, expected: str) -> list[int]:
         return [int(part) for part in str(text).split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"{option}: expected {expected}, got {text!r}") from None
+
+
+def count_list(option: str, text: str, low: int = 1) -> list[int]:
+    """The whole numbers >= ``low`` of a comma-separated option value (shots, ways), at least one;
+    anything else raises ``UsageError`` naming ``option`` and the value."""
+    expected = f"comma-separated integers >= {low}"
+    values = int_list(option, text, expected)
+    if not values or min(values) < low:
+        raise UsageError(f"{option}: expected {expected}, got {text!r}")
+    return values

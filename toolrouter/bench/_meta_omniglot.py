@@ -36,7 +36,7 @@ ACCURACY_COLUMNS = ["method", "N-way", "K-shot", "accuracy", "+-95%", "reference
 
 
 def _settings(args: argparse.Namespace) -> list[tuple[int, int]]:
-    return [(int(w), int(k)) for w in args.ways.split(",") for k in args.shots.split(",")]
+    return [(w, k) for w in args.ways for k in args.shots]  # lists of counts (bench meta reads them)
 
 
 def _evaluate_settings(name: str, learner: FewShotLearner, args, test) -> list:  # type: ignore[no-untyped-def]
@@ -106,6 +106,14 @@ def _recipe_method(name: str, args, train_rotated, test) -> tuple[list, list]:  
     return [train_row], _evaluate_settings(name, FewShotLearner(result.network), args, test)
 
 
+def _load(paths: list[str], option: str, alphabets: list[str]) -> OmniglotData:
+    """``load_omniglot`` of ``alphabets``; one the data does not have is the option's mistake."""
+    try:
+        return load_omniglot(paths, alphabets=alphabets)
+    except KeyError as exc:
+        raise UsageError(f"{option}: {exc.args[0]}") from None
+
+
 def _limit_classes(data: OmniglotData, n_classes: int) -> OmniglotData:
     if not n_classes:
         return data
@@ -161,11 +169,14 @@ def run(args: argparse.Namespace) -> None:
     paths = args.omniglot.split(",")
     test_alphabets = args.test_alphabets.split(",")
     val_alphabets = [a for a in args.val_alphabets.split(",") if a]
+    both = sorted(set(test_alphabets) & set(val_alphabets))
+    if both:  # options chosen on them would be chosen on the test alphabets
+        raise UsageError(f"--val-alphabets: {both} are also --test-alphabets")
     args.held_out = test_alphabets + val_alphabets
     args.val_rows = []
     with suggest_fetch("omniglot"):
-        test = load_omniglot(paths, alphabets=test_alphabets)
-        args.val_data = load_omniglot(paths, alphabets=val_alphabets) if val_alphabets else None
+        test = _load(paths, "--test-alphabets", alphabets=test_alphabets)
+        args.val_data = _load(paths, "--val-alphabets", alphabets=val_alphabets) if val_alphabets else None
         train = _limit_classes(load_omniglot(paths, exclude_alphabets=args.held_out), args.max_train_classes)
     print(f"Omniglot: train {train.n_classes} classes ({', '.join(train.alphabets)}), test {test.n_classes} classes ({', '.join(test.alphabets)})", flush=True)
     train_rows, rows = [], []

@@ -40,8 +40,7 @@ def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Call
 
 
 def run(args: argparse.Namespace) -> None:
-    shots = [int(s) for s in args.train_shots.split(",")]
-    eval_shots = [int(s) for s in args.eval_shots.split(",")]
+    shots, eval_shots = args.train_shots, args.eval_shots  # lists of counts (bench meta reads them)
     methods = args.sinusoid_methods.split(",")
     for m in methods:
         if m not in ALGORITHMS:

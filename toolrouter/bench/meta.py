@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, positive, real
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -120,6 +120,12 @@ def main(argv: list[str]) -> None:
         raise UsageError(f"--sections: unknown {unknown!r}; choose from {SECTIONS}")
     if args.quick:
         _apply_quick(args)
+    # every section's list options are read here, so that a bad one stops the run before any training
+    for option in ("--train-shots", "--eval-shots", "--ways", "--shots"):
+        name = option[2:].replace("-", "_")
+        setattr(args, name, count_list(option, getattr(args, name)))
+    if args.sinusoid_init not in ("torch", "maml"):
+        raise UsageError(f"--sinusoid-init: expected 'torch' or 'maml', got {args.sinusoid_init!r}")
     torch.set_num_threads(args.threads)
     from toolrouter.bench import _meta_correctness, _meta_omniglot, _meta_sinusoid, _meta_speed
     from toolrouter.bench._report import print_quick_note

@@ -1,0 +1,59 @@
+"""``toolrouter bench meta``: list options and alphabets a run cannot use are refused in one line
+naming the option, before any model trains (they ended in tracebacks, some after the sections
+before them had run)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from toolrouter.cli import app
+
+runner = CliRunner()
+
+
+def refused(argv: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["bench", "meta", *argv])
+    assert result.exit_code == 2, (argv, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0] == f"toolrouter bench meta: {expected}", result.stderr
+
+
+@pytest.mark.parametrize("option", ["--train-shots", "--eval-shots", "--ways", "--shots"])
+@pytest.mark.parametrize("value", ["5,x", "0", ","])
+def test_shots_and_ways_must_be_counts(option: str, value: str) -> None:
+    # "sinusoid" first: the omniglot options were read only when that later section began
+    refused(["--sections", "sinusoid,omniglot", option, value, "--minutes", "0.0001", "--max-steps", "1"],
+            f"{option}: expected comma-separated integers >= 1, got {value!r}")
+
+
+def test_an_unknown_initialisation_is_refused() -> None:
+    refused(["--sections", "sinusoid", "--sinusoid-init", "xavier", "--max-steps", "1"],
+            "--sinusoid-init: expected 'torch' or 'maml', got 'xavier'")
+
+
+@pytest.fixture()
+def omniglot(tmp_path: Path) -> Path:
+    png = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
+    archive = tmp_path / "small.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for alphabet in ("Greek", "Latin", "Korean"):
+            z.write(png, f"root/{alphabet}/character01/0.png")
+    return archive
+
+
+def test_alphabets_the_data_lacks_or_that_overlap_are_refused(omniglot: Path) -> None:
+    common = ["--sections", "omniglot", "--omniglot", str(omniglot), "--max-steps", "1"]
+    result = runner.invoke(app, ["bench", "meta", *common, "--test-alphabets", "Klingon"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.stderr.startswith("toolrouter bench meta: --test-alphabets: alphabets: ['Klingon'] not found"), result.stderr
+    result = runner.invoke(app, ["bench", "meta", *common, "--test-alphabets", "Greek", "--val-alphabets", "Kor"])
+    assert result.exit_code == 2 and result.stderr.startswith("toolrouter bench meta: --val-alphabets: alphabets: ['Kor']")
+    refused([*common, "--test-alphabets", "Greek", "--val-alphabets", "Latin,Greek"],
+            "--val-alphabets: ['Greek'] are also --test-alphabets")
