@@ -394,7 +394,8 @@ def data_fetch(
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None
     except (TypeError, ValueError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="NAMES") from None
+        hint = "--timeout" if str(exc).startswith("timeout_s") else "NAMES"  # the message names fetch's argument
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     for item in report:
         size = _megabytes(item.bytes) if item.bytes else ""
         typer.echo(f"{item.status:8} {item.dataset:12} {item.path} {size}".rstrip())
