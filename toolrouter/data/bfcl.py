@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 
 __all__ = [
@@ -194,7 +194,7 @@ class BfclData:
 
 
 def _lines(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with reading(file), file.open(encoding="utf-8") as fh:
+    with reading(file), file.open(encoding=ENCODING) as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

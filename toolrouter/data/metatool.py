@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 
@@ -145,7 +145,7 @@ def _name_key(name: str) -> str:
 def _read_tools(file: Path) -> dict[str, str]:
     try:
         with reading(file):
-            text = file.read_text(encoding="utf-8")
+            text = file.read_text(encoding=ENCODING)
         pairs = json.loads(text, object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
@@ -202,7 +202,7 @@ def load_metatool(
 
     rows: list[tuple[str, str]] = []
     seen: dict[str, list[str]] = {}  # query -> its distinct tools, in file order
-    with reading(queries_file), queries_file.open(newline="", encoding="utf-8") as fh:
+    with reading(queries_file), queries_file.open(newline="", encoding=ENCODING) as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
         if missing:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 
@@ -87,7 +87,7 @@ def _prompt_text(raw: str) -> str:
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    with reading(path), path.open(newline="", encoding="utf-8") as fh:
+    with reading(path), path.open(newline="", encoding=ENCODING) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
