@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--routerbench",
         type=Path,
-        default=data_dir() / "routerbench",
-        help="folder of the RouterBench CSVs (default: the data cache's; skipped when missing)",
+        default=None,
+        help="folder of the RouterBench CSVs (default: the data cache's, skipped when missing; a folder given must exist)",
     )
     p.add_argument(
         "--skip-incomplete",
@@ -193,8 +193,10 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
     streams = [s for s in streams if s.name in wanted]
     if "routerbench" not in wanted:
         return streams
-    if args.routerbench.is_dir():
-        data = load_routerbench(args.routerbench, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
+    folder = data_dir() / "routerbench" if args.routerbench is None else args.routerbench
+    # a folder named on the command line is read or refused: skipping it would measure something else
+    if folder.is_dir() or args.routerbench is not None:
+        data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
         if args.skip_incomplete:
             console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)
         streams.append(
@@ -202,7 +204,7 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
         )
     else:
         console.print(
-            f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped (toolrouter data fetch routerbench)",
+            f"RouterBench folder {str(folder)!r} not found: replay skipped (toolrouter data fetch routerbench)",
             markup=False,
         )
     return streams

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, positive, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: Recorded calls per second that the PostgreSQL store sustains with 16 routers on one machine.
@@ -286,7 +286,7 @@ def _regret(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: st
 def main(argv: list[str] | None = None) -> None:
     """Run the suite with command-line ``argv`` (see ``--help``)."""
     args = _parser().parse_args(argv)
-    args.routers = [int(x) for x in (args.routers or ("1,4" if args.quick else "1,4,16")).split(",")]
+    args.routers = count_list("--routers", args.routers or ("1,4" if args.quick else "1,4,16"))
     args.duration_s = args.duration_s or (0.5 if args.quick else 5.0)
     args.outcomes = args.outcomes or (20 if args.quick else 200)
     args.steps = args.steps or (60 if args.quick else 400)
