@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, count
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import print_table
 from toolrouter.bench._routing_agents import VowpalAgent, peer_available
@@ -158,6 +158,22 @@ def _vw_methods(world: World, history: list[Outcome], seed: int):
     return {"VW (cold)": vw(False), "VW (history)": vw(True)}
 
 
+SCENARIOS = ("new family", "new tool")
+
+
+def _scenarios(args: argparse.Namespace) -> list[str]:
+    names = [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SCENARIOS]
+    if unknown or not names:  # any other name ran the new-tool scenario under that name
+        raise UsageError(f"--cs-scenarios: {f'unknown {unknown}' if unknown else 'none given'}; choose from {list(SCENARIOS)}")
+    return names
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    _scenarios(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """Both cold-start scenarios, every method, ``args.seeds`` worlds."""
     quick = args.quick
@@ -178,7 +194,7 @@ def run(args: argparse.Namespace) -> None:
         # new tool: the best tool on average is unknown to the history
         mean_u = np.mean([world.request(f, rng)[1] for f in range(n_fam) for _ in range(20)], axis=0)
         newcomer = ids[int(np.argmax(mean_u))]
-        for scenario in [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]:
+        for scenario in _scenarios(args):
             known = ids if scenario == "new family" else [t for t in ids if t != newcomer]
             history = _history(world, featurizer, range(n_fam), per, known, np.random.default_rng(seed))
             models = {}

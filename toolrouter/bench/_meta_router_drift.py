@@ -29,7 +29,7 @@ import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UtilityWeights
 from toolrouter.bench import _meta_router_drift_replay as rp
-from toolrouter.bench._args import count, real
+from toolrouter.bench._args import UsageError, count, real
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.data import DatasetMissingError, load_routerbench, suggest_fetch
@@ -134,6 +134,16 @@ def _calls_to_move(picks: list[str], broken: str) -> float:
     return float("inf")
 
 
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    from toolrouter.policies import POLICIES
+
+    if _names(args.dr_replays, EVALS, "--dr-replays"):
+        _names(args.dr_policies, POLICIES, "--dr-policies")
+        _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")
+        _replay_config(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """The RouterBench replays, then every method on ``args.seeds`` synthetic worlds, with and
     without the break."""
@@ -146,7 +156,7 @@ def _replay_config(args: argparse.Namespace) -> rp.ReplayConfig:
         return rp.ReplayConfig(calls=400, change_at=150, repair_after=100, former=60, window=10, context_dim=32)
     calls, change, repair = args.dr_replay_calls, args.dr_change_at, args.dr_repair_after
     if not 0 < change < change + repair < calls:
-        raise SystemExit(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
+        raise UsageError(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
     return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(200, change))
 
 
@@ -154,7 +164,7 @@ def _names(value: str, known: Any, option: str) -> list[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in names if v not in known]
     if unknown:
-        raise SystemExit(f"{option}: unknown {unknown}; choose from {list(known)}")
+        raise UsageError(f"{option}: unknown {unknown}; choose from {list(known)}")
     return names
 
 

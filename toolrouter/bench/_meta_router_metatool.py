@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, output_file, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, output_file, positive, real
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -370,6 +370,12 @@ def _split(tools: list[str], n_new: int, seed: int) -> tuple[list[str], list[str
     return sorted(set(tools) - set(new)), new
 
 
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    count_list("--mt-shots", args.mt_shots, low=0)
+    _candidates(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """Run the section: choose options on the tuning group, report on the reporting group."""
     with suggest_fetch("metatool"):
@@ -380,7 +386,7 @@ def run(args: argparse.Namespace) -> None:
     name = args.mt_featurizer or ("hashing" if args.quick else "minilm")
     baseline_featurizer = make_featurizer(base_name)
     featurizer = _selector_featurizer(name, base_name, baseline_featurizer, args)
-    shots = [int(k) for k in str(args.mt_shots).split(",") if k.strip()]
+    shots = count_list("--mt-shots", args.mt_shots, low=0)
     seeds = list(range(args.mt_first_seed, args.mt_first_seed + (min(args.seeds, 2) if args.quick else args.seeds)))
     tuning, reporting = data.split_tools(seed=args.mt_group_seed, held_out=0.5, min_queries=2)
 

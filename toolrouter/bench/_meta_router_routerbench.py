@@ -544,6 +544,11 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     return evals, _policies(args), designs
 
 
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    _check(args)
+
+
 def _tune_on(args: argparse.Namespace) -> list[str]:
     names = [e.strip() for e in (args.rb_tune_on or "").split(",") if e.strip()]
     return [] if names == ["none"] else names
