@@ -109,6 +109,9 @@ def main(argv: list[str]) -> None:
     for n in names:
         if n not in ALL_NAMES:
             parser.error(f"--strategies: unknown strategy {n!r}; choose from {ALL_NAMES}")
+    for option, given in (("--streams", streams), ("--strategies", names)):
+        if not given:  # the run would measure nothing and succeed
+            parser.error(f"{option}: none given")
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds and --epochs must be >= 1, got {args.seeds}, {args.epochs}")
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
