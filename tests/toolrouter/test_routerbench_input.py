@@ -39,3 +39,14 @@ def test_a_name_given_twice_is_refused(tmp_path: Path, field: str) -> None:
     given[field] = given[field] * 2  # the file would be read twice, each prompt counted twice
     with pytest.raises(ValueError, match=rf"^{field}: \[.*\] given more than once"):
         load_routerbench(tmp_path, **given)
+
+
+def test_take_refuses_masks_fractions_and_rows_outside(tmp_path: Path) -> None:
+    write(tmp_path, "mbpp_test.csv", ["a,mbpp,p,1,0,0.1,0.2", "b,mbpp,q,0,1,0.3,0.4"])
+    data = load_routerbench(tmp_path, evals=["mbpp"], splits=["test"])
+    assert data.take([1, -2]).sample_ids == ("b", "a") and len(data.take([])) == 0
+    for indices in ([True, False], [0.0, 1.7], [[0, 1]]):  # read as rows [1, 0], [0, 1] and a crash
+        with pytest.raises(ValueError, match=r"^indices: expected a list of row numbers"):
+            data.take(indices)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^indices: \[2, -3\] outside the 2 rows"):
+        data.take([0, 2, -3])

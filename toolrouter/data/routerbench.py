@@ -26,6 +26,7 @@ from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 
 __all__ = ["RouterBenchData", "load_routerbench", "EVALS", "SPLITS"]
 
@@ -63,8 +64,17 @@ class RouterBenchData:
         return self.quality - cost_weight * self.cost
 
     def take(self, indices: Sequence[int] | np.ndarray) -> "RouterBenchData":
-        """The rows at ``indices``, in that order (for shuffled replays and slices)."""
-        idx = np.asarray(indices, dtype=np.intp)
+        """The rows at ``indices``, in that order (for shuffled replays and slices); negative
+        indices count from the end. Indices that are not whole numbers (a boolean mask, floats)
+        or lie outside the rows raise ``ValueError`` naming them."""
+        raw = np.asarray(indices)
+        # a cast would read a mask [True, False] as the rows [1, 0] and 1.7 as row 1
+        if raw.ndim != 1 or (raw.size and raw.dtype.kind not in "iu"):
+            raise ValueError(f"indices: expected a list of row numbers, got {short_repr(indices)}")
+        idx = raw.astype(np.intp)
+        outside = idx[(idx < -len(self)) | (idx >= len(self))]
+        if outside.size:
+            raise ValueError(f"indices: {outside[:5].tolist()} outside the {len(self)} rows")
         return RouterBenchData(
             sample_ids=tuple(self.sample_ids[i] for i in idx),
             eval_names=tuple(self.eval_names[i] for i in idx),
