@@ -118,8 +118,9 @@ class MetaToolData:
         return train, held
 
     def subset(self, tool_names: Iterable[str]) -> "MetaToolData":
-        """Only the named tools and their requests (for example one side of a split)."""
-        names = list(tool_names)
+        """Only the named tools and their requests (for example one side of a split); one name
+        given as a string is that tool (not its letters). An unknown name raises ``KeyError``."""
+        names = [tool_names] if isinstance(tool_names, str) else list(tool_names)
         unknown = [t for t in names if t not in self.tools]
         if unknown:
             raise KeyError(f"tool_names: unknown tools {unknown[:5]!r}")
