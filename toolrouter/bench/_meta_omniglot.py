@@ -114,6 +114,15 @@ def _load(paths: list[str], option: str, alphabets: list[str]) -> OmniglotData:
         raise UsageError(f"{option}: {exc.args[0]}") from None
 
 
+def _fits(data: OmniglotData, n_way: int, k_shot: int, n_query: int, options: str, where: str) -> None:
+    """Whether ``data`` can give ``n_way``-way ``k_shot``-shot episodes with ``n_query`` queries;
+    if not, a ``UsageError`` naming ``options``."""
+    try:
+        EpisodeSampler(data.labels, data.labels, n_way=n_way, k_shot=k_shot, n_query=n_query)
+    except ValueError as exc:
+        raise UsageError(f"{options}: {exc} in {where}") from None
+
+
 def _limit_classes(data: OmniglotData, n_classes: int) -> OmniglotData:
     if not n_classes:
         return data
@@ -179,6 +188,16 @@ def run(args: argparse.Namespace) -> None:
         args.val_data = _load(paths, "--val-alphabets", alphabets=val_alphabets) if val_alphabets else None
         train = _limit_classes(load_omniglot(paths, exclude_alphabets=args.held_out), args.max_train_classes)
     print(f"Omniglot: train {train.n_classes} classes ({', '.join(train.alphabets)}), test {test.n_classes} classes ({', '.join(test.alphabets)})", flush=True)
+    # every kind of episode the run draws must fit its data: found now, not after the training
+    for n_way, k_shot in _settings(args):
+        _fits(test, n_way, k_shot, args.test_query, "--ways, --shots, --test-query", "the test alphabets")
+        if args.val_data is not None:
+            _fits(args.val_data, n_way, k_shot, args.test_query, "--ways, --shots, --test-query", "the validation alphabets")
+    if any(m in METRIC_METHODS for m in methods):
+        _fits(train, args.train_way, args.train_shot, args.train_query, "--train-way, --train-shot, --train-query", "the training alphabets")
+    if any(m in MAML_METHODS for m in methods):
+        for n_way in sorted({w for w, _ in _settings(args)}):
+            _fits(train, n_way, args.train_shot, args.train_query, "--ways, --train-shot, --train-query", "the training alphabets")
     train_rows, rows = [], []
     for m in methods:
         fn = _metric_method if m in METRIC_METHODS else _recipe_method if m == "recipe" else _maml_method
