@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, positive
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import print_table
 from toolrouter.bench._routing_agents import VowpalAgent, peer_available
@@ -38,14 +38,14 @@ from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--cs-calls", type=count, default=50, help="calls scored per new family / new tool (default 50)")
-    group.add_argument("--cs-families", type=count, default=30, help="training families (default 30)")
-    group.add_argument("--cs-new-families", type=count, default=10, help="held-out families (default 10)")
-    group.add_argument("--cs-history", type=count, default=100, help="logged outcomes per training family (default 100)")
-    group.add_argument("--cs-meta-steps", type=count, default=300, help="meta-training steps (default 300)")
-    group.add_argument("--cs-tools", type=count, default=20, help="tools in the world (default 20)")
+    group.add_argument("--cs-calls", type=positive, default=50, help="calls scored per new family / new tool (default 50)")
+    group.add_argument("--cs-families", type=positive, default=30, help="training families (default 30)")
+    group.add_argument("--cs-new-families", type=positive, default=10, help="held-out families (default 10)")
+    group.add_argument("--cs-history", type=positive, default=100, help="logged outcomes per training family (default 100)")
+    group.add_argument("--cs-meta-steps", type=positive, default=300, help="meta-training steps (default 300)")
+    group.add_argument("--cs-tools", type=positive, default=20, help="tools in the world (default 20)")
     group.add_argument("--cs-scenarios", default="new family,new tool", help="comma-separated: 'new family', 'new tool'")
-    group.add_argument("--cs-dim", type=count, default=128, help="hashed text features (default 128)")
+    group.add_argument("--cs-dim", type=positive, default=128, help="hashed text features (default 128)")
 
 
 class _VW:

@@ -29,7 +29,7 @@ import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UtilityWeights
 from toolrouter.bench import _meta_router_drift_replay as rp
-from toolrouter.bench._args import UsageError, count, real
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.data import DatasetMissingError, load_routerbench, suggest_fetch
@@ -70,12 +70,12 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--dr-detectors", default=",".join(REPLAY_DETECTORS), help=f"detectors of the replays, from {list(REPLAY_DETECTORS)}"
     )
-    group.add_argument("--dr-replay-calls", type=count, default=2000, help="calls per replay (default 2000)")
+    group.add_argument("--dr-replay-calls", type=positive, default=2000, help="calls per replay (default 2000)")
     group.add_argument("--dr-change-at", type=count, default=600, help="call at which the change begins (default 600)")
     group.add_argument("--dr-repair-after", type=count, default=400, help="calls a tool stays broken before its repair (default 400)")
-    group.add_argument("--dr-calls", type=count, default=2400, help="calls in the stream, all types (default 2400)")
+    group.add_argument("--dr-calls", type=positive, default=2400, help="calls in the stream, all types (default 2400)")
     group.add_argument("--dr-drop", type=real(0, low_open=True), default=1.0, help="utility lost by the broken tool (default 1.0)")
-    group.add_argument("--dr-meta-steps", type=count, default=300, help="meta-training steps for the reward model")
+    group.add_argument("--dr-meta-steps", type=positive, default=300, help="meta-training steps for the reward model")
 
 
 def _quality(u: float) -> float:

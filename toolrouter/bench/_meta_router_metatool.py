@@ -75,18 +75,18 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="features of the mean-embedding baseline (default: minilm; hashing with --quick)")
     group.add_argument("--mt-hashing-weight", type=real(0), default=0.5,
                        help="weight of the hashed n-grams beside MiniLM (weight 1) in minilm+hashing (default 0.5)")
-    group.add_argument("--mt-hashing-dim", type=count, default=1024, help="hash buckets in minilm+hashing (default 1024)")
+    group.add_argument("--mt-hashing-dim", type=positive, default=1024, help="hash buckets in minilm+hashing (default 1024)")
     group.add_argument("--mt-group-seed", type=count, default=0,
                        help="seed of the split of the tools into the tuning and reporting groups (default 0)")
-    group.add_argument("--mt-tune-seeds", type=count, default=2,
+    group.add_argument("--mt-tune-seeds", type=positive, default=2,
                        help="seeds of the tuning settings (0 to N-1, whatever the reported seeds; default 2)")
     group.add_argument("--mt-candidates", default=CANDIDATES,
                        help=f"options tried on the tuning group, refine_steps:known_tool_weight pairs (default {CANDIDATES})")
-    group.add_argument("--mt-tune-new", type=count, default=25,
+    group.add_argument("--mt-tune-new", type=positive, default=25,
                        help="new tools per tuning setting; the rest of the tuning group are its old tools (default 25)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
-    group.add_argument("--mt-episodes", type=count, default=1500, help="most training episodes (early stopping may end sooner)")
-    group.add_argument("--mt-n-way", type=count, default=64, help="tools per training episode (default 64)")
+    group.add_argument("--mt-episodes", type=positive, default=1500, help="most training episodes (early stopping may end sooner)")
+    group.add_argument("--mt-n-way", type=positive, default=64, help="tools per training episode (default 64)")
     group.add_argument("--mt-adapter", choices=("mlp", "lora"), default="mlp", help="the selector's shared tower")
     group.add_argument("--mt-first-seed", type=count, default=0, help="first seed (seeds run from here, --seeds of them)")
     group.add_argument("--mt-lr", type=real(0, low_open=True), default=None, help="selector learning rate (default: SelectorConfig's)")
@@ -95,9 +95,9 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mt-finetune-lr", type=real(0, low_open=True), default=None, help="learning rate of the fine-tuned layers")
     group.add_argument("--mt-finetune-lora-rank", type=count, default=0,
                        help="LoRA rank on the fine-tuned layers (0: train them in full)")
-    group.add_argument("--mt-ft-n-way", type=count, default=16, help="tools per episode for the fine-tuned selector")
-    group.add_argument("--mt-ft-queries", type=count, default=2, help="query requests per tool per episode, fine-tuned")
-    group.add_argument("--mt-ft-patience", type=count, default=5, help="early-stopping patience (checks), fine-tuned")
+    group.add_argument("--mt-ft-n-way", type=positive, default=16, help="tools per episode for the fine-tuned selector")
+    group.add_argument("--mt-ft-queries", type=positive, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-ft-patience", type=positive, default=5, help="early-stopping patience (checks), fine-tuned")
     group.add_argument("--mt-ft-cpu-s", type=real(0, low_open=True), default=None,
                        help="training budget of the fine-tuned selector in CPU seconds of its process "
                             "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")

@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.bench._aiq import aiq, upper_hull
-from toolrouter.bench._args import UsageError, count, real
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
@@ -133,7 +133,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-folds", type=count, default=1,
         help="with --rb-validate: K-fold cross-validation of train instead of one held-out 30%% (default 1: the hold-out)",
     )
-    group.add_argument("--rb-hash-dim", type=count, default=128, help="dimension of the hashing featurizer")
+    group.add_argument("--rb-hash-dim", type=positive, default=128, help="dimension of the hashing featurizer")
     group.add_argument(
         "--rb-pca", type=count, default=32, help="project features on this many principal axes of train (0: off; default 32)"
     )
@@ -161,7 +161,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--rb-ridge", type=real(0, low_open=True), default=10.0, help="ridge penalty of the supervised reference")
     group.add_argument("--rb-vw-args", default="--epsilon 0.05", help="extra Vowpal Wabbit options")
     group.add_argument("--rb-no-vw", action="store_true", help="skip Vowpal Wabbit")
-    group.add_argument("--rb-limit", type=count, default=None, help="first rows of each file (for tests)")
+    group.add_argument("--rb-limit", type=positive, default=None, help="first rows of each file (for tests)")
     group.add_argument(
         "--skip-incomplete", action="store_true",
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",

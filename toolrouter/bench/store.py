@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", default="throughput,order,staleness,regret", help="comma-separated parts to run")
     p.add_argument("--routers", default=None, help="router processes per throughput run (default 1,4,16; --quick 1,4)")
     p.add_argument("--duration-s", type=real(0, low_open=True), default=None, help="seconds each throughput run routes (default 5; --quick 0.5)")
-    p.add_argument("--outcomes", type=count, default=None, help="outcomes timed for staleness (default 200; --quick 20)")
+    p.add_argument("--outcomes", type=positive, default=None, help="outcomes timed for staleness (default 200; --quick 20)")
     p.add_argument("--steps", type=positive, default=None, help="decisions per router for regret (default 400; --quick 60)")
     p.add_argument("--url", default=None, help="postgresql:// URL on a server to use instead of a throwaway one (makes and drops a database per run)")
     p.add_argument("--seed", type=count, default=0)
