@@ -50,3 +50,11 @@ def test_take_refuses_masks_fractions_and_rows_outside(tmp_path: Path) -> None:
             data.take(indices)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"^indices: \[2, -3\] outside the 2 rows"):
         data.take([0, 2, -3])
+
+
+def test_a_sample_id_that_repeats_in_its_file_is_refused(tmp_path: Path) -> None:
+    # rows pasted twice: each prompt would count twice in a replay
+    rows = ["a,mbpp,p,1,0,0.1,0.2", "b,mbpp,q,0,1,0.3,0.4"]
+    write(tmp_path, "mbpp_test.csv", rows + rows)
+    with pytest.raises(DataError, match=r"mbpp_test.csv: row 4: sample_id 'a' repeats row 2"):
+        load_routerbench(tmp_path, evals=["mbpp"], splits=["test"], skip_incomplete=True)

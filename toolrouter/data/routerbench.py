@@ -144,9 +144,10 @@ def load_routerbench(
     ``limit`` keeps the first rows of each file (for tests). An eval or split that is unknown or
     named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
     it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
-    header names the file; bad rows (more cells than the header names, or a quality or cost cell
-    that is empty, not a number, not finite, or outside quality in [0, 1] / cost >= 0) are collected
-    over every file and listed in one error, each with its file, row and column.
+    header names the file, a sample_id that repeats an earlier row of its file names both rows;
+    bad rows (more cells than the header names, or a quality or cost cell that is empty, not a
+    number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
+    listed in one error, each with its file, row and column.
     ``skip_incomplete=True`` drops those rows instead, logs one ``routerbench_rows_dropped`` event
     per file that had any, and counts them in ``RouterBenchData.dropped_rows``.
     """
@@ -199,6 +200,7 @@ def load_routerbench(
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
             dropped: list[int] = []
+            first_row: dict[str, int] = {}  # sample_id -> the row of this file that holds it
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
                 if not row:
                     continue  # a blank line holds no cells: nothing to load or to report
@@ -219,7 +221,11 @@ def load_routerbench(
                     bad.append(f"{file}: row {r}: " + ", ".join(problems))
                     dropped.append(r)
                     continue
-                ids.append(row[base[0]])
+                sample_id = row[base[0]]
+                if sample_id in first_row:  # rows pasted twice would count each prompt twice
+                    raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats row {first_row[sample_id]}")
+                first_row[sample_id] = r
+                ids.append(sample_id)
                 names.append(row[base[1]])
                 prompts.append(_prompt_text(row[base[2]]))
                 quality.append(np.array([values[i] for i in q_cols]))
