@@ -365,6 +365,8 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
     from toolrouter.data.manifest import DATASETS
 
     root = data_dir(directory)
+    if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         table.add_column(name, justify="right" if name == "size" else "left")

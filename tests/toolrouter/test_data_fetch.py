@@ -649,3 +649,11 @@ def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(tmp_path: Pat
         app, ["data", "fetch", "omniglot", "--dir", str(tmp_path / "cache"), "--timeout", "inf", "--base-url", NOWHERE]
     )
     assert result.exit_code == 2 and "--timeout" in result.output and "expected a finite number > 0" in result.output
+
+
+def test_data_list_refuses_a_data_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every dataset read "missing", as if nothing had been fetched
+    monkeypatch.chdir(tmp_path)  # a short path: the error box does not wrap it
+    Path("data").write_text("not a folder")
+    result = CliRunner().invoke(app, ["data", "list", "--dir", "data"])
+    assert result.exit_code == 2 and "--dir" in result.output and "is a file" in result.output, result.output
