@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from meta.data.nasbench201 import dataset_name, load_nasbench201
+from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
 from toolrouter.bench._args import UsageError, count, int_list, output_file, positive
 from toolrouter.bench._nas_darts import darts_versus_random
@@ -77,7 +77,11 @@ def tabular(args: argparse.Namespace) -> None:
     if unknown or not names:  # none: the run measured nothing and succeeded
         raise UsageError(f"--algorithms: {f'unknown {unknown}' if unknown else 'none given'}; choose from {sorted(ALGORITHMS)}")
     with suggest_fetch("nasbench201"):
-        bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
+        table = load_nasbench201(args.data, dataset=args.dataset)
+    try:
+        bench = NASBench201Benchmark(table)
+    except NASBenchFormatError as exc:  # a partial table: the message names the file
+        raise NASBenchFormatError(f"{args.data}: {exc}") from None
     if budgets[-1] > len(bench.table):  # a search cannot make more distinct queries than there are cells
         raise UsageError(f"--budgets: {budgets[-1]} queries, more than the {len(bench.table)} cells of {str(args.data)!r}")
     dataset = bench.table.dataset
