@@ -106,8 +106,8 @@ def load_omniglot(
             per character.
         alphabets: keep only these alphabets (None: all; a string: that one); a name not found
             raises KeyError.
-        exclude_alphabets: drop these alphabets (a string: that one); a name not found raises
-            KeyError.
+        exclude_alphabets: drop these alphabets (a string: that one); a name not found, or one
+            also in ``alphabets``, is refused.
 
     A missing path raises ``FileNotFoundError``; an image that cannot be read (not a PNG, cut
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
@@ -129,6 +129,9 @@ def load_omniglot(
     # one name given as a string is that name, not its letters
     alphabets = [alphabets] if isinstance(alphabets, str) else alphabets
     exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
+    both = sorted(set(alphabets or ()) & set(exclude_alphabets))
+    if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
+        raise ValueError(f"alphabets and exclude_alphabets both name {both!r}")
     images: dict[tuple[str, str], list[np.ndarray]] = {}
     seen: set[tuple[str, str, str]] = set()
     everywhere: set[str] = set()  # every alphabet of the sources, kept or not

@@ -35,3 +35,9 @@ def test_two_rotations_by_one_angle_are_refused(archive: Path, rotations: tuple[
     # each would be a class of its own, named alike and holding the same images
     with pytest.raises(ValueError, match=r"rotations must name each angle once \(modulo 360\)"):
         load_omniglot(archive, rotations=rotations)
+
+
+def test_an_alphabet_both_kept_and_excluded_is_refused(archive: Path) -> None:
+    # it was excluded, then reported as not found although the data has it
+    with pytest.raises(ValueError, match=r"^alphabets and exclude_alphabets both name \['Greek'\]"):
+        load_omniglot(archive, rotations=(0,), alphabets=["Greek", "Latin"], exclude_alphabets="Greek")
