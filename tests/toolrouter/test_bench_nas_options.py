@@ -1,6 +1,6 @@
-"""``toolrouter bench nas`` and the suites' ``--json`` files: option values a run cannot use are
-refused in one line naming the option, before the run (they ended in tracebacks, ran nothing and
-succeeded, or lost the figures after the run)."""
+"""``toolrouter bench nas``, the suites' ``--json`` files and routing's ``--out`` folder: option
+values a run cannot use are refused in one line naming the option, before the run (they ended in
+tracebacks, ran nothing and succeeded, or lost the figures after the run)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,10 @@ def test_a_json_file_that_cannot_be_written_is_refused_before_the_run(tmp_path: 
     refused([suite, option, str(missing), "--no-such-option"],
             f"argument {option}: no folder {str(missing.parent)!r} to write 'figures.json' in")
     refused([suite, option, str(tmp_path), "--no-such-option"], f"argument {option}: expected a file name, got the folder")
+
+
+def test_a_figures_folder_that_is_a_file_is_refused_before_the_run(tmp_path: Path) -> None:
+    # the PNG of the first stream failed to save after its learning had run
+    file = tmp_path / "figures"
+    file.write_text("")
+    refused(["routing", "--out", str(file), "--no-such-option"], f"argument --out: expected a folder, got the file {str(file)!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from toolrouter._checks import check_real
 
-__all__ = ["UsageError", "count", "count_list", "int_list", "output_file", "positive", "real"]
+__all__ = ["UsageError", "count", "count_list", "int_list", "output_file", "output_folder", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -73,6 +73,15 @@ def output_file(text: str) -> str:
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name!r} in, got {text!r}")
     return text
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type for the folder a suite writes its figures into (made if missing): a path
+    that is a file is refused before the run, not when the first figure is saved after it."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder, got the file {text!r}")
+    return path
 
 
 def int_list(option: str, text: str, expected: str) -> list[int]:

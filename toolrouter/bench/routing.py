@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, real
+from toolrouter.bench._args import UsageError, count, output_folder, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
     p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
-    p.add_argument("--out", type=Path, default=Path("bench_out"), help="folder for the PNG curves")
+    p.add_argument("--out", type=output_folder, default=Path("bench_out"), help="folder for the PNG curves")
     p.add_argument("--seeds", type=count, default=3, help="seeds per learning stream")
     p.add_argument("--tools", type=count, default=50, help="arms in the overhead part")
     p.add_argument("--dim", type=count, default=384, help="context dimension in the overhead part")
