@@ -44,7 +44,8 @@ def omniglot(tmp_path: Path) -> Path:
     archive = tmp_path / "small.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for alphabet in ("Greek", "Latin", "Korean"):
-            z.write(png, f"root/{alphabet}/character01/0.png")
+            for drawer in range(2):
+                z.write(png, f"root/{alphabet}/character01/{drawer}.png")
     return archive
 
 
@@ -60,12 +61,12 @@ def test_alphabets_the_data_lacks_or_that_overlap_are_refused(omniglot: Path) ->
 
 
 def test_episodes_the_data_cannot_give_are_refused_before_training(omniglot: Path) -> None:
-    # one image per character: no 1-shot episode with queries; it failed after the training
+    # two images per character: 1-shot episodes with one query at most; it failed after the training
     common = ["--sections", "omniglot", "--omniglot", str(omniglot), "--test-alphabets", "Greek", "--max-steps", "1",
               "--methods", "protonet", "--channels", "4", "--max-train-classes", "0"]
-    refused([*common, "--ways", "2", "--shots", "1", "--test-query", "1"],
-            "--ways, --shots, --test-query: n_way=2 is more than the 0 classes with at least k_shot + n_query = 2 "
+    refused([*common, "--ways", "2", "--shots", "1", "--test-query", "2"],
+            "--ways, --shots, --test-query: n_way=2 is more than the 0 classes with at least k_shot + n_query = 3 "
             "examples (of 4 classes in all) in the test alphabets")
-    refused([*common, "--ways", "2", "--shots", "1", "--test-query", "0", "--train-way", "9"],
+    refused([*common, "--ways", "2", "--shots", "1", "--test-query", "1", "--train-way", "9"],
             "--train-way, --train-shot, --train-query: n_way=9 is more than the 0 classes with at least k_shot + "
             "n_query = 6 examples (of 8 classes in all) in the training alphabets")
