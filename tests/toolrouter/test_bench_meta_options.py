@@ -70,3 +70,13 @@ def test_episodes_the_data_cannot_give_are_refused_before_training(omniglot: Pat
     refused([*common, "--ways", "2", "--shots", "1", "--test-query", "1", "--train-way", "9"],
             "--train-way, --train-shot, --train-query: n_way=9 is more than the 0 classes with at least k_shot + "
             "n_query = 6 examples (of 8 classes in all) in the training alphabets")
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--sections", "sinusoid,sinusoid", "--max-steps", "1"], "--sections: ['sinusoid'] given more than once"),
+    (["--sections", "sinusoid", "--sinusoid-methods", "maml,maml", "--max-steps", "1"], "--sinusoid-methods: ['maml'] given more than once"),
+    (["--sections", ",", "--max-steps", "1"], "--sections: none given; choose from ['correctness', 'speed', 'sinusoid', 'omniglot']"),
+])
+def test_a_section_or_method_named_twice_or_none_is_refused(argv: list[str], expected: str) -> None:
+    # a repeat trained and printed the same models twice
+    refused(["--minutes", "0.0001", "--train-shots", "5", "--eval-shots", "5", "--test-tasks", "2", *argv], expected)

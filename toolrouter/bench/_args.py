@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from toolrouter._checks import check_real
 
-__all__ = ["UsageError", "count", "count_list", "int_list", "output_file", "output_folder", "positive", "real"]
+__all__ = ["UsageError", "count", "count_list", "int_list", "name_list", "output_file", "output_folder", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -101,3 +101,17 @@ def count_list(option: str, text: str, low: int = 1) -> list[int]:
     if not values or min(values) < low:
         raise UsageError(f"{option}: expected {expected}, got {text!r}")
     return values
+
+
+def name_list(option: str, text: str, known: Sequence[str]) -> list[str]:
+    """The names of a comma-separated option value (sections, methods), in its order: at least
+    one, each from ``known`` and given once (a repeat ran the same work twice), else a
+    ``UsageError`` naming ``option``."""
+    names = [part.strip() for part in str(text).split(",") if part.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(f"{option}: {f'unknown {unknown!r}' if unknown else 'none given'}; choose from {list(known)}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"{option}: {repeated!r} given more than once")
+    return names

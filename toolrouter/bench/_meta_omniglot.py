@@ -24,7 +24,7 @@ from meta.data.omniglot import OmniglotData, load_omniglot
 from meta.few_shot import FewShotLearner
 from meta.maml import MAML, MAMLFirstOrder
 from meta.protonet_recipe import ProtoNetRecipe, train_protonet
-from toolrouter.bench._args import UsageError
+from toolrouter.bench._args import UsageError, name_list
 from toolrouter.bench._meta_common import conv4, mean_ci95, train_for
 from toolrouter.bench._report import print_table
 from toolrouter.data import suggest_fetch
@@ -168,11 +168,7 @@ def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ig
 
 
 def run(args: argparse.Namespace) -> None:
-    methods = args.methods.split(",")
-    known = [*METRIC_METHODS, *MAML_METHODS, "recipe"]
-    for m in methods:
-        if m not in known:
-            raise UsageError(f"--methods: unknown method {m!r}; choose from {sorted(known)}")
+    methods = name_list("--methods", args.methods, sorted([*METRIC_METHODS, *MAML_METHODS, "recipe"]))
     if "recipe" in methods:
         recipe_from_args(args)  # a bad option fails before any training
     paths = args.omniglot.split(",")

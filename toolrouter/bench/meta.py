@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, count_list, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, name_list, positive, real
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -114,10 +114,7 @@ def _apply_quick(args: argparse.Namespace) -> None:
 def main(argv: list[str]) -> None:
     """Run the selected sections and print their tables (terminal and Markdown)."""
     args = build_parser().parse_args(argv)
-    sections = args.sections.split(",")
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        raise UsageError(f"--sections: unknown {unknown!r}; choose from {SECTIONS}")
+    sections = name_list("--sections", args.sections, SECTIONS)
     if args.quick:
         _apply_quick(args)
     # every section's list options are read here, so that a bad one stops the run before any training

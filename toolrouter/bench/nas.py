@@ -29,7 +29,7 @@ import torch
 
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
-from toolrouter.bench._args import UsageError, count, int_list, output_file, positive
+from toolrouter.bench._args import UsageError, count, int_list, name_list, output_file, positive
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
@@ -72,10 +72,7 @@ def tabular(args: argparse.Namespace) -> None:
     budgets = sorted(set(int_list("--budgets", args.budgets, "comma-separated query counts >= 1")))
     if not budgets or budgets[0] < 1:
         raise UsageError(f"--budgets: expected comma-separated query counts >= 1, got {args.budgets!r}")
-    names = [n.strip() for n in args.algorithms.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALGORITHMS]
-    if unknown or not names:  # none: the run measured nothing and succeeded
-        raise UsageError(f"--algorithms: {f'unknown {unknown}' if unknown else 'none given'}; choose from {sorted(ALGORITHMS)}")
+    names = name_list("--algorithms", args.algorithms, sorted(ALGORITHMS))
     with suggest_fetch("nasbench201"):
         table = load_nasbench201(args.data, dataset=args.dataset)
     try:
