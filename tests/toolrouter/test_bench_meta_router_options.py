@@ -33,3 +33,11 @@ def refused(argv: list[str], expected: str) -> None:
 ])
 def test_a_later_sections_bad_option_stops_the_run_before_any_section(argv: list[str], expected: str) -> None:
     refused(argv, expected)
+
+
+@pytest.mark.parametrize(("suite", "sections"), [("meta-router", "drift_state,drift_state"), ("integrations", "overhead,overhead")])
+def test_a_section_named_twice_is_refused(suite: str, sections: str) -> None:
+    # the section ran twice
+    result = runner.invoke(app, ["bench", suite, "--quick", "--sections", sections])
+    assert result.exit_code == 2, result.output
+    assert f"error: --sections: ['{sections.split(',')[0]}'] given more than once" in result.output, result.output

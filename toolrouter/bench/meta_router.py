@@ -27,7 +27,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import positive
+from toolrouter.bench._args import UsageError, name_list, positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -50,12 +50,10 @@ def main(argv: list[str]) -> None:
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
-    if not sections:  # the run would measure nothing and succeed
-        parser.error(f"--sections: none given; choose from {SECTIONS}")
+    try:  # none would measure nothing and succeed; a repeat would run a section twice
+        sections = name_list("--sections", args.sections, SECTIONS)
+    except UsageError as exc:
+        parser.error(str(exc))
     for name in sections:  # a bad option of the last section would otherwise stop the run after the others
         check = getattr(_section(name), "check", None)
         if check is not None:
