@@ -374,6 +374,8 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
     from toolrouter.data.manifest import DATASETS
 
     root = data_dir(directory)
+    if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         table.add_column(name, justify="right" if name == "size" else "left")
@@ -403,7 +405,8 @@ def data_fetch(
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None
     except (TypeError, ValueError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="NAMES") from None
+        hint = "--timeout" if str(exc).startswith("timeout_s") else "NAMES"  # the message names fetch's argument
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     for item in report:
         size = _megabytes(item.bytes) if item.bytes else ""
         typer.echo(f"{item.status:8} {item.dataset:12} {item.path} {size}".rstrip())

@@ -135,7 +135,8 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
     val: list[float] = []
     test: list[float] = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # a byte-order mark (spreadsheet programs write one) would glue itself to the first column's name
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             columns = list(reader.fieldnames or [])
             if not columns:

@@ -102,10 +102,12 @@ def load_omniglot(
     Arguments:
         paths: one or several zip files or folders in the Omniglot layout.
         image_size: side of the square images after resizing.
-        rotations: multiples of 90 degrees; each makes one class per character.
+        rotations: multiples of 90 degrees, each angle once (modulo 360); each makes one class
+            per character.
         alphabets: keep only these alphabets (None: all; a string: that one); a name not found
             raises KeyError.
-        exclude_alphabets: drop these alphabets (a string: that one).
+        exclude_alphabets: drop these alphabets (a string: that one); a name not found, or one
+            also in ``alphabets``, is refused.
 
     A missing path raises ``FileNotFoundError``; an image that cannot be read (not a PNG, cut
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
@@ -121,17 +123,25 @@ def load_omniglot(
         or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in rotations)
     ):
         raise ValueError(f"rotations must be a non-empty list of multiples of 90, got {rotations!r}")
+    angles = [int(r) % 360 for r in rotations]
+    if len(set(angles)) != len(angles):  # two equal angles would make two classes of the same images
+        raise ValueError(f"rotations must name each angle once (modulo 360), got {rotations!r}")
     # one name given as a string is that name, not its letters
     alphabets = [alphabets] if isinstance(alphabets, str) else alphabets
     exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
+    both = sorted(set(alphabets or ()) & set(exclude_alphabets))
+    if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
+        raise ValueError(f"alphabets and exclude_alphabets both name {both!r}")
     images: dict[tuple[str, str], list[np.ndarray]] = {}
     seen: set[tuple[str, str, str]] = set()
+    everywhere: set[str] = set()  # every alphabet of the sources, kept or not
     for raw in paths:
         source = Path(raw)
         if not source.exists():
             raise FileNotFoundError(f"Omniglot path {str(source)!r} does not exist")
         for alphabet, character, fname, where, payload in _entries(source):
             key = (alphabet, character, fname)
+            everywhere.add(alphabet)
             if key in seen or alphabet in exclude_alphabets:
                 continue
             if alphabets is not None and alphabet not in alphabets:
@@ -139,10 +149,11 @@ def load_omniglot(
             seen.add(key)
             images.setdefault((alphabet, character), []).append(_image(payload, where, image_size))
     found = sorted({a for a, _ in images})
-    if alphabets is not None:
-        missing = sorted(set(alphabets) - set(found))
+    # a name not in the data is a typo: an exclusion that drops nothing would pass without a word
+    for field, names, present in (("alphabets", alphabets, found), ("exclude_alphabets", exclude_alphabets, sorted(everywhere))):
+        missing = sorted(set(names or ()) - set(present))
         if missing:
-            raise KeyError(f"alphabets {missing!r} not found in {[str(p) for p in paths]!r}")
+            raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
     if not images:
         raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r}")
     xs, ys, names = [], [], []

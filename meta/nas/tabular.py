@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from meta.data.nasbench201 import NASBench201Table, load_nasbench201
+from meta.data.nasbench201 import NB201_NUM_EDGES, NB201_OPS, NASBench201Table, NASBenchFormatError, load_nasbench201
 from meta.nas.space import Architecture, CellSearchSpace, NB201SpaceConfig
 
 
@@ -13,7 +13,8 @@ class NASBench201Benchmark:
     """Tabular evaluation on NAS-Bench-201 (CIFAR-10): search on validation, report test accuracy.
 
     Calling the benchmark with an architecture of :class:`~meta.nas.space.CellSearchSpace` returns its
-    recorded validation accuracy and counts one query.
+    recorded validation accuracy and counts one query. The table must hold every cell of the space
+    (a search may ask for any of them): a partial one raises ``NASBenchFormatError``.
 
     Example:
         >>> bench = NASBench201Benchmark.from_csv("../shared/data/nasbench201/nb201_cifar10.csv")  # doctest: +SKIP
@@ -22,6 +23,9 @@ class NASBench201Benchmark:
     """
 
     def __init__(self, table: NASBench201Table, space_config: NB201SpaceConfig | None = None) -> None:
+        cells = len(NB201_OPS) ** NB201_NUM_EDGES
+        if len(table) < cells:  # its cells are distinct: fewer means some are missing, and every trial asking for one failed
+            raise NASBenchFormatError(f"table: {len(table)} of the {cells} cells of the space; a tabular benchmark needs every cell")
         self.table = table
         self.space = CellSearchSpace(space_config)
         self.queries = 0

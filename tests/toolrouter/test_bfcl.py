@@ -103,7 +103,8 @@ def test_reads_only_the_categories_asked_for(tmp_path: Path) -> None:
         ("possible_answer/BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "ground_truth": [["cd(folder=x)"], []]}', r"id 'mt_0' turn 0: arguments are not literals"),
         ("possible_answer/BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "ground_truth": [["cd"], []]}', r"id 'mt_0' turn 0: not a function call: 'cd'"),
         ("possible_answer/BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "ground_truth": [[]]}', r"id 'mt_0' has 2 turns and 1 answers"),
-        ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [[], []], "involved_classes": ["NoSuchAPI"]}', r"API set 'NoSuchAPI' has no function documents"),
+        ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [[], []], "involved_classes": ["NoSuchAPI"]}\n'
+         '{"id": "mt_1", "question": [[]], "involved_classes": ["GorillaFileSystem"]}', r"API set 'NoSuchAPI' has no function documents"),
         ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [], "involved_classes": [3]}', r"field 'involved_classes'"),
         ("BFCL_v4_irrelevance.json", '{"id": "i", "question": [], "function": []}\n{"id": "i", "question": [], "function": []}', r"line 2: id 'i' appears twice"),
     ],
@@ -142,3 +143,30 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     (root / "BFCL_v4_multiple.json").write_bytes(b'{"id": "m_0", "question": "caf\xe9"}\n')
     with pytest.raises(DataError, match=r"BFCL_v4_multiple.json: not UTF-8 text \(byte 0xe9"):
         load_bfcl(root)
+
+
+# --- a category file cut short or empty, and no category asked for: refused, not loaded short ---
+@pytest.mark.parametrize(("category", "keep"), [("multi_turn_base", 1), ("multiple", 0), ("parallel_multiple", 0)])
+def test_ground_truth_for_ids_the_category_file_lacks_is_refused(tmp_path: Path, category: str, keep: int) -> None:
+    root = write_bfcl(tmp_path)
+    file = root / f"BFCL_v4_{category}.json"
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    file.write_text("".join(lines[:keep]), encoding="utf-8")  # cut short at a line's end
+    expected = "no entries" if keep == 0 else r"1 id\(s\) of possible_answer/BFCL_v4_multi_turn_base.json have no entry here, first \['mt_1'\]"
+    with pytest.raises(DataError, match=rf"BFCL_v4_{category}.json: {expected}"):
+        load_bfcl(root, categories=[category])
+
+
+def test_an_empty_category_without_answers_is_refused(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    (root / "BFCL_v4_irrelevance.json").write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"BFCL_v4_irrelevance.json: no entries"):
+        load_bfcl(root, categories=["irrelevance"])
+
+
+@pytest.mark.parametrize("categories", [[], (), "multiple"])
+def test_no_category_or_a_bare_string_is_refused(tmp_path: Path, categories: object) -> None:
+    root = write_bfcl(tmp_path)
+    with pytest.raises(ValueError, match=r"^categories: expected a non-empty list from \['multi_turn_base'"):
+        load_bfcl(root, categories=categories)  # type: ignore[arg-type]
+    assert len(load_bfcl(root, categories=iter(["multiple"])).multiple) == 1

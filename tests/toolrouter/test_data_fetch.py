@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import io
 import json
+import math
 import pickle
 import random
 import sys
@@ -633,3 +634,26 @@ def test_a_benchmark_without_its_data_says_how_to_get_it(argv, dataset, missing,
     assert message.endswith(f"; get it with: toolrouter data fetch {dataset}")
     result = runner.invoke(app, ["bench", *argv])  # the command prints it as one line
     assert result.exit_code == 2 and result.stderr.strip() == f"toolrouter bench {argv[0]}: {message}"
+
+
+NOWHERE = "file:///nonexistent-mirror"  # no network: a file URL that does not exist
+
+
+@pytest.mark.parametrize("timeout_s", [math.inf, math.nan, -1.0])
+def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(tmp_path: Path, timeout_s: float) -> None:
+    # an infinite timeout passed the check and failed in the socket (OverflowError) once a download began
+    with pytest.raises(ValueError, match=r"^timeout_s: expected a finite number > 0, got"):
+        fetch(["omniglot"], tmp_path / "cache", timeout_s=timeout_s, base_url=NOWHERE)
+    assert not (tmp_path / "cache").exists()
+    result = CliRunner().invoke(
+        app, ["data", "fetch", "omniglot", "--dir", str(tmp_path / "cache"), "--timeout", "inf", "--base-url", NOWHERE]
+    )
+    assert result.exit_code == 2 and "--timeout" in result.output and "expected a finite number > 0" in result.output
+
+
+def test_data_list_refuses_a_data_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every dataset read "missing", as if nothing had been fetched
+    monkeypatch.chdir(tmp_path)  # a short path: the error box does not wrap it
+    Path("data").write_text("not a folder")
+    result = CliRunner().invoke(app, ["data", "list", "--dir", "data"])
+    assert result.exit_code == 2 and "--dir" in result.output and "is a file" in result.output, result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from toolrouter.bench import UsageError
 from toolrouter.bench import _meta_router_drift as drift
 from toolrouter.bench import _meta_router_drift_replay as rp
 from toolrouter.bench import meta_router
@@ -89,5 +90,5 @@ def test_without_the_data_the_replays_say_so_and_the_section_goes_on(
 
 def test_unknown_replay_options_are_refused() -> None:
     for argv in (["--dr-detectors", "adwin"], ["--dr-policies", "nope"], ["--dr-replays", "gsm8k"]):
-        with pytest.raises(SystemExit):
+        with pytest.raises(UsageError, match=rf"^{argv[0]}: unknown \['{argv[1]}'\]"):
             meta_router.main(["--quick", "--sections", "drift", *argv])

@@ -61,6 +61,12 @@ def test_subset_keeps_only_named_tools(tmp_path: Path):
         sub.subset(["Nope"])
 
 
+def test_subset_of_one_name_given_as_a_string_is_that_tool(tmp_path: Path):
+    # it was read as the tools "M", "a", "i", "l", ... and refused, naming letters
+    sub = load_metatool(write(tmp_path)).subset("MailTool")
+    assert list(sub.tools) == ["MailTool"] and sub.queries == ("Send Bob the report, please",)
+
+
 def _many_tools(n: int = 10) -> MetaToolData:
     tools = {f"t{i}": f"tool number {i}" for i in range(n)}
     rows = [(f"query {j} for t{i}", f"t{i}") for i in range(n) for j in range(i % 3 + 1)]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-__all__ = ["UsageError", "count", "int_list", "positive"]
+from toolrouter._checks import check_real
+
+__all__ = ["UsageError", "count", "count_list", "int_list", "name_list", "output_file", "output_folder", "positive", "real"]
 
 
 class UsageError(ValueError):
@@ -33,6 +37,53 @@ def positive(text: str) -> int:
     return value
 
 
+def real(low: float | None = None, high: float | None = None, *, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type for minutes, rates and weights: a finite number within ``low`` and ``high``
+    (``low`` excluded with ``low_open``), refused in the wording of ``toolrouter._checks.check_real``
+    (argparse puts the option's name in front). NaN and the infinities are refused: a NaN passed
+    every comparison the suites made and ran with it (``min(nan, 0.05)`` is NaN).
+
+    Example:
+        >>> real(0, low_open=True)("0")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: expected a finite number > 0, got '0'
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        try:
+            return check_real("", value, low=low, high=high, low_open=low_open, quote=lambda _: repr(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
+
+    return parse
+
+
+def output_file(text: str) -> str:
+    """An argparse type for the file a suite writes its figures to when it ends (``--json``): a
+    name in a folder that exists, not a folder, checked before the run, so that a typo does not
+    cost the run's results after its minutes or hours of work."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a file name, got the folder {text!r}")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name!r} in, got {text!r}")
+    return text
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type for the folder a suite writes its figures into (made if missing): a path
+    that is a file is refused before the run, not when the first figure is saved after it."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder, got the file {text!r}")
+    return path
+
+
 def int_list(option: str, text: str, expected: str) -> list[int]:
     """The whole numbers of a comma-separated option value, in its order; a part that is not one
     raises ``UsageError``: "``option``: expected ``expected``, got ``text``"."""
@@ -40,3 +91,27 @@ def int_list(option: str, text: str, expected: str) -> list[int]:
         return [int(part) for part in str(text).split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"{option}: expected {expected}, got {text!r}") from None
+
+
+def count_list(option: str, text: str, low: int = 1) -> list[int]:
+    """The whole numbers >= ``low`` of a comma-separated option value (shots, ways), at least one;
+    anything else raises ``UsageError`` naming ``option`` and the value."""
+    expected = f"comma-separated integers >= {low}"
+    values = int_list(option, text, expected)
+    if not values or min(values) < low:
+        raise UsageError(f"{option}: expected {expected}, got {text!r}")
+    return values
+
+
+def name_list(option: str, text: str, known: Sequence[str]) -> list[str]:
+    """The names of a comma-separated option value (sections, methods), in its order: at least
+    one, each from ``known`` and given once (a repeat ran the same work twice), else a
+    ``UsageError`` naming ``option``."""
+    names = [part.strip() for part in str(text).split(",") if part.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(f"{option}: {f'unknown {unknown!r}' if unknown else 'none given'}; choose from {list(known)}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"{option}: {repeated!r} given more than once")
+    return names

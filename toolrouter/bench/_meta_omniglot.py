@@ -24,7 +24,7 @@ from meta.data.omniglot import OmniglotData, load_omniglot
 from meta.few_shot import FewShotLearner
 from meta.maml import MAML, MAMLFirstOrder
 from meta.protonet_recipe import ProtoNetRecipe, train_protonet
-from toolrouter.bench._args import UsageError
+from toolrouter.bench._args import UsageError, name_list
 from toolrouter.bench._meta_common import conv4, mean_ci95, train_for
 from toolrouter.bench._report import print_table
 from toolrouter.data import suggest_fetch
@@ -36,7 +36,7 @@ ACCURACY_COLUMNS = ["method", "N-way", "K-shot", "accuracy", "+-95%", "reference
 
 
 def _settings(args: argparse.Namespace) -> list[tuple[int, int]]:
-    return [(int(w), int(k)) for w in args.ways.split(",") for k in args.shots.split(",")]
+    return [(w, k) for w in args.ways for k in args.shots]  # lists of counts (bench meta reads them)
 
 
 def _evaluate_settings(name: str, learner: FewShotLearner, args, test) -> list:  # type: ignore[no-untyped-def]
@@ -106,6 +106,23 @@ def _recipe_method(name: str, args, train_rotated, test) -> tuple[list, list]:  
     return [train_row], _evaluate_settings(name, FewShotLearner(result.network), args, test)
 
 
+def _load(paths: list[str], option: str, alphabets: list[str]) -> OmniglotData:
+    """``load_omniglot`` of ``alphabets``; one the data does not have is the option's mistake."""
+    try:
+        return load_omniglot(paths, alphabets=alphabets)
+    except KeyError as exc:
+        raise UsageError(f"{option}: {exc.args[0]}") from None
+
+
+def _fits(data: OmniglotData, n_way: int, k_shot: int, n_query: int, options: str, where: str) -> None:
+    """Whether ``data`` can give ``n_way``-way ``k_shot``-shot episodes with ``n_query`` queries;
+    if not, a ``UsageError`` naming ``options``."""
+    try:
+        EpisodeSampler(data.labels, data.labels, n_way=n_way, k_shot=k_shot, n_query=n_query)
+    except ValueError as exc:
+        raise UsageError(f"{options}: {exc} in {where}") from None
+
+
 def _limit_classes(data: OmniglotData, n_classes: int) -> OmniglotData:
     if not n_classes:
         return data
@@ -151,23 +168,32 @@ def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ig
 
 
 def run(args: argparse.Namespace) -> None:
-    methods = args.methods.split(",")
-    known = [*METRIC_METHODS, *MAML_METHODS, "recipe"]
-    for m in methods:
-        if m not in known:
-            raise UsageError(f"--methods: unknown method {m!r}; choose from {sorted(known)}")
+    methods = name_list("--methods", args.methods, sorted([*METRIC_METHODS, *MAML_METHODS, "recipe"]))
     if "recipe" in methods:
         recipe_from_args(args)  # a bad option fails before any training
     paths = args.omniglot.split(",")
     test_alphabets = args.test_alphabets.split(",")
     val_alphabets = [a for a in args.val_alphabets.split(",") if a]
+    both = sorted(set(test_alphabets) & set(val_alphabets))
+    if both:  # options chosen on them would be chosen on the test alphabets
+        raise UsageError(f"--val-alphabets: {both} are also --test-alphabets")
     args.held_out = test_alphabets + val_alphabets
     args.val_rows = []
     with suggest_fetch("omniglot"):
-        test = load_omniglot(paths, alphabets=test_alphabets)
-        args.val_data = load_omniglot(paths, alphabets=val_alphabets) if val_alphabets else None
+        test = _load(paths, "--test-alphabets", alphabets=test_alphabets)
+        args.val_data = _load(paths, "--val-alphabets", alphabets=val_alphabets) if val_alphabets else None
         train = _limit_classes(load_omniglot(paths, exclude_alphabets=args.held_out), args.max_train_classes)
     print(f"Omniglot: train {train.n_classes} classes ({', '.join(train.alphabets)}), test {test.n_classes} classes ({', '.join(test.alphabets)})", flush=True)
+    # every kind of episode the run draws must fit its data: found now, not after the training
+    for n_way, k_shot in _settings(args):
+        _fits(test, n_way, k_shot, args.test_query, "--ways, --shots, --test-query", "the test alphabets")
+        if args.val_data is not None:
+            _fits(args.val_data, n_way, k_shot, args.test_query, "--ways, --shots, --test-query", "the validation alphabets")
+    if any(m in METRIC_METHODS for m in methods):
+        _fits(train, args.train_way, args.train_shot, args.train_query, "--train-way, --train-shot, --train-query", "the training alphabets")
+    if any(m in MAML_METHODS for m in methods):
+        for n_way in sorted({w for w, _ in _settings(args)}):
+            _fits(train, n_way, args.train_shot, args.train_query, "--ways, --train-shot, --train-query", "the training alphabets")
     train_rows, rows = [], []
     for m in methods:
         fn = _metric_method if m in METRIC_METHODS else _recipe_method if m == "recipe" else _maml_method

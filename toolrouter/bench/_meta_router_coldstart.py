@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, positive
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import print_table
 from toolrouter.bench._routing_agents import VowpalAgent, peer_available
@@ -38,14 +38,14 @@ from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--cs-calls", type=count, default=50, help="calls scored per new family / new tool (default 50)")
-    group.add_argument("--cs-families", type=count, default=30, help="training families (default 30)")
-    group.add_argument("--cs-new-families", type=count, default=10, help="held-out families (default 10)")
-    group.add_argument("--cs-history", type=count, default=100, help="logged outcomes per training family (default 100)")
-    group.add_argument("--cs-meta-steps", type=count, default=300, help="meta-training steps (default 300)")
-    group.add_argument("--cs-tools", type=count, default=20, help="tools in the world (default 20)")
+    group.add_argument("--cs-calls", type=positive, default=50, help="calls scored per new family / new tool (default 50)")
+    group.add_argument("--cs-families", type=positive, default=30, help="training families (default 30)")
+    group.add_argument("--cs-new-families", type=positive, default=10, help="held-out families (default 10)")
+    group.add_argument("--cs-history", type=positive, default=100, help="logged outcomes per training family (default 100)")
+    group.add_argument("--cs-meta-steps", type=positive, default=300, help="meta-training steps (default 300)")
+    group.add_argument("--cs-tools", type=positive, default=20, help="tools in the world (default 20)")
     group.add_argument("--cs-scenarios", default="new family,new tool", help="comma-separated: 'new family', 'new tool'")
-    group.add_argument("--cs-dim", type=count, default=128, help="hashed text features (default 128)")
+    group.add_argument("--cs-dim", type=positive, default=128, help="hashed text features (default 128)")
 
 
 class _VW:
@@ -158,6 +158,22 @@ def _vw_methods(world: World, history: list[Outcome], seed: int):
     return {"VW (cold)": vw(False), "VW (history)": vw(True)}
 
 
+SCENARIOS = ("new family", "new tool")
+
+
+def _scenarios(args: argparse.Namespace) -> list[str]:
+    names = [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SCENARIOS]
+    if unknown or not names:  # any other name ran the new-tool scenario under that name
+        raise UsageError(f"--cs-scenarios: {f'unknown {unknown}' if unknown else 'none given'}; choose from {list(SCENARIOS)}")
+    return names
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    _scenarios(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """Both cold-start scenarios, every method, ``args.seeds`` worlds."""
     quick = args.quick
@@ -178,7 +194,7 @@ def run(args: argparse.Namespace) -> None:
         # new tool: the best tool on average is unknown to the history
         mean_u = np.mean([world.request(f, rng)[1] for f in range(n_fam) for _ in range(20)], axis=0)
         newcomer = ids[int(np.argmax(mean_u))]
-        for scenario in [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]:
+        for scenario in _scenarios(args):
             known = ids if scenario == "new family" else [t for t in ids if t != newcomer]
             history = _history(world, featurizer, range(n_fam), per, known, np.random.default_rng(seed))
             models = {}

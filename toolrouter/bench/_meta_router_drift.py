@@ -29,7 +29,7 @@ import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UtilityWeights
 from toolrouter.bench import _meta_router_drift_replay as rp
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.data import DatasetMissingError, load_routerbench, suggest_fetch
@@ -70,12 +70,12 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--dr-detectors", default=",".join(REPLAY_DETECTORS), help=f"detectors of the replays, from {list(REPLAY_DETECTORS)}"
     )
-    group.add_argument("--dr-replay-calls", type=count, default=2000, help="calls per replay (default 2000)")
+    group.add_argument("--dr-replay-calls", type=positive, default=2000, help="calls per replay (default 2000)")
     group.add_argument("--dr-change-at", type=count, default=600, help="call at which the change begins (default 600)")
     group.add_argument("--dr-repair-after", type=count, default=400, help="calls a tool stays broken before its repair (default 400)")
-    group.add_argument("--dr-calls", type=count, default=2400, help="calls in the stream, all types (default 2400)")
-    group.add_argument("--dr-drop", type=float, default=1.0, help="utility lost by the broken tool (default 1.0)")
-    group.add_argument("--dr-meta-steps", type=count, default=300, help="meta-training steps for the reward model")
+    group.add_argument("--dr-calls", type=positive, default=2400, help="calls in the stream, all types (default 2400)")
+    group.add_argument("--dr-drop", type=real(0, low_open=True), default=1.0, help="utility lost by the broken tool (default 1.0)")
+    group.add_argument("--dr-meta-steps", type=positive, default=300, help="meta-training steps for the reward model")
 
 
 def _quality(u: float) -> float:
@@ -134,6 +134,16 @@ def _calls_to_move(picks: list[str], broken: str) -> float:
     return float("inf")
 
 
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    from toolrouter.policies import POLICIES
+
+    if _names(args.dr_replays, EVALS, "--dr-replays"):
+        _names(args.dr_policies, POLICIES, "--dr-policies")
+        _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")
+        _replay_config(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """The RouterBench replays, then every method on ``args.seeds`` synthetic worlds, with and
     without the break."""
@@ -146,7 +156,7 @@ def _replay_config(args: argparse.Namespace) -> rp.ReplayConfig:
         return rp.ReplayConfig(calls=400, change_at=150, repair_after=100, former=60, window=10, context_dim=32)
     calls, change, repair = args.dr_replay_calls, args.dr_change_at, args.dr_repair_after
     if not 0 < change < change + repair < calls:
-        raise SystemExit(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
+        raise UsageError(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
     return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(200, change))
 
 
@@ -154,7 +164,7 @@ def _names(value: str, known: Any, option: str) -> list[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in names if v not in known]
     if unknown:
-        raise SystemExit(f"{option}: unknown {unknown}; choose from {list(known)}")
+        raise UsageError(f"{option}: unknown {unknown}; choose from {list(known)}")
     return names
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.bench._args import count
+from toolrouter.bench._args import positive
 from toolrouter.bench._report import print_table
 from toolrouter.drift import REQUEST_MEMORY
 
@@ -36,10 +36,10 @@ PRIORS: dict[str, float | None] = {"requests judged (request_prior=1)": 1.0, "ra
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--ds-tools", type=count, default=20, help="tools per route (default 20)")
-    group.add_argument("--ds-routes", type=count, default=10, help="routes in the state part (default 10)")
-    group.add_argument("--ds-requests", type=count, default=5000, help="distinct requests per tool (default 5000)")
-    group.add_argument("--ds-calls", type=count, default=20000, help="timed calls in the per-call part (default 20000)")
+    group.add_argument("--ds-tools", type=positive, default=20, help="tools per route (default 20)")
+    group.add_argument("--ds-routes", type=positive, default=10, help="routes in the state part (default 10)")
+    group.add_argument("--ds-requests", type=positive, default=5000, help="distinct requests per tool (default 5000)")
+    group.add_argument("--ds-calls", type=positive, default=20000, help="timed calls in the per-call part (default 20000)")
 
 
 def _router(tools: int, prior: float | None, store: str | None = None, policy: str = "lin_ts") -> ToolMetaLearner:

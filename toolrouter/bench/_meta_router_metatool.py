@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive
+from toolrouter.bench._args import UsageError, count, count_list, output_file, positive, real
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -73,35 +73,35 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        help="the selector's frozen text features (default: minilm; hashing with --quick)")
     group.add_argument("--mt-baseline-featurizer", choices=("minilm", "hashing"), default=None,
                        help="features of the mean-embedding baseline (default: minilm; hashing with --quick)")
-    group.add_argument("--mt-hashing-weight", type=float, default=0.5,
+    group.add_argument("--mt-hashing-weight", type=real(0), default=0.5,
                        help="weight of the hashed n-grams beside MiniLM (weight 1) in minilm+hashing (default 0.5)")
-    group.add_argument("--mt-hashing-dim", type=count, default=1024, help="hash buckets in minilm+hashing (default 1024)")
+    group.add_argument("--mt-hashing-dim", type=positive, default=1024, help="hash buckets in minilm+hashing (default 1024)")
     group.add_argument("--mt-group-seed", type=count, default=0,
                        help="seed of the split of the tools into the tuning and reporting groups (default 0)")
-    group.add_argument("--mt-tune-seeds", type=count, default=2,
+    group.add_argument("--mt-tune-seeds", type=positive, default=2,
                        help="seeds of the tuning settings (0 to N-1, whatever the reported seeds; default 2)")
     group.add_argument("--mt-candidates", default=CANDIDATES,
                        help=f"options tried on the tuning group, refine_steps:known_tool_weight pairs (default {CANDIDATES})")
-    group.add_argument("--mt-tune-new", type=count, default=25,
+    group.add_argument("--mt-tune-new", type=positive, default=25,
                        help="new tools per tuning setting; the rest of the tuning group are its old tools (default 25)")
     group.add_argument("--mt-shots", default="0,1,5,20", help="K values to evaluate (default 0,1,5,20)")
-    group.add_argument("--mt-episodes", type=count, default=1500, help="most training episodes (early stopping may end sooner)")
-    group.add_argument("--mt-n-way", type=count, default=64, help="tools per training episode (default 64)")
+    group.add_argument("--mt-episodes", type=positive, default=1500, help="most training episodes (early stopping may end sooner)")
+    group.add_argument("--mt-n-way", type=positive, default=64, help="tools per training episode (default 64)")
     group.add_argument("--mt-adapter", choices=("mlp", "lora"), default="mlp", help="the selector's shared tower")
     group.add_argument("--mt-first-seed", type=count, default=0, help="first seed (seeds run from here, --seeds of them)")
-    group.add_argument("--mt-lr", type=float, default=None, help="selector learning rate (default: SelectorConfig's)")
+    group.add_argument("--mt-lr", type=real(0, low_open=True), default=None, help="selector learning rate (default: SelectorConfig's)")
     group.add_argument("--mt-finetune-layers", type=count, default=0,
                        help="also report a selector that fine-tunes MiniLM's last L layers (0: no such row)")
-    group.add_argument("--mt-finetune-lr", type=float, default=None, help="learning rate of the fine-tuned layers")
+    group.add_argument("--mt-finetune-lr", type=real(0, low_open=True), default=None, help="learning rate of the fine-tuned layers")
     group.add_argument("--mt-finetune-lora-rank", type=count, default=0,
                        help="LoRA rank on the fine-tuned layers (0: train them in full)")
-    group.add_argument("--mt-ft-n-way", type=count, default=16, help="tools per episode for the fine-tuned selector")
-    group.add_argument("--mt-ft-queries", type=count, default=2, help="query requests per tool per episode, fine-tuned")
-    group.add_argument("--mt-ft-patience", type=count, default=5, help="early-stopping patience (checks), fine-tuned")
-    group.add_argument("--mt-ft-cpu-s", type=float, default=None,
+    group.add_argument("--mt-ft-n-way", type=positive, default=16, help="tools per episode for the fine-tuned selector")
+    group.add_argument("--mt-ft-queries", type=positive, default=2, help="query requests per tool per episode, fine-tuned")
+    group.add_argument("--mt-ft-patience", type=positive, default=5, help="early-stopping patience (checks), fine-tuned")
+    group.add_argument("--mt-ft-cpu-s", type=real(0, low_open=True), default=None,
                        help="training budget of the fine-tuned selector in CPU seconds of its process "
                             "(SelectorConfig.max_fit_cpu_s; 600 = 5 minutes of 2 cores; default: none)")
-    group.add_argument("--mt-json", default=None,
+    group.add_argument("--mt-json", type=output_file, default=None,
                        help="also write every seed's figures (per method, scenario and K) to this JSON file")
 
 
@@ -370,6 +370,12 @@ def _split(tools: list[str], n_new: int, seed: int) -> tuple[list[str], list[str
     return sorted(set(tools) - set(new)), new
 
 
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    count_list("--mt-shots", args.mt_shots, low=0)
+    _candidates(args)
+
+
 def run(args: argparse.Namespace) -> None:
     """Run the section: choose options on the tuning group, report on the reporting group."""
     with suggest_fetch("metatool"):
@@ -380,7 +386,7 @@ def run(args: argparse.Namespace) -> None:
     name = args.mt_featurizer or ("hashing" if args.quick else "minilm")
     baseline_featurizer = make_featurizer(base_name)
     featurizer = _selector_featurizer(name, base_name, baseline_featurizer, args)
-    shots = [int(k) for k in str(args.mt_shots).split(",") if k.strip()]
+    shots = count_list("--mt-shots", args.mt_shots, low=0)
     seeds = list(range(args.mt_first_seed, args.mt_first_seed + (min(args.seeds, 2) if args.quick else args.seeds)))
     tuning, reporting = data.split_tools(seed=args.mt_group_seed, held_out=0.5, min_queries=2)
 

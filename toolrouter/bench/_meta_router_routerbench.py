@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.bench._aiq import aiq, upper_hull
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, positive, real
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
@@ -133,7 +133,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-folds", type=count, default=1,
         help="with --rb-validate: K-fold cross-validation of train instead of one held-out 30%% (default 1: the hold-out)",
     )
-    group.add_argument("--rb-hash-dim", type=count, default=128, help="dimension of the hashing featurizer")
+    group.add_argument("--rb-hash-dim", type=positive, default=128, help="dimension of the hashing featurizer")
     group.add_argument(
         "--rb-pca", type=count, default=32, help="project features on this many principal axes of train (0: off; default 32)"
     )
@@ -142,7 +142,7 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         help="feature scaling, fitted on train (default standardize)",
     )
     group.add_argument(
-        "--rb-context-scale", type=float, default=0.18,
+        "--rb-context-scale", type=real(0, low_open=True), default=0.18,
         help="multiplies the features (not the constant): smaller means a tighter prior on the per-prompt part",
     )
     group.add_argument("--rb-lambdas", type=count, default=25, help="points of the lambda grid (default 25)")
@@ -151,17 +151,17 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "--rb-replay", default="new", choices=("new", "every"),
         help="over the passes, learn only (prompt, model) outcomes not learnt before (default), or every one drawn",
     )
-    group.add_argument("--rb-regularization", type=float, default=None, help="prior precision of the linear policies")
-    group.add_argument("--rb-exploration", type=float, default=None, help="exploration of the policies (default: theirs)")
+    group.add_argument("--rb-regularization", type=real(0, low_open=True), default=None, help="prior precision of the linear policies")
+    group.add_argument("--rb-exploration", type=real(0), default=None, help="exploration of the policies (default: theirs)")
     group.add_argument(
-        "--rb-pessimism", type=float, default=0.0,
+        "--rb-pessimism", type=real(), default=0.0,
         help="on test, score a model by its posterior mean minus this many posterior standard deviations",
     )
     group.add_argument("--rb-knn", type=count, default=10, help="neighbours of the kNN router (default 10)")
-    group.add_argument("--rb-ridge", type=float, default=10.0, help="ridge penalty of the supervised reference")
+    group.add_argument("--rb-ridge", type=real(0, low_open=True), default=10.0, help="ridge penalty of the supervised reference")
     group.add_argument("--rb-vw-args", default="--epsilon 0.05", help="extra Vowpal Wabbit options")
     group.add_argument("--rb-no-vw", action="store_true", help="skip Vowpal Wabbit")
-    group.add_argument("--rb-limit", type=count, default=None, help="first rows of each file (for tests)")
+    group.add_argument("--rb-limit", type=positive, default=None, help="first rows of each file (for tests)")
     group.add_argument(
         "--skip-incomplete", action="store_true",
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
@@ -542,6 +542,11 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
         raise UsageError(f"--rb-folds {args.rb_folds!r} scores folds of train: it needs --rb-validate")
     parse_grid(args.rb_grid)
     return evals, _policies(args), designs
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuse option values the section cannot run with (before any section runs)."""
+    _check(args)
 
 
 def _tune_on(args: argparse.Namespace) -> list[str]:

@@ -11,7 +11,7 @@ import torch
 
 from meta.data.sinusoid import SinusoidTaskSampler
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
-from toolrouter.bench._args import UsageError
+from toolrouter.bench._args import UsageError, name_list
 from toolrouter.bench._meta_common import mean_ci95, sinusoid_mlp, train_for
 from toolrouter.bench._report import print_table
 
@@ -40,12 +40,8 @@ def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Call
 
 
 def run(args: argparse.Namespace) -> None:
-    shots = [int(s) for s in args.train_shots.split(",")]
-    eval_shots = [int(s) for s in args.eval_shots.split(",")]
-    methods = args.sinusoid_methods.split(",")
-    for m in methods:
-        if m not in ALGORITHMS:
-            raise UsageError(f"--sinusoid-methods: unknown method {m!r}; choose from {sorted(ALGORITHMS)}")
+    shots, eval_shots = args.train_shots, args.eval_shots  # lists of counts (bench meta reads them)
+    methods = name_list("--sinusoid-methods", args.sinusoid_methods, sorted(ALGORITHMS))
     seconds = args.minutes * 60.0
     test_sampler = SinusoidTaskSampler(seed=10_000 + args.seed)
     rows, train_rows = [], []

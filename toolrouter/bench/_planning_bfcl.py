@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from toolrouter.bench._args import UsageError
 from toolrouter.bench._report import print_table
@@ -569,9 +570,13 @@ def run(path: str, *, featurizer: str, split: str, seeds: Sequence[int], config:
         raise ValueError(f"split: expected 'tune' or 'report', got {split!r}")
     if not seeds:
         raise ValueError("seeds: at least one is needed")
-    selection_config = StructureConfig.model_validate({**SELECTION_CONFIG, **config})
-    sequence_config = StructureConfig.model_validate({**SEQUENCE_CONFIG, **config})
-    set_config = StructureConfig.model_validate({**SET_CONFIG, **config})
+    try:
+        selection_config, sequence_config, set_config = (
+            StructureConfig.model_validate({**chosen, **config}) for chosen in (SELECTION_CONFIG, SEQUENCE_CONFIG, SET_CONFIG)
+        )
+    except ValidationError as exc:  # a field or value of --structure-config: the user's to fix, in one line
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"--structure-config: {problems}") from None
     data = load_bfcl(path)
     if quick:
         data = BfclData(data.multi_turn[:24], data.multiple[:24], data.parallel_multiple[:24], data.irrelevance[:24],

@@ -23,7 +23,7 @@ import torch
 
 from toolrouter.bench._adapters_models import Variant, block_setup, mlp_setup
 from toolrouter.bench._adapters_timing import paired_samples_s
-from toolrouter.bench._args import count, positive
+from toolrouter.bench._args import UsageError, count, count_list, positive
 from toolrouter.bench._report import NOT_AT_QUICK, print_quick_note, print_table
 
 _VS_PEFT = "lora after peft lora"
@@ -59,6 +59,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         args.repeats = 150
     if args.repeats < 1:
         parser.error(f"--repeats: must be at least 1, got {args.repeats}")
+    args.widths = count_list("--widths", args.widths)
+    if len(args.widths) < 2:  # an input and an output width make the one layer LoRA adapts
+        raise UsageError(f"--widths: expected at least two comma-separated widths (input, ..., output), got {','.join(map(str, args.widths))!r}")
     return args
 
 
@@ -124,7 +127,7 @@ def main(argv: list[str]) -> None:
     args = _parse(argv)
     torch.set_num_threads(args.threads)
     with_peft = not args.no_peft and importlib.util.find_spec("peft") is not None
-    widths = [int(w) for w in args.widths.split(",")]
+    widths = args.widths
     started = time.perf_counter()
     print(
         f"adapters: threads={args.threads} repeats={args.repeats} (interleaved) torch={torch.__version__} "

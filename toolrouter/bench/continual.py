@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import count, output_file
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> None:
         help="per-experience learning-rate decay (stage k runs at lr * decay**k), for every strategy and stream "
         "(default: the stream's regime, 0.7 on permuted digits, 1 on split digits)",
     )
-    parser.add_argument("--json", default=None, help="also write every run's result to this JSON file")
+    parser.add_argument("--json", type=output_file, default=None, help="also write every run's result to this JSON file")
     args = parser.parse_args(argv)
     streams = [s.strip() for s in args.streams.split(",") if s.strip()]
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -109,6 +109,9 @@ def main(argv: list[str]) -> None:
     for n in names:
         if n not in ALL_NAMES:
             parser.error(f"--strategies: unknown strategy {n!r}; choose from {ALL_NAMES}")
+    for option, given in (("--streams", streams), ("--strategies", names)):
+        if not given:  # the run would measure nothing and succeed
+            parser.error(f"{option}: none given")
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds and --epochs must be >= 1, got {args.seeds}, {args.epochs}")
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:

@@ -73,6 +73,10 @@ def main(argv: list[str]) -> None:
     if args.quick:
         data = _quick_data(data)
         args.seeds, args.held_out, args.episodes, args.calls = min(args.seeds, 1), min(args.held_out, 6), 30, 20
+    try:  # before the features and the meta-training that would end on it
+        data.split_tools(seed=0, held_out=args.held_out, min_queries=2)
+    except ValueError as exc:
+        raise UsageError(f"--held-out: {exc}") from None
     featurizer = make_featurizer("hashing" if args.quick else "minilm")
     t0 = time.perf_counter()
     featurizer.transform(list(data.queries) + list(data.tools.values()))  # fill the cache once

@@ -27,7 +27,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, count, name_list
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir
 
@@ -50,10 +50,10 @@ def main(argv: list[str]) -> None:
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown or not sections:
-        parser.error(f"--sections: unknown {unknown or sections}; choose from {SECTIONS}")
+    try:
+        sections = name_list("--sections", args.sections, SECTIONS)
+    except UsageError as exc:
+        parser.error(str(exc))
     for name in ("seeds", "repeats", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")

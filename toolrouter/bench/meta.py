@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, positive
+from toolrouter.bench._args import UsageError, count, count_list, name_list, positive, real
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -37,21 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     p.add_argument("--seed", type=count, default=0)
     p.add_argument("--threads", type=positive, default=1, help="torch intra-op threads")
-    p.add_argument("--max-steps", type=count, default=None, help="cap on training steps per model (on top of time)")
+    p.add_argument("--max-steps", type=positive, default=None, help="cap on training steps per model (on top of time)")
     s = p.add_argument_group("sinusoid")
-    s.add_argument("--minutes", type=float, default=8.0, help="training minutes per sinusoid model")
+    s.add_argument("--minutes", type=real(0, low_open=True), default=8.0, help="training minutes per sinusoid model")
     s.add_argument("--sinusoid-methods", default="maml,metasgd", help="maml,metasgd,fomaml,reptile,mtmaml")
     s.add_argument("--train-shots", default="5,10,20", help="one model per training K (one value: one model evaluated at every --eval-shots)")
     s.add_argument("--eval-shots", default="5,10,20")
-    s.add_argument("--meta-batch", type=count, default=25)
-    s.add_argument("--inner-lr", type=float, default=0.01)
-    s.add_argument("--meta-lr", type=float, default=1e-3)
+    s.add_argument("--meta-batch", type=positive, default=25)
+    s.add_argument("--inner-lr", type=real(0, low_open=True), default=0.01)
+    s.add_argument("--meta-lr", type=real(0, low_open=True), default=1e-3)
     s.add_argument("--sinusoid-init", default="torch", help="MLP initialisation: torch (default) or maml (the paper's code: sd 0.01, zero biases)")
     s.add_argument("--sinusoid-train-query", type=count, default=0, help="query points per sinusoid training task (0: K, as in the MAML paper)")
     s.add_argument("--meta-lr-schedule", default="constant", help="constant, or cosine (annealed to 1/100 over the time budget)")
     s.add_argument("--torch-compile", action="store_true", help="train the sinusoid models with torch_compile=True (vmap path through torch.compile)")
-    s.add_argument("--test-tasks", type=count, default=1000)
-    s.add_argument("--query-points", type=count, default=100)
+    s.add_argument("--test-tasks", type=positive, default=1000)
+    s.add_argument("--query-points", type=positive, default=100)
     o = p.add_argument_group("omniglot")
     o.add_argument(
         "--omniglot",
@@ -61,31 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--test-alphabets", default="Balinese,Early_Aramaic")
     o.add_argument("--val-alphabets", default="", help="alphabets kept out of training, every model also evaluated on them (to choose options on)")
     o.add_argument("--methods", default="protonet,maml,matching", help="protonet,matching,relation,maml,fomaml,recipe")
-    o.add_argument("--omniglot-minutes", type=float, default=12.0, help="training minutes per method (MAML splits it over the ways)")
+    o.add_argument("--omniglot-minutes", type=real(0, low_open=True), default=12.0, help="training minutes per method (MAML splits it over the ways)")
     o.add_argument("--ways", default="5,20")
     o.add_argument("--shots", default="1,5")
-    o.add_argument("--channels", type=count, default=64, help="Conv-4 width of the metric methods")
-    o.add_argument("--train-way", type=count, default=20)
-    o.add_argument("--train-shot", type=count, default=1)
-    o.add_argument("--train-query", type=count, default=5)
-    o.add_argument("--fewshot-lr", type=float, default=1e-3)
-    o.add_argument("--maml-channels", type=count, default=32, help="Conv-4 width of MAML (second-order per-task loop is the costly one)")
-    o.add_argument("--maml-meta-batch", type=count, default=8)
-    o.add_argument("--maml-inner-lr", type=float, default=0.4)
-    o.add_argument("--maml-meta-lr", type=float, default=1e-3)
-    o.add_argument("--maml-inner-steps", type=count, default=1)
+    o.add_argument("--channels", type=positive, default=64, help="Conv-4 width of the metric methods")
+    o.add_argument("--train-way", type=positive, default=20)
+    o.add_argument("--train-shot", type=positive, default=1)
+    o.add_argument("--train-query", type=positive, default=5)
+    o.add_argument("--fewshot-lr", type=real(0, low_open=True), default=1e-3)
+    o.add_argument("--maml-channels", type=positive, default=32, help="Conv-4 width of MAML (second-order per-task loop is the costly one)")
+    o.add_argument("--maml-meta-batch", type=positive, default=8)
+    o.add_argument("--maml-inner-lr", type=real(0, low_open=True), default=0.4)
+    o.add_argument("--maml-meta-lr", type=real(0, low_open=True), default=1e-3)
+    o.add_argument("--maml-inner-steps", type=positive, default=1)
     o.add_argument("--maml-test-steps", type=count, default=3)
-    o.add_argument("--recipe-cpu-minutes", type=float, default=14.5, help="recipe: training budget in CPU minutes of the process")
-    o.add_argument("--recipe-way", type=count, default=20, help="recipe: classes per training episode")
+    o.add_argument("--recipe-cpu-minutes", type=real(0, low_open=True), default=14.5, help="recipe: training budget in CPU minutes of the process")
+    o.add_argument("--recipe-way", type=positive, default=20, help="recipe: classes per training episode")
     o.add_argument("--recipe-episodes", type=count, default=0, help="recipe: training episodes (0: the CPU budget alone decides)")
     o.add_argument("--recipe-options", default="{}", help='recipe: JSON of ProtoNetRecipe fields, e.g. \'{"n_way": 20, "augment": false}\'')
-    o.add_argument("--test-episodes", type=count, default=400)
-    o.add_argument("--test-query", type=count, default=5)
+    o.add_argument("--test-episodes", type=positive, default=400)
+    o.add_argument("--test-query", type=positive, default=5)
     o.add_argument("--max-train-classes", type=count, default=0, help="0: all")
     sp = p.add_argument_group("speed")
-    sp.add_argument("--speed-tasks", type=count, default=32)
-    sp.add_argument("--speed-channels", type=count, default=64)
-    sp.add_argument("--speed-repeats", type=count, default=20)
+    sp.add_argument("--speed-tasks", type=positive, default=32)
+    sp.add_argument("--speed-channels", type=positive, default=64)
+    sp.add_argument("--speed-repeats", type=positive, default=20)
     return p
 
 
@@ -114,12 +114,15 @@ def _apply_quick(args: argparse.Namespace) -> None:
 def main(argv: list[str]) -> None:
     """Run the selected sections and print their tables (terminal and Markdown)."""
     args = build_parser().parse_args(argv)
-    sections = args.sections.split(",")
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        raise UsageError(f"--sections: unknown {unknown!r}; choose from {SECTIONS}")
+    sections = name_list("--sections", args.sections, SECTIONS)
     if args.quick:
         _apply_quick(args)
+    # every section's list options are read here, so that a bad one stops the run before any training
+    for option in ("--train-shots", "--eval-shots", "--ways", "--shots"):
+        name = option[2:].replace("-", "_")
+        setattr(args, name, count_list(option, getattr(args, name)))
+    if args.sinusoid_init not in ("torch", "maml"):
+        raise UsageError(f"--sinusoid-init: expected 'torch' or 'maml', got {args.sinusoid_init!r}")
     torch.set_num_threads(args.threads)
     from toolrouter.bench import _meta_correctness, _meta_omniglot, _meta_sinusoid, _meta_speed
     from toolrouter.bench._report import print_quick_note

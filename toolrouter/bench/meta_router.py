@@ -15,8 +15,9 @@ Sections (``--sections``, comma-separated; all by default):
 * ``routerbench``: RouterBench replay with text context; quality against cost as the cost weight
   sweeps (AIQ), against the single models, their convex hull, the oracle, VW and a kNN router.
 
-Each section lives in a helper module ``toolrouter.bench._meta_router_<section>`` with
-``add_arguments(group)`` and ``run(args)``.
+Each section lives in a module ``toolrouter.bench._meta_router_<section>`` with
+``add_arguments(group)``, ``run(args)`` and, where its options need more than argparse checks,
+``check(args)``: every chosen section's ``check`` runs before the first section does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import positive
+from toolrouter.bench._args import UsageError, name_list, positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -49,12 +50,14 @@ def main(argv: list[str]) -> None:
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
-    if not sections:  # the run would measure nothing and succeed
-        parser.error(f"--sections: none given; choose from {SECTIONS}")
+    try:  # none would measure nothing and succeed; a repeat would run a section twice
+        sections = name_list("--sections", args.sections, SECTIONS)
+    except UsageError as exc:
+        parser.error(str(exc))
+    for name in sections:  # a bad option of the last section would otherwise stop the run after the others
+        check = getattr(_section(name), "check", None)
+        if check is not None:
+            check(args)
     torch.set_num_threads(args.threads)
     for name in sections:
         _section(name).run(args)

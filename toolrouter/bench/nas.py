@@ -27,9 +27,9 @@ from pathlib import Path
 
 import torch
 
-from meta.data.nasbench201 import dataset_name, load_nasbench201
+from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
-from toolrouter.bench._args import count
+from toolrouter.bench._args import UsageError, count, int_list, name_list, output_file, positive
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
@@ -51,11 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="dataset of --data to search (cifar10, cifar100, ImageNet16-120); default: the one its columns name",
     )
-    p.add_argument("--seeds", type=count, default=20, help="seeds per algorithm")
+    p.add_argument("--seeds", type=positive, default=20, help="seeds per algorithm")
     p.add_argument("--seed-offset", type=count, default=0, help="first seed (tuning used other seeds)")
     p.add_argument("--budgets", default="25,50,100,200", help="query budgets to report")
     p.add_argument("--algorithms", default=DEFAULT_ALGORITHMS, help=f"comma list from {sorted(ALGORITHMS)}")
-    p.add_argument("--json", default=None, help="also write every run's trace to this JSON file")
+    p.add_argument("--json", type=output_file, default=None, help="also write every run's trace to this JSON file")
     p.add_argument("--darts", action="store_true", help="also run DARTS on digits")
     p.add_argument("--no-tabular", action="store_true", help="skip the NAS-Bench-201 part")
     return p
@@ -69,13 +69,18 @@ def _cell(values: list[float]) -> str:
 
 
 def tabular(args: argparse.Namespace) -> None:
-    budgets = sorted({int(b) for b in args.budgets.split(",")})
-    names = [n.strip() for n in args.algorithms.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALGORITHMS]
-    if unknown:
-        raise SystemExit(f"--algorithms: unknown {unknown}; choose from {sorted(ALGORITHMS)}")
+    budgets = sorted(set(int_list("--budgets", args.budgets, "comma-separated query counts >= 1")))
+    if not budgets or budgets[0] < 1:
+        raise UsageError(f"--budgets: expected comma-separated query counts >= 1, got {args.budgets!r}")
+    names = name_list("--algorithms", args.algorithms, sorted(ALGORITHMS))
     with suggest_fetch("nasbench201"):
-        bench = NASBench201Benchmark(load_nasbench201(args.data, dataset=args.dataset))
+        table = load_nasbench201(args.data, dataset=args.dataset)
+    try:
+        bench = NASBench201Benchmark(table)
+    except NASBenchFormatError as exc:  # a partial table: the message names the file
+        raise NASBenchFormatError(f"{args.data}: {exc}") from None
+    if budgets[-1] > len(bench.table):  # a search cannot make more distinct queries than there are cells
+        raise UsageError(f"--budgets: {budgets[-1]} queries, more than the {len(bench.table)} cells of {str(args.data)!r}")
     dataset = bench.table.dataset
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
     traces: dict[str, list[Trace]] = {n: [] for n in names}

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from toolrouter.bench._args import count, positive
+from toolrouter.bench._args import count, output_file, positive
 from toolrouter.bench._planning_ecosystem import make_ecosystem, research_task
 from toolrouter.bench._report import median_time_s, print_table
 from toolrouter.errors import BudgetInfeasibleError
@@ -343,7 +343,7 @@ def main(argv: list[str]) -> None:
                       help="report: learn the tune half, measure on the held-apart half; tune: inside the tune half")
     bfcl.add_argument("--seeds", type=positive, default=None, help="orders of the online pass (default 3; 1 with --quick)")
     bfcl.add_argument("--structure-config", default="{}", metavar="JSON", help="StructureConfig fields that override the chosen ones")
-    bfcl.add_argument("--json", default=None, metavar="FILE", help="also write the figures to FILE")
+    bfcl.add_argument("--json", type=output_file, default=None, metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
     try:
         import torch

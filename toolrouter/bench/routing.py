@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count
+from toolrouter.bench._args import UsageError, count, output_folder, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -63,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
     p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
-    p.add_argument("--out", type=Path, default=Path("bench_out"), help="folder for the PNG curves")
+    p.add_argument("--out", type=output_folder, default=Path("bench_out"), help="folder for the PNG curves")
     p.add_argument("--seeds", type=count, default=3, help="seeds per learning stream")
     p.add_argument("--tools", type=count, default=50, help="arms in the overhead part")
     p.add_argument("--dim", type=count, default=384, help="context dimension in the overhead part")
@@ -74,15 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--routerbench",
         type=Path,
-        default=data_dir() / "routerbench",
-        help="folder of the RouterBench CSVs (default: the data cache's; skipped when missing)",
+        default=None,
+        help="folder of the RouterBench CSVs (default: the data cache's, skipped when missing; a folder given must exist)",
     )
     p.add_argument(
         "--skip-incomplete",
         action="store_true",
         help="drop RouterBench rows with a missing, empty or invalid quality or cost (default: refuse the file)",
     )
-    p.add_argument("--cost-weight", type=float, default=50.0, help="lambda in quality - lambda * cost")
+    p.add_argument("--cost-weight", type=real(0), default=50.0, help="lambda in quality - lambda * cost")
     p.add_argument("--feature-dim", type=count, default=256, help="HashingFeaturizer dimension for RouterBench")
     p.add_argument("--passes", type=count, default=1, help="replays of the RouterBench prompts")
     p.add_argument("--no-peers", action="store_true", help="skip Vowpal Wabbit and MABWiser")
@@ -194,8 +193,10 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
     streams = [s for s in streams if s.name in wanted]
     if "routerbench" not in wanted:
         return streams
-    if args.routerbench.is_dir():
-        data = load_routerbench(args.routerbench, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
+    folder = data_dir() / "routerbench" if args.routerbench is None else args.routerbench
+    # a folder named on the command line is read or refused: skipping it would measure something else
+    if folder.is_dir() or args.routerbench is not None:
+        data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
         if args.skip_incomplete:
             console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)
         streams.append(
@@ -203,7 +204,7 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
         )
     else:
         console.print(
-            f"RouterBench folder {str(args.routerbench)!r} not found: replay skipped (toolrouter data fetch routerbench)",
+            f"RouterBench folder {str(folder)!r} not found: replay skipped (toolrouter data fetch routerbench)",
             markup=False,
         )
     return streams
@@ -272,8 +273,6 @@ def main(argv: list[str]) -> None:
     unknown = [s for s in args.streams if s not in STREAMS]
     if unknown or not args.streams:
         raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
-    if not math.isfinite(args.cost_weight) or args.cost_weight < 0:
-        raise UsageError(f"--cost-weight must be a finite number >= 0, got {args.cost_weight!r}")
     # the data is read first, so that a bad RouterBench file stops the run before the timings
     streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)

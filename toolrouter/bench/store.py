@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, positive
+from toolrouter.bench._args import UsageError, count, count_list, positive, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: Recorded calls per second that the PostgreSQL store sustains with 16 routers on one machine.
@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in well under a minute")
     p.add_argument("--parts", default="throughput,order,staleness,regret", help="comma-separated parts to run")
     p.add_argument("--routers", default=None, help="router processes per throughput run (default 1,4,16; --quick 1,4)")
-    p.add_argument("--duration-s", type=float, default=None, help="seconds each throughput run routes (default 5; --quick 0.5)")
-    p.add_argument("--outcomes", type=count, default=None, help="outcomes timed for staleness (default 200; --quick 20)")
+    p.add_argument("--duration-s", type=real(0, low_open=True), default=None, help="seconds each throughput run routes (default 5; --quick 0.5)")
+    p.add_argument("--outcomes", type=positive, default=None, help="outcomes timed for staleness (default 200; --quick 20)")
     p.add_argument("--steps", type=positive, default=None, help="decisions per router for regret (default 400; --quick 60)")
     p.add_argument("--url", default=None, help="postgresql:// URL on a server to use instead of a throwaway one (makes and drops a database per run)")
     p.add_argument("--seed", type=count, default=0)
@@ -286,7 +286,7 @@ def _regret(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: st
 def main(argv: list[str] | None = None) -> None:
     """Run the suite with command-line ``argv`` (see ``--help``)."""
     args = _parser().parse_args(argv)
-    args.routers = [int(x) for x in (args.routers or ("1,4" if args.quick else "1,4,16")).split(",")]
+    args.routers = count_list("--routers", args.routers or ("1,4" if args.quick else "1,4,16"))
     args.duration_s = args.duration_s or (0.5 if args.quick else 5.0)
     args.outcomes = args.outcomes or (20 if args.quick else 200)
     args.steps = args.steps or (60 if args.quick else 400)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from toolrouter.errors import DataError
 
+#: How the loaders decode text: UTF-8, skipping the byte-order mark that spreadsheet programs put
+#: in front of a CSV (kept, it would glue itself to the first column's name).
+ENCODING = "utf-8-sig"
+
 
 @contextmanager
 def reading(file: Path | str, error: type[Exception] = DataError) -> Iterator[None]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 
 __all__ = [
@@ -194,7 +194,7 @@ class BfclData:
 
 
 def _lines(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with reading(file), file.open(encoding="utf-8") as fh:
+    with reading(file), file.open(encoding=ENCODING) as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -288,6 +288,7 @@ def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
         if not isinstance(excluded, list) or not isinstance(config, dict):
             raise DataError(f"{file}: line {line_no}: excluded_function must be a list and initial_config an object")
         out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(map(str, excluded))))
+    _check_complete(file, seen, answers)
     return tuple(out)
 
 
@@ -319,20 +320,37 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
                 ((name, arguments),) = call.items()
                 answer.append((name, arguments))
         out.append(SingleTurn(key, request, docs, tuple(answer)))
+    _check_complete(file, seen, answers)
     return tuple(out)
+
+
+def _check_complete(file: Path, ids: set[str], answers: Mapping[str, Any]) -> None:
+    """A category file with no entry, or ground truth for ids it does not hold, is cut short (or
+    not the file its answers belong to): its entries would be lost without a word."""
+    if not ids:
+        raise DataError(f"{file}: no entries")
+    orphans = [key for key in answers if key not in ids]
+    if orphans:
+        raise DataError(
+            f"{file}: {len(orphans)} id(s) of possible_answer/{file.name} have no entry here, "
+            f"first {orphans[:3]!r} (a file cut short?)"
+        )
 
 
 def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> BfclData:
     """Read ``categories`` of BFCL v4 from the folder ``path`` (see the module's docstring).
 
-    Raises ``FileNotFoundError`` naming a missing folder or file, ``ValueError`` for a category
-    this loader does not know, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming
-    the file, the line or id, and the field for a malformed entry.
+    Raises ``FileNotFoundError`` naming a missing folder or file, ``ValueError`` for no category
+    or one this loader does not know, and :class:`~toolrouter.errors.DataError` (a ``ValueError``)
+    naming the file, the line or id, and the field for a malformed entry, a category file with no
+    entry, or ground truth for ids the category file lacks (a file cut short).
     """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no BFCL folder at {str(root)!r}")
-    wanted = list(dict.fromkeys(categories))
+    wanted = [] if isinstance(categories, str) else list(dict.fromkeys(categories))
+    if not wanted:
+        raise ValueError(f"categories: expected a non-empty list from {list(BFCL_CATEGORIES)}, got {categories!r}")
     unknown = [c for c in wanted if c not in BFCL_CATEGORIES]
     if unknown:
         raise ValueError(f"categories: unknown {unknown!r}; this loader reads {list(BFCL_CATEGORIES)}")

@@ -36,6 +36,7 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Literal
 
+from toolrouter._checks import check_real
 from toolrouter.data.convert import UpstreamFormatError
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
@@ -305,8 +306,8 @@ def fetch(
     unknown = [n for n in names or () if n not in datasets]
     if unknown:
         raise ValueError(f"names: unknown dataset(s) {unknown}; choose from {sorted(datasets)}")
-    if not timeout_s > 0:
-        raise ValueError(f"timeout_s: must be a positive number of seconds, got {timeout_s!r}")
+    # infinite is no timeout the socket takes (an OverflowError once a download starts)
+    timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True)
     chosen = [datasets[n] for n in dict.fromkeys(names)] if names else list(datasets.values())
     unpinned = [d.name for d in chosen if d.revision is None]
     if names and unpinned:

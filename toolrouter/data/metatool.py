@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 
@@ -118,8 +118,9 @@ class MetaToolData:
         return train, held
 
     def subset(self, tool_names: Iterable[str]) -> "MetaToolData":
-        """Only the named tools and their requests (for example one side of a split)."""
-        names = list(tool_names)
+        """Only the named tools and their requests (for example one side of a split); one name
+        given as a string is that tool (not its letters). An unknown name raises ``KeyError``."""
+        names = [tool_names] if isinstance(tool_names, str) else list(tool_names)
         unknown = [t for t in names if t not in self.tools]
         if unknown:
             raise KeyError(f"tool_names: unknown tools {unknown[:5]!r}")
@@ -145,7 +146,7 @@ def _name_key(name: str) -> str:
 def _read_tools(file: Path) -> dict[str, str]:
     try:
         with reading(file):
-            text = file.read_text(encoding="utf-8")
+            text = file.read_text(encoding=ENCODING)
         pairs = json.loads(text, object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
@@ -202,7 +203,7 @@ def load_metatool(
 
     rows: list[tuple[str, str]] = []
     seen: dict[str, list[str]] = {}  # query -> its distinct tools, in file order
-    with reading(queries_file), queries_file.open(newline="", encoding="utf-8") as fh:
+    with reading(queries_file), queries_file.open(newline="", encoding=ENCODING) as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
         if missing:

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import reading
+from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 
 __all__ = ["RouterBenchData", "load_routerbench", "EVALS", "SPLITS"]
 
@@ -63,8 +64,17 @@ class RouterBenchData:
         return self.quality - cost_weight * self.cost
 
     def take(self, indices: Sequence[int] | np.ndarray) -> "RouterBenchData":
-        """The rows at ``indices``, in that order (for shuffled replays and slices)."""
-        idx = np.asarray(indices, dtype=np.intp)
+        """The rows at ``indices``, in that order (for shuffled replays and slices); negative
+        indices count from the end. Indices that are not whole numbers (a boolean mask, floats)
+        or lie outside the rows raise ``ValueError`` naming them."""
+        raw = np.asarray(indices)
+        # a cast would read a mask [True, False] as the rows [1, 0] and 1.7 as row 1
+        if raw.ndim != 1 or (raw.size and raw.dtype.kind not in "iu"):
+            raise ValueError(f"indices: expected a list of row numbers, got {short_repr(indices)}")
+        idx = raw.astype(np.intp)
+        outside = idx[(idx < -len(self)) | (idx >= len(self))]
+        if outside.size:
+            raise ValueError(f"indices: {outside[:5].tolist()} outside the {len(self)} rows")
         return RouterBenchData(
             sample_ids=tuple(self.sample_ids[i] for i in idx),
             eval_names=tuple(self.eval_names[i] for i in idx),
@@ -87,7 +97,7 @@ def _prompt_text(raw: str) -> str:
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    with reading(path), path.open(newline="", encoding="utf-8") as fh:
+    with reading(path), path.open(newline="", encoding=ENCODING) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
@@ -116,7 +126,7 @@ def _bad_rows_error(bad: list[str]) -> DataError:
     shown = "; ".join(bad[:MAX_LISTED])
     more = f"; and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
     return DataError(
-        f"{len(bad)} RouterBench row(s) with a missing, empty or invalid quality or cost: {shown}{more} "
+        f"{len(bad)} RouterBench row(s) with too many cells or a missing, empty or invalid quality or cost: {shown}{more} "
         "(skip_incomplete=True, or --skip-incomplete on a bench, drops such rows)"
     )
 
@@ -131,23 +141,33 @@ def load_routerbench(
 ) -> RouterBenchData:
     """Load ``<eval>_<split>.csv`` files from the folder ``path``, concatenated in the order given.
 
-    ``limit`` keeps the first rows of each file (for tests). A missing folder or file raises
-    ``FileNotFoundError`` naming it. A malformed file raises :class:`~toolrouter.errors.DataError`
-    (a ``ValueError``): a bad header names the file; bad rows (a quality or cost cell that is empty,
-    not a number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every
-    file and listed in one error, each with its file, row and column. ``skip_incomplete=True`` drops
-    those rows instead, logs one ``routerbench_rows_dropped`` event per file that had any, and
-    counts them in ``RouterBenchData.dropped_rows``.
+    ``limit`` keeps the first rows of each file (for tests). An eval or split that is unknown or
+    named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
+    it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
+    header names the file, a sample_id that repeats an earlier row of its file names both rows;
+    bad rows (more cells than the header names, or a quality or cost cell that is empty, not a
+    number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
+    listed in one error, each with its file, row and column.
+    ``skip_incomplete=True`` drops those rows instead, logs one ``routerbench_rows_dropped`` event
+    per file that had any, and counts them in ``RouterBenchData.dropped_rows``.
     """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no RouterBench folder at {str(root)!r}")
+    chosen: dict[str, list[str]] = {}
     for name, given, known in (("evals", evals, EVALS), ("splits", splits, SPLITS)):
-        if isinstance(given, str) or not given:
+        # a list once: a generator would be spent by these checks before the files are read
+        names = [] if isinstance(given, str) else list(given)
+        if not names:
             raise ValueError(f"{name}: expected a non-empty list from {list(known)}, got {given!r}")
-        unknown = [g for g in given if g not in known]
+        unknown = [g for g in names if g not in known]
         if unknown:
             raise ValueError(f"{name}: unknown {unknown!r}; choose from {list(known)}")
+        repeated = sorted({g for g in names if names.count(g) > 1})
+        if repeated:  # a file read twice would count each of its prompts twice
+            raise ValueError(f"{name}: {repeated!r} given more than once, in {names!r}")
+        chosen[name] = names
+    evals, splits = chosen["evals"], chosen["splits"]
     limit = None if limit is None else check_count("limit", limit, low=1)
 
     models: tuple[str, ...] | None = None
@@ -180,11 +200,14 @@ def load_routerbench(
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
             dropped: list[int] = []
+            first_row: dict[str, int] = {}  # sample_id -> the row of this file that holds it
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
                 if not row:
                     continue  # a blank line holds no cells: nothing to load or to report
                 values: dict[int, float] = {}
                 problems: list[str] = []
+                if len(row) > len(header):  # an unquoted comma, most likely: the cells no longer line up
+                    problems.append(f"{len(row)} cells, the header names {len(header)}")
                 for i in (*base, *q_cols, *c_cols):
                     if i >= len(row):
                         problems.append(f"{header[i]}: missing (the row has {len(row)} of {len(header)} cells)")
@@ -198,7 +221,11 @@ def load_routerbench(
                     bad.append(f"{file}: row {r}: " + ", ".join(problems))
                     dropped.append(r)
                     continue
-                ids.append(row[base[0]])
+                sample_id = row[base[0]]
+                if sample_id in first_row:  # rows pasted twice would count each prompt twice
+                    raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats row {first_row[sample_id]}")
+                first_row[sample_id] = r
+                ids.append(sample_id)
                 names.append(row[base[1]])
                 prompts.append(_prompt_text(row[base[2]]))
                 quality.append(np.array([values[i] for i in q_cols]))

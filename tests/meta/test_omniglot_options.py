@@ -1,0 +1,43 @@
+"""Omniglot options that named nothing or the same thing twice: an excluded alphabet the data does
+not have, and two rotations by the same angle."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from meta.data.omniglot import load_omniglot
+
+
+@pytest.fixture()
+def archive(tmp_path: Path) -> Path:
+    png = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for alphabet in ("Greek", "Latin"):
+            z.write(png, f"root/{alphabet}/character01/0.png")
+    return path
+
+
+def test_an_excluded_alphabet_that_is_not_in_the_data_is_refused(archive: Path) -> None:
+    with pytest.raises(KeyError, match=r"exclude_alphabets: \['Grek'\] not found in .*its alphabets: \['Greek', 'Latin'\]"):
+        load_omniglot(archive, rotations=(0,), exclude_alphabets=["Grek"])
+    assert load_omniglot(archive, rotations=(0,), exclude_alphabets=["Greek"]).alphabets == ["Latin"]
+
+
+@pytest.mark.parametrize("rotations", [(0, 360), (90, -270), (180, 180)])
+def test_two_rotations_by_one_angle_are_refused(archive: Path, rotations: tuple[int, ...]) -> None:
+    # each would be a class of its own, named alike and holding the same images
+    with pytest.raises(ValueError, match=r"rotations must name each angle once \(modulo 360\)"):
+        load_omniglot(archive, rotations=rotations)
+
+
+def test_an_alphabet_both_kept_and_excluded_is_refused(archive: Path) -> None:
+    # it was excluded, then reported as not found although the data has it
+    with pytest.raises(ValueError, match=r"^alphabets and exclude_alphabets both name \['Greek'\]"):
+        load_omniglot(archive, rotations=(0,), alphabets=["Greek", "Latin"], exclude_alphabets="Greek")

@@ -1,0 +1,36 @@
+"""Counts that a run cannot do with zero of (batch sizes, widths, steps, tasks, calls, tools) are
+refused in one line naming the option: 0 ended in a library's traceback (some after other sections
+had run), was taken for the default (``--outcomes``, ``--max-steps`` of the recipe), or ran and
+timed nothing."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from toolrouter.cli import app
+
+runner = CliRunner()
+
+OPTIONS = [
+    ("meta", name) for name in (
+        "--max-steps", "--meta-batch", "--test-tasks", "--query-points", "--channels", "--train-way", "--train-shot",
+        "--train-query", "--maml-channels", "--maml-meta-batch", "--maml-inner-steps", "--recipe-way",
+        "--test-episodes", "--test-query", "--speed-tasks", "--speed-channels", "--speed-repeats",
+    )
+] + [
+    ("meta-router", name) for name in (
+        "--cs-calls", "--cs-families", "--cs-new-families", "--cs-history", "--cs-meta-steps", "--cs-tools", "--cs-dim",
+        "--ds-tools", "--ds-routes", "--ds-requests", "--ds-calls", "--dr-replay-calls", "--dr-calls", "--dr-meta-steps",
+        "--mt-hashing-dim", "--mt-tune-seeds", "--mt-tune-new", "--mt-episodes", "--mt-n-way", "--mt-ft-n-way",
+        "--mt-ft-queries", "--mt-ft-patience", "--rb-hash-dim", "--rb-limit",
+    )
+] + [("store", "--outcomes")]
+
+
+@pytest.mark.parametrize(("suite", "option"), OPTIONS)
+def test_zero_is_refused_naming_the_option(suite: str, option: str) -> None:
+    # the unknown option after it stops a suite that took the value before it runs anything
+    result = runner.invoke(app, ["bench", suite, option, "0", "--no-such-option"])
+    assert result.exit_code == 2, (suite, option, result.output)
+    assert f"argument {option}: expected an integer >= 1, got '0'" in result.output, result.output
