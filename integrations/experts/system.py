@@ -1,12 +1,15 @@
 """``ExpertSystem``: several experts as tools of one router, each input sent to the expert that
 serves it best.
 
-Every expert is registered as a tool of a ``toolrouter.ToolMetaLearner`` whose capability is its
-modality (``"text"``, ``"image"``); an input's task name is the router's task type. So a request is
-routed by what it is (text or image) and by the task it belongs to, and the router learns from
-each outcome which expert to call first for that task, cost and latency included: for example a
-cheap expert and an expensive one for the same task, the expensive one called only while the cheap
-one is not good enough. With ``expected=`` (the right answer, when the caller knows it) a wrong
+Every expert is registered as a tool of a ``toolrouter.ToolMetaLearner`` whose capabilities are its
+modality (``"text"``, ``"image"``: a request with its own support set, which any expert of the
+modality can serve) and, checked at each request, one per task it has learned (``"text:intent"``),
+however it learned it (``ExpertSystem.adapt``, or ``expert.adapt`` directly); an input's task name
+is the router's task type. So a request is routed by what it is (text or image) and by the task
+it belongs to, only among the experts that have learned that task (one that has not is never
+asked, nor taught that it fails), and the router learns from each outcome which expert to call
+first for that task, cost and latency included: for example a cheap expert and an expensive one
+for the same task, the expensive one called only while the cheap one is not good enough. With ``expected=`` (the right answer, when the caller knows it) a wrong
 answer is a failed attempt and the next expert is tried; without it, an answer counts as a success
 with the expert's confidence as its quality.
 
@@ -156,16 +159,23 @@ class ExpertSystem:
                 expected: Label | None = None) -> SystemResult:
         """Send ``input`` to the expert the router picks for its modality and ``task``, falling back
         to the next on failure (with ``expected``, a wrong label is a failure); every attempt
-        teaches the router. An input, support set or ``expected`` that no expert can take raises
-        ``ExpertInputError`` naming it, and nothing is called or learned."""
+        teaches the router. Only the experts that have learned ``task`` are candidates (with
+        ``support``, every expert of the modality). An input, support set or ``expected`` that no
+        expert can take, or a task no expert has learned, raises ``ExpertInputError`` naming it,
+        and nothing is called or learned."""
         import time
 
         t0 = time.perf_counter()
         modality = modality_of(input)
-        names = self._serving(modality)
+        serving = names = self._serving(modality)
+        if support is None:
+            learned = [n for n in names if task in self.experts[n].tasks]
+            if not learned:
+                known = {n: self.experts[n].tasks for n in names}
+                raise ExpertInputError(f"task: no {modality} expert has learned {task!r} (experts and their tasks: {known}); "
+                                       f"adapt(..., task={task!r}) first or pass support=")
+            names = learned
         self._check_request(names, input, support, support_labels)
-        if support is None and not any(task in self.experts[n].tasks for n in names):
-            raise ExpertInputError(f"task: no {modality} expert has learned {task!r}; adapt(..., task={task!r}) first or pass support=")
         if expected is not None:
             expected = _check_label(expected, "expected")
             # an answer no expert can give would fail them all, and teach the router that they fail
@@ -173,17 +183,33 @@ class ExpertSystem:
                 where, labels = "the support set", list(normalize_support(support, support_labels, "support"))
             else:
                 where = f"task {task!r}"
-                learned = [self.experts[n].task(task) for n in names if task in self.experts[n].tasks]
-                labels = list(dict.fromkeys(label for state in learned for label in state.labels))
+                states = [self.experts[n].task(task) for n in names]
+                labels = list(dict.fromkeys(label for state in states for label in state.labels))
             if expected not in labels:
                 raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
-                              required_capabilities=[modality], context=input if modality == "text" else None)
+                              required_capabilities=[modality if support is not None else f"{modality}:{task}"],
+                              context=input if modality == "text" else None)
+        # also the step's name (as the router strips it): a learned task's route and a support set's never meet
+        capability = profile.required_capabilities[0]
+        if support is None:
+            self._register_task(serving, task, capability)
         execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), executor=self._executor)
-        output = execution.outputs.get(modality)
+        output = execution.outputs.get(capability)
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
         return SystemResult(winner, output, execution.plan, tuple(execution.run.attempts), time.perf_counter() - t0)
+
+    def _register_task(self, names: list[str], task: str, capability: str) -> None:
+        """Have the tools of the experts ``names`` serve ``capability`` (task ``task``) exactly when
+        the expert has learned the task now: an expert taught (or made to forget) it directly,
+        outside ``adapt``, joins (or leaves) its route before the router plans."""
+        tools = self.router.tools
+        for name in names:
+            profile, learned = tools.get(name), task in self.experts[name].tasks
+            if profile is not None and profile.serves(capability) != learned:
+                capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
+                self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
 
     def _check_request(self, names: list[str], input: Any, support: Any, support_labels: Any) -> None:
         """Raise the first expert's error when no expert of ``names`` takes the input (and the

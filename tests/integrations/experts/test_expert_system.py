@@ -143,3 +143,29 @@ def test_a_refused_relearning_keeps_the_task_every_expert_had() -> None:
         system.adapt({"yes": ["yes", "sure thing, please do"], "no": ["no"]}, task="answer", replace=True)
     assert first.task("answer") is before and second.tasks == ["answer"]
     assert system.process("sure", task="answer").label == "yes"
+
+
+def test_only_the_experts_that_learned_the_task_are_asked_however_they_learned_it() -> None:
+    system = ExpertSystem(seed=0)
+    knows, other = language(), language()
+    system.add_expert("knows", knows, cost_per_use=0.5)
+    system.add_expert("other", other, cost_per_use=0.0)  # cheaper: the router would try it first
+    knows.adapt(INTENTS, task="intent")  # taught directly, not through system.adapt
+    other.adapt({"yes": ["sure"], "no": ["nope"]}, task="answer")
+    other.adapt({"yes": ["sure"], "no": ["nope"]}, task="bad\x00name")  # a name the router cannot take: no matter here
+    for text, label in STREAM:
+        out = system.process(text, task="intent")
+        assert [a.tool_id for a in out.attempts] == ["knows"] and out.label == label
+        assert out.plan.steps[0].ranked_tool_ids == ("knows",)
+    stats = system.router.tool_statistics(task_type="intent")
+    assert stats["knows"].calls == len(STREAM) and stats["other"].calls == 0
+    other.adapt(INTENTS, task="intent")  # learned later: it joins the task's candidates
+    seen = {system.process(text, task="intent").expert for text, _ in STREAM * 3}
+    assert "other" in seen
+    knows.remove_task("intent")
+    other.remove_task("intent")
+    with pytest.raises(ExpertInputError, match=r"task: no text expert has learned 'intent' \(experts and their tasks: "
+                                               r"\{'knows': \[\], 'other': \['answer', 'bad\\x00name'\]\}\)"):
+        system.process("rain?", task="intent")
+    # a support set of the call's own: any expert of the modality serves it
+    assert system.process("rain?", task="intent", support={"weather": ["rain"], "maps": ["route"]}).label == "weather"
