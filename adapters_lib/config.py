@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 __all__ = ["AdapterType", "AdapterConfig", "Placement", "Activation"]
@@ -96,7 +98,7 @@ class AdapterConfig(BaseModel):
     lora_r: int = Field(default=8, gt=0, description="LoRA rank r.")
     lora_alpha: float = Field(default=16.0, gt=0, description="LoRA alpha; the update is scaled by alpha / r.")
     use_rslora: bool = Field(
-        default=False, description="Scale LoRA by alpha / sqrt(r) (rank-stabilised LoRA) instead of alpha / r."
+        default=False, strict=True, description="Scale LoRA by alpha / sqrt(r) (rank-stabilised LoRA) instead of alpha / r."
     )
     dropout: float = Field(
         default=0.0, ge=0.0, lt=1.0, description="Dropout on the adapter's input (LoRA) or bottleneck (others)."
@@ -139,6 +141,16 @@ class AdapterConfig(BaseModel):
             "with one is loaded into a model that holds the set already."
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_bools(cls, data: Any) -> Any:
+        # pydantic takes True for 1 (a bool is an int in Python): lora_r=True is a mistake, not rank 1
+        if isinstance(data, Mapping):
+            for key, value in data.items():
+                if key in _NUMBER_FIELDS and isinstance(value, (bool, np.bool_)):
+                    raise ValueError(f"{key}: expected a number, not a bool, got {value!r}")
+        return data
 
     @field_validator("adapter_class")
     @classmethod
@@ -230,3 +242,11 @@ class AdapterConfig(BaseModel):
         if self.input_dim is None:
             raise ValueError(f"input_dim: {owner} needs input_dim; got None")
         return self.input_dim
+
+
+def _is_number(annotation: Any) -> bool:
+    return annotation in (int, float) or any(_is_number(a) for a in get_args(annotation))
+
+
+#: The fields that take a number, and refuse a bool for it.
+_NUMBER_FIELDS = frozenset(name for name, info in AdapterConfig.model_fields.items() if _is_number(info.annotation))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -39,6 +40,25 @@ from adapters_lib import AdapterConfig, AdapterModel, AdapterType, LoRAAdapter, 
 def test_invalid_configs_name_the_field(fields: dict, field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         AdapterConfig(**fields)
+
+
+NUMBER_FIELDS = ["input_dim", "hidden_dim", "lora_r", "lora_alpha", "dropout", "adapter_scaling", "num_prefix_tokens",
+                 "phm_dim", "phm_rank", "init_std", "seed"]
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("flag", [True, False, np.True_])
+def test_a_bool_is_no_number_for_any_numeric_field(field: str, flag: object) -> None:
+    # Python counts True as 1: lora_r=True would have been a rank-1 adapter
+    with pytest.raises(ValidationError, match=rf"{field}: expected a number, not a bool, got {flag!r}"):
+        AdapterConfig(**{"adapter_type": "lora", "input_dim": 8, field: flag})
+
+
+@pytest.mark.parametrize("value", [1, "yes", "true"])
+def test_use_rslora_takes_only_a_bool(value: object) -> None:
+    with pytest.raises(ValidationError, match="use_rslora"):
+        AdapterConfig(adapter_type="lora", input_dim=8, use_rslora=value)
+    assert AdapterConfig(adapter_type="lora", input_dim=8, lora_r=4, lora_alpha=4, use_rslora=True).lora_scaling == 2.0
 
 
 def test_unknown_type_in_registry_and_in_enable() -> None:
