@@ -13,21 +13,34 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-__all__ = ["check_finite_to_write", "read_json", "read_safetensors", "write_atomically"]
+__all__ = ["check_finite_to_write", "read_json", "read_safetensors", "write_atomically", "write_together"]
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> Path:
     """Run ``write(temporary_path)`` on a temporary file beside ``path``, then move it into place:
     a save cut short (a full disk, a kill, an error) never leaves half a file where the last one
     was, nor a temporary file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    try:
-        write(str(tmp))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_together({path: write})
     return path
+
+
+def write_together(writes: dict[Path, Callable[[str], None]]) -> None:
+    """Files that belong together (a checkpoint's weights and its config): each ``write(temporary_path)``
+    runs on a temporary file beside its path, and only once every one is written are they moved
+    into place, in order. A save cut short while writing (a full disk, a kill, an error) leaves
+    every previous file as it was, and no temporary file. Each move is a rename, atomic on POSIX;
+    the moves together are not (POSIX renames one name at a time), so only a crash in the instant
+    between two renames could leave new and old files side by side."""
+    tmps = {path: path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}") for path in writes}
+    try:
+        for path, write in writes.items():
+            write(str(tmps[path]))
+        for path, tmp in tmps.items():
+            tmp.replace(path)
+    except BaseException:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_finite_to_write(state: dict[str, torch.Tensor], where: str) -> None:

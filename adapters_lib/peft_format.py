@@ -24,7 +24,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
+from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_together
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -73,6 +73,11 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     """Write one LoRA adapter set as a PEFT checkpoint directory; returns the directory.
 
     ``peft.PeftModel.from_pretrained(base_model, directory)`` then reproduces our outputs.
+
+    Both files are written in full under temporary names in ``directory`` before either replaces
+    the one it updates (a rename each, atomic on POSIX): an export that fails or is killed while
+    writing leaves the previous checkpoint whole, never new weights beside an old config. Only a
+    crash in the instant between the two renames could (POSIX has no rename of two names at once).
 
     Example:
         >>> import tempfile
@@ -123,8 +128,11 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config, indent=2)
-    write_atomically(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
-    write_atomically(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text))
+    # both written in full before either replaces its predecessor: new weights never meet an old config
+    write_together({
+        out / WEIGHTS_NAME: lambda tmp: save_file(state, tmp, metadata={"format": "pt"}),
+        out / CONFIG_NAME: lambda tmp: Path(tmp).write_text(text),
+    })
     return out
 
 

@@ -46,3 +46,25 @@ def test_an_interrupted_export_peft_keeps_the_previous_checkpoint(tmp_path, monk
     with pytest.raises(OSError):
         model.export_peft(tmp_path)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_export_peft_cut_short_after_the_weights_keeps_the_previous_pair(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    model = _model()
+    out = model.export_peft(tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.add_(1.0)
+
+    def config_write_fails(self: Path, *args: object, **kwargs: object) -> None:  # the second file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", config_write_fails)
+    with pytest.raises(OSError):
+        model.export_peft(tmp_path)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # old weights with their old config
+    monkeypatch.undo()
+    model.export_peft(tmp_path)
+    restored = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2))
+    adapters_lib.peft_format.load_peft_weights(restored, out)  # the next export writes the new pair
+    assert all(torch.equal(a, b) for a, b in zip(model.adapter_parameters(), restored.adapter_parameters()))
