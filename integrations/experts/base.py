@@ -348,6 +348,12 @@ class Expert(abc.ABC):
         }
 
     # --- serving -------------------------------------------------------------------------------
+    def _model_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Float input rows in the dtype of the model's parameters: a model made ``.double()`` or
+        bfloat16 refuses the float32 rows the inputs are turned into."""
+        dtype = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), None)
+        return x.to(dtype) if dtype is not None and x.is_floating_point() else x
+
     def _resolve_task(self, task: str | None, support: Any, support_labels: Any, options: dict[str, Any]) -> tuple[str | None, TaskState]:
         if support is not None:
             if task is not None:

@@ -187,14 +187,15 @@ class LanguageExpert(Expert):
         raise ModalityError(f"{field}: a LanguageExpert takes text (str), got {_describe(x)}; images go to a VisionExpert")
 
     def _rows(self, texts: Sequence[str], is_description: bool = False) -> torch.Tensor:
-        return self.selector.encoder_rows(list(texts), is_description)
+        return self._model_input(self.selector.encoder_rows(list(texts), is_description))
 
     @torch.no_grad()
     def _embed(self, rows: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         self.model.eval()
+        # float32 whatever the model's dtype: tasks learned before and after a change score alike
         if weights:
-            return functional_call(self.model, dict(weights), (rows,), strict=False)
-        return self.model(rows)
+            return functional_call(self.model, dict(weights), (rows,), strict=False).float()
+        return self.model(rows).float()
 
     def _support_rows(self, labels: Sequence[Label], support: Mapping[Label, Sequence[str]], descriptions: Mapping[Label, str]) -> tuple[torch.Tensor, torch.Tensor]:
         rows, index = [], []

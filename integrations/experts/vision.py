@@ -140,7 +140,7 @@ class VisionExpert(Expert):
         model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
         try:
             device = next((p.device for p in model.parameters()), torch.device("cpu"))
-            return model(torch.stack(images).to(device)).flatten(1).float()
+            return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
         finally:
             model.train(was_training)
 

@@ -41,6 +41,19 @@ def test_a_task_is_learned_from_a_few_examples() -> None:
     assert result.label == "weather" and result.output == "weather" and result.notes == ()
 
 
+@pytest.mark.parametrize("maml", [False, True])
+def test_a_model_in_float64_takes_the_inputs_and_keeps_the_tasks_learned_before(maml: bool) -> None:
+    e = expert()
+    e.adapt(INTENTS, task="before")
+    e.model.double()
+    if maml:
+        e.add_meta_learning(MAML(e.model))
+    e.adapt(INTENTS, task="after")
+    for task in ("before", "after"):
+        assert e.predict(PROBES, task=task) == ["weather", "maps", "music"]
+    assert e.process_task("is it going to rain in Oslo", task="after").label == "weather"
+
+
 def test_descriptions_alone_decide_between_labels_with_one_example_each() -> None:
     e = expert()
     one_shot = {"weather": ["rain?"], "maps": ["route?"]}

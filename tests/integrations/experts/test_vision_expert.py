@@ -62,6 +62,14 @@ def test_a_learned_task_is_kept_and_relearned_after_meta_training() -> None:
     assert expert.tasks == ["corners"]
 
 
+def test_a_model_in_float64_takes_the_images() -> None:
+    expert = small_expert()
+    expert.model.double()
+    x, _ = squares(2, 2)
+    expert.adapt({"a": [x[0]], "b": [x[2]]}, task="t")
+    assert [expert.process_task(x[i], task="t").label for i in (1, 3)] == ["a", "b"]
+
+
 def test_numpy_and_two_dimensional_images_are_accepted() -> None:
     expert = small_expert()
     x, _ = squares(2, 1)
