@@ -349,8 +349,8 @@ class Expert(abc.ABC):
 
     # --- serving -------------------------------------------------------------------------------
     def _model_input(self, x: torch.Tensor) -> torch.Tensor:
-        """Float input rows in the dtype of the model's parameters: a model made ``.double()`` or
-        bfloat16 refuses the float32 rows the inputs are turned into."""
+        """Float input rows (or a task's weights) in the dtype of the model's parameters: a model
+        made ``.double()`` or bfloat16 refuses the float32 rows the inputs are turned into."""
         dtype = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), None)
         return x.to(dtype) if dtype is not None and x.is_floating_point() else x
 
@@ -568,5 +568,8 @@ class Expert(abc.ABC):
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().cpu().contiguous().numpy()
+    tensor = tensor.detach().cpu()
+    if tensor.dtype in (torch.bfloat16, torch.float16):
+        tensor = tensor.float()  # numpy has no bfloat16; float32 holds both exactly, and load casts back
+    return tensor.contiguous().numpy()
 

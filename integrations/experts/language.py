@@ -192,9 +192,10 @@ class LanguageExpert(Expert):
     @torch.no_grad()
     def _embed(self, rows: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         self.model.eval()
-        # float32 whatever the model's dtype: tasks learned before and after a change score alike
-        if weights:
-            return functional_call(self.model, dict(weights), (rows,), strict=False).float()
+        # embeddings in float32 whatever the model's dtype: tasks learned before and after a change score alike
+        if weights:  # a task's weights in the model's dtype: it may have changed since, or in a save
+            weights = {name: self._model_input(w) for name, w in weights.items()}
+            return functional_call(self.model, weights, (rows,), strict=False).float()
         return self.model(rows).float()
 
     def _support_rows(self, labels: Sequence[Label], support: Mapping[Label, Sequence[str]], descriptions: Mapping[Label, str]) -> tuple[torch.Tensor, torch.Tensor]:

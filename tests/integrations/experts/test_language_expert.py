@@ -54,6 +54,23 @@ def test_a_model_in_float64_takes_the_inputs_and_keeps_the_tasks_learned_before(
     assert e.process_task("is it going to rain in Oslo", task="after").label == "weather"
 
 
+def test_a_bfloat16_expert_serves_its_maml_tasks_and_is_saved_and_loaded_whole(tmp_path: Path) -> None:
+    e = expert()
+    e.add_meta_learning(MAML(e.model))
+    e.adapt(INTENTS, task="float32")  # its adapted weights are float32
+    e.model.to(torch.bfloat16)
+    e.adapt(INTENTS, task="bfloat16")
+    for task in ("float32", "bfloat16"):
+        assert e.predict(PROBES, task=task) == ["weather", "maps", "music"]
+    path = e.save(tmp_path / "expert.safetensors")  # numpy, which safetensors files go through, has no bfloat16
+    loaded = expert(seed=1)
+    loaded.model.to(torch.bfloat16)
+    loaded.load(path)
+    assert all(torch.equal(a, b) for a, b in zip(e.model.state_dict().values(), loaded.model.state_dict().values()))
+    for task in ("float32", "bfloat16"):
+        assert loaded.predict(PROBES, task=task) == ["weather", "maps", "music"]
+
+
 def test_descriptions_alone_decide_between_labels_with_one_example_each() -> None:
     e = expert()
     one_shot = {"weather": ["rain?"], "maps": ["route?"]}
