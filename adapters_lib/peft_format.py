@@ -223,15 +223,17 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
         r = int(parts["A"].shape[0])
-        alpha = float(_pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8)))
+        alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
+    # the file's values as they are: AdapterConfig refuses a wrong kind naming it, where bool("false")
+    # would have switched rsLoRA on and float(True) made an alpha of 1
     return [
         AdapterConfig(
             adapter_type=AdapterType.LORA,
             lora_r=r,
             lora_alpha=alpha,
-            use_rslora=bool(config.get("use_rslora", False)),
-            dropout=float(config.get("lora_dropout", 0.0)),
+            use_rslora=config.get("use_rslora", False),
+            dropout=config.get("lora_dropout", 0.0),
             target_modules=tuple("re:" + re.escape(name) for name in names),
         )
         for (r, alpha), names in groups.items()

@@ -104,3 +104,22 @@ def test_lora_matches_the_formula_for_any_shape(in_features: int, out_features: 
     x = torch.randn(rows, in_features, generator=generator)
     expected = layer(x) + (alpha / r) * (x @ adapter.lora_A.T @ adapter.lora_B.T)
     torch.testing.assert_close(model(x), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("use_rslora", "false", "use_rslora"),  # bool("false") is True
+        ("lora_alpha", True, "lora_alpha: expected a number, not a bool, got True"),
+        ("lora_dropout", "much", "dropout"),
+    ],
+)
+def test_a_peft_config_value_of_the_wrong_kind_is_named_not_coerced(tmp_path, field: str, value: object, message: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2))
+    out = model.export_peft(tmp_path)
+    config = json.loads((out / "adapter_config.json").read_text())
+    (out / "adapter_config.json").write_text(json.dumps({**config, field: value}))
+    with pytest.raises(ValidationError, match=message):
+        AdapterModel.from_peft(nn.Sequential(nn.Linear(8, 8)), out)
