@@ -99,7 +99,7 @@ class VisionExpert(Expert):
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
             got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
             raise ExpertInputError(f"labels: expected a tensor of {len(images)} class labels, one per image, got {got}")
-        result = train_protonet(images, labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
+        result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
         self.relearn_tasks()
         return result
 

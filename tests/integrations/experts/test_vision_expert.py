@@ -70,6 +70,14 @@ def test_a_model_in_float64_takes_the_images() -> None:
     assert [expert.process_task(x[i], task="t").label for i in (1, 3)] == ["a", "b"]
 
 
+def test_a_model_in_float64_is_meta_trained_on_float32_images() -> None:
+    expert = small_expert()
+    expert.model.double()
+    x, y = squares(9, 4)
+    expert.meta_train(x, y, ProtoNetRecipe(n_way=4, n_query=2, episodes=2, rotation_classes=False))
+    assert next(expert.model.parameters()).dtype == torch.float64
+
+
 def test_numpy_and_two_dimensional_images_are_accepted() -> None:
     expert = small_expert()
     x, _ = squares(2, 1)
