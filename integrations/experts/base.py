@@ -309,6 +309,8 @@ class Expert(abc.ABC):
         Returns the task's new ``TaskState``.
         """
         name = _check_task_name(task)
+        if not isinstance(replace, bool):  # replace="no" would have replaced the task
+            raise ExpertInputError(f"replace: expected True or False, got {short_repr(replace)}")
         if name in self._tasks and not replace:
             raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
@@ -424,13 +426,15 @@ class Expert(abc.ABC):
         Raises ``ExpertInputError``/``ModalityError`` naming a bad argument, before anything runs.
         """
         t0 = time.perf_counter()
+        if use_tools is not None and not isinstance(use_tools, bool):  # "no" would have called the tools
+            raise ExpertInputError(f"use_tools: expected True, False or None, got {short_repr(use_tools)}")
         x = self._check_input(input, "input")
         name, state = self._resolve_task(task, support, support_labels, {})
         probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
-        tools = self.tool_learner is not None if use_tools is None else bool(use_tools)
+        tools = self.tool_learner is not None if use_tools is None else use_tools
         if tools and self.tool_learner is None:
             raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
         result: dict[str, Any] = {}

@@ -115,6 +115,17 @@ def test_bad_support_sets_are_named_and_change_nothing(examples: Any, labels: An
     assert expert.tasks == ["kept"]
 
 
+def test_flags_take_only_a_bool() -> None:
+    expert = VectorExpert()
+    state = expert.adapt(corners(), task="kept")
+    with pytest.raises(ExpertInputError, match="replace: expected True or False, got 'no'"):
+        expert.adapt(corners(2.0), task="kept", replace="no")  # a truthy string: it replaced the task
+    assert expert.task("kept") is state
+    with pytest.raises(ExpertInputError, match="use_tools: expected True, False or None, got 'no'"):
+        expert.process_task(torch.eye(4)[0], use_tools="no")
+    assert expert.process_task(torch.eye(4)[0], use_tools=False).label == "a"
+
+
 def test_an_input_of_another_modality_is_a_modality_error() -> None:
     expert = VectorExpert()
     expert.adapt(corners())
