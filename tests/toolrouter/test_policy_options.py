@@ -10,25 +10,31 @@ import pytest
 from toolrouter.policies import make_policy
 
 
-@pytest.mark.parametrize(
-    "name, option, base",
-    [
-        ("gaussian_ts", "discount", {}),
-        ("beta_ts", "discount", {}),
-        ("ucb1", "exploration", {}),
-        ("epsilon_greedy", "epsilon", {}),
-        ("linucb", "regularization", {"context_dim": 2}),
-        ("linucb", "exploration", {"context_dim": 2}),
-        ("lin_ts", "regularization", {"context_dim": 2}),
-        ("neural_linear", "exploration", {"context_dim": 2, "features": 2, "hidden": 2}),
-    ],
-)
-@pytest.mark.parametrize("value", ["0.5", True, b"1", None])
+OPTIONS = [
+    ("gaussian_ts", "discount", {}),
+    ("beta_ts", "discount", {}),
+    ("ucb1", "exploration", {}),
+    ("epsilon_greedy", "epsilon", {}),
+    ("linucb", "regularization", {"context_dim": 2}),
+    ("linucb", "exploration", {"context_dim": 2}),
+    ("lin_ts", "regularization", {"context_dim": 2}),
+    ("neural_linear", "exploration", {"context_dim": 2, "features": 2, "hidden": 2}),
+]
+# discount=None is a value of its own: no forgetting
+NOT_NUMBERS = [
+    (*case, value) for case in OPTIONS for value in ("0.5", True, b"1", None) if not (value is None and case[1] == "discount")
+]
+
+
+@pytest.mark.parametrize("name, option, base, value", NOT_NUMBERS)
 def test_a_number_option_that_is_not_a_number_is_refused_naming_it(name, option, base, value) -> None:
-    if value is None and option == "discount":
-        pytest.skip("discount=None means no forgetting")
     with pytest.raises(ValueError, match=rf"^{option}: expected a finite number"):
         make_policy(name, **base, **{option: value})
+
+
+@pytest.mark.parametrize("name", ["gaussian_ts", "beta_ts"])
+def test_no_discount_is_none(name) -> None:
+    assert make_policy(name, discount=None).options["discount"] is None
 
 
 @pytest.mark.parametrize("name, option, value", [("gaussian_ts", "discount", np.float32(0.5)), ("ucb1", "exploration", np.int64(2))])
