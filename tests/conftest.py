@@ -81,3 +81,26 @@ def pg_database(postgres_server: LocalPostgres) -> Iterator[str]:
 def pg_url(postgres_server: LocalPostgres, pg_database: str, tmp_path: Path) -> str:
     """A ``postgresql://`` store URL on a new database, its outage journals under ``tmp_path``."""
     return f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"
+
+
+@pytest.fixture()
+def omniglot_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Make a small Omniglot archive: ``omniglot_zip(["Greek", "Latin"], drawers=2)`` holds one
+    character per alphabet, drawn ``drawers`` times (blank 105 x 105 images), laid out as the real one."""
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    png = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
+
+    def make(alphabets: list[str], drawers: int = 1) -> Path:
+        path = tmp_path / "omniglot.zip"
+        with zipfile.ZipFile(path, "w") as z:
+            for alphabet in alphabets:
+                for drawer in range(drawers):
+                    z.write(png, f"root/{alphabet}/character01/{drawer}.png")
+        return path
+
+    return make

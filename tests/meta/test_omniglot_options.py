@@ -3,25 +3,16 @@ not have, and two rotations by the same angle."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from meta.data.omniglot import load_omniglot
 
 
 @pytest.fixture()
-def archive(tmp_path: Path) -> Path:
-    png = tmp_path / "blank.png"
-    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
-    path = tmp_path / "two.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        for alphabet in ("Greek", "Latin"):
-            z.write(png, f"root/{alphabet}/character01/0.png")
-    return path
+def archive(omniglot_zip) -> Path:  # type: ignore[no-untyped-def]
+    return omniglot_zip(["Greek", "Latin"])
 
 
 def test_an_excluded_alphabet_that_is_not_in_the_data_is_refused(archive: Path) -> None:

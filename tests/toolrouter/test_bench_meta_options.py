@@ -4,12 +4,9 @@ before them had run)."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from toolrouter.cli import app
@@ -38,15 +35,8 @@ def test_an_unknown_initialisation_is_refused() -> None:
 
 
 @pytest.fixture()
-def omniglot(tmp_path: Path) -> Path:
-    png = tmp_path / "blank.png"
-    Image.fromarray(np.zeros((105, 105), dtype=np.uint8)).save(png)
-    archive = tmp_path / "small.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for alphabet in ("Greek", "Latin", "Korean"):
-            for drawer in range(2):
-                z.write(png, f"root/{alphabet}/character01/{drawer}.png")
-    return archive
+def omniglot(omniglot_zip) -> Path:  # type: ignore[no-untyped-def]
+    return omniglot_zip(["Greek", "Latin", "Korean"], drawers=2)
 
 
 def test_alphabets_the_data_lacks_or_that_overlap_are_refused(omniglot: Path) -> None:
