@@ -30,7 +30,7 @@ from toolrouter.learner import ToolMetaLearner
 from toolrouter.middleware import ToolFailure, ToolMiddleware, ToolOutput
 from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
-from toolrouter.simulation import SyntheticEnvironment
+from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
@@ -107,16 +107,17 @@ def run_demo(
     """Run the simulated agent for ``calls`` routed calls and return what it learned."""
     import time
 
-    if calls < 1:
-        raise ValueError(f"calls must be at least 1, got {calls!r}")
-    if policy not in POLICIES:
+    calls = check_count("calls", calls, low=1)
+    if not isinstance(policy, str) or policy not in POLICIES:
         raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
     seed = check_count("seed", seed)
+    n_tools = check_count("n_tools", n_tools, low=1)
+    capabilities = _capabilities(capabilities)  # a string is one capability, as for the environment
     if n_tools < len(capabilities):  # tools are dealt round-robin: each capability needs one
         raise ValueError(f"n_tools: {n_tools} tools cannot serve the {len(capabilities)} capabilities {list(capabilities)}")
     t0 = time.perf_counter()
     weights = UtilityWeights()
-    env = SyntheticEnvironment.make(n_tools=n_tools, capabilities=tuple(capabilities), seed=seed)
+    env = SyntheticEnvironment.make(n_tools=n_tools, capabilities=capabilities, seed=seed)
     contextual = POLICIES[policy].contextual
     # no context in this world: contextual policies get a bias feature per capability
     dim = 1 + len(capabilities)
