@@ -27,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from toolrouter.features import HashingFeaturizer
 from toolrouter.learner import ToolMetaLearner, _profiles
 from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.policies import POLICIES
+from toolrouter.serialization import short_repr
 from toolrouter.simulation import SimulatedTool, SyntheticEnvironment
 
 __all__ = [
@@ -322,8 +323,8 @@ def _check_inputs(
         raise ValueError(f"tools: tool_id {dupes[0]!r} appears twice")
     if isinstance(tasks, (TaskProfile, Mapping)):
         tasks = [tasks]
-    if isinstance(tasks, (str, bytes)):
-        raise TypeError(f"tasks: expected a list of TaskProfile, got {tasks!r}")
+    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
+        raise TypeError(f"tasks: expected a list of TaskProfile, got {short_repr(tasks)}")
     checked = [ToolMetaLearner._task(t) for t in tasks]
     if not checked:
         raise ValueError(f"tasks: need at least one task, got {tasks!r}")
@@ -352,9 +353,13 @@ def _check_policies(
             raise ValueError(f"policies: unknown policy {name!r}; choose from {sorted(known)}")
     if len(set(names)) != len(names):
         raise ValueError(f"policies: a name appears twice in {names!r}")
-    for name in policy_options or {}:
+    if policy_options is not None and not isinstance(policy_options, Mapping):
+        raise TypeError(f"policy_options: expected a mapping of policy name to options, got {short_repr(policy_options)}")
+    for name, options in (policy_options or {}).items():
         if name not in names or name == RANDOM_BASELINE:
             raise ValueError(f"policy_options: {name!r} is not one of the learning policies run, {names!r}")
+        if not isinstance(options, Mapping):
+            raise TypeError(f"policy_options[{name!r}]: expected a mapping of options, got {short_repr(options)}")
     return names
 
 
@@ -365,10 +370,16 @@ def _check_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
         if seeds < 1:
             raise ValueError(f"seeds: need at least 1, got {seeds!r}")
         return tuple(range(int(seeds)))
-    out = tuple(seeds)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds: expected a count or a list of integers, got {short_repr(seeds)}")
+    out = tuple(check_count(f"seeds[{i}]", s) for i, s in enumerate(seeds))
     if not out:
         raise ValueError("seeds: need at least one seed, got []")
-    return tuple(check_count(f"seeds[{i}]", s) for i, s in enumerate(out))
+    # a repeated seed repeats the same run: it would count twice in the mean and shrink the sd
+    repeated = sorted({s for s in out if out.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seeds: seed {repeated[0]} appears twice in {list(out)}")
+    return out
 
 
 def _environment(
@@ -441,7 +452,8 @@ def create_tool_optimization_benchmark(
             as a list of one). Every step's capability must be served by some tool.
         n: tasks in the stream (each with one call per step).
         policies: names from ``toolrouter.policies.POLICIES`` and ``"random"``; default all.
-        seeds: a count (seeds 0..count-1) or a list; each seed draws a new stream and new outcomes.
+        seeds: a count (seeds 0..count-1) or a list of distinct seeds; each seed draws a new stream
+            and new outcomes.
         policy_options: per policy name, options for ``make_policy`` (for example
             ``{"gaussian_ts": {"discount": 0.99}}``).
         weights: the utility weights (a task's own ``weights`` take precedence).
@@ -452,8 +464,8 @@ def create_tool_optimization_benchmark(
             ``context`` and no ``features``).
 
     Returns a ``ToolBenchmarkReport``. Bad input raises ``ValueError`` (or ``TypeError``) naming
-    the argument and value: no tools or tasks, ``n < 1``, an unknown policy, a task step no tool
-    serves (``NoToolForCapabilityError``).
+    the argument and value: no tools or tasks, ``n < 1``, an unknown policy, a seed given twice,
+    options that are not a mapping, a task step no tool serves (``NoToolForCapabilityError``).
 
     Example:
         >>> from toolrouter import ToolProfile, TaskProfile, ToolType
