@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.errors import UnknownToolError
 from toolrouter.serialization import short_repr
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
@@ -46,6 +46,10 @@ class Drift:
     at_call: int
     success_prob: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at_call", check_count("at_call", self.at_call))
+        object.__setattr__(self, "success_prob", check_real("success_prob", self.success_prob, low=0, high=1))
+
 
 @dataclass
 class SimulatedTool:
@@ -62,6 +66,16 @@ class SimulatedTool:
     cost: float
     context_weights: np.ndarray | None = None
     drift: Drift | None = None
+
+    def __post_init__(self) -> None:
+        # a probability outside [0, 1] or a negative latency would be drawn from silently (or fail
+        # inside numpy at the first call): refuse it here, naming the field
+        self.success_prob = check_real("success_prob", self.success_prob, low=0, high=1)
+        self.quality_mean = check_real("quality_mean", self.quality_mean, low=0, high=1)
+        self.latency_mean_s = check_real("latency_mean_s", self.latency_mean_s, low=0)
+        self.cost = check_real("cost", self.cost, low=0)
+        if self.drift is not None and not isinstance(self.drift, Drift):
+            raise TypeError(f"drift: expected a Drift or None, got {short_repr(self.drift)}")
 
     def success_probability(self, call_index: int, context: np.ndarray | None = None) -> float:
         p = self.success_prob
