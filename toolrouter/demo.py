@@ -124,15 +124,17 @@ def run_demo(
     router = ToolMetaLearner(
         store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
     )
-    for tool_id in list(router.tools):  # resumed from a store: keep only this world's tools
-        if tool_id not in env.profiles:
+    for tool_id, profile in list(router.tools.items()):
+        # resumed from a store: keep only this world's tools; a tool of the same id from another
+        # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
+        if env.profiles.get(tool_id) != profile:
             router.remove_tool(tool_id)
     middleware = ToolMiddleware(router)
     for sim in env.tools:
         cap = sim.profile.capabilities[0]
         fn = _simulated_tool(env, sim.profile.tool_id, cap)
         if sim.profile.tool_id in router.tools:
-            # known from the store (same seed, same tools): keep what was learned
+            # known from the store (the same tool): keep what was learned
             middleware.attach(fn, sim.profile.tool_id)
         else:
             middleware.register(

@@ -27,3 +27,21 @@ def test_a_string_is_one_capability():
     report = run_demo(calls=4, n_tools=2, capabilities="search", progress=False)
     assert {r.capability for r in report.rows} == {"search"}
     assert len(report.rows) == 2
+
+
+def test_a_rerun_with_another_seed_does_not_resume_other_tools(tmp_path):
+    from toolrouter import ToolMetaLearner
+    from toolrouter.simulation import SyntheticEnvironment
+
+    store = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_demo(calls=20, seed=0, store=store, progress=False)
+    other = run_demo(calls=20, seed=1, store=store, progress=False)
+    # same ids, other tools: seed 1's profiles, and only seed 1's attempts in its table
+    assert sum(r.calls for r in other.rows) == other.attempts
+    router = ToolMetaLearner(store=store)
+    try:
+        assert router.tools == SyntheticEnvironment.make(n_tools=10, seed=1).profiles
+    finally:
+        router.close()
+    again = run_demo(calls=20, seed=1, store=store, progress=False)  # the same seed resumes
+    assert sum(r.calls for r in again.rows) == other.attempts + again.attempts
