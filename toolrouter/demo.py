@@ -32,6 +32,7 @@ from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
+from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
 
@@ -70,7 +71,8 @@ class DemoReport:
     best_choice_rate_last_window: float
     rows: list[ToolRow] = field(default_factory=list)
     seconds: float = 0.0
-    #: whether the learned state outlives the process (a store, and not ``memory://``)
+    #: whether the learned state outlives the process (a store, and not ``memory://`` or
+    #: ``sqlite:///:memory:``)
     persisted: bool = False
 
 
@@ -202,7 +204,11 @@ def run_demo(
         )
         for t in sorted(env.tools, key=lambda t: (t.profile.capabilities[0], -true_eu[t.profile.tool_id]))
     ]
-    persisted = router.store is not None and not isinstance(router.store, MemoryStore)
+    # an in-memory database (memory://, sqlite:///:memory:) goes with the process
+    in_memory = isinstance(router.store, MemoryStore) or (
+        isinstance(router.store, SQLiteStore) and router.store.path == ":memory:"
+    )
+    persisted = router.store is not None and not in_memory
     if router.store is not None:
         router.save()
         router.close()

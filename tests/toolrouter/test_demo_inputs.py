@@ -45,3 +45,16 @@ def test_a_rerun_with_another_seed_does_not_resume_other_tools(tmp_path):
         router.close()
     again = run_demo(calls=20, seed=1, store=store, progress=False)  # the same seed resumes
     assert sum(r.calls for r in again.rows) == other.attempts + again.attempts
+
+
+@pytest.mark.parametrize("store", ["memory://", "sqlite:///:memory:"])
+def test_an_in_memory_store_is_not_reported_as_saved(store, capsys):
+    from rich.console import Console
+
+    from toolrouter.demo import print_report
+
+    report = run_demo(calls=3, store=store, progress=False)
+    assert report.persisted is False
+    print_report(report, Console(width=200))
+    out = capsys.readouterr().out
+    assert "keeps the learned state for this run only" in out and "run again to continue" not in out
