@@ -1438,13 +1438,14 @@ class ToolMetaLearner:
         with self._lock:
             return self.structures.open_steps(trace_id)
 
-    def close_trace(self, trace_id: str) -> bool:
+    def close_trace(self, trace_id: str, *, finished: bool = True) -> bool:
         """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
         longer kept open, nor saved as open; a later attempt with its id starts a new trace.
-        Returns whether this router held it open."""
+        ``finished=False`` (the executor's for a run that did not succeed) says some steps never
+        ran: the trace teaches no structure. Returns whether this router held it open."""
         _check_names(trace_id=trace_id)
         with self._lock:
-            return self.structures.close(trace_id)
+            return self.structures.close(trace_id, finished=finished)
 
     def check_trace_step(
         self,

@@ -1,0 +1,55 @@
+"""A run's trace teaches a structure only when it holds every step of the task as it ran."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolrouter.attempts import CircuitBreakerConfig, ExecutorConfig, RetryPolicy
+from toolrouter.executor import RunStatus, learner_executor
+from toolrouter.learner import ToolMetaLearner
+from toolrouter.models import TaskProfile, TaskStep, ToolProfile
+from toolrouter.structure import StructureModel, TraceStep
+
+STEPS = [
+    TaskStep(step_id="search", capability="search"),
+    TaskStep(step_id="fetch", capability="fetch", depends_on=["search"]),
+    TaskStep(step_id="write", capability="llm", depends_on=["search", "fetch"]),
+]
+
+
+def router(store: str = "memory://", seed: int = 0) -> ToolMetaLearner:
+    tools = [ToolProfile(tool_id=t, capabilities=[c]) for t, c in (("web", "search"), ("http", "fetch"), ("gpt", "llm"))]
+    return ToolMetaLearner(tools, seed=seed, store=store)
+
+
+def test_a_step_skipped_with_no_attempt_leaves_its_trace_unlearned() -> None:
+    learner = router()
+    calls = []
+
+    def gpt(request):
+        calls.append(request.step_id)
+        raise ConnectionError("down")
+
+    learner.functions.update({"web": lambda r: "pages", "http": lambda r: "page", "gpt": gpt})
+    config = ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=0),
+                            circuit_breaker=CircuitBreakerConfig(failure_threshold=1, reset_timeout_s=60.0))
+    with learner_executor(learner, config=config) as executor:
+        for i in range(2):
+            execution = learner.execute(TaskProfile(task_id=f"t{i}", task_type="research", steps=STEPS),
+                                        executor=executor)
+            assert execution.status is RunStatus.PARTIAL
+    # the second run's write step was skipped (its circuit open): no attempt, yet search and fetch
+    # ran and succeeded; that is not the task's structure
+    assert calls == ["write"] and len(execution.run.attempts) == 2
+    assert learner.structures.traces("research") == 0
+
+
+def test_a_trace_closed_unfinished_withdraws_what_it_counted() -> None:
+    model = StructureModel()
+    model.observe("r", "research", TraceStep("search", "search", ()))
+    assert model.traces("research") == 1
+    with pytest.raises(TypeError, match="finished"):
+        model.close("r", finished="no")
+    assert model.traces("research") == 1 and model.open_steps("r")
+    assert model.close("r", finished=False) and model.traces("research") == 0
+
