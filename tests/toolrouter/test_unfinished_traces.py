@@ -53,3 +53,32 @@ def test_a_trace_closed_unfinished_withdraws_what_it_counted() -> None:
     assert model.traces("research") == 1 and model.open_steps("r")
     assert model.close("r", finished=False) and model.traces("research") == 0
 
+
+def test_a_step_whose_tool_is_removed_mid_run_keeps_its_place_in_the_trace() -> None:
+    learner = router()
+
+    def http(request):
+        learner.remove_tool("http")  # unregistered while its call runs; the call still succeeds
+        return "page"
+
+    learner.functions.update({"web": lambda r: "pages", "http": http, "gpt": lambda r: "answer"})
+    execution = learner.execute(TaskProfile(task_id="t", task_type="research", steps=STEPS),
+                                config=ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=0)))
+    assert execution.status is RunStatus.SUCCEEDED
+    assert [a.tool_id for a in execution.unlearned] == ["http"]
+    (learned,) = [p for p in learner.structures.distribution("research") if p.traces]
+    # write still consumes fetch: without it, the trace would teach search -> write
+    assert [(s.capability, set(s.depends_on)) for s in learned.steps] == [
+        ("search", set()), ("fetch", {"search"}), ("llm", {"search", "fetch"})]
+
+
+def test_a_router_without_the_tool_replays_its_step_into_the_trace(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'outcomes.db'}"
+    writer, reader = router(url), router(url, seed=1)
+    writer.functions.update({"web": lambda r: "pages", "http": lambda r: "page", "gpt": lambda r: "answer"})
+    assert writer.execute(TaskProfile(task_id="t", task_type="research", steps=STEPS)).status is RunStatus.SUCCEEDED
+    reader.remove_tool("http")
+    reader.sync()
+    (learned,) = [p for p in reader.structures.distribution("research") if p.traces]
+    assert [(s.capability, set(s.depends_on)) for s in learned.steps] == [
+        ("search", set()), ("fetch", {"search"}), ("llm", {"search", "fetch"})]
