@@ -13,8 +13,9 @@ whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 A process that fails does not leave the others waiting: a step that raises on one process (a bad
 task in its shard, an error in its model) raises on all of them, naming that rank (see
 :meth:`DistributedMetaTrainer.meta_train_step`); a process that dies closes its connections, so
-the others' collective fails at once and torchrun ends the job; one that stops answering is given
-up after ``--timeout-s`` seconds (the process group's collective timeout).
+the others' collective fails at once (naming that rank when its process ran on the same host:
+:class:`RankFailedError`) and torchrun ends the job; one that stops answering is given up after
+``--timeout-s`` seconds (the process group's collective timeout).
 
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
@@ -26,9 +27,12 @@ Example (in a process group already initialised, for instance by torchrun):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
+import socket
 import sys
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -75,6 +79,12 @@ class DistributedMetaTrainer:
         self.group = group
         self.rank = dist.get_rank(group)
         self.world_size = dist.get_world_size(group)
+        # every rank's process, so that a collective cut by a peer's death can name it (as a tensor
+        # on the learner's device: all_gather_object would need nccl's current device set)
+        mine = torch.tensor(_this_process(), dtype=torch.int64, device=next(iter(learner.parameters())).device)
+        processes = [torch.empty_like(mine) for _ in range(self.world_size)]
+        dist.all_gather(processes, mine, group=group)
+        self._processes = [tuple(int(v) for v in p) for p in processes]
         if broadcast:
             src = dist.get_global_rank(group, 0) if group is not None else 0
             with torch.no_grad():
@@ -88,6 +98,9 @@ class DistributedMetaTrainer:
         processes stay equal and in step: the failed one raises its own error, the others
         :class:`RankFailedError` naming its rank. (Each process joins the step's all-reduce even
         when its share failed, flagging the failure, instead of leaving the others waiting in it.)
+        A process that dies in the step fails the others' all-reduce: they raise
+        :class:`RankFailedError` naming its rank when it ran on their host, the backend's error
+        otherwise.
         """
         learner = self.learner
         params = learner.meta_parameters()
@@ -105,7 +118,12 @@ class DistributedMetaTrainer:
             failed[self.rank] = 1.0
         # one flat all-reduce: one message instead of one per parameter, the failure flags included
         flat = torch.cat([g.reshape(-1) for g in grads] + [stats, failed])
-        dist.all_reduce(flat, group=self.group)
+        try:
+            dist.all_reduce(flat, group=self.group)
+        except RuntimeError as exc:
+            learner.zero_meta_grad()
+            self._raise_if_gone(exc)
+            raise
         failed_ranks = [int(r) for r in flat[-self.world_size :].nonzero().flatten()]
         if failed_ranks:
             learner.zero_meta_grad()
@@ -138,8 +156,62 @@ class DistributedMetaTrainer:
         with torch.no_grad():
             for b in self.learner.buffers():
                 if b.is_floating_point():
-                    dist.all_reduce(b, group=self.group)
+                    try:
+                        dist.all_reduce(b, group=self.group)
+                    except RuntimeError as exc:
+                        self._raise_if_gone(exc)
+                        raise
                     b.div_(self.world_size)
+
+    def _raise_if_gone(self, exc: RuntimeError) -> None:
+        """Raise ``RankFailedError`` naming the ranks whose processes on this host have ended, when
+        a collective failed (gloo says only "Connection closed by peer"). A process still exiting
+        has closed its sockets a moment before it ends: it is given a second. Ranks on other hosts
+        cannot be checked from here; without a rank to name, the caller re-raises ``exc``."""
+        here = self._processes[self.rank][0]
+        peers = {r: pid for r, (where, pid) in enumerate(self._processes) if r != self.rank and where == here}
+        deadline = time.monotonic() + _EXIT_GRACE_S
+        while True:
+            gone = [r for r, pid in peers.items() if not _running(pid)]
+            if gone or time.monotonic() > deadline or not peers:
+                break
+            time.sleep(0.02)
+        if gone:
+            log.warning("distributed_rank_gone", rank=self.rank, gone_ranks=gone)
+            names = ", ".join(f"{r} (pid {peers[r]})" for r in gone)
+            raise RankFailedError(
+                f"rank {names}: its process ended during this meta-step; no process of the group took the step"
+            ) from exc
+
+
+#: How long a collective's failure waits for a peer whose connection closed to be seen ended.
+_EXIT_GRACE_S = 1.0
+
+
+def _this_process() -> tuple[int, int]:
+    """(where, pid): ``where`` hashes the host and the pid namespace, so that two ranks with the
+    same ``where`` can see each other's process."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    digest = hashlib.blake2b(f"{socket.gethostname()}\0{namespace}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1, os.getpid()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # no /proc: os.kill found it
 
 
 def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> str:

@@ -842,7 +842,9 @@ async def aexecute_task(
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
-    one trace (one ``trace_id``), from which the router learns the task type's structure. A router
+    one trace (one ``trace_id``), from which the router learns the task type's structure; a run
+    that does not succeed closes it unfinished (``close_trace(trace_id, finished=False)``), as a
+    step skipped with no attempt (its circuit open, over budget) leaves nothing in it. A router
     closed while its plan runs (``learner.closed``) stops the run as ``cancel_event`` does: no
     further tool is called for it, and the attempt it refused is in ``unlearned``. The
     end-to-end outcome is counted for the plan's step structure (``learner.graphs``, when the
@@ -907,7 +909,9 @@ async def aexecute_task(
             executor.close()
         close_trace = getattr(learner, "close_trace", None)
         if close_trace is not None:
-            close_trace(trace_id)
+            # a run that did not succeed may have steps that never ran (skipped with no attempt,
+            # or cancelled): the part that ran is not the task's structure
+            close_trace(trace_id, finished=execution.run.succeeded)
     run = execution.run
     weights = task.weights or learner.weights
     qualities = [a.quality or 0.0 for a in run.attempts if a.success]

@@ -1438,13 +1438,14 @@ class ToolMetaLearner:
         with self._lock:
             return self.structures.open_steps(trace_id)
 
-    def close_trace(self, trace_id: str) -> bool:
+    def close_trace(self, trace_id: str, *, finished: bool = True) -> bool:
         """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
         longer kept open, nor saved as open; a later attempt with its id starts a new trace.
-        Returns whether this router held it open."""
+        ``finished=False`` (the executor's for a run that did not succeed) says some steps never
+        ran: the trace teaches no structure. Returns whether this router held it open."""
         _check_names(trace_id=trace_id)
         with self._lock:
-            return self.structures.close(trace_id)
+            return self.structures.close(trace_id, finished=finished)
 
     def check_trace_step(
         self,
@@ -1768,8 +1769,8 @@ class ToolMetaLearner:
             )
         if trace is not None:
             for o in outcomes:
-                if o.result.tool_id not in self._tools:
-                    continue  # a late outcome of a removed tool: kept in the store, not learned
+                # a late outcome of a removed tool too: its policy learns nothing, but the step ran,
+                # and the steps after it consume it
                 self.structures.observe(
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
                     request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
@@ -1962,8 +1963,7 @@ class ToolMetaLearner:
                     continue
                 if (
                     rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
-                    and rec.tool_id in self._tools
-                ):
+                ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
                     self.structures.observe(
                         rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
                         request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),

@@ -2,9 +2,10 @@
 
 A *trace* is what ran for one task: its steps in the order they first ran, each with the capability
 it served and the earlier steps whose outputs it consumed. A trace counts once every step that ends
-it (no later step consumes it) has succeeded: a run cut short by a failure ran only part of the
-task, and counting that part would teach a flaky tool's task type a structure without the steps
-the failure kept from running. ``StructureModel`` keeps, per task type, a
+it (no later step consumes it) has succeeded and it was not closed unfinished (``close(trace_id,
+finished=False)``: a step of it never ran): a run cut short by a failure, or by a step skipped
+without an attempt, ran only part of the task, and counting that part would teach a flaky tool's
+task type a structure without the steps the failure kept from running. ``StructureModel`` keeps, per task type, a
 distribution over the structures (DAGs of capabilities) its traces had, with a prior shared across
 task types, and a text model that predicts the structure from the request, so that a task type seen
 rarely, or a new one, still gets a sensible plan. ``ToolMetaLearner`` feeds it every trace it records
@@ -251,7 +252,7 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "key", "text", "features")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "text", "features")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
         self.task_type = task_type
@@ -259,12 +260,16 @@ class _Trace:
         self.request = request
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
         self.failed: set[str] = set()  # steps without a successful attempt so far
+        self.unfinished = False  # closed with steps that never ran (skipped, cancelled)
         self.key: Key | None = None  # the structure it is counted with (None: not counted)
         self.text = False  # whether its request is in the text model's precision A
         self.features: np.ndarray | None | bool = False  # the request's, once computed
 
     def ended_well(self) -> bool:
-        """Whether every step that ends the trace (no step of it consumes it) succeeded."""
+        """Whether every step that ends the trace (no step of it consumes it) succeeded, and none
+        was left without an attempt."""
+        if self.unfinished:
+            return False
         if not self.failed:
             return True
         consumed = {p for s in self.steps.values() for p in s.depends_on}
@@ -673,10 +678,21 @@ class StructureModel:
             self._recount(trace, self._features(trace))
 
     @_locked
-    def close(self, trace_id: str) -> bool:
-        """Stop keeping trace ``trace_id`` open: what it taught stays, a later attempt with its id
-        starts a new trace. Returns whether it was open."""
-        return self._open.pop(trace_id, None) is not None or self._calls.pop(trace_id, None) is not None
+    def close(self, trace_id: str, *, finished: bool = True) -> bool:
+        """Stop keeping trace ``trace_id`` open: a later attempt with its id starts a new trace.
+        ``finished=False`` says some of its steps never ran (skipped with no attempt, or cut by a
+        cancellation): the steps it has are only part of the task, so it teaches no structure;
+        otherwise what it taught stays. Returns whether it was open."""
+        if not isinstance(finished, bool):
+            raise TypeError(f"finished: expected True or False, got {short_repr(finished)}")
+        trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None)
+        if trace is None:
+            return False
+        if not finished:
+            trace.unfinished = True
+            self._uncounted.pop(trace, None)
+            self._recount(trace, self._features(trace))
+        return True
 
     def _features(self, trace: _Trace) -> np.ndarray | None:
         if trace.features is False:  # restored from a saved state: computed on its next step
