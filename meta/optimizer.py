@@ -553,15 +553,25 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
     if low > high:
         raise ValueError(f"parameter_space[{name!r}]: low {low!r} is above high {high!r}")
     is_int = isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))
+    field = f"parameter_space[{name!r}]"
+    if log_scale is not None and not isinstance(log_scale, bool):
+        # "no" or 0 would otherwise be read by truth value.
+        raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+    if step is not None:
+        # Unchecked, a zero step became 1, a fractional one was truncated and a NaN one made the high bound NaN.
+        if is_int:
+            step = check_count(f"{field}: step", step, low=1)
+        else:
+            step = check_real(f"{field}: step", step, low=0, low_open=True)
     if log_scale is None:
         # A range over two or more orders of magnitude is searched on a log scale.
         log_scale = low > 0 and high / low >= 100.0
     if log_scale and low <= 0:
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
+    if log_scale and step is not None and not (is_int and step == 1):
+        raise ValueError(f"{field}: step {step!r} and log scale cannot be combined")
     if is_int:
-        return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=int(step or 1))
-    if step is not None and log_scale:
-        raise ValueError(f"parameter_space[{name!r}]: step and log scale cannot be combined")
+        return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=step or 1)
     return optuna.distributions.FloatDistribution(float(low), float(high), log=bool(log_scale), step=step)
 
 
@@ -572,7 +582,9 @@ def parse_parameter_space(
 
     * ``(low, high)``: a range; integers when both bounds are ints, floats otherwise; log scale when
       ``low > 0`` and ``high / low >= 100``.
-    * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly.
+    * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
+      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
+      takes none (an int step of 1 aside).
     * a list: categorical choices.
     * an Optuna distribution: used as is.
 
