@@ -158,8 +158,9 @@ class NeuralArchitectureSearch:
         """Evaluate ``num_evaluations`` new architectures; return the best architecture and its score.
 
         The score is maximised. The function is called with one architecture dict; one whose signature
-        cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception`` or
-        returns NaN marks its trial failed and the search goes on; if no trial of the study has succeeded,
+        cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception``,
+        returns NaN or returns no number (a string, a bool; a one-element tensor is a number, see
+        :func:`meta.optimizer.trial_value`) marks its trial failed and the search goes on; if no trial of the study has succeeded,
         AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed, then stops the search.
         """
         if not callable(evaluation_function):
