@@ -459,7 +459,7 @@ class BayesianOptimizerConfig(NumbersNotBools):
     sampler: Literal["gp", "tpe", "random"] = "gp"
     direction: Literal["minimize", "maximize"] = "maximize"
     n_startup_trials: int = Field(10, ge=0)
-    seed: int | None = 0
+    seed: int | None = Field(0, ge=0, le=2**32 - 1)  # the range numpy's and Optuna's generators take
     storage: str | optuna.storages.BaseStorage | None = None
     study_name: str | None = None
 

@@ -85,8 +85,14 @@ class NeuralArchitectureSearch:
         n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
-        if not (isinstance(n_starts, int) and n_starts >= 1):
-            raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
+        n_starts = check_count("n_starts", n_starts, low=1)
+        if seed is not None:
+            # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
+            seed = check_count("seed", seed, low=0, high=2**32 - 1)
+        if storage is not None and not isinstance(storage, (str, optuna.storages.BaseStorage)):
+            raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+        if study_name is not None and not isinstance(study_name, str):
+            raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         self.space = make_space(search_space_config)
         if algorithm == "darts" and not isinstance(self.space, CellSearchSpace):
             # DARTS mixes the candidate operations of an edge by summing their outputs, which needs
