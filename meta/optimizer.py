@@ -509,8 +509,8 @@ def run_trial(
     A failure (an ``Exception``, a NaN or infinite value, or a result that is not a number, see
     :func:`trial_value`) is logged as ``event`` and returns None:
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
-    marks the trial failed too before it propagates, so that a stopped search leaves no trial
-    running for ever in a shared storage.
+    marks the trial failed too, with the user attribute ``interrupted``, before it propagates, so
+    that a stopped search leaves no trial running for ever in a shared storage.
     """
     try:
         value = trial_value(function(argument))
@@ -519,6 +519,8 @@ def run_trial(
         log.warning(event, trial=trial.number, error=repr(exc), **context)
         return None
     except BaseException:
+        # Marked as interrupted, not as a failure of the argument: a resumed search evaluates it again.
+        trial.set_user_attr("interrupted", True)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
     if not math.isfinite(value):

@@ -167,7 +167,8 @@ class NeuralArchitectureSearch:
         cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception``,
         returns NaN or returns no number (a string, a bool; a one-element tensor is a number, see
         :func:`meta.optimizer.trial_value`) marks its trial failed and the search goes on; if no trial of the study has succeeded,
-        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed, then stops the search.
+        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed (and ``interrupted``), then stops the search; a resumed
+        search evaluates that architecture again.
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
@@ -181,7 +182,8 @@ class NeuralArchitectureSearch:
             self._enqueue_darts_candidates(num_evaluations)
         known: dict[str, float | None] = {}
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
-            if t.params:
+            # An interrupted evaluation said nothing about its architecture: it may be proposed again.
+            if t.params and not t.user_attrs.get("interrupted"):
                 known[self.space.key(self.space.decode(t.params))] = t.value if t.state == TrialState.COMPLETE else None
         distributions = self.space.distributions()
         evaluations = 0
