@@ -250,8 +250,15 @@ class CellSearchSpace(ArchitectureSpace):
         return {f"edge_{e}": op for e, op in enumerate(arch["ops"])}
 
     def op_indices(self, arch: Architecture) -> tuple[int, ...]:
-        """The cell as 6 indices into :data:`NB201_OPS` (the tabular benchmark's key)."""
-        return tuple(NB201_OPS.index(op) for op in arch["ops"])
+        """The cell as 6 indices into :data:`NB201_OPS` (the tabular benchmark's key); ValueError naming
+        the ``ops`` given when they are not 6 names from :data:`NB201_OPS`."""
+        ops = arch.get("ops") if isinstance(arch, Mapping) else None
+        if not isinstance(ops, (list, tuple)) or len(ops) != NB201_NUM_EDGES or any(op not in NB201_OPS for op in ops):
+            raise ValueError(
+                f"architecture: a cell's 'ops' are {NB201_NUM_EDGES} names from {NB201_OPS}, got "
+                f"{ops if ops is not None else arch!r}"
+            )
+        return tuple(NB201_OPS.index(op) for op in ops)
 
     def encode(self, arch: Architecture) -> np.ndarray:
         x = np.zeros(NB201_NUM_EDGES * len(NB201_OPS))
