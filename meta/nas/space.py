@@ -193,8 +193,9 @@ class ArchitectureSpace(ABC):
         return self.decode(params)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """One uniformly random neighbour (spaces with many neighbours override this to avoid listing them)."""
-        options = self.neighbours(arch)
+        """One uniformly random neighbour (spaces with many neighbours override this to avoid listing them);
+        in a space of one architecture, that architecture."""
+        options = self.neighbours(arch) or [arch]
         return options[int(rng.integers(len(options)))]
 
     def enumerate(self) -> Iterator[Architecture]:
@@ -408,7 +409,10 @@ class LayerSearchSpace(ArchitectureSpace):
         i = int(rng.integers(len(layers)))
         fields = [(f, c) for f, c in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)) if len(c) > 1]
         if not fields:
-            return self._arch(layers + [dict(layers[-1])]) if can_grow else self._arch(layers[:-1])
+            # Only the depth can change; a space of one architecture has no other to offer.
+            if can_grow:
+                return self._arch(layers + [dict(layers[-1])])
+            return self._arch(layers[:-1] if can_shrink else layers)
         field, choices = fields[int(rng.integers(len(fields)))]
         others = [c for c in choices if c != layers[i][field]]
         layers[i][field] = others[int(rng.integers(len(others)))]
