@@ -46,7 +46,7 @@ class NASSearchSpaceConfig(NumbersNotBools):
     num_classes: int = Field(ge=2)
     max_layers: int = Field(ge=1, le=64)
     min_layers: int = Field(1, ge=1)
-    operations: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()  # left out: every operation for the input_shape
     widths: tuple[int, ...] = (16, 32, 64, 128)
     activations: tuple[str, ...] = ("relu", "gelu", "silu")
 
@@ -75,11 +75,12 @@ class NASSearchSpaceConfig(NumbersNotBools):
     @model_validator(mode="after")
     def _ops(self) -> NASSearchSpaceConfig:
         allowed = IMAGE_OPS if len(self.input_shape) == 3 else VECTOR_OPS
-        if not self.operations:
+        if "operations" not in self.model_fields_set:
             object.__setattr__(self, "operations", allowed)
         bad = [op for op in self.operations if op not in allowed]
-        if bad or len(set(self.operations)) != len(self.operations):
-            raise ValueError(f"operations must be distinct names from {allowed} for this input_shape, got {self.operations!r}")
+        # An empty tuple is refused as empty widths are, not read as "all".
+        if bad or not self.operations or len(set(self.operations)) != len(self.operations):
+            raise ValueError(f"operations must be one or more distinct names from {allowed} for this input_shape, got {self.operations!r}")
         if self.min_layers > self.max_layers:
             raise ValueError(f"min_layers {self.min_layers} is above max_layers {self.max_layers}")
         return self
