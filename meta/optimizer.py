@@ -433,7 +433,7 @@ ParameterSpec = tuple[float, float] | Sequence[Any] | Mapping[str, Any] | optuna
 
 
 class AllTrialsFailedError(RuntimeError):
-    """Every trial of the study failed (the objective raised or returned NaN), so there is no best."""
+    """Every trial of the study failed (the objective raised, or returned NaN or no number), so there is no best."""
 
 
 class BayesianOptimizerConfig(NumbersNotBools):
@@ -459,7 +459,7 @@ class BayesianOptimizerConfig(NumbersNotBools):
     sampler: Literal["gp", "tpe", "random"] = "gp"
     direction: Literal["minimize", "maximize"] = "maximize"
     n_startup_trials: int = Field(10, ge=0)
-    seed: int | None = 0
+    seed: int | None = Field(0, ge=0, le=2**32 - 1)  # the range numpy's and Optuna's generators take
     storage: str | optuna.storages.BaseStorage | None = None
     study_name: str | None = None
 
@@ -506,18 +506,21 @@ def run_trial(
 ) -> float | None:
     """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
 
-    A failure (an ``Exception``, or a NaN or infinite value) is logged as ``event`` and returns None:
+    A failure (an ``Exception``, a NaN or infinite value, or a result that is not a number, see
+    :func:`trial_value`) is logged as ``event`` and returns None:
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
-    marks the trial failed too before it propagates, so that a stopped search leaves no trial
-    running for ever in a shared storage.
+    marks the trial failed too, with the user attribute ``interrupted``, before it propagates, so
+    that a stopped search leaves no trial running for ever in a shared storage.
     """
     try:
-        value = float(function(argument))
+        value = trial_value(function(argument))
     except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning(event, trial=trial.number, error=repr(exc), **context)
         return None
     except BaseException:
+        # Marked as interrupted, not as a failure of the argument: a resumed search evaluates it again.
+        trial.set_user_attr("interrupted", True)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
     if not math.isfinite(value):
@@ -528,6 +531,32 @@ def run_trial(
     return value
 
 
+def trial_value(value: Any) -> float:
+    """An objective's result as a float: a real number, or a tensor or array of one element.
+
+    Anything else raises TypeError naming the result: ``float()`` alone would take the string
+    ``"0.5"`` and the bool ``True`` as scores.
+
+    Example:
+        >>> trial_value(torch.tensor([0.5]))
+        0.5
+        >>> trial_value("0.5")
+        Traceback (most recent call last):
+        ...
+        TypeError: the objective returned '0.5' (str); return a number, or a tensor or array of one element
+    """
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        if value.size == 1 if isinstance(value, np.ndarray) else value.numel() == 1:
+            return trial_value(value.item())
+        # The shape, not the values: the tensor may be large.
+        shown = f"a {type(value).__name__} of shape {tuple(value.shape)}"
+    else:
+        shown = f"{value!r} ({type(value).__name__})"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"the objective returned {shown}; return a number, or a tensor or array of one element")
+    return float(value)
+
+
 def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailedError:
     """The error for a study with no completed trial: every trial failed, or none has run yet."""
     trials = study.get_trials(deepcopy=False)
@@ -535,7 +564,7 @@ def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailed
         return AllTrialsFailedError(f"{field}: no trial has run yet in this study, so there is no best {what}; run the search first")
     failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
     if failed == len(trials):
-        return AllTrialsFailedError(f"{field}: all {failed} trials failed (raised or returned NaN); no best {what}")
+        return AllTrialsFailedError(f"{field}: all {failed} trials failed (raised, or returned NaN or no number); no best {what}")
     return AllTrialsFailedError(
         f"{field}: none of the {len(trials)} trials has completed ({failed} failed, the others still running); no best {what}"
     )
@@ -553,15 +582,25 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
     if low > high:
         raise ValueError(f"parameter_space[{name!r}]: low {low!r} is above high {high!r}")
     is_int = isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))
+    field = f"parameter_space[{name!r}]"
+    if log_scale is not None and not isinstance(log_scale, bool):
+        # "no" or 0 would otherwise be read by truth value.
+        raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+    if step is not None:
+        # Unchecked, a zero step became 1, a fractional one was truncated and a NaN one made the high bound NaN.
+        if is_int:
+            step = check_count(f"{field}: step", step, low=1)
+        else:
+            step = check_real(f"{field}: step", step, low=0, low_open=True)
     if log_scale is None:
         # A range over two or more orders of magnitude is searched on a log scale.
         log_scale = low > 0 and high / low >= 100.0
     if log_scale and low <= 0:
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
+    if log_scale and step is not None and not (is_int and step == 1):
+        raise ValueError(f"{field}: step {step!r} and log scale cannot be combined")
     if is_int:
-        return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=int(step or 1))
-    if step is not None and log_scale:
-        raise ValueError(f"parameter_space[{name!r}]: step and log scale cannot be combined")
+        return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=step or 1)
     return optuna.distributions.FloatDistribution(float(low), float(high), log=bool(log_scale), step=step)
 
 
@@ -572,7 +611,9 @@ def parse_parameter_space(
 
     * ``(low, high)``: a range; integers when both bounds are ints, floats otherwise; log scale when
       ``low > 0`` and ``high / low >= 100``.
-    * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly.
+    * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
+      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
+      takes none (an int step of 1 aside).
     * a list: categorical choices.
     * an Optuna distribution: used as is.
 
@@ -746,7 +787,7 @@ class BayesianOptimizer:
     naming the parameter, and nothing is added to the study. The objective is called with one dict,
     parameter name -> value; one whose signature cannot take that (no argument, or only keyword
     arguments) raises TypeError before any trial (see :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
-    from its body included) or returns NaN is recorded as failed and the search goes on; if every trial
+    from its body included), returns NaN or returns no number (see :func:`trial_value`) is recorded as failed and the search goes on; if every trial
     has failed, :class:`AllTrialsFailedError` is raised. An interrupt (Ctrl-C) records its trial as
     failed, then stops the search (see :func:`run_trial`). ``history`` lists the
     (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.

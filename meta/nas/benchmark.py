@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import optuna
+
 from meta.nas.search import NeuralArchitectureSearch
 from meta.nas.space import Architecture
 
@@ -19,7 +21,8 @@ def benchmark_nas_algorithms(
     **nas_options: Any,
 ) -> dict[str, dict[str, Any]]:
     """Run each algorithm for ``num_evaluations`` evaluations; per algorithm its best architecture, best
-    score, the best-so-far curve (one value per evaluation) and the wall time.
+    score, the best-so-far curve (one value per evaluation, a failed one included: ``-inf`` until one
+    succeeds) and the wall time. Each algorithm is named once.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -27,17 +30,27 @@ def benchmark_nas_algorithms(
         >>> sorted(out), len(out["random"]["curve"])
         (['bayesian', 'evolutionary', 'random'], 12)
     """
-    if not algorithms:
-        raise ValueError("algorithms: give at least one algorithm")
+    if isinstance(algorithms, str) or not algorithms:
+        raise ValueError(f"algorithms: give a sequence of at least one algorithm name, got {algorithms!r}")
+    repeated = sorted({a for a in algorithms if list(algorithms).count(a) > 1})
+    if repeated:
+        # Results are keyed by name: a second run would replace the first.
+        raise ValueError(f"algorithms: each name once, got {list(algorithms)!r} (repeated: {repeated})")
     results: dict[str, dict[str, Any]] = {}
     for algorithm in algorithms:
         options: Mapping[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
         nas = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
+        earlier = len(nas.study.get_trials(deepcopy=False))
         started = time.perf_counter()
         best_arch, best_score = nas.search_architecture(eval_function, num_evaluations)
         curve, best = [], float("-inf")
-        for _, value in nas.history:
-            best = max(best, value)
+        # From the study, not nas.history: a failed evaluation keeps the best so far (-inf before any success),
+        # so the curve has one value per evaluation; a repeat answered from the study is no evaluation.
+        for trial in nas.study.get_trials(deepcopy=False)[earlier:]:
+            if trial.user_attrs.get("repeat"):
+                continue
+            if trial.state == optuna.trial.TrialState.COMPLETE:
+                best = max(best, trial.value)
             curve.append(best)
         results[algorithm] = {
             "best_architecture": best_arch,

@@ -186,8 +186,9 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
     config = config or DARTSConfig()
     x_tr, y_tr, x_va, y_va = check_darts_data(space, data)
     generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
-    model = Supernet(space)
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation, the caller's generator untouched
+        torch.manual_seed(config.seed)
+        model = Supernet(space)
     w_opt = torch.optim.Adam(model.weight_parameters(), lr=config.weight_lr, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, (len(x_tr) + config.batch_size - 1) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, T_max=config.epochs * steps_per_epoch)

@@ -85,8 +85,14 @@ class NeuralArchitectureSearch:
         n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
-        if not (isinstance(n_starts, int) and n_starts >= 1):
-            raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
+        n_starts = check_count("n_starts", n_starts, low=1)
+        if seed is not None:
+            # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
+            seed = check_count("seed", seed, low=0, high=2**32 - 1)
+        if storage is not None and not isinstance(storage, (str, optuna.storages.BaseStorage)):
+            raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+        if study_name is not None and not isinstance(study_name, str):
+            raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         self.space = make_space(search_space_config)
         if algorithm == "darts" and not isinstance(self.space, CellSearchSpace):
             # DARTS mixes the candidate operations of an edge by summing their outputs, which needs
@@ -158,9 +164,11 @@ class NeuralArchitectureSearch:
         """Evaluate ``num_evaluations`` new architectures; return the best architecture and its score.
 
         The score is maximised. The function is called with one architecture dict; one whose signature
-        cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception`` or
-        returns NaN marks its trial failed and the search goes on; if no trial of the study has succeeded,
-        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed, then stops the search.
+        cannot take that raises TypeError before any trial. An evaluation that raises an ``Exception``,
+        returns NaN or returns no number (a string, a bool; a one-element tensor is a number, see
+        :func:`meta.optimizer.trial_value`) marks its trial failed and the search goes on; if no trial of the study has succeeded,
+        AllTrialsFailedError. An interrupt (Ctrl-C) marks its trial failed (and ``interrupted``), then stops the search; a resumed
+        search evaluates that architecture again.
         """
         if not callable(evaluation_function):
             raise TypeError(f"evaluation_function: expected a callable, got {evaluation_function!r}")
@@ -174,7 +182,8 @@ class NeuralArchitectureSearch:
             self._enqueue_darts_candidates(num_evaluations)
         known: dict[str, float | None] = {}
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
-            if t.params:
+            # An interrupted evaluation said nothing about its architecture: it may be proposed again.
+            if t.params and not t.user_attrs.get("interrupted"):
                 known[self.space.key(self.space.decode(t.params))] = t.value if t.state == TrialState.COMPLETE else None
         distributions = self.space.distributions()
         evaluations = 0

@@ -46,7 +46,7 @@ class NASSearchSpaceConfig(NumbersNotBools):
     num_classes: int = Field(ge=2)
     max_layers: int = Field(ge=1, le=64)
     min_layers: int = Field(1, ge=1)
-    operations: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()  # left out: every operation for the input_shape
     widths: tuple[int, ...] = (16, 32, 64, 128)
     activations: tuple[str, ...] = ("relu", "gelu", "silu")
 
@@ -75,11 +75,12 @@ class NASSearchSpaceConfig(NumbersNotBools):
     @model_validator(mode="after")
     def _ops(self) -> NASSearchSpaceConfig:
         allowed = IMAGE_OPS if len(self.input_shape) == 3 else VECTOR_OPS
-        if not self.operations:
+        if "operations" not in self.model_fields_set:
             object.__setattr__(self, "operations", allowed)
         bad = [op for op in self.operations if op not in allowed]
-        if bad or len(set(self.operations)) != len(self.operations):
-            raise ValueError(f"operations must be distinct names from {allowed} for this input_shape, got {self.operations!r}")
+        # An empty tuple is refused as empty widths are, not read as "all".
+        if bad or not self.operations or len(set(self.operations)) != len(self.operations):
+            raise ValueError(f"operations must be one or more distinct names from {allowed} for this input_shape, got {self.operations!r}")
         if self.min_layers > self.max_layers:
             raise ValueError(f"min_layers {self.min_layers} is above max_layers {self.max_layers}")
         return self
@@ -193,8 +194,9 @@ class ArchitectureSpace(ABC):
         return self.decode(params)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """One uniformly random neighbour (spaces with many neighbours override this to avoid listing them)."""
-        options = self.neighbours(arch)
+        """One uniformly random neighbour (spaces with many neighbours override this to avoid listing them);
+        in a space of one architecture, that architecture."""
+        options = self.neighbours(arch) or [arch]
         return options[int(rng.integers(len(options)))]
 
     def enumerate(self) -> Iterator[Architecture]:
@@ -250,8 +252,15 @@ class CellSearchSpace(ArchitectureSpace):
         return {f"edge_{e}": op for e, op in enumerate(arch["ops"])}
 
     def op_indices(self, arch: Architecture) -> tuple[int, ...]:
-        """The cell as 6 indices into :data:`NB201_OPS` (the tabular benchmark's key)."""
-        return tuple(NB201_OPS.index(op) for op in arch["ops"])
+        """The cell as 6 indices into :data:`NB201_OPS` (the tabular benchmark's key); ValueError naming
+        the ``ops`` given when they are not 6 names from :data:`NB201_OPS`."""
+        ops = arch.get("ops") if isinstance(arch, Mapping) else None
+        if not isinstance(ops, (list, tuple)) or len(ops) != NB201_NUM_EDGES or any(op not in NB201_OPS for op in ops):
+            raise ValueError(
+                f"architecture: a cell's 'ops' are {NB201_NUM_EDGES} names from {NB201_OPS}, got "
+                f"{ops if ops is not None else arch!r}"
+            )
+        return tuple(NB201_OPS.index(op) for op in ops)
 
     def encode(self, arch: Architecture) -> np.ndarray:
         x = np.zeros(NB201_NUM_EDGES * len(NB201_OPS))
@@ -401,7 +410,10 @@ class LayerSearchSpace(ArchitectureSpace):
         i = int(rng.integers(len(layers)))
         fields = [(f, c) for f, c in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)) if len(c) > 1]
         if not fields:
-            return self._arch(layers + [dict(layers[-1])]) if can_grow else self._arch(layers[:-1])
+            # Only the depth can change; a space of one architecture has no other to offer.
+            if can_grow:
+                return self._arch(layers + [dict(layers[-1])])
+            return self._arch(layers[:-1] if can_shrink else layers)
         field, choices = fields[int(rng.integers(len(fields)))]
         others = [c for c in choices if c != layers[i][field]]
         layers[i][field] = others[int(rng.integers(len(others)))]
