@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, positive
+from toolrouter.bench._args import name_list, positive
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import print_table
 from toolrouter.bench._routing_agents import VowpalAgent, peer_available
@@ -162,11 +162,7 @@ SCENARIOS = ("new family", "new tool")
 
 
 def _scenarios(args: argparse.Namespace) -> list[str]:
-    names = [s.strip() for s in args.cs_scenarios.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SCENARIOS]
-    if unknown or not names:  # any other name ran the new-tool scenario under that name
-        raise UsageError(f"--cs-scenarios: {f'unknown {unknown}' if unknown else 'none given'}; choose from {list(SCENARIOS)}")
-    return names
+    return name_list("--cs-scenarios", args.cs_scenarios, SCENARIOS)  # any other name ran the new-tool scenario
 
 
 def check(args: argparse.Namespace) -> None:
