@@ -459,7 +459,9 @@ def create_tool_optimization_benchmark(
         weights: the utility weights (a task's own ``weights`` take precedence).
         true_success: per tool id, a true success probability that differs from the profile's
             ``reliability`` (the router's prior), to measure learning from a wrong prior.
-        quality_mean: mean quality of a successful call, the same for every tool.
+        quality_mean: the same for every tool: a successful call's quality is drawn around it
+            and clipped to [0, 1] (``toolrouter.simulation.QUALITY_SD``), so its mean is a little
+            lower near 1 (0.892 for 0.9); the oracle and the regret use that clipped mean.
         text_dim: dimension of the hashed context text for contextual policies (when tasks have
             ``context`` and no ``features``).
 

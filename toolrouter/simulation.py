@@ -29,9 +29,13 @@ from toolrouter.errors import UnknownToolError
 from toolrouter.serialization import short_repr
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
 
-__all__ = ["Drift", "SimulatedTool", "SimulatedToolError", "SyntheticEnvironment"]
+__all__ = ["QUALITY_SD", "Drift", "SimulatedTool", "SimulatedToolError", "SyntheticEnvironment"]
 
 _TYPE_OF_CAPABILITY = {t.value: t for t in ToolType}
+
+#: Standard deviation of a successful call's quality around the tool's ``quality_mean``, before the
+#: draw is clipped to [0, 1].
+QUALITY_SD = 0.1
 
 
 class SimulatedToolError(RuntimeError):
@@ -56,7 +60,8 @@ class SimulatedTool:
     """A tool whose behaviour is known.
 
     Success probability is ``sigmoid(logit(success_prob) + context @ context_weights)`` when the
-    tool has context weights and a context is given, else ``success_prob``.
+    tool has context weights and a context is given, else ``success_prob``. A successful call's
+    quality is ``clip(normal(quality_mean, QUALITY_SD), 0, 1)``; ``expected_quality`` is its mean.
     """
 
     profile: ToolProfile
@@ -92,12 +97,18 @@ class SimulatedTool:
             p = 1.0 / (1.0 + math.exp(-z))
         return p
 
+    @property
+    def expected_quality(self) -> float:
+        """The mean quality of a successful call: that of ``clip(normal(quality_mean, QUALITY_SD), 0, 1)``,
+        which the clipping pulls towards 0.5 (0.937, not 0.96, for a ``quality_mean`` of 0.96)."""
+        return _clipped_normal_mean(self.quality_mean, QUALITY_SD)
+
     def expected_utility(
         self, weights: UtilityWeights, call_index: int, context: np.ndarray | None = None
     ) -> float:
         p = self.success_probability(call_index, context)
         # quality is drawn only on success; a failure has quality 0
-        return weights.utility(True, self.quality_mean, self.cost, self.latency_mean_s) * p + (
+        return weights.utility(True, self.expected_quality, self.cost, self.latency_mean_s) * p + (
             weights.utility(False, 0.0, self.cost, self.latency_mean_s) * (1 - p)
         )
 
@@ -197,7 +208,7 @@ class SyntheticEnvironment:
         tool = self.tool(tool_id)
         p = tool.success_probability(self.calls, context)  # checks the context before the draw
         success = bool(self.rng.random() < p)
-        quality = float(np.clip(self.rng.normal(tool.quality_mean, 0.1), 0.0, 1.0)) if success else 0.0
+        quality = float(np.clip(self.rng.normal(tool.quality_mean, QUALITY_SD), 0.0, 1.0)) if success else 0.0
         latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
         self.calls += 1
         return ExecutionResult(
@@ -238,6 +249,19 @@ class SyntheticEnvironment:
 
         simulated_tool.__name__ = tool_id
         return simulated_tool
+
+
+def _clipped_normal_mean(mean: float, sd: float) -> float:
+    """``E[clip(X, 0, 1)]`` for ``X ~ normal(mean, sd)``: the mass below 0 counts 0, the mass above 1
+    counts 1, and between them the truncated normal's first moment."""
+    def pdf(z: float) -> float:
+        return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+    def cdf(z: float) -> float:
+        return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+    lo, hi = (0.0 - mean) / sd, (1.0 - mean) / sd
+    return mean * (cdf(hi) - cdf(lo)) + sd * (pdf(lo) - pdf(hi)) + (1 - cdf(hi))
 
 
 def _capabilities(capabilities: Any) -> tuple[str, ...]:
