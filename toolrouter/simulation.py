@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import UnknownToolError
 from toolrouter.serialization import short_repr
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
@@ -79,6 +79,14 @@ class SimulatedTool:
         self.quality_mean = check_real("quality_mean", self.quality_mean, low=0, high=1)
         self.latency_mean_s = check_real("latency_mean_s", self.latency_mean_s, low=0)
         self.cost = check_real("cost", self.cost, low=0)
+        if self.context_weights is not None:
+            # a NaN weight makes every success probability NaN, and a call with it fails silently
+            weights = real_array("context_weights", self.context_weights)
+            if weights.ndim != 1 or weights.size == 0 or not np.isfinite(weights).all():
+                raise ValueError(
+                    f"context_weights: expected a non-empty vector of finite numbers, got {short_repr(self.context_weights)}"
+                )
+            self.context_weights = weights
         if self.drift is not None and not isinstance(self.drift, Drift):
             raise TypeError(f"drift: expected a Drift or None, got {short_repr(self.drift)}")
 
@@ -123,6 +131,11 @@ class SyntheticEnvironment:
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
+        bad = next((t for t in self.tools if not isinstance(t, SimulatedTool)), None)
+        if bad is not None:
+            raise TypeError(f"tools: expected SimulatedTool objects, got {short_repr(bad)}")
+        self.seed = check_count("seed", self.seed)
+        self.calls = check_count("calls", self.calls)
         self.rng = np.random.default_rng(self.seed)
         self._by_id = {t.profile.tool_id: t for t in self.tools}
         if len(self._by_id) < len(self.tools):
