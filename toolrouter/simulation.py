@@ -198,7 +198,13 @@ class SyntheticEnvironment:
         env = cls(tools=tools, seed=seed)
         if drifting:
             weights = UtilityWeights()
-            ranked = sorted(tools, key=lambda t: -t.expected_utility(weights, 0))
+            utility = {t.profile.tool_id: t.expected_utility(weights, 0) for t in tools}
+            place = {}  # a tool's place in its capability, best first
+            for capability in capabilities:
+                ids = sorted((t.profile.tool_id for t in tools if t.profile.serves(capability)), key=lambda i: -utility[i])
+                place.update((tool_id, k) for k, tool_id in enumerate(ids))
+            # the best tool of each capability first, then the second best of each, and so on
+            ranked = sorted(tools, key=lambda t: (place[t.profile.tool_id], -utility[t.profile.tool_id]))
             for tool in ranked[:drifting]:
                 tool.drift = Drift(at_call=drift_at_call, success_prob=0.1)
         return env

@@ -49,3 +49,18 @@ def test_the_oracle_picks_the_tool_whose_clipped_quality_is_worth_more():
     env, weights = SyntheticEnvironment(tools=tools), UtilityWeights()
     assert env.best_expected_utility("search", weights) == env.expected_utility("steady", weights)
     assert env.expected_utility("steady", weights) == pytest.approx(0.92 * 1.9231, abs=1e-4)
+
+
+def test_drifting_tools_are_the_best_of_each_capability_first():
+    weights = UtilityWeights()
+    for seed in range(3):
+        env = SyntheticEnvironment.make(n_tools=9, capabilities=("search", "code", "llm"), drifting=4, seed=seed)
+        drifted = {t.profile.tool_id for t in env.tools if t.drift is not None}
+        second = []
+        for capability in ("search", "code", "llm"):
+            ranked = sorted((t for t in env.tools if t.profile.serves(capability)), key=lambda t: -t.expected_utility(weights, 0))
+            assert ranked[0].profile.tool_id in drifted, (seed, capability)
+            second.append(ranked[1])
+        # the fourth is the best of the second-best tools
+        assert max(second, key=lambda t: t.expected_utility(weights, 0)).profile.tool_id in drifted
+        assert len(drifted) == 4
