@@ -1,8 +1,5 @@
 """The outage journal: attempts that wait on this host while a server store is unreachable.
 
-(Trace closes, ``TraceClose``, wait with them, in order, under the same keys: what is said here of
-attempts holds for the log's rows of both kinds.)
-
 A server store (PostgreSQL) gives every attempt an idempotency key, ``(origin, seq)``: ``origin``
 names the store object that wrote it (one per open store, so one per router process), ``seq``
 counts its attempts. When the server cannot be reached, attempts go to a journal file instead, in
@@ -20,6 +17,9 @@ A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). Wh
 newest attempts are not kept: the router still learns from them locally, the store counts them
 (``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
 server is a prefix of the attempts, in order.
+
+Trace closes (``TraceClose``) wait with the attempts, in order, under keys from the same counter:
+what is said here of attempts holds for the log's rows of both kinds.
 """
 
 from __future__ import annotations
