@@ -1450,8 +1450,9 @@ class ToolMetaLearner:
         if not isinstance(finished, bool):
             raise TypeError(f"finished: expected True or False, got {short_repr(finished)}")
         with self._lock:
-            if self.store is not None and self.structures.open_steps(trace_id):
-                # the store first, as for attempts: if it fails, the trace stays open here too
+            if self.store is not None and not self._closed and self.structures.open_steps(trace_id):
+                # the store first, as for attempts: if it fails, the trace stays open here too (a
+                # closed router's store records nothing more, and a run it cut short ends quietly)
                 self._append([TraceClose(trace_id, finished, writer=self.writer)])
             return self.structures.close(trace_id, finished=finished)
 
