@@ -77,7 +77,7 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
-from toolrouter.store.base import MAX_REQUEST_CHARS
+from toolrouter.store.base import MAX_REQUEST_CHARS, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
@@ -1442,9 +1442,18 @@ class ToolMetaLearner:
         """Declare trace ``trace_id`` complete (the executor does at the end of a run): it is no
         longer kept open, nor saved as open; a later attempt with its id starts a new trace.
         ``finished=False`` (the executor's for a run that did not succeed) says some steps never
-        ran: the trace teaches no structure. Returns whether this router held it open."""
+        ran: the trace teaches no structure. With a store, the close of a trace this router held
+        open is appended to its log (``TraceClose``) after the trace's attempts, so that a router
+        reopened on the store, or another one syncing from it, closes it at the same place and
+        learns the same structures. Returns whether this router held it open."""
         _check_names(trace_id=trace_id)
+        if not isinstance(finished, bool):
+            raise TypeError(f"finished: expected True or False, got {short_repr(finished)}")
         with self._lock:
+            if self.store is not None and not self._closed and self.structures.open_steps(trace_id):
+                # the store first, as for attempts: if it fails, the trace stays open here too (a
+                # closed router's store records nothing more, and a run it cut short ends quietly)
+                self._append([TraceClose(trace_id, finished, writer=self.writer)])
             return self.structures.close(trace_id, finished=finished)
 
     def check_trace_step(
@@ -1925,12 +1934,13 @@ class ToolMetaLearner:
         if last_id > self._seen_upto:
             self._caught_up = False
 
-    def _unseen_attempts(self) -> Iterator[AttemptRecord]:
-        """The store's attempts above the watermark, in id order; none more once its server is
-        unreachable (routing goes on from local state, and the store calls when it is back)."""
+    def _unseen_attempts(self) -> Iterator[AttemptRecord | TraceClose]:
+        """The store's attempts and trace closes above the watermark, in id order; none more once
+        its server is unreachable (routing goes on from local state, and the store calls when it is
+        back)."""
         assert self.store is not None
         try:
-            yield from self.store.iter_attempts(self._seen_upto)
+            yield from self.store.iter_log(self._seen_upto)
         except StoreUnavailableError as exc:
             log.warning("sync_deferred", error=str(exc))
 
@@ -1960,6 +1970,10 @@ class ToolMetaLearner:
                     continue
                 if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
                     self._journaled -= 1
+                    continue
+                if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
+                    if rec.id > structures_after and rec.writer != self.writer:
+                        self.structures.close(rec.trace_id, finished=rec.finished)
                     continue
                 if (
                     rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from toolrouter.errors import StoreOpenError
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary
+from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary, TraceClose
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore
 from toolrouter.store.sqlite import SQLiteStore
@@ -47,6 +47,7 @@ __all__ = [
     "StoreOpenError",
     "StoreUnavailableError",
     "ToolSummary",
+    "TraceClose",
     "open_store",
     "register_store",
 ]

@@ -9,6 +9,11 @@ A store is deliberately small, so that a server database can be added without to
   on. Ids need not be consecutive.
 - ``attempts(after_id)`` reads them back in id order (for catching up with other processes and for
   rebuilding state).
+- The log also holds *trace closes* (``TraceClose``: a trace, and whether it finished), appended
+  like attempts and numbered from the same ids: a trace closed unfinished (a step of it never ran)
+  teaches no structure, and a router replaying the log must know that at the same place as the
+  router that closed it. ``log(after_id)`` reads attempts and trace closes together, in id order;
+  ``attempts``, ``count`` and ``summary`` speak of attempts only.
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
   last attempt it includes (its *watermark*). A snapshot never replaces a newer one.
 
@@ -47,6 +52,7 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "ToolSummary",
+    "TraceClose",
     "check_attempts_query",
     "check_open",
     "check_process",
@@ -55,6 +61,8 @@ __all__ = [
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
+    "LOG_CLOSE_COLUMNS",
+    "entry_from_row",
     "record_from_row",
 ]
 
@@ -125,23 +133,61 @@ class AttemptRecord:
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
-        stamp = self.timestamp
-        if not isinstance(stamp, datetime):
-            raise TypeError(f"timestamp: expected a datetime, got {short_repr(stamp)}")
-        if stamp.tzinfo is not timezone.utc:  # as ExecutionResult's: a naive one is UTC (PostgreSQL took
-            # it for the session's local time, SQLite gave it back naive)
-            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
-            object.__setattr__(self, "timestamp", utc)
+        if not isinstance(self.timestamp, datetime):
+            raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
+        object.__setattr__(self, "timestamp", _utc(self.timestamp))
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
 
 
+@dataclass(frozen=True)
+class TraceClose:
+    """One row of the log that is not an attempt: trace ``trace_id`` was closed (its run ended),
+    ``finished`` or not (``StructureModel.close``). ``id`` is assigned by the store from the same
+    ids as attempts, so that a replay closes the trace where the writer did; ``writer`` names the
+    process that wrote it."""
+
+    trace_id: str
+    finished: bool
+    timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    writer: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("trace_id", "writer"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
+        if not isinstance(self.finished, (bool, np.bool_)):
+            raise TypeError(f"finished: expected a bool, got {short_repr(self.finished)}")
+        object.__setattr__(self, "finished", bool(self.finished))
+        if not isinstance(self.timestamp, datetime):
+            raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
+        object.__setattr__(self, "timestamp", _utc(self.timestamp))
+
+
+def _utc(stamp: datetime) -> datetime:
+    """``stamp`` in UTC, a naive one taken as UTC (as ``ExecutionResult``'s: PostgreSQL took it for
+    the session's local time, SQLite gave it back naive)."""
+    if stamp.tzinfo is timezone.utc:
+        return stamp
+    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+
+
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
 ROW_COLUMNS = (
     "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
     "utility, error, timestamp, context, trace_id, depends_on, request, complexity"
+)
+
+
+#: A trace close's row in the shape of ``ROW_COLUMNS`` plus a last column that tells it from an
+#: attempt (NULL for one): the SQL stores read the log as one ``UNION ALL`` of both tables, in id
+#: order, and ``entry_from_row`` rebuilds each row. ``finished`` sits in the place of ``success``.
+LOG_CLOSE_COLUMNS = (
+    "id, writer, NULL, NULL, NULL, NULL, NULL, finished, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
+    "trace_id, NULL, NULL, NULL, 1"
 )
 
 
@@ -195,6 +241,23 @@ def record_from_row(row: Sequence) -> AttemptRecord:
     return rec
 
 
+def entry_from_row(row: Sequence) -> "AttemptRecord | TraceClose":
+    """The attempt or trace close in a row of the log (``ROW_COLUMNS`` plus a column that is NULL
+    for an attempt, see ``LOG_CLOSE_COLUMNS``)."""
+    if row[19] is None:
+        return record_from_row(row)
+    stamp = row[13]
+    close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts
+    close.__dict__.update(
+        id=int(row[0]),
+        writer=row[1],
+        trace_id=row[15],
+        finished=bool(row[7]),
+        timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
+    )
+    return close
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Learned state saved under ``name``: opaque bytes that include every attempt up to
@@ -235,8 +298,9 @@ class Store(ABC):
     url: str
 
     @abstractmethod
-    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
-        """Write ``records`` in one transaction (all or none) and return their ids, in order.
+    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
+        """Write ``records`` (attempts and trace closes) in one transaction (all or none) and
+        return their ids, in order.
 
         A store returns ``[]`` for records it could not write now (a server store's outage, an
         SQLite file locked past its timeout): they are kept locally and written later, in order and
@@ -245,6 +309,11 @@ class Store(ABC):
     @abstractmethod
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """Attempts with an id above ``after_id``, in id order, at most ``limit`` of them."""
+
+    @abstractmethod
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+        """Attempts and trace closes with an id above ``after_id``, in id order, at most ``limit``
+        of them: what a router replays."""
 
     @abstractmethod
     def count(self) -> int:
@@ -264,7 +333,8 @@ class Store(ABC):
         """Names of the saved snapshots."""
 
     def prune(self, upto_id: int) -> int:
-        """Delete the attempts with an id at or below ``upto_id`` and return how many went. Ids
+        """Delete the attempts (and trace closes) with an id at or below ``upto_id`` and return
+        how many attempts went. Ids
         are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
         same; a running router that has not yet read that far learns the rest from the snapshot
@@ -295,14 +365,11 @@ class Store(ABC):
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
         """All attempts with an id above ``after_id``, read in batches."""
-        while True:
-            rows = self.attempts(after_id, limit=batch)
-            if not rows:
-                return
-            yield from rows
-            after_id = rows[-1].id or after_id
-            if len(rows) < batch:
-                return
+        return _batches(self.attempts, after_id, batch)
+
+    def iter_log(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord | TraceClose]:
+        """All attempts and trace closes with an id above ``after_id``, read in batches (``log``)."""
+        return _batches(self.log, after_id, batch)
 
     def summary(self) -> list[ToolSummary]:
         """Per (task type, step, tool): calls, successes and mean outcomes, from the log."""
@@ -367,16 +434,28 @@ def check_process(url: str, pid: int) -> None:
         )
 
 
-def check_records(records: Any) -> list[AttemptRecord]:
-    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord``, else a ``TypeError``
-    naming the first that is not one (each store failed on it in its own words)."""
+def check_records(records: Any) -> list[AttemptRecord | TraceClose]:
+    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord`` and ``TraceClose``, else
+    a ``TypeError`` naming the first that is neither (each store failed on it in its own words)."""
     if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
         raise TypeError(f"records: expected a sequence of AttemptRecord, got {short_repr(records)}")
     records = list(records)
     for i, r in enumerate(records):
-        if not isinstance(r, AttemptRecord):
-            raise TypeError(f"records[{i}]: expected an AttemptRecord, got {short_repr(r)}")
+        if not isinstance(r, (AttemptRecord, TraceClose)):
+            raise TypeError(f"records[{i}]: expected an AttemptRecord or a TraceClose, got {short_repr(r)}")
     return records
+
+
+def _batches(read: Callable[..., list[Any]], after_id: int, batch: int) -> Iterator[Any]:
+    """Every row ``read(after_id, limit=batch)`` gives, batch after batch, in id order."""
+    while True:
+        rows = read(after_id, limit=batch)
+        if not rows:
+            return
+        yield from rows
+        after_id = rows[-1].id or after_id
+        if len(rows) < batch:
+            return
 
 
 def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, int]:

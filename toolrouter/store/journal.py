@@ -17,6 +17,9 @@ A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). Wh
 newest attempts are not kept: the router still learns from them locally, the store counts them
 (``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
 server is a prefix of the attempts, in order.
+
+Trace closes (``TraceClose``) wait with the attempts, in order, under keys from the same counter:
+what is said here of attempts holds for the log's rows of both kinds.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolrouter.store.base import AttemptRecord
+from toolrouter.store.base import AttemptRecord, TraceClose
 
 __all__ = ["Journal", "record_from_json", "record_to_json"]
 
@@ -44,8 +47,19 @@ CREATE TABLE IF NOT EXISTS attempts (seq INTEGER PRIMARY KEY, record TEXT NOT NU
 """
 
 
-def record_to_json(r: AttemptRecord) -> str:
-    """One attempt as a JSON object (floats and the context exactly as they are)."""
+def record_to_json(r: AttemptRecord | TraceClose) -> str:
+    """One attempt as a JSON object (floats and the context exactly as they are), or one trace
+    close (``"kind": "trace_close"``)."""
+    if isinstance(r, TraceClose):
+        return json.dumps(
+            {
+                "kind": "trace_close",
+                "trace_id": r.trace_id,
+                "finished": r.finished,
+                "timestamp": r.timestamp.isoformat(),
+                "writer": r.writer,
+            }
+        )
     return json.dumps(
         {
             "task_id": r.task_id,
@@ -70,10 +84,13 @@ def record_to_json(r: AttemptRecord) -> str:
     )
 
 
-def record_from_json(text: str) -> AttemptRecord:
-    """The attempt ``record_to_json`` wrote (one written before traces were stored has none)."""
+def record_from_json(text: str) -> AttemptRecord | TraceClose:
+    """The attempt or trace close ``record_to_json`` wrote (an attempt written before traces were
+    stored has none, and no ``kind``)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
+    if d.pop("kind", None) == "trace_close":
+        return TraceClose(**d)
     if d["context"] is not None:
         d["context"] = np.asarray(d["context"], dtype=np.float64)
     return AttemptRecord(**d)
@@ -137,7 +154,7 @@ class Journal:
     def __len__(self) -> int:
         return self._size
 
-    def add(self, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> int:
+    def add(self, seqs: Sequence[int], records: Sequence[AttemptRecord | TraceClose]) -> int:
         """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept."""
         room = max(0, self.max_attempts - self._size)
         kept = list(zip(seqs, records))[:room]
@@ -150,7 +167,7 @@ class Journal:
             self._size += len(kept)
         return len(kept)
 
-    def head(self, limit: int) -> list[tuple[int, AttemptRecord]]:
+    def head(self, limit: int) -> list[tuple[int, AttemptRecord | TraceClose]]:
         """The oldest ``limit`` attempts, in order, with their seqs."""
         rows = self._conn.execute("SELECT seq, record FROM attempts ORDER BY seq LIMIT ?", (int(limit),)).fetchall()
         return [(int(s), record_from_json(text)) for s, text in rows]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from toolrouter.store.base import (
-    AttemptRecord, Snapshot, Store, check_attempts_query, check_open, check_records, check_snapshot, check_upto_id
+    AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_open, check_records, check_snapshot,
+    check_upto_id,
 )
 
 __all__ = ["MemoryStore"]
@@ -30,7 +32,8 @@ class MemoryStore(Store):
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         self._lock = threading.Lock()
-        self._rows: list[AttemptRecord] = []
+        self._rows: list[AttemptRecord | TraceClose] = []  # the log: attempts and trace closes
+        self._closes = 0  # how many of the rows are trace closes
         self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
         self._closed = False
@@ -47,15 +50,16 @@ class MemoryStore(Store):
         """Refuse every later operation; what the store held is dropped."""
         with self._lock:
             self._closed = True
-            self._rows, self._snapshots = [], {}
+            self._rows, self._snapshots, self._closes = [], {}, 0
 
-    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
         """See ``Store.append``."""
         records = check_records(records)
         with self._open():
             start = self._pruned + len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
             self._rows.extend(rows)
+            self._closes += sum(isinstance(r, TraceClose) for r in rows)
             return [r.id for r in rows]  # type: ignore[misc]
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
@@ -63,22 +67,31 @@ class MemoryStore(Store):
         after_id, limit = check_attempts_query(after_id, limit)
         with self._open():
             start = max(0, after_id - self._pruned)
-            end = len(self._rows) if limit is None else min(len(self._rows), start + limit)
-            return self._rows[start:end]
+            rows = self._rows[start:] if self._closes else self._rows[start : None if limit is None else start + limit]
+            return list(itertools.islice((r for r in rows if isinstance(r, AttemptRecord)), limit))
+
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+        """See ``Store.log``."""
+        after_id, limit = check_attempts_query(after_id, limit)
+        with self._open():
+            start = max(0, after_id - self._pruned)
+            return self._rows[start : None if limit is None else start + limit]
 
     def count(self) -> int:
         """See ``Store.count``."""
         with self._open():
-            return len(self._rows)
+            return len(self._rows) - self._closes
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``."""
         upto_id = check_upto_id(upto_id)
         with self._open():
             gone = min(max(upto_id - self._pruned, 0), len(self._rows))
+            closes = sum(isinstance(r, TraceClose) for r in self._rows[:gone])
             del self._rows[:gone]
             self._pruned += gone
-            return gone
+            self._closes -= closes
+            return gone - closes
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""

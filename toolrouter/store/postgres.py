@@ -97,12 +97,14 @@ from toolrouter._checks import NumbersNotBools
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
 from toolrouter.store.base import (
+    LOG_CLOSE_COLUMNS,
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
     Store,
     StoreUnavailableError,
     ToolSummary,
+    TraceClose,
     check_attempts_query,
     check_open,
     check_process,
@@ -111,6 +113,7 @@ from toolrouter.store.base import (
     check_upto_id,
     context_bytes,
     depends_on_text,
+    entry_from_row,
     record_from_row,
 )
 from toolrouter.store.journal import Journal
@@ -154,22 +157,43 @@ _FIELDS = (
 )
 
 
+#: A trace close's fields (see ``postgres_schema``, version 5).
+_CLOSE_FIELDS = (
+    ("origin_seq", "bigint"), ("writer", "text"), ("trace_id", "text"), ("finished", "boolean"),
+    ("timestamp", "timestamptz"),
+)
+#: The kinds of rows an append writes: ``a`` an attempt, ``c`` a trace close; the table and fields.
+_TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS)}
+
+
 @functools.lru_cache(maxsize=32)
-def _append_sql(n: int) -> bytes:
-    """The append of ``n`` attempts: ``$1`` the origin, then one row of parameters each."""
-    k = len(_FIELDS)
-    rows = ", ".join(
-        f"({i}, " + ", ".join(f"${2 + i * k + j}::{t}" for j, (_, t) in enumerate(_FIELDS)) + ")" for i in range(n)
-    )
-    names = ", ".join(f for f, _ in _FIELDS)
-    return f"""
-INSERT INTO toolrouter.attempts (id, origin, {names})
-SELECT b.base + t.place, $1::text, {", ".join("t." + f for f, _ in _FIELDS)}
-FROM (VALUES {rows}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
+def _append_sql(kinds: str) -> bytes:
+    """The append of rows of ``kinds`` (one letter of ``_TABLES`` each, in order): ``$1`` the
+    origin, then one row of parameters each. Every row's id is the transaction's id base plus its
+    place in the append, whichever table it goes to."""
+    values: dict[str, list[str]] = {kind: [] for kind in _TABLES}
+    p = 2
+    for place, kind in enumerate(kinds):
+        fields = _TABLES[kind][1]
+        values[kind].append(f"({place}, " + ", ".join(f"${p + j}::{t}" for j, (_, t) in enumerate(fields)) + ")")
+        p += len(fields)
+    inserts = []
+    for kind, (table, fields) in _TABLES.items():
+        if not values[kind]:
+            continue
+        names = ", ".join(f for f, _ in fields)
+        inserts.append(f"""
+INSERT INTO toolrouter.{table} (id, origin, {names})
+SELECT b.base + t.place, $1::text, {", ".join("t." + f for f, _ in fields)}
+FROM (VALUES {", ".join(values[kind])}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
 ORDER BY t.place
 ON CONFLICT (origin, origin_seq) DO NOTHING
 RETURNING id, origin_seq
-""".encode()
+""")
+    if len(inserts) == 1:
+        return inserts[0].encode()
+    # both tables in one statement, so one transaction: one id base, all or none
+    return f"WITH a AS ({inserts[0]}), c AS ({inserts[1]}) SELECT * FROM a UNION ALL SELECT * FROM c".encode()
 
 
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
@@ -187,8 +211,10 @@ def _text(value: str | None) -> bytes | None:
     return value.encode()
 
 
-def _row_params(seq: int, r: AttemptRecord) -> list[bytes | None]:
-    """One attempt's parameters of ``_append_sql``, in libpq's text format (see ``_FIELDS``)."""
+def _row_params(seq: int, r: AttemptRecord | TraceClose) -> list[bytes | None]:
+    """One row's parameters of ``_append_sql``, in libpq's text format (see ``_TABLES``)."""
+    if isinstance(r, TraceClose):
+        return [b"%d" % seq, _text(r.writer), _text(r.trace_id), b"t" if r.finished else b"f", r.timestamp.isoformat().encode()]
     context = context_bytes(r.context)
     return [
         b"%d" % seq, _text(r.writer), _text(r.task_id), _text(r.task_type), _text(r.step), _text(r.capability),
@@ -232,8 +258,11 @@ SELECT set_config('synchronous_commit', 'off', true), (SELECT count(*) FROM sent
 """.encode()
 #: Visible to readers: ids below this bound, which no attempt committing later can take.
 _VISIBLE = "id < toolrouter.visible_below()"
-#: The largest visible id (one probe of the index).
-_POSITION = f"SELECT COALESCE(max(id), 0) FROM toolrouter.attempts WHERE {_VISIBLE}"
+#: The largest visible id of the log (one probe of each table's index).
+_POSITION = (
+    f"SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts WHERE {_VISIBLE}), "
+    f"(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes WHERE {_VISIBLE}))"
+)
 
 
 def _drivers() -> tuple[Any, Any]:
@@ -430,7 +459,7 @@ class PostgresStore(Store):
             raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
 
     # --- the attempt log -----------------------------------------------------------------------
-    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
         ``MAX_APPEND`` records an append."""
@@ -459,7 +488,7 @@ class PostgresStore(Store):
             return []
         return [written[s] for s in seqs]
 
-    def _keep(self, seqs: list[int], records: Sequence[AttemptRecord]) -> None:
+    def _keep(self, seqs: list[int], records: Sequence[AttemptRecord | TraceClose]) -> None:
         """Journal ``records`` (caller holds ``self._lock``). A journal that cannot be written (its
         disk full, its folder removed) drops them like a full one: the call that made them and the
         router go on."""
@@ -475,16 +504,19 @@ class PostgresStore(Store):
             self.dropped += len(records) - kept
             log.warning("journal_full", url=self.url, journal=str(self._journal.path), dropped=self.dropped)
 
-    def _write(self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord]) -> dict[int, int]:
+    def _write(
+        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord | TraceClose]
+    ) -> dict[int, int]:
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
         params: list[bytes | None] = [_text(origin)]
         for seq, r in zip(seqs, records):
             params += _row_params(seq, r)
-        n = len(records)
+        kinds = "".join("c" if isinstance(r, TraceClose) else "a" for r in records)
+        name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
         deadline = time.monotonic() + self.options.timeout_s
-        result = self._execute(conn, f"toolrouter_append_{n}" if n <= _PREPARED_UP_TO else None, _append_sql(n), params, deadline)
+        result = self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)
         written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
@@ -559,6 +591,21 @@ class PostgresStore(Store):
         rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
         return [record_from_row(row) for row in rows]
 
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+        """See ``Store.log``."""
+        after_id, limit = check_attempts_query(after_id, limit)
+        sql = (
+            f"SELECT {ROW_COLUMNS}, NULL::int FROM toolrouter.attempts WHERE id > %s AND {_VISIBLE} "
+            f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM toolrouter.trace_closes WHERE id > %s AND {_VISIBLE} "
+            "ORDER BY id"
+        )
+        params: tuple[int, ...] = (after_id, after_id)
+        if limit is not None:
+            sql += " LIMIT %s"
+            params += (limit,)
+        rows = self._on_server("log", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        return [entry_from_row(row) for row in rows]
+
     def count(self) -> int:
         """See ``Store.count``."""
         sql = f"SELECT count(*) FROM toolrouter.attempts WHERE {_VISIBLE}"
@@ -582,8 +629,8 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
         upto_id = check_upto_id(upto_id)
-        sql = "DELETE FROM toolrouter.attempts WHERE id <= %s"
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,)).rowcount, admin=True))
+        sql = "WITH c AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s) DELETE FROM toolrouter.attempts WHERE id <= %s"
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id, upto_id)).rowcount, admin=True))
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:

@@ -41,6 +41,10 @@ Versions:
        second, over 400 years). The one row of ``notify_gate`` holds when a writer last notified,
        so that all writers together notify at most once per ``notify_gap_s``; it is touched in a
        transaction of its own after the append, never waited on (``SKIP LOCKED``).
+    5. Trace closes (``trace_closes``: a trace, whether it finished), appended like attempts (in
+       the same statement when they are appended together), their ids from the same
+       ``attempt_id_base()`` and read below the same ``visible_below()``, with idempotency keys from
+       the same ``(origin, origin_seq)`` counter: the log is one order of attempts and closes.
 """
 
 from __future__ import annotations
@@ -139,6 +143,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             $f$, shift, shift);
         END
         $migration$;
+        """,
+    ),
+    (
+        5,
+        "trace closes: a trace and whether it finished, ids and keys shared with the attempts",
+        """
+        CREATE TABLE toolrouter.trace_closes (
+            id bigint PRIMARY KEY,
+            origin text,
+            origin_seq bigint,
+            writer text NOT NULL,
+            trace_id text NOT NULL,
+            finished boolean NOT NULL,
+            timestamp timestamptz NOT NULL
+        );
+        CREATE UNIQUE INDEX trace_closes_origin_key ON toolrouter.trace_closes (origin, origin_seq);
         """,
     ),
 )

@@ -32,12 +32,14 @@ from toolrouter._checks import check_count, check_real
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
 from toolrouter.store.base import (
+    LOG_CLOSE_COLUMNS,
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
     Store,
     StoreUnavailableError,
     ToolSummary,
+    TraceClose,
     check_attempts_query,
     check_open,
     check_records,
@@ -45,6 +47,7 @@ from toolrouter.store.base import (
     check_upto_id,
     context_bytes,
     depends_on_text,
+    entry_from_row,
     record_from_row,
 )
 
@@ -53,8 +56,9 @@ __all__ = ["SQLiteStore"]
 log = EventLog(__name__)
 
 #: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
-#: belongs to, its step's parents, the request text, the task's complexity).
-SCHEMA_VERSION = 2
+#: belongs to, its step's parents, the request text, the task's complexity); 3. trace closes
+#: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids.
+SCHEMA_VERSION = 3
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -96,7 +100,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE attempts ADD COLUMN request TEXT",
         "ALTER TABLE attempts ADD COLUMN complexity TEXT",
     ),
+    3: (
+        "CREATE TABLE trace_closes (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, trace_id TEXT NOT NULL, "
+        "finished INTEGER NOT NULL, timestamp TEXT NOT NULL)",
+    ),
 }
+
+# A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
+# sqlite_sequence row, created by the first attempt), so that attempts and closes share one order.
+_NEXT_ID = (
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'attempts', 0 "
+    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'attempts')",
+    "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'attempts'",
+    "SELECT seq FROM sqlite_sequence WHERE name = 'attempts'",
+)
 
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
@@ -125,7 +142,7 @@ class SQLiteStore(Store):
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
-        self._pending: list[tuple] = []  # rows of attempts not written yet, in order (see the module)
+        self._pending: list[AttemptRecord | TraceClose] = []  # not written yet, in order (see the module)
         self._closed = False
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
@@ -243,13 +260,12 @@ class SQLiteStore(Store):
         # IMMEDIATE takes the write lock now, so a transaction never fails half-way on SQLITE_BUSY
         self._conn.execute("BEGIN IMMEDIATE")
 
-    def append(self, records: Sequence[AttemptRecord]) -> list[int]:
+    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
         """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
         (see the module's docstring)."""
-        records = check_records(records)
-        if not records:
+        rows = check_records(records)
+        if not rows:
             return []
-        rows = [_row(r) for r in records]
         with self._lock:
             try:
                 ids = self._write(self._pending + rows, wait=not self._pending)
@@ -267,7 +283,7 @@ class SQLiteStore(Store):
             self._pending = []
         return ids[len(ids) - len(rows) :]
 
-    def _write(self, rows: list[tuple], *, wait: bool = True) -> list[int]:
+    def _write(self, rows: list[AttemptRecord | TraceClose], *, wait: bool = True) -> list[int]:
         """Insert ``rows`` in one transaction (caller holds ``self._lock``); ``StoreUnavailableError``
         if the file cannot take them now. ``wait=False``: fail at once if another process holds
         the lock, instead of waiting up to ``timeout_s`` for it."""
@@ -282,13 +298,23 @@ class SQLiteStore(Store):
                     self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             try:
                 ids = []
-                for row in rows:
+                for r in rows:
+                    if isinstance(r, TraceClose):
+                        for statement in _NEXT_ID[:2]:
+                            self._conn.execute(statement)
+                        (close_id,) = self._conn.execute(_NEXT_ID[2]).fetchone()
+                        self._conn.execute(
+                            "INSERT INTO trace_closes (id, writer, trace_id, finished, timestamp) VALUES (?, ?, ?, ?, ?)",
+                            (close_id, r.writer, r.trace_id, int(r.finished), r.timestamp.isoformat()),
+                        )
+                        ids.append(int(close_id))
+                        continue
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
                         "success, quality, cost, latency_s, utility, error, timestamp, context, trace_id, "
                         "depends_on, request, complexity) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        row,
+                        _row(r),
                     )
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
                 self._conn.execute("COMMIT")
@@ -358,6 +384,21 @@ class SQLiteStore(Store):
             rows = self._conn.execute(sql, params).fetchall()
         return [record_from_row(row) for row in rows]
 
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+        """See ``Store.log``."""
+        after_id, limit = check_attempts_query(after_id, limit)
+        sql = (
+            f"SELECT {ROW_COLUMNS}, NULL FROM attempts WHERE id > ? "
+            f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM trace_closes WHERE id > ? ORDER BY id"
+        )
+        params: tuple[int, ...] = (after_id, after_id)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        with self._lock, self._available():
+            rows = self._conn.execute(sql, params).fetchall()
+        return [entry_from_row(row) for row in rows]
+
     def count(self) -> int:
         """See ``Store.count``."""
         with self._lock, self._available():
@@ -372,6 +413,7 @@ class SQLiteStore(Store):
             self._begin()
             try:
                 gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
+                self._conn.execute("DELETE FROM trace_closes WHERE id <= ?", (upto_id,))
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
