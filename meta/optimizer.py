@@ -39,6 +39,7 @@ __all__ = [
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
     "check_called_with_one_argument",
+    "check_storable_choices",
     "parse_parameter_space",
 ]
 
@@ -570,6 +571,33 @@ def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailed
     )
 
 
+# What Optuna stores a categorical's choices as (JSON scalars).
+_STORABLE_CHOICES = (type(None), bool, int, float, str)
+
+
+def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
+    """TypeError naming ``field`` and the first choice that a study's storage cannot hold.
+
+    Optuna keeps a categorical's choices as JSON: None, bool, int, float or str. Any other choice (a
+    tuple, a class, a module) works in memory but fails at the first trial written to a database, or
+    comes back as another type (a tuple as a list), after trials have run. Checked when the space is
+    given, so that one space runs the same in memory and in a shared storage.
+
+    Example:
+        >>> check_storable_choices("parameter_space['act']", ["relu", "tanh"])
+        >>> check_storable_choices("parameter_space['shape']", [(1, 2)])
+        Traceback (most recent call last):
+        ...
+        TypeError: parameter_space['shape']: choice (1, 2) (tuple) cannot be stored in a study; choices must be None, bool, int, float or str: give each a name and map the name to the value in the objective
+    """
+    for choice in choices:
+        if not isinstance(choice, _STORABLE_CHOICES):
+            raise TypeError(
+                f"{field}: choice {choice!r} ({type(choice).__name__}) cannot be stored in a study; choices must be "
+                "None, bool, int, float or str: give each a name and map the name to the value in the objective"
+            )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -614,8 +642,9 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
       takes none (an int step of 1 aside).
-    * a list: categorical choices.
-    * an Optuna distribution: used as is.
+    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds,
+      see :func:`check_storable_choices`); to search over objects, list their names.
+    * an Optuna distribution: used as is (its choices checked as a list's are).
 
     Example:
         >>> space = parse_parameter_space({"lr": (1e-5, 1e-2), "layers": (1, 4), "act": ["relu", "tanh"]})
@@ -631,6 +660,8 @@ def parse_parameter_space(
         if not isinstance(name, str) or not name:
             raise TypeError(f"parameter_space: names must be non-empty strings, got {name!r}")
         if isinstance(spec, optuna.distributions.BaseDistribution):
+            if isinstance(spec, optuna.distributions.CategoricalDistribution):
+                check_storable_choices(f"parameter_space[{name!r}]", spec.choices)
             out[name] = spec
         elif isinstance(spec, tuple):
             if len(spec) != 2:
@@ -648,6 +679,7 @@ def parse_parameter_space(
                 raise ValueError(f"parameter_space[{name!r}]: a categorical needs at least one choice, got []")
             if len({repr(c) for c in spec}) != len(spec):
                 raise ValueError(f"parameter_space[{name!r}]: choices repeat, got {spec!r}")
+            check_storable_choices(f"parameter_space[{name!r}]", spec)
             out[name] = optuna.distributions.CategoricalDistribution(spec)
         else:
             raise TypeError(

@@ -13,7 +13,14 @@ from optuna.trial import TrialState
 from meta._checks import check_count
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import check_called_with_one_argument, no_best_error, open_study, optuna_sampler, run_trial
+from meta.optimizer import (
+    check_called_with_one_argument,
+    check_storable_choices,
+    no_best_error,
+    open_study,
+    optuna_sampler,
+    run_trial,
+)
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -26,7 +33,8 @@ class NeuralArchitectureSearch:
 
     Arguments:
         search_space_config: from :func:`~meta.nas.space.create_nas_search_space` or
-            :func:`~meta.nas.space.create_nb201_search_space` (or an ArchitectureSpace).
+            :func:`~meta.nas.space.create_nb201_search_space` (or an ArchitectureSpace, whose categorical
+            choices must be None, bool, int, float or str, see :func:`meta.optimizer.check_storable_choices`).
         algorithm: ``'random'``; ``'bayesian'`` (GP on one-hot codes with expected improvement, see
             :class:`~meta.nas.samplers.SurrogateSampler`); ``'evolutionary'`` (regularised evolution,
             :class:`~meta.nas.samplers.RegularizedEvolutionSampler`); ``'darts'`` (differentiable search
@@ -94,6 +102,10 @@ class NeuralArchitectureSearch:
         if study_name is not None and not isinstance(study_name, str):
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         self.space = make_space(search_space_config)
+        for name, dist in self.space.distributions().items():
+            # a space of one's own may offer choices a storage cannot hold: refused now, not at the first save
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                check_storable_choices(f"search_space_config: parameter {name!r}", dist.choices)
         if algorithm == "darts" and not isinstance(self.space, CellSearchSpace):
             # DARTS mixes the candidate operations of an edge by summing their outputs, which needs
             # every candidate to give the same shape; the layer space's choices do not (pooling halves
