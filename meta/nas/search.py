@@ -10,7 +10,7 @@ import optuna
 import structlog
 from optuna.trial import TrialState
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
 from meta.optimizer import (
@@ -55,6 +55,10 @@ class NeuralArchitectureSearch:
             of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once, then the cells
             it ranks highest (the discretised cell first) are evaluated as the study's first trials;
             evaluations beyond those are random cells.
+        trial_timeout_s: ``None`` (no limit), or the seconds one evaluation may take; an evaluation over
+            it fails its trial (user attribute ``timed_out_s``) and the search goes on. It cannot be
+            stopped safely, so it runs to its end in a background thread and its score is discarded
+            (see :func:`meta.optimizer.run_trial`).
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
@@ -83,6 +87,7 @@ class NeuralArchitectureSearch:
         study_name: str | None = None,
         darts_data: Sequence[Any] | None = None,
         darts_options: Mapping[str, Any] | None = None,
+        trial_timeout_s: float | None = None,
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
@@ -101,6 +106,8 @@ class NeuralArchitectureSearch:
             raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
         if study_name is not None and not isinstance(study_name, str):
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
+        if trial_timeout_s is not None:
+            trial_timeout_s = check_real("trial_timeout_s", trial_timeout_s, low=0, low_open=True)
         self.space = make_space(search_space_config)
         for name, dist in self.space.distributions().items():
             # a space of one's own may offer choices a storage cannot hold: refused now, not at the first save
@@ -125,6 +132,7 @@ class NeuralArchitectureSearch:
         self.seed = seed
         self.storage = storage
         self.study_name = study_name
+        self.trial_timeout_s = trial_timeout_s
         self.darts_data = darts_data
         self.darts_options = dict(darts_options or {})
         if algorithm == "darts":
@@ -219,7 +227,7 @@ class NeuralArchitectureSearch:
                 else:
                     study.tell(trial, previous)
                 continue
-            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed")
+            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed", self.trial_timeout_s)
             evaluations += 1
             known[key] = value
             if value is not None:
