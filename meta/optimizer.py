@@ -16,6 +16,7 @@ import importlib.util
 import inspect
 import logging
 import math
+import threading
 import time
 import warnings
 from collections import deque
@@ -39,6 +40,7 @@ __all__ = [
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
     "check_called_with_one_argument",
+    "check_storable_choices",
     "parse_parameter_space",
 ]
 
@@ -451,6 +453,9 @@ class BayesianOptimizerConfig(NumbersNotBools):
             ``postgresql://user:password@host/db``: see :func:`make_storage`), or an Optuna storage object
             (for example ``JournalStorage``).
         study_name: the study to create or to resume in ``storage``.
+        trial_timeout_s: ``None`` (no limit), or the seconds one call of the objective may take; a trial
+            over it is recorded as failed and the search goes on (see :func:`run_trial`, which says why a
+            late call still runs to its end in a background thread).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -462,6 +467,7 @@ class BayesianOptimizerConfig(NumbersNotBools):
     seed: int | None = Field(0, ge=0, le=2**32 - 1)  # the range numpy's and Optuna's generators take
     storage: str | optuna.storages.BaseStorage | None = None
     study_name: str | None = None
+    trial_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
@@ -501,8 +507,40 @@ def check_called_with_one_argument(function: Callable[..., Any], field: str, wha
         raise TypeError(f"{field}: {name}{bare} cannot be called with {what} ({exc}); make it take {fix}") from None
 
 
+class _TrialTimedOut(Exception):
+    """The objective had not returned within the trial's time limit."""
+
+
+def _call_within(function: Callable[[Any], Any], argument: Any, timeout_s: float | None) -> Any:
+    """``function(argument)``; with ``timeout_s``, in a daemon thread, and _TrialTimedOut once it is over."""
+    if timeout_s is None:
+        return function(argument)
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["value"] = function(argument)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=call, name="trial", daemon=True)
+    worker.start()
+    worker.join(timeout_s)  # a Ctrl-C interrupts the wait, so the trial is marked interrupted as without a limit
+    if worker.is_alive():
+        raise _TrialTimedOut
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def run_trial(
-    study: optuna.Study, trial: optuna.Trial, function: Callable[[Any], Any], argument: Any, event: str, **context: Any
+    study: optuna.Study,
+    trial: optuna.Trial,
+    function: Callable[[Any], Any],
+    argument: Any,
+    event: str,
+    timeout_s: float | None = None,
+    **context: Any,
 ) -> float | None:
     """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
 
@@ -511,9 +549,22 @@ def run_trial(
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
     marks the trial failed too, with the user attribute ``interrupted``, before it propagates, so
     that a stopped search leaves no trial running for ever in a shared storage.
+
+    With ``timeout_s``, the function runs in a worker thread, and a call that has not returned after
+    ``timeout_s`` seconds fails its trial, with the user attribute ``timed_out_s`` (the limit); the
+    search goes on. Python cannot stop a running function safely, so the late call goes on in its
+    (daemon) thread until it returns, and what it returns is discarded: it still uses CPU and memory
+    meanwhile, and runs beside the next trials, so an objective given a limit must not share mutable
+    state between calls. One that may hang for good should check its own clock or run its work in a
+    subprocess. Thread-local settings (``torch.no_grad()`` around the search) do not reach the worker.
     """
     try:
-        value = trial_value(function(argument))
+        value = trial_value(_call_within(function, argument, timeout_s))
+    except _TrialTimedOut:
+        trial.set_user_attr("timed_out_s", timeout_s)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        log.warning(event, trial=trial.number, error=f"no result within trial_timeout_s={timeout_s}", **context)
+        return None
     except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning(event, trial=trial.number, error=repr(exc), **context)
@@ -570,6 +621,33 @@ def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailed
     )
 
 
+# What Optuna stores a categorical's choices as (JSON scalars).
+_STORABLE_CHOICES = (type(None), bool, int, float, str)
+
+
+def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
+    """TypeError naming ``field`` and the first choice that a study's storage cannot hold.
+
+    Optuna keeps a categorical's choices as JSON: None, bool, int, float or str. Any other choice (a
+    tuple, a class, a module) works in memory but fails at the first trial written to a database, or
+    comes back as another type (a tuple as a list), after trials have run. Checked when the space is
+    given, so that one space runs the same in memory and in a shared storage.
+
+    Example:
+        >>> check_storable_choices("parameter_space['act']", ["relu", "tanh"])
+        >>> check_storable_choices("parameter_space['shape']", [(1, 2)])
+        Traceback (most recent call last):
+        ...
+        TypeError: parameter_space['shape']: choice (1, 2) (tuple) cannot be stored in a study; choices must be None, bool, int, float or str: give each a name and map the name to the value in the objective
+    """
+    for choice in choices:
+        if not isinstance(choice, _STORABLE_CHOICES):
+            raise TypeError(
+                f"{field}: choice {choice!r} ({type(choice).__name__}) cannot be stored in a study; choices must be "
+                "None, bool, int, float or str: give each a name and map the name to the value in the objective"
+            )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -614,8 +692,9 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
       takes none (an int step of 1 aside).
-    * a list: categorical choices.
-    * an Optuna distribution: used as is.
+    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds,
+      see :func:`check_storable_choices`); to search over objects, list their names.
+    * an Optuna distribution: used as is (its choices checked as a list's are).
 
     Example:
         >>> space = parse_parameter_space({"lr": (1e-5, 1e-2), "layers": (1, 4), "act": ["relu", "tanh"]})
@@ -631,6 +710,8 @@ def parse_parameter_space(
         if not isinstance(name, str) or not name:
             raise TypeError(f"parameter_space: names must be non-empty strings, got {name!r}")
         if isinstance(spec, optuna.distributions.BaseDistribution):
+            if isinstance(spec, optuna.distributions.CategoricalDistribution):
+                check_storable_choices(f"parameter_space[{name!r}]", spec.choices)
             out[name] = spec
         elif isinstance(spec, tuple):
             if len(spec) != 2:
@@ -648,6 +729,7 @@ def parse_parameter_space(
                 raise ValueError(f"parameter_space[{name!r}]: a categorical needs at least one choice, got []")
             if len({repr(c) for c in spec}) != len(spec):
                 raise ValueError(f"parameter_space[{name!r}]: choices repeat, got {spec!r}")
+            check_storable_choices(f"parameter_space[{name!r}]", spec)
             out[name] = optuna.distributions.CategoricalDistribution(spec)
         else:
             raise TypeError(
@@ -775,8 +857,8 @@ class BayesianOptimizer:
 
     Arguments:
         parameter_space: name -> spec; see :func:`parse_parameter_space`.
-        acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name: see
-            :class:`BayesianOptimizerConfig`.
+        acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name,
+            trial_timeout_s: see :class:`BayesianOptimizerConfig`.
 
     :meth:`optimize` runs ``n_iterations`` trials in this process. Started again with the same
     ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
@@ -789,7 +871,10 @@ class BayesianOptimizer:
     arguments) raises TypeError before any trial (see :func:`check_called_with_one_argument`). A trial whose objective raises an ``Exception`` (a TypeError
     from its body included), returns NaN or returns no number (see :func:`trial_value`) is recorded as failed and the search goes on; if every trial
     has failed, :class:`AllTrialsFailedError` is raised. An interrupt (Ctrl-C) records its trial as
-    failed, then stops the search (see :func:`run_trial`). ``history`` lists the
+    failed, then stops the search (see :func:`run_trial`). With ``trial_timeout_s``, a trial whose
+    objective has not returned in time is recorded as failed (user attribute ``timed_out_s``) and the
+    search goes on; the late call finishes in a background thread and its result is discarded (see
+    :func:`run_trial`). ``history`` lists the
     (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.
 
     Example:
@@ -840,7 +925,9 @@ class BayesianOptimizer:
         for _ in range(n_iterations):
             trial = study.ask(self.distributions)
             params = dict(trial.params)
-            value = run_trial(study, trial, objective_function, params, "trial_failed", params=params)
+            value = run_trial(
+                study, trial, objective_function, params, "trial_failed", self.config.trial_timeout_s, params=params
+            )
             if value is None:
                 continue
             self.history.append((params, value))

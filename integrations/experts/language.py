@@ -41,7 +41,8 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +280,9 @@ class LanguageExpert(Expert):
         learner: ``FewShotToolSelector.fit``, which also learns the description's weight and stops
         early on held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
-        model (``relearn_tasks``). Returns the last metrics.
+        model (``relearn_tasks``). Returns the last metrics. A model of another dtype than float32
+        (``expert.model.double()``) is trained in float32 by the selector and handed back in its
+        own dtype; the learners train it in its own dtype.
         """
         seed = self.seed if seed is None else seed
         # checked here for every path: the learners' episodes would fail on them midway, or not at all
@@ -299,15 +302,35 @@ class LanguageExpert(Expert):
         descs = _description_map(descriptions, list(data))
         learner = self.meta_learner
         if learner is None:
-            result = self.selector.fit(
-                {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
-                episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
-            )
+            with self._model_in_float32():
+                result = self.selector.fit(
+                    {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
+                    episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
+                )
         else:
             result = self._train_episodes(learner, data, descs, episodes, n_way, k_shot, queries, tasks_per_step, seed)
         self.relearn_tasks()
         self._capabilities = None
         return result
+
+    @contextmanager
+    def _model_in_float32(self) -> Iterator[None]:
+        """The model as float32 for the selector, which trains in float32 (its rows, prototypes and
+        caches are float32); a model of another dtype (``.double()``, bfloat16) is handed back in
+        it after training, and exactly as it was when training fails."""
+        dtype = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.float32)
+        if dtype == torch.float32:
+            yield
+            return
+        before = {name: t.clone() for name, t in self.model.state_dict().items()}
+        self.model.float()
+        try:
+            yield
+        except BaseException:
+            self.model.to(dtype)
+            self.model.load_state_dict(before)
+            raise
+        self.model.to(dtype)
 
     def _train_episodes(self, learner: Any, data: dict[Label, list[str]], descs: dict[Label, str], episodes: int,
                         n_way: int, k_shot: int | Sequence[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:

@@ -10,10 +10,17 @@ import optuna
 import structlog
 from optuna.trial import TrialState
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
-from meta.optimizer import check_called_with_one_argument, no_best_error, open_study, optuna_sampler, run_trial
+from meta.optimizer import (
+    check_called_with_one_argument,
+    check_storable_choices,
+    no_best_error,
+    open_study,
+    optuna_sampler,
+    run_trial,
+)
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -26,7 +33,8 @@ class NeuralArchitectureSearch:
 
     Arguments:
         search_space_config: from :func:`~meta.nas.space.create_nas_search_space` or
-            :func:`~meta.nas.space.create_nb201_search_space` (or an ArchitectureSpace).
+            :func:`~meta.nas.space.create_nb201_search_space` (or an ArchitectureSpace, whose categorical
+            choices must be None, bool, int, float or str, see :func:`meta.optimizer.check_storable_choices`).
         algorithm: ``'random'``; ``'bayesian'`` (GP on one-hot codes with expected improvement, see
             :class:`~meta.nas.samplers.SurrogateSampler`); ``'evolutionary'`` (regularised evolution,
             :class:`~meta.nas.samplers.RegularizedEvolutionSampler`); ``'darts'`` (differentiable search
@@ -47,6 +55,10 @@ class NeuralArchitectureSearch:
             of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once, then the cells
             it ranks highest (the discretised cell first) are evaluated as the study's first trials;
             evaluations beyond those are random cells.
+        trial_timeout_s: ``None`` (no limit), or the seconds one evaluation may take; an evaluation over
+            it fails its trial (user attribute ``timed_out_s``) and the search goes on. It cannot be
+            stopped safely, so it runs to its end in a background thread and its score is discarded
+            (see :func:`meta.optimizer.run_trial`).
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
@@ -75,6 +87,7 @@ class NeuralArchitectureSearch:
         study_name: str | None = None,
         darts_data: Sequence[Any] | None = None,
         darts_options: Mapping[str, Any] | None = None,
+        trial_timeout_s: float | None = None,
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
@@ -93,7 +106,13 @@ class NeuralArchitectureSearch:
             raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
         if study_name is not None and not isinstance(study_name, str):
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
+        if trial_timeout_s is not None:
+            trial_timeout_s = check_real("trial_timeout_s", trial_timeout_s, low=0, low_open=True)
         self.space = make_space(search_space_config)
+        for name, dist in self.space.distributions().items():
+            # a space of one's own may offer choices a storage cannot hold: refused now, not at the first save
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                check_storable_choices(f"search_space_config: parameter {name!r}", dist.choices)
         if algorithm == "darts" and not isinstance(self.space, CellSearchSpace):
             # DARTS mixes the candidate operations of an edge by summing their outputs, which needs
             # every candidate to give the same shape; the layer space's choices do not (pooling halves
@@ -113,6 +132,7 @@ class NeuralArchitectureSearch:
         self.seed = seed
         self.storage = storage
         self.study_name = study_name
+        self.trial_timeout_s = trial_timeout_s
         self.darts_data = darts_data
         self.darts_options = dict(darts_options or {})
         if algorithm == "darts":
@@ -207,7 +227,7 @@ class NeuralArchitectureSearch:
                 else:
                     study.tell(trial, previous)
                 continue
-            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed")
+            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed", self.trial_timeout_s)
             evaluations += 1
             known[key] = value
             if value is not None:

@@ -12,6 +12,7 @@ from toolrouter.bench import UsageError
 from toolrouter.bench import _meta_router_drift as drift
 from toolrouter.bench import _meta_router_drift_replay as rp
 from toolrouter.bench import meta_router
+from toolrouter.bench._args import parse_with_quick
 from toolrouter.data import load_routerbench
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -66,7 +67,7 @@ def _args(*argv: str) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--data", default=str(SHARED))
     drift.add_arguments(parser.add_argument_group("drift"))
-    return parser.parse_args(list(argv))
+    return parse_with_quick(parser, list(argv), drift.QUICK)  # as the suite gives the section its options
 
 
 @needs_data

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from toolrouter.bench import _meta_router_routerbench as rb
 from toolrouter.bench._aiq import aiq, upper_hull
+from toolrouter.bench._args import parse_with_quick
 from toolrouter.data import RouterBenchData
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -235,7 +236,7 @@ def _args(*argv: str) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", default=str(SHARED))
     rb.add_arguments(parser.add_argument_group("routerbench"))
-    return parser.parse_args(list(argv))
+    return parse_with_quick(parser, list(argv), rb.QUICK)  # as the suite gives the section its options
 
 
 @pytest.mark.skipif(not (SHARED / "routerbench").is_dir(), reason="RouterBench data not present")

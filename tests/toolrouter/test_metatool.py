@@ -177,6 +177,7 @@ def test_benchmark_section_runs_at_toy_size(capsys, tmp_path: Path):
     parser = argparse.ArgumentParser()
     section.add_arguments(parser.add_argument_group("metatool"))
     args = parser.parse_args(["--mt-featurizer", "hashing", "--mt-json", str(tmp_path / "mt.json")])
+    vars(args).update(section.QUICK)  # --quick's toy sizes, as the suite gives them
     args.quick, args.seeds, args.data, args.threads = True, 1, str(SHARED), 1
     previous = torch.get_num_threads()
     torch.set_num_threads(1)

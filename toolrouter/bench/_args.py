@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from toolrouter._checks import check_real
 
-__all__ = ["UsageError", "count", "count_list", "int_list", "name_list", "output_file", "output_folder", "positive", "real"]
+__all__ = [
+    "UsageError", "count", "count_list", "given_options", "int_list", "name_list", "output_file", "output_folder",
+    "parse_with_quick", "positive", "real",
+]
 
 
 class UsageError(ValueError):
@@ -115,3 +119,46 @@ def name_list(option: str, text: str, known: Sequence[str]) -> list[str]:
     if repeated:
         raise UsageError(f"{option}: {repeated!r} given more than once")
     return names
+
+
+def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options that ``argv`` gives (``--seeds 3`` gives ``seeds``), whatever
+    their values: an option given with its default value is given all the same."""
+    actions = parser._actions  # argparse's own list of every option, groups included
+    defaults = [action.default for action in actions]
+    try:
+        for action in actions:
+            action.default = argparse.SUPPRESS  # so that only what argv sets reaches the namespace
+        given, _ = parser.parse_known_args(list(argv))
+    finally:
+        for action, default in zip(actions, defaults):
+            action.default = default
+    return set(vars(given))
+
+
+def parse_with_quick(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, presets: Mapping[str, object]
+) -> argparse.Namespace:
+    """``parser.parse_args(argv)``; with ``--quick``, each option of ``presets`` (destination ->
+    toy value) that ``argv`` does not give takes its toy value. An option the user gives wins over
+    ``--quick``: ``--quick --seeds 3`` runs toy sizes with 3 seeds.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> _ = parser.add_argument("--quick", action="store_true")
+        >>> _ = parser.add_argument("--seeds", type=int, default=20)
+        >>> _ = parser.add_argument("--steps", type=int, default=500)
+        >>> args = parse_with_quick(parser, ["--quick", "--seeds", "3"], {"seeds": 1, "steps": 10})
+        >>> args.seeds, args.steps
+        (3, 10)
+    """
+    unknown = sorted(set(presets) - {action.dest for action in parser._actions})
+    if unknown:  # a suite's own slip: its preset would set nothing that the suite reads
+        raise ValueError(f"presets: no option has the destination {unknown!r}")
+    args = parser.parse_args(argv)
+    if args.quick:
+        given = given_options(parser, sys.argv[1:] if argv is None else argv)
+        for dest, value in presets.items():
+            if dest not in given:
+                setattr(args, dest, value)
+    return args

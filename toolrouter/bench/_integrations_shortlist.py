@@ -118,6 +118,10 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 TOKENIZER = "approximate tokens: runs of letters/digits/_ and single other characters of the compact JSON"
 
 
+#: What ``--quick`` sets for this section, unless the command line gives the option.
+QUICK = {"tuning_tools": 8, "seeds": 1, "episodes": 30, "repeats": 20}
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     """Options of this section."""
     group.add_argument("--featurizer", default=None,
@@ -256,7 +260,7 @@ def _fit_selector(
     info = selector.fit(
         {t: by_tool[t] for t in tuning},
         {t: capability_text(t, data.tools[t]) for t in tuning},
-        episodes=min(args.episodes, 30) if args.quick else args.episodes, n_way=args.n_way, seed=seed, register=False,
+        episodes=args.episodes, n_way=args.n_way, seed=seed, register=False,
     )
     info["seconds"] = time.perf_counter() - started
     return selector, info
@@ -363,7 +367,7 @@ def _featurizer_names(args: argparse.Namespace) -> list[str]:
 def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featurizer_name: str) -> None:
     """The recall protocol on ``featurizer_name``'s features: prints its tables."""
     featurizer = _featurizer(featurizer_name)
-    tuning_count = min(args.tuning_tools, 8) if args.quick else args.tuning_tools
+    tuning_count = args.tuning_tools
     if not 2 <= tuning_count <= len(data.tools) - max(ks):
         raise UsageError(
             f"--tuning-tools: {tuning_count} must lie between 2 and {len(data.tools) - max(ks)} (the data has "
@@ -372,7 +376,7 @@ def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featuri
     edges = int_list("--blocks", args.blocks, "increasing positive integers")
     if not edges or edges != sorted(set(edges)) or edges[0] < 1:
         raise UsageError(f"--blocks: expected increasing positive integers, got {args.blocks!r}")
-    seeds = list(range(min(args.seeds, 1) if args.quick else args.seeds))
+    seeds = list(range(args.seeds))
     n_eval = len(data.tools) - tuning_count
     requests_of = data.counts()
     shortest = min(sum(requests_of[t] for t in data.split_tools(seed=s, held_out=n_eval)[1]) for s in seeds)
@@ -521,7 +525,7 @@ def _cost(args: argparse.Namespace, data: MetaToolData, names: Sequence[str]) ->
     """Print the cost per call at every tool of ``data``; returns the target's rows."""
     from integrations.shortlist import ToolShortlist
 
-    repeats = min(args.repeats, 20) if args.quick else args.repeats
+    repeats = args.repeats
     by_tool = data.queries_by_tool()
     learned = [(q, t) for t in data.tools for q in by_tool[t][: args.max_examples]]
     seen = {q for q, _ in learned}

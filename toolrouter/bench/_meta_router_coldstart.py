@@ -37,6 +37,13 @@ from toolrouter.policies import Policy, make_policy
 from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
 
 
+#: What ``--quick`` sets for this section, unless the command line gives the option.
+QUICK = {
+    "cs_families": 6, "cs_new_families": 2, "cs_history": 30, "cs_meta_steps": 20, "cs_calls": 10, "cs_dim": 32,
+    "cs_tools": 6, "seeds": 1,
+}
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--cs-calls", type=positive, default=50, help="calls scored per new family / new tool (default 50)")
     group.add_argument("--cs-families", type=positive, default=30, help="training families (default 30)")
@@ -172,18 +179,12 @@ def check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Both cold-start scenarios, every method, ``args.seeds`` worlds."""
-    quick = args.quick
-    n_fam = 6 if quick else args.cs_families
-    n_new = 2 if quick else args.cs_new_families
-    per = 30 if quick else args.cs_history
-    steps = 20 if quick else args.cs_meta_steps
-    calls = 10 if quick else args.cs_calls
-    dim = 32 if quick else args.cs_dim
-    seeds = range(1 if quick else args.seeds)
+    n_fam, n_new, per, steps = args.cs_families, args.cs_new_families, args.cs_history, args.cs_meta_steps
+    calls, dim, seeds = args.cs_calls, args.cs_dim, range(args.seeds)
     regrets: dict[str, dict[str, list[float]]] = {}
     train_s: list[float] = []
     for seed in seeds:
-        world = make_world(n_tools=6 if quick else args.cs_tools, n_families=n_fam + n_new, seed=seed)
+        world = make_world(n_tools=args.cs_tools, n_families=n_fam + n_new, seed=seed)
         featurizer = HashingFeaturizer(dim=dim)
         ids = [t.tool_id for t in world.tools]
         rng = np.random.default_rng(1000 + seed)

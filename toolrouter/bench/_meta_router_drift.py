@@ -55,6 +55,13 @@ REPLAY_DETECTORS: dict[str, Any] = {
 TARGETS = {"broken": 10, "repair": 150, "improve": 200, "regret": 0.10, "false_resets": 0.1}
 
 
+#: What ``--quick`` sets for this section, unless the command line gives the option.
+QUICK = {
+    "dr_replays": "mbpp", "dr_policies": "gaussian_ts,lin_ts", "dr_replay_calls": 400, "dr_change_at": 150,
+    "dr_repair_after": 100, "dr_calls": 240, "dr_meta_steps": 20, "seeds": 1,
+}
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--dr-replays", default="mbpp,winogrande",
@@ -152,11 +159,11 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _replay_config(args: argparse.Namespace) -> rp.ReplayConfig:
-    if args.quick:
-        return rp.ReplayConfig(calls=400, change_at=150, repair_after=100, former=60, window=10, context_dim=32)
     calls, change, repair = args.dr_replay_calls, args.dr_change_at, args.dr_repair_after
     if not 0 < change < change + repair < calls:
         raise UsageError(f"--dr-change-at and --dr-repair-after: need 0 < {change} < {change + repair} < --dr-replay-calls {calls}")
+    if args.quick:  # toy sizes of what has no option
+        return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(60, change), window=10, context_dim=32)
     return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(200, change))
 
 
@@ -180,9 +187,7 @@ def run_replays(args: argparse.Namespace) -> None:
     detectors = {n: REPLAY_DETECTORS[n] for n in _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")}
     config = _replay_config(args)
     quick = args.quick
-    if quick:
-        evals, policies = evals[:1], [p for p in policies if p in ("gaussian_ts", "lin_ts")] or policies[:1]
-    seeds = list(range(1 if quick else args.seeds))
+    seeds = list(range(args.seeds))
     verdicts = []
     for ev in evals:
         try:
@@ -250,10 +255,10 @@ def _verdicts(ev: str, policies: list[str], summaries: dict[tuple[str, str], dic
 def run_world(args: argparse.Namespace) -> None:
     """Every method on ``args.seeds`` synthetic worlds, with and without the break."""
     quick = args.quick
-    calls = 240 if quick else args.dr_calls
+    calls = args.dr_calls
     dim = 32 if quick else 128
     results: dict[str, dict[str, list[float]]] = {}
-    for seed in range(1 if quick else args.seeds):
+    for seed in range(args.seeds):
         world = make_world(n_tools=6 if quick else 12, n_families=40, seed=seed)
         featurizer = HashingFeaturizer(dim=dim)
         ids = [t.tool_id for t in world.tools]
@@ -265,7 +270,7 @@ def run_world(args: argparse.Namespace) -> None:
                 text, u = world.request(fam, rng)
                 k = int(rng.integers(len(ids)))
                 history.append(Outcome(f"fam{fam}", ids[k], featurizer(text), _quality(world.outcome(u[k], rng))))
-        model = meta_train(history, world.tools, featurizer, context_dim=dim, meta_steps=20 if quick else args.dr_meta_steps, seed=seed)
+        model = meta_train(history, world.tools, featurizer, context_dim=dim, meta_steps=args.dr_meta_steps, seed=seed)
         best = [int(np.argmax(world.request(0, rng)[1])) for _ in range(200)]
         broken = ids[max(set(best), key=best.count)]
         for name, options in _methods(model).items():

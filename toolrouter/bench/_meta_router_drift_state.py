@@ -35,6 +35,10 @@ from toolrouter.drift import REQUEST_MEMORY
 PRIORS: dict[str, float | None] = {"requests judged (request_prior=1)": 1.0, "rate alone (request_prior=None)": None}
 
 
+#: What ``--quick`` sets for this section, unless the command line gives the option.
+QUICK = {"ds_tools": 3, "ds_routes": 2, "ds_requests": 300, "ds_calls": 300}
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--ds-tools", type=positive, default=20, help="tools per route (default 20)")
     group.add_argument("--ds-routes", type=positive, default=10, help="routes in the state part (default 10)")
@@ -110,9 +114,7 @@ def state_costs(tools: int, routes: int, requests: int, prior: float | None, see
 
 
 def run(args: argparse.Namespace) -> None:
-    quick = args.quick
-    tools, routes = (3, 2) if quick else (args.ds_tools, args.ds_routes)
-    requests, calls = (300, 300) if quick else (args.ds_requests, args.ds_calls)
+    tools, routes, requests, calls = args.ds_tools, args.ds_routes, args.ds_requests, args.ds_calls
     rows = []
     for policy, request in (("lin_ts", "features"), ("gaussian_ts", "text")):
         costs = {name: per_call_us(tools, calls, prior, policy=policy) for name, prior in PRIORS.items()}

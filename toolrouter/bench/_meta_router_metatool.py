@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, count_list, output_file, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, output_file, parse_with_quick, positive, real
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -64,6 +64,8 @@ SELECTOR = "selector"
 FINETUNED = "selector, fine-tuned"
 #: Candidate options tried on the tuning group by default: refine_steps:known_tool_weight pairs.
 CANDIDATES = "0:1,0:3,50:1"
+#: What ``--quick`` sets for this section, unless the command line gives the option.
+QUICK = {"mt_episodes": 30, "mt_candidates": "0:1,0:3", "seeds": 2, "mt_tune_seeds": 1}
 KEEP_REGISTERED = 0.95  # the abstain threshold keeps this share of registered tools' requests (tuning group)
 
 
@@ -302,7 +304,7 @@ def _fit(selector: FewShotToolSelector, data: MetaToolData, setting: Setting, ar
     returns the fit's summary and its CPU seconds."""
     start = time.process_time()
     info = selector.fit({t: setting.old_examples[t] for t in setting.old}, {t: data.tools[t] for t in setting.old},
-                        episodes=30 if args.quick else args.mt_episodes, n_way=n_way, seed=seed, register=False)
+                        episodes=args.mt_episodes, n_way=n_way, seed=seed, register=False)
     return info, time.process_time() - start
 
 
@@ -351,12 +353,12 @@ def _tune(data: MetaToolData, tuning: list[str], featurizer: Featurizer, base: S
 
 
 def _candidates(args: argparse.Namespace) -> list[tuple[int, float]]:
-    """``--mt-candidates`` as (refine_steps, known_tool_weight) pairs (the first two with --quick)."""
+    """``--mt-candidates`` as (refine_steps, known_tool_weight) pairs."""
     try:
         pairs = [(int(a), float(b)) for a, b in (c.split(":") for c in args.mt_candidates.split(",") if c.strip())]
     except ValueError:
         raise UsageError(f"--mt-candidates: expected refine_steps:known_tool_weight pairs, got {args.mt_candidates!r}") from None
-    return pairs[:2] if args.quick else pairs
+    return pairs
 
 
 def _tune_new(args: argparse.Namespace, tuning: list[str]) -> int:
@@ -387,7 +389,7 @@ def run(args: argparse.Namespace) -> None:
     baseline_featurizer = make_featurizer(base_name)
     featurizer = _selector_featurizer(name, base_name, baseline_featurizer, args)
     shots = count_list("--mt-shots", args.mt_shots, low=0)
-    seeds = list(range(args.mt_first_seed, args.mt_first_seed + (min(args.seeds, 2) if args.quick else args.seeds)))
+    seeds = list(range(args.mt_first_seed, args.mt_first_seed + args.seeds))
     tuning, reporting = data.split_tools(seed=args.mt_group_seed, held_out=0.5, min_queries=2)
 
     t0 = time.perf_counter()
@@ -397,7 +399,7 @@ def run(args: argparse.Namespace) -> None:
     encode_s = time.perf_counter() - t0
     base = _baseline_scorer(baseline_featurizer)
 
-    tune_seeds = list(range(1 if args.quick else args.mt_tune_seeds))
+    tune_seeds = list(range(args.mt_tune_seeds))
     chosen, tune_rows, threshold = _tune(data, tuning, featurizer, base, args, shots, tune_seeds)
     print_table(
         f"metatool: options tried on the tuning group ({len(tuning)} tools, group seed {args.mt_group_seed}; "
@@ -492,6 +494,6 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=positive, default=1)
     parser.add_argument("--data", default=str(data_dir()))
     add_arguments(parser.add_argument_group("metatool"))
-    cli_args = parser.parse_args(sys.argv[1:])
+    cli_args = parse_with_quick(parser, sys.argv[1:], QUICK)
     torch.set_num_threads(cli_args.threads)
     run(cli_args)

@@ -91,6 +91,12 @@ HULL_TOL = 1e-6
 TUNED = ("pca", "scale", "knn", "ridge")
 #: The default grid of ``--rb-tune-on``.
 GRID = "pca=16,32,64 scale=0.1,0.18,0.3 knn=5,10,30 ridge=1,10,100"
+#: What ``--quick`` sets for this section, unless the command line gives the option: few rows, few
+#: principal axes, the grid's ends only.
+QUICK = {
+    "rb_limit": 60, "rb_lambdas": 8, "rb_passes": 1, "seeds": 2, "rb_pca": 8, "rb_tune_folds": 2,
+    "rb_grid": "pca=8 scale=0.1,0.3 knn=5,30 ridge=1,100",
+}
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
@@ -716,18 +722,13 @@ def run(args: argparse.Namespace) -> None:
     """Run the section: options from the command line, or chosen by cross-validation of one
     dataset's train split (``--rb-tune-on``); then one set of tables per dataset scored."""
     evals, policies, designs = _check(args)
-    quick = bool(args.quick)
-    limit = args.rb_limit if args.rb_limit is not None else (60 if quick else None)
-    n_lambdas = min(args.rb_lambdas, 8) if quick else args.rb_lambdas
-    passes = 1 if quick else args.rb_passes
-    seeds = list(range(min(args.seeds, 2) if quick else args.seeds))
+    limit, n_lambdas, passes, seeds = args.rb_limit, args.rb_lambdas, args.rb_passes, list(range(args.seeds))
     root = Path(args.data) / "routerbench"
-    feature_name = args.rb_featurizer or ("hashing" if quick else "minilm")
+    feature_name = args.rb_featurizer or ("hashing" if args.quick else "minilm")
     featurizer = make_featurizer(feature_name, **({"dim": args.rb_hash_dim} if feature_name == "hashing" else {}))
     methods = _methods(args, policies, designs, passes, not args.rb_no_vw and peer_available("vowpalwabbit"))
-    axes = (lambda v: min(v, 8.0)) if quick else (lambda v: v)  # toy sizes: few rows, few axes
-    base = {"pca": axes(float(args.rb_pca)), "scale": args.rb_context_scale, "knn": float(args.rb_knn), "ridge": args.rb_ridge}
-    grid = {n: sorted({axes(v) if n == "pca" else v for v in values}) for n, values in parse_grid(args.rb_grid).items()}
+    base = {"pca": float(args.rb_pca), "scale": args.rb_context_scale, "knn": float(args.rb_knn), "ridge": args.rb_ridge}
+    grid = {n: sorted(set(values)) for n, values in parse_grid(args.rb_grid).items()}
     splits: dict[tuple[str, bool], Split] = {}
 
     def split_of(name: str, with_test: bool) -> Split:
@@ -753,9 +754,7 @@ def run(args: argparse.Namespace) -> None:
     protocols: list[tuple[str, dict[str, dict[str, float]]]] = []
     if not tune_on:
         protocols.append(("the command line's options", {m.label: base for m in methods}))
-    tune_folds = 2 if quick else args.rb_tune_folds
-    if quick:  # toy sizes: the grid's ends only
-        grid = {n: sorted({v[0], v[-1]}) for n, v in grid.items()}
+    tune_folds = args.rb_tune_folds
     tune_seeds = seeds[: min(args.rb_tune_seeds, len(seeds))]
     for ev in tune_on:
         split = split_of(ev, with_test=False)  # choosing reads the train split only

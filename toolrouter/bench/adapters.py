@@ -23,7 +23,7 @@ import torch
 
 from toolrouter.bench._adapters_models import Variant, block_setup, mlp_setup
 from toolrouter.bench._adapters_timing import paired_samples_s
-from toolrouter.bench._args import UsageError, count, count_list, positive
+from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive
 from toolrouter.bench._report import NOT_AT_QUICK, print_quick_note, print_table
 
 _VS_PEFT = "lora after peft lora"
@@ -34,7 +34,12 @@ TARGETS = {
 }
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"widths": "32,64,32,32", "batch": 16, "block_dim": 32, "block_batch": 2, "block_seq": 8, "repeats": 5}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     parser = argparse.ArgumentParser(prog="toolrouter bench adapters", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and few repetitions (seconds)")
     parser.add_argument("--repeats", type=count, default=None, help="interleaved rounds per measurement (default 150)")
@@ -50,11 +55,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--lora-only", action="store_true", help="only the base, LoRA and PEFT LoRA (the targets), for more rounds in less time"
     )
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.widths, args.batch, args.block_dim, args.block_batch, args.block_seq = "32,64,32,32", 16, 32, 2, 8
-        if args.repeats is None:
-            args.repeats = 5
+    return parser
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     if args.repeats is None:
         args.repeats = 150
     if args.repeats < 1:

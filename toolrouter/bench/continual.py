@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count, output_file
+from toolrouter.bench._args import count, output_file, parse_with_quick
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -73,8 +73,12 @@ def _scenarios(quick: bool, streams: list[str]) -> list[tuple[str, Stream, str]]
     return out
 
 
-def main(argv: list[str]) -> None:
-    """Run the suite; ``--quick`` runs a toy version in seconds."""
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"seeds": 1, "epochs": 5}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     parser = argparse.ArgumentParser(prog="toolrouter bench continual", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes (3 short tasks, 1 seed, 5 epochs)")
     parser.add_argument("--seeds", type=count, default=3, help="seeds per strategy (default 3)")
@@ -100,7 +104,13 @@ def main(argv: list[str]) -> None:
         "(default: the stream's regime, 0.7 on permuted digits, 1 on split digits)",
     )
     parser.add_argument("--json", type=output_file, default=None, help="also write every run's result to this JSON file")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``--quick`` runs a toy version in seconds (options given on the command line win)."""
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     streams = [s.strip() for s in args.streams.split(",") if s.strip()]
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
     for s in streams:
@@ -118,8 +128,7 @@ def main(argv: list[str]) -> None:
         parser.error(f"--dropout must lie in [0, 1), got {args.dropout}")
     if args.lr_decay is not None and not 0.0 < args.lr_decay <= 1.0:
         parser.error(f"--lr-decay must lie in (0, 1], got {args.lr_decay}")
-    seeds = 1 if args.quick else args.seeds
-    epochs = 5 if args.quick else args.epochs
+    seeds, epochs = args.seeds, args.epochs
     hidden = 256
     torch.set_num_threads(1)
     print(f"continual: batch 32, buffer {BUFFER_SIZE}, ewc_lambda={EWC_LAMBDA}, "

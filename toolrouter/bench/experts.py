@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, int_list
+from toolrouter.bench._args import UsageError, count, int_list, parse_with_quick
 from toolrouter.bench._meta_router_metatool import _accuracy, _quick_data, _unit, support_pools
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir, suggest_fetch
@@ -50,8 +50,12 @@ from toolrouter.features import Featurizer, make_featurizer
 METHODS = ("MiniLM prototype", "LanguageExpert", "LanguageExpert + MAML")
 
 
-def main(argv: list[str]) -> None:
-    """Run the benchmark; ``--quick`` runs a toy version (hashed n-grams, 20 tools) in about a minute."""
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"seeds": 1, "held_out": 6, "episodes": 30, "calls": 20}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     parser = argparse.ArgumentParser(prog="toolrouter bench experts", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and hashed n-grams, for a smoke test")
     parser.add_argument("--data", default=str(data_dir()), help="folder holding metatool/ (default: the data cache)")
@@ -61,7 +65,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--episodes", type=count, default=1500, help="most meta-training episodes (default 1500)")
     parser.add_argument("--calls", type=count, default=200, help="timed process_task calls per latency row (default 200)")
     parser.add_argument("--threads", type=count, default=1, help="torch threads (default 1)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Run the benchmark; ``--quick`` runs a toy version (hashed n-grams, 20 tools) in about a minute."""
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     if min(args.seeds, args.held_out, args.episodes, args.calls, args.threads) < 1:
         parser.error("--seeds, --held-out, --episodes, --calls and --threads must be at least 1")
     shots = int_list("--shots", args.shots, "comma-separated integers >= 1")
@@ -72,7 +82,6 @@ def main(argv: list[str]) -> None:
         data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)
-        args.seeds, args.held_out, args.episodes, args.calls = min(args.seeds, 1), min(args.held_out, 6), 30, 20
     try:  # before the features and the meta-training that would end on it
         data.split_tools(seed=0, held_out=args.held_out, min_queries=2)
     except ValueError as exc:

@@ -11,9 +11,10 @@ Sections (``--sections``, comma-separated; both by default):
 * ``overhead``: a routed tool call through the OpenAI, Anthropic and (when installed) LangChain
   integrations against the same call dispatched by hand, at 50 backends.
 
-Each section lives in ``toolrouter.bench._integrations_<section>`` with ``add_arguments(group)``
-and ``run(args)``, which returns its targets' rows; the targets are printed last. The sections
-import ``integrations`` when they run: the library never does.
+Each section lives in ``toolrouter.bench._integrations_<section>`` with ``add_arguments(group)``,
+``QUICK`` (the toy sizes ``--quick`` gives the options the command line does not) and
+``run(args)``, which returns its targets' rows; the targets are printed last. The sections import
+``integrations`` when they run: the library never does.
 
 Example:
     toolrouter bench integrations --quick
@@ -27,7 +28,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, name_list
+from toolrouter.bench._args import UsageError, count, name_list, parse_with_quick
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir
 
@@ -38,8 +39,8 @@ def _section(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"toolrouter.bench._integrations_{name}")
 
 
-def main(argv: list[str]) -> None:
-    """Run the suite; ``--quick`` runs a toy version of every section in seconds."""
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options, every section's included (each section's ``QUICK`` holds its toy sizes)."""
     parser = argparse.ArgumentParser(prog="toolrouter bench integrations", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
@@ -49,6 +50,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--data", default=str(data_dir()), help="folder with metatool/ (default: the data cache)")
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``--quick`` runs a toy version of every section in seconds (options given on
+    the command line win over its toy sizes)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         sections = name_list("--sections", args.sections, SECTIONS)
@@ -61,7 +69,8 @@ def main(argv: list[str]) -> None:
     torch.set_num_threads(args.threads)
     try:
         console.print("Timings on a shared machine: compare the ratios measured in one run.", markup=False)
-        targets = [row for name in sections for row in _section(name).run(args)]
+        # each section with its own toy sizes under --quick
+        targets = [row for name in sections for row in _section(name).run(parse_with_quick(parser, argv, _section(name).QUICK))]
     finally:
         torch.set_num_threads(previous)
     print_table("The project's targets for the integrations", ["target", "bound", "measured", "met"], targets)

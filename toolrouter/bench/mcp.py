@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolrouter.bench._args import count
+from toolrouter.bench._args import count, parse_with_quick
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: The project's targets: the gateway's p50 / a direct call's p50, and its calls/s / the slowest upstream's.
@@ -70,15 +70,26 @@ server.run("stdio")
 _UPSTREAM = [sys.executable, "-I", "-c", _NOOP_SERVER]
 
 
-def main(argv: list[str]) -> None:
-    """Run the benchmark; ``--quick`` runs a toy version in well under a minute."""
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"calls": 150, "warmup": 20}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--calls", type=count, default=1000, help="timed calls per measurement (default 1000)")
     parser.add_argument("--warmup", type=count, default=100, help="untimed calls first (default 100)")
     parser.add_argument("--upstreams", type=count, default=4, help="upstream servers (default 4)")
     parser.add_argument("--concurrency", default="1,8", help="callers at once, comma-separated (default 1,8)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Run the benchmark; ``--quick`` runs a toy version in well under a minute (options given on the
+    command line win)."""
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     try:
         levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
@@ -88,8 +99,6 @@ def main(argv: list[str]) -> None:
             parser.error(f"--{name} must be at least 1, got {value}")
     if args.warmup < 0 or not levels:
         parser.error("--warmup must be at least 0 and --concurrency name at least one level")
-    if args.quick:
-        args.calls, args.warmup = min(args.calls, 150), min(args.warmup, 20)
     try:
         import anyio
 

@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, count_list, name_list, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, name_list, parse_with_quick, positive, real
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -32,6 +32,7 @@ DEFAULT_OMNIGLOT = ("omniglot/images_background_small1.zip", "omniglot/images_ba
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench meta", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="toy sizes: every section in seconds")
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
@@ -89,34 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _apply_quick(args: argparse.Namespace) -> None:
-    args.minutes = min(args.minutes, 0.05)
-    args.train_shots = "5"
-    args.eval_shots = "5,10"
-    args.test_tasks = min(args.test_tasks, 50)
-    args.query_points = min(args.query_points, 20)
-    args.max_steps = args.max_steps or 20
-    args.methods = "protonet,fomaml,recipe"
-    args.omniglot_minutes = min(args.omniglot_minutes, 0.05)
-    args.recipe_cpu_minutes = min(args.recipe_cpu_minutes, 0.05)
-    args.recipe_way = 5
-    args.ways = "5"
-    args.shots = "1"
-    args.channels = args.maml_channels = args.speed_channels = 8
-    args.train_way = 5
-    args.maml_meta_batch = 2
-    args.test_episodes = min(args.test_episodes, 10)
-    args.max_train_classes = 40
-    args.speed_tasks = 4
-    args.speed_repeats = 2
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {
+    "minutes": 0.05, "train_shots": "5", "eval_shots": "5,10", "test_tasks": 50, "query_points": 20, "max_steps": 20,
+    "methods": "protonet,fomaml,recipe", "omniglot_minutes": 0.05, "recipe_cpu_minutes": 0.05, "recipe_way": 5,
+    "ways": "5", "shots": "1", "channels": 8, "maml_channels": 8, "speed_channels": 8, "train_way": 5,
+    "maml_meta_batch": 2, "test_episodes": 10, "max_train_classes": 40, "speed_tasks": 4, "speed_repeats": 2,
+}
 
 
 def main(argv: list[str]) -> None:
     """Run the selected sections and print their tables (terminal and Markdown)."""
-    args = build_parser().parse_args(argv)
+    args = parse_with_quick(build_parser(), argv, QUICK)
     sections = name_list("--sections", args.sections, SECTIONS)
-    if args.quick:
-        _apply_quick(args)
     # every section's list options are read here, so that a bad one stops the run before any training
     for option in ("--train-shots", "--eval-shots", "--ways", "--shots"):
         name = option[2:].replace("-", "_")

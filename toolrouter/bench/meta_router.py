@@ -16,8 +16,9 @@ Sections (``--sections``, comma-separated; all by default):
   sweeps (AIQ), against the single models, their convex hull, the oracle, VW and a kNN router.
 
 Each section lives in a module ``toolrouter.bench._meta_router_<section>`` with
-``add_arguments(group)``, ``run(args)`` and, where its options need more than argparse checks,
-``check(args)``: every chosen section's ``check`` runs before the first section does.
+``add_arguments(group)``, ``QUICK`` (the toy sizes ``--quick`` gives the options the command line
+does not), ``run(args)`` and, where its options need more than argparse checks, ``check(args)``:
+every chosen section's ``check`` runs before the first section does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import UsageError, name_list, positive
+from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive
 from toolrouter.data import data_dir
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -37,8 +38,8 @@ def _section(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"toolrouter.bench._meta_router_{name}")
 
 
-def main(argv: list[str]) -> None:
-    """Run the suite; ``--quick`` runs a toy version of every section in seconds."""
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options, every section's included (each section's ``QUICK`` holds its toy sizes)."""
     parser = argparse.ArgumentParser(prog="toolrouter bench meta-router", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
@@ -49,15 +50,24 @@ def main(argv: list[str]) -> None:
     )
     for name in SECTIONS:
         _section(name).add_arguments(parser.add_argument_group(name))
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Run the suite; ``--quick`` runs a toy version of every section in seconds (options given on
+    the command line win over its toy sizes)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:  # none would measure nothing and succeed; a repeat would run a section twice
         sections = name_list("--sections", args.sections, SECTIONS)
     except UsageError as exc:
         parser.error(str(exc))
+    # each section's options, with its own toy sizes under --quick
+    section_args = {name: parse_with_quick(parser, argv, _section(name).QUICK) for name in sections}
     for name in sections:  # a bad option of the last section would otherwise stop the run after the others
         check = getattr(_section(name), "check", None)
         if check is not None:
-            check(args)
+            check(section_args[name])
     torch.set_num_threads(args.threads)
     for name in sections:
-        _section(name).run(args)
+        _section(name).run(section_args[name])

@@ -29,7 +29,7 @@ import torch
 
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
-from toolrouter.bench._args import UsageError, count, int_list, name_list, output_file, positive
+from toolrouter.bench._args import UsageError, count, int_list, name_list, output_file, parse_with_quick, positive
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
@@ -40,9 +40,12 @@ DEFAULT_DATA = Path("nasbench201/nb201_cifar10.csv")  # in the data cache: toolr
 #: (a column prefix); a dataset not listed has no target.
 TARGETS_AT_100 = {"cifar10": 88.7}
 DEFAULT_ALGORITHMS = "random,optuna-tpe,evolution-plain,evolution,bayesian,bayesian-2starts"
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"seeds": 1, "budgets": "10,20", "algorithms": "random,optuna-tpe,evolution,bayesian"}
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench nas", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
     p.add_argument("--data", type=Path, default=data_dir() / DEFAULT_DATA, help="NAS-Bench-201 CSV (default: the CIFAR-10 one)")
@@ -156,11 +159,8 @@ def darts(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str]) -> None:
-    args = _parser().parse_args(argv)
+    args = parse_with_quick(build_parser(), argv, QUICK)
     torch.set_num_threads(1)
-    if args.quick:
-        args.seeds, args.budgets = 1, "10,20"
-        args.algorithms = "random,optuna-tpe,evolution,bayesian"
     if not args.no_tabular:
         tabular(args)
     if args.darts or args.quick:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from toolrouter.bench._args import count, output_file, positive
+from toolrouter.bench._args import count, output_file, parse_with_quick, positive
 from toolrouter.bench._planning_ecosystem import make_ecosystem, research_task
 from toolrouter.bench._report import median_time_s, print_table
 from toolrouter.errors import BudgetInfeasibleError
@@ -328,23 +328,33 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
                 [[name, *curve] for name, curve in attempt_curves.items()])
 
 
-def main(argv: list[str]) -> None:
-    """Entry point of ``toolrouter bench planning``."""
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"tasks": 12, "seeds": 1}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     parser = argparse.ArgumentParser(prog="toolrouter bench planning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
     parser.add_argument("--seed", type=count, default=0)
-    parser.add_argument("--tasks", type=positive, default=None, help="tasks per executor configuration")
+    parser.add_argument("--tasks", type=positive, default=200, help="tasks per executor configuration (default 200; 12 with --quick)")
     bfcl = parser.add_argument_group("learned plan structure on BFCL (only these tables)")
     bfcl.add_argument("--bfcl", metavar="PATH", default=None,
                       help="a BFCL v4 folder as the bfcl-eval package ships it (e.g. ../shared/data/bfcl)")
     bfcl.add_argument("--featurizer", default="hashing", help="hashing (default), minilm or minilm+hashing")
     bfcl.add_argument("--split", choices=("report", "tune"), default="report",
                       help="report: learn the tune half, measure on the held-apart half; tune: inside the tune half")
-    bfcl.add_argument("--seeds", type=positive, default=None, help="orders of the online pass (default 3; 1 with --quick)")
+    bfcl.add_argument("--seeds", type=positive, default=3, help="orders of the online pass (default 3; 1 with --quick)")
     bfcl.add_argument("--structure-config", default="{}", metavar="JSON", help="StructureConfig fields that override the chosen ones")
     bfcl.add_argument("--json", type=output_file, default=None, metavar="FILE", help="also write the figures to FILE")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of ``toolrouter bench planning``."""
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     try:
         import torch
 
@@ -362,8 +372,7 @@ def main(argv: list[str]) -> None:
             parser.error(f"--structure-config: not JSON ({exc.msg}): {args.structure_config!r}")
         if not isinstance(config, dict):
             parser.error(f"--structure-config: expected a JSON object of StructureConfig fields, got {args.structure_config!r}")
-        seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
-        run(args.bfcl, featurizer=args.featurizer, split=args.split, seeds=list(seeds), config=config,
+        run(args.bfcl, featurizer=args.featurizer, split=args.split, seeds=list(range(args.seeds)), config=config,
             quick=args.quick, json_out=args.json)
         return
     if args.quick:
@@ -371,13 +380,13 @@ def main(argv: list[str]) -> None:
         optimality_gap(n_small=6, n_medium=1, seed=args.seed)
         executor_overhead(n_steps=10, repeats=2)
         router_run_cost([10, 40], repeats=1)
-        ecosystem(n_tasks=args.tasks or 12, seed=args.seed, blocks=3)
+        ecosystem(n_tasks=args.tasks, seed=args.seed, blocks=3)
     else:
         planning_time([(5, 50), (20, 50), (50, 50), (200, 50)], repeats=50, seed=args.seed)
         optimality_gap(n_small=300, n_medium=40, seed=args.seed)
         executor_overhead(n_steps=100, repeats=30)
         router_run_cost([100, 300, 1000], repeats=3)
-        ecosystem(n_tasks=args.tasks or 200, seed=args.seed, blocks=5)
+        ecosystem(n_tasks=args.tasks, seed=args.seed, blocks=5)
 
 
 if __name__ == "__main__":  # pragma: no cover

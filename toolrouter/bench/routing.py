@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, output_folder, real
+from toolrouter.bench._args import UsageError, count, output_folder, parse_with_quick, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -58,7 +58,12 @@ LIN_TS_TARGET_S = 0.5e-3
 ROUTED_CALL_TARGET_S = 40e-6
 
 
-def _parser() -> argparse.ArgumentParser:
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"tools": 10, "dim": 16, "repeats": 100, "horizon": 150, "seeds": 1, "feature_dim": 32}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
     p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
@@ -262,10 +267,7 @@ def run_learning(args: argparse.Namespace, streams: list[Stream] | None = None) 
 
 def main(argv: list[str]) -> None:
     """Run the suite; ``argv`` are its options (``--help`` lists them)."""
-    args = _parser().parse_args(argv)
-    if args.quick:
-        args.tools, args.dim, args.repeats = min(args.tools, 10), min(args.dim, 16), min(args.repeats, 100)
-        args.horizon, args.seeds, args.feature_dim = min(args.horizon, 150), min(args.seeds, 1), min(args.feature_dim, 32)
+    args = parse_with_quick(build_parser(), argv, QUICK)
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")

@@ -42,21 +42,26 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, count_list, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive, real
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: Recorded calls per second that the PostgreSQL store sustains with 16 routers on one machine.
 POSTGRES_16_TARGET_PER_S = 2000.0
 
 
-def _parser() -> argparse.ArgumentParser:
+#: What ``--quick`` sets, unless the command line gives the option.
+QUICK = {"routers": "1,4", "duration_s": 0.5, "outcomes": 20, "steps": 60}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench store", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in well under a minute")
     p.add_argument("--parts", default="throughput,order,staleness,regret", help="comma-separated parts to run")
-    p.add_argument("--routers", default=None, help="router processes per throughput run (default 1,4,16; --quick 1,4)")
-    p.add_argument("--duration-s", type=real(0, low_open=True), default=None, help="seconds each throughput run routes (default 5; --quick 0.5)")
-    p.add_argument("--outcomes", type=positive, default=None, help="outcomes timed for staleness (default 200; --quick 20)")
-    p.add_argument("--steps", type=positive, default=None, help="decisions per router for regret (default 400; --quick 60)")
+    p.add_argument("--routers", default="1,4,16", help="router processes per throughput run (default 1,4,16; --quick 1,4)")
+    p.add_argument("--duration-s", type=real(0, low_open=True), default=5.0, help="seconds each throughput run routes (default 5; --quick 0.5)")
+    p.add_argument("--outcomes", type=positive, default=200, help="outcomes timed for staleness (default 200; --quick 20)")
+    p.add_argument("--steps", type=positive, default=400, help="decisions per router for regret (default 400; --quick 60)")
     p.add_argument("--url", default=None, help="postgresql:// URL on a server to use instead of a throwaway one (makes and drops a database per run)")
     p.add_argument("--seed", type=count, default=0)
     return p
@@ -285,11 +290,8 @@ def _regret(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: st
 
 def main(argv: list[str] | None = None) -> None:
     """Run the suite with command-line ``argv`` (see ``--help``)."""
-    args = _parser().parse_args(argv)
-    args.routers = count_list("--routers", args.routers or ("1,4" if args.quick else "1,4,16"))
-    args.duration_s = args.duration_s or (0.5 if args.quick else 5.0)
-    args.outcomes = args.outcomes or (20 if args.quick else 200)
-    args.steps = args.steps or (60 if args.quick else 400)
+    args = parse_with_quick(build_parser(), argv, QUICK)
+    args.routers = count_list("--routers", args.routers)
     parts = {p.strip() for p in args.parts.split(",")}
     unknown = parts - {"throughput", "order", "staleness", "regret"}
     if unknown:

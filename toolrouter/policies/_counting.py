@@ -234,6 +234,7 @@ class CountingPolicy(Policy):
             "arm_ids": list(self._arm_ids),
             "t": self.t,
             "rng": self._rng_state(),
+            **self._resets_config(),
         }
         arrays = {k: a.copy() for k, a in self._stats.items()}
         if self.window is not None:
@@ -272,9 +273,11 @@ class CountingPolicy(Policy):
             if np.any(win_arm >= k) or np.any(win_arm < -1):
                 raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
         rng = self._new_rng(config.get("rng", {}))
+        resets = self._checked_resets(config)
         # everything validated: assign
         self.rng = rng
         self._stats = stats
+        self._resets = resets
         self.t = t
         self._arm_ids = list(config["arm_ids"])
         self._index = {a: i for i, a in enumerate(self._arm_ids)}
@@ -285,7 +288,8 @@ class CountingPolicy(Policy):
         """Add ``other``'s observations (minus ``base``'s, when given) into this policy.
 
         Arms only ``other`` knows are added with its prior. Priors are kept apart from the
-        observations, so they are never counted twice. Discounted or windowed statistics depend on
+        observations, so they are never counted twice. An arm either side reset since ``base`` is
+        merged as :meth:`Policy.merge` says (the reset is honoured). Discounted or windowed statistics depend on
         the order of outcomes, so merging them raises ``NotImplementedError``.
 
         Example:
@@ -308,8 +312,19 @@ class CountingPolicy(Policy):
         base_policy = self._as_policy(base) if base is not None else None
         stats = {k: a.copy() for k, a in self._stats.items()}
         arm_ids = list(self._arm_ids)
+        resets = dict(self._resets)
         t = self.t + other.t - (base_policy.t if base_policy is not None else 0)
         for j, arm in enumerate(other._arm_ids):
+            if arm not in self._index and base_policy is not None and arm in base_policy._index:
+                continue  # this process removed the arm since the snapshot: keep it removed
+            reset = self._reset_since(other, base_policy, arm) if arm in self._index else None
+            if reset == "self":
+                continue  # other's outcomes of it since base may predate the change the reset answered
+            if reset == "other":  # its statistics since its reset replace this policy's
+                for k in _STAT_NAMES:
+                    stats[k][self._index[arm]] = other._stats[k][j]
+                resets[arm] = other._resets[arm]
+                continue
             delta = np.array([other._stats[k][j] for k in ("n", "s", "ss")])
             if base_policy is not None and arm in base_policy._index:
                 b = base_policy._index[arm]
@@ -321,11 +336,11 @@ class CountingPolicy(Policy):
                     )
             if arm in self._index:
                 i = self._index[arm]
-            elif base_policy is not None and arm in base_policy._index:
-                continue  # this process removed the arm since the snapshot: keep it removed
             else:
                 i = len(arm_ids)
                 arm_ids.append(arm)
+                if arm in other._resets:
+                    resets[arm] = other._resets[arm]
                 for k in _PRIOR_NAMES:
                     stats[k] = np.append(stats[k], other._stats[k][j])
                 for k in ("n", "s", "ss"):
@@ -337,6 +352,7 @@ class CountingPolicy(Policy):
         self._stats = stats
         self._arm_ids = arm_ids
         self._index = {a: i for i, a in enumerate(arm_ids)}
+        self._resets = resets
         self.t = max(t, 0)
 
     # --- helpers -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ Merging across processes: two processes that start from the same snapshot (the *
 learn from their own outcomes are combined with ``a.merge(b, base=snapshot)``: ``a`` gains ``b``'s
 statistics minus the base's, so the base is counted once. Only additive statistics can be merged;
 discounted or windowed statistics depend on the order of outcomes and raise ``NotImplementedError``.
+Every arm counts its resets (``state_dict``'s ``config.resets``), so a merge sees an arm that either
+side reset since the base and honours the reset (see ``Policy.merge``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class Policy(ABC):
         self._index: dict[str, int] = {}
         #: constructor options (JSON-able, without the seed); ``type(p)(**p.options)`` is a twin.
         self.options: dict[str, Any] = {}
+        #: resets per arm (arms never reset left out), so that a merge can tell a reset arm
+        self._resets: dict[str, int] = {}
 
     # --- arms --------------------------------------------------------------------------------
     @property
@@ -116,6 +120,7 @@ class Policy(ABC):
         self._drop(i)
         del self._arm_ids[i]
         self._index = {a: k for k, a in enumerate(self._arm_ids)}
+        self._resets.pop(arm_id, None)
 
     def reset_arm(self, arm_id: str, prior: ArmPrior | None = None) -> ArmPrior | None:
         """Forget what ``arm_id`` has learned and restart it from ``prior``, in its place among the
@@ -138,6 +143,7 @@ class Policy(ABC):
         if prior is None:
             prior = self.population_prior(exclude=arm_id)
         self._reset(i, prior)
+        self._resets[arm_id] = self._resets.get(arm_id, 0) + 1
         return prior
 
     def population_prior(self, exclude: str | None = None) -> ArmPrior | None:
@@ -275,11 +281,13 @@ class Policy(ABC):
         subtracted from ``other``'s so that they are not counted twice. Only for policies whose
         statistics are additive; the others raise ``NotImplementedError``.
 
-        Statistics are sums, not histories: an arm that either side reset (``reset_arm``, a drift
-        reset) or removed and added again after ``base`` is not recognised as such, and the merge
-        brings its earlier outcomes back. The router never merges (several processes learn together
-        by replaying the shared attempt log); merge only policies neither of which reset an arm
-        since ``base``.
+        Resets are honoured: an arm that one side reset since ``base`` (``reset_arm``, a drift
+        reset; each arm counts its resets) keeps that side's statistics since its reset, and the
+        other side's outcomes of it since ``base`` are dropped, as they may predate the change the
+        reset answered: ``other``'s reset replaces this policy's statistics of the arm with
+        ``other``'s, this policy's reset keeps its own. When both reset it, this policy's are kept.
+        An arm removed and added again since ``base`` is not recognised as such. The router never
+        merges (several processes learn together by replaying the shared attempt log).
         """
         raise NotImplementedError(f"{self.name} statistics cannot be merged")
 
@@ -344,6 +352,28 @@ class Policy(ABC):
         twin = type(self)(**self.options)
         twin.load_state_dict(state)
         return twin
+
+    def _reset_since(self, other: "Policy", base: "Policy | None", arm_id: str) -> str | None:
+        """Which side reset ``arm_id`` (an arm of both) since ``base``: ``"self"`` (``other``'s
+        outcomes of it are dropped), ``"other"`` (its statistics replace this policy's) or None."""
+        in_base = 0 if base is None or arm_id not in base._index else base._resets.get(arm_id, 0)
+        if self._resets.get(arm_id, 0) != in_base:
+            return "self"
+        if other._resets.get(arm_id, 0) != in_base:
+            return "other"
+        return None
+
+    def _resets_config(self) -> dict[str, Any]:
+        """``{"resets": {arm: count}}`` for ``state_dict``'s config; nothing while no arm was reset."""
+        return {"resets": dict(self._resets)} if self._resets else {}
+
+    def _checked_resets(self, config: dict[str, Any]) -> dict[str, int]:
+        """The reset counts of a saved config (none in states saved before they were kept), or a
+        ``CorruptStateError`` naming them."""
+        resets = config.get("resets", {})
+        if not isinstance(resets, dict) or not set(resets) <= set(config["arm_ids"]):
+            raise CorruptStateError(f"state.config.resets: expected a dict of arm id -> count, got {short_repr(resets)}")
+        return {arm: check_count(f"state.config.resets[{arm!r}]", n, low=1, error=CorruptStateError) for arm, n in resets.items()}
 
     def _check_mergeable(self, other: "Policy") -> None:
         if type(other) is not type(self) or other.options != self.options:

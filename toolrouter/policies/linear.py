@@ -262,6 +262,7 @@ class _LinearPolicy(Policy):
             "t": self.t,
             "rng": self._rng_state(),
             **self._extra_config(),
+            **self._resets_config(),
         }
         arrays = {name: getattr(self, f"_{name}").copy() for name in self._ARRAYS}
         return {"config": config, "arrays": arrays}
@@ -284,7 +285,9 @@ class _LinearPolicy(Policy):
         t = self._checked_t(config)
         extra = self._check_extra_config(config)
         rng = self._new_rng(config.get("rng", {}))
+        resets = self._checked_resets(config)
         self.rng = rng
+        self._resets = resets
         for name, a in loaded.items():
             setattr(self, f"_{name}", a)
         self.t = t
@@ -303,7 +306,8 @@ class _LinearPolicy(Policy):
         and one Cholesky factorisation per changed arm). An arm in ``base`` gets ``other``'s delta
         since the base; an arm only ``other`` has is copied (with its prior); an arm added in both
         since the base (or, without a base, present in both) cannot be split into prior and
-        observations and raises ``ValueError``: pass the common snapshot as ``base``.
+        observations and raises ``ValueError``: pass the common snapshot as ``base``. An arm either
+        side reset since ``base`` is merged as :meth:`Policy.merge` says (the reset is honoured).
 
         Example:
             >>> import numpy as np
@@ -319,9 +323,19 @@ class _LinearPolicy(Policy):
         base_policy = self._as_policy(base) if base is not None else None
         A, b = self._A.copy(), self._b.copy()
         arm_ids = list(self._arm_ids)
+        resets = dict(self._resets)
         changed: list[int] = []
         for j, arm in enumerate(other._arm_ids):
             in_base = base_policy is not None and arm in base_policy._index
+            reset = self._reset_since(other, base_policy, arm) if arm in self._index else None
+            if reset == "self":
+                continue  # other's outcomes of it since base may predate the change the reset answered
+            if reset == "other":  # its statistics since its reset replace this policy's
+                i = self._index[arm]
+                A[i], b[i] = other._A[j], other._b[j]
+                resets[arm] = other._resets[arm]
+                changed.append(i)
+                continue
             if in_base:
                 assert base_policy is not None
                 jb = base_policy._index[arm]
@@ -338,6 +352,8 @@ class _LinearPolicy(Policy):
             else:
                 i = len(arm_ids)
                 arm_ids.append(arm)
+                if arm in other._resets:
+                    resets[arm] = other._resets[arm]
                 A = np.concatenate([A, other._A[j][None]])
                 b = np.concatenate([b, other._b[j][None]])
             changed.append(i)
@@ -360,6 +376,7 @@ class _LinearPolicy(Policy):
         self.t = max(self.t, 0)
         self._arm_ids = arm_ids
         self._index = {a: i for i, a in enumerate(arm_ids)}
+        self._resets = resets
         self._after_merge(changed, n_new)
 
     def _after_merge(self, changed: list[int], n_new: int) -> None:
