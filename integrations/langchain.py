@@ -65,7 +65,7 @@ from pydantic import BaseModel
 from integrations._extras import require
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError
 from integrations.shortlist import ToolShortlist
-from integrations.toolbox import Toolbox, ToolResult
+from integrations.toolbox import Toolbox, ToolResult, check_serialize
 from toolrouter import ToolFailure, ToolProfile
 from toolrouter._checks import check_count
 
@@ -575,8 +575,7 @@ def _check_toolbox(toolbox: Any) -> None:
 
 
 def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[str, Any]) -> None:
-    if serialize is not None and not callable(serialize):
-        raise TypeError(f"serialize: expected a function of a value returning str, or None, got {serialize!r}")
+    check_serialize(serialize)
     if "context" in route_options:
         raise TypeError(
             f"context: the routing context is the agent's last human message; got context={route_options['context']!r}"

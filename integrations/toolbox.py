@@ -59,8 +59,9 @@ from toolrouter.errors import AllToolsFailedError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
 from toolrouter.models import ExecutionResult, ToolProfile, storable_text
+from toolrouter.serialization import short_repr
 
-__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "to_content"]
+__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "check_serialize", "to_content"]
 
 log = EventLog(__name__)
 
@@ -116,6 +117,14 @@ def to_content(value: Any) -> str:
         except Exception:  # whatever the value holds, the call's result must reach the model
             pass
     return storable_text(_text(value))
+
+
+def check_serialize(serialize: Any) -> None:
+    """``serialize`` if it is ``None`` or callable, else ``TypeError`` naming it: checked before a
+    tool runs, so that a wrong one refuses the call instead of failing it after its outcome was
+    recorded."""
+    if serialize is not None and not callable(serialize):
+        raise TypeError(f"serialize: expected a function of a value returning str, or None, got {short_repr(serialize)}")
 
 
 def _json(value: Any) -> str:
@@ -332,6 +341,7 @@ class Toolbox(ClosesWhatItBuilt):
         route_options: dict[str, Any],
     ) -> ToolResult | _PreparedCall:
         """The routed call with its arguments, or the error result of a model's mistake."""
+        check_serialize(serialize)
         entry = self._capabilities.get(name) if isinstance(name, str) else None
         if entry is None:
             known = ", ".join(repr(n) for n in self._capabilities) or "none"

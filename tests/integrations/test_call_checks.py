@@ -1,0 +1,33 @@
+"""A caller's mistake in the options of a model's tool calls is refused before any tool runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations import Toolbox, ToolCall, dispatch_calls
+
+
+def make_toolbox(ran: list[str]) -> Toolbox:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        ran.append(city)
+        return f"{city}: sun"
+
+    return toolbox
+
+
+def test_a_serialize_that_is_not_a_function_is_refused_before_any_tool_runs() -> None:
+    ran: list[str] = []
+    toolbox = make_toolbox(ran)
+    calls = [ToolCall("c1", "get_weather", {"city": "Oslo"}), ToolCall("c2", "get_weather", {"city": "Rome"})]
+    with pytest.raises(TypeError, match="serialize: expected a function of a value returning str, or None, got 'json'"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize="json")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="serialize: expected a function"):
+        dispatch_calls(toolbox, calls, serialize=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="serialize: expected a function"):  # whatever the tool's name
+        toolbox.call_one_sync("get_forecast", {}, serialize=5)  # type: ignore[arg-type]
+    assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
+    assert toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=str.upper).content == "OSLO: SUN"
