@@ -50,6 +50,7 @@ import functools
 import inspect
 import itertools
 import json
+import math
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -313,8 +314,14 @@ class CapabilitySchema:
 
     def validate(self, arguments: Mapping[str, Any] | str | bytes | None) -> BaseModel:
         """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
-        or empty text: no arguments). ``ToolArgumentsError`` names each problem."""
+        or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN and the
+        infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
+        ``Infinity`` tokens all the same), and a float parameter would take them unseen."""
         data = _parse_arguments(self.name, arguments)
+        non_finite = _non_finite_numbers(data, ())
+        if non_finite:
+            problems = [f"{where}: {number} is not a JSON number; send a finite number" for where, number in non_finite]
+            raise ToolArgumentsError(self.name, problems)
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
@@ -433,6 +440,19 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)
+
+
+def _non_finite_numbers(value: Any, path: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(where, the number) of each NaN or infinity in the JSON-shaped ``value``."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(".".join(path) or "arguments", json.dumps(value))]
+    if isinstance(value, Mapping):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, item in items for found in _non_finite_numbers(item, (*path, str(key)))]
 
 
 def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:

@@ -31,3 +31,26 @@ def test_a_serialize_that_is_not_a_function_is_refused_before_any_tool_runs() ->
         toolbox.call_one_sync("get_forecast", {}, serialize=5)  # type: ignore[arg-type]
     assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
     assert toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=str.upper).content == "OSLO: SUN"
+
+
+def test_nan_and_infinities_in_the_arguments_are_the_models_mistake_and_reach_no_tool() -> None:
+    toolbox = Toolbox(seed=0)
+    got: list[float] = []
+
+    @toolbox.tool("scale")
+    def scale(factor: float, options: dict | None = None) -> float:
+        """Scale by a factor."""
+        got.append(factor)
+        return factor
+
+    for arguments, problem in [
+        ('{"factor": NaN}', "factor: NaN is not a JSON number"),  # Python's parser reads these tokens
+        ('{"factor": -Infinity}', "factor: -Infinity is not a JSON number"),
+        ('{"factor": 1e999}', "factor: Infinity is not a JSON number"),
+        ({"factor": float("inf")}, "factor: Infinity is not a JSON number"),  # parsed by a provider's SDK
+        ({"factor": 1.0, "options": {"weights": [1.0, float("nan")]}}, "options.weights.1: NaN is not a JSON number"),
+    ]:
+        result = toolbox.call_one_sync("scale", arguments)
+        assert result.status == "invalid_arguments" and problem in result.content, result.content
+    assert got == [] and toolbox.middleware.learner.tool_statistics()["scale"].calls == 0
+    assert toolbox.call_one_sync("scale", '{"factor": 2.5}').content == "2.5"
