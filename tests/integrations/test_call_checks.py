@@ -54,3 +54,12 @@ def test_nan_and_infinities_in_the_arguments_are_the_models_mistake_and_reach_no
         assert result.status == "invalid_arguments" and problem in result.content, result.content
     assert got == [] and toolbox.middleware.learner.tool_statistics()["scale"].calls == 0
     assert toolbox.call_one_sync("scale", '{"factor": 2.5}').content == "2.5"
+
+
+def test_a_tool_call_needs_a_text_id_and_name() -> None:
+    for call_id, name, field in [(1, "get_weather", "call_id"), (None, "get_weather", "call_id"), ("c1", None, "name")]:
+        with pytest.raises(TypeError, match=f"{field}: expected a string, got"):
+            ToolCall(call_id, name, {"city": "Oslo"})  # type: ignore[arg-type]
+    ran: list[str] = []
+    (result,) = dispatch_calls(make_toolbox(ran), [ToolCall("c1", "get_weather", {"city": "Oslo"})])
+    assert (result.call_id, result.content, ran) == ("c1", "Oslo: sun", ["Oslo"])
