@@ -55,7 +55,7 @@ import re
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -239,7 +239,7 @@ def check_compatible(
         if ours.kind == "var_keyword":
             if their_var_keyword is None:
                 raise mismatch(f"**{ours.name}", "is missing: the capability takes extra named arguments")
-            if their_var_keyword.annotation != ours.annotation:
+            if not _same_type(their_var_keyword.annotation, ours.annotation):
                 raise mismatch(
                     f"**{ours.name}",
                     f"has type {_type_name(their_var_keyword.annotation)}, the capability {_type_name(ours.annotation)}",
@@ -248,7 +248,7 @@ def check_compatible(
         other = theirs.get(ours.name)
         if other is None or other.kind == "var_keyword":
             raise mismatch(ours.name, "is missing")
-        if other.annotation != ours.annotation:
+        if not _same_type(other.annotation, ours.annotation):
             raise mismatch(ours.name, f"has type {_type_name(other.annotation)}, the capability {_type_name(ours.annotation)}")
         if other.required != ours.required or not (ours.required or _same_default(ours.default, other.default)):
             raise mismatch(ours.name, f"has {_default_text(other)}, the capability {_default_text(ours)}")
@@ -485,6 +485,35 @@ def _has_description(annotation: Any) -> bool:
     if get_origin(annotation) is not Annotated:
         return False
     return any(isinstance(meta, FieldInfo) and meta.description for meta in get_args(annotation)[1:])
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    """Whether annotations ``a`` and ``b`` name the same type however spelt: ``List[int]`` and
+    ``list[int]``, ``Optional[X]`` and ``None | X``, ``Annotated[X, Field(...)]`` written twice
+    (``==`` tells a typing alias from the builtin, ``typing.Union`` from ``X | Y``, and one
+    ``Field(...)`` from another made alike)."""
+    if a == b:
+        return True
+    if isinstance(a, FieldInfo) and isinstance(b, FieldInfo):  # ``Annotated[str, Field(...)]``'s metadata
+        return repr(a) == repr(b)  # no == of its own; its repr lists every attribute and constraint
+    origin = _origin(a)
+    if origin is not _origin(b) or origin is Literal:  # a Literal's arguments are values, compared by == above
+        return False
+    args_a, args_b = get_args(a), get_args(b)
+    if origin is Union:  # in any order
+        return all(any(_same_type(x, y) for y in args_b) for x in args_a) and all(
+            any(_same_type(x, y) for x in args_a) for y in args_b
+        )
+    return len(args_a) == len(args_b) and all(_same_type(x, y) for x, y in zip(args_a, args_b))
+
+
+def _origin(annotation: Any) -> Any:
+    """The class or special form ``annotation`` is made from (``list`` for ``List[int]``), one
+    for both spellings of a union; the annotation itself when it is not generic."""
+    origin = get_origin(annotation)
+    if origin is types.UnionType:
+        return Union
+    return annotation if origin is None else origin
 
 
 def _same_default(a: Any, b: Any) -> bool:
