@@ -53,3 +53,27 @@ def test_a_chunk_is_refused_and_the_accumulated_stream_is_dispatched() -> None:
     completion = state.get_final_completion()
     assert [(c.call_id, c.arguments) for c in chat_tool_calls(completion)] == [("c1", '{"city": "Oslo"}')]
     assert dispatch_chat(toolbox, completion) == [{"role": "tool", "tool_call_id": "c1", "content": "Oslo: sun"}]
+
+
+def test_an_anthropic_stream_event_is_refused_not_read_as_a_message_without_calls() -> None:
+    from anthropic.types import RawContentBlockStartEvent, RawMessageStopEvent
+
+    from integrations import anthropic as claude
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"{city}: sun"
+
+    start = RawContentBlockStartEvent.model_validate(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {}}}
+    )
+    for event in (start, start.model_dump(), RawMessageStopEvent(type="message_stop")):
+        with pytest.raises(ValueError, match=r"message: a stream event \((content_block_start|message_stop)\), not the message"):
+            claude.tool_calls(event)
+    with pytest.raises(ValueError, match=r"a stream event \(content_block_start\)"):
+        claude.dispatch(toolbox, start)
+    message = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Oslo"}}]}
+    assert claude.dispatch(toolbox, message)["content"][0]["content"] == "Oslo: sun"
