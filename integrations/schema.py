@@ -94,6 +94,7 @@ _STRICT_KEYWORDS = frozenset(
 _STRICT_FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
 
 ParameterKind = Literal["positional", "keyword", "var_keyword"]
+_PARAMETER_KINDS: tuple[str, ...] = get_args(ParameterKind)
 
 
 class ToolSchemaError(ToolRouterError, ValueError):
@@ -147,6 +148,18 @@ class Parameter:
     default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required; or NO_DEFAULT
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # stated by hand in a backend's ``__tool_parameters__``: a mistake here would make a schema
+        # that providers refuse, or calls that fail in the backend and count as its failures
+        if not isinstance(self.name, str):
+            raise TypeError(f"name: expected a parameter name (str), got {self.name!r}")
+        if not self.name:
+            raise ToolSchemaError("name: a parameter needs a name, got ''")
+        if self.kind not in _PARAMETER_KINDS:
+            raise ToolSchemaError(f"kind: expected one of {list(_PARAMETER_KINDS)}, got {self.kind!r} (parameter {self.name!r})")
+        if not isinstance(self.description, str):
+            raise TypeError(f"description: expected a string, got {self.description!r} (parameter {self.name!r})")
+
     @property
     def required(self) -> bool:
         """Whether a call must give this parameter."""
@@ -177,6 +190,11 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
     if stated is not None:
         if not isinstance(stated, tuple) or not all(isinstance(p, Parameter) for p in stated):
             raise ToolSchemaError(f"{where}: __tool_parameters__ must be a tuple of Parameter, got {stated!r}")
+        names = [p.name for p in stated]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice or sum(p.kind == "var_keyword" for p in stated) > 1:
+            problem = f"names {twice} more than once" if twice else "more than one var_keyword parameter"
+            raise ToolSchemaError(f"{where}: __tool_parameters__ has {problem}")
         return stated
     try:
         sig = inspect.signature(fn, eval_str=True)
