@@ -510,8 +510,11 @@ def _same_type(a: Any, b: Any) -> bool:
     ``list[int]``, ``Optional[X]`` and ``None | X``, ``Annotated[X, Field(...)]`` written twice
     (``==`` tells a typing alias from the builtin, ``typing.Union`` from ``X | Y``, and one
     ``Field(...)`` from another made alike)."""
-    if a == b:
-        return True
+    try:
+        if a == b:
+            return True
+    except Exception:  # metadata whose == raises or answers elementwise (an array): not provably the same
+        return False
     if isinstance(a, FieldInfo) and isinstance(b, FieldInfo):  # ``Annotated[str, Field(...)]``'s metadata
         return repr(a) == repr(b)  # no == of its own; its repr lists every attribute and constraint
     origin = _origin(a)

@@ -51,3 +51,12 @@ def test_different_types_are_still_refused(first: Any, second: Any) -> None:
     with pytest.raises(SignatureMismatchError, match="parameter 'x' has type"):
         toolbox.register(backend("b", second), "lookup")
     assert toolbox.backends("lookup") == ("a",)
+
+
+def test_metadata_whose_equality_raises_is_a_mismatch_not_a_crash() -> None:
+    np = pytest.importorskip("numpy")
+    toolbox = Toolbox(seed=0)
+    toolbox.register(backend("a", Annotated[int, np.array([1, 2])]), "lookup")
+    with pytest.raises(SignatureMismatchError, match="parameter 'x' has type"):
+        toolbox.register(backend("b", Annotated[int, np.array([1, 2])]), "lookup")
+    assert toolbox.backends("lookup") == ("a",)
