@@ -336,10 +336,9 @@ class CapabilitySchema:
         infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
         ``Infinity`` tokens all the same), and a float parameter would take them unseen."""
         data = _parse_arguments(self.name, arguments)
-        non_finite = _non_finite_numbers(data, ())
-        if non_finite:
-            problems = [f"{where}: {number} is not a JSON number; send a finite number" for where, number in non_finite]
-            raise ToolArgumentsError(self.name, problems)
+        if not _all_finite(data):
+            found = _non_finite_numbers(data, ())
+            raise ToolArgumentsError(self.name, [f"{where}: {n} is not a JSON number; send a finite number" for where, n in found])
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
@@ -458,6 +457,21 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)
+
+
+def _all_finite(value: Any) -> bool:
+    """Whether the JSON-shaped ``value`` holds no NaN or infinity (on every call: the common
+    types first, and no paths kept)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(map(_all_finite, value.values()))
+    if isinstance(value, (list, tuple)):
+        return all(map(_all_finite, value))
+    return True
 
 
 def _non_finite_numbers(value: Any, path: tuple[str, ...]) -> list[tuple[str, str]]:
