@@ -604,10 +604,4 @@ def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[st
 
 
 def _names(toolbox: Toolbox, names: Sequence[str] | None) -> list[str]:
-    if names is None:
-        return list(toolbox.capabilities)
-    if isinstance(names, str):
-        raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
-    for name in names:
-        toolbox.schema(name)  # UnknownCapabilityError names it
-    return list(names)
+    return [schema.name for schema in toolbox.schemas(names)]  # checked there: each known, none twice

@@ -290,10 +290,19 @@ class Toolbox(ClosesWhatItBuilt):
 
     def schemas(self, names: Iterable[str] | None = None) -> list[CapabilitySchema]:
         """The schemas of ``names`` (default: every capability), in that order. A single name
-        given for the list raises ``TypeError`` (iterated, it would name its letters)."""
+        given for the list raises ``TypeError`` (iterated, it would name its letters), a name
+        given twice ``ValueError`` (a model must not be given two tools of one name: providers
+        refuse the request)."""
         if isinstance(names, (str, bytes)):
             raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
-        return [self.schema(name) for name in (self.capabilities if names is None else names)]
+        if names is not None and not isinstance(names, Iterable):
+            raise TypeError(f"names: expected a list of capability names, got {short_repr(names)}")
+        schemas = [self.schema(name) for name in (self.capabilities if names is None else names)]
+        listed = [s.name for s in schemas]
+        if len(set(listed)) != len(listed):
+            twice = sorted({name for name in listed if listed.count(name) > 1})
+            raise ValueError(f"names: {twice} given more than once; a model must not be given two tools of one name")
+        return schemas
 
     def backends(self, name: str) -> tuple[str, ...]:
         """The tool ids serving capability ``name``, in registration order."""

@@ -63,3 +63,18 @@ def test_a_tool_call_needs_a_text_id_and_name() -> None:
     ran: list[str] = []
     (result,) = dispatch_calls(make_toolbox(ran), [ToolCall("c1", "get_weather", {"city": "Oslo"})])
     assert (result.call_id, result.content, ran) == ("c1", "Oslo: sun", ["Oslo"])
+
+
+def test_a_capability_named_twice_for_the_model_is_refused_in_every_format() -> None:
+    from integrations import anthropic as claude
+    from integrations import openai as oai
+    from integrations.langchain import as_langchain_tools
+
+    toolbox = make_toolbox([])
+    twice = ["get_weather", "get_weather"]
+    for export in (Toolbox.schemas, oai.chat_tools, oai.responses_tools, claude.tools, as_langchain_tools):
+        with pytest.raises(ValueError, match=r"names: \['get_weather'\] given more than once"):
+            export(toolbox, twice)
+    with pytest.raises(TypeError, match="names: expected a list of capability names, got 5"):
+        toolbox.schemas(5)  # type: ignore[arg-type]
+    assert [t["name"] for t in claude.tools(toolbox, ["get_weather"])] == ["get_weather"]
