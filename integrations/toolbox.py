@@ -55,7 +55,7 @@ from integrations.schema import (
     signature_of,
 )
 from toolrouter.attempts import describe_error
-from toolrouter.errors import AllToolsFailedError, ToolRouterError
+from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
 from toolrouter.models import ExecutionResult, ToolProfile, storable_text
@@ -378,13 +378,13 @@ class _PreparedCall:
     def run(self) -> ToolResult:
         try:
             return self._succeeded(self.routed.run(*self.args, **self.kwargs))
-        except AllToolsFailedError as exc:
+        except (AllToolsFailedError, NoToolForCapabilityError) as exc:
             return self._failed(exc)
 
     async def arun(self) -> ToolResult:
         try:
             return self._succeeded(await self.routed.arun(*self.args, **self.kwargs))
-        except AllToolsFailedError as exc:
+        except (AllToolsFailedError, NoToolForCapabilityError) as exc:
             return self._failed(exc)
 
     def _succeeded(self, outcome: CallOutcome) -> ToolResult:
@@ -397,7 +397,9 @@ class _PreparedCall:
             self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )
 
-    def _failed(self, exc: AllToolsFailedError) -> ToolResult:
+    def _failed(self, exc: AllToolsFailedError | NoToolForCapabilityError) -> ToolResult:
+        if isinstance(exc, NoToolForCapabilityError):  # its last backend was removed while the call was on its way
+            return ToolResult(self.name, f"tool {self.name!r} failed: no backend serves it now", status="tools_failed")
         attempts = tuple(exc.attempts)
         listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts)
         content = f"tool {self.name!r} failed: every backend failed ({len(attempts)} attempts: {listed})"

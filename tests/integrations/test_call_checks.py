@@ -78,3 +78,27 @@ def test_a_capability_named_twice_for_the_model_is_refused_in_every_format() -> 
     with pytest.raises(TypeError, match="names: expected a list of capability names, got 5"):
         toolbox.schemas(5)  # type: ignore[arg-type]
     assert [t["name"] for t in claude.tools(toolbox, ["get_weather"])] == ["get_weather"]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_capability_left_without_backends_is_an_error_result_and_spoils_no_other_call(asynchronous: bool) -> None:
+    import asyncio
+
+    from integrations import adispatch_calls
+
+    ran: list[str] = []
+    toolbox = make_toolbox(ran)
+
+    @toolbox.tool("get_time")
+    def clock(city: str) -> str:
+        """The time in a city."""
+        return "12:00"
+
+    toolbox.middleware.unregister("clock")  # gone from the router (another thread's unregister, say)
+    calls = [ToolCall("c1", "get_time", {"city": "Oslo"}), ToolCall("c2", "get_weather", {"city": "Oslo"})]
+    results = asyncio.run(adispatch_calls(toolbox, calls)) if asynchronous else dispatch_calls(toolbox, calls)
+    assert [(r.call_id, r.status, r.content) for r in results] == [
+        ("c1", "tools_failed", "tool 'get_time' failed: no backend serves it now"),
+        ("c2", "ok", "Oslo: sun"),
+    ]
+    assert ran == ["Oslo"]
