@@ -14,7 +14,7 @@ SERVERS = {"a": {"command": "python", "env": {"API_KEY": "sk-secret"}}}
 def test_a_gateway_needs_a_checked_config_and_names_it_without_its_secrets() -> None:
     with pytest.raises(TypeError) as info:
         Gateway({"servers": SERVERS})  # type: ignore[arg-type]
-    assert str(info.value) == "config: expected a GatewayConfig (load_config, check_config), got dict"
+    assert str(info.value) == "config: expected a GatewayConfig (load_config, GatewayConfig.model_validate), got dict"
 
 
 @pytest.mark.parametrize(
