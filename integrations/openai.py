@@ -11,8 +11,9 @@ Two APIs, the same toolbox:
 
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
 ``Response``) or the same as plain dicts. A streamed answer is dispatched once accumulated (its
-final completion or response); a Chat Completions chunk raises ``ValueError`` saying so. A tool's schema is sent with ``strict: true`` only where
-it fits OpenAI's strict mode (``CapabilitySchema.strict``), otherwise ``strict: false``.
+final completion or response); a Chat Completions chunk raises ``ValueError`` saying so. A tool's
+schema is sent with ``strict: true`` only where it fits OpenAI's strict mode
+(``CapabilitySchema.strict``), otherwise ``strict: false``.
 
 Routing context: the text of the last user message that has text, in ``messages`` (Chat: a
 message with role ``user``; its ``content`` string, or its ``text`` parts joined) or in ``input``

@@ -13,8 +13,8 @@ Tools of different servers become one capability:
 Two input schemas are compatible when every argument they share has the same schema (titles,
 descriptions and examples aside; a ``$ref`` to the schema's ``$defs`` read as the definition it
 names), they require the same arguments, and an argument only one of them has is optional there.
-The capability's input schema is the first member's, restricted to the
-arguments every member takes, so that whatever the client sends, any member can run it. Its output
+The capability's input schema is the first member's, restricted to the arguments every member
+takes, so that whatever the client sends, any member can run it. Its output
 schema is the members' common one (none when they differ), and so are its annotations (the hints
 a client's approval prompts read, such as ``destructiveHint``: none when they differ, which a
 client takes as the most cautious). A tool with no alternative passes through unchanged; one whose
