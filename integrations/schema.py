@@ -206,7 +206,7 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         hints = _resolved_hints(fn, sig)
     except (NameError, SyntaxError, TypeError) as exc:
         raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
-    docs = parameter_docs(inspect.getdoc(fn))
+    docs = parameter_docs(_doc_of(fn))
     params: list[Parameter] = []
     for p in sig.parameters.values():
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
@@ -227,6 +227,18 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         annotation = hints.get(p.name, Any)
         params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
     return tuple(params)
+
+
+def _doc_of(fn: Callable[..., Any]) -> str | None:
+    """The docstring of ``fn``: of a ``functools.partial``, its function's (``inspect.getdoc``
+    gives ``partial``'s own); of a callable object without one, its ``__call__``'s. The same
+    places the annotations are read from."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    doc = inspect.getdoc(fn)
+    if doc is None and not (inspect.isroutine(fn) or isinstance(fn, type)):
+        doc = inspect.getdoc(type(fn).__call__)
+    return doc
 
 
 def _resolved_hints(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
@@ -370,7 +382,7 @@ def capability_schema(
     backend = backend or getattr(fn, "__name__", repr(fn))
     signature = signature_of(fn, capability=name, backend=backend)
     return schema_from_signature(
-        name, signature, description=summary(inspect.getdoc(fn)) if description is None else description, backend=backend
+        name, signature, description=summary(_doc_of(fn)) if description is None else description, backend=backend
     )
 
 
