@@ -5,7 +5,8 @@
 and returns the user message that answers them: ``{"role": "user", "content": [...]}`` with one
 ``{"type": "tool_result", "tool_use_id", "content", "is_error"}`` block per call, in the order of
 the calls. Messages may be the SDK's typed ``Message`` or a plain dict (or just its content
-blocks).
+blocks). A streamed answer is dispatched once accumulated (the stream's final message); a stream
+event raises ``ValueError`` saying so.
 
 Routing context: the text of the last user message in ``messages`` that has text (its
 ``content`` string, or its ``text`` blocks joined; a user message holding only ``tool_result``
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
 
 __all__ = ["adispatch", "dispatch", "tool_calls", "tools"]
 
+#: The ``type`` of the Messages API's stream events.
+_STREAM_EVENTS = frozenset(
+    {"message_start", "message_delta", "message_stop", "content_block_start", "content_block_delta", "content_block_stop"}
+)
+
 
 def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolParam]:
     """The Messages API ``tools`` of ``names`` (default: every capability)."""
@@ -59,6 +65,13 @@ def tool_calls(message: Any) -> list[ToolCall]:
     blocks) as tool calls; other blocks (text, server tools) are not ours to run."""
     if isinstance(check_response(message, "message"), (list, tuple)):
         content = message
+    elif field_of(message, "type") in _STREAM_EVENTS:
+        # a tool_use block streams its input in fragments: read as a message, an event would hold
+        # no calls (or one without its input), and the model's calls would go unanswered
+        raise ValueError(
+            f"message: a stream event ({field_of(message, 'type')}), not the message; accumulate the stream "
+            "first (the stream's get_final_message())"
+        )
     elif isinstance(field_of(message, "content"), str):
         return []
     else:

@@ -47,6 +47,14 @@ class ToolCall:
     name: str
     arguments: Any
 
+    def __post_init__(self) -> None:
+        # the id answers the call in the provider's format: another type would be sent as is (or
+        # as "" for None), and the provider would refuse the message or match no call
+        for field_name in ("call_id", "name"):
+            value = getattr(self, field_name)
+            if not isinstance(value, str):
+                raise TypeError(f"{field_name}: expected a string, got {type(value).__name__} {short_repr(value)}")
+
 
 async def adispatch_calls(
     toolbox: Toolbox,

@@ -65,7 +65,7 @@ from pydantic import BaseModel
 from integrations._extras import require
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError
 from integrations.shortlist import ToolShortlist
-from integrations.toolbox import Toolbox, ToolResult
+from integrations.toolbox import Toolbox, ToolResult, check_serialize
 from toolrouter import ToolFailure, ToolProfile
 from toolrouter._checks import check_count
 
@@ -441,7 +441,9 @@ def from_langchain_tool(
     ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
     is registered. A JSON Schema argument schema (tools built from MCP servers, say) is read for
     its property types: strings, integers, numbers, booleans, null, arrays of them, objects (as
-    dicts) and enums (as ``Literal``); any other property takes any JSON value.
+    dicts), enums (as ``Literal``), ``anyOf`` / ``oneOf`` of these (as unions: a nullable
+    property as ``Optional``) and ``$ref`` to its ``$defs``; any other property takes any JSON
+    value.
 
     A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
     an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
@@ -531,11 +533,14 @@ def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     if not isinstance(schema, Mapping):  # a pydantic v1 model: read its JSON Schema
         schema = schema.schema()
     required = set(schema.get("required", ()))
+    definitions = schema.get("$defs", schema.get("definitions"))
+    definitions = definitions if isinstance(definitions, Mapping) else {}
     parameters = []
     for name, node in schema.get("properties", {}).items():
         node = node if isinstance(node, Mapping) else {}
         default = inspect.Parameter.empty if name in required else node.get("default", NO_DEFAULT)
-        parameters.append(Parameter(name, "keyword", _annotation_of(node), default, str(node.get("description", ""))))
+        annotation = _annotation_of(node, definitions)
+        parameters.append(Parameter(name, "keyword", annotation, default, str(node.get("description", ""))))
     return tuple(parameters)
 
 
@@ -547,8 +552,21 @@ def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:
     return [name for name, info in full.model_fields.items() if name not in schema.model_fields and info.is_required()]
 
 
-def _annotation_of(node: Mapping[str, Any]) -> Any:
-    """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else)."""
+def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
+    """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else): a
+    ``$ref`` to the schema's ``$defs`` (or ``definitions``) as the node it names, ``anyOf`` /
+    ``oneOf`` as the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
+        target = definitions.get(ref[len(prefix) :]) if prefix else None
+        if not isinstance(target, Mapping) or ref in resolving:  # unknown, or recursive: any JSON value
+            return Any
+        return _annotation_of(target, definitions, resolving | {ref})
+    members = node.get("anyOf", node.get("oneOf"))
+    if isinstance(members, list) and members and all(isinstance(m, Mapping) for m in members):
+        kinds = [_annotation_of(m, definitions, resolving) for m in members]
+        return Any if Any in kinds else Union[tuple(kinds)]  # noqa: UP007  # built from a list
     enum = node.get("enum")
     if isinstance(enum, list) and enum and all(v is None or isinstance(v, (str, int, float, bool)) for v in enum):
         return Literal[tuple(enum)]
@@ -560,7 +578,7 @@ def _annotation_of(node: Mapping[str, Any]) -> Any:
             types.append(_JSON_SCALARS[kind])
         elif kind == "array":
             items = node.get("items")
-            types.append(list[_annotation_of(items)] if isinstance(items, Mapping) else list)
+            types.append(list[_annotation_of(items, definitions, resolving)] if isinstance(items, Mapping) else list)
         elif kind == "object":
             types.append(dict[str, Any])
         else:
@@ -575,8 +593,7 @@ def _check_toolbox(toolbox: Any) -> None:
 
 
 def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[str, Any]) -> None:
-    if serialize is not None and not callable(serialize):
-        raise TypeError(f"serialize: expected a function of a value returning str, or None, got {serialize!r}")
+    check_serialize(serialize)
     if "context" in route_options:
         raise TypeError(
             f"context: the routing context is the agent's last human message; got context={route_options['context']!r}"
@@ -587,10 +604,4 @@ def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[st
 
 
 def _names(toolbox: Toolbox, names: Sequence[str] | None) -> list[str]:
-    if names is None:
-        return list(toolbox.capabilities)
-    if isinstance(names, str):
-        raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
-    for name in names:
-        toolbox.schema(name)  # UnknownCapabilityError names it
-    return list(names)
+    return [schema.name for schema in toolbox.schemas(names)]  # checked there: each known, none twice

@@ -10,8 +10,10 @@ Two APIs, the same toolbox:
   ``{"type": "function_call_output", "call_id", "output"}`` item per call.
 
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
-``Response``) or the same as plain dicts. A tool's schema is sent with ``strict: true`` only where
-it fits OpenAI's strict mode (``CapabilitySchema.strict``), otherwise ``strict: false``.
+``Response``) or the same as plain dicts. A streamed answer is dispatched once accumulated (its
+final completion or response); a Chat Completions chunk raises ``ValueError`` saying so. A tool's
+schema is sent with ``strict: true`` only where it fits OpenAI's strict mode
+(``CapabilitySchema.strict``), otherwise ``strict: false``.
 
 Routing context: the text of the last user message that has text, in ``messages`` (Chat: a
 message with role ``user``; its ``content`` string, or its ``text`` parts joined) or in ``input``
@@ -99,6 +101,13 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
         if not choices:
             raise ValueError("completion.choices: empty; there is no message to take tool calls from")
         message = choices[0]
+    if field_of(message, "delta") is not None:
+        # a streamed chunk: its tool calls are fragments (arguments split over chunks); read as a
+        # message it would have none, and the model's calls would go unanswered without a word
+        raise ValueError(
+            "message: a streamed chunk (choices[0].delta), not the answer; accumulate the stream first "
+            "(openai.lib.streaming.chat.ChatCompletionStreamState, or the stream's get_final_completion())"
+        )
     if field_of(message, "message") is not None:
         message = field_of(message, "message")
     calls = []

@@ -50,11 +50,12 @@ import functools
 import inspect
 import itertools
 import json
+import math
 import re
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -93,6 +94,7 @@ _STRICT_KEYWORDS = frozenset(
 _STRICT_FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
 
 ParameterKind = Literal["positional", "keyword", "var_keyword"]
+_PARAMETER_KINDS: tuple[str, ...] = get_args(ParameterKind)
 
 
 class ToolSchemaError(ToolRouterError, ValueError):
@@ -146,6 +148,18 @@ class Parameter:
     default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required; or NO_DEFAULT
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # stated by hand in a backend's ``__tool_parameters__``: a mistake here would make a schema
+        # that providers refuse, or calls that fail in the backend and count as its failures
+        if not isinstance(self.name, str):
+            raise TypeError(f"name: expected a parameter name (str), got {self.name!r}")
+        if not self.name:
+            raise ToolSchemaError("name: a parameter needs a name, got ''")
+        if self.kind not in _PARAMETER_KINDS:
+            raise ToolSchemaError(f"kind: expected one of {list(_PARAMETER_KINDS)}, got {self.kind!r} (parameter {self.name!r})")
+        if not isinstance(self.description, str):
+            raise TypeError(f"description: expected a string, got {self.description!r} (parameter {self.name!r})")
+
     @property
     def required(self) -> bool:
         """Whether a call must give this parameter."""
@@ -176,6 +190,11 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
     if stated is not None:
         if not isinstance(stated, tuple) or not all(isinstance(p, Parameter) for p in stated):
             raise ToolSchemaError(f"{where}: __tool_parameters__ must be a tuple of Parameter, got {stated!r}")
+        names = [p.name for p in stated]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice or sum(p.kind == "var_keyword" for p in stated) > 1:
+            problem = f"names {twice} more than once" if twice else "more than one var_keyword parameter"
+            raise ToolSchemaError(f"{where}: __tool_parameters__ has {problem}")
         return stated
     try:
         sig = inspect.signature(fn, eval_str=True)
@@ -187,7 +206,7 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         hints = _resolved_hints(fn, sig)
     except (NameError, SyntaxError, TypeError) as exc:
         raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
-    docs = parameter_docs(inspect.getdoc(fn))
+    docs = parameter_docs(_doc_of(fn))
     params: list[Parameter] = []
     for p in sig.parameters.values():
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
@@ -208,6 +227,18 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         annotation = hints.get(p.name, Any)
         params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
     return tuple(params)
+
+
+def _doc_of(fn: Callable[..., Any]) -> str | None:
+    """The docstring of ``fn``: of a ``functools.partial``, its function's (``inspect.getdoc``
+    gives ``partial``'s own); of a callable object without one, its ``__call__``'s. The same
+    places the annotations are read from."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    doc = inspect.getdoc(fn)
+    if doc is None and not (inspect.isroutine(fn) or isinstance(fn, type)):
+        doc = inspect.getdoc(type(fn).__call__)
+    return doc
 
 
 def _resolved_hints(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
@@ -238,7 +269,7 @@ def check_compatible(
         if ours.kind == "var_keyword":
             if their_var_keyword is None:
                 raise mismatch(f"**{ours.name}", "is missing: the capability takes extra named arguments")
-            if their_var_keyword.annotation != ours.annotation:
+            if not _same_type(their_var_keyword.annotation, ours.annotation):
                 raise mismatch(
                     f"**{ours.name}",
                     f"has type {_type_name(their_var_keyword.annotation)}, the capability {_type_name(ours.annotation)}",
@@ -247,7 +278,7 @@ def check_compatible(
         other = theirs.get(ours.name)
         if other is None or other.kind == "var_keyword":
             raise mismatch(ours.name, "is missing")
-        if other.annotation != ours.annotation:
+        if not _same_type(other.annotation, ours.annotation):
             raise mismatch(ours.name, f"has type {_type_name(other.annotation)}, the capability {_type_name(ours.annotation)}")
         if other.required != ours.required or not (ours.required or _same_default(ours.default, other.default)):
             raise mismatch(ours.name, f"has {_default_text(other)}, the capability {_default_text(ours)}")
@@ -313,8 +344,13 @@ class CapabilitySchema:
 
     def validate(self, arguments: Mapping[str, Any] | str | bytes | None) -> BaseModel:
         """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
-        or empty text: no arguments). ``ToolArgumentsError`` names each problem."""
+        or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN and the
+        infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
+        ``Infinity`` tokens all the same), and a float parameter would take them unseen."""
         data = _parse_arguments(self.name, arguments)
+        if not _all_finite(data):
+            found = _non_finite_numbers(data, ())
+            raise ToolArgumentsError(self.name, [f"{where}: {n} is not a JSON number; send a finite number" for where, n in found])
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
@@ -346,7 +382,7 @@ def capability_schema(
     backend = backend or getattr(fn, "__name__", repr(fn))
     signature = signature_of(fn, capability=name, backend=backend)
     return schema_from_signature(
-        name, signature, description=summary(inspect.getdoc(fn)) if description is None else description, backend=backend
+        name, signature, description=summary(_doc_of(fn)) if description is None else description, backend=backend
     )
 
 
@@ -435,6 +471,34 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
     return dict(arguments)
 
 
+def _all_finite(value: Any) -> bool:
+    """Whether the JSON-shaped ``value`` holds no NaN or infinity (on every call: the common
+    types first, and no paths kept)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(map(_all_finite, value.values()))
+    if isinstance(value, (list, tuple)):
+        return all(map(_all_finite, value))
+    return True
+
+
+def _non_finite_numbers(value: Any, path: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(where, the number) of each NaN or infinity in the JSON-shaped ``value``."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(".".join(path) or "arguments", json.dumps(value))]
+    if isinstance(value, Mapping):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, item in items for found in _non_finite_numbers(item, (*path, str(key)))]
+
+
 def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
@@ -465,6 +529,38 @@ def _has_description(annotation: Any) -> bool:
     if get_origin(annotation) is not Annotated:
         return False
     return any(isinstance(meta, FieldInfo) and meta.description for meta in get_args(annotation)[1:])
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    """Whether annotations ``a`` and ``b`` name the same type however spelt: ``List[int]`` and
+    ``list[int]``, ``Optional[X]`` and ``None | X``, ``Annotated[X, Field(...)]`` written twice
+    (``==`` tells a typing alias from the builtin, ``typing.Union`` from ``X | Y``, and one
+    ``Field(...)`` from another made alike)."""
+    try:
+        if a == b:
+            return True
+    except Exception:  # metadata whose == raises or answers elementwise (an array): not provably the same
+        return False
+    if isinstance(a, FieldInfo) and isinstance(b, FieldInfo):  # ``Annotated[str, Field(...)]``'s metadata
+        return repr(a) == repr(b)  # no == of its own; its repr lists every attribute and constraint
+    origin = _origin(a)
+    if origin is not _origin(b) or origin is Literal:  # a Literal's arguments are values, compared by == above
+        return False
+    args_a, args_b = get_args(a), get_args(b)
+    if origin is Union:  # in any order
+        return all(any(_same_type(x, y) for y in args_b) for x in args_a) and all(
+            any(_same_type(x, y) for x in args_a) for y in args_b
+        )
+    return len(args_a) == len(args_b) and all(_same_type(x, y) for x, y in zip(args_a, args_b))
+
+
+def _origin(annotation: Any) -> Any:
+    """The class or special form ``annotation`` is made from (``list`` for ``List[int]``), one
+    for both spellings of a union; the annotation itself when it is not generic."""
+    origin = get_origin(annotation)
+    if origin is types.UnionType:
+        return Union
+    return annotation if origin is None else origin
 
 
 def _same_default(a: Any, b: Any) -> bool:

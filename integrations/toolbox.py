@@ -55,12 +55,13 @@ from integrations.schema import (
     signature_of,
 )
 from toolrouter.attempts import describe_error
-from toolrouter.errors import AllToolsFailedError, ToolRouterError
+from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
 from toolrouter.models import ExecutionResult, ToolProfile, storable_text
+from toolrouter.serialization import short_repr
 
-__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "to_content"]
+__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "check_serialize", "to_content"]
 
 log = EventLog(__name__)
 
@@ -116,6 +117,14 @@ def to_content(value: Any) -> str:
         except Exception:  # whatever the value holds, the call's result must reach the model
             pass
     return storable_text(_text(value))
+
+
+def check_serialize(serialize: Any) -> None:
+    """``serialize`` if it is ``None`` or callable, else ``TypeError`` naming it: checked before a
+    tool runs, so that a wrong one refuses the call instead of failing it after its outcome was
+    recorded."""
+    if serialize is not None and not callable(serialize):
+        raise TypeError(f"serialize: expected a function of a value returning str, or None, got {short_repr(serialize)}")
 
 
 def _json(value: Any) -> str:
@@ -281,10 +290,19 @@ class Toolbox(ClosesWhatItBuilt):
 
     def schemas(self, names: Iterable[str] | None = None) -> list[CapabilitySchema]:
         """The schemas of ``names`` (default: every capability), in that order. A single name
-        given for the list raises ``TypeError`` (iterated, it would name its letters)."""
+        given for the list raises ``TypeError`` (iterated, it would name its letters), a name
+        given twice ``ValueError`` (a model must not be given two tools of one name: providers
+        refuse the request)."""
         if isinstance(names, (str, bytes)):
             raise TypeError(f"names: expected a list of capability names, got the string {names!r}")
-        return [self.schema(name) for name in (self.capabilities if names is None else names)]
+        if names is not None and not isinstance(names, Iterable):
+            raise TypeError(f"names: expected a list of capability names, got {short_repr(names)}")
+        schemas = [self.schema(name) for name in (self.capabilities if names is None else names)]
+        listed = [s.name for s in schemas]
+        if len(set(listed)) != len(listed):
+            twice = sorted({name for name in listed if listed.count(name) > 1})
+            raise ValueError(f"names: {twice} given more than once; a model must not be given two tools of one name")
+        return schemas
 
     def backends(self, name: str) -> tuple[str, ...]:
         """The tool ids serving capability ``name``, in registration order."""
@@ -332,6 +350,7 @@ class Toolbox(ClosesWhatItBuilt):
         route_options: dict[str, Any],
     ) -> ToolResult | _PreparedCall:
         """The routed call with its arguments, or the error result of a model's mistake."""
+        check_serialize(serialize)
         entry = self._capabilities.get(name) if isinstance(name, str) else None
         if entry is None:
             known = ", ".join(repr(n) for n in self._capabilities) or "none"
@@ -359,13 +378,13 @@ class _PreparedCall:
     def run(self) -> ToolResult:
         try:
             return self._succeeded(self.routed.run(*self.args, **self.kwargs))
-        except AllToolsFailedError as exc:
+        except (AllToolsFailedError, NoToolForCapabilityError) as exc:
             return self._failed(exc)
 
     async def arun(self) -> ToolResult:
         try:
             return self._succeeded(await self.routed.arun(*self.args, **self.kwargs))
-        except AllToolsFailedError as exc:
+        except (AllToolsFailedError, NoToolForCapabilityError) as exc:
             return self._failed(exc)
 
     def _succeeded(self, outcome: CallOutcome) -> ToolResult:
@@ -378,7 +397,9 @@ class _PreparedCall:
             self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )
 
-    def _failed(self, exc: AllToolsFailedError) -> ToolResult:
+    def _failed(self, exc: AllToolsFailedError | NoToolForCapabilityError) -> ToolResult:
+        if isinstance(exc, NoToolForCapabilityError):  # its last backend was removed while the call was on its way
+            return ToolResult(self.name, f"tool {self.name!r} failed: no backend serves it now", status="tools_failed")
         attempts = tuple(exc.attempts)
         listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts)
         content = f"tool {self.name!r} failed: every backend failed ({len(attempts)} attempts: {listed})"

@@ -115,6 +115,19 @@ class McpBackends:
     ) -> None:
         if not isinstance(middleware, ToolMiddleware):
             raise TypeError(f"middleware: expected a ToolMiddleware, got {middleware!r}")
+        if not isinstance(servers, (GatewayConfig, Mapping)):
+            # its type only: servers' env and headers hold secrets
+            raise TypeError(f"servers: expected a GatewayConfig or the servers by name, got {type(servers).__name__}")
+        # checked here: a wrong one would only fail on entering, or when a server's tools change
+        for field_name, value, kind in (
+            ("grouping", grouping, GroupingConfig),
+            ("reconnect", reconnect, ReconnectPolicy),
+            ("router", router, RouterConfig),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(f"{field_name}: expected a {kind.__name__} or None, got {short_repr(value)}")
+        if featurizer is not None and not callable(featurizer):
+            raise TypeError(f"featurizer: expected a function of a text returning a vector, got {short_repr(featurizer)}")
         config = servers if isinstance(servers, GatewayConfig) else check_config({"servers": dict(servers)}, "McpBackends")
         self.middleware = middleware
         self.grouping = grouping or config.grouping

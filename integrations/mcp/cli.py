@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from integrations.mcp.backends import McpBackends, server_and_tool
@@ -45,18 +46,20 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
     config = load_config(config_path)
     capabilities, down = anyio.run(_grouping, config)
     console = console or Console()
-    table = Table(title=f"tools of {config_path}: {len(capabilities)} exposed")
+    # names, paths and errors come from servers and users: printed as they are, not read as markup
+    # (an argument "page[size]" lost its "[size]", a "[/x]" in one stopped the command)
+    table = Table(title=escape(f"tools of {config_path}: {len(capabilities)} exposed"))
     for name in ("tool", "served by", "grouped", "arguments"):
         table.add_column(name)
     for c in capabilities:
         required = set(c.input_schema.get("required") or [])
         arguments = ", ".join(f"{a}*" if a in required else a for a in (c.input_schema.get("properties") or {}))
-        table.add_row(c.name, "\n".join(c.members), c.reason, arguments or "-")
+        table.add_row(*map(escape, (c.name, "\n".join(c.members), c.reason, arguments or "-")))
     console.print(table)
     console.print("*: required. grouped: explicit (the config), same name, similar descriptions (cosine), "
                   "alone (passed through; renamed server_tool when its name is taken)")
     for server, error in down.items():
-        console.print(f"server {server!r} did not start: {error}")
+        console.print(f"server {server!r} did not start: {error}", markup=False)
     return capabilities
 
 
@@ -85,16 +88,16 @@ def print_stats(store_url: str, snapshot: str = "learner", console: Console | No
             for task_type, step, _ in router.routes:
                 for tool_id, statistics in router.tool_statistics(task_type, step).items():
                     learned[(task_type, step, tool_id)] = statistics.expected_utility
-        table = Table(title=f"{store.url}: {store.count()} attempts")
+        table = Table(title=escape(f"{store.url}: {store.count()} attempts"))
         for name in ("capability", "server", "tool", "calls", "success", "latency s", "utility", "learned"):
             table.add_column(name, justify="left" if name in ("capability", "server", "tool") else "right")
         for r in rows:
             server, tool = server_and_tool(r.tool_id) if "/" in r.tool_id else ("-", r.tool_id)
             value = learned.get((r.task_type, r.step, r.tool_id))
             table.add_row(
-                r.step if r.task_type in ("mcp", "default") else f"{r.task_type}/{r.step}",
-                server,
-                tool,
+                escape(r.step if r.task_type in ("mcp", "default") else f"{r.task_type}/{r.step}"),
+                escape(server),
+                escape(tool),
                 str(r.calls),
                 f"{r.success_rate:.0%}",
                 f"{r.mean_latency_s:.3f}",
@@ -105,4 +108,4 @@ def print_stats(store_url: str, snapshot: str = "learner", console: Console | No
         note = "utility, latency: means over attempts; learned: the router's posterior mean utility"
         if store.get_snapshot(snapshot) is None:
             note += f" (no snapshot {snapshot!r} yet: the gateway saves one when it stops)"
-        console.print(note)
+        console.print(note, markup=False)

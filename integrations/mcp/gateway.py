@@ -98,6 +98,11 @@ class Gateway:
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
+        if not isinstance(config, GatewayConfig):
+            # its type only: a config's env and headers hold secrets, and stderr ends in client logs
+            raise TypeError(
+                f"config: expected a GatewayConfig (load_config, GatewayConfig.model_validate), got {type(config).__name__}"
+            )
         self.config = config
         featurizer = None
         if middleware is None:

@@ -11,9 +11,10 @@ Tools of different servers become one capability:
    different servers.
 
 Two input schemas are compatible when every argument they share has the same schema (titles,
-descriptions and examples aside), they require the same arguments, and an argument only one of them
-has is optional there. The capability's input schema is the first member's, restricted to the
-arguments every member takes, so that whatever the client sends, any member can run it. Its output
+descriptions and examples aside; a ``$ref`` to the schema's ``$defs`` read as the definition it
+names), they require the same arguments, and an argument only one of them has is optional there.
+The capability's input schema is the first member's, restricted to the arguments every member
+takes, so that whatever the client sends, any member can run it. Its output
 schema is the members' common one (none when they differ), and so are its annotations (the hints
 a client's approval prompts read, such as ``destructiveHint``: none when they differ, which a
 client takes as the most cautious). A tool with no alternative passes through unchanged; one whose
@@ -270,13 +271,37 @@ def schema_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, st
     ra, rb = _required(a), _required(b)
     for name in [*pa, *(n for n in pb if n not in pa)]:
         if name in pa and name in pb:
-            sa, sb = _bare(pa[name]), _bare(pb[name])
+            sa, sb = _bare(_inlined(pa[name], a)), _bare(_inlined(pb[name], b))
             if sa != sb:
                 return name, f"has schema {_short(sa)} in the first, {_short(sb)} in the second"
             if (name in ra) != (name in rb):
                 return name, f"is required in the {'first' if name in ra else 'second'} only"
         elif name in ra or name in rb:
             return name, f"is a required argument of the {'first' if name in pa else 'second'} only"
+    return None
+
+
+def _inlined(node: Any, root: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
+    """``node`` with each ``$ref`` to ``root``'s ``$defs`` (or ``definitions``) replaced by the
+    schema it names: two servers may give one name to different definitions, or none to the same.
+    A recursive reference, or one to elsewhere, stays as it is."""
+    if isinstance(node, list):
+        return [_inlined(v, root, resolving) for v in node]
+    if not isinstance(node, Mapping):
+        return node
+    ref = node.get("$ref")
+    target = _definition(root, ref) if isinstance(ref, str) and ref not in resolving else None
+    rest = {k: _inlined(v, root, resolving) for k, v in node.items() if target is None or k != "$ref"}
+    return rest if target is None else {**_inlined(target, root, resolving | {ref}), **rest}
+
+
+def _definition(root: Mapping[str, Any], ref: str) -> Mapping[str, Any] | None:
+    for keyword in ("$defs", "definitions"):
+        prefix = f"#/{keyword}/"
+        definitions = root.get(keyword)
+        if ref.startswith(prefix) and isinstance(definitions, Mapping):
+            target = definitions.get(ref[len(prefix) :])
+            return target if isinstance(target, Mapping) else None
     return None
 
 

@@ -1,0 +1,79 @@
+"""A streamed Chat Completions answer is dispatched once accumulated; a chunk is refused, not read as no calls."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("openai")
+
+from openai.lib.streaming.chat import ChatCompletionStreamState  # noqa: E402
+from openai.types.chat import ChatCompletionChunk  # noqa: E402
+
+from integrations import Toolbox  # noqa: E402
+from integrations.openai import chat_tool_calls, dispatch_chat  # noqa: E402
+
+
+def chunk(delta: dict, finish_reason: str | None = None) -> ChatCompletionChunk:
+    return ChatCompletionChunk.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+    )
+
+
+STREAM = [  # the arguments arrive in fragments, as a provider streams them
+    chunk({"role": "assistant", "tool_calls": [
+        {"index": 0, "id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"ci'}}]}),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'ty": "Oslo"}'}}]}),
+    chunk({}, finish_reason="tool_calls"),
+]  # fmt: skip
+
+
+def test_a_chunk_is_refused_and_the_accumulated_stream_is_dispatched() -> None:
+    ran: list[str] = []
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        ran.append(city)
+        return f"{city}: sun"
+
+    for part in (STREAM[0], STREAM[0].model_dump(), STREAM[0].choices[0]):
+        with pytest.raises(ValueError, match=r"message: a streamed chunk \(choices\[0\]\.delta\), not the answer"):
+            dispatch_chat(toolbox, part)
+    assert ran == []
+    state = ChatCompletionStreamState()
+    for part in STREAM:
+        state.handle_chunk(part)
+    completion = state.get_final_completion()
+    assert [(c.call_id, c.arguments) for c in chat_tool_calls(completion)] == [("c1", '{"city": "Oslo"}')]
+    assert dispatch_chat(toolbox, completion) == [{"role": "tool", "tool_call_id": "c1", "content": "Oslo: sun"}]
+
+
+def test_an_anthropic_stream_event_is_refused_not_read_as_a_message_without_calls() -> None:
+    from anthropic.types import RawContentBlockStartEvent, RawMessageStopEvent
+
+    from integrations import anthropic as claude
+
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"{city}: sun"
+
+    start = RawContentBlockStartEvent.model_validate(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {}}}
+    )
+    for event in (start, start.model_dump(), RawMessageStopEvent(type="message_stop")):
+        with pytest.raises(ValueError, match=r"message: a stream event \((content_block_start|message_stop)\), not the message"):
+            claude.tool_calls(event)
+    with pytest.raises(ValueError, match=r"a stream event \(content_block_start\)"):
+        claude.dispatch(toolbox, start)
+    message = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Oslo"}}]}
+    assert claude.dispatch(toolbox, message)["content"][0]["content"] == "Oslo: sun"
