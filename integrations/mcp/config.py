@@ -326,14 +326,16 @@ _SECRETS = ("env", "headers")
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "config"
+        # a problem with the whole config has no field: the caller's prefix (the source) names it
+        where = ".".join(str(part) for part in error["loc"])
+        where = f"{where}: " if where else ""
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] in ("missing", "extra_forbidden"):
-            problems.append(f"{where}: {'required, missing' if error['type'] == 'missing' else 'not a known setting'}")
+            problems.append(f"{where}{'required, missing' if error['type'] == 'missing' else 'not a known setting'}")
         elif len(error["loc"]) > 2 and error["loc"][0] == "servers" and error["loc"][2] in _SECRETS:
-            problems.append(f"{where}: {message} (got a value of type {type(error.get('input')).__name__}, not shown)")
+            problems.append(f"{where}{message} (got a value of type {type(error.get('input')).__name__}, not shown)")
         else:
-            problems.append(f"{where}: {message} (got {_short(_hidden(error.get('input')))})")
+            problems.append(f"{where}{message} (got {_short(_hidden(error.get('input')))})")
     return "; ".join(problems)
 
 

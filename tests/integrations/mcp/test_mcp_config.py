@@ -109,6 +109,13 @@ def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, mes
     assert message in str(info.value)
 
 
+def test_a_config_that_is_not_a_table_is_named_once() -> None:
+    # the whole config has no field of its own: the source names it, once
+    with pytest.raises(ConfigError) as info:
+        config_module.check_config([], source="gateway.json")
+    assert str(info.value).startswith("gateway.json: Input should be a valid dictionary")
+
+
 @pytest.mark.parametrize(
     "server",
     [
