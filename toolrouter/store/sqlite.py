@@ -31,6 +31,7 @@ from pathlib import Path
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
@@ -102,8 +103,9 @@ class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
 
     ``path`` may be ``":memory:"`` for a private in-memory database; a relative path is taken from
-    the current working directory when the store is opened. A path that cannot hold a store (a
-    directory, a missing directory, a file that is not an SQLite database or is another program's
+    the current working directory when the store is opened. A ``path`` that is not a ``str`` or
+    ``os.PathLike`` (``None``, a number, bytes) raises ``TypeError`` naming it. A path that cannot
+    hold a store (an empty one, a directory, a missing directory, a file that is not an SQLite database or is another program's
     database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
     URL and the problem; a file the failed open created is removed again.
 
@@ -121,7 +123,12 @@ class SQLiteStore(Store):
         # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
         timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
         max_pending = check_count("max_pending", max_pending)
-        path = str(path)
+        # str() would turn None, a number or bytes into a file of that name
+        path = os.fspath(path) if isinstance(path, os.PathLike) else path
+        if not isinstance(path, str):
+            raise TypeError(f"path: expected a str or a pathlib.Path, got {short_repr(path)}")
+        if url is not None and not isinstance(url, str):
+            raise TypeError(f"url: expected a str or None, got {short_repr(url)}")
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
@@ -165,7 +172,9 @@ class SQLiteStore(Store):
     def _check_location(self) -> None:
         """Refuse, before anything is created, a path that cannot be a database file."""
         path = self.path
-        if "\x00" in path:
+        if not path:  # SQLite would open a private temporary database, gone at close
+            problem = "the path is empty; name a file, or ':memory:' for a private in-memory database"
+        elif "\x00" in path:
             problem = f"the path {path!r} contains a NUL character"
         elif os.path.isdir(path):
             problem = f"{os.path.abspath(path)!r} is a directory, not a database file"

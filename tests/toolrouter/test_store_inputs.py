@@ -1,0 +1,48 @@
+"""Arguments of the stores' own methods and constructors: refused naming the argument and the
+value, with nothing created or changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolrouter.errors import StoreOpenError
+from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore
+
+
+def record(i: int) -> AttemptRecord:
+    return AttemptRecord(
+        task_id=f"t{i}", task_type="t", step="s", capability=None, tool_id="a", success=True,
+        quality=1.0, cost=0.0, latency_s=0.0, utility=1.0,
+    )
+
+
+@pytest.mark.parametrize("path", [None, 123, b"r.db"])
+def test_a_sqlite_path_that_is_not_text_or_a_path_is_refused_creating_no_file(tmp_path, monkeypatch, path) -> None:
+    # str() made a store file called "None", "123" or "b'r.db'" in the working directory
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match=r"^path: expected a str or a pathlib.Path, got "):
+        SQLiteStore(path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_sqlite_path_is_refused_naming_it(tmp_path, monkeypatch) -> None:
+    # SQLite opened a private temporary database: the open failed later, saying the file system
+    # could not do WAL mode
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreOpenError, match="the path is empty"):
+        SQLiteStore("")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_path_may_be_a_path_object(tmp_path) -> None:
+    with SQLiteStore(tmp_path / "r.db") as store:
+        assert store.append([record(1)]) == [1]
+    assert (tmp_path / "r.db").is_file()
+
+
+def test_a_sqlite_url_that_is_not_text_is_refused(tmp_path) -> None:
+    with pytest.raises(TypeError, match=r"^url: expected a str or None, got 5$"):
+        SQLiteStore(tmp_path / "r.db", url=5)
+    assert list(tmp_path.iterdir()) == []
