@@ -46,3 +46,24 @@ def test_a_sqlite_url_that_is_not_text_is_refused(tmp_path) -> None:
     with pytest.raises(TypeError, match=r"^url: expected a str or None, got 5$"):
         SQLiteStore(tmp_path / "r.db", url=5)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "r.db")
+    made.append([record(i) for i in range(3)])
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"batch": 0}, r"^batch: expected an integer in \[1, \d+\], got 0$"), ({"batch": -1}, r"^batch: expected an integer in \[1, "),
+     ({"batch": 2.5}, r"^batch: expected an integer"), ({"after_id": -1}, r"^after_id: expected an integer")],
+)
+def test_iter_attempts_refuses_a_bad_batch_or_after_id_when_called_naming_it(store, kwargs, match) -> None:
+    # a batch of 0 read nothing, as if the log were empty; a negative one was named "limit", and
+    # only once the first attempt was asked for
+    with pytest.raises(ValueError, match=match):
+        store.iter_attempts(**kwargs)
+    assert [r.task_id for r in store.iter_attempts(batch=2)] == ["t0", "t1", "t2"]

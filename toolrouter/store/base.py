@@ -294,7 +294,13 @@ class Store(ABC):
         return _nothing
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
-        """All attempts with an id above ``after_id``, read in batches."""
+        """All attempts with an id above ``after_id``, read ``batch`` at a time. A bad argument is
+        refused here, naming it (a ``batch`` of 0 read nothing, as if the log were empty)."""
+        after_id = check_count("after_id", after_id, high=MAX_ATTEMPT_ID)
+        batch = check_count("batch", batch, low=1, high=MAX_ATTEMPT_ID)
+        return self._batches(after_id, batch)
+
+    def _batches(self, after_id: int, batch: int) -> Iterator[AttemptRecord]:
         while True:
             rows = self.attempts(after_id, limit=batch)
             if not rows:
