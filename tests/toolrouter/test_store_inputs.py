@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolrouter.errors import StoreOpenError
-from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore
+from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, open_store
 
 
 def record(i: int) -> AttemptRecord:
@@ -48,9 +48,12 @@ def test_a_sqlite_url_that_is_not_text_is_refused(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request, tmp_path):
-    made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "r.db")
+    if request.param == "postgresql":
+        made = open_store(request.getfixturevalue("pg_url"))
+    else:
+        made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "r.db")
     made.append([record(i) for i in range(3)])
     yield made
     made.close()
@@ -67,3 +70,12 @@ def test_iter_attempts_refuses_a_bad_batch_or_after_id_when_called_naming_it(sto
     with pytest.raises(ValueError, match=match):
         store.iter_attempts(**kwargs)
     assert [r.task_id for r in store.iter_attempts(batch=2)] == ["t0", "t1", "t2"]
+
+
+@pytest.mark.parametrize("name", [None, 1, b"learner"])
+def test_get_snapshot_refuses_a_name_that_is_not_text_as_put_snapshot_does(store, name) -> None:
+    # SQLite and memory answered None ("no snapshot"), PostgreSQL failed in the database's words
+    store.put_snapshot("learner", b"state", 3)
+    with pytest.raises(TypeError, match=r"^name: expected a str, got "):
+        store.get_snapshot(name)
+    assert store.get_snapshot("learner").data == b"state"

@@ -52,6 +52,7 @@ __all__ = [
     "check_process",
     "check_records",
     "check_snapshot",
+    "check_snapshot_name",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -257,7 +258,7 @@ class Store(ABC):
 
     @abstractmethod
     def get_snapshot(self, name: str) -> Snapshot | None:
-        """The snapshot called ``name``, or ``None``."""
+        """The snapshot called ``name``, or ``None``; a name that is not a ``str`` is refused."""
 
     @abstractmethod
     def snapshot_names(self) -> list[str]:
@@ -390,11 +391,19 @@ def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, in
     ``MAX_ATTEMPT_ID``, else a ``TypeError`` or ``ValueError`` naming the one that is not: a name
     that is not text broke ``snapshot_names`` of the memory store, a text ``data`` failed in each
     store's own words, and a negative or fractional watermark was kept (cut to an int)."""
-    if not isinstance(name, str):
-        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    name = check_snapshot_name(name)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data: expected bytes, got {type(data).__name__}")
     return name, bytes(data), check_count("watermark", watermark, high=MAX_ATTEMPT_ID)
+
+
+def check_snapshot_name(name: Any) -> str:
+    """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is a ``str``, else a
+    ``TypeError`` naming it: a name that is not text was never saved, so reading it answered
+    ``None`` from SQLite and memory ("no snapshot") and failed in the database's words in PostgreSQL."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    return name
 
 
 def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:

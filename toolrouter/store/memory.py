@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from toolrouter.store.base import (
-    AttemptRecord, Snapshot, Store, check_attempts_query, check_open, check_records, check_snapshot, check_upto_id
+    AttemptRecord, Snapshot, Store, check_attempts_query, check_open, check_records, check_snapshot, check_snapshot_name,
+    check_upto_id,
 )
 
 __all__ = ["MemoryStore"]
@@ -92,6 +93,7 @@ class MemoryStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         with self._open():
             return self._snapshots.get(name)
 

@@ -108,6 +108,7 @@ from toolrouter.store.base import (
     check_process,
     check_records,
     check_snapshot,
+    check_snapshot_name,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -601,6 +602,7 @@ class PostgresStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         row = self._on_server(
             "get_snapshot",
             lambda conn: conn.execute(

@@ -43,6 +43,7 @@ from toolrouter.store.base import (
     check_open,
     check_records,
     check_snapshot,
+    check_snapshot_name,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -404,6 +405,7 @@ class SQLiteStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         with self._lock, self._available():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
