@@ -268,10 +268,16 @@ class Store(ABC):
         """Delete the attempts with an id at or below ``upto_id`` and return how many went. Ids
         are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
-        same; a running router that has not yet read that far learns the rest from the snapshot
-        only when it is opened again. ``count``, ``summary`` and ``toolrouter stats`` then
+        same; a running router that has not yet read that far resumes from its snapshot at its
+        next catch-up (``pruned_upto`` tells it). ``count``, ``summary`` and ``toolrouter stats`` then
         speak of the attempts kept."""
         raise NotImplementedError(f"{type(self).__name__}: this store cannot prune attempts")
+
+    def pruned_upto(self) -> int:
+        """The highest attempt id ``prune`` has deleted (0 if it never deleted one): a reader that
+        has read up to a lower id may have missed attempts (``ToolMetaLearner.sync`` then resumes
+        from its snapshot). Stores that cannot prune answer 0."""
+        return 0
 
     def prunable(self) -> int:
         """The highest attempt id every snapshot holds: the lowest watermark of the snapshots

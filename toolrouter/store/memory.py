@@ -81,6 +81,11 @@ class MemoryStore(Store):
             self._pruned += gone
             return gone
 
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        with self._open():
+            return self._pruned
+
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)

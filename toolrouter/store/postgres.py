@@ -583,8 +583,21 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
         upto_id = check_upto_id(upto_id)
-        sql = "DELETE FROM toolrouter.attempts WHERE id <= %s"
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,)).rowcount, admin=True))
+        # the highest id gone is kept in meta, beside schema_version, in the same statement
+        sql = (
+            "WITH gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id), "
+            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text FROM gone "
+            "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
+            "SELECT count(*) FROM gone"
+        )
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,)).fetchone()[0], admin=True))
+
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
+        row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
+        return 0 if row is None else int(row[0])
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:

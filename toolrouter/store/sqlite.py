@@ -100,6 +100,13 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
+# What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
+_MARK_PRUNED = (
+    "INSERT INTO meta (key, value) VALUES ('pruned_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+    "WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)"
+)
+
+
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
 
@@ -381,13 +388,22 @@ class SQLiteStore(Store):
             self._check_file()
             self._begin()
             try:
+                top = self._conn.execute("SELECT MAX(id) FROM attempts WHERE id <= ?", (upto_id,)).fetchone()[0]
                 gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
+                if top is not None:  # in the same transaction: a reader never misses the mark
+                    self._conn.execute(_MARK_PRUNED, (str(top),))
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
         return int(gone)
+
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        with self._lock, self._available():
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
+        return 0 if row is None else int(row[0])
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
