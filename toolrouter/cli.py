@@ -162,7 +162,10 @@ def stats(
         table = Table(title=f"{st.url}: {st.count()} attempts")
         columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
         for name in columns + (("resets", "last reset") if detecting else ()):
-            table.add_column(name, justify="left" if name in ("route", "tool", "last reset") else "right")
+            if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
+                table.add_column(name, overflow="fold")
+            else:
+                table.add_column(name, justify="right")
         for r in rows:
             value = learned.get((r.task_type, r.step, r.tool_id))
             resets = drift.get((r.task_type, r.step, r.tool_id), ("0", "-")) if detecting else ()
@@ -181,7 +184,7 @@ def stats(
         if structures:
             plans = Table(title="plans learned for tasks without declared steps")
             for name in ("task type", "structure (step <- the steps it consumes)", "traces", "probability"):
-                plans.add_column(name, justify="right" if name in ("traces", "probability") else "left")
+                plans.add_column(name, justify="right" if name in ("traces", "probability") else "left", overflow="fold")
             for task_type, proposal in structures:
                 shown = "; ".join(
                     s.step if not s.depends_on else f"{s.step} <- {', '.join(s.depends_on)}" for s in proposal.steps
