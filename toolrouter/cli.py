@@ -139,6 +139,7 @@ def stats(
         detecting = False
         structures = []  # (task type, most probable structure) of tasks without declared steps
         router, not_rebuilt = None, None
+        known: set[tuple[str, str, str]] = set()  # (task type, step, tool) of the snapshot's routes
         if snap is not None:
             try:
                 router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
@@ -151,6 +152,7 @@ def stats(
             structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
             for task_type, step, _ in router.routes:
                 policy = router.policy_for(task_type, step)
+                known.update((task_type, step, tool_id) for tool_id in policy.arm_ids)
                 if not policy.contextual:
                     means = policy.expected(policy.arm_ids)
                     for tool_id, mean in zip(policy.arm_ids, means):
@@ -166,18 +168,21 @@ def stats(
                 table.add_column(name, overflow="fold")
             else:
                 table.add_column(name, justify="right")
-        for r in rows:
-            value = learned.get((r.task_type, r.step, r.tool_id))
-            resets = drift.get((r.task_type, r.step, r.tool_id), ("0", "-")) if detecting else ()
+        logged = {(r.task_type, r.step, r.tool_id): r for r in rows}
+        # a route's tools without kept attempts too (pruned, or not tried yet): what was learned of them
+        for key in sorted(logged.keys() | known):
+            r, value = logged.get(key), learned.get(key)
+            resets = drift.get(key, ("0", "-")) if detecting else ()
+            means = ("-",) * 4 if r is None else (
+                f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
+            )
             table.add_row(
-                f"{r.task_type}/{r.step}",
-                r.tool_id,
-                str(r.calls),
-                f"{r.success_rate:.0%}",
-                f"{r.mean_utility:.3f}",
+                f"{key[0]}/{key[1]}",
+                key[2],
+                "0" if r is None else str(r.calls),
+                *means[:2],
                 "-" if value is None else f"{value:.3f}",
-                f"{r.mean_cost:.3f}",
-                f"{r.mean_latency_s:.3f}",
+                *means[2:],
                 *resets,
             )
         console.print(table)
@@ -198,7 +203,7 @@ def stats(
         else:
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
-                "utility, cost, latency: means over attempts; learned: the policy's posterior mean utility"
+                "calls, success, utility, cost, latency: over the attempts kept; learned: the policy's posterior mean utility"
                 + ("; resets: changes the drift detector found (each restarts what was learned of the tool)" if detecting else "")
             )
 
