@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolrouter.errors import StoreOpenError
-from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, open_store
+from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, open_store, register_store
 
 
 def record(i: int) -> AttemptRecord:
@@ -79,3 +79,33 @@ def test_get_snapshot_refuses_a_name_that_is_not_text_as_put_snapshot_does(store
     with pytest.raises(TypeError, match=r"^name: expected a str, got "):
         store.get_snapshot(name)
     assert store.get_snapshot("learner").data == b"state"
+
+
+@pytest.mark.parametrize(
+    "scheme, factory, error, match",
+    [(123, MemoryStore, ValueError, r"^scheme: expected a bare scheme such as 'postgresql', got 123$"),
+     ("my store", MemoryStore, ValueError, r"^scheme: expected a bare scheme"),
+     ("", MemoryStore, ValueError, r"^scheme: expected a bare scheme"),
+     ("custom", 123, TypeError, r"^factory: expected a callable that takes the URL and returns a Store, got 123$")],
+)
+def test_register_store_refuses_a_scheme_no_url_has_or_a_factory_that_cannot_be_called(scheme, factory, error, match) -> None:
+    # a number failed in Python's words, a scheme with a space was registered though no URL can
+    # name it, and a factory that is not callable failed at the first open, naming neither
+    from toolrouter.store import _FACTORIES
+
+    before = dict(_FACTORIES)
+    with pytest.raises(error, match=match):
+        register_store(scheme, factory)
+    assert _FACTORIES == before
+
+
+def test_open_store_refuses_what_a_registered_factory_returns_if_it_is_not_a_store() -> None:
+    # it was handed to the router, which failed at its first read in words naming no store
+    from toolrouter.store import _FACTORIES
+
+    register_store("nostore", lambda url: "a string")
+    try:
+        with pytest.raises(TypeError, match=r"^store 'nostore://x': the factory registered for 'nostore' returned 'a string', not a Store$"):
+            open_store("nostore://x")
+    finally:
+        _FACTORIES.pop("nostore")
