@@ -109,3 +109,13 @@ def test_open_store_refuses_what_a_registered_factory_returns_if_it_is_not_a_sto
             open_store("nostore://x")
     finally:
         _FACTORIES.pop("nostore")
+
+
+@pytest.mark.parametrize("url", [None, 123, b"postgresql://u@127.0.0.1:1/db"])
+def test_a_postgres_url_that_is_not_text_is_refused_naming_url(url) -> None:
+    # AttributeError: 'bytes' object has no attribute 'encode', and the like
+    pytest.importorskip("psycopg")
+    from toolrouter.store import PostgresStore
+
+    with pytest.raises(TypeError, match=r"^url: expected a postgresql:// URL string, got "):
+        PostgresStore(url)

@@ -96,6 +96,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from toolrouter._checks import NumbersNotBools
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
@@ -296,6 +297,8 @@ class PostgresStore(Store):
     """
 
     def __init__(self, url: str, **options: Any) -> None:
+        if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
+            raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
