@@ -237,6 +237,13 @@ def prune(
         console.print(f"{st.url}: deleted {gone} attempts up to id {target}; {st.count()} kept")
 
 
+#: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
+_META_TRAIN_OPTIONS = {
+    "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
+    "seed": "--seed", "time_budget_s": "--time-budget",
+}
+
+
 @app.command(
     "meta-train",
     help="Meta-train the reward model on a store's history (a router with policy neural_linear) and keep it in the store.",
@@ -258,14 +265,15 @@ def meta_train_command(
     console = Console()
     with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
-            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--store")
+            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--snapshot")
         try:
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
             model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+        except ValueError as exc:  # named by the option the user typed, where the message names one
+            field = str(exc).split(":", 1)[0]
+            raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None
         table = Table(title=f"reward model for {store} ({snapshot!r})")
         table.add_column("what")
         table.add_column("value", justify="right")
