@@ -119,3 +119,22 @@ def test_a_postgres_url_that_is_not_text_is_refused_naming_url(url) -> None:
 
     with pytest.raises(TypeError, match=r"^url: expected a postgresql:// URL string, got "):
         PostgresStore(url)
+
+
+def test_a_store_another_process_is_writing_to_opens_and_reads_without_waiting_for_its_lock(tmp_path) -> None:
+    # opening took the write lock to check the tables: "could not be opened: database is locked"
+    # once timeout_s had passed, for a store that is only being written to
+    import sqlite3
+
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        store.append([record(1)])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM attempts")  # not committed: readers still see the attempt
+    try:
+        with SQLiteStore(path, timeout_s=0.2) as store:
+            assert store.count() == 1 and [r.task_id for r in store.attempts()] == ["t1"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -208,7 +208,11 @@ class SQLiteStore(Store):
 
     def _create_schema(self) -> None:
         """Create the tables, or migrate those of an older version forward, in one transaction (all
-        or none); a newer version than this code knows is refused, naming both."""
+        or none); a newer version than this code knows is refused, naming both. A store that is
+        already of this version is only read: opening it (``toolrouter stats``, a router starting)
+        does not wait for another process's write lock."""
+        if self._current():
+            return
         with self._lock:
             self._begin()
             try:
@@ -235,6 +239,14 @@ class SQLiteStore(Store):
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    def _current(self) -> bool:
+        """Whether the file holds this version's tables (read without a transaction)."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:  # no tables yet (a new file), or busy: the transaction decides
+            return False
+        return row is not None and row[0] == str(SCHEMA_VERSION)
 
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch the file to WAL mode. SQLite answers "database is locked" at once, without its
