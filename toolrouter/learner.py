@@ -1963,8 +1963,7 @@ class ToolMetaLearner:
             if pruned <= self._seen_upto:
                 return
             snapshot = self.store.get_snapshot(self.snapshot_name)
-        except StoreUnavailableError as exc:
-            log.warning("sync_deferred", error=str(exc))
+        except StoreUnavailableError:  # the replay that follows says so, and tries again later
             return
         event = dict(store=self.store.url, snapshot=self.snapshot_name, watermark=self._seen_upto, pruned_upto=pruned)
         if snapshot is None or snapshot.watermark < pruned:  # pruned past every snapshot: nothing holds them
