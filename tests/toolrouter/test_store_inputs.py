@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from toolrouter.errors import StoreOpenError
@@ -138,3 +139,26 @@ def test_a_store_another_process_is_writing_to_opens_and_reads_without_waiting_f
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+@pytest.mark.parametrize(
+    "context, error, match",
+    [("abc", TypeError, r"^context: expected real numbers, got 'abc'$"), ({"a": 1}, TypeError, r"^context: expected real numbers"),
+     (np.array([1 + 2j]), TypeError, r"^context: expected real numbers"),
+     (np.ones((1, 2)), ValueError, r"^context: expected a 1-D array of numbers, got shape \(1, 2\)$"),
+     (5.0, ValueError, r"^context: expected a 1-D array of numbers, got shape \(\)$")],
+)
+def test_an_attempt_context_no_store_keeps_as_given_is_refused_naming_it(context, error, match) -> None:
+    # memory kept a string or a dict as it was; SQLite failed in numpy's words, flattened a 2-D
+    # array and cast an imaginary part away
+    with pytest.raises(error, match=match):
+        AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
+                      quality=1.0, cost=0.0, latency_s=0.0, utility=1.0, context=context)
+
+
+def test_a_context_given_as_a_list_comes_back_from_every_store_as_the_same_array(store) -> None:
+    made = AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
+                         quality=1.0, cost=0.0, latency_s=0.0, utility=1.0, context=[1, 2.5, float("nan")])
+    (back,) = store.attempts(store.append([made])[0] - 1)
+    assert back.context.dtype == np.float64
+    np.testing.assert_array_equal(back.context, np.array([1.0, 2.5, np.nan]))  # not finite: stored, skipped on replay

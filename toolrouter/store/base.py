@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import storable_text, truncate_error
 from toolrouter.serialization import short_repr
@@ -79,7 +79,8 @@ class AttemptRecord:
 
     ``utility`` is the outcome's utility under the weights that applied to its task; ``context`` is
     the numeric context the decision was made with (contextual policies need it to learn), or
-    ``None``. ``id`` is assigned by the store; ``writer`` names the process that wrote it.
+    ``None``: a 1-D array of real numbers (a list is taken as one, kept as float64; a string, a
+    complex number or a 2-D array is refused naming ``context``). ``id`` is assigned by the store; ``writer`` names the process that wrote it.
     ``error`` is cut to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store
     keeps more of a message than that, whoever built the record.
 
@@ -133,6 +134,14 @@ class AttemptRecord:
             # it for the session's local time, SQLite gave it back naive)
             utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
             object.__setattr__(self, "timestamp", utc)
+        context = self.context
+        if context is not None and not (isinstance(context, np.ndarray) and context.dtype == np.float64 and context.ndim == 1):
+            # as every store gives it back: a 1-D float64 array (SQLite flattened a 2-D one and cast
+            # away an imaginary part; memory kept a string or a list as it was)
+            context = real_array("context", context, error=TypeError)
+            if context.ndim != 1:
+                raise ValueError(f"context: expected a 1-D array of numbers, got shape {context.shape}")
+            object.__setattr__(self, "context", context)
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
