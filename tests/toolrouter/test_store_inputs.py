@@ -162,3 +162,18 @@ def test_a_context_given_as_a_list_comes_back_from_every_store_as_the_same_array
     (back,) = store.attempts(store.append([made])[0] - 1)
     assert back.context.dtype == np.float64
     np.testing.assert_array_equal(back.context, np.array([1.0, 2.5, np.nan]))  # not finite: stored, skipped on replay
+
+
+@pytest.mark.parametrize(
+    "depends_on, match",
+    [("parent", r"^depends_on: expected a sequence of step names or None, got 'parent'$"),
+     (5, r"^depends_on: expected a sequence of step names or None, got 5$"),
+     (("a", 1), r"^depends_on\[1\]: expected a step name \(a string\), got 1$"), ([None], r"^depends_on\[0\]: expected a step name")],
+)
+def test_depends_on_that_is_not_step_names_is_refused_and_the_log_stays_readable(store, depends_on, match) -> None:
+    # a string was taken as its characters; a name that is not text was written, and every later
+    # read of the SQLite log failed on it
+    with pytest.raises(TypeError, match=match):
+        store.append([AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
+                                    quality=1.0, cost=0.0, latency_s=0.0, utility=1.0, trace_id="tr", depends_on=depends_on)])
+    assert [r.task_id for r in store.attempts()] == ["t0", "t1", "t2"]

@@ -145,7 +145,15 @@ class AttemptRecord:
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
-            object.__setattr__(self, "depends_on", tuple(self.depends_on))
+            # step names, or SQLite keeps what no read of the log can take back (every later read fails)
+            steps = self.depends_on
+            if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+                raise TypeError(f"depends_on: expected a sequence of step names or None, got {short_repr(steps)}")
+            steps = tuple(steps)
+            for i, step in enumerate(steps):
+                if not isinstance(step, str):
+                    raise TypeError(f"depends_on[{i}]: expected a step name (a string), got {short_repr(step)}")
+            object.__setattr__(self, "depends_on", steps)
 
 
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
