@@ -177,3 +177,14 @@ def test_depends_on_that_is_not_step_names_is_refused_and_the_log_stays_readable
         store.append([AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
                                     quality=1.0, cost=0.0, latency_s=0.0, utility=1.0, trace_id="tr", depends_on=depends_on)])
     assert [r.task_id for r in store.attempts()] == ["t0", "t1", "t2"]
+
+
+@pytest.mark.parametrize("field", ["task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"])
+@pytest.mark.parametrize("text", ["x\ud800y", "x\x00y"])
+def test_a_name_no_store_keeps_as_it_is_is_refused_naming_its_field(field, text) -> None:
+    # a lone surrogate: memory kept it and SQLite failed with a UnicodeEncodeError naming no field;
+    # a NUL: PostgreSQL kept U+FFFD in its place, another name than the one other stores keep
+    fields = dict(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
+                  quality=1.0, cost=0.0, latency_s=0.0, utility=1.0)
+    with pytest.raises(ValueError, match=rf"^{field}: expected text a store can keep \(no NUL, no lone surrogate\)"):
+        AttemptRecord(**{**fields, field: text})

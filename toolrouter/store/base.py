@@ -118,6 +118,12 @@ class AttemptRecord:
         for name in ("capability", "error", "trace_id", "request", "complexity"):
             if not isinstance(getattr(self, name), (str, type(None))):
                 raise TypeError(f"{name}: expected a string or None, got {short_repr(getattr(self, name))}")
+        # names are kept as they are (error and request texts are mended): SQLite cannot encode a
+        # lone surrogate, PostgreSQL keeps a NUL as U+FFFD, so its routers would learn another name
+        for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"):
+            value = getattr(self, name)
+            if value is not None and ("\x00" in value or storable_text(value) != value):
+                raise ValueError(f"{name}: expected text a store can keep (no NUL, no lone surrogate), got {value!r}")
         if not isinstance(self.success, (bool, np.bool_)):
             raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
         for name in ("quality", "cost", "latency_s", "utility"):
