@@ -60,6 +60,17 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         yield store
 
 
+def _checked_snapshot(name: str) -> str:
+    """``--snapshot`` if a store can keep it, else a usage error naming the option (an argument
+    that is not UTF-8 reaches Python with lone surrogates)."""
+    from toolrouter.store.base import check_snapshot_name
+
+    try:
+        return check_snapshot_name(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
+
+
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
@@ -131,6 +142,7 @@ def stats(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "stats") as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
@@ -263,6 +275,7 @@ def meta_train_command(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
             raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--snapshot")

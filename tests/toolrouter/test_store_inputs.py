@@ -188,3 +188,26 @@ def test_a_name_no_store_keeps_as_it_is_is_refused_naming_its_field(field, text)
                   quality=1.0, cost=0.0, latency_s=0.0, utility=1.0)
     with pytest.raises(ValueError, match=rf"^{field}: expected text a store can keep \(no NUL, no lone surrogate\)"):
         AttemptRecord(**{**fields, field: text})
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "a\udcffb"])
+def test_a_snapshot_name_no_store_keeps_is_refused_naming_it_by_every_store(store, name) -> None:
+    # SQLite and PostgreSQL failed in their encoders' words (a UnicodeEncodeError, a DataError),
+    # memory and SQLite kept a NUL that PostgreSQL cannot
+    for call in (lambda: store.put_snapshot(name, b"x", 1), lambda: store.get_snapshot(name)):
+        with pytest.raises(ValueError, match=r"^name: expected text a store can keep \(no NUL, no lone surrogate\)"):
+            call()
+    assert store.snapshot_names() == []
+
+
+def test_stats_of_a_snapshot_name_that_is_not_utf8_is_one_line_naming_it(tmp_path) -> None:
+    # a command-line argument that is not UTF-8 reaches Python with lone surrogates: a traceback
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    with SQLiteStore(tmp_path / "r.db") as made:
+        made.append([record(1)])
+    result = CliRunner().invoke(app, ["stats", "--store", f"sqlite:///{tmp_path / 'r.db'}", "--snapshot", "a\udcffb"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert "Invalid value for --snapshot: name: expected text a store can keep" in " ".join(result.output.split())

@@ -427,11 +427,15 @@ def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, in
 
 
 def check_snapshot_name(name: Any) -> str:
-    """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is a ``str``, else a
-    ``TypeError`` naming it: a name that is not text was never saved, so reading it answered
-    ``None`` from SQLite and memory ("no snapshot") and failed in the database's words in PostgreSQL."""
+    """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is text every store keeps,
+    else a ``TypeError`` or ``ValueError`` naming it: a name that is not text was never saved, so
+    reading it answered ``None`` from SQLite and memory ("no snapshot") and failed in the database's
+    words in PostgreSQL; one with a NUL or a lone surrogate (a command-line argument that is not
+    UTF-8) failed in the words of SQLite's or PostgreSQL's encoder."""
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if "\x00" in name or storable_text(name) != name:
+        raise ValueError(f"name: expected text a store can keep (no NUL, no lone surrogate), got {name!r}")
     return name
 
 
