@@ -211,3 +211,14 @@ def test_stats_of_a_snapshot_name_that_is_not_utf8_is_one_line_naming_it(tmp_pat
     result = CliRunner().invoke(app, ["stats", "--store", f"sqlite:///{tmp_path / 'r.db'}", "--snapshot", "a\udcffb"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
     assert "Invalid value for --snapshot: name: expected text a store can keep" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("hours", [5, -5])
+def test_a_timestamp_with_no_utc_time_in_range_is_refused_naming_it(hours) -> None:
+    # an OverflowError ("date value out of range") naming no field
+    from datetime import datetime, timedelta, timezone
+
+    edge = datetime(1, 1, 1) if hours > 0 else datetime.max
+    with pytest.raises(ValueError, match=r"^timestamp: .* is out of datetime's range in UTC$"):
+        AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True, quality=1.0,
+                      cost=0.0, latency_s=0.0, utility=1.0, timestamp=edge.replace(tzinfo=timezone(timedelta(hours=hours))))

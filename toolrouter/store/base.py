@@ -138,7 +138,10 @@ class AttemptRecord:
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(stamp)}")
         if stamp.tzinfo is not timezone.utc:  # as ExecutionResult's: a naive one is UTC (PostgreSQL took
             # it for the session's local time, SQLite gave it back naive)
-            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+            try:
+                utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+            except OverflowError:  # within a day of datetime's range: no UTC time to keep
+                raise ValueError(f"timestamp: {stamp.isoformat()} is out of datetime's range in UTC") from None
             object.__setattr__(self, "timestamp", utc)
         context = self.context
         if context is not None and not (isinstance(context, np.ndarray) and context.dtype == np.float64 and context.ndim == 1):
