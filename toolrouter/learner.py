@@ -1954,9 +1954,10 @@ class ToolMetaLearner:
 
     def _resume_if_pruned(self) -> None:
         """Resume from the store's snapshot if attempts above the watermark were pruned (see
-        ``sync``). The router keeps its tools and takes a new writer id, so that its own attempts
-        after the snapshot are replayed like anyone's: the policies and the structure model
-        learn them again, as a router opened now does (the journal's, when it is written, too)."""
+        ``sync``). The router keeps its tools and its task templates and structure-run counts
+        (registered and counted here, not in the log), and takes a new writer id, so that its own
+        attempts after the snapshot are replayed like anyone's: the policies and the structure
+        model learn them again, as a router opened now does (the journal's, when it is written, too)."""
         assert self.store is not None
         try:
             pruned = self.store.pruned_upto()
@@ -1969,8 +1970,10 @@ class ToolMetaLearner:
         if snapshot is None or snapshot.watermark < pruned:  # pruned past every snapshot: nothing holds them
             log.warning("sync_missed_pruned", **event)
             return
+        graphs = self.graphs
         try:
             self._restore(snapshot.data, keep_tools=True, source=_snapshot_source(self.store, self.snapshot_name))
+            self.graphs = graphs
         except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
             log.warning("sync_missed_pruned", **event, error=str(exc))
             return

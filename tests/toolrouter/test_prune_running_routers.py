@@ -81,3 +81,15 @@ def test_the_resumed_router_learns_its_own_traces_after_the_snapshot_again(store
     reopened = ToolMetaLearner.load(store)
     assert reopened.structures.state()[0] == b.structures.state()[0]
     assert reopened.tool_statistics() == b.tool_statistics()
+
+
+def test_the_resumed_router_keeps_the_task_templates_registered_on_it(store) -> None:
+    a = ToolMetaLearner(TOOLS, seed=0, store=store, sync_every=None)
+    b = ToolMetaLearner(TOOLS, seed=1, store=store, sync_every=None)
+    b.register_template("report", [{"step_id": "find", "capability": "search"}])
+    learn(b, 3)
+    learn(a, 3)
+    a.save()
+    store.prune(store.prunable())
+    b.sync()  # resumes from a's snapshot, which has no template
+    assert [s.step_id for s in b.graphs.templates["report"]] == ["find"]
