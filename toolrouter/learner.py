@@ -1967,19 +1967,23 @@ class ToolMetaLearner:
         except StoreUnavailableError:  # the replay that follows says so, and tries again later
             return
         event = dict(store=self.store.url, snapshot=self.snapshot_name, watermark=self._seen_upto, pruned_upto=pruned)
-        if snapshot is None or snapshot.watermark < pruned:  # pruned past every snapshot: nothing holds them
-            log.warning("sync_missed_pruned", **event)
-            return
-        graphs = self.graphs
-        try:
-            self._restore(snapshot.data, keep_tools=True, source=_snapshot_source(self.store, self.snapshot_name))
-            self.graphs = graphs
-        except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
-            log.warning("sync_missed_pruned", **event, error=str(exc))
-            return
-        self.writer = uuid.uuid4().hex
-        self._journaled = 0
-        log.warning("resumed_from_snapshot", **event)
+        if snapshot is None or snapshot.watermark < pruned:
+            missed = "no snapshot of this router's name holds them"
+        else:
+            graphs = self.graphs
+            try:
+                self._restore(snapshot.data, keep_tools=True, source=_snapshot_source(self.store, self.snapshot_name))
+            except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
+                missed = str(exc)
+            else:
+                self.graphs = graphs
+                self.writer = uuid.uuid4().hex
+                self._journaled = 0
+                log.warning("resumed_from_snapshot", **event)
+                return
+        # they are gone from the log: said once, not looked for at every catch-up
+        log.warning("sync_missed_pruned", **event, reason=missed)
+        self._seen_upto = pruned
 
     def _replay(self, structures_after: int) -> int:
         """``sync``; the structure model learns from other writers' attempts above

@@ -93,3 +93,21 @@ def test_the_resumed_router_keeps_the_task_templates_registered_on_it(store) -> 
     store.prune(store.prunable())
     b.sync()  # resumes from a's snapshot, which has no template
     assert [s.step_id for s in b.graphs.templates["report"]] == ["find"]
+
+
+def test_a_router_whose_snapshot_does_not_hold_what_was_pruned_says_so_once_and_routes_on(store) -> None:
+    # with nothing in the log above what was pruned, every catch-up looked for it again and said so
+    from structlog.testing import capture_logs
+
+    a = ToolMetaLearner(TOOLS, seed=0, store=store, sync_every=None)
+    learn(a, 3)
+    a.save()
+    store.prune(store.prunable())
+    with capture_logs() as events:
+        lone = ToolMetaLearner(TOOLS, seed=2, store=store, sync_every=None, snapshot_name="lone")  # catches up
+        lone.sync()
+        lone.sync()
+    said = [e for e in events if e["event"] == "sync_missed_pruned"]
+    assert len(said) == 1 and said[0]["reason"] == "no snapshot of this router's name holds them"
+    learn(a, 1)
+    assert lone.sync() == 1 and sum(s.calls for s in lone.tool_statistics().values()) == 1
