@@ -295,8 +295,8 @@ class Store(ABC):
         are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
         same; a running router that has not yet read that far resumes from its snapshot at its
-        next catch-up (``pruned_upto`` tells it). ``count``, ``summary`` and ``toolrouter stats`` then
-        speak of the attempts kept."""
+        next catch-up (``pruned_upto`` tells it, so a store that prunes also answers that).
+        ``count``, ``summary`` and ``toolrouter stats`` then speak of the attempts kept."""
         raise NotImplementedError(f"{type(self).__name__}: this store cannot prune attempts")
 
     def pruned_upto(self) -> int:
