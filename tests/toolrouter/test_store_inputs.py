@@ -3,7 +3,6 @@ value, with nothing created or changed."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -80,9 +80,11 @@ class AttemptRecord:
     ``utility`` is the outcome's utility under the weights that applied to its task; ``context`` is
     the numeric context the decision was made with (contextual policies need it to learn), or
     ``None``: a 1-D array of real numbers (a list is taken as one, kept as float64; a string, a
-    complex number or a 2-D array is refused naming ``context``). ``id`` is assigned by the store; ``writer`` names the process that wrote it.
-    ``error`` is cut to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store
-    keeps more of a message than that, whoever built the record.
+    complex number or a 2-D array is refused naming ``context``). ``id`` is assigned by the store;
+    ``writer`` names the process that wrote it. Names (ids, steps, the capability, the writer) are
+    refused if a store could not keep them as they are (a NUL, a lone surrogate). ``error`` is cut
+    to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store keeps more of a
+    message than that, whoever built the record.
 
     An attempt that belongs to a *trace* (what ran for one task, from which the router learns task
     structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
@@ -284,7 +286,8 @@ class Store(ABC):
 
     @abstractmethod
     def get_snapshot(self, name: str) -> Snapshot | None:
-        """The snapshot called ``name``, or ``None``; a name that is not a ``str`` is refused."""
+        """The snapshot called ``name``, or ``None``; a name no store keeps is refused
+        (``check_snapshot_name``)."""
 
     @abstractmethod
     def snapshot_names(self) -> list[str]:

@@ -11,8 +11,8 @@ Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite,
 the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)
 while it is open, so a second router process on the same host never touches it. A journal whose
 process died (``kill -9`` in an outage) is an orphan: the next store opened on the same host and
-database adopts it (takes its lock) and writes its attempts under their original keys; one that cannot be
-read (damaged) is left where it is and logged (``journal_unreadable``) at each try.
+database adopts it (takes its lock) and writes its attempts under their original keys; one that
+cannot be read (damaged) is left where it is and logged (``journal_unreadable``) at each try.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
