@@ -60,6 +60,17 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         yield store
 
 
+def _checked_snapshot(name: str) -> str:
+    """``--snapshot`` if a store can keep it, else a usage error naming the option (an argument
+    that is not UTF-8 reaches Python with lone surrogates)."""
+    from toolrouter.store.base import check_snapshot_name
+
+    try:
+        return check_snapshot_name(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
+
+
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
     calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
@@ -131,6 +142,7 @@ def stats(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "stats") as st:
         rows = st.summary()
         learned: dict[tuple[str, str, str], float] = {}
@@ -139,6 +151,7 @@ def stats(
         detecting = False
         structures = []  # (task type, most probable structure) of tasks without declared steps
         router, not_rebuilt = None, None
+        known: set[tuple[str, str, str]] = set()  # (task type, step, tool) of the snapshot's routes
         if snap is not None:
             try:
                 router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
@@ -151,6 +164,7 @@ def stats(
             structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
             for task_type, step, _ in router.routes:
                 policy = router.policy_for(task_type, step)
+                known.update((task_type, step, tool_id) for tool_id in policy.arm_ids)
                 if not policy.contextual:
                     means = policy.expected(policy.arm_ids)
                     for tool_id, mean in zip(policy.arm_ids, means):
@@ -162,26 +176,32 @@ def stats(
         table = Table(title=f"{st.url}: {st.count()} attempts")
         columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
         for name in columns + (("resets", "last reset") if detecting else ()):
-            table.add_column(name, justify="left" if name in ("route", "tool", "last reset") else "right")
-        for r in rows:
-            value = learned.get((r.task_type, r.step, r.tool_id))
-            resets = drift.get((r.task_type, r.step, r.tool_id), ("0", "-")) if detecting else ()
+            if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
+                table.add_column(name, overflow="fold")
+            else:
+                table.add_column(name, justify="right")
+        logged = {(r.task_type, r.step, r.tool_id): r for r in rows}
+        # a route's tools without kept attempts too (pruned, or not tried yet): what was learned of them
+        for key in sorted(logged.keys() | known):
+            r, value = logged.get(key), learned.get(key)
+            resets = drift.get(key, ("0", "-")) if detecting else ()
+            means = ("-",) * 4 if r is None else (
+                f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
+            )
             table.add_row(
-                f"{r.task_type}/{r.step}",
-                r.tool_id,
-                str(r.calls),
-                f"{r.success_rate:.0%}",
-                f"{r.mean_utility:.3f}",
+                f"{key[0]}/{key[1]}",
+                key[2],
+                "0" if r is None else str(r.calls),
+                *means[:2],
                 "-" if value is None else f"{value:.3f}",
-                f"{r.mean_cost:.3f}",
-                f"{r.mean_latency_s:.3f}",
+                *means[2:],
                 *resets,
             )
         console.print(table)
         if structures:
             plans = Table(title="plans learned for tasks without declared steps")
             for name in ("task type", "structure (step <- the steps it consumes)", "traces", "probability"):
-                plans.add_column(name, justify="right" if name in ("traces", "probability") else "left")
+                plans.add_column(name, justify="right" if name in ("traces", "probability") else "left", overflow="fold")
             for task_type, proposal in structures:
                 shown = "; ".join(
                     s.step if not s.depends_on else f"{s.step} <- {', '.join(s.depends_on)}" for s in proposal.steps
@@ -195,7 +215,7 @@ def stats(
         else:
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
-                "utility, cost, latency: means over attempts; learned: the policy's posterior mean utility"
+                "calls, success, utility, cost, latency: over the attempts kept; learned: the policy's posterior mean utility"
                 + ("; resets: changes the drift detector found (each restarts what was learned of the tool)" if detecting else "")
             )
 
@@ -229,6 +249,13 @@ def prune(
         console.print(f"{st.url}: deleted {gone} attempts up to id {target}; {st.count()} kept")
 
 
+#: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
+_META_TRAIN_OPTIONS = {
+    "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
+    "seed": "--seed", "time_budget_s": "--time-budget",
+}
+
+
 @app.command(
     "meta-train",
     help="Meta-train the reward model on a store's history (a router with policy neural_linear) and keep it in the store.",
@@ -248,16 +275,18 @@ def meta_train_command(
     from toolrouter.learner import ToolMetaLearner
 
     console = Console()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
-            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--store")
+            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--snapshot")
         try:
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
             model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+        except ValueError as exc:  # named by the option the user typed, where the message names one
+            field = str(exc).split(":", 1)[0]
+            raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None
         table = Table(title=f"reward model for {store} ({snapshot!r})")
         table.add_column("what")
         table.add_column("value", justify="right")

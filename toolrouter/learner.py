@@ -1952,8 +1952,48 @@ class ToolMetaLearner:
     def sync(self) -> int:
         """Learn from the store's attempts this router has not seen (written by other processes
         or other routers on the same store): the policies, and the structure model from the
-        attempts of traces. Returns how many attempts the policies learned from."""
-        return self._replay(self._seen_upto)
+        attempts of traces. Returns how many attempts the policies learned from.
+
+        If attempts it had not read were pruned meanwhile (another router saved a snapshot that
+        holds them, then ``toolrouter prune`` ran), the router first resumes from its snapshot,
+        as one opened now would; else its next ``save()`` would replace that snapshot with state
+        that lacks them, and they would be lost to every router opened later."""
+        with self._lock:
+            self._resume_if_pruned()
+            return self._replay(self._seen_upto)
+
+    def _resume_if_pruned(self) -> None:
+        """Resume from the store's snapshot if attempts above the watermark were pruned (see
+        ``sync``). The router keeps its tools and its task templates and structure-run counts
+        (registered and counted here, not in the log), and takes a new writer id, so that its own
+        attempts after the snapshot are replayed like anyone's: the policies and the structure
+        model learn them again, as a router opened now does (the journal's, when it is written, too)."""
+        assert self.store is not None
+        try:
+            pruned = self.store.pruned_upto()
+            if pruned <= self._seen_upto:
+                return
+            snapshot = self.store.get_snapshot(self.snapshot_name)
+        except StoreUnavailableError:  # the replay that follows says so, and tries again later
+            return
+        event = dict(store=self.store.url, snapshot=self.snapshot_name, watermark=self._seen_upto, pruned_upto=pruned)
+        if snapshot is None or snapshot.watermark < pruned:
+            missed = "no snapshot of this router's name holds them"
+        else:
+            graphs = self.graphs
+            try:
+                self._restore(snapshot.data, keep_tools=True, source=_snapshot_source(self.store, self.snapshot_name))
+            except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
+                missed = str(exc)
+            else:
+                self.graphs = graphs
+                self.writer = uuid.uuid4().hex
+                self._journaled = 0
+                log.warning("resumed_from_snapshot", **event)
+                return
+        # they are gone from the log: said once, not looked for at every catch-up
+        log.warning("sync_missed_pruned", **event, reason=missed)
+        self._seen_upto = pruned
 
     def _replay(self, structures_after: int) -> int:
         """``sync``; the structure model learns from other writers' attempts above

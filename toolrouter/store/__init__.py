@@ -29,9 +29,11 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from toolrouter.errors import StoreOpenError
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary, TraceClose
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore
@@ -77,9 +79,13 @@ _FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory, "po
 
 
 def register_store(scheme: str, factory: StoreFactory) -> None:
-    """Make ``open_store`` open URLs ``<scheme>://...`` with ``factory(url)``."""
-    if not scheme or "://" in scheme:
-        raise ValueError(f"scheme: expected a bare scheme such as 'postgresql', got {scheme!r}")
+    """Make ``open_store`` open URLs ``<scheme>://...`` with ``factory(url)``, which returns a
+    ``Store``. A scheme that no URL can have (see RFC 3986: a letter, then letters, digits, ``+``,
+    ``-`` or ``.``) or a factory that cannot be called is refused, naming it."""
+    if not isinstance(scheme, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        raise ValueError(f"scheme: expected a bare scheme such as 'postgresql', got {short_repr(scheme)}")
+    if not callable(factory):  # else the first open_store of the scheme failed, naming neither
+        raise TypeError(f"factory: expected a callable that takes the URL and returns a Store, got {short_repr(factory)}")
     _FACTORIES[scheme] = factory
 
 
@@ -95,4 +101,7 @@ def open_store(url: "str | Store") -> Store:
         factory = _FACTORIES[scheme]
     except KeyError:
         raise StoreOpenError(f"store {url!r}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
-    return factory(url)
+    store = factory(url)
+    if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
+        raise TypeError(f"store {url!r}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
+    return store

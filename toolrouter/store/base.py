@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.errors import ToolRouterError
 from toolrouter.models import storable_text, truncate_error
 from toolrouter.serialization import short_repr
@@ -58,6 +58,7 @@ __all__ = [
     "check_process",
     "check_records",
     "check_snapshot",
+    "check_snapshot_name",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -86,9 +87,12 @@ class AttemptRecord:
 
     ``utility`` is the outcome's utility under the weights that applied to its task; ``context`` is
     the numeric context the decision was made with (contextual policies need it to learn), or
-    ``None``. ``id`` is assigned by the store; ``writer`` names the process that wrote it.
-    ``error`` is cut to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store
-    keeps more of a message than that, whoever built the record.
+    ``None``: a 1-D array of real numbers (a list is taken as one, kept as float64; a string, a
+    complex number or a 2-D array is refused naming ``context``). ``id`` is assigned by the store;
+    ``writer`` names the process that wrote it. Names (ids, steps, the capability, the writer) are
+    refused if a store could not keep them as they are (a NUL, a lone surrogate). ``error`` is cut
+    to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store keeps more of a
+    message than that, whoever built the record.
 
     An attempt that belongs to a *trace* (what ran for one task, from which the router learns task
     structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
@@ -124,6 +128,12 @@ class AttemptRecord:
         for name in ("capability", "error", "trace_id", "request", "complexity"):
             if not isinstance(getattr(self, name), (str, type(None))):
                 raise TypeError(f"{name}: expected a string or None, got {short_repr(getattr(self, name))}")
+        # names are kept as they are (error and request texts are mended): SQLite cannot encode a
+        # lone surrogate, PostgreSQL keeps a NUL as U+FFFD, so its routers would learn another name
+        for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"):
+            value = getattr(self, name)
+            if value is not None and ("\x00" in value or storable_text(value) != value):
+                raise ValueError(f"{name}: expected text a store can keep (no NUL, no lone surrogate), got {value!r}")
         if not isinstance(self.success, (bool, np.bool_)):
             raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
         for name in ("quality", "cost", "latency_s", "utility"):
@@ -136,10 +146,26 @@ class AttemptRecord:
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
         object.__setattr__(self, "timestamp", _utc(self.timestamp))
+        context = self.context
+        if context is not None and not (isinstance(context, np.ndarray) and context.dtype == np.float64 and context.ndim == 1):
+            # as every store gives it back: a 1-D float64 array (SQLite flattened a 2-D one and cast
+            # away an imaginary part; memory kept a string or a list as it was)
+            context = real_array("context", context, error=TypeError)
+            if context.ndim != 1:
+                raise ValueError(f"context: expected a 1-D array of numbers, got shape {context.shape}")
+            object.__setattr__(self, "context", context)
         if self.request is not None:
             object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
-            object.__setattr__(self, "depends_on", tuple(self.depends_on))
+            # step names, or SQLite keeps what no read of the log can take back (every later read fails)
+            steps = self.depends_on
+            if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+                raise TypeError(f"depends_on: expected a sequence of step names or None, got {short_repr(steps)}")
+            steps = tuple(steps)
+            for i, step in enumerate(steps):
+                if not isinstance(step, str):
+                    raise TypeError(f"depends_on[{i}]: expected a step name (a string), got {short_repr(step)}")
+            object.__setattr__(self, "depends_on", steps)
 
 
 @dataclass(frozen=True)
@@ -172,7 +198,10 @@ def _utc(stamp: datetime) -> datetime:
     the session's local time, SQLite gave it back naive)."""
     if stamp.tzinfo is timezone.utc:
         return stamp
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+    try:
+        return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+    except OverflowError:  # within a day of datetime's range: no UTC time to keep
+        raise ValueError(f"timestamp: {stamp.isoformat()} is out of datetime's range in UTC") from None
 
 
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
@@ -326,7 +355,8 @@ class Store(ABC):
 
     @abstractmethod
     def get_snapshot(self, name: str) -> Snapshot | None:
-        """The snapshot called ``name``, or ``None``."""
+        """The snapshot called ``name``, or ``None``; a name no store keeps is refused
+        (``check_snapshot_name``)."""
 
     @abstractmethod
     def snapshot_names(self) -> list[str]:
@@ -337,10 +367,16 @@ class Store(ABC):
         how many attempts went. Ids
         are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
-        same; a running router that has not yet read that far learns the rest from the snapshot
-        only when it is opened again. ``count``, ``summary`` and ``toolrouter stats`` then
-        speak of the attempts kept."""
+        same; a running router that has not yet read that far resumes from its snapshot at its
+        next catch-up (``pruned_upto`` tells it, so a store that prunes also answers that).
+        ``count``, ``summary`` and ``toolrouter stats`` then speak of the attempts kept."""
         raise NotImplementedError(f"{type(self).__name__}: this store cannot prune attempts")
+
+    def pruned_upto(self) -> int:
+        """The highest attempt id ``prune`` has deleted (0 if it never deleted one): a reader that
+        has read up to a lower id may have missed attempts (``ToolMetaLearner.sync`` then resumes
+        from its snapshot). Stores that cannot prune answer 0."""
+        return 0
 
     def prunable(self) -> int:
         """The highest attempt id every snapshot holds: the lowest watermark of the snapshots
@@ -364,12 +400,13 @@ class Store(ABC):
         return _nothing
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
-        """All attempts with an id above ``after_id``, read in batches."""
-        return _batches(self.attempts, after_id, batch)
+        """All attempts with an id above ``after_id``, read ``batch`` at a time. A bad argument is
+        refused here, naming it (a ``batch`` of 0 read nothing, as if the log were empty)."""
+        return _batches(self.attempts, *_check_batches(after_id, batch))
 
     def iter_log(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord | TraceClose]:
         """All attempts and trace closes with an id above ``after_id``, read in batches (``log``)."""
-        return _batches(self.log, after_id, batch)
+        return _batches(self.log, *_check_batches(after_id, batch))
 
     def summary(self) -> list[ToolSummary]:
         """Per (task type, step, tool): calls, successes and mean outcomes, from the log."""
@@ -446,6 +483,10 @@ def check_records(records: Any) -> list[AttemptRecord | TraceClose]:
     return records
 
 
+def _check_batches(after_id: Any, batch: Any) -> tuple[int, int]:
+    return check_count("after_id", after_id, high=MAX_ATTEMPT_ID), check_count("batch", batch, low=1, high=MAX_ATTEMPT_ID)
+
+
 def _batches(read: Callable[..., list[Any]], after_id: int, batch: int) -> Iterator[Any]:
     """Every row ``read(after_id, limit=batch)`` gives, batch after batch, in id order."""
     while True:
@@ -463,11 +504,23 @@ def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, in
     ``MAX_ATTEMPT_ID``, else a ``TypeError`` or ``ValueError`` naming the one that is not: a name
     that is not text broke ``snapshot_names`` of the memory store, a text ``data`` failed in each
     store's own words, and a negative or fractional watermark was kept (cut to an int)."""
-    if not isinstance(name, str):
-        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    name = check_snapshot_name(name)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data: expected bytes, got {type(data).__name__}")
     return name, bytes(data), check_count("watermark", watermark, high=MAX_ATTEMPT_ID)
+
+
+def check_snapshot_name(name: Any) -> str:
+    """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is text every store keeps,
+    else a ``TypeError`` or ``ValueError`` naming it: a name that is not text was never saved, so
+    reading it answered ``None`` from SQLite and memory ("no snapshot") and failed in the database's
+    words in PostgreSQL; one with a NUL or a lone surrogate (a command-line argument that is not
+    UTF-8) failed in the words of SQLite's or PostgreSQL's encoder."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if "\x00" in name or storable_text(name) != name:
+        raise ValueError(f"name: expected text a store can keep (no NUL, no lone surrogate), got {name!r}")
+    return name
 
 
 def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:

@@ -11,7 +11,8 @@ Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite,
 the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)
 while it is open, so a second router process on the same host never touches it. A journal whose
 process died (``kill -9`` in an outage) is an orphan: the next store opened on the same host and
-database adopts it (takes its lock) and writes its attempts under their original keys.
+database adopts it (takes its lock) and writes its attempts under their original keys; one that
+cannot be read (damaged) is left where it is and logged (``journal_unreadable``) at each try.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -35,9 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
+from toolrouter.logging import EventLog
 from toolrouter.store.base import AttemptRecord, TraceClose
 
 __all__ = ["Journal", "record_from_json", "record_to_json"]
+
+log = EventLog(__name__)
 
 SUFFIX = ".journal"
 
@@ -144,9 +148,11 @@ class Journal:
                 conn = sqlite3.connect(path)
                 row = conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
                 conn.close()
-            except sqlite3.Error:
-                row = None
-            if row is None:
+                problem = "it names no origin" if row is None else None
+            except sqlite3.Error as exc:
+                row, problem = None, str(exc)
+            if row is None:  # kept for whoever can mend it, but said: its attempts reach no server
+                log.error("journal_unreadable", journal=str(path), error=problem)
                 os.close(fd)
                 continue
             yield cls(path, row[0], max_attempts=2**62, lock_fd=fd)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from toolrouter.store.base import (
     AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_open, check_records, check_snapshot,
-    check_upto_id,
+    check_snapshot_name, check_upto_id,
 )
 
 __all__ = ["MemoryStore"]
@@ -93,6 +93,11 @@ class MemoryStore(Store):
             self._closes -= closes
             return gone - closes
 
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        with self._open():
+            return self._pruned
+
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
@@ -105,6 +110,7 @@ class MemoryStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         with self._open():
             return self._snapshots.get(name)
 

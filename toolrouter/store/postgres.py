@@ -96,6 +96,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from toolrouter._checks import NumbersNotBools
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     LOG_CLOSE_COLUMNS,
     ROW_COLUMNS,
@@ -110,6 +111,7 @@ from toolrouter.store.base import (
     check_process,
     check_records,
     check_snapshot,
+    check_snapshot_name,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -324,6 +326,8 @@ class PostgresStore(Store):
     """
 
     def __init__(self, url: str, **options: Any) -> None:
+        if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
+            raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
@@ -629,8 +633,24 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
         upto_id = check_upto_id(upto_id)
-        sql = "WITH c AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s) DELETE FROM toolrouter.attempts WHERE id <= %s"
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id, upto_id)).rowcount, admin=True))
+        # the highest id gone, of attempts and trace closes, is kept in meta beside schema_version,
+        # in the same statement
+        sql = (
+            "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id), "
+            "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id), "
+            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text "
+            "FROM (SELECT id FROM gone UNION ALL SELECT id FROM closes) AS ids "
+            "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
+            "SELECT count(*) FROM gone"
+        )
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id, upto_id)).fetchone()[0], admin=True))
+
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
+        row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
+        return 0 if row is None else int(row[0])
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
@@ -648,6 +668,7 @@ class PostgresStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         row = self._on_server(
             "get_snapshot",
             lambda conn: conn.execute(

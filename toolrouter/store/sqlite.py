@@ -31,6 +31,7 @@ from pathlib import Path
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import StoreOpenError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     LOG_CLOSE_COLUMNS,
     ROW_COLUMNS,
@@ -44,6 +45,7 @@ from toolrouter.store.base import (
     check_open,
     check_records,
     check_snapshot,
+    check_snapshot_name,
     check_upto_id,
     context_bytes,
     depends_on_text,
@@ -115,12 +117,20 @@ _NEXT_ID = (
     "SELECT seq FROM sqlite_sequence WHERE name = 'attempts'",
 )
 
+# What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
+_MARK_PRUNED = (
+    "INSERT INTO meta (key, value) VALUES ('pruned_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+    "WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)"
+)
+
+
 class SQLiteStore(Store):
     """An SQLite file in WAL mode: one row per attempt, one row per named snapshot.
 
     ``path`` may be ``":memory:"`` for a private in-memory database; a relative path is taken from
-    the current working directory when the store is opened. A path that cannot hold a store (a
-    directory, a missing directory, a file that is not an SQLite database or is another program's
+    the current working directory when the store is opened. A ``path`` that is not a ``str`` or
+    ``os.PathLike`` (``None``, a number, bytes) raises ``TypeError`` naming it. A path that cannot
+    hold a store (an empty one, a directory, a missing directory, a file that is not an SQLite database or is another program's
     database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
     URL and the problem; a file the failed open created is removed again.
 
@@ -138,7 +148,12 @@ class SQLiteStore(Store):
         # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
         timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
         max_pending = check_count("max_pending", max_pending)
-        path = str(path)
+        # str() would turn None, a number or bytes into a file of that name
+        path = os.fspath(path) if isinstance(path, os.PathLike) else path
+        if not isinstance(path, str):
+            raise TypeError(f"path: expected a str or a pathlib.Path, got {short_repr(path)}")
+        if url is not None and not isinstance(url, str):
+            raise TypeError(f"url: expected a str or None, got {short_repr(url)}")
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
@@ -182,7 +197,9 @@ class SQLiteStore(Store):
     def _check_location(self) -> None:
         """Refuse, before anything is created, a path that cannot be a database file."""
         path = self.path
-        if "\x00" in path:
+        if not path:  # SQLite would open a private temporary database, gone at close
+            problem = "the path is empty; name a file, or ':memory:' for a private in-memory database"
+        elif "\x00" in path:
             problem = f"the path {path!r} contains a NUL character"
         elif os.path.isdir(path):
             problem = f"{os.path.abspath(path)!r} is a directory, not a database file"
@@ -208,7 +225,11 @@ class SQLiteStore(Store):
 
     def _create_schema(self) -> None:
         """Create the tables, or migrate those of an older version forward, in one transaction (all
-        or none); a newer version than this code knows is refused, naming both."""
+        or none); a newer version than this code knows is refused, naming both. A store that is
+        already of this version is only read: opening it (``toolrouter stats``, a router starting)
+        does not wait for another process's write lock."""
+        if self._current():
+            return
         with self._lock:
             self._begin()
             try:
@@ -235,6 +256,14 @@ class SQLiteStore(Store):
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    def _current(self) -> bool:
+        """Whether the file holds this version's tables (read without a transaction)."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:  # no tables yet (a new file), or busy: the transaction decides
+            return False
+        return row is not None and row[0] == str(SCHEMA_VERSION)
 
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch the file to WAL mode. SQLite answers "database is locked" at once, without its
@@ -412,14 +441,26 @@ class SQLiteStore(Store):
             self._check_file()
             self._begin()
             try:
+                top = self._conn.execute(  # of both kinds of record: a close read late is as lost as an attempt
+                    "SELECT MAX(id) FROM (SELECT id FROM attempts WHERE id <= ? UNION ALL SELECT id FROM trace_closes WHERE id <= ?)",
+                    (upto_id, upto_id),
+                ).fetchone()[0]
                 gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
                 self._conn.execute("DELETE FROM trace_closes WHERE id <= ?", (upto_id,))
+                if top is not None:  # in the same transaction: a reader never misses the mark
+                    self._conn.execute(_MARK_PRUNED, (str(top),))
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
         return int(gone)
+
+    def pruned_upto(self) -> int:
+        """See ``Store.pruned_upto``."""
+        with self._lock, self._available():
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
+        return 0 if row is None else int(row[0])
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
@@ -437,6 +478,7 @@ class SQLiteStore(Store):
 
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
+        name = check_snapshot_name(name)
         with self._lock, self._available():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
