@@ -134,6 +134,7 @@ def test_trace_closes_take_their_place_among_the_attempts(store: Store) -> None:
     assert [r.id for r in store.iter_log(batch=2)] == ids
     assert store.prune(ids[1]) == 1  # one attempt went, and the close with it
     assert [r.id for r in store.log()] == ids[2:] and store.count() == 2
+    assert store.pruned_upto() == ids[1]  # the close pruned last: a router that had not read it must resume
     (later,) = store.append([TraceClose("t", True)])
     assert later > ids[-1]
     with pytest.raises(TypeError, match="^records\\[0\\]: expected an AttemptRecord or a TraceClose"):
