@@ -132,6 +132,13 @@ def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None
     console.print(table)
 
 
+def _plain_console() -> Console:
+    """A console for what a store holds: tool, route and snapshot names, URLs and errors come from
+    users and are printed as they are, not read as rich markup (a tool "page[size]" lost its
+    "[size]", and a "[/x]" in a name stopped the command with MarkupError)."""
+    return Console(markup=False)
+
+
 @app.command(help="What a store has learned: attempts per route (task type/step) and tool, and its snapshot.")
 def stats(
     store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
@@ -141,7 +148,7 @@ def stats(
     from toolrouter.errors import CorruptStateError
     from toolrouter.learner import ToolMetaLearner
 
-    console = Console()
+    console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "stats") as st:
         rows = st.summary()
@@ -228,7 +235,7 @@ def prune(
     ),
 ) -> None:
     """``toolrouter prune``: delete what the snapshots hold (see ``Store.prune``)."""
-    console = Console()
+    console = _plain_console()
     with _open_existing_store(store, "prune") as st:
         names = st.snapshot_names()
         if not names:
@@ -274,7 +281,7 @@ def meta_train_command(
     from toolrouter.features import make_featurizer
     from toolrouter.learner import ToolMetaLearner
 
-    console = Console()
+    console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:

@@ -50,3 +50,20 @@ def test_stats_after_a_prune_still_shows_what_the_snapshot_learned_of_each_tool(
     for tool in ("good", "bad"):  # the kept attempts: none; what was learned: as before
         assert after[tool] == ["default/search", tool, "0", "-", "-", before[tool][5], "-", "-"]
     assert after["untried"][2] == "0" and after["untried"][5] != "-"  # a tool not tried yet: its prior
+
+
+def test_stats_and_prune_print_names_as_they_are_not_as_markup(tmp_path: Path) -> None:
+    # names went through rich markup: "page[size]" showed as "page", and a "[/x]" stopped the command
+    url = f"sqlite:///{tmp_path / 'r[bold].db'}"
+    tools = [ToolProfile(tool_id=t, capabilities=["search"]) for t in ("page[size]", "web[/x]")]
+    with ToolMetaLearner(tools, seed=0, store=url) as router:
+        for tool in ("page[size]", "web[/x]"):
+            router.record_attempt(ExecutionResult(tool_id=tool, step="search", success=True), task_type="t[bold]", capability="search")
+        router.save()
+    result = CliRunner().invoke(app, ["stats", "--store", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = _rows(result.output)
+    assert set(rows) == {"page[size]", "web[/x]"} and rows["web[/x]"][0] == "t[bold]/search"
+    result = CliRunner().invoke(app, ["prune", "--store", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"{url}: deleted 2 attempts" in result.output
