@@ -71,7 +71,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, Union
 
 import structlog
@@ -182,6 +183,20 @@ def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str
 
 def _positive(name: str, value: float) -> float:
     return check_real(name, value, low=0, low_open=True)
+
+
+@contextmanager
+def _buffers_restored(model: nn.Module) -> Iterator[None]:
+    """Put ``model``'s buffers back as they were after the block: adapting to a task or evaluating
+    one in training mode runs BatchNorm's in-place updates of the running statistics, which must not
+    carry that task's data into the meta-learned model."""
+    saved = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
 
 
 class MAML(BaseMetaLearner):
@@ -699,7 +714,8 @@ class MAML(BaseMetaLearner):
         """Adapted weights for one task: a dict ``name -> tensor`` of every parameter of the model.
 
         Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
-        the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
+        the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``. The
+        model is left as it was, BatchNorm's running statistics included.
         Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
         support set holds such values, or the steps diverged.
         """
@@ -707,7 +723,7 @@ class MAML(BaseMetaLearner):
         self._check_input_dtype(support_x, "support_x")
         steps = self._num_steps(num_steps)
         support_x, support_y = support_x.to(self.device), support_y.to(self.device)
-        with torch.enable_grad():
+        with torch.enable_grad(), _buffers_restored(self.model):
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
             )
@@ -732,7 +748,8 @@ class MAML(BaseMetaLearner):
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
-        Uses the same path as training (vmap where chosen and possible); nothing is meta-updated.
+        Uses the same path as training (vmap where chosen and possible); nothing is meta-updated,
+        and BatchNorm's running statistics are left as they were.
         Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
@@ -750,12 +767,13 @@ class MAML(BaseMetaLearner):
             loss, acc = self._query_scores(fast, qx, qy)
             return loss.detach(), acc.detach()
 
-        if use_vmap:
-            loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
-        else:
-            pairs = [one(*t.as_tuple()) for t in batch]
-            loss = torch.stack([p[0] for p in pairs])
-            acc = torch.stack([p[1] for p in pairs])
+        with _buffers_restored(self.model):
+            if use_vmap:
+                loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
+            else:
+                pairs = [one(*t.as_tuple()) for t in batch]
+                loss = torch.stack([p[0] for p in pairs])
+                acc = torch.stack([p[1] for p in pairs])
         bad = int((~torch.isfinite(loss)).sum())
         if bad:
             # an evaluation may legitimately diverge (MetaSGD's rates are learned for
