@@ -393,7 +393,11 @@ class MAML(BaseMetaLearner):
         return fast, first_loss  # type: ignore[return-value]
 
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return (out.argmax(dim=-1) == y).float().mean()
+        # the class dimension is cross_entropy's: 1, or 0 for one unbatched example; targets are
+        # labels, or class probabilities whose most likely class counts as the label
+        dim = 1 if out.dim() > 1 else 0
+        labels = y.argmax(dim) if y.is_floating_point() else y
+        return (out.argmax(dim) == labels).float().mean()
 
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
         """(query loss, query accuracy or 0) at the adapted weights ``fast``; vmappable."""
