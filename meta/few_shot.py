@@ -47,6 +47,7 @@ from meta.base import (
     validate_task_tensors,
 )
 from meta.checkpoint import checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
+from meta.data.episodes import EpisodeSampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -385,8 +386,13 @@ class FewShotLearner(OptimizerFollowsModule):
     def evaluate(self, episodes: Iterable[Task], num_episodes: int | None = None) -> dict[str, float]:
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 
-        ``episodes`` is any iterable of tasks (an ``EpisodeSampler`` is endless: give ``num_episodes``).
+        ``episodes`` is any iterable of tasks; ``num_episodes`` (at least 1) stops after that many.
+        An ``EpisodeSampler`` is endless: without ``num_episodes`` it is refused (ValueError).
         """
+        if num_episodes is not None:
+            num_episodes = check_count("num_episodes", num_episodes, low=1)
+        elif isinstance(episodes, EpisodeSampler):
+            raise ValueError("num_episodes: an EpisodeSampler never runs out of episodes; say how many to evaluate")
         accs = []
         for i, ep in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:
