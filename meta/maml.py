@@ -647,11 +647,13 @@ class MAML(BaseMetaLearner):
 
         The meta-loss is the mean over ``total_tasks`` tasks (default: this batch's size), which lets a
         distributed run give each process a shard and sum the gradients. Returns summed statistics
-        (``query``, ``support``, ``acc``) over this batch's tasks.
+        (``query``, ``support``, ``acc``) over this batch's tasks. A ``total_tasks`` that is not an
+        integer at least this batch's size raises ValueError naming it, before any gradient.
         """
         batch = as_meta_batch(tasks).to(self.device)
+        # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
+        total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
-        total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
             try:
                 return self._choose_path(batch, total)
