@@ -186,6 +186,20 @@ def _positive(name: str, value: float) -> float:
 
 
 @contextmanager
+def _autograd_on() -> Iterator[None]:
+    """Gradients for the inner loop even inside the caller's ``no_grad`` or ``inference_mode``:
+    adapting is gradient descent, however its result is used afterwards."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+def _ordinary(x: torch.Tensor) -> torch.Tensor:
+    """``x``, copied when it was made under ``inference_mode`` (autograd cannot save such a tensor
+    for backward); call it under ``_autograd_on``."""
+    return x.clone() if x.is_inference() else x
+
+
+@contextmanager
 def _buffers_restored(model: nn.Module) -> Iterator[None]:
     """Put ``model``'s buffers back as they were after the block: adapting to a task or evaluating
     one in training mode runs BatchNorm's in-place updates of the running statistics, which must not
@@ -721,15 +735,16 @@ class MAML(BaseMetaLearner):
 
         Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
         the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``. The
-        model is left as it was, BatchNorm's running statistics included.
+        model is left as it was, BatchNorm's running statistics included. The inner steps take
+        their gradients under the caller's ``torch.no_grad`` or ``torch.inference_mode`` too.
         Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
         support set holds such values, or the steps diverged.
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
         steps = self._num_steps(num_steps)
-        support_x, support_y = support_x.to(self.device), support_y.to(self.device)
-        with torch.enable_grad(), _buffers_restored(self.model):
+        with _autograd_on(), _buffers_restored(self.model):
+            support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
             )
@@ -755,7 +770,8 @@ class MAML(BaseMetaLearner):
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
         Uses the same path as training (vmap where chosen and possible); nothing is meta-updated,
-        and BatchNorm's running statistics are left as they were.
+        and BatchNorm's running statistics are left as they were. Works under the caller's
+        ``torch.no_grad`` or ``torch.inference_mode``, as ``adapt_to_task`` does.
         Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
@@ -773,11 +789,11 @@ class MAML(BaseMetaLearner):
             loss, acc = self._query_scores(fast, qx, qy)
             return loss.detach(), acc.detach()
 
-        with _buffers_restored(self.model):
+        with _autograd_on(), _buffers_restored(self.model):
             if use_vmap:
-                loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
+                loss, acc = torch.func.vmap(one, randomness="different")(*map(_ordinary, batch.stacked()))  # type: ignore[misc]
             else:
-                pairs = [one(*t.as_tuple()) for t in batch]
+                pairs = [one(*map(_ordinary, t.as_tuple())) for t in batch]
                 loss = torch.stack([p[0] for p in pairs])
                 acc = torch.stack([p[1] for p in pairs])
         bad = int((~torch.isfinite(loss)).sum())
