@@ -383,27 +383,33 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
 
-        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``meta_step_count``
-        are written by ``save`` itself and may not be given).
+        ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``meta_step_count`` and
+        ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
         """
         from meta.checkpoint import learner_metadata, save_checkpoint
 
-        own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count}
+        own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count, "settings": self.settings()}
         save_checkpoint(path, self, getattr(self, "meta_optimizer", None), learner_metadata(own, metadata))
 
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
-        """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
-        from meta.checkpoint import checkpoint_metadata, load_checkpoint, stored_count
+        """Restore a learner written by ``save`` into this one (same class, architecture and
+        ``settings()``); returns the metadata. A file saved by another class or with other settings
+        raises ValueError naming the file and the field, and changes nothing."""
+        from meta.checkpoint import check_learner, checkpoint_metadata, load_checkpoint, stored_count
 
         optimizer = getattr(self, "meta_optimizer", None)
         meta = checkpoint_metadata(path)
         steps = stored_count(path, meta, "meta_step_count")
+        check_learner(path, meta, type(self).__name__, self.settings())
         info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
-        if info.get("class") not in (None, type(self).__name__):
-            log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)
         self.meta_step_count = steps
         return info
+
+    def settings(self) -> dict[str, Any]:
+        """The options that define what the learner optimises (JSON values), saved with it and
+        checked on load; none here."""
+        return {}
 
     def _check_finite(self, loss: torch.Tensor | float, what: str = "meta-loss") -> None:
         """Raise ``NonFiniteLossError`` with the step number when ``loss`` is NaN or infinite."""

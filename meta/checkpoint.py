@@ -195,6 +195,21 @@ def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> di
     return {**own, **(metadata or {})}
 
 
+def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: dict[str, Any]) -> None:
+    """ValueError naming the file and the field when the checkpoint was written by a learner of
+    another class than ``kind`` or with other ``settings`` (its inner learning rate, say): its state
+    would load, and training would go on as another learner's. Files without them pass."""
+    saved = json.loads(meta.get("user", "{}"))
+    if saved.get("class") not in (None, kind):
+        raise ValueError(f"{str(path)!r} was saved by a {saved['class']}, not a {kind}; the file was not loaded")
+    for key, value in (saved.get("settings") or {}).items():
+        if key in settings and settings[key] != value:
+            raise ValueError(
+                f"{str(path)!r}: settings.{key} is {value!r} in the file but {settings[key]!r} in this {kind}; "
+                "build the learner with the saved settings to resume its training (the file was not loaded)"
+            )
+
+
 def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:
     """The step count ``name`` in a checkpoint's user metadata (0 when absent); ValueError naming the
     file and the field when it is not a count."""

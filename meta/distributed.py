@@ -7,8 +7,9 @@ whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 
     torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml --save maml.safetensors
 
-``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state and
-``meta_step_count``), so ``MAML.load`` on a learner of the same shape resumes at the right step.
+``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state,
+``meta_step_count`` and settings), so ``MAML.load`` on a learner of the same shape and settings
+resumes at the right step.
 
 A process that fails does not leave the others waiting: a step that raises on one process (a bad
 task in its shard, an error in its model) raises on all of them, naming that rank (see

@@ -301,6 +301,19 @@ class MAML(BaseMetaLearner):
         factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
         self.meta_optimizer = factory(params)
 
+    def settings(self) -> dict[str, Any]:
+        """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
+        ``first_order``, the adapted parameters' names and, for a built-in loss, its name."""
+        settings: dict[str, Any] = {
+            "lr_inner": self.lr_inner,
+            "num_inner_steps": self.num_inner_steps,
+            "first_order": self.first_order,
+            "adapt_parameters": list(self.adapt_names),
+        }
+        # a callable cannot be compared across processes: only a named loss is recorded
+        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is self.loss_fn})
+        return settings
+
     # ------------------------------------------------------------------ hooks for subclasses
     def _init_extras(self) -> None:
         """Create meta-learned tensors beyond the model's parameters (MetaSGD's learning rates)."""
@@ -959,6 +972,10 @@ class MultiTaskMAML(MAML):
         self.temperature = _positive("temperature", temperature)
         self._last_weights: torch.Tensor | None = None
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, **kwargs)
+
+    def settings(self) -> dict[str, Any]:
+        """``MAML.settings()`` and ``temperature``."""
+        return {**super().settings(), "temperature": self.temperature}
 
     def _needs_all_losses(self) -> bool:
         return True
