@@ -1005,6 +1005,10 @@ class Reptile(MAML):
     this is "Reptile with Adam"; pass ``meta_optimizer=lambda ps: torch.optim.SGD(ps, lr=eps)`` for
     the classic update ``theta += eps * mean_i (theta_i' - theta)``.
 
+    Only adapted parameters move (a parameter the inner loop leaves alone has ``theta_i' = theta``),
+    so every parameter that requires grad must be among ``adapt_parameters``: one that is not is
+    refused with a ValueError naming it (freeze it with ``requires_grad_(False)``, or adapt it).
+
     Example:
         >>> import torch
         >>> from torch import nn
@@ -1019,6 +1023,13 @@ class Reptile(MAML):
         if "first_order" in kwargs:
             raise TypeError("Reptile is first-order by construction: do not pass first_order")
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
+        idle = [n for n, p in self.model.named_parameters() if p.requires_grad and n not in self.adapt_names]
+        if idle:
+            # their Reptile step is always zero: they would look trainable and never be trained
+            raise ValueError(
+                f"adapt_parameters: Reptile meta-trains only the parameters it adapts, but {idle[:5]!r} require "
+                "grad and are not adapted; adapt them too, or freeze them with requires_grad_(False)"
+            )
 
     def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])
