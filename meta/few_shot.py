@@ -46,7 +46,7 @@ from meta.base import (
     model_device,
     validate_task_tensors,
 )
-from meta.checkpoint import checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
+from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
 from meta.data.episodes import EpisodeSampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -289,21 +289,22 @@ class FewShotLearner(OptimizerFollowsModule):
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
 
-        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``episodes_trained``
-        are written by ``save`` itself and may not be given).
+        ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``episodes_trained`` and
+        ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
         """
-        own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained}
+        own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained, "settings": self.settings()}
         save_checkpoint(path, self, self.optimizer, learner_metadata(own, metadata))
 
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same network); returns the metadata.
 
-        A file that does not fit (another network, another optimiser) raises an error naming the
-        file and what differs, and leaves the learner unchanged.
+        A file that does not fit (another network or ``settings()``, another optimiser) raises an
+        error naming the file and what differs, and leaves the learner unchanged.
         """
         meta = checkpoint_metadata(path)
         episodes = stored_count(path, meta, "episodes_trained")
+        check_learner(path, meta, type(self).__name__, self.settings())
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
@@ -313,6 +314,14 @@ class FewShotLearner(OptimizerFollowsModule):
         self.optimizer = optimizer
         self.episodes_trained = episodes
         return info
+
+    def settings(self) -> dict[str, Any]:
+        """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
+        network, its ``distance`` (the weights of either distance fit the other's network)."""
+        settings: dict[str, Any] = {"network": type(self.network).__name__}
+        if isinstance(self.network, PrototypicalNetwork):
+            settings["distance"] = self.network.distance
+        return settings
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         # lazily sized modules have no dtype before their first call
