@@ -40,8 +40,9 @@ from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
     OptimizerFollowsModule,
-    Task,
+    TaskLike,
     TaskShapeError,
+    as_task,
     check_input_dtype,
     model_device,
     validate_task_tensors,
@@ -392,20 +393,25 @@ class FewShotLearner(OptimizerFollowsModule):
         return classes[scores.argmax(-1)]
 
     @synchronized
-    def evaluate(self, episodes: Iterable[Task], num_episodes: int | None = None) -> dict[str, float]:
+    def evaluate(self, episodes: Iterable[TaskLike], num_episodes: int | None = None) -> dict[str, float]:
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 
-        ``episodes`` is any iterable of tasks; ``num_episodes`` (at least 1) stops after that many.
-        An ``EpisodeSampler`` is endless: without ``num_episodes`` it is refused (ValueError).
+        ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
+        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
+        without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
+        whose tensors do not form a task, raises ``TaskShapeError`` naming it.
         """
         if num_episodes is not None:
             num_episodes = check_count("num_episodes", num_episodes, low=1)
         elif isinstance(episodes, EpisodeSampler):
             raise ValueError("num_episodes: an EpisodeSampler never runs out of episodes; say how many to evaluate")
         accs = []
-        for i, ep in enumerate(episodes):
+        for i, episode in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:
                 break
+            ep = as_task(episode)
+            if ep.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
+                raise TaskShapeError(f"episode {i} has no query example: nothing to score it on")
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
         if not accs:

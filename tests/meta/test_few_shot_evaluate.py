@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from meta import FewShotLearner
+from meta.base import TaskShapeError
 from meta.data.episodes import EpisodeSampler
 
 
@@ -45,3 +46,15 @@ def test_num_episodes_stops_a_sampler_and_a_finite_list_is_read_whole() -> None:
     assert learner.evaluate(_sampler(), num_episodes=4)["episodes"] == 4.0
     episodes = [_sampler().sample() for _ in range(3)]
     assert learner.evaluate(episodes)["episodes"] == 3.0
+
+
+def test_episodes_may_be_tuples_and_one_without_query_examples_is_named() -> None:
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    episodes = [_sampler().sample() for _ in range(2)]
+    as_tuples = [t.as_tuple() for t in episodes]
+    assert learner.evaluate(as_tuples) == learner.evaluate(episodes)
+    empty = EpisodeSampler(torch.randn(60, 4), torch.arange(60) % 6, n_way=3, k_shot=1, n_query=0, seed=0)
+    with pytest.raises(TaskShapeError, match="episode 1 has no query example"):
+        learner.evaluate([episodes[0], empty.sample()])
+    with pytest.raises(TaskShapeError, match="query_x has 6 examples but query_y has 2"):
+        learner.evaluate([(*as_tuples[0][:3], as_tuples[0][3][:2])])
