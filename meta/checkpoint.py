@@ -107,8 +107,16 @@ def save_checkpoint(
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
+    _write(path, tensors, meta)
+
+
+def _write(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """``save_file`` to a temporary file beside ``path``, then moved into place: a save cut short
+    (a full disk, a kill, an error) leaves the previous file as it was, not half of the new one."""
+    from adapters_lib.files import write_atomically  # on the first save: adapters_lib is slow to import
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata=meta)
+    write_atomically(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def load_checkpoint(
@@ -266,8 +274,7 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
         raise IsADirectoryError(
             f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}"
         )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
+    _write(path, tensors, {"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
 
 
 def load_state(path: str | Path, kind: str) -> dict[str, Any]:
