@@ -251,6 +251,17 @@ def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
     return MetaBatch([as_task(t) for t in tasks])
 
 
+def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
+    """The random generator of a task sampler: ``generator`` when given, else a new one seeded with
+    ``seed``; TypeError naming ``generator``, or ValueError naming ``seed``, for anything else (torch
+    would take neither at once, and a wrong generator only failed at the first sample)."""
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        return generator
+    return torch.Generator().manual_seed(check_count("seed", seed, low=None))
+
+
 def create_meta_batch(
     tasks: Sequence[TaskLike],
     batch_size: int,
@@ -261,6 +272,8 @@ def create_meta_batch(
 
     With exactly ``batch_size`` tasks, or with neither ``seed`` nor ``generator``, the first
     ``batch_size`` tasks are taken in order; otherwise a random subset drawn with that seed.
+    A ``seed`` that is not an integer, or a ``generator`` that is not a ``torch.Generator``, is
+    refused naming it.
 
     Example:
         >>> import torch
@@ -272,8 +285,8 @@ def create_meta_batch(
     tasks = list(tasks)
     if batch_size > len(tasks):
         raise ValueError(f"batch_size={batch_size} is larger than the number of tasks ({len(tasks)})")
-    if generator is None and seed is not None:
-        generator = torch.Generator().manual_seed(seed)
+    if generator is not None or seed is not None:
+        generator = sampler_generator(seed, generator)
     if generator is not None and batch_size < len(tasks):
         order = torch.randperm(len(tasks), generator=generator)[:batch_size].tolist()
         chosen = [tasks[i] for i in order]

@@ -21,8 +21,7 @@ from typing import Any
 import torch
 
 from meta._checks import check_count
-from meta.base import MetaBatch, Task
-from meta.data import sampler_generator
+from meta.base import MetaBatch, Task, sampler_generator
 
 
 class EpisodeSampler:

@@ -20,8 +20,7 @@ import torch
 from pydantic import ConfigDict, Field, model_validator
 
 from meta._checks import NumbersNotBools, check_count
-from meta.base import MetaBatch
-from meta.data import sampler_generator
+from meta.base import MetaBatch, sampler_generator
 
 
 class SinusoidConfig(NumbersNotBools):

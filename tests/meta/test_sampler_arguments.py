@@ -40,3 +40,16 @@ def test_a_sinusoid_config_may_be_a_dict_of_its_fields_and_is_validated() -> Non
         SinusoidTaskSampler(config={"amplitude_max": -1.0})
     with pytest.raises(ValidationError, match="SinusoidConfig"):
         SinusoidTaskSampler(config=3)  # type: ignore[arg-type]
+
+
+def test_create_meta_batch_names_a_bad_seed_or_generator() -> None:
+    from meta import create_meta_batch
+
+    tasks = [tuple(torch.full((2, 1), float(i)) for _ in range(4)) for i in range(5)]
+    with pytest.raises(ValueError, match="seed: expected an integer, got 1.5"):
+        create_meta_batch(tasks, 2, seed=1.5)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator, got int"):
+        create_meta_batch(tasks, 2, generator=3)  # type: ignore[arg-type]
+    a = create_meta_batch(tasks, 2, seed=4)
+    b = create_meta_batch(tasks, 2, generator=torch.Generator().manual_seed(4))
+    assert [float(t.support_x[0, 0]) for t in a] == [float(t.support_x[0, 0]) for t in b]
