@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -317,6 +318,20 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
+@contextmanager
+def buffers_restored(model: nn.Module) -> Iterator[None]:
+    """Put ``model``'s buffers back as they were after the block: adapting to a task, evaluating
+    it or predicting for it in training mode runs BatchNorm's in-place updates of the running
+    statistics, which must not carry that task's data into the meta-learned model."""
+    saved = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+
+
 class OptimizerFollowsModule(nn.Module):
     """A module whose optimiser (the attribute ``_optimizer_attribute`` names) keeps its state
     (Adam's moments, say) on the device and dtype of the parameters.
@@ -394,9 +409,11 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         """Run the model with ``weights`` (name -> tensor) in place of its own parameters.
 
         Names missing from ``weights`` keep the model's values, so the dict returned by an
-        ``adapt_to_task`` that adapted only some parameters works as is.
+        ``adapt_to_task`` that adapted only some parameters works as is. A prediction leaves the
+        model's buffers (BatchNorm's running statistics in training mode) as they were.
         """
-        return torch.func.functional_call(self.model, weights, (x,), strict=False)
+        with buffers_restored(self.model):
+            return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:

@@ -90,6 +90,7 @@ from meta.base import (
     TaskLike,
     TaskShapeError,
     as_meta_batch,
+    buffers_restored,
     check_input_dtype,
     validate_task_tensors,
 )
@@ -197,20 +198,6 @@ def _ordinary(x: torch.Tensor) -> torch.Tensor:
     """``x``, copied when it was made under ``inference_mode`` (autograd cannot save such a tensor
     for backward); call it under ``_autograd_on``."""
     return x.clone() if x.is_inference() else x
-
-
-@contextmanager
-def _buffers_restored(model: nn.Module) -> Iterator[None]:
-    """Put ``model``'s buffers back as they were after the block: adapting to a task or evaluating
-    one in training mode runs BatchNorm's in-place updates of the running statistics, which must not
-    carry that task's data into the meta-learned model."""
-    saved = [(b, b.detach().clone()) for b in model.buffers()]
-    try:
-        yield
-    finally:
-        with torch.no_grad():
-            for buffer, value in saved:
-                buffer.copy_(value)
 
 
 class MAML(BaseMetaLearner):
@@ -756,7 +743,7 @@ class MAML(BaseMetaLearner):
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
         steps = self._num_steps(num_steps)
-        with _autograd_on(), _buffers_restored(self.model):
+        with _autograd_on(), buffers_restored(self.model):
             support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
@@ -802,7 +789,7 @@ class MAML(BaseMetaLearner):
             loss, acc = self._query_scores(fast, qx, qy)
             return loss.detach(), acc.detach()
 
-        with _autograd_on(), _buffers_restored(self.model):
+        with _autograd_on(), buffers_restored(self.model):
             if use_vmap:
                 loss, acc = torch.func.vmap(one, randomness="different")(*map(_ordinary, batch.stacked()))  # type: ignore[misc]
             else:

@@ -32,3 +32,14 @@ def test_adapt_and_evaluate_leave_batch_norm_running_statistics_unchanged(cls) -
         assert torch.equal(v, before[k]), k
     learner.model.eval()
     assert torch.equal(learner.model(probe), prediction)
+
+
+def test_predicting_with_adapted_weights_leaves_batch_norm_running_statistics_unchanged() -> None:
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1)))
+    task = _tasks(1, 1)[0]
+    weights = learner.adapt_to_task(task[0], task[1])
+    before = {k: v.clone() for k, v in learner.state_dict().items()}
+    assert learner._forward_with_weights(task[2], weights).shape == (6, 1)
+    for k, v in learner.state_dict().items():
+        assert torch.equal(v, before[k]), k
