@@ -328,17 +328,42 @@ class MAML(BaseMetaLearner):
 
     def _check_batch(self, batch: MetaBatch) -> None:
         """Refuse, before anything changes, a batch that cannot be meta-trained or evaluated: a task
-        with no query example (its query loss would be NaN), or floating inputs whose dtype is not
-        the model's (torch's own error names neither the tensor nor the fix)."""
+        with no query example (its query loss would be NaN), floating inputs whose dtype is not
+        the model's (torch's own error names neither the tensor nor the fix), or class labels that
+        the model's scores do not have."""
         stacked = batch.stacked()
         tasks = [(0, stacked)] if stacked is not None else [(i, t.as_tuple()) for i, t in enumerate(batch)]
-        for i, (sx, _, qx, _) in tasks:
+        for i, (sx, sy, qx, qy) in tasks:
             examples = qx.shape[1] if stacked is not None else qx.shape[0]
             if examples == 0:
                 where = "every task" if stacked is not None else f"task {i}"
                 raise TaskShapeError(f"query_x of {where} is empty: a task is judged on at least one query example")
             self._check_input_dtype(sx, "support_x")
             self._check_input_dtype(qx, "query_x")
+            self._check_labels(sx[0] if stacked is not None else sx, {"support_y": sy, "query_y": qy})
+
+    def _check_labels(self, x: torch.Tensor, labels: dict[str, torch.Tensor]) -> None:
+        """TaskShapeError naming the field when cross_entropy's integer class labels lie outside the
+        classes the model scores on ``x`` (a task's inputs): torch's error names neither (on a GPU
+        it is a device-side assert that leaves the device unusable), and under vmap it read as
+        vmap being unable to run the model. ``ignore_index`` (-100) passes."""
+        labels = {k: y for k, y in labels.items() if not y.is_floating_point()}
+        if self.loss_fn is not F.cross_entropy or not labels:
+            return
+        devices = [x.device] if x.device.type != "cpu" else []
+        # one forward pass that leaves nothing behind: running statistics and random draws
+        with torch.no_grad(), buffers_restored(self.model), torch.random.fork_rng(devices=devices, device_type=x.device.type):
+            out = self.model(x.to(self.device))
+        if out.dim() < 2:
+            return  # check_loss_shapes names scores without a class dimension
+        classes = out.shape[1]
+        for field, y in labels.items():
+            bad = (y != -100) & ((y < 0) | (y >= classes))
+            if bool(bad.any()):
+                raise TaskShapeError(
+                    f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
+                    f"(labels 0..{classes - 1}): more classes per task (n_way) than the model's outputs?"
+                )
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
@@ -742,6 +767,7 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
+        self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
         with _autograd_on(), buffers_restored(self.model):
             support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
