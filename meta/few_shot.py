@@ -232,8 +232,9 @@ class FewShotLearner(OptimizerFollowsModule):
 
     ``save(path)`` writes the network, the optimiser's state (Adam's moments and step counts) and
     ``episodes_trained`` to one safetensors file; ``load(path)`` on a learner built the same way
-    restores them, so training goes on exactly as if it had never stopped. ``state_dict`` holds
-    the network only.
+    restores them, so training goes on exactly as if it had never stopped (a learner built with
+    another network class or distance is refused, see ``settings``). ``state_dict`` holds the
+    network only.
 
     Threads: ``train_episode``, ``predict``, ``evaluate``, ``save`` and ``load`` hold the learner's
     lock, so threads may share one learner (predicting while another trains, say); its calls then
