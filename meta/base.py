@@ -26,6 +26,7 @@ from typing import Any, Union
 import structlog
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count
 from meta._sync import synchronized
@@ -319,17 +320,22 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
 
 
 @contextmanager
-def buffers_restored(model: nn.Module) -> Iterator[None]:
-    """Put ``model``'s buffers back as they were after the block: adapting to a task, evaluating
-    it or predicting for it in training mode runs BatchNorm's in-place updates of the running
-    statistics, which must not carry that task's data into the meta-learned model."""
-    saved = [(b, b.detach().clone()) for b in model.buffers()]
+def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None]:
+    """Put ``model``'s buffers back as they were after the block (with ``on_success=False``, only
+    when it raises). Forward passes in training mode update BatchNorm's running statistics in
+    place: adapting to a task, evaluating it or predicting for it must not carry that task's data
+    into the meta-learned model, and a refused step (a NaN loss) must not leave NaN statistics."""
+    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep
+    saved = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]
+    succeeded = False
     try:
         yield
+        succeeded = True
     finally:
-        with torch.no_grad():
-            for buffer, value in saved:
-                buffer.copy_(value)
+        if on_success or not succeeded:
+            with torch.no_grad():
+                for buffer, value in saved:
+                    buffer.copy_(value)
 
 
 class OptimizerFollowsModule(nn.Module):

@@ -43,7 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from meta.base import MetaBatch, TaskLike, as_meta_batch
+from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -103,6 +103,11 @@ class DistributedMetaTrainer:
         :class:`RankFailedError` naming its rank when it ran on their host, the backend's error
         otherwise.
         """
+        # a step no process takes leaves every process's running statistics as they were too
+        with buffers_restored(self.learner.model, on_success=False):
+            return self._step(tasks)
+
+    def _step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         learner = self.learner
         params = learner.meta_parameters()
         learner.zero_meta_grad()

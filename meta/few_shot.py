@@ -43,6 +43,7 @@ from meta.base import (
     TaskLike,
     TaskShapeError,
     as_task,
+    buffers_restored,
     check_input_dtype,
     model_device,
     validate_task_tensors,
@@ -344,7 +345,8 @@ class FewShotLearner(OptimizerFollowsModule):
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``.
 
-        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update.
+        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update:
+        the weights, the optimiser and the buffers (BatchNorm's running statistics) are as they were.
         """
         validate_task_tensors(support_x, support_y, query_x, query_y)
         if len(query_x) == 0:
@@ -353,12 +355,14 @@ class FewShotLearner(OptimizerFollowsModule):
         support_y, query_y = support_y.to(d), query_y.to(d)
         _, _, target = relabel(support_y, query_y)
         self.network.train()
-        scores = self._scores(support_x, support_y, query_x)
-        loss = self.network.loss(scores, target)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(
-                f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
-            )
+        # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
+        with buffers_restored(self.network, on_success=False):
+            scores = self._scores(support_x, support_y, query_x)
+            loss = self.network.loss(scores, target)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
+                )
         if self.optimizer is None:
             # created after the first forward pass, so lazily sized modules are materialised
             self.optimizer = self._optimizer_factory([p for p in self.parameters() if p.requires_grad])

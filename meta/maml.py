@@ -727,7 +727,8 @@ class MAML(BaseMetaLearner):
         ``query_accuracy`` for classification).
 
         Raises ``NonFiniteLossError`` (a ValueError) with the step number on a NaN or infinite
-        meta-loss or meta-gradient; the parameters are then left as they were. A batch that cannot be
+        meta-loss or meta-gradient; the parameters and buffers (BatchNorm's running statistics)
+        are then left as they were. A batch that cannot be
         trained on is refused before anything changes: ``TaskShapeError`` for a task without query
         examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
         the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
@@ -736,9 +737,10 @@ class MAML(BaseMetaLearner):
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
         try:
-            sums = self.compute_meta_gradients(batch)
-            meta_loss = float(sums["query"]) / len(batch)
-            self.apply_meta_update(meta_loss)
+            with buffers_restored(self.model, on_success=False):
+                sums = self.compute_meta_gradients(batch)
+                meta_loss = float(sums["query"]) / len(batch)
+                self.apply_meta_update(meta_loss)
         except Exception:
             self.zero_meta_grad()
             raise
