@@ -333,18 +333,24 @@ class MAML(BaseMetaLearner):
         the model's scores do not have."""
         stacked = batch.stacked()
         tasks = [(0, stacked)] if stacked is not None else [(i, t.as_tuple()) for i, t in enumerate(batch)]
-        for i, (sx, sy, qx, qy) in tasks:
+        for i, (sx, _, qx, _) in tasks:
             examples = qx.shape[1] if stacked is not None else qx.shape[0]
             if examples == 0:
                 where = "every task" if stacked is not None else f"task {i}"
                 raise TaskShapeError(f"query_x of {where} is empty: a task is judged on at least one query example")
             self._check_input_dtype(sx, "support_x")
             self._check_input_dtype(qx, "query_x")
-            self._check_labels(sx[0] if stacked is not None else sx, {"support_y": sy, "query_y": qy})
+        labels = {
+            field + ("" if stacked is not None else f" of task {i}"): y
+            for i, (_, sy, _, qy) in tasks
+            for field, y in (("support_y", sy), ("query_y", qy))
+        }
+        # one task's inputs are enough to read how many classes the model scores
+        self._check_labels(stacked[0][0] if stacked is not None else tasks[0][1][0], labels)
 
     def _check_labels(self, x: torch.Tensor, labels: dict[str, torch.Tensor]) -> None:
         """TaskShapeError naming the field when cross_entropy's integer class labels lie outside the
-        classes the model scores on ``x`` (a task's inputs): torch's error names neither (on a GPU
+        classes the model scores on ``x`` (one task's inputs): torch's error names neither (on a GPU
         it is a device-side assert that leaves the device unusable), and under vmap it read as
         vmap being unable to run the model. ``ignore_index`` (-100) passes."""
         labels = {k: y for k, y in labels.items() if not y.is_floating_point()}

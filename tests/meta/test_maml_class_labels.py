@@ -43,3 +43,11 @@ def test_labels_the_model_scores_and_the_ignore_index_pass() -> None:
     assert 0.0 <= learner.meta_train_step(batch)["query_accuracy"] <= 1.0
     weights = learner.adapt_to_task(torch.randn(3, 8), torch.tensor([0, 4, -100]))
     assert weights["weight"].shape == (5, 8)
+
+
+def test_tasks_of_different_shapes_are_named_by_their_index() -> None:
+    learner = MAML(nn.Linear(8, 5), loss_fn="cross_entropy", vectorize="loop")
+    ok = (torch.randn(3, 8), torch.tensor([0, 1, 2]), torch.randn(2, 8), torch.tensor([0, 1]))
+    bad = (torch.randn(4, 8), torch.tensor([0, 1, 2, 3]), torch.randn(2, 8), torch.tensor([0, 6]))
+    with pytest.raises(TaskShapeError, match="query_y of task 1 holds class label 6"):
+        learner.meta_train_step([ok, bad])
