@@ -439,10 +439,12 @@ class MAML(BaseMetaLearner):
 
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # the class dimension is cross_entropy's: 1, or 0 for one unbatched example; targets are
-        # labels, or class probabilities whose most likely class counts as the label
+        # labels, or class probabilities whose most likely class counts as the label; positions
+        # labelled ignore_index (-100) count no more than in the loss
         dim = 1 if out.dim() > 1 else 0
         labels = y.argmax(dim) if y.is_floating_point() else y
-        return (out.argmax(dim) == labels).float().mean()
+        counted = labels != -100
+        return ((out.argmax(dim) == labels) & counted).sum() / counted.sum().clamp(min=1)
 
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
         """(query loss, query accuracy or 0) at the adapted weights ``fast``; vmappable."""

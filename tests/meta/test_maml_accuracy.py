@@ -37,3 +37,15 @@ def test_k_dimensional_scores_are_scored_along_the_class_dimension(cls) -> None:
     expected = _expected(learner.model(x), labels)
     assert learner.evaluate([(x, labels, x, labels)], num_steps=0)["accuracy"].tolist() == pytest.approx([expected])
     assert 0.0 <= learner.meta_train_step([(x, labels, x, labels)])["query_accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("vectorize", ["loop", "vmap"])
+def test_positions_labelled_ignore_index_do_not_count(vectorize: str) -> None:
+    torch.manual_seed(0)
+    learner = MAML(nn.Linear(4, 3), loss_fn="cross_entropy", vectorize=vectorize)
+    x = torch.randn(6, 4)
+    labels = learner.model(x).argmax(1)  # every counted position right
+    ignored = labels.clone()
+    ignored[:3] = -100
+    result = learner.evaluate([(x, labels, x, ignored)], num_steps=0)
+    assert result["accuracy"].tolist() == [1.0]
