@@ -411,12 +411,15 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         """The model at its meta-learned values."""
         return self.model(x)
 
+    @synchronized
     def _forward_with_weights(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the model with ``weights`` (name -> tensor) in place of its own parameters.
 
         Names missing from ``weights`` keep the model's values, so the dict returned by an
         ``adapt_to_task`` that adapted only some parameters works as is. A prediction leaves the
-        model's buffers (BatchNorm's running statistics in training mode) as they were.
+        model's buffers (BatchNorm's running statistics in training mode) as they were; it holds
+        the learner's lock, so that it never puts them back over a meta-step running in another
+        thread.
         """
         with buffers_restored(self.model):
             return torch.func.functional_call(self.model, weights, (x,), strict=False)

@@ -224,10 +224,10 @@ class MAML(BaseMetaLearner):
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
             the loop path is never compiled. The default Adam is then the fused one.
 
-    Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``save`` and ``load`` hold the
-    learner's lock, so threads may share one learner (adapting to tasks while another thread
-    meta-trains); its calls then run one at a time and never mix one step's gradients with
-    another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
+    Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``_forward_with_weights``,
+    ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
+    tasks while another thread meta-trains); its calls then run one at a time and never mix one
+    step's gradients with another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
     ``DistributedMetaTrainer`` calls, belong to one thread. To adapt in parallel, give each thread
     its own copy (``copy.deepcopy(learner)``).
 
