@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
 
 import structlog
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count
 from meta._sync import synchronized
@@ -243,12 +245,29 @@ class MetaBatch:
 
 
 def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
-    """A ``MetaBatch`` from a ``MetaBatch`` or any iterable of tasks or 4-tuples."""
+    """A ``MetaBatch`` from a ``MetaBatch`` or any finite iterable of tasks or 4-tuples; an
+    ``EpisodeSampler``, which never runs out, is refused (TypeError naming ``tasks``)."""
+    from meta.data.episodes import EpisodeSampler  # meta.data builds on this module
+
     if isinstance(tasks, MetaBatch):
         return tasks
     if isinstance(tasks, Task):
         raise TypeError("tasks must be a collection of tasks, got a single Task: wrap it in a list")
+    if isinstance(tasks, EpisodeSampler):
+        # reading it whole would never end, and would fill the memory on the way
+        raise TypeError("tasks is an EpisodeSampler, which never runs out of episodes: pass sampler.sample_batch(n)")
     return MetaBatch([as_task(t) for t in tasks])
+
+
+def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
+    """The random generator of a task sampler: ``generator`` when given, else a new one seeded with
+    ``seed``; TypeError naming ``generator``, or ValueError naming ``seed``, for anything else (torch
+    would take neither at once, and a wrong generator only failed at the first sample)."""
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        return generator
+    return torch.Generator().manual_seed(check_count("seed", seed, low=None))
 
 
 def create_meta_batch(
@@ -261,6 +280,8 @@ def create_meta_batch(
 
     With exactly ``batch_size`` tasks, or with neither ``seed`` nor ``generator``, the first
     ``batch_size`` tasks are taken in order; otherwise a random subset drawn with that seed.
+    A ``seed`` that is not an integer, or a ``generator`` that is not a ``torch.Generator``, is
+    refused naming it.
 
     Example:
         >>> import torch
@@ -272,8 +293,8 @@ def create_meta_batch(
     tasks = list(tasks)
     if batch_size > len(tasks):
         raise ValueError(f"batch_size={batch_size} is larger than the number of tasks ({len(tasks)})")
-    if generator is None and seed is not None:
-        generator = torch.Generator().manual_seed(seed)
+    if generator is not None or seed is not None:
+        generator = sampler_generator(seed, generator)
     if generator is not None and batch_size < len(tasks):
         order = torch.randperm(len(tasks), generator=generator)[:batch_size].tolist()
         chosen = [tasks[i] for i in order]
@@ -296,6 +317,25 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
     (torch's own error names neither the tensor nor the fix)."""
     if x.is_floating_point() and x.dtype != dtype:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+
+
+@contextmanager
+def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None]:
+    """Put ``model``'s buffers back as they were after the block (with ``on_success=False``, only
+    when it raises). Forward passes in training mode update BatchNorm's running statistics in
+    place: adapting to a task, evaluating it or predicting for it must not carry that task's data
+    into the meta-learned model, and a refused step (a NaN loss) must not leave NaN statistics."""
+    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep
+    saved = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]
+    succeeded = False
+    try:
+        yield
+        succeeded = True
+    finally:
+        if on_success or not succeeded:
+            with torch.no_grad():
+                for buffer, value in saved:
+                    buffer.copy_(value)
 
 
 class OptimizerFollowsModule(nn.Module):
@@ -371,39 +411,50 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         """The model at its meta-learned values."""
         return self.model(x)
 
+    @synchronized
     def _forward_with_weights(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the model with ``weights`` (name -> tensor) in place of its own parameters.
 
         Names missing from ``weights`` keep the model's values, so the dict returned by an
-        ``adapt_to_task`` that adapted only some parameters works as is.
+        ``adapt_to_task`` that adapted only some parameters works as is. A prediction leaves the
+        model's buffers (BatchNorm's running statistics in training mode) as they were; it holds
+        the learner's lock, so that it never puts them back over a meta-step running in another
+        thread.
         """
-        return torch.func.functional_call(self.model, weights, (x,), strict=False)
+        with buffers_restored(self.model):
+            return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
 
-        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``meta_step_count``
-        are written by ``save`` itself and may not be given).
+        ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``meta_step_count`` and
+        ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
         """
         from meta.checkpoint import learner_metadata, save_checkpoint
 
-        own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count}
+        own = {"class": type(self).__name__, "meta_step_count": self.meta_step_count, "settings": self.settings()}
         save_checkpoint(path, self, getattr(self, "meta_optimizer", None), learner_metadata(own, metadata))
 
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
-        """Restore a learner written by ``save`` into this one (same architecture); returns metadata."""
-        from meta.checkpoint import checkpoint_metadata, load_checkpoint, stored_count
+        """Restore a learner written by ``save`` into this one (same class, architecture and
+        ``settings()``); returns the metadata. A file saved by another class or with other settings
+        raises ValueError naming the file and the field, and changes nothing."""
+        from meta.checkpoint import check_learner, checkpoint_metadata, load_checkpoint, stored_count
 
         optimizer = getattr(self, "meta_optimizer", None)
         meta = checkpoint_metadata(path)
         steps = stored_count(path, meta, "meta_step_count")
+        check_learner(path, meta, type(self).__name__, self.settings())
         info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
-        if info.get("class") not in (None, type(self).__name__):
-            log.warning("checkpoint_class_mismatch", saved=info.get("class"), loading=type(self).__name__)
         self.meta_step_count = steps
         return info
+
+    def settings(self) -> dict[str, Any]:
+        """The options that define what the learner optimises (JSON values), saved with it and
+        checked on load; none here."""
+        return {}
 
     def _check_finite(self, loss: torch.Tensor | float, what: str = "meta-loss") -> None:
         """Raise ``NonFiniteLossError`` with the step number when ``loss`` is NaN or infinite."""

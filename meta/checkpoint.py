@@ -32,6 +32,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 _MODEL = "model."
 _OPTIM = "optim."
@@ -90,9 +91,11 @@ def save_checkpoint(
 
     ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
     """
+    # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
+    # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
-        _MODEL + k: v.detach().clone().contiguous() for k, v in module.state_dict().items()
-    }  # clone: safetensors refuses tensors that share storage (tied weights, views)
+        _MODEL + k: v.detach().clone().contiguous() for k, v in module.state_dict().items() if not is_lazy(v)
+    }
     meta: dict[str, str] = {"format": "meta-checkpoint-v1"}
     if optimizer is not None:
         opt_tensors, opt_meta = _optimizer_tensors(optimizer)
@@ -104,8 +107,16 @@ def save_checkpoint(
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
+    _write(path, tensors, meta)
+
+
+def _write(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """``save_file`` to a temporary file beside ``path``, then moved into place: a save cut short
+    (a full disk, a kill, an error) leaves the previous file as it was, not half of the new one."""
+    from adapters_lib.files import write_atomically  # on the first save: adapters_lib is slow to import
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata=meta)
+    write_atomically(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def load_checkpoint(
@@ -119,7 +130,9 @@ def load_checkpoint(
     Tensors are loaded onto the module's device. With ``strict`` a missing or unexpected key raises
     KeyError naming it; a tensor of another shape (another architecture), optimiser state of another
     class or of other parameter groups, or a file that is not a readable checkpoint raises
-    ValueError naming it. Nothing is changed then.
+    ValueError naming it. Nothing is changed then. Lazily sized parameters (``nn.LazyLinear``) not
+    yet materialised take their shape from the file; absent from it (saved before their first use),
+    they stay unmaterialised.
     """
     meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))
@@ -127,22 +140,24 @@ def load_checkpoint(
         tensors = load_file(str(path), device=str(device))
     model_state = {k[len(_MODEL) :]: v for k, v in tensors.items() if k.startswith(_MODEL)}
     current = module.state_dict()
-    if strict and set(model_state) != set(current):
-        missing = sorted(set(current) - set(model_state))
-        extra = sorted(set(model_state) - set(current))
+    lazy = {k for k, v in current.items() if is_lazy(v)}
+    missing = sorted(set(current) - set(model_state) - lazy)
+    extra = sorted(set(model_state) - set(current))
+    if strict and (missing or extra):
         raise KeyError(f"checkpoint {str(path)!r} does not fit the module: missing {missing[:5]}, unexpected {extra[:5]}")
     # every check comes before the first copy: a rejected checkpoint leaves module and optimiser as they were
     wrong = [
         f"{k}: {tuple(v.shape)} in the file, {tuple(current[k].shape)} in the module"
         for k, v in model_state.items()
-        if k in current and v.shape != current[k].shape
+        if k in current and k not in lazy and v.shape != current[k].shape
     ]
     if wrong:
         raise ValueError(f"checkpoint {str(path)!r} does not fit the module's shapes (another architecture?): {'; '.join(wrong[:5])}")
     if optimizer is not None:
         optimizer_state = _optimizer_state(path, meta, tensors, optimizer)
         optimizer.load_state_dict(optimizer_state)
-    module.load_state_dict(model_state, strict=strict)
+    # the keys were checked above; torch's own check would count unmaterialised ones as missing
+    module.load_state_dict(model_state, strict=False)
     return json.loads(meta.get("user", "{}"))
 
 
@@ -186,6 +201,21 @@ def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> di
     if clash:
         raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
     return {**own, **(metadata or {})}
+
+
+def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: dict[str, Any]) -> None:
+    """ValueError naming the file and the field when the checkpoint was written by a learner of
+    another class than ``kind`` or with other ``settings`` (its inner learning rate, say): its state
+    would load, and training would go on as another learner's. Files without them pass."""
+    saved = json.loads(meta.get("user", "{}"))
+    if saved.get("class") not in (None, kind):
+        raise ValueError(f"{str(path)!r} was saved by a {saved['class']}, not a {kind}; the file was not loaded")
+    for key, value in (saved.get("settings") or {}).items():
+        if key in settings and settings[key] != value:
+            raise ValueError(
+                f"{str(path)!r}: settings.{key} is {value!r} in the file but {settings[key]!r} in this {kind}; "
+                "build the learner with the saved settings to resume its training (the file was not loaded)"
+            )
 
 
 def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:
@@ -244,8 +274,7 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
         raise IsADirectoryError(
             f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}"
         )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
+    _write(path, tensors, {"format": "meta-state-v1", "kind": kind, "state": json.dumps(skeleton)})
 
 
 def load_state(path: str | Path, kind: str) -> dict[str, Any]:

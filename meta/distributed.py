@@ -7,8 +7,9 @@ whole meta-batch. Launch with torchrun; gloo on CPU, nccl on GPU::
 
     torchrun --nproc_per_node 2 -m meta.distributed --steps 100 --algorithm maml --save maml.safetensors
 
-``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state and
-``meta_step_count``), so ``MAML.load`` on a learner of the same shape resumes at the right step.
+``--save`` writes rank 0's learner with ``MAML.save`` (model, meta-optimiser state,
+``meta_step_count`` and settings), so ``MAML.load`` on a learner of the same shape and settings
+resumes at the right step.
 
 A process that fails does not leave the others waiting: a step that raises on one process (a bad
 task in its shard, an error in its model) raises on all of them, naming that rank (see
@@ -42,7 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from meta.base import MetaBatch, TaskLike, as_meta_batch
+from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -102,6 +103,11 @@ class DistributedMetaTrainer:
         :class:`RankFailedError` naming its rank when it ran on their host, the backend's error
         otherwise.
         """
+        # a step no process takes leaves every process's running statistics as they were too
+        with buffers_restored(self.learner.model, on_success=False):
+            return self._step(tasks)
+
+    def _step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         learner = self.learner
         params = learner.meta_parameters()
         learner.zero_meta_grad()

@@ -40,13 +40,16 @@ from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
     OptimizerFollowsModule,
-    Task,
+    TaskLike,
     TaskShapeError,
+    as_task,
+    buffers_restored,
     check_input_dtype,
     model_device,
     validate_task_tensors,
 )
-from meta.checkpoint import checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
+from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
+from meta.data.episodes import EpisodeSampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -126,13 +129,17 @@ class PrototypicalNetwork(_MetricNetwork):
         return sums / counts[:, None]
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[n_query, n_way]`` over the sorted classes of ``support_y``."""
+        """Logits ``[n_query, n_way]`` over the sorted classes of ``support_y`` (euclidean logits
+        are float32 at least: a bfloat16 or float16 network's are float32)."""
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
         protos = self.prototypes(support_z, support_idx, len(classes))
         if self.distance == "cosine":
             return 10.0 * F.normalize(query_z, dim=-1) @ F.normalize(protos, dim=-1).T
-        return -torch.cdist(query_z, protos).pow(2)
+        # at least float32, as in train_protonet: cdist has no CPU kernel for bfloat16 or float16,
+        # and squared distances there would keep three significant digits
+        work = torch.promote_types(query_z.dtype, torch.float32)
+        return -torch.cdist(query_z.to(work), protos.to(work)).pow(2)
 
 
 class RelationNetwork(_MetricNetwork):
@@ -226,8 +233,9 @@ class FewShotLearner(OptimizerFollowsModule):
 
     ``save(path)`` writes the network, the optimiser's state (Adam's moments and step counts) and
     ``episodes_trained`` to one safetensors file; ``load(path)`` on a learner built the same way
-    restores them, so training goes on exactly as if it had never stopped. ``state_dict`` holds
-    the network only.
+    restores them, so training goes on exactly as if it had never stopped (a learner built with
+    another network class or distance is refused, see ``settings``). ``state_dict`` holds the
+    network only.
 
     Threads: ``train_episode``, ``predict``, ``evaluate``, ``save`` and ``load`` hold the learner's
     lock, so threads may share one learner (predicting while another trains, say); its calls then
@@ -288,21 +296,22 @@ class FewShotLearner(OptimizerFollowsModule):
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
 
-        ``metadata`` is stored with the file (JSON-serialisable; ``class`` and ``episodes_trained``
-        are written by ``save`` itself and may not be given).
+        ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``episodes_trained`` and
+        ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
         """
-        own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained}
+        own = {"class": type(self).__name__, "episodes_trained": self.episodes_trained, "settings": self.settings()}
         save_checkpoint(path, self, self.optimizer, learner_metadata(own, metadata))
 
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same network); returns the metadata.
 
-        A file that does not fit (another network, another optimiser) raises an error naming the
-        file and what differs, and leaves the learner unchanged.
+        A file that does not fit (another network or ``settings()``, another optimiser) raises an
+        error naming the file and what differs, and leaves the learner unchanged.
         """
         meta = checkpoint_metadata(path)
         episodes = stored_count(path, meta, "episodes_trained")
+        check_learner(path, meta, type(self).__name__, self.settings())
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
@@ -312,6 +321,14 @@ class FewShotLearner(OptimizerFollowsModule):
         self.optimizer = optimizer
         self.episodes_trained = episodes
         return info
+
+    def settings(self) -> dict[str, Any]:
+        """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
+        network, its ``distance`` (the weights of either distance fit the other's network)."""
+        settings: dict[str, Any] = {"network": type(self.network).__name__}
+        if isinstance(self.network, PrototypicalNetwork):
+            settings["distance"] = self.network.distance
+        return settings
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         # lazily sized modules have no dtype before their first call
@@ -328,7 +345,8 @@ class FewShotLearner(OptimizerFollowsModule):
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``.
 
-        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update.
+        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update:
+        the weights, the optimiser and the buffers (BatchNorm's running statistics) are as they were.
         """
         validate_task_tensors(support_x, support_y, query_x, query_y)
         if len(query_x) == 0:
@@ -337,12 +355,14 @@ class FewShotLearner(OptimizerFollowsModule):
         support_y, query_y = support_y.to(d), query_y.to(d)
         _, _, target = relabel(support_y, query_y)
         self.network.train()
-        scores = self._scores(support_x, support_y, query_x)
-        loss = self.network.loss(scores, target)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(
-                f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
-            )
+        # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
+        with buffers_restored(self.network, on_success=False):
+            scores = self._scores(support_x, support_y, query_x)
+            loss = self.network.loss(scores, target)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
+                )
         if self.optimizer is None:
             # created after the first forward pass, so lazily sized modules are materialised
             self.optimizer = self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
@@ -382,15 +402,25 @@ class FewShotLearner(OptimizerFollowsModule):
         return classes[scores.argmax(-1)]
 
     @synchronized
-    def evaluate(self, episodes: Iterable[Task], num_episodes: int | None = None) -> dict[str, float]:
+    def evaluate(self, episodes: Iterable[TaskLike], num_episodes: int | None = None) -> dict[str, float]:
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 
-        ``episodes`` is any iterable of tasks (an ``EpisodeSampler`` is endless: give ``num_episodes``).
+        ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
+        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
+        without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
+        whose tensors do not form a task, raises ``TaskShapeError`` naming it.
         """
+        if num_episodes is not None:
+            num_episodes = check_count("num_episodes", num_episodes, low=1)
+        elif isinstance(episodes, EpisodeSampler):
+            raise ValueError("num_episodes: an EpisodeSampler never runs out of episodes; say how many to evaluate")
         accs = []
-        for i, ep in enumerate(episodes):
+        for i, episode in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:
                 break
+            ep = as_task(episode)
+            if ep.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
+                raise TaskShapeError(f"episode {i} has no query example: nothing to score it on")
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
         if not accs:

@@ -71,7 +71,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, Union
 
 import structlog
@@ -89,6 +90,7 @@ from meta.base import (
     TaskLike,
     TaskShapeError,
     as_meta_batch,
+    buffers_restored,
     check_input_dtype,
     validate_task_tensors,
 )
@@ -184,6 +186,20 @@ def _positive(name: str, value: float) -> float:
     return check_real(name, value, low=0, low_open=True)
 
 
+@contextmanager
+def _autograd_on() -> Iterator[None]:
+    """Gradients for the inner loop even inside the caller's ``no_grad`` or ``inference_mode``:
+    adapting is gradient descent, however its result is used afterwards."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+def _ordinary(x: torch.Tensor) -> torch.Tensor:
+    """``x``, copied when it was made under ``inference_mode`` (autograd cannot save such a tensor
+    for backward); call it under ``_autograd_on``."""
+    return x.clone() if x.is_inference() else x
+
+
 class MAML(BaseMetaLearner):
     """Model-Agnostic Meta-Learning (second-order by default) for any ``nn.Module``.
 
@@ -208,10 +224,10 @@ class MAML(BaseMetaLearner):
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
             the loop path is never compiled. The default Adam is then the fused one.
 
-    Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``save`` and ``load`` hold the
-    learner's lock, so threads may share one learner (adapting to tasks while another thread
-    meta-trains); its calls then run one at a time and never mix one step's gradients with
-    another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
+    Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``_forward_with_weights``,
+    ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
+    tasks while another thread meta-trains); its calls then run one at a time and never mix one
+    step's gradients with another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
     ``DistributedMetaTrainer`` calls, belong to one thread. To adapt in parallel, give each thread
     its own copy (``copy.deepcopy(learner)``).
 
@@ -272,6 +288,19 @@ class MAML(BaseMetaLearner):
         factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
         self.meta_optimizer = factory(params)
 
+    def settings(self) -> dict[str, Any]:
+        """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
+        ``first_order``, the adapted parameters' names and, for a built-in loss, its name."""
+        settings: dict[str, Any] = {
+            "lr_inner": self.lr_inner,
+            "num_inner_steps": self.num_inner_steps,
+            "first_order": self.first_order,
+            "adapt_parameters": list(self.adapt_names),
+        }
+        # a callable cannot be compared across processes: only a named loss is recorded
+        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is self.loss_fn})
+        return settings
+
     # ------------------------------------------------------------------ hooks for subclasses
     def _init_extras(self) -> None:
         """Create meta-learned tensors beyond the model's parameters (MetaSGD's learning rates)."""
@@ -299,8 +328,9 @@ class MAML(BaseMetaLearner):
 
     def _check_batch(self, batch: MetaBatch) -> None:
         """Refuse, before anything changes, a batch that cannot be meta-trained or evaluated: a task
-        with no query example (its query loss would be NaN), or floating inputs whose dtype is not
-        the model's (torch's own error names neither the tensor nor the fix)."""
+        with no query example (its query loss would be NaN), floating inputs whose dtype is not
+        the model's (torch's own error names neither the tensor nor the fix), or class labels that
+        the model's scores do not have."""
         stacked = batch.stacked()
         tasks = [(0, stacked)] if stacked is not None else [(i, t.as_tuple()) for i, t in enumerate(batch)]
         for i, (sx, _, qx, _) in tasks:
@@ -310,6 +340,36 @@ class MAML(BaseMetaLearner):
                 raise TaskShapeError(f"query_x of {where} is empty: a task is judged on at least one query example")
             self._check_input_dtype(sx, "support_x")
             self._check_input_dtype(qx, "query_x")
+        labels = {
+            field + ("" if stacked is not None else f" of task {i}"): y
+            for i, (_, sy, _, qy) in tasks
+            for field, y in (("support_y", sy), ("query_y", qy))
+        }
+        # one task's inputs are enough to read how many classes the model scores
+        self._check_labels(stacked[0][0] if stacked is not None else tasks[0][1][0], labels)
+
+    def _check_labels(self, x: torch.Tensor, labels: dict[str, torch.Tensor]) -> None:
+        """TaskShapeError naming the field when cross_entropy's integer class labels lie outside the
+        classes the model scores on ``x`` (one task's inputs): torch's error names neither (on a GPU
+        it is a device-side assert that leaves the device unusable), and under vmap it read as
+        vmap being unable to run the model. ``ignore_index`` (-100) passes."""
+        labels = {k: y for k, y in labels.items() if not y.is_floating_point()}
+        if self.loss_fn is not F.cross_entropy or not labels:
+            return
+        devices = [x.device] if x.device.type != "cpu" else []
+        # one forward pass that leaves nothing behind: running statistics and random draws
+        with torch.no_grad(), buffers_restored(self.model), torch.random.fork_rng(devices=devices, device_type=x.device.type):
+            out = self.model(x.to(self.device))
+        if out.dim() < 2:
+            return  # check_loss_shapes names scores without a class dimension
+        classes = out.shape[1]
+        for field, y in labels.items():
+            bad = (y != -100) & ((y < 0) | (y >= classes))
+            if bool(bad.any()):
+                raise TaskShapeError(
+                    f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
+                    f"(labels 0..{classes - 1}): more classes per task (n_way) than the model's outputs?"
+                )
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
@@ -378,7 +438,13 @@ class MAML(BaseMetaLearner):
         return fast, first_loss  # type: ignore[return-value]
 
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return (out.argmax(dim=-1) == y).float().mean()
+        # the class dimension is cross_entropy's: 1, or 0 for one unbatched example; targets are
+        # labels, or class probabilities whose most likely class counts as the label; positions
+        # labelled ignore_index (-100) count no more than in the loss
+        dim = 1 if out.dim() > 1 else 0
+        labels = y.argmax(dim) if y.is_floating_point() else y
+        counted = labels != -100
+        return ((out.argmax(dim) == labels) & counted).sum() / counted.sum().clamp(min=1)
 
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
         """(query loss, query accuracy or 0) at the adapted weights ``fast``; vmappable."""
@@ -628,11 +694,13 @@ class MAML(BaseMetaLearner):
 
         The meta-loss is the mean over ``total_tasks`` tasks (default: this batch's size), which lets a
         distributed run give each process a shard and sum the gradients. Returns summed statistics
-        (``query``, ``support``, ``acc``) over this batch's tasks.
+        (``query``, ``support``, ``acc``) over this batch's tasks. A ``total_tasks`` that is not an
+        integer at least this batch's size raises ValueError naming it, before any gradient.
         """
         batch = as_meta_batch(tasks).to(self.device)
+        # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
+        total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
-        total = len(batch) if total_tasks is None else total_tasks
         if self.path is None:
             try:
                 return self._choose_path(batch, total)
@@ -667,7 +735,8 @@ class MAML(BaseMetaLearner):
         ``query_accuracy`` for classification).
 
         Raises ``NonFiniteLossError`` (a ValueError) with the step number on a NaN or infinite
-        meta-loss or meta-gradient; the parameters are then left as they were. A batch that cannot be
+        meta-loss or meta-gradient; the parameters and buffers (BatchNorm's running statistics)
+        are then left as they were. A batch that cannot be
         trained on is refused before anything changes: ``TaskShapeError`` for a task without query
         examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
         the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
@@ -676,9 +745,10 @@ class MAML(BaseMetaLearner):
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
         try:
-            sums = self.compute_meta_gradients(batch)
-            meta_loss = float(sums["query"]) / len(batch)
-            self.apply_meta_update(meta_loss)
+            with buffers_restored(self.model, on_success=False):
+                sums = self.compute_meta_gradients(batch)
+                meta_loss = float(sums["query"]) / len(batch)
+                self.apply_meta_update(meta_loss)
         except Exception:
             self.zero_meta_grad()
             raise
@@ -699,15 +769,18 @@ class MAML(BaseMetaLearner):
         """Adapted weights for one task: a dict ``name -> tensor`` of every parameter of the model.
 
         Adapted parameters are new (detached) tensors; the others are the model's own values. Pass
-        the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``.
+        the dict to ``_forward_with_weights``. ``num_steps`` defaults to ``num_inner_steps``. The
+        model is left as it was, BatchNorm's running statistics included. The inner steps take
+        their gradients under the caller's ``torch.no_grad`` or ``torch.inference_mode`` too.
         Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
         support set holds such values, or the steps diverged.
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
+        self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
-        support_x, support_y = support_x.to(self.device), support_y.to(self.device)
-        with torch.enable_grad():
+        with _autograd_on(), buffers_restored(self.model):
+            support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
             )
@@ -732,7 +805,9 @@ class MAML(BaseMetaLearner):
     def evaluate(self, tasks: MetaBatch | Iterable[TaskLike], num_steps: int | None = None) -> dict[str, torch.Tensor]:
         """Per-task query loss (and accuracy for classification) after ``num_steps`` inner steps.
 
-        Uses the same path as training (vmap where chosen and possible); nothing is meta-updated.
+        Uses the same path as training (vmap where chosen and possible); nothing is meta-updated,
+        and BatchNorm's running statistics are left as they were. Works under the caller's
+        ``torch.no_grad`` or ``torch.inference_mode``, as ``adapt_to_task`` does.
         Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
@@ -750,12 +825,13 @@ class MAML(BaseMetaLearner):
             loss, acc = self._query_scores(fast, qx, qy)
             return loss.detach(), acc.detach()
 
-        if use_vmap:
-            loss, acc = torch.func.vmap(one, randomness="different")(*batch.stacked())  # type: ignore[misc]
-        else:
-            pairs = [one(*t.as_tuple()) for t in batch]
-            loss = torch.stack([p[0] for p in pairs])
-            acc = torch.stack([p[1] for p in pairs])
+        with _autograd_on(), buffers_restored(self.model):
+            if use_vmap:
+                loss, acc = torch.func.vmap(one, randomness="different")(*map(_ordinary, batch.stacked()))  # type: ignore[misc]
+            else:
+                pairs = [one(*map(_ordinary, t.as_tuple())) for t in batch]
+                loss = torch.stack([p[0] for p in pairs])
+                acc = torch.stack([p[1] for p in pairs])
         bad = int((~torch.isfinite(loss)).sum())
         if bad:
             # an evaluation may legitimately diverge (MetaSGD's rates are learned for
@@ -920,6 +996,10 @@ class MultiTaskMAML(MAML):
         self._last_weights: torch.Tensor | None = None
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, **kwargs)
 
+    def settings(self) -> dict[str, Any]:
+        """``MAML.settings()`` and ``temperature``."""
+        return {**super().settings(), "temperature": self.temperature}
+
     def _needs_all_losses(self) -> bool:
         return True
 
@@ -948,6 +1028,10 @@ class Reptile(MAML):
     this is "Reptile with Adam"; pass ``meta_optimizer=lambda ps: torch.optim.SGD(ps, lr=eps)`` for
     the classic update ``theta += eps * mean_i (theta_i' - theta)``.
 
+    Only adapted parameters move (a parameter the inner loop leaves alone has ``theta_i' = theta``),
+    so every parameter that requires grad must be among ``adapt_parameters``: one that is not is
+    refused with a ValueError naming it (freeze it with ``requires_grad_(False)``, or adapt it).
+
     Example:
         >>> import torch
         >>> from torch import nn
@@ -962,6 +1046,13 @@ class Reptile(MAML):
         if "first_order" in kwargs:
             raise TypeError("Reptile is first-order by construction: do not pass first_order")
         super().__init__(model, lr_inner, lr_meta, num_inner_steps, first_order=True, **kwargs)
+        idle = [n for n, p in self.model.named_parameters() if p.requires_grad and n not in self.adapt_names]
+        if idle:
+            # their Reptile step is always zero: they would look trainable and never be trained
+            raise ValueError(
+                f"adapt_parameters: Reptile meta-trains only the parameters it adapts, but {idle[:5]!r} require "
+                "grad and are not adapted; adapt them too, or freeze them with requires_grad_(False)"
+            )
 
     def _reptile_task_func(self, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
         x, y = torch.cat([sx, qx]), torch.cat([sy, qy])

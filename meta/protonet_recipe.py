@@ -153,7 +153,8 @@ def train_protonet(
     """Train a prototypical network on ``images`` ``[n, channels, h, w]`` with class ``labels`` ``[n]``.
 
     Arguments:
-        images: float images (Omniglot: strokes 1 on 0, 28x28).
+        images: float images (Omniglot: strokes 1 on 0, 28x28), of any float dtype (they are
+            converted to the encoder's).
         labels: one class label per image (integers); each class needs ``k_shot + n_query`` images.
         recipe: the options (default: ``ProtoNetRecipe()``).
         encoder: any module mapping images to embeddings (default: a 64-channel Conv-4 for the
@@ -176,6 +177,9 @@ def train_protonet(
             encoder = conv4(64, in_channels=images.shape[1])
     network = PrototypicalNetwork(encoder)
     device = next((p.device for p in network.parameters()), torch.device("cpu"))
+    # float images of any precision (numpy's float64, say) are read in the encoder's: the
+    # convolutions take no other (float32 mode), and autocast converts nothing from float64
+    images = images.to(next((p.dtype for p in network.parameters()), images.dtype))
     if recipe.rotation_classes:
         if images.shape[-2] != images.shape[-1]:
             # a quarter turn swaps height and width: the rotated copies could not share a batch

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from meta._checks import check_count
-from meta.base import MetaBatch, Task
+from meta.base import MetaBatch, Task, sampler_generator
 
 
 class EpisodeSampler:
@@ -35,7 +35,8 @@ class EpisodeSampler:
         n_way: classes per episode (at most the number of classes with enough examples).
         k_shot: support examples per class (at least 1).
         n_query: query examples per class (at least 0).
-        seed: seed of the sampler's own generator (ignored when ``generator`` is given).
+        seed: seed (an integer) of the sampler's own generator (ignored when ``generator`` is given).
+        generator: a ``torch.Generator`` to draw from instead.
 
     Raises ValueError naming the field when the dataset cannot provide such episodes.
     """
@@ -78,7 +79,7 @@ class EpisodeSampler:
             )
         self._index = {c: torch.tensor(by_class[c]) for c in self.classes}
         self.n_way, self.k_shot, self.n_query = n_way, k_shot, n_query
-        self.generator = generator or torch.Generator().manual_seed(seed)
+        self.generator = sampler_generator(seed, generator)
 
     def _gather(self, indices: torch.Tensor) -> torch.Tensor:
         if isinstance(self.data, torch.Tensor):

@@ -14,12 +14,13 @@ Example:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from pydantic import ConfigDict, Field, model_validator
 
 from meta._checks import NumbersNotBools, check_count
-from meta.base import MetaBatch
+from meta.base import MetaBatch, sampler_generator
 
 
 class SinusoidConfig(NumbersNotBools):
@@ -47,21 +48,24 @@ class SinusoidTaskSampler:
     """Draws meta-batches of sinusoid regression tasks from a seeded generator.
 
     Arguments:
-        config: the task family (``SinusoidConfig``); defaults to the MAML paper's ranges.
-        seed: seed of the sampler's own ``torch.Generator`` (ignored when ``generator`` is given).
+        config: the task family (``SinusoidConfig``, or a dict of its fields); defaults to the MAML
+            paper's ranges.
+        seed: seed (an integer) of the sampler's own ``torch.Generator`` (ignored when ``generator``
+            is given).
         generator: a generator to draw from instead.
         device: where the tensors are created.
     """
 
     def __init__(
         self,
-        config: SinusoidConfig | None = None,
+        config: SinusoidConfig | dict[str, Any] | None = None,
         seed: int = 0,
         generator: torch.Generator | None = None,
         device: torch.device | str = "cpu",
     ) -> None:
-        self.config = config or SinusoidConfig()
-        self.generator = generator or torch.Generator().manual_seed(seed)
+        # a dict of the fields is validated as SinusoidConfig's own arguments are
+        self.config = SinusoidConfig.model_validate(SinusoidConfig() if config is None else config)
+        self.generator = sampler_generator(seed, generator)
         self.device = torch.device(device)
 
     def _uniform(self, shape: tuple[int, ...], lo: float, hi: float) -> torch.Tensor:

@@ -46,7 +46,7 @@ def test_two_gloo_processes_match_one_process(tmp_path: Path, algorithm: str) ->
     finally:
         torch.set_num_threads(previous)
     info = restored.load(str(out))
-    assert info == {"class": "MAML", "meta_step_count": 3, "steps": 3, "world_size": 2}
+    assert info == {"class": "MAML", "meta_step_count": 3, "settings": restored.settings(), "steps": 3, "world_size": 2}
     assert restored.meta_step_count == 3  # a resumed run goes on at step 4
     moved = False
     for (name, a), (_, b) in zip(single.state_dict().items(), restored.state_dict().items()):

@@ -172,7 +172,7 @@ def test_save_and_load_resume_training_bit_for_bit(tmp_path) -> None:
         straight.train_episode(*_episode(step))
     straight.save(path, {"note": "three"})
     resumed = _few_shot(1)  # another initialisation, no optimiser yet
-    assert resumed.load(path) == {"class": "FewShotLearner", "episodes_trained": 3, "note": "three"}
+    assert resumed.load(path) == {"class": "FewShotLearner", "episodes_trained": 3, "settings": resumed.settings(), "note": "three"}
     moments = straight.optimizer.state_dict()["state"]
     assert moments and resumed.optimizer.state_dict()["state"].keys() == moments.keys()
     for step in range(3, 6):
