@@ -18,6 +18,7 @@ from toolrouter.errors import (
     DuplicateToolError,
     InvalidOutcomeError,
     NoToolForCapabilityError,
+    PrunedLogError,
     ToolRouterError,
     UnknownToolError,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "PlanExecutor",
     "PlanStep",
     "PlanStructure",
+    "PrunedLogError",
     "RetryPolicy",
     "RoutedCall",
     "SelectorConfig",

@@ -259,7 +259,7 @@ def prune(
 #: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
-    "seed": "--seed", "time_budget_s": "--time-budget",
+    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
 }
 
 
@@ -276,6 +276,10 @@ def meta_train_command(
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
+    from_kept: bool = typer.Option(
+        False, "--from-kept",
+        help="After a prune: train on, and rebuild the routes from, the attempts kept, losing what the routes learned of those pruned.",
+    ),
 ) -> None:
     """``toolrouter meta-train``: learn the router's priors offline, from its store."""
     from toolrouter.features import make_featurizer
@@ -290,7 +294,7 @@ def meta_train_command(
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
-            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget)
+            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
         except ValueError as exc:  # named by the option the user typed, where the message names one
             field = str(exc).split(":", 1)[0]
             raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None

@@ -13,6 +13,7 @@ __all__ = [
     "CorruptStateError",
     "DataError",
     "StoreOpenError",
+    "PrunedLogError",
     "TaskGraphError",
     "CyclicTaskGraphError",
     "DanglingDependencyError",
@@ -85,6 +86,12 @@ class CorruptStateError(ToolRouterError, ValueError):
     def within(self, where: str) -> "CorruptStateError":
         """The same error, located inside ``where`` (a field of a larger state, or its source)."""
         return CorruptStateError(self.problem, where if self.source is None else f"{where}: {self.source}")
+
+
+class PrunedLogError(ToolRouterError, ValueError):
+    """Routes would be rebuilt from a store's log that no longer holds attempts they learned from
+    (``toolrouter prune`` deleted them): the rebuild would lose what was learned of them. The
+    message names the store, the ids pruned and how many outcomes would be lost."""
 
 
 class TaskGraphError(ToolRouterError, ValueError):
