@@ -20,6 +20,7 @@ from toolrouter.errors import (
     NoToolForCapabilityError,
     PrunedLogError,
     ToolRouterError,
+    UnknownSnapshotError,
     UnknownToolError,
 )
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, make_featurizer
@@ -101,6 +102,7 @@ __all__ = [
     "ToolStatistics",
     "ToolType",
     "TraceStep",
+    "UnknownSnapshotError",
     "UnknownToolError",
     "UtilityWeights",
     "build_task_graph",

@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``snapshots``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
 
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         yield store
 
 
-def _checked_snapshot(name: str) -> str:
-    """``--snapshot`` if a store can keep it, else a usage error naming the option (an argument
-    that is not UTF-8 reaches Python with lone surrogates)."""
+def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
+    """A snapshot name given as ``option`` if a store can keep it, else a usage error naming the
+    option (an argument that is not UTF-8 reaches Python with lone surrogates)."""
     from toolrouter.store.base import check_snapshot_name
 
     try:
         return check_snapshot_name(name)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
@@ -248,12 +248,49 @@ def prune(
         if upto is not None and upto > bound:
             raise typer.BadParameter(
                 f"{upto} is above {bound}, the lowest watermark of the snapshots {names}: a snapshot does not hold "
-                "the attempts above it",
+                "the attempts above it (toolrouter snapshots lists them, and --drop deletes those of routers no longer used)",
                 param_hint="--upto",
             )
         target = bound if upto is None else upto
         gone = st.prune(target)
         console.print(f"{st.url}: deleted {gone} attempts up to id {target}; {st.count()} kept")
+
+
+@app.command(help="List a store's snapshots (what each holds, which holds prune back); --drop deletes those of routers no longer used.")
+def snapshots(
+    store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
+    drop: list[str] = typer.Option(
+        None, "--drop", help="Delete this snapshot (repeat for more): a router opened on its name starts from what the log keeps."
+    ),
+) -> None:
+    """``toolrouter snapshots``: list, and delete, a store's snapshots (see ``Store.delete_snapshot``)."""
+    from toolrouter.errors import UnknownSnapshotError
+
+    console = _plain_console()
+    drop = [_checked_snapshot(name, "--drop") for name in drop or ()]
+    with _open_existing_store(store, "snapshots") as st:
+        names = st.snapshot_names()
+        unknown = [name for name in drop if name not in names]
+        if unknown:  # checked before anything is deleted
+            raise typer.BadParameter(f"store {store!r} has no snapshot {unknown[0]!r}; it has {names}", param_hint="--drop")
+        for name in dict.fromkeys(drop):
+            try:
+                st.delete_snapshot(name)
+            except UnknownSnapshotError as exc:  # deleted meanwhile by another process
+                raise typer.BadParameter(str(exc), param_hint="--drop") from None
+            console.print(f"{st.url}: deleted snapshot {name!r}")
+        table = Table(title=f"{st.url}: snapshots")
+        for column in ("snapshot", "attempts up to id", "saved (UTC)", "bytes"):
+            table.add_column(column, overflow="fold", justify="left" if column == "snapshot" else "right")
+        kept = [s for s in map(st.get_snapshot, st.snapshot_names()) if s is not None]
+        for snap in kept:
+            table.add_row(snap.name, str(snap.watermark), f"{snap.created:%Y-%m-%d %H:%M:%S}", str(len(snap.data)))
+        console.print(table)
+        if kept:
+            lowest = min(kept, key=lambda s: s.watermark)
+            console.print(f"prune deletes the attempts up to id {lowest.watermark}, held back by snapshot {lowest.name!r}")
+        else:
+            console.print("no snapshot: prune deletes nothing")
 
 
 #: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.

@@ -94,7 +94,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from pydantic import ConfigDict, Field, ValidationError
 
 from toolrouter._checks import NumbersNotBools
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -678,6 +678,13 @@ class PostgresStore(Store):
         )
         # in UTC, as every store says when (the session's time zone is the server's or the role's)
         return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
+
+    def delete_snapshot(self, name: str) -> None:
+        """See ``Store.delete_snapshot``."""
+        name = check_snapshot_name(name)
+        sql = "DELETE FROM toolrouter.snapshots WHERE name = %s RETURNING 1"
+        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True) is None:
+            raise UnknownSnapshotError(self.url, name, self.snapshot_names())
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""

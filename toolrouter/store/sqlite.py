@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter._checks import check_count, check_real
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -486,6 +486,15 @@ class SQLiteStore(Store):
         if row is None:
             return None
         return Snapshot(row[0], bytes(row[1]), int(row[2]), datetime.fromisoformat(row[3]))
+
+    def delete_snapshot(self, name: str) -> None:
+        """See ``Store.delete_snapshot``."""
+        name = check_snapshot_name(name)
+        with self._lock, self._available():
+            self._check_file()
+            if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
+                names = [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+                raise UnknownSnapshotError(self.url, name, names)
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
