@@ -145,59 +145,33 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
-    from toolrouter.errors import CorruptStateError
-    from toolrouter.learner import ToolMetaLearner
+    from toolrouter.store_stats import store_stats
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "stats") as st:
-        rows = st.summary()
-        learned: dict[tuple[str, str, str], float] = {}
-        drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
-        snap = st.get_snapshot(snapshot)
-        detecting = False
-        structures = []  # (task type, most probable structure) of tasks without declared steps
-        router, not_rebuilt = None, None
-        known: set[tuple[str, str, str]] = set()  # (task type, step, tool) of the snapshot's routes
-        if snap is not None:
-            try:
-                router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
-            except CorruptStateError:
-                raise
-            except ValueError as exc:  # a router this command cannot rebuild alone (a custom policy factory)
-                not_rebuilt = str(exc)
-        if router is not None:
-            detecting = router.drift_detection is not None
-            structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
-            for task_type, step, _ in router.routes:
-                policy = router.policy_for(task_type, step)
-                known.update((task_type, step, tool_id) for tool_id in policy.arm_ids)
-                if not policy.contextual:
-                    means = policy.expected(policy.arm_ids)
-                    for tool_id, mean in zip(policy.arm_ids, means):
-                        learned[(task_type, step, tool_id)] = float(mean)
-                for tool_id, ts in router.tool_statistics(task_type, step).items():
-                    last = ts.last_reset
-                    when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
-                    drift[(task_type, step, tool_id)] = (str(ts.resets), when)
-        table = Table(title=f"{st.url}: {st.count()} attempts")
+        learned = store_stats(st, snapshot)
+        router, snap, not_rebuilt = learned.router, learned.snapshot, learned.not_rebuilt
+        detecting = router is not None and router.drift_detection is not None
+        # (task type, most probable structure) of tasks without declared steps
+        structures = [] if router is None else [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
+        table = Table(title=f"{st.url}: {learned.attempts} attempts")
         columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
         for name in columns + (("resets", "last reset") if detecting else ()):
             if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
                 table.add_column(name, overflow="fold")
             else:
                 table.add_column(name, justify="right")
-        logged = {(r.task_type, r.step, r.tool_id): r for r in rows}
-        # a route's tools without kept attempts too (pruned, or not tried yet): what was learned of them
-        for key in sorted(logged.keys() | known):
-            r, value = logged.get(key), learned.get(key)
-            resets = drift.get(key, ("0", "-")) if detecting else ()
+        for row in learned.rows:
+            r, value, last = row.kept, row.learned, row.last_reset
+            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
+            resets = (str(row.resets), when) if detecting else ()
             means = ("-",) * 4 if r is None else (
                 f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
             )
             table.add_row(
-                f"{key[0]}/{key[1]}",
-                key[2],
+                f"{row.task_type}/{row.step}",
+                row.tool_id,
                 "0" if r is None else str(r.calls),
                 *means[:2],
                 "-" if value is None else f"{value:.3f}",
