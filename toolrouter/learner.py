@@ -2200,8 +2200,9 @@ class ToolMetaLearner:
 
         Installing rebuilds the routes from the store's log (``install_reward_model``): after
         ``toolrouter prune`` that would lose what they learned from the attempts pruned, so it is
-        refused with ``PrunedLogError`` before training, and nothing changes; ``from_kept=True``
-        trains on, and rebuilds the routes from, the attempts kept."""
+        refused with ``PrunedLogError`` (before training where the attempts kept are fewer than the
+        outcomes the routes learned) and nothing changes; ``from_kept=True`` trains on, and
+        rebuilds the routes from, the attempts kept."""
         from_kept = _checked_flag("from_kept", from_kept)
         self._catch_up()
         if self.store is None:
