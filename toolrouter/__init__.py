@@ -18,7 +18,9 @@ from toolrouter.errors import (
     DuplicateToolError,
     InvalidOutcomeError,
     NoToolForCapabilityError,
+    PrunedLogError,
     ToolRouterError,
+    UnknownSnapshotError,
     UnknownToolError,
 )
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, make_featurizer
@@ -75,6 +77,7 @@ __all__ = [
     "PlanExecutor",
     "PlanStep",
     "PlanStructure",
+    "PrunedLogError",
     "RetryPolicy",
     "RoutedCall",
     "SelectorConfig",
@@ -99,6 +102,7 @@ __all__ = [
     "ToolStatistics",
     "ToolType",
     "TraceStep",
+    "UnknownSnapshotError",
     "UnknownToolError",
     "UtilityWeights",
     "build_task_graph",

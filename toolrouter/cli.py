@@ -1,4 +1,4 @@
-"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
+"""The ``toolrouter`` command: ``demo``, ``stats``, ``prune``, ``snapshots``, ``meta-train``, ``bench``, ``mcp`` and ``data``."""
 
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         yield store
 
 
-def _checked_snapshot(name: str) -> str:
-    """``--snapshot`` if a store can keep it, else a usage error naming the option (an argument
-    that is not UTF-8 reaches Python with lone surrogates)."""
+def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
+    """A snapshot name given as ``option`` if a store can keep it, else a usage error naming the
+    option (an argument that is not UTF-8 reaches Python with lone surrogates)."""
     from toolrouter.store.base import check_snapshot_name
 
     try:
         return check_snapshot_name(name)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
@@ -145,59 +145,33 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
-    from toolrouter.errors import CorruptStateError
-    from toolrouter.learner import ToolMetaLearner
+    from toolrouter.store_stats import store_stats
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "stats") as st:
-        rows = st.summary()
-        learned: dict[tuple[str, str, str], float] = {}
-        drift: dict[tuple[str, str, str], tuple[str, str]] = {}  # resets, last reset
-        snap = st.get_snapshot(snapshot)
-        detecting = False
-        structures = []  # (task type, most probable structure) of tasks without declared steps
-        router, not_rebuilt = None, None
-        known: set[tuple[str, str, str]] = set()  # (task type, step, tool) of the snapshot's routes
-        if snap is not None:
-            try:
-                router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None)
-            except CorruptStateError:
-                raise
-            except ValueError as exc:  # a router this command cannot rebuild alone (a custom policy factory)
-                not_rebuilt = str(exc)
-        if router is not None:
-            detecting = router.drift_detection is not None
-            structures = [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
-            for task_type, step, _ in router.routes:
-                policy = router.policy_for(task_type, step)
-                known.update((task_type, step, tool_id) for tool_id in policy.arm_ids)
-                if not policy.contextual:
-                    means = policy.expected(policy.arm_ids)
-                    for tool_id, mean in zip(policy.arm_ids, means):
-                        learned[(task_type, step, tool_id)] = float(mean)
-                for tool_id, ts in router.tool_statistics(task_type, step).items():
-                    last = ts.last_reset
-                    when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
-                    drift[(task_type, step, tool_id)] = (str(ts.resets), when)
-        table = Table(title=f"{st.url}: {st.count()} attempts")
+        learned = store_stats(st, snapshot)
+        router, snap, not_rebuilt = learned.router, learned.snapshot, learned.not_rebuilt
+        detecting = router is not None and router.drift_detection is not None
+        # (task type, most probable structure) of tasks without declared steps
+        structures = [] if router is None else [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
+        table = Table(title=f"{st.url}: {learned.attempts} attempts")
         columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
         for name in columns + (("resets", "last reset") if detecting else ()):
             if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
                 table.add_column(name, overflow="fold")
             else:
                 table.add_column(name, justify="right")
-        logged = {(r.task_type, r.step, r.tool_id): r for r in rows}
-        # a route's tools without kept attempts too (pruned, or not tried yet): what was learned of them
-        for key in sorted(logged.keys() | known):
-            r, value = logged.get(key), learned.get(key)
-            resets = drift.get(key, ("0", "-")) if detecting else ()
+        for row in learned.rows:
+            r, value, last = row.kept, row.learned, row.last_reset
+            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
+            resets = (str(row.resets), when) if detecting else ()
             means = ("-",) * 4 if r is None else (
                 f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
             )
             table.add_row(
-                f"{key[0]}/{key[1]}",
-                key[2],
+                f"{row.task_type}/{row.step}",
+                row.tool_id,
                 "0" if r is None else str(r.calls),
                 *means[:2],
                 "-" if value is None else f"{value:.3f}",
@@ -248,7 +222,7 @@ def prune(
         if upto is not None and upto > bound:
             raise typer.BadParameter(
                 f"{upto} is above {bound}, the lowest watermark of the snapshots {names}: a snapshot does not hold "
-                "the attempts above it",
+                "the attempts above it (toolrouter snapshots lists them, and --drop deletes those of routers no longer used)",
                 param_hint="--upto",
             )
         target = bound if upto is None else upto
@@ -256,10 +230,47 @@ def prune(
         console.print(f"{st.url}: deleted {gone} attempts up to id {target}; {st.count()} kept")
 
 
+@app.command(help="List a store's snapshots (what each holds, which holds prune back); --drop deletes those of routers no longer used.")
+def snapshots(
+    store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
+    drop: list[str] = typer.Option(
+        None, "--drop", help="Delete this snapshot (repeat for more): a router opened on its name starts from what the log keeps."
+    ),
+) -> None:
+    """``toolrouter snapshots``: list, and delete, a store's snapshots (see ``Store.delete_snapshot``)."""
+    from toolrouter.errors import UnknownSnapshotError
+
+    console = _plain_console()
+    drop = [_checked_snapshot(name, "--drop") for name in drop or ()]
+    with _open_existing_store(store, "snapshots") as st:
+        names = st.snapshot_names()
+        unknown = [name for name in drop if name not in names]
+        if unknown:  # checked before anything is deleted
+            raise typer.BadParameter(f"store {store!r} has no snapshot {unknown[0]!r}; it has {names}", param_hint="--drop")
+        for name in dict.fromkeys(drop):
+            try:
+                st.delete_snapshot(name)
+            except UnknownSnapshotError as exc:  # deleted meanwhile by another process
+                raise typer.BadParameter(str(exc), param_hint="--drop") from None
+            console.print(f"{st.url}: deleted snapshot {name!r}")
+        table = Table(title=f"{st.url}: snapshots")
+        for column in ("snapshot", "attempts up to id", "saved (UTC)", "bytes"):
+            table.add_column(column, overflow="fold", justify="left" if column == "snapshot" else "right")
+        kept = [s for s in map(st.get_snapshot, st.snapshot_names()) if s is not None]
+        for snap in kept:
+            table.add_row(snap.name, str(snap.watermark), f"{snap.created:%Y-%m-%d %H:%M:%S}", str(len(snap.data)))
+        console.print(table)
+        if kept:
+            lowest = min(kept, key=lambda s: s.watermark)
+            console.print(f"prune deletes the attempts up to id {lowest.watermark}, held back by snapshot {lowest.name!r}")
+        else:
+            console.print("no snapshot: prune deletes nothing")
+
+
 #: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
-    "seed": "--seed", "time_budget_s": "--time-budget",
+    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
 }
 
 
@@ -276,6 +287,10 @@ def meta_train_command(
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
+    from_kept: bool = typer.Option(
+        False, "--from-kept",
+        help="After a prune: train on, and rebuild the routes from, the attempts kept, losing what the routes learned of those pruned.",
+    ),
 ) -> None:
     """``toolrouter meta-train``: learn the router's priors offline, from its store."""
     from toolrouter.features import make_featurizer
@@ -290,7 +305,7 @@ def meta_train_command(
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
             router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
-            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget)
+            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
         except ValueError as exc:  # named by the option the user typed, where the message names one
             field = str(exc).split(":", 1)[0]
             raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None

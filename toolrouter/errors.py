@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ToolRouterError",
     "UnknownToolError",
+    "UnknownSnapshotError",
     "DuplicateToolError",
     "NoToolForCapabilityError",
     "InvalidOutcomeError",
@@ -13,6 +14,7 @@ __all__ = [
     "CorruptStateError",
     "DataError",
     "StoreOpenError",
+    "PrunedLogError",
     "TaskGraphError",
     "CyclicTaskGraphError",
     "DanglingDependencyError",
@@ -29,6 +31,18 @@ class UnknownToolError(ToolRouterError, KeyError):
     def __init__(self, tool_id: str, field: str = "tool_id") -> None:
         self.tool_id = tool_id
         super().__init__(f"{field}: unknown tool {tool_id!r}")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class UnknownSnapshotError(ToolRouterError, KeyError):
+    """A snapshot name a store does not hold (``Store.delete_snapshot``); the message names the
+    store, the name and the snapshots it holds."""
+
+    def __init__(self, url: str, name: str, names: list[str]) -> None:
+        self.name = name
+        super().__init__(f"name: store {url!r} has no snapshot {name!r}; it has {names}")
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
@@ -85,6 +99,12 @@ class CorruptStateError(ToolRouterError, ValueError):
     def within(self, where: str) -> "CorruptStateError":
         """The same error, located inside ``where`` (a field of a larger state, or its source)."""
         return CorruptStateError(self.problem, where if self.source is None else f"{where}: {self.source}")
+
+
+class PrunedLogError(ToolRouterError, ValueError):
+    """Routes would be rebuilt from a store's log that no longer holds attempts they learned from
+    (``toolrouter prune`` deleted them): the rebuild would lose what was learned of them. The
+    message names the store, the ids pruned and how many outcomes would be lost."""
 
 
 class TaskGraphError(ToolRouterError, ValueError):

@@ -55,6 +55,7 @@ from toolrouter.errors import (
     DuplicateToolError,
     InvalidOutcomeError,
     NoToolForCapabilityError,
+    PrunedLogError,
     UnknownToolError,
 )
 from toolrouter.logging import EventLog
@@ -520,7 +521,6 @@ class ToolMetaLearner:
                     if saved is not None and saved.config.routes and _reward_model_misfit(saved, reward_model) is not None:
                         # stopped between the two snapshots meta-training writes: the routes were
                         # learned on the model before; they are relearned on this one from the log
-                        log.warning("reward_model_relearned", store=st.url, snapshot=self.snapshot_name)
                         relearn_on, reward_model = reward_model, None
             if reward_model is not None:
                 self._set_reward_model(reward_model)
@@ -528,16 +528,32 @@ class ToolMetaLearner:
                 self._attach(st)
                 if saved is not None:
                     self._restore(saved, keep_tools=tools is not None)
-                if relearn_on is not None:
-                    self.install_reward_model(relearn_on)
-                elif self._tools:
+                relearned = relearn_on is not None and self._relearned(relearn_on, saved)
+                if not relearned and self._tools:
                     self.sync()
-                else:  # tools come after construction (ToolMiddleware.register): catch up with the
+                elif not relearned:  # tools come after construction (ToolMiddleware.register): catch up with the
                     self._caught_up = False  # store at the first decision or record, to replay theirs
         except BaseException:
             if opened and st is not None:
                 st.close()
             raise
+
+    def _relearned(self, model: MetaRewardModel, saved: _SavedState | None) -> bool:
+        """Install ``model``, the store's reward model that the restored routes were not learned
+        on, relearning the routes from the log; unless a prune since deleted attempts they learned
+        from (``PrunedLogError``, logged as ``reward_model_not_installed``): then the router keeps
+        its routes and the model they were learned on (the snapshot's). Returns whether it installed."""
+        try:
+            self.install_reward_model(model)
+        except PrunedLogError as exc:
+            assert saved is not None and self.store is not None
+            if saved.reward_model is not None:
+                self._set_reward_model(saved.reward_model)
+            log.warning("reward_model_not_installed", store=self.store.url, snapshot=self.snapshot_name, reason=str(exc))
+            return False
+        assert self.store is not None
+        log.warning("reward_model_relearned", store=self.store.url, snapshot=self.snapshot_name)
+        return True
 
     def _configure(
         self,
@@ -2136,49 +2152,86 @@ class ToolMetaLearner:
         self.reward_model = model
         self._feature_map = model.feature_map()
 
-    def install_reward_model(self, model: MetaRewardModel) -> None:
+    def install_reward_model(self, model: MetaRewardModel, *, from_kept: bool = False) -> None:
         """Route with ``model`` from now on: every route is rebuilt on its encoder and priors, and
         (with a store) relearns the store's whole attempt log on top of them. Without a store the
-        routes restart from the priors alone. What the structure model learned is kept."""
+        routes restart from the priors alone. What the structure model learned is kept.
+
+        After ``toolrouter prune`` the log no longer holds the attempts pruned: a rebuild that
+        would relearn fewer outcomes than the routes hold is refused with ``PrunedLogError``
+        (naming the store, the ids pruned and the outcomes that would be lost) and changes
+        nothing; ``from_kept=True`` rebuilds the routes from the attempts kept, losing the rest."""
+        from_kept = _checked_flag("from_kept", from_kept)
         with self._lock:
             saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled)
+            learned = self._learned_outcomes()
             try:
                 self._set_reward_model(model)
                 self._routes = {}
                 self._seen_upto, self._own_ahead, self._journaled = 0, set(), 0
                 self._replay(saved[4])
+                if not from_kept:
+                    self._check_rebuild(learned, self._learned_outcomes())
             except BaseException:
                 (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
-    def meta_train(self, **options: Any) -> MetaRewardModel:
+    def _learned_outcomes(self) -> int:
+        """How many outcomes of the registered tools the routes have learned from."""
+        return sum(c.calls for r in self._routes.values() for c in r.counts.values())
+
+    def _check_rebuild(self, learned: int, relearned: int) -> None:
+        """``PrunedLogError`` if routes that learned ``learned`` outcomes, rebuilt from the store's
+        log, would learn only ``relearned``, because attempts they learned from were pruned."""
+        pruned = 0 if self.store is None else self.store.pruned_upto()
+        if pruned and relearned < learned:
+            raise PrunedLogError(
+                f"from_kept: store {self.store.url!r} pruned its attempts up to id {pruned}: rebuilding the routes "
+                f"from its log would relearn {relearned} of the {learned} outcomes they learned, and lose "
+                f"{learned - relearned}; pass from_kept=True to rebuild them from the attempts kept"
+            )
+
+    def meta_train(self, *, from_kept: bool = False, **options: Any) -> MetaRewardModel:
         """Meta-train a reward model on the store's history (``toolrouter.reward_model.meta_train``;
         ``options`` go to it), install it and keep it in the store, so that a restarted router
         loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
-        registered are left out."""
+        registered are left out.
+
+        Installing rebuilds the routes from the store's log (``install_reward_model``): after
+        ``toolrouter prune`` that would lose what they learned from the attempts pruned, so it is
+        refused with ``PrunedLogError`` (before training where the attempts kept are fewer than the
+        outcomes the routes learned) and nothing changes; ``from_kept=True`` trains on, and
+        rebuilds the routes from, the attempts kept."""
+        from_kept = _checked_flag("from_kept", from_kept)
         self._catch_up()
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
         history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
+        if not from_kept:  # the rebuild relearns at most the history: refused now, not after training
+            self._check_rebuild(self._learned_outcomes(), len(history))
         watermark = max((r.id or 0 for r in history), default=0)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
         from toolrouter.reward_model import meta_train
 
         model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
-        self.install_reward_model(model)
+        self.install_reward_model(model, from_kept=from_kept)
         self.store.put_snapshot(self._reward_model_name, model.to_bytes(), watermark)
         self.save()
         return model
 
-    def start_background_meta_training(self, interval_s: float, *, min_new_attempts: int = 100, **options: Any) -> None:
+    def start_background_meta_training(
+        self, interval_s: float, *, min_new_attempts: int = 100, from_kept: bool = False, **options: Any
+    ) -> None:
         """Meta-train in a background thread every ``interval_s`` seconds, whenever the store has
-        at least ``min_new_attempts`` attempts that the current model has not seen (``options`` go
-        to ``meta_train``). A failed round is logged (``meta_training_failed``) and retried at the
-        next interval; routing never waits for training, only for the installation at its end."""
+        at least ``min_new_attempts`` attempts that the current model has not seen (``from_kept``
+        and ``options`` go to ``meta_train``: without ``from_kept``, rounds after a prune that
+        would lose what the routes learned are refused). A failed round is logged
+        (``meta_training_failed``) and retried at the next interval; routing never waits for
+        training, only for the installation at its end."""
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
         self._require_neural_linear("meta-training")
@@ -2188,6 +2241,7 @@ class ToolMetaLearner:
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )
         min_new_attempts = check_count("min_new_attempts", min_new_attempts, low=1)
+        from_kept = _checked_flag("from_kept", from_kept)
         from toolrouter.reward_model import check_meta_train_options
 
         # now, not in each round: a bad option would fail every round, logged in the background
@@ -2202,7 +2256,7 @@ class ToolMetaLearner:
                 try:  # a bad round, or a store that cannot be read now, must not kill the thread
                     if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
                         continue
-                    self.meta_train(**options)
+                    self.meta_train(from_kept=from_kept, **options)
                 except Exception as exc:
                     log.error("meta_training_failed", error=repr(exc))
 
@@ -2507,6 +2561,13 @@ def _checked_trace_id(trace_id: Any) -> str:
     if trace_id is None:
         return f"{CALL_TRACE_PREFIX}{uuid.uuid4().hex}"
     return check_trace_id(trace_id)
+
+
+def _checked_flag(name: str, value: Any) -> bool:
+    """``value`` if it is a bool, else a ``TypeError`` naming ``name`` (a string "no" is true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a bool, got {short_repr(value)}")
+    return bool(value)
 
 
 def _checked_snapshot_name(name: Any) -> str:

@@ -74,38 +74,39 @@ async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
 
 
 def print_stats(store_url: str, snapshot: str = "learner", console: Console | None = None) -> None:
-    """Per capability and server: calls, success rate, mean latency (from the store's attempts)
-    and the learned utility (the router's posterior mean, from its snapshot)."""
-    from toolrouter.learner import ToolMetaLearner
+    """Per capability and server: calls, success rate, mean latency and utility (over the store's
+    attempts kept) and the learned utility (the router's posterior mean, from its snapshot). After
+    a prune every tool of the snapshot's routes still has a row: 0 calls kept, and what was learned
+    of it. Names wrap on a narrow terminal, never cut (``toolrouter.store_stats``, as
+    ``toolrouter stats``)."""
     from toolrouter.store import open_store
+    from toolrouter.store_stats import store_stats
 
     console = console or Console()
     with open_store(store_url) as store:
-        rows = store.summary()
-        learned: dict[tuple[str, str, str], float | None] = {}
-        if store.get_snapshot(snapshot) is not None:
-            router = ToolMetaLearner.load(store, snapshot_name=snapshot, sync_every=None)
-            for task_type, step, _ in router.routes:
-                for tool_id, statistics in router.tool_statistics(task_type, step).items():
-                    learned[(task_type, step, tool_id)] = statistics.expected_utility
-        table = Table(title=escape(f"{store.url}: {store.count()} attempts"))
+        learned = store_stats(store, snapshot)
+        table = Table(title=escape(f"{store.url}: {learned.attempts} attempts"))
         for name in ("capability", "server", "tool", "calls", "success", "latency s", "utility", "learned"):
-            table.add_column(name, justify="left" if name in ("capability", "server", "tool") else "right")
-        for r in rows:
-            server, tool = server_and_tool(r.tool_id) if "/" in r.tool_id else ("-", r.tool_id)
-            value = learned.get((r.task_type, r.step, r.tool_id))
+            if name in ("capability", "server", "tool"):  # wrapped, never cut: tools differ at their end
+                table.add_column(name, overflow="fold")
+            else:
+                table.add_column(name, justify="right")
+        for row in learned.rows:
+            r, value = row.kept, row.learned
+            server, tool = server_and_tool(row.tool_id) if "/" in row.tool_id else ("-", row.tool_id)
+            means = ("-",) * 3 if r is None else (f"{r.success_rate:.0%}", f"{r.mean_latency_s:.3f}", f"{r.mean_utility:.3f}")
             table.add_row(
-                escape(r.step if r.task_type in ("mcp", "default") else f"{r.task_type}/{r.step}"),
+                escape(row.step if row.task_type in ("mcp", "default") else f"{row.task_type}/{row.step}"),
                 escape(server),
                 escape(tool),
-                str(r.calls),
-                f"{r.success_rate:.0%}",
-                f"{r.mean_latency_s:.3f}",
-                f"{r.mean_utility:.3f}",
+                "0" if r is None else str(r.calls),
+                *means,
                 "-" if value is None else f"{value:.3f}",
             )
         console.print(table)
-        note = "utility, latency: means over attempts; learned: the router's posterior mean utility"
-        if store.get_snapshot(snapshot) is None:
+        note = "calls, success, latency, utility: over the attempts kept; learned: the router's posterior mean utility"
+        if learned.snapshot is None:
             note += f" (no snapshot {snapshot!r} yet: the gateway saves one when it stops)"
+        elif learned.not_rebuilt is not None:
+            note += f" (this command cannot rebuild the router: {learned.not_rebuilt})"
         console.print(note, markup=False)

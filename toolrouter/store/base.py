@@ -15,7 +15,8 @@ A store is deliberately small, so that a server database can be added without to
   router that closed it. ``log(after_id)`` reads attempts and trace closes together, in id order;
   ``attempts``, ``count`` and ``summary`` speak of attempts only.
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
-  last attempt it includes (its *watermark*). A snapshot never replaces a newer one.
+  last attempt it includes (its *watermark*). A snapshot never replaces a newer one;
+  ``delete_snapshot`` removes one (a router no longer used, whose snapshot holds ``prune`` back).
 
 The router's state is always "snapshot + every attempt after its watermark", which is what lets a
 second process resume, and two processes write to one store without losing anything.
@@ -361,6 +362,14 @@ class Store(ABC):
     @abstractmethod
     def snapshot_names(self) -> list[str]:
         """Names of the saved snapshots."""
+
+    def delete_snapshot(self, name: str) -> None:
+        """Delete snapshot ``name``: that of a router no longer used, whose watermark holds
+        ``prunable`` (and so ``prune``) back. ``UnknownSnapshotError`` (a ``KeyError``) naming the
+        store and the snapshots it holds if there is none of that name; a name no store keeps is
+        refused (``check_snapshot_name``). A router still running on that name saves it again at
+        its next ``save()``; one opened meanwhile starts from what the log keeps."""
+        raise NotImplementedError(f"{type(self).__name__}: this store cannot delete snapshots")
 
     def prune(self, upto_id: int) -> int:
         """Delete the attempts (and trace closes) with an id at or below ``upto_id`` and return

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
+from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
     AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_open, check_records, check_snapshot,
     check_snapshot_name, check_upto_id,
@@ -113,6 +114,13 @@ class MemoryStore(Store):
         name = check_snapshot_name(name)
         with self._open():
             return self._snapshots.get(name)
+
+    def delete_snapshot(self, name: str) -> None:
+        """See ``Store.delete_snapshot``."""
+        name = check_snapshot_name(name)
+        with self._open():
+            if self._snapshots.pop(name, None) is None:
+                raise UnknownSnapshotError(self.url, name, sorted(self._snapshots))
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""

@@ -61,7 +61,7 @@ and then says nothing, say) at most ``timeout_s`` for the connection, but at lea
 least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
 the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
-attempts as a full one does (``dropped``, logged ``journal_unwritable``).
+attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``).
 
 Example:
     >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
@@ -94,7 +94,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from pydantic import ConfigDict, Field, ValidationError
 
 from toolrouter._checks import NumbersNotBools
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -321,8 +321,8 @@ class PostgresStore(Store):
 
     ``url`` is a libpq URL (``postgresql://user:password@host:port/database``) with the store's
     options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
-    its password masked. ``dropped`` counts attempts lost to a full journal; ``pending`` is how many
-    wait in this store's journal.
+    its password masked. ``dropped`` counts records of the log (attempts and trace closes) lost to a
+    full or unwritable journal; ``pending`` is how many wait in this store's journal.
     """
 
     def __init__(self, url: str, **options: Any) -> None:
@@ -679,6 +679,13 @@ class PostgresStore(Store):
         # in UTC, as every store says when (the session's time zone is the server's or the role's)
         return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
 
+    def delete_snapshot(self, name: str) -> None:
+        """See ``Store.delete_snapshot``."""
+        name = check_snapshot_name(name)
+        sql = "DELETE FROM toolrouter.snapshots WHERE name = %s RETURNING 1"
+        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True) is None:
+            raise UnknownSnapshotError(self.url, name, self.snapshot_names())
+
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
         rows = self._on_server(
@@ -690,7 +697,8 @@ class PostgresStore(Store):
     # --- outages and notifications ---------------------------------------------------------------
     @property
     def pending(self) -> int:
-        """How many attempts wait in this store's journal for the server."""
+        """How many records of the log (attempts and trace closes) wait in this store's journal for
+        the server."""
         with self._lock:
             return 0 if self._journal is None else len(self._journal)
 

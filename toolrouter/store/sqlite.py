@@ -5,16 +5,16 @@ WAL mode lets readers run while one process writes; writes take the lock up fron
 failing. Because SQLite has one writer at a time, attempt ids increase in commit order, which the
 router relies on to catch up with other processes.
 
-Attempts that cannot be written now (another process holds the lock past ``timeout_s``, the disk
-is full or became read-only, the file was deleted or replaced since the store opened it) are not
-lost: they wait in memory, in order, and every later ``append``, ``flush`` and ``close`` writes
-them first. Such an append returns ``[]``, as a server store's does during an outage. While
+Attempts (and trace closes) that cannot be written now (another process holds the lock past
+``timeout_s``, the disk is full or became read-only, the file was deleted or replaced since the
+store opened it) are not lost: they wait in memory, in order, and every later ``append``, ``flush``
+and ``close`` writes them first. Such an append returns ``[]``, as a server store's does during an outage. While
 attempts wait, an ``append`` tries the lock without waiting for it (the first one waited
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
-``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` attempts wait
-(a few hundred bytes each); newer ones are dropped, counted in ``dropped`` and logged
-(``store_pending_full``), while the router still learns from them.
+``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` records of the
+log wait, attempts and trace closes alike (a few hundred bytes each); newer ones are dropped,
+counted in ``dropped`` and logged (``store_pending_full``), while the router still learns from them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter._checks import check_count, check_real
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -132,7 +132,8 @@ class SQLiteStore(Store):
     ``os.PathLike`` (``None``, a number, bytes) raises ``TypeError`` naming it. A path that cannot
     hold a store (an empty one, a directory, a missing directory, a file that is not an SQLite database or is another program's
     database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
-    URL and the problem; a file the failed open created is removed again.
+    URL and the problem; a file the failed open created is removed again. ``pending`` and
+    ``dropped`` count records of the log, attempts and trace closes alike (see the module).
 
     Example:
         >>> import tempfile, os
@@ -161,7 +162,8 @@ class SQLiteStore(Store):
         self._closed = False
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
-        #: Attempts dropped because ``max_pending`` were already waiting.
+        #: Records of the log (attempts and trace closes) dropped because ``max_pending`` were
+        #: already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
         if not in_memory:
@@ -382,7 +384,8 @@ class SQLiteStore(Store):
 
     @property
     def pending(self) -> int:
-        """How many attempts wait in memory to be written (see the module's docstring)."""
+        """How many records of the log (attempts and trace closes) wait in memory to be written
+        (see the module's docstring)."""
         with self._lock:
             return len(self._pending)
 
@@ -486,6 +489,15 @@ class SQLiteStore(Store):
         if row is None:
             return None
         return Snapshot(row[0], bytes(row[1]), int(row[2]), datetime.fromisoformat(row[3]))
+
+    def delete_snapshot(self, name: str) -> None:
+        """See ``Store.delete_snapshot``."""
+        name = check_snapshot_name(name)
+        with self._lock, self._available():
+            self._check_file()
+            if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
+                names = [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+                raise UnknownSnapshotError(self.url, name, names)
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""

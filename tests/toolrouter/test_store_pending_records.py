@@ -1,0 +1,32 @@
+"""A store's ``pending`` and ``dropped`` count the log's records that wait or were dropped, trace
+closes as well as attempts, and say so."""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+
+from toolrouter.store import AttemptRecord, PostgresStore, SQLiteStore, TraceClose
+
+
+def attempt() -> AttemptRecord:
+    return AttemptRecord("t", "q", "s", "s", "a", True, 1.0, 0.0, 0.0, 1.0, trace_id="tr")
+
+
+def test_pending_and_dropped_count_trace_closes_and_say_so(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "r.db", timeout_s=0.01, max_pending=3)
+    other = sqlite3.connect(tmp_path / "r.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    assert store.append([attempt(), TraceClose("tr", finished=True)]) == []
+    assert store.append([attempt(), TraceClose("tr2", finished=False)]) == []
+    assert (store.pending, store.dropped) == (3, 1)  # the second close was dropped
+    other.execute("ROLLBACK")
+    store.close()
+    # their documentation said "attempts" only
+    def said(text: str | None) -> str:
+        return " ".join((text or "").split())
+
+    for cls in (SQLiteStore, PostgresStore):
+        assert "records of the log (attempts and trace closes) wait" in said(inspect.getdoc(cls.pending)), cls
+        assert "dropped`` count" in said(inspect.getdoc(cls)) and "attempts and trace closes" in said(inspect.getdoc(cls)), cls
+    assert "#: Records of the log (attempts and trace closes) dropped" in inspect.getsource(SQLiteStore.__init__)
