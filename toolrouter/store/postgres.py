@@ -719,7 +719,7 @@ class PostgresStore(Store):
                 self._wake()
             if time.monotonic() >= deadline:
                 raise StoreUnavailableError(
-                    f"store {self.url!r}: the server is unreachable; {self.pending} attempts wait in the journal "
+                    f"store {self.url!r}: the server is unreachable; {self.pending} attempts or trace closes wait in the journal "
                     f"{self._journal_dir}"
                 )
             time.sleep(0.01)

@@ -389,7 +389,7 @@ def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raisi
     gw.middleware.learner.store.append([AttemptRecord("t", "mcp", "s", "s", "a:s", True, 1.0, 0.0, 0.0, 1.0)])
     with caplog.at_level(logging.WARNING, logger="integrations"):
         gw._save()  # what serving ends with
-    assert "mcp_gateway_close_failed" in caplog.text and "1 attempts wait in memory" in caplog.text
+    assert "mcp_gateway_close_failed" in caplog.text and "1 attempts or trace closes wait in memory" in caplog.text
 
 
 async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_stopping_the_gateway() -> None:
