@@ -497,6 +497,8 @@ def meta_train(
     watermark = check_count("watermark", watermark, high=2**63 - 1)
     profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
     outcomes = _outcomes(history, context_dim)
+    if not outcomes:  # every attempt was one its caller cancelled: nothing any tool did to learn from
+        raise ValueError(f"history: none of its {len(history)} attempts is an outcome of a tool (all cancelled by their caller)")
     tool_ids = sorted({o.tool_id for o in outcomes})
     missing = [t for t in tool_ids if t not in profiles]
     if missing:
