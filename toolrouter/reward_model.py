@@ -506,8 +506,9 @@ def meta_train(
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
     index = {t: i for i, t in enumerate(tool_ids)}
 
-    torch.manual_seed(seed)
-    model = RewardModel(context_dim, context_dim, len(tool_ids), features, hidden)
+    with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was
+        torch.manual_seed(seed)
+        model = RewardModel(context_dim, context_dim, len(tool_ids), features, hidden)
     x_all, y_all = _pack(outcomes, index, tool_features, context_dim)
     by_group: dict[str, list[int]] = defaultdict(list)
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from toolrouter import ToolProfile
 from toolrouter.features import HashingFeaturizer
 from toolrouter.models import CANCELLED_BY_CALLER
-from toolrouter.reward_model import meta_train
+from toolrouter.reward_model import Outcome, meta_train
 from toolrouter.store.base import AttemptRecord
 
 D = 8
@@ -33,3 +34,22 @@ def test_a_history_of_cancelled_attempts_only_is_refused_by_name() -> None:
     # it used to reach the sampler with no tool and no task: "a cannot be empty unless no samples are taken"
     with pytest.raises(ValueError, match=r"history: none of its 3 attempts.*cancelled"):
         train([cancelled(i) for i in range(3)])
+
+
+def history(n: int = 12) -> list[Outcome]:
+    rng = np.random.default_rng(0)
+    return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
+
+
+def test_meta_train_leaves_the_callers_torch_random_stream_as_it_was() -> None:
+    # it reseeded torch's global generator with its own seed: a caller's later draws repeated
+    # after every training, and a seeded experiment around it drew other numbers
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    first = train(history(), seed=1)
+    assert torch.equal(torch.rand(3), expected)
+    torch.manual_seed(99)  # and the training is still its seed's alone
+    second = train(history(), seed=1)
+    for a, b in zip(first.model.parameters(), second.model.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
