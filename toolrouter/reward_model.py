@@ -180,6 +180,7 @@ class MetaRewardModel:
         return policy
 
     def _describe(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> tuple[np.ndarray, int | None]:
+        _check_profile(profile, "profile")
         i = self._tool_index.get(profile.tool_id)
         if i is not None:
             return self.tool_features[i], i
@@ -218,6 +219,12 @@ class MetaRewardModel:
             raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")
         for i, row in enumerate(rows):  # finite and within a policy's bounds: NaN would come out as a prediction
             checked_context(row, self.context_dim, "predict", f"contexts[{i}]")
+        if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Sequence):
+            raise TypeError(f"profiles: expected a sequence of ToolProfile, got {type(profiles).__name__}")
+        if not profiles:
+            raise ValueError("profiles: empty; predict scores at least one tool")
+        for i, p in enumerate(profiles):
+            _check_profile(p, f"profiles[{i}]")
         x = torch.as_tensor(rows, dtype=torch.float32)
         with torch.no_grad():
             phi = self.model.phi(x).double().numpy()
@@ -339,6 +346,11 @@ class _SavedRewardModel(BaseModel):
     noise: _Positive
     watermark: Count
     info: dict[str, Any]
+
+
+def _check_profile(profile: Any, field: str) -> None:
+    if not isinstance(profile, ToolProfile):
+        raise TypeError(f"{field}: expected a ToolProfile, got {type(profile).__name__} ({profile!r:.80})")
 
 
 def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:

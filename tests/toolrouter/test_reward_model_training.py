@@ -53,3 +53,27 @@ def test_meta_train_leaves_the_callers_torch_random_stream_as_it_was() -> None:
     second = train(history(), seed=1)
     for a, b in zip(first.model.parameters(), second.model.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train(history())
+
+
+@pytest.mark.parametrize(
+    ("profiles", "error", "message"),
+    [
+        ([], ValueError, r"profiles: empty"),  # was numpy's "need at least one array to stack"
+        (["a"], TypeError, r"profiles\[0\]: expected a ToolProfile, got str"),  # was an AttributeError
+        (TOOLS[0], TypeError, r"profiles: expected a sequence of ToolProfile, got ToolProfile"),
+    ],
+)
+def test_predict_names_the_profiles_it_cannot_score(model, profiles, error, message) -> None:
+    with pytest.raises(error, match=message):
+        model.predict(np.zeros(D), profiles, FEATURIZER)
+    assert model.predict(np.zeros(D), TOOLS, FEATURIZER).shape == (1, 2)
+
+
+def test_prior_names_a_profile_that_is_not_one(model) -> None:
+    with pytest.raises(TypeError, match=r"profile: expected a ToolProfile, got dict"):
+        model.prior({"tool_id": "a"}, FEATURIZER)
