@@ -2128,6 +2128,7 @@ class ToolMetaLearner:
         self._require_neural_linear("a reward model")
         if model.context_dim != self.context_dim:
             raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
+        model.check_featurizer(self._featurize)
         options = {**self._policy_options, **model.policy_options()}
         make_policy("neural_linear", seed=0, **options)  # validate before anything changes
         for profile in self._tools.values():

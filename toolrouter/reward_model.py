@@ -58,6 +58,9 @@ __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
 log = EventLog(__name__)
 
 _FORMAT = "toolrouter.reward_model/2"
+#: A fixed text whose features a model keeps from its training featurizer: another featurizer, even
+#: one of the same length, would give tools features the model never saw (see ``check_featurizer``).
+_PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
 TaskGrouping = Literal["task_type", "tool", "both"]
 
 
@@ -130,6 +133,7 @@ class MetaRewardModel:
         noise: float,
         watermark: int = 0,
         info: Mapping[str, Any] | None = None,
+        featurizer_probe: np.ndarray | None = None,
     ) -> None:
         self.model = model.eval()
         self.tool_ids = list(tool_ids)
@@ -140,6 +144,8 @@ class MetaRewardModel:
         self.new_tool_cov = np.asarray(new_tool_cov, dtype=np.float64)
         self.watermark = int(watermark)
         self.info = dict(info or {})
+        #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
+        self.featurizer_probe = None if featurizer_probe is None else np.asarray(featurizer_probe, dtype=np.float64)
         self._adapter: Any = None
 
     @property
@@ -154,6 +160,20 @@ class MetaRewardModel:
     @property
     def context_dim(self) -> int:
         return self.model.context_dim
+
+    def check_featurizer(self, featurizer: Callable[[str], np.ndarray]) -> None:
+        """Raise ``ValueError`` naming ``featurizer`` unless it is the one this model was trained
+        with, as far as its vector for a fixed text tells: the model knows its tools and new ones by
+        their description features, and another featurizer's would be scored as garbage. (A model
+        saved without that vector is not checked.)"""
+        if self.featurizer_probe is None:
+            return
+        got = _text_features(featurizer, _PROBE_TEXT, self.context_dim, "a fixed probe text")
+        if not np.allclose(got, self.featurizer_probe, rtol=1e-3, atol=1e-4):
+            raise ValueError(
+                "featurizer: not the one this reward model was trained with (their vectors for the same text "
+                "differ); use the featurizer it was meta-trained with, or meta-train it again with this one"
+            )
 
     @property
     def features(self) -> int:
@@ -279,6 +299,8 @@ class MetaRewardModel:
         arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
         arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
         arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
+        if self.featurizer_probe is not None:
+            arrays["featurizer_probe"] = self.featurizer_probe
         return write_blob(arrays, "config", meta)
 
     @classmethod
@@ -301,6 +323,8 @@ class MetaRewardModel:
         expected = {name: (shape, np.float32) for name, shape in shapes.items()}
         expected["tool_features"] = ((len(meta.tool_ids), meta.tool_dim), np.float64)
         expected["new_tool_cov"] = ((meta.features + 1, meta.features + 1), np.float64)
+        if "featurizer_probe" in blob.arrays:  # absent where the model was built without one
+            expected["featurizer_probe"] = ((meta.context_dim,), np.float64)
         unknown = sorted(set(blob.arrays) - set(expected))
         if unknown:
             raise CorruptStateError(f"arrays: unexpected {unknown}")
@@ -317,7 +341,7 @@ class MetaRewardModel:
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         return cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
-            noise=meta.noise, watermark=meta.watermark, info=meta.info,
+            noise=meta.noise, watermark=meta.watermark, info=meta.info, featurizer_probe=arrays.get("featurizer_probe"),
         )
 
     def __repr__(self) -> str:
@@ -356,7 +380,11 @@ def _check_profile(profile: Any, field: str) -> None:
 def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:
     """``featurizer(profile.description)`` as ``dim`` finite float64s, or a ValueError naming the
     featurizer and the tool (a bad vector would otherwise surface as NaN losses or priors)."""
-    out = featurizer(profile.description)
+    return _text_features(featurizer, profile.description, dim, f"the description of tool {profile.tool_id!r}")
+
+
+def _text_features(featurizer: Callable[[str], np.ndarray], text: str, dim: int, what: str) -> np.ndarray:
+    out = featurizer(text)
     try:
         d = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
@@ -365,7 +393,7 @@ def _description_features(featurizer: Callable[[str], np.ndarray], profile: Tool
         if d.shape == (dim,) and np.all(np.isfinite(d)):
             return d
         got = f"shape {d.shape}" if d.shape != (dim,) else "non-finite entries"
-    raise ValueError(f"featurizer: returned {got} for the description of tool {profile.tool_id!r}, expected {dim} finite numbers")
+    raise ValueError(f"featurizer: returned {got} for {what}, expected {dim} finite numbers")
 
 
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -485,7 +513,9 @@ def meta_train(
         history: past outcomes; each needs the context it was decided with (``None`` counts as a
             zero context: a router with a non-contextual policy learns per task type only).
         tools: profiles of the tools (their descriptions are featurised with ``featurizer``).
-        featurizer: text -> vector of ``context_dim`` (the router's featurizer).
+        featurizer: text -> vector of ``context_dim`` (the router's featurizer); the model keeps its
+            vector for a fixed text, and a router with another featurizer refuses the model
+            (``MetaRewardModel.check_featurizer``).
         algorithm: ``"maml"`` (second order), ``"fomaml"`` or ``"reptile"`` from ``meta``.
         tasks: what one meta-learning task is: a task type, a tool, or both kinds.
         meta_steps, meta_batch: meta-updates and tasks per update.
@@ -516,6 +546,7 @@ def meta_train(
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
+    probe = _text_features(featurizer, _PROBE_TEXT, context_dim, "a fixed probe text")
     index = {t: i for i, t in enumerate(tool_ids)}
 
     with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was
@@ -571,5 +602,5 @@ def meta_train(
     log.info("reward_model_trained", **info, prior_scale=prior_scale, noise=noise)
     return MetaRewardModel(
         model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_cov=new_tool_cov, noise=noise,
-        watermark=watermark, info=info,
+        watermark=watermark, info=info, featurizer_probe=probe,
     )
