@@ -50,7 +50,7 @@ from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
 from toolrouter.policies.linear import checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
-from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, write_blob
+from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, short_repr, write_blob
 from toolrouter.store.base import AttemptRecord
 
 __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
@@ -135,17 +135,42 @@ class MetaRewardModel:
         info: Mapping[str, Any] | None = None,
         featurizer_probe: np.ndarray | None = None,
     ) -> None:
+        if not isinstance(model, RewardModel):
+            raise TypeError(f"model: expected a RewardModel, got {type(model).__name__}")
+        # the encoder, the heads and the saved format are float32: a float64 or bfloat16 model failed
+        # at its first prediction with a dtype mismatch, and could not be loaded once saved
+        dtypes = sorted({str(p.dtype) for p in model.parameters()} - {str(torch.float32)})
+        if dtypes:
+            raise TypeError(f"model: parameters of dtype {dtypes}, expected torch.float32 (call model.float() first)")
+        ids = [tool_ids] if isinstance(tool_ids, str) else list(tool_ids)
+        if len(ids) != model.n_tools or len(set(ids)) != len(ids) or not all(isinstance(t, str) for t in ids):
+            raise ValueError(f"tool_ids: expected {model.n_tools} distinct strings (the model's n_tools), got {short_repr(tool_ids)}")
+        tool_features = real_array("tool_features", tool_features)
+        if tool_features.shape != (model.n_tools, model.tool_dim) or not np.isfinite(tool_features).all():
+            raise ValueError(
+                f"tool_features: expected shape {(model.n_tools, model.tool_dim)} (n_tools, tool_dim) with finite entries, "
+                f"got shape {tool_features.shape}"
+            )
+        new_tool_cov = real_array("new_tool_cov", new_tool_cov)
+        f = model.features + 1
+        if new_tool_cov.shape != (f, f) or not _positive_definite(new_tool_cov):
+            raise ValueError(f"new_tool_cov: expected a symmetric positive definite ({f}, {f}) matrix (features + 1), got shape {new_tool_cov.shape}")
+        if featurizer_probe is not None:
+            featurizer_probe = real_array("featurizer_probe", featurizer_probe)
+            if featurizer_probe.shape != (model.context_dim,) or not np.isfinite(featurizer_probe).all():
+                raise ValueError(f"featurizer_probe: expected {model.context_dim} finite numbers (context_dim), got shape {featurizer_probe.shape}")
         self.model = model.eval()
-        self.tool_ids = list(tool_ids)
+        self.tool_ids = ids
         self._tool_index = {t: i for i, t in enumerate(self.tool_ids)}
-        self.tool_features = np.asarray(tool_features, dtype=np.float64)
-        self.prior_scale, self.noise = float(prior_scale), float(noise)
+        self.tool_features = tool_features
+        self.prior_scale = check_real("prior_scale", prior_scale, low=0, low_open=True)
+        self.noise = check_real("noise", noise, low=0, low_open=True)
         #: prior covariance of a new tool's head: how the known tools' heads vary, plus prior_scale^2
-        self.new_tool_cov = np.asarray(new_tool_cov, dtype=np.float64)
-        self.watermark = int(watermark)
+        self.new_tool_cov = new_tool_cov
+        self.watermark = check_count("watermark", watermark, high=2**63 - 1)
         self.info = dict(info or {})
         #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
-        self.featurizer_probe = None if featurizer_probe is None else np.asarray(featurizer_probe, dtype=np.float64)
+        self.featurizer_probe = featurizer_probe
         self._adapter: Any = None
 
     @property
@@ -330,12 +355,7 @@ class MetaRewardModel:
             raise CorruptStateError(f"arrays: unexpected {unknown}")
         arrays = {name: checked_array(blob.arrays, name, shape, dtype) for name, (shape, dtype) in expected.items()}
         cov = arrays["new_tool_cov"]
-        try:  # what a new tool's prior needs (``LinearThompson`` checks it when the arm is added)
-            np.linalg.cholesky(cov)
-            symmetric = np.allclose(cov, cov.T)
-        except np.linalg.LinAlgError:
-            symmetric = False
-        if not symmetric:
+        if not _positive_definite(cov):
             raise CorruptStateError("arrays.new_tool_cov: not a symmetric positive definite covariance")
         model = RewardModel(*sizes)
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
@@ -370,6 +390,15 @@ class _SavedRewardModel(BaseModel):
     noise: _Positive
     watermark: Count
     info: dict[str, Any]
+
+
+def _positive_definite(cov: np.ndarray) -> bool:
+    """What a new tool's prior covariance needs (``LinearThompson`` checks it when the arm is added)."""
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.allclose(cov, cov.T))
 
 
 def _check_profile(profile: Any, field: str) -> None:

@@ -10,7 +10,7 @@ import torch
 from toolrouter import ToolProfile
 from toolrouter.features import HashingFeaturizer
 from toolrouter.models import CANCELLED_BY_CALLER
-from toolrouter.reward_model import Outcome, meta_train
+from toolrouter.reward_model import MetaRewardModel, Outcome, RewardModel, meta_train
 from toolrouter.store.base import AttemptRecord
 
 D = 8
@@ -77,3 +77,45 @@ def test_predict_names_the_profiles_it_cannot_score(model, profiles, error, mess
 def test_prior_names_a_profile_that_is_not_one(model) -> None:
     with pytest.raises(TypeError, match=r"profile: expected a ToolProfile, got dict"):
         model.prior({"tool_id": "a"}, FEATURIZER)
+
+
+def parts(**change):
+    torch.manual_seed(0)
+    given = {
+        "model": RewardModel(D, D, 2, 2, 4), "tool_ids": ["a", "b"], "tool_features": np.zeros((2, D)),
+        "prior_scale": 0.5, "new_tool_cov": np.eye(3), "noise": 0.3,
+    }
+    given.update(change)
+    return given
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        # a float64 or bfloat16 model failed at its first prediction ("mat1 and mat2 must have the
+        # same dtype"), and once saved could not be loaded ("expected dtype float32")
+        ({"model": RewardModel(D, D, 2, 2, 4).double()}, TypeError, r"model: parameters of dtype \['torch.float64'\]"),
+        ({"model": RewardModel(D, D, 2, 2, 4).bfloat16()}, TypeError, r"model: parameters of dtype \['torch.bfloat16'\]"),
+        ({"model": torch.nn.Linear(2, 2)}, TypeError, r"model: expected a RewardModel, got Linear"),
+        # more or fewer ids than the model's heads: a tool scored with another's offset, or an IndexError
+        ({"tool_ids": ["a", "b", "c"]}, ValueError, r"tool_ids: expected 2 distinct strings"),
+        ({"tool_ids": ["a", "a"]}, ValueError, r"tool_ids: expected 2 distinct strings"),
+        ({"tool_features": np.zeros((2, D + 1))}, ValueError, r"tool_features: expected shape \(2, 8\)"),
+        ({"tool_features": np.full((2, D), np.nan)}, ValueError, r"tool_features: .*finite"),
+        ({"new_tool_cov": -np.eye(3)}, ValueError, r"new_tool_cov: expected a symmetric positive definite \(3, 3\)"),
+        ({"new_tool_cov": np.eye(4)}, ValueError, r"new_tool_cov: .*got shape \(4, 4\)"),
+        ({"noise": 0.0}, ValueError, r"noise: expected a finite number > 0, got 0.0"),
+        ({"prior_scale": float("nan")}, ValueError, r"prior_scale: expected a finite number > 0, got nan"),
+        ({"featurizer_probe": np.zeros(D - 1)}, ValueError, r"featurizer_probe: expected 8 finite numbers"),
+    ],
+)
+def test_a_reward_model_built_from_parts_that_do_not_fit_is_refused_naming_the_part(change, error, message) -> None:
+    with pytest.raises(error, match=message):
+        MetaRewardModel(**parts(**change))
+
+
+def test_a_reward_model_built_from_fitting_parts_predicts_and_round_trips() -> None:
+    built = MetaRewardModel(**parts())
+    again = MetaRewardModel.from_bytes(built.to_bytes())
+    x = np.ones(D) * 0.1
+    np.testing.assert_allclose(again.predict(x, TOOLS, FEATURIZER), built.predict(x, TOOLS, FEATURIZER))
