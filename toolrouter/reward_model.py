@@ -283,9 +283,18 @@ class MetaRewardModel:
         what still holds for the other tools is kept: a tool absent from ``history`` keeps its head,
         and one present is pulled towards its recent outcomes against the EWC anchor. Pass the
         recent outcomes of every tool of the affected task types, not only the drifted one's.
-        Outcomes of tools outside the vocabulary are skipped."""
+        Outcomes of tools outside the vocabulary are skipped. ``steps`` and ``lr`` are this call's;
+        ``ewc_lambda`` weighs the memory of every call so far, so it is the first call's for good."""
         from meta import DriftAdapter
 
+        steps = check_count("steps", steps, low=1)
+        lr = check_real("lr", lr, low=0, low_open=True)
+        ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
+        if self._adapter is not None and ewc_lambda != self._adapter.ewc.ewc_lambda:
+            raise ValueError(
+                f"ewc_lambda: {ewc_lambda!r}, but this model adapts with ewc_lambda={self._adapter.ewc.ewc_lambda!r} "
+                "since its first adapt (its EWC memory is weighed by it)"
+            )
         outcomes = [o for o in _outcomes(history, self.context_dim) if o.tool_id in self._tool_index]
         if not outcomes:
             raise ValueError("history: no outcome of a tool this model knows; nothing to adapt to")
@@ -295,6 +304,8 @@ class MetaRewardModel:
         try:
             if self._adapter is None:
                 self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
+            # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
+            self._adapter.steps, self._adapter.lr = steps, lr
             report = self._adapter.adapt(x, y.unsqueeze(-1))
         finally:
             for p in self.model.parameters():

@@ -119,3 +119,25 @@ def test_a_reward_model_built_from_fitting_parts_predicts_and_round_trips() -> N
     again = MetaRewardModel.from_bytes(built.to_bytes())
     x = np.ones(D) * 0.1
     np.testing.assert_allclose(again.predict(x, TOOLS, FEATURIZER), built.predict(x, TOOLS, FEATURIZER))
+
+
+def offsets(model: MetaRewardModel) -> torch.Tensor:
+    return model.model.tool_offsets.detach().clone()
+
+
+def test_adapt_takes_each_calls_steps_and_lr_and_refuses_another_ewc_lambda() -> None:
+    # the adapter made at the first call kept that call's steps and lr for good: a later
+    # adapt(steps=..., lr=...) trained as the first had, and a bad value passed unchecked
+    recent = history()
+    one, other = MetaRewardModel(**parts()), MetaRewardModel(**parts())
+    one.adapt(recent, steps=1, lr=1e-3)
+    other.adapt(recent, steps=1, lr=1e-3)
+    one.adapt(recent, steps=1, lr=1e-3)
+    other.adapt(recent, steps=20, lr=1e-1)
+    assert (offsets(other) - offsets(one)).abs().max() > 1e-2
+    before = offsets(other)
+    with pytest.raises(ValueError, match=r"steps: expected an integer >= 1, got 0"):
+        other.adapt(recent, steps=0)
+    with pytest.raises(ValueError, match=r"ewc_lambda: 1.0, but this model adapts with ewc_lambda=10.0"):
+        other.adapt(recent, ewc_lambda=1.0)
+    assert torch.equal(offsets(other), before)
