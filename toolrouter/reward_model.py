@@ -459,30 +459,36 @@ def _group_keys(o: Outcome, tasks: TaskGrouping) -> list[str]:
     return [f"type:{o.task_type}", f"tool:{o.tool_id}"]
 
 
-def _empirical_bayes(model: RewardModel, groups: Mapping[tuple[str, str], tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+def _empirical_bayes(model: RewardModel, x: torch.Tensor, y: torch.Tensor, groups: Sequence[Sequence[int]]) -> tuple[float, float]:
     """(s, sigma) maximising the marginal likelihood of each (task type, tool) group's residuals
-    ``y - phi^T mean`` under ``w ~ N(0, s^2 I)`` and noise ``N(0, sigma^2)``, on a log grid."""
-    stats = []
-    with torch.no_grad():
-        for x, y in groups.values():
-            phi = model.phi(x[:, : model.context_dim]).double().numpy()
-            res = (y - model(x).squeeze(-1)).double().numpy()
-            stats.append((phi.T @ phi, phi.T @ res, float(res @ res), len(res)))
-    mean_sq = sum(s[2] for s in stats) / max(sum(s[3] for s in stats), 1)
-    base = math.sqrt(max(mean_sq, 1e-8))
+    ``y - phi^T mean`` (rows ``groups[g]`` of ``x``, ``y``) under ``w ~ N(0, s^2 I)`` and noise
+    ``N(0, sigma^2)``, on a log grid.
+
+    Each group's ``Phi^T Phi`` is diagonalised once (eigenvalues ``lam``, ``q = U^T Phi^T r``), so
+    that every grid point costs a few array operations over all groups together: with thousands
+    of (task type, tool) pairs a Cholesky factorisation per group and grid point took minutes."""
+    with torch.no_grad():  # one pass over all rows, not one per group
+        phi_all = model.phi(x[:, : model.context_dim]).double().numpy()
+        res_all = (y - model(x).squeeze(-1)).double().numpy()
+    lam, q, rr, n = [], [], [], []
+    for rows in groups:
+        phi, res = phi_all[rows], res_all[rows]
+        values, vectors = np.linalg.eigh(phi.T @ phi)
+        lam.append(np.maximum(values, 0.0))  # positive semi-definite; rounding may give -1e-17
+        q.append(vectors.T @ (phi.T @ res))
+        rr.append(float(res @ res))
+        n.append(len(rows))
+    lam_g, q2_g, rr_g, n_g = np.stack(lam), np.stack(q) ** 2, np.array(rr), np.array(n, dtype=np.float64)
+    f = lam_g.shape[1]
+    base = math.sqrt(max(float(rr_g.sum()) / max(float(n_g.sum()), 1.0), 1e-8))
     best = (-math.inf, base, base)
-    f = stats[0][0].shape[0]
     for s in base * np.logspace(-2.5, 0.5, 13):
         for sigma in base * np.logspace(-1.5, 0.5, 11):
-            total = 0.0
-            for ptp, ptr, rr, n in stats:
-                # Woodbury: Sigma = sigma^2 I + s^2 Phi Phi^T, in the (f x f) space
-                m = np.eye(f) * (sigma**2 / s**2) + ptp
-                chol = np.linalg.cholesky(m)
-                logdet = 2 * np.log(np.diag(chol)).sum() + (n - f) * math.log(sigma**2) + f * math.log(s**2)
-                sol = np.linalg.solve(m, ptr)
-                quad = (rr - ptr @ sol) / sigma**2
-                total += -0.5 * (logdet + quad)
+            # Woodbury: Sigma = sigma^2 I + s^2 Phi Phi^T, in the (f x f) space of M = sigma^2/s^2 I + Phi^T Phi
+            m = lam_g + sigma**2 / s**2
+            logdet = np.log(m).sum(axis=1) + (n_g - f) * math.log(sigma**2) + f * math.log(s**2)
+            quad = (rr_g - (q2_g / m).sum(axis=1)) / sigma**2
+            total = float(-0.5 * (logdet + quad).sum())
             if total > best[0]:
                 best = (total, float(s), float(sigma))
     return best[1], best[2]
@@ -625,8 +631,7 @@ def meta_train(
         if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
             break
     model.eval()
-    groups = {key: (x_all[rows], y_all[rows]) for key, rows in by_pair.items()}
-    prior_scale, noise = _empirical_bayes(model, groups)
+    prior_scale, noise = _empirical_bayes(model, x_all, y_all, list(by_pair.values()))
     with torch.no_grad():
         # A new tool's head is only as predictable as tools differ from each other: its description
         # may say less than the fit on the known tools suggests (they are few, and the map can

@@ -3,6 +3,8 @@ caller's random state, the arguments of predict and adapt, the model a MetaRewar
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -141,3 +143,33 @@ def test_adapt_takes_each_calls_steps_and_lr_and_refuses_another_ewc_lambda() ->
     with pytest.raises(ValueError, match=r"ewc_lambda: 1.0, but this model adapts with ewc_lambda=10.0"):
         other.adapt(recent, ewc_lambda=1.0)
     assert torch.equal(offsets(other), before)
+
+
+def test_empirical_bayes_picks_the_grid_point_of_the_largest_exact_marginal_likelihood() -> None:
+    # the spread and noise are chosen from every (task type, tool) group at once (one
+    # diagonalisation per group, not one Cholesky per group and grid point, which took minutes
+    # with thousands of pairs); checked here against the dense Gaussian likelihood of each group
+    from toolrouter.reward_model import _empirical_bayes
+
+    torch.manual_seed(0)
+    model = RewardModel(D, D, 2, 3, 4)
+    rng = np.random.default_rng(1)
+    x = torch.as_tensor(np.concatenate([rng.normal(size=(12, 2 * D)), np.eye(2)[rng.integers(2, size=12)]], axis=1), dtype=torch.float32)
+    y = torch.as_tensor(rng.normal(size=12), dtype=torch.float32)
+    groups = [[0, 1, 2, 3, 4], [5, 6], [7, 8, 9, 10, 11]]
+    s, sigma = _empirical_bayes(model, x, y, groups)
+    with torch.no_grad():
+        phi = model.phi(x[:, :D]).double().numpy()
+        res = (y - model(x).squeeze(-1)).double().numpy()
+
+    def log_likelihood(s: float, sigma: float) -> float:
+        total = 0.0
+        for rows in groups:
+            cov = sigma**2 * np.eye(len(rows)) + s**2 * phi[rows] @ phi[rows].T
+            total -= 0.5 * (np.linalg.slogdet(cov)[1] + res[rows] @ np.linalg.solve(cov, res[rows]))
+        return total
+
+    base = math.sqrt(float(res @ res) / len(res))
+    grid = [(a, b) for a in base * np.logspace(-2.5, 0.5, 13) for b in base * np.logspace(-1.5, 0.5, 11)]
+    best = max(grid, key=lambda p: log_likelihood(*p))
+    assert (s, sigma) == pytest.approx(best)
