@@ -65,7 +65,9 @@ TaskGrouping = Literal["task_type", "tool", "both"]
 
 
 class RewardModel(nn.Module):
-    """``utility = phi(x)^T (G d + o_tool + delta)`` on packed inputs ``[x, d, onehot(tool)]``."""
+    """``utility = phi(x)^T (G d + o_tool + delta)`` on packed inputs ``[x, d, tool]``, ``tool`` the
+    tool's index in the vocabulary, or -1 for a tool without a learned offset (a new one). An
+    index, not a one-hot row: a long history of many tools would take rows x tools floats."""
 
     def __init__(self, context_dim: int, tool_dim: int, n_tools: int, features: int = 32, hidden: int = 64) -> None:
         super().__init__()
@@ -80,13 +82,16 @@ class RewardModel(nn.Module):
         z = self.encoder(x)
         return torch.cat([z, torch.ones_like(z[..., :1])], dim=-1)
 
-    def heads(self, desc: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.describe(desc) + onehot @ self.tool_offsets + self.task_delta
+    def heads(self, desc: torch.Tensor, tool: torch.Tensor) -> torch.Tensor:
+        """Head weights of tools described by ``desc`` with vocabulary indices ``tool`` (-1: none)."""
+        known = (tool >= 0).unsqueeze(-1)
+        offsets = self.tool_offsets[tool.clamp(min=0).long()] * known
+        return self.describe(desc) + offsets + self.task_delta
 
     def forward(self, packed: torch.Tensor) -> torch.Tensor:
         d, t = self.context_dim, self.tool_dim
-        x, desc, onehot = packed[..., :d], packed[..., d : d + t], packed[..., d + t :]
-        return (self.phi(x) * self.heads(desc, onehot)).sum(-1, keepdim=True)
+        x, desc, tool = packed[..., :d], packed[..., d : d + t], packed[..., d + t]
+        return (self.phi(x) * self.heads(desc, tool)).sum(-1, keepdim=True)
 
 
 @dataclass(frozen=True)
@@ -240,10 +245,7 @@ class MetaRewardModel:
         """The prior mean of the tool's head (``features + 1`` weights)."""
         d, i = self._describe(profile, featurizer)
         with torch.no_grad():
-            onehot = torch.zeros(self.model.n_tools)
-            if i is not None:
-                onehot[i] = 1.0
-            w = self.model.heads(torch.tensor(d, dtype=torch.float32), onehot)
+            w = self.model.heads(torch.tensor(d, dtype=torch.float32), torch.tensor(-1 if i is None else i))
         return w.double().numpy()
 
     def prior(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> ArmPrior:
@@ -437,18 +439,16 @@ def _text_features(featurizer: Callable[[str], np.ndarray], text: str, dim: int,
 
 
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    n, k = len(outcomes), len(index)
-    x = np.zeros((n, context_dim))
-    onehot = np.zeros((n, k))
+    n = len(outcomes)
+    x = np.zeros((n, context_dim), dtype=np.float32)
     rows = np.empty(n, dtype=np.intp)
     for j, o in enumerate(outcomes):
         if o.context is not None:
             x[j] = o.context
         rows[j] = index[o.tool_id]
-        onehot[j, rows[j]] = 1.0
-    packed = np.concatenate([x, tool_features[rows], onehot], axis=1)
-    y = np.array([o.utility for o in outcomes])
-    return torch.as_tensor(packed, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    packed = np.concatenate([x, tool_features[rows].astype(np.float32), rows[:, None].astype(np.float32)], axis=1)
+    y = np.array([o.utility for o in outcomes], dtype=np.float32)
+    return torch.from_numpy(packed), torch.from_numpy(y)
 
 
 def _group_keys(o: Outcome, tasks: TaskGrouping) -> list[str]:
@@ -616,7 +616,7 @@ def meta_train(
             first_order=algorithm == "fomaml", adapt_parameters=lambda n: n in head, grad_clip=10.0,
         )
     rng = np.random.default_rng(seed)
-    onehot_from = context_dim + tool_features.shape[1]  # packed inputs: [context, description, one-hot tool]
+    tool_column = context_dim + tool_features.shape[1]  # packed inputs: [context, description, tool index]
     start = time.perf_counter()
     losses = []
     for step in range(meta_steps):
@@ -625,7 +625,7 @@ def meta_train(
             rows = group_rows[g]
             pick = rng.choice(rows, size=2 * shots, replace=len(rows) < 2 * shots)
             xb = x_all[pick].clone()
-            xb[torch.from_numpy(rng.random(len(pick)) < tool_dropout), onehot_from:] = 0.0  # hide the tool id
+            xb[torch.from_numpy(rng.random(len(pick)) < tool_dropout), tool_column] = -1.0  # hide the tool id
             batch.append((xb[:shots], y_all[pick[:shots], None], xb[shots:], y_all[pick[shots:], None]))
         losses.append(learner.meta_train_step(batch)["meta_loss"])
         if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
@@ -636,7 +636,7 @@ def meta_train(
         # A new tool's head is only as predictable as tools differ from each other: its description
         # may say less than the fit on the known tools suggests (they are few, and the map can
         # memorise them), so its prior spread adds the across-tool variance of the known heads.
-        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.eye(len(tool_ids))).double().numpy()
+        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.arange(len(tool_ids))).double().numpy()
     spread = np.cov(heads, rowvar=False) if len(tool_ids) > 1 else np.zeros((features + 1, features + 1))
     new_tool_cov = 0.5 * (spread + spread.T) + prior_scale**2 * np.eye(features + 1)
     info = {

@@ -173,3 +173,24 @@ def test_empirical_bayes_picks_the_grid_point_of_the_largest_exact_marginal_like
     grid = [(a, b) for a in base * np.logspace(-2.5, 0.5, 13) for b in base * np.logspace(-1.5, 0.5, 11)]
     best = max(grid, key=lambda p: log_likelihood(*p))
     assert (s, sigma) == pytest.approx(best)
+
+
+def test_packed_rows_carry_the_tools_index_not_a_row_per_tool() -> None:
+    # rows were [context, description, one-hot tool]: a history of 20,000 outcomes of 1,000 tools
+    # took rows x tools floats (twice, in float64 and float32) before training began
+    from toolrouter.reward_model import _pack
+
+    index = {f"t{i}": i for i in range(1000)}
+    outcomes = [Outcome("qa", "t7", np.ones(D), 1.0), Outcome("qa", "t999", None, 0.0)]
+    packed, y = _pack(outcomes, index, np.zeros((1000, D)), D)
+    assert packed.shape == (2, 2 * D + 1) and packed[:, -1].tolist() == [7.0, 999.0] and y.tolist() == [1.0, 0.0]
+    torch.manual_seed(0)
+    model = RewardModel(D, D, 3, 2, 4)
+    with torch.no_grad():
+        model.tool_offsets.normal_()
+        row = torch.cat([torch.ones(D), torch.full((D,), 0.5), torch.tensor([2.0])])
+        hidden = row.clone()
+        hidden[-1] = -1.0  # a tool without a learned offset, as a new one
+        phi, head = model.phi(row[:D]), model.describe(row[D : 2 * D]) + model.task_delta
+        assert torch.allclose(model(row), (phi * (head + model.tool_offsets[2])).sum(-1, keepdim=True))
+        assert torch.allclose(model(hidden), (phi * head).sum(-1, keepdim=True))
