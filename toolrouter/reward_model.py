@@ -496,13 +496,15 @@ def _empirical_bayes(model: RewardModel, x: torch.Tensor, y: torch.Tensor, group
 
 def _checked_options(
     algorithm: Any, tasks: Any, tool_dropout: Any, meta_steps: Any, meta_batch: Any, shots: Any, inner_steps: Any,
-    features: Any, hidden: Any, seed: Any, time_budget_s: Any,
+    lr_inner: Any, lr_meta: Any, features: Any, hidden: Any, seed: Any, time_budget_s: Any,
 ) -> tuple[int, int, int, int, int, int, int, float | None]:
     """``meta_train``'s options checked, each error naming the option; the counts and the budget
     as numbers."""
     if tasks not in ("task_type", "tool", "both"):
         raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
     check_real("tool_dropout", tool_dropout, low=0, high=1, high_open=True)
+    for name, rate in (("lr_inner", lr_inner), ("lr_meta", lr_meta)):  # here too, not only in MAML: what a router checks its options with
+        check_real(name, rate, low=0, low_open=True)
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
     counts = [check_count(name, value, low=1) for name, value in
@@ -580,7 +582,8 @@ def meta_train(
     if not history:
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
     meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s = _checked_options(
-        algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s
+        algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, lr_inner, lr_meta, features, hidden, seed,
+        time_budget_s,
     )
     watermark = check_count("watermark", watermark, high=2**63 - 1)
     profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}

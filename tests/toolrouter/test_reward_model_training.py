@@ -194,3 +194,18 @@ def test_packed_rows_carry_the_tools_index_not_a_row_per_tool() -> None:
         phi, head = model.phi(row[:D]), model.describe(row[D : 2 * D]) + model.task_delta
         assert torch.allclose(model(row), (phi * (head + model.tool_offsets[2])).sum(-1, keepdim=True))
         assert torch.allclose(model(hidden), (phi * head).sum(-1, keepdim=True))
+
+
+@pytest.mark.parametrize("option, value", [("lr_inner", -1.0), ("lr_meta", float("nan")), ("lr_inner", "0.1")])
+def test_background_meta_training_refuses_a_bad_learning_rate_at_once(tmp_path, option, value) -> None:
+    # check_meta_train_options passed them: the thread started, and every round failed in the log
+    from toolrouter import ToolMetaLearner
+    from toolrouter.reward_model import check_meta_train_options
+
+    with pytest.raises(ValueError, match=rf"^{option}: expected a finite number > 0"):
+        check_meta_train_options({option: value})
+    router = ToolMetaLearner(TOOLS, policy="neural_linear", context_dim=D, store=f"sqlite:///{tmp_path / 'r.db'}", seed=0)
+    with pytest.raises(ValueError, match=rf"^{option}: expected a finite number > 0"):
+        router.start_background_meta_training(60.0, **{option: value})
+    assert router._background is None
+    router.close()
