@@ -34,7 +34,7 @@ import inspect
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -405,6 +405,19 @@ class _SavedRewardModel(BaseModel):
     info: dict[str, Any]
 
 
+def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
+    """``meta_train``'s ``tools`` by id; a TypeError names the entry that is not a ToolProfile."""
+    if isinstance(tools, Mapping):
+        items = [(f"tools[{k!r}]", p) for k, p in tools.items()]
+    elif isinstance(tools, (str, bytes, ToolProfile)) or not isinstance(tools, Iterable):  # a pydantic model iterates its fields
+        raise TypeError(f"tools: expected ToolProfiles (a sequence, or a mapping by id), got {type(tools).__name__}")
+    else:
+        items = [(f"tools[{i}]", p) for i, p in enumerate(tools)]
+    for field, p in items:
+        _check_profile(p, field)
+    return {p.tool_id: p for _, p in items}
+
+
 def _positive_definite(cov: np.ndarray) -> bool:
     """What a new tool's prior covariance needs (``LinearThompson`` checks it when the arm is added)."""
     try:
@@ -586,7 +599,7 @@ def meta_train(
         time_budget_s,
     )
     watermark = check_count("watermark", watermark, high=2**63 - 1)
-    profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
+    profiles = _checked_tools(tools)
     outcomes = _outcomes(history, context_dim)
     if not outcomes:  # every attempt was one its caller cancelled: nothing any tool did to learn from
         raise ValueError(f"history: none of its {len(history)} attempts is an outcome of a tool (all cancelled by their caller)")

@@ -209,3 +209,16 @@ def test_background_meta_training_refuses_a_bad_learning_rate_at_once(tmp_path, 
         router.start_background_meta_training(60.0, **{option: value})
     assert router._background is None
     router.close()
+
+
+@pytest.mark.parametrize(
+    "tools, message",
+    [(["a", "b"], r"tools\[0\]: expected a ToolProfile, got str"),
+     ({"a": "tool a answers"}, r"tools\['a'\]: expected a ToolProfile, got str"),
+     ("ab", r"tools: expected ToolProfiles"),
+     (TOOLS[0], r"tools: expected ToolProfiles")],
+)
+def test_meta_train_names_tools_that_are_not_profiles(tools, message) -> None:
+    # an AttributeError ("'str' object has no attribute 'tool_id'") named no argument
+    with pytest.raises(TypeError, match=message):
+        meta_train(history(), tools, FEATURIZER, context_dim=D, meta_steps=1)
