@@ -602,7 +602,7 @@ def meta_train(
     profiles = _checked_tools(tools)
     outcomes = _outcomes(history, context_dim)
     if not outcomes:  # every attempt was one its caller cancelled: nothing any tool did to learn from
-        raise ValueError(f"history: none of its {len(history)} attempts is an outcome of a tool (all cancelled by their caller)")
+        raise ValueError("history: none of its attempts is an outcome of a tool (all cancelled by their caller)")
     tool_ids = sorted({o.tool_id for o in outcomes})
     missing = [t for t in tool_ids if t not in profiles]
     if missing:
