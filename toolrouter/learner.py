@@ -2158,6 +2158,11 @@ class ToolMetaLearner:
         ``options`` go to it), install it and keep it in the store, so that a restarted router
         loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
         registered are left out."""
+        from toolrouter.reward_model import check_meta_train_options, meta_train
+
+        # before anything is synced or read: an option the router sets itself (context_dim, the
+        # featurizer, ...) or a bad value is named as meta_train's options are
+        check_meta_train_options(options)
         self._catch_up()
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
@@ -2167,8 +2172,6 @@ class ToolMetaLearner:
         watermark = max((r.id or 0 for r in history), default=0)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
-        from toolrouter.reward_model import meta_train
-
         model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
         self.install_reward_model(model)
         self.store.put_snapshot(self._reward_model_name, model.to_bytes(), watermark)

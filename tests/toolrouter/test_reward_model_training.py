@@ -224,3 +224,20 @@ def test_meta_train_names_tools_that_are_not_profiles(tools, message) -> None:
     # an AttributeError ("'str' object has no attribute 'tool_id'") named no argument
     with pytest.raises(TypeError, match=message):
         meta_train(history(), tools, FEATURIZER, context_dim=D, meta_steps=1)
+
+
+@pytest.mark.parametrize("options, message", [({"context_dim": 3}, r"options: meta_train does not take \['context_dim'\]"),
+                                              ({"featurizer": None}, r"options: meta_train does not take \['featurizer'\]"),
+                                              ({"meta_steps": 0}, r"meta_steps: expected an integer >= 1, got 0")])
+def test_router_meta_train_names_options_it_sets_itself_or_bad_values(options, message) -> None:
+    # "got multiple values for keyword argument 'context_dim'" after the router had synced its store
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    router = ToolMetaLearner(TOOLS, policy="neural_linear", context_dim=D, store="memory://", seed=0,
+                             policy_options={"features": 2, "hidden": 4})
+    for i in range(4):
+        result = ExecutionResult(tool_id="ab"[i % 2], step="answer", success=True, quality=0.5)
+        router.record_attempt(result, capability="answer", task_type="qa", context=f"request {i}")
+    with pytest.raises((TypeError, ValueError), match=message):
+        router.meta_train(**options)
+    assert router.reward_model is None
