@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -177,6 +178,9 @@ class MetaRewardModel:
         #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
         self.featurizer_probe = featurizer_probe
         self._adapter: Any = None
+        # adapt changes the weights step by step, in place: every reader (routers sharing this
+        # model, a snapshot being written, a caller's predict) sees them before or after, never midway
+        self._lock = threading.RLock()
 
     @property
     def new_tool_scale(self) -> float:
@@ -216,12 +220,13 @@ class MetaRewardModel:
     def feature_map(self) -> dict[str, np.ndarray]:
         """The encoder's weights, as ``NeuralLinearThompson.set_feature_map`` takes them."""
         enc = self.model.encoder
-        return {
-            "W1": enc[0].weight.detach().double().numpy().copy(),
-            "b1": enc[0].bias.detach().double().numpy().copy(),
-            "W2": enc[2].weight.detach().double().numpy().copy(),
-            "b2": enc[2].bias.detach().double().numpy().copy(),
-        }
+        with self._lock:
+            return {
+                "W1": enc[0].weight.detach().double().numpy().copy(),
+                "b1": enc[0].bias.detach().double().numpy().copy(),
+                "W2": enc[2].weight.detach().double().numpy().copy(),
+                "b2": enc[2].bias.detach().double().numpy().copy(),
+            }
 
     def make_policy(self, seed: int | None = None, **options: Any) -> NeuralLinearThompson:
         """A ``neural_linear`` policy with this model's encoder installed."""
@@ -244,7 +249,7 @@ class MetaRewardModel:
     def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """The prior mean of the tool's head (``features + 1`` weights)."""
         d, i = self._describe(profile, featurizer)
-        with torch.no_grad():
+        with self._lock, torch.no_grad():
             w = self.model.heads(torch.tensor(d, dtype=torch.float32), torch.tensor(-1 if i is None else i))
         return w.double().numpy()
 
@@ -273,9 +278,10 @@ class MetaRewardModel:
         for i, p in enumerate(profiles):
             _check_profile(p, f"profiles[{i}]")
         x = torch.as_tensor(rows, dtype=torch.float32)
-        with torch.no_grad():
-            phi = self.model.phi(x).double().numpy()
-        heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
+        with self._lock:  # the encoder and the heads of one moment
+            with torch.no_grad():
+                phi = self.model.phi(x).double().numpy()
+            heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
         return phi @ heads
 
     # --- continual learning -------------------------------------------------------------------
@@ -301,19 +307,19 @@ class MetaRewardModel:
         if not outcomes:
             raise ValueError("history: no outcome of a tool this model knows; nothing to adapt to")
         x, y = self._packed(outcomes)
-        for name, p in self.model.named_parameters():
-            p.requires_grad_(name == "tool_offsets")
-        try:
-            if self._adapter is None:
-                self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
-            # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
-            self._adapter.steps, self._adapter.lr = steps, lr
-            report = self._adapter.adapt(x, y.unsqueeze(-1))
-        finally:
-            for p in self.model.parameters():
-                p.requires_grad_(True)
-            self.model.eval()
-        return report
+        with self._lock:
+            for name, p in self.model.named_parameters():
+                p.requires_grad_(name == "tool_offsets")
+            try:
+                if self._adapter is None:
+                    self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
+                # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
+                self._adapter.steps, self._adapter.lr = steps, lr
+                return self._adapter.adapt(x, y.unsqueeze(-1))
+            finally:
+                for p in self.model.parameters():
+                    p.requires_grad_(True)
+                self.model.eval()
 
     def _packed(self, outcomes: Sequence[Outcome]) -> tuple[torch.Tensor, torch.Tensor]:
         return _pack(outcomes, self._tool_index, self.tool_features, self.context_dim)
@@ -334,12 +340,13 @@ class MetaRewardModel:
             "watermark": self.watermark,
             "info": self.info,
         }
-        arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
-        arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
-        arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
-        if self.featurizer_probe is not None:
-            arrays["featurizer_probe"] = self.featurizer_probe
-        return write_blob(arrays, "config", meta)
+        with self._lock:  # the arrays share the weights' memory until written
+            arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
+            arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
+            arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
+            if self.featurizer_probe is not None:
+                arrays["featurizer_probe"] = self.featurizer_probe
+            return write_blob(arrays, "config", meta)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "MetaRewardModel":

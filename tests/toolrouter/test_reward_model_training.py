@@ -241,3 +241,24 @@ def test_router_meta_train_names_options_it_sets_itself_or_bad_values(options, m
     with pytest.raises((TypeError, ValueError), match=message):
         router.meta_train(**options)
     assert router.reward_model is None
+
+
+def test_predictions_while_another_thread_adapts_are_those_of_before_or_after() -> None:
+    # adapt changes the offsets step by step in place: a router sharing the model, or a caller's
+    # predict, read half-adapted weights (and a snapshot written meanwhile, a mix of steps)
+    import threading
+
+    model = MetaRewardModel(**parts())
+    recent = history(40)
+    x = np.full(D, 0.3)
+    before = model.predict(x, TOOLS, FEATURIZER)
+    seen = []
+    worker = threading.Thread(target=model.adapt, args=(recent,), kwargs={"steps": 400})
+    worker.start()
+    while worker.is_alive():
+        seen.append(model.predict(x, TOOLS, FEATURIZER))
+    worker.join()
+    after = model.predict(x, TOOLS, FEATURIZER)
+    assert not np.allclose(before, after)
+    midway = [p for p in seen if not (np.array_equal(p, before) or np.array_equal(p, after))]
+    assert not midway, f"{len(midway)} of {len(seen)} predictions saw half-adapted weights"
