@@ -61,3 +61,7 @@ def test_load_with_another_featurizer_names_it(model, tmp_path: Path) -> None:
     assert ToolMetaLearner.load(path, featurizer=TRAINED_WITH).reward_model is not None
     with pytest.raises(ValueError, match=r"featurizer: not the one"):
         ToolMetaLearner.load(path, featurizer=OTHER)
+
+
+def test_the_same_featurizer_in_another_precision_passes(model) -> None:
+    model.check_featurizer(lambda text: TRAINED_WITH(text).astype(np.float16))
