@@ -74,10 +74,14 @@ class RewardModel(nn.Module):
         super().__init__()
         self.context_dim, self.tool_dim, self.n_tools = context_dim, tool_dim, n_tools
         self.features, self.hidden = features, hidden
-        self.encoder = nn.Sequential(nn.Linear(context_dim, hidden), nn.Tanh(), nn.Linear(hidden, features), nn.Tanh())
-        self.describe = nn.Linear(tool_dim, features + 1)
-        self.tool_offsets = nn.Parameter(torch.zeros(n_tools, features + 1))
-        self.task_delta = nn.Parameter(torch.zeros(features + 1))
+        # float32 whatever torch's default dtype: the inputs, the saved format and every reader are
+        f32 = torch.float32
+        self.encoder = nn.Sequential(
+            nn.Linear(context_dim, hidden, dtype=f32), nn.Tanh(), nn.Linear(hidden, features, dtype=f32), nn.Tanh()
+        )
+        self.describe = nn.Linear(tool_dim, features + 1, dtype=f32)
+        self.tool_offsets = nn.Parameter(torch.zeros(n_tools, features + 1, dtype=f32))
+        self.task_delta = nn.Parameter(torch.zeros(features + 1, dtype=f32))
 
     def phi(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)

@@ -262,3 +262,20 @@ def test_predictions_while_another_thread_adapts_are_those_of_before_or_after() 
     assert not np.allclose(before, after)
     midway = [p for p in seen if not (np.array_equal(p, before) or np.array_equal(p, after))]
     assert not midway, f"{len(midway)} of {len(seen)} predictions saw half-adapted weights"
+
+
+@pytest.fixture
+def float64_default():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+def test_meta_train_save_and_load_under_a_float64_default_dtype(float64_default) -> None:
+    # the model took torch's default dtype: meta_train failed at its first step on float32 inputs
+    # ("mat1 and mat2 must have the same dtype"), and from_bytes loaded float32 weights into float64
+    model = train(history())
+    again = MetaRewardModel.from_bytes(model.to_bytes())
+    x = np.full(D, 0.2)
+    np.testing.assert_array_equal(again.predict(x, TOOLS, FEATURIZER), model.predict(x, TOOLS, FEATURIZER))
