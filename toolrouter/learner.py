@@ -2168,8 +2168,11 @@ class ToolMetaLearner:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
-        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
-        watermark = max((r.id or 0 for r in history), default=0)
+        records = list(self.store.iter_attempts())
+        # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
+        # tool after its watermark would count as new ones, and background training retrain every round
+        watermark = max((r.id or 0 for r in records), default=0)
+        history = [r for r in records if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
         model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)

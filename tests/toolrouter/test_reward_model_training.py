@@ -279,3 +279,20 @@ def test_meta_train_save_and_load_under_a_float64_default_dtype(float64_default)
     again = MetaRewardModel.from_bytes(model.to_bytes())
     x = np.full(D, 0.2)
     np.testing.assert_array_equal(again.predict(x, TOOLS, FEATURIZER), model.predict(x, TOOLS, FEATURIZER))
+
+
+def test_the_watermark_covers_attempts_of_removed_tools(tmp_path) -> None:
+    # it was the last attempt learned from: a removed tool's attempts after it counted as new, and
+    # background training (min_new_attempts) retrained and relearned the whole log every round
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    router = ToolMetaLearner(TOOLS, policy="neural_linear", context_dim=D, store=f"sqlite:///{tmp_path / 'r.db'}", seed=0,
+                             policy_options={"features": 2, "hidden": 4})
+    for i, tool_id in enumerate("ababbbbb"):
+        result = ExecutionResult(tool_id=tool_id, step="answer", success=True, quality=0.5)
+        router.record_attempt(result, capability="answer", task_type="qa", context=f"request {i}")
+    router.remove_tool("b")
+    model = router.meta_train(meta_steps=1, meta_batch=1, shots=1)
+    assert model.watermark == 8 and model.info["outcomes"] == 2
+    assert router.store.attempts(model.watermark, limit=10) == []
+    router.close()
