@@ -2190,7 +2190,8 @@ class ToolMetaLearner:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
         self._require_neural_linear("meta-training")
         # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
-        if not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
+        # a bool is no number of seconds (True would train every second)
+        if isinstance(interval_s, bool) or not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
             raise ValueError(
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )

@@ -296,3 +296,12 @@ def test_the_watermark_covers_attempts_of_removed_tools(tmp_path) -> None:
     assert model.watermark == 8 and model.info["outcomes"] == 2
     assert router.store.attempts(model.watermark, limit=10) == []
     router.close()
+
+
+def test_background_meta_training_refuses_a_bool_interval() -> None:
+    from toolrouter import ToolMetaLearner
+
+    router = ToolMetaLearner(TOOLS, policy="neural_linear", context_dim=D, store="memory://", seed=0)
+    with pytest.raises(ValueError, match=r"interval_s: expected a positive number of seconds .*, got True"):
+        router.start_background_meta_training(True)  # it trained every second
+    assert router._background is None
