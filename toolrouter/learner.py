@@ -2168,11 +2168,13 @@ class ToolMetaLearner:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
-        records = list(self.store.iter_attempts())
         # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
         # tool after its watermark would count as new ones, and background training retrain every round
-        watermark = max((r.id or 0 for r in records), default=0)
-        history = [r for r in records if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
+        history, watermark = [], 0
+        for r in self.store.iter_attempts():  # one pass: a long log is not held twice
+            watermark = max(watermark, r.id or 0)
+            if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
+                history.append(r)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
         model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
