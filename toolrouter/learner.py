@@ -2170,7 +2170,8 @@ class ToolMetaLearner:
         self.sync()
         # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
         # tool after its watermark would count as new ones, and background training retrain every round
-        history, watermark = [], 0
+        history: list[AttemptRecord] = []
+        watermark = 0
         for r in self.store.iter_attempts():  # one pass: a long log is not held twice
             watermark = max(watermark, r.id or 0)
             if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
