@@ -65,3 +65,24 @@ def test_load_with_another_featurizer_names_it(model, tmp_path: Path) -> None:
 
 def test_the_same_featurizer_in_another_precision_passes(model) -> None:
     model.check_featurizer(lambda text: TRAINED_WITH(text).astype(np.float16))
+
+
+def test_cli_meta_train_with_another_featurizer_names_the_option(model, tmp_path: Path) -> None:
+    # the store's model was trained with another featurizer than the CLI's --featurizer (here the
+    # default, hashed n-grams with seed 0): it was relearned on and replaced without a word
+    from typer.testing import CliRunner
+
+    from toolrouter import ExecutionResult
+    from toolrouter.cli import app
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    r = router(OTHER, store=url)
+    for i in range(6):
+        result = ExecutionResult(tool_id="ab"[i % 2], step="answer", success=True, quality=0.5)
+        r.record_attempt(result, capability="answer", task_type="qa", context=f"request {i}")
+    r.meta_train(meta_steps=1, meta_batch=1, shots=1)
+    r.close()
+    result = CliRunner().invoke(app, ["meta-train", "--store", url, "--steps", "1"])
+    assert result.exit_code != 0
+    said = " ".join(result.output.replace("│", " ").split())  # the error box wraps its lines
+    assert "Invalid value for --featurizer: featurizer: not the one this reward model was trained with" in said
