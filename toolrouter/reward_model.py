@@ -211,7 +211,7 @@ class MetaRewardModel:
         if np.linalg.norm(got - self.featurizer_probe) > 1e-2 * np.linalg.norm(self.featurizer_probe) + 1e-6:
             raise ValueError(
                 "featurizer: not the one this reward model was trained with (their vectors for the same text "
-                "differ); use the featurizer it was meta-trained with, or meta-train it again with this one"
+                "differ); use the featurizer it was meta-trained with (a store's contexts are that featurizer's too)"
             )
 
     @property
