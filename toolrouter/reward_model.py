@@ -425,9 +425,13 @@ def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
         raise TypeError(f"tools: expected ToolProfiles (a sequence, or a mapping by id), got {type(tools).__name__}")
     else:
         items = [(f"tools[{i}]", p) for i, p in enumerate(tools)]
+    profiles: dict[str, ToolProfile] = {}
     for field, p in items:
         _check_profile(p, field)
-    return {p.tool_id: p for _, p in items}
+        if p.tool_id in profiles and profiles[p.tool_id] != p:  # which description would the model learn?
+            raise ValueError(f"{field}: a second, different profile of tool {p.tool_id!r}")
+        profiles[p.tool_id] = p
+    return profiles
 
 
 def _positive_definite(cov: np.ndarray) -> bool:

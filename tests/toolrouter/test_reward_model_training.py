@@ -305,3 +305,12 @@ def test_background_meta_training_refuses_a_bool_interval() -> None:
     with pytest.raises(ValueError, match=r"interval_s: expected a positive number of seconds .*, got True"):
         router.start_background_meta_training(True)  # it trained every second
     assert router._background is None
+
+
+def test_meta_train_refuses_two_different_profiles_of_one_tool() -> None:
+    # the last one was taken without a word: the model learned the tool by one of two descriptions
+    other_a = ToolProfile(tool_id="a", capabilities=("answer",), description="tool a sends emails")
+    with pytest.raises(ValueError, match=r"tools\[2\]: a second, different profile of tool 'a'"):
+        meta_train(history(), [*TOOLS, other_a], FEATURIZER, context_dim=D, meta_steps=1)
+    # the same profile twice is one profile
+    meta_train(history(), [*TOOLS, TOOLS[0]], FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=1, shots=1)
