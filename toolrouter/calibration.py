@@ -45,7 +45,11 @@ class CalibrationEpisodes:
     ``scores[r, j]``: raw score of row ``r``'s request for tool ``j``; ``counts[r, j]``: that tool's
     number of examples in the row's episode; ``registered[r, j]``: whether the tool is registered
     there; ``labels[r]``: the index of the tool serving the request, or ``n_tools`` for "none";
-    ``weights[r]``: the row's weight in the loss.
+    ``weights[r]``: the row's weight in the loss (``>= 0``, not all zero).
+
+    Rows that do not fit each other, or a label no softmax can give, are refused naming the field:
+    the fit would otherwise fail deep in torch, call its loss "diverged", or (negative weights)
+    fit the opposite of the labels without a word.
     """
 
     scores: torch.Tensor
@@ -53,6 +57,34 @@ class CalibrationEpisodes:
     registered: torch.Tensor
     labels: torch.Tensor
     weights: torch.Tensor
+
+    def __post_init__(self) -> None:
+        for name in ("scores", "counts", "registered", "labels", "weights"):
+            if not isinstance(getattr(self, name), torch.Tensor):
+                raise TypeError(f"{name}: expected a tensor, got {type(getattr(self, name)).__name__}")
+        if self.scores.ndim != 2 or not self.scores.is_floating_point() or not torch.isfinite(self.scores).all():
+            raise ValueError(f"scores: expected finite floats of shape (rows, tools), got {self.scores.dtype} of shape {tuple(self.scores.shape)}")
+        rows, tools = self.scores.shape
+        for name, dtype_ok in (("counts", not self.counts.is_floating_point() and self.counts.dtype != torch.bool),
+                               ("registered", self.registered.dtype == torch.bool)):
+            value = getattr(self, name)
+            if tuple(value.shape) != (rows, tools) or not dtype_ok:
+                raise ValueError(f"{name}: expected {'integers' if name == 'counts' else 'bools'} of shape {(rows, tools)} "
+                                 f"(as scores), got {value.dtype} of shape {tuple(value.shape)}")
+        if (self.counts < 0).any():
+            raise ValueError(f"counts: expected numbers of examples >= 0, got {int(self.counts.min())}")
+        if tuple(self.labels.shape) != (rows,) or self.labels.dtype != torch.long:
+            raise ValueError(f"labels: expected int64 of shape ({rows},), got {self.labels.dtype} of shape {tuple(self.labels.shape)}")
+        if ((self.labels < 0) | (self.labels > tools)).any():
+            raise ValueError(f"labels: expected tool indices 0 to {tools} ({tools} is 'none'), got {self.labels.unique().tolist()}")
+        tool_rows = torch.nonzero(self.labels < tools).squeeze(1)
+        unregistered = tool_rows[~self.registered[tool_rows, self.labels[tool_rows]]]
+        if len(unregistered):
+            r = int(unregistered[0])
+            raise ValueError(f"labels: row {r}'s label is tool {int(self.labels[r])}, which is not registered in that row")
+        if tuple(self.weights.shape) != (rows,) or not torch.isfinite(self.weights).all() or (self.weights < 0).any() \
+                or (rows and not self.weights.sum() > 0):
+            raise ValueError(f"weights: expected {rows} finite numbers >= 0, not all zero, got {self.weights.tolist()[:8]}")
 
 
 class CountCalibration(nn.Module):

@@ -2144,6 +2144,7 @@ class ToolMetaLearner:
         self._require_neural_linear("a reward model")
         if model.context_dim != self.context_dim:
             raise ValueError(f"reward_model: built for context_dim={model.context_dim}, this router has {self.context_dim}")
+        model.check_featurizer(self._featurize)
         options = {**self._policy_options, **model.policy_options()}
         make_policy("neural_linear", seed=0, **options)  # validate before anything changes
         for profile in self._tools.values():
@@ -2203,20 +2204,29 @@ class ToolMetaLearner:
         refused with ``PrunedLogError`` (before training where the attempts kept are fewer than the
         outcomes the routes learned) and nothing changes; ``from_kept=True`` trains on, and
         rebuilds the routes from, the attempts kept."""
+        from toolrouter.reward_model import check_meta_train_options, meta_train
+
+        # before anything is synced or read: an option the router sets itself (context_dim, the
+        # featurizer, ...) or a bad value is named as meta_train's options are
         from_kept = _checked_flag("from_kept", from_kept)
+        check_meta_train_options(options)
         self._catch_up()
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
-        history = [r for r in self.store.iter_attempts() if r.tool_id in self._tools and _unusable(r, self.context_dim) is None]
+        # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
+        # tool after its watermark would count as new ones, and background training retrain every round
+        history: list[AttemptRecord] = []
+        watermark = 0
+        for r in self.store.iter_attempts():  # one pass: a long log is not held twice
+            watermark = max(watermark, r.id or 0)
+            if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
+                history.append(r)
         if not from_kept:  # the rebuild relearns at most the history: refused now, not after training
             self._check_rebuild(self._learned_outcomes(), len(history))
-        watermark = max((r.id or 0 for r in history), default=0)
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
-        from toolrouter.reward_model import meta_train
-
         model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
         self.install_reward_model(model, from_kept=from_kept)
         self.store.put_snapshot(self._reward_model_name, model.to_bytes(), watermark)
@@ -2236,7 +2246,8 @@ class ToolMetaLearner:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
         self._require_neural_linear("meta-training")
         # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
-        if not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
+        # a bool is no number of seconds (True would train every second)
+        if isinstance(interval_s, bool) or not (isinstance(interval_s, (int, float)) and 0 < interval_s <= threading.TIMEOUT_MAX):
             raise ValueError(
                 f"interval_s: expected a positive number of seconds up to {threading.TIMEOUT_MAX:g}, got {interval_s!r}"
             )

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -50,7 +51,7 @@ from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
 from toolrouter.policies.linear import checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
-from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, write_blob
+from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, short_repr, write_blob
 from toolrouter.store.base import AttemptRecord
 
 __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
@@ -58,32 +59,44 @@ __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
 log = EventLog(__name__)
 
 _FORMAT = "toolrouter.reward_model/2"
+#: A fixed text whose features a model keeps from its training featurizer: another featurizer, even
+#: one of the same length, would give tools features the model never saw (see ``check_featurizer``).
+_PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
 TaskGrouping = Literal["task_type", "tool", "both"]
 
 
 class RewardModel(nn.Module):
-    """``utility = phi(x)^T (G d + o_tool + delta)`` on packed inputs ``[x, d, onehot(tool)]``."""
+    """``utility = phi(x)^T (G d + o_tool + delta)`` on packed inputs ``[x, d, tool]``, ``tool`` the
+    tool's index in the vocabulary, or -1 for a tool without a learned offset (a new one). An
+    index, not a one-hot row: a long history of many tools would take rows x tools floats."""
 
     def __init__(self, context_dim: int, tool_dim: int, n_tools: int, features: int = 32, hidden: int = 64) -> None:
         super().__init__()
         self.context_dim, self.tool_dim, self.n_tools = context_dim, tool_dim, n_tools
         self.features, self.hidden = features, hidden
-        self.encoder = nn.Sequential(nn.Linear(context_dim, hidden), nn.Tanh(), nn.Linear(hidden, features), nn.Tanh())
-        self.describe = nn.Linear(tool_dim, features + 1)
-        self.tool_offsets = nn.Parameter(torch.zeros(n_tools, features + 1))
-        self.task_delta = nn.Parameter(torch.zeros(features + 1))
+        # float32 whatever torch's default dtype: the inputs, the saved format and every reader are
+        f32 = torch.float32
+        self.encoder = nn.Sequential(
+            nn.Linear(context_dim, hidden, dtype=f32), nn.Tanh(), nn.Linear(hidden, features, dtype=f32), nn.Tanh()
+        )
+        self.describe = nn.Linear(tool_dim, features + 1, dtype=f32)
+        self.tool_offsets = nn.Parameter(torch.zeros(n_tools, features + 1, dtype=f32))
+        self.task_delta = nn.Parameter(torch.zeros(features + 1, dtype=f32))
 
     def phi(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)
         return torch.cat([z, torch.ones_like(z[..., :1])], dim=-1)
 
-    def heads(self, desc: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.describe(desc) + onehot @ self.tool_offsets + self.task_delta
+    def heads(self, desc: torch.Tensor, tool: torch.Tensor) -> torch.Tensor:
+        """Head weights of tools described by ``desc`` with vocabulary indices ``tool`` (-1: none)."""
+        known = (tool >= 0).unsqueeze(-1)
+        offsets = self.tool_offsets[tool.clamp(min=0).long()] * known
+        return self.describe(desc) + offsets + self.task_delta
 
     def forward(self, packed: torch.Tensor) -> torch.Tensor:
         d, t = self.context_dim, self.tool_dim
-        x, desc, onehot = packed[..., :d], packed[..., d : d + t], packed[..., d + t :]
-        return (self.phi(x) * self.heads(desc, onehot)).sum(-1, keepdim=True)
+        x, desc, tool = packed[..., :d], packed[..., d : d + t], packed[..., d + t]
+        return (self.phi(x) * self.heads(desc, tool)).sum(-1, keepdim=True)
 
 
 @dataclass(frozen=True)
@@ -130,17 +143,48 @@ class MetaRewardModel:
         noise: float,
         watermark: int = 0,
         info: Mapping[str, Any] | None = None,
+        featurizer_probe: np.ndarray | None = None,
     ) -> None:
+        if not isinstance(model, RewardModel):
+            raise TypeError(f"model: expected a RewardModel, got {type(model).__name__}")
+        # the encoder, the heads and the saved format are float32: a float64 or bfloat16 model failed
+        # at its first prediction with a dtype mismatch, and could not be loaded once saved
+        dtypes = sorted({str(p.dtype) for p in model.parameters()} - {str(torch.float32)})
+        if dtypes:
+            raise TypeError(f"model: parameters of dtype {dtypes}, expected torch.float32 (call model.float() first)")
+        ids = [tool_ids] if isinstance(tool_ids, str) else list(tool_ids)
+        if len(ids) != model.n_tools or len(set(ids)) != len(ids) or not all(isinstance(t, str) for t in ids):
+            raise ValueError(f"tool_ids: expected {model.n_tools} distinct strings (the model's n_tools), got {short_repr(tool_ids)}")
+        tool_features = real_array("tool_features", tool_features)
+        if tool_features.shape != (model.n_tools, model.tool_dim) or not np.isfinite(tool_features).all():
+            raise ValueError(
+                f"tool_features: expected shape {(model.n_tools, model.tool_dim)} (n_tools, tool_dim) with finite entries, "
+                f"got shape {tool_features.shape}"
+            )
+        new_tool_cov = real_array("new_tool_cov", new_tool_cov)
+        f = model.features + 1
+        if new_tool_cov.shape != (f, f) or not _positive_definite(new_tool_cov):
+            raise ValueError(f"new_tool_cov: expected a symmetric positive definite ({f}, {f}) matrix (features + 1), got shape {new_tool_cov.shape}")
+        if featurizer_probe is not None:
+            featurizer_probe = real_array("featurizer_probe", featurizer_probe)
+            if featurizer_probe.shape != (model.context_dim,) or not np.isfinite(featurizer_probe).all():
+                raise ValueError(f"featurizer_probe: expected {model.context_dim} finite numbers (context_dim), got shape {featurizer_probe.shape}")
         self.model = model.eval()
-        self.tool_ids = list(tool_ids)
+        self.tool_ids = ids
         self._tool_index = {t: i for i, t in enumerate(self.tool_ids)}
-        self.tool_features = np.asarray(tool_features, dtype=np.float64)
-        self.prior_scale, self.noise = float(prior_scale), float(noise)
+        self.tool_features = tool_features
+        self.prior_scale = check_real("prior_scale", prior_scale, low=0, low_open=True)
+        self.noise = check_real("noise", noise, low=0, low_open=True)
         #: prior covariance of a new tool's head: how the known tools' heads vary, plus prior_scale^2
-        self.new_tool_cov = np.asarray(new_tool_cov, dtype=np.float64)
-        self.watermark = int(watermark)
+        self.new_tool_cov = new_tool_cov
+        self.watermark = check_count("watermark", watermark, high=2**63 - 1)
         self.info = dict(info or {})
+        #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
+        self.featurizer_probe = featurizer_probe
         self._adapter: Any = None
+        # adapt changes the weights step by step, in place: every reader (routers sharing this
+        # model, a snapshot being written, a caller's predict) sees them before or after, never midway
+        self._lock = threading.RLock()
 
     @property
     def new_tool_scale(self) -> float:
@@ -155,6 +199,21 @@ class MetaRewardModel:
     def context_dim(self) -> int:
         return self.model.context_dim
 
+    def check_featurizer(self, featurizer: Callable[[str], np.ndarray]) -> None:
+        """Raise ``ValueError`` naming ``featurizer`` unless it is the one this model was trained
+        with, as far as its vector for a fixed text tells: the model knows its tools and new ones by
+        their description features, and another featurizer's would be scored as garbage. (A model
+        saved without that vector is not checked.)"""
+        if self.featurizer_probe is None:
+            return
+        got = _text_features(featurizer, _PROBE_TEXT, self.context_dim, "a fixed probe text")
+        # within 1%: the same encoder on other hardware or in another precision passes, another featurizer does not
+        if np.linalg.norm(got - self.featurizer_probe) > 1e-2 * np.linalg.norm(self.featurizer_probe) + 1e-6:
+            raise ValueError(
+                "featurizer: not the one this reward model was trained with (their vectors for the same text "
+                "differ); use the featurizer it was meta-trained with (a store's contexts are that featurizer's too)"
+            )
+
     @property
     def features(self) -> int:
         return self.model.features
@@ -166,12 +225,13 @@ class MetaRewardModel:
     def feature_map(self) -> dict[str, np.ndarray]:
         """The encoder's weights, as ``NeuralLinearThompson.set_feature_map`` takes them."""
         enc = self.model.encoder
-        return {
-            "W1": enc[0].weight.detach().double().numpy().copy(),
-            "b1": enc[0].bias.detach().double().numpy().copy(),
-            "W2": enc[2].weight.detach().double().numpy().copy(),
-            "b2": enc[2].bias.detach().double().numpy().copy(),
-        }
+        with self._lock:
+            return {
+                "W1": enc[0].weight.detach().double().numpy().copy(),
+                "b1": enc[0].bias.detach().double().numpy().copy(),
+                "W2": enc[2].weight.detach().double().numpy().copy(),
+                "b2": enc[2].bias.detach().double().numpy().copy(),
+            }
 
     def make_policy(self, seed: int | None = None, **options: Any) -> NeuralLinearThompson:
         """A ``neural_linear`` policy with this model's encoder installed."""
@@ -180,6 +240,7 @@ class MetaRewardModel:
         return policy
 
     def _describe(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> tuple[np.ndarray, int | None]:
+        _check_profile(profile, "profile")
         i = self._tool_index.get(profile.tool_id)
         if i is not None:
             return self.tool_features[i], i
@@ -193,11 +254,8 @@ class MetaRewardModel:
     def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """The prior mean of the tool's head (``features + 1`` weights)."""
         d, i = self._describe(profile, featurizer)
-        with torch.no_grad():
-            onehot = torch.zeros(self.model.n_tools)
-            if i is not None:
-                onehot[i] = 1.0
-            w = self.model.heads(torch.tensor(d, dtype=torch.float32), onehot)
+        with self._lock, torch.no_grad():
+            w = self.model.heads(torch.tensor(d, dtype=torch.float32), torch.tensor(-1 if i is None else i))
         return w.double().numpy()
 
     def prior(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> ArmPrior:
@@ -218,10 +276,17 @@ class MetaRewardModel:
             raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")
         for i, row in enumerate(rows):  # finite and within a policy's bounds: NaN would come out as a prediction
             checked_context(row, self.context_dim, "predict", f"contexts[{i}]")
+        if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Sequence):
+            raise TypeError(f"profiles: expected a sequence of ToolProfile, got {type(profiles).__name__}")
+        if not profiles:
+            raise ValueError("profiles: empty; predict scores at least one tool")
+        for i, p in enumerate(profiles):
+            _check_profile(p, f"profiles[{i}]")
         x = torch.as_tensor(rows, dtype=torch.float32)
-        with torch.no_grad():
-            phi = self.model.phi(x).double().numpy()
-        heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
+        with self._lock:  # the encoder and the heads of one moment
+            with torch.no_grad():
+                phi = self.model.phi(x).double().numpy()
+            heads = np.stack([self.head_mean(p, featurizer) for p in profiles], axis=1)
         return phi @ heads
 
     # --- continual learning -------------------------------------------------------------------
@@ -231,24 +296,35 @@ class MetaRewardModel:
         what still holds for the other tools is kept: a tool absent from ``history`` keeps its head,
         and one present is pulled towards its recent outcomes against the EWC anchor. Pass the
         recent outcomes of every tool of the affected task types, not only the drifted one's.
-        Outcomes of tools outside the vocabulary are skipped."""
+        Outcomes of tools outside the vocabulary are skipped. ``steps`` and ``lr`` are this call's;
+        ``ewc_lambda`` weighs the memory of every call so far, so it is the first call's for good."""
         from meta import DriftAdapter
 
+        steps = check_count("steps", steps, low=1)
+        lr = check_real("lr", lr, low=0, low_open=True)
+        ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
+        if self._adapter is not None and ewc_lambda != self._adapter.ewc.ewc_lambda:
+            raise ValueError(
+                f"ewc_lambda: {ewc_lambda!r}, but this model adapts with ewc_lambda={self._adapter.ewc.ewc_lambda!r} "
+                "since its first adapt (its EWC memory is weighed by it)"
+            )
         outcomes = [o for o in _outcomes(history, self.context_dim) if o.tool_id in self._tool_index]
         if not outcomes:
             raise ValueError("history: no outcome of a tool this model knows; nothing to adapt to")
         x, y = self._packed(outcomes)
-        for name, p in self.model.named_parameters():
-            p.requires_grad_(name == "tool_offsets")
-        try:
-            if self._adapter is None:
-                self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
-            report = self._adapter.adapt(x, y.unsqueeze(-1))
-        finally:
-            for p in self.model.parameters():
-                p.requires_grad_(True)
-            self.model.eval()
-        return report
+        with self._lock:
+            for name, p in self.model.named_parameters():
+                p.requires_grad_(name == "tool_offsets")
+            try:
+                if self._adapter is None:
+                    self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
+                # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
+                self._adapter.steps, self._adapter.lr = steps, lr
+                return self._adapter.adapt(x, y.unsqueeze(-1))
+            finally:
+                for p in self.model.parameters():
+                    p.requires_grad_(True)
+                self.model.eval()
 
     def _packed(self, outcomes: Sequence[Outcome]) -> tuple[torch.Tensor, torch.Tensor]:
         return _pack(outcomes, self._tool_index, self.tool_features, self.context_dim)
@@ -269,10 +345,13 @@ class MetaRewardModel:
             "watermark": self.watermark,
             "info": self.info,
         }
-        arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
-        arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
-        arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
-        return write_blob(arrays, "config", meta)
+        with self._lock:  # the arrays share the weights' memory until written
+            arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in m.state_dict().items()}
+            arrays["tool_features"] = np.asarray(self.tool_features, dtype=np.float64)
+            arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
+            if self.featurizer_probe is not None:
+                arrays["featurizer_probe"] = self.featurizer_probe
+            return write_blob(arrays, "config", meta)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "MetaRewardModel":
@@ -294,23 +373,20 @@ class MetaRewardModel:
         expected = {name: (shape, np.float32) for name, shape in shapes.items()}
         expected["tool_features"] = ((len(meta.tool_ids), meta.tool_dim), np.float64)
         expected["new_tool_cov"] = ((meta.features + 1, meta.features + 1), np.float64)
+        if "featurizer_probe" in blob.arrays:  # absent where the model was built without one
+            expected["featurizer_probe"] = ((meta.context_dim,), np.float64)
         unknown = sorted(set(blob.arrays) - set(expected))
         if unknown:
             raise CorruptStateError(f"arrays: unexpected {unknown}")
         arrays = {name: checked_array(blob.arrays, name, shape, dtype) for name, (shape, dtype) in expected.items()}
         cov = arrays["new_tool_cov"]
-        try:  # what a new tool's prior needs (``LinearThompson`` checks it when the arm is added)
-            np.linalg.cholesky(cov)
-            symmetric = np.allclose(cov, cov.T)
-        except np.linalg.LinAlgError:
-            symmetric = False
-        if not symmetric:
+        if not _positive_definite(cov):
             raise CorruptStateError("arrays.new_tool_cov: not a symmetric positive definite covariance")
         model = RewardModel(*sizes)
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         return cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
-            noise=meta.noise, watermark=meta.watermark, info=meta.info,
+            noise=meta.noise, watermark=meta.watermark, info=meta.info, featurizer_probe=arrays.get("featurizer_probe"),
         )
 
     def __repr__(self) -> str:
@@ -341,10 +417,45 @@ class _SavedRewardModel(BaseModel):
     info: dict[str, Any]
 
 
+def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
+    """``meta_train``'s ``tools`` by id; a TypeError names the entry that is not a ToolProfile."""
+    if isinstance(tools, Mapping):
+        items = [(f"tools[{k!r}]", p) for k, p in tools.items()]
+    elif isinstance(tools, (str, bytes, ToolProfile)) or not isinstance(tools, Iterable):  # a pydantic model iterates its fields
+        raise TypeError(f"tools: expected ToolProfiles (a sequence, or a mapping by id), got {type(tools).__name__}")
+    else:
+        items = [(f"tools[{i}]", p) for i, p in enumerate(tools)]
+    profiles: dict[str, ToolProfile] = {}
+    for field, p in items:
+        _check_profile(p, field)
+        if p.tool_id in profiles and profiles[p.tool_id] != p:  # which description would the model learn?
+            raise ValueError(f"{field}: a second, different profile of tool {p.tool_id!r}")
+        profiles[p.tool_id] = p
+    return profiles
+
+
+def _positive_definite(cov: np.ndarray) -> bool:
+    """What a new tool's prior covariance needs (``LinearThompson`` checks it when the arm is added)."""
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.allclose(cov, cov.T))
+
+
+def _check_profile(profile: Any, field: str) -> None:
+    if not isinstance(profile, ToolProfile):
+        raise TypeError(f"{field}: expected a ToolProfile, got {type(profile).__name__} ({profile!r:.80})")
+
+
 def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:
     """``featurizer(profile.description)`` as ``dim`` finite float64s, or a ValueError naming the
     featurizer and the tool (a bad vector would otherwise surface as NaN losses or priors)."""
-    out = featurizer(profile.description)
+    return _text_features(featurizer, profile.description, dim, f"the description of tool {profile.tool_id!r}")
+
+
+def _text_features(featurizer: Callable[[str], np.ndarray], text: str, dim: int, what: str) -> np.ndarray:
+    out = featurizer(text)
     try:
         d = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
@@ -353,22 +464,20 @@ def _description_features(featurizer: Callable[[str], np.ndarray], profile: Tool
         if d.shape == (dim,) and np.all(np.isfinite(d)):
             return d
         got = f"shape {d.shape}" if d.shape != (dim,) else "non-finite entries"
-    raise ValueError(f"featurizer: returned {got} for the description of tool {profile.tool_id!r}, expected {dim} finite numbers")
+    raise ValueError(f"featurizer: returned {got} for {what}, expected {dim} finite numbers")
 
 
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    n, k = len(outcomes), len(index)
-    x = np.zeros((n, context_dim))
-    onehot = np.zeros((n, k))
+    n = len(outcomes)
+    x = np.zeros((n, context_dim), dtype=np.float32)
     rows = np.empty(n, dtype=np.intp)
     for j, o in enumerate(outcomes):
         if o.context is not None:
             x[j] = o.context
         rows[j] = index[o.tool_id]
-        onehot[j, rows[j]] = 1.0
-    packed = np.concatenate([x, tool_features[rows], onehot], axis=1)
-    y = np.array([o.utility for o in outcomes])
-    return torch.as_tensor(packed, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    packed = np.concatenate([x, tool_features[rows].astype(np.float32), rows[:, None].astype(np.float32)], axis=1)
+    y = np.array([o.utility for o in outcomes], dtype=np.float32)
+    return torch.from_numpy(packed), torch.from_numpy(y)
 
 
 def _group_keys(o: Outcome, tasks: TaskGrouping) -> list[str]:
@@ -379,30 +488,36 @@ def _group_keys(o: Outcome, tasks: TaskGrouping) -> list[str]:
     return [f"type:{o.task_type}", f"tool:{o.tool_id}"]
 
 
-def _empirical_bayes(model: RewardModel, groups: Mapping[tuple[str, str], tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+def _empirical_bayes(model: RewardModel, x: torch.Tensor, y: torch.Tensor, groups: Sequence[Sequence[int]]) -> tuple[float, float]:
     """(s, sigma) maximising the marginal likelihood of each (task type, tool) group's residuals
-    ``y - phi^T mean`` under ``w ~ N(0, s^2 I)`` and noise ``N(0, sigma^2)``, on a log grid."""
-    stats = []
-    with torch.no_grad():
-        for x, y in groups.values():
-            phi = model.phi(x[:, : model.context_dim]).double().numpy()
-            res = (y - model(x).squeeze(-1)).double().numpy()
-            stats.append((phi.T @ phi, phi.T @ res, float(res @ res), len(res)))
-    mean_sq = sum(s[2] for s in stats) / max(sum(s[3] for s in stats), 1)
-    base = math.sqrt(max(mean_sq, 1e-8))
+    ``y - phi^T mean`` (rows ``groups[g]`` of ``x``, ``y``) under ``w ~ N(0, s^2 I)`` and noise
+    ``N(0, sigma^2)``, on a log grid.
+
+    Each group's ``Phi^T Phi`` is diagonalised once (eigenvalues ``lam``, ``q = U^T Phi^T r``), so
+    that every grid point costs a few array operations over all groups together: with thousands
+    of (task type, tool) pairs a Cholesky factorisation per group and grid point took minutes."""
+    with torch.no_grad():  # one pass over all rows, not one per group
+        phi_all = model.phi(x[:, : model.context_dim]).double().numpy()
+        res_all = (y - model(x).squeeze(-1)).double().numpy()
+    lam, q, rr, n = [], [], [], []
+    for rows in groups:
+        phi, res = phi_all[rows], res_all[rows]
+        values, vectors = np.linalg.eigh(phi.T @ phi)
+        lam.append(np.maximum(values, 0.0))  # positive semi-definite; rounding may give -1e-17
+        q.append(vectors.T @ (phi.T @ res))
+        rr.append(float(res @ res))
+        n.append(len(rows))
+    lam_g, q2_g, rr_g, n_g = np.stack(lam), np.stack(q) ** 2, np.array(rr), np.array(n, dtype=np.float64)
+    f = lam_g.shape[1]
+    base = math.sqrt(max(float(rr_g.sum()) / max(float(n_g.sum()), 1.0), 1e-8))
     best = (-math.inf, base, base)
-    f = stats[0][0].shape[0]
     for s in base * np.logspace(-2.5, 0.5, 13):
         for sigma in base * np.logspace(-1.5, 0.5, 11):
-            total = 0.0
-            for ptp, ptr, rr, n in stats:
-                # Woodbury: Sigma = sigma^2 I + s^2 Phi Phi^T, in the (f x f) space
-                m = np.eye(f) * (sigma**2 / s**2) + ptp
-                chol = np.linalg.cholesky(m)
-                logdet = 2 * np.log(np.diag(chol)).sum() + (n - f) * math.log(sigma**2) + f * math.log(s**2)
-                sol = np.linalg.solve(m, ptr)
-                quad = (rr - ptr @ sol) / sigma**2
-                total += -0.5 * (logdet + quad)
+            # Woodbury: Sigma = sigma^2 I + s^2 Phi Phi^T, in the (f x f) space of M = sigma^2/s^2 I + Phi^T Phi
+            m = lam_g + sigma**2 / s**2
+            logdet = np.log(m).sum(axis=1) + (n_g - f) * math.log(sigma**2) + f * math.log(s**2)
+            quad = (rr_g - (q2_g / m).sum(axis=1)) / sigma**2
+            total = float(-0.5 * (logdet + quad).sum())
             if total > best[0]:
                 best = (total, float(s), float(sigma))
     return best[1], best[2]
@@ -410,13 +525,15 @@ def _empirical_bayes(model: RewardModel, groups: Mapping[tuple[str, str], tuple[
 
 def _checked_options(
     algorithm: Any, tasks: Any, tool_dropout: Any, meta_steps: Any, meta_batch: Any, shots: Any, inner_steps: Any,
-    features: Any, hidden: Any, seed: Any, time_budget_s: Any,
+    lr_inner: Any, lr_meta: Any, features: Any, hidden: Any, seed: Any, time_budget_s: Any,
 ) -> tuple[int, int, int, int, int, int, int, float | None]:
     """``meta_train``'s options checked, each error naming the option; the counts and the budget
     as numbers."""
     if tasks not in ("task_type", "tool", "both"):
         raise ValueError(f"tasks: expected 'task_type', 'tool' or 'both', got {tasks!r}")
     check_real("tool_dropout", tool_dropout, low=0, high=1, high_open=True)
+    for name, rate in (("lr_inner", lr_inner), ("lr_meta", lr_meta)):  # here too, not only in MAML: what a router checks its options with
+        check_real(name, rate, low=0, low_open=True)
     if algorithm not in ("maml", "fomaml", "reptile"):
         raise ValueError(f"algorithm: expected 'maml', 'fomaml' or 'reptile', got {algorithm!r}")
     counts = [check_count(name, value, low=1) for name, value in
@@ -473,7 +590,9 @@ def meta_train(
         history: past outcomes; each needs the context it was decided with (``None`` counts as a
             zero context: a router with a non-contextual policy learns per task type only).
         tools: profiles of the tools (their descriptions are featurised with ``featurizer``).
-        featurizer: text -> vector of ``context_dim`` (the router's featurizer).
+        featurizer: text -> vector of ``context_dim`` (the router's featurizer); the model keeps its
+            vector for a fixed text, and a router with another featurizer refuses the model
+            (``MetaRewardModel.check_featurizer``).
         algorithm: ``"maml"`` (second order), ``"fomaml"`` or ``"reptile"`` from ``meta``.
         tasks: what one meta-learning task is: a task type, a tool, or both kinds.
         meta_steps, meta_batch: meta-updates and tasks per update.
@@ -492,20 +611,25 @@ def meta_train(
     if not history:
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
     meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s = _checked_options(
-        algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s
+        algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, lr_inner, lr_meta, features, hidden, seed,
+        time_budget_s,
     )
     watermark = check_count("watermark", watermark, high=2**63 - 1)
-    profiles = {p.tool_id: p for p in (tools.values() if isinstance(tools, Mapping) else tools)}
+    profiles = _checked_tools(tools)
     outcomes = _outcomes(history, context_dim)
+    if not outcomes:  # every attempt was one its caller cancelled: nothing any tool did to learn from
+        raise ValueError("history: none of its attempts is an outcome of a tool (all cancelled by their caller)")
     tool_ids = sorted({o.tool_id for o in outcomes})
     missing = [t for t in tool_ids if t not in profiles]
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
+    probe = _text_features(featurizer, _PROBE_TEXT, context_dim, "a fixed probe text")
     index = {t: i for i, t in enumerate(tool_ids)}
 
-    torch.manual_seed(seed)
-    model = RewardModel(context_dim, context_dim, len(tool_ids), features, hidden)
+    with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was
+        torch.manual_seed(seed)
+        model = RewardModel(context_dim, context_dim, len(tool_ids), features, hidden)
     x_all, y_all = _pack(outcomes, index, tool_features, context_dim)
     by_group: dict[str, list[int]] = defaultdict(list)
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -524,7 +648,7 @@ def meta_train(
             first_order=algorithm == "fomaml", adapt_parameters=lambda n: n in head, grad_clip=10.0,
         )
     rng = np.random.default_rng(seed)
-    onehot_from = context_dim + tool_features.shape[1]  # packed inputs: [context, description, one-hot tool]
+    tool_column = context_dim + tool_features.shape[1]  # packed inputs: [context, description, tool index]
     start = time.perf_counter()
     losses = []
     for step in range(meta_steps):
@@ -533,19 +657,18 @@ def meta_train(
             rows = group_rows[g]
             pick = rng.choice(rows, size=2 * shots, replace=len(rows) < 2 * shots)
             xb = x_all[pick].clone()
-            xb[torch.from_numpy(rng.random(len(pick)) < tool_dropout), onehot_from:] = 0.0  # hide the tool id
+            xb[torch.from_numpy(rng.random(len(pick)) < tool_dropout), tool_column] = -1.0  # hide the tool id
             batch.append((xb[:shots], y_all[pick[:shots], None], xb[shots:], y_all[pick[shots:], None]))
         losses.append(learner.meta_train_step(batch)["meta_loss"])
         if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
             break
     model.eval()
-    groups = {key: (x_all[rows], y_all[rows]) for key, rows in by_pair.items()}
-    prior_scale, noise = _empirical_bayes(model, groups)
+    prior_scale, noise = _empirical_bayes(model, x_all, y_all, list(by_pair.values()))
     with torch.no_grad():
         # A new tool's head is only as predictable as tools differ from each other: its description
         # may say less than the fit on the known tools suggests (they are few, and the map can
         # memorise them), so its prior spread adds the across-tool variance of the known heads.
-        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.eye(len(tool_ids))).double().numpy()
+        heads = model.heads(torch.as_tensor(tool_features, dtype=torch.float32), torch.arange(len(tool_ids))).double().numpy()
     spread = np.cov(heads, rowvar=False) if len(tool_ids) > 1 else np.zeros((features + 1, features + 1))
     new_tool_cov = 0.5 * (spread + spread.T) + prior_scale**2 * np.eye(features + 1)
     info = {
@@ -556,5 +679,5 @@ def meta_train(
     log.info("reward_model_trained", **info, prior_scale=prior_scale, noise=noise)
     return MetaRewardModel(
         model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_cov=new_tool_cov, noise=noise,
-        watermark=watermark, info=info,
+        watermark=watermark, info=info, featurizer_probe=probe,
     )

@@ -1172,7 +1172,26 @@ class FewShotToolSelector:
             sel._install(saved, arrays)
         except CorruptStateError as exc:
             raise exc.within(where) from None
+        sel._check_featurizer()
         return sel
+
+    def _check_featurizer(self) -> None:
+        """A ``ValueError`` naming the featurizer unless it gives a saved example (or description)
+        the embedding saved with it: another featurizer, even one of the same dim, would put
+        requests in another space than the saved prototypes, and route them at random."""
+        j = next((j for j, e in enumerate(self._example_z) if len(e)), None)
+        if j is not None:
+            saved, again = self._example_z[j][:1], self.embed_queries(self._examples[self._tool_ids[j]][:1])
+        else:
+            j = next((j for j, d in enumerate(self._description_z) if len(d)), None)
+            if j is None:
+                return
+            saved, again = self._description_z[j], self.embed_descriptions([self._descriptions[self._tool_ids[j]]])
+        if float((saved * again).sum()) < 0.99:  # unit vectors: a cosine, with room for float noise
+            raise ValueError(
+                f"featurizer: not the one the selector was saved with (a saved text of tool {self._tool_ids[j]!r} "
+                "comes out elsewhere); load with the featurizer it was saved with"
+            )
 
     def _install(self, saved: "_SavedSelector", arrays: dict[str, np.ndarray]) -> None:
         """Put the saved weights, tools and embeddings into this fresh selector, each checked."""

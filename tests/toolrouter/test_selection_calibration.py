@@ -171,8 +171,8 @@ def test_count_calibration_learns_to_lift_tools_with_few_examples():
 def test_a_diverging_calibration_fit_leaves_it_as_it_was():
     cal = CountCalibration(10.0)
     before = {k: v.clone() for k, v in cal.state_dict().items()}
-    episodes = CalibrationEpisodes(torch.tensor([[float("nan"), 0.0]]), torch.tensor([[1, 1]]), torch.ones(1, 2, dtype=torch.bool),
+    episodes = CalibrationEpisodes(torch.tensor([[0.5, 0.0]]), torch.tensor([[1, 1]]), torch.ones(1, 2, dtype=torch.bool),
                                    torch.tensor([0]), torch.ones(1))
-    with pytest.raises(FloatingPointError, match="calibration"):
-        cal.fit(episodes, steps=3)
+    with pytest.raises(FloatingPointError, match="calibration"):  # a step so large that the logits overflow
+        cal.fit(episodes, steps=3, lr=1e30)
     assert not cal.fitted and all(torch.equal(v, cal.state_dict()[k]) for k, v in before.items())
