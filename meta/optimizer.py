@@ -83,7 +83,8 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
         raise ValueError(f"{prefix or 'settings'}: expected {sorted(_ADAPTIVE_SETTINGS)}, got {found}")
     low = check_real(prefix + "min_lr", settings["min_lr"], low=0, low_open=True)
     return {
-        "use_meta_learning": bool(settings["use_meta_learning"]),
+        # bool("no") is True: only a real bool says whether to learn the rate
+        "use_meta_learning": _check_flag(prefix + "use_meta_learning", settings["use_meta_learning"]),
         "meta_learning_rate": check_real(prefix + "meta_learning_rate", settings["meta_learning_rate"], low=0),
         "min_lr": low,
         "max_lr": check_real(prefix + "max_lr", settings["max_lr"], low=low),
@@ -95,6 +96,13 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
         "convergence_tol": check_real(prefix + "convergence_tol", settings["convergence_tol"], low=0),
         "convergence_patience": check_count(prefix + "convergence_patience", settings["convergence_patience"], low=1),
     }
+
+
+def _check_flag(field: str, value: Any) -> bool:
+    """``value`` as a bool if it is one (numpy's too), else ValueError naming ``field`` and the value."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{field}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 class AdaptiveOptimizer:
@@ -121,7 +129,8 @@ class AdaptiveOptimizer:
             plateau handling still run).
         meta_learning_rate: step of the hypergradient rule (``beta`` in the paper).
         learning_rate: the initial rate.
-        min_lr, max_lr: the learned rate stays in this interval.
+        min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
+            start in it too.
         window: number of recent losses used for trends.
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
 
@@ -185,16 +194,17 @@ class AdaptiveOptimizer:
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
         learning_rate = check_real("learning_rate", learning_rate, low=0)
-        if not 0 < min_lr <= learning_rate <= max_lr:
-            raise ValueError(
-                f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
-            )
+        # the bounds first, so that a bound that is no number is named rather than failing the comparison
         settings = _checked_settings({
             "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
             "max_lr": max_lr, "window": window, "plateau_patience": plateau_patience, "plateau_factor": plateau_factor,
             "plateau_threshold": plateau_threshold, "convergence_tol": convergence_tol,
             "convergence_patience": convergence_patience,
         })
+        if not settings["min_lr"] <= learning_rate <= settings["max_lr"]:
+            raise ValueError(
+                f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
+            )
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning: bool = settings["use_meta_learning"]
@@ -210,7 +220,7 @@ class AdaptiveOptimizer:
         self.step_count = 0
         self.losses: deque[float] = deque(maxlen=10 * window)
         self.lr_history: list[list[float]] = []
-        self.hypergradients: list[float] = [0.0] * len(self.optimizer.param_groups)
+        self.hypergradients: list[float] = []
         self.plateau_reductions = 0
         self.converged = False
         self.converged_at_step: int | None = None
@@ -219,14 +229,24 @@ class AdaptiveOptimizer:
         self._quiet_windows = 0
         self._last_window_mean: float | None = None
         # Previous update direction d_{t-1} per parameter (None before the first step).
-        self._prev_direction: list[list[torch.Tensor | None]] = [
-            [None for _ in g["params"]] for g in self.optimizer.param_groups
-        ]
+        self._prev_direction: list[list[torch.Tensor | None]] = []
         # Whether a backward pass has reached the parameters since the last step or zero_grad: a loss
         # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
         # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
         self._backward_seen = _BackwardSeen()
-        for group in self.optimizer.param_groups:
+        self._adopt_new_groups()
+
+    def _adopt_new_groups(self) -> None:
+        """Take on the base optimiser's groups not seen yet: each group's own ``lr`` must lie in
+        [min_lr, max_lr] (else the first update would move it there unannounced); each starts with
+        no previous direction and a backward hook on its parameters."""
+        first = len(self._prev_direction)
+        new = self.optimizer.param_groups[first:]
+        for index, group in enumerate(new, first):
+            check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+        for group in new:
+            self._prev_direction.append([None for _ in group["params"]])
+            self.hypergradients.append(0.0)
             for p in group["params"]:
                 if isinstance(p, torch.Tensor) and p.requires_grad:
                     p.register_post_accumulate_grad_hook(self._backward_seen)
