@@ -257,6 +257,20 @@ class AdaptiveOptimizer:
         return self.optimizer.param_groups
 
     @synchronized
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, as ``torch.optim.Optimizer.add_param_group`` does: options it
+        leaves out take the constructor's values, and its rate is learned like the others'. Its
+        ``lr`` must lie in [min_lr, max_lr]; a refused group is not added. A group added to
+        ``self.optimizer`` directly is taken on at the next :meth:`step` the same way."""
+        if not isinstance(param_group, Mapping):
+            raise TypeError(f"param_group: expected a dict with 'params', got {type(param_group).__name__}")
+        index = len(self.optimizer.param_groups)
+        check_real(f"param_groups[{index}]['lr']", param_group.get("lr", self.optimizer.defaults["lr"]),
+                   low=self.min_lr, high=self.max_lr)
+        self.optimizer.add_param_group(dict(param_group))
+        self._adopt_new_groups()
+
+    @synchronized
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
@@ -272,6 +286,7 @@ class AdaptiveOptimizer:
         gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
         no gradient anywhere, raises ValueError and leaves the parameters unchanged.
         """
+        self._adopt_new_groups()
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -369,6 +384,7 @@ class AdaptiveOptimizer:
     @synchronized
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's whole state (see the class docstring); tensors are copies."""
+        self._adopt_new_groups()
         return {
             "base_class": type(self.optimizer).__name__,
             "base": copy.deepcopy(self.optimizer.state_dict()),
@@ -381,6 +397,7 @@ class AdaptiveOptimizer:
     @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
+        self._adopt_new_groups()
         expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
         if not isinstance(state, Mapping) or set(state) != expected:
             found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
