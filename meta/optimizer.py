@@ -105,6 +105,15 @@ def _check_flag(field: str, value: Any) -> bool:
     return bool(value)
 
 
+def _as_real_dense(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as a dense real tensor: a sparse gradient (an ``Embedding(sparse=True)``) densified, a
+    complex one viewed as (real, imaginary) pairs, whose dot product is the real inner product that
+    the hypergradient needs (``Re(conj(g) d)``)."""
+    if t.is_sparse:
+        t = t.to_dense()
+    return torch.view_as_real(t) if t.is_complex() else t
+
+
 class AdaptiveOptimizer:
     """A torch optimiser whose learning rate is learned online by hypergradient descent.
 
@@ -116,7 +125,8 @@ class AdaptiveOptimizer:
 
     :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the backward
     pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
-    ``loss.backward()`` first. The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
+    ``loss.backward()`` first. Complex parameters and sparse gradients are taken wherever the base
+    optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
     windowed mean below ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by
     ``plateau_factor``; convergence is declared when the windowed mean changes by less than
     ``convergence_tol`` (relative) over ``convergence_patience`` consecutive windows.
@@ -311,7 +321,7 @@ class AdaptiveOptimizer:
             )
         for group in self.optimizer.param_groups:
             for p in group["params"]:
-                if p.grad is not None and not torch.isfinite(p.grad).all():
+                if p.grad is not None and not torch.isfinite(_as_real_dense(p.grad)).all():
                     raise ValueError("gradients: a parameter gradient is NaN or infinite; step refused")
 
         if self.use_meta_learning:
@@ -340,7 +350,7 @@ class AdaptiveOptimizer:
                 d = self._prev_direction[gi][pi]
                 if p.grad is None or d is None:
                     continue
-                g = p.grad.detach()
+                g, d = _as_real_dense(p.grad.detach()), _as_real_dense(d)
                 dot += float((g * d).sum())
                 g_sq += float((g * g).sum())
                 d_sq += float((d * d).sum())
