@@ -294,7 +294,8 @@ class AdaptiveOptimizer:
         tensor whose backward pass has not run since the last step or ``zero_grad`` is backpropagated
         here, so ``optimizer.step(loss)`` needs no ``loss.backward()`` before it; a float carries no
         gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
-        no gradient anywhere, raises ValueError and leaves the parameters unchanged.
+        no gradient anywhere, raises ValueError and leaves the parameters unchanged; a base optimiser
+        step that raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
         loss_float: float | None = None
@@ -324,10 +325,18 @@ class AdaptiveOptimizer:
                 if p.grad is not None and not torch.isfinite(_as_real_dense(p.grad)).all():
                     raise ValueError("gradients: a parameter gradient is NaN or infinite; step refused")
 
-        if self.use_meta_learning:
-            self._hypergradient_update()
-        before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
-        self.optimizer.step()
+        rates, hypergradients = [g["lr"] for g in self.optimizer.param_groups], list(self.hypergradients)
+        try:
+            if self.use_meta_learning:
+                self._hypergradient_update()
+            before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
+            self.optimizer.step()
+        except BaseException:
+            # a step that failed (out of memory, the base optimiser refusing a gradient) learns nothing
+            for group, rate in zip(self.optimizer.param_groups, rates):
+                group["lr"] = rate
+            self.hypergradients = hypergradients
+            raise
         for gi, group in enumerate(self.optimizer.param_groups):
             lr = group["lr"]
             for pi, p in enumerate(group["params"]):
