@@ -287,10 +287,13 @@ class AdaptiveOptimizer:
         self._backward_seen.seen = False
 
     @synchronized
-    def step(self, loss_value: float | torch.Tensor | None = None) -> None:
+    def step(self, loss_value: float | torch.Tensor | Callable[[], Any] | None = None) -> Any:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
-        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. A loss
+        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may
+        also be a closure, as torch optimisers take one: called here with gradients enabled, it
+        returns the loss (having run its backward pass or not), which is used as above, and step
+        returns it; without a closure step returns None. A loss
         tensor whose backward pass has not run since the last step or ``zero_grad`` is backpropagated
         here, so ``optimizer.step(loss)`` needs no ``loss.backward()`` before it; a float carries no
         gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
@@ -298,6 +301,10 @@ class AdaptiveOptimizer:
         step that raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
+        closure_loss = None
+        if callable(loss_value):
+            with torch.enable_grad():
+                loss_value = closure_loss = loss_value()
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -348,6 +355,7 @@ class AdaptiveOptimizer:
         self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
         if loss_float is not None:
             self._observe_loss(loss_float)
+        return closure_loss
 
     def _has_grad(self) -> bool:
         return any(p.grad is not None for g in self.optimizer.param_groups for p in g["params"])
