@@ -29,7 +29,7 @@ import structlog
 import torch
 from pydantic import ConfigDict, Field
 
-from meta._checks import NumbersNotBools, check_count, check_real
+from meta._checks import NumbersNotBools, check_count, check_flag, check_real
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -83,8 +83,7 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
         raise ValueError(f"{prefix or 'settings'}: expected {sorted(_ADAPTIVE_SETTINGS)}, got {found}")
     low = check_real(prefix + "min_lr", settings["min_lr"], low=0, low_open=True)
     return {
-        # bool("no") is True: only a real bool says whether to learn the rate
-        "use_meta_learning": _check_flag(prefix + "use_meta_learning", settings["use_meta_learning"]),
+        "use_meta_learning": check_flag(prefix + "use_meta_learning", settings["use_meta_learning"]),
         "meta_learning_rate": check_real(prefix + "meta_learning_rate", settings["meta_learning_rate"], low=0),
         "min_lr": low,
         "max_lr": check_real(prefix + "max_lr", settings["max_lr"], low=low),
@@ -96,13 +95,6 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
         "convergence_tol": check_real(prefix + "convergence_tol", settings["convergence_tol"], low=0),
         "convergence_patience": check_count(prefix + "convergence_patience", settings["convergence_patience"], low=1),
     }
-
-
-def _check_flag(field: str, value: Any) -> bool:
-    """``value`` as a bool if it is one (numpy's too), else ValueError naming ``field`` and the value."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{field}: expected True or False, got {value!r}")
-    return bool(value)
 
 
 def _as_real_dense(t: torch.Tensor) -> torch.Tensor:

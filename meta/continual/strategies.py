@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_flag, check_real
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -325,18 +325,18 @@ class EWC(Strategy):
         ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
         if mode not in ("separate", "online"):
             raise ValueError(f"mode: must be 'separate' or 'online', got {mode!r}")
-        if not 0.0 <= decay <= 1.0:
-            raise ValueError(f"decay: must lie in [0, 1], got {decay!r}")
-        if fisher_samples is not None and fisher_samples < 1:
-            raise ValueError(f"fisher_samples: must be >= 1 or None, got {fisher_samples!r}")
+        decay = check_real("decay", decay, low=0, high=1)
+        if fisher_samples is not None:
+            fisher_samples = check_count("fisher_samples", fisher_samples, low=1)
         if fisher not in ("empirical", "true", "expected"):
             raise ValueError(f"fisher: must be 'empirical', 'true' or 'expected', got {fisher!r}")
-        if not (isinstance(fisher_temperature, (int, float)) and math.isfinite(fisher_temperature) and fisher_temperature > 0):
-            raise ValueError(f"fisher_temperature: must be a finite number > 0, got {fisher_temperature!r}")
+        fisher_temperature = check_real("fisher_temperature", fisher_temperature, low=0, low_open=True)
         if fisher_from not in ("end", "trajectory"):
             raise ValueError(f"fisher_from: must be 'end' or 'trajectory', got {fisher_from!r}")
         if normalize not in (None, "mean", "max"):
             raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
+        decoupled = check_flag("decoupled", decoupled)
+        seed = check_count("seed", seed, low=None)
         self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
@@ -536,14 +536,12 @@ class ExperienceReplay(Strategy):
         buffer_size = check_count("buffer_size", buffer_size)
         if policy not in ("reservoir", "class_balanced", "loss_prioritized"):
             raise ValueError(f"policy: must be 'reservoir', 'class_balanced' or 'loss_prioritized', got {policy!r}")
-        if replay_batch_size is not None and replay_batch_size < 1:
-            raise ValueError(f"replay_batch_size: must be >= 1 or None, got {replay_batch_size!r}")
-        if not replay_weight >= 0:
-            raise ValueError(f"replay_weight: must be >= 0, got {replay_weight!r}")
-        if not alpha >= 0:
-            raise ValueError(f"alpha: must be >= 0, got {alpha!r}")
-        if not 0 <= beta <= 1:
-            raise ValueError(f"beta: must lie in [0, 1], got {beta!r}")
+        if replay_batch_size is not None:
+            replay_batch_size = check_count("replay_batch_size", replay_batch_size, low=1)
+        replay_weight = check_real("replay_weight", replay_weight, low=0)
+        alpha = check_real("alpha", alpha, low=0)
+        beta = check_real("beta", beta, low=0, high=1)
+        seed = check_count("seed", seed, low=None)
         self.buffer_size = buffer_size
         self.policy = policy
         self.replay_batch_size = replay_batch_size

@@ -1,0 +1,55 @@
+"""The continual strategies' constructors refuse a wrongly typed or out-of-range argument, naming
+it and the value, rather than keeping it until training fails on it (or, for a flag, taking any
+truthy value for True)."""
+
+from __future__ import annotations
+
+import pytest
+
+from meta.continual import EWC, ExperienceReplay, Progressive
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"replay_batch_size": 2.5}, r"replay_batch_size: expected an integer >= 1, got 2.5"),
+        ({"replay_batch_size": True}, r"replay_batch_size: expected an integer >= 1, got True"),
+        ({"replay_batch_size": "3"}, r"replay_batch_size: expected an integer >= 1, got '3'"),
+        ({"replay_weight": float("inf")}, r"replay_weight: expected a finite number >= 0, got inf"),
+        ({"replay_weight": "1"}, r"replay_weight: expected a finite number >= 0, got '1'"),
+        ({"alpha": float("inf")}, r"alpha: expected a finite number >= 0, got inf"),
+        ({"beta": float("nan")}, r"beta: expected a finite number in \[0, 1\], got nan"),
+        ({"seed": 1.5}, r"seed: expected an integer, got 1.5"),
+    ],
+)
+def test_replay_arguments_name_the_field(arguments: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ExperienceReplay(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"decay": "1"}, r"decay: expected a finite number in \[0, 1\], got '1'"),
+        ({"fisher_samples": 2.5}, r"fisher_samples: expected an integer >= 1, got 2.5"),
+        ({"fisher_samples": True}, r"fisher_samples: expected an integer >= 1, got True"),
+        ({"fisher_temperature": True}, r"fisher_temperature: expected a finite number > 0, got True"),
+        ({"decoupled": "no"}, r"decoupled: expected True or False, got 'no'"),
+        ({"seed": "a"}, r"seed: expected an integer, got 'a'"),
+    ],
+)
+def test_ewc_arguments_name_the_field(arguments: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        EWC(**arguments)
+
+
+def test_progressive_seed_names_the_field() -> None:
+    with pytest.raises(ValueError, match=r"seed: expected an integer, got 1.5"):
+        Progressive(seed=1.5)
+
+
+def test_valid_arguments_are_kept_as_plain_numbers() -> None:
+    replay = ExperienceReplay(replay_batch_size=4, replay_weight=1, alpha=0, beta=1, seed=-3)
+    assert (replay.replay_batch_size, replay.replay_weight, replay.alpha, replay.beta) == (4, 1.0, 0.0, 1.0)
+    ewc = EWC(decay=1, fisher_samples=8, fisher_temperature=2, decoupled=True)
+    assert (ewc.decay, ewc.fisher_samples, ewc.fisher_temperature, ewc.decoupled) == (1.0, 8, 2.0, True)
