@@ -652,6 +652,7 @@ class ExperienceReplay(Strategy):
             self.seen += 1
 
     def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+        self.seen += int(x.shape[0])  # the samples offered, not the memory they are pooled with
         if self.x is not None:
             assert self.y is not None and self.task_ids is not None
             x, y, t = torch.cat([self.x, x]), torch.cat([self.y, y]), torch.cat([self.task_ids, t])
@@ -667,7 +668,6 @@ class ExperienceReplay(Strategy):
             keep.append(members[:q])
         idx = torch.cat(keep) if keep else torch.zeros(0, dtype=torch.long)
         self.x, self.y, self.task_ids = x[idx], y[idx], t[idx]
-        self.seen += int(x.shape[0])
 
 
 def _water_fill(counts: list[int], capacity: int) -> list[int]:
