@@ -640,15 +640,18 @@ class ExperienceReplay(Strategy):
         if self.x is None:
             self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), t[:0].clone()
         assert self.y is not None and self.task_ids is not None
-        for i in range(x.shape[0]):
-            if len(self) < self.buffer_size:
-                self.x = torch.cat([self.x, x[i : i + 1]])
-                self.y = torch.cat([self.y, y[i : i + 1]])
-                self.task_ids = torch.cat([self.task_ids, t[i : i + 1]])
-            else:
-                j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
-                if j < self.buffer_size:
-                    self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
+        # While there is room the reservoir keeps every sample: the free slots take the first ones in
+        # one copy (a copy per sample made filling a memory of n samples cost n^2 row copies).
+        free = min(self.buffer_size - len(self), x.shape[0])
+        if free > 0:
+            self.x = torch.cat([self.x, x[:free]])
+            self.y = torch.cat([self.y, y[:free]])
+            self.task_ids = torch.cat([self.task_ids, t[:free]])
+            self.seen += free
+        for i in range(free, x.shape[0]):
+            j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
+            if j < self.buffer_size:
+                self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
             self.seen += 1
 
     def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:

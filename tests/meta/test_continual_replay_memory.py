@@ -30,3 +30,18 @@ class _Scorer:
 
     def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(outputs, y, reduction="none")
+
+
+def test_filling_the_reservoir_copies_the_memory_once_per_task_not_once_per_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    replay = ExperienceReplay(buffer_size=300, seed=0)
+    real_cat, copies = torch.cat, []
+
+    def counting_cat(*args, **kwargs):  # type: ignore[no-untyped-def]
+        copies.append(1)
+        return real_cat(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "cat", counting_cat)
+    for task_id in range(2):  # the first task fills 200 slots, the second the last 100 and then replaces
+        replay.after_task(None, task_id, torch.randn(200, 4), torch.randint(0, 3, (200,)))  # type: ignore[arg-type]
+    assert len(replay) == 300 and replay.seen == 400
+    assert len(copies) == 6  # x, y and task ids, once per task: a copy per sample made filling quadratic
