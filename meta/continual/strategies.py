@@ -564,7 +564,11 @@ class ExperienceReplay(Strategy):
                 "seen": self.seen, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; a memory larger than ``buffer_size`` is refused."""
+        """Restore :meth:`state_dict`. Refused, naming the field: a memory larger than
+        ``buffer_size``, fewer samples offered (``seen``) than it holds, task ids that are not
+        whole numbers, and priorities that are not one finite number >= 0 per sample for the
+        loss-prioritised policy (or any priorities for another), since replay would fail on them
+        at the next task."""
         expect_state_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
         rows = {k: None if state[k] is None else int(state[k].shape[0]) for k in ("x", "y", "task_ids")}
         if len(set(rows.values())) != 1:
@@ -572,11 +576,22 @@ class ExperienceReplay(Strategy):
         n = rows["x"] or 0
         if n > self.buffer_size:
             raise ValueError(f"{self.name}: the memory holds {n} samples, more than buffer_size={self.buffer_size}")
-        if state["priority"] is not None and int(state["priority"].shape[0]) != n:
-            raise ValueError(f"{self.name}: {int(state['priority'].shape[0])} priorities for {n} samples")
+        seen = check_count(f"{self.name}: seen", state["seen"], low=n)
+        task_ids, priority = state["task_ids"], state["priority"]
+        if task_ids is not None and (task_ids.dim() != 1 or task_ids.is_floating_point() or task_ids.dtype == torch.bool):
+            raise ValueError(f"{self.name}: task_ids must be a 1-d tensor of whole numbers, got {task_ids.dtype} {tuple(task_ids.shape)}")
+        prioritized = self.policy == "loss_prioritized" and n > 0
+        fits = priority is None if not prioritized else (
+            priority is not None and tuple(priority.shape) == (n,) and priority.is_floating_point()
+            and bool((torch.isfinite(priority) & (priority >= 0)).all())
+        )
+        if not fits:
+            held = None if priority is None else f"{priority.dtype} {tuple(priority.shape)}"
+            want = f"{n} finite numbers >= 0" if prioritized else "None"
+            raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], state["task_ids"], state["priority"]
-        self.seen = int(state["seen"])
+        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], task_ids, priority
+        self.seen = seen
 
     # -- sampling into batches
     def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:

@@ -45,3 +45,32 @@ def test_filling_the_reservoir_copies_the_memory_once_per_task_not_once_per_samp
         replay.after_task(None, task_id, torch.randn(200, 4), torch.randint(0, 3, (200,)))  # type: ignore[arg-type]
     assert len(replay) == 300 and replay.seen == 400
     assert len(copies) == 6  # x, y and task ids, once per task: a copy per sample made filling quadratic
+
+
+def _stored(policy: str) -> ExperienceReplay:
+    replay = ExperienceReplay(buffer_size=10, policy=policy, seed=0)  # type: ignore[arg-type]
+    replay.after_task(_Scorer(), 0, torch.randn(30, 3), torch.randint(0, 2, (30,)))
+    return replay
+
+
+@pytest.mark.parametrize(
+    ("policy", "change", "match"),
+    [
+        ("reservoir", {"seen": 3}, r"replay: seen: expected an integer >= 10, got 3"),
+        ("reservoir", {"seen": -5}, r"replay: seen: expected an integer >= 10, got -5"),
+        ("reservoir", {"seen": 12.5}, r"replay: seen: expected an integer >= 10, got 12.5"),
+        ("loss_prioritized", {"priority": None}, r"priority for policy 'loss_prioritized' and 10 samples must be 10 finite"),
+        ("loss_prioritized", {"priority": torch.full((10,), float("nan"))}, r"must be 10 finite numbers >= 0, got torch.float32"),
+        ("reservoir", {"priority": torch.ones(10)}, r"priority for policy 'reservoir' and 10 samples must be None"),
+        ("reservoir", {"task_ids": torch.zeros(10)}, r"task_ids must be a 1-d tensor of whole numbers, got torch.float32"),
+    ],
+)
+def test_a_memory_state_replay_cannot_use_is_refused_and_changes_nothing(policy: str, change: dict, match: str) -> None:
+    replay = _stored(policy)
+    kept = replay.state_dict()
+    with pytest.raises(ValueError, match=match):
+        replay.load_state_dict({**replay.state_dict(), **change}, _Scorer())  # type: ignore[arg-type]
+    assert replay.seen == kept["seen"] == 30 and torch.equal(replay.x, kept["x"])  # type: ignore[arg-type]
+    # and the memory still replays
+    replay.load_state_dict(kept, _Scorer())  # type: ignore[arg-type]
+    assert len(replay) == 10
