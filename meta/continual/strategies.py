@@ -469,17 +469,41 @@ class EWC(Strategy):
         return {"fisher": self.fisher_, "anchor": self.anchor_, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters."""
+        """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters.
+
+        Refused, naming the field and changing nothing: Fisher and anchors of different tasks or
+        parameters (the penalty would fail at the next step), a task key that is not a task id,
+        more than one consolidation in online mode, a Fisher value that is negative (the penalty
+        would push the weight away from its anchor) and a value that is not finite.
+        """
         expect_state_keys(self, state, {"fisher", "anchor", "generator"})
+        fisher, anchor = state["fisher"], state["anchor"]
+        if not isinstance(fisher, dict) or not isinstance(anchor, dict):
+            raise ValueError(f"{self.name}: fisher and anchor must map task ids to weights, got "
+                             f"{type(fisher).__name__} and {type(anchor).__name__}")
+        for key in (*fisher, *anchor):
+            check_count(f"{self.name}: task id", key)
+        if set(fisher) != set(anchor):
+            raise ValueError(f"{self.name}: fisher holds tasks {sorted(fisher)}, anchor {sorted(anchor)}")
+        if self.mode == "online" and set(fisher) - {0}:
+            raise ValueError(f"{self.name}: online mode keeps one consolidation under key 0, got keys {sorted(fisher)}")
         shapes = {n: p.shape for n, p in ctx.model.named_parameters()}
-        for field in ("fisher", "anchor"):
-            for key, tensors in state[field].items():
-                for n, t in tensors.items():
+        for key in fisher:
+            if set(fisher[key]) != set(anchor[key]):
+                raise ValueError(
+                    f"{self.name}: fisher[{key}] and anchor[{key}] name different parameters: "
+                    f"{sorted(set(fisher[key]) ^ set(anchor[key]))[:5]}"
+                )
+            for field in ("fisher", "anchor"):
+                for n, t in state[field][key].items():
                     if n not in shapes or t.shape != shapes[n]:
                         raise ValueError(
                             f"{self.name}: {field}[{key}][{n!r}] has shape {tuple(t.shape)}, the model's parameter "
                             f"{'is missing' if n not in shapes else f'has {tuple(shapes[n])}'}"
                         )
+                    if not bool(torch.isfinite(t).all()) or (field == "fisher" and bool((t < 0).any())):
+                        bound = " and >= 0" if field == "fisher" else ""
+                        raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
         self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
         self._running, self._quadratic_cache = None, None
