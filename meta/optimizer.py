@@ -97,6 +97,44 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
     }
 
 
+def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
+    """An AdaptiveOptimizer's running records from a :meth:`~AdaptiveOptimizer.state_dict`, checked
+    (ValueError naming the field), by their names in the state: a damaged record would fail a later
+    step, or steer the plateau and convergence logic, with nothing to say where it came from."""
+
+    def numbers(field: str, values: Any, **bounds: Any) -> list[float]:
+        if not isinstance(values, (list, tuple)):
+            raise ValueError(f"{field}: expected a list of numbers, got {type(values).__name__}")
+        return [check_real(f"{field}[{i}]", v, **bounds) for i, v in enumerate(values)]
+
+    step_count = check_count("step_count", state["step_count"])
+    history = state["lr_history"]
+    if not isinstance(history, (list, tuple)) or len(history) != step_count:
+        found = len(history) if isinstance(history, (list, tuple)) else type(history).__name__
+        raise ValueError(f"lr_history: expected the rates of each of the {step_count} steps, got {found}")
+    hypergradients = numbers("hypergradients", state["hypergradients"])
+    if len(hypergradients) != n_groups:
+        raise ValueError(f"hypergradients: {len(hypergradients)} for this optimiser's {n_groups} parameter groups")
+    converged, at = check_flag("converged", state["converged"]), state["converged_at_step"]
+    if converged != (at is not None):
+        raise ValueError(f"converged_at_step: {at!r} does not go with converged={converged}")
+    best, last = state["best_window_mean"], state["last_window_mean"]
+    return {
+        "step_count": step_count,
+        "lr_history": [numbers(f"lr_history[{i}]", rates, low=0) for i, rates in enumerate(history)],
+        "hypergradients": hypergradients,
+        "plateau_reductions": check_count("plateau_reductions", state["plateau_reductions"]),
+        "converged": converged,
+        "converged_at_step": None if at is None else check_count("converged_at_step", at, low=1, high=step_count),
+        # infinite until the first full window
+        "best_window_mean": math.inf if best == math.inf else check_real("best_window_mean", best),
+        "steps_since_improvement": check_count("steps_since_improvement", state["steps_since_improvement"]),
+        "quiet_windows": check_count("quiet_windows", state["quiet_windows"]),
+        "last_window_mean": None if last is None else check_real("last_window_mean", last),
+        "losses": numbers("losses", state["losses"]),
+    }
+
+
 def _as_real_dense(t: torch.Tensor) -> torch.Tensor:
     """``t`` as a dense real tensor: a sparse gradient (an ``Embedding(sparse=True)``) densified, a
     complex one viewed as (real, imaginary) pairs, whose dot product is the real inner product that
@@ -145,7 +183,8 @@ class AdaptiveOptimizer:
     the learned rates, the previous update direction, the loss window and the plateau and
     convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
     the same parameters and base optimiser restores it, so training goes on exactly as if it had
-    never stopped; a state of another base optimiser or other parameter shapes raises ValueError
+    never stopped; a state of another base optimiser or other parameter shapes, or a damaged one
+    (a record of the wrong type or range, a rate outside [min_lr, max_lr]), raises ValueError
     naming the field and changes nothing. The state is tensors and plain values:
     ``meta.checkpoint.save_state(path, "AdaptiveOptimizer", opt.state_dict())`` writes it to a
     safetensors file and ``load_state`` reads it back.
@@ -438,7 +477,12 @@ class AdaptiveOptimizer:
             for pi, (p, d) in enumerate(zip(group, saved)):
                 if d is not None and d.shape != p.shape:
                     raise ValueError(f"prev_direction[{gi}][{pi}]: shape {tuple(d.shape)}, the parameter's is {tuple(p.shape)}")
+        records = _checked_records(state, len(params))
+        for gi, group in enumerate(state["base"]["param_groups"]):
+            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=settings["min_lr"], high=settings["max_lr"])
         for index, entry in state["base"]["state"].items():
+            if not 0 <= int(index) < len(flat):
+                raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
             for key, value in entry.items():
                 # torch checks the group sizes but not the shapes: a moment of another shape fails only at the next step
                 if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != flat[int(index)].shape:
@@ -448,9 +492,10 @@ class AdaptiveOptimizer:
         self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
         for name, value in settings.items():
             setattr(self, name, value)
-        for name, attr in _ADAPTIVE_RECORDS.items():
-            setattr(self, attr, copy.deepcopy(state[name]))
-        self.losses = deque(state["losses"], maxlen=10 * self.window)
+        losses = records.pop("losses")
+        for name, value in records.items():
+            setattr(self, _ADAPTIVE_RECORDS[name], value)
+        self.losses = deque(losses, maxlen=10 * self.window)
         self._prev_direction = [
             [None if d is None else d.detach().clone().to(p.device, p.dtype) for d, p in zip(saved, group)]
             for saved, group in zip(directions, params)
