@@ -109,6 +109,10 @@ class ProgressiveNetwork(nn.Module):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 column = _Column(self.sizes, len(self.columns))
+        # nn.Linear builds float32 on the CPU: the column takes the network's dtype and device
+        reference = next(self.parameters(), None)
+        if reference is not None:
+            column = column.to(reference.device, reference.dtype)
         if not self.columns and self._template is not None:
             with torch.no_grad():
                 for layer, src in zip(column.layers, self._template):

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from meta import ContinualLearner
 from meta.continual import DriftAdapter
 
 
@@ -20,3 +21,15 @@ def test_drift_adapter_fits_a_model_of_another_dtype(dtype: torch.dtype) -> None
         report = adapter.adapt(x, x.sum(dim=1))
     assert report["mse_after"] < report["mse_before"]
     assert adapter.predict(x).dtype == dtype and adapter.replay.x.dtype == dtype  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_progressive_columns_take_the_model_dtype(dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4)).to(dtype)
+    learner = ContinualLearner(model, strategy="progressive", setting="task", seed=0)
+    tasks = [(torch.randn(12, 3, dtype=dtype), torch.randint(2 * t, 2 * t + 2, (12,))) for t in range(2)]
+    for task_id, data in enumerate(tasks):
+        learner.train_task(data, task_id, num_epochs=1)
+    assert {p.dtype for p in learner.model.parameters()} == {dtype} and learner.model.num_columns == 2
+    assert learner.predict(tasks[1][0], task_id=1).shape == (12,)
