@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from meta import ContinualLearner
-from meta.continual import DriftAdapter
+from meta.continual import DriftAdapter, ProgressiveNetwork
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
@@ -33,3 +33,11 @@ def test_progressive_columns_take_the_model_dtype(dtype: torch.dtype) -> None:
         learner.train_task(data, task_id, num_epochs=1)
     assert {p.dtype for p in learner.model.parameters()} == {dtype} and learner.model.num_columns == 2
     assert learner.predict(tasks[1][0], task_id=1).shape == (12,)
+
+
+def test_a_progressive_network_built_bare_trains_and_predicts() -> None:
+    # no parameters before its first column: its dtype is torch's default until then
+    learner = ContinualLearner(ProgressiveNetwork(4, [8], 2), strategy="progressive", setting="task", seed=0)
+    x, y = torch.randn(10, 4), torch.randint(0, 2, (10,))
+    assert learner.train_task((x, y), 0)["samples"] == 10
+    assert learner.predict(x, task_id=0).shape == (10,)
