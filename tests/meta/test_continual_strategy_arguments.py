@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from meta.continual import EWC, ExperienceReplay, Progressive
+from meta.continual import EWC, ExperienceReplay, Progressive, ProgressiveNetwork
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,27 @@ def test_valid_arguments_are_kept_as_plain_numbers() -> None:
     assert (replay.replay_batch_size, replay.replay_weight, replay.alpha, replay.beta) == (4, 1.0, 0.0, 1.0)
     ewc = EWC(decay=1, fisher_samples=8, fisher_temperature=2, decoupled=True)
     assert (ewc.decay, ewc.fisher_samples, ewc.fisher_temperature, ewc.decoupled) == (1.0, 8, 2.0, True)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ((4.5, [8], 2), r"input_dim: expected an integer >= 1, got 4.5"),
+        (("4", [8], 2), r"input_dim: expected an integer >= 1, got '4'"),
+        ((True, [8], 2), r"input_dim: expected an integer >= 1, got True"),
+        ((4, [8.5], 2), r"hidden_sizes\[0\]: expected an integer >= 1, got 8.5"),
+        ((4, 8, 2), r"hidden_sizes: expected a list of layer widths, got 8"),
+        ((4, [8], 0), r"output_dim: expected an integer >= 1, got 0"),
+    ],
+)
+def test_progressive_network_sizes_name_the_field(arguments: tuple, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ProgressiveNetwork(*arguments)
+
+
+@pytest.mark.parametrize("task_id", ["a", -1, 1.0])
+def test_a_column_for_what_is_not_a_task_id_is_refused(task_id: object) -> None:
+    net = ProgressiveNetwork(4, [8], 2)
+    with pytest.raises(ValueError, match=rf"task_id: expected an integer >= 0, got {task_id!r}"):
+        net.add_column(task_id)  # type: ignore[arg-type]
+    assert net.num_columns == 0 and net.task_to_column == {}
