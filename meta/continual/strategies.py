@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -201,12 +200,17 @@ def fisher_diagonal(
     are drawn from: at 1 it is the textbook Fisher, which vanishes on a memorised training set (the
     model is certain, so every likely label has a near-zero gradient); above 1 the less likely labels
     keep a share and the estimate still shows which weights the task's outputs depend on.
-    Only parameters with ``requires_grad`` are included.
+    Only parameters with ``requires_grad`` are included. ``x``, ``y`` and ``task_ids`` hold the
+    same number of samples, at least one (the Fisher is their mean: of none it would be NaN).
     """
     if kind not in ("empirical", "true", "expected"):
         raise ValueError(f"kind: must be 'empirical', 'true' or 'expected', got {kind!r}")
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature: must be a finite number > 0, got {temperature!r}")
+    temperature = check_real("temperature", temperature, low=0, low_open=True)
+    chunk_size = check_count("chunk_size", chunk_size, low=1)
+    rows = {name: int(t.shape[0]) if isinstance(t, torch.Tensor) and t.dim() > 0 else None
+            for name, t in (("x", x), ("y", y), ("task_ids", task_ids))}
+    if len(set(rows.values())) != 1 or not rows["x"]:
+        raise ValueError(f"x, y, task_ids: expected tensors of the same number of samples, at least 1, got {rows}")
     model = ctx.model
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
