@@ -19,6 +19,7 @@ import math
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -61,6 +62,11 @@ class _BackwardSeen:
 
     def __call__(self, _parameter: torch.Tensor) -> None:
         self.seen = True
+
+
+def _remove_hooks(hooks: list[torch.utils.hooks.RemovableHandle]) -> None:
+    for hook in hooks:
+        hook.remove()
 
 
 # constructor settings and running records of an AdaptiveOptimizer, as its state_dict names them
@@ -275,6 +281,10 @@ class AdaptiveOptimizer:
         # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
         # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
         self._backward_seen = _BackwardSeen()
+        # The hooks live on the parameters, which outlive this optimiser (a new one per task or trial):
+        # removed when it is collected, else every backward pass would call one per optimiser ever made.
+        self._hooks: list[torch.utils.hooks.RemovableHandle] = []
+        weakref.finalize(self, _remove_hooks, self._hooks)
         self._adopt_new_groups()
 
     def _adopt_new_groups(self) -> None:
@@ -290,7 +300,7 @@ class AdaptiveOptimizer:
             self.hypergradients.append(0.0)
             for p in group["params"]:
                 if isinstance(p, torch.Tensor) and p.requires_grad:
-                    p.register_post_accumulate_grad_hook(self._backward_seen)
+                    self._hooks.append(p.register_post_accumulate_grad_hook(self._backward_seen))
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
