@@ -157,7 +157,11 @@ class ContinualLearner:
     and the records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at
     the start of each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner
     built with the same model architecture, strategy and settings restores it all: the next task
-    trains exactly as it would have without the restart. A damaged file, or one saved with another
+    trains exactly as it would have without the restart, as far as the learner's own generators
+    decide it (data order, replay, sampled Fisher labels, new columns). A model that draws random
+    numbers itself (dropout) draws them from torch's global generator, which is not the learner's
+    and is not saved: seed it (``torch.manual_seed``) before the next task, then the resumed run
+    matches one that did not stop when it was seeded the same way. A damaged file, or one saved with another
     architecture, strategy or setting, raises ValueError naming the file and the field and leaves
     the learner unchanged.
 
