@@ -159,13 +159,14 @@ class AdaptiveOptimizer:
     form of the rule from Baydin et al. (2018, section 5) is used, so ``meta_learning_rate`` is free of
     the gradient's scale: ``lr <- lr * (1 + meta_learning_rate * cos(g_t, d_{t-1}))``.
 
-    :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the backward
-    pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
+    :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the
+    backward pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
     ``loss.backward()`` first. Complex parameters and sparse gradients are taken wherever the base
-    optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
-    windowed mean below ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by
-    ``plateau_factor``; convergence is declared when the windowed mean changes by less than
-    ``convergence_tol`` (relative) over ``convergence_patience`` consecutive windows.
+    optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed
+    to :meth:`step` drive trend analysis: a plateau (relative improvement of the windowed mean below
+    ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by ``plateau_factor``;
+    convergence is declared when the windowed mean changes by less than ``convergence_tol`` (relative)
+    over ``convergence_patience`` consecutive windows.
 
     Arguments:
         model: the module whose parameters are optimised (or an iterable of parameters / groups).

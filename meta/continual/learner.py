@@ -150,20 +150,19 @@ class ContinualLearner:
     :meth:`evaluate_all_tasks`: a list whose i-th element is task i's data, or a mapping
     ``{task_id: data}``, each element in any of those forms.
 
-    ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle):
-    the model (a progressive network with its columns), the untrained model that forward transfer
-    is measured against, every strategy's state (EWC's importance weights and anchors, the replay
-    memory with its priorities and the count offered to it, LwF's teacher), the random generators,
-    and the records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at
-    the start of each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner
-    built with the same model architecture, strategy and settings restores it all: the next task
-    trains exactly as it would have without the restart, as far as the learner's own generators
-    decide it (data order, replay, sampled Fisher labels, new columns). A model that draws random
-    numbers itself (dropout) draws them from torch's global generator, which is not the learner's
-    and is not saved: seed it (``torch.manual_seed``) before the next task, then the resumed run
-    matches one that did not stop when it was seeded the same way. A damaged file, or one saved with another
-    architecture, strategy or setting, raises ValueError naming the file and the field and leaves
-    the learner unchanged.
+    ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle): the
+    model (a progressive network with its columns), the untrained model that forward transfer is
+    measured against, every strategy's state (EWC's importance weights and anchors, the replay memory
+    with its priorities and the count offered to it, LwF's teacher), the random generators, and the
+    records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of
+    each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner built with the
+    same model architecture, strategy and settings restores it all: the next task trains exactly as it
+    would have without the restart, as far as the learner's own generators decide it (data order,
+    replay, sampled Fisher labels, new columns). A model that draws random numbers itself (dropout)
+    draws them from torch's global generator, which is not the learner's and is not saved: seed it
+    (``torch.manual_seed``) before the next task, then the resumed run matches one that did not stop
+    when it was seeded the same way. A damaged file, or one saved with another architecture, strategy or
+    setting, raises ValueError naming the file and the field and leaves the learner unchanged.
 
     Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
     ``load`` hold the learner's lock, so threads may share one learner (predictions served while
