@@ -95,6 +95,8 @@ def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
     >>> make_strategy("ewc+replay", buffer_size=100).name
     'ewc+replay'
     """
+    if not isinstance(name, str):
+        raise TypeError(f"strategy: expected a name such as 'ewc+replay', got {name!r}")
     parts = [p.strip() for p in name.split("+")]
     built: list[Strategy] = []
     for part in parts:

@@ -77,3 +77,10 @@ def test_a_column_for_what_is_not_a_task_id_is_refused(task_id: object) -> None:
     with pytest.raises(ValueError, match=rf"task_id: expected an integer >= 0, got {task_id!r}"):
         net.add_column(task_id)  # type: ignore[arg-type]
     assert net.num_columns == 0 and net.task_to_column == {}
+
+
+def test_a_strategy_name_that_is_no_string_is_refused_naming_it() -> None:
+    from meta.continual import make_strategy
+
+    with pytest.raises(TypeError, match=r"strategy: expected a name such as 'ewc\+replay', got 123"):
+        make_strategy(123)  # type: ignore[arg-type]
