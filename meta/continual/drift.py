@@ -68,6 +68,8 @@ class DriftAdapter:
         lr = check_real("lr", lr, low=0, low_open=True)
         steps = check_count("steps", steps, low=1)
         buffer_size = check_count("buffer_size", buffer_size)
+        # checked here under this constructor's name: EWC would name its own ("decay")
+        fisher_decay = check_real("fisher_decay", fisher_decay, low=0, high=1)
         self.model = model
         self.lr = lr
         self.steps = steps

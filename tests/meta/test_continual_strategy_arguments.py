@@ -84,3 +84,13 @@ def test_a_strategy_name_that_is_no_string_is_refused_naming_it() -> None:
 
     with pytest.raises(TypeError, match=r"strategy: expected a name such as 'ewc\+replay', got 123"):
         make_strategy(123)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fisher_decay", [2, "x", float("nan")])
+def test_drift_adapter_names_its_own_fisher_decay(fisher_decay: object) -> None:
+    from torch import nn
+
+    from meta.continual import DriftAdapter
+
+    with pytest.raises(ValueError, match=rf"^fisher_decay: expected a finite number in \[0, 1\], got {fisher_decay!r}"):
+        DriftAdapter(nn.Linear(2, 1), fisher_decay=fisher_decay)  # type: ignore[arg-type]
