@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools, check_count
+from meta._checks import NumbersNotBools, check_count, check_flag
 from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
@@ -608,6 +608,7 @@ class ContinualLearner:
         predictions are one class (see :func:`detect_collapse`); ``collapsed`` says the same of the
         model on the pooled test data of all trained tasks. Both are logged as warnings.
         """
+        include_untrained = check_flag("include_untrained", include_untrained)
         data = as_task_mapping(test_data, "test_data")
         unknown = [tid for tid in data if tid not in self.task_classes]
         if unknown and not include_untrained:

@@ -94,3 +94,18 @@ def test_drift_adapter_names_its_own_fisher_decay(fisher_decay: object) -> None:
 
     with pytest.raises(ValueError, match=rf"^fisher_decay: expected a finite number in \[0, 1\], got {fisher_decay!r}"):
         DriftAdapter(nn.Linear(2, 1), fisher_decay=fisher_decay)  # type: ignore[arg-type]
+
+
+def test_include_untrained_must_be_a_bool() -> None:
+    import torch
+    from torch import nn
+
+    from meta import ContinualLearner
+
+    learner = ContinualLearner(nn.Linear(3, 2), strategy="naive")
+    x, y = torch.randn(6, 3), torch.randint(0, 2, (6,))
+    learner.train_task((x, y), 0)
+    # "no" would be truthy: the never-trained task 1 would be scored instead of refused
+    with pytest.raises(ValueError, match=r"include_untrained: expected True or False, got 'no'"):
+        learner.evaluate_all_tasks({0: (x, y), 1: (x, y)}, include_untrained="no")  # type: ignore[arg-type]
+    assert torch.isnan(torch.as_tensor(learner.accuracy_matrix().values)).all()  # nothing was scored
