@@ -332,15 +332,14 @@ class AdaptiveOptimizer:
     def step(self, loss_value: float | torch.Tensor | Callable[[], Any] | None = None) -> Any:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
-        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may
-        also be a closure, as torch optimisers take one: called here with gradients enabled, it
-        returns the loss (having run its backward pass or not), which is used as above, and step
-        returns it; without a closure step returns None. A loss
-        tensor whose backward pass has not run since the last step or ``zero_grad`` is backpropagated
-        here, so ``optimizer.step(loss)`` needs no ``loss.backward()`` before it; a float carries no
-        gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
-        no gradient anywhere, raises ValueError and leaves the parameters unchanged; a base optimiser
-        step that raises leaves the learned rates as they were.
+        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may also
+        be a closure, as torch optimisers take one: called here with gradients enabled, it returns the loss
+        (having run its backward pass or not), which is used as above, and step returns it; without a
+        closure step returns None. A loss tensor whose backward pass has not run since the last step or
+        ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
+        before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
+        infinite loss, or a step with no gradient anywhere, raises ValueError and leaves the parameters
+        unchanged; a base optimiser step that raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
         closure_loss = None
