@@ -539,7 +539,8 @@ class ExperienceReplay(Strategy):
     * ``"class_balanced"``: the memory holds equal shares of every (task, class) group seen, evicting
       from the largest groups when new ones arrive; replay draws uniformly.
     * ``"loss_prioritized"``: reservoir memory, but replay draws sample ``i`` with probability
-      ``p_i ~ (loss_i + eps)^alpha`` (loss from the last time it was replayed), and corrects the bias
+      ``p_i ~ (loss_i + eps)^alpha`` (its loss when it was last replayed; at the end of each task
+      every stored sample is scored afresh at the trained model), and corrects the bias
       with importance-sampling weights ``(N p_i)^-beta`` normalised by their maximum
       (Schaul et al., 2016).
 
@@ -667,7 +668,8 @@ class ExperienceReplay(Strategy):
         else:
             self._store_reservoir(x, y, t)
         if self.policy == "loss_prioritized":
-            # new rows start at their current loss, so that they are neither ignored nor flooded
+            # every row is scored at the trained model: new rows are neither ignored nor flooded, and
+            # old ones are ranked by what the task just trained did to them
             with torch.no_grad():
                 was = ctx.model.training
                 ctx.model.eval()
