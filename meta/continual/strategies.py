@@ -797,13 +797,21 @@ class LwF(Strategy):
         return {"teacher": teacher, "old_classes": self.old_classes}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``."""
+        """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``.
+        Old classes that are not distinct class labels (>= 0) are refused naming the field: a
+        negative one would index the logits from the end and distil another class."""
         expect_state_keys(self, state, {"teacher", "old_classes"})
+        classes = state["old_classes"]
+        if not isinstance(classes, (list, tuple)):
+            raise ValueError(f"{self.name}: old_classes must be a list of class labels, got {type(classes).__name__}")
+        classes = [check_count(f"{self.name}: old_classes[{i}]", c) for i, c in enumerate(classes)]
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"{self.name}: old_classes repeat, got {classes}")
         teacher = None
         if state["teacher"] is not None:
             teacher = _frozen_copy(ctx.model)
             teacher.load_state_dict(state["teacher"])
-        self.teacher, self.old_classes = teacher, [int(c) for c in state["old_classes"]]
+        self.teacher, self.old_classes = teacher, sorted(classes)
 
     def __repr__(self) -> str:
         return f"LwF(alpha={self.alpha}, temperature={self.temperature})"
