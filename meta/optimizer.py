@@ -241,6 +241,8 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
+        if "lr" in optimizer_kwargs:
+            raise TypeError(f"lr: the initial rate is learning_rate=..., got lr={optimizer_kwargs['lr']!r}")
         learning_rate = check_real("learning_rate", learning_rate, low=0)
         # the bounds first, so that a bound that is no number is named rather than failing the comparison
         settings = _checked_settings({

@@ -63,3 +63,9 @@ def test_a_refused_group_is_not_added() -> None:
     assert len(opt.param_groups) == 1
     opt.add_param_group({"params": [later]})  # the constructor's rate
     assert opt.param_groups[1]["lr"] == 0.01
+
+
+def test_lr_among_the_base_optimiser_options_points_to_learning_rate() -> None:
+    # passed on, torch said only "got multiple values for keyword argument 'lr'"
+    with pytest.raises(TypeError, match=r"lr: the initial rate is learning_rate=\.\.\., got lr=0.1"):
+        AdaptiveOptimizer(torch.nn.Linear(2, 1), lr=0.1)
