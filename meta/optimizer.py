@@ -75,7 +75,7 @@ _ADAPTIVE_SETTINGS = (
     "plateau_factor", "plateau_threshold", "convergence_tol", "convergence_patience",
 )
 _ADAPTIVE_RECORDS = {
-    "step_count": "step_count", "lr_history": "lr_history", "hypergradients": "hypergradients",
+    "step_count": "step_count", "hypergradients": "hypergradients",
     "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
     "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
     "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean",
@@ -115,9 +115,9 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
 
     step_count = check_count("step_count", state["step_count"])
     history = state["lr_history"]
-    if not isinstance(history, (list, tuple)) or len(history) != step_count:
+    if not isinstance(history, (list, tuple)) or len(history) > step_count:
         found = len(history) if isinstance(history, (list, tuple)) else type(history).__name__
-        raise ValueError(f"lr_history: expected the rates of each of the {step_count} steps, got {found}")
+        raise ValueError(f"lr_history: expected the rates of at most the {step_count} steps taken, got {found}")
     hypergradients = numbers("hypergradients", state["hypergradients"])
     if len(hypergradients) != n_groups:
         raise ValueError(f"hypergradients: {len(hypergradients)} for this optimiser's {n_groups} parameter groups")
@@ -178,7 +178,8 @@ class AdaptiveOptimizer:
         learning_rate: the initial rate.
         min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
             start in it too.
-        window: number of recent losses used for trends.
+        window: number of recent losses used for trends; the last ``10 * window`` losses and rates
+            are kept (``losses``, ``lr_history``).
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
 
     Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
@@ -269,7 +270,9 @@ class AdaptiveOptimizer:
         self.convergence_patience: int = settings["convergence_patience"]
         self.step_count = 0
         self.losses: deque[float] = deque(maxlen=10 * window)
-        self.lr_history: list[list[float]] = []
+        # the rates after each of the last steps, as many as the loss window keeps (all of them grew
+        # without bound, and every state_dict copied them)
+        self.lr_history: deque[list[float]] = deque(maxlen=10 * window)
         self.hypergradients: list[float] = []
         self.plateau_reductions = 0
         self.converged = False
@@ -299,6 +302,8 @@ class AdaptiveOptimizer:
         for index, group in enumerate(new, first):
             check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
         for group in new:
+            # where torch's schedulers keep it too, so that it travels in the base optimiser's state
+            group.setdefault("initial_lr", group["lr"])
             self._prev_direction.append([None for _ in group["params"]])
             self.hypergradients.append(0.0)
             for p in group["params"]:
@@ -461,6 +466,7 @@ class AdaptiveOptimizer:
             "settings": {name: getattr(self, name) for name in _ADAPTIVE_SETTINGS},
             "prev_direction": [[None if d is None else d.clone() for d in group] for group in self._prev_direction],
             **{name: copy.deepcopy(getattr(self, attr)) for name, attr in _ADAPTIVE_RECORDS.items()},
+            "lr_history": [list(rates) for rates in self.lr_history],
             "losses": list(self.losses),
         }
 
@@ -468,7 +474,7 @@ class AdaptiveOptimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
         self._adopt_new_groups()
-        expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
+        expected = {"base_class", "base", "settings", "prev_direction", "lr_history", "losses", *_ADAPTIVE_RECORDS}
         if not isinstance(state, Mapping) or set(state) != expected:
             found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
@@ -504,10 +510,11 @@ class AdaptiveOptimizer:
         self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
         for name, value in settings.items():
             setattr(self, name, value)
-        losses = records.pop("losses")
+        losses, history = records.pop("losses"), records.pop("lr_history")
         for name, value in records.items():
             setattr(self, _ADAPTIVE_RECORDS[name], value)
         self.losses = deque(losses, maxlen=10 * self.window)
+        self.lr_history = deque(history, maxlen=10 * self.window)
         self._prev_direction = [
             [None if d is None else d.detach().clone().to(p.device, p.dtype) for d, p in zip(saved, group)]
             for saved, group in zip(directions, params)
@@ -528,7 +535,7 @@ class AdaptiveOptimizer:
         return {
             "step": self.step_count,
             "learning_rates": [g["lr"] for g in self.optimizer.param_groups],
-            "initial_learning_rates": self.lr_history[0] if self.lr_history else [g["lr"] for g in self.param_groups],
+            "initial_learning_rates": [g.get("initial_lr", g["lr"]) for g in self.optimizer.param_groups],
             "hypergradients": list(self.hypergradients),
             "use_meta_learning": self.use_meta_learning,
             "last_loss": losses[-1] if losses else None,
