@@ -17,7 +17,7 @@ from typing import Any, get_args
 import numpy as np
 from pydantic import BaseModel, model_validator
 
-__all__ = ["NumbersNotBools", "check_count", "check_real"]
+__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_real"]
 
 
 def check_count(
@@ -90,6 +90,21 @@ def check_real(
         opening, closing = "(" if low_open else "[", ")" if high_open else "]"
         raise error(f"{field}: expected a finite number{_bounds(opening, low, high, closing)}, got {quote(value)}")
     return number
+
+
+def check_flag(field: str, value: Any, *, error: type[Exception] = ValueError) -> bool:
+    """``value`` as a ``bool`` if it is one (numpy's too), else an ``error`` naming ``field`` and the
+    value: ``bool("no")`` is True, so a flag given as a string or a number would pass for one.
+
+    Example:
+        >>> check_flag("decoupled", "no")
+        Traceback (most recent call last):
+        ...
+        ValueError: decoupled: expected True or False, got 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{field}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:

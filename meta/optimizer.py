@@ -19,6 +19,7 @@ import math
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -29,7 +30,7 @@ import structlog
 import torch
 from pydantic import ConfigDict, Field
 
-from meta._checks import NumbersNotBools, check_count, check_real
+from meta._checks import NumbersNotBools, check_count, check_flag, check_real
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -63,13 +64,18 @@ class _BackwardSeen:
         self.seen = True
 
 
+def _remove_hooks(hooks: list[torch.utils.hooks.RemovableHandle]) -> None:
+    for hook in hooks:
+        hook.remove()
+
+
 # constructor settings and running records of an AdaptiveOptimizer, as its state_dict names them
 _ADAPTIVE_SETTINGS = (
     "use_meta_learning", "meta_learning_rate", "min_lr", "max_lr", "window", "plateau_patience",
     "plateau_factor", "plateau_threshold", "convergence_tol", "convergence_patience",
 )
 _ADAPTIVE_RECORDS = {
-    "step_count": "step_count", "lr_history": "lr_history", "hypergradients": "hypergradients",
+    "step_count": "step_count", "hypergradients": "hypergradients",
     "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
     "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
     "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean",
@@ -83,7 +89,7 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
         raise ValueError(f"{prefix or 'settings'}: expected {sorted(_ADAPTIVE_SETTINGS)}, got {found}")
     low = check_real(prefix + "min_lr", settings["min_lr"], low=0, low_open=True)
     return {
-        "use_meta_learning": bool(settings["use_meta_learning"]),
+        "use_meta_learning": check_flag(prefix + "use_meta_learning", settings["use_meta_learning"]),
         "meta_learning_rate": check_real(prefix + "meta_learning_rate", settings["meta_learning_rate"], low=0),
         "min_lr": low,
         "max_lr": check_real(prefix + "max_lr", settings["max_lr"], low=low),
@@ -97,6 +103,53 @@ def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str
     }
 
 
+def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
+    """An AdaptiveOptimizer's running records from a :meth:`~AdaptiveOptimizer.state_dict`, checked
+    (ValueError naming the field), by their names in the state: a damaged record would fail a later
+    step, or steer the plateau and convergence logic, with nothing to say where it came from."""
+
+    def numbers(field: str, values: Any, **bounds: Any) -> list[float]:
+        if not isinstance(values, (list, tuple)):
+            raise ValueError(f"{field}: expected a list of numbers, got {type(values).__name__}")
+        return [check_real(f"{field}[{i}]", v, **bounds) for i, v in enumerate(values)]
+
+    step_count = check_count("step_count", state["step_count"])
+    history = state["lr_history"]
+    if not isinstance(history, (list, tuple)) or len(history) > step_count:
+        found = len(history) if isinstance(history, (list, tuple)) else type(history).__name__
+        raise ValueError(f"lr_history: expected the rates of at most the {step_count} steps taken, got {found}")
+    hypergradients = numbers("hypergradients", state["hypergradients"])
+    if len(hypergradients) != n_groups:
+        raise ValueError(f"hypergradients: {len(hypergradients)} for this optimiser's {n_groups} parameter groups")
+    converged, at = check_flag("converged", state["converged"]), state["converged_at_step"]
+    if converged != (at is not None):
+        raise ValueError(f"converged_at_step: {at!r} does not go with converged={converged}")
+    best, last = state["best_window_mean"], state["last_window_mean"]
+    return {
+        "step_count": step_count,
+        "lr_history": [numbers(f"lr_history[{i}]", rates, low=0) for i, rates in enumerate(history)],
+        "hypergradients": hypergradients,
+        "plateau_reductions": check_count("plateau_reductions", state["plateau_reductions"]),
+        "converged": converged,
+        "converged_at_step": None if at is None else check_count("converged_at_step", at, low=1, high=step_count),
+        # infinite until the first full window
+        "best_window_mean": math.inf if best == math.inf else check_real("best_window_mean", best),
+        "steps_since_improvement": check_count("steps_since_improvement", state["steps_since_improvement"]),
+        "quiet_windows": check_count("quiet_windows", state["quiet_windows"]),
+        "last_window_mean": None if last is None else check_real("last_window_mean", last),
+        "losses": numbers("losses", state["losses"]),
+    }
+
+
+def _as_real_dense(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as a dense real tensor: a sparse gradient (an ``Embedding(sparse=True)``) densified, a
+    complex one viewed as (real, imaginary) pairs, whose dot product is the real inner product that
+    the hypergradient needs (``Re(conj(g) d)``)."""
+    if t.is_sparse:
+        t = t.to_dense()
+    return torch.view_as_real(t) if t.is_complex() else t
+
+
 class AdaptiveOptimizer:
     """A torch optimiser whose learning rate is learned online by hypergradient descent.
 
@@ -106,12 +159,14 @@ class AdaptiveOptimizer:
     form of the rule from Baydin et al. (2018, section 5) is used, so ``meta_learning_rate`` is free of
     the gradient's scale: ``lr <- lr * (1 + meta_learning_rate * cos(g_t, d_{t-1}))``.
 
-    :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the backward
-    pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
-    ``loss.backward()`` first. The losses passed to :meth:`step` drive trend analysis: a plateau (relative improvement of the
-    windowed mean below ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by
-    ``plateau_factor``; convergence is declared when the windowed mean changes by less than
-    ``convergence_tol`` (relative) over ``convergence_patience`` consecutive windows.
+    :meth:`step` takes the batch's loss: as a tensor (``optimizer.step(loss)``) it also runs the
+    backward pass when that has not been done; as a float (``optimizer.step(loss.item())``) it needs
+    ``loss.backward()`` first. Complex parameters and sparse gradients are taken wherever the base
+    optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed
+    to :meth:`step` drive trend analysis: a plateau (relative improvement of the windowed mean below
+    ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by ``plateau_factor``;
+    convergence is declared when the windowed mean changes by less than ``convergence_tol`` (relative)
+    over ``convergence_patience`` consecutive windows.
 
     Arguments:
         model: the module whose parameters are optimised (or an iterable of parameters / groups).
@@ -121,8 +176,10 @@ class AdaptiveOptimizer:
             plateau handling still run).
         meta_learning_rate: step of the hypergradient rule (``beta`` in the paper).
         learning_rate: the initial rate.
-        min_lr, max_lr: the learned rate stays in this interval.
-        window: number of recent losses used for trends.
+        min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
+            start in it too.
+        window: number of recent losses used for trends; the last ``10 * window`` losses and rates
+            are kept (``losses``, ``lr_history``).
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
 
     Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
@@ -134,7 +191,8 @@ class AdaptiveOptimizer:
     the learned rates, the previous update direction, the loss window and the plateau and
     convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
     the same parameters and base optimiser restores it, so training goes on exactly as if it had
-    never stopped; a state of another base optimiser or other parameter shapes raises ValueError
+    never stopped; a state of another base optimiser or other parameter shapes, or a damaged one
+    (a record of the wrong type or range, a rate outside [min_lr, max_lr]), raises ValueError
     naming the field and changes nothing. The state is tensors and plain values:
     ``meta.checkpoint.save_state(path, "AdaptiveOptimizer", opt.state_dict())`` writes it to a
     safetensors file and ``load_state`` reads it back.
@@ -184,17 +242,20 @@ class AdaptiveOptimizer:
             cls = base_optimizer
         else:
             raise TypeError(f"base_optimizer: expected a name or an Optimizer class, got {base_optimizer!r}")
+        if "lr" in optimizer_kwargs:
+            raise TypeError(f"lr: the initial rate is learning_rate=..., got lr={optimizer_kwargs['lr']!r}")
         learning_rate = check_real("learning_rate", learning_rate, low=0)
-        if not 0 < min_lr <= learning_rate <= max_lr:
-            raise ValueError(
-                f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
-            )
+        # the bounds first, so that a bound that is no number is named rather than failing the comparison
         settings = _checked_settings({
             "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
             "max_lr": max_lr, "window": window, "plateau_patience": plateau_patience, "plateau_factor": plateau_factor,
             "plateau_threshold": plateau_threshold, "convergence_tol": convergence_tol,
             "convergence_patience": convergence_patience,
         })
+        if not settings["min_lr"] <= learning_rate <= settings["max_lr"]:
+            raise ValueError(
+                f"learning_rate: need min_lr <= learning_rate <= max_lr, got {min_lr!r}, {learning_rate!r}, {max_lr!r}"
+            )
         params = model.parameters() if isinstance(model, torch.nn.Module) else model
         self.optimizer = cls(params, lr=learning_rate, **optimizer_kwargs)
         self.use_meta_learning: bool = settings["use_meta_learning"]
@@ -209,8 +270,10 @@ class AdaptiveOptimizer:
         self.convergence_patience: int = settings["convergence_patience"]
         self.step_count = 0
         self.losses: deque[float] = deque(maxlen=10 * window)
-        self.lr_history: list[list[float]] = []
-        self.hypergradients: list[float] = [0.0] * len(self.optimizer.param_groups)
+        # the rates after each of the last steps, as many as the loss window keeps (all of them grew
+        # without bound, and every state_dict copied them)
+        self.lr_history: deque[list[float]] = deque(maxlen=10 * window)
+        self.hypergradients: list[float] = []
         self.plateau_reductions = 0
         self.converged = False
         self.converged_at_step: int | None = None
@@ -219,22 +282,52 @@ class AdaptiveOptimizer:
         self._quiet_windows = 0
         self._last_window_mean: float | None = None
         # Previous update direction d_{t-1} per parameter (None before the first step).
-        self._prev_direction: list[list[torch.Tensor | None]] = [
-            [None for _ in g["params"]] for g in self.optimizer.param_groups
-        ]
+        self._prev_direction: list[list[torch.Tensor | None]] = []
         # Whether a backward pass has reached the parameters since the last step or zero_grad: a loss
         # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
         # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
         self._backward_seen = _BackwardSeen()
-        for group in self.optimizer.param_groups:
+        # The hooks live on the parameters, which outlive this optimiser (a new one per task or trial):
+        # removed when it is collected, else every backward pass would call one per optimiser ever made.
+        self._hooks: list[torch.utils.hooks.RemovableHandle] = []
+        weakref.finalize(self, _remove_hooks, self._hooks)
+        self._adopt_new_groups()
+
+    def _adopt_new_groups(self) -> None:
+        """Take on the base optimiser's groups not seen yet: each group's own ``lr`` must lie in
+        [min_lr, max_lr] (else the first update would move it there unannounced); each starts with
+        no previous direction and a backward hook on its parameters."""
+        first = len(self._prev_direction)
+        new = self.optimizer.param_groups[first:]
+        for index, group in enumerate(new, first):
+            check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+        for group in new:
+            # where torch's schedulers keep it too, so that it travels in the base optimiser's state
+            group.setdefault("initial_lr", group["lr"])
+            self._prev_direction.append([None for _ in group["params"]])
+            self.hypergradients.append(0.0)
             for p in group["params"]:
                 if isinstance(p, torch.Tensor) and p.requires_grad:
-                    p.register_post_accumulate_grad_hook(self._backward_seen)
+                    self._hooks.append(p.register_post_accumulate_grad_hook(self._backward_seen))
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
         """The base optimiser's parameter groups (their ``lr`` is the learned rate)."""
         return self.optimizer.param_groups
+
+    @synchronized
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, as ``torch.optim.Optimizer.add_param_group`` does: options it
+        leaves out take the constructor's values, and its rate is learned like the others'. Its
+        ``lr`` must lie in [min_lr, max_lr]; a refused group is not added. A group added to
+        ``self.optimizer`` directly is taken on at the next :meth:`step` the same way."""
+        if not isinstance(param_group, Mapping):
+            raise TypeError(f"param_group: expected a dict with 'params', got {type(param_group).__name__}")
+        index = len(self.optimizer.param_groups)
+        check_real(f"param_groups[{index}]['lr']", param_group.get("lr", self.optimizer.defaults["lr"]),
+                   low=self.min_lr, high=self.max_lr)
+        self.optimizer.add_param_group(dict(param_group))
+        self._adopt_new_groups()
 
     @synchronized
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -243,15 +336,23 @@ class AdaptiveOptimizer:
         self._backward_seen.seen = False
 
     @synchronized
-    def step(self, loss_value: float | torch.Tensor | None = None) -> None:
+    def step(self, loss_value: float | torch.Tensor | Callable[[], Any] | None = None) -> Any:
         """Adapt the rates from the current gradients, then take one step of the base optimiser.
 
-        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. A loss
-        tensor whose backward pass has not run since the last step or ``zero_grad`` is backpropagated
-        here, so ``optimizer.step(loss)`` needs no ``loss.backward()`` before it; a float carries no
-        gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with
-        no gradient anywhere, raises ValueError and leaves the parameters unchanged.
+        ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may also
+        be a closure, as torch optimisers take one: called here with gradients enabled, it returns the loss
+        (having run its backward pass or not), which is used as above, and step returns it; without a
+        closure step returns None. A loss tensor whose backward pass has not run since the last step or
+        ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
+        before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
+        infinite loss, or a step with no gradient anywhere, raises ValueError and leaves the parameters
+        unchanged; a base optimiser step that raises leaves the learned rates as they were.
         """
+        self._adopt_new_groups()
+        closure_loss = None
+        if callable(loss_value):
+            with torch.enable_grad():
+                loss_value = closure_loss = loss_value()
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -276,13 +377,21 @@ class AdaptiveOptimizer:
             )
         for group in self.optimizer.param_groups:
             for p in group["params"]:
-                if p.grad is not None and not torch.isfinite(p.grad).all():
+                if p.grad is not None and not torch.isfinite(_as_real_dense(p.grad)).all():
                     raise ValueError("gradients: a parameter gradient is NaN or infinite; step refused")
 
-        if self.use_meta_learning:
-            self._hypergradient_update()
-        before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
-        self.optimizer.step()
+        rates, hypergradients = [g["lr"] for g in self.optimizer.param_groups], list(self.hypergradients)
+        try:
+            if self.use_meta_learning:
+                self._hypergradient_update()
+            before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
+            self.optimizer.step()
+        except BaseException:
+            # a step that failed (out of memory, the base optimiser refusing a gradient) learns nothing
+            for group, rate in zip(self.optimizer.param_groups, rates):
+                group["lr"] = rate
+            self.hypergradients = hypergradients
+            raise
         for gi, group in enumerate(self.optimizer.param_groups):
             lr = group["lr"]
             for pi, p in enumerate(group["params"]):
@@ -294,6 +403,7 @@ class AdaptiveOptimizer:
         self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
         if loss_float is not None:
             self._observe_loss(loss_float)
+        return closure_loss
 
     def _has_grad(self) -> bool:
         return any(p.grad is not None for g in self.optimizer.param_groups for p in g["params"])
@@ -305,7 +415,7 @@ class AdaptiveOptimizer:
                 d = self._prev_direction[gi][pi]
                 if p.grad is None or d is None:
                     continue
-                g = p.grad.detach()
+                g, d = _as_real_dense(p.grad.detach()), _as_real_dense(d)
                 dot += float((g * d).sum())
                 g_sq += float((g * g).sum())
                 d_sq += float((d * d).sum())
@@ -349,19 +459,22 @@ class AdaptiveOptimizer:
     @synchronized
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's whole state (see the class docstring); tensors are copies."""
+        self._adopt_new_groups()
         return {
             "base_class": type(self.optimizer).__name__,
             "base": copy.deepcopy(self.optimizer.state_dict()),
             "settings": {name: getattr(self, name) for name in _ADAPTIVE_SETTINGS},
             "prev_direction": [[None if d is None else d.clone() for d in group] for group in self._prev_direction],
             **{name: copy.deepcopy(getattr(self, attr)) for name, attr in _ADAPTIVE_RECORDS.items()},
+            "lr_history": [list(rates) for rates in self.lr_history],
             "losses": list(self.losses),
         }
 
     @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
-        expected = {"base_class", "base", "settings", "prev_direction", "losses", *_ADAPTIVE_RECORDS}
+        self._adopt_new_groups()
+        expected = {"base_class", "base", "settings", "prev_direction", "lr_history", "losses", *_ADAPTIVE_RECORDS}
         if not isinstance(state, Mapping) or set(state) != expected:
             found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
@@ -382,7 +495,12 @@ class AdaptiveOptimizer:
             for pi, (p, d) in enumerate(zip(group, saved)):
                 if d is not None and d.shape != p.shape:
                     raise ValueError(f"prev_direction[{gi}][{pi}]: shape {tuple(d.shape)}, the parameter's is {tuple(p.shape)}")
+        records = _checked_records(state, len(params))
+        for gi, group in enumerate(state["base"]["param_groups"]):
+            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=settings["min_lr"], high=settings["max_lr"])
         for index, entry in state["base"]["state"].items():
+            if not 0 <= int(index) < len(flat):
+                raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
             for key, value in entry.items():
                 # torch checks the group sizes but not the shapes: a moment of another shape fails only at the next step
                 if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != flat[int(index)].shape:
@@ -392,9 +510,11 @@ class AdaptiveOptimizer:
         self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
         for name, value in settings.items():
             setattr(self, name, value)
-        for name, attr in _ADAPTIVE_RECORDS.items():
-            setattr(self, attr, copy.deepcopy(state[name]))
-        self.losses = deque(state["losses"], maxlen=10 * self.window)
+        losses, history = records.pop("losses"), records.pop("lr_history")
+        for name, value in records.items():
+            setattr(self, _ADAPTIVE_RECORDS[name], value)
+        self.losses = deque(losses, maxlen=10 * self.window)
+        self.lr_history = deque(history, maxlen=10 * self.window)
         self._prev_direction = [
             [None if d is None else d.detach().clone().to(p.device, p.dtype) for d, p in zip(saved, group)]
             for saved, group in zip(directions, params)
@@ -415,7 +535,7 @@ class AdaptiveOptimizer:
         return {
             "step": self.step_count,
             "learning_rates": [g["lr"] for g in self.optimizer.param_groups],
-            "initial_learning_rates": self.lr_history[0] if self.lr_history else [g["lr"] for g in self.param_groups],
+            "initial_learning_rates": [g.get("initial_lr", g["lr"]) for g in self.optimizer.param_groups],
             "hypergradients": list(self.hypergradients),
             "use_meta_learning": self.use_meta_learning,
             "last_loss": losses[-1] if losses else None,

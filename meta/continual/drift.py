@@ -68,6 +68,8 @@ class DriftAdapter:
         lr = check_real("lr", lr, low=0, low_open=True)
         steps = check_count("steps", steps, low=1)
         buffer_size = check_count("buffer_size", buffer_size)
+        # checked here under this constructor's name: EWC would name its own ("decay")
+        fisher_decay = check_real("fisher_decay", fisher_decay, low=0, high=1)
         self.model = model
         self.lr = lr
         self.steps = steps
@@ -101,7 +103,8 @@ class DriftAdapter:
             raise ValueError(f"utility: {utility.shape[0]} values for {features.shape[0]} feature rows")
         if not torch.isfinite(features).all() or not torch.isfinite(utility).all():
             raise ValueError("features, utility: hold NaN or infinite values")
-        features, utility = features.float(), utility.float().reshape(utility.shape[0], -1)
+        dtype = self._dtype()
+        features, utility = features.to(dtype), utility.to(dtype).reshape(utility.shape[0], -1)
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
         outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
@@ -111,13 +114,18 @@ class DriftAdapter:
             )
         return features, utility
 
+    def _dtype(self) -> torch.dtype:
+        """The model's floating dtype, which features and utilities are cast to (float64 and bfloat16
+        models included; torch's default for a model without floating parameters)."""
+        return next((p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.get_default_dtype())
+
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:
-        """Predicted utilities."""
+        """Predicted utilities (``features`` cast to the model's dtype)."""
         was = self.model.training
         self.model.eval()
         try:
-            return self.model(features.float())
+            return self.model(features.to(self._dtype()))
         finally:
             self.model.train(was)
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools, check_count
+from meta._checks import NumbersNotBools, check_count, check_flag
 from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
@@ -95,6 +95,8 @@ def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
     >>> make_strategy("ewc+replay", buffer_size=100).name
     'ewc+replay'
     """
+    if not isinstance(name, str):
+        raise TypeError(f"strategy: expected a name such as 'ewc+replay', got {name!r}")
     parts = [p.strip() for p in name.split("+")]
     built: list[Strategy] = []
     for part in parts:
@@ -150,16 +152,19 @@ class ContinualLearner:
     :meth:`evaluate_all_tasks`: a list whose i-th element is task i's data, or a mapping
     ``{task_id: data}``, each element in any of those forms.
 
-    ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle):
-    the model (a progressive network with its columns), the untrained model that forward transfer
-    is measured against, every strategy's state (EWC's importance weights and anchors, the replay
-    memory with its priorities and the count offered to it, LwF's teacher), the random generators,
-    and the records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at
-    the start of each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner
-    built with the same model architecture, strategy and settings restores it all: the next task
-    trains exactly as it would have without the restart. A damaged file, or one saved with another
-    architecture, strategy or setting, raises ValueError naming the file and the field and leaves
-    the learner unchanged.
+    ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle): the
+    model (a progressive network with its columns), the untrained model that forward transfer is
+    measured against, every strategy's state (EWC's importance weights and anchors, the replay memory
+    with its priorities and the count offered to it, LwF's teacher), the random generators, and the
+    records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of
+    each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner built with the
+    same model architecture, strategy and settings restores it all: the next task trains exactly as it
+    would have without the restart, as far as the learner's own generators decide it (data order,
+    replay, sampled Fisher labels, new columns). A model that draws random numbers itself (dropout)
+    draws them from torch's global generator, which is not the learner's and is not saved: seed it
+    (``torch.manual_seed``) before the next task, then the resumed run matches one that did not stop
+    when it was seeded the same way. A damaged file, or one saved with another architecture, strategy or
+    setting, raises ValueError naming the file and the field and leaves the learner unchanged.
 
     Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
     ``load`` hold the learner's lock, so threads may share one learner (predictions served while
@@ -291,8 +296,9 @@ class ContinualLearner:
         would come from the first training step, after the task was recorded)."""
         model = self.model
         if isinstance(model, ProgressiveNetwork):
-            # the task's column may not exist yet: check what every column takes
-            dtype = next(model.parameters()).dtype
+            # the task's column may not exist yet: check what every column takes (a network built
+            # bare has no parameters before its first column, which then has torch's default dtype)
+            dtype = next((p.dtype for p in model.parameters()), torch.get_default_dtype())
             if x.dim() != 2 or x.shape[1] != model.sizes[0] or x.dtype != dtype:
                 raise ValueError(
                     f"{field}: x has shape {tuple(x.shape)} and dtype {x.dtype}; the progressive network "
@@ -602,6 +608,7 @@ class ContinualLearner:
         predictions are one class (see :func:`detect_collapse`); ``collapsed`` says the same of the
         model on the pooled test data of all trained tasks. Both are logged as warnings.
         """
+        include_untrained = check_flag("include_untrained", include_untrained)
         data = as_task_mapping(test_data, "test_data")
         unknown = [tid for tid in data if tid not in self.task_classes]
         if unknown and not include_untrained:

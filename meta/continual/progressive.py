@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
+from meta._checks import check_count
 from meta.continual._data import UnknownTaskError
 from meta.continual.strategies import Strategy, TrainingContext, expect_state_keys, set_generator_state
 
@@ -50,11 +51,11 @@ class ProgressiveNetwork(nn.Module):
 
     def __init__(self, input_dim: int, hidden_sizes: list[int], output_dim: int, activation: str = "relu") -> None:
         super().__init__()
-        if input_dim < 1 or output_dim < 1 or any(h < 1 for h in hidden_sizes):
-            raise ValueError(
-                f"sizes: every size must be >= 1, got input_dim={input_dim}, hidden_sizes={hidden_sizes}, "
-                f"output_dim={output_dim}"
-            )
+        input_dim = check_count("input_dim", input_dim, low=1)
+        output_dim = check_count("output_dim", output_dim, low=1)
+        if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
+            raise ValueError(f"hidden_sizes: expected a list of layer widths, got {hidden_sizes!r}")
+        hidden_sizes = [check_count(f"hidden_sizes[{i}]", h, low=1) for i, h in enumerate(hidden_sizes)]
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation: must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         self.sizes = [input_dim, *hidden_sizes, output_dim]
@@ -96,6 +97,7 @@ class ProgressiveNetwork(nn.Module):
 
         ``generator`` draws the new column's initial weights (torch's global generator without it).
         """
+        task_id = check_count("task_id", task_id)
         if task_id in self.task_to_column:
             raise ValueError(f"task_id: {task_id} already has column {self.task_to_column[task_id]}")
         for p in self.parameters():
@@ -108,6 +110,10 @@ class ProgressiveNetwork(nn.Module):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 column = _Column(self.sizes, len(self.columns))
+        # nn.Linear builds float32 on the CPU: the column takes the network's dtype and device
+        reference = next(self.parameters(), None)
+        if reference is not None:
+            column = column.to(reference.device, reference.dtype)
         if not self.columns and self._template is not None:
             with torch.no_grad():
                 for layer, src in zip(column.layers, self._template):
@@ -170,7 +176,7 @@ class Progressive(Strategy):
     allows_repeated_tasks = False
 
     def __init__(self, seed: int = 0) -> None:
-        self._generator = torch.Generator().manual_seed(seed)
+        self._generator = torch.Generator().manual_seed(check_count("seed", seed, low=None))
 
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Freeze the existing columns and add the new task's column."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -33,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_flag, check_real
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -201,12 +200,17 @@ def fisher_diagonal(
     are drawn from: at 1 it is the textbook Fisher, which vanishes on a memorised training set (the
     model is certain, so every likely label has a near-zero gradient); above 1 the less likely labels
     keep a share and the estimate still shows which weights the task's outputs depend on.
-    Only parameters with ``requires_grad`` are included.
+    Only parameters with ``requires_grad`` are included. ``x``, ``y`` and ``task_ids`` hold the
+    same number of samples, at least one (the Fisher is their mean: of none it would be NaN).
     """
     if kind not in ("empirical", "true", "expected"):
         raise ValueError(f"kind: must be 'empirical', 'true' or 'expected', got {kind!r}")
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature: must be a finite number > 0, got {temperature!r}")
+    temperature = check_real("temperature", temperature, low=0, low_open=True)
+    chunk_size = check_count("chunk_size", chunk_size, low=1)
+    rows = {name: int(t.shape[0]) if isinstance(t, torch.Tensor) and t.dim() > 0 else None
+            for name, t in (("x", x), ("y", y), ("task_ids", task_ids))}
+    if len(set(rows.values())) != 1 or not rows["x"]:
+        raise ValueError(f"x, y, task_ids: expected tensors of the same number of samples, at least 1, got {rows}")
     model = ctx.model
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
@@ -325,18 +329,18 @@ class EWC(Strategy):
         ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
         if mode not in ("separate", "online"):
             raise ValueError(f"mode: must be 'separate' or 'online', got {mode!r}")
-        if not 0.0 <= decay <= 1.0:
-            raise ValueError(f"decay: must lie in [0, 1], got {decay!r}")
-        if fisher_samples is not None and fisher_samples < 1:
-            raise ValueError(f"fisher_samples: must be >= 1 or None, got {fisher_samples!r}")
+        decay = check_real("decay", decay, low=0, high=1)
+        if fisher_samples is not None:
+            fisher_samples = check_count("fisher_samples", fisher_samples, low=1)
         if fisher not in ("empirical", "true", "expected"):
             raise ValueError(f"fisher: must be 'empirical', 'true' or 'expected', got {fisher!r}")
-        if not (isinstance(fisher_temperature, (int, float)) and math.isfinite(fisher_temperature) and fisher_temperature > 0):
-            raise ValueError(f"fisher_temperature: must be a finite number > 0, got {fisher_temperature!r}")
+        fisher_temperature = check_real("fisher_temperature", fisher_temperature, low=0, low_open=True)
         if fisher_from not in ("end", "trajectory"):
             raise ValueError(f"fisher_from: must be 'end' or 'trajectory', got {fisher_from!r}")
         if normalize not in (None, "mean", "max"):
             raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
+        decoupled = check_flag("decoupled", decoupled)
+        seed = check_count("seed", seed, low=None)
         self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
@@ -469,17 +473,41 @@ class EWC(Strategy):
         return {"fisher": self.fisher_, "anchor": self.anchor_, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters."""
+        """Restore :meth:`state_dict`; the weights must be those of ``ctx.model``'s parameters.
+
+        Refused, naming the field and changing nothing: Fisher and anchors of different tasks or
+        parameters (the penalty would fail at the next step), a task key that is not a task id,
+        more than one consolidation in online mode, a Fisher value that is negative (the penalty
+        would push the weight away from its anchor) and a value that is not finite.
+        """
         expect_state_keys(self, state, {"fisher", "anchor", "generator"})
+        fisher, anchor = state["fisher"], state["anchor"]
+        if not isinstance(fisher, dict) or not isinstance(anchor, dict):
+            raise ValueError(f"{self.name}: fisher and anchor must map task ids to weights, got "
+                             f"{type(fisher).__name__} and {type(anchor).__name__}")
+        for key in (*fisher, *anchor):
+            check_count(f"{self.name}: task id", key)
+        if set(fisher) != set(anchor):
+            raise ValueError(f"{self.name}: fisher holds tasks {sorted(fisher)}, anchor {sorted(anchor)}")
+        if self.mode == "online" and set(fisher) - {0}:
+            raise ValueError(f"{self.name}: online mode keeps one consolidation under key 0, got keys {sorted(fisher)}")
         shapes = {n: p.shape for n, p in ctx.model.named_parameters()}
-        for field in ("fisher", "anchor"):
-            for key, tensors in state[field].items():
-                for n, t in tensors.items():
+        for key in fisher:
+            if set(fisher[key]) != set(anchor[key]):
+                raise ValueError(
+                    f"{self.name}: fisher[{key}] and anchor[{key}] name different parameters: "
+                    f"{sorted(set(fisher[key]) ^ set(anchor[key]))[:5]}"
+                )
+            for field in ("fisher", "anchor"):
+                for n, t in state[field][key].items():
                     if n not in shapes or t.shape != shapes[n]:
                         raise ValueError(
                             f"{self.name}: {field}[{key}][{n!r}] has shape {tuple(t.shape)}, the model's parameter "
                             f"{'is missing' if n not in shapes else f'has {tuple(shapes[n])}'}"
                         )
+                    if not bool(torch.isfinite(t).all()) or (field == "fisher" and bool((t < 0).any())):
+                        bound = " and >= 0" if field == "fisher" else ""
+                        raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
         self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
         self._running, self._quadratic_cache = None, None
@@ -511,7 +539,8 @@ class ExperienceReplay(Strategy):
     * ``"class_balanced"``: the memory holds equal shares of every (task, class) group seen, evicting
       from the largest groups when new ones arrive; replay draws uniformly.
     * ``"loss_prioritized"``: reservoir memory, but replay draws sample ``i`` with probability
-      ``p_i ~ (loss_i + eps)^alpha`` (loss from the last time it was replayed), and corrects the bias
+      ``p_i ~ (loss_i + eps)^alpha`` (its loss when it was last replayed; at the end of each task
+      every stored sample is scored afresh at the trained model), and corrects the bias
       with importance-sampling weights ``(N p_i)^-beta`` normalised by their maximum
       (Schaul et al., 2016).
 
@@ -536,14 +565,12 @@ class ExperienceReplay(Strategy):
         buffer_size = check_count("buffer_size", buffer_size)
         if policy not in ("reservoir", "class_balanced", "loss_prioritized"):
             raise ValueError(f"policy: must be 'reservoir', 'class_balanced' or 'loss_prioritized', got {policy!r}")
-        if replay_batch_size is not None and replay_batch_size < 1:
-            raise ValueError(f"replay_batch_size: must be >= 1 or None, got {replay_batch_size!r}")
-        if not replay_weight >= 0:
-            raise ValueError(f"replay_weight: must be >= 0, got {replay_weight!r}")
-        if not alpha >= 0:
-            raise ValueError(f"alpha: must be >= 0, got {alpha!r}")
-        if not 0 <= beta <= 1:
-            raise ValueError(f"beta: must lie in [0, 1], got {beta!r}")
+        if replay_batch_size is not None:
+            replay_batch_size = check_count("replay_batch_size", replay_batch_size, low=1)
+        replay_weight = check_real("replay_weight", replay_weight, low=0)
+        alpha = check_real("alpha", alpha, low=0)
+        beta = check_real("beta", beta, low=0, high=1)
+        seed = check_count("seed", seed, low=None)
         self.buffer_size = buffer_size
         self.policy = policy
         self.replay_batch_size = replay_batch_size
@@ -566,7 +593,11 @@ class ExperienceReplay(Strategy):
                 "seen": self.seen, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; a memory larger than ``buffer_size`` is refused."""
+        """Restore :meth:`state_dict`. Refused, naming the field: a memory larger than
+        ``buffer_size``, fewer samples offered (``seen``) than it holds, task ids that are not
+        whole numbers, and priorities that are not one finite number >= 0 per sample for the
+        loss-prioritised policy (or any priorities for another), since replay would fail on them
+        at the next task."""
         expect_state_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
         rows = {k: None if state[k] is None else int(state[k].shape[0]) for k in ("x", "y", "task_ids")}
         if len(set(rows.values())) != 1:
@@ -574,11 +605,22 @@ class ExperienceReplay(Strategy):
         n = rows["x"] or 0
         if n > self.buffer_size:
             raise ValueError(f"{self.name}: the memory holds {n} samples, more than buffer_size={self.buffer_size}")
-        if state["priority"] is not None and int(state["priority"].shape[0]) != n:
-            raise ValueError(f"{self.name}: {int(state['priority'].shape[0])} priorities for {n} samples")
+        seen = check_count(f"{self.name}: seen", state["seen"], low=n)
+        task_ids, priority = state["task_ids"], state["priority"]
+        if task_ids is not None and (task_ids.dim() != 1 or task_ids.is_floating_point() or task_ids.dtype == torch.bool):
+            raise ValueError(f"{self.name}: task_ids must be a 1-d tensor of whole numbers, got {task_ids.dtype} {tuple(task_ids.shape)}")
+        prioritized = self.policy == "loss_prioritized" and n > 0
+        fits = priority is None if not prioritized else (
+            priority is not None and tuple(priority.shape) == (n,) and priority.is_floating_point()
+            and bool((torch.isfinite(priority) & (priority >= 0)).all())
+        )
+        if not fits:
+            held = None if priority is None else f"{priority.dtype} {tuple(priority.shape)}"
+            want = f"{n} finite numbers >= 0" if prioritized else "None"
+            raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], state["task_ids"], state["priority"]
-        self.seen = int(state["seen"])
+        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], task_ids, priority
+        self.seen = seen
 
     # -- sampling into batches
     def augment_batch(self, ctx: TrainingContext, batch: Batch) -> Batch:
@@ -626,7 +668,8 @@ class ExperienceReplay(Strategy):
         else:
             self._store_reservoir(x, y, t)
         if self.policy == "loss_prioritized":
-            # new rows start at their current loss, so that they are neither ignored nor flooded
+            # every row is scored at the trained model: new rows are neither ignored nor flooded, and
+            # old ones are ranked by what the task just trained did to them
             with torch.no_grad():
                 was = ctx.model.training
                 ctx.model.eval()
@@ -642,18 +685,22 @@ class ExperienceReplay(Strategy):
         if self.x is None:
             self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), t[:0].clone()
         assert self.y is not None and self.task_ids is not None
-        for i in range(x.shape[0]):
-            if len(self) < self.buffer_size:
-                self.x = torch.cat([self.x, x[i : i + 1]])
-                self.y = torch.cat([self.y, y[i : i + 1]])
-                self.task_ids = torch.cat([self.task_ids, t[i : i + 1]])
-            else:
-                j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
-                if j < self.buffer_size:
-                    self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
+        # While there is room the reservoir keeps every sample: the free slots take the first ones in
+        # one copy (a copy per sample made filling a memory of n samples cost n^2 row copies).
+        free = min(self.buffer_size - len(self), x.shape[0])
+        if free > 0:
+            self.x = torch.cat([self.x, x[:free]])
+            self.y = torch.cat([self.y, y[:free]])
+            self.task_ids = torch.cat([self.task_ids, t[:free]])
+            self.seen += free
+        for i in range(free, x.shape[0]):
+            j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
+            if j < self.buffer_size:
+                self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
             self.seen += 1
 
     def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+        self.seen += int(x.shape[0])  # the samples offered, not the memory they are pooled with
         if self.x is not None:
             assert self.y is not None and self.task_ids is not None
             x, y, t = torch.cat([self.x, x]), torch.cat([self.y, y]), torch.cat([self.task_ids, t])
@@ -669,7 +716,6 @@ class ExperienceReplay(Strategy):
             keep.append(members[:q])
         idx = torch.cat(keep) if keep else torch.zeros(0, dtype=torch.long)
         self.x, self.y, self.task_ids = x[idx], y[idx], t[idx]
-        self.seen += int(x.shape[0])
 
 
 def _water_fill(counts: list[int], capacity: int) -> list[int]:
@@ -751,13 +797,21 @@ class LwF(Strategy):
         return {"teacher": teacher, "old_classes": self.old_classes}
 
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
-        """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``."""
+        """Restore :meth:`state_dict`; the teacher is rebuilt as a frozen copy of ``ctx.model``.
+        Old classes that are not distinct class labels (>= 0) are refused naming the field: a
+        negative one would index the logits from the end and distil another class."""
         expect_state_keys(self, state, {"teacher", "old_classes"})
+        classes = state["old_classes"]
+        if not isinstance(classes, (list, tuple)):
+            raise ValueError(f"{self.name}: old_classes must be a list of class labels, got {type(classes).__name__}")
+        classes = [check_count(f"{self.name}: old_classes[{i}]", c) for i, c in enumerate(classes)]
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"{self.name}: old_classes repeat, got {classes}")
         teacher = None
         if state["teacher"] is not None:
             teacher = _frozen_copy(ctx.model)
             teacher.load_state_dict(state["teacher"])
-        self.teacher, self.old_classes = teacher, [int(c) for c in state["old_classes"]]
+        self.teacher, self.old_classes = teacher, sorted(classes)
 
     def __repr__(self) -> str:
         return f"LwF(alpha={self.alpha}, temperature={self.temperature})"

@@ -44,3 +44,51 @@ def test_a_float_loss_without_a_backward_pass_is_refused_and_changes_nothing() -
     with pytest.raises(ValueError, match=r"call loss.backward\(\) before step\(\), or pass the loss tensor itself"):
         opt.step(loss.item())
     assert torch.equal(x.detach(), before) and opt.step_count == 0 and opt.get_optimization_stats()["last_loss"] is None
+
+
+class _FailingSGD(torch.optim.SGD):
+    """SGD whose step can be made to fail, as a device running out of memory would."""
+
+    fail = False
+
+    def step(self, closure=None):  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise RuntimeError("out of memory")
+        return super().step(closure)
+
+
+def test_a_base_step_that_fails_leaves_the_learned_rates_as_they_were() -> None:
+    x = torch.nn.Parameter(torch.tensor([1.0, -2.0, 3.0]))
+    opt = AdaptiveOptimizer([x], base_optimizer=_FailingSGD, learning_rate=0.01, meta_learning_rate=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        opt.step((x**2).sum())
+    rates, hypergradients, before = opt.get_optimization_stats()["learning_rates"], list(opt.hypergradients), x.detach().clone()
+    opt.optimizer.fail = True
+    opt.zero_grad()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        opt.step((x**2).sum())  # successive gradients agree: the hypergradient would raise the rate
+    assert opt.get_optimization_stats()["learning_rates"] == rates and opt.hypergradients == hypergradients
+    assert torch.equal(x.detach(), before) and opt.step_count == 3
+
+
+@pytest.mark.parametrize("backward_inside", [True, False])
+def test_a_closure_is_called_and_its_loss_used_as_torch_optimisers_do(backward_inside: bool) -> None:
+    x, opt = _setup()
+    start = x.detach().clone()
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = (x**2).sum()
+        if backward_inside:
+            loss.backward()
+        return loss
+
+    losses = []
+    for _ in range(2):
+        with torch.no_grad():  # as a training framework may call it: the closure still gets gradients
+            losses.append(float(opt.step(closure).detach()))
+    # gradient 2x, rate 0.1: each step scales x by 0.8, with exactly one backward pass per step
+    torch.testing.assert_close(x.detach(), 0.64 * start)
+    assert losses == pytest.approx([float((start**2).sum()), float(((0.8 * start) ** 2).sum())])
+    assert opt.get_optimization_stats()["last_loss"] == pytest.approx(losses[-1]) and opt.step_count == 2
