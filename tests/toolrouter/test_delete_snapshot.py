@@ -6,25 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from two_search_tools import TOOLS
 from typer.testing import CliRunner
 
-from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile, UnknownSnapshotError
+from toolrouter import ExecutionResult, ToolMetaLearner, UnknownSnapshotError
 from toolrouter.cli import app
 from toolrouter.store import open_store
-
-TOOLS = [ToolProfile(tool_id=t, capabilities=["search"]) for t in ("good", "bad")]
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-    else:
-        url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'r.db'}"
-    made = open_store(url)
-    yield made
-    made.close()
-
 
 def test_a_deleted_snapshot_no_longer_holds_prune_back(store) -> None:
     store.put_snapshot("abandoned", b"old", 3)

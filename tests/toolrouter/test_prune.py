@@ -7,30 +7,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from two_search_tools import TOOLS, figures, learn
 from typer.testing import CliRunner
 
-from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter import ToolMetaLearner
 from toolrouter.cli import app
 from toolrouter.store import open_store
 
 runner = CliRunner()
-TOOLS = [ToolProfile(tool_id=t, capabilities=["search"]) for t in ("good", "bad")]
-
-
-def learn(router: ToolMetaLearner, calls: int) -> None:
-    for i in range(calls):
-        tool = router.rank_tool_ids("search")[0]
-        router.record_attempt(ExecutionResult(tool_id=tool, step="search", success=tool == "good" or i % 3 == 0),
-                              capability="search")
-
-
-def figures(router: ToolMetaLearner) -> dict[str, tuple[int, int, float]]:
-    stats = router.tool_statistics()
-    policy = router.policy_for("default", "search")
-    means = dict(zip(policy.arm_ids, policy.expected(policy.arm_ids)))
-    return {t: (s.calls, s.successes, round(float(means[t]), 12)) for t, s in stats.items()}
-
-
 def test_a_router_opened_after_pruning_has_learned_the_same(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     router = ToolMetaLearner(TOOLS, seed=0, store=url)

@@ -4,38 +4,9 @@ snapshot does not replace it with state that lacks them."""
 
 from __future__ import annotations
 
-import pytest
+from two_search_tools import TOOLS, figures, learn
 
-from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
-from toolrouter.store import open_store
-
-TOOLS = [ToolProfile(tool_id=t, capabilities=["search"]) for t in ("good", "bad")]
-
-
-def learn(router: ToolMetaLearner, calls: int) -> None:
-    for i in range(calls):
-        tool = router.rank_tool_ids("search")[0]
-        router.record_attempt(ExecutionResult(tool_id=tool, step="search", success=tool == "good" or i % 3 == 0),
-                              capability="search")
-
-
-def figures(router: ToolMetaLearner) -> dict[str, tuple[int, int, float]]:
-    stats = router.tool_statistics()
-    policy = router.policy_for("default", "search")
-    means = dict(zip(policy.arm_ids, policy.expected(policy.arm_ids)))
-    return {t: (s.calls, s.successes, round(float(means[t]), 12)) for t, s in stats.items()}
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-    else:
-        url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'r.db'}"
-    made = open_store(url)
-    yield made
-    made.close()
-
+from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner
 
 def test_a_router_behind_a_prune_resumes_from_the_snapshot_and_its_save_keeps_every_attempt(store) -> None:
     a = ToolMetaLearner(TOOLS, seed=0, store=store, sync_every=None)
