@@ -202,10 +202,20 @@ class AdaptiveOptimizer:
     and convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
     the same parameters and base optimiser restores it, so training goes on exactly as if it had
     never stopped; a state of another base optimiser or other parameter shapes, or a damaged one
-    (a record of the wrong type or range, a rate outside [min_lr, max_lr]), raises ValueError
+    (a record of the wrong type or range, a negative or non-finite rate), raises ValueError
     naming the field and changes nothing. The state is tensors and plain values:
     ``meta.checkpoint.save_state(path, "AdaptiveOptimizer", opt.state_dict())`` writes it to a
     safetensors file and ``load_state`` reads it back.
+
+    Learning-rate schedulers: this wrapper is not a ``torch.optim.Optimizer`` (torch's schedulers
+    refuse it), so give them the base optimiser, whose rates are the learned ones:
+    ``StepLR(opt.optimizer, step_size=30, gamma=0.1)``, then ``scheduler.step()`` after
+    ``opt.step(...)`` as usual. A chainable scheduler (``StepLR``, ``MultiStepLR``,
+    ``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR``) scales the learned rate; one that sets
+    the rate from its base rate (``LambdaLR``, ``OneCycleLR``, ``CyclicLR``) replaces what was
+    learned at each of its steps. Each learned update keeps the rate within [min_lr, max_lr], so set
+    ``min_lr`` below where the schedule goes. Save and load the scheduler's own ``state_dict``
+    beside this optimiser's.
 
     Example:
         >>> import torch
@@ -511,7 +521,9 @@ class AdaptiveOptimizer:
                     raise ValueError(f"prev_direction[{gi}][{pi}]: shape {tuple(d.shape)}, the parameter's is {tuple(p.shape)}")
         records = _checked_records(state, len(params))
         for gi, group in enumerate(state["base"]["param_groups"]):
-            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=settings["min_lr"], high=settings["max_lr"])
+            # any rate torch takes: a scheduler may have set one outside [min_lr, max_lr] after the
+            # last step, and the next learned update brings it back as it would have without a restart
+            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=0)
         for index, entry in state["base"]["state"].items():
             if not 0 <= int(index) < len(flat):
                 raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
