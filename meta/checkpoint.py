@@ -233,10 +233,34 @@ def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:
 _STATE = "state."
 
 
-def _pack(value: Any, tensors: dict[str, torch.Tensor], where: str) -> Any:
+def pack_state(state: dict[str, Any], kind: str, prefix: str = _STATE) -> tuple[Any, dict[str, torch.Tensor]]:
+    """``state`` (nested dicts and lists of tensors and JSON values) as a JSON skeleton and its
+    tensors, named ``prefix`` + a number, for a container of one's own (a safetensors blob with
+    JSON metadata); :func:`unpack_state` reverses it. A value neither can hold raises TypeError
+    naming it under ``kind``.
+
+    Example:
+        >>> skeleton, tensors = pack_state({"w": torch.zeros(2), "n": 3}, "demo")
+        >>> unpack_state(skeleton, tensors, "demo")["n"], list(tensors)
+        (3, ['state.0'])
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    return _pack(state, tensors, kind, prefix), tensors
+
+
+def unpack_state(skeleton: Any, tensors: dict[str, torch.Tensor], where: str) -> Any:
+    """The state :func:`pack_state` took apart; ValueError naming ``where`` when the skeleton is
+    damaged or names a tensor that ``tensors`` lacks."""
+    try:
+        return _unpack(skeleton, tensors, where)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{where}: the saved state is damaged ({exc})") from None
+
+
+def _pack(value: Any, tensors: dict[str, torch.Tensor], where: str, prefix: str = _STATE) -> Any:
     """``value`` as JSON, each tensor replaced by ``{"tensor": key}`` and put in ``tensors``."""
     if isinstance(value, torch.Tensor):
-        key = f"{_STATE}{len(tensors)}"
+        key = f"{prefix}{len(tensors)}"
         tensors[key] = value.detach().clone().contiguous()
         return {"tensor": key}
     if isinstance(value, dict):
@@ -244,9 +268,9 @@ def _pack(value: Any, tensors: dict[str, torch.Tensor], where: str) -> Any:
         for k in value:
             if isinstance(k, bool) or not isinstance(k, (int, str)):
                 raise TypeError(f"{where}: key {k!r} is neither a string nor an integer; a checkpoint cannot store it")
-        return {"items": [[k, _pack(v, tensors, f"{where}[{k!r}]")] for k, v in value.items()]}
+        return {"items": [[k, _pack(v, tensors, f"{where}[{k!r}]", prefix)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
-        return {"list": [_pack(v, tensors, f"{where}[{i}]") for i, v in enumerate(value)]}
+        return {"list": [_pack(v, tensors, f"{where}[{i}]", prefix) for i, v in enumerate(value)]}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"{where}: {type(value).__name__} {value!r} cannot be stored in a checkpoint")
@@ -268,8 +292,7 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
     """Write ``state``, nested dicts and lists of tensors and JSON values, to a safetensors file:
     the tensors as tensors, the rest as JSON metadata, tagged with ``kind`` (the class that wrote
     it). Dicts keep integer keys as integers; tuples come back as lists."""
-    tensors: dict[str, torch.Tensor] = {}
-    skeleton = _pack(state, tensors, kind)
+    skeleton, tensors = pack_state(state, kind)
     if Path(path).is_dir():
         raise IsADirectoryError(
             f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'state.safetensors')!r}"

@@ -78,8 +78,10 @@ _ADAPTIVE_RECORDS = {
     "step_count": "step_count", "hypergradients": "hypergradients",
     "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
     "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
-    "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean",
+    "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean", "best_loss": "best_loss",
 }
+# records that states saved by earlier versions lack; _checked_records fills them in
+_ADAPTIVE_LATER_RECORDS = {"best_loss"}
 
 
 def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -125,6 +127,13 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
     if converged != (at is not None):
         raise ValueError(f"converged_at_step: {at!r} does not go with converged={converged}")
     best, last = state["best_window_mean"], state["last_window_mean"]
+    losses = numbers("losses", state["losses"])
+    # a state saved before the best loss was kept knows only the best of the losses it kept
+    best_loss = state.get("best_loss", min(losses, default=None))
+    if best_loss is not None:
+        best_loss = check_real("best_loss", best_loss)
+    if losses and (best_loss is None or best_loss > min(losses)):
+        raise ValueError(f"best_loss: {best_loss!r}, but the state keeps a loss of {min(losses)!r}")
     return {
         "step_count": step_count,
         "lr_history": [numbers(f"lr_history[{i}]", rates, low=0) for i, rates in enumerate(history)],
@@ -137,7 +146,8 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
         "steps_since_improvement": check_count("steps_since_improvement", state["steps_since_improvement"]),
         "quiet_windows": check_count("quiet_windows", state["quiet_windows"]),
         "last_window_mean": None if last is None else check_real("last_window_mean", last),
-        "losses": numbers("losses", state["losses"]),
+        "losses": losses,
+        "best_loss": best_loss,
     }
 
 
@@ -179,7 +189,7 @@ class AdaptiveOptimizer:
         min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
             start in it too.
         window: number of recent losses used for trends; the last ``10 * window`` losses and rates
-            are kept (``losses``, ``lr_history``).
+            are kept (``losses``, ``lr_history``), and the lowest loss ever seen (``best_loss``).
         **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
 
     Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
@@ -188,14 +198,24 @@ class AdaptiveOptimizer:
     (backward, then step) belongs to one thread, as with any torch optimiser.
 
     ``state_dict()`` holds everything a step depends on: the base optimiser's state (its moments),
-    the learned rates, the previous update direction, the loss window and the plateau and
-    convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
+    the learned rates, the previous update direction, the loss window and the best loss, the plateau
+    and convergence counters, and the settings above. ``load_state_dict(state)`` on an optimiser of
     the same parameters and base optimiser restores it, so training goes on exactly as if it had
     never stopped; a state of another base optimiser or other parameter shapes, or a damaged one
-    (a record of the wrong type or range, a rate outside [min_lr, max_lr]), raises ValueError
+    (a record of the wrong type or range, a negative or non-finite rate), raises ValueError
     naming the field and changes nothing. The state is tensors and plain values:
     ``meta.checkpoint.save_state(path, "AdaptiveOptimizer", opt.state_dict())`` writes it to a
     safetensors file and ``load_state`` reads it back.
+
+    Learning-rate schedulers: this wrapper is not a ``torch.optim.Optimizer`` (torch's schedulers
+    refuse it), so give them the base optimiser, whose rates are the learned ones:
+    ``StepLR(opt.optimizer, step_size=30, gamma=0.1)``, then ``scheduler.step()`` after
+    ``opt.step(...)`` as usual. A chainable scheduler (``StepLR``, ``MultiStepLR``,
+    ``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR``) scales the learned rate; one that sets
+    the rate from its base rate (``LambdaLR``, ``OneCycleLR``, ``CyclicLR``) replaces what was
+    learned at each of its steps. Each learned update keeps the rate within [min_lr, max_lr], so set
+    ``min_lr`` below where the schedule goes. Save and load the scheduler's own ``state_dict``
+    beside this optimiser's.
 
     Example:
         >>> import torch
@@ -277,6 +297,8 @@ class AdaptiveOptimizer:
         self.plateau_reductions = 0
         self.converged = False
         self.converged_at_step: int | None = None
+        # the lowest loss ever passed to step: the window forgets older ones
+        self.best_loss: float | None = None
         self._best_window_mean = math.inf
         self._steps_since_improvement = 0
         self._quiet_windows = 0
@@ -429,6 +451,8 @@ class AdaptiveOptimizer:
 
     def _observe_loss(self, loss: float) -> None:
         self.losses.append(loss)
+        if self.best_loss is None or loss < self.best_loss:
+            self.best_loss = loss
         if len(self.losses) < self.window:
             return
         recent = list(self.losses)[-self.window :]
@@ -475,7 +499,7 @@ class AdaptiveOptimizer:
         """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
         self._adopt_new_groups()
         expected = {"base_class", "base", "settings", "prev_direction", "lr_history", "losses", *_ADAPTIVE_RECORDS}
-        if not isinstance(state, Mapping) or set(state) != expected:
+        if not isinstance(state, Mapping) or not expected - _ADAPTIVE_LATER_RECORDS <= set(state) <= expected:
             found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
         if state["base_class"] != type(self.optimizer).__name__:
@@ -497,7 +521,9 @@ class AdaptiveOptimizer:
                     raise ValueError(f"prev_direction[{gi}][{pi}]: shape {tuple(d.shape)}, the parameter's is {tuple(p.shape)}")
         records = _checked_records(state, len(params))
         for gi, group in enumerate(state["base"]["param_groups"]):
-            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=settings["min_lr"], high=settings["max_lr"])
+            # any rate torch takes: a scheduler may have set one outside [min_lr, max_lr] after the
+            # last step, and the next learned update brings it back as it would have without a restart
+            check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=0)
         for index, entry in state["base"]["state"].items():
             if not 0 <= int(index) < len(flat):
                 raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
@@ -530,7 +556,8 @@ class AdaptiveOptimizer:
 
     @synchronized
     def get_optimization_stats(self) -> dict[str, Any]:
-        """Step count, current and initial rates per group, the loss trend, plateaus and convergence."""
+        """Step count, current and initial rates per group, the last and the lowest loss ever passed to
+        :meth:`step` (``best_loss``), the loss trend, plateaus and convergence."""
         losses = list(self.losses)
         return {
             "step": self.step_count,
@@ -539,7 +566,7 @@ class AdaptiveOptimizer:
             "hypergradients": list(self.hypergradients),
             "use_meta_learning": self.use_meta_learning,
             "last_loss": losses[-1] if losses else None,
-            "best_loss": min(losses) if losses else None,
+            "best_loss": self.best_loss,
             "loss_trend": self.loss_trend(),
             "plateau_reductions": self.plateau_reductions,
             "converged": self.converged,

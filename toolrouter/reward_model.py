@@ -25,7 +25,10 @@ still holds for the other tools and task types; the encoder stays fixed, so the 
 per-route posteriors remain valid.
 
 Persistence: ``to_bytes`` / ``from_bytes`` (safetensors with a JSON header and a digest); the router
-keeps it in its store. Damaged or inconsistent bytes raise ``toolrouter.errors.CorruptStateError``.
+keeps it in its store. The adapter's memory (EWC weights and anchors, replay memory) travels with
+the model, so that an ``adapt`` after a restart still protects what the earlier ones learned; a
+model saved before the memory was kept loads with an empty one. Damaged or inconsistent bytes
+raise ``toolrouter.errors.CorruptStateError``.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ __all__ = ["RewardModel", "MetaRewardModel", "Outcome", "meta_train"]
 
 log = EventLog(__name__)
 
-_FORMAT = "toolrouter.reward_model/2"
+#: /3 adds the adapter's memory (``config.adapter`` and the ``adapter.*`` arrays); /2 and /1 load without one
+_FORMAT = "toolrouter.reward_model/3"
+_ADAPTER = "adapter."
 #: A fixed text whose features a model keeps from its training featurizer: another featurizer, even
 #: one of the same length, would give tools features the model never saw (see ``check_featurizer``).
 _PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
@@ -298,8 +303,6 @@ class MetaRewardModel:
         recent outcomes of every tool of the affected task types, not only the drifted one's.
         Outcomes of tools outside the vocabulary are skipped. ``steps`` and ``lr`` are this call's;
         ``ewc_lambda`` weighs the memory of every call so far, so it is the first call's for good."""
-        from meta import DriftAdapter
-
         steps = check_count("steps", steps, low=1)
         lr = check_real("lr", lr, low=0, low_open=True)
         ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
@@ -317,7 +320,7 @@ class MetaRewardModel:
                 p.requires_grad_(name == "tool_offsets")
             try:
                 if self._adapter is None:
-                    self._adapter = DriftAdapter(self.model, lr=lr, steps=steps, ewc_lambda=ewc_lambda, buffer_size=256)
+                    self._adapter = self._new_adapter(ewc_lambda)
                 # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
                 self._adapter.steps, self._adapter.lr = steps, lr
                 return self._adapter.adapt(x, y.unsqueeze(-1))
@@ -325,6 +328,24 @@ class MetaRewardModel:
                 for p in self.model.parameters():
                     p.requires_grad_(True)
                 self.model.eval()
+
+    def _new_adapter(self, ewc_lambda: float) -> Any:
+        from meta import DriftAdapter
+
+        return DriftAdapter(self.model, ewc_lambda=ewc_lambda, buffer_size=256)
+
+    def _load_adapter(self, skeleton: Any, tensors: dict[str, torch.Tensor]) -> None:
+        """Take back the adapter's memory that ``to_bytes`` wrote; CorruptStateError naming it
+        when it does not fit this model."""
+        from meta.checkpoint import unpack_state
+
+        try:
+            state = unpack_state(skeleton, tensors, "config.adapter")
+            adapter = self._new_adapter(state["settings"]["ewc_lambda"])
+            adapter.load_state_dict(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptStateError(f"config.adapter: the adapter's memory does not fit the model ({exc})") from None
+        self._adapter = adapter
 
     def _packed(self, outcomes: Sequence[Outcome]) -> tuple[torch.Tensor, torch.Tensor]:
         return _pack(outcomes, self._tool_index, self.tool_features, self.context_dim)
@@ -351,6 +372,11 @@ class MetaRewardModel:
             arrays["new_tool_cov"] = np.asarray(self.new_tool_cov, dtype=np.float64)
             if self.featurizer_probe is not None:
                 arrays["featurizer_probe"] = self.featurizer_probe
+            if self._adapter is not None:  # none before the first adapt
+                from meta.checkpoint import pack_state
+
+                meta["adapter"], tensors = pack_state(self._adapter.state_dict(), "adapter", prefix=_ADAPTER)
+                arrays.update({name: t.numpy() for name, t in tensors.items()})
             return write_blob(arrays, "config", meta)
 
     @classmethod
@@ -363,8 +389,8 @@ class MetaRewardModel:
         except CorruptStateError as exc:
             raise CorruptStateError(f"data: not a saved reward model ({exc.problem})") from None
         meta = read_model(_SavedRewardModel, blob.config, "config")
-        if meta.format == _FORMAT and not blob.sealed:
-            raise CorruptStateError(f"the digest that every {_FORMAT!r} blob carries is missing")
+        if meta.format != "toolrouter.reward_model/1" and not blob.sealed:
+            raise CorruptStateError(f"the digest that every {meta.format!r} blob carries is missing")
         if len(set(meta.tool_ids)) != len(meta.tool_ids):
             raise CorruptStateError(f"config.tool_ids: an id appears twice in {meta.tool_ids}")
         sizes = (meta.context_dim, meta.tool_dim, len(meta.tool_ids), meta.features, meta.hidden)
@@ -375,7 +401,9 @@ class MetaRewardModel:
         expected["new_tool_cov"] = ((meta.features + 1, meta.features + 1), np.float64)
         if "featurizer_probe" in blob.arrays:  # absent where the model was built without one
             expected["featurizer_probe"] = ((meta.context_dim,), np.float64)
-        unknown = sorted(set(blob.arrays) - set(expected))
+        # the adapter's arrays are checked with its memory, by the adapter
+        adapter = {name: a for name, a in blob.arrays.items() if meta.adapter is not None and name.startswith(_ADAPTER)}
+        unknown = sorted(set(blob.arrays) - set(expected) - set(adapter))
         if unknown:
             raise CorruptStateError(f"arrays: unexpected {unknown}")
         arrays = {name: checked_array(blob.arrays, name, shape, dtype) for name, (shape, dtype) in expected.items()}
@@ -384,10 +412,13 @@ class MetaRewardModel:
             raise CorruptStateError("arrays.new_tool_cov: not a symmetric positive definite covariance")
         model = RewardModel(*sizes)
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
-        return cls(
+        loaded = cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
             noise=meta.noise, watermark=meta.watermark, info=meta.info, featurizer_probe=arrays.get("featurizer_probe"),
         )
+        if meta.adapter is not None:
+            loaded._load_adapter(meta.adapter, {name: torch.from_numpy(np.array(a)) for name, a in adapter.items()})
+        return loaded
 
     def __repr__(self) -> str:
         return (
@@ -405,7 +436,7 @@ class _SavedRewardModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["toolrouter.reward_model/1", "toolrouter.reward_model/2"]  # /1: written without a digest
+    format: Literal["toolrouter.reward_model/1", "toolrouter.reward_model/2", "toolrouter.reward_model/3"]  # /1: written without a digest
     context_dim: _Dim
     tool_dim: _Dim
     features: _Dim
@@ -415,6 +446,7 @@ class _SavedRewardModel(BaseModel):
     noise: _Positive
     watermark: Count
     info: dict[str, Any]
+    adapter: dict[str, Any] | None = None  # /3: the adapter's memory, as meta.checkpoint.pack_state writes it
 
 
 def _checked_tools(tools: Any) -> dict[str, ToolProfile]:

@@ -15,8 +15,11 @@ from torch import nn
 
 from meta._checks import check_count, check_real
 from meta.continual._data import Batch
-from meta.continual._undo import restored_on_failure
+from meta.continual._undo import _cloned, restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
+
+#: the version of :meth:`DriftAdapter.state_dict`'s layout, which a saved state carries
+STATE_FORMAT = "meta.drift_adapter/1"
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = structlog.wrap_logger(logging.getLogger(__name__))
@@ -39,6 +42,12 @@ class DriftAdapter:
         buffer_size: replay memory size (0 turns replay off).
         fisher_decay: online EWC's decay of the running Fisher per batch.
         seed: replay sampling and data order.
+
+    What it keeps between :meth:`adapt` calls (the EWC importance weights and anchors, the replay
+    memory, the random generators, ``batches_seen``) is its :meth:`state_dict`:
+    ``load_state_dict`` on an adapter of the same model and settings resumes it, so that a
+    restarted process protects what the earlier batches taught. ``meta.checkpoint.save_state``
+    writes it to a file.
 
     Example:
         >>> from meta import DriftAdapter
@@ -80,7 +89,49 @@ class DriftAdapter:
             parts.append(self.replay)
         self.strategy: Strategy = Compose(parts) if parts else Strategy()
         self.batches_seen = 0
-        self._generator = torch.Generator().manual_seed(seed)
+
+    def settings(self) -> dict[str, Any]:
+        """What the memory was built under, which an adapter that loads it must share."""
+        return {"ewc_lambda": self.ewc.ewc_lambda, "buffer_size": self.replay.buffer_size, "fisher_decay": self.ewc.decay}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memory of the past batches (tensors are copies): the EWC importance weights and
+        anchors, the replay memory, their generators and ``batches_seen``, with :meth:`settings`
+        and the layout's version (``format``)."""
+        return {
+            "format": STATE_FORMAT,
+            "settings": self.settings(),
+            "batches_seen": self.batches_seen,
+            "ewc": _cloned(self.ewc.state_dict()),
+            "replay": _cloned(self.replay.state_dict()),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`. A state of another format or other settings, or one that
+        does not fit the model (weights of other parameters, a memory of other feature or
+        utility widths), raises ValueError naming the field and changes nothing."""
+        expected = {"format", "settings", "batches_seen", "ewc", "replay"}
+        if not isinstance(state, dict) or set(state) != expected:
+            found = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
+        if state["format"] != STATE_FORMAT:
+            raise ValueError(f"format: {state['format']!r}, this adapter reads {STATE_FORMAT!r}")
+        if state["settings"] != self.settings():
+            raise ValueError(f"settings: {state['settings']!r} in the state, {self.settings()!r} in this adapter")
+        batches_seen = check_count("batches_seen", state["batches_seen"])
+        memory = state["replay"].get("x") if isinstance(state["replay"], dict) else None
+        if memory is not None:
+            try:  # a memory of other widths would fail the next adapt, far from its cause
+                self._check(memory, state["replay"].get("y"))
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise ValueError(f"replay: the memory does not fit the model ({exc})") from None
+        with restored_on_failure(self, self.ewc, self.replay):
+            for field, part in (("ewc", self.ewc), ("replay", self.replay)):
+                try:
+                    part.load_state_dict(state[field], self)
+                except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+                    raise ValueError(f"{field}: {exc}") from None
+        self.batches_seen = batches_seen
 
     # TrainingContext for the strategies
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:

@@ -38,7 +38,7 @@ def _base_with(state: dict[str, Any], **group: Any) -> dict[str, Any]:
         (lambda s: {"converged_at_step": 4}, r"converged_at_step: 4 does not go with converged=False"),
         (lambda s: {"best_window_mean": "a"}, r"best_window_mean: expected a finite number, got 'a'"),
         (lambda s: {"quiet_windows": -1}, r"quiet_windows: expected an integer >= 0, got -1"),
-        (lambda s: {"base": _base_with(s, lr=50.0)}, r"base.param_groups\[0\]\['lr'\]: expected a finite number in \[1e-07, 1.0\], got 50.0"),
+        (lambda s: {"base": _base_with(s, lr=-1.0)}, r"base.param_groups\[0\]\['lr'\]: expected a finite number >= 0, got -1.0"),
         (lambda s: {"base": _base_with(s, lr=float("nan"))}, r"base.param_groups\[0\]\['lr'\]: .*got nan"),
         (lambda s: {"base": {**s["base"], "state": {7: s["base"]["state"][0]}}}, r"base.state: an entry for parameter 7, this optimiser has 2"),
     ],

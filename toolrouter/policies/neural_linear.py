@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState
 from toolrouter.policies.linear import LinearThompson, checked_context
@@ -118,7 +118,11 @@ class NeuralLinearThompson(Policy):
         d, h, f = self.context_dim, self.hidden, self.features
         return {"W1": (h, d), "b1": (h,), "W2": (f, h), "b2": (f,)}
 
-    def _checked_map(self, weights: Mapping[str, Any], field: str = "weights") -> dict[str, np.ndarray]:
+    def _checked_map(self, weights: Mapping[str, Any], field: str) -> dict[str, np.ndarray]:
+        """A saved state's encoder arrays, or a ``CorruptStateError`` naming the array."""
+        unknown = sorted(str(name) for name in weights if name not in FEATURE_MAP_ARRAYS)
+        if unknown:
+            raise CorruptStateError(f"{field}: unexpected {unknown}, the encoder's arrays are {list(FEATURE_MAP_ARRAYS)}")
         return {name: self._checked_array(weights, name, shape, field=field) for name, shape in self._map_shapes().items()}
 
     @property
@@ -127,11 +131,35 @@ class NeuralLinearThompson(Policy):
         return {k: v.copy() for k, v in self._map.items()}
 
     def set_feature_map(self, weights: Mapping[str, Any]) -> None:
-        """Install trained encoder weights (``W1, b1, W2, b2`` of the shapes this policy was built
-        with). Only before the first update: the heads' statistics live in the old feature space."""
+        """Install trained encoder weights: ``W1, b1, W2, b2`` (arrays, lists or tensors of real
+        numbers, kept as float64) of the shapes this policy was built with, and nothing else. Only
+        before the first update: the heads' statistics live in the old feature space. A mapping with
+        another key, a missing one, or an array of another shape, of entries that are no real
+        numbers or not finite raises (TypeError or ValueError naming the key) and changes nothing."""
         if self.t:
             raise ValueError(f"weights: the feature map can only change before the first update (t={self.t})")
-        self._map = self._checked_map(weights)
+        if not isinstance(weights, Mapping):
+            raise TypeError(f"weights: expected a mapping of {list(FEATURE_MAP_ARRAYS)} to arrays, got {short_repr(weights)}")
+        shapes = self._map_shapes()
+        # a misspelt or extra key would be ignored, and the policy run on a map its caller did not mean
+        if set(weights) != set(shapes):
+            unknown = sorted(str(k) for k in weights if k not in shapes)
+            missing = [k for k in FEATURE_MAP_ARRAYS if k not in weights]
+            found = "; ".join(f"{what} {keys}" for what, keys in (("unexpected", unknown), ("missing", missing)) if keys)
+            raise ValueError(f"weights: {found}; the encoder's arrays are {list(FEATURE_MAP_ARRAYS)}")
+        feature_map = {}
+        for name, shape in shapes.items():
+            field = f"weights[{name!r}]"
+            array = real_array(field, weights[name])
+            if array.shape != shape:
+                raise ValueError(
+                    f"{field}: expected shape {shape} (context_dim={self.context_dim}, hidden={self.hidden}, "
+                    f"features={self.features}), got {array.shape}"
+                )
+            if not np.isfinite(array).all():
+                raise ValueError(f"{field}: holds NaN or infinite values")
+            feature_map[name] = array
+        self._map = feature_map
 
     def featurize(self, context: np.ndarray | None) -> np.ndarray:
         """``phi(x)``: the encoder's features of a raw context, with the constant feature last."""
