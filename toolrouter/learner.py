@@ -1063,9 +1063,7 @@ class ToolMetaLearner:
                     specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
                     if not self._candidates(spec.capability):
-                        raise NoToolForCapabilityError(
-                            f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
-                        )
+                        raise self._no_tool_for(spec.capability, f"step {spec.step!r} of task {task.task_id!r}")
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
                 before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
@@ -1204,9 +1202,16 @@ class ToolMetaLearner:
         if route is not None and route.capability == capability and route.policy._arm_ids:
             return route  # the common case: a known route with candidates, nothing to check
         if not self._candidates(capability):
-            raise NoToolForCapabilityError(f"capability: no tool serves {capability!r} (step {step!r})")
+            raise self._no_tool_for(capability, f"step {step!r}")
         self._check_route_capability(task_type, step, capability)
         return self._route(task_type, step, capability)
+
+    def _no_tool_for(self, capability: str | None, where: str) -> NoToolForCapabilityError:
+        """The error for a step no tool serves: with no capability, every tool would serve it, so
+        the router has none at all (the message says so rather than naming a capability None)."""
+        if capability is None:
+            return NoToolForCapabilityError(f"tools: the router has no tools; add one with add_tool ({where})")
+        return NoToolForCapabilityError(f"capability: no tool serves {capability!r} ({where})")
 
     def _rank(self, route: _Route, context: Context) -> Ranking:
         """The route's tools, the highest sampled score first, then the others by posterior mean
