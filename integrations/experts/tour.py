@@ -338,11 +338,11 @@ def run_meta_learning_demo(
         steps: which of ``TOUR_STEPS`` to run (default all, in order).
         plots: a folder to write one PNG per step into, created if needed (needs matplotlib;
             without it the plots are skipped with a log line ``tour_plots_skipped``).
+        progress: show a progress bar per step (rich).
+        console: a ``rich.console.Console`` for the bars.
 
     Raises ``ValueError`` naming a bad ``scale`` or ``seed``, unknown, repeated or no ``steps``, or
     a ``plots`` folder that cannot be written, before any step runs.
-        progress: show a progress bar per step (rich).
-        console: a ``rich.console.Console`` for the bars.
     """
     scale = check_real("scale", scale, low=0, low_open=True)
     # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
