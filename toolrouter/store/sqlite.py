@@ -408,13 +408,7 @@ class SQLiteStore(Store):
         """See ``Store.attempts``."""
         after_id, limit = check_attempts_query(after_id, limit)
         sql = f"SELECT {ROW_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
-        params: tuple[int, ...] = (after_id,)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
-        with self._lock, self._available():
-            rows = self._conn.execute(sql, params).fetchall()
-        return [record_from_row(row) for row in rows]
+        return [record_from_row(row) for row in self._rows(sql, (after_id,), limit)]
 
     def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
         """See ``Store.log``."""
@@ -423,13 +417,15 @@ class SQLiteStore(Store):
             f"SELECT {ROW_COLUMNS}, NULL FROM attempts WHERE id > ? "
             f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM trace_closes WHERE id > ? ORDER BY id"
         )
-        params: tuple[int, ...] = (after_id, after_id)
+        return [entry_from_row(row) for row in self._rows(sql, (after_id, after_id), limit)]
+
+    def _rows(self, sql: str, params: tuple[int, ...], limit: int | None) -> list[tuple]:
+        """The rows of an id-ordered ``sql`` query, at most ``limit`` of them."""
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
         with self._lock, self._available():
-            rows = self._conn.execute(sql, params).fetchall()
-        return [entry_from_row(row) for row in rows]
+            return self._conn.execute(sql, params).fetchall()
 
     def count(self) -> int:
         """See ``Store.count``."""
