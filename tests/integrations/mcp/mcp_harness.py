@@ -19,6 +19,8 @@ import anyio
 import mcp_types as types
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from toolrouter import ToolMiddleware
+
 ROOT = Path(__file__).resolve().parents[3]
 UPSTREAM = Path(__file__).with_name("upstream_server.py")
 
@@ -155,3 +157,22 @@ def stop(pid: int, how: int = signal.SIGTERM) -> None:
     """Send ``how`` to the gateway (it may be gone already)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, how)
+
+
+def gateway_store(tmp_path: Path, capability: str, servers: tuple[str, str]) -> str:
+    """A SQLite store as the gateway leaves it: ``capability`` served by two servers, the first
+    working and the second failing every call, after 12 calls and a saved snapshot."""
+    store = f"sqlite:///{tmp_path / 'gateway.db'}"
+    tools = ToolMiddleware(seed=0, store=store, task_type="mcp")
+
+    def fails(query: str) -> str:
+        raise ConnectionError("down")
+
+    steady, flaky = servers
+    tools.register(lambda query: "ok", capability, tool_id=f"{steady}/{capability}")
+    tools.register(fails, capability, tool_id=f"{flaky}/{capability}")
+    for i in range(12):
+        tools.call(capability, f"q{i}")
+    tools.learner.save()
+    tools.learner.close()
+    return store

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mcp_harness import ROOT, upstream, write_config
-from toolrouter import ToolMiddleware
+from mcp_harness import ROOT, gateway_store, upstream, write_config
 from toolrouter.cli import app
 
 runner = CliRunner()
@@ -72,18 +71,7 @@ def test_serve_on_an_address_in_use_names_it_and_exits_2(tmp_path: Path) -> None
 
 
 def test_stats_shows_each_capability_and_server(tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'gateway.db'}"
-    tools = ToolMiddleware(seed=0, store=store, task_type="mcp")
-
-    def fails(query: str) -> str:
-        raise ConnectionError("down")
-
-    tools.register(lambda query: "ok", "search", tool_id="steady/search")
-    tools.register(fails, "search", tool_id="flaky/search")
-    for i in range(12):
-        tools.call("search", f"q{i}")
-    tools.learner.save()
-    tools.learner.close()
+    store = gateway_store(tmp_path, "search", ("steady", "flaky"))
     result = runner.invoke(app, ["mcp", "stats", "--store", store], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[1:-1]] for line in result.output.splitlines()

@@ -5,28 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcp_harness import gateway_store
 from typer.testing import CliRunner
 
-from toolrouter import ToolMiddleware
 from toolrouter.cli import app
 
 runner = CliRunner()
-
-
-def gateway_store(tmp_path: Path) -> str:
-    store = f"sqlite:///{tmp_path / 'gateway.db'}"
-    tools = ToolMiddleware(seed=0, store=store, task_type="mcp")
-
-    def fails(query: str) -> str:
-        raise ConnectionError("down")
-
-    tools.register(lambda query: "ok", "search_documents_everywhere", tool_id="primary_search_server/search_documents_everywhere")
-    tools.register(fails, "search_documents_everywhere", tool_id="flaky_search_server/search_documents_everywhere")
-    for i in range(12):
-        tools.call("search_documents_everywhere", f"q{i}")
-    tools.learner.save()
-    tools.learner.close()
-    return store
 
 
 def rows(output: str) -> dict[str, list[str]]:
@@ -37,7 +21,7 @@ def rows(output: str) -> dict[str, list[str]]:
 
 def test_mcp_stats_on_an_80_column_terminal_cuts_no_name(tmp_path: Path) -> None:
     # capability, server and tool showed as "search_docu…", "primary_s…": servers could not be told apart
-    result = runner.invoke(app, ["mcp", "stats", "--store", gateway_store(tmp_path)], terminal_width=80)
+    result = runner.invoke(app, ["mcp", "stats", "--store", gateway_store(tmp_path, "search_documents_everywhere", ("primary_search_server", "flaky_search_server"))], terminal_width=80)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     body = [line for line in lines[next(i for i, line in enumerate(lines) if line.startswith("┡")) :] if line.startswith("│")]
@@ -50,7 +34,7 @@ def test_mcp_stats_on_an_80_column_terminal_cuts_no_name(tmp_path: Path) -> None
 
 def test_mcp_stats_after_a_prune_still_shows_what_the_snapshot_learned(tmp_path: Path) -> None:
     # with every attempt pruned the table was empty: nothing said what the gateway had learned
-    store = gateway_store(tmp_path)
+    store = gateway_store(tmp_path, "search_documents_everywhere", ("primary_search_server", "flaky_search_server"))
     before = rows(runner.invoke(app, ["mcp", "stats", "--store", store], env={"COLUMNS": "250"}).output)
     assert runner.invoke(app, ["prune", "--store", store]).exit_code == 0
     result = runner.invoke(app, ["mcp", "stats", "--store", store], env={"COLUMNS": "250"})
