@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -13,17 +14,24 @@ from meta import BayesianOptimizer, NeuralArchitectureSearch, create_nb201_searc
 from meta.optimizer import AllTrialsFailedError
 
 
-def test_hpo_a_hanging_trial_fails_with_its_limit_and_the_search_goes_on() -> None:
-    release = threading.Event()
+def first_call_hangs(release: threading.Event, answer: Callable[[Any], float]) -> Callable[[Any], float]:
+    """An objective whose first call hangs until ``release`` is set (then answers 100.0, too late);
+    later calls give ``answer(argument)``."""
     calls: list[int] = []
 
-    def objective(params: dict[str, Any]) -> float:
+    def objective(argument: Any) -> float:
         calls.append(1)
         if len(calls) == 1:
             release.wait(30)  # hangs until the test lets it go
             return 100.0
-        return params["x"]
+        return answer(argument)
 
+    return objective
+
+
+def test_hpo_a_hanging_trial_fails_with_its_limit_and_the_search_goes_on() -> None:
+    release = threading.Event()
+    objective = first_call_hangs(release, lambda params: params["x"])
     opt = BayesianOptimizer({"x": (0.0, 1.0)}, sampler="random", trial_timeout_s=0.2)
     try:
         params, score = opt.optimize(objective, n_iterations=3)
@@ -60,14 +68,7 @@ def test_a_bad_limit_is_refused_naming_it(bad: Any) -> None:
 
 def test_nas_a_hanging_evaluation_fails_with_its_limit_and_the_search_goes_on() -> None:
     release = threading.Event()
-    calls: list[int] = []
-
-    def evaluate(arch: dict[str, Any]) -> float:
-        calls.append(1)
-        if len(calls) == 1:
-            release.wait(30)
-        return 1.0
-
+    evaluate = first_call_hangs(release, lambda arch: 1.0)
     nas = NeuralArchitectureSearch(create_nb201_search_space(), "random", seed=0, trial_timeout_s=0.2)
     try:
         nas.search_architecture(evaluate, num_evaluations=3)
