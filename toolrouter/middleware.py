@@ -68,6 +68,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
+from toolrouter.serialization import short_repr
 from toolrouter.structure import check_trace_id
 
 __all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "ClosesWhatItBuilt", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
@@ -214,6 +215,12 @@ class ToolMiddleware(ClosesWhatItBuilt):
     ) -> None:
         if learner is not None and learner_options:
             raise TypeError(f"learner_options: give a learner or options for a new one, not both; got {sorted(learner_options)}")
+        if learner is not None and not isinstance(learner, ToolMetaLearner):
+            # a store URL given in its place is the likely mistake: every later call would fail on it
+            raise TypeError(
+                f"learner: expected a ToolMetaLearner or None, got {short_repr(learner)}; "
+                "a new router's options go by name (store=..., seed=...)"
+            )
         if config is not None and not isinstance(config, ExecutorConfig):
             config = ExecutorConfig.model_validate(config)
         self.config = config or MIDDLEWARE_CONFIG
