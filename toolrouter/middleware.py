@@ -322,7 +322,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return profile
 
     def tool(self, capability: str | Sequence[str], **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator form of ``register``; the function is returned unchanged."""
+        """Decorator form of ``register``; the function is returned unchanged.
+
+        The capability is required (``@tools.tool("search")``): a bare ``@tools.tool`` raises
+        ``TypeError`` here, instead of replacing the function by this decorator and registering
+        nothing."""
+        if callable(capability):
+            raise TypeError(
+                f"capability: expected a capability name or a list of them, got the function {short_repr(capability)}; "
+                'give it: @tools.tool("search")'
+            )
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.register(fn, capability, **options)
