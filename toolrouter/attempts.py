@@ -414,6 +414,9 @@ class CallSpec:
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
         max_tools: at most this many tools (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
+        caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
+            caller's mistake behind it (arguments no tool takes) to raise instead of recording the
+            try, which ran none of the tool, or None (the tool's failure).
     """
 
     step: str
@@ -428,6 +431,7 @@ class CallSpec:
     deadline: float | None = None
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
+    caller_error: Callable[[str, BaseException], BaseException | None] | None = None
 
 
 @dataclass(slots=True)
@@ -516,6 +520,12 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     latency_s=time.perf_counter() - t0, error=_interrupted(exc),
                 ))
                 raise
+            if spec.caller_error is not None and isinstance(raw.exc, TypeError):
+                mistake = spec.caller_error(tool_id, raw.exc)
+                if mistake is not None:  # no outcome of the tool: nothing to record or learn
+                    if breaker is not None:
+                        breaker.release()
+                    raise mistake from raw.exc
             elapsed = time.perf_counter() - t0
             result, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
             result = _record(spec, report, result, cost, elapsed)

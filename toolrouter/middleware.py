@@ -15,7 +15,9 @@ latency_s=...)`` to override the measured or profiled numbers, or raise ``ToolFa
 latency_s=...)`` to fail with them. Otherwise quality is 1.0 on success (or ``quality(result)`` if
 registered with a quality function), cost is the profile's ``cost_per_use`` and latency is measured.
 Numbers a tool reports that are not finite, negative, or a quality outside [0, 1], and a quality
-function that raises or returns such a number, make the attempt a failure of that tool.
+function that raises or returns such a number, make the attempt a failure of that tool. Arguments
+that fit the signature of no function serving the capability are the caller's mistake, not a failure
+of each tool: the call raises ``TypeError`` naming them, and records nothing.
 
 Options, from the widest to the narrowest (each overrides the one before):
 ``ToolMiddleware(config=ExecutorConfig(...))`` (timeouts, retries, circuit breakers; by default no
@@ -60,6 +62,7 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    describe_error,
     is_async_callable,
     run_async,
     run_sync,
@@ -487,6 +490,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality, inline=reg.inline
             )
 
+        def caller_error(tool_id: str, exc: BaseException) -> TypeError | None:
+            # arguments that fit no function of the capability are the caller's mistake, not a
+            # failure of each tool in turn (signatures read only here, off the hot path)
+            if any(reg is not None and _takes(reg.fn, args, kwargs) for reg in map(tools.get, ranked)):
+                return None
+            return TypeError(
+                f"arguments: {short_repr(args)} and {short_repr(kwargs)} fit no tool serving "
+                f"{call.capability!r} ({tool_id}: {describe_error(exc)})"
+            )
+
         step = call.step or call.capability
         if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
             learner.check_trace_step(
@@ -503,6 +516,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             tool_timeouts_s=self._timeouts,
             deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
             max_tools=call.max_attempts,
+            caller_error=caller_error,
         )
 
     def _recorder(self, call: RoutedCall, task_id: str) -> Callable[[ExecutionResult], None]:
@@ -571,6 +585,19 @@ def _registered(
         )
     is_async = is_async_callable(fn)
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
+
+
+def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
+    """Whether ``fn``'s signature takes these arguments (True when it has none to read)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_max_attempts(value: int | None) -> int | None:
