@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import itertools
 import threading
@@ -79,6 +80,10 @@ __all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "ClosesWhatItBuilt", "Rou
 log = EventLog(__name__)
 
 _TYPE_OF_CAPABILITY = {t.value: t for t in ToolType}
+
+#: The middlewares whose calls the running code is part of (a tool's own code too, in its worker
+#: thread or task): ``close`` from there must not wait for those calls, which wait for it.
+_CALLING: contextvars.ContextVar[tuple["ToolMiddleware", ...]] = contextvars.ContextVar("toolrouter_calling", default=())
 
 #: The middleware's default: the executor's timeouts; no retries of a tool (falling back to the
 #: next-ranked tool is the retry) and no circuit breakers. The router already moves traffic away
@@ -130,10 +135,15 @@ class RoutedCall:
     # ``self`` positional-only in these four: a tool may have a parameter named ``self`` too
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
-        report = run_sync(attempt_loop(self.middleware._spec(self, args, kwargs, sync=True)))
+        middleware = self.middleware
+        token = middleware._enter()
+        try:
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+        finally:
+            middleware._exit(token)
         if report.succeeded:
             return report.value
-        raise self.middleware._failure(self, report)
+        raise middleware._failure(self, report)
 
     async def acall(self, /, *args: Any, **kwargs: Any) -> Any:
         """Await the routed call and return the tool's value."""
@@ -142,13 +152,23 @@ class RoutedCall:
     def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
         ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
-        spec = self.middleware._spec(self, args, kwargs, sync=True)
-        return self.middleware._outcome(self, run_sync(attempt_loop(spec)))
+        middleware = self.middleware
+        token = middleware._enter()
+        try:
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+        finally:
+            middleware._exit(token)
+        return middleware._outcome(self, report)
 
     async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
-        spec = self.middleware._spec(self, args, kwargs, sync=False)
-        return self.middleware._outcome(self, await run_async(attempt_loop(spec)))
+        middleware = self.middleware
+        token = middleware._enter()
+        try:
+            report = await run_async(attempt_loop(middleware._spec(self, args, kwargs, sync=False)))
+        finally:
+            middleware._exit(token)
+        return middleware._outcome(self, report)
 
 
 _Self = TypeVar("_Self", bound="ClosesWhatItBuilt")
@@ -186,7 +206,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
 
     ``close()`` (or ``with ToolMiddleware(...) as tools:``) closes the router it built (its store's
     connections and threads, the executor it keeps); a router passed in as ``learner`` is its
-    owner's to close. Calls after closing fail before any tool runs.
+    owner's to close. Calls after closing fail before any tool runs. Calls in flight end as they
+    would have, their attempts recorded: ``close()`` waits for them (each bounded by its timeout),
+    or, called where it would wait for ever (from a tool of one of these calls, or on a thread
+    running an event loop), returns at once and the last of them closes the router.
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -237,6 +260,11 @@ class ToolMiddleware(ClosesWhatItBuilt):
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
+        self._calls_lock = threading.Lock()  # counts the calls in flight (cheaper than the condition's with)
+        self._calls = threading.Condition(self._calls_lock)  # close() waits on it for the calls to end
+        self._in_flight = 0
+        self._closing = False  # close() was called: calls are refused
+        self._close_deferred = False  # close() returned with calls in flight: the last one closes
 
     # --- registration -------------------------------------------------------------------------
     def register(
@@ -452,7 +480,48 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """Async form of ``call``."""
         return await self.route(capability).acall(*args, **kwargs)
 
+    def close(self) -> None:
+        """Close the router this middleware built (see the class's docstring): refuse new calls,
+        let the calls in flight end and record their attempts, then close it."""
+        if self._built is None:
+            return  # a router passed in is its owner's to close, and calls go on
+        with self._calls:
+            self._closing = True
+            if self._in_flight and (self in _CALLING.get() or asyncio._get_running_loop() is not None):
+                # those calls may wait for this very thread (or task): never wait for them
+                self._close_deferred = True
+                return
+            while self._in_flight:
+                self._calls.wait()
+        super().close()
+
     # --- internals ----------------------------------------------------------------------------
+    def _enter(self) -> contextvars.Token:
+        """Count a call in flight (refused once ``close`` was called), and mark the context it
+        runs in (its tools' included) as inside it."""
+        with self._calls_lock:
+            if self._closing:
+                store = self.learner.store
+                where = "ToolMiddleware" if store is None else f"store {store.url!r}"
+                raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
+            self._in_flight += 1
+        return _CALLING.set((*_CALLING.get(), self))
+
+    def _exit(self, token: contextvars.Token) -> None:
+        """A call counted by ``_enter`` ended; the last one to end after ``close`` closes the router."""
+        _CALLING.reset(token)
+        with self._calls_lock:
+            self._in_flight -= 1
+            if self._in_flight or not self._closing:
+                return
+            self._calls.notify_all()
+            deferred, self._close_deferred = self._close_deferred, False
+        if deferred:
+            try:
+                ClosesWhatItBuilt.close(self)
+            except Exception as exc:  # not this call's failure: its caller gets its value
+                log.warning("middleware_close_failed", error=describe_error(exc))
+
     def _spec(self, call: RoutedCall, args: tuple, kwargs: dict, *, sync: bool) -> CallSpec:
         """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""
         task_id = f"call-{next(self._ids)}"
