@@ -455,6 +455,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
             if not isinstance(weights, Mapping):
                 raise TypeError(f"weights: expected UtilityWeights or a mapping, got {weights!r}")
             weights = UtilityWeights.model_validate(weights)
+        if features is not None:
+            self.learner._context(features, None)  # checked as each call will check them, but now
         return RoutedCall(
             self,
             _check_name("capability", capability),

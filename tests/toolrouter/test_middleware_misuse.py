@@ -4,6 +4,7 @@ and change nothing: neither the registry nor what the router learned."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -68,3 +69,19 @@ def test_a_tool_whose_signature_does_not_fit_fails_while_another_answers() -> No
     assert [(r.tool_id, r.success) for r in tools.learner.store.attempts()] == [
         ("regional", False), ("plain", True), ("own_type_error", False)
     ]
+
+
+BAD_FEATURES = [[math.nan, 0.0], "ab", [[1.0, 2.0]]]
+
+
+@pytest.mark.parametrize(
+    ("contextual", "features"),
+    [(False, f) for f in BAD_FEATURES] + [(True, f) for f in BAD_FEATURES] + [(True, [1.0, 2.0, 3.0])],  # not context_dim
+)
+def test_bad_features_are_refused_by_route_itself(contextual: bool, features: object) -> None:
+    options = {"policy": "lin_ts", "context_dim": 2} if contextual else {}
+    tools = ToolMiddleware(store="memory://", seed=0, **options)
+    tools.register(lambda: "ok", "x", tool_id="echo")
+    with pytest.raises((ValueError, TypeError), match="features"):
+        tools.route("x", features=features)  # not a routed call that fails each time it is called
+    assert tools.route("x", features=[0.5, 1.0])() == "ok"
