@@ -206,10 +206,11 @@ class ToolMiddleware(ClosesWhatItBuilt):
 
     ``close()`` (or ``with ToolMiddleware(...) as tools:``) closes the router it built (its store's
     connections and threads, the executor it keeps); a router passed in as ``learner`` is its
-    owner's to close. Calls after closing fail before any tool runs. Calls in flight end as they
-    would have, their attempts recorded: ``close()`` waits for them (each bounded by its timeout),
-    or, called where it would wait for ever (from a tool of one of these calls, or on a thread
-    running an event loop), returns at once and the last of them closes the router.
+    owner's to close. Calls and registrations after closing fail, before any tool runs. Calls in
+    flight end as they would have, their attempts recorded: ``close()`` waits for them (each
+    bounded by its timeout), or, called where it would wait for ever (from a tool of one of these
+    calls, or on a thread running an event loop), returns at once and the last of them closes the
+    router.
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -322,6 +323,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             raise ValueError(f"capability: give at least one capability for tool {profile.tool_id!r}, got []")
         reg = _registered(profile, fn, quality, timeout_s, inline)
         with self._lock:
+            self._check_open()
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
             if profile.tool_id in self.learner.tools:
@@ -345,6 +347,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
         with self._lock:
+            self._check_open()
             try:
                 profile = self.learner.tools[tool_id]
             except KeyError:
@@ -502,12 +505,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """Count a call in flight (refused once ``close`` was called), and mark the context it
         runs in (its tools' included) as inside it."""
         with self._calls_lock:
-            if self._closing:
-                store = self.learner.store
-                where = "ToolMiddleware" if store is None else f"store {store.url!r}"
-                raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
+            self._check_open()
             self._in_flight += 1
         return _CALLING.set((*_CALLING.get(), self))
+
+    def _check_open(self) -> None:
+        """Refuse to call or add tools once ``close`` was called: nothing could record them."""
+        if self._closing:
+            store = self.learner.store
+            where = "ToolMiddleware" if store is None else f"store {store.url!r}"
+            raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
 
     def _exit(self, token: contextvars.Token) -> None:
         """A call counted by ``_enter`` ended; the last one to end after ``close`` closes the router."""

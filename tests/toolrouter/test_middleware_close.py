@@ -98,3 +98,15 @@ def test_a_tool_that_closes_its_own_middleware_returns_and_is_recorded(tmp_path:
     assert _stored(url) == [("shutdown", True)]
     with pytest.raises(ValueError, match=r"r\.db'?: closed"):
         tools.call("shutdown")
+
+
+def test_registering_after_close_is_refused_and_changes_nothing() -> None:
+    tools = ToolMiddleware(seed=0)
+    tools.register(lambda: "ok", "x", tool_id="echo")
+    tools.close()
+    for register in (lambda: tools.register(lambda: "late", "x", tool_id="late"), lambda: tools.attach(lambda: "again", "echo")):
+        with pytest.raises(ValueError, match=r"ToolMiddleware: closed by ToolMiddleware.close\(\)"):
+            register()
+    assert tools.tool_ids == ["echo"] and list(tools.learner.tools) == ["echo"]
+    with pytest.raises(ValueError, match="closed"):
+        tools.call("x")
