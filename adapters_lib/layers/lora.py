@@ -7,8 +7,9 @@ no elementwise pass over the layer's full output.
 When a plain ``nn.Linear`` carries one LoRA and nothing else, the layer runs as one autograd
 function (:class:`_LoRALinear`) whose backward also fuses the two input-gradient terms
 (``g W + s (g B) A`` in one ``addmm``) and allocates fewer full-size tensors. Under ``torch.func``
-transforms (``grad``, ``vmap``) the composable path runs instead; both give the same values and
-gradients (tested), and the fused function supports double backward for second-order MAML.
+transforms (``grad``, ``vmap``) and under ``torch.autocast`` the composable path runs instead; both
+give the same values and gradients (tested), and the fused function supports double backward for
+second-order MAML.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from adapters_lib.layers.base import BaseAdapter, make_generator
 __all__ = ["LoRAAdapter"]
 
 
-def _transforms_active() -> bool:
-    # torch.func's grad/vmap need the composable path (no custom autograd function inside them).
-    return bool(torch._C._are_functorch_transforms_active())
+def _composable_only() -> bool:
+    """Whether the fused function cannot run here: torch.func's grad/vmap need the composable path
+    (no custom autograd function inside them), and under autocast the function's operands keep their
+    own dtypes, so its matmuls would meet a bfloat16 input and float32 weights. (Any autocast: asking
+    per device type fails for devices autocast does not know, such as "meta".)"""
+    return bool(torch._C._are_functorch_transforms_active()) or bool(torch._C._is_any_autocast_enabled())
 
 
 def _fold(rows: int, weight: torch.Tensor) -> bool:
@@ -265,7 +269,7 @@ class LoRAAdapter(BaseAdapter):
 
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``base(x)`` plus the update, through the fused autograd function where it applies."""
-        if _transforms_active():
+        if _composable_only():
             return self.apply_delta(x, base(x))
         if x.dim() == 2:
             return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)[0]
