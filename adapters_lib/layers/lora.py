@@ -121,10 +121,13 @@ class LoRAAdapter(BaseAdapter):
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
         conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
-        embedding: for an Embedding, its ``padding_idx``, ``scale_grad_by_freq`` and ``sparse``
-            (the update's rows are looked up as the layer looks up its own, as in PEFT); the layer's
+        embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
+            rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
-            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids).
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). The
+            update's gradient is dense even for a ``sparse`` layer: torch cannot form a sparse
+            gradient through the transpose of ``A`` (PEFT fails there), and ``A`` has only ``r``
+            rows.
         name: the target's name, mixed into the initialisation seed so layers differ.
 
     Example:
@@ -232,7 +235,7 @@ class LoRAAdapter(BaseAdapter):
             }
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
         if isinstance(module, nn.Embedding):
-            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq, "sparse": module.sparse}
+            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq}
             return cls(config, module.num_embeddings, module.embedding_dim, name=name, embedding=embedding)
         assert isinstance(module, nn.Linear)
         return cls(config, module.in_features, module.out_features, name=name)
@@ -252,7 +255,10 @@ class LoRAAdapter(BaseAdapter):
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``out + (alpha / r) B A x``; for Linear one fused addmm does the scale and the add."""
         if self.embedding is not None:
-            h = F.embedding(x, self.lora_A.t(), **self.embedding)
+            # never sparse (see the class docstring): a sparse gradient of A's transpose fails in backward
+            h = F.embedding(
+                x, self.lora_A.t(), self.embedding.get("padding_idx"), scale_grad_by_freq=self.embedding.get("scale_grad_by_freq", False)
+            )
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
             h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
