@@ -60,7 +60,7 @@ class SelfAttention(nn.Module):
                 mask = torch.ones(seq, seq + n, dtype=torch.bool, device=x.device).tril(diagonal=n)
 
         def split(t: torch.Tensor) -> torch.Tensor:
-            return t.view(batch, -1, heads, head_dim).transpose(1, 2)
+            return t.view(batch, t.shape[1], heads, head_dim).transpose(1, 2)
 
         causal = self.causal and mask is None
         out = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=mask, is_causal=causal)
