@@ -164,6 +164,14 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
         "modules_to_save": (None,),
         "layer_replication": (None,),
         "trainable_token_indices": (None,),
+        # LoRA variants whose forward is not W x + s B A x: activated LoRA (only after its invocation
+        # tokens), block-diagonal, Monte Carlo, Arrow routing, KaSA; and LoRA on bare parameters
+        "alora_invocation_tokens": (None,),
+        "use_bdlora": (None, False),
+        "monteclora_config": (None,),
+        "arrow_config": (None,),
+        "kasa_config": (None,),
+        "target_parameters": (None, []),
     }
     for field, accepted in rejected.items():
         if config.get(field) not in accepted:
