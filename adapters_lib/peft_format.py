@@ -25,7 +25,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_together
+from adapters_lib.files import as_path, check_finite_to_write, read_json, read_safetensors, write_together
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
         state[f"{_PREFIX}{name}.{a_key}"] = adapter.lora_A.detach().contiguous().clone()
         state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
-    out = Path(directory)
+    out = as_path(directory, "directory")
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config, indent=2)
     # both written in full before either replaces its predecessor: new weights never meet an old config
@@ -146,7 +146,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
 
 
 def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    path = Path(directory)
+    path = as_path(directory, "directory")
     config_path, weights_path = path / CONFIG_NAME, path / WEIGHTS_NAME
     for file in (config_path, weights_path):
         if not file.is_file():
