@@ -6,6 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
@@ -37,7 +38,7 @@ class BottleneckAdapter(BaseAdapter):
         super().__init__(config)
         dim = config.require_input_dim("BottleneckAdapter")
         self.role = "delta" if config.placement == "parallel" else "sequential"  # type: ignore[misc]
-        self.output_dim = output_dim if output_dim is not None else dim
+        self.output_dim = check_size("output_dim", output_dim) if output_dim is not None else dim
         if self.role == "sequential" and self.output_dim != dim:
             raise AdapterDimensionError(f"output_dim: a sequential adapter maps {dim} to {dim}, got {self.output_dim}")
         hidden = config.bottleneck_dim

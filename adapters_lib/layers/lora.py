@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, make_generator
@@ -151,8 +152,11 @@ class LoRAAdapter(BaseAdapter):
         embedding: dict | None = None,
     ) -> None:
         super().__init__(config)
-        in_features = in_features if in_features is not None else config.require_input_dim("LoRAAdapter")
-        out_features = out_features if out_features is not None else in_features
+        in_features = check_size("in_features", in_features) if in_features is not None else config.require_input_dim("LoRAAdapter")
+        out_features = check_size("out_features", out_features) if out_features is not None else in_features
+        missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
+        if missing:
+            raise ValueError(f"conv: lacks {missing}; give the Conv2d's kernel_size, stride, padding and dilation")
         r = config.lora_r
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError
 from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, activation_fn, make_generator
@@ -29,6 +30,7 @@ class CrossModalCore(nn.Module):
 
     def __init__(self, hidden_dim: int, activation: str = "relu", seed: int = 0) -> None:
         super().__init__()
+        hidden_dim = check_size("hidden_dim", hidden_dim)
         # skip_init here and below: every weight is set from the adapter's own generator, so torch's
         # default init would only draw from the global RNG and shift the caller's seeded randomness.
         self.mix = skip_init(nn.Linear, hidden_dim, hidden_dim)
