@@ -413,6 +413,10 @@ class AdapterModel(nn.Module):
                     reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
                     raise AdapterDimensionError(f"{reason} (adapter_configs: {_describe(config)} on module {site.name!r})") from None
                 reference = next(site.module.parameters(), None)
+                if reference is None:
+                    # a target without parameters (an activation, an Identity): the model's own
+                    # dtype and device, or a float64 or GPU model would meet float32 CPU adapters
+                    reference = next(self.base_model.parameters(), None)
                 if reference is not None:
                     adapter.to(device=reference.device, dtype=reference.dtype if reference.is_floating_point() else None)
                 plan.append((site, adapter))
