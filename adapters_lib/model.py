@@ -481,18 +481,29 @@ class AdapterModel(nn.Module):
         While merged the merged adapters cost nothing at inference; other active adapters still
         run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`. A weight tied
         to another module's (an embedding shared with the output head) is refused with
-        AdapterStateError: the merge would change both.
+        AdapterStateError: the merge would change both; so is a weight computed by a
+        parametrization (``weight_norm``, ``spectral_norm``), which holds no tensor to merge into.
         """
         self._check_unmerged("merge_adapters")
         work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
         holders = self._parameter_holders()
+        module_names = {id(site.wrapper()): site.name for site in _sites(self.base_model)}
         for wrapper, adapters in work:
             own = dict(wrapper.base_layer.named_parameters(recurse=False))
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
                         raise AdapterStateError(f"merge_adapters: non-finite update for {pname!r} of {adapter}")
+                    if pname not in own:
+                        # weight_norm, spectral_norm...: the layer computes this tensor from others, so
+                        # there is no parameter to add the update to
+                        raise AdapterStateError(
+                            f"merge_adapters: the {pname!r} of module {module_names[id(wrapper)]!r} is computed by a "
+                            f"parametrization ({type(wrapper.base_layer).__name__}), not held as a parameter, so the "
+                            f"{adapter.adapter_type.value} adapter cannot be merged into it; keep these adapters "
+                            "unmerged, or remove the parametrization first (torch.nn.utils.parametrize.remove_parametrizations)"
+                        )
                     names = holders.get(id(own[pname]), [])
                     if len(names) > 1:
                         # A tied tensor (say an embedding and its output head) would take the update everywhere.
