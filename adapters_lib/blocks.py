@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adapters_lib._checks import check_size
+
 __all__ = ["SelfAttention", "TransformerBlock"]
 
 
@@ -34,6 +36,7 @@ class SelfAttention(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, causal: bool = False) -> None:
         super().__init__()
+        embed_dim, num_heads = check_size("embed_dim", embed_dim), check_size("num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"num_heads: embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.causal = embed_dim, num_heads, causal
@@ -60,7 +63,7 @@ class SelfAttention(nn.Module):
                 mask = torch.ones(seq, seq + n, dtype=torch.bool, device=x.device).tril(diagonal=n)
 
         def split(t: torch.Tensor) -> torch.Tensor:
-            return t.view(batch, -1, heads, head_dim).transpose(1, 2)
+            return t.view(batch, t.shape[1], heads, head_dim).transpose(1, 2)
 
         causal = self.causal and mask is None
         out = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=mask, is_causal=causal)
@@ -84,6 +87,7 @@ class TransformerBlock(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, causal: bool = False) -> None:
         super().__init__()
+        mlp_ratio = check_size("mlp_ratio", mlp_ratio)
         self.ln1 = nn.LayerNorm(embed_dim)
         self.attn = SelfAttention(embed_dim, num_heads, causal=causal)
         self.ln2 = nn.LayerNorm(embed_dim)

@@ -13,7 +13,15 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-__all__ = ["check_finite_to_write", "read_json", "read_safetensors", "write_atomically", "write_together"]
+__all__ = ["as_path", "check_finite_to_write", "read_json", "read_safetensors", "write_atomically", "write_together"]
+
+
+def as_path(value: Any, field: str) -> Path:
+    """``value`` as a Path; TypeError naming ``field`` when it is not a path (None, a number...),
+    where ``Path()`` would not say which argument was wrong."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{field}: expected a file path (str or os.PathLike), got {value!r}")
+    return Path(value)
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> Path:

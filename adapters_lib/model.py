@@ -23,7 +23,7 @@ from adapters_lib.errors import (
     AdapterStateError,
     AdapterTargetError,
 )
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_atomically
+from adapters_lib.files import as_path, check_finite_to_write, read_json, read_safetensors, write_atomically
 from adapters_lib.layers import AdaptedModule, BaseAdapter, MultiModalAdapter, adapter_class
 from adapters_lib.peft_format import export_peft, import_peft, load_peft_weights, peft_configs
 
@@ -187,11 +187,20 @@ def _as_names(value: str | Iterable[str], field: str) -> list[str]:
     return names
 
 
+def _check_set_name(adapter_name: object) -> str:
+    """A new set's name: an identifier, else ValueError naming the field."""
+    if not isinstance(adapter_name, str) or not _SET_NAME_RE.match(adapter_name):
+        raise ValueError(f"adapter_name: {adapter_name!r} is not an identifier")
+    return adapter_name
+
+
 def _as_types(types: Iterable[AdapterType | str] | AdapterType | str | None, field: str) -> set[AdapterType]:
     if types is None:
         return set(AdapterType)
     if isinstance(types, (str, AdapterType)):
         types = [types]
+    if not isinstance(types, Iterable):
+        raise TypeError(f"{field}: expected an adapter type or a sequence of them, got {types!r}")
     out: set[AdapterType] = set()
     for value in types:
         try:
@@ -314,10 +323,12 @@ class AdapterModel(nn.Module):
         """
         self._check_unmerged("add_adapter")
         _check_flag("activate", activate)
-        if not isinstance(adapter_name, str) or not _SET_NAME_RE.match(adapter_name):
-            raise ValueError(f"adapter_name: {adapter_name!r} is not an identifier")
+        _check_set_name(adapter_name)
         if adapter_name in self._sets:
             raise ValueError(f"adapter_name: a set named {adapter_name!r} exists already")
+        # a mapping would give its keys, a string its letters, as "configs"
+        if isinstance(adapter_configs, (str, Mapping)) or not isinstance(adapter_configs, (AdapterConfig, Iterable)):
+            raise TypeError(f"adapter_configs: expected an AdapterConfig or a sequence of them, got {adapter_configs!r}")
         configs = (adapter_configs,) if isinstance(adapter_configs, AdapterConfig) else tuple(adapter_configs)
         if not configs:
             raise ValueError("adapter_configs: empty")
@@ -402,6 +413,10 @@ class AdapterModel(nn.Module):
                     reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
                     raise AdapterDimensionError(f"{reason} (adapter_configs: {_describe(config)} on module {site.name!r})") from None
                 reference = next(site.module.parameters(), None)
+                if reference is None:
+                    # a target without parameters (an activation, an Identity): the model's own
+                    # dtype and device, or a float64 or GPU model would meet float32 CPU adapters
+                    reference = next(self.base_model.parameters(), None)
                 if reference is not None:
                     adapter.to(device=reference.device, dtype=reference.dtype if reference.is_floating_point() else None)
                 plan.append((site, adapter))
@@ -466,18 +481,29 @@ class AdapterModel(nn.Module):
         While merged the merged adapters cost nothing at inference; other active adapters still
         run. Adapter sets and types cannot be changed until :meth:`unmerge_adapters`. A weight tied
         to another module's (an embedding shared with the output head) is refused with
-        AdapterStateError: the merge would change both.
+        AdapterStateError: the merge would change both; so is a weight computed by a
+        parametrization (``weight_norm``, ``spectral_norm``), which holds no tensor to merge into.
         """
         self._check_unmerged("merge_adapters")
         work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
         holders = self._parameter_holders()
+        module_names = {id(site.wrapper()): site.name for site in _sites(self.base_model)}
         for wrapper, adapters in work:
             own = dict(wrapper.base_layer.named_parameters(recurse=False))
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
                         raise AdapterStateError(f"merge_adapters: non-finite update for {pname!r} of {adapter}")
+                    if pname not in own:
+                        # weight_norm, spectral_norm...: the layer computes this tensor from others, so
+                        # there is no parameter to add the update to
+                        raise AdapterStateError(
+                            f"merge_adapters: the {pname!r} of module {module_names[id(wrapper)]!r} is computed by a "
+                            f"parametrization ({type(wrapper.base_layer).__name__}), not held as a parameter, so the "
+                            f"{adapter.adapter_type.value} adapter cannot be merged into it; keep these adapters "
+                            "unmerged, or remove the parametrization first (torch.nn.utils.parametrize.remove_parametrizations)"
+                        )
                     names = holders.get(id(own[pname]), [])
                     if len(names) > 1:
                         # A tied tensor (say an embedding and its output head) would take the update everywhere.
@@ -581,6 +607,8 @@ class AdapterModel(nn.Module):
 
     def is_adapter_parameter(self, name: str) -> bool:
         """Whether parameter ``name`` of this model belongs to an adapter (a predicate for MAML)."""
+        if not isinstance(name, str):
+            raise TypeError(f"name: expected a parameter name (str), got {name!r}")
         return name in self._adapter_param_index()
 
     def adapter_parameters(
@@ -673,7 +701,7 @@ class AdapterModel(nn.Module):
 
         The file is written beside ``path`` and moved into place, so a save cut short leaves the
         previous file whole."""
-        path = Path(path)
+        path = as_path(path, "path")
         if path.is_dir():
             raise IsADirectoryError(f"path: {str(path)!r} is a directory; give the .safetensors file to write")
         state = {k: v.contiguous() for k, v in self.adapter_state_dict(adapter_name).items()}
@@ -701,7 +729,9 @@ class AdapterModel(nn.Module):
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
         self._check_unmerged("load_adapters")
-        metadata, state = read_safetensors(path)
+        if adapter_name is not None:
+            _check_set_name(adapter_name)
+        metadata, state = read_safetensors(as_path(path, "path"))
         if metadata.get("format") != _FORMAT:
             raise ValueError(f"path: {str(path)!r} is not an adapters_lib file (format={metadata.get('format')!r})")
         missing = [key for key in ("adapter_name", "configs") if key not in metadata]
@@ -774,7 +804,7 @@ class AdapterModel(nn.Module):
             wrapper.refresh(self._active_sets, self._disabled_types)
 
     def _check_set(self, adapter_name: str) -> None:
-        if adapter_name not in self._sets:
+        if not isinstance(adapter_name, str) or adapter_name not in self._sets:
             raise AdapterKeyError(f"adapter_name: unknown set {adapter_name!r}; known {list(self._sets)}")
 
     def _check_loaded(self, operation: str) -> None:

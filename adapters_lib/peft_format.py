@@ -7,7 +7,8 @@ A PEFT LoRA checkpoint is a directory with ``adapter_config.json`` (``peft_type:
 with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
 name suffix. A module registered at several places (one layer called twice) is refused both
-ways: we adapt it at every place, PEFT at its first only.
+ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA on a dilated
+Conv2d: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError, AdapterStateError
-from adapters_lib.files import check_finite_to_write, read_json, read_safetensors, write_together
+from adapters_lib.files import as_path, check_finite_to_write, read_json, read_safetensors, write_together
 from adapters_lib.layers import LoRAAdapter
 
 if TYPE_CHECKING:
@@ -88,6 +89,14 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
         ['adapter_config.json', 'adapter_model.safetensors']
     """
     loras = _lora_adapters(model, adapter_name)
+    dilated = [name for name, a in loras if a.conv is not None and any(d != 1 for d in a.conv["dilation"])]
+    if dilated:
+        # PEFT's lora_A convolves without dilation: its update's output would not even have the layer's shape.
+        raise AdapterStateError(
+            f"target_modules: LoRA on the dilated Conv2d modules {dilated[:5]} cannot be exported: PEFT builds "
+            "lora_A without the layer's dilation, so it could not run these adapters; keep them in our format "
+            "(save_adapters)"
+        )
     configs = model.adapter_configs(adapter_name)
     for field in ("use_rslora", "dropout"):
         values = {getattr(c, field) for c in configs}
@@ -125,7 +134,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
         state[f"{_PREFIX}{name}.{a_key}"] = adapter.lora_A.detach().contiguous().clone()
         state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
-    out = Path(directory)
+    out = as_path(directory, "directory")
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config, indent=2)
     # both written in full before either replaces its predecessor: new weights never meet an old config
@@ -137,7 +146,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
 
 
 def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    path = Path(directory)
+    path = as_path(directory, "directory")
     config_path, weights_path = path / CONFIG_NAME, path / WEIGHTS_NAME
     for file in (config_path, weights_path):
         if not file.is_file():
@@ -155,6 +164,14 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
         "modules_to_save": (None,),
         "layer_replication": (None,),
         "trainable_token_indices": (None,),
+        # LoRA variants whose forward is not W x + s B A x: activated LoRA (only after its invocation
+        # tokens), block-diagonal, Monte Carlo, Arrow routing, KaSA; and LoRA on bare parameters
+        "alora_invocation_tokens": (None,),
+        "use_bdlora": (None, False),
+        "monteclora_config": (None,),
+        "arrow_config": (None,),
+        "kasa_config": (None,),
+        "target_parameters": (None, []),
     }
     for field, accepted in rejected.items():
         if config.get(field) not in accepted:

@@ -65,7 +65,10 @@ def feature_dim_of(module: nn.Module) -> int:
     if isinstance(module, nn.modules.conv._ConvNd):
         # Counted from the end, so that unbatched inputs (C, H, W) work too.
         return -(len(module.kernel_size) + 1)
-    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):  # batch and instance norms
+    if isinstance(module, nn.modules.instancenorm._InstanceNorm):
+        # Instance norms take unbatched inputs (C, L) too: counted from the end, as for convs.
+        return -module._get_no_batch_dim()
+    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):  # batch norms (batched only)
         return 1
     return -1
 
@@ -376,6 +379,11 @@ class AdaptedModule(nn.Module):
             rest = None
             if isinstance(out, tuple):
                 out, rest = out[0], out[1:]
+            # An unbatched map (C, H, W) gets a batch dimension, so that an adapter sees one layout
+            # whether or not the input was batched (a VisionAdapter mixes positions of (N, H, W, C)).
+            unbatched = self.feature_dim < -1 and out.dim() == -self.feature_dim
+            if unbatched:
+                out = out.unsqueeze(0)
             moved = self.feature_dim != -1 and out.dim() > 1
             if moved:
                 out = out.movedim(self.feature_dim, -1)
@@ -388,6 +396,8 @@ class AdaptedModule(nn.Module):
                     )
             if moved:
                 out = out.movedim(-1, self.feature_dim)
+            if unbatched:
+                out = out.squeeze(0)
             if rest is not None:
                 out = (out, *rest)
         return out

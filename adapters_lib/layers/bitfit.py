@@ -8,9 +8,12 @@ saved alone and merged into ``b``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, feature_dim_of
@@ -49,7 +52,12 @@ class BitFitAdapter(BaseAdapter):
         self, config: AdapterConfig, bias_shape: tuple[int, ...] | None = None, feature_dim: int = -1, name: str = ""
     ) -> None:
         super().__init__(config)
-        shape = bias_shape if bias_shape is not None else (config.require_input_dim("BitFitAdapter"),)
+        if bias_shape is not None:
+            if isinstance(bias_shape, (int, str)) or not isinstance(bias_shape, Sequence) or not bias_shape:
+                raise ValueError(f"bias_shape: expected the wrapped module's bias shape, a tuple of sizes, got {bias_shape!r}")
+            shape = tuple(check_size(f"bias_shape[{i}]", size) for i, size in enumerate(bias_shape))
+        else:
+            shape = (config.require_input_dim("BitFitAdapter"),)
         self.bias_delta = nn.Parameter(torch.zeros(shape))
         self.feature_dim = feature_dim
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
@@ -36,14 +38,16 @@ class BottleneckAdapter(BaseAdapter):
         super().__init__(config)
         dim = config.require_input_dim("BottleneckAdapter")
         self.role = "delta" if config.placement == "parallel" else "sequential"  # type: ignore[misc]
-        self.output_dim = output_dim if output_dim is not None else dim
+        self.output_dim = check_size("output_dim", output_dim) if output_dim is not None else dim
         if self.role == "sequential" and self.output_dim != dim:
             raise AdapterDimensionError(f"output_dim: a sequential adapter maps {dim} to {dim}, got {self.output_dim}")
         hidden = config.bottleneck_dim
-        self.down = nn.Linear(dim, hidden)
+        # skip_init: every weight is set below from the adapter's own generator, so torch's default
+        # init would only draw from the global RNG and shift the caller's seeded randomness.
+        self.down = skip_init(nn.Linear, dim, hidden)
         self.act = activation_fn(config.activation)
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
-        self.up = nn.Linear(hidden, self.output_dim)
+        self.up = skip_init(nn.Linear, hidden, self.output_dim)
         generator = make_generator(config.seed, name)
         with torch.no_grad():
             bound = dim**-0.5

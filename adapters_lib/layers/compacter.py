@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
 
@@ -28,6 +29,7 @@ class PHMRules(nn.Module):
 
     def __init__(self, n: int, seed: int = 0) -> None:
         super().__init__()
+        n = check_size("n", n)
         self.rules = nn.Parameter(torch.randn(n, n, n, generator=make_generator(seed, "phm_rules")))
 
 
@@ -57,6 +59,8 @@ class PHMLinear(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
+        in_features, out_features = check_size("in_features", in_features), check_size("out_features", out_features)
+        rank = check_size("rank", rank)
         n = rules.rules.shape[0]
         if in_features % n or out_features % n:
             raise ValueError(f"phm_dim: {in_features} and {out_features} must be divisible by phm_dim={n}")

@@ -56,7 +56,7 @@ class LinearAdapter(SeededByTargetName, BaseAdapter):
             z = F.linear(z, self.down)
         flat = h.reshape(-1, self.dim)
         # One fused addmm: residual add and projection in a single kernel.
-        return torch.addmm(flat, z.reshape(flat.shape[0], -1), self.up.t()).view(h.shape)
+        return torch.addmm(flat, z.reshape(-1, z.shape[-1]), self.up.t()).view(h.shape)
 
 
 ADAPTER_TYPE = AdapterType.LINEAR

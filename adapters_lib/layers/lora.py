@@ -7,8 +7,9 @@ no elementwise pass over the layer's full output.
 When a plain ``nn.Linear`` carries one LoRA and nothing else, the layer runs as one autograd
 function (:class:`_LoRALinear`) whose backward also fuses the two input-gradient terms
 (``g W + s (g B) A`` in one ``addmm``) and allocates fewer full-size tensors. Under ``torch.func``
-transforms (``grad``, ``vmap``) the composable path runs instead; both give the same values and
-gradients (tested), and the fused function supports double backward for second-order MAML.
+transforms (``grad``, ``vmap``) and under ``torch.autocast`` the composable path runs instead; both
+give the same values and gradients (tested), and the fused function supports double backward for
+second-order MAML.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, make_generator
@@ -27,9 +29,12 @@ from adapters_lib.layers.base import BaseAdapter, make_generator
 __all__ = ["LoRAAdapter"]
 
 
-def _transforms_active() -> bool:
-    # torch.func's grad/vmap need the composable path (no custom autograd function inside them).
-    return bool(torch._C._are_functorch_transforms_active())
+def _composable_only() -> bool:
+    """Whether the fused function cannot run here: torch.func's grad/vmap need the composable path
+    (no custom autograd function inside them), and under autocast the function's operands keep their
+    own dtypes, so its matmuls would meet a bfloat16 input and float32 weights. (Any autocast: asking
+    per device type fails for devices autocast does not know, such as "meta".)"""
+    return bool(torch._C._are_functorch_transforms_active()) or bool(torch._C._is_any_autocast_enabled())
 
 
 def _fold(rows: int, weight: torch.Tensor) -> bool:
@@ -117,10 +122,13 @@ class LoRAAdapter(BaseAdapter):
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
         conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
-        embedding: for an Embedding, its ``padding_idx``, ``scale_grad_by_freq`` and ``sparse``
-            (the update's rows are looked up as the layer looks up its own, as in PEFT); the layer's
+        embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
+            rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
-            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids).
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). The
+            update's gradient is dense even for a ``sparse`` layer: torch cannot form a sparse
+            gradient through the transpose of ``A`` (PEFT fails there), and ``A`` has only ``r``
+            rows.
         name: the target's name, mixed into the initialisation seed so layers differ.
 
     Example:
@@ -144,8 +152,11 @@ class LoRAAdapter(BaseAdapter):
         embedding: dict | None = None,
     ) -> None:
         super().__init__(config)
-        in_features = in_features if in_features is not None else config.require_input_dim("LoRAAdapter")
-        out_features = out_features if out_features is not None else in_features
+        in_features = check_size("in_features", in_features) if in_features is not None else config.require_input_dim("LoRAAdapter")
+        out_features = check_size("out_features", out_features) if out_features is not None else in_features
+        missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
+        if missing:
+            raise ValueError(f"conv: lacks {missing}; give the Conv2d's kernel_size, stride, padding and dilation")
         r = config.lora_r
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling
@@ -228,7 +239,7 @@ class LoRAAdapter(BaseAdapter):
             }
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
         if isinstance(module, nn.Embedding):
-            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq, "sparse": module.sparse}
+            embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq}
             return cls(config, module.num_embeddings, module.embedding_dim, name=name, embedding=embedding)
         assert isinstance(module, nn.Linear)
         return cls(config, module.in_features, module.out_features, name=name)
@@ -248,7 +259,10 @@ class LoRAAdapter(BaseAdapter):
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``out + (alpha / r) B A x``; for Linear one fused addmm does the scale and the add."""
         if self.embedding is not None:
-            h = F.embedding(x, self.lora_A.t(), **self.embedding)
+            # never sparse (see the class docstring): a sparse gradient of A's transpose fails in backward
+            h = F.embedding(
+                x, self.lora_A.t(), self.embedding.get("padding_idx"), scale_grad_by_freq=self.embedding.get("scale_grad_by_freq", False)
+            )
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
             h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
@@ -265,7 +279,7 @@ class LoRAAdapter(BaseAdapter):
 
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``base(x)`` plus the update, through the fused autograd function where it applies."""
-        if _transforms_active():
+        if _composable_only():
             return self.apply_delta(x, base(x))
         if x.dim() == 2:
             return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)[0]

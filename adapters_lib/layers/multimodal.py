@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError
 from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, activation_fn, make_generator
@@ -28,7 +30,10 @@ class CrossModalCore(nn.Module):
 
     def __init__(self, hidden_dim: int, activation: str = "relu", seed: int = 0) -> None:
         super().__init__()
-        self.mix = nn.Linear(hidden_dim, hidden_dim)
+        hidden_dim = check_size("hidden_dim", hidden_dim)
+        # skip_init here and below: every weight is set from the adapter's own generator, so torch's
+        # default init would only draw from the global RNG and shift the caller's seeded randomness.
+        self.mix = skip_init(nn.Linear, hidden_dim, hidden_dim)
         with torch.no_grad():
             bound = hidden_dim**-0.5
             self.mix.weight.uniform_(-bound, bound, generator=make_generator(seed, "cross_modal_core"))
@@ -58,8 +63,8 @@ class ModalityAdapter(BaseAdapter):
         self.core = shared if shared is not None else CrossModalCore(hidden, config.activation, config.seed)
         if self.core.mix.in_features != hidden:
             raise ValueError(f"hidden_dim: the shared core has width {self.core.mix.in_features}, config gives {hidden}")
-        self.down = nn.Linear(dim, hidden)
-        self.up = nn.Linear(hidden, dim)
+        self.down = skip_init(nn.Linear, dim, hidden)
+        self.up = skip_init(nn.Linear, hidden, dim)
         with torch.no_grad():
             bound = dim**-0.5
             self.down.weight.uniform_(-bound, bound, generator=make_generator(config.seed, f"{name}.{self.modality}"))
@@ -128,7 +133,7 @@ class VisionAdapter(ModalityAdapter):
     def __init__(self, config: AdapterConfig, shared: CrossModalCore | None = None, name: str = "") -> None:
         super().__init__(config, shared, name)
         hidden = self.down.out_features
-        self.spatial = nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden)
+        self.spatial = skip_init(nn.Conv2d, hidden, hidden, 3, padding=1, groups=hidden)
         with torch.no_grad():
             nn.init.dirac_(self.spatial.weight, groups=hidden)
             self.spatial.bias.zero_()

@@ -19,6 +19,7 @@ import inspect
 import torch
 from torch import nn
 
+from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, make_generator
@@ -74,8 +75,8 @@ class PrefixAdapter(BaseAdapter):
     ) -> None:
         super().__init__(config)
         dim = config.input_dim
-        key_dim = key_dim if key_dim is not None else config.require_input_dim("PrefixAdapter")
-        value_dim = value_dim if value_dim is not None else (dim if dim is not None else key_dim)
+        key_dim = check_size("key_dim", key_dim) if key_dim is not None else config.require_input_dim("PrefixAdapter")
+        value_dim = check_size("value_dim", value_dim) if value_dim is not None else (dim if dim is not None else key_dim)
         generator = make_generator(config.seed, name)
         n = config.num_prefix_tokens
         self.prefix_key = nn.Parameter(torch.randn(n, key_dim, generator=generator) * config.init_std)

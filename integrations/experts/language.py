@@ -308,7 +308,7 @@ class LanguageExpert(Expert):
                     episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
                 )
         else:
-            result = self._train_episodes(learner, data, descs, episodes, n_way, k_shot, queries, tasks_per_step, seed)
+            result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
         self.relearn_tasks()
         self._capabilities = None
         return result
@@ -333,9 +333,8 @@ class LanguageExpert(Expert):
         self.model.to(dtype)
 
     def _train_episodes(self, learner: Any, data: dict[Label, list[str]], descs: dict[Label, str], episodes: int,
-                        n_way: int, k_shot: int | Sequence[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:
+                        n_way: int, shots: list[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:
         rng = np.random.default_rng(seed)
-        shots = [k_shot] if isinstance(k_shot, int) else list(k_shot)
         labels = list(data)
         rows = {label: self._rows(texts) for label, texts in data.items()}
         desc_rows = {label: self._rows([text], True) for label, text in descs.items()}

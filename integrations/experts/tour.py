@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
 
@@ -341,16 +342,17 @@ def run_meta_learning_demo(
         progress: show a progress bar per step (rich).
         console: a ``rich.console.Console`` for the bars.
 
-    Raises ``ValueError`` naming a bad ``scale`` or ``seed``, unknown, repeated or no ``steps``, or
-    a ``plots`` folder that cannot be written, before any step runs.
+    Raises ``ValueError`` naming a bad ``scale``, ``seed`` or ``progress``, unknown, repeated or no
+    ``steps``, or a ``plots`` folder that cannot be written, before any step runs.
     """
     scale = check_real("scale", scale, low=0, low_open=True)
     # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
     seed = check_count("seed", seed, high=2**32 - 1)
     if isinstance(steps, str):
         raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
+    progress = check_flag("progress", progress)  # progress="no" would have shown the bars
     chosen = list(TOUR_STEPS if steps is None else steps)
-    unknown = [s for s in chosen if s not in _STEPS]
+    unknown = [s for s in chosen if not isinstance(s, str) or s not in _STEPS]
     if unknown:
         raise ValueError(f"steps: unknown steps {unknown}; choose from {list(TOUR_STEPS)}")
     repeated = sorted({s for s in chosen if chosen.count(s) > 1})
