@@ -745,6 +745,27 @@ class ChangeDetector(ABC):
         self.detections = detections
         self.last_direction = last
 
+    def reconfigured(self, config: "DetectorConfig") -> "ChangeDetector":
+        """This detector under ``config``: itself where ``config`` is its own, else a fresh detector
+        of ``config`` that keeps what this one found (``detections``, ``last_direction`` and the
+        record from before the latest drop, so that rechecks after a drop go on as before), since
+        statistics gathered under other options (another test, other units) do not mean the same.
+        A router loaded with another ``drift_detection`` than it saved does this to every detector.
+
+        Example:
+            >>> d = DetectorConfig().make()
+            >>> d.reconfigured(DetectorConfig()) is d, d.reconfigured(DetectorConfig(kind="cusum")).name
+            (True, 'cusum')
+        """
+        if not isinstance(config, DetectorConfig):
+            raise TypeError(f"config: expected a DetectorConfig, got {short_repr(config)}")
+        fresh = config.make()
+        if type(fresh) is type(self) and fresh.config() == self.config():
+            return self
+        fresh.detections, fresh.last_direction = self.detections, self.last_direction
+        fresh._before_drop = {k: list(v) for k, v in self._before_drop.items()}
+        return fresh
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"

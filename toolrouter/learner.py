@@ -433,7 +433,9 @@ class ToolMetaLearner:
             repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
-            ``tool_statistics`` counts the resets and rechecks.
+            ``tool_statistics`` counts the resets and rechecks. A router loaded or resumed with
+            another configuration than it saved restarts its saved detectors under the new one
+            (``ChangeDetector.reconfigured``: what they found is kept, their evidence is not).
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
@@ -2528,9 +2530,12 @@ class ToolMetaLearner:
                     row += rows
             if t in arms:
                 try:
-                    route.detectors[t] = detector_from_state(d)
+                    detector = detector_from_state(d)
                 except CorruptStateError as exc:
                     raise exc.within(f"detectors[{t!r}]") from None
+                # a router loaded with another drift_detection judges every tool by it, not the
+                # saved detectors by theirs (and rechecks turned off turn off for all of them)
+                route.detectors[t] = detector if self.drift_detection is None else detector.reconfigured(self.drift_detection)
         if row != len(keys):
             raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
         return route
