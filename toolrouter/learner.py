@@ -107,6 +107,10 @@ _VERSION = 3
 _REQUEST_KEYS, _REQUEST_RECORDS = "requests.keys", "requests.records"
 #: The per-request records of a detector's state: since its last reset, and from before its last drop.
 _RECORD_FIELDS = ("requests", "before_drop")
+#: Arrays of a route (``routes.{i}.`` before them) holding its recent outcomes' contexts, one row
+#: each, and utilities, in the order of its saved ``recent_tools``: what the reward model adapts to
+#: when the route's next drift is found, after a restart as before it.
+_RECENT_CONTEXTS, _RECENT_UTILITIES = "recent.contexts", "recent.utilities"
 
 #: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
 SEED_LIMIT = 2**128
@@ -2317,6 +2321,9 @@ class ToolMetaLearner:
                 if sum(len(keys) for keys, _ in packed):
                     arrays[f"routes.{i}.{_REQUEST_KEYS}"] = np.concatenate([keys for keys, _ in packed])
                     arrays[f"routes.{i}.{_REQUEST_RECORDS}"] = np.concatenate([records for _, records in packed])
+                if r.recent:
+                    arrays[f"routes.{i}.{_RECENT_CONTEXTS}"] = np.stack([x for x, _, _ in r.recent]).astype(np.float64)
+                    arrays[f"routes.{i}.{_RECENT_UTILITIES}"] = np.array([u for _, _, u in r.recent], dtype=np.float64)
                 routes.append(
                     {
                         "task_type": r.task_type,
@@ -2328,6 +2335,7 @@ class ToolMetaLearner:
                         "detectors": detectors,
                         "outcomes": r.outcomes,
                         "drift": {t: d.as_dict() for t, d in r.drift.items()},
+                        "recent_tools": [t for _, t, _ in r.recent],
                     }
                 )
             config = {
@@ -2472,7 +2480,10 @@ class ToolMetaLearner:
             for i, rc in enumerate(config.routes):
                 try:
                     requests = _route_requests(saved.arrays, f"routes.{i}.")
-                    route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, tools)
+                    recent = {n: saved.arrays[f"routes.{i}.{n}"] for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES) if f"routes.{i}.{n}" in saved.arrays}
+                    route = self._restored_route(
+                        rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, recent, tools
+                    )
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
                 routes[route.key] = route
@@ -2494,10 +2505,16 @@ class ToolMetaLearner:
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
 
     def _restored_route(
-        self, rc: _SavedRoute, arrays: dict[str, np.ndarray], requests: tuple[np.ndarray, np.ndarray], tools: dict[str, ToolProfile]
+        self,
+        rc: _SavedRoute,
+        arrays: dict[str, np.ndarray],
+        requests: tuple[np.ndarray, np.ndarray],
+        recent: Mapping[str, np.ndarray],
+        tools: dict[str, ToolProfile],
     ) -> _Route:
-        """A route rebuilt from its saved config, its policy's arrays and its detectors' request
-        records (keys and records, as ``_route_requests`` read them), its arms fitted to ``tools``."""
+        """A route rebuilt from its saved config, its policy's arrays, its detectors' request
+        records (keys and records, as ``_route_requests`` read them) and its recent outcomes'
+        arrays, its arms fitted to ``tools``."""
         policy = self._new_policy(rc.task_type, rc.step)
         policy.load_state_dict({"config": rc.policy, "arrays": arrays})
         route = _Route(rc.task_type, rc.step, rc.capability, policy)
@@ -2538,6 +2555,11 @@ class ToolMetaLearner:
                 route.detectors[t] = detector if self.drift_detection is None else detector.reconfigured(self.drift_detection)
         if row != len(keys):
             raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
+        if rc.recent_tools:
+            n = len(rc.recent_tools)
+            contexts = checked_array(recent, _RECENT_CONTEXTS, (n, self.context_dim or 0))
+            utilities = checked_array(recent, _RECENT_UTILITIES, (n,))
+            route.recent.extend(zip(contexts, rc.recent_tools, utilities.tolist()))
         return route
 
     def close(self) -> None:
@@ -2734,6 +2756,8 @@ class _SavedRoute(BaseModel):
     detectors: dict[str, dict[str, Any]] = {}
     outcomes: Count | None = None
     drift: dict[str, _SavedToolDrift] = {}
+    # saved before routes kept their recent outcomes: none
+    recent_tools: Annotated[list[StrictStr], Field(max_length=_RECENT_OUTCOMES)] = []
 
 
 class _SavedLearner(BaseModel):
@@ -2809,6 +2833,8 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     wanted = {f"routes.{i}.{n}" for i, r in enumerate(config.routes) for n in r.array_names}
     # a route's request records are there when its detectors remember requests (checked with them)
     wanted |= {f"routes.{i}.{n}" for i in range(len(config.routes)) for n in (_REQUEST_KEYS, _REQUEST_RECORDS)} & set(blob.arrays)
+    # and its recent outcomes, when it names their tools
+    wanted |= {f"routes.{i}.{n}" for i, r in enumerate(config.routes) if r.recent_tools for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES)}
     missing = sorted(wanted - set(blob.arrays))
     unknown = sorted(n for n in set(blob.arrays) - wanted - {_REWARD_MODEL} if not n.startswith(f"{_STRUCTURES}."))
     if missing or unknown:
