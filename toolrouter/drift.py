@@ -1113,14 +1113,21 @@ def detection_delay(
         >>> result.missed, result.mean_delay < 30
         (0, True)
     """
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not callable(detector_factory):
+        raise TypeError(f"detector_factory: expected a callable that makes a detector, got {short_repr(detector_factory)}")
+    # every argument checked as the field it is: numpy read a bool as 1 and a float seed as entropy
+    if isinstance(seeds, (bool, int, np.integer)):
+        seed_list = list(range(check_count("seeds", seeds, low=1)))
+    elif isinstance(seeds, Sequence) and not isinstance(seeds, str):
+        seed_list = [check_count(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
+    else:
+        raise TypeError(f"seeds: expected a count or a sequence of seeds, got {short_repr(seeds)}")
     if not seed_list:
         raise ValueError(f"seeds must not be empty, got {seeds!r}")
-    check_real("noise", noise, low=0)
-    if not math.isfinite(shift):
-        raise ValueError(f"shift must be finite, got {shift!r}")
-    if change_at < 0 or horizon < 1:
-        raise ValueError(f"change_at must be >= 0 and horizon >= 1, got {change_at!r} and {horizon!r}")
+    noise = check_real("noise", noise, low=0)
+    shift = check_real("shift", shift)
+    change_at = check_count("change_at", change_at)
+    horizon = check_count("horizon", horizon, low=1)
     delays: list[int] = []
     missed = false_alarms = 0
     for seed in seed_list:
