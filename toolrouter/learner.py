@@ -1901,14 +1901,17 @@ class ToolMetaLearner:
         route.outcomes += 1
         self._outcomes += 1
         if detector is not None and detector.recheck_after is not None:
-            self._schedule_rechecks(route, tool_id, detector, better)
+            self._schedule_rechecks(route, tool_id, detector, better, fired)
         return True
 
-    def _schedule_rechecks(self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool) -> None:
+    def _schedule_rechecks(
+        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool
+    ) -> None:
         """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
         (shorter while the detector sees a rise coming, longer after rechecks in a row that were not
-        ``better``: that left the detector seeing no rise); tools that joined the route since are scheduled a
-        full interval from now."""
+        ``better``: that left the detector seeing no rise; a recheck whose outcome ``fired`` the
+        detector began a new regime and misses nothing); tools that joined the route since are
+        scheduled a full interval from now."""
         now, after = route.outcomes, detector.recheck_after
         assert after is not None
         drift = route.drift
@@ -1920,7 +1923,8 @@ class ToolMetaLearner:
             tool.pending = False
             # only a tool whose latest change was a drop backs off: one that was never reset keeps
             # its full rate, so that a weak tool that improves is seen as soon as before
-            tool.misses = 0 if better or detector.last_direction != "down" else tool.misses + 1
+            # nor does the recheck that found the drop: the rechecks after it are the new regime's
+            tool.misses = 0 if better or fired or detector.last_direction != "down" else tool.misses + 1
         interval = detector.recheck_interval(tool.misses)
         tool.due = now + (after if interval is None else interval)
         route.next_due = min(d.due for d in drift.values())
