@@ -157,13 +157,15 @@ class Ranking(Sequence[str]):
     """Tool ids in the order to try them: the highest sampled score first, then the others by
     posterior mean. Only the first is found up front (one argmax); the fallbacks are sorted the
     first time something reads past it, since most calls never need them. ``scores`` and
-    ``means`` are the policy's, by position in ``arms``."""
+    ``means`` are the policy's, by position in ``arms``; ``recheck`` is the position of a tool put
+    first for a recheck (drift detection), else None."""
 
-    __slots__ = ("arms", "scores", "means", "first", "_positions")
+    __slots__ = ("arms", "scores", "means", "first", "recheck", "_positions")
 
     def __init__(self, arms: Sequence[str], scores: np.ndarray, means: np.ndarray) -> None:
         self.arms, self.scores, self.means = arms, scores, means
         self.first = int(scores.argmax())
+        self.recheck: int | None = None
         self._positions: list[int] | None = None
 
     @property
@@ -1272,7 +1274,7 @@ class ToolMetaLearner:
                 break
         if tool_id is None:  # every due recheck waits for a request that informs it
             return
-        ranking.first = route.policy._index[tool_id]
+        ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
         drift.pending = True
@@ -1284,7 +1286,10 @@ class ToolMetaLearner:
     def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
         for i in ranking.positions:
-            yield self._choice(route, ranking.arms[i], float(scores[i]), float(means[i]))
+            # a recheck scores as a tool never tried (UCB1's +inf): a plan of several steps or under
+            # a budget, which re-chooses every step's tool by its score, runs it as one step does
+            score = math.inf if i == ranking.recheck else float(scores[i])
+            yield self._choice(route, ranking.arms[i], score, float(means[i]))
 
     def _log_decision(self, task_id: str, route: _Route, ranking: Ranking) -> None:
         if log.enabled():
