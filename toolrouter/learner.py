@@ -1253,7 +1253,9 @@ class ToolMetaLearner:
         that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
         outcomes of the route for a request its outcome would inform (``ChangeDetector.informs``:
         after a drop, one the tool solved before it; else any but one it solved); the most overdue tool
-        that this request informs, or whose grace is over, is rechecked now."""
+        that this request informs, or whose grace is over, is rechecked now. The policy's own choice
+        is never rechecked: it is tried anyway, and its outcome, which the policy learns from, must
+        not count as a recheck's (nor let a run of successes fire, ``ChangeDetector.update``)."""
         due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
         if not due:
             route.next_due = _NEVER
@@ -1265,9 +1267,12 @@ class ToolMetaLearner:
         assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
         grace = self.drift_detection.recheck_grace
         tool_id = None
+        chosen = ranking.arms[ranking.first]
         for tool, when in sorted(due.items(), key=lambda item: item[1]):
             if when > route.outcomes:
                 break
+            if tool == chosen:  # its outcome reschedules it
+                continue
             detector = route.detectors.get(tool)
             if route.outcomes - when >= grace or detector is None or detector.informs(context):
                 tool_id = tool
