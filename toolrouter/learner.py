@@ -440,8 +440,9 @@ class ToolMetaLearner:
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
             ``tool_statistics`` counts the resets and rechecks. A router loaded or resumed with
-            another configuration than it saved restarts its saved detectors under the new one
-            (``ChangeDetector.reconfigured``: what they found is kept, their evidence is not).
+            another configuration than it saved judges its saved detectors by the new one
+            (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
+            or rechecks changed, else restart, keeping what they found).
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them

@@ -1,4 +1,5 @@
-"""A router loaded with another drift configuration than it saved judges every tool by the new one."""
+"""A router loaded with another drift configuration than it saved judges every tool by the new one:
+its saved detectors keep what they have seen where only thresholds or rechecks changed."""
 
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ def saved(tmp_path):
 
 
 def test_rechecks_turned_off_at_load_are_off_for_the_saved_tools_too(saved) -> None:
+    kept = ToolMetaLearner.load(saved)._routes[("news", "search")].detectors
     router = ToolMetaLearner.load(saved, drift_detection={"recheck_after": None})
     detectors = router._routes[("news", "search")].detectors
     assert detectors and all(d.recheck_after is None for d in detectors.values())
+    assert {t: d.n for t, d in detectors.items()} == {t: d.n for t, d in kept.items()}  # all they saw, kept
     before = {t: s.rechecks for t, s in router.tool_statistics().items()}
     play(router, 100, seed=1)  # used to fail its first due recheck on an assertion
     assert {t: s.rechecks for t, s in router.tool_statistics().items()} == before
@@ -58,8 +61,15 @@ def test_a_reconfigured_detector_keeps_its_detections_direction_and_record_befor
     while not detector.update(0.0, False, request=solved):
         pass
     assert detector.reconfigured(DetectorConfig(min_samples=2)) is detector
-    twin = detector.reconfigured(DetectorConfig(min_samples=2, threshold=8))
-    assert twin is not detector and twin.threshold == 8.0 and twin.n == 0
+    # options that only judge the statistics: everything seen is kept
+    stricter = detector.reconfigured(DetectorConfig(min_samples=2, threshold=8, recheck_after=None))
+    assert (stricter.threshold, stricter.recheck_after) == (8.0, None)
+    assert {k: v for k, v in stricter.state_dict().items() if k != "config"} == {
+        k: v for k, v in detector.state_dict().items() if k != "config"
+    }
+    # options that shape them: a fresh detector that keeps what this one found
+    twin = detector.reconfigured(DetectorConfig(min_samples=2, delta=0.25))
+    assert twin is not detector and twin.delta == 0.25 and twin.n == 0
     assert (twin.detections, twin.last_direction) == (1, "down")
     assert twin.informs(solved) and not twin.informs(failed)  # rechecks after the drop wait as before
     with pytest.raises(TypeError, match="config"):
