@@ -185,6 +185,9 @@ RECHECK_DROPPED = 0.5
 #: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
 #: sample, must not have its tool rechecked at every call.
 RECHECK_GAIN = 0.5
+#: The options that shape what a detector accumulates (its moments, test statistics, runs' gains):
+#: a detector given others (``ChangeDetector.reconfigured``) starts afresh; the rest only judge it.
+_ACCUMULATED = ("delta", "min_samples", "standardize", "min_scale", "clip", "request_prior")
 #: Largest ``recheck_after``: the interval is computed in floats, exact up to 2**53, and the
 #: route outcome at which a recheck is due (at most 2**RECHECK_BACKOFF intervals on) must stay
 #: within a saved state's 64-bit counters.
@@ -745,6 +748,38 @@ class ChangeDetector(ABC):
         self.detections = detections
         self.last_direction = last
 
+    def reconfigured(self, config: "DetectorConfig") -> "ChangeDetector":
+        """This detector under ``config``: itself where ``config`` is its own; a copy with all it
+        has seen where only options that judge its statistics differ (``threshold``,
+        ``direction``, the run test's ``run_alpha`` and ``run_history``, the rechecks'); else a
+        fresh detector of ``config`` that keeps what this one found (``detections``,
+        ``last_direction`` and the record from before the latest drop, so that rechecks after a
+        drop go on as before), since statistics gathered under other options (another test, other
+        units) do not mean the same. A router loaded with another ``drift_detection`` than it saved
+        does this to every detector.
+
+        Example:
+            >>> d = DetectorConfig().make()
+            >>> for x in [0.0, 1.0] * 10: _ = d.update(x)
+            >>> d.reconfigured(DetectorConfig()) is d, d.reconfigured(DetectorConfig(threshold=8)).n
+            (True, 20)
+            >>> d.reconfigured(DetectorConfig(kind="cusum")).n
+            0
+        """
+        if not isinstance(config, DetectorConfig):
+            raise TypeError(f"config: expected a DetectorConfig, got {short_repr(config)}")
+        fresh = config.make()
+        if type(fresh) is not type(self) or any(getattr(fresh, k) != getattr(self, k) for k in _ACCUMULATED):
+            fresh.detections, fresh.last_direction = self.detections, self.last_direction
+            fresh._before_drop = {k: list(v) for k, v in self._before_drop.items()}
+            return fresh
+        if fresh.config() == self.config():
+            return self
+        state = self.state_dict()
+        state["config"] = fresh.config()
+        fresh.load_state_dict(state)
+        return fresh
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
@@ -1092,14 +1127,21 @@ def detection_delay(
         >>> result.missed, result.mean_delay < 30
         (0, True)
     """
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not callable(detector_factory):
+        raise TypeError(f"detector_factory: expected a callable that makes a detector, got {short_repr(detector_factory)}")
+    # every argument checked as the field it is: numpy read a bool as 1 and a float seed as entropy
+    if isinstance(seeds, (bool, int, np.integer)):
+        seed_list = list(range(check_count("seeds", seeds, low=1)))
+    elif isinstance(seeds, Sequence) and not isinstance(seeds, str):
+        seed_list = [check_count(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
+    else:
+        raise TypeError(f"seeds: expected a count or a sequence of seeds, got {short_repr(seeds)}")
     if not seed_list:
         raise ValueError(f"seeds must not be empty, got {seeds!r}")
-    check_real("noise", noise, low=0)
-    if not math.isfinite(shift):
-        raise ValueError(f"shift must be finite, got {shift!r}")
-    if change_at < 0 or horizon < 1:
-        raise ValueError(f"change_at must be >= 0 and horizon >= 1, got {change_at!r} and {horizon!r}")
+    noise = check_real("noise", noise, low=0)
+    shift = check_real("shift", shift)
+    change_at = check_count("change_at", change_at)
+    horizon = check_count("horizon", horizon, low=1)
     delays: list[int] = []
     missed = false_alarms = 0
     for seed in seed_list:

@@ -107,6 +107,10 @@ _VERSION = 3
 _REQUEST_KEYS, _REQUEST_RECORDS = "requests.keys", "requests.records"
 #: The per-request records of a detector's state: since its last reset, and from before its last drop.
 _RECORD_FIELDS = ("requests", "before_drop")
+#: Arrays of a route (``routes.{i}.`` before them) holding its recent outcomes' contexts, one row
+#: each, and utilities, in the order of its saved ``recent_tools``: what the reward model adapts to
+#: when the route's next drift is found, after a restart as before it.
+_RECENT_CONTEXTS, _RECENT_UTILITIES = "recent.contexts", "recent.utilities"
 
 #: Seeds run from 0 to below this: what numpy's seeding takes and what saved state keeps.
 SEED_LIMIT = 2**128
@@ -153,13 +157,15 @@ class Ranking(Sequence[str]):
     """Tool ids in the order to try them: the highest sampled score first, then the others by
     posterior mean. Only the first is found up front (one argmax); the fallbacks are sorted the
     first time something reads past it, since most calls never need them. ``scores`` and
-    ``means`` are the policy's, by position in ``arms``."""
+    ``means`` are the policy's, by position in ``arms``; ``recheck`` is the position of a tool put
+    first for a recheck (drift detection), else None."""
 
-    __slots__ = ("arms", "scores", "means", "first", "_positions")
+    __slots__ = ("arms", "scores", "means", "first", "recheck", "_positions")
 
     def __init__(self, arms: Sequence[str], scores: np.ndarray, means: np.ndarray) -> None:
         self.arms, self.scores, self.means = arms, scores, means
         self.first = int(scores.argmax())
+        self.recheck: int | None = None
         self._positions: list[int] | None = None
 
     @property
@@ -433,7 +439,10 @@ class ToolMetaLearner:
             repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
-            ``tool_statistics`` counts the resets and rechecks.
+            ``tool_statistics`` counts the resets and rechecks. A router loaded or resumed with
+            another configuration than it saved judges its saved detectors by the new one
+            (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
+            or rechecks changed, else restart, keeping what they found).
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
@@ -1245,7 +1254,9 @@ class ToolMetaLearner:
         that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
         outcomes of the route for a request its outcome would inform (``ChangeDetector.informs``:
         after a drop, one the tool solved before it; else any but one it solved); the most overdue tool
-        that this request informs, or whose grace is over, is rechecked now."""
+        that this request informs, or whose grace is over, is rechecked now. The policy's own choice
+        is never rechecked: it is tried anyway, and its outcome, which the policy learns from, must
+        not count as a recheck's (nor let a run of successes fire, ``ChangeDetector.update``)."""
         due = {t: d.due for t, d in route.drift.items() if t in route.policy._index}
         if not due:
             route.next_due = _NEVER
@@ -1257,16 +1268,19 @@ class ToolMetaLearner:
         assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
         grace = self.drift_detection.recheck_grace
         tool_id = None
+        chosen = ranking.arms[ranking.first]
         for tool, when in sorted(due.items(), key=lambda item: item[1]):
             if when > route.outcomes:
                 break
+            if tool == chosen:  # its outcome reschedules it
+                continue
             detector = route.detectors.get(tool)
             if route.outcomes - when >= grace or detector is None or detector.informs(context):
                 tool_id = tool
                 break
         if tool_id is None:  # every due recheck waits for a request that informs it
             return
-        ranking.first = route.policy._index[tool_id]
+        ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
         drift.pending = True
@@ -1278,7 +1292,10 @@ class ToolMetaLearner:
     def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
         for i in ranking.positions:
-            yield self._choice(route, ranking.arms[i], float(scores[i]), float(means[i]))
+            # a recheck scores as a tool never tried (UCB1's +inf): a plan of several steps or under
+            # a budget, which re-chooses every step's tool by its score, runs it as one step does
+            score = math.inf if i == ranking.recheck else float(scores[i])
+            yield self._choice(route, ranking.arms[i], score, float(means[i]))
 
     def _log_decision(self, task_id: str, route: _Route, ranking: Ranking) -> None:
         if log.enabled():
@@ -1895,14 +1912,17 @@ class ToolMetaLearner:
         route.outcomes += 1
         self._outcomes += 1
         if detector is not None and detector.recheck_after is not None:
-            self._schedule_rechecks(route, tool_id, detector, better)
+            self._schedule_rechecks(route, tool_id, detector, better, fired)
         return True
 
-    def _schedule_rechecks(self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool) -> None:
+    def _schedule_rechecks(
+        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool
+    ) -> None:
         """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
         (shorter while the detector sees a rise coming, longer after rechecks in a row that were not
-        ``better``: that left the detector seeing no rise); tools that joined the route since are scheduled a
-        full interval from now."""
+        ``better``: that left the detector seeing no rise; a recheck whose outcome ``fired`` the
+        detector began a new regime and misses nothing); tools that joined the route since are
+        scheduled a full interval from now."""
         now, after = route.outcomes, detector.recheck_after
         assert after is not None
         drift = route.drift
@@ -1914,7 +1934,8 @@ class ToolMetaLearner:
             tool.pending = False
             # only a tool whose latest change was a drop backs off: one that was never reset keeps
             # its full rate, so that a weak tool that improves is seen as soon as before
-            tool.misses = 0 if better or detector.last_direction != "down" else tool.misses + 1
+            # nor does the recheck that found the drop: the rechecks after it are the new regime's
+            tool.misses = 0 if better or fired or detector.last_direction != "down" else tool.misses + 1
         interval = detector.recheck_interval(tool.misses)
         tool.due = now + (after if interval is None else interval)
         route.next_due = min(d.due for d in drift.values())
@@ -2315,6 +2336,9 @@ class ToolMetaLearner:
                 if sum(len(keys) for keys, _ in packed):
                     arrays[f"routes.{i}.{_REQUEST_KEYS}"] = np.concatenate([keys for keys, _ in packed])
                     arrays[f"routes.{i}.{_REQUEST_RECORDS}"] = np.concatenate([records for _, records in packed])
+                if r.recent:
+                    arrays[f"routes.{i}.{_RECENT_CONTEXTS}"] = np.stack([x for x, _, _ in r.recent]).astype(np.float64)
+                    arrays[f"routes.{i}.{_RECENT_UTILITIES}"] = np.array([u for _, _, u in r.recent], dtype=np.float64)
                 routes.append(
                     {
                         "task_type": r.task_type,
@@ -2326,6 +2350,7 @@ class ToolMetaLearner:
                         "detectors": detectors,
                         "outcomes": r.outcomes,
                         "drift": {t: d.as_dict() for t, d in r.drift.items()},
+                        "recent_tools": [t for _, t, _ in r.recent],
                     }
                 )
             config = {
@@ -2470,7 +2495,10 @@ class ToolMetaLearner:
             for i, rc in enumerate(config.routes):
                 try:
                     requests = _route_requests(saved.arrays, f"routes.{i}.")
-                    route = self._restored_route(rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, tools)
+                    recent = {n: saved.arrays[f"routes.{i}.{n}"] for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES) if f"routes.{i}.{n}" in saved.arrays}
+                    route = self._restored_route(
+                        rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, recent, tools
+                    )
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
                 routes[route.key] = route
@@ -2492,10 +2520,16 @@ class ToolMetaLearner:
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
 
     def _restored_route(
-        self, rc: _SavedRoute, arrays: dict[str, np.ndarray], requests: tuple[np.ndarray, np.ndarray], tools: dict[str, ToolProfile]
+        self,
+        rc: _SavedRoute,
+        arrays: dict[str, np.ndarray],
+        requests: tuple[np.ndarray, np.ndarray],
+        recent: Mapping[str, np.ndarray],
+        tools: dict[str, ToolProfile],
     ) -> _Route:
-        """A route rebuilt from its saved config, its policy's arrays and its detectors' request
-        records (keys and records, as ``_route_requests`` read them), its arms fitted to ``tools``."""
+        """A route rebuilt from its saved config, its policy's arrays, its detectors' request
+        records (keys and records, as ``_route_requests`` read them) and its recent outcomes'
+        arrays, its arms fitted to ``tools``."""
         policy = self._new_policy(rc.task_type, rc.step)
         policy.load_state_dict({"config": rc.policy, "arrays": arrays})
         route = _Route(rc.task_type, rc.step, rc.capability, policy)
@@ -2528,11 +2562,19 @@ class ToolMetaLearner:
                     row += rows
             if t in arms:
                 try:
-                    route.detectors[t] = detector_from_state(d)
+                    detector = detector_from_state(d)
                 except CorruptStateError as exc:
                     raise exc.within(f"detectors[{t!r}]") from None
+                # a router loaded with another drift_detection judges every tool by it, not the
+                # saved detectors by theirs (and rechecks turned off turn off for all of them)
+                route.detectors[t] = detector if self.drift_detection is None else detector.reconfigured(self.drift_detection)
         if row != len(keys):
             raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
+        if rc.recent_tools:
+            n = len(rc.recent_tools)
+            contexts = checked_array(recent, _RECENT_CONTEXTS, (n, self.context_dim or 0))
+            utilities = checked_array(recent, _RECENT_UTILITIES, (n,))
+            route.recent.extend(zip(contexts, rc.recent_tools, utilities.tolist()))
         return route
 
     def close(self) -> None:
@@ -2729,6 +2771,8 @@ class _SavedRoute(BaseModel):
     detectors: dict[str, dict[str, Any]] = {}
     outcomes: Count | None = None
     drift: dict[str, _SavedToolDrift] = {}
+    # saved before routes kept their recent outcomes: none
+    recent_tools: Annotated[list[StrictStr], Field(max_length=_RECENT_OUTCOMES)] = []
 
 
 class _SavedLearner(BaseModel):
@@ -2804,6 +2848,8 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     wanted = {f"routes.{i}.{n}" for i, r in enumerate(config.routes) for n in r.array_names}
     # a route's request records are there when its detectors remember requests (checked with them)
     wanted |= {f"routes.{i}.{n}" for i in range(len(config.routes)) for n in (_REQUEST_KEYS, _REQUEST_RECORDS)} & set(blob.arrays)
+    # and its recent outcomes, when it names their tools
+    wanted |= {f"routes.{i}.{n}" for i, r in enumerate(config.routes) if r.recent_tools for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES)}
     missing = sorted(wanted - set(blob.arrays))
     unknown = sorted(n for n in set(blob.arrays) - wanted - {_REWARD_MODEL} if not n.startswith(f"{_STRUCTURES}."))
     if missing or unknown:

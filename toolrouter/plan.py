@@ -35,7 +35,8 @@ __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
 class ToolChoice:
     """One candidate tool for a step, with what the router predicts for it.
 
-    ``score`` is the policy's exploratory score (a Thompson draw or a UCB index) that ranked it;
+    ``score`` is the policy's exploratory score (a Thompson draw or a UCB index) that ranked it,
+    +inf for a tool drift detection rechecks (planned, as a tool never tried, to run);
     ``expected_utility`` the posterior mean utility; the predictions blend the tool's profile (its
     prior) with the outcomes seen so far at this step.
     """
