@@ -407,15 +407,16 @@ def _environment(
 
 
 def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskProfile], int]:
-    """The tasks as contextual policies see them: their features (or hashed context text) plus a
-    constant 1, so that a linear model has an intercept; and that dimension."""
+    """The tasks as contextual policies see them: their features, or their hashed context text
+    (zeros for a task with neither; a stream with no context at all is one zero feature, which
+    leaves each tool's intercept to learn); and that dimension."""
     dims = {len(t.features) for t in tasks if t.features is not None}
     if len(dims) > 1:
         raise ValueError(f"tasks: features must all have the same length, got lengths {sorted(dims)}")
     has_text = any(t.features is None and t.context for t in tasks)
     if dims and has_text:
         raise ValueError("tasks: give every task features, or none (mixing features and context text)")
-    d = dims.pop() if dims else (text_dim if has_text else 0)
+    d = dims.pop() if dims else (text_dim if has_text else 1)
     featurize = HashingFeaturizer(dim=text_dim) if has_text else None
     out = []
     for t in tasks:
@@ -425,8 +426,8 @@ def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskPro
             x = featurize(t.context).tolist()
         else:
             x = [0.0] * d
-        out.append(t.model_copy(update={"features": (*x, 1.0)}))
-    return out, d + 1
+        out.append(t.model_copy(update={"features": tuple(x)}))
+    return out, d
 
 
 # --- the entry point -----------------------------------------------------------------------------

@@ -414,9 +414,8 @@ class ToolMetaLearner:
             ``dim`` where it has one, else 256).
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
-            reward model, the model's prior for the tool); contextual policies, whose prior is a
-            weight vector, start a tool that joins a route with others from the policy's
-            ``population_prior`` (what the others earn, their spread as uncertainty).
+            reward model, the model's prior for the tool); contextual policies take it as the
+            intercept of the tool's model, the request's weights starting at 0.
         reward_model: a meta-trained ``toolrouter.reward_model.MetaRewardModel`` (with
             ``policy="neural_linear"``): its encoder and priors seed every route. ``meta_train()``
             makes one from the store's history; a store keeps it, and a resumed router loads it.
@@ -822,12 +821,9 @@ class ToolMetaLearner:
             return self.prior_fn(profile, route.task_type, route.step, route.capability)
         if self.reward_model is not None and isinstance(route.policy, NeuralLinearThompson):
             return self.reward_model.prior(profile, self._featurize)
-        if route.policy.contextual:
-            # a profile's utility is no weight vector: a tool joining a route that has others starts
-            # from what they earn, with their spread as uncertainty (as a reset tool does); from
-            # zero a linear policy would write it off unseen wherever the others earn more
-            others = [t for t in route.policy.arm_ids if t != profile.tool_id]
-            return route.policy.population_prior(exclude=profile.tool_id) if others else None
+        # every policy starts a tool from its profile's utility (a contextual one on its intercept,
+        # with no effect of the request yet): from zero a tool would be written off unseen
+        # wherever the others earn more
         bounds = route.policy.reward_bounds
         if bounds is not None:  # learns success: the reliability is the prior success rate
             lo, hi = bounds

@@ -187,5 +187,5 @@ def test_a_context_dim_of_zero_is_named_as_given() -> None:
     # 0 was taken for "not given": the error spoke of a context_dim of 256 nobody had passed
     from toolrouter import ToolMetaLearner
 
-    with pytest.raises(ValueError, match=r"context_dim: expected an integer in \[1, 65536\], got 0"):
+    with pytest.raises(ValueError, match=r"context_dim: expected an integer in \[1, 6553[56]\], got 0"):
         ToolMetaLearner([ToolProfile(tool_id="a")], policy="linucb", context_dim=0)

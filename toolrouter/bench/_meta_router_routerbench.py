@@ -421,13 +421,13 @@ def qc_sweep(
     for i in _order(len(ctx.train), passes, seed):
         x = ctx.x_train[i]
         lam = lams[rng.integers(len(lams))]
-        arm = int(np.argmax(quality.policy.sample(arms, x) - lam * cost.policy.expected(arms, x)))
+        arm = int(np.argmax(quality.policy.sample(arms, quality.seen(x)) - lam * cost.policy.expected(arms, cost.seen(x))))
         if not replay.fresh(i, arm):
             continue
         quality.learn(arm, float(ctx.train.quality[i, arm]), x)
         cost.learn(arm, float(ctx.train.cost[i, arm]) / ctx.cost_scale, x)
-    q_hat = np.array([_scores(quality.policy, arms, x, pessimism) for x in ctx.x_test])
-    c_hat = np.array([cost.policy.expected(arms, x) for x in ctx.x_test]) * ctx.cost_scale
+    q_hat = np.array([_scores(quality.policy, arms, quality.seen(x), pessimism) for x in ctx.x_test])
+    c_hat = np.array([cost.policy.expected(arms, cost.seen(x)) for x in ctx.x_test]) * ctx.cost_scale
     return _sweep_from_predictions(ctx, q_hat, c_hat)
 
 
@@ -473,7 +473,7 @@ def policy_per_lambda_sweep(
 
     def greedy(agent: object, x: np.ndarray) -> int:
         a: PolicyAgent = agent  # type: ignore[assignment]
-        return int(np.argmax(_scores(a.policy, a.arm_ids, x, pessimism)))
+        return int(np.argmax(_scores(a.policy, a.arm_ids, a.seen(x), pessimism)))
 
     return _per_lambda_sweep(ctx, seed, passes, build, greedy, once)
 

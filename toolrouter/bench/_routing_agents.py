@@ -4,6 +4,7 @@ and ``learn(arm, reward, x)``. Our policies, Vowpal Wabbit (``--cb_explore_adf``
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -46,8 +47,11 @@ class AgentSpec:
 
 
 class PolicyAgent:
-    """One of our policies. A contextual policy on a stream without context sees the constant
-    context ``[1.0]``; Beta-Bernoulli TS sees rewards rescaled from ``reward_bounds`` into [0, 1]."""
+    """One of our policies. The streams append a constant feature to their contexts (the peers'
+    intercept): a linear policy, which has its own, sees the context without it, and on a stream
+    without context its intercept alone (the constant context ``[1.0]`` with no second
+    intercept); other contextual policies see the context as given, ``[1.0]`` where there is none.
+    Beta-Bernoulli TS sees rewards rescaled from ``reward_bounds`` into [0, 1]."""
 
     def __init__(
         self, name: str, n_arms: int, context_dim: int, reward_bounds: tuple[float, float], seed: int, **options: Any
@@ -55,8 +59,11 @@ class PolicyAgent:
         cls = POLICIES[name]
         self.contextual = cls.contextual
         self.bias_only = cls.contextual and context_dim == 0
+        self.strip = cls.contextual and "intercept" in inspect.signature(cls).parameters and not self.bias_only
         if cls.contextual:
-            options["context_dim"] = max(context_dim, 1)
+            options["context_dim"] = max(context_dim - self.strip, 1)
+        if self.bias_only and "intercept" in inspect.signature(cls).parameters:
+            options["intercept"] = False  # [1.0] is the intercept
         self.policy = make_policy(name, seed=seed, **options)
         self.arm_ids = [f"arm{i}" for i in range(n_arms)]
         for arm in self.arm_ids:
@@ -65,20 +72,23 @@ class PolicyAgent:
         self.lo, self.hi = reward_bounds
         self._one = np.ones(1)
 
-    def _x(self, x: np.ndarray | None) -> np.ndarray | None:
+    def seen(self, x: np.ndarray | None) -> np.ndarray | None:
+        """The stream's context ``x`` as the policy reads it."""
         if not self.contextual:
             return None
-        return self._one if self.bias_only else x
+        if self.bias_only:
+            return self._one
+        return x[:-1] if self.strip and x is not None else x
 
     def choose(self, x: np.ndarray | None) -> int:
         """The arm with the highest sampled score."""
-        return int(np.argmax(self.policy.sample(self.arm_ids, self._x(x))))
+        return int(np.argmax(self.policy.sample(self.arm_ids, self.seen(x))))
 
     def learn(self, arm: int, reward: float, x: np.ndarray | None) -> None:
         """Update the policy (rescaling the reward for Beta-Bernoulli TS)."""
         if self.rescale:
             reward = min(max((reward - self.lo) / (self.hi - self.lo), 0.0), 1.0)
-        self.policy.update(self.arm_ids[arm], reward, self._x(x))
+        self.policy.update(self.arm_ids[arm], reward, self.seen(x))
 
 
 def peer_available(module: str) -> bool:

@@ -58,8 +58,9 @@ PolicyState = dict[str, Any]
 class ArmPrior:
     """Prior belief about one arm's reward.
 
-    ``mean``: a scalar for non-contextual policies, a (d,) weight vector for linear ones.
-    ``variance``: a scalar, or a (d, d) covariance for linear ones. ``pseudo_count``: how many
+    ``mean``: the expected reward, a scalar; linear policies also take a weight vector (a
+    scalar is then the intercept's, the context's weights starting at 0; see
+    ``LinUCB``). ``variance``: a scalar, or a diagonal or covariance for linear ones. ``pseudo_count``: how many
     observations the prior is worth (non-contextual policies). ``variance_pseudo_count``: how many
     observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
     many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation

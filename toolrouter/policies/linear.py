@@ -1,7 +1,11 @@
 """Contextual linear bandits: LinUCB and linear Thompson sampling, with rank-1 updates only.
 
-Each arm ``a`` keeps a Bayesian linear model of the reward given a context ``x`` (dimension ``d``):
-precision ``A_a = A0_a + sum x x^T``, ``b_a = A0_a m0_a + sum r x``, mean ``theta_a = A_a^{-1} b_a``.
+Each arm ``a`` keeps a Bayesian linear model of the reward given a context (dimension ``d``). With
+``intercept=True`` (the default) the model reads ``x = [context, 1]`` (``d + 1`` weights): the last
+weight is the arm's reward before the context says anything, so that what a tool earns on average is
+learned from every request, and a prior can say what a tool is expected to earn (a scalar prior mean
+is that weight's). Precision ``A_a = A0_a + sum x x^T``, ``b_a = A0_a m0_a + sum r x``, mean
+``theta_a = A_a^{-1} b_a``.
 Instead of ``A_a^{-1}`` we keep an upper square-root factor ``R_a`` with ``A_a^{-1} = R_a^T R_a``
 (Potter's square-root form), updated in O(d^2) per outcome:
 
@@ -101,17 +105,24 @@ class _LinearPolicy(Policy):
         seed: int | None = None,
         regularization: float = 1.0,
         exploration: float = 1.0,
+        intercept: bool = True,
     ) -> None:
         super().__init__(seed=seed)
+        if not isinstance(intercept, bool):
+            raise ValueError(f"intercept must be True or False, got {short_repr(intercept)}")
         # no larger than a saved state may be: a router could save a larger one but never load it
-        self.context_dim = d = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
+        self.context_dim = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM - intercept)
         self.regularization = check_real("regularization", regularization, low=0, low_open=True)
         self.exploration = check_real("exploration", exploration, low=0)
+        self.intercept = intercept
         self.options = {
-            "context_dim": d,
+            "context_dim": self.context_dim,
             "regularization": self.regularization,
             "exploration": self.exploration,
+            "intercept": intercept,
         }
+        #: number of weights per arm: the context's, and the intercept's
+        self.dim = d = self.context_dim + intercept
         self.t = 0
         self._A = np.zeros((0, d, d))
         self._b = np.zeros((0, d))
@@ -120,7 +131,9 @@ class _LinearPolicy(Policy):
 
     # --- input checks ------------------------------------------------------------------------
     def _check_context(self, context: np.ndarray | None) -> np.ndarray:
-        return checked_context(context, self.context_dim, self.name)
+        """The model's input: the checked context, with the intercept's constant 1 appended."""
+        x = checked_context(context, self.context_dim, self.name)
+        return np.append(x, 1.0) if self.intercept else x
 
     def _candidates(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         """(R, theta) of the candidates, as views when they are all arms in order."""
@@ -131,29 +144,41 @@ class _LinearPolicy(Policy):
 
     def _stddev(self, R: np.ndarray, x: np.ndarray) -> np.ndarray:
         """sqrt(x^T A_a^{-1} x) per arm, as one (K d x d) matrix-vector product."""
-        k, d = R.shape[0], self.context_dim
+        k, d = R.shape[0], self.dim
         phi = (R.reshape(k * d, d) @ x).reshape(k, d)
         return np.sqrt(np.einsum("kd,kd->k", phi, phi))
 
     # --- priors and arms ---------------------------------------------------------------------
     def _prior_arrays(self, prior: ArmPrior | None) -> tuple[np.ndarray, ...]:
-        """(A0, b0, R0, theta0) of one arm."""
-        d = self.context_dim
+        """(A0, b0, R0, theta0) of one arm.
+
+        ``prior.mean``: a scalar is the intercept's (the arm's expected reward, with no effect of
+        the context yet; without an intercept, every weight's), shape ``(context_dim,)`` the
+        context's weights (intercept 0), shape ``(dim,)`` all weights. ``prior.variance``: a
+        scalar (every weight's), a diagonal or a covariance over the context's weights (the
+        intercept's is then ``1 / regularization``) or over all ``dim`` weights."""
+        d, c, lam = self.dim, self.context_dim, self.regularization
         if prior is None:
-            lam = self.regularization
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
         mean = prior_field(prior, "mean")
         if mean.ndim == 0:
-            mean = np.full(d, float(mean))
+            mean = np.append(np.zeros(c), float(mean)) if self.intercept else np.full(d, float(mean))
+        elif mean.shape == (c,) and self.intercept:
+            mean = np.append(mean, 0.0)
+        shapes = f"({c},) or ({d},)" if self.intercept else f"({d},)"
         if mean.shape != (d,) or not np.all(np.isfinite(mean)):
-            raise ValueError(f"prior.mean: expected a finite scalar or shape ({d},), got shape {mean.shape}")
+            raise ValueError(f"prior.mean: expected a finite scalar or shape {shapes}, got shape {mean.shape}")
         var = prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
             raise ValueError("prior.variance: contains non-finite values")
+        if self.intercept and var.shape in ((c,), (c, c)):  # over the context's weights: the intercept's own
+            var = np.append(var, 1.0 / lam) if var.ndim == 1 else np.block(
+                [[var, np.zeros((c, 1))], [np.zeros((1, c)), np.full((1, 1), 1.0 / lam)]]
+            )
         if var.ndim == 0 or var.shape == (d,):
             diag = np.broadcast_to(var, (d,))
             if np.any(diag <= 0):
-                raise ValueError(f"prior.variance must be > 0, got {prior.variance!r}")
+                raise ValueError(f"prior.variance must be > 0, got {short_repr(prior.variance)}")
             with np.errstate(over="ignore"):  # an overflow is refused below
                 A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
         elif var.shape == (d, d):
@@ -165,8 +190,9 @@ class _LinearPolicy(Policy):
             except np.linalg.LinAlgError:
                 raise ValueError("prior.variance: the covariance matrix must be positive definite") from None
         else:
+            square = f"({c}, {c}) or ({d}, {d})" if self.intercept else f"({d}, {d})"
             raise ValueError(
-                f"prior.variance: expected a scalar or shape ({d},) or ({d}, {d}), got shape {var.shape}"
+                f"prior.variance: expected a scalar or shape {shapes} or {square}, got shape {var.shape}"
             )
         with np.errstate(over="ignore", invalid="ignore"):
             b0 = A0 @ mean
@@ -201,14 +227,14 @@ class _LinearPolicy(Policy):
             >>> import numpy as np
             >>> p = LinUCB(context_dim=2); p.add_arm("a"); p.add_arm("b")
             >>> for _ in range(50): p.update("a", 1.0, np.array([1.0, 0.0]))
-            >>> prior = p.population_prior(exclude="b"); np.round(prior.mean, 2).tolist()
-            [0.98, 0.0]
+            >>> prior = p.population_prior(exclude="b"); np.round(prior.mean, 2).tolist()  # weights, intercept
+            [0.5, 0.0, 0.5]
         """
         others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
         if not others.any():  # alone on its route: its own long-run estimate
             others = ~others
         thetas = self._theta[others]
-        spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.context_dim)
+        spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.dim)
         if not len(thetas):
             return ArmPrior(mean=0.0, variance=1.0 / self.regularization)
         return ArmPrior(mean=thetas.mean(axis=0), variance=1.0 / self.regularization + spread)
@@ -268,12 +294,14 @@ class _LinearPolicy(Policy):
         return {"config": config, "arrays": arrays}
 
     def _shape(self, name: str, k: int) -> tuple[int, ...]:
-        d = self.context_dim
+        d = self.dim
         return {"A": (k, d, d), "R": (k, d, d), "stamp": (k,)}.get(name, (k, d))
 
     def load_state_dict(self, state: PolicyState) -> None:
         """Restore a ``state_dict``; a malformed state raises ``CorruptStateError`` (a
-        ``ValueError``) naming the key or array, and changes nothing."""
+        ``ValueError``) naming the key or array, and changes nothing. A state saved before linear
+        policies had an intercept loads too (see ``_with_intercept``)."""
+        state = self._with_intercept(state)
         config = self._check_config(state)
         k = len(config["arm_ids"])
         loaded = {
@@ -299,6 +327,35 @@ class _LinearPolicy(Policy):
     def _check_extra_config(self, config: dict[str, Any]) -> dict[str, Any]:
         return {}
 
+    def _with_intercept(self, state: PolicyState) -> PolicyState:
+        """``state`` as this policy saves it, if it was saved before linear policies had an
+        intercept (its options do not say): its arms read the context alone. Into a policy with an
+        intercept, each arm gets one that has seen nothing (mean 0, variance ``1 /
+        regularization``, independent of the weights) and learns from the next outcomes on; what
+        the weights learned is kept exactly. Anything else is returned as it is, for the checks."""
+        config = state.get("config") if isinstance(state, dict) else None
+        options = config.get("options") if isinstance(config, dict) else None
+        if not isinstance(options, dict) or "intercept" in options:
+            return state
+        config = {**config, "options": {**options, "intercept": self.intercept}}
+        arrays = state.get("arrays")
+        if not self.intercept or not isinstance(arrays, dict):
+            return {**state, "config": config}
+        c, lam = self.context_dim, self.regularization
+        padded = dict(arrays)
+        for name, corner in (("A", lam), ("R", 1.0 / math.sqrt(lam)), ("b", None), ("theta", None), ("draw", None)):
+            try:
+                a = np.asarray(arrays[name], dtype=np.float64)
+            except (KeyError, TypeError, ValueError):
+                continue  # missing or malformed: the checks name it
+            if corner is not None and a.ndim == 3 and a.shape[1:] == (c, c):
+                square = np.zeros((a.shape[0], c + 1, c + 1))
+                square[:, :c, :c], square[:, c, c] = a, corner
+                padded[name] = square
+            elif corner is None and a.ndim == 2 and a.shape[1] == c:
+                padded[name] = np.concatenate([a, np.zeros((a.shape[0], 1))], axis=1)
+        return {**state, "config": config, "arrays": padded}
+
     def merge(self, other: Policy, base: Policy | PolicyState | None = None) -> None:
         """Add ``other``'s observations (``A`` and ``b`` minus ``base``'s) into this policy.
 
@@ -316,7 +373,7 @@ class _LinearPolicy(Policy):
             >>> b = LinUCB(context_dim=2); b.load_state_dict(snapshot)
             >>> a.update("x", 1.0, np.array([1.0, 0.0])); b.update("x", 1.0, np.array([0.0, 1.0]))
             >>> a.merge(b, base=snapshot); a.state_dict()["arrays"]["A"][0].tolist()
-            [[2.0, 0.0], [0.0, 2.0]]
+            [[2.0, 0.0, 1.0], [0.0, 2.0, 1.0], [1.0, 1.0, 3.0]]
         """
         self._check_mergeable(other)
         assert isinstance(other, _LinearPolicy)
@@ -358,7 +415,7 @@ class _LinearPolicy(Policy):
                 b = np.concatenate([b, other._b[j][None]])
             changed.append(i)
         R = np.concatenate([self._R, np.zeros((len(arm_ids) - len(self._arm_ids),) + self._R.shape[1:])])
-        theta = np.concatenate([self._theta, np.zeros((len(arm_ids) - len(self._arm_ids), self.context_dim))])
+        theta = np.concatenate([self._theta, np.zeros((len(arm_ids) - len(self._arm_ids), self.dim))])
         for i in changed:
             try:
                 cov = np.linalg.inv(A[i])
@@ -387,7 +444,8 @@ class LinUCB(_LinearPolicy):
     """LinUCB (Li et al., 2010; disjoint model): ``x^T theta_a + alpha sqrt(x^T A_a^{-1} x)``.
 
     ``exploration`` is ``alpha``; ``regularization`` is the prior precision ``lambda`` of an arm
-    added without a prior. Deterministic given its statistics; K d^2 work per decision.
+    added without a prior; ``intercept`` adds a weight for a constant feature (see the module
+    docstring). Deterministic given its statistics; K d^2 work per decision.
 
     Example:
         >>> import numpy as np
@@ -417,7 +475,7 @@ class LinearThompson(_LinearPolicy):
     score afresh from its exact marginal (K d^2 work per decision), ``False`` uses the cached
     draws, ``None`` (default) chooses per decision: exact while ``K d^2 <= exact_budget``
     (2^18 multiply-adds, tens of microseconds), cached above. See the module docstring for the
-    trade-off.
+    trade-off. ``intercept`` adds a weight for a constant feature (see the module docstring).
 
     Example:
         >>> import numpy as np
@@ -441,9 +499,14 @@ class LinearThompson(_LinearPolicy):
         refresh_arms: int = 2,
         exact: bool | None = None,
         exact_budget: int = 1 << 18,
+        intercept: bool = True,
     ) -> None:
         super().__init__(
-            context_dim=context_dim, seed=seed, regularization=regularization, exploration=exploration
+            context_dim=context_dim,
+            seed=seed,
+            regularization=regularization,
+            exploration=exploration,
+            intercept=intercept,
         )
         refresh_arms = check_count("refresh_arms", refresh_arms, low=1)
         if exact is not None and not isinstance(exact, bool):
@@ -454,11 +517,11 @@ class LinearThompson(_LinearPolicy):
         self.exact_budget = exact_budget
         self.options.update(refresh_arms=self.refresh_arms, exact=exact, exact_budget=self.exact_budget)
         self.decisions = 0
-        self._draw = np.zeros((0, self.context_dim))
+        self._draw = np.zeros((0, self.dim))
         self._stamp = np.zeros(0, dtype=np.int64)
 
     def _redraw(self, i: int) -> None:
-        z = self.rng.standard_normal(self.context_dim)
+        z = self.rng.standard_normal(self.dim)
         self._draw[i] = self._theta[i] + self.exploration * (z @ self._R[i])
         self._stamp[i] = self.decisions
 
@@ -482,7 +545,7 @@ class LinearThompson(_LinearPolicy):
             self._redraw(i)
 
     def _after_merge(self, changed: list[int], n_new: int) -> None:
-        self._draw = np.concatenate([self._draw, np.zeros((n_new, self.context_dim))])
+        self._draw = np.concatenate([self._draw, np.zeros((n_new, self.dim))])
         self._stamp = np.concatenate([self._stamp, np.full(n_new, -1, dtype=np.int64)])
         for i in changed:
             self._redraw(i)
@@ -507,7 +570,7 @@ class LinearThompson(_LinearPolicy):
         x = self._check_context(context)
         idx = self._positions(arm_ids)
         k = idx.shape[0]
-        exact = self.exact if self.exact is not None else k * self.context_dim**2 <= self.exact_budget
+        exact = self.exact if self.exact is not None else k * self.dim**2 <= self.exact_budget
         if exact:
             R, theta, _ = self._candidates(idx)
             return theta @ x + self.exploration * self._stddev(R, x) * self.rng.standard_normal(idx.shape[0])

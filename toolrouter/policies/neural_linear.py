@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
 from toolrouter.policies.linear import LinearThompson, checked_context
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
@@ -91,6 +92,7 @@ class NeuralLinearThompson(Policy):
             refresh_arms=refresh_arms,
             exact=exact,
             exact_budget=exact_budget,
+            intercept=False,  # phi's constant feature is the intercept
         )
         self.head.rng = self.rng
         self.options = {
@@ -98,7 +100,7 @@ class NeuralLinearThompson(Policy):
             "features": self.features,
             "hidden": self.hidden,
             "init_seed": init_seed,
-            **{k: v for k, v in self.head.options.items() if k != "context_dim"},
+            **{k: v for k, v in self.head.options.items() if k not in ("context_dim", "intercept")},
         }
         self._map = self.random_feature_map(self.context_dim, self.hidden, self.features, init_seed)
 
@@ -198,9 +200,20 @@ class NeuralLinearThompson(Policy):
         z = self.featurize(context)
         self.head.update(arm_id, self._check_reward(reward), z)
 
+    def _head_prior(self, prior: ArmPrior | None) -> ArmPrior | None:
+        """``prior`` over the head's weights: a scalar mean is the arm's expected reward, the
+        weight of the constant feature (the others start at 0)."""
+        if not isinstance(prior, ArmPrior):
+            return prior  # None, or refused by the head
+        mean = prior_field(prior, "mean")
+        if mean.ndim:
+            return prior
+        return dataclasses.replace(prior, mean=np.append(np.zeros(self.features), mean))
+
     def add_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
-        """Add an arm; ``prior`` is over the head's ``features + 1`` weights."""
-        self.head.add_arm(arm_id, prior)
+        """Add an arm; ``prior`` is over the head's ``features + 1`` weights (a scalar mean is
+        the constant feature's)."""
+        self.head.add_arm(arm_id, self._head_prior(prior))
         self._arm_ids, self._index = self.head._arm_ids, self.head._index
 
     def remove_arm(self, arm_id: str) -> None:
@@ -209,9 +222,9 @@ class NeuralLinearThompson(Policy):
         self._arm_ids, self._index = self.head._arm_ids, self.head._index
 
     def reset_arm(self, arm_id: str, prior: ArmPrior | None = None) -> ArmPrior | None:
-        """Restart an arm's head from ``prior`` (over the ``features + 1`` weights; default the
-        population prior of the heads), in place."""
-        return self.head.reset_arm(arm_id, prior)
+        """Restart an arm's head from ``prior`` (over the ``features + 1`` weights, a scalar mean
+        the constant feature's; default the population prior of the heads), in place."""
+        return self.head.reset_arm(arm_id, self._head_prior(prior))
 
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The heads' population prior (``LinearThompson.population_prior`` in feature space)."""
