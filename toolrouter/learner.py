@@ -2045,10 +2045,13 @@ class ToolMetaLearner:
                 if (
                     rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
                 ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
-                    self.structures.observe(
-                        rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                        request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
-                    )
+                    try:
+                        self.structures.observe(
+                            rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                            request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
+                        )
+                    except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
+                        log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
                 context = rec.context
                 if self.contextual and context is None:
                     log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")

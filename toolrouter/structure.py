@@ -79,12 +79,13 @@ from typing import Annotated, Any, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
+from toolrouter.store.base import check_storable
 
 __all__ = [
     "CALL_TRACE_PREFIX",
@@ -145,17 +146,26 @@ class TraceStep:
         # each then dropped as no step of the trace
         _check_name("step", self.step)
         _check_text("capability", self.capability)
+        if self.capability is not None:  # "" was kept, then refused by the saved state
+            _check_name("capability", self.capability)
         if isinstance(self.depends_on, list):
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
         if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
             raise TypeError(f"depends_on: expected a tuple of step names, got {short_repr(self.depends_on)}")
+        # a repeated parent made a structure whose saved state is refused as corrupt
+        if len(set(self.depends_on)) != len(self.depends_on) or self.step in self.depends_on:
+            raise ValueError(
+                f"depends_on: expected other steps than {self.step!r}, each once, got {short_repr(self.depends_on)}"
+            )
 
 
 def _check_name(field: str, value: Any) -> None:
-    """A ``TypeError`` naming ``field`` unless ``value`` is a non-empty string (a name the model
-    keys its counts by and saves: another value was kept, then refused by the saved state)."""
-    if not isinstance(value, str) or not value:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a string with a non-blank character,
+    and a ``ValueError`` unless a store keeps it as it is (``check_storable``): a name the model
+    keys its counts by and saves, so another value was kept, then refused by the saved state."""
+    if not isinstance(value, str) or not value.strip():
         raise TypeError(f"{field}: expected a non-empty string, got {short_repr(value)}")
+    check_storable(field, value)
 
 
 def _check_text(field: str, value: Any) -> None:
@@ -288,7 +298,7 @@ def check_trace_id(trace_id: Any) -> str:
             f"trace_id: expected a non-empty string of at most {MAX_TRACE_ID_CHARS} characters not starting with "
             f"{CALL_TRACE_PREFIX!r}, got {short_repr(trace_id)}"
         )
-    return trace_id
+    return check_storable("trace_id", trace_id)  # a router without a store kept it, then could not load it
 
 
 def _key(steps: Sequence[TraceStep]) -> Key:
@@ -1158,8 +1168,16 @@ class StructureModel:
         return f"StructureModel(task_types={len(self.task_types)}, traces={self.traces()}, structures={len(self._names)})"
 
 
-#: A saved name (task type, step, capability): non-empty.
-_Name = Annotated[StrictStr, Field(min_length=1)]
+def _saved_name(value: str) -> str:
+    try:
+        _check_name("name", value)
+    except TypeError as exc:  # pydantic reports a ValueError at the name's place in the state
+        raise ValueError(str(exc)) from None
+    return value
+
+
+#: A saved name (task type, step, capability): what ``TraceStep`` and ``observe`` take.
+_Name = Annotated[StrictStr, Field(min_length=1), AfterValidator(_saved_name)]
 
 
 class _SavedStructure(BaseModel):
