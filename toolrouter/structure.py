@@ -79,7 +79,7 @@ from typing import Annotated, Any, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
@@ -1054,6 +1054,7 @@ class StructureModel:
                     "request": t.request,
                     "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
                     "failed": [s for s in t.steps if s in t.failed],
+                    "text": t.text,
                 }
                 for tid, t in self._open.items()
             ],
@@ -1119,7 +1120,8 @@ class StructureModel:
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
                 raise CorruptStateError(f"state.open[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
-            trace.text = trace.key is not None  # a counted trace's request is in A
+            # a counted trace's request is in A, and stays there when a failed step uncounts it
+            trace.text = t.text if t.text is not None else trace.key is not None
             counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
             if not trace.steps or not counted or t.trace_id in fresh._open:
                 raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
@@ -1197,6 +1199,7 @@ class _SavedTrace(BaseModel):
     request: StrictStr | None
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
     failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
+    text: StrictBool | None = None  # whether its request is in A (states saved before: if counted)
 
 
 class _SavedStructures(BaseModel):
