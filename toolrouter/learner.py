@@ -934,7 +934,7 @@ class ToolMetaLearner:
         proposal = self.structures.propose(
             task.task_type,
             capabilities=self._capability_descriptions(),
-            request=task.context,
+            request=_request(task.context),  # the text its traces are learned from
             complexity=task.complexity.value,
             rng=self._structure_rng if sample else None,
         )
