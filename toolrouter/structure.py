@@ -182,6 +182,28 @@ def _check_capabilities(capabilities: Any) -> None:
     names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
     for name in names:
         _check_name("capabilities", name)
+        if isinstance(capabilities, Mapping):  # a description that is not text was read as its repr
+            _check_text(f"capabilities[{name!r}]", capabilities[name])
+
+
+def _check_complexity(value: Any) -> None:
+    """An error naming ``complexity`` unless ``value`` is a ``TaskComplexity`` value or ``None``
+    (a misspelt one was taken for MODERATE)."""
+    _check_text("complexity", value)
+    if value is not None and value not in _LEVELS:
+        raise ValueError(f"complexity: expected one of {list(_LEVELS)} or None, got {short_repr(value)}")
+
+
+def _check_flag(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a bool (a string "no" is true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{field}: expected True or False, got {short_repr(value)}")
+
+
+def _check_trace_key(trace_id: Any) -> None:
+    """A ``TypeError`` unless ``trace_id`` is a string: another value named no trace, silently."""
+    if not isinstance(trace_id, str):
+        raise TypeError(f"trace_id: expected a string, got {short_repr(trace_id)}")
 
 
 class StructureConfig(NumbersNotBools):
@@ -445,6 +467,8 @@ class StructureModel:
             config = StructureConfig()
         elif not isinstance(config, StructureConfig):
             config = StructureConfig.model_validate(config)
+        if featurizer is not None and not callable(featurizer):  # else it failed at the first request
+            raise TypeError(f"featurizer: expected a callable text -> vector or None, got {short_repr(featurizer)}")
         self.config = config
         self._featurizer = featurizer
         self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
@@ -557,6 +581,7 @@ class StructureModel:
     @_locked
     def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps of an open trace so far (none for an unknown or closed one)."""
+        _check_trace_key(trace_id)
         trace = self._trace(trace_id)
         return tuple(trace.steps.values()) if trace is not None else ()
 
@@ -564,6 +589,8 @@ class StructureModel:
     def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
         task type: a trace is one task's run, and its steps teach its own type's structure only."""
+        _check_trace_key(trace_id)
+        _check_name("task_type", task_type)
         trace = self._trace(trace_id)
         if trace is not None and trace.task_type != task_type:
             raise InvalidOutcomeError(
@@ -587,6 +614,8 @@ class StructureModel:
         given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
         out: list[TraceStep] = []
         for i, (step, capability, depends_on) in enumerate(entries):
+            if isinstance(depends_on, (str, bytes)):  # read as its letters, each a step of its own
+                raise TypeError(f"{where(i)}.depends_on: expected a list of step names or None, got {short_repr(depends_on)}")
             deps = None if depends_on is None else tuple(depends_on)
             if deps is not None and step in deps:
                 raise InvalidOutcomeError(f"{where(i)}.depends_on: step {step!r} cannot depend on itself")
@@ -649,9 +678,8 @@ class StructureModel:
         if not isinstance(step, TraceStep):
             raise TypeError(f"step: expected a TraceStep, got {short_repr(step)}")
         _check_text("request", request)
-        _check_text("complexity", complexity)
-        if not isinstance(succeeded, bool):
-            raise TypeError(f"succeeded: expected True or False, got {short_repr(succeeded)}")
+        _check_complexity(complexity)
+        _check_flag("succeeded", succeeded)
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
@@ -693,8 +721,8 @@ class StructureModel:
         ``finished=False`` says some of its steps never ran (skipped with no attempt, or cut by a
         cancellation): the steps it has are only part of the task, so it teaches no structure;
         otherwise what it taught stays. Returns whether it was open."""
-        if not isinstance(finished, bool):
-            raise TypeError(f"finished: expected True or False, got {short_repr(finished)}")
+        _check_trace_key(trace_id)
+        _check_flag("finished", finished)
         trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None)
         if trace is None:
             return False
@@ -750,6 +778,8 @@ class StructureModel:
     @_locked
     def traces(self, task_type: str | None = None) -> int:
         """How many traces were learned (of ``task_type``, or of every type)."""
+        if task_type is not None:
+            _check_name("task_type", task_type)
         self._count()
         counts = self._total if task_type is None else self._counts.get(task_type, Counter())
         return int(sum(counts.values()))
@@ -903,7 +933,8 @@ class StructureModel:
             capabilities = list(capabilities)  # read by the check, and again below
         _check_capabilities(capabilities)
         _check_text("request", request)
-        _check_text("complexity", complexity)
+        _check_complexity(complexity)
+        _check_flag("include_default", include_default)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
@@ -1013,6 +1044,7 @@ class StructureModel:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
         capability), in how many traces it occurred, and the posterior mean and standard deviation
         of that share (Beta(1, 1) prior)."""
+        _check_name("task_type", task_type)
         self._count()
         counts = self._counts.get(task_type, Counter())
         n = int(sum(counts.values()))
