@@ -71,6 +71,7 @@ from toolrouter.serialization import (
     Count,
     FiniteFloat,
     checked_array,
+    generator_from_state,
     read_blob,
     read_model,
     short_repr,
@@ -2347,6 +2348,8 @@ class ToolMetaLearner:
                 "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
                 "routes": routes,
                 "task_graphs": self.graphs.state_dict(),
+                # where Thompson sampling over structures is: a loaded router draws on from there
+                "structure_rng": self._structure_rng.bit_generator.state,
             }
             config["structures"], structure_arrays = self.structures.state()
             arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
@@ -2479,6 +2482,9 @@ class ToolMetaLearner:
                 routes[route.key] = route
             prefix = f"{_STRUCTURES}."
             structure_arrays = {n[len(prefix) :]: a for n, a in saved.arrays.items() if n.startswith(prefix)}
+            structure_rng = None
+            if config.structure_rng is not None:
+                structure_rng = generator_from_state(config.structure_rng, "config.structure_rng")
             try:  # the last check: it assigns the structure model's state when it succeeds
                 self.structures.load_state(config.structures, structure_arrays)
             except CorruptStateError as exc:
@@ -2490,6 +2496,8 @@ class ToolMetaLearner:
             self._capability_text = None
             self._routes = routes
             self.graphs = graphs
+            if structure_rng is not None:  # saved before: the seed's
+                self._structure_rng = structure_rng
             self._seen_upto = config.watermark
             self._own_ahead = set(config.applied_above_watermark)
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
@@ -2754,6 +2762,7 @@ class _SavedLearner(BaseModel):
     routes: list[_SavedRoute]
     task_graphs: dict[str, Any] = {}
     structures: dict[str, Any] = {}
+    structure_rng: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""A structure model restored from its saved state goes on learning as the one that saved it."""
+"""A structure model, and its router, restored from saved state go on as the ones that saved it."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
+from toolrouter.errors import CorruptStateError
+from toolrouter.serialization import read_blob, write_blob
 from toolrouter.structure import StructureModel, TraceStep
 
 
@@ -23,3 +29,35 @@ def test_an_open_trace_uncounted_by_a_failed_step_adds_its_request_once_after_a_
     assert live.traces() == resumed.traces() == 1
     assert state["text_traces"] == resumed_state["text_traces"] == 1
     np.testing.assert_allclose(resumed_arrays["A"], arrays["A"])
+
+
+def thompson() -> StructureModel:
+    return StructureModel(config={"sampling": "thompson"})
+
+
+def test_a_loaded_router_draws_its_structures_on_where_the_saved_one_stopped(tmp_path: Path) -> None:
+    # the generator of Thompson sampling over structures was not saved: a loaded router drew the
+    # saved one's first structures again, as every restart of a process would
+    tools = [ToolProfile(tool_id="web", capabilities=["search"]), ToolProfile(tool_id="calc", capabilities=["analysis"])]
+    router = ToolMetaLearner(tools, seed=0, structure=thompson())
+    task = TaskProfile(task_id="t", task_type="research")
+    router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="search", success=True),
+                                       ExecutionResult(tool_id="calc", step="analysis", success=True)])  # fmt: skip
+    router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="search", success=True)])
+
+    def plans(r: ToolMetaLearner) -> list[list[str]]:
+        return [r.optimize_task_execution(task).topological_order() for _ in range(12)]
+
+    plans(router)
+    path = tmp_path / "router.safetensors"
+    router.save(path)
+    loaded = ToolMetaLearner.load(path, structure=thompson())
+    expected = plans(router)
+    assert len({len(p) for p in expected}) == 2  # both structures drawn: the order says where it was
+    assert plans(loaded) == expected
+
+    blob = read_blob(path.read_bytes(), "toolrouter.learner")
+    blob.config["structure_rng"] = {"bit_generator": "PCG64", "state": "seed"}
+    path.write_bytes(write_blob(blob.arrays, blob.key, blob.config))
+    with pytest.raises(CorruptStateError, match=r"config.structure_rng"):
+        ToolMetaLearner.load(path, structure=thompson())
