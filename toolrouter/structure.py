@@ -118,6 +118,7 @@ _DEFAULT_KEY: Key = ((None, ()),)
 _RECENT_VECTORS = 64  # request texts whose features are remembered
 _MAX_DESCRIPTIONS = 4096  # capabilities' description vectors remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
+_MAX_UNCOUNTED = 256  # traces with new steps that wait to be counted until the counts are read
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
 
 
@@ -687,7 +688,7 @@ class StructureModel:
             if step.step in trace.steps:
                 if succeeded and step.step in trace.failed:
                     trace.failed.discard(step.step)
-                    self._uncounted[trace] = None
+                    self._defer(trace)
                 return
         f = self._vector(request) if trace is None else self._features(trace)
         if f is not None and self._A is not None and len(f) != len(self._A):
@@ -707,7 +708,16 @@ class StructureModel:
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
         if not succeeded:
             trace.failed.add(step.step)
+        self._defer(trace)
+
+    def _defer(self, trace: _Trace) -> None:
+        """Count ``trace`` when something reads the counts, or now the oldest waiting trace once
+        more than ``_MAX_UNCOUNTED`` wait: a router that never reads them (its tasks declare their
+        steps) held every trace it recorded, with its request's features."""
         self._uncounted[trace] = None
+        if len(self._uncounted) > _MAX_UNCOUNTED:
+            oldest, _ = self._uncounted.popitem(last=False)
+            self._recount(oldest, self._features(oldest))
 
     def _count(self) -> None:
         """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
