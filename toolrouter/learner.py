@@ -1426,10 +1426,14 @@ class ToolMetaLearner:
         """The outcomes of a trace of a task that declares no steps: each result's capability
         resolved (see ``learn_from_execution``), its fields checked, and its parents resolved and
         checked against the trace (``StructureModel.check_trace``)."""
-        known = {s.step: s.capability for s in self.structures.open_steps(trace_id)}
+        known: dict[str, str | None] = {}  # step -> its capability, in the trace or in these results
         outcomes = []
         for i, r in enumerate(results):
             where = f"execution_results[{i}]"
+            if r.step not in known:  # looked up step by step: a long trace is not copied per attempt
+                earlier = self.structures.open_step(trace_id, r.step)
+                if earlier is not None:
+                    known[r.step] = earlier.capability
             profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
             if profile is None:
                 raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")

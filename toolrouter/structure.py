@@ -587,6 +587,14 @@ class StructureModel:
         return tuple(trace.steps.values()) if trace is not None else ()
 
     @_locked
+    def open_step(self, trace_id: str, step: str) -> TraceStep | None:
+        """Step ``step`` of open trace ``trace_id`` (``None``: the trace is not open or lacks it);
+        unlike ``open_steps``, no copy of a long trace."""
+        _check_trace_key(trace_id)
+        trace = self._trace(trace_id)
+        return trace.steps.get(step) if trace is not None else None
+
+    @_locked
     def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
         task type: a trace is one task's run, and its steps teach its own type's structure only."""
@@ -610,8 +618,11 @@ class StructureModel:
         or parents between attempts, a parent that is not in the trace, one that runs after the step
         that consumes it, and dependencies that form a cycle.
         """
-        known = {s.step: s for s in self.open_steps(trace_id)}
-        order = list(known)
+        # read in place, not copied: a trace recorded attempt by attempt is checked at each one
+        trace = self._trace(trace_id)
+        earlier = trace.steps if trace is not None else {}
+        last = next(reversed(earlier)) if earlier else None  # the step before, for one without depends_on
+        new: dict[str, TraceStep] = {}  # the steps the entries add, in order
         given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
         out: list[TraceStep] = []
         for i, (step, capability, depends_on) in enumerate(entries):
@@ -620,7 +631,7 @@ class StructureModel:
             deps = None if depends_on is None else tuple(depends_on)
             if deps is not None and step in deps:
                 raise InvalidOutcomeError(f"{where(i)}.depends_on: step {step!r} cannot depend on itself")
-            seen = known.get(step)
+            seen = earlier.get(step) or new.get(step)
             if seen is not None:
                 if seen.capability != capability:
                     raise InvalidOutcomeError(
@@ -634,22 +645,21 @@ class StructureModel:
                 continue
             if deps is not None:
                 given[step] = (i, deps)
-            resolved = deps if deps is not None else ((order[-1],) if order else ())
-            known[step] = TraceStep(step, capability, resolved)
-            order.append(step)
-            out.append(known[step])
-        steps = [known[s] for s in order]
+            new[step] = TraceStep(step, capability, deps if deps is not None else ((last,) if last is not None else ()))
+            last = step
+            out.append(new[step])
         for step, (i, deps) in given.items():  # a parent the trace lacks, then a cycle, then one run late
-            missing = [p for p in deps if p not in known]
+            missing = [p for p in deps if p not in earlier and p not in new]
             if missing:
                 raise InvalidOutcomeError(
                     f"{where(i)}.depends_on: step {step!r} consumes {missing[0]!r}, which is not a step of this trace "
-                    f"(its steps: {order!r})"
+                    f"(its steps: {[*earlier, *new]!r})"
                 )
-        _check_dag(steps, "execution_results")
-        position = {s: k for k, s in enumerate(order)}
+        # the trace's earlier steps consume only steps before them: a cycle is among the new ones
+        _check_dag(list(new.values()), "execution_results")
+        position = {s: k for k, s in enumerate(new)}  # an earlier step runs before every new one
         for step, (i, deps) in given.items():
-            late = [p for p in deps if position[p] > position[step]]
+            late = [p for p in deps if position.get(p, -1) > position[step]]
             if late:
                 raise InvalidOutcomeError(
                     f"{where(i)}.depends_on: step {step!r} consumes {late[0]!r}, which runs after it in this trace"
