@@ -393,6 +393,12 @@ def _classes(steps: Sequence[TraceStep], parents: list[list[int]], children: lis
     return labels
 
 
+def _capabilities(key: Key) -> tuple[str, ...]:
+    """The capabilities a structure uses, each once, in its order: not a set, whose order (and so
+    the rounding of a sum over it) changes with each process's string hashing."""
+    return tuple(dict.fromkeys(c for c, _ in key if c is not None))
+
+
 def _source(key: Key, type_traces: int) -> str:
     """Where a proposed structure comes from: the task type's own traces ran it, it is the
     default, or it was predicted from the text and the other task types."""
@@ -567,12 +573,12 @@ class StructureModel:
         none counted)."""
         if old is not None:
             self._by_structure[old] = self._by_structure[old] + sign_old * f
-            for c in {c for c, _ in old if c is not None}:
+            for c in _capabilities(old):
                 self._by_capability[c] = self._by_capability[c] + sign_old * f
         if new is None:
             return
         self._by_structure[new] = self._by_structure.get(new, 0.0) + f
-        for c in {c for c, _ in new if c is not None}:
+        for c in _capabilities(new):
             self._by_capability[c] = self._by_capability.get(c, 0.0) + f
 
     # --- learning ------------------------------------------------------------------------------
@@ -865,13 +871,13 @@ class StructureModel:
                     [float(w @ self._by_structure[k]) if k in self._by_structure else 0.0 for k in keys]
                 )
             if cfg.capability_weight:
-                caps = {c for k in keys for c, _ in k if c is not None}
+                caps = {c for k in keys for c in _capabilities(k)}
                 logit = {}
                 for c in caps:
                     m = float(w @ self._by_capability[c]) if c in self._by_capability else 0.0
                     m = min(max(m, _EPS), 1.0 - _EPS)
                     logit[c] = math.log(m) - math.log(1.0 - m)
-                out += cfg.capability_weight * np.array([sum(logit[c] for c in {c for c, _ in k if c is not None}) for k in keys])
+                out += cfg.capability_weight * np.array([sum(logit[c] for c in _capabilities(k)) for k in keys])
         if cfg.description_weight:
             if _DEFAULT_KEY in keys:
                 out[keys.index(_DEFAULT_KEY)] += cfg.description_weight * cfg.default_similarity
@@ -1071,7 +1077,7 @@ class StructureModel:
         caps: Counter[str] = Counter()
         edges: Counter[str] = Counter()
         for key, k in counts.items():
-            caps.update({str(c): k for c in {c for c, _ in key}})
+            caps.update({str(c): k for c in dict.fromkeys(c for c, _ in key)})
             edges.update({f"{key[p][0]} -> {c}": k for c, parents in key for p in set(parents)})
 
         def share(k: int) -> dict[str, float]:
