@@ -61,3 +61,15 @@ def test_a_loaded_router_draws_its_structures_on_where_the_saved_one_stopped(tmp
     path.write_bytes(write_blob(blob.arrays, blob.key, blob.config))
     with pytest.raises(CorruptStateError, match=r"config.structure_rng"):
         ToolMetaLearner.load(path, structure=thompson())
+
+
+def test_a_state_with_more_open_traces_than_the_model_keeps_loads_with_the_latest_open() -> None:
+    # it was refused as corrupt: a router saved before max_open_traces was lowered could not be loaded
+    saved = StructureModel()
+    for i in range(10):
+        saved.observe(f"t{i}", "research", TraceStep("search", "search"))
+    saved.observe("t0", "research", TraceStep("analysis", "analysis", ("search",)))  # t0 is now the latest
+    model = StructureModel(config={"max_open_traces": 5})
+    model.load_state(*saved.state())
+    assert [t for t in (f"t{i}" for i in range(10)) if model.open_steps(t)] == ["t0", "t6", "t7", "t8", "t9"]
+    assert model.traces("research") == 10 and model.state()[0]["counts"] == saved.state()[0]["counts"]
