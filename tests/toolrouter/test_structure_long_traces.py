@@ -24,18 +24,18 @@ def test_each_attempt_of_a_long_trace_checks_only_the_steps_it_adds(monkeypatch:
     task = TaskProfile(task_id="t", task_type="research")
     for i in range(200):
         router.learn_from_execution(task, [ExecutionResult(tool_id="web", step=f"s{i}", capability="search", success=True)],
-                                    trace_id="session")  # fmt: skip
+                                    trace_id="conversation")  # fmt: skip
     assert checked == [1] * 200
     # the checks still see the whole trace: a retry keeps its capability and parents, a parent is a step of it
     with pytest.raises(InvalidOutcomeError, match=r"capability: step 's3' served 'search' earlier in this trace"):
         router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="s3", capability="analysis", success=True)],
-                                    trace_id="session")  # fmt: skip
+                                    trace_id="conversation")  # fmt: skip
     with pytest.raises(InvalidOutcomeError, match=r"depends_on: step 's3' consumed \['s2'\] earlier"):
         router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="s3", depends_on=["s1"], success=True)],
-                                    trace_id="session")  # fmt: skip
+                                    trace_id="conversation")  # fmt: skip
     with pytest.raises(InvalidOutcomeError, match=r"consumes 'x', which is not a step of this trace"):
         router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="new", capability="search", depends_on=["s0", "x"],
-                                                           success=True)], trace_id="session")  # fmt: skip
-    router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="s3", success=False)], trace_id="session")
-    steps = router.trace_steps("session")
+                                                           success=True)], trace_id="conversation")  # fmt: skip
+    router.learn_from_execution(task, [ExecutionResult(tool_id="web", step="s3", success=False)], trace_id="conversation")
+    steps = router.trace_steps("conversation")
     assert len(steps) == 200 and steps[3].depends_on == ("s2",) and steps[3].capability == "search"
