@@ -71,6 +71,7 @@ from toolrouter.serialization import (
     Count,
     FiniteFloat,
     checked_array,
+    generator_from_state,
     read_blob,
     read_model,
     short_repr,
@@ -939,7 +940,7 @@ class ToolMetaLearner:
         proposal = self.structures.propose(
             task.task_type,
             capabilities=self._capability_descriptions(),
-            request=task.context,
+            request=_request(task.context),  # the text its traces are learned from
             complexity=task.complexity.value,
             rng=self._structure_rng if sample else None,
         )
@@ -1438,10 +1439,14 @@ class ToolMetaLearner:
         """The outcomes of a trace of a task that declares no steps: each result's capability
         resolved (see ``learn_from_execution``), its fields checked, and its parents resolved and
         checked against the trace (``StructureModel.check_trace``)."""
-        known = {s.step: s.capability for s in self.structures.open_steps(trace_id)}
+        known: dict[str, str | None] = {}  # step -> its capability, in the trace or in these results
         outcomes = []
         for i, r in enumerate(results):
             where = f"execution_results[{i}]"
+            if r.step not in known:  # looked up step by step: a long trace is not copied per attempt
+                earlier = self.structures.open_step(trace_id, r.step)
+                if earlier is not None:
+                    known[r.step] = earlier.capability
             profile = self._tools.get(r.tool_id) or self._retired.get(r.tool_id)
             if profile is None:
                 raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
@@ -2062,10 +2067,13 @@ class ToolMetaLearner:
                 if (
                     rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
                 ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
-                    self.structures.observe(
-                        rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                        request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
-                    )
+                    try:
+                        self.structures.observe(
+                            rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                            request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
+                        )
+                    except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
+                        log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
                 context = rec.context
                 if self.contextual and context is None:
                     log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
@@ -2365,6 +2373,8 @@ class ToolMetaLearner:
                 "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
                 "routes": routes,
                 "task_graphs": self.graphs.state_dict(),
+                # where Thompson sampling over structures is: a loaded router draws on from there
+                "structure_rng": self._structure_rng.bit_generator.state,
             }
             config["structures"], structure_arrays = self.structures.state()
             arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
@@ -2500,6 +2510,9 @@ class ToolMetaLearner:
                 routes[route.key] = route
             prefix = f"{_STRUCTURES}."
             structure_arrays = {n[len(prefix) :]: a for n, a in saved.arrays.items() if n.startswith(prefix)}
+            structure_rng = None
+            if config.structure_rng is not None:
+                structure_rng = generator_from_state(config.structure_rng, "config.structure_rng")
             try:  # the last check: it assigns the structure model's state when it succeeds
                 self.structures.load_state(config.structures, structure_arrays)
             except CorruptStateError as exc:
@@ -2511,6 +2524,8 @@ class ToolMetaLearner:
             self._capability_text = None
             self._routes = routes
             self.graphs = graphs
+            if structure_rng is not None:  # saved before: the seed's
+                self._structure_rng = structure_rng
             self._seen_upto = config.watermark
             self._own_ahead = set(config.applied_above_watermark)
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
@@ -2791,6 +2806,7 @@ class _SavedLearner(BaseModel):
     routes: list[_SavedRoute]
     task_graphs: dict[str, Any] = {}
     structures: dict[str, Any] = {}
+    structure_rng: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

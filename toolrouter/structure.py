@@ -79,12 +79,13 @@ from typing import Annotated, Any, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
+from toolrouter.store.base import check_storable
 
 __all__ = [
     "CALL_TRACE_PREFIX",
@@ -117,6 +118,7 @@ _DEFAULT_KEY: Key = ((None, ()),)
 _RECENT_VECTORS = 64  # request texts whose features are remembered
 _MAX_DESCRIPTIONS = 4096  # capabilities' description vectors remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
+_MAX_UNCOUNTED = 256  # traces with new steps that wait to be counted until the counts are read
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
 
 
@@ -145,17 +147,26 @@ class TraceStep:
         # each then dropped as no step of the trace
         _check_name("step", self.step)
         _check_text("capability", self.capability)
+        if self.capability is not None:  # "" was kept, then refused by the saved state
+            _check_name("capability", self.capability)
         if isinstance(self.depends_on, list):
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
         if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
             raise TypeError(f"depends_on: expected a tuple of step names, got {short_repr(self.depends_on)}")
+        # a repeated parent made a structure whose saved state is refused as corrupt
+        if len(set(self.depends_on)) != len(self.depends_on) or self.step in self.depends_on:
+            raise ValueError(
+                f"depends_on: expected other steps than {self.step!r}, each once, got {short_repr(self.depends_on)}"
+            )
 
 
 def _check_name(field: str, value: Any) -> None:
-    """A ``TypeError`` naming ``field`` unless ``value`` is a non-empty string (a name the model
-    keys its counts by and saves: another value was kept, then refused by the saved state)."""
-    if not isinstance(value, str) or not value:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a string with a non-blank character,
+    and a ``ValueError`` unless a store keeps it as it is (``check_storable``): a name the model
+    keys its counts by and saves, so another value was kept, then refused by the saved state."""
+    if not isinstance(value, str) or not value.strip():
         raise TypeError(f"{field}: expected a non-empty string, got {short_repr(value)}")
+    check_storable(field, value)
 
 
 def _check_text(field: str, value: Any) -> None:
@@ -172,6 +183,28 @@ def _check_capabilities(capabilities: Any) -> None:
     names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
     for name in names:
         _check_name("capabilities", name)
+        if isinstance(capabilities, Mapping):  # a description that is not text was read as its repr
+            _check_text(f"capabilities[{name!r}]", capabilities[name])
+
+
+def _check_complexity(value: Any) -> None:
+    """An error naming ``complexity`` unless ``value`` is a ``TaskComplexity`` value or ``None``
+    (a misspelt one was taken for MODERATE)."""
+    _check_text("complexity", value)
+    if value is not None and value not in _LEVELS:
+        raise ValueError(f"complexity: expected one of {list(_LEVELS)} or None, got {short_repr(value)}")
+
+
+def _check_flag(field: str, value: Any) -> None:
+    """A ``TypeError`` naming ``field`` unless ``value`` is a bool (a string "no" is true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{field}: expected True or False, got {short_repr(value)}")
+
+
+def _check_trace_key(trace_id: Any) -> None:
+    """A ``TypeError`` unless ``trace_id`` is a string: another value named no trace, silently."""
+    if not isinstance(trace_id, str):
+        raise TypeError(f"trace_id: expected a string, got {short_repr(trace_id)}")
 
 
 class StructureConfig(NumbersNotBools):
@@ -288,7 +321,7 @@ def check_trace_id(trace_id: Any) -> str:
             f"trace_id: expected a non-empty string of at most {MAX_TRACE_ID_CHARS} characters not starting with "
             f"{CALL_TRACE_PREFIX!r}, got {short_repr(trace_id)}"
         )
-    return trace_id
+    return check_storable("trace_id", trace_id)  # a router without a store kept it, then could not load it
 
 
 def _key(steps: Sequence[TraceStep]) -> Key:
@@ -358,6 +391,12 @@ def _classes(steps: Sequence[TraceStep], parents: list[list[int]], children: lis
             break
         classes = refined
     return labels
+
+
+def _capabilities(key: Key) -> tuple[str, ...]:
+    """The capabilities a structure uses, each once, in its order: not a set, whose order (and so
+    the rounding of a sum over it) changes with each process's string hashing."""
+    return tuple(dict.fromkeys(c for c, _ in key if c is not None))
 
 
 def _source(key: Key, type_traces: int) -> str:
@@ -435,6 +474,8 @@ class StructureModel:
             config = StructureConfig()
         elif not isinstance(config, StructureConfig):
             config = StructureConfig.model_validate(config)
+        if featurizer is not None and not callable(featurizer):  # else it failed at the first request
+            raise TypeError(f"featurizer: expected a callable text -> vector or None, got {short_repr(featurizer)}")
         self.config = config
         self._featurizer = featurizer
         self._recent_vectors: OrderedDict[str, np.ndarray | None] = OrderedDict()
@@ -532,12 +573,12 @@ class StructureModel:
         none counted)."""
         if old is not None:
             self._by_structure[old] = self._by_structure[old] + sign_old * f
-            for c in {c for c, _ in old if c is not None}:
+            for c in _capabilities(old):
                 self._by_capability[c] = self._by_capability[c] + sign_old * f
         if new is None:
             return
         self._by_structure[new] = self._by_structure.get(new, 0.0) + f
-        for c in {c for c, _ in new if c is not None}:
+        for c in _capabilities(new):
             self._by_capability[c] = self._by_capability.get(c, 0.0) + f
 
     # --- learning ------------------------------------------------------------------------------
@@ -547,13 +588,24 @@ class StructureModel:
     @_locked
     def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
         """The steps of an open trace so far (none for an unknown or closed one)."""
+        _check_trace_key(trace_id)
         trace = self._trace(trace_id)
         return tuple(trace.steps.values()) if trace is not None else ()
+
+    @_locked
+    def open_step(self, trace_id: str, step: str) -> TraceStep | None:
+        """Step ``step`` of open trace ``trace_id`` (``None``: the trace is not open or lacks it);
+        unlike ``open_steps``, no copy of a long trace."""
+        _check_trace_key(trace_id)
+        trace = self._trace(trace_id)
+        return trace.steps.get(step) if trace is not None else None
 
     @_locked
     def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
         task type: a trace is one task's run, and its steps teach its own type's structure only."""
+        _check_trace_key(trace_id)
+        _check_name("task_type", task_type)
         trace = self._trace(trace_id)
         if trace is not None and trace.task_type != task_type:
             raise InvalidOutcomeError(
@@ -572,15 +624,20 @@ class StructureModel:
         or parents between attempts, a parent that is not in the trace, one that runs after the step
         that consumes it, and dependencies that form a cycle.
         """
-        known = {s.step: s for s in self.open_steps(trace_id)}
-        order = list(known)
+        # read in place, not copied: a trace recorded attempt by attempt is checked at each one
+        trace = self._trace(trace_id)
+        earlier = trace.steps if trace is not None else {}
+        last = next(reversed(earlier)) if earlier else None  # the step before, for one without depends_on
+        new: dict[str, TraceStep] = {}  # the steps the entries add, in order
         given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
         out: list[TraceStep] = []
         for i, (step, capability, depends_on) in enumerate(entries):
+            if isinstance(depends_on, (str, bytes)):  # read as its letters, each a step of its own
+                raise TypeError(f"{where(i)}.depends_on: expected a list of step names or None, got {short_repr(depends_on)}")
             deps = None if depends_on is None else tuple(depends_on)
             if deps is not None and step in deps:
                 raise InvalidOutcomeError(f"{where(i)}.depends_on: step {step!r} cannot depend on itself")
-            seen = known.get(step)
+            seen = earlier.get(step) or new.get(step)
             if seen is not None:
                 if seen.capability != capability:
                     raise InvalidOutcomeError(
@@ -594,22 +651,21 @@ class StructureModel:
                 continue
             if deps is not None:
                 given[step] = (i, deps)
-            resolved = deps if deps is not None else ((order[-1],) if order else ())
-            known[step] = TraceStep(step, capability, resolved)
-            order.append(step)
-            out.append(known[step])
-        steps = [known[s] for s in order]
+            new[step] = TraceStep(step, capability, deps if deps is not None else ((last,) if last is not None else ()))
+            last = step
+            out.append(new[step])
         for step, (i, deps) in given.items():  # a parent the trace lacks, then a cycle, then one run late
-            missing = [p for p in deps if p not in known]
+            missing = [p for p in deps if p not in earlier and p not in new]
             if missing:
                 raise InvalidOutcomeError(
                     f"{where(i)}.depends_on: step {step!r} consumes {missing[0]!r}, which is not a step of this trace "
-                    f"(its steps: {order!r})"
+                    f"(its steps: {[*earlier, *new]!r})"
                 )
-        _check_dag(steps, "execution_results")
-        position = {s: k for k, s in enumerate(order)}
+        # the trace's earlier steps consume only steps before them: a cycle is among the new ones
+        _check_dag(list(new.values()), "execution_results")
+        position = {s: k for k, s in enumerate(new)}  # an earlier step runs before every new one
         for step, (i, deps) in given.items():
-            late = [p for p in deps if position[p] > position[step]]
+            late = [p for p in deps if position.get(p, -1) > position[step]]
             if late:
                 raise InvalidOutcomeError(
                     f"{where(i)}.depends_on: step {step!r} consumes {late[0]!r}, which runs after it in this trace"
@@ -639,9 +695,8 @@ class StructureModel:
         if not isinstance(step, TraceStep):
             raise TypeError(f"step: expected a TraceStep, got {short_repr(step)}")
         _check_text("request", request)
-        _check_text("complexity", complexity)
-        if not isinstance(succeeded, bool):
-            raise TypeError(f"succeeded: expected True or False, got {short_repr(succeeded)}")
+        _check_complexity(complexity)
+        _check_flag("succeeded", succeeded)
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
@@ -649,7 +704,7 @@ class StructureModel:
             if step.step in trace.steps:
                 if succeeded and step.step in trace.failed:
                     trace.failed.discard(step.step)
-                    self._uncounted[trace] = None
+                    self._defer(trace)
                 return
         f = self._vector(request) if trace is None else self._features(trace)
         if f is not None and self._A is not None and len(f) != len(self._A):
@@ -669,7 +724,16 @@ class StructureModel:
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
         if not succeeded:
             trace.failed.add(step.step)
+        self._defer(trace)
+
+    def _defer(self, trace: _Trace) -> None:
+        """Count ``trace`` when something reads the counts, or now the oldest waiting trace once
+        more than ``_MAX_UNCOUNTED`` wait: a router that never reads them (its tasks declare their
+        steps) held every trace it recorded, with its request's features."""
         self._uncounted[trace] = None
+        if len(self._uncounted) > _MAX_UNCOUNTED:
+            oldest, _ = self._uncounted.popitem(last=False)
+            self._recount(oldest, self._features(oldest))
 
     def _count(self) -> None:
         """Count every trace that got steps since it was last counted (see ``_uncounted``)."""
@@ -683,8 +747,8 @@ class StructureModel:
         ``finished=False`` says some of its steps never ran (skipped with no attempt, or cut by a
         cancellation): the steps it has are only part of the task, so it teaches no structure;
         otherwise what it taught stays. Returns whether it was open."""
-        if not isinstance(finished, bool):
-            raise TypeError(f"finished: expected True or False, got {short_repr(finished)}")
+        _check_trace_key(trace_id)
+        _check_flag("finished", finished)
         trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None)
         if trace is None:
             return False
@@ -740,6 +804,8 @@ class StructureModel:
     @_locked
     def traces(self, task_type: str | None = None) -> int:
         """How many traces were learned (of ``task_type``, or of every type)."""
+        if task_type is not None:
+            _check_name("task_type", task_type)
         self._count()
         counts = self._total if task_type is None else self._counts.get(task_type, Counter())
         return int(sum(counts.values()))
@@ -805,13 +871,13 @@ class StructureModel:
                     [float(w @ self._by_structure[k]) if k in self._by_structure else 0.0 for k in keys]
                 )
             if cfg.capability_weight:
-                caps = {c for k in keys for c, _ in k if c is not None}
+                caps = {c for k in keys for c in _capabilities(k)}
                 logit = {}
                 for c in caps:
                     m = float(w @ self._by_capability[c]) if c in self._by_capability else 0.0
                     m = min(max(m, _EPS), 1.0 - _EPS)
                     logit[c] = math.log(m) - math.log(1.0 - m)
-                out += cfg.capability_weight * np.array([sum(logit[c] for c in {c for c, _ in k if c is not None}) for k in keys])
+                out += cfg.capability_weight * np.array([sum(logit[c] for c in _capabilities(k)) for k in keys])
         if cfg.description_weight:
             if _DEFAULT_KEY in keys:
                 out[keys.index(_DEFAULT_KEY)] += cfg.description_weight * cfg.default_similarity
@@ -893,7 +959,8 @@ class StructureModel:
             capabilities = list(capabilities)  # read by the check, and again below
         _check_capabilities(capabilities)
         _check_text("request", request)
-        _check_text("complexity", complexity)
+        _check_complexity(complexity)
+        _check_flag("include_default", include_default)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
@@ -1003,13 +1070,14 @@ class StructureModel:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
         capability), in how many traces it occurred, and the posterior mean and standard deviation
         of that share (Beta(1, 1) prior)."""
+        _check_name("task_type", task_type)
         self._count()
         counts = self._counts.get(task_type, Counter())
         n = int(sum(counts.values()))
         caps: Counter[str] = Counter()
         edges: Counter[str] = Counter()
         for key, k in counts.items():
-            caps.update({str(c): k for c in {c for c, _ in key}})
+            caps.update({str(c): k for c in dict.fromkeys(c for c, _ in key)})
             edges.update({f"{key[p][0]} -> {c}": k for c, parents in key for p in set(parents)})
 
         def share(k: int) -> dict[str, float]:
@@ -1044,6 +1112,7 @@ class StructureModel:
                     "request": t.request,
                     "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
                     "failed": [s for s in t.steps if s in t.failed],
+                    "text": t.text,
                 }
                 for tid, t in self._open.items()
             ],
@@ -1109,15 +1178,16 @@ class StructureModel:
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
                 raise CorruptStateError(f"state.open[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
-            trace.text = trace.key is not None  # a counted trace's request is in A
+            # a counted trace's request is in A, and stays there when a failed step uncounts it
+            trace.text = t.text if t.text is not None else trace.key is not None
             counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
             if not trace.steps or not counted or t.trace_id in fresh._open:
                 raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
             if t.trace_id.startswith(CALL_TRACE_PREFIX):
                 raise CorruptStateError(f"state.open[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
             fresh._open[t.trace_id] = trace
-        if len(fresh._open) > self.config.max_open_traces:
-            raise CorruptStateError(f"state.open: {len(fresh._open)} open traces, more than max_open_traces {self.config.max_open_traces}")
+        while len(fresh._open) > self.config.max_open_traces:  # saved with a larger limit: the latest stay open
+            fresh._open.popitem(last=False)
         fresh._text_traces = saved.text_traces
         if "A" in arrays:
             a = arrays["A"]
@@ -1158,8 +1228,16 @@ class StructureModel:
         return f"StructureModel(task_types={len(self.task_types)}, traces={self.traces()}, structures={len(self._names)})"
 
 
-#: A saved name (task type, step, capability): non-empty.
-_Name = Annotated[StrictStr, Field(min_length=1)]
+def _saved_name(value: str) -> str:
+    try:
+        _check_name("name", value)
+    except TypeError as exc:  # pydantic reports a ValueError at the name's place in the state
+        raise ValueError(str(exc)) from None
+    return value
+
+
+#: A saved name (task type, step, capability): what ``TraceStep`` and ``observe`` take.
+_Name = Annotated[StrictStr, Field(min_length=1), AfterValidator(_saved_name)]
 
 
 class _SavedStructure(BaseModel):
@@ -1179,6 +1257,7 @@ class _SavedTrace(BaseModel):
     request: StrictStr | None
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
     failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
+    text: StrictBool | None = None  # whether its request is in A (states saved before: if counted)
 
 
 class _SavedStructures(BaseModel):

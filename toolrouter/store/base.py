@@ -60,6 +60,7 @@ __all__ = [
     "check_records",
     "check_snapshot",
     "check_snapshot_name",
+    "check_storable",
     "check_upto_id",
     "context_bytes",
     "depends_on_text",
@@ -132,9 +133,8 @@ class AttemptRecord:
         # names are kept as they are (error and request texts are mended): SQLite cannot encode a
         # lone surrogate, PostgreSQL keeps a NUL as U+FFFD, so its routers would learn another name
         for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"):
-            value = getattr(self, name)
-            if value is not None and ("\x00" in value or storable_text(value) != value):
-                raise ValueError(f"{name}: expected text a store can keep (no NUL, no lone surrogate), got {value!r}")
+            if getattr(self, name) is not None:
+                check_storable(name, getattr(self, name))
         if not isinstance(self.success, (bool, np.bool_)):
             raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
         for name in ("quality", "cost", "latency_s", "utility"):
@@ -527,9 +527,16 @@ def check_snapshot_name(name: Any) -> str:
     UTF-8) failed in the words of SQLite's or PostgreSQL's encoder."""
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {short_repr(name)}")
-    if "\x00" in name or storable_text(name) != name:
-        raise ValueError(f"name: expected text a store can keep (no NUL, no lone surrogate), got {name!r}")
-    return name
+    return check_storable("name", name)
+
+
+def check_storable(field: str, value: str) -> str:
+    """``value`` if every store keeps it as it is, else a ``ValueError`` naming ``field``: SQLite
+    cannot encode a lone surrogate, PostgreSQL keeps a NUL as U+FFFD (a name would come back as
+    another)."""
+    if "\x00" in value or storable_text(value) != value:
+        raise ValueError(f"{field}: expected text a store can keep (no NUL, no lone surrogate), got {value!r}")
+    return value
 
 
 def check_attempts_query(after_id: Any, limit: Any) -> tuple[int, int | None]:
