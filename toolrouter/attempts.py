@@ -517,8 +517,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 ))
                 raise
             elapsed = time.perf_counter() - t0
-            result, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
-            result = _record(spec, report, result, cost, elapsed)
+            settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+            result = _record(spec, report, settled, cost, elapsed)
+            if result is not settled:  # its numbers were refused: the tool would report them again
+                retryable = False
             if result.success:
                 if breaker is not None:
                     breaker.record_success()

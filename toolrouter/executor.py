@@ -81,6 +81,7 @@ from toolrouter.attempts import (
     run_async,
     run_in_new_loop,
 )
+from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
@@ -288,7 +289,8 @@ class _Run:
         self.deadline_passed = False  # cancelled by deadline_s: what was cut there timed out
         self.interrupt: BaseException | None = None  # a tool's KeyboardInterrupt, SystemExit...
         self.tasks: dict[str, asyncio.Task] = {}
-        self.hooks: list[Callable[[ExecutionResult], None]] = []
+        self.on_attempt: Callable[[ExecutionResult], None] | None = None  # the run's own, first
+        self.hooks: list[Callable[[ExecutionResult], None]] = []  # the executor's
 
     def cancel(self) -> None:
         """Cancel every step still running (but the one calling, which is ending)."""
@@ -429,7 +431,12 @@ class PlanExecutor:
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
-        ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
+        ``on_attempt``: called with each attempt of this run, before the executor's own hook and
+        before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success (numbers the
+        router cannot learn, such as a reported cost so large that the utility overflows) makes
+        the attempt a failure with the planned cost and the measured latency, kept and passed on
+        instead, and the step falls back (as in ``ToolMiddleware``); any other error it raises is
+        reported in ``run.callback_errors``."""
         _check_run_options(cancel_event, deadline_s)
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
@@ -439,7 +446,8 @@ class PlanExecutor:
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
-        ctx.hooks = [h for h in (self.on_attempt, on_attempt) if h is not None]
+        ctx.on_attempt = on_attempt
+        ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
         semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
         t0 = time.perf_counter()
@@ -639,6 +647,15 @@ class PlanExecutor:
         return check
 
     def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
+        if ctx.on_attempt is not None:
+            try:
+                ctx.on_attempt(result)
+            except InvalidOutcomeError as exc:
+                if result.success:
+                    raise  # nothing kept yet: the attempt loop records the try as a failure instead
+                self._hook_failed(ctx, result, exc)
+            except Exception as exc:
+                self._hook_failed(ctx, result, exc)
         outcome.attempts.append(result)
         ctx.record.attempts.append(result)
         ctx.spent += result.cost
@@ -653,10 +670,15 @@ class PlanExecutor:
         for hook in ctx.hooks:
             try:
                 hook(result)
-            except Exception as exc:  # the run must go on and keep its record; report, don't hide
-                message = f"on_attempt raised {type(exc).__name__}: {exc}"
-                ctx.record.callback_errors.append(message)
-                log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
+            except Exception as exc:
+                self._hook_failed(ctx, result, exc)
+
+    @staticmethod
+    def _hook_failed(ctx: _Run, result: ExecutionResult, exc: Exception) -> None:
+        # the run must go on and keep its record; report, don't hide
+        message = f"on_attempt raised {type(exc).__name__}: {exc}"
+        ctx.record.callback_errors.append(message)
+        log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -794,8 +816,10 @@ def _learn_hook(
             return
         try:
             learned = learner.learn_from_execution(task, [reported], trace_id=trace_id)
-        except Exception:
-            execution.unlearned.append(result)
+        except Exception as exc:
+            if not (result.success and isinstance(exc, InvalidOutcomeError)):
+                # (a success the router rejects is recorded as a failure instead: PlanExecutor.arun)
+                execution.unlearned.append(result)
             if getattr(learner, "closed", False):
                 stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
