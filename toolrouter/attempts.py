@@ -52,7 +52,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count
+from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -268,9 +268,11 @@ class CircuitBreaker:
         config: CircuitBreakerConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not isinstance(tool_id, str):
+            raise TypeError(f"tool_id: expected a string, got {tool_id!r:.100}")
         self.tool_id = tool_id
-        self.config = config or CircuitBreakerConfig()
-        self._clock = clock
+        self.config = _breaker_config(config) or CircuitBreakerConfig()
+        self._clock = _checked_clock(clock)
         self._lock = threading.Lock()
         self._state = CircuitState.CLOSED
         self._failures = 0
@@ -343,12 +345,24 @@ class CircuitBreaker:
                 log.info("circuit_opened", tool=self.tool_id, failures=self._failures)
 
 
+def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
+    # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
+    # circuit first opened, in the middle of a call
+    return config if config is None or isinstance(config, CircuitBreakerConfig) else CircuitBreakerConfig.model_validate(config)
+
+
+def _checked_clock(clock: Any) -> Callable[[], float]:
+    if not callable(clock):
+        raise TypeError(f"clock: expected a callable, got {clock!r:.100}")
+    return clock
+
+
 class CircuitBreakers:
     """One ``CircuitBreaker`` per tool id, made on first use; thread-safe."""
 
     def __init__(self, config: CircuitBreakerConfig | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.config = config
-        self._clock = clock
+        self.config = _breaker_config(config)
+        self._clock = _checked_clock(clock)
         self._breakers: dict[str, CircuitBreaker] = {}
         self._lock = threading.Lock()
 
@@ -709,7 +723,9 @@ class ThreadRunner:
     def __init__(self, max_workers: int = 64, idle_s: float = 60.0, max_hung: int = 1024) -> None:
         self.max_workers = check_count("max_workers", max_workers, low=1)
         self.max_hung = check_count("max_hung", max_hung)
-        self.idle_s = idle_s
+        # what a worker waits for work: one that is not a positive number of seconds a lock can
+        # wait for stopped each worker as it started, and every call timed out
+        self.idle_s = check_real("idle_s", idle_s, low=0, high=threading.TIMEOUT_MAX, low_open=True)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
         self._workers = 0  # workers that count against max_workers (not those hung past their caller)
