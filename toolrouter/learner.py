@@ -1091,10 +1091,7 @@ class ToolMetaLearner:
                 self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
                 raise
-        plan = ExecutionPlan.from_steps(
-            task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s,
-            structure=structure,
-        )
+        plan = ExecutionPlan._of_steps(task.task_id, task.task_type, steps, task.max_cost, task.max_latency_s, structure)
         if assignment is not None:
             plan.metadata["planner"] = {
                 "method": assignment.method,

@@ -415,8 +415,10 @@ class Candidate:
     def __post_init__(self) -> None:
         if not isinstance(self.tool_id, str) or not self.tool_id:  # the executor looks tools up by it
             raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
-        for name in ("success_prob", "cost", "latency_s", "quality"):
+        for name in ("success_prob", "cost", "latency_s", "quality", "utility"):
             value = getattr(self, name)
+            if value is None and name == "utility":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
         for name in ("success_prob", "quality"):
@@ -429,8 +431,6 @@ class Candidate:
                 f"cost and latency_s of candidate {self.tool_id!r} must be >= 0, got "
                 f"{self.cost!r} and {self.latency_s!r}"
             )
-        if self.utility is not None and not math.isfinite(self.utility):
-            raise ValueError(f"utility of candidate {self.tool_id!r} must be finite, got {self.utility!r}")
         row = (
             float(self.success_prob),
             float(self.cost),
