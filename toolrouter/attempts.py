@@ -472,11 +472,22 @@ class _Try:
 
 @dataclass(slots=True)
 class _Raw:
-    """What the driver saw: the value, or the exception, or that the wait timed out."""
+    """What the driver saw: the value, or the exception, or that the wait timed out; and how long
+    the call waited for its turn before the tool was called (no latency of the tool)."""
 
     value: Any = None
     exc: BaseException | None = None
     timed_out: bool = False
+    waited_s: float = 0.0
+
+
+class _NotStarted(BaseException):
+    """Thrown into the loop in place of ``cause``, which came while the call waited for its turn,
+    before its tool was called: there is no try to record."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 class _Rejected(Exception):
@@ -522,6 +533,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
+            except _NotStarted as exc:  # cancelled before the tool was called: no try of it
+                if breaker is not None:
+                    breaker.release()
+                raise exc.cause from None
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
                     breaker.release()
@@ -530,7 +545,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     latency_s=time.perf_counter() - t0, error=_interrupted(exc),
                 ))
                 raise
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0 - raw.waited_s
             settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
             result = _record(spec, report, settled, cost, elapsed)
             if result is not settled:  # its numbers were refused: the tool would report them again
@@ -1133,14 +1148,30 @@ async def run_async(
         try:
             if isinstance(action, _Try):
                 if semaphore is not None:
-                    async with semaphore:
-                        send = await _call_async(action, pool)
+                    send = await _call_in_turn(action, pool, semaphore)
                 else:
                     send = await _call_async(action, pool)
             else:
                 await asyncio.sleep(action)
         except BaseException as exc:  # cancelled while waiting: the loop records and re-raises
             throw = exc
+
+
+async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -> _Raw:
+    """``_call_async`` once ``semaphore`` lets the call in. The wait is the caller's queue, not the
+    tool's latency (the loop subtracts it), and a call cut while it waits never reached its tool."""
+    queued = time.perf_counter()
+    try:
+        await semaphore.acquire()
+    except BaseException as exc:
+        raise _NotStarted(exc) from None
+    waited = time.perf_counter() - queued
+    try:
+        raw = await _call_async(action, pool)
+    finally:
+        semaphore.release()
+    raw.waited_s = waited
+    return raw
 
 
 async def _call_async(action: _Try, pool: Any) -> _Raw:
