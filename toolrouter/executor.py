@@ -656,6 +656,18 @@ class PlanExecutor:
                 self._hook_failed(ctx, result, exc)
             except Exception as exc:
                 self._hook_failed(ctx, result, exc)
+            except BaseException:  # a Ctrl-C as the router learned it: the run still holds the attempt
+                self._keep(ctx, outcome, result)
+                raise
+        self._keep(ctx, outcome, result)
+        for hook in ctx.hooks:
+            try:
+                hook(result)
+            except Exception as exc:
+                self._hook_failed(ctx, result, exc)
+
+    @staticmethod
+    def _keep(ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
         outcome.attempts.append(result)
         ctx.record.attempts.append(result)
         ctx.spent += result.cost
@@ -667,11 +679,6 @@ class PlanExecutor:
             latency_s=result.latency_s,
             error=result.error,
         )
-        for hook in ctx.hooks:
-            try:
-                hook(result)
-            except Exception as exc:
-                self._hook_failed(ctx, result, exc)
 
     @staticmethod
     def _hook_failed(ctx: _Run, result: ExecutionResult, exc: Exception) -> None:

@@ -55,3 +55,24 @@ def test_the_router_learns_a_tool_reporting_an_overflowing_cost_as_failing() -> 
     stats = router.tool_statistics()
     assert (stats["pricey"].calls, stats["pricey"].successes) == (1, 0)
     assert (stats["steady"].calls, stats["steady"].successes) == (1, 1)
+
+
+def test_an_interrupt_while_the_runs_hook_learns_an_attempt_leaves_the_attempt_in_the_run() -> None:
+    import asyncio
+
+    import pytest
+
+    from toolrouter.executor import PlanRun, RunStatus
+
+    graph = build_task_graph([TaskStep(step_id="search", capability="search")])
+    plan = assign_tools(graph, {"search": [Candidate("web", 0.9)]})
+
+    def interrupted(result: ExecutionResult) -> None:
+        raise KeyboardInterrupt
+
+    run = PlanRun()
+    with PlanExecutor({"web": lambda request: "page"}, CONFIG) as executor:
+        with pytest.raises(KeyboardInterrupt):
+            asyncio.run(executor.arun(plan, "bees", run=run, on_attempt=interrupted))
+    assert [(a.tool_id, a.success) for a in run.attempts] == [("web", True)]
+    assert run.steps["search"].attempts == run.attempts and run.status is RunStatus.CANCELLED
