@@ -47,3 +47,16 @@ def test_a_thread_runner_refuses_an_idle_time_its_workers_cannot_wait_for(idle_s
 def test_a_thread_runner_with_a_short_idle_time_runs_calls() -> None:
     runner = ThreadRunner(idle_s=0.01)
     assert runner.call(lambda x: x + 1, (41,), {}, 5.0).value == 42
+
+
+def test_an_attempt_group_refuses_a_learner_or_cue_of_the_wrong_kind() -> None:
+    from toolrouter import ToolMiddleware
+    from toolrouter.attempt_group import AttemptGroup
+
+    with pytest.raises(TypeError, match=r"learner: expected a ToolMetaLearner, got 5"):
+        AttemptGroup(5)  # type: ignore[arg-type]
+    with ToolMiddleware(seed=0) as tools:
+        # the first call queued into the group raised "'str' object is not callable", and its
+        # attempt was recorded at the next commit all the same
+        with pytest.raises(TypeError, match=r"on_pending: expected a callable or None, got 'commit soon'"):
+            AttemptGroup(tools.learner, on_pending="commit soon")  # type: ignore[arg-type]
