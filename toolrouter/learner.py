@@ -1037,7 +1037,8 @@ class ToolMetaLearner:
         utility with its expected cost within ``max_cost`` and its critical-path latency within
         ``max_latency_s``; ``plan.metadata["planner"]`` says how. A budget no plan meets raises
         ``BudgetInfeasibleError``, or with ``allow_infeasible=True`` gives the plan that exceeds it
-        least, with ``metadata["planner"]["feasible"]`` false.
+        least, with ``metadata["planner"]["feasible"]`` false and ``["infeasible_reason"]`` the
+        error's message (the cost of the cheapest plan, the critical path of the fastest).
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
         candidate. A call that raises, for whatever reason, changes nothing: the routes it made
@@ -1100,6 +1101,8 @@ class ToolMetaLearner:
                 "objective": assignment.expected_utility,
                 "planning_ms": assignment.planning_time_s * 1e3,
             }
+            if not assignment.feasible:  # what the budget is short of: the cheapest cost, the fastest path
+                plan.metadata["planner"]["infeasible_reason"] = assignment.info["infeasible_reason"]
         return plan
 
     def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:
