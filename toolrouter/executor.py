@@ -29,7 +29,8 @@ returns the run ``cancelled`` (an event already set when the run begins starts n
 the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
 or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
-it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
+it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure
+and counted by the tool's circuit breaker.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -601,9 +602,12 @@ class PlanExecutor:
             release()
             if ctx.deadline_passed and result.error == CANCELLED_BY_CALLER:
                 # cut by the run's deadline, not cancelled by its caller: a timeout of the tool, learned
-                # as the middleware learns a try cut by a call's deadline
+                # and counted by its circuit as the middleware's are for a try cut by a call's deadline
+                # (else a tool hung past every run's deadline never opened its circuit)
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
+                if self.config.circuit_breaker is not None:
+                    self._breakers.get(result.tool_id).record_failure()
             self._record(ctx, outcome, result)
 
         spec = CallSpec(
