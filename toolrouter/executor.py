@@ -869,9 +869,9 @@ async def aexecute_task(
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
-            task that declares its steps, the plan's steps must be among them, each with the
-            task's capability and dependencies (``ValueError`` naming the step otherwise, before
-            any tool runs).
+            task that declares its steps, the plan's steps must be those steps, every one, each
+            with the task's capability and dependencies (``ValueError`` naming the step otherwise,
+            before any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -985,11 +985,13 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     """Refuse, before any tool runs, a plan whose steps are not those ``task`` declares: each
     attempt is learned as a step of the task (its capability, the steps it consumed), and an
     attempt at a step it lacks could not be; one run without the inputs the task gives it would
-    be learned as its tool's failure."""
+    be learned as its tool's failure; and a run that leaves out a step of the task would succeed
+    without doing it, counted and learned as the task done."""
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
     own = {s.step: s for s in learner.task_steps(task)}
-    for step in _plan_steps(plan):
+    steps = _plan_steps(plan)
+    for step in steps:
         if step.step_id not in own:
             raise ValueError(
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
@@ -1005,6 +1007,9 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
                 f"plan: step {step.step_id!r} consumes {sorted(step.depends_on)}; task {task.task_id!r} has it "
                 f"consume {sorted(declared.depends_on)}"
             )
+    missing = sorted(set(own) - {step.step_id for step in steps})
+    if missing:
+        raise ValueError(f"plan: task {task.task_id!r} has steps {missing} the plan does not run")
 
 
 def _steps_of(plan: Any) -> list[TaskStep]:
