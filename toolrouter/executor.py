@@ -302,6 +302,15 @@ class _Run:
                 task.cancel()
 
 
+def _closing(task: asyncio.Task | None) -> bool:
+    """Whether a GeneratorExit caught in ``task``'s coroutine is its closing (the coroutine closed
+    outside its task's step, as a dropped loop's are), not an exception raised as it runs."""
+    try:
+        return asyncio.current_task() is not task
+    except RuntimeError:  # no loop running here
+        return True
+
+
 class PlanExecutor:
     """Runs plans against a set of tools; see the module docstring.
 
@@ -543,13 +552,14 @@ class PlanExecutor:
             outcome.status = StepStatus.CANCELLED
             outcome.error = outcome.error or "run cancelled"
             ctx.record.steps[step.step_id] = outcome
-        except GeneratorExit:  # the step's coroutine itself closed (its loop dropped): not a tool's
-            raise
         except BaseException as exc:
-            # What escapes the attempt loop: a tool's KeyboardInterrupt or SystemExit (its attempt
-            # recorded). Let out of the step, it stopped the event loop with the other steps on
-            # it, to go on at the thread's next run and raise again there: they are cancelled
-            # first, and arun raises it once they have ended.
+            if isinstance(exc, GeneratorExit) and _closing(ctx.tasks.get(step.step_id)):
+                raise  # the step's coroutine itself closed (its loop dropped): not a tool's
+            # What escapes the attempt loop: a tool's KeyboardInterrupt, SystemExit, GeneratorExit
+            # or BaseException of its own (its attempt recorded). Let out of the step, it stopped
+            # the event loop with the other steps on it, to go on at the thread's next run and
+            # raise again there (or, a GeneratorExit, it ended the run at once with them left
+            # running): they are cancelled first, and arun raises it once they have ended.
             outcome.status = StepStatus.CANCELLED
             outcome.error = f"run interrupted: {describe_error(exc)}"
             ctx.record.steps[step.step_id] = outcome
