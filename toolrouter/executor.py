@@ -442,11 +442,11 @@ class PlanExecutor:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
         ``on_attempt``: called with each attempt of this run, before the executor's own hook and
-        before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success (numbers the
-        router cannot learn, such as a reported cost so large that the utility overflows) makes
-        the attempt a failure with the planned cost and the measured latency, kept and passed on
-        instead, and the step falls back (as in ``ToolMiddleware``); any other error it raises is
-        reported in ``run.callback_errors``."""
+        before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success or for a
+        cost the tool reported (numbers the router cannot learn, such as a cost so large that the
+        utility overflows) makes the attempt a failure with the planned cost and the measured
+        latency, kept and passed on instead, and the step falls back (as in ``ToolMiddleware``);
+        any other error it raises is reported in ``run.callback_errors``."""
         _check_run_options(cancel_event, deadline_s)
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
@@ -580,13 +580,15 @@ class PlanExecutor:
             outcome.error = f"step {step.step_id!r} has no tools to try"
             return
         check = self._type_check(step)
+        planned = [0.0]  # the cost charged to the try in flight when its tool reports none (0: no call)
 
         def bind(tool_id: str, attempt: int) -> Binding | None:
             fn = self.tools.get(tool_id)
+            planned[0] = 0.0
             if fn is None:
                 return None
             request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
-            cost = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
+            cost = planned[0] = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
             return Binding(
                 fn, (request,), is_async=is_async_callable(fn), cost=cost,
                 check=None if check is None else functools.partial(check, tool_id),
@@ -618,7 +620,9 @@ class PlanExecutor:
                 result = result.model_copy(update={"error": error})
                 if self.config.circuit_breaker is not None:
                     self._breakers.get(result.tool_id).record_failure()
-            self._record(ctx, outcome, result)
+            # numbers of the tool's own (a success's, a reported cost) that the router refuses are
+            # replaced by the attempt loop; the planned numbers alone would be refused again
+            self._record(ctx, outcome, result, replaceable=result.success or result.cost != planned[0])
 
         spec = CallSpec(
             step=step.step_id,
@@ -660,12 +664,12 @@ class PlanExecutor:
 
         return check
 
-    def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
+    def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult, *, replaceable: bool) -> None:
         if ctx.on_attempt is not None:
             try:
                 ctx.on_attempt(result)
             except InvalidOutcomeError as exc:
-                if result.success:
+                if replaceable:
                     raise  # nothing kept yet: the attempt loop records the try as a failure instead
                 self._hook_failed(ctx, result, exc)
             except Exception as exc:
@@ -837,10 +841,8 @@ def _learn_hook(
             return
         try:
             learned = learner.learn_from_execution(task, [reported], trace_id=trace_id)
-        except Exception as exc:
-            if not (result.success and isinstance(exc, InvalidOutcomeError)):
-                # (a success the router rejects is recorded as a failure instead: PlanExecutor.arun)
-                execution.unlearned.append(result)
+        except Exception:
+            execution.unlearned.append(result)
             if getattr(learner, "closed", False):
                 stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
@@ -958,6 +960,10 @@ async def aexecute_task(
             # or cancelled): the part that ran is not the task's structure
             close_trace(trace_id, finished=execution.run.succeeded)
     run = execution.run
+    # an attempt whose numbers the router refused is no longer in the run: the run holds the
+    # failure recorded in its place, which was learned (PlanExecutor.arun)
+    kept = {id(a) for a in run.attempts}
+    execution.unlearned = [a for a in execution.unlearned if id(a) in kept]
     weights = task.weights or learner.weights
     qualities = [a.quality or 0.0 for a in run.attempts if a.success]
     execution.end_to_end_utility = weights.utility(

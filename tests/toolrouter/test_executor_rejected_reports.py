@@ -76,3 +76,25 @@ def test_an_interrupt_while_the_runs_hook_learns_an_attempt_leaves_the_attempt_i
             asyncio.run(executor.arun(plan, "bees", run=run, on_attempt=interrupted))
     assert [(a.tool_id, a.success) for a in run.attempts] == [("web", True)]
     assert run.steps["search"].attempts == run.attempts and run.status is RunStatus.CANCELLED
+
+
+def test_a_failure_reporting_an_overflowing_cost_is_learned_with_the_planned_cost() -> None:
+    from toolrouter.executor import ToolFailure
+
+    router = ToolMetaLearner(
+        [ToolProfile(tool_id="pricey", capabilities=["search"], cost_per_use=0.1, reliability=0.99),
+         ToolProfile(tool_id="steady", capabilities=["search"], cost_per_use=0.1, reliability=0.3)],
+        seed=0,
+    )
+
+    def pricey(request):
+        raise ToolFailure("quota exceeded", cost=1e308)
+
+    router.functions.update(pricey=pricey, steady=lambda request: "page")
+    execution = router.execute(TaskProfile(task_id="t", required_capabilities=["search"]), "bees", config=CONFIG)
+
+    first, second = execution.run.attempts
+    assert (first.tool_id, first.success, first.cost) == ("pricey", False, 0.1)
+    assert first.error.startswith("InvalidOutcomeError: ") and second.success
+    assert execution.unlearned == [] and execution.run.callback_errors == []
+    assert router.tool_statistics()["pricey"].calls == 1  # the middleware learns it so too
