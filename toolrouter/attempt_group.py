@@ -74,6 +74,12 @@ class AttemptGroup:
     """
 
     def __init__(self, learner: ToolMetaLearner, on_pending: Callable[[], None] | None = None) -> None:
+        if not isinstance(learner, ToolMetaLearner):
+            raise TypeError(f"learner: expected a ToolMetaLearner, got {learner!r:.100}")
+        if on_pending is not None and not callable(on_pending):
+            # it failed in the first call queued, after that call's attempt was queued: the call
+            # raised, and its attempt was recorded at the next commit all the same
+            raise TypeError(f"on_pending: expected a callable or None, got {on_pending!r:.100}")
         self.learner = learner
         self._on_pending = on_pending
         self._pending: list[PendingAttempt] = []

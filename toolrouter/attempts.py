@@ -52,7 +52,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count
+from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -268,9 +268,11 @@ class CircuitBreaker:
         config: CircuitBreakerConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not isinstance(tool_id, str):
+            raise TypeError(f"tool_id: expected a string, got {tool_id!r:.100}")
         self.tool_id = tool_id
-        self.config = config or CircuitBreakerConfig()
-        self._clock = clock
+        self.config = _breaker_config(config) or CircuitBreakerConfig()
+        self._clock = _checked_clock(clock)
         self._lock = threading.Lock()
         self._state = CircuitState.CLOSED
         self._failures = 0
@@ -343,12 +345,24 @@ class CircuitBreaker:
                 log.info("circuit_opened", tool=self.tool_id, failures=self._failures)
 
 
+def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
+    # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
+    # circuit first opened, in the middle of a call
+    return config if config is None or isinstance(config, CircuitBreakerConfig) else CircuitBreakerConfig.model_validate(config)
+
+
+def _checked_clock(clock: Any) -> Callable[[], float]:
+    if not callable(clock):
+        raise TypeError(f"clock: expected a callable, got {clock!r:.100}")
+    return clock
+
+
 class CircuitBreakers:
     """One ``CircuitBreaker`` per tool id, made on first use; thread-safe."""
 
     def __init__(self, config: CircuitBreakerConfig | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.config = config
-        self._clock = clock
+        self.config = _breaker_config(config)
+        self._clock = _checked_clock(clock)
         self._breakers: dict[str, CircuitBreaker] = {}
         self._lock = threading.Lock()
 
@@ -462,11 +476,22 @@ class _Try:
 
 @dataclass(slots=True)
 class _Raw:
-    """What the driver saw: the value, or the exception, or that the wait timed out."""
+    """What the driver saw: the value, or the exception, or that the wait timed out; and how long
+    the call waited for its turn before the tool was called (no latency of the tool)."""
 
     value: Any = None
     exc: BaseException | None = None
     timed_out: bool = False
+    waited_s: float = 0.0
+
+
+class _NotStarted(BaseException):
+    """Thrown into the loop in place of ``cause``, which came while the call waited for its turn,
+    before its tool was called: there is no try to record."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 class _Rejected(Exception):
@@ -512,6 +537,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
+            except _NotStarted as exc:  # cancelled before the tool was called: no try of it
+                if breaker is not None:
+                    breaker.release()
+                raise exc.cause from None
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
                     breaker.release()
@@ -526,9 +555,11 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     if breaker is not None:
                         breaker.release()
                     raise mistake from raw.exc
-            elapsed = time.perf_counter() - t0
-            result, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
-            result = _record(spec, report, result, cost, elapsed)
+            elapsed = time.perf_counter() - t0 - raw.waited_s
+            settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+            result = _record(spec, report, settled, cost, elapsed)
+            if result is not settled:  # its numbers were refused: the tool would report them again
+                retryable = False
             if result.success:
                 if breaker is not None:
                     breaker.record_success()
@@ -717,7 +748,9 @@ class ThreadRunner:
     def __init__(self, max_workers: int = 64, idle_s: float = 60.0, max_hung: int = 1024) -> None:
         self.max_workers = check_count("max_workers", max_workers, low=1)
         self.max_hung = check_count("max_hung", max_hung)
-        self.idle_s = idle_s
+        # what a worker waits for work: one that is not a positive number of seconds a lock can
+        # wait for stopped each worker as it started, and every call timed out
+        self.idle_s = check_real("idle_s", idle_s, low=0, high=threading.TIMEOUT_MAX, low_open=True)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
         self._workers = 0  # workers that count against max_workers (not those hung past their caller)
@@ -1125,14 +1158,30 @@ async def run_async(
         try:
             if isinstance(action, _Try):
                 if semaphore is not None:
-                    async with semaphore:
-                        send = await _call_async(action, pool)
+                    send = await _call_in_turn(action, pool, semaphore)
                 else:
                     send = await _call_async(action, pool)
             else:
                 await asyncio.sleep(action)
         except BaseException as exc:  # cancelled while waiting: the loop records and re-raises
             throw = exc
+
+
+async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -> _Raw:
+    """``_call_async`` once ``semaphore`` lets the call in. The wait is the caller's queue, not the
+    tool's latency (the loop subtracts it), and a call cut while it waits never reached its tool."""
+    queued = time.perf_counter()
+    try:
+        await semaphore.acquire()
+    except BaseException as exc:
+        raise _NotStarted(exc) from None
+    waited = time.perf_counter() - queued
+    try:
+        raw = await _call_async(action, pool)
+    finally:
+        semaphore.release()
+    raw.waited_s = waited
+    return raw
 
 
 async def _call_async(action: _Try, pool: Any) -> _Raw:

@@ -29,7 +29,8 @@ returns the run ``cancelled`` (an event already set when the run begins starts n
 the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
 or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
-it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure.
+it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure
+and counted by the tool's circuit breaker.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -81,6 +82,7 @@ from toolrouter.attempts import (
     run_async,
     run_in_new_loop,
 )
+from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
@@ -288,7 +290,8 @@ class _Run:
         self.deadline_passed = False  # cancelled by deadline_s: what was cut there timed out
         self.interrupt: BaseException | None = None  # a tool's KeyboardInterrupt, SystemExit...
         self.tasks: dict[str, asyncio.Task] = {}
-        self.hooks: list[Callable[[ExecutionResult], None]] = []
+        self.on_attempt: Callable[[ExecutionResult], None] | None = None  # the run's own, first
+        self.hooks: list[Callable[[ExecutionResult], None]] = []  # the executor's
 
     def cancel(self) -> None:
         """Cancel every step still running (but the one calling, which is ending)."""
@@ -297,6 +300,15 @@ class _Run:
         for task in self.tasks.values():
             if task is not current:
                 task.cancel()
+
+
+def _closing(task: asyncio.Task | None) -> bool:
+    """Whether a GeneratorExit caught in ``task``'s coroutine is its closing (the coroutine closed
+    outside its task's step, as a dropped loop's are), not an exception raised as it runs."""
+    try:
+        return asyncio.current_task() is not task
+    except RuntimeError:  # no loop running here
+        return True
 
 
 class PlanExecutor:
@@ -429,7 +441,12 @@ class PlanExecutor:
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
-        ``on_attempt``: called with each attempt of this run, after the executor's own hook."""
+        ``on_attempt``: called with each attempt of this run, before the executor's own hook and
+        before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success or for a
+        cost the tool reported (numbers the router cannot learn, such as a cost so large that the
+        utility overflows) makes the attempt a failure with the planned cost and the measured
+        latency, kept and passed on instead, and the step falls back (as in ``ToolMiddleware``);
+        any other error it raises is reported in ``run.callback_errors``."""
         _check_run_options(cancel_event, deadline_s)
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
@@ -439,7 +456,8 @@ class PlanExecutor:
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
-        ctx.hooks = [h for h in (self.on_attempt, on_attempt) if h is not None]
+        ctx.on_attempt = on_attempt
+        ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
         semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
         t0 = time.perf_counter()
@@ -534,13 +552,14 @@ class PlanExecutor:
             outcome.status = StepStatus.CANCELLED
             outcome.error = outcome.error or "run cancelled"
             ctx.record.steps[step.step_id] = outcome
-        except GeneratorExit:  # the step's coroutine itself closed (its loop dropped): not a tool's
-            raise
         except BaseException as exc:
-            # What escapes the attempt loop: a tool's KeyboardInterrupt or SystemExit (its attempt
-            # recorded). Let out of the step, it stopped the event loop with the other steps on
-            # it, to go on at the thread's next run and raise again there: they are cancelled
-            # first, and arun raises it once they have ended.
+            if isinstance(exc, GeneratorExit) and _closing(ctx.tasks.get(step.step_id)):
+                raise  # the step's coroutine itself closed (its loop dropped): not a tool's
+            # What escapes the attempt loop: a tool's KeyboardInterrupt, SystemExit, GeneratorExit
+            # or BaseException of its own (its attempt recorded). Let out of the step, it stopped
+            # the event loop with the other steps on it, to go on at the thread's next run and
+            # raise again there (or, a GeneratorExit, it ended the run at once with them left
+            # running): they are cancelled first, and arun raises it once they have ended.
             outcome.status = StepStatus.CANCELLED
             outcome.error = f"run interrupted: {describe_error(exc)}"
             ctx.record.steps[step.step_id] = outcome
@@ -561,13 +580,15 @@ class PlanExecutor:
             outcome.error = f"step {step.step_id!r} has no tools to try"
             return
         check = self._type_check(step)
+        planned = [0.0]  # the cost charged to the try in flight when its tool reports none (0: no call)
 
         def bind(tool_id: str, attempt: int) -> Binding | None:
             fn = self.tools.get(tool_id)
+            planned[0] = 0.0
             if fn is None:
                 return None
             request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
-            cost = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
+            cost = planned[0] = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
             return Binding(
                 fn, (request,), is_async=is_async_callable(fn), cost=cost,
                 check=None if check is None else functools.partial(check, tool_id),
@@ -593,10 +614,15 @@ class PlanExecutor:
             release()
             if ctx.deadline_passed and result.error == CANCELLED_BY_CALLER:
                 # cut by the run's deadline, not cancelled by its caller: a timeout of the tool, learned
-                # as the middleware learns a try cut by a call's deadline
+                # and counted by its circuit as the middleware's are for a try cut by a call's deadline
+                # (else a tool hung past every run's deadline never opened its circuit)
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
-            self._record(ctx, outcome, result)
+                if self.config.circuit_breaker is not None:
+                    self._breakers.get(result.tool_id).record_failure()
+            # numbers of the tool's own (a success's, a reported cost) that the router refuses are
+            # replaced by the attempt loop; the planned numbers alone would be refused again
+            self._record(ctx, outcome, result, replaceable=result.success or result.cost != planned[0])
 
         spec = CallSpec(
             step=step.step_id,
@@ -638,7 +664,28 @@ class PlanExecutor:
 
         return check
 
-    def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
+    def _record(self, ctx: _Run, outcome: StepOutcome, result: ExecutionResult, *, replaceable: bool) -> None:
+        if ctx.on_attempt is not None:
+            try:
+                ctx.on_attempt(result)
+            except InvalidOutcomeError as exc:
+                if replaceable:
+                    raise  # nothing kept yet: the attempt loop records the try as a failure instead
+                self._hook_failed(ctx, result, exc)
+            except Exception as exc:
+                self._hook_failed(ctx, result, exc)
+            except BaseException:  # a Ctrl-C as the router learned it: the run still holds the attempt
+                self._keep(ctx, outcome, result)
+                raise
+        self._keep(ctx, outcome, result)
+        for hook in ctx.hooks:
+            try:
+                hook(result)
+            except Exception as exc:
+                self._hook_failed(ctx, result, exc)
+
+    @staticmethod
+    def _keep(ctx: _Run, outcome: StepOutcome, result: ExecutionResult) -> None:
         outcome.attempts.append(result)
         ctx.record.attempts.append(result)
         ctx.spent += result.cost
@@ -650,13 +697,13 @@ class PlanExecutor:
             latency_s=result.latency_s,
             error=result.error,
         )
-        for hook in ctx.hooks:
-            try:
-                hook(result)
-            except Exception as exc:  # the run must go on and keep its record; report, don't hide
-                message = f"on_attempt raised {type(exc).__name__}: {exc}"
-                ctx.record.callback_errors.append(message)
-                log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
+
+    @staticmethod
+    def _hook_failed(ctx: _Run, result: ExecutionResult, exc: Exception) -> None:
+        # the run must go on and keep its record; report, don't hide
+        message = f"on_attempt raised {type(exc).__name__}: {exc}"
+        ctx.record.callback_errors.append(message)
+        log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -834,9 +881,9 @@ async def aexecute_task(
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
-            task that declares its steps, the plan's steps must be among them, each with the
-            task's capability and dependencies (``ValueError`` naming the step otherwise, before
-            any tool runs).
+            task that declares its steps, the plan's steps must be those steps, every one, each
+            with the task's capability and dependencies (``ValueError`` naming the step otherwise,
+            before any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -913,6 +960,10 @@ async def aexecute_task(
             # or cancelled): the part that ran is not the task's structure
             close_trace(trace_id, finished=execution.run.succeeded)
     run = execution.run
+    # an attempt whose numbers the router refused is no longer in the run: the run holds the
+    # failure recorded in its place, which was learned (PlanExecutor.arun)
+    kept = {id(a) for a in run.attempts}
+    execution.unlearned = [a for a in execution.unlearned if id(a) in kept]
     weights = task.weights or learner.weights
     qualities = [a.quality or 0.0 for a in run.attempts if a.success]
     execution.end_to_end_utility = weights.utility(
@@ -950,11 +1001,13 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     """Refuse, before any tool runs, a plan whose steps are not those ``task`` declares: each
     attempt is learned as a step of the task (its capability, the steps it consumed), and an
     attempt at a step it lacks could not be; one run without the inputs the task gives it would
-    be learned as its tool's failure."""
+    be learned as its tool's failure; and a run that leaves out a step of the task would succeed
+    without doing it, counted and learned as the task done."""
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
     own = {s.step: s for s in learner.task_steps(task)}
-    for step in _plan_steps(plan):
+    steps = _plan_steps(plan)
+    for step in steps:
         if step.step_id not in own:
             raise ValueError(
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
@@ -970,6 +1023,9 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
                 f"plan: step {step.step_id!r} consumes {sorted(step.depends_on)}; task {task.task_id!r} has it "
                 f"consume {sorted(declared.depends_on)}"
             )
+    missing = sorted(set(own) - {step.step_id for step in steps})
+    if missing:
+        raise ValueError(f"plan: task {task.task_id!r} has steps {missing} the plan does not run")
 
 
 def _steps_of(plan: Any) -> list[TaskStep]:

@@ -1043,7 +1043,8 @@ class ToolMetaLearner:
         utility with its expected cost within ``max_cost`` and its critical-path latency within
         ``max_latency_s``; ``plan.metadata["planner"]`` says how. A budget no plan meets raises
         ``BudgetInfeasibleError``, or with ``allow_infeasible=True`` gives the plan that exceeds it
-        least, with ``metadata["planner"]["feasible"]`` false.
+        least, with ``metadata["planner"]["feasible"]`` false and ``["infeasible_reason"]`` the
+        error's message (the cost of the cheapest plan, the critical path of the fastest).
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
         candidate. A call that raises, for whatever reason, changes nothing: the routes it made
@@ -1097,10 +1098,7 @@ class ToolMetaLearner:
                 self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
                 raise
-        plan = ExecutionPlan.from_steps(
-            task.task_id, task.task_type, steps, max_cost=task.max_cost, max_latency_s=task.max_latency_s,
-            structure=structure,
-        )
+        plan = ExecutionPlan._of_steps(task.task_id, task.task_type, steps, task.max_cost, task.max_latency_s, structure)
         if assignment is not None:
             plan.metadata["planner"] = {
                 "method": assignment.method,
@@ -1109,6 +1107,8 @@ class ToolMetaLearner:
                 "objective": assignment.expected_utility,
                 "planning_ms": assignment.planning_time_s * 1e3,
             }
+            if not assignment.feasible:  # what the budget is short of: the cheapest cost, the fastest path
+                plan.metadata["planner"]["infeasible_reason"] = assignment.info["infeasible_reason"]
         return plan
 
     def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:

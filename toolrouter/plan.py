@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
@@ -137,11 +137,44 @@ class ExecutionPlan:
         Raises ``TaskGraphError`` for no steps, a step name used twice or a step without candidates,
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
         for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
-        > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it).
+        > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it), and for a
+        step or candidate field a plan cannot hold (a prediction that is not a finite number in
+        its range, a tool listed twice in a step), naming it; ``TypeError`` for a task id or type
+        that is not a string, a step that is not a ``PlanStep`` or a structure that is not a
+        ``PlanStructure``.
         """
+        for name, value in (("task_id", task_id), ("task_type", task_type)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name}: expected a string, got {value!r:.100}")
         for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
             if bound is not None:
                 check_real(name, bound, low=0, low_open=True)
+        if structure is not None:
+            if not isinstance(structure, PlanStructure):
+                raise TypeError(f"structure: expected a PlanStructure, got {structure!r:.100}")
+            _check_structure("structure", structure)
+        if isinstance(steps, (str, bytes, Mapping, PlanStep)) or not isinstance(steps, Iterable):
+            raise TypeError(f"steps: expected a list of PlanStep, got {steps!r:.100}")
+        steps = list(steps)
+        for i, s in enumerate(steps):
+            if not isinstance(s, PlanStep):
+                raise TypeError(f"steps[{i}]: expected a PlanStep, got {s!r:.100}")
+            # the executor would charge a NaN or negative predicted cost, and the totals sum it
+            _check_step(f"steps[{i}]", s)
+        return cls._of_steps(task_id, task_type, steps, max_cost, max_latency_s, structure)
+
+    @classmethod
+    def _of_steps(
+        cls,
+        task_id: str,
+        task_type: str,
+        steps: list[PlanStep],
+        max_cost: float | None,
+        max_latency_s: float | None,
+        structure: PlanStructure | None,
+    ) -> "ExecutionPlan":
+        """``from_steps`` of steps whose fields are sound (the router's own decisions, from numbers
+        it checked): only the graph is checked, without the cost of checking every prediction."""
         if not steps:  # the executor would refuse it as not a plan
             raise TaskGraphError("steps: a plan needs at least one step, got none")
         graph = nx.DiGraph()
@@ -428,20 +461,38 @@ def _check_step(where: str, step: PlanStep) -> None:
         raise ValueError(f"{where}['step']: expected a non-empty string, got {step.step!r}")
     if step.capability is not None and not isinstance(step.capability, str):
         raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+    for name in ("depends_on", "candidates"):  # a string would be read as its characters
+        if not isinstance(getattr(step, name), (list, tuple)):
+            raise ValueError(f"{where}['{name}']: expected a list, got {getattr(step, name)!r:.100}")
     for dep in step.depends_on:
         if not isinstance(dep, str):
             raise ValueError(f"{where}['depends_on']: expected step names, got {dep!r}")
     seen: set[str] = set()
     for j, c in enumerate(step.candidates):
-        at = f"{where}['candidates'][{j}]"
+        if not isinstance(c, ToolChoice):
+            raise ValueError(f"{where}['candidates'][{j}]: expected a ToolChoice, got {c!r:.100}")
         if not isinstance(c.tool_id, str) or not c.tool_id:
-            raise ValueError(f"{at}['tool_id']: expected a non-empty string, got {c.tool_id!r}")
+            raise ValueError(f"{where}['candidates'][{j}]['tool_id']: expected a non-empty string, got {c.tool_id!r}")
         if c.tool_id in seen:
-            raise ValueError(f"{at}['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}")
+            raise ValueError(
+                f"{where}['candidates'][{j}]['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}"
+            )
         seen.add(c.tool_id)
-        for name in ("score", "expected_utility", "predicted_success", "predicted_cost", "predicted_latency_s"):
-            predicted = name.startswith("predicted_")
-            check_real(
-                f"{at}['{name}']", getattr(c, name),
-                low=0 if predicted else None, high=1 if name == "predicted_success" else None,
-            )  # fmt: skip
+        for name, low, high in _PREDICTIONS:
+            value = getattr(c, name)
+            # the floats in range of every plan the router makes pass here, without check_real's cost
+            if not (isinstance(value, float) and math.isfinite(value) and low <= value <= high):
+                check_real(
+                    f"{where}['candidates'][{j}]['{name}']", value,
+                    low=None if low == -math.inf else low, high=None if high == math.inf else high,
+                )  # fmt: skip
+
+
+#: Each prediction of a ``ToolChoice`` and the range it must lie in.
+_PREDICTIONS = (
+    ("score", -math.inf, math.inf),
+    ("expected_utility", -math.inf, math.inf),
+    ("predicted_success", 0, 1),
+    ("predicted_cost", 0, math.inf),
+    ("predicted_latency_s", 0, math.inf),
+)

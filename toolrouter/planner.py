@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -415,8 +415,10 @@ class Candidate:
     def __post_init__(self) -> None:
         if not isinstance(self.tool_id, str) or not self.tool_id:  # the executor looks tools up by it
             raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
-        for name in ("success_prob", "cost", "latency_s", "quality"):
+        for name in ("success_prob", "cost", "latency_s", "quality", "utility"):
             value = getattr(self, name)
+            if value is None and name == "utility":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
         for name in ("success_prob", "quality"):
@@ -429,8 +431,6 @@ class Candidate:
                 f"cost and latency_s of candidate {self.tool_id!r} must be >= 0, got "
                 f"{self.cost!r} and {self.latency_s!r}"
             )
-        if self.utility is not None and not math.isfinite(self.utility):
-            raise ValueError(f"utility of candidate {self.tool_id!r} must be finite, got {self.utility!r}")
         row = (
             float(self.success_prob),
             float(self.cost),
@@ -758,21 +758,16 @@ def _exact(
     finish = [0.0] * n
     value, w_cost, w_lat, max_cost, max_lat = prob.value, prob.w_cost, prob.w_lat, prob.max_cost, prob.max_lat
 
-    nodes = 0
     limit = math.inf if node_limit is None else node_limit
 
-    def visit(i: int, logp: float, cost: float, cp_lb: float, cp: float) -> None:
+    def children(i: int, logp: float, cost: float, cp_lb: float, cp: float) -> Iterator[tuple]:
+        """The nodes under a node at step ``i`` that the bounds keep, best first; each sets its
+        step's choice and finish time as it is taken (read by the steps after it). A complete
+        plan is scored here rather than yielded."""
         nonlocal best, best_obj, nodes
-        nodes += 1
-        if nodes > limit:
-            raise _NodeLimit
-        if i == n:
-            obj = value * math.exp(logp) - w_cost * cost - w_lat * cp
-            if obj > best_obj + 1e-12:
-                best, best_obj = list(choice), obj
-            return
         start = max((finish[j] for j in prob.preds[i]), default=0.0)
         ci, li, logpi = prob.c_list[i], prob.l_list[i], prob.logp_list[i]
+        last = i + 1 == n
         for k in orders[i]:
             new_cost = cost + ci[k]
             if new_cost + suffix_cost[i + 1] > max_cost + _EPS:
@@ -787,14 +782,31 @@ def _exact(
                 - w_cost * (new_cost + suffix_cost[i + 1])
                 - w_lat * new_lb
             )
-            if bound <= best_obj + 1e-12:
+            if bound <= best_obj + 1e-12:  # read as each child is taken: the incumbent improves
                 continue
+            nodes += 1
+            if nodes > limit:
+                raise _NodeLimit
             choice[i] = k
             finish[i] = f
-            visit(i + 1, new_logp, new_cost, new_lb, max(cp, f))
+            if last:
+                obj = value * math.exp(new_logp) - w_cost * new_cost - w_lat * max(cp, f)
+                if obj > best_obj + 1e-12:
+                    best, best_obj = list(choice), obj
+            else:
+                yield i + 1, new_logp, new_cost, new_lb, max(cp, f)
 
+    # Depth first with a stack of the open nodes' children, not recursion: the search goes one
+    # level per step, and a plan of a thousand steps would pass Python's recursion limit.
+    nodes = 1  # the root
+    stack: list[Iterator[tuple]] = [children(0, 0.0, 0.0, cp_floor, 0.0)]
     try:
-        visit(0, 0.0, 0.0, cp_floor, 0.0)
+        while stack:
+            node = next(stack[-1], None)
+            if node is None:
+                stack.pop()
+            else:
+                stack.append(children(*node))
     except _NodeLimit:
         return best, False
     return best, True
