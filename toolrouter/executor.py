@@ -311,7 +311,9 @@ class PlanExecutor:
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
         clock: monotonic clock of the circuit breakers (injectable for tests).
-        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced).
+        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced). A
+            try's timeout counts from when a worker starts its tool; one cut by the run's deadline
+            (or cancelled) while it waited for a worker never ran, and records no attempt.
     """
 
     def __init__(

@@ -60,6 +60,7 @@ from toolrouter.attempts import (
     CircuitBreakers,
     ExecutorConfig,
     RetryPolicy,
+    ThreadRunner,
     ToolFailure,
     ToolOutput,
     attempt_loop,
@@ -138,7 +139,7 @@ class RoutedCall:
         middleware = self.middleware
         token = middleware._enter()
         try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
         finally:
             middleware._exit(token)
         if report.succeeded:
@@ -155,7 +156,7 @@ class RoutedCall:
         middleware = self.middleware
         token = middleware._enter()
         try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
         finally:
             middleware._exit(token)
         return middleware._outcome(self, report)
@@ -165,7 +166,7 @@ class RoutedCall:
         middleware = self.middleware
         token = middleware._enter()
         try:
-            report = await run_async(attempt_loop(middleware._spec(self, args, kwargs, sync=False)))
+            report = await run_async(attempt_loop(middleware._spec(self, args, kwargs, sync=False)), middleware._runner)
         finally:
             middleware._exit(token)
         return middleware._outcome(self, report)
@@ -201,6 +202,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
         max_attempts: at most this many tools per call (default: every candidate).
         config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
             ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
+        max_workers: threads for sync tools at once, in a pool of this middleware's own (default
+            ``None``: the process's shared pool of 64). A try's timeout counts from when a worker
+            starts its tool: the wait for a free worker is bounded by the call's ``deadline_s``,
+            and a try that never got a worker is not the tool's failure (nothing recorded).
         learner_options: passed to ``ToolMetaLearner`` when ``learner`` is ``None``
             (``seed=``, ``policy=``, ``store=``...).
 
@@ -238,6 +243,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         task_type: str = "default",
         max_attempts: int | None = None,
         config: ExecutorConfig | None = None,
+        max_workers: int | None = None,
         **learner_options: Any,
     ) -> None:
         if learner is not None and learner_options:
@@ -253,6 +259,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         self.config = config or MIDDLEWARE_CONFIG
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
+        self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._built = None if learner is not None else self.learner  # close() closes only a router it built
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
@@ -488,6 +495,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
     def close(self) -> None:
         """Close the router this middleware built (see the class's docstring): refuse new calls,
         let the calls in flight end and record their attempts, then close it."""
+        if self._runner is not None:
+            self._runner.close()  # its idle workers leave now (it stays usable)
         if self._built is None:
             return  # a router passed in is its owner's to close, and calls go on
         with self._calls:
