@@ -1,16 +1,20 @@
 """One attempt loop for every routed call: the middleware's and the plan executor's.
 
 A call tries tools in ranked order. Each tool gets ``1 + retry.max_retries`` tries with exponential
-backoff and seeded jitter; each try is bounded by the tool's timeout and by the call's deadline; a
-tool whose circuit breaker is open is skipped. Whatever a tool does (returns, raises, hangs, reports
-NaN or a negative cost, returns a value its step cannot use, raises an exception that cannot even
-be printed), each try becomes exactly one ``ExecutionResult``, handed to the caller's ``record`` the
-moment it ends, and a failure moves on to the next try or the next tool. Invalid self-reported
-numbers are the tool's failure. A ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool
-runs (Ctrl-C in the calling thread, an exit) interrupts the caller, not the tool: the try is
-recorded as cancelled by its caller (``CANCELLED_BY_CALLER``, not learned from, as an asyncio
-cancellation), then raised. Any other ``BaseException`` the tool raises that is not an
-``Exception`` (``GeneratorExit``, one of its own) is recorded as its failure, then raised.
+backoff and seeded jitter; each try is bounded by the tool's timeout, counted from when the tool
+starts (a sync tool may first wait for a free worker thread: the process's wait, not the tool's),
+and by the call's deadline, which bounds that wait too; a try that never got a worker (its deadline
+came first, or its caller was cancelled or interrupted) is no outcome of the tool: nothing is
+recorded (``CallReport.skipped`` names the tool). A tool whose circuit breaker is open is skipped.
+Whatever a tool does (returns, raises, hangs, reports NaN or a negative cost, returns a value its
+step cannot use, raises an exception that cannot even be printed), each try becomes exactly one
+``ExecutionResult``, handed to the caller's ``record`` the moment it ends, and a failure moves on to
+the next try or the next tool. Invalid self-reported numbers are the tool's failure. A
+``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool runs (Ctrl-C in the calling thread,
+an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
+(``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised. Any other
+``BaseException`` the tool raises that is not an ``Exception`` (``GeneratorExit``, one of its own)
+is recorded as its failure, then raised.
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -200,8 +204,8 @@ class ExecutorConfig(NumbersNotBools):
 
     timeout_s: Seconds | None = Field(
         30.0,
-        description="Seconds each try may take; None: no limit (sync tools of the middleware then run "
-        "in the calling thread).",
+        description="Seconds each try may take, from when its tool starts (the wait for a free worker "
+        "thread is not counted); None: no limit (sync tools of the middleware then run in the calling thread).",
     )
     tool_timeouts_s: dict[str, Seconds] = Field(
         default_factory=dict, description="Per-tool overrides of timeout_s."
@@ -468,21 +472,40 @@ class CallReport:
 
 @dataclass(slots=True)
 class _Try:
-    """Yielded by the loop: call ``binding`` and wait at most ``timeout_s`` (None: no limit)."""
+    """Yielded by the loop: call ``binding``; it may take ``timeout_s`` seconds from when its tool
+    starts (None: no limit), and the wait, for a worker thread too, ends at ``deadline`` (a
+    ``time.monotonic()``; None: none)."""
 
     binding: Binding
     timeout_s: float | None
+    deadline: float | None = None
+
+    def left_s(self, started: float | None = None) -> float | None:
+        """Seconds left to wait for a tool that started at ``started`` (default: now); None: no limit."""
+        now = time.monotonic()
+        end = _until(self.timeout_s, self.deadline, now if started is None else started)
+        return None if end is None else max(end - now, 0.0)
+
+
+def _until(timeout_s: float | None, deadline: float | None, started: float) -> float | None:
+    """When a try whose tool started at ``started`` must end: ``timeout_s`` later, or at the
+    call's ``deadline`` if sooner (both ``time.monotonic()``; None: never)."""
+    end = None if timeout_s is None else started + timeout_s
+    return deadline if deadline is not None and (end is None or deadline < end) else end
 
 
 @dataclass(slots=True)
 class _Raw:
-    """What the driver saw: the value, or the exception, or that the wait timed out; and how long
-    the call waited for its turn before the tool was called (no latency of the tool)."""
+    """What the driver saw: the value, or the exception, or that the wait timed out. ``queued_s``:
+    how long the try waited for its turn (a slot under a concurrency limit, a worker thread)
+    before its tool started (not the tool's time); ``never_ran``: why a try that got no worker
+    thread never ran (no outcome of the tool)."""
 
     value: Any = None
     exc: BaseException | None = None
     timed_out: bool = False
-    waited_s: float = 0.0
+    queued_s: float = 0.0
+    never_ran: str | None = None
 
 
 class _NotStarted(BaseException):
@@ -529,11 +552,12 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             if breaker is not None and not breaker.allow():
                 report.skipped.append((tool_id, "circuit open"))
                 break
-            timeout, by_deadline = _timeout(spec, tool_id)
+            timeout = _timeout(spec, tool_id)
             t0 = time.perf_counter()
+            m0 = time.monotonic() if spec.deadline is not None else 0.0
             try:
-                raw = yield _Try(binding, timeout)
-                if isinstance(raw.exc, _CALLER_INTERRUPTS):
+                raw = yield _Try(binding, timeout, spec.deadline)
+                if isinstance(raw.exc, _CALLER_INTERRUPTS) and raw.never_ran is None:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
@@ -549,13 +573,22 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     latency_s=time.perf_counter() - t0, error=_interrupted(exc),
                 ))
                 raise
+            if raw.never_ran is not None:  # it waited for a worker thread in vain: no outcome of the tool
+                if breaker is not None:
+                    breaker.release()
+                if raw.exc is not None:
+                    raise raw.exc  # its caller was cancelled or interrupted meanwhile
+                report.skipped.append((tool_id, raw.never_ran))
+                break
             if spec.caller_error is not None and isinstance(raw.exc, TypeError):
                 mistake = spec.caller_error(tool_id, raw.exc)
                 if mistake is not None:  # no outcome of the tool: nothing to record or learn
                     if breaker is not None:
                         breaker.release()
                     raise mistake from raw.exc
-            elapsed = time.perf_counter() - t0 - raw.waited_s
+            elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
+            # its deadline came before its timeout would have, counted from when the tool started
+            by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
             settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
             result = _record(spec, report, settled, cost, elapsed)
             if result is not settled:  # its numbers were refused: the tool would report them again
@@ -585,20 +618,13 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
 _JITTER = random.Random(0)
 
 
-def _timeout(spec: CallSpec, tool_id: str) -> tuple[float | None, bool]:
-    """Seconds this try may take, and whether the call's deadline (not a timeout) set them."""
-    if spec.deadline is None and spec.timeout_s is None and not spec.tool_timeouts_s:
-        return spec.config.timeout_for(tool_id), False  # the common case
-    timeout: float | None = spec.timeout_s
-    if timeout is None:
-        # one read: the middleware's registrations may remove the tool's timeout meanwhile
-        own = spec.tool_timeouts_s.get(tool_id) if spec.tool_timeouts_s else None
-        timeout = spec.config.timeout_for(tool_id) if own is None else own
-    if spec.deadline is not None:
-        left = max(spec.deadline - time.monotonic(), 0.0)
-        if timeout is None or left < timeout:
-            return left, True
-    return timeout, False
+def _timeout(spec: CallSpec, tool_id: str) -> float | None:
+    """Seconds this try may take once its tool starts (the call's deadline bounds it apart: ``_Try``)."""
+    if spec.timeout_s is not None:
+        return spec.timeout_s
+    # one read: the middleware's registrations may remove the tool's timeout meanwhile
+    own = spec.tool_timeouts_s.get(tool_id) if spec.tool_timeouts_s else None
+    return spec.config.timeout_for(tool_id) if own is None else own
 
 
 def _gone(tool_id: str, step: str) -> ExecutionResult:
@@ -734,8 +760,10 @@ class ThreadRunner:
     """Runs sync tools in worker threads, so that a caller can stop waiting after a timeout.
 
     Workers are started on demand and exit after ``idle_s`` without work. At most ``max_workers``
-    run tools that a caller still waits for; beyond that, calls wait for a free worker within
-    their own timeout, and a call that stops waiting before its tool started never runs it. A
+    run tools that a caller still waits for; beyond that, calls wait for a free worker. That wait
+    is the process's, not the tool's: a try's timeout counts from when a worker starts its tool,
+    and only a call's deadline (or, past ``max_hung``, its timeout) bounds the wait itself; a call
+    that stops waiting before its tool started never runs it, and says so (``_Raw.never_ran``). A
     worker whose caller stopped waiting (a tool hung past its timeout) no longer counts: the next
     call gets another worker, so hung tools cannot starve the others, and the hung worker rejoins
     the pool if its tool ever returns; past ``max_hung`` such workers (Python cannot stop a thread,
@@ -759,26 +787,51 @@ class ThreadRunner:
         #: workers still running a tool whose caller stopped waiting (Python cannot stop a thread)
         self.hung = 0
 
-    def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None) -> _Raw:
-        """Run ``fn(*args, **kwargs)`` in a worker and wait at most ``timeout_s`` seconds."""
+    def call(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None, deadline: float | None = None
+    ) -> _Raw:
+        """Run ``fn(*args, **kwargs)`` in a worker and wait for it: at most ``timeout_s`` seconds
+        from when a worker starts it, and not past ``deadline`` (a ``time.monotonic()``), which
+        bounds the wait for a free worker too (see the class). An interruption of the wait (Ctrl-C)
+        raises, unless it came before a worker took the tool: then ``_Raw.exc`` holds it, with
+        ``never_ran``, for the attempt loop to raise without recording the try."""
         job = _Job(fn, args, kwargs)
+        submitted = time.monotonic()
         self._submit(job)
+        wait = None
         try:
-            done = job.done.acquire(timeout=-1 if timeout_s is None else timeout_s)
-        except BaseException:  # interrupted while waiting: nobody will take the result
+            # the common case first, with nothing more to keep: the tool ends within its time
+            end = _until(timeout_s, deadline, submitted)
+            done = job.done.acquire(timeout=-1 if end is None else max(end - time.monotonic(), 0.0))
+            if not done:
+                wait = self._wait(job, timeout_s, deadline, submitted)
+                while not wait.expired():
+                    if job.done.acquire(timeout=wait.left_s()):
+                        done = True
+                        break
+        except BaseException as exc:  # interrupted while waiting: nobody will take the result
+            if self._withdraw(job):  # before a worker took it: no outcome of the tool, the caller's exception
+                return _Raw(exc=exc, never_ran="its caller was interrupted before a worker thread was free")
             self._give_up(job)
             raise
+        queued_s = 0.0 if job.started is None else max(job.started - submitted, 0.0)
         if not done:
+            if wait is not None and wait.never_ran is not None:
+                return _Raw(timed_out=True, never_ran=wait.never_ran)
             if not self._give_up(job):
-                return _Raw(timed_out=True)
+                return _Raw(timed_out=True, queued_s=queued_s)
             job.done.acquire()  # it ended as the wait did: take its outcome
-        return _Raw(job.value, job.exc)
+        return _Raw(job.value, job.exc, queued_s=queued_s)
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
         """Run ``fn(*args, **kwargs)`` in a worker; a future of the running event loop (what
         ``loop.run_in_executor`` gives, with less bookkeeping on the way) whose result is the
         outcome as ``call`` returns it, an exception included. Cancelling the future (a timeout, a
         cancelled caller) stops waiting for the worker as ``call`` does."""
+        return self._future(fn, args, kwargs)[0]
+
+    def _future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[asyncio.Future, _Job]:
+        """``future``, and the job behind it (when it started: ``_WorkerWait``)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -791,7 +844,7 @@ class ThreadRunner:
         job = _Job(fn, args, kwargs, resolve)
         self._submit(job)
         future.add_done_callback(lambda f: self._give_up(job) if f.cancelled() else None)
-        return future
+        return future, job
 
     def close(self) -> None:
         """Let the idle workers exit now instead of after ``idle_s`` (the runner stays usable)."""
@@ -814,16 +867,33 @@ class ThreadRunner:
         self._available += 1
         threading.Thread(target=self._work, name="toolrouter-tool", daemon=True).start()
 
-    def _give_up(self, job: _Job) -> bool:
-        """The caller of ``job`` stops waiting for it; returns whether it has ended meanwhile. A job
-        not started yet never runs; a running one leaves its worker uncounted (see the class)."""
+    def _wait(self, job: _Job, timeout_s: float | None, deadline: float | None, submitted: float) -> _WorkerWait:
+        """How long a caller waits for ``job``, submitted at ``submitted`` (see the class)."""
+
+        def stuck() -> str | None:  # hung workers keep their places and calls have none: it may never end
+            hung = self.hung
+            if hung >= self.max_hung and self._available < 0:
+                return f"no worker thread free ({hung} hung past their timeouts)"
+            return None
+
+        return _WorkerWait(timeout_s, deadline, submitted, lambda: job.started, lambda: self._withdraw(job), stuck)
+
+    def _withdraw(self, job: _Job) -> bool:
+        """Take back ``job`` if no worker has started it: it never runs. Returns whether it is
+        taken back (now or before: cancelling its future takes it back too)."""
         try:
             job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
         except IndexError:
-            pass
-        else:
-            with self._lock:
-                self._available += 1
+            return job.ended and job.started is None
+        with self._lock:
+            self._available += 1
+            job.ended = True  # nothing left to give up: a later _give_up is a no-op
+        return True
+
+    def _give_up(self, job: _Job) -> bool:
+        """The caller of ``job`` stops waiting for it; returns whether it has ended meanwhile. A job
+        not started yet never runs; a running one leaves its worker uncounted (see the class)."""
+        if self._withdraw(job):
             return False
         with self._lock:
             if job.ended:
@@ -858,6 +928,7 @@ class ThreadRunner:
                 job.unclaimed.pop()
             except IndexError:  # its caller stopped waiting before it started
                 continue
+            job.started = time.monotonic()  # its try's timeout counts from here
             job.run()
             with self._lock:
                 abandoned = job.abandoned
@@ -875,8 +946,64 @@ class ThreadRunner:
                 return
 
 
+class _WorkerWait:
+    """How long a caller waits for a try in a worker pool: ``timeout_s`` from when a worker starts
+    its tool (``started()``: that ``time.monotonic()``, None before), never past ``deadline``. A try
+    still waiting for a worker at its deadline, or after its timeout while ``stuck()`` gives a
+    reason (the pool cannot free a worker), is taken back (``withdraw()``: whether it was, before a
+    worker took it) and never runs: ``never_ran`` says why."""
+
+    __slots__ = ("timeout_s", "deadline", "started", "withdraw", "stuck", "submitted", "end", "never_ran")
+
+    def __init__(
+        self,
+        timeout_s: float | None,
+        deadline: float | None,
+        submitted: float,
+        started: Callable[[], float | None],
+        withdraw: Callable[[], bool] = lambda: False,
+        stuck: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.timeout_s, self.deadline = timeout_s, deadline
+        self.started, self.withdraw, self.stuck = started, withdraw, stuck
+        self.submitted = submitted
+        self.end = _until(timeout_s, deadline, submitted)  # the soonest it can end: started at once
+        self.never_ran: str | None = None
+
+    def left_s(self) -> float:
+        """Seconds until ``end``, for ``Lock.acquire`` (-1: no limit)."""
+        return -1 if self.end is None else max(self.end - time.monotonic(), 0.0)
+
+    def expired(self) -> bool:
+        """The wait reached ``end``: whether it is over (timed out, or ``never_ran``); if not,
+        ``end`` has moved on (the tool started later, or has not started yet)."""
+        now = time.monotonic()
+        started = self.started()
+        if started is None:
+            if self.deadline is not None and now >= self.deadline:
+                reason: str | None = "deadline passed before a worker thread was free"
+            else:
+                reason = self.stuck()
+            if reason is None:  # waiting for a worker: the try's time has not begun
+                self.end = _until(self.timeout_s, self.deadline, now)
+                return False
+            if self.withdraw():
+                self.never_ran = reason
+                return True
+            started = now  # a worker took it meanwhile
+        self.end = _until(self.timeout_s, self.deadline, started)
+        return self.end is not None and self.end <= now
+
+    def queued_s(self) -> float:
+        """Seconds the try waited for a worker before its tool started."""
+        started = self.started()
+        return 0.0 if started is None else max(started - self.submitted, 0.0)
+
+
 class _Job:
-    __slots__ = ("fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned")
+    __slots__ = (
+        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started"
+    )
 
     def __init__(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
@@ -888,6 +1015,7 @@ class _Job:
         self.notify = notify  # None: the caller waits on ``done``
         self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
         self.ended = self.abandoned = False  # changed under the runner's lock
+        self.started: float | None = None  # the time.monotonic() a worker started it
         self.done = threading.Lock()
         if notify is None:
             self.done.acquire()
@@ -944,19 +1072,19 @@ def run_sync(loop: Generator[Any, Any, CallReport], runner: ThreadRunner | None 
 def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     b = action.binding
     if b.is_async:
-        return _run_coroutine(functools.partial(b.fn, *b.args, **b.kwargs), action.timeout_s)
+        return _run_coroutine(functools.partial(b.fn, *b.args, **b.kwargs), action.left_s())
     t0 = time.monotonic()
-    if action.timeout_s is None or b.inline:
+    if (action.timeout_s is None and action.deadline is None) or b.inline:
         try:
             raw = _Raw(b.fn(*b.args, **b.kwargs))
         except BaseException as exc:  # whatever the class: the loop records it (and re-raises a non-Exception)
             return _Raw(exc=exc)
     else:
-        raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s)
+        raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
     if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
-        left = None if action.timeout_s is None else max(action.timeout_s - (time.monotonic() - t0), 0.0)
-        awaitable = raw.value
-        return _run_coroutine(lambda: awaitable, left)
+        awaitable, queued_s = raw.value, raw.queued_s
+        raw = _run_coroutine(lambda: awaitable, action.left_s(t0 + queued_s))
+        raw.queued_s = queued_s
     return raw
 
 
@@ -1025,8 +1153,9 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         return _Raw(exc=exc)
     while True:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        if asyncio.isfuture(target):  # a thread's result: await it, a timer cancels it on time
-            return await _await_future(target, left)
+        if asyncio.isfuture(target):  # running already: await it, a timer cancels it on time
+            now = time.monotonic()
+            return await _await_future(target, _WorkerWait(left, None, now, lambda: now))
         future = asyncio.ensure_future(target)
         try:
             await _done_or_timeout(future, left)
@@ -1075,36 +1204,54 @@ async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> N
             timer.cancel()
 
 
-async def _await_future(future: asyncio.Future, timeout_s: float | None) -> _Raw:
-    """Await a future (a sync tool's, from an executor) for at most ``timeout_s``: cheaper than
-    ``asyncio.wait``, which a call of a sync tool through the async driver would pay every time."""
-    expired = False
+async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
+    """Await a future (a sync tool's, from a worker pool) until ``wait`` is over: cheaper than
+    ``asyncio.wait``, which a call of a sync tool through the async driver would pay every time. A
+    caller cancelled before a worker started the tool takes it back: it never runs."""
+    loop = asyncio.get_running_loop()
+    timer: asyncio.TimerHandle | None = None
+    over = False
+
+    def arm() -> None:
+        nonlocal timer
+        timer = None if wait.end is None else loop.call_later(max(wait.end - time.monotonic(), 0.0), expire)
 
     def expire() -> None:
-        nonlocal expired
-        expired = True
-        future.cancel()
+        nonlocal over
+        if wait.expired():
+            over = True
+            future.cancel()
+        else:
+            arm()
 
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
+    arm()
     try:
         outcome = await future
-    except asyncio.CancelledError:
-        if expired:  # our timer, not a cancellation of the caller
-            return _Raw(timed_out=True)
+    except asyncio.CancelledError as exc:
+        if over:  # our timer, not a cancellation of the caller
+            return _Raw(timed_out=True, queued_s=wait.queued_s(), never_ran=wait.never_ran)
+        if wait.started() is None and wait.withdraw():
+            return _Raw(exc=exc, never_ran="cancelled by its caller before a worker thread was free")
         raise
     except BaseException as exc:
-        return _Raw(exc=exc)
+        return _Raw(exc=exc, queued_s=wait.queued_s())
     finally:
         if timer is not None:
             timer.cancel()
     raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
+    raw.queued_s = wait.queued_s()
     value = raw.value
     if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
-        left = None if timeout_s is None else max(timeout_s - (loop.time() - started), 0.0)
-        return await _await_bounded(lambda: value, left)
+        bounded = await _await_bounded(lambda: value, _until_s(wait))
+        bounded.queued_s = raw.queued_s
+        return bounded
     return raw
+
+
+def _until_s(wait: _WorkerWait) -> float | None:
+    """Seconds left to a try whose tool has started (``wait``'s end, counted from its start)."""
+    end = _until(wait.timeout_s, wait.deadline, wait.started() or wait.submitted)
+    return None if end is None else max(end - time.monotonic(), 0.0)
 
 
 _HAS_TIMEOUT = hasattr(asyncio, "timeout")  # Python >= 3.11; before, an inline async tool gets a task too
@@ -1180,14 +1327,14 @@ async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -
         raw = await _call_async(action, pool)
     finally:
         semaphore.release()
-    raw.waited_s = waited
+    raw.queued_s += waited
     return raw
 
 
 async def _call_async(action: _Try, pool: Any) -> _Raw:
     b = action.binding
     if b.is_async and b.inline and _HAS_TIMEOUT:
-        return await _await_inline(b, action.timeout_s)
+        return await _await_inline(b, action.left_s())
     if b.is_async:
         make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
     elif b.inline:
@@ -1200,14 +1347,20 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         make = functools.partial(lambda awaitable: awaitable, value)
     elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
         runner = pool or default_runner()
-
-        def make() -> Any:
-            return runner.future(b.fn, b.args, b.kwargs)
-    else:
+        submitted = time.monotonic()
+        future, job = runner._future(b.fn, b.args, b.kwargs)
+        return await _await_future(future, runner._wait(job, action.timeout_s, action.deadline, submitted))
+    else:  # an Executor: when its worker starts the tool is known from inside the call
         context = contextvars.copy_context()
-        call = functools.partial(context.run, b.fn, *b.args, **b.kwargs)
+        started: list[float] = []
 
-        def make() -> Any:
-            return asyncio.get_running_loop().run_in_executor(pool, call)
+        def call() -> Any:
+            started.append(time.monotonic())
+            return context.run(b.fn, *b.args, **b.kwargs)
 
-    return await _await_bounded(make, action.timeout_s)
+        wait = _WorkerWait(action.timeout_s, action.deadline, time.monotonic(), lambda: started[0] if started else None)
+        job = pool.submit(call)
+        wait.withdraw = job.cancel  # taken back only if it has not started
+        return await _await_future(asyncio.wrap_future(job), wait)
+
+    return await _await_bounded(make, action.left_s())

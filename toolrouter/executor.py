@@ -323,7 +323,9 @@ class PlanExecutor:
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
         clock: monotonic clock of the circuit breakers (injectable for tests).
-        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced).
+        max_workers: threads for sync tools at once (a thread hung past its timeout is replaced). A
+            try's timeout counts from when a worker starts its tool; one cut by the run's deadline
+            (or cancelled) while it waited for a worker never ran, and records no attempt.
     """
 
     def __init__(
@@ -892,11 +894,41 @@ async def aexecute_task(
     one trace (one ``trace_id``), from which the router learns the task type's structure; a run
     that does not succeed closes it unfinished (``close_trace(trace_id, finished=False)``), as a
     step skipped with no attempt (its circuit open, over budget) leaves nothing in it. A router
-    closed while its plan runs (``learner.closed``) stops the run as ``cancel_event`` does: no
-    further tool is called for it, and the attempt it refused is in ``unlearned``. The
-    end-to-end outcome is counted for the plan's step structure (``learner.graphs``, when the
-    learner keeps one) and logged as ``task_outcome``.
+    closed while its plan runs (``ToolMetaLearner.close``) lets the run end as it would have,
+    every attempt recorded, and closes its store after; a store closed under the run otherwise
+    (``learner.closed``) stops it as ``cancel_event`` does: no further tool is called for it,
+    and the attempt it refused is in ``unlearned``. The end-to-end outcome is counted for the
+    plan's step structure (``learner.graphs``, when the learner keeps one) and logged as
+    ``task_outcome``.
     """
+    options = dict(
+        tools=tools, executor=executor, config=config, cancel_event=cancel_event, deadline_s=deadline_s, plan=plan,
+        allow_infeasible=allow_infeasible,
+    )
+    calls = getattr(learner, "_calls", None)  # a router's calls in flight: its close() waits for this run
+    if calls is None:
+        return await _execute_task(learner, task, inputs, **options)
+    entered = calls.enter(learner._refused)
+    try:
+        return await _execute_task(learner, task, inputs, **options)
+    finally:
+        calls.exit(entered)
+
+
+async def _execute_task(
+    learner: Any,
+    task: TaskProfile,
+    inputs: Any,
+    *,
+    tools: Mapping[str, Callable[..., Any]] | None = None,
+    executor: PlanExecutor | None = None,
+    config: ExecutorConfig | None = None,
+    cancel_event: asyncio.Event | None = None,
+    deadline_s: float | None = None,
+    plan: Any = None,
+    allow_infeasible: bool = False,
+) -> TaskExecution:
+    """``aexecute_task`` (counted in flight by the caller)."""
     if not isinstance(task, TaskProfile):
         task = TaskProfile.model_validate(task)
     _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
@@ -933,7 +965,7 @@ async def aexecute_task(
             ran = {s.step_id: s for s in steps}
     execution = TaskExecution(task=task, plan=plan, run=PlanRun())
     trace_id = f"run-{uuid.uuid4().hex}"
-    # the run stops when the caller cancels it, or when the router is closed while it runs
+    # the run stops when the caller cancels it, or when the router's store is closed under it
     stop = asyncio.Event()
     relay = None
     if cancel_event is not None:

@@ -58,6 +58,7 @@ from toolrouter.errors import (
     PrunedLogError,
     UnknownToolError,
 )
+from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
@@ -640,6 +641,8 @@ class ToolMetaLearner:
         self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
         self._closed = False  # close() was called: decisions read the closed store, which refuses them
+        #: the routed calls and plan runs in flight: close() lets them end and record first
+        self._calls = CallsInFlight()
         #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
         #: that started before its tool was removed, or stopped serving its capability, is still
         #: recorded (stored, not learned from).
@@ -2590,7 +2593,27 @@ class ToolMetaLearner:
 
     def close(self) -> None:
         """Stop background meta-training, release the executor ``execute`` keeps (its worker
-        threads and event loops) and close the store (if any)."""
+        threads and event loops) and close the store (if any).
+
+        With a store, the calls in flight through this router (a ``ToolMiddleware``'s routed
+        calls, plans run by ``execute``) end first, as they would have, with their attempts
+        recorded: new ones are refused at once (``ValueError``), and ``close`` waits for those
+        running (each try bounded by its timeout). Called where waiting could never end (from a
+        tool of one of those calls, or on a thread running an event loop), it returns at once and
+        the last call to end closes the router; a failure then is logged (``close_failed``). A
+        router without a store has nothing to lose: it only releases its threads, and stays usable."""
+        if self.store is None:
+            self._close_now()
+        else:
+            self._calls.close(self._close_now)
+
+    def _refused(self) -> ValueError:
+        """The error of a call made after ``close``."""
+        where = "ToolMetaLearner" if self.store is None else f"store {self.store.url!r}"
+        return ValueError(f"{where}: closed by ToolMetaLearner.close(); make a new router")
+
+    def _close_now(self) -> None:
+        """``close`` once no call is in flight."""
         self.stop_background_meta_training()
         with self._lock:
             executor, self._executor = self._executor, None

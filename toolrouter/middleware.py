@@ -41,7 +41,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import itertools
 import threading
@@ -60,6 +59,7 @@ from toolrouter.attempts import (
     CircuitBreakers,
     ExecutorConfig,
     RetryPolicy,
+    ThreadRunner,
     ToolFailure,
     ToolOutput,
     attempt_loop,
@@ -69,6 +69,7 @@ from toolrouter.attempts import (
     run_sync,
 )
 from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolForCapabilityError, UnknownToolError
+from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
@@ -80,10 +81,6 @@ __all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "ClosesWhatItBuilt", "Rou
 log = EventLog(__name__)
 
 _TYPE_OF_CAPABILITY = {t.value: t for t in ToolType}
-
-#: The middlewares whose calls the running code is part of (a tool's own code too, in its worker
-#: thread or task): ``close`` from there must not wait for those calls, which wait for it.
-_CALLING: contextvars.ContextVar[tuple["ToolMiddleware", ...]] = contextvars.ContextVar("toolrouter_calling", default=())
 
 #: The middleware's default: the executor's timeouts; no retries of a tool (falling back to the
 #: next-ranked tool is the retry) and no circuit breakers. The router already moves traffic away
@@ -136,11 +133,11 @@ class RoutedCall:
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
         middleware = self.middleware
-        token = middleware._enter()
+        entered = middleware._enter()
         try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
         finally:
-            middleware._exit(token)
+            middleware._exit(entered)
         if report.succeeded:
             return report.value
         raise middleware._failure(self, report)
@@ -153,21 +150,21 @@ class RoutedCall:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
         ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
         middleware = self.middleware
-        token = middleware._enter()
+        entered = middleware._enter()
         try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)))
+            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
         finally:
-            middleware._exit(token)
+            middleware._exit(entered)
         return middleware._outcome(self, report)
 
     async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
         middleware = self.middleware
-        token = middleware._enter()
+        entered = middleware._enter()
         try:
-            report = await run_async(attempt_loop(middleware._spec(self, args, kwargs, sync=False)))
+            report = await run_async(attempt_loop(middleware._spec(self, args, kwargs, sync=False)), middleware._runner)
         finally:
-            middleware._exit(token)
+            middleware._exit(entered)
         return middleware._outcome(self, report)
 
 
@@ -201,6 +198,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
         max_attempts: at most this many tools per call (default: every candidate).
         config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
             ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
+        max_workers: threads for sync tools at once, in a pool of this middleware's own (default
+            ``None``: the process's shared pool of 64). A try's timeout counts from when a worker
+            starts its tool: the wait for a free worker is bounded by the call's ``deadline_s``,
+            and a try that never got a worker is not the tool's failure (nothing recorded).
         learner_options: passed to ``ToolMetaLearner`` when ``learner`` is ``None``
             (``seed=``, ``policy=``, ``store=``...).
 
@@ -210,7 +211,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
     flight end as they would have, their attempts recorded: ``close()`` waits for them (each
     bounded by its timeout), or, called where it would wait for ever (from a tool of one of these
     calls, or on a thread running an event loop), returns at once and the last of them closes the
-    router.
+    router. A router passed in does the same when its owner closes it (``ToolMetaLearner.close``).
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -238,6 +239,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         task_type: str = "default",
         max_attempts: int | None = None,
         config: ExecutorConfig | None = None,
+        max_workers: int | None = None,
         **learner_options: Any,
     ) -> None:
         if learner is not None and learner_options:
@@ -253,6 +255,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         self.config = config or MIDDLEWARE_CONFIG
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
+        self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._built = None if learner is not None else self.learner  # close() closes only a router it built
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
@@ -261,11 +264,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
-        self._calls_lock = threading.Lock()  # counts the calls in flight (cheaper than the condition's with)
-        self._calls = threading.Condition(self._calls_lock)  # close() waits on it for the calls to end
-        self._in_flight = 0
         self._closing = False  # close() was called: calls are refused
-        self._close_deferred = False  # close() returned with calls in flight: the last one closes
 
     # --- registration -------------------------------------------------------------------------
     def register(
@@ -488,26 +487,18 @@ class ToolMiddleware(ClosesWhatItBuilt):
     def close(self) -> None:
         """Close the router this middleware built (see the class's docstring): refuse new calls,
         let the calls in flight end and record their attempts, then close it."""
+        if self._runner is not None:
+            self._runner.close()  # its idle workers leave now (it stays usable)
         if self._built is None:
             return  # a router passed in is its owner's to close, and calls go on
-        with self._calls:
-            self._closing = True
-            if self._in_flight and (self in _CALLING.get() or asyncio._get_running_loop() is not None):
-                # those calls may wait for this very thread (or task): never wait for them
-                self._close_deferred = True
-                return
-            while self._in_flight:
-                self._calls.wait()
-        super().close()
+        self._closing = True
+        super().close()  # the router lets the calls in flight end first (ToolMetaLearner.close)
 
     # --- internals ----------------------------------------------------------------------------
-    def _enter(self) -> contextvars.Token:
-        """Count a call in flight (refused once ``close`` was called), and mark the context it
-        runs in (its tools' included) as inside it."""
-        with self._calls_lock:
-            self._check_open()
-            self._in_flight += 1
-        return _CALLING.set((*_CALLING.get(), self))
+    def _enter(self) -> Entered:
+        """Count a call in flight with the router (refused once ``close`` was called on either)."""
+        self._check_open()
+        return self.learner._calls.enter(self.learner._refused)
 
     def _check_open(self) -> None:
         """Refuse to call or add tools once ``close`` was called: nothing could record them."""
@@ -516,20 +507,9 @@ class ToolMiddleware(ClosesWhatItBuilt):
             where = "ToolMiddleware" if store is None else f"store {store.url!r}"
             raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
 
-    def _exit(self, token: contextvars.Token) -> None:
-        """A call counted by ``_enter`` ended; the last one to end after ``close`` closes the router."""
-        _CALLING.reset(token)
-        with self._calls_lock:
-            self._in_flight -= 1
-            if self._in_flight or not self._closing:
-                return
-            self._calls.notify_all()
-            deferred, self._close_deferred = self._close_deferred, False
-        if deferred:
-            try:
-                ClosesWhatItBuilt.close(self)
-            except Exception as exc:  # not this call's failure: its caller gets its value
-                log.warning("middleware_close_failed", error=describe_error(exc))
+    def _exit(self, entered: Entered) -> None:
+        """A call counted by ``_enter`` ended (the last one after a close may close the router)."""
+        self.learner._calls.exit(entered)
 
     def _spec(self, call: RoutedCall, args: tuple, kwargs: dict, *, sync: bool) -> CallSpec:
         """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""

@@ -48,7 +48,8 @@ def test_a_tool_whose_caller_stopped_waiting_before_it_started_never_runs() -> N
         busy = threading.Thread(target=runner.call, args=(release.wait, (), {}, 30.0))
         busy.start()
         time.sleep(0.05)
-        assert runner.call(ran.append, ("sync",), {}, 0.02).timed_out
+        # its timeout counts from when its tool starts; its deadline ends the wait for a worker
+        assert runner.call(ran.append, ("sync",), {}, 0.02, deadline=time.monotonic() + 0.02).never_ran
 
         async def cancelled() -> None:
             future = runner.future(ran.append, ("async",), {})

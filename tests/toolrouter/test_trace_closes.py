@@ -90,19 +90,19 @@ def test_a_bad_finished_flag_is_refused_and_writes_nothing(tmp_path) -> None:
     router.close()
 
 
-def test_a_router_closed_while_its_run_ends_it_without_writing_the_close(tmp_path) -> None:
+def test_a_router_closed_while_its_run_ends_it_and_writes_the_close_first(tmp_path) -> None:
     router = ToolMetaLearner(tools(), seed=0, store=f"sqlite:///{tmp_path / 'r.db'}")
 
     def gpt(request):
-        router.close()  # the search step's attempt is in the store, the trace open
+        router.close()  # from a tool of the run: the router closes when the run has ended
         return "answer"
 
     router.functions.update({"web": lambda r: "pages", "gpt": gpt})
     execution = router.execute(TaskProfile(task_id="t", task_type="research", steps=STEPS),
                                config=ExecutorConfig(timeout_s=0.5, retry=RetryPolicy(max_retries=0)))
-    assert [a.tool_id for a in execution.unlearned] == ["gpt"]  # the run ends, no error from the closed store
+    assert execution.unlearned == [] and execution.run.succeeded and router.closed
     with open_store(f"sqlite:///{tmp_path / 'r.db'}") as s:
-        assert [type(r) for r in s.log()] == [AttemptRecord]
+        assert [type(r) for r in s.log()] == [AttemptRecord, AttemptRecord, TraceClose]
 
 
 @pytest.fixture

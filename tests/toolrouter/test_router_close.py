@@ -1,0 +1,113 @@
+"""Closing a router its owner passed to a middleware, or runs plans with, while calls are in flight:
+each call ends as it would have, with its value and its attempts recorded, before the store
+closes; new calls are refused meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from toolrouter import TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
+from toolrouter.store import open_store
+
+
+def _stored(url: str) -> list[tuple[str, bool]]:
+    store = open_store(url)
+    try:
+        return [(r.tool_id, r.success) for r in store.attempts()]
+    finally:
+        store.close()
+
+
+def test_close_waits_for_a_middleware_call_in_flight_and_refuses_new_ones(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner(store=url, seed=0)
+    tools = ToolMiddleware(router)  # the router is its owner's to close
+    started, release = threading.Event(), threading.Event()
+
+    @tools.tool("slow")
+    def slow(q: str) -> str:
+        started.set()
+        release.wait(30)
+        return q
+
+    tools.register(lambda: "probe", "probe", tool_id="probe")
+    outcome: dict[str, object] = {}
+    caller = threading.Thread(target=lambda: outcome.update(value=tools.call("slow", "answer")))
+    caller.start()
+    assert started.wait(30)
+    closer = threading.Thread(target=router.close)
+    closer.start()
+    probes = 0
+    while True:  # until close() has begun: it refuses new calls at once
+        try:
+            tools.call("probe")
+        except ValueError as exc:
+            assert "closed by ToolMetaLearner.close()" in str(exc)
+            break
+        probes += 1
+    assert not router.closed  # waiting for the call in flight
+    release.set()
+    caller.join(30)
+    closer.join(30)
+    assert outcome == {"value": "answer"}  # not the closed store's error, after the tool ran
+    assert router.closed
+    assert sorted(_stored(url)) == sorted([("slow", True)] + [("probe", True)] * probes)
+
+
+def test_close_on_the_event_loop_leaves_the_closing_to_the_last_call(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner(store=url, seed=0)
+    tools = ToolMiddleware(router)
+    release = asyncio.Event()
+
+    @tools.tool("fetch")
+    async def fetch(i: int) -> int:
+        await release.wait()
+        return i
+
+    async def main() -> list[int]:
+        calls = [asyncio.create_task(tools.acall("fetch", i)) for i in range(3)]
+        await asyncio.sleep(0)  # every call started: waiting in its tool
+        router.close()  # waiting here would hold the loop these calls need: it returns at once
+        assert not router.closed
+        release.set()
+        return await asyncio.gather(*calls)
+
+    assert asyncio.run(main()) == [0, 1, 2]
+    assert router.closed  # closed by the last call to end
+    assert _stored(url) == [("fetch", True)] * 3
+
+
+def test_close_waits_for_a_plan_run_in_flight(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], store=url, seed=0)
+    started, release = threading.Event(), threading.Event()
+
+    def web(request) -> str:
+        started.set()
+        release.wait(30)
+        return "pages"
+
+    router.functions["web"] = web
+    runs = []
+    runner = threading.Thread(
+        target=lambda: runs.append(router.execute(TaskProfile(task_id="t", required_capabilities=["search"])))
+    )
+    runner.start()
+    assert started.wait(30)
+    closer = threading.Thread(target=router.close)
+    closer.start()
+    closer.join(0.1)
+    assert closer.is_alive() and not router.closed  # waiting for the run
+    release.set()
+    runner.join(30)
+    closer.join(30)
+    (execution,) = runs
+    assert execution.run.succeeded and execution.unlearned == [] and execution.run.callback_errors == []
+    assert router.closed and _stored(url) == [("web", True)]
+    with pytest.raises(ValueError, match="closed by ToolMetaLearner.close()"):
+        router.execute(TaskProfile(task_id="t2", required_capabilities=["search"]))
