@@ -349,14 +349,16 @@ class SentenceEncoderFeaturizer:
         """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
         batches."""
         texts = [_check_text(t) for t in _check_texts(texts)]
-        missing = list(dict.fromkeys(t for t in texts if self._cache.get(t) is None))
-        fresh = dict(zip(missing, self._encode(missing))) if missing else {}
+        # each text's vector is looked up once and held here: a cache smaller than the batch evicts
+        # a text found cached before the loop below reaches it
+        vectors = {t: self._cache.get(t) for t in dict.fromkeys(texts)}
+        missing = [t for t, v in vectors.items() if v is None]
+        if missing:
+            for text, vector in zip(missing, self._encode(missing)):
+                vectors[text] = self._cache.put(text, vector.copy())
         out = np.zeros((len(texts), self.dim))
         for i, text in enumerate(texts):
-            hit = self._cache.get(text)
-            if hit is None:
-                hit = self._cache.put(text, fresh[text].copy())
-            out[i] = hit
+            out[i] = vectors[text]
         return out
 
 
