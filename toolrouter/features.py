@@ -33,6 +33,7 @@ import hashlib
 import inspect
 import os
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -77,15 +78,32 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
 _LONG_TEXT = 128
 
 
-class _TextCache:
+class _LockNotPickled:
+    """A class whose ``_lock`` is left out of its pickle and made anew when it is unpickled or
+    copied: a lock cannot be pickled, and the featurizers could be before they held one."""
+
+    _lock: threading.Lock
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class _TextCache(_LockNotPickled):
     """Least-recently-used text -> read-only vector cache shared by the featurizers.
 
     A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
-    kilobytes each would otherwise hold gigabytes of text beside its vectors."""
+    kilobytes each would otherwise hold gigabytes of text beside its vectors. Safe to share between
+    threads: a lookup and its move to the recent end are one step (another thread's eviction
+    between them raised KeyError)."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(text: str) -> str | bytes:
@@ -95,17 +113,20 @@ class _TextCache:
 
     def get(self, text: str) -> np.ndarray | None:
         key = self._key(text)
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
         return hit
 
     def put(self, text: str, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False
         if self.size:
-            self._items[self._key(text)] = vector
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+            key = self._key(text)
+            with self._lock:
+                self._items[key] = vector
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return vector
 
     def __len__(self) -> int:

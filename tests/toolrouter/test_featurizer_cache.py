@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
-from toolrouter.features import SentenceEncoderFeaturizer
+from toolrouter.features import HashingFeaturizer, SentenceEncoderFeaturizer
 
 
 class LengthEncoder(SentenceEncoderFeaturizer):
@@ -30,3 +33,46 @@ def test_a_batch_larger_than_the_cache_keeps_the_vectors_it_found_cached() -> No
     f("a")
     np.testing.assert_array_equal(f.transform(["bb", "a", "bb"]), np.eye(4)[[2, 1, 2]])
     assert f.encoded == ["a", "bb"]  # "a" from the cache, "bb" encoded once
+
+
+def test_threads_sharing_a_featurizer_never_find_its_cache_half_updated() -> None:
+    # another thread's eviction landed between a lookup and its move to the recent end: KeyError
+    f = HashingFeaturizer(dim=8, cache_size=1)
+    f("first")
+    results: dict[str, np.ndarray] = {}
+    errors: list[Exception] = []
+
+    def featurize(text: str) -> None:
+        try:
+            results[text] = f(text)
+        except Exception as exc:  # noqa: BLE001 - the test reports what the thread raised
+            errors.append(exc)
+
+    other = threading.Thread(target=featurize, args=("second",))
+
+    class OtherThreadAfterLookup(OrderedDict):  # type: ignore[type-arg]
+        def get(self, key, default=None):  # type: ignore[no-untyped-def]
+            hit = super().get(key, default)
+            if other.ident is None:  # once: another thread caches a new text right after this lookup
+                other.start()
+                other.join(timeout=0.2)  # a cache that is safe to share makes it wait for this lookup
+            return hit
+
+    f._cache._items = OtherThreadAfterLookup(f._cache._items)
+    featurize("first")
+    other.join()
+    assert errors == []
+    reference = HashingFeaturizer(dim=8, cache_size=0)
+    for text in ("first", "second"):
+        np.testing.assert_array_equal(results[text], reference(text))
+
+
+def test_a_featurizer_with_its_cache_is_pickled_and_copied_as_before() -> None:
+    import copy
+    import pickle
+
+    f = HashingFeaturizer(dim=8)
+    vector = f("hello world")
+    for twin in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        assert len(twin._cache) == 1 and twin._cache._lock is not f._cache._lock
+        np.testing.assert_array_equal(twin("hello world"), vector)
