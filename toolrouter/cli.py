@@ -437,6 +437,10 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
     Console(width=160).print(table)
 
 
+#: The argument of ``fetch`` that each ``toolrouter data fetch`` option sets.
+_FETCH_OPTIONS = {"names": "NAMES", "timeout_s": "--timeout", "base_url": "--base-url"}
+
+
 @data_app.command("fetch", help="Download datasets (default: all) at their pinned revisions, check their sha256, convert them.")
 def data_fetch(
     names: list[str] = typer.Argument(None, help="Dataset names (toolrouter data list); none: all.", show_default=False),
@@ -455,9 +459,9 @@ def data_fetch(
     except (ChecksumError, UpstreamFormatError, OSError) as exc:  # the network's, the source's or the folder's fault: one line, no traceback
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None
-    except (TypeError, ValueError) as exc:
-        hint = "--timeout" if str(exc).startswith("timeout_s") else "NAMES"  # the message names fetch's argument
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    except (TypeError, ValueError) as exc:  # the message names fetch's argument
+        field = str(exc).split(":", 1)[0]
+        raise typer.BadParameter(str(exc), param_hint=_FETCH_OPTIONS.get(field, "NAMES")) from None
     for item in report:
         size = _megabytes(item.bytes) if item.bytes else ""
         typer.echo(f"{item.status:8} {item.dataset:12} {item.path} {size}".rstrip())
