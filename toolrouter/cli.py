@@ -402,6 +402,7 @@ def mcp_stats(
 ) -> None:
     """``toolrouter mcp stats --store URL``."""
     cli = _mcp_cli()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
         cli.print_stats(store, snapshot)
 
