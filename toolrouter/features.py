@@ -18,7 +18,8 @@ with hashed n-grams' exact words (tool names, file formats, API terms that a sen
 blurs).
 
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
-within words padded with spaces) into ``dim`` buckets with a signed hash (the "hashing trick",
+within words padded with spaces) of the lower-cased, composed (NFC) text, so that a text has one
+vector however its accents are encoded, into ``dim`` buckets with a signed hash (the "hashing trick",
 Weinberger et al., 2009), damps each bucket's count ``c`` to ``sign(c) log(1 + |c|)`` and
 L2-normalises the result.
 
@@ -34,6 +35,7 @@ import inspect
 import os
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -158,6 +160,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
 
 
+def _words_of(text: str) -> list[str]:
+    """The lower-cased words of ``text`` in its composed form (NFC): an accent written as a letter
+    and a combining mark ("e\u0301", as macOS writes it) is not a word character, so "caf\u00e9"
+    written that way was split there into other words than the same text composed."""
+    return _WORD.findall((text if text.isascii() else unicodedata.normalize("NFC", text)).lower())
+
+
 class HashingFeaturizer:
     """Hashed word and character n-gram features of a text.
 
@@ -202,7 +211,7 @@ class HashingFeaturizer:
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
-        words = _WORD.findall(text.lower())
+        words = _words_of(text)
         grams = [g for w in words for g in self._grams_of_word(w)]
         return grams + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
 
@@ -233,7 +242,7 @@ class HashingFeaturizer:
         return hit
 
     def _vector(self, text: str) -> np.ndarray:
-        words = _WORD.findall(text.lower())
+        words = _words_of(text)
         if not words:
             return np.zeros(self.dim)
         parts = [self._word_buckets(w) for w in words]
