@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import ENCODING, reading
+from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
@@ -89,7 +89,7 @@ def _prompt_text(raw: str) -> str:
     """The prompt column holds a Python list of strings (the conversation turns); join them."""
     try:
         value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
+    except NOT_A_LITERAL:  # a prompt that is not a list is its own text
         return raw
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return "\n".join(value)
