@@ -454,8 +454,20 @@ def _minilm_and_hashing(
     hashing_weight: float = 0.5, hashing_dim: int = 1024, minilm: Featurizer | None = None, **minilm_options: Any
 ) -> CombinedFeaturizer:
     """MiniLM (``minilm``, an existing one whose cache is shared, or a new one from
-    ``minilm_options``) with weight 1 beside hashed n-grams with ``hashing_weight``."""
-    minilm = minilm if minilm is not None else SentenceEncoderFeaturizer(**minilm_options)
+    ``minilm_options``) with weight 1 beside hashed n-grams with ``hashing_weight``.
+
+    Each argument is checked under its own name (the parts' checks named "dim" and "parts[1]
+    weight"), and options for a new MiniLM beside an existing one are refused, not ignored."""
+    hashing_weight = check_real("hashing_weight", hashing_weight, low=0, low_open=True)
+    hashing_dim = check_count("hashing_dim", hashing_dim, low=1)
+    if minilm is None:
+        minilm = SentenceEncoderFeaturizer(**minilm_options)
+    elif minilm_options:
+        raise TypeError(
+            f"minilm: an existing featurizer was given, so the options {sorted(minilm_options)} for a new one would be ignored"
+        )
+    elif not _is_featurizer(minilm):
+        raise TypeError(f"minilm: expected a Featurizer, got {type(minilm).__name__}")
     return CombinedFeaturizer([(minilm, 1.0), (HashingFeaturizer(dim=hashing_dim, cache_size=1 << 16), hashing_weight)])
 
 
