@@ -113,6 +113,10 @@ def main(argv: list[str]) -> None:
     from toolrouter.bench import _meta_correctness, _meta_omniglot, _meta_sinusoid, _meta_speed
     from toolrouter.bench._report import print_quick_note
 
+    # and every section's other options that need no data: omniglot runs last, after the minutes of the others
+    for section, check_options in (("sinusoid", _meta_sinusoid.check_options), ("omniglot", _meta_omniglot.check_options)):
+        if section in sections:
+            check_options(args)
     runners = {"correctness": _meta_correctness.run, "speed": _meta_speed.run, "sinusoid": _meta_sinusoid.run, "omniglot": _meta_omniglot.run}
     for section in sections:
         t0 = time.perf_counter()
