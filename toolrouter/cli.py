@@ -120,8 +120,10 @@ def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None
     chosen = None if steps is None else [s.strip() for s in steps.split(",") if s.strip()]
     try:
         results = run_meta_learning_demo(scale=scale, seed=seed, steps=chosen, plots=plots, console=console)
-    except ValueError as exc:  # bad steps, scale or plots folder
-        raise typer.BadParameter(str(exc)) from None  # the message names the option
+    except ValueError as exc:  # bad steps, scale, seed or plots folder: the message names the argument
+        field = str(exc).split(":", 1)[0]
+        hint = f"--{field}" if field in ("steps", "scale", "seed", "plots") else None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     table = Table(title=f"The tour: {results['seconds']['total']:.0f} s in all")
     table.add_column("step", no_wrap=True)
     table.add_column("seconds")
@@ -271,6 +273,7 @@ def snapshots(
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
     "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
+    "policy": "--store",  # a router saved with another policy: the store is the one to change
 }
 
 
