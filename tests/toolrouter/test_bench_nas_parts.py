@@ -16,9 +16,9 @@ runner = CliRunner()
     [
         (["--no-tabular"], "--no-tabular: with no --darts, nothing would run"),
         (["--no-tabular", "--darts", "--json", "figures.json", "--seeds", "3"],
-         "--no-tabular: --seeds, --json set the tabular part, which --no-tabular skips"),
+         "--seeds, --json: only for the tabular part, which --no-tabular skips"),
         (["--quick", "--no-tabular", "--algorithms", "random"],
-         "--no-tabular: --algorithms set the tabular part, which --no-tabular skips"),
+         "--algorithms: only for the tabular part, which --no-tabular skips"),
     ],
 )
 def test_no_tabular_refuses_what_would_not_run(argv: list[str], expected: str) -> None:

@@ -30,7 +30,7 @@ import torch
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
 from toolrouter.bench._args import (
-    UsageError, count, given_options, int_list, name_list, output_file, parse_with_quick, positive,
+    UsageError, count, int_list, name_list, output_file, parse_with_quick, positive, refuse_unread,
 )
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
@@ -166,9 +166,7 @@ def main(argv: list[str]) -> None:
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
     if args.no_tabular:  # the run would not be the one asked for: it ignored these, or ran nothing and succeeded
-        ignored = [f"--{name.replace('_', '-')}" for name in TABULAR_OPTIONS if name in given_options(parser, argv)]
-        if ignored:
-            raise UsageError(f"--no-tabular: {', '.join(ignored)} set the tabular part, which --no-tabular skips")
+        refuse_unread(parser, argv, [("the tabular part, which --no-tabular skips", TABULAR_OPTIONS)])
         if not (args.darts or args.quick):
             raise UsageError("--no-tabular: with no --darts, nothing would run")
     torch.set_num_threads(1)

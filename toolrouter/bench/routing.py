@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, given_options, output_folder, parse_with_quick, real
+from toolrouter.bench._args import UsageError, count, output_folder, parse_with_quick, real, refuse_unread
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -272,7 +272,6 @@ def run_learning(args: argparse.Namespace, streams: list[Stream] | None = None) 
 def _unread(parser: argparse.ArgumentParser, argv: list[str], args: argparse.Namespace) -> None:
     """Refuse options of a part, or of the RouterBench stream, that the run leaves out: the run
     would not be the one asked for (a --routerbench folder that does not exist passed too)."""
-    given = given_options(parser, argv)
     left_out = []
     if args.part == "overhead":
         left_out.append(("the learning part, which --part overhead skips", LEARNING_OPTIONS))
@@ -280,10 +279,7 @@ def _unread(parser: argparse.ArgumentParser, argv: list[str], args: argparse.Nam
         left_out.append(("the overhead part, which --part learning skips", OVERHEAD_OPTIONS))
     if args.part != "overhead" and "routerbench" not in args.streams:
         left_out.append(("the routerbench stream, which --streams leaves out", ROUTERBENCH_OPTIONS))
-    for why, options in left_out:
-        ignored = [f"--{name.replace('_', '-')}" for name in options if name in given]
-        if ignored:
-            raise UsageError(f"{', '.join(ignored)}: only for {why}")
+    refuse_unread(parser, argv, left_out)
 
 
 def main(argv: list[str]) -> None:
