@@ -11,7 +11,7 @@ from toolrouter._checks import check_real
 
 __all__ = [
     "UsageError", "count", "count_list", "given_options", "group_destinations", "int_list", "name_list", "output_file",
-    "output_folder", "parse_with_quick", "positive", "real", "refuse_unread",
+    "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread",
 ]
 
 
@@ -165,6 +165,21 @@ def group_destinations(parser: argparse.ArgumentParser, title: str) -> list[str]
     section keeps its options in a group of its name)."""
     group = next(g for g in parser._action_groups if g.title == title)
     return [action.dest for action in group._group_actions]
+
+
+def refuse_unchosen_sections(
+    parser: argparse.ArgumentParser, argv: Sequence[str], sections: Sequence[str], chosen: Sequence[str],
+    data: Sequence[str] = (),
+) -> None:
+    """``refuse_unread`` for a suite whose sections keep their options in a group of their name:
+    the options of each of ``sections`` that ``--sections`` (``chosen``) leaves out, except the
+    destinations ``data`` (where the data lies, which a script may give every run)."""
+    titles = {group.title for group in parser._action_groups}
+    left_out = [
+        (f"section {name}, which --sections leaves out", [d for d in group_destinations(parser, name) if d not in data])
+        for name in sections if name not in chosen and name in titles
+    ]
+    refuse_unread(parser, argv, left_out)
 
 
 def parse_with_quick(

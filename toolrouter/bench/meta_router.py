@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive
+from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive, refuse_unchosen_sections
 from toolrouter.data import data_dir, suggest_fetch
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> None:
         sections = name_list("--sections", args.sections, SECTIONS)
     except UsageError as exc:
         parser.error(str(exc))
+    refuse_unchosen_sections(parser, argv, SECTIONS, sections)  # ignored, they would make another run than the one asked for
     # each section's options, with its own toy sizes under --quick
     section_args = {name: parse_with_quick(parser, argv, _section(name).QUICK) for name in sections}
     for name in sections:  # a bad option of the last section would otherwise stop the run after the others
