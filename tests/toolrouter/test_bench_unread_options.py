@@ -28,6 +28,8 @@ from toolrouter.cli import app
         (["adapters", "--models", "mlp", "--block-dim", "8"], "adapters: --block-dim: only for the transformer block, which --models mlp leaves out"),
         (["adapters", "--models", "block", "--widths", "4,4", "--batch", "3"],
          "adapters: --batch, --widths: only for the MLP, which --models block leaves out"),
+        (["continual", "--streams", "drift", "--strategies", "ewc", "--epochs", "3"],
+         "continual: --strategies, --epochs: only for the digit streams, which --streams drift leaves out"),
         (["meta", "--sections", "correctness", "--minutes", "1", "--speed-tasks", "4"],
          "meta: --speed-tasks: only for section speed, which --sections leaves out"),
     ],
