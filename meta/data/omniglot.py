@@ -55,11 +55,19 @@ class OmniglotData:
         return len(self.class_names)
 
 
+def _macos_metadata(parts: Sequence[str]) -> bool:
+    """Whether a path is one of the files macOS puts beside each file it archives or copies (the
+    ``__MACOSX`` folder, ``._NAME`` resource forks): named like the images, but no PNG."""
+    return any(part == "__MACOSX" or part.startswith("._") for part in parts)
+
+
 def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
     """(alphabet, character, file name, where, png bytes) for every image of a zip or folder;
     ``where`` names the file (a zip's member after the zip's path) for errors."""
     if source.is_dir():
         for png in sorted(source.rglob("*.png")):
+            if _macos_metadata(png.relative_to(source).parts):
+                continue
             parts = png.parts
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
@@ -70,7 +78,7 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
             if not name.lower().endswith(".png"):
                 continue
             parts = name.split("/")
-            if len(parts) < 3:
+            if len(parts) < 3 or _macos_metadata(parts):
                 continue
             where = f"{source}: {name}"
             try:
@@ -111,6 +119,7 @@ def load_omniglot(
 
     A missing path raises ``FileNotFoundError``; an image that cannot be read (not a PNG, cut
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
+    The files macOS adds to a zip or folder it made (``__MACOSX/``, ``._NAME``) are skipped.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]

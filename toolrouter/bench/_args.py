@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from toolrouter._checks import check_real
 
 __all__ = [
-    "UsageError", "count", "count_list", "given_options", "int_list", "name_list", "output_file", "output_folder",
-    "parse_with_quick", "positive", "real",
+    "UsageError", "count", "count_list", "given_options", "group_destinations", "int_list", "name_list", "output_file",
+    "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread",
 ]
 
 
@@ -134,6 +134,52 @@ def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[s
         for action, default in zip(actions, defaults):
             action.default = default
     return set(vars(given))
+
+
+def refuse_unread(
+    parser: argparse.ArgumentParser, argv: Sequence[str], left_out: Iterable[tuple[str, Iterable[str]]]
+) -> None:
+    """Refuse the options of what a run leaves out: for each ``(what, destinations)`` of
+    ``left_out``, those of the options ``destinations`` names that ``argv`` gives raise
+    ``UsageError`` "--a, --b: only for ``what``" (ignored, they made a run other than the one asked
+    for without a word: a ``--json`` never written, a ``--data`` never read).
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> _ = parser.add_argument("--json")
+        >>> refuse_unread(parser, ["--json", "out.json"], [("the tabular part, which --no-tabular skips", ["json"])])
+        Traceback (most recent call last):
+        ...
+        toolrouter.bench._args.UsageError: --json: only for the tabular part, which --no-tabular skips
+    """
+    given = given_options(parser, argv)
+    names = {action.dest: max(action.option_strings, key=len) for action in parser._actions if action.option_strings}
+    for what, destinations in left_out:
+        ignored = [names[dest] for dest in destinations if dest in given]
+        if ignored:
+            raise UsageError(f"{', '.join(ignored)}: only for {what}")
+
+
+def group_destinations(parser: argparse.ArgumentParser, title: str) -> list[str]:
+    """The destinations of the options in ``parser``'s argument group titled ``title`` (a suite's
+    section keeps its options in a group of its name)."""
+    group = next(g for g in parser._action_groups if g.title == title)
+    return [action.dest for action in group._group_actions]
+
+
+def refuse_unchosen_sections(
+    parser: argparse.ArgumentParser, argv: Sequence[str], sections: Sequence[str], chosen: Sequence[str],
+    data: Sequence[str] = (),
+) -> None:
+    """``refuse_unread`` for a suite whose sections keep their options in a group of their name:
+    the options of each of ``sections`` that ``--sections`` (``chosen``) leaves out, except the
+    destinations ``data`` (where the data lies, which a script may give every run)."""
+    titles = {group.title for group in parser._action_groups}
+    left_out = [
+        (f"section {name}, which --sections leaves out", [d for d in group_destinations(parser, name) if d not in data])
+        for name in sections if name not in chosen and name in titles
+    ]
+    refuse_unread(parser, argv, left_out)
 
 
 def parse_with_quick(

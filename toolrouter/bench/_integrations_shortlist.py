@@ -351,9 +351,10 @@ def run(args: argparse.Namespace) -> list[list[Any]]:
         data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)
+    requests = _cost_requests(args, data)  # a --repeats the data cannot serve is refused before the recall runs
     for name in names:
         _recall(args, data, ks, name)
-    return _cost(args, data, names)
+    return _cost(args, data, names, requests)
 
 
 def _featurizer_names(args: argparse.Namespace) -> list[str]:
@@ -521,10 +522,9 @@ def _print_fits(fits: Sequence[dict[str, float]], features: str) -> None:
     )
 
 
-def _cost(args: argparse.Namespace, data: MetaToolData, names: Sequence[str]) -> list[list[Any]]:
-    """Print the cost per call at every tool of ``data``; returns the target's rows."""
-    from integrations.shortlist import ToolShortlist
-
+def _cost_requests(args: argparse.Namespace, data: MetaToolData) -> tuple[list[tuple[str, str]], list[str]]:
+    """``(learned, unseen)`` of the cost table: the (request, tool) pairs its shortlist learns, and
+    ``--repeats`` + 5 other requests to select for; ``UsageError`` if the data has fewer."""
     repeats = args.repeats
     by_tool = data.queries_by_tool()
     learned = [(q, t) for t in data.tools for q in by_tool[t][: args.max_examples]]
@@ -532,6 +532,18 @@ def _cost(args: argparse.Namespace, data: MetaToolData, names: Sequence[str]) ->
     unseen = [q for q in data.queries if q not in seen][: repeats + 5]
     if len(unseen) < repeats + 5:
         raise UsageError(f"--repeats: {repeats} needs {repeats + 5} requests beyond those learned, the data has {len(unseen)}")
+    return learned, unseen
+
+
+def _cost(
+    args: argparse.Namespace, data: MetaToolData, names: Sequence[str], requests: tuple[list[tuple[str, str]], list[str]]
+) -> list[list[Any]]:
+    """Print the cost per call at every tool of ``data`` (``requests``: from ``_cost_requests``);
+    returns the target's rows."""
+    from integrations.shortlist import ToolShortlist
+
+    repeats = args.repeats
+    learned, unseen = requests
     rows, targets = [], []
     # the old MiniLM path beside the new wherever MiniLM is measured; hashed n-grams always
     before = ["minilm-st-encode"] if any(n.startswith("minilm") for n in names) else []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -167,16 +168,28 @@ def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ig
     return train_rows, rows
 
 
-def run(args: argparse.Namespace) -> None:
+def check_options(args: argparse.Namespace) -> list[str]:
+    """The methods of ``--methods``, after checking the section's options that need no data
+    (``toolrouter bench meta`` calls it before any section runs); a bad one raises ``UsageError``,
+    a ``--omniglot`` path that does not exist ``DatasetMissingError``."""
     methods = name_list("--methods", args.methods, sorted([*METRIC_METHODS, *MAML_METHODS, "recipe"]))
     if "recipe" in methods:
-        recipe_from_args(args)  # a bad option fails before any training
+        recipe_from_args(args)
+    both = sorted({a for a in args.test_alphabets.split(",") if a} & {a for a in args.val_alphabets.split(",") if a})
+    if both:  # options chosen on them would be chosen on the test alphabets
+        raise UsageError(f"--val-alphabets: {both} are also --test-alphabets")
+    with suggest_fetch("omniglot"):
+        for path in args.omniglot.split(","):
+            if not Path(path).exists():
+                raise FileNotFoundError(f"--omniglot: {path!r} does not exist")
+    return methods
+
+
+def run(args: argparse.Namespace) -> None:
+    methods = check_options(args)
     paths = args.omniglot.split(",")
     test_alphabets = args.test_alphabets.split(",")
     val_alphabets = [a for a in args.val_alphabets.split(",") if a]
-    both = sorted(set(test_alphabets) & set(val_alphabets))
-    if both:  # options chosen on them would be chosen on the test alphabets
-        raise UsageError(f"--val-alphabets: {both} are also --test-alphabets")
     args.held_out = test_alphabets + val_alphabets
     args.val_rows = []
     with suggest_fetch("omniglot"):

@@ -39,9 +39,16 @@ def meta_lr_schedule(kind: str, lr: float, seconds: float, start: float) -> Call
     return at
 
 
+def check_options(args: argparse.Namespace) -> list[str]:
+    """The methods of ``--sinusoid-methods``, after checking ``--meta-lr-schedule``
+    (``toolrouter bench meta`` calls it before any section runs); ``UsageError`` for a bad one."""
+    meta_lr_schedule(args.meta_lr_schedule, args.meta_lr, 1.0, 0.0)
+    return name_list("--sinusoid-methods", args.sinusoid_methods, sorted(ALGORITHMS))
+
+
 def run(args: argparse.Namespace) -> None:
     shots, eval_shots = args.train_shots, args.eval_shots  # lists of counts (bench meta reads them)
-    methods = name_list("--sinusoid-methods", args.sinusoid_methods, sorted(ALGORITHMS))
+    methods = check_options(args)
     seconds = args.minutes * 60.0
     test_sampler = SinusoidTaskSampler(seed=10_000 + args.seed)
     rows, train_rows = [], []

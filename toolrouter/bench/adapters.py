@@ -23,7 +23,7 @@ import torch
 
 from toolrouter.bench._adapters_models import Variant, block_setup, mlp_setup
 from toolrouter.bench._adapters_timing import paired_samples_s
-from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive
+from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive, refuse_unread
 from toolrouter.bench._report import NOT_AT_QUICK, print_quick_note, print_table
 
 _VS_PEFT = "lora after peft lora"
@@ -65,6 +65,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         args.repeats = 150
     if args.repeats < 1:
         parser.error(f"--repeats: must be at least 1, got {args.repeats}")
+    # the options of the model --models leaves out would be ignored without a word
+    left_out = {
+        "mlp": [("the transformer block, which --models mlp leaves out", ["block_dim", "block_batch", "block_seq"])],
+        "block": [("the MLP, which --models block leaves out", ["batch", "widths"])],
+    }
+    refuse_unread(parser, argv, left_out.get(args.models, []))
     args.widths = count_list("--widths", args.widths)
     if len(args.widths) < 2:  # an input and an output width make the one layer LoRA adapts
         raise UsageError(f"--widths: expected at least two comma-separated widths (input, ..., output), got {','.join(map(str, args.widths))!r}")

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count, output_file, parse_with_quick
+from toolrouter.bench._args import count, output_file, parse_with_quick, refuse_unread
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -122,6 +122,9 @@ def main(argv: list[str]) -> None:
     for option, given in (("--streams", streams), ("--strategies", names)):
         if not given:  # the run would measure nothing and succeed
             parser.error(f"{option}: none given")
+    if set(streams) == {"drift"}:  # its reward-model adapters take none of the strategies' options: ignored, they changed nothing
+        refuse_unread(parser, argv, [("the digit streams, which --streams drift leaves out",
+                                      ["strategies", "epochs", "dropout", "lr_decay"])])
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds and --epochs must be >= 1, got {args.seeds}, {args.epochs}")
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:

@@ -28,7 +28,7 @@ import importlib
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, name_list, parse_with_quick
+from toolrouter.bench._args import UsageError, count, name_list, parse_with_quick, refuse_unchosen_sections
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir
 
@@ -62,6 +62,7 @@ def main(argv: list[str]) -> None:
         sections = name_list("--sections", args.sections, SECTIONS)
     except UsageError as exc:
         parser.error(str(exc))
+    refuse_unchosen_sections(parser, argv, SECTIONS, sections)  # ignored, they would make another run than the one asked for
     for name in ("seeds", "repeats", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")

@@ -23,7 +23,9 @@ import time
 
 import torch
 
-from toolrouter.bench._args import UsageError, count, count_list, name_list, parse_with_quick, positive, real
+from toolrouter.bench._args import (
+    UsageError, count, count_list, name_list, parse_with_quick, positive, real, refuse_unchosen_sections,
+)
 from toolrouter.data import data_dir
 
 SECTIONS = ("correctness", "speed", "sinusoid", "omniglot")
@@ -101,8 +103,11 @@ QUICK = {
 
 def main(argv: list[str]) -> None:
     """Run the selected sections and print their tables (terminal and Markdown)."""
-    args = parse_with_quick(build_parser(), argv, QUICK)
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     sections = name_list("--sections", args.sections, SECTIONS)
+    # ignored, they would make another run than the one asked for (--omniglot: where the data lies)
+    refuse_unchosen_sections(parser, argv, SECTIONS, sections, data=["omniglot"])
     # every section's list options are read here, so that a bad one stops the run before any training
     for option in ("--train-shots", "--eval-shots", "--ways", "--shots"):
         name = option[2:].replace("-", "_")
@@ -113,6 +118,10 @@ def main(argv: list[str]) -> None:
     from toolrouter.bench import _meta_correctness, _meta_omniglot, _meta_sinusoid, _meta_speed
     from toolrouter.bench._report import print_quick_note
 
+    # and every section's other options that need no data: omniglot runs last, after the minutes of the others
+    for section, check_options in (("sinusoid", _meta_sinusoid.check_options), ("omniglot", _meta_omniglot.check_options)):
+        if section in sections:
+            check_options(args)
     runners = {"correctness": _meta_correctness.run, "speed": _meta_speed.run, "sinusoid": _meta_sinusoid.run, "omniglot": _meta_omniglot.run}
     for section in sections:
         t0 = time.perf_counter()

@@ -18,20 +18,25 @@ Sections (``--sections``, comma-separated; all by default):
 Each section lives in a module ``toolrouter.bench._meta_router_<section>`` with
 ``add_arguments(group)``, ``QUICK`` (the toy sizes ``--quick`` gives the options the command line
 does not), ``run(args)`` and, where its options need more than argparse checks, ``check(args)``:
-every chosen section's ``check`` runs before the first section does.
+every chosen section's ``check`` runs before the first section does, and so does the check that
+``--data`` holds the folder of each chosen section's dataset (:data:`DATASETS`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+from pathlib import Path
 
 import torch
 
-from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive
-from toolrouter.data import data_dir
+from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive, refuse_unchosen_sections
+from toolrouter.data import data_dir, suggest_fetch
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
+#: section -> (its dataset's folder under ``--data``, the dataset's name) for the sections that need one
+#: (drift's replays are skipped without RouterBench: its synthetic world needs no data)
+DATASETS = {"metatool": ("metatool", "MetaTool"), "routerbench": ("routerbench", "RouterBench")}
 
 
 def _section(name: str):  # type: ignore[no-untyped-def]
@@ -62,12 +67,20 @@ def main(argv: list[str]) -> None:
         sections = name_list("--sections", args.sections, SECTIONS)
     except UsageError as exc:
         parser.error(str(exc))
+    refuse_unchosen_sections(parser, argv, SECTIONS, sections)  # ignored, they would make another run than the one asked for
     # each section's options, with its own toy sizes under --quick
     section_args = {name: parse_with_quick(parser, argv, _section(name).QUICK) for name in sections}
     for name in sections:  # a bad option of the last section would otherwise stop the run after the others
         check = getattr(_section(name), "check", None)
         if check is not None:
             check(section_args[name])
+        if name in DATASETS:  # so is a --data that lacks the section's dataset
+            folder, dataset = DATASETS[name]
+            if not (Path(args.data) / folder).is_dir():
+                with suggest_fetch(folder):
+                    raise FileNotFoundError(
+                        f"--data: no {dataset} folder at {str(Path(args.data) / folder)!r}, which section {name} reads"
+                    )
     torch.set_num_threads(args.threads)
     for name in sections:
         _section(name).run(section_args[name])

@@ -29,7 +29,9 @@ import torch
 
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
-from toolrouter.bench._args import UsageError, count, int_list, name_list, output_file, parse_with_quick, positive
+from toolrouter.bench._args import (
+    UsageError, count, int_list, name_list, output_file, parse_with_quick, positive, refuse_unread,
+)
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
 from toolrouter.bench._report import console, print_quick_note, print_table
@@ -42,6 +44,8 @@ TARGETS_AT_100 = {"cifar10": 88.7}
 DEFAULT_ALGORITHMS = "random,optuna-tpe,evolution-plain,evolution,bayesian,bayesian-2starts"
 #: What ``--quick`` sets, unless the command line gives the option.
 QUICK = {"seeds": 1, "budgets": "10,20", "algorithms": "random,optuna-tpe,evolution,bayesian"}
+#: The options that only the tabular part reads (their destinations).
+TABULAR_OPTIONS = ("data", "dataset", "seeds", "seed_offset", "budgets", "algorithms", "json")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,7 +163,12 @@ def darts(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str]) -> None:
-    args = parse_with_quick(build_parser(), argv, QUICK)
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
+    if args.no_tabular:  # the run would not be the one asked for: it ignored these, or ran nothing and succeeded
+        refuse_unread(parser, argv, [("the tabular part, which --no-tabular skips", TABULAR_OPTIONS)])
+        if not (args.darts or args.quick):
+            raise UsageError("--no-tabular: with no --darts, nothing would run")
     torch.set_num_threads(1)
     if not args.no_tabular:
         tabular(args)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from toolrouter.bench._args import count, output_file, parse_with_quick, positive
+from toolrouter.bench._args import count, group_destinations, output_file, parse_with_quick, positive, refuse_unread
 from toolrouter.bench._planning_ecosystem import make_ecosystem, research_task
 from toolrouter.bench._report import median_time_s, print_table
 from toolrouter.errors import BudgetInfeasibleError
@@ -330,6 +330,7 @@ def ecosystem(n_tasks: int, seed: int, blocks: int) -> None:
 
 #: What ``--quick`` sets, unless the command line gives the option.
 QUICK = {"tasks": 12, "seeds": 1}
+BFCL_GROUP = "learned plan structure on BFCL (only these tables)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -339,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
     parser.add_argument("--seed", type=count, default=0)
     parser.add_argument("--tasks", type=positive, default=200, help="tasks per executor configuration (default 200; 12 with --quick)")
-    bfcl = parser.add_argument_group("learned plan structure on BFCL (only these tables)")
+    bfcl = parser.add_argument_group(BFCL_GROUP)
     bfcl.add_argument("--bfcl", metavar="PATH", default=None,
                       help="a BFCL v4 folder as the bfcl-eval package ships it (e.g. ../shared/data/bfcl)")
     bfcl.add_argument("--featurizer", default="hashing", help="hashing (default), minilm or minilm+hashing")
@@ -355,6 +356,10 @@ def main(argv: list[str]) -> None:
     """Entry point of ``toolrouter bench planning``."""
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
+    if args.bfcl is None:  # a --json or --featurizer without --bfcl was ignored, the JSON file never written
+        refuse_unread(parser, argv, [("the BFCL tables (--bfcl PATH)", group_destinations(parser, BFCL_GROUP))])
+    else:
+        refuse_unread(parser, argv, [("the planning tables, which --bfcl replaces", ["seed", "tasks"])])
     try:
         import torch
 

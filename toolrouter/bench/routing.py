@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, output_folder, parse_with_quick, real
+from toolrouter.bench._args import UsageError, count, output_folder, parse_with_quick, real, refuse_unread
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -60,6 +60,10 @@ ROUTED_CALL_TARGET_S = 40e-6
 
 #: What ``--quick`` sets, unless the command line gives the option.
 QUICK = {"tools": 10, "dim": 16, "repeats": 100, "horizon": 150, "seeds": 1, "feature_dim": 32}
+#: The options (destinations) that only one part, or only the RouterBench stream, reads.
+OVERHEAD_OPTIONS = ("tools", "dim", "repeats")
+ROUTERBENCH_OPTIONS = ("routerbench", "skip_incomplete", "cost_weight", "feature_dim", "passes")
+LEARNING_OPTIONS = ("seeds", "horizon", "synthetic_tools", "synthetic_dim", "streams", "out", *ROUTERBENCH_OPTIONS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,9 +269,23 @@ def run_learning(args: argparse.Namespace, streams: list[Stream] | None = None) 
     return out
 
 
+def _unread(parser: argparse.ArgumentParser, argv: list[str], args: argparse.Namespace) -> None:
+    """Refuse options of a part, or of the RouterBench stream, that the run leaves out: the run
+    would not be the one asked for (a --routerbench folder that does not exist passed too)."""
+    left_out = []
+    if args.part == "overhead":
+        left_out.append(("the learning part, which --part overhead skips", LEARNING_OPTIONS))
+    elif args.part == "learning":
+        left_out.append(("the overhead part, which --part learning skips", OVERHEAD_OPTIONS))
+    if args.part != "overhead" and "routerbench" not in args.streams:
+        left_out.append(("the routerbench stream, which --streams leaves out", ROUTERBENCH_OPTIONS))
+    refuse_unread(parser, argv, left_out)
+
+
 def main(argv: list[str]) -> None:
     """Run the suite; ``argv`` are its options (``--help`` lists them)."""
-    args = parse_with_quick(build_parser(), argv, QUICK)
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
@@ -275,6 +293,7 @@ def main(argv: list[str]) -> None:
     unknown = [s for s in args.streams if s not in STREAMS]
     if unknown or not args.streams:
         raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
+    _unread(parser, argv, args)
     # the data is read first, so that a bad RouterBench file stops the run before the timings
     streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)

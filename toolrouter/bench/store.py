@@ -33,6 +33,7 @@ import multiprocessing as mp
 import os
 import queue
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive, real, refuse_unread
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: Recorded calls per second that the PostgreSQL store sustains with 16 routers on one machine.
@@ -51,6 +52,8 @@ POSTGRES_16_TARGET_PER_S = 2000.0
 
 #: What ``--quick`` sets, unless the command line gives the option.
 QUICK = {"routers": "1,4", "duration_s": 0.5, "outcomes": 20, "steps": 60}
+#: The parts -> the options (destinations) that only they read.
+READ_BY = {("throughput", "order"): ("routers", "duration_s"), ("staleness",): ("outcomes",), ("regret",): ("steps",)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,12 +293,19 @@ def _regret(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: st
 
 def main(argv: list[str] | None = None) -> None:
     """Run the suite with command-line ``argv`` (see ``--help``)."""
-    args = parse_with_quick(build_parser(), argv, QUICK)
+    parser = build_parser()
+    args = parse_with_quick(parser, argv, QUICK)
     args.routers = count_list("--routers", args.routers)
     parts = {p.strip() for p in args.parts.split(",")}
     unknown = parts - {"throughput", "order", "staleness", "regret"}
     if unknown:
         raise UsageError(f"--parts: unknown {sorted(unknown)}; choose from throughput, order, staleness, regret")
+    # ignored, the options of the parts left out would make another run than the one asked for
+    left_out = [
+        (f"the {' and '.join(readers)} part{'s' * (len(readers) > 1)}, which --parts leaves out", dests)
+        for readers, dests in READ_BY.items() if not parts & set(readers)
+    ]
+    refuse_unread(parser, sys.argv[1:] if argv is None else argv, left_out)
     load = os.getloadavg()
     console.print(f"{os.cpu_count()} cores, load average {load[0]:.1f} at the start", markup=False)
     with tempfile.TemporaryDirectory() as tmp, _postgres(args.url) as urls:

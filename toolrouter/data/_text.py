@@ -13,6 +13,12 @@ from toolrouter.errors import DataError
 #: in front of a CSV (kept, it would glue itself to the first column's name).
 ENCODING = "utf-8-sig"
 
+#: What ``ast`` raises for a text that is no Python literal (the loaders read some cells as one):
+#: besides ``ValueError`` and ``SyntaxError``, ``TypeError`` for an unhashable key or member
+#: (``{[1]: 2}``) and ``RecursionError`` or ``MemoryError`` for an expression nested deeper than the
+#: parser goes (a few thousand ``-`` signs).
+NOT_A_LITERAL: tuple[type[Exception], ...] = (ValueError, SyntaxError, TypeError, RecursionError, MemoryError)
+
 
 @contextmanager
 def reading(file: Path | str, error: type[Exception] = DataError) -> Iterator[None]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolrouter.data._text import ENCODING, reading
+from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 
 __all__ = [
@@ -109,15 +109,15 @@ class FunctionCall:
         name, its arguments Python literals). ``ValueError`` for anything else."""
         try:
             node = ast.parse(text.strip(), mode="eval").body
-        except SyntaxError as exc:
-            raise ValueError(f"not a function call: {text!r} ({exc.msg})") from None
+        except NOT_A_LITERAL as exc:
+            raise ValueError(f"not a function call: {text!r:.200} ({getattr(exc, 'msg', None) or type(exc).__name__})") from None
         if not isinstance(node, ast.Call) or not _dotted(node.func):
             raise ValueError(f"not a function call: {text!r}")
         try:
             args = tuple(ast.literal_eval(a) for a in node.args)
             kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
-        except ValueError:
-            raise ValueError(f"arguments are not literals: {text!r}") from None
+        except NOT_A_LITERAL:
+            raise ValueError(f"arguments are not literals: {text!r:.200}") from None
         if len(kwargs) != len(node.keywords):
             raise ValueError(f"unpacked arguments (**) are not supported: {text!r}")
         return cls(ast.unparse(node.func), args, kwargs)

@@ -28,6 +28,7 @@ import shutil
 import socket
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -275,6 +276,19 @@ def _fetch_part(dataset: Dataset, part: Part, root: Path, base_url: str, timeout
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _check_base_url(base_url: str) -> None:
+    """Refuse a ``base_url`` no download can start from, before anything is made (it failed at the
+    first download with urllib's words, "unknown url type", naming no argument)."""
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+    except (TypeError, AttributeError, ValueError):  # not a string, or a malformed host ("http://[::1")
+        parts = None
+    web = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
+    local = parts is not None and parts.scheme == "file" and bool(parts.path)
+    if not (web or local):
+        raise ValueError(f"base_url: expected an http://, https:// or file:// URL, got {base_url!r}")
+
+
 def fetch(
     names: Sequence[str] | None = None,
     dest: str | os.PathLike[str] | None = None,
@@ -289,11 +303,13 @@ def fetch(
         names: dataset names from ``datasets``; ``None`` or empty: every dataset with a pinned
             revision (the others are reported ``skipped``; naming one is an error).
         dest: the cache folder; files go to ``dest/<dataset>/...``.
-        base_url: where the upstream repositories' raw files are served (a mirror, or ``file://``).
+        base_url: where the upstream repositories' raw files are served: an ``http(s)://`` URL
+            (a mirror) or a ``file://`` one.
         timeout_s: seconds to wait for each connection and each read.
         datasets: the manifest (default :data:`toolrouter.data.manifest.DATASETS`).
 
-    Returns one :class:`FetchedFile` per output file. Raises ``ValueError`` naming an unknown name,
+    Returns one :class:`FetchedFile` per output file. Raises ``ValueError`` naming an unknown name
+    or a ``base_url`` that is not such a URL,
     :class:`DownloadError` or :class:`ChecksumError` naming the URL, ``UpstreamFormatError`` naming
     the upstream file its converter cannot read (and the URL), ``NotADirectoryError`` for a
     destination that is a file and ``OSError`` naming a path the folder cannot be written at; the parts fetched before the
@@ -308,6 +324,7 @@ def fetch(
         raise ValueError(f"names: unknown dataset(s) {unknown}; choose from {sorted(datasets)}")
     # infinite is no timeout the socket takes (an OverflowError once a download starts)
     timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True)
+    _check_base_url(base_url)
     chosen = [datasets[n] for n in dict.fromkeys(names)] if names else list(datasets.values())
     unpinned = [d.name for d in chosen if d.revision is None]
     if names and unpinned:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter._checks import check_count
-from toolrouter.data._text import ENCODING, reading
+from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
@@ -89,7 +89,7 @@ def _prompt_text(raw: str) -> str:
     """The prompt column holds a Python list of strings (the conversation turns); join them."""
     try:
         value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
+    except NOT_A_LITERAL:  # a prompt that is not a list is its own text
         return raw
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return "\n".join(value)
@@ -149,7 +149,8 @@ def load_routerbench(
     number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
     listed in one error, each with its file, row and column.
     ``skip_incomplete=True`` drops those rows instead, logs one ``routerbench_rows_dropped`` event
-    per file that had any, and counts them in ``RouterBenchData.dropped_rows``.
+    per file that had any, and counts them in ``RouterBenchData.dropped_rows``. A file that gives
+    no row (only its header, or only rows dropped) is a ``DataError`` naming it.
     """
     root = Path(path)
     if not root.is_dir():
@@ -177,6 +178,7 @@ def load_routerbench(
     quality: list[np.ndarray] = []
     cost: list[np.ndarray] = []
     bad: list[str] = []
+    unused: list[str] = []  # the files that gave no row
     for ev in evals:
         for split in splits:
             file = root / f"{ev}_{split}.csv"
@@ -201,6 +203,7 @@ def load_routerbench(
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
             dropped: list[int] = []
             first_row: dict[str, int] = {}  # sample_id -> the row of this file that holds it
+            loaded = len(prompts)
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
                 if not row:
                     continue  # a blank line holds no cells: nothing to load or to report
@@ -232,11 +235,13 @@ def load_routerbench(
                 cost.append(np.array([values[i] for i in c_cols]))
             if dropped and skip_incomplete:
                 log.info("routerbench_rows_dropped", file=str(file), dropped=len(dropped), rows=dropped[:MAX_LISTED])
+            if len(prompts) == loaded:
+                unused.append(file.name)
     if bad and not skip_incomplete:
         raise _bad_rows_error(bad)
     assert models is not None
-    if not prompts:
-        raise DataError(f"{root}: no usable rows in {[f'{e}_{s}.csv' for e in evals for s in splits]}")
+    if unused:  # a file cut to its header would leave its eval or split out of the data without a word
+        raise DataError(f"{root}: no usable rows in {unused}")
     return RouterBenchData(
         sample_ids=tuple(ids),
         eval_names=tuple(names),
