@@ -121,8 +121,9 @@ def run_demo(
     weights = UtilityWeights()
     env = SyntheticEnvironment.make(n_tools=n_tools, capabilities=capabilities, seed=seed)
     contextual = POLICIES[policy].contextual
-    # no context in this world: contextual policies get a bias feature per capability
-    dim = 1 + len(capabilities)
+    # no context in this world (each capability has its own route): contextual policies get one
+    # zero feature, and learn each tool's utility in their intercept (neural_linear: its constant feature)
+    dim = 1
     router = ToolMetaLearner(
         store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
     )
@@ -153,10 +154,7 @@ def run_demo(
     by_cap = {c: [t.profile.tool_id for t in env.tools if t.profile.serves(c)] for c in capabilities}
     best = {c: max(true_eu[t] for t in ids) for c, ids in by_cap.items()}
     mean = {c: float(np.mean([true_eu[t] for t in ids])) for c, ids in by_cap.items()}
-    routes = {
-        c: middleware.route(c, features=[1.0, *np.eye(len(capabilities))[i]] if contextual else None)
-        for i, c in enumerate(capabilities)
-    }
+    routes = {c: middleware.route(c, features=[0.0] if contextual else None) for c in capabilities}
     rng = np.random.default_rng(seed + 1)
     regret = random_regret = 0.0
     window = max(1, calls // 5)
