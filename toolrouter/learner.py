@@ -446,11 +446,11 @@ class ToolMetaLearner:
             or rechecks changed, else restart, keeping what they found).
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
-            a broken tool gets 10 to 16 calls in the 1,400 after it broke (medians, 4 to 5 of them
-            rechecks); a repaired one has half its former traffic back after 67 to 106 calls, an
-            improved one half the traffic after 166 to 322 (medians; single seeds wait up to 165
-            and 1,042, one repair was never seen); no false reset; the regret when nothing changes
-            is -13% to +22% of that without a detector.
+            a broken tool gets 10 to 15 calls in the 1,400 after it broke (medians, 4 to 6 of them
+            rechecks); a repaired one has half its former traffic back after 76 to 110 calls, an
+            improved one half the traffic after 130 to 465 (medians; single seeds wait up to 209
+            and 603); no false reset; the regret when nothing changes is -3% to +22% of that
+            without a detector.
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
