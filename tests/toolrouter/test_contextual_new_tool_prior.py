@@ -1,7 +1,6 @@
 """A tool added to a route that contextual policies have learned starts from its profile's utility
 (on its model's intercept), not from zero: otherwise a linear policy never tries it, however good it is."""
 
-import numpy as np
 import pytest
 
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
