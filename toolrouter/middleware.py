@@ -497,8 +497,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
     # --- internals ----------------------------------------------------------------------------
     def _enter(self) -> Entered:
         """Count a call in flight with the router (refused once ``close`` was called on either)."""
-        self._check_open()
-        return self.learner._calls.enter(self.learner._refused)
+        if self._closing:
+            self._check_open()
+        learner = self.learner
+        return learner._calls.enter(learner._refused)
 
     def _check_open(self) -> None:
         """Refuse to call or add tools once ``close`` was called: nothing could record them."""
