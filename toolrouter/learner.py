@@ -365,6 +365,7 @@ class _Outcome:
     result: ExecutionResult
     utility: float
     depends_on: tuple[str, ...] | None = None  # in a trace: the steps its step consumed
+    recheck: bool = False  # learned, and stored, as the outcome of a recheck (``_mark_rechecks``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +441,10 @@ class ToolMetaLearner:
             repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
-            ``tool_statistics`` counts the resets and rechecks. A router loaded or resumed with
+            ``tool_statistics`` counts the resets and rechecks. With a store, each attempt keeps
+            whether it was a recheck's outcome, so that a router reopened on the store, or another
+            one syncing from it, learns it as this one did (a recheck decided elsewhere is counted
+            when its outcome is replayed). A router loaded or resumed with
             another configuration than it saved judges its saved detectors by the new one
             (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
             or rechecks changed, else restart, keeping what they found).
@@ -1644,6 +1648,8 @@ class ToolMetaLearner:
 
     def _record_checked(self, pending: Sequence[PendingAttempt]) -> None:
         """``record_attempts`` of attempts known to be new (under the lock)."""
+        if self.drift_detection is not None:
+            self._mark_rechecks([(p.task_type, p._outcome) for p in pending])
         if self.store is not None:
             self._append([r for p in pending for r in self._records(p.task_id, p.task_type, [p._outcome], p._context, p._trace)])
         for p in pending:
@@ -1757,6 +1763,8 @@ class ToolMetaLearner:
         was learned."""
         if not outcomes:
             return
+        if self.drift_detection is not None:
+            self._mark_rechecks([(task_type, o) for o in outcomes])
         if self.store is not None:
             self._append(self._records(task_id, task_type, outcomes, context, trace))
         self._learn(task_id, task_type, outcomes, context, trace)
@@ -1786,9 +1794,33 @@ class ToolMetaLearner:
                 depends_on=None if trace is None else o.depends_on,
                 request=None if trace is None else trace.request,
                 complexity=None if trace is None else trace.complexity,
+                recheck=o.recheck,
             )
             for o in outcomes
         ]
+
+    def _mark_rechecks(self, outcomes: list[tuple[str, _Outcome]]) -> None:
+        """Flag, among ``outcomes`` (with their task types), the one that answers an awaited
+        recheck: the first outcome of that tool at that route that ``_apply`` learns (not one the
+        caller cancelled). It is learned as the recheck's, and its record says so, so that a router
+        replaying the log learns it the same way (caller holds the lock)."""
+        taken: set[tuple[str, str, str]] = set()
+        for task_type, o in outcomes:
+            o.recheck = False  # a PendingAttempt whose append failed is marked again
+            route = self._routes.get((task_type, o.step))
+            tool_id = o.result.tool_id
+            drift = None if route is None else route.drift.get(tool_id)
+            if drift is None or not drift.pending or (task_type, o.step, tool_id) in taken:
+                continue
+            if self._applies(route, o.capability, tool_id, o.result.success, o.result.error):  # type: ignore[arg-type]
+                o.recheck = True
+                taken.add((task_type, o.step, tool_id))
+
+    def _applies(self, route: _Route, capability: str | None, tool_id: str, success: bool, error: str | None) -> bool:
+        """Whether an outcome of ``tool_id`` at ``route`` is learned there (see ``_apply``)."""
+        if tool_id not in self._tools or cancelled_by_caller(success, error):
+            return False
+        return route.capability == capability and tool_id in route.policy._index
 
     def _append(self, records: list[AttemptRecord]) -> None:
         """Append ``records`` to the store (one transaction) and move the watermark past them."""
@@ -1809,7 +1841,7 @@ class ToolMetaLearner:
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
         for o in outcomes:
             r = o.result
-            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error)  # type: ignore[arg-type]
+            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error, o.recheck)  # type: ignore[arg-type]
             if not logging:
                 continue
             log.info(
@@ -1864,10 +1896,12 @@ class ToolMetaLearner:
         latency_s: float,
         context: Context,
         error: str | None = None,
+        recheck: bool = False,
     ) -> bool:
         """One outcome into the route's policy and counts; False if it no longer applies (a removed
         tool, a route now serving another capability) or is none of the tool's (its caller
-        cancelled the attempt: ``CANCELLED_BY_CALLER``)."""
+        cancelled the attempt: ``CANCELLED_BY_CALLER``). ``recheck``: it is the outcome of a
+        recheck (``_mark_rechecks`` live, the attempt's record on replay)."""
         if tool_id not in self._tools or cancelled_by_caller(success, error):
             return False
         route = self._routes.get((task_type, step))
@@ -1890,16 +1924,14 @@ class ToolMetaLearner:
             # the detector watches the reward itself, not its gap to the policy's prediction: the
             # prediction moves while the policy learns (right after a reset most of all), and a
             # detector takes such a moving gap for a change
-            drift = route.drift.get(tool_id)
             # a run of successes is a rise only on a recheck (see ChangeDetector.update); the context
             # lets the run test judge the outcome by the tool's record on this request
-            fired = detector.update(reward, success, rise_run=drift is not None and drift.pending, request=context)
+            fired = detector.update(reward, success, rise_run=recheck, request=context)
             if fired:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)
             better = detector.rise_evidence > 0.0 or (fired and detector.last_direction == "up")
-            drift = route.drift.get(tool_id)
-            if better and not fired and drift is not None and drift.pending and detector.last_direction == "down":
+            if better and not fired and recheck and detector.last_direction == "down":
                 # a recheck of a tool whose latest change was a drop found it better: that one
                 # outcome restarts it (policy and detector), so that the policy tries it again at
                 # once and a repair is seen by one call, not by the many the test would need
@@ -1916,11 +1948,11 @@ class ToolMetaLearner:
         route.outcomes += 1
         self._outcomes += 1
         if detector is not None and detector.recheck_after is not None:
-            self._schedule_rechecks(route, tool_id, detector, better, fired)
+            self._schedule_rechecks(route, tool_id, detector, better, fired, recheck)
         return True
 
     def _schedule_rechecks(
-        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool
+        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool, recheck: bool
     ) -> None:
         """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
         (shorter while the detector sees a rise coming, longer after rechecks in a row that were not
@@ -1934,7 +1966,9 @@ class ToolMetaLearner:
             if arm not in drift:
                 drift[arm] = _ToolDrift(due=now + after)
         tool = drift[tool_id]
-        if tool.pending:  # the outcome of a recheck
+        if recheck:
+            if not tool.pending:  # decided by another router, or before this one resumed: counted now
+                tool.rechecks += 1
             tool.pending = False
             # only a tool whose latest change was a drop backs off: one that was never reset keeps
             # its full rate, so that a weak tool that improves is seen as soon as before
@@ -2087,7 +2121,7 @@ class ToolMetaLearner:
                     continue
                 if self._apply(
                     rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
-                    rec.quality, rec.cost, rec.latency_s, context, rec.error,
+                    rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck,
                 ):
                     applied += 1
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}

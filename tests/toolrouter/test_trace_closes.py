@@ -153,8 +153,9 @@ def test_a_trace_close_refuses_what_no_store_can_keep() -> None:
 def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -> None:
     path = tmp_path / "old.db"
     SQLiteStore(path).close()
-    conn = sqlite3.connect(path)  # undo version 3, as a store of version 2 had no trace closes
+    conn = sqlite3.connect(path)  # undo versions 3 and 4, as a store of version 2 had no trace closes nor rechecks
     conn.execute("DROP TABLE trace_closes")
+    conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.execute(
         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, success, quality, cost, "
@@ -169,7 +170,7 @@ def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert ids == [2, 3] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "3"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "4"
     conn.close()
 
 
@@ -238,4 +239,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
         version = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0]
-    assert version == str(PG_VERSION) == "5"
+    assert version == str(PG_VERSION) == "6"

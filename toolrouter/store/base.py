@@ -100,6 +100,10 @@ class AttemptRecord:
     structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
     (``depends_on``), the task's request text (``request``, at most ``MAX_REQUEST_CHARS``) and its
     complexity; attempts outside traces leave them ``None``.
+
+    ``recheck`` says that the router learned the attempt as the outcome of a *recheck* (drift
+    detection put the tool first to see whether it changed): a router replaying the log learns it
+    so too, so that its detectors, recheck counts and backed-off waits are the writer's.
     """
 
     task_id: str
@@ -121,6 +125,7 @@ class AttemptRecord:
     depends_on: tuple[str, ...] | None = None
     request: str | None = None
     complexity: str | None = None
+    recheck: bool = False
 
     def __post_init__(self) -> None:
         # what no store can keep, or keeps differently (SQLite as text, memory as it is), is refused
@@ -135,8 +140,10 @@ class AttemptRecord:
         for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"):
             if getattr(self, name) is not None:
                 check_storable(name, getattr(self, name))
-        if not isinstance(self.success, (bool, np.bool_)):
-            raise TypeError(f"success: expected a bool, got {short_repr(self.success)}")
+        for name in ("success", "recheck"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a bool, got {short_repr(getattr(self, name))}")
+        object.__setattr__(self, "recheck", bool(self.recheck))  # as every store gives it back
         for name in ("quality", "cost", "latency_s", "utility"):
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -208,7 +215,7 @@ def _utc(stamp: datetime) -> datetime:
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
 ROW_COLUMNS = (
     "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
-    "utility, error, timestamp, context, trace_id, depends_on, request, complexity"
+    "utility, error, timestamp, context, trace_id, depends_on, request, complexity, recheck"
 )
 
 
@@ -217,7 +224,7 @@ ROW_COLUMNS = (
 #: order, and ``entry_from_row`` rebuilds each row. ``finished`` sits in the place of ``success``.
 LOG_CLOSE_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, NULL, finished, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
-    "trace_id, NULL, NULL, NULL, 1"
+    "trace_id, NULL, NULL, NULL, NULL, 1"
 )
 
 
@@ -267,6 +274,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         depends_on=None if depends_on is None else _depends_on_from_text(depends_on),
         request=row[17],
         complexity=row[18],
+        recheck=bool(row[19]),
     )
     return rec
 
@@ -274,7 +282,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
 def entry_from_row(row: Sequence) -> "AttemptRecord | TraceClose":
     """The attempt or trace close in a row of the log (``ROW_COLUMNS`` plus a column that is NULL
     for an attempt, see ``LOG_CLOSE_COLUMNS``)."""
-    if row[19] is None:
+    if row[20] is None:
         return record_from_row(row)
     stamp = row[13]
     close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts

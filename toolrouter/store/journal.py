@@ -84,13 +84,14 @@ def record_to_json(r: AttemptRecord | TraceClose) -> str:
             "depends_on": None if r.depends_on is None else list(r.depends_on),
             "request": r.request,
             "complexity": r.complexity,
+            "recheck": r.recheck,
         }
     )
 
 
 def record_from_json(text: str) -> AttemptRecord | TraceClose:
     """The attempt or trace close ``record_to_json`` wrote (an attempt written before traces were
-    stored has none, and no ``kind``)."""
+    stored has none, and no ``kind``; one written before rechecks were stored was no recheck's)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
     if d.pop("kind", None) == "trace_close":

@@ -45,6 +45,9 @@ Versions:
        the same statement when they are appended together), their ids from the same
        ``attempt_id_base()`` and read below the same ``visible_below()``, with idempotency keys from
        the same ``(origin, origin_seq)`` counter: the log is one order of attempts and closes.
+    6. Whether an attempt was a recheck's outcome (``recheck`` on attempts; the attempts before it
+       were not, as their routers replayed them), so that routers replaying the log learn it as
+       its writer did.
 """
 
 from __future__ import annotations
@@ -160,6 +163,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         CREATE UNIQUE INDEX trace_closes_origin_key ON toolrouter.trace_closes (origin, origin_seq);
         """,
+    ),
+    (
+        6,
+        "rechecks: whether an attempt was a recheck's outcome",
+        "ALTER TABLE toolrouter.attempts ADD COLUMN recheck boolean NOT NULL DEFAULT false;",
     ),
 )
 

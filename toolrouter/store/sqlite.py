@@ -59,8 +59,9 @@ log = EventLog(__name__)
 
 #: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
 #: belongs to, its step's parents, the request text, the task's complexity); 3. trace closes
-#: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids.
-SCHEMA_VERSION = 3
+#: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids; 4. whether an
+#: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them).
+SCHEMA_VERSION = 4
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -106,6 +107,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE trace_closes (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, trace_id TEXT NOT NULL, "
         "finished INTEGER NOT NULL, timestamp TEXT NOT NULL)",
     ),
+    4: ("ALTER TABLE attempts ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0",),
 }
 
 # A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -343,8 +345,8 @@ class SQLiteStore(Store):
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
                         "success, quality, cost, latency_s, utility, error, timestamp, context, trace_id, "
-                        "depends_on, request, complexity) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "depends_on, request, complexity, recheck) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         _row(r),
                     )
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
@@ -547,6 +549,7 @@ def _row(r: AttemptRecord) -> tuple:
         depends_on_text(r.depends_on),
         r.request,
         r.complexity,
+        int(r.recheck),
     )
 
 
