@@ -84,7 +84,8 @@ def _plan():
 
 def test_the_plan_executor_survives_more_hung_tools_than_workers() -> None:
     release = threading.Event()
-    config = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    config = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None,
+                            tool_timeouts_s={"answers": 30.0})  # only the hung tool races the 0.05 s
     tools = {"hangs": lambda request: release.wait(), "answers": lambda request: "answer"}
     try:
         with PlanExecutor(tools, config, max_workers=2) as executor:
