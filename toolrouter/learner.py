@@ -1425,6 +1425,7 @@ class ToolMetaLearner:
         context = self._context(task.features, task.context)
         with self._lock:
             self.structures.check_task_type(trace.trace_id, task.task_type)
+            self.structures.check_request(trace.request)  # a featurizer's bad vector, before anything is learned
             if declared is not None:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
@@ -1617,6 +1618,7 @@ class ToolMetaLearner:
         outcome = self._validate_fields(0, result, capability, weights or self.weights)
         if trace is not None:
             self.structures.check_task_type(trace.trace_id, task_type)
+            self.structures.check_request(trace.request)
             (joined,) = self.structures.check_trace(
                 trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
             )
