@@ -625,7 +625,8 @@ class ToolMetaLearner:
         self._routes: dict[tuple[str, str], _Route] = {}
         self._outcomes = 0  # outcomes learned from, all routes (drift records say when by it)
         #: Templates of task types' steps, and the end-to-end outcome of each structure run
-        #: (statistics; a task without steps or template is planned by ``self.structures``).
+        #: (statistics; a task without steps or template is planned by ``self.structures``),
+        #: for the ``max_structures`` structures per task type that fared best (``TaskGraphLibrary``).
         self.graphs = TaskGraphLibrary()
         self._capability_text: dict[str, str] | None = None  # capability -> its tools' descriptions
         #: tool id -> function for ``execute`` (called with a ``toolrouter.executor.StepRequest``).
