@@ -42,7 +42,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_real, real_array
+from toolrouter.serialization import short_repr
 
 __all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "CombinedFeaturizer", "make_featurizer", "FEATURIZERS"]
 
@@ -56,6 +57,35 @@ class Featurizer(Protocol):
     def __call__(self, text: str) -> np.ndarray: ...
 
     def transform(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def checked_vector(featurizer: Callable[[str], Any], text: str, what: str, dim: int | None = None) -> np.ndarray:
+    """``featurizer(text)`` as one vector of finite float64s (``dim`` of them when given), else a
+    ValueError naming the featurizer, what it featurised (``what``) and what it returned: a NaN
+    would pass for a text without words, and a matrix, flattened, for a vector of other meaning.
+
+    Example:
+        >>> checked_vector(HashingFeaturizer(dim=4), "hello", "a request").shape
+        (4,)
+        >>> checked_vector(str.split, "hello", "a request")
+        Traceback (most recent call last):
+        ...
+        ValueError: featurizer: returned something that is not numbers for a request, expected one vector of finite numbers (<method 'split' of 'str' objects>)
+    """
+    out = featurizer(text)
+    try:
+        x = real_array("featurizer", out)
+    except ValueError:
+        got = "something that is not numbers"
+    else:
+        if x.ndim != 1 or len(x) == 0 or (dim is not None and len(x) != dim):
+            got = f"shape {x.shape}"
+        elif not np.all(np.isfinite(x)):
+            got = "non-finite entries"
+        else:
+            return x
+    expected = "one vector of" if dim is None else str(dim)
+    raise ValueError(f"featurizer: returned {got} for {what}, expected {expected} finite numbers ({short_repr(featurizer)})")
 
 
 def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any = np.float64) -> np.ndarray:

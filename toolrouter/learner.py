@@ -629,7 +629,8 @@ class ToolMetaLearner:
         self._routes: dict[tuple[str, str], _Route] = {}
         self._outcomes = 0  # outcomes learned from, all routes (drift records say when by it)
         #: Templates of task types' steps, and the end-to-end outcome of each structure run
-        #: (statistics; a task without steps or template is planned by ``self.structures``).
+        #: (statistics; a task without steps or template is planned by ``self.structures``),
+        #: for the ``max_structures`` structures per task type that fared best (``TaskGraphLibrary``).
         self.graphs = TaskGraphLibrary()
         self._capability_text: dict[str, str] | None = None  # capability -> its tools' descriptions
         #: tool id -> function for ``execute`` (called with a ``toolrouter.executor.StepRequest``).
@@ -1429,6 +1430,7 @@ class ToolMetaLearner:
         context = self._context(task.features, task.context)
         with self._lock:
             self.structures.check_task_type(trace.trace_id, task.task_type)
+            self.structures.check_request(trace.request)  # a featurizer's bad vector, before anything is learned
             if declared is not None:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
@@ -1621,6 +1623,7 @@ class ToolMetaLearner:
         outcome = self._validate_fields(0, result, capability, weights or self.weights)
         if trace is not None:
             self.structures.check_task_type(trace.trace_id, task_type)
+            self.structures.check_request(trace.request)
             (joined,) = self.structures.check_trace(
                 trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
             )

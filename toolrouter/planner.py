@@ -52,6 +52,7 @@ Example:
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import Counter
@@ -234,6 +235,7 @@ class _SavedLibrary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_support: Annotated[int, Field(strict=True, ge=1, lt=2**63)] | None = None
+    max_structures: Annotated[int, Field(strict=True, ge=1, lt=2**63)] | None = None  # absent before it existed
     templates: dict[str, list[TaskStep]] = {}
     runs: dict[str, list[_SavedRuns]] = {}
 
@@ -247,6 +249,14 @@ class TaskGraphLibrary:
        it has succeeded ``min_support`` times;
     4. a single step ``main`` that any tool may serve.
 
+    Arguments:
+        min_support: successes a structure needs before ``propose`` returns it.
+        max_structures: structures kept per task type (what ``outcomes`` lists and a router's
+            snapshot saves). Beyond it, the run of a new structure replaces the one with the fewest
+            successes, then the fewest runs, then the least recently run: the ones that keep
+            succeeding stay, while structures run once (say with step ids made per request) take
+            turns in the remaining places instead of growing the library without bound.
+
     Example:
         >>> lib = TaskGraphLibrary()
         >>> lib.register_template("research", [
@@ -257,8 +267,9 @@ class TaskGraphLibrary:
         (['search', 'summarise'], 'template')
     """
 
-    def __init__(self, min_support: int = 2) -> None:
+    def __init__(self, min_support: int = 2, max_structures: int = 64) -> None:
         self.min_support = check_count("min_support", min_support, low=1)
+        self.max_structures = check_count("max_structures", max_structures, low=1)
         self._templates: dict[str, tuple[TaskStep, ...]] = {}
         self._successes: dict[str, Counter] = {}
         self._runs: dict[str, Counter] = {}
@@ -302,9 +313,26 @@ class TaskGraphLibrary:
         build_task_graph(steps)
         key = _structure_key(steps)
         self._structures.setdefault(key, steps)
-        self._runs.setdefault(task_type, Counter())[key] += 1
+        runs = self._runs.setdefault(task_type, Counter())
+        runs[key] = runs.pop(key, 0) + 1  # moved to the end: the counter's order is that of the latest runs
         if succeeded:
             self._successes.setdefault(task_type, Counter())[key] += 1
+        self._trim(task_type, spare=key)
+
+    def _trim(self, task_type: str, spare: tuple | None = None) -> None:
+        """Keep ``max_structures`` structures of ``task_type``: forget those with the fewest
+        successes, then runs, then the least recently run (never ``spare``, the one just run)."""
+        runs = self._runs[task_type]
+        excess = len(runs) - self.max_structures
+        if excess <= 0:
+            return
+        wins = self._successes.get(task_type, Counter())
+        order = [(wins.get(k, 0), n, i, k) for i, (k, n) in enumerate(runs.items()) if k != spare]
+        for *_, key in heapq.nsmallest(excess, order):
+            del runs[key]
+            wins.pop(key, None)
+            if not any(key in counts for counts in self._runs.values()):  # no other task type ran it
+                del self._structures[key]
 
     def outcomes(self, task_type: str) -> list[tuple[tuple[TaskStep, ...], int, int]]:
         """``(steps, runs, successes)`` of each structure run for ``task_type``, most run first."""
@@ -346,6 +374,7 @@ class TaskGraphLibrary:
         """Templates and success counts as plain JSON-able data."""
         return {
             "min_support": self.min_support,
+            "max_structures": self.max_structures,
             "templates": {
                 t: [s.model_dump(mode="json") for s in steps] for t, steps in self._templates.items()
             },
@@ -367,7 +396,10 @@ class TaskGraphLibrary:
         ``CorruptStateError`` (a ``ValueError``) naming the key; a template or structure that is
         not a valid graph raises ``build_task_graph``'s ``TaskGraphError``. Nothing changes then."""
         saved = read_model(_SavedLibrary, state, "state")
-        fresh = TaskGraphLibrary(self.min_support if saved.min_support is None else saved.min_support)
+        fresh = TaskGraphLibrary(
+            self.min_support if saved.min_support is None else saved.min_support,
+            self.max_structures if saved.max_structures is None else saved.max_structures,
+        )
         for task_type, steps in saved.templates.items():
             if not task_type.strip():
                 raise CorruptStateError(f"state.templates: task type must be a non-empty string, got {task_type!r}")
@@ -387,6 +419,8 @@ class TaskGraphLibrary:
                 fresh._runs.setdefault(task_type, Counter())[key] += runs
                 if wins:
                     fresh._successes.setdefault(task_type, Counter())[key] += wins
+            if task_type in fresh._runs:
+                fresh._trim(task_type)  # a state saved before the limit, or with a larger one
         self.__dict__.update(fresh.__dict__)
 
 

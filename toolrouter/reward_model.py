@@ -49,6 +49,7 @@ from torch import nn
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError
+from toolrouter.features import checked_vector
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
@@ -211,7 +212,7 @@ class MetaRewardModel:
         saved without that vector is not checked.)"""
         if self.featurizer_probe is None:
             return
-        got = _text_features(featurizer, _PROBE_TEXT, self.context_dim, "a fixed probe text")
+        got = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", self.context_dim)
         # within 1%: the same encoder on other hardware or in another precision passes, another featurizer does not
         if np.linalg.norm(got - self.featurizer_probe) > 1e-2 * np.linalg.norm(self.featurizer_probe) + 1e-6:
             raise ValueError(
@@ -483,20 +484,7 @@ def _check_profile(profile: Any, field: str) -> None:
 def _description_features(featurizer: Callable[[str], np.ndarray], profile: ToolProfile, dim: int) -> np.ndarray:
     """``featurizer(profile.description)`` as ``dim`` finite float64s, or a ValueError naming the
     featurizer and the tool (a bad vector would otherwise surface as NaN losses or priors)."""
-    return _text_features(featurizer, profile.description, dim, f"the description of tool {profile.tool_id!r}")
-
-
-def _text_features(featurizer: Callable[[str], np.ndarray], text: str, dim: int, what: str) -> np.ndarray:
-    out = featurizer(text)
-    try:
-        d = np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
-        got = "something that is not numbers"
-    else:
-        if d.shape == (dim,) and np.all(np.isfinite(d)):
-            return d
-        got = f"shape {d.shape}" if d.shape != (dim,) else "non-finite entries"
-    raise ValueError(f"featurizer: returned {got} for {what}, expected {dim} finite numbers")
+    return checked_vector(featurizer, profile.description, f"the description of tool {profile.tool_id!r}", dim)
 
 
 def _pack(outcomes: Sequence[Outcome], index: Mapping[str, int], tool_features: np.ndarray, context_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -656,7 +644,7 @@ def meta_train(
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
-    probe = _text_features(featurizer, _PROBE_TEXT, context_dim, "a fixed probe text")
+    probe = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", context_dim)
     index = {t: i for i, t in enumerate(tool_ids)}
 
     with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was

@@ -83,6 +83,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
+from toolrouter.features import checked_vector
 from toolrouter.models import TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
 from toolrouter.store.base import check_storable
@@ -463,7 +464,9 @@ class StructureModel:
 
     Arguments:
         featurizer: text -> vector for the request and the capabilities' descriptions (default
-            ``toolrouter.features.HashingFeaturizer(dim=512)``); vectors are unit-normalised.
+            ``toolrouter.features.HashingFeaturizer(dim=512)``); vectors are unit-normalised, a zero
+            vector is a text without words, and anything but one vector of finite numbers (a NaN,
+            a matrix) is refused with a ``ValueError`` naming the featurizer, before anything changes.
         config: a :class:`StructureConfig` or a dict of its fields.
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
@@ -516,12 +519,13 @@ class StructureModel:
     def _vector(self, text: str | None) -> np.ndarray | None:
         """``[unit x, 1]`` for a text with words, else ``None``; the latest few are remembered (a
         task's request is featurised when it is planned and again when its trace is learned, and
-        an encoder's featurizer is slow)."""
+        an encoder's featurizer is slow). A featurizer that returns anything but one vector of
+        finite numbers is refused (``checked_vector``) before anything changes."""
         if not text or not text.strip():
             return None
         if text in self._recent_vectors:
             return self._recent_vectors[text]
-        x = np.asarray(self.featurizer(text), dtype=np.float64).ravel()
+        x = checked_vector(self.featurizer, text, f"the text {short_repr(text)}")
         norm = float(np.linalg.norm(x))
         f = None if not math.isfinite(norm) or norm == 0.0 else np.append(x / norm, 1.0)
         if f is not None:
@@ -611,6 +615,14 @@ class StructureModel:
             raise InvalidOutcomeError(
                 f"{field}: trace {trace_id!r} is a trace of task type {trace.task_type!r}, got task type {task_type!r}"
             )
+
+    @_locked
+    def check_request(self, request: str | None) -> None:
+        """Raise the ``ValueError`` the featurizer's vector for ``request`` would raise when a trace
+        with it is recorded (see ``observe``); else its vector is remembered for that recording.
+        Lets a caller refuse an outcome before it changes anything of its own."""
+        _check_text("request", request)
+        self._vector(request)
 
     @_locked
     def check_trace(
@@ -934,9 +946,9 @@ class StructureModel:
         capability's."""
         text = f"{capability.replace('_', ' ')}: {description}"
         if text not in self._descriptions:
+            d = self._vector(text)  # before the eviction: a featurizer it refuses changes nothing
             if len(self._descriptions) >= _MAX_DESCRIPTIONS:
                 self._descriptions.pop(next(iter(self._descriptions)))
-            d = self._vector(text)
             self._descriptions[text] = None if d is None or len(d) != dim + 1 else d[:-1]
         return self._descriptions[text]
 

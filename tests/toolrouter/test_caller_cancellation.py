@@ -20,14 +20,17 @@ def test_a_call_its_caller_cancels_is_recorded_and_not_learned(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'router.db'}"
     mw = ToolMiddleware(store=url, seed=0)
 
+    started = asyncio.Event()
+
     @mw.tool("slow")
     async def slow() -> str:
+        started.set()
         await asyncio.sleep(10)
         return "late"
 
     async def cancelled_call() -> None:
         task = asyncio.create_task(mw.acall("slow"))
-        await asyncio.sleep(0.01)
+        await asyncio.wait_for(started.wait(), 5)  # cancelled while the tool runs, not before it starts
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -71,6 +71,15 @@ class Recorder:
         self.results.append(result)
 
 
+async def until(condition) -> None:
+    """Wait for what the tools do, not for a guess of how long it takes on a loaded machine."""
+    for _ in range(5000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the condition did not hold within 5 s")
+
+
 # --- data flow and concurrency ---------------------------------------------------------------------
 def test_outputs_flow_to_dependents_and_branches_run_concurrently() -> None:
     spans = {}
@@ -170,22 +179,29 @@ def test_without_fallbacks_only_the_chosen_tool_is_tried() -> None:
 
 
 def test_hanging_tools_time_out_without_hanging_the_run() -> None:
+    release = threading.Event()
+
     async def hangs(req):
-        await asyncio.sleep(5)
+        await asyncio.sleep(30)
 
     def hangs_sync(req):
-        time.sleep(1.0)
+        release.wait(30)  # released once the run is over
         return "late"
 
-    cfg = FAST.model_copy(update={"timeout_s": 0.03})
+    # the answering tool gets 30 s of its own: only the hangs race the 0.03 s
+    cfg = FAST.model_copy(update={"timeout_s": 0.03, "tool_timeouts_s": {"ok": 30.0}})
     t0 = time.perf_counter()
-    with PlanExecutor({"h": hangs, "hs": hangs_sync, "ok": ok(7)}, cfg) as ex:
-        run = ex.run(plan_of({"s": ([], ["h", "hs", "ok"])}))
-    assert time.perf_counter() - t0 < 0.8  # neither hang was waited for
+    try:
+        with PlanExecutor({"h": hangs, "hs": hangs_sync, "ok": ok(7)}, cfg) as ex:
+            run = ex.run(plan_of({"s": ([], ["h", "hs", "ok"])}))
+    finally:
+        release.set()
+    assert time.perf_counter() - t0 < 20  # neither hang was waited for
     assert run.outputs == {"s": 7}
     timeouts = [a for a in run.attempts if not a.success]
     assert [a.tool_id for a in timeouts] == ["h", "hs"]
-    assert all("TimeoutError" in a.error and 0.025 <= a.latency_s < 0.6 for a in timeouts)
+    assert all(a.error == f"TimeoutError: {a.tool_id!r} took longer than 0.03 s" for a in timeouts)
+    assert all(a.latency_s >= 0.025 for a in timeouts)
 
 
 def test_wrong_output_type_is_a_failure_that_is_not_retried() -> None:
@@ -480,7 +496,10 @@ def test_open_circuit_skips_the_tool_across_runs_then_probes() -> None:
 def test_cancel_event_returns_a_cancelled_run_with_every_attempt() -> None:
     rec = Recorder()
 
+    started = []
+
     async def slow(req):
+        started.append(req.step_id)
         await asyncio.sleep(5)
 
     async def main():
@@ -489,7 +508,7 @@ def test_cancel_event_returns_a_cancelled_run_with_every_attempt() -> None:
         plan = plan_of({"a": ([], ["quick"]), "b": ([], ["slow"]), "c": (["b"], ["after"])})
         with PlanExecutor(tools, FAST.model_copy(update={"timeout_s": 10.0}), on_attempt=rec) as ex:
             task = asyncio.create_task(ex.arun(plan, cancel_event=event))
-            await asyncio.sleep(0.05)
+            await until(lambda: started and rec.results)  # "slow" runs, "quick" is done
             event.set()
             return await asyncio.wait_for(task, 1.0)
 
@@ -505,14 +524,17 @@ def test_cancel_event_returns_a_cancelled_run_with_every_attempt() -> None:
 def test_cancelling_the_task_records_attempts_in_the_run_and_reraises() -> None:
     rec = Recorder()
 
+    started = []
+
     async def slow(req):
+        started.append(req.step_id)
         await asyncio.sleep(5)
 
     async def main():
         record = PlanRun()
         with PlanExecutor({"slow": slow}, FAST.model_copy(update={"timeout_s": 10.0}), on_attempt=rec) as ex:
             task = asyncio.create_task(ex.arun(plan_of({"x": ([], ["slow"]), "y": ([], ["slow"])}), run=record))
-            await asyncio.sleep(0.03)
+            await until(lambda: len(started) == 2)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -527,12 +549,13 @@ def test_cancelling_the_task_records_attempts_in_the_run_and_reraises() -> None:
 
 def test_deadline_cancels_what_is_still_running() -> None:
     async def slow(req):
-        await asyncio.sleep(5)
+        await asyncio.sleep(30)
 
+    # a deadline far above what "fast" needs, even on a loaded machine; "slow" only ends by it
     t0 = time.perf_counter()
-    with PlanExecutor({"slow": slow, "fast": ok(1)}, FAST.model_copy(update={"timeout_s": 10.0})) as ex:
-        run = ex.run(plan_of({"a": ([], ["fast"]), "b": ([], ["slow"])}), deadline_s=0.04)
-    assert time.perf_counter() - t0 < 0.5
+    with PlanExecutor({"slow": slow, "fast": ok(1)}, FAST.model_copy(update={"timeout_s": 60.0})) as ex:
+        run = ex.run(plan_of({"a": ([], ["fast"]), "b": ([], ["slow"])}), deadline_s=0.5)
+    assert time.perf_counter() - t0 < 20
     assert run.status is RunStatus.CANCELLED and run.statuses()["a"] is StepStatus.SUCCEEDED
     # cut by the deadline: a timeout of the tool (learned), not a cancellation by the caller
     assert [a.error for a in run.steps["b"].attempts] == ["TimeoutError: 'slow' took longer than the run's deadline allowed"]
@@ -541,7 +564,7 @@ def test_deadline_cancels_what_is_still_running() -> None:
 def test_cancellation_during_backoff_keeps_the_failed_attempts() -> None:
     cfg = FAST.model_copy(update={"retry": RetryPolicy(max_retries=3, base_delay_s=5.0, jitter=0.0)})
     with PlanExecutor({"bad": fails("flaky")}, cfg) as ex:
-        run = ex.run(plan_of({"s": ([], ["bad"])}), deadline_s=0.05)
+        run = ex.run(plan_of({"s": ([], ["bad"])}), deadline_s=0.5)  # in the 5 s backoff, long after "bad"
     assert run.status is RunStatus.CANCELLED
     assert [a.error for a in run.attempts] == ["RuntimeError: flaky"]
 
@@ -567,8 +590,20 @@ def test_max_concurrency_bounds_calls_in_flight() -> None:
 
 
 def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None:
+    # no race between a sleep and a timeout: "slowish", under its own 30 s, outlives the run's 0.05 s
+    # timeout twice over by waiting until that timeout has cut "hangs" and then its fallback; the
+    # other tools get 30 s as well
+    cut = asyncio.Event()
+
+    def on_attempt(result: ExecutionResult) -> None:
+        if result.tool_id == "hangs_too":
+            cut.set()
+
+    async def hangs(req):
+        await asyncio.Event().wait()  # never set: only the timeout ends it
+
     async def slowish(req):
-        await asyncio.sleep(0.05)
+        await cut.wait()
         return "slow"
 
     async def coro():
@@ -577,11 +612,22 @@ def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None
     def own_timeout(req):
         raise TimeoutError("upstream gateway timed out")
 
-    cfg = FAST.model_copy(update={"timeout_s": 0.01, "tool_timeouts_s": {"slowish": 1.0}, "max_fallbacks": 1})
-    tools = {"slowish": slowish, "wraps": lambda req: coro(), "gw": own_timeout, "never": ok(0)}
-    with PlanExecutor(tools, cfg) as ex:
-        run = ex.run(plan_of({"a": ([], ["slowish"]), "b": ([], ["wraps"]), "c": ([], ["gw", "x", "never"])}))
+    long = {"slowish": 30.0, "wraps": 30.0, "gw": 30.0}
+    cfg = FAST.model_copy(update={"timeout_s": 0.05, "tool_timeouts_s": long, "max_fallbacks": 1})
+    tools = {
+        "slowish": slowish, "hangs": hangs, "hangs_too": hangs, "wraps": lambda req: coro(), "gw": own_timeout,
+        "never": ok(0),
+    }
+    plan = plan_of({
+        "a": ([], ["slowish"]), "b": ([], ["wraps"]), "c": ([], ["gw", "x", "never"]),
+        "d": ([], ["hangs", "hangs_too"]),
+    })
+    with PlanExecutor(tools, cfg, on_attempt=on_attempt) as ex:
+        run = ex.run(plan)
     assert run.outputs["a"] == "slow" and run.outputs["b"] == "from a coroutine"
+    assert [a.error for a in run.steps["d"].attempts] == [
+        f"TimeoutError: {t!r} took longer than 0.05 s" for t in ("hangs", "hangs_too")
+    ]
     assert [a.tool_id for a in run.steps["c"].attempts] == ["gw", "x"]  # one fallback only
     assert run.steps["c"].attempts[0].error == "TimeoutError: upstream gateway timed out"
 

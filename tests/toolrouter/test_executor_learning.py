@@ -100,7 +100,10 @@ def test_tool_removed_from_the_router_mid_run_is_stored_not_lost() -> None:
 def test_cancelled_execution_records_every_attempt_and_learns_none_it_cut() -> None:
     learner = ToolMetaLearner(profiles(), seed=0, store="memory://")
 
+    started = asyncio.Event()
+
     async def hang(req):
+        started.set()
         await asyncio.sleep(10)
 
     fns = functions()
@@ -112,7 +115,7 @@ def test_cancelled_execution_records_every_attempt_and_learns_none_it_cut() -> N
         job = asyncio.create_task(aexecute_task(learner, task, "q", tools=fns,
                                                 config=FAST.model_copy(update={"timeout_s": 20.0}),
                                                 cancel_event=event))
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(started.wait(), 10)  # the steps before it are done, "gpt" runs
         event.set()
         return await asyncio.wait_for(job, 2.0)
 

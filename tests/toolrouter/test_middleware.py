@@ -169,14 +169,17 @@ def test_attach_binds_a_function_to_a_known_tool() -> None:
 def test_cancellation_is_recorded_and_propagates() -> None:
     mw = ToolMiddleware(store="memory://", seed=0)
 
+    started = asyncio.Event()
+
     @mw.tool("slow")
     async def slow() -> str:
+        started.set()
         await asyncio.sleep(10)
         return "late"
 
     async def run() -> None:
         task = asyncio.create_task(mw.acall("slow"))
-        await asyncio.sleep(0.01)
+        await asyncio.wait_for(started.wait(), 5)  # cancelled while the tool runs, not before it starts
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -87,10 +87,12 @@ def test_a_hanging_async_tool_times_out_in_both_call_forms(form: str) -> None:
 
 def test_timeouts_per_tool_and_per_call_override_the_config() -> None:
     mw = _middleware(config=ExecutorConfig(timeout_s=5.0, retry=RetryPolicy(max_retries=0), circuit_breaker=None))
-    mw.register(lambda: time.sleep(0.3) or "slow", "x", tool_id="slow", timeout_s=0.05)
+    release = threading.Event()  # "slow" answers only once released: no race with a sleep
+    mw.register(lambda: release.wait(30) and "slow", "x", tool_id="slow", timeout_s=0.05)
     with pytest.raises(AllToolsFailedError, match="took longer than 0.05 s"):
         mw.call("x")  # the tool's own 0.05 s, not the config's 5 s
-    assert mw.route("x", timeout_s=2.0)() == "slow"  # the call's own timeout over the tool's
+    threading.Timer(0.2, release.set).start()
+    assert mw.route("x", timeout_s=30.0)() == "slow"  # the call's own timeout over the tool's
     with pytest.raises(ValueError, match="timeout_s"):
         mw.register(lambda: 1, "x", tool_id="bad", timeout_s=-1)
     with pytest.raises(ValueError, match="timeout_s"):
@@ -100,12 +102,16 @@ def test_timeouts_per_tool_and_per_call_override_the_config() -> None:
 
 def test_the_deadline_bounds_the_whole_call() -> None:
     mw = _middleware()
+    release = threading.Event()  # the tools answer only once released, after the call
     for name in ("a", "b", "c"):
-        mw.register(lambda: time.sleep(0.3), "x", tool_id=name)
+        mw.register(lambda: release.wait(30), "x", tool_id=name)
     t0 = time.monotonic()
-    with pytest.raises(AllToolsFailedError, match="deadline") as info:
-        mw.route("x", deadline_s=0.25)()
-    assert time.monotonic() - t0 < 0.6  # not three timeouts of 30 s, nor three sleeps of 0.3 s
+    try:
+        with pytest.raises(AllToolsFailedError, match="deadline") as info:
+            mw.route("x", deadline_s=0.25)()
+    finally:
+        release.set()
+    assert time.monotonic() - t0 < 20  # not three timeouts of 30 s
     (only,) = info.value.attempts
     assert not only.success and "the call's deadline" in only.error
 

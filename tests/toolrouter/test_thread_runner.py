@@ -45,9 +45,10 @@ def test_a_tool_whose_caller_stopped_waiting_before_it_started_never_runs() -> N
     runner = ThreadRunner(max_workers=1)
     try:
         # the only worker is busy for a caller still waiting (in another thread)
-        busy = threading.Thread(target=runner.call, args=(release.wait, (), {}, 30.0))
+        started = threading.Event()
+        busy = threading.Thread(target=runner.call, args=(lambda: started.set() or release.wait(), (), {}, 30.0))
         busy.start()
-        time.sleep(0.05)
+        assert started.wait(5)
         # its timeout counts from when its tool starts; its deadline ends the wait for a worker
         assert runner.call(ran.append, ("sync",), {}, 0.02, deadline=time.monotonic() + 0.02).never_ran
 
@@ -84,7 +85,8 @@ def _plan():
 
 def test_the_plan_executor_survives_more_hung_tools_than_workers() -> None:
     release = threading.Event()
-    config = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    config = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None,
+                            tool_timeouts_s={"answers": 30.0})  # only the hung tool races the 0.05 s
     tools = {"hangs": lambda request: release.wait(), "answers": lambda request: "answer"}
     try:
         with PlanExecutor(tools, config, max_workers=2) as executor:

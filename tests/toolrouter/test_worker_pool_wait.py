@@ -21,12 +21,16 @@ from toolrouter.models import ExecutionResult, TaskStep
 from toolrouter.planner import Candidate, assign_tools, build_task_graph
 
 CONFIG = ExecutorConfig(timeout_s=0.05, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+#: for a try that must succeed once a worker is free: its instant tool far inside the timeout,
+#: and the wait for the worker (``WAIT_S``) far past it, even on a loaded machine
+LONGER = CONFIG.model_copy(update={"timeout_s": 0.2})
+WAIT_S = 0.5
 
 
-def _spec(tool, recorded: list[ExecutionResult], deadline: float | None = None) -> CallSpec:
+def _spec(tool, recorded: list[ExecutionResult], deadline: float | None = None, config: ExecutorConfig = CONFIG) -> CallSpec:
     return CallSpec(
         step="s", candidates=["t"], bind=lambda tool_id, attempt: Binding(tool), record=recorded.append,
-        config=CONFIG, deadline=deadline,
+        config=config, deadline=deadline,
     )
 
 
@@ -50,13 +54,13 @@ def _occupy(pool) -> threading.Event:
 def test_a_try_waiting_for_a_worker_longer_than_its_timeout_runs_and_succeeds(driver: str) -> None:
     runner = ThreadRunner(max_workers=1)
     release = _occupy(runner)
-    threading.Timer(0.2, release.set).start()  # the worker is free only after the try's timeout
+    threading.Timer(WAIT_S, release.set).start()  # the worker is free only after the try's timeout
     recorded: list[ExecutionResult] = []
-    loop = attempt_loop(_spec(lambda: "answer", recorded))
+    loop = attempt_loop(_spec(lambda: "answer", recorded, config=LONGER))
     report = run_sync(loop, runner) if driver == "sync" else asyncio.run(run_async(loop, runner))
     assert report.value == "answer"
     assert [(a.success, a.error) for a in recorded] == [(True, None)]  # no timeout blamed on the tool
-    assert recorded[0].latency_s < 0.2  # its own time, not the wait for the worker
+    assert recorded[0].latency_s < WAIT_S  # its own time, not the wait for the worker
 
 
 def test_an_executor_pool_counts_the_timeout_from_the_start_too() -> None:
@@ -65,8 +69,8 @@ def test_an_executor_pool_counts_the_timeout_from_the_start_too() -> None:
         recorded: list[ExecutionResult] = []
 
         async def main():
-            asyncio.get_running_loop().call_later(0.2, release.set)
-            return await run_async(attempt_loop(_spec(lambda: "answer", recorded)), pool)
+            asyncio.get_running_loop().call_later(WAIT_S, release.set)
+            return await run_async(attempt_loop(_spec(lambda: "answer", recorded, config=LONGER)), pool)
 
         assert asyncio.run(main()).value == "answer"
         assert [(a.success, a.error) for a in recorded] == [(True, None)]
