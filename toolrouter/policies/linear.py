@@ -133,7 +133,12 @@ class _LinearPolicy(Policy):
     def _check_context(self, context: np.ndarray | None) -> np.ndarray:
         """The model's input: the checked context, with the intercept's constant 1 appended."""
         x = checked_context(context, self.context_dim, self.name)
-        return np.append(x, 1.0) if self.intercept else x
+        if not self.intercept:
+            return x
+        z = np.empty(self.dim)  # cheaper than np.append, on every decision and update
+        z[:-1] = x
+        z[-1] = 1.0
+        return z
 
     def _candidates(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         """(R, theta) of the candidates, as views when they are all arms in order."""
