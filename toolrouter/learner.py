@@ -72,6 +72,7 @@ from toolrouter.serialization import (
     Count,
     FiniteFloat,
     checked_array,
+    checked_path,
     generator_from_state,
     read_blob,
     read_model,
@@ -2450,7 +2451,7 @@ class ToolMetaLearner:
                 if st is not source:
                     st.close()
                 raise
-        saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
+        saved = _read_state(checked_path(source, "source").read_bytes(), f"file {str(source)!r}")
         args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model

@@ -32,6 +32,7 @@ from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import checked_path
 
 __all__ = ["MetaToolData", "load_metatool"]
 
@@ -192,7 +193,7 @@ def load_metatool(
     """
     if multi_label not in ("error", "keep", "drop"):
         raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
-    root = Path(path)
+    root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no MetaTool folder at {str(root)!r}")
     tools_file, queries_file = root / "tools.json", root / "queries.csv"

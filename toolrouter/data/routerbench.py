@@ -26,7 +26,7 @@ from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import checked_path, short_repr
 
 __all__ = ["RouterBenchData", "load_routerbench", "EVALS", "SPLITS"]
 
@@ -152,7 +152,7 @@ def load_routerbench(
     per file that had any, and counts them in ``RouterBenchData.dropped_rows``. A file that gives
     no row (only its header, or only rows dropped) is a ``DataError`` naming it.
     """
-    root = Path(path)
+    root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no RouterBench folder at {str(root)!r}")
     chosen: dict[str, list[str]] = {}
