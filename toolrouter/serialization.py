@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save as _st_save
 
+import meta._checks
 from toolrouter.errors import CorruptStateError
 
 __all__ = [
@@ -205,7 +206,8 @@ def _digest(config_text: str, arrays: Mapping[str, np.ndarray]) -> str:
 
 def checked_path(value: Any, field: str = "path") -> Path:
     """``value`` as a ``Path``; a ``TypeError`` naming ``field`` and the value when it is not a
-    path (``None``, a number, bytes), where ``Path()`` would name neither.
+    path (``None``, a number, bytes), where ``Path()`` would name neither (``meta._checks.check_path``,
+    quoting the value with ``short_repr``).
 
     Example:
         >>> checked_path(None)
@@ -213,9 +215,7 @@ def checked_path(value: Any, field: str = "path") -> Path:
         ...
         TypeError: path: expected a file path (str or os.PathLike), got None
     """
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{field}: expected a file path (str or os.PathLike), got {short_repr(value)}")
-    return Path(value)
+    return meta._checks.check_path(field, value, quote=short_repr)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
