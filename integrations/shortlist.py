@@ -78,7 +78,7 @@ from toolrouter.errors import CorruptStateError
 from toolrouter.features import Featurizer, make_featurizer
 from toolrouter.logging import EventLog
 from toolrouter.selection import FewShotToolSelector, SelectorConfig
-from toolrouter.serialization import read_model
+from toolrouter.serialization import checked_path, read_model
 
 __all__ = ["ShortlistConfig", "ToolShortlist", "capability_text", "default_featurizer"]
 
@@ -306,9 +306,9 @@ class ToolShortlist:
         does not have are dropped, new ones added from their descriptions). ``featurizer`` as in
         ``FewShotToolSelector.load``. ``FileNotFoundError`` for a missing file,
         ``CorruptStateError`` (a ``ValueError``) naming the file and key for a damaged one."""
-        file = Path(path) / _CONFIG_FILE
+        file = checked_path(path) / _CONFIG_FILE
         if not file.is_file():
-            raise FileNotFoundError(f"path: no {_CONFIG_FILE} in {str(Path(path))!r}")
+            raise FileNotFoundError(f"path: no {_CONFIG_FILE} in {str(file.parent)!r}")
         try:
             raw = json.loads(file.read_bytes())
         except (ValueError, RecursionError) as exc:

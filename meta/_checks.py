@@ -1,5 +1,6 @@
 """The checks of a number argument that every module needs: a whole number within bounds, and a
-finite real number within bounds, each refused with one wording that names the field and the value.
+finite real number within bounds, each refused with one wording that names the field and the value;
+and the check of a path that a saver or loader is given (``check_path``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
 Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0).
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
 from pydantic import BaseModel, model_validator
 
-__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_real"]
+__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_path", "check_real"]
 
 
 def check_count(
@@ -105,6 +108,21 @@ def check_flag(field: str, value: Any, *, error: type[Exception] = ValueError) -
     if not isinstance(value, (bool, np.bool_)):
         raise error(f"{field}: expected True or False, got {value!r}")
     return bool(value)
+
+
+def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) -> Path:
+    """``value`` as a ``Path``; a ``TypeError`` naming ``field`` and the value (as ``quote`` writes
+    it) when it is not a path (``None``, a number, bytes), where ``Path()`` would name neither.
+
+    Example:
+        >>> check_path("path", None)
+        Traceback (most recent call last):
+        ...
+        TypeError: path: expected a file path (str or os.PathLike), got None
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{field}: expected a file path (str or os.PathLike), got {quote(value)}")
+    return Path(value)
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:

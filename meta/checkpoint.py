@@ -34,6 +34,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from meta._checks import check_path
+
 _MODEL = "model."
 _OPTIM = "optim."
 
@@ -62,6 +64,7 @@ def _optimizer_number(value: Any) -> Any:
 
 def checkpoint_metadata(path: str | Path) -> dict[str, str]:
     """The metadata of the checkpoint at ``path``; ValueError naming the file when it is not one."""
+    path = check_path("path", path)
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory, not a checkpoint file")
     with _reading(path):
@@ -91,6 +94,7 @@ def save_checkpoint(
 
     ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
     """
+    path = check_path("path", path)
     # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
     # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
@@ -292,6 +296,7 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
     """Write ``state``, nested dicts and lists of tensors and JSON values, to a safetensors file:
     the tensors as tensors, the rest as JSON metadata, tagged with ``kind`` (the class that wrote
     it). Dicts keep integer keys as integers; tuples come back as lists."""
+    path = check_path("path", path)
     skeleton, tensors = pack_state(state, kind)
     if Path(path).is_dir():
         raise IsADirectoryError(
@@ -303,6 +308,7 @@ def save_state(path: str | Path, kind: str, state: dict[str, Any]) -> None:
 def load_state(path: str | Path, kind: str) -> dict[str, Any]:
     """The state ``save_state`` wrote to ``path`` for ``kind``; ValueError naming the file when it is
     not readable, not such a file, or written by another class."""
+    path = check_path("path", path)
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory, not a saved state")
     with _reading(path):

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from toolrouter._console import output_console
 from toolrouter.bench import DATA_ERRORS, UsageError, available_suites, run_suite
 
 app = typer.Typer(help="toolrouter: tool-routing middleware for AI agents.", no_args_is_help=True)
@@ -103,7 +104,7 @@ def demo(
     if policy not in POLICIES:
         raise typer.BadParameter(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}", param_hint="--policy")
     _logging(verbose, log_json)
-    console = Console()
+    console = output_console()
     try:
         with _reported("demo"):
             report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
@@ -116,7 +117,7 @@ def _tour(seed: int, plots: str | None, scale: float, steps: str | None) -> None
     # integrations is loaded here only: no library module of toolrouter imports it
     from integrations.experts.tour import run_meta_learning_demo
 
-    console = Console()
+    console = output_console()
     chosen = None if steps is None else [s.strip() for s in steps.split(",") if s.strip()]
     try:
         results = run_meta_learning_demo(scale=scale, seed=seed, steps=chosen, plots=plots, console=console)
@@ -138,7 +139,7 @@ def _plain_console() -> Console:
     """A console for what a store holds: tool, route and snapshot names, URLs and errors come from
     users and are printed as they are, not read as rich markup (a tool "page[size]" lost its
     "[size]", and a "[/x]" in a name stopped the command with MarkupError)."""
-    return Console(markup=False)
+    return output_console(markup=False)
 
 
 @app.command(help="What a store has learned: attempts per route (task type/step) and tool, and its snapshot.")
@@ -392,7 +393,7 @@ def mcp_tools(config: str = typer.Argument(..., help="The gateway's config file.
     """``toolrouter mcp tools CONFIG``: the grouping the gateway would serve."""
     cli = _mcp_cli()
     try:
-        cli.print_tools(config)
+        cli.print_tools(config, output_console())
     except _mcp_config_errors() as exc:
         typer.echo(f"toolrouter mcp tools: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -407,7 +408,7 @@ def mcp_stats(
     cli = _mcp_cli()
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
-        cli.print_stats(store, snapshot)
+        cli.print_stats(store, snapshot, output_console())
 
 
 data_app = typer.Typer(
@@ -438,7 +439,7 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
         source = f"{d.repository}@{d.revision[:10]}" if d.revision else f"{d.repository} (revision not pinned)"
         size = _megabytes(sum(o.size for o in d.outputs))
         table.add_row(d.name, source, d.licence, size, d.check, dataset_status(d, root))
-    Console(width=160).print(table)
+    output_console().print(table)
 
 
 #: The argument of ``fetch`` that each ``toolrouter data fetch`` option sets.

@@ -72,6 +72,7 @@ from toolrouter.serialization import (
     Count,
     FiniteFloat,
     checked_array,
+    checked_path,
     generator_from_state,
     read_blob,
     read_model,
@@ -444,7 +445,10 @@ class ToolMetaLearner:
             ``tool_statistics`` counts the resets and rechecks. With a store, each attempt keeps
             whether it was a recheck's outcome, so that a router reopened on the store, or another
             one syncing from it, learns it as this one did (a recheck decided elsewhere is counted
-            when its outcome is replayed). A router loaded or resumed with
+            when its outcome is replayed). Each reset is a ``drift_detected`` warning; one found
+            again while a router rebuilds from its store's history (opened on the store, relearning
+            its log) is logged at debug level with ``replayed=True``, since it was warned of when
+            it happened. A router loaded or resumed with
             another configuration than it saved judges its saved detectors by the new one
             (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
             or rechecks changed, else restart, keeping what they found).
@@ -645,6 +649,10 @@ class ToolMetaLearner:
         self._since_sync = 0
         self._since_snapshot = 0
         self._caught_up = True  # False while a store's attempts wait for the tools to be added
+        # True while the store's log has yet to be replayed into a state rebuilt from it (a router
+        # opened on a store, one that relearns the log): what a replay of it detects is history
+        self._history_pending = False
+        self._replaying_history = False  # a replay of that history is running (see _forget_tool)
         self._closed = False  # close() was called: decisions read the closed store, which refuses them
         #: the routed calls and plan runs in flight: close() lets them end and record first
         self._calls = CallsInFlight()
@@ -2008,14 +2016,19 @@ class ToolMetaLearner:
         drift.misses = 0  # a new regime: rechecks start again at the full rate
         drift.last_reset_at = self._outcomes + 1  # this outcome's number
         drift.last_reason = reason
-        log.warning(
-            "drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction, resets=drift.resets
+        # a change found again while rebuilding from the store's history is no news: it was warned
+        # of when it happened, and warning again at every restart would read as a new drift
+        emit = log.debug if self._replaying_history else log.warning
+        emit(
+            "drift_detected", task_type=route.task_type, step=route.step, tool_id=tool_id, direction=direction,
+            resets=drift.resets, replayed=self._replaying_history,
         )
 
     # --- many processes -----------------------------------------------------------------------
     def _attach(self, store: Store) -> None:
         """Use ``store``, and catch up at the next decision whenever it says others appended."""
         self.store = store
+        self._history_pending = True
         self._unsubscribe = store.on_new_attempts(self._store_appended)
 
     def _store_appended(self, last_id: int) -> None:
@@ -2078,6 +2091,7 @@ class ToolMetaLearner:
                 self.graphs = graphs
                 self.writer = uuid.uuid4().hex
                 self._journaled = 0
+                self._history_pending = True  # the replay that follows relearns the log after the snapshot
                 log.warning("resumed_from_snapshot", **event)
                 return
         # they are gone from the log: said once, not looked for at every catch-up
@@ -2092,41 +2106,46 @@ class ToolMetaLearner:
             return 0
         applied = 0
         with self._lock:
-            for rec in self._unseen_attempts():
-                assert rec.id is not None
-                self._seen_upto = rec.id
-                if rec.id in self._own_ahead:
-                    continue
-                if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
-                    self._journaled -= 1
-                    continue
-                if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
-                    if rec.id > structures_after and rec.writer != self.writer:
-                        self.structures.close(rec.trace_id, finished=rec.finished)
-                    continue
-                if (
-                    rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
-                ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
-                    try:
-                        self.structures.observe(
-                            rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
-                            request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
-                        )
-                    except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
-                        log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
-                context = rec.context
-                if self.contextual and context is None:
-                    log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
-                    continue
-                reason = _unusable(rec, self.context_dim)
-                if reason is not None:
-                    log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
-                    continue
-                if self._apply(
-                    rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
-                    rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck,
-                ):
-                    applied += 1
+            self._replaying_history = self._history_pending
+            try:
+                for rec in self._unseen_attempts():
+                    assert rec.id is not None
+                    self._seen_upto = rec.id
+                    if rec.id in self._own_ahead:
+                        continue
+                    if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
+                        self._journaled -= 1
+                        continue
+                    if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
+                        if rec.id > structures_after and rec.writer != self.writer:
+                            self.structures.close(rec.trace_id, finished=rec.finished)
+                        continue
+                    if (
+                        rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
+                    ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
+                        try:
+                            self.structures.observe(
+                                rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                                request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
+                            )
+                        except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
+                            log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
+                    context = rec.context
+                    if self.contextual and context is None:
+                        log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                        continue
+                    reason = _unusable(rec, self.context_dim)
+                    if reason is not None:
+                        log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
+                        continue
+                    if self._apply(
+                        rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
+                        rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck,
+                    ):
+                        applied += 1
+            finally:
+                self._replaying_history = False
+            self._history_pending = False
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
             self._since_sync = 0
             self._caught_up = True
@@ -2240,17 +2259,17 @@ class ToolMetaLearner:
         nothing; ``from_kept=True`` rebuilds the routes from the attempts kept, losing the rest."""
         from_kept = _checked_flag("from_kept", from_kept)
         with self._lock:
-            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled)
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending)
             learned = self._learned_outcomes()
             try:
                 self._set_reward_model(model)
                 self._routes = {}
-                self._seen_upto, self._own_ahead, self._journaled = 0, set(), 0
+                self._seen_upto, self._own_ahead, self._journaled, self._history_pending = 0, set(), 0, True
                 self._replay(saved[4])
                 if not from_kept:
                     self._check_rebuild(learned, self._learned_outcomes())
             except BaseException:
-                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled) = saved
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
@@ -2487,7 +2506,7 @@ class ToolMetaLearner:
                 if st is not source:
                     st.close()
                 raise
-        saved = _read_state(Path(source).read_bytes(), f"file {str(source)!r}")
+        saved = _read_state(checked_path(source, "source").read_bytes(), f"file {str(source)!r}")
         args = _ctor_args(saved.config, policy, kwargs, saved.source)
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model

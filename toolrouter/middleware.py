@@ -340,17 +340,28 @@ class ToolMiddleware(ClosesWhatItBuilt):
         quality: Callable[[Any], float] | None = None,
         timeout_s: float | None = None,
         inline: bool = False,
+        replace: bool = False,
     ) -> ToolProfile:
         """Bind ``fn`` to a tool the router already knows (for example one resumed from a store),
-        keeping what was learned about it and its profile. Returns the tool's profile."""
+        keeping what was learned about it and its profile. Returns the tool's profile.
+
+        A tool this middleware already has a function for raises ``DuplicateToolError``, as in
+        ``register``; ``replace=True`` binds ``fn`` in its place (a new version of the function),
+        still keeping what was learned. Calls already running the old function finish with it."""
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
+        if not isinstance(replace, bool):
+            raise TypeError(f"replace: expected True or False, got {replace!r}")
         with self._lock:
             self._check_open()
             try:
                 profile = self.learner.tools[tool_id]
             except KeyError:
                 raise UnknownToolError(tool_id) from None
+            if tool_id in self._tools and not replace:
+                raise DuplicateToolError(
+                    f"tool_id: {tool_id!r} already has a function; pass replace=True to bind this one in its place"
+                )
             self._add(_registered(profile, fn, quality, timeout_s, inline))
         return profile
 

@@ -75,7 +75,7 @@ from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, read_blob, read_model
+from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -1109,7 +1109,7 @@ class FewShotToolSelector:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
         featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
-        folder = Path(path)
+        folder = checked_path(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
         save_file(tensors, str(folder / "selector.safetensors"))
@@ -1138,7 +1138,7 @@ class FewShotToolSelector:
         ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec. Files that are
         damaged or contradict each other raise ``toolrouter.errors.CorruptStateError`` (a
         ``ValueError``) naming the folder, the key or tensor and what is wrong."""
-        folder = Path(path)
+        folder = checked_path(path)
         for name in ("selector.json", "selector.safetensors"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")

@@ -9,7 +9,8 @@ the one place that writes such blobs and reads them back:
   damage instead of loading as slightly different state;
 - ``read_model``: a JSON value checked against a pydantic model of it;
 - ``checked_array``: one array's presence, dtype, shape and finiteness;
-- ``generator_from_state``: a numpy generator rebuilt from its saved state, of a known kind only.
+- ``generator_from_state``: a numpy generator rebuilt from its saved state, of a known kind only;
+- ``checked_path``: the path a saver or loader is given, refused by name when it is not one.
 
 Each raises ``toolrouter.errors.CorruptStateError`` naming the key or array and what is wrong; the
 loader that knows where the state came from adds that (``CorruptStateError.within``).
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save as _st_save
 
+import meta._checks
 from toolrouter.errors import CorruptStateError
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_SAVED_DIM",
     "MAX_SAVED_WINDOW",
     "checked_array",
+    "checked_path",
     "generator_from_state",
     "read_blob",
     "read_model",
@@ -201,11 +204,26 @@ def _digest(config_text: str, arrays: Mapping[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+def checked_path(value: Any, field: str = "path") -> Path:
+    """``value`` as a ``Path``; a ``TypeError`` naming ``field`` and the value when it is not a
+    path (``None``, a number, bytes), where ``Path()`` would name neither (``meta._checks.check_path``,
+    quoting the value with ``short_repr``).
+
+    Example:
+        >>> checked_path(None)
+        Traceback (most recent call last):
+        ...
+        TypeError: path: expected a file path (str or os.PathLike), got None
+    """
+    return meta._checks.check_path(field, value, quote=short_repr)
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, moved into place: a reader,
     or a save cut short (a full disk, a kill), never leaves half a file where the last one was. An
-    ``OSError`` names the path given, not the temporary file's, and leaves no temporary file."""
-    target = Path(path)
+    ``OSError`` names the path given, not the temporary file's, and leaves no temporary file; a
+    ``path`` that is not a path, a ``TypeError`` (``checked_path``)."""
+    target = checked_path(path)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         if target.is_dir():

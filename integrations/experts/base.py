@@ -36,7 +36,7 @@ from torch import nn
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
-from toolrouter.serialization import read_blob, short_repr, write_atomically, write_blob
+from toolrouter.serialization import checked_path, read_blob, short_repr, write_atomically, write_blob
 
 __all__ = [
     "Expert",
@@ -486,7 +486,7 @@ class Expert(abc.ABC):
         architecture). A file that is missing, damaged, or made for another model or other inputs
         (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
         naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
-        source = Path(path)
+        source = checked_path(path)
         if not source.is_file():
             raise FileNotFoundError(f"path: no saved expert at {str(source)!r}")
         where = f"path: {str(source)!r}"

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT
+from toolrouter.serialization import checked_path
 
 __all__ = [
     "ConfigError",
@@ -274,7 +275,7 @@ def load_config(path: str | Path) -> GatewayConfig:
     """Read and check a gateway config (``.toml`` or ``.json``). Relative ``cwd`` folders and
     ``sqlite:///`` store paths are resolved against the config file's folder, since an MCP client
     starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
-    path = Path(path)
+    path = checked_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark some editors write is not content
     except OSError as exc:

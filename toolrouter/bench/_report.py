@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from toolrouter._console import output_console
+
 # Piped output (logs, `| tee`) gets a wide console, so tables are not squeezed to 80 columns.
-console = Console() if sys.stdout.isatty() else Console(width=250)
+console = output_console()
 
 #: What a target's verdict reads at ``--quick`` size: the targets are set for the full size.
 NOT_AT_QUICK = "n/a at --quick size"

@@ -36,6 +36,7 @@ from typing import Any
 
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
+from toolrouter.serialization import checked_path
 
 __all__ = [
     "API_DOC_FILES",
@@ -345,7 +346,7 @@ def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> 
     naming the file, the line or id, and the field for a malformed entry, a category file with no
     entry, or ground truth for ids the category file lacks (a file cut short).
     """
-    root = Path(path)
+    root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no BFCL folder at {str(root)!r}")
     wanted = [] if isinstance(categories, str) else list(dict.fromkeys(categories))

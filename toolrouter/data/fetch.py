@@ -313,7 +313,8 @@ def fetch(
     :class:`DownloadError` or :class:`ChecksumError` naming the URL, ``UpstreamFormatError`` naming
     the upstream file its converter cannot read (and the URL), ``NotADirectoryError`` for a
     destination that is a file and ``OSError`` naming a path the folder cannot be written at; the parts fetched before the
-    error stay in place, and nothing of the failed part is left behind.
+    error stay in place, and nothing of the failed part is left behind, nor a folder this call made
+    and fetched nothing into.
     """
     if datasets is None:
         from toolrouter.data.manifest import DATASETS as datasets
@@ -336,15 +337,26 @@ def fetch(
             f"dest: the data folder {str(root)!r} is a file (the folder comes from --dir, ${ENV_DATA_DIR} "
             "or the user cache folder)"
         )
+    # the folders this call makes (the data folder and its missing parents), deepest first: a
+    # failure before anything is fetched into them removes them again
+    made = [folder for folder in (root, *root.parents) if not folder.exists()]
     report: list[FetchedFile] = []
-    for dataset in chosen:
-        if dataset.revision is None:
-            report += [FetchedFile(dataset.name, root / o.path, "skipped", 0) for o in dataset.outputs]
-            continue
-        for part in dataset.parts:
-            status: Literal["fetched", "present"] = "present"
-            if not all(_present(root, o) for o in part.outputs):
-                _fetch_part(dataset, part, root, base_url, timeout_s)
-                status = "fetched"
-            report += [FetchedFile(dataset.name, root / o.path, status, o.size) for o in part.outputs]
+    try:
+        for dataset in chosen:
+            if dataset.revision is None:
+                report += [FetchedFile(dataset.name, root / o.path, "skipped", 0) for o in dataset.outputs]
+                continue
+            for part in dataset.parts:
+                status: Literal["fetched", "present"] = "present"
+                if not all(_present(root, o) for o in part.outputs):
+                    _fetch_part(dataset, part, root, base_url, timeout_s)
+                    status = "fetched"
+                report += [FetchedFile(dataset.name, root / o.path, status, o.size) for o in part.outputs]
+    except BaseException:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (a part fetched before the error), or never made
+                break
+        raise
     return report

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +32,7 @@ from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
+from toolrouter.serialization import checked_path
 
 __all__ = ["MetaToolData", "load_metatool"]
 
@@ -46,7 +47,8 @@ class MetaToolData:
     served by ``labels[i]``, a key of ``tools`` (for a request kept with several labels, the first
     in the file), and by the tools in ``also_served_by[i]`` (empty unless loaded with
     ``multi_label="keep"``). Every label is a known tool; a tool may have no request.
-    ``multi_label_dropped`` counts the requests dropped with ``multi_label="drop"``.
+    ``multi_label_dropped`` counts the requests dropped with ``multi_label="drop"`` (a count of
+    the files: ``subset`` keeps it).
     """
 
     tools: dict[str, str]
@@ -126,7 +128,8 @@ class MetaToolData:
             raise KeyError(f"tool_names: unknown tools {unknown[:5]!r}")
         keep = set(names)
         rows = [i for i, t in enumerate(self.labels) if t in keep]
-        return MetaToolData(
+        return replace(  # what is not per tool or request (what the loader dropped) carries over
+            self,
             tools={t: self.tools[t] for t in names},
             queries=tuple(self.queries[i] for i in rows),
             labels=tuple(self.labels[i] for i in rows),
@@ -192,7 +195,7 @@ def load_metatool(
     """
     if multi_label not in ("error", "keep", "drop"):
         raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
-    root = Path(path)
+    root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no MetaTool folder at {str(root)!r}")
     tools_file, queries_file = root / "tools.json", root / "queries.csv"

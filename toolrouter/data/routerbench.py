@@ -17,7 +17,7 @@ import ast
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import checked_path, short_repr
 
 __all__ = ["RouterBenchData", "load_routerbench", "EVALS", "SPLITS"]
 
@@ -43,7 +43,8 @@ class RouterBenchData:
     """Prompts and, per prompt and model, the answer's quality in [0, 1] and its cost in dollars.
 
     ``quality`` and ``cost`` have shape ``(len(prompts), len(models))``; ``dropped_rows`` counts the
-    rows of the files that ``load_routerbench(..., skip_incomplete=True)`` left out.
+    rows of the files that ``load_routerbench(..., skip_incomplete=True)`` left out (a count of
+    the files: ``take`` keeps it).
     """
 
     sample_ids: tuple[str, ...]
@@ -75,11 +76,11 @@ class RouterBenchData:
         outside = idx[(idx < -len(self)) | (idx >= len(self))]
         if outside.size:
             raise ValueError(f"indices: {outside[:5].tolist()} outside the {len(self)} rows")
-        return RouterBenchData(
+        return replace(  # what is not per row (the models, what the loader dropped) carries over
+            self,
             sample_ids=tuple(self.sample_ids[i] for i in idx),
             eval_names=tuple(self.eval_names[i] for i in idx),
             prompts=tuple(self.prompts[i] for i in idx),
-            models=self.models,
             quality=self.quality[idx],
             cost=self.cost[idx],
         )
@@ -152,7 +153,7 @@ def load_routerbench(
     per file that had any, and counts them in ``RouterBenchData.dropped_rows``. A file that gives
     no row (only its header, or only rows dropped) is a ``DataError`` naming it.
     """
-    root = Path(path)
+    root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no RouterBench folder at {str(root)!r}")
     chosen: dict[str, list[str]] = {}
