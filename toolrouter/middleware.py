@@ -132,15 +132,10 @@ class RoutedCall:
     # ``self`` positional-only in these four: a tool may have a parameter named ``self`` too
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # run() without building its CallOutcome: only the value is wanted
-        middleware = self.middleware
-        entered = middleware._enter()
-        try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
-        finally:
-            middleware._exit(entered)
+        report = self._run_sync(args, kwargs)
         if report.succeeded:
             return report.value
-        raise middleware._failure(self, report)
+        raise self.middleware._failure(self, report)
 
     async def acall(self, /, *args: Any, **kwargs: Any) -> Any:
         """Await the routed call and return the tool's value."""
@@ -149,13 +144,7 @@ class RoutedCall:
     def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
         ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
-        middleware = self.middleware
-        entered = middleware._enter()
-        try:
-            report = run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
-        finally:
-            middleware._exit(entered)
-        return middleware._outcome(self, report)
+        return self.middleware._outcome(self, self._run_sync(args, kwargs))
 
     async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
@@ -166,6 +155,15 @@ class RoutedCall:
         finally:
             middleware._exit(entered)
         return middleware._outcome(self, report)
+
+    def _run_sync(self, args: tuple, kwargs: dict) -> CallReport:
+        """The attempt loop of one synchronous call, counted in flight while it runs."""
+        middleware = self.middleware
+        entered = middleware._enter()
+        try:
+            return run_sync(attempt_loop(middleware._spec(self, args, kwargs, sync=True)), middleware._runner)
+        finally:
+            middleware._exit(entered)
 
 
 _Self = TypeVar("_Self", bound="ClosesWhatItBuilt")

@@ -4,58 +4,21 @@ its attempt recorded, before the router it built is closed; new calls are refuse
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
 
 from toolrouter import ToolMiddleware
-from toolrouter.store import open_store
-
-
-def _stored(url: str) -> list[tuple[str, bool]]:
-    store = open_store(url)
-    try:
-        return [(r.tool_id, r.success) for r in store.attempts()]
-    finally:
-        store.close()
+from close_during_a_call import close_during_a_call, stored
 
 
 def test_close_lets_a_call_in_flight_in_another_thread_end_and_record(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     tools = ToolMiddleware(store=url, seed=0)
-    started, release = threading.Event(), threading.Event()
-
-    @tools.tool("slow")
-    def slow(q: str) -> str:
-        started.set()
-        release.wait(30)
-        return q
-
-    @tools.tool("probe")
-    def probe() -> str:
-        return "probe"
-
-    outcome: dict[str, object] = {}
-    caller = threading.Thread(target=lambda: outcome.update(value=tools.call("slow", "answer")))
-    caller.start()
-    assert started.wait(30)
-    closer = threading.Thread(target=tools.close)
-    closer.start()
-    probes = 0
-    while True:  # until close() has begun: it refuses new calls at once
-        try:
-            tools.call("probe")
-        except ValueError as exc:
-            assert "closed by ToolMiddleware.close()" in str(exc)
-            break
-        probes += 1
-    release.set()
-    caller.join(30)
-    closer.join(30)
+    outcome, probes = close_during_a_call(tools, tools.close, "closed by ToolMiddleware.close()")
     assert outcome == {"value": "answer"}  # not the closed store's error, after the tool ran
     assert tools.learner.closed
-    assert sorted(_stored(url)) == sorted([("slow", True)] + [("probe", True)] * probes)
+    assert sorted(stored(url)) == sorted([("slow", True)] + [("probe", True)] * probes)
 
 
 def test_close_on_the_event_loop_lets_its_tasks_end_and_the_last_closes_the_router(tmp_path: Path) -> None:
@@ -80,7 +43,7 @@ def test_close_on_the_event_loop_lets_its_tasks_end_and_the_last_closes_the_rout
 
     assert asyncio.run(main()) == [0, 1, 2, 3]
     assert tools.learner.closed  # closed by the last call to end
-    assert _stored(url) == [("fetch", True)] * 4
+    assert stored(url) == [("fetch", True)] * 4
 
 
 @pytest.mark.parametrize("inline", [False, True])
@@ -95,7 +58,7 @@ def test_a_tool_that_closes_its_own_middleware_returns_and_is_recorded(tmp_path:
 
     assert tools.call("shutdown") == "bye"
     assert tools.learner.closed
-    assert _stored(url) == [("shutdown", True)]
+    assert stored(url) == [("shutdown", True)]
     with pytest.raises(ValueError, match=r"r\.db'?: closed"):
         tools.call("shutdown")
 

@@ -11,51 +11,17 @@ from pathlib import Path
 import pytest
 
 from toolrouter import TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
-from toolrouter.store import open_store
-
-
-def _stored(url: str) -> list[tuple[str, bool]]:
-    store = open_store(url)
-    try:
-        return [(r.tool_id, r.success) for r in store.attempts()]
-    finally:
-        store.close()
+from close_during_a_call import close_during_a_call, stored
 
 
 def test_close_waits_for_a_middleware_call_in_flight_and_refuses_new_ones(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     router = ToolMetaLearner(store=url, seed=0)
     tools = ToolMiddleware(router)  # the router is its owner's to close
-    started, release = threading.Event(), threading.Event()
-
-    @tools.tool("slow")
-    def slow(q: str) -> str:
-        started.set()
-        release.wait(30)
-        return q
-
-    tools.register(lambda: "probe", "probe", tool_id="probe")
-    outcome: dict[str, object] = {}
-    caller = threading.Thread(target=lambda: outcome.update(value=tools.call("slow", "answer")))
-    caller.start()
-    assert started.wait(30)
-    closer = threading.Thread(target=router.close)
-    closer.start()
-    probes = 0
-    while True:  # until close() has begun: it refuses new calls at once
-        try:
-            tools.call("probe")
-        except ValueError as exc:
-            assert "closed by ToolMetaLearner.close()" in str(exc)
-            break
-        probes += 1
-    assert not router.closed  # waiting for the call in flight
-    release.set()
-    caller.join(30)
-    closer.join(30)
+    outcome, probes = close_during_a_call(tools, router.close, "closed by ToolMetaLearner.close()")
     assert outcome == {"value": "answer"}  # not the closed store's error, after the tool ran
     assert router.closed
-    assert sorted(_stored(url)) == sorted([("slow", True)] + [("probe", True)] * probes)
+    assert sorted(stored(url)) == sorted([("slow", True)] + [("probe", True)] * probes)
 
 
 def test_close_on_the_event_loop_leaves_the_closing_to_the_last_call(tmp_path: Path) -> None:
@@ -79,7 +45,7 @@ def test_close_on_the_event_loop_leaves_the_closing_to_the_last_call(tmp_path: P
 
     assert asyncio.run(main()) == [0, 1, 2]
     assert router.closed  # closed by the last call to end
-    assert _stored(url) == [("fetch", True)] * 3
+    assert stored(url) == [("fetch", True)] * 3
 
 
 def test_close_waits_for_a_plan_run_in_flight(tmp_path: Path) -> None:
@@ -108,6 +74,6 @@ def test_close_waits_for_a_plan_run_in_flight(tmp_path: Path) -> None:
     closer.join(30)
     (execution,) = runs
     assert execution.run.succeeded and execution.unlearned == [] and execution.run.callback_errors == []
-    assert router.closed and _stored(url) == [("web", True)]
+    assert router.closed and stored(url) == [("web", True)]
     with pytest.raises(ValueError, match="closed by ToolMetaLearner.close()"):
         router.execute(TaskProfile(task_id="t2", required_capabilities=["search"]))
