@@ -1,10 +1,14 @@
-"""The scene that the close tests of the middleware and of the router share: a call in flight in
-another thread while ``close`` runs in a third, and new calls probing until they are refused."""
+"""The scenes that the close tests of the middleware and of the router share: a call in flight in
+another thread while ``close`` runs in a third, and calls in flight on the event loop that closes."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import threading
 from collections.abc import Callable
+
+import pytest
 
 from toolrouter import ToolMiddleware
 from toolrouter.store import open_store
@@ -52,3 +56,28 @@ def close_during_a_call(tools: ToolMiddleware, close: Callable[[], None], refuse
     caller.join(30)
     closer.join(30)
     return outcome, probes
+
+
+def close_on_the_loop(tools: ToolMiddleware, close: Callable[[], None], refused: str, calls: int) -> list[int]:
+    """On an event loop: start ``calls`` calls of a tool ``fetch`` that wait to be released,
+    ``close`` (which cannot wait there: it returns at once), check that a new call is refused with
+    ``refused`` in its message and that the router is still open, release: the calls' values."""
+    release = asyncio.Event()
+
+    async def fetch(i: int) -> int:
+        await release.wait()
+        return i
+
+    tools.register(fetch, "fetch", tool_id="fetch")
+
+    async def main() -> list[int]:
+        started = [asyncio.create_task(tools.acall("fetch", i)) for i in range(calls)]
+        await asyncio.sleep(0)  # every call started: waiting in its tool
+        close()  # waiting here would hold the loop these calls need: it returns at once
+        with pytest.raises(ValueError, match=re.escape(refused)):
+            await tools.acall("fetch", 99)
+        assert not tools.learner.closed
+        release.set()
+        return await asyncio.gather(*started)
+
+    return asyncio.run(main())

@@ -3,13 +3,12 @@ its attempt recorded, before the router it built is closed; new calls are refuse
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from toolrouter import ToolMiddleware
-from close_during_a_call import close_during_a_call, stored
+from close_during_a_call import close_during_a_call, close_on_the_loop, stored
 
 
 def test_close_lets_a_call_in_flight_in_another_thread_end_and_record(tmp_path: Path) -> None:
@@ -24,24 +23,7 @@ def test_close_lets_a_call_in_flight_in_another_thread_end_and_record(tmp_path: 
 def test_close_on_the_event_loop_lets_its_tasks_end_and_the_last_closes_the_router(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     tools = ToolMiddleware(store=url, seed=0)
-    release = asyncio.Event()
-
-    @tools.tool("fetch")
-    async def fetch(i: int) -> int:
-        await release.wait()
-        return i
-
-    async def main() -> list[int]:
-        calls = [asyncio.create_task(tools.acall("fetch", i)) for i in range(4)]
-        await asyncio.sleep(0)  # every call started: waiting in its tool
-        tools.close()  # waiting here would hold the loop these calls need: it returns at once
-        with pytest.raises(ValueError, match="closed by ToolMiddleware.close()"):
-            await tools.acall("fetch", 99)
-        assert not tools.learner.closed
-        release.set()
-        return await asyncio.gather(*calls)
-
-    assert asyncio.run(main()) == [0, 1, 2, 3]
+    assert close_on_the_loop(tools, tools.close, "closed by ToolMiddleware.close()", 4) == [0, 1, 2, 3]
     assert tools.learner.closed  # closed by the last call to end
     assert stored(url) == [("fetch", True)] * 4
 

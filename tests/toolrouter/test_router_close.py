@@ -4,14 +4,13 @@ closes; new calls are refused meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
 import pytest
 
 from toolrouter import TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
-from close_during_a_call import close_during_a_call, stored
+from close_during_a_call import close_during_a_call, close_on_the_loop, stored
 
 
 def test_close_waits_for_a_middleware_call_in_flight_and_refuses_new_ones(tmp_path: Path) -> None:
@@ -28,22 +27,7 @@ def test_close_on_the_event_loop_leaves_the_closing_to_the_last_call(tmp_path: P
     url = f"sqlite:///{tmp_path / 'r.db'}"
     router = ToolMetaLearner(store=url, seed=0)
     tools = ToolMiddleware(router)
-    release = asyncio.Event()
-
-    @tools.tool("fetch")
-    async def fetch(i: int) -> int:
-        await release.wait()
-        return i
-
-    async def main() -> list[int]:
-        calls = [asyncio.create_task(tools.acall("fetch", i)) for i in range(3)]
-        await asyncio.sleep(0)  # every call started: waiting in its tool
-        router.close()  # waiting here would hold the loop these calls need: it returns at once
-        assert not router.closed
-        release.set()
-        return await asyncio.gather(*calls)
-
-    assert asyncio.run(main()) == [0, 1, 2]
+    assert close_on_the_loop(tools, router.close, "closed by ToolMetaLearner.close()", 3) == [0, 1, 2]
     assert router.closed  # closed by the last call to end
     assert stored(url) == [("fetch", True)] * 3
 
