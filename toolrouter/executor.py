@@ -50,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import random
 import threading
@@ -901,123 +902,97 @@ async def aexecute_task(
     plan's step structure (``learner.graphs``, when the learner keeps one) and logged as
     ``task_outcome``.
     """
-    options = dict(
-        tools=tools, executor=executor, config=config, cancel_event=cancel_event, deadline_s=deadline_s, plan=plan,
-        allow_infeasible=allow_infeasible,
-    )
     calls = getattr(learner, "_calls", None)  # a router's calls in flight: its close() waits for this run
-    if calls is None:
-        return await _execute_task(learner, task, inputs, **options)
-    entered = calls.enter(learner._refused)
-    try:
-        return await _execute_task(learner, task, inputs, **options)
-    finally:
-        calls.exit(entered)
-
-
-async def _execute_task(
-    learner: Any,
-    task: TaskProfile,
-    inputs: Any,
-    *,
-    tools: Mapping[str, Callable[..., Any]] | None = None,
-    executor: PlanExecutor | None = None,
-    config: ExecutorConfig | None = None,
-    cancel_event: asyncio.Event | None = None,
-    deadline_s: float | None = None,
-    plan: Any = None,
-    allow_infeasible: bool = False,
-) -> TaskExecution:
-    """``aexecute_task`` (counted in flight by the caller)."""
-    if not isinstance(task, TaskProfile):
-        task = TaskProfile.model_validate(task)
-    _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
-    if executor is not None:
-        if not isinstance(executor, PlanExecutor):
-            raise TypeError(f"executor: expected a PlanExecutor, got {type(executor).__name__}")
-        if tools is not None or config is not None:  # the executor runs its own: they would be ignored
-            given = " and ".join(name for name, v in (("tools", tools), ("config", config)) if v is not None)
-            raise ValueError(f"executor: runs its own tools and config; give {given} or executor, not both")
-    own = executor is None
-    if executor is None:
-        executor = learner_executor(learner, tools, config)
-    try:
-        if plan is None:
-            plan = learner.optimize_task_execution(task, allow_infeasible=allow_infeasible)
-        else:
-            _check_plan_fits(learner, task, plan)
-    except BaseException:
-        if own:
-            executor.close()
-        raise
-    learn_task = task
-    ran: dict[str, TaskStep] | None = None
-    if not task.steps and not task.required_capabilities:
-        steps = _steps_of(plan)
-        if all(s.capability != ANY_CAPABILITY for s in steps):
-            # Steps from a template or from history: pin them, so that learning sees the graph
-            # that ran even if the template or the history changes meanwhile.
-            learn_task = task.model_copy(update={"steps": tuple(steps)})
-        else:
-            # a step any tool may serve cannot be declared: each attempt says what its step
-            # served and consumed in the plan, or the trace would chain the steps in the order
-            # they ended
-            ran = {s.step_id: s for s in steps}
-    execution = TaskExecution(task=task, plan=plan, run=PlanRun())
-    trace_id = f"run-{uuid.uuid4().hex}"
-    # the run stops when the caller cancels it, or when the router's store is closed under it
-    stop = asyncio.Event()
-    relay = None
-    if cancel_event is not None:
-        relay = asyncio.get_running_loop().create_task(_relay(cancel_event, stop))
-        if cancel_event.is_set():
-            stop.set()  # before the run begins: it starts no step
-    try:
-        await executor.arun(
-            plan,
-            inputs,
-            cancel_event=stop,
-            deadline_s=deadline_s,
-            run=execution.run,
-            on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop, ran),
+    with contextlib.nullcontext() if calls is None else calls.held(learner._refused):
+        if not isinstance(task, TaskProfile):
+            task = TaskProfile.model_validate(task)
+        _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
+        if executor is not None:
+            if not isinstance(executor, PlanExecutor):
+                raise TypeError(f"executor: expected a PlanExecutor, got {type(executor).__name__}")
+            if tools is not None or config is not None:  # the executor runs its own: they would be ignored
+                given = " and ".join(name for name, v in (("tools", tools), ("config", config)) if v is not None)
+                raise ValueError(f"executor: runs its own tools and config; give {given} or executor, not both")
+        own = executor is None
+        if executor is None:
+            executor = learner_executor(learner, tools, config)
+        try:
+            if plan is None:
+                plan = learner.optimize_task_execution(task, allow_infeasible=allow_infeasible)
+            else:
+                _check_plan_fits(learner, task, plan)
+        except BaseException:
+            if own:
+                executor.close()
+            raise
+        learn_task = task
+        ran: dict[str, TaskStep] | None = None
+        if not task.steps and not task.required_capabilities:
+            steps = _steps_of(plan)
+            if all(s.capability != ANY_CAPABILITY for s in steps):
+                # Steps from a template or from history: pin them, so that learning sees the graph
+                # that ran even if the template or the history changes meanwhile.
+                learn_task = task.model_copy(update={"steps": tuple(steps)})
+            else:
+                # a step any tool may serve cannot be declared: each attempt says what its step
+                # served and consumed in the plan, or the trace would chain the steps in the order
+                # they ended
+                ran = {s.step_id: s for s in steps}
+        execution = TaskExecution(task=task, plan=plan, run=PlanRun())
+        trace_id = f"run-{uuid.uuid4().hex}"
+        # the run stops when the caller cancels it, or when the router's store is closed under it
+        stop = asyncio.Event()
+        relay = None
+        if cancel_event is not None:
+            relay = asyncio.get_running_loop().create_task(_relay(cancel_event, stop))
+            if cancel_event.is_set():
+                stop.set()  # before the run begins: it starts no step
+        try:
+            await executor.arun(
+                plan,
+                inputs,
+                cancel_event=stop,
+                deadline_s=deadline_s,
+                run=execution.run,
+                on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop, ran),
+            )
+        finally:
+            if relay is not None:
+                relay.cancel()
+            if own:
+                executor.close()
+            close_trace = getattr(learner, "close_trace", None)
+            if close_trace is not None:
+                # a run that did not succeed may have steps that never ran (skipped with no attempt,
+                # or cancelled): the part that ran is not the task's structure
+                close_trace(trace_id, finished=execution.run.succeeded)
+        run = execution.run
+        # an attempt whose numbers the router refused is no longer in the run: the run holds the
+        # failure recorded in its place, which was learned (PlanExecutor.arun)
+        kept = {id(a) for a in run.attempts}
+        execution.unlearned = [a for a in execution.unlearned if id(a) in kept]
+        weights = task.weights or learner.weights
+        qualities = [a.quality or 0.0 for a in run.attempts if a.success]
+        execution.end_to_end_utility = weights.utility(
+            run.succeeded,
+            float(sum(qualities) / len(qualities)) if (qualities and run.succeeded) else 0.0,
+            run.total_cost,
+            run.latency_s,
         )
-    finally:
-        if relay is not None:
-            relay.cancel()
-        if own:
-            executor.close()
-        close_trace = getattr(learner, "close_trace", None)
-        if close_trace is not None:
-            # a run that did not succeed may have steps that never ran (skipped with no attempt,
-            # or cancelled): the part that ran is not the task's structure
-            close_trace(trace_id, finished=execution.run.succeeded)
-    run = execution.run
-    # an attempt whose numbers the router refused is no longer in the run: the run holds the
-    # failure recorded in its place, which was learned (PlanExecutor.arun)
-    kept = {id(a) for a in run.attempts}
-    execution.unlearned = [a for a in execution.unlearned if id(a) in kept]
-    weights = task.weights or learner.weights
-    qualities = [a.quality or 0.0 for a in run.attempts if a.success]
-    execution.end_to_end_utility = weights.utility(
-        run.succeeded,
-        float(sum(qualities) / len(qualities)) if (qualities and run.succeeded) else 0.0,
-        run.total_cost,
-        run.latency_s,
-    )
-    graphs = getattr(learner, "graphs", None)
-    if graphs is not None and run.status is not RunStatus.CANCELLED:
-        graphs.record_run(task.task_type, _steps_of(plan), succeeded=run.succeeded)
-    log.info(
-        "task_outcome",
-        task_id=task.task_id,
-        task_type=task.task_type,
-        status=run.status.value,
-        cost=run.total_cost,
-        latency_s=run.latency_s,
-        utility=execution.end_to_end_utility,
-        attempts=len(run.attempts),
-    )
-    return execution
+        graphs = getattr(learner, "graphs", None)
+        if graphs is not None and run.status is not RunStatus.CANCELLED:
+            graphs.record_run(task.task_type, _steps_of(plan), succeeded=run.succeeded)
+        log.info(
+            "task_outcome",
+            task_id=task.task_id,
+            task_type=task.task_type,
+            status=run.status.value,
+            cost=run.total_cost,
+            latency_s=run.latency_s,
+            utility=execution.end_to_end_utility,
+            attempts=len(run.attempts),
+        )
+        return execution
 
 
 def execute_task(learner: Any, task: TaskProfile, inputs: Any = None, **kwargs: Any) -> TaskExecution:

@@ -11,9 +11,10 @@ be). There ``close`` returns at once and the last call to end closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from toolrouter.attempts import describe_error
 from toolrouter.logging import EventLog
@@ -75,6 +76,15 @@ class CallsInFlight:
                 finish()
             except Exception as exc:  # not this call's failure: its caller gets its value
                 log.warning("close_failed", error=describe_error(exc))
+
+    @contextlib.contextmanager
+    def held(self, refused: Callable[[], Exception]) -> Iterator[None]:
+        """``enter`` on entry and ``exit`` on the way out, whatever happens in between."""
+        entered = self.enter(refused)
+        try:
+            yield
+        finally:
+            self.exit(entered)
 
     def close(self, finish: Callable[[], None]) -> None:
         """Refuse new calls, let the calls in flight end, then ``finish()`` (the closing itself);
