@@ -1913,14 +1913,12 @@ class ToolMetaLearner:
         tool, a route now serving another capability) or is none of the tool's (its caller
         cancelled the attempt: ``CANCELLED_BY_CALLER``). ``recheck``: it is the outcome of a
         recheck (``_mark_rechecks`` live, the attempt's record on replay)."""
-        if tool_id not in self._tools or cancelled_by_caller(success, error):
-            return False
         route = self._routes.get((task_type, step))
-        if route is None:
-            if not self._candidates(capability):
+        if route is None:  # made only for an outcome it would learn
+            if tool_id not in self._tools or cancelled_by_caller(success, error) or not self._candidates(capability):
                 return False
             route = self._route(task_type, step, capability)
-        if route.capability != capability or tool_id not in route.policy._index:
+        if not self._applies(route, capability, tool_id, success, error):
             return False
         policy = route.policy
         bounds = policy.reward_bounds
