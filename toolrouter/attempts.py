@@ -498,8 +498,8 @@ def _until(timeout_s: float | None, deadline: float | None, started: float) -> f
 class _Raw:
     """What the driver saw: the value, or the exception, or that the wait timed out. ``queued_s``:
     how long the try waited for its turn (a slot under a concurrency limit, a worker thread)
-    before its tool started (not the tool's time); ``never_ran``: why a try that got no worker
-    thread never ran (no outcome of the tool)."""
+    before its tool started (not the tool's time); ``never_ran``: why a try that did not get its
+    turn never ran (no outcome of the tool)."""
 
     value: Any = None
     exc: BaseException | None = None
@@ -507,14 +507,6 @@ class _Raw:
     queued_s: float = 0.0
     never_ran: str | None = None
 
-
-class _NotStarted(BaseException):
-    """Thrown into the loop in place of ``cause``, which came while the call waited for its turn,
-    before its tool was called: there is no try to record."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(cause)
-        self.cause = cause
 
 
 class _Rejected(Exception):
@@ -561,10 +553,6 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 raise
-            except _NotStarted as exc:  # cancelled before the tool was called: no try of it
-                if breaker is not None:
-                    breaker.release()
-                raise exc.cause from None
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
                     breaker.release()
@@ -573,7 +561,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     latency_s=time.perf_counter() - t0, error=_interrupted(exc),
                 ))
                 raise
-            if raw.never_ran is not None:  # it waited for a worker thread in vain: no outcome of the tool
+            if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
                     breaker.release()
                 if raw.exc is not None:
@@ -1320,8 +1308,8 @@ async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -
     queued = time.perf_counter()
     try:
         await semaphore.acquire()
-    except BaseException as exc:
-        raise _NotStarted(exc) from None
+    except BaseException as exc:  # no try of the tool: the loop re-raises it without recording one
+        return _Raw(exc=exc, never_ran="cancelled by its caller before its turn")
     waited = time.perf_counter() - queued
     try:
         raw = await _call_async(action, pool)
