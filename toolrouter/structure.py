@@ -81,6 +81,7 @@ import networkx as nx
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.features import checked_vector
@@ -194,12 +195,6 @@ def _check_complexity(value: Any) -> None:
     _check_text("complexity", value)
     if value is not None and value not in _LEVELS:
         raise ValueError(f"complexity: expected one of {list(_LEVELS)} or None, got {short_repr(value)}")
-
-
-def _check_flag(field: str, value: Any) -> None:
-    """A ``TypeError`` naming ``field`` unless ``value`` is a bool (a string "no" is true)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{field}: expected True or False, got {short_repr(value)}")
 
 
 def _check_trace_key(trace_id: Any) -> None:
@@ -708,7 +703,7 @@ class StructureModel:
             raise TypeError(f"step: expected a TraceStep, got {short_repr(step)}")
         _check_text("request", request)
         _check_complexity(complexity)
-        _check_flag("succeeded", succeeded)
+        check_flag("succeeded", succeeded, error=TypeError)
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id in self._open:
@@ -760,7 +755,7 @@ class StructureModel:
         cancellation): the steps it has are only part of the task, so it teaches no structure;
         otherwise what it taught stays. Returns whether it was open."""
         _check_trace_key(trace_id)
-        _check_flag("finished", finished)
+        check_flag("finished", finished, error=TypeError)
         trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None)
         if trace is None:
             return False
@@ -972,7 +967,7 @@ class StructureModel:
         _check_capabilities(capabilities)
         _check_text("request", request)
         _check_complexity(complexity)
-        _check_flag("include_default", include_default)
+        check_flag("include_default", include_default, error=TypeError)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
