@@ -433,7 +433,9 @@ def schema_from_signature(
 def fits_openai_strict(schema: Mapping[str, Any]) -> bool:
     """Whether ``schema`` may be sent with ``strict: true`` under OpenAI's strict-mode rules: an
     object at the root; in every object each property required and ``additionalProperties:
-    false``; only the keywords (and string formats) strict mode supports. When in doubt, no."""
+    false``; every schema typed (a ``type``, an ``anyOf`` or a ``$ref``, and a ``$ref`` with no
+    keyword beside it); only the keywords (and string formats) strict mode supports. When in
+    doubt, no."""
     if schema.get("type") != "object":
         return False
     return _strict_node(schema)
@@ -443,6 +445,14 @@ def _strict_node(node: Any) -> bool:
     if not isinstance(node, Mapping) or set(node) - _STRICT_KEYWORDS:
         return False
     if "format" in node and node["format"] not in _STRICT_FORMATS:
+        return False
+    # OpenAI refuses a schema without a type ("schema must have a 'type' key": an unannotated
+    # parameter's {}) and a $ref with a keyword beside it ("$ref cannot have keywords
+    # {'description'}": a model parameter described in the docstring)
+    if "$ref" in node:
+        if len(node) > 1:
+            return False
+    elif "type" not in node and "anyOf" not in node:
         return False
     if node.get("type") == "object" or "properties" in node:
         properties = node.get("properties", {})

@@ -235,6 +235,32 @@ def test_strict_only_where_openai_strict_mode_allows_it() -> None:
     assert fits_openai_strict({"type": "object", "properties": {}, "additionalProperties": False})
 
 
+def test_strict_refuses_what_openai_strict_mode_refuses() -> None:
+    """OpenAI answers 400 to a strict tool with a schema that has no type ("schema must have a
+    'type' key") or a $ref with a keyword beside it ("$ref cannot have keywords {'description'}")."""
+
+    class Closed(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+
+    def described(item: Closed) -> None:
+        """Store an item.
+
+        Args:
+            item: What to store.
+        """
+
+    def untyped(value, values: list) -> None: ...  # noqa: ANN001  # any JSON value: {}
+    def typed(item: Closed, count: int | None) -> None: ...
+
+    assert capability_schema(described, "described").parameters["properties"]["item"].keys() == {"$ref", "description"}
+    assert not capability_schema(described, "described").strict
+    assert not capability_schema(untyped, "untyped").strict
+    assert capability_schema(typed, "typed").strict  # a bare $ref and an anyOf are typed
+    for node in ({}, {"description": "any"}, {"enum": ["a", 1]}, {"type": "array", "items": {}}):
+        assert not fits_openai_strict({"type": "object", "properties": {"x": node}, "required": ["x"], "additionalProperties": False})
+
+
 # --- registration ---------------------------------------------------------------------------------
 def google(query: str, limit: int = 5) -> str:
     """Search with Google."""
