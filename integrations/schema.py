@@ -117,13 +117,21 @@ class SignatureMismatchError(ToolSchemaError):
         )
 
 
+#: Most problems a ``ToolArgumentsError`` lists; the rest are counted.
+MAX_LISTED_PROBLEMS = 10
+
+
 class ToolArgumentsError(ToolRouterError, ValueError):
     """Arguments a model sent that do not fit the tool's schema. The message is written for the
-    model: the tool, then each problem (the field, what was expected, what came)."""
+    model: the tool, then each problem (the field, what was expected, what came). ``problems``
+    lists the first ``MAX_LISTED_PROBLEMS`` and then how many more there are: a model that sent
+    thousands of wrong values reads what to fix, not a message larger than its context window."""
 
     def __init__(self, tool: str, problems: list[str]) -> None:
         self.tool = tool
-        self.problems = list(problems)
+        self.problems = list(problems[:MAX_LISTED_PROBLEMS])
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            self.problems.append(f"and {len(problems) - MAX_LISTED_PROBLEMS} more problems")
         super().__init__(f"invalid arguments for tool {tool!r}: " + "; ".join(self.problems))
 
 

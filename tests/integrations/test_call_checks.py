@@ -56,6 +56,24 @@ def test_nan_and_infinities_in_the_arguments_are_the_models_mistake_and_reach_no
     assert toolbox.call_one_sync("scale", '{"factor": 2.5}').content == "2.5"
 
 
+def test_an_invalid_arguments_message_lists_the_first_problems_and_counts_the_rest() -> None:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("total")
+    def total(values: list[int]) -> int:
+        """Add numbers."""
+        return sum(values)
+
+    result = toolbox.call_one_sync("total", {"values": ["x"] * 5000})  # one problem per item
+    assert result.status == "invalid_arguments" and len(result.content) < 2000, len(result.content)
+    assert "values.9: Input should be a valid integer" in result.content and "values.10:" not in result.content
+    assert result.content.endswith("; and 4990 more problems")
+    extra = toolbox.call_one_sync("total", {"values": [1], **{f"k{i}": 1 for i in range(3000)}}).content
+    assert len(extra) < 2000 and extra.endswith("; and 2990 more problems")
+    nan = toolbox.call_one_sync("total", {"values": [float("nan")] * 50}).content
+    assert nan.endswith("values.9: NaN is not a JSON number; send a finite number; and 40 more problems")
+
+
 def test_a_tool_call_needs_a_text_id_and_name() -> None:
     for call_id, name, field in [(1, "get_weather", "call_id"), (None, "get_weather", "call_id"), ("c1", None, "name")]:
         with pytest.raises(TypeError, match=f"{field}: expected a string, got"):
