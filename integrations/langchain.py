@@ -439,11 +439,13 @@ def from_langchain_tool(
     toolbox's rules apply as to any function: a new capability takes its schema and the summary of
     its description; a further backend of an existing capability must take the same arguments, or
     ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
-    is registered. A JSON Schema argument schema (tools built from MCP servers, say) is read for
-    its property types: strings, integers, numbers, booleans, null, arrays of them, objects (as
-    dicts), enums (as ``Literal``), ``anyOf`` / ``oneOf`` of these (as unions: a nullable
-    property as ``Optional``) and ``$ref`` to its ``$defs``; any other property takes any JSON
-    value.
+    is registered. With a JSON Schema argument schema (tools built from MCP servers, say) the
+    model sees each property as the tool states it (nested properties, constraints, formats; a
+    ``$ref`` to its ``$defs`` written out), and the arguments are validated by the property's
+    type: strings, integers, numbers, booleans, null, arrays of them, objects (as dicts), enums
+    (as ``Literal``), ``anyOf`` / ``oneOf`` of these (as unions: a nullable property as
+    ``Optional``) and ``$ref`` to its ``$defs``; any other property takes any JSON value (and a
+    recursive one is shown as its type).
 
     A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
     an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
@@ -540,7 +542,8 @@ def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
         node = node if isinstance(node, Mapping) else {}
         default = inspect.Parameter.empty if name in required else node.get("default", NO_DEFAULT)
         annotation = _annotation_of(node, definitions)
-        parameters.append(Parameter(name, "keyword", annotation, default, str(node.get("description", ""))))
+        shown = _self_contained(node, definitions)  # what the model sees: the tool's own schema
+        parameters.append(Parameter(name, "keyword", annotation, default, str(node.get("description", "")), shown))
     return tuple(parameters)
 
 
@@ -552,15 +555,46 @@ def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:
     return [name for name, info in full.model_fields.items() if name not in schema.model_fields and info.is_required()]
 
 
+def _self_contained(node: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``node`` with each ``$ref`` to the schema's ``$defs`` (or ``definitions``) replaced by the
+    node it names, so that it reads alone as a property of another schema; ``None`` when a
+    reference cannot be replaced (a recursive one, or one to elsewhere)."""
+    try:
+        return _inlined(node, definitions, frozenset())
+    except LookupError:
+        return None
+
+
+def _inlined(node: Any, definitions: Mapping[str, Any], resolving: frozenset[str]) -> Any:
+    if isinstance(node, list):
+        return [_inlined(item, definitions, resolving) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        target = _definition(ref, definitions)
+        if target is None or ref in resolving:
+            raise LookupError(ref)
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}  # the node's own keywords win
+        resolving = resolving | {ref}
+    return {k: _inlined(v, definitions, resolving) for k, v in node.items()}
+
+
+def _definition(ref: str, definitions: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The node a ``$ref`` names in the schema's ``$defs`` (or ``definitions``), or ``None``."""
+    prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
+    target = definitions.get(ref[len(prefix) :]) if prefix else None
+    return target if isinstance(target, Mapping) else None
+
+
 def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
     """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else): a
     ``$ref`` to the schema's ``$defs`` (or ``definitions``) as the node it names, ``anyOf`` /
     ``oneOf`` as the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
     ref = node.get("$ref")
     if isinstance(ref, str):
-        prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
-        target = definitions.get(ref[len(prefix) :]) if prefix else None
-        if not isinstance(target, Mapping) or ref in resolving:  # unknown, or recursive: any JSON value
+        target = _definition(ref, definitions)
+        if target is None or ref in resolving:  # unknown, or recursive: any JSON value
             return Any
         return _annotation_of(target, definitions, resolving | {ref})
     members = node.get("anyOf", node.get("oneOf"))

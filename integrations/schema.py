@@ -57,7 +57,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -155,6 +155,10 @@ class Parameter:
     annotation: Any  # ``Any`` when unannotated
     default: Any = inspect.Parameter.empty  # ``inspect.Parameter.empty``: required; or NO_DEFAULT
     description: str = ""
+    #: the JSON Schema a model sees for the parameter where the annotation cannot say it all (a
+    #: tool's own schema: nested properties, constraints, formats); ``None``: the annotation's.
+    #: Arguments are still validated by the annotation, and backends compared by it.
+    json_schema: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # stated by hand in a backend's ``__tool_parameters__``: a mistake here would make a schema
@@ -167,6 +171,8 @@ class Parameter:
             raise ToolSchemaError(f"kind: expected one of {list(_PARAMETER_KINDS)}, got {self.kind!r} (parameter {self.name!r})")
         if not isinstance(self.description, str):
             raise TypeError(f"description: expected a string, got {self.description!r} (parameter {self.name!r})")
+        if self.json_schema is not None and not isinstance(self.json_schema, Mapping):
+            raise TypeError(f"json_schema: expected a JSON Schema (a mapping) or None, got {self.json_schema!r} (parameter {self.name!r})")
 
     @property
     def required(self) -> bool:
@@ -410,7 +416,8 @@ def schema_from_signature(
         # internal field names, the parameter's name as alias: any name works, even one pydantic
         # reserves (``json``, ``model_config``) or treats as private (``_id``)
         field_name = f"p{i}"
-        annotations[field_name] = param.annotation
+        shown = None if param.json_schema is None else WithJsonSchema(dict(param.json_schema))
+        annotations[field_name] = param.annotation if shown is None else Annotated[param.annotation, shown]
         described = {} if _has_description(param.annotation) or not param.description else {"description": param.description}
         # a default factory puts no default in the schema (the factory's value never reaches a call:
         # an argument the model leaves out is left out)

@@ -27,6 +27,7 @@ def stating(*parameters: Parameter) -> Any:
         (lambda: Parameter("", "keyword", int), ToolSchemaError, "name: a parameter needs a name"),
         (lambda: Parameter(5, "keyword", int), TypeError, "name: expected a parameter name (str), got 5"),  # type: ignore[arg-type]
         (lambda: Parameter("a", "keyword", int, inspect.Parameter.empty, 5), TypeError, "description: expected a string, got 5"),  # type: ignore[arg-type]
+        (lambda: Parameter("a", "keyword", int, json_schema='{"type": "integer"}'), TypeError, "json_schema: expected a JSON Schema (a mapping) or None"),  # type: ignore[arg-type]
     ],
 )
 def test_a_parameter_refuses_a_wrong_field(make: Any, error: type[Exception], message: str) -> None:
@@ -46,3 +47,12 @@ def test_a_name_stated_twice_is_refused_and_registers_nothing() -> None:
     assert toolbox.capabilities == () and toolbox.middleware.tool_ids == []
     toolbox.register(stating(Parameter("from", "keyword", str)), "flights", tool_id="once")
     assert toolbox.call_one_sync("flights", {"from": "OSL"}).content == '{"from":"OSL"}'
+
+
+def test_a_stated_json_schema_is_what_the_model_sees_and_the_annotation_validates() -> None:
+    toolbox = Toolbox(seed=0)
+    shown = {"type": "integer", "minimum": 1, "description": "Seats."}
+    toolbox.register(stating(Parameter("seats", "keyword", int, json_schema=shown)), "flights", tool_id="first")
+    toolbox.register(stating(Parameter("seats", "keyword", int)), "flights", tool_id="second")  # compared by type
+    assert toolbox.schema("flights").parameters["properties"]["seats"] == shown
+    assert toolbox.call_one_sync("flights", {"seats": "two"}).status == "invalid_arguments"
