@@ -52,6 +52,7 @@ import itertools
 import json
 import math
 import re
+import reprlib
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -363,7 +364,7 @@ class CapabilitySchema:
         ``Infinity`` tokens all the same), and a float parameter would take them unseen."""
         data = _parse_arguments(self.name, arguments)
         if not _all_finite(data):
-            found = _non_finite_numbers(data, ())
+            found = _non_finite_numbers(data)
             raise ToolArgumentsError(self.name, [f"{where}: {n} is not a JSON number; send a finite number" for where, n in found])
         try:
             return self.model.model_validate(data)
@@ -498,30 +499,43 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
 
 def _all_finite(value: Any) -> bool:
     """Whether the JSON-shaped ``value`` holds no NaN or infinity (on every call: the common
-    types first, and no paths kept)."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, Mapping):
-        return all(map(_all_finite, value.values()))
-    if isinstance(value, (list, tuple)):
-        return all(map(_all_finite, value))
+    types first, and no paths kept). A walk with a stack of its own, not recursion: JSON text
+    nested as deep as the parser reads must not break the check (a RecursionError raised out
+    of the call, taking the other calls of the response with it)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return True
 
 
-def _non_finite_numbers(value: Any, path: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(where, the number) of each NaN or infinity in the JSON-shaped ``value``."""
-    if isinstance(value, float):
-        return [] if math.isfinite(value) else [(".".join(path) or "arguments", json.dumps(value))]
-    if isinstance(value, Mapping):
-        items: Any = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return []
-    return [found for key, item in items for found in _non_finite_numbers(item, (*path, str(key)))]
+def _non_finite_numbers(value: Any) -> list[tuple[str, str]]:
+    """(where, the number) of each NaN or infinity in the JSON-shaped ``value``, in document order."""
+    found = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                found.append((".".join(path) or "arguments", json.dumps(item)))
+            continue
+        if isinstance(item, Mapping):
+            items: Any = item.items()
+        elif isinstance(item, (list, tuple)):
+            items = enumerate(item)
+        else:
+            continue
+        stack.extend(reversed([((*path, str(key)), sub) for key, sub in items]))
+    return found
 
 
 def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:
@@ -540,8 +554,8 @@ def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:
 def _short_json(value: Any, limit: int = 120) -> str:
     try:
         text = json.dumps(value, default=repr, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):  # circular, or nested deeper than the encoder goes
+        text = reprlib.repr(value)  # which stops a few levels down
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from integrations import Toolbox, ToolCall, dispatch_calls
@@ -72,6 +74,28 @@ def test_an_invalid_arguments_message_lists_the_first_problems_and_counts_the_re
     assert len(extra) < 2000 and extra.endswith("; and 2990 more problems")
     nan = toolbox.call_one_sync("total", {"values": [float("nan")] * 50}).content
     assert nan.endswith("values.9: NaN is not a JSON number; send a finite number; and 40 more problems")
+
+
+def test_arguments_nested_as_deep_as_json_text_allows_are_checked_without_a_recursion_error() -> None:
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("keep")
+    def keep(data: Any) -> str:
+        """Keep a document."""
+        return "kept"
+
+    @toolbox.tool("count")
+    def count(data: dict[str, int]) -> int:
+        """Count."""
+        return len(data)
+
+    deep = '{"a": ' * 700 + "1" + "}" * 700  # read by json.loads; the check of the numbers broke near 500
+    assert toolbox.call_one_sync("keep", f'{{"data": {deep}}}').content == "kept"
+    nested: Any = 1
+    for _ in range(3000):
+        nested = {"a": nested}
+    result = toolbox.call_one_sync("count", {"data": {"a": nested}})  # the problem shows the value's start
+    assert result.status == "invalid_arguments" and "data.a: Input should be a valid integer (got {'a': {'a':" in result.content
 
 
 def test_a_tool_call_needs_a_text_id_and_name() -> None:
