@@ -10,7 +10,8 @@ Two APIs, the same toolbox:
   ``{"type": "function_call_output", "call_id", "output"}`` item per call.
 
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
-``Response``) or the same as plain dicts. A streamed answer is dispatched once accumulated (its
+``Response``), the same as plain dicts, or the list of their calls (a message's ``tool_calls``, a
+response's ``output``). A streamed answer is dispatched once accumulated (its
 final completion or response); a Chat Completions chunk raises ``ValueError`` saying so. A tool's
 schema is sent with ``strict: true`` only where it fits OpenAI's strict mode
 (``CapabilitySchema.strict``), otherwise ``strict: false``.
@@ -49,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from integrations._extras import require
 from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
+from toolrouter.serialization import short_repr
 
 require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
 
@@ -94,9 +96,13 @@ def responses_tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> lis
 # --- calls in -----------------------------------------------------------------------------------
 def chat_tool_calls(message: Any) -> list[ToolCall]:
     """The tool calls of a Chat Completions answer: a ``ChatCompletion`` (its first choice), a
-    choice, or an assistant message, typed or as a dict. Function calls give their JSON
-    ``arguments``; custom-tool calls their ``input``."""
-    choices = field_of(check_response(message, "message"), "choices")
+    choice, an assistant message, or the message's ``tool_calls`` list, typed or as dicts.
+    Function calls give their JSON ``arguments``; custom-tool calls their ``input``. Anything
+    else raises ``ValueError`` naming it: read as an answer, it would hold no calls, and the
+    model's calls would go unanswered without a word."""
+    if isinstance(check_response(message, "message"), (list, tuple)):
+        return [_chat_tool_call(call, i) for i, call in enumerate(message)]
+    choices = field_of(message, "choices")
     if choices is not None:
         if not choices:
             raise ValueError("completion.choices: empty; there is no message to take tool calls from")
@@ -110,15 +116,20 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
         )
     if field_of(message, "message") is not None:
         message = field_of(message, "message")
-    calls = []
-    for i, call in enumerate(list_field(message, "tool_calls", "message")):
-        kind = field_of(call, "type", "function")
-        body = field_of(call, kind)
-        if body is None:
-            raise ValueError(f"message.tool_calls[{i}].{kind}: missing in {call!r}")
-        arguments = field_of(body, "input") if kind == "custom" else field_of(body, "arguments")
-        calls.append(ToolCall(_text_field(call, "id", i), _text_field(body, "name", i), arguments))
-    return calls
+    if field_of(message, "role") is None and field_of(message, "tool_calls") is None:
+        raise ValueError(
+            f"message: expected a ChatCompletion, a choice, an assistant message or its tool_calls, got {short_repr(message)}"
+        )
+    return [_chat_tool_call(call, i) for i, call in enumerate(list_field(message, "tool_calls", "message"))]
+
+
+def _chat_tool_call(call: Any, index: int) -> ToolCall:
+    kind = field_of(call, "type", "function")
+    body = field_of(call, kind)
+    if body is None:
+        raise ValueError(f"message.tool_calls[{index}].{kind}: missing in {short_repr(call)}")
+    arguments = field_of(body, "input") if kind == "custom" else field_of(body, "arguments")
+    return ToolCall(_text_field(call, "id", index), _text_field(body, "name", index), arguments)
 
 
 def responses_tool_calls(response: Any) -> list[ToolCall]:

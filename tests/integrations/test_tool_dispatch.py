@@ -414,6 +414,24 @@ def test_something_that_is_not_a_response_is_named_not_read_as_no_tool_calls() -
     assert rows(toolbox) == []
 
 
+def test_a_chat_answer_is_read_from_its_tool_calls_and_a_part_of_it_is_named() -> None:
+    toolbox = make_toolbox()
+    completion = chat_completion([("c1", "get_weather", '{"city": "Oslo"}')])
+    message = completion.choices[0].message
+    expected = oai.dispatch_chat(toolbox, completion)
+    assert oai.dispatch_chat(toolbox, message.tool_calls) == expected  # the message's tool_calls list
+    assert oai.dispatch_chat(toolbox, message.model_dump()["tool_calls"]) == expected
+    # these held no calls: dispatch_chat returned [], and the model's calls went unanswered
+    for wrong, problem in [
+        (completion.choices, r"message.tool_calls\[0\].function: missing in Choice\("),
+        (message.tool_calls[0], "message: expected a ChatCompletion, a choice, an assistant message or its tool_calls, got Chat"),
+        ({"tool_call_id": "c1"}, "message: expected a ChatCompletion, .* got {'tool_call_id': 'c1'}"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            oai.dispatch_chat(toolbox, wrong)
+    assert oai.chat_tool_calls([]) == [] and len(rows(toolbox)) == 3
+
+
 def test_calls_that_are_not_a_list_of_tool_calls_are_named_before_any_runs() -> None:
     toolbox = make_toolbox()
     good = ToolCall("1", "get_weather", {"city": "Oslo"})
