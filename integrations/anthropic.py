@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from integrations._extras import require
 from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult
+from toolrouter.serialization import short_repr
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
 
@@ -62,7 +63,8 @@ def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolPara
 
 def tool_calls(message: Any) -> list[ToolCall]:
     """The ``tool_use`` blocks of an assistant message (a ``Message``, a dict, or its content
-    blocks) as tool calls; other blocks (text, server tools) are not ours to run."""
+    blocks) as tool calls; other blocks (text, server tools) are not ours to run. Anything else
+    (one block, a stream event) raises ``ValueError`` naming it."""
     if isinstance(check_response(message, "message"), (list, tuple)):
         content = message
     elif field_of(message, "type") in _STREAM_EVENTS:
@@ -72,6 +74,9 @@ def tool_calls(message: Any) -> list[ToolCall]:
             f"message: a stream event ({field_of(message, 'type')}), not the message; accumulate the stream "
             "first (the stream's get_final_message())"
         )
+    elif field_of(message, "content") is None and field_of(message, "role") is None:
+        # a block, or a dict of something else: read as a message it would hold no calls
+        raise ValueError(f"message: expected a Message, a message dict or its content blocks, got {short_repr(message)}")
     elif isinstance(field_of(message, "content"), str):
         return []
     else:

@@ -432,6 +432,18 @@ def test_a_chat_answer_is_read_from_its_tool_calls_and_a_part_of_it_is_named() -
     assert oai.chat_tool_calls([]) == [] and len(rows(toolbox)) == 3
 
 
+def test_an_anthropic_block_is_named_not_read_as_a_message_without_calls() -> None:
+    toolbox = make_toolbox()
+    message = anthropic_message([("t1", "get_weather", {"city": "Oslo"})])
+    for wrong in (message.content[-1], message.content[-1].model_dump(), {"tool_use_id": "t1"}):
+        with pytest.raises(ValueError, match="message: expected a Message, a message dict or its content blocks, got"):
+            claude.tool_calls(wrong)  # it returned [] (and dispatch said 'no tool_use blocks to answer')
+        with pytest.raises(ValueError, match="message: expected a Message"):
+            claude.dispatch(toolbox, wrong)
+    assert claude.dispatch(toolbox, message.content)["content"][0]["tool_use_id"] == "t1"  # its blocks
+    assert claude.tool_calls({"role": "assistant", "content": "done"}) == [] and len(rows(toolbox)) == 1
+
+
 def test_calls_that_are_not_a_list_of_tool_calls_are_named_before_any_runs() -> None:
     toolbox = make_toolbox()
     good = ToolCall("1", "get_weather", {"city": "Oslo"})
