@@ -10,7 +10,8 @@ and validated against the capability's schema, the call is routed, and the outco
 ``ToolResult`` whose ``content`` is the text the model reads. A model's mistake (an unknown tool,
 arguments that are not JSON or do not fit the schema) is an error result saying exactly what was
 wrong, and is recorded against no backend: no tool ran. When every backend fails, the error
-result lists each attempt (the tool and its error). The provider formats (``integrations.openai``,
+result lists each attempt (the tool and its error) and each backend not tried, with why (its
+circuit open, the deadline passed). The provider formats (``integrations.openai``,
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
@@ -402,5 +403,9 @@ class _PreparedCall:
             return ToolResult(self.name, f"tool {self.name!r} failed: no backend serves it now", status="tools_failed")
         attempts = tuple(exc.attempts)
         listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts)
-        content = f"tool {self.name!r} failed: every backend failed ({len(attempts)} attempts: {listed})"
+        tried = f"every backend failed ({len(attempts)} attempts: {listed})" if attempts else "no backend could be tried"
+        # a backend not tried (its circuit open, the deadline passed) says why, or the model reads
+        # that every backend failed after no attempt at all
+        skipped = ", ".join(f"{tool_id} ({why})" for tool_id, why in exc.skipped)
+        content = f"tool {self.name!r} failed: {tried}" + (f"; skipped {skipped}" if skipped else "")
         return ToolResult(self.name, content, status="tools_failed", attempts=attempts)

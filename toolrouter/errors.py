@@ -61,11 +61,13 @@ class InvalidOutcomeError(ToolRouterError, ValueError):
 
 
 class AllToolsFailedError(ToolRouterError, RuntimeError):
-    """Every candidate tool for a call failed; ``attempts`` holds each ExecutionResult."""
+    """Every candidate tool for a call failed; ``attempts`` holds each ExecutionResult, and
+    ``skipped`` each tool not tried, as ``(tool_id, why)`` (``circuit open``, ``deadline passed``...)."""
 
-    def __init__(self, message: str, attempts: list | None = None) -> None:
+    def __init__(self, message: str, attempts: list | None = None, skipped: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
         self.attempts = list(attempts or [])
+        self.skipped = list(skipped or [])
 
 
 class BudgetInfeasibleError(ToolRouterError, ValueError):

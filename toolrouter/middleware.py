@@ -623,6 +623,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return AllToolsFailedError(
             f"capability {call.capability!r}: all {len(report.attempts)} tools failed: {report.failure_summary()}",
             report.attempts,
+            report.skipped,
         )
 
 

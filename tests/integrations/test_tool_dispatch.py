@@ -266,6 +266,24 @@ def test_every_backend_failing_is_an_error_result_listing_the_attempts() -> None
     assert result.status == "tools_failed" and len(result.attempts) == 2 and len(rows(toolbox)) == 4
 
 
+def test_backends_not_tried_say_why_instead_of_every_backend_failing_after_no_attempt() -> None:
+    from toolrouter.attempts import CircuitBreakerConfig, ExecutorConfig
+
+    breakers = ExecutorConfig(circuit_breaker=CircuitBreakerConfig(failure_threshold=1, reset_timeout_s=600))
+    toolbox = Toolbox(ToolMiddleware(store="memory://", seed=0, config=breakers))
+
+    @toolbox.tool("search")
+    def alpha(query: str) -> str:
+        raise ConnectionError("alpha down")
+
+    first = toolbox.call_one_sync("search", {"query": "q"})
+    assert first.content.startswith("tool 'search' failed: every backend failed (1 attempts: alpha: ConnectionError: alpha down)")
+    (block,) = claude.dispatch(toolbox, anthropic_message([("tu_1", "search", {"query": "q"})]))["content"]
+    # it said "every backend failed (0 attempts: )"
+    assert block["is_error"] and block["content"] == "tool 'search' failed: no backend could be tried; skipped alpha (circuit open)"
+    assert len(rows(toolbox)) == 1  # no attempt made, none recorded
+
+
 @pytest.mark.parametrize(
     ("name", "arguments", "status", "content"),
     [
