@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -94,8 +95,9 @@ def dispatch_calls(
     **route_options: Any,
 ) -> list[ToolResult]:
     """Synchronous form of ``adispatch_calls``: the calls run at once, one thread each (at most
-    ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync``; a thread of its own also lets
-    a single call run async tools when the caller's thread has an event loop running."""
+    ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync`` in a copy of the caller's
+    ``contextvars`` context; a thread of its own also lets a single call run async tools when the
+    caller's thread has an event loop running."""
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
         result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **options)
@@ -106,8 +108,12 @@ def dispatch_calls(
     options = _trace_options(toolbox, calls, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
         return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
+    # each call runs in a copy of the caller's context, as an asyncio task does: a tool that reads a
+    # ContextVar (the request's user, a trace span, structlog's bound values) sees the caller's
+    # whether the model made one call or several, and what one call sets stays its own
+    contexts = [contextvars.copy_context() for _ in calls]
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
-        return list(pool.map(one, calls, options))
+        return list(pool.map(lambda ctx, call, opts: ctx.run(one, call, opts), contexts, calls, options))
 
 
 def _checked_calls(calls: Any) -> Sequence[ToolCall]:

@@ -3,6 +3,7 @@ concurrency, fallback, every backend failing, the model's mistakes (recorded aga
 nested arguments, the routing context, serialisation, and the store's rows equal to the attempts."""
 
 import asyncio
+import contextvars
 import dataclasses
 import datetime
 import json
@@ -510,6 +511,31 @@ def test_the_store_holds_exactly_the_attempts_of_a_mixed_dispatch() -> None:
     assert [r.status for r in results] == ["ok", "ok", "invalid_arguments", "ok"]
     assert sorted(rows(toolbox), key=repr) == sorted(attempts_of(results), key=repr)
     assert len(rows(toolbox)) == sum(len(r.attempts) for r in results) >= 3
+
+
+def test_parallel_calls_see_the_callers_context_variables_as_a_single_call_does() -> None:
+    user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="nobody")
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    @toolbox.tool("whoami")
+    def whoami(times: int) -> str:
+        user.set("changed")  # stays in this call's copy
+        return user.get() if times == 0 else f"{user.get()} x{times}"
+
+    @toolbox.tool("whoami_async")
+    async def whoami_async(times: int) -> str:
+        return f"{user.get()} x{times}"
+
+    def run() -> list[str]:
+        user.set("ann")
+        calls = [ToolCall("1", "whoami_async", {"times": 1}), ToolCall("2", "whoami_async", {"times": 2})]
+        return [r.content for r in dispatch_calls(toolbox, calls)] + [user.get()]
+
+    # the tools saw 'nobody' when the model made several calls, 'ann' when it made one
+    assert contextvars.copy_context().run(run) == ["ann x1", "ann x2", "ann"]
+    user.set("bob")
+    calls = [ToolCall("1", "whoami", {"times": 0}), ToolCall("2", "whoami_async", {"times": 2})]
+    assert [r.content for r in dispatch_calls(toolbox, calls)] == ["changed", "bob x2"] and user.get() == "bob"
 
 
 def test_sync_dispatch_runs_async_tools_even_inside_a_running_loop() -> None:
