@@ -55,6 +55,7 @@ Example (a scripted chat model stands in for a real one):
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -395,16 +396,18 @@ class ToolShortlistMiddleware(AgentMiddleware):
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | AIMessage:
-        """Async form of ``wrap_model_call``."""
-        return await handler(self._shortlisted(request))
+        """Async form of ``wrap_model_call``; the ranking runs in a worker thread."""
+        # embedding the request is CPU work (milliseconds with MiniLM): on the event loop it would
+        # stall every other agent the loop serves
+        return await handler(await asyncio.to_thread(self._shortlisted, request))
 
     def after_agent(self, state: Any, runtime: Runtime[Any]) -> None:
         """Teach the shortlist what the model called in this turn and whether it succeeded."""
         self._learn(_messages_of(state))
 
     async def aafter_agent(self, state: Any, runtime: Runtime[Any]) -> None:
-        """Async form of ``after_agent``."""
-        self._learn(_messages_of(state))
+        """Async form of ``after_agent``; the learning runs in a worker thread."""
+        await asyncio.to_thread(self._learn, _messages_of(state))
 
     def _learn(self, messages: Sequence[BaseMessage]) -> None:
         start = next((i for i in reversed(range(len(messages))) if isinstance(messages[i], HumanMessage)), None)

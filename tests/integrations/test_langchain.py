@@ -726,6 +726,35 @@ def test_the_shortlist_shows_the_model_the_best_tools_and_learns_from_each_turn(
     ]
 
 
+def test_the_async_shortlist_middleware_ranks_and_learns_off_the_event_loop() -> None:
+    def on_event_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    class LoopWatchingShortlist(RecordingShortlist):
+        where: list[tuple[str, bool]] = []
+
+        def select(self, request: str, k: int | None = None) -> list[str]:
+            self.where.append(("select", on_event_loop()))
+            return super().select(request, k)
+
+        def learn(self, request: str, called: Any, succeeded: Any) -> None:
+            self.where.append(("learn", on_event_loop()))
+            super().learn(request, called, succeeded)
+
+    toolbox = office_toolbox()
+    shortlist = LoopWatchingShortlist(toolbox, k=1)
+    model = scripted(calls(("w1", "get_weather", {"city": "Oslo"})), "Rain.")
+    agent = create_agent(model, middleware=[ToolShortlistMiddleware(shortlist), RouterMiddleware(toolbox)])
+    asyncio.run(agent.ainvoke({"messages": [HumanMessage(RAIN)]}))
+    # embedding the request ran on the event loop, stalling every other agent it serves
+    assert shortlist.where == [("select", False), ("select", False), ("learn", False)]
+    assert shortlist.lessons == [(RAIN, ["get_weather"], {"get_weather": True})]
+
+
 def test_the_shortlist_middleware_shows_at_most_max_tools_of_the_agents_capabilities() -> None:
     toolbox = office_toolbox()
     shortlist = ToolShortlist(toolbox, k=1, featurizer=HashingFeaturizer(dim=512))
