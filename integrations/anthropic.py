@@ -35,12 +35,15 @@ Example (the response built by hand where a client would return it):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
 from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
-from integrations.toolbox import Toolbox, ToolResult
+from integrations.schema import CapabilitySchema
+from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError
 from toolrouter.serialization import short_repr
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
@@ -56,9 +59,57 @@ _STREAM_EVENTS = frozenset(
 )
 
 
+#: The argument names the Messages API accepts in a tool's ``input_schema``; it refuses the
+#: whole request when one tool has another.
+_ARGUMENT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
+
+
 def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolParam]:
-    """The Messages API ``tools`` of ``names`` (default: every capability)."""
-    return [{"name": s.name, "description": s.description, "input_schema": s.parameters} for s in toolbox.schemas(names)]
+    """The Messages API ``tools`` of ``names`` (default: every capability). An argument whose name
+    the API refuses (``filter[id]``, ``user id``, longer than 64 characters: an MCP tool's, say)
+    is sent under a name it accepts, which ``dispatch`` turns back into the argument's own."""
+    return [{"name": s.name, "description": s.description, "input_schema": _sent_schema(s)} for s in toolbox.schemas(names)]
+
+
+def _sent_names(schema: CapabilitySchema) -> dict[str, str]:
+    """Each argument of ``schema`` whose name the API refuses, and the name it is sent under: its
+    characters the API refuses made ``_``, cut to fit, and made unique with a digest of the name."""
+    properties = [p.name for p in schema.signature if p.kind != "var_keyword"]  # no copy of the schema
+    taken = set(properties)
+    sent = {}
+    for name in properties:
+        if _ARGUMENT_NAME.fullmatch(name):
+            continue
+        alias = re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:64]
+        if alias in taken:
+            alias = f"{alias[:56]}_{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+        taken.add(alias)
+        sent[name] = alias
+    return sent
+
+
+def _sent_schema(schema: CapabilitySchema) -> dict[str, Any]:
+    parameters = schema.parameters
+    sent = _sent_names(schema)
+    if sent:
+        parameters["properties"] = {sent.get(k, k): v for k, v in parameters["properties"].items()}
+        if "required" in parameters:
+            parameters["required"] = [sent.get(k, k) for k in parameters["required"]]
+    return parameters
+
+
+def _own_names(toolbox: Toolbox, call: ToolCall) -> ToolCall:
+    """``call`` with the arguments sent under another name (see ``tools``) under their own."""
+    if not isinstance(call.arguments, Mapping):
+        return call
+    try:
+        sent = _sent_names(toolbox.schema(call.name))
+    except UnknownCapabilityError:  # the toolbox answers it as an unknown tool
+        return call
+    if not sent:
+        return call
+    own = {alias: name for name, alias in sent.items()}
+    return ToolCall(call.call_id, call.name, {own.get(k, k): v for k, v in call.arguments.items()})
 
 
 def tool_calls(message: Any) -> list[ToolCall]:
@@ -104,7 +155,7 @@ def dispatch(
     """Run the ``tool_use`` blocks of ``message`` and return the user message of ``tool_result``
     blocks that answers them. ``messages`` is the conversation sent, for the routing context.
     A message without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer."""
-    calls = _calls(message)
+    calls = _calls(toolbox, message)
     results = dispatch_calls(toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options)
     return _results_message(results)
 
@@ -119,19 +170,19 @@ async def adispatch(
     **route_options: Any,
 ) -> MessageParam:
     """Async form of ``dispatch``."""
-    calls = _calls(message)
+    calls = _calls(toolbox, message)
     results = await adispatch_calls(
         toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options
     )
     return _results_message(results)
 
 
-def _calls(message: Any) -> list[ToolCall]:
+def _calls(toolbox: Toolbox, message: Any) -> list[ToolCall]:
     calls = tool_calls(message)
     if not calls:
         stop = field_of(message, "stop_reason") if not isinstance(message, (list, tuple)) else None
         raise ValueError(f"message: no tool_use blocks to answer (stop_reason {stop!r})")
-    return calls
+    return [_own_names(toolbox, call) for call in calls]
 
 
 def _results_message(results: list[ToolResult]) -> MessageParam:

@@ -7,6 +7,7 @@ import contextvars
 import dataclasses
 import datetime
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -461,6 +462,34 @@ def test_an_anthropic_block_is_named_not_read_as_a_message_without_calls() -> No
             claude.dispatch(toolbox, wrong)
     assert claude.dispatch(toolbox, message.content)["content"][0]["tool_use_id"] == "t1"  # its blocks
     assert claude.tool_calls({"role": "assistant", "content": "done"}) == [] and len(rows(toolbox)) == 1
+
+
+def test_anthropic_is_sent_argument_names_it_accepts_and_the_tool_gets_its_own() -> None:
+    from integrations.schema import Parameter
+
+    def backend(**arguments: Any) -> dict[str, Any]:
+        return arguments
+
+    backend.__tool_parameters__ = (  # type: ignore[attr-defined]  # an MCP tool's names, say
+        Parameter("filter[id]", "keyword", int),
+        Parameter("filter_id_", "keyword", str, None),  # what filter[id] would become
+        Parameter("user id", "keyword", str),
+        Parameter("limit", "keyword", int, 10),
+        Parameter("x" * 70, "keyword", int, 0),
+    )
+    toolbox = Toolbox(store="memory://", seed=0)
+    toolbox.register(backend, "list_apps", tool_id="apps")
+    (tool,) = claude.tools(toolbox)
+    sent = list(tool["input_schema"]["properties"])
+    # the Messages API refuses a request whose tool has a property key outside this pattern
+    assert all(re.fullmatch(r"[a-zA-Z0-9_.-]{1,64}", name) for name in sent) and len(set(sent)) == 5, sent
+    assert sent[1:4] == ["filter_id_", "user_id", "limit"] and sent[0].startswith("filter_id__")
+    assert tool["input_schema"]["required"] == [sent[0], "user_id"]
+    assert toolbox.schema("list_apps").parameters["required"] == ["filter[id]", "user id"]  # the toolbox's own
+    values = [5, "a", "ann", 3, 7]
+    message = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "list_apps", "input": dict(zip(sent, values))}]}
+    (block,) = claude.dispatch(toolbox, message)["content"]
+    assert json.loads(block["content"]) == dict(zip(["filter[id]", "filter_id_", "user id", "limit", "x" * 70], values))
 
 
 def test_calls_that_are_not_a_list_of_tool_calls_are_named_before_any_runs() -> None:
