@@ -81,7 +81,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_flag, check_real
 from meta._sync import synchronized
 from meta.base import (
     BaseMetaLearner,
@@ -182,6 +182,22 @@ def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str
     return sorted(set(chosen), key=order.__getitem__)
 
 
+def _checked_optimizer(optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    """``optimizer`` if it is an optimiser over every one of ``params``, else an error naming
+    ``meta_optimizer``: one that leaves a meta-parameter out (a factory that ignores its argument
+    and takes ``model.parameters()`` misses MetaSGD's learning rates) would never train it."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"meta_optimizer must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    missing = sum(id(p) not in held for p in params)
+    if missing:
+        raise ValueError(
+            f"meta_optimizer returned an optimiser that leaves {missing} of the {len(params)} meta-parameters "
+            "out: build it from the parameters the factory is given"
+        )
+    return optimizer
+
+
 def _positive(name: str, value: float) -> float:
     return check_real(name, value, low=0, low_open=True)
 
@@ -264,16 +280,19 @@ class MAML(BaseMetaLearner):
             raise ValueError(f"vectorize must be 'auto', 'vmap' or 'loop', got {vectorize!r}")
         if grad_clip is not None:
             grad_clip = _positive("grad_clip", grad_clip)
+        # bool("no") is True: a flag given as a string would switch on what it meant to switch off
+        first_order = check_flag("first_order", first_order)
+        torch_compile = check_flag("torch_compile", torch_compile)
         super().__init__(model, device=device)
         self.lr_inner = lr_inner
         self.lr_meta = lr_meta
         self.num_inner_steps = num_inner_steps
-        self.first_order = bool(first_order)
+        self.first_order = first_order
         self.loss_fn, self.classification = resolve_loss(loss_fn)
         self.adapt_names = select_parameters(self.model, adapt_parameters)
         self.vectorize = vectorize
         self.grad_clip = grad_clip
-        self.torch_compile = bool(torch_compile)
+        self.torch_compile = torch_compile
         self._function_cache: tuple[int, dict[str, Callable[..., Any]]] = (id(self), {})
         self.path: Path | None = None if vectorize == "auto" else vectorize
         self.path_timings_s: dict[str, float] = {}
@@ -286,7 +305,7 @@ class MAML(BaseMetaLearner):
             raise ValueError("the model has no parameter that requires grad: nothing to meta-train")
         # compiled steps are short enough for Adam's per-tensor loop to matter: fuse it then
         factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
-        self.meta_optimizer = factory(params)
+        self.meta_optimizer = _checked_optimizer(factory(params), params)
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
