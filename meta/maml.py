@@ -29,10 +29,11 @@ User modules that call ``F.batch_norm``, ``F.instance_norm`` or ``F.layer_norm``
 found by recording one forward pass on the first meta-step. GroupNorm, RMSNorm and LayerNorm
 without a weight are exact under vmap and leave the choice to the measurement. Dropout draws its
 masks differently under vmap than in the loop, so the two paths are compared with dropout switched
-off; the chosen path then computes the step with dropout on. ``vectorize="vmap"`` on a model where
-vmap is known to be wrong or unable to run raises ``VmapUnsafeError`` (a ValueError) at the first
-meta-step, naming the module, its layer type and what to use instead; ``torch_compile=True``
-changes nothing in this.
+off; the chosen path then computes the step with dropout on. A meta-batch of tasks of different
+shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such batch on, at any
+step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable to run, or for
+tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that meta-step, naming the
+module, its layer type and what to use instead; ``torch_compile=True`` changes nothing in this.
 
 ``torch_compile=True`` runs the vmap path through ``torch.compile``. For MAML, MAMLFirstOrder and
 MetaSGD the whole meta-gradient is one function of the meta-parameters (``torch.func.grad`` of
@@ -612,6 +613,14 @@ class MAML(BaseMetaLearner):
         self._trace(batch)
         return self.vmap_blocker() or self.vmap_known_wrong()
 
+    def _loop_reason(self, batch: MetaBatch) -> str | None:
+        """Why ``batch`` must take the loop (vmap refused for the model, or tasks of different
+        shapes, which cannot be stacked), or None."""
+        reason = self._vmap_refusal(batch)
+        if reason is None and batch.stacked() is None:
+            reason = "tasks of different shapes (vmap needs equal ones)"
+        return reason
+
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         """Accumulate ``sum_i w_i * dL_i / total_tasks`` into ``.grad``; return summed statistics."""
         scale = 1.0 / total_tasks
@@ -657,9 +666,7 @@ class MAML(BaseMetaLearner):
 
     def _choose_path(self, batch: MetaBatch, total_tasks: int) -> dict[str, torch.Tensor]:
         """Pick the path for this model (see module docstring); leaves the chosen path's grads."""
-        reason = self._vmap_refusal(batch)
-        if reason is None and batch.stacked() is None:
-            reason = "tasks of different shapes"
+        reason = self._loop_reason(batch)
         if reason is not None:
             self.path = "loop"
             log.info("maml_path", path="loop", reason=reason)
@@ -728,11 +735,12 @@ class MAML(BaseMetaLearner):
                 self.path, self.path_timings_s, self.path_grads_agree = None, {}, None
                 raise
         if self.path == "vmap":
-            # checked at every step: a module switched to training mode can make vmap wrong later
-            reason = self._vmap_refusal(batch)
+            # checked at every step, as on the first: a module switched to training mode can make
+            # vmap wrong later, and a later batch may hold tasks of different shapes
+            reason = self._loop_reason(batch)
             if reason is not None:
                 if self.vectorize == "vmap":
-                    raise VmapUnsafeError(f"vectorize='vmap' cannot be used for this model: {reason}")
+                    raise VmapUnsafeError(f"vectorize='vmap' cannot be used for this batch: {reason}")
                 self.path = "loop"
                 log.info("maml_path", path="loop", reason=reason)
         return self._gradients(batch, self.path, total)
