@@ -43,7 +43,8 @@ class TaskShapeError(ValueError):
     """A task's tensors do not fit together (sizes, feature shapes, empty sets)."""
 
 
-@dataclass(frozen=True)
+# equal only to itself, as its tensors are: a field-wise == compares tensors elementwise and raised
+@dataclass(frozen=True, eq=False)
 class Task:
     """One task: ``support_x``/``support_y`` to adapt on, ``query_x``/``query_y`` to be judged on.
 
