@@ -198,13 +198,22 @@ class MatchingNetwork(_MetricNetwork):
         self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y``."""
+        """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y`` (float32
+        at least: a bfloat16 or float16 network's are float32)."""
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
         sims = F.normalize(query_z, dim=-1) @ F.normalize(support_z, dim=-1).T
-        attention = torch.softmax(self.log_scale.exp() * sims, dim=-1)
-        probs = attention @ F.one_hot(support_idx, len(classes)).to(attention.dtype)
-        return probs.clamp_min(1e-12).log()
+        # at least float32, as the prototypical network's distances: bfloat16 resolves logits near
+        # 50 to a quarter, which is 25% of a probability
+        work = torch.promote_types(sims.dtype, torch.float32)
+        logits = self.log_scale.exp().to(work) * sims.to(work)
+        # log of the attention summed per class, as a log-sum-exp over the class's support examples
+        # (log 1 = 0 for members, log 0 = -inf for the others): the log of the summed
+        # probabilities, clamped at 1e-12, was -inf in float16 (where 1e-12 is 0) and had no
+        # gradient below the clamp in any precision
+        member = F.one_hot(support_idx, len(classes)).to(logits.dtype).log()
+        per_class = torch.logsumexp(logits[:, :, None] + member[None], dim=1)
+        return per_class - torch.logsumexp(logits, dim=-1, keepdim=True)
 
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Negative log-likelihood of the attention distribution."""
