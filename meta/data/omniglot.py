@@ -127,13 +127,15 @@ def load_omniglot(
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
+    # angles in a numpy array or a tensor, as Python numbers: the truth value of either is ambiguous
+    listed = rotations.tolist() if isinstance(rotations, (np.ndarray, torch.Tensor)) else rotations
     if (
-        isinstance(rotations, str)
-        or not rotations
-        or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in rotations)
+        isinstance(listed, str)
+        or not listed
+        or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in listed)
     ):
         raise ValueError(f"rotations must be a non-empty list of multiples of 90, got {rotations!r}")
-    angles = [int(r) % 360 for r in rotations]
+    angles = [int(r) % 360 for r in listed]
     if len(set(angles)) != len(angles):  # two equal angles would make two classes of the same images
         raise ValueError(f"rotations must name each angle once (modulo 360), got {rotations!r}")
     # one name given as a string is that name, not its letters
@@ -169,10 +171,10 @@ def load_omniglot(
     xs, ys, names = [], [], []
     for a, c in sorted(images):
         base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]
-        for rot in rotations:
-            xs.append(torch.rot90(base, k=(rot // 90) % 4, dims=(2, 3)))
+        for angle in angles:
+            xs.append(torch.rot90(base, k=angle // 90, dims=(2, 3)))
             ys.append(torch.full((len(base),), len(names), dtype=torch.int64))
-            names.append(f"{a}/{c}/rot{rot % 360}")
+            names.append(f"{a}/{c}/rot{angle}")
     data = OmniglotData(torch.cat(xs).contiguous(), torch.cat(ys), names, found)
     log.info("omniglot_loaded", images=len(data.labels), classes=data.n_classes, alphabets=found)
     return data
