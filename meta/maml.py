@@ -118,6 +118,28 @@ _LOSSES: dict[str, LossFn] = {
 }
 
 
+# torch's loss modules compare as their functions do, whatever their reduction
+_LOSS_MODULES: dict[type[nn.Module], LossFn] = {
+    nn.MSELoss: F.mse_loss,
+    nn.CrossEntropyLoss: F.cross_entropy,
+    nn.L1Loss: F.l1_loss,
+}
+
+
+def builtin_loss(loss_fn: LossFn) -> LossFn | None:
+    """The built-in comparison ``loss_fn`` makes (``F.mse_loss``, ``F.l1_loss`` or
+    ``F.cross_entropy``), for those functions and for ``nn.MSELoss``, ``nn.L1Loss`` and
+    ``nn.CrossEntropyLoss`` modules alike; None for any other callable."""
+    if any(loss_fn is fn for fn in _LOSSES.values()):
+        return loss_fn
+    return next((fn for cls, fn in _LOSS_MODULES.items() if isinstance(loss_fn, cls)), None)
+
+
+def ignored_label(loss_fn: LossFn) -> int:
+    """The class label cross-entropy ignores: a module's ``ignore_index``, else torch's -100."""
+    return int(getattr(loss_fn, "ignore_index", -100))
+
+
 def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
     """``(loss, is_classification)`` from None (MSE), a name in ``mse|cross_entropy|l1``, or a callable."""
     if loss_fn is None:
@@ -127,23 +149,26 @@ def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
             raise ValueError(f"loss_fn must be one of {sorted(_LOSSES)} or a callable, got {loss_fn!r}")
         return _LOSSES[loss_fn], loss_fn == "cross_entropy"
     if callable(loss_fn):
-        return loss_fn, loss_fn is F.cross_entropy or isinstance(loss_fn, nn.CrossEntropyLoss)
+        return loss_fn, builtin_loss(loss_fn) is F.cross_entropy
     raise TypeError(f"loss_fn must be None, a string or a callable, got {type(loss_fn).__name__}")
 
 
 def check_loss_shapes(loss_fn: LossFn, out: torch.Tensor, y: torch.Tensor) -> None:
-    """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` compares
-    predictions ``out`` with: torch would broadcast them (MSE, L1: targets of shape ``(n,)`` against
-    predictions ``(n, 1)`` give an ``(n, n)`` loss, with a warning at most) or fail deep inside.
-    Shapes are those of one task (vmap hides the task dimension). Other callables are not checked.
+    """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` (a
+    function or its module, see ``builtin_loss``) compares predictions ``out`` with: torch would
+    broadcast them (MSE, L1: targets of shape ``(n,)`` against predictions ``(n, 1)`` give an
+    ``(n, n)`` loss, with a warning at most) or fail deep inside. Shapes are those of one task
+    (vmap hides the task dimension). Other callables are not checked.
     """
-    if loss_fn is F.mse_loss or loss_fn is F.l1_loss:
+    kind = builtin_loss(loss_fn)
+    if kind is F.mse_loss or kind is F.l1_loss:
         if y.shape != out.shape:
+            name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
             raise TaskShapeError(
                 f"support_y/query_y have shape {tuple(y.shape)} per task but the model predicts shape "
-                f"{tuple(out.shape)}: loss_fn={loss_fn.__name__} needs targets shaped like the predictions"
+                f"{tuple(out.shape)}: loss_fn={name} needs targets shaped like the predictions"
             )
-    elif loss_fn is F.cross_entropy:
+    elif kind is F.cross_entropy:
         labels = out.shape[:1] + out.shape[2:] if out.dim() > 1 else torch.Size([])
         if (y.is_floating_point() and y.shape != out.shape) or (not y.is_floating_point() and y.shape != labels):
             raise TaskShapeError(
@@ -227,7 +252,8 @@ class MAML(BaseMetaLearner):
         num_inner_steps: inner SGD steps per task during meta-training and, by default, adaptation.
         first_order: drop the second-order terms (FOMAML).
         loss_fn: None (MSE, regression), ``"cross_entropy"``, ``"mse"``, ``"l1"`` or a callable
-            ``loss(prediction, target) -> scalar``.
+            ``loss(prediction, target) -> scalar``; targets are checked against the predictions
+            for those three and for ``nn.MSELoss``, ``nn.L1Loss`` and ``nn.CrossEntropyLoss``.
         adapt_parameters: which parameters the inner loop adapts: None (all trainable ones), an
             iterable of names, or a predicate ``name -> bool``. The others keep their meta-values in
             the inner loop and are still meta-trained when they require grad; a parameter with
@@ -372,9 +398,9 @@ class MAML(BaseMetaLearner):
         """TaskShapeError naming the field when cross_entropy's integer class labels lie outside the
         classes the model scores on ``x`` (one task's inputs): torch's error names neither (on a GPU
         it is a device-side assert that leaves the device unusable), and under vmap it read as
-        vmap being unable to run the model. ``ignore_index`` (-100) passes."""
+        vmap being unable to run the model. ``ignore_index`` (-100, or the loss module's) passes."""
         labels = {k: y for k, y in labels.items() if not y.is_floating_point()}
-        if self.loss_fn is not F.cross_entropy or not labels:
+        if builtin_loss(self.loss_fn) is not F.cross_entropy or not labels:
             return
         devices = [x.device] if x.device.type != "cpu" else []
         # one forward pass that leaves nothing behind: running statistics and random draws
@@ -384,7 +410,7 @@ class MAML(BaseMetaLearner):
             return  # check_loss_shapes names scores without a class dimension
         classes = out.shape[1]
         for field, y in labels.items():
-            bad = (y != -100) & ((y < 0) | (y >= classes))
+            bad = (y != ignored_label(self.loss_fn)) & ((y < 0) | (y >= classes))
             if bool(bad.any()):
                 raise TaskShapeError(
                     f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
@@ -460,10 +486,10 @@ class MAML(BaseMetaLearner):
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # the class dimension is cross_entropy's: 1, or 0 for one unbatched example; targets are
         # labels, or class probabilities whose most likely class counts as the label; positions
-        # labelled ignore_index (-100) count no more than in the loss
+        # labelled ignore_index (-100, or the loss module's) count no more than in the loss
         dim = 1 if out.dim() > 1 else 0
         labels = y.argmax(dim) if y.is_floating_point() else y
-        counted = labels != -100
+        counted = labels != ignored_label(self.loss_fn)
         return ((out.argmax(dim) == labels) & counted).sum() / counted.sum().clamp(min=1)
 
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
