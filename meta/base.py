@@ -342,6 +342,22 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
+def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    """``optimizer`` (what the factory ``field`` returned) if it is an optimiser over every one of
+    ``params``, else an error naming ``field``: one that leaves a parameter out (a factory that
+    ignores its argument and takes ``model.parameters()``, or another model's) never trains it."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"{field} must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    missing = sum(id(p) not in held for p in params)
+    if missing:
+        raise ValueError(
+            f"{field} returned an optimiser that leaves {missing} of the {len(params)} parameters to "
+            "train out: build it from the parameters the factory is given"
+        )
+    return optimizer
+
+
 @contextmanager
 def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None]:
     """Put ``model``'s buffers back as they were after the block (with ``on_success=False``, only

@@ -45,6 +45,7 @@ from meta.base import (
     as_task,
     buffers_restored,
     check_input_dtype,
+    checked_optimizer,
     model_device,
     validate_task_tensors,
 )
@@ -236,7 +237,8 @@ class FewShotLearner(OptimizerFollowsModule):
             (``PrototypicalNetwork(...)`` etc., or any module with the same ``forward``/``loss``).
         encoder: the embedding network (required with an algorithm name).
         lr: Adam learning rate.
-        optimizer: a factory ``params -> Optimizer`` instead of Adam(lr).
+        optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
+            must hold every one of ``params`` (checked when it is built, at the first episode).
         device: where to run; default: where the encoder is.
         **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
 
@@ -292,6 +294,8 @@ class FewShotLearner(OptimizerFollowsModule):
         lr = check_real("lr", lr, low=0, low_open=True)
         self.network = network.to(device) if device is not None else network
         self.lr = lr
+        if optimizer is not None and not callable(optimizer):
+            raise TypeError(f"optimizer must be a factory params -> torch.optim.Optimizer, got {optimizer!r}")
         self._optimizer_factory = optimizer or (lambda ps: torch.optim.Adam(ps, lr=self.lr))
         self.optimizer: torch.optim.Optimizer | None = None
         self.episodes_trained = 0
@@ -324,12 +328,16 @@ class FewShotLearner(OptimizerFollowsModule):
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
-            optimizer = self.optimizer or self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+            optimizer = self.optimizer or self._new_optimizer()
         info = load_checkpoint(path, self, optimizer)
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes
         return info
+
+    def _new_optimizer(self) -> torch.optim.Optimizer:
+        params = [p for p in self.parameters() if p.requires_grad]
+        return checked_optimizer("optimizer", self._optimizer_factory(params), params)
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
@@ -372,9 +380,9 @@ class FewShotLearner(OptimizerFollowsModule):
                 raise NonFiniteLossError(
                     f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
                 )
-        if self.optimizer is None:
-            # created after the first forward pass, so lazily sized modules are materialised
-            self.optimizer = self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+            if self.optimizer is None:
+                # created after the first forward pass, so lazily sized modules are materialised
+                self.optimizer = self._new_optimizer()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()

@@ -93,6 +93,7 @@ from meta.base import (
     as_meta_batch,
     buffers_restored,
     check_input_dtype,
+    checked_optimizer,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -208,22 +209,6 @@ def select_parameters(model: nn.Module, adapt_parameters: AdaptSpec) -> list[str
     return sorted(set(chosen), key=order.__getitem__)
 
 
-def _checked_optimizer(optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
-    """``optimizer`` if it is an optimiser over every one of ``params``, else an error naming
-    ``meta_optimizer``: one that leaves a meta-parameter out (a factory that ignores its argument
-    and takes ``model.parameters()`` misses MetaSGD's learning rates) would never train it."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"meta_optimizer must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    missing = sum(id(p) not in held for p in params)
-    if missing:
-        raise ValueError(
-            f"meta_optimizer returned an optimiser that leaves {missing} of the {len(params)} meta-parameters "
-            "out: build it from the parameters the factory is given"
-        )
-    return optimizer
-
-
 def _positive(name: str, value: float) -> float:
     return check_real(name, value, low=0, low_open=True)
 
@@ -307,6 +292,8 @@ class MAML(BaseMetaLearner):
             raise ValueError(f"vectorize must be 'auto', 'vmap' or 'loop', got {vectorize!r}")
         if grad_clip is not None:
             grad_clip = _positive("grad_clip", grad_clip)
+        if meta_optimizer is not None and not callable(meta_optimizer):
+            raise TypeError(f"meta_optimizer must be a factory params -> torch.optim.Optimizer, got {meta_optimizer!r}")
         # bool("no") is True: a flag given as a string would switch on what it meant to switch off
         first_order = check_flag("first_order", first_order)
         torch_compile = check_flag("torch_compile", torch_compile)
@@ -332,7 +319,7 @@ class MAML(BaseMetaLearner):
             raise ValueError("the model has no parameter that requires grad: nothing to meta-train")
         # compiled steps are short enough for Adam's per-tensor loop to matter: fuse it then
         factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
-        self.meta_optimizer = _checked_optimizer(factory(params), params)
+        self.meta_optimizer = checked_optimizer("meta_optimizer", factory(params), params)
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,

@@ -26,10 +26,15 @@ def test_a_meta_optimizer_factory_must_return_an_optimizer() -> None:
 def test_a_meta_optimizer_that_leaves_meta_parameters_out_is_refused() -> None:
     model = nn.Linear(2, 1)
     # model.parameters() instead of the factory's argument: MetaSGD's learned rates would never move
-    with pytest.raises(ValueError, match="leaves 2 of the 4 meta-parameters out"):
+    with pytest.raises(ValueError, match="meta_optimizer returned an optimiser that leaves 2 of the 4 parameters to train out"):
         MetaSGD(model, meta_optimizer=lambda params: torch.optim.SGD(model.parameters(), lr=0.1))
 
 
 def test_a_meta_optimizer_over_the_given_parameters_is_kept() -> None:
     learner = MetaSGD(nn.Linear(2, 1), meta_optimizer=lambda params: torch.optim.SGD(params, lr=0.1))
     assert isinstance(learner.meta_optimizer, torch.optim.SGD) and learner.first_order is False
+
+
+def test_a_meta_optimizer_that_is_not_a_factory_is_named() -> None:
+    with pytest.raises(TypeError, match="meta_optimizer must be a factory params -> torch.optim.Optimizer, got 'adam'"):
+        MAML(nn.Linear(2, 1), meta_optimizer="adam")  # type: ignore[arg-type]
