@@ -40,6 +40,7 @@ from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
     OptimizerFollowsModule,
+    Task,
     TaskLike,
     TaskShapeError,
     as_task,
@@ -219,6 +220,18 @@ class MatchingNetwork(_MetricNetwork):
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Negative log-likelihood of the attention distribution."""
         return F.nll_loss(scores, target)
+
+
+def _checked_episode(index: int, episode: TaskLike) -> Task:
+    """Episode ``index`` of an evaluation as a ``Task``, or an error that names it."""
+    try:
+        task = as_task(episode)
+        relabel(task.support_y.cpu(), task.query_y.cpu())  # where the accuracy compares them
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"episode {index}: {exc}") from None
+    if task.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
+        raise TaskShapeError(f"episode {index} has no query example: nothing to score it on")
+    return task
 
 
 _ALGORITHMS: dict[str, type[_MetricNetwork]] = {
@@ -425,7 +438,10 @@ class FewShotLearner(OptimizerFollowsModule):
         ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
         ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
         without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
-        whose tensors do not form a task, raises ``TaskShapeError`` naming it.
+        whose tensors do not form a task, raises ``TaskShapeError`` naming it, and so does one whose
+        query labels its support set does not have (ValueError; its accuracy would be 0 by
+        construction, as when support and query are labelled in different ways). ``ci95`` is NaN
+        for a single episode.
         """
         if num_episodes is not None:
             num_episodes = check_count("num_episodes", num_episodes, low=1)
@@ -435,9 +451,7 @@ class FewShotLearner(OptimizerFollowsModule):
         for i, episode in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:
                 break
-            ep = as_task(episode)
-            if ep.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
-                raise TaskShapeError(f"episode {i} has no query example: nothing to score it on")
+            ep = _checked_episode(i, episode)
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
         if not accs:
