@@ -139,7 +139,10 @@ def load_omniglot(
     if len(set(angles)) != len(angles):  # two equal angles would make two classes of the same images
         raise ValueError(f"rotations must name each angle once (modulo 360), got {rotations!r}")
     # one name given as a string is that name, not its letters
-    alphabets = [alphabets] if isinstance(alphabets, str) else alphabets
+    alphabets = [alphabets] if isinstance(alphabets, str) else None if alphabets is None else list(alphabets)
+    if alphabets is not None and not alphabets:
+        # keeping no alphabet is a mistake in the argument, not "no images in the files"
+        raise ValueError("alphabets is empty: name the alphabets to keep, or pass None for all of them")
     exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
     both = sorted(set(alphabets or ()) & set(exclude_alphabets))
     if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
@@ -187,6 +190,8 @@ def omniglot_split(
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
+    if not test_alphabets:
+        raise ValueError("test_alphabets is empty: name at least one alphabet to test on")
     test = load_omniglot(paths, alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     train = load_omniglot(paths, exclude_alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     return train, test

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from meta.data.omniglot import load_omniglot
+from meta.data.omniglot import load_omniglot, omniglot_split
 
 
 @pytest.fixture()
@@ -44,3 +44,13 @@ def test_rotations_in_an_array_or_a_tensor_are_the_angles_they_hold(archive: Pat
     assert data.class_names == expected.class_names and torch.equal(data.images, expected.images)
     with pytest.raises(ValueError, match="rotations must be a non-empty list of multiples of 90"):
         load_omniglot(archive, rotations=make([0, 45]))
+
+
+def test_an_empty_list_of_alphabets_to_keep_or_test_on_is_named(archive: Path) -> None:
+    # it kept nothing, and the files were blamed: "no Omniglot images found in ..."
+    with pytest.raises(ValueError, match="alphabets is empty"):
+        load_omniglot(archive, alphabets=[])
+    with pytest.raises(ValueError, match="test_alphabets is empty"):
+        omniglot_split(archive, test_alphabets=[])
+    # a generator of names is read once, not used up by the checks
+    assert load_omniglot(archive, rotations=(0,), alphabets=(a for a in ["Greek"])).alphabets == ["Greek"]
