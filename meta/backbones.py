@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_flag
 
 def conv4(
     channels: int = 64, out_features: int | None = None, track_running_stats: bool = True, in_channels: int = 1
@@ -23,6 +23,9 @@ def conv4(
     """
     channels = check_count("channels", channels, low=1)
     in_channels = check_count("in_channels", in_channels, low=1)
+    # a bool passes for an int (True outputs) and anything truthy for a flag: name them instead
+    out_features = None if out_features is None else check_count("out_features", out_features, low=1)
+    track_running_stats = check_flag("track_running_stats", track_running_stats)
     layers: list[nn.Module] = []
     c_in = in_channels
     for _ in range(4):

@@ -43,7 +43,8 @@ class TaskShapeError(ValueError):
     """A task's tensors do not fit together (sizes, feature shapes, empty sets)."""
 
 
-@dataclass(frozen=True)
+# equal only to itself, as its tensors are: a field-wise == compares tensors elementwise and raised
+@dataclass(frozen=True, eq=False)
 class Task:
     """One task: ``support_x``/``support_y`` to adapt on, ``query_x``/``query_y`` to be judged on.
 
@@ -312,11 +313,49 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def check_weights(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    """KeyError naming the entry of ``weights`` that is not a parameter or buffer of ``model``,
+    TypeError for one that is not a tensor, TaskShapeError for one whose shape is not the shape of
+    what it replaces (``functional_call`` ignores unknown names and takes any shape that computes)."""
+    own = dict(model.named_parameters(remove_duplicate=False))
+    own.update(model.named_buffers(remove_duplicate=False))
+    unknown = [n for n in weights if n not in own]
+    if unknown:
+        raise KeyError(
+            f"weights names {unknown[:5]!r} that are not parameters or buffers of the model; "
+            f"known names start with {list(own)[:5]!r}"
+        )
+    for name, value in weights.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"weights[{name!r}] must be a torch.Tensor, got {type(value).__name__}")
+        if not is_lazy(own[name]) and value.shape != own[name].shape:
+            raise TaskShapeError(
+                f"weights[{name!r}] has shape {tuple(value.shape)} but the model's {name} has shape "
+                f"{tuple(own[name].shape)}"
+            )
+
+
 def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
     """TypeError naming ``field`` when ``x`` is floating but not of the parameters' ``dtype``
     (torch's own error names neither the tensor nor the fix)."""
     if x.is_floating_point() and x.dtype != dtype:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
+
+
+def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    """``optimizer`` (what the factory ``field`` returned) if it is an optimiser over every one of
+    ``params``, else an error naming ``field``: one that leaves a parameter out (a factory that
+    ignores its argument and takes ``model.parameters()``, or another model's) never trains it."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"{field} must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    missing = sum(id(p) not in held for p in params)
+    if missing:
+        raise ValueError(
+            f"{field} returned an optimiser that leaves {missing} of the {len(params)} parameters to "
+            "train out: build it from the parameters the factory is given"
+        )
+    return optimizer
 
 
 @contextmanager
@@ -419,8 +458,15 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         ``adapt_to_task`` that adapted only some parameters works as is. A prediction leaves the
         model's buffers (BatchNorm's running statistics in training mode) as they were; it holds
         the learner's lock, so that it never puts them back over a meta-step running in another
-        thread.
+        thread. A name that is not one of the model's parameters or buffers raises KeyError, a
+        tensor of another shape than the one it replaces TaskShapeError, each naming it: either
+        would otherwise predict from the meta-learned weights, or from others, without a word;
+        a floating ``x`` of another dtype than the model's raises TypeError.
         """
+        check_weights(self.model, weights)
+        dtype = next((p.dtype for p in self.model.parameters() if not is_lazy(p)), None)
+        if dtype is not None and isinstance(x, torch.Tensor):  # a model may take other inputs
+            check_input_dtype("x", x, dtype)
         with buffers_restored(self.model):
             return torch.func.functional_call(self.model, weights, (x,), strict=False)
 

@@ -40,11 +40,13 @@ from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
     OptimizerFollowsModule,
+    Task,
     TaskLike,
     TaskShapeError,
     as_task,
     buffers_restored,
     check_input_dtype,
+    checked_optimizer,
     model_device,
     validate_task_tensors,
 )
@@ -198,17 +200,38 @@ class MatchingNetwork(_MetricNetwork):
         self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y``."""
+        """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y`` (float32
+        at least: a bfloat16 or float16 network's are float32)."""
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
         sims = F.normalize(query_z, dim=-1) @ F.normalize(support_z, dim=-1).T
-        attention = torch.softmax(self.log_scale.exp() * sims, dim=-1)
-        probs = attention @ F.one_hot(support_idx, len(classes)).to(attention.dtype)
-        return probs.clamp_min(1e-12).log()
+        # at least float32, as the prototypical network's distances: bfloat16 resolves logits near
+        # 50 to a quarter, which is 25% of a probability
+        work = torch.promote_types(sims.dtype, torch.float32)
+        logits = self.log_scale.exp().to(work) * sims.to(work)
+        # log of the attention summed per class, as a log-sum-exp over the class's support examples
+        # (log 1 = 0 for members, log 0 = -inf for the others): the log of the summed
+        # probabilities, clamped at 1e-12, was -inf in float16 (where 1e-12 is 0) and had no
+        # gradient below the clamp in any precision
+        member = F.one_hot(support_idx, len(classes)).to(logits.dtype).log()
+        per_class = torch.logsumexp(logits[:, :, None] + member[None], dim=1)
+        return per_class - torch.logsumexp(logits, dim=-1, keepdim=True)
 
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Negative log-likelihood of the attention distribution."""
         return F.nll_loss(scores, target)
+
+
+def _checked_episode(index: int, episode: TaskLike) -> Task:
+    """Episode ``index`` of an evaluation as a ``Task``, or an error that names it."""
+    try:
+        task = as_task(episode)
+        relabel(task.support_y.cpu(), task.query_y.cpu())  # where the accuracy compares them
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"episode {index}: {exc}") from None
+    if task.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
+        raise TaskShapeError(f"episode {index} has no query example: nothing to score it on")
+    return task
 
 
 _ALGORITHMS: dict[str, type[_MetricNetwork]] = {
@@ -227,7 +250,8 @@ class FewShotLearner(OptimizerFollowsModule):
             (``PrototypicalNetwork(...)`` etc., or any module with the same ``forward``/``loss``).
         encoder: the embedding network (required with an algorithm name).
         lr: Adam learning rate.
-        optimizer: a factory ``params -> Optimizer`` instead of Adam(lr).
+        optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
+            must hold every one of ``params`` (checked when it is built, at the first episode).
         device: where to run; default: where the encoder is.
         **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
 
@@ -283,6 +307,8 @@ class FewShotLearner(OptimizerFollowsModule):
         lr = check_real("lr", lr, low=0, low_open=True)
         self.network = network.to(device) if device is not None else network
         self.lr = lr
+        if optimizer is not None and not callable(optimizer):
+            raise TypeError(f"optimizer must be a factory params -> torch.optim.Optimizer, got {optimizer!r}")
         self._optimizer_factory = optimizer or (lambda ps: torch.optim.Adam(ps, lr=self.lr))
         self.optimizer: torch.optim.Optimizer | None = None
         self.episodes_trained = 0
@@ -315,12 +341,16 @@ class FewShotLearner(OptimizerFollowsModule):
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
-            optimizer = self.optimizer or self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+            optimizer = self.optimizer or self._new_optimizer()
         info = load_checkpoint(path, self, optimizer)
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes
         return info
+
+    def _new_optimizer(self) -> torch.optim.Optimizer:
+        params = [p for p in self.parameters() if p.requires_grad]
+        return checked_optimizer("optimizer", self._optimizer_factory(params), params)
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
@@ -363,9 +393,9 @@ class FewShotLearner(OptimizerFollowsModule):
                 raise NonFiniteLossError(
                     f"loss is {float(loss.detach())} at episode {self.episodes_trained + 1}; no update was applied"
                 )
-        if self.optimizer is None:
-            # created after the first forward pass, so lazily sized modules are materialised
-            self.optimizer = self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
+            if self.optimizer is None:
+                # created after the first forward pass, so lazily sized modules are materialised
+                self.optimizer = self._new_optimizer()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -408,7 +438,10 @@ class FewShotLearner(OptimizerFollowsModule):
         ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
         ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
         without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
-        whose tensors do not form a task, raises ``TaskShapeError`` naming it.
+        whose tensors do not form a task, raises ``TaskShapeError`` naming it, and so does one whose
+        query labels its support set does not have (ValueError; its accuracy would be 0 by
+        construction, as when support and query are labelled in different ways). ``ci95`` is NaN
+        for a single episode.
         """
         if num_episodes is not None:
             num_episodes = check_count("num_episodes", num_episodes, low=1)
@@ -418,9 +451,7 @@ class FewShotLearner(OptimizerFollowsModule):
         for i, episode in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:
                 break
-            ep = as_task(episode)
-            if ep.n_query == 0:  # its accuracy would be NaN, and so would the mean of all
-                raise TaskShapeError(f"episode {i} has no query example: nothing to score it on")
+            ep = _checked_episode(i, episode)
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
         if not accs:

@@ -29,10 +29,11 @@ User modules that call ``F.batch_norm``, ``F.instance_norm`` or ``F.layer_norm``
 found by recording one forward pass on the first meta-step. GroupNorm, RMSNorm and LayerNorm
 without a weight are exact under vmap and leave the choice to the measurement. Dropout draws its
 masks differently under vmap than in the loop, so the two paths are compared with dropout switched
-off; the chosen path then computes the step with dropout on. ``vectorize="vmap"`` on a model where
-vmap is known to be wrong or unable to run raises ``VmapUnsafeError`` (a ValueError) at the first
-meta-step, naming the module, its layer type and what to use instead; ``torch_compile=True``
-changes nothing in this.
+off; the chosen path then computes the step with dropout on. A meta-batch of tasks of different
+shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such batch on, at any
+step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable to run, or for
+tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that meta-step, naming the
+module, its layer type and what to use instead; ``torch_compile=True`` changes nothing in this.
 
 ``torch_compile=True`` runs the vmap path through ``torch.compile``. For MAML, MAMLFirstOrder and
 MetaSGD the whole meta-gradient is one function of the meta-parameters (``torch.func.grad`` of
@@ -81,7 +82,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_flag, check_real
 from meta._sync import synchronized
 from meta.base import (
     BaseMetaLearner,
@@ -92,6 +93,7 @@ from meta.base import (
     as_meta_batch,
     buffers_restored,
     check_input_dtype,
+    checked_optimizer,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -117,6 +119,28 @@ _LOSSES: dict[str, LossFn] = {
 }
 
 
+# torch's loss modules compare as their functions do, whatever their reduction
+_LOSS_MODULES: dict[type[nn.Module], LossFn] = {
+    nn.MSELoss: F.mse_loss,
+    nn.CrossEntropyLoss: F.cross_entropy,
+    nn.L1Loss: F.l1_loss,
+}
+
+
+def builtin_loss(loss_fn: LossFn) -> LossFn | None:
+    """The built-in comparison ``loss_fn`` makes (``F.mse_loss``, ``F.l1_loss`` or
+    ``F.cross_entropy``), for those functions and for ``nn.MSELoss``, ``nn.L1Loss`` and
+    ``nn.CrossEntropyLoss`` modules alike; None for any other callable."""
+    if any(loss_fn is fn for fn in _LOSSES.values()):
+        return loss_fn
+    return next((fn for cls, fn in _LOSS_MODULES.items() if isinstance(loss_fn, cls)), None)
+
+
+def ignored_label(loss_fn: LossFn) -> int:
+    """The class label cross-entropy ignores: a module's ``ignore_index``, else torch's -100."""
+    return int(getattr(loss_fn, "ignore_index", -100))
+
+
 def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
     """``(loss, is_classification)`` from None (MSE), a name in ``mse|cross_entropy|l1``, or a callable."""
     if loss_fn is None:
@@ -126,23 +150,26 @@ def resolve_loss(loss_fn: LossSpec) -> tuple[LossFn, bool]:
             raise ValueError(f"loss_fn must be one of {sorted(_LOSSES)} or a callable, got {loss_fn!r}")
         return _LOSSES[loss_fn], loss_fn == "cross_entropy"
     if callable(loss_fn):
-        return loss_fn, loss_fn is F.cross_entropy or isinstance(loss_fn, nn.CrossEntropyLoss)
+        return loss_fn, builtin_loss(loss_fn) is F.cross_entropy
     raise TypeError(f"loss_fn must be None, a string or a callable, got {type(loss_fn).__name__}")
 
 
 def check_loss_shapes(loss_fn: LossFn, out: torch.Tensor, y: torch.Tensor) -> None:
-    """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` compares
-    predictions ``out`` with: torch would broadcast them (MSE, L1: targets of shape ``(n,)`` against
-    predictions ``(n, 1)`` give an ``(n, n)`` loss, with a warning at most) or fail deep inside.
-    Shapes are those of one task (vmap hides the task dimension). Other callables are not checked.
+    """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` (a
+    function or its module, see ``builtin_loss``) compares predictions ``out`` with: torch would
+    broadcast them (MSE, L1: targets of shape ``(n,)`` against predictions ``(n, 1)`` give an
+    ``(n, n)`` loss, with a warning at most) or fail deep inside. Shapes are those of one task
+    (vmap hides the task dimension). Other callables are not checked.
     """
-    if loss_fn is F.mse_loss or loss_fn is F.l1_loss:
+    kind = builtin_loss(loss_fn)
+    if kind is F.mse_loss or kind is F.l1_loss:
         if y.shape != out.shape:
+            name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
             raise TaskShapeError(
                 f"support_y/query_y have shape {tuple(y.shape)} per task but the model predicts shape "
-                f"{tuple(out.shape)}: loss_fn={loss_fn.__name__} needs targets shaped like the predictions"
+                f"{tuple(out.shape)}: loss_fn={name} needs targets shaped like the predictions"
             )
-    elif loss_fn is F.cross_entropy:
+    elif kind is F.cross_entropy:
         labels = out.shape[:1] + out.shape[2:] if out.dim() > 1 else torch.Size([])
         if (y.is_floating_point() and y.shape != out.shape) or (not y.is_floating_point() and y.shape != labels):
             raise TaskShapeError(
@@ -210,7 +237,8 @@ class MAML(BaseMetaLearner):
         num_inner_steps: inner SGD steps per task during meta-training and, by default, adaptation.
         first_order: drop the second-order terms (FOMAML).
         loss_fn: None (MSE, regression), ``"cross_entropy"``, ``"mse"``, ``"l1"`` or a callable
-            ``loss(prediction, target) -> scalar``.
+            ``loss(prediction, target) -> scalar``; targets are checked against the predictions
+            for those three and for ``nn.MSELoss``, ``nn.L1Loss`` and ``nn.CrossEntropyLoss``.
         adapt_parameters: which parameters the inner loop adapts: None (all trainable ones), an
             iterable of names, or a predicate ``name -> bool``. The others keep their meta-values in
             the inner loop and are still meta-trained when they require grad; a parameter with
@@ -264,16 +292,21 @@ class MAML(BaseMetaLearner):
             raise ValueError(f"vectorize must be 'auto', 'vmap' or 'loop', got {vectorize!r}")
         if grad_clip is not None:
             grad_clip = _positive("grad_clip", grad_clip)
+        if meta_optimizer is not None and not callable(meta_optimizer):
+            raise TypeError(f"meta_optimizer must be a factory params -> torch.optim.Optimizer, got {meta_optimizer!r}")
+        # bool("no") is True: a flag given as a string would switch on what it meant to switch off
+        first_order = check_flag("first_order", first_order)
+        torch_compile = check_flag("torch_compile", torch_compile)
         super().__init__(model, device=device)
         self.lr_inner = lr_inner
         self.lr_meta = lr_meta
         self.num_inner_steps = num_inner_steps
-        self.first_order = bool(first_order)
+        self.first_order = first_order
         self.loss_fn, self.classification = resolve_loss(loss_fn)
         self.adapt_names = select_parameters(self.model, adapt_parameters)
         self.vectorize = vectorize
         self.grad_clip = grad_clip
-        self.torch_compile = bool(torch_compile)
+        self.torch_compile = torch_compile
         self._function_cache: tuple[int, dict[str, Callable[..., Any]]] = (id(self), {})
         self.path: Path | None = None if vectorize == "auto" else vectorize
         self.path_timings_s: dict[str, float] = {}
@@ -286,7 +319,7 @@ class MAML(BaseMetaLearner):
             raise ValueError("the model has no parameter that requires grad: nothing to meta-train")
         # compiled steps are short enough for Adam's per-tensor loop to matter: fuse it then
         factory = meta_optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr_meta, fused=self.torch_compile or None))
-        self.meta_optimizer = factory(params)
+        self.meta_optimizer = checked_optimizer("meta_optimizer", factory(params), params)
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
@@ -352,9 +385,9 @@ class MAML(BaseMetaLearner):
         """TaskShapeError naming the field when cross_entropy's integer class labels lie outside the
         classes the model scores on ``x`` (one task's inputs): torch's error names neither (on a GPU
         it is a device-side assert that leaves the device unusable), and under vmap it read as
-        vmap being unable to run the model. ``ignore_index`` (-100) passes."""
+        vmap being unable to run the model. ``ignore_index`` (-100, or the loss module's) passes."""
         labels = {k: y for k, y in labels.items() if not y.is_floating_point()}
-        if self.loss_fn is not F.cross_entropy or not labels:
+        if builtin_loss(self.loss_fn) is not F.cross_entropy or not labels:
             return
         devices = [x.device] if x.device.type != "cpu" else []
         # one forward pass that leaves nothing behind: running statistics and random draws
@@ -364,7 +397,7 @@ class MAML(BaseMetaLearner):
             return  # check_loss_shapes names scores without a class dimension
         classes = out.shape[1]
         for field, y in labels.items():
-            bad = (y != -100) & ((y < 0) | (y >= classes))
+            bad = (y != ignored_label(self.loss_fn)) & ((y < 0) | (y >= classes))
             if bool(bad.any()):
                 raise TaskShapeError(
                     f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
@@ -440,10 +473,10 @@ class MAML(BaseMetaLearner):
     def _accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # the class dimension is cross_entropy's: 1, or 0 for one unbatched example; targets are
         # labels, or class probabilities whose most likely class counts as the label; positions
-        # labelled ignore_index (-100) count no more than in the loss
+        # labelled ignore_index (-100, or the loss module's) count no more than in the loss
         dim = 1 if out.dim() > 1 else 0
         labels = y.argmax(dim) if y.is_floating_point() else y
-        counted = labels != -100
+        counted = labels != ignored_label(self.loss_fn)
         return ((out.argmax(dim) == labels) & counted).sum() / counted.sum().clamp(min=1)
 
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
@@ -593,6 +626,14 @@ class MAML(BaseMetaLearner):
         self._trace(batch)
         return self.vmap_blocker() or self.vmap_known_wrong()
 
+    def _loop_reason(self, batch: MetaBatch) -> str | None:
+        """Why ``batch`` must take the loop (vmap refused for the model, or tasks of different
+        shapes, which cannot be stacked), or None."""
+        reason = self._vmap_refusal(batch)
+        if reason is None and batch.stacked() is None:
+            reason = "tasks of different shapes (vmap needs equal ones)"
+        return reason
+
     def _gradients(self, batch: MetaBatch, path: Path, total_tasks: int) -> dict[str, torch.Tensor]:
         """Accumulate ``sum_i w_i * dL_i / total_tasks`` into ``.grad``; return summed statistics."""
         scale = 1.0 / total_tasks
@@ -638,9 +679,7 @@ class MAML(BaseMetaLearner):
 
     def _choose_path(self, batch: MetaBatch, total_tasks: int) -> dict[str, torch.Tensor]:
         """Pick the path for this model (see module docstring); leaves the chosen path's grads."""
-        reason = self._vmap_refusal(batch)
-        if reason is None and batch.stacked() is None:
-            reason = "tasks of different shapes"
+        reason = self._loop_reason(batch)
         if reason is not None:
             self.path = "loop"
             log.info("maml_path", path="loop", reason=reason)
@@ -709,11 +748,12 @@ class MAML(BaseMetaLearner):
                 self.path, self.path_timings_s, self.path_grads_agree = None, {}, None
                 raise
         if self.path == "vmap":
-            # checked at every step: a module switched to training mode can make vmap wrong later
-            reason = self._vmap_refusal(batch)
+            # checked at every step, as on the first: a module switched to training mode can make
+            # vmap wrong later, and a later batch may hold tasks of different shapes
+            reason = self._loop_reason(batch)
             if reason is not None:
                 if self.vectorize == "vmap":
-                    raise VmapUnsafeError(f"vectorize='vmap' cannot be used for this model: {reason}")
+                    raise VmapUnsafeError(f"vectorize='vmap' cannot be used for this batch: {reason}")
                 self.path = "loop"
                 log.info("maml_path", path="loop", reason=reason)
         return self._gradients(batch, self.path, total)

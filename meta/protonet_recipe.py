@@ -36,7 +36,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import structlog
 import torch
@@ -146,7 +146,7 @@ def _lr_factor(recipe: ProtoNetRecipe, progress: float) -> float:
 def train_protonet(
     images: torch.Tensor,
     labels: torch.Tensor,
-    recipe: ProtoNetRecipe | None = None,
+    recipe: ProtoNetRecipe | dict[str, Any] | None = None,
     encoder: nn.Module | None = None,
     on_episode: Callable[[int, dict[str, float]], None] | None = None,
 ) -> ProtoNetTraining:
@@ -156,7 +156,7 @@ def train_protonet(
         images: float images (Omniglot: strokes 1 on 0, 28x28), of any float dtype (they are
             converted to the encoder's).
         labels: one class label per image (integers); each class needs ``k_shot + n_query`` images.
-        recipe: the options (default: ``ProtoNetRecipe()``).
+        recipe: the options, a ``ProtoNetRecipe`` or a dict of its fields (default: ``ProtoNetRecipe()``).
         encoder: any module mapping images to embeddings (default: a 64-channel Conv-4 for the
             images' channels); trained in place.
         on_episode: called as ``on_episode(episode, {"loss", "accuracy", "lr"})`` after every episode.
@@ -164,10 +164,11 @@ def train_protonet(
     Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
     ``NonFiniteLossError`` when the loss becomes NaN (no update is applied then).
     """
-    recipe = recipe or ProtoNetRecipe()
+    # a dict of the fields is validated as the recipe's own arguments are
+    recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a float tensor [n, channels, height, width], got {shape}")
+        got = f"a {images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a float tensor [n, channels, height, width], got {got}")
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or len(labels) != len(images):
         shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
         raise ValueError(f"labels must be a 1-d tensor with one label per image ({len(images)}), got {shape}")

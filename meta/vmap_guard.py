@@ -40,7 +40,8 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 
 
 class VmapUnsafeError(ValueError):
-    """``vectorize="vmap"`` was asked for a model whose meta-gradient vmap cannot compute correctly."""
+    """``vectorize="vmap"`` was asked for a model whose meta-gradient vmap cannot compute correctly,
+    or for a meta-batch whose tasks it cannot stack (tasks of different shapes)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from meta._checks import check_count
@@ -30,8 +31,9 @@ class EpisodeSampler:
     Arguments:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
             items are examples or ``(example, label)`` pairs.
-        labels: one label per example (any hashable values); when None, ``data`` items must be
-            ``(example, label)`` pairs and the labels are read from them.
+        labels: one label per example (any hashable values; one-element tensors and numpy
+            values count by the number they hold); when None, ``data`` items must be
+            ``(example, label)`` pairs (a ``TensorDataset(x, y)``, say) and the labels are read from them.
         n_way: classes per episode (at most the number of classes with enough examples).
         k_shot: support examples per class (at least 1).
         n_query: query examples per class (at least 0).
@@ -66,6 +68,7 @@ class EpisodeSampler:
             raise ValueError(f"labels has {len(labels)} entries but data has {len(data)} examples")
         by_class: dict[Any, list[int]] = {}
         for i, label in enumerate(labels):
+            label = _label_value(i, label)
             try:
                 by_class.setdefault(label, []).append(i)
             except TypeError:
@@ -101,7 +104,10 @@ class EpisodeSampler:
         ways = torch.arange(self.n_way)
         support_y = ways.repeat_interleave(self.k_shot)
         query_y = ways.repeat_interleave(self.n_query)
-        return Task(self._gather(torch.cat(support)), support_y, self._gather(torch.cat(query)), query_y)
+        support_x = self._gather(torch.cat(support))
+        # no query example to stack (n_query=0): an empty set of the support's kind
+        query_x = self._gather(torch.cat(query)) if self.n_query else support_x[:0]
+        return Task(support_x, support_y, query_x, query_y)
 
     def sample_batch(self, batch_size: int) -> MetaBatch:
         """``batch_size`` episodes as a stacked ``MetaBatch`` (for the MAML family)."""
@@ -111,3 +117,15 @@ class EpisodeSampler:
     def __iter__(self) -> Iterator[Task]:
         while True:
             yield self.sample()
+
+
+def _label_value(index: int, label: Any) -> Any:
+    """``label`` as the value it holds: a one-element tensor (what a ``TensorDataset`` yields) or
+    numpy array becomes a Python number; a tensor hashes by identity, so each example was a class
+    of its own."""
+    if isinstance(label, (torch.Tensor, np.ndarray, np.generic)):
+        count = label.numel() if isinstance(label, torch.Tensor) else label.size
+        if count != 1:
+            raise TypeError(f"labels[{index}] holds {count} values: a label is one value (an int or a str, say)")
+        return label.item()
+    return label

@@ -37,7 +37,8 @@ log = structlog.wrap_logger(logging.getLogger(__name__))
 DEFAULT_TEST_ALPHABETS = ("Balinese", "Early_Aramaic")
 
 
-@dataclass(frozen=True)
+# equal only to itself, as its tensors are: a field-wise == compares tensors elementwise and raised
+@dataclass(frozen=True, eq=False)
 class OmniglotData:
     """Images ``[n, 1, size, size]`` float32 in [0, 1], labels ``[n]`` int64 indexing ``class_names``.
 
@@ -126,17 +127,22 @@ def load_omniglot(
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
+    # angles in a numpy array or a tensor, as Python numbers: the truth value of either is ambiguous
+    listed = rotations.tolist() if isinstance(rotations, (np.ndarray, torch.Tensor)) else rotations
     if (
-        isinstance(rotations, str)
-        or not rotations
-        or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in rotations)
+        isinstance(listed, str)
+        or not listed
+        or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in listed)
     ):
         raise ValueError(f"rotations must be a non-empty list of multiples of 90, got {rotations!r}")
-    angles = [int(r) % 360 for r in rotations]
+    angles = [int(r) % 360 for r in listed]
     if len(set(angles)) != len(angles):  # two equal angles would make two classes of the same images
         raise ValueError(f"rotations must name each angle once (modulo 360), got {rotations!r}")
     # one name given as a string is that name, not its letters
-    alphabets = [alphabets] if isinstance(alphabets, str) else alphabets
+    alphabets = [alphabets] if isinstance(alphabets, str) else None if alphabets is None else list(alphabets)
+    if alphabets is not None and not alphabets:
+        # keeping no alphabet is a mistake in the argument, not "no images in the files"
+        raise ValueError("alphabets is empty: name the alphabets to keep, or pass None for all of them")
     exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
     both = sorted(set(alphabets or ()) & set(exclude_alphabets))
     if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
@@ -168,10 +174,10 @@ def load_omniglot(
     xs, ys, names = [], [], []
     for a, c in sorted(images):
         base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]
-        for rot in rotations:
-            xs.append(torch.rot90(base, k=(rot // 90) % 4, dims=(2, 3)))
+        for angle in angles:
+            xs.append(torch.rot90(base, k=angle // 90, dims=(2, 3)))
             ys.append(torch.full((len(base),), len(names), dtype=torch.int64))
-            names.append(f"{a}/{c}/rot{rot % 360}")
+            names.append(f"{a}/{c}/rot{angle}")
     data = OmniglotData(torch.cat(xs).contiguous(), torch.cat(ys), names, found)
     log.info("omniglot_loaded", images=len(data.labels), classes=data.n_classes, alphabets=found)
     return data
@@ -184,6 +190,8 @@ def omniglot_split(
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
+    if not test_alphabets:
+        raise ValueError("test_alphabets is empty: name at least one alphabet to test on")
     test = load_omniglot(paths, alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     train = load_omniglot(paths, exclude_alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     return train, test

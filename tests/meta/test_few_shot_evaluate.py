@@ -58,3 +58,14 @@ def test_episodes_may_be_tuples_and_one_without_query_examples_is_named() -> Non
         learner.evaluate([episodes[0], empty.sample()])
     with pytest.raises(TaskShapeError, match="query_x has 6 examples but query_y has 2"):
         learner.evaluate([(*as_tuples[0][:3], as_tuples[0][3][:2])])
+
+
+def test_an_episode_whose_query_labels_the_support_does_not_have_is_named() -> None:
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(4, 8))
+    good = _sampler().sample()
+    # support relabelled 0..2 but query keeping other labels: every prediction counted as wrong
+    other = (good.support_x, good.support_y, good.query_x, good.query_y + 10)
+    with pytest.raises(ValueError, match=r"episode 1: query_y holds labels \[10, 11, 12\] that no support example has"):
+        learner.evaluate([good, other])
+    with pytest.raises(TaskShapeError, match="episode 0: query_x has 6 examples but query_y has 2"):
+        learner.evaluate([(good.support_x, good.support_y, good.query_x, good.query_y[:2])])

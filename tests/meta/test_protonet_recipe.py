@@ -112,3 +112,16 @@ def test_bad_inputs_name_the_argument() -> None:
 def test_module_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_recipe_may_be_a_dict_of_its_fields_and_images_of_another_dtype_are_named() -> None:
+    x, y = blob_images(6, 4)
+    options = {"n_way": 3, "n_query": 2, "episodes": 2, "rotation_classes": False, "augment": False}
+    # a dict was used as the recipe object and failed at its first attribute
+    result = train_protonet(x, y, options, encoder=conv4(channels=4))  # type: ignore[arg-type]
+    assert result.recipe == ProtoNetRecipe(**options) and result.episodes == 2
+    with pytest.raises(ValidationError, match="n_wya"):
+        train_protonet(x, y, {"n_wya": 3})  # type: ignore[arg-type]
+    # the shape was named, which was right; the dtype, which was wrong, was not
+    with pytest.raises(ValueError, match=r"images must be a float tensor .*got a torch.uint8 tensor of shape \(24, 1, \d+, \d+\)"):
+        train_protonet((x * 255).to(torch.uint8), y)
