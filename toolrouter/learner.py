@@ -82,7 +82,7 @@ from toolrouter.serialization import (
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
 from toolrouter.store.base import MAX_REQUEST_CHARS, TraceClose
-from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureModel, TraceStep, check_trace_id
+from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
     "PendingAttempt",
@@ -462,7 +462,8 @@ class ToolMetaLearner:
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
-            trace (the executor's runs too); a resumed router resumes its traces.
+            trace (the executor's runs too); a resumed router resumes its traces, with the options
+            (``StructureConfig``) it saved unless ``structure`` is given.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
         snapshot_every: with a store, save a snapshot (``save()``) after this many own attempts,
@@ -531,7 +532,9 @@ class ToolMetaLearner:
                 raise TypeError(f"structure: expected a StructureModel, got {type(structure).__name__}")
             #: What the router learned of each task type's structure; proposes the steps of tasks
             #: that declare none (``toolrouter.structure``).
-            self.structures = structure if structure is not None else StructureModel(featurizer)
+            if structure is None:  # a resumed router learns structures with the options it saved
+                structure = StructureModel(featurizer, saved.config.structure_config if saved is not None else None)
+            self.structures = structure
             self._structure_rng = np.random.default_rng(self._route_seed("\x00structure", ""))
             relearn_on = None
             if reward_model is None and st is not None:
@@ -2432,6 +2435,7 @@ class ToolMetaLearner:
                 "task_graphs": self.graphs.state_dict(),
                 # where Thompson sampling over structures is: a loaded router draws on from there
                 "structure_rng": self._structure_rng.bit_generator.state,
+                "structure_config": self.structures.config.model_dump(),
             }
             config["structures"], structure_arrays = self.structures.state()
             arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
@@ -2474,7 +2478,8 @@ class ToolMetaLearner:
         """A router restored from a file written by ``save(path)``, or from a store (URL or
         ``Store``) with ``save()``'s snapshot plus the attempts after it.
 
-        The policy name, options, seed, weights and tools come from the saved state; pass
+        The policy name, options, seed, weights, tools and the structure model's options
+        (``StructureConfig``; ``structure=`` replaces them) come from the saved state; pass
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
@@ -2884,6 +2889,8 @@ class _SavedLearner(BaseModel):
     task_graphs: dict[str, Any] = {}
     structures: dict[str, Any] = {}
     structure_rng: dict[str, Any] | None = None
+    # saved before the structure model's options were: the defaults
+    structure_config: StructureConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -3041,6 +3048,8 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
         "weights": config.weights,
         "drift_detection": config.drift_detection,
     }
+    if config.structure_config is not None and "structure" not in kwargs:
+        args["structure"] = StructureModel(kwargs.get("featurizer"), config.structure_config)
     if policy is not None:
         args["policy"] = policy
         args.pop("policy_options")

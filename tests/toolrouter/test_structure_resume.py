@@ -10,7 +10,7 @@ import pytest
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.errors import CorruptStateError
 from toolrouter.serialization import read_blob, write_blob
-from toolrouter.structure import StructureModel, TraceStep
+from toolrouter.structure import StructureConfig, StructureModel, TraceStep
 
 
 def test_an_open_trace_uncounted_by_a_failed_step_adds_its_request_once_after_a_resume() -> None:
@@ -73,3 +73,32 @@ def test_a_state_with_more_open_traces_than_the_model_keeps_loads_with_the_lates
     model.load_state(*saved.state())
     assert [t for t in (f"t{i}" for i in range(10)) if model.open_steps(t)] == ["t0", "t6", "t7", "t8", "t9"]
     assert model.traces("research") == 10 and model.state()[0]["counts"] == saved.state()[0]["counts"]
+
+
+def test_a_router_loaded_or_resumed_keeps_its_structure_options(tmp_path: Path) -> None:
+    # the options were not saved: a router loaded from a file or reopened on its store came back
+    # with StructureConfig()'s defaults, and planned with another model than the one that saved
+    config = StructureConfig(sampling="thompson", compose=2, max_open_traces=7, ridge=0.5)
+    tools = [ToolProfile(tool_id="web", capabilities=["search"])]
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    router = ToolMetaLearner(tools, seed=0, store=url, structure=StructureModel(config=config))
+    router.learn_from_execution(TaskProfile(task_id="t", task_type="research"), [ExecutionResult(tool_id="web", step="search", success=True)])
+    path = tmp_path / "router.safetensors"
+    router.save(path)
+    router.save()
+    router.close()
+    assert ToolMetaLearner.load(path).structures.config == config
+    reopened = ToolMetaLearner(store=url)
+    assert reopened.structures.config == config and reopened.structures.traces("research") == 1
+    reopened.close()
+    other = StructureConfig(compose=3)
+    assert ToolMetaLearner.load(path, structure=StructureModel(config=other)).structures.config == other
+
+    blob = read_blob(path.read_bytes(), "toolrouter.learner")
+    blob.config["structure_config"] = {**config.model_dump(), "ridge": -1.0}
+    path.write_bytes(write_blob(blob.arrays, blob.key, blob.config))
+    with pytest.raises(CorruptStateError, match=r"config.structure_config.ridge"):
+        ToolMetaLearner.load(path)
+    del blob.config["structure_config"]  # saved before the options were: the defaults
+    path.write_bytes(write_blob(blob.arrays, blob.key, blob.config))
+    assert ToolMetaLearner.load(path).structures.config == StructureConfig()
