@@ -2483,7 +2483,8 @@ class ToolMetaLearner:
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
-        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
+        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file (with
+        a store as ``source``, ``ValueError``: the router runs on that one).
         ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
         (the same options and encoder), else ``ValueError`` naming what differs: to route with
         another model, load, then ``install_reward_model(model)``. A store's own reward-model
@@ -2496,6 +2497,11 @@ class ToolMetaLearner:
         and snapshot name) and what is wrong, which key or array, expected against found.
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
+            if store is not None:  # else the router ran on the source, never on the store asked for
+                raise ValueError(
+                    f"store: {short_repr(store)} given with a store as source ({short_repr(source)}); a router "
+                    "loaded from a store runs on it: pass store= only with a file"
+                )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
             st = open_store(source)
             try:

@@ -315,3 +315,16 @@ def test_a_load_from_a_url_that_fails_closes_the_store_it_opened(monkeypatch: py
     with pytest.raises(CorruptStateError):  # a store the caller opened is the caller's to close
         ToolMetaLearner.load(damaged)
     assert len(closed) == 3
+
+
+def test_a_load_from_a_store_refuses_another_store_instead_of_ignoring_it(tmp_path: Path) -> None:
+    # store= was dropped without a word: the router recorded its attempts in the source store
+    from toolrouter.store import MemoryStore
+
+    source = MemoryStore()
+    ToolMetaLearner(make_router("ucb1", 0)[1].profiles, seed=0, store=source).save()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    for given in (source, source.url):
+        with pytest.raises(ValueError, match=r"^store: .*other\.db.* a router loaded from a store runs on it"):
+            ToolMetaLearner.load(given, store=other)
+    assert not (tmp_path / "other.db").exists() and source.snapshot_names() == ["learner"]
