@@ -2060,25 +2060,34 @@ class ToolMetaLearner:
         If attempts it had not read were pruned meanwhile (another router saved a snapshot that
         holds them, then ``toolrouter prune`` ran), the router first resumes from its snapshot,
         as one opened now would; else its next ``save()`` would replace that snapshot with state
-        that lacks them, and they would be lost to every router opened later."""
+        that lacks them, and they would be lost to every router opened later. A prune that runs
+        while the router reads is looked for again after the read."""
         with self._lock:
-            self._resume_if_pruned()
-            return self._replay(self._seen_upto)
+            self._resume_if_pruned(self._seen_upto)
+            while True:
+                read_from = self._seen_upto
+                applied = self._replay(read_from)
+                # a prune that committed between the last look and the read deleted attempts above
+                # read_from that the read then missed, and moved the watermark past them (each
+                # round needs a prune further than the last: it ends)
+                if not self._resume_if_pruned(read_from):
+                    return applied
 
-    def _resume_if_pruned(self) -> None:
-        """Resume from the store's snapshot if attempts above the watermark were pruned (see
-        ``sync``). The router keeps its tools and its task templates and structure-run counts
-        (registered and counted here, not in the log), and takes a new writer id, so that its own
-        attempts after the snapshot are replayed like anyone's: the policies and the structure
-        model learn them again, as a router opened now does (the journal's, when it is written, too)."""
+    def _resume_if_pruned(self, read_from: int) -> bool:
+        """Resume from the store's snapshot if attempts above ``read_from`` were pruned (see
+        ``sync``); returns whether it resumed. The router keeps its tools and its task templates
+        and structure-run counts (registered and counted here, not in the log), and takes a new
+        writer id, so that its own attempts after the snapshot are replayed like anyone's: the
+        policies and the structure model learn them again, as a router opened now does (the
+        journal's, when it is written, too)."""
         assert self.store is not None
         try:
             pruned = self.store.pruned_upto()
-            if pruned <= self._seen_upto:
-                return
+            if pruned <= read_from:
+                return False
             snapshot = self.store.get_snapshot(self.snapshot_name)
         except StoreUnavailableError:  # the replay that follows says so, and tries again later
-            return
+            return False
         event = dict(store=self.store.url, snapshot=self.snapshot_name, watermark=self._seen_upto, pruned_upto=pruned)
         if snapshot is None or snapshot.watermark < pruned:
             missed = "no snapshot of this router's name holds them"
@@ -2094,10 +2103,11 @@ class ToolMetaLearner:
                 self._journaled = 0
                 self._history_pending = True  # the replay that follows relearns the log after the snapshot
                 log.warning("resumed_from_snapshot", **event)
-                return
-        # they are gone from the log: said once, not looked for at every catch-up
-        log.warning("sync_missed_pruned", **event, reason=missed)
-        self._seen_upto = pruned
+                return True
+        if self._seen_upto < pruned:  # they are gone from the log: said once, not looked for at every catch-up
+            log.warning("sync_missed_pruned", **event, reason=missed)
+            self._seen_upto = pruned
+        return False
 
     def _replay(self, structures_after: int) -> int:
         """``sync``; the structure model learns from other writers' attempts above
