@@ -102,3 +102,24 @@ def test_a_router_loaded_or_resumed_keeps_its_structure_options(tmp_path: Path) 
     del blob.config["structure_config"]  # saved before the options were: the defaults
     path.write_bytes(write_blob(blob.arrays, blob.key, blob.config))
     assert ToolMetaLearner.load(path).structures.config == StructureConfig()
+
+
+def test_a_text_model_loads_into_a_model_of_another_ridge_as_if_it_had_learned_with_it(tmp_path: Path) -> None:
+    # A holds its ridge: one saved with a small ridge was refused as damaged ("smaller than its
+    # ridge allows") by a model of a larger one, the default included, so such a router never loaded
+    def learned(ridge: float) -> StructureModel:
+        model = StructureModel(config={"ridge": ridge})
+        for i, text in enumerate(["find the report", "sum the numbers", "find the file"]):
+            model.observe(f"t{i}", "x", TraceStep("a", "search"), request=text)
+        return model
+
+    for saved, loading in ((0.001, 1.0), (1.0, 0.001)):
+        model = StructureModel(config={"ridge": loading})
+        model.load_state(*learned(saved).state())
+        np.testing.assert_allclose(model.state()[1]["A"], learned(loading).state()[1]["A"], atol=1e-12)
+
+    router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0, structure=learned(0.001))
+    path = tmp_path / "router.safetensors"
+    router.save(path)
+    assert ToolMetaLearner.load(path).structures.config.ridge == 0.001
+    assert ToolMetaLearner.load(path, structure=StructureModel()).structures.config.ridge == 0.1
