@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 import threading
 import uuid
 import zlib
@@ -2458,7 +2459,8 @@ class ToolMetaLearner:
         in the store. Saving to the store first catches up with other writers (``sync``). With a
         store, attempts waiting in its outage journal are written first (``Store.flush``, which
         raises ``StoreUnavailableError`` if the server is still away): saved state must name the
-        ids of every attempt it holds."""
+        ids of every attempt it holds. A ``path`` that names the file of the router's SQLite store
+        raises ``ValueError``: the saved state would replace its attempt log."""
         with self._lock:
             if self.store is not None:
                 self.store.flush()
@@ -2473,6 +2475,7 @@ class ToolMetaLearner:
                 if self.reward_model is not None:  # it may have adapted to drifts since meta_train
                     self.store.put_snapshot(self._reward_model_name, self.reward_model.to_bytes(), self._seen_upto)
             else:
+                _check_not_the_store_file(path, self.store)
                 write_atomically(path, self.state_bytes())
         log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
 
@@ -2741,6 +2744,16 @@ def _checked_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a bool, got {short_repr(value)}")
     return bool(value)
+
+
+def _check_not_the_store_file(path: Any, store: Store | None) -> None:
+    """A ``ValueError`` if ``path`` names the file of ``store`` (an SQLite store's): the saved state
+    would replace the attempt log, and the store would refuse every later write."""
+    target, store_file = checked_path(path), getattr(store, "file", None)
+    if store is None or not isinstance(store_file, str) or not (target.exists() and os.path.exists(store_file)):
+        return
+    if target.samefile(store_file):
+        raise ValueError(f"path: {str(path)!r} is the file of the router's store {store.url!r}; save to another file")
 
 
 def _checked_snapshot_name(name: Any) -> str:

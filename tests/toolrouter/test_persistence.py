@@ -328,3 +328,17 @@ def test_a_load_from_a_store_refuses_another_store_instead_of_ignoring_it(tmp_pa
         with pytest.raises(ValueError, match=r"^store: .*other\.db.* a router loaded from a store runs on it"):
             ToolMetaLearner.load(given, store=other)
     assert not (tmp_path / "other.db").exists() and source.snapshot_names() == ["learner"]
+
+
+def test_a_save_to_the_file_of_the_routers_own_store_is_refused_and_the_log_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the state replaced the SQLite file: every attempt in it was gone, and the store refused to write on
+    monkeypatch.chdir(tmp_path)
+    router, env = make_router("ucb1", 0, store="sqlite:///r.db")
+    steps(router, env, 0, 3)
+    for path in ("r.db", tmp_path / "r.db", "./r.db"):
+        with pytest.raises(ValueError, match=r"^path: .*r\.db' is the file of the router's store"):
+            router.save(path)
+    steps(router, env, 3, 1)
+    assert router.store.count() == 4 and router.store.pending == 0
+    router.save(tmp_path / "r.safetensors")
+    router.close()
