@@ -2700,11 +2700,13 @@ class ToolMetaLearner:
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.store is not None:
-            self.store.close()
-            # the next decision reads the store, which refuses it: a call after close fails before
-            # any tool runs, not after, when its attempt cannot be recorded (reads of what was
-            # learned go on without it: _catch_up)
-            self._closed, self._caught_up = True, False
+            try:
+                self.store.close()  # closed even when it raises (attempts it could not write)
+            finally:
+                # the next decision reads the store, which refuses it: a call after close fails
+                # before any tool runs, not after, when its attempt cannot be recorded (reads of
+                # what was learned go on without it: _catch_up)
+                self._closed, self._caught_up = True, False
 
     @property
     def closed(self) -> bool:
