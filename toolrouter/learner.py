@@ -3079,14 +3079,14 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
         "weights": config.weights,
         "drift_detection": config.drift_detection,
     }
-    if config.structure_config is not None and "structure" not in kwargs:
-        args["structure"] = StructureModel(kwargs.get("featurizer"), config.structure_config)
     if policy is not None:
         args["policy"] = policy
         args.pop("policy_options")
     if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
         raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
+    if args.get("structure") is None and config.structure_config is not None:  # as a resumed router's
+        args["structure"] = StructureModel(args.get("featurizer"), config.structure_config)
     return args
 
 

@@ -87,7 +87,7 @@ def test_a_router_loaded_or_resumed_keeps_its_structure_options(tmp_path: Path) 
     router.save(path)
     router.save()
     router.close()
-    assert ToolMetaLearner.load(path).structures.config == config
+    assert ToolMetaLearner.load(path).structures.config == ToolMetaLearner.load(path, structure=None).structures.config == config
     reopened = ToolMetaLearner(store=url)
     assert reopened.structures.config == config and reopened.structures.traces("research") == 1
     reopened.close()
