@@ -127,6 +127,8 @@ _REWARD_MODEL = "reward_model"
 
 #: Prefix of the structure model's arrays in a saved learner.
 _STRUCTURES = "structures"
+#: What a router's snapshot name ends in to name the snapshot of its reward model, in the same store.
+_REWARD_MODEL_SUFFIX = ".reward_model"
 
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
@@ -2236,7 +2238,7 @@ class ToolMetaLearner:
     # --- the meta-learned reward model --------------------------------------------------------
     @property
     def _reward_model_name(self) -> str:
-        return f"{self.snapshot_name}.reward_model"
+        return f"{self.snapshot_name}{_REWARD_MODEL_SUFFIX}"
 
     def _require_neural_linear(self, what: str) -> None:
         if self._policy_spec != "neural_linear":
@@ -2764,6 +2766,11 @@ def _checked_snapshot_name(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"snapshot_name: expected a string, got {name!r}")
     _identifier("snapshot_name", name)  # refuses a blank name, a lone surrogate, a NUL character
+    if name.endswith(_REWARD_MODEL_SUFFIX):  # its saves would replace that router's model, which then could not load
+        raise ValueError(
+            f"snapshot_name: {name!r} names the reward model snapshot of router {name[: -len(_REWARD_MODEL_SUFFIX)]!r}; "
+            f"choose a name that does not end in {_REWARD_MODEL_SUFFIX!r}"
+        )
     return name
 
 
