@@ -2537,8 +2537,14 @@ class ToolMetaLearner:
         router = cls(**args)
         router._restore(saved, keep_tools="tools" in kwargs)
         if store is not None:
-            router._attach(open_store(store))
-            router.sync()
+            st = open_store(store)
+            try:
+                router._attach(st)
+                router.sync()
+            except BaseException:  # as a load from a URL: a store this call opened is closed again
+                if st is not store:
+                    st.close()
+                raise
         return router
 
     def _restore(self, state: bytes | _SavedState, *, keep_tools: bool, source: str = "saved state") -> None:

@@ -317,6 +317,33 @@ def test_a_load_from_a_url_that_fails_closes_the_store_it_opened(monkeypatch: py
     assert len(closed) == 3
 
 
+def test_a_load_from_a_file_whose_store_fails_to_catch_up_closes_the_store_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the store opened for store= stayed open when the first catch-up failed (a PostgreSQL role
+    # that may not read the log): its thread, pool and connections
+    import toolrouter.store as stores
+    from toolrouter.store import MemoryStore
+
+    closed: list[str] = []
+
+    class Unreadable(MemoryStore):
+        def log(self, after_id: int = 0, limit: int | None = None) -> list:
+            raise PermissionError("permission denied for table attempts")
+
+        def close(self) -> None:
+            closed.append(self.url)
+
+    monkeypatch.setitem(stores._FACTORIES, "unreadable", Unreadable)
+    router, _ = make_router("ucb1", 0)
+    router.save(tmp_path / "r.safetensors")
+    with pytest.raises(PermissionError):
+        ToolMetaLearner.load(tmp_path / "r.safetensors", store="unreadable://db")
+    assert closed == ["unreadable://db"]
+    given = Unreadable("unreadable://given")
+    with pytest.raises(PermissionError):  # a store the caller opened is the caller's to close
+        ToolMetaLearner.load(tmp_path / "r.safetensors", store=given)
+    assert closed == ["unreadable://db"]
+
+
 def test_a_load_from_a_store_refuses_another_store_instead_of_ignoring_it(tmp_path: Path) -> None:
     # store= was dropped without a word: the router recorded its attempts in the source store
     from toolrouter.store import MemoryStore
