@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 import threading
 import uuid
 import zlib
@@ -82,7 +83,7 @@ from toolrouter.serialization import (
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
 from toolrouter.store.base import MAX_REQUEST_CHARS, TraceClose
-from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureModel, TraceStep, check_trace_id
+from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
     "PendingAttempt",
@@ -126,6 +127,8 @@ _REWARD_MODEL = "reward_model"
 
 #: Prefix of the structure model's arrays in a saved learner.
 _STRUCTURES = "structures"
+#: What a router's snapshot name ends in to name the snapshot of its reward model, in the same store.
+_REWARD_MODEL_SUFFIX = ".reward_model"
 
 #: Outcomes per route kept in memory to adapt the reward model when a tool drifts.
 _RECENT_OUTCOMES = 256
@@ -462,7 +465,8 @@ class ToolMetaLearner:
         structure: the ``toolrouter.structure.StructureModel`` that learns the structure of each
             task type from its traces and proposes the steps of a task that declares none (default:
             one over ``featurizer``, or hashed n-grams). Every ``learn_from_execution`` call is a
-            trace (the executor's runs too); a resumed router resumes its traces.
+            trace (the executor's runs too); a resumed router resumes its traces, with the options
+            (``StructureConfig``) it saved unless ``structure`` is given.
         snapshot_name: name of this router's snapshot in the store.
         sync_every: with a store, catch up with other writers after this many own attempts.
         snapshot_every: with a store, save a snapshot (``save()``) after this many own attempts,
@@ -531,7 +535,9 @@ class ToolMetaLearner:
                 raise TypeError(f"structure: expected a StructureModel, got {type(structure).__name__}")
             #: What the router learned of each task type's structure; proposes the steps of tasks
             #: that declare none (``toolrouter.structure``).
-            self.structures = structure if structure is not None else StructureModel(featurizer)
+            if structure is None:  # a resumed router learns structures with the options it saved
+                structure = StructureModel(featurizer, saved.config.structure_config if saved is not None else None)
+            self.structures = structure
             self._structure_rng = np.random.default_rng(self._route_seed("\x00structure", ""))
             relearn_on = None
             if reward_model is None and st is not None:
@@ -2057,25 +2063,34 @@ class ToolMetaLearner:
         If attempts it had not read were pruned meanwhile (another router saved a snapshot that
         holds them, then ``toolrouter prune`` ran), the router first resumes from its snapshot,
         as one opened now would; else its next ``save()`` would replace that snapshot with state
-        that lacks them, and they would be lost to every router opened later."""
+        that lacks them, and they would be lost to every router opened later. A prune that runs
+        while the router reads is looked for again after the read."""
         with self._lock:
-            self._resume_if_pruned()
-            return self._replay(self._seen_upto)
+            self._resume_if_pruned(self._seen_upto)
+            while True:
+                read_from = self._seen_upto
+                applied = self._replay(read_from)
+                # a prune that committed between the last look and the read deleted attempts above
+                # read_from that the read then missed, and moved the watermark past them (each
+                # round needs a prune further than the last: it ends)
+                if not self._resume_if_pruned(read_from):
+                    return applied
 
-    def _resume_if_pruned(self) -> None:
-        """Resume from the store's snapshot if attempts above the watermark were pruned (see
-        ``sync``). The router keeps its tools and its task templates and structure-run counts
-        (registered and counted here, not in the log), and takes a new writer id, so that its own
-        attempts after the snapshot are replayed like anyone's: the policies and the structure
-        model learn them again, as a router opened now does (the journal's, when it is written, too)."""
+    def _resume_if_pruned(self, read_from: int) -> bool:
+        """Resume from the store's snapshot if attempts above ``read_from`` were pruned (see
+        ``sync``); returns whether it resumed. The router keeps its tools and its task templates
+        and structure-run counts (registered and counted here, not in the log), and takes a new
+        writer id, so that its own attempts after the snapshot are replayed like anyone's: the
+        policies and the structure model learn them again, as a router opened now does (the
+        journal's, when it is written, too)."""
         assert self.store is not None
         try:
             pruned = self.store.pruned_upto()
-            if pruned <= self._seen_upto:
-                return
+            if pruned <= read_from:
+                return False
             snapshot = self.store.get_snapshot(self.snapshot_name)
         except StoreUnavailableError:  # the replay that follows says so, and tries again later
-            return
+            return False
         event = dict(store=self.store.url, snapshot=self.snapshot_name, watermark=self._seen_upto, pruned_upto=pruned)
         if snapshot is None or snapshot.watermark < pruned:
             missed = "no snapshot of this router's name holds them"
@@ -2091,10 +2106,11 @@ class ToolMetaLearner:
                 self._journaled = 0
                 self._history_pending = True  # the replay that follows relearns the log after the snapshot
                 log.warning("resumed_from_snapshot", **event)
-                return
-        # they are gone from the log: said once, not looked for at every catch-up
-        log.warning("sync_missed_pruned", **event, reason=missed)
-        self._seen_upto = pruned
+                return True
+        if self._seen_upto < pruned:  # they are gone from the log: said once, not looked for at every catch-up
+            log.warning("sync_missed_pruned", **event, reason=missed)
+            self._seen_upto = pruned
+        return False
 
     def _replay(self, structures_after: int) -> int:
         """``sync``; the structure model learns from other writers' attempts above
@@ -2222,7 +2238,7 @@ class ToolMetaLearner:
     # --- the meta-learned reward model --------------------------------------------------------
     @property
     def _reward_model_name(self) -> str:
-        return f"{self.snapshot_name}.reward_model"
+        return f"{self.snapshot_name}{_REWARD_MODEL_SUFFIX}"
 
     def _require_neural_linear(self, what: str) -> None:
         if self._policy_spec != "neural_linear":
@@ -2432,6 +2448,7 @@ class ToolMetaLearner:
                 "task_graphs": self.graphs.state_dict(),
                 # where Thompson sampling over structures is: a loaded router draws on from there
                 "structure_rng": self._structure_rng.bit_generator.state,
+                "structure_config": self.structures.config.model_dump(),
             }
             config["structures"], structure_arrays = self.structures.state()
             arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
@@ -2444,7 +2461,8 @@ class ToolMetaLearner:
         in the store. Saving to the store first catches up with other writers (``sync``). With a
         store, attempts waiting in its outage journal are written first (``Store.flush``, which
         raises ``StoreUnavailableError`` if the server is still away): saved state must name the
-        ids of every attempt it holds."""
+        ids of every attempt it holds. A ``path`` that names the file of the router's SQLite store
+        raises ``ValueError``: the saved state would replace its attempt log."""
         with self._lock:
             if self.store is not None:
                 self.store.flush()
@@ -2459,6 +2477,7 @@ class ToolMetaLearner:
                 if self.reward_model is not None:  # it may have adapted to drifts since meta_train
                     self.store.put_snapshot(self._reward_model_name, self.reward_model.to_bytes(), self._seen_upto)
             else:
+                _check_not_the_store_file(path, self.store)
                 write_atomically(path, self.state_bytes())
         log.info("learner_saved", path=str(path) if path else None, routes=len(self._routes))
 
@@ -2474,11 +2493,13 @@ class ToolMetaLearner:
         """A router restored from a file written by ``save(path)``, or from a store (URL or
         ``Store``) with ``save()``'s snapshot plus the attempts after it.
 
-        The policy name, options, seed, weights and tools come from the saved state; pass
+        The policy name, options, seed, weights, tools and the structure model's options
+        (``StructureConfig``; ``structure=`` replaces them) come from the saved state; pass
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
-        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file.
+        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file (with
+        a store as ``source``, ``ValueError``: the router runs on that one).
         ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
         (the same options and encoder), else ``ValueError`` naming what differs: to route with
         another model, load, then ``install_reward_model(model)``. A store's own reward-model
@@ -2491,6 +2512,11 @@ class ToolMetaLearner:
         and snapshot name) and what is wrong, which key or array, expected against found.
         """
         if isinstance(source, Store) or (isinstance(source, str) and "://" in source):
+            if store is not None:  # else the router ran on the source, never on the store asked for
+                raise ValueError(
+                    f"store: {short_repr(store)} given with a store as source ({short_repr(source)}); a router "
+                    "loaded from a store runs on it: pass store= only with a file"
+                )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
             st = open_store(source)
             try:
@@ -2511,8 +2537,14 @@ class ToolMetaLearner:
         router = cls(**args)
         router._restore(saved, keep_tools="tools" in kwargs)
         if store is not None:
-            router._attach(open_store(store))
-            router.sync()
+            st = open_store(store)
+            try:
+                router._attach(st)
+                router.sync()
+            except BaseException:  # as a load from a URL: a store this call opened is closed again
+                if st is not store:
+                    st.close()
+                raise
         return router
 
     def _restore(self, state: bytes | _SavedState, *, keep_tools: bool, source: str = "saved state") -> None:
@@ -2676,11 +2708,13 @@ class ToolMetaLearner:
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.store is not None:
-            self.store.close()
-            # the next decision reads the store, which refuses it: a call after close fails before
-            # any tool runs, not after, when its attempt cannot be recorded (reads of what was
-            # learned go on without it: _catch_up)
-            self._closed, self._caught_up = True, False
+            try:
+                self.store.close()  # closed even when it raises (attempts it could not write)
+            finally:
+                # the next decision reads the store, which refuses it: a call after close fails
+                # before any tool runs, not after, when its attempt cannot be recorded (reads of
+                # what was learned go on without it: _catch_up)
+                self._closed, self._caught_up = True, False
 
     @property
     def closed(self) -> bool:
@@ -2722,12 +2756,27 @@ def _checked_flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def _check_not_the_store_file(path: Any, store: Store | None) -> None:
+    """A ``ValueError`` if ``path`` names the file of ``store`` (an SQLite store's): the saved state
+    would replace the attempt log, and the store would refuse every later write."""
+    target, store_file = checked_path(path), getattr(store, "file", None)
+    if store is None or not isinstance(store_file, str) or not (target.exists() and os.path.exists(store_file)):
+        return
+    if target.samefile(store_file):
+        raise ValueError(f"path: {str(path)!r} is the file of the router's store {store.url!r}; save to another file")
+
+
 def _checked_snapshot_name(name: Any) -> str:
     """``snapshot_name`` as given, or an error naming it, before any store is opened: ``str()``
     made ``None`` a snapshot called 'None', and a name no store can keep failed only at a save."""
     if not isinstance(name, str):
         raise TypeError(f"snapshot_name: expected a string, got {name!r}")
     _identifier("snapshot_name", name)  # refuses a blank name, a lone surrogate, a NUL character
+    if name.endswith(_REWARD_MODEL_SUFFIX):  # its saves would replace that router's model, which then could not load
+        raise ValueError(
+            f"snapshot_name: {name!r} names the reward model snapshot of router {name[: -len(_REWARD_MODEL_SUFFIX)]!r}; "
+            f"choose a name that does not end in {_REWARD_MODEL_SUFFIX!r}"
+        )
     return name
 
 
@@ -2884,6 +2933,8 @@ class _SavedLearner(BaseModel):
     task_graphs: dict[str, Any] = {}
     structures: dict[str, Any] = {}
     structure_rng: dict[str, Any] | None = None
+    # saved before the structure model's options were: the defaults
+    structure_config: StructureConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -3047,6 +3098,8 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
     if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
         raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
+    if args.get("structure") is None and config.structure_config is not None:  # as a resumed router's
+        args["structure"] = StructureModel(args.get("featurizer"), config.structure_config)
     return args
 
 

@@ -1126,6 +1126,7 @@ class StructureModel:
             "text_traces": self._text_traces,
             "text_structures": [index[k] for k in self._by_structure if k in index],
             "text_capabilities": list(self._by_capability),
+            "ridge": self.config.ridge,
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
@@ -1208,8 +1209,15 @@ class StructureModel:
                 chol = np.linalg.cholesky(A)
             except np.linalg.LinAlgError:
                 raise CorruptStateError("arrays.A: not positive definite") from None
-            if float(np.diag(chol).min()) < math.sqrt(self.config.ridge) * 0.5:
-                raise CorruptStateError("arrays.A: smaller than its ridge allows")
+            ridge = self.config.ridge if saved.ridge is None else saved.ridge
+            try:
+                if float(np.diag(chol).min()) < math.sqrt(ridge) * 0.5:
+                    raise np.linalg.LinAlgError
+                if ridge != self.config.ridge:  # loaded with another ridge: the traces' part of A is kept
+                    A = A + (self.config.ridge - ridge) * np.eye(dim)
+                    chol = np.linalg.cholesky(A)  # positive definite unless A was below its ridge
+            except np.linalg.LinAlgError:
+                raise CorruptStateError(f"arrays.A: smaller than its ridge {ridge!r} allows") from None
             probe = fresh._vector("a request")
             if probe is not None and len(probe) != dim:
                 raise ValueError(
@@ -1279,3 +1287,5 @@ class _SavedStructures(BaseModel):
     text_traces: Count = 0
     text_structures: list[Count] = []
     text_capabilities: list[_Name] = []
+    # the ridge the text model was built with (saved before it was: the loading model's)
+    ridge: Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)] | None = None

@@ -183,6 +183,20 @@ def test_a_snapshot_name_a_store_cannot_keep_is_refused_before_the_store_is_open
     assert not (tmp_path / "router.db").exists()
 
 
+def test_a_snapshot_name_of_another_routers_reward_model_is_refused(tmp_path) -> None:
+    # its saves replaced router "learner"'s reward model snapshot with a learner, and "learner"
+    # could no longer be opened on the store (a damaged reward model)
+    from toolrouter import ToolMetaLearner
+
+    url = f"sqlite:///{tmp_path / 'router.db'}"
+    ToolMetaLearner([ToolProfile(tool_id="a")], store=url).save()
+    for call in (lambda: ToolMetaLearner([ToolProfile(tool_id="a")], store=url, snapshot_name="learner.reward_model"),
+                 lambda: ToolMetaLearner.load(url, snapshot_name="learner.reward_model")):
+        with pytest.raises(ValueError, match=r"^snapshot_name: 'learner.reward_model' names the reward model snapshot of router 'learner'"):
+            call()
+    assert ToolMetaLearner.load(url).tools.keys() == {"a"}
+
+
 def test_a_context_dim_of_zero_is_named_as_given() -> None:
     # 0 was taken for "not given": the error spoke of a context_dim of 256 nobody had passed
     from toolrouter import ToolMetaLearner

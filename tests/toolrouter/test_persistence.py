@@ -315,3 +315,57 @@ def test_a_load_from_a_url_that_fails_closes_the_store_it_opened(monkeypatch: py
     with pytest.raises(CorruptStateError):  # a store the caller opened is the caller's to close
         ToolMetaLearner.load(damaged)
     assert len(closed) == 3
+
+
+def test_a_load_from_a_file_whose_store_fails_to_catch_up_closes_the_store_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the store opened for store= stayed open when the first catch-up failed (a PostgreSQL role
+    # that may not read the log): its thread, pool and connections
+    import toolrouter.store as stores
+    from toolrouter.store import MemoryStore
+
+    closed: list[str] = []
+
+    class Unreadable(MemoryStore):
+        def log(self, after_id: int = 0, limit: int | None = None) -> list:
+            raise PermissionError("permission denied for table attempts")
+
+        def close(self) -> None:
+            closed.append(self.url)
+
+    monkeypatch.setitem(stores._FACTORIES, "unreadable", Unreadable)
+    router, _ = make_router("ucb1", 0)
+    router.save(tmp_path / "r.safetensors")
+    with pytest.raises(PermissionError):
+        ToolMetaLearner.load(tmp_path / "r.safetensors", store="unreadable://db")
+    assert closed == ["unreadable://db"]
+    given = Unreadable("unreadable://given")
+    with pytest.raises(PermissionError):  # a store the caller opened is the caller's to close
+        ToolMetaLearner.load(tmp_path / "r.safetensors", store=given)
+    assert closed == ["unreadable://db"]
+
+
+def test_a_load_from_a_store_refuses_another_store_instead_of_ignoring_it(tmp_path: Path) -> None:
+    # store= was dropped without a word: the router recorded its attempts in the source store
+    from toolrouter.store import MemoryStore
+
+    source = MemoryStore()
+    ToolMetaLearner(make_router("ucb1", 0)[1].profiles, seed=0, store=source).save()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    for given in (source, source.url):
+        with pytest.raises(ValueError, match=r"^store: .*other\.db.* a router loaded from a store runs on it"):
+            ToolMetaLearner.load(given, store=other)
+    assert not (tmp_path / "other.db").exists() and source.snapshot_names() == ["learner"]
+
+
+def test_a_save_to_the_file_of_the_routers_own_store_is_refused_and_the_log_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the state replaced the SQLite file: every attempt in it was gone, and the store refused to write on
+    monkeypatch.chdir(tmp_path)
+    router, env = make_router("ucb1", 0, store="sqlite:///r.db")
+    steps(router, env, 0, 3)
+    for path in ("r.db", tmp_path / "r.db", "./r.db"):
+        with pytest.raises(ValueError, match=r"^path: .*r\.db' is the file of the router's store"):
+            router.save(path)
+    steps(router, env, 3, 1)
+    assert router.store.count() == 4 and router.store.pending == 0
+    router.save(tmp_path / "r.safetensors")
+    router.close()

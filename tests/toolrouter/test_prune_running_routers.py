@@ -82,3 +82,33 @@ def test_a_router_whose_snapshot_does_not_hold_what_was_pruned_says_so_once_and_
     assert len(said) == 1 and said[0]["reason"] == "no snapshot of this router's name holds them"
     learn(a, 1)
     assert lone.sync() == 1 and sum(s.calls for s in lone.tool_statistics().values()) == 1
+
+
+def test_a_prune_that_runs_while_a_router_reads_is_caught_up_with_and_loses_nothing(store) -> None:
+    # the router looked for a prune, then read: a prune that committed in between deleted attempts
+    # it had not read, the read gave the later ones and moved the watermark past the prune, and
+    # its next snapshot replaced the one that held them
+    a = ToolMetaLearner(TOOLS, seed=0, store=store, sync_every=None)
+    b = ToolMetaLearner(TOOLS, seed=1, store=store, sync_every=None)
+    learn(b, 1)
+    read = store.log
+    races = [2]  # one in the read after b's look, one in the read after b resumed from the snapshot
+
+    def log_after_a_racing_prune(after_id: int = 0, limit: int | None = None) -> list:
+        if races[-1]:
+            races.append(0)  # a's own reads below do not race
+            learn(a, 2)
+            a.save()
+            store.prune(store.prunable())
+            learn(a, 1)  # above the prune: the read gives it
+            races[-2:] = [races[-2] - 1]
+        return read(after_id, limit)
+
+    store.log = log_after_a_racing_prune  # type: ignore[method-assign]
+    b.sync()
+    del store.log
+    assert races == [0]
+    total = 1 + 2 * (2 + 1)
+    assert sum(calls for calls, _, _ in figures(b).values()) == total
+    b.save()
+    assert sum(calls for calls, _, _ in figures(ToolMetaLearner.load(store)).values()) == total

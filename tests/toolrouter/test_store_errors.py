@@ -227,6 +227,21 @@ def test_close_writes_the_attempts_that_wait(tmp_path) -> None:
         assert [r.task_id for r in again.attempts()] == ["late"]
 
 
+def test_a_router_whose_store_could_not_write_at_close_says_it_is_closed(tmp_path) -> None:
+    # the store was closed, but the router went on saying closed=False, as if it could still record
+    path = tmp_path / "r.db"
+    router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0, store=SQLiteStore(path, timeout_s=0.05))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    router.record_attempt(ExecutionResult(tool_id="web", step="search", success=True), capability="search")
+    with pytest.raises(StoreUnavailableError, match="1 attempts or trace closes wait in memory"):
+        router.close()
+    other.execute("ROLLBACK")
+    assert router.closed
+    with pytest.raises(ValueError, match="closed"):
+        router.record_attempt(ExecutionResult(tool_id="web", step="search", success=True), capability="search")
+
+
 def test_a_file_damaged_past_its_first_page_names_the_store_and_keeps_the_router_up(tmp_path) -> None:
     path = tmp_path / "r.db"
     with SQLiteStore(path) as store:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from toolrouter.errors import StoreOpenError
-from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, open_store, register_store
+from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, TraceClose, open_store, register_store
 
 
 def record(i: int) -> AttemptRecord:
@@ -187,6 +187,15 @@ def test_a_name_no_store_keeps_as_it_is_is_refused_naming_its_field(field, text)
                   quality=1.0, cost=0.0, latency_s=0.0, utility=1.0)
     with pytest.raises(ValueError, match=rf"^{field}: expected text a store can keep \(no NUL, no lone surrogate\)"):
         AttemptRecord(**{**fields, field: text})
+
+
+@pytest.mark.parametrize("field", ["trace_id", "writer"])
+@pytest.mark.parametrize("text", ["x\ud800y", "x\x00y"])
+def test_a_trace_close_naming_what_no_store_keeps_as_it_is_is_refused_naming_its_field(field, text) -> None:
+    # refused in an attempt, kept in a close: SQLite failed in its encoder's words on a lone
+    # surrogate, and PostgreSQL closed another trace than the one memory and SQLite closed
+    with pytest.raises(ValueError, match=rf"^{field}: expected text a store can keep \(no NUL, no lone surrogate\)"):
+        TraceClose(**{"trace_id": "tr", "finished": True, field: text})
 
 
 @pytest.mark.parametrize("name", ["a\x00b", "a\udcffb"])

@@ -193,6 +193,7 @@ class TraceClose:
         for name in ("trace_id", "writer"):
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
+            check_storable(name, getattr(self, name))  # as an attempt's: the close must name its trace
         if not isinstance(self.finished, (bool, np.bool_)):
             raise TypeError(f"finished: expected a bool, got {short_repr(self.finished)}")
         object.__setattr__(self, "finished", bool(self.finished))

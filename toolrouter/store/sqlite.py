@@ -385,6 +385,12 @@ class SQLiteStore(Store):
             ) from exc
 
     @property
+    def file(self) -> str | None:
+        """The absolute path of the database file this store writes, as resolved when it opened
+        (``None`` for ``":memory:"``)."""
+        return None if self._file is None else self._file[0]
+
+    @property
     def pending(self) -> int:
         """How many records of the log (attempts and trace closes) wait in memory to be written
         (see the module's docstring)."""
