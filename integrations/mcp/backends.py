@@ -176,8 +176,10 @@ class McpBackends:
             await tasks.__aexit__(None, None, None)
 
     async def start_lazy(self) -> None:
-        """Start the lazy servers not started yet and wait for each one's first attempt."""
-        waiting = [u for u in self.upstreams.values() if not u.wanted]
+        """Start the lazy servers not started yet and wait until every server's first attempt to
+        connect has ended, a server that a concurrent request started included: its tools are
+        then listed, or it is down."""
+        waiting = [u for u in self.upstreams.values() if not u.first_attempt.is_set()]
         for upstream in waiting:
             upstream.want()
         await self._first_attempts(waiting)
@@ -271,7 +273,7 @@ class McpBackends:
             raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
         started = time.perf_counter()
         capability = self._capabilities.get(name)
-        if capability is None and any(not u.wanted for u in self.upstreams.values()):
+        if capability is None and any(not u.first_attempt.is_set() for u in self.upstreams.values()):
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:
