@@ -50,6 +50,7 @@ from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
+from toolrouter.models import _identifier
 
 __all__ = ["MalformedResultError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
 
@@ -495,12 +496,23 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
 
 
 async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:
+    """The server's tools, all pages. A tool whose name the router cannot hold as it is (empty or
+    blank, padded with spaces, a NUL character or a lone surrogate), or that an earlier tool
+    of the listing already names, is left out with a warning (``mcp_upstream_tool_skipped``): it
+    could be neither registered nor told apart, and it would fail the whole grouping, every
+    other server's tools with it."""
     tools: list[UpstreamTool] = []
+    names: set[str] = set()
     cursor: str | None = None
     while True:
         params = None if cursor is None else types.PaginatedRequestParams(cursor=cursor)
         page = await session.list_tools(params=params)
         for tool in page.tools:
+            problem = _name_problem(tool.name, names)
+            if problem is not None:
+                log.warning("mcp_upstream_tool_skipped", server=server, tool=tool.name, problem=problem)
+                continue
+            names.add(tool.name)
             tools.append(
                 UpstreamTool(
                     server=server,
@@ -515,6 +527,18 @@ async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool
         cursor = page.next_cursor
         if not cursor:
             return tuple(tools)
+
+
+def _name_problem(name: str, listed: set[str]) -> str | None:
+    """Why a tool named ``name`` cannot be served beside the tools ``listed`` before it, or ``None``."""
+    try:
+        if _identifier("tool name", name) != name:
+            return f"tool name {name!r} has spaces around it"
+    except ValueError as exc:
+        return str(exc)
+    if name in listed:
+        return f"tool name {name!r} is listed twice"
+    return None
 
 
 def _text(result: types.CallToolResult) -> str:
