@@ -30,7 +30,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Literal
 
 import anyio
@@ -358,7 +358,7 @@ class Upstream:
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
             )
-            with anyio.fail_after(self.config.connect_timeout_s):
+            with _within(self.config.connect_timeout_s, "initialize and tools/list"):
                 await session.initialize()
                 tools = await _list_tools(self.name, session)
             self._tasks = await stack.enter_async_context(anyio.create_task_group())
@@ -394,7 +394,7 @@ class Upstream:
         if session is None:
             return
         try:
-            with anyio.fail_after(self.config.connect_timeout_s):
+            with _within(self.config.connect_timeout_s, "tools/list"):
                 tools = await _list_tools(self.name, session)
         except Exception as exc:  # the connection's end is handled by run()
             log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
@@ -495,14 +495,26 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
     return transport()
 
 
+@contextlib.contextmanager
+def _within(seconds: float, what: str) -> Iterator[None]:
+    """``anyio.fail_after(seconds)``, its ``TimeoutError`` saying what took too long (anyio's has
+    no message: the server was "down (TimeoutError: )")."""
+    with anyio.move_on_after(seconds) as scope:
+        yield
+    if scope.cancelled_caught:
+        raise TimeoutError(f"no answer to {what} within connect_timeout_s ({seconds:g} s)")
+
+
 async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:
     """The server's tools, all pages. A tool whose name the router cannot hold as it is (empty or
     blank, padded with spaces, a NUL character or a lone surrogate), or that an earlier tool
     of the listing already names, is left out with a warning (``mcp_upstream_tool_skipped``): it
     could be neither registered nor told apart, and it would fail the whole grouping, every
-    other server's tools with it."""
+    other server's tools with it. A page that gives a cursor given before (a listing that would
+    never end) raises ``MalformedResultError`` naming it."""
     tools: list[UpstreamTool] = []
     names: set[str] = set()
+    cursors: set[str] = set()
     cursor: str | None = None
     while True:
         params = None if cursor is None else types.PaginatedRequestParams(cursor=cursor)
@@ -527,6 +539,9 @@ async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool
         cursor = page.next_cursor
         if not cursor:
             return tuple(tools)
+        if cursor in cursors:
+            raise MalformedResultError(f"server {server!r} gave the tools/list cursor {cursor!r} twice: its listing never ends")
+        cursors.add(cursor)
 
 
 def _name_problem(name: str, listed: set[str]) -> str | None:

@@ -17,7 +17,8 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 - ``malformed``: answers with a text block that has no text (a result the protocol rejects);
 - ``misshapen``: answers with structured content its output schema does not allow;
 - ``misnamed``: lists, after its tools, ``search`` again and tools named ``""``, ``" noop"`` and
-  ``"a\\x00b"`` (names the router cannot hold).
+  ``"a\\x00b"`` (names the router cannot hold);
+- ``endless``: answers every ``tools/list`` with the cursor of a next page, always the same.
 
 With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
 none survives the gateway.
@@ -52,6 +53,9 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
             search = next(t for t in listed["tools"] if t["name"] == "search")
             odd = [{**search, "name": name, "description": f"named {name!r}"} for name in ("search", "", " noop", "a\x00b")]
             return {**listed, "tools": [*listed["tools"], *odd]}
+        if kind == "endless" and ctx.method == "tools/list":
+            listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
+            return {**listed, "nextCursor": "page-2"}  # every page names the next one: the same
         return result
 
     server = MCPServer(name, middleware=[malform], log_level="WARNING")
@@ -101,7 +105,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
