@@ -208,7 +208,8 @@ class McpBackends:
                 group.start_soon(wait, upstream)
 
     def on_change(self, listener: Callable[[], Awaitable[None]]) -> None:
-        """Await ``listener()`` whenever the exposed tools change (names, schemas, descriptions)."""
+        """Await ``listener()`` whenever the exposed tools change (names, schemas, descriptions).
+        An exception it raises is logged (``mcp_listener_failed``); the other listeners still run."""
         self._listeners.append(listener)
 
     # --- the capabilities ---------------------------------------------------------------------
@@ -232,7 +233,10 @@ class McpBackends:
             return
         if changed:
             for listener in list(self._listeners):
-                await listener()
+                try:
+                    await listener()
+                except Exception as exc:  # the listener's failure: not the server's, whose connection this runs in
+                    log.warning("mcp_listener_failed", listener=short_repr(listener), error=describe_error(exc))
 
     def _regroup(self) -> bool:
         """Group the tools listed now and update the registrations; whether the exposed tools
