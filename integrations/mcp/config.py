@@ -67,6 +67,10 @@ __all__ = [
 SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 _FEATURIZERS = ("hashing", "minilm", "minilm+hashing")
+#: An HTTP header's name (RFC 9110's token) and value, as the HTTP client sends them: it refuses
+#: others at every request, and its error quotes the value (a token) into the logs.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?")
 
 
 class ConfigError(ToolRouterError, ValueError):
@@ -103,14 +107,51 @@ class ServerConfig(_Strict):
     autoApprove: list[str] = Field(default_factory=list, description="Tools a client runs without asking; ignored.")
     alwaysAllow: list[str] = Field(default_factory=list, description="The same, as other clients name it; ignored.")
 
+    @field_validator("command")
+    @classmethod
+    def _command(cls, command: str | None) -> str | None:
+        if command is not None and not command.strip():
+            raise ValueError("expected the name or path of the program to run")
+        return command
+
+    @field_validator("command", "args", "cwd")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # a process cannot be given one: every attempt to start the server would fail
+        if any("\x00" in text for text in ([value] if isinstance(value, str) else value or ())):
+            raise ValueError("a NUL character cannot be passed to a process")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for name, value in env.items():  # named, the value not shown: it may be a secret
+            if not name or "=" in name or "\x00" in name:
+                raise ValueError(f"variable name {name!r}: not empty, without '=' or a NUL character")
+            if "\x00" in value:
+                raise ValueError(f"the value of {name!r} has a NUL character, which a process cannot be given")
+        return env
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():  # named, the value not shown: it may be a token
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {name!r}: letters, digits and !#$%&'*+-.^_`|~ only")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ValueError(
+                    f"the value of header {name!r}: printable ASCII without spaces at its ends or line breaks"
+                )
+        return headers
+
     @model_validator(mode="after")
     def _one_transport(self) -> "ServerConfig":
         if (self.command is None) == (self.url is None):
             raise ValueError("give either command (a stdio server) or url (a streamable HTTP server), not both or neither")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
-        if self.url is not None and not re.match(r"https?://", self.url):
-            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
+            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {self.url!r}")
         return self
 
     @property
