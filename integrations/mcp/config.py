@@ -101,7 +101,7 @@ class ServerConfig(_Strict):
     cost_per_use: float = Field(
         0.0, ge=0, allow_inf_nan=False, description="The router's cost of one call (your unit)."
     )
-    disabled: bool = Field(False, description="Leave this server out.")
+    disabled: bool = Field(False, description="Leave this server out, and its tools out of the explicit groups.")
     # what MCP clients keep beside a server for their own approval prompts: no use to the gateway,
     # which answers to the client that runs it, but accepted so that a client's file loads as it is
     autoApprove: list[str] = Field(default_factory=list, description="Tools a client runs without asking; ignored.")
@@ -286,13 +286,13 @@ class GatewayConfig(_Strict):
         for name in servers:
             if not SERVER_NAME.fullmatch(name):
                 raise ValueError(f"server name {name!r}: use 1 to 48 letters, digits, '_' or '-'")
-        enabled = {name: server for name, server in servers.items() if not server.disabled}
-        if not enabled:
+        if all(server.disabled for server in servers.values()):
             raise ValueError("no server to route to: every server is disabled or none is listed")
-        return enabled
+        return servers  # the disabled ones are left out once the groups are checked
 
     @model_validator(mode="after")
     def _known_members(self) -> "GatewayConfig":
+        # a member of a disabled server is known: turning a server off leaves its groups to the others
         for name, group in self.grouping.capabilities.items():
             for ref in group.tools:
                 server, _ = split_tool_ref(ref)
@@ -301,6 +301,15 @@ class GatewayConfig(_Strict):
                         f"grouping.capabilities.{name}: tool {ref!r} names server {server!r}, which is not "
                         f"among the servers {sorted(self.servers)}"
                     )
+        enabled = {name: server for name, server in self.servers.items() if not server.disabled}
+        groups = {}
+        for name, group in self.grouping.capabilities.items():
+            tools = [ref for ref in group.tools if split_tool_ref(ref)[0] in enabled]
+            if tools:
+                groups[name] = group if tools == group.tools else group.model_copy(update={"tools": tools})
+        # frozen: set once, while it is made, so that the config reads (and dumps) as the servers it serves
+        object.__setattr__(self, "servers", enabled)
+        object.__setattr__(self, "grouping", self.grouping.model_copy(update={"capabilities": groups}))
         return self
 
 
