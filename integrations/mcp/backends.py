@@ -254,8 +254,12 @@ class McpBackends:
             if tool_id not in wanted or wanted[tool_id][0].name != capability:
                 self.middleware.unregister(tool_id)
                 del self._registered[tool_id]
+        learner = self.middleware.learner
         for tool_id, (capability, tool) in wanted.items():
             if tool_id in self._registered:
+                profile = learner.tools.get(tool_id)
+                if profile is not None and profile.description != tool.description:  # the server reworded it
+                    learner.update_tool(profile.model_copy(update={"description": tool.description}))
                 continue
             server = self.upstreams[tool.server].config
             self.middleware.register(

@@ -18,7 +18,9 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 - ``misshapen``: answers with structured content its output schema does not allow;
 - ``misnamed``: lists, after its tools, ``search`` again and tools named ``""``, ``" noop"`` and
   ``"a\\x00b"`` (names the router cannot hold);
-- ``endless``: answers every ``tools/list`` with the cursor of a next page, always the same.
+- ``endless``: answers every ``tools/list`` with the cursor of a next page, always the same;
+- ``rewording``: answers as ``reliable``; its ``reword(text)`` lists ``search`` with the
+  description ``text`` from then on, and tells the client.
 
 With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
 none survives the gateway.
@@ -41,6 +43,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
     rng = random.Random(seed)
     calls = {"search": 0, "cancelled": 0}
+    worded: dict[str, str] = {}  # tool -> the description it is listed with now (rewording)
 
     async def malform(ctx: Any, call_next: Any) -> Any:
         result = await call_next(ctx)
@@ -53,6 +56,10 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
             search = next(t for t in listed["tools"] if t["name"] == "search")
             odd = [{**search, "name": name, "description": f"named {name!r}"} for name in ("search", "", " noop", "a\x00b")]
             return {**listed, "tools": [*listed["tools"], *odd]}
+        if kind == "rewording" and ctx.method == "tools/list" and "search" in worded:
+            listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
+            tools = [{**t, "description": worded["search"]} if t["name"] == "search" else t for t in listed["tools"]]
+            return {**listed, "tools": tools}
         if kind == "endless" and ctx.method == "tools/list":
             listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
             return {**listed, "nextCursor": "page-2"}  # every page names the next one: the same
@@ -87,6 +94,15 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
     server.add_tool(status, name=f"{name}_status", description=f"How many searches {name} has served.")
 
+    if kind == "rewording":
+
+        @server.tool()
+        async def reword(text: str, ctx: Context) -> str:
+            """List search with this description from now on."""
+            worded["search"] = text
+            await ctx.session.send_tool_list_changed()
+            return "reworded"
+
     if kind == "reliable":
 
         @server.tool()
@@ -105,7 +121,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
