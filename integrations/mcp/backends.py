@@ -301,9 +301,11 @@ class McpBackends:
             finally:
                 del self._in_flight[scope]
                 ended.set()
-        raise RuntimeError("McpBackends: closed while the call was in flight; its attempt is recorded as cancelled")
+        raise RuntimeError("McpBackends: closed while the call was in flight (an attempt in flight is recorded as cancelled)")
 
-    async def _call(self, name: str, arguments: Mapping[str, Any] | None, group: GroupMember | None) -> types.CallToolResult:
+    async def _call(
+        self, name: str, arguments: Mapping[str, Any] | None, group: GroupMember | None
+    ) -> types.CallToolResult:
         started = time.perf_counter()
         capability = self._capabilities.get(name)
         if capability is None and any(not u.first_attempt.is_set() for u in self.upstreams.values()):

@@ -214,7 +214,8 @@ def _named(groups: list[tuple[str | None, list[UpstreamTool], str, str | None]])
     for name, members, reason, description in groups:
         first = members[0]
         exposed = name or first.name
-        if reason == "alone" and claimed[exposed] > 1 or reason != "explicit" and (exposed in explicit or exposed in used):
+        taken = exposed in explicit or exposed in used
+        if (reason == "alone" and claimed[exposed] > 1) or (reason != "explicit" and taken):
             exposed, reason = f"{first.server}_{first.name}", f"{reason}, renamed"
         if exposed in used:
             raise GroupingError(f"tool name {exposed!r} would be exposed twice; name the capability in grouping.capabilities")

@@ -35,7 +35,7 @@ async def test_calls_in_flight_when_the_backends_close_are_cancelled_not_blamed_
                 while not any(u._calls is not None and u._calls._pending for u in mcp.upstreams.values()):
                     await anyio.sleep(0.02)
     assert [str(e) for e in raised] == [
-        "McpBackends: closed while the call was in flight; its attempt is recorded as cancelled"
+        "McpBackends: closed while the call was in flight (an attempt in flight is recorded as cancelled)"
     ]
     attempts = tools.learner.store.attempts()
     assert [(a.success, a.error) for a in attempts] == [(False, CANCELLED_BY_CALLER)]  # nothing lost, no fallback
