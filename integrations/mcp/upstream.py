@@ -299,6 +299,8 @@ class Upstream:
         self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
+        # a listing in progress after notifications/tools/list_changed, and whether another came since
+        self._relisting = self._relist_again = False
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -384,22 +386,35 @@ class Upstream:
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
-            # listing here would wait on the receive loop that is running this handler
-            self._tasks.start_soon(self._relist)
+            # one listing at a time, and one more for the notifications that come while it runs: a
+            # listing each could end out of order (over HTTP), an older one overwriting a newer
+            if self._relisting:
+                self._relist_again = True
+            else:
+                self._relisting = True
+                # listing here would wait on the receive loop that is running this handler
+                self._tasks.start_soon(self._relist)
         elif isinstance(message, Exception):
             log.warning("mcp_upstream_bad_message", server=self.name, error=describe_error(message))
 
     async def _relist(self) -> None:
-        session = self._session
-        if session is None:
-            return
         try:
-            with _within(self.config.connect_timeout_s, "tools/list"):
-                tools = await _list_tools(self.name, session)
-        except Exception as exc:  # the connection's end is handled by run()
-            log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
-            return
-        await self._set_tools(tools)
+            while True:
+                self._relist_again = False
+                session = self._session
+                if session is None:
+                    return
+                try:
+                    with _within(self.config.connect_timeout_s, "tools/list"):
+                        tools = await _list_tools(self.name, session)
+                except Exception as exc:  # the connection's end is handled by run()
+                    log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
+                else:
+                    await self._set_tools(tools)
+                if not self._relist_again:
+                    return
+        finally:
+            self._relisting = False
 
     async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
         if tools != self.tools:

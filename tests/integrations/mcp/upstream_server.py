@@ -20,7 +20,10 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
   ``"a\\x00b"`` (names the router cannot hold);
 - ``endless``: answers every ``tools/list`` with the cursor of a next page, always the same;
 - ``rewording``: answers as ``reliable``; its ``reword(text)`` lists ``search`` with the
-  description ``text`` from then on, and tells the client.
+  description ``text`` from then on, and tells the client;
+- ``churning``: answers as ``reliable``; its ``churn(times)`` adds a tool and tells the client,
+  that many times in a row; ``listings()`` says how many ``tools/list`` requests it answered (each
+  taking 50 ms) and the most it answered at once.
 
 With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
 none survives the gateway.
@@ -42,10 +45,19 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
     rng = random.Random(seed)
-    calls = {"search": 0, "cancelled": 0}
+    calls = {"search": 0, "cancelled": 0, "listings": 0, "listing_now": 0, "most_listings_at_once": 0}
     worded: dict[str, str] = {}  # tool -> the description it is listed with now (rewording)
 
     async def malform(ctx: Any, call_next: Any) -> Any:
+        if kind == "churning" and ctx.method == "tools/list":  # a slow listing: others may overlap it
+            calls["listings"] += 1
+            calls["listing_now"] += 1
+            calls["most_listings_at_once"] = max(calls["most_listings_at_once"], calls["listing_now"])
+            try:
+                await asyncio.sleep(0.05)
+                return await call_next(ctx)
+            finally:
+                calls["listing_now"] -= 1
         result = await call_next(ctx)
         if kind == "malformed" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
             return {"content": [{"type": "text"}]}  # a text block without its text
@@ -103,6 +115,21 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
             await ctx.session.send_tool_list_changed()
             return "reworded"
 
+    if kind == "churning":
+
+        @server.tool()
+        async def churn(times: int, ctx: Context) -> str:
+            """Add a tool t0, t1... and tell the client, that many times in a row."""
+            for i in range(times):
+                server.add_tool(lambda: "ok", name=f"t{i}", description="A tool added by churn.")
+                await ctx.session.send_tool_list_changed()
+            return "churned"
+
+        @server.tool()
+        def listings() -> str:
+            """How many tools/list requests were answered, and the most answered at once."""
+            return f"{calls['listings']} {calls['most_listings_at_once']}"
+
     if kind == "reliable":
 
         @server.tool()
@@ -121,7 +148,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
