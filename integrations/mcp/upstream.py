@@ -63,6 +63,8 @@ _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
 #: Longest line (one JSON-RPC message) read from a server's stdout.
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+#: How long a server whose stdout has ended is given to exit, so that its exit status is told.
+_EXIT_WAIT_S = 0.5
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
@@ -118,6 +120,7 @@ class _StdioPipes:
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
+        self.exited: str | None = None  # how the process ended, once its stdout has ended and it has
         self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
 
@@ -206,6 +209,7 @@ class _StdioPipes:
                     try:
                         chunk = await stdout.receive()
                     except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+                        closing = await self._ended(closing)
                         return
                     if b"\n" not in chunk:
                         partial.append(chunk)
@@ -226,6 +230,18 @@ class _StdioPipes:
             pass  # the ClientSession is gone: the connection is ending
         finally:
             self._close(closing)
+
+    async def _ended(self, closing: str) -> str:
+        """``closing`` with the process's exit status once stdout has ended, when it exits within
+        a moment (a server that stops at start, say for a missing key, says why on its stderr)."""
+        with anyio.move_on_after(_EXIT_WAIT_S):
+            await self._process.wait()
+        status = self._process.returncode
+        if status is None:
+            return closing
+        # negative: ended by a signal (as subprocesses report it)
+        self.exited = f"exited with status {status}" if status >= 0 else f"was killed by signal {-status}"
+        return f"{closing}: the server {self.exited}"
 
     def _answer(self, line: bytes) -> SessionMessage | Exception | None:
         """Resolve the call ``line`` answers; else the message for the ``ClientSession`` (an
@@ -360,9 +376,14 @@ class Upstream:
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
             )
-            with _within(self.config.connect_timeout_s, "initialize and tools/list"):
-                await session.initialize()
-                tools = await _list_tools(self.name, session)
+            try:
+                with _within(self.config.connect_timeout_s, "initialize and tools/list"):
+                    await session.initialize()
+                    tools = await _list_tools(self.name, session)
+            except MCPError as exc:
+                if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
+                    raise
+                raise ConnectionError(f"the server {calls.exited} before it was set up") from None
             self._tasks = await stack.enter_async_context(anyio.create_task_group())
             broken = self._broken = anyio.Event()
             self._session, self._calls = session, calls
@@ -381,7 +402,8 @@ class Upstream:
                 watch.start_soon(until, dispatcher.finished)
                 watch.start_soon(until, broken)
             self._session = self._calls = None
-            self.last_error = self.last_error or "the connection closed"
+            exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
+            self.last_error = self.last_error or exited or "the connection closed"
             self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
