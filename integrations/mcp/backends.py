@@ -65,6 +65,8 @@ __all__ = ["McpBackends", "tool_id_of", "server_and_tool"]
 
 log = EventLog(__name__)
 
+#: Longest wait, on closing, for the calls in flight to record their cancellation.
+_CLOSE_S = 5.0
 #: Keys of a routed result's ``_meta``.
 META_SERVER, META_TOOL, META_ATTEMPTS = "toolrouter/server", "toolrouter/tool", "toolrouter/attempts"
 
@@ -96,8 +98,9 @@ class McpBackends:
 
     Use it as an async context manager: entering connects the servers that start with the gateway
     (the others at the first request that needs them) and waits for each one's first attempt;
-    leaving shuts every server down (the backends stay registered, with what the router learned of
-    them; a call routed through the middleware then fails at once: its server is not connected).
+    leaving cancels the calls still in flight, then shuts every server down (the backends stay
+    registered, with what the router learned of them; a call routed through the middleware then
+    fails at once: its server is not connected).
     ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
     """
@@ -143,6 +146,8 @@ class McpBackends:
         self._listeners: list[Callable[[], Awaitable[None]]] = []
         self._tasks: anyio.abc.TaskGroup | None = None
         self._entered = False
+        # the calls running now: each one's cancel scope, and an event set when it has ended
+        self._in_flight: dict[anyio.CancelScope, anyio.Event] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def __aenter__(self) -> "McpBackends":
@@ -171,13 +176,23 @@ class McpBackends:
 
     async def _close(self) -> None:
         tasks, self._tasks = self._tasks, None
+        # the calls in flight first: their attempts end as cancelled by their caller, where the
+        # servers shut down under them would be blamed (and learned) for the closed connection
+        in_flight = list(self._in_flight.items())
+        for scope, _ in in_flight:
+            scope.cancel()
+        with anyio.move_on_after(_CLOSE_S, shield=True):
+            for _, ended in in_flight:
+                await ended.wait()
         if tasks is not None:
             tasks.cancel_scope.cancel()
             await tasks.__aexit__(None, None, None)
 
     async def start_lazy(self) -> None:
-        """Start the lazy servers not started yet and wait for each one's first attempt."""
-        waiting = [u for u in self.upstreams.values() if not u.wanted]
+        """Start the lazy servers not started yet and wait until every server's first attempt to
+        connect has ended, a server that a concurrent request started included: its tools are
+        then listed, or it is down."""
+        waiting = [u for u in self.upstreams.values() if not u.first_attempt.is_set()]
         for upstream in waiting:
             upstream.want()
         await self._first_attempts(waiting)
@@ -193,7 +208,8 @@ class McpBackends:
                 group.start_soon(wait, upstream)
 
     def on_change(self, listener: Callable[[], Awaitable[None]]) -> None:
-        """Await ``listener()`` whenever the exposed tools change (names, schemas, descriptions)."""
+        """Await ``listener()`` whenever the exposed tools change (names, schemas, descriptions).
+        An exception it raises is logged (``mcp_listener_failed``); the other listeners still run."""
         self._listeners.append(listener)
 
     # --- the capabilities ---------------------------------------------------------------------
@@ -217,7 +233,10 @@ class McpBackends:
             return
         if changed:
             for listener in list(self._listeners):
-                await listener()
+                try:
+                    await listener()
+                except Exception as exc:  # the listener's failure: not the server's, whose connection this runs in
+                    log.warning("mcp_listener_failed", listener=short_repr(listener), error=describe_error(exc))
 
     def _regroup(self) -> bool:
         """Group the tools listed now and update the registrations; whether the exposed tools
@@ -235,8 +254,12 @@ class McpBackends:
             if tool_id not in wanted or wanted[tool_id][0].name != capability:
                 self.middleware.unregister(tool_id)
                 del self._registered[tool_id]
+        learner = self.middleware.learner
         for tool_id, (capability, tool) in wanted.items():
             if tool_id in self._registered:
+                profile = learner.tools.get(tool_id)
+                if profile is not None and profile.description != tool.description:  # the server reworded it
+                    learner.update_tool(profile.model_copy(update={"description": tool.description}))
                 continue
             server = self.upstreams[tool.server].config
             self.middleware.register(
@@ -265,13 +288,27 @@ class McpBackends:
         """One ``tools/call`` of capability ``name`` (see the module docstring). A problem of the
         call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
         failure of every server. With ``group`` its attempts are recorded when that group commits
-        (``ToolMiddleware.route``): commit it before the result leaves."""
+        (``ToolMiddleware.route``): commit it before the result leaves. A call still running when
+        the ``async with`` ends is cancelled (its attempt in flight recorded as cancelled by its
+        caller, not learned as the server's failure) and raises ``RuntimeError``."""
         if self._tasks is None:  # no server runs: not their failure, and nothing to wait for
             state = "closed" if self._entered else "not started"
             raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
+        with anyio.CancelScope() as scope:
+            self._in_flight[scope] = ended = anyio.Event()
+            try:
+                return await self._call(name, arguments, group)
+            finally:
+                del self._in_flight[scope]
+                ended.set()
+        raise RuntimeError("McpBackends: closed while the call was in flight (an attempt in flight is recorded as cancelled)")
+
+    async def _call(
+        self, name: str, arguments: Mapping[str, Any] | None, group: GroupMember | None
+    ) -> types.CallToolResult:
         started = time.perf_counter()
         capability = self._capabilities.get(name)
-        if capability is None and any(not u.wanted for u in self.upstreams.values()):
+        if capability is None and any(not u.first_attempt.is_set() for u in self.upstreams.values()):
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:

@@ -57,7 +57,7 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
         table.add_row(*map(escape, (c.name, "\n".join(c.members), c.reason, arguments or "-")))
     console.print(table)
     console.print("*: required. grouped: explicit (the config), same name, similar descriptions (cosine), "
-                  "alone (passed through; renamed server_tool when its name is taken)")
+                  "alone (passed through); renamed: server_tool, its name being taken")
     for server, error in down.items():
         console.print(f"server {server!r} did not start: {error}", markup=False)
     return capabilities

@@ -67,6 +67,10 @@ __all__ = [
 SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 _FEATURIZERS = ("hashing", "minilm", "minilm+hashing")
+#: An HTTP header's name (RFC 9110's token) and value, as the HTTP client sends them: it refuses
+#: others at every request, and its error quotes the value (a token) into the logs.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?")
 
 
 class ConfigError(ToolRouterError, ValueError):
@@ -97,11 +101,48 @@ class ServerConfig(_Strict):
     cost_per_use: float = Field(
         0.0, ge=0, allow_inf_nan=False, description="The router's cost of one call (your unit)."
     )
-    disabled: bool = Field(False, description="Leave this server out.")
+    disabled: bool = Field(False, description="Leave this server out, and its tools out of the explicit groups.")
     # what MCP clients keep beside a server for their own approval prompts: no use to the gateway,
     # which answers to the client that runs it, but accepted so that a client's file loads as it is
     autoApprove: list[str] = Field(default_factory=list, description="Tools a client runs without asking; ignored.")
     alwaysAllow: list[str] = Field(default_factory=list, description="The same, as other clients name it; ignored.")
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, command: str | None) -> str | None:
+        if command is not None and not command.strip():
+            raise ValueError("expected the name or path of the program to run")
+        return command
+
+    @field_validator("command", "args", "cwd")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # a process cannot be given one: every attempt to start the server would fail
+        if any("\x00" in text for text in ([value] if isinstance(value, str) else value or ())):
+            raise ValueError("a NUL character cannot be passed to a process")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for name, value in env.items():  # named, the value not shown: it may be a secret
+            if not name or "=" in name or "\x00" in name:
+                raise ValueError(f"variable name {name!r}: not empty, without '=' or a NUL character")
+            if "\x00" in value:
+                raise ValueError(f"the value of {name!r} has a NUL character, which a process cannot be given")
+        return env
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():  # named, the value not shown: it may be a token
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {name!r}: letters, digits and !#$%&'*+-.^_`|~ only")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ValueError(
+                    f"the value of header {name!r}: printable ASCII without spaces at its ends or line breaks"
+                )
+        return headers
 
     @model_validator(mode="after")
     def _one_transport(self) -> "ServerConfig":
@@ -109,8 +150,8 @@ class ServerConfig(_Strict):
             raise ValueError("give either command (a stdio server) or url (a streamable HTTP server), not both or neither")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
-        if self.url is not None and not re.match(r"https?://", self.url):
-            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
+            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {self.url!r}")
         return self
 
     @property
@@ -245,13 +286,13 @@ class GatewayConfig(_Strict):
         for name in servers:
             if not SERVER_NAME.fullmatch(name):
                 raise ValueError(f"server name {name!r}: use 1 to 48 letters, digits, '_' or '-'")
-        enabled = {name: server for name, server in servers.items() if not server.disabled}
-        if not enabled:
+        if all(server.disabled for server in servers.values()):
             raise ValueError("no server to route to: every server is disabled or none is listed")
-        return enabled
+        return servers  # the disabled ones are left out once the groups are checked
 
     @model_validator(mode="after")
     def _known_members(self) -> "GatewayConfig":
+        # a member of a disabled server is known: turning a server off leaves its groups to the others
         for name, group in self.grouping.capabilities.items():
             for ref in group.tools:
                 server, _ = split_tool_ref(ref)
@@ -260,6 +301,15 @@ class GatewayConfig(_Strict):
                         f"grouping.capabilities.{name}: tool {ref!r} names server {server!r}, which is not "
                         f"among the servers {sorted(self.servers)}"
                     )
+        enabled = {name: server for name, server in self.servers.items() if not server.disabled}
+        groups = {}
+        for name, group in self.grouping.capabilities.items():
+            tools = [ref for ref in group.tools if split_tool_ref(ref)[0] in enabled]
+            if tools:
+                groups[name] = group if tools == group.tools else group.model_copy(update={"tools": tools})
+        # frozen: set once, while it is made, so that the config reads (and dumps) as the servers it serves
+        object.__setattr__(self, "servers", enabled)
+        object.__setattr__(self, "grouping", self.grouping.model_copy(update={"capabilities": groups}))
         return self
 
 

@@ -56,7 +56,7 @@ _MAX_CLIENTS = 256
 #: Longest line (one JSON-RPC message) read from stdin.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Longest wait for the last answers to reach the client when the gateway stops.
-_CLOSE_S = 5.0
+_CLOSE_S = 5
 
 
 def make_featurizer_of(config: GatewayConfig) -> Any:
@@ -180,9 +180,10 @@ class Gateway:
             self._save()
 
     async def serve_http(self, host: str = "127.0.0.1", port: int = 8765) -> None:
-        """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT. An address
-        that cannot be listened on (taken, not this host's) raises ``OSError`` naming it before
-        any upstream server starts."""
+        """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT (calls in
+        flight then get 5 seconds to be answered; the clients' streams for notifications are
+        closed). An address that cannot be listened on (taken, not this host's) raises
+        ``OSError`` naming it before any upstream server starts."""
         import uvicorn
 
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
@@ -197,10 +198,19 @@ class Gateway:
                 yield  # the gateway stops on SIGTERM and SIGINT itself, closing the upstreams first
 
         app = self.server.streamable_http_app(host=host)
-        server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+        # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
+        # (then are cancelled), and the stream each session keeps open for notifications, which
+        # never ends by itself, is closed at once; either held the stopping gateway, and its
+        # servers, for ever
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=_CLOSE_S
+        )
+        server = Server(config)
 
         def stop() -> None:
             server.should_exit = True
+            for transport in list(self.server.session_manager._server_instances.values()):
+                transport.close_standalone_sse_stream()
 
         try:
             async with self.backends, anyio.create_task_group() as group:

@@ -17,8 +17,11 @@ The capability's input schema is the first member's, restricted to the arguments
 takes, so that whatever the client sends, any member can run it. Its output
 schema is the members' common one (none when they differ), and so are its annotations (the hints
 a client's approval prompts read, such as ``destructiveHint``: none when they differ, which a
-client takes as the most cautious). A tool with no alternative passes through unchanged; one whose
-name another exposed tool already has is renamed ``server_tool``.
+client takes as the most cautious). A tool with no alternative passes through unchanged. A name
+is exposed once: a group named after its first tool whose name an explicit group or an earlier
+group has, and a lone tool whose name any other has, are renamed ``server_tool`` (of the first
+member), so that two groups of one name (``search(query)`` of two servers, ``search(q)`` of two
+others) are both served.
 
 Example:
     >>> a = UpstreamTool("a", "search", "Search the web.", {"type": "object", "properties": {"q": {"type": "string"}}})
@@ -80,7 +83,7 @@ class Capability:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     backends: tuple[UpstreamTool, ...]
-    reason: str  # "explicit", "same name", "similar descriptions (0.87)", "alone", "alone, renamed"
+    reason: str  # "explicit", "same name", "similar descriptions (0.87)", "alone"; ", renamed" when its name was taken
     title: str | None = None
     annotations: dict[str, Any] | None = None  # MCP tool annotations (readOnlyHint, destructiveHint...)
 
@@ -198,22 +201,22 @@ def _describe(tool: UpstreamTool) -> str:
 
 
 def _named(groups: list[tuple[str | None, list[UpstreamTool], str, str | None]]) -> list[Capability]:
-    # groups keep their names; a lone tool whose name is taken gets its server's name in front
+    # the config's names are kept; a group named after its first tool keeps that name unless the
+    # config or an earlier group has it, and a lone tool unless anything else has it: else each
+    # gets its (first) server's name in front
+    explicit = {name for name, _, reason, _ in groups if reason == "explicit"}
     claimed: dict[str, int] = {}
-    for name, members, reason, _ in groups:
-        if reason != "alone":
-            key = name or members[0].name
-            claimed[key] = claimed.get(key, 0) + 1
-    for name, members, reason, _ in groups:
-        if reason == "alone":
-            claimed[members[0].name] = claimed.get(members[0].name, 0) + 1
+    for name, members, _, _ in groups:
+        key = name or members[0].name
+        claimed[key] = claimed.get(key, 0) + 1
     capabilities = []
     used: set[str] = set()
     for name, members, reason, description in groups:
         first = members[0]
         exposed = name or first.name
-        if reason == "alone" and claimed[exposed] > 1:
-            exposed, reason = f"{first.server}_{first.name}", "alone, renamed"
+        taken = exposed in explicit or exposed in used
+        if (reason == "alone" and claimed[exposed] > 1) or (reason != "explicit" and taken):
+            exposed, reason = f"{first.server}_{first.name}", f"{reason}, renamed"
         if exposed in used:
             raise GroupingError(f"tool name {exposed!r} would be exposed twice; name the capability in grouping.capabilities")
         used.add(exposed)

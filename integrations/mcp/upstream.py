@@ -30,7 +30,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Literal
 
 import anyio
@@ -50,6 +50,7 @@ from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
 from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
+from toolrouter.models import _identifier
 
 __all__ = ["MalformedResultError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
 
@@ -62,6 +63,8 @@ _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
 #: Longest line (one JSON-RPC message) read from a server's stdout.
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+#: How long a server whose stdout has ended is given to exit, so that its exit status is told.
+_EXIT_WAIT_S = 0.5
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
@@ -117,6 +120,7 @@ class _StdioPipes:
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
+        self.exited: str | None = None  # how the process ended, once its stdout has ended and it has
         self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
 
@@ -205,6 +209,7 @@ class _StdioPipes:
                     try:
                         chunk = await stdout.receive()
                     except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+                        closing = await self._ended(closing)
                         return
                     if b"\n" not in chunk:
                         partial.append(chunk)
@@ -225,6 +230,18 @@ class _StdioPipes:
             pass  # the ClientSession is gone: the connection is ending
         finally:
             self._close(closing)
+
+    async def _ended(self, closing: str) -> str:
+        """``closing`` with the process's exit status once stdout has ended, when it exits within
+        a moment (a server that stops at start, say for a missing key, says why on its stderr)."""
+        with anyio.move_on_after(_EXIT_WAIT_S):
+            await self._process.wait()
+        status = self._process.returncode
+        if status is None:
+            return closing
+        # negative: ended by a signal (as subprocesses report it)
+        self.exited = f"exited with status {status}" if status >= 0 else f"was killed by signal {-status}"
+        return f"{closing}: the server {self.exited}"
 
     def _answer(self, line: bytes) -> SessionMessage | Exception | None:
         """Resolve the call ``line`` answers; else the message for the ``ClientSession`` (an
@@ -298,6 +315,8 @@ class Upstream:
         self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
+        # a listing in progress after notifications/tools/list_changed, and whether another came since
+        self._relisting = self._relist_again = False
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -357,9 +376,14 @@ class Upstream:
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
             )
-            with anyio.fail_after(self.config.connect_timeout_s):
-                await session.initialize()
-                tools = await _list_tools(self.name, session)
+            try:
+                with _within(self.config.connect_timeout_s, "initialize and tools/list"):
+                    await session.initialize()
+                    tools = await _list_tools(self.name, session)
+            except MCPError as exc:
+                if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
+                    raise
+                raise ConnectionError(f"the server {calls.exited} before it was set up") from None
             self._tasks = await stack.enter_async_context(anyio.create_task_group())
             broken = self._broken = anyio.Event()
             self._session, self._calls = session, calls
@@ -378,27 +402,41 @@ class Upstream:
                 watch.start_soon(until, dispatcher.finished)
                 watch.start_soon(until, broken)
             self._session = self._calls = None
-            self.last_error = self.last_error or "the connection closed"
+            exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
+            self.last_error = self.last_error or exited or "the connection closed"
             self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
-            # listing here would wait on the receive loop that is running this handler
-            self._tasks.start_soon(self._relist)
+            # one listing at a time, and one more for the notifications that come while it runs: a
+            # listing each could end out of order (over HTTP), an older one overwriting a newer
+            if self._relisting:
+                self._relist_again = True
+            else:
+                self._relisting = True
+                # listing here would wait on the receive loop that is running this handler
+                self._tasks.start_soon(self._relist)
         elif isinstance(message, Exception):
             log.warning("mcp_upstream_bad_message", server=self.name, error=describe_error(message))
 
     async def _relist(self) -> None:
-        session = self._session
-        if session is None:
-            return
         try:
-            with anyio.fail_after(self.config.connect_timeout_s):
-                tools = await _list_tools(self.name, session)
-        except Exception as exc:  # the connection's end is handled by run()
-            log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
-            return
-        await self._set_tools(tools)
+            while True:
+                self._relist_again = False
+                session = self._session
+                if session is None:
+                    return
+                try:
+                    with _within(self.config.connect_timeout_s, "tools/list"):
+                        tools = await _list_tools(self.name, session)
+                except Exception as exc:  # the connection's end is handled by run()
+                    log.warning("mcp_upstream_list_failed", server=self.name, error=describe_error(exc))
+                else:
+                    await self._set_tools(tools)
+                if not self._relist_again:
+                    return
+        finally:
+            self._relisting = False
 
     async def _set_tools(self, tools: tuple[UpstreamTool, ...]) -> None:
         if tools != self.tools:
@@ -494,13 +532,36 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
     return transport()
 
 
+@contextlib.contextmanager
+def _within(seconds: float, what: str) -> Iterator[None]:
+    """``anyio.fail_after(seconds)``, its ``TimeoutError`` saying what took too long (anyio's has
+    no message: the server was "down (TimeoutError: )")."""
+    with anyio.move_on_after(seconds) as scope:
+        yield
+    if scope.cancelled_caught:
+        raise TimeoutError(f"no answer to {what} within connect_timeout_s ({seconds:g} s)")
+
+
 async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:
+    """The server's tools, all pages. A tool whose name the router cannot hold as it is (empty or
+    blank, padded with spaces, a NUL character or a lone surrogate), or that an earlier tool
+    of the listing already names, is left out with a warning (``mcp_upstream_tool_skipped``): it
+    could be neither registered nor told apart, and it would fail the whole grouping, every
+    other server's tools with it. A page that gives a cursor given before (a listing that would
+    never end) raises ``MalformedResultError`` naming it."""
     tools: list[UpstreamTool] = []
+    names: set[str] = set()
+    cursors: set[str] = set()
     cursor: str | None = None
     while True:
         params = None if cursor is None else types.PaginatedRequestParams(cursor=cursor)
         page = await session.list_tools(params=params)
         for tool in page.tools:
+            problem = _name_problem(tool.name, names)
+            if problem is not None:
+                log.warning("mcp_upstream_tool_skipped", server=server, tool=tool.name, problem=problem)
+                continue
+            names.add(tool.name)
             tools.append(
                 UpstreamTool(
                     server=server,
@@ -515,6 +576,21 @@ async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool
         cursor = page.next_cursor
         if not cursor:
             return tuple(tools)
+        if cursor in cursors:
+            raise MalformedResultError(f"server {server!r} gave the tools/list cursor {cursor!r} twice: its listing never ends")
+        cursors.add(cursor)
+
+
+def _name_problem(name: str, listed: set[str]) -> str | None:
+    """Why a tool named ``name`` cannot be served beside the tools ``listed`` before it, or ``None``."""
+    try:
+        if _identifier("tool name", name) != name:
+            return f"tool name {name!r} has spaces around it"
+    except ValueError as exc:
+        return str(exc)
+    if name in listed:
+        return f"tool name {name!r} is listed twice"
+    return None
 
 
 def _text(result: types.CallToolResult) -> str:

@@ -78,7 +78,7 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
         ({"servers": {"a": {"command": "x", "cost_per_use": float("inf")}}},
          "servers.a.cost_per_use: Input should be a finite number (got Infinity)"),
         ({"servers": {"a b": {"command": "x"}}}, "server name 'a b'"),
-        ({"servers": {"a": {"url": "ftp://h"}}}, "url: expected an http:// or https:// URL, got 'ftp://h'"),
+        ({"servers": {"a": {"url": "ftp://h"}}}, "url: expected an http:// or https:// URL with a host, got 'ftp://h'"),
         ({"servers": {"a": {"type": "stdio", "url": "http://h/mcp"}}}, "type 'stdio' does not fit a server with url"),
         ({"servers": {}}, "no server to route to"),
         ({"servers": {"a": {"command": "x"}}, "router": {"policy": "nope"}}, "router.policy: unknown policy 'nope'"),

@@ -39,8 +39,16 @@ class Process:
     async def answer(self, data: bytes) -> None:
         await self._send.send(data)
 
-    def end(self) -> None:
+    def end(self, status: int = 0) -> None:
         self._send.close()
+        self.returncode = status
+
+    returncode: int | None = None
+
+    async def wait(self) -> int:
+        while self.returncode is None:
+            await anyio.sleep(0.01)
+        return self.returncode
 
     @property
     def stdout(self) -> "Process":

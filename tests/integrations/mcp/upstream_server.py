@@ -15,7 +15,15 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
   cancelled meanwhile);
 - ``dies``: answers ``--after`` calls, then exits in the middle of the next one, unanswered;
 - ``malformed``: answers with a text block that has no text (a result the protocol rejects);
-- ``misshapen``: answers with structured content its output schema does not allow.
+- ``misshapen``: answers with structured content its output schema does not allow;
+- ``misnamed``: lists, after its tools, ``search`` again and tools named ``""``, ``" noop"`` and
+  ``"a\\x00b"`` (names the router cannot hold);
+- ``endless``: answers every ``tools/list`` with the cursor of a next page, always the same;
+- ``rewording``: answers as ``reliable``; its ``reword(text)`` lists ``search`` with the
+  description ``text`` from then on, and tells the client;
+- ``churning``: answers as ``reliable``; its ``churn(times)`` adds a tool and tells the client,
+  that many times in a row; ``listings()`` says how many ``tools/list`` requests it answered (each
+  taking 50 ms) and the most it answered at once.
 
 With ``MCP_TEST_PID_DIR`` set, each server writes its pid there, so that a test can check that
 none survives the gateway.
@@ -37,14 +45,36 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
     rng = random.Random(seed)
-    calls = {"search": 0, "cancelled": 0}
+    calls = {"search": 0, "cancelled": 0, "listings": 0, "listing_now": 0, "most_listings_at_once": 0}
+    worded: dict[str, str] = {}  # tool -> the description it is listed with now (rewording)
 
     async def malform(ctx: Any, call_next: Any) -> Any:
+        if kind == "churning" and ctx.method == "tools/list":  # a slow listing: others may overlap it
+            calls["listings"] += 1
+            calls["listing_now"] += 1
+            calls["most_listings_at_once"] = max(calls["most_listings_at_once"], calls["listing_now"])
+            try:
+                await asyncio.sleep(0.05)
+                return await call_next(ctx)
+            finally:
+                calls["listing_now"] -= 1
         result = await call_next(ctx)
         if kind == "malformed" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
             return {"content": [{"type": "text"}]}  # a text block without its text
         if kind == "misshapen" and ctx.method == "tools/call" and (ctx.params or {}).get("name") == "search":
             return {"content": [{"type": "text", "text": "5"}], "structuredContent": {"result": 5}}  # not a string
+        if kind == "misnamed" and ctx.method == "tools/list":
+            listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
+            search = next(t for t in listed["tools"] if t["name"] == "search")
+            odd = [{**search, "name": name, "description": f"named {name!r}"} for name in ("search", "", " noop", "a\x00b")]
+            return {**listed, "tools": [*listed["tools"], *odd]}
+        if kind == "rewording" and ctx.method == "tools/list" and "search" in worded:
+            listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
+            tools = [{**t, "description": worded["search"]} if t["name"] == "search" else t for t in listed["tools"]]
+            return {**listed, "tools": tools}
+        if kind == "endless" and ctx.method == "tools/list":
+            listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True)
+            return {**listed, "nextCursor": "page-2"}  # every page names the next one: the same
         return result
 
     server = MCPServer(name, middleware=[malform], log_level="WARNING")
@@ -76,6 +106,30 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
     server.add_tool(status, name=f"{name}_status", description=f"How many searches {name} has served.")
 
+    if kind == "rewording":
+
+        @server.tool()
+        async def reword(text: str, ctx: Context) -> str:
+            """List search with this description from now on."""
+            worded["search"] = text
+            await ctx.session.send_tool_list_changed()
+            return "reworded"
+
+    if kind == "churning":
+
+        @server.tool()
+        async def churn(times: int, ctx: Context) -> str:
+            """Add a tool t0, t1... and tell the client, that many times in a row."""
+            for i in range(times):
+                server.add_tool(lambda: "ok", name=f"t{i}", description="A tool added by churn.")
+                await ctx.session.send_tool_list_changed()
+            return "churned"
+
+        @server.tool()
+        def listings() -> str:
+            """How many tools/list requests were answered, and the most answered at once."""
+            return f"{calls['listings']} {calls['most_listings_at_once']}"
+
     if kind == "reliable":
 
         @server.tool()
@@ -94,7 +148,7 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
