@@ -119,14 +119,15 @@ class VisionExpert(Expert):
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf":  # objects, strings, complex numbers: not pixel values
                 raise ExpertInputError(f"{field}: expected a real-valued image, got a numpy array of dtype {x.dtype}")
-            x = torch.from_numpy(x)
+            # copied in native byte order: a flipped (negative strides), big-endian or read-only array is an image too
+            x = torch.from_numpy(np.array(x, dtype=x.dtype.newbyteorder("=")))
         if not isinstance(x, torch.Tensor):
             raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")
         if x.dim() == 2 and self.image_shape[0] == 1:
             x = x[None]
         if tuple(x.shape) != self.image_shape:
             raise ExpertInputError(f"{field}: expected an image of shape {self.image_shape} (channels, height, width), got shape {tuple(x.shape)}")
-        if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int32, torch.int64)):
+        if x.dtype == torch.bool or x.is_complex():  # integers of any width are pixel values (16-bit images)
             raise ExpertInputError(f"{field}: expected a real-valued image, got dtype {x.dtype}")
         x = x.float()
         if not bool(torch.isfinite(x).all()):
