@@ -314,6 +314,10 @@ class Expert(abc.ABC):
         if name in self._tasks and not replace:
             raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
+        # the task keeps its examples (to learn it again, to save it): its own copies, not the caller's
+        # tensors, which a caller refilling one buffer per example would change under it
+        support = {label: [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in items]
+                   for label, items in support.items()}
         state = self._fit_task(support, **options)
         bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
         if bad:
