@@ -401,12 +401,11 @@ def _plot_folder(plots: str | Path | None) -> Path | None:
 
 
 def _plot(folder: Path, name: str, title: str, out: dict[str, Any]) -> None:
-    import matplotlib
+    # a Figure of its own, not pyplot's: the caller's backend (a notebook's) and open figures stay as they were
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     if "curves" in out:
         for label, curve in out["curves"].items():
             ax.plot(curve, label=label)
@@ -419,4 +418,3 @@ def _plot(folder: Path, name: str, title: str, out: dict[str, Any]) -> None:
     ax.set_title(f"{title}\n{out['figure']}", fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / f"{name}.png", dpi=100)
-    plt.close(fig)
