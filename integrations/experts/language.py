@@ -67,7 +67,7 @@ from toolrouter._checks import check_count
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
-from toolrouter.selection import FewShotToolSelector, SelectorConfig
+from toolrouter.selection import FewShotToolSelector, SelectorConfig, _checked_seed
 from toolrouter.serialization import short_repr
 
 __all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
@@ -282,10 +282,12 @@ class LanguageExpert(Expert):
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
         model (``relearn_tasks``). Returns the last metrics. A model of another dtype than float32
         (``expert.model.double()``) is trained in float32 by the selector and handed back in its
-        own dtype; the learners train it in its own dtype.
+        own dtype; the learners train it in its own dtype. ``seed`` (default: the expert's) draws
+        the episodes: an integer from 0 to 2**64 - 1, else a ``TypeError`` or ``ValueError`` naming
+        it before any training.
         """
-        seed = self.seed if seed is None else seed
         # checked here for every path: the learners' episodes would fail on them midway, or not at all
+        seed = _checked_seed(self.seed if seed is None else seed, low=0)  # numpy's generators take no negative seed
         for name, value in (("episodes", episodes), ("n_way", n_way), ("queries", queries), ("tasks_per_step", tasks_per_step)):
             check_count(name, value, low=1)
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) else k_shot
