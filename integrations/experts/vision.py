@@ -90,8 +90,9 @@ class VisionExpert(Expert):
         """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
         many classes (``labels`` ``[n]``), then learn every stored task again under it.
 
-        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images or labels raise
-        ``ExpertInputError`` naming them before any training.
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images (NaN or infinite
+        values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
+        of another kind a ``TypeError``, before any training: the encoder is unchanged then.
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -99,6 +100,14 @@ class VisionExpert(Expert):
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
             got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
             raise ExpertInputError(f"labels: expected a tensor of {len(images)} class labels, one per image, got {got}")
+        # a NaN image would be found by the first episode, after BatchNorm's statistics had taken it in
+        finite = torch.isfinite(images.flatten(1)).all(1)
+        if not bool(finite.all()):
+            raise ExpertInputError(f"images[{int((~finite).nonzero()[0])}]: the image holds NaN or infinite values")
+        if recipe is not None and not isinstance(recipe, ProtoNetRecipe):
+            raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
+        if on_episode is not None and not callable(on_episode):
+            raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
         result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
         self.relearn_tasks()
         return result
