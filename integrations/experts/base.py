@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from toolrouter._checks import check_count
@@ -205,6 +206,15 @@ def normalize_support(examples: Any, labels: Any = None, field: str = "examples"
     if not support:
         raise ExpertInputError(f"{field}: the support set is empty; give at least one labelled example")
     return support
+
+
+def prototype_scores(z: torch.Tensor, prototypes: torch.Tensor, distance: str) -> torch.Tensor:
+    """Logits ``[len(z), len(prototypes)]`` of embeddings against a task's class prototypes, as
+    ``meta.PrototypicalNetwork`` scores them with ``distance``: minus the squared euclidean
+    distance, or 10 times the cosine similarity."""
+    if distance == "cosine":
+        return 10.0 * F.normalize(z, dim=-1) @ F.normalize(prototypes, dim=-1).T
+    return -torch.cdist(z, prototypes).pow(2)
 
 
 def _check_task_name(name: Any) -> str:

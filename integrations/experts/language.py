@@ -59,6 +59,7 @@ from integrations.experts.base import (
     ModalityError,
     TaskState,
     normalize_support,
+    prototype_scores,
 )
 from meta.base import Task
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
@@ -223,12 +224,14 @@ class LanguageExpert(Expert):
             fast = learner.adapt_to_task(x, F.one_hot(y, len(labels)).float())
             weights = {n: fast[n] for n in learner.adapt_names}
             tensors.update({f"weight.{n}": t for n, t in weights.items()})
+        network = self._prototype_network()
         with torch.no_grad():
             z = self._embed(x, weights)
-            tensors["prototypes"] = self._prototype_network().prototypes(z, y, len(labels)).detach()
+            tensors["prototypes"] = network.prototypes(z, y, len(labels)).detach()
         if adaptation is None:
             adaptation = "prototypes" if learner is None else type(learner).__name__
-        info = {"options": {"descriptions": [[label, text] for label, text in descriptions.items()]}}
+        # scored as the network whose prototypes these are (a FewShotLearner trained with cosine)
+        info = {"options": {"descriptions": [[label, text] for label, text in descriptions.items()]}, "distance": network.distance}
         return TaskState(labels, adaptation, {k: list(v) for k, v in support.items()}, tensors, info)
 
     def _prototype_network(self) -> PrototypicalNetwork:
@@ -241,7 +244,7 @@ class LanguageExpert(Expert):
     def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
         weights = {k[len("weight."):]: v for k, v in state.tensors.items() if k.startswith("weight.")}
         q = self._embed(self._rows(inputs), weights)
-        return -torch.cdist(q, state.tensors["prototypes"]).pow(2)
+        return prototype_scores(q, state.tensors["prototypes"], state.info.get("distance", "euclidean"))
 
     # --- meta-learning -------------------------------------------------------------------------
     def _attach_meta_learning(self, learner: Any) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState
+from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState, prototype_scores
 from meta.backbones import conv4
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
@@ -165,11 +165,7 @@ class VisionExpert(Expert):
         return TaskState(labels, "prototypes", support, {"prototypes": protos}, {"distance": self.distance})
 
     def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
-        z = self._embed(inputs).cpu()
-        protos = state.tensors["prototypes"]
-        if state.info.get("distance", self.distance) == "cosine":
-            return 10.0 * nn.functional.normalize(z, dim=-1) @ nn.functional.normalize(protos, dim=-1).T
-        return -torch.cdist(z, protos).pow(2)
+        return prototype_scores(self._embed(inputs).cpu(), state.tensors["prototypes"], state.info.get("distance", self.distance))
 
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}
