@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Union
@@ -364,6 +365,21 @@ class Expert(abc.ABC):
         after meta-training changed the model)."""
         fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
         self._tasks.update(fresh)
+
+    @contextmanager
+    def _meta_training(self) -> Iterator[None]:
+        """Around a meta-training of ``self.model``: when it ends, every stored task is learned
+        again under the new weights; when it fails or is stopped midway, the model's weights,
+        buffers and mode are put back as they were (the stored tasks were learned under those)."""
+        before = {name: t.clone() for name, t in self.model.state_dict().items()}
+        was_training = self.model.training
+        try:
+            yield
+            self.relearn_tasks()
+        except BaseException:
+            self.model.load_state_dict(before)
+            self.model.train(was_training)
+            raise
 
     def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
         support = normalize_support(examples, labels, field)

@@ -283,7 +283,8 @@ class LanguageExpert(Expert):
         learner: ``FewShotToolSelector.fit``, which also learns the description's weight and stops
         early on held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
-        model (``relearn_tasks``). Returns the last metrics. A model of another dtype than float32
+        model (``relearn_tasks``); a training that fails or is stopped midway leaves the model as
+        it was. Returns the last metrics. A model of another dtype than float32
         (``expert.model.double()``) is trained in float32 by the selector and handed back in its
         own dtype; the learners train it in its own dtype. ``seed`` (default: the expert's) draws
         the episodes: an integer from 0 to 2**64 - 1, else a ``TypeError`` or ``ValueError`` naming
@@ -306,15 +307,15 @@ class LanguageExpert(Expert):
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
         descs = _description_map(descriptions, list(data))
         learner = self.meta_learner
-        if learner is None:
-            with self._model_in_float32():
-                result = self.selector.fit(
-                    {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
-                    episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
-                )
-        else:
-            result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
-        self.relearn_tasks()
+        with self._meta_training():
+            if learner is None:
+                with self._model_in_float32():
+                    result = self.selector.fit(
+                        {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
+                        episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
+                    )
+            else:
+                result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
         self._capabilities = None
         return result
 
@@ -322,20 +323,13 @@ class LanguageExpert(Expert):
     def _model_in_float32(self) -> Iterator[None]:
         """The model as float32 for the selector, which trains in float32 (its rows, prototypes and
         caches are float32); a model of another dtype (``.double()``, bfloat16) is handed back in
-        it after training, and exactly as it was when training fails."""
+        it after training, or when training fails (``_meta_training`` then restores its values)."""
         dtype = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.float32)
-        if dtype == torch.float32:
-            yield
-            return
-        before = {name: t.clone() for name, t in self.model.state_dict().items()}
         self.model.float()
         try:
             yield
-        except BaseException:
+        finally:
             self.model.to(dtype)
-            self.model.load_state_dict(before)
-            raise
-        self.model.to(dtype)
 
     def _train_episodes(self, learner: Any, data: dict[Label, list[str]], descs: dict[Label, str], episodes: int,
                         n_way: int, shots: list[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:

@@ -92,7 +92,8 @@ class VisionExpert(Expert):
 
         ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
-        of another kind a ``TypeError``, before any training: the encoder is unchanged then.
+        of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
+        it is when training fails or is stopped midway (an exception from ``on_episode``).
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -108,8 +109,8 @@ class VisionExpert(Expert):
             raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
         if on_episode is not None and not callable(on_episode):
             raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
-        result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
-        self.relearn_tasks()
+        with self._meta_training():
+            result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
         return result
 
     def _attach_meta_learning(self, learner: Any) -> None:
