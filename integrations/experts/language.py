@@ -162,11 +162,12 @@ class LanguageExpert(Expert):
         notes: list[str] = []
         if featurizer is None:
             featurizer, notes = default_text_featurizer()
+        lora_rank = check_count("lora_rank", lora_rank, low=1)  # the config would take the string "4"
         config = SelectorConfig(adapter="lora", lora_rank=lora_rank, description_tower=False, refine_steps=0)
         self.selector = FewShotToolSelector(featurizer, config, seed=seed)
         super().__init__(self.selector.encoder, seed=seed)
         self.featurizer = featurizer
-        self.lora_rank = int(lora_rank)
+        self.lora_rank = lora_rank
         self._encoder_notes = notes
         self._capabilities: tuple[tuple[tuple[str, str], ...], TaskState] | None = None
         self._runs = itertools.count(1)

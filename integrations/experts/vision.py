@@ -70,6 +70,8 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"image_shape: expected (channels, height, width) of positive ints, got {short_repr(image_shape)}")
         if distance not in ("euclidean", "cosine"):
             raise ExpertInputError(f"distance: expected 'euclidean' or 'cosine', got {short_repr(distance)}")
+        if encoder is not None and not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder: expected a torch.nn.Module (images to embeddings) or None, got {short_repr(encoder)}")
         if encoder is None:
             seed = check_count("seed", seed, low=None, error=TypeError)
             with torch.random.fork_rng(devices=[]):
