@@ -51,7 +51,8 @@ class VisionExpert(Expert):
         distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
         seed: seeds the default encoder's initialisation and ``meta_train``.
 
-    Inputs are float tensors or numpy arrays (Omniglot convention: strokes 1 on background 0).
+    Inputs are tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
+    float pixel values (Omniglot convention: strokes 1 on background 0).
     """
 
     modality: ClassVar[str] = "image"
@@ -139,7 +140,7 @@ class VisionExpert(Expert):
             x = x[None]
         if tuple(x.shape) != self.image_shape:
             raise ExpertInputError(f"{field}: expected an image of shape {self.image_shape} (channels, height, width), got shape {tuple(x.shape)}")
-        if x.dtype == torch.bool or x.is_complex():  # integers of any width are pixel values (16-bit images)
+        if x.is_complex():  # integers of any width are pixel values (16-bit images), booleans 0 and 1 (a 1-bit PNG)
             raise ExpertInputError(f"{field}: expected a real-valued image, got dtype {x.dtype}")
         x = x.float()
         if not bool(torch.isfinite(x).all()):

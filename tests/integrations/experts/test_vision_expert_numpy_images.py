@@ -1,5 +1,6 @@
 """``VisionExpert`` takes every real numpy image as it takes the same image as a float tensor:
-flipped views, big-endian and read-only arrays, and integer images of any width (16-bit ones)."""
+flipped views, big-endian and read-only arrays, integer images of any width (16-bit ones) and
+boolean ones (a 1-bit PNG read by PIL), as 0 and 1."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _scores(expert: VisionExpert, image: object, left: np.ndarray, top: np.ndarr
     return expert.process_task(image, support={"left": [left], "top": [top]}).scores
 
 
-@pytest.mark.parametrize("kind", ["flipped", "big-endian", "read-only", "uint16", "int16", "int8"])
+@pytest.mark.parametrize("kind", ["flipped", "big-endian", "read-only", "uint16", "int16", "int8", "bool", "bool tensor"])
 def test_a_numpy_image_scores_as_the_same_float_image(kind: str) -> None:
     expert, left, top = _expert_and_images()
     right = np.ascontiguousarray(left[:, ::-1])
@@ -35,6 +36,8 @@ def test_a_numpy_image_scores_as_the_same_float_image(kind: str) -> None:
         "uint16": (left.astype(np.uint16), left),
         "int16": (left.astype(np.int16), left),
         "int8": (torch.from_numpy(left).to(torch.int8), left),
+        "bool": (left.astype(bool), left),
+        "bool tensor": (torch.from_numpy(left).bool(), left),
     }[kind]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # torch warns about a read-only array it would share
