@@ -51,6 +51,7 @@ __all__ = [
     "TaskState",
     "UnknownTaskError",
     "normalize_support",
+    "prototype_scores",
 ]
 
 log = EventLog(__name__)
