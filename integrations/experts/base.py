@@ -372,7 +372,8 @@ class Expert(abc.ABC):
         """Around a meta-training of ``self.model``: when it ends, every stored task is learned
         again under the new weights; when it fails or is stopped midway, the model's weights,
         buffers and mode are put back as they were (the stored tasks were learned under those)."""
-        before = {name: t.clone() for name, t in self.model.state_dict().items()}
+        # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
+        before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
         was_training = self.model.training
         try:
             yield
