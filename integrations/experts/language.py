@@ -308,6 +308,11 @@ class LanguageExpert(Expert):
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
         descs = _description_map(descriptions, list(data))
         learner = self.meta_learner
+        named: dict[str, Label] = {}  # the selector knows labels by name: 1 and "1" would train as one label
+        for label in data if learner is None else ():
+            if named.setdefault(str(label), label) != label:
+                raise ExpertInputError(f"examples: labels {named[str(label)]!r} and {label!r} have the same name; "
+                                       f"meta-training needs labels with different names")
         with self._meta_training():
             if learner is None:
                 with self._model_in_float32():
