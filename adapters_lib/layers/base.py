@@ -264,6 +264,13 @@ def check_adapter_class(value: Any) -> type[BaseAdapter]:
     return value
 
 
+def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
+    """Merge again, with the loaded weights, the adapters an ``AdaptedModule`` had merged."""
+    adapters, module._merge_after_load = module._merge_after_load, ()  # type: ignore[assignment]
+    if adapters:
+        module.merge(adapters)  # type: ignore[operator]
+
+
 class AdaptedModule(nn.Module):
     """A module of the base model with adapters injected; behaves like ``base_layer`` when none is active.
 
@@ -286,6 +293,8 @@ class AdaptedModule(nn.Module):
         self._fused: tuple[BaseAdapter, ...] = ()
         self._merged: tuple[BaseAdapter, ...] = ()
         self._backup: dict[str, torch.Tensor] = {}
+        self._merge_after_load: tuple[BaseAdapter, ...] = ()
+        self.register_load_state_dict_post_hook(_merge_after_load)
 
     # --- bookkeeping -------------------------------------------------------------------------
 
@@ -360,6 +369,25 @@ class AdaptedModule(nn.Module):
             params[pname].copy_(original)
         self._backup = {}
         self._merged = ()
+
+    # --- state dict: the base weights as they are unmerged --------------------------------------
+    # Merged or not, a module's state is the same: the base weights of its own and the adapters'.
+    # A merged state (base weights with the updates folded in, and the adapters) loaded into an
+    # unmerged model would apply the updates twice; an unmerged one loaded into a merged model
+    # would lose them.
+
+    def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> Any:
+        state = super().state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
+        for pname, original in self._backup.items():
+            state[f"{prefix}base_layer.{pname}"] = original if keep_vars else original.detach()
+        return state
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        # unmerged before the base layer and the adapters load theirs; merged again after
+        if self._merged:
+            self._merge_after_load = self._merged
+            self.unmerge()
+        super()._load_from_state_dict(*args, **kwargs)
 
     # --- forward -----------------------------------------------------------------------------
 

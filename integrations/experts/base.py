@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from toolrouter._checks import check_count
@@ -49,6 +51,7 @@ __all__ = [
     "TaskState",
     "UnknownTaskError",
     "normalize_support",
+    "prototype_scores",
 ]
 
 log = EventLog(__name__)
@@ -150,12 +153,20 @@ def _check_label(label: Any, field: str) -> Label:
     return int(label) if isinstance(label, np.integer) else label
 
 
+def _as_inputs(values: Any) -> Any:
+    """A tensor or numpy array of inputs as the list of its inputs along the first dimension (a
+    batch of images, an array of texts); anything else as it is."""
+    if isinstance(values, (torch.Tensor, np.ndarray)) and values.ndim > 0:
+        return list(values.unbind(0)) if isinstance(values, torch.Tensor) else list(values)
+    return values
+
+
 def normalize_support(examples: Any, labels: Any = None, field: str = "examples") -> dict[Label, list[Any]]:
     """A support set as ``{label: [inputs]}``, from either form a caller may use.
 
     - a mapping ``{label: [inputs]}`` (``labels`` must then be None);
-    - a sequence of inputs with ``labels``, a sequence of the same length (a tensor of inputs is a
-      sequence along its first dimension).
+    - a sequence of inputs with ``labels``, a sequence of the same length (a tensor or numpy array
+      of inputs is a sequence along its first dimension, in the mapping's values too).
 
     Raises ``ExpertInputError`` naming ``field`` for an empty set, a label without examples, labels
     whose number differs from the examples', or a label that is not a str or int.
@@ -170,16 +181,17 @@ def normalize_support(examples: Any, labels: Any = None, field: str = "examples"
             raise ExpertInputError(f"labels: give labels with a sequence of {field}, not with a mapping label -> examples")
         for label, items in examples.items():
             label = _check_label(label, f"{field} key")
-            if isinstance(items, (str, bytes)) or isinstance(items, torch.Tensor) and items.dim() == 0:
+            items = _as_inputs(items)  # a 0-d tensor or array stays one: a single value, not examples
+            if isinstance(items, (str, bytes, torch.Tensor, np.ndarray)) or not isinstance(items, Iterable):
                 raise ExpertInputError(f"{field}[{label!r}]: expected a list of examples, got {short_repr(items)}")
-            items = list(items) if not isinstance(items, torch.Tensor) else list(items.unbind(0))
+            items = list(items)
             if not items:
                 raise ExpertInputError(f"{field}[{label!r}]: a label needs at least one example, got none")
             support[label] = items
     else:
         if examples is None or isinstance(examples, (str, bytes)):
             raise ExpertInputError(f"{field}: expected a list of examples with labels, or a mapping label -> examples, got {short_repr(examples)}")
-        items = list(examples.unbind(0)) if isinstance(examples, torch.Tensor) and examples.dim() > 0 else examples
+        items = _as_inputs(examples)
         if not isinstance(items, Sequence):
             raise ExpertInputError(f"{field}: expected a sequence of examples, got {type(examples).__name__}")
         if labels is None:
@@ -196,6 +208,15 @@ def normalize_support(examples: Any, labels: Any = None, field: str = "examples"
     if not support:
         raise ExpertInputError(f"{field}: the support set is empty; give at least one labelled example")
     return support
+
+
+def prototype_scores(z: torch.Tensor, prototypes: torch.Tensor, distance: str) -> torch.Tensor:
+    """Logits ``[len(z), len(prototypes)]`` of embeddings against a task's class prototypes, as
+    ``meta.PrototypicalNetwork`` scores them with ``distance``: minus the squared euclidean
+    distance, or 10 times the cosine similarity."""
+    if distance == "cosine":
+        return 10.0 * F.normalize(z, dim=-1) @ F.normalize(prototypes, dim=-1).T
+    return -torch.cdist(z, prototypes).pow(2)
 
 
 def _check_task_name(name: Any) -> str:
@@ -314,6 +335,10 @@ class Expert(abc.ABC):
         if name in self._tasks and not replace:
             raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
+        # the task keeps its examples (to learn it again, to save it): its own copies, not the caller's
+        # tensors, which a caller refilling one buffer per example would change under it
+        support = {label: [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in items]
+                   for label, items in support.items()}
         state = self._fit_task(support, **options)
         bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
         if bad:
@@ -341,6 +366,22 @@ class Expert(abc.ABC):
         after meta-training changed the model)."""
         fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
         self._tasks.update(fresh)
+
+    @contextmanager
+    def _meta_training(self) -> Iterator[None]:
+        """Around a meta-training of ``self.model``: when it ends, every stored task is learned
+        again under the new weights; when it fails or is stopped midway, the model's weights,
+        buffers and mode are put back as they were (the stored tasks were learned under those)."""
+        # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
+        before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
+        was_training = self.model.training
+        try:
+            yield
+            self.relearn_tasks()
+        except BaseException:
+            self.model.load_state_dict(before)
+            self.model.train(was_training)
+            raise
 
     def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
         support = normalize_support(examples, labels, field)
@@ -376,11 +417,13 @@ class Expert(abc.ABC):
         raise ExpertInputError(f"task: {len(self._tasks)} tasks are learned ({self.tasks}); name one with task=")
 
     def predict_proba(self, inputs: Sequence[Any], *, task: str | None = None, support: Any = None, support_labels: Any = None) -> tuple[list[Label], torch.Tensor]:
-        """``(labels, probabilities [len(inputs), len(labels)])`` of a batch of inputs under a task
-        (a learned one, or one learned from ``support`` for this call only)."""
-        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (Sequence, torch.Tensor)):
+        """``(labels, probabilities [len(inputs), len(labels)])`` of a batch of inputs (a sequence, or
+        a tensor or numpy array along its first dimension) under a task (a learned one, or one
+        learned from ``support`` for this call only)."""
+        rows = _as_inputs(inputs)
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
             raise ExpertInputError(f"inputs: expected a sequence of inputs, got {type(inputs).__name__}")
-        items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
+        items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(rows)]
         name, state = self._resolve_task(task, support, support_labels, {})
         if not items:
             return list(state.labels), torch.zeros(0, len(state.labels))

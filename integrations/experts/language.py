@@ -59,6 +59,7 @@ from integrations.experts.base import (
     ModalityError,
     TaskState,
     normalize_support,
+    prototype_scores,
 )
 from meta.base import Task
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
@@ -67,7 +68,7 @@ from toolrouter._checks import check_count
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
-from toolrouter.selection import FewShotToolSelector, SelectorConfig
+from toolrouter.selection import FewShotToolSelector, SelectorConfig, _checked_seed
 from toolrouter.serialization import short_repr
 
 __all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
@@ -161,11 +162,12 @@ class LanguageExpert(Expert):
         notes: list[str] = []
         if featurizer is None:
             featurizer, notes = default_text_featurizer()
+        lora_rank = check_count("lora_rank", lora_rank, low=1)  # the config would take the string "4"
         config = SelectorConfig(adapter="lora", lora_rank=lora_rank, description_tower=False, refine_steps=0)
         self.selector = FewShotToolSelector(featurizer, config, seed=seed)
         super().__init__(self.selector.encoder, seed=seed)
         self.featurizer = featurizer
-        self.lora_rank = int(lora_rank)
+        self.lora_rank = lora_rank
         self._encoder_notes = notes
         self._capabilities: tuple[tuple[tuple[str, str], ...], TaskState] | None = None
         self._runs = itertools.count(1)
@@ -223,12 +225,14 @@ class LanguageExpert(Expert):
             fast = learner.adapt_to_task(x, F.one_hot(y, len(labels)).float())
             weights = {n: fast[n] for n in learner.adapt_names}
             tensors.update({f"weight.{n}": t for n, t in weights.items()})
+        network = self._prototype_network()
         with torch.no_grad():
             z = self._embed(x, weights)
-            tensors["prototypes"] = self._prototype_network().prototypes(z, y, len(labels)).detach()
+            tensors["prototypes"] = network.prototypes(z, y, len(labels)).detach()
         if adaptation is None:
             adaptation = "prototypes" if learner is None else type(learner).__name__
-        info = {"options": {"descriptions": [[label, text] for label, text in descriptions.items()]}}
+        # scored as the network whose prototypes these are (a FewShotLearner trained with cosine)
+        info = {"options": {"descriptions": [[label, text] for label, text in descriptions.items()]}, "distance": network.distance}
         return TaskState(labels, adaptation, {k: list(v) for k, v in support.items()}, tensors, info)
 
     def _prototype_network(self) -> PrototypicalNetwork:
@@ -241,7 +245,7 @@ class LanguageExpert(Expert):
     def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
         weights = {k[len("weight."):]: v for k, v in state.tensors.items() if k.startswith("weight.")}
         q = self._embed(self._rows(inputs), weights)
-        return -torch.cdist(q, state.tensors["prototypes"]).pow(2)
+        return prototype_scores(q, state.tensors["prototypes"], state.info.get("distance", "euclidean"))
 
     # --- meta-learning -------------------------------------------------------------------------
     def _attach_meta_learning(self, learner: Any) -> None:
@@ -280,12 +284,15 @@ class LanguageExpert(Expert):
         learner: ``FewShotToolSelector.fit``, which also learns the description's weight and stops
         early on held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
-        model (``relearn_tasks``). Returns the last metrics. A model of another dtype than float32
+        model (``relearn_tasks``); a training that fails or is stopped midway leaves the model as
+        it was. Returns the last metrics. A model of another dtype than float32
         (``expert.model.double()``) is trained in float32 by the selector and handed back in its
-        own dtype; the learners train it in its own dtype.
+        own dtype; the learners train it in its own dtype. ``seed`` (default: the expert's) draws
+        the episodes: an integer from 0 to 2**64 - 1, else a ``TypeError`` or ``ValueError`` naming
+        it before any training.
         """
-        seed = self.seed if seed is None else seed
         # checked here for every path: the learners' episodes would fail on them midway, or not at all
+        seed = _checked_seed(self.seed if seed is None else seed, low=0)  # numpy's generators take no negative seed
         for name, value in (("episodes", episodes), ("n_way", n_way), ("queries", queries), ("tasks_per_step", tasks_per_step)):
             check_count(name, value, low=1)
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) else k_shot
@@ -301,15 +308,20 @@ class LanguageExpert(Expert):
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
         descs = _description_map(descriptions, list(data))
         learner = self.meta_learner
-        if learner is None:
-            with self._model_in_float32():
-                result = self.selector.fit(
-                    {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
-                    episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
-                )
-        else:
-            result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
-        self.relearn_tasks()
+        named: dict[str, Label] = {}  # the selector knows labels by name: 1 and "1" would train as one label
+        for label in data if learner is None else ():
+            if named.setdefault(str(label), label) != label:
+                raise ExpertInputError(f"examples: labels {named[str(label)]!r} and {label!r} have the same name; "
+                                       f"meta-training needs labels with different names")
+        with self._meta_training():
+            if learner is None:
+                with self._model_in_float32():
+                    result = self.selector.fit(
+                        {str(k): v for k, v in data.items()}, {str(k): v for k, v in descs.items()} or None,
+                        episodes=episodes, n_way=n_way, k_shot=k_shot, seed=seed, register=False,
+                    )
+            else:
+                result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
         self._capabilities = None
         return result
 
@@ -317,20 +329,13 @@ class LanguageExpert(Expert):
     def _model_in_float32(self) -> Iterator[None]:
         """The model as float32 for the selector, which trains in float32 (its rows, prototypes and
         caches are float32); a model of another dtype (``.double()``, bfloat16) is handed back in
-        it after training, and exactly as it was when training fails."""
+        it after training, or when training fails (``_meta_training`` then restores its values)."""
         dtype = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.float32)
-        if dtype == torch.float32:
-            yield
-            return
-        before = {name: t.clone() for name, t in self.model.state_dict().items()}
         self.model.float()
         try:
             yield
-        except BaseException:
+        finally:
             self.model.to(dtype)
-            self.model.load_state_dict(before)
-            raise
-        self.model.to(dtype)
 
     def _train_episodes(self, learner: Any, data: dict[Label, list[str]], descs: dict[Label, str], episodes: int,
                         n_way: int, shots: list[int], queries: int, tasks_per_step: int, seed: int) -> dict[str, float]:

@@ -32,7 +32,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from integrations.experts.base import Expert, ExpertInputError, ExpertResult, Label, TaskState, _check_label, normalize_support
+from integrations.experts.base import (
+    Expert,
+    ExpertInputError,
+    ExpertResult,
+    Label,
+    TaskState,
+    _check_label,
+    _check_task_name,
+    normalize_support,
+)
 from toolrouter.attempts import ExecutorConfig, RetryPolicy, ToolFailure, ToolOutput
 from toolrouter.executor import PlanExecutor, learner_executor
 from toolrouter.learner import ToolMetaLearner
@@ -166,6 +175,7 @@ class ExpertSystem:
         import time
 
         t0 = time.perf_counter()
+        task = _check_task_name(task)  # also the router's task type, with a support set too
         modality = modality_of(input)
         serving = names = self._serving(modality)
         if support is None:

@@ -45,6 +45,7 @@ from torch import nn
 from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
+from toolrouter.serialization import checked_path, short_repr
 
 __all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
 
@@ -343,7 +344,8 @@ def run_meta_learning_demo(
         console: a ``rich.console.Console`` for the bars.
 
     Raises ``ValueError`` naming a bad ``scale``, ``seed`` or ``progress``, unknown, repeated or no
-    ``steps``, or a ``plots`` folder that cannot be written, before any step runs.
+    ``steps``, or a ``plots`` folder that cannot be written, and ``TypeError`` naming a ``plots``
+    that is not a path or a ``console`` that is not a rich ``Console``, before any step runs.
     """
     scale = check_real("scale", scale, low=0, low_open=True)
     # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
@@ -360,7 +362,11 @@ def run_meta_learning_demo(
         got = f"{repeated} more than once" if repeated else "none"
         raise ValueError(f"steps: name each step to run once, got {got}; choose from {list(TOUR_STEPS)}")
     folder = _plot_folder(plots)
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if console is not None and not isinstance(console, Console):  # rich would fail on it with an AttributeError
+        raise TypeError(f"console: expected a rich.console.Console or None, got {short_repr(console)}")
 
     results: dict[str, Any] = {"seconds": {}}
     bars = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -385,6 +391,7 @@ def run_meta_learning_demo(
 def _plot_folder(plots: str | Path | None) -> Path | None:
     if plots is None:
         return None
+    plots = checked_path(plots, "plots")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -401,12 +408,11 @@ def _plot_folder(plots: str | Path | None) -> Path | None:
 
 
 def _plot(folder: Path, name: str, title: str, out: dict[str, Any]) -> None:
-    import matplotlib
+    # a Figure of its own, not pyplot's: the caller's backend (a notebook's) and open figures stay as they were
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     if "curves" in out:
         for label, curve in out["curves"].items():
             ax.plot(curve, label=label)
@@ -419,4 +425,3 @@ def _plot(folder: Path, name: str, title: str, out: dict[str, Any]) -> None:
     ax.set_title(f"{title}\n{out['figure']}", fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / f"{name}.png", dpi=100)
-    plt.close(fig)

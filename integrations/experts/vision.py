@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState
+from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState, prototype_scores
 from meta.backbones import conv4
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
@@ -51,7 +51,8 @@ class VisionExpert(Expert):
         distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
         seed: seeds the default encoder's initialisation and ``meta_train``.
 
-    Inputs are float tensors or numpy arrays (Omniglot convention: strokes 1 on background 0).
+    Inputs are tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
+    float pixel values (Omniglot convention: strokes 1 on background 0).
     """
 
     modality: ClassVar[str] = "image"
@@ -70,6 +71,8 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"image_shape: expected (channels, height, width) of positive ints, got {short_repr(image_shape)}")
         if distance not in ("euclidean", "cosine"):
             raise ExpertInputError(f"distance: expected 'euclidean' or 'cosine', got {short_repr(distance)}")
+        if encoder is not None and not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder: expected a torch.nn.Module (images to embeddings) or None, got {short_repr(encoder)}")
         if encoder is None:
             seed = check_count("seed", seed, low=None, error=TypeError)
             with torch.random.fork_rng(devices=[]):
@@ -90,8 +93,10 @@ class VisionExpert(Expert):
         """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
         many classes (``labels`` ``[n]``), then learn every stored task again under it.
 
-        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images or labels raise
-        ``ExpertInputError`` naming them before any training.
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images (NaN or infinite
+        values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
+        of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
+        it is when training fails or is stopped midway (an exception from ``on_episode``).
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -99,8 +104,16 @@ class VisionExpert(Expert):
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
             got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
             raise ExpertInputError(f"labels: expected a tensor of {len(images)} class labels, one per image, got {got}")
-        result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
-        self.relearn_tasks()
+        # a NaN image would be found by the first episode, after BatchNorm's statistics had taken it in
+        finite = torch.isfinite(images.flatten(1)).all(1)
+        if not bool(finite.all()):
+            raise ExpertInputError(f"images[{int((~finite).nonzero()[0])}]: the image holds NaN or infinite values")
+        if recipe is not None and not isinstance(recipe, ProtoNetRecipe):
+            raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
+        if on_episode is not None and not callable(on_episode):
+            raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
+        with self._meta_training():
+            result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
         return result
 
     def _attach_meta_learning(self, learner: Any) -> None:
@@ -119,14 +132,15 @@ class VisionExpert(Expert):
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf":  # objects, strings, complex numbers: not pixel values
                 raise ExpertInputError(f"{field}: expected a real-valued image, got a numpy array of dtype {x.dtype}")
-            x = torch.from_numpy(x)
+            # copied in native byte order: a flipped (negative strides), big-endian or read-only array is an image too
+            x = torch.from_numpy(np.array(x, dtype=x.dtype.newbyteorder("=")))
         if not isinstance(x, torch.Tensor):
             raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")
         if x.dim() == 2 and self.image_shape[0] == 1:
             x = x[None]
         if tuple(x.shape) != self.image_shape:
             raise ExpertInputError(f"{field}: expected an image of shape {self.image_shape} (channels, height, width), got shape {tuple(x.shape)}")
-        if x.dtype == torch.bool or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int32, torch.int64)):
+        if x.is_complex():  # integers of any width are pixel values (16-bit images), booleans 0 and 1 (a 1-bit PNG)
             raise ExpertInputError(f"{field}: expected a real-valued image, got dtype {x.dtype}")
         x = x.float()
         if not bool(torch.isfinite(x).all()):
@@ -155,11 +169,7 @@ class VisionExpert(Expert):
         return TaskState(labels, "prototypes", support, {"prototypes": protos}, {"distance": self.distance})
 
     def _scores(self, state: TaskState, inputs: list[Any]) -> torch.Tensor:
-        z = self._embed(inputs).cpu()
-        protos = state.tensors["prototypes"]
-        if state.info.get("distance", self.distance) == "cosine":
-            return 10.0 * nn.functional.normalize(z, dim=-1) @ nn.functional.normalize(protos, dim=-1).T
-        return -torch.cdist(z, protos).pow(2)
+        return prototype_scores(self._embed(inputs).cpu(), state.tensors["prototypes"], state.info.get("distance", self.distance))
 
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}

@@ -1,0 +1,22 @@
+"""The experts' constructors name their own arguments: ``VisionExpert(encoder=...)`` that is not a
+module was reported as ``model``, and ``LanguageExpert(lora_rank="4")`` was taken as 4 (and 0 or
+True were refused naming the selector's config instead)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.experts import LanguageExpert, VisionExpert
+from toolrouter.features import HashingFeaturizer
+
+
+@pytest.mark.parametrize("encoder", ["conv4", 3])
+def test_an_encoder_that_is_not_a_module_is_named(encoder: object) -> None:
+    with pytest.raises(TypeError, match=f"encoder: expected a torch.nn.Module .*got {encoder!r}"):
+        VisionExpert(encoder)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rank", ["4", 0, True, 2.0])
+def test_a_lora_rank_that_is_not_a_positive_integer_is_named(rank: object) -> None:
+    with pytest.raises(ValueError, match=f"lora_rank: expected an integer >= 1, got {rank!r}"):
+        LanguageExpert(HashingFeaturizer(dim=16), lora_rank=rank)  # type: ignore[arg-type]
