@@ -402,10 +402,5 @@ class _PreparedCall:
         if isinstance(exc, NoToolForCapabilityError):  # its last backend was removed while the call was on its way
             return ToolResult(self.name, f"tool {self.name!r} failed: no backend serves it now", status="tools_failed")
         attempts = tuple(exc.attempts)
-        listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts)
-        tried = f"every backend failed ({len(attempts)} attempts: {listed})" if attempts else "no backend could be tried"
-        # a backend not tried (its circuit open, the deadline passed) says why, or the model reads
-        # that every backend failed after no attempt at all
-        skipped = ", ".join(f"{tool_id} ({why})" for tool_id, why in exc.skipped)
-        content = f"tool {self.name!r} failed: {tried}" + (f"; skipped {skipped}" if skipped else "")
+        content = f"tool {self.name!r} failed: {exc.summary('backend')}"
         return ToolResult(self.name, content, status="tools_failed", attempts=attempts)

@@ -69,6 +69,18 @@ class AllToolsFailedError(ToolRouterError, RuntimeError):
         self.attempts = list(attempts or [])
         self.skipped = list(skipped or [])
 
+    def summary(self, kind: str) -> str:
+        """What befell each of the call's ``kind`` (``"backend"``, ``"server"``): every attempt with its
+        error, or that none could be tried, then each one not tried and why. A model reads it, so a
+        call whose circuits were all open does not read as "every one failed, after no attempt"."""
+        if self.attempts:
+            listed = "; ".join(f"{a.tool_id}: {a.error}" for a in self.attempts)
+            tried = f"every {kind} failed ({len(self.attempts)} attempts: {listed})"
+        else:
+            tried = f"no {kind} could be tried"
+        skipped = ", ".join(f"{tool_id} ({why})" for tool_id, why in self.skipped)
+        return tried + (f"; skipped {skipped}" if skipped else "")
+
 
 class BudgetInfeasibleError(ToolRouterError, ValueError):
     """No plan fits the task's cost or latency budget."""

@@ -339,10 +339,9 @@ class McpBackends:
             outcome = await routed.arun(arguments)
         except AllToolsFailedError as exc:
             attempts = exc.attempts
-            listed = "; ".join(f"{a.tool_id}: {a.error}" for a in attempts) or "no server could be tried"
             log.info("mcp_call", tool=name, status="failed", attempts=len(attempts), latency_s=time.perf_counter() - started)
             return _error(
-                f"tool {name!r} failed: every server failed ({len(attempts)} attempts: {listed})",
+                f"tool {name!r} failed: {exc.summary('server')}",
                 {META_ATTEMPTS: [{"server_tool": a.tool_id, "error": a.error, "latency_s": a.latency_s} for a in attempts]},
             )
         except NoToolForCapabilityError:

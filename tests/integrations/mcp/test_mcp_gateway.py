@@ -202,6 +202,17 @@ async def test_every_server_failing_gives_an_error_result_listing_each_attempt(t
     assert "broken/search: MalformedResultError: server 'broken' sent a malformed result" in text
 
 
+async def test_a_server_not_tried_is_named_with_why_instead_of_every_server_failing_after_no_attempt(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {"flaky": upstream("flaky", pid_dir, "--fail-rate", "1.0")},
+                          router={"circuit_breaker": {"failure_threshold": 1, "reset_timeout_s": 600}})  # fmt: skip
+    async with gateway(config, tmp_path) as gw:
+        first = await gw.search("q1")
+        second = await gw.search("q2")
+    assert first.is_error and first.content[0].text.startswith("tool 'search' failed: every server failed (1 attempts: flaky/search: ")
+    # it read "every server failed (0 attempts: no server could be tried)"
+    assert second.is_error and second.content[0].text == "tool 'search' failed: no server could be tried; skipped flaky/search (circuit open)"
+
+
 async def test_bad_arguments_give_a_schema_error_and_run_nothing(tmp_path: Path, pid_dir: Path) -> None:
     store = tmp_path / "gateway.db"
     config = write_config(tmp_path, {"only": upstream("reliable", pid_dir)}, router={"store": f"sqlite:///{store}"})
