@@ -80,6 +80,9 @@ class ProtoNetRecipe(NumbersNotBools):
         "auto", description="encoder arithmetic in training; auto: bfloat16 where the device runs it natively"
     )
     channels_last: bool = Field(True, description="channels-last memory format (faster convolutions on CPU)")
+    distance: Literal["euclidean", "cosine"] = Field(
+        "euclidean", description="how a query is scored against a prototype (PrototypicalNetwork's distance)"
+    )
     seed: int = Field(0, description="seed of episode sampling, augmentation and initialisation")
 
 
@@ -176,7 +179,7 @@ def train_protonet(
         with torch.random.fork_rng(devices=[]):  # seeded initialisation, the global generator untouched
             torch.manual_seed(recipe.seed)
             encoder = conv4(64, in_channels=images.shape[1])
-    network = PrototypicalNetwork(encoder)
+    network = PrototypicalNetwork(encoder, distance=recipe.distance)
     device = next((p.device for p in network.parameters()), torch.device("cpu"))
     # float images of any precision (numpy's float64, say) are read in the encoder's: the
     # convolutions take no other (float32 mode), and autocast converts nothing from float64

@@ -93,7 +93,9 @@ class VisionExpert(Expert):
         """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
         many classes (``labels`` ``[n]``), then learn every stored task again under it.
 
-        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed)``. Bad images (NaN or infinite
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed, distance=self.distance)``: the
+        encoder learns for the score the expert serves with, and a recipe of the other distance
+        raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
         it is when training fails or is stopped midway (an exception from ``on_episode``).
@@ -110,10 +112,13 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"images[{int((~finite).nonzero()[0])}]: the image holds NaN or infinite values")
         if recipe is not None and not isinstance(recipe, ProtoNetRecipe):
             raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
+        if recipe is not None and recipe.distance != self.distance:
+            # the encoder would learn for one score and the expert serve with the other
+            raise ExpertInputError(f"recipe: its distance {recipe.distance!r} is not the expert's {self.distance!r}")
         if on_episode is not None and not callable(on_episode):
             raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
         with self._meta_training():
-            result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed), encoder=self.model, on_episode=on_episode)
+            result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed, distance=self.distance), encoder=self.model, on_episode=on_episode)
         return result
 
     def _attach_meta_learning(self, learner: Any) -> None:
