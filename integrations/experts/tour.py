@@ -335,7 +335,8 @@ def run_meta_learning_demo(
     """Run the tour and return ``{step: {"figure": one line, ...what it measured}, "seconds": {...}}``.
 
     Arguments:
-        scale: multiplies every step's iterations (1: the documented run, about 2 minutes on 2 cores).
+        scale: multiplies every step's iterations (1: the documented run, about 20 s of wall time on
+            2 cores, docs/benchmarks/experts.md).
         seed: seeds every step's data and models.
         steps: which of ``TOUR_STEPS`` to run (default all, in order).
         plots: a folder to write one PNG per step into, created if needed (needs matplotlib;
