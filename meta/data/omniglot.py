@@ -66,8 +66,9 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
     """(alphabet, character, file name, where, png bytes) for every image of a zip or folder;
     ``where`` names the file (a zip's member after the zip's path) for errors."""
     if source.is_dir():
-        for png in sorted(source.rglob("*.png")):
-            if _macos_metadata(png.relative_to(source).parts):
+        for png in sorted(source.rglob("*")):
+            # ".PNG" too, as the zip reader takes it
+            if png.suffix.lower() != ".png" or not png.is_file() or _macos_metadata(png.relative_to(source).parts):
                 continue
             parts = png.parts
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
