@@ -161,7 +161,10 @@ class RelationNetwork(_MetricNetwork):
     def __init__(self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64) -> None:
         super().__init__(encoder)
         hidden = check_count("hidden", hidden, low=1)
-        self.relation = relation_module or nn.Sequential(
+        if relation_module is not None and not isinstance(relation_module, nn.Module):
+            raise TypeError(f"relation_module: expected an nn.Module or None, got {type(relation_module).__name__}")
+        # "is None", not "or": an empty Sequential (no layers) is falsy but is the caller's module
+        self.relation = relation_module if relation_module is not None else nn.Sequential(
             nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
         )
 
