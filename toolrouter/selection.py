@@ -57,7 +57,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -639,6 +639,10 @@ class FewShotToolSelector:
 
     # --- embedding --------------------------------------------------------------------------
 
+    def _kept(self, texts: Iterable[str]) -> AbstractContextManager[None]:
+        """While the block runs, ``texts`` keep their slots in the token cache (when fine-tuning)."""
+        return self._tokens.pinned(texts) if self._tokens is not None else nullcontext()
+
     def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
             flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
@@ -659,15 +663,18 @@ class FewShotToolSelector:
         """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs, each tool's unit
         example embeddings ``[k, dim]`` and its unit description embedding ``[0 or 1, dim]``."""
         rows, labels = [], []
-        for j, (description, examples) in enumerate(tools):
-            if description is not None:
-                rows.append(self._rows([description], True))
-                labels.append(torch.full((1,), j))
-            if examples:
-                rows.append(self._rows(examples, False))
-                labels.append(torch.full((len(examples),), j))
-        self.network.eval()
-        z = self.network.embed(torch.cat(rows))
+        # fine-tuning: a row holds its text's slot in the token cache, which a later _rows call could
+        # evict and give to another text; every text stays cached until the rows are embedded
+        with self._kept([*(d for d, _ in tools if d is not None), *(t for _, e in tools for t in e)]):
+            for j, (description, examples) in enumerate(tools):
+                if description is not None:
+                    rows.append(self._rows([description], True))
+                    labels.append(torch.full((1,), j))
+                if examples:
+                    rows.append(self._rows(examples, False))
+                    labels.append(torch.full((len(examples),), j))
+            self.network.eval()
+            z = self.network.embed(torch.cat(rows))
         label = torch.cat(labels)
         protos = self.network.prototypes(z, label, len(tools))
         unit = F.normalize(z[:, :-1], dim=-1)
@@ -887,8 +894,7 @@ class FewShotToolSelector:
         train_tools = [tools[i] for i in sorted(perm[n_val:])]
 
         # With fine-tuning, the training texts' token states stay cached until the fit ends.
-        held = self._tokens.pinned([*(x for t in tools for x in data[t]), *descs.values()]) if self._tokens is not None else nullcontext()
-        with held:
+        with self._kept([*(x for t in tools for x in data[t]), *descs.values()]):
             # Frozen features of every training text, computed once.
             feats = {t: self._rows(data[t], False) for t in tools}
             desc_rows = {t: self._rows([descs[t]], True) for t in descs}
