@@ -475,6 +475,11 @@ def _check_examples(examples: Any, field: str) -> list[str]:
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
+def _check_featurizer_type(featurizer: Any) -> None:
+    if not isinstance(featurizer, Featurizer):
+        raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+
+
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
     """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
     if isinstance(featurizer, HashingFeaturizer):
@@ -522,8 +527,7 @@ class FewShotToolSelector:
     """
 
     def __init__(self, featurizer: Featurizer, config: SelectorConfig | None = None, *, seed: int = 0) -> None:
-        if not isinstance(featurizer, Featurizer):
-            raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+        _check_featurizer_type(featurizer)
         if config is None:
             config = SelectorConfig()
         elif not isinstance(config, SelectorConfig):
@@ -1171,6 +1175,7 @@ class FewShotToolSelector:
             if saved.featurizer is None:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+        _check_featurizer_type(featurizer)  # before its dim is read
         if int(featurizer.dim) != saved.dim:
             raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {saved.dim}")
         sel = cls(featurizer, saved.config, seed=saved.seed)
