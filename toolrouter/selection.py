@@ -119,8 +119,8 @@ class SelectorConfig(NumbersNotBools):
         queries_per_tool: query requests per tool per training episode.
         validation_fraction: share of the training tools kept aside to pick the best encoder
             (0 disables early stopping: the last encoder is kept).
-        eval_every: episodes between validation checks; ``patience``: checks without improvement
-            before training stops.
+        eval_every: episodes between validation checks (the last episode is always checked);
+            ``patience``: checks without improvement before training stops.
         finetune_layers: 0 (default): the text features are frozen. ``L > 0``: the last ``L``
             transformer layers of the sentence encoder (a ``SentenceEncoderFeaturizer`` only) are
             copied into the selector and trained with the towers (:class:`TopLayers`); the token
@@ -849,8 +849,8 @@ class FewShotToolSelector:
         ``k_shot``, then per tool ``k`` support requests plus its description and
         ``config.queries_per_tool`` query requests, and takes one optimiser step of the prototypical
         loss. A tool needs at least 2 examples. With ``config.validation_fraction > 0`` some tools
-        are held out to pick the best encoder (checked every ``config.eval_every`` episodes, stopping
-        after ``config.patience`` checks without gain). With ``register`` the tools are then
+        are held out to pick the best encoder (checked every ``config.eval_every`` episodes and after
+        the last, stopping after ``config.patience`` checks without gain). With ``register`` the tools are then
         registered with all their examples (replacing same-named tools); the prototypes of every
         registered tool are recomputed under the new encoder.
 
@@ -935,7 +935,8 @@ class FewShotToolSelector:
                         done = episode
                         self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
                         spent = cfg.max_fit_cpu_s is not None and time.process_time() - fit_started >= cfg.max_fit_cpu_s
-                        if val_tools and (episode % cfg.eval_every == 0 or spent):
+                        # the last episode is checked too: an encoder never checked would be dropped for the best one checked
+                        if val_tools and (episode % cfg.eval_every == 0 or spent or episode == episodes):
                             acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
                             self.network.train()
                             if acc > best_acc:
