@@ -120,6 +120,9 @@ def _outcomes(history: Sequence[AttemptRecord | Outcome], context_dim: int) -> l
     for i, r in enumerate(history):
         if not isinstance(r, (AttemptRecord, Outcome)):
             raise TypeError(f"history[{i}]: expected an AttemptRecord or Outcome, got {type(r).__name__}")
+        for name in ("task_type", "tool_id") if isinstance(r, Outcome) else ():  # an AttemptRecord checked its own
+            if not isinstance(getattr(r, name), str):
+                raise TypeError(f"history[{i}].{name}: expected a string, got {short_repr(getattr(r, name))}")
         if isinstance(r, AttemptRecord) and cancelled_by_caller(r.success, r.error):
             continue  # the caller's choice, no outcome of the tool
         # the bounds a policy's update takes: beyond them the float32 model trains on inf and NaN
