@@ -600,7 +600,8 @@ class FewShotToolSelector:
         examples = _check_examples(examples, "examples")
         if description is None and not examples:
             raise ValueError(f"tool {tool_id!r}: needs a description or at least one example (got neither)")
-        self._check_features(description, examples)
+        self._check_features(([("description", description)] if description is not None else [])
+                             + [(f"examples[{i}]", e) for i, e in enumerate(examples)])
         proto, example_z, description_z = self._embed_tools([(description, examples)])
         self._descriptions[tool_id] = description
         self._examples[tool_id] = examples
@@ -611,16 +612,14 @@ class FewShotToolSelector:
         self._refined = None
         log.debug("selector_tool_added", tool_id=tool_id, examples=len(examples), description=description is not None)
 
-    def _check_features(self, description: str | None, examples: list[str]) -> None:
-        """A ``ValueError`` naming the first text the featurizer gives no features for (hashed
-        n-grams of a text without words): a prototype made of nothing says nothing of its tool, yet
-        it outscores every tool a request resembles less than nothing (a negative cosine), and
-        refining it against the other tools' examples moves it towards their requests."""
+    def _check_features(self, fields: Sequence[tuple[str, str]]) -> None:
+        """A ``ValueError`` naming the first of ``fields`` (field name, text) whose text the
+        featurizer gives no features for (hashed n-grams of a text without words): a prototype made
+        of nothing says nothing of its tool, yet it outscores every tool a request resembles less
+        than nothing (a negative cosine), and refining it against the other tools' examples moves it
+        towards their requests."""
         if self._tokens is not None:  # fine-tuning embeds token ids: every text has some
             return
-        fields = ([("description", description)] if description is not None else []) + [
-            (f"examples[{i}]", e) for i, e in enumerate(examples)
-        ]
         empty = np.flatnonzero(~checked_transform(self.featurizer, [t for _, t in fields]).any(axis=1))
         if empty.size:
             field, text = fields[empty[0]]
@@ -888,6 +887,9 @@ class FewShotToolSelector:
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         seed = _checked_seed(seed, low=0)  # numpy's generators take no negative seed
+        # what add_tool refuses, fit refuses too: it trains on these texts, and registers them
+        self._check_features([(f"descriptions[{t!r}]", d) for t, d in descs.items()]
+                             + [(f"examples[{t!r}][{i}]", x) for t, texts in data.items() for i, x in enumerate(texts)])
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)
         tools = sorted(data)
