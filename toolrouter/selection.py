@@ -844,7 +844,7 @@ class FewShotToolSelector:
     ) -> dict[str, float]:
         """Train the encoder episodically on ``examples`` (tool -> requests) and ``descriptions``.
 
-        Each episode draws ``n_way`` tools (all of them when fewer), a shot count ``k`` from
+        Each episode draws ``n_way`` tools (at least 2; all of them when fewer), a shot count ``k`` from
         ``k_shot``, then per tool ``k`` support requests plus its description and
         ``config.queries_per_tool`` query requests, and takes one optimiser step of the prototypical
         loss. A tool needs at least 2 examples. With ``config.validation_fraction > 0`` some tools
@@ -877,7 +877,7 @@ class FewShotToolSelector:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
         descs = {t: _check_text(d, f"descriptions[{t!r}]") for t, d in descriptions.items()}
         episodes = check_count("episodes", episodes, low=1)
-        n_way = check_count("n_way", n_way, low=1)
+        n_way = check_count("n_way", n_way, low=2)  # one tool per episode: a loss of 0, nothing learned
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) and not isinstance(k_shot, bool) else k_shot
         if not isinstance(shots, Sequence) or not shots or any(
             isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
