@@ -657,7 +657,7 @@ class FewShotToolSelector:
     def encoder_rows(self, texts: Sequence[str], is_description: bool = False) -> torch.Tensor:
         """The encoder's input rows for ``texts``: ``[features, is_description]`` (``[text id,
         is_description]`` when fine-tuning); what ``self.encoder`` and ``self.network.embed`` take."""
-        return self._rows(texts, is_description)
+        return self._rows(_check_examples(texts, "texts"), is_description)
 
     @torch.no_grad()
     def _embed_tools(
@@ -699,6 +699,8 @@ class FewShotToolSelector:
 
     @torch.no_grad()
     def _embed(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
+        # one string is no list of texts: its characters would be embedded as that many texts
+        texts = _check_examples(texts, "descriptions" if is_description else "queries")
         if not texts:
             return torch.zeros(0, self.dim)
         self.network.eval()
