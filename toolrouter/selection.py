@@ -65,7 +65,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
-from safetensors.torch import save_file
 from safetensors.torch import save as save_bytes
 from torch import nn
 
@@ -75,7 +74,7 @@ from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model
+from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, write_atomically
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -1123,12 +1122,14 @@ class FewShotToolSelector:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
-        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
+        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes). Each file
+        is written beside its place and moved there: a save cut short (a full disk, a kill) leaves
+        the one saved before it, never half a file."""
         folder = checked_path(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
-        save_file(tensors, str(folder / "selector.safetensors"))
-        (folder / "selector.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        write_atomically(folder / "selector.safetensors", save_bytes(tensors))
+        write_atomically(folder / "selector.json", json.dumps(meta, indent=1).encode("utf-8"))
         return folder
 
     def to_bytes(self) -> bytes:
