@@ -37,7 +37,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -172,18 +172,20 @@ def _is_featurizer(obj: Any) -> bool:
     return all(inspect.getattr_static(obj, name, missing) is not missing for name in ("dim", "__call__", "transform"))
 
 
-def _check_text(text: Any) -> str:
+def _check_text(text: Any, field: str = "text") -> str:
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+        raise TypeError(f"{field}: expected a str, got {type(text).__name__} ({short_repr(text)})")
     return text
 
 
-def _check_texts(texts: Any) -> Sequence[str]:
-    """``texts`` of a ``transform``, which must not be one string: its characters would be taken
-    for as many texts, each featurised."""
+def _check_texts(texts: Any) -> list[str]:
+    """``texts`` of a ``transform`` as a list, each entry a string (else a TypeError naming
+    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
-    return texts
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"texts: expected a list of strings, got {type(texts).__name__} ({short_repr(texts)})")
+    return [_check_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -418,7 +420,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
         batches."""
-        texts = [_check_text(t) for t in _check_texts(texts)]
+        texts = _check_texts(texts)
         # each text's vector is looked up once and held here: a cache smaller than the batch evicts
         # a text found cached before the loop below reaches it
         vectors = {t: self._cache.get(t) for t in dict.fromkeys(texts)}
@@ -467,7 +469,7 @@ class CombinedFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Combined vectors of many texts, shape ``(len(texts), dim)``."""
-        texts = [_check_text(t) for t in _check_texts(texts)]
+        texts = _check_texts(texts)
         blocks = []
         for f, w in self.parts:
             x = checked_transform(f, texts)
