@@ -963,19 +963,19 @@ class FewShotToolSelector:
         self._weights_changed()
         self.network.eval()
         match_weight_before = self.match_weight
-        if self.config.match_weight is None and val_tools and max(shots) >= 2:
-            by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
-            self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
         calibration_loss = float("nan")
-        if cfg.calibrate:
-            try:
+        try:
+            if self.config.match_weight is None and val_tools and max(shots) >= 2:
+                by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
+                self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
+            if cfg.calibrate:
                 calibration_loss = self._fit_calibration(data, descs, seed)
-            except BaseException:  # the calibration restored itself; put the encoder back too
-                self.network.load_state_dict(initial_state)
-                self._weights_changed()
-                del self.history[history_len:]
-                self.match_weight = match_weight_before
-                raise
+        except BaseException:  # an interrupt, a diverged calibration (which restored itself): put the rest back too
+            self.network.load_state_dict(initial_state)
+            self._weights_changed()
+            del self.history[history_len:]
+            self.match_weight = match_weight_before
+            raise
         self.episodes_trained += done
         if register:
             for t in tools:
