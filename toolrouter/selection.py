@@ -23,7 +23,10 @@ How the parts fit:
   logits (minus the squared distance) are ``2 s (cos - 1)``, so rankings agree. For a tool with 2
   or more examples a nearest-example bonus is added, ``match_weight * (max_i cos(request,
   example_i) - cos(request, mean of examples))``, in the spirit of matching networks: it helps
-  tools whose requests spread over several themes. Its weight is tuned on the validation tools.
+  tools whose requests spread over several themes. Its weight is ``SelectorConfig.match_weight``
+  (0 by default: no bonus), or, with ``match_weight=None``, chosen by :meth:`FewShotToolSelector.fit`
+  on its validation tools. After a :meth:`FewShotToolSelector.fit` with ``calibrate``, scores are
+  put on one scale by each tool's number of examples (``toolrouter.calibration``).
 - Before scoring, the prototypes of the registered tools are refined: used as the weights of a
   cosine classifier, they take a few Adam steps on the cross-entropy of the tools' own embedded
   examples and descriptions (fine-tuning from prototypes, as in Proto-MAML), once per change of
@@ -768,7 +771,7 @@ class FewShotToolSelector:
         return ToolChoice(tool if confidence >= threshold else None, tool, confidence)
 
     def rank(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
-        """The ``k`` best tools for ``query`` (all when None), best first, with cosine scores.
+        """The ``k`` best tools for ``query`` (all when None), best first, with their :meth:`scores`.
 
         Example:
             >>> from toolrouter.features import HashingFeaturizer
