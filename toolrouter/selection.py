@@ -143,8 +143,8 @@ class SelectorConfig(NumbersNotBools):
             descriptions) keep their token states below the fine-tuned layers and their current
             embedding, least recently used evicted first (a MiniLM text of 20 tokens holds about
             30 KB, so the default 2048 is about 60 MB). A fit's training texts stay cached while it
-            runs, whatever the size. On MetaTool, rank 8 on
-            all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
+            runs, and tools' texts while their prototypes are computed, whatever the size. On
+            MetaTool, rank 8 on all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
             3 points top-1 at 0 shots and under 1 at 5 and 20 over frozen features, for minutes
             of fitting instead of seconds (``docs/benchmarks/meta-router-metatool.md``).
         refine_steps: Adam steps (learning rate ``refine_lr``) that refine the registered tools'
