@@ -323,11 +323,13 @@ class MetaRewardModel:
             for name, p in self.model.named_parameters():
                 p.requires_grad_(name == "tool_offsets")
             try:
-                if self._adapter is None:
-                    self._adapter = self._new_adapter(ewc_lambda)
                 # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
-                self._adapter.steps, self._adapter.lr = steps, lr
-                return self._adapter.adapt(x, y.unsqueeze(-1))
+                adapter = self._adapter if self._adapter is not None else self._new_adapter(ewc_lambda)
+                adapter.steps, adapter.lr = steps, lr
+                result = adapter.adapt(x, y.unsqueeze(-1))
+                # kept once an adapt succeeded: a first one that failed learned nothing, and fixes no ewc_lambda
+                self._adapter = adapter
+                return result
             finally:
                 for p in self.model.parameters():
                     p.requires_grad_(True)
