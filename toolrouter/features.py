@@ -336,8 +336,12 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
             raise ValueError(f"dtype: must be 'float32' or 'bfloat16', got {dtype!r}")
         self._cache = _TextCache(cache_size)
         self.model_path = None if model_path is None else os.fspath(model_path)
-        if self.model_path is not None and not os.path.isdir(self.model_path):
-            raise FileNotFoundError(f"model_path: no model folder at {self.model_path!r}")
+        if self.model_path is not None:
+            if not os.path.isdir(self.model_path):
+                raise FileNotFoundError(f"model_path: no model folder at {self.model_path!r}")
+            # the folder checked now is the one loaded at first use, and the one a saved selector
+            # names, whatever the working directory is then
+            self.model_path = os.path.abspath(self.model_path)
         self.device = device
         self.batch_size = batch_size
         self.dtype = dtype

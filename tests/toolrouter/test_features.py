@@ -267,3 +267,18 @@ def test_every_featurizer_transforms_texts_given_by_an_iterator():
     hashing = HashingFeaturizer(dim=8)
     for featurizer in (hashing, CombinedFeaturizer([(hashing, 1.0)])):
         np.testing.assert_array_equal(featurizer.transform(iter(["a b", "c"])), featurizer.transform(["a b", "c"]))
+
+
+def test_a_sentence_encoder_keeps_its_model_folder_whatever_the_working_directory_becomes(tmp_path, monkeypatch):
+    # a relative model_path was checked against the working directory when given, but loaded (at
+    # first use) and rebuilt by a saved selector against the working directory of then
+    from toolrouter.features import SentenceEncoderFeaturizer
+    from toolrouter.selection import _featurizer_from_spec, _featurizer_spec
+
+    (tmp_path / "app" / "models" / "minilm").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "app")
+    featurizer = SentenceEncoderFeaturizer("models/minilm")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert featurizer.model_path == str(tmp_path / "app" / "models" / "minilm")
+    assert _featurizer_from_spec(_featurizer_spec(featurizer)).model_path == featurizer.model_path
