@@ -37,7 +37,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -172,18 +172,20 @@ def _is_featurizer(obj: Any) -> bool:
     return all(inspect.getattr_static(obj, name, missing) is not missing for name in ("dim", "__call__", "transform"))
 
 
-def _check_text(text: Any) -> str:
+def _check_text(text: Any, field: str = "text") -> str:
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+        raise TypeError(f"{field}: expected a str, got {type(text).__name__} ({short_repr(text)})")
     return text
 
 
-def _check_texts(texts: Any) -> Sequence[str]:
-    """``texts`` of a ``transform``, which must not be one string: its characters would be taken
-    for as many texts, each featurised."""
+def _check_texts(texts: Any) -> list[str]:
+    """``texts`` of a ``transform`` as a list, each entry a string (else a TypeError naming
+    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
-    return texts
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"texts: expected a list of strings, got {type(texts).__name__} ({short_repr(texts)})")
+    return [_check_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -334,8 +336,12 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
             raise ValueError(f"dtype: must be 'float32' or 'bfloat16', got {dtype!r}")
         self._cache = _TextCache(cache_size)
         self.model_path = None if model_path is None else os.fspath(model_path)
-        if self.model_path is not None and not os.path.isdir(self.model_path):
-            raise FileNotFoundError(f"model_path: no model folder at {self.model_path!r}")
+        if self.model_path is not None:
+            if not os.path.isdir(self.model_path):
+                raise FileNotFoundError(f"model_path: no model folder at {self.model_path!r}")
+            # the folder checked now is the one loaded at first use, and the one a saved selector
+            # names, whatever the working directory is then
+            self.model_path = os.path.abspath(self.model_path)
         self.device = device
         self.batch_size = batch_size
         self.dtype = dtype
@@ -418,7 +424,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of many texts, shape ``(len(texts), dim)``; uncached texts are encoded in
         batches."""
-        texts = [_check_text(t) for t in _check_texts(texts)]
+        texts = _check_texts(texts)
         # each text's vector is looked up once and held here: a cache smaller than the batch evicts
         # a text found cached before the loop below reaches it
         vectors = {t: self._cache.get(t) for t in dict.fromkeys(texts)}
@@ -467,7 +473,7 @@ class CombinedFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Combined vectors of many texts, shape ``(len(texts), dim)``."""
-        texts = [_check_text(t) for t in _check_texts(texts)]
+        texts = _check_texts(texts)
         blocks = []
         for f, w in self.parts:
             x = checked_transform(f, texts)

@@ -120,6 +120,9 @@ def _outcomes(history: Sequence[AttemptRecord | Outcome], context_dim: int) -> l
     for i, r in enumerate(history):
         if not isinstance(r, (AttemptRecord, Outcome)):
             raise TypeError(f"history[{i}]: expected an AttemptRecord or Outcome, got {type(r).__name__}")
+        for name in ("task_type", "tool_id") if isinstance(r, Outcome) else ():  # an AttemptRecord checked its own
+            if not isinstance(getattr(r, name), str):
+                raise TypeError(f"history[{i}].{name}: expected a string, got {short_repr(getattr(r, name))}")
         if isinstance(r, AttemptRecord) and cancelled_by_caller(r.success, r.error):
             continue  # the caller's choice, no outcome of the tool
         # the bounds a policy's update takes: beyond them the float32 model trains on inf and NaN
@@ -320,11 +323,13 @@ class MetaRewardModel:
             for name, p in self.model.named_parameters():
                 p.requires_grad_(name == "tool_offsets")
             try:
-                if self._adapter is None:
-                    self._adapter = self._new_adapter(ewc_lambda)
                 # the adapter is made once (it keeps the replay memory and the Fisher): each call's own steps and lr
-                self._adapter.steps, self._adapter.lr = steps, lr
-                return self._adapter.adapt(x, y.unsqueeze(-1))
+                adapter = self._adapter if self._adapter is not None else self._new_adapter(ewc_lambda)
+                adapter.steps, adapter.lr = steps, lr
+                result = adapter.adapt(x, y.unsqueeze(-1))
+                # kept once an adapt succeeded: a first one that failed learned nothing, and fixes no ewc_lambda
+                self._adapter = adapter
+                return result
             finally:
                 for p in self.model.parameters():
                     p.requires_grad_(True)

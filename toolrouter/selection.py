@@ -23,7 +23,10 @@ How the parts fit:
   logits (minus the squared distance) are ``2 s (cos - 1)``, so rankings agree. For a tool with 2
   or more examples a nearest-example bonus is added, ``match_weight * (max_i cos(request,
   example_i) - cos(request, mean of examples))``, in the spirit of matching networks: it helps
-  tools whose requests spread over several themes. Its weight is tuned on the validation tools.
+  tools whose requests spread over several themes. Its weight is ``SelectorConfig.match_weight``
+  (0 by default: no bonus), or, with ``match_weight=None``, chosen by :meth:`FewShotToolSelector.fit`
+  on its validation tools. After a :meth:`FewShotToolSelector.fit` with ``calibrate``, scores are
+  put on one scale by each tool's number of examples (``toolrouter.calibration``).
 - Before scoring, the prototypes of the registered tools are refined: used as the weights of a
   cosine classifier, they take a few Adam steps on the cross-entropy of the tools' own embedded
   examples and descriptions (fine-tuning from prototypes, as in Proto-MAML), once per change of
@@ -57,7 +60,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -65,7 +68,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
-from safetensors.torch import save_file
 from safetensors.torch import save as save_bytes
 from torch import nn
 
@@ -75,7 +77,7 @@ from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model
+from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, write_atomically
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -119,8 +121,8 @@ class SelectorConfig(NumbersNotBools):
         queries_per_tool: query requests per tool per training episode.
         validation_fraction: share of the training tools kept aside to pick the best encoder
             (0 disables early stopping: the last encoder is kept).
-        eval_every: episodes between validation checks; ``patience``: checks without improvement
-            before training stops.
+        eval_every: episodes between validation checks (the last episode is always checked);
+            ``patience``: checks without improvement before training stops.
         finetune_layers: 0 (default): the text features are frozen. ``L > 0``: the last ``L``
             transformer layers of the sentence encoder (a ``SentenceEncoderFeaturizer`` only) are
             copied into the selector and trained with the towers (:class:`TopLayers`); the token
@@ -141,8 +143,8 @@ class SelectorConfig(NumbersNotBools):
             descriptions) keep their token states below the fine-tuned layers and their current
             embedding, least recently used evicted first (a MiniLM text of 20 tokens holds about
             30 KB, so the default 2048 is about 60 MB). A fit's training texts stay cached while it
-            runs, whatever the size. On MetaTool, rank 8 on
-            all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
+            runs, and tools' texts while their prototypes are computed, whatever the size. On
+            MetaTool, rank 8 on all six layers (``finetune_layers=6, finetune_lora_rank=8, finetune_lr=1e-3``) adds
             3 points top-1 at 0 shots and under 1 at 5 and 20 over frozen features, for minutes
             of fitting instead of seconds (``docs/benchmarks/meta-router-metatool.md``).
         refine_steps: Adam steps (learning rate ``refine_lr``) that refine the registered tools'
@@ -475,6 +477,11 @@ def _check_examples(examples: Any, field: str) -> list[str]:
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
+def _check_featurizer_type(featurizer: Any) -> None:
+    if not isinstance(featurizer, Featurizer):
+        raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+
+
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
     """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
     if isinstance(featurizer, HashingFeaturizer):
@@ -522,8 +529,7 @@ class FewShotToolSelector:
     """
 
     def __init__(self, featurizer: Featurizer, config: SelectorConfig | None = None, *, seed: int = 0) -> None:
-        if not isinstance(featurizer, Featurizer):
-            raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+        _check_featurizer_type(featurizer)
         if config is None:
             config = SelectorConfig()
         elif not isinstance(config, SelectorConfig):
@@ -596,7 +602,8 @@ class FewShotToolSelector:
         examples = _check_examples(examples, "examples")
         if description is None and not examples:
             raise ValueError(f"tool {tool_id!r}: needs a description or at least one example (got neither)")
-        self._check_features(description, examples)
+        self._check_features(([("description", description)] if description is not None else [])
+                             + [(f"examples[{i}]", e) for i, e in enumerate(examples)])
         proto, example_z, description_z = self._embed_tools([(description, examples)])
         self._descriptions[tool_id] = description
         self._examples[tool_id] = examples
@@ -607,16 +614,14 @@ class FewShotToolSelector:
         self._refined = None
         log.debug("selector_tool_added", tool_id=tool_id, examples=len(examples), description=description is not None)
 
-    def _check_features(self, description: str | None, examples: list[str]) -> None:
-        """A ``ValueError`` naming the first text the featurizer gives no features for (hashed
-        n-grams of a text without words): a prototype made of nothing says nothing of its tool, yet
-        it outscores every tool a request resembles less than nothing (a negative cosine), and
-        refining it against the other tools' examples moves it towards their requests."""
+    def _check_features(self, fields: Sequence[tuple[str, str]]) -> None:
+        """A ``ValueError`` naming the first of ``fields`` (field name, text) whose text the
+        featurizer gives no features for (hashed n-grams of a text without words): a prototype made
+        of nothing says nothing of its tool, yet it outscores every tool a request resembles less
+        than nothing (a negative cosine), and refining it against the other tools' examples moves it
+        towards their requests."""
         if self._tokens is not None:  # fine-tuning embeds token ids: every text has some
             return
-        fields = ([("description", description)] if description is not None else []) + [
-            (f"examples[{i}]", e) for i, e in enumerate(examples)
-        ]
         empty = np.flatnonzero(~checked_transform(self.featurizer, [t for _, t in fields]).any(axis=1))
         if empty.size:
             field, text = fields[empty[0]]
@@ -639,6 +644,10 @@ class FewShotToolSelector:
 
     # --- embedding --------------------------------------------------------------------------
 
+    def _kept(self, texts: Iterable[str]) -> AbstractContextManager[None]:
+        """While the block runs, ``texts`` keep their slots in the token cache (when fine-tuning)."""
+        return self._tokens.pinned(texts) if self._tokens is not None else nullcontext()
+
     def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
             flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
@@ -650,7 +659,7 @@ class FewShotToolSelector:
     def encoder_rows(self, texts: Sequence[str], is_description: bool = False) -> torch.Tensor:
         """The encoder's input rows for ``texts``: ``[features, is_description]`` (``[text id,
         is_description]`` when fine-tuning); what ``self.encoder`` and ``self.network.embed`` take."""
-        return self._rows(texts, is_description)
+        return self._rows(_check_examples(texts, "texts"), is_description)
 
     @torch.no_grad()
     def _embed_tools(
@@ -659,15 +668,18 @@ class FewShotToolSelector:
         """Unit prototypes ``[len(tools), dim]`` of (description, examples) pairs, each tool's unit
         example embeddings ``[k, dim]`` and its unit description embedding ``[0 or 1, dim]``."""
         rows, labels = [], []
-        for j, (description, examples) in enumerate(tools):
-            if description is not None:
-                rows.append(self._rows([description], True))
-                labels.append(torch.full((1,), j))
-            if examples:
-                rows.append(self._rows(examples, False))
-                labels.append(torch.full((len(examples),), j))
-        self.network.eval()
-        z = self.network.embed(torch.cat(rows))
+        # fine-tuning: a row holds its text's slot in the token cache, which a later _rows call could
+        # evict and give to another text; every text stays cached until the rows are embedded
+        with self._kept([*(d for d, _ in tools if d is not None), *(t for _, e in tools for t in e)]):
+            for j, (description, examples) in enumerate(tools):
+                if description is not None:
+                    rows.append(self._rows([description], True))
+                    labels.append(torch.full((1,), j))
+                if examples:
+                    rows.append(self._rows(examples, False))
+                    labels.append(torch.full((len(examples),), j))
+            self.network.eval()
+            z = self.network.embed(torch.cat(rows))
         label = torch.cat(labels)
         protos = self.network.prototypes(z, label, len(tools))
         unit = F.normalize(z[:, :-1], dim=-1)
@@ -689,6 +701,8 @@ class FewShotToolSelector:
 
     @torch.no_grad()
     def _embed(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
+        # one string is no list of texts: its characters would be embedded as that many texts
+        texts = _check_examples(texts, "descriptions" if is_description else "queries")
         if not texts:
             return torch.zeros(0, self.dim)
         self.network.eval()
@@ -757,7 +771,7 @@ class FewShotToolSelector:
         return ToolChoice(tool if confidence >= threshold else None, tool, confidence)
 
     def rank(self, query: str, k: int | None = None) -> list[tuple[str, float]]:
-        """The ``k`` best tools for ``query`` (all when None), best first, with cosine scores.
+        """The ``k`` best tools for ``query`` (all when None), best first, with their :meth:`scores`.
 
         Example:
             >>> from toolrouter.features import HashingFeaturizer
@@ -834,12 +848,12 @@ class FewShotToolSelector:
     ) -> dict[str, float]:
         """Train the encoder episodically on ``examples`` (tool -> requests) and ``descriptions``.
 
-        Each episode draws ``n_way`` tools (all of them when fewer), a shot count ``k`` from
+        Each episode draws ``n_way`` tools (at least 2; all of them when fewer), a shot count ``k`` from
         ``k_shot``, then per tool ``k`` support requests plus its description and
         ``config.queries_per_tool`` query requests, and takes one optimiser step of the prototypical
         loss. A tool needs at least 2 examples. With ``config.validation_fraction > 0`` some tools
-        are held out to pick the best encoder (checked every ``config.eval_every`` episodes, stopping
-        after ``config.patience`` checks without gain). With ``register`` the tools are then
+        are held out to pick the best encoder (checked every ``config.eval_every`` episodes and after
+        the last, stopping after ``config.patience`` checks without gain). With ``register`` the tools are then
         registered with all their examples (replacing same-named tools); the prototypes of every
         registered tool are recomputed under the new encoder.
 
@@ -867,7 +881,7 @@ class FewShotToolSelector:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
         descs = {t: _check_text(d, f"descriptions[{t!r}]") for t, d in descriptions.items()}
         episodes = check_count("episodes", episodes, low=1)
-        n_way = check_count("n_way", n_way, low=1)
+        n_way = check_count("n_way", n_way, low=2)  # one tool per episode: a loss of 0, nothing learned
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) and not isinstance(k_shot, bool) else k_shot
         if not isinstance(shots, Sequence) or not shots or any(
             isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
@@ -877,6 +891,9 @@ class FewShotToolSelector:
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         seed = _checked_seed(seed, low=0)  # numpy's generators take no negative seed
+        # what add_tool refuses, fit refuses too: it trains on these texts, and registers them
+        self._check_features([(f"descriptions[{t!r}]", d) for t, d in descs.items()]
+                             + [(f"examples[{t!r}][{i}]", x) for t, texts in data.items() for i, x in enumerate(texts)])
         fit_started = time.process_time()
         rng = np.random.default_rng(seed)
         tools = sorted(data)
@@ -887,8 +904,7 @@ class FewShotToolSelector:
         train_tools = [tools[i] for i in sorted(perm[n_val:])]
 
         # With fine-tuning, the training texts' token states stay cached until the fit ends.
-        held = self._tokens.pinned([*(x for t in tools for x in data[t]), *descs.values()]) if self._tokens is not None else nullcontext()
-        with held:
+        with self._kept([*(x for t in tools for x in data[t]), *descs.values()]):
             # Frozen features of every training text, computed once.
             feats = {t: self._rows(data[t], False) for t in tools}
             desc_rows = {t: self._rows([descs[t]], True) for t in descs}
@@ -925,7 +941,8 @@ class FewShotToolSelector:
                         done = episode
                         self.history.append({"episode": float(self.episodes_trained + episode), **metrics})
                         spent = cfg.max_fit_cpu_s is not None and time.process_time() - fit_started >= cfg.max_fit_cpu_s
-                        if val_tools and (episode % cfg.eval_every == 0 or spent):
+                        # the last episode is checked too: an encoder never checked would be dropped for the best one checked
+                        if val_tools and (episode % cfg.eval_every == 0 or spent or episode == episodes):
                             acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
                             self.network.train()
                             if acc > best_acc:
@@ -949,19 +966,19 @@ class FewShotToolSelector:
         self._weights_changed()
         self.network.eval()
         match_weight_before = self.match_weight
-        if self.config.match_weight is None and val_tools and max(shots) >= 2:
-            by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
-            self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
         calibration_loss = float("nan")
-        if cfg.calibrate:
-            try:
+        try:
+            if self.config.match_weight is None and val_tools and max(shots) >= 2:
+                by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
+                self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
+            if cfg.calibrate:
                 calibration_loss = self._fit_calibration(data, descs, seed)
-            except BaseException:  # the calibration restored itself; put the encoder back too
-                self.network.load_state_dict(initial_state)
-                self._weights_changed()
-                del self.history[history_len:]
-                self.match_weight = match_weight_before
-                raise
+        except BaseException:  # an interrupt, a diverged calibration (which restored itself): put the rest back too
+            self.network.load_state_dict(initial_state)
+            self._weights_changed()
+            del self.history[history_len:]
+            self.match_weight = match_weight_before
+            raise
         self.episodes_trained += done
         if register:
             for t in tools:
@@ -1108,12 +1125,14 @@ class FewShotToolSelector:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
-        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes)."""
+        featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes). Each file
+        is written beside its place and moved there: a save cut short (a full disk, a kill) leaves
+        the one saved before it, never half a file."""
         folder = checked_path(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
-        save_file(tensors, str(folder / "selector.safetensors"))
-        (folder / "selector.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        write_atomically(folder / "selector.safetensors", save_bytes(tensors))
+        write_atomically(folder / "selector.json", json.dumps(meta, indent=1).encode("utf-8"))
         return folder
 
     def to_bytes(self) -> bytes:
@@ -1165,6 +1184,7 @@ class FewShotToolSelector:
             if saved.featurizer is None:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+        _check_featurizer_type(featurizer)  # before its dim is read
         if int(featurizer.dim) != saved.dim:
             raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {saved.dim}")
         sel = cls(featurizer, saved.config, seed=saved.seed)

@@ -258,8 +258,13 @@ def read_blob(data: bytes, *keys: str) -> Blob:
 
     Raises ``CorruptStateError`` for bytes that are not a complete safetensors blob, a missing or
     non-JSON configuration, an array of a dtype numpy cannot hold, or content that does not match
-    its digest (damaged bytes).
+    its digest (damaged bytes). Bytes-like ``data`` (a ``bytearray``, a ``memoryview``: what some
+    database drivers give back) is read as bytes; anything else is a ``TypeError`` naming ``data``.
     """
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    elif not isinstance(data, bytes):  # the library's own words name its argument, not ours
+        raise TypeError(f"data: expected bytes, got {type(data).__name__}")
     try:
         views = deserialize(data)
     except SafetensorError as exc:  # the library's own parse error: truncated or damaged bytes

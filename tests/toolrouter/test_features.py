@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from toolrouter.features import HashingFeaturizer
+from toolrouter.features import CombinedFeaturizer, HashingFeaturizer
 
 TEXT = "Write a python function to identify non-prime numbers."
 
@@ -246,3 +246,39 @@ def test_a_router_names_its_featurizer_when_it_returns_no_usable_context(returne
     with pytest.raises(ValueError, match=message):
         router.rank_tool_ids("s", context="read a file")
     assert router.routes == []
+
+
+@pytest.mark.parametrize("texts, message", [
+    (["fine", 3], r"^texts\[1\]: expected a str, got int \(3\)"),  # was 'text must be a str, got int', no entry named
+    (None, r"^texts: expected a list of strings, got NoneType"),  # was "object of type 'NoneType' has no len()"
+    (5, r"^texts: expected a list of strings, got int"),
+])
+def test_transform_names_the_texts_or_the_entry_that_is_not_a_string(texts, message):
+    hashing = HashingFeaturizer(dim=8)
+    for featurizer in (hashing, CombinedFeaturizer([(hashing, 1.0)])):
+        with pytest.raises(TypeError, match=message):
+            featurizer.transform(texts)
+    with pytest.raises(TypeError, match=r"^text: expected a str, got bytes \(b'hi'\)"):
+        hashing(b"hi")
+
+
+def test_every_featurizer_transforms_texts_given_by_an_iterator():
+    # hashed n-grams asked for the length of the texts first: TypeError: object of type 'list_iterator' has no len()
+    hashing = HashingFeaturizer(dim=8)
+    for featurizer in (hashing, CombinedFeaturizer([(hashing, 1.0)])):
+        np.testing.assert_array_equal(featurizer.transform(iter(["a b", "c"])), featurizer.transform(["a b", "c"]))
+
+
+def test_a_sentence_encoder_keeps_its_model_folder_whatever_the_working_directory_becomes(tmp_path, monkeypatch):
+    # a relative model_path was checked against the working directory when given, but loaded (at
+    # first use) and rebuilt by a saved selector against the working directory of then
+    from toolrouter.features import SentenceEncoderFeaturizer
+    from toolrouter.selection import _featurizer_from_spec, _featurizer_spec
+
+    (tmp_path / "app" / "models" / "minilm").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "app")
+    featurizer = SentenceEncoderFeaturizer("models/minilm")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert featurizer.model_path == str(tmp_path / "app" / "models" / "minilm")
+    assert _featurizer_from_spec(_featurizer_spec(featurizer)).model_path == featurizer.model_path

@@ -62,3 +62,18 @@ def test_tool_dropout_is_checked_as_every_number_option(dropout, accepted) -> No
     else:
         with pytest.raises(ValueError, match=r"^tool_dropout: expected a finite number in \[0, 1\)"):
             train(history(), tool_dropout=dropout)
+
+
+@pytest.mark.parametrize("field, outcome", [
+    ("tool_id", Outcome("type1", None, None, 1.0)),  # TypeError: '<' not supported between 'NoneType' and 'str'
+    ("task_type", Outcome(["type1"], "a", None, 1.0)),  # TypeError: unhashable type: 'list'
+    ("task_type", Outcome(None, "a", None, 1.0)),  # trained on as a task type of its own
+])
+def test_an_outcome_whose_tool_or_task_type_is_not_a_string_is_refused_naming_it(field, outcome) -> None:
+    outcomes = history()
+    outcomes[4] = outcome
+    with pytest.raises(TypeError, match=rf"^history\[4\]\.{field}: expected a string, got "):
+        train(outcomes)
+    model = train(history())
+    with pytest.raises(TypeError, match=rf"^history\[0\]\.{field}: expected a string, got "):
+        model.adapt([outcome])

@@ -147,6 +147,21 @@ def test_adapt_takes_each_calls_steps_and_lr_and_refuses_another_ewc_lambda() ->
     assert torch.equal(offsets(other), before)
 
 
+def test_a_first_adapt_that_fails_fixes_no_ewc_lambda() -> None:
+    # the adapter made by a first adapt that diverged was kept: its ewc_lambda refused every later
+    # adapt at another one (the default among them), though nothing had been learned with it
+    recent = history()
+    model = MetaRewardModel(**parts())
+    before = offsets(model)
+    with pytest.raises(FloatingPointError, match=r"^loss: became"):
+        model.adapt(recent, lr=1e30, ewc_lambda=5.0)
+    assert torch.equal(offsets(model), before)
+    model.adapt(recent)  # ewc_lambda=10, the default
+    assert not torch.equal(offsets(model), before)
+    with pytest.raises(ValueError, match=r"ewc_lambda: 5.0, but this model adapts with ewc_lambda=10.0"):
+        model.adapt(recent, ewc_lambda=5.0)
+
+
 def test_empirical_bayes_picks_the_grid_point_of_the_largest_exact_marginal_likelihood() -> None:
     # the spread and noise are chosen from every (task type, tool) group at once (one
     # diagonalisation per group, not one Cholesky per group and grid point, which took minutes

@@ -30,3 +30,14 @@ def test_load_with_another_featurizer_is_refused_and_with_its_own_routes_the_sam
         FewShotToolSelector.load(tmp_path, featurizer=HashingFeaturizer(dim=64, seed=3))
     with pytest.raises(ValueError, match=r"featurizer: not the one the selector was saved with"):
         FewShotToolSelector.from_bytes(sel.to_bytes(), featurizer=HashingFeaturizer(dim=64, char_ngrams=(3, 4)))
+
+
+@pytest.mark.parametrize("featurizer", [64, "hashing", HashingFeaturizer(dim=64).__call__])
+def test_load_names_a_featurizer_that_is_not_one(tmp_path: Path, featurizer: object) -> None:
+    # its dim was read first: AttributeError: 'int' object has no attribute 'dim'
+    sel = selector()
+    sel.save(tmp_path)
+    with pytest.raises(TypeError, match=r"^featurizer: expected a Featurizer \(dim, __call__, transform\), got "):
+        FewShotToolSelector.load(tmp_path, featurizer=featurizer)
+    with pytest.raises(TypeError, match=r"^featurizer: expected a Featurizer"):
+        FewShotToolSelector.from_bytes(sel.to_bytes(), featurizer=featurizer)

@@ -35,3 +35,18 @@ def test_texts_in_any_script_have_features_and_are_taken() -> None:
     sel = selector()
     sel.add_tool("translate", "翻訳 traduction", ["übersetze das"])
     assert "translate" in sel
+
+
+@pytest.mark.parametrize(
+    "descriptions, examples, field",
+    [({"calc": "+ - * /"}, {}, r"descriptions\['calc'\]"), ({}, {"calc": ["2 + 2", "=="]}, r"examples\['calc'\]\[1\]")],
+)
+def test_fit_refuses_a_text_without_features_as_add_tool_does(descriptions, examples, field) -> None:
+    # fit trained on it and registered it, with the prototype add_tool refuses to make
+    sel = selector()
+    before = {k: v.clone() for k, v in sel.network.state_dict().items()}
+    texts = {"weather": ["rain tomorrow in Paris", "forecast Oslo"], "calc": ["what is 2 plus 2", "add 3 and 4"], **examples}
+    with pytest.raises(ValueError, match=rf"^{field}: the featurizer gives no features for"):
+        sel.fit(texts, {"weather": "weather forecast for a city", "calc": "a calculator", **descriptions}, episodes=1, n_way=2)
+    assert sel.tool_ids == ["weather", "mail"] and sel.episodes_trained == 0
+    assert all(v.equal(sel.network.state_dict()[k]) for k, v in before.items())
