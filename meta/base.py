@@ -426,7 +426,8 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
+        """Write the learner (model, meta-learned extras, meta-optimiser state, torch's global random
+        state) to a safetensors file.
 
         ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``meta_step_count`` and
         ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
@@ -439,15 +440,17 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same class, architecture and
-        ``settings()``); returns the metadata. A file saved by another class or with other settings
-        raises ValueError naming the file and the field, and changes nothing."""
+        ``settings()``); returns the metadata. Training resumes where it stopped: torch's global random
+        state is put back as it was at the save too, so dropout draws what it would have drawn. A file
+        saved by another class or with other settings raises ValueError naming the file and the field,
+        and changes nothing."""
         from meta.checkpoint import check_learner, checkpoint_metadata, load_checkpoint, stored_count
 
         optimizer = getattr(self, "meta_optimizer", None)
         meta = checkpoint_metadata(path)
         steps = stored_count(path, meta, "meta_step_count")
         check_learner(path, meta, type(self).__name__, self.settings())
-        info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
+        info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None, restore_rng=True)
         self.meta_step_count = steps
         return info
 

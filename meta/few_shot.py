@@ -294,7 +294,8 @@ class FewShotLearner(OptimizerFollowsModule):
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
+        """Write the network, the optimiser's state, ``episodes_trained`` and torch's global random state
+        to a safetensors file.
 
         ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``episodes_trained`` and
         ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
@@ -305,6 +306,8 @@ class FewShotLearner(OptimizerFollowsModule):
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same network); returns the metadata.
+        Torch's global random state is put back as it was at the save, so training resumes as it
+        would have gone on.
 
         A file that does not fit (another network or ``settings()``, another optimiser) raises an
         error naming the file and what differs, and leaves the learner unchanged.
@@ -316,7 +319,7 @@ class FewShotLearner(OptimizerFollowsModule):
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
             optimizer = self.optimizer or self._optimizer_factory([p for p in self.parameters() if p.requires_grad])
-        info = load_checkpoint(path, self, optimizer)
+        info = load_checkpoint(path, self, optimizer, restore_rng=True)
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes

@@ -26,7 +26,7 @@ from meta.continual._data import (
     as_task_mapping,
     as_tensors,
 )
-from meta.checkpoint import load_state, save_state
+from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
@@ -155,16 +155,15 @@ class ContinualLearner:
     ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle): the
     model (a progressive network with its columns), the untrained model that forward transfer is
     measured against, every strategy's state (EWC's importance weights and anchors, the replay memory
-    with its priorities and the count offered to it, LwF's teacher), the random generators, and the
-    records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of
-    each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner built with the
-    same model architecture, strategy and settings restores it all: the next task trains exactly as it
-    would have without the restart, as far as the learner's own generators decide it (data order,
-    replay, sampled Fisher labels, new columns). A model that draws random numbers itself (dropout)
-    draws them from torch's global generator, which is not the learner's and is not saved: seed it
-    (``torch.manual_seed``) before the next task, then the resumed run matches one that did not stop
-    when it was seeded the same way. A damaged file, or one saved with another architecture, strategy or
-    setting, raises ValueError naming the file and the field and leaves the learner unchanged.
+    with its priorities and the count offered to it, LwF's teacher), the random generators (the
+    learner's own, and torch's global one that a model's dropout draws from), and the records (task
+    classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of each task, so
+    between tasks it holds nothing to keep. ``load(path)`` on a learner built with the same model
+    architecture, strategy and settings restores it all, torch's global random state included (it is
+    the process's, shared by everything in it): the next task trains exactly as it would have without
+    the restart (data order, replay, sampled Fisher labels, new columns, dropout masks). A damaged
+    file, or one saved with another architecture, strategy or setting, raises ValueError naming the
+    file and the field and leaves the learner unchanged.
 
     Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
     ``load`` hold the learner's lock, so threads may share one learner (predictions served while
@@ -419,6 +418,7 @@ class ContinualLearner:
             "initial_model": self._initial_model.state_dict(),
             "strategies": [s.state_dict() for s in parts],
             "generator": self._generator.get_state(),
+            "torch_rng": rng_state(),
             "num_outputs": self.num_outputs,
             "task_classes": self.task_classes,
             "trained_tasks": self.trained_tasks,
@@ -453,6 +453,9 @@ class ContinualLearner:
             ("strategies", lambda: self._load_strategies(parts, state["strategies"])),
             ("generator", lambda: set_generator_state(self._generator, state["generator"])),
             ("records", lambda: self._load_records(state)),
+            # last, and checked before it changes anything: the process's stream changes only with a
+            # load that succeeds (files saved before it was kept have none, and leave it as it is)
+            ("torch_rng", lambda: set_rng_state(state.get("torch_rng", {}), where)),
         ]
         # only a load writes the untrained model: training leaves it alone, so it is copied only here
         with self._undone_on_failure(self._initial_model):
