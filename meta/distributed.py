@@ -43,6 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from meta._checks import check_real
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
@@ -222,16 +223,27 @@ def _running(pid: int) -> bool:
 
 def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> str:
     """Initialise the default group from torchrun's environment; nccl with CUDA, gloo otherwise.
+    Returns the group's backend.
 
     ``timeout_s``: how long a collective waits for a process that does not arrive before it
-    raises (None: torch's default, 30 minutes for gloo, 10 for nccl).
+    raises (None: torch's default, 30 minutes for gloo, 10 for nccl). A group initialised before
+    is kept as it is: its backend is returned, and naming another one raises ValueError (the
+    caller would place its tensors for a backend that the group does not use).
     """
-    if backend is None:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-    if timeout_s is not None and not timeout_s > 0:
-        raise ValueError(f"timeout_s: must be a number of seconds > 0 or None, got {timeout_s!r}")
-    if not dist.is_initialized():
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"backend: expected a name such as 'gloo' or 'nccl', got {backend!r}")
+    if timeout_s is not None:
+        timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True)
+    if dist.is_initialized():
+        running = dist.get_backend()
+        if backend is not None and backend.lower() != running:
+            raise ValueError(f"backend: {backend!r}, but the process group is already initialised with {running!r}")
+        backend = running
+    else:
+        if backend is None:
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend, timeout=None if timeout_s is None else timedelta(seconds=timeout_s))
+        backend = dist.get_backend()
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     return backend

@@ -1,0 +1,52 @@
+"""``init_from_env`` on one gloo process: it reports the group's real backend, refuses a group of
+another backend than the one named, and names a timeout it cannot use before any group is made."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+import torch.distributed as dist
+
+from meta.distributed import init_from_env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def no_group() -> Iterator[None]:
+    if dist.is_initialized():
+        pytest.skip("a process group is already initialised in this process")
+    yield
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("bad", [True, "5", float("inf"), -1])
+def test_a_timeout_that_is_no_number_of_seconds_is_named_before_any_group_is_made(no_group: None, bad: object) -> None:
+    with pytest.raises(ValueError, match=f"timeout_s: expected a finite number > 0, got {bad!r}"):
+        init_from_env("gloo", timeout_s=bad)  # type: ignore[arg-type]
+    assert not dist.is_initialized()
+    with pytest.raises(TypeError, match="backend: expected a name"):
+        init_from_env(5)  # type: ignore[arg-type]
+
+
+def test_the_backend_returned_is_the_groups_own(no_group: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert init_from_env("GLOO", timeout_s=30) == "gloo"
+    assert init_from_env() == "gloo"  # already initialised: kept, and its backend said
+
+
+def test_a_group_initialised_with_another_backend_is_refused_by_name(no_group: None) -> None:
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1)
+    with pytest.raises(ValueError, match="backend: 'nccl', but the process group is already initialised with 'gloo'"):
+        init_from_env("nccl")
+    assert dist.get_backend() == "gloo"
