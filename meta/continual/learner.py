@@ -236,10 +236,15 @@ class ContinualLearner:
     def _mask(self, task_ids: torch.Tensor, n_outputs: int) -> torch.Tensor | None:
         if self.config.setting != "task":
             return None
-        table = torch.zeros(max(self.task_classes) + 1 if self.task_classes else 1, n_outputs, dtype=torch.bool)
-        for t, classes in self.task_classes.items():
-            table[t, classes] = True
-        return table[task_ids]
+        # one row per known task, matched by comparison: ids are labels, and a table indexed by id
+        # up to the largest cost seconds a batch at id 10**7 (gigabytes at 10**9). No torch.unique
+        # either: the Fisher's per-sample gradients run this under vmap
+        ids = list(self.task_classes)
+        table = torch.zeros(len(ids), n_outputs, dtype=torch.bool)
+        for i, t in enumerate(ids):
+            table[i, self.task_classes[t]] = True
+        match = task_ids.unsqueeze(-1) == torch.tensor(ids, dtype=task_ids.dtype)
+        return (match.unsqueeze(-1) & table).any(dim=-2)
 
     def masked_logits(self, outputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Logits with the classes outside each sample's task set to -inf ('task' setting only)."""
@@ -327,7 +332,8 @@ class ContinualLearner:
 
     @staticmethod
     def _check_task_id(task_id: Any) -> int:
-        return check_count("task_id", task_id)
+        # a tensor of task ids holds it: int64
+        return check_count("task_id", task_id, high=torch.iinfo(torch.int64).max)
 
     # ------------------------------------------------------------------------------ training
     def stage_lr(self) -> float:
