@@ -15,8 +15,8 @@ from torch import nn
 
 from meta._checks import check_count, check_real
 from meta.continual._data import Batch
-from meta.continual._undo import _cloned, restored_on_failure
-from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
+from meta.continual._undo import restored_on_failure
+from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
 
 #: the version of :meth:`DriftAdapter.state_dict`'s layout, which a saved state carries
 STATE_FORMAT = "meta.drift_adapter/1"
@@ -102,8 +102,8 @@ class DriftAdapter:
             "format": STATE_FORMAT,
             "settings": self.settings(),
             "batches_seen": self.batches_seen,
-            "ewc": _cloned(self.ewc.state_dict()),
-            "replay": _cloned(self.replay.state_dict()),
+            "ewc": cloned_state(self.ewc.state_dict()),
+            "replay": cloned_state(self.replay.state_dict()),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -11,7 +11,9 @@ A strategy sees the training loop through five hooks, all optional:
 
 What a strategy has learned between tasks (Fisher and anchors, the replay memory, the teacher) is
 ``state_dict()``, tensors and JSON values, which the learner saves with its model;
-``load_state_dict(state, ctx)`` puts it back.
+``load_state_dict(state, ctx)`` puts a copy of it back (as ``torch.optim.Optimizer.load_state_dict``
+does), so two strategies loaded from one state never share a memory that training writes to.
+``state_dict()`` returns the live state, as torch's do: ``copy.deepcopy`` it to keep a snapshot.
 
 Each hook receives a :class:`TrainingContext`: the object running the loop
 (:class:`~meta.continual.learner.ContinualLearner` or :class:`~meta.continual.drift.DriftAdapter`), which
@@ -103,6 +105,17 @@ def expect_state_keys(strategy: Strategy, state: dict[str, Any], keys: set[str])
     if not isinstance(state, dict) or set(state) != keys:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise KeyError(f"{strategy.name}: expected state {sorted(keys)}, got {found}")
+
+
+def cloned_state(value: Any) -> Any:
+    """``value`` with every tensor in it (in dicts, lists and tuples) copied, and its containers new."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: cloned_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cloned_state(v) for v in value)
+    return value
 
 
 def set_generator_state(generator: torch.Generator, state: torch.Tensor) -> None:
@@ -509,7 +522,7 @@ class EWC(Strategy):
                         bound = " and >= 0" if field == "fisher" else ""
                         raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
-        self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
+        self.fisher_, self.anchor_ = cloned_state(state["fisher"]), cloned_state(state["anchor"])
         self._running, self._quadratic_cache = None, None
 
     def __repr__(self) -> str:
@@ -619,7 +632,8 @@ class ExperienceReplay(Strategy):
             want = f"{n} finite numbers >= 0" if prioritized else "None"
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], task_ids, priority
+        # copies: reservoir replacement and priorities write into the memory in place
+        self.x, self.y, self.task_ids, self.priority = cloned_state([state["x"], state["y"], task_ids, priority])
         self.seen = seen
 
     # -- sampling into batches
