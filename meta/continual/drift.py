@@ -158,7 +158,10 @@ class DriftAdapter:
         features, utility = features.to(dtype), utility.to(dtype).reshape(utility.shape[0], -1)
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
-        outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+        try:
+            outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+        except (RuntimeError, TypeError) as exc:  # torch's error names neither the batch nor its shape
+            raise ValueError(f"features: the model cannot take features of shape {tuple(features.shape)} ({exc})") from exc
         if utility.shape[1] != outputs:
             raise ValueError(
                 f"utility: {utility.shape[1]} values per row, but the model predicts {outputs} per row"
@@ -172,7 +175,13 @@ class DriftAdapter:
 
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:
-        """Predicted utilities (``features`` cast to the model's dtype)."""
+        """Predicted utilities (``features`` cast to the model's dtype). Features that are not a
+        tensor raise TypeError, NaN or infinite ones ValueError (a prediction from them would pass
+        for a utility)."""
+        if not isinstance(features, torch.Tensor):
+            raise TypeError(f"features: expected a tensor, got {type(features).__name__}")
+        if features.is_floating_point() and not bool(torch.isfinite(features).all()):
+            raise ValueError("features: hold NaN or infinite values")
         was = self.model.training
         self.model.eval()
         try:
