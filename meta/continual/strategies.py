@@ -183,6 +183,24 @@ class Compose(Strategy):
         for s in self.strategies:
             s.after_task(ctx, task_id, x, y)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Each strategy's state, in order."""
+        return {"strategies": [s.state_dict() for s in self.strategies]}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`: each strategy its own, or none of them when one refuses its
+        state (naming it)."""
+        from meta.continual._undo import restored_on_failure  # it builds on this module
+
+        expect_state_keys(self, state, {"strategies"})
+        states = state["strategies"]
+        if not isinstance(states, (list, tuple)) or len(states) != len(self.strategies):
+            found = len(states) if isinstance(states, (list, tuple)) else type(states).__name__
+            raise ValueError(f"{self.name}: expected the states of {len(self.strategies)} strategies, got {found}")
+        with restored_on_failure(ctx, *self.strategies):
+            for s, part in zip(self.strategies, states):
+                s.load_state_dict(part, ctx)
+
     def __repr__(self) -> str:
         return f"Compose({self.strategies!r})"
 
