@@ -25,6 +25,7 @@ from meta.continual._data import (
     UnknownTaskError,
     as_task_mapping,
     as_tensors,
+    check_task_id,
 )
 from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
@@ -268,7 +269,7 @@ class ContinualLearner:
         if x.is_floating_point() and not bool(torch.isfinite(x).all()):
             raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
         if task_id is not None:
-            task_id = self._check_task_id(task_id)
+            task_id = check_task_id(task_id)
         progressive = isinstance(self.model, ProgressiveNetwork)
         if progressive:
             self._num_outputs(x, "x")  # the shape alone: its forward pass needs the task's column
@@ -329,11 +330,6 @@ class ContinualLearner:
             raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
         self.num_outputs = int(out.shape[1])
         return out
-
-    @staticmethod
-    def _check_task_id(task_id: Any) -> int:
-        # a tensor of task ids holds it: int64
-        return check_count("task_id", task_id, high=torch.iinfo(torch.int64).max)
 
     # ------------------------------------------------------------------------------ training
     def stage_lr(self) -> float:
@@ -510,7 +506,7 @@ class ContinualLearner:
         if the loss stops being finite. A call that raises, before or during training, leaves the
         learner unchanged (model, strategy and records), so the task can be retried.
         """
-        task_id = self._check_task_id(task_id)
+        task_id = check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)
         x, y = as_tensors(task_data, "task_data")
         self._check_task(x, y, "task_data")
@@ -553,7 +549,6 @@ class ContinualLearner:
         num_epochs = check_count("num_epochs", num_epochs, low=1)
         data = as_task_mapping(tasks, "tasks")
         for tid, (x, y) in data.items():
-            self._check_task_id(tid)
             self._check_task(x, y, f"tasks[{tid}]")
         t0 = time.perf_counter()
         x = torch.cat([d[0] for d in data.values()])
