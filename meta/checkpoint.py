@@ -129,6 +129,14 @@ def checkpoint_metadata(path: str | Path) -> dict[str, str]:
             meta = handle.metadata() or {}
     if meta.get("format") != "meta-checkpoint-v1":
         raise ValueError(f"{str(path)!r} is not a meta checkpoint (format={meta.get('format')!r})")
+    # checked here, before a loader changes anything: json's own error names neither file nor field
+    for field in ("user", "optimizer"):
+        try:
+            ok = field not in meta or isinstance(json.loads(meta[field]), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{str(path)!r}: its {field} metadata is damaged (not a JSON object); the file was not loaded")
     return meta
 
 
