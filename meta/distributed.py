@@ -43,7 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from meta._checks import check_real
+from meta._checks import check_count, check_real
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
@@ -261,12 +261,18 @@ def train_sinusoid(
 ) -> MAML:
     """Meta-train a sinusoid MLP for ``steps`` steps, in one process or sharded over the group.
 
-    With the same arguments, a distributed run and a single process take the same steps.
+    With the same arguments, a distributed run and a single process take the same steps. A count
+    that is not one (``steps=-1``, ``hidden=0``, ``meta_batch=2.5``) raises ValueError naming it.
     """
     from meta.data.sinusoid import SinusoidTaskSampler
 
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
+    steps = check_count("steps", steps)
+    meta_batch, k_shot, hidden = (
+        check_count(name, value, low=1) for name, value in (("meta_batch", meta_batch), ("k_shot", k_shot), ("hidden", hidden))
+    )
+    seed = check_count("seed", seed, low=None)
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     learner = ALGORITHMS[algorithm](model.to(device), lr_inner=0.01, lr_meta=1e-3, num_inner_steps=1)

@@ -1,5 +1,6 @@
 """``init_from_env`` on one gloo process: it reports the group's real backend, refuses a group of
-another backend than the one named, and names a timeout it cannot use before any group is made."""
+another backend than the one named, and names a timeout it cannot use before any group is made;
+``train_sinusoid`` names a count it cannot use."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import torch.distributed as dist
 
-from meta.distributed import init_from_env
+from meta.distributed import init_from_env, train_sinusoid
 
 
 def _free_port() -> int:
@@ -50,3 +51,13 @@ def test_a_group_initialised_with_another_backend_is_refused_by_name(no_group: N
     with pytest.raises(ValueError, match="backend: 'nccl', but the process group is already initialised with 'gloo'"):
         init_from_env("nccl")
     assert dist.get_backend() == "gloo"
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("steps", -1), ("steps", 1.5), ("steps", True), ("meta_batch", 0), ("k_shot", 0), ("hidden", 0), ("seed", "a")],
+)
+def test_train_sinusoid_names_a_count_that_is_not_one(argument: str, value: object) -> None:
+    arguments = {"steps": 1, "hidden": 4, argument: value}
+    with pytest.raises(ValueError, match=f"{argument}: expected an integer.*, got {value!r}"):
+        train_sinusoid(**arguments)  # type: ignore[arg-type]
