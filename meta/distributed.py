@@ -43,7 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_flag, check_real
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
@@ -77,6 +77,7 @@ class DistributedMetaTrainer:
             raise TypeError("MultiTaskMAML is not supported distributed: its task weights need all tasks' losses")
         if not isinstance(learner, MAML):
             raise TypeError(f"learner must be a MAML-family learner, got {type(learner).__name__}")
+        broadcast = check_flag("broadcast", broadcast)
         self.learner = learner
         self.group = group
         self.rank = dist.get_rank(group)

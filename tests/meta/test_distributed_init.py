@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import torch.distributed as dist
+from torch import nn
 
-from meta.distributed import init_from_env, train_sinusoid
+from meta import MAML
+from meta.distributed import DistributedMetaTrainer, init_from_env, train_sinusoid
 
 
 def _free_port() -> int:
@@ -51,6 +53,9 @@ def test_a_group_initialised_with_another_backend_is_refused_by_name(no_group: N
     with pytest.raises(ValueError, match="backend: 'nccl', but the process group is already initialised with 'gloo'"):
         init_from_env("nccl")
     assert dist.get_backend() == "gloo"
+    # and a trainer on that group names a broadcast flag that is no flag ('no' would broadcast)
+    with pytest.raises(ValueError, match="broadcast: expected True or False, got 'no'"):
+        DistributedMetaTrainer(MAML(nn.Linear(1, 1)), broadcast="no")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
