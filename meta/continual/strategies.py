@@ -692,13 +692,13 @@ class ExperienceReplay(Strategy):
         """Offer the task's samples to the memory, in random order."""
         if self.buffer_size == 0:
             return
-        t = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        # the order is decided on indices, and only the rows the memory keeps are copied: shuffling
+        # the task itself copied all of it, doubling a large task's memory for a few hundred rows
         order = torch.randperm(x.shape[0], generator=self._generator)
-        x, y, t = x[order], y[order], t[order]
         if self.policy == "class_balanced":
-            self._store_balanced(x, y, t)
+            self._store_balanced(x, y, task_id, order)
         else:
-            self._store_reservoir(x, y, t)
+            self._store_reservoir(x, y, task_id, order)
         if self.policy == "loss_prioritized":
             # every row is scored at the trained model: new rows are neither ignored nor flooded, and
             # old ones are ranked by what the task just trained did to them
@@ -713,32 +713,45 @@ class ExperienceReplay(Strategy):
                     ctx.model.train(was)
         log.debug("replay_stored", task_id=task_id, policy=self.policy, size=len(self))
 
-    def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+    def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, task_id: int, order: torch.Tensor) -> None:
+        """Offer the rows ``x[order]`` one by one (reservoir sampling)."""
         if self.x is None:
-            self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), t[:0].clone()
+            self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), torch.zeros(0, dtype=torch.long)
         assert self.y is not None and self.task_ids is not None
         # While there is room the reservoir keeps every sample: the free slots take the first ones in
         # one copy (a copy per sample made filling a memory of n samples cost n^2 row copies).
-        free = min(self.buffer_size - len(self), x.shape[0])
+        free = min(self.buffer_size - len(self), order.shape[0])
         if free > 0:
-            self.x = torch.cat([self.x, x[:free]])
-            self.y = torch.cat([self.y, y[:free]])
-            self.task_ids = torch.cat([self.task_ids, t[:free]])
+            rows = order[:free]
+            self.x = torch.cat([self.x, x[rows]])
+            self.y = torch.cat([self.y, y[rows]])
+            self.task_ids = torch.cat([self.task_ids, torch.full((free,), task_id, dtype=torch.long)])
             self.seen += free
-        for i in range(free, x.shape[0]):
+        # then each later sample replaces a random slot or is dropped; the last to take a slot keeps it
+        slot_row: dict[int, int] = {}
+        for i in range(free, order.shape[0]):
             j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
             if j < self.buffer_size:
-                self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
+                slot_row[j] = i
             self.seen += 1
+        if slot_row:
+            slots, rows = torch.tensor(list(slot_row)), order[torch.tensor(list(slot_row.values()))]
+            self.x[slots], self.y[slots], self.task_ids[slots] = x[rows], y[rows], task_id
 
-    def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
-        self.seen += int(x.shape[0])  # the samples offered, not the memory they are pooled with
+    def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, task_id: int, order: torch.Tensor) -> None:
+        """Pool the memory with the rows ``x[order]`` and keep equal shares of every (task, class)."""
+        self.seen += int(order.shape[0])  # the samples offered, not the memory they are pooled with
+        held = len(self)
+        # grouped on the labels alone; the rows kept are gathered at the end, from memory or task
+        y_new, t_new = y[order], torch.full((order.shape[0],), task_id, dtype=torch.long)
         if self.x is not None:
             assert self.y is not None and self.task_ids is not None
-            x, y, t = torch.cat([self.x, x]), torch.cat([self.y, y]), torch.cat([self.task_ids, t])
+            y_all, t_all = torch.cat([self.y, y_new]), torch.cat([self.task_ids, t_new])
+        else:
+            y_all, t_all = y_new, t_new
         # groups are (task, class) pairs; labels may be vectors in regression, then group by task
-        label_key = y if y.dim() == 1 and not y.is_floating_point() else torch.zeros_like(t)
-        keys = t * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
+        label_key = y_all if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
+        keys = t_all * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
         groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
         quota = _water_fill(counts.tolist(), self.buffer_size)
         keep: list[torch.Tensor] = []
@@ -747,7 +760,12 @@ class ExperienceReplay(Strategy):
             # members are already in random order (old rows first, then shuffled new rows)
             keep.append(members[:q])
         idx = torch.cat(keep) if keep else torch.zeros(0, dtype=torch.long)
-        self.x, self.y, self.task_ids = x[idx], y[idx], t[idx]
+        old, new = idx < held, idx >= held
+        kept_x = x.new_empty((idx.shape[0], *x.shape[1:]))
+        if self.x is not None:
+            kept_x[old] = self.x[idx[old]]
+        kept_x[new] = x[order[idx[new] - held]]
+        self.x, self.y, self.task_ids = kept_x, y_all[idx], t_all[idx]
 
 
 def _water_fill(counts: list[int], capacity: int) -> list[int]:
