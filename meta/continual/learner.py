@@ -57,7 +57,11 @@ class ContinualConfig(NumbersNotBools):
     optimizer: Literal["sgd", "adam"] = Field("sgd", description="Optimiser, rebuilt at the start of each task.")
     lr: float = Field(0.05, gt=0, description="Learning rate.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
-    batch_size: int = Field(32, ge=1, description="Samples of the current task per step.")
+    batch_size: int = Field(
+        32,
+        ge=1,
+        description="Samples of the current task per step (above 1, a last batch of one sample joins the one before it).",
+    )
     seed: int = Field(0, description="Seeds the data order and the strategies named by string.")
     collapse_threshold: float = Field(
         0.9, gt=0.5, le=1.0, description="Share of one predicted class from which a task counts as collapsed."
@@ -372,11 +376,17 @@ class ContinualLearner:
         self.model.train()
         epoch_losses = []
         bs = self.config.batch_size
+        # a last batch of one sample joins the one before it: BatchNorm cannot train on a single
+        # sample, and a task of 33 samples with batch_size 32 failed at its last step
+        starts = list(range(0, x.shape[0], bs))
+        if bs > 1 and len(starts) > 1 and x.shape[0] - starts[-1] == 1:
+            starts.pop()
+        ends = starts[1:] + [x.shape[0]]
         for epoch in range(num_epochs):
             order = torch.randperm(x.shape[0], generator=self._generator)
             total, steps = 0.0, 0
-            for start in range(0, x.shape[0], bs):
-                idx = order[start : start + bs]
+            for start, end in zip(starts, ends):
+                idx = order[start:end]
                 batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx]))
                 total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
                 steps += 1
