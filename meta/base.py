@@ -17,22 +17,21 @@ Example:
 from __future__ import annotations
 
 import abc
-import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
 
-import structlog
 import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count
+from meta._log import event_log
 from meta._sync import synchronized
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class NonFiniteLossError(ValueError):

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import os
 import socket
 import sys
@@ -38,17 +37,17 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-import structlog
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from meta._checks import check_count, check_flag, check_real
+from meta._log import event_log
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 ALGORITHMS: dict[str, type[MAML]] = {"maml": MAML, "fomaml": MAMLFirstOrder, "reptile": Reptile, "metasgd": MetaSGD}
 

@@ -25,17 +25,16 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable
 from typing import Any
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_count, check_real
+from meta._log import event_log
 from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
@@ -52,7 +51,7 @@ from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata
 from meta.data.episodes import EpisodeSampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:

@@ -6,14 +6,13 @@ new task types arrive, and the model must follow the new stream while keeping wh
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import structlog
 import torch
 from torch import nn
 
 from meta._checks import check_count, check_real
+from meta._log import event_log
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -22,7 +21,7 @@ from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, 
 STATE_FORMAT = "meta.drift_adapter/1"
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class DriftAdapter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,13 +10,13 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
-import structlog
 import torch
 import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools, check_count, check_flag
+from meta._log import event_log
 from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
@@ -34,7 +33,7 @@ from meta.continual.progressive import Progressive, ProgressiveNetwork
 from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy, set_generator_state
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 Setting = Literal["task", "class", "domain"]
 

@@ -24,21 +24,20 @@ regression alike.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from meta._checks import check_count, check_flag, check_real
+from meta._log import event_log
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 @runtime_checkable

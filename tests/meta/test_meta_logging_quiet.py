@@ -1,4 +1,5 @@
-"""The ``meta`` package is quiet unless the application sets up logging, as ``toolrouter`` is."""
+"""The ``meta`` package is quiet unless the application sets up logging, and renders its events as
+``toolrouter`` does."""
 
 from __future__ import annotations
 
@@ -29,3 +30,32 @@ def test_an_application_that_sets_up_logging_still_sees_the_events(caplog: pytes
     with caplog.at_level(logging.ERROR, logger="meta"), pytest.raises(NonFiniteLossError):
         learner._check_finite(float("inf"))
     assert any("non_finite_loss" in r.getMessage() for r in caplog.records)
+
+
+def test_an_application_with_plain_logging_gets_plain_event_lines(caplog: pytest.LogCaptureFixture) -> None:
+    # as toolrouter's events are: "event key=value ...", not structlog's console rendering (its own
+    # timestamp and level, and colour codes on a terminal) inside the application's log line
+    learner = MAML(nn.Linear(1, 1))
+    with caplog.at_level(logging.ERROR, logger="meta"), pytest.raises(NonFiniteLossError):
+        learner._check_finite(float("nan"))
+    (record,) = [r for r in caplog.records if r.name == "meta.base"]
+    assert record.getMessage() == "non_finite_loss step=1 loss=nan what='meta-loss'"
+    assert record.event == "non_finite_loss" and record.fields["what"] == "meta-loss"
+
+
+def test_an_event_below_the_enabled_level_is_not_rendered(caplog: pytest.LogCaptureFixture) -> None:
+    import meta.maml
+
+    rendered = []
+
+    class Costly:
+        def __repr__(self) -> str:
+            rendered.append(1)
+            return "costly"
+
+    with caplog.at_level(logging.WARNING, logger="meta"):
+        meta.maml.log.info("maml_path", detail=Costly())
+    assert rendered == [] and not caplog.records
+    with caplog.at_level(logging.INFO, logger="meta"):
+        meta.maml.log.info("maml_path", detail=Costly())
+    assert rendered == [1] and caplog.records[-1].getMessage() == "maml_path detail=costly"
