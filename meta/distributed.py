@@ -35,6 +35,7 @@ import sys
 import time
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -304,6 +305,9 @@ def main(argv: list[str] | None = None) -> None:
         "--timeout-s", type=float, default=300.0, help="give up on a process that does not reach a collective in this time"
     )
     args = parser.parse_args(argv)
+    # checked before training: a --save that cannot be written would fail only once the work is done
+    if args.save is not None and Path(args.save).is_dir():
+        parser.error(f"--save: {args.save!r} is a directory; give a file name such as {str(Path(args.save) / 'maml.safetensors')!r}")
     torch.set_num_threads(1)
     backend = init_from_env(args.backend, args.timeout_s)
     device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if backend == "nccl" else "cpu"

@@ -66,3 +66,12 @@ def test_train_sinusoid_names_a_count_that_is_not_one(argument: str, value: obje
     arguments = {"steps": 1, "hidden": 4, argument: value}
     with pytest.raises(ValueError, match=f"{argument}: expected an integer.*, got {value!r}"):
         train_sinusoid(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_save_path_that_is_a_directory_is_refused_before_any_training(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from meta.distributed import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--steps", "1", "--save", str(tmp_path)])
+    assert exit_info.value.code == 2 and f"--save: {str(tmp_path)!r} is a directory" in capsys.readouterr().err
+    assert not dist.is_initialized()
