@@ -289,14 +289,18 @@ class ContinualLearner:
         return self.masked_logits(outputs, t).argmax(dim=1)
 
     # ------------------------------------------------------------------------------ validation
-    def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> None:
-        if y.dim() != 1 or y.is_floating_point() or y.dtype == torch.bool:
+    def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> torch.Tensor:
+        """``y`` as int64 labels, after checking that the model takes ``x`` and has an output for each
+        label (int32, int16 and uint8 labels, as numpy and image datasets give them, failed in the
+        loss and in the replay memory's gather)."""
+        if y.dim() != 1 or y.is_floating_point() or y.dtype == torch.bool or y.is_complex():
             raise TypeError(f"{field}: y must be a 1-d tensor of integer class labels, got {y.dtype} {tuple(y.shape)}")
         if int(y.min()) < 0:
             raise ValueError(f"{field}: class labels must be >= 0, got {int(y.min())}")
         n_out = self._num_outputs(x, field)
         if int(y.max()) >= n_out:
             raise ValueError(f"{field}: label {int(y.max())} but the model has only {n_out} outputs")
+        return y.long()
 
     def _num_outputs(self, x: torch.Tensor, field: str) -> int:
         """The model's number of outputs, after checking that it takes ``x``: data it cannot take is
@@ -518,7 +522,7 @@ class ContinualLearner:
         task_id = check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)
         x, y = as_tensors(task_data, "task_data")
-        self._check_task(x, y, "task_data")
+        y = self._check_task(x, y, "task_data")
         if task_id in self.trained_tasks and not self.strategy.allows_repeated_tasks:
             raise DuplicateTaskError(
                 f"task_id: {task_id} was already trained and strategy {self.strategy.name!r} forbids a repeat"
@@ -556,9 +560,7 @@ class ContinualLearner:
         if not isinstance(self.strategy, Naive):
             raise ValueError(f"strategy: train_joint is the reference for strategy 'naive', got {self.strategy.name!r}")
         num_epochs = check_count("num_epochs", num_epochs, low=1)
-        data = as_task_mapping(tasks, "tasks")
-        for tid, (x, y) in data.items():
-            self._check_task(x, y, f"tasks[{tid}]")
+        data = {tid: (x, self._check_task(x, y, f"tasks[{tid}]")) for tid, (x, y) in as_task_mapping(tasks, "tasks").items()}
         t0 = time.perf_counter()
         x = torch.cat([d[0] for d in data.values()])
         y = torch.cat([d[1] for d in data.values()])
@@ -629,8 +631,8 @@ class ContinualLearner:
                 f"test_data: task(s) {unknown} were never trained; trained: {self.trained_tasks} "
                 "(pass include_untrained=True to score them anyway)"
             )
+        data = {tid: (x, self._check_task(x, y, f"test_data[{tid}]")) for tid, (x, y) in data.items()}
         for tid, (x, y) in data.items():
-            self._check_task(x, y, f"test_data[{tid}]")
             if self.config.setting == "task" and tid in self.task_classes:
                 unseen = sorted(set(torch.unique(y).tolist()) - set(self.task_classes[tid]))
                 if unseen:
