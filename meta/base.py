@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from meta._checks import check_count
+from meta._checks import check_count, check_seed
 from meta._log import event_log
 from meta._sync import synchronized
 
@@ -266,7 +266,7 @@ def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return generator
-    return torch.Generator().manual_seed(check_count("seed", seed, low=None))
+    return torch.Generator().manual_seed(check_seed("seed", seed))
 
 
 def create_meta_batch(

@@ -42,7 +42,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from meta._checks import check_count, check_flag, check_real
+from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
@@ -273,7 +273,7 @@ def train_sinusoid(
     meta_batch, k_shot, hidden = (
         check_count(name, value, low=1) for name, value in (("meta_batch", meta_batch), ("k_shot", k_shot), ("hidden", hidden))
     )
-    seed = check_count("seed", seed, low=None)
+    seed = check_seed("seed", seed)
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     learner = ALGORITHMS[algorithm](model.to(device), lr_inner=0.01, lr_meta=1e-3, num_inner_steps=1)

@@ -61,7 +61,9 @@ class ContinualConfig(NumbersNotBools):
         ge=1,
         description="Samples of the current task per step (above 1, a last batch of one sample joins the one before it).",
     )
-    seed: int = Field(0, description="Seeds the data order and the strategies named by string.")
+    seed: int = Field(
+        0, ge=-(2**63), le=2**64 - 1, description="Seeds the data order and the strategies named by string."
+    )
     collapse_threshold: float = Field(
         0.9, gt=0.5, le=1.0, description="Share of one predicted class from which a task counts as collapsed."
     )

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_seed
 from meta.continual._data import UnknownTaskError
 from meta.continual.strategies import Strategy, TrainingContext, expect_state_keys, set_generator_state
 
@@ -176,7 +176,7 @@ class Progressive(Strategy):
     allows_repeated_tasks = False
 
     def __init__(self, seed: int = 0) -> None:
-        self._generator = torch.Generator().manual_seed(check_count("seed", seed, low=None))
+        self._generator = torch.Generator().manual_seed(check_seed("seed", seed))
 
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Freeze the existing columns and add the new task's column."""

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from meta._checks import check_count, check_flag, check_real
+from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
 from meta.continual._data import Batch
 
@@ -370,7 +370,7 @@ class EWC(Strategy):
         if normalize not in (None, "mean", "max"):
             raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
         decoupled = check_flag("decoupled", decoupled)
-        seed = check_count("seed", seed, low=None)
+        seed = check_seed("seed", seed)
         self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
@@ -600,7 +600,7 @@ class ExperienceReplay(Strategy):
         replay_weight = check_real("replay_weight", replay_weight, low=0)
         alpha = check_real("alpha", alpha, low=0)
         beta = check_real("beta", beta, low=0, high=1)
-        seed = check_count("seed", seed, low=None)
+        seed = check_seed("seed", seed)
         self.buffer_size = buffer_size
         self.policy = policy
         self.replay_batch_size = replay_batch_size
