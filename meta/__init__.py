@@ -2,12 +2,21 @@
 
 Names are imported lazily, on first use, so that ``import meta`` stays cheap and each algorithm pays
 only for what it uses. ``from meta import MAML`` works as usual.
+
+Events (a refused step, a collapsed task) go to the standard-library loggers ``meta.*``, quiet unless
+the application enables them (``logging.getLogger("meta").setLevel(logging.INFO)`` with a handler, or
+``toolrouter``'s ``configure_logging``).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
+
+# the usual library setup, as ``toolrouter`` does: records stop here unless the application set up
+# logging (without it, Python's last-resort handler would print warnings to standard error)
+logging.getLogger("meta").addHandler(logging.NullHandler())
 
 # public name -> module that defines it; each module adds its own names here.
 _EXPORTS: dict[str, str] = {

@@ -20,7 +20,7 @@ from typing import Any, get_args
 import numpy as np
 from pydantic import BaseModel, model_validator
 
-__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_path", "check_real"]
+__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_path", "check_real", "check_seed"]
 
 
 def check_count(
@@ -52,6 +52,23 @@ def check_count(
     ):
         raise error(f"{field}: expected an integer{_bounds('[', low, high, ']')}, got {quote(value)}")
     return int(value)
+
+
+def check_seed(field: str, value: Any) -> int:
+    """``value`` as an ``int`` if it is a seed ``torch.Generator.manual_seed`` takes (an integer in
+    [-2**63, 2**64 - 1]), else a ValueError naming ``field`` (torch's own names neither field nor
+    value: "Overflow when unpacking long long").
+
+    Example:
+        >>> check_seed("seed", 2**64)
+        Traceback (most recent call last):
+        ...
+        ValueError: seed: expected an integer in [-2**63, 2**64 - 1] (a torch generator's range), got 18446744073709551616
+    """
+    value = check_count(field, value, low=None)
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(f"{field}: expected an integer in [-2**63, 2**64 - 1] (a torch generator's range), got {value}")
+    return value
 
 
 def check_real(

@@ -17,22 +17,21 @@ Example:
 from __future__ import annotations
 
 import abc
-import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
 
-import structlog
 import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from meta._checks import check_count
+from meta._checks import check_count, check_seed
+from meta._log import event_log
 from meta._sync import synchronized
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class NonFiniteLossError(ValueError):
@@ -268,7 +267,7 @@ def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return generator
-    return torch.Generator().manual_seed(check_count("seed", seed, low=None))
+    return torch.Generator().manual_seed(check_seed("seed", seed))
 
 
 def create_meta_batch(
@@ -472,7 +471,8 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Write the learner (model, meta-learned extras, meta-optimiser state) to a safetensors file.
+        """Write the learner (model, meta-learned extras, meta-optimiser state, torch's global random
+        state) to a safetensors file.
 
         ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``meta_step_count`` and
         ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
@@ -485,15 +485,17 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same class, architecture and
-        ``settings()``); returns the metadata. A file saved by another class or with other settings
-        raises ValueError naming the file and the field, and changes nothing."""
+        ``settings()``); returns the metadata. Training resumes where it stopped: torch's global random
+        state is put back as it was at the save too, so dropout draws what it would have drawn. A file
+        saved by another class or with other settings raises ValueError naming the file and the field,
+        and changes nothing."""
         from meta.checkpoint import check_learner, checkpoint_metadata, load_checkpoint, stored_count
 
         optimizer = getattr(self, "meta_optimizer", None)
         meta = checkpoint_metadata(path)
         steps = stored_count(path, meta, "meta_step_count")
         check_learner(path, meta, type(self).__name__, self.settings())
-        info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None)
+        info = load_checkpoint(path, self, optimizer if "optimizer" in meta else None, restore_rng=True)
         self.meta_step_count = steps
         return info
 

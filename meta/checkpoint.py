@@ -2,8 +2,11 @@
 
 ``save_checkpoint(path, module)`` stores a module's ``state_dict`` (a meta-learner is a module, so
 its model and meta-learned extras such as MetaSGD's learning rates are included), optionally an
-optimiser's state, and a JSON-serialisable ``metadata`` dict. ``load_checkpoint`` restores them
-in place.
+optimiser's state, a JSON-serialisable ``metadata`` dict, and torch's global random state (see
+:func:`rng_state`). ``load_checkpoint`` restores module and optimiser in place, and the random state
+with ``restore_rng=True``: a resumed run then draws what the uninterrupted one would have (dropout
+masks, the caller's ``torch.randn``). The learners' ``load`` is a resume and restores it; loading
+weights alone leaves the process's random stream as it is.
 
 Example:
     >>> import tempfile, torch
@@ -22,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,10 +37,11 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from meta._checks import check_path
+from meta._checks import check_flag, check_path
 
 _MODEL = "model."
 _OPTIM = "optim."
+_RNG = "rng."
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -62,6 +66,59 @@ def _optimizer_number(value: Any) -> Any:
     raise TypeError(f"optimizer: its state holds {type(value).__name__} {value!r}, which a checkpoint cannot store")
 
 
+def rng_state() -> dict[str, torch.Tensor]:
+    """torch's global random state: the CPU generator's (``"cpu"``) and, once this process has used
+    CUDA, each device's (``"cuda.0"``, ...). Learners' own generators are not in it: they save
+    themselves. Numpy's and Python's ``random`` are not either (the meta core draws from neither).
+
+    Example:
+        >>> state = rng_state()
+        >>> a = torch.rand(2)
+        >>> set_rng_state(state, "example")
+        >>> torch.equal(torch.rand(2), a)
+        True
+    """
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state.update({f"cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+    return state
+
+
+def set_rng_state(state: dict[str, torch.Tensor], where: str) -> None:
+    """Put torch's global random state back to ``state`` (from :func:`rng_state`); the states of CUDA
+    devices that this process lacks are skipped. A value that is no generator's state raises
+    ValueError naming ``where`` and the key, before any generator changes."""
+    _rng_setter(state, where)()
+
+
+def _rng_setter(state: dict[str, torch.Tensor], where: str) -> Callable[[], None]:
+    """What puts ``state`` in place, once checked (see :func:`set_rng_state`): a loader checks
+    everything before it changes anything."""
+    chosen: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key == "cpu":
+            expected = torch.get_rng_state()
+        elif key.startswith("cuda.") and key[5:].isdigit():
+            if not (torch.cuda.is_available() and int(key[5:]) < torch.cuda.device_count()):
+                continue
+            expected = torch.cuda.get_rng_state(int(key[5:]))
+        else:
+            raise ValueError(f"{where}: random state {key!r} is neither 'cpu' nor 'cuda.<index>'")
+        if not isinstance(value, torch.Tensor) or value.dtype != torch.uint8 or value.shape != expected.shape:
+            got = f"{value.dtype} {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{where}: random state {key!r} is {got}, not a generator's state (uint8 {tuple(expected.shape)})")
+        chosen[key] = value.cpu()
+
+    def apply() -> None:
+        for key, value in chosen.items():
+            if key == "cpu":
+                torch.set_rng_state(value)
+            else:
+                torch.cuda.set_rng_state(value, int(key[5:]))
+
+    return apply
+
+
 def checkpoint_metadata(path: str | Path) -> dict[str, str]:
     """The metadata of the checkpoint at ``path``; ValueError naming the file when it is not one."""
     path = check_path("path", path)
@@ -72,6 +129,14 @@ def checkpoint_metadata(path: str | Path) -> dict[str, str]:
             meta = handle.metadata() or {}
     if meta.get("format") != "meta-checkpoint-v1":
         raise ValueError(f"{str(path)!r} is not a meta checkpoint (format={meta.get('format')!r})")
+    # checked here, before a loader changes anything: json's own error names neither file nor field
+    for field in ("user", "optimizer"):
+        try:
+            ok = field not in meta or isinstance(json.loads(meta[field]), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{str(path)!r}: its {field} metadata is damaged (not a JSON object); the file was not loaded")
     return meta
 
 
@@ -90,7 +155,8 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``module``'s state (and ``optimizer``'s, and ``metadata``) to a safetensors file.
+    """Write ``module``'s state (and ``optimizer``'s, ``metadata`` and torch's global random state,
+    :func:`rng_state`) to a safetensors file.
 
     ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
     """
@@ -100,6 +166,7 @@ def save_checkpoint(
     tensors = {
         _MODEL + k: v.detach().clone().contiguous() for k, v in module.state_dict().items() if not is_lazy(v)
     }
+    tensors.update({_RNG + k: v for k, v in rng_state().items()})
     meta: dict[str, str] = {"format": "meta-checkpoint-v1"}
     if optimizer is not None:
         opt_tensors, opt_meta = _optimizer_tensors(optimizer)
@@ -128,8 +195,14 @@ def load_checkpoint(
     module: nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
     strict: bool = True,
+    restore_rng: bool = False,
 ) -> dict[str, Any]:
     """Restore ``module`` (and ``optimizer``) from ``path`` in place; return the user metadata.
+
+    With ``restore_rng``, torch's global random state too, as it was at the save (files written
+    before checkpoints held it leave it as it is): do this to resume training, so that dropout and
+    the caller's draws continue the saved run's random stream; it is the process's state, shared by
+    everything in it.
 
     Tensors are loaded onto the module's device. With ``strict`` a missing or unexpected key raises
     KeyError naming it; a tensor of another shape (another architecture), optimiser state of another
@@ -138,6 +211,7 @@ def load_checkpoint(
     yet materialised take their shape from the file; absent from it (saved before their first use),
     they stay unmaterialised.
     """
+    restore_rng = check_flag("restore_rng", restore_rng)
     meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))
     with _reading(path):
@@ -157,11 +231,15 @@ def load_checkpoint(
     ]
     if wrong:
         raise ValueError(f"checkpoint {str(path)!r} does not fit the module's shapes (another architecture?): {'; '.join(wrong[:5])}")
+    if restore_rng:
+        rng = _rng_setter({k[len(_RNG) :]: v for k, v in tensors.items() if k.startswith(_RNG)}, repr(str(path)))
     if optimizer is not None:
         optimizer_state = _optimizer_state(path, meta, tensors, optimizer)
         optimizer.load_state_dict(optimizer_state)
     # the keys were checked above; torch's own check would count unmaterialised ones as missing
     module.load_state_dict(model_state, strict=False)
+    if restore_rng:
+        rng()
     return json.loads(meta.get("user", "{}"))
 
 

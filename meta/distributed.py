@@ -29,25 +29,26 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import os
 import socket
 import sys
 import time
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-import structlog
 import torch
 import torch.distributed as dist
 from torch import nn
 
+from meta._checks import check_count, check_flag, check_real, check_seed
+from meta._log import event_log
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 ALGORITHMS: dict[str, type[MAML]] = {"maml": MAML, "fomaml": MAMLFirstOrder, "reptile": Reptile, "metasgd": MetaSGD}
 
@@ -76,6 +77,7 @@ class DistributedMetaTrainer:
             raise TypeError("MultiTaskMAML is not supported distributed: its task weights need all tasks' losses")
         if not isinstance(learner, MAML):
             raise TypeError(f"learner must be a MAML-family learner, got {type(learner).__name__}")
+        broadcast = check_flag("broadcast", broadcast)
         self.learner = learner
         self.group = group
         self.rank = dist.get_rank(group)
@@ -222,16 +224,27 @@ def _running(pid: int) -> bool:
 
 def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> str:
     """Initialise the default group from torchrun's environment; nccl with CUDA, gloo otherwise.
+    Returns the group's backend.
 
     ``timeout_s``: how long a collective waits for a process that does not arrive before it
-    raises (None: torch's default, 30 minutes for gloo, 10 for nccl).
+    raises (None: torch's default, 30 minutes for gloo, 10 for nccl). A group initialised before
+    is kept as it is: its backend is returned, and naming another one raises ValueError (the
+    caller would place its tensors for a backend that the group does not use).
     """
-    if backend is None:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-    if timeout_s is not None and not timeout_s > 0:
-        raise ValueError(f"timeout_s: must be a number of seconds > 0 or None, got {timeout_s!r}")
-    if not dist.is_initialized():
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"backend: expected a name such as 'gloo' or 'nccl', got {backend!r}")
+    if timeout_s is not None:
+        timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True)
+    if dist.is_initialized():
+        running = dist.get_backend()
+        if backend is not None and backend.lower() != running:
+            raise ValueError(f"backend: {backend!r}, but the process group is already initialised with {running!r}")
+        backend = running
+    else:
+        if backend is None:
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend, timeout=None if timeout_s is None else timedelta(seconds=timeout_s))
+        backend = dist.get_backend()
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     return backend
@@ -249,12 +262,18 @@ def train_sinusoid(
 ) -> MAML:
     """Meta-train a sinusoid MLP for ``steps`` steps, in one process or sharded over the group.
 
-    With the same arguments, a distributed run and a single process take the same steps.
+    With the same arguments, a distributed run and a single process take the same steps. A count
+    that is not one (``steps=-1``, ``hidden=0``, ``meta_batch=2.5``) raises ValueError naming it.
     """
     from meta.data.sinusoid import SinusoidTaskSampler
 
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
+    steps = check_count("steps", steps)
+    meta_batch, k_shot, hidden = (
+        check_count(name, value, low=1) for name, value in (("meta_batch", meta_batch), ("k_shot", k_shot), ("hidden", hidden))
+    )
+    seed = check_seed("seed", seed)
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     learner = ALGORITHMS[algorithm](model.to(device), lr_inner=0.01, lr_meta=1e-3, num_inner_steps=1)
@@ -286,6 +305,9 @@ def main(argv: list[str] | None = None) -> None:
         "--timeout-s", type=float, default=300.0, help="give up on a process that does not reach a collective in this time"
     )
     args = parser.parse_args(argv)
+    # checked before training: a --save that cannot be written would fail only once the work is done
+    if args.save is not None and Path(args.save).is_dir():
+        parser.error(f"--save: {args.save!r} is a directory; give a file name such as {str(Path(args.save) / 'maml.safetensors')!r}")
     torch.set_num_threads(1)
     backend = init_from_env(args.backend, args.timeout_s)
     device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if backend == "nccl" else "cpu"

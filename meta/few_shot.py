@@ -25,17 +25,16 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable
 from typing import Any
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_count, check_real
+from meta._log import event_log
 from meta._sync import synchronized
 from meta.base import (
     NonFiniteLossError,
@@ -54,7 +53,7 @@ from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata
 from meta.data.episodes import EpisodeSampler
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -323,7 +322,8 @@ class FewShotLearner(OptimizerFollowsModule):
 
     @synchronized
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Write the network, the optimiser's state and ``episodes_trained`` to a safetensors file.
+        """Write the network, the optimiser's state, ``episodes_trained`` and torch's global random state
+        to a safetensors file.
 
         ``metadata`` is stored with the file (JSON-serialisable; ``class``, ``episodes_trained`` and
         ``settings``, the learner's ``settings()``, are written by ``save`` itself and may not be given).
@@ -334,6 +334,8 @@ class FewShotLearner(OptimizerFollowsModule):
     @synchronized
     def load(self, path: str) -> dict[str, Any]:
         """Restore a learner written by ``save`` into this one (same network); returns the metadata.
+        Torch's global random state is put back as it was at the save, so training resumes as it
+        would have gone on.
 
         A file that does not fit (another network or ``settings()``, another optimiser) raises an
         error naming the file and what differs, and leaves the learner unchanged.
@@ -345,7 +347,7 @@ class FewShotLearner(OptimizerFollowsModule):
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
             optimizer = self.optimizer or self._new_optimizer()
-        info = load_checkpoint(path, self, optimizer)
+        info = load_checkpoint(path, self, optimizer, restore_rng=True)
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes

@@ -69,20 +69,19 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, Union
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
 from meta._checks import check_count, check_flag, check_real
+from meta._log import event_log
 from meta._sync import synchronized
 from meta.base import (
     BaseMetaLearner,
@@ -105,7 +104,7 @@ from meta.vmap_guard import (
 )
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossSpec = Union[None, str, LossFn]

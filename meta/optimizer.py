@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import importlib.util
 import inspect
-import logging
 import math
 import threading
 import time
@@ -26,14 +25,14 @@ from typing import Any, Literal
 
 import numpy as np
 import optuna
-import structlog
 import torch
 from pydantic import ConfigDict, Field
 
 from meta._checks import NumbersNotBools, check_count, check_flag, check_real
+from meta._log import event_log
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 __all__ = [
     "AdaptiveOptimizer",

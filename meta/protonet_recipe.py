@@ -32,26 +32,25 @@ References:
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-import structlog
 import torch
 import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools
+from meta._log import event_log
 from meta.backbones import conv4
 from meta.base import NonFiniteLossError
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class ProtoNetRecipe(NumbersNotBools):

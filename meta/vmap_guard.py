@@ -22,21 +22,21 @@ safety net for them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 from torch.overrides import TorchFunctionMode
 
+from meta._log import event_log
+
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class VmapUnsafeError(ValueError):

@@ -9,6 +9,8 @@ from typing import Any, Union
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from meta._checks import check_count
+
 TaskData = Union[tuple[torch.Tensor, torch.Tensor], TensorDataset, DataLoader, Sequence[torch.Tensor]]
 """One task's data: an ``(x, y)`` pair of tensors, a ``TensorDataset(x, y)``, or a ``DataLoader``
 yielding ``(x, y)`` batches (read once and kept as tensors)."""
@@ -27,6 +29,12 @@ class UnknownTaskError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly
         return str(self.args[0]) if self.args else ""
+
+
+def check_task_id(task_id: Any, field: str = "task_id") -> int:
+    """``task_id`` as an ``int`` (numpy's integers too): a whole number >= 0 that a tensor of task
+    ids (int64) holds; else ValueError naming ``field`` and the value."""
+    return check_count(field, task_id, high=torch.iinfo(torch.int64).max)
 
 
 def _is_tensor_pair(obj: Any) -> bool:
@@ -97,9 +105,8 @@ def as_task_mapping(test_data: Any, field: str = "test_data") -> dict[int, tuple
     if not items:
         raise EmptyTaskError(f"{field}: no tasks given")
     out: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-    for task_id, data in items:
-        if isinstance(task_id, bool) or not isinstance(task_id, int):
-            raise TypeError(f"{field}: task ids must be int, got {task_id!r}")
+    for key, data in items:
+        task_id = check_task_id(key, f"{field}: task id")
         out[task_id] = as_tensors(data, f"{field}[{task_id}]")
     return out
 

@@ -5,23 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import torch
 from torch import nn
 
-from meta.continual.strategies import Strategy, TrainingContext
-
-
-def _cloned(value: Any) -> Any:
-    """``value`` with every tensor in it (in dicts, lists and tuples) copied."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, dict):
-        return {k: _cloned(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_cloned(v) for v in value)
-    return value
+from meta.continual.strategies import Strategy, TrainingContext, cloned_state
 
 
 def _module_undo(module: nn.Module) -> Callable[[], None]:
@@ -57,7 +45,7 @@ def _undo(obj: object, ctx: TrainingContext) -> Callable[[], None]:
         return _module_undo(obj)
     if isinstance(obj, Strategy) and type(obj).state_dict is not Strategy.state_dict:
         # what a strategy keeps between calls is its state_dict (the same that save/load keep)
-        state = _cloned(obj.state_dict())
+        state = cloned_state(obj.state_dict())
         return lambda: obj.load_state_dict(state, ctx)
     saved = copy.deepcopy(vars(obj))
 

@@ -6,23 +6,22 @@ new task types arrive, and the model must follow the new stream while keeping wh
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import structlog
 import torch
 from torch import nn
 
 from meta._checks import check_count, check_real
+from meta._log import event_log
 from meta.continual._data import Batch
-from meta.continual._undo import _cloned, restored_on_failure
-from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy
+from meta.continual._undo import restored_on_failure
+from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
 
 #: the version of :meth:`DriftAdapter.state_dict`'s layout, which a saved state carries
 STATE_FORMAT = "meta.drift_adapter/1"
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class DriftAdapter:
@@ -102,8 +101,8 @@ class DriftAdapter:
             "format": STATE_FORMAT,
             "settings": self.settings(),
             "batches_seen": self.batches_seen,
-            "ewc": _cloned(self.ewc.state_dict()),
-            "replay": _cloned(self.replay.state_dict()),
+            "ewc": cloned_state(self.ewc.state_dict()),
+            "replay": cloned_state(self.replay.state_dict()),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -158,7 +157,10 @@ class DriftAdapter:
         features, utility = features.to(dtype), utility.to(dtype).reshape(utility.shape[0], -1)
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
-        outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+        try:
+            outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+        except (RuntimeError, TypeError) as exc:  # torch's error names neither the batch nor its shape
+            raise ValueError(f"features: the model cannot take features of shape {tuple(features.shape)} ({exc})") from exc
         if utility.shape[1] != outputs:
             raise ValueError(
                 f"utility: {utility.shape[1]} values per row, but the model predicts {outputs} per row"
@@ -172,7 +174,13 @@ class DriftAdapter:
 
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:
-        """Predicted utilities (``features`` cast to the model's dtype)."""
+        """Predicted utilities (``features`` cast to the model's dtype). Features that are not a
+        tensor raise TypeError, NaN or infinite ones ValueError (a prediction from them would pass
+        for a utility)."""
+        if not isinstance(features, torch.Tensor):
+            raise TypeError(f"features: expected a tensor, got {type(features).__name__}")
+        if features.is_floating_point() and not bool(torch.isfinite(features).all()):
+            raise ValueError("features: hold NaN or infinite values")
         was = self.model.training
         self.model.eval()
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,13 +10,13 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
-import structlog
 import torch
 import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools, check_count, check_flag
+from meta._log import event_log
 from meta._sync import synchronized
 from meta.continual._data import (
     Batch,
@@ -25,15 +24,16 @@ from meta.continual._data import (
     UnknownTaskError,
     as_task_mapping,
     as_tensors,
+    check_task_id,
 )
-from meta.checkpoint import load_state, save_state
+from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
 from meta.continual.progressive import Progressive, ProgressiveNetwork
 from meta.continual.strategies import EWC, LwF, Compose, ExperienceReplay, Naive, Strategy, set_generator_state
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 Setting = Literal["task", "class", "domain"]
 
@@ -56,8 +56,14 @@ class ContinualConfig(NumbersNotBools):
     optimizer: Literal["sgd", "adam"] = Field("sgd", description="Optimiser, rebuilt at the start of each task.")
     lr: float = Field(0.05, gt=0, description="Learning rate.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
-    batch_size: int = Field(32, ge=1, description="Samples of the current task per step.")
-    seed: int = Field(0, description="Seeds the data order and the strategies named by string.")
+    batch_size: int = Field(
+        32,
+        ge=1,
+        description="Samples of the current task per step (above 1, a last batch of one sample joins the one before it).",
+    )
+    seed: int = Field(
+        0, ge=-(2**63), le=2**64 - 1, description="Seeds the data order and the strategies named by string."
+    )
     collapse_threshold: float = Field(
         0.9, gt=0.5, le=1.0, description="Share of one predicted class from which a task counts as collapsed."
     )
@@ -155,16 +161,15 @@ class ContinualLearner:
     ``save(path)`` writes the whole learner to one safetensors file (JSON for the rest, no pickle): the
     model (a progressive network with its columns), the untrained model that forward transfer is
     measured against, every strategy's state (EWC's importance weights and anchors, the replay memory
-    with its priorities and the count offered to it, LwF's teacher), the random generators, and the
-    records (task classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of
-    each task, so between tasks it holds nothing to keep. ``load(path)`` on a learner built with the
-    same model architecture, strategy and settings restores it all: the next task trains exactly as it
-    would have without the restart, as far as the learner's own generators decide it (data order,
-    replay, sampled Fisher labels, new columns). A model that draws random numbers itself (dropout)
-    draws them from torch's global generator, which is not the learner's and is not saved: seed it
-    (``torch.manual_seed``) before the next task, then the resumed run matches one that did not stop
-    when it was seeded the same way. A damaged file, or one saved with another architecture, strategy or
-    setting, raises ValueError naming the file and the field and leaves the learner unchanged.
+    with its priorities and the count offered to it, LwF's teacher), the random generators (the
+    learner's own, and torch's global one that a model's dropout draws from), and the records (task
+    classes, stages, accuracy matrix, history). The optimiser is rebuilt at the start of each task, so
+    between tasks it holds nothing to keep. ``load(path)`` on a learner built with the same model
+    architecture, strategy and settings restores it all, torch's global random state included (it is
+    the process's, shared by everything in it): the next task trains exactly as it would have without
+    the restart (data order, replay, sampled Fisher labels, new columns, dropout masks). A damaged
+    file, or one saved with another architecture, strategy or setting, raises ValueError naming the
+    file and the field and leaves the learner unchanged.
 
     Threads: ``predict``, ``train_task``, ``train_joint``, ``evaluate_all_tasks``, ``save`` and
     ``load`` hold the learner's lock, so threads may share one learner (predictions served while
@@ -237,10 +242,15 @@ class ContinualLearner:
     def _mask(self, task_ids: torch.Tensor, n_outputs: int) -> torch.Tensor | None:
         if self.config.setting != "task":
             return None
-        table = torch.zeros(max(self.task_classes) + 1 if self.task_classes else 1, n_outputs, dtype=torch.bool)
-        for t, classes in self.task_classes.items():
-            table[t, classes] = True
-        return table[task_ids]
+        # one row per known task, matched by comparison: ids are labels, and a table indexed by id
+        # up to the largest cost seconds a batch at id 10**7 (gigabytes at 10**9). No torch.unique
+        # either: the Fisher's per-sample gradients run this under vmap
+        ids = list(self.task_classes)
+        table = torch.zeros(len(ids), n_outputs, dtype=torch.bool)
+        for i, t in enumerate(ids):
+            table[i, self.task_classes[t]] = True
+        match = task_ids.unsqueeze(-1) == torch.tensor(ids, dtype=task_ids.dtype)
+        return (match.unsqueeze(-1) & table).any(dim=-2)
 
     def masked_logits(self, outputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Logits with the classes outside each sample's task set to -inf ('task' setting only)."""
@@ -264,7 +274,7 @@ class ContinualLearner:
         if x.is_floating_point() and not bool(torch.isfinite(x).all()):
             raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
         if task_id is not None:
-            task_id = self._check_task_id(task_id)
+            task_id = check_task_id(task_id)
         progressive = isinstance(self.model, ProgressiveNetwork)
         if progressive:
             self._num_outputs(x, "x")  # the shape alone: its forward pass needs the task's column
@@ -281,14 +291,18 @@ class ContinualLearner:
         return self.masked_logits(outputs, t).argmax(dim=1)
 
     # ------------------------------------------------------------------------------ validation
-    def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> None:
-        if y.dim() != 1 or y.is_floating_point() or y.dtype == torch.bool:
+    def _check_task(self, x: torch.Tensor, y: torch.Tensor, field: str) -> torch.Tensor:
+        """``y`` as int64 labels, after checking that the model takes ``x`` and has an output for each
+        label (int32, int16 and uint8 labels, as numpy and image datasets give them, failed in the
+        loss and in the replay memory's gather)."""
+        if y.dim() != 1 or y.is_floating_point() or y.dtype == torch.bool or y.is_complex():
             raise TypeError(f"{field}: y must be a 1-d tensor of integer class labels, got {y.dtype} {tuple(y.shape)}")
         if int(y.min()) < 0:
             raise ValueError(f"{field}: class labels must be >= 0, got {int(y.min())}")
         n_out = self._num_outputs(x, field)
         if int(y.max()) >= n_out:
             raise ValueError(f"{field}: label {int(y.max())} but the model has only {n_out} outputs")
+        return y.long()
 
     def _num_outputs(self, x: torch.Tensor, field: str) -> int:
         """The model's number of outputs, after checking that it takes ``x``: data it cannot take is
@@ -325,10 +339,6 @@ class ContinualLearner:
             raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
         self.num_outputs = int(out.shape[1])
         return out
-
-    @staticmethod
-    def _check_task_id(task_id: Any) -> int:
-        return check_count("task_id", task_id)
 
     # ------------------------------------------------------------------------------ training
     def stage_lr(self) -> float:
@@ -371,11 +381,17 @@ class ContinualLearner:
         self.model.train()
         epoch_losses = []
         bs = self.config.batch_size
+        # a last batch of one sample joins the one before it: BatchNorm cannot train on a single
+        # sample, and a task of 33 samples with batch_size 32 failed at its last step
+        starts = list(range(0, x.shape[0], bs))
+        if bs > 1 and len(starts) > 1 and x.shape[0] - starts[-1] == 1:
+            starts.pop()
+        ends = starts[1:] + [x.shape[0]]
         for epoch in range(num_epochs):
             order = torch.randperm(x.shape[0], generator=self._generator)
             total, steps = 0.0, 0
-            for start in range(0, x.shape[0], bs):
-                idx = order[start : start + bs]
+            for start, end in zip(starts, ends):
+                idx = order[start:end]
                 batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx]))
                 total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
                 steps += 1
@@ -419,6 +435,7 @@ class ContinualLearner:
             "initial_model": self._initial_model.state_dict(),
             "strategies": [s.state_dict() for s in parts],
             "generator": self._generator.get_state(),
+            "torch_rng": rng_state(),
             "num_outputs": self.num_outputs,
             "task_classes": self.task_classes,
             "trained_tasks": self.trained_tasks,
@@ -453,6 +470,9 @@ class ContinualLearner:
             ("strategies", lambda: self._load_strategies(parts, state["strategies"])),
             ("generator", lambda: set_generator_state(self._generator, state["generator"])),
             ("records", lambda: self._load_records(state)),
+            # last, and checked before it changes anything: the process's stream changes only with a
+            # load that succeeds (files saved before it was kept have none, and leave it as it is)
+            ("torch_rng", lambda: set_rng_state(state.get("torch_rng", {}), where)),
         ]
         # only a load writes the untrained model: training leaves it alone, so it is copied only here
         with self._undone_on_failure(self._initial_model):
@@ -501,10 +521,10 @@ class ContinualLearner:
         if the loss stops being finite. A call that raises, before or during training, leaves the
         learner unchanged (model, strategy and records), so the task can be retried.
         """
-        task_id = self._check_task_id(task_id)
+        task_id = check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)
         x, y = as_tensors(task_data, "task_data")
-        self._check_task(x, y, "task_data")
+        y = self._check_task(x, y, "task_data")
         if task_id in self.trained_tasks and not self.strategy.allows_repeated_tasks:
             raise DuplicateTaskError(
                 f"task_id: {task_id} was already trained and strategy {self.strategy.name!r} forbids a repeat"
@@ -542,10 +562,7 @@ class ContinualLearner:
         if not isinstance(self.strategy, Naive):
             raise ValueError(f"strategy: train_joint is the reference for strategy 'naive', got {self.strategy.name!r}")
         num_epochs = check_count("num_epochs", num_epochs, low=1)
-        data = as_task_mapping(tasks, "tasks")
-        for tid, (x, y) in data.items():
-            self._check_task_id(tid)
-            self._check_task(x, y, f"tasks[{tid}]")
+        data = {tid: (x, self._check_task(x, y, f"tasks[{tid}]")) for tid, (x, y) in as_task_mapping(tasks, "tasks").items()}
         t0 = time.perf_counter()
         x = torch.cat([d[0] for d in data.values()])
         y = torch.cat([d[1] for d in data.values()])
@@ -616,8 +633,8 @@ class ContinualLearner:
                 f"test_data: task(s) {unknown} were never trained; trained: {self.trained_tasks} "
                 "(pass include_untrained=True to score them anyway)"
             )
+        data = {tid: (x, self._check_task(x, y, f"test_data[{tid}]")) for tid, (x, y) in data.items()}
         for tid, (x, y) in data.items():
-            self._check_task(x, y, f"test_data[{tid}]")
             if self.config.setting == "task" and tid in self.task_classes:
                 unseen = sorted(set(torch.unique(y).tolist()) - set(self.task_classes[tid]))
                 if unseen:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from meta._checks import check_count
+from meta._checks import check_count, check_seed
 from meta.continual._data import UnknownTaskError
 from meta.continual.strategies import Strategy, TrainingContext, expect_state_keys, set_generator_state
 
@@ -68,16 +68,20 @@ class ProgressiveNetwork(nn.Module):
     @classmethod
     def from_mlp(cls, mlp: nn.Module) -> ProgressiveNetwork:
         """A progressive network with columns shaped like ``mlp``, an ``nn.Sequential`` of Linear
-        layers and one kind of activation; the first column starts from ``mlp``'s weights."""
+        layers with one kind of activation between each two (none after the last); the first column
+        starts from ``mlp``'s weights, so it computes what ``mlp`` does."""
         if not isinstance(mlp, nn.Sequential):
             raise TypeError(f"model: progressive networks need an nn.Sequential MLP, got {type(mlp).__name__}")
         linears = [m for m in mlp if isinstance(m, nn.Linear)]
         acts = {type(m) for m in mlp if not isinstance(m, nn.Linear)}
         names = {v: k for k, v in _ACTIVATIONS.items()}
-        if not linears or len(acts) > 1 or any(a not in names for a in acts):
+        # a column computes Linear, activation, Linear, ..., Linear: an MLP laid out otherwise (no
+        # activation between two layers, one after the last) would become another function
+        alternating = [isinstance(m, nn.Linear) for m in mlp] == [i % 2 == 0 for i in range(2 * len(linears) - 1)]
+        if not linears or len(acts) > 1 or any(a not in names for a in acts) or not alternating:
             raise TypeError(
-                "model: progressive networks need an nn.Sequential of Linear layers and one activation "
-                f"({', '.join(sorted(_ACTIVATIONS))}), got {[type(m).__name__ for m in mlp]}"
+                "model: progressive networks need an nn.Sequential of Linear layers with one activation "
+                f"({', '.join(sorted(_ACTIVATIONS))}) between each two, got {[type(m).__name__ for m in mlp]}"
             )
         for a, b in zip(linears[:-1], linears[1:]):
             if a.out_features != b.in_features:
@@ -176,7 +180,7 @@ class Progressive(Strategy):
     allows_repeated_tasks = False
 
     def __init__(self, seed: int = 0) -> None:
-        self._generator = torch.Generator().manual_seed(check_count("seed", seed, low=None))
+        self._generator = torch.Generator().manual_seed(check_seed("seed", seed))
 
     def before_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
         """Freeze the existing columns and add the new task's column."""

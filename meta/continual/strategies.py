@@ -11,7 +11,9 @@ A strategy sees the training loop through five hooks, all optional:
 
 What a strategy has learned between tasks (Fisher and anchors, the replay memory, the teacher) is
 ``state_dict()``, tensors and JSON values, which the learner saves with its model;
-``load_state_dict(state, ctx)`` puts it back.
+``load_state_dict(state, ctx)`` puts a copy of it back (as ``torch.optim.Optimizer.load_state_dict``
+does), so two strategies loaded from one state never share a memory that training writes to.
+``state_dict()`` returns the live state, as torch's do: ``copy.deepcopy`` it to keep a snapshot.
 
 Each hook receives a :class:`TrainingContext`: the object running the loop
 (:class:`~meta.continual.learner.ContinualLearner` or :class:`~meta.continual.drift.DriftAdapter`), which
@@ -22,21 +24,20 @@ regression alike.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import structlog
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from meta._checks import check_count, check_flag, check_real
+from meta._checks import check_count, check_flag, check_real, check_seed
+from meta._log import event_log
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 @runtime_checkable
@@ -105,6 +106,17 @@ def expect_state_keys(strategy: Strategy, state: dict[str, Any], keys: set[str])
         raise KeyError(f"{strategy.name}: expected state {sorted(keys)}, got {found}")
 
 
+def cloned_state(value: Any) -> Any:
+    """``value`` with every tensor in it (in dicts, lists and tuples) copied, and its containers new."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: cloned_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cloned_state(v) for v in value)
+    return value
+
+
 def set_generator_state(generator: torch.Generator, state: torch.Tensor) -> None:
     """Put a saved ``generator.get_state()`` back, so a restored object draws the same numbers."""
     generator.set_state(state.to(torch.uint8))
@@ -169,6 +181,24 @@ class Compose(Strategy):
         """Each strategy's ``after_task``, in order."""
         for s in self.strategies:
             s.after_task(ctx, task_id, x, y)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Each strategy's state, in order."""
+        return {"strategies": [s.state_dict() for s in self.strategies]}
+
+    def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
+        """Restore :meth:`state_dict`: each strategy its own, or none of them when one refuses its
+        state (naming it)."""
+        from meta.continual._undo import restored_on_failure  # it builds on this module
+
+        expect_state_keys(self, state, {"strategies"})
+        states = state["strategies"]
+        if not isinstance(states, (list, tuple)) or len(states) != len(self.strategies):
+            found = len(states) if isinstance(states, (list, tuple)) else type(states).__name__
+            raise ValueError(f"{self.name}: expected the states of {len(self.strategies)} strategies, got {found}")
+        with restored_on_failure(ctx, *self.strategies):
+            for s, part in zip(self.strategies, states):
+                s.load_state_dict(part, ctx)
 
     def __repr__(self) -> str:
         return f"Compose({self.strategies!r})"
@@ -340,7 +370,7 @@ class EWC(Strategy):
         if normalize not in (None, "mean", "max"):
             raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
         decoupled = check_flag("decoupled", decoupled)
-        seed = check_count("seed", seed, low=None)
+        seed = check_seed("seed", seed)
         self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
@@ -509,7 +539,7 @@ class EWC(Strategy):
                         bound = " and >= 0" if field == "fisher" else ""
                         raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
-        self.fisher_, self.anchor_ = state["fisher"], state["anchor"]
+        self.fisher_, self.anchor_ = cloned_state(state["fisher"]), cloned_state(state["anchor"])
         self._running, self._quadratic_cache = None, None
 
     def __repr__(self) -> str:
@@ -570,7 +600,7 @@ class ExperienceReplay(Strategy):
         replay_weight = check_real("replay_weight", replay_weight, low=0)
         alpha = check_real("alpha", alpha, low=0)
         beta = check_real("beta", beta, low=0, high=1)
-        seed = check_count("seed", seed, low=None)
+        seed = check_seed("seed", seed)
         self.buffer_size = buffer_size
         self.policy = policy
         self.replay_batch_size = replay_batch_size
@@ -619,7 +649,8 @@ class ExperienceReplay(Strategy):
             want = f"{n} finite numbers >= 0" if prioritized else "None"
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        self.x, self.y, self.task_ids, self.priority = state["x"], state["y"], task_ids, priority
+        # copies: reservoir replacement and priorities write into the memory in place
+        self.x, self.y, self.task_ids, self.priority = cloned_state([state["x"], state["y"], task_ids, priority])
         self.seen = seen
 
     # -- sampling into batches
@@ -660,13 +691,13 @@ class ExperienceReplay(Strategy):
         """Offer the task's samples to the memory, in random order."""
         if self.buffer_size == 0:
             return
-        t = torch.full((x.shape[0],), task_id, dtype=torch.long)
+        # the order is decided on indices, and only the rows the memory keeps are copied: shuffling
+        # the task itself copied all of it, doubling a large task's memory for a few hundred rows
         order = torch.randperm(x.shape[0], generator=self._generator)
-        x, y, t = x[order], y[order], t[order]
         if self.policy == "class_balanced":
-            self._store_balanced(x, y, t)
+            self._store_balanced(x, y, task_id, order)
         else:
-            self._store_reservoir(x, y, t)
+            self._store_reservoir(x, y, task_id, order)
         if self.policy == "loss_prioritized":
             # every row is scored at the trained model: new rows are neither ignored nor flooded, and
             # old ones are ranked by what the task just trained did to them
@@ -681,32 +712,45 @@ class ExperienceReplay(Strategy):
                     ctx.model.train(was)
         log.debug("replay_stored", task_id=task_id, policy=self.policy, size=len(self))
 
-    def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
+    def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, task_id: int, order: torch.Tensor) -> None:
+        """Offer the rows ``x[order]`` one by one (reservoir sampling)."""
         if self.x is None:
-            self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), t[:0].clone()
+            self.x, self.y, self.task_ids = x[:0].clone(), y[:0].clone(), torch.zeros(0, dtype=torch.long)
         assert self.y is not None and self.task_ids is not None
         # While there is room the reservoir keeps every sample: the free slots take the first ones in
         # one copy (a copy per sample made filling a memory of n samples cost n^2 row copies).
-        free = min(self.buffer_size - len(self), x.shape[0])
+        free = min(self.buffer_size - len(self), order.shape[0])
         if free > 0:
-            self.x = torch.cat([self.x, x[:free]])
-            self.y = torch.cat([self.y, y[:free]])
-            self.task_ids = torch.cat([self.task_ids, t[:free]])
+            rows = order[:free]
+            self.x = torch.cat([self.x, x[rows]])
+            self.y = torch.cat([self.y, y[rows]])
+            self.task_ids = torch.cat([self.task_ids, torch.full((free,), task_id, dtype=torch.long)])
             self.seen += free
-        for i in range(free, x.shape[0]):
+        # then each later sample replaces a random slot or is dropped; the last to take a slot keeps it
+        slot_row: dict[int, int] = {}
+        for i in range(free, order.shape[0]):
             j = int(torch.randint(0, self.seen + 1, (1,), generator=self._generator))
             if j < self.buffer_size:
-                self.x[j], self.y[j], self.task_ids[j] = x[i], y[i], t[i]
+                slot_row[j] = i
             self.seen += 1
+        if slot_row:
+            slots, rows = torch.tensor(list(slot_row)), order[torch.tensor(list(slot_row.values()))]
+            self.x[slots], self.y[slots], self.task_ids[slots] = x[rows], y[rows], task_id
 
-    def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> None:
-        self.seen += int(x.shape[0])  # the samples offered, not the memory they are pooled with
+    def _store_balanced(self, x: torch.Tensor, y: torch.Tensor, task_id: int, order: torch.Tensor) -> None:
+        """Pool the memory with the rows ``x[order]`` and keep equal shares of every (task, class)."""
+        self.seen += int(order.shape[0])  # the samples offered, not the memory they are pooled with
+        held = len(self)
+        # grouped on the labels alone; the rows kept are gathered at the end, from memory or task
+        y_new, t_new = y[order], torch.full((order.shape[0],), task_id, dtype=torch.long)
         if self.x is not None:
             assert self.y is not None and self.task_ids is not None
-            x, y, t = torch.cat([self.x, x]), torch.cat([self.y, y]), torch.cat([self.task_ids, t])
+            y_all, t_all = torch.cat([self.y, y_new]), torch.cat([self.task_ids, t_new])
+        else:
+            y_all, t_all = y_new, t_new
         # groups are (task, class) pairs; labels may be vectors in regression, then group by task
-        label_key = y if y.dim() == 1 and not y.is_floating_point() else torch.zeros_like(t)
-        keys = t * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
+        label_key = y_all if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
+        keys = t_all * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
         groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
         quota = _water_fill(counts.tolist(), self.buffer_size)
         keep: list[torch.Tensor] = []
@@ -715,7 +759,12 @@ class ExperienceReplay(Strategy):
             # members are already in random order (old rows first, then shuffled new rows)
             keep.append(members[:q])
         idx = torch.cat(keep) if keep else torch.zeros(0, dtype=torch.long)
-        self.x, self.y, self.task_ids = x[idx], y[idx], t[idx]
+        old, new = idx < held, idx >= held
+        kept_x = x.new_empty((idx.shape[0], *x.shape[1:]))
+        if self.x is not None:
+            kept_x[old] = self.x[idx[old]]
+        kept_x[new] = x[order[idx[new] - held]]
+        self.x, self.y, self.task_ids = kept_x, y_all[idx], t_all[idx]
 
 
 def _water_fill(counts: list[int], capacity: int) -> list[int]:

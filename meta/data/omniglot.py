@@ -17,22 +17,21 @@ Example:
 from __future__ import annotations
 
 import io
-import logging
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import structlog
 import torch
 from PIL import Image
 
 from meta._checks import check_count
+from meta._log import event_log
 from meta.data import DataFormatError
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 DEFAULT_TEST_ALPHABETS = ("Balinese", "Early_Aramaic")
 

@@ -23,27 +23,26 @@ References:
 
 from __future__ import annotations
 
-import logging
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import structlog
 import torch
 import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
 from meta._checks import NumbersNotBools
+from meta._log import event_log
 from meta.base import NonFiniteLossError
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 from meta.nas.builder import CellNetwork, cell_operation
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 
 class DARTSConfig(NumbersNotBools):

@@ -17,22 +17,21 @@ What Optuna does not provide, and these add:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import optuna
-import structlog
 from optuna.distributions import BaseDistribution
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from meta._log import event_log
 from meta.nas.space import Architecture, ArchitectureSpace
 from meta.nas.surrogate import OneHotGP, gaussianise
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 _ENUMERATE_LIMIT = 50_000
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import optuna
-import structlog
 from optuna.trial import TrialState
 
 from meta._checks import check_count, check_real
+from meta._log import event_log
 from meta.nas.samplers import RegularizedEvolutionSampler, SurrogateSampler
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, SpaceConfig, make_space
 from meta.optimizer import (
@@ -23,7 +22,7 @@ from meta.optimizer import (
 )
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
-log = structlog.wrap_logger(logging.getLogger(__name__))
+log = event_log(__name__)
 
 ALGORITHMS: tuple[str, ...] = ("random", "bayesian", "darts", "evolutionary", "tpe", "optuna_gp")
 

@@ -74,3 +74,23 @@ def test_a_memory_state_replay_cannot_use_is_refused_and_changes_nothing(policy:
     # and the memory still replays
     replay.load_state_dict(kept, _Scorer())  # type: ignore[arg-type]
     assert len(replay) == 10
+
+
+@pytest.mark.parametrize("policy", ["reservoir", "class_balanced"])
+def test_offering_a_large_task_copies_only_the_rows_the_memory_keeps(policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    x, y = torch.randn(2000, 4), torch.randint(0, 3, (2000,))
+    real_getitem, gathered = torch.Tensor.__getitem__, []
+
+    def watched_getitem(self, index):  # type: ignore[no-untyped-def]
+        out = real_getitem(self, index)
+        if self is x:
+            gathered.append(int(out.shape[0]) if out.dim() else 1)
+        return out
+
+    monkeypatch.setattr(torch.Tensor, "__getitem__", watched_getitem)
+    replay = ExperienceReplay(buffer_size=50, policy=policy, seed=0)  # type: ignore[arg-type]
+    for task_id in range(2):
+        replay.after_task(None, task_id, x, y + 3 * task_id)  # type: ignore[arg-type]
+    assert len(replay) == 50 and replay.seen == 4000
+    # a shuffled copy of the whole task (2000 rows) for a memory of 50 doubled a large task's footprint
+    assert gathered and max(gathered) <= 50
