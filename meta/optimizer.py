@@ -773,12 +773,16 @@ _STORABLE_CHOICES = (type(None), bool, int, float, str)
 
 
 def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
-    """TypeError naming ``field`` and the first choice that a study's storage cannot hold.
+    """TypeError naming ``field`` and the first choice that a study's storage cannot hold; ValueError
+    naming two choices that it cannot tell apart.
 
     Optuna keeps a categorical's choices as JSON: None, bool, int, float or str. Any other choice (a
     tuple, a class, a module) works in memory but fails at the first trial written to a database, or
-    comes back as another type (a tuple as a list), after trials have run. Checked when the space is
-    given, so that one space runs the same in memory and in a shared storage.
+    comes back as another type (a tuple as a list), after trials have run. Optuna records a trial's
+    choice by its position, the first one equal to it, so of two equal choices (a repeat, or ``1``,
+    ``1.0`` and ``True``) the objective may be called with the second while the study records the
+    first, and the best parameters name a value other than the one that scored. Checked when the
+    space is given, so that one space runs the same in memory and in a shared storage.
 
     Example:
         >>> check_storable_choices("parameter_space['act']", ["relu", "tanh"])
@@ -793,6 +797,13 @@ def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
                 f"{field}: choice {choice!r} ({type(choice).__name__}) cannot be stored in a study; choices must be "
                 "None, bool, int, float or str: give each a name and map the name to the value in the objective"
             )
+    for i, choice in enumerate(choices):
+        for earlier in choices[:i]:
+            if earlier == choice:
+                raise ValueError(
+                    f"{field}: choices {earlier!r} and {choice!r} are equal, so a study records both as the first; "
+                    f"list each value once (or name them apart), got {list(choices)!r}"
+                )
 
 
 def _is_number(value: Any) -> bool:
@@ -839,8 +850,9 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
       takes none (an int step of 1 aside).
-    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds,
-      see :func:`check_storable_choices`); to search over objects, list their names.
+    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
+      no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
+      objects, list their names.
     * an Optuna distribution: used as is (its choices checked as a list's are).
 
     Example:
@@ -874,8 +886,6 @@ def parse_parameter_space(
         elif isinstance(spec, list):
             if not spec:
                 raise ValueError(f"parameter_space[{name!r}]: a categorical needs at least one choice, got []")
-            if len({repr(c) for c in spec}) != len(spec):
-                raise ValueError(f"parameter_space[{name!r}]: choices repeat, got {spec!r}")
             check_storable_choices(f"parameter_space[{name!r}]", spec)
             out[name] = optuna.distributions.CategoricalDistribution(spec)
         else:
