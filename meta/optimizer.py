@@ -364,17 +364,25 @@ class AdaptiveOptimizer:
         ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may also
         be a closure, as torch optimisers take one: called here with gradients enabled, it returns the loss
         (having run its backward pass or not), which is used as above, and step returns it; without a
-        closure step returns None. A loss tensor whose backward pass has not run since the last step or
+        closure step returns None. The base optimiser gets the closure too, its first call answered with
+        that loss: one that evaluates it again (``LBFGS``, which needs a closure) calls it again, as
+        torch does, so such a closure runs its own backward pass. A loss tensor whose backward pass has not run since the last step or
         ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
         before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
         infinite loss, or a step with no gradient anywhere, raises ValueError and leaves the parameters
         unchanged; a base optimiser step that raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
-        closure_loss = None
+        closure_loss = base_closure = None
         if callable(loss_value):
+            closure = loss_value
             with torch.enable_grad():
-                loss_value = closure_loss = loss_value()
+                loss_value = closure_loss = closure()
+            first = [closure_loss]
+
+            def base_closure() -> Any:
+                # the gradients of the first evaluation are in place: only further ones call it again
+                return first.pop() if first else closure()
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -407,7 +415,7 @@ class AdaptiveOptimizer:
             if self.use_meta_learning:
                 self._hypergradient_update()
             before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
-            self.optimizer.step()
+            self.optimizer.step() if base_closure is None else self.optimizer.step(base_closure)
         except BaseException:
             # a step that failed (out of memory, the base optimiser refusing a gradient) learns nothing
             for group, rate in zip(self.optimizer.param_groups, rates):
