@@ -190,7 +190,8 @@ class AdaptiveOptimizer:
             start in it too.
         window: number of recent losses used for trends; the last ``10 * window`` losses and rates
             are kept (``losses``, ``lr_history``), and the lowest loss ever seen (``best_loss``).
-        **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+        **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...); not
+            ``maximize=True``, refused as in a parameter group: the loss is minimised.
 
     Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
     ``get_optimization_stats`` hold the optimiser's lock, so another thread may read the stats or
@@ -316,13 +317,12 @@ class AdaptiveOptimizer:
         self._adopt_new_groups()
 
     def _adopt_new_groups(self) -> None:
-        """Take on the base optimiser's groups not seen yet: each group's own ``lr`` must lie in
-        [min_lr, max_lr] (else the first update would move it there unannounced); each starts with
-        no previous direction and a backward hook on its parameters."""
+        """Take on the base optimiser's groups not seen yet (each checked by :meth:`_check_group`); each
+        starts with no previous direction and a backward hook on its parameters."""
         first = len(self._prev_direction)
         new = self.optimizer.param_groups[first:]
         for index, group in enumerate(new, first):
-            check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+            self._check_group(index, group)
         for group in new:
             # where torch's schedulers keep it too, so that it travels in the base optimiser's state
             group.setdefault("initial_lr", group["lr"])
@@ -331,6 +331,18 @@ class AdaptiveOptimizer:
             for p in group["params"]:
                 if isinstance(p, torch.Tensor) and p.requires_grad:
                     self._hooks.append(p.register_post_accumulate_grad_hook(self._backward_seen))
+
+    def _check_group(self, index: int, group: Mapping[str, Any]) -> None:
+        """ValueError naming a group option this optimiser cannot learn with: an ``lr`` outside
+        [min_lr, max_lr] (the first update would move it there unannounced), or ``maximize``."""
+        check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+        if group.get("maximize", False):
+            # the hypergradient, the plateaus and best_loss all read a lower loss as better: an ascent
+            # would learn its rate backwards (shrinking it while successive gradients agree)
+            raise ValueError(
+                f"param_groups[{index}]['maximize']: got {group['maximize']!r}, but AdaptiveOptimizer minimises "
+                "the loss it is given; minimise the negated objective instead"
+            )
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
@@ -345,9 +357,7 @@ class AdaptiveOptimizer:
         ``self.optimizer`` directly is taken on at the next :meth:`step` the same way."""
         if not isinstance(param_group, Mapping):
             raise TypeError(f"param_group: expected a dict with 'params', got {type(param_group).__name__}")
-        index = len(self.optimizer.param_groups)
-        check_real(f"param_groups[{index}]['lr']", param_group.get("lr", self.optimizer.defaults["lr"]),
-                   low=self.min_lr, high=self.max_lr)
+        self._check_group(len(self.optimizer.param_groups), {**self.optimizer.defaults, **param_group})
         self.optimizer.add_param_group(dict(param_group))
         self._adopt_new_groups()
 
