@@ -709,6 +709,9 @@ def run_trial(
 ) -> float | None:
     """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
 
+    The function gets a copy of ``argument``: what it changes there (a key popped, one added) stays
+    out of the caller's records of the trial (``history``).
+
     A failure (an ``Exception``, a NaN or infinite value, or a result that is not a number, see
     :func:`trial_value`) is logged as ``event`` and returns None:
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
@@ -724,7 +727,7 @@ def run_trial(
     subprocess. Thread-local settings (``torch.no_grad()`` around the search) do not reach the worker.
     """
     try:
-        value = trial_value(_call_within(function, argument, timeout_s))
+        value = trial_value(_call_within(function, copy.deepcopy(argument), timeout_s))
     except _TrialTimedOut:
         trial.set_user_attr("timed_out_s", timeout_s)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
