@@ -100,6 +100,8 @@ class NeuralArchitectureSearch:
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         n_starts = check_count("n_starts", n_starts, low=1)
+        if mutation not in ("guided", "random"):  # whatever the algorithm, as the other options are
+            raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         if seed is not None:
             # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
             seed = check_count("seed", seed, low=0, high=2**32 - 1)
@@ -144,8 +146,6 @@ class NeuralArchitectureSearch:
             # checked now, not when the search starts (after its study was opened in storage)
             check_darts_data(self.space, darts_data)
             DARTSConfig(**{"seed": 0, **self.darts_options})
-        if algorithm == "evolutionary" and mutation not in ("guided", "random"):
-            raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         self.history: list[tuple[Architecture, float]] = []
         self.darts_result: Any = None
         self._study: optuna.Study | None = None
