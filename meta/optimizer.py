@@ -28,7 +28,7 @@ import numpy as np
 import optuna
 import structlog
 import torch
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from meta._checks import NumbersNotBools, check_count, check_flag, check_real
 from meta._sync import synchronized
@@ -41,6 +41,7 @@ __all__ = [
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
     "check_called_with_one_argument",
+    "check_storage",
     "check_storable_choices",
     "parse_parameter_space",
 ]
@@ -634,6 +635,11 @@ class BayesianOptimizerConfig(NumbersNotBools):
     study_name: str | None = None
     trial_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
 
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, storage: Any) -> str | optuna.storages.BaseStorage | None:
+        return check_storage(storage)
+
 
 def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
     """Raise TypeError now if ``function`` cannot take the one positional argument a search passes it.
@@ -915,6 +921,40 @@ def parse_parameter_space(
                 f"distribution, got {spec!r}"
             )
     return out
+
+
+def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
+    """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
+    database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
+    file name given for a URL (``"hpo.db"``) is named there, not as SQLAlchemy's "Could not parse"
+    at the first trial.
+
+    Example:
+        >>> check_storage("sqlite:///hpo.db")
+        'sqlite:///hpo.db'
+        >>> check_storage("hpo.db")
+        Traceback (most recent call last):
+        ...
+        ValueError: storage: 'hpo.db' is not a database URL or journal:PATH; for a SQLite file write sqlite:///hpo.db
+    """
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if not isinstance(storage, str):
+        raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+    if storage.startswith("journal:"):
+        if not storage[len("journal:") :]:
+            raise ValueError("storage: 'journal:' names no file; write journal:PATH")
+        return storage
+    import sqlalchemy.engine
+    import sqlalchemy.exc
+
+    try:
+        sqlalchemy.engine.make_url(storage)
+    except sqlalchemy.exc.ArgumentError:
+        raise ValueError(
+            f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
+        ) from None
+    return storage
 
 
 def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | optuna.storages.BaseStorage | None:

@@ -16,6 +16,7 @@ from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, Spa
 from meta.optimizer import (
     check_called_with_one_argument,
     check_storable_choices,
+    check_storage,
     no_best_error,
     open_study,
     optuna_sampler,
@@ -105,8 +106,7 @@ class NeuralArchitectureSearch:
         if seed is not None:
             # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
             seed = check_count("seed", seed, low=0, high=2**32 - 1)
-        if storage is not None and not isinstance(storage, (str, optuna.storages.BaseStorage)):
-            raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+        storage = check_storage(storage)
         if study_name is not None and not isinstance(study_name, str):
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         if trial_timeout_s is not None:
