@@ -457,6 +457,10 @@ class AdaptiveOptimizer:
                 if p.grad is None or d is None:
                     continue
                 g, d = _as_real_dense(p.grad.detach()), _as_real_dense(d)
+                # summed in at least float32: a half-precision sum of squares overflows past 65504, and
+                # the infinite norm it gave turned the cosine into NaN, which set the rate to min_lr
+                wide = torch.promote_types(g.dtype, torch.float32)
+                g, d = g.to(wide), d.to(wide)
                 dot += float((g * d).sum())
                 g_sq += float((g * g).sum())
                 d_sq += float((d * d).sum())
