@@ -402,6 +402,8 @@ class AdaptiveOptimizer:
                 loss_float = float(loss_value.detach())
             else:
                 try:
+                    if isinstance(loss_value, (bool, str, bytes)):
+                        raise TypeError  # float() would read True and the text "0.5" as losses
                     loss_float = float(loss_value)
                 except (TypeError, ValueError):
                     raise TypeError(

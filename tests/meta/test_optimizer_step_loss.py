@@ -92,3 +92,16 @@ def test_a_closure_is_called_and_its_loss_used_as_torch_optimisers_do(backward_i
     torch.testing.assert_close(x.detach(), 0.64 * start)
     assert losses == pytest.approx([float((start**2).sum()), float(((0.8 * start) ** 2).sum())])
     assert opt.get_optimization_stats()["last_loss"] == pytest.approx(losses[-1]) and opt.step_count == 2
+
+
+@pytest.mark.parametrize("loss", [True, "0.5", b"0.5"])
+def test_a_loss_that_is_no_number_is_refused_and_changes_nothing(loss: object) -> None:
+    x, opt = _setup()
+    opt.zero_grad()
+    (x**2).sum().backward()
+    before = x.detach().clone()
+    with pytest.raises(TypeError, match=r"loss_value: expected the batch's loss as a number or a scalar tensor, got "):
+        opt.step(loss)
+    assert torch.equal(x.detach(), before) and opt.step_count == 0 and opt.get_optimization_stats()["last_loss"] is None
+    opt.step(0.5)  # a number is taken
+    assert opt.get_optimization_stats()["last_loss"] == 0.5
