@@ -311,6 +311,9 @@ class AdaptiveOptimizer:
         # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
         # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
         self._backward_seen = _BackwardSeen()
+        # Whether the gradients are the zeros zero_grad(set_to_none=False) left: with no backward pass
+        # since, they are no gradient, and a step on them would move the parameters by momentum alone.
+        self._grads_zeroed = False
         # The hooks live on the parameters, which outlive this optimiser (a new one per task or trial):
         # removed when it is collected, else every backward pass would call one per optimiser ever made.
         self._hooks: list[torch.utils.hooks.RemovableHandle] = []
@@ -367,6 +370,7 @@ class AdaptiveOptimizer:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._backward_seen.seen = False
+        self._grads_zeroed = not set_to_none
 
     @synchronized
     def step(self, loss_value: float | torch.Tensor | Callable[[], Any] | None = None) -> Any:
@@ -380,7 +384,8 @@ class AdaptiveOptimizer:
         torch does, so such a closure runs its own backward pass. A loss tensor whose backward pass has not run since the last step or
         ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
         before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
-        infinite loss, or a step with no gradient anywhere, raises ValueError and leaves the parameters
+        infinite loss, or a step with no gradient anywhere (the zeros ``zero_grad(set_to_none=False)``
+        leaves count as none until a backward pass), raises ValueError and leaves the parameters
         unchanged; a base optimiser step that raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
@@ -442,6 +447,7 @@ class AdaptiveOptimizer:
                 moved = before[gi][pi] - p.detach()
                 self._prev_direction[gi][pi] = moved / lr if lr > 0 else None
         self._backward_seen.seen = False
+        self._grads_zeroed = False  # what is left is the gradient this step took
         self.step_count += 1
         self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
         if loss_float is not None:
@@ -449,6 +455,8 @@ class AdaptiveOptimizer:
         return closure_loss
 
     def _has_grad(self) -> bool:
+        if self._grads_zeroed and not self._backward_seen.seen:
+            return False
         return any(p.grad is not None for g in self.optimizer.param_groups for p in g["params"])
 
     def _hypergradient_update(self) -> None:

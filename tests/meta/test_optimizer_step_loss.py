@@ -105,3 +105,19 @@ def test_a_loss_that_is_no_number_is_refused_and_changes_nothing(loss: object) -
     assert torch.equal(x.detach(), before) and opt.step_count == 0 and opt.get_optimization_stats()["last_loss"] is None
     opt.step(0.5)  # a number is taken
     assert opt.get_optimization_stats()["last_loss"] == 0.5
+
+
+def test_gradients_zeroed_in_place_are_no_gradient_for_a_float_loss() -> None:
+    x = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = AdaptiveOptimizer([x], base_optimizer="adam", learning_rate=0.1)
+    opt.zero_grad(set_to_none=False)
+    (x**2).sum().backward()
+    opt.step((x**2).sum().item())
+    opt.zero_grad(set_to_none=False)  # zeros, not None: Adam would still move x by its momentum
+    before = x.detach().clone()
+    with pytest.raises(ValueError, match=r"no parameter has a gradient .*call loss.backward\(\) before step\(\)"):
+        opt.step((x**2).sum().item())
+    assert torch.equal(x.detach(), before) and opt.step_count == 1
+    (x**2).sum().backward()  # with the backward pass the step is taken
+    opt.step((x**2).sum().item())
+    assert opt.step_count == 2 and not torch.equal(x.detach(), before)
