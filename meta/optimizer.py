@@ -381,12 +381,13 @@ class AdaptiveOptimizer:
         (having run its backward pass or not), which is used as above, and step returns it; without a
         closure step returns None. The base optimiser gets the closure too, its first call answered with
         that loss: one that evaluates it again (``LBFGS``, which needs a closure) calls it again, as
-        torch does, so such a closure runs its own backward pass. A loss tensor whose backward pass has not run since the last step or
-        ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
-        before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
-        infinite loss, or a step with no gradient anywhere (the zeros ``zero_grad(set_to_none=False)``
-        leaves count as none until a backward pass), raises ValueError and leaves the parameters
-        unchanged; a base optimiser step that raises leaves the learned rates as they were.
+        torch does, so such a closure runs its own backward pass. A loss tensor whose backward pass has
+        not run since the last step or ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)``
+        needs no ``loss.backward()`` before it; a float carries no gradients, so
+        ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with no gradient
+        anywhere (the zeros ``zero_grad(set_to_none=False)`` leaves count as none until a backward
+        pass), raises ValueError and leaves the parameters unchanged; a base optimiser step that
+        raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
         closure_loss = base_closure = None
