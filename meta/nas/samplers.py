@@ -64,6 +64,12 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         self._fallback.reseed_rng()
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if len(study.directions) != 1:
+            # refused here, at the trial's start, not by study.direction deep inside a proposal
+            raise ValueError(
+                f"study: {type(self).__name__} searches one objective, this study has directions "
+                f"{[d.name.lower() for d in study.directions]}; create it with one direction"
+            )
         return self.space.distributions()
 
     def sample_independent(

@@ -4,6 +4,7 @@ size or seed failed with numpy's error at the first proposal."""
 
 from __future__ import annotations
 
+import optuna
 import pytest
 
 from meta.nas import RegularizedEvolutionSampler, SurrogateSampler
@@ -36,3 +37,11 @@ def test_good_arguments_are_kept() -> None:
     assert (sampler.n_startup_trials, sampler.n_parents, sampler.n_mutations, sampler.n_random, sampler.n_starts) == (2, 2, 3, 0, 2)
     evolution = RegularizedEvolutionSampler(SPACE, population_size=3, tournament_size=3, seed=0)
     assert (evolution.population_size, evolution.tournament_size) == (3, 3)
+
+
+@pytest.mark.parametrize("make", [lambda: RegularizedEvolutionSampler(SPACE, 4, 2, seed=0), lambda: SurrogateSampler(SPACE, seed=0)])
+def test_a_study_of_several_objectives_is_refused_naming_its_directions(make) -> None:
+    study = optuna.create_study(directions=["minimize", "maximize"], sampler=make())
+    with pytest.raises(ValueError, match=r"study: \w+Sampler searches one objective, this study has directions \['minimize', 'maximize'\]"):
+        study.optimize(lambda t: (SPACE.suggest(t)["ops"].count("none"), 1.0), n_trials=1)
+    assert study.trials[0].state == optuna.trial.TrialState.FAIL
