@@ -433,7 +433,11 @@ class AdaptiveOptimizer:
         try:
             if self.use_meta_learning:
                 self._hypergradient_update()
-            before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
+            # only a learned rate needs the direction moved: a fixed one keeps no copy of the parameters
+            # (a second model's worth of memory, in every state_dict too)
+            before = None
+            if self.use_meta_learning:
+                before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
             self.optimizer.step() if base_closure is None else self.optimizer.step(base_closure)
         except BaseException:
             # a step that failed (out of memory, the base optimiser refusing a gradient) learns nothing
@@ -445,8 +449,8 @@ class AdaptiveOptimizer:
             lr = group["lr"]
             for pi, p in enumerate(group["params"]):
                 # The direction the base optimiser moved in, per unit of learning rate.
-                moved = before[gi][pi] - p.detach()
-                self._prev_direction[gi][pi] = moved / lr if lr > 0 else None
+                moved = before[gi][pi] - p.detach() if before is not None and lr > 0 else None
+                self._prev_direction[gi][pi] = None if moved is None else moved / lr
         self._backward_seen.seen = False
         self._grads_zeroed = False  # what is left is the gradient this step took
         self.step_count += 1
