@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import optuna
 import torch
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from meta._checks import NumbersNotBools, check_count, check_flag, check_real
 from meta._log import event_log
@@ -40,6 +40,7 @@ __all__ = [
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
     "check_called_with_one_argument",
+    "check_storage",
     "check_storable_choices",
     "parse_parameter_space",
 ]
@@ -189,7 +190,8 @@ class AdaptiveOptimizer:
             start in it too.
         window: number of recent losses used for trends; the last ``10 * window`` losses and rates
             are kept (``losses``, ``lr_history``), and the lowest loss ever seen (``best_loss``).
-        **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...).
+        **optimizer_kwargs: passed to the base optimiser (``momentum``, ``weight_decay``, ...); not
+            ``maximize=True``, refused as in a parameter group: the loss is minimised.
 
     Threads: ``step``, ``zero_grad``, ``state_dict``, ``load_state_dict`` and
     ``get_optimization_stats`` hold the optimiser's lock, so another thread may read the stats or
@@ -308,6 +310,9 @@ class AdaptiveOptimizer:
         # tensor given to step is backpropagated only if not. A hook sees it whatever zero_grad's
         # set_to_none was (zeroed gradients cannot be told from fresh ones by looking at them).
         self._backward_seen = _BackwardSeen()
+        # Whether the gradients are the zeros zero_grad(set_to_none=False) left: with no backward pass
+        # since, they are no gradient, and a step on them would move the parameters by momentum alone.
+        self._grads_zeroed = False
         # The hooks live on the parameters, which outlive this optimiser (a new one per task or trial):
         # removed when it is collected, else every backward pass would call one per optimiser ever made.
         self._hooks: list[torch.utils.hooks.RemovableHandle] = []
@@ -315,13 +320,12 @@ class AdaptiveOptimizer:
         self._adopt_new_groups()
 
     def _adopt_new_groups(self) -> None:
-        """Take on the base optimiser's groups not seen yet: each group's own ``lr`` must lie in
-        [min_lr, max_lr] (else the first update would move it there unannounced); each starts with
-        no previous direction and a backward hook on its parameters."""
+        """Take on the base optimiser's groups not seen yet (each checked by :meth:`_check_group`); each
+        starts with no previous direction and a backward hook on its parameters."""
         first = len(self._prev_direction)
         new = self.optimizer.param_groups[first:]
         for index, group in enumerate(new, first):
-            check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+            self._check_group(index, group)
         for group in new:
             # where torch's schedulers keep it too, so that it travels in the base optimiser's state
             group.setdefault("initial_lr", group["lr"])
@@ -330,6 +334,18 @@ class AdaptiveOptimizer:
             for p in group["params"]:
                 if isinstance(p, torch.Tensor) and p.requires_grad:
                     self._hooks.append(p.register_post_accumulate_grad_hook(self._backward_seen))
+
+    def _check_group(self, index: int, group: Mapping[str, Any]) -> None:
+        """ValueError naming a group option this optimiser cannot learn with: an ``lr`` outside
+        [min_lr, max_lr] (the first update would move it there unannounced), or ``maximize``."""
+        check_real(f"param_groups[{index}]['lr']", group["lr"], low=self.min_lr, high=self.max_lr)
+        if group.get("maximize", False):
+            # the hypergradient, the plateaus and best_loss all read a lower loss as better: an ascent
+            # would learn its rate backwards (shrinking it while successive gradients agree)
+            raise ValueError(
+                f"param_groups[{index}]['maximize']: got {group['maximize']!r}, but AdaptiveOptimizer minimises "
+                "the loss it is given; minimise the negated objective instead"
+            )
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
@@ -344,9 +360,7 @@ class AdaptiveOptimizer:
         ``self.optimizer`` directly is taken on at the next :meth:`step` the same way."""
         if not isinstance(param_group, Mapping):
             raise TypeError(f"param_group: expected a dict with 'params', got {type(param_group).__name__}")
-        index = len(self.optimizer.param_groups)
-        check_real(f"param_groups[{index}]['lr']", param_group.get("lr", self.optimizer.defaults["lr"]),
-                   low=self.min_lr, high=self.max_lr)
+        self._check_group(len(self.optimizer.param_groups), {**self.optimizer.defaults, **param_group})
         self.optimizer.add_param_group(dict(param_group))
         self._adopt_new_groups()
 
@@ -355,6 +369,7 @@ class AdaptiveOptimizer:
         """Clear the gradients of every optimised parameter."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._backward_seen.seen = False
+        self._grads_zeroed = not set_to_none
 
     @synchronized
     def step(self, loss_value: float | torch.Tensor | Callable[[], Any] | None = None) -> Any:
@@ -363,17 +378,27 @@ class AdaptiveOptimizer:
         ``loss_value`` (the loss of this batch, a float or a 0-d tensor) feeds trend analysis. It may also
         be a closure, as torch optimisers take one: called here with gradients enabled, it returns the loss
         (having run its backward pass or not), which is used as above, and step returns it; without a
-        closure step returns None. A loss tensor whose backward pass has not run since the last step or
-        ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)`` needs no ``loss.backward()``
-        before it; a float carries no gradients, so ``optimizer.step(loss.item())`` needs one. A NaN or
-        infinite loss, or a step with no gradient anywhere, raises ValueError and leaves the parameters
-        unchanged; a base optimiser step that raises leaves the learned rates as they were.
+        closure step returns None. The base optimiser gets the closure too, its first call answered with
+        that loss: one that evaluates it again (``LBFGS``, which needs a closure) calls it again, as
+        torch does, so such a closure runs its own backward pass. A loss tensor whose backward pass has
+        not run since the last step or ``zero_grad`` is backpropagated here, so ``optimizer.step(loss)``
+        needs no ``loss.backward()`` before it; a float carries no gradients, so
+        ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with no gradient
+        anywhere (the zeros ``zero_grad(set_to_none=False)`` leaves count as none until a backward
+        pass), raises ValueError and leaves the parameters unchanged; a base optimiser step that
+        raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
-        closure_loss = None
+        closure_loss = base_closure = None
         if callable(loss_value):
+            closure = loss_value
             with torch.enable_grad():
-                loss_value = closure_loss = loss_value()
+                loss_value = closure_loss = closure()
+            first = [closure_loss]
+
+            def base_closure() -> Any:
+                # the gradients of the first evaluation are in place: only further ones call it again
+                return first.pop() if first else closure()
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -382,6 +407,8 @@ class AdaptiveOptimizer:
                 loss_float = float(loss_value.detach())
             else:
                 try:
+                    if isinstance(loss_value, (bool, str, bytes)):
+                        raise TypeError  # float() would read True and the text "0.5" as losses
                     loss_float = float(loss_value)
                 except (TypeError, ValueError):
                     raise TypeError(
@@ -405,8 +432,12 @@ class AdaptiveOptimizer:
         try:
             if self.use_meta_learning:
                 self._hypergradient_update()
-            before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
-            self.optimizer.step()
+            # only a learned rate needs the direction moved: a fixed one keeps no copy of the parameters
+            # (a second model's worth of memory, in every state_dict too)
+            before = None
+            if self.use_meta_learning:
+                before = [[p.detach().clone() for p in g["params"]] for g in self.optimizer.param_groups]
+            self.optimizer.step() if base_closure is None else self.optimizer.step(base_closure)
         except BaseException:
             # a step that failed (out of memory, the base optimiser refusing a gradient) learns nothing
             for group, rate in zip(self.optimizer.param_groups, rates):
@@ -417,9 +448,10 @@ class AdaptiveOptimizer:
             lr = group["lr"]
             for pi, p in enumerate(group["params"]):
                 # The direction the base optimiser moved in, per unit of learning rate.
-                moved = before[gi][pi] - p.detach()
-                self._prev_direction[gi][pi] = moved / lr if lr > 0 else None
+                moved = before[gi][pi] - p.detach() if before is not None and lr > 0 else None
+                self._prev_direction[gi][pi] = None if moved is None else moved / lr
         self._backward_seen.seen = False
+        self._grads_zeroed = False  # what is left is the gradient this step took
         self.step_count += 1
         self.lr_history.append([g["lr"] for g in self.optimizer.param_groups])
         if loss_float is not None:
@@ -427,6 +459,8 @@ class AdaptiveOptimizer:
         return closure_loss
 
     def _has_grad(self) -> bool:
+        if self._grads_zeroed and not self._backward_seen.seen:
+            return False
         return any(p.grad is not None for g in self.optimizer.param_groups for p in g["params"])
 
     def _hypergradient_update(self) -> None:
@@ -437,6 +471,10 @@ class AdaptiveOptimizer:
                 if p.grad is None or d is None:
                     continue
                 g, d = _as_real_dense(p.grad.detach()), _as_real_dense(d)
+                # summed in at least float32: a half-precision sum of squares overflows past 65504, and
+                # the infinite norm it gave turned the cosine into NaN, which set the rate to min_lr
+                wide = torch.promote_types(g.dtype, torch.float32)
+                g, d = g.to(wide), d.to(wide)
                 dot += float((g * d).sum())
                 g_sq += float((g * g).sum())
                 d_sq += float((d * d).sum())
@@ -615,6 +653,11 @@ class BayesianOptimizerConfig(NumbersNotBools):
     study_name: str | None = None
     trial_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
 
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, storage: Any) -> str | optuna.storages.BaseStorage | None:
+        return check_storage(storage)
+
 
 def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
     """Raise TypeError now if ``function`` cannot take the one positional argument a search passes it.
@@ -690,6 +733,9 @@ def run_trial(
 ) -> float | None:
     """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
 
+    The function gets a copy of ``argument``: what it changes there (a key popped, one added) stays
+    out of the caller's records of the trial (``history``).
+
     A failure (an ``Exception``, a NaN or infinite value, or a result that is not a number, see
     :func:`trial_value`) is logged as ``event`` and returns None:
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
@@ -705,7 +751,7 @@ def run_trial(
     subprocess. Thread-local settings (``torch.no_grad()`` around the search) do not reach the worker.
     """
     try:
-        value = trial_value(_call_within(function, argument, timeout_s))
+        value = trial_value(_call_within(function, copy.deepcopy(argument), timeout_s))
     except _TrialTimedOut:
         trial.set_user_attr("timed_out_s", timeout_s)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -772,12 +818,16 @@ _STORABLE_CHOICES = (type(None), bool, int, float, str)
 
 
 def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
-    """TypeError naming ``field`` and the first choice that a study's storage cannot hold.
+    """TypeError naming ``field`` and the first choice that a study's storage cannot hold; ValueError
+    naming two choices that it cannot tell apart.
 
     Optuna keeps a categorical's choices as JSON: None, bool, int, float or str. Any other choice (a
     tuple, a class, a module) works in memory but fails at the first trial written to a database, or
-    comes back as another type (a tuple as a list), after trials have run. Checked when the space is
-    given, so that one space runs the same in memory and in a shared storage.
+    comes back as another type (a tuple as a list), after trials have run. Optuna records a trial's
+    choice by its position, the first one equal to it, so of two equal choices (a repeat, or ``1``,
+    ``1.0`` and ``True``) the objective may be called with the second while the study records the
+    first, and the best parameters name a value other than the one that scored. Checked when the
+    space is given, so that one space runs the same in memory and in a shared storage.
 
     Example:
         >>> check_storable_choices("parameter_space['act']", ["relu", "tanh"])
@@ -792,6 +842,13 @@ def check_storable_choices(field: str, choices: Sequence[Any]) -> None:
                 f"{field}: choice {choice!r} ({type(choice).__name__}) cannot be stored in a study; choices must be "
                 "None, bool, int, float or str: give each a name and map the name to the value in the objective"
             )
+    for i, choice in enumerate(choices):
+        for earlier in choices[:i]:
+            if earlier == choice:
+                raise ValueError(
+                    f"{field}: choices {earlier!r} and {choice!r} are equal, so a study records both as the first; "
+                    f"list each value once (or name them apart), got {list(choices)!r}"
+                )
 
 
 def _is_number(value: Any) -> bool:
@@ -838,8 +895,9 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
       takes none (an int step of 1 aside).
-    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds,
-      see :func:`check_storable_choices`); to search over objects, list their names.
+    * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
+      no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
+      objects, list their names.
     * an Optuna distribution: used as is (its choices checked as a list's are).
 
     Example:
@@ -873,8 +931,6 @@ def parse_parameter_space(
         elif isinstance(spec, list):
             if not spec:
                 raise ValueError(f"parameter_space[{name!r}]: a categorical needs at least one choice, got []")
-            if len({repr(c) for c in spec}) != len(spec):
-                raise ValueError(f"parameter_space[{name!r}]: choices repeat, got {spec!r}")
             check_storable_choices(f"parameter_space[{name!r}]", spec)
             out[name] = optuna.distributions.CategoricalDistribution(spec)
         else:
@@ -883,6 +939,40 @@ def parse_parameter_space(
                 f"distribution, got {spec!r}"
             )
     return out
+
+
+def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
+    """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
+    database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
+    file name given for a URL (``"hpo.db"``) is named there, not as SQLAlchemy's "Could not parse"
+    at the first trial.
+
+    Example:
+        >>> check_storage("sqlite:///hpo.db")
+        'sqlite:///hpo.db'
+        >>> check_storage("hpo.db")
+        Traceback (most recent call last):
+        ...
+        ValueError: storage: 'hpo.db' is not a database URL or journal:PATH; for a SQLite file write sqlite:///hpo.db
+    """
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if not isinstance(storage, str):
+        raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+    if storage.startswith("journal:"):
+        if not storage[len("journal:") :]:
+            raise ValueError("storage: 'journal:' names no file; write journal:PATH")
+        return storage
+    import sqlalchemy.engine
+    import sqlalchemy.exc
+
+    try:
+        sqlalchemy.engine.make_url(storage)
+    except sqlalchemy.exc.ArgumentError:
+        raise ValueError(
+            f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
+        ) from None
+    return storage
 
 
 def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | optuna.storages.BaseStorage | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import optuna
@@ -22,7 +22,9 @@ def benchmark_nas_algorithms(
 ) -> dict[str, dict[str, Any]]:
     """Run each algorithm for ``num_evaluations`` evaluations; per algorithm its best architecture, best
     score, the best-so-far curve (one value per evaluation, a failed one included: ``-inf`` until one
-    succeeds) and the wall time. Each algorithm is named once.
+    succeeds) and the wall time. Each algorithm is named once. ``nas_options`` go to each
+    :class:`NeuralArchitectureSearch`; given a ``study_name``, each algorithm keeps its trials in a
+    study of its own, ``f"{study_name}-{algorithm}"``, so that none starts from another's trials.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -38,7 +40,10 @@ def benchmark_nas_algorithms(
         raise ValueError(f"algorithms: each name once, got {list(algorithms)!r} (repeated: {repeated})")
     results: dict[str, dict[str, Any]] = {}
     for algorithm in algorithms:
-        options: Mapping[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
+        options: dict[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
+        if isinstance(options.get("study_name"), str):
+            # one study for all would hand each algorithm the trials of those before it
+            options["study_name"] = f"{options['study_name']}-{algorithm}"
         nas = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
         earlier = len(nas.study.get_trials(deepcopy=False))
         started = time.perf_counter()

@@ -10,6 +10,7 @@ from torch import nn
 
 from meta._checks import check_count
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
+from meta.nas.space import IMAGE_OPS, VECTOR_OPS
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -162,7 +163,12 @@ def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
     if not isinstance(layers, list) or not layers:
         raise ValueError(f"architecture['layers']: expected a non-empty list, got {layers!r}")
     modules: list[nn.Module] = []
+    allowed = IMAGE_OPS if len(shape) == 3 else VECTOR_OPS
     for i, layer in enumerate(layers):
+        if not isinstance(layer, Mapping):
+            raise TypeError(f"architecture['layers'][{i}]: expected a dict of op, width and activation, got {layer!r}")
+        if layer.get("op") not in allowed:
+            raise KeyError(f"architecture['layers'][{i}]['op']: unknown {layer.get('op')!r} for input_shape {shape}; choose from {allowed}")
         if layer.get("activation") not in _ACTIVATIONS:
             raise KeyError(f"architecture['layers'][{i}]['activation']: unknown {layer.get('activation')!r}")
     widths = [_size(layer.get("width"), f"architecture['layers'][{i}]['width']") for i, layer in enumerate(layers)]
@@ -174,12 +180,10 @@ def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
         modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
     elif len(shape) == 1:
         d = shape[0]
-        for i, (layer, width) in enumerate(zip(layers, widths)):
+        for layer, width in zip(layers, widths):
             block = nn.Sequential(nn.Linear(d, width), _ACTIVATIONS[layer["activation"]]())
             if layer["op"] == "residual_dense" and d == width:
                 block = _Residual(block)
-            elif layer["op"] not in ("dense", "residual_dense"):
-                raise KeyError(f"architecture['layers'][{i}]['op']: unknown vector op {layer['op']!r}")
             modules.append(block)
             d = width
         modules.append(nn.Linear(d, num_classes))
@@ -208,7 +212,11 @@ def build_model_from_architecture(architecture: Mapping[str, Any]) -> nn.Module:
     if kind == "layers":
         return _build_layers(architecture)
     if kind == "nb201_cell":
-        ops = list(architecture["ops"])
+        ops = architecture.get("ops")
+        if not isinstance(ops, (list, tuple)) or len(ops) != NB201_NUM_EDGES:
+            # a string of an op's name would otherwise be split into letters
+            raise ValueError(f"architecture['ops']: expected a list of {NB201_NUM_EDGES} names from {NB201_OPS}, got {ops!r}")
+        ops = list(ops)
         shape = _shape(architecture)
         if len(shape) != 3:
             raise ValueError(f"architecture['input_shape']: a cell network needs (C, H, W), got {shape!r}")

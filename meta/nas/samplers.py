@@ -26,6 +26,7 @@ from optuna.distributions import BaseDistribution
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from meta._checks import check_count
 from meta._log import event_log
 from meta.nas.space import Architecture, ArchitectureSpace
 from meta.nas.surrogate import OneHotGP, gaussianise
@@ -44,8 +45,10 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
     """
 
     def __init__(self, space: ArchitectureSpace, seed: int | None = None, n_startup_trials: int = 10) -> None:
-        if n_startup_trials < 1:
-            raise ValueError(f"n_startup_trials: must be >= 1, got {n_startup_trials!r}")
+        # checked here, not by numpy or a slice at the first proposal (True taken as 1, 2.5 as a bound)
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
+        if seed is not None:
+            seed = check_count("seed", seed, low=0, high=2**32 - 1)  # what numpy's and Optuna's generators take
         self.space = space
         self.n_startup_trials = n_startup_trials
         self._rng = np.random.default_rng(seed)
@@ -60,6 +63,12 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         self._fallback.reseed_rng()
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if len(study.directions) != 1:
+            # refused here, at the trial's start, not by study.direction deep inside a proposal
+            raise ValueError(
+                f"study: {type(self).__name__} searches one objective, this study has directions "
+                f"{[d.name.lower() for d in study.directions]}; create it with one direction"
+            )
         return self.space.distributions()
 
     def sample_independent(
@@ -183,10 +192,8 @@ class RegularizedEvolutionSampler(ArchitectureSampler):
         mutation: Literal["random", "guided"] = "guided",
         seed: int | None = None,
     ) -> None:
-        if population_size < 2:
-            raise ValueError(f"population_size: must be >= 2, got {population_size!r}")
-        if not 1 <= tournament_size <= population_size:
-            raise ValueError(f"tournament_size: must be in [1, population_size], got {tournament_size!r}")
+        population_size = check_count("population_size", population_size, low=2)
+        tournament_size = check_count("tournament_size", tournament_size, low=1, high=population_size)
         if mutation not in ("random", "guided"):
             raise ValueError(f"mutation: choose 'random' or 'guided', got {mutation!r}")
         super().__init__(space, seed=seed, n_startup_trials=population_size)
@@ -243,13 +250,12 @@ class SurrogateSampler(ArchitectureSampler):
         n_random: int = 100,
         n_starts: int = 1,
     ) -> None:
-        if not (isinstance(n_starts, int) and n_starts >= 1):
-            raise ValueError(f"n_starts: must be an int >= 1, got {n_starts!r}")
+        self.n_starts = check_count("n_starts", n_starts, low=1)
+        self.n_parents = check_count("n_parents", n_parents, low=1)
+        self.n_mutations = check_count("n_mutations", n_mutations, low=1)
+        self.n_random = check_count("n_random", n_random, low=0)
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
         super().__init__(space, seed=seed, n_startup_trials=max(2, n_startup_trials))
-        self.n_starts = n_starts
-        self.n_parents = n_parents
-        self.n_mutations = n_mutations
-        self.n_random = n_random
 
     def own_history(
         self, number: int, history: list[tuple[int, Architecture, float]]

@@ -15,6 +15,7 @@ from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace, Spa
 from meta.optimizer import (
     check_called_with_one_argument,
     check_storable_choices,
+    check_storage,
     no_best_error,
     open_study,
     optuna_sampler,
@@ -51,9 +52,10 @@ class NeuralArchitectureSearch:
             the router's ``postgresql://`` URL, see :func:`meta.optimizer.make_storage`; an Optuna
             storage). With a ``study_name`` a stopped search resumes and several processes share it.
         darts_data: for ``'darts'``: (x_train, y_train, x_val, y_val) tensors; ``darts_options``: a dict
-            of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once, then the cells
-            it ranks highest (the discretised cell first) are evaluated as the study's first trials;
-            evaluations beyond those are random cells.
+            of :class:`~meta.nas.darts.DARTSConfig` fields. DARTS trains a supernet once (per search
+            object), then each search evaluates the cells it ranks highest (the discretised cell first)
+            that the study has not evaluated, so a continued or resumed search goes on down the
+            ranking; evaluations beyond its ranked cells are random cells.
         trial_timeout_s: ``None`` (no limit), or the seconds one evaluation may take; an evaluation over
             it fails its trial (user attribute ``timed_out_s``) and the search goes on. It cannot be
             stopped safely, so it runs to its end in a background thread and its score is discarded
@@ -98,11 +100,12 @@ class NeuralArchitectureSearch:
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         n_starts = check_count("n_starts", n_starts, low=1)
+        if mutation not in ("guided", "random"):  # whatever the algorithm, as the other options are
+            raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         if seed is not None:
             # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
             seed = check_count("seed", seed, low=0, high=2**32 - 1)
-        if storage is not None and not isinstance(storage, (str, optuna.storages.BaseStorage)):
-            raise TypeError(f"storage: expected None, a URL or an Optuna storage, got {storage!r}")
+        storage = check_storage(storage)
         if study_name is not None and not isinstance(study_name, str):
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         if trial_timeout_s is not None:
@@ -142,8 +145,6 @@ class NeuralArchitectureSearch:
             # checked now, not when the search starts (after its study was opened in storage)
             check_darts_data(self.space, darts_data)
             DARTSConfig(**{"seed": 0, **self.darts_options})
-        if algorithm == "evolutionary" and mutation not in ("guided", "random"):
-            raise ValueError(f"mutation: choose 'guided' or 'random', got {mutation!r}")
         self.history: list[tuple[Architecture, float]] = []
         self.darts_result: Any = None
         self._study: optuna.Study | None = None
@@ -197,13 +198,13 @@ class NeuralArchitectureSearch:
             evaluation_function, "evaluation_function", "one architecture dict", "the architecture as its one argument"
         )
         study = self.study
-        if self.algorithm == "darts":
-            self._enqueue_darts_candidates(num_evaluations)
         known: dict[str, float | None] = {}
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
             # An interrupted evaluation said nothing about its architecture: it may be proposed again.
             if t.params and not t.user_attrs.get("interrupted"):
                 known[self.space.key(self.space.decode(t.params))] = t.value if t.state == TrialState.COMPLETE else None
+        if self.algorithm == "darts":
+            self._enqueue_darts_candidates(num_evaluations, known)
         distributions = self.space.distributions()
         evaluations = 0
         # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks.
@@ -243,11 +244,14 @@ class NeuralArchitectureSearch:
         best = self.study.best_trial
         return self.space.decode(best.params), float(best.value)
 
-    def _enqueue_darts_candidates(self, num_evaluations: int) -> None:
+    def _enqueue_darts_candidates(self, num_evaluations: int, known: Mapping[str, float | None]) -> None:
+        """Queue the ``num_evaluations`` best-ranked cells the study has not evaluated, so that a
+        continued search goes on down the ranking instead of re-queueing the cells it has done."""
         from meta.nas.darts import DARTSConfig, run_darts
 
-        config = DARTSConfig(**{"seed": self.seed if self.seed is not None else 0, **self.darts_options})
-        result = run_darts(self.space, self.darts_data, config)  # type: ignore[arg-type]
-        self.darts_result = result
-        for arch in result.ranked_architectures[:num_evaluations]:
+        if self.darts_result is None:  # the supernet is trained once per search; a later call reuses its ranking
+            config = DARTSConfig(**{"seed": self.seed if self.seed is not None else 0, **self.darts_options})
+            self.darts_result = run_darts(self.space, self.darts_data, config)  # type: ignore[arg-type]
+        fresh = [a for a in self.darts_result.ranked_architectures if self.space.key(a) not in known]
+        for arch in fresh[:num_evaluations]:
             self.study.enqueue_trial(self.space.to_params(arch), skip_if_exists=True)

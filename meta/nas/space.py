@@ -34,6 +34,9 @@ Architecture = dict[str, Any]
 IMAGE_OPS: tuple[str, ...] = ("conv3x3", "conv5x5", "conv1x1", "sep_conv3x3", "max_pool", "avg_pool", "skip")
 VECTOR_OPS: tuple[str, ...] = ("dense", "residual_dense")
 ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "silu", "tanh")
+# Image operations that keep their input's channels and apply no activation: a layer of one of them is
+# the same network whatever its width and activation say, so those two choices are inactive for it.
+SHAPELESS_OPS: frozenset[str] = frozenset({"max_pool", "avg_pool", "skip"})
 
 
 class NASSearchSpaceConfig(NumbersNotBools):
@@ -108,7 +111,9 @@ def create_nas_search_space(
     """A chain-of-layers space: 1 to ``max_layers`` layers, each an operation, a width and an activation.
 
     Image inputs ``(C, H, W)`` get convolutions (3x3, 5x5, 1x1, depthwise-separable 3x3), pooling and skip
-    layers; vector inputs ``(D,)`` get dense and residual dense layers. ``options`` sets ``min_layers``,
+    layers (a pooling or skip layer has no width and no activation: architectures that differ only
+    there are the same network, counted, keyed and evaluated once); vector inputs ``(D,)`` get dense
+    and residual dense layers. ``options`` sets ``min_layers``,
     ``operations``, ``widths`` and ``activations``.
 
     Example:
@@ -304,7 +309,7 @@ class LayerSearchSpace(ArchitectureSpace):
 
     def __init__(self, config: NASSearchSpaceConfig) -> None:
         self.config = config
-        per_layer = len(config.operations) * len(config.widths) * len(config.activations)
+        per_layer = sum(1 if op in SHAPELESS_OPS else len(config.widths) * len(config.activations) for op in config.operations)
         total = sum(per_layer**n for n in range(config.min_layers, config.max_layers + 1))
         self.size = total if total <= 10**6 else None
         dists: dict[str, optuna.distributions.BaseDistribution] = {
@@ -354,6 +359,14 @@ class LayerSearchSpace(ArchitectureSpace):
             params[f"layer_{i}_activation"] = layer["activation"] if layer else cfg.activations[0]
         return params
 
+    def _choices(self, layer: Mapping[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+        """The (field, choices) that make a layer what it is: its op, and its width and activation
+        unless the op is in :data:`SHAPELESS_OPS`."""
+        cfg = self.config
+        if layer["op"] in SHAPELESS_OPS:
+            return [("op", cfg.operations)]
+        return [("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)]
+
     def encode(self, arch: Architecture) -> np.ndarray:
         cfg = self.config
         slot = len(cfg.operations) + len(cfg.widths) + len(cfg.activations)
@@ -362,6 +375,8 @@ class LayerSearchSpace(ArchitectureSpace):
         for i, layer in enumerate(arch["layers"]):
             base = 1 + i * slot
             x[base + cfg.operations.index(layer["op"])] = 1.0
+            if layer["op"] in SHAPELESS_OPS:
+                continue  # one code per network, as one key
             x[base + len(cfg.operations) + cfg.widths.index(layer["width"])] = 1.0
             x[base + len(cfg.operations) + len(cfg.widths) + cfg.activations.index(layer["activation"])] = 1.0
         return x
@@ -371,7 +386,7 @@ class LayerSearchSpace(ArchitectureSpace):
         layers = arch["layers"]
         out = []
         for i, layer in enumerate(layers):
-            for field, choices in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)):
+            for field, choices in self._choices(layer):
                 for choice in choices:
                     if choice != layer[field]:
                         new = [dict(x) for x in layers]
@@ -384,8 +399,11 @@ class LayerSearchSpace(ArchitectureSpace):
         return out
 
     def key(self, arch: Architecture) -> str:
-        # Cheaper than JSON, and the same for two parameter sets that differ only in inactive slots.
-        return ";".join(f"{x['op']},{x['width']},{x['activation']}" for x in arch["layers"])
+        # Cheaper than JSON, and the same for two parameter sets that differ only in inactive slots or
+        # inactive choices (the width of a pooling layer), which build the same network.
+        return ";".join(
+            x["op"] if x["op"] in SHAPELESS_OPS else f"{x['op']},{x['width']},{x['activation']}" for x in arch["layers"]
+        )
 
     def sample(self, rng: np.random.Generator) -> Architecture:
         cfg = self.config
@@ -408,7 +426,7 @@ class LayerSearchSpace(ArchitectureSpace):
         if move == 1 and can_shrink:
             return self._arch(layers[:-1])
         i = int(rng.integers(len(layers)))
-        fields = [(f, c) for f, c in (("op", cfg.operations), ("width", cfg.widths), ("activation", cfg.activations)) if len(c) > 1]
+        fields = [(f, c) for f, c in self._choices(layers[i]) if len(c) > 1]
         if not fields:
             # Only the depth can change; a space of one architecture has no other to offer.
             if can_grow:

@@ -10,7 +10,8 @@ from meta.nas.space import Architecture, CellSearchSpace, NB201SpaceConfig
 
 
 class NASBench201Benchmark:
-    """Tabular evaluation on NAS-Bench-201 (CIFAR-10): search on validation, report test accuracy.
+    """Tabular evaluation on NAS-Bench-201 (the table's ``dataset``, CIFAR-10 in the file that ships):
+    search on validation, report test accuracy.
 
     Calling the benchmark with an architecture of :class:`~meta.nas.space.CellSearchSpace` returns its
     recorded validation accuracy and counts one query. The table must hold every cell of the space
@@ -31,10 +32,12 @@ class NASBench201Benchmark:
         self.queries = 0
 
     @classmethod
-    def from_csv(cls, path: str | Path, **space_options: Any) -> NASBench201Benchmark:
-        """Load the table at ``path`` (see :func:`meta.data.nasbench201.load_nasbench201`)."""
+    def from_csv(cls, path: str | Path, dataset: str | None = None, **space_options: Any) -> NASBench201Benchmark:
+        """Load the table at ``path`` for ``dataset`` (a column prefix such as ``cifar100``; needed only in
+        a file with several datasets, see :func:`meta.data.nasbench201.load_nasbench201`); ``space_options``
+        are :class:`~meta.nas.space.NB201SpaceConfig` fields."""
         config = NB201SpaceConfig(**space_options) if space_options else None
-        return cls(load_nasbench201(path), config)
+        return cls(load_nasbench201(path, dataset), config)
 
     def __call__(self, architecture: Architecture) -> float:
         val, _ = self.table.query(self.space.op_indices(architecture))

@@ -6,6 +6,8 @@ import math
 
 import optuna
 import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 
 from meta.nas import benchmark_nas_algorithms, create_nb201_search_space
 
@@ -42,3 +44,17 @@ def test_the_curve_is_minus_infinity_until_an_evaluation_succeeds() -> None:
 def test_algorithms_named_twice_or_as_one_string_are_refused(algorithms: object) -> None:
     with pytest.raises(ValueError, match="algorithms: "):
         benchmark_nas_algorithms(create_nb201_search_space(), _score, 4, algorithms=algorithms)  # type: ignore[arg-type]
+
+
+def test_algorithms_sharing_a_storage_and_study_name_each_search_a_study_of_their_own(tmp_path) -> None:
+    score = lambda arch: float(arch["ops"].count("nor_conv_3x3"))  # noqa: E731
+    algorithms = ("random", "evolutionary")
+    alone = benchmark_nas_algorithms(create_nb201_search_space(), score, 8, algorithms=algorithms)
+    storage = JournalStorage(JournalFileBackend(str(tmp_path / "nas.log")))
+    stored = benchmark_nas_algorithms(create_nb201_search_space(), score, 8, algorithms=algorithms, storage=storage, study_name="b")
+    for algorithm in algorithms:
+        assert stored[algorithm]["curve"] == alone[algorithm]["curve"]
+        assert stored[algorithm]["best_architecture"] == alone[algorithm]["best_architecture"]
+    names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
+    assert names == ["b-evolutionary", "b-random"]
+    assert all(len(optuna.load_study(study_name=n, storage=storage).trials) == 8 for n in names)

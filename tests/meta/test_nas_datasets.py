@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from meta.data.nasbench201 import NASBenchFormatError, cell_to_str, dataset_name, load_nasbench201
+from meta.data.nasbench201 import NB201_OPS, NASBenchFormatError, cell_to_str, dataset_name, load_nasbench201
+from meta.nas import NASBench201Benchmark
 
 ALL_CELLS = list(itertools.product(range(5), repeat=6))
 
@@ -106,3 +107,16 @@ def test_bench_quick_leaves_the_cifar10_target_to_the_full_size(tmp_path: Path, 
     assert "NAS-Bench-201 CIFAR-10: test accuracy" in out
     assert "--quick runs toy sizes: the targets (at 100 queries) are for the full size" in out
     assert "Targets at 100 queries" not in out
+
+
+def test_the_tabular_benchmark_reads_the_dataset_named_in_a_file_of_several(tmp_path: Path) -> None:
+    path = tmp_path / "nb201_two.csv"
+    accs = write_space(path, ("cifar10", "cifar100"))
+    cell = ALL_CELLS[7]
+    for dataset in ("cifar10", "cifar100"):
+        bench = NASBench201Benchmark.from_csv(path, dataset=dataset, channels=8)
+        arch = bench.space.cell_arch([NB201_OPS[i] for i in cell])
+        assert bench.table.dataset == dataset and bench.space.config.channels == 8
+        assert (bench(arch), bench.test_accuracy(arch)) == tuple(accs[dataset][7])
+    with pytest.raises(NASBenchFormatError, match=r"datasets \['cifar10', 'cifar100'\]: name the one to read"):
+        NASBench201Benchmark.from_csv(path)

@@ -1,4 +1,5 @@
-"""NeuralArchitectureSearch's seed, n_starts, storage and study_name are checked when the search is made, naming the option."""
+"""NeuralArchitectureSearch's seed, n_starts, storage, study_name and mutation are checked when the search is made
+(whatever the algorithm), naming the option."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from meta.optimizer import BayesianOptimizer
         ({"n_starts": True}, r"n_starts: expected an integer >= 1, got True"),
         ({"storage": 5}, r"storage: expected None, a URL or an Optuna storage, got 5"),
         ({"study_name": 5}, r"study_name: expected None or a string, got 5"),
+        ({"mutation": "gaussian"}, r"mutation: choose 'guided' or 'random', got 'gaussian'"),
     ],
 )
 def test_bad_search_options_are_refused_when_the_search_is_made(options: dict, match: str) -> None:

@@ -92,3 +92,32 @@ def test_a_closure_is_called_and_its_loss_used_as_torch_optimisers_do(backward_i
     torch.testing.assert_close(x.detach(), 0.64 * start)
     assert losses == pytest.approx([float((start**2).sum()), float(((0.8 * start) ** 2).sum())])
     assert opt.get_optimization_stats()["last_loss"] == pytest.approx(losses[-1]) and opt.step_count == 2
+
+
+@pytest.mark.parametrize("loss", [True, "0.5", b"0.5"])
+def test_a_loss_that_is_no_number_is_refused_and_changes_nothing(loss: object) -> None:
+    x, opt = _setup()
+    opt.zero_grad()
+    (x**2).sum().backward()
+    before = x.detach().clone()
+    with pytest.raises(TypeError, match=r"loss_value: expected the batch's loss as a number or a scalar tensor, got "):
+        opt.step(loss)
+    assert torch.equal(x.detach(), before) and opt.step_count == 0 and opt.get_optimization_stats()["last_loss"] is None
+    opt.step(0.5)  # a number is taken
+    assert opt.get_optimization_stats()["last_loss"] == 0.5
+
+
+def test_gradients_zeroed_in_place_are_no_gradient_for_a_float_loss() -> None:
+    x = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = AdaptiveOptimizer([x], base_optimizer="adam", learning_rate=0.1)
+    opt.zero_grad(set_to_none=False)
+    (x**2).sum().backward()
+    opt.step((x**2).sum().item())
+    opt.zero_grad(set_to_none=False)  # zeros, not None: Adam would still move x by its momentum
+    before = x.detach().clone()
+    with pytest.raises(ValueError, match=r"no parameter has a gradient .*call loss.backward\(\) before step\(\)"):
+        opt.step((x**2).sum().item())
+    assert torch.equal(x.detach(), before) and opt.step_count == 1
+    (x**2).sum().backward()  # with the backward pass the step is taken
+    opt.step((x**2).sum().item())
+    assert opt.step_count == 2 and not torch.equal(x.detach(), before)
