@@ -51,7 +51,7 @@ from integrations.mcp.config import (
     ServerConfig,
     check_config,
 )
-from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
+from integrations.mcp.grouping import Capability, GroupingError, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.attempt_group import GroupMember
