@@ -346,7 +346,8 @@ class Store(ABC):
         the same ids. A store made anew (a deleted file created again, another database, another
         ``memory://`` store) gets another. Saved router state names the store its watermark
         counts the ids of (``ToolMetaLearner.load``). ``None``: a store that cannot tell (the
-        default, for a backend that keeps none)."""
+        default, for a backend that keeps none), whose saved state is taken for any other such
+        store's, as before stores had identities."""
         return None
 
     @abstractmethod
