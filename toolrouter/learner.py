@@ -13,7 +13,9 @@ Persistence: with a store, every attempt is one row of the store's log, and lear
 "latest snapshot + every attempt after its watermark". Opening a router on a store resumes it:
 the snapshot is loaded and the newer attempts, whoever wrote them, are replayed. ``sync()`` catches
 up with attempts other processes wrote (automatically every ``sync_every`` attempts). Replaying the
-log works for every policy, including discounted and windowed ones, which cannot be merged.
+log works for every policy, including discounted and windowed ones, which cannot be merged. A
+watermark counts the attempt ids of one store, which saved state names (``Store.store_id``): state
+loaded onto another store learns that store's whole log (``ToolMetaLearner.load``).
 
 Example:
     >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
@@ -40,7 +42,7 @@ import uuid
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass, field as dataclass_field, replace as dataclass_replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -515,7 +517,7 @@ class ToolMetaLearner:
             saved = None
             if snapshot is not None:
                 assert st is not None
-                saved = _read_state(snapshot.data, _snapshot_source(st, self.snapshot_name))
+                saved = _read_state(snapshot.data, _snapshot_source(st, self.snapshot_name), st)
                 # what the caller leaves out, a resumed router takes from its snapshot
                 if policy is None:
                     if saved.config.policy is None:
@@ -2097,7 +2099,10 @@ class ToolMetaLearner:
         else:
             graphs = self.graphs
             try:
-                self._restore(snapshot.data, keep_tools=True, source=_snapshot_source(self.store, self.snapshot_name))
+                saved = _read_state(snapshot.data, _snapshot_source(self.store, self.snapshot_name), self.store)
+                if self._saved_watermark(saved)[0] < pruned:  # bytes copied from another store: it holds none of these
+                    raise ValueError(f"the snapshot counts the attempt ids of another store ({saved.config.store_id})")
+                self._restore(saved, keep_tools=True)
             except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
                 missed = str(exc)
             else:
@@ -2441,6 +2446,8 @@ class ToolMetaLearner:
                 "drift_detection": None if self.drift_detection is None else self.drift_detection.model_dump(),
                 "tools": [p.model_dump(mode="json") for p in self._tools.values()],
                 "watermark": self._seen_upto if self.store is not None else 0,
+                # whose attempt ids the watermark counts: a load onto another store must not skip its attempts
+                "store_id": self.store.store_id if self.store is not None else None,
                 "outcomes": self._outcomes,
                 # own attempts above the watermark are in this state already: a replay skips them
                 "applied_above_watermark": sorted(self._own_ahead) if self.store is not None else [],
@@ -2499,7 +2506,16 @@ class ToolMetaLearner:
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
         tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
         it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file (with
-        a store as ``source``, ``ValueError``: the router runs on that one).
+        a store as ``source``, ``ValueError``: the router runs on that one). The file's watermark
+        (and its own attempts above it) counts the ids of the store it was saved with, which the
+        file names (``Store.store_id``): on that store (or a copy of it) the router resumes after
+        it; on another store, or from a file saved without a store, it learns every attempt of
+        ``store`` (logged as ``watermark_not_this_store`` where a saved position is dropped): ids at
+        or below another log's position are attempts it never learned. A file saved before stores
+        had identities cannot tell: it learns every attempt too (those it holds already, if it was
+        saved on this store: an outcome counted twice rather than one lost). A store snapshot that
+        names another store (bytes copied from one) is read the same way; one saved before stores
+        had identities is its own store's.
         ``reward_model=`` replaces the saved reward model with one the saved routes were learned on
         (the same options and encoder), else ``ValueError`` naming what differs: to route with
         another model, load, then ``install_reward_model(model)``. A store's own reward-model
@@ -2535,16 +2551,17 @@ class ToolMetaLearner:
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
-        router._restore(saved, keep_tools="tools" in kwargs)
-        if store is not None:
-            st = open_store(store)
-            try:
+        st = None if store is None else open_store(store)
+        try:
+            if st is not None:  # first: the saved watermark counts only if it is this store's
                 router._attach(st)
+            router._restore(saved, keep_tools="tools" in kwargs)
+            if st is not None:
                 router.sync()
-            except BaseException:  # as a load from a URL: a store this call opened is closed again
-                if st is not store:
-                    st.close()
-                raise
+        except BaseException:  # as a load from a URL: a store this call opened is closed again
+            if st is not None and st is not store:
+                st.close()
+            raise
         return router
 
     def _restore(self, state: bytes | _SavedState, *, keep_tools: bool, source: str = "saved state") -> None:
@@ -2578,6 +2595,12 @@ class ToolMetaLearner:
                     "pass the factory it was saved with"
                 )
         tools = dict(self._tools) if keep_tools else {p.tool_id: p for p in config.tools}
+        watermark, own_ahead = self._saved_watermark(saved)
+        if self.store is not None and (watermark, own_ahead) != (config.watermark, set(config.applied_above_watermark)):
+            log.warning(  # a saved position dropped: the router learns the store's whole log
+                "watermark_not_this_store", store=self.store.url, store_id=self.store.store_id,
+                saved_store_id=config.store_id, watermark=config.watermark, source=saved.source,
+            )
         graphs = TaskGraphLibrary()
         routes: dict[tuple[str, str], _Route] = {}
         try:
@@ -2615,9 +2638,18 @@ class ToolMetaLearner:
             self.graphs = graphs
             if structure_rng is not None:  # saved before: the seed's
                 self._structure_rng = structure_rng
-            self._seen_upto = config.watermark
-            self._own_ahead = set(config.applied_above_watermark)
+            self._seen_upto, self._own_ahead = watermark, own_ahead
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
+
+    def _saved_watermark(self, saved: _SavedState) -> tuple[int, set[int]]:
+        """The watermark ``saved`` holds, and its own attempts above it, if they count the ids of
+        this router's store (the state names it: ``Store.store_id``); else 0 and none, so that
+        every attempt of the store is learned: ids of another store's log would skip attempts the
+        router never learned, and its next snapshot would hold them, letting ``prune`` delete them."""
+        config = saved.config
+        if self.store is not None and config.store_id == self.store.store_id:
+            return config.watermark, set(config.applied_above_watermark)
+        return 0, set()
 
     def _restored_route(
         self,
@@ -2927,6 +2959,8 @@ class _SavedLearner(BaseModel):
     drift_detection: DetectorConfig | None = None
     tools: list[ToolProfile]
     watermark: Count = 0
+    # the store whose ids the watermark counts; none: saved without a store, or before stores had one
+    store_id: StrictStr | None = None
     outcomes: Count | None = None
     applied_above_watermark: list[Count] = []
     routes: list[_SavedRoute]
@@ -2957,12 +2991,18 @@ def _snapshot_source(store: Store, name: str) -> str:
     return f"store {store.url!r} snapshot {name!r}"
 
 
-def _read_state(data: bytes, source: str) -> _SavedState:
-    """Read and check a saved learner; ``source`` names it in a ``CorruptStateError``."""
+def _read_state(data: bytes, source: str, store: Store | None = None) -> _SavedState:
+    """Read and check a saved learner; ``source`` names it in a ``CorruptStateError``. ``store``:
+    the store whose snapshot it is; state that names no store (saved before stores had an
+    identity) is taken as that store's, whose ids its watermark counted."""
     try:
-        return _check_state(data, source)
+        saved = _check_state(data, source)
     except CorruptStateError as exc:
         raise exc.within(source) from None
+    if store is not None and saved.config.store_id is None:
+        config = saved.config.model_copy(update={"store_id": store.store_id})
+        saved = dataclass_replace(saved, config=config)
+    return saved
 
 
 def _check_state(data: bytes, source: str) -> _SavedState:

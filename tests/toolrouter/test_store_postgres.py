@@ -30,6 +30,7 @@ from test_store import (  # the suite every store passes, run here on PostgreSQL
     test_timestamps_read_back_in_utc_a_naive_one_taken_as_utc_as_an_execution_result_does,  # noqa: F401
     test_timestamps_survive_the_round_trip,  # noqa: F401
 )
+from test_store_identity import saved_before_store_ids
 
 from toolrouter import TaskProfile, ToolMetaLearner
 from toolrouter.bench._postgres_server import LocalPostgres
@@ -494,8 +495,9 @@ def test_migrates_a_version_3_log_and_resumes_exactly(pg_database: str, postgres
             )
         conn.execute("UPDATE toolrouter.attempt_counter SET last_id = 7")
         conn.execute("UPDATE toolrouter.durable_upto SET upto = 7")
-        for snap in snapshots:
-            conn.execute("INSERT INTO toolrouter.snapshots VALUES (%s, %s, now(), %s)", (snap.name, snap.watermark, snap.data))
+        for snap in snapshots:  # naming no store, as state saved then did
+            data = saved_before_store_ids(snap.data)
+            conn.execute("INSERT INTO toolrouter.snapshots VALUES (%s, %s, now(), %s)", (snap.name, snap.watermark, data))
     url = f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"
     resumed = ToolMetaLearner.load(url)  # opening migrates to the current version
     stats = lambda r: {t: (s.calls, s.successes) for t, s in r.tool_statistics().items()}  # noqa: E731

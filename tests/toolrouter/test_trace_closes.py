@@ -153,7 +153,8 @@ def test_a_trace_close_refuses_what_no_store_can_keep() -> None:
 def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -> None:
     path = tmp_path / "old.db"
     SQLiteStore(path).close()
-    conn = sqlite3.connect(path)  # undo versions 3 and 4, as a store of version 2 had no trace closes nor rechecks
+    conn = sqlite3.connect(path)  # undo versions 3 to 5, as a store of version 2 had no trace closes, rechecks nor identity
+    conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("DROP TABLE trace_closes")
     conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -170,7 +171,7 @@ def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert ids == [2, 3] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "5"
     conn.close()
 
 
@@ -239,4 +240,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
         version = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0]
-    assert version == str(PG_VERSION) == "6"
+    assert version == str(PG_VERSION) == "7"

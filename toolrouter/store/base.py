@@ -17,6 +17,8 @@ A store is deliberately small, so that a server database can be added without to
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
   last attempt it includes (its *watermark*). A snapshot never replaces a newer one;
   ``delete_snapshot`` removes one (a router no longer used, whose snapshot holds ``prune`` back).
+- ``store_id`` names the store: a random id made with it and kept in it, so that a watermark,
+  which counts one store's attempt ids, is never taken for a position in another store's log.
 
 The router's state is always "snapshot + every attempt after its watermark", which is what lets a
 second process resume, and two processes write to one store without losing anything.
@@ -335,6 +337,18 @@ class Store(ABC):
     """
 
     url: str
+
+    @property
+    def store_id(self) -> str | None:
+        """The store's identity: a random id made with the store and kept in it (read-only). Every
+        process that opens the store reads the same one, and so does a copy of it (an SQLite file
+        copied, a PostgreSQL database restored from a dump): a copy holds the same attempts under
+        the same ids. A store made anew (a deleted file created again, another database, another
+        ``memory://`` store) gets another. Saved router state names the store its watermark
+        counts the ids of (``ToolMetaLearner.load``). ``None``: a store that cannot tell (the
+        default, for a backend that keeps none), whose saved state is taken for any other such
+        store's, as before stores had identities."""
+        return None
 
     @abstractmethod
     def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:

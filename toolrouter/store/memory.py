@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import itertools
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
@@ -38,6 +39,12 @@ class MemoryStore(Store):
         self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
         self._closed = False
+        self._store_id = uuid.uuid4().hex  # this instance is the store: another one is another store
+
+    @property
+    def store_id(self) -> str:
+        """See ``Store.store_id``: one per ``MemoryStore``."""
+        return self._store_id
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[None]:

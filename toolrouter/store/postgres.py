@@ -268,6 +268,10 @@ _POSITION = (
 )
 
 
+#: The store's identity (see ``postgres_schema``, version 7).
+_STORE_ID = "SELECT value FROM toolrouter.meta WHERE key = 'store_id'"
+
+
 def _drivers() -> tuple[Any, Any]:
     try:
         import psycopg
@@ -373,6 +377,7 @@ class PostgresStore(Store):
                 # a migration may rewrite a big table: a long operation, but not one without end
                 found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrate)
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
+                self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
             if found != now:
                 log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
             self._pool = psycopg_pool.ConnectionPool(
@@ -401,6 +406,12 @@ class PostgresStore(Store):
         self._replay_orphans()
         self._thread = threading.Thread(target=self._link, name=f"toolrouter-store-{self.origin[:8]}", daemon=True)
         self._thread.start()
+
+    @property
+    def store_id(self) -> str:
+        """See ``Store.store_id``: kept in the database (``toolrouter.meta``), the same for every
+        process and host."""
+        return self._store_id
 
     # --- connections ---------------------------------------------------------------------------
     def _connect(self) -> Any:

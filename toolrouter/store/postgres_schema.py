@@ -48,6 +48,9 @@ Versions:
     6. Whether an attempt was a recheck's outcome (``recheck`` on attempts; the attempts before it
        were not, as their routers replayed them), so that routers replaying the log learn it as
        its writer did.
+    7. The store's identity (``store_id`` in ``meta``): a random id made once, under the
+       migration's lock, so every process and host reads the same one; a database restored from a
+       dump keeps it (it holds the same attempts under the same ids).
 """
 
 from __future__ import annotations
@@ -168,6 +171,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         6,
         "rechecks: whether an attempt was a recheck's outcome",
         "ALTER TABLE toolrouter.attempts ADD COLUMN recheck boolean NOT NULL DEFAULT false;",
+    ),
+    (
+        7,
+        "the store's identity: a random id, made once",
+        "INSERT INTO toolrouter.meta (key, value) VALUES ('store_id', replace(gen_random_uuid()::text, '-', ''));",
     ),
 )
 

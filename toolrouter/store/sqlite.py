@@ -60,8 +60,9 @@ log = EventLog(__name__)
 #: Versions: 1. attempts, snapshots, meta; 2. trace columns on attempts (the trace an attempt
 #: belongs to, its step's parents, the request text, the task's complexity); 3. trace closes
 #: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids; 4. whether an
-#: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them).
-SCHEMA_VERSION = 4
+#: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them);
+#: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file).
+SCHEMA_VERSION = 5
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -108,6 +109,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "finished INTEGER NOT NULL, timestamp TEXT NOT NULL)",
     ),
     4: ("ALTER TABLE attempts ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0",),
+    5: ("INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))))",),
 }
 
 # A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -187,6 +189,7 @@ class SQLiteStore(Store):
             # last transactions
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
+            self._store_id = str(self._conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0])
             # the file this store writes: an append checks that the path still names it
             self._file = None if in_memory else (os.path.abspath(path), _file_id(path))
         except BaseException as exc:
@@ -383,6 +386,12 @@ class SQLiteStore(Store):
                 f"store {self.url!r}: {exc}: {os.path.abspath(self.path)!r} is damaged; restore it from a copy "
                 "or move it aside"
             ) from exc
+
+    @property
+    def store_id(self) -> str:
+        """See ``Store.store_id``: kept in the file (``meta``), so a copy of the file is the same
+        store, and a file made anew at the same path another."""
+        return self._store_id
 
     @property
     def file(self) -> str | None:
