@@ -8,6 +8,8 @@ import contextlib
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +20,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 from toolrouter import ToolMiddleware
 
@@ -176,3 +179,37 @@ def gateway_store(tmp_path: Path, capability: str, servers: tuple[str, str]) -> 
     tools.learner.save()
     tools.learner.close()
     return store
+
+
+@contextlib.asynccontextmanager
+async def http_gateway(config: Path, tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen[bytes], ClientSession]]:
+    """``toolrouter mcp serve CONFIG --http`` on a free loopback port, as a subprocess, and an
+    initialised ``ClientSession`` over streamable HTTP; the caller stops the process (SIGTERM)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config), "--http", f"127.0.0.1:{port}"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "w"),
+    )  # fmt: skip
+    try:
+        with anyio.fail_after(30):
+            while True:  # wait until it listens
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    assert process.poll() is None, (tmp_path / "http.stderr").read_text()
+                    await anyio.sleep(0.1)
+        async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                yield process, session
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

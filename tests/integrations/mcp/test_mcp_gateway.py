@@ -10,10 +10,7 @@ import collections
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,14 +19,12 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 
 from mcp_harness import (
-    ROOT,
     Wire,
     alive,
     gateway,
+    http_gateway,
     open_gateway_process,
     pids_in,
     served_by,
@@ -297,41 +292,17 @@ async def test_a_server_that_cannot_start_is_routed_around(tmp_path: Path, pid_d
     assert not result.is_error and served_by(result) == ("ok", 1)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_the_gateway_serves_streamable_http_on_loopback(tmp_path: Path, pid_dir: Path) -> None:
     config = write_config(tmp_path, {
         "a": upstream("reliable", pid_dir, "--name", "a"),
         "b": upstream("reliable", pid_dir, "--name", "b"),
     })  # fmt: skip
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config), "--http", f"127.0.0.1:{port}"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "http.stderr", "w"),
-    )  # fmt: skip
-    try:
-        with anyio.fail_after(30):
-            while True:  # wait until it listens
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    assert process.poll() is None, (tmp_path / "http.stderr").read_text()
-                    await anyio.sleep(0.1)
-            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
-                    assert "search" in {t.name for t in (await session.list_tools()).tools}
-                    result = await session.call_tool("search", {"query": "over http"})
-        assert not result.is_error and served_by(result)[0] in ("a", "b")
-        assert result.content[0].text.endswith("results for over http")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
+    async with http_gateway(config, tmp_path) as (process, session):
+        assert "search" in {t.name for t in (await session.list_tools()).tools}
+        result = await session.call_tool("search", {"query": "over http"})
+    assert not result.is_error and served_by(result)[0] in ("a", "b")
+    assert result.content[0].text.endswith("results for over http")
+    assert process.returncode == 0  # stopped by SIGTERM, cleanly
     assert not wait_gone(pids_in(pid_dir), 10)
     assert collections.Counter(p.read_text() for p in pid_dir.glob("*.pid")) == {"reliable": 2}
 
