@@ -54,6 +54,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import os
@@ -77,7 +78,7 @@ from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, write_atomically
+from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, short_repr, write_atomically
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -85,6 +86,9 @@ log = EventLog(__name__)  # quiet unless the application enables the 'toolrouter
 
 _FORMAT = "toolrouter.FewShotToolSelector/2"
 _READABLE_FORMATS = ("toolrouter.FewShotToolSelector/1", _FORMAT)  # /1: without description embeddings
+#: Key in ``selector.json`` of the SHA-256 digest of the ``selector.safetensors`` saved with it
+#: (absent in folders saved before it was recorded, and in ``to_bytes``' one blob, which needs none).
+_WEIGHTS_DIGEST = "weights_sha256"
 _MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
 _NEW_TOOL_SHOTS = (0, 1, 2, 5, 10, 20, 50)  # example counts of a "new" tool in the calibration episodes
 _CALIBRATION_TEXTS = 300  # requests per tool embedded for the calibration episodes, at most
@@ -1127,11 +1131,15 @@ class FewShotToolSelector:
         """Save to the folder ``path``: ``selector.json`` (options, tools, their texts, the
         featurizer's spec) and ``selector.safetensors`` (encoder weights and prototypes). Each file
         is written beside its place and moved there: a save cut short (a full disk, a kill) leaves
-        the one saved before it, never half a file."""
+        the one saved before it, never half a file. ``selector.json`` records the SHA-256 digest of
+        the ``selector.safetensors`` it belongs with: a save cut short between the two files (new
+        weights beside the old JSON) fails to load instead of mixing them."""
         folder = checked_path(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
-        write_atomically(folder / "selector.safetensors", save_bytes(tensors))
+        weights = save_bytes(tensors)
+        meta[_WEIGHTS_DIGEST] = hashlib.sha256(weights).hexdigest()
+        write_atomically(folder / "selector.safetensors", weights)
         write_atomically(folder / "selector.json", json.dumps(meta, indent=1).encode("utf-8"))
         return folder
 
@@ -1156,7 +1164,9 @@ class FewShotToolSelector:
         """Load a selector saved by :meth:`save`. ``featurizer`` is needed when it was not one of
         ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec. Files that are
         damaged or contradict each other raise ``toolrouter.errors.CorruptStateError`` (a
-        ``ValueError``) naming the folder, the key or tensor and what is wrong."""
+        ``ValueError``) naming the folder, the key or tensor and what is wrong; so does a
+        ``selector.safetensors`` other than the one its ``selector.json`` was saved with (a save cut
+        short between the two). Folders saved before the JSON recorded that digest load unchecked."""
         folder = checked_path(path)
         for name in ("selector.json", "selector.safetensors"):
             if not (folder / name).is_file():
@@ -1166,8 +1176,16 @@ class FewShotToolSelector:
             meta = json.loads((folder / "selector.json").read_bytes())
         except (ValueError, RecursionError) as exc:  # the JSON decoder's errors (UnicodeDecodeError is one)
             raise CorruptStateError(f"selector.json is not JSON ({exc})", where) from None
+        weights = (folder / "selector.safetensors").read_bytes()
+        digest = meta.pop(_WEIGHTS_DIGEST, None) if isinstance(meta, dict) else None
+        if digest is not None and digest != hashlib.sha256(weights).hexdigest():
+            raise CorruptStateError(
+                f"selector.safetensors is not the one selector.json was saved with (its SHA-256 digest differs from "
+                f"selector.json's {_WEIGHTS_DIGEST} {short_repr(digest)}): a save cut short between the two files; save again",
+                where,
+            )
         try:
-            arrays = read_blob((folder / "selector.safetensors").read_bytes()).arrays
+            arrays = read_blob(weights).arrays
         except CorruptStateError as exc:
             raise exc.within(f"{where}: selector.safetensors") from None
         return cls._from_parts(meta, arrays, featurizer, where)
