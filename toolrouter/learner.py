@@ -545,7 +545,7 @@ class ToolMetaLearner:
             if reward_model is None and st is not None:
                 saved_model = st.get_snapshot(self._reward_model_name)
                 if saved_model is not None:
-                    reward_model = _read_reward_model(saved_model.data, _snapshot_source(st, self._reward_model_name))
+                    reward_model = _read_reward_model(saved_model.data, _snapshot_source(st, self._reward_model_name), st)
                     if saved is not None and saved.config.routes and _reward_model_misfit(saved, reward_model) is not None:
                         # stopped between the two snapshots meta-training writes: the routes were
                         # learned on the model before; they are relearned on this one from the log
@@ -2341,7 +2341,10 @@ class ToolMetaLearner:
             self._check_rebuild(self._learned_outcomes(), len(history))
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
-        model = meta_train(history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark, **options)
+        model = meta_train(
+            history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark,
+            store_id=self.store.store_id, **options,
+        )
         self.install_reward_model(model, from_kept=from_kept)
         self.store.put_snapshot(self._reward_model_name, model.to_bytes(), watermark)
         self.save()
@@ -2376,10 +2379,9 @@ class ToolMetaLearner:
 
         def loop() -> None:
             while not stop.wait(interval_s):
-                seen = self.reward_model.watermark if self.reward_model is not None else 0
                 assert self.store is not None
                 try:  # a bad round, or a store that cannot be read now, must not kill the thread
-                    if len(self.store.attempts(seen, limit=min_new_attempts)) < min_new_attempts:
+                    if len(self.store.attempts(self._reward_model_seen(), limit=min_new_attempts)) < min_new_attempts:
                         continue
                     self.meta_train(from_kept=from_kept, **options)
                 except Exception as exc:
@@ -2388,6 +2390,16 @@ class ToolMetaLearner:
         thread = threading.Thread(target=loop, name="toolrouter-meta-training", daemon=True)
         self._background = (stop, thread)
         thread.start()
+
+    def _reward_model_seen(self) -> int:
+        """The id of the last attempt of this router's store that its reward model was trained on:
+        the model's watermark where it counts this store's ids (``MetaRewardModel.store_id``), else
+        0. A position in another store's log says nothing of this one's: taken here, it held
+        background training back until this store's ids passed it, if they ever did."""
+        model = self.reward_model
+        if model is None or self.store is None or model.store_id != self.store.store_id:
+            return 0
+        return model.watermark
 
     def stop_background_meta_training(self, timeout_s: float | None = None) -> None:
         """Stop the background meta-training (waits for a round in progress up to ``timeout_s``)."""
@@ -2994,7 +3006,8 @@ def _snapshot_source(store: Store, name: str) -> str:
 def _read_state(data: bytes, source: str, store: Store | None = None) -> _SavedState:
     """Read and check a saved learner; ``source`` names it in a ``CorruptStateError``. ``store``:
     the store whose snapshot it is; state that names no store (saved before stores had an
-    identity) is taken as that store's, whose ids its watermark counted."""
+    identity) is taken as that store's, whose ids its watermark counted; a reward model in it that
+    names no store (saved before models named one), as the state's store's."""
     try:
         saved = _check_state(data, source)
     except CorruptStateError as exc:
@@ -3002,6 +3015,8 @@ def _read_state(data: bytes, source: str, store: Store | None = None) -> _SavedS
     if store is not None and saved.config.store_id is None:
         config = saved.config.model_copy(update={"store_id": store.store_id})
         saved = dataclass_replace(saved, config=config)
+    if saved.reward_model is not None and saved.reward_model.store_id is None:  # saved before models named one
+        saved.reward_model.store_id = saved.config.store_id  # the store of the state that holds it
     return saved
 
 
@@ -3110,14 +3125,19 @@ def _reward_model_misfit(saved: _SavedState, model: MetaRewardModel) -> str | No
     return None
 
 
-def _read_reward_model(data: bytes, source: str) -> MetaRewardModel:
-    """A reward model saved on its own (``MetaRewardModel.to_bytes``); errors name ``source``."""
+def _read_reward_model(data: bytes, source: str, store: Store | None = None) -> MetaRewardModel:
+    """A reward model saved on its own (``MetaRewardModel.to_bytes``); errors name ``source``.
+    ``store``: the store whose snapshot it is; a model that names no store (saved before models
+    named one) is taken as that store's, whose ids its watermark counted."""
     from toolrouter.reward_model import MetaRewardModel
 
     try:
-        return MetaRewardModel.from_bytes(data)
+        model = MetaRewardModel.from_bytes(data)
     except CorruptStateError as exc:
         raise exc.within(source) from None
+    if store is not None and model.store_id is None:
+        model.store_id = store.store_id
+    return model
 
 
 def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], source: str) -> dict[str, Any]:

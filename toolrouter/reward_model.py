@@ -151,6 +151,7 @@ class MetaRewardModel:
         new_tool_cov: np.ndarray,
         noise: float,
         watermark: int = 0,
+        store_id: str | None = None,
         info: Mapping[str, Any] | None = None,
         featurizer_probe: np.ndarray | None = None,
     ) -> None:
@@ -187,6 +188,9 @@ class MetaRewardModel:
         #: prior covariance of a new tool's head: how the known tools' heads vary, plus prior_scale^2
         self.new_tool_cov = new_tool_cov
         self.watermark = check_count("watermark", watermark, high=2**63 - 1)
+        #: the store whose attempt ids ``watermark`` counts (``Store.store_id``; None: none named): on
+        #: another store the model has seen none of its attempts (``ToolMetaLearner`` reads it so)
+        self.store_id = _checked_store_id(store_id)
         self.info = dict(info or {})
         #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
         self.featurizer_probe = featurizer_probe
@@ -370,6 +374,7 @@ class MetaRewardModel:
             "prior_scale": self.prior_scale,
             "noise": self.noise,
             "watermark": self.watermark,
+            "store_id": self.store_id,
             "info": self.info,
         }
         with self._lock:  # the arrays share the weights' memory until written
@@ -420,7 +425,8 @@ class MetaRewardModel:
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         loaded = cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
-            noise=meta.noise, watermark=meta.watermark, info=meta.info, featurizer_probe=arrays.get("featurizer_probe"),
+            noise=meta.noise, watermark=meta.watermark, store_id=meta.store_id, info=meta.info,
+            featurizer_probe=arrays.get("featurizer_probe"),
         )
         if meta.adapter is not None:
             loaded._load_adapter(meta.adapter, {name: torch.from_numpy(np.array(a)) for name, a in adapter.items()})
@@ -451,8 +457,16 @@ class _SavedRewardModel(BaseModel):
     prior_scale: _Positive
     noise: _Positive
     watermark: Count
+    store_id: StrictStr | None = None  # the store the watermark counts; absent before models named one
     info: dict[str, Any]
     adapter: dict[str, Any] | None = None  # /3: the adapter's memory, as meta.checkpoint.pack_state writes it
+
+
+def _checked_store_id(store_id: Any) -> str | None:
+    """``store_id`` (a ``Store.store_id``: a str, or None), else a ``TypeError`` naming it."""
+    if store_id is not None and not isinstance(store_id, str):
+        raise TypeError(f"store_id: expected a str (Store.store_id) or None, got {short_repr(store_id)}")
+    return store_id
 
 
 def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
@@ -573,7 +587,7 @@ def _checked_options(
 
 
 #: What a router gives ``meta_train`` itself; its caller's options are the others.
-_ROUTER_ARGUMENTS = ("history", "tools", "featurizer", "context_dim", "watermark")
+_ROUTER_ARGUMENTS = ("history", "tools", "featurizer", "context_dim", "watermark", "store_id")
 
 
 def check_meta_train_options(options: Mapping[str, Any]) -> None:
@@ -607,6 +621,7 @@ def meta_train(
     tool_dropout: float = 0.3,
     seed: int = 0,
     watermark: int = 0,
+    store_id: str | None = None,
     time_budget_s: float | None = None,
 ) -> MetaRewardModel:
     """Meta-train a reward model on a router's history (attempt records or ``Outcome``s).
@@ -625,6 +640,8 @@ def meta_train(
         inner_steps, lr_inner, lr_meta: the meta-learner's step counts and learning rates.
         tool_dropout: share of training outcomes whose tool identity is hidden (as if the tool
             were new), so that the description map learns to score tools on its own.
+        watermark, store_id: the id of the last attempt of ``history`` and the store whose ids it
+            counts (``Store.store_id``), kept with the model: what a router passes.
         time_budget_s: stop early after this many seconds.
 
     Raises ``ValueError`` naming the problem for an empty history, a utility that is not a finite
@@ -640,6 +657,7 @@ def meta_train(
         time_budget_s,
     )
     watermark = check_count("watermark", watermark, high=2**63 - 1)
+    store_id = _checked_store_id(store_id)  # before training, not after it
     profiles = _checked_tools(tools)
     outcomes = _outcomes(history, context_dim)
     if not outcomes:  # every attempt was one its caller cancelled: nothing any tool did to learn from
@@ -704,5 +722,5 @@ def meta_train(
     log.info("reward_model_trained", **info, prior_scale=prior_scale, noise=noise)
     return MetaRewardModel(
         model, tool_ids, tool_features, prior_scale=prior_scale, new_tool_cov=new_tool_cov, noise=noise,
-        watermark=watermark, info=info, featurizer_probe=probe,
+        watermark=watermark, store_id=store_id, info=info, featurizer_probe=probe,
     )
