@@ -248,7 +248,7 @@ class McpBackends:
             from toolrouter.features import HashingFeaturizer
 
             featurizer = self._featurizer = HashingFeaturizer(dim=self.middleware.learner.context_dim)
-        capabilities = group_tools(tools, self.grouping, featurizer, listed=listed)
+        capabilities = group_tools(tools, self.grouping, featurizer, listed=listed, previous=self._capabilities.values())
         wanted = {tool_id_of(t.server, t.name): (c, t) for c in capabilities for t in c.backends}
         for tool_id, capability in list(self._registered.items()):
             if tool_id not in wanted or wanted[tool_id][0].name != capability:
