@@ -49,6 +49,7 @@ import numpy as np
 
 from integrations.mcp.config import GroupingConfig, split_tool_ref
 from toolrouter.errors import ToolRouterError
+from toolrouter.serialization import short_repr
 
 __all__ = ["Capability", "GroupingError", "UpstreamTool", "group_tools", "schema_conflict"]
 
@@ -173,6 +174,10 @@ def group_tools(
     groups.extend((None, [t], "alone", None) for t in rest)
     order = {t.ref: i for i, t in enumerate(tools)}
     groups.sort(key=lambda g: min(order[t.ref] for t in g[1]))
+    previous = list(previous)
+    odd = next((c for c in previous if not isinstance(c, Capability)), None)
+    if odd is not None:
+        raise TypeError(f"previous: expected the Capability objects served so far, got {short_repr(odd)}")
     served = {t.ref: c.name for c in previous for t in c.backends}
     return _named(groups, served)
 

@@ -42,6 +42,8 @@ def test_a_served_name_is_kept_and_the_newcomer_renamed() -> None:
     # a renamed tool keeps its name too, once its rival is gone
     assert named(group_tools([b], previous=served)) == [("b_x", ("b:x",), "alone, renamed")]
     assert named(group_tools([a, b])) == [("a_x", ("a:x",), "alone, renamed"), ("b_x", ("b:x",), "alone, renamed")]
+    with pytest.raises(TypeError, match="previous: expected the Capability objects served so far, got 'x'"):
+        group_tools([a, b], previous=["x"])
 
 
 @pytest.mark.anyio
