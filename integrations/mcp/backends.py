@@ -51,7 +51,7 @@ from integrations.mcp.config import (
     ServerConfig,
     check_config,
 )
-from integrations.mcp.grouping import Capability, GroupingError, group_tools
+from integrations.mcp.grouping import Capability, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.attempt_group import GroupMember
@@ -103,6 +103,9 @@ class McpBackends:
     fails at once: its server is not connected).
     ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
+    When a server's tools change later and the new grouping cannot be applied (such a
+    ``GroupingError``, a registration the router refuses), none of it is: the failure is logged
+    (``mcp_grouping_failed``), the tools served so far stay, and the server stays connected.
     """
 
     def __init__(
@@ -228,8 +231,10 @@ class McpBackends:
             return
         try:
             changed = self._regroup()
-        except GroupingError as exc:  # keep serving the grouping that worked
-            log.warning("mcp_grouping_failed", server=upstream.name, error=str(exc))
+        except Exception as exc:  # a GroupingError, a registration the router refused
+            # keep serving the grouping that worked, and the server connected: raised here, the
+            # failure would end the connection this runs in
+            log.warning("mcp_grouping_failed", server=upstream.name, error=describe_error(exc))
             return
         if changed:
             for listener in list(self._listeners):
@@ -240,7 +245,9 @@ class McpBackends:
 
     def _regroup(self) -> bool:
         """Group the tools listed now and update the registrations; whether the exposed tools
-        changed. Runs without awaiting, so no call sees half an update."""
+        changed. Runs without awaiting, so no call sees half an update, and applies all of it or
+        nothing: a step that fails (a registration the router refuses) undoes the steps before it
+        and raises, the grouping served so far left as it was."""
         listed = [u.name for u in self.upstreams.values() if u.connections > 0]
         tools = [t for u in self.upstreams.values() for t in u.tools]
         featurizer = self._featurizer
@@ -248,35 +255,64 @@ class McpBackends:
             from toolrouter.features import HashingFeaturizer
 
             featurizer = self._featurizer = HashingFeaturizer(dim=self.middleware.learner.context_dim)
-        capabilities = group_tools(tools, self.grouping, featurizer, listed=listed)
-        wanted = {tool_id_of(t.server, t.name): (c, t) for c in capabilities for t in c.backends}
-        for tool_id, capability in list(self._registered.items()):
-            if tool_id not in wanted or wanted[tool_id][0].name != capability:
-                self.middleware.unregister(tool_id)
-                del self._registered[tool_id]
+        capabilities = group_tools(tools, self.grouping, featurizer, listed=listed, previous=self._capabilities.values())
+        wanted = {tool_id_of(t.server, t.name): (c.name, t) for c in capabilities for t in c.backends}
         learner = self.middleware.learner
-        for tool_id, (capability, tool) in wanted.items():
-            if tool_id in self._registered:
-                profile = learner.tools.get(tool_id)
-                if profile is not None and profile.description != tool.description:  # the server reworded it
-                    learner.update_tool(profile.model_copy(update={"description": tool.description}))
-                continue
-            server = self.upstreams[tool.server].config
-            self.middleware.register(
-                functools.partial(self._call_upstream, tool.server, tool.name),
-                capability.name,
-                tool_id=tool_id,
-                description=tool.description,
-                timeout_s=server.timeout_s,
-                inline=True,  # awaited in the call's task: an upstream call gives in to its cancellation
-                cost_per_use=server.cost_per_use,
-                metadata={"server": tool.server, "tool": tool.name},
-            )
-            self._registered[tool_id] = capability.name
+        profiles = learner.tools
+        undo: list[Callable[[], Any]] = []
+        try:
+            # first the steps the router may refuse, each undone if a later one is: new backends, new
+            # descriptions, a backend joining its new capability (it leaves the old one below, where
+            # what was learned of it is dropped, once nothing can fail)
+            for tool_id, (capability, tool) in wanted.items():
+                if tool_id not in self._registered:
+                    undo.append(self._register(tool_id, capability, tool))
+                    continue
+                profile = profiles.get(tool_id)
+                if profile is None:  # taken out of the router by its owner
+                    continue
+                serves = tuple(dict.fromkeys((*profile.capabilities, capability)))
+                update = profile.model_copy(update={"description": tool.description, "capabilities": serves})
+                if update != profile:  # the server reworded it, or it moved
+                    learner.update_tool(update)
+                    undo.append(functools.partial(learner.update_tool, profile))
+        except BaseException:
+            for step in reversed(undo):
+                step()
+            raise
+        for tool_id, capability in self._registered.items():
+            if tool_id not in wanted:
+                self.middleware.unregister(tool_id)
+            elif wanted[tool_id][0] != capability and (profile := learner.tools.get(tool_id)) is not None:
+                learner.update_tool(profile.model_copy(update={"capabilities": (wanted[tool_id][0],)}))
+        self._registered = {tool_id: capability for tool_id, (capability, _) in wanted.items()}
         before = [_as_tool(c) for c in self._capabilities.values()]
         self._capabilities = {c.name: c for c in capabilities}
         self._validators = {}
         return before != self.tools()
+
+    def _register(self, tool_id: str, capability: str, tool: UpstreamTool) -> Callable[[], None]:
+        """Register ``tool`` as a backend of ``capability``; what undoes it."""
+        learner = self.middleware.learner
+        known = learner.tools.get(tool_id)  # resumed from the store
+        server = self.upstreams[tool.server].config
+        self.middleware.register(
+            functools.partial(self._call_upstream, tool.server, tool.name),
+            capability,
+            tool_id=tool_id,
+            description=tool.description,
+            timeout_s=server.timeout_s,
+            inline=True,  # awaited in the call's task: an upstream call gives in to its cancellation
+            cost_per_use=server.cost_per_use,
+            metadata={"server": tool.server, "tool": tool.name},
+        )
+
+        def undo() -> None:
+            self.middleware.unregister(tool_id)
+            if known is not None:  # the router keeps knowing it (the attempts in its store stay)
+                learner.add_tool(known)
+
+        return undo
 
     async def _call_upstream(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
         return await self.upstreams[server].call_tool(tool, arguments)

@@ -23,6 +23,13 @@ group has, and a lone tool whose name any other has, are renamed ``server_tool``
 member), so that two groups of one name (``search(query)`` of two servers, ``search(q)`` of two
 others) are both served.
 
+Names already exposed stay (``previous``: the grouping served so far): a group keeps the name
+that one of its tools was served under, the first such name of its members that no explicit group
+has and no earlier group keeps, and the groups that would take that name are renamed instead. A
+tool served as ``x`` stays ``x`` when another server later adds an incompatible ``x`` (the newcomer
+is ``server_x``), so clients do not lose ``x`` mid-session and what the router learned of ``x``
+keeps its name; a restart names every tool afresh.
+
 Example:
     >>> a = UpstreamTool("a", "search", "Search the web.", {"type": "object", "properties": {"q": {"type": "string"}}})
     >>> b = UpstreamTool("b", "search", "Web search.", {"type": "object", "properties": {"q": {"type": "string", "title": "Q"}}})
@@ -42,6 +49,7 @@ import numpy as np
 
 from integrations.mcp.config import GroupingConfig, split_tool_ref
 from toolrouter.errors import ToolRouterError
+from toolrouter.serialization import short_repr
 
 __all__ = ["Capability", "GroupingError", "UpstreamTool", "group_tools", "schema_conflict"]
 
@@ -99,13 +107,16 @@ def group_tools(
     featurizer: Callable[[str], np.ndarray] | None = None,
     *,
     listed: Iterable[str] | None = None,
+    previous: Iterable[Capability] = (),
 ) -> list[Capability]:
     """The capabilities that ``tools`` make under ``grouping`` (default: by name only), in the
     order of their first tool. ``featurizer`` (text -> vector) is needed for ``by_description``.
 
     ``listed``: the servers whose tool listing is known (default: all). An explicit member that a
     listed server does not offer is a ``GroupingError``; one of a server not listed (still
-    starting, or down) is left out until it is."""
+    starting, or down) is left out until it is.
+
+    ``previous``: the capabilities served so far, whose names are kept (see the module docstring)."""
     grouping = grouping or GroupingConfig()
     tools = list(tools)
     known = None if listed is None else set(listed)
@@ -163,7 +174,12 @@ def group_tools(
     groups.extend((None, [t], "alone", None) for t in rest)
     order = {t.ref: i for i, t in enumerate(tools)}
     groups.sort(key=lambda g: min(order[t.ref] for t in g[1]))
-    return _named(groups)
+    previous = list(previous)
+    odd = next((c for c in previous if not isinstance(c, Capability)), None)
+    if odd is not None:
+        raise TypeError(f"previous: expected the Capability objects served so far, got {short_repr(odd)}")
+    served = {t.ref: c.name for c in previous for t in c.backends}
+    return _named(groups, served)
 
 
 def _fits(cluster: Sequence[UpstreamTool], tool: UpstreamTool) -> bool:
@@ -200,22 +216,35 @@ def _describe(tool: UpstreamTool) -> str:
     return f"{tool.name.replace('_', ' ')}. {tool.description}".strip()
 
 
-def _named(groups: list[tuple[str | None, list[UpstreamTool], str, str | None]]) -> list[Capability]:
-    # the config's names are kept; a group named after its first tool keeps that name unless the
-    # config or an earlier group has it, and a lone tool unless anything else has it: else each
-    # gets its (first) server's name in front
+def _named(
+    groups: list[tuple[str | None, list[UpstreamTool], str, str | None]], served: Mapping[str, str]
+) -> list[Capability]:
+    # the config's names are kept; then a group keeps a name one of its tools was served under
+    # (``served``: ref -> name) unless the config or an earlier group has it; a group named after
+    # its first tool keeps that name unless the config, an earlier group or a kept name has it,
+    # and a lone tool unless anything else has it: else each gets its (first) server's name in front
     explicit = {name for name, _, reason, _ in groups if reason == "explicit"}
+    kept: dict[int, str] = {}  # group index -> the name it keeps
+    for i, (_, members, reason, _) in enumerate(groups):
+        if reason != "explicit":
+            names = (served.get(t.ref) for t in members)
+            keep = next((n for n in names if n and n not in explicit and n not in kept.values()), None)
+            if keep is not None:
+                kept[i] = keep
     claimed: dict[str, int] = {}
     for name, members, _, _ in groups:
         key = name or members[0].name
         claimed[key] = claimed.get(key, 0) + 1
     capabilities = []
     used: set[str] = set()
-    for name, members, reason, description in groups:
+    for i, (name, members, reason, description) in enumerate(groups):
         first = members[0]
         exposed = name or first.name
-        taken = exposed in explicit or exposed in used
-        if (reason == "alone" and claimed[exposed] > 1) or (reason != "explicit" and taken):
+        taken = exposed in explicit or exposed in used or exposed in kept.values()
+        if i in kept:
+            if kept[i] != exposed:
+                exposed, reason = kept[i], f"{reason}, renamed"
+        elif (reason == "alone" and claimed[exposed] > 1) or (reason != "explicit" and taken):
             exposed, reason = f"{first.server}_{first.name}", f"{reason}, renamed"
         if exposed in used:
             raise GroupingError(f"tool name {exposed!r} would be exposed twice; name the capability in grouping.capabilities")

@@ -1,7 +1,7 @@
 """Small upstream MCP servers for the gateway's tests and benchmark, written with the SDK's
 high-level server API (``MCPServer``) and run over stdio::
 
-    python upstream_server.py KIND [--name NAME] [--fail-rate P] [--delay S] [--after N] [--seed K]
+    python upstream_server.py KIND [--name NAME] [--fail-rate P] [--delay S] [--after N] [--seed K] [--extra text|words]
 
 (``--http-port PORT`` serves streamable HTTP on 127.0.0.1 instead.)
 
@@ -9,7 +9,8 @@ Every kind serves ``search(query)`` (so that the gateway groups them by name), `
 tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 
 - ``reliable``: answers at once; its ``grow`` tool adds a tool ``extra`` and tells the client
-  (``notifications/tools/list_changed``);
+  (``notifications/tools/list_changed``); ``extra(text)`` reverses a text, or with ``--extra
+  words``, ``extra(words)`` counts the words of one;
 - ``flaky``: answers with ``isError`` with probability ``--fail-rate`` (seeded);
 - ``slow``: sleeps ``--delay`` seconds before answering (its status counts the calls its client
   cancelled meanwhile);
@@ -43,7 +44,9 @@ from mcp_types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ToolError
 
 
-def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int) -> MCPServer:
+def build(
+    kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int, extra_kind: str = "text"
+) -> MCPServer:
     rng = random.Random(seed)
     calls = {"search": 0, "cancelled": 0, "listings": 0, "listing_now": 0, "most_listings_at_once": 0}
     worded: dict[str, str] = {}  # tool -> the description it is listed with now (rewording)
@@ -139,7 +142,13 @@ def build(kind: str, name: str, fail_rate: float, delay_s: float, after: int, se
             def extra(text: str) -> str:
                 return text[::-1]
 
-            server.add_tool(extra, name="extra", description="Reverse a text.")
+            def count(words: str) -> str:
+                return str(len(words.split()))
+
+            if extra_kind == "words":
+                server.add_tool(count, name="extra", description="Count the words of a text.")
+            else:
+                server.add_tool(extra, name="extra", description="Reverse a text.")
             await ctx.session.send_tool_list_changed()
             return "grown"
 
@@ -154,12 +163,13 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=5.0)
     parser.add_argument("--after", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extra", choices=["text", "words"], default="text", help="what grow's tool extra takes")
     parser.add_argument("--http-port", type=int, default=None, help="serve streamable HTTP on 127.0.0.1 instead")
     args = parser.parse_args()
     pid_dir = os.environ.get("MCP_TEST_PID_DIR")
     if pid_dir:
         Path(pid_dir, f"{os.getpid()}.pid").write_text(args.kind)
-    server = build(args.kind, args.name or args.kind, args.fail_rate, args.delay, args.after, args.seed)
+    server = build(args.kind, args.name or args.kind, args.fail_rate, args.delay, args.after, args.seed, args.extra)
     if args.http_port is None:
         server.run("stdio")
     else:
