@@ -857,7 +857,8 @@ class ToolMetaLearner:
         mean = w.utility(True, 1.0, profile.cost_per_use, profile.expected_latency_s) * profile.reliability + (
             w.utility(False, 0.0, profile.cost_per_use, profile.expected_latency_s) * (1 - profile.reliability)
         )
-        return ArmPrior(mean=float(np.clip(mean, -MAX_ABS_REWARD, MAX_ABS_REWARD)), variance=1.0, pseudo_count=1.0)
+        # the policy's own variance: a linear one's regularization stays in force
+        return ArmPrior(mean=float(np.clip(mean, -MAX_ABS_REWARD, MAX_ABS_REWARD)), variance=None, pseudo_count=1.0)
 
     def _candidates(self, capability: str | None) -> list[str]:
         return [t for t, p in self._tools.items() if p.serves(capability)]

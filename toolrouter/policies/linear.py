@@ -161,7 +161,8 @@ class _LinearPolicy(Policy):
         the context yet; without an intercept, every weight's), shape ``(context_dim,)`` the
         context's weights (intercept 0), shape ``(dim,)`` all weights. ``prior.variance``: a
         scalar (every weight's), a diagonal or a covariance over the context's weights (the
-        intercept's is then ``1 / regularization``) or over all ``dim`` weights."""
+        intercept's is then ``1 / regularization``) or over all ``dim`` weights, or ``None``
+        (``1 / regularization``, every weight's)."""
         d, c, lam = self.dim, self.context_dim, self.regularization
         if prior is None:
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
@@ -173,7 +174,8 @@ class _LinearPolicy(Policy):
         shapes = f"({c},) or ({d},)" if self.intercept else f"({d},)"
         if mean.shape != (d,) or not np.all(np.isfinite(mean)):
             raise ValueError(f"prior.mean: expected a finite scalar or shape {shapes}, got shape {mean.shape}")
-        var = prior_field(prior, "variance")
+        # None: the policy's own, as for an arm added without a prior
+        var = np.full(d, 1.0 / lam) if prior.variance is None else prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
             raise ValueError("prior.variance: contains non-finite values")
         if self.intercept and var.shape in ((c,), (c, c)):  # over the context's weights: the intercept's own
