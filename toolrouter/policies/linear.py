@@ -123,6 +123,7 @@ class _LinearPolicy(Policy):
         }
         #: number of weights per arm: the context's, and the intercept's
         self.dim = d = self.context_dim + intercept
+        self._check_spread(d / self.regularization, "regularization", regularization)
         self.t = 0
         self._A = np.zeros((0, d, d))
         self._b = np.zeros((0, d))
@@ -154,6 +155,16 @@ class _LinearPolicy(Policy):
         return np.sqrt(np.einsum("kd,kd->k", phi, phi))
 
     # --- priors and arms ---------------------------------------------------------------------
+    def _check_spread(self, trace: float, field: str, value: Any) -> None:
+        """Refuse a prior covariance of ``trace`` that the largest context (``x^T cov x`` up to
+        ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update would make the
+        arm's weights NaN, and the state would never load again."""
+        if not math.isfinite(trace * self.dim * MAX_ABS_CONTEXT**2):
+            raise ValueError(
+                f"{field}: a prior variance this large (trace {trace:g}) overflows an update with contexts "
+                f"up to +-{MAX_ABS_CONTEXT:g} in {self.dim} weights, got {short_repr(value)}"
+            )
+
     def _prior_arrays(self, prior: ArmPrior | None) -> tuple[np.ndarray, ...]:
         """(A0, b0, R0, theta0) of one arm.
 
@@ -201,6 +212,9 @@ class _LinearPolicy(Policy):
             raise ValueError(
                 f"prior.variance: expected a scalar or shape {shapes} or {square}, got shape {var.shape}"
             )
+        with np.errstate(over="ignore"):  # an overflow is refused
+            trace = float(np.sum(R0 * R0))
+        self._check_spread(trace, "prior.variance", prior.variance)
         with np.errstate(over="ignore", invalid="ignore"):
             b0 = A0 @ mean
         if not (np.all(np.isfinite(A0)) and np.all(np.isfinite(b0))):  # a state holding them would never load
