@@ -577,7 +577,9 @@ class LinearThompson(_LinearPolicy):
         return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
 
     def restore_decision_state(self, state: Any) -> None:
-        rng, self.decisions, self._draw, self._stamp = state
+        rng, self.decisions, draw, stamp = state
+        # copies: decisions redraw in place, and the same state may be restored again
+        self._draw, self._stamp = draw.copy(), stamp.copy()
         super().restore_decision_state(rng)
 
     def _extra_config(self) -> dict[str, Any]:
