@@ -424,7 +424,8 @@ class ToolMetaLearner:
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
             reward model, the model's prior for the tool); contextual policies take it as the
-            intercept of the tool's model, the request's weights starting at 0.
+            intercept of the tool's model, the request's weights starting at 0, with the policy's
+            own prior variance (``1 / regularization``).
         reward_model: a meta-trained ``toolrouter.reward_model.MetaRewardModel`` (with
             ``policy="neural_linear"``): its encoder and priors seed every route. ``meta_train()``
             makes one from the store's history; a store keeps it, and a resumed router loads it.
@@ -857,7 +858,8 @@ class ToolMetaLearner:
         mean = w.utility(True, 1.0, profile.cost_per_use, profile.expected_latency_s) * profile.reliability + (
             w.utility(False, 0.0, profile.cost_per_use, profile.expected_latency_s) * (1 - profile.reliability)
         )
-        return ArmPrior(mean=float(np.clip(mean, -MAX_ABS_REWARD, MAX_ABS_REWARD)), variance=1.0, pseudo_count=1.0)
+        # the policy's own variance: a linear one's regularization stays in force
+        return ArmPrior(mean=float(np.clip(mean, -MAX_ABS_REWARD, MAX_ABS_REWARD)), variance=None, pseudo_count=1.0)
 
     def _candidates(self, capability: str | None) -> list[str]:
         return [t for t, p in self._tools.items() if p.serves(capability)]

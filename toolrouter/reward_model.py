@@ -53,7 +53,7 @@ from toolrouter.features import checked_vector
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
-from toolrouter.policies.linear import checked_context
+from toolrouter.policies.linear import checked_context, is_symmetric
 from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_blob, read_model, short_repr, write_blob
 from toolrouter.store.base import AttemptRecord
@@ -492,7 +492,7 @@ def _positive_definite(cov: np.ndarray) -> bool:
         np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         return False
-    return bool(np.allclose(cov, cov.T))
+    return is_symmetric(cov)
 
 
 def _check_profile(profile: Any, field: str) -> None:

@@ -28,12 +28,14 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState
 from toolrouter.policies.epsilon_greedy import EpsilonGreedy
 from toolrouter.policies.linear import LinearThompson, LinUCB
 from toolrouter.policies.neural_linear import NeuralLinearThompson
 from toolrouter.policies.thompson import BetaThompson, GaussianThompson
 from toolrouter.policies.ucb import UCB1
+from toolrouter.serialization import short_repr
 
 __all__ = [
     "ArmPrior",
@@ -90,18 +92,24 @@ def make_policy(name: str = DEFAULT_POLICY, /, *, seed: int | None = None, **opt
 
 def policy_from_state(state: PolicyState) -> Policy:
     """A policy rebuilt from ``Policy.state_dict()``: class and options from its config, then
-    ``load_state_dict``.
+    ``load_state_dict``. A state that is not one raises ``CorruptStateError`` (a ``ValueError``)
+    naming the key: a ``config.policy`` or ``config.options`` that build no policy as well as
+    what ``load_state_dict`` refuses.
 
     Example:
         >>> p = make_policy("ucb1"); p.add_arm("a"); p.update("a", 0.5)
         >>> policy_from_state(p.state_dict()).expected(["a"]).tolist()
         [0.5]
     """
+    config = state.get("config") if isinstance(state, dict) else None
+    if not isinstance(config, dict) or "policy" not in config or not isinstance(config.get("options"), dict):
+        raise CorruptStateError("state: expected a state_dict with config.policy and a config.options dict")
+    name = config["policy"]
+    if not isinstance(name, str) or name not in POLICIES:
+        raise CorruptStateError(f"state.config.policy: unknown policy {short_repr(name)}; choose from {sorted(POLICIES)}")
     try:
-        config = state["config"]
-        name, options = config["policy"], dict(config["options"])
-    except (KeyError, TypeError):
-        raise ValueError("state: expected a state_dict with config.policy and config.options") from None
-    policy = make_policy(name, **options)
+        policy = make_policy(name, **config["options"])
+    except (TypeError, ValueError) as exc:  # an option missing, unknown, of a bad value, or a key no string
+        raise CorruptStateError(f"state.config.options: {exc}") from None
     policy.load_state_dict(state)
     return policy

@@ -18,6 +18,7 @@ Both are O(number of arms) vectorised work per update, O(1) per decision.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -81,6 +82,8 @@ class CountingPolicy(Policy):
             n0, m0, v0 = self.default_prior
             return n0, m0, v0, n0
         fields = ["pseudo_count", "mean", "variance"] + ["variance_pseudo_count"] * (prior.variance_pseudo_count is not None)
+        if prior.variance is None:  # the policy's own
+            prior = dataclasses.replace(prior, variance=self.default_prior[2])
         values = [prior_field(prior, field) for field in fields]
         if any(v.size != 1 for v in values):
             raise ValueError(

@@ -60,7 +60,9 @@ class ArmPrior:
 
     ``mean``: the expected reward, a scalar; linear policies also take a weight vector (a
     scalar is then the intercept's, the context's weights starting at 0; see
-    ``LinUCB``). ``variance``: a scalar, or a diagonal or covariance for linear ones. ``pseudo_count``: how many
+    ``LinUCB``). ``variance``: a scalar, or a diagonal or covariance for linear ones; ``None``: the
+    policy's own, that of an arm added without a prior (``1 / regularization`` per weight for linear
+    ones), so that a prior of the mean alone keeps the policy's options. ``pseudo_count``: how many
     observations the prior is worth (non-contextual policies). ``variance_pseudo_count``: how many
     observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
     many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation
@@ -69,7 +71,7 @@ class ArmPrior:
     """
 
     mean: float | np.ndarray = 0.0
-    variance: float | np.ndarray = 1.0
+    variance: float | np.ndarray | None = 1.0
     pseudo_count: float = 1.0
     variance_pseudo_count: float | None = None
 

@@ -85,6 +85,12 @@ def checked_context(context: Any, d: int, policy: str, field: str = "context") -
     return x
 
 
+def is_symmetric(cov: np.ndarray) -> bool:
+    """Whether a square matrix is symmetric up to rounding, relative to its largest entry (an
+    absolute tolerance would take any matrix of small entries, however lopsided)."""
+    return bool(np.all(np.abs(cov - cov.T) <= 1e-8 * np.abs(cov).max()))
+
+
 def _add_outer(a: np.ndarray, alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``a += alpha * outer(x, y)`` in place with BLAS's rank-1 update: no d x d temporary, about
     9x faster than the numpy expression at d = 384 (the update's whole cost)."""
@@ -123,6 +129,7 @@ class _LinearPolicy(Policy):
         }
         #: number of weights per arm: the context's, and the intercept's
         self.dim = d = self.context_dim + intercept
+        self._check_spread(d / self.regularization, "regularization", regularization)
         self.t = 0
         self._A = np.zeros((0, d, d))
         self._b = np.zeros((0, d))
@@ -154,6 +161,16 @@ class _LinearPolicy(Policy):
         return np.sqrt(np.einsum("kd,kd->k", phi, phi))
 
     # --- priors and arms ---------------------------------------------------------------------
+    def _check_spread(self, trace: float, field: str, value: Any) -> None:
+        """Refuse a prior covariance of ``trace`` that the largest context (``x^T cov x`` up to
+        ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update would make the
+        arm's weights NaN, and the state would never load again."""
+        if not math.isfinite(trace * self.dim * MAX_ABS_CONTEXT**2):
+            raise ValueError(
+                f"{field}: a prior variance this large (trace {trace:g}) overflows an update with contexts "
+                f"up to +-{MAX_ABS_CONTEXT:g} in {self.dim} weights, got {short_repr(value)}"
+            )
+
     def _prior_arrays(self, prior: ArmPrior | None) -> tuple[np.ndarray, ...]:
         """(A0, b0, R0, theta0) of one arm.
 
@@ -161,7 +178,8 @@ class _LinearPolicy(Policy):
         the context yet; without an intercept, every weight's), shape ``(context_dim,)`` the
         context's weights (intercept 0), shape ``(dim,)`` all weights. ``prior.variance``: a
         scalar (every weight's), a diagonal or a covariance over the context's weights (the
-        intercept's is then ``1 / regularization``) or over all ``dim`` weights."""
+        intercept's is then ``1 / regularization``) or over all ``dim`` weights, or ``None``
+        (``1 / regularization``, every weight's)."""
         d, c, lam = self.dim, self.context_dim, self.regularization
         if prior is None:
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
@@ -173,7 +191,8 @@ class _LinearPolicy(Policy):
         shapes = f"({c},) or ({d},)" if self.intercept else f"({d},)"
         if mean.shape != (d,) or not np.all(np.isfinite(mean)):
             raise ValueError(f"prior.mean: expected a finite scalar or shape {shapes}, got shape {mean.shape}")
-        var = prior_field(prior, "variance")
+        # None: the policy's own, as for an arm added without a prior
+        var = np.full(d, 1.0 / lam) if prior.variance is None else prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
             raise ValueError("prior.variance: contains non-finite values")
         if self.intercept and var.shape in ((c,), (c, c)):  # over the context's weights: the intercept's own
@@ -187,8 +206,9 @@ class _LinearPolicy(Policy):
             with np.errstate(over="ignore"):  # an overflow is refused below
                 A0, R0 = np.diag(1.0 / diag), np.diag(np.sqrt(diag))
         elif var.shape == (d, d):
-            if not np.allclose(var, var.T):
+            if not is_symmetric(var):
                 raise ValueError("prior.variance: a covariance matrix must be symmetric")
+            var = 0.5 * (var + var.T)  # the factor and the precision of one matrix
             try:
                 R0 = np.linalg.cholesky(var).T
                 A0 = np.linalg.inv(var)
@@ -199,6 +219,9 @@ class _LinearPolicy(Policy):
             raise ValueError(
                 f"prior.variance: expected a scalar or shape {shapes} or {square}, got shape {var.shape}"
             )
+        with np.errstate(over="ignore"):  # an overflow is refused
+            trace = float(np.sum(R0 * R0))
+        self._check_spread(trace, "prior.variance", prior.variance)
         with np.errstate(over="ignore", invalid="ignore"):
             b0 = A0 @ mean
         if not (np.all(np.isfinite(A0)) and np.all(np.isfinite(b0))):  # a state holding them would never load
@@ -561,7 +584,9 @@ class LinearThompson(_LinearPolicy):
         return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
 
     def restore_decision_state(self, state: Any) -> None:
-        rng, self.decisions, self._draw, self._stamp = state
+        rng, self.decisions, draw, stamp = state
+        # copies: decisions redraw in place, and the same state may be restored again
+        self._draw, self._stamp = draw.copy(), stamp.copy()
         super().restore_decision_state(rng)
 
     def _extra_config(self) -> dict[str, Any]:
