@@ -481,14 +481,17 @@ def _check_step(where: str, step: PlanStep) -> None:
         for name, low, high in _PREDICTIONS:
             value = getattr(c, name)
             # the floats in range of every plan the router makes pass here, without check_real's cost
-            if not (isinstance(value, float) and math.isfinite(value) and low <= value <= high):
+            if not (isinstance(value, float) and math.isfinite(value) and low <= value <= high) and not (
+                name == "score" and value == math.inf
+            ):
                 check_real(
                     f"{where}['candidates'][{j}]['{name}']", value,
                     low=None if low == -math.inf else low, high=None if high == math.inf else high,
                 )  # fmt: skip
 
 
-#: Each prediction of a ``ToolChoice`` and the range it must lie in.
+#: Each prediction of a ``ToolChoice`` and the range it must lie in; a ``score`` may also be +inf,
+#: as the router scores a tool never tried (UCB1, epsilon-greedy) or one drift detection rechecks.
 _PREDICTIONS = (
     ("score", -math.inf, math.inf),
     ("expected_utility", -math.inf, math.inf),
