@@ -174,6 +174,13 @@ def truncate_error(text: str | None) -> str | None:
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
 
 
+def _hash_but_metadata(model: BaseModel) -> int:
+    """The hash of a frozen model whose free-form ``metadata`` is a dict: pydantic's own hash of
+    every field fails on it (``unhashable type: 'dict'``), so the other fields are hashed; models
+    that are equal have equal fields, so their hashes agree."""
+    return hash(tuple(value for name, value in model.__dict__.items() if name != "metadata"))
+
+
 class UtilityWeights(NumbersNotBools):
     """How an outcome is scored; the one place where utility is defined.
 
@@ -233,6 +240,8 @@ class ToolProfile(NumbersNotBools):
     expected_latency_s: float = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
     description: str = Field("", description="Free text describing what the tool does.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+
+    __hash__ = _hash_but_metadata
 
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod
@@ -317,6 +326,8 @@ class TaskProfile(NumbersNotBools):
     max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+
+    __hash__ = _hash_but_metadata
 
     @model_validator(mode="after")
     def _check_steps(self) -> "TaskProfile":
