@@ -237,9 +237,9 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     for r in report.rows:
         learned = "-" if r.learned_utility is None else f"{r.learned_utility:.3f}"
         name = f"[bold]{r.tool_id} *[/bold]" if r.best else r.tool_id
-        table.add_row(
-            name, r.capability, str(r.calls), f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", learned, f"{r.true_utility:.3f}"
-        )
+        # a tool never called has no observed success or utility (not 0%), as `toolrouter stats` shows it
+        observed = (f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}") if r.calls else ("-", "-")
+        table.add_row(name, r.capability, str(r.calls), *observed, learned, f"{r.true_utility:.3f}")
     console.print(table)
     console.print(
         "mean utility: observed; learned: the policy's posterior mean; true: the simulator's expected\n"
