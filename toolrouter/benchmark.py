@@ -468,7 +468,8 @@ def create_tool_optimization_benchmark(
 
     Returns a ``ToolBenchmarkReport``. Bad input raises ``ValueError`` (or ``TypeError``) naming
     the argument and value: no tools or tasks, ``n < 1``, an unknown policy, a seed given twice,
-    options that are not a mapping, a task step no tool serves (``NoToolForCapabilityError``).
+    options that are not a mapping or that a policy does not take (``policy_options['ucb1']: ...``,
+    before any run), a task step no tool serves (``NoToolForCapabilityError``).
 
     Example:
         >>> from toolrouter import ToolProfile, TaskProfile, ToolType
@@ -490,6 +491,12 @@ def create_tool_optimization_benchmark(
     contextual_tasks, context_dim = (
         _contexts(task_list, text_dim) if any(POLICIES[p].contextual for p in names if p in POLICIES) else (task_list, None)
     )
+    for name, options in (policy_options or {}).items():
+        # now, not when the policy's turn comes after the other policies' runs
+        try:
+            ToolMetaLearner._check_policy(name, dict(options), context_dim if POLICIES[name].contextual else None)
+        except (TypeError, ValueError) as exc:
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"policy_options[{name!r}]: {exc}") from None
     n = int(n)
     tallies: dict[str, list[_Tally]] = {name: [] for name in [*names, "oracle"]}
     for seed in seed_list:
