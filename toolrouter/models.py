@@ -7,6 +7,7 @@ floats and arrays extracted from these models, never on the models themselves.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timezone
 from enum import Enum
@@ -23,7 +24,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticSerializationError, to_json
 
 from toolrouter._checks import NumbersNotBools
 
@@ -239,7 +239,9 @@ class ToolProfile(NumbersNotBools):
     reliability: float = Field(0.9, ge=0.0, le=1.0, description="Prior probability of success.")
     expected_latency_s: float = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
     description: str = Field("", description="Free text describing what the tool does.")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form user data: JSON values (saved with the router's state)."
+    )
 
     __hash__ = _hash_but_metadata
 
@@ -251,10 +253,12 @@ class ToolProfile(NumbersNotBools):
     @field_validator("metadata")
     @classmethod
     def _check_saveable(cls, v: dict[str, Any]) -> dict[str, Any]:
-        # the profile is saved with the router's state as JSON: refuse now what that would fail on
+        # the profile is saved with the router's state as JSON: refuse now what that would fail on,
+        # and what it would change (NaN and inf read back as null, a set or a datetime as a list
+        # or a string): the loaded router would hold another profile than the one given
         try:
-            to_json(v)
-        except PydanticSerializationError as exc:
+            json.dumps(v, allow_nan=False)
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"every value must be JSON-able (saved with the router's state): {exc}") from None
         return v
 
