@@ -417,6 +417,13 @@ class ExecutionPlan:
             lines.append(f"  {ids[a]} --> {ids[b]}")
         return "\n".join(lines)
 
+    def __eq__(self, other: object) -> bool:
+        """Plans are equal when their descriptions are (``to_dict``): the generated comparison
+        compared the ``networkx`` graphs by identity, so a plan was equal to no copy of itself."""
+        if not isinstance(other, ExecutionPlan):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
     def __repr__(self) -> str:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
         return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
