@@ -142,6 +142,18 @@ def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
 
+def _sorted_if_set(value: Any) -> Any:
+    # a set's order changes with the process's hash seed: equal profiles made in two processes
+    # would differ, and so would a saved one from the one given again
+    return sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+
+
+def _not_a_set(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, (set, frozenset)):
+        raise ValueError(f"{info.field_name}: expected a list, in order (a set has none), got {value!r}")
+    return value
+
+
 def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
     if len(set(values)) != len(values):
         raise ValueError(f"{info.field_name} must not repeat, got {list(values)!r}")
@@ -150,8 +162,10 @@ def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
 
 #: A list of names; a bare string is a list of one.
 Names = Annotated[tuple[Identifier, ...], BeforeValidator(_one_or_many)]
-#: A list of names, none repeated.
-UniqueNames = Annotated[Names, AfterValidator(_unique)]
+#: A list of names, none repeated, whose order means nothing (a set is taken, sorted).
+UniqueNames = Annotated[Names, BeforeValidator(_sorted_if_set), AfterValidator(_unique)]
+#: A list of names in order (a set is refused).
+OrderedNames = Annotated[Names, BeforeValidator(_not_a_set)]
 
 
 def truncate_error(text: str | None) -> str | None:
@@ -318,14 +332,16 @@ class TaskProfile(NumbersNotBools):
     task_id: Identifier = Field(description="Unique name of this task instance.")
     task_type: Identifier = Field("default", description="Family of tasks this one belongs to.")
     complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
-    required_capabilities: Names = Field(
+    required_capabilities: OrderedNames = Field(
         (), description="One capability per step, in order; empty: one step, any tool."
     )
     steps: tuple[TaskStep, ...] = Field(
         (), description="The task's steps and their dependencies; empty: use required_capabilities."
     )
     context: str | None = Field(None, description="Free-text description of the request.")
-    features: tuple[float, ...] | None = Field(None, description="Numeric context features.")
+    features: Annotated[tuple[float, ...] | None, BeforeValidator(_not_a_set)] = Field(
+        None, description="Numeric context features."
+    )
     max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
     max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
