@@ -32,6 +32,7 @@ from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
+from toolrouter.store.postgres import masked
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
@@ -256,7 +257,8 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     regret.add_row("calls where every tool failed", str(report.failed_calls))
     regret.add_row("seconds", f"{report.seconds:.2f}")
     console.print(regret)
+    store = report.store and masked(report.store)  # a terminal, or a CI log, must not show a password
     if report.persisted:
-        console.print(f"learned state saved in {report.store}; run again to continue, or `toolrouter stats --store {report.store}`")
-    elif report.store:
-        console.print(f"{report.store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")
+        console.print(f"learned state saved in {store}; run again to continue, or `toolrouter stats --store {store}`")
+    elif store:
+        console.print(f"{store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")
