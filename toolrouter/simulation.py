@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -142,6 +142,11 @@ class SyntheticEnvironment:
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.tools, (str, bytes, SimulatedTool)) or not isinstance(self.tools, Iterable):
+            raise TypeError(f"tools: expected a list of SimulatedTool, got {short_repr(self.tools)}")
+        self.tools = list(self.tools)  # a generator would be used up by the checks below
+        if not self.tools:  # nothing to call: every oracle and every call would fail later
+            raise ValueError("tools: need at least one SimulatedTool, got none")
         bad = next((t for t in self.tools if not isinstance(t, SimulatedTool)), None)
         if bad is not None:
             raise TypeError(f"tools: expected SimulatedTool objects, got {short_repr(bad)}")
