@@ -397,6 +397,8 @@ def _check_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
 def _environment(
     profiles: list[ToolProfile], true_success: Mapping[str, float] | None, quality_mean: float
 ) -> SyntheticEnvironment:
+    if true_success is not None and not isinstance(true_success, Mapping):
+        raise TypeError(f"true_success: expected a mapping of tool id to success probability, got {short_repr(true_success)}")
     truth = dict(true_success or {})
     ids = {p.tool_id for p in profiles}
     for tool_id, p in truth.items():

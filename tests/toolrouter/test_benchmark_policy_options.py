@@ -1,6 +1,6 @@
-"""``create_tool_optimization_benchmark`` checks every policy's options before it runs anything:
-an option a policy does not take failed when that policy's turn came, after the oracle's and the
-other policies' runs, with a message that did not say which argument held it."""
+"""``create_tool_optimization_benchmark`` checks every policy's options, and ``true_success``,
+before it runs anything: an option a policy does not take failed when that policy's turn came, after
+the oracle's and the other policies' runs, with a message that did not say which argument held it."""
 
 from __future__ import annotations
 
@@ -37,3 +37,11 @@ def test_bad_policy_options_are_named_before_any_run(monkeypatch, policy, option
 def test_good_policy_options_still_run() -> None:
     report = create_tool_optimization_benchmark(TOOLS, TASKS, 5, policies=["ucb1"], seeds=1, policy_options={"ucb1": {"exploration": 0.5}})
     assert list(report.policies) == ["ucb1"]
+
+
+@pytest.mark.parametrize("truth", [5, ["a"], "a", [("a", 0.5)]])
+def test_true_success_that_is_not_a_mapping_is_named(truth) -> None:
+    # it failed in Python's words ("'int' object is not iterable", "dictionary update sequence
+    # element #0 has length 1"), or a list of pairs was taken as a mapping
+    with pytest.raises(TypeError, match=r"true_success: expected a mapping of tool id to success probability, got "):
+        create_tool_optimization_benchmark(TOOLS, TASKS, 5, policies=["random"], seeds=1, true_success=truth)
