@@ -188,11 +188,11 @@ def truncate_error(text: str | None) -> str | None:
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
 
 
-def _hash_but_metadata(model: BaseModel) -> int:
-    """The hash of a frozen model whose free-form ``metadata`` is a dict: pydantic's own hash of
-    every field fails on it (``unhashable type: 'dict'``), so the other fields are hashed; models
-    that are equal have equal fields, so their hashes agree."""
-    return hash(tuple(value for name, value in model.__dict__.items() if name != "metadata"))
+def _hash_but_dicts(model: BaseModel) -> int:
+    """The hash of a frozen model with a dict field (``metadata``, ``utilities``): pydantic's own
+    hash of every field fails on it (``unhashable type: 'dict'``), so the other fields are hashed;
+    models that are equal have equal fields, so their hashes agree."""
+    return hash(tuple(value for value in model.__dict__.values() if not isinstance(value, dict)))
 
 
 class UtilityWeights(NumbersNotBools):
@@ -257,7 +257,7 @@ class ToolProfile(NumbersNotBools):
         default_factory=dict, description="Free-form user data: JSON values (saved with the router's state)."
     )
 
-    __hash__ = _hash_but_metadata
+    __hash__ = _hash_but_dicts
 
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod
@@ -347,7 +347,7 @@ class TaskProfile(NumbersNotBools):
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
 
-    __hash__ = _hash_but_metadata
+    __hash__ = _hash_but_dicts
 
     @model_validator(mode="after")
     def _check_steps(self) -> "TaskProfile":
@@ -480,3 +480,5 @@ class LearningResult(BaseModel):
     total_latency_s: float
     mean_utility: float
     updated_tools: tuple[str, ...] = Field(description="Tools whose statistics changed.")
+
+    __hash__ = _hash_but_dicts

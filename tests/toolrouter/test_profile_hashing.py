@@ -1,5 +1,6 @@
-"""``ToolProfile`` and ``TaskProfile`` are frozen, so they can be set members and dict keys: their
-hash failed with "unhashable type: 'dict'" (the free-form ``metadata``), for every profile."""
+"""``ToolProfile``, ``TaskProfile`` and ``LearningResult`` are frozen, so they can be set members
+and dict keys: their hash failed with "unhashable type: 'dict'" (the free-form ``metadata``, the
+``utilities`` per tool), for every one of them."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ def test_equal_task_profiles_hash_alike() -> None:
 
     assert hash(task) == hash(same)
     assert {task, same, TaskProfile(task_id="t")} == {task, TaskProfile(task_id="t")}
+
+
+def test_equal_learning_results_hash_alike() -> None:
+    from toolrouter import ExecutionResult, ToolMetaLearner
+
+    task = TaskProfile(task_id="t", required_capabilities=["search"])
+    outcome = [ExecutionResult(tool_id="web", step="search", success=True)]
+    results = [ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])]).learn_from_execution(task, outcome) for _ in range(2)]
+
+    assert results[0] == results[1] and hash(results[0]) == hash(results[1])
