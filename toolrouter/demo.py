@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +108,11 @@ def run_demo(
     progress: bool = True,
     console: Console | None = None,
 ) -> DemoReport:
-    """Run the simulated agent for ``calls`` routed calls and return what it learned."""
+    """Run the simulated agent for ``calls`` routed calls and return what it learned.
+
+    A ``store`` the demo used before resumes; one that holds tools the demo does not make (another
+    router's) raises ``ValueError`` naming it, untouched: the run would remove them and overwrite
+    that router's snapshot."""
     import time
 
     calls = check_count("calls", calls, low=1)
@@ -128,6 +133,14 @@ def run_demo(
     router = ToolMetaLearner(
         store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
     )
+    made = re.compile("(?:" + "|".join(map(re.escape, capabilities)) + r")_\d+")
+    foreign = sorted(t for t in router.tools if not made.fullmatch(t))
+    if foreign:  # another router's store: the demo would remove its tools and overwrite its snapshot
+        router.close()
+        raise ValueError(
+            f"store: {masked(store or '')} holds tools the demo does not make ({foreign[:5]}), which a run would "
+            "remove, overwriting that router's snapshot: give the demo a store of its own (sqlite:///demo.db)"
+        )
     for tool_id, profile in list(router.tools.items()):
         # resumed from a store: keep only this world's tools; a tool of the same id from another
         # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
