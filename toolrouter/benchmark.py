@@ -10,7 +10,9 @@ Each policy runs through its own ``ToolMetaLearner`` on the same stream of ``n``
 ``tasks``. Outcomes use common random numbers: the draws behind the outcome of tool *k* at step *s*
 of task *t* depend only on (seed, t, s, k), so two policies that make the same choice see the same
 outcome, and differences between policies are not noise of the simulation. Each policy learns from
-its first choice at every step (no fallbacks). A ``"random"`` baseline picks uniformly among the
+its first choice at every step (no fallbacks). A task that declares no steps is one step any tool may
+serve, ranked as one decision (``ToolMetaLearner.rank_tools``, no budget), whatever structure the
+router learns for its type. A ``"random"`` baseline picks uniformly among the
 tools that serve each step; the oracle's row is reported apart.
 
 Example:
@@ -41,6 +43,7 @@ from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.serialization import short_repr
 from toolrouter.simulation import SimulatedTool, SyntheticEnvironment
+from toolrouter.structure import DEFAULT_STEP
 
 __all__ = [
     "RANDOM_BASELINE",
@@ -295,11 +298,20 @@ def _run_learner(
     for t, i in enumerate(run.order):
         task = routed[i].model_copy(update={"task_id": f"{tasks[i].task_id}#{t}"})
         w = task.weights or weights
-        plan = learner.optimize_task_execution(task, allow_infeasible=True)
+        if task.steps or task.required_capabilities:
+            chosen = learner.optimize_task_execution(task, allow_infeasible=True).assignments
+        else:
+            # the stream's one step any tool may serve: a plan would have the steps of the structure
+            # the router learned for the type (from this stream's other tasks), which the stream has not
+            choice = learner.rank_tools(
+                None, task_type=task.task_type, step=DEFAULT_STEP, context=task.context, features=task.features,
+                task_id=task.task_id,
+            )
+            chosen = {DEFAULT_STEP: choice.tool_id}
         results = []
         for s, name in enumerate(sorted(run.steps[i])):
             step = run.steps[i][name]
-            tool_id = plan.tool_for(name)
+            tool_id = chosen[name]
             j = step.candidates.index(run.index[tool_id])
             result = run.call(t, s, tool_id, name)
             tally.add(result, w, step.best - float(step.expected[j]), bool(step.expected[j] >= step.best))
@@ -385,6 +397,8 @@ def _check_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
 def _environment(
     profiles: list[ToolProfile], true_success: Mapping[str, float] | None, quality_mean: float
 ) -> SyntheticEnvironment:
+    if true_success is not None and not isinstance(true_success, Mapping):
+        raise TypeError(f"true_success: expected a mapping of tool id to success probability, got {short_repr(true_success)}")
     truth = dict(true_success or {})
     ids = {p.tool_id for p in profiles}
     for tool_id, p in truth.items():
@@ -468,7 +482,8 @@ def create_tool_optimization_benchmark(
 
     Returns a ``ToolBenchmarkReport``. Bad input raises ``ValueError`` (or ``TypeError``) naming
     the argument and value: no tools or tasks, ``n < 1``, an unknown policy, a seed given twice,
-    options that are not a mapping, a task step no tool serves (``NoToolForCapabilityError``).
+    options that are not a mapping or that a policy does not take (``policy_options['ucb1']: ...``,
+    before any run), a task step no tool serves (``NoToolForCapabilityError``).
 
     Example:
         >>> from toolrouter import ToolProfile, TaskProfile, ToolType
@@ -490,6 +505,12 @@ def create_tool_optimization_benchmark(
     contextual_tasks, context_dim = (
         _contexts(task_list, text_dim) if any(POLICIES[p].contextual for p in names if p in POLICIES) else (task_list, None)
     )
+    for name, options in (policy_options or {}).items():
+        # now, not when the policy's turn comes after the other policies' runs
+        try:
+            ToolMetaLearner._check_policy(name, dict(options), context_dim if POLICIES[name].contextual else None)
+        except (TypeError, ValueError) as exc:
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"policy_options[{name!r}]: {exc}") from None
     n = int(n)
     tallies: dict[str, list[_Tally]] = {name: [] for name in [*names, "oracle"]}
     for seed in seed_list:

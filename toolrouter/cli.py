@@ -217,7 +217,7 @@ def prune(
         names = st.snapshot_names()
         if not names:
             raise typer.BadParameter(
-                f"store {store!r} has no snapshot, so every attempt is still needed: save the router's state "
+                f"store {st.url!r} has no snapshot, so every attempt is still needed: save the router's state "
                 "first (ToolMetaLearner.save())",
                 param_hint="--store",
             )
@@ -249,7 +249,7 @@ def snapshots(
         names = st.snapshot_names()
         unknown = [name for name in drop if name not in names]
         if unknown:  # checked before anything is deleted
-            raise typer.BadParameter(f"store {store!r} has no snapshot {unknown[0]!r}; it has {names}", param_hint="--drop")
+            raise typer.BadParameter(f"store {st.url!r} has no snapshot {unknown[0]!r}; it has {names}", param_hint="--drop")
         for name in dict.fromkeys(drop):
             try:
                 st.delete_snapshot(name)
@@ -304,7 +304,7 @@ def meta_train_command(
     snapshot = _checked_snapshot(snapshot)
     with _open_existing_store(store, "meta-train") as st:
         if st.get_snapshot(snapshot) is None:
-            raise typer.BadParameter(f"store {store!r} has no router snapshot {snapshot!r}", param_hint="--snapshot")
+            raise typer.BadParameter(f"store {st.url!r} has no router snapshot {snapshot!r}", param_hint="--snapshot")
         try:
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
@@ -313,7 +313,7 @@ def meta_train_command(
         except ValueError as exc:  # named by the option the user typed, where the message names one
             field = str(exc).split(":", 1)[0]
             raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None
-        table = Table(title=f"reward model for {store} ({snapshot!r})")
+        table = Table(title=f"reward model for {st.url} ({snapshot!r})")
         table.add_column("what")
         table.add_column("value", justify="right")
         for key, value in {**model.info, "tools": len(model.tool_ids), "prior_scale": model.prior_scale,

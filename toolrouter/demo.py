@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
+from toolrouter.store.postgres import masked
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
@@ -106,7 +108,11 @@ def run_demo(
     progress: bool = True,
     console: Console | None = None,
 ) -> DemoReport:
-    """Run the simulated agent for ``calls`` routed calls and return what it learned."""
+    """Run the simulated agent for ``calls`` routed calls and return what it learned.
+
+    A ``store`` the demo used before resumes; one that holds tools the demo does not make (another
+    router's) raises ``ValueError`` naming it, untouched: the run would remove them and overwrite
+    that router's snapshot."""
     import time
 
     calls = check_count("calls", calls, low=1)
@@ -127,6 +133,14 @@ def run_demo(
     router = ToolMetaLearner(
         store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
     )
+    made = re.compile("(?:" + "|".join(map(re.escape, capabilities)) + r")_\d+")
+    foreign = sorted(t for t in router.tools if not made.fullmatch(t))
+    if foreign:  # another router's store: the demo would remove its tools and overwrite its snapshot
+        router.close()
+        raise ValueError(
+            f"store: {masked(store or '')} holds tools the demo does not make ({foreign[:5]}), which a run would "
+            "remove, overwriting that router's snapshot: give the demo a store of its own (sqlite:///demo.db)"
+        )
     for tool_id, profile in list(router.tools.items()):
         # resumed from a store: keep only this world's tools; a tool of the same id from another
         # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
@@ -237,9 +251,9 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     for r in report.rows:
         learned = "-" if r.learned_utility is None else f"{r.learned_utility:.3f}"
         name = f"[bold]{r.tool_id} *[/bold]" if r.best else r.tool_id
-        table.add_row(
-            name, r.capability, str(r.calls), f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", learned, f"{r.true_utility:.3f}"
-        )
+        # a tool never called has no observed success or utility (not 0%), as `toolrouter stats` shows it
+        observed = (f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}") if r.calls else ("-", "-")
+        table.add_row(name, r.capability, str(r.calls), *observed, learned, f"{r.true_utility:.3f}")
     console.print(table)
     console.print(
         "mean utility: observed; learned: the policy's posterior mean; true: the simulator's expected\n"
@@ -256,7 +270,8 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     regret.add_row("calls where every tool failed", str(report.failed_calls))
     regret.add_row("seconds", f"{report.seconds:.2f}")
     console.print(regret)
+    store = report.store and masked(report.store)  # a terminal, or a CI log, must not show a password
     if report.persisted:
-        console.print(f"learned state saved in {report.store}; run again to continue, or `toolrouter stats --store {report.store}`")
-    elif report.store:
-        console.print(f"{report.store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")
+        console.print(f"learned state saved in {store}; run again to continue, or `toolrouter stats --store {store}`")
+    elif store:
+        console.print(f"{store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")

@@ -7,6 +7,7 @@ floats and arrays extracted from these models, never on the models themselves.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timezone
 from enum import Enum
@@ -23,7 +24,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticSerializationError, to_json
 
 from toolrouter._checks import NumbersNotBools
 
@@ -142,6 +142,18 @@ def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
 
+def _sorted_if_set(value: Any) -> Any:
+    # a set's order changes with the process's hash seed: equal profiles made in two processes
+    # would differ, and so would a saved one from the one given again
+    return sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+
+
+def _not_a_set(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, (set, frozenset)):
+        raise ValueError(f"{info.field_name}: expected a list, in order (a set has none), got {value!r}")
+    return value
+
+
 def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
     if len(set(values)) != len(values):
         raise ValueError(f"{info.field_name} must not repeat, got {list(values)!r}")
@@ -150,8 +162,10 @@ def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
 
 #: A list of names; a bare string is a list of one.
 Names = Annotated[tuple[Identifier, ...], BeforeValidator(_one_or_many)]
-#: A list of names, none repeated.
-UniqueNames = Annotated[Names, AfterValidator(_unique)]
+#: A list of names, none repeated, whose order means nothing (a set is taken, sorted).
+UniqueNames = Annotated[Names, BeforeValidator(_sorted_if_set), AfterValidator(_unique)]
+#: A list of names in order (a set is refused).
+OrderedNames = Annotated[Names, BeforeValidator(_not_a_set)]
 
 
 def truncate_error(text: str | None) -> str | None:
@@ -172,6 +186,13 @@ def truncate_error(text: str | None) -> str | None:
         return text
     marker = f"... [truncated: {len(text)} chars]"
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
+
+
+def _hash_but_dicts(model: BaseModel) -> int:
+    """The hash of a frozen model with a dict field (``metadata``, ``utilities``): pydantic's own
+    hash of every field fails on it (``unhashable type: 'dict'``), so the other fields are hashed;
+    models that are equal have equal fields, so their hashes agree."""
+    return hash(tuple(value for value in model.__dict__.values() if not isinstance(value, dict)))
 
 
 class UtilityWeights(NumbersNotBools):
@@ -232,7 +253,11 @@ class ToolProfile(NumbersNotBools):
     reliability: float = Field(0.9, ge=0.0, le=1.0, description="Prior probability of success.")
     expected_latency_s: float = Field(1.0, ge=0.0, description="Prior latency of one call, seconds.")
     description: str = Field("", description="Free text describing what the tool does.")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form user data: JSON values (saved with the router's state)."
+    )
+
+    __hash__ = _hash_but_dicts
 
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod
@@ -242,10 +267,12 @@ class ToolProfile(NumbersNotBools):
     @field_validator("metadata")
     @classmethod
     def _check_saveable(cls, v: dict[str, Any]) -> dict[str, Any]:
-        # the profile is saved with the router's state as JSON: refuse now what that would fail on
+        # the profile is saved with the router's state as JSON: refuse now what that would fail on,
+        # and what it would change (NaN and inf read back as null, a set or a datetime as a list
+        # or a string): the loaded router would hold another profile than the one given
         try:
-            to_json(v)
-        except PydanticSerializationError as exc:
+            json.dumps(v, allow_nan=False)
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"every value must be JSON-able (saved with the router's state): {exc}") from None
         return v
 
@@ -305,18 +332,22 @@ class TaskProfile(NumbersNotBools):
     task_id: Identifier = Field(description="Unique name of this task instance.")
     task_type: Identifier = Field("default", description="Family of tasks this one belongs to.")
     complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
-    required_capabilities: Names = Field(
+    required_capabilities: OrderedNames = Field(
         (), description="One capability per step, in order; empty: one step, any tool."
     )
     steps: tuple[TaskStep, ...] = Field(
         (), description="The task's steps and their dependencies; empty: use required_capabilities."
     )
     context: str | None = Field(None, description="Free-text description of the request.")
-    features: tuple[float, ...] | None = Field(None, description="Numeric context features.")
+    features: Annotated[tuple[float, ...] | None, BeforeValidator(_not_a_set)] = Field(
+        None, description="Numeric context features."
+    )
     max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
     max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
+
+    __hash__ = _hash_but_dicts
 
     @model_validator(mode="after")
     def _check_steps(self) -> "TaskProfile":
@@ -449,3 +480,5 @@ class LearningResult(BaseModel):
     total_latency_s: float
     mean_utility: float
     updated_tools: tuple[str, ...] = Field(description="Tools whose statistics changed.")
+
+    __hash__ = _hash_but_dicts

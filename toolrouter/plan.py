@@ -417,6 +417,13 @@ class ExecutionPlan:
             lines.append(f"  {ids[a]} --> {ids[b]}")
         return "\n".join(lines)
 
+    def __eq__(self, other: object) -> bool:
+        """Plans are equal when their descriptions are (``to_dict``): the generated comparison
+        compared the ``networkx`` graphs by identity, so a plan was equal to no copy of itself."""
+        if not isinstance(other, ExecutionPlan):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
     def __repr__(self) -> str:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
         return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
@@ -481,14 +488,17 @@ def _check_step(where: str, step: PlanStep) -> None:
         for name, low, high in _PREDICTIONS:
             value = getattr(c, name)
             # the floats in range of every plan the router makes pass here, without check_real's cost
-            if not (isinstance(value, float) and math.isfinite(value) and low <= value <= high):
+            if not (isinstance(value, float) and math.isfinite(value) and low <= value <= high) and not (
+                name == "score" and value == math.inf
+            ):
                 check_real(
                     f"{where}['candidates'][{j}]['{name}']", value,
                     low=None if low == -math.inf else low, high=None if high == math.inf else high,
                 )  # fmt: skip
 
 
-#: Each prediction of a ``ToolChoice`` and the range it must lie in.
+#: Each prediction of a ``ToolChoice`` and the range it must lie in; a ``score`` may also be +inf,
+#: as the router scores a tool never tried (UCB1, epsilon-greedy) or one drift detection rechecks.
 _PREDICTIONS = (
     ("score", -math.inf, math.inf),
     ("expected_utility", -math.inf, math.inf),

@@ -18,8 +18,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,17 @@ class SimulatedTool:
         if self.drift is not None and not isinstance(self.drift, Drift):
             raise TypeError(f"drift: expected a Drift or None, got {short_repr(self.drift)}")
 
+    def __eq__(self, other: object) -> bool:
+        # the generated comparison compared the context weights with ==, whose array result has no
+        # truth value: comparing two tools with weights raised instead of answering
+        if not isinstance(other, SimulatedTool):
+            return NotImplemented
+        mine, theirs = self.context_weights, other.context_weights
+        same_weights = mine is theirs or (mine is not None and theirs is not None and np.array_equal(mine, theirs))
+        return same_weights and all(
+            getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name != "context_weights"
+        )
+
     def success_probability(self, call_index: int, context: np.ndarray | None = None) -> float:
         p = self.success_prob
         if self.drift is not None and call_index >= self.drift.at_call:
@@ -131,6 +142,11 @@ class SyntheticEnvironment:
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.tools, (str, bytes, SimulatedTool)) or not isinstance(self.tools, Iterable):
+            raise TypeError(f"tools: expected a list of SimulatedTool, got {short_repr(self.tools)}")
+        self.tools = list(self.tools)  # a generator would be used up by the checks below
+        if not self.tools:  # nothing to call: every oracle and every call would fail later
+            raise ValueError("tools: need at least one SimulatedTool, got none")
         bad = next((t for t in self.tools if not isinstance(t, SimulatedTool)), None)
         if bad is not None:
             raise TypeError(f"tools: expected SimulatedTool objects, got {short_repr(bad)}")
