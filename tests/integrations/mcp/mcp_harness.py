@@ -213,3 +213,21 @@ async def http_gateway(config: Path, tmp_path: Path) -> AsyncIterator[tuple[subp
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def two_growing_servers(pid_dir: Path) -> dict[str, dict[str, Any]]:
+    """Servers ``a`` and ``b``: each adds a tool ``extra`` when its ``grow`` is called, ``a``'s taking
+    ``text``, ``b``'s ``words`` (two tools of one name that cannot be one capability)."""
+    return {
+        "a": upstream("reliable", pid_dir, "--name", "a"),
+        "b": upstream("reliable", pid_dir, "--name", "b", "--extra", "words"),
+    }
+
+
+async def grow(backends: Any, server: str, capability: str) -> None:
+    """Have test server ``server`` add its ``extra`` tool (its ``grow``), then wait until
+    ``backends`` (an ``McpBackends``) serves ``capability``."""
+    await backends.upstreams[server].call_tool("grow", {})
+    with anyio.fail_after(10):
+        while capability not in backends.capabilities:
+            await anyio.sleep(0.02)

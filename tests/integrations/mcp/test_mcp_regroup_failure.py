@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from integrations.mcp import McpBackends
-from mcp_harness import upstream
+from mcp_harness import grow, two_growing_servers, upstream
 from toolrouter import ToolMiddleware
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -45,15 +45,8 @@ async def test_a_refused_registration_leaves_the_grouping_as_it_was_and_the_serv
     pid_dir: Path, caplog
 ) -> None:
     tools = ToolMiddleware(seed=0)
-    servers = {
-        "a": upstream("reliable", pid_dir, "--name", "a"),
-        "b": upstream("reliable", pid_dir, "--name", "b", "--extra", "words"),
-    }
-    async with McpBackends(tools, servers) as mcp:
-        await mcp.upstreams["a"].call_tool("grow", {})
-        with anyio.fail_after(10):
-            while "extra" not in mcp.capabilities:
-                await anyio.sleep(0.02)
+    async with McpBackends(tools, two_growing_servers(pid_dir)) as mcp:
+        await grow(mcp, "a", "extra")
         for i in range(3):
             assert not (await mcp.call("search", {"query": f"q{i}"})).is_error
         assert not (await mcp.call("extra", {"text": "abc"})).is_error

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import anyio
 import pytest
 
 from integrations.mcp import McpBackends
 from integrations.mcp.grouping import UpstreamTool, group_tools
-from mcp_harness import upstream
+from mcp_harness import grow, two_growing_servers
 from toolrouter import ToolMiddleware
 
 pytestmark = pytest.mark.timeout(60)
@@ -49,22 +48,12 @@ def test_a_served_name_is_kept_and_the_newcomer_renamed() -> None:
 @pytest.mark.anyio
 async def test_a_tool_keeps_its_name_when_another_server_adds_an_incompatible_one(pid_dir: Path) -> None:
     tools = ToolMiddleware(seed=0)
-    servers = {
-        "a": upstream("reliable", pid_dir, "--name", "a"),
-        "b": upstream("reliable", pid_dir, "--name", "b", "--extra", "words"),
-    }
-    async with McpBackends(tools, servers) as mcp:
-        await mcp.upstreams["a"].call_tool("grow", {})
-        with anyio.fail_after(10):
-            while "extra" not in mcp.capabilities:
-                await anyio.sleep(0.02)
+    async with McpBackends(tools, two_growing_servers(pid_dir)) as mcp:
+        await grow(mcp, "a", "extra")
         assert mcp.capabilities["extra"].members == ("a:extra",)
         assert (await mcp.call("extra", {"text": "abc"})).content[0].text == "cba"
         # b adds its own extra(words): the client keeps extra, b's is served as b_extra
-        await mcp.upstreams["b"].call_tool("grow", {})
-        with anyio.fail_after(10):
-            while "b_extra" not in mcp.capabilities:
-                await anyio.sleep(0.02)
+        await grow(mcp, "b", "b_extra")
         assert {n: c.members for n, c in mcp.capabilities.items() if "extra" in n} == {
             "extra": ("a:extra",),
             "b_extra": ("b:extra",),
