@@ -83,6 +83,24 @@ def pg_url(postgres_server: LocalPostgres, pg_database: str, tmp_path: Path) -> 
     return f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"
 
 
+@pytest.fixture
+def old_pg_store(postgres_server: LocalPostgres, pg_database: str):  # type: ignore[no-untyped-def]
+    """``old_pg_store(version, *statements)`` makes the test database a PostgreSQL store as schema
+    ``version`` left it, then runs ``statements`` on it (the rows a store of that version wrote):
+    what opening it must migrate."""
+    import psycopg
+
+    from toolrouter.store.postgres_schema import migrate
+
+    def make(version: int, *statements: str) -> None:
+        with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+            assert migrate(conn, target=version) == (0, version)
+            for statement in statements:
+                conn.execute(statement)
+
+    return make
+
+
 @pytest.fixture()
 def omniglot_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Make a small Omniglot archive: ``omniglot_zip(["Greek", "Latin"], drawers=2)`` holds one

@@ -157,20 +157,18 @@ def test_routers_on_postgresql_learn_rechecks_as_the_live_one(pg_url) -> None:
             r.close()
 
 
-def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_rechecks(pg_url, pg_database, postgres_server) -> None:
+def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_rechecks(pg_url, pg_database, postgres_server, old_pg_store) -> None:
     import psycopg
 
     from toolrouter.store import open_store
     from toolrouter.store.postgres_schema import SCHEMA_VERSION as PG_VERSION
-    from toolrouter.store.postgres_schema import migrate
 
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        assert migrate(conn, target=5) == (0, 5)
-        conn.execute(
-            "INSERT INTO toolrouter.attempts (id, writer, task_id, task_type, step, tool_id, success, quality, cost, "
-            "latency_s, utility, timestamp) VALUES (toolrouter.attempt_id_base(), 'old', 't', 'news', 'search', 'a', "
-            "true, 1, 0, 0, 1, now())"
-        )
+    old_pg_store(
+        5,
+        "INSERT INTO toolrouter.attempts (id, writer, task_id, task_type, step, tool_id, success, quality, cost, "
+        "latency_s, utility, timestamp) VALUES (toolrouter.attempt_id_base(), 'old', 't', 'news', 'search', 'a', "
+        "true, 1, 0, 0, 1, now())",
+    )
     with open_store(pg_url) as s:  # opening migrates it
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [(r.tool_id, r.recheck) for r in s.log()] == [("a", False), ("a", True)]

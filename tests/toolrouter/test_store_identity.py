@@ -190,13 +190,10 @@ def test_an_sqlite_store_of_version_4_gets_an_identity_and_its_snapshot_resumes(
     assert calls(ToolMetaLearner.load(f"sqlite:///{path}")) == {"good": 4, "bad": 2}
 
 
-def test_a_postgresql_store_of_version_6_gets_one_identity_for_every_process(pg_url, pg_database, postgres_server) -> None:
+def test_a_postgresql_store_of_version_6_gets_one_identity_for_every_process(pg_url, pg_database, postgres_server, old_pg_store) -> None:
     import psycopg
 
-    from toolrouter.store.postgres_schema import migrate
-
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        assert migrate(conn, target=6) == (0, 6)
+    old_pg_store(6)
     with open_store(pg_url) as first, open_store(pg_url) as second:  # the first migrates it
         assert first.store_id == second.store_id and len(first.store_id) == 32
         identity = first.store_id

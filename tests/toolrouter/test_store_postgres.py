@@ -144,15 +144,14 @@ def test_an_append_never_waits_for_a_lock_longer_than_timeout(pg_url: str, pg_da
         assert [r.tool_id for r in s.attempts()] == ["a", "b"] and s.pending == 0
 
 
-def test_migrates_an_older_schema_and_refuses_a_newer_one(pg_database: str, postgres_server: LocalPostgres, tmp_path: Path) -> None:
+def test_migrates_an_older_schema_and_refuses_a_newer_one(pg_database: str, postgres_server: LocalPostgres, tmp_path: Path, old_pg_store) -> None:
     url = f"{postgres_server.url(pg_database)}?journal_dir={tmp_path}"
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        assert migrate(conn, target=1) == (0, 1)  # a database made by the first version of the store
-        conn.execute(
-            "INSERT INTO toolrouter.attempts (writer, task_id, task_type, step, capability, tool_id, success, "
-            "quality, cost, latency_s, utility, timestamp) SELECT 'old', 't', 'default', 's', 's', 'a', true, "
-            "1, 0, 0, 1, now() FROM generate_series(1, 3)"
-        )
+    old_pg_store(  # a database made by the first version of the store
+        1,
+        "INSERT INTO toolrouter.attempts (writer, task_id, task_type, step, capability, tool_id, success, "
+        "quality, cost, latency_s, utility, timestamp) SELECT 'old', 't', 'default', 's', 's', 'a', true, "
+        "1, 0, 0, 1, now() FROM generate_series(1, 3)",
+    )
     with open_store(url) as s:  # opening migrates it
         assert [r.id for r in s.attempts()] == [1, 2, 3] and s.attempts()[0].writer == "old"
         (new,) = s.append([record("new")])

@@ -221,19 +221,17 @@ def three_runs_in_outage(router: ToolMetaLearner) -> None:
     assert router.store.pending == 8  # 5 attempts and 3 closes wait in the journal
 
 
-def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url, pg_database, postgres_server) -> None:
+def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url, pg_database, postgres_server, old_pg_store) -> None:
     import psycopg
 
     from toolrouter.store.postgres_schema import SCHEMA_VERSION as PG_VERSION
-    from toolrouter.store.postgres_schema import migrate
 
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        assert migrate(conn, target=4) == (0, 4)
-        conn.execute(
-            "INSERT INTO toolrouter.attempts (id, writer, task_id, task_type, step, tool_id, success, quality, cost, "
-            "latency_s, utility, timestamp, trace_id) VALUES (toolrouter.attempt_id_base(), 'old', 't', 'research', "
-            "'search', 'web', true, 1, 0, 0, 1, now(), 'r')"
-        )
+    old_pg_store(
+        4,
+        "INSERT INTO toolrouter.attempts (id, writer, task_id, task_type, step, tool_id, success, quality, cost, "
+        "latency_s, utility, timestamp, trace_id) VALUES (toolrouter.attempt_id_base(), 'old', 't', 'research', "
+        "'search', 'web', true, 1, 0, 0, 1, now(), 'r')",
+    )
     with open_store(pg_url) as s:  # opening migrates it
         (old,) = s.log()
         ids = s.append([TraceClose("r", False), attempt("new")])
