@@ -52,6 +52,23 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(previous)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread for the test, as in a terminal: a suite
+    started in the background by a shell inherits SIGINT ignored, and Python then leaves it so."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # the test skips: signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[LocalPostgres]:
     """One PostgreSQL server for every test that asks for it."""

@@ -17,6 +17,7 @@ def _ctrl_c() -> None:
     os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it: handled in the main thread
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 @pytest.mark.parametrize("timeout_s", [None, 5.0])  # None: the tool runs in the calling thread
 def test_ctrl_c_while_a_tool_runs_is_the_callers_cancellation(timeout_s: float | None) -> None:
     if threading.current_thread() is not threading.main_thread():

@@ -159,6 +159,7 @@ def test_more_concurrent_calls_than_workers_all_succeed_through_the_middleware()
         ToolMiddleware(seed=0, max_workers=0)
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_before_a_worker_is_free_records_nothing() -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
