@@ -118,6 +118,18 @@ def old_pg_store(postgres_server: LocalPostgres, pg_database: str):  # type: ign
     return make
 
 
+@pytest.fixture
+def pg_schema_version(postgres_server: LocalPostgres, pg_database: str):  # type: ignore[no-untyped-def]
+    """``pg_schema_version()``: the schema version the test database's store holds now."""
+    import psycopg
+
+    def read() -> int:
+        with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+            return int(conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0])
+
+    return read
+
+
 @pytest.fixture()
 def omniglot_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Make a small Omniglot archive: ``omniglot_zip(["Greek", "Latin"], drawers=2)`` holds one

@@ -157,9 +157,7 @@ def test_routers_on_postgresql_learn_rechecks_as_the_live_one(pg_url) -> None:
             r.close()
 
 
-def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_rechecks(pg_url, pg_database, postgres_server, old_pg_store) -> None:
-    import psycopg
-
+def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_rechecks(pg_url, old_pg_store, pg_schema_version) -> None:
     from toolrouter.store import open_store
     from toolrouter.store.postgres_schema import SCHEMA_VERSION as PG_VERSION
 
@@ -172,6 +170,4 @@ def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_reche
     with open_store(pg_url) as s:  # opening migrates it
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [(r.tool_id, r.recheck) for r in s.log()] == [("a", False), ("a", True)]
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        version = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0]
-    assert version == str(PG_VERSION) == "7"
+    assert pg_schema_version() == PG_VERSION == 7

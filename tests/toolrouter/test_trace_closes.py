@@ -221,9 +221,7 @@ def three_runs_in_outage(router: ToolMetaLearner) -> None:
     assert router.store.pending == 8  # 5 attempts and 3 closes wait in the journal
 
 
-def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url, pg_database, postgres_server, old_pg_store) -> None:
-    import psycopg
-
+def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url, old_pg_store, pg_schema_version) -> None:
     from toolrouter.store.postgres_schema import SCHEMA_VERSION as PG_VERSION
 
     old_pg_store(
@@ -236,6 +234,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         (old,) = s.log()
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
-    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
-        version = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()[0]
-    assert version == str(PG_VERSION) == "7"
+    assert pg_schema_version() == PG_VERSION == 7
