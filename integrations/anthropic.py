@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
@@ -67,7 +67,8 @@ _ARGUMENT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolParam]:
     """The Messages API ``tools`` of ``names`` (default: every capability). An argument whose name
     the API refuses (``filter[id]``, ``user id``, longer than 64 characters: an MCP tool's, say)
-    is sent under a name it accepts, which ``dispatch`` turns back into the argument's own."""
+    is sent under a name it accepts, which ``dispatch`` turns back into the argument's own (and
+    which an error about the argument names, as the model knows it)."""
     return [{"name": s.name, "description": s.description, "input_schema": _sent_schema(s)} for s in toolbox.schemas(names)]
 
 
@@ -98,18 +99,14 @@ def _sent_schema(schema: CapabilitySchema) -> dict[str, Any]:
     return parameters
 
 
-def _own_names(toolbox: Toolbox, call: ToolCall) -> ToolCall:
-    """``call`` with the arguments sent under another name (see ``tools``) under their own."""
-    if not isinstance(call.arguments, Mapping):
-        return call
+def _with_shown_names(toolbox: Toolbox, call: ToolCall) -> ToolCall:
+    """``call`` with the names its tool's arguments were sent under (see ``tools``): its
+    arguments come under them, and an error must name them, the names the model knows."""
     try:
         sent = _sent_names(toolbox.schema(call.name))
     except UnknownCapabilityError:  # the toolbox answers it as an unknown tool
         return call
-    if not sent:
-        return call
-    own = {alias: name for name, alias in sent.items()}
-    return ToolCall(call.call_id, call.name, {own.get(k, k): v for k, v in call.arguments.items()})
+    return ToolCall(call.call_id, call.name, call.arguments, sent) if sent else call
 
 
 def tool_calls(message: Any) -> list[ToolCall]:
@@ -182,7 +179,7 @@ def _calls(toolbox: Toolbox, message: Any) -> list[ToolCall]:
     if not calls:
         stop = field_of(message, "stop_reason") if not isinstance(message, (list, tuple)) else None
         raise ValueError(f"message: no tool_use blocks to answer (stop_reason {stop!r})")
-    return [_own_names(toolbox, call) for call in calls]
+    return [_with_shown_names(toolbox, call) for call in calls]
 
 
 def _results_message(results: list[ToolResult]) -> MessageParam:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from integrations.schema import check_shown_names
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter.serialization import short_repr
 
@@ -42,11 +43,14 @@ MAX_PARALLEL_CALLS = 32
 @dataclass(frozen=True)
 class ToolCall:
     """One tool call read from a model's response: the provider's ``call_id``, the tool ``name``
-    and the ``arguments`` as sent (JSON text, or an already parsed object)."""
+    and the ``arguments`` as sent (JSON text, or an already parsed object). ``shown_names`` maps
+    each argument the model was shown under another name (one the provider refuses) to that name:
+    the arguments come under it, and an error names it (``CapabilitySchema.bind``)."""
 
     call_id: str
     name: str
     arguments: Any
+    shown_names: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         # the id answers the call in the provider's format: another type would be sent as is (or
@@ -55,6 +59,7 @@ class ToolCall:
             value = getattr(self, field_name)
             if not isinstance(value, str):
                 raise TypeError(f"{field_name}: expected a string, got {type(value).__name__} {short_repr(value)}")
+        check_shown_names(self.shown_names)
 
 
 async def adispatch_calls(
@@ -78,12 +83,16 @@ async def adispatch_calls(
     the trace) raise ``ValueError`` naming ``step`` and the calls, before any of them runs."""
     options = _trace_options(toolbox, _checked_calls(calls), route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
-        results = [await toolbox.call_one(calls[0].name, calls[0].arguments, context=context, serialize=serialize, **options[0])]
+        results = [await _arun(toolbox, calls[0], context, serialize, options[0])]
     else:
-        results = await asyncio.gather(
-            *(toolbox.call_one(c.name, c.arguments, context=context, serialize=serialize, **o) for c, o in zip(calls, options))
-        )
+        results = await asyncio.gather(*(_arun(toolbox, c, context, serialize, o) for c, o in zip(calls, options)))
     return [_with_call_id(result, call.call_id) for call, result in zip(calls, results)]
+
+
+def _arun(
+    toolbox: Toolbox, call: ToolCall, context: str | None, serialize: Callable[[Any], str] | None, options: dict[str, Any]
+) -> Awaitable[ToolResult]:
+    return toolbox.call_one(call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options)
 
 
 def dispatch_calls(
@@ -100,7 +109,9 @@ def dispatch_calls(
     caller's thread has an event loop running."""
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
-        result = toolbox.call_one_sync(call.name, call.arguments, context=context, serialize=serialize, **options)
+        result = toolbox.call_one_sync(
+            call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options
+        )
         return _with_call_id(result, call.call_id)
 
     if not _checked_calls(calls):

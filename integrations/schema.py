@@ -64,6 +64,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from integrations._docstrings import parameter_docs, summary
 from toolrouter.errors import ToolRouterError
+from toolrouter.serialization import short_repr
 
 __all__ = [
     "NO_DEFAULT",
@@ -75,6 +76,7 @@ __all__ = [
     "ToolSchemaError",
     "capability_schema",
     "check_compatible",
+    "check_shown_names",
     "check_tool_name",
     "fits_openai_strict",
     "schema_from_signature",
@@ -190,6 +192,16 @@ def check_tool_name(name: Any, field_name: str = "capability") -> str:
             "(1 to 64 letters, digits, '_' or '-')"
         )
     return name
+
+
+def check_shown_names(shown_names: Any) -> Mapping[str, str] | None:
+    """``shown_names`` if ``None`` or a mapping of argument names to the names a model was shown,
+    else ``TypeError`` naming it."""
+    if shown_names is not None and not (
+        isinstance(shown_names, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in shown_names.items())
+    ):
+        raise TypeError(f"shown_names: expected a mapping of argument names to the names shown, or None, got {short_repr(shown_names)}")
+    return shown_names
 
 
 def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tuple[Parameter, ...]:
@@ -357,25 +369,40 @@ class CapabilitySchema:
         """The same schema with another description."""
         return dataclasses.replace(self, description=description)
 
-    def validate(self, arguments: Mapping[str, Any] | str | bytes | None) -> BaseModel:
+    def validate(
+        self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
+    ) -> BaseModel:
         """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
         or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN and the
         infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
-        ``Infinity`` tokens all the same), and a float parameter would take them unseen."""
+        ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+
+        ``shown_names`` maps an argument the model was shown under another name (one a provider
+        refuses) to that name: the model sends it under that name, and the problems name it so,
+        the names the model knows."""
+        shown = check_shown_names(shown_names) or {}
         data = _parse_arguments(self.name, arguments)
+        if shown:
+            own = {alias: name for name, alias in shown.items()}
+            data = {own.get(key, key): value for key, value in data.items()}
         if not _all_finite(data):
             found = _non_finite_numbers(data)
-            raise ToolArgumentsError(self.name, [f"{where}: {n} is not a JSON number; send a finite number" for where, n in found])
+            raise ToolArgumentsError(
+                self.name, [f"{_shown_path(path, shown)}: {n} is not a JSON number; send a finite number" for path, n in found]
+            )
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
-            raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields])) from None
+            raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields], shown)) from None
 
-    def bind(self, arguments: Mapping[str, Any] | str | bytes | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def bind(
+        self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The validated arguments as ``(args, kwargs)`` for any backend of the capability:
         positional-only parameters by position (their defaults filled in), the others by name
-        when the model gave them, extra named arguments when the functions take ``**kwargs``."""
-        model = self.validate(arguments)
+        when the model gave them, extra named arguments when the functions take ``**kwargs``.
+        ``shown_names`` as for ``validate``: the kwargs are under the arguments' own names."""
+        model = self.validate(arguments, shown_names)
         given = model.model_fields_set
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
@@ -518,15 +545,15 @@ def _all_finite(value: Any) -> bool:
     return True
 
 
-def _non_finite_numbers(value: Any) -> list[tuple[str, str]]:
-    """(where, the number) of each NaN or infinity in the JSON-shaped ``value``, in document order."""
+def _non_finite_numbers(value: Any) -> list[tuple[tuple[str, ...], str]]:
+    """(path, the number) of each NaN or infinity in the JSON-shaped ``value``, in document order."""
     found = []
     stack: list[tuple[tuple[str, ...], Any]] = [((), value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, float):
             if not math.isfinite(item):
-                found.append((".".join(path) or "arguments", json.dumps(item)))
+                found.append((path, json.dumps(item)))
             continue
         if isinstance(item, Mapping):
             items: Any = item.items()
@@ -538,17 +565,25 @@ def _non_finite_numbers(value: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _problems(exc: ValidationError, parameters: list[str]) -> list[str]:
+def _problems(exc: ValidationError, parameters: list[str], shown: Mapping[str, str]) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        where = _shown_path(error["loc"], shown)
         if error["type"] == "missing":
             problems.append(f"{where}: required, missing")
         elif error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
-            problems.append(f"{where}: not an argument of this tool (its arguments: {', '.join(parameters) or 'none'})")
+            names = ", ".join(shown.get(name, name) for name in parameters)
+            problems.append(f"{where}: not an argument of this tool (its arguments: {names or 'none'})")
         else:
             problems.append(f"{where}: {error['msg']} (got {_short_json(error['input'])})")
     return problems
+
+
+def _shown_path(path: tuple[Any, ...], shown: Mapping[str, str]) -> str:
+    """``path`` into the arguments as the model knows it: its argument under the name it was shown."""
+    if not path:
+        return "arguments"
+    return ".".join(str(part) for part in (shown.get(path[0], path[0]), *path[1:]))
 
 
 def _short_json(value: Any, limit: int = 120) -> str:

@@ -52,6 +52,7 @@ from integrations.schema import (
     ToolArgumentsError,
     capability_schema,
     check_compatible,
+    check_shown_names,
     check_tool_name,
     signature_of,
 )
@@ -318,14 +319,17 @@ class Toolbox(ClosesWhatItBuilt):
         *,
         context: str | None = None,
         serialize: Callable[[Any], str] | None = None,
+        shown_names: Mapping[str, str] | None = None,
         **route_options: Any,
     ) -> ToolResult:
         """Run one tool call from a model: validate ``arguments`` (a mapping or JSON text), route
         the call with ``context`` (the request's text, for contextual policies) and
         ``route_options`` (``ToolMiddleware.route``'s: ``task_type``, ``deadline_s``...), and
         return a ``ToolResult``. Only the caller's mistakes raise (an invalid ``context``, route
-        option or ``serialize``); the model's mistakes and the tools' failures are results."""
-        prepared = self._prepare(name, arguments, context, serialize, route_options)
+        option or ``serialize``); the model's mistakes and the tools' failures are results.
+        ``shown_names``: the names the model was shown for arguments a provider refuses under
+        their own (``CapabilitySchema.bind``)."""
+        prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
         return prepared if isinstance(prepared, ToolResult) else await prepared.arun()
 
     def call_one_sync(
@@ -335,11 +339,12 @@ class Toolbox(ClosesWhatItBuilt):
         *,
         context: str | None = None,
         serialize: Callable[[Any], str] | None = None,
+        shown_names: Mapping[str, str] | None = None,
         **route_options: Any,
     ) -> ToolResult:
         """Synchronous form of ``call_one`` (the middleware's ``run``: sync tools in a worker
         thread, async ones on a new event loop, so not from inside a running loop)."""
-        prepared = self._prepare(name, arguments, context, serialize, route_options)
+        prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
         return prepared if isinstance(prepared, ToolResult) else prepared.run()
 
     def _prepare(
@@ -348,10 +353,12 @@ class Toolbox(ClosesWhatItBuilt):
         arguments: Any,
         context: str | None,
         serialize: Callable[[Any], str] | None,
+        shown_names: Mapping[str, str] | None,
         route_options: dict[str, Any],
     ) -> ToolResult | _PreparedCall:
         """The routed call with its arguments, or the error result of a model's mistake."""
         check_serialize(serialize)
+        check_shown_names(shown_names)
         entry = self._capabilities.get(name) if isinstance(name, str) else None
         if entry is None:
             known = ", ".join(repr(n) for n in self._capabilities) or "none"
@@ -359,7 +366,7 @@ class Toolbox(ClosesWhatItBuilt):
             return ToolResult(str(name), f"unknown tool {name!r}; the tools are {known}", status="unknown_tool")
         routed = self.middleware.route(name, context=context, **route_options)  # the caller's options: raise
         try:
-            args, kwargs = entry.schema.bind(arguments)
+            args, kwargs = entry.schema.bind(arguments, shown_names)
         except ToolArgumentsError as exc:
             log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=exc.problems)
             return ToolResult(name, str(exc), status="invalid_arguments")
