@@ -18,7 +18,9 @@ A successful value becomes ``content`` by ``serialize`` (default ``to_content``)
 pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
 other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
-cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so.
+cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
+of your own that raises (or returns something other than text) fails that call's result alone
+(status ``"unserializable"``, the value kept), not the other calls of a dispatch.
 
 Example:
     >>> import asyncio
@@ -67,9 +69,9 @@ __all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "c
 
 log = EventLog(__name__)
 
-#: How a tool call ended: a value, the model's mistake (unknown tool, invalid arguments), or
-#: every backend failing.
-ResultStatus = Literal["ok", "unknown_tool", "invalid_arguments", "tools_failed"]
+#: How a tool call ended: a value, the model's mistake (unknown tool, invalid arguments), every
+#: backend failing, or a value that ``serialize`` could not turn into text (the tool ran).
+ResultStatus = Literal["ok", "unknown_tool", "invalid_arguments", "tools_failed", "unserializable"]
 
 
 class UnknownCapabilityError(ToolRouterError, KeyError):
@@ -396,13 +398,23 @@ class _PreparedCall:
             return self._failed(exc)
 
     def _succeeded(self, outcome: CallOutcome) -> ToolResult:
-        content = self.serialize(outcome.value)
+        # the tool ran and its outcome is recorded: a serialize that fails on its value fails this
+        # call's result alone, where raising would take a dispatch's other results with it
+        try:
+            content = self.serialize(outcome.value)
+        except Exception as exc:
+            return self._unserializable(outcome, f"serialize raised {describe_error(exc)}")
         if not isinstance(content, str):
-            raise TypeError(
-                f"serialize: expected a function returning str, got {type(content).__name__} for tool {self.name!r}"
-            )
+            return self._unserializable(outcome, f"serialize returned {type(content).__name__}, not str")
         return ToolResult(
             self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
+        )
+
+    def _unserializable(self, outcome: CallOutcome, problem: str) -> ToolResult:
+        log.warning("tool_result_unserializable", tool=self.name, tool_id=outcome.tool_id, problem=problem)
+        content = f"tool {self.name!r} ran, but its value could not be turned into text: {problem}"
+        return ToolResult(
+            self.name, storable_text(content), "unserializable", outcome.value, outcome.tool_id, outcome.attempts
         )
 
     def _failed(self, exc: AllToolsFailedError | NoToolForCapabilityError) -> ToolResult:
