@@ -95,6 +95,15 @@ _STRICT_KEYWORDS = frozenset(
     }
 )  # fmt: skip
 _STRICT_FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
+#: OpenAI strict mode's limits on a schema's size, from its Structured Outputs guide ("Supported
+#: schemas": objects have limitations on nesting depth and size); a strict tool over one of them
+#: makes OpenAI refuse the whole request.
+_STRICT_MAX_LEVELS = 10  # levels of nesting (counted here as objects and arrays inside one another, the root one)
+_STRICT_MAX_PROPERTIES = 5_000  # object properties in the whole schema
+_STRICT_MAX_TEXT = 120_000  # characters of all property names, definition names, enum values and const values
+_STRICT_MAX_ENUM_VALUES = 1_000  # enum values in the whole schema
+_STRICT_LARGE_ENUM = 250  # a string enum of more values than this...
+_STRICT_MAX_LARGE_ENUM_TEXT = 15_000  # ...has at most this many characters in all its values
 
 ParameterKind = Literal["positional", "keyword", "var_keyword"]
 _PARAMETER_KINDS: tuple[str, ...] = get_args(ParameterKind)
@@ -477,18 +486,59 @@ def fits_openai_strict(schema: Mapping[str, Any]) -> bool:
     """Whether ``schema`` may be sent with ``strict: true`` under OpenAI's strict-mode rules: an
     object at the root; in every object each property required and ``additionalProperties:
     false``; every schema typed (a ``type``, an ``anyOf`` or a ``$ref``, and a ``$ref`` with no
-    keyword beside it); only the keywords (and string formats) strict mode supports. When in
-    doubt, no."""
+    keyword beside it, pointing into the schema); only the keywords (and string formats) strict
+    mode supports; within its limits on size (at most 10 levels of nesting, 5,000 object
+    properties, 1,000 enum values, 120,000 characters of names, enum and const values, 15,000
+    characters in a string enum of over 250 values). When in doubt, no."""
     if schema.get("type") != "object":
         return False
-    return _strict_node(schema)
+    size = _StrictSize()
+    try:
+        return _strict_node(schema, size) and size.fits() and _levels(schema, schema, {}, frozenset()) <= _STRICT_MAX_LEVELS
+    except RecursionError:  # nested deeper than Python recurses: far past the limit on nesting
+        return False
 
 
-def _strict_node(node: Any) -> bool:
+@dataclass
+class _StrictSize:
+    """What OpenAI's strict-mode limits count in a schema, each node (and definition) once."""
+
+    properties: int = 0
+    text: int = 0
+    enum_values: int = 0
+    large_enum_text: int = 0  # of the largest string enum of over _STRICT_LARGE_ENUM values
+
+    def add(self, node: Mapping[str, Any]) -> None:
+        names = [*node.get("properties", {}), *node.get("$defs", {})]
+        self.properties += len(node.get("properties", {}))
+        self.text += sum(len(str(name)) for name in names)
+        values = node.get("enum", [])
+        enum_text = sum(len(v if isinstance(v, str) else str(v)) for v in values)
+        self.enum_values += len(values)
+        self.text += enum_text
+        if len(values) > _STRICT_LARGE_ENUM and all(isinstance(v, str) for v in values):
+            self.large_enum_text = max(self.large_enum_text, enum_text)
+        if "const" in node:
+            self.text += len(node["const"] if isinstance(node["const"], str) else str(node["const"]))
+
+    def fits(self) -> bool:
+        return (
+            self.properties <= _STRICT_MAX_PROPERTIES
+            and self.text <= _STRICT_MAX_TEXT
+            and self.enum_values <= _STRICT_MAX_ENUM_VALUES
+            and self.large_enum_text <= _STRICT_MAX_LARGE_ENUM_TEXT
+        )
+
+
+def _strict_node(node: Any, size: _StrictSize) -> bool:
     if not isinstance(node, Mapping) or set(node) - _STRICT_KEYWORDS:
         return False
     if "format" in node and node["format"] not in _STRICT_FORMATS:
         return False
+    if not all(isinstance(node.get(k, {}), Mapping) for k in ("properties", "$defs", "items")) or not all(
+        isinstance(node.get(k, []), list) for k in ("anyOf", "enum", "required")
+    ):
+        return False  # not a JSON Schema
     # OpenAI refuses a schema without a type ("schema must have a 'type' key": an unannotated
     # parameter's {}) and a $ref with a keyword beside it ("$ref cannot have keywords
     # {'description'}": a model parameter described in the docstring)
@@ -501,12 +551,46 @@ def _strict_node(node: Any) -> bool:
         properties = node.get("properties", {})
         if node.get("additionalProperties") is not False or set(node.get("required", ())) != set(properties):
             return False
-        if not all(_strict_node(p) for p in properties.values()):
-            return False
-    subschemas = [*node.get("anyOf", ()), *node.get("$defs", {}).values()]
-    if "items" in node:
-        subschemas.append(node["items"])
-    return all(_strict_node(s) for s in subschemas)
+    size.add(node)
+    return all(_strict_node(s, size) for s in [*_subschemas(node), *node.get("$defs", {}).values()])
+
+
+def _subschemas(node: Mapping[str, Any]) -> list[Any]:
+    """The schemas nested in ``node`` (its ``$defs`` not among them: each stands where a ``$ref``
+    points to it)."""
+    return [*node.get("properties", {}).values(), *node.get("anyOf", ()), *([node["items"]] if "items" in node else [])]
+
+
+def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str, float], resolving: frozenset[str]) -> float:
+    """The levels of nesting from ``node`` down: objects and arrays inside one another, through
+    ``$ref``s (each resolved once; one back into a definition being resolved, a recursive
+    schema, adds nothing); infinite for a ``$ref`` that points nowhere in ``root``."""
+    ref = node.get("$ref")
+    if ref is not None:
+        target = _resolve(root, ref)
+        if target is None:
+            return math.inf
+        if ref in resolving:
+            return 0
+        if ref not in resolved:
+            resolved[ref] = _levels(target, root, resolved, resolving | {ref})
+        return resolved[ref]
+    kinds = node.get("type")
+    own = 1 if {"object", "array"} & set(kinds if isinstance(kinds, list) else [kinds]) else 0
+    return own + max((_levels(s, root, resolved, resolving) for s in _subschemas(node)), default=0)
+
+
+def _resolve(root: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
+    """The schema the JSON Pointer fragment ``ref`` (``#``, ``#/$defs/Item``) points to in ``root``."""
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        return None
+    node: Any = root
+    for part in ref[1:].split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, Mapping) else None
 
 
 def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
