@@ -92,7 +92,9 @@ async def adispatch_calls(
 def _arun(
     toolbox: Toolbox, call: ToolCall, context: str | None, serialize: Callable[[Any], str] | None, options: dict[str, Any]
 ) -> Awaitable[ToolResult]:
-    return toolbox.call_one(call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options)
+    return toolbox.call_one(
+        call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options
+    )
 
 
 def dispatch_calls(

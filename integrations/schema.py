@@ -94,6 +94,7 @@ _STRICT_KEYWORDS = frozenset(
         "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
     }
 )  # fmt: skip
+_JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
 _STRICT_FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
 #: OpenAI strict mode's limits on a schema's size, from its Structured Outputs guide ("Supported
 #: schemas": objects have limitations on nesting depth and size); a strict tool over one of them
@@ -209,7 +210,9 @@ def check_shown_names(shown_names: Any) -> Mapping[str, str] | None:
     if shown_names is not None and not (
         isinstance(shown_names, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in shown_names.items())
     ):
-        raise TypeError(f"shown_names: expected a mapping of argument names to the names shown, or None, got {short_repr(shown_names)}")
+        raise TypeError(
+            f"shown_names: expected a mapping of argument names to the names shown, or None, got {short_repr(shown_names)}"
+        )
     return shown_names
 
 
@@ -535,8 +538,11 @@ def _strict_node(node: Any, size: _StrictSize) -> bool:
         return False
     if "format" in node and node["format"] not in _STRICT_FORMATS:
         return False
-    if not all(isinstance(node.get(k, {}), Mapping) for k in ("properties", "$defs", "items")) or not all(
-        isinstance(node.get(k, []), list) for k in ("anyOf", "enum", "required")
+    kinds = node.get("type", [])
+    if (
+        not all(isinstance(node.get(k, {}), Mapping) for k in ("properties", "$defs", "items"))
+        or not all(isinstance(node.get(k, []), list) for k in ("anyOf", "enum", "required"))
+        or not all(isinstance(kind, str) and kind in _JSON_TYPES for kind in (kinds if isinstance(kinds, list) else [kinds]))
     ):
         return False  # not a JSON Schema
     # OpenAI refuses a schema without a type ("schema must have a 'type' key": an unannotated
@@ -576,7 +582,7 @@ def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str
             resolved[ref] = _levels(target, root, resolved, resolving | {ref})
         return resolved[ref]
     kinds = node.get("type")
-    own = 1 if {"object", "array"} & set(kinds if isinstance(kinds, list) else [kinds]) else 0
+    own = 1 if {"object", "array"} & set(kinds if isinstance(kinds, list) else [kinds]) else 0  # (names checked)
     return own + max((_levels(s, root, resolved, resolving) for s in _subschemas(node)), default=0)
 
 

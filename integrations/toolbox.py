@@ -414,7 +414,12 @@ class _PreparedCall:
         log.warning("tool_result_unserializable", tool=self.name, tool_id=outcome.tool_id, problem=problem)
         content = f"tool {self.name!r} ran, but its value could not be turned into text: {problem}"
         return ToolResult(
-            self.name, storable_text(content), "unserializable", outcome.value, outcome.tool_id, outcome.attempts
+            self.name,
+            storable_text(content),
+            status="unserializable",
+            value=outcome.value,
+            tool_id=outcome.tool_id,
+            attempts=outcome.attempts,
         )
 
     def _failed(self, exc: AllToolsFailedError | NoToolForCapabilityError) -> ToolResult:

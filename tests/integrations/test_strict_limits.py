@@ -50,6 +50,9 @@ def test_a_schema_nested_deeper_than_strict_mode_allows_is_not_sent_as_strict() 
     tree = closed({"children": {"type": "array", "items": {"$ref": "#"}}})
     assert fits_openai_strict(tree)
     assert not fits_openai_strict(closed({"x": {"$ref": "#/$defs/Missing"}}))  # points nowhere
+    for kind in ([{"not": "a type"}], "text", ["string", 5]):  # not JSON Schema types: not strict, and no TypeError
+        assert not fits_openai_strict(closed({"x": {"type": kind}}))
+    assert fits_openai_strict(closed({"x": {"type": ["string", "null"]}}))
 
 
 def test_a_schema_larger_than_strict_mode_allows_is_not_strict() -> None:
