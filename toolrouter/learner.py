@@ -84,7 +84,7 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
-from toolrouter.store.base import MAX_REQUEST_CHARS, TraceClose
+from toolrouter.store.base import MAX_REQUEST_CHARS, ROUTER_STATE_KEY, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
@@ -104,7 +104,7 @@ log = EventLog(__name__)
 
 #: Format tag and version of a saved learner; version 2 adds the digest, version 3 keeps the change
 #: detectors' request records in arrays (earlier versions still load).
-_FORMAT = "toolrouter.learner"
+_FORMAT = ROUTER_STATE_KEY
 _VERSION = 3
 #: Arrays of a route (``routes.{i}.`` before them) holding its detectors' request records, one
 #: detector after the other in the order of its saved ``detectors`` (``pack_requests``), each
