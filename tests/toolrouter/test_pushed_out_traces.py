@@ -54,3 +54,16 @@ def test_a_pushed_out_trace_stays_closable_after_a_save_and_load() -> None:
     resumed = router(store)
     assert resumed.trace_steps("A") and resumed.structures.traces("research") == 1
     assert resumed.close_trace("A", finished=False) and resumed.structures.traces("research") == 0
+
+
+def test_a_state_saved_before_traces_were_pushed_out_loads() -> None:
+    saved = StructureModel(config=StructureConfig(max_open_traces=2))
+    for t in ("A", "B", "C"):
+        saved.observe(t, "research", TraceStep("search", "search"))
+    state, arrays = saved.state()
+    assert [t["trace_id"] for t in state["evicted"]] == ["A"]
+    del state["evicted"]  # as written before: the trace pushed out was forgotten
+    model = StructureModel(config=StructureConfig(max_open_traces=2))
+    model.load_state(state, arrays)
+    assert model.open_steps("B") and model.open_steps("C") and not model.open_steps("A")
+    assert model.traces("research") == 3
