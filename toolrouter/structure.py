@@ -732,7 +732,8 @@ class StructureModel:
         are dropped (a replayed log is trusted, not checked: ``check_trace`` checks before
         recording). The trace counts while the steps that end it have succeeded (see the module's
         docstring). A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written;
-        others stay open for more attempts (the latest ``max_open_traces``)."""
+        others stay open for more attempts (the latest ``max_open_traces``; an attempt of one
+        pushed out since, but still known, reopens it: ``StructureConfig.max_open_traces``)."""
         _check_name("trace_id", trace_id)
         _check_name("task_type", task_type)
         if not isinstance(step, TraceStep):
