@@ -84,7 +84,7 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
-from toolrouter.store.base import MAX_REQUEST_CHARS, TraceClose
+from toolrouter.store.base import MAX_REQUEST_CHARS, ROUTER_STATE_KEY, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
@@ -104,7 +104,7 @@ log = EventLog(__name__)
 
 #: Format tag and version of a saved learner; version 2 adds the digest, version 3 keeps the change
 #: detectors' request records in arrays (earlier versions still load).
-_FORMAT = "toolrouter.learner"
+_FORMAT = ROUTER_STATE_KEY
 _VERSION = 3
 #: Arrays of a route (``routes.{i}.`` before them) holding its detectors' request records, one
 #: detector after the other in the order of its saved ``detectors`` (``pack_requests``), each
@@ -282,9 +282,12 @@ class _ToolDrift:
     """What drift detection did to one (route, tool): resets (how many, the router's outcome count
     at the latest, why), rechecks, the route outcome at which the next recheck is due, the rechecks
     in a row that found the tool no better (``misses``, which lengthen the next wait) and whether a
-    recheck's outcome is awaited (``pending``)."""
+    recheck's outcome is awaited (``pending``), and whether this router decided that recheck
+    (``pending_here``; not saved: one restored was decided before it resumed)."""
 
-    __slots__ = ("resets", "last_reset_at", "last_reason", "rechecks", "due", "misses", "pending")
+    #: what ``as_dict`` saves
+    SAVED = ("resets", "last_reset_at", "last_reason", "rechecks", "due", "misses", "pending")
+    __slots__ = (*SAVED, "pending_here")
 
     def __init__(
         self,
@@ -298,10 +301,11 @@ class _ToolDrift:
     ) -> None:
         self.resets, self.last_reset_at, self.last_reason = resets, last_reset_at, last_reason
         self.rechecks, self.due, self.misses, self.pending = rechecks, due, misses, pending
+        self.pending_here = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, as ``_SavedToolDrift`` reads it."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.SAVED}
 
 
 class _Route:
@@ -331,17 +335,17 @@ class _Route:
         """(task type, step)."""
         return (self.task_type, self.step)
 
-    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]:
+    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int]]]:
         """What a decision on this route changes, for ``restore_decision_state``: the policy's
         decision state and the rechecks a decision schedules."""
-        drift = [(d, d.rechecks, d.pending, d.due) for d in self.drift.values()]
+        drift = [(d, d.rechecks, d.pending, d.pending_here, d.due) for d in self.drift.values()]
         return self.policy.decision_state(), self.next_due, drift
 
-    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, int]]]) -> None:
+    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int]]]) -> None:
         policy_state, self.next_due, drift = state
         self.policy.restore_decision_state(policy_state)
-        for record, rechecks, pending, due in drift:
-            record.rechecks, record.pending, record.due = rechecks, pending, due
+        for record, rechecks, pending, pending_here, due in drift:
+            record.rechecks, record.pending, record.pending_here, record.due = rechecks, pending, pending_here, due
 
 
 @dataclass(slots=True)
@@ -451,7 +455,8 @@ class ToolMetaLearner:
             ``tool_statistics`` counts the resets and rechecks. With a store, each attempt keeps
             whether it was a recheck's outcome, so that a router reopened on the store, or another
             one syncing from it, learns it as this one did (a recheck decided elsewhere is counted
-            when its outcome is replayed). Each reset is a ``drift_detected`` warning; one found
+            when its outcome is replayed, and never taken for the outcome of one this router
+            decided meanwhile, which stays a recheck's). Each reset is a ``drift_detected`` warning; one found
             again while a router rebuilds from its store's history (opened on the store, relearning
             its log) is logged at debug level with ``replayed=True``, since it was warned of when
             it happened. A router loaded or resumed with
@@ -1306,7 +1311,7 @@ class ToolMetaLearner:
         ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
         drift.rechecks += 1
-        drift.pending = True
+        drift.pending = drift.pending_here = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
         drift.due = route.outcomes + self.drift_detection.recheck_after
         route.next_due = min(d.due for d in route.drift.values())
@@ -1918,11 +1923,13 @@ class ToolMetaLearner:
         context: Context,
         error: str | None = None,
         recheck: bool = False,
+        replayed: bool = False,
     ) -> bool:
         """One outcome into the route's policy and counts; False if it no longer applies (a removed
         tool, a route now serving another capability) or is none of the tool's (its caller
         cancelled the attempt: ``CANCELLED_BY_CALLER``). ``recheck``: it is the outcome of a
-        recheck (``_mark_rechecks`` live, the attempt's record on replay)."""
+        recheck (``_mark_rechecks`` live, the attempt's record on replay); ``replayed``: read from
+        the store, written by another router (or by this one before it resumed)."""
         route = self._routes.get((task_type, step))
         if route is None:  # made only for an outcome it would learn
             if tool_id not in self._tools or cancelled_by_caller(success, error) or not self._candidates(capability):
@@ -1967,11 +1974,12 @@ class ToolMetaLearner:
         route.outcomes += 1
         self._outcomes += 1
         if detector is not None and detector.recheck_after is not None:
-            self._schedule_rechecks(route, tool_id, detector, better, fired, recheck)
+            self._schedule_rechecks(route, tool_id, detector, better, fired, recheck, replayed)
         return True
 
     def _schedule_rechecks(
-        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool, recheck: bool
+        self, route: _Route, tool_id: str, detector: ChangeDetector, better: bool, fired: bool, recheck: bool,
+        replayed: bool = False,
     ) -> None:
         """After an outcome of ``tool_id``: its next recheck is due after its detector's interval
         (shorter while the detector sees a rise coming, longer after rechecks in a row that were not
@@ -1986,9 +1994,12 @@ class ToolMetaLearner:
                 drift[arm] = _ToolDrift(due=now + after)
         tool = drift[tool_id]
         if recheck:
-            if not tool.pending:  # decided by another router, or before this one resumed: counted now
-                tool.rechecks += 1
-            tool.pending = False
+            if not tool.pending or (replayed and tool.pending_here):
+                tool.rechecks += 1  # decided by another router, or before this one resumed: counted now
+            if not (replayed and tool.pending_here):
+                # another router's recheck does not answer this one's, decided before that outcome
+                # came: its own outcome, still to come, is learned (and stored) as a recheck's too
+                tool.pending = tool.pending_here = False
             # only a tool whose latest change was a drop backs off: one that was never reset keeps
             # its full rate, so that a weak tool that improves is seen as soon as before
             # nor does the recheck that found the drop: the rechecks after it are the new regime's
@@ -2161,7 +2172,7 @@ class ToolMetaLearner:
                         continue
                     if self._apply(
                         rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
-                        rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck,
+                        rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
             finally:

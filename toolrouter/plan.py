@@ -36,7 +36,8 @@ class ToolChoice:
     """One candidate tool for a step, with what the router predicts for it.
 
     ``score`` is the policy's exploratory score (a Thompson draw or a UCB index) that ranked it,
-    +inf for a tool drift detection rechecks (planned, as a tool never tried, to run);
+    +inf for a tool drift detection rechecks (planned, as a tool never tried, to run; a plan's
+    description writes it as the string ``"Infinity"``, see ``ExecutionPlan.to_dict``);
     ``expected_utility`` the posterior mean utility; the predictions blend the tool's profile (its
     prior) with the outcomes seen so far at this step.
     """
@@ -263,7 +264,12 @@ class ExecutionPlan:
 
     # --- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description; ``ExecutionPlan.from_dict`` reads it back."""
+        """A JSON-able description; ``ExecutionPlan.from_dict`` reads it back.
+
+        A +inf ``score`` (a tool never tried, or one drift detection rechecks) is written as the
+        string ``"Infinity"``: strict JSON has no infinity (``JSON.parse``, ``jq`` and PostgreSQL's
+        ``json`` refuse the bare ``Infinity`` token), and every such reader turns that string back
+        into the number (``Number("Infinity")``, ``'Infinity'::float8``, ``float("Infinity")``)."""
         return {
             "task_id": self.task_id,
             "task_type": self.task_type,
@@ -276,7 +282,7 @@ class ExecutionPlan:
                     "step": s.step,
                     "capability": s.capability,
                     "depends_on": list(s.depends_on),
-                    "candidates": [asdict(c) for c in s.candidates],
+                    "candidates": [_choice_to_dict(c) for c in s.candidates],
                 }
                 for s in self.steps
             ],
@@ -296,7 +302,7 @@ class ExecutionPlan:
             steps = []
             for i, s in enumerate(_listed(data["steps"])):
                 where = f"data['steps'][{i}]"
-                candidates = tuple(ToolChoice(**c) for c in _listed(s["candidates"]))
+                candidates = tuple(ToolChoice(**_choice_from_dict(c)) for c in _listed(s["candidates"]))
                 steps.append(PlanStep(
                     step=s["step"],
                     capability=s["capability"],
@@ -335,11 +341,20 @@ class ExecutionPlan:
         return plan
 
     def to_json(self, **dumps_options: Any) -> str:
-        """``to_dict`` as a JSON string; ``ExecutionPlan.from_json`` reads it back."""
-        return json.dumps(self.to_dict(), **dumps_options)
+        """``to_dict`` as a strict JSON string (``dumps_options`` go to ``json.dumps``);
+        ``ExecutionPlan.from_json`` reads it back. A NaN or infinite number in ``metadata`` raises
+        ``ValueError`` naming it rather than writing a token strict JSON readers refuse."""
+        data = self.to_dict()
+        try:
+            return json.dumps(data, **{"allow_nan": False, **dumps_options})
+        except ValueError as exc:  # every other number of a plan is finite, or a score written as text
+            where = _non_finite(data["metadata"], "metadata")
+            raise ValueError(f"{where[0]}: {where[1]!r} is not a JSON number" if where else f"metadata: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str) -> "ExecutionPlan":
+        """The plan ``to_json`` wrote (``from_dict``); JSON written before scores of +inf were
+        written as ``"Infinity"`` (the bare ``Infinity`` token) reads as well."""
         return cls.from_dict(json.loads(text))
 
     # --- looking at it -----------------------------------------------------------------------
@@ -428,6 +443,37 @@ class ExecutionPlan:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
         return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
 
+
+
+#: How a plan's description writes a +inf score (``ExecutionPlan.to_dict``).
+_INFINITE_SCORE = "Infinity"
+
+
+def _choice_to_dict(choice: ToolChoice) -> dict[str, Any]:
+    data = asdict(choice)
+    if data["score"] == math.inf:
+        data["score"] = _INFINITE_SCORE
+    return data
+
+
+def _choice_from_dict(data: Any) -> Any:
+    """A described candidate with its score of ``"Infinity"`` read as +inf (a +inf float, as
+    descriptions held before, is taken as it is)."""
+    if isinstance(data, Mapping) and data.get("score") == _INFINITE_SCORE:
+        return {**data, "score": math.inf}
+    return data
+
+
+def _non_finite(value: Any, where: str) -> tuple[str, float] | None:
+    """Where the first NaN or infinity of a JSON-like ``value`` sits, and it; None if none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, value
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite(item, f"{where}[{key!r}]")
+        if found:
+            return found
+    return None
 
 
 def _listed(value: Any) -> list[Any] | tuple[Any, ...]:

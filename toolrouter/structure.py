@@ -227,8 +227,11 @@ class StructureConfig(NumbersNotBools):
             default is proposed for a request no capability's description comes closer to.
         sampling: ``"map"``: the most probable structure; ``"thompson"``: the best under a draw of
             the task type's distribution (exploration over structures).
-        max_open_traces: traces kept open for more attempts (the most recently seen); an attempt
-            of a trace closed since starts a new one.
+        max_open_traces: traces kept open for more attempts (the most recently seen); as many
+            again that were pushed out of those are still known by id (without their request's
+            features): an attempt of one reopens it and a close applies to it, so that a run
+            still in flight loses no outcome, nor its close as unfinished. An attempt of a trace
+            closed since (or pushed out of both) starts a new one.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -303,6 +306,19 @@ class _Trace:
             return True
         consumed = {p for s in self.steps.values() for p in s.depends_on}
         return self.failed <= consumed
+
+
+def _saved_trace(trace_id: str, t: _Trace) -> dict[str, Any]:
+    """An open (or pushed out) trace as ``StructureModel.state`` saves it."""
+    return {
+        "trace_id": trace_id,
+        "task_type": t.task_type,
+        "complexity": t.complexity,
+        "request": t.request,
+        "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
+        "failed": [s for s in t.steps if s in t.failed],
+        "text": t.text,
+    }
 
 
 def check_trace_id(trace_id: Any) -> str:
@@ -490,6 +506,9 @@ class StructureModel:
         # the counts, so that a plan of n steps recorded step by step is counted once, not n times
         self._uncounted: OrderedDict[_Trace, None] = OrderedDict()
         self._open: OrderedDict[str, _Trace] = OrderedDict()
+        # pushed out of _open (the least recently seen first) but maybe still in flight: an attempt
+        # reopens one, a close applies (closed unfinished, it teaches no structure)
+        self._evicted: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
@@ -582,7 +601,24 @@ class StructureModel:
 
     # --- learning ------------------------------------------------------------------------------
     def _trace(self, trace_id: str) -> _Trace | None:
-        return self._calls.get(trace_id) or self._open.get(trace_id)
+        return self._calls.get(trace_id) or self._open.get(trace_id) or self._evicted.get(trace_id)
+
+    def _keep_open(self, trace_id: str, trace: _Trace) -> None:
+        """Hold ``trace`` open as the most recently seen (``_trim``)."""
+        self._open[trace_id] = trace
+        self._open.move_to_end(trace_id)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Push the least recently seen open traces beyond ``max_open_traces`` out to ``_evicted``
+        (their features dropped, recomputed if reopened), and the oldest of those beyond as many
+        again out for good."""
+        while len(self._open) > self.config.max_open_traces:
+            evicted_id, evicted = self._open.popitem(last=False)
+            evicted.features = False
+            self._evicted[evicted_id] = evicted
+        while len(self._evicted) > self.config.max_open_traces:
+            self._evicted.popitem(last=False)
 
     @_locked
     def open_steps(self, trace_id: str) -> tuple[TraceStep, ...]:
@@ -696,7 +732,8 @@ class StructureModel:
         are dropped (a replayed log is trusted, not checked: ``check_trace`` checks before
         recording). The trace counts while the steps that end it have succeeded (see the module's
         docstring). A trace whose id starts with ``CALL_TRACE_PREFIX`` is complete once written;
-        others stay open for more attempts (the latest ``max_open_traces``)."""
+        others stay open for more attempts (the latest ``max_open_traces``; an attempt of one
+        pushed out since, but still known, reopens it: ``StructureConfig.max_open_traces``)."""
         _check_name("trace_id", trace_id)
         _check_name("task_type", task_type)
         if not isinstance(step, TraceStep):
@@ -706,8 +743,8 @@ class StructureModel:
         check_flag("succeeded", succeeded, error=TypeError)
         trace = self._trace(trace_id)
         if trace is not None:
-            if trace_id in self._open:
-                self._open.move_to_end(trace_id)
+            if trace_id not in self._calls:
+                self._keep_open(trace_id, self._evicted.pop(trace_id, None) or trace)
             if step.step in trace.steps:
                 if succeeded and step.step in trace.failed:
                     trace.failed.discard(step.step)
@@ -723,9 +760,7 @@ class StructureModel:
                 if len(self._calls) > _RECENT_CALLS:
                     self._calls.popitem(last=False)
             else:
-                self._open[trace_id] = trace
-                while len(self._open) > self.config.max_open_traces:
-                    self._open.popitem(last=False)
+                self._keep_open(trace_id, trace)
             trace.features = f
         parents = tuple(p for p in step.depends_on if p in trace.steps)
         trace.steps[step.step] = TraceStep(step.step, step.capability, parents)
@@ -756,7 +791,7 @@ class StructureModel:
         otherwise what it taught stays. Returns whether it was open."""
         _check_trace_key(trace_id)
         check_flag("finished", finished, error=TypeError)
-        trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None)
+        trace = self._open.pop(trace_id, None) or self._calls.pop(trace_id, None) or self._evicted.pop(trace_id, None)
         if trace is None:
             return False
         if not finished:
@@ -1111,18 +1146,8 @@ class StructureModel:
             ],
             "counts": {t: [[index[k], n] for k, n in c.items()] for t, c in self._counts.items() if c},
             "sizes": [[level, size, n] for level, c in self._sizes.items() for size, n in c.items() if n],
-            "open": [
-                {
-                    "trace_id": tid,
-                    "task_type": t.task_type,
-                    "complexity": t.complexity,
-                    "request": t.request,
-                    "steps": [[s.step, s.capability, list(s.depends_on)] for s in t.steps.values()],
-                    "failed": [s for s in t.steps if s in t.failed],
-                    "text": t.text,
-                }
-                for tid, t in self._open.items()
-            ],
+            "open": [_saved_trace(tid, t) for tid, t in self._open.items()],
+            "evicted": [_saved_trace(tid, t) for tid, t in self._evicted.items()],
             "text_traces": self._text_traces,
             "text_structures": [index[k] for k in self._by_structure if k in index],
             "text_capabilities": list(self._by_capability),
@@ -1176,26 +1201,25 @@ class StructureModel:
             if level > TaskComplexity.EXPERT.level or size < 1 or n < 1 or size in fresh._sizes.get(level, {}):
                 raise CorruptStateError(f"state.sizes: entry [{level}, {size}, {n}] is not a (level, size, traces) count")
             fresh._sizes.setdefault(level, Counter())[size] = n
-        for i, t in enumerate(saved.open):
+        for part, i, t in [("evicted", i, t) for i, t in enumerate(saved.evicted)] + [("open", i, t) for i, t in enumerate(saved.open)]:
             trace = _Trace(t.task_type, t.complexity, t.request)
             for step, capability, parents in t.steps:
                 if step in trace.steps or any(p not in trace.steps for p in parents) or len(set(parents)) != len(parents):
-                    raise CorruptStateError(f"state.open[{i}].steps: step {step!r} repeats or consumes a step not before it")
+                    raise CorruptStateError(f"state.{part}[{i}].steps: step {step!r} repeats or consumes a step not before it")
                 trace.steps[step] = TraceStep(step, capability, tuple(parents))
             trace.failed = set(t.failed)
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
-                raise CorruptStateError(f"state.open[{i}].failed: {t.failed!r} must name steps of the trace, each once")
+                raise CorruptStateError(f"state.{part}[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
             # a counted trace's request is in A, and stays there when a failed step uncounts it
             trace.text = t.text if t.text is not None else trace.key is not None
             counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
-            if not trace.steps or not counted or t.trace_id in fresh._open:
-                raise CorruptStateError(f"state.open[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
+            if not trace.steps or not counted or t.trace_id in fresh._open or t.trace_id in fresh._evicted:
+                raise CorruptStateError(f"state.{part}[{i}]: trace {t.trace_id!r} has no counted structure of its task type, or repeats")
             if t.trace_id.startswith(CALL_TRACE_PREFIX):
-                raise CorruptStateError(f"state.open[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
-            fresh._open[t.trace_id] = trace
-        while len(fresh._open) > self.config.max_open_traces:  # saved with a larger limit: the latest stay open
-            fresh._open.popitem(last=False)
+                raise CorruptStateError(f"state.{part}[{i}].trace_id: a one-call trace {t.trace_id!r} is never kept open")
+            (fresh._open if part == "open" else fresh._evicted)[t.trace_id] = trace
+        fresh._trim()  # saved with a larger limit: the latest stay open
         fresh._text_traces = saved.text_traces
         if "A" in arrays:
             a = arrays["A"]
@@ -1284,6 +1308,7 @@ class _SavedStructures(BaseModel):
     counts: dict[_Name, list[tuple[Count, Count]]] = {}
     sizes: list[tuple[Count, Count, Count]] = []
     open: list[_SavedTrace] = []
+    evicted: list[_SavedTrace] = []  # pushed out of the open ones, still closable (states saved before: none)
     text_traces: Count = 0
     text_structures: list[Count] = []
     text_capabilities: list[_Name] = []

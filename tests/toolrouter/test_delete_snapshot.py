@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UnknownSnapshotError
 from toolrouter.cli import app
-from toolrouter.store import open_store
+from toolrouter.store import AttemptRecord, open_store
 
 def test_a_deleted_snapshot_no_longer_holds_prune_back(store) -> None:
+    store.append([AttemptRecord("t", "x", "search", "search", "good", True, 1.0, 0.0, 0.0, 1.0) for _ in range(40)])
     store.put_snapshot("abandoned", b"old", 3)
     store.put_snapshot("learner", b"new", 40)
     assert store.prunable() == 3

@@ -107,6 +107,7 @@ def test_iter_attempts_reads_in_batches(store: Store) -> None:
 
 
 def test_snapshot_is_never_replaced_by_an_older_one(store: Store) -> None:
+    store.append([record(str(i)) for i in range(9)])  # a watermark counts attempts the store holds
     assert store.get_snapshot("learner") is None
     assert store.put_snapshot("learner", b"v5", watermark=5)
     assert not store.put_snapshot("learner", b"v3", watermark=3)
@@ -130,6 +131,7 @@ def test_snapshot_is_never_replaced_by_an_older_one(store: Store) -> None:
 def test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it(store: Store, name, data, watermark, error, match) -> None:
     # each was kept (a name that broke snapshot_names, a watermark below 0 that prunable returned)
     # or failed in the database's words
+    store.append([record(str(i)) for i in range(3)])
     store.put_snapshot("learner", b"v", 3)
     with pytest.raises(error, match=match):
         store.put_snapshot(name, data, watermark)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,9 @@ __all__ = [
     "check_open",
     "check_process",
     "check_records",
+    "ROUTER_STATE_KEY",
     "check_snapshot",
+    "check_snapshot_holds",
     "check_snapshot_name",
     "check_storable",
     "check_upto_id",
@@ -375,7 +378,9 @@ class Store(ABC):
     @abstractmethod
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """Save ``data`` as snapshot ``name`` unless the stored one has a higher watermark.
-        Returns whether it was written."""
+        Returns whether it was written. A watermark the snapshot cannot hold is refused with a
+        ``ValueError`` naming it (``check_snapshot_holds``): one above the store's highest
+        attempt id, or that of a router's state copied from another store (put it with 0)."""
 
     @abstractmethod
     def get_snapshot(self, name: str) -> Snapshot | None:
@@ -540,6 +545,57 @@ def check_snapshot(name: Any, data: Any, watermark: Any) -> tuple[str, bytes, in
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data: expected bytes, got {type(data).__name__}")
     return name, bytes(data), check_count("watermark", watermark, high=MAX_ATTEMPT_ID)
+
+
+#: The safetensors metadata key under which a router's saved state keeps its configuration
+#: (``ToolMetaLearner.state_bytes``): the one snapshot whose bytes say which attempts they hold.
+ROUTER_STATE_KEY = "toolrouter.learner"
+
+
+def check_snapshot_holds(store: "Store", data: bytes, watermark: int, top_id: int) -> None:
+    """A ``ValueError`` naming ``watermark`` unless the snapshot can hold every attempt of
+    ``store`` up to it: ``prunable`` trusts the watermark, and ``prune`` would delete attempts that
+    no router has saved. ``top_id`` is the highest id the store has given out (pruned ones too).
+
+    Refused: a watermark above ``top_id`` (the attempts appended later up to it would be pruned
+    unread), and a router's saved state (``ROUTER_STATE_KEY``) with a watermark above the one it
+    holds of this store: its own, if it names this store (or none, saved before stores had
+    identities), else 0: state copied from another store holds none of this one's attempts (a
+    router loading it replays this store's whole log), so it goes in with watermark 0."""
+    if watermark > top_id:
+        raise ValueError(
+            f"watermark: {watermark} is above the highest attempt id of store {store.url!r} ({top_id}): "
+            "a snapshot holds only attempts the store has"
+        )
+    saved = _saved_position(data)
+    if saved is None:
+        return
+    saved_store, saved_watermark = saved
+    if saved_store is not None and store.store_id is not None and saved_store != store.store_id:
+        if watermark > 0:
+            raise ValueError(
+                f"watermark: {watermark} counts the attempt ids of the store the state was saved on "
+                f"({saved_store}), not of store {store.url!r} ({store.store_id}); put it with watermark 0: "
+                "it holds none of this store's attempts"
+            )
+    elif watermark > saved_watermark:
+        raise ValueError(f"watermark: {watermark} is above the saved state's own watermark {saved_watermark}")
+
+
+def _saved_position(data: bytes) -> tuple[str | None, int] | None:
+    """The store a router's saved state names (``None``: saved before stores had identities) and
+    its watermark; ``None`` for other bytes, damaged ones too (the router that loads them says
+    what is wrong). Only the safetensors header is read, not the arrays."""
+    try:
+        (n,) = struct.unpack("<Q", data[:8])
+        metadata = json.loads(data[8 : 8 + n]).get("__metadata__") or {}
+        config = json.loads(metadata[ROUTER_STATE_KEY])
+        saved_store, saved_watermark = config.get("store_id"), config["watermark"]
+    except (struct.error, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+    if not isinstance(saved_store, (str, type(None))) or not isinstance(saved_watermark, int) or isinstance(saved_watermark, bool):
+        return None
+    return saved_store, saved_watermark
 
 
 def check_snapshot_name(name: Any) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
     AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_open, check_records, check_snapshot,
-    check_snapshot_name, check_upto_id,
+    check_snapshot_holds, check_snapshot_name, check_upto_id,
 )
 
 __all__ = ["MemoryStore"]
@@ -110,6 +110,7 @@ class MemoryStore(Store):
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
         with self._open():
+            check_snapshot_holds(self, data, watermark, self._pruned + len(self._rows))
             old = self._snapshots.get(name)
             if old is not None and old.watermark > watermark:
                 return False

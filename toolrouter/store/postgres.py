@@ -111,6 +111,7 @@ from toolrouter.store.base import (
     check_process,
     check_records,
     check_snapshot,
+    check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
     context_bytes,
@@ -265,6 +266,14 @@ _VISIBLE = "id < toolrouter.visible_below()"
 _POSITION = (
     f"SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts WHERE {_VISIBLE}), "
     f"(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes WHERE {_VISIBLE}))"
+)
+
+
+#: The highest id the log has given out: its rows' (visible or not) and what prune deleted.
+_TOP_ID = (
+    "SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts), "
+    "(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes), "
+    "(SELECT COALESCE(max(value::bigint), 0) FROM toolrouter.meta WHERE key = 'pruned_upto'))"
 )
 
 
@@ -668,6 +677,9 @@ class PostgresStore(Store):
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
+        # the highest id given out, of attempts and closes still to be seen too, or pruned since
+        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True)
+        check_snapshot_holds(self, data, watermark, int(top))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "

@@ -45,6 +45,7 @@ from toolrouter.store.base import (
     check_open,
     check_records,
     check_snapshot,
+    check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
     context_bytes,
@@ -483,6 +484,9 @@ class SQLiteStore(Store):
         name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
+            # the attempts' counter, which trace closes take ids from too and prune never lowers
+            top = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'attempts'").fetchone()
+            check_snapshot_holds(self, data, watermark, 0 if top is None else int(top[0]))
             cur = self._conn.execute(
                 "INSERT INTO snapshots (name, watermark, created, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET watermark = excluded.watermark, "
