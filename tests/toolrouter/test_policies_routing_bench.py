@@ -76,7 +76,7 @@ def test_beta_agent_rescales_rewards():
     agent.learn(0, 3.0, None)
     agent.learn(1, -5.0, None)
     state = agent.policy.state_dict()["arrays"]
-    assert state["s"].tolist() == [1.0, 0.0]
+    assert state["mean"].tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("spec", peer_specs(), ids=lambda s: s.name)
