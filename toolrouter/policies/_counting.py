@@ -198,12 +198,12 @@ class CountingPolicy(Policy):
 
     # --- derived statistics ------------------------------------------------------------------
     def _posterior_mean(self, idx: np.ndarray) -> np.ndarray:
-        """(prior_n * prior_mean + n * mean) / (prior_n + n); NaN where both weights are zero."""
+        """(prior_n * prior_mean + n * mean) / (prior_n + n); ``prior_mean`` where both weights are
+        zero: a prior worth no observations is the arm's estimate until its first outcome replaces it."""
         st = self._stats
         weight = st["prior_n"][idx] + st["n"][idx]
         total = st["prior_n"][idx] * st["prior_mean"][idx] + st["n"][idx] * st["mean"][idx]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), np.nan)
+        return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), st["prior_mean"][idx])
 
     # --- learning ----------------------------------------------------------------------------
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
