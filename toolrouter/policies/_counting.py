@@ -29,7 +29,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_WINDOW
 
 __all__ = ["CountingPolicy"]
@@ -96,23 +96,20 @@ class CountingPolicy(Policy):
         if prior is None:
             n0, m0, v0 = self.default_prior
             return n0, m0, v0, n0
-        fields = ["pseudo_count", "mean", "variance"] + ["variance_pseudo_count"] * (prior.variance_pseudo_count is not None)
+        n0 = prior_count(prior, "pseudo_count")
+        vn = n0 if prior.variance_pseudo_count is None else prior_count(prior, "variance_pseudo_count")
         if prior.variance is None:  # the policy's own
             prior = dataclasses.replace(prior, variance=self.default_prior[2])
-        values = [prior_field(prior, field) for field in fields]
+        values = [prior_field(prior, field) for field in ("mean", "variance")]
         if any(v.size != 1 for v in values):
             raise ValueError(
                 f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
                 f"variance={prior.variance!r}"
             )
-        n0, m0, v0 = (float(v.reshape(())) for v in values[:3])
-        vn = float(values[3].reshape(())) if len(values) == 4 else n0
-        for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0), ("variance_pseudo_count", vn)):
+        m0, v0 = (float(v.reshape(())) for v in values)
+        for field, value in (("mean", m0), ("variance", v0)):
             if not math.isfinite(value):
                 raise ValueError(f"prior.{field} must be finite, got {value!r}")
-        for field, value in (("pseudo_count", n0), ("variance_pseudo_count", vn)):
-            if value < 0:
-                raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
         if v0 <= 0:
             raise ValueError(f"prior.variance must be > 0, got {v0!r}")
         self._check_prior(n0, m0, v0, vn)

@@ -401,6 +401,21 @@ def prior_field(prior: ArmPrior, field: str) -> np.ndarray:
     return x
 
 
+def prior_count(prior: ArmPrior, field: str) -> float:
+    """``prior.<field>`` (``pseudo_count`` or ``variance_pseudo_count``) as a finite number >= 0,
+    or a ``ValueError`` naming the field. Every policy checks them, also those that do not read
+    them (the linear ones), so that a prior is refused or taken alike whichever policy gets it."""
+    x = prior_field(prior, field)
+    if x.size != 1:
+        raise ValueError(f"prior.{field}: expected a number, got {short_repr(getattr(prior, field))}")
+    value = float(x.reshape(()))
+    if not math.isfinite(value):
+        raise ValueError(f"prior.{field} must be finite, got {value!r}")
+    if value < 0:
+        raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
+    return value
+
+
 def _check_prior_type(prior: Any) -> None:
     """``prior`` an ``ArmPrior`` or ``None``, else a ``TypeError`` naming it (not an
     ``AttributeError`` from inside the policy)."""

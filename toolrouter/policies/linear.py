@@ -63,7 +63,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
@@ -183,14 +183,19 @@ class _LinearPolicy(Policy):
         d, c, lam = self.dim, self.context_dim, self.regularization
         if prior is None:
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
+        for field in ("pseudo_count", "variance_pseudo_count"):  # not read here, but never nonsense
+            if getattr(prior, field) is not None:
+                prior_count(prior, field)
         mean = prior_field(prior, "mean")
         if mean.ndim == 0:
             mean = np.append(np.zeros(c), float(mean)) if self.intercept else np.full(d, float(mean))
         elif mean.shape == (c,) and self.intercept:
             mean = np.append(mean, 0.0)
         shapes = f"({c},) or ({d},)" if self.intercept else f"({d},)"
-        if mean.shape != (d,) or not np.all(np.isfinite(mean)):
-            raise ValueError(f"prior.mean: expected a finite scalar or shape {shapes}, got shape {mean.shape}")
+        if mean.shape != (d,):
+            raise ValueError(f"prior.mean: expected a scalar or shape {shapes}, got shape {mean.shape}")
+        if not np.all(np.isfinite(mean)):
+            raise ValueError(f"prior.mean must be finite, got {short_repr(prior.mean)}")
         # None: the policy's own, as for an arm added without a prior
         var = np.full(d, 1.0 / lam) if prior.variance is None else prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
