@@ -384,6 +384,8 @@ class Policy(ABC):
         return {arm: check_count(f"state.config.resets[{arm!r}]", n, low=1, error=CorruptStateError) for arm, n in resets.items()}
 
     def _check_mergeable(self, other: "Policy") -> None:
+        if other is self:  # its outcomes would count twice
+            raise ValueError("other: a policy cannot be merged into itself; merge a second process's policy")
         if type(other) is not type(self) or other.options != self.options:
             raise ValueError(
                 f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
