@@ -290,6 +290,16 @@ class CountingPolicy(Policy):
             )
             if np.any(win_arm >= k) or np.any(win_arm < -1):
                 raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
+            # an arm's weight is the number of its outcomes in the window; one that differs would
+            # never come right (outcomes leaving the window take away one each)
+            held = np.bincount(win_arm[win_arm >= 0], minlength=k)
+            wrong = np.flatnonzero(stats["n"] != held)
+            if wrong.size:
+                i = int(wrong[0])
+                raise CorruptStateError(
+                    f"state.arrays.n: arm {config['arm_ids'][i]!r} has weight {stats['n'][i]!r}, but the window "
+                    f"holds {int(held[i])} of its outcomes"
+                )
         rng = self._new_rng(config.get("rng", {}))
         resets = self._checked_resets(config)
         # everything validated: assign
