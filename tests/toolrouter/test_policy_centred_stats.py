@@ -84,3 +84,14 @@ def test_a_raw_sum_state_with_a_negative_sum_of_squares_is_refused():
     with pytest.raises(ValueError, match="state.arrays.ss"):
         policy.load_state_dict(old)
     assert policy.state_dict()["arrays"]["n"].tolist() == [1.0]
+
+
+def test_a_prior_far_from_the_outcomes_keeps_a_finite_posterior():
+    # pseudo_count * mean**2 is finite (the prior is taken); the squared distance alone is not
+    policy = make_policy("gaussian_ts", seed=0)
+    policy.add_arm("a", ArmPrior(mean=1e154, pseudo_count=1.0))
+    for _ in range(5):
+        policy.update("a", 0.0)
+    assert np.isfinite(policy.variance(["a"])).all() and np.isfinite(policy.sample(["a"])).all()
+    fresh = policy_from_state(policy.state_dict())  # the cached posterior and a fresh one agree
+    assert fresh.variance(["a"]).tolist() == policy.variance(["a"]).tolist()

@@ -129,7 +129,7 @@ class GaussianThompson(CountingPolicy):
         # the spread of the outcomes plus that of their mean from the prior's, both centred: no
         # difference of large sums, which would lose the spread of rewards around a large offset
         d = mean - mu0
-        beta = 0.5 * (v0 * nu0 + (m2 + k0 * n * d * d / kappa))
+        beta = 0.5 * (v0 * nu0 + (m2 + k0 * n / kappa * d * d))
         return kappa, mu, alpha, beta
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
@@ -184,7 +184,7 @@ class GaussianThompson(CountingPolicy):
             kappa = k0 + n
             d = mean - mu0
             kappa_a[i], mu_a[i], alpha_a[i] = kappa, (k0_mu0 + n * mean) / kappa, 1.0 + 0.5 * (nu0 + n)
-            beta_a[i] = 0.5 * (v0_nu0 + (m2 + k0 * n * d * d / kappa))
+            beta_a[i] = 0.5 * (v0_nu0 + (m2 + k0 * n / kappa * d * d))
             self._post_cache = (st, self.t, cache[2])
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
