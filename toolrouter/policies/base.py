@@ -63,12 +63,12 @@ class ArmPrior:
     ``LinUCB``). ``variance``: a scalar, or a diagonal or covariance for linear ones; ``None``: the
     policy's own, that of an arm added without a prior (``1 / regularization`` per weight for linear
     ones), so that a prior of the mean alone keeps the policy's options. ``pseudo_count``: how many
-    observations the prior is worth (non-contextual policies). A prior worth none (``0``) has no
-    weight once the arm has outcomes: its mean is the arm's estimate (``expected``) until the first
-    outcome replaces it, and the arm counts as untried (``ucb1`` and ``epsilon_greedy`` try it
-    first); ``gaussian_ts`` refuses it (its posterior needs ``pseudo_count > 0``), and ``beta_ts``
-    adds the prior's pseudo-observations to its uniform ``Beta(1, 1)``, so there it adds nothing.
-    ``variance_pseudo_count``: how many
+    observations the prior is worth (non-contextual policies; every policy refuses one that is
+    negative or not finite). A prior worth none (``0``) has no weight once the arm has outcomes: its
+    mean is the arm's estimate (``expected``) until the first outcome replaces it, and the arm counts
+    as untried (``ucb1`` and ``epsilon_greedy`` try it first); ``gaussian_ts`` refuses it (its
+    posterior needs ``pseudo_count > 0``), and ``beta_ts`` adds the prior's pseudo-observations to
+    its uniform ``Beta(1, 1)``, so there it adds nothing. ``variance_pseudo_count``: how many
     observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
     many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation
     (the tool is tried soon), the variance a few, so that two equal outcomes after the reset do
