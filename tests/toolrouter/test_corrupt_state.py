@@ -179,6 +179,21 @@ def test_a_version_2_or_later_file_needs_its_digest_and_a_version_1_file_without
     assert (config, rest) == original("gaussian_ts")[0]  # saved again as the current version
 
 
+def test_a_file_saved_with_raw_reward_sums_loads_and_decides_as_the_original(tmp_path: Path) -> None:
+    """Counting policies once saved raw sums (``s``, ``ss``) where they now keep ``mean`` and ``m2``."""
+    text, arrays, _ = split(saved("gaussian_ts"))
+    config = json.loads(text)
+    for i, route in enumerate(config["routes"]):
+        n, mean, m2 = (arrays.pop(f"routes.{i}.{k}") for k in ("n", "mean", "m2"))
+        arrays.update({f"routes.{i}.n": n, f"routes.{i}.s": n * mean, f"routes.{i}.ss": m2 + n * mean * mean})
+        route["array_names"] = sorted({*route["array_names"], "s", "ss"} - {"mean", "m2"})
+    copy = load_file(tmp_path, join(json.dumps(config), arrays, None))
+    (want_config, want_arrays), want_decisions = original("gaussian_ts")
+    got_config, got_arrays = state_of(copy)
+    assert got_config == want_config and got_arrays.keys() == want_arrays.keys()
+    assert decisions(copy) == want_decisions
+
+
 CONFIG_EDITS = [
     ("gaussian_ts", lambda c: c.update(seed="zero"), ["config.seed", "'zero'"]),
     ("gaussian_ts", lambda c: c.pop("routes"), ["config.routes", "Field required"]),
@@ -246,10 +261,10 @@ def test_a_random_state_may_only_name_a_known_generator(tmp_path: Path, monkeypa
 ARRAY_EDITS = [
     (lambda a: a.pop("routes.0.n"), ["arrays: missing ['routes.0.n']"]),
     (lambda a: a.update(extra=np.zeros(2)), ["unexpected ['extra']"]),
-    (lambda a: a.update({"routes.0.s": a["routes.0.s"][:-1]}), ["state.arrays.s", "expected shape"]),
-    (lambda a: a.update({"routes.0.s": a["routes.0.s"].astype(np.float32)}), ["state.arrays.s", "expected dtype float64, got float32"]),
+    (lambda a: a.update({"routes.0.mean": a["routes.0.mean"][:-1]}), ["state.arrays.mean", "expected shape"]),
+    (lambda a: a.update({"routes.0.mean": a["routes.0.mean"].astype(np.float32)}), ["state.arrays.mean", "expected dtype float64, got float32"]),
     (lambda a: a.update({"routes.0.window_arm": a["routes.0.window_arm"].astype(np.float64)}), ["window_arm", "dtype int64"]),
-    (lambda a: a.update({"routes.0.ss": np.full_like(a["routes.0.ss"], np.nan)}), ["state.arrays.ss", "non-finite"]),
+    (lambda a: a.update({"routes.0.m2": np.full_like(a["routes.0.m2"], np.nan)}), ["state.arrays.m2", "non-finite"]),
     (lambda a: a.update({"routes.0.n": -a["routes.0.n"] - 1}), ["state.arrays.n", ">= 0"]),
     (lambda a: a.update({"routes.0.prior_var": np.zeros_like(a["routes.0.prior_var"])}), ["state.arrays.prior_", "variance"]),
     (lambda a: a.update({"routes.0.window_arm": np.full_like(a["routes.0.window_arm"], 9)}), ["window_arm", "arm positions"]),
@@ -273,7 +288,7 @@ def test_a_failed_restore_leaves_an_existing_router_unchanged() -> None:
     last = len(json.loads(split(saved("gaussian_ts"))[0])["routes"]) - 1
     for bad in (
         saved("gaussian_ts")[:-10],
-        with_arrays(saved("gaussian_ts"), lambda a: a.update({f"routes.{last}.ss": a[f"routes.{last}.ss"][:1]})),
+        with_arrays(saved("gaussian_ts"), lambda a: a.update({f"routes.{last}.m2": a[f"routes.{last}.m2"][:1]})),
         with_config(saved("gaussian_ts"), lambda c: c["routes"][-1]["policy"].update(t=-1)),  # the earlier routes load
     ):
         with pytest.raises(CorruptStateError, match="^the snapshot: "):

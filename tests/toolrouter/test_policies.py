@@ -309,8 +309,8 @@ def test_window_keeps_only_the_last_outcomes():
         policy.update(arm, r)
     arrays = policy.state_dict()["arrays"]
     assert arrays["n"].tolist() == [3.0, 0.0]
-    assert arrays["s"].tolist() == [9.0, 0.0]
-    assert arrays["ss"].tolist() == [29.0, 0.0]
+    assert arrays["mean"].tolist() == [3.0, 0.0]
+    assert arrays["m2"].tolist() == [2.0, 0.0]
     policy.remove_arm("a")
     policy.update("b", 1.0)
     assert policy.state_dict()["arrays"]["n"].tolist() == [1.0]
@@ -368,7 +368,7 @@ def test_merge_with_base_equals_one_process(name):
     assert set(one.arm_ids) == {"a", "b", "c", "d"}
     got, want = one.state_dict(), whole.state_dict()
     order = [whole.arm_ids.index(a) for a in one.arm_ids]
-    keys = ("n", "s", "ss", "prior_n", "prior_mean") if not one.contextual else ("A", "b", "theta")
+    keys = ("n", "mean", "m2", "prior_n", "prior_mean") if not one.contextual else ("A", "b", "theta")
     for k in keys:
         np.testing.assert_allclose(got["arrays"][k], want["arrays"][k][order], rtol=1e-7, atol=1e-9)
     assert got["config"]["t"] == want["config"]["t"]
@@ -414,7 +414,7 @@ def test_load_state_dict_rejects_malformed_state():
     bad_shape = {"config": good["config"], "arrays": {**good["arrays"], "n": np.zeros(2)}}
     with pytest.raises(ValueError, match="arrays.n"):
         other.load_state_dict(bad_shape)
-    bad_nan = {"config": good["config"], "arrays": {**good["arrays"], "s": np.array([np.nan, 0, 0])}}
+    bad_nan = {"config": good["config"], "arrays": {**good["arrays"], "mean": np.array([np.nan, 0, 0])}}
     with pytest.raises(ValueError, match="non-finite"):
         other.load_state_dict(bad_nan)
     with pytest.raises(ValueError, match="policy"):

@@ -152,7 +152,7 @@ def test_merge_since_a_snapshot_equals_one_process(base_steps, steps, which):
         play(whole, [s], decide=False)
     one.merge(two, base=snap)
     got, want = one.state_dict()["arrays"], whole.state_dict()["arrays"]
-    keys = ("A", "b") if one.contextual else ("n", "s", "ss")
+    keys = ("A", "b") if one.contextual else ("n", "mean", "m2")
     for k in keys:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-9, atol=1e-6 * (1 + np.abs(want[k]).max()))
     assert one.state_dict()["config"]["t"] == whole.state_dict()["config"]["t"]

@@ -19,7 +19,7 @@ def test_quick_run_prints_tables_and_saves_curves(tmp_path: Path, capsys: pytest
     main(["--quick", "--out", str(tmp_path), "--routerbench", str(SHARED), "--no-peers"])
     out = capsys.readouterr().out
     assert "routing" in available_suites()
-    assert "Decision overhead" in out and "| lin_ts |" in out
+    assert "Decision overhead" in out and "| lin_ts |" in out and "Building a route of 10 tools" in out
     for stream in ("stationary", "drifting", "contextual"):
         assert f"Learning: {stream}" in out
         assert (tmp_path / f"routing_regret_{stream}.png").stat().st_size > 1000
@@ -76,7 +76,7 @@ def test_beta_agent_rescales_rewards():
     agent.learn(0, 3.0, None)
     agent.learn(1, -5.0, None)
     state = agent.policy.state_dict()["arrays"]
-    assert state["s"].tolist() == [1.0, 0.0]
+    assert state["mean"].tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("spec", peer_specs(), ids=lambda s: s.name)

@@ -16,7 +16,9 @@ from toolrouter.bench._routing_agents import MabwiserAgent, VowpalAgent, peer_av
 from toolrouter.features import HashingFeaturizer
 from toolrouter.policies import POLICIES, make_policy
 
-__all__ = ["Timing", "policy_timing", "peer_timings", "middleware_timing", "featurizer_timing", "handoff_timing"]
+__all__ = [
+    "Timing", "policy_timing", "route_build_timing", "peer_timings", "middleware_timing", "featurizer_timing", "handoff_timing",
+]
 
 SAMPLE_PROMPT = (
     "Please answer with the letter of the correct answer. Ian volunteered to eat Dennis's menudo "
@@ -76,6 +78,20 @@ def policy_timing(
         median_time_s(decide, repeats=repeats),
         median_time_s(decide_update, repeats=repeats),
     )
+
+
+def route_build_timing(name: str, n_tools: int, dim: int, repeats: int) -> float:
+    """Median seconds to build policy ``name`` with ``n_tools`` arms, one ``add_arm`` each (what a
+    router does when it builds a route; contextual ones at context dimension ``dim``)."""
+    options = {"context_dim": dim} if POLICIES[name].contextual else {}
+    arms = [f"tool{i}" for i in range(n_tools)]
+
+    def build() -> None:
+        policy = make_policy(name, seed=0, **options)
+        for arm in arms:
+            policy.add_arm(arm)
+
+    return median_time_s(build, repeats=repeats, warmup=1)
 
 
 def _agent_timing(label: str, agent: Any, dim: int, repeats: int, warmup: int, seed: int) -> Timing:

@@ -3,7 +3,8 @@ side by side with Vowpal Wabbit and MABWiser.
 
 Part 1, overhead: median time per decision and per decision plus update with ``--tools`` arms
 (contextual policies at ``--dim``), the peers on the same contexts, their ratios to ours, and a
-full routed call through the middleware with no-op tools.
+full routed call through the middleware with no-op tools; and the time to build a route of
+``--tools`` arms (one ``add_arm`` per tool).
 
 Part 2, learning: cumulative regret against the oracle, every router on the same streams and
 seeds: (a) stationary synthetic tools, (b) drifting (the best tool drops to 10% success half-way),
@@ -45,6 +46,7 @@ from toolrouter.bench._routing_overhead import (
     middleware_timing,
     peer_timings,
     policy_timing,
+    route_build_timing,
 )
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.data import data_dir, load_routerbench
@@ -162,6 +164,15 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
     )
     if args.quick:
         print_quick_note("decision-time targets (50 tools, d=384)")
+    builds = [(name, route_build_timing(name, args.tools, args.dim, 5)) for name in POLICIES]
+    print_table(
+        f"Building a route of {args.tools} tools (add_arm per tool; median of 5 builds; contextual at d={args.dim})",
+        ["router", "d", "ms per route", "us per tool"],
+        [
+            [name, args.dim if POLICIES[name].contextual else "-", round(s * 1e3, 2), round(_us(s) / args.tools, 1)]
+            for name, s in builds
+        ],
+    )
     extra = [["HashingFeaturizer, one prompt (text cache off, word cache warm)", args.dim, round(_us(featurizer_timing(args.dim, max(args.repeats // 4, 20))), 1)]]
     inline = ExecutorConfig(timeout_s=None, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
     routed_inline = middleware_timing(args.tools, max(args.repeats // 4, 20), config=inline)

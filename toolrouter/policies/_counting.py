@@ -1,9 +1,11 @@
 """Sufficient statistics shared by the non-contextual policies, with forgetting for drifting tools.
 
-Per arm the policies keep three weighted sums of the rewards seen: ``n`` (weight), ``s`` (sum) and
-``ss`` (sum of squares), plus the arm's prior (``prior_n`` pseudo-observations with mean
+Per arm the policies keep centred statistics of the rewards seen: ``n`` (weight), ``mean`` and ``m2``
+(the weighted sum of squared deviations from the mean), plus the arm's prior (``prior_n`` pseudo-observations with mean
 ``prior_mean``, and a prior reward variance ``prior_var`` worth ``prior_vn`` observations). The prior is kept apart from the
-observations, so forgetting never erases it and merging never counts it twice.
+observations, so forgetting never erases it and merging never counts it twice. Centred statistics
+keep the spread of rewards around a large offset (1e8 +- 1), which a raw sum of squares loses to
+rounding; outcomes are added, removed and merged by Chan et al.'s pairwise combination (``_combine``).
 
 Forgetting, for tools whose behaviour drifts (at most one of the two):
 
@@ -27,14 +29,27 @@ import numpy as np
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_WINDOW
 
 __all__ = ["CountingPolicy"]
 
-_STAT_NAMES = ("n", "s", "ss", "prior_n", "prior_mean", "prior_var", "prior_vn")
-#: the prior statistics an arm brings with it
-_PRIOR_NAMES = _STAT_NAMES[3:]
+_STAT_NAMES = ("n", "mean", "m2", "prior_n", "prior_mean", "prior_var", "prior_vn")
+#: the statistics of an arm's outcomes, and the prior ones it brings with it
+_OUTCOME_NAMES, _PRIOR_NAMES = _STAT_NAMES[:3], _STAT_NAMES[3:]
+
+
+def _combine(
+    n_a: float, mean_a: float, m2_a: float, n_b: float, mean_b: float, m2_b: float
+) -> tuple[float, float, float]:
+    """``(n, mean, m2)`` of two groups of outcomes together (Chan, Golub and LeVeque's pairwise
+    update); a group given with negative ``n_b`` and ``m2_b`` is taken away instead. One outcome
+    ``r`` is the group ``(1, r, 0)``. Nothing left gives zeros (no rounding drift survives)."""
+    n = n_a + n_b
+    if n <= 0.0:
+        return 0.0, 0.0, 0.0
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), max(m2_a + m2_b + delta * delta * (n_a * n_b / n), 0.0)
 
 
 class CountingPolicy(Policy):
@@ -81,23 +96,20 @@ class CountingPolicy(Policy):
         if prior is None:
             n0, m0, v0 = self.default_prior
             return n0, m0, v0, n0
-        fields = ["pseudo_count", "mean", "variance"] + ["variance_pseudo_count"] * (prior.variance_pseudo_count is not None)
+        n0 = prior_count(prior, "pseudo_count")
+        vn = n0 if prior.variance_pseudo_count is None else prior_count(prior, "variance_pseudo_count")
         if prior.variance is None:  # the policy's own
             prior = dataclasses.replace(prior, variance=self.default_prior[2])
-        values = [prior_field(prior, field) for field in fields]
+        values = [prior_field(prior, field) for field in ("mean", "variance")]
         if any(v.size != 1 for v in values):
             raise ValueError(
                 f"prior: {self.name} takes a scalar mean and variance, got mean={prior.mean!r}, "
                 f"variance={prior.variance!r}"
             )
-        n0, m0, v0 = (float(v.reshape(())) for v in values[:3])
-        vn = float(values[3].reshape(())) if len(values) == 4 else n0
-        for field, value in (("pseudo_count", n0), ("mean", m0), ("variance", v0), ("variance_pseudo_count", vn)):
+        m0, v0 = (float(v.reshape(())) for v in values)
+        for field, value in (("mean", m0), ("variance", v0)):
             if not math.isfinite(value):
                 raise ValueError(f"prior.{field} must be finite, got {value!r}")
-        for field, value in (("pseudo_count", n0), ("variance_pseudo_count", vn)):
-            if value < 0:
-                raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
         if v0 <= 0:
             raise ValueError(f"prior.variance must be > 0, got {v0!r}")
         self._check_prior(n0, m0, v0, vn)
@@ -108,7 +120,7 @@ class CountingPolicy(Policy):
 
     def _grow(self, prior: ArmPrior | None) -> None:
         n0, m0, v0, vn = self._prior_values(prior)
-        values = {"n": 0.0, "s": 0.0, "ss": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0, "prior_vn": vn}
+        values = {"n": 0.0, "mean": 0.0, "m2": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0, "prior_vn": vn}
         self._stats = {k: np.append(a, values[k]) for k, a in self._stats.items()}
 
     def _reset(self, position: int, prior: ArmPrior | None) -> None:
@@ -156,10 +168,10 @@ class CountingPolicy(Policy):
             )
         idx = np.flatnonzero(known)
         means = self._posterior_mean(idx)
-        n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
+        n, m2 = st["n"][idx], st["m2"][idx]
         seen = n >= 2
         if seen.any():  # pooled within-arm variance of the outcomes
-            within = float(np.sum(np.maximum(ss[seen] - s[seen] ** 2 / n[seen], 0.0)) / np.sum(n[seen]))
+            within = float(np.sum(m2[seen]) / np.sum(n[seen]))
         else:
             within = float(np.mean(st["prior_var"][idx]))
         between = float(np.var(means)) if len(idx) > 1 else 0.0
@@ -183,12 +195,12 @@ class CountingPolicy(Policy):
 
     # --- derived statistics ------------------------------------------------------------------
     def _posterior_mean(self, idx: np.ndarray) -> np.ndarray:
-        """(prior_n * prior_mean + s) / (prior_n + n); NaN where both weights are zero."""
+        """(prior_n * prior_mean + n * mean) / (prior_n + n); ``prior_mean`` where both weights are
+        zero: a prior worth no observations is the arm's estimate until its first outcome replaces it."""
         st = self._stats
         weight = st["prior_n"][idx] + st["n"][idx]
-        total = st["prior_n"][idx] * st["prior_mean"][idx] + st["s"][idx]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), np.nan)
+        total = st["prior_n"][idx] * st["prior_mean"][idx] + st["n"][idx] * st["mean"][idx]
+        return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), st["prior_mean"][idx])
 
     # --- learning ----------------------------------------------------------------------------
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
@@ -197,32 +209,26 @@ class CountingPolicy(Policy):
         self._count(self._position(arm_id), reward)
 
     def _count(self, i: int, reward: float) -> tuple[float, float, float]:
-        """Forget (discount or window), then add ``reward`` to arm ``i``'s sums; returns the arm's
-        new ``(n, s, ss)`` (on Python floats: numpy scalars are slower, and the sums are the same)."""
-        n, s, ss = self._stats["n"], self._stats["s"], self._stats["ss"]
+        """Forget (discount or window), then add ``reward`` to arm ``i``'s statistics; returns the
+        arm's new ``(n, mean, m2)`` (on Python floats: numpy scalars are slower, and the values are the same)."""
+        n, mean, m2 = self._stats["n"], self._stats["mean"], self._stats["m2"]
         if self.forgets:
-            self._forget(n, s, ss, i, reward)
-        n_i, s_i, ss_i = n.item(i) + 1.0, s.item(i) + reward, ss.item(i) + reward * reward
-        n[i], s[i], ss[i] = n_i, s_i, ss_i
+            self._forget(n, mean, m2, i, reward)
+        new = _combine(n.item(i), mean.item(i), m2.item(i), 1.0, reward, 0.0)
+        n[i], mean[i], m2[i] = new
         self.t += 1
-        return n_i, s_i, ss_i
+        return new
 
-    def _forget(self, n: np.ndarray, s: np.ndarray, ss: np.ndarray, i: int, reward: float) -> None:
-        """Before arm ``i`` gets ``reward``: discount every sum, or move the window on."""
+    def _forget(self, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, i: int, reward: float) -> None:
+        """Before arm ``i`` gets ``reward``: discount every weight (the means stay), or move the window on."""
         if self.discount is not None and self.discount < 1.0:
             n *= self.discount
-            s *= self.discount
-            ss *= self.discount
+            m2 *= self.discount
         if self.window is not None:
             old = int(self._win_arm[self._win_pos])
-            if old >= 0:
+            if old >= 0:  # take the outgoing outcome away
                 r_old = float(self._win_reward[self._win_pos])
-                n[old] -= 1.0
-                if n[old] <= 0.0:  # counts are exact integers: reset the sums to kill rounding drift
-                    n[old] = s[old] = ss[old] = 0.0
-                else:
-                    s[old] -= r_old
-                    ss[old] = max(ss[old] - r_old * r_old, 0.0)
+                n[old], mean[old], m2[old] = _combine(n.item(old), mean.item(old), m2.item(old), -1.0, r_old, 0.0)
             self._win_arm[self._win_pos] = i
             self._win_reward[self._win_pos] = reward
             self._win_pos = (self._win_pos + 1) % self.window
@@ -253,12 +259,21 @@ class CountingPolicy(Policy):
         arrays = state["arrays"]
         k = len(config["arm_ids"])
         # states saved before the variance had its own prior weight: as many as the mean's
-        names = _STAT_NAMES if "prior_vn" in arrays else _STAT_NAMES[:-1]
+        names = [name for name in _STAT_NAMES if name != "prior_vn" or "prior_vn" in arrays]
+        # states saved with raw sums (s, ss) rather than centred statistics: converted below
+        raw = "mean" not in arrays and "m2" not in arrays
+        if raw:
+            names = [{"mean": "s", "m2": "ss"}.get(name, name) for name in names]
         stats = {name: self._checked_array(arrays, name, (k,)) for name in names}
         stats.setdefault("prior_vn", stats["prior_n"].copy())
-        for name in ("n", "ss"):
+        for name in ("n", "ss" if raw else "m2"):
             if np.any(stats[name] < 0):
                 raise CorruptStateError(f"state.arrays.{name}: weights and sums of squares must be >= 0")
+        if raw:
+            n, s, ss = stats["n"], stats.pop("s"), stats.pop("ss")
+            stats["mean"] = np.divide(s, n, out=np.zeros(k), where=n > 0)
+            stats["m2"] = np.maximum(ss - s * stats["mean"], 0.0)
+            stats = {name: stats[name] for name in _STAT_NAMES}
         for arm, n0, m0, v0, vn in zip(config["arm_ids"], *(stats[name] for name in _PRIOR_NAMES)):
             try:  # the checks add_arm applies to a prior
                 self._prior_values(
@@ -275,6 +290,16 @@ class CountingPolicy(Policy):
             )
             if np.any(win_arm >= k) or np.any(win_arm < -1):
                 raise CorruptStateError(f"state.arrays.window_arm: arm positions must lie in [-1, {k}) ({k} arms)")
+            # an arm's weight is the number of its outcomes in the window; one that differs would
+            # never come right (outcomes leaving the window take away one each)
+            held = np.bincount(win_arm[win_arm >= 0], minlength=k)
+            wrong = np.flatnonzero(stats["n"] != held)
+            if wrong.size:
+                i = int(wrong[0])
+                raise CorruptStateError(
+                    f"state.arrays.n: arm {config['arm_ids'][i]!r} has weight {stats['n'][i]!r}, but the window "
+                    f"holds {int(held[i])} of its outcomes"
+                )
         rng = self._new_rng(config.get("rng", {}))
         resets = self._checked_resets(config)
         # everything validated: assign
@@ -328,15 +353,16 @@ class CountingPolicy(Policy):
                     stats[k][self._index[arm]] = other._stats[k][j]
                 resets[arm] = other._resets[arm]
                 continue
-            delta = np.array([other._stats[k][j] for k in ("n", "s", "ss")])
+            delta = tuple(other._stats[k].item(j) for k in _OUTCOME_NAMES)
             if base_policy is not None and arm in base_policy._index:
                 b = base_policy._index[arm]
-                delta -= np.array([base_policy._stats[k][b] for k in ("n", "s", "ss")])
-                if delta[0] < -1e-9:
+                n_b, mean_b, m2_b = (base_policy._stats[k].item(b) for k in _OUTCOME_NAMES)
+                if delta[0] - n_b < -1e-9:
                     raise ValueError(
                         f"base: arm {arm!r} has more observations in base than in other; base is not "
                         "a snapshot other started from"
                     )
+                delta = _combine(*delta, -n_b, mean_b, -m2_b)  # other's outcomes since base
             if arm in self._index:
                 i = self._index[arm]
             else:
@@ -346,12 +372,11 @@ class CountingPolicy(Policy):
                     resets[arm] = other._resets[arm]
                 for k in _PRIOR_NAMES:
                     stats[k] = np.append(stats[k], other._stats[k][j])
-                for k in ("n", "s", "ss"):
+                for k in _OUTCOME_NAMES:
                     stats[k] = np.append(stats[k], 0.0)
-            for k, d in zip(("n", "s", "ss"), delta):
-                stats[k][i] += d
-            stats["n"][i] = max(stats["n"][i], 0.0)
-            stats["ss"][i] = max(stats["ss"][i], 0.0)
+            merged = _combine(*(stats[k].item(i) for k in _OUTCOME_NAMES), *delta)
+            for k, value in zip(_OUTCOME_NAMES, merged):
+                stats[k][i] = value
         self._stats = stats
         self._arm_ids = arm_ids
         self._index = {a: i for i, a in enumerate(arm_ids)}

@@ -63,7 +63,12 @@ class ArmPrior:
     ``LinUCB``). ``variance``: a scalar, or a diagonal or covariance for linear ones; ``None``: the
     policy's own, that of an arm added without a prior (``1 / regularization`` per weight for linear
     ones), so that a prior of the mean alone keeps the policy's options. ``pseudo_count``: how many
-    observations the prior is worth (non-contextual policies). ``variance_pseudo_count``: how many
+    observations the prior is worth (non-contextual policies; every policy refuses one that is
+    negative or not finite). A prior worth none (``0``) has no weight once the arm has outcomes: its
+    mean is the arm's estimate (``expected``) until the first outcome replaces it, and the arm counts
+    as untried (``ucb1`` and ``epsilon_greedy`` try it first); ``gaussian_ts`` refuses it (its
+    posterior needs ``pseudo_count > 0``), and ``beta_ts`` adds the prior's pseudo-observations to
+    its uniform ``Beta(1, 1)``, so there it adds nothing. ``variance_pseudo_count``: how many
     observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
     many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation
     (the tool is tried soon), the variance a few, so that two equal outcomes after the reset do
@@ -379,6 +384,8 @@ class Policy(ABC):
         return {arm: check_count(f"state.config.resets[{arm!r}]", n, low=1, error=CorruptStateError) for arm, n in resets.items()}
 
     def _check_mergeable(self, other: "Policy") -> None:
+        if other is self:  # its outcomes would count twice
+            raise ValueError("other: a policy cannot be merged into itself; merge a second process's policy")
         if type(other) is not type(self) or other.options != self.options:
             raise ValueError(
                 f"other: can only merge a {type(self).__name__} with options {self.options!r}, got "
@@ -394,6 +401,21 @@ def prior_field(prior: ArmPrior, field: str) -> np.ndarray:
     if np.asarray(value).dtype.kind == "b":
         raise ValueError(f"prior.{field}: expected real numbers, got {short_repr(value)}")
     return x
+
+
+def prior_count(prior: ArmPrior, field: str) -> float:
+    """``prior.<field>`` (``pseudo_count`` or ``variance_pseudo_count``) as a finite number >= 0,
+    or a ``ValueError`` naming the field. Every policy checks them, also those that do not read
+    them (the linear ones), so that a prior is refused or taken alike whichever policy gets it."""
+    x = prior_field(prior, field)
+    if x.size != 1:
+        raise ValueError(f"prior.{field}: expected a number, got {short_repr(getattr(prior, field))}")
+    value = float(x.reshape(()))
+    if not math.isfinite(value):
+        raise ValueError(f"prior.{field} must be finite, got {value!r}")
+    if value < 0:
+        raise ValueError(f"prior.{field} must be >= 0, got {value!r}")
+    return value
 
 
 def _check_prior_type(prior: Any) -> None:

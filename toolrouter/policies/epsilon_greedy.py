@@ -13,7 +13,8 @@ __all__ = ["EpsilonGreedy"]
 
 
 class EpsilonGreedy(CountingPolicy):
-    """Epsilon-greedy over posterior means; untried arms without a prior score ``+inf`` (tried first).
+    """Epsilon-greedy over posterior means; untried arms whose prior is worth no observations (an
+    arm added without one) score ``+inf`` (tried first), and their ``expected`` is the prior's mean.
 
     ``sample`` returns the means, or, with probability ``epsilon``, uniform random scores (so the
     router's ranking, not just its first choice, is random when exploring).
@@ -45,9 +46,9 @@ class EpsilonGreedy(CountingPolicy):
         idx = self._positions(arm_ids)
         if self.rng.random() < self.epsilon:
             return self.rng.random(idx.shape[0])
-        mean = self._posterior_mean(idx)
-        return np.where(np.isnan(mean), np.inf, mean)
+        st = self._stats
+        return np.where(st["prior_n"][idx] + st["n"][idx] > 0, self._posterior_mean(idx), np.inf)
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
-        """Mean reward per arm (prior mean for an untried arm, 0 without a prior)."""
-        return np.nan_to_num(self._posterior_mean(self._positions(arm_ids)))
+        """Mean reward per arm (the prior's mean for an untried arm, 0 without a prior)."""
+        return self._posterior_mean(self._positions(arm_ids))

@@ -63,7 +63,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_field
+from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
@@ -183,14 +183,19 @@ class _LinearPolicy(Policy):
         d, c, lam = self.dim, self.context_dim, self.regularization
         if prior is None:
             return np.eye(d) * lam, np.zeros(d), np.eye(d) / math.sqrt(lam), np.zeros(d)
+        for field in ("pseudo_count", "variance_pseudo_count"):  # not read here, but never nonsense
+            if getattr(prior, field) is not None:
+                prior_count(prior, field)
         mean = prior_field(prior, "mean")
         if mean.ndim == 0:
             mean = np.append(np.zeros(c), float(mean)) if self.intercept else np.full(d, float(mean))
         elif mean.shape == (c,) and self.intercept:
             mean = np.append(mean, 0.0)
         shapes = f"({c},) or ({d},)" if self.intercept else f"({d},)"
-        if mean.shape != (d,) or not np.all(np.isfinite(mean)):
-            raise ValueError(f"prior.mean: expected a finite scalar or shape {shapes}, got shape {mean.shape}")
+        if mean.shape != (d,):
+            raise ValueError(f"prior.mean: expected a scalar or shape {shapes}, got shape {mean.shape}")
+        if not np.all(np.isfinite(mean)):
+            raise ValueError(f"prior.mean must be finite, got {short_repr(prior.mean)}")
         # None: the policy's own, as for an arm added without a prior
         var = np.full(d, 1.0 / lam) if prior.variance is None else prior_field(prior, "variance")
         if not np.all(np.isfinite(var)):
@@ -232,11 +237,33 @@ class _LinearPolicy(Policy):
         return A0, b0, R0, mean.copy()
 
     def _grow(self, prior: ArmPrior | None) -> None:
-        A0, b0, R0, theta0 = self._prior_arrays(prior)
-        self._A = np.concatenate([self._A, A0[None]])
-        self._b = np.concatenate([self._b, b0[None]])
-        self._R = np.concatenate([self._R, R0[None]])
-        self._theta = np.concatenate([self._theta, theta0[None]])
+        self._append_rows(self._new_rows(prior))
+
+    def _new_rows(self, prior: ArmPrior | None) -> dict[str, Any]:
+        """The new arm's row of each per-arm array, by name (validates ``prior``)."""
+        return dict(zip(("A", "b", "R", "theta"), self._prior_arrays(prior)))
+
+    def _append_rows(self, rows: dict[str, Any]) -> None:
+        """Append one arm's row to each array ``self._<name>``, O(d^2): each array is a view of the
+        first rows of a buffer with spare rows, so the other arms' d x d matrices are not copied
+        (only when a buffer is full; it then grows by half, so the copies average out to a few rows
+        per arm). Every row is written first and the views assigned last, so a failure leaves the
+        policy unchanged. Arrays assigned elsewhere (load, merge, removal) are fresh: the first add
+        after them moves the rows into a new buffer."""
+        views = {}
+        for name, row in rows.items():
+            a = getattr(self, f"_{name}")
+            k, buf = a.shape[0], a.base
+            if not (
+                isinstance(buf, np.ndarray) and buf.base is None and buf.flags.c_contiguous and buf.shape[0] > k
+                and buf.shape[1:] == a.shape[1:] and buf.dtype == a.dtype and buf.ctypes.data == a.ctypes.data
+            ):  # not the first rows of a buffer with room: a new one
+                buf = np.empty((k + k // 2 + 4, *a.shape[1:]), dtype=a.dtype)
+                buf[:k] = a
+            buf[k] = row
+            views[name] = buf[: k + 1]
+        for name, view in views.items():
+            setattr(self, f"_{name}", view)
 
     def _drop(self, position: int) -> None:
         for name in ("_A", "_b", "_R", "_theta"):
@@ -553,10 +580,12 @@ class LinearThompson(_LinearPolicy):
         self._draw[i] = self._theta[i] + self.exploration * (z @ self._R[i])
         self._stamp[i] = self.decisions
 
+    def _new_rows(self, prior: ArmPrior | None) -> dict[str, Any]:
+        rows = super()._new_rows(prior)
+        return {**rows, "draw": rows["theta"], "stamp": 0}
+
     def _grow(self, prior: ArmPrior | None) -> None:
         super()._grow(prior)
-        self._draw = np.concatenate([self._draw, self._theta[-1:]])
-        self._stamp = np.append(self._stamp, np.int64(0))
         self._redraw(self._theta.shape[0] - 1)
 
     def _drop(self, position: int) -> None:

@@ -206,7 +206,7 @@ class NeuralLinearThompson(Policy):
         if not isinstance(prior, ArmPrior):
             return prior  # None, or refused by the head
         mean = prior_field(prior, "mean")
-        if mean.ndim:
+        if mean.ndim or not np.isfinite(mean):  # the head refuses it, naming the mean as given
             return prior
         return dataclasses.replace(prior, mean=np.append(np.zeros(self.features), mean))
 

@@ -51,7 +51,8 @@ class BetaThompson(CountingPolicy):
     def _alpha_beta(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         st = self._stats
         n0, m0 = st["prior_n"][idx], st["prior_mean"][idx]
-        n, s = st["n"][idx], st["s"][idx]
+        n = st["n"][idx]
+        s = n * st["mean"][idx]
         alpha = 1.0 + m0 * n0 + s
         beta = 1.0 + (1.0 - m0) * n0 + (n - s)
         # rounding under discount/window could leave a hair below 1; the posterior never is
@@ -121,13 +122,14 @@ class GaussianThompson(CountingPolicy):
     def _posterior(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         st = self._stats
         k0, mu0, v0, nu0 = st["prior_n"][idx], st["prior_mean"][idx], st["prior_var"][idx], st["prior_vn"][idx]
-        n, s, ss = st["n"][idx], st["s"][idx], st["ss"][idx]
+        n, mean, m2 = st["n"][idx], st["mean"][idx], st["m2"][idx]
         kappa = k0 + n
-        k0_mu0 = k0 * mu0
-        mu = (k0_mu0 + s) / kappa
+        mu = (k0 * mu0 + n * mean) / kappa
         alpha = 1.0 + 0.5 * (nu0 + n)
-        # the quadratic term is a sum of squares, >= 0 in exact arithmetic; clamp the rounding
-        beta = 0.5 * (v0 * nu0 + np.maximum(ss + k0_mu0 * mu0 - kappa * mu * mu, 0.0))
+        # the spread of the outcomes plus that of their mean from the prior's, both centred: no
+        # difference of large sums, which would lose the spread of rewards around a large offset
+        d = mean - mu0
+        beta = 0.5 * (v0 * nu0 + (m2 + k0 * n / kappa * d * d))
         return kappa, mu, alpha, beta
 
     def sample(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
@@ -170,19 +172,19 @@ class GaussianThompson(CountingPolicy):
         fresh = cache is not None and cache[0] is st and cache[1] == self.t
         reward = self._check_reward(reward)
         i = self._position(arm_id)
-        n, s, ss = self._count(i, reward)
+        n, mean, m2 = self._count(i, reward)
         if fresh and not self.forgets:
             # the formulas of _posterior for one arm, on Python floats, with the prior's terms
             # computed once per statistics dict (a reset replaces the dict)
             terms = self.__dict__.get("_prior_terms")
             if terms is None or terms[0] is not st:
                 terms = self._prior_terms = (st, _prior_terms(st))
-            k0, k0_mu0, k0_mu0_mu0, v0_nu0, nu0 = terms[1][i]
+            k0, mu0, k0_mu0, v0_nu0, nu0 = terms[1][i]
             kappa_a, mu_a, alpha_a, beta_a = cache[2]
             kappa = k0 + n
-            mu = (k0_mu0 + s) / kappa
-            kappa_a[i], mu_a[i], alpha_a[i] = kappa, mu, 1.0 + 0.5 * (nu0 + n)
-            beta_a[i] = 0.5 * (v0_nu0 + max(ss + k0_mu0_mu0 - kappa * mu * mu, 0.0))
+            d = mean - mu0
+            kappa_a[i], mu_a[i], alpha_a[i] = kappa, (k0_mu0 + n * mean) / kappa, 1.0 + 0.5 * (nu0 + n)
+            beta_a[i] = 0.5 * (v0_nu0 + (m2 + k0 * n / kappa * d * d))
             self._post_cache = (st, self.t, cache[2])
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
@@ -198,6 +200,6 @@ class GaussianThompson(CountingPolicy):
 def _prior_terms(stats: dict[str, np.ndarray]) -> list[tuple[float, float, float, float, float]]:
     """Per arm, the prior's terms of the posterior as ``_posterior`` computes them (the same
     operations in the same order, so the incremental update gives the same floats):
-    ``(k0, k0 mu0, k0 mu0 mu0, v0 nu0, nu0)``."""
+    ``(k0, mu0, k0 mu0, v0 nu0, nu0)``."""
     k0, mu0, v0, nu0 = (stats[k].tolist() for k in ("prior_n", "prior_mean", "prior_var", "prior_vn"))
-    return [(a, a * m, a * m * m, v * b, b) for a, m, v, b in zip(k0, mu0, v0, nu0)]
+    return [(a, m, a * m, v * b, b) for a, m, v, b in zip(k0, mu0, v0, nu0)]

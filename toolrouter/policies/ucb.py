@@ -18,7 +18,8 @@ class UCB1(CountingPolicy):
 
     ``exploration`` scales the bonus; UCB1's guarantee assumes rewards in [0, 1], so for utilities
     on a wider scale raise it to about the reward range. An arm never played and without a prior
-    has an infinite index, so every arm is tried once first. With ``discount`` or ``window`` this is
+    has an infinite index, so every arm is tried once first; so has one whose prior is worth no
+observations (``pseudo_count=0``), whose mean is then only its ``expected`` until its first outcome. With ``discount`` or ``window`` this is
     discounted / sliding-window UCB (Garivier and Moulines, 2011).
 
     Example:
@@ -51,8 +52,8 @@ class UCB1(CountingPolicy):
         total = max(float(weight.sum()), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             bonus = self.exploration * np.sqrt(2.0 * math.log(total) / weight)
-        return np.where(weight > 0, np.nan_to_num(mean) + bonus, np.inf)
+        return np.where(weight > 0, mean + bonus, np.inf)
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
-        """Mean reward per arm (prior mean for an untried arm, 0 without a prior)."""
-        return np.nan_to_num(self._posterior_mean(self._positions(arm_ids)))
+        """Mean reward per arm (the prior's mean for an untried arm, 0 without a prior)."""
+        return self._posterior_mean(self._positions(arm_ids))
