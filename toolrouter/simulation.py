@@ -242,19 +242,27 @@ class SyntheticEnvironment:
         """Call a tool once and return the outcome; advances the call counter."""
         tool = self.tool(tool_id)
         p = tool.success_probability(self.calls, context)  # checks the context before the draw
-        success = bool(self.rng.random() < p)
-        quality = float(np.clip(self.rng.normal(tool.quality_mean, QUALITY_SD), 0.0, 1.0)) if success else 0.0
-        latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
+        # a call refused (a bad step) leaves the environment as it was: its draws are given back,
+        # else the outcomes of every later call would shift
+        state = self.rng.bit_generator.state
+        try:
+            success = bool(self.rng.random() < p)
+            quality = float(np.clip(self.rng.normal(tool.quality_mean, QUALITY_SD), 0.0, 1.0)) if success else 0.0
+            latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
+            result = ExecutionResult(
+                tool_id=tool_id,
+                step=step,
+                success=success,
+                quality=quality,
+                cost=tool.cost,
+                latency_s=latency,
+                error=None if success else "simulated failure",
+            )
+        except BaseException:
+            self.rng.bit_generator.state = state
+            raise
         self.calls += 1
-        return ExecutionResult(
-            tool_id=tool_id,
-            step=step,
-            success=success,
-            quality=quality,
-            cost=tool.cost,
-            latency_s=latency,
-            error=None if success else "simulated failure",
-        )
+        return result
 
     def expected_utility(
         self, tool_id: str, weights: UtilityWeights, context: np.ndarray | None = None
