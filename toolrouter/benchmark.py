@@ -333,11 +333,25 @@ def _check_inputs(
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"tools: tool_id {dupes[0]!r} appears twice")
+    if isinstance(tasks, Mapping) and tasks and all(isinstance(t, TaskProfile) for t in tasks.values()):
+        # {task_id: TaskProfile}, as tools are given: it was read as one task's fields and refused
+        # for lacking a task_id
+        for key, task in tasks.items():
+            if key != task.task_id:
+                raise ValueError(f"tasks: key {key!r} differs from its profile's task_id {task.task_id!r}")
+        tasks = list(tasks.values())
     if isinstance(tasks, (TaskProfile, Mapping)):
         tasks = [tasks]
     if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
         raise TypeError(f"tasks: expected a list of TaskProfile, got {short_repr(tasks)}")
-    checked = [ToolMetaLearner._task(t) for t in tasks]
+    checked = []
+    for i, task in enumerate(tasks):  # each named by its place in the list
+        if not isinstance(task, (TaskProfile, Mapping)):
+            raise TypeError(f"tasks[{i}]: expected a TaskProfile, got {short_repr(task)}")
+        try:
+            checked.append(ToolMetaLearner._task(task))
+        except ValueError as exc:  # a mapping that is no task profile
+            raise ValueError(f"tasks[{i}]: {exc}") from None
     if not checked:
         raise ValueError(f"tasks: need at least one task, got {tasks!r}")
     for i, task in enumerate(checked):
@@ -447,7 +461,7 @@ def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskPro
 # --- the entry point -----------------------------------------------------------------------------
 def create_tool_optimization_benchmark(
     tools: Mapping[str, ToolProfile] | Sequence[ToolProfile],
-    tasks: Sequence[TaskProfile] | TaskProfile,
+    tasks: Mapping[str, TaskProfile] | Sequence[TaskProfile] | TaskProfile,
     n: int = 100,
     *,
     policies: Sequence[str] | None = None,
@@ -463,8 +477,9 @@ def create_tool_optimization_benchmark(
     Arguments:
         tools: ``{tool_id: ToolProfile}`` or a list of profiles; their reliability, cost and
             latency are the truth of the simulation (see the module docstring).
-        tasks: the task profiles to draw from, uniformly with replacement (a single one is taken
-            as a list of one). Every step's capability must be served by some tool.
+        tasks: the task profiles to draw from, uniformly with replacement: a list, or
+            ``{task_id: TaskProfile}`` as for ``tools`` (a single one is taken as a list of one).
+            Every step's capability must be served by some tool.
         n: tasks in the stream (each with one call per step).
         policies: names from ``toolrouter.policies.POLICIES`` and ``"random"``; default all.
         seeds: a count (seeds 0..count-1) or a list of distinct seeds; each seed draws a new stream
