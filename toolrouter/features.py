@@ -352,6 +352,11 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         self._lock = threading.Lock()
         self._dim: int | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the loaded encoder does not pickle (the direct path's layer norms are closures): a copy
+        # loads it again from model_path at its first use, as a new featurizer does
+        return {**super().__getstate__(), "_model": None, "_direct": None}
+
     def _encoder(self) -> Any:
         if self._model is not None:
             return self._model
