@@ -113,7 +113,10 @@ class SimulatedTool:
                 )
             p = float(np.clip(p, 1e-6, 1 - 1e-6))
             z = math.log(p / (1 - p)) + float(x @ self.context_weights)
-            p = 1.0 / (1.0 + math.exp(-z))
+            # the logistic function in the form whose exp cannot overflow: exp(-z) did for z < -709,
+            # a context of a few hundred, and the call raised OverflowError
+            e = math.exp(-abs(z))
+            p = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
         return p
 
     @property
