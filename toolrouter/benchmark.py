@@ -42,7 +42,7 @@ from toolrouter.learner import ToolMetaLearner, _profiles
 from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.serialization import short_repr
-from toolrouter.simulation import SimulatedTool, SyntheticEnvironment
+from toolrouter.simulation import SimulatedTool, SyntheticEnvironment, _utility_weights
 from toolrouter.structure import DEFAULT_STEP
 
 __all__ = [
@@ -512,9 +512,7 @@ def create_tool_optimization_benchmark(
     profiles, task_list = _check_inputs(tools, tasks, n)
     names = _check_policies(policies, policy_options)
     seed_list = _check_seeds(seeds)
-    if weights is not None and not isinstance(weights, UtilityWeights):
-        weights = UtilityWeights.model_validate(weights)
-    weights = weights or UtilityWeights()
+    weights = UtilityWeights() if weights is None else _utility_weights(weights)
     text_dim = check_count("text_dim", text_dim, low=1)
     env = _environment(profiles, true_success, quality_mean)
     contextual_tasks, context_dim = (
