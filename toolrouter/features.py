@@ -243,7 +243,7 @@ class HashingFeaturizer:
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
-        words = _words_of(text)
+        words = _words_of(_check_text(text))
         grams = [g for w in words for g in self._grams_of_word(w)]
         return grams + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
 
@@ -335,6 +335,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         if dtype not in ("float32", "bfloat16"):
             raise ValueError(f"dtype: must be 'float32' or 'bfloat16', got {dtype!r}")
         self._cache = _TextCache(cache_size)
+        if model_path is not None and not isinstance(model_path, (str, os.PathLike)):
+            raise TypeError(f"model_path: expected a folder's path (str or os.PathLike), got {short_repr(model_path)}")
         self.model_path = None if model_path is None else os.fspath(model_path)
         if self.model_path is not None:
             if not os.path.isdir(self.model_path):
