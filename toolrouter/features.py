@@ -464,6 +464,8 @@ class CombinedFeaturizer:
     """
 
     def __init__(self, parts: Sequence[tuple[Featurizer, float]]) -> None:
+        if isinstance(parts, (str, bytes)) or not isinstance(parts, Iterable):
+            raise TypeError(f"parts: expected a list of (featurizer, weight) pairs, got {short_repr(parts)}")
         parts = list(parts)
         if not parts:
             raise ValueError("parts: needs at least one (featurizer, weight) pair, got none")
@@ -530,6 +532,6 @@ def make_featurizer(name: str, **options: Any) -> Featurizer:
         >>> make_featurizer("hashing", dim=32)("hello").shape
         (32,)
     """
-    if name not in FEATURIZERS:
-        raise ValueError(f"featurizer: unknown name {name!r}; choose from {sorted(FEATURIZERS)}")
+    if not isinstance(name, str) or name not in FEATURIZERS:  # a list is unhashable: a TypeError naming nothing
+        raise ValueError(f"featurizer: unknown name {short_repr(name)}; choose from {sorted(FEATURIZERS)}")
     return FEATURIZERS[name](**options)
