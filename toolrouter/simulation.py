@@ -73,6 +73,12 @@ class SimulatedTool:
     drift: Drift | None = None
 
     def __post_init__(self) -> None:
+        # a profile's fields as a mapping are taken, as routers take them; anything else failed
+        # later, in the environment, as "'dict' object has no attribute 'tool_id'"
+        if isinstance(self.profile, Mapping):
+            self.profile = ToolProfile.model_validate(self.profile)
+        elif not isinstance(self.profile, ToolProfile):
+            raise TypeError(f"profile: expected a ToolProfile or a mapping of its fields, got {short_repr(self.profile)}")
         # a probability outside [0, 1] or a negative latency would be drawn from silently (or fail
         # inside numpy at the first call): refuse it here, naming the field
         self.success_prob = check_real("success_prob", self.success_prob, low=0, high=1)
