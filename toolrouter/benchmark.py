@@ -41,6 +41,7 @@ from toolrouter.features import HashingFeaturizer
 from toolrouter.learner import ToolMetaLearner, _profiles
 from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.policies import POLICIES
+from toolrouter.policies.linear import checked_context
 from toolrouter.serialization import short_repr
 from toolrouter.simulation import SimulatedTool, SyntheticEnvironment, _utility_weights
 from toolrouter.structure import DEFAULT_STEP
@@ -447,9 +448,11 @@ def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskPro
     d = dims.pop() if dims else (text_dim if has_text else 1)
     featurize = HashingFeaturizer(dim=text_dim) if has_text else None
     out = []
-    for t in tasks:
+    for i, t in enumerate(tasks):
         if t.features is not None:
-            x = list(t.features)
+            # checked as the routers check each call's, but now: a router refused them halfway
+            # through the runs, after the policies before it had run, naming no task
+            x = checked_context(t.features, d, "a contextual policy", field=f"tasks[{i}].features").tolist()
         elif featurize is not None and t.context:
             x = featurize(t.context).tolist()
         else:
