@@ -168,6 +168,16 @@ class SyntheticEnvironment:
             ids = [t.profile.tool_id for t in self.tools]
             raise ValueError(f"tools: tool ids must be distinct, got {short_repr(ids)}")
 
+    def __eq__(self, other: object) -> bool:
+        # the generated comparison compared the generators, each equal only to itself: two
+        # environments made alike, or one and its copy, were never equal; they are equal when
+        # their tools, call counters and generators' states are
+        if not isinstance(other, SyntheticEnvironment):
+            return NotImplemented
+        return (self.tools, self.seed, self.calls) == (other.tools, other.seed, other.calls) and _same_state(
+            self.rng.bit_generator.state, other.rng.bit_generator.state
+        )
+
     @classmethod
     def make(
         cls,
@@ -316,6 +326,15 @@ def _utility_weights(weights: Any) -> UtilityWeights:
         return UtilityWeights.model_validate(weights)
     except ValueError as exc:
         raise ValueError(f"weights: {exc}") from None
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    """Whether two bit generators' states (nested dicts of numbers and, for some, arrays) are equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return bool(a == b)
 
 
 def _clipped_normal_mean(mean: float, sd: float) -> float:
