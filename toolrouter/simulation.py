@@ -60,7 +60,8 @@ class SimulatedTool:
     """A tool whose behaviour is known.
 
     Success probability is ``sigmoid(logit(success_prob) + context @ context_weights)`` when the
-    tool has context weights and a context is given, else ``success_prob``. A successful call's
+    tool has context weights and a context is given, else ``success_prob`` (a context given is
+    checked either way: a vector of finite numbers, as long as the weights). A successful call's
     quality is ``clip(normal(quality_mean, QUALITY_SD), 0, 1)``; ``expected_quality`` is its mean.
     """
 
@@ -111,14 +112,22 @@ class SimulatedTool:
         p = self.success_prob
         if self.drift is not None and call_index >= self.drift.at_call:
             p = self.drift.success_prob
-        if context is not None and self.context_weights is not None:
+        if context is None:
+            return p
+        # checked whether or not the tool reads it: one without context weights took any value
+        # (text, NaN, a matrix) without a word
+        weights = self.context_weights
+        try:
             x = np.asarray(context)
-            if x.shape != self.context_weights.shape or x.dtype.kind not in "biuf" or not np.isfinite(x).all():
-                raise ValueError(
-                    f"context: expected {self.context_weights.size} finite numbers, got {short_repr(context)}"
-                )
+        except ValueError:  # a ragged list
+            x = np.asarray(None)
+        if x.ndim != 1 or (weights is not None and x.shape != weights.shape) or x.dtype.kind not in "biuf" \
+                or not np.isfinite(x).all():
+            expected = "a vector of" if weights is None else str(weights.size)
+            raise ValueError(f"context: expected {expected} finite numbers, got {short_repr(context)}")
+        if weights is not None:
             p = float(np.clip(p, 1e-6, 1 - 1e-6))
-            z = math.log(p / (1 - p)) + float(x @ self.context_weights)
+            z = math.log(p / (1 - p)) + float(x @ weights)
             # the logistic function in the form whose exp cannot overflow: exp(-z) did for z < -709,
             # a context of a few hundred, and the call raised OverflowError
             e = math.exp(-abs(z))
