@@ -46,3 +46,15 @@ def test_writable_places_are_taken_and_left_as_they_were(tmp_path: Path) -> None
     assert output_folder(str(tmp_path)) == tmp_path
     assert output_file(str(tmp_path / "figures.json")) == str(tmp_path / "figures.json")
     assert list(tmp_path.iterdir()) == []  # nothing made by the checks
+
+
+def test_the_default_figures_folder_is_checked_before_the_learning_part(tmp_path: Path, monkeypatch) -> None:
+    # the default, bench_out in the working folder, is no argument argparse checks
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bench_out").write_text("")
+    argv = ["bench", "routing", "--quick", "--part", "learning", "--streams", "stationary", "--no-peers", "--horizon", "5"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert "toolrouter bench routing: --out: expected a folder, got the file 'bench_out'" in result.output
+    assert "regret" not in result.output  # refused before the run, not after it
+    assert runner.invoke(app, ["bench", "routing", "--quick", "--part", "overhead", "--repeats", "1", "--tools", "2"]).exit_code == 0
