@@ -260,6 +260,9 @@ class SyntheticEnvironment:
         return {t.profile.tool_id: t.profile for t in self.tools}
 
     def tool(self, tool_id: str) -> SimulatedTool:
+        """The simulated tool ``tool_id``; ``UnknownToolError`` for an id of no tool."""
+        if not isinstance(tool_id, str):  # a list failed the lookup as "unhashable type", naming nothing
+            raise TypeError(f"tool_id: expected a string, got {short_repr(tool_id)}")
         try:
             return self._by_id[tool_id]
         except KeyError:
