@@ -41,8 +41,9 @@ from toolrouter.features import HashingFeaturizer
 from toolrouter.learner import ToolMetaLearner, _profiles
 from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
 from toolrouter.policies import POLICIES
+from toolrouter.policies.linear import checked_context
 from toolrouter.serialization import short_repr
-from toolrouter.simulation import SimulatedTool, SyntheticEnvironment
+from toolrouter.simulation import SimulatedTool, SyntheticEnvironment, _utility_weights
 from toolrouter.structure import DEFAULT_STEP
 
 __all__ = [
@@ -333,11 +334,25 @@ def _check_inputs(
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"tools: tool_id {dupes[0]!r} appears twice")
+    if isinstance(tasks, Mapping) and tasks and all(isinstance(t, TaskProfile) for t in tasks.values()):
+        # {task_id: TaskProfile}, as tools are given: it was read as one task's fields and refused
+        # for lacking a task_id
+        for key, task in tasks.items():
+            if key != task.task_id:
+                raise ValueError(f"tasks: key {key!r} differs from its profile's task_id {task.task_id!r}")
+        tasks = list(tasks.values())
     if isinstance(tasks, (TaskProfile, Mapping)):
         tasks = [tasks]
     if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
         raise TypeError(f"tasks: expected a list of TaskProfile, got {short_repr(tasks)}")
-    checked = [ToolMetaLearner._task(t) for t in tasks]
+    checked = []
+    for i, task in enumerate(tasks):  # each named by its place in the list
+        if not isinstance(task, (TaskProfile, Mapping)):
+            raise TypeError(f"tasks[{i}]: expected a TaskProfile, got {short_repr(task)}")
+        try:
+            checked.append(ToolMetaLearner._task(task))
+        except ValueError as exc:  # a mapping that is no task profile
+            raise ValueError(f"tasks[{i}]: {exc}") from None
     if not checked:
         raise ValueError(f"tasks: need at least one task, got {tasks!r}")
     for i, task in enumerate(checked):
@@ -433,9 +448,11 @@ def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskPro
     d = dims.pop() if dims else (text_dim if has_text else 1)
     featurize = HashingFeaturizer(dim=text_dim) if has_text else None
     out = []
-    for t in tasks:
+    for i, t in enumerate(tasks):
         if t.features is not None:
-            x = list(t.features)
+            # checked as the routers check each call's, but now: a router refused them halfway
+            # through the runs, after the policies before it had run, naming no task
+            x = checked_context(t.features, d, "a contextual policy", field=f"tasks[{i}].features").tolist()
         elif featurize is not None and t.context:
             x = featurize(t.context).tolist()
         else:
@@ -447,7 +464,7 @@ def _contexts(tasks: Sequence[TaskProfile], text_dim: int) -> tuple[list[TaskPro
 # --- the entry point -----------------------------------------------------------------------------
 def create_tool_optimization_benchmark(
     tools: Mapping[str, ToolProfile] | Sequence[ToolProfile],
-    tasks: Sequence[TaskProfile] | TaskProfile,
+    tasks: Mapping[str, TaskProfile] | Sequence[TaskProfile] | TaskProfile,
     n: int = 100,
     *,
     policies: Sequence[str] | None = None,
@@ -463,8 +480,9 @@ def create_tool_optimization_benchmark(
     Arguments:
         tools: ``{tool_id: ToolProfile}`` or a list of profiles; their reliability, cost and
             latency are the truth of the simulation (see the module docstring).
-        tasks: the task profiles to draw from, uniformly with replacement (a single one is taken
-            as a list of one). Every step's capability must be served by some tool.
+        tasks: the task profiles to draw from, uniformly with replacement: a list, or
+            ``{task_id: TaskProfile}`` as for ``tools`` (a single one is taken as a list of one).
+            Every step's capability must be served by some tool.
         n: tasks in the stream (each with one call per step).
         policies: names from ``toolrouter.policies.POLICIES`` and ``"random"``; default all.
         seeds: a count (seeds 0..count-1) or a list of distinct seeds; each seed draws a new stream
@@ -497,9 +515,7 @@ def create_tool_optimization_benchmark(
     profiles, task_list = _check_inputs(tools, tasks, n)
     names = _check_policies(policies, policy_options)
     seed_list = _check_seeds(seeds)
-    if weights is not None and not isinstance(weights, UtilityWeights):
-        weights = UtilityWeights.model_validate(weights)
-    weights = weights or UtilityWeights()
+    weights = UtilityWeights() if weights is None else _utility_weights(weights)
     text_dim = check_count("text_dim", text_dim, low=1)
     env = _environment(profiles, true_success, quality_mean)
     contextual_tasks, context_dim = (

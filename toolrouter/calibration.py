@@ -132,17 +132,25 @@ class CountCalibration(nn.Module):
             p.requires_grad_(True)
         b = count_buckets(episodes.counts)
         weights = episodes.weights / episodes.weights.sum()
+
+        def loss_now() -> torch.Tensor:
+            t = self.log_temperature.exp()
+            logits = t * (self.log_slope[b].exp() * episodes.scores + self.offset[b])
+            logits = logits.masked_fill(~episodes.registered, -torch.inf)
+            logits = torch.cat([logits, (t * self.none).expand(len(logits), 1)], dim=1)
+            return (F.cross_entropy(logits, episodes.labels, reduction="none") * weights).sum()
+
         opt = torch.optim.Adam(params, lr=lr)
         try:
             for _ in range(steps):
-                t = self.log_temperature.exp()
-                logits = t * (self.log_slope[b].exp() * episodes.scores + self.offset[b])
-                logits = logits.masked_fill(~episodes.registered, -torch.inf)
-                logits = torch.cat([logits, (t * self.none).expand(len(logits), 1)], dim=1)
-                loss = (F.cross_entropy(logits, episodes.labels, reduction="none") * weights).sum()
+                loss = loss_now()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+            # the loss of the fitted values: the last one computed was that of the values before
+            # the last step (for steps=1, of the values the fit started from)
+            with torch.no_grad():
+                loss = loss_now()
             if not torch.isfinite(loss) or not all(torch.isfinite(p).all() for p in params):
                 raise FloatingPointError(f"calibration: the fit diverged (loss {float(loss.detach())})")
         except BaseException:

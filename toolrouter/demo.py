@@ -169,7 +169,13 @@ def run_demo(
     best = {c: max(true_eu[t] for t in ids) for c, ids in by_cap.items()}
     mean = {c: float(np.mean([true_eu[t] for t in ids])) for c, ids in by_cap.items()}
     routes = {c: middleware.route(c, features=[0.0] if contextual else None) for c in capabilities}
-    rng = np.random.default_rng(seed + 1)
+    # a rerun on a store goes on with the agent's life: its requests and the tools' outcomes are new
+    # draws, keyed by how many attempts the router has learned from (a fresh run keeps its seeds);
+    # the first run's draws again would teach the router the same outcomes twice
+    done = sum(s.calls for s in router.tool_statistics().values())
+    stream = [done] if done else []
+    env.rng = np.random.default_rng([seed, *stream])
+    rng = np.random.default_rng([seed + 1, *stream])
     regret = random_regret = 0.0
     window = max(1, calls // 5)
     last_regret, last_best, failed, attempts = 0.0, 0, 0, 0

@@ -243,7 +243,7 @@ class HashingFeaturizer:
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
-        words = _words_of(text)
+        words = _words_of(_check_text(text))
         grams = [g for w in words for g in self._grams_of_word(w)]
         return grams + [f"b:{a} {b}" for a, b in zip(words, words[1:])]
 
@@ -335,6 +335,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         if dtype not in ("float32", "bfloat16"):
             raise ValueError(f"dtype: must be 'float32' or 'bfloat16', got {dtype!r}")
         self._cache = _TextCache(cache_size)
+        if model_path is not None and not isinstance(model_path, (str, os.PathLike)):
+            raise TypeError(f"model_path: expected a folder's path (str or os.PathLike), got {short_repr(model_path)}")
         self.model_path = None if model_path is None else os.fspath(model_path)
         if self.model_path is not None:
             if not os.path.isdir(self.model_path):
@@ -351,6 +353,11 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         # tokenizer is not safe to share (the direct path locks only its tokenizer)
         self._lock = threading.Lock()
         self._dim: int | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the loaded encoder does not pickle (the direct path's layer norms are closures): a copy
+        # loads it again from model_path at its first use, as a new featurizer does
+        return {**super().__getstate__(), "_model": None, "_direct": None}
 
     def _encoder(self) -> Any:
         if self._model is not None:
@@ -457,6 +464,8 @@ class CombinedFeaturizer:
     """
 
     def __init__(self, parts: Sequence[tuple[Featurizer, float]]) -> None:
+        if isinstance(parts, (str, bytes)) or not isinstance(parts, Iterable):
+            raise TypeError(f"parts: expected a list of (featurizer, weight) pairs, got {short_repr(parts)}")
         parts = list(parts)
         if not parts:
             raise ValueError("parts: needs at least one (featurizer, weight) pair, got none")
@@ -523,6 +532,6 @@ def make_featurizer(name: str, **options: Any) -> Featurizer:
         >>> make_featurizer("hashing", dim=32)("hello").shape
         (32,)
     """
-    if name not in FEATURIZERS:
-        raise ValueError(f"featurizer: unknown name {name!r}; choose from {sorted(FEATURIZERS)}")
+    if not isinstance(name, str) or name not in FEATURIZERS:  # a list is unhashable: a TypeError naming nothing
+        raise ValueError(f"featurizer: unknown name {short_repr(name)}; choose from {sorted(FEATURIZERS)}")
     return FEATURIZERS[name](**options)

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -60,7 +60,8 @@ class SimulatedTool:
     """A tool whose behaviour is known.
 
     Success probability is ``sigmoid(logit(success_prob) + context @ context_weights)`` when the
-    tool has context weights and a context is given, else ``success_prob``. A successful call's
+    tool has context weights and a context is given, else ``success_prob`` (a context given is
+    checked either way: a vector of finite numbers, as long as the weights). A successful call's
     quality is ``clip(normal(quality_mean, QUALITY_SD), 0, 1)``; ``expected_quality`` is its mean.
     """
 
@@ -73,6 +74,12 @@ class SimulatedTool:
     drift: Drift | None = None
 
     def __post_init__(self) -> None:
+        # a profile's fields as a mapping are taken, as routers take them; anything else failed
+        # later, in the environment, as "'dict' object has no attribute 'tool_id'"
+        if isinstance(self.profile, Mapping):
+            self.profile = ToolProfile.model_validate(self.profile)
+        elif not isinstance(self.profile, ToolProfile):
+            raise TypeError(f"profile: expected a ToolProfile or a mapping of its fields, got {short_repr(self.profile)}")
         # a probability outside [0, 1] or a negative latency would be drawn from silently (or fail
         # inside numpy at the first call): refuse it here, naming the field
         self.success_prob = check_real("success_prob", self.success_prob, low=0, high=1)
@@ -105,15 +112,26 @@ class SimulatedTool:
         p = self.success_prob
         if self.drift is not None and call_index >= self.drift.at_call:
             p = self.drift.success_prob
-        if context is not None and self.context_weights is not None:
+        if context is None:
+            return p
+        # checked whether or not the tool reads it: one without context weights took any value
+        # (text, NaN, a matrix) without a word
+        weights = self.context_weights
+        try:
             x = np.asarray(context)
-            if x.shape != self.context_weights.shape or x.dtype.kind not in "biuf" or not np.isfinite(x).all():
-                raise ValueError(
-                    f"context: expected {self.context_weights.size} finite numbers, got {short_repr(context)}"
-                )
+        except ValueError:  # a ragged list
+            x = np.asarray(None)
+        if x.ndim != 1 or (weights is not None and x.shape != weights.shape) or x.dtype.kind not in "biuf" \
+                or not np.isfinite(x).all():
+            expected = "a vector of" if weights is None else str(weights.size)
+            raise ValueError(f"context: expected {expected} finite numbers, got {short_repr(context)}")
+        if weights is not None:
             p = float(np.clip(p, 1e-6, 1 - 1e-6))
-            z = math.log(p / (1 - p)) + float(x @ self.context_weights)
-            p = 1.0 / (1.0 + math.exp(-z))
+            z = math.log(p / (1 - p)) + float(x @ weights)
+            # the logistic function in the form whose exp cannot overflow: exp(-z) did for z < -709,
+            # a context of a few hundred, and the call raised OverflowError
+            e = math.exp(-abs(z))
+            p = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
         return p
 
     @property
@@ -125,6 +143,7 @@ class SimulatedTool:
     def expected_utility(
         self, weights: UtilityWeights, call_index: int, context: np.ndarray | None = None
     ) -> float:
+        weights = _utility_weights(weights)
         p = self.success_probability(call_index, context)
         # quality is drawn only on success; a failure has quality 0
         return weights.utility(True, self.expected_quality, self.cost, self.latency_mean_s) * p + (
@@ -157,6 +176,16 @@ class SyntheticEnvironment:
         if len(self._by_id) < len(self.tools):
             ids = [t.profile.tool_id for t in self.tools]
             raise ValueError(f"tools: tool ids must be distinct, got {short_repr(ids)}")
+
+    def __eq__(self, other: object) -> bool:
+        # the generated comparison compared the generators, each equal only to itself: two
+        # environments made alike, or one and its copy, were never equal; they are equal when
+        # their tools, call counters and generators' states are
+        if not isinstance(other, SyntheticEnvironment):
+            return NotImplemented
+        return (self.tools, self.seed, self.calls) == (other.tools, other.seed, other.calls) and _same_state(
+            self.rng.bit_generator.state, other.rng.bit_generator.state
+        )
 
     @classmethod
     def make(
@@ -231,6 +260,9 @@ class SyntheticEnvironment:
         return {t.profile.tool_id: t.profile for t in self.tools}
 
     def tool(self, tool_id: str) -> SimulatedTool:
+        """The simulated tool ``tool_id``; ``UnknownToolError`` for an id of no tool."""
+        if not isinstance(tool_id, str):  # a list failed the lookup as "unhashable type", naming nothing
+            raise TypeError(f"tool_id: expected a string, got {short_repr(tool_id)}")
         try:
             return self._by_id[tool_id]
         except KeyError:
@@ -242,19 +274,27 @@ class SyntheticEnvironment:
         """Call a tool once and return the outcome; advances the call counter."""
         tool = self.tool(tool_id)
         p = tool.success_probability(self.calls, context)  # checks the context before the draw
-        success = bool(self.rng.random() < p)
-        quality = float(np.clip(self.rng.normal(tool.quality_mean, QUALITY_SD), 0.0, 1.0)) if success else 0.0
-        latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
+        # a call refused (a bad step) leaves the environment as it was: its draws are given back,
+        # else the outcomes of every later call would shift
+        state = self.rng.bit_generator.state
+        try:
+            success = bool(self.rng.random() < p)
+            quality = float(np.clip(self.rng.normal(tool.quality_mean, QUALITY_SD), 0.0, 1.0)) if success else 0.0
+            latency = float(max(0.0, self.rng.gamma(4.0, tool.latency_mean_s / 4.0)))
+            result = ExecutionResult(
+                tool_id=tool_id,
+                step=step,
+                success=success,
+                quality=quality,
+                cost=tool.cost,
+                latency_s=latency,
+                error=None if success else "simulated failure",
+            )
+        except BaseException:
+            self.rng.bit_generator.state = state
+            raise
         self.calls += 1
-        return ExecutionResult(
-            tool_id=tool_id,
-            step=step,
-            success=success,
-            quality=quality,
-            cost=tool.cost,
-            latency_s=latency,
-            error=None if success else "simulated failure",
-        )
+        return result
 
     def expected_utility(
         self, tool_id: str, weights: UtilityWeights, context: np.ndarray | None = None
@@ -266,6 +306,7 @@ class SyntheticEnvironment:
         self, capability: str | None, weights: UtilityWeights, context: np.ndarray | None = None
     ) -> float:
         """The oracle's expected utility for one call of ``capability`` now."""
+        weights = _utility_weights(weights)
         utilities = [t.expected_utility(weights, self.calls, context) for t in self.tools if t.profile.serves(capability)]
         if not utilities:
             raise ValueError(f"capability: no simulated tool serves {capability!r}")
@@ -284,6 +325,28 @@ class SyntheticEnvironment:
 
         simulated_tool.__name__ = tool_id
         return simulated_tool
+
+
+def _utility_weights(weights: Any) -> UtilityWeights:
+    """``weights`` as ``UtilityWeights`` (a mapping of its fields is taken, as routers take one),
+    else an error naming ``weights``: another value failed later as an AttributeError naming none."""
+    if isinstance(weights, UtilityWeights):
+        return weights
+    if not isinstance(weights, Mapping):
+        raise TypeError(f"weights: expected UtilityWeights or a mapping of its fields, got {short_repr(weights)}")
+    try:
+        return UtilityWeights.model_validate(weights)
+    except ValueError as exc:
+        raise ValueError(f"weights: {exc}") from None
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    """Whether two bit generators' states (nested dicts of numbers and, for some, arrays) are equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return bool(a == b)
 
 
 def _clipped_normal_mean(mean: float, sd: float) -> float:

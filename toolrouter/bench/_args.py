@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -67,24 +69,40 @@ def real(low: float | None = None, high: float | None = None, *, low_open: bool 
     return parse
 
 
+def _writable(folder: Path, text: str) -> None:
+    """Refuse ``text`` unless ``folder``, which exists, takes a new entry now: a folder on a
+    read-only or virtual file system (``/proc``) failed only when the figures were saved, after
+    the run. Tried by making and removing a folder, which answers for root too."""
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(folder)!r} is a file, not a folder to write in, got {text!r}")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=folder))
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write in {str(folder)!r} ({exc.strerror or exc}), got {text!r}") from None
+
+
 def output_file(text: str) -> str:
     """An argparse type for the file a suite writes its figures to when it ends (``--json``): a
-    name in a folder that exists, not a folder, checked before the run, so that a typo does not
-    cost the run's results after its minutes or hours of work."""
+    name in a folder that exists and can be written in, not a folder, checked before the run, so
+    that a typo does not cost the run's results after its minutes or hours of work."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"expected a file name, got the folder {text!r}")
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name!r} in, got {text!r}")
+    _writable(path.parent, text)
     return text
 
 
 def output_folder(text: str) -> Path:
-    """An argparse type for the folder a suite writes its figures into (made if missing): a path
-    that is a file is refused before the run, not when the first figure is saved after it."""
+    """An argparse type for the folder a suite writes its figures into (made when they are saved):
+    a path that is a file, or one that cannot be made or written in, is refused before the run, not
+    when the first figure is saved after it."""
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"expected a folder, got the file {text!r}")
+    absolute = path.absolute()
+    _writable(next(p for p in (absolute, *absolute.parents) if p.exists()), text)  # the folder, or where it is made
     return path
 
 

@@ -305,6 +305,11 @@ def main(argv: list[str]) -> None:
     if unknown or not args.streams:
         raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
     _unread(parser, argv, args)
+    if args.part in ("all", "learning"):
+        try:  # the default folder too, not only one given: the figures are saved after the run
+            output_folder(str(args.out))
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--out: {exc}") from None
     # the data is read first, so that a bad RouterBench file stops the run before the timings
     streams = _streams(args) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)
