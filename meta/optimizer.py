@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import decimal
 import importlib.util
 import inspect
 import math
@@ -981,6 +982,17 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
     if log_scale and step is not None and not (is_int and step == 1):
         raise ValueError(f"{field}: step {step!r} and log scale cannot be combined")
+    if step is not None:
+        # Optuna would move high down to the last value of the grid with nothing but a warning, and
+        # the search would never try the high bound given; compared as decimals, as Optuna does
+        span, unit = decimal.Decimal(str(high)) - decimal.Decimal(str(low)), decimal.Decimal(str(step))
+        if span % unit != 0:
+            last = decimal.Decimal(str(low)) + (span // unit) * unit
+            last_value = int(last) if is_int else float(last)
+            raise ValueError(
+                f"{field}: step {step!r} does not divide the range ({low!r}, {high!r}), whose last value on the "
+                f"grid is {last_value!r}; give high={last_value!r}, or a step that divides the range"
+            )
     if is_int:
         return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=step or 1)
     return optuna.distributions.FloatDistribution(float(low), float(high), log=bool(log_scale), step=step)
@@ -994,8 +1006,9 @@ def parse_parameter_space(
     * ``(low, high)``: a range; integers when both bounds are ints, floats otherwise; log scale when
       ``low > 0`` and ``high / low >= 100``.
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
-      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
-      takes none (an int step of 1 aside).
+      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, that divides
+      ``high - low`` (so that both bounds are on the grid), and a log scale takes none (an int step
+      of 1 aside).
     * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
       no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
       objects, list their names.
