@@ -171,7 +171,9 @@ def test_nas_prunes_candidates_once_and_learns_only_from_results() -> None:
                 raise TrialPruned()
         return float(width)
 
-    nas = NeuralArchitectureSearch(space, "random", seed=0, pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
+    storage = optuna.storages.InMemoryStorage()
+    options = dict(storage=storage, study_name="nas", pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
+    nas = NeuralArchitectureSearch(space, "random", seed=0, **options)
     arch, score = nas.search_architecture(train, num_evaluations=50)
     pruned = nas.study.get_trials(states=(TrialState.PRUNED,))
     assert pruned and len(evaluated) == len(set(evaluated)) == nas.space.size == 12  # each once, the pruned too
@@ -180,3 +182,6 @@ def test_nas_prunes_candidates_once_and_learns_only_from_results() -> None:
     assert sorted(v for _, v in nas.history) == sorted(completed) and len(completed) + len(
         [t for t in pruned if not t.user_attrs.get("repeat")]
     ) == 12
+    # resumed, the study has evaluated every network, the pruned ones included: nothing is evaluated again
+    resumed = NeuralArchitectureSearch(space, "random", seed=1, **options)
+    assert resumed.search_architecture(train, num_evaluations=5) == (arch, score) and len(evaluated) == 12
