@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import TrialState
 
@@ -25,6 +26,10 @@ from meta.optimizer import (
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = event_log(__name__)
+
+# Proposals of seen architectures in a row after which a sampler counts as stuck (Optuna's GP sampler,
+# in a small space, proposes its incumbent again and again, each ask slower than the last).
+STUCK_AFTER_REPEATS = 50
 
 ALGORITHMS: tuple[str, ...] = ("random", "bayesian", "darts", "evolutionary", "tpe", "optuna_gp")
 
@@ -70,8 +75,10 @@ class NeuralArchitectureSearch:
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
-    samplers may, is answered from the study and costs no evaluation); fewer times when the space
-    holds fewer architectures not yet evaluated: the search stops once every one has been.
+    samplers may, is answered from the study and costs no evaluation; after 50 such proposals in a
+    row the sampler is taken as stuck, and the next trial is a random architecture not yet evaluated);
+    fewer times when the space holds fewer architectures not yet evaluated: the search stops once
+    every one has been.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -217,9 +224,12 @@ class NeuralArchitectureSearch:
         if self.algorithm == "darts":
             self._enqueue_darts_candidates(num_evaluations, known)
         distributions = self.space.distributions()
-        evaluations = 0
-        # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks.
-        max_asks = 20 * num_evaluations + 100
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, len(study.trials)])
+        evaluations = repeats_in_a_row = 0
+        # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks
+        # (a stuck run of them is followed by an unseen architecture, so this bound leaves room for one
+        # run before each evaluation).
+        max_asks = (STUCK_AFTER_REPEATS + 1) * num_evaluations + 100
         for _ in range(max_asks):
             if evaluations >= num_evaluations:
                 break
@@ -234,7 +244,15 @@ class NeuralArchitectureSearch:
                 state, previous = known[key]
                 trial.set_user_attr("repeat", True)
                 study.tell(trial, previous, state=state)
+                repeats_in_a_row += 1
+                if repeats_in_a_row >= STUCK_AFTER_REPEATS:
+                    # the sampler is stuck: the next trial is an architecture not seen yet, at random
+                    unseen = self._random_unseen(known, rng)
+                    if unseen is not None:
+                        study.enqueue_trial(self.space.to_params(unseen))
+                    repeats_in_a_row = 0
                 continue
+            repeats_in_a_row = 0
             told = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed", self.trial_timeout_s)
             evaluations += 1
             score = float(told.value) if told.state == TrialState.COMPLETE else None
@@ -244,6 +262,14 @@ class NeuralArchitectureSearch:
         best_arch, best_value = self.best()
         log.info("nas_search_done", algorithm=self.algorithm, evaluations=evaluations, best=best_value)
         return best_arch, best_value
+
+    def _random_unseen(self, known: Mapping[str, Any], rng: np.random.Generator, tries: int = 1000) -> Architecture | None:
+        """A random architecture whose key is not in ``known``; None if ``tries`` draws find none."""
+        for _ in range(tries):
+            arch = self.space.sample(rng)
+            if self.space.key(arch) not in known:
+                return arch
+        return None
 
     def best(self) -> tuple[Architecture, float]:
         """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""
