@@ -1233,7 +1233,7 @@ class BayesianOptimizer:
     Arguments:
         parameter_space: name -> spec; see :func:`parse_parameter_space`.
         acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name,
-            trial_timeout_s: see :class:`BayesianOptimizerConfig`.
+            trial_timeout_s, pruner: see :class:`BayesianOptimizerConfig`.
 
     :meth:`optimize` runs ``n_iterations`` trials in this process. Started again with the same
     ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
