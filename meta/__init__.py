@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "BayesianOptimizer": "meta.optimizer",
     "BayesianOptimizerConfig": "meta.optimizer",
     "AllTrialsFailedError": "meta.optimizer",
+    "TrialPruned": "meta.optimizer",
     "NeuralArchitectureSearch": "meta.nas",
     "create_nas_search_space": "meta.nas",
     "create_nb201_search_space": "meta.nas",

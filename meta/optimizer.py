@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import copy
+import decimal
 import importlib.util
 import inspect
 import math
@@ -39,10 +41,13 @@ __all__ = [
     "BayesianOptimizer",
     "BayesianOptimizerConfig",
     "AllTrialsFailedError",
+    "PRUNERS",
+    "TrialPruned",
     "check_called_with_one_argument",
     "check_storage",
     "check_storable_choices",
     "parse_parameter_space",
+    "report",
 ]
 
 _BASE_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -619,7 +624,8 @@ ParameterSpec = tuple[float, float] | Sequence[Any] | Mapping[str, Any] | optuna
 
 
 class AllTrialsFailedError(RuntimeError):
-    """Every trial of the study failed (the objective raised, or returned NaN or no number), so there is no best."""
+    """No trial of the study has completed (each failed: the objective raised, or returned NaN or no number;
+    or was pruned), so there is no best."""
 
 
 class BayesianOptimizerConfig(NumbersNotBools):
@@ -640,6 +646,11 @@ class BayesianOptimizerConfig(NumbersNotBools):
         trial_timeout_s: ``None`` (no limit), or the seconds one call of the objective may take; a trial
             over it is recorded as failed and the search goes on (see :func:`run_trial`, which says why a
             late call still runs to its end in a background thread).
+        pruner: what stops hopeless trials early, for an objective that reports its progress with
+            :func:`report`: ``'median'`` (the default, Optuna's ``MedianPruner``: stop a trial whose
+            value at a step is worse than the median of the completed trials' at that step, once 5
+            trials have completed), ``'successive_halving'`` (asynchronous successive halving),
+            ``'hyperband'``, ``'none'``, or any ``optuna.pruners.BasePruner`` with settings of its own.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -652,6 +663,13 @@ class BayesianOptimizerConfig(NumbersNotBools):
     storage: str | optuna.storages.BaseStorage | None = None
     study_name: str | None = None
     trial_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
+    pruner: str | optuna.pruners.BasePruner = "median"
+
+    @field_validator("pruner")
+    @classmethod
+    def _pruner(cls, pruner: Any) -> str | optuna.pruners.BasePruner:
+        make_pruner(pruner)
+        return pruner
 
     @field_validator("storage")
     @classmethod
@@ -705,10 +723,11 @@ def _call_within(function: Callable[[Any], Any], argument: Any, timeout_s: float
     if timeout_s is None:
         return function(argument)
     outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()  # the trial report() reports to, among others
 
     def call() -> None:
         try:
-            outcome["value"] = function(argument)
+            outcome["value"] = context.run(function, argument)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             outcome["error"] = exc
 
@@ -722,6 +741,72 @@ def _call_within(function: Callable[[Any], Any], argument: Any, timeout_s: float
     return outcome["value"]
 
 
+TrialPruned = optuna.TrialPruned
+"""Raised by an objective to stop its trial when :func:`report` says so (Optuna's own exception, so an
+objective written for Optuna works here as it is)."""
+
+
+class _RunningTrial:
+    """The trial an objective runs in, for :func:`report`: the steps reported, and whether the search
+    has told the study its end already (a call past its time limit), under one lock."""
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        self.trial = trial
+        self.steps: set[int] = set()
+        self.finished = False
+        self.lock = threading.Lock()
+
+
+_running_trial: contextvars.ContextVar[_RunningTrial | None] = contextvars.ContextVar("meta_running_trial", default=None)
+
+
+def report(value: Any, step: int) -> bool:
+    """Report the value an objective has reached at ``step`` of its trial, and learn whether to stop.
+
+    Called from inside an objective of :meth:`BayesianOptimizer.optimize` (or an evaluation function of
+    :meth:`meta.nas.NeuralArchitectureSearch.search_architecture`), for example once per epoch with the
+    validation score, in the objective's own direction (a loss when it is minimised). Returns True
+    when the search's ``pruner`` judges the trial hopeless against the other trials at the same step;
+    the objective then raises :class:`TrialPruned`, and the trial is recorded as pruned: never a
+    result, not in ``history``, not a candidate for ``best()``; a study resumed from its storage
+    keeps it so, with its reported values, which the pruner goes on comparing against. A trial whose
+    objective returns instead completes with what it returns. Returns True also for a call that has
+    run past ``trial_timeout_s``: the search has failed its trial and discards what it finds.
+
+    ``value`` is a finite number (or a tensor or array of one element); ``step`` a whole number >= 0,
+    each reported once. Anything else, or a call from outside a trial, raises an error naming it.
+
+    Example:
+        >>> def objective(params):
+        ...     loss = 1.0
+        ...     for epoch in range(10):
+        ...         loss *= params["decay"]
+        ...         if report(loss, epoch):
+        ...             raise TrialPruned()
+        ...     return loss
+        >>> opt = BayesianOptimizer({"decay": (0.1, 0.99)}, direction="minimize", sampler="random", pruner="median")
+        >>> _ = opt.optimize(objective, n_iterations=30)
+        >>> len(opt.history) + len(opt.study.get_trials(states=[optuna.trial.TrialState.PRUNED]))
+        30
+    """
+    running = _running_trial.get()
+    if running is None:
+        raise RuntimeError(
+            "report: called outside a trial; call it from the objective that BayesianOptimizer.optimize or "
+            "NeuralArchitectureSearch.search_architecture runs"
+        )
+    number = check_real("value", trial_value(value, "report: value"))
+    step = check_count("step", step)
+    with running.lock:
+        if running.finished:
+            return True
+        if step in running.steps:
+            raise ValueError(f"step: {step} of trial {running.trial.number} is reported already; report each step once")
+        running.trial.report(number, step)
+        running.steps.add(step)
+        return running.trial.should_prune()
+
+
 def run_trial(
     study: optuna.Study,
     trial: optuna.Trial,
@@ -730,14 +815,16 @@ def run_trial(
     event: str,
     timeout_s: float | None = None,
     **context: Any,
-) -> float | None:
-    """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, or failure.
+) -> optuna.trial.FrozenTrial:
+    """Call ``function(argument)`` for ``trial`` and tell the study: its finite value, pruning, or
+    failure; return the trial as told.
 
     The function gets a copy of ``argument``: what it changes there (a key popped, one added) stays
-    out of the caller's records of the trial (``history``).
+    out of the caller's records of the trial (``history``). It may :func:`report` its progress; if it
+    raises :class:`TrialPruned`, the trial is told pruned (and logged as ``trial_pruned``).
 
     A failure (an ``Exception``, a NaN or infinite value, or a result that is not a number, see
-    :func:`trial_value`) is logged as ``event`` and returns None:
+    :func:`trial_value`) is logged as ``event``:
     a failing trial is data, and the search goes on. An interrupt (KeyboardInterrupt, SystemExit)
     marks the trial failed too, with the user attribute ``interrupted``, before it propagates, so
     that a stopped search leaves no trial running for ever in a shared storage.
@@ -745,36 +832,48 @@ def run_trial(
     With ``timeout_s``, the function runs in a worker thread, and a call that has not returned after
     ``timeout_s`` seconds fails its trial, with the user attribute ``timed_out_s`` (the limit); the
     search goes on. Python cannot stop a running function safely, so the late call goes on in its
-    (daemon) thread until it returns, and what it returns is discarded: it still uses CPU and memory
+    (daemon) thread until it returns (or until it next calls :func:`report`, which tells it to stop),
+    and what it returns is discarded: it still uses CPU and memory
     meanwhile, and runs beside the next trials, so an objective given a limit must not share mutable
     state between calls. One that may hang for good should check its own clock or run its work in a
     subprocess. Thread-local settings (``torch.no_grad()`` around the search) do not reach the worker.
     """
+    running = _RunningTrial(trial)
+    state = optuna.trial.TrialState
+
+    def tell(end: optuna.trial.TrialState, value: float | None = None, **attrs: Any) -> optuna.trial.FrozenTrial:
+        # under the lock, so that a late call's report() never writes to a trial told finished
+        with running.lock:
+            running.finished = True
+            for name, attr in attrs.items():
+                trial.set_user_attr(name, attr)
+            return study.tell(trial, value, state=end)
+
+    token = _running_trial.set(running)
     try:
         value = trial_value(_call_within(function, copy.deepcopy(argument), timeout_s))
     except _TrialTimedOut:
-        trial.set_user_attr("timed_out_s", timeout_s)
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning(event, trial=trial.number, error=f"no result within trial_timeout_s={timeout_s}", **context)
-        return None
+        return tell(state.FAIL, timed_out_s=timeout_s)
+    except optuna.TrialPruned:
+        log.info("trial_pruned", trial=trial.number, steps=len(running.steps), **context)
+        return tell(state.PRUNED)
     except Exception as exc:  # noqa: BLE001 - a failing trial is data, not the end of the search
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning(event, trial=trial.number, error=repr(exc), **context)
-        return None
+        return tell(state.FAIL)
     except BaseException:
         # Marked as interrupted, not as a failure of the argument: a resumed search evaluates it again.
-        trial.set_user_attr("interrupted", True)
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        tell(state.FAIL, interrupted=True)
         raise
+    finally:
+        _running_trial.reset(token)
     if not math.isfinite(value):
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning(event, trial=trial.number, error=f"returned {value}", **context)
-        return None
-    study.tell(trial, value)
-    return value
+        return tell(state.FAIL)
+    return tell(state.COMPLETE, value)
 
 
-def trial_value(value: Any) -> float:
+def trial_value(value: Any, what: str = "the objective returned") -> float:
     """An objective's result as a float: a real number, or a tensor or array of one element.
 
     Anything else raises TypeError naming the result: ``float()`` alone would take the string
@@ -790,13 +889,13 @@ def trial_value(value: Any) -> float:
     """
     if isinstance(value, (torch.Tensor, np.ndarray)):
         if value.size == 1 if isinstance(value, np.ndarray) else value.numel() == 1:
-            return trial_value(value.item())
+            return trial_value(value.item(), what)
         # The shape, not the values: the tensor may be large.
         shown = f"a {type(value).__name__} of shape {tuple(value.shape)}"
     else:
         shown = f"{value!r} ({type(value).__name__})"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"the objective returned {shown}; return a number, or a tensor or array of one element")
+        raise TypeError(f"{what} {shown}; return a number, or a tensor or array of one element")
     return float(value)
 
 
@@ -806,10 +905,13 @@ def no_best_error(study: optuna.Study, field: str, what: str) -> AllTrialsFailed
     if not trials:
         return AllTrialsFailedError(f"{field}: no trial has run yet in this study, so there is no best {what}; run the search first")
     failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
     if failed == len(trials):
         return AllTrialsFailedError(f"{field}: all {failed} trials failed (raised, or returned NaN or no number); no best {what}")
+    running = len(trials) - failed - pruned
     return AllTrialsFailedError(
-        f"{field}: none of the {len(trials)} trials has completed ({failed} failed, the others still running); no best {what}"
+        f"{field}: none of the {len(trials)} trials has completed ({failed} failed, {pruned} pruned, {running} still "
+        f"running); no best {what}"
     )
 
 
@@ -880,6 +982,17 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
     if log_scale and step is not None and not (is_int and step == 1):
         raise ValueError(f"{field}: step {step!r} and log scale cannot be combined")
+    if step is not None:
+        # Optuna would move high down to the last value of the grid with nothing but a warning, and
+        # the search would never try the high bound given; compared as decimals, as Optuna does
+        span, unit = decimal.Decimal(str(high)) - decimal.Decimal(str(low)), decimal.Decimal(str(step))
+        if span % unit != 0:
+            last = decimal.Decimal(str(low)) + (span // unit) * unit
+            last_value = int(last) if is_int else float(last)
+            raise ValueError(
+                f"{field}: step {step!r} does not divide the range ({low!r}, {high!r}), whose last value on the "
+                f"grid is {last_value!r}; give high={last_value!r}, or a step that divides the range"
+            )
     if is_int:
         return optuna.distributions.IntDistribution(int(low), int(high), log=bool(log_scale), step=step or 1)
     return optuna.distributions.FloatDistribution(float(low), float(high), log=bool(log_scale), step=step)
@@ -893,8 +1006,9 @@ def parse_parameter_space(
     * ``(low, high)``: a range; integers when both bounds are ints, floats otherwise; log scale when
       ``low > 0`` and ``high / low >= 100``.
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
-      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, and a log scale
-      takes none (an int step of 1 aside).
+      ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, that divides
+      ``high - low`` (so that both bounds are on the grid), and a log scale takes none (an int step
+      of 1 aside).
     * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
       no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
       objects, list their names.
@@ -1029,6 +1143,27 @@ def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna
     raise ValueError(f"sampler: choose 'gp', 'tpe' or 'random', got {name!r}")
 
 
+PRUNERS: tuple[str, ...] = ("median", "successive_halving", "hyperband", "none")
+
+
+def make_pruner(pruner: str | optuna.pruners.BasePruner) -> optuna.pruners.BasePruner:
+    """An Optuna pruner by name (see :data:`PRUNERS`), or ``pruner`` itself if it is one; else an error
+    naming it."""
+    if isinstance(pruner, optuna.pruners.BasePruner):
+        return pruner
+    if not isinstance(pruner, str):
+        raise TypeError(f"pruner: expected one of {PRUNERS} or an optuna.pruners.BasePruner, got {pruner!r}")
+    if pruner == "median":
+        return optuna.pruners.MedianPruner()
+    if pruner == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner()
+    if pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    if pruner == "none":
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"pruner: unknown {pruner!r}; choose from {PRUNERS} or give an optuna.pruners.BasePruner")
+
+
 def open_study(
     storage: str | optuna.storages.BaseStorage | None,
     study_name: str | None,
@@ -1036,6 +1171,7 @@ def open_study(
     sampler: optuna.samplers.BaseSampler,
     distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
     space_field: str = "parameter_space",
+    pruner: str | optuna.pruners.BasePruner = "none",
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
 
@@ -1045,6 +1181,8 @@ def open_study(
     drawn from the same one, else ``best`` could return parameters from outside it (and Optuna's
     ``ask`` refuses a categorical whose choices changed). A mismatch raises ValueError naming the
     direction, or ``space_field`` (the caller's argument that defines the space) and the parameter.
+    ``pruner`` (see :func:`make_pruner`) judges the values the objective gives :func:`report`; Optuna
+    keeps no pruner in storage, so a resumed study takes the one given.
     """
     with warnings.catch_warnings():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
@@ -1054,6 +1192,7 @@ def open_study(
             study_name=study_name,
             direction=direction,
             sampler=sampler,
+            pruner=make_pruner(pruner),
             load_if_exists=study_name is not None,
         )
     stored = study.direction.name.lower()
@@ -1094,7 +1233,7 @@ class BayesianOptimizer:
     Arguments:
         parameter_space: name -> spec; see :func:`parse_parameter_space`.
         acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name,
-            trial_timeout_s: see :class:`BayesianOptimizerConfig`.
+            trial_timeout_s, pruner: see :class:`BayesianOptimizerConfig`.
 
     :meth:`optimize` runs ``n_iterations`` trials in this process. Started again with the same
     ``storage`` and ``study_name``, it resumes the study: the sampler sees every earlier trial, and the
@@ -1110,8 +1249,11 @@ class BayesianOptimizer:
     failed, then stops the search (see :func:`run_trial`). With ``trial_timeout_s``, a trial whose
     objective has not returned in time is recorded as failed (user attribute ``timed_out_s``) and the
     search goes on; the late call finishes in a background thread and its result is discarded (see
-    :func:`run_trial`). ``history`` lists the
-    (parameters, score) pairs this object evaluated; ``study.trials`` has every process's trials.
+    :func:`run_trial`). An objective may report its progress, step by step, with :func:`report`, and
+    stop when told to by raising :class:`TrialPruned`: the ``pruner`` (median by default) stops hopeless
+    trials early, and a pruned trial is recorded as such, never as a result (see :func:`report`).
+    ``history`` lists the (parameters, score) pairs of this object's completed trials; ``study.trials``
+    has every process's trials.
 
     Example:
         >>> opt = BayesianOptimizer({"x": (-3.0, 3.0), "n": (1, 4)}, direction="minimize", sampler="tpe")
@@ -1138,7 +1280,7 @@ class BayesianOptimizer:
             cfg = self.config
             self._study = open_study(
                 cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials),
-                self.distributions,
+                self.distributions, pruner=cfg.pruner,
             )
         return self._study
 
@@ -1161,13 +1303,13 @@ class BayesianOptimizer:
         for _ in range(n_iterations):
             trial = study.ask(self.distributions)
             params = dict(trial.params)
-            value = run_trial(
+            told = run_trial(
                 study, trial, objective_function, params, "trial_failed", self.config.trial_timeout_s, params=params
             )
-            if value is None:
+            if told.state != optuna.trial.TrialState.COMPLETE:
                 continue
-            self.history.append((params, value))
-            log.info("trial_complete", trial=trial.number, value=value)
+            self.history.append((params, float(told.value)))
+            log.info("trial_complete", trial=trial.number, value=told.value)
         return self.best()
 
     def best(self) -> tuple[dict[str, Any], float]:

@@ -10,7 +10,7 @@ from torch import nn
 
 from meta._checks import check_count
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
-from meta.nas.space import IMAGE_OPS, VECTOR_OPS
+from meta.nas.space import IMAGE_OPS, VECTOR_OPS, built_op
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -136,9 +136,6 @@ def _image_layer(op: str, c_in: int, width: int, act: str, hw: int) -> tuple[nn.
             hw,
         )
     if op in ("max_pool", "avg_pool"):
-        # A pooling layer at 1x1 resolution has nothing left to reduce, so it is the identity.
-        if hw < 2:
-            return nn.Identity(), c_in, hw
         pool = nn.MaxPool2d(2, ceil_mode=True) if op == "max_pool" else nn.AvgPool2d(2, ceil_mode=True)
         return pool, c_in, (hw + 1) // 2
     if op == "skip":
@@ -175,14 +172,14 @@ def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
     if len(shape) == 3:
         c, hw = shape[0], min(shape[1], shape[2])
         for layer, width in zip(layers, widths):
-            module, c, hw = _image_layer(layer["op"], c, width, layer["activation"], hw)
+            module, c, hw = _image_layer(built_op(layer["op"], width, hw), c, width, layer["activation"], hw)
             modules.append(module)
         modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
     elif len(shape) == 1:
         d = shape[0]
         for layer, width in zip(layers, widths):
             block = nn.Sequential(nn.Linear(d, width), _ACTIVATIONS[layer["activation"]]())
-            if layer["op"] == "residual_dense" and d == width:
+            if built_op(layer["op"], width, d) == "residual_dense":
                 block = _Residual(block)
             modules.append(block)
             d = width

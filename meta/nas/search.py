@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import TrialState
 
@@ -16,6 +17,7 @@ from meta.optimizer import (
     check_called_with_one_argument,
     check_storable_choices,
     check_storage,
+    make_pruner,
     no_best_error,
     open_study,
     optuna_sampler,
@@ -24,6 +26,10 @@ from meta.optimizer import (
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = event_log(__name__)
+
+# Proposals of seen architectures in a row after which a sampler counts as stuck (Optuna's GP sampler,
+# in a small space, proposes its incumbent again and again, each ask slower than the last).
+STUCK_AFTER_REPEATS = 50
 
 ALGORITHMS: tuple[str, ...] = ("random", "bayesian", "darts", "evolutionary", "tpe", "optuna_gp")
 
@@ -60,11 +66,19 @@ class NeuralArchitectureSearch:
             it fails its trial (user attribute ``timed_out_s``) and the search goes on. It cannot be
             stopped safely, so it runs to its end in a background thread and its score is discarded
             (see :func:`meta.optimizer.run_trial`).
+        pruner: stops hopeless evaluations early: an evaluation function that trains its candidate
+            reports the validation score as it goes with :func:`meta.optimizer.report` and raises
+            :class:`~meta.optimizer.TrialPruned` when told to; ``'median'`` (the default),
+            ``'successive_halving'``, ``'hyperband'``, ``'none'`` or an Optuna pruner (see
+            :class:`~meta.optimizer.BayesianOptimizerConfig`). A pruned architecture counts as evaluated
+            (it is not evaluated again), never as a result, and the samplers learn only from results.
 
     :meth:`search_architecture` calls the evaluation function ``num_evaluations`` times, each time on an
     architecture not evaluated before in this study (an architecture proposed again, as Optuna's own
-    samplers may, is answered from the study and costs no evaluation); fewer times when the space
-    holds fewer architectures not yet evaluated: the search stops once every one has been.
+    samplers may, is answered from the study and costs no evaluation; after 50 such proposals in a
+    row the sampler is taken as stuck, and the next trial is a random architecture not yet evaluated);
+    fewer times when the space holds fewer architectures not yet evaluated: the search stops once
+    every one has been.
 
     Example:
         >>> from meta.nas.space import create_nb201_search_space
@@ -89,6 +103,7 @@ class NeuralArchitectureSearch:
         darts_data: Sequence[Any] | None = None,
         darts_options: Mapping[str, Any] | None = None,
         trial_timeout_s: float | None = None,
+        pruner: str | optuna.pruners.BasePruner = "median",
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: unknown {algorithm!r}; choose from {ALGORITHMS}")
@@ -110,6 +125,7 @@ class NeuralArchitectureSearch:
             raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
         if trial_timeout_s is not None:
             trial_timeout_s = check_real("trial_timeout_s", trial_timeout_s, low=0, low_open=True)
+        make_pruner(pruner)  # refused now, not when the study is opened
         self.space = make_space(search_space_config)
         for name, dist in self.space.distributions().items():
             # a space of one's own may offer choices a storage cannot hold: refused now, not at the first save
@@ -135,6 +151,7 @@ class NeuralArchitectureSearch:
         self.storage = storage
         self.study_name = study_name
         self.trial_timeout_s = trial_timeout_s
+        self.pruner = pruner
         self.darts_data = darts_data
         self.darts_options = dict(darts_options or {})
         if algorithm == "darts":
@@ -174,7 +191,7 @@ class NeuralArchitectureSearch:
         if self._study is None:
             self._study = open_study(
                 self.storage, self.study_name, "maximize", self._sampler(), self.space.distributions(),
-                space_field="search_space_config",
+                space_field="search_space_config", pruner=self.pruner,
             )
         return self._study
 
@@ -198,17 +215,21 @@ class NeuralArchitectureSearch:
             evaluation_function, "evaluation_function", "one architecture dict", "the architecture as its one argument"
         )
         study = self.study
-        known: dict[str, float | None] = {}
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
+        # key -> how its evaluation ended: (COMPLETE, score), (FAIL, None) or (PRUNED, None)
+        known: dict[str, tuple[TrialState, float | None]] = {}
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)):
             # An interrupted evaluation said nothing about its architecture: it may be proposed again.
             if t.params and not t.user_attrs.get("interrupted"):
-                known[self.space.key(self.space.decode(t.params))] = t.value if t.state == TrialState.COMPLETE else None
+                known[self.space.key(self.space.decode(t.params))] = (t.state, t.value if t.state == TrialState.COMPLETE else None)
         if self.algorithm == "darts":
             self._enqueue_darts_candidates(num_evaluations, known)
         distributions = self.space.distributions()
-        evaluations = 0
-        # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks.
-        max_asks = 20 * num_evaluations + 100
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, len(study.trials)])
+        evaluations = repeats_in_a_row = 0
+        # Optuna's own samplers may keep re-proposing seen architectures in a small space; bound the asks
+        # (a stuck run of them is followed by an unseen architecture, so this bound leaves room for one
+        # run before each evaluation).
+        max_asks = (STUCK_AFTER_REPEATS + 1) * num_evaluations + 100
         for _ in range(max_asks):
             if evaluations >= num_evaluations:
                 break
@@ -220,21 +241,35 @@ class NeuralArchitectureSearch:
             arch = self.space.decode(trial.params)
             key = self.space.key(arch)
             if key in known:
-                previous = known[key]
+                state, previous = known[key]
                 trial.set_user_attr("repeat", True)
-                if previous is None:
-                    study.tell(trial, state=TrialState.FAIL)
-                else:
-                    study.tell(trial, previous)
+                study.tell(trial, previous, state=state)
+                repeats_in_a_row += 1
+                if repeats_in_a_row >= STUCK_AFTER_REPEATS:
+                    # the sampler is stuck: the next trial is an architecture not seen yet, at random
+                    unseen = self._random_unseen(known, rng)
+                    if unseen is not None:
+                        study.enqueue_trial(self.space.to_params(unseen))
+                    repeats_in_a_row = 0
                 continue
-            value = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed", self.trial_timeout_s)
+            repeats_in_a_row = 0
+            told = run_trial(study, trial, evaluation_function, arch, "nas_trial_failed", self.trial_timeout_s)
             evaluations += 1
-            known[key] = value
-            if value is not None:
-                self.history.append((arch, value))
+            score = float(told.value) if told.state == TrialState.COMPLETE else None
+            known[key] = (told.state, score)
+            if score is not None:
+                self.history.append((arch, score))
         best_arch, best_value = self.best()
         log.info("nas_search_done", algorithm=self.algorithm, evaluations=evaluations, best=best_value)
         return best_arch, best_value
+
+    def _random_unseen(self, known: Mapping[str, Any], rng: np.random.Generator, tries: int = 1000) -> Architecture | None:
+        """A random architecture whose key is not in ``known``; None if ``tries`` draws find none."""
+        for _ in range(tries):
+            arch = self.space.sample(rng)
+            if self.space.key(arch) not in known:
+                return arch
+        return None
 
     def best(self) -> tuple[Architecture, float]:
         """The best architecture of the study and its score; AllTrialsFailedError if none succeeded."""
@@ -244,7 +279,7 @@ class NeuralArchitectureSearch:
         best = self.study.best_trial
         return self.space.decode(best.params), float(best.value)
 
-    def _enqueue_darts_candidates(self, num_evaluations: int, known: Mapping[str, float | None]) -> None:
+    def _enqueue_darts_candidates(self, num_evaluations: int, known: Mapping[str, Any]) -> None:
         """Queue the ``num_evaluations`` best-ranked cells the study has not evaluated, so that a
         continued search goes on down the ranking instead of re-queueing the cells it has done."""
         from meta.nas.darts import DARTSConfig, run_darts

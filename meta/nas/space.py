@@ -37,6 +37,27 @@ ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "silu", "tanh")
 # Image operations that keep their input's channels and apply no activation: a layer of one of them is
 # the same network whatever its width and activation say, so those two choices are inactive for it.
 SHAPELESS_OPS: frozenset[str] = frozenset({"max_pool", "avg_pool", "skip"})
+POOL_OPS: frozenset[str] = frozenset({"max_pool", "avg_pool"})
+
+
+def built_op(op: str, width: int, size: int) -> str:
+    """The operation a chain layer builds, given the ``size`` that reaches it (an image's smaller side, a
+    vector's width): pooling at 1x1 has nothing left to reduce and is the identity, ``'skip'``; a
+    ``'residual_dense'`` layer whose width differs from its input's has no input it could add and is a
+    ``'dense'`` one. The builder builds by it, and keys and codes go by it, so that two architectures
+    that build the same network are one."""
+    if op in POOL_OPS and size < 2:
+        return "skip"
+    if op == "residual_dense" and width != size:
+        return "dense"
+    return op
+
+
+def size_after(op: str, width: int, size: int) -> int:
+    """The size (as in :func:`built_op`) after a layer that builds ``op``."""
+    if op in POOL_OPS:
+        return (size + 1) // 2
+    return width if op in VECTOR_OPS else size
 
 
 class NASSearchSpaceConfig(NumbersNotBools):
@@ -111,9 +132,12 @@ def create_nas_search_space(
     """A chain-of-layers space: 1 to ``max_layers`` layers, each an operation, a width and an activation.
 
     Image inputs ``(C, H, W)`` get convolutions (3x3, 5x5, 1x1, depthwise-separable 3x3), pooling and skip
-    layers (a pooling or skip layer has no width and no activation: architectures that differ only
-    there are the same network, counted, keyed and evaluated once); vector inputs ``(D,)`` get dense
-    and residual dense layers. ``options`` sets ``min_layers``,
+    layers (a pooling or skip layer has no width and no activation); vector inputs ``(D,)`` get dense
+    and residual dense layers. Architectures that build the same network are counted, keyed and
+    evaluated once: those that differ only in a pooling or skip layer's width or activation, and
+    those where a layer builds what another op does there (pooling at 1x1 resolution is the
+    identity, a skip; a residual dense layer of another width than its input's has nothing to add
+    to and is a dense layer). ``options`` sets ``min_layers``,
     ``operations``, ``widths`` and ``activations``.
 
     Example:
@@ -309,8 +333,9 @@ class LayerSearchSpace(ArchitectureSpace):
 
     def __init__(self, config: NASSearchSpaceConfig) -> None:
         self.config = config
-        per_layer = sum(1 if op in SHAPELESS_OPS else len(config.widths) * len(config.activations) for op in config.operations)
-        total = sum(per_layer**n for n in range(config.min_layers, config.max_layers + 1))
+        shape = config.input_shape
+        self._input_size = shape[0] if len(shape) == 1 else min(shape[1], shape[2])
+        total = self._count_networks()
         self.size = total if total <= 10**6 else None
         dists: dict[str, optuna.distributions.BaseDistribution] = {
             "num_layers": optuna.distributions.IntDistribution(config.min_layers, config.max_layers)
@@ -359,6 +384,40 @@ class LayerSearchSpace(ArchitectureSpace):
             params[f"layer_{i}_activation"] = layer["activation"] if layer else cfg.activations[0]
         return params
 
+    def _built_layer(self, layer: Mapping[str, Any], size: int) -> tuple[tuple[str, Any, Any], int]:
+        """The (op, width, activation) a layer builds where ``size`` reaches it (see :func:`built_op`;
+        a shapeless op's width and activation are None, since they build nothing), and the size after it."""
+        op = built_op(layer["op"], layer["width"], size)
+        built = (op, None, None) if op in SHAPELESS_OPS else (op, layer["width"], layer["activation"])
+        return built, size_after(op, layer["width"], size)
+
+    def _built(self, layers: list[Mapping[str, Any]]) -> list[tuple[str, Any, Any]]:
+        """Each layer of a chain as :meth:`_built_layer` gives it."""
+        size, out = self._input_size, []
+        for layer in layers:
+            built, size = self._built_layer(layer, size)
+            out.append(built)
+        return out
+
+    def _count_networks(self) -> int:
+        """The number of distinct networks (of distinct keys): depth by depth, how many chains reach
+        each size, and from each size the distinct layers that can be built there."""
+        cfg = self.config
+        choices = [{"op": o, "width": w, "activation": a} for o, w, a in itertools.product(cfg.operations, cfg.widths, cfg.activations)]
+        after: dict[int, list[int]] = {}  # size -> the size after each distinct layer built there
+        counts, total = {self._input_size: 1}, 0
+        for depth in range(1, cfg.max_layers + 1):
+            reached: dict[int, int] = {}
+            for size, n in counts.items():
+                if size not in after:
+                    after[size] = list(dict(self._built_layer(layer, size) for layer in choices).values())
+                for nxt in after[size]:
+                    reached[nxt] = reached.get(nxt, 0) + n
+            counts = reached
+            if depth >= cfg.min_layers:
+                total += sum(counts.values())
+        return total
+
     def _choices(self, layer: Mapping[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
         """The (field, choices) that make a layer what it is: its op, and its width and activation
         unless the op is in :data:`SHAPELESS_OPS`."""
@@ -372,13 +431,16 @@ class LayerSearchSpace(ArchitectureSpace):
         slot = len(cfg.operations) + len(cfg.widths) + len(cfg.activations)
         x = np.zeros(1 + cfg.max_layers * slot)
         x[0] = (len(arch["layers"]) - cfg.min_layers) / max(1, cfg.max_layers - cfg.min_layers)
-        for i, layer in enumerate(arch["layers"]):
+        # One code per network, as one key: a layer is coded by what it builds; an op the space does
+        # not offer by that name (pooling at 1x1 without 'skip' among them) leaves its op slot empty.
+        for i, (op, width, activation) in enumerate(self._built(arch["layers"])):
             base = 1 + i * slot
-            x[base + cfg.operations.index(layer["op"])] = 1.0
-            if layer["op"] in SHAPELESS_OPS:
-                continue  # one code per network, as one key
-            x[base + len(cfg.operations) + cfg.widths.index(layer["width"])] = 1.0
-            x[base + len(cfg.operations) + len(cfg.widths) + cfg.activations.index(layer["activation"])] = 1.0
+            if op in cfg.operations:
+                x[base + cfg.operations.index(op)] = 1.0
+            if width is None:
+                continue
+            x[base + len(cfg.operations) + cfg.widths.index(width)] = 1.0
+            x[base + len(cfg.operations) + len(cfg.widths) + cfg.activations.index(activation)] = 1.0
         return x
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
@@ -396,14 +458,16 @@ class LayerSearchSpace(ArchitectureSpace):
             out.append(self._arch([dict(x) for x in layers] + [dict(layers[-1])]))
         if len(layers) > cfg.min_layers:
             out.append(self._arch([dict(x) for x in layers[:-1]]))
-        return out
+        # a change to what a layer builds nothing different from (a residual layer of another width
+        # than its input's made dense) is no neighbour
+        key = self.key(arch)
+        return [a for a in out if self.key(a) != key]
 
     def key(self, arch: Architecture) -> str:
-        # Cheaper than JSON, and the same for two parameter sets that differ only in inactive slots or
-        # inactive choices (the width of a pooling layer), which build the same network.
-        return ";".join(
-            x["op"] if x["op"] in SHAPELESS_OPS else f"{x['op']},{x['width']},{x['activation']}" for x in arch["layers"]
-        )
+        # Cheaper than JSON, and the same for two parameter sets that build the same network: that
+        # differ only in inactive slots or inactive choices (the width of a pooling layer), or in an
+        # op that builds what another does where it stands (see built_op).
+        return ";".join(op if width is None else f"{op},{width},{activation}" for op, width, activation in self._built(arch["layers"]))
 
     def sample(self, rng: np.random.Generator) -> Architecture:
         cfg = self.config
@@ -417,6 +481,16 @@ class LayerSearchSpace(ArchitectureSpace):
         )
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        # A few draws, since a change may build what the layer built before (see built_op); a space of
+        # one architecture gives it back.
+        key = self.key(arch)
+        for _ in range(8):
+            child = self._mutate_once(arch, rng)
+            if self.key(child) != key:
+                break
+        return child
+
+    def _mutate_once(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         cfg = self.config
         layers = [dict(x) for x in arch["layers"]]
         can_grow, can_shrink = len(layers) < cfg.max_layers, len(layers) > cfg.min_layers
