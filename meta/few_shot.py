@@ -50,7 +50,7 @@ from meta.base import (
     validate_task_tensors,
 )
 from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
-from meta.data.episodes import EpisodeSampler
+from meta.data.episodes import is_endless
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = event_log(__name__)
@@ -441,8 +441,8 @@ class FewShotLearner(OptimizerFollowsModule):
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 
         ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
-        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
-        without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
+        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` and its iterator
+        (``iter(sampler)``) are endless: without ``num_episodes`` they are refused (ValueError). An episode without query examples, or
         whose tensors do not form a task, raises ``TaskShapeError`` naming it, and so does one whose
         query labels its support set does not have (ValueError; its accuracy would be 0 by
         construction, as when support and query are labelled in different ways). ``ci95`` is NaN
@@ -450,8 +450,11 @@ class FewShotLearner(OptimizerFollowsModule):
         """
         if num_episodes is not None:
             num_episodes = check_count("num_episodes", num_episodes, low=1)
-        elif isinstance(episodes, EpisodeSampler):
-            raise ValueError("num_episodes: an EpisodeSampler never runs out of episodes; say how many to evaluate")
+        elif is_endless(episodes):
+            raise ValueError(
+                f"num_episodes: episodes is an {type(episodes).__name__}, which never runs out of episodes; "
+                "say how many to evaluate"
+            )
         accs = []
         for i, episode in enumerate(episodes):
             if num_episodes is not None and i >= num_episodes:

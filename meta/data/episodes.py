@@ -114,9 +114,29 @@ class EpisodeSampler:
         batch_size = check_count("batch_size", batch_size, low=1)
         return MetaBatch([self.sample() for _ in range(batch_size)])
 
-    def __iter__(self) -> Iterator[Task]:
-        while True:
-            yield self.sample()
+    def __iter__(self) -> EndlessEpisodes:
+        """The sampler's episodes, without end (an :class:`EndlessEpisodes`)."""
+        return EndlessEpisodes(self)
+
+
+class EndlessEpisodes(Iterator[Task]):
+    """What ``iter(sampler)`` returns: ``sampler.sample()`` at each ``next``, never exhausted.
+
+    A class of its own, not a generator, so that what reads an iterable to its end
+    (``FewShotLearner.evaluate`` without ``num_episodes``, a MAML learner's meta-batch) can tell it
+    apart from a finite one and refuse it, as it refuses the sampler (see :func:`is_endless`).
+    """
+
+    def __init__(self, sampler: EpisodeSampler) -> None:
+        self.sampler = sampler
+
+    def __next__(self) -> Task:
+        return self.sampler.sample()
+
+
+def is_endless(episodes: object) -> bool:
+    """Whether ``episodes`` is an ``EpisodeSampler`` or its iterator, which never run out."""
+    return isinstance(episodes, (EpisodeSampler, EndlessEpisodes))
 
 
 def _label_value(index: int, label: Any) -> Any:
