@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -100,6 +101,16 @@ class _MetricNetwork(nn.Module):
         return F.cross_entropy(scores, target)
 
 
+def _per_class(support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int, mean: bool) -> torch.Tensor:
+    """The support embeddings of each class ``[n_way, d]``, averaged (``mean``) or summed."""
+    sums = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
+    sums.index_add_(0, support_idx, support_z)
+    if not mean:
+        return sums
+    counts = torch.bincount(support_idx, minlength=n_way).clamp(min=1).to(support_z.dtype)
+    return sums / counts[:, None]
+
+
 class PrototypicalNetwork(_MetricNetwork):
     """Prototypical network: each class is the mean embedding of its support examples; a query's
     logits are minus its squared Euclidean distance to each prototype (or scaled cosine similarity).
@@ -124,10 +135,7 @@ class PrototypicalNetwork(_MetricNetwork):
 
     def prototypes(self, support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int) -> torch.Tensor:
         """Mean embedding per class ``[n_way, d]``."""
-        sums = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
-        sums.index_add_(0, support_idx, support_z)
-        counts = torch.bincount(support_idx, minlength=n_way).clamp(min=1).to(support_z.dtype)
-        return sums / counts[:, None]
+        return _per_class(support_z, support_idx, n_way, mean=True)
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Logits ``[n_query, n_way]`` over the sorted classes of ``support_y`` (euclidean logits
@@ -143,10 +151,16 @@ class PrototypicalNetwork(_MetricNetwork):
         return -torch.cdist(query_z.to(work), protos.to(work)).pow(2)
 
 
+_AGGREGATIONS = ("mean", "sum")
+
+
 class RelationNetwork(_MetricNetwork):
     """Relation network: a learned module scores (class embedding, query embedding) pairs in [0, 1].
 
-    The class embedding is the sum of its support embeddings (as in the paper for K > 1); the
+    The class embedding is the mean of its support embeddings (``aggregation="mean"``) or their sum
+    (``"sum"``, the paper's for K > 1, where every class has K shots): a sum grows with the number of
+    shots, so with unequal shots per class the relation module would compare a query with class
+    embeddings of different scales, and favour the classes with more (or fewer) examples. The
     default relation module is an MLP on the concatenated pair; training regresses the scores on
     one-hot targets with MSE, as in the paper.
 
@@ -155,13 +169,21 @@ class RelationNetwork(_MetricNetwork):
         relation_module: maps ``[pairs, 2d]`` to ``[pairs, 1]`` scores in [0, 1]; default: an MLP
             (sizes inferred on first use) with ``hidden`` units and a sigmoid.
         hidden: width of the default relation MLP.
+        aggregation: ``"mean"`` or ``"sum"`` of a class's support embeddings. ``FewShotLearner.load``
+            restores the one the network was saved with (``"sum"`` for files written before it was
+            recorded, when the sum was the only one).
     """
 
-    def __init__(self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64) -> None:
+    def __init__(
+        self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64, aggregation: str = "mean"
+    ) -> None:
         super().__init__(encoder)
         hidden = check_count("hidden", hidden, low=1)
         if relation_module is not None and not isinstance(relation_module, nn.Module):
             raise TypeError(f"relation_module: expected an nn.Module or None, got {type(relation_module).__name__}")
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}")
+        self.aggregation = aggregation
         # "is None", not "or": an empty Sequential (no layers) is falsy but is the caller's module
         self.relation = relation_module if relation_module is not None else nn.Sequential(
             nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
@@ -172,8 +194,7 @@ class RelationNetwork(_MetricNetwork):
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
         n_way, n_query = len(classes), len(query_z)
-        class_z = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
-        class_z.index_add_(0, support_idx, support_z)
+        class_z = _per_class(support_z, support_idx, n_way, mean=self.aggregation == "mean")
         pairs = torch.cat(
             [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
         )
@@ -236,6 +257,16 @@ def _checked_episode(index: int, episode: TaskLike) -> Task:
     return task
 
 
+def _saved_aggregation(path: str, meta: dict[str, str]) -> str:
+    """The relation network's aggregation a checkpoint holds: ``"sum"``, the only one there was,
+    when it holds none; ValueError naming the file and the field when it is neither."""
+    settings = json.loads(meta.get("user", "{}")).get("settings") or {}
+    aggregation = settings.get("aggregation", "sum")
+    if aggregation not in _AGGREGATIONS:
+        raise ValueError(f"{str(path)!r}: settings.aggregation {aggregation!r} is neither 'mean' nor 'sum'; the file was not loaded")
+    return aggregation
+
+
 _ALGORITHMS: dict[str, type[_MetricNetwork]] = {
     "prototypical": PrototypicalNetwork,
     "protonet": PrototypicalNetwork,
@@ -255,7 +286,7 @@ class FewShotLearner(OptimizerFollowsModule):
         optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
             must hold every one of ``params`` (checked when it is built, at the first episode).
         device: where to run; default: where the encoder is.
-        **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
+        **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``aggregation=``, ``scale=``).
 
     ``save(path)`` writes the network, the optimiser's state (Adam's moments and step counts) and
     ``episodes_trained`` to one safetensors file; ``load(path)`` on a learner built the same way
@@ -338,11 +369,16 @@ class FewShotLearner(OptimizerFollowsModule):
         would have gone on.
 
         A file that does not fit (another network or ``settings()``, another optimiser) raises an
-        error naming the file and what differs, and leaves the learner unchanged.
+        error naming the file and what differs, and leaves the learner unchanged. A relation
+        network's ``aggregation`` is not checked but restored: the weights were trained for the
+        saved one (``"sum"`` in files written before it was recorded).
         """
         meta = checkpoint_metadata(path)
         episodes = stored_count(path, meta, "episodes_trained")
-        check_learner(path, meta, type(self).__name__, self.settings())
+        settings = self.settings()
+        if "aggregation" in settings:
+            settings["aggregation"] = _saved_aggregation(path, meta)
+        check_learner(path, meta, type(self).__name__, settings)
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
@@ -351,6 +387,8 @@ class FewShotLearner(OptimizerFollowsModule):
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes
+        if "aggregation" in settings:
+            self.network.aggregation = settings["aggregation"]
         return info
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
@@ -359,10 +397,13 @@ class FewShotLearner(OptimizerFollowsModule):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
-        network, its ``distance`` (the weights of either distance fit the other's network)."""
+        network, its ``distance`` (the weights of either distance fit the other's network); for a
+        relation network its ``aggregation``, which ``load`` restores."""
         settings: dict[str, Any] = {"network": type(self.network).__name__}
         if isinstance(self.network, PrototypicalNetwork):
             settings["distance"] = self.network.distance
+        if isinstance(self.network, RelationNetwork):
+            settings["aggregation"] = self.network.aggregation
         return settings
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
