@@ -142,11 +142,14 @@ class PrototypicalNetwork(_MetricNetwork):
         are float32 at least: a bfloat16 or float16 network's are float32)."""
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
-        protos = self.prototypes(support_z, support_idx, len(classes))
+        return self.logits(query_z, self.prototypes(support_z, support_idx, len(classes)))
+
+    def logits(self, query_z: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
+        """Logits ``[n_query, n_way]`` of query embeddings against prototypes, by ``distance``."""
         if self.distance == "cosine":
             return 10.0 * F.normalize(query_z, dim=-1) @ F.normalize(protos, dim=-1).T
-        # at least float32, as in train_protonet: cdist has no CPU kernel for bfloat16 or float16,
-        # and squared distances there would keep three significant digits
+        # at least float32: cdist has no CPU kernel for bfloat16 or float16, and squared distances
+        # there would keep three significant digits
         work = torch.promote_types(query_z.dtype, torch.float32)
         return -torch.cdist(query_z.to(work), protos.to(work)).pow(2)
 
