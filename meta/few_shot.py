@@ -66,6 +66,8 @@ def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tup
     for name, labels in (("support_y", support_y), ("query_y", query_y)):
         if labels is not None and labels.dim() != 1:
             raise TaskShapeError(f"{name} must hold one class label per example (1-D), got shape {tuple(labels.shape)}")
+    # True/False labels as 1/0: searchsorted has no kernel for bool
+    support_y, query_y = (y.long() if y is not None and y.dtype == torch.bool else y for y in (support_y, query_y))
     classes, support_idx = torch.unique(support_y, sorted=True, return_inverse=True)
     query_idx = None
     if query_y is not None:
