@@ -155,9 +155,20 @@ class ProgressiveNetwork(nn.Module):
         return outputs
 
     def forward(self, x: torch.Tensor, task_ids: int | torch.Tensor) -> torch.Tensor:
-        """Outputs for inputs ``x``; ``task_ids`` is one task id or one per sample."""
-        if isinstance(task_ids, int):
-            task_ids = torch.full((x.shape[0],), task_ids, dtype=torch.long)
+        """Outputs for inputs ``x``; ``task_ids`` is one task id (an integer, or an integer tensor
+        of one element) or a 1-d integer tensor of one per sample. Other ids raise TypeError or
+        ValueError naming ``task_ids``."""
+        if isinstance(task_ids, torch.Tensor) and task_ids.dim() <= 1 and task_ids.numel() == 1:
+            task_ids = task_ids.item()
+        if not isinstance(task_ids, torch.Tensor):
+            task_ids = torch.full((x.shape[0],), check_count("task_ids", task_ids, low=None, error=TypeError), dtype=torch.long)
+        if task_ids.is_floating_point() or task_ids.is_complex() or task_ids.dtype == torch.bool:
+            # 0.5 would have picked task 0's column
+            raise TypeError(f"task_ids: expected integer task ids, got a {task_ids.dtype} tensor")
+        if tuple(task_ids.shape) != (x.shape[0],):
+            raise ValueError(f"task_ids: expected one id per sample, shape ({x.shape[0]},), got {tuple(task_ids.shape)}")
+        if x.shape[0] == 0:
+            return x.new_empty((0, self.sizes[-1]))
         wanted = torch.unique(task_ids).tolist()
         missing = [t for t in wanted if t not in self.task_to_column]
         if missing:
