@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable
@@ -502,9 +503,9 @@ class FewShotLearner(OptimizerFollowsModule):
                 "say how many to evaluate"
             )
         accs = []
-        for i, episode in enumerate(episodes):
-            if num_episodes is not None and i >= num_episodes:
-                break
+        # islice, not a break after the next item: that drew one episode more than it evaluated,
+        # taken from the caller's iterator (and the sampler's random stream)
+        for i, episode in enumerate(itertools.islice(episodes, num_episodes)):
             ep = _checked_episode(i, episode)
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))
