@@ -451,8 +451,8 @@ class ContinualLearner:
         """Restore a learner written by :meth:`save` into this one, built with the same model
         architecture, strategy and settings. A file that is damaged or does not fit raises
         ValueError naming the file and the field, and leaves the learner unchanged. The strategies'
-        tensors go where the model is: EWC's weights beside their parameters, the replay memory on
-        the model's device."""
+        tensors go where the model is: EWC's weights beside their parameters, the replay memory's
+        samples on the model's device."""
         state = load_state(path, type(self).__name__)
         where = repr(str(path))
         missing = sorted(set(_SAVED_FIELDS) - set(state))

@@ -655,11 +655,14 @@ class ExperienceReplay(Strategy):
             want = f"{n} finite numbers >= 0" if prioritized else "None"
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        # copies: reservoir replacement and priorities write into the memory in place; on the model's
-        # device, where the batches it joins are (a file loads on the CPU)
-        memory = [state["x"], state["y"], task_ids, priority]
+        # copies: reservoir replacement and priorities write into the memory in place. Where training
+        # keeps them: samples and priorities on the model's device, with the batches they join (a
+        # file loads on the CPU); task ids on the CPU, as the memory stores them
         device = model_device(ctx.model)
-        self.x, self.y, self.task_ids, self.priority = (None if t is None else t.detach().to(device, copy=True) for t in memory)
+        self.x, self.y, self.task_ids, self.priority = (
+            None if t is None else t.detach().to(where, copy=True)
+            for t, where in ((state["x"], device), (state["y"], device), (task_ids, "cpu"), (priority, device))
+        )
         self.seen = seen
 
     # -- sampling into batches
