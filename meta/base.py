@@ -246,16 +246,18 @@ class MetaBatch:
 
 def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
     """A ``MetaBatch`` from a ``MetaBatch`` or any finite iterable of tasks or 4-tuples; an
-    ``EpisodeSampler``, which never runs out, is refused (TypeError naming ``tasks``)."""
-    from meta.data.episodes import EpisodeSampler  # meta.data builds on this module
+    ``EpisodeSampler`` or its iterator, which never run out, is refused (TypeError naming ``tasks``)."""
+    from meta.data.episodes import is_endless  # meta.data builds on this module
 
     if isinstance(tasks, MetaBatch):
         return tasks
     if isinstance(tasks, Task):
         raise TypeError("tasks must be a collection of tasks, got a single Task: wrap it in a list")
-    if isinstance(tasks, EpisodeSampler):
+    if is_endless(tasks):
         # reading it whole would never end, and would fill the memory on the way
-        raise TypeError("tasks is an EpisodeSampler, which never runs out of episodes: pass sampler.sample_batch(n)")
+        raise TypeError(
+            f"tasks is an {type(tasks).__name__}, which never runs out of episodes: pass sampler.sample_batch(n)"
+        )
     return MetaBatch([as_task(t) for t in tasks])
 
 

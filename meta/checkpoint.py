@@ -217,6 +217,7 @@ def load_checkpoint(
     with _reading(path):
         tensors = load_file(str(path), device=str(device))
     model_state = {k[len(_MODEL) :]: v for k, v in tensors.items() if k.startswith(_MODEL)}
+    _upgrade_state(module, model_state)
     current = module.state_dict()
     lazy = {k for k, v in current.items() if is_lazy(v)}
     missing = sorted(set(current) - set(model_state) - lazy)
@@ -241,6 +242,15 @@ def load_checkpoint(
     if restore_rng:
         rng()
     return json.loads(meta.get("user", "{}"))
+
+
+def _upgrade_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Rename in place the keys that earlier versions of ``module``'s parts wrote: a part whose keys
+    changed renames them with its ``_upgrade_state_dict(state, prefix)`` (MetaSGD's rates)."""
+    for name, part in module.named_modules():
+        upgrade = getattr(part, "_upgrade_state_dict", None)
+        if callable(upgrade):
+            upgrade(state, f"{name}." if name else "")
 
 
 def _optimizer_state(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import socket
 import sys
@@ -45,6 +46,7 @@ from torch import nn
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
 from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
+from meta.checkpoint import pack_state, unpack_state
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -64,7 +66,10 @@ class DistributedMetaTrainer:
         learner: a ``MAML``, ``MAMLFirstOrder``, ``Reptile`` or ``MetaSGD`` (``MultiTaskMAML``'s
             weights need every task's loss, so it is refused).
         group: the process group (default: the world).
-        broadcast: copy rank 0's parameters and buffers to every process first, so all start equal.
+        broadcast: copy rank 0's parameters, buffers, meta-optimiser state (Adam's moments and step
+            counts, the learning rates) and ``meta_step_count`` to every process first, so all start
+            equal and stay so: a run resumed from a checkpoint that only rank 0 loaded goes on as
+            one process would.
 
     Floating-point buffers (BatchNorm running statistics) are averaged across processes after each
     step, so every process keeps the same model.
@@ -93,6 +98,48 @@ class DistributedMetaTrainer:
             with torch.no_grad():
                 for tensor in [*learner.parameters(), *learner.buffers()]:
                     dist.broadcast(tensor.data, src=src, group=group)
+            self._broadcast_training_state(src, mine.device)
+
+    def _broadcast_training_state(self, src: int, device: torch.device) -> None:
+        """Rank 0's meta-optimiser state and ``meta_step_count`` on every rank: with equal parameters
+        but Adam's moments of a resumed run on one rank and none on the others, the first step
+        already differed. Sent as tensors and a JSON description of them (no pickle)."""
+        learner, group = self.learner, self.group
+        error: Exception | None = None
+        size = torch.full((1,), -1, dtype=torch.int64, device=device)
+        if self.rank == 0:
+            state = {"optimizer": learner.meta_optimizer.state_dict(), "meta_step_count": learner.meta_step_count}
+            try:
+                skeleton, tensors = pack_state(state, "meta_optimizer")
+            except TypeError as exc:  # a setting JSON cannot hold: the others must not wait for it
+                error = exc
+            else:
+                described = [[k, str(t.dtype).removeprefix("torch."), list(t.shape), t.device.type == "cpu"] for k, t in tensors.items()]
+                message = json.dumps({"skeleton": skeleton, "tensors": described}).encode()
+                header = torch.tensor(list(message), dtype=torch.uint8, device=device)
+                size.fill_(len(header))
+        # collectives on the learner's device: nccl sends no CPU tensor
+        dist.broadcast(size, src=src, group=group)
+        if error is not None:
+            raise error
+        if int(size) < 0:
+            raise RankFailedError("rank 0: its meta-optimiser state could not be sent (its own error is raised there)")
+        if self.rank != 0:
+            header = torch.empty(int(size), dtype=torch.uint8, device=device)
+        dist.broadcast(header, src=src, group=group)
+        if self.rank == 0:
+            for t in tensors.values():
+                dist.broadcast(t.to(device), src=src, group=group)
+            return
+        sent = json.loads(bytes(header.cpu().tolist()))
+        received = {}
+        for key, dtype, shape, on_cpu in sent["tensors"]:
+            t = torch.empty(shape, dtype=getattr(torch, dtype), device=device)
+            dist.broadcast(t, src=src, group=group)
+            received[key] = t.cpu() if on_cpu else t  # where rank 0 keeps it (Adam's step counts)
+        state = unpack_state(sent["skeleton"], received, "the meta-optimiser state broadcast by rank 0")
+        learner.meta_optimizer.load_state_dict(state["optimizer"])
+        learner.meta_step_count = state["meta_step_count"]
 
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         """One synchronised meta-step on the whole meta-batch (this process handles its shard).

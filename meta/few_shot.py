@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -50,7 +52,7 @@ from meta.base import (
     validate_task_tensors,
 )
 from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
-from meta.data.episodes import EpisodeSampler
+from meta.data.episodes import is_endless
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
 log = event_log(__name__)
@@ -65,6 +67,8 @@ def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tup
     for name, labels in (("support_y", support_y), ("query_y", query_y)):
         if labels is not None and labels.dim() != 1:
             raise TaskShapeError(f"{name} must hold one class label per example (1-D), got shape {tuple(labels.shape)}")
+    # True/False labels as 1/0: searchsorted has no kernel for bool
+    support_y, query_y = (y.long() if y is not None and y.dtype == torch.bool else y for y in (support_y, query_y))
     classes, support_idx = torch.unique(support_y, sorted=True, return_inverse=True)
     query_idx = None
     if query_y is not None:
@@ -100,6 +104,16 @@ class _MetricNetwork(nn.Module):
         return F.cross_entropy(scores, target)
 
 
+def _per_class(support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int, mean: bool) -> torch.Tensor:
+    """The support embeddings of each class ``[n_way, d]``, averaged (``mean``) or summed."""
+    sums = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
+    sums.index_add_(0, support_idx, support_z)
+    if not mean:
+        return sums
+    counts = torch.bincount(support_idx, minlength=n_way).clamp(min=1).to(support_z.dtype)
+    return sums / counts[:, None]
+
+
 class PrototypicalNetwork(_MetricNetwork):
     """Prototypical network: each class is the mean embedding of its support examples; a query's
     logits are minus its squared Euclidean distance to each prototype (or scaled cosine similarity).
@@ -124,29 +138,35 @@ class PrototypicalNetwork(_MetricNetwork):
 
     def prototypes(self, support_z: torch.Tensor, support_idx: torch.Tensor, n_way: int) -> torch.Tensor:
         """Mean embedding per class ``[n_way, d]``."""
-        sums = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
-        sums.index_add_(0, support_idx, support_z)
-        counts = torch.bincount(support_idx, minlength=n_way).clamp(min=1).to(support_z.dtype)
-        return sums / counts[:, None]
+        return _per_class(support_z, support_idx, n_way, mean=True)
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Logits ``[n_query, n_way]`` over the sorted classes of ``support_y`` (euclidean logits
         are float32 at least: a bfloat16 or float16 network's are float32)."""
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
-        protos = self.prototypes(support_z, support_idx, len(classes))
+        return self.logits(query_z, self.prototypes(support_z, support_idx, len(classes)))
+
+    def logits(self, query_z: torch.Tensor, protos: torch.Tensor) -> torch.Tensor:
+        """Logits ``[n_query, n_way]`` of query embeddings against prototypes, by ``distance``."""
         if self.distance == "cosine":
             return 10.0 * F.normalize(query_z, dim=-1) @ F.normalize(protos, dim=-1).T
-        # at least float32, as in train_protonet: cdist has no CPU kernel for bfloat16 or float16,
-        # and squared distances there would keep three significant digits
+        # at least float32: cdist has no CPU kernel for bfloat16 or float16, and squared distances
+        # there would keep three significant digits
         work = torch.promote_types(query_z.dtype, torch.float32)
         return -torch.cdist(query_z.to(work), protos.to(work)).pow(2)
+
+
+_AGGREGATIONS = ("mean", "sum")
 
 
 class RelationNetwork(_MetricNetwork):
     """Relation network: a learned module scores (class embedding, query embedding) pairs in [0, 1].
 
-    The class embedding is the sum of its support embeddings (as in the paper for K > 1); the
+    The class embedding is the mean of its support embeddings (``aggregation="mean"``) or their sum
+    (``"sum"``, the paper's for K > 1, where every class has K shots): a sum grows with the number of
+    shots, so with unequal shots per class the relation module would compare a query with class
+    embeddings of different scales, and favour the classes with more (or fewer) examples. The
     default relation module is an MLP on the concatenated pair; training regresses the scores on
     one-hot targets with MSE, as in the paper.
 
@@ -155,13 +175,21 @@ class RelationNetwork(_MetricNetwork):
         relation_module: maps ``[pairs, 2d]`` to ``[pairs, 1]`` scores in [0, 1]; default: an MLP
             (sizes inferred on first use) with ``hidden`` units and a sigmoid.
         hidden: width of the default relation MLP.
+        aggregation: ``"mean"`` or ``"sum"`` of a class's support embeddings. ``FewShotLearner.load``
+            restores the one the network was saved with (``"sum"`` for files written before it was
+            recorded, when the sum was the only one).
     """
 
-    def __init__(self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64) -> None:
+    def __init__(
+        self, encoder: nn.Module, relation_module: nn.Module | None = None, hidden: int = 64, aggregation: str = "mean"
+    ) -> None:
         super().__init__(encoder)
         hidden = check_count("hidden", hidden, low=1)
         if relation_module is not None and not isinstance(relation_module, nn.Module):
             raise TypeError(f"relation_module: expected an nn.Module or None, got {type(relation_module).__name__}")
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}")
+        self.aggregation = aggregation
         # "is None", not "or": an empty Sequential (no layers) is falsy but is the caller's module
         self.relation = relation_module if relation_module is not None else nn.Sequential(
             nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
@@ -172,8 +200,7 @@ class RelationNetwork(_MetricNetwork):
         classes, support_idx, _ = relabel(support_y)
         support_z, query_z = self._embed_pair(support_x, query_x)
         n_way, n_query = len(classes), len(query_z)
-        class_z = torch.zeros(n_way, support_z.shape[1], dtype=support_z.dtype, device=support_z.device)
-        class_z.index_add_(0, support_idx, support_z)
+        class_z = _per_class(support_z, support_idx, n_way, mean=self.aggregation == "mean")
         pairs = torch.cat(
             [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
         )
@@ -236,6 +263,16 @@ def _checked_episode(index: int, episode: TaskLike) -> Task:
     return task
 
 
+def _saved_aggregation(path: str, meta: dict[str, str]) -> str:
+    """The relation network's aggregation a checkpoint holds: ``"sum"``, the only one there was,
+    when it holds none; ValueError naming the file and the field when it is neither."""
+    settings = json.loads(meta.get("user", "{}")).get("settings") or {}
+    aggregation = settings.get("aggregation", "sum")
+    if aggregation not in _AGGREGATIONS:
+        raise ValueError(f"{str(path)!r}: settings.aggregation {aggregation!r} is neither 'mean' nor 'sum'; the file was not loaded")
+    return aggregation
+
+
 _ALGORITHMS: dict[str, type[_MetricNetwork]] = {
     "prototypical": PrototypicalNetwork,
     "protonet": PrototypicalNetwork,
@@ -255,7 +292,7 @@ class FewShotLearner(OptimizerFollowsModule):
         optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
             must hold every one of ``params`` (checked when it is built, at the first episode).
         device: where to run; default: where the encoder is.
-        **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``scale=``).
+        **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``aggregation=``, ``scale=``).
 
     ``save(path)`` writes the network, the optimiser's state (Adam's moments and step counts) and
     ``episodes_trained`` to one safetensors file; ``load(path)`` on a learner built the same way
@@ -338,11 +375,16 @@ class FewShotLearner(OptimizerFollowsModule):
         would have gone on.
 
         A file that does not fit (another network or ``settings()``, another optimiser) raises an
-        error naming the file and what differs, and leaves the learner unchanged.
+        error naming the file and what differs, and leaves the learner unchanged. A relation
+        network's ``aggregation`` is not checked but restored: the weights were trained for the
+        saved one (``"sum"`` in files written before it was recorded).
         """
         meta = checkpoint_metadata(path)
         episodes = stored_count(path, meta, "episodes_trained")
-        check_learner(path, meta, type(self).__name__, self.settings())
+        settings = self.settings()
+        if "aggregation" in settings:
+            settings["aggregation"] = _saved_aggregation(path, meta)
+        check_learner(path, meta, type(self).__name__, settings)
         optimizer = None
         if "optimizer" in meta:
             # a learner that has not trained yet has no optimiser: build it to receive the state
@@ -351,6 +393,8 @@ class FewShotLearner(OptimizerFollowsModule):
         # saved before the first episode: no optimiser state, so the next episode starts a fresh one
         self.optimizer = optimizer
         self.episodes_trained = episodes
+        if "aggregation" in settings:
+            self.network.aggregation = settings["aggregation"]
         return info
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
@@ -359,10 +403,13 @@ class FewShotLearner(OptimizerFollowsModule):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: the network's class and, for a prototypical
-        network, its ``distance`` (the weights of either distance fit the other's network)."""
+        network, its ``distance`` (the weights of either distance fit the other's network); for a
+        relation network its ``aggregation``, which ``load`` restores."""
         settings: dict[str, Any] = {"network": type(self.network).__name__}
         if isinstance(self.network, PrototypicalNetwork):
             settings["distance"] = self.network.distance
+        if isinstance(self.network, RelationNetwork):
+            settings["aggregation"] = self.network.aggregation
         return settings
 
     def _scores(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
@@ -441,8 +488,8 @@ class FewShotLearner(OptimizerFollowsModule):
         """Mean query accuracy over episodes, with a 95% normal interval half-width ``ci95``.
 
         ``episodes`` is any iterable of tasks or ``(support_x, support_y, query_x, query_y)`` tuples;
-        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` is endless:
-        without ``num_episodes`` it is refused (ValueError). An episode without query examples, or
+        ``num_episodes`` (at least 1) stops after that many. An ``EpisodeSampler`` and its iterator
+        (``iter(sampler)``) are endless: without ``num_episodes`` they are refused (ValueError). An episode without query examples, or
         whose tensors do not form a task, raises ``TaskShapeError`` naming it, and so does one whose
         query labels its support set does not have (ValueError; its accuracy would be 0 by
         construction, as when support and query are labelled in different ways). ``ci95`` is NaN
@@ -450,12 +497,15 @@ class FewShotLearner(OptimizerFollowsModule):
         """
         if num_episodes is not None:
             num_episodes = check_count("num_episodes", num_episodes, low=1)
-        elif isinstance(episodes, EpisodeSampler):
-            raise ValueError("num_episodes: an EpisodeSampler never runs out of episodes; say how many to evaluate")
+        elif is_endless(episodes):
+            raise ValueError(
+                f"num_episodes: episodes is an {type(episodes).__name__}, which never runs out of episodes; "
+                "say how many to evaluate"
+            )
         accs = []
-        for i, episode in enumerate(episodes):
-            if num_episodes is not None and i >= num_episodes:
-                break
+        # islice, not a break after the next item: that drew one episode more than it evaluated,
+        # taken from the caller's iterator (and the sampler's random stream)
+        for i, episode in enumerate(itertools.islice(episodes, num_episodes)):
             ep = _checked_episode(i, episode)
             pred = self.predict(ep.support_x, ep.support_y, ep.query_x)
             accs.append(float((pred.cpu() == ep.query_y.cpu()).float().mean()))

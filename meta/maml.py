@@ -974,7 +974,9 @@ class MetaSGD(MAML):
     """Meta-SGD: MAML with a learned inner learning rate for every parameter entry.
 
     The rates start at ``lr_inner`` and are meta-trained with the model (second-order by default).
-    ``inner_lrs`` holds them, one tensor per adapted parameter, shaped like it.
+    ``inner_lrs`` holds them, one tensor per adapted parameter, shaped like it, in the order of
+    ``adapt_names``; ``inner_lr(name)`` looks one up by the parameter's name. Checkpoints written
+    when ``inner_lrs`` was keyed by mangled names (``"0__weight"`` for ``"0.weight"``) load as they are.
 
     Example:
         >>> import torch
@@ -989,22 +991,41 @@ class MetaSGD(MAML):
 
     def _init_extras(self) -> None:
         named = dict(self.model.named_parameters())
-        self.inner_lrs = nn.ParameterDict(
-            {_key(n): nn.Parameter(torch.full_like(named[n].detach(), self.lr_inner)) for n in self.adapt_names}
+        # a list, not a dict keyed by name: a key may hold no '.', and turning '.' into '__' gave
+        # "a.b.weight" and "a__b.weight" one key (one rate for both); a key named like a dict
+        # method ("keys", "update") was refused
+        self.inner_lrs = nn.ParameterList(
+            [nn.Parameter(torch.full_like(named[n].detach(), self.lr_inner)) for n in self.adapt_names]
+        )
+        self._lr_index = {n: i for i, n in enumerate(self.adapt_names)}
+        self.register_load_state_dict_pre_hook(
+            lambda module, state, prefix, *_: module._upgrade_state_dict(state, prefix)
         )
 
+    def _upgrade_state_dict(self, state: dict[str, torch.Tensor], prefix: str = "") -> None:
+        """Rename in place the rates of a state dict written when ``inner_lrs`` was keyed by mangled
+        names to today's keys (``load_checkpoint`` and ``load_state_dict`` call it)."""
+        renamed = {f"{prefix}inner_lrs.{_legacy_key(n)}": f"{prefix}inner_lrs.{i}" for i, n in enumerate(self.adapt_names)}
+        if any(new in state for new in renamed.values()):
+            return  # today's keys
+        # one tensor for all the names whose keys collided: the rate they all used then
+        moved = {new: state[old] for old, new in renamed.items() if old in state}
+        for old in renamed:
+            state.pop(old, None)
+        state.update(moved)
+
     def _inner_lr(self, name: str) -> torch.Tensor:
-        return self.inner_lrs[_key(name)]
+        return self.inner_lrs[self._lr_index[name]]
 
     def inner_lr(self, name: str) -> torch.Tensor:
         """The learned inner learning rates of parameter ``name`` (same shape as the parameter)."""
         if name not in self.adapt_names:
             raise KeyError(f"parameter {name!r} is not adapted; adapted: {self.adapt_names[:5]!r}")
-        return self.inner_lrs[_key(name)].detach()
+        return self._inner_lr(name).detach()
 
 
-def _key(name: str) -> str:
-    # ParameterDict keys may not contain dots
+def _legacy_key(name: str) -> str:
+    """The key of parameter ``name``'s rates in checkpoints written before ``inner_lrs`` was a list."""
     return name.replace(".", "__")
 
 

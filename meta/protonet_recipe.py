@@ -217,7 +217,7 @@ def train_protonet(
             z = network.embed(x)
         z = z.float()
         protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
-        scores = -torch.cdist(z[n_support:], protos).pow(2)
+        scores = network.logits(z[n_support:], protos)  # by the recipe's distance
         loss = F.cross_entropy(scores, target)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")

@@ -310,9 +310,8 @@ class ContinualLearner:
         would come from the first training step, after the task was recorded)."""
         model = self.model
         if isinstance(model, ProgressiveNetwork):
-            # the task's column may not exist yet: check what every column takes (a network built
-            # bare has no parameters before its first column, which then has torch's default dtype)
-            dtype = next((p.dtype for p in model.parameters()), torch.get_default_dtype())
+            # the task's column may not exist yet: check what every column takes
+            dtype = model.dtype
             if x.dim() != 2 or x.shape[1] != model.sizes[0] or x.dtype != dtype:
                 raise ValueError(
                     f"{field}: x has shape {tuple(x.shape)} and dtype {x.dtype}; the progressive network "
@@ -451,7 +450,9 @@ class ContinualLearner:
     def load(self, path: str) -> None:
         """Restore a learner written by :meth:`save` into this one, built with the same model
         architecture, strategy and settings. A file that is damaged or does not fit raises
-        ValueError naming the file and the field, and leaves the learner unchanged."""
+        ValueError naming the file and the field, and leaves the learner unchanged. The strategies'
+        tensors go where the model is: EWC's weights beside their parameters, the replay memory's
+        samples on the model's device."""
         state = load_state(path, type(self).__name__)
         where = repr(str(path))
         missing = sorted(set(_SAVED_FIELDS) - set(state))

@@ -198,6 +198,9 @@ def detect_collapse(predictions: torch.Tensor, labels: torch.Tensor, threshold: 
         raise ValueError(f"threshold: must lie in (0, 1], got {threshold!r}")
     if predictions.numel() == 0:
         raise ValueError("predictions: empty")
+    if predictions.shape != labels.shape:
+        # the label shares would come from other examples than the prediction shares
+        raise ValueError(f"labels: expected one label per prediction, shape {tuple(predictions.shape)}, got {tuple(labels.shape)}")
     values, counts = torch.unique(predictions, return_counts=True)
     top = int(counts.argmax())
     majority_fraction = float(counts[top]) / predictions.numel()

@@ -64,6 +64,14 @@ class ProgressiveNetwork(nn.Module):
         self.columns = nn.ModuleList()
         self.task_to_column: dict[int, int] = {}
         self._template: nn.Sequential | None = None
+        # where new columns go: .to(), .double() and .cuda() move it with the network, also before
+        # its first column, when the network has no parameter to tell (not saved: no weights)
+        self.register_buffer("_placement", torch.empty(0), persistent=False)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the network's columns, the new ones included."""
+        return self._placement.dtype
 
     @classmethod
     def from_mlp(cls, mlp: nn.Module) -> ProgressiveNetwork:
@@ -89,7 +97,7 @@ class ProgressiveNetwork(nn.Module):
         activation = names[acts.pop()] if acts else "relu"
         net = cls(linears[0].in_features, [m.out_features for m in linears[:-1]], linears[-1].out_features, activation)
         net._template = copy.deepcopy(nn.Sequential(*linears))
-        return net
+        return net.to(linears[0].weight.device, linears[0].weight.dtype)
 
     @property
     def num_columns(self) -> int:
@@ -115,9 +123,7 @@ class ProgressiveNetwork(nn.Module):
                 torch.manual_seed(seed)
                 column = _Column(self.sizes, len(self.columns))
         # nn.Linear builds float32 on the CPU: the column takes the network's dtype and device
-        reference = next(self.parameters(), None)
-        if reference is not None:
-            column = column.to(reference.device, reference.dtype)
+        column = column.to(self._placement.device, self._placement.dtype)
         if not self.columns and self._template is not None:
             with torch.no_grad():
                 for layer, src in zip(column.layers, self._template):
@@ -149,9 +155,20 @@ class ProgressiveNetwork(nn.Module):
         return outputs
 
     def forward(self, x: torch.Tensor, task_ids: int | torch.Tensor) -> torch.Tensor:
-        """Outputs for inputs ``x``; ``task_ids`` is one task id or one per sample."""
-        if isinstance(task_ids, int):
-            task_ids = torch.full((x.shape[0],), task_ids, dtype=torch.long)
+        """Outputs for inputs ``x``; ``task_ids`` is one task id (an integer, or an integer tensor
+        of one element) or a 1-d integer tensor of one per sample. Other ids raise TypeError or
+        ValueError naming ``task_ids``."""
+        if isinstance(task_ids, torch.Tensor) and task_ids.dim() <= 1 and task_ids.numel() == 1:
+            task_ids = task_ids.item()
+        if not isinstance(task_ids, torch.Tensor):
+            task_ids = torch.full((x.shape[0],), check_count("task_ids", task_ids, low=None, error=TypeError), dtype=torch.long)
+        if task_ids.is_floating_point() or task_ids.is_complex() or task_ids.dtype == torch.bool:
+            # 0.5 would have picked task 0's column
+            raise TypeError(f"task_ids: expected integer task ids, got a {task_ids.dtype} tensor")
+        if tuple(task_ids.shape) != (x.shape[0],):
+            raise ValueError(f"task_ids: expected one id per sample, shape ({x.shape[0]},), got {tuple(task_ids.shape)}")
+        if x.shape[0] == 0:
+            return x.new_empty((0, self.sizes[-1]))
         wanted = torch.unique(task_ids).tolist()
         missing = [t for t in wanted if t not in self.task_to_column]
         if missing:

@@ -34,6 +34,7 @@ from torch.func import functional_call, grad, vmap
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
+from meta.base import model_device
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -539,7 +540,12 @@ class EWC(Strategy):
                         bound = " and >= 0" if field == "fisher" else ""
                         raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
-        self.fisher_, self.anchor_ = cloned_state(state["fisher"]), cloned_state(state["anchor"])
+        # each beside its parameter, which the penalty subtracts it from (a file loads on the CPU)
+        devices = {n: p.device for n, p in ctx.model.named_parameters()}
+        self.fisher_, self.anchor_ = (
+            {key: {n: t.detach().to(devices[n], copy=True) for n, t in weights.items()} for key, weights in state[field].items()}
+            for field in ("fisher", "anchor")
+        )
         self._running, self._quadratic_cache = None, None
 
     def __repr__(self) -> str:
@@ -649,8 +655,14 @@ class ExperienceReplay(Strategy):
             want = f"{n} finite numbers >= 0" if prioritized else "None"
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
-        # copies: reservoir replacement and priorities write into the memory in place
-        self.x, self.y, self.task_ids, self.priority = cloned_state([state["x"], state["y"], task_ids, priority])
+        # copies: reservoir replacement and priorities write into the memory in place. Where training
+        # keeps them: samples and priorities on the model's device, with the batches they join (a
+        # file loads on the CPU); task ids on the CPU, as the memory stores them
+        device = model_device(ctx.model)
+        self.x, self.y, self.task_ids, self.priority = (
+            None if t is None else t.detach().to(where, copy=True)
+            for t, where in ((state["x"], device), (state["y"], device), (task_ids, "cpu"), (priority, device))
+        )
         self.seen = seen
 
     # -- sampling into batches

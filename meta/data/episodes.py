@@ -30,10 +30,11 @@ class EpisodeSampler:
 
     Arguments:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
-            items are examples or ``(example, label)`` pairs.
+            items are examples or ``(example, label)`` pairs (tuples whose example is a tensor or
+            an array: a ``TensorDataset(x, y)``, say), of which the example is taken.
         labels: one label per example (any hashable values; one-element tensors and numpy
             values count by the number they hold); when None, ``data`` items must be
-            ``(example, label)`` pairs (a ``TensorDataset(x, y)``, say) and the labels are read from them.
+            ``(example, label)`` pairs and the labels are read from them.
         n_way: classes per episode (at most the number of classes with enough examples).
         k_shot: support examples per class (at least 1).
         n_query: query examples per class (at least 0).
@@ -57,7 +58,8 @@ class EpisodeSampler:
         k_shot = check_count("k_shot", k_shot, low=1)
         n_query = check_count("n_query", n_query)
         self.data = data
-        self._pairs = labels is None
+        # given labels too, pairs are still pairs: stacking one whole put its label in the input
+        self._pairs = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_pair(data[0]))
         if labels is None:
             labels = [data[i][1] for i in range(len(data))]
         if isinstance(labels, torch.Tensor):
@@ -114,9 +116,34 @@ class EpisodeSampler:
         batch_size = check_count("batch_size", batch_size, low=1)
         return MetaBatch([self.sample() for _ in range(batch_size)])
 
-    def __iter__(self) -> Iterator[Task]:
-        while True:
-            yield self.sample()
+    def __iter__(self) -> EndlessEpisodes:
+        """The sampler's episodes, without end (an :class:`EndlessEpisodes`)."""
+        return EndlessEpisodes(self)
+
+
+class EndlessEpisodes(Iterator[Task]):
+    """What ``iter(sampler)`` returns: ``sampler.sample()`` at each ``next``, never exhausted.
+
+    A class of its own, not a generator, so that what reads an iterable to its end
+    (``FewShotLearner.evaluate`` without ``num_episodes``, a MAML learner's meta-batch) can tell it
+    apart from a finite one and refuse it, as it refuses the sampler (see :func:`is_endless`).
+    """
+
+    def __init__(self, sampler: EpisodeSampler) -> None:
+        self.sampler = sampler
+
+    def __next__(self) -> Task:
+        return self.sampler.sample()
+
+
+def is_endless(episodes: object) -> bool:
+    """Whether ``episodes`` is an ``EpisodeSampler`` or its iterator, which never run out."""
+    return isinstance(episodes, (EpisodeSampler, EndlessEpisodes))
+
+
+def _is_pair(item: Any) -> bool:
+    """Whether a dataset item is an ``(example, label)`` pair, as a ``TensorDataset`` yields them."""
+    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (torch.Tensor, np.ndarray))
 
 
 def _label_value(index: int, label: Any) -> Any:

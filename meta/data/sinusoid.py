@@ -72,14 +72,17 @@ class SinusoidTaskSampler:
         return lo + (hi - lo) * torch.rand(shape, generator=self.generator)
 
     def sample_parameters(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(amplitudes, phases)`` of ``batch_size`` new tasks."""
+        """``(amplitudes, phases)`` of ``batch_size`` new tasks (ValueError naming it unless a count >= 1)."""
+        batch_size = check_count("batch_size", batch_size, low=1)
         c = self.config
         amp = self._uniform((batch_size,), c.amplitude_min, c.amplitude_max)
         phase = self._uniform((batch_size,), c.phase_min, c.phase_max)
         return amp, phase
 
     def sample_x(self, batch_size: int, n: int) -> torch.Tensor:
-        """``[batch_size, n, 1]`` inputs uniform in the configured range."""
+        """``[batch_size, n, 1]`` inputs uniform in the configured range (ValueError naming a
+        count that is not one >= 1)."""
+        batch_size, n = check_count("batch_size", batch_size, low=1), check_count("n", n, low=1)
         return self._uniform((batch_size, n, 1), self.config.x_min, self.config.x_max)
 
     def sample(self, batch_size: int, k_shot: int, k_query: int) -> MetaBatch:
