@@ -2,17 +2,18 @@
 serves it best.
 
 Every expert is registered as a tool of a ``toolrouter.ToolMetaLearner`` whose capabilities are its
-``input_kind`` (``"text"``, ``"image[1x28x28]"``: a request with its own support set, which any
-expert of the kind can serve) and, checked at each request, one per task it has learned
-(``"text:intent"``), however it learned it (``ExpertSystem.adapt``, or ``expert.adapt`` directly);
-an input's task name is the router's task type. So a request is routed by what it is (text, an
-image of a shape) and by the task it belongs to, only among the experts that take it and have
-learned that task (one that has not, or that would refuse the input, is never asked, nor taught
-that it fails), and the router learns from each outcome which expert to call
-first for that task, cost and latency included: for example a cheap expert and an expensive one
-for the same task, the expensive one called only while the cheap one is not good enough. With ``expected=`` (the right answer, when the caller knows it) a wrong
-answer is a failed attempt and the next expert is tried; without it, an answer counts as a success
-with the expert's confidence as its quality.
+``input_kind`` (``"expert:text"``, ``"expert:image[1x28x28]"``: a request with its own support set,
+which any expert of the kind can serve) and, checked at each request, one per task it has learned
+(``"expert:text:intent"``), however it learned it (``ExpertSystem.adapt``, or ``expert.adapt``
+directly); the ``expert:`` prefix keeps the other tools of a shared router (a ``"text"`` tool) off
+the experts' routes. An input's task name is the router's task type. So a request is routed by what
+it is (text, an image of a shape) and by the task it belongs to, only among the experts that take
+it and have learned that task (one that has not, or that would refuse the input, is never asked,
+nor taught that it fails), and the router learns from each outcome which expert to call first for
+that task, cost and latency included: for example a cheap expert and an expensive one for the same
+task, the expensive one called only while the cheap one is not good enough. With ``expected=``
+(the right answer, when the caller knows it) a wrong answer is a failed attempt and the next expert
+is tried; without it, an answer counts as a success with the expert's confidence as its quality.
 
 Example:
     >>> from toolrouter.features import HashingFeaturizer
@@ -70,6 +71,12 @@ def modality_of(x: Any) -> str:
     if isinstance(x, (torch.Tensor, np.ndarray)) or type(x).__module__.startswith("PIL."):
         return "image"
     raise ExpertInputError(f"input: expected text (str) or an image (tensor, array, PIL image), got {type(x).__name__} ({short_repr(x)})")
+
+
+def _capability(kind: str, task: str | None = None) -> str:
+    """The router capability of the experts of input kind ``kind`` (that have learned ``task``):
+    prefixed, so that another tool of a shared router (a ``"text"`` tool) never joins the route."""
+    return f"expert:{kind}" if task is None else f"expert:{kind}:{task}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ class ExpertSystem:
         """
         if not isinstance(expert, Expert):
             raise TypeError(f"expert: expected an integrations.experts.Expert, got {type(expert).__name__}")
-        profile = ToolProfile(tool_id=name, capabilities=[expert.input_kind], cost_per_use=cost_per_use,
+        profile = ToolProfile(tool_id=name, capabilities=[_capability(expert.input_kind)], cost_per_use=cost_per_use,
                               expected_latency_s=expected_latency_s, reliability=reliability,
                               description=description or f"{type(expert).__name__} for {expert.input_kind}")
         self.router.add_tool(profile)
@@ -211,7 +218,7 @@ class ExpertSystem:
             if expected not in labels:
                 raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
-                              required_capabilities=[kind if support is not None else f"{kind}:{task}"],
+                              required_capabilities=[_capability(kind, None if support is not None else task)],
                               context=input if modality == "text" else None)
         # also the step's name (as the router strips it): a learned task's route and a support set's never meet
         capability = profile.required_capabilities[0]
