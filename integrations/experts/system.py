@@ -160,16 +160,17 @@ class ExpertSystem:
         another image shape are not taught images they cannot take). If one expert refuses the
         examples, the others are put back as they were (a task learned before, and replaced with
         ``replace=True``, comes back) and the error is raised."""
+        support = normalize_support(examples, labels)  # once: every expert reads it, and examples may be iterators
         if modality is None:
-            modality = modality_of(next(iter(normalize_support(examples, labels).values()))[0])
+            modality = modality_of(next(iter(support.values()))[0])
         _, names = self._route(self._serving(modality), "examples",
-                               lambda expert: expert._checked_support(examples, labels, "examples"))
+                               lambda expert: expert._checked_support(support, None, "examples"))
         done: list[tuple[Expert, TaskState | None]] = []
         try:
             for name in names:
                 expert = self.experts[name]
                 before = expert.task(task) if task in expert.tasks else None
-                expert.adapt(examples, labels, task=task, **options)
+                expert.adapt(support, task=task, **options)
                 done.append((expert, before))
         except BaseException:
             for expert, before in done:
@@ -181,9 +182,9 @@ class ExpertSystem:
         """Send ``input`` to the expert the router picks for its modality and ``task``, falling back
         to the next on failure (with ``expected``, a wrong label is a failure); every attempt
         teaches the router. Only the experts of the input's kind (``Expert.input_kind``) that have
-        learned ``task`` are candidates (with ``support``, every expert of the kind). An input, support set or ``expected`` that no
-        expert can take, or a task no expert has learned, raises ``ExpertInputError`` naming it,
-        and nothing is called or learned."""
+        learned ``task`` are candidates (with ``support``, every expert of the kind). An input,
+        support set or ``expected`` that no expert can take, or a task no expert has learned,
+        raises ``ExpertInputError`` naming it, and nothing is called or learned."""
         import time
 
         t0 = time.perf_counter()
@@ -199,6 +200,8 @@ class ExpertSystem:
             names = learned
         if support is None and support_labels is not None:
             raise ExpertInputError("support_labels: given without support=")
+        if support is not None:  # once: every expert reads it, and its examples may be iterators
+            support, support_labels = normalize_support(support, support_labels, "support"), None
 
         def takes(expert: Expert) -> None:
             expert._check_input(input, "input")
@@ -210,7 +213,7 @@ class ExpertSystem:
             expected = _check_label(expected, "expected")
             # an answer no expert can give would fail them all, and teach the router that they fail
             if support is not None:
-                where, labels = "the support set", list(normalize_support(support, support_labels, "support"))
+                where, labels = "the support set", list(support)
             else:
                 where = f"task {task!r}"
                 states = [self.experts[n].task(task) for n in names]
