@@ -554,6 +554,7 @@ class Expert(abc.ABC):
                         f"options.{key}: saved by an expert with {key}={short_repr(saved_options[key])}, "
                         f"this one has {key}={short_repr(own[key])}"
                     )
+            self._check_saved_options(saved_options)
             state = {}
             for key, value in self.model.state_dict().items():
                 saved = blob.arrays.get(f"model.{key}")
@@ -601,6 +602,10 @@ class Expert(abc.ABC):
 
     def _attach_meta_learning(self, learner: Any) -> None:
         """Check (or configure) a meta-learner already known to be built on ``self.model``."""
+
+    def _check_saved_options(self, options: dict[str, Any]) -> None:
+        """Raise ``CorruptStateError`` where a file's saved options show inputs this expert would
+        see otherwise than the saved one (beyond the equal values of ``_load_must_match``)."""
 
     def _attach_tools(self, router: Any) -> None:
         """Check a router before it is attached."""
