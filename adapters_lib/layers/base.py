@@ -430,5 +430,20 @@ class AdaptedModule(nn.Module):
                 out = (out, *rest)
         return out
 
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            base = self.__dict__.get("_modules", {}).get("base_layer")
+            if base is None or not hasattr(base, name):
+                raise
+        # code that reads a module's weights instead of calling it would skip its adapters
+        raise AttributeError(
+            f"{name!r}: this {type(base).__name__} carries adapters, and the AdaptedModule standing in for it has no "
+            f"{name!r}; code that reads it directly instead of calling the module would skip the adapters (read "
+            f"base_layer.{name} for the original). nn.TransformerEncoder does so in eval with a src_key_padding_mask: "
+            f"build it with enable_nested_tensor=False"
+        )
+
     def extra_repr(self) -> str:
         return f"active={self._active}, merged={self.merged}"
