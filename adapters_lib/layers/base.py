@@ -274,6 +274,10 @@ def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
 class AdaptedModule(nn.Module):
     """A module of the base model with adapters injected; behaves like ``base_layer`` when none is active.
 
+    Its settings (``in_features``, ``batch_first``...) read as ``base_layer``'s; its weights and
+    methods are ``base_layer``'s own (reading them here raises: code using them directly would
+    skip the adapters).
+
     Arguments:
         base_layer: the original module, kept unchanged (except while LoRA/BitFit are merged into it).
     """
@@ -437,12 +441,16 @@ class AdaptedModule(nn.Module):
             base = self.__dict__.get("_modules", {}).get("base_layer")
             if base is None or not hasattr(base, name):
                 raise
+        value = getattr(base, name)
+        if not isinstance(value, (torch.Tensor, nn.Module)) and not callable(value):
+            return value  # a setting (in_features, batch_first): what the module is, read as it is
         # code that reads a module's weights instead of calling it would skip its adapters
         raise AttributeError(
-            f"{name!r}: this {type(base).__name__} carries adapters, and the AdaptedModule standing in for it has no "
-            f"{name!r}; code that reads it directly instead of calling the module would skip the adapters (read "
-            f"base_layer.{name} for the original). nn.TransformerEncoder does so in eval with a src_key_padding_mask: "
-            f"build it with enable_nested_tensor=False"
+            f"{name!r}: this {type(base).__name__} carries adapters, and the AdaptedModule standing in for it keeps "
+            f"its weights and methods in base_layer (base_layer.{name}): code that reads them instead of calling the "
+            f"module would skip the adapters. torch's transformers do so in eval: build nn.TransformerEncoder with "
+            f"enable_nested_tensor=False, and adapt an nn.TransformerEncoderLayer's linear1, linear2 or norms, not "
+            f"its self_attn"
         )
 
     def extra_repr(self) -> str:
