@@ -81,6 +81,8 @@ def out_features_of(module: nn.Module) -> int | None:
         return module.out_channels
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return module.embedding_dim
     if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
     if isinstance(module, nn.modules.batchnorm._NormBase):
