@@ -150,6 +150,13 @@ class ParameterReport(BaseModel):
         return "\n".join(lines)
 
 
+def _no_fast_path(module: nn.Module, args: Any) -> None:
+    """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
+    layer's fast path reads ``linear1.weight`` and the others directly and never calls them (it
+    failed on the wrapper, and would skip the adapters); a hook under the layer turns that path off."""
+    return None
+
+
 def _implementation(config: AdapterConfig) -> type[BaseAdapter]:
     """The class that a config injects: its own ``adapter_class``, else its type's built-in class."""
     return config.adapter_class if config.adapter_class is not None else adapter_class(config.adapter_type)
@@ -340,6 +347,8 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is None:
                 wrapper = AdaptedModule(site.module)
+                if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
+                    wrapper.register_forward_pre_hook(_no_fast_path)
                 site.install(wrapper)
             wrapper.add(adapter_name, adapter)
         self._sets[adapter_name] = configs

@@ -81,6 +81,8 @@ def out_features_of(module: nn.Module) -> int | None:
         return module.out_channels
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return module.embedding_dim
     if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
     if isinstance(module, nn.modules.batchnorm._NormBase):
@@ -274,6 +276,10 @@ def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
 class AdaptedModule(nn.Module):
     """A module of the base model with adapters injected; behaves like ``base_layer`` when none is active.
 
+    Its settings (``in_features``, ``batch_first``...) read as ``base_layer``'s; its weights and
+    methods are ``base_layer``'s own (reading them here raises: code using them directly would
+    skip the adapters).
+
     Arguments:
         base_layer: the original module, kept unchanged (except while LoRA/BitFit are merged into it).
     """
@@ -429,6 +435,25 @@ class AdaptedModule(nn.Module):
             if rest is not None:
                 out = (out, *rest)
         return out
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            base = self.__dict__.get("_modules", {}).get("base_layer")
+            if base is None or not hasattr(base, name):
+                raise
+        value = getattr(base, name)
+        if not isinstance(value, (torch.Tensor, nn.Module)) and not callable(value):
+            return value  # a setting (in_features, batch_first): what the module is, read as it is
+        # code that reads a module's weights instead of calling it would skip its adapters
+        raise AttributeError(
+            f"{name!r}: this {type(base).__name__} carries adapters, and the AdaptedModule standing in for it keeps "
+            f"its weights and methods in base_layer (base_layer.{name}): code that reads them instead of calling the "
+            f"module would skip the adapters. torch's transformers do so in eval: build nn.TransformerEncoder with "
+            f"enable_nested_tensor=False, and adapt an nn.TransformerEncoderLayer's linear1, linear2 or norms, not "
+            f"its self_attn"
+        )
 
     def extra_repr(self) -> str:
         return f"active={self._active}, merged={self.merged}"

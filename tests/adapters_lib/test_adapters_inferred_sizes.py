@@ -29,3 +29,14 @@ def test_an_inferred_size_that_breaks_the_config_names_field_and_module(width: i
 def test_an_inferred_size_that_fits_builds_the_adapter() -> None:
     model = AdapterModel(nn.Sequential(nn.Linear(3, 8)), AdapterConfig(adapter_type="linear", hidden_dim=4, target_modules=["0"]))
     assert model(torch.randn(2, 3)).shape == (2, 8)
+
+
+@pytest.mark.parametrize("embedding", [nn.Embedding(10, 6), nn.EmbeddingBag(10, 6, mode="mean")])
+def test_an_adapter_after_an_embedding_takes_its_size_from_the_embedding(embedding: nn.Module) -> None:
+    ids = torch.randint(0, 10, (2, 3))
+    model = AdapterModel(nn.Sequential(embedding), AdapterConfig(adapter_type="adapter", hidden_dim=4, target_modules=["0"]))
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    assert model.adapter_configs()[0].input_dim is None  # inferred per target, as for a Linear
+    assert model(ids).shape == embedding(ids).shape and not torch.allclose(model(ids), embedding(ids))

@@ -169,3 +169,14 @@ def test_only_the_experts_that_learned_the_task_are_asked_however_they_learned_i
         system.process("rain?", task="intent")
     # a support set of the call's own: any expert of the modality serves it
     assert system.process("rain?", task="intent", support={"weather": ["rain"], "maps": ["route"]}).label == "weather"
+
+
+def test_examples_given_as_iterators_reach_every_expert() -> None:
+    system = ExpertSystem(seed=0)
+    system.add_expert("a", language())
+    system.add_expert("b", language(128))
+    system.adapt({"yes": iter(["yes please", "sure"]), "no": (t for t in ["no thanks", "nope"])}, task="answer")
+    assert system.experts["a"].task("answer").support == system.experts["b"].task("answer").support == \
+        {"yes": ["yes please", "sure"], "no": ["no thanks", "nope"]}
+    out = system.process("sure", task="answer", support={"yes": iter(["sure"]), "no": iter(["nope"])}, expected="yes")
+    assert out.label == "yes" and [a.success for a in out.attempts] == [True]
