@@ -168,9 +168,9 @@ class McpBackends:
         except BaseException:
             await self._close()
             # leave the middleware as it was: the backends this start added go (ones the router
-            # knew already, resumed from its store, stay, with what it learned of them)
-            for tool_id in [t for t in self._registered if t not in known]:
-                self.middleware.unregister(tool_id)
+            # knew already, resumed from its store, stay in the router, with what it learned of them)
+            for tool_id in self._registered:
+                (self.middleware.detach if tool_id in known else self.middleware.unregister)(tool_id)
             raise
         return self
 
@@ -262,7 +262,7 @@ class McpBackends:
         undo: list[Callable[[], Any]] = []
         try:
             # first the steps the router may refuse, each undone if a later one is: new backends, new
-            # descriptions, a backend joining its new capability (it leaves the old one below, where
+            # descriptions, a backend joining its new capability (it leaves the others below, where
             # what was learned of it is dropped, once nothing can fail)
             for tool_id, (capability, tool) in wanted.items():
                 if tool_id not in self._registered:
@@ -280,11 +280,14 @@ class McpBackends:
             for step in reversed(undo):
                 step()
             raise
-        for tool_id, capability in self._registered.items():
+        for tool_id in self._registered:
             if tool_id not in wanted:
                 self.middleware.unregister(tool_id)
-            elif wanted[tool_id][0] != capability and (profile := learner.tools.get(tool_id)) is not None:
-                learner.update_tool(profile.model_copy(update={"capabilities": (wanted[tool_id][0],)}))
+        for tool_id, (capability, _) in wanted.items():
+            # a backend that moved, or was resumed from the store serving others, serves its capability only
+            profile = learner.tools.get(tool_id) if self._registered.get(tool_id) != capability else None
+            if profile is not None and profile.capabilities != (capability,):
+                learner.update_tool(profile.model_copy(update={"capabilities": (capability,)}))
         self._registered = {tool_id: capability for tool_id, (capability, _) in wanted.items()}
         before = [_as_tool(c) for c in self._capabilities.values()]
         self._capabilities = {c.name: c for c in capabilities}
@@ -292,13 +295,15 @@ class McpBackends:
         return before != self.tools()
 
     def _register(self, tool_id: str, capability: str, tool: UpstreamTool) -> Callable[[], None]:
-        """Register ``tool`` as a backend of ``capability``; what undoes it."""
+        """Register ``tool`` as a backend of ``capability``; what undoes it. A tool the router
+        knows already (resumed from the store) keeps the capabilities it serves there until
+        ``_regroup`` can no longer fail, so that undoing it restores what was learned of it."""
         learner = self.middleware.learner
         known = learner.tools.get(tool_id)  # resumed from the store
         server = self.upstreams[tool.server].config
         self.middleware.register(
             functools.partial(self._call_upstream, tool.server, tool.name),
-            capability,
+            (capability,) if known is None else tuple(dict.fromkeys((capability, *known.capabilities))),
             tool_id=tool_id,
             description=tool.description,
             timeout_s=server.timeout_s,
@@ -308,9 +313,11 @@ class McpBackends:
         )
 
         def undo() -> None:
-            self.middleware.unregister(tool_id)
-            if known is not None:  # the router keeps knowing it (the attempts in its store stay)
-                learner.add_tool(known)
+            if known is None:
+                self.middleware.unregister(tool_id)
+            else:  # the router keeps it as it was, with what it learned (removed, it would start again from its prior)
+                self.middleware.detach(tool_id)
+                learner.update_tool(known)
 
         return undo
 
