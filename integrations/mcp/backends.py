@@ -51,7 +51,7 @@ from integrations.mcp.config import (
     ServerConfig,
     check_config,
 )
-from integrations.mcp.grouping import Capability, UpstreamTool, group_tools
+from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.attempt_group import GroupMember
@@ -67,6 +67,8 @@ log = EventLog(__name__)
 
 #: Longest wait, on closing, for the calls in flight to record their cancellation.
 _CLOSE_S = 5.0
+#: Seconds after a regrouping the router refused before each new try (then: at list requests).
+_REGROUP_RETRY_S = (0.5, 2.0, 10.0, 60.0)
 #: Keys of a routed result's ``_meta``.
 META_SERVER, META_TOOL, META_ATTEMPTS = "toolrouter/server", "toolrouter/tool", "toolrouter/attempts"
 
@@ -106,6 +108,9 @@ class McpBackends:
     When a server's tools change later and the new grouping cannot be applied (such a
     ``GroupingError``, a registration the router refuses), none of it is: the failure is logged
     (``mcp_grouping_failed``), the tools served so far stay, and the server stays connected.
+    A grouping the router refused is tried again after 0.5, 2, 10 and 60 seconds
+    (``mcp_grouping_retry``), then at each list request (``start_lazy``) until it is applied; a
+    ``GroupingError`` stays until the tools change again, since the same tools would fail the same way.
     """
 
     def __init__(
@@ -147,6 +152,8 @@ class McpBackends:
         self._validators: dict[str, SchemaCheck] = {}  # capability -> its input schema, for this grouping
         self._registered: dict[str, str] = {}  # tool id -> capability
         self._listeners: list[Callable[[], Awaitable[None]]] = []
+        self._refused: str | None = None  # the server whose new tools wait for a grouping the router refused
+        self._retrying = False
         self._tasks: anyio.abc.TaskGroup | None = None
         self._entered = False
         # the calls running now: each one's cancel scope, and an event set when it has ended
@@ -165,6 +172,7 @@ class McpBackends:
                 self._tasks.start_soon(upstream.run, name=f"mcp-upstream-{upstream.name}")
             await self._first_attempts([u for u in self.upstreams.values() if u.wanted])
             self._regroup()
+            self._refused = None  # a refusal while the servers came up: this grouping has all their tools
         except BaseException:
             await self._close()
             # leave the middleware as it was: the backends this start added go (ones the router
@@ -194,11 +202,15 @@ class McpBackends:
     async def start_lazy(self) -> None:
         """Start the lazy servers not started yet and wait until every server's first attempt to
         connect has ended, a server that a concurrent request started included: its tools are
-        then listed, or it is down."""
+        then listed, or it is down. A grouping the router refused before is tried again (the
+        gateway calls this at each list request)."""
+        refused = self._refused  # one refused while this waits has just been tried
         waiting = [u for u in self.upstreams.values() if not u.first_attempt.is_set()]
         for upstream in waiting:
             upstream.want()
         await self._first_attempts(waiting)
+        if refused is not None and self._refused is not None and self._tasks is not None:
+            await self._apply_grouping(self._refused)
 
     async def _first_attempts(self, upstreams: list[Upstream]) -> None:
         async def wait(upstream: Upstream) -> None:
@@ -229,19 +241,42 @@ class McpBackends:
         log.info("mcp_upstream_tools", server=upstream.name, tools=[t.name for t in upstream.tools])
         if self._tasks is None:
             return
+        if not await self._apply_grouping(upstream.name) and self._refused is not None and not self._retrying:
+            self._retrying = True
+            self._tasks.start_soon(self._retry_grouping)
+
+    async def _retry_grouping(self) -> None:
+        """Try a grouping the router refused again, a few times (``_REGROUP_RETRY_S``): what it
+        refused may pass later, where the next change of tools may never come."""
+        try:
+            for attempt, delay_s in enumerate(_REGROUP_RETRY_S, 1):
+                await anyio.sleep(delay_s)
+                if self._refused is None:
+                    return
+                log.info("mcp_grouping_retry", server=self._refused, attempt=attempt)
+                if await self._apply_grouping(self._refused):
+                    return
+        finally:
+            self._retrying = False
+
+    async def _apply_grouping(self, server: str) -> bool:
+        """Regroup after a change of ``server``'s tools and tell the listeners; whether it was applied."""
         try:
             changed = self._regroup()
         except Exception as exc:  # a GroupingError, a registration the router refused
             # keep serving the grouping that worked, and the server connected: raised here, the
             # failure would end the connection this runs in
-            log.warning("mcp_grouping_failed", server=upstream.name, error=describe_error(exc))
-            return
+            self._refused = None if isinstance(exc, GroupingError) else server
+            log.warning("mcp_grouping_failed", server=server, error=describe_error(exc))
+            return False
+        self._refused = None
         if changed:
             for listener in list(self._listeners):
                 try:
                     await listener()
                 except Exception as exc:  # the listener's failure: not the server's, whose connection this runs in
                     log.warning("mcp_listener_failed", listener=short_repr(listener), error=describe_error(exc))
+        return True
 
     def _regroup(self) -> bool:
         """Group the tools listed now and update the registrations; whether the exposed tools
@@ -292,7 +327,7 @@ class McpBackends:
         before = [_as_tool(c) for c in self._capabilities.values()]
         self._capabilities = {c.name: c for c in capabilities}
         self._validators = {}
-        return before != self.tools()
+        return before != [_as_tool(c) for c in self._capabilities.values()]
 
     def _register(self, tool_id: str, capability: str, tool: UpstreamTool) -> Callable[[], None]:
         """Register ``tool`` as a backend of ``capability``; what undoes it. A tool the router
@@ -351,7 +386,7 @@ class McpBackends:
     ) -> types.CallToolResult:
         started = time.perf_counter()
         capability = self._capabilities.get(name)
-        if capability is None and any(not u.first_attempt.is_set() for u in self.upstreams.values()):
+        if capability is None and (self._refused or any(not u.first_attempt.is_set() for u in self.upstreams.values())):
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:
