@@ -7,7 +7,7 @@ pointed at the gateway as it is. Every other section is optional::
 
     [servers.search_a]
     command = "python"
-    args = ["search_a.py"]
+    args = ["search_a.py"]    # run in the config file's folder (or cwd): search_a.py beside the config
     timeout_s = 10            # per call to this server
     start = "startup"         # or "lazy": started by the first request that needs its tools
 
@@ -28,6 +28,14 @@ pointed at the gateway as it is. Every other section is optional::
     tools = ["search_a:search", "search_b:web_query"]
 
 A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
+
+Paths in a config file are read relative to the file's folder, wherever the gateway is started
+from (an MCP client starts it from a folder of its own choosing): a stdio server's process runs in
+its ``cwd``, a relative ``cwd`` taken from the config's folder, and without one in the config's
+folder itself, so that the relative paths in its ``command`` and ``args`` name files beside the
+config (or in its ``cwd``); a ``sqlite:///`` store path too. A config made in code
+(``GatewayConfig.model_validate``) is taken as it is: a server without ``cwd`` runs in the
+gateway's working folder.
 
 Example:
     >>> config = GatewayConfig.model_validate({"mcpServers": {"files": {"command": "files-server"}}})
@@ -87,7 +95,9 @@ class ServerConfig(_Strict):
     command: str | None = Field(None, description="Executable of a stdio server.")
     args: list[str] = Field(default_factory=list, description="Its arguments.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    cwd: str | None = Field(None, description="Working folder (relative: to the config file's folder).")
+    cwd: str | None = Field(
+        None, description="Working folder of a stdio server (relative, or left out: the config file's folder)."
+    )
     url: str | None = Field(None, description="Endpoint of a streamable HTTP server.")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers sent to it.")
     type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = Field(
@@ -322,9 +332,11 @@ def split_tool_ref(ref: str) -> tuple[str, str]:
 
 
 def load_config(path: str | Path) -> GatewayConfig:
-    """Read and check a gateway config (``.toml`` or ``.json``). Relative ``cwd`` folders and
-    ``sqlite:///`` store paths are resolved against the config file's folder, since an MCP client
-    starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
+    """Read and check a gateway config (``.toml`` or ``.json``). Relative paths are read from the
+    config file's folder, since an MCP client starts the gateway from a folder of its own choosing:
+    a stdio server's ``cwd`` is resolved against it, and a server without one runs in it (so
+    relative paths in ``command`` and ``args`` name files beside the config); so is a
+    ``sqlite:///`` store path. ``ConfigError`` names what is wrong."""
     path = checked_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark some editors write is not content
@@ -406,12 +418,7 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def _resolved(config: GatewayConfig, folder: Path) -> GatewayConfig:
-    servers = {
-        name: server.model_copy(update={"cwd": str(folder / server.cwd)})
-        if server.cwd is not None and not Path(server.cwd).is_absolute()
-        else server
-        for name, server in config.servers.items()
-    }
+    servers = {name: server.model_copy(update={"cwd": _cwd(server, folder)}) for name, server in config.servers.items()}
     router = config.router
     store = router.store
     if store is not None and store.startswith("sqlite:///") and store != "sqlite:///:memory:":
@@ -419,3 +426,14 @@ def _resolved(config: GatewayConfig, folder: Path) -> GatewayConfig:
         if not file.is_absolute():
             router = router.model_copy(update={"store": f"sqlite:///{folder / file}"})
     return config.model_copy(update={"servers": servers, "router": router})
+
+
+def _cwd(server: ServerConfig, folder: Path) -> str | None:
+    """Where a server of a config file in ``folder`` runs: its ``cwd``, a relative one read from
+    ``folder``, else ``folder`` itself for a stdio server, so that the relative paths in its
+    command and args (read by its process from where it runs) name files beside the config."""
+    if server.cwd is None and server.command is None:  # a URL: no process
+        return None
+    if server.cwd is not None and Path(server.cwd).is_absolute():
+        return server.cwd
+    return str(folder / (server.cwd or ""))
