@@ -2,8 +2,9 @@
 
 A config is a TOML or JSON file. Upstream servers sit under ``servers``, or under ``mcpServers``
 in the shape MCP clients already use (``command``, ``args``, ``env`` for a server run over stdio;
-``url``, ``headers`` for one reached over streamable HTTP), so an existing client config can be
-pointed at the gateway as it is. Every other section is optional::
+``url``, ``headers`` for one reached over streamable HTTP, and with ``type = "sse"`` for one of
+the older HTTP+SSE transport), so an existing client config can be pointed at the gateway as it
+is. Every other section is optional::
 
     [servers.search_a]
     command = "python"
@@ -13,6 +14,10 @@ pointed at the gateway as it is. Every other section is optional::
 
     [servers.search_b]
     url = "http://127.0.0.1:8765/mcp"
+
+    [servers.legacy]
+    type = "sse"                      # the HTTP+SSE transport: the url of its event stream
+    url = "http://127.0.0.1:8000/sse"
 
     [router]
     policy = "gaussian_ts"
@@ -90,7 +95,10 @@ class _Strict(BaseModel):
 
 
 class ServerConfig(_Strict):
-    """One upstream MCP server: a command run over stdio, or a streamable HTTP URL."""
+    """One upstream MCP server: a command run over stdio, or a URL, of streamable HTTP or (with
+    ``type = "sse"``) of the HTTP+SSE transport. Over either, ``headers`` go with every request,
+    ``connect_timeout_s`` bounds connecting and each request but the reading of answers, which
+    ``timeout_s`` bounds (the stream of answers is given at least 300 seconds without an event)."""
 
     command: str | None = Field(None, description="Executable of a stdio server.")
     args: list[str] = Field(default_factory=list, description="Its arguments.")
@@ -98,10 +106,10 @@ class ServerConfig(_Strict):
     cwd: str | None = Field(
         None, description="Working folder of a stdio server (relative, or left out: the config file's folder)."
     )
-    url: str | None = Field(None, description="Endpoint of a streamable HTTP server.")
+    url: str | None = Field(None, description="Endpoint of a streamable HTTP server, or event stream of an SSE one.")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers sent to it.")
-    type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = Field(
-        None, description="Transport, as MCP client configs spell it (default: from command or url)."
+    type: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = Field(
+        None, description="Transport, as MCP client configs spell it (default: stdio for command, http for url)."
     )
     timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds one call to this server may take.")
     connect_timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds to start and list its tools.")
@@ -157,7 +165,7 @@ class ServerConfig(_Strict):
     @model_validator(mode="after")
     def _one_transport(self) -> "ServerConfig":
         if (self.command is None) == (self.url is None):
-            raise ValueError("give either command (a stdio server) or url (a streamable HTTP server), not both or neither")
+            raise ValueError("give either command (a stdio server) or url (an HTTP server), not both or neither")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
@@ -165,9 +173,9 @@ class ServerConfig(_Strict):
         return self
 
     @property
-    def transport(self) -> Literal["stdio", "http"]:
-        """``"stdio"`` or ``"http"``."""
-        return "stdio" if self.command is not None else "http"
+    def transport(self) -> Literal["stdio", "http", "sse"]:
+        """``"stdio"``, ``"http"`` (streamable HTTP) or ``"sse"`` (HTTP+SSE)."""
+        return "stdio" if self.command is not None else "sse" if self.type == "sse" else "http"
 
 
 class ExplicitCapability(_Strict):
