@@ -100,9 +100,10 @@ class McpBackends:
 
     Use it as an async context manager: entering connects the servers that start with the gateway
     (the others at the first request that needs them) and waits for each one's first attempt;
-    leaving cancels the calls still in flight, then shuts every server down (the backends stay
-    registered, with what the router learned of them; a call routed through the middleware then
-    fails at once: its server is not connected).
+    leaving cancels the calls still in flight, then shuts every server down and unbinds the
+    backends from the middleware (``ToolMiddleware.detach``): the router keeps them, with what it
+    learned of them, for a next ``McpBackends`` of the middleware to bind again; meanwhile a call
+    routed through the middleware goes to its other tools only, or raises ``NoToolForCapabilityError``.
     ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
     When a server's tools change later and the new grouping cannot be applied (such a
@@ -177,8 +178,9 @@ class McpBackends:
             await self._close()
             # leave the middleware as it was: the backends this start added go (ones the router
             # knew already, resumed from its store, stay in the router, with what it learned of them)
-            for tool_id in self._registered:
-                (self.middleware.detach if tool_id in known else self.middleware.unregister)(tool_id)
+            learner = self.middleware.learner
+            for tool_id in [t for t in self._registered if t not in known and t in learner.tools]:
+                learner.remove_tool(tool_id)
             raise
         return self
 
@@ -198,6 +200,13 @@ class McpBackends:
         if tasks is not None:
             tasks.cancel_scope.cancel()
             await tasks.__aexit__(None, None, None)
+        # the router keeps the backends and what it learned of them, for the next McpBackends of
+        # this middleware to bind; left bound, they refused it (DuplicateToolError), and a call
+        # routed through the middleware tried each stopped server before any other tool
+        bound = set(self.middleware.tool_ids)
+        for tool_id in self._registered:
+            if tool_id in bound:
+                self.middleware.detach(tool_id)
 
     async def start_lazy(self) -> None:
         """Start the lazy servers not started yet and wait until every server's first attempt to

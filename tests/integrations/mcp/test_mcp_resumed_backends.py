@@ -1,7 +1,8 @@
 """Backends the router resumed from its store keep what it learned of them when their
 registration is undone (a regrouping the router refused part of, a start that failed): they were
-removed and added again with their prior, and a failed start left them bound to the backends it
-had shut down, so that the next start on that middleware was refused."""
+removed and added again with their prior. Backends are unbound from the middleware when their
+``McpBackends`` stops (after a failed start, or leaving its ``async with``), the router keeping
+them: left bound, the next ``McpBackends`` of that middleware was refused."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from integrations.mcp import McpBackends
 from mcp_harness import gateway_store, served_by, upstream
 from toolrouter import ToolMiddleware
+from toolrouter.errors import NoToolForCapabilityError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -45,3 +47,18 @@ async def test_an_undone_registration_keeps_what_was_learned_of_a_resumed_backen
     async with McpBackends(tools, servers) as mcp:  # the same middleware starts again
         assert served_by(await mcp.call("search", {"query": "q"})) == ("a", 1)
         assert learned(tools)["a/search"][:2] == (13, 13)
+
+
+async def test_a_new_mcp_backends_of_the_middleware_binds_the_backends_again(pid_dir: Path) -> None:
+    tools = ToolMiddleware(seed=0)
+    servers = {"a": upstream("reliable", pid_dir, "--name", "a")}
+    async with McpBackends(tools, servers) as mcp:
+        for i in range(4):
+            assert served_by(await mcp.call("search", {"query": f"q{i}"})) == ("a", 1)
+    assert tools.tool_ids == [] and learned(tools)["a/search"][:2] == (4, 4)  # unbound, what was learned kept
+    with pytest.raises(NoToolForCapabilityError, match="no registered function serves 'search'"):
+        await tools.acall("search", {"query": "q"})  # no stopped server tried
+    async with McpBackends(tools, servers) as mcp:  # it was refused: DuplicateToolError
+        assert served_by(await mcp.call("search", {"query": "again"})) == ("a", 1)
+        assert sorted(tools.tool_ids) == ["a/a_status", "a/grow", "a/noop", "a/search"]
+    assert learned(tools)["a/search"][:2] == (5, 5)
