@@ -14,6 +14,11 @@ mismatch is an ``isError`` result naming each problem, recorded against no serve
 server sent it, with ``_meta`` saying which server served it after how many attempts; when every
 server fails, an ``isError`` result lists each attempt.
 
+A tool of the middleware's own that serves a capability beside the servers (a local cache, say)
+is routed with them: it is called with the arguments as one dict, and its value, unless a
+``CallToolResult``, is returned as text (JSON for other than a string), ``_meta`` naming it as the
+tool and no server.
+
 An outcome is a failure when the server's result has ``isError``, the call raises (the connection
 broke, the result was malformed), it takes longer than the server's ``timeout_s``, or the server is
 down; its latency is measured. A call its client cancels (``notifications/cancelled``, or a client
@@ -433,10 +438,12 @@ class McpBackends:
             )
         except NoToolForCapabilityError:
             return _error(f"tool {name!r}: no server serves it now")
-        server, tool = server_and_tool(outcome.tool_id)
+        if isinstance(outcome.value, types.CallToolResult):
+            result, (server, tool) = outcome.value, server_and_tool(outcome.tool_id)
+        else:  # a tool of the middleware's own beside the servers: its value, as a tool's result
+            result, server, tool = _as_result(outcome.value), None, outcome.tool_id
         latency = time.perf_counter() - started
         log.info("mcp_call", tool=name, server=server, attempts=len(outcome.attempts), status="ok", latency_s=latency)
-        result: types.CallToolResult = outcome.value
         meta = {**(result.meta or {}), META_SERVER: server, META_TOOL: tool, META_ATTEMPTS: len(outcome.attempts)}
         return result.model_copy(update={"meta": meta})
 
@@ -464,6 +471,14 @@ def _as_tool(capability: Capability) -> types.Tool:
         output_schema=capability.output_schema,
         annotations=None if capability.annotations is None else types.ToolAnnotations.model_validate(capability.annotations),
     )
+
+
+def _as_result(value: Any) -> types.CallToolResult:
+    """The value of a tool that is not a server's as a ``tools/call`` result: a text as it is,
+    anything else as JSON (an object also as the structured content)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    structured = value if isinstance(value, dict) else None
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> types.CallToolResult:
