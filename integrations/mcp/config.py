@@ -166,6 +166,12 @@ class ServerConfig(_Strict):
     def _one_transport(self) -> "ServerConfig":
         if (self.command is None) == (self.url is None):
             raise ValueError("give either command (a stdio server) or url (an HTTP server), not both or neither")
+        # a setting of the other transport would be dropped without a word: the server run without it
+        stray = [f for f in (("args", "env", "cwd") if self.url is not None else ("headers",)) if getattr(self, f)]
+        if stray and self.url is not None:
+            raise ValueError(f"{stray[0]} is a setting of a stdio server (command), not of one reached by url")
+        if stray:
+            raise ValueError("headers is a setting of a server reached by url, not of a stdio server (command)")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
@@ -440,7 +446,7 @@ def _cwd(server: ServerConfig, folder: Path) -> str | None:
     """Where a server of a config file in ``folder`` runs: its ``cwd``, a relative one read from
     ``folder``, else ``folder`` itself for a stdio server, so that the relative paths in its
     command and args (read by its process from where it runs) name files beside the config."""
-    if server.cwd is None and server.command is None:  # a URL: no process
+    if server.command is None:  # a URL: no process
         return None
     if server.cwd is not None and Path(server.cwd).is_absolute():
         return server.cwd
