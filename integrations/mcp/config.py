@@ -362,7 +362,7 @@ def load_config(path: str | Path) -> GatewayConfig:
         data = _parse_toml(path, text)
     elif path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except ValueError as exc:
             raise ConfigError(f"{path}: not valid JSON ({exc})") from None
     else:
@@ -370,6 +370,17 @@ def load_config(path: str | Path) -> GatewayConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
     return _resolved(check_config(data, str(path)), path.resolve().parent)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice: JSON readers keep the last one, so a
+    server (or setting) written twice would be dropped without a word, as TOML refuses it."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"the key {key!r} is given twice in one object")
+        data[key] = value
+    return data
 
 
 def check_config(data: Any, source: str = "config") -> GatewayConfig:
