@@ -217,7 +217,10 @@ class McpBackends:
         """Start the lazy servers not started yet and wait until every server's first attempt to
         connect has ended, a server that a concurrent request started included: its tools are
         then listed, or it is down. A grouping the router refused before is tried again (the
-        gateway calls this at each list request)."""
+        gateway calls this at each list request). Outside the ``async with`` it raises
+        ``RuntimeError``, as ``call`` does: no server would start, and it waited for them until
+        their connect timeout."""
+        self._check_running()
         refused = self._refused  # one refused while this waits has just been tried
         waiting = [u for u in self.upstreams.values() if not u.first_attempt.is_set()]
         for upstream in waiting:
@@ -225,6 +228,11 @@ class McpBackends:
         await self._first_attempts(waiting)
         if refused is not None and self._refused is not None and self._tasks is not None:
             await self._apply_grouping(self._refused)
+
+    def _check_running(self) -> None:
+        if self._tasks is None:
+            state = "closed" if self._entered else "not started"
+            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
 
     async def _first_attempts(self, upstreams: list[Upstream]) -> None:
         async def wait(upstream: Upstream) -> None:
@@ -383,9 +391,7 @@ class McpBackends:
         (``ToolMiddleware.route``): commit it before the result leaves. A call still running when
         the ``async with`` ends is cancelled (its attempt in flight recorded as cancelled by its
         caller, not learned as the server's failure) and raises ``RuntimeError``."""
-        if self._tasks is None:  # no server runs: not their failure, and nothing to wait for
-            state = "closed" if self._entered else "not started"
-            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
+        self._check_running()  # no server runs: not their failure, and nothing to wait for
         with anyio.CancelScope() as scope:
             self._in_flight[scope] = ended = anyio.Event()
             try:
