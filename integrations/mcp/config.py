@@ -167,11 +167,11 @@ class ServerConfig(_Strict):
         if (self.command is None) == (self.url is None):
             raise ValueError("give either command (a stdio server) or url (an HTTP server), not both or neither")
         # a setting of the other transport would be dropped without a word: the server run without it
-        stray = [f for f in (("args", "env", "cwd") if self.url is not None else ("headers",)) if getattr(self, f)]
-        if stray and self.url is not None:
-            raise ValueError(f"{stray[0]} is a setting of a stdio server (command), not of one reached by url")
-        if stray:
-            raise ValueError("headers is a setting of a server reached by url, not of a stdio server (command)")
+        own, other = ("url", ("args", "env", "cwd")) if self.url is not None else ("command", ("headers",))
+        stray = next((name for name in other if getattr(self, name)), None)
+        if stray is not None:
+            kind = "stdio server (command)" if own == "url" else "server reached by url"
+            raise ValueError(f"{stray} is a setting of a {kind}, not of one with {own}")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):

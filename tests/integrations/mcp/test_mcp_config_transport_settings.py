@@ -13,11 +13,11 @@ from integrations.mcp.config import ConfigError, check_config
 @pytest.mark.parametrize(
     ("server", "message"),
     [
-        ({"url": "http://h/mcp", "env": {"API_KEY": "sk-secret"}}, "servers.a: env is a setting of a stdio server (command), not of one reached by url"),
+        ({"url": "http://h/mcp", "env": {"API_KEY": "sk-secret"}}, "servers.a: env is a setting of a stdio server (command), not of one with url"),
         ({"type": "sse", "url": "http://h/sse", "args": ["--verbose"]}, "servers.a: args is a setting of a stdio server"),
         ({"url": "http://h/mcp", "cwd": "/srv"}, "servers.a: cwd is a setting of a stdio server"),
         ({"command": "x", "headers": {"Authorization": "Bearer tok-secret"}},
-         "servers.a: headers is a setting of a server reached by url, not of a stdio server (command)"),
+         "servers.a: headers is a setting of a server reached by url, not of one with command"),
     ],
 )  # fmt: skip
 def test_a_setting_of_the_other_transport_is_a_config_error(server: dict, message: str) -> None:
