@@ -51,6 +51,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -282,7 +283,11 @@ class ReconnectPolicy(_Strict):
 
     def delay_s(self, failures: int, draw: float) -> float:
         """Seconds to wait after ``failures`` failed attempts in a row (``draw`` in [0, 1))."""
-        delay = min(self.max_delay_s, self.initial_delay_s * self.multiplier ** max(failures - 1, 0))
+        try:
+            grown = self.initial_delay_s * self.multiplier ** max(failures - 1, 0)
+        except OverflowError:  # a server down for hours: over a thousand failures in a row
+            grown = math.inf
+        delay = min(self.max_delay_s, grown)
         return delay * (1.0 - self.jitter + self.jitter * draw)
 
 
