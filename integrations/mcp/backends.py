@@ -406,7 +406,8 @@ class McpBackends:
     ) -> types.CallToolResult:
         started = time.perf_counter()
         capability = self._capabilities.get(name)
-        if capability is None and (self._refused is not None or any(not u.first_attempt.is_set() for u in self.upstreams.values())):
+        waiting = self._refused is not None or any(not u.first_attempt.is_set() for u in self.upstreams.values())
+        if capability is None and waiting:
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:
