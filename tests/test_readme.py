@@ -58,6 +58,7 @@ def test_readme_gateway_config_loads(tmp_path):
     (toml,) = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
     (tmp_path / "gateway.toml").write_text(toml, encoding="utf-8")
     config = load_config(tmp_path / "gateway.toml")
-    assert sorted(config.servers) == ["intranet", "search_a", "search_b"]
+    assert sorted(config.servers) == ["intranet", "legacy", "search_a", "search_b"]
+    assert config.servers["legacy"].transport == "sse"
     assert config.router.store == f"sqlite:///{tmp_path / 'gateway.db'}"  # relative to the config file
     assert config.grouping.capabilities["web_search"].tools == ["search_a:search", "search_b:web_query"]

@@ -388,9 +388,21 @@ class ToolMiddleware(ClosesWhatItBuilt):
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             self.learner.remove_tool(tool_id)
-            del self._tools[tool_id]
-            self._async_tools.discard(tool_id)
-            self._timeouts.pop(tool_id, None)
+            self._drop(tool_id)
+
+    def detach(self, tool_id: str) -> None:
+        """Unbind the function of a tool (what ``register`` or ``attach`` bound), the router
+        keeping the tool and what was learned about it, as it keeps a tool resumed from a store
+        until ``attach``. Calls already running the function finish with it."""
+        with self._lock:
+            if tool_id not in self._tools:
+                raise UnknownToolError(tool_id)
+            self._drop(tool_id)
+
+    def _drop(self, tool_id: str) -> None:
+        del self._tools[tool_id]
+        self._async_tools.discard(tool_id)
+        self._timeouts.pop(tool_id, None)
 
     def _add(self, reg: _Registered) -> None:
         tool_id = reg.profile.tool_id

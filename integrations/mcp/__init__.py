@@ -6,7 +6,8 @@ package raises ``ImportError`` naming the extra.
 
 - ``config``: the gateway's config (TOML or JSON, or an MCP client's ``mcpServers`` JSON).
 - ``grouping``: which upstream tools serve one capability, and the one schema the client sees.
-- ``upstream``: one upstream server's connection, kept alive (reconnected with backoff).
+- ``upstream``: one upstream server's connection (stdio, streamable HTTP or HTTP+SSE), kept alive
+  (reconnected with backoff).
 - ``backends``: ``McpBackends``, the upstream tools as backends of a ``ToolMiddleware``: routed,
   falling back, every attempt recorded. In-process agents use it directly.
 - ``gateway``: ``Gateway``, the MCP server in front (stdio or streamable HTTP).

@@ -14,6 +14,11 @@ mismatch is an ``isError`` result naming each problem, recorded against no serve
 server sent it, with ``_meta`` saying which server served it after how many attempts; when every
 server fails, an ``isError`` result lists each attempt.
 
+A tool of the middleware's own that serves a capability beside the servers (a local cache, say)
+is routed with them: it is called with the arguments as one dict, and its value, unless a
+``CallToolResult``, is returned as text (JSON for other than a string), ``_meta`` naming it as the
+tool and no server.
+
 An outcome is a failure when the server's result has ``isError``, the call raises (the connection
 broke, the result was malformed), it takes longer than the server's ``timeout_s``, or the server is
 down; its latency is measured. A call its client cancels (``notifications/cancelled``, or a client
@@ -51,7 +56,7 @@ from integrations.mcp.config import (
     ServerConfig,
     check_config,
 )
-from integrations.mcp.grouping import Capability, UpstreamTool, group_tools
+from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Upstream
 from toolrouter.attempt_group import GroupMember
@@ -67,6 +72,8 @@ log = EventLog(__name__)
 
 #: Longest wait, on closing, for the calls in flight to record their cancellation.
 _CLOSE_S = 5.0
+#: Seconds after a regrouping the router refused before each new try (then: at list requests).
+_REGROUP_RETRY_S = (0.5, 2.0, 10.0, 60.0)
 #: Keys of a routed result's ``_meta``.
 META_SERVER, META_TOOL, META_ATTEMPTS = "toolrouter/server", "toolrouter/tool", "toolrouter/attempts"
 
@@ -98,14 +105,18 @@ class McpBackends:
 
     Use it as an async context manager: entering connects the servers that start with the gateway
     (the others at the first request that needs them) and waits for each one's first attempt;
-    leaving cancels the calls still in flight, then shuts every server down (the backends stay
-    registered, with what the router learned of them; a call routed through the middleware then
-    fails at once: its server is not connected).
+    leaving cancels the calls still in flight, then shuts every server down and unbinds the
+    backends from the middleware (``ToolMiddleware.detach``): the router keeps them, with what it
+    learned of them, for a next ``McpBackends`` of the middleware to bind again; meanwhile a call
+    routed through the middleware goes to its other tools only, or raises ``NoToolForCapabilityError``.
     ``call`` outside the ``async with`` raises ``RuntimeError`` and records nothing. ``GroupingError`` on entering
     when an explicit group's tools do not fit; the backends that start added are removed again.
     When a server's tools change later and the new grouping cannot be applied (such a
     ``GroupingError``, a registration the router refuses), none of it is: the failure is logged
     (``mcp_grouping_failed``), the tools served so far stay, and the server stays connected.
+    A grouping the router refused is tried again after 0.5, 2, 10 and 60 seconds
+    (``mcp_grouping_retry``), then at each list request (``start_lazy``) until it is applied; a
+    ``GroupingError`` stays until the tools change again, since the same tools would fail the same way.
     """
 
     def __init__(
@@ -147,6 +158,8 @@ class McpBackends:
         self._validators: dict[str, SchemaCheck] = {}  # capability -> its input schema, for this grouping
         self._registered: dict[str, str] = {}  # tool id -> capability
         self._listeners: list[Callable[[], Awaitable[None]]] = []
+        self._refused: str | None = None  # the server whose new tools wait for a grouping the router refused
+        self._retrying = False
         self._tasks: anyio.abc.TaskGroup | None = None
         self._entered = False
         # the calls running now: each one's cancel scope, and an event set when it has ended
@@ -165,12 +178,14 @@ class McpBackends:
                 self._tasks.start_soon(upstream.run, name=f"mcp-upstream-{upstream.name}")
             await self._first_attempts([u for u in self.upstreams.values() if u.wanted])
             self._regroup()
+            self._refused = None  # a refusal while the servers came up: this grouping has all their tools
         except BaseException:
             await self._close()
             # leave the middleware as it was: the backends this start added go (ones the router
-            # knew already, resumed from its store, stay, with what it learned of them)
-            for tool_id in [t for t in self._registered if t not in known]:
-                self.middleware.unregister(tool_id)
+            # knew already, resumed from its store, stay in the router, with what it learned of them)
+            learner = self.middleware.learner
+            for tool_id in [t for t in self._registered if t not in known and t in learner.tools]:
+                learner.remove_tool(tool_id)
             raise
         return self
 
@@ -190,15 +205,34 @@ class McpBackends:
         if tasks is not None:
             tasks.cancel_scope.cancel()
             await tasks.__aexit__(None, None, None)
+        # the router keeps the backends and what it learned of them, for the next McpBackends of
+        # this middleware to bind; left bound, they refused it (DuplicateToolError), and a call
+        # routed through the middleware tried each stopped server before any other tool
+        bound = set(self.middleware.tool_ids)
+        for tool_id in self._registered:
+            if tool_id in bound:
+                self.middleware.detach(tool_id)
 
     async def start_lazy(self) -> None:
         """Start the lazy servers not started yet and wait until every server's first attempt to
         connect has ended, a server that a concurrent request started included: its tools are
-        then listed, or it is down."""
+        then listed, or it is down. A grouping the router refused before is tried again (the
+        gateway calls this at each list request). Outside the ``async with`` it raises
+        ``RuntimeError``, as ``call`` does: no server would start, and it waited for them until
+        their connect timeout."""
+        self._check_running()
+        refused = self._refused  # one refused while this waits has just been tried
         waiting = [u for u in self.upstreams.values() if not u.first_attempt.is_set()]
         for upstream in waiting:
             upstream.want()
         await self._first_attempts(waiting)
+        if refused is not None and self._refused is not None and self._tasks is not None:
+            await self._apply_grouping(self._refused)
+
+    def _check_running(self) -> None:
+        if self._tasks is None:
+            state = "closed" if self._entered else "not started"
+            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
 
     async def _first_attempts(self, upstreams: list[Upstream]) -> None:
         async def wait(upstream: Upstream) -> None:
@@ -229,19 +263,42 @@ class McpBackends:
         log.info("mcp_upstream_tools", server=upstream.name, tools=[t.name for t in upstream.tools])
         if self._tasks is None:
             return
+        if not await self._apply_grouping(upstream.name) and self._refused is not None and not self._retrying:
+            self._retrying = True
+            self._tasks.start_soon(self._retry_grouping)
+
+    async def _retry_grouping(self) -> None:
+        """Try a grouping the router refused again, a few times (``_REGROUP_RETRY_S``): what it
+        refused may pass later, where the next change of tools may never come."""
+        try:
+            for attempt, delay_s in enumerate(_REGROUP_RETRY_S, 1):
+                await anyio.sleep(delay_s)
+                if self._refused is None:
+                    return
+                log.info("mcp_grouping_retry", server=self._refused, attempt=attempt)
+                if await self._apply_grouping(self._refused):
+                    return
+        finally:
+            self._retrying = False
+
+    async def _apply_grouping(self, server: str) -> bool:
+        """Regroup after a change of ``server``'s tools and tell the listeners; whether it was applied."""
         try:
             changed = self._regroup()
         except Exception as exc:  # a GroupingError, a registration the router refused
             # keep serving the grouping that worked, and the server connected: raised here, the
             # failure would end the connection this runs in
-            log.warning("mcp_grouping_failed", server=upstream.name, error=describe_error(exc))
-            return
+            self._refused = None if isinstance(exc, GroupingError) else server
+            log.warning("mcp_grouping_failed", server=server, error=describe_error(exc))
+            return False
+        self._refused = None
         if changed:
             for listener in list(self._listeners):
                 try:
                     await listener()
                 except Exception as exc:  # the listener's failure: not the server's, whose connection this runs in
                     log.warning("mcp_listener_failed", listener=short_repr(listener), error=describe_error(exc))
+        return True
 
     def _regroup(self) -> bool:
         """Group the tools listed now and update the registrations; whether the exposed tools
@@ -262,7 +319,7 @@ class McpBackends:
         undo: list[Callable[[], Any]] = []
         try:
             # first the steps the router may refuse, each undone if a later one is: new backends, new
-            # descriptions, a backend joining its new capability (it leaves the old one below, where
+            # descriptions, a backend joining its new capability (it leaves the others below, where
             # what was learned of it is dropped, once nothing can fail)
             for tool_id, (capability, tool) in wanted.items():
                 if tool_id not in self._registered:
@@ -280,25 +337,30 @@ class McpBackends:
             for step in reversed(undo):
                 step()
             raise
-        for tool_id, capability in self._registered.items():
+        for tool_id in self._registered:
             if tool_id not in wanted:
                 self.middleware.unregister(tool_id)
-            elif wanted[tool_id][0] != capability and (profile := learner.tools.get(tool_id)) is not None:
-                learner.update_tool(profile.model_copy(update={"capabilities": (wanted[tool_id][0],)}))
+        for tool_id, (capability, _) in wanted.items():
+            # a backend that moved, or was resumed from the store serving others, serves its capability only
+            profile = learner.tools.get(tool_id) if self._registered.get(tool_id) != capability else None
+            if profile is not None and profile.capabilities != (capability,):
+                learner.update_tool(profile.model_copy(update={"capabilities": (capability,)}))
         self._registered = {tool_id: capability for tool_id, (capability, _) in wanted.items()}
         before = [_as_tool(c) for c in self._capabilities.values()]
         self._capabilities = {c.name: c for c in capabilities}
         self._validators = {}
-        return before != self.tools()
+        return before != [_as_tool(c) for c in self._capabilities.values()]
 
     def _register(self, tool_id: str, capability: str, tool: UpstreamTool) -> Callable[[], None]:
-        """Register ``tool`` as a backend of ``capability``; what undoes it."""
+        """Register ``tool`` as a backend of ``capability``; what undoes it. A tool the router
+        knows already (resumed from the store) keeps the capabilities it serves there until
+        ``_regroup`` can no longer fail, so that undoing it restores what was learned of it."""
         learner = self.middleware.learner
         known = learner.tools.get(tool_id)  # resumed from the store
         server = self.upstreams[tool.server].config
         self.middleware.register(
             functools.partial(self._call_upstream, tool.server, tool.name),
-            capability,
+            (capability,) if known is None else tuple(dict.fromkeys((capability, *known.capabilities))),
             tool_id=tool_id,
             description=tool.description,
             timeout_s=server.timeout_s,
@@ -308,9 +370,11 @@ class McpBackends:
         )
 
         def undo() -> None:
-            self.middleware.unregister(tool_id)
-            if known is not None:  # the router keeps knowing it (the attempts in its store stay)
-                learner.add_tool(known)
+            if known is None:
+                self.middleware.unregister(tool_id)
+            else:  # the router keeps it as it was, with what it learned (removed, it would start again from its prior)
+                self.middleware.detach(tool_id)
+                learner.update_tool(known)
 
         return undo
 
@@ -327,9 +391,7 @@ class McpBackends:
         (``ToolMiddleware.route``): commit it before the result leaves. A call still running when
         the ``async with`` ends is cancelled (its attempt in flight recorded as cancelled by its
         caller, not learned as the server's failure) and raises ``RuntimeError``."""
-        if self._tasks is None:  # no server runs: not their failure, and nothing to wait for
-            state = "closed" if self._entered else "not started"
-            raise RuntimeError(f"McpBackends: {state}; call it inside `async with McpBackends(...) as mcp`")
+        self._check_running()  # no server runs: not their failure, and nothing to wait for
         with anyio.CancelScope() as scope:
             self._in_flight[scope] = ended = anyio.Event()
             try:
@@ -344,7 +406,8 @@ class McpBackends:
     ) -> types.CallToolResult:
         started = time.perf_counter()
         capability = self._capabilities.get(name)
-        if capability is None and any(not u.first_attempt.is_set() for u in self.upstreams.values()):
+        waiting = self._refused is not None or any(not u.first_attempt.is_set() for u in self.upstreams.values())
+        if capability is None and waiting:
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:
@@ -382,10 +445,12 @@ class McpBackends:
             )
         except NoToolForCapabilityError:
             return _error(f"tool {name!r}: no server serves it now")
-        server, tool = server_and_tool(outcome.tool_id)
+        if isinstance(outcome.value, types.CallToolResult):
+            result, (server, tool) = outcome.value, server_and_tool(outcome.tool_id)
+        else:  # a tool of the middleware's own beside the servers: its value, as a tool's result
+            result, server, tool = _as_result(outcome.value), None, outcome.tool_id
         latency = time.perf_counter() - started
         log.info("mcp_call", tool=name, server=server, attempts=len(outcome.attempts), status="ok", latency_s=latency)
-        result: types.CallToolResult = outcome.value
         meta = {**(result.meta or {}), META_SERVER: server, META_TOOL: tool, META_ATTEMPTS: len(outcome.attempts)}
         return result.model_copy(update={"meta": meta})
 
@@ -413,6 +478,14 @@ def _as_tool(capability: Capability) -> types.Tool:
         output_schema=capability.output_schema,
         annotations=None if capability.annotations is None else types.ToolAnnotations.model_validate(capability.annotations),
     )
+
+
+def _as_result(value: Any) -> types.CallToolResult:
+    """The value of a tool that is not a server's as a ``tools/call`` result: a text as it is,
+    anything else as JSON (an object also as the structured content)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    structured = value if isinstance(value, dict) else None
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> types.CallToolResult:

@@ -2,17 +2,22 @@
 
 A config is a TOML or JSON file. Upstream servers sit under ``servers``, or under ``mcpServers``
 in the shape MCP clients already use (``command``, ``args``, ``env`` for a server run over stdio;
-``url``, ``headers`` for one reached over streamable HTTP), so an existing client config can be
-pointed at the gateway as it is. Every other section is optional::
+``url``, ``headers`` for one reached over streamable HTTP, and with ``type = "sse"`` for one of
+the older HTTP+SSE transport), so an existing client config can be pointed at the gateway as it
+is. Every other section is optional::
 
     [servers.search_a]
     command = "python"
-    args = ["search_a.py"]
+    args = ["search_a.py"]    # run in the config file's folder (or cwd): search_a.py beside the config
     timeout_s = 10            # per call to this server
     start = "startup"         # or "lazy": started by the first request that needs its tools
 
     [servers.search_b]
     url = "http://127.0.0.1:8765/mcp"
+
+    [servers.legacy]
+    type = "sse"                      # the HTTP+SSE transport: the url of its event stream
+    url = "http://127.0.0.1:8000/sse"
 
     [router]
     policy = "gaussian_ts"
@@ -29,6 +34,14 @@ pointed at the gateway as it is. Every other section is optional::
 
 A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
 
+Paths in a config file are read relative to the file's folder, wherever the gateway is started
+from (an MCP client starts it from a folder of its own choosing): a stdio server's process runs in
+its ``cwd``, a relative ``cwd`` taken from the config's folder, and without one in the config's
+folder itself, so that the relative paths in its ``command`` and ``args`` name files beside the
+config (or in its ``cwd``); a ``sqlite:///`` store path too. A config made in code
+(``GatewayConfig.model_validate``) is taken as it is: a server without ``cwd`` runs in the
+gateway's working folder.
+
 Example:
     >>> config = GatewayConfig.model_validate({"mcpServers": {"files": {"command": "files-server"}}})
     >>> config.servers["files"].transport, config.router.policy
@@ -38,6 +51,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -82,16 +96,21 @@ class _Strict(BaseModel):
 
 
 class ServerConfig(_Strict):
-    """One upstream MCP server: a command run over stdio, or a streamable HTTP URL."""
+    """One upstream MCP server: a command run over stdio, or a URL, of streamable HTTP or (with
+    ``type = "sse"``) of the HTTP+SSE transport. Over either, ``headers`` go with every request,
+    ``connect_timeout_s`` bounds connecting and each request but the reading of answers, which
+    ``timeout_s`` bounds (the stream of answers is given at least 300 seconds without an event)."""
 
     command: str | None = Field(None, description="Executable of a stdio server.")
     args: list[str] = Field(default_factory=list, description="Its arguments.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    cwd: str | None = Field(None, description="Working folder (relative: to the config file's folder).")
-    url: str | None = Field(None, description="Endpoint of a streamable HTTP server.")
+    cwd: str | None = Field(
+        None, description="Working folder of a stdio server (relative, or left out: the config file's folder)."
+    )
+    url: str | None = Field(None, description="Endpoint of a streamable HTTP server, or event stream of an SSE one.")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers sent to it.")
-    type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = Field(
-        None, description="Transport, as MCP client configs spell it (default: from command or url)."
+    type: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = Field(
+        None, description="Transport, as MCP client configs spell it (default: stdio for command, http for url)."
     )
     timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds one call to this server may take.")
     connect_timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds to start and list its tools.")
@@ -147,7 +166,13 @@ class ServerConfig(_Strict):
     @model_validator(mode="after")
     def _one_transport(self) -> "ServerConfig":
         if (self.command is None) == (self.url is None):
-            raise ValueError("give either command (a stdio server) or url (a streamable HTTP server), not both or neither")
+            raise ValueError("give either command (a stdio server) or url (an HTTP server), not both or neither")
+        # a setting of the other transport would be dropped without a word: the server run without it
+        own, other = ("url", ("args", "env", "cwd")) if self.url is not None else ("command", ("headers",))
+        stray = next((name for name in other if getattr(self, name)), None)
+        if stray is not None:
+            kind = "stdio server (command)" if own == "url" else "server reached by url"
+            raise ValueError(f"{stray} is a setting of a {kind}, not of one with {own}")
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
@@ -155,9 +180,9 @@ class ServerConfig(_Strict):
         return self
 
     @property
-    def transport(self) -> Literal["stdio", "http"]:
-        """``"stdio"`` or ``"http"``."""
-        return "stdio" if self.command is not None else "http"
+    def transport(self) -> Literal["stdio", "http", "sse"]:
+        """``"stdio"``, ``"http"`` (streamable HTTP) or ``"sse"`` (HTTP+SSE)."""
+        return "stdio" if self.command is not None else "sse" if self.type == "sse" else "http"
 
 
 class ExplicitCapability(_Strict):
@@ -258,7 +283,11 @@ class ReconnectPolicy(_Strict):
 
     def delay_s(self, failures: int, draw: float) -> float:
         """Seconds to wait after ``failures`` failed attempts in a row (``draw`` in [0, 1))."""
-        delay = min(self.max_delay_s, self.initial_delay_s * self.multiplier ** max(failures - 1, 0))
+        try:
+            grown = self.initial_delay_s * self.multiplier ** max(failures - 1, 0)
+        except OverflowError:  # a server down for hours: over a thousand failures in a row
+            grown = math.inf
+        delay = min(self.max_delay_s, grown)
         return delay * (1.0 - self.jitter + self.jitter * draw)
 
 
@@ -322,9 +351,11 @@ def split_tool_ref(ref: str) -> tuple[str, str]:
 
 
 def load_config(path: str | Path) -> GatewayConfig:
-    """Read and check a gateway config (``.toml`` or ``.json``). Relative ``cwd`` folders and
-    ``sqlite:///`` store paths are resolved against the config file's folder, since an MCP client
-    starts the gateway from a folder of its own choosing. ``ConfigError`` names what is wrong."""
+    """Read and check a gateway config (``.toml`` or ``.json``). Relative paths are read from the
+    config file's folder, since an MCP client starts the gateway from a folder of its own choosing:
+    a stdio server's ``cwd`` is resolved against it, and a server without one runs in it (so
+    relative paths in ``command`` and ``args`` name files beside the config); so is a
+    ``sqlite:///`` store path. ``ConfigError`` names what is wrong."""
     path = checked_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark some editors write is not content
@@ -336,7 +367,7 @@ def load_config(path: str | Path) -> GatewayConfig:
         data = _parse_toml(path, text)
     elif path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except ValueError as exc:
             raise ConfigError(f"{path}: not valid JSON ({exc})") from None
     else:
@@ -344,6 +375,17 @@ def load_config(path: str | Path) -> GatewayConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
     return _resolved(check_config(data, str(path)), path.resolve().parent)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice: JSON readers keep the last one, so a
+    server (or setting) written twice would be dropped without a word, as TOML refuses it."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"the key {key!r} is given twice in one object")
+        data[key] = value
+    return data
 
 
 def check_config(data: Any, source: str = "config") -> GatewayConfig:
@@ -406,12 +448,7 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def _resolved(config: GatewayConfig, folder: Path) -> GatewayConfig:
-    servers = {
-        name: server.model_copy(update={"cwd": str(folder / server.cwd)})
-        if server.cwd is not None and not Path(server.cwd).is_absolute()
-        else server
-        for name, server in config.servers.items()
-    }
+    servers = {name: server.model_copy(update={"cwd": _cwd(server, folder)}) for name, server in config.servers.items()}
     router = config.router
     store = router.store
     if store is not None and store.startswith("sqlite:///") and store != "sqlite:///:memory:":
@@ -419,3 +456,14 @@ def _resolved(config: GatewayConfig, folder: Path) -> GatewayConfig:
         if not file.is_absolute():
             router = router.model_copy(update={"store": f"sqlite:///{folder / file}"})
     return config.model_copy(update={"servers": servers, "router": router})
+
+
+def _cwd(server: ServerConfig, folder: Path) -> str | None:
+    """Where a server of a config file in ``folder`` runs: its ``cwd``, a relative one read from
+    ``folder``, else ``folder`` itself for a stdio server, so that the relative paths in its
+    command and args (read by its process from where it runs) name files beside the config."""
+    if server.command is None:  # a URL: no process
+        return None
+    if server.cwd is not None and Path(server.cwd).is_absolute():
+        return server.cwd
+    return str(folder / (server.cwd or ""))

@@ -1,6 +1,6 @@
 """One upstream MCP server: its connection, kept alive, and the tools it lists.
 
-The protocol is the MCP SDK's (``ClientSession``, ``streamable_http_client``; over stdio, its
+The protocol is the MCP SDK's (``ClientSession``, ``streamable_http_client``, ``sse_client``; over stdio, its
 way of starting and stopping the server's process); this module keeps a connection up, and over
 stdio reads and writes the server's pipes itself (``_StdioPipes``): a ``tools/call`` is written
 as one line, calls ready together in one write, and its answer taken from the stdout chunk it
@@ -37,6 +37,7 @@ import anyio
 import mcp_types as types
 from mcp import ClientSession
 from mcp.client import stdio as sdk_stdio
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
@@ -453,7 +454,7 @@ class Upstream:
         if session is None:
             raise UpstreamUnavailableError(self._unavailable())
         try:
-            if calls is None:  # streamable HTTP: the ClientSession sets the request's headers
+            if calls is None:  # over HTTP: the ClientSession sets the request's headers
                 result = await session.call_tool(tool, arguments)
             else:
                 result = types.CallToolResult.model_validate(await calls.call_tool(tool, arguments))
@@ -512,10 +513,20 @@ class Upstream:
 
 
 def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contextlib.AbstractAsyncContextManager[Any]:
-    """The SDK's streamable HTTP transport; ``lost`` is told when the server answers a request of
-    the session with 404: it no longer knows the session (it restarted, or dropped it), and per the
-    protocol the client starts a new one, which the connection's end brings about."""
+    """The SDK's streamable HTTP transport, or its HTTP+SSE one for ``type = "sse"`` (a server
+    that restarts ends its event stream, and with it the connection); over streamable HTTP
+    ``lost`` is told when the server answers a request of the session with 404: it no longer
+    knows the session (it restarted, or dropped it), and per the protocol the client starts a new
+    one, which the connection's end brings about."""
     import httpx2
+
+    # connect_timeout_s bounds connecting and each request; the answers (a call's, or any event
+    # of the stream) may take a call's timeout_s, and at least 300 s, as the SDK's default allows
+    read_timeout_s = max(config.timeout_s, 300.0)
+    if config.transport == "sse":
+        return sse_client(
+            config.url or "", headers=config.headers, timeout=config.connect_timeout_s, sse_read_timeout=read_timeout_s
+        )
 
     async def on_response(response: Any) -> None:
         if response.status_code == 404 and "mcp-session-id" in response.request.headers:
@@ -523,7 +534,7 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
 
     @contextlib.asynccontextmanager
     async def transport():  # type: ignore[no-untyped-def]
-        timeout = httpx2.Timeout(config.connect_timeout_s, read=max(config.timeout_s, 300.0))
+        timeout = httpx2.Timeout(config.connect_timeout_s, read=read_timeout_s)
         hooks = {"response": [on_response]}
         async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
             async with streamable_http_client(config.url or "", http_client=client) as streams:

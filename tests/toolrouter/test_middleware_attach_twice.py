@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from toolrouter import DuplicateToolError, ToolMetaLearner, ToolMiddleware, ToolProfile
+from toolrouter import DuplicateToolError, ToolMetaLearner, ToolMiddleware, ToolProfile, UnknownToolError
 
 
 def _middleware() -> ToolMiddleware:
@@ -39,3 +39,15 @@ def test_replace_binds_the_new_function_and_keeps_what_was_learned() -> None:
     assert mw.attach(second, "known", replace=True) == mw.learner.tools["known"]
     assert asyncio.run(mw.acall("x")) == "second"
     assert mw.learner.tool_statistics()["known"].calls == 2
+
+
+def test_detach_unbinds_the_function_and_keeps_what_was_learned() -> None:
+    mw = _middleware()
+    mw.attach(lambda: "first", "known")
+    mw.call("x")
+    mw.detach("known")
+    assert mw.tool_ids == [] and mw.learner.tool_statistics()["known"].calls == 1
+    with pytest.raises(UnknownToolError, match="known"):
+        mw.detach("known")
+    mw.attach(lambda: "again", "known")  # bound again, as a tool resumed from a store is
+    assert mw.call("x") == "again" and mw.learner.tool_statistics()["known"].calls == 2

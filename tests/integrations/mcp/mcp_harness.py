@@ -231,3 +231,27 @@ async def grow(backends: Any, server: str, capability: str) -> None:
     with anyio.fail_after(10):
         while capability not in backends.capabilities:
             await anyio.sleep(0.02)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def serve_over_http(port: int, name: str, tmp_path: Path, transport: str = "http") -> subprocess.Popen[bytes]:
+    """The test server ``reliable`` named ``name`` on ``port``, once it listens: over streamable
+    HTTP (at ``/mcp``), or with ``transport="sse"`` over HTTP+SSE (at ``/sse``)."""
+    process = subprocess.Popen(
+        [sys.executable, str(UPSTREAM), "reliable", "--name", name, f"--{transport}-port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"{transport}.stderr", "a"),
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            assert time.monotonic() < deadline and process.poll() is None, (tmp_path / f"{transport}.stderr").read_text()
+            await anyio.sleep(0.1)

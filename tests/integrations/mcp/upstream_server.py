@@ -3,7 +3,9 @@ high-level server API (``MCPServer``) and run over stdio::
 
     python upstream_server.py KIND [--name NAME] [--fail-rate P] [--delay S] [--after N] [--seed K] [--extra text|words]
 
-(``--http-port PORT`` serves streamable HTTP on 127.0.0.1 instead.)
+(``--http-port PORT`` serves streamable HTTP on 127.0.0.1 instead, ``--sse-port PORT`` the HTTP+SSE
+transport at ``/sse``; either way a tool ``header(name)`` answers with the value of the request's
+HTTP header ``name``.)
 
 Every kind serves ``search(query)`` (so that the gateway groups them by name), ``noop()`` and a
 tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
@@ -45,7 +47,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 
 def build(
-    kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int, extra_kind: str = "text"
+    kind: str, name: str, fail_rate: float, delay_s: float, after: int, seed: int, extra_kind: str = "text",
+    over_http: bool = False,
 ) -> MCPServer:
     rng = random.Random(seed)
     calls = {"search": 0, "cancelled": 0, "listings": 0, "listing_now": 0, "most_listings_at_once": 0}
@@ -109,6 +112,13 @@ def build(
 
     server.add_tool(status, name=f"{name}_status", description=f"How many searches {name} has served.")
 
+    if over_http:
+
+        @server.tool()
+        def header(name: str, ctx: Context) -> str:
+            """The value of an HTTP header of this request."""
+            return str(ctx.request_context.request.headers.get(name))
+
     if kind == "rewording":
 
         @server.tool()
@@ -165,15 +175,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--extra", choices=["text", "words"], default="text", help="what grow's tool extra takes")
     parser.add_argument("--http-port", type=int, default=None, help="serve streamable HTTP on 127.0.0.1 instead")
+    parser.add_argument("--sse-port", type=int, default=None, help="serve HTTP+SSE on 127.0.0.1 instead")
     args = parser.parse_args()
     pid_dir = os.environ.get("MCP_TEST_PID_DIR")
     if pid_dir:
         Path(pid_dir, f"{os.getpid()}.pid").write_text(args.kind)
-    server = build(args.kind, args.name or args.kind, args.fail_rate, args.delay, args.after, args.seed, args.extra)
-    if args.http_port is None:
-        server.run("stdio")
-    else:
+    over_http = args.http_port is not None or args.sse_port is not None
+    server = build(args.kind, args.name or args.kind, args.fail_rate, args.delay, args.after, args.seed, args.extra, over_http)
+    if args.sse_port is not None:
+        server.run("sse", host="127.0.0.1", port=args.sse_port)
+    elif args.http_port is not None:
         server.run("streamable-http", host="127.0.0.1", port=args.http_port)
+    else:
+        server.run("stdio")
 
 
 if __name__ == "__main__":
