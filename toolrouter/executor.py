@@ -413,8 +413,25 @@ class PlanExecutor:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._thread_loop().run_until_complete(self.arun(plan, inputs, **kwargs))
-        raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+            pass
+        else:
+            raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+        loop = self._thread_loop()
+        main = loop.create_task(self.arun(plan, inputs, **kwargs))
+        try:
+            return loop.run_until_complete(main)
+        except BaseException as exc:
+            if not main.done():
+                # A Ctrl-C, or an async tool's KeyboardInterrupt or SystemExit (asyncio re-raises
+                # them out of the loop at once), left the run on this thread's loop, which would
+                # resume it at the next run and raise there: end it now, its attempts recorded.
+                main.cancel()
+                try:
+                    loop.run_until_complete(main)
+                except BaseException as again:
+                    if again is not exc and not isinstance(again, asyncio.CancelledError):
+                        raise
+            raise
 
     def _thread_loop(self) -> asyncio.AbstractEventLoop:
         loop = getattr(self._local, "loop", None)
