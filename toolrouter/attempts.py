@@ -690,7 +690,9 @@ def _settle(
                     raise _Rejected(describe_error(exc)) from None
             if quality is None and binding.quality is not None:
                 quality = _score(tool_id, binding.quality, value)
-        except _Rejected as exc:
+        except Exception as exc:
+            if not isinstance(exc, _Rejected):  # a value whose class or fields raise as they are read
+                exc = _Rejected(f"TypeError: tool {tool_id!r} returned a value that cannot be read ({describe_error(exc)})")
             error, retryable = str(exc), False
             cost, latency, quality = binding.cost, elapsed_s, None
     success = error is None
@@ -1069,11 +1071,22 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
             return _Raw(exc=exc)
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
-    if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
+    if _awaitable(raw.value):  # a sync wrapper around an async tool
         awaitable, queued_s = raw.value, raw.queued_s
         raw = _run_coroutine(lambda: awaitable, action.left_s(t0 + queued_s))
         raw.queued_s = queued_s
     return raw
+
+
+def _awaitable(value: Any) -> bool:
+    """Whether a tool's value is to be awaited (a sync wrapper around an async tool returns one).
+    A value that cannot even say its class is not: ``_settle`` makes it the tool's failure."""
+    if value is None:
+        return False
+    try:
+        return inspect.isawaitable(value)
+    except Exception:
+        return False
 
 
 def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
@@ -1163,7 +1176,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         if exc is not None:
             return _Raw(exc=exc)
         value = future.result()
-        if value is None or not inspect.isawaitable(value):
+        if not _awaitable(value):
             return _Raw(value)
         target = value
 
@@ -1229,7 +1242,7 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
     raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
     raw.queued_s = wait.queued_s()
     value = raw.value
-    if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
+    if _awaitable(value):  # a sync wrapper around an async tool
         bounded = await _await_bounded(lambda: value, _until_s(wait))
         bounded.queued_s = raw.queued_s
         return bounded
@@ -1268,7 +1281,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
         return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
     except BaseException as exc:
         return _Raw(exc=exc)
-    if value is not None and inspect.isawaitable(value):
+    if _awaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
         return await _await_bounded(lambda: value, left)
     return _Raw(value)
@@ -1330,7 +1343,7 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
             value = b.fn(*b.args, **b.kwargs)
         except BaseException as exc:
             return _Raw(exc=exc)
-        if value is None or not inspect.isawaitable(value):
+        if not _awaitable(value):
             return _Raw(value)
         make = functools.partial(lambda awaitable: awaitable, value)
     elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
