@@ -1,10 +1,14 @@
-"""An async tool's KeyboardInterrupt or SystemExit leaves the event loop at once (asyncio re-raises
-them out of it): ``PlanExecutor.run`` ends the run there, its attempts recorded, instead of
-leaving it on the thread's loop to resume, and raise again, at the thread's next run."""
+"""An async tool's KeyboardInterrupt or SystemExit, or a Ctrl-C, leaves the event loop at once
+(asyncio re-raises them out of it): ``PlanExecutor.run`` ends the run there, its attempts
+recorded, instead of leaving it on the thread's loop to resume, and raise again, at the thread's
+next run."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 
 import pytest
 
@@ -44,3 +48,28 @@ def test_an_async_tools_interrupt_ends_its_run_before_the_next_one(interrupt: ty
         # the next run on this thread runs only its own steps, and raises nothing
         assert ex.run(plan_of({"c": "slow"})).outputs == {"c": "done"}
     assert ended == ["c"]
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
+def test_a_ctrl_c_while_a_sync_tool_runs_ends_the_run_with_its_try_recorded() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    release = threading.Event()
+
+    def slow(request):
+        os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it: raised in the main thread's loop
+        release.wait(5.0)
+        return "late"
+
+    record = PlanRun()
+    with PlanExecutor({"slow": slow, "t": lambda request: "ok"}, FAST) as ex:
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                ex.run(plan_of({"a": "slow"}), run=record)
+        finally:
+            release.set()
+        assert record.status is RunStatus.CANCELLED
+        assert [(a.tool_id, a.error) for a in record.attempts] == [("slow", CANCELLED_BY_CALLER)]
+        assert ex.run(plan_of({"b": "t"})).outputs == {"b": "ok"}
+    # the next run did not resume the cut one (which then took the tool's late value as a success)
+    assert [(a.tool_id, a.error) for a in record.attempts] == [("slow", CANCELLED_BY_CALLER)]
