@@ -75,6 +75,7 @@ __all__ = [
     "ToolFailure",
     "ToolOutput",
     "attempt_loop",
+    "check_callback",
     "describe_error",
     "is_async_callable",
     "run_async",
@@ -126,6 +127,21 @@ def is_async_callable(fn: Any) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def check_callback(field: str, fn: Any) -> None:
+    """Refuse a callback that is not a plain callable: one that is not callable failed only when
+    first called, and an ``async def`` one was called without being awaited, so each call of it
+    was lost without a word (a ``RuntimeWarning`` at most)."""
+    if fn is None:
+        return
+    if not callable(fn):
+        raise TypeError(f"{field}: expected a callable, got {fn!r:.100}")
+    if is_async_callable(fn):
+        raise TypeError(
+            f"{field}: expected a plain function, got the async function {fn!r:.100}, which would be "
+            "called without being awaited"
+        )
 
 
 def describe_error(exc: BaseException) -> str:

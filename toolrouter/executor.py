@@ -77,6 +77,7 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    check_callback,
     close_loop,
     describe_error,
     is_async_callable,
@@ -322,7 +323,8 @@ class PlanExecutor:
         costs: tool id -> cost of a call, used when the tool does not report one; default: the
             plan's predicted cost.
         output_types: step id or capability -> type (or tuple of types) its output must have.
-        on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
+        on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
+            function: an ``async def`` one is refused, as it would never be awaited).
         clock: monotonic clock of the circuit breakers (injectable for tests).
         max_workers: threads for sync tools at once (a thread hung past its timeout is replaced). A
             try's timeout counts from when a worker starts its tool; one cut by the run's deadline
@@ -353,8 +355,7 @@ class PlanExecutor:
         if output_types is not None and not isinstance(output_types, Mapping):
             raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
         for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
-            if fn is not None and not callable(fn):  # it failed at every attempt, or at the first breaker
-                raise TypeError(f"{name}: expected a callable, got {fn!r:.100}")
+            check_callback(name, fn)  # it failed at every attempt, or at the first breaker
         for key, expected in (output_types or {}).items():
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
@@ -471,8 +472,7 @@ class PlanExecutor:
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
-        if on_attempt is not None and not callable(on_attempt):
-            raise TypeError(f"on_attempt: expected a callable, got {on_attempt!r:.100}")
+        check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
