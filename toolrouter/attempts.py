@@ -593,8 +593,13 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
-            result = _record(spec, report, settled, cost, elapsed)
+            try:
+                settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+                result = _record(spec, report, settled, cost, elapsed)
+            except BaseException:  # the caller's record failed (its store's error, a Ctrl-C): no verdict
+                if breaker is not None:
+                    breaker.release()  # else a half-open probe's place stayed taken, the tool skipped for good
+                raise
             if result is not settled:  # its numbers were refused: the tool would report them again
                 retryable = False
             if result.success:
