@@ -568,6 +568,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 if isinstance(raw.exc, _CALLER_INTERRUPTS) and raw.never_ran is None:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
+                if breaker is not None:
+                    breaker.release()  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:

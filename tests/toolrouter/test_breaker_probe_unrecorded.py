@@ -9,6 +9,7 @@ import time
 import pytest
 
 from toolrouter import CircuitBreakerConfig, ExecutorConfig, ToolMiddleware
+from toolrouter.attempts import Binding, CallSpec, CircuitBreakers, attempt_loop
 from toolrouter.executor import PlanExecutor, RetryPolicy
 from toolrouter.models import TaskStep
 from toolrouter.planner import Candidate, assign_tools, build_task_graph
@@ -65,3 +66,16 @@ def test_a_routed_probe_whose_record_failed_frees_its_place(monkeypatch: pytest.
         with pytest.raises(OSError):
             mw.route("x", trace_id="request-2")()
         assert mw.route("x", trace_id="request-3")() == "up"
+
+
+def test_a_probe_whose_attempt_loop_is_closed_frees_its_place() -> None:
+    now = [10.0]
+    breakers = CircuitBreakers(BREAKER, clock=lambda: now[0])
+    breakers.get("t").record_failure()  # opened at 10.0
+    now[0] = 20.0
+    spec = CallSpec(step="s", candidates=["t"], bind=lambda tool, attempt: Binding(lambda: "up"),
+                    record=lambda result: None, config=CONFIG, breakers=breakers)
+    loop = attempt_loop(spec)
+    next(loop)  # the probe's try is handed to its driver...
+    loop.close()  # ...which is dropped before it ends
+    assert breakers.get("t").allow()
