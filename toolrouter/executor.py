@@ -506,12 +506,20 @@ class PlanExecutor:
         timer = loop.call_later(deadline_s, expire) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancelled:
             # Cancelled from outside: let every step record its cancelled attempts, then re-raise.
             ctx.cancel()
-            await asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
+            ended = asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
+            while not ended.done():
+                try:
+                    await asyncio.shield(ended)
+                except asyncio.CancelledError as again:
+                    # cancelled again meanwhile (anyio's cancel scopes cancel at every await): the
+                    # steps, cancelled already, end at once and the record is finished all the
+                    # same; the latest cancellation is raised, with the message its canceller knows
+                    cancelled = again
             self._finish(ctx, steps, t0)
-            raise
+            raise cancelled
         finally:
             if watcher is not None:
                 watcher.cancel()
