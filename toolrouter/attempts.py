@@ -78,6 +78,7 @@ __all__ = [
     "check_callback",
     "describe_error",
     "is_async_callable",
+    "is_generator_callable",
     "run_async",
     "run_sync",
 ]
@@ -127,6 +128,12 @@ def is_async_callable(fn: Any) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def is_generator_callable(fn: Any) -> bool:
+    """Whether ``fn`` is a generator function, sync or async (a partial of one, or an object whose
+    ``__call__`` is one): calling it runs none of its body, so it cannot be a tool."""
+    return any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None)))
 
 
 def check_callback(field: str, fn: Any) -> None:

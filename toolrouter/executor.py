@@ -81,6 +81,7 @@ from toolrouter.attempts import (
     close_loop,
     describe_error,
     is_async_callable,
+    is_generator_callable,
     run_async,
     run_in_new_loop,
 )
@@ -347,6 +348,11 @@ class PlanExecutor:
         for tool_id, fn in tools.items():
             if not callable(fn):
                 raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
+            if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
+                raise TypeError(
+                    f"tools[{tool_id!r}]: {fn!r:.100} is a generator function, whose call returns a generator "
+                    "without running it; make the tool return its items (a list, say)"
+                )
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")

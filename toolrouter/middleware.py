@@ -65,6 +65,7 @@ from toolrouter.attempts import (
     attempt_loop,
     describe_error,
     is_async_callable,
+    is_generator_callable,
     run_async,
     run_sync,
 )
@@ -647,7 +648,7 @@ def _registered(
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
-    if any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None))):
+    if is_generator_callable(fn):
         # calling one runs none of its body: the call would "succeed" with the generator object
         raise TypeError(
             f"fn: tool {profile.tool_id!r} is a generator function ({fn!r}), whose call returns a generator "
