@@ -32,7 +32,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from toolrouter.attempts import check_callback
+from toolrouter.attempts import check_callback, describe_error
 from toolrouter.learner import PendingAttempt, ToolMetaLearner
 from toolrouter.logging import EventLog
 
@@ -129,6 +129,6 @@ class AttemptGroup:
         except BaseException as exc:
             for member in members:
                 member.error = exc
-            log.warning("group_commit_failed", attempts=len(pending), error=str(exc))
+            log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
             raise
         return len(pending)

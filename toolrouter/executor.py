@@ -735,7 +735,7 @@ class PlanExecutor:
     @staticmethod
     def _hook_failed(ctx: _Run, result: ExecutionResult, exc: Exception) -> None:
         # the run must go on and keep its record; report, don't hide
-        message = f"on_attempt raised {type(exc).__name__}: {exc}"
+        message = f"on_attempt raised {describe_error(exc)}"  # even an error that cannot be printed
         ctx.record.callback_errors.append(message)
         log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 
