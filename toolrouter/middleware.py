@@ -63,6 +63,7 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    check_callback,
     describe_error,
     is_async_callable,
     is_generator_callable,
@@ -646,6 +647,7 @@ def _registered(
 ) -> _Registered:
     if quality is not None and not callable(quality):
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
+    check_callback("quality", quality)  # an async one's score is a coroutine: every success a failure
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
     if is_generator_callable(fn):

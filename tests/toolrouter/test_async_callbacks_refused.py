@@ -1,6 +1,6 @@
 """A callback given as an ``async def`` function is refused where it is given: it was called
 without being awaited, so each call of it (every attempt of a run, every cue to commit a group)
-was lost without a word."""
+was lost without a word, and a quality function's score was a coroutine."""
 
 from __future__ import annotations
 
@@ -40,3 +40,11 @@ def test_an_attempt_group_refuses_an_async_on_pending() -> None:
     with ToolMiddleware(seed=0) as tools:
         with pytest.raises(TypeError, match=r"on_pending: expected a plain function"):
             AttemptGroup(tools.learner, on_pending=hook)
+
+
+def test_the_middleware_refuses_an_async_quality_function() -> None:
+    # its score was a coroutine, never awaited: every success of the tool was recorded as its failure
+    with ToolMiddleware(seed=0) as tools:
+        with pytest.raises(TypeError, match=r"quality: expected a plain function, got the async function"):
+            tools.register(lambda: 1, "x", tool_id="t", quality=hook)
+        assert tools.tool_ids == [] and "t" not in tools.learner.tools
