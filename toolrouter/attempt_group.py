@@ -32,6 +32,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from toolrouter.attempts import check_callback, describe_error
 from toolrouter.learner import PendingAttempt, ToolMetaLearner
 from toolrouter.logging import EventLog
 
@@ -68,7 +69,8 @@ class AttemptGroup:
         learner: the router that records them.
         on_pending: called, in the thread that queued it, when an attempt is queued into an empty
             group: the owner's cue to schedule a commit (the gateway's: at the end of the event
-            loop's pass).
+            loop's pass); a plain function (an ``async def`` one is refused: it would never be
+            awaited).
 
     Thread-safe: calls in several threads may queue, and any thread may commit.
     """
@@ -80,6 +82,7 @@ class AttemptGroup:
             # it failed in the first call queued, after that call's attempt was queued: the call
             # raised, and its attempt was recorded at the next commit all the same
             raise TypeError(f"on_pending: expected a callable or None, got {on_pending!r:.100}")
+        check_callback("on_pending", on_pending)  # an async one never scheduled a commit
         self.learner = learner
         self._on_pending = on_pending
         self._pending: list[PendingAttempt] = []
@@ -126,6 +129,6 @@ class AttemptGroup:
         except BaseException as exc:
             for member in members:
                 member.error = exc
-            log.warning("group_commit_failed", attempts=len(pending), error=str(exc))
+            log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
             raise
         return len(pending)

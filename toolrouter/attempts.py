@@ -75,8 +75,10 @@ __all__ = [
     "ToolFailure",
     "ToolOutput",
     "attempt_loop",
+    "check_callback",
     "describe_error",
     "is_async_callable",
+    "is_generator_callable",
     "run_async",
     "run_sync",
 ]
@@ -126,6 +128,27 @@ def is_async_callable(fn: Any) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def is_generator_callable(fn: Any) -> bool:
+    """Whether ``fn`` is a generator function, sync or async (a partial of one, or an object whose
+    ``__call__`` is one): calling it runs none of its body, so it cannot be a tool."""
+    return any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None)))
+
+
+def check_callback(field: str, fn: Any) -> None:
+    """Refuse a callback that is not a plain callable: one that is not callable failed only when
+    first called, and an ``async def`` one was called without being awaited, so each call of it
+    was lost without a word (a ``RuntimeWarning`` at most)."""
+    if fn is None:
+        return
+    if not callable(fn):
+        raise TypeError(f"{field}: expected a callable, got {fn!r:.100}")
+    if is_async_callable(fn):
+        raise TypeError(
+            f"{field}: expected a plain function, got the async function {fn!r:.100}, which would be "
+            "called without being awaited"
+        )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -552,6 +575,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 if isinstance(raw.exc, _CALLER_INTERRUPTS) and raw.never_ran is None:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
+                if breaker is not None:
+                    breaker.release()  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
                 if breaker is not None:
@@ -577,8 +602,13 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
-            result = _record(spec, report, settled, cost, elapsed)
+            try:
+                settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+                result = _record(spec, report, settled, cost, elapsed)
+            except BaseException:  # the caller's record failed (its store's error, a Ctrl-C): no verdict
+                if breaker is not None:
+                    breaker.release()  # else a half-open probe's place stayed taken, the tool skipped for good
+                raise
             if result is not settled:  # its numbers were refused: the tool would report them again
                 retryable = False
             if result.success:
@@ -690,7 +720,9 @@ def _settle(
                     raise _Rejected(describe_error(exc)) from None
             if quality is None and binding.quality is not None:
                 quality = _score(tool_id, binding.quality, value)
-        except _Rejected as exc:
+        except Exception as exc:
+            if not isinstance(exc, _Rejected):  # a value whose class or fields raise as they are read
+                exc = _Rejected(f"TypeError: tool {tool_id!r} returned a value that cannot be read ({describe_error(exc)})")
             error, retryable = str(exc), False
             cost, latency, quality = binding.cost, elapsed_s, None
     success = error is None
@@ -1069,11 +1101,22 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
             return _Raw(exc=exc)
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
-    if raw.value is not None and inspect.isawaitable(raw.value):  # a sync wrapper around an async tool
+    if _awaitable(raw.value):  # a sync wrapper around an async tool
         awaitable, queued_s = raw.value, raw.queued_s
         raw = _run_coroutine(lambda: awaitable, action.left_s(t0 + queued_s))
         raw.queued_s = queued_s
     return raw
+
+
+def _awaitable(value: Any) -> bool:
+    """Whether a tool's value is to be awaited (a sync wrapper around an async tool returns one).
+    A value that cannot even say its class is not: ``_settle`` makes it the tool's failure."""
+    if value is None:
+        return False
+    try:
+        return inspect.isawaitable(value)
+    except Exception:
+        return False
 
 
 def _run_coroutine(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
@@ -1163,7 +1206,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
         if exc is not None:
             return _Raw(exc=exc)
         value = future.result()
-        if value is None or not inspect.isawaitable(value):
+        if not _awaitable(value):
             return _Raw(value)
         target = value
 
@@ -1229,7 +1272,7 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
     raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
     raw.queued_s = wait.queued_s()
     value = raw.value
-    if value is not None and inspect.isawaitable(value):  # a sync wrapper around an async tool
+    if _awaitable(value):  # a sync wrapper around an async tool
         bounded = await _await_bounded(lambda: value, _until_s(wait))
         bounded.queued_s = raw.queued_s
         return bounded
@@ -1268,7 +1311,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
         return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
     except BaseException as exc:
         return _Raw(exc=exc)
-    if value is not None and inspect.isawaitable(value):
+    if _awaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
         return await _await_bounded(lambda: value, left)
     return _Raw(value)
@@ -1330,7 +1373,7 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
             value = b.fn(*b.args, **b.kwargs)
         except BaseException as exc:
             return _Raw(exc=exc)
-        if value is None or not inspect.isawaitable(value):
+        if not _awaitable(value):
             return _Raw(value)
         make = functools.partial(lambda awaitable: awaitable, value)
     elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor

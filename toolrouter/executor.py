@@ -77,9 +77,11 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    check_callback,
     close_loop,
     describe_error,
     is_async_callable,
+    is_generator_callable,
     run_async,
     run_in_new_loop,
 )
@@ -322,7 +324,8 @@ class PlanExecutor:
         costs: tool id -> cost of a call, used when the tool does not report one; default: the
             plan's predicted cost.
         output_types: step id or capability -> type (or tuple of types) its output must have.
-        on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends.
+        on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
+            function: an ``async def`` one is refused, as it would never be awaited).
         clock: monotonic clock of the circuit breakers (injectable for tests).
         max_workers: threads for sync tools at once (a thread hung past its timeout is replaced). A
             try's timeout counts from when a worker starts its tool; one cut by the run's deadline
@@ -345,6 +348,11 @@ class PlanExecutor:
         for tool_id, fn in tools.items():
             if not callable(fn):
                 raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
+            if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
+                raise TypeError(
+                    f"tools[{tool_id!r}]: {fn!r:.100} is a generator function, whose call returns a generator "
+                    "without running it; make the tool return its items (a list, say)"
+                )
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
@@ -353,8 +361,7 @@ class PlanExecutor:
         if output_types is not None and not isinstance(output_types, Mapping):
             raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
         for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
-            if fn is not None and not callable(fn):  # it failed at every attempt, or at the first breaker
-                raise TypeError(f"{name}: expected a callable, got {fn!r:.100}")
+            check_callback(name, fn)  # it failed at every attempt, or at the first breaker
         for key, expected in (output_types or {}).items():
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
@@ -413,8 +420,25 @@ class PlanExecutor:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._thread_loop().run_until_complete(self.arun(plan, inputs, **kwargs))
-        raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+            pass
+        else:
+            raise RuntimeError("PlanExecutor.run was called inside a running event loop; await arun instead")
+        loop = self._thread_loop()
+        main = loop.create_task(self.arun(plan, inputs, **kwargs))
+        try:
+            return loop.run_until_complete(main)
+        except BaseException as exc:
+            if not main.done():
+                # A Ctrl-C, or an async tool's KeyboardInterrupt or SystemExit (asyncio re-raises
+                # them out of the loop at once), left the run on this thread's loop, which would
+                # resume it at the next run and raise there: end it now, its attempts recorded.
+                main.cancel()
+                try:
+                    loop.run_until_complete(main)
+                except BaseException as again:
+                    if again is not exc and not isinstance(again, asyncio.CancelledError):
+                        raise
+            raise
 
     def _thread_loop(self) -> asyncio.AbstractEventLoop:
         loop = getattr(self._local, "loop", None)
@@ -454,8 +478,7 @@ class PlanExecutor:
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
-        if on_attempt is not None and not callable(on_attempt):
-            raise TypeError(f"on_attempt: expected a callable, got {on_attempt!r:.100}")
+        check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
         ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
@@ -489,12 +512,20 @@ class PlanExecutor:
         timer = loop.call_later(deadline_s, expire) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancelled:
             # Cancelled from outside: let every step record its cancelled attempts, then re-raise.
             ctx.cancel()
-            await asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
+            ended = asyncio.gather(*ctx.tasks.values(), return_exceptions=True)
+            while not ended.done():
+                try:
+                    await asyncio.shield(ended)
+                except asyncio.CancelledError as again:
+                    # cancelled again meanwhile (anyio's cancel scopes cancel at every await): the
+                    # steps, cancelled already, end at once and the record is finished all the
+                    # same; the latest cancellation is raised, with the message its canceller knows
+                    cancelled = again
             self._finish(ctx, steps, t0)
-            raise
+            raise cancelled
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -704,7 +735,7 @@ class PlanExecutor:
     @staticmethod
     def _hook_failed(ctx: _Run, result: ExecutionResult, exc: Exception) -> None:
         # the run must go on and keep its record; report, don't hide
-        message = f"on_attempt raised {type(exc).__name__}: {exc}"
+        message = f"on_attempt raised {describe_error(exc)}"  # even an error that cannot be printed
         ctx.record.callback_errors.append(message)
         log.warning("on_attempt_failed", error=message, step=result.step, tool=result.tool_id)
 

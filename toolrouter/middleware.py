@@ -63,8 +63,10 @@ from toolrouter.attempts import (
     ToolFailure,
     ToolOutput,
     attempt_loop,
+    check_callback,
     describe_error,
     is_async_callable,
+    is_generator_callable,
     run_async,
     run_sync,
 )
@@ -657,9 +659,10 @@ def _registered(
 ) -> _Registered:
     if quality is not None and not callable(quality):
         raise TypeError(f"quality: expected a callable result -> float, got {quality!r}")
+    check_callback("quality", quality)  # an async one's score is a coroutine: every success a failure
     if not isinstance(inline, bool):
         raise TypeError(f"inline: expected True or False, got {inline!r}")
-    if any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, getattr(fn, "__call__", None))):
+    if is_generator_callable(fn):
         # calling one runs none of its body: the call would "succeed" with the generator object
         raise TypeError(
             f"fn: tool {profile.tool_id!r} is a generator function ({fn!r}), whose call returns a generator "
