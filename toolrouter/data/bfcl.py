@@ -108,6 +108,8 @@ class FunctionCall:
     def parse(cls, text: str) -> "FunctionCall":
         """The call a string such as ``sort('report.txt')`` or ``a.b(x=[1, 2])`` writes (a dotted
         name, its arguments Python literals). ``ValueError`` for anything else."""
+        if not isinstance(text, str):  # else an AttributeError on .strip that named no call
+            raise ValueError(f"not a function call: expected a string, got {text!r:.80}")
         try:
             node = ast.parse(text.strip(), mode="eval").body
         except NOT_A_LITERAL as exc:
@@ -232,15 +234,17 @@ def _function(file: Path, where: str, raw: Any, api: str | None = None) -> Funct
     return FunctionDoc(raw["name"], description, parameters, api)
 
 
-def _answers(file: Path) -> dict[str, Any]:
+def _answers(file: Path) -> dict[str, tuple[str, list[Any]]]:
+    """Per id, where its ground truth is (``"<file>: line <n>: id <id>"``, for the errors its
+    content raises) and the ground truth."""
     if not file.is_file():
         raise FileNotFoundError(f"path: no file {str(file)!r}")
-    out: dict[str, Any] = {}
+    out: dict[str, tuple[str, list[Any]]] = {}
     for line_no, entry in _lines(file):
         key = _field(file, line_no, entry, "id", str)
         if key in out:
             raise DataError(f"{file}: line {line_no}: id {key!r} appears twice")
-        out[key] = _field(file, line_no, entry, "ground_truth", list)
+        out[key] = (f"{file}: line {line_no}: id {key!r}", _field(file, line_no, entry, "ground_truth", list))
     return out
 
 
@@ -270,19 +274,19 @@ def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
         seen.add(key)
         if not all(isinstance(a, str) and a for a in apis):
             raise DataError(f"{file}: line {line_no}: field 'involved_classes': expected class names, got {apis!r:.80}")
-        truth = answers.get(key)
-        if truth is None:
+        if key not in answers:
             raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
+        where, truth = answers[key]
         if len(truth) != len(questions):
             raise DataError(f"{file}: line {line_no}: id {key!r} has {len(questions)} turns and {len(truth)} answers")
         turns = []
         for t, (question, calls) in enumerate(zip(questions, truth)):
             if not isinstance(calls, list):
-                raise DataError(f"{file}: id {key!r} turn {t}: expected a list of calls, got {calls!r:.80}")
+                raise DataError(f"{where} turn {t}: expected a list of calls, got {calls!r:.80}")
             try:
                 parsed = tuple(FunctionCall.parse(c) for c in calls)
-            except (ValueError, AttributeError, TypeError) as exc:
-                raise DataError(f"possible_answer/{file.name}: id {key!r} turn {t}: {exc}") from None
+            except ValueError as exc:
+                raise DataError(f"{where} turn {t}: {exc}") from None
             turns.append(Turn(_request(file, line_no, question, f"question[{t}]"), parsed))
         excluded = entry.get("excluded_function", [])
         config = entry.get("initial_config", {})
@@ -309,13 +313,13 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
         request = " ".join(_request(file, line_no, q, f"question[{i}]") for i, q in enumerate(questions))
         answer: list[tuple[str, Mapping[str, list[Any]]]] = []
         if with_answers:
-            truth = answers.get(key)
-            if truth is None:
+            if key not in answers:
                 raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
+            where, truth = answers[key]
             for call in truth:
                 if not isinstance(call, dict) or len(call) != 1 or not isinstance(next(iter(call.values())), dict):
                     raise DataError(
-                        f"possible_answer/{file.name}: id {key!r}: field 'ground_truth': expected one "
+                        f"{where}: field 'ground_truth': expected one "
                         f"{{function: {{argument: accepted values}}}} per call, got {call!r:.80}"
                     )
                 ((name, arguments),) = call.items()

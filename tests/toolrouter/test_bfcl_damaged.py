@@ -1,0 +1,46 @@
+"""BFCL loader on damaged copies: every error names the file and line it comes from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolrouter.data import load_bfcl
+from toolrouter.data.bfcl import FunctionCall
+from toolrouter.errors import DataError
+
+from test_bfcl import write_bfcl
+
+
+def _rewrite(file: Path, line: int, change) -> None:
+    """Apply ``change`` to the JSON entry on line ``line`` (from 1) of ``file``."""
+    rows = [json.loads(r) for r in file.read_text(encoding="utf-8").splitlines()]
+    change(rows[line - 1])
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [(5, r"turn 0: not a function call: expected a string, got 5"), ("ls(", r"turn 0: not a function call: 'ls\('")],
+)
+def test_a_bad_multi_turn_call_names_the_answer_file_and_line(tmp_path: Path, call: object, match: str) -> None:
+    root = write_bfcl(tmp_path)
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    _rewrite(answers, 2, lambda e: e["ground_truth"][0].__setitem__(0, call))
+    with pytest.raises(DataError, match=rf"^{answers}: line 2: id 'mt_1' {match}"):
+        load_bfcl(root)
+
+
+def test_a_bad_single_turn_answer_names_the_answer_file_and_line(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    answers = root / "possible_answer" / "BFCL_v4_parallel_multiple.json"
+    _rewrite(answers, 1, lambda e: e["ground_truth"].append("clock(city='Oslo')"))
+    with pytest.raises(DataError, match=rf"^{answers}: line 1: id 'p_0': field 'ground_truth'"):
+        load_bfcl(root)
+
+
+def test_parse_refuses_a_call_that_is_not_a_string() -> None:
+    with pytest.raises(ValueError, match="expected a string, got None"):
+        FunctionCall.parse(None)  # type: ignore[arg-type]
