@@ -44,3 +44,38 @@ def test_a_bad_single_turn_answer_names_the_answer_file_and_line(tmp_path: Path)
 def test_parse_refuses_a_call_that_is_not_a_string() -> None:
     with pytest.raises(ValueError, match="expected a string, got None"):
         FunctionCall.parse(None)  # type: ignore[arg-type]
+
+
+def test_a_multi_turn_call_of_a_function_not_offered_is_refused(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    answers = root / "possible_answer" / "BFCL_v4_multi_turn_base.json"
+    # cp is a GorillaFileSystem function, but excluded from mt_0; send_message is not one of mt_1's
+    for line, turn, call in [(1, 0, "cp(source='a', destination='b')"), (2, 0, "send_message()")]:
+        write_bfcl(tmp_path)
+        _rewrite(answers, line, lambda e: e["ground_truth"][turn].append(call))
+        name = call.split("(")[0]
+        with pytest.raises(DataError, match=rf"^{answers}: line {line}: id 'mt_{line - 1}' turn {turn}: '{name}' is no function of"):
+            load_bfcl(root)
+
+
+@pytest.mark.parametrize(
+    ("truth", "match"),
+    [
+        ([{"square.volume": {"side": [2]}}], r"'square.volume' is none of the functions offered"),
+        ([{"circle.area": {"radius": 2}}], r"circle.area\(radius\): expected a list of accepted values, got 2"),
+    ],
+)
+def test_a_single_turn_answer_the_entry_cannot_have_is_refused(tmp_path: Path, truth: list, match: str) -> None:
+    root = write_bfcl(tmp_path)
+    answers = root / "possible_answer" / "BFCL_v4_multiple.json"
+    _rewrite(answers, 1, lambda e: e.__setitem__("ground_truth", truth))
+    with pytest.raises(DataError, match=rf"^{answers}: line 1: id 'm_0': field 'ground_truth': {match}"):
+        load_bfcl(root)
+
+
+def test_an_unknown_api_set_names_the_line(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    file = root / "BFCL_v4_multi_turn_base.json"
+    _rewrite(file, 2, lambda e: e.__setitem__("involved_classes", ["GorillaFileSystem", "NoSuchAPI"]))
+    with pytest.raises(DataError, match=rf"^{file}: line 2: field 'involved_classes': API set 'NoSuchAPI' has no function"):
+        load_bfcl(root)

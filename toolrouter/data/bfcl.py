@@ -251,8 +251,6 @@ def _answers(file: Path) -> dict[str, tuple[str, list[Any]]]:
 def _api_functions(root: Path, apis: Iterable[str]) -> dict[str, tuple[FunctionDoc, ...]]:
     out = {}
     for api in sorted(set(apis)):
-        if api not in API_DOC_FILES:
-            raise DataError(f"{root}: API set {api!r} has no function documents; known: {sorted(API_DOC_FILES)}")
         file = root / "multi_turn_func_doc" / API_DOC_FILES[api]
         if not file.is_file():
             raise FileNotFoundError(f"path: no file {str(file)!r}")
@@ -260,9 +258,11 @@ def _api_functions(root: Path, apis: Iterable[str]) -> dict[str, tuple[FunctionD
     return out
 
 
-def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
+def _conversations(root: Path, category: str) -> tuple[tuple[Conversation, ...], dict[str, tuple[FunctionDoc, ...]]]:
+    """The conversations, and the function documents of the API sets they use."""
     file = root / f"BFCL_v4_{category}.json"
     answers = _answers(root / "possible_answer" / file.name)
+    docs: dict[str, tuple[FunctionDoc, ...]] = {}
     out = []
     seen: set[str] = set()
     for line_no, entry in _lines(file):
@@ -274,11 +274,23 @@ def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
         seen.add(key)
         if not all(isinstance(a, str) and a for a in apis):
             raise DataError(f"{file}: line {line_no}: field 'involved_classes': expected class names, got {apis!r:.80}")
+        for api in apis:
+            if api not in API_DOC_FILES:
+                raise DataError(
+                    f"{file}: line {line_no}: field 'involved_classes': API set {api!r} has no function documents; "
+                    f"known: {sorted(API_DOC_FILES)}"
+                )
         if key not in answers:
             raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
         where, truth = answers[key]
         if len(truth) != len(questions):
             raise DataError(f"{file}: line {line_no}: id {key!r} has {len(questions)} turns and {len(truth)} answers")
+        excluded = entry.get("excluded_function", [])
+        config = entry.get("initial_config", {})
+        if not isinstance(excluded, list) or not isinstance(config, dict):
+            raise DataError(f"{file}: line {line_no}: excluded_function must be a list and initial_config an object")
+        docs.update(_api_functions(root, (a for a in apis if a not in docs)))
+        offered = {f.name for a in apis for f in docs[a]} - set(excluded)
         turns = []
         for t, (question, calls) in enumerate(zip(questions, truth)):
             if not isinstance(calls, list):
@@ -287,14 +299,14 @@ def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
                 parsed = tuple(FunctionCall.parse(c) for c in calls)
             except ValueError as exc:
                 raise DataError(f"{where} turn {t}: {exc}") from None
+            # a call no offered function serves is ground truth for another conversation (or none)
+            for call in parsed:
+                if call.name not in offered:
+                    raise DataError(f"{where} turn {t}: {call.name!r} is no function of {apis!r} (less those excluded)")
             turns.append(Turn(_request(file, line_no, question, f"question[{t}]"), parsed))
-        excluded = entry.get("excluded_function", [])
-        config = entry.get("initial_config", {})
-        if not isinstance(excluded, list) or not isinstance(config, dict):
-            raise DataError(f"{file}: line {line_no}: excluded_function must be a list and initial_config an object")
         out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(map(str, excluded))))
     _check_complete(file, seen, answers)
-    return tuple(out)
+    return tuple(out), dict(sorted(docs.items()))
 
 
 def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[SingleTurn, ...]:
@@ -323,6 +335,13 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
                         f"{{function: {{argument: accepted values}}}} per call, got {call!r:.80}"
                     )
                 ((name, arguments),) = call.items()
+                if name not in {d.name for d in docs}:
+                    raise DataError(f"{where}: field 'ground_truth': {name!r} is none of the functions offered")
+                for argument, accepted in arguments.items():
+                    if not isinstance(accepted, list):
+                        raise DataError(
+                            f"{where}: field 'ground_truth': {name}({argument}): expected a list of accepted values, got {accepted!r:.80}"
+                        )
                 answer.append((name, arguments))
         out.append(SingleTurn(key, request, docs, tuple(answer)))
     _check_complete(file, seen, answers)
@@ -347,8 +366,9 @@ def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> 
 
     Raises ``FileNotFoundError`` naming a missing folder or file, ``ValueError`` for no category
     or one this loader does not know, and :class:`~toolrouter.errors.DataError` (a ``ValueError``)
-    naming the file, the line or id, and the field for a malformed entry, a category file with no
-    entry, or ground truth for ids the category file lacks (a file cut short).
+    naming the file, the line or id, and the field for a malformed entry, ground truth that calls a
+    function its entry does not offer, a category file with no entry, or ground truth for ids the
+    category file lacks (a file cut short).
     """
     root = checked_path(path)
     if not root.is_dir():
@@ -365,8 +385,7 @@ def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> 
             raise FileNotFoundError(f"path: no file {str(file)!r}")
     parts: dict[str, Any] = {}
     if "multi_turn_base" in wanted:
-        parts["multi_turn"] = _conversations(root, "multi_turn_base")
-        parts["api_functions"] = _api_functions(root, (a for c in parts["multi_turn"] for a in c.api_sets))
+        parts["multi_turn"], parts["api_functions"] = _conversations(root, "multi_turn_base")
     for category in ("multiple", "parallel_multiple", "irrelevance"):
         if category in wanted:
             parts[category] = _single_turns(root, category, with_answers=category != "irrelevance")
