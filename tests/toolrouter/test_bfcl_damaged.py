@@ -79,3 +79,40 @@ def test_an_unknown_api_set_names_the_line(tmp_path: Path) -> None:
     _rewrite(file, 2, lambda e: e.__setitem__("involved_classes", ["GorillaFileSystem", "NoSuchAPI"]))
     with pytest.raises(DataError, match=rf"^{file}: line 2: field 'involved_classes': API set 'NoSuchAPI' has no function"):
         load_bfcl(root)
+
+
+@pytest.mark.parametrize("content", [None, 12])
+def test_a_user_message_that_is_not_text_is_refused(tmp_path: Path, content: object) -> None:
+    root = write_bfcl(tmp_path)
+    file = root / "BFCL_v4_multi_turn_base.json"
+    _rewrite(file, 2, lambda e: e["question"][0][0].__setitem__("content", content))
+    with pytest.raises(DataError, match=rf"^{file}: line 2: field question\[0\]: expected a user message's content to be text, got {content}"):
+        load_bfcl(root)
+
+
+def test_an_excluded_function_that_is_not_a_name_is_refused(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    file = root / "BFCL_v4_multi_turn_base.json"
+    _rewrite(file, 1, lambda e: e.__setitem__("excluded_function", [1]))
+    with pytest.raises(DataError, match=rf"^{file}: line 1: excluded_function must be a list of names"):
+        load_bfcl(root)
+
+
+def test_an_api_set_documented_twice_or_not_at_all_is_refused(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    docs = root / "multi_turn_func_doc" / "gorilla_file_system.json"
+    text = docs.read_text(encoding="utf-8")
+    docs.write_text(text + text.splitlines(True)[0], encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{docs}: line 4: function 'cd' appears twice"):
+        load_bfcl(root)
+    docs.write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{docs}: no entries"):
+        load_bfcl(root)
+
+
+def test_a_function_offered_twice_is_refused(tmp_path: Path) -> None:
+    root = write_bfcl(tmp_path)
+    file = root / "BFCL_v4_parallel_multiple.json"
+    _rewrite(file, 1, lambda e: e["function"].append(e["function"][0]))
+    with pytest.raises(DataError, match=rf"^{file}: line 1: function\[3\]: function 'weather' appears twice"):
+        load_bfcl(root)

@@ -220,8 +220,11 @@ def _field(file: Path, line_no: int, entry: Mapping[str, Any], name: str, kind: 
 def _request(file: Path, line_no: int, turn: Any, where: str) -> str:
     if not isinstance(turn, list) or not all(isinstance(m, dict) for m in turn):
         raise DataError(f"{file}: line {line_no}: field {where}: expected a list of messages, got {turn!r:.80}")
-    text = " ".join(str(m.get("content", "")) for m in turn if m.get("role") == "user").strip()
-    return text
+    said = [m.get("content") for m in turn if m.get("role") == "user"]
+    for content in said:  # else None or a number was read as the words "None" or "12"
+        if not isinstance(content, str):
+            raise DataError(f"{file}: line {line_no}: field {where}: expected a user message's content to be text, got {content!r:.80}")
+    return " ".join(said).strip()
 
 
 def _function(file: Path, where: str, raw: Any, api: str | None = None) -> FunctionDoc:
@@ -232,6 +235,18 @@ def _function(file: Path, where: str, raw: Any, api: str | None = None) -> Funct
     if not isinstance(description, str) or not isinstance(parameters, dict):
         raise DataError(f"{file}: {where}: function {raw['name']!r}: description must be a string and parameters an object")
     return FunctionDoc(raw["name"], description, parameters, api)
+
+
+def _functions(file: Path, entries: Iterable[tuple[str, Any]], api: str | None = None) -> tuple[FunctionDoc, ...]:
+    """The documents of ``entries`` (``(where, raw document)`` each), each name once: a name
+    documented twice is a damaged copy, and which of the two a call means is unknown."""
+    docs: dict[str, FunctionDoc] = {}
+    for where, raw in entries:
+        doc = _function(file, where, raw, api)
+        if doc.name in docs:
+            raise DataError(f"{file}: {where}: function {doc.name!r} appears twice")
+        docs[doc.name] = doc
+    return tuple(docs.values())
 
 
 def _answers(file: Path) -> dict[str, tuple[str, list[Any]]]:
@@ -254,7 +269,9 @@ def _api_functions(root: Path, apis: Iterable[str]) -> dict[str, tuple[FunctionD
         file = root / "multi_turn_func_doc" / API_DOC_FILES[api]
         if not file.is_file():
             raise FileNotFoundError(f"path: no file {str(file)!r}")
-        out[api] = tuple(_function(file, f"line {n}", entry, api) for n, entry in _lines(file))
+        out[api] = _functions(file, ((f"line {n}", entry) for n, entry in _lines(file)), api)
+        if not out[api]:  # else the API set's functions were lost without a word
+            raise DataError(f"{file}: no entries")
     return out
 
 
@@ -287,8 +304,8 @@ def _conversations(root: Path, category: str) -> tuple[tuple[Conversation, ...],
             raise DataError(f"{file}: line {line_no}: id {key!r} has {len(questions)} turns and {len(truth)} answers")
         excluded = entry.get("excluded_function", [])
         config = entry.get("initial_config", {})
-        if not isinstance(excluded, list) or not isinstance(config, dict):
-            raise DataError(f"{file}: line {line_no}: excluded_function must be a list and initial_config an object")
+        if not isinstance(excluded, list) or not all(isinstance(f, str) for f in excluded) or not isinstance(config, dict):
+            raise DataError(f"{file}: line {line_no}: excluded_function must be a list of names and initial_config an object")
         docs.update(_api_functions(root, (a for a in apis if a not in docs)))
         offered = {f.name for a in apis for f in docs[a]} - set(excluded)
         turns = []
@@ -304,7 +321,7 @@ def _conversations(root: Path, category: str) -> tuple[tuple[Conversation, ...],
                 if call.name not in offered:
                     raise DataError(f"{where} turn {t}: {call.name!r} is no function of {apis!r} (less those excluded)")
             turns.append(Turn(_request(file, line_no, question, f"question[{t}]"), parsed))
-        out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(map(str, excluded))))
+        out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(excluded)))
     _check_complete(file, seen, answers)
     return tuple(out), dict(sorted(docs.items()))
 
@@ -321,7 +338,7 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
         seen.add(key)
         questions = _field(file, line_no, entry, "question", list)
         functions = _field(file, line_no, entry, "function", list)
-        docs = tuple(_function(file, f"line {line_no}: function[{i}]", f) for i, f in enumerate(functions))
+        docs = _functions(file, ((f"line {line_no}: function[{i}]", f) for i, f in enumerate(functions)))
         request = " ".join(_request(file, line_no, q, f"question[{i}]") for i, q in enumerate(questions))
         answer: list[tuple[str, Mapping[str, list[Any]]]] = []
         if with_answers:
