@@ -1125,8 +1125,8 @@ class StructureModel:
     @_locked
     def summary(self, task_type: str) -> dict[str, Any]:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
-        capability), in how many traces it occurred, and the posterior mean and standard deviation
-        of that share (Beta(1, 1) prior)."""
+        capability; a step any tool may serve under ``DEFAULT_STEP``), in how many traces it
+        occurred, and the posterior mean and standard deviation of that share (Beta(1, 1) prior)."""
         _check_name("task_type", task_type)
         self._count()
         counts = self._counts.get(task_type, Counter())
@@ -1134,8 +1134,10 @@ class StructureModel:
         caps: Counter[str] = Counter()
         edges: Counter[str] = Counter()
         for key, k in counts.items():
-            caps.update({str(c): k for c in dict.fromkeys(c for c, _ in key)})
-            edges.update({f"{key[p][0]} -> {c}": k for c, parents in key for p in set(parents)})
+            # str(None) named the step any tool may serve "None", counted as one with a capability "None"
+            names = [DEFAULT_STEP if c is None else c for c, _ in key]
+            caps.update({c: k for c in dict.fromkeys(names)})
+            edges.update({f"{names[p]} -> {names[i]}": k for i, (_, parents) in enumerate(key) for p in set(parents)})
 
         def share(k: int) -> dict[str, float]:
             a, b = 1 + k, 1 + n - k
