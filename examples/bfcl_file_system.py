@@ -19,18 +19,16 @@ Run from the repository root (offline; the data is read where it lies):
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
-import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
+from toolrouter.data import load_bfcl
+from toolrouter.data.bfcl import BfclData, Conversation, FunctionCall
 from toolrouter.executor import ExecutorConfig, RetryPolicy, StepRequest
 
 try:
@@ -43,58 +41,17 @@ TASK_TYPE = "file_system"
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bfcl"
 
 
-@dataclass(frozen=True)
-class Call:
-    """One call of the dataset: a function and its literal arguments."""
-
-    name: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-    @classmethod
-    def parse(cls, text: str) -> "Call":
-        node = ast.parse(text, mode="eval").body
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-            raise ValueError(f"not a call of a named function: {text!r}")
-        return cls(
-            node.func.id,
-            tuple(ast.literal_eval(a) for a in node.args),
-            {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None},
-        )
+def file_system_conversations(data: BfclData) -> list[Conversation]:
+    """The ``multi_turn_base`` conversations that use the file system."""
+    return [c for c in data.multi_turn if API in c.api_sets]
 
 
-@dataclass(frozen=True)
-class Conversation:
-    id: str
-    apis: tuple[str, ...]
-    initial: dict[str, Any]
-    turns: tuple[tuple[str, tuple[Call, ...]], ...]  # (request, calls) per user turn
-
-
-def conversations(root: Path) -> Iterator[Conversation]:
-    """The ``multi_turn_base`` conversations that use the file system, with their calls."""
-    answers = {}
-    with (root / "possible_answer" / "BFCL_v4_multi_turn_base.json").open(encoding="utf-8") as fh:
-        for line in fh:
-            entry = json.loads(line)
-            answers[entry["id"]] = entry["ground_truth"]
-    with (root / "BFCL_v4_multi_turn_base.json").open(encoding="utf-8") as fh:
-        for line in fh:
-            entry = json.loads(line)
-            if API not in entry["involved_classes"]:
-                continue
-            requests = [" ".join(m["content"] for m in turn if m["role"] == "user") for turn in entry["question"]]
-            calls = [tuple(Call.parse(c) for c in turn) for turn in answers[entry["id"]]]
-            yield Conversation(entry["id"], tuple(entry["involved_classes"]), entry["initial_config"], tuple(zip(requests, calls)))
-
-
-def file_system_tools(root: Path) -> list[ToolProfile]:
+def file_system_tools(data: BfclData) -> list[ToolProfile]:
     """One tool per file system function: its capability is the function's name, its description
     the function's document."""
-    docs = [json.loads(line) for line in (root / "multi_turn_func_doc" / "gorilla_file_system.json").open(encoding="utf-8")]
     return [
-        ToolProfile(tool_id=f"fs.{d['name']}", capabilities=[d["name"]], description=d["description"].split("Tool description: ")[-1])
-        for d in docs
+        ToolProfile(tool_id=f"fs.{d.name}", capabilities=[d.name], description=d.description.split("Tool description: ")[-1])
+        for d in data.api_functions[API]
     ]
 
 
@@ -108,7 +65,7 @@ def step_names(names: list[str]) -> list[str]:
     return out
 
 
-def learn_turn(router: ToolMetaLearner, task: TaskProfile, calls: tuple[Call, ...]) -> None:
+def learn_turn(router: ToolMetaLearner, task: TaskProfile, calls: tuple[FunctionCall, ...]) -> None:
     """What ran for a turn, as a trace: one step per call, each consuming the one before."""
     router.learn_from_execution(task, [
         ExecutionResult(tool_id=f"fs.{c.name}", step=step, success=True)
@@ -122,7 +79,7 @@ def file_system(initial: dict[str, Any]) -> GorillaFileSystem:
     return fs
 
 
-def run_calls(fs: GorillaFileSystem, calls: tuple[Call, ...]) -> None:
+def run_calls(fs: GorillaFileSystem, calls: tuple[FunctionCall, ...]) -> None:
     for c in calls:
         getattr(fs, c.name)(*c.args, **c.kwargs)
 
@@ -147,11 +104,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    data = list(conversations(args.data))
-    only_fs = [c for c in data if c.apis == (API,)]
+    bfcl = load_bfcl(args.data, ["multi_turn_base"])  # checked: a damaged copy is named by file and line
+    data = file_system_conversations(bfcl)
+    only_fs = [c for c in data if c.api_sets == (API,)]
     held_out = only_fs[-args.held_out :]
     known = {c.id for c in held_out}
-    tools = file_system_tools(args.data)
+    tools = file_system_tools(bfcl)
     functions = {t.capabilities[0] for t in tools}
 
     router = ToolMetaLearner(tools, seed=args.seed)
@@ -159,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for conversation in data:  # learn from the other conversations' file system turns
         if conversation.id in known:
             continue
-        for i, (request, calls) in enumerate(conversation.turns):
+        for i, (request, calls) in enumerate((t.request, t.calls) for t in conversation.turns):
             if calls and all(c.name in functions for c in calls):
                 learn_turn(router, TaskProfile(task_id=f"{conversation.id}/{i}", task_type=TASK_TYPE, context=request), calls)
                 learned += 1
@@ -168,19 +126,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     config = ExecutorConfig(retry=RetryPolicy(max_retries=0))
     tally: Counter[str] = Counter()
     for conversation in held_out:
-        env, reference = file_system(conversation.initial), file_system(conversation.initial)
-        for i, (request, calls) in enumerate(conversation.turns):
+        env, reference = file_system(conversation.initial_config), file_system(conversation.initial_config)
+        for i, (request, calls) in enumerate((t.request, t.calls) for t in conversation.turns):
             task = TaskProfile(task_id=f"{conversation.id}/{i}", task_type=TASK_TYPE, context=request)
             plan = router.optimize_task_execution(task)
             order = plan.topological_order()
             planned = [plan.step(s).capability for s in order]
             # the dataset's arguments: those of the k-th call of the same function in this turn
-            given: dict[str, list[Call]] = {}
+            given: dict[str, list[FunctionCall]] = {}
             for c in calls:
                 given.setdefault(c.name, []).append(c)
             arguments = {s: given[f].pop(0) for s, f in zip(order, planned) if given.get(f)}
 
-            def call(request: StepRequest, env: GorillaFileSystem = env, arguments: dict[str, Call] = arguments) -> Any:
+            def call(request: StepRequest, env: GorillaFileSystem = env, arguments: dict[str, FunctionCall] = arguments) -> Any:
                 c = arguments.get(request.step_id)
                 if c is None:
                     raise ValueError(f"the dataset has no arguments for {request.capability!r} in this turn")

@@ -405,6 +405,14 @@ def _classes(steps: Sequence[TraceStep], parents: list[list[int]], children: lis
     return labels
 
 
+def _order(key: Key) -> tuple[tuple[bool, str, tuple[int, ...]], ...]:
+    """Where a structure stands among the candidates (and so which of two tied scores wins, and
+    which candidate each value of a Thompson draw goes to): fixed by the structure itself, not by
+    when its traces were counted, which differs between a router that counted a trace while it
+    ran and one that replays the store, or restores a saved state."""
+    return tuple((c is None, c or "", parents) for c, parents in key)
+
+
 def _capabilities(key: Key) -> tuple[str, ...]:
     """The capabilities a structure uses, each once, in its order: not a set, whose order (and so
     the rounding of a sum over it) changes with each process's string hashing."""
@@ -500,6 +508,7 @@ class StructureModel:
     def _reset(self) -> None:
         self._counts: dict[str, Counter[Key]] = {}  # task type -> structure -> traces
         self._total: Counter[Key] = Counter()  # structure -> traces of every type
+        self._ordered: list[Key] | None = None  # the structures of _total in _order (None: to sort)
         self._names: dict[Key, tuple[str, ...]] = {}  # the step names of the first trace of each
         self._sizes: dict[int, Counter[int]] = {}  # complexity level -> steps -> traces
         # traces with steps observed since they were last counted: counted when something reads
@@ -821,10 +830,14 @@ class StructureModel:
                 c[old] -= 1
                 if c[old] <= 0:
                     del c[old]
+            if old not in self._total:
+                self._ordered = None
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
         if new is not None:
+            if new not in self._total:
+                self._ordered = None
             self._names.setdefault(new, names)
             counts[new] += 1
             self._total[new] += 1
@@ -871,7 +884,9 @@ class StructureModel:
 
     def _candidates(self, capabilities: Iterable[str], include_default: bool) -> list[Key]:
         available = sorted(set(capabilities))
-        keys = [k for k in self._total if all(c is None or c in available for c, _ in k)]
+        if self._ordered is None:
+            self._ordered = sorted(self._total, key=_order)
+        keys = [k for k in self._ordered if all(c is None or c in available for c, _ in k)]
         fresh = [((c, ()),) for c in available]
         if self.config.compose > 1 and len(available) <= self.config.compose_limit:
             for size in range(2, min(self.config.compose, len(available)) + 1):
@@ -1110,8 +1125,8 @@ class StructureModel:
     @_locked
     def summary(self, task_type: str) -> dict[str, Any]:
         """What the task type's traces did: per capability and per dependency (``"a -> b"``, by
-        capability), in how many traces it occurred, and the posterior mean and standard deviation
-        of that share (Beta(1, 1) prior)."""
+        capability; a step any tool may serve under ``DEFAULT_STEP``), in how many traces it
+        occurred, and the posterior mean and standard deviation of that share (Beta(1, 1) prior)."""
         _check_name("task_type", task_type)
         self._count()
         counts = self._counts.get(task_type, Counter())
@@ -1119,8 +1134,10 @@ class StructureModel:
         caps: Counter[str] = Counter()
         edges: Counter[str] = Counter()
         for key, k in counts.items():
-            caps.update({str(c): k for c in dict.fromkeys(c for c, _ in key)})
-            edges.update({f"{key[p][0]} -> {c}": k for c, parents in key for p in set(parents)})
+            # str(None) named the step any tool may serve "None", counted as one with a capability "None"
+            names = [DEFAULT_STEP if c is None else c for c, _ in key]
+            caps.update({c: k for c in dict.fromkeys(names)})
+            edges.update({f"{names[p]} -> {names[i]}": k for i, (_, parents) in enumerate(key) for p in set(parents)})
 
         def share(k: int) -> dict[str, float]:
             a, b = 1 + k, 1 + n - k

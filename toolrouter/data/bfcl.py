@@ -108,6 +108,8 @@ class FunctionCall:
     def parse(cls, text: str) -> "FunctionCall":
         """The call a string such as ``sort('report.txt')`` or ``a.b(x=[1, 2])`` writes (a dotted
         name, its arguments Python literals). ``ValueError`` for anything else."""
+        if not isinstance(text, str):  # else an AttributeError on .strip that named no call
+            raise ValueError(f"not a function call: expected a string, got {text!r:.80}")
         try:
             node = ast.parse(text.strip(), mode="eval").body
         except NOT_A_LITERAL as exc:
@@ -218,8 +220,11 @@ def _field(file: Path, line_no: int, entry: Mapping[str, Any], name: str, kind: 
 def _request(file: Path, line_no: int, turn: Any, where: str) -> str:
     if not isinstance(turn, list) or not all(isinstance(m, dict) for m in turn):
         raise DataError(f"{file}: line {line_no}: field {where}: expected a list of messages, got {turn!r:.80}")
-    text = " ".join(str(m.get("content", "")) for m in turn if m.get("role") == "user").strip()
-    return text
+    said = [m.get("content") for m in turn if m.get("role") == "user"]
+    for content in said:  # else None or a number was read as the words "None" or "12"
+        if not isinstance(content, str):
+            raise DataError(f"{file}: line {line_no}: field {where}: expected a user message's content to be text, got {content!r:.80}")
+    return " ".join(said).strip()
 
 
 def _function(file: Path, where: str, raw: Any, api: str | None = None) -> FunctionDoc:
@@ -232,33 +237,49 @@ def _function(file: Path, where: str, raw: Any, api: str | None = None) -> Funct
     return FunctionDoc(raw["name"], description, parameters, api)
 
 
-def _answers(file: Path) -> dict[str, Any]:
+def _functions(file: Path, entries: Iterable[tuple[str, Any]], api: str | None = None) -> tuple[FunctionDoc, ...]:
+    """The documents of ``entries`` (``(where, raw document)`` each), each name once: a name
+    documented twice is a damaged copy, and which of the two a call means is unknown."""
+    docs: dict[str, FunctionDoc] = {}
+    for where, raw in entries:
+        doc = _function(file, where, raw, api)
+        if doc.name in docs:
+            raise DataError(f"{file}: {where}: function {doc.name!r} appears twice")
+        docs[doc.name] = doc
+    return tuple(docs.values())
+
+
+def _answers(file: Path) -> dict[str, tuple[str, list[Any]]]:
+    """Per id, where its ground truth is (``"<file>: line <n>: id <id>"``, for the errors its
+    content raises) and the ground truth."""
     if not file.is_file():
         raise FileNotFoundError(f"path: no file {str(file)!r}")
-    out: dict[str, Any] = {}
+    out: dict[str, tuple[str, list[Any]]] = {}
     for line_no, entry in _lines(file):
         key = _field(file, line_no, entry, "id", str)
         if key in out:
             raise DataError(f"{file}: line {line_no}: id {key!r} appears twice")
-        out[key] = _field(file, line_no, entry, "ground_truth", list)
+        out[key] = (f"{file}: line {line_no}: id {key!r}", _field(file, line_no, entry, "ground_truth", list))
     return out
 
 
 def _api_functions(root: Path, apis: Iterable[str]) -> dict[str, tuple[FunctionDoc, ...]]:
     out = {}
     for api in sorted(set(apis)):
-        if api not in API_DOC_FILES:
-            raise DataError(f"{root}: API set {api!r} has no function documents; known: {sorted(API_DOC_FILES)}")
         file = root / "multi_turn_func_doc" / API_DOC_FILES[api]
         if not file.is_file():
             raise FileNotFoundError(f"path: no file {str(file)!r}")
-        out[api] = tuple(_function(file, f"line {n}", entry, api) for n, entry in _lines(file))
+        out[api] = _functions(file, ((f"line {n}", entry) for n, entry in _lines(file)), api)
+        if not out[api]:  # else the API set's functions were lost without a word
+            raise DataError(f"{file}: no entries")
     return out
 
 
-def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
+def _conversations(root: Path, category: str) -> tuple[tuple[Conversation, ...], dict[str, tuple[FunctionDoc, ...]]]:
+    """The conversations, and the function documents of the API sets they use."""
     file = root / f"BFCL_v4_{category}.json"
     answers = _answers(root / "possible_answer" / file.name)
+    docs: dict[str, tuple[FunctionDoc, ...]] = {}
     out = []
     seen: set[str] = set()
     for line_no, entry in _lines(file):
@@ -270,27 +291,39 @@ def _conversations(root: Path, category: str) -> tuple[Conversation, ...]:
         seen.add(key)
         if not all(isinstance(a, str) and a for a in apis):
             raise DataError(f"{file}: line {line_no}: field 'involved_classes': expected class names, got {apis!r:.80}")
-        truth = answers.get(key)
-        if truth is None:
+        for api in apis:
+            if api not in API_DOC_FILES:
+                raise DataError(
+                    f"{file}: line {line_no}: field 'involved_classes': API set {api!r} has no function documents; "
+                    f"known: {sorted(API_DOC_FILES)}"
+                )
+        if key not in answers:
             raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
+        where, truth = answers[key]
         if len(truth) != len(questions):
             raise DataError(f"{file}: line {line_no}: id {key!r} has {len(questions)} turns and {len(truth)} answers")
+        excluded = entry.get("excluded_function", [])
+        config = entry.get("initial_config", {})
+        if not isinstance(excluded, list) or not all(isinstance(f, str) for f in excluded) or not isinstance(config, dict):
+            raise DataError(f"{file}: line {line_no}: excluded_function must be a list of names and initial_config an object")
+        docs.update(_api_functions(root, (a for a in apis if a not in docs)))
+        offered = {f.name for a in apis for f in docs[a]} - set(excluded)
         turns = []
         for t, (question, calls) in enumerate(zip(questions, truth)):
             if not isinstance(calls, list):
-                raise DataError(f"{file}: id {key!r} turn {t}: expected a list of calls, got {calls!r:.80}")
+                raise DataError(f"{where} turn {t}: expected a list of calls, got {calls!r:.80}")
             try:
                 parsed = tuple(FunctionCall.parse(c) for c in calls)
-            except (ValueError, AttributeError, TypeError) as exc:
-                raise DataError(f"possible_answer/{file.name}: id {key!r} turn {t}: {exc}") from None
+            except ValueError as exc:
+                raise DataError(f"{where} turn {t}: {exc}") from None
+            # a call no offered function serves is ground truth for another conversation (or none)
+            for call in parsed:
+                if call.name not in offered:
+                    raise DataError(f"{where} turn {t}: {call.name!r} is no function of {apis!r} (less those excluded)")
             turns.append(Turn(_request(file, line_no, question, f"question[{t}]"), parsed))
-        excluded = entry.get("excluded_function", [])
-        config = entry.get("initial_config", {})
-        if not isinstance(excluded, list) or not isinstance(config, dict):
-            raise DataError(f"{file}: line {line_no}: excluded_function must be a list and initial_config an object")
-        out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(map(str, excluded))))
+        out.append(Conversation(key, tuple(str(a) for a in apis), tuple(turns), config, tuple(excluded)))
     _check_complete(file, seen, answers)
-    return tuple(out)
+    return tuple(out), dict(sorted(docs.items()))
 
 
 def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[SingleTurn, ...]:
@@ -305,20 +338,27 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
         seen.add(key)
         questions = _field(file, line_no, entry, "question", list)
         functions = _field(file, line_no, entry, "function", list)
-        docs = tuple(_function(file, f"line {line_no}: function[{i}]", f) for i, f in enumerate(functions))
+        docs = _functions(file, ((f"line {line_no}: function[{i}]", f) for i, f in enumerate(functions)))
         request = " ".join(_request(file, line_no, q, f"question[{i}]") for i, q in enumerate(questions))
         answer: list[tuple[str, Mapping[str, list[Any]]]] = []
         if with_answers:
-            truth = answers.get(key)
-            if truth is None:
+            if key not in answers:
                 raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
+            where, truth = answers[key]
             for call in truth:
                 if not isinstance(call, dict) or len(call) != 1 or not isinstance(next(iter(call.values())), dict):
                     raise DataError(
-                        f"possible_answer/{file.name}: id {key!r}: field 'ground_truth': expected one "
+                        f"{where}: field 'ground_truth': expected one "
                         f"{{function: {{argument: accepted values}}}} per call, got {call!r:.80}"
                     )
                 ((name, arguments),) = call.items()
+                if name not in {d.name for d in docs}:
+                    raise DataError(f"{where}: field 'ground_truth': {name!r} is none of the functions offered")
+                for argument, accepted in arguments.items():
+                    if not isinstance(accepted, list):
+                        raise DataError(
+                            f"{where}: field 'ground_truth': {name}({argument}): expected a list of accepted values, got {accepted!r:.80}"
+                        )
                 answer.append((name, arguments))
         out.append(SingleTurn(key, request, docs, tuple(answer)))
     _check_complete(file, seen, answers)
@@ -343,8 +383,9 @@ def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> 
 
     Raises ``FileNotFoundError`` naming a missing folder or file, ``ValueError`` for no category
     or one this loader does not know, and :class:`~toolrouter.errors.DataError` (a ``ValueError``)
-    naming the file, the line or id, and the field for a malformed entry, a category file with no
-    entry, or ground truth for ids the category file lacks (a file cut short).
+    naming the file, the line or id, and the field for a malformed entry, ground truth that calls a
+    function its entry does not offer, a category file with no entry, or ground truth for ids the
+    category file lacks (a file cut short).
     """
     root = checked_path(path)
     if not root.is_dir():
@@ -361,8 +402,7 @@ def load_bfcl(path: str | Path, categories: Iterable[str] = BFCL_CATEGORIES) -> 
             raise FileNotFoundError(f"path: no file {str(file)!r}")
     parts: dict[str, Any] = {}
     if "multi_turn_base" in wanted:
-        parts["multi_turn"] = _conversations(root, "multi_turn_base")
-        parts["api_functions"] = _api_functions(root, (a for c in parts["multi_turn"] for a in c.api_sets))
+        parts["multi_turn"], parts["api_functions"] = _conversations(root, "multi_turn_base")
     for category in ("multiple", "parallel_multiple", "irrelevance"):
         if category in wanted:
             parts[category] = _single_turns(root, category, with_answers=category != "irrelevance")

@@ -1,0 +1,38 @@
+"""``examples/bfcl_file_system.py`` reads BFCL with ``load_bfcl``: a damaged copy is refused with an
+error naming the file and line, not a bare ``KeyError`` or ``JSONDecodeError`` from the middle of
+the example."""
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolrouter.errors import DataError
+
+pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed (pip install --no-deps bfcl-eval)")
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "bfcl"
+
+
+def _example(monkeypatch: pytest.MonkeyPatch):
+    spec = importlib.util.spec_from_file_location("bfcl_file_system", ROOT / "examples" / "bfcl_file_system.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"BFCL data not present at {DATA}")
+def test_a_damaged_copy_is_named_by_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BFCL_v4_multi_turn_base.json", "possible_answer/BFCL_v4_multi_turn_base.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATA / name, tmp_path / name)
+    shutil.copytree(DATA / "multi_turn_func_doc", tmp_path / "multi_turn_func_doc")
+    file = tmp_path / "BFCL_v4_multi_turn_base.json"
+    lines = file.read_text(encoding="utf-8").splitlines(True)
+    file.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")  # cut short
+    with pytest.raises(DataError, match=rf"^{file}: line {len(lines)}: not valid JSON"):
+        _example(monkeypatch).main(["--data", str(tmp_path)])
