@@ -282,6 +282,13 @@ class _Runs(BaseModel):
     def _consistent(self) -> "_Runs":
         if self.failures > self.n or self.length > self.n or self.moments.n != self.length:
             raise ValueError(f"need failures <= n, length <= n and moments.n == length, got {self.model_dump()}")
+        # the run is among the outcomes counted: a run longer than its kind's count would make the
+        # run test's record negative, and every later update fail on it
+        same = {None: 0, True: self.n - self.failures, False: self.failures}[self.success]
+        if self.length > same:
+            raise ValueError(
+                f"need length <= the outcomes of the run's kind (successes, failures; 0 for no run), got {self.model_dump()}"
+            )
         return self
 
 

@@ -1,0 +1,40 @@
+"""A detector's saved state is checked as a whole: what loads can be updated, judged and saved again."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from toolrouter.drift import DetectorConfig, PageHinkley, detector_from_state
+from toolrouter.errors import CorruptStateError
+
+
+def fed_state() -> dict:
+    detector = DetectorConfig(min_samples=2).make()
+    for ok in np.random.default_rng(0).random(40) >= 0.3:
+        detector.update(float(ok), bool(ok))
+    return json.loads(json.dumps(detector.state_dict()))
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        {"n": 10, "failures": 10, "length": 3, "success": True},  # a run of successes, none counted
+        {"n": 10, "failures": 0, "length": 3, "success": False},  # a run of failures, none counted
+        {"n": 10, "failures": 4, "length": 2, "success": None},  # a run of no kind
+    ],
+)
+def test_a_run_its_record_does_not_hold_is_refused_naming_the_runs(runs: dict) -> None:
+    state = fed_state()
+    state["runs"] = {**runs, "moments": {"n": runs["length"], "mean": 1.0, "m2": 0.0}, "gain": 0.0}
+    detector = PageHinkley(min_samples=2)
+    before = detector.state_dict()
+    # it loaded, and then every update, rise_evidence and recheck failed with 'math domain error'
+    with pytest.raises(CorruptStateError, match="state.runs"):
+        detector.load_state_dict(state)
+    assert detector.state_dict() == before
+    with pytest.raises(CorruptStateError, match="state.runs"):
+        detector_from_state(state)
+
