@@ -1031,7 +1031,7 @@ class DetectorConfig(NumbersNotBools):
         description="Outcomes of a route a due recheck may wait for a request that informs it (see ChangeDetector.informs).",
     )
 
-    @field_validator("min_samples", "recheck_after", "run_history", mode="before")
+    @field_validator("min_samples", "recheck_after", "run_history", "recheck_grace", mode="before")
     @classmethod
     def _whole(cls, value: Any, info: ValidationInfo) -> Any:
         """As the detector's own check: an int (numpy's too), never a bool or a float."""

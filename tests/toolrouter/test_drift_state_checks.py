@@ -38,3 +38,14 @@ def test_a_run_its_record_does_not_hold_is_refused_naming_the_runs(runs: dict) -
     with pytest.raises(CorruptStateError, match="state.runs"):
         detector_from_state(state)
 
+
+
+@pytest.mark.parametrize("bad", [3.0, "3", np.float64(3.0)])
+def test_recheck_grace_given_as_a_float_or_a_text_is_refused_by_the_configuration_as_by_the_detector(bad: object) -> None:
+    with pytest.raises(ValueError, match="recheck_grace"):
+        PageHinkley(recheck_grace=bad)  # type: ignore[arg-type]
+    # the configuration took 3.0 or "3" for 3 (the other counts it refused), and made a detector of it
+    with pytest.raises(ValueError, match="recheck_grace"):
+        DetectorConfig(recheck_grace=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="recheck_grace"):
+        DetectorConfig.parse({"recheck_grace": bad})
