@@ -1127,7 +1127,8 @@ def detection_delay(
 
     For each seed: ``change_at`` samples of N(0, noise), then N(shift, noise) until the detector fires
     or ``horizon`` samples have passed. Detections before the change are false alarms (the detector
-    resets itself and goes on).
+    resets itself and goes on). ``detector_factory()`` must make a fresh detector for each seed: one
+    that makes anything else raises ``TypeError``, one that has already seen samples ``ValueError``.
 
     Example:
         >>> result = detection_delay(PageHinkley, shift=0.5, noise=0.3, seeds=3, change_at=300)
@@ -1154,6 +1155,13 @@ def detection_delay(
     for seed in seed_list:
         rng = np.random.default_rng(seed)
         detector = detector_factory()
+        if not isinstance(detector, ChangeDetector):
+            raise TypeError(f"detector_factory: expected a callable that makes a detector, it made {short_repr(detector)}")
+        if detector.n or detector.detections:  # one detector shared by the seeds would carry each into the next
+            raise ValueError(
+                f"detector_factory must make a fresh detector for each seed, it made one that has seen "
+                f"{detector.n} samples and found {detector.detections} changes"
+            )
         before = rng.normal(0.0, noise, change_at)
         false_alarms += sum(detector.update(x) for x in before)
         after = rng.normal(shift, noise, horizon)

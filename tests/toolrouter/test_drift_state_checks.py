@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from toolrouter.drift import DetectorConfig, PageHinkley, detector_from_state
+from toolrouter.drift import DetectorConfig, PageHinkley, detection_delay, detector_from_state
 from toolrouter.errors import CorruptStateError
 
 
@@ -49,3 +49,15 @@ def test_recheck_grace_given_as_a_float_or_a_text_is_refused_by_the_configuratio
         DetectorConfig(recheck_grace=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="recheck_grace"):
         DetectorConfig.parse({"recheck_grace": bad})
+
+
+def test_detection_delay_refuses_a_factory_that_makes_no_detector_or_one_already_used() -> None:
+    # DetectorConfig is callable, but makes a configuration: it failed with an AttributeError on 'update'
+    with pytest.raises(TypeError, match=r"^detector_factory: .* it made DetectorConfig"):
+        detection_delay(DetectorConfig, 0.5, 0.3, seeds=1, change_at=10, horizon=5)
+    # one detector for every seed measured each seed from where the one before left it
+    shared = PageHinkley()
+    with pytest.raises(ValueError, match=r"^detector_factory must make a fresh detector"):
+        detection_delay(lambda: shared, 0.5, 0.3, seeds=2, change_at=10, horizon=5)
+    fresh = detection_delay(PageHinkley, 0.5, 0.3, seeds=2, change_at=10, horizon=5)
+    assert fresh.seeds == 2
