@@ -2702,6 +2702,9 @@ class ToolMetaLearner:
         route.outcomes = rc.outcomes if rc.outcomes is not None else sum(int(v[0]) for v in rc.counts.values())
         route.drift = {t: _ToolDrift(**d.model_dump()) for t, d in rc.drift.items() if t in arms}
         if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
+            for drift in route.drift.values():
+                if drift.due >= _NEVER:  # reset while rechecks were off: due a full interval from now
+                    drift.due = route.outcomes + self.drift_detection.recheck_after
             route.next_due = min(d.due for d in route.drift.values())
         route.detectors = {}
         keys, records = requests
