@@ -2701,11 +2701,6 @@ class ToolMetaLearner:
         # files saved before routes counted their outcomes: the calls of their tools
         route.outcomes = rc.outcomes if rc.outcomes is not None else sum(int(v[0]) for v in rc.counts.values())
         route.drift = {t: _ToolDrift(**d.model_dump()) for t, d in rc.drift.items() if t in arms}
-        if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
-            for drift in route.drift.values():
-                if drift.due >= _NEVER:  # reset while rechecks were off: due a full interval from now
-                    drift.due = route.outcomes + self.drift_detection.recheck_after
-            route.next_due = min(d.due for d in route.drift.values())
         route.detectors = {}
         keys, records = requests
         row = 0  # the first row of the next detector's request records
@@ -2730,6 +2725,15 @@ class ToolMetaLearner:
                 route.detectors[t] = detector if self.drift_detection is None else detector.reconfigured(self.drift_detection)
         if row != len(keys):
             raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
+        if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
+            after = self.drift_detection.recheck_after
+            for t, drift in route.drift.items():
+                # a recheck scheduled under the saved configuration (rechecks off: never; a longer
+                # interval) comes no later than this one's would; under the same one it stays as saved
+                detector = route.detectors.get(t)
+                wait = after if detector is None else max(after, detector.recheck_interval(drift.misses) or after)
+                drift.due = min(drift.due, route.outcomes + wait)
+            route.next_due = min(d.due for d in route.drift.values())
         if rc.recent_tools:
             n = len(rc.recent_tools)
             contexts = checked_array(recent, _RECENT_CONTEXTS, (n, self.context_dim or 0))

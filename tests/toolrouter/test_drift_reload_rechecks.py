@@ -31,3 +31,26 @@ def test_a_tool_reset_while_rechecks_were_off_is_rechecked_once_they_are_on(tmp_
     play(again, 200, start=300)
     # it kept the 'never' of a router without rechecks, and was not rechecked in 200 calls
     assert again.tool_statistics()["good"].rechecks >= 5
+
+
+def test_a_shorter_recheck_interval_at_load_reschedules_the_rechecks_saved_under_the_longer_one(tmp_path) -> None:
+    router = ToolMetaLearner(TOOLS, seed=0, drift_detection={"recheck_after": 100_000})
+    play(router, 300)
+    path = tmp_path / "router.safetensors"
+    router.save(path)
+    again = ToolMetaLearner.load(path, drift_detection={"recheck_after": 20})
+    play(again, 200, start=300)
+    # each kept its recheck 100,000 outcomes on: neither was rechecked in 200 calls
+    assert again.tool_statistics()["good"].rechecks >= 5
+
+
+def test_the_same_configuration_at_load_keeps_every_saved_recheck_as_it_was(tmp_path) -> None:
+    router = ToolMetaLearner(TOOLS, seed=0, drift_detection={"recheck_after": 20})
+    path = tmp_path / "router.safetensors"
+    for start in range(0, 300, 50):
+        play(router, 50, start=start)
+        router.save(path)
+        again = ToolMetaLearner.load(path)
+        saved, loaded = router._routes[("news", "search")], again._routes[("news", "search")]
+        assert {t: d.as_dict() for t, d in loaded.drift.items()} == {t: d.as_dict() for t, d in saved.drift.items()}
+        assert loaded.next_due == saved.next_due
