@@ -462,7 +462,8 @@ class ToolMetaLearner:
             it happened. A router loaded or resumed with
             another configuration than it saved judges its saved detectors by the new one
             (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
-            or rechecks changed, else restart, keeping what they found).
+            or rechecks changed, else restart, keeping what they found), and a saved recheck
+            comes no later than the new configuration would schedule it.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 15 calls in the 1,400 after it broke (medians, 4 to 6 of them
