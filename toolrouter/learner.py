@@ -231,6 +231,7 @@ class ToolStatistics:
     resets: int = 0
     last_reset: "ResetRecord | None" = None
     #: with drift detection: how often the tool was tried because it had not been for a while
+    #: (outcomes learned as a recheck's)
     rechecks: int = 0
 
     @property
@@ -452,11 +453,12 @@ class ToolMetaLearner:
             repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
-            ``tool_statistics`` counts the resets and rechecks. With a store, each attempt keeps
-            whether it was a recheck's outcome, so that a router reopened on the store, or another
-            one syncing from it, learns it as this one did (a recheck decided elsewhere is counted
-            when its outcome is replayed, and never taken for the outcome of one this router
-            decided meanwhile, which stays a recheck's). Each reset is a ``drift_detected`` warning; one found
+            ``tool_statistics`` counts the resets and rechecks (a recheck when its outcome is
+            learned: a call cancelled or never reported tried nothing). With a store, each attempt
+            keeps whether it was a recheck's outcome, so that a router reopened on the store, or
+            another one syncing from it, learns and counts it as this one did (a recheck decided
+            elsewhere is never taken for the outcome of one this router decided meanwhile, which
+            stays a recheck's). Each reset is a ``drift_detected`` warning; one found
             again while a router rebuilds from its store's history (opened on the store, relearning
             its log) is logged at debug level with ``replayed=True``, since it was warned of when
             it happened. A router loaded or resumed with
@@ -1311,7 +1313,7 @@ class ToolMetaLearner:
             return
         ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
-        drift.rechecks += 1
+        # counted when its outcome is learned (_schedule_rechecks), as a router replaying the log counts it
         drift.pending = drift.pending_here = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
         drift.due = route.outcomes + self.drift_detection.recheck_after
@@ -1995,8 +1997,9 @@ class ToolMetaLearner:
                 drift[arm] = _ToolDrift(due=now + after)
         tool = drift[tool_id]
         if recheck:
-            if not tool.pending or (replayed and tool.pending_here):
-                tool.rechecks += 1  # decided by another router, or before this one resumed: counted now
+            # counted by its outcome, not its decision: a call cancelled or never reported tried
+            # nothing, and the log, which a reopened or syncing router counts from, holds outcomes
+            tool.rechecks += 1
             if not (replayed and tool.pending_here):
                 # another router's recheck does not answer this one's, decided before that outcome
                 # came: its own outcome, still to come, is learned (and stored) as a recheck's too
