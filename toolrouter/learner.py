@@ -2295,17 +2295,20 @@ class ToolMetaLearner:
         nothing; ``from_kept=True`` rebuilds the routes from the attempts kept, losing the rest."""
         from_kept = _checked_flag("from_kept", from_kept)
         with self._lock:
-            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending)
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes)
             learned = self._learned_outcomes()
             try:
                 self._set_reward_model(model)
                 self._routes = {}
+                # the routes' drift records date their resets by the outcomes learned: the rebuilt
+                # ones count from the log's first, as a router reopened on the store does
+                self._outcomes = 0
                 self._seen_upto, self._own_ahead, self._journaled, self._history_pending = 0, set(), 0, True
                 self._replay(saved[4])
                 if not from_kept:
                     self._check_rebuild(learned, self._learned_outcomes())
             except BaseException:
-                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending) = saved
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
