@@ -160,7 +160,7 @@ def stats(
         structures = [] if router is None else [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
         table = Table(title=f"{st.url}: {learned.attempts} attempts")
         columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
-        for name in columns + (("resets", "last reset") if detecting else ()):
+        for name in columns + (("resets", "last reset", "rechecks") if detecting else ()):
             if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
                 table.add_column(name, overflow="fold")
             else:
@@ -168,7 +168,7 @@ def stats(
         for row in learned.rows:
             r, value, last = row.kept, row.learned, row.last_reset
             when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
-            resets = (str(row.resets), when) if detecting else ()
+            resets = (str(row.resets), when, str(row.rechecks)) if detecting else ()
             means = ("-",) * 4 if r is None else (
                 f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
             )
@@ -200,7 +200,11 @@ def stats(
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
                 "calls, success, utility, cost, latency: over the attempts kept; learned: the policy's posterior mean utility"
-                + ("; resets: changes the drift detector found (each restarts what was learned of the tool)" if detecting else "")
+                + (
+                    "; resets: changes the drift detector found (each restarts what was learned of the tool); "
+                    "rechecks: calls that tried the tool because it had not been tried for a while"
+                    if detecting else ""
+                )
             )
 
 

@@ -282,6 +282,13 @@ class _Runs(BaseModel):
     def _consistent(self) -> "_Runs":
         if self.failures > self.n or self.length > self.n or self.moments.n != self.length:
             raise ValueError(f"need failures <= n, length <= n and moments.n == length, got {self.model_dump()}")
+        # the run is among the outcomes counted: a run longer than its kind's count would make the
+        # run test's record negative, and every later update fail on it
+        same = {None: 0, True: self.n - self.failures, False: self.failures}[self.success]
+        if self.length > same:
+            raise ValueError(
+                f"need length <= the outcomes of the run's kind (successes, failures; 0 for no run), got {self.model_dump()}"
+            )
         return self
 
 
@@ -1024,7 +1031,7 @@ class DetectorConfig(NumbersNotBools):
         description="Outcomes of a route a due recheck may wait for a request that informs it (see ChangeDetector.informs).",
     )
 
-    @field_validator("min_samples", "recheck_after", "run_history", mode="before")
+    @field_validator("min_samples", "recheck_after", "run_history", "recheck_grace", mode="before")
     @classmethod
     def _whole(cls, value: Any, info: ValidationInfo) -> Any:
         """As the detector's own check: an int (numpy's too), never a bool or a float."""
@@ -1120,7 +1127,8 @@ def detection_delay(
 
     For each seed: ``change_at`` samples of N(0, noise), then N(shift, noise) until the detector fires
     or ``horizon`` samples have passed. Detections before the change are false alarms (the detector
-    resets itself and goes on).
+    resets itself and goes on). ``detector_factory()`` must make a fresh detector for each seed: one
+    that makes anything else raises ``TypeError``, one that has already seen samples ``ValueError``.
 
     Example:
         >>> result = detection_delay(PageHinkley, shift=0.5, noise=0.3, seeds=3, change_at=300)
@@ -1147,6 +1155,13 @@ def detection_delay(
     for seed in seed_list:
         rng = np.random.default_rng(seed)
         detector = detector_factory()
+        if not isinstance(detector, ChangeDetector):
+            raise TypeError(f"detector_factory: expected a callable that makes a detector, it made {short_repr(detector)}")
+        if detector.n or detector.detections:  # one detector shared by the seeds would carry each into the next
+            raise ValueError(
+                f"detector_factory must make a fresh detector for each seed, it made one that has seen "
+                f"{detector.n} samples and found {detector.detections} changes"
+            )
         before = rng.normal(0.0, noise, change_at)
         false_alarms += sum(detector.update(x) for x in before)
         after = rng.normal(shift, noise, horizon)

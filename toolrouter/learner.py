@@ -231,6 +231,7 @@ class ToolStatistics:
     resets: int = 0
     last_reset: "ResetRecord | None" = None
     #: with drift detection: how often the tool was tried because it had not been for a while
+    #: (outcomes learned as a recheck's)
     rechecks: int = 0
 
     @property
@@ -452,17 +453,19 @@ class ToolMetaLearner:
             repair or an improvement is seen; given the request, a due recheck waits up to
             ``recheck_grace`` calls for a request its outcome informs (after a drop, one the tool
             solved before it); a recheck that finds a dropped tool better restarts it at once.
-            ``tool_statistics`` counts the resets and rechecks. With a store, each attempt keeps
-            whether it was a recheck's outcome, so that a router reopened on the store, or another
-            one syncing from it, learns it as this one did (a recheck decided elsewhere is counted
-            when its outcome is replayed, and never taken for the outcome of one this router
-            decided meanwhile, which stays a recheck's). Each reset is a ``drift_detected`` warning; one found
+            ``tool_statistics`` counts the resets and rechecks (a recheck when its outcome is
+            learned: a call cancelled or never reported tried nothing). With a store, each attempt
+            keeps whether it was a recheck's outcome, so that a router reopened on the store, or
+            another one syncing from it, learns and counts it as this one did (a recheck decided
+            elsewhere is never taken for the outcome of one this router decided meanwhile, which
+            stays a recheck's). Each reset is a ``drift_detected`` warning; one found
             again while a router rebuilds from its store's history (opened on the store, relearning
             its log) is logged at debug level with ``replayed=True``, since it was warned of when
             it happened. A router loaded or resumed with
             another configuration than it saved judges its saved detectors by the new one
             (``ChangeDetector.reconfigured``: they keep what they have seen where only thresholds
-            or rechecks changed, else restart, keeping what they found).
+            or rechecks changed, else restart, keeping what they found), and a saved recheck
+            comes no later than the new configuration would schedule it.
             Measured on replays of real LLM outcomes (RouterBench test splits, 11 models as tools,
             ``gaussian_ts``, ``lin_ts`` and ``neural_linear``, 5 seeds; docs/benchmarks/meta-router.md):
             a broken tool gets 10 to 15 calls in the 1,400 after it broke (medians, 4 to 6 of them
@@ -1310,7 +1313,7 @@ class ToolMetaLearner:
             return
         ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
-        drift.rechecks += 1
+        # counted when its outcome is learned (_schedule_rechecks), as a router replaying the log counts it
         drift.pending = drift.pending_here = True
         # not again before its outcome comes (then it is rescheduled), or a full interval passes
         drift.due = route.outcomes + self.drift_detection.recheck_after
@@ -1994,8 +1997,9 @@ class ToolMetaLearner:
                 drift[arm] = _ToolDrift(due=now + after)
         tool = drift[tool_id]
         if recheck:
-            if not tool.pending or (replayed and tool.pending_here):
-                tool.rechecks += 1  # decided by another router, or before this one resumed: counted now
+            # counted by its outcome, not its decision: a call cancelled or never reported tried
+            # nothing, and the log, which a reopened or syncing router counts from, holds outcomes
+            tool.rechecks += 1
             if not (replayed and tool.pending_here):
                 # another router's recheck does not answer this one's, decided before that outcome
                 # came: its own outcome, still to come, is learned (and stored) as a recheck's too
@@ -2291,17 +2295,20 @@ class ToolMetaLearner:
         nothing; ``from_kept=True`` rebuilds the routes from the attempts kept, losing the rest."""
         from_kept = _checked_flag("from_kept", from_kept)
         with self._lock:
-            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending)
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes)
             learned = self._learned_outcomes()
             try:
                 self._set_reward_model(model)
                 self._routes = {}
+                # the routes' drift records date their resets by the outcomes learned: the rebuilt
+                # ones count from the log's first, as a router reopened on the store does
+                self._outcomes = 0
                 self._seen_upto, self._own_ahead, self._journaled, self._history_pending = 0, set(), 0, True
                 self._replay(saved[4])
                 if not from_kept:
                     self._check_rebuild(learned, self._learned_outcomes())
             except BaseException:
-                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending) = saved
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
@@ -2701,8 +2708,6 @@ class ToolMetaLearner:
         # files saved before routes counted their outcomes: the calls of their tools
         route.outcomes = rc.outcomes if rc.outcomes is not None else sum(int(v[0]) for v in rc.counts.values())
         route.drift = {t: _ToolDrift(**d.model_dump()) for t, d in rc.drift.items() if t in arms}
-        if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
-            route.next_due = min(d.due for d in route.drift.values())
         route.detectors = {}
         keys, records = requests
         row = 0  # the first row of the next detector's request records
@@ -2727,6 +2732,15 @@ class ToolMetaLearner:
                 route.detectors[t] = detector if self.drift_detection is None else detector.reconfigured(self.drift_detection)
         if row != len(keys):
             raise CorruptStateError(f"{_REQUEST_KEYS}: {len(keys)} rows, but the detectors name {row}")
+        if route.drift and self.drift_detection is not None and self.drift_detection.recheck_after is not None:
+            after = self.drift_detection.recheck_after
+            for t, drift in route.drift.items():
+                # a recheck scheduled under the saved configuration (rechecks off: never; a longer
+                # interval) comes no later than this one's would; under the same one it stays as saved
+                detector = route.detectors.get(t)
+                wait = after if detector is None else max(after, detector.recheck_interval(drift.misses) or after)
+                drift.due = min(drift.due, route.outcomes + wait)
+            route.next_due = min(d.due for d in route.drift.values())
         if rc.recent_tools:
             n = len(rc.recent_tools)
             contexts = checked_array(recent, _RECENT_CONTEXTS, (n, self.context_dim or 0))

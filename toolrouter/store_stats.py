@@ -22,7 +22,8 @@ class ToolRow:
 
     ``kept`` sums the store's attempts of it (``None`` without any: pruned, or not tried yet);
     ``learned`` is the route's posterior mean utility of it (``None`` for a contextual policy, or
-    without a router); ``resets`` and ``last_reset``: what the drift detector found."""
+    without a router); ``resets`` and ``last_reset``: what the drift detector found; ``rechecks``:
+    how often drift detection tried the tool because it had not been for a while."""
 
     task_type: str
     step: str
@@ -31,6 +32,7 @@ class ToolRow:
     learned: float | None
     resets: int = 0
     last_reset: ResetRecord | None = None
+    rechecks: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def store_stats(store: Store, snapshot_name: str = "learner") -> StoreStats:
         except ValueError as exc:  # a router that cannot be rebuilt alone (a custom policy factory)
             not_rebuilt = str(exc)
     learned: dict[tuple[str, str, str], float | None] = {}
-    drift: dict[tuple[str, str, str], tuple[int, ResetRecord | None]] = {}
+    drift: dict[tuple[str, str, str], tuple[int, ResetRecord | None, int]] = {}
     if router is not None:
         for task_type, step, _ in router.routes:
             policy = router.policy_for(task_type, step)
@@ -69,10 +71,9 @@ def store_stats(store: Store, snapshot_name: str = "learner") -> StoreStats:
             for tool_id, mean in zip(policy.arm_ids, means):
                 learned[(task_type, step, tool_id)] = None if mean is None else float(mean)
             for tool_id, ts in router.tool_statistics(task_type, step).items():
-                drift[(task_type, step, tool_id)] = (ts.resets, ts.last_reset)
+                drift[(task_type, step, tool_id)] = (ts.resets, ts.last_reset, ts.rechecks)
     rows = [
-        ToolRow(*key, kept=kept.get(key), learned=learned.get(key), resets=drift.get(key, (0, None))[0],
-                last_reset=drift.get(key, (0, None))[1])
+        ToolRow(*key, kept.get(key), learned.get(key), *drift.get(key, (0, None, 0)))
         for key in sorted(kept.keys() | learned.keys())
     ]
     return StoreStats(rows, store.count(), snapshot, router, not_rebuilt)

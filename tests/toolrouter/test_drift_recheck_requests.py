@@ -114,11 +114,11 @@ def rechecks_after_break(grace: int, requests_after: np.ndarray, policy: str = "
     for t in range(BREAK + 400):
         r = int(rng.choice(requests_after if t >= BREAK else len(REQUESTS)))
         if route is not None:
-            drift = route.drift["best"]
-            rechecks, late = drift.rechecks, route.outcomes - drift.due
+            late = route.outcomes - route.drift["best"].due
         request = {"features": REQUESTS[r]} if policy == "lin_ts" else {"context": f"request number {r}"}
-        tool = router.rank_tool_ids("answer", task_type="qa", **request)[0]
-        if route is not None and route.drift["best"].rechecks > rechecks:
+        ranking = router.rank_tool_ids("answer", task_type="qa", **request)
+        tool = ranking[0]
+        if route is not None and ranking.recheck is not None and tool == "best":
             out.append((r, late))
         ok = bool(SOLVED[r] and t < BREAK) if tool == "best" else bool(rng.random() < 0.6)
         router.record_attempt(
