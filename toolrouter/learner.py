@@ -424,7 +424,8 @@ class ToolMetaLearner:
         featurizer: text -> vector for contextual policies (default
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
         context_dim: dimension of the context of contextual policies (default: the featurizer's
-            ``dim`` where it has one, else 256).
+            ``dim`` where it has one, else 256). A policy without a context refuses one
+            (``ValueError``): nothing would read it.
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
             reward model, the model's prior for the tool); contextual policies take it as the
@@ -533,7 +534,8 @@ class ToolMetaLearner:
                         policy_options = saved.config.policy_options
                 seed = saved.config.seed if seed is None else seed
                 weights = saved.config.weights if weights is None else weights
-                context_dim = saved.config.context_dim if context_dim is None else context_dim
+                if context_dim is None and not _takes_no_context(policy):
+                    context_dim = saved.config.context_dim
                 if drift_detection is None:
                     drift_detection = saved.config.drift_detection
             self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
@@ -697,10 +699,19 @@ class ToolMetaLearner:
             if not isinstance(probe, Policy):
                 raise TypeError(f"policy: the factory must return a Policy, got {type(probe).__name__}")
             contextual = probe.contextual
-            if contextual:
-                context_dim = getattr(probe, "context_dim", context_dim)
+            dim = getattr(probe, "context_dim", context_dim) if contextual else None
+            if contextual and context_dim is not None and dim != context_dim:
+                raise ValueError(f"context_dim: {context_dim!r} disagrees with the factory's policy, whose context_dim is {dim!r}")
+            context_dim = dim if contextual else context_dim
         else:
             raise TypeError(f"policy: expected a policy name or a factory, got {policy!r}")
+        if not contextual and context_dim is not None:
+            # nothing would read it: a caller who passes one expects a contextual policy
+            name = policy if isinstance(policy, str) else f"{probe.name} (the factory's)"
+            raise ValueError(
+                f"context_dim: policy {name} takes no context; leave context_dim out or choose a contextual "
+                f"policy ({', '.join(sorted(n for n, c in POLICIES.items() if c.contextual))}), got {context_dim!r}"
+            )
         if contextual and (context_dim is None or context_dim < 1):
             raise ValueError(f"context_dim: a contextual policy needs a positive context_dim, got {context_dim!r}")
         return contextual, (int(context_dim) if contextual else None)
@@ -3168,12 +3179,19 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
     if policy is not None:
         args["policy"] = policy
         args.pop("policy_options")
+        if _takes_no_context(policy):  # it refuses a context_dim: the policies' mismatch is what to report
+            args.pop("context_dim")
     if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
         raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
     if args.get("structure") is None and config.structure_config is not None:  # as a resumed router's
         args["structure"] = StructureModel(args.get("featurizer"), config.structure_config)
     return args
+
+
+def _takes_no_context(policy: Any) -> bool:
+    """Whether ``policy`` is the name of a policy without a context (which a context_dim would not fit)."""
+    return isinstance(policy, str) and policy in POLICIES and not POLICIES[policy].contextual
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
