@@ -63,7 +63,7 @@ from toolrouter.errors import (
 )
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -501,7 +501,7 @@ class ToolMetaLearner:
         policy: str | Callable[..., Policy] | None = None,
         policy_options: Mapping[str, Any] | None = None,
         store: str | Store | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         seed: int | None = None,
         featurizer: Callable[[str], np.ndarray] | None = None,
         context_dim: int | None = None,
@@ -611,9 +611,7 @@ class ToolMetaLearner:
         for name, fn in (("featurizer", featurizer), ("prior_fn", prior_fn)):
             if fn is not None and not callable(fn):  # else the first call that needs it fails, naming nothing
                 raise TypeError(f"{name}: expected a callable, got {fn!r}")
-        if weights is not None and not isinstance(weights, UtilityWeights):
-            weights = UtilityWeights.model_validate(weights)
-        self.weights = weights or UtilityWeights()
+        self.weights = UtilityWeights() if weights is None else checked_weights(weights)
         self.sync_every = _every("sync_every", sync_every)
         self.prior_fn = prior_fn
         self.reward_model: MetaRewardModel | None = None
@@ -1572,7 +1570,7 @@ class ToolMetaLearner:
         task_id: str = "-",
         context: str | None = None,
         features: Sequence[float] | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
     ) -> float:
         """Learn from one attempt of a one-step call; returns its utility. Checks as
@@ -1598,7 +1596,7 @@ class ToolMetaLearner:
         task_id: str = "-",
         context: str | None = None,
         features: Sequence[float] | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
     ) -> PendingAttempt:
         """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
@@ -1631,6 +1629,7 @@ class ToolMetaLearner:
             raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
+        weights = None if weights is None else checked_weights(weights)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
