@@ -1471,8 +1471,8 @@ class ToolMetaLearner:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
                 self._check_route_capability(task.task_type, o.step, o.capability)
-            self._record(task.task_id, task.task_type, outcomes, context, trace)
-        return _learning_result(task.task_id, outcomes)
+            learned = self._record(task.task_id, task.task_type, outcomes, context, trace)
+        return _learning_result(task.task_id, learned)
 
     def _trace_outcomes(
         self, task_id: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
@@ -1793,18 +1793,19 @@ class ToolMetaLearner:
         outcomes: list[_Outcome],
         context: Context,
         trace: _Trace | None = None,
-    ) -> None:
+    ) -> list[_Outcome]:
         """Append to the store, then update the policies and, for a trace, the structure model
-        (caller holds the lock, outcomes are validated). The store goes first: if it fails, nothing
-        was learned."""
+        (caller holds the lock, outcomes are validated); returns the outcomes learned (``_learn``).
+        The store goes first: if it fails, nothing was learned."""
         if not outcomes:
-            return
+            return []
         if self.drift_detection is not None:
             self._mark_rechecks([(task_type, o) for o in outcomes])
         if self.store is not None:
             self._append(self._records(task_id, task_type, outcomes, context, trace))
-        self._learn(task_id, task_type, outcomes, context, trace)
+        learned = self._learn(task_id, task_type, outcomes, context, trace)
         self._count_for_sync(len(outcomes))
+        return learned
 
     def _records(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
@@ -1872,12 +1873,15 @@ class ToolMetaLearner:
 
     def _learn(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
-    ) -> None:
-        """Outcomes that are in the store into the policies and, for a trace, the structure model."""
+    ) -> list[_Outcome]:
+        """Outcomes that are in the store into the policies and, for a trace, the structure model;
+        returns those a policy learned (not a removed tool's, nor one its caller cancelled)."""
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
+        learned = []
         for o in outcomes:
             r = o.result
-            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error, o.recheck)  # type: ignore[arg-type]
+            if self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error, o.recheck):  # type: ignore[arg-type]
+                learned.append(o)
             if not logging:
                 continue
             log.info(
@@ -1900,6 +1904,7 @@ class ToolMetaLearner:
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
                     request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
                 )
+        return learned
 
     def _count_for_sync(self, n: int) -> None:
         """Catch up with the store every ``sync_every`` attempts recorded, and save a snapshot
@@ -3194,7 +3199,7 @@ def _takes_no_context(policy: Any) -> bool:
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
-    outcomes = [o for o in outcomes if not cancelled_by_caller(o.result.success, o.result.error)]  # not learned
+    """What learning ``outcomes`` (those the policies learned) did."""
     utilities: dict[str, list[float]] = {}
     for o in outcomes:
         utilities.setdefault(o.result.tool_id, []).append(o.utility)
