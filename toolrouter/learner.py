@@ -1175,6 +1175,7 @@ class ToolMetaLearner:
         predictions (no task object, no graph). ``step`` defaults to the capability."""
         self._catch_up()
         capability, task_type, step = _route_names(capability, task_type, step)
+        _check_task_id(task_id)
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
         with self._lock:
@@ -1196,6 +1197,7 @@ class ToolMetaLearner:
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
         capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
+        _check_task_id(task_id)
         with self._lock:
             return self._decide_step(capability, task_type, step, x, task_id)[1]
 
@@ -1625,8 +1627,7 @@ class ToolMetaLearner:
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
-        if not isinstance(task_id, str):  # each store failed on it in its own words, or kept it as it was
-            raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
+        _check_task_id(task_id)
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
         weights = None if weights is None else checked_weights(weights)
@@ -2812,6 +2813,13 @@ def _request(text: str | None) -> str | None:
     """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``, storable): the
     structure model learns the same from it live as from the store's copy."""
     return None if text is None else storable_text(text[:MAX_REQUEST_CHARS])
+
+
+def _check_task_id(task_id: Any) -> None:
+    """Refuse a ``task_id`` that is no string: each store failed on it in its own words, or kept it
+    as it was, and the decision log would carry it as given."""
+    if not isinstance(task_id, str):
+        raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
 
 
 def _checked_trace_id(trace_id: Any) -> str:
