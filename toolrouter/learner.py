@@ -530,8 +530,8 @@ class ToolMetaLearner:
                     if saved.config.policy is None:
                         raise ValueError("policy: the snapshot was made with a custom policy factory; pass policy=")
                     policy = saved.config.policy
-                    if policy_options is None:
-                        policy_options = saved.config.policy_options
+                if policy_options is None and isinstance(policy, str) and policy == saved.config.policy:
+                    policy_options = saved.config.policy_options  # the snapshot's policy, left out or named again
                 seed = saved.config.seed if seed is None else seed
                 weights = saved.config.weights if weights is None else weights
                 if context_dim is None and not _takes_no_context(policy):
@@ -3188,7 +3188,8 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
         "weights": config.weights,
         "drift_detection": config.drift_detection,
     }
-    if policy is not None:
+    if policy is not None and not (isinstance(policy, str) and policy == config.policy):
+        # another policy than the saved one: the saved options are not its own
         args["policy"] = policy
         args.pop("policy_options")
         if _takes_no_context(policy):  # it refuses a context_dim: the policies' mismatch is what to report
