@@ -215,7 +215,8 @@ class ToolStatistics:
     """What the router has seen of one tool (over the routes selected).
 
     ``expected_utility`` is the policies' posterior mean utility, weighted by calls per route
-    (``None`` for contextual policies, whose estimate depends on the context).
+    (``None`` for contextual policies, whose estimate depends on the context; for ``beta_ts``,
+    which learns success alone, the posterior success probability, not a utility).
     """
 
     tool_id: str
