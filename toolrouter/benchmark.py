@@ -39,11 +39,11 @@ from toolrouter._checks import check_count, check_real
 from toolrouter.errors import NoToolForCapabilityError
 from toolrouter.features import HashingFeaturizer
 from toolrouter.learner import ToolMetaLearner, _profiles
-from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights
+from toolrouter.models import TaskProfile, ToolProfile, UtilityWeights, checked_weights
 from toolrouter.policies import POLICIES
 from toolrouter.policies.linear import checked_context
 from toolrouter.serialization import short_repr
-from toolrouter.simulation import SimulatedTool, SyntheticEnvironment, _utility_weights
+from toolrouter.simulation import SimulatedTool, SyntheticEnvironment
 from toolrouter.structure import DEFAULT_STEP
 
 __all__ = [
@@ -515,7 +515,7 @@ def create_tool_optimization_benchmark(
     profiles, task_list = _check_inputs(tools, tasks, n)
     names = _check_policies(policies, policy_options)
     seed_list = _check_seeds(seeds)
-    weights = UtilityWeights() if weights is None else _utility_weights(weights)
+    weights = UtilityWeights() if weights is None else checked_weights(weights)
     text_dim = check_count("text_dim", text_dim, low=1)
     env = _environment(profiles, true_success, quality_mean)
     contextual_tasks, context_dim = (

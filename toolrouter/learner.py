@@ -63,7 +63,7 @@ from toolrouter.errors import (
 )
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, storable_text
+from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -215,7 +215,8 @@ class ToolStatistics:
     """What the router has seen of one tool (over the routes selected).
 
     ``expected_utility`` is the policies' posterior mean utility, weighted by calls per route
-    (``None`` for contextual policies, whose estimate depends on the context).
+    (``None`` for contextual policies, whose estimate depends on the context; for ``beta_ts``,
+    which learns success alone, the posterior success probability, not a utility).
     """
 
     tool_id: str
@@ -425,7 +426,8 @@ class ToolMetaLearner:
         featurizer: text -> vector for contextual policies (default
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
         context_dim: dimension of the context of contextual policies (default: the featurizer's
-            ``dim`` where it has one, else 256).
+            ``dim`` where it has one, else 256). A policy without a context refuses one
+            (``ValueError``): nothing would read it.
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
             reward model, the model's prior for the tool); contextual policies take it as the
@@ -503,7 +505,7 @@ class ToolMetaLearner:
         policy: str | Callable[..., Policy] | None = None,
         policy_options: Mapping[str, Any] | None = None,
         store: str | Store | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         seed: int | None = None,
         featurizer: Callable[[str], np.ndarray] | None = None,
         context_dim: int | None = None,
@@ -532,11 +534,12 @@ class ToolMetaLearner:
                     if saved.config.policy is None:
                         raise ValueError("policy: the snapshot was made with a custom policy factory; pass policy=")
                     policy = saved.config.policy
-                    if policy_options is None:
-                        policy_options = saved.config.policy_options
+                if policy_options is None and isinstance(policy, str) and policy == saved.config.policy:
+                    policy_options = saved.config.policy_options  # the snapshot's policy, left out or named again
                 seed = saved.config.seed if seed is None else seed
                 weights = saved.config.weights if weights is None else weights
-                context_dim = saved.config.context_dim if context_dim is None else context_dim
+                if context_dim is None and not _takes_no_context(policy):
+                    context_dim = saved.config.context_dim
                 if drift_detection is None:
                     drift_detection = saved.config.drift_detection
             self.drift_detection = None if drift_detection is None else DetectorConfig.parse(drift_detection)
@@ -612,9 +615,7 @@ class ToolMetaLearner:
         for name, fn in (("featurizer", featurizer), ("prior_fn", prior_fn)):
             if fn is not None and not callable(fn):  # else the first call that needs it fails, naming nothing
                 raise TypeError(f"{name}: expected a callable, got {fn!r}")
-        if weights is not None and not isinstance(weights, UtilityWeights):
-            weights = UtilityWeights.model_validate(weights)
-        self.weights = weights or UtilityWeights()
+        self.weights = UtilityWeights() if weights is None else checked_weights(weights)
         self.sync_every = _every("sync_every", sync_every)
         self.prior_fn = prior_fn
         self.reward_model: MetaRewardModel | None = None
@@ -700,10 +701,19 @@ class ToolMetaLearner:
             if not isinstance(probe, Policy):
                 raise TypeError(f"policy: the factory must return a Policy, got {type(probe).__name__}")
             contextual = probe.contextual
-            if contextual:
-                context_dim = getattr(probe, "context_dim", context_dim)
+            dim = getattr(probe, "context_dim", context_dim) if contextual else None
+            if contextual and context_dim is not None and dim != context_dim:
+                raise ValueError(f"context_dim: {context_dim!r} disagrees with the factory's policy, whose context_dim is {dim!r}")
+            context_dim = dim if contextual else context_dim
         else:
             raise TypeError(f"policy: expected a policy name or a factory, got {policy!r}")
+        if not contextual and context_dim is not None:
+            # nothing would read it: a caller who passes one expects a contextual policy
+            name = policy if isinstance(policy, str) else f"{probe.name} (the factory's)"
+            raise ValueError(
+                f"context_dim: policy {name} takes no context; leave context_dim out or choose a contextual "
+                f"policy ({', '.join(sorted(n for n, c in POLICIES.items() if c.contextual))}), got {context_dim!r}"
+            )
         if contextual and (context_dim is None or context_dim < 1):
             raise ValueError(f"context_dim: a contextual policy needs a positive context_dim, got {context_dim!r}")
         return contextual, (int(context_dim) if contextual else None)
@@ -1169,6 +1179,7 @@ class ToolMetaLearner:
         predictions (no task object, no graph). ``step`` defaults to the capability."""
         self._catch_up()
         capability, task_type, step = _route_names(capability, task_type, step)
+        _check_task_id(task_id)
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
         with self._lock:
@@ -1190,6 +1201,7 @@ class ToolMetaLearner:
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
         capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
+        _check_task_id(task_id)
         with self._lock:
             return self._decide_step(capability, task_type, step, x, task_id)[1]
 
@@ -1465,8 +1477,8 @@ class ToolMetaLearner:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
                 self._check_route_capability(task.task_type, o.step, o.capability)
-            self._record(task.task_id, task.task_type, outcomes, context, trace)
-        return _learning_result(task.task_id, outcomes)
+            learned = self._record(task.task_id, task.task_type, outcomes, context, trace)
+        return _learning_result(task.task_id, learned)
 
     def _trace_outcomes(
         self, task_id: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
@@ -1564,7 +1576,7 @@ class ToolMetaLearner:
         task_id: str = "-",
         context: str | None = None,
         features: Sequence[float] | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
     ) -> float:
         """Learn from one attempt of a one-step call; returns its utility. Checks as
@@ -1590,7 +1602,7 @@ class ToolMetaLearner:
         task_id: str = "-",
         context: str | None = None,
         features: Sequence[float] | None = None,
-        weights: UtilityWeights | None = None,
+        weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
     ) -> PendingAttempt:
         """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
@@ -1619,10 +1631,10 @@ class ToolMetaLearner:
         if not self._caught_up:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
-        if not isinstance(task_id, str):  # each store failed on it in its own words, or kept it as it was
-            raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
+        _check_task_id(task_id)
         step = step or capability or DEFAULT_STEP
         x = self._context(features, context)
+        weights = None if weights is None else checked_weights(weights)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
@@ -1786,18 +1798,19 @@ class ToolMetaLearner:
         outcomes: list[_Outcome],
         context: Context,
         trace: _Trace | None = None,
-    ) -> None:
+    ) -> list[_Outcome]:
         """Append to the store, then update the policies and, for a trace, the structure model
-        (caller holds the lock, outcomes are validated). The store goes first: if it fails, nothing
-        was learned."""
+        (caller holds the lock, outcomes are validated); returns the outcomes learned (``_learn``).
+        The store goes first: if it fails, nothing was learned."""
         if not outcomes:
-            return
+            return []
         if self.drift_detection is not None:
             self._mark_rechecks([(task_type, o) for o in outcomes])
         if self.store is not None:
             self._append(self._records(task_id, task_type, outcomes, context, trace))
-        self._learn(task_id, task_type, outcomes, context, trace)
+        learned = self._learn(task_id, task_type, outcomes, context, trace)
         self._count_for_sync(len(outcomes))
+        return learned
 
     def _records(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
@@ -1865,12 +1878,15 @@ class ToolMetaLearner:
 
     def _learn(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
-    ) -> None:
-        """Outcomes that are in the store into the policies and, for a trace, the structure model."""
+    ) -> list[_Outcome]:
+        """Outcomes that are in the store into the policies and, for a trace, the structure model;
+        returns those a policy learned (not a removed tool's, nor one its caller cancelled)."""
         logging = log.enabled()  # checked once: building an event's fields costs as much as the update
+        learned = []
         for o in outcomes:
             r = o.result
-            self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error, o.recheck)  # type: ignore[arg-type]
+            if self._apply(task_type, o.step, o.capability, r.tool_id, r.success, o.utility, r.quality, r.cost, r.latency_s, context, r.error, o.recheck):  # type: ignore[arg-type]
+                learned.append(o)
             if not logging:
                 continue
             log.info(
@@ -1893,6 +1909,7 @@ class ToolMetaLearner:
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
                     request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
                 )
+        return learned
 
     def _count_for_sync(self, n: int) -> None:
         """Catch up with the store every ``sync_every`` attempts recorded, and save a snapshot
@@ -2813,6 +2830,13 @@ def _request(text: str | None) -> str | None:
     return None if text is None else storable_text(text[:MAX_REQUEST_CHARS])
 
 
+def _check_task_id(task_id: Any) -> None:
+    """Refuse a ``task_id`` that is no string: each store failed on it in its own words, or kept it
+    as it was, and the decision log would carry it as given."""
+    if not isinstance(task_id, str):
+        raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
+
+
 def _checked_trace_id(trace_id: Any) -> str:
     """``trace_id`` checked (``check_trace_id``), or a new one-call id for ``None``."""
     if trace_id is None:
@@ -3179,9 +3203,12 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
         "weights": config.weights,
         "drift_detection": config.drift_detection,
     }
-    if policy is not None:
+    if policy is not None and not (isinstance(policy, str) and policy == config.policy):
+        # another policy than the saved one: the saved options are not its own
         args["policy"] = policy
         args.pop("policy_options")
+        if _takes_no_context(policy):  # it refuses a context_dim: the policies' mismatch is what to report
+            args.pop("context_dim")
     if args["policy"] is None:  # only its caller has the factory: the default policy would misread its state
         raise ValueError(f"policy: {source} was made with a custom policy factory; pass policy=")
     args.update(kwargs)
@@ -3190,8 +3217,13 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
     return args
 
 
+def _takes_no_context(policy: Any) -> bool:
+    """Whether ``policy`` is the name of a policy without a context (which a context_dim would not fit)."""
+    return isinstance(policy, str) and policy in POLICIES and not POLICIES[policy].contextual
+
+
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
-    outcomes = [o for o in outcomes if not cancelled_by_caller(o.result.success, o.result.error)]  # not learned
+    """What learning ``outcomes`` (those the policies learned) did."""
     utilities: dict[str, list[float]] = {}
     for o in outcomes:
         utilities.setdefault(o.result.tool_id, []).append(o.utility)

@@ -74,7 +74,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
+from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
 from toolrouter.serialization import short_repr
 from toolrouter.structure import check_trace_id
 
@@ -476,10 +476,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
         if retry is not None:
             retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
             config = config.model_copy(update={"retry": retry})
-        if weights is not None and not isinstance(weights, UtilityWeights):
-            if not isinstance(weights, Mapping):
-                raise TypeError(f"weights: expected UtilityWeights or a mapping, got {weights!r}")
-            weights = UtilityWeights.model_validate(weights)
+        if weights is not None:
+            weights = checked_weights(weights)
         if features is not None:
             self.learner._context(features, None)  # checked as each call will check them, but now
         return RoutedCall(

@@ -11,6 +11,7 @@ import json
 import math
 from datetime import datetime, timezone
 from enum import Enum
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from toolrouter._checks import NumbersNotBools
+from toolrouter.serialization import short_repr
 
 __all__ = [
     "ToolType",
@@ -39,6 +41,7 @@ __all__ = [
     "MAX_ERROR_CHARS",
     "CANCELLED_BY_CALLER",
     "cancelled_by_caller",
+    "checked_weights",
     "storable_text",
     "truncate_error",
 ]
@@ -229,6 +232,19 @@ class UtilityWeights(NumbersNotBools):
     def of(self, result: "ExecutionResult") -> float:
         """Utility of an ``ExecutionResult``."""
         return self.utility(result.success, result.quality, result.cost, result.latency_s)
+
+
+def checked_weights(weights: Any) -> UtilityWeights:
+    """``weights`` as ``UtilityWeights`` (a mapping of its fields is taken, as routers take one),
+    else an error naming ``weights``: another value failed later as an AttributeError naming none."""
+    if isinstance(weights, UtilityWeights):
+        return weights
+    if not isinstance(weights, Mapping):
+        raise TypeError(f"weights: expected UtilityWeights or a mapping of its fields, got {short_repr(weights)}")
+    try:
+        return UtilityWeights.model_validate(weights)
+    except ValueError as exc:
+        raise ValueError(f"weights: {exc}") from None
 
 
 class ToolProfile(NumbersNotBools):

@@ -38,7 +38,8 @@ class ToolChoice:
     ``score`` is the policy's exploratory score (a Thompson draw or a UCB index) that ranked it,
     +inf for a tool drift detection rechecks (planned, as a tool never tried, to run; a plan's
     description writes it as the string ``"Infinity"``, see ``ExecutionPlan.to_dict``);
-    ``expected_utility`` the posterior mean utility; the predictions blend the tool's profile (its
+    ``expected_utility`` the posterior mean utility (``beta_ts``, which learns success alone: the
+    posterior success probability); the predictions blend the tool's profile (its
     prior) with the outcomes seen so far at this step.
     """
 

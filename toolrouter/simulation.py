@@ -27,7 +27,7 @@ import numpy as np
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import UnknownToolError
 from toolrouter.serialization import short_repr
-from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights
+from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
 
 __all__ = ["QUALITY_SD", "Drift", "SimulatedTool", "SimulatedToolError", "SyntheticEnvironment"]
 
@@ -143,7 +143,7 @@ class SimulatedTool:
     def expected_utility(
         self, weights: UtilityWeights, call_index: int, context: np.ndarray | None = None
     ) -> float:
-        weights = _utility_weights(weights)
+        weights = checked_weights(weights)
         p = self.success_probability(call_index, context)
         # quality is drawn only on success; a failure has quality 0
         return weights.utility(True, self.expected_quality, self.cost, self.latency_mean_s) * p + (
@@ -306,7 +306,7 @@ class SyntheticEnvironment:
         self, capability: str | None, weights: UtilityWeights, context: np.ndarray | None = None
     ) -> float:
         """The oracle's expected utility for one call of ``capability`` now."""
-        weights = _utility_weights(weights)
+        weights = checked_weights(weights)
         utilities = [t.expected_utility(weights, self.calls, context) for t in self.tools if t.profile.serves(capability)]
         if not utilities:
             raise ValueError(f"capability: no simulated tool serves {capability!r}")
@@ -325,19 +325,6 @@ class SyntheticEnvironment:
 
         simulated_tool.__name__ = tool_id
         return simulated_tool
-
-
-def _utility_weights(weights: Any) -> UtilityWeights:
-    """``weights`` as ``UtilityWeights`` (a mapping of its fields is taken, as routers take one),
-    else an error naming ``weights``: another value failed later as an AttributeError naming none."""
-    if isinstance(weights, UtilityWeights):
-        return weights
-    if not isinstance(weights, Mapping):
-        raise TypeError(f"weights: expected UtilityWeights or a mapping of its fields, got {short_repr(weights)}")
-    try:
-        return UtilityWeights.model_validate(weights)
-    except ValueError as exc:
-        raise ValueError(f"weights: {exc}") from None
 
 
 def _same_state(a: Any, b: Any) -> bool:

@@ -66,7 +66,7 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
 async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
     # a router without a store: listing tools must not touch what the gateway has learned
     featurizer = make_featurizer_of(config)
-    middleware = ToolMiddleware(seed=0, featurizer=featurizer, context_dim=featurizer.dim)
+    middleware = ToolMiddleware(seed=0, featurizer=featurizer)
     async with McpBackends(middleware, config, featurizer=featurizer) as backends:
         await backends.start_lazy()
         down = {u.name: u.last_error or u.state for u in backends.upstreams.values() if u.state != "ready"}

@@ -45,6 +45,7 @@ from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
+from toolrouter.policies import POLICIES
 from toolrouter.store import StoreUnavailableError
 
 __all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
@@ -81,7 +82,7 @@ def make_middleware(config: GatewayConfig, featurizer: Any = None) -> ToolMiddle
         store=router.store,
         seed=router.seed,
         featurizer=featurizer,
-        context_dim=featurizer.dim,
+        context_dim=featurizer.dim if POLICIES[router.policy].contextual else None,  # others take no context
         snapshot_name=router.snapshot,
     )
 

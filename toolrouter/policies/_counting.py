@@ -142,8 +142,8 @@ class CountingPolicy(Policy):
     population_variance_count: float | None = None
 
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
-        """The other arms' mean posterior mean, worth ``population_pseudo_count`` observations,
-        with reward variance the arms' pooled outcome variance plus the variance between their
+        """The mean of the other arms' posterior means (``expected``; the excluded arm's own when
+        it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms' pooled outcome variance plus the variance between their
         means (so a draw of the reset arm can land anywhere the others are).
 
         Example:
@@ -155,11 +155,11 @@ class CountingPolicy(Policy):
             (1.9, 1.0)
         """
         st = self._stats
-        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
-        weight = st["prior_n"] + st["n"]
-        known = others & (weight > 0)
+        # every other arm, one whose prior is worth no observations too: what it is worth is its
+        # ``expected``, as the decisions rank it (that prior's mean, or beta_ts's Beta(1, 1))
+        known = np.array([a != exclude for a in self._arm_ids], dtype=bool)
         if not known.any():  # alone on its route: its own long-run estimate
-            known = (weight > 0) & ~others
+            known = ~known
         if not known.any():
             n0, m0, v0 = self.default_prior
             return ArmPrior(
@@ -167,7 +167,7 @@ class CountingPolicy(Policy):
                 variance_pseudo_count=self.population_variance_count,
             )
         idx = np.flatnonzero(known)
-        means = self._posterior_mean(idx)
+        means = self.expected([self._arm_ids[i] for i in idx])
         n, m2 = st["n"][idx], st["m2"][idx]
         seen = n >= 2
         if seen.any():  # pooled within-arm variance of the outcomes
