@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from meta._checks import check_path
 from meta.data import DataFormatError
 
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -128,7 +129,7 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
     string, an accuracy that is not a number in [0, 100], a row with more cells than the header, or a
     cell listed twice.
     """
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no NAS-Bench-201 CSV at {str(path)!r}")
     cells: list[Cell] = []

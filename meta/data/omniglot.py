@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from meta._checks import check_count
+from meta._checks import check_count, check_path
 from meta._log import event_log
 from meta.data import DataFormatError
 
@@ -122,7 +123,7 @@ def load_omniglot(
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
     The files macOS adds to a zip or folder it made (``__MACOSX/``, ``._NAME``) are skipped.
     """
-    if isinstance(paths, (str, Path)):
+    if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
@@ -150,10 +151,11 @@ def load_omniglot(
     images: dict[tuple[str, str], list[np.ndarray]] = {}
     seen: set[tuple[str, str, str]] = set()
     everywhere: set[str] = set()  # every alphabet of the sources, kept or not
-    for raw in paths:
-        source = Path(raw)
+    sources = [check_path("paths", raw) for raw in paths]  # every path checked before any is read
+    for source in sources:
         if not source.exists():
             raise FileNotFoundError(f"Omniglot path {str(source)!r} does not exist")
+    for source in sources:
         for alphabet, character, fname, where, payload in _entries(source):
             key = (alphabet, character, fname)
             everywhere.add(alphabet)
