@@ -79,7 +79,8 @@ def cell_to_str(cell: Cell) -> str:
     return "+".join(parts)
 
 
-@dataclass
+# equal only to itself, as its arrays are: a field-wise == compares arrays elementwise and raised
+@dataclass(eq=False)
 class NASBench201Table:
     """All recorded cells: ``cells[i]`` has validation ``val_acc[i]`` and test ``test_acc[i]`` (percent)
     on ``dataset`` (a column prefix: ``cifar10``, ``cifar100`` or ``ImageNet16-120``)."""

@@ -38,7 +38,8 @@ MAX_LISTED = 10
 log = EventLog(__name__)
 
 
-@dataclass(frozen=True)
+# equal only to itself, as its arrays are: a field-wise == compares arrays elementwise and raised
+@dataclass(frozen=True, eq=False)
 class RouterBenchData:
     """Prompts and, per prompt and model, the answer's quality in [0, 1] and its cost in dollars.
 
