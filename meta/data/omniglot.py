@@ -67,10 +67,11 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
     ``where`` names the file (a zip's member after the zip's path) for errors."""
     if source.is_dir():
         for png in sorted(source.rglob("*")):
-            # ".PNG" too, as the zip reader takes it
-            if png.suffix.lower() != ".png" or not png.is_file() or _macos_metadata(png.relative_to(source).parts):
+            # as in a zip: ".PNG" too, and the names under the folder only (not those of the folders
+            # above it), an image outside ALPHABET/character/ skipped
+            parts = png.relative_to(source).parts
+            if png.suffix.lower() != ".png" or len(parts) < 3 or not png.is_file() or _macos_metadata(parts):
                 continue
-            parts = png.parts
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
@@ -172,7 +173,7 @@ def load_omniglot(
         if missing:
             raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
     if not images:
-        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r}")
+        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png)")
     xs, ys, names = [], [], []
     for a, c in sorted(images):
         base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]
