@@ -174,14 +174,21 @@ def load_omniglot(
             raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
     if not images:
         raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png)")
-    xs, ys, names = [], [], []
+    # every rotation written into one tensor made up front, each character's images let go once
+    # written: a list of rotated copies joined by torch.cat held the whole set twice at its peak
+    total = sum(len(drawn) for drawn in images.values()) * len(angles)
+    xs = torch.empty((total, 1, image_size, image_size), dtype=torch.float32)
+    ys = torch.empty(total, dtype=torch.int64)
+    names: list[str] = []
+    start = 0
     for a, c in sorted(images):
-        base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]
+        base = torch.from_numpy(np.stack(images.pop((a, c))))[:, None]
         for angle in angles:
-            xs.append(torch.rot90(base, k=angle // 90, dims=(2, 3)))
-            ys.append(torch.full((len(base),), len(names), dtype=torch.int64))
+            xs[start : start + len(base)] = torch.rot90(base, k=angle // 90, dims=(2, 3))
+            ys[start : start + len(base)] = len(names)
             names.append(f"{a}/{c}/rot{angle}")
-    data = OmniglotData(torch.cat(xs).contiguous(), torch.cat(ys), names, found)
+            start += len(base)
+    data = OmniglotData(xs, ys, names, found)
     log.info("omniglot_loaded", images=len(data.labels), classes=data.n_classes, alphabets=found)
     return data
 
