@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
@@ -61,8 +61,8 @@ class RouterBenchData:
 
     def utility(self, cost_weight: float) -> np.ndarray:
         """``quality - cost_weight * cost`` per prompt and model (the router's reward)."""
-        if not np.isfinite(cost_weight) or cost_weight < 0:
-            raise ValueError(f"cost_weight must be a finite number >= 0, got {cost_weight!r}")
+        # one check of a number: a bool was taken as 0 or 1, and a string raised numpy's TypeError
+        cost_weight = check_real("cost_weight", cost_weight, low=0)
         return self.quality - cost_weight * self.cost
 
     def take(self, indices: Sequence[int] | np.ndarray) -> "RouterBenchData":
