@@ -124,8 +124,8 @@ def load_omniglot(
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
     The files macOS adds to a zip or folder it made (``__MACOSX/``, ``._NAME``) are skipped.
     """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+    # a list once: a generator would be spent by the first pass, and the errors would name no path
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
@@ -199,6 +199,7 @@ def omniglot_split(
     **kwargs: object,
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)  # read twice below
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
     if not test_alphabets:
         raise ValueError("test_alphabets is empty: name at least one alphabet to test on")
