@@ -145,7 +145,8 @@ def load_omniglot(
     if alphabets is not None and not alphabets:
         # keeping no alphabet is a mistake in the argument, not "no images in the files"
         raise ValueError("alphabets is empty: name the alphabets to keep, or pass None for all of them")
-    exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
+    # a list, as alphabets: a generator was spent by the check below, and then excluded nothing
+    exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else list(exclude_alphabets)
     both = sorted(set(alphabets or ()) & set(exclude_alphabets))
     if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
         raise ValueError(f"alphabets and exclude_alphabets both name {both!r}")
