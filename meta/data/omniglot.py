@@ -130,9 +130,13 @@ def load_omniglot(
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
     # angles in a numpy array or a tensor, as Python numbers: the truth value of either is ambiguous
-    listed = rotations.tolist() if isinstance(rotations, (np.ndarray, torch.Tensor)) else rotations
+    # (a generator as a list: the check below spent it, and no angle was left to make a class of)
+    if isinstance(rotations, (np.ndarray, torch.Tensor)):
+        listed = rotations.tolist()
+    else:
+        listed = list(rotations) if isinstance(rotations, Iterable) and not isinstance(rotations, str) else None
     if (
-        isinstance(listed, str)
+        not isinstance(listed, list)
         or not listed
         or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in listed)
     ):
