@@ -128,8 +128,10 @@ def check_flag(field: str, value: Any, *, error: type[Exception] = ValueError) -
 
 
 def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) -> Path:
-    """``value`` as a ``Path``; a ``TypeError`` naming ``field`` and the value (as ``quote`` writes
-    it) when it is not a path (``None``, a number, bytes), where ``Path()`` would name neither.
+    """``value`` as a ``Path``, a leading ``~`` read as the home folder (as a shell reads it: a
+    user's ``"~/data"`` is theirs, not a folder named ``~``); a ``TypeError`` naming ``field`` and
+    the value (as ``quote`` writes it) when it is not a path (``None``, a number, bytes), where
+    ``Path()`` would name neither.
 
     Example:
         >>> check_path("path", None)
@@ -139,7 +141,7 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
     """
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{field}: expected a file path (str or os.PathLike), got {quote(value)}")
-    return Path(value)
+    return Path(os.path.expanduser(value))  # unlike Path.expanduser, no error for an unknown ~user
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from meta._checks import check_count, check_real
+
 
 # equal only to itself, as its tensors are: a field-wise == compares tensors elementwise and raised
 @dataclass(frozen=True, eq=False)
@@ -26,15 +28,17 @@ class DigitsSplit:
 def load_digits_split(test_size: float = 0.3, random_state: int = 0) -> DigitsSplit:
     """The digits dataset, scaled to [0, 1], in a stratified train/test split.
 
-    Raises ImportError with the install hint when scikit-learn is missing.
+    Raises ImportError with the install hint when scikit-learn is missing, and ValueError naming
+    ``test_size`` unless a number in (0, 1), or ``random_state`` unless an integer in [0, 2**32 - 1]
+    (scikit-learn's range; a bool is no seed).
     """
+    test_size = check_real("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
+    random_state = check_count("random_state", random_state, high=2**32 - 1)
     try:
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
     except ImportError as exc:  # scikit-learn is an optional (dev/bench) dependency
         raise ImportError("the digits dataset needs scikit-learn: pip install scikit-learn") from exc
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size!r}")
     data = load_digits()
     x = (data.data / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from meta._checks import check_path
 from meta.data import DataFormatError
 
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -78,7 +79,8 @@ def cell_to_str(cell: Cell) -> str:
     return "+".join(parts)
 
 
-@dataclass
+# equal only to itself, as its arrays are: a field-wise == compares arrays elementwise and raised
+@dataclass(eq=False)
 class NASBench201Table:
     """All recorded cells: ``cells[i]`` has validation ``val_acc[i]`` and test ``test_acc[i]`` (percent)
     on ``dataset`` (a column prefix: ``cifar10``, ``cifar100`` or ``ImageNet16-120``)."""
@@ -126,14 +128,15 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
     Raises FileNotFoundError naming a missing file, and NASBenchFormatError naming the file (and the row
     and column) for an empty file, missing columns, several datasets without ``dataset``, a bad cell
     string, an accuracy that is not a number in [0, 100], a row with more cells than the header, or a
-    cell listed twice.
+    cell listed twice (both rows named).
     """
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no NAS-Bench-201 CSV at {str(path)!r}")
     cells: list[Cell] = []
     val: list[float] = []
     test: list[float] = []
+    first_row: dict[Cell, int] = {}  # cell -> the row that lists it
     try:
         # a byte-order mark (spreadsheet programs write one) would glue itself to the first column's name
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -164,9 +167,13 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
                         f"{where}: {len(columns) + len(row[None])} cells, the header names {len(columns)}"
                     )
                 try:
-                    cells.append(parse_cell(row["cellstr"] or ""))
+                    cell = parse_cell(row["cellstr"] or "")
                 except NASBenchFormatError as exc:
                     raise NASBenchFormatError(f"{where}: {exc}") from None
+                if cell in first_row:  # two accuracies for one cell: which one a query answers is chance
+                    raise NASBenchFormatError(f"{where}: cellstr {row['cellstr']!r} repeats row {first_row[cell]}")
+                first_row[cell] = row_no
+                cells.append(cell)
                 val.append(_accuracy(row[f"{dataset}-val"], f"{where}: {dataset}-val"))
                 test.append(_accuracy(row[f"{dataset}-test"], f"{where}: {dataset}-test"))
     except UnicodeDecodeError as exc:
@@ -175,8 +182,6 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
         raise NASBenchFormatError(f"path: {str(path)!r} is not a readable CSV file ({exc})") from None
     if not cells:
         raise NASBenchFormatError(f"path: {str(path)!r} has no rows")
-    if len(set(cells)) != len(cells):
-        raise NASBenchFormatError(f"path: {str(path)!r} lists a cell more than once")
     return NASBench201Table(
         cells, np.asarray(val, dtype=np.float64), np.asarray(test, dtype=np.float64), dataset=dataset
     )

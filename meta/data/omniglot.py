@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from meta._checks import check_count
+from meta._checks import check_count, check_path
 from meta._log import event_log
 from meta.data import DataFormatError
 
@@ -66,10 +67,11 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
     ``where`` names the file (a zip's member after the zip's path) for errors."""
     if source.is_dir():
         for png in sorted(source.rglob("*")):
-            # ".PNG" too, as the zip reader takes it
-            if png.suffix.lower() != ".png" or not png.is_file() or _macos_metadata(png.relative_to(source).parts):
+            # as in a zip: ".PNG" too, and the names under the folder only (not those of the folders
+            # above it), an image outside ALPHABET/character/ skipped
+            parts = png.relative_to(source).parts
+            if png.suffix.lower() != ".png" or len(parts) < 3 or not png.is_file() or _macos_metadata(parts):
                 continue
-            parts = png.parts
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
@@ -122,15 +124,19 @@ def load_omniglot(
     short) or a damaged zip member raises ``DataFormatError`` naming the file (and the member).
     The files macOS adds to a zip or folder it made (``__MACOSX/``, ``._NAME``) are skipped.
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    # a list once: a generator would be spent by the first pass, and the errors would name no path
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
     # angles in a numpy array or a tensor, as Python numbers: the truth value of either is ambiguous
-    listed = rotations.tolist() if isinstance(rotations, (np.ndarray, torch.Tensor)) else rotations
+    # (a generator as a list: the check below spent it, and no angle was left to make a class of)
+    if isinstance(rotations, (np.ndarray, torch.Tensor)):
+        listed = rotations.tolist()
+    else:
+        listed = list(rotations) if isinstance(rotations, Iterable) and not isinstance(rotations, str) else None
     if (
-        isinstance(listed, str)
+        not isinstance(listed, list)
         or not listed
         or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r % 90 for r in listed)
     ):
@@ -143,17 +149,19 @@ def load_omniglot(
     if alphabets is not None and not alphabets:
         # keeping no alphabet is a mistake in the argument, not "no images in the files"
         raise ValueError("alphabets is empty: name the alphabets to keep, or pass None for all of them")
-    exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else exclude_alphabets
+    # a list, as alphabets: a generator was spent by the check below, and then excluded nothing
+    exclude_alphabets = [exclude_alphabets] if isinstance(exclude_alphabets, str) else list(exclude_alphabets)
     both = sorted(set(alphabets or ()) & set(exclude_alphabets))
     if both:  # kept and dropped at once: it was dropped, then reported as not found in the data
         raise ValueError(f"alphabets and exclude_alphabets both name {both!r}")
     images: dict[tuple[str, str], list[np.ndarray]] = {}
     seen: set[tuple[str, str, str]] = set()
     everywhere: set[str] = set()  # every alphabet of the sources, kept or not
-    for raw in paths:
-        source = Path(raw)
+    sources = [check_path("paths", raw) for raw in paths]  # every path checked before any is read
+    for source in sources:
         if not source.exists():
             raise FileNotFoundError(f"Omniglot path {str(source)!r} does not exist")
+    for source in sources:
         for alphabet, character, fname, where, payload in _entries(source):
             key = (alphabet, character, fname)
             everywhere.add(alphabet)
@@ -170,15 +178,22 @@ def load_omniglot(
         if missing:
             raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
     if not images:
-        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r}")
-    xs, ys, names = [], [], []
+        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png)")
+    # every rotation written into one tensor made up front, each character's images let go once
+    # written: a list of rotated copies joined by torch.cat held the whole set twice at its peak
+    total = sum(len(drawn) for drawn in images.values()) * len(angles)
+    xs = torch.empty((total, 1, image_size, image_size), dtype=torch.float32)
+    ys = torch.empty(total, dtype=torch.int64)
+    names: list[str] = []
+    start = 0
     for a, c in sorted(images):
-        base = torch.from_numpy(np.stack(images[(a, c)]))[:, None]
+        base = torch.from_numpy(np.stack(images.pop((a, c))))[:, None]
         for angle in angles:
-            xs.append(torch.rot90(base, k=angle // 90, dims=(2, 3)))
-            ys.append(torch.full((len(base),), len(names), dtype=torch.int64))
+            xs[start : start + len(base)] = torch.rot90(base, k=angle // 90, dims=(2, 3))
+            ys[start : start + len(base)] = len(names)
             names.append(f"{a}/{c}/rot{angle}")
-    data = OmniglotData(torch.cat(xs).contiguous(), torch.cat(ys), names, found)
+            start += len(base)
+    data = OmniglotData(xs, ys, names, found)
     log.info("omniglot_loaded", images=len(data.labels), classes=data.n_classes, alphabets=found)
     return data
 
@@ -189,6 +204,7 @@ def omniglot_split(
     **kwargs: object,
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)  # read twice below
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
     if not test_alphabets:
         raise ValueError("test_alphabets is empty: name at least one alphabet to test on")

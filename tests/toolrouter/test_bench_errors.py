@@ -33,7 +33,7 @@ def routerbench_folder(folder: Path, bad: dict[str, str] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for ev in ("mbpp", "winogrande"):
         for split in ("train", "test"):
-            rows = "".join(f"{ev}{i},{ev},prompt {i},1,0,0.001,0.0001\n" for i in range(2))
+            rows = "".join(f"{ev}.{split}.{i},{ev},prompt {i},1,0,0.001,0.0001\n" for i in range(2))
             (folder / f"{ev}_{split}.csv").write_text(RB_HEADER + rows, encoding="utf-8")
     for name, text in (bad or {}).items():
         (folder / name).write_text(text, encoding="utf-8")

@@ -89,7 +89,7 @@ def recipe_from_args(args: argparse.Namespace) -> ProtoNetRecipe:
 
 def _recipe_method(name: str, args, train_rotated, test) -> tuple[list, list]:  # type: ignore[no-untyped-def]
     # the recipe makes the rotated classes itself, from the unrotated training characters
-    train = _limit_classes(load_omniglot(args.omniglot.split(","), rotations=(0,), exclude_alphabets=args.held_out), args.max_train_classes // 4)
+    train = _limit_classes(load_omniglot(args.omniglot.split(","), rotations=(0,), exclude_alphabets=args.held_out), args.max_train_classes, made_per_class=4)
     recipe = recipe_from_args(args)
     t0 = time.process_time()
 
@@ -124,11 +124,17 @@ def _fits(data: OmniglotData, n_way: int, k_shot: int, n_query: int, options: st
         raise UsageError(f"{options}: {exc} in {where}") from None
 
 
-def _limit_classes(data: OmniglotData, n_classes: int) -> OmniglotData:
+def _limit_classes(data: OmniglotData, n_classes: int, made_per_class: int = 1) -> OmniglotData:
+    """The first classes of ``data`` (``n_classes=0``: all), and only the alphabets they are of;
+    when each class is to make ``made_per_class`` classes (the recipe's rotations), as many as
+    make at most ``n_classes``, at least one (a floor alone made a limit under 4 mean all)."""
     if not n_classes:
         return data
+    n_classes = max(1, n_classes // made_per_class)
     keep = data.labels < n_classes
-    return type(data)(data.images[keep], data.labels[keep], data.class_names[:n_classes], data.alphabets)
+    names = data.class_names[:n_classes]
+    alphabets = [a for a in data.alphabets if any(n.startswith(f"{a}/") for n in names)]
+    return type(data)(data.images[keep], data.labels[keep], names, alphabets)
 
 
 def _maml_method(name: str, args, train, test) -> tuple[list, list]:  # type: ignore[no-untyped-def]

@@ -75,6 +75,7 @@ from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
 from toolrouter.data.routerbench import EVALS
+from toolrouter.errors import DataError
 from toolrouter.features import make_featurizer
 from toolrouter.policies import POLICIES
 
@@ -608,6 +609,11 @@ def load_split(
     with suggest_fetch("routerbench"):
         train = load_routerbench(root, evals=evals, splits=["train"], limit=limit, skip_incomplete=skip)
         test = load_routerbench(root, evals=evals, splits=["test"], limit=limit, skip_incomplete=skip) if with_test else None
+    # two loads, so the loader's check of repeated sample_ids does not span them: a prompt in both
+    # would be tuned on and reported on
+    shared = [] if test is None else sorted(set(train.sample_ids) & set(test.sample_ids))
+    if shared:
+        raise DataError(f"{root}: {len(shared)} sample_id(s) in both the train and the test files, first {shared[:3]!r}")
     if skip:
         dropped = f"{train.dropped_rows} train" + ("" if test is None else f" and {test.dropped_rows} test")
         console.print(f"RouterBench {name}: --skip-incomplete dropped {dropped} row(s)", markup=False)

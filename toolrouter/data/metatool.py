@@ -9,7 +9,7 @@ per tool beside the accuracy over requests.
 Example:
     >>> data = load_metatool("../shared/data/metatool")  # doctest: +SKIP
     >>> len(data.tools), len(data)  # doctest: +SKIP
-    (100, 10173)
+    (100, 10167)
     >>> train, held_out = data.split_tools(seed=0, held_out=30)  # doctest: +SKIP
 
 A request labelled with two tools is refused by default; ``load_metatool(path, multi_label="keep")``
@@ -146,6 +146,12 @@ def _name_key(name: str) -> str:
     return "".join(name.split()).casefold()
 
 
+def _query_key(query: str) -> str:
+    """Requests equal up to case and spacing (a trailing blank, "Ethereum" and "ethereum") are one
+    request written twice."""
+    return " ".join(query.split()).casefold()
+
+
 def _read_tools(file: Path) -> dict[str, str]:
     try:
         with reading(file):
@@ -178,9 +184,10 @@ def load_metatool(
 ) -> MetaToolData:
     """Load ``tools.json`` and ``queries.csv`` from the folder ``path`` (the shared copy or yours).
 
-    Rows that repeat a (query, tool) pair are dropped with ``drop_duplicates`` (the shared copy has
-    34 such rows, repeats of 27 requests; kept, a repeat can land in both the support set and the
-    test set). A request labelled with two or more tools (on separate rows) is handled by
+    Requests equal up to case and spacing are one request (the first row's text is kept). Rows that
+    repeat a (query, tool) pair are dropped with ``drop_duplicates`` (the shared copy has 40 such
+    rows, repeats of 32 requests; kept, a repeat can land in both the support set and the test set).
+    A request labelled with two or more tools (on separate rows) is handled by
     ``multi_label``: ``"error"`` (default) refuses the file; ``"keep"`` keeps the request once,
     served by any of its tools (``labels`` holds the first, ``also_served_by`` the others);
     ``"drop"`` drops every row of it and counts the requests in ``multi_label_dropped`` (the shared
@@ -205,7 +212,7 @@ def load_metatool(
     tools = _read_tools(tools_file)
 
     rows: list[tuple[str, str]] = []
-    seen: dict[str, list[str]] = {}  # query -> its distinct tools, in file order
+    seen: dict[str, list[str]] = {}  # query's key -> its distinct tools, in file order
     with reading(queries_file), queries_file.open(newline="", encoding=ENCODING) as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
@@ -224,7 +231,7 @@ def load_metatool(
                 raise DataError(f"{queries_file}: row {row_no}: field query is empty")
             if tool not in tools:
                 raise DataError(f"{queries_file}: row {row_no}: field tool {tool!r} is not in {tools_file.name}")
-            tools_of = seen.setdefault(query, [])
+            tools_of = seen.setdefault(_query_key(query), [])
             if tools_of and tool not in tools_of and multi_label == "error":
                 raise DataError(
                     f"{queries_file}: row {row_no}: query {query!r} is labelled {tool!r} here and {tools_of[0]!r} earlier "
@@ -235,7 +242,7 @@ def load_metatool(
             if tool not in tools_of:
                 tools_of.append(tool)
             rows.append((query, tool))
-    multi = {q for q, ts in seen.items() if len(ts) > 1}
+    multi = {key for key, ts in seen.items() if len(ts) > 1}
     if multi:
         log.info("metatool_multi_label", requests=len(multi), handling=multi_label)
     queries: list[str] = []
@@ -243,13 +250,14 @@ def load_metatool(
     also: list[tuple[str, ...]] = []
     placed: set[str] = set()
     for query, tool in rows:
-        if query in multi:
-            if multi_label == "drop" or query in placed:
+        key = _query_key(query)
+        if key in multi:
+            if multi_label == "drop" or key in placed:
                 continue  # a kept multi-label request appears once, at its first row
-            placed.add(query)
+            placed.add(key)
         queries.append(query)
         labels.append(tool)
-        also.append(tuple(t for t in seen[query] if t != tool) if query in multi else ())
+        also.append(tuple(t for t in seen[key] if t != tool) if key in multi else ())
     if not queries:
         raise DataError(f"{queries_file}: no queries" + (f" ({len(multi)} multi-label requests dropped)" if multi else ""))
     dropped = len(multi) if multi_label == "drop" else 0

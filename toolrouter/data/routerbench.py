@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolrouter._checks import check_count
+from toolrouter._checks import check_count, check_real
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
@@ -38,7 +38,8 @@ MAX_LISTED = 10
 log = EventLog(__name__)
 
 
-@dataclass(frozen=True)
+# equal only to itself, as its arrays are: a field-wise == compares arrays elementwise and raised
+@dataclass(frozen=True, eq=False)
 class RouterBenchData:
     """Prompts and, per prompt and model, the answer's quality in [0, 1] and its cost in dollars.
 
@@ -60,8 +61,8 @@ class RouterBenchData:
 
     def utility(self, cost_weight: float) -> np.ndarray:
         """``quality - cost_weight * cost`` per prompt and model (the router's reward)."""
-        if not np.isfinite(cost_weight) or cost_weight < 0:
-            raise ValueError(f"cost_weight must be a finite number >= 0, got {cost_weight!r}")
+        # one check of a number: a bool was taken as 0 or 1, and a string raised numpy's TypeError
+        cost_weight = check_real("cost_weight", cost_weight, low=0)
         return self.quality - cost_weight * self.cost
 
     def take(self, indices: Sequence[int] | np.ndarray) -> "RouterBenchData":
@@ -145,7 +146,8 @@ def load_routerbench(
     ``limit`` keeps the first rows of each file (for tests). An eval or split that is unknown or
     named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
     it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
-    header names the file, a sample_id that repeats an earlier row of its file names both rows;
+    header names the file, a sample_id that repeats an earlier row (of its file or of another) names
+    both rows;
     bad rows (more cells than the header names, or a quality or cost cell that is empty, not a
     number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
     listed in one error, each with its file, row and column.
@@ -180,6 +182,7 @@ def load_routerbench(
     cost: list[np.ndarray] = []
     bad: list[str] = []
     unused: list[str] = []  # the files that gave no row
+    first_row: dict[str, tuple[Path, int]] = {}  # sample_id -> the file and row that hold it
     for ev in evals:
         for split in splits:
             file = root / f"{ev}_{split}.csv"
@@ -203,7 +206,6 @@ def load_routerbench(
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
             dropped: list[int] = []
-            first_row: dict[str, int] = {}  # sample_id -> the row of this file that holds it
             loaded = len(prompts)
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
                 if not row:
@@ -226,9 +228,12 @@ def load_routerbench(
                     dropped.append(r)
                     continue
                 sample_id = row[base[0]]
-                if sample_id in first_row:  # rows pasted twice would count each prompt twice
-                    raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats row {first_row[sample_id]}")
-                first_row[sample_id] = r
+                if sample_id in first_row:  # rows pasted twice count each prompt twice; in a train and
+                    # a test file, the prompt is trained on and tested on
+                    other, other_r = first_row[sample_id]
+                    where = "" if other == file else f"{other.name} "
+                    raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats {where}row {other_r}")
+                first_row[sample_id] = (file, r)
                 ids.append(sample_id)
                 names.append(row[base[1]])
                 prompts.append(_prompt_text(row[base[2]]))
