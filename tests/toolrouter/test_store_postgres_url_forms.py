@@ -1,7 +1,7 @@
 """The PostgreSQL store takes a libpq URL in any of libpq's forms: the local server through its socket
 (``postgresql:///db``, no host; the store's options dropped the URL's "//" and made it malformed),
 and the password as a query parameter, which a message and ``store.url`` mask as they do the one
-before the host (it was shown as typed)."""
+before the host (it was shown as typed). A store option given twice is refused rather than the last one taken."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def test_a_url_without_a_host_keeps_its_form_beside_the_store_options() -> None:
 )
 def test_a_password_in_the_query_is_masked(url: str, shown: str) -> None:
     assert masked(url) == shown
+
+
+def test_a_store_option_given_twice_is_refused_naming_both_values() -> None:
+    with pytest.raises(StoreOpenError, match=r"timeout_s given twice \('1' and '30'\)"):
+        split_options("postgresql://router@db/routing?timeout_s=1&sslmode=require&timeout_s=30", {})
 
 
 def test_the_local_server_opens_through_its_socket(postgres_server: LocalPostgres, pg_database: str, tmp_path: Path) -> None:

@@ -316,6 +316,8 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     libpq = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key in _OPTION_NAMES:
+            if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
+                raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
             ours[key] = value
         else:
             libpq.append((key, value))
