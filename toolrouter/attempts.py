@@ -44,10 +44,12 @@ import functools
 import inspect
 import math
 import numbers
+import os
 import queue
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -799,6 +801,11 @@ class ThreadRunner:
         # what a worker waits for work: one that is not a positive number of seconds a lock can
         # wait for stopped each worker as it started, and every call timed out
         self.idle_s = check_real("idle_s", idle_s, low=0, high=threading.TIMEOUT_MAX, low_open=True)
+        self._start_afresh()
+        _RUNNERS.add(self)
+
+    def _start_afresh(self) -> None:
+        """No workers and no jobs: a new runner, and each runner in a child forked from its process."""
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: an idle worker leaves
         self._lock = threading.Lock()
         self._workers = 0  # workers that count against max_workers (not those hung past their caller)
@@ -1056,6 +1063,19 @@ def _settle_future(future: asyncio.Future, job: _Job) -> None:
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
 _RUNNER_LOCK = threading.Lock()
+# A child forked from this process has none of the runners' worker threads: counted as idle, the
+# parent's workers would be handed jobs that no thread takes, and every sync call would wait forever
+# (a pre-forking server's workers, a multiprocessing pool). Each runner starts afresh there.
+_RUNNERS: weakref.WeakSet[ThreadRunner] = weakref.WeakSet()
+
+
+def _start_runners_afresh() -> None:
+    for runner in list(_RUNNERS):
+        runner._start_afresh()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_start_runners_afresh)
 
 
 def default_runner() -> ThreadRunner:

@@ -291,7 +291,9 @@ def _drivers() -> tuple[Any, Any]:
 
 
 def masked(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages and ``Store.url``)."""
+    """``url`` with its password replaced by ``***`` (for messages and ``Store.url``): the one
+    before the host, and a ``password`` query parameter, which libpq takes as well."""
+    url = re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
     try:
         parts = urlsplit(url)
     except ValueError:  # a URL urllib cannot split (an unclosed "[" of an IPv6 host) is named too
@@ -314,6 +316,8 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     libpq = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key in _OPTION_NAMES:
+            if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
+                raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
             ours[key] = value
         else:
             libpq.append((key, value))
@@ -323,7 +327,9 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in exc.errors())
         raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
-    return urlunsplit(parts._replace(query=urlencode(libpq))), options
+    # the URL as given up to its query: urlunsplit would drop the "//" of an empty host, turning
+    # libpq's postgresql:///db (the local server, through its socket) into a malformed one
+    return url.partition("?")[0] + (f"?{urlencode(libpq)}" if libpq else ""), options
 
 
 def _one_line(exc: BaseException) -> str:
