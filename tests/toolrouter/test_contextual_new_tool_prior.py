@@ -7,7 +7,8 @@ from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfil
 
 
 def _router(policy: str) -> tuple[ToolMetaLearner, TaskProfile]:
-    router = ToolMetaLearner([ToolProfile(tool_id="old", capabilities=["search"])], policy=policy, seed=0, context_dim=4)
+    context = {} if policy == "gaussian_ts" else {"context_dim": 4}  # gaussian_ts takes no context
+    router = ToolMetaLearner([ToolProfile(tool_id="old", capabilities=["search"])], policy=policy, seed=0, **context)
     task = TaskProfile(task_id="t", required_capabilities=["search"], features=(0.5, 0.5, 0.5, 0.5))
     for _ in range(30):  # the old tool earns 1.5 a call
         router.learn_from_execution(task, [ExecutionResult(tool_id="old", step="search", success=True, quality=0.5)])
