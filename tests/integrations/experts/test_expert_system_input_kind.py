@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_expert_system import ShortTextExpert  # takes texts of at most 12 characters, declares every text
 
 from integrations.experts import ExpertInputError, ExpertSystem, LanguageExpert, VisionExpert
 from toolrouter.features import HashingFeaturizer
@@ -62,16 +63,6 @@ def test_a_request_no_expert_takes_is_refused_and_nothing_is_recorded() -> None:
         system.adapt({"a": [_image(0, (2, 8, 8))]}, task="shapes")
     assert all(s.calls == 0 for s in system.router.tool_statistics().values())
     assert system.experts["grey"].tasks == system.experts["colour"].tasks == []
-
-
-class ShortTextExpert(LanguageExpert):
-    """Takes texts of at most 12 characters, but declares the input kind of every text."""
-
-    def _check_input(self, x: object, field: str) -> str:
-        text = super()._check_input(x, field)
-        if len(text) > 12:
-            raise ExpertInputError(f"{field}: at most 12 characters, got {len(text)}")
-        return text
 
 
 def test_an_expert_refusing_inputs_of_its_declared_kind_is_named_before_anything_runs() -> None:
