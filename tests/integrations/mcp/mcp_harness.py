@@ -233,6 +233,19 @@ async def grow(backends: Any, server: str, capability: str) -> None:
             await anyio.sleep(0.02)
 
 
+def refuse(tools: ToolMiddleware, refused: str) -> Any:
+    """Have the middleware refuse to register the tool ``refused``; what lifts the refusal."""
+    register = tools.register
+
+    def refusing(fn: Any, capability: Any, **options: Any) -> Any:
+        if options.get("tool_id") == refused:
+            raise ValueError(f"tool_id: {refused!r} refused")
+        return register(fn, capability, **options)
+
+    tools.register = refusing  # type: ignore[method-assign]
+    return lambda: setattr(tools, "register", register)
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:

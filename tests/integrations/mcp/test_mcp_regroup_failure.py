@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from integrations.mcp import McpBackends
-from mcp_harness import grow, two_growing_servers, upstream
+from mcp_harness import grow, refuse, two_growing_servers, upstream
 from toolrouter import ToolMiddleware
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -27,18 +27,6 @@ def state(mcp: McpBackends, tools: ToolMiddleware) -> dict[str, Any]:
         "profiles": {i: p.model_dump() for i, p in tools.learner.tools.items()},
         "learned": {c: tools.learner.tool_statistics("mcp", c) for c in ("search", "extra")},
     }
-
-
-def refuse(tools: ToolMiddleware, refused: str) -> None:
-    """Have the middleware refuse to register the tool ``refused``."""
-    register = tools.register
-
-    def refusing(fn: Any, capability: Any, **options: Any) -> Any:
-        if options.get("tool_id") == refused:
-            raise ValueError(f"tool_id: {refused!r} refused")
-        return register(fn, capability, **options)
-
-    tools.register = refusing  # type: ignore[method-assign]
 
 
 async def test_a_refused_registration_leaves_the_grouping_as_it_was_and_the_server_connected(

@@ -14,23 +14,10 @@ import pytest
 
 import integrations.mcp.backends as backends_module
 from integrations.mcp import McpBackends
-from mcp_harness import upstream
+from mcp_harness import refuse, upstream
 from toolrouter import ToolMiddleware
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-def refuse(tools: ToolMiddleware, refused: str) -> Any:
-    """Have the middleware refuse to register the tool ``refused``; what lifts the refusal."""
-    register = tools.register
-
-    def refusing(fn: Any, capability: Any, **options: Any) -> Any:
-        if options.get("tool_id") == refused:
-            raise ValueError(f"tool_id: {refused!r} refused")
-        return register(fn, capability, **options)
-
-    tools.register = refusing  # type: ignore[method-assign]
-    return lambda: setattr(tools, "register", register)
 
 
 def events(caplog: Any, name: str) -> list[str]:
