@@ -21,14 +21,20 @@ def play(router: ToolMetaLearner, calls: int, start: int = 0) -> None:
         )
 
 
-def test_a_tool_reset_while_rechecks_were_off_is_rechecked_once_they_are_on(tmp_path) -> None:
-    router = ToolMetaLearner(TOOLS, seed=0, drift_detection={"recheck_after": None})
-    play(router, 300)
-    assert router.tool_statistics()["good"].resets == 1  # it broke, and the policy left it
+def reloaded_at_interval_20(tmp_path, router: ToolMetaLearner) -> ToolMetaLearner:
+    """``router`` saved and loaded with rechecks every 20 outcomes, after 200 calls more."""
     path = tmp_path / "router.safetensors"
     router.save(path)
     again = ToolMetaLearner.load(path, drift_detection={"recheck_after": 20})
     play(again, 200, start=300)
+    return again
+
+
+def test_a_tool_reset_while_rechecks_were_off_is_rechecked_once_they_are_on(tmp_path) -> None:
+    router = ToolMetaLearner(TOOLS, seed=0, drift_detection={"recheck_after": None})
+    play(router, 300)
+    assert router.tool_statistics()["good"].resets == 1  # it broke, and the policy left it
+    again = reloaded_at_interval_20(tmp_path, router)
     # it kept the 'never' of a router without rechecks, and was not rechecked in 200 calls
     assert again.tool_statistics()["good"].rechecks >= 5
 
@@ -36,10 +42,7 @@ def test_a_tool_reset_while_rechecks_were_off_is_rechecked_once_they_are_on(tmp_
 def test_a_shorter_recheck_interval_at_load_reschedules_the_rechecks_saved_under_the_longer_one(tmp_path) -> None:
     router = ToolMetaLearner(TOOLS, seed=0, drift_detection={"recheck_after": 100_000})
     play(router, 300)
-    path = tmp_path / "router.safetensors"
-    router.save(path)
-    again = ToolMetaLearner.load(path, drift_detection={"recheck_after": 20})
-    play(again, 200, start=300)
+    again = reloaded_at_interval_20(tmp_path, router)
     # each kept its recheck 100,000 outcomes on: neither was rechecked in 200 calls
     assert again.tool_statistics()["good"].rechecks >= 5
 
