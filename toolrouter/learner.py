@@ -790,8 +790,10 @@ class ToolMetaLearner:
 
     def update_tool(self, profile: ToolProfile) -> ToolProfile:
         """Replace a registered tool's profile, keeping what was learned about it: it joins the
-        routes of capabilities it now serves (with its prior) and leaves those it no longer serves.
-        Returns the old profile."""
+        routes of capabilities it now serves (with its prior) and leaves those it no longer serves;
+        on a route where none of its outcomes was learned yet it restarts from the new profile's
+        prior (a corrected cost or reliability counts before its first call, as it would for a
+        router built with the new profile). Returns the old profile."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         tool_id = profile.tool_id
@@ -801,14 +803,22 @@ class ToolMetaLearner:
             self._check_scorable(profile, self.reward_model)
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
             joined: list[_Route] = []
+            restarted: list[_Route] = []
             try:
                 for route in self._routes.values():
-                    if profile.serves(route.capability) and tool_id not in route.policy._index:
+                    if not profile.serves(route.capability):
+                        continue
+                    if tool_id not in route.policy._index:
                         route.policy.add_arm(tool_id, self._prior(profile, route))
                         joined.append(route)
+                    elif tool_id not in route.counts or route.counts[tool_id].calls == 0:
+                        route.policy.restart_arm(tool_id, self._prior(profile, route))
+                        restarted.append(route)
             except BaseException:
                 for route in joined:
                     route.policy.remove_arm(tool_id)
+                for route in restarted:  # untried, it held the old profile's prior
+                    route.policy.restart_arm(tool_id, self._prior(old, route))
                 self._tools[tool_id] = old
                 raise
             if not set(old.capabilities) <= set(profile.capabilities):

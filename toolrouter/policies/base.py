@@ -154,6 +154,16 @@ class Policy(ABC):
         self._resets[arm_id] = self._resets.get(arm_id, 0) + 1
         return prior
 
+    def restart_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
+        """Restart ``arm_id`` from ``prior`` as if it had just been added (``None``: the policy's
+        prior for an arm added without one), in its place among the arms; unlike ``reset_arm``
+        not counted as a reset. What a router does when the profile of a tool it has learned
+        nothing of changes. An unknown arm raises ``UnknownToolError``, a prior the policy cannot
+        take ``ValueError``; either way nothing changes."""
+        i = self._position(arm_id)
+        _check_prior_type(prior)
+        self._reset(i, prior)
+
     def population_prior(self, exclude: str | None = None) -> ArmPrior | None:
         """A prior for a tool of this policy's population: the mean of the arms' posterior means
         (all but ``exclude``; the excluded arm's own estimate when it is the only one), with an

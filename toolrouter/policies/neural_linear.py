@@ -226,6 +226,10 @@ class NeuralLinearThompson(Policy):
         the constant feature's; default the population prior of the heads), in place."""
         return self.head.reset_arm(arm_id, self._head_prior(prior))
 
+    def restart_arm(self, arm_id: str, prior: ArmPrior | None = None) -> None:
+        """Restart an arm's head from ``prior`` as if just added (see ``Policy.restart_arm``)."""
+        self.head.restart_arm(arm_id, self._head_prior(prior))
+
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The heads' population prior (``LinearThompson.population_prior`` in feature space)."""
         return self.head.population_prior(exclude)
