@@ -811,7 +811,7 @@ class ToolMetaLearner:
                     if tool_id not in route.policy._index:
                         route.policy.add_arm(tool_id, self._prior(profile, route))
                         joined.append(route)
-                    elif tool_id not in route.counts or route.counts[tool_id].calls == 0:
+                    elif profile != old and (tool_id not in route.counts or route.counts[tool_id].calls == 0):
                         route.policy.restart_arm(tool_id, self._prior(profile, route))
                         restarted.append(route)
             except BaseException:
@@ -2563,8 +2563,9 @@ class ToolMetaLearner:
         (``StructureConfig``; ``structure=`` replaces them) come from the saved state; pass
         ``policy=`` for a router saved with a custom factory, and other constructor arguments
         (``featurizer``, ``prior_fn``, ``sync_every``) as keywords. ``tools=`` replaces the saved
-        tools, from a file as from a store: what was learned of a tool it keeps carries over, a tool
-        it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file (with
+        tools, from a file as from a store: what was learned of a tool it keeps carries over (a tool
+        nothing was learned of, given with another profile, starts from that profile's prior, as
+        after ``update_tool``), a tool it leaves out is dropped. ``store=`` attaches a store to a router loaded from a file (with
         a store as ``source``, ``ValueError``: the router runs on that one). The file's watermark
         (and its own attempts above it) counts the ids of the store it was saved with, which the
         file names (``Store.store_id``): on that store (or a copy of it) the router resumes after
@@ -2653,7 +2654,8 @@ class ToolMetaLearner:
                     f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; "
                     "pass the factory it was saved with"
                 )
-        tools = dict(self._tools) if keep_tools else {p.tool_id: p for p in config.tools}
+        saved_tools = {p.tool_id: p for p in config.tools}
+        tools = dict(self._tools) if keep_tools else saved_tools
         watermark, own_ahead = self._saved_watermark(saved)
         if self.store is not None and (watermark, own_ahead) != (config.watermark, set(config.applied_above_watermark)):
             log.warning(  # a saved position dropped: the router learns the store's whole log
@@ -2674,7 +2676,7 @@ class ToolMetaLearner:
                     requests = _route_requests(saved.arrays, f"routes.{i}.")
                     recent = {n: saved.arrays[f"routes.{i}.{n}"] for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES) if f"routes.{i}.{n}" in saved.arrays}
                     route = self._restored_route(
-                        rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, recent, tools
+                        rc, {n: saved.arrays[f"routes.{i}.{n}"] for n in rc.array_names}, requests, recent, tools, saved_tools
                     )
                 except CorruptStateError as exc:
                     raise exc.within(f"config.routes[{i}] (task type {rc.task_type!r}, step {rc.step!r})") from None
@@ -2717,16 +2719,23 @@ class ToolMetaLearner:
         requests: tuple[np.ndarray, np.ndarray],
         recent: Mapping[str, np.ndarray],
         tools: dict[str, ToolProfile],
+        saved_tools: Mapping[str, ToolProfile],
     ) -> _Route:
         """A route rebuilt from its saved config, its policy's arrays, its detectors' request
         records (keys and records, as ``_route_requests`` read them) and its recent outcomes'
-        arrays, its arms fitted to ``tools``."""
+        arrays, its arms fitted to ``tools`` (an arm of a tool whose profile differs from the
+        saved one, ``saved_tools``, restarts from the new prior if it learned nothing here, as in
+        ``update_tool``)."""
         policy = self._new_policy(rc.task_type, rc.step)
         policy.load_state_dict({"config": rc.policy, "arrays": arrays})
         route = _Route(rc.task_type, rc.step, rc.capability, policy)
         for tool_id in list(policy.arm_ids):
             if tool_id not in tools or not tools[tool_id].serves(route.capability):
                 policy.remove_arm(tool_id)
+        for tool_id in policy.arm_ids:
+            untried = tool_id not in rc.counts or int(rc.counts[tool_id][0]) == 0
+            if untried and tools[tool_id] != saved_tools.get(tool_id):
+                policy.restart_arm(tool_id, self._prior(tools[tool_id], route))
         for tool_id, profile in tools.items():
             if profile.serves(route.capability) and tool_id not in policy.arm_ids:
                 policy.add_arm(tool_id, self._prior(profile, route))

@@ -61,3 +61,15 @@ def test_a_refused_prior_leaves_every_route_as_it_was() -> None:
         r.update_tool(DEARER)
     assert r.tools["new"] == NEW
     assert r.state_bytes() == before
+
+
+@pytest.mark.parametrize("policy", ["gaussian_ts", "lin_ts"])
+def test_a_router_loaded_with_a_corrected_profile_restarts_the_untried_tool_from_it(policy: str, tmp_path) -> None:
+    saved, task = router(policy, [OLD, NEW])
+    path = tmp_path / "router.safetensors"
+    saved.save(path)
+    loaded = ToolMetaLearner.load(path, tools=[OLD, DEARER])
+    built_so, _ = router(policy, [OLD, DEARER])
+    assert expected(loaded, task)["new"] == pytest.approx(expected(built_so, task)["new"])
+    again = ToolMetaLearner.load(path, tools=[OLD, NEW])  # the profiles it was saved with: nothing restarts
+    assert again.state_bytes() == saved.state_bytes()
