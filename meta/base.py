@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,6 +313,16 @@ def model_device(model: nn.Module) -> torch.device:
     for tensor in model.buffers():
         return tensor.device
     return torch.device("cpu")
+
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of a module's first floating parameter or buffer (torch's default for a module
+    with neither): what the tensors built to meet its outputs (loss weights, masks' fills,
+    penalties) take, so that a float64 or bfloat16 model computes in its own precision."""
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        if tensor.is_floating_point() and not is_lazy(tensor):
+            return tensor.dtype
+    return torch.get_default_dtype()
 
 
 def check_weights(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:

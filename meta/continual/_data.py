@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from meta._checks import check_count
+from meta.base import model_device, model_dtype
 
 TaskData = Union[tuple[torch.Tensor, torch.Tensor], TensorDataset, DataLoader, Sequence[torch.Tensor]]
 """One task's data: an ``(x, y)`` pair of tensors, a ``TensorDataset(x, y)``, or a ``DataLoader``
@@ -128,10 +130,18 @@ class Batch:
     n_current: int
 
     @classmethod
-    def current(cls, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> Batch:
-        """A batch of the current task only: unit weights, no memory rows."""
+    def current(cls, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, model: nn.Module | None = None) -> Batch:
+        """A batch of the current task only: unit weights, no memory rows.
+
+        The weights multiply the per-sample losses, so they are made beside ``model``'s parameters
+        (its device and floating dtype; without a model, on ``x``'s device in torch's default
+        dtype). Task ids and memory rows stay on the CPU, where the replay memory keeps its ids."""
         n = x.shape[0]
-        return cls(x, y, task_ids, torch.ones(n), torch.full((n,), -1, dtype=torch.long), n)
+        if model is None:
+            weight = torch.ones(n, device=x.device)
+        else:
+            weight = torch.ones(n, device=model_device(model), dtype=model_dtype(model))
+        return cls(x, y, task_ids, weight, torch.full((n,), -1, dtype=torch.long), n)
 
     def extend(
         self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, weight: torch.Tensor, memory_index: torch.Tensor

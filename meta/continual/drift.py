@@ -13,6 +13,7 @@ from torch import nn
 
 from meta._checks import check_count, check_real
 from meta._log import event_log
+from meta.base import model_device, model_dtype
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -153,8 +154,7 @@ class DriftAdapter:
             raise ValueError(f"utility: {utility.shape[0]} values for {features.shape[0]} feature rows")
         if not torch.isfinite(features).all() or not torch.isfinite(utility).all():
             raise ValueError("features, utility: hold NaN or infinite values")
-        dtype = self._dtype()
-        features, utility = features.to(dtype), utility.to(dtype).reshape(utility.shape[0], -1)
+        features, utility = self._placed(features), self._placed(utility).reshape(utility.shape[0], -1)
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
         try:
@@ -167,14 +167,14 @@ class DriftAdapter:
             )
         return features, utility
 
-    def _dtype(self) -> torch.dtype:
-        """The model's floating dtype, which features and utilities are cast to (float64 and bfloat16
-        models included; torch's default for a model without floating parameters)."""
-        return next((p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.get_default_dtype())
+    def _placed(self, values: torch.Tensor) -> torch.Tensor:
+        """``values`` on the model's device and in its floating dtype (float64 and bfloat16 models
+        included): a stream delivers float32 CPU tensors, whatever the model was moved to."""
+        return values.to(model_device(self.model), model_dtype(self.model))
 
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:
-        """Predicted utilities (``features`` cast to the model's dtype). Features that are not a
+        """Predicted utilities (``features`` moved to the model's device and dtype). Features that are not a
         tensor raise TypeError, NaN or infinite ones ValueError (a prediction from them would pass
         for a utility)."""
         if not isinstance(features, torch.Tensor):
@@ -184,7 +184,7 @@ class DriftAdapter:
         was = self.model.training
         self.model.eval()
         try:
-            return self.model(features.to(self._dtype()))
+            return self.model(self._placed(features))
         finally:
             self.model.train(was)
 
@@ -212,7 +212,7 @@ class DriftAdapter:
         optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=self.lr)
         self.model.train()
         for step in range(self.steps):
-            batch = self.strategy.augment_batch(self, Batch.current(features, utility, t))
+            batch = self.strategy.augment_batch(self, Batch.current(features, utility, t, self.model))
             outputs = self.forward(batch.x, batch.task_ids)
             losses = self.per_sample_loss(outputs, batch.y, batch.task_ids)
             loss = (batch.weight * losses).sum() / batch.n_current

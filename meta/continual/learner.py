@@ -239,22 +239,24 @@ class ContinualLearner:
             return model(x, task_ids)
         return model(x)
 
-    def _mask(self, task_ids: torch.Tensor, n_outputs: int) -> torch.Tensor | None:
+    def _mask(self, task_ids: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor | None:
         if self.config.setting != "task":
             return None
         # one row per known task, matched by comparison: ids are labels, and a table indexed by id
         # up to the largest cost seconds a batch at id 10**7 (gigabytes at 10**9). No torch.unique
-        # either: the Fisher's per-sample gradients run this under vmap
+        # either: the Fisher's per-sample gradients run this under vmap. Built where the outputs
+        # are (task ids are kept on the CPU): a mask on another device fails masked_fill on a GPU
+        device = outputs.device
         ids = list(self.task_classes)
-        table = torch.zeros(len(ids), n_outputs, dtype=torch.bool)
+        table = torch.zeros(len(ids), outputs.shape[1], dtype=torch.bool, device=device)
         for i, t in enumerate(ids):
             table[i, self.task_classes[t]] = True
-        match = task_ids.unsqueeze(-1) == torch.tensor(ids, dtype=task_ids.dtype)
+        match = task_ids.to(device).unsqueeze(-1) == torch.tensor(ids, dtype=task_ids.dtype, device=device)
         return (match.unsqueeze(-1) & table).any(dim=-2)
 
     def masked_logits(self, outputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Logits with the classes outside each sample's task set to -inf ('task' setting only)."""
-        mask = self._mask(task_ids, outputs.shape[1])
+        mask = self._mask(task_ids, outputs)
         return outputs if mask is None else outputs.masked_fill(~mask, float("-inf"))
 
     def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
@@ -391,7 +393,7 @@ class ContinualLearner:
             total, steps = 0.0, 0
             for start, end in zip(starts, ends):
                 idx = order[start:end]
-                batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx]))
+                batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx], self.model))
                 total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
                 steps += 1
             epoch_losses.append(total / steps)
@@ -592,7 +594,7 @@ class ContinualLearner:
         finally:
             model.train(was)
         if self.config.setting == "task":
-            mask = torch.zeros(out.shape[1], dtype=torch.bool)
+            mask = torch.zeros(out.shape[1], dtype=torch.bool, device=out.device)
             mask[classes] = True
             out = out.masked_fill(~mask, float("-inf"))
         pred = out.argmax(dim=1)

@@ -34,7 +34,7 @@ from torch.func import functional_call, grad, vmap
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
-from meta.base import model_device
+from meta.base import model_device, model_dtype
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -270,15 +270,18 @@ def fisher_diagonal(
                     )
                     probs = (scores / temperature).softmax(dim=1)
                 if kind == "true":
-                    yb = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+                    # drawn on the CPU, where the generator is (a GPU's probabilities refuse it), and
+                    # handed to the loss where the labels are
+                    yb = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(yb.device)
                 else:
                     # one row per (sample, class), weighted by the class's probability; classes masked
-                    # out of the task have probability 0 and are skipped
-                    rows, cls = (probs > 0).nonzero(as_tuple=True)
+                    # out of the task have probability 0 and are skipped. Rows and classes are
+                    # indices, on the CPU beside the task ids; classes become labels where y is
+                    rows, cls = (probs > 0).cpu().nonzero(as_tuple=True)
                     weight = probs[rows, cls]
                     for s0 in range(0, rows.shape[0], chunk_size):
                         r, c, w = rows[s0 : s0 + chunk_size], cls[s0 : s0 + chunk_size], weight[s0 : s0 + chunk_size]
-                        grads = per_sample_grad(params, xb[r], c, tb[r])
+                        grads = per_sample_grad(params, xb[r], c.to(yb.device), tb[r])
                         for n in names:
                             fisher[n] += torch.einsum("b,b...->...", w, grads[n].pow(2))
                     continue
@@ -401,7 +404,9 @@ class EWC(Strategy):
         """The penalty at the model's current parameters (differentiable)."""
         params = dict(ctx.model.named_parameters())
         stiffness, centre, constant = self._quadratic()
-        total = torch.zeros(())
+        # in the model's precision and beside it: a float32 CPU zero turned a bfloat16 model's
+        # penalty to float32
+        total = torch.zeros((), dtype=model_dtype(ctx.model), device=model_device(ctx.model))
         for n, k in stiffness.items():
             total = total + (k * (params[n] - centre[n]).pow(2)).sum()
         return 0.5 * (total + constant)
@@ -540,10 +545,12 @@ class EWC(Strategy):
                         bound = " and >= 0" if field == "fisher" else ""
                         raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
         set_generator_state(self._generator, state["generator"])
-        # each beside its parameter, which the penalty subtracts it from (a file loads on the CPU)
-        devices = {n: p.device for n, p in ctx.model.named_parameters()}
+        # each beside its parameter and in its dtype, since the penalty subtracts it from the
+        # parameter (a file loads on the CPU, and may come from a model of another precision)
+        own = dict(ctx.model.named_parameters())
         self.fisher_, self.anchor_ = (
-            {key: {n: t.detach().to(devices[n], copy=True) for n, t in weights.items()} for key, weights in state[field].items()}
+            {key: {n: t.detach().to(own[n].device, own[n].dtype, copy=True) for n, t in weights.items()}
+             for key, weights in state[field].items()}
             for field in ("fisher", "anchor")
         )
         self._running, self._quadratic_cache = None, None
@@ -656,13 +663,16 @@ class ExperienceReplay(Strategy):
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
         set_generator_state(self._generator, state["generator"])
         # copies: reservoir replacement and priorities write into the memory in place. Where training
-        # keeps them: samples and priorities on the model's device, with the batches they join (a
-        # file loads on the CPU); task ids on the CPU, as the memory stores them
-        device = model_device(ctx.model)
-        self.x, self.y, self.task_ids, self.priority = (
-            None if t is None else t.detach().to(where, copy=True)
-            for t, where in ((state["x"], device), (state["y"], device), (task_ids, "cpu"), (priority, device))
+        # keeps them: samples on the model's device, with the batches they join (a file loads on the
+        # CPU), floating ones in the model's dtype as the data it takes (a float32 file in a float64
+        # learner failed at the next task's reservoir writes); priorities there too, as the losses
+        # they are; task ids on the CPU, as the memory stores them
+        device, dtype = model_device(ctx.model), model_dtype(ctx.model)
+        self.x, self.y, self.priority = (
+            None if t is None else t.detach().to(device, dtype if t.is_floating_point() else t.dtype, copy=True)
+            for t in (state["x"], state["y"], priority)
         )
+        self.task_ids = None if task_ids is None else task_ids.detach().to("cpu", copy=True)
         self.seen = seen
 
     # -- sampling into batches
@@ -675,18 +685,21 @@ class ExperienceReplay(Strategy):
         assert self.x is not None and self.y is not None and self.task_ids is not None
         if self.policy == "loss_prioritized":
             assert self.priority is not None
-            p = (self.priority + 1e-3).pow(self.alpha)
+            # drawn on the CPU, where the generator is (a GPU's probabilities refuse it), in at
+            # least float32 (a bfloat16 priority swallows the 1e-3 floor)
+            p = (self.priority.to("cpu", torch.promote_types(self.priority.dtype, torch.float32)) + 1e-3).pow(self.alpha)
             p = p / p.sum()
             idx = torch.multinomial(p, k, replacement=True, generator=self._generator)
             w = (n * p[idx]).pow(-self.beta)
-            w = w / w.max()
+            w = (w / w.max()).to(batch.weight)
         else:
             if k <= n:
                 idx = torch.randperm(n, generator=self._generator)[:k]
             else:
                 idx = torch.randint(0, n, (k,), generator=self._generator)
-            w = torch.ones(k)
-        # scale so that the replay term is replay_weight * mean over replayed samples
+            w = batch.weight.new_ones(k)
+        # scale so that the replay term is replay_weight * mean over replayed samples; the weights
+        # are where the current batch's are (beside the model), which they are joined to
         w = w * self.replay_weight * batch.n_current / k
         return batch.extend(self.x[idx], self.y[idx], self.task_ids[idx], w, idx)
 
@@ -696,7 +709,7 @@ class ExperienceReplay(Strategy):
             return
         mem = batch.memory_index >= 0
         if mem.any():
-            self.priority[batch.memory_index[mem]] = losses[mem].detach().float()
+            self.priority[batch.memory_index[mem]] = losses[mem].detach()
 
     # -- storing
     def after_task(self, ctx: TrainingContext, task_id: int, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -719,7 +732,7 @@ class ExperienceReplay(Strategy):
                 try:
                     assert self.x is not None and self.y is not None and self.task_ids is not None
                     out = ctx.forward(self.x, self.task_ids)
-                    self.priority = ctx.per_sample_loss(out, self.y, self.task_ids).float()
+                    self.priority = ctx.per_sample_loss(out, self.y, self.task_ids)
                 finally:
                     ctx.model.train(was)
         log.debug("replay_stored", task_id=task_id, policy=self.policy, size=len(self))
@@ -761,7 +774,8 @@ class ExperienceReplay(Strategy):
         else:
             y_all, t_all = y_new, t_new
         # groups are (task, class) pairs; labels may be vectors in regression, then group by task
-        label_key = y_all if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
+        # (keys on the CPU, beside the task ids: labels may be on the model's device)
+        label_key = y_all.cpu() if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
         keys = t_all * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
         groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
         quota = _water_fill(counts.tolist(), self.buffer_size)
@@ -836,7 +850,7 @@ class LwF(Strategy):
         """Distillation from the teacher on the current task's inputs, over the old classes."""
         if self.teacher is None or self.alpha == 0.0 or len(self.old_classes) == 0:
             return None
-        cls = torch.tensor(self.old_classes)
+        cls = torch.tensor(self.old_classes, device=outputs.device)
         n = batch.n_current
         with torch.no_grad():
             old = ctx.forward(batch.x[:n], batch.task_ids[:n], model=self.teacher)[:, cls]
