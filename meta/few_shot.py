@@ -49,6 +49,7 @@ from meta.base import (
     check_input_dtype,
     checked_optimizer,
     model_device,
+    model_dtype,
     validate_task_tensors,
 )
 from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
@@ -190,10 +191,11 @@ class RelationNetwork(_MetricNetwork):
         if aggregation not in _AGGREGATIONS:
             raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}")
         self.aggregation = aggregation
-        # "is None", not "or": an empty Sequential (no layers) is falsy but is the caller's module
+        # "is None", not "or": an empty Sequential (no layers) is falsy but is the caller's module.
+        # The default is made beside the encoder (its device and dtype), whose embeddings it takes
         self.relation = relation_module if relation_module is not None else nn.Sequential(
             nn.LazyLinear(hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
-        )
+        ).to(model_device(encoder), model_dtype(encoder))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Relation scores ``[n_query, n_way]`` in [0, 1] over the sorted classes of ``support_y``."""
@@ -226,7 +228,9 @@ class MatchingNetwork(_MetricNetwork):
     def __init__(self, encoder: nn.Module, scale: float = 10.0) -> None:
         super().__init__(encoder)
         scale = check_real("scale", scale, low=0, low_open=True)
-        self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
+        # beside the encoder: as the network's first parameter, it is where the learner reads the
+        # network's device and dtype from
+        self.log_scale = nn.Parameter(torch.tensor(math.log(scale), device=model_device(encoder), dtype=model_dtype(encoder)))
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Log-probabilities ``[n_query, n_way]`` over the sorted classes of ``support_y`` (float32
