@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersNotBools
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError
+from meta.base import NonFiniteLossError, model_device, model_dtype
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -87,7 +87,11 @@ class ProtoNetRecipe(NumbersNotBools):
 
 @dataclass
 class ProtoNetTraining:
-    """What ``train_protonet`` returns: the trained network and what the training cost."""
+    """What ``train_protonet`` returns: the trained network and what the training cost.
+
+    ``precision`` is the encoder's arithmetic in training: ``"bfloat16"`` under autocast (a float32
+    encoder with the recipe's bfloat16), else its own dtype (``"float32"``, ``"float64"``, ...).
+    """
 
     network: PrototypicalNetwork
     recipe: ProtoNetRecipe
@@ -179,10 +183,10 @@ def train_protonet(
             torch.manual_seed(recipe.seed)
             encoder = conv4(64, in_channels=images.shape[1])
     network = PrototypicalNetwork(encoder, distance=recipe.distance)
-    device = next((p.device for p in network.parameters()), torch.device("cpu"))
+    device, dtype = model_device(network), model_dtype(network)
     # float images of any precision (numpy's float64, say) are read in the encoder's: the
     # convolutions take no other (float32 mode), and autocast converts nothing from float64
-    images = images.to(next((p.dtype for p in network.parameters()), images.dtype))
+    images = images.to(dtype)
     if recipe.rotation_classes:
         if images.shape[-2] != images.shape[-1]:
             # a quarter turn swaps height and width: the rotated copies could not share a batch
@@ -193,7 +197,10 @@ def train_protonet(
         images, labels = with_rotation_classes(images, labels)
     sampler = EpisodeSampler(images, labels, n_way=recipe.n_way, k_shot=recipe.k_shot, n_query=recipe.n_query, seed=recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed + 1)
-    use_bf16 = recipe.precision == "bfloat16" or (recipe.precision == "auto" and bfloat16_native(device))
+    # autocast lowers float32 arithmetic only: a float64 or bfloat16 encoder runs in its own
+    use_bf16 = dtype == torch.float32 and (
+        recipe.precision == "bfloat16" or (recipe.precision == "auto" and bfloat16_native(device))
+    )
     memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
     network.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(network.parameters(), lr=recipe.lr)
@@ -215,7 +222,7 @@ def train_protonet(
         x = x.to(device).contiguous(memory_format=memory_format)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             z = network.embed(x)
-        z = z.float()
+        z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
         protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
         scores = network.logits(z[n_support:], protos)  # by the recipe's distance
         loss = F.cross_entropy(scores, target)
@@ -242,6 +249,6 @@ def train_protonet(
         episodes=episode,
         cpu_seconds=time.process_time() - cpu0,
         wall_seconds=time.perf_counter() - wall0,
-        precision="bfloat16" if use_bf16 else "float32",
+        precision="bfloat16" if use_bf16 else str(dtype).removeprefix("torch."),
         history=history,
     )
