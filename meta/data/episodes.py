@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ class EpisodeSampler:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
             items are examples or ``(example, label)`` pairs (tuples whose example is a tensor or
             an array: a ``TensorDataset(x, y)``, say), of which the example is taken.
-        labels: one label per example (any hashable values; one-element tensors and numpy
+        labels: one label per example (any hashable values but NaN; one-element tensors and numpy
             values count by the number they hold); when None, ``data`` items must be
             ``(example, label)`` pairs and the labels are read from them.
         n_way: classes per episode (at most the number of classes with enough examples).
@@ -149,10 +150,13 @@ def _is_pair(item: Any) -> bool:
 def _label_value(index: int, label: Any) -> Any:
     """``label`` as the value it holds: a one-element tensor (what a ``TensorDataset`` yields) or
     numpy array becomes a Python number; a tensor hashes by identity, so each example was a class
-    of its own."""
+    of its own. NaN is refused (ValueError naming its index)."""
     if isinstance(label, (torch.Tensor, np.ndarray, np.generic)):
         count = label.numel() if isinstance(label, torch.Tensor) else label.size
         if count != 1:
             raise TypeError(f"labels[{index}] holds {count} values: a label is one value (an int or a str, say)")
-        return label.item()
+        label = label.item()
+    # NaN equals nothing, itself included: each NaN-labelled example made a class of its own
+    if isinstance(label, float) and math.isnan(label):
+        raise ValueError(f"labels[{index}] is NaN: a label must equal itself (an int or a str, say)")
     return label
