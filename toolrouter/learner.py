@@ -1449,7 +1449,8 @@ class ToolMetaLearner:
         Every call is a trace from which ``self.structures`` learns the task type's structure,
         once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
-        at a time). All results are checked before anything is learned: an unknown tool, a step
+        at a time). A call without ``trace_id`` that reports only some of the task's declared
+        steps is no trace: the others never ran in it. All results are checked before anything is learned: an unknown tool, a step
         the task does not have, a tool that does not serve its step, a non-finite number, a step
         whose capability or parents change within the trace, a ``trace_id`` held open for another
         task type, a parent that is not in the trace or runs after the step, or dependencies that
@@ -1471,7 +1472,7 @@ class ToolMetaLearner:
         """
         self._catch_up()
         task = self._task(task)
-        trace = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
+        trace: _Trace | None = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
         weights = task.weights or self.weights
         declared = self._declared(task)
         results = self._results(execution_results)
@@ -1483,6 +1484,10 @@ class ToolMetaLearner:
                 specs = declared.by_step
                 outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
                 outcomes = self._in_declared_order(outcomes, specs)
+                if trace_id is None and len({o.step for o in outcomes}) < len(specs):
+                    # the steps it lacks never ran in this call: its part of the task is no structure
+                    # (it taught the task type a step without the steps it consumes)
+                    trace = None
             else:
                 outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
             for o in outcomes:
