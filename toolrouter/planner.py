@@ -1069,7 +1069,8 @@ def assign_tools(
 
     Raises:
         KeyError: a step without candidates (naming the step); ValueError or TypeError for a
-        bad argument (naming it); CyclicTaskGraphError for a graph with a cycle;
+        bad argument (naming it); TaskGraphError for a graph without steps, CyclicTaskGraphError
+        for a graph with a cycle;
         BudgetInfeasibleError: no plan meets the budget and ``allow_infeasible`` is false.
     """
     t0 = time.perf_counter()
@@ -1091,6 +1092,8 @@ def assign_tools(
             raise TypeError(f"{name}: expected True or False, got {flag!r}")
     if not isinstance(graph, nx.DiGraph):
         raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+    if not graph:  # the solvers failed on it in numpy's words ("zero-size array to reduction operation")
+        raise TaskGraphError("graph: a plan needs at least one step, got none")
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")
