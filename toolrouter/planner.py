@@ -342,12 +342,16 @@ class TaskGraphLibrary:
 
     def propose(self, task_type: str) -> tuple[TaskStep, ...] | None:
         """The structure that succeeded most often for ``task_type`` (at least ``min_support``
-        times), or ``None``. Ties go to the structure first seen."""
+        times), or ``None``. Ties go to the one run fewest times (the better success rate), then
+        to the one run most recently: what a saved library holds, so that a loaded one proposes
+        as the saved one did (ties went to the structure first seen, which a load lost)."""
         counts = self._successes.get(task_type)
         if not counts:
             return None
-        key, n = counts.most_common(1)[0]
-        return self._structures[key] if n >= self.min_support else None
+        runs = self._runs[task_type]  # in the order of the latest runs
+        latest = {k: i for i, k in enumerate(runs)}
+        key = max(counts, key=lambda k: (counts[k], -runs[k], latest[k]))
+        return self._structures[key] if counts[key] >= self.min_support else None
 
     def steps_for(self, task: TaskProfile) -> tuple[tuple[TaskStep, ...], str]:
         """``(steps, source)`` for ``task``; source is ``explicit``, ``chain``, ``template``,
