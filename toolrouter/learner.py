@@ -1442,8 +1442,10 @@ class ToolMetaLearner:
         one of them (a one-step task also takes the default ``"main"``), in any order: they are
         learned in the declared graph's order, each step after those it consumes. For a task that declares
         none, the results are a *trace* of what ran, in order: each result's step, the capability
-        it served (``ExecutionResult.capability``; by default the tool's only capability, or the
-        step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
+        it served (``ExecutionResult.capability``; by default the one the router routes that step
+        of the task type for, as a step of a plan it made, when the tool serves it; else the tool's
+        only capability, or the step's name when the tool serves a capability of that name;
+        ``"main"`` alone: any tool)
         and the earlier steps it consumed (``depends_on``; by default the step before it).
 
         Every call is a trace from which ``self.structures`` learns the task type's structure,
@@ -1489,14 +1491,14 @@ class ToolMetaLearner:
                     # (it taught the task type a step without the steps it consumes)
                     trace = None
             else:
-                outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
+                outcomes = self._trace_outcomes(task.task_type, trace.trace_id, weights, results)
             for o in outcomes:
                 self._check_route_capability(task.task_type, o.step, o.capability)
             learned = self._record(task.task_id, task.task_type, outcomes, context, trace)
         return _learning_result(task.task_id, learned)
 
     def _trace_outcomes(
-        self, task_id: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
+        self, task_type: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
     ) -> list[_Outcome]:
         """The outcomes of a trace of a task that declares no steps: each result's capability
         resolved (see ``learn_from_execution``), its fields checked, and its parents resolved and
@@ -1518,6 +1520,10 @@ class ToolMetaLearner:
                 capability = known[r.step]
             elif r.step == DEFAULT_STEP:
                 capability = None
+            elif (task_type, r.step) in self._routes and profile.serves(self._routes[task_type, r.step].capability):
+                # a step of a plan the router made: the any-tool step renamed "main_2" (its name held
+                # for another capability) was taken for its tool's capability, and refused
+                capability = self._routes[task_type, r.step].capability
             elif len(profile.capabilities) == 1:
                 capability = profile.capabilities[0]
             elif r.step in profile.capabilities:
