@@ -1440,7 +1440,8 @@ class ToolMetaLearner:
 
         For a task with declared steps (or a template for its type), each result's ``step`` names
         one of them (a one-step task also takes the default ``"main"``), in any order: they are
-        learned in the declared graph's order, each step after those it consumes. For a task that declares
+        learned in the declared graph's order, each step after those it consumes (in a trace spread
+        over calls, those must be in it already or in the same call). For a task that declares
         none, the results are a *trace* of what ran, in order: each result's step, the capability
         it served (``ExecutionResult.capability``; by default the one the router routes that step
         of the task type for, as a step of a plan it made, when the tool serves it; else the tool's
@@ -1484,12 +1485,20 @@ class ToolMetaLearner:
             self.structures.check_request(trace.request)  # a featurizer's bad vector, before anything is learned
             if declared is not None:
                 specs = declared.by_step
-                outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
-                outcomes = self._in_declared_order(outcomes, specs)
+                given = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+                outcomes = self._in_declared_order(given, specs)
                 if trace_id is None and len({o.step for o in outcomes}) < len(specs):
                     # the steps it lacks never ran in this call: its part of the task is no structure
                     # (it taught the task type a step without the steps it consumes)
                     trace = None
+                elif trace_id is not None:
+                    # a step before the steps it consumes, in an earlier call of the trace, was
+                    # learned without them, as a step of its own
+                    index = {id(o): i for i, o in enumerate(given)}
+                    self.structures.check_trace(
+                        trace_id, [(o.step, o.capability, o.depends_on) for o in outcomes],
+                        lambda k: f"execution_results[{index[id(outcomes[k])]}]",
+                    )
             else:
                 outcomes = self._trace_outcomes(task.task_type, trace.trace_id, weights, results)
             for o in outcomes:
