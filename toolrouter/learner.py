@@ -65,7 +65,7 @@ from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
-from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
+from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT, checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
@@ -955,15 +955,7 @@ class ToolMetaLearner:
             return specs
         if not task.required_capabilities:
             return [_StepSpec(DEFAULT_STEP, None, ())]
-        specs, used = [], set()
-        for capability in task.required_capabilities:
-            name, k = capability, 1
-            while name in used:
-                k += 1
-                name = f"{capability}_{k}"
-            used.add(name)
-            specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
-        return specs
+        return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in chain_steps(task.required_capabilities)]
 
     def _declared(self, task: TaskProfile) -> _DeclaredSteps | None:
         """The steps of a task that names its steps or capabilities (source ``"declared"``), the

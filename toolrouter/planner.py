@@ -172,8 +172,9 @@ def _refuse_cycles(graph: nx.DiGraph) -> None:
 def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     """Steps for ``required_capabilities``: a chain, each step after the previous one.
 
-    A step is named after its capability; a capability used more than once is numbered
-    (``llm``, ``llm_2``). No capabilities means one step ``main`` that any tool may serve.
+    A step is named after its capability; a name already taken is numbered (``llm``, ``llm_2``,
+    and ``llm_3`` where a capability ``llm_2`` took that name). No capabilities means one step
+    ``main`` that any tool may serve.
 
     Example:
         >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
@@ -181,11 +182,15 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     """
     if not capabilities:
         return (TaskStep(step_id="main", capability=ANY_CAPABILITY),)
-    seen: Counter[str] = Counter()
     steps: list[TaskStep] = []
+    used: set[str] = set()
     for capability in capabilities:
-        seen[capability] += 1
-        step_id = capability if seen[capability] == 1 else f"{capability}_{seen[capability]}"
+        # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
+        step_id, k = capability, 1
+        while step_id in used:
+            k += 1
+            step_id = f"{capability}_{k}"
+        used.add(step_id)
         deps = (steps[-1].step_id,) if steps else ()
         steps.append(TaskStep(step_id=step_id, capability=capability, depends_on=deps))
     return tuple(steps)
