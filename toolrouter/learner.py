@@ -1445,12 +1445,12 @@ class ToolMetaLearner:
         once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
         at a time). A call without ``trace_id`` that reports only some of the task's declared
-        steps is no trace: the others never ran in it. All results are checked before anything is learned: an unknown tool, a step
-        the task does not have, a tool that does not serve its step, a non-finite number, a step
-        whose capability or parents change within the trace, a ``trace_id`` held open for another
-        task type, a parent that is not in the trace or runs after the step, or dependencies that
-        form a cycle raise an error naming the field and value, and the router and store are left
-        unchanged.
+        steps is no trace: the others never ran in it. All results are checked before anything is
+        learned: an unknown tool, a step the task does not have, a tool that does not serve its
+        step, a non-finite number, a step whose capability or parents change within the trace, a
+        ``trace_id`` held open for another task type, a parent that is not in the trace or runs
+        after the step, or dependencies that form a cycle raise an error naming the field and
+        value, and the router and store are left unchanged.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
