@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     bfcl = load_bfcl(args.data, ["multi_turn_base"])  # checked: a damaged copy is named by file and line
     data = file_system_conversations(bfcl)
     only_fs = [c for c in data if c.api_sets == (API,)]
+    if not 1 <= args.held_out <= len(only_fs):  # a slice from -0 held every one out, from -3 all but three
+        parser.error(f"--held-out: expected 1 to {len(only_fs)} (the file-system-only conversations), got {args.held_out}")
     held_out = only_fs[-args.held_out :]
     known = {c.id for c in held_out}
     tools = file_system_tools(bfcl)

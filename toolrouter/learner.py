@@ -65,7 +65,7 @@ from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
-from toolrouter.planner import TaskGraphError, TaskGraphLibrary, plan_decisions
+from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
 from toolrouter.policies.linear import MAX_ABS_CONTEXT, checked_context
 from toolrouter.policies.neural_linear import NeuralLinearThompson
@@ -955,15 +955,7 @@ class ToolMetaLearner:
             return specs
         if not task.required_capabilities:
             return [_StepSpec(DEFAULT_STEP, None, ())]
-        specs, used = [], set()
-        for capability in task.required_capabilities:
-            name, k = capability, 1
-            while name in used:
-                k += 1
-                name = f"{capability}_{k}"
-            used.add(name)
-            specs.append(_StepSpec(name, capability, (specs[-1].step,) if specs else ()))
-        return specs
+        return [_StepSpec(s.step_id, s.capability, s.depends_on) for s in chain_steps(task.required_capabilities)]
 
     def _declared(self, task: TaskProfile) -> _DeclaredSteps | None:
         """The steps of a task that names its steps or capabilities (source ``"declared"``), the
@@ -1440,21 +1432,25 @@ class ToolMetaLearner:
 
         For a task with declared steps (or a template for its type), each result's ``step`` names
         one of them (a one-step task also takes the default ``"main"``), in any order: they are
-        learned in the declared graph's order, each step after those it consumes. For a task that declares
+        learned in the declared graph's order, each step after those it consumes (in a trace spread
+        over calls, those must be in it already or in the same call). For a task that declares
         none, the results are a *trace* of what ran, in order: each result's step, the capability
-        it served (``ExecutionResult.capability``; by default the tool's only capability, or the
-        step's name when the tool serves a capability of that name; ``"main"`` alone: any tool)
+        it served (``ExecutionResult.capability``; by default the one the router routes that step
+        of the task type for, as a step of a plan it made, when the tool serves it; else the tool's
+        only capability, or the step's name when the tool serves a capability of that name;
+        ``"main"`` alone: any tool)
         and the earlier steps it consumed (``depends_on``; by default the step before it).
 
         Every call is a trace from which ``self.structures`` learns the task type's structure,
         once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
-        at a time). All results are checked before anything is learned: an unknown tool, a step
-        the task does not have, a tool that does not serve its step, a non-finite number, a step
-        whose capability or parents change within the trace, a ``trace_id`` held open for another
-        task type, a parent that is not in the trace or runs after the step, or dependencies that
-        form a cycle raise an error naming the field and value, and the router and store are left
-        unchanged.
+        at a time). A call without ``trace_id`` that reports only some of the task's declared
+        steps is no trace: the others never ran in it. All results are checked before anything is
+        learned: an unknown tool, a step the task does not have, a tool that does not serve its
+        step, a non-finite number, a step whose capability or parents change within the trace, a
+        ``trace_id`` held open for another task type, a parent that is not in the trace or runs
+        after the step, or dependencies that form a cycle raise an error naming the field and
+        value, and the router and store are left unchanged.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
@@ -1471,7 +1467,7 @@ class ToolMetaLearner:
         """
         self._catch_up()
         task = self._task(task)
-        trace = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
+        trace: _Trace | None = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
         weights = task.weights or self.weights
         declared = self._declared(task)
         results = self._results(execution_results)
@@ -1481,17 +1477,29 @@ class ToolMetaLearner:
             self.structures.check_request(trace.request)  # a featurizer's bad vector, before anything is learned
             if declared is not None:
                 specs = declared.by_step
-                outcomes = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
-                outcomes = self._in_declared_order(outcomes, specs)
+                given = [self._validate(task, specs, weights, i, r) for i, r in enumerate(results)]
+                outcomes = self._in_declared_order(given, specs)
+                if trace_id is None and len({o.step for o in outcomes}) < len(specs):
+                    # the steps it lacks never ran in this call: its part of the task is no structure
+                    # (it taught the task type a step without the steps it consumes)
+                    trace = None
+                elif trace_id is not None:
+                    # a step before the steps it consumes, in an earlier call of the trace, was
+                    # learned without them, as a step of its own
+                    index = {id(o): i for i, o in enumerate(given)}
+                    self.structures.check_trace(
+                        trace_id, [(o.step, o.capability, o.depends_on) for o in outcomes],
+                        lambda k: f"execution_results[{index[id(outcomes[k])]}]",
+                    )
             else:
-                outcomes = self._trace_outcomes(task.task_id, trace.trace_id, weights, results)
+                outcomes = self._trace_outcomes(task.task_type, trace.trace_id, weights, results)
             for o in outcomes:
                 self._check_route_capability(task.task_type, o.step, o.capability)
             learned = self._record(task.task_id, task.task_type, outcomes, context, trace)
         return _learning_result(task.task_id, learned)
 
     def _trace_outcomes(
-        self, task_id: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
+        self, task_type: str, trace_id: str, weights: UtilityWeights, results: list[ExecutionResult]
     ) -> list[_Outcome]:
         """The outcomes of a trace of a task that declares no steps: each result's capability
         resolved (see ``learn_from_execution``), its fields checked, and its parents resolved and
@@ -1513,6 +1521,10 @@ class ToolMetaLearner:
                 capability = known[r.step]
             elif r.step == DEFAULT_STEP:
                 capability = None
+            elif (task_type, r.step) in self._routes and profile.serves(self._routes[task_type, r.step].capability):
+                # a step of a plan the router made: the any-tool step renamed "main_2" (its name held
+                # for another capability) was taken for its tool's capability, and refused
+                capability = self._routes[task_type, r.step].capability
             elif len(profile.capabilities) == 1:
                 capability = profile.capabilities[0]
             elif r.step in profile.capabilities:

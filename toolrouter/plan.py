@@ -141,9 +141,9 @@ class ExecutionPlan:
         for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
         > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it), and for a
         step or candidate field a plan cannot hold (a prediction that is not a finite number in
-        its range, a tool listed twice in a step), naming it; ``TypeError`` for a task id or type
-        that is not a string, a step that is not a ``PlanStep`` or a structure that is not a
-        ``PlanStructure``.
+        its range, a tool or a dependency listed twice in a step), naming it; ``TypeError`` for a
+        task id or type that is not a string, a step that is not a ``PlanStep`` or a structure that
+        is not a ``PlanStructure``.
         """
         for name, value in (("task_id", task_id), ("task_type", task_type)):
             if not isinstance(value, str):
@@ -293,9 +293,9 @@ class ExecutionPlan:
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
         """The plan ``to_dict`` described; a description that lacks a field or holds one of the
         wrong shape (a name that is not text, a prediction that is not a finite number, a tool
-        listed twice in a step, a budget that is not a positive number, a structure's source the
-        router does not make or a probability outside [0, 1]) raises ``ValueError`` naming it, a
-        bad graph as ``from_steps`` does."""
+        or a dependency listed twice in a step, a budget that is not a positive number, a
+        structure's source the router does not make or a probability outside [0, 1]) raises
+        ``ValueError`` naming it, a bad graph as ``from_steps`` does."""
         where = "data"
         try:
             if not isinstance(data, Mapping):
@@ -521,6 +521,8 @@ def _check_step(where: str, step: PlanStep) -> None:
     for dep in step.depends_on:
         if not isinstance(dep, str):
             raise ValueError(f"{where}['depends_on']: expected step names, got {dep!r}")
+    if len(set(step.depends_on)) != len(step.depends_on):  # the router refused to run it, in TaskStep's words
+        raise ValueError(f"{where}['depends_on']: a step is listed twice in {list(step.depends_on)!r}")
     seen: set[str] = set()
     for j, c in enumerate(step.candidates):
         if not isinstance(c, ToolChoice):

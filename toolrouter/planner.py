@@ -172,8 +172,9 @@ def _refuse_cycles(graph: nx.DiGraph) -> None:
 def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     """Steps for ``required_capabilities``: a chain, each step after the previous one.
 
-    A step is named after its capability; a capability used more than once is numbered
-    (``llm``, ``llm_2``). No capabilities means one step ``main`` that any tool may serve.
+    A step is named after its capability; a name already taken is numbered (``llm``, ``llm_2``,
+    and ``llm_3`` where a capability ``llm_2`` took that name). No capabilities means one step
+    ``main`` that any tool may serve.
 
     Example:
         >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
@@ -181,11 +182,15 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     """
     if not capabilities:
         return (TaskStep(step_id="main", capability=ANY_CAPABILITY),)
-    seen: Counter[str] = Counter()
     steps: list[TaskStep] = []
+    used: set[str] = set()
     for capability in capabilities:
-        seen[capability] += 1
-        step_id = capability if seen[capability] == 1 else f"{capability}_{seen[capability]}"
+        # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
+        step_id, k = capability, 1
+        while step_id in used:
+            k += 1
+            step_id = f"{capability}_{k}"
+        used.add(step_id)
         deps = (steps[-1].step_id,) if steps else ()
         steps.append(TaskStep(step_id=step_id, capability=capability, depends_on=deps))
     return tuple(steps)
@@ -342,12 +347,16 @@ class TaskGraphLibrary:
 
     def propose(self, task_type: str) -> tuple[TaskStep, ...] | None:
         """The structure that succeeded most often for ``task_type`` (at least ``min_support``
-        times), or ``None``. Ties go to the structure first seen."""
+        times), or ``None``. Ties go to the one run fewest times (the better success rate), then
+        to the one run most recently: what a saved library holds, so that a loaded one proposes
+        as the saved one did (ties went to the structure first seen, which a load lost)."""
         counts = self._successes.get(task_type)
         if not counts:
             return None
-        key, n = counts.most_common(1)[0]
-        return self._structures[key] if n >= self.min_support else None
+        runs = self._runs[task_type]  # in the order of the latest runs
+        latest = {k: i for i, k in enumerate(runs)}
+        key = max(counts, key=lambda k: (counts[k], -runs[k], latest[k]))
+        return self._structures[key] if counts[key] >= self.min_support else None
 
     def steps_for(self, task: TaskProfile) -> tuple[tuple[TaskStep, ...], str]:
         """``(steps, source)`` for ``task``; source is ``explicit``, ``chain``, ``template``,
@@ -1069,7 +1078,8 @@ def assign_tools(
 
     Raises:
         KeyError: a step without candidates (naming the step); ValueError or TypeError for a
-        bad argument (naming it); CyclicTaskGraphError for a graph with a cycle;
+        bad argument (naming it); TaskGraphError for a graph without steps, CyclicTaskGraphError
+        for a graph with a cycle;
         BudgetInfeasibleError: no plan meets the budget and ``allow_infeasible`` is false.
     """
     t0 = time.perf_counter()
@@ -1091,6 +1101,8 @@ def assign_tools(
             raise TypeError(f"{name}: expected True or False, got {flag!r}")
     if not isinstance(graph, nx.DiGraph):
         raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+    if not graph:  # the solvers failed on it in numpy's words ("zero-size array to reduction operation")
+        raise TaskGraphError("graph: a plan needs at least one step, got none")
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")

@@ -116,13 +116,17 @@ class FunctionCall:
             raise ValueError(f"not a function call: {text!r:.200} ({getattr(exc, 'msg', None) or type(exc).__name__})") from None
         if not isinstance(node, ast.Call) or not _dotted(node.func):
             raise ValueError(f"not a function call: {text!r}")
+        if any(k.arg is None for k in node.keywords):
+            raise ValueError(f"unpacked arguments (**) are not supported: {text!r}")
+        names = [k.arg or "" for k in node.keywords]
+        repeated = next((name for name in names if names.count(name) > 1), None)
+        if repeated is not None:  # Python refuses such a call; it was reported as unpacked arguments
+            raise ValueError(f"not a function call: {text!r:.200} (keyword argument repeated: {repeated})")
         try:
             args = tuple(ast.literal_eval(a) for a in node.args)
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
+            kwargs = {name: ast.literal_eval(k.value) for name, k in zip(names, node.keywords)}
         except NOT_A_LITERAL:
             raise ValueError(f"arguments are not literals: {text!r:.200}") from None
-        if len(kwargs) != len(node.keywords):
-            raise ValueError(f"unpacked arguments (**) are not supported: {text!r}")
         return cls(ast.unparse(node.func), args, kwargs)
 
     def __str__(self) -> str:

@@ -1,0 +1,24 @@
+"""``chain_steps`` numbers a repeated capability past the names already taken, as the router names
+the steps of ``required_capabilities``: counted per capability, ``["a", "a_2", "a"]`` named two
+steps ``a_2`` and failed in pydantic's words ("step 'a_2' cannot depend on itself")."""
+
+from __future__ import annotations
+
+from toolrouter import TaskProfile, ToolMetaLearner, ToolProfile
+from toolrouter.planner import TaskGraphLibrary, chain_steps
+
+
+def test_a_capability_named_like_a_numbered_step_takes_the_next_number() -> None:
+    steps = chain_steps(["a", "a_2", "a"])
+    assert [(s.step_id, s.capability, s.depends_on) for s in steps] == [
+        ("a", "a", ()), ("a_2", "a_2", ("a",)), ("a_3", "a", ("a_2",)),
+    ]
+    assert [s.step_id for s in chain_steps(["a", "a", "a_2"])] == ["a", "a_2", "a_2_2"]
+
+
+def test_the_library_and_the_router_name_such_a_chain_alike() -> None:
+    task = TaskProfile(task_id="t", required_capabilities=["a", "a_2", "a"])
+    graph = TaskGraphLibrary().graph_for(task)
+    router = ToolMetaLearner([ToolProfile(tool_id="x", capabilities=["a", "a_2"])], seed=0)
+    plan = router.optimize_task_execution(task)
+    assert plan.topological_order() == list(graph) == ["a", "a_2", "a_3"]
