@@ -538,7 +538,8 @@ class AdaptiveOptimizer:
 
     @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
+        """Restore a :meth:`state_dict` (a copy of it: the steps that follow leave ``state`` as it was);
+        ValueError naming the field when it does not fit."""
         self._adopt_new_groups()
         expected = {"base_class", "base", "settings", "prev_direction", "lr_history", "losses", *_ADAPTIVE_RECORDS}
         if not isinstance(state, Mapping) or not expected - _ADAPTIVE_LATER_RECORDS <= set(state) <= expected:
@@ -575,7 +576,9 @@ class AdaptiveOptimizer:
                     raise ValueError(
                         f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(flat[int(index)].shape)}"
                     )
-        self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
+        # a copy: torch's load keeps the given tensors, and the steps after it would update the
+        # caller's state in place (a snapshot kept to roll back to, or loaded into a second optimiser)
+        self.optimizer.load_state_dict(copy.deepcopy(state["base"]))  # raises before it changes anything
         for name, value in settings.items():
             setattr(self, name, value)
         losses, history = records.pop("losses"), records.pop("lr_history")
