@@ -394,16 +394,19 @@ class AdaptiveOptimizer:
         raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
-        closure_loss = base_closure = None
+        closure_loss = None
+        base_closure: Callable[[], Any] | None = None  # what the base optimiser's step gets, if anything
         if callable(loss_value):
             closure = loss_value
             with torch.enable_grad():
                 loss_value = closure_loss = closure()
             first = [closure_loss]
 
-            def base_closure() -> Any:
+            def evaluate() -> Any:
                 # the gradients of the first evaluation are in place: only further ones call it again
                 return first.pop() if first else closure()
+
+            base_closure = evaluate
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
