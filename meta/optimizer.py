@@ -644,7 +644,8 @@ class BayesianOptimizerConfig(NumbersNotBools):
             trial, suits hundreds of trials and conditional spaces) or ``'random'``.
         direction: ``'minimize'`` or ``'maximize'`` the objective.
         n_startup_trials: random trials before the model takes over.
-        seed: seeds the sampler (each process of a shared study should use its own seed).
+        seed: seeds the sampler (each process of a shared study should use its own seed); a resumed
+            study's sampler is seeded from it and the number of trials stored (see :func:`resumed_seed`).
         storage: ``None`` (in memory), a database URL (``sqlite:///hpo.db``, or the router's own
             ``postgresql://user:password@host/db``: see :func:`make_storage`), or an Optuna storage object
             (for example ``JournalStorage``).
@@ -1138,6 +1139,21 @@ def _postgres_storage(url: str, attempts: int = 10) -> optuna.storages.RDBStorag
     return optuna.storages.RDBStorage(url)
 
 
+def resumed_seed(seed: int | None, stored_trials: int) -> int | None:
+    """The seed of a sampler that goes on with a study holding ``stored_trials`` trials: ``seed`` itself
+    for a new study, else a seed drawn from both. A sampler seeded as the first run's was draws that
+    run's proposals again, in the same order: a resumed search evaluated its first run's random
+    start-up parameters a second time.
+
+    Example:
+        >>> resumed_seed(0, 0), resumed_seed(0, 4) == resumed_seed(0, 4) != 0
+        (0, True)
+    """
+    if seed is None or stored_trials == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, stored_trials]).generate_state(1)[0])
+
+
 def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna.samplers.BaseSampler:
     """One of Optuna's own samplers by name: ``"gp"``, ``"tpe"`` or ``"random"``."""
     if name == "gp":
@@ -1174,12 +1190,16 @@ def open_study(
     storage: str | optuna.storages.BaseStorage | None,
     study_name: str | None,
     direction: str,
-    sampler: optuna.samplers.BaseSampler,
+    sampler: Callable[[int], optuna.samplers.BaseSampler],
     distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
     space_field: str = "parameter_space",
     pruner: str | optuna.pruners.BasePruner = "none",
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
+
+    ``sampler(stored_trials)`` makes the study's sampler, given the number of trials the study holds
+    already (0 for a new one): a seeded sampler takes :func:`resumed_seed`, so that a resumed search
+    does not propose its first run's parameters again.
 
     A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
     ignores the argument, so a minimising search resumed as a maximising one would report the worst
@@ -1197,10 +1217,13 @@ def open_study(
             storage=make_storage(storage),
             study_name=study_name,
             direction=direction,
-            sampler=sampler,
+            sampler=sampler(0),
             pruner=make_pruner(pruner),
             load_if_exists=study_name is not None,
         )
+        stored_trials = len(study.get_trials(deepcopy=False))
+        if stored_trials:
+            study.sampler = sampler(stored_trials)
     stored = study.direction.name.lower()
     if stored != direction:
         raise ValueError(
@@ -1285,7 +1308,8 @@ class BayesianOptimizer:
         if self._study is None:
             cfg = self.config
             self._study = open_study(
-                cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials),
+                cfg.storage, cfg.study_name, cfg.direction,
+                lambda stored: optuna_sampler(cfg.sampler, resumed_seed(cfg.seed, stored), cfg.n_startup_trials),
                 self.distributions, pruner=cfg.pruner,
             )
         return self._study
