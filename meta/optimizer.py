@@ -17,6 +17,7 @@ import decimal
 import importlib.util
 import inspect
 import math
+import os
 import threading
 import time
 import warnings
@@ -1066,7 +1067,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
     database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
     file name given for a URL (``"hpo.db"``) is named there, not as SQLAlchemy's "Could not parse"
-    at the first trial.
+    at the first trial; so is a SQLite or journal file in a folder that does not exist.
 
     Example:
         >>> check_storage("sqlite:///hpo.db")
@@ -1083,17 +1084,28 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if storage.startswith("journal:"):
         if not storage[len("journal:") :]:
             raise ValueError("storage: 'journal:' names no file; write journal:PATH")
+        _check_folder(storage, storage[len("journal:") :])
         return storage
     import sqlalchemy.engine
     import sqlalchemy.exc
 
     try:
-        sqlalchemy.engine.make_url(storage)
+        url = sqlalchemy.engine.make_url(storage)
     except sqlalchemy.exc.ArgumentError:
         raise ValueError(
             f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
         ) from None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        _check_folder(storage, url.database)
     return storage
+
+
+def _check_folder(storage: str, path: str) -> None:
+    """ValueError naming ``storage`` when the folder of its file ``path`` does not exist: SQLite said
+    only "unable to open database file", and the journal a bare FileNotFoundError, at the first trial."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"storage: {storage!r} names a file in {folder!r}, which is not an existing folder; create it first")
 
 
 def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | optuna.storages.BaseStorage | None:
