@@ -984,8 +984,9 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         else:
             step = check_real(f"{field}: step", step, low=0, low_open=True)
     if log_scale is None:
-        # A range over two or more orders of magnitude is searched on a log scale.
-        log_scale = low > 0 and high / low >= 100.0
+        # A range over two or more orders of magnitude is searched on a log scale, unless a step asks
+        # for a linear grid ({"low": 16, "high": 2048, "step": 16} was refused as a log scale with a step)
+        log_scale = low > 0 and high / low >= 100.0 and (step is None or (is_int and step == 1))
     if log_scale and low <= 0:
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
     if log_scale and step is not None and not (is_int and step == 1):
@@ -1016,7 +1017,8 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, that divides
       ``high - low`` (so that both bounds are on the grid), and a log scale takes none (an int step
-      of 1 aside).
+      of 1 aside). Without ``log``, the scale is chosen as for ``(low, high)``, except that a range
+      with a step (other than an int range's 1) is linear.
     * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
       no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
       objects, list their names.
