@@ -54,7 +54,8 @@ class NeuralArchitectureSearch:
         n_startup_trials: random trials before the Bayesian model takes over (per start).
         n_starts: the Bayesian search's independent starts, trials dealt round-robin
             (see :class:`~meta.nas.samplers.SurrogateSampler`).
-        seed: seeds every random choice.
+        seed: seeds every random choice (a resumed study's sampler from it and the number of trials
+            stored, see :func:`meta.optimizer.resumed_seed`).
         storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``, or
             the router's ``postgresql://`` URL, see :func:`meta.optimizer.make_storage`; an Optuna
             storage). With a ``study_name`` a stopped search resumes and several processes share it.
