@@ -157,6 +157,14 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
     }
 
 
+def _fits(shape: torch.Size, parameter: torch.Size, flat: torch.Size) -> bool:
+    """Whether a tensor of ``shape`` can be in a base optimiser's state for a parameter of shape
+    ``parameter``: the parameter's own shape, a factored moment of it (Adafactor's row and column
+    variances: a 1 in place of a dimension), or ``flat``, the size of all the parameters together
+    (LBFGS keeps its state flat, in the first parameter's entry)."""
+    return shape == flat or (len(shape) == len(parameter) and all(d in (1, p) for d, p in zip(shape, parameter)))
+
+
 def _as_real_dense(t: torch.Tensor) -> torch.Tensor:
     """``t`` as a dense real tensor: a sparse gradient (an ``Embedding(sparse=True)``) densified, a
     complex one viewed as (real, imaginary) pairs, whose dot product is the real inner product that
@@ -571,14 +579,17 @@ class AdaptiveOptimizer:
             # any rate torch takes: a scheduler may have set one outside [min_lr, max_lr] after the
             # last step, and the next learned update brings it back as it would have without a restart
             check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=0)
+        flat_shape = torch.Size([sum(p.numel() for p in flat)])
         for index, entry in state["base"]["state"].items():
             if not 0 <= int(index) < len(flat):
                 raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
             for key, value in entry.items():
                 # torch checks the group sizes but not the shapes: a moment of another shape fails only at the next step
-                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != flat[int(index)].shape:
+                shape = flat[int(index)].shape
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and not _fits(value.shape, shape, flat_shape):
                     raise ValueError(
-                        f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(flat[int(index)].shape)}"
+                        f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(shape)} "
+                        f"(a factored moment's may have 1s in its place; a flat state is {tuple(flat_shape)})"
                     )
         # a copy: torch's load keeps the given tensors, and the steps after it would update the
         # caller's state in place (a snapshot kept to roll back to, or loaded into a second optimiser)
