@@ -579,7 +579,7 @@ class AdaptiveOptimizer:
             # any rate torch takes: a scheduler may have set one outside [min_lr, max_lr] after the
             # last step, and the next learned update brings it back as it would have without a restart
             check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=0)
-        flat_shape = torch.Size([sum(p.numel() for p in flat)])
+        flat_shape = torch.Size([sum(_as_real_dense(p.detach()).numel() for p in flat)])  # a complex number is two
         for index, entry in state["base"]["state"].items():
             if not 0 <= int(index) < len(flat):
                 raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")

@@ -50,3 +50,20 @@ def test_a_moment_of_another_shape_is_still_refused() -> None:
     state["base"]["state"][0]["exp_avg"] = torch.zeros(2)
     with pytest.raises(ValueError, match=r"base.state\[0\]\['exp_avg'\]: shape \(2,\), the parameter's is \(1, 3\) \(a factored"):
         opt.load_state_dict(state)
+
+
+def test_an_lbfgs_state_of_complex_parameters_loads() -> None:
+    z = torch.nn.Parameter(torch.tensor([1.0 + 2.0j, -0.5j, 3.0]))
+    opt = AdaptiveOptimizer([z], torch.optim.LBFGS, learning_rate=0.5)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = (z - 1).abs().pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    state = opt.state_dict()
+    assert state["base"]["state"][0]["d"].shape == (6,)  # flat over the real and imaginary parts
+    opt.load_state_dict(state)
+    opt.step(closure)
