@@ -85,9 +85,10 @@ _ADAPTIVE_RECORDS = {
     "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
     "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
     "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean", "best_loss": "best_loss",
+    "losses_seen": "_losses_seen",
 }
 # records that states saved by earlier versions lack; _checked_records fills them in
-_ADAPTIVE_LATER_RECORDS = {"best_loss"}
+_ADAPTIVE_LATER_RECORDS = {"best_loss", "losses_seen"}
 
 
 def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -140,6 +141,9 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
         best_loss = check_real("best_loss", best_loss)
     if losses and (best_loss is None or best_loss > min(losses)):
         raise ValueError(f"best_loss: {best_loss!r}, but the state keeps a loss of {min(losses)!r}")
+    # at most one loss a step; a state saved before they were counted judged its windows by the step
+    # count, which is the count of losses when every step had one
+    losses_seen = check_count("losses_seen", state.get("losses_seen", step_count), low=len(losses), high=step_count)
     return {
         "step_count": step_count,
         "lr_history": [numbers(f"lr_history[{i}]", rates, low=0) for i, rates in enumerate(history)],
@@ -154,6 +158,7 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
         "last_window_mean": None if last is None else check_real("last_window_mean", last),
         "losses": losses,
         "best_loss": best_loss,
+        "losses_seen": losses_seen,
     }
 
 
@@ -190,7 +195,8 @@ class AdaptiveOptimizer:
     to :meth:`step` drive trend analysis: a plateau (relative improvement of the windowed mean below
     ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by ``plateau_factor``;
     convergence is declared when the windowed mean changes by less than ``convergence_tol`` (relative)
-    over ``convergence_patience`` consecutive windows.
+    over ``convergence_patience`` consecutive windows of ``window`` losses (a step given no loss
+    counts in none).
 
     Arguments:
         model: the module whose parameters are optimised (or an iterable of parameters / groups).
@@ -314,6 +320,8 @@ class AdaptiveOptimizer:
         self.converged_at_step: int | None = None
         # the lowest loss ever passed to step: the window forgets older ones
         self.best_loss: float | None = None
+        # how many losses step has been given: convergence is judged on each whole window of them
+        self._losses_seen = 0
         self._best_window_mean = math.inf
         self._steps_since_improvement = 0
         self._quiet_windows = 0
@@ -505,6 +513,7 @@ class AdaptiveOptimizer:
 
     def _observe_loss(self, loss: float) -> None:
         self.losses.append(loss)
+        self._losses_seen += 1
         if self.best_loss is None or loss < self.best_loss:
             self.best_loss = loss
         if len(self.losses) < self.window:
@@ -523,8 +532,9 @@ class AdaptiveOptimizer:
             self.plateau_reductions += 1
             self._steps_since_improvement = 0
             log.info("lr_plateau_reduction", step=self.step_count, lrs=[g["lr"] for g in self.param_groups])
-        # Convergence is judged on whole windows so that batch noise does not trigger it.
-        if self.step_count % self.window == 0:
+        # Convergence is judged on whole windows so that batch noise does not trigger it: windows of
+        # losses, not of steps, which never lined up with losses given every other step
+        if self._losses_seen % self.window == 0:
             if self._last_window_mean is not None:
                 change = abs(mean - self._last_window_mean) / max(abs(self._last_window_mean), 1e-12)
                 self._quiet_windows = self._quiet_windows + 1 if change < self.convergence_tol else 0
