@@ -193,7 +193,8 @@ class AdaptiveOptimizer:
     ``loss.backward()`` first. Complex parameters and sparse gradients are taken wherever the base
     optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed
     to :meth:`step` drive trend analysis: a plateau (relative improvement of the windowed mean below
-    ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by ``plateau_factor``;
+    ``plateau_threshold`` for ``plateau_patience`` losses in a row, one a step when every step is given
+    one) divides every rate by ``plateau_factor``;
     convergence is declared when the windowed mean changes by less than ``convergence_tol`` (relative)
     over ``convergence_patience`` consecutive windows of ``window`` losses (a step given no loss
     counts in none).
