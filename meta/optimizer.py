@@ -17,6 +17,7 @@ import decimal
 import importlib.util
 import inspect
 import math
+import os
 import threading
 import time
 import warnings
@@ -84,9 +85,10 @@ _ADAPTIVE_RECORDS = {
     "plateau_reductions": "plateau_reductions", "converged": "converged", "converged_at_step": "converged_at_step",
     "best_window_mean": "_best_window_mean", "steps_since_improvement": "_steps_since_improvement",
     "quiet_windows": "_quiet_windows", "last_window_mean": "_last_window_mean", "best_loss": "best_loss",
+    "losses_seen": "_losses_seen",
 }
 # records that states saved by earlier versions lack; _checked_records fills them in
-_ADAPTIVE_LATER_RECORDS = {"best_loss"}
+_ADAPTIVE_LATER_RECORDS = {"best_loss", "losses_seen"}
 
 
 def _checked_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -139,6 +141,9 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
         best_loss = check_real("best_loss", best_loss)
     if losses and (best_loss is None or best_loss > min(losses)):
         raise ValueError(f"best_loss: {best_loss!r}, but the state keeps a loss of {min(losses)!r}")
+    # at most one loss a step; a state saved before they were counted judged its windows by the step
+    # count, which is the count of losses when every step had one
+    losses_seen = check_count("losses_seen", state.get("losses_seen", step_count), low=len(losses), high=step_count)
     return {
         "step_count": step_count,
         "lr_history": [numbers(f"lr_history[{i}]", rates, low=0) for i, rates in enumerate(history)],
@@ -153,7 +158,16 @@ def _checked_records(state: Mapping[str, Any], n_groups: int) -> dict[str, Any]:
         "last_window_mean": None if last is None else check_real("last_window_mean", last),
         "losses": losses,
         "best_loss": best_loss,
+        "losses_seen": losses_seen,
     }
+
+
+def _fits(shape: torch.Size, parameter: torch.Size, flat: torch.Size) -> bool:
+    """Whether a tensor of ``shape`` can be in a base optimiser's state for a parameter of shape
+    ``parameter``: the parameter's own shape, a factored moment of it (Adafactor's row and column
+    variances: a 1 in place of a dimension), or ``flat``, the size of all the parameters together
+    (LBFGS keeps its state flat, in the first parameter's entry)."""
+    return shape == flat or (len(shape) == len(parameter) and all(d in (1, p) for d, p in zip(shape, parameter)))
 
 
 def _as_real_dense(t: torch.Tensor) -> torch.Tensor:
@@ -179,9 +193,11 @@ class AdaptiveOptimizer:
     ``loss.backward()`` first. Complex parameters and sparse gradients are taken wherever the base
     optimiser takes them (``Re(conj(g) d)`` is the inner product for a complex one). The losses passed
     to :meth:`step` drive trend analysis: a plateau (relative improvement of the windowed mean below
-    ``plateau_threshold`` for ``plateau_patience`` steps) divides every rate by ``plateau_factor``;
+    ``plateau_threshold`` for ``plateau_patience`` losses in a row, one a step when every step is given
+    one) divides every rate by ``plateau_factor``;
     convergence is declared when the windowed mean changes by less than ``convergence_tol`` (relative)
-    over ``convergence_patience`` consecutive windows.
+    over ``convergence_patience`` consecutive windows of ``window`` losses (a step given no loss
+    counts in none).
 
     Arguments:
         model: the module whose parameters are optimised (or an iterable of parameters / groups).
@@ -305,6 +321,8 @@ class AdaptiveOptimizer:
         self.converged_at_step: int | None = None
         # the lowest loss ever passed to step: the window forgets older ones
         self.best_loss: float | None = None
+        # how many losses step has been given: convergence is judged on each whole window of them
+        self._losses_seen = 0
         self._best_window_mean = math.inf
         self._steps_since_improvement = 0
         self._quiet_windows = 0
@@ -394,16 +412,19 @@ class AdaptiveOptimizer:
         raises leaves the learned rates as they were.
         """
         self._adopt_new_groups()
-        closure_loss = base_closure = None
+        closure_loss = None
+        base_closure: Callable[[], Any] | None = None  # what the base optimiser's step gets, if anything
         if callable(loss_value):
             closure = loss_value
             with torch.enable_grad():
                 loss_value = closure_loss = closure()
             first = [closure_loss]
 
-            def base_closure() -> Any:
+            def evaluate() -> Any:
                 # the gradients of the first evaluation are in place: only further ones call it again
                 return first.pop() if first else closure()
+
+            base_closure = evaluate
         loss_float: float | None = None
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
@@ -493,6 +514,7 @@ class AdaptiveOptimizer:
 
     def _observe_loss(self, loss: float) -> None:
         self.losses.append(loss)
+        self._losses_seen += 1
         if self.best_loss is None or loss < self.best_loss:
             self.best_loss = loss
         if len(self.losses) < self.window:
@@ -511,8 +533,9 @@ class AdaptiveOptimizer:
             self.plateau_reductions += 1
             self._steps_since_improvement = 0
             log.info("lr_plateau_reduction", step=self.step_count, lrs=[g["lr"] for g in self.param_groups])
-        # Convergence is judged on whole windows so that batch noise does not trigger it.
-        if self.step_count % self.window == 0:
+        # Convergence is judged on whole windows so that batch noise does not trigger it: windows of
+        # losses, not of steps, which never lined up with losses given every other step
+        if self._losses_seen % self.window == 0:
             if self._last_window_mean is not None:
                 change = abs(mean - self._last_window_mean) / max(abs(self._last_window_mean), 1e-12)
                 self._quiet_windows = self._quiet_windows + 1 if change < self.convergence_tol else 0
@@ -538,7 +561,8 @@ class AdaptiveOptimizer:
 
     @synchronized
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; ValueError naming the field when it does not fit."""
+        """Restore a :meth:`state_dict` (a copy of it: the steps that follow leave ``state`` as it was);
+        ValueError naming the field when it does not fit."""
         self._adopt_new_groups()
         expected = {"base_class", "base", "settings", "prev_direction", "lr_history", "losses", *_ADAPTIVE_RECORDS}
         if not isinstance(state, Mapping) or not expected - _ADAPTIVE_LATER_RECORDS <= set(state) <= expected:
@@ -566,16 +590,21 @@ class AdaptiveOptimizer:
             # any rate torch takes: a scheduler may have set one outside [min_lr, max_lr] after the
             # last step, and the next learned update brings it back as it would have without a restart
             check_real(f"base.param_groups[{gi}]['lr']", group["lr"], low=0)
+        flat_shape = torch.Size([sum(_as_real_dense(p.detach()).numel() for p in flat)])  # a complex number is two
         for index, entry in state["base"]["state"].items():
             if not 0 <= int(index) < len(flat):
                 raise ValueError(f"base.state: an entry for parameter {index}, this optimiser has {len(flat)}")
             for key, value in entry.items():
                 # torch checks the group sizes but not the shapes: a moment of another shape fails only at the next step
-                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != flat[int(index)].shape:
+                shape = flat[int(index)].shape
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and not _fits(value.shape, shape, flat_shape):
                     raise ValueError(
-                        f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(flat[int(index)].shape)}"
+                        f"base.state[{index}][{key!r}]: shape {tuple(value.shape)}, the parameter's is {tuple(shape)} "
+                        f"(a factored moment's may have 1s in its place; a flat state is {tuple(flat_shape)})"
                     )
-        self.optimizer.load_state_dict(state["base"])  # raises before it changes anything
+        # a copy: torch's load keeps the given tensors, and the steps after it would update the
+        # caller's state in place (a snapshot kept to roll back to, or loaded into a second optimiser)
+        self.optimizer.load_state_dict(copy.deepcopy(state["base"]))  # raises before it changes anything
         for name, value in settings.items():
             setattr(self, name, value)
         losses, history = records.pop("losses"), records.pop("lr_history")
@@ -638,7 +667,8 @@ class BayesianOptimizerConfig(NumbersNotBools):
             trial, suits hundreds of trials and conditional spaces) or ``'random'``.
         direction: ``'minimize'`` or ``'maximize'`` the objective.
         n_startup_trials: random trials before the model takes over.
-        seed: seeds the sampler (each process of a shared study should use its own seed).
+        seed: seeds the sampler (each process of a shared study should use its own seed); a resumed
+            study's sampler is seeded from it and the number of trials stored (see :func:`resumed_seed`).
         storage: ``None`` (in memory), a database URL (``sqlite:///hpo.db``, or the router's own
             ``postgresql://user:password@host/db``: see :func:`make_storage`), or an Optuna storage object
             (for example ``JournalStorage``).
@@ -976,8 +1006,9 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         else:
             step = check_real(f"{field}: step", step, low=0, low_open=True)
     if log_scale is None:
-        # A range over two or more orders of magnitude is searched on a log scale.
-        log_scale = low > 0 and high / low >= 100.0
+        # A range over two or more orders of magnitude is searched on a log scale, unless a step asks
+        # for a linear grid ({"low": 16, "high": 2048, "step": 16} was refused as a log scale with a step)
+        log_scale = low > 0 and high / low >= 100.0 and (step is None or (is_int and step == 1))
     if log_scale and low <= 0:
         raise ValueError(f"parameter_space[{name!r}]: log scale needs low > 0, got {low!r}")
     if log_scale and step is not None and not (is_int and step == 1):
@@ -1008,7 +1039,8 @@ def parse_parameter_space(
     * ``{"low": ..., "high": ..., "log": bool, "step": ...}``: a range with the scale stated explicitly;
       ``step`` is a whole number >= 1 for an int range, a finite number > 0 otherwise, that divides
       ``high - low`` (so that both bounds are on the grid), and a log scale takes none (an int step
-      of 1 aside).
+      of 1 aside). Without ``log``, the scale is chosen as for ``(low, high)``, except that a range
+      with a step (other than an int range's 1) is linear.
     * a list: categorical choices, each None, bool, int, float or str (what a study's storage holds),
       no two equal (``1`` and ``True`` are; see :func:`check_storable_choices`); to search over
       objects, list their names.
@@ -1059,7 +1091,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
     database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
     file name given for a URL (``"hpo.db"``) is named there, not as SQLAlchemy's "Could not parse"
-    at the first trial.
+    at the first trial; so is a SQLite or journal file in a folder that does not exist.
 
     Example:
         >>> check_storage("sqlite:///hpo.db")
@@ -1076,17 +1108,28 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if storage.startswith("journal:"):
         if not storage[len("journal:") :]:
             raise ValueError("storage: 'journal:' names no file; write journal:PATH")
+        _check_folder(storage, storage[len("journal:") :])
         return storage
     import sqlalchemy.engine
     import sqlalchemy.exc
 
     try:
-        sqlalchemy.engine.make_url(storage)
+        url = sqlalchemy.engine.make_url(storage)
     except sqlalchemy.exc.ArgumentError:
         raise ValueError(
             f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
         ) from None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        _check_folder(storage, url.database)
     return storage
+
+
+def _check_folder(storage: str, path: str) -> None:
+    """ValueError naming ``storage`` when the folder of its file ``path`` does not exist: SQLite said
+    only "unable to open database file", and the journal a bare FileNotFoundError, at the first trial."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"storage: {storage!r} names a file in {folder!r}, which is not an existing folder; create it first")
 
 
 def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | optuna.storages.BaseStorage | None:
@@ -1132,6 +1175,21 @@ def _postgres_storage(url: str, attempts: int = 10) -> optuna.storages.RDBStorag
     return optuna.storages.RDBStorage(url)
 
 
+def resumed_seed(seed: int | None, stored_trials: int) -> int | None:
+    """The seed of a sampler that goes on with a study holding ``stored_trials`` trials: ``seed`` itself
+    for a new study, else a seed drawn from both. A sampler seeded as the first run's was draws that
+    run's proposals again, in the same order: a resumed search evaluated its first run's random
+    start-up parameters a second time.
+
+    Example:
+        >>> resumed_seed(0, 0), resumed_seed(0, 4) == resumed_seed(0, 4) != 0
+        (0, True)
+    """
+    if seed is None or stored_trials == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, stored_trials]).generate_state(1)[0])
+
+
 def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna.samplers.BaseSampler:
     """One of Optuna's own samplers by name: ``"gp"``, ``"tpe"`` or ``"random"``."""
     if name == "gp":
@@ -1168,12 +1226,16 @@ def open_study(
     storage: str | optuna.storages.BaseStorage | None,
     study_name: str | None,
     direction: str,
-    sampler: optuna.samplers.BaseSampler,
+    sampler: Callable[[int], optuna.samplers.BaseSampler],
     distributions: Mapping[str, optuna.distributions.BaseDistribution] | None = None,
     space_field: str = "parameter_space",
     pruner: str | optuna.pruners.BasePruner = "none",
 ) -> optuna.Study:
     """Create a study, or load the one named ``study_name`` from ``storage`` (see :func:`make_storage`).
+
+    ``sampler(stored_trials)`` makes the study's sampler, given the number of trials the study holds
+    already (0 for a new one): a seeded sampler takes :func:`resumed_seed`, so that a resumed search
+    does not propose its first run's parameters again.
 
     A loaded study must have been created with the same ``direction``: Optuna keeps the stored one and
     ignores the argument, so a minimising search resumed as a maximising one would report the worst
@@ -1191,10 +1253,13 @@ def open_study(
             storage=make_storage(storage),
             study_name=study_name,
             direction=direction,
-            sampler=sampler,
+            sampler=sampler(0),
             pruner=make_pruner(pruner),
             load_if_exists=study_name is not None,
         )
+        stored_trials = len(study.get_trials(deepcopy=False))
+        if stored_trials:
+            study.sampler = sampler(stored_trials)
     stored = study.direction.name.lower()
     if stored != direction:
         raise ValueError(
@@ -1279,7 +1344,8 @@ class BayesianOptimizer:
         if self._study is None:
             cfg = self.config
             self._study = open_study(
-                cfg.storage, cfg.study_name, cfg.direction, optuna_sampler(cfg.sampler, cfg.seed, cfg.n_startup_trials),
+                cfg.storage, cfg.study_name, cfg.direction,
+                lambda stored: optuna_sampler(cfg.sampler, resumed_seed(cfg.seed, stored), cfg.n_startup_trials),
                 self.distributions, pruner=cfg.pruner,
             )
         return self._study

@@ -8,6 +8,7 @@ from typing import Any
 
 import optuna
 
+from meta._checks import check_count
 from meta.nas.search import NeuralArchitectureSearch
 from meta.nas.space import Architecture
 
@@ -22,7 +23,8 @@ def benchmark_nas_algorithms(
 ) -> dict[str, dict[str, Any]]:
     """Run each algorithm for ``num_evaluations`` evaluations; per algorithm its best architecture, best
     score, the best-so-far curve (one value per evaluation, a failed one included: ``-inf`` until one
-    succeeds) and the wall time. Each algorithm is named once. ``nas_options`` go to each
+    succeeds) and the wall time. Each algorithm is named once; every search is made, and its options
+    checked, before the first one runs. ``nas_options`` go to each
     :class:`NeuralArchitectureSearch`; given a ``study_name``, each algorithm keeps its trials in a
     study of its own, ``f"{study_name}-{algorithm}"``, so that none starts from another's trials.
 
@@ -38,13 +40,19 @@ def benchmark_nas_algorithms(
     if repeated:
         # Results are keyed by name: a second run would replace the first.
         raise ValueError(f"algorithms: each name once, got {list(algorithms)!r} (repeated: {repeated})")
-    results: dict[str, dict[str, Any]] = {}
+    # checked first: the default population is derived from it, and was the field an error named
+    num_evaluations = check_count("num_evaluations", num_evaluations, low=1)
+    # Every search is made (its options checked) before any runs: a mistake in the last algorithm's
+    # name or options was found only after the searches before it had run to their end.
+    searches: dict[str, NeuralArchitectureSearch] = {}
     for algorithm in algorithms:
         options: dict[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
         if isinstance(options.get("study_name"), str):
             # one study for all would hand each algorithm the trials of those before it
             options["study_name"] = f"{options['study_name']}-{algorithm}"
-        nas = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
+        searches[algorithm] = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
+    results: dict[str, dict[str, Any]] = {}
+    for algorithm, nas in searches.items():
         earlier = len(nas.study.get_trials(deepcopy=False))
         started = time.perf_counter()
         best_arch, best_score = nas.search_architecture(eval_function, num_evaluations)

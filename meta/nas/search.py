@@ -21,6 +21,7 @@ from meta.optimizer import (
     no_best_error,
     open_study,
     optuna_sampler,
+    resumed_seed,
     run_trial,
 )
 
@@ -53,7 +54,8 @@ class NeuralArchitectureSearch:
         n_startup_trials: random trials before the Bayesian model takes over (per start).
         n_starts: the Bayesian search's independent starts, trials dealt round-robin
             (see :class:`~meta.nas.samplers.SurrogateSampler`).
-        seed: seeds every random choice.
+        seed: seeds every random choice (a resumed study's sampler from it and the number of trials
+            stored, see :func:`meta.optimizer.resumed_seed`).
         storage, study_name: where trials live (None: memory; a URL such as ``sqlite:///nas.db``, or
             the router's ``postgresql://`` URL, see :func:`meta.optimizer.make_storage`; an Optuna
             storage). With a ``study_name`` a stopped search resumes and several processes share it.
@@ -166,18 +168,18 @@ class NeuralArchitectureSearch:
         self.darts_result: Any = None
         self._study: optuna.Study | None = None
 
-    def _sampler(self) -> optuna.samplers.BaseSampler:
+    def _sampler(self, stored_trials: int) -> optuna.samplers.BaseSampler:
+        """The sampler of a study that holds ``stored_trials`` trials already (see :func:`meta.optimizer.open_study`)."""
+        seed = resumed_seed(self.seed, stored_trials)
         if self.algorithm == "bayesian":
-            return SurrogateSampler(
-                self.space, seed=self.seed, n_startup_trials=self.n_startup_trials, n_starts=self.n_starts
-            )
+            return SurrogateSampler(self.space, seed=seed, n_startup_trials=self.n_startup_trials, n_starts=self.n_starts)
         if self.algorithm == "evolutionary":
             return RegularizedEvolutionSampler(
-                self.space, self.population_size, self.tournament_size, self.mutation, seed=self.seed  # type: ignore[arg-type]
+                self.space, self.population_size, self.tournament_size, self.mutation, seed=seed  # type: ignore[arg-type]
             )
         # Optuna's own samplers; darts enqueues its discretised candidates, so random is only a filler
         name = {"tpe": "tpe", "optuna_gp": "gp"}.get(self.algorithm, "random")
-        return optuna_sampler(name, self.seed, self.n_startup_trials)
+        return optuna_sampler(name, seed, self.n_startup_trials)
 
     @property
     def study(self) -> optuna.Study:
@@ -190,7 +192,7 @@ class NeuralArchitectureSearch:
         """
         if self._study is None:
             self._study = open_study(
-                self.storage, self.study_name, "maximize", self._sampler(), self.space.distributions(),
+                self.storage, self.study_name, "maximize", self._sampler, self.space.distributions(),
                 space_field="search_space_config", pruner=self.pruner,
             )
         return self._study

@@ -122,6 +122,14 @@ class NB201SpaceConfig(NumbersNotBools):
     cells_per_stage: int = Field(1, ge=1)
     num_stages: int = Field(1, ge=1, le=3)
 
+    @field_validator("input_shape")
+    @classmethod
+    def _shape(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
+        # else taken, and every trial failed when its network was built
+        if any(d < 1 for d in v):
+            raise ValueError(f"input_shape must be (C, H, W) with positive sizes, got {v!r}")
+        return v
+
 
 SpaceConfig = NASSearchSpaceConfig | NB201SpaceConfig
 

@@ -31,7 +31,7 @@ class ProposesOneArchitecture(optuna.samplers.BaseSampler):
 def test_a_stuck_sampler_gives_way_to_unseen_architectures_until_the_space_is_done() -> None:
     space = create_nas_search_space((4,), 2, max_layers=2, operations=("dense",), widths=(2, 4, 8), activations=("relu",))
     nas = NeuralArchitectureSearch(space, "tpe", seed=0)
-    nas._sampler = ProposesOneArchitecture  # type: ignore[method-assign]
+    nas._sampler = lambda stored_trials: ProposesOneArchitecture()  # type: ignore[method-assign]
     evaluated: list[str] = []
 
     def evaluate(arch: dict) -> float:
