@@ -376,6 +376,14 @@ class AdaptedModule(nn.Module):
         self._backup = {}
         self._merged = ()
 
+    def _apply(self, fn: Any, recurse: bool = True) -> AdaptedModule:
+        # The backup is neither parameter nor buffer, so .to(), .double(), .cpu() would pass it by:
+        # it follows the weights it stands for, or a state_dict taken while merged would give them in
+        # the old dtype, and moving a merged model off an accelerator would leave the copies there.
+        super()._apply(fn, recurse)
+        self._backup = {pname: fn(original) for pname, original in self._backup.items()}
+        return self
+
     # --- state dict: the base weights as they are unmerged --------------------------------------
     # Merged or not, a module's state is the same: the base weights of its own and the adapters'.
     # A merged state (base weights with the updates folded in, and the adapters) loaded into an
