@@ -1,4 +1,5 @@
-"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, ``nn.Conv2d`` or ``nn.Embedding``.
+"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, an ``nn.Conv1d``, ``nn.Conv2d`` or
+``nn.Conv3d``, or an ``nn.Embedding``.
 
 ``B`` starts at zero, so the wrapped model starts exactly at the base model. The hot path is one
 extra small matmul and a fused ``addmm`` that scales and adds the low-rank term in one kernel, with
@@ -27,6 +28,10 @@ from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, make_generator
 
 __all__ = ["LoRAAdapter"]
+
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+# by the number of spatial dimensions of the kernel
+_CONV_FNS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
 def _composable_only() -> bool:
@@ -112,7 +117,7 @@ class _LoRALinear(torch.autograd.Function):
 
 
 class LoRAAdapter(BaseAdapter):
-    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv2d or Embedding weight (a delta adapter).
+    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv1d/2d/3d or Embedding weight (a delta adapter).
 
     Standalone, ``forward(x)`` returns the update's output ``(alpha / r) B A x`` for a square
     ``input_dim`` layer; injected by :class:`~adapters_lib.model.AdapterModel` it wraps the target
@@ -121,7 +126,9 @@ class LoRAAdapter(BaseAdapter):
     Arguments:
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
-        conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
+        conv: for a Conv1d, Conv2d or Conv3d, its ``kernel_size``, ``stride``, ``padding`` (a tuple, or
+            ``"same"`` or ``"valid"``) and ``dilation``; ``A`` convolves as the layer does and ``B``
+            is a 1x1 convolution.
         embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
             rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
@@ -156,7 +163,9 @@ class LoRAAdapter(BaseAdapter):
         out_features = check_size("out_features", out_features) if out_features is not None else in_features
         missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
         if missing:
-            raise ValueError(f"conv: lacks {missing}; give the Conv2d's kernel_size, stride, padding and dilation")
+            raise ValueError(f"conv: lacks {missing}; give the convolution's kernel_size, stride, padding and dilation")
+        if conv is not None and len(conv["kernel_size"]) not in _CONV_FNS:
+            raise ValueError(f"conv: kernel_size {conv['kernel_size']!r} has {len(conv['kernel_size'])} dimensions; expected 1, 2 or 3")
         r = config.lora_r
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling
@@ -167,7 +176,7 @@ class LoRAAdapter(BaseAdapter):
             b_shape: tuple[int, ...] = (out_features, r)
         else:
             a_shape = (r, in_features, *self.conv["kernel_size"])
-            b_shape = (out_features, r, 1, 1)
+            b_shape = (out_features, r, *[1] * len(self.conv["kernel_size"]))
         self.lora_A = nn.Parameter(torch.empty(a_shape))
         self.lora_B = nn.Parameter(torch.zeros(b_shape))
         # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
@@ -206,19 +215,18 @@ class LoRAAdapter(BaseAdapter):
                 # F.embedding renormalises the looked-up rows in place: it would rescale lora_A.
                 raise AdapterTargetError(f"target_modules: LoRA cannot wrap Embedding {name!r} with max_norm={module.max_norm}")
             size = module.num_embeddings
-        elif isinstance(module, nn.Conv2d):
+        elif isinstance(module, _CONVS):
             if module.groups != 1:
-                raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped Conv2d {name!r} (groups={module.groups})")
+                raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped {kind} {name!r} (groups={module.groups})")
             if module.padding_mode != "zeros":
                 raise AdapterTargetError(
-                    f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding_mode={module.padding_mode!r}"
+                    f"target_modules: LoRA cannot wrap {kind} {name!r} with padding_mode={module.padding_mode!r}"
                 )
-            if isinstance(module.padding, str):
-                raise AdapterTargetError(f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding={module.padding!r}")
             size = module.in_channels
         else:
             raise AdapterTargetError(
-                f"target_modules: LoRA can wrap nn.Linear, nn.Conv2d or nn.Embedding; module {name!r} is a {kind}"
+                f"target_modules: LoRA can wrap nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d or nn.Embedding; "
+                f"module {name!r} is a {kind}"
             )
         if config.input_dim is not None and size != config.input_dim:
             raise AdapterDimensionError(
@@ -230,11 +238,12 @@ class LoRAAdapter(BaseAdapter):
     def for_target(
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> LoRAAdapter:
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, _CONVS):
             conv = {
                 "kernel_size": tuple(module.kernel_size),
                 "stride": tuple(module.stride),
-                "padding": tuple(module.padding),
+                # "same" or "valid" as it is: A then pads as the layer does, so the merged layer computes the same
+                "padding": module.padding if isinstance(module.padding, str) else tuple(module.padding),
                 "dilation": tuple(module.dilation),
             }
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
@@ -265,9 +274,10 @@ class LoRAAdapter(BaseAdapter):
             )
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
-            h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
+            conv = _CONV_FNS[len(self.conv["kernel_size"])]
+            h = conv(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
             # Scaling the r x out 1x1 kernel costs nothing next to scaling the full output.
-            return out + F.conv2d(h, self.lora_B * self.scaling)
+            return out + conv(h, self.lora_B * self.scaling)
         h = F.linear(self._drop(x), self.lora_A)
         if out.dim() == 2:
             return torch.addmm(out, h, self.lora_B.t(), alpha=self.scaling)
@@ -301,7 +311,7 @@ class LoRAAdapter(BaseAdapter):
         return {"weight": self.delta_weight().detach()}
 
     def extra_repr(self) -> str:
-        kind = "conv2d" if self.conv is not None else "embedding" if self.embedding is not None else "linear"
+        kind = f"conv{len(self.conv['kernel_size'])}d" if self.conv is not None else "embedding" if self.embedding is not None else "linear"
         return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"
 
 
