@@ -8,7 +8,7 @@ with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
 name suffix. A module registered at several places (one layer called twice) is refused both
 ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA on a dilated
-Conv2d: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update.
+convolution: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     if dilated:
         # PEFT's lora_A convolves without dilation: its update's output would not even have the layer's shape.
         raise AdapterStateError(
-            f"target_modules: LoRA on the dilated Conv2d modules {dilated[:5]} cannot be exported: PEFT builds "
+            f"target_modules: LoRA on the dilated convolutions {dilated[:5]} cannot be exported: PEFT builds "
             "lora_A without the layer's dilation, so it could not run these adapters; keep them in our format "
             "(save_adapters)"
         )
