@@ -1,7 +1,8 @@
 """LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, an ``nn.Conv1d``, ``nn.Conv2d`` or
 ``nn.Conv3d``, or an ``nn.Embedding``.
 
-``B`` starts at zero, so the wrapped model starts exactly at the base model. The hot path is one
+``B`` starts at zero (on an embedding ``A`` does, see :class:`LoRAAdapter`), so the wrapped model
+starts exactly at the base model. The hot path is one
 extra small matmul and a fused ``addmm`` that scales and adds the low-rank term in one kernel, with
 no elementwise pass over the layer's full output.
 
@@ -132,7 +133,9 @@ class LoRAAdapter(BaseAdapter):
         embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
             rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
-            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). The
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). ``A``
+            starts at zero and ``B`` random (the other way round from a Linear, as in loralib and
+            PEFT), so training changes the rows of the tokens it looks up only. The
             update's gradient is dense even for a ``sparse`` layer: torch cannot form a sparse
             gradient through the transpose of ``A`` (PEFT fails there), and ``A`` has only ``r``
             rows.
@@ -177,12 +180,19 @@ class LoRAAdapter(BaseAdapter):
         else:
             a_shape = (r, in_features, *self.conv["kernel_size"])
             b_shape = (out_features, r, *[1] * len(self.conv["kernel_size"]))
-        self.lora_A = nn.Parameter(torch.empty(a_shape))
+        self.lora_A = nn.Parameter(torch.zeros(a_shape))
         self.lora_B = nn.Parameter(torch.zeros(b_shape))
-        # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
-        bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
+        generator = make_generator(config.seed, name)
         with torch.no_grad():
-            self.lora_A.uniform_(-bound, bound, generator=make_generator(config.seed, name))
+            if self.embedding is None:
+                # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
+                bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
+                self.lora_A.uniform_(-bound, bound, generator=generator)
+            else:
+                # A at zero and B normal, as in Hu et al.'s loralib and PEFT: a token's update B A[:, token]
+                # moves only once the token is looked up in training, so tokens never seen and the padding
+                # row keep their embeddings; with a random A, training B moved every token's.
+                self.lora_B.normal_(generator=generator)
         # Token ids cannot be dropped out; PEFT ignores dropout on embeddings too.
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 and self.embedding is None else None
 
