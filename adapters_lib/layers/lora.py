@@ -167,8 +167,9 @@ class LoRAAdapter(BaseAdapter):
         missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
         if missing:
             raise ValueError(f"conv: lacks {missing}; give the convolution's kernel_size, stride, padding and dilation")
-        if conv is not None and len(conv["kernel_size"]) not in _CONV_FNS:
-            raise ValueError(f"conv: kernel_size {conv['kernel_size']!r} has {len(conv['kernel_size'])} dimensions; expected 1, 2 or 3")
+        kernel = conv["kernel_size"] if conv is not None else ()
+        if conv is not None and (not isinstance(kernel, (tuple, list)) or len(kernel) not in _CONV_FNS):
+            raise ValueError(f"conv: kernel_size must be the convolution's tuple of 1, 2 or 3 sizes, got {kernel!r}")
         r = config.lora_r
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling

@@ -62,3 +62,12 @@ def test_peft_runs_our_export_of_lora_on_a_convolution(case: str, tmp_path) -> N
     theirs = peft.PeftModel.from_pretrained(nn.Sequential(make()), tmp_path)  # type: ignore[operator]
     x = torch.randn(shape, generator=torch.Generator().manual_seed(7))
     torch.testing.assert_close(theirs(x), ours(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel_size", [3, (3, 3, 3, 3), ()])
+def test_a_conv_description_with_a_kernel_of_no_supported_shape_is_named(kernel_size: object) -> None:
+    from adapters_lib import LoRAAdapter
+
+    conv = {"kernel_size": kernel_size, "stride": (1,), "padding": (0,), "dilation": (1,)}
+    with pytest.raises(ValueError, match=r"^conv: kernel_size must be the convolution's tuple of 1, 2 or 3 sizes"):
+        LoRAAdapter(AdapterConfig(adapter_type="lora", input_dim=3), 3, 4, conv=conv)
