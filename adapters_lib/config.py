@@ -63,7 +63,8 @@ class AdapterConfig(BaseModel):
       ``out_features`` equals ``input_dim`` (the adapter transforms that layer's output);
     * PREFIX: every ``nn.MultiheadAttention`` (or attention block following the prefix protocol of
       :mod:`adapters_lib.layers.prefix`) whose ``embed_dim`` equals ``input_dim``;
-    * BITFIT: every module that has a ``bias`` parameter.
+    * BITFIT: every Linear, Bilinear, ConvNd, LayerNorm, GroupNorm, BatchNorm or InstanceNorm module
+      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``.
 
     A rule that matches nothing raises :class:`~adapters_lib.errors.AdapterTargetError`.
 
