@@ -71,3 +71,22 @@ def test_a_conv_description_with_a_kernel_of_no_supported_shape_is_named(kernel_
     conv = {"kernel_size": kernel_size, "stride": (1,), "padding": (0,), "dilation": (1,)}
     with pytest.raises(ValueError, match=r"^conv: kernel_size must be the convolution's tuple of 1, 2 or 3 sizes"):
         LoRAAdapter(AdapterConfig(adapter_type="lora", input_dim=3), 3, 4, conv=conv)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+@pytest.mark.parametrize("case", ["conv1d strided", "conv3d", "conv2d same, even kernel"])
+def test_a_peft_checkpoint_of_lora_on_a_convolution_imports_with_peft_outputs(case: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    peft = pytest.importorskip("peft")
+    make, shape = CASES[case]
+    torch.manual_seed(0)
+    theirs = peft.get_peft_model(nn.Sequential(make()), peft.LoraConfig(r=2, lora_alpha=4, target_modules=["0"]))  # type: ignore[operator]
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            if "lora_" in name:
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.3)
+    theirs.save_pretrained(str(tmp_path))
+    torch.manual_seed(0)
+    ours = AdapterModel.from_peft(nn.Sequential(make()), tmp_path)  # type: ignore[operator]
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(7))
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-5)
