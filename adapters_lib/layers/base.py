@@ -75,15 +75,17 @@ def feature_dim_of(module: nn.Module) -> int:
 
 def out_features_of(module: nn.Module) -> int | None:
     """The output feature size of common layers, or None where it cannot be known statically."""
-    if isinstance(module, nn.Linear):
+    if isinstance(module, (nn.Linear, nn.Bilinear)):
         return module.out_features
+    if isinstance(module, nn.RNNBase):  # the output sequence's features: each direction's hidden state (or projection)
+        return (module.proj_size or module.hidden_size) * (2 if module.bidirectional else 1)
     if isinstance(module, nn.modules.conv._ConvNd):
         return module.out_channels
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         return module.embedding_dim
-    if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
+    if isinstance(module, (nn.LayerNorm, nn.RMSNorm)) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
     if isinstance(module, nn.modules.batchnorm._NormBase):
         return module.num_features
