@@ -322,7 +322,9 @@ class LoRAAdapter(BaseAdapter):
         return {"weight": self.delta_weight().detach()}
 
     def extra_repr(self) -> str:
-        kind = f"conv{len(self.conv['kernel_size'])}d" if self.conv is not None else "embedding" if self.embedding is not None else "linear"
+        kind = "embedding" if self.embedding is not None else "linear"
+        if self.conv is not None:
+            kind = f"conv{len(self.conv['kernel_size'])}d"
         return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"
 
 
