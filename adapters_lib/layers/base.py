@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.nn.modules.module import _global_forward_hooks, _global_forward_pre_hooks
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
@@ -268,6 +269,15 @@ def check_adapter_class(value: Any) -> type[BaseAdapter]:
     return value
 
 
+def _runs_hooks(module: nn.Module) -> bool:
+    """Whether calling ``module`` runs forward hooks (its own or global ones): the fused LoRA path
+    computes with the layer's weights instead of calling it, so it would skip them (a hook that
+    records activations would see nothing, one that rewrites the input would be ignored)."""
+    return bool(
+        module._forward_hooks or module._forward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks
+    )
+
+
 def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
     """Merge again, with the loaded weights, the adapters an ``AdaptedModule`` had merged."""
     adapters, module._merge_after_load = module._merge_after_load, ()  # type: ignore[assignment]
@@ -410,7 +420,7 @@ class AdaptedModule(nn.Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if not self._active:
             return self.base_layer(*args, **kwargs)
-        if self._fused and len(args) == 1 and not kwargs:
+        if self._fused and len(args) == 1 and not kwargs and not _runs_hooks(self.base_layer):
             return self._fused[0].fused_linear(self.base_layer, args[0])  # type: ignore[operator]
         for adapter in self._calls:
             args, kwargs = adapter.transform_call(self.base_layer, args, kwargs)
