@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from torch.nn.modules.module import _global_forward_hooks, _global_forward_pre_hooks
+from torch.nn.modules import module as _torch_module
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
@@ -38,6 +38,14 @@ __all__ = [
 ]
 
 ROLES = ("sequential", "delta", "call")
+
+# torch's registries of hooks that run on every module (register_module_forward_hook and the like)
+_GLOBAL_HOOKS = (
+    _torch_module._global_forward_hooks,
+    _torch_module._global_forward_pre_hooks,
+    _torch_module._global_backward_hooks,
+    _torch_module._global_backward_pre_hooks,
+)
 
 
 def make_generator(seed: int, name: str = "") -> torch.Generator:
@@ -270,12 +278,11 @@ def check_adapter_class(value: Any) -> type[BaseAdapter]:
 
 
 def _runs_hooks(module: nn.Module) -> bool:
-    """Whether calling ``module`` runs forward hooks (its own or global ones): the fused LoRA path
-    computes with the layer's weights instead of calling it, so it would skip them (a hook that
-    records activations would see nothing, one that rewrites the input would be ignored)."""
-    return bool(
-        module._forward_hooks or module._forward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks
-    )
+    """Whether calling ``module`` runs hooks, forward or backward, its own or global ones: the fused
+    LoRA path computes with the layer's weights instead of calling it, so it would skip them (a hook
+    that records activations or gradients would see nothing)."""
+    own = (module._forward_hooks, module._forward_pre_hooks, module._backward_hooks, module._backward_pre_hooks)
+    return any(own) or any(_GLOBAL_HOOKS)
 
 
 def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:

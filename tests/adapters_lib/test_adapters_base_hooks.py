@@ -1,7 +1,8 @@
-"""A layer's forward hooks run when it carries one LoRA, as with any other adapters: the fused
-path, which computes with the layer's weights instead of calling it, skipped them, so a hook that
-records a layer's activations saw nothing on the layers LoRA adapts most often (a plain Linear
-with one LoRA and no dropout). The fused path now runs only where no hook would be skipped."""
+"""A layer's hooks, forward and backward, run when it carries one LoRA, as with any other
+adapters: the fused path, which computes with the layer's weights instead of calling it, skipped
+them, so a hook that records a layer's activations or gradients saw nothing on the layers LoRA
+adapts most often (a plain Linear with one LoRA and no dropout). The fused path now runs only
+where no hook would be skipped."""
 
 from __future__ import annotations
 
@@ -40,3 +41,12 @@ def test_a_global_forward_hook_sees_the_layer_too() -> None:
     finally:
         handle.remove()
     assert any(module is layer for module in seen)
+
+
+def test_a_full_backward_hook_of_a_layer_with_one_lora_sees_its_gradients() -> None:
+    model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2))
+    grads: list[torch.Tensor] = []
+    model.base_model[0].base_layer.register_full_backward_hook(lambda module, grad_in, grad_out: grads.append(grad_out[0]))
+    x = torch.randn(3, 8, requires_grad=True)
+    model(x).sum().backward()
+    assert len(grads) == 1 and torch.equal(grads[0], torch.ones(3, 8))
