@@ -128,8 +128,9 @@ class LoRAAdapter(BaseAdapter):
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
         conv: for a Conv1d, Conv2d or Conv3d, its ``kernel_size``, ``stride``, ``padding`` (a tuple, or
-            ``"same"`` or ``"valid"``) and ``dilation``; ``A`` convolves as the layer does and ``B``
-            is a 1x1 convolution.
+            ``"same"`` or ``"valid"``) and ``dilation``, and for a ``padding_mode`` other than
+            ``"zeros"``, that mode and the layer's ``_reversed_padding_repeated_twice`` (as
+            ``reversed_padding``); ``A`` convolves as the layer does and ``B`` is a 1x1 convolution.
         embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
             rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
@@ -164,7 +165,10 @@ class LoRAAdapter(BaseAdapter):
         super().__init__(config)
         in_features = check_size("in_features", in_features) if in_features is not None else config.require_input_dim("LoRAAdapter")
         out_features = check_size("out_features", out_features) if out_features is not None else in_features
-        missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
+        needed = ("kernel_size", "stride", "padding", "dilation")
+        if conv is not None and conv.get("padding_mode", "zeros") != "zeros":
+            needed += ("reversed_padding",)
+        missing = [key for key in needed if conv is not None and key not in conv]
         if missing:
             raise ValueError(f"conv: lacks {missing}; give the convolution's kernel_size, stride, padding and dilation")
         kernel = conv["kernel_size"] if conv is not None else ()
@@ -229,10 +233,6 @@ class LoRAAdapter(BaseAdapter):
         elif isinstance(module, _CONVS):
             if module.groups != 1:
                 raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped {kind} {name!r} (groups={module.groups})")
-            if module.padding_mode != "zeros":
-                raise AdapterTargetError(
-                    f"target_modules: LoRA cannot wrap {kind} {name!r} with padding_mode={module.padding_mode!r}"
-                )
             size = module.in_channels
         else:
             raise AdapterTargetError(
@@ -257,6 +257,9 @@ class LoRAAdapter(BaseAdapter):
                 "padding": module.padding if isinstance(module.padding, str) else tuple(module.padding),
                 "dilation": tuple(module.dilation),
             }
+            if module.padding_mode != "zeros":
+                # reflect, replicate, circular: the input is padded as the layer pads it, then convolved unpadded
+                conv.update(padding_mode=module.padding_mode, reversed_padding=tuple(module._reversed_padding_repeated_twice))
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
         if isinstance(module, nn.Embedding):
             embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq}
@@ -286,7 +289,11 @@ class LoRAAdapter(BaseAdapter):
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
             conv = _CONV_FNS[len(self.conv["kernel_size"])]
-            h = conv(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
+            x, padding = self._drop(x), self.conv["padding"]
+            mode = self.conv.get("padding_mode", "zeros")
+            if mode != "zeros":  # as torch's own _conv_forward
+                x, padding = F.pad(x, self.conv["reversed_padding"], mode=mode), 0
+            h = conv(x, self.lora_A, None, self.conv["stride"], padding, self.conv["dilation"])
             # Scaling the r x out 1x1 kernel costs nothing next to scaling the full output.
             return out + conv(h, self.lora_B * self.scaling)
         h = F.linear(self._drop(x), self.lora_A)
