@@ -9,9 +9,9 @@ no elementwise pass over the layer's full output.
 When a plain ``nn.Linear`` carries one LoRA and nothing else, the layer runs as one autograd
 function (:class:`_LoRALinear`) whose backward also fuses the two input-gradient terms
 (``g W + s (g B) A`` in one ``addmm``) and allocates fewer full-size tensors. Under ``torch.func``
-transforms (``grad``, ``vmap``) and under ``torch.autocast`` the composable path runs instead; both
-give the same values and gradients (tested), and the fused function supports double backward for
-second-order MAML.
+transforms (``grad``, ``vmap``), under ``torch.autocast`` and on a layer with hooks (which only a
+call of the layer runs) the composable path runs instead; both give the same values and gradients
+(tested), and the fused function supports double backward for second-order MAML.
 """
 
 from __future__ import annotations
