@@ -23,7 +23,7 @@ class AdapterType(str, Enum):
       ``hidden_dim`` is set, full rank otherwise), zero at initialisation.
     * ``ADAPTER``: the bottleneck adapter of Houlsby et al. (2019), ``h + U act(D h)``, placed after
       the module (sequential) or beside it (parallel, He et al. 2022).
-    * ``LORA``: low-rank adaptation of a Linear, Conv2d or Embedding weight, ``W x + (alpha / r) B A x``
+    * ``LORA``: low-rank adaptation of a Linear, Conv1d/2d/3d or Embedding weight, ``W x + (alpha / r) B A x``
       (Hu et al. 2021); mergeable into the weight.
     * ``PREFIX``: prefix tuning (Li and Liang 2021): learned key and value vectors prepended in
       attention.
@@ -63,7 +63,8 @@ class AdapterConfig(BaseModel):
       ``out_features`` equals ``input_dim`` (the adapter transforms that layer's output);
     * PREFIX: every ``nn.MultiheadAttention`` (or attention block following the prefix protocol of
       :mod:`adapters_lib.layers.prefix`) whose ``embed_dim`` equals ``input_dim``;
-    * BITFIT: every module that has a ``bias`` parameter.
+    * BITFIT: every Linear, Bilinear, ConvNd, LayerNorm, GroupNorm, BatchNorm or InstanceNorm module
+      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``.
 
     A rule that matches nothing raises :class:`~adapters_lib.errors.AdapterTargetError`.
 

@@ -342,6 +342,9 @@ class AdapterModel(nn.Module):
         for i, config in enumerate(configs):
             if not isinstance(config, AdapterConfig):
                 raise TypeError(f"adapter_configs[{i}]: expected an AdapterConfig, got {type(config).__name__}")
+        # Checked again: model_copy(update=...) skips validation (the way to set adapter_class on a
+        # config), and lora_r=0 then failed with ZeroDivisionError while a negative lora_alpha ran.
+        configs = tuple(type(config).model_validate(config.model_dump()) for config in configs)
         plan = self._plan(adapter_name, configs)
         for site, adapter in plan:
             wrapper = site.wrapper()

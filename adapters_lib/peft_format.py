@@ -8,7 +8,8 @@ with the same tensor shapes as ours. Exports name their targets with an
 anchored regex, so PEFT wraps exactly the modules we wrapped, never a module that merely shares a
 name suffix. A module registered at several places (one layer called twice) is refused both
 ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA on a dilated
-Conv2d: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update.
+convolution: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update;
+or on a convolution whose ``padding_mode`` is not ``"zeros"``: PEFT's ``lora_A`` pads with zeros.
 """
 
 from __future__ import annotations
@@ -93,9 +94,17 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
     if dilated:
         # PEFT's lora_A convolves without dilation: its update's output would not even have the layer's shape.
         raise AdapterStateError(
-            f"target_modules: LoRA on the dilated Conv2d modules {dilated[:5]} cannot be exported: PEFT builds "
+            f"target_modules: LoRA on the dilated convolutions {dilated[:5]} cannot be exported: PEFT builds "
             "lora_A without the layer's dilation, so it could not run these adapters; keep them in our format "
             "(save_adapters)"
+        )
+    padded = [name for name, a in loras if a.conv is not None and a.conv.get("padding_mode", "zeros") != "zeros"]
+    if padded:
+        # PEFT's lora_A pads with zeros whatever the layer's padding_mode: it would compute another update.
+        raise AdapterStateError(
+            f"target_modules: LoRA on the convolutions {padded[:5]}, whose padding_mode is not 'zeros', cannot be "
+            "exported: PEFT's lora_A pads with zeros, so it would compute other updates near the borders; keep them "
+            "in our format (save_adapters)"
         )
     configs = model.adapter_configs(adapter_name)
     for field in ("use_rslora", "dropout"):
@@ -217,6 +226,13 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
     if missing:
         raise AdapterKeyError(f"target_modules: the checkpoint adapts {missing}, which {type(base_model).__name__} lacks")
     _check_single_place([known[name] for name in modules])
+    padded = sorted(name for name in modules if getattr(known[name].module, "padding_mode", "zeros") != "zeros")
+    if padded:
+        # PEFT computed these updates with a lora_A padded with zeros; ours pads as the layer does.
+        raise AdapterStateError(
+            f"target_modules: the checkpoint adapts the convolutions {padded[:5]}, whose padding_mode is not 'zeros': "
+            "PEFT's lora_A pads them with zeros, which adapters_lib's LoRA (padding as the layer does) would not reproduce"
+        )
     for key, tensor in weights.items():
         base = _BASE_RE.match(key)
         if base is None:

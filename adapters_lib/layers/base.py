@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.nn.modules import module as _torch_module
 
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterStateError, AdapterTargetError
@@ -37,6 +38,14 @@ __all__ = [
 ]
 
 ROLES = ("sequential", "delta", "call")
+
+# torch's registries of hooks that run on every module (register_module_forward_hook and the like)
+_GLOBAL_HOOKS = (
+    _torch_module._global_forward_hooks,
+    _torch_module._global_forward_pre_hooks,
+    _torch_module._global_backward_hooks,
+    _torch_module._global_backward_pre_hooks,
+)
 
 
 def make_generator(seed: int, name: str = "") -> torch.Generator:
@@ -75,15 +84,17 @@ def feature_dim_of(module: nn.Module) -> int:
 
 def out_features_of(module: nn.Module) -> int | None:
     """The output feature size of common layers, or None where it cannot be known statically."""
-    if isinstance(module, nn.Linear):
+    if isinstance(module, (nn.Linear, nn.Bilinear)):
         return module.out_features
+    if isinstance(module, nn.RNNBase):  # the output sequence's features: each direction's hidden state (or projection)
+        return (module.proj_size or module.hidden_size) * (2 if module.bidirectional else 1)
     if isinstance(module, nn.modules.conv._ConvNd):
         return module.out_channels
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         return module.embedding_dim
-    if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
+    if isinstance(module, (nn.LayerNorm, nn.RMSNorm)) and len(module.normalized_shape) == 1:
         return int(module.normalized_shape[0])
     if isinstance(module, nn.modules.batchnorm._NormBase):
         return module.num_features
@@ -266,6 +277,14 @@ def check_adapter_class(value: Any) -> type[BaseAdapter]:
     return value
 
 
+def _runs_hooks(module: nn.Module) -> bool:
+    """Whether calling ``module`` runs hooks, forward or backward, its own or global ones: the fused
+    LoRA path computes with the layer's weights instead of calling it, so it would skip them (a hook
+    that records activations or gradients would see nothing)."""
+    own = (module._forward_hooks, module._forward_pre_hooks, module._backward_hooks, module._backward_pre_hooks)
+    return any(own) or any(_GLOBAL_HOOKS)
+
+
 def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
     """Merge again, with the loaded weights, the adapters an ``AdaptedModule`` had merged."""
     adapters, module._merge_after_load = module._merge_after_load, ()  # type: ignore[assignment]
@@ -376,6 +395,14 @@ class AdaptedModule(nn.Module):
         self._backup = {}
         self._merged = ()
 
+    def _apply(self, fn: Any, recurse: bool = True) -> AdaptedModule:
+        # The backup is neither parameter nor buffer, so .to(), .double(), .cpu() would pass it by:
+        # it follows the weights it stands for, or a state_dict taken while merged would give them in
+        # the old dtype, and moving a merged model off an accelerator would leave the copies there.
+        super()._apply(fn, recurse)
+        self._backup = {pname: fn(original) for pname, original in self._backup.items()}
+        return self
+
     # --- state dict: the base weights as they are unmerged --------------------------------------
     # Merged or not, a module's state is the same: the base weights of its own and the adapters'.
     # A merged state (base weights with the updates folded in, and the adapters) loaded into an
@@ -400,7 +427,7 @@ class AdaptedModule(nn.Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if not self._active:
             return self.base_layer(*args, **kwargs)
-        if self._fused and len(args) == 1 and not kwargs:
+        if self._fused and len(args) == 1 and not kwargs and not _runs_hooks(self.base_layer):
             return self._fused[0].fused_linear(self.base_layer, args[0])  # type: ignore[operator]
         for adapter in self._calls:
             args, kwargs = adapter.transform_call(self.base_layer, args, kwargs)

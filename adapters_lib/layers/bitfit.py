@@ -23,11 +23,14 @@ __all__ = ["BitFitAdapter"]
 # Modules whose bias is added to the output along one feature dimension (so the delta can be too).
 _SUPPORTED = (
     nn.Linear,
+    nn.Bilinear,
     nn.modules.conv._ConvNd,
     nn.LayerNorm,
     nn.GroupNorm,
     nn.modules.batchnorm._BatchNorm,
+    nn.modules.instancenorm._InstanceNorm,
 )
+_KINDS = "Linear, Bilinear, ConvNd, LayerNorm, GroupNorm, BatchNorm or InstanceNorm"
 
 
 class BitFitAdapter(BaseAdapter):
@@ -63,7 +66,7 @@ class BitFitAdapter(BaseAdapter):
 
     @classmethod
     def default_rule(cls, config: AdapterConfig) -> str:
-        return "every Linear, ConvNd, LayerNorm, GroupNorm or BatchNorm module with a bias"
+        return f"every {_KINDS} module with a bias"
 
     @classmethod
     def matches_default(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> bool:
@@ -78,7 +81,7 @@ class BitFitAdapter(BaseAdapter):
     def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
         if not isinstance(module, _SUPPORTED) or isinstance(parent, nn.MultiheadAttention):
             raise AdapterTargetError(
-                f"target_modules: BitFit can wrap Linear, ConvNd, LayerNorm, GroupNorm or BatchNorm outside "
+                f"target_modules: BitFit can wrap {_KINDS} outside "
                 f"nn.MultiheadAttention; module {name!r} is a {type(module).__name__}"
             )
         bias = getattr(module, "bias", None)

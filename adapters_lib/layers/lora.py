@@ -1,15 +1,17 @@
-"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, ``nn.Conv2d`` or ``nn.Embedding``.
+"""LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, an ``nn.Conv1d``, ``nn.Conv2d`` or
+``nn.Conv3d``, or an ``nn.Embedding``.
 
-``B`` starts at zero, so the wrapped model starts exactly at the base model. The hot path is one
+``B`` starts at zero (on an embedding ``A`` does, see :class:`LoRAAdapter`), so the wrapped model
+starts exactly at the base model. The hot path is one
 extra small matmul and a fused ``addmm`` that scales and adds the low-rank term in one kernel, with
 no elementwise pass over the layer's full output.
 
 When a plain ``nn.Linear`` carries one LoRA and nothing else, the layer runs as one autograd
 function (:class:`_LoRALinear`) whose backward also fuses the two input-gradient terms
 (``g W + s (g B) A`` in one ``addmm``) and allocates fewer full-size tensors. Under ``torch.func``
-transforms (``grad``, ``vmap``) and under ``torch.autocast`` the composable path runs instead; both
-give the same values and gradients (tested), and the fused function supports double backward for
-second-order MAML.
+transforms (``grad``, ``vmap``), under ``torch.autocast`` and on a layer with hooks (which only a
+call of the layer runs) the composable path runs instead; both give the same values and gradients
+(tested), and the fused function supports double backward for second-order MAML.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
 from adapters_lib.layers.base import BaseAdapter, make_generator
 
 __all__ = ["LoRAAdapter"]
+
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+# by the number of spatial dimensions of the kernel
+_CONV_FNS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
 def _composable_only() -> bool:
@@ -112,7 +118,7 @@ class _LoRALinear(torch.autograd.Function):
 
 
 class LoRAAdapter(BaseAdapter):
-    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv2d or Embedding weight (a delta adapter).
+    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv1d/2d/3d or Embedding weight (a delta adapter).
 
     Standalone, ``forward(x)`` returns the update's output ``(alpha / r) B A x`` for a square
     ``input_dim`` layer; injected by :class:`~adapters_lib.model.AdapterModel` it wraps the target
@@ -121,11 +127,16 @@ class LoRAAdapter(BaseAdapter):
     Arguments:
         config: ``lora_r``, ``lora_alpha``, ``use_rslora``, ``dropout`` and ``seed`` are used.
         in_features, out_features: the wrapped layer's sizes (default ``config.input_dim``).
-        conv: for a Conv2d, its ``kernel_size``, ``stride``, ``padding`` and ``dilation``.
+        conv: for a Conv1d, Conv2d or Conv3d, its ``kernel_size``, ``stride``, ``padding`` (a tuple, or
+            ``"same"`` or ``"valid"``) and ``dilation``, and for a ``padding_mode`` other than
+            ``"zeros"``, that mode and the layer's ``_reversed_padding_repeated_twice`` (as
+            ``reversed_padding``); ``A`` convolves as the layer does and ``B`` is a 1x1 convolution.
         embedding: for an Embedding, its ``padding_idx`` and ``scale_grad_by_freq`` (the update's
             rows are looked up as the layer looks up its own, as in PEFT); the layer's
             ``in_features`` is then its number of embeddings, a token's update is
-            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). The
+            ``(alpha / r) B A[:, token]``, and dropout does not apply (its input is ids). ``A``
+            starts at zero and ``B`` random (the other way round from a Linear, as in loralib and
+            PEFT), so training changes the rows of the tokens it looks up only. The
             update's gradient is dense even for a ``sparse`` layer: torch cannot form a sparse
             gradient through the transpose of ``A`` (PEFT fails there), and ``A`` has only ``r``
             rows.
@@ -154,9 +165,15 @@ class LoRAAdapter(BaseAdapter):
         super().__init__(config)
         in_features = check_size("in_features", in_features) if in_features is not None else config.require_input_dim("LoRAAdapter")
         out_features = check_size("out_features", out_features) if out_features is not None else in_features
-        missing = [key for key in ("kernel_size", "stride", "padding", "dilation") if conv is not None and key not in conv]
+        needed = ("kernel_size", "stride", "padding", "dilation")
+        if conv is not None and conv.get("padding_mode", "zeros") != "zeros":
+            needed += ("reversed_padding",)
+        missing = [key for key in needed if conv is not None and key not in conv]
         if missing:
-            raise ValueError(f"conv: lacks {missing}; give the Conv2d's kernel_size, stride, padding and dilation")
+            raise ValueError(f"conv: lacks {missing}; give the convolution's kernel_size, stride, padding and dilation")
+        kernel = conv["kernel_size"] if conv is not None else ()
+        if conv is not None and (not isinstance(kernel, (tuple, list)) or len(kernel) not in _CONV_FNS):
+            raise ValueError(f"conv: kernel_size must be the convolution's tuple of 1, 2 or 3 sizes, got {kernel!r}")
         r = config.lora_r
         self.in_features, self.out_features, self.r = in_features, out_features, r
         self.scaling = config.lora_scaling
@@ -167,13 +184,20 @@ class LoRAAdapter(BaseAdapter):
             b_shape: tuple[int, ...] = (out_features, r)
         else:
             a_shape = (r, in_features, *self.conv["kernel_size"])
-            b_shape = (out_features, r, 1, 1)
-        self.lora_A = nn.Parameter(torch.empty(a_shape))
+            b_shape = (out_features, r, *[1] * len(self.conv["kernel_size"]))
+        self.lora_A = nn.Parameter(torch.zeros(a_shape))
         self.lora_B = nn.Parameter(torch.zeros(b_shape))
-        # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
-        bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
+        generator = make_generator(config.seed, name)
         with torch.no_grad():
-            self.lora_A.uniform_(-bound, bound, generator=make_generator(config.seed, name))
+            if self.embedding is None:
+                # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
+                bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
+                self.lora_A.uniform_(-bound, bound, generator=generator)
+            else:
+                # A at zero and B normal, as in Hu et al.'s loralib and PEFT: a token's update B A[:, token]
+                # moves only once the token is looked up in training, so tokens never seen and the padding
+                # row keep their embeddings; with a random A, training B moved every token's.
+                self.lora_B.normal_(generator=generator)
         # Token ids cannot be dropped out; PEFT ignores dropout on embeddings too.
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 and self.embedding is None else None
 
@@ -206,19 +230,14 @@ class LoRAAdapter(BaseAdapter):
                 # F.embedding renormalises the looked-up rows in place: it would rescale lora_A.
                 raise AdapterTargetError(f"target_modules: LoRA cannot wrap Embedding {name!r} with max_norm={module.max_norm}")
             size = module.num_embeddings
-        elif isinstance(module, nn.Conv2d):
+        elif isinstance(module, _CONVS):
             if module.groups != 1:
-                raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped Conv2d {name!r} (groups={module.groups})")
-            if module.padding_mode != "zeros":
-                raise AdapterTargetError(
-                    f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding_mode={module.padding_mode!r}"
-                )
-            if isinstance(module.padding, str):
-                raise AdapterTargetError(f"target_modules: LoRA cannot wrap Conv2d {name!r} with padding={module.padding!r}")
+                raise AdapterTargetError(f"target_modules: LoRA cannot wrap grouped {kind} {name!r} (groups={module.groups})")
             size = module.in_channels
         else:
             raise AdapterTargetError(
-                f"target_modules: LoRA can wrap nn.Linear, nn.Conv2d or nn.Embedding; module {name!r} is a {kind}"
+                f"target_modules: LoRA can wrap nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d or nn.Embedding; "
+                f"module {name!r} is a {kind}"
             )
         if config.input_dim is not None and size != config.input_dim:
             raise AdapterDimensionError(
@@ -230,13 +249,17 @@ class LoRAAdapter(BaseAdapter):
     def for_target(
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> LoRAAdapter:
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, _CONVS):
             conv = {
                 "kernel_size": tuple(module.kernel_size),
                 "stride": tuple(module.stride),
-                "padding": tuple(module.padding),
+                # "same" or "valid" as it is: A then pads as the layer does, so the merged layer computes the same
+                "padding": module.padding if isinstance(module.padding, str) else tuple(module.padding),
                 "dilation": tuple(module.dilation),
             }
+            if module.padding_mode != "zeros":
+                # reflect, replicate, circular: the input is padded as the layer pads it, then convolved unpadded
+                conv.update(padding_mode=module.padding_mode, reversed_padding=tuple(module._reversed_padding_repeated_twice))
             return cls(config, module.in_channels, module.out_channels, conv=conv, name=name)
         if isinstance(module, nn.Embedding):
             embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq}
@@ -265,9 +288,14 @@ class LoRAAdapter(BaseAdapter):
             )
             return out + self.scaling * F.linear(h, self.lora_B)
         if self.conv is not None:
-            h = F.conv2d(self._drop(x), self.lora_A, None, self.conv["stride"], self.conv["padding"], self.conv["dilation"])
+            conv = _CONV_FNS[len(self.conv["kernel_size"])]
+            x, padding = self._drop(x), self.conv["padding"]
+            mode = self.conv.get("padding_mode", "zeros")
+            if mode != "zeros":  # as torch's own _conv_forward
+                x, padding = F.pad(x, self.conv["reversed_padding"], mode=mode), 0
+            h = conv(x, self.lora_A, None, self.conv["stride"], padding, self.conv["dilation"])
             # Scaling the r x out 1x1 kernel costs nothing next to scaling the full output.
-            return out + F.conv2d(h, self.lora_B * self.scaling)
+            return out + conv(h, self.lora_B * self.scaling)
         h = F.linear(self._drop(x), self.lora_A)
         if out.dim() == 2:
             return torch.addmm(out, h, self.lora_B.t(), alpha=self.scaling)
@@ -301,7 +329,9 @@ class LoRAAdapter(BaseAdapter):
         return {"weight": self.delta_weight().detach()}
 
     def extra_repr(self) -> str:
-        kind = "conv2d" if self.conv is not None else "embedding" if self.embedding is not None else "linear"
+        kind = "embedding" if self.embedding is not None else "linear"
+        if self.conv is not None:
+            kind = f"conv{len(self.conv['kernel_size'])}d"
         return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"
 
 

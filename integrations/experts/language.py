@@ -161,7 +161,7 @@ class LanguageExpert(Expert):
     """
 
     modality = "text"
-    _load_must_match = ("encoder", "dim")
+    _load_must_match = ("encoder", "dim", "lora_rank")
 
     def __init__(self, featurizer: Featurizer | None = None, *, lora_rank: int = 16, seed: int = 0) -> None:
         notes: list[str] = []

@@ -52,7 +52,9 @@ class VisionExpert(Expert):
         seed: seeds the default encoder's initialisation and ``meta_train``.
 
     Inputs are tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
-    float pixel values (Omniglot convention: strokes 1 on background 0).
+    float pixel values (Omniglot convention: strokes 1 on background 0), or PIL images, taken as
+    the array of their pixels (a 1-bit image as 0 and 1, an 8-bit one as 0 to 255; the channels of
+    an RGB image first).
     """
 
     modality: ClassVar[str] = "image"
@@ -140,13 +142,19 @@ class VisionExpert(Expert):
     def _check_input(self, x: Any, field: str) -> torch.Tensor:
         if isinstance(x, (str, bytes)):
             raise ModalityError(f"{field}: a VisionExpert takes images (tensors or arrays of shape {self.image_shape}), got text {short_repr(x)}")
+        if type(x).__module__.startswith("PIL."):
+            # a PIL image (which ExpertSystem routes here as an image) is its pixels: (height, width) for one
+            # channel, (height, width, channels) for more, made channels-first as every input here
+            x = np.asarray(x)
+            if x.ndim == 3:
+                x = x.transpose(2, 0, 1)
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf":  # objects, strings, complex numbers: not pixel values
                 raise ExpertInputError(f"{field}: expected a real-valued image, got a numpy array of dtype {x.dtype}")
             # copied in native byte order: a flipped (negative strides), big-endian or read-only array is an image too
             x = torch.from_numpy(np.array(x, dtype=x.dtype.newbyteorder("=")))
         if not isinstance(x, torch.Tensor):
-            raise ModalityError(f"{field}: expected an image (a tensor or numpy array of shape {self.image_shape}), got {type(x).__name__}")
+            raise ModalityError(f"{field}: expected an image (a tensor, numpy array or PIL image of shape {self.image_shape}), got {type(x).__name__}")
         if x.dim() == 2 and self.image_shape[0] == 1:
             x = x[None]
         if tuple(x.shape) != self.image_shape:
