@@ -426,7 +426,8 @@ class ToolMetaLearner:
         featurizer: text -> vector for contextual policies (default
             ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
         context_dim: dimension of the context of contextual policies (default: the featurizer's
-            ``dim`` where it has one, else 256). A policy without a context refuses one
+            ``dim`` where it has one, else 256); a featurizer whose ``dim`` differs from it (given,
+            or saved) is refused (``ValueError``). A policy without a context refuses one
             (``ValueError``): nothing would read it.
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
@@ -637,11 +638,16 @@ class ToolMetaLearner:
         if context_dim is None and "context_dim" not in self._policy_options and contextual_name:
             # a featurizer that knows its length sets the context's: the default 256 would not
             # fit it, and the first decision with a text would fail
-            dim = getattr(featurizer, "dim", None)
-            if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
-                context_dim = int(dim)
+            context_dim = _dim_of(featurizer)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
+        featurizer_dim = _dim_of(featurizer) if self.contextual else None
+        if featurizer_dim is not None and featurizer_dim != self.context_dim:
+            # else the router is built (or loaded) and fails at the first request with a text
+            raise ValueError(
+                f"featurizer: makes vectors of dim {featurizer_dim}, the router's context_dim is {self.context_dim}; "
+                f"pass a featurizer of dim {self.context_dim}, or leave context_dim out to take the featurizer's"
+            )
         self._featurizer = featurizer
         self._tools: dict[str, ToolProfile] = {}
         for profile in _profiles(tools):
@@ -3234,6 +3240,13 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
     if args.get("structure") is None and config.structure_config is not None:  # as a resumed router's
         args["structure"] = StructureModel(args.get("featurizer"), config.structure_config)
     return args
+
+
+def _dim_of(featurizer: Any) -> int | None:
+    """The vector length a featurizer declares (its ``dim``), or None for one that declares none
+    (a plain function)."""
+    dim = getattr(featurizer, "dim", None)
+    return int(dim) if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else None
 
 
 def _takes_no_context(policy: Any) -> bool:
