@@ -89,6 +89,9 @@ _READABLE_FORMATS = ("toolrouter.FewShotToolSelector/1", _FORMAT)  # /1: without
 #: Key in ``selector.json`` of the SHA-256 digest of the ``selector.safetensors`` saved with it
 #: (absent in folders saved before it was recorded, and in ``to_bytes``' one blob, which needs none).
 _WEIGHTS_DIGEST = "weights_sha256"
+#: The dtype of every weight, embedding and saved array, whatever torch's default dtype: the
+#: features come as float32, and a float64 default gave float64 towers that refused them.
+_F32 = torch.float32
 _MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
 _NEW_TOOL_SHOTS = (0, 1, 2, 5, 10, 20, 50)  # example counts of a "new" tool in the calibration episodes
 _CALIBRATION_TEXTS = 300  # requests per tool embedded for the calibration episodes, at most
@@ -373,7 +376,7 @@ class TopLayers(nn.Module):
         for start in range(0, len(order), self.chunk):
             rows = [states[ids[i]] for i in order[start : start + self.chunk]]
             h = nn.utils.rnn.pad_sequence(rows, batch_first=True)
-            mask = torch.zeros(h.shape[:2])
+            mask = torch.zeros(h.shape[:2], dtype=h.dtype)
             for j, r in enumerate(rows):
                 mask[j, : r.shape[0]] = 1.0
             additive = _additive_mask(mask)
@@ -394,7 +397,7 @@ class TopLayers(nn.Module):
         if missing:
             for i, z in zip(missing, self._run(missing)):
                 memo[i] = z
-        return torch.stack([memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size)
+        return torch.stack([memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size, dtype=_F32)
 
 
 class ToolEncoder(nn.Module):
@@ -558,13 +561,13 @@ class FewShotToolSelector:
         with torch.random.fork_rng(devices=[]):  # seeded towers without touching the caller's RNG
             torch.manual_seed(self.seed)
             self.encoder = ToolEncoder(self.dim, config, top)
-        self.network = DescriptionPrototypes(self.encoder, config.init_description_weight)
+        self.network = DescriptionPrototypes(self.encoder, config.init_description_weight).to(_F32)
         self.network.eval()
-        self.calibration = CountCalibration(config.init_scale)
+        self.calibration = CountCalibration(config.init_scale).to(_F32)
         self._descriptions: dict[str, str | None] = {}
         self._examples: dict[str, list[str]] = {}
         self._tool_ids: list[str] = []
-        self._protos = torch.zeros(0, self.dim)
+        self._protos = torch.zeros(0, self.dim, dtype=_F32)
         self._example_z: list[torch.Tensor] = []  # unit example embeddings per tool, for the bonus
         self._description_z: list[torch.Tensor] = []  # per tool its unit description embedding ([0 or 1, dim])
         self._refined: torch.Tensor | None = None  # the refined prototypes; None: to be computed
@@ -654,7 +657,7 @@ class FewShotToolSelector:
 
     def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
-            flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
+            flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=_F32)
             return torch.cat([self._tokens.ids(texts)[:, None], flag], dim=1)
         feats = checked_transform(self.featurizer, list(texts), np.float32)
         flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
@@ -708,7 +711,7 @@ class FewShotToolSelector:
         # one string is no list of texts: its characters would be embedded as that many texts
         texts = _check_examples(texts, "descriptions" if is_description else "queries")
         if not texts:
-            return torch.zeros(0, self.dim)
+            return torch.zeros(0, self.dim, dtype=_F32)
         self.network.eval()
         return F.normalize(self.network.embed(self._rows(texts, is_description))[:, :-1], dim=-1)
 
@@ -737,7 +740,7 @@ class FewShotToolSelector:
 
     def _calibrated(self, queries: list[str]) -> torch.Tensor:
         if not queries:
-            return torch.zeros(0, len(self._tool_ids))
+            return torch.zeros(0, len(self._tool_ids), dtype=_F32)
         raw = self._score(self.embed_queries(queries), self._head(), self._example_z, self.match_weight)
         return self.calibration.calibrated(raw, self._counts())
 
@@ -800,7 +803,7 @@ class FewShotToolSelector:
 
     def _refresh(self) -> None:
         tools = [(self._descriptions[t], self._examples[t]) for t in self._tool_ids]
-        self._protos, self._example_z, self._description_z = self._embed_tools(tools) if tools else (torch.zeros(0, self.dim), [], [])
+        self._protos, self._example_z, self._description_z = self._embed_tools(tools) if tools else (torch.zeros(0, self.dim, dtype=_F32), [], [])
         self._refined = None
 
     def _head(self) -> torch.Tensor:
@@ -1043,7 +1046,7 @@ class FewShotToolSelector:
             counts.append(torch.tensor(n).expand(len(qz), -1))
             registered.append(torch.from_numpy(role < 2).expand(len(qz), -1))
             labels.append(torch.tensor(query_labels))
-            weights.append(torch.tensor(query_weights))
+            weights.append(torch.tensor(query_weights, dtype=_F32))
         episodes = CalibrationEpisodes(torch.cat(scores), torch.cat(counts), torch.cat(registered), torch.cat(labels),
                                        torch.cat(weights))
         return self.calibration.fit(episodes)
