@@ -644,14 +644,22 @@ def meta_train(
             counts (``Store.store_id``), kept with the model: what a router passes.
         time_budget_s: stop early after this many seconds.
 
-    Raises ``ValueError`` naming the problem for an empty history, a utility that is not a finite
+    Raises ``ValueError`` naming the problem for an empty history, a ``context_dim`` that is not an
+    integer from 1 to ``MAX_SAVED_DIM``, a utility that is not a finite
     number within ``+-MAX_ABS_REWARD`` (as a policy's update), a context of the wrong size or with
     entries a policy refuses, or an outcome of a tool missing from ``tools``.
     """
     from meta import MAML, Reptile
 
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+        raise TypeError(f"history: expected a sequence of AttemptRecord or Outcome, got {short_repr(history)}")
+    history = list(history)  # an empty generator is an empty history; an array has no truth value
     if not history:
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
+    # checked here, not read off the first context: 0, True or "8" were named as that context's error
+    context_dim = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
+    if not callable(featurizer):  # else "'NoneType' object is not callable", naming nothing
+        raise TypeError(f"featurizer: expected a callable text -> vector, got {short_repr(featurizer)}")
     meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s = _checked_options(
         algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, lr_inner, lr_meta, features, hidden, seed,
         time_budget_s,

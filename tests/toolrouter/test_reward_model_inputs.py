@@ -77,3 +77,26 @@ def test_an_outcome_whose_tool_or_task_type_is_not_a_string_is_refused_naming_it
     model = train(history())
     with pytest.raises(TypeError, match=rf"^history\[0\]\.{field}: expected a string, got "):
         model.adapt([outcome])
+
+
+@pytest.mark.parametrize("context_dim", [0, True, 8.0, "8", None])
+def test_a_context_dim_that_is_not_a_positive_integer_is_refused_naming_it(context_dim) -> None:
+    # it was read off the first context: "history[0].context: expected True numbers", or torch's TypeError for 8.0
+    with pytest.raises(ValueError, match=rf"^context_dim: expected an integer in \[1, \d+\], got {context_dim!r}"):
+        meta_train(history(), TOOLS, FEATURIZER, context_dim=context_dim, meta_steps=1)
+
+
+def test_a_featurizer_that_is_not_callable_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match=r"^featurizer: expected a callable text -> vector, got None"):
+        meta_train(history(), TOOLS, None, context_dim=D, meta_steps=1)  # was "'NoneType' object is not callable"
+
+
+def test_an_empty_history_is_called_empty_however_it_comes() -> None:
+    # an empty generator passed the emptiness check and was called "all cancelled by their caller"
+    with pytest.raises(ValueError, match=r"^history: empty"):
+        train(o for o in [])
+    with pytest.raises(TypeError, match=r"^history: expected a sequence of AttemptRecord or Outcome, got None"):
+        train(None)
+    # an array of outcomes has no truth value: "The truth value of an array ... is ambiguous"
+    assert train(np.array(history(), dtype=object)).tool_ids == ["a", "b"]
+    assert train(o for o in history()).tool_ids == ["a", "b"]
