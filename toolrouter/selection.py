@@ -108,7 +108,8 @@ class SelectorConfig(NumbersNotBools):
     """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
 
     Arguments:
-        hidden: width of the residual towers' hidden layer.
+        hidden: width of the residual towers' hidden layer (at most ``MAX_SAVED_DIM``, 65,536,
+            as ``lora_rank``: the largest size a saved selector holds).
         adapter: ``"mlp"``: the shared tower is a residual MLP ``x + B gelu(A x)``; ``"lora"``: it is
             a frozen identity ``nn.Linear`` carrying a LoRA adapter from ``adapters_lib`` (a
             low-rank linear residual, ``lora_rank`` wide).
@@ -178,9 +179,10 @@ class SelectorConfig(NumbersNotBools):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden: int = Field(512, ge=1)
+    # at most what a saved selector may hold: a larger one was built and saved, then refused at load
+    hidden: int = Field(512, ge=1, le=MAX_SAVED_DIM)
     adapter: Literal["mlp", "lora"] = "mlp"
-    lora_rank: int = Field(16, ge=1)
+    lora_rank: int = Field(16, ge=1, le=MAX_SAVED_DIM)
     description_tower: bool = True
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     lr: float = Field(3e-4, gt=0.0, allow_inf_nan=False)
@@ -1359,9 +1361,6 @@ def _check_saved(meta: Any) -> _SavedSelector:
     if bare:
         raise CorruptStateError(f"selector.tools: {bare} have neither a description nor examples")
     cfg = saved.config
-    for name in ("hidden", "lora_rank"):
-        if getattr(cfg, name) > MAX_SAVED_DIM:
-            raise CorruptStateError(f"selector.config.{name}: {getattr(cfg, name)} is above the largest saved size {MAX_SAVED_DIM}")
     if cfg.finetune_lora_rank > 0 and cfg.finetune_layers == 0:
         raise CorruptStateError(f"selector.config: finetune_lora_rank {cfg.finetune_lora_rank} without finetune_layers")
     return saved
