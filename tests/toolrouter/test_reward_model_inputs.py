@@ -7,22 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolrouter import ToolProfile
-from toolrouter.features import HashingFeaturizer
 from toolrouter.reward_model import Outcome, meta_train
-
-D = 8
-FEATURIZER = HashingFeaturizer(dim=D)
-TOOLS = [ToolProfile(tool_id=t, capabilities=("answer",), description=f"tool {t} answers questions") for t in "ab"]
-
-
-def history(n=20):
-    rng = np.random.default_rng(0)
-    return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
-
-
-def train(outcomes, **options):
-    return meta_train(outcomes, TOOLS, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=2, shots=2, **options)
+from tiny_reward_model import D, FEATURIZER, TOOLS, history, train
 
 
 @pytest.mark.parametrize("utility", [1e300, -1e10, "1.0", True])
