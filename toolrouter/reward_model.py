@@ -262,6 +262,9 @@ class MetaRewardModel:
                 f"description: tool {profile.tool_id!r} has no description and no history; the reward model cannot "
                 "score it (give it a description, or meta-train on history that includes it)"
             )
+        # a new tool is known by its description's features alone: another featurizer's, even of
+        # the same length, were scored as if they were the training featurizer's
+        self.check_featurizer(featurizer)
         return _description_features(featurizer, profile, self.model.tool_dim), None
 
     def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
@@ -283,7 +286,9 @@ class MetaRewardModel:
 
     def predict(self, contexts: np.ndarray, profiles: Sequence[ToolProfile], featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """Prior mean utility, shape ``(len(contexts), len(profiles))``; ``contexts`` of shape
-        ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``."""
+        ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``.
+        A tool the model was not trained on is scored by ``featurizer``'s features of its
+        description: another featurizer than the training one is refused (``check_featurizer``)."""
         rows = np.atleast_2d(real_array("contexts", contexts))
         if rows.ndim != 2 or rows.shape[1] != self.context_dim:
             raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")

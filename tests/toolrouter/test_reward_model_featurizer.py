@@ -79,3 +79,15 @@ def test_cli_meta_train_with_another_featurizer_names_the_option(tiny_reward_mod
     said = " ".join(result.output.replace("│", " ").split())  # the error box wraps its lines
     assert "Invalid value for --featurizer: featurizer: not the one this reward model was trained with" in said
 
+
+def test_a_new_tool_is_scored_only_with_the_training_featurizer(tiny_reward_model) -> None:
+    # a new tool is known by its description's features alone: another featurizer's, of the same
+    # length, were scored as if they were the training featurizer's
+    new = TOOLS[0].model_copy(update={"tool_id": "c", "description": "tool c answers other questions"})
+    x = np.zeros((1, D))
+    assert tiny_reward_model.predict(x, [new], TRAINED_WITH).shape == (1, 1)
+    for score in (tiny_reward_model.predict, lambda x, profiles, f: tiny_reward_model.prior(profiles[0], f)):
+        with pytest.raises(ValueError, match=r"^featurizer: not the one this reward model was trained with"):
+            score(x, [new], OTHER)
+    # a tool it was trained on is scored by the features it kept: the featurizer is not read
+    assert tiny_reward_model.predict(x, TOOLS, OTHER).shape == (1, 2)
