@@ -88,6 +88,32 @@ def checked_vector(featurizer: Callable[[str], Any], text: str, what: str, dim: 
     raise ValueError(f"featurizer: returned {got} for {what}, expected {expected} finite numbers ({short_repr(featurizer)})")
 
 
+#: A fixed text whose vector stands for a featurizer in saved state (a reward model, a router):
+#: another featurizer, even one of the same length, gives it another vector.
+PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
+
+
+def probe_vector(featurizer: Callable[[str], Any], dim: int | None = None) -> np.ndarray:
+    """``featurizer``'s vector for ``PROBE_TEXT``, checked as ``checked_vector`` checks it: what
+    saved state keeps to know its featurizer again (``gives_probe``)."""
+    return checked_vector(featurizer, PROBE_TEXT, "a fixed probe text", dim)
+
+
+def gives_probe(featurizer: Callable[[str], Any], probe: np.ndarray) -> bool:
+    """Whether ``featurizer`` gives ``probe`` (``probe_vector`` of the featurizer saved with some
+    state) for ``PROBE_TEXT``, within 1% of its length: the same encoder on other hardware or in
+    another precision passes, another featurizer does not. A ValueError when its vector is not
+    ``len(probe)`` finite numbers.
+
+    Example:
+        >>> probe = probe_vector(HashingFeaturizer(dim=8))
+        >>> gives_probe(HashingFeaturizer(dim=8), probe), gives_probe(HashingFeaturizer(dim=8, seed=1), probe)
+        (True, False)
+    """
+    got = probe_vector(featurizer, len(probe))
+    return bool(np.linalg.norm(got - probe) <= 1e-2 * np.linalg.norm(probe) + 1e-6)
+
+
 def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any = np.float64) -> np.ndarray:
     """``featurizer.transform(texts)`` after checking that it is ``(len(texts), dim)`` finite
     numbers; otherwise a ValueError naming the featurizer (a transposed or short result would

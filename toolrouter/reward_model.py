@@ -49,7 +49,7 @@ from torch import nn
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError
-from toolrouter.features import checked_vector
+from toolrouter.features import checked_vector, gives_probe, probe_vector
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
@@ -65,9 +65,6 @@ log = EventLog(__name__)
 #: /3 adds the adapter's memory (``config.adapter`` and the ``adapter.*`` arrays); /2 and /1 load without one
 _FORMAT = "toolrouter.reward_model/3"
 _ADAPTER = "adapter."
-#: A fixed text whose features a model keeps from its training featurizer: another featurizer, even
-#: one of the same length, would give tools features the model never saw (see ``check_featurizer``).
-_PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
 TaskGrouping = Literal["task_type", "tool", "both"]
 
 
@@ -219,9 +216,7 @@ class MetaRewardModel:
         saved without that vector is not checked.)"""
         if self.featurizer_probe is None:
             return
-        got = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", self.context_dim)
-        # within 1%: the same encoder on other hardware or in another precision passes, another featurizer does not
-        if np.linalg.norm(got - self.featurizer_probe) > 1e-2 * np.linalg.norm(self.featurizer_probe) + 1e-6:
+        if not gives_probe(featurizer, self.featurizer_probe):
             raise ValueError(
                 "featurizer: not the one this reward model was trained with (their vectors for the same text "
                 "differ); use the featurizer it was meta-trained with (a store's contexts are that featurizer's too)"
@@ -680,7 +675,9 @@ def meta_train(
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
-    probe = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", context_dim)
+    # the features of a fixed text, kept with the model: another featurizer, even one of the same
+    # length, would give tools features the model never saw (see ``check_featurizer``)
+    probe = probe_vector(featurizer, context_dim)
     index = {t: i for i, t in enumerate(tool_ids)}
 
     with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was
