@@ -163,6 +163,11 @@ class _TextCache(_LockNotPickled):
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for vector in self._items.values():  # unpickled and copied arrays come back writeable
+            vector.flags.writeable = False
+
     @staticmethod
     def _key(text: str) -> str | bytes:
         if len(text) <= _LONG_TEXT:
