@@ -73,6 +73,7 @@ from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
+from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
@@ -900,6 +901,7 @@ class FewShotToolSelector:
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         seed = _checked_seed(seed, low=0)  # numpy's generators take no negative seed
+        register = check_flag("register", register, error=TypeError)  # "no" is true: it registered
         # what add_tool refuses, fit refuses too: it trains on these texts, and registers them
         self._check_features([(f"descriptions[{t!r}]", d) for t, d in descs.items()]
                              + [(f"examples[{t!r}][{i}]", x) for t, texts in data.items() for i, x in enumerate(texts)])
