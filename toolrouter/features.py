@@ -38,12 +38,15 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.serialization import short_repr
+
+if TYPE_CHECKING:  # torch is imported where an encoder is built, not with the hashing featurizer
+    import torch
 
 __all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "CombinedFeaturizer", "make_featurizer", "FEATURIZERS"]
 
@@ -370,7 +373,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         self,
         model_path: str | os.PathLike[str] | None = None,
         *,
-        device: str | Any = "cpu",
+        device: str | torch.device = "cpu",
         batch_size: int = 64,
         cache_size: int = 65536,
         dtype: str = "float32",
