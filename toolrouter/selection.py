@@ -548,7 +548,8 @@ class FewShotToolSelector:
         self.featurizer = featurizer
         self.config = config
         self.seed = seed
-        self.dim = int(featurizer.dim)
+        # what a saved selector holds: a longer one was built and saved, then refused at load as corrupt
+        self.dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
         self._tokens: _TokenStates | None = None
         top = None
         if config.finetune_layers > 0:

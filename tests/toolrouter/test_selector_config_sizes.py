@@ -1,5 +1,6 @@
-"""A SelectorConfig holds no size a saved selector may not: ``hidden`` or ``lora_rank`` above
-``MAX_SAVED_DIM`` was accepted, and the selector trained and saved, then refused at load as corrupt."""
+"""A selector holds no size a saved selector may not: ``hidden`` or ``lora_rank`` above
+``MAX_SAVED_DIM``, or a featurizer that long, was accepted, and the selector trained and saved,
+then refused at load as corrupt."""
 
 from __future__ import annotations
 
@@ -32,3 +33,23 @@ def test_the_largest_size_saves_and_loads_and_a_file_beyond_it_is_corrupt(tmp_pa
     (tmp_path / "selector.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptStateError, match=r"selector\.config\.hidden: Input should be less than or equal to 65536"):
         FewShotToolSelector.load(tmp_path)
+
+
+class Features:
+    """A featurizer of any declared ``dim``, 0, a bool or a float among them."""
+
+    def __init__(self, dim: object) -> None:
+        self.dim = dim
+
+    def __call__(self, text: str) -> np.ndarray:
+        return np.ones(3)
+
+    def transform(self, texts) -> np.ndarray:
+        return np.ones((len(texts), 3))
+
+
+@pytest.mark.parametrize("dim", [MAX_SAVED_DIM + 1, 0, True, 3.0])
+def test_a_featurizer_dim_a_saved_selector_cannot_hold_is_refused_when_built(dim) -> None:
+    # 0, True and 3.0 built a selector too, and -1 raised torch's "negative dimension"
+    with pytest.raises(ValueError, match=rf"^featurizer\.dim: expected an integer in \[1, {MAX_SAVED_DIM}\], got {dim!r}"):
+        FewShotToolSelector(Features(dim))
