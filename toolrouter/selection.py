@@ -77,7 +77,15 @@ from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
-from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
+from toolrouter.features import (
+    CombinedFeaturizer,
+    Featurizer,
+    HashingFeaturizer,
+    SentenceEncoderFeaturizer,
+    checked_transform,
+    gives_probe,
+    probe_vector,
+)
 from toolrouter.logging import EventLog
 from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, short_repr, write_atomically
 
@@ -90,6 +98,10 @@ _READABLE_FORMATS = ("toolrouter.FewShotToolSelector/1", _FORMAT)  # /1: without
 #: Key in ``selector.json`` of the SHA-256 digest of the ``selector.safetensors`` saved with it
 #: (absent in folders saved before it was recorded, and in ``to_bytes``' one blob, which needs none).
 _WEIGHTS_DIGEST = "weights_sha256"
+#: Tensor of the featurizer's vector for a fixed text (``features.probe_vector``): a selector
+#: loaded with another featurizer is refused, with no tools registered too (a fit with
+#: ``register=False``), where no saved text tells. Absent in selectors saved before it was kept.
+_FEATURIZER_PROBE = "featurizer_probe"
 #: The dtype of every weight, embedding and saved array, whatever torch's default dtype: the
 #: features come as float32, and a float64 default gave float64 towers that refused them.
 _F32 = torch.float32
@@ -1120,6 +1132,7 @@ class FewShotToolSelector:
         tensors["prototypes"] = self._protos.contiguous()
         tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
         tensors["descriptions"] = torch.cat([self._protos[:0], *self._description_z]).contiguous()
+        tensors[_FEATURIZER_PROBE] = torch.from_numpy(probe_vector(self.featurizer, self.dim))
         if self.calibration.fitted:
             tensors.update({f"calibration.{k}": v.detach().contiguous() for k, v in self.calibration.state_dict().items()})
         meta = {
@@ -1216,15 +1229,23 @@ class FewShotToolSelector:
         sel = cls(featurizer, saved.config, seed=saved.seed)
         try:
             sel._install(saved, arrays)
+            probe = checked_array(arrays, _FEATURIZER_PROBE, (saved.dim,)) if _FEATURIZER_PROBE in arrays else None
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        sel._check_featurizer()
+        sel._check_featurizer(probe)
         return sel
 
-    def _check_featurizer(self) -> None:
-        """A ``ValueError`` naming the featurizer unless it gives a saved example (or description)
-        the embedding saved with it: another featurizer, even one of the same dim, would put
-        requests in another space than the saved prototypes, and route them at random."""
+    def _check_featurizer(self, probe: np.ndarray | None) -> None:
+        """A ``ValueError`` naming the featurizer unless it gives the saved ``probe`` (its vector
+        for a fixed text; None where not saved) and a saved example (or description) the embedding
+        saved with it: another featurizer, even one of the same dim, would put requests in another
+        space than the saved prototypes (or the one the encoder was trained in), and route them at
+        random."""
+        if probe is not None and not gives_probe(self.featurizer, probe):
+            raise ValueError(
+                "featurizer: not the one the selector was saved with (its vector for a fixed text differs); "
+                "load with the featurizer it was saved with"
+            )
         j = next((j for j, e in enumerate(self._example_z) if len(e)), None)
         if j is not None:
             saved, again = self._example_z[j][:1], self.embed_queries(self._examples[self._tool_ids[j]][:1])
