@@ -656,8 +656,8 @@ class ToolMetaLearner:
         if featurizer_dim is not None and featurizer_dim != self.context_dim:
             # else the router is built (or loaded) and fails at the first request with a text
             raise ValueError(
-                f"featurizer: makes vectors of dim {featurizer_dim}, the router's context_dim is {self.context_dim}; "
-                f"pass a featurizer of dim {self.context_dim}, or leave context_dim out to take the featurizer's"
+                f"featurizer: makes vectors of dim {featurizer_dim}, the router's context_dim is {self.context_dim} "
+                f"(given, or saved with it); pass a featurizer of dim {self.context_dim}"
             )
         self._featurizer = featurizer
         #: the saved featurizer's vector for a fixed text, until the featurizer is checked against it
