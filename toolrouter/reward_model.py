@@ -480,6 +480,8 @@ def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
     profiles: dict[str, ToolProfile] = {}
     for field, p in items:
         _check_profile(p, field)
+        if isinstance(tools, Mapping) and field != f"tools[{p.tool_id!r}]":  # as a router's tools: which id is meant?
+            raise ValueError(f"{field}: the key differs from its profile's tool_id {p.tool_id!r}")
         if p.tool_id in profiles and profiles[p.tool_id] != p:  # which description would the model learn?
             raise ValueError(f"{field}: a second, different profile of tool {p.tool_id!r}")
         profiles[p.tool_id] = p

@@ -86,3 +86,11 @@ def test_an_empty_history_is_called_empty_however_it_comes() -> None:
     # an array of outcomes has no truth value: "The truth value of an array ... is ambiguous"
     assert train(np.array(history(), dtype=object)).tool_ids == ["a", "b"]
     assert train(o for o in history()).tool_ids == ["a", "b"]
+
+
+def test_a_mapping_of_tools_whose_key_is_not_its_profiles_id_is_refused_naming_the_key() -> None:
+    # the key was ignored: the profile of "b" trained under "b", the caller's "a" forgotten
+    with pytest.raises(ValueError, match=r"^tools\['a'\]: the key differs from its profile's tool_id 'b'"):
+        meta_train(history(), {"a": TOOLS[1], "b": TOOLS[1]}, FEATURIZER, context_dim=D, meta_steps=1)
+    by_id = {t.tool_id: t for t in TOOLS}
+    assert meta_train(history(), by_id, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1).tool_ids == ["a", "b"]
