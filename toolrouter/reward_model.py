@@ -49,7 +49,7 @@ from torch import nn
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError
-from toolrouter.features import checked_vector
+from toolrouter.features import checked_vector, gives_probe, probe_vector
 from toolrouter.logging import EventLog
 from toolrouter.models import ToolProfile, cancelled_by_caller
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior
@@ -65,9 +65,6 @@ log = EventLog(__name__)
 #: /3 adds the adapter's memory (``config.adapter`` and the ``adapter.*`` arrays); /2 and /1 load without one
 _FORMAT = "toolrouter.reward_model/3"
 _ADAPTER = "adapter."
-#: A fixed text whose features a model keeps from its training featurizer: another featurizer, even
-#: one of the same length, would give tools features the model never saw (see ``check_featurizer``).
-_PROBE_TEXT = "search the web for tomorrow's weather in Paris, then convert 20 EUR to USD"
 TaskGrouping = Literal["task_type", "tool", "both"]
 
 
@@ -219,9 +216,7 @@ class MetaRewardModel:
         saved without that vector is not checked.)"""
         if self.featurizer_probe is None:
             return
-        got = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", self.context_dim)
-        # within 1%: the same encoder on other hardware or in another precision passes, another featurizer does not
-        if np.linalg.norm(got - self.featurizer_probe) > 1e-2 * np.linalg.norm(self.featurizer_probe) + 1e-6:
+        if not gives_probe(featurizer, self.featurizer_probe):
             raise ValueError(
                 "featurizer: not the one this reward model was trained with (their vectors for the same text "
                 "differ); use the featurizer it was meta-trained with (a store's contexts are that featurizer's too)"
@@ -262,6 +257,9 @@ class MetaRewardModel:
                 f"description: tool {profile.tool_id!r} has no description and no history; the reward model cannot "
                 "score it (give it a description, or meta-train on history that includes it)"
             )
+        # a new tool is known by its description's features alone: another featurizer's, even of
+        # the same length, were scored as if they were the training featurizer's
+        self.check_featurizer(featurizer)
         return _description_features(featurizer, profile, self.model.tool_dim), None
 
     def head_mean(self, profile: ToolProfile, featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
@@ -283,7 +281,9 @@ class MetaRewardModel:
 
     def predict(self, contexts: np.ndarray, profiles: Sequence[ToolProfile], featurizer: Callable[[str], np.ndarray]) -> np.ndarray:
         """Prior mean utility, shape ``(len(contexts), len(profiles))``; ``contexts`` of shape
-        ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``."""
+        ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``.
+        A tool the model was not trained on is scored by ``featurizer``'s features of its
+        description: another featurizer than the training one is refused (``check_featurizer``)."""
         rows = np.atleast_2d(real_array("contexts", contexts))
         if rows.ndim != 2 or rows.shape[1] != self.context_dim:
             raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")
@@ -480,6 +480,8 @@ def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
     profiles: dict[str, ToolProfile] = {}
     for field, p in items:
         _check_profile(p, field)
+        if isinstance(tools, Mapping) and field != f"tools[{p.tool_id!r}]":  # as a router's tools: which id is meant?
+            raise ValueError(f"{field}: the key differs from its profile's tool_id {p.tool_id!r}")
         if p.tool_id in profiles and profiles[p.tool_id] != p:  # which description would the model learn?
             raise ValueError(f"{field}: a second, different profile of tool {p.tool_id!r}")
         profiles[p.tool_id] = p
@@ -644,14 +646,22 @@ def meta_train(
             counts (``Store.store_id``), kept with the model: what a router passes.
         time_budget_s: stop early after this many seconds.
 
-    Raises ``ValueError`` naming the problem for an empty history, a utility that is not a finite
+    Raises ``ValueError`` naming the problem for an empty history, a ``context_dim`` that is not an
+    integer from 1 to ``MAX_SAVED_DIM``, a utility that is not a finite
     number within ``+-MAX_ABS_REWARD`` (as a policy's update), a context of the wrong size or with
     entries a policy refuses, or an outcome of a tool missing from ``tools``.
     """
     from meta import MAML, Reptile
 
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+        raise TypeError(f"history: expected a sequence of AttemptRecord or Outcome, got {short_repr(history)}")
+    history = list(history)  # an empty generator is an empty history; an array has no truth value
     if not history:
         raise ValueError("history: empty; meta-training needs past outcomes (run the router first)")
+    # checked here, not read off the first context: 0, True or "8" were named as that context's error
+    context_dim = check_count("context_dim", context_dim, low=1, high=MAX_SAVED_DIM)
+    if not callable(featurizer):  # else "'NoneType' object is not callable", naming nothing
+        raise TypeError(f"featurizer: expected a callable text -> vector, got {short_repr(featurizer)}")
     meta_steps, meta_batch, shots, inner_steps, features, hidden, seed, time_budget_s = _checked_options(
         algorithm, tasks, tool_dropout, meta_steps, meta_batch, shots, inner_steps, lr_inner, lr_meta, features, hidden, seed,
         time_budget_s,
@@ -667,7 +677,9 @@ def meta_train(
     if missing:
         raise ValueError(f"tools: no profile for tool(s) {missing} that appear in the history")
     tool_features = np.stack([_description_features(featurizer, profiles[t], context_dim) for t in tool_ids])
-    probe = checked_vector(featurizer, _PROBE_TEXT, "a fixed probe text", context_dim)
+    # the features of a fixed text, kept with the model: another featurizer, even one of the same
+    # length, would give tools features the model never saw (see ``check_featurizer``)
+    probe = probe_vector(featurizer, context_dim)
     index = {t: i for i, t in enumerate(tool_ids)}
 
     with torch.random.fork_rng(devices=()):  # seeded for itself: the caller's torch random stream goes on as it was

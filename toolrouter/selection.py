@@ -73,10 +73,19 @@ from safetensors.torch import save as save_bytes
 from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
+from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
-from toolrouter.features import CombinedFeaturizer, Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer, checked_transform
+from toolrouter.features import (
+    CombinedFeaturizer,
+    Featurizer,
+    HashingFeaturizer,
+    SentenceEncoderFeaturizer,
+    checked_transform,
+    gives_probe,
+    probe_vector,
+)
 from toolrouter.logging import EventLog
 from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, short_repr, write_atomically
 
@@ -89,6 +98,13 @@ _READABLE_FORMATS = ("toolrouter.FewShotToolSelector/1", _FORMAT)  # /1: without
 #: Key in ``selector.json`` of the SHA-256 digest of the ``selector.safetensors`` saved with it
 #: (absent in folders saved before it was recorded, and in ``to_bytes``' one blob, which needs none).
 _WEIGHTS_DIGEST = "weights_sha256"
+#: Tensor of the featurizer's vector for a fixed text (``features.probe_vector``): a selector
+#: loaded with another featurizer is refused, with no tools registered too (a fit with
+#: ``register=False``), where no saved text tells. Absent in selectors saved before it was kept.
+_FEATURIZER_PROBE = "featurizer_probe"
+#: The dtype of every weight, embedding and saved array, whatever torch's default dtype: the
+#: features come as float32, and a float64 default gave float64 towers that refused them.
+_F32 = torch.float32
 _MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
 _NEW_TOOL_SHOTS = (0, 1, 2, 5, 10, 20, 50)  # example counts of a "new" tool in the calibration episodes
 _CALIBRATION_TEXTS = 300  # requests per tool embedded for the calibration episodes, at most
@@ -105,7 +121,8 @@ class SelectorConfig(NumbersNotBools):
     """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
 
     Arguments:
-        hidden: width of the residual towers' hidden layer.
+        hidden: width of the residual towers' hidden layer (at most ``MAX_SAVED_DIM``, 65,536,
+            as ``lora_rank``: the largest size a saved selector holds).
         adapter: ``"mlp"``: the shared tower is a residual MLP ``x + B gelu(A x)``; ``"lora"``: it is
             a frozen identity ``nn.Linear`` carrying a LoRA adapter from ``adapters_lib`` (a
             low-rank linear residual, ``lora_rank`` wide).
@@ -175,9 +192,10 @@ class SelectorConfig(NumbersNotBools):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden: int = Field(512, ge=1)
+    # at most what a saved selector may hold: a larger one was built and saved, then refused at load
+    hidden: int = Field(512, ge=1, le=MAX_SAVED_DIM)
     adapter: Literal["mlp", "lora"] = "mlp"
-    lora_rank: int = Field(16, ge=1)
+    lora_rank: int = Field(16, ge=1, le=MAX_SAVED_DIM)
     description_tower: bool = True
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     lr: float = Field(3e-4, gt=0.0, allow_inf_nan=False)
@@ -373,7 +391,7 @@ class TopLayers(nn.Module):
         for start in range(0, len(order), self.chunk):
             rows = [states[ids[i]] for i in order[start : start + self.chunk]]
             h = nn.utils.rnn.pad_sequence(rows, batch_first=True)
-            mask = torch.zeros(h.shape[:2])
+            mask = torch.zeros(h.shape[:2], dtype=h.dtype)
             for j, r in enumerate(rows):
                 mask[j, : r.shape[0]] = 1.0
             additive = _additive_mask(mask)
@@ -394,7 +412,7 @@ class TopLayers(nn.Module):
         if missing:
             for i, z in zip(missing, self._run(missing)):
                 memo[i] = z
-        return torch.stack([memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size)
+        return torch.stack([memo[i] for i in index]) if index else torch.zeros(0, self.tokens.bert.config.hidden_size, dtype=_F32)
 
 
 class ToolEncoder(nn.Module):
@@ -542,7 +560,8 @@ class FewShotToolSelector:
         self.featurizer = featurizer
         self.config = config
         self.seed = seed
-        self.dim = int(featurizer.dim)
+        # what a saved selector holds: a longer one was built and saved, then refused at load as corrupt
+        self.dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
         self._tokens: _TokenStates | None = None
         top = None
         if config.finetune_layers > 0:
@@ -558,13 +577,13 @@ class FewShotToolSelector:
         with torch.random.fork_rng(devices=[]):  # seeded towers without touching the caller's RNG
             torch.manual_seed(self.seed)
             self.encoder = ToolEncoder(self.dim, config, top)
-        self.network = DescriptionPrototypes(self.encoder, config.init_description_weight)
+        self.network = DescriptionPrototypes(self.encoder, config.init_description_weight).to(_F32)
         self.network.eval()
-        self.calibration = CountCalibration(config.init_scale)
+        self.calibration = CountCalibration(config.init_scale).to(_F32)
         self._descriptions: dict[str, str | None] = {}
         self._examples: dict[str, list[str]] = {}
         self._tool_ids: list[str] = []
-        self._protos = torch.zeros(0, self.dim)
+        self._protos = torch.zeros(0, self.dim, dtype=_F32)
         self._example_z: list[torch.Tensor] = []  # unit example embeddings per tool, for the bonus
         self._description_z: list[torch.Tensor] = []  # per tool its unit description embedding ([0 or 1, dim])
         self._refined: torch.Tensor | None = None  # the refined prototypes; None: to be computed
@@ -654,7 +673,7 @@ class FewShotToolSelector:
 
     def _rows(self, texts: Sequence[str], is_description: bool) -> torch.Tensor:
         if self._tokens is not None:  # fine-tuning: the row carries the text's id in the token cache
-            flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0)
+            flag = torch.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=_F32)
             return torch.cat([self._tokens.ids(texts)[:, None], flag], dim=1)
         feats = checked_transform(self.featurizer, list(texts), np.float32)
         flag = np.full((len(texts), 1), 1.0 if is_description else 0.0, dtype=np.float32)
@@ -708,7 +727,7 @@ class FewShotToolSelector:
         # one string is no list of texts: its characters would be embedded as that many texts
         texts = _check_examples(texts, "descriptions" if is_description else "queries")
         if not texts:
-            return torch.zeros(0, self.dim)
+            return torch.zeros(0, self.dim, dtype=_F32)
         self.network.eval()
         return F.normalize(self.network.embed(self._rows(texts, is_description))[:, :-1], dim=-1)
 
@@ -737,7 +756,7 @@ class FewShotToolSelector:
 
     def _calibrated(self, queries: list[str]) -> torch.Tensor:
         if not queries:
-            return torch.zeros(0, len(self._tool_ids))
+            return torch.zeros(0, len(self._tool_ids), dtype=_F32)
         raw = self._score(self.embed_queries(queries), self._head(), self._example_z, self.match_weight)
         return self.calibration.calibrated(raw, self._counts())
 
@@ -800,7 +819,7 @@ class FewShotToolSelector:
 
     def _refresh(self) -> None:
         tools = [(self._descriptions[t], self._examples[t]) for t in self._tool_ids]
-        self._protos, self._example_z, self._description_z = self._embed_tools(tools) if tools else (torch.zeros(0, self.dim), [], [])
+        self._protos, self._example_z, self._description_z = self._embed_tools(tools) if tools else (torch.zeros(0, self.dim, dtype=_F32), [], [])
         self._refined = None
 
     def _head(self) -> torch.Tensor:
@@ -895,6 +914,7 @@ class FewShotToolSelector:
             missing = sorted(set(data) - set(descs))
             raise ValueError(f"k_shot: 0-shot episodes need a description for every tool; missing for {missing[:5]!r}")
         seed = _checked_seed(seed, low=0)  # numpy's generators take no negative seed
+        register = check_flag("register", register, error=TypeError)  # "no" is true: it registered
         # what add_tool refuses, fit refuses too: it trains on these texts, and registers them
         self._check_features([(f"descriptions[{t!r}]", d) for t, d in descs.items()]
                              + [(f"examples[{t!r}][{i}]", x) for t, texts in data.items() for i, x in enumerate(texts)])
@@ -1043,7 +1063,7 @@ class FewShotToolSelector:
             counts.append(torch.tensor(n).expand(len(qz), -1))
             registered.append(torch.from_numpy(role < 2).expand(len(qz), -1))
             labels.append(torch.tensor(query_labels))
-            weights.append(torch.tensor(query_weights))
+            weights.append(torch.tensor(query_weights, dtype=_F32))
         episodes = CalibrationEpisodes(torch.cat(scores), torch.cat(counts), torch.cat(registered), torch.cat(labels),
                                        torch.cat(weights))
         return self.calibration.fit(episodes)
@@ -1112,6 +1132,7 @@ class FewShotToolSelector:
         tensors["prototypes"] = self._protos.contiguous()
         tensors["examples"] = torch.cat([self._protos[:0], *self._example_z]).contiguous()
         tensors["descriptions"] = torch.cat([self._protos[:0], *self._description_z]).contiguous()
+        tensors[_FEATURIZER_PROBE] = torch.from_numpy(probe_vector(self.featurizer, self.dim))
         if self.calibration.fitted:
             tensors.update({f"calibration.{k}": v.detach().contiguous() for k, v in self.calibration.state_dict().items()})
         meta = {
@@ -1208,15 +1229,23 @@ class FewShotToolSelector:
         sel = cls(featurizer, saved.config, seed=saved.seed)
         try:
             sel._install(saved, arrays)
+            probe = checked_array(arrays, _FEATURIZER_PROBE, (saved.dim,)) if _FEATURIZER_PROBE in arrays else None
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        sel._check_featurizer()
+        sel._check_featurizer(probe)
         return sel
 
-    def _check_featurizer(self) -> None:
-        """A ``ValueError`` naming the featurizer unless it gives a saved example (or description)
-        the embedding saved with it: another featurizer, even one of the same dim, would put
-        requests in another space than the saved prototypes, and route them at random."""
+    def _check_featurizer(self, probe: np.ndarray | None) -> None:
+        """A ``ValueError`` naming the featurizer unless it gives the saved ``probe`` (its vector
+        for a fixed text; None where not saved) and a saved example (or description) the embedding
+        saved with it: another featurizer, even one of the same dim, would put requests in another
+        space than the saved prototypes (or the one the encoder was trained in), and route them at
+        random."""
+        if probe is not None and not gives_probe(self.featurizer, probe):
+            raise ValueError(
+                "featurizer: not the one the selector was saved with (its vector for a fixed text differs); "
+                "load with the featurizer it was saved with"
+            )
         j = next((j for j, e in enumerate(self._example_z) if len(e)), None)
         if j is not None:
             saved, again = self._example_z[j][:1], self.embed_queries(self._examples[self._tool_ids[j]][:1])
@@ -1356,9 +1385,6 @@ def _check_saved(meta: Any) -> _SavedSelector:
     if bare:
         raise CorruptStateError(f"selector.tools: {bare} have neither a description nor examples")
     cfg = saved.config
-    for name in ("hidden", "lora_rank"):
-        if getattr(cfg, name) > MAX_SAVED_DIM:
-            raise CorruptStateError(f"selector.config.{name}: {getattr(cfg, name)} is above the largest saved size {MAX_SAVED_DIM}")
     if cfg.finetune_lora_rank > 0 and cfg.finetune_layers == 0:
         raise CorruptStateError(f"selector.config: finetune_lora_rank {cfg.finetune_lora_rank} without finetune_layers")
     return saved

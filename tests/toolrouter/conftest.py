@@ -19,3 +19,11 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:  # type:
     made = open_store(url)
     yield made
     made.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_reward_model():  # type: ignore[no-untyped-def]
+    """The reward model of ``tiny_reward_model.py`` (tools "a" and "b", 8 hashed features), one per module."""
+    from tiny_reward_model import history, train
+
+    return train(history())

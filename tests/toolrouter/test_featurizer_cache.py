@@ -81,6 +81,20 @@ def test_a_featurizer_with_its_cache_is_pickled_and_copied_as_before() -> None:
     encoder = SentenceEncoderFeaturizer(cache_size=4)
     for twin in (pickle.loads(pickle.dumps(encoder)), copy.deepcopy(encoder)):
         assert twin._lock is not encoder._lock and twin._cache.size == 4
+
+
+def test_a_pickled_or_copied_featurizer_still_returns_read_only_vectors() -> None:
+    # they came back writeable from its cache: a caller's edit changed every later vector of the text
+    import copy
+    import pickle
+
+    f = HashingFeaturizer(dim=8)
+    vector = f("hello world").copy()
+    for twin in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        cached = twin("hello world")
+        with pytest.raises(ValueError, match="read-only"):
+            cached[0] = 99.0
+        np.testing.assert_array_equal(twin("hello world"), vector)
 def test_threads_sharing_a_sentence_encoder_take_turns_in_its_tokenizer(one_torch_thread: None) -> None:
     # a padded batch and a single text tokenized at once changed the tokenizer's settings under
     # each other: "Unable to create tensor ... activate truncation and/or padding"

@@ -7,22 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolrouter import ToolProfile
-from toolrouter.features import HashingFeaturizer
 from toolrouter.reward_model import Outcome, meta_train
-
-D = 8
-FEATURIZER = HashingFeaturizer(dim=D)
-TOOLS = [ToolProfile(tool_id=t, capabilities=("answer",), description=f"tool {t} answers questions") for t in "ab"]
-
-
-def history(n=20):
-    rng = np.random.default_rng(0)
-    return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
-
-
-def train(outcomes, **options):
-    return meta_train(outcomes, TOOLS, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1, meta_batch=2, shots=2, **options)
+from tiny_reward_model import D, FEATURIZER, TOOLS, history, train
 
 
 @pytest.mark.parametrize("utility", [1e300, -1e10, "1.0", True])
@@ -77,3 +63,34 @@ def test_an_outcome_whose_tool_or_task_type_is_not_a_string_is_refused_naming_it
     model = train(history())
     with pytest.raises(TypeError, match=rf"^history\[0\]\.{field}: expected a string, got "):
         model.adapt([outcome])
+
+
+@pytest.mark.parametrize("context_dim", [0, True, 8.0, "8", None])
+def test_a_context_dim_that_is_not_a_positive_integer_is_refused_naming_it(context_dim) -> None:
+    # it was read off the first context: "history[0].context: expected True numbers", or torch's TypeError for 8.0
+    with pytest.raises(ValueError, match=rf"^context_dim: expected an integer in \[1, \d+\], got {context_dim!r}"):
+        meta_train(history(), TOOLS, FEATURIZER, context_dim=context_dim, meta_steps=1)
+
+
+def test_a_featurizer_that_is_not_callable_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match=r"^featurizer: expected a callable text -> vector, got None"):
+        meta_train(history(), TOOLS, None, context_dim=D, meta_steps=1)  # was "'NoneType' object is not callable"
+
+
+def test_an_empty_history_is_called_empty_however_it_comes() -> None:
+    # an empty generator passed the emptiness check and was called "all cancelled by their caller"
+    with pytest.raises(ValueError, match=r"^history: empty"):
+        train(o for o in [])
+    with pytest.raises(TypeError, match=r"^history: expected a sequence of AttemptRecord or Outcome, got None"):
+        train(None)
+    # an array of outcomes has no truth value: "The truth value of an array ... is ambiguous"
+    assert train(np.array(history(), dtype=object)).tool_ids == ["a", "b"]
+    assert train(o for o in history()).tool_ids == ["a", "b"]
+
+
+def test_a_mapping_of_tools_whose_key_is_not_its_profiles_id_is_refused_naming_the_key() -> None:
+    # the key was ignored: the profile of "b" trained under "b", the caller's "a" forgotten
+    with pytest.raises(ValueError, match=r"^tools\['a'\]: the key differs from its profile's tool_id 'b'"):
+        meta_train(history(), {"a": TOOLS[1], "b": TOOLS[1]}, FEATURIZER, context_dim=D, meta_steps=1)
+    by_id = {t.tool_id: t for t in TOOLS}
+    assert meta_train(history(), by_id, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1).tool_ids == ["a", "b"]

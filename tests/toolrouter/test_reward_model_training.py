@@ -10,19 +10,10 @@ import pytest
 import torch
 
 from toolrouter import ToolProfile
-from toolrouter.features import HashingFeaturizer
 from toolrouter.models import CANCELLED_BY_CALLER
 from toolrouter.reward_model import MetaRewardModel, Outcome, RewardModel, meta_train
 from toolrouter.store.base import AttemptRecord
-
-D = 8
-FEATURIZER = HashingFeaturizer(dim=D)
-TOOLS = [ToolProfile(tool_id=t, capabilities=("answer",), description=f"tool {t} answers questions") for t in "ab"]
-
-
-def train(history, **options):
-    options = {"features": 2, "hidden": 4, "meta_steps": 2, "meta_batch": 2, "shots": 2, **options}
-    return meta_train(history, TOOLS, FEATURIZER, context_dim=D, **options)
+from tiny_reward_model import D, FEATURIZER, TOOLS, history, train
 
 
 def cancelled(i: int) -> AttemptRecord:
@@ -40,11 +31,6 @@ def test_a_history_of_cancelled_attempts_only_is_refused_by_name() -> None:
         train(iter([cancelled(i) for i in range(3)]))  # read once, as a store's iterator
 
 
-def history(n: int = 12) -> list[Outcome]:
-    rng = np.random.default_rng(0)
-    return [Outcome(f"type{i % 2}", "ab"[i % 2], rng.normal(size=D), float(i % 3)) for i in range(n)]
-
-
 def test_meta_train_leaves_the_callers_torch_random_stream_as_it_was() -> None:
     # it reseeded torch's global generator with its own seed: a caller's later draws repeated
     # after every training, and a seeded experiment around it drew other numbers
@@ -59,11 +45,6 @@ def test_meta_train_leaves_the_callers_torch_random_stream_as_it_was() -> None:
         assert torch.allclose(a, b, atol=1e-6)
 
 
-@pytest.fixture(scope="module")
-def model():
-    return train(history())
-
-
 @pytest.mark.parametrize(
     ("profiles", "error", "message"),
     [
@@ -72,15 +53,15 @@ def model():
         (TOOLS[0], TypeError, r"profiles: expected a sequence of ToolProfile, got ToolProfile"),
     ],
 )
-def test_predict_names_the_profiles_it_cannot_score(model, profiles, error, message) -> None:
+def test_predict_names_the_profiles_it_cannot_score(tiny_reward_model, profiles, error, message) -> None:
     with pytest.raises(error, match=message):
-        model.predict(np.zeros(D), profiles, FEATURIZER)
-    assert model.predict(np.zeros(D), TOOLS, FEATURIZER).shape == (1, 2)
+        tiny_reward_model.predict(np.zeros(D), profiles, FEATURIZER)
+    assert tiny_reward_model.predict(np.zeros(D), TOOLS, FEATURIZER).shape == (1, 2)
 
 
-def test_prior_names_a_profile_that_is_not_one(model) -> None:
+def test_prior_names_a_profile_that_is_not_one(tiny_reward_model) -> None:
     with pytest.raises(TypeError, match=r"profile: expected a ToolProfile, got dict"):
-        model.prior({"tool_id": "a"}, FEATURIZER)
+        tiny_reward_model.prior({"tool_id": "a"}, FEATURIZER)
 
 
 def parts(**change):
