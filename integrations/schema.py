@@ -58,6 +58,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
@@ -384,10 +385,17 @@ class CapabilitySchema:
     def validate(
         self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
     ) -> BaseModel:
-        """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
-        or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN and the
-        infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
-        ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+        """The arguments as an instance of ``model``: a mapping of JSON values, or JSON text of an
+        object (``None`` or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN
+        and the infinities among them: JSON has no such numbers (Python's parser reads its ``NaN``
+        and ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+
+        The arguments are validated as the JSON they are, strictly, as the schema shown to the
+        model says: ``true`` or ``"5"`` is no integer, ``1`` or ``"yes"`` no boolean, ``"2.5"`` no
+        number (pydantic's lax mode would take each, and a model's mistake would reach the tool as
+        a value it did not mean); a string stands for what JSON writes as one (a date, a UUID, an
+        enum's value), and a number with no fractional part for an integer, as in JSON Schema
+        (``5.0``: a provider that writes every number as a float).
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
         refuses) to that name: the model sends it under that name, and the problems name it so,
@@ -403,7 +411,7 @@ class CapabilitySchema:
                 self.name, [f"{_shown_path(path, shown)}: {n} is not a JSON number; send a finite number" for path, n in found]
             )
         try:
-            return self.model.model_validate(data)
+            return _validated_as_json(self.model, data)
         except ValidationError as exc:
             raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields], shown)) from None
 
@@ -612,6 +620,35 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)
+
+
+def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """``data`` validated by ``model`` strictly, as JSON (see ``CapabilitySchema.validate``)."""
+    try:
+        text = pydantic_core.to_json(data)
+    except pydantic_core.PydanticSerializationError:  # a caller's own objects, or nested deeper than JSON text goes
+        return model.model_validate(data, strict=True)
+    try:
+        return model.model_validate_json(text, strict=True)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):  # nested past the JSON parser's limit
+            return model.model_validate(data, strict=True)
+        whole = pydantic_core.to_json(_integral_floats_as_ints(data))
+        if whole == text:
+            raise
+    # only now: a float parameter, or one of any type, keeps the 5.0 the model sent
+    return model.model_validate_json(whole, strict=True)
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """The JSON-shaped ``value`` with each float that has no fractional part as an int."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
 
 
 def _all_finite(value: Any) -> bool:

@@ -34,7 +34,7 @@ Example:
     >>> asyncio.run(toolbox.call_one("add", '{"a": 2, "b": 3}')).content
     '5'
     >>> print(toolbox.call_one_sync("add", {"a": "two"}).content)
-    invalid arguments for tool 'add': a: Input should be a valid integer, unable to parse string as an integer (got "two")
+    invalid arguments for tool 'add': a: Input should be a valid integer (got "two")
 """
 
 from __future__ import annotations
