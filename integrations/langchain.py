@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
-from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError
+from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult, check_serialize
 from toolrouter import ToolFailure, ToolProfile
@@ -444,11 +444,12 @@ def from_langchain_tool(
     ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
     is registered. With a JSON Schema argument schema (tools built from MCP servers, say) the
     model sees each property as the tool states it (nested properties, constraints, formats; a
-    ``$ref`` to its ``$defs`` written out), and the arguments are validated by the property's
-    type: strings, integers, numbers, booleans, null, arrays of them, objects (as dicts), enums
-    (as ``Literal``), ``anyOf`` / ``oneOf`` of these (as unions: a nullable property as
-    ``Optional``) and ``$ref`` to its ``$defs``; any other property takes any JSON value (and a
-    recursive one is shown as its type).
+    ``$ref`` to another part of its schema, ``#/$defs/Place`` or ``#/properties/origin``, written
+    out), and the arguments are validated by the property's type: strings, integers, numbers,
+    booleans, null, arrays of them, objects (as dicts), enums (as ``Literal``), ``anyOf`` /
+    ``oneOf`` of these (as unions: a nullable property as ``Optional``) and ``$ref`` within its
+    schema; any other property takes any JSON value (and a recursive one is shown as its type; a
+    ``$ref`` to another document, or to no schema, is not followed: ``schema.resolve_ref``).
 
     A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
     an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
@@ -538,14 +539,12 @@ def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     if not isinstance(schema, Mapping):  # a pydantic v1 model: read its JSON Schema
         schema = schema.schema()
     required = set(schema.get("required", ()))
-    definitions = schema.get("$defs", schema.get("definitions"))
-    definitions = definitions if isinstance(definitions, Mapping) else {}
     parameters = []
     for name, node in schema.get("properties", {}).items():
         node = node if isinstance(node, Mapping) else {}
         default = inspect.Parameter.empty if name in required else node.get("default", NO_DEFAULT)
-        annotation = _annotation_of(node, definitions)
-        shown = _self_contained(node, definitions)  # what the model sees: the tool's own schema
+        annotation = _annotation_of(node, schema)
+        shown = _self_contained(node, schema)  # what the model sees: the tool's own schema
         parameters.append(Parameter(name, "keyword", annotation, default, str(node.get("description", "")), shown))
     return tuple(parameters)
 
@@ -558,51 +557,44 @@ def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:
     return [name for name, info in full.model_fields.items() if name not in schema.model_fields and info.is_required()]
 
 
-def _self_contained(node: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``node`` with each ``$ref`` to the schema's ``$defs`` (or ``definitions``) replaced by the
-    node it names, so that it reads alone as a property of another schema; ``None`` when a
-    reference cannot be replaced (a recursive one, or one to elsewhere)."""
+def _self_contained(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``node`` with each ``$ref`` (into ``root``, the tool's schema: ``resolve_ref``) replaced by
+    the schema it points to, so that it reads alone as a property of another schema; ``None`` when
+    a reference cannot be replaced (a recursive one, or one ``resolve_ref`` refuses)."""
     try:
-        return _inlined(node, definitions, frozenset())
+        return _inlined(node, root, frozenset())
     except LookupError:
         return None
 
 
-def _inlined(node: Any, definitions: Mapping[str, Any], resolving: frozenset[str]) -> Any:
+def _inlined(node: Any, root: Mapping[str, Any], resolving: frozenset[str]) -> Any:
     if isinstance(node, list):
-        return [_inlined(item, definitions, resolving) for item in node]
+        return [_inlined(item, root, resolving) for item in node]
     if not isinstance(node, Mapping):
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _definition(ref, definitions)
+        target = resolve_ref(root, ref)
         if target is None or ref in resolving:
             raise LookupError(ref)
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}  # the node's own keywords win
         resolving = resolving | {ref}
-    return {k: _inlined(v, definitions, resolving) for k, v in node.items()}
+    return {k: _inlined(v, root, resolving) for k, v in node.items()}
 
 
-def _definition(ref: str, definitions: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The node a ``$ref`` names in the schema's ``$defs`` (or ``definitions``), or ``None``."""
-    prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
-    target = definitions.get(ref[len(prefix) :]) if prefix else None
-    return target if isinstance(target, Mapping) else None
-
-
-def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
+def _annotation_of(node: Mapping[str, Any], root: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
     """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else): a
-    ``$ref`` to the schema's ``$defs`` (or ``definitions``) as the node it names, ``anyOf`` /
-    ``oneOf`` as the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
+    ``$ref`` (into ``root``: ``resolve_ref``) as the schema it points to, ``anyOf`` / ``oneOf`` as
+    the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _definition(ref, definitions)
-        if target is None or ref in resolving:  # unknown, or recursive: any JSON value
+        target = resolve_ref(root, ref)
+        if target is None or ref in resolving:  # refused, or recursive: any JSON value
             return Any
-        return _annotation_of(target, definitions, resolving | {ref})
+        return _annotation_of(target, root, resolving | {ref})
     members = node.get("anyOf", node.get("oneOf"))
     if isinstance(members, list) and members and all(isinstance(m, Mapping) for m in members):
-        kinds = [_annotation_of(m, definitions, resolving) for m in members]
+        kinds = [_annotation_of(m, root, resolving) for m in members]
         return Any if Any in kinds else Union[tuple(kinds)]  # noqa: UP007  # built from a list
     enum = node.get("enum")
     if isinstance(enum, list) and enum and all(v is None or isinstance(v, (str, int, float, bool)) for v in enum):
@@ -615,7 +607,7 @@ def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], reso
             types.append(_JSON_SCALARS[kind])
         elif kind == "array":
             items = node.get("items")
-            types.append(list[_annotation_of(items, definitions, resolving)] if isinstance(items, Mapping) else list)
+            types.append(list[_annotation_of(items, root, resolving)] if isinstance(items, Mapping) else list)
         elif kind == "object":
             types.append(dict[str, Any])
         else:

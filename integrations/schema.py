@@ -54,6 +54,7 @@ import math
 import re
 import reprlib
 import types
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
@@ -80,6 +81,7 @@ __all__ = [
     "check_shown_names",
     "check_tool_name",
     "fits_openai_strict",
+    "resolve_ref",
     "schema_from_signature",
     "signature_of",
 ]
@@ -581,7 +583,7 @@ def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str
     schema, adds nothing); infinite for a ``$ref`` that points nowhere in ``root``."""
     ref = node.get("$ref")
     if ref is not None:
-        target = _resolve(root, ref)
+        target = resolve_ref(root, ref)
         if target is None:
             return math.inf
         if ref in resolving:
@@ -594,17 +596,50 @@ def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str
     return own + max((_levels(s, root, resolved, resolving) for s in _subschemas(node)), default=0)
 
 
-def _resolve(root: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
-    """The schema the JSON Pointer fragment ``ref`` (``#``, ``#/$defs/Item``) points to in ``root``."""
+#: Where a schema holds schemas, the only places a JSON Pointer to a schema passes: a keyword whose
+#: value is a schema, one whose value names schemas, and one whose value lists them (``items`` a
+#: schema, or a list of them in the drafts before 2020-12).
+_SUBSCHEMA = frozenset(
+    {
+        "items", "additionalItems", "additionalProperties", "not", "if", "then", "else", "contains",
+        "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+    }
+)  # fmt: skip
+_SUBSCHEMAS_BY_NAME = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_SUBSCHEMAS_BY_POSITION = frozenset({"anyOf", "allOf", "oneOf", "prefixItems", "items"})
+
+
+def resolve_ref(root: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
+    """The schema the ``$ref`` ``ref`` points to in ``root``: a JSON Pointer fragment (``#``,
+    ``#/$defs/Item``, ``#/properties/origin``, ``#/anyOf/0``; ``~1``, ``~0`` and percent-escapes
+    read as RFC 6901 says). ``None`` for a reference to another document (never fetched), a
+    pointer to nowhere in ``root``, and one to something that is no schema (``#/properties``
+    itself, ``#/required/0``, a keyword's value): read as a schema, it would be a wrong one."""
     if not isinstance(ref, str) or not ref.startswith("#"):
         return None
     node: Any = root
-    for part in ref[1:].split("/")[1:]:
+    holder: str | None = None  # the keyword whose schemas, by name or by position, the next part picks
+    for part in urllib.parse.unquote(ref[1:]).split("/")[1:]:
         part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node if isinstance(node, Mapping) else None
+        if holder is None:  # at a schema: the part is a keyword
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+            if part in _SUBSCHEMAS_BY_POSITION and isinstance(node, list):
+                holder = part
+            elif part in _SUBSCHEMAS_BY_NAME and isinstance(node, Mapping):
+                holder = part
+            elif part not in _SUBSCHEMA:
+                return None
+        elif isinstance(node, list):  # a position
+            if not part.isdigit() or int(part) >= len(node):
+                return None
+            node, holder = node[int(part)], None
+        else:  # a name
+            if part not in node:
+                return None
+            node, holder = node[part], None
+    return node if holder is None and isinstance(node, Mapping) else None
 
 
 def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
