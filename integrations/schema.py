@@ -16,7 +16,10 @@ How signatures map to arguments:
   function does not take is an error the model is told about;
 - ``*args`` is refused: a model sends named arguments only, and none of them could reach it;
 - positional-only parameters are passed by position, the rest by name; an argument the model
-  leaves out is left out of the call, so the function's own default applies.
+  leaves out is left out of the call, so the function's own default applies;
+- an argument a ``functools.partial`` binds (``partial(search, api_key=KEY)``, a connection, a
+  client) is the function's own, not the model's: it is left out of the schema, so its value is
+  never sent to a provider and a model cannot override it.
 
 Every backend of a capability must accept the same arguments as the first: the same parameters,
 each with the same type, default and way of passing (a backend may add parameters that have a
@@ -249,8 +252,12 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
     except (NameError, SyntaxError, TypeError) as exc:
         raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
     docs = parameter_docs(_doc_of(fn))
+    # inspect shows a partial's keywords as defaults a call may override: they are bound here
+    bound = fn.keywords if isinstance(fn, functools.partial) else {}
     params: list[Parameter] = []
     for p in sig.parameters.values():
+        if p.name in bound and p.kind is inspect.Parameter.KEYWORD_ONLY:
+            continue
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
             raise ToolSchemaError(
                 f"{where}: parameter '*{p.name}' cannot be filled by a model, which sends named arguments "
