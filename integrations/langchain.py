@@ -446,10 +446,11 @@ def from_langchain_tool(
     model sees each property as the tool states it (nested properties, constraints, formats; a
     ``$ref`` to another part of its schema, ``#/$defs/Place`` or ``#/properties/origin``, written
     out), and the arguments are validated by the property's type: strings, integers, numbers,
-    booleans, null, arrays of them, objects (as dicts), enums (as ``Literal``), ``anyOf`` /
-    ``oneOf`` of these (as unions: a nullable property as ``Optional``) and ``$ref`` within its
-    schema; any other property takes any JSON value (and a recursive one is shown as its type; a
-    ``$ref`` to another document, or to no schema, is not followed: ``schema.resolve_ref``).
+    booleans, null, arrays of them, objects (as dicts), enums and consts (as ``Literal``),
+    ``anyOf`` / ``oneOf`` of these (as unions: a nullable property as ``Optional``) and ``$ref``
+    within its schema; any other property takes any JSON value (and a recursive one is shown as
+    its type; a ``$ref`` to another document, or to no schema, is not followed:
+    ``schema.resolve_ref``).
 
     A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
     an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
@@ -596,7 +597,7 @@ def _annotation_of(node: Mapping[str, Any], root: Mapping[str, Any], resolving: 
     if isinstance(members, list) and members and all(isinstance(m, Mapping) for m in members):
         kinds = [_annotation_of(m, root, resolving) for m in members]
         return Any if Any in kinds else Union[tuple(kinds)]  # noqa: UP007  # built from a list
-    enum = node.get("enum")
+    enum = [node["const"]] if "const" in node else node.get("enum")  # a const: an enum of one value
     if isinstance(enum, list) and enum and all(v is None or isinstance(v, (str, int, float, bool)) for v in enum):
         return Literal[tuple(enum)]
     kinds = node.get("type")
