@@ -92,6 +92,8 @@ __all__ = [
 
 OnUnknownTool = Literal["pass", "error"]
 _ON_UNKNOWN_TOOL = ("pass", "error")
+#: The ``tool_choice`` values of ``bind_tools`` that name a mode, not a tool.
+_TOOL_CHOICE_MODES = frozenset({"auto", "any", "none", "required"})
 
 
 # --- the request's text -------------------------------------------------------------------------
@@ -324,7 +326,8 @@ class ToolShortlistMiddleware(AgentMiddleware):
     Before each model call (``wrap_model_call`` / ``awrap_model_call``) the request's text (the
     last human message that has text) goes to ``shortlist.select``, and of the agent's tools that
     are capabilities of the shortlist's toolbox, only the ``max_tools`` ranked best stay. Tools
-    named in ``always_include`` always stay and do not count against ``max_tools``; tools that are
+    named in ``always_include``, and the tool the request's ``tool_choice`` forces (set by another
+    middleware), always stay and do not count against ``max_tools``; tools that are
     not capabilities (the agent's own, provider tools) stay as they are, since the shortlist
     cannot rank them. Without a request text the tools are left unchanged.
 
@@ -376,10 +379,12 @@ class ToolShortlistMiddleware(AgentMiddleware):
         if missing:
             raise ValueError(f"always_include: {missing} are not among the agent's tools {offered}")
         capabilities = set(self.shortlist.toolbox.capabilities)
-        # rank every capability, then keep the best the agent has: pinned ones do not count
+        # rank every capability, then keep the best the agent has: pinned ones do not count, nor
+        # the tool the request forces (tool_choice), which a model call without it would refuse
+        pinned = {*self.always_include, *_forced_tool(request.tool_choice)}
         ranked = self.shortlist.select(text, k=max(1, len(capabilities)))
-        eligible = set(offered) - set(self.always_include)
-        keep = set([name for name in ranked if name in eligible][: self.max_tools]) | set(self.always_include)
+        eligible = set(offered) - pinned
+        keep = set([name for name in ranked if name in eligible][: self.max_tools]) | pinned
         tools = [
             tool
             for tool in request.tools
@@ -423,6 +428,19 @@ class ToolShortlistMiddleware(AgentMiddleware):
                     succeeded[call["name"]] = succeeded.get(call["name"], False) or answered.get(call["id"], False)
         if succeeded:
             self.shortlist.learn(messages[start].text, list(succeeded), succeeded)
+
+
+def _forced_tool(tool_choice: Any) -> list[str]:
+    """The tool a request's ``tool_choice`` forces the model to call, as ``bind_tools`` takes it: a
+    tool's name, or a provider's dict naming one (``{"type": "function", "function": {"name":
+    ...}}``, ``{"type": "tool", "name": ...}``); none for a mode (``"auto"``, ``"any"``...)."""
+    if isinstance(tool_choice, str):
+        return [] if tool_choice in _TOOL_CHOICE_MODES else [tool_choice]
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+        return [name] if isinstance(name, str) else []
+    return []
 
 
 # --- LangChain tools as backends ----------------------------------------------------------------
