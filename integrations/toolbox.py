@@ -114,7 +114,7 @@ def to_content(value: Any) -> str:
     never raises: a value JSON cannot hold (a circular reference, bytes that are not UTF-8) is
     sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
     if isinstance(value, str):
-        return storable_text(value)
+        return _plain_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
         try:
             return _json(value)
@@ -139,6 +139,13 @@ def _json(value: Any) -> str:
         # such characters replaced as storable_text does
         plain = pydantic_core.to_jsonable_python(value, fallback=_text)
         return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+
+
+def _plain_text(text: str) -> str:
+    """``text`` as a plain ``str``: of a ``str`` subclass (a ``(str, Enum)`` member) its characters,
+    where ``str()`` and f-strings of it give another text (``Size.L``); lone surrogates as U+FFFD
+    (``storable_text``)."""
+    return storable_text(str.__str__(text))
 
 
 def _text(value: Any) -> str:
@@ -407,7 +414,7 @@ class _PreparedCall:
         if not isinstance(content, str):
             return self._unserializable(outcome, f"serialize returned {type(content).__name__}, not str")
         return ToolResult(
-            self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
+            self.name, _plain_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )
 
     def _unserializable(self, outcome: CallOutcome, problem: str) -> ToolResult:
