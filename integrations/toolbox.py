@@ -15,7 +15,7 @@ circuit open, the deadline passed). The provider formats (``integrations.openai`
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
-pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
+an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
 other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -113,6 +114,8 @@ def to_content(value: Any) -> str:
     """The default serialisation of a tool's value for a model (see the module's docstring). It
     never raises: a value JSON cannot hold (a circular reference, bytes that are not UTF-8) is
     sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
+    if isinstance(value, enum.Enum):  # its str() is a Python name (Color.RED), no value a schema takes
+        value = value.value
     if isinstance(value, str):
         return _plain_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):

@@ -32,3 +32,19 @@ def test_a_str_subclass_value_is_its_text() -> None:
     assert [str(m["content"]) for m in oai.dispatch_chat(toolbox, message)] == ["large"]
     blocks = claude.dispatch(toolbox, {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "size", "input": {}}]})
     assert [str(b["content"]) for b in blocks["content"]] == ["large"]
+
+
+class Color(enum.Enum):
+    RED = "red"
+    PAIR = ("red", 2)
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+def test_an_enum_member_is_its_value_as_inside_a_dict() -> None:
+    assert to_content(Color.RED) == "red"  # was "Color.RED", a name no enum argument takes
+    assert to_content(Color.PAIR) == '["red",2]'
+    assert to_content(Level.HIGH) == "3"
+    assert to_content({"color": Color.RED}) == '{"color":"red"}'
