@@ -66,7 +66,7 @@ from pydantic import BaseModel
 from integrations._extras import require
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
-from integrations.toolbox import Toolbox, ToolResult, check_serialize
+from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize
 from toolrouter import ToolFailure, ToolProfile
 from toolrouter._checks import check_count
 
@@ -128,7 +128,10 @@ def as_langchain_tools(
 ) -> list[StructuredTool]:
     """One ``StructuredTool`` per capability of ``names`` (default: every capability), with the
     capability's name, description and JSON Schema, whose call goes through ``Toolbox.call_one``:
-    validated, routed among the backends with fallback, every attempt recorded.
+    validated, routed among the backends with fallback, every attempt recorded. The tools go to
+    any provider's model, so an argument whose name a provider refuses (Anthropic: ``filter[id]``,
+    ``user id``: an MCP tool's) is shown under one every provider accepts
+    (``CapabilitySchema.shown_names``) and reaches the backends under its own.
 
     Inside an agent the routing context is the state's last human message (LangGraph hands the
     state to the tool); called directly (``tool.invoke(arguments)``), there is none. A failed call
@@ -146,19 +149,23 @@ def _capability_tool(
     toolbox: Toolbox, name: str, serialize: Callable[[Any], str] | None, route_options: dict[str, Any]
 ) -> StructuredTool:
     schema = toolbox.schema(name)
+    # a LangChain tool goes to any provider: each argument under a name every one accepts
+    parameters, shown = schema.shown_parameters, schema.shown_names or None
     # LangGraph passes the agent's state to an argument annotated InjectedState; the argument's
     # name is one no parameter of the capability has, so a model's argument cannot take its place
-    taken = set(schema.parameters.get("properties", {}))
+    taken = set(parameters.get("properties", {}))
     state_key = next(key for key in (f"state{'_' * n}" for n in itertools.count(1)) if key not in taken)
 
     def run(**arguments: Any) -> tuple[str, dict[str, Any]]:
         context = request_text(arguments.pop(state_key, None))
-        result = toolbox.call_one_sync(name, arguments, context=context, serialize=serialize, **route_options)
+        result = toolbox.call_one_sync(name, arguments, context=context, serialize=serialize, shown_names=shown, **route_options)
         return _tool_output(result)
 
     async def arun(**arguments: Any) -> tuple[str, dict[str, Any]]:
         context = request_text(arguments.pop(state_key, None))
-        result = await toolbox.call_one(name, arguments, context=context, serialize=serialize, **route_options)
+        result = await toolbox.call_one(
+            name, arguments, context=context, serialize=serialize, shown_names=shown, **route_options
+        )
         return _tool_output(result)
 
     for fn in (run, arun):
@@ -168,7 +175,7 @@ def _capability_tool(
         description=schema.description,
         # a JSON Schema, not a model: LangChain passes the arguments through as sent, and the
         # toolbox validates them once, with messages written for the model
-        args_schema=schema.parameters,
+        args_schema=parameters,
         func=run,
         coroutine=arun,
         handle_tool_error=True,
@@ -279,6 +286,14 @@ class RouterMiddleware(AgentMiddleware):
             return []
         return as_langchain_tools(self.toolbox, serialize=self.serialize, **self.route_options)
 
+    def _shown_names(self, name: str) -> Mapping[str, str] | None:
+        """The names the capability's tools show its arguments under (``as_langchain_tools``);
+        ``None`` for a name that is no capability (the toolbox answers it as unknown)."""
+        try:
+            return self.toolbox.schema(name).shown_names or None
+        except UnknownCapabilityError:
+            return None
+
     def _routes(self, request: ToolCallRequest) -> bool:
         return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
 
@@ -290,7 +305,12 @@ class RouterMiddleware(AgentMiddleware):
             return handler(request)
         call = request.tool_call
         result = self.toolbox.call_one_sync(
-            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+            call["name"],
+            call["args"],
+            context=request_text(request.state),
+            serialize=self.serialize,
+            shown_names=self._shown_names(call["name"]),
+            **self.route_options,
         )
         return _tool_message(result, call["id"])
 
@@ -304,7 +324,12 @@ class RouterMiddleware(AgentMiddleware):
             return await handler(request)
         call = request.tool_call
         result = await self.toolbox.call_one(
-            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+            call["name"],
+            call["args"],
+            context=request_text(request.state),
+            serialize=self.serialize,
+            shown_names=self._shown_names(call["name"]),
+            **self.route_options,
         )
         return _tool_message(result, call["id"])
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import hashlib
 import inspect
 import itertools
 import json
@@ -72,6 +73,7 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.serialization import short_repr
 
 __all__ = [
+    "ARGUMENT_NAME_PATTERN",
     "NO_DEFAULT",
     "TOOL_NAME_PATTERN",
     "CapabilitySchema",
@@ -91,6 +93,10 @@ __all__ = [
 
 #: The tool names that OpenAI and Anthropic both accept.
 TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+#: The argument names that OpenAI and Anthropic both accept in a tool's schema (Anthropic's
+#: Messages API refuses the whole request when one tool has another; it checks the top-level
+#: names only, so a nested object's keys go as they are).
+ARGUMENT_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 
 #: The JSON Schema keywords OpenAI's strict mode accepts (its documented subset), and the formats.
 _STRICT_KEYWORDS = frozenset(
@@ -386,6 +392,37 @@ class CapabilitySchema:
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments (an object schema)."""
         return copy.deepcopy(self._parameters)
+
+    @functools.cached_property
+    def shown_names(self) -> Mapping[str, str]:
+        """Each argument whose name a provider refuses (``filter[id]``, ``user id``, longer than 64
+        characters: an MCP tool's, say; see ``ARGUMENT_NAME_PATTERN``) and the name a model is
+        shown instead: its characters the providers refuse made ``_``, cut to fit, and made unique
+        with a digest of the name. ``validate(arguments, shown_names)`` takes it back."""
+        properties = [p.name for p in self.signature if p.kind != "var_keyword"]
+        taken = set(properties)
+        shown = {}
+        for name in properties:
+            if ARGUMENT_NAME_PATTERN.fullmatch(name):
+                continue
+            alias = re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:64]
+            if alias in taken:
+                alias = f"{alias[:56]}_{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+            taken.add(alias)
+            shown[name] = alias
+        return types.MappingProxyType(shown)  # computed once, shared by every call: read-only
+
+    @property
+    def shown_parameters(self) -> dict[str, Any]:
+        """``parameters`` with each argument under the name a model is shown (``shown_names``):
+        the schema of a tool that every provider accepts."""
+        parameters = self.parameters
+        shown = self.shown_names
+        if shown:
+            parameters["properties"] = {shown.get(k, k): v for k, v in parameters["properties"].items()}
+            if "required" in parameters:
+                parameters["required"] = [shown.get(k, k) for k in parameters["required"]]
+        return parameters
 
     def with_description(self, description: str) -> "CapabilitySchema":
         """The same schema with another description."""
