@@ -198,11 +198,33 @@ class Parameter:
             raise TypeError(f"description: expected a string, got {self.description!r} (parameter {self.name!r})")
         if self.json_schema is not None and not isinstance(self.json_schema, Mapping):
             raise TypeError(f"json_schema: expected a JSON Schema (a mapping) or None, got {self.json_schema!r} (parameter {self.name!r})")
+        ref = None if self.json_schema is None else _first_ref(self.json_schema)
+        if ref is not None:
+            # it stands inside the capability's schema, where the pointer would mean another place
+            # (pydantic failed on it with a bare KeyError)
+            raise ToolSchemaError(
+                f"json_schema: has a $ref ({ref!r}); write out the schema it points to in its place "
+                f"(parameter {self.name!r})"
+            )
 
     @property
     def required(self) -> bool:
         """Whether a call must give this parameter."""
         return self.kind != "var_keyword" and self.default is inspect.Parameter.empty
+
+
+def _first_ref(schema: Mapping[str, Any]) -> str | None:
+    """The first ``$ref`` in ``schema`` (a walk with a stack of its own), or ``None``."""
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if isinstance(node.get("$ref"), str):
+                return node["$ref"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 def check_tool_name(name: Any, field_name: str = "capability") -> str:
