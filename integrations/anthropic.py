@@ -35,14 +35,11 @@ Example (the response built by hand where a client would return it):
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
 from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
-from integrations.schema import CapabilitySchema
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError
 from toolrouter.serialization import short_repr
 
@@ -59,54 +56,22 @@ _STREAM_EVENTS = frozenset(
 )
 
 
-#: The argument names the Messages API accepts in a tool's ``input_schema``; it refuses the
-#: whole request when one tool has another.
-_ARGUMENT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
-
-
 def tools(toolbox: Toolbox, names: Iterable[str] | None = None) -> list[ToolParam]:
     """The Messages API ``tools`` of ``names`` (default: every capability). An argument whose name
     the API refuses (``filter[id]``, ``user id``, longer than 64 characters: an MCP tool's, say)
     is sent under a name it accepts, which ``dispatch`` turns back into the argument's own (and
-    which an error about the argument names, as the model knows it)."""
-    return [{"name": s.name, "description": s.description, "input_schema": _sent_schema(s)} for s in toolbox.schemas(names)]
-
-
-def _sent_names(schema: CapabilitySchema) -> dict[str, str]:
-    """Each argument of ``schema`` whose name the API refuses, and the name it is sent under: its
-    characters the API refuses made ``_``, cut to fit, and made unique with a digest of the name."""
-    properties = [p.name for p in schema.signature if p.kind != "var_keyword"]  # no copy of the schema
-    taken = set(properties)
-    sent = {}
-    for name in properties:
-        if _ARGUMENT_NAME.fullmatch(name):
-            continue
-        alias = re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:64]
-        if alias in taken:
-            alias = f"{alias[:56]}_{hashlib.sha256(name.encode()).hexdigest()[:7]}"
-        taken.add(alias)
-        sent[name] = alias
-    return sent
-
-
-def _sent_schema(schema: CapabilitySchema) -> dict[str, Any]:
-    parameters = schema.parameters
-    sent = _sent_names(schema)
-    if sent:
-        parameters["properties"] = {sent.get(k, k): v for k, v in parameters["properties"].items()}
-        if "required" in parameters:
-            parameters["required"] = [sent.get(k, k) for k in parameters["required"]]
-    return parameters
+    which an error about the argument names, as the model knows it): ``CapabilitySchema.shown_names``."""
+    return [{"name": s.name, "description": s.description, "input_schema": s.shown_parameters} for s in toolbox.schemas(names)]
 
 
 def _with_shown_names(toolbox: Toolbox, call: ToolCall) -> ToolCall:
     """``call`` with the names its tool's arguments were sent under (see ``tools``): its
     arguments come under them, and an error must name them, the names the model knows."""
     try:
-        sent = _sent_names(toolbox.schema(call.name))
+        shown = toolbox.schema(call.name).shown_names
     except UnknownCapabilityError:  # the toolbox answers it as an unknown tool
         return call
-    return ToolCall(call.call_id, call.name, call.arguments, sent) if sent else call
+    return ToolCall(call.call_id, call.name, call.arguments, shown) if shown else call
 
 
 def tool_calls(message: Any) -> list[ToolCall]:

@@ -64,9 +64,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
-from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError
+from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
-from integrations.toolbox import Toolbox, ToolResult, check_serialize
+from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize
 from toolrouter import ToolFailure, ToolProfile
 from toolrouter._checks import check_count
 
@@ -92,6 +92,8 @@ __all__ = [
 
 OnUnknownTool = Literal["pass", "error"]
 _ON_UNKNOWN_TOOL = ("pass", "error")
+#: The ``tool_choice`` values of ``bind_tools`` that name a mode, not a tool.
+_TOOL_CHOICE_MODES = frozenset({"auto", "any", "none", "required"})
 
 
 # --- the request's text -------------------------------------------------------------------------
@@ -126,7 +128,10 @@ def as_langchain_tools(
 ) -> list[StructuredTool]:
     """One ``StructuredTool`` per capability of ``names`` (default: every capability), with the
     capability's name, description and JSON Schema, whose call goes through ``Toolbox.call_one``:
-    validated, routed among the backends with fallback, every attempt recorded.
+    validated, routed among the backends with fallback, every attempt recorded. The tools go to
+    any provider's model, so an argument whose name a provider refuses (Anthropic: ``filter[id]``,
+    ``user id``: an MCP tool's) is shown under one every provider accepts
+    (``CapabilitySchema.shown_names``) and reaches the backends under its own.
 
     Inside an agent the routing context is the state's last human message (LangGraph hands the
     state to the tool); called directly (``tool.invoke(arguments)``), there is none. A failed call
@@ -144,19 +149,23 @@ def _capability_tool(
     toolbox: Toolbox, name: str, serialize: Callable[[Any], str] | None, route_options: dict[str, Any]
 ) -> StructuredTool:
     schema = toolbox.schema(name)
+    # a LangChain tool goes to any provider: each argument under a name every one accepts
+    parameters, shown = schema.shown_parameters, schema.shown_names or None
     # LangGraph passes the agent's state to an argument annotated InjectedState; the argument's
     # name is one no parameter of the capability has, so a model's argument cannot take its place
-    taken = set(schema.parameters.get("properties", {}))
+    taken = set(parameters.get("properties", {}))
     state_key = next(key for key in (f"state{'_' * n}" for n in itertools.count(1)) if key not in taken)
 
     def run(**arguments: Any) -> tuple[str, dict[str, Any]]:
         context = request_text(arguments.pop(state_key, None))
-        result = toolbox.call_one_sync(name, arguments, context=context, serialize=serialize, **route_options)
+        result = toolbox.call_one_sync(name, arguments, context=context, serialize=serialize, shown_names=shown, **route_options)
         return _tool_output(result)
 
     async def arun(**arguments: Any) -> tuple[str, dict[str, Any]]:
         context = request_text(arguments.pop(state_key, None))
-        result = await toolbox.call_one(name, arguments, context=context, serialize=serialize, **route_options)
+        result = await toolbox.call_one(
+            name, arguments, context=context, serialize=serialize, shown_names=shown, **route_options
+        )
         return _tool_output(result)
 
     for fn in (run, arun):
@@ -166,7 +175,7 @@ def _capability_tool(
         description=schema.description,
         # a JSON Schema, not a model: LangChain passes the arguments through as sent, and the
         # toolbox validates them once, with messages written for the model
-        args_schema=schema.parameters,
+        args_schema=parameters,
         func=run,
         coroutine=arun,
         handle_tool_error=True,
@@ -277,6 +286,14 @@ class RouterMiddleware(AgentMiddleware):
             return []
         return as_langchain_tools(self.toolbox, serialize=self.serialize, **self.route_options)
 
+    def _shown_names(self, name: str) -> Mapping[str, str] | None:
+        """The names the capability's tools show its arguments under (``as_langchain_tools``);
+        ``None`` for a name that is no capability (the toolbox answers it as unknown)."""
+        try:
+            return self.toolbox.schema(name).shown_names or None
+        except UnknownCapabilityError:
+            return None
+
     def _routes(self, request: ToolCallRequest) -> bool:
         return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
 
@@ -288,7 +305,12 @@ class RouterMiddleware(AgentMiddleware):
             return handler(request)
         call = request.tool_call
         result = self.toolbox.call_one_sync(
-            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+            call["name"],
+            call["args"],
+            context=request_text(request.state),
+            serialize=self.serialize,
+            shown_names=self._shown_names(call["name"]),
+            **self.route_options,
         )
         return _tool_message(result, call["id"])
 
@@ -302,7 +324,12 @@ class RouterMiddleware(AgentMiddleware):
             return await handler(request)
         call = request.tool_call
         result = await self.toolbox.call_one(
-            call["name"], call["args"], context=request_text(request.state), serialize=self.serialize, **self.route_options
+            call["name"],
+            call["args"],
+            context=request_text(request.state),
+            serialize=self.serialize,
+            shown_names=self._shown_names(call["name"]),
+            **self.route_options,
         )
         return _tool_message(result, call["id"])
 
@@ -324,7 +351,8 @@ class ToolShortlistMiddleware(AgentMiddleware):
     Before each model call (``wrap_model_call`` / ``awrap_model_call``) the request's text (the
     last human message that has text) goes to ``shortlist.select``, and of the agent's tools that
     are capabilities of the shortlist's toolbox, only the ``max_tools`` ranked best stay. Tools
-    named in ``always_include`` always stay and do not count against ``max_tools``; tools that are
+    named in ``always_include``, and the tool the request's ``tool_choice`` forces (set by another
+    middleware), always stay and do not count against ``max_tools``; tools that are
     not capabilities (the agent's own, provider tools) stay as they are, since the shortlist
     cannot rank them. Without a request text the tools are left unchanged.
 
@@ -376,10 +404,12 @@ class ToolShortlistMiddleware(AgentMiddleware):
         if missing:
             raise ValueError(f"always_include: {missing} are not among the agent's tools {offered}")
         capabilities = set(self.shortlist.toolbox.capabilities)
-        # rank every capability, then keep the best the agent has: pinned ones do not count
+        # rank every capability, then keep the best the agent has: pinned ones do not count, nor
+        # the tool the request forces (tool_choice), which a model call without it would refuse
+        pinned = {*self.always_include, *_forced_tool(request.tool_choice)}
         ranked = self.shortlist.select(text, k=max(1, len(capabilities)))
-        eligible = set(offered) - set(self.always_include)
-        keep = set([name for name in ranked if name in eligible][: self.max_tools]) | set(self.always_include)
+        eligible = set(offered) - pinned
+        keep = set([name for name in ranked if name in eligible][: self.max_tools]) | pinned
         tools = [
             tool
             for tool in request.tools
@@ -425,6 +455,19 @@ class ToolShortlistMiddleware(AgentMiddleware):
             self.shortlist.learn(messages[start].text, list(succeeded), succeeded)
 
 
+def _forced_tool(tool_choice: Any) -> list[str]:
+    """The tool a request's ``tool_choice`` forces the model to call, as ``bind_tools`` takes it: a
+    tool's name, or a provider's dict naming one (``{"type": "function", "function": {"name":
+    ...}}``, ``{"type": "tool", "name": ...}``); none for a mode (``"auto"``, ``"any"``...)."""
+    if isinstance(tool_choice, str):
+        return [] if tool_choice in _TOOL_CHOICE_MODES else [tool_choice]
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+        return [name] if isinstance(name, str) else []
+    return []
+
+
 # --- LangChain tools as backends ----------------------------------------------------------------
 _JSON_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
 _call_ids = itertools.count(1)
@@ -444,11 +487,13 @@ def from_langchain_tool(
     ``SignatureMismatchError`` names the capability, the backend and the parameter, and nothing
     is registered. With a JSON Schema argument schema (tools built from MCP servers, say) the
     model sees each property as the tool states it (nested properties, constraints, formats; a
-    ``$ref`` to its ``$defs`` written out), and the arguments are validated by the property's
-    type: strings, integers, numbers, booleans, null, arrays of them, objects (as dicts), enums
-    (as ``Literal``), ``anyOf`` / ``oneOf`` of these (as unions: a nullable property as
-    ``Optional``) and ``$ref`` to its ``$defs``; any other property takes any JSON value (and a
-    recursive one is shown as its type).
+    ``$ref`` to another part of its schema, ``#/$defs/Place`` or ``#/properties/origin``, written
+    out), and the arguments are validated by the property's type: strings, integers, numbers,
+    booleans, null, arrays of them, objects (as dicts), enums and consts (as ``Literal``),
+    ``anyOf`` / ``oneOf`` of these (as unions: a nullable property as ``Optional``) and ``$ref``
+    within its schema; any other property takes any JSON value (and a recursive one is shown as
+    its type; a ``$ref`` to another document, or to no schema, is not followed:
+    ``schema.resolve_ref``).
 
     A call invokes the tool (``ainvoke`` when it has an async implementation, else ``invoke``);
     an exception, or an error the tool handles itself (``handle_tool_error``), fails the attempt,
@@ -538,14 +583,12 @@ def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     if not isinstance(schema, Mapping):  # a pydantic v1 model: read its JSON Schema
         schema = schema.schema()
     required = set(schema.get("required", ()))
-    definitions = schema.get("$defs", schema.get("definitions"))
-    definitions = definitions if isinstance(definitions, Mapping) else {}
     parameters = []
     for name, node in schema.get("properties", {}).items():
         node = node if isinstance(node, Mapping) else {}
         default = inspect.Parameter.empty if name in required else node.get("default", NO_DEFAULT)
-        annotation = _annotation_of(node, definitions)
-        shown = _self_contained(node, definitions)  # what the model sees: the tool's own schema
+        annotation = _annotation_of(node, schema)
+        shown = _self_contained(node, schema)  # what the model sees: the tool's own schema
         parameters.append(Parameter(name, "keyword", annotation, default, str(node.get("description", "")), shown))
     return tuple(parameters)
 
@@ -558,53 +601,46 @@ def _injected_arguments(tool: BaseTool, schema: type[BaseModel]) -> list[str]:
     return [name for name, info in full.model_fields.items() if name not in schema.model_fields and info.is_required()]
 
 
-def _self_contained(node: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``node`` with each ``$ref`` to the schema's ``$defs`` (or ``definitions``) replaced by the
-    node it names, so that it reads alone as a property of another schema; ``None`` when a
-    reference cannot be replaced (a recursive one, or one to elsewhere)."""
+def _self_contained(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``node`` with each ``$ref`` (into ``root``, the tool's schema: ``resolve_ref``) replaced by
+    the schema it points to, so that it reads alone as a property of another schema; ``None`` when
+    a reference cannot be replaced (a recursive one, or one ``resolve_ref`` refuses)."""
     try:
-        return _inlined(node, definitions, frozenset())
+        return _inlined(node, root, frozenset())
     except LookupError:
         return None
 
 
-def _inlined(node: Any, definitions: Mapping[str, Any], resolving: frozenset[str]) -> Any:
+def _inlined(node: Any, root: Mapping[str, Any], resolving: frozenset[str]) -> Any:
     if isinstance(node, list):
-        return [_inlined(item, definitions, resolving) for item in node]
+        return [_inlined(item, root, resolving) for item in node]
     if not isinstance(node, Mapping):
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _definition(ref, definitions)
+        target = resolve_ref(root, ref)
         if target is None or ref in resolving:
             raise LookupError(ref)
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}  # the node's own keywords win
         resolving = resolving | {ref}
-    return {k: _inlined(v, definitions, resolving) for k, v in node.items()}
+    return {k: _inlined(v, root, resolving) for k, v in node.items()}
 
 
-def _definition(ref: str, definitions: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The node a ``$ref`` names in the schema's ``$defs`` (or ``definitions``), or ``None``."""
-    prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
-    target = definitions.get(ref[len(prefix) :]) if prefix else None
-    return target if isinstance(target, Mapping) else None
-
-
-def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
+def _annotation_of(node: Mapping[str, Any], root: Mapping[str, Any], resolving: frozenset[str] = frozenset()) -> Any:
     """The Python type of a JSON Schema node, as far as a small table reads it (``Any`` else): a
-    ``$ref`` to the schema's ``$defs`` (or ``definitions``) as the node it names, ``anyOf`` /
-    ``oneOf`` as the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
+    ``$ref`` (into ``root``: ``resolve_ref``) as the schema it points to, ``anyOf`` / ``oneOf`` as
+    the union of its members (``Optional`` for a nullable one, as pydantic writes it)."""
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _definition(ref, definitions)
-        if target is None or ref in resolving:  # unknown, or recursive: any JSON value
+        target = resolve_ref(root, ref)
+        if target is None or ref in resolving:  # refused, or recursive: any JSON value
             return Any
-        return _annotation_of(target, definitions, resolving | {ref})
+        return _annotation_of(target, root, resolving | {ref})
     members = node.get("anyOf", node.get("oneOf"))
     if isinstance(members, list) and members and all(isinstance(m, Mapping) for m in members):
-        kinds = [_annotation_of(m, definitions, resolving) for m in members]
+        kinds = [_annotation_of(m, root, resolving) for m in members]
         return Any if Any in kinds else Union[tuple(kinds)]  # noqa: UP007  # built from a list
-    enum = node.get("enum")
+    enum = [node["const"]] if "const" in node else node.get("enum")  # a const: an enum of one value
     if isinstance(enum, list) and enum and all(v is None or isinstance(v, (str, int, float, bool)) for v in enum):
         return Literal[tuple(enum)]
     kinds = node.get("type")
@@ -615,7 +651,7 @@ def _annotation_of(node: Mapping[str, Any], definitions: Mapping[str, Any], reso
             types.append(_JSON_SCALARS[kind])
         elif kind == "array":
             items = node.get("items")
-            types.append(list[_annotation_of(items, definitions, resolving)] if isinstance(items, Mapping) else list)
+            types.append(list[_annotation_of(items, root, resolving)] if isinstance(items, Mapping) else list)
         elif kind == "object":
             types.append(dict[str, Any])
         else:

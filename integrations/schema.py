@@ -16,7 +16,10 @@ How signatures map to arguments:
   function does not take is an error the model is told about;
 - ``*args`` is refused: a model sends named arguments only, and none of them could reach it;
 - positional-only parameters are passed by position, the rest by name; an argument the model
-  leaves out is left out of the call, so the function's own default applies.
+  leaves out is left out of the call, so the function's own default applies;
+- an argument a ``functools.partial`` binds (``partial(search, api_key=KEY)``, a connection, a
+  client) is the function's own, not the model's: it is left out of the schema, so its value is
+  never sent to a provider and a model cannot override it.
 
 Every backend of a capability must accept the same arguments as the first: the same parameters,
 each with the same type, default and way of passing (a backend may add parameters that have a
@@ -47,6 +50,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import hashlib
 import inspect
 import itertools
 import json
@@ -54,10 +58,12 @@ import math
 import re
 import reprlib
 import types
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
@@ -67,6 +73,7 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.serialization import short_repr
 
 __all__ = [
+    "ARGUMENT_NAME_PATTERN",
     "NO_DEFAULT",
     "TOOL_NAME_PATTERN",
     "CapabilitySchema",
@@ -79,12 +86,17 @@ __all__ = [
     "check_shown_names",
     "check_tool_name",
     "fits_openai_strict",
+    "resolve_ref",
     "schema_from_signature",
     "signature_of",
 ]
 
 #: The tool names that OpenAI and Anthropic both accept.
 TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+#: The argument names that OpenAI and Anthropic both accept in a tool's schema (Anthropic's
+#: Messages API refuses the whole request when one tool has another; it checks the top-level
+#: names only, so a nested object's keys go as they are).
+ARGUMENT_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 
 #: The JSON Schema keywords OpenAI's strict mode accepts (its documented subset), and the formats.
 _STRICT_KEYWORDS = frozenset(
@@ -186,11 +198,33 @@ class Parameter:
             raise TypeError(f"description: expected a string, got {self.description!r} (parameter {self.name!r})")
         if self.json_schema is not None and not isinstance(self.json_schema, Mapping):
             raise TypeError(f"json_schema: expected a JSON Schema (a mapping) or None, got {self.json_schema!r} (parameter {self.name!r})")
+        ref = None if self.json_schema is None else _first_ref(self.json_schema)
+        if ref is not None:
+            # it stands inside the capability's schema, where the pointer would mean another place
+            # (pydantic failed on it with a bare KeyError)
+            raise ToolSchemaError(
+                f"json_schema: has a $ref ({ref!r}); write out the schema it points to in its place "
+                f"(parameter {self.name!r})"
+            )
 
     @property
     def required(self) -> bool:
         """Whether a call must give this parameter."""
         return self.kind != "var_keyword" and self.default is inspect.Parameter.empty
+
+
+def _first_ref(schema: Mapping[str, Any]) -> str | None:
+    """The first ``$ref`` in ``schema`` (a walk with a stack of its own), or ``None``."""
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if isinstance(node.get("$ref"), str):
+                return node["$ref"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 def check_tool_name(name: Any, field_name: str = "capability") -> str:
@@ -246,8 +280,12 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
     except (NameError, SyntaxError, TypeError) as exc:
         raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
     docs = parameter_docs(_doc_of(fn))
+    # inspect shows a partial's keywords as defaults a call may override: they are bound here
+    bound = fn.keywords if isinstance(fn, functools.partial) else {}
     params: list[Parameter] = []
     for p in sig.parameters.values():
+        if p.name in bound and p.kind is inspect.Parameter.KEYWORD_ONLY:
+            continue
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
             raise ToolSchemaError(
                 f"{where}: parameter '*{p.name}' cannot be filled by a model, which sends named arguments "
@@ -377,6 +415,37 @@ class CapabilitySchema:
         """The JSON Schema of the arguments (an object schema)."""
         return copy.deepcopy(self._parameters)
 
+    @functools.cached_property
+    def shown_names(self) -> Mapping[str, str]:
+        """Each argument whose name a provider refuses (``filter[id]``, ``user id``, longer than 64
+        characters: an MCP tool's, say; see ``ARGUMENT_NAME_PATTERN``) and the name a model is
+        shown instead: its characters the providers refuse made ``_``, cut to fit, and made unique
+        with a digest of the name. ``validate(arguments, shown_names)`` takes it back."""
+        properties = [p.name for p in self.signature if p.kind != "var_keyword"]
+        taken = set(properties)
+        shown = {}
+        for name in properties:
+            if ARGUMENT_NAME_PATTERN.fullmatch(name):
+                continue
+            alias = re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:64]
+            if alias in taken:
+                alias = f"{alias[:56]}_{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+            taken.add(alias)
+            shown[name] = alias
+        return types.MappingProxyType(shown)  # computed once, shared by every call: read-only
+
+    @property
+    def shown_parameters(self) -> dict[str, Any]:
+        """``parameters`` with each argument under the name a model is shown (``shown_names``):
+        the schema of a tool that every provider accepts."""
+        parameters = self.parameters
+        shown = self.shown_names
+        if shown:
+            parameters["properties"] = {shown.get(k, k): v for k, v in parameters["properties"].items()}
+            if "required" in parameters:
+                parameters["required"] = [shown.get(k, k) for k in parameters["required"]]
+        return parameters
+
     def with_description(self, description: str) -> "CapabilitySchema":
         """The same schema with another description."""
         return dataclasses.replace(self, description=description)
@@ -384,10 +453,17 @@ class CapabilitySchema:
     def validate(
         self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
     ) -> BaseModel:
-        """The arguments as an instance of ``model``: a mapping, or JSON text of an object (``None``
-        or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN and the
-        infinities among them: JSON has no such numbers (Python's parser reads its ``NaN`` and
-        ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+        """The arguments as an instance of ``model``: a mapping of JSON values, or JSON text of an
+        object (``None`` or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN
+        and the infinities among them: JSON has no such numbers (Python's parser reads its ``NaN``
+        and ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+
+        The arguments are validated as the JSON they are, strictly, as the schema shown to the
+        model says: ``true`` or ``"5"`` is no integer, ``1`` or ``"yes"`` no boolean, ``"2.5"`` no
+        number (pydantic's lax mode would take each, and a model's mistake would reach the tool as
+        a value it did not mean); a string stands for what JSON writes as one (a date, a UUID, an
+        enum's value), and a number with no fractional part for an integer, as in JSON Schema
+        (``5.0``: a provider that writes every number as a float).
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
         refuses) to that name: the model sends it under that name, and the problems name it so,
@@ -403,7 +479,7 @@ class CapabilitySchema:
                 self.name, [f"{_shown_path(path, shown)}: {n} is not a JSON number; send a finite number" for path, n in found]
             )
         try:
-            return self.model.model_validate(data)
+            return _validated_as_json(self.model, data)
         except ValidationError as exc:
             raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields], shown)) from None
 
@@ -573,7 +649,7 @@ def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str
     schema, adds nothing); infinite for a ``$ref`` that points nowhere in ``root``."""
     ref = node.get("$ref")
     if ref is not None:
-        target = _resolve(root, ref)
+        target = resolve_ref(root, ref)
         if target is None:
             return math.inf
         if ref in resolving:
@@ -586,17 +662,50 @@ def _levels(node: Mapping[str, Any], root: Mapping[str, Any], resolved: dict[str
     return own + max((_levels(s, root, resolved, resolving) for s in _subschemas(node)), default=0)
 
 
-def _resolve(root: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
-    """The schema the JSON Pointer fragment ``ref`` (``#``, ``#/$defs/Item``) points to in ``root``."""
+#: Where a schema holds schemas, the only places a JSON Pointer to a schema passes: a keyword whose
+#: value is a schema, one whose value names schemas, and one whose value lists them (``items`` a
+#: schema, or a list of them in the drafts before 2020-12).
+_SUBSCHEMA = frozenset(
+    {
+        "items", "additionalItems", "additionalProperties", "not", "if", "then", "else", "contains",
+        "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+    }
+)  # fmt: skip
+_SUBSCHEMAS_BY_NAME = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_SUBSCHEMAS_BY_POSITION = frozenset({"anyOf", "allOf", "oneOf", "prefixItems", "items"})
+
+
+def resolve_ref(root: Mapping[str, Any], ref: Any) -> Mapping[str, Any] | None:
+    """The schema the ``$ref`` ``ref`` points to in ``root``: a JSON Pointer fragment (``#``,
+    ``#/$defs/Item``, ``#/properties/origin``, ``#/anyOf/0``; ``~1``, ``~0`` and percent-escapes
+    read as RFC 6901 says). ``None`` for a reference to another document (never fetched), a
+    pointer to nowhere in ``root``, and one to something that is no schema (``#/properties``
+    itself, ``#/required/0``, a keyword's value): read as a schema, it would be a wrong one."""
     if not isinstance(ref, str) or not ref.startswith("#"):
         return None
     node: Any = root
-    for part in ref[1:].split("/")[1:]:
+    holder: str | None = None  # the keyword whose schemas, by name or by position, the next part picks
+    for part in urllib.parse.unquote(ref[1:]).split("/")[1:]:
         part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node if isinstance(node, Mapping) else None
+        if holder is None:  # at a schema: the part is a keyword
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+            if part in _SUBSCHEMAS_BY_POSITION and isinstance(node, list):
+                holder = part
+            elif part in _SUBSCHEMAS_BY_NAME and isinstance(node, Mapping):
+                holder = part
+            elif part not in _SUBSCHEMA:
+                return None
+        elif isinstance(node, list):  # a position
+            if not part.isdigit() or int(part) >= len(node):
+                return None
+            node, holder = node[int(part)], None
+        else:  # a name
+            if part not in node:
+                return None
+            node, holder = node[part], None
+    return node if holder is None and isinstance(node, Mapping) else None
 
 
 def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
@@ -612,6 +721,35 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)
+
+
+def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """``data`` validated by ``model`` strictly, as JSON (see ``CapabilitySchema.validate``)."""
+    try:
+        text = pydantic_core.to_json(data)
+    except pydantic_core.PydanticSerializationError:  # a caller's own objects, or nested deeper than JSON text goes
+        return model.model_validate(data, strict=True)
+    try:
+        return model.model_validate_json(text, strict=True)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):  # nested past the JSON parser's limit
+            return model.model_validate(data, strict=True)
+        whole = pydantic_core.to_json(_integral_floats_as_ints(data))
+        if whole == text:
+            raise
+    # only now: a float parameter, or one of any type, keeps the 5.0 the model sent
+    return model.model_validate_json(whole, strict=True)
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """The JSON-shaped ``value`` with each float that has no fractional part as an int."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
 
 
 def _all_finite(value: Any) -> bool:

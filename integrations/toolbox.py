@@ -15,7 +15,7 @@ circuit open, the deadline passed). The provider formats (``integrations.openai`
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
-pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
+an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
 other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
@@ -34,12 +34,13 @@ Example:
     >>> asyncio.run(toolbox.call_one("add", '{"a": 2, "b": 3}')).content
     '5'
     >>> print(toolbox.call_one_sync("add", {"a": "two"}).content)
-    invalid arguments for tool 'add': a: Input should be a valid integer, unable to parse string as an integer (got "two")
+    invalid arguments for tool 'add': a: Input should be a valid integer (got "two")
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -113,8 +114,10 @@ def to_content(value: Any) -> str:
     """The default serialisation of a tool's value for a model (see the module's docstring). It
     never raises: a value JSON cannot hold (a circular reference, bytes that are not UTF-8) is
     sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
+    if isinstance(value, enum.Enum):  # its str() is a Python name (Color.RED), no value a schema takes
+        value = value.value
     if isinstance(value, str):
-        return storable_text(value)
+        return _plain_text(value)
     if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
         try:
             return _json(value)
@@ -139,6 +142,13 @@ def _json(value: Any) -> str:
         # such characters replaced as storable_text does
         plain = pydantic_core.to_jsonable_python(value, fallback=_text)
         return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+
+
+def _plain_text(text: str) -> str:
+    """``text`` as a plain ``str``: of a ``str`` subclass (a ``(str, Enum)`` member) its characters,
+    where ``str()`` and f-strings of it give another text (``Size.L``); lone surrogates as U+FFFD
+    (``storable_text``)."""
+    return storable_text(str.__str__(text))
 
 
 def _text(value: Any) -> str:
@@ -407,7 +417,7 @@ class _PreparedCall:
         if not isinstance(content, str):
             return self._unserializable(outcome, f"serialize returned {type(content).__name__}, not str")
         return ToolResult(
-            self.name, storable_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
+            self.name, _plain_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )
 
     def _unserializable(self, outcome: CallOutcome, problem: str) -> ToolResult:

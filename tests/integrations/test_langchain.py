@@ -368,7 +368,7 @@ def test_capability_tools_route_without_the_middleware() -> None:
 
     assert summary(tool_messages(messages)[:3]) == PARALLEL_ANSWERS
     bad = tool_messages(messages)[3]
-    assert (bad.status, bad.content) == ("error", "invalid arguments for tool 'add': a: Input should be a valid integer, unable to parse string as an integer (got \"x\")")
+    assert (bad.status, bad.content) == ("error", "invalid arguments for tool 'add': a: Input should be a valid integer (got \"x\")")
     assert model.tools_seen[0] == [convert_to_openai_tool(t) for t in tools]
     assert sorted(rows(toolbox)) == sorted(artifact_attempts(messages))
     assert sorted(rows(toolbox)) == sorted(FALLBACK * 2 + [("add", True, None)])

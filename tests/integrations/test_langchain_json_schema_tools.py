@@ -47,7 +47,7 @@ def test_nullable_union_and_ref_properties_keep_their_types() -> None:
     assert props["tree"]["type"] == "object" and props["elsewhere"] == {}  # resolvable refs only
     for arguments, problem in [
         ({"place": {}, "user_id": "me"}, "user_id: Input should be a valid integer"),
-        ({"place": "Oslo"}, "place: Input should be a valid dictionary"),
+        ({"place": "Oslo"}, "place: Input should be an object"),
         ({"place": {}, "kind": "c"}, "kind."),
     ]:
         result = toolbox.call_one_sync("lookup", arguments)
@@ -86,5 +86,5 @@ def test_the_model_sees_each_property_as_the_tool_states_it() -> None:
     assert props == {**schema["properties"], "stops": {"type": "array", "items": stop, "maxItems": 3}}
     assert "definitions" not in toolbox.schema("forecast").parameters  # nothing refers to them
     result = toolbox.call_one_sync("forecast", {"place": "Oslo", "days": "two"})
-    assert result.status == "invalid_arguments" and "place: Input should be a valid dictionary" in result.content
+    assert result.status == "invalid_arguments" and "place: Input should be an object" in result.content
     assert toolbox.call_one_sync("forecast", {"place": {"lat": 1, "lon": 2}, "days": 3}).content == "ok"

@@ -315,7 +315,7 @@ def test_the_models_mistakes_are_error_results_recorded_against_no_backend(
 
 def test_a_nested_model_argument_reaches_the_tool_validated() -> None:
     toolbox = make_toolbox()
-    result = toolbox.call_one_sync("place_order", {"order": {"item": "tea", "quantity": "3", "ship_to": {"city": "Oslo"}}})
+    result = toolbox.call_one_sync("place_order", {"order": {"item": "tea", "quantity": 3, "ship_to": {"city": "Oslo"}}})
     assert result.value == Quote("tea", 7.5) and result.content == '{"item":"tea","price":7.5}'
     assert result.tool_id == "place_order" and not result.is_error
 

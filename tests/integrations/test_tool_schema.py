@@ -114,7 +114,7 @@ def test_unannotated_kwargs_positional_only_and_reserved_names() -> None:
     assert props(p)["a"] == {"description": "anything at all."}  # unannotated: any JSON value
     assert list(props(p)) == ["a", "json", "_id"]  # names pydantic reserves or hides still work
     assert p["additionalProperties"] == {"type": "number"}  # **extra: more named numbers
-    assert s.bind({"a": [1, {"b": None}], "json": "3", "more": 2}) == (([1, {"b": None}],), {"json": 3, "more": 2.0})
+    assert s.bind({"a": [1, {"b": None}], "json": 3, "more": 2}) == (([1, {"b": None}],), {"json": 3, "more": 2.0})
     assert "more" not in props(p) and not s.strict
 
 

@@ -1,0 +1,86 @@
+"""A model's arguments are validated as the schema shown to it says: ``{"type": "integer"}`` takes
+no ``true`` and no ``"5"``. Pydantic's lax mode took both (as 1 and 5), and a model's mistake
+reached the tool as a value the model never meant; it must come back to the model as an error."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from integrations import Toolbox, ToolArgumentsError, capability_schema
+from integrations import anthropic as claude
+
+
+class Size(enum.Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+class Line(BaseModel):
+    item: str
+    quantity: int
+
+
+def order(
+    count: int,
+    urgent: bool = False,
+    weight: float = 1.0,
+    size: Size = Size.SMALL,
+    due: datetime.date | None = None,
+    box: tuple[int, int] = (1, 1),
+    line: Line | None = None,
+    note: Any = None,
+) -> dict[str, Any]:
+    """Place an order."""
+    return {"count": count, "urgent": urgent, "weight": weight, "size": size, "due": due, "box": box, "line": line, "note": note}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"count": True}, "count: Input should be a valid integer (got true)"),
+        ({"count": "5"}, 'count: Input should be a valid integer (got "5")'),
+        ({"count": 2.5}, "count: Input should be a valid integer (got 2.5)"),
+        ({"count": 1, "urgent": 1}, "urgent: Input should be a valid boolean (got 1)"),
+        ({"count": 1, "urgent": "true"}, 'urgent: Input should be a valid boolean (got "true")'),
+        ({"count": 1, "weight": "2.5"}, 'weight: Input should be a valid number (got "2.5")'),
+        ({"count": 1, "line": {"item": "tea", "quantity": False}}, "line.quantity: Input should be a valid integer (got false)"),
+    ],
+)
+def test_a_value_of_another_json_type_than_the_schema_says_is_the_models_mistake(arguments: dict[str, Any], problem: str) -> None:
+    toolbox = Toolbox(store="memory://", seed=0)
+    toolbox.register(order, "order")
+    assert toolbox.schema("order").parameters["properties"]["count"] == {"type": "integer"}
+    result = toolbox.call_one_sync("order", arguments)
+    assert (result.status, result.content) == ("invalid_arguments", f"invalid arguments for tool 'order': {problem}")
+    assert toolbox.middleware.learner.tool_statistics()["order"].calls == 0  # no tool ran
+    message = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "order", "input": arguments}]}
+    (block,) = claude.dispatch(toolbox, message)["content"]
+    assert block["is_error"] and block["content"].endswith(problem)
+
+
+def test_what_json_writes_as_a_string_an_array_or_a_whole_float_still_fits() -> None:
+    schema = capability_schema(order, "order")
+    args, kwargs = schema.bind(
+        '{"count": 5.0, "weight": 3, "size": "large", "due": "2026-12-07", "box": [2, 3],'
+        ' "line": {"item": "tea", "quantity": 2.0}}'
+    )
+    assert args == ()
+    assert kwargs == {
+        "count": 5,
+        "weight": 3.0,
+        "size": Size.LARGE,
+        "due": datetime.date(2026, 12, 7),
+        "box": (2, 3),
+        "line": Line(item="tea", quantity=2),
+    }
+    assert type(kwargs["count"]) is int and type(kwargs["weight"]) is float
+    assert type(schema.bind({"count": 1, "note": 2.0})[1]["note"]) is float  # a number of any type stays as sent
+    # a caller's own Python values still pass where they are what the parameter takes
+    assert schema.bind({"count": 1, "size": Size.LARGE, "note": object})[1] == {"count": 1, "size": Size.LARGE, "note": object}
+    with pytest.raises(ToolArgumentsError, match=r"count: Input should be a valid integer \(got true\)"):
+        schema.validate('{"count": true}')

@@ -1,0 +1,50 @@
+"""A tool's value that is a ``str`` subclass (a ``(str, Enum)`` member) reaches the model as its
+text, a plain ``str``: the content was the enum member itself, whose ``str()`` and f-strings give
+``Size.LARGE``, not ``large``."""
+
+from __future__ import annotations
+
+import enum
+
+from integrations import Toolbox, to_content
+from integrations import anthropic as claude
+from integrations import openai as oai
+
+
+class Size(str, enum.Enum):
+    LARGE = "large"
+
+
+def test_a_str_subclass_value_is_its_text() -> None:
+    assert type(to_content(Size.LARGE)) is str and f"{to_content(Size.LARGE)}" == "large"
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    @toolbox.tool("size")
+    def size() -> Size:
+        """The size."""
+        return Size.LARGE
+
+    result = toolbox.call_one_sync("size", {})
+    assert (type(result.content), str(result.content), result.value) == (str, "large", Size.LARGE)
+    # a serialize of one's own that returns one: the same
+    assert str(toolbox.call_one_sync("size", {}, serialize=lambda value: value).content) == "large"
+    message = {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "size", "arguments": "{}"}}]}
+    assert [str(m["content"]) for m in oai.dispatch_chat(toolbox, message)] == ["large"]
+    blocks = claude.dispatch(toolbox, {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "size", "input": {}}]})
+    assert [str(b["content"]) for b in blocks["content"]] == ["large"]
+
+
+class Color(enum.Enum):
+    RED = "red"
+    PAIR = ("red", 2)
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+def test_an_enum_member_is_its_value_as_inside_a_dict() -> None:
+    assert to_content(Color.RED) == "red"  # was "Color.RED", a name no enum argument takes
+    assert to_content(Color.PAIR) == '["red",2]'
+    assert to_content(Level.HIGH) == "3"
+    assert to_content({"color": Color.RED}) == '{"color":"red"}'
