@@ -107,6 +107,7 @@ from toolrouter.store.base import (
     ToolSummary,
     TraceClose,
     check_attempts_query,
+    check_claim,
     check_open,
     check_process,
     check_records,
@@ -723,6 +724,24 @@ class PostgresStore(Store):
             lambda conn: conn.execute('SELECT name FROM toolrouter.snapshots ORDER BY name COLLATE "C"').fetchall(),
         )
         return [r[0] for r in rows]
+
+    # --- claims --------------------------------------------------------------------------------
+    def claim(self, name: str, turn: int) -> bool:
+        """See ``Store.claim``: one statement, so the turn goes to one host; raises
+        ``StoreUnavailableError`` while the server is away."""
+        name, turn = check_claim(name, turn)
+        sql = (
+            "INSERT INTO toolrouter.claims AS c (name, turn) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > c.turn RETURNING 1"
+        )
+        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone()) is not None
+
+    def claimed(self, name: str) -> int:
+        """See ``Store.claimed``."""
+        name, _ = check_claim(name, 1)
+        sql = "SELECT turn FROM toolrouter.claims WHERE name = %s"
+        row = self._on_server("claimed", lambda conn: conn.execute(sql, (name,)).fetchone())
+        return 0 if row is None else int(row[0])
 
     # --- outages and notifications ---------------------------------------------------------------
     @property
