@@ -89,7 +89,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -293,7 +293,10 @@ def _drivers() -> tuple[Any, Any]:
 
 def masked(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and ``Store.url``): the one
-    before the host, and a ``password`` query parameter, which libpq takes as well."""
+    before the host, and a ``password`` query parameter, which libpq takes as well; in libpq's
+    ``key=value`` form (no ``://``), the value of ``password``, quoted or not."""
+    if "://" not in url:
+        return re.sub(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']+)", r"\1***", url)
     url = re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
     try:
         parts = urlsplit(url)
@@ -301,9 +304,8 @@ def masked(url: str) -> str:
         return re.sub(r"(://[^:@/]*):[^@]*@", r"\1:***@", url, count=1)
     if parts.password is None:
         return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:***@{host}"))
+    userinfo, host = parts.netloc.rsplit("@", 1)  # the rest as typed (urlunsplit lowercased the scheme)
+    return url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
 
 
 def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOptions]:
