@@ -293,31 +293,45 @@ def _drivers() -> tuple[Any, Any]:
 
 def masked(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and ``Store.url``): the one
-    before the host, and a ``password`` query parameter, which libpq takes as well; in libpq's
-    ``key=value`` form (no ``://``), the value of ``password``, quoted or not."""
+    before the host, as libpq reads it (``_password_span``), and a ``password`` query parameter,
+    which libpq takes as well; in libpq's ``key=value`` form (no ``://``), the value of
+    ``password``, quoted or not."""
     if "://" not in url:
         return re.sub(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']+)", r"\1***", url)
-    url = re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a URL urllib cannot split (an unclosed "[" of an IPv6 host) is named too
-        return re.sub(r"(://[^:@/]*):[^@]*@", r"\1:***@", url, count=1)
-    if parts.password is None:
-        return url
-    userinfo, host = parts.netloc.rsplit("@", 1)  # the rest as typed (urlunsplit lowercased the scheme)
-    return url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
+    span = _password_span(url)
+    if span is not None:
+        url = f"{url[: span[0]]}***{url[span[1] :]}"
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    """Where the password before the host of ``url`` starts and ends, as libpq reads it: after the
+    first ``:`` and up to the first ``@`` of what comes before the first ``/`` after ``://`` (a
+    ``?`` or ``#`` there is the password's, not a query's or a fragment's, as urllib would have
+    it); ``None`` without one."""
+    if "://" not in url:
+        return None
+    start = url.find("://") + 3
+    slash = url.find("/", start)
+    at = url.find("@", start, len(url) if slash < 0 else slash)
+    colon = url.find(":", start, at) if at >= 0 else -1
+    return None if colon < 0 else (colon + 1, at)
 
 
 def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOptions]:
     """The libpq URL without the store's own query options, and those options (URL values, then
     ``overrides``), validated. A bad value raises ``StoreOpenError`` naming the option and value."""
     try:
-        parts = urlsplit(url)
+        urlsplit(url)
     except ValueError as exc:
         raise StoreOpenError(f"store {masked(url)!r}: malformed URL: {exc}") from None
+    # the query starts after the password, which may hold a "?" (libpq reads it so)
+    span = _password_span(url)
+    cut = url.find("?", 0 if span is None else span[1])
+    base, query = (url, "") if cut < 0 else (url[:cut], url[cut + 1 :])
     ours: dict[str, Any] = {}
     libpq = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
         if key in _OPTION_NAMES:
             if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
                 raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
@@ -332,7 +346,7 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
         raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
     # the URL as given up to its query: urlunsplit would drop the "//" of an empty host, turning
     # libpq's postgresql:///db (the local server, through its socket) into a malformed one
-    return url.partition("?")[0] + (f"?{urlencode(libpq)}" if libpq else ""), options
+    return base + (f"?{urlencode(libpq)}" if libpq else ""), options
 
 
 def _one_line(exc: BaseException) -> str:
