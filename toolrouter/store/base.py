@@ -61,6 +61,7 @@ __all__ = [
     "ToolSummary",
     "TraceClose",
     "check_attempts_query",
+    "check_callback",
     "check_claim",
     "check_open",
     "check_process",
@@ -453,7 +454,9 @@ class Store(ABC):
         ``last_id`` may have been appended (by anyone: check against what you have seen). Returns
         a function that cancels it. The store keeps only a weak reference to a bound method's
         object. Stores without notifications (memory, SQLite) never call it: their routers catch up
-        every ``sync_every`` attempts, or when ``sync()`` is called."""
+        every ``sync_every`` attempts, or when ``sync()`` is called. A ``callback`` that cannot be
+        called is refused (``check_callback``)."""
+        check_callback(callback)
         return _nothing
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
@@ -520,6 +523,14 @@ def check_claim(name: Any, turn: Any) -> tuple[str, int]:
     if len(name) > MAX_CLAIM_NAME:
         raise ValueError(f"name: expected at most {MAX_CLAIM_NAME} characters, got {len(name)}")
     return check_storable("name", name), check_count("turn", turn, low=1, high=MAX_ATTEMPT_ID)
+
+
+def check_callback(callback: Any) -> Callable[[int], None]:
+    """The ``callback`` of ``Store.on_new_attempts`` if it can be called, else a ``TypeError``
+    naming it: a store calls it later, from its own thread, where a mistake would only be logged."""
+    if not callable(callback):
+        raise TypeError(f"callback: expected a function of the last attempt id, got {short_repr(callback)}")
+    return callback
 
 
 def check_open(url: str, closed: bool, pid: int | None = None) -> None:

@@ -107,6 +107,7 @@ from toolrouter.store.base import (
     ToolSummary,
     TraceClose,
     check_attempts_query,
+    check_callback,
     check_claim,
     check_open,
     check_process,
@@ -791,6 +792,7 @@ class PostgresStore(Store):
 
     def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """See ``Store.on_new_attempts``: called after notifications and polls of the visible position."""
+        check_callback(callback)
         ref: Callable[[], Callable[[int], None] | None]
         if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
             ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
