@@ -771,3 +771,27 @@ def test_the_watchdog_calls_what_runs_past_its_deadline_and_nothing_disarmed_in_
     time.sleep(0.1)
     assert called == ["first", "late"]
     _watchdog.disarm(late)  # after it fired: nothing to do
+
+
+def test_an_append_of_more_attempts_than_one_statement_takes_is_one_transaction(store: PostgresStore) -> None:
+    # 20 parameters an attempt: past 3,276 attempts libpq refused the statement, which the store
+    # took for an outage (store_unreachable, the append journaled and [] returned)
+    from toolrouter.store import TraceClose
+
+    records = [record(f"t{i}") for i in range(4000)] + [TraceClose("r", True)] + [record("last")]
+    ids = store.append(records)
+    assert store.online and len(ids) == len(records) and ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids[-1] - ids[0] == len(records) - 1  # one transaction: one id base, the places after it
+    assert [r.id for r in store.log()] == ids and store.count() == 4001
+
+
+def test_an_append_of_several_statements_that_fails_in_a_later_one_writes_none(store: PostgresStore, monkeypatch) -> None:
+    import toolrouter.store.postgres as pg
+
+    params = pg._row_params
+    monkeypatch.setattr(pg, "_row_params", lambda seq, r: [b"x" if v == b"t" else v for v in params(seq, r)] if r.task_id == "bad" else params(seq, r))
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        store.append([record() for _ in range(4000)] + [record(task_id="bad")])
+    monkeypatch.undo()
+    assert store.count() == 0 and store.online  # none of the first statement's rows, and the connections work
+    assert len(store.append([record()] * 3)) == 3 and store.count() == 3

@@ -149,9 +149,9 @@ class PostgresOptions(NumbersNotBools):
 
 _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 
-# An append (_append_sql) is one statement, its own transaction: a plain insert whose ids are the
-# transaction's id base plus each row's place (see postgres_schema, version 4), committed with
-# synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
+# An append (_append_sql) is one statement, its own transaction (past _MAX_PARAMS, several in one):
+# a plain insert whose ids are the transaction's id base plus each row's place (see
+# postgres_schema, version 4), committed with synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 _FIELDS = (
@@ -172,13 +172,13 @@ _TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS)}
 
 
 @functools.lru_cache(maxsize=32)
-def _append_sql(kinds: str) -> bytes:
-    """The append of rows of ``kinds`` (one letter of ``_TABLES`` each, in order): ``$1`` the
-    origin, then one row of parameters each. Every row's id is the transaction's id base plus its
-    place in the append, whichever table it goes to."""
+def _append_sql(kinds: str, first: int = 0) -> bytes:
+    """The append of rows of ``kinds`` (one letter of ``_TABLES`` each, in order), the first at
+    place ``first`` of the append: ``$1`` the origin, then one row of parameters each. Every row's
+    id is the transaction's id base plus its place in the append, whichever table it goes to."""
     values: dict[str, list[str]] = {kind: [] for kind in _TABLES}
     p = 2
-    for place, kind in enumerate(kinds):
+    for place, kind in enumerate(kinds, first):
         fields = _TABLES[kind][1]
         values[kind].append(f"({place}, " + ", ".join(f"${p + j}::{t}" for j, (_, t) in enumerate(fields)) + ")")
         p += len(fields)
@@ -204,6 +204,23 @@ RETURNING id, origin_seq
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
 #: appends); longer ones (a journal's replay) are parsed each time.
 _PREPARED_UP_TO = 8
+
+#: Most parameters of one statement (libpq's protocol): a longer append is several statements in
+#: one transaction.
+_MAX_PARAMS = 65535
+
+
+def _statements(kinds: str) -> list[tuple[int, int]]:
+    """The (start, end) places of the rows of each statement of an append of ``kinds``: as many
+    rows as ``_MAX_PARAMS`` allows, the origin (``$1``) included."""
+    spans, start, params = [], 0, 1
+    for place, kind in enumerate(kinds):
+        n = len(_TABLES[kind][1])
+        if params + n > _MAX_PARAMS:
+            spans.append((start, place))
+            start, params = place, 1
+        params += n
+    return [*spans, (start, len(kinds))]
 
 
 def _text(value: str | None) -> bytes | None:
@@ -559,14 +576,31 @@ class PostgresStore(Store):
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
-        params: list[bytes | None] = [_text(origin)]
-        for seq, r in zip(seqs, records):
-            params += _row_params(seq, r)
+        rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
         kinds = "".join("c" if isinstance(r, TraceClose) else "a" for r in records)
-        name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
         deadline = time.monotonic() + self.options.timeout_s
-        result = self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)
-        written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
+        statements = _statements(kinds)
+        if len(statements) == 1:  # one statement, its own transaction
+            name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
+            params = [_text(origin), *itertools.chain.from_iterable(rows)]
+            results = [self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)]
+        else:  # more parameters than one statement takes: all in one transaction, one id base
+            self._execute(conn, None, b"BEGIN", [], deadline)
+            try:
+                results = [
+                    self._execute(
+                        conn, None, _append_sql(kinds[start:end], start),
+                        [_text(origin), *itertools.chain.from_iterable(rows[start:end])], deadline,
+                    )
+                    for start, end in statements
+                ]
+                self._execute(conn, None, b"COMMIT", [], deadline)
+            except BaseException:
+                if not conn.closed:  # a failed statement: the transaction goes, the connection stays
+                    with contextlib.suppress(Exception):
+                        self._execute(conn, None, b"ROLLBACK", [], deadline)
+                raise
+        written = {int(r.get_value(i, 1)): int(r.get_value(i, 0)) for r in results for i in range(r.ntuples)}
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
