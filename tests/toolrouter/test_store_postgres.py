@@ -795,3 +795,44 @@ def test_an_append_of_several_statements_that_fails_in_a_later_one_writes_none(s
     monkeypatch.undo()
     assert store.count() == 0 and store.online  # none of the first statement's rows, and the connections work
     assert len(store.append([record()] * 3)) == 3 and store.count() == 3
+
+
+def test_a_journal_names_its_store_and_another_database_sharing_its_folder_leaves_it(
+    postgres_server: LocalPostgres, pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from toolrouter.store.journal import Journal
+    from toolrouter.store.postgres import _journal_dir
+
+    monkeypatch.setenv("TOOLROUTER_JOURNAL_DIR", str(tmp_path))
+    other = f"{pg_database}_other"
+    postgres_server.create_database(other)
+    # one URL for both databases, libpq taking the database from PGDATABASE: one journal folder
+    url = f"postgresql://router:{postgres_server.password}@127.0.0.1:{postgres_server.port}?timeout_s=1"
+    folder = _journal_dir(None, conninfo_to_dict(url.partition("?")[0]))
+    try:
+        monkeypatch.setenv("PGDATABASE", other)
+        with open_store(url) as s:
+            block(postgres_server, other)
+            assert s.append([record("o1")]) == []  # journaled
+            (path,) = folder.glob("*.journal")
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                assert conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone() == (s.store_id,)
+            other_id = s.store_id
+        unblock(postgres_server, other)
+        orphan = Journal.for_origin(folder, "dead-process", max_attempts=10, store_id=other_id)
+        orphan.add([1], [record("o2")])
+        orphan.close()  # its process died in an outage of the other database
+        monkeypatch.setenv("PGDATABASE", pg_database)
+        with open_store(url) as s:
+            assert s.count() == 0  # the other database's attempts are not written here
+        assert (folder / "dead-process.journal").exists()
+        monkeypatch.setenv("PGDATABASE", other)
+        with open_store(url) as s:
+            assert sorted(r.tool_id for r in s.attempts()) == ["o1", "o2"]
+    finally:
+        unblock(postgres_server, other)
+        postgres_server.drop_database(other)

@@ -560,7 +560,9 @@ class PostgresStore(Store):
         router go on."""
         try:
             if self._journal is None:
-                self._journal = Journal.for_origin(self._journal_dir, self.origin, self.options.journal_max_attempts)
+                self._journal = Journal.for_origin(
+                    self._journal_dir, self.origin, self.options.journal_max_attempts, self._store_id
+                )
             kept = self._journal.add(seqs, records)
         except (OSError, sqlite3.Error) as exc:
             self.dropped += len(records)
@@ -967,7 +969,7 @@ class PostgresStore(Store):
 
     def _replay_orphans(self) -> None:
         """Adopt and write the journals of router processes on this host that died in an outage."""
-        for journal in Journal.orphans(self._journal_dir, exclude=self.origin):
+        for journal in Journal.orphans(self._journal_dir, exclude=self.origin, store_id=self._store_id):
             try:
                 n = len(journal)
                 self._replay(journal, journal.origin)
