@@ -836,3 +836,23 @@ def test_a_journal_names_its_store_and_another_database_sharing_its_folder_leave
     finally:
         unblock(postgres_server, other)
         postgres_server.drop_database(other)
+
+
+def test_a_journal_left_under_another_spelling_of_the_server_is_adopted_if_it_names_this_store(
+    postgres_server: LocalPostgres, pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # its router reached the server as "localhost"; none will again (the URL now says 127.0.0.1),
+    # so its attempts waited in a folder no store of this database looked in
+    from toolrouter.store.journal import Journal
+
+    monkeypatch.setenv("TOOLROUTER_JOURNAL_DIR", str(tmp_path))
+    with open_store(postgres_server.url(pg_database)) as s:
+        mine = s.store_id
+    folder = tmp_path / f"localhost_{postgres_server.port}_{pg_database}"
+    for origin, store_id, tool in (("dead", mine, "o1"), ("unnamed", None, "o2"), ("foreign", "0" * 32, "o3")):
+        orphan = Journal.for_origin(folder, origin, max_attempts=10, store_id=store_id)
+        orphan.add([1], [record(tool)])
+        orphan.close()
+    with open_store(postgres_server.url(pg_database)) as s:
+        assert [r.tool_id for r in s.attempts()] == ["o1"]  # the one naming this store; the others may be another's
+    assert sorted(p.name for p in folder.glob("*.journal")) == ["foreign.journal", "unnamed.journal"]

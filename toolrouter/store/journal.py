@@ -12,8 +12,10 @@ the first outage and removed once it is empty. The store holds an exclusive lock
 while it is open, so a second router process on the same host never touches it. A journal whose
 process died (``kill -9`` in an outage) is an orphan: the next store opened on the same host and
 database adopts it (takes its lock) and writes its attempts under their original keys, unless it
-names another store (``Store.store_id``, kept in the journal: two databases may share a folder); one
-that cannot be read (damaged) is left where it is and logged (``journal_unreadable``) at each try.
+names another store (``Store.store_id``, kept in the journal: two databases may share a folder); the
+journals naming the store in the folders of its other spellings (another host name or address for
+the same server) are adopted too. One that cannot be read (damaged) is left where it is and logged
+(``journal_unreadable``) at each try.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -137,12 +139,15 @@ class Journal:
         return cls(folder / f"{origin}{SUFFIX}", origin, max_attempts, store_id=store_id)
 
     @classmethod
-    def orphans(cls, folder: Path, exclude: str, store_id: str | None = None) -> Iterator["Journal"]:
+    def orphans(
+        cls, folder: Path, exclude: str, store_id: str | None = None, *, named_only: bool = False
+    ) -> Iterator["Journal"]:
         """Journals in ``folder`` whose process is gone (their lock is free), each locked for the
         caller; ``exclude`` is the caller's own origin. Given ``store_id``, a journal that names
         another store is left where it is: the folder is named after the server and database as
         the URL spells them (or libpq's environment fills them in), which another database may
-        share. One that names none (written before journals named their store) is taken."""
+        share. One that names none (written before journals named their store) is taken, unless
+        ``named_only`` (the folder of another spelling, which may be another database's)."""
         if not folder.is_dir():
             return
         for path in sorted(folder.glob(f"*{SUFFIX}")):
@@ -166,8 +171,9 @@ class Journal:
                 log.error("journal_unreadable", journal=str(path), error=problem)
                 os.close(fd)
                 continue
-            if store_id is not None and owner is not None and owner[0] != store_id:
-                log.info("journal_of_another_store", journal=str(path), store_id=owner[0])
+            if store_id is not None and (owner is None and named_only or owner is not None and owner[0] != store_id):
+                if not named_only:  # in the store's own folder: said (another folder holds others' anyway)
+                    log.info("journal_of_another_store", journal=str(path), store_id=None if owner is None else owner[0])
                 os.close(fd)
                 continue
             yield cls(path, row[0], max_attempts=2**62, lock_fd=fd)

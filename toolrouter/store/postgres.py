@@ -968,8 +968,22 @@ class PostgresStore(Store):
                 journal.remove_upto(rows[-1][0])
 
     def _replay_orphans(self) -> None:
-        """Adopt and write the journals of router processes on this host that died in an outage."""
-        for journal in Journal.orphans(self._journal_dir, exclude=self.origin, store_id=self._store_id):
+        """Adopt and write the journals of router processes on this host that died in an outage:
+        those in this database's folder, and those naming this store in the other folders (its
+        server or database spelled another way in their URLs: a host name, an address), which a
+        router of that spelling might never open again."""
+        folders = [self._journal_dir]
+        with contextlib.suppress(OSError):
+            root = self._journal_dir.parent
+            folders += sorted(p for p in root.iterdir() if p.is_dir() and p != self._journal_dir)
+        orphans = (
+            journal
+            for folder in folders
+            for journal in Journal.orphans(
+                folder, exclude=self.origin, store_id=self._store_id, named_only=folder != self._journal_dir
+            )
+        )
+        for journal in orphans:
             try:
                 n = len(journal)
                 self._replay(journal, journal.origin)
