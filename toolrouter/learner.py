@@ -35,6 +35,8 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import threading
@@ -292,11 +294,13 @@ class _ToolDrift:
     at the latest, why), rechecks, the route outcome at which the next recheck is due, the rechecks
     in a row that found the tool no better (``misses``, which lengthen the next wait) and whether a
     recheck's outcome is awaited (``pending``), and whether this router decided that recheck
-    (``pending_here``; not saved: one restored was decided before it resumed)."""
+    (``pending_here``; not saved: one restored was decided before it resumed); with a store, the
+    highest recheck turn known claimed there (``claimed``) and the highest this router claimed
+    (``held``), see ``ToolMetaLearner._claim_recheck`` (not saved: the store keeps the claims)."""
 
     #: what ``as_dict`` saves
     SAVED = ("resets", "last_reset_at", "last_reason", "rechecks", "due", "misses", "pending")
-    __slots__ = (*SAVED, "pending_here")
+    __slots__ = (*SAVED, "pending_here", "claimed", "held")
 
     def __init__(
         self,
@@ -311,6 +315,7 @@ class _ToolDrift:
         self.resets, self.last_reset_at, self.last_reason = resets, last_reset_at, last_reason
         self.rechecks, self.due, self.misses, self.pending = rechecks, due, misses, pending
         self.pending_here = False
+        self.claimed = self.held = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, as ``_SavedToolDrift`` reads it."""
@@ -344,17 +349,19 @@ class _Route:
         """(task type, step)."""
         return (self.task_type, self.step)
 
-    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int]]]:
+    def decision_state(self) -> tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int, int]]]:
         """What a decision on this route changes, for ``restore_decision_state``: the policy's
-        decision state and the rechecks a decision schedules."""
-        drift = [(d, d.rechecks, d.pending, d.pending_here, d.due) for d in self.drift.values()]
+        decision state and the rechecks a decision schedules (a turn this router claimed stays
+        held: the store keeps the claim, and its next decision rechecks under it)."""
+        drift = [(d, d.rechecks, d.pending, d.pending_here, d.due, d.claimed) for d in self.drift.values()]
         return self.policy.decision_state(), self.next_due, drift
 
-    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int]]]) -> None:
+    def restore_decision_state(self, state: tuple[Any, int, list[tuple[_ToolDrift, int, bool, bool, int, int]]]) -> None:
         policy_state, self.next_due, drift = state
         self.policy.restore_decision_state(policy_state)
-        for record, rechecks, pending, pending_here, due in drift:
+        for record, rechecks, pending, pending_here, due, claimed in drift:
             record.rechecks, record.pending, record.pending_here, record.due = rechecks, pending, pending_here, due
+            record.claimed = claimed
 
 
 @dataclass(slots=True)
@@ -1347,9 +1354,11 @@ class ToolMetaLearner:
                 continue
             detector = route.detectors.get(tool)
             if route.outcomes - when >= grace or detector is None or detector.informs(context):
-                tool_id = tool
-                break
-        if tool_id is None:  # every due recheck waits for a request that informs it
+                if self._claim_recheck(route, tool):
+                    tool_id = tool
+                    break
+        if tool_id is None:  # every due recheck waits for a request that informs it, or runs elsewhere
+            route.next_due = min(d.due for d in route.drift.values())
             return
         ranking.first = ranking.recheck = route.policy._index[tool_id]
         drift = route.drift[tool_id]
@@ -1359,6 +1368,35 @@ class ToolMetaLearner:
         drift.due = route.outcomes + self.drift_detection.recheck_after
         route.next_due = min(d.due for d in route.drift.values())
         log.debug("tool_recheck", task_type=route.task_type, step=route.step, tool_id=tool_id)
+
+    def _claim_recheck(self, route: _Route, tool_id: str) -> bool:
+        """Whether this router runs the due recheck of ``tool_id`` on ``route``. Routers sharing a
+        store claim it there (``Store.claim``), turn by turn, so that one of them runs it rather
+        than each: another's recheck is in no log until its outcome is. The turn is one past the
+        rechecks learned (every router counts the same from the log) or past the highest turn known
+        claimed, so a router that lost one waits, as the one that won does, for its outcome or a
+        full ``recheck_after``, then claims the next (the winner's call may never have been
+        reported). A store that cannot be reached leaves the recheck to this router, as before."""
+        assert self.drift_detection is not None and self.drift_detection.recheck_after is not None
+        if self.store is None:
+            return True
+        drift = route.drift[tool_id]
+        turn = max(drift.rechecks, drift.claimed) + 1
+        if drift.held == turn:  # claimed for a decision that was undone (a plan that failed): still ours
+            drift.claimed = turn
+            return True
+        name = _recheck_claim_name(route, tool_id)
+        try:
+            if self.store.claim(name, turn):
+                drift.claimed = drift.held = turn
+                return True
+            drift.claimed = max(turn, self.store.claimed(name))
+        except StoreUnavailableError as exc:
+            log.debug("recheck_unclaimed", store=self.store.url, tool_id=tool_id, error=str(exc))
+            return True
+        drift.due = route.outcomes + self.drift_detection.recheck_after
+        log.debug("recheck_claimed_elsewhere", task_type=route.task_type, step=route.step, tool_id=tool_id, turn=drift.claimed)
+        return False
 
     def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
@@ -2968,6 +3006,14 @@ def _clean(name: str) -> bool:
     return name.isidentifier() or (
         bool(name) and not name[0].isspace() and not name[-1].isspace() and name.isascii() and "\x00" not in name
     )
+
+
+def _recheck_claim_name(route: _Route, tool_id: str) -> str:
+    """The name under which routers sharing a store claim the rechecks of ``tool_id`` on
+    ``route``: a digest of the three names, of one size whatever theirs (a claim's name is
+    short, ``MAX_CLAIM_NAME``, and a task type may be as long as a prompt)."""
+    names = json.dumps([route.task_type, route.step, tool_id]).encode()
+    return f"recheck {hashlib.sha256(names).hexdigest()}"
 
 
 def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None, str, str | None]:

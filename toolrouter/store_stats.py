@@ -37,7 +37,8 @@ class ToolRow:
 
 @dataclass(frozen=True)
 class StoreStats:
-    """``rows`` in (task type, step, tool) order; ``attempts``: how many the store keeps;
+    """``rows`` in (task type, step, tool) order; ``attempts``: how many the store keeps (the
+    calls of the rows, read with them: routers writing meanwhile do not make them disagree);
     ``snapshot``: the router's, if any; ``router``: rebuilt from it, unless this cannot be done
     without the caller's own policy factory (``not_rebuilt`` then says why)."""
 
@@ -76,4 +77,4 @@ def store_stats(store: Store, snapshot_name: str = "learner") -> StoreStats:
         ToolRow(*key, kept.get(key), learned.get(key), *drift.get(key, (0, None, 0)))
         for key in sorted(kept.keys() | learned.keys())
     ]
-    return StoreStats(rows, store.count(), snapshot, router, not_rebuilt)
+    return StoreStats(rows, sum(r.calls for r in kept.values()), snapshot, router, not_rebuilt)

@@ -3,15 +3,24 @@ another router's recheck outcome of the same tool, replayed before its own came,
 to its own. Its own outcome was then learned and stored as an ordinary one (no run of successes
 taken for a rise, no restart of a dropped tool found better) and the rechecks were undercounted
 everywhere. Now a replayed recheck is counted as another router's, and this router's own outcome
-stays its recheck's."""
+stays its recheck's. (Routers claim a recheck through the store so that one of them runs it,
+test_recheck_claims; here the store keeps no claims, as one the routers could not reach when they
+decided, so both recheck.)"""
 
 from __future__ import annotations
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.store import MemoryStore
+from toolrouter.store import MemoryStore, Store
 
 TOOLS = [ToolProfile(tool_id=t, capabilities=("search",), expected_latency_s=0.0) for t in ("a", "b", "c")]
 DRIFT = {"kind": "page_hinkley", "recheck_after": 5}
+
+
+class NoClaims(MemoryStore):
+    """A store that keeps no claims: every router gets every recheck."""
+
+    claim = Store.claim
+    claimed = Store.claimed
 
 
 def router(store: MemoryStore, seed: int, name: str = "learner") -> ToolMetaLearner:
@@ -27,7 +36,7 @@ def rechecks(r: ToolMetaLearner) -> int:
 
 
 def test_another_routers_recheck_replayed_first_leaves_this_ones_recheck_a_recheck() -> None:
-    store = MemoryStore()
+    store = NoClaims()
     first, second = router(store, 0), router(store, 1, "second")
     for _ in range(30):
         record(first, "b")  # "a" and "c" are due for rechecks

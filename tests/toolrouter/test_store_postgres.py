@@ -771,3 +771,88 @@ def test_the_watchdog_calls_what_runs_past_its_deadline_and_nothing_disarmed_in_
     time.sleep(0.1)
     assert called == ["first", "late"]
     _watchdog.disarm(late)  # after it fired: nothing to do
+
+
+def test_an_append_of_more_attempts_than_one_statement_takes_is_one_transaction(store: PostgresStore) -> None:
+    # 20 parameters an attempt: past 3,276 attempts libpq refused the statement, which the store
+    # took for an outage (store_unreachable, the append journaled and [] returned)
+    from toolrouter.store import TraceClose
+
+    records = [record(f"t{i}") for i in range(4000)] + [TraceClose("r", True)] + [record("last")]
+    ids = store.append(records)
+    assert store.online and len(ids) == len(records) and ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids[-1] - ids[0] == len(records) - 1  # one transaction: one id base, the places after it
+    assert [r.id for r in store.log()] == ids and store.count() == 4001
+
+
+def test_an_append_of_several_statements_that_fails_in_a_later_one_writes_none(store: PostgresStore, monkeypatch) -> None:
+    import toolrouter.store.postgres as pg
+
+    params = pg._row_params
+    monkeypatch.setattr(pg, "_row_params", lambda seq, r: [b"x" if v == b"t" else v for v in params(seq, r)] if r.task_id == "bad" else params(seq, r))
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        store.append([record() for _ in range(4000)] + [record(task_id="bad")])
+    monkeypatch.undo()
+    assert store.count() == 0 and store.online  # none of the first statement's rows, and the connections work
+    assert len(store.append([record()] * 3)) == 3 and store.count() == 3
+
+
+def test_a_journal_names_its_store_and_another_database_sharing_its_folder_leaves_it(
+    postgres_server: LocalPostgres, pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from toolrouter.store.journal import Journal
+    from toolrouter.store.postgres import _journal_dir
+
+    monkeypatch.setenv("TOOLROUTER_JOURNAL_DIR", str(tmp_path))
+    other = f"{pg_database}_other"
+    postgres_server.create_database(other)
+    # one URL for both databases, libpq taking the database from PGDATABASE: one journal folder
+    url = f"postgresql://router:{postgres_server.password}@127.0.0.1:{postgres_server.port}?timeout_s=1"
+    folder = _journal_dir(None, conninfo_to_dict(url.partition("?")[0]))
+    try:
+        monkeypatch.setenv("PGDATABASE", other)
+        with open_store(url) as s:
+            block(postgres_server, other)
+            assert s.append([record("o1")]) == []  # journaled
+            (path,) = folder.glob("*.journal")
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                assert conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone() == (s.store_id,)
+            other_id = s.store_id
+        unblock(postgres_server, other)
+        orphan = Journal.for_origin(folder, "dead-process", max_attempts=10, store_id=other_id)
+        orphan.add([1], [record("o2")])
+        orphan.close()  # its process died in an outage of the other database
+        monkeypatch.setenv("PGDATABASE", pg_database)
+        with open_store(url) as s:
+            assert s.count() == 0  # the other database's attempts are not written here
+        assert (folder / "dead-process.journal").exists()
+        monkeypatch.setenv("PGDATABASE", other)
+        with open_store(url) as s:
+            assert sorted(r.tool_id for r in s.attempts()) == ["o1", "o2"]
+    finally:
+        unblock(postgres_server, other)
+        postgres_server.drop_database(other)
+
+
+def test_a_journal_left_under_another_spelling_of_the_server_is_adopted_if_it_names_this_store(
+    postgres_server: LocalPostgres, pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # its router reached the server as "localhost"; none will again (the URL now says 127.0.0.1),
+    # so its attempts waited in a folder no store of this database looked in
+    from toolrouter.store.journal import Journal
+
+    monkeypatch.setenv("TOOLROUTER_JOURNAL_DIR", str(tmp_path))
+    with open_store(postgres_server.url(pg_database)) as s:
+        mine = s.store_id
+    folder = tmp_path / f"localhost_{postgres_server.port}_{pg_database}"
+    for origin, store_id, tool in (("dead", mine, "o1"), ("unnamed", None, "o2"), ("foreign", "0" * 32, "o3")):
+        orphan = Journal.for_origin(folder, origin, max_attempts=10, store_id=store_id)
+        orphan.add([1], [record(tool)])
+        orphan.close()
+    with open_store(postgres_server.url(pg_database)) as s:
+        assert [r.tool_id for r in s.attempts()] == ["o1"]  # the one naming this store; the others may be another's
+    assert sorted(p.name for p in folder.glob("*.journal")) == ["foreign.journal", "unnamed.journal"]

@@ -36,7 +36,7 @@ from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary, TraceClose
 from toolrouter.store.memory import MemoryStore
-from toolrouter.store.postgres import PostgresStore
+from toolrouter.store.postgres import PostgresStore, masked
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -94,14 +94,16 @@ def open_store(url: "str | Store") -> Store:
     opened raises ``StoreOpenError`` naming it and the problem (see the table above)."""
     if isinstance(url, Store):
         return url
+    # named without its password: a message reaches logs and terminals
+    shown = repr(masked(url)) if isinstance(url, str) else short_repr(url)
     if not isinstance(url, str) or "://" not in url:
-        raise StoreOpenError(f"store {url!r}: expected a URL such as 'sqlite:///router.db' or 'memory://'")
+        raise StoreOpenError(f"store {shown}: expected a URL such as 'sqlite:///router.db' or 'memory://'")
     scheme = url.split("://", 1)[0]
     try:
         factory = _FACTORIES[scheme]
     except KeyError:
-        raise StoreOpenError(f"store {url!r}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
+        raise StoreOpenError(f"store {shown}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
     store = factory(url)
     if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
-        raise TypeError(f"store {url!r}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
+        raise TypeError(f"store {shown}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
     return store

@@ -23,6 +23,9 @@ A store is deliberately small, so that a server database can be added without to
 The router's state is always "snapshot + every attempt after its watermark", which is what lets a
 second process resume, and two processes write to one store without losing anything.
 
+Routers sharing a store also agree there which of them runs a due recheck (``claim``, turn by
+turn; the default gives every caller every turn), since a recheck in flight is in no log yet.
+
 A server store adds two things the embedded ones do not need: it tells the routers that share it
 when others have appended (``on_new_attempts``), and while its server is unreachable it keeps
 attempts in a local journal (``append`` then returns no ids; ``flush`` writes them once it can).
@@ -58,6 +61,8 @@ __all__ = [
     "ToolSummary",
     "TraceClose",
     "check_attempts_query",
+    "check_callback",
+    "check_claim",
     "check_open",
     "check_process",
     "check_records",
@@ -421,6 +426,22 @@ class Store(ABC):
         marks = [s.watermark for s in map(self.get_snapshot, self.snapshot_names()) if s is not None]
         return min(marks, default=0)
 
+    def claim(self, name: str, turn: int) -> bool:
+        """Claim turn ``turn`` of ``name`` for the caller: whether it got it, which it does unless
+        a caller (in this process or another sharing the store) has claimed that turn or a later
+        one. Routers sharing a store claim a due recheck here, so that one of them runs it rather
+        than each (an in-flight recheck is in no log until its outcome is). A name no store keeps
+        (``check_storable``, ``MAX_CLAIM_NAME``) is refused, as is a ``turn`` that is not a whole
+        number from 1 to ``MAX_ATTEMPT_ID``. A store that keeps no claims (the default) gives
+        every caller every turn."""
+        check_claim(name, turn)
+        return True
+
+    def claimed(self, name: str) -> int:
+        """The highest turn of ``name`` claimed (``claim``), 0 if none."""
+        check_claim(name, 1)
+        return 0
+
     def close(self) -> None:
         """Release connections; the default has none."""
 
@@ -433,7 +454,9 @@ class Store(ABC):
         ``last_id`` may have been appended (by anyone: check against what you have seen). Returns
         a function that cancels it. The store keeps only a weak reference to a bound method's
         object. Stores without notifications (memory, SQLite) never call it: their routers catch up
-        every ``sync_every`` attempts, or when ``sync()`` is called."""
+        every ``sync_every`` attempts, or when ``sync()`` is called. A ``callback`` that cannot be
+        called is refused (``check_callback``)."""
+        check_callback(callback)
         return _nothing
 
     def iter_attempts(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord]:
@@ -484,6 +507,30 @@ def check_upto_id(upto_id: Any) -> int:
     """``upto_id`` of ``Store.prune`` if it is a whole number from 0 to ``MAX_ATTEMPT_ID``, else a
     ``ValueError`` naming it."""
     return check_count("upto_id", upto_id, high=MAX_ATTEMPT_ID)
+
+
+#: Most characters of a claim's name (``Store.claim``): PostgreSQL's index takes keys of at most
+#: 2,704 bytes (a longer one failed the statement, taken for an outage).
+MAX_CLAIM_NAME = 500
+
+
+def check_claim(name: Any, turn: Any) -> tuple[str, int]:
+    """The arguments of ``Store.claim`` as text every store keeps, at most ``MAX_CLAIM_NAME``
+    characters, and an int from 1 to ``MAX_ATTEMPT_ID``, else a ``TypeError`` or ``ValueError``
+    naming the one that is not."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if len(name) > MAX_CLAIM_NAME:
+        raise ValueError(f"name: expected at most {MAX_CLAIM_NAME} characters, got {len(name)}")
+    return check_storable("name", name), check_count("turn", turn, low=1, high=MAX_ATTEMPT_ID)
+
+
+def check_callback(callback: Any) -> Callable[[int], None]:
+    """The ``callback`` of ``Store.on_new_attempts`` if it can be called, else a ``TypeError``
+    naming it: a store calls it later, from its own thread, where a mistake would only be logged."""
+    if not callable(callback):
+        raise TypeError(f"callback: expected a function of the last attempt id, got {short_repr(callback)}")
+    return callback
 
 
 def check_open(url: str, closed: bool, pid: int | None = None) -> None:

@@ -11,8 +11,11 @@ Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite,
 the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)
 while it is open, so a second router process on the same host never touches it. A journal whose
 process died (``kill -9`` in an outage) is an orphan: the next store opened on the same host and
-database adopts it (takes its lock) and writes its attempts under their original keys; one that
-cannot be read (damaged) is left where it is and logged (``journal_unreadable``) at each try.
+database adopts it (takes its lock) and writes its attempts under their original keys, unless it
+names another store (``Store.store_id``, kept in the journal: two databases may share a folder); the
+journals naming the store in the folders of its other spellings (another host name or address for
+the same server) are adopted too. One that cannot be read (damaged) is left where it is and logged
+(``journal_unreadable``) at each try.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -108,7 +111,9 @@ class Journal:
     under its own lock.
     """
 
-    def __init__(self, path: Path, origin: str, max_attempts: int, *, lock_fd: int | None = None) -> None:
+    def __init__(
+        self, path: Path, origin: str, max_attempts: int, *, lock_fd: int | None = None, store_id: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.origin = origin
         self.max_attempts = int(max_attempts)
@@ -119,21 +124,30 @@ class Journal:
             self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across a crash of the process
             self._conn.executescript(_SCHEMA)
             self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('origin', ?)", (origin,))
+            if store_id is not None:  # whose log its attempts belong to (see orphans)
+                self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", (store_id,))
             self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
         except BaseException:
             os.close(self._lock_fd)
             raise
 
     @classmethod
-    def for_origin(cls, folder: Path, origin: str, max_attempts: int) -> "Journal":
-        """This store's own journal in ``folder`` (created with the folder if missing)."""
+    def for_origin(cls, folder: Path, origin: str, max_attempts: int, store_id: str | None = None) -> "Journal":
+        """This store's own journal in ``folder`` (created with the folder if missing), naming the
+        store (``Store.store_id``) its attempts are for."""
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(folder / f"{origin}{SUFFIX}", origin, max_attempts)
+        return cls(folder / f"{origin}{SUFFIX}", origin, max_attempts, store_id=store_id)
 
     @classmethod
-    def orphans(cls, folder: Path, exclude: str) -> Iterator["Journal"]:
+    def orphans(
+        cls, folder: Path, exclude: str, store_id: str | None = None, *, named_only: bool = False
+    ) -> Iterator["Journal"]:
         """Journals in ``folder`` whose process is gone (their lock is free), each locked for the
-        caller; ``exclude`` is the caller's own origin."""
+        caller; ``exclude`` is the caller's own origin. Given ``store_id``, a journal that names
+        another store is left where it is: the folder is named after the server and database as
+        the URL spells them (or libpq's environment fills them in), which another database may
+        share. One that names none (written before journals named their store) is taken, unless
+        ``named_only`` (the folder of another spelling, which may be another database's)."""
         if not folder.is_dir():
             return
         for path in sorted(folder.glob(f"*{SUFFIX}")):
@@ -148,12 +162,18 @@ class Journal:
             try:
                 conn = sqlite3.connect(path)
                 row = conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
+                owner = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
                 conn.close()
                 problem = "it names no origin" if row is None else None
             except sqlite3.Error as exc:
                 row, problem = None, str(exc)
             if row is None:  # kept for whoever can mend it, but said: its attempts reach no server
                 log.error("journal_unreadable", journal=str(path), error=problem)
+                os.close(fd)
+                continue
+            if store_id is not None and (owner is None and named_only or owner is not None and owner[0] != store_id):
+                if not named_only:  # in the store's own folder: said (another folder holds others' anyway)
+                    log.info("journal_of_another_store", journal=str(path), store_id=None if owner is None else owner[0])
                 os.close(fd)
                 continue
             yield cls(path, row[0], max_attempts=2**62, lock_fd=fd)

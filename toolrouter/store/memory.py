@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
-    AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_open, check_records, check_snapshot,
+    AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_claim, check_open, check_records, check_snapshot,
     check_snapshot_holds, check_snapshot_name, check_upto_id,
 )
 
@@ -38,6 +38,7 @@ class MemoryStore(Store):
         self._closes = 0  # how many of the rows are trace closes
         self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
+        self._claims: dict[str, int] = {}  # name -> the highest turn claimed
         self._closed = False
         self._store_id = uuid.uuid4().hex  # this instance is the store: another one is another store
 
@@ -58,7 +59,7 @@ class MemoryStore(Store):
         """Refuse every later operation; what the store held is dropped."""
         with self._lock:
             self._closed = True
-            self._rows, self._snapshots, self._closes = [], {}, 0
+            self._rows, self._snapshots, self._closes, self._claims = [], {}, 0, {}
 
     def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
         """See ``Store.append``."""
@@ -129,6 +130,21 @@ class MemoryStore(Store):
         with self._open():
             if self._snapshots.pop(name, None) is None:
                 raise UnknownSnapshotError(self.url, name, sorted(self._snapshots))
+
+    def claim(self, name: str, turn: int) -> bool:
+        """See ``Store.claim``."""
+        name, turn = check_claim(name, turn)
+        with self._open():
+            if self._claims.get(name, 0) >= turn:
+                return False
+            self._claims[name] = turn
+            return True
+
+    def claimed(self, name: str) -> int:
+        """See ``Store.claimed``."""
+        name, _ = check_claim(name, 1)
+        with self._open():
+            return self._claims.get(name, 0)
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""

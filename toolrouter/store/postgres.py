@@ -89,7 +89,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -107,6 +107,8 @@ from toolrouter.store.base import (
     ToolSummary,
     TraceClose,
     check_attempts_query,
+    check_callback,
+    check_claim,
     check_open,
     check_process,
     check_records,
@@ -147,9 +149,9 @@ class PostgresOptions(NumbersNotBools):
 
 _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 
-# An append (_append_sql) is one statement, its own transaction: a plain insert whose ids are the
-# transaction's id base plus each row's place (see postgres_schema, version 4), committed with
-# synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
+# An append (_append_sql) is one statement, its own transaction (past _MAX_PARAMS, several in one):
+# a plain insert whose ids are the transaction's id base plus each row's place (see
+# postgres_schema, version 4), committed with synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 _FIELDS = (
@@ -170,13 +172,13 @@ _TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS)}
 
 
 @functools.lru_cache(maxsize=32)
-def _append_sql(kinds: str) -> bytes:
-    """The append of rows of ``kinds`` (one letter of ``_TABLES`` each, in order): ``$1`` the
-    origin, then one row of parameters each. Every row's id is the transaction's id base plus its
-    place in the append, whichever table it goes to."""
+def _append_sql(kinds: str, first: int = 0) -> bytes:
+    """The append of rows of ``kinds`` (one letter of ``_TABLES`` each, in order), the first at
+    place ``first`` of the append: ``$1`` the origin, then one row of parameters each. Every row's
+    id is the transaction's id base plus its place in the append, whichever table it goes to."""
     values: dict[str, list[str]] = {kind: [] for kind in _TABLES}
     p = 2
-    for place, kind in enumerate(kinds):
+    for place, kind in enumerate(kinds, first):
         fields = _TABLES[kind][1]
         values[kind].append(f"({place}, " + ", ".join(f"${p + j}::{t}" for j, (_, t) in enumerate(fields)) + ")")
         p += len(fields)
@@ -202,6 +204,23 @@ RETURNING id, origin_seq
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
 #: appends); longer ones (a journal's replay) are parsed each time.
 _PREPARED_UP_TO = 8
+
+#: Most parameters of one statement (libpq's protocol): a longer append is several statements in
+#: one transaction.
+_MAX_PARAMS = 65535
+
+
+def _statements(kinds: str) -> list[tuple[int, int]]:
+    """The (start, end) places of the rows of each statement of an append of ``kinds``: as many
+    rows as ``_MAX_PARAMS`` allows, the origin (``$1``) included."""
+    spans, start, params = [], 0, 1
+    for place, kind in enumerate(kinds):
+        n = len(_TABLES[kind][1])
+        if params + n > _MAX_PARAMS:
+            spans.append((start, place))
+            start, params = place, 1
+        params += n
+    return [*spans, (start, len(kinds))]
 
 
 def _text(value: str | None) -> bytes | None:
@@ -292,29 +311,45 @@ def _drivers() -> tuple[Any, Any]:
 
 def masked(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and ``Store.url``): the one
-    before the host, and a ``password`` query parameter, which libpq takes as well."""
-    url = re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a URL urllib cannot split (an unclosed "[" of an IPv6 host) is named too
-        return re.sub(r"(://[^:@/]*):[^@]*@", r"\1:***@", url, count=1)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:***@{host}"))
+    before the host, as libpq reads it (``_password_span``), and a ``password`` query parameter,
+    which libpq takes as well; in libpq's ``key=value`` form (no ``://``), the value of
+    ``password``, quoted or not."""
+    if "://" not in url:
+        return re.sub(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']+)", r"\1***", url)
+    span = _password_span(url)
+    if span is not None:
+        url = f"{url[: span[0]]}***{url[span[1] :]}"
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    """Where the password before the host of ``url`` starts and ends, as libpq reads it: after the
+    first ``:`` and up to the first ``@`` of what comes before the first ``/`` after ``://`` (a
+    ``?`` or ``#`` there is the password's, not a query's or a fragment's, as urllib would have
+    it); ``None`` without one."""
+    if "://" not in url:
+        return None
+    start = url.find("://") + 3
+    slash = url.find("/", start)
+    at = url.find("@", start, len(url) if slash < 0 else slash)
+    colon = url.find(":", start, at) if at >= 0 else -1
+    return None if colon < 0 else (colon + 1, at)
 
 
 def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOptions]:
     """The libpq URL without the store's own query options, and those options (URL values, then
     ``overrides``), validated. A bad value raises ``StoreOpenError`` naming the option and value."""
     try:
-        parts = urlsplit(url)
+        urlsplit(url)
     except ValueError as exc:
         raise StoreOpenError(f"store {masked(url)!r}: malformed URL: {exc}") from None
+    # the query starts after the password, which may hold a "?" (libpq reads it so)
+    span = _password_span(url)
+    cut = url.find("?", 0 if span is None else span[1])
+    base, query = (url, "") if cut < 0 else (url[:cut], url[cut + 1 :])
     ours: dict[str, Any] = {}
     libpq = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
         if key in _OPTION_NAMES:
             if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
                 raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
@@ -329,7 +364,7 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
         raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
     # the URL as given up to its query: urlunsplit would drop the "//" of an empty host, turning
     # libpq's postgresql:///db (the local server, through its socket) into a malformed one
-    return url.partition("?")[0] + (f"?{urlencode(libpq)}" if libpq else ""), options
+    return base + (f"?{urlencode(libpq)}" if libpq else ""), options
 
 
 def _one_line(exc: BaseException) -> str:
@@ -525,7 +560,9 @@ class PostgresStore(Store):
         router go on."""
         try:
             if self._journal is None:
-                self._journal = Journal.for_origin(self._journal_dir, self.origin, self.options.journal_max_attempts)
+                self._journal = Journal.for_origin(
+                    self._journal_dir, self.origin, self.options.journal_max_attempts, self._store_id
+                )
             kept = self._journal.add(seqs, records)
         except (OSError, sqlite3.Error) as exc:
             self.dropped += len(records)
@@ -541,14 +578,31 @@ class PostgresStore(Store):
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
-        params: list[bytes | None] = [_text(origin)]
-        for seq, r in zip(seqs, records):
-            params += _row_params(seq, r)
+        rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
         kinds = "".join("c" if isinstance(r, TraceClose) else "a" for r in records)
-        name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
         deadline = time.monotonic() + self.options.timeout_s
-        result = self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)
-        written = {int(result.get_value(i, 1)): int(result.get_value(i, 0)) for i in range(result.ntuples)}
+        statements = _statements(kinds)
+        if len(statements) == 1:  # one statement, its own transaction
+            name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
+            params = [_text(origin), *itertools.chain.from_iterable(rows)]
+            results = [self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)]
+        else:  # more parameters than one statement takes: all in one transaction, one id base
+            self._execute(conn, None, b"BEGIN", [], deadline)
+            try:
+                results = [
+                    self._execute(
+                        conn, None, _append_sql(kinds[start:end], start),
+                        [_text(origin), *itertools.chain.from_iterable(rows[start:end])], deadline,
+                    )
+                    for start, end in statements
+                ]
+                self._execute(conn, None, b"COMMIT", [], deadline)
+            except BaseException:
+                if not conn.closed:  # a failed statement: the transaction goes, the connection stays
+                    with contextlib.suppress(Exception):
+                        self._execute(conn, None, b"ROLLBACK", [], deadline)
+                raise
+        written = {int(r.get_value(i, 1)): int(r.get_value(i, 0)) for r in results for i in range(r.ntuples)}
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
@@ -724,6 +778,24 @@ class PostgresStore(Store):
         )
         return [r[0] for r in rows]
 
+    # --- claims --------------------------------------------------------------------------------
+    def claim(self, name: str, turn: int) -> bool:
+        """See ``Store.claim``: one statement, so the turn goes to one host; raises
+        ``StoreUnavailableError`` while the server is away."""
+        name, turn = check_claim(name, turn)
+        sql = (
+            "INSERT INTO toolrouter.claims AS c (name, turn) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > c.turn RETURNING 1"
+        )
+        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone()) is not None
+
+    def claimed(self, name: str) -> int:
+        """See ``Store.claimed``."""
+        name, _ = check_claim(name, 1)
+        sql = "SELECT turn FROM toolrouter.claims WHERE name = %s"
+        row = self._on_server("claimed", lambda conn: conn.execute(sql, (name,)).fetchone())
+        return 0 if row is None else int(row[0])
+
     # --- outages and notifications ---------------------------------------------------------------
     @property
     def pending(self) -> int:
@@ -756,6 +828,7 @@ class PostgresStore(Store):
 
     def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """See ``Store.on_new_attempts``: called after notifications and polls of the visible position."""
+        check_callback(callback)
         ref: Callable[[], Callable[[int], None] | None]
         if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
             ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
@@ -895,8 +968,22 @@ class PostgresStore(Store):
                 journal.remove_upto(rows[-1][0])
 
     def _replay_orphans(self) -> None:
-        """Adopt and write the journals of router processes on this host that died in an outage."""
-        for journal in Journal.orphans(self._journal_dir, exclude=self.origin):
+        """Adopt and write the journals of router processes on this host that died in an outage:
+        those in this database's folder, and those naming this store in the other folders (its
+        server or database spelled another way in their URLs: a host name, an address), which a
+        router of that spelling might never open again."""
+        folders = [self._journal_dir]
+        with contextlib.suppress(OSError):
+            root = self._journal_dir.parent
+            folders += sorted(p for p in root.iterdir() if p.is_dir() and p != self._journal_dir)
+        orphans = (
+            journal
+            for folder in folders
+            for journal in Journal.orphans(
+                folder, exclude=self.origin, store_id=self._store_id, named_only=folder != self._journal_dir
+            )
+        )
+        for journal in orphans:
             try:
                 n = len(journal)
                 self._replay(journal, journal.origin)

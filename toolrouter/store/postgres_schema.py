@@ -51,6 +51,8 @@ Versions:
     7. The store's identity (``store_id`` in ``meta``): a random id made once, under the
        migration's lock, so every process and host reads the same one; a database restored from a
        dump keeps it (it holds the same attempts under the same ids).
+    8. Claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``), through which
+       routers on every host agree which of them runs a due recheck.
 """
 
 from __future__ import annotations
@@ -176,6 +178,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         7,
         "the store's identity: a random id, made once",
         "INSERT INTO toolrouter.meta (key, value) VALUES ('store_id', replace(gen_random_uuid()::text, '-', ''));",
+    ),
+    (
+        8,
+        "claims: the highest turn claimed of a name (a due recheck, run by one router)",
+        "CREATE TABLE toolrouter.claims (name text PRIMARY KEY, turn bigint NOT NULL);",
     ),
 )
 

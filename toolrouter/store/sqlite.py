@@ -42,6 +42,7 @@ from toolrouter.store.base import (
     ToolSummary,
     TraceClose,
     check_attempts_query,
+    check_claim,
     check_open,
     check_records,
     check_snapshot,
@@ -62,8 +63,9 @@ log = EventLog(__name__)
 #: belongs to, its step's parents, the request text, the task's complexity); 3. trace closes
 #: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids; 4. whether an
 #: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them);
-#: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file).
-SCHEMA_VERSION = 5
+#: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file);
+#: 6. claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``).
+SCHEMA_VERSION = 6
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -111,6 +113,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     4: ("ALTER TABLE attempts ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0",),
     5: ("INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))))",),
+    6: ("CREATE TABLE claims (name TEXT PRIMARY KEY, turn INTEGER NOT NULL)",),
 }
 
 # A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -326,13 +329,8 @@ class SQLiteStore(Store):
         the lock, instead of waiting up to ``timeout_s`` for it."""
         with self._available():
             self._check_file()
-            if not wait:
-                self._conn.execute("PRAGMA busy_timeout = 0")
-            try:
+            with self._waiting(wait):
                 self._begin()
-            finally:
-                if not wait:
-                    self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             try:
                 ids = []
                 for r in rows:
@@ -360,6 +358,19 @@ class SQLiteStore(Store):
                     self._conn.execute("ROLLBACK")
                 raise
         return ids
+
+    @contextlib.contextmanager
+    def _waiting(self, wait: bool) -> Iterator[None]:
+        """Within it, a statement waits up to ``timeout_s`` for another process's lock, or (not
+        ``wait``) fails at once (caller holds ``self._lock``)."""
+        if wait:
+            yield
+            return
+        self._conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
 
     def _check_file(self) -> None:
         """Refuse to write into a file that is gone from the path: SQLite would write on, and what
@@ -515,6 +526,27 @@ class SQLiteStore(Store):
             if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
                 names = [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
                 raise UnknownSnapshotError(self.url, name, names)
+
+    def claim(self, name: str, turn: int) -> bool:
+        """See ``Store.claim``: one statement, so the turn goes to one process. While attempts
+        wait in memory it does not wait for the lock either (see the module's docstring)."""
+        name, turn = check_claim(name, turn)
+        with self._lock, self._available():
+            self._check_file()
+            with self._waiting(not self._pending):
+                cur = self._conn.execute(
+                    "INSERT INTO claims (name, turn) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > claims.turn",
+                    (name, turn),
+                )
+            return cur.rowcount > 0
+
+    def claimed(self, name: str) -> int:
+        """See ``Store.claimed``."""
+        name, _ = check_claim(name, 1)
+        with self._lock, self._available():
+            row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
