@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import random
 import re
 import sys
@@ -365,47 +366,58 @@ class Upstream:
             self.retry_at = None
 
     async def _connection(self) -> None:
-        """One connection, from connecting to its end."""
-        async with contextlib.AsyncExitStack() as stack:
-            calls: _StdioPipes | None = None
-            if self.config.command is not None:
-                calls = await stack.enter_async_context(_StdioPipes.open(self.config))
-                read, write = calls.sdk_read, calls.sdk_write
-            else:
-                read, write = await stack.enter_async_context(_http_transport(self.config, self._lost))
-            dispatcher = _WatchedDispatcher(read, write)
-            session = await stack.enter_async_context(
-                ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
-            )
-            try:
-                with _within(self.config.connect_timeout_s, "initialize and tools/list"):
-                    await session.initialize()
-                    tools = await _list_tools(self.name, session)
-            except MCPError as exc:
-                if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
-                    raise
-                raise ConnectionError(f"the server {calls.exited} before it was set up") from None
-            self._tasks = await stack.enter_async_context(anyio.create_task_group())
-            broken = self._broken = anyio.Event()
-            self._session, self._calls = session, calls
-            self.state = "ready"
-            self.connections += 1
-            self.last_error = None
-            log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
-            await self._set_tools(tools)
-            self.first_attempt.set()
-            async with anyio.create_task_group() as watch:
+        """One connection, from connecting to its end; connecting, from opening the transport to
+        the listing of the tools, within ``connect_timeout_s``."""
+        # one bound around the whole connection, lifted once it is ready: the transport's context
+        # (the SSE client's task group, waiting for the stream's endpoint event) cannot be
+        # entered under a bound of its own that ends before it does
+        with _within(self.config.connect_timeout_s, "opening the connection") as connecting:
+            async with contextlib.AsyncExitStack() as stack:
+                await self._connected(stack, connecting)
 
-                async def until(event: anyio.Event) -> None:
-                    await event.wait()
-                    watch.cancel_scope.cancel()
+    async def _connected(self, stack: contextlib.AsyncExitStack, connecting: _within) -> None:
+        """Connect (the transport's and the session's contexts entered on ``stack``), list the
+        tools, lift the bound ``connecting``, and serve until the connection ends."""
+        calls: _StdioPipes | None = None
+        if self.config.command is not None:
+            calls = await stack.enter_async_context(_StdioPipes.open(self.config))
+            read, write = calls.sdk_read, calls.sdk_write
+        else:
+            read, write = await stack.enter_async_context(_http_transport(self.config, self._lost))
+        dispatcher = _WatchedDispatcher(read, write)
+        session = await stack.enter_async_context(
+            ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
+        )
+        connecting.what = "initialize and tools/list"
+        try:
+            await session.initialize()
+            tools = await _list_tools(self.name, session)
+        except MCPError as exc:
+            if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
+                raise
+            raise ConnectionError(f"the server {calls.exited} before it was set up") from None
+        connecting.lift()
+        self._tasks = await stack.enter_async_context(anyio.create_task_group())
+        broken = self._broken = anyio.Event()
+        self._session, self._calls = session, calls
+        self.state = "ready"
+        self.connections += 1
+        self.last_error = None
+        log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
+        await self._set_tools(tools)
+        self.first_attempt.set()
+        async with anyio.create_task_group() as watch:
 
-                watch.start_soon(until, dispatcher.finished)
-                watch.start_soon(until, broken)
-            self._session = self._calls = None
-            exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
-            self.last_error = self.last_error or exited or "the connection closed"
-            self._tasks.cancel_scope.cancel()
+            async def until(event: anyio.Event) -> None:
+                await event.wait()
+                watch.cancel_scope.cancel()
+
+            watch.start_soon(until, dispatcher.finished)
+            watch.start_soon(until, broken)
+        self._session = self._calls = None
+        exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
+        self.last_error = self.last_error or exited or "the connection closed"
+        self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
@@ -543,14 +555,27 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
     return transport()
 
 
-@contextlib.contextmanager
-def _within(seconds: float, what: str) -> Iterator[None]:
+class _within:  # noqa: N801 - read as the context manager it is
     """``anyio.fail_after(seconds)``, its ``TimeoutError`` saying what took too long (anyio's has
-    no message: the server was "down (TimeoutError: )")."""
-    with anyio.move_on_after(seconds) as scope:
-        yield
-    if scope.cancelled_caught:
-        raise TimeoutError(f"no answer to {what} within connect_timeout_s ({seconds:g} s)")
+    no message: the server was "down (TimeoutError: )"): ``what``, which the work may change as
+    it goes from step to step; ``lift()`` ends the bound for what follows."""
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds, self.what = seconds, what
+        self._scope = anyio.move_on_after(seconds)
+
+    def __enter__(self) -> "_within":
+        self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        suppressed = bool(self._scope.__exit__(*exc_info))
+        if self._scope.cancelled_caught:
+            raise TimeoutError(f"no answer to {self.what} within connect_timeout_s ({self.seconds:g} s)")
+        return suppressed
+
+    def lift(self) -> None:
+        self._scope.deadline = math.inf
 
 
 async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:
