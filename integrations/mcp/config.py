@@ -34,6 +34,18 @@ is. Every other section is optional::
 
 A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
 
+In a config file, a server's ``command``, ``args``, ``cwd``, ``url``, and the values of its ``env``
+and ``headers`` may name the gateway's environment variables, as MCP clients' configs do:
+``${NAME}`` is the variable's value, ``${NAME:-default}`` the default where it is unset or empty,
+and ``$${`` a literal ``${``. A variable that is unset, with no default, is a ``ConfigError``
+naming it and the server (so that keys stay out of the file)::
+
+    [servers.search_a.env]
+    SEARCH_API_KEY = "${SEARCH_API_KEY}"
+
+    [servers.search_b.headers]
+    Authorization = "Bearer ${SEARCH_B_TOKEN}"
+
 Paths in a config file are read relative to the file's folder, wherever the gateway is started
 from (an MCP client starts it from a folder of its own choosing): a stdio server's process runs in
 its ``cwd``, a relative ``cwd`` taken from the config's folder, and without one in the config's
@@ -52,8 +64,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -374,7 +388,64 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
-    return _resolved(check_config(data, str(path)), path.resolve().parent)
+    return _resolved(check_config(_expanded(data, str(path), os.environ), str(path)), path.resolve().parent)
+
+
+#: A variable named in a server's settings: ``$${`` (a literal ``${``), ``${NAME}`` or
+#: ``${NAME:-default}`` (a default holds no ``${``: one nested is refused), or a ``${`` that
+#: starts none of them.
+_VARIABLE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\})?")
+#: The settings of a server in which variables are expanded (in the values of env and headers).
+_EXPANDED = ("command", "args", "cwd", "url", "env", "headers")
+
+
+def _expanded(data: dict[str, Any], source: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """``data`` with the variables named in its servers' settings expanded from ``environ`` (see
+    the module docstring); a setting of another type is left for the checks to name."""
+    key = "mcpServers" if "mcpServers" in data else "servers"
+    servers = data.get(key)
+    if not isinstance(servers, dict):
+        return data
+
+    def expand(text: Any, where: str) -> Any:
+        if not isinstance(text, str):
+            return text
+
+        def variable(match: re.Match[str]) -> str:
+            name, default = match.groups()
+            if match.group() == "$${":
+                return "${"
+            if name is None:
+                raise ConfigError(
+                    f"{source}: {where}: '${{' starts no variable: write ${{NAME}} or ${{NAME:-default}}, "
+                    f"or $${{ for '${{' itself"
+                )
+            value = environ.get(name)
+            if default is not None and not value:
+                return default
+            if value is None:
+                raise ConfigError(
+                    f"{source}: {where}: the environment variable {name!r} is not set "
+                    f"(give it, or a default: ${{{name}:-default}})"
+                )
+            return value
+
+        return _VARIABLE.sub(variable, text)
+
+    expanded = {}
+    for name, server in servers.items():
+        if isinstance(server, dict):
+            server = dict(server)
+            for field in (f for f in _EXPANDED if f in server):
+                value, where = server[field], f"{key}.{name}.{field}"
+                if isinstance(value, dict):
+                    server[field] = {k: expand(v, f"{where}.{k}") for k, v in value.items()}
+                elif isinstance(value, list):
+                    server[field] = [expand(v, f"{where}.{i}") for i, v in enumerate(value)]
+                else:
+                    server[field] = expand(value, where)
+        expanded[name] = server
+    return {**data, key: expanded}
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
