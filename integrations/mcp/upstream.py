@@ -131,7 +131,7 @@ class _StdioPipes:
     async def open(config: ServerConfig) -> AsyncIterator["_StdioPipes"]:
         """Start the server's process as the SDK's ``stdio_client`` does (its own process group),
         serve its pipes, and on leaving stop it as the SDK does (close its stdin, wait, then
-        terminate the group)."""
+        terminate the group), and then what is left of its group: the processes it started."""
         process = await sdk_stdio._create_platform_compatible_process(
             command=config.command or "",
             args=config.args,
@@ -152,6 +152,11 @@ class _StdioPipes:
         finally:
             with anyio.CancelScope(shield=True):
                 await sdk_stdio._stop_server_process(process)
+                if sys.platform != "win32":  # there the SDK's job object ends them with the server
+                    # a server that exits when its stdin closes (or dies) leaves the processes it
+                    # started running, orphans of the gateway: the group goes with it (at once
+                    # when the group is gone already)
+                    await sdk_stdio._terminate_process_tree(process)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
