@@ -145,6 +145,7 @@ class _StdioPipes:
                 tasks.start_soon(pipes._read)
                 tasks.start_soon(pipes._write)
                 tasks.start_soon(pipes._from_sdk)
+                tasks.start_soon(pipes._watch_exit)
                 try:
                     yield pipes
                 finally:
@@ -237,6 +238,14 @@ class _StdioPipes:
             pass  # the ClientSession is gone: the connection is ending
         finally:
             self._close(closing)
+
+    async def _watch_exit(self) -> None:
+        """End the reading of stdout when the process exits, a moment after (what it wrote
+        before is read first): a process it started may hold its stdout open, where the
+        connection, and every call, waited for an end of stdout that never came."""
+        await self._process.wait()
+        await anyio.sleep(_EXIT_WAIT_S)
+        await self._process.stdout.aclose()  # the reader ends as at the end of stdout
 
     async def _ended(self, closing: str) -> str:
         """``closing`` with the process's exit status once stdout has ended, when it exits within

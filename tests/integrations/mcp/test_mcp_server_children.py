@@ -1,5 +1,8 @@
 """Processes a stdio server started go with it: when the gateway shuts the server down (it exits
-as its stdin closes), what is left of its process group is ended. They outlived the gateway."""
+as its stdin closes), what is left of its process group is ended. They outlived the gateway.
+A server that dies while a process it started holds its stdout open is down as one whose stdout
+ended: its calls fail naming its exit status and it is started again. Its calls hung, and it stayed
+"ready", for as long as that process lived."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from integrations.mcp import McpBackends
+from mcp.shared.exceptions import MCPError
+
 from mcp_harness import UPSTREAM, alive, pids_in, upstream, wait_gone
 from toolrouter import ToolMiddleware
 
@@ -30,3 +36,17 @@ async def test_a_helper_of_a_server_the_gateway_shuts_down_goes_with_it(pid_dir:
         assert len(helpers) == 2  # the server and its helper
     assert not wait_gone(helpers)
 
+
+
+async def test_a_server_that_dies_while_its_helper_holds_its_stdout_is_down(pid_dir: Path) -> None:
+    async with McpBackends(ToolMiddleware(seed=0), {"dies": with_helper("dies", pid_dir, "--after", "0")}) as mcp:
+        server = mcp.upstreams["dies"]
+        helpers = {int(p.stem) for p in pid_dir.glob("*.pid") if p.read_text().strip() == "helper"}
+        assert len(helpers) == 1 and alive(helpers)
+        with anyio.fail_after(20):  # it hung for as long as the helper lived
+            with pytest.raises(MCPError, match="^Connection closed: the server exited with status 3$"):
+                await server.call_tool("search", {"query": "q"})  # it exits, unanswered
+            while server.state == "ready":  # down, to be started again
+                await anyio.sleep(0.02)
+        assert server.last_error == "MCPError: Connection closed: the server exited with status 3"
+        assert not wait_gone(helpers)  # gone with it, while the gateway runs on
