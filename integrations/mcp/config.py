@@ -75,7 +75,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
-from toolrouter.learner import SEED_LIMIT
+from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
+from toolrouter.models import _identifier
 from toolrouter.serialization import checked_path
 
 __all__ = [
@@ -257,6 +258,18 @@ class RouterConfig(_Strict):
         default_factory=lambda: CircuitBreakerConfig(failure_threshold=3, reset_timeout_s=10.0),
         description="Skip a server after failures in a row, probe it again later; null: never skip.",
     )
+
+    @field_validator("snapshot")
+    @classmethod
+    def _snapshot(cls, snapshot: str) -> str:
+        # the router's own check, made as the config is read: it named snapshot_name, not the file or field
+        return _checked_snapshot_name(snapshot)
+
+    @field_validator("task_type")
+    @classmethod
+    def _task_type(cls, task_type: str) -> str:
+        _identifier("task_type", task_type)  # blank, or what a store cannot keep: refused as the router would
+        return task_type
 
     @field_validator("policy")
     @classmethod
