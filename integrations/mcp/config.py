@@ -38,7 +38,8 @@ In a config file, a server's ``command``, ``args``, ``cwd``, ``url``, and the va
 and ``headers`` may name the gateway's environment variables, as MCP clients' configs do:
 ``${NAME}`` is the variable's value, ``${NAME:-default}`` the default where it is unset or empty,
 and ``$${`` a literal ``${``. A variable that is unset, with no default, is a ``ConfigError``
-naming it and the server (so that keys stay out of the file)::
+naming it and the server (so that keys stay out of the file); a disabled server's are left as
+they are::
 
     [servers.search_a.env]
     SEARCH_API_KEY = "${SEARCH_API_KEY}"
@@ -447,7 +448,8 @@ def _expanded(data: dict[str, Any], source: str, environ: Mapping[str, str]) -> 
 
     expanded = {}
     for name, server in servers.items():
-        if isinstance(server, dict):
+        # a disabled server is left out as it is: often for want of the variables it names
+        if isinstance(server, dict) and server.get("disabled") is not True:
             server = dict(server)
             for field in (f for f in _EXPANDED if f in server):
                 value, where = server[field], f"{key}.{name}.{field}"

@@ -70,3 +70,15 @@ def test_an_unset_variable_or_a_broken_reference_is_a_config_error_naming_it(
         load_config(path)
     assert message in str(caught.value)
     assert "sk-secret" not in str(caught.value)
+
+
+def test_a_disabled_server_may_name_a_variable_that_is_unset(tmp_path: Path) -> None:
+    # disabled for want of its key: the config loads, the server left out
+    path = tmp_path / "mcp.json"
+    servers = {
+        "github": {"command": "gh-server", "env": {"TOKEN": "${TR_TEST_UNSET}"}, "disabled": True},
+        "files": {"command": "files-server", "env": {"KEY": "${TR_TEST_KEY}"}},
+    }
+    path.write_text(json.dumps({"mcpServers": servers}))
+    config = load_config(path)
+    assert list(config.servers) == ["files"] and config.servers["files"].env == {"KEY": "sk-secret"}
