@@ -31,7 +31,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import anyio
@@ -382,56 +382,50 @@ class Upstream:
     async def _connection(self) -> None:
         """One connection, from connecting to its end; connecting, from opening the transport to
         the listing of the tools, within ``connect_timeout_s``."""
-        # one bound around the whole connection, lifted once it is ready: the transport's context
-        # (the SSE client's task group, waiting for the stream's endpoint event) cannot be
-        # entered under a bound of its own that ends before it does
-        with _within(self.config.connect_timeout_s, "opening the connection") as connecting:
-            async with contextlib.AsyncExitStack() as stack:
-                await self._connected(stack, connecting)
+        async with contextlib.AsyncExitStack() as stack:
+            # entered first, left last: a bound of its own around the transport's context (the SSE
+            # client's task group, which waits for the stream's endpoint event) would end first
+            connecting = stack.enter_context(_within(self.config.connect_timeout_s, "opening the connection"))
+            calls: _StdioPipes | None = None
+            if self.config.command is not None:
+                calls = await stack.enter_async_context(_StdioPipes.open(self.config))
+                read, write = calls.sdk_read, calls.sdk_write
+            else:
+                read, write = await stack.enter_async_context(_http_transport(self.config, self._lost))
+            dispatcher = _WatchedDispatcher(read, write)
+            session = await stack.enter_async_context(
+                ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
+            )
+            connecting.what = "initialize and tools/list"
+            try:
+                await session.initialize()
+                tools = await _list_tools(self.name, session)
+            except MCPError as exc:
+                if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
+                    raise
+                raise ConnectionError(f"the server {calls.exited} before it was set up") from None
+            connecting.lift()
+            self._tasks = await stack.enter_async_context(anyio.create_task_group())
+            broken = self._broken = anyio.Event()
+            self._session, self._calls = session, calls
+            self.state = "ready"
+            self.connections += 1
+            self.last_error = None
+            log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
+            await self._set_tools(tools)
+            self.first_attempt.set()
+            async with anyio.create_task_group() as watch:
 
-    async def _connected(self, stack: contextlib.AsyncExitStack, connecting: _within) -> None:
-        """Connect (the transport's and the session's contexts entered on ``stack``), list the
-        tools, lift the bound ``connecting``, and serve until the connection ends."""
-        calls: _StdioPipes | None = None
-        if self.config.command is not None:
-            calls = await stack.enter_async_context(_StdioPipes.open(self.config))
-            read, write = calls.sdk_read, calls.sdk_write
-        else:
-            read, write = await stack.enter_async_context(_http_transport(self.config, self._lost))
-        dispatcher = _WatchedDispatcher(read, write)
-        session = await stack.enter_async_context(
-            ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
-        )
-        connecting.what = "initialize and tools/list"
-        try:
-            await session.initialize()
-            tools = await _list_tools(self.name, session)
-        except MCPError as exc:
-            if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
-                raise
-            raise ConnectionError(f"the server {calls.exited} before it was set up") from None
-        connecting.lift()
-        self._tasks = await stack.enter_async_context(anyio.create_task_group())
-        broken = self._broken = anyio.Event()
-        self._session, self._calls = session, calls
-        self.state = "ready"
-        self.connections += 1
-        self.last_error = None
-        log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
-        await self._set_tools(tools)
-        self.first_attempt.set()
-        async with anyio.create_task_group() as watch:
+                async def until(event: anyio.Event) -> None:
+                    await event.wait()
+                    watch.cancel_scope.cancel()
 
-            async def until(event: anyio.Event) -> None:
-                await event.wait()
-                watch.cancel_scope.cancel()
-
-            watch.start_soon(until, dispatcher.finished)
-            watch.start_soon(until, broken)
-        self._session = self._calls = None
-        exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
-        self.last_error = self.last_error or exited or "the connection closed"
-        self._tasks.cancel_scope.cancel()
+                watch.start_soon(until, dispatcher.finished)
+                watch.start_soon(until, broken)
+            self._session = self._calls = None
+            exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
+            self.last_error = self.last_error or exited or "the connection closed"
+            self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:

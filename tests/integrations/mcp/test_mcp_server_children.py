@@ -26,7 +26,8 @@ def with_helper(kind: str, pid_dir: Path, *args: str) -> dict[str, Any]:
     """A server that starts a helper process of its own (its pid written to ``pid_dir``), then
     becomes the test server ``kind``."""
     script = f'sleep 300 & echo helper > "{pid_dir}/$!.pid"; exec "$@"'
-    return {**upstream(kind, pid_dir, *args), "command": "/bin/sh", "args": ["-c", script, "sh", sys.executable, str(UPSTREAM), kind, *args]}
+    command = [sys.executable, str(UPSTREAM), kind, *args]
+    return {**upstream(kind, pid_dir, *args), "command": "/bin/sh", "args": ["-c", script, "sh", *command]}
 
 
 async def test_a_helper_of_a_server_the_gateway_shuts_down_goes_with_it(pid_dir: Path) -> None:
