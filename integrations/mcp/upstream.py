@@ -122,6 +122,7 @@ class _StdioPipes:
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
+        self._receiving = False  # whether the reader waits for stdout (all it sent is read)
         self.exited: str | None = None  # how the process ended, once its stdout has ended and it has
         self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
@@ -214,11 +215,14 @@ class _StdioPipes:
         try:
             async with self._to_sdk:
                 while True:
+                    self._receiving = True
                     try:
                         chunk = await stdout.receive()
                     except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
                         closing = await self._ended(closing)
                         return
+                    finally:
+                        self._receiving = False
                     if b"\n" not in chunk:
                         partial.append(chunk)
                         buffered += len(chunk)
@@ -240,12 +244,15 @@ class _StdioPipes:
             self._close(closing)
 
     async def _watch_exit(self) -> None:
-        """End the reading of stdout when the process exits, a moment after (what it wrote
-        before is read first): a process it started may hold its stdout open, where the
-        connection, and every call, waited for an end of stdout that never came."""
+        """End the reading of stdout once the process has exited and all it wrote is read: a
+        process it started may hold its stdout open, where the connection, and every call,
+        waited for an end of stdout that never came."""
         await self._process.wait()
-        await anyio.sleep(_EXIT_WAIT_S)
-        await self._process.stdout.aclose()  # the reader ends as at the end of stdout
+        while True:  # until the end of stdout ends the connection, and this with it
+            await anyio.sleep(_EXIT_WAIT_S)
+            if self._receiving:  # waiting for more: nothing is left unread
+                await self._process.stdout.aclose()  # the reader ends as at the end of stdout
+                return
 
     async def _ended(self, closing: str) -> str:
         """``closing`` with the process's exit status once stdout has ended, when it exits within
