@@ -108,7 +108,9 @@ class ConfigError(ToolRouterError, ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a number or a switch of the wrong type (true for a timeout, "false" for disabled, "5" for
+    # a number) was read as one, true a 1 s timeout; the mistake is named instead
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ServerConfig(_Strict):
