@@ -338,8 +338,9 @@ class Upstream:
         self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
-        # a listing in progress after notifications/tools/list_changed, and whether another came since
-        self._relisting = self._relist_again = False
+        # a listing in progress after notifications/tools/list_changed, whether another came since,
+        # and whether one came while connecting
+        self._relisting = self._relist_again = self._changed_while_connecting = False
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -378,7 +379,7 @@ class Upstream:
                 self.last_error = describe_error(exc)
                 log.warning("mcp_upstream_connect_failed", server=self.name, error=self.last_error, failures=failures)
             finally:
-                self._session = self._calls = None
+                self._session = self._calls = self._tasks = None
                 self.state = "down"
                 self.first_attempt.set()
             delay = self.reconnect.delay_s(max(failures, 1), self._rng.random())
@@ -393,6 +394,7 @@ class Upstream:
             # entered first, left last: a bound of its own around the transport's context (the SSE
             # client's task group, which waits for the stream's endpoint event) would end first
             connecting = stack.enter_context(_within(self.config.connect_timeout_s, "opening the connection"))
+            self._changed_while_connecting = False
             calls: _StdioPipes | None = None
             if self.config.command is not None:
                 calls = await stack.enter_async_context(_StdioPipes.open(self.config))
@@ -420,6 +422,8 @@ class Upstream:
             self.last_error = None
             log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
             await self._set_tools(tools)
+            if self._changed_while_connecting:
+                self._list_again()
             self.first_attempt.set()
             async with anyio.create_task_group() as watch:
 
@@ -435,17 +439,25 @@ class Upstream:
             self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
-        if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
-            # one listing at a time, and one more for the notifications that come while it runs: a
-            # listing each could end out of order (over HTTP), an older one overwriting a newer
-            if self._relisting:
-                self._relist_again = True
-            else:
-                self._relisting = True
-                # listing here would wait on the receive loop that is running this handler
-                self._tasks.start_soon(self._relist)
+        if isinstance(message, types.ToolListChangedNotification):
+            self._list_again()
         elif isinstance(message, Exception):
             log.warning("mcp_upstream_bad_message", server=self.name, error=describe_error(message))
+
+    def _list_again(self) -> None:
+        """List the tools again after a ``notifications/tools/list_changed``."""
+        if self._tasks is None:
+            # connecting: once connected, since the listing under way may predate the change (it
+            # was dropped, and with a task group of a connection gone, no listing ran again)
+            self._changed_while_connecting = True
+        elif self._relisting:
+            # one listing at a time, and one more for the notifications that come while it runs: a
+            # listing each could end out of order (over HTTP), an older one overwriting a newer
+            self._relist_again = True
+        else:
+            self._relisting = True
+            # listing here would wait on the receive loop that is running this handler
+            self._tasks.start_soon(self._relist)
 
     async def _relist(self) -> None:
         try:
