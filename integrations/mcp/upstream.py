@@ -67,6 +67,8 @@ _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 #: How long a server whose stdout has ended is given to exit, so that its exit status is told.
 _EXIT_WAIT_S = 0.5
+#: Longest wait, when an HTTP server's connection is stopped, for its DELETE to be answered.
+_DELETE_S = 2.0
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
@@ -567,17 +569,29 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
             config.url or "", headers=config.headers, timeout=config.connect_timeout_s, sse_read_timeout=read_timeout_s
         )
 
+    kept: dict[str, str] = {}  # the MCP headers of the last request: the connection's id on the server
+
     async def on_response(response: Any) -> None:
         if response.status_code == 404 and "mcp-session-id" in response.request.headers:
             lost("the server no longer knows the session (HTTP 404): it restarted or dropped it")
+        kept.update((k, v) for k, v in response.request.headers.items() if k.startswith("mcp-"))
 
     @contextlib.asynccontextmanager
     async def transport():  # type: ignore[no-untyped-def]
         timeout = httpx2.Timeout(config.connect_timeout_s, read=read_timeout_s)
         hooks = {"response": [on_response]}
         async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
-            async with streamable_http_client(config.url or "", http_client=client) as streams:
-                yield streams
+            try:
+                async with streamable_http_client(config.url or "", http_client=client) as streams:
+                    yield streams
+            except anyio.get_cancelled_exc_class():
+                # stopped (the gateway stops): the SDK's DELETE, which tells the server to forget the
+                # connection, was cancelled with it, and the server kept it; sent here, for a moment
+                if "mcp-session-id" in kept:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(_DELETE_S):
+                        with contextlib.suppress(httpx2.HTTPError):
+                            await client.delete(config.url or "", headers=kept)
+                raise
 
     return transport()
 
