@@ -50,9 +50,10 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
     _run(BLOCKS[index], f"README.md[python block {index}]")
 
 
-def test_readme_gateway_config_loads(tmp_path):
+def test_readme_gateway_config_loads(tmp_path, monkeypatch):
     # the MCP gateway's example config, as the gateway reads it (its servers are not started)
     pytest.importorskip("mcp")
+    monkeypatch.setenv("SEARCH_API_KEY", "sk-example")  # the config names it
     from integrations.mcp.config import load_config
 
     (toml,) = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
@@ -60,5 +61,6 @@ def test_readme_gateway_config_loads(tmp_path):
     config = load_config(tmp_path / "gateway.toml")
     assert sorted(config.servers) == ["intranet", "legacy", "search_a", "search_b"]
     assert config.servers["legacy"].transport == "sse"
+    assert config.servers["search_a"].env == {"SEARCH_API_KEY": "sk-example"}
     assert config.router.store == f"sqlite:///{tmp_path / 'gateway.db'}"  # relative to the config file
     assert config.grouping.capabilities["web_search"].tools == ["search_a:search", "search_b:web_query"]

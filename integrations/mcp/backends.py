@@ -202,16 +202,20 @@ class McpBackends:
         with anyio.move_on_after(_CLOSE_S, shield=True):
             for _, ended in in_flight:
                 await ended.wait()
-        if tasks is not None:
-            tasks.cancel_scope.cancel()
-            await tasks.__aexit__(None, None, None)
-        # the router keeps the backends and what it learned of them, for the next McpBackends of
-        # this middleware to bind; left bound, they refused it (DuplicateToolError), and a call
-        # routed through the middleware tried each stopped server before any other tool
-        bound = set(self.middleware.tool_ids)
-        for tool_id in self._registered:
-            if tool_id in bound:
-                self.middleware.detach(tool_id)
+        try:
+            if tasks is not None:
+                tasks.cancel_scope.cancel()
+                # waits for every server to stop; then raises the cancellation of a close that is
+                # cancelled (a timeout around the async with), the detaching below done first
+                await tasks.__aexit__(None, None, None)
+        finally:
+            # the router keeps the backends and what it learned of them, for the next McpBackends of
+            # this middleware to bind; left bound, they refused it (DuplicateToolError), and a call
+            # routed through the middleware tried each stopped server before any other tool
+            bound = set(self.middleware.tool_ids)
+            for tool_id in self._registered:
+                if tool_id in bound:
+                    self.middleware.detach(tool_id)
 
     async def start_lazy(self) -> None:
         """Start the lazy servers not started yet and wait until every server's first attempt to

@@ -34,6 +34,19 @@ is. Every other section is optional::
 
 A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
 
+In a config file, a server's ``command``, ``args``, ``cwd``, ``url``, and the values of its ``env``
+and ``headers`` may name the gateway's environment variables, as MCP clients' configs do:
+``${NAME}`` is the variable's value, ``${NAME:-default}`` the default where it is unset or empty,
+and ``$${`` a literal ``${``. A variable that is unset, with no default, is a ``ConfigError``
+naming it and the server (so that keys stay out of the file); a disabled server's are left as
+they are::
+
+    [servers.search_a.env]
+    SEARCH_API_KEY = "${SEARCH_API_KEY}"
+
+    [servers.search_b.headers]
+    Authorization = "Bearer ${SEARCH_B_TOKEN}"
+
 Paths in a config file are read relative to the file's folder, wherever the gateway is started
 from (an MCP client starts it from a folder of its own choosing): a stdio server's process runs in
 its ``cwd``, a relative ``cwd`` taken from the config's folder, and without one in the config's
@@ -52,8 +65,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -61,7 +76,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
-from toolrouter.learner import SEED_LIMIT
+from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
+from toolrouter.models import _identifier
 from toolrouter.serialization import checked_path
 
 __all__ = [
@@ -92,7 +108,9 @@ class ConfigError(ToolRouterError, ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a number or a switch of the wrong type (true for a timeout, "false" for disabled, "5" for
+    # a number) was read as one, true a 1 s timeout; the mistake is named instead
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ServerConfig(_Strict):
@@ -244,6 +262,18 @@ class RouterConfig(_Strict):
         description="Skip a server after failures in a row, probe it again later; null: never skip.",
     )
 
+    @field_validator("snapshot")
+    @classmethod
+    def _snapshot(cls, snapshot: str) -> str:
+        # the router's own check, made as the config is read: it named snapshot_name, not the file or field
+        return _checked_snapshot_name(snapshot)
+
+    @field_validator("task_type")
+    @classmethod
+    def _task_type(cls, task_type: str) -> str:
+        _identifier("task_type", task_type)  # blank, or what a store cannot keep: refused as the router would
+        return task_type
+
     @field_validator("policy")
     @classmethod
     def _policy(cls, policy: str) -> str:
@@ -374,7 +404,65 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
-    return _resolved(check_config(data, str(path)), path.resolve().parent)
+    return _resolved(check_config(_expanded(data, str(path), os.environ), str(path)), path.resolve().parent)
+
+
+#: A variable named in a server's settings: ``$${`` (a literal ``${``), ``${NAME}`` or
+#: ``${NAME:-default}`` (a default holds no ``${``: one nested is refused), or a ``${`` that
+#: starts none of them.
+_VARIABLE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\})?")
+#: The settings of a server in which variables are expanded (in the values of env and headers).
+_EXPANDED = ("command", "args", "cwd", "url", "env", "headers")
+
+
+def _expanded(data: dict[str, Any], source: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """``data`` with the variables named in its servers' settings expanded from ``environ`` (see
+    the module docstring); a setting of another type is left for the checks to name."""
+    key = "mcpServers" if "mcpServers" in data else "servers"
+    servers = data.get(key)
+    if not isinstance(servers, dict):
+        return data
+
+    def expand(text: Any, where: str) -> Any:
+        if not isinstance(text, str):
+            return text
+
+        def variable(match: re.Match[str]) -> str:
+            name, default = match.groups()
+            if match.group() == "$${":
+                return "${"
+            if name is None:
+                raise ConfigError(
+                    f"{source}: {where}: '${{' starts no variable: write ${{NAME}} or ${{NAME:-default}}, "
+                    f"or $${{ for '${{' itself"
+                )
+            value = environ.get(name)
+            if default is not None and not value:
+                return default
+            if value is None:
+                raise ConfigError(
+                    f"{source}: {where}: the environment variable {name!r} is not set "
+                    f"(give it, or a default: ${{{name}:-default}})"
+                )
+            return value
+
+        return _VARIABLE.sub(variable, text)
+
+    expanded = {}
+    for name, server in servers.items():
+        # a disabled server is left out as it is: often for want of the variables it names
+        if isinstance(server, dict) and server.get("disabled") is not True:
+            server = dict(server)
+            for field in (f for f in _EXPANDED if f in server):
+                value, where = server[field], f"{key}.{name}.{field}"
+                if isinstance(value, dict):
+                    server[field] = {k: expand(v, f"{where}.{k}") for k, v in value.items()}
+                elif isinstance(value, list):
+                    server[field] = [expand(v, f"{where}.{i}") for i, v in enumerate(value)]
+                else:
+                    server[field] = expand(value, where)
+        expanded[name] = server
+    return {**data, key: expanded}
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -164,9 +164,11 @@ class Gateway:
         from mcp.server.stdio import stdio_server
 
         try:
-            async with self.backends, anyio.create_task_group() as group:
+            async with anyio.create_task_group() as group:
+                # heard before the servers start: a stop while they start (one slow to answer)
+                # stops them, where the signal's default action ended the gateway and left them
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                async with _stdout_pipe() as stdout:
+                async with self.backends, _stdout_pipe() as stdout:
                     answers = None if stdout is None else _DirectAnswers(self, stdout)
                     try:
                         async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
@@ -208,16 +210,23 @@ class Gateway:
         )
         server = Server(config)
 
+        serving = False
+
         def stop() -> None:
+            if not serving:  # the servers are starting: that ends
+                group.cancel_scope.cancel()
+                return
             server.should_exit = True
             for transport in list(self.server.session_manager._server_instances.values()):
                 transport.close_standalone_sse_stream()
 
         try:
-            async with self.backends, anyio.create_task_group() as group:
-                group.start_soon(_stop_on_signal, stop)
-                log.info("mcp_gateway_serving", transport="http", host=host, port=port, tools=len(self.backends.capabilities))
-                await server.serve(sockets=[sock])
+            async with anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, stop)  # heard before the servers start, as over stdio
+                async with self.backends:
+                    serving = True
+                    log.info("mcp_gateway_serving", transport="http", host=host, port=port, tools=len(self.backends.capabilities))
+                    await server.serve(sockets=[sock])
                 group.cancel_scope.cancel()
         finally:
             sock.close()

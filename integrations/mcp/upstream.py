@@ -26,11 +26,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import random
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import anyio
@@ -66,6 +67,8 @@ _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 #: How long a server whose stdout has ended is given to exit, so that its exit status is told.
 _EXIT_WAIT_S = 0.5
+#: Longest wait, when an HTTP server's connection is stopped, for its DELETE to be answered.
+_DELETE_S = 2.0
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
 
@@ -121,6 +124,7 @@ class _StdioPipes:
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
         self._closed = False
+        self._receiving = False  # whether the reader waits for stdout (all it sent is read)
         self.exited: str | None = None  # how the process ended, once its stdout has ended and it has
         self._to_sdk, self.sdk_read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         self.sdk_write, self._sdk_out = anyio.create_memory_object_stream[SessionMessage](0)
@@ -130,7 +134,7 @@ class _StdioPipes:
     async def open(config: ServerConfig) -> AsyncIterator["_StdioPipes"]:
         """Start the server's process as the SDK's ``stdio_client`` does (its own process group),
         serve its pipes, and on leaving stop it as the SDK does (close its stdin, wait, then
-        terminate the group)."""
+        terminate the group), and then what is left of its group: the processes it started."""
         process = await sdk_stdio._create_platform_compatible_process(
             command=config.command or "",
             args=config.args,
@@ -144,6 +148,7 @@ class _StdioPipes:
                 tasks.start_soon(pipes._read)
                 tasks.start_soon(pipes._write)
                 tasks.start_soon(pipes._from_sdk)
+                tasks.start_soon(pipes._watch_exit)
                 try:
                     yield pipes
                 finally:
@@ -151,6 +156,11 @@ class _StdioPipes:
         finally:
             with anyio.CancelScope(shield=True):
                 await sdk_stdio._stop_server_process(process)
+                if sys.platform != "win32":  # there the SDK's job object ends them with the server
+                    # a server that exits when its stdin closes (or dies) leaves the processes it
+                    # started running, orphans of the gateway: the group goes with it (at once
+                    # when the group is gone already)
+                    await sdk_stdio._terminate_process_tree(process)
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
@@ -207,11 +217,14 @@ class _StdioPipes:
         try:
             async with self._to_sdk:
                 while True:
+                    self._receiving = True
                     try:
                         chunk = await stdout.receive()
                     except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
                         closing = await self._ended(closing)
                         return
+                    finally:
+                        self._receiving = False
                     if b"\n" not in chunk:
                         partial.append(chunk)
                         buffered += len(chunk)
@@ -231,6 +244,17 @@ class _StdioPipes:
             pass  # the ClientSession is gone: the connection is ending
         finally:
             self._close(closing)
+
+    async def _watch_exit(self) -> None:
+        """End the reading of stdout once the process has exited and all it wrote is read: a
+        process it started may hold its stdout open, where the connection, and every call,
+        waited for an end of stdout that never came."""
+        await self._process.wait()
+        while True:  # until the end of stdout ends the connection, and this with it
+            await anyio.sleep(_EXIT_WAIT_S)
+            if self._receiving:  # waiting for more: nothing is left unread
+                await self._process.stdout.aclose()  # the reader ends as at the end of stdout
+                return
 
     async def _ended(self, closing: str) -> str:
         """``closing`` with the process's exit status once stdout has ended, when it exits within
@@ -316,8 +340,9 @@ class Upstream:
         self._output_checks: dict[str, SchemaCheck | None] = {}  # tool -> its output schema, for this listing
         self._broken: anyio.Event | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
-        # a listing in progress after notifications/tools/list_changed, and whether another came since
-        self._relisting = self._relist_again = False
+        # a listing in progress after notifications/tools/list_changed, whether another came since,
+        # and whether one came while connecting
+        self._relisting = self._relist_again = self._changed_while_connecting = False
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -356,7 +381,7 @@ class Upstream:
                 self.last_error = describe_error(exc)
                 log.warning("mcp_upstream_connect_failed", server=self.name, error=self.last_error, failures=failures)
             finally:
-                self._session = self._calls = None
+                self._session = self._calls = self._tasks = None
                 self.state = "down"
                 self.first_attempt.set()
             delay = self.reconnect.delay_s(max(failures, 1), self._rng.random())
@@ -365,8 +390,13 @@ class Upstream:
             self.retry_at = None
 
     async def _connection(self) -> None:
-        """One connection, from connecting to its end."""
+        """One connection, from connecting to its end; connecting, from opening the transport to
+        the listing of the tools, within ``connect_timeout_s``."""
         async with contextlib.AsyncExitStack() as stack:
+            # entered first, left last: a bound of its own around the transport's context (the SSE
+            # client's task group, which waits for the stream's endpoint event) would end first
+            connecting = stack.enter_context(_within(self.config.connect_timeout_s, "opening the connection"))
+            self._changed_while_connecting = False
             calls: _StdioPipes | None = None
             if self.config.command is not None:
                 calls = await stack.enter_async_context(_StdioPipes.open(self.config))
@@ -377,14 +407,15 @@ class Upstream:
             session = await stack.enter_async_context(
                 ClientSession(dispatcher=dispatcher, message_handler=self._on_message, client_info=_CLIENT_INFO)
             )
+            connecting.what = "initialize and tools/list"
             try:
-                with _within(self.config.connect_timeout_s, "initialize and tools/list"):
-                    await session.initialize()
-                    tools = await _list_tools(self.name, session)
+                await session.initialize()
+                tools = await _list_tools(self.name, session)
             except MCPError as exc:
                 if calls is None or calls.exited is None or exc.error.code != types.CONNECTION_CLOSED:
                     raise
                 raise ConnectionError(f"the server {calls.exited} before it was set up") from None
+            connecting.lift()
             self._tasks = await stack.enter_async_context(anyio.create_task_group())
             broken = self._broken = anyio.Event()
             self._session, self._calls = session, calls
@@ -393,6 +424,8 @@ class Upstream:
             self.last_error = None
             log.info("mcp_upstream_ready", server=self.name, tools=len(tools), connections=self.connections)
             await self._set_tools(tools)
+            if self._changed_while_connecting:
+                self._list_again()
             self.first_attempt.set()
             async with anyio.create_task_group() as watch:
 
@@ -408,17 +441,25 @@ class Upstream:
             self._tasks.cancel_scope.cancel()
 
     async def _on_message(self, message: Any) -> None:
-        if isinstance(message, types.ToolListChangedNotification) and self._tasks is not None:
-            # one listing at a time, and one more for the notifications that come while it runs: a
-            # listing each could end out of order (over HTTP), an older one overwriting a newer
-            if self._relisting:
-                self._relist_again = True
-            else:
-                self._relisting = True
-                # listing here would wait on the receive loop that is running this handler
-                self._tasks.start_soon(self._relist)
+        if isinstance(message, types.ToolListChangedNotification):
+            self._list_again()
         elif isinstance(message, Exception):
             log.warning("mcp_upstream_bad_message", server=self.name, error=describe_error(message))
+
+    def _list_again(self) -> None:
+        """List the tools again after a ``notifications/tools/list_changed``."""
+        if self._tasks is None:
+            # connecting: once connected, since the listing under way may predate the change (it
+            # was dropped, and with a task group of a connection gone, no listing ran again)
+            self._changed_while_connecting = True
+        elif self._relisting:
+            # one listing at a time, and one more for the notifications that come while it runs: a
+            # listing each could end out of order (over HTTP), an older one overwriting a newer
+            self._relist_again = True
+        else:
+            self._relisting = True
+            # listing here would wait on the receive loop that is running this handler
+            self._tasks.start_soon(self._relist)
 
     async def _relist(self) -> None:
         try:
@@ -528,29 +569,54 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
             config.url or "", headers=config.headers, timeout=config.connect_timeout_s, sse_read_timeout=read_timeout_s
         )
 
+    kept: dict[str, str] = {}  # the MCP headers of the last request: the connection's id on the server
+
     async def on_response(response: Any) -> None:
         if response.status_code == 404 and "mcp-session-id" in response.request.headers:
             lost("the server no longer knows the session (HTTP 404): it restarted or dropped it")
+        kept.update((k, v) for k, v in response.request.headers.items() if k.startswith("mcp-"))
 
     @contextlib.asynccontextmanager
     async def transport():  # type: ignore[no-untyped-def]
         timeout = httpx2.Timeout(config.connect_timeout_s, read=read_timeout_s)
         hooks = {"response": [on_response]}
         async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
-            async with streamable_http_client(config.url or "", http_client=client) as streams:
-                yield streams
+            try:
+                async with streamable_http_client(config.url or "", http_client=client) as streams:
+                    yield streams
+            except anyio.get_cancelled_exc_class():
+                # stopped (the gateway stops): the SDK's DELETE, which tells the server to forget the
+                # connection, was cancelled with it, and the server kept it; sent here, for a moment
+                if "mcp-session-id" in kept:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(_DELETE_S):
+                        with contextlib.suppress(httpx2.HTTPError):
+                            await client.delete(config.url or "", headers=kept)
+                raise
 
     return transport()
 
 
-@contextlib.contextmanager
-def _within(seconds: float, what: str) -> Iterator[None]:
+class _within:  # noqa: N801 - read as the context manager it is
     """``anyio.fail_after(seconds)``, its ``TimeoutError`` saying what took too long (anyio's has
-    no message: the server was "down (TimeoutError: )")."""
-    with anyio.move_on_after(seconds) as scope:
-        yield
-    if scope.cancelled_caught:
-        raise TimeoutError(f"no answer to {what} within connect_timeout_s ({seconds:g} s)")
+    no message: the server was "down (TimeoutError: )"): ``what``, which the work may change as
+    it goes from step to step; ``lift()`` ends the bound for what follows."""
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds, self.what = seconds, what
+        self._scope = anyio.move_on_after(seconds)
+
+    def __enter__(self) -> "_within":
+        self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        suppressed = bool(self._scope.__exit__(*exc_info))
+        if self._scope.cancelled_caught:
+            raise TimeoutError(f"no answer to {self.what} within connect_timeout_s ({self.seconds:g} s)")
+        return suppressed
+
+    def lift(self) -> None:
+        self._scope.deadline = math.inf
 
 
 async def _list_tools(server: str, session: ClientSession) -> tuple[UpstreamTool, ...]:

@@ -5,7 +5,7 @@ high-level server API (``MCPServer``) and run over stdio::
 
 (``--http-port PORT`` serves streamable HTTP on 127.0.0.1 instead, ``--sse-port PORT`` the HTTP+SSE
 transport at ``/sse``; either way a tool ``header(name)`` answers with the value of the request's
-HTTP header ``name``.)
+HTTP header ``name``, and over streamable HTTP ``connections()`` with how many clients' connections it keeps.)
 
 Every kind serves ``search(query)`` (so that the gateway groups them by name), ``noop()`` and a
 tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
@@ -118,6 +118,11 @@ def build(
         def header(name: str, ctx: Context) -> str:
             """The value of an HTTP header of this request."""
             return str(ctx.request_context.request.headers.get(name))
+
+        @server.tool()
+        def connections() -> str:
+            """How many clients' connections over streamable HTTP it keeps."""
+            return str(len(server.session_manager._server_instances))
 
     if kind == "rewording":
 
