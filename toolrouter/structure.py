@@ -67,6 +67,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import bisect
 import hashlib
 import heapq
 import itertools
@@ -441,13 +442,20 @@ class _Catalogue:
     """The structures seen, in ``_order``, as arrays a proposal reads at once: per structure its
     capabilities (``rows``: the structure's place, ``cols``: the capability's in ``capabilities``,
     in the order ``_capabilities`` gives) and its row of the text model's sums (``slots``; -1:
-    none). Made again when a structure comes or goes, or gets its row."""
+    none). Kept up to date as traces are learned (``learned``, ``forgotten``, ``counted``,
+    ``slot``): a structure learned since it was made waits in ``recent`` with where it goes among
+    ``keys``, and it is made again once those are many, so that a trace of a new structure does
+    not sort thousands again before the next proposal."""
 
-    __slots__ = ("keys", "place", "total", "sizes", "capabilities", "rows", "cols", "slots", "default")
+    __slots__ = ("keys", "place", "orders", "alive", "recent", "total", "sizes", "capabilities", "rows", "cols",
+                 "slots", "default")
 
     def __init__(self, keys: list[Key], total: Mapping[Key, int], slots: Mapping[Key, int]) -> None:
         self.keys = keys
         self.place = {k: i for i, k in enumerate(keys)}
+        self.orders = [_order(k) for k in keys]
+        self.alive = np.ones(len(keys), dtype=bool)  # False: no trace has it any more
+        self.recent: dict[Key, tuple[int, tuple[Any, ...]]] = {}  # -> (place among keys, _order)
         self.total = np.array([total[k] for k in keys], dtype=float)  # kept up to date by _recount
         self.sizes = np.array([len(k) for k in keys], dtype=np.intp)
         self.capabilities = sorted({c for k in keys for c, _ in k if c is not None})
@@ -457,6 +465,35 @@ class _Catalogue:
         self.cols = np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp, count=len(self.rows))
         self.slots = np.array([slots.get(k, -1) for k in keys], dtype=np.intp)
         self.default = self.place.get(_DEFAULT_KEY, -1)
+
+    def stale(self) -> bool:
+        """Whether enough structures wait in ``recent`` to make the catalogue again."""
+        return len(self.recent) > 32 + len(self.keys) // 16
+
+    def learned(self, key: Key) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.alive[i] = True
+        else:
+            order = _order(key)
+            self.recent[key] = (bisect.bisect_left(self.orders, order), order)
+
+    def forgotten(self, key: Key) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.alive[i], self.total[i], self.slots[i] = False, 0.0, -1
+        else:
+            self.recent.pop(key, None)
+
+    def counted(self, key: Key, n: int) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.total[i] = n
+
+    def slot(self, key: Key, slot: int) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.slots[i] = slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -671,7 +708,8 @@ class StructureModel:
             self._S = np.concatenate([self._S, np.zeros_like(self._S)])
             self._free = list(range(2 * n - 1, n - 1, -1))
         slot = self._slots[key] = self._free.pop()
-        self._catalogue = None  # its rows name the structures' slots
+        if self._catalogue is not None:
+            self._catalogue.slot(key, slot)
         return slot
 
     # --- learning ------------------------------------------------------------------------------
@@ -896,22 +934,20 @@ class StructureModel:
                 c[old] -= 1
                 if c[old] <= 0:
                     del c[old]
-            if old not in self._total:
-                self._catalogue = None
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
         if new is not None:
-            if new not in self._total:
-                self._catalogue = None
+            if new not in self._total and self._catalogue is not None:
+                self._catalogue.learned(new)
             self._names.setdefault(new, names)
             counts[new] += 1
             self._total[new] += 1
             sizes[len(new)] += 1
-        if self._catalogue is not None:  # the same structures: their counts moved
+        if self._catalogue is not None:
             for key in (old, new):
                 if key is not None:
-                    self._catalogue.total[self._catalogue.place[key]] = self._total[key]
+                    self._catalogue.counted(key, self._total.get(key, 0))
         if f is not None:
             if not trace.text:  # its request stays in A once counted: A is only ever added to
                 self._add_text(f)
@@ -927,7 +963,8 @@ class StructureModel:
         if slot is not None:
             self._S[slot] = 0.0  # type: ignore[index]
             self._free.append(slot)
-            self._catalogue = None
+        if self._catalogue is not None:
+            self._catalogue.forgotten(key)
 
     # --- reading -------------------------------------------------------------------------------
     @_locked
@@ -958,20 +995,27 @@ class StructureModel:
 
     def _candidates(self, capabilities: Iterable[str], include_default: bool) -> _Candidates:
         available = sorted(set(capabilities))
-        if self._catalogue is None:
+        if self._catalogue is None or self._catalogue.stale():
             self._catalogue = _Catalogue(sorted(self._total, key=_order), self._total, self._slots)
         cat = self._catalogue
         ids = {c: i for i, c in enumerate(available)}
         cols = np.array([ids.get(c, -1) for c in cat.capabilities], dtype=np.intp)[cat.cols]
         # a structure seen is a candidate when every capability of it is available
-        ok = np.bincount(cat.rows, weights=cols < 0, minlength=len(cat.keys)) == 0
+        ok = (np.bincount(cat.rows, weights=cols < 0, minlength=len(cat.keys)) == 0) & cat.alive
         if not include_default and cat.default >= 0:
             ok[cat.default] = False
         at = np.flatnonzero(ok)
         keys = [cat.keys[i] for i in at]
         take = ok[cat.rows]
-        new_place = np.where(ok, np.cumsum(ok) - 1, -1)
-        rows, cols, slots = [new_place[cat.rows[take]]], [cols[take]], [cat.slots[at]]
+        seq = np.where(ok, np.cumsum(ok) - 1, -1)  # catalogue -> place in keys
+        rows, cols = [seq[cat.rows[take]]], [cols[take]]
+        # the structures learned since the catalogue was made, then those no trace had: single
+        # capabilities, their sets, and the default
+        recent = sorted(
+            ((where, order, k) for k, (where, order) in cat.recent.items()
+             if all(c is None or c in ids for c, _ in k) and (include_default or k != _DEFAULT_KEY)),
+            key=lambda item: item[1],
+        )
         fresh = [((c, ()),) for c in available]
         if self.config.compose > 1 and len(available) <= self.config.compose_limit:
             for size in range(2, min(self.config.compose, len(available)) + 1):
@@ -980,23 +1024,35 @@ class StructureModel:
         fresh = [k for k in fresh if k not in self._total]
         if include_default and _DEFAULT_KEY not in self._total:
             fresh.append(_DEFAULT_KEY)
-        for k in fresh:
+        for k in [k for _, _, k in recent] + fresh:
             members = [ids[c] for c in _capabilities(k)]
             rows.append(np.full(len(members), len(keys), dtype=np.intp))
             cols.append(np.array(members, dtype=np.intp))
-            slots.append(np.array([self._slots.get(k, -1)], dtype=np.intp))
             keys.append(k)
-        n_seen = len(at)
-        total = np.concatenate([cat.total[at], np.zeros(len(keys) - n_seen)])  # the others: no trace had them
-        sizes = np.concatenate([cat.sizes[at], [len(k) for k in keys[n_seen:]]]).astype(np.intp)
-        default = int(new_place[cat.default]) if cat.default >= 0 else (len(keys) - 1 if keys and keys[-1] == _DEFAULT_KEY else -1)
+        # in _order: a recent structure goes before the catalogue's structure it was placed before
+        # (sorted among those placed there), the others after every structure seen
+        where = np.concatenate([2 * at + 1, [2 * w for w, _, _ in recent], np.full(len(fresh), 2 * len(cat.keys) + 2)])
+        perm = np.argsort(where, kind="stable")
+        final = np.empty(len(keys), dtype=np.intp)
+        final[perm] = np.arange(len(keys))
+        extra = keys[len(at):]
+        keys = [keys[i] for i in perm]
+        total = np.concatenate([cat.total[at], [self._total.get(k, 0) for k in extra]])[perm]
+        sizes = np.concatenate([cat.sizes[at], [len(k) for k in extra]]).astype(np.intp)[perm]
+        slots = np.concatenate([cat.slots[at], [self._slots.get(k, -1) for k in extra]]).astype(np.intp)[perm]
+        recent_place = {k: final[len(at) + j] for j, (_, _, k) in enumerate(recent)}
 
         def place(key: Key) -> int:
             i = cat.place.get(key, -1)
-            return int(new_place[i]) if i >= 0 else -1
+            if i >= 0:
+                return int(final[seq[i]]) if ok[i] else -1
+            return int(recent_place.get(key, -1))
 
-        return _Candidates(keys, available, np.concatenate(rows), np.concatenate(cols), np.concatenate(slots),
-                           total, sizes, place, default)
+        default = place(_DEFAULT_KEY)
+        if default < 0 and keys and keys[-1] == _DEFAULT_KEY:
+            default = len(keys) - 1
+        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols), slots, total, sizes,
+                           place, default)
 
     def _size_log_prior(self, sizes: np.ndarray, complexity: str | None) -> np.ndarray:
         level = _level(complexity)
@@ -1030,7 +1086,8 @@ class StructureModel:
         if P is not None and len(f) == len(P):
             w = P @ f
             if cfg.structure_weight and self._S is not None:
-                by_slot = self._S @ w
+                # a loop per row of numpy's own, not BLAS: a threaded gemv waits for idle threads
+                by_slot = np.einsum("ij,j->i", self._S, w)
                 out += cfg.structure_weight * np.where(cands.slots >= 0, by_slot[cands.slots], 0.0)
             if cfg.capability_weight:
                 logit = np.zeros(len(cands.available))

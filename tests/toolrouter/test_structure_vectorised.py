@@ -27,19 +27,50 @@ WORDS = "find read move copy sort plot mail book fetch sum list open".split()
 DESCRIPTIONS = {c: f"{c} does {WORDS[i]} and {WORDS[(i * 5) % 12]}" for i, c in enumerate(CAPS)}
 
 
-def varied_model(config: dict) -> StructureModel:
-    """Many structures: chains, fans and repeats of capabilities, with and without requests."""
-    rng = np.random.default_rng(3)
-    model = StructureModel(config=config)
-    for i in range(400):
+def learn(model: StructureModel, rng: np.random.Generator, traces: range, between=None) -> None:
+    """Traces of chains, fans and repeats of capabilities, with and without requests; ``between``
+    is called after each step (a trace read while it grows: its shorter structure goes)."""
+    for i in traces:
         chosen = [str(c) for c in rng.choice(CAPS, size=int(rng.integers(1, 6)))]
         request = None if i % 9 == 0 else " ".join(rng.choice(WORDS, size=3)) + " " + " ".join(chosen)
         complexity = [None, "simple", "complex"][i % 3]
         for j, c in enumerate(chosen):
             parents = tuple(f"s{p}" for p in range(j) if rng.random() < 0.4)
             model.observe(f"t{i}", f"type{i % 7}", TraceStep(f"s{j}", c, parents), request=request, complexity=complexity)
+            if between is not None:
+                between()
+
+
+def varied_model(config: dict) -> StructureModel:
+    """Many structures, learned before the first proposal."""
+    model = StructureModel(config=config)
+    learn(model, np.random.default_rng(3), range(400))
     model.traces()
     return model
+
+
+def check(model: StructureModel, rng: np.random.Generator) -> None:
+    """One proposal on random capabilities and request: its scores are the reference's, and so is
+    what it proposes."""
+    i = int(rng.integers(1000))
+    available = sorted({str(c) for c in rng.choice(CAPS, size=int(rng.integers(3, 12)), replace=False)})
+    request = " ".join(rng.choice(WORDS + available, size=4))
+    complexity = ["simple", "complex", None][i % 3]
+    include_default = i % 4 != 0
+    task_type = f"type{i % 9}"  # two types without traces
+    capabilities = {c: DESCRIPTIONS[c] for c in available}
+    keys, score, _ = model.scores(task_type, capabilities=capabilities, request=request, complexity=complexity,
+                                  include_default=include_default)
+    ref_keys, ref = reference_scores(model, task_type, request, complexity, available, include_default)
+    assert keys == ref_keys
+    np.testing.assert_allclose(score, ref, rtol=1e-12, atol=1e-12)
+    proposal = model.propose(task_type, capabilities=capabilities, request=request, complexity=complexity,
+                             include_default=include_default)
+    best = keys[int(np.argmax(ref))]
+    p = np.exp(ref - ref.max())
+    assert proposal.steps == model._steps(best)
+    assert proposal.source == _source(best, model._counts.get(task_type, Counter()).get(best, 0))
+    assert proposal.probability == pytest.approx(p.max() / p.sum(), rel=1e-9)
 
 
 def reference_text_scores(model: StructureModel, keys: list, f: np.ndarray, descriptions: dict) -> np.ndarray:
@@ -107,25 +138,19 @@ def test_scores_and_proposals_are_those_of_the_per_candidate_loop(config: dict) 
     model = varied_model(config)
     assert len(model._total) > 150  # many varied structures
     rng = np.random.default_rng(11)
-    for i in range(40):
-        available = sorted({str(c) for c in rng.choice(CAPS, size=int(rng.integers(3, 12)), replace=False)})
-        request = " ".join(rng.choice(WORDS + available, size=4))
-        complexity = ["simple", "complex", None][i % 3]
-        include_default = i % 4 != 0
-        task_type = f"type{i % 9}"  # two types without traces
-        capabilities = {c: DESCRIPTIONS[c] for c in available}
-        keys, score, _ = model.scores(task_type, capabilities=capabilities, request=request, complexity=complexity,
-                                      include_default=include_default)
-        ref_keys, ref = reference_scores(model, task_type, request, complexity, available, include_default)
-        assert keys == ref_keys
-        np.testing.assert_allclose(score, ref, rtol=1e-12, atol=1e-12)
-        proposal = model.propose(task_type, capabilities=capabilities, request=request, complexity=complexity,
-                                 include_default=include_default)
-        best = keys[int(np.argmax(ref))]
-        p = np.exp(ref - ref.max())
-        assert proposal.steps == model._steps(best)
-        assert proposal.source == _source(best, model._counts.get(task_type, Counter()).get(best, 0))
-        assert proposal.probability == pytest.approx(p.max() / p.sum(), rel=1e-9)
+    for _ in range(30):
+        check(model, rng)
+
+
+def test_structures_learned_between_proposals_are_scored_in_their_place() -> None:
+    # the arrays kept for the structures seen are brought up to date as traces are learned: new
+    # structures, traces read while they grow (their shorter structure goes), counts that move
+    model = varied_model({"compose": 2})
+    rng = np.random.default_rng(5)
+    check(model, rng)
+    learn(model, rng, range(400, 700), between=lambda: rng.random() < 0.1 and check(model, rng))
+    assert model._catalogue.recent or not model._catalogue.alive.all()  # the kept arrays were brought up to date
+    check(model, rng)
 
 
 def test_structures_of_the_same_capabilities_tie_exactly_in_the_description_term() -> None:
