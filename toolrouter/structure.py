@@ -447,13 +447,12 @@ class _Catalogue:
     ``keys``, and it is made again once those are many, so that a trace of a new structure does
     not sort thousands again before the next proposal."""
 
-    __slots__ = ("keys", "place", "orders", "alive", "recent", "total", "sizes", "capabilities", "rows", "cols",
+    __slots__ = ("keys", "place", "alive", "recent", "total", "sizes", "capabilities", "rows", "cols",
                  "slots", "default")
 
     def __init__(self, keys: list[Key], total: Mapping[Key, int], slots: Mapping[Key, int]) -> None:
         self.keys = keys
         self.place = {k: i for i, k in enumerate(keys)}
-        self.orders = [_order(k) for k in keys]
         self.alive = np.ones(len(keys), dtype=bool)  # False: no trace has it any more
         self.recent: dict[Key, tuple[int, tuple[Any, ...]]] = {}  # -> (place among keys, _order)
         self.total = np.array([total[k] for k in keys], dtype=float)  # kept up to date by _recount
@@ -476,7 +475,7 @@ class _Catalogue:
             self.alive[i] = True
         else:
             order = _order(key)
-            self.recent[key] = (bisect.bisect_left(self.orders, order), order)
+            self.recent[key] = (bisect.bisect_left(self.keys, order, key=_order), order)
 
     def forgotten(self, key: Key) -> None:
         i = self.place.get(key)
@@ -697,16 +696,16 @@ class StructureModel:
 
     def _slot(self, key: Key, dim: int) -> int:
         """The row of ``_S`` that sums the features of ``key``'s traces (a zero row, made for a
-        structure without one yet; ``_S`` doubles when full)."""
+        structure without one yet; ``_S`` grows when full)."""
         slot = self._slots.get(key)
         if slot is not None:
             return slot
         if self._S is None:
             self._S = np.zeros((16, dim))
-        if not self._free:
-            n = len(self._S)
-            self._S = np.concatenate([self._S, np.zeros_like(self._S)])
-            self._free = list(range(2 * n - 1, n - 1, -1))
+        if not self._free:  # a quarter more: the copies stay O(1) per row, the unused rows few
+            n, more = len(self._S), max(16, len(self._S) // 4)
+            self._S = np.concatenate([self._S, np.zeros((more, self._S.shape[1]))])
+            self._free = list(range(n + more - 1, n - 1, -1))
         slot = self._slots[key] = self._free.pop()
         if self._catalogue is not None:
             self._catalogue.slot(key, slot)
