@@ -569,6 +569,13 @@ class StructureModel:
         config: a :class:`StructureConfig` or a dict of its fields.
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
+
+    Memory: nothing caps the distinct structures kept; each costs about 5.4 KB with the default
+    featurizer (measured between 1,000 and 4,000 structures of random DAGs): most of it its row of
+    the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
+    featurizer's dimension), the rest its key, its step names, its counts and its place among the
+    sorted structures. On top of that, whatever the number of structures: the text model's
+    precision matrix and its inverse, ``2 (dim + 1)^2`` float64 (4.2 MB at 512 dimensions).
     """
 
     def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
