@@ -32,7 +32,9 @@ def learn(model: StructureModel, rng: np.random.Generator, traces: range, betwee
     is called after each step (a trace read while it grows: its shorter structure goes)."""
     for i in traces:
         chosen = [str(c) for c in rng.choice(CAPS, size=int(rng.integers(1, 6)))]
-        request = None if i % 9 == 0 else " ".join(rng.choice(WORDS, size=3)) + " " + " ".join(chosen)
+        if i % 11 == 0:  # the default step alone, or beside others (any tool may serve it)
+            chosen = [None] if i % 22 == 0 else [*chosen, None]
+        request = None if i % 9 == 0 else " ".join(rng.choice(WORDS, size=3)) + " " + " ".join(map(str, chosen))
         complexity = [None, "simple", "complex"][i % 3]
         for j, c in enumerate(chosen):
             parents = tuple(f"s{p}" for p in range(j) if rng.random() < 0.4)
