@@ -466,8 +466,8 @@ class _Catalogue:
         self.default = self.place.get(_DEFAULT_KEY, -1)
 
     def stale(self) -> bool:
-        """Whether enough structures wait in ``recent`` to make the catalogue again."""
-        return len(self.recent) > 32 + len(self.keys) // 16
+        """Whether enough structures wait in ``recent``, or are gone, to make the catalogue again."""
+        return len(self.recent) + int(np.count_nonzero(~self.alive)) > 32 + len(self.keys) // 16
 
     def learned(self, key: Key) -> None:
         i = self.place.get(key)
