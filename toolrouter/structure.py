@@ -67,6 +67,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import bisect
 import hashlib
 import heapq
 import itertools
@@ -437,6 +438,85 @@ def _level(complexity: str | None) -> int:
     return _LEVELS.get(complexity, TaskComplexity.MODERATE.level) if complexity is not None else TaskComplexity.MODERATE.level
 
 
+class _Catalogue:
+    """The structures seen, in ``_order``, as arrays a proposal reads at once: per structure its
+    capabilities (``rows``: the structure's place, ``cols``: the capability's in ``capabilities``,
+    in the order ``_capabilities`` gives) and its row of the text model's sums (``slots``; -1:
+    none). Kept up to date as traces are learned (``learned``, ``forgotten``, ``counted``,
+    ``slot``): a structure learned since it was made waits in ``recent`` with where it goes among
+    ``keys``, and it is made again once those are many, so that a trace of a new structure does
+    not sort thousands again before the next proposal."""
+
+    __slots__ = ("keys", "place", "alive", "recent", "total", "sizes", "capabilities", "rows", "cols",
+                 "slots", "default")
+
+    def __init__(self, keys: list[Key], total: Mapping[Key, int], slots: Mapping[Key, int]) -> None:
+        self.keys = keys
+        self.place = {k: i for i, k in enumerate(keys)}
+        self.alive = np.ones(len(keys), dtype=bool)  # False: no trace has it any more
+        self.recent: dict[Key, tuple[int, tuple[Any, ...]]] = {}  # -> (place among keys, _order)
+        self.total = np.array([total[k] for k in keys], dtype=float)  # kept up to date by _recount
+        self.sizes = np.array([len(k) for k in keys], dtype=np.intp)
+        self.capabilities = sorted({c for k in keys for c, _ in k if c is not None})
+        ids = {c: i for i, c in enumerate(self.capabilities)}
+        members = [[ids[c] for c in _capabilities(k)] for k in keys]
+        self.rows = np.repeat(np.arange(len(keys), dtype=np.intp), [len(m) for m in members])
+        self.cols = np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp, count=len(self.rows))
+        self.slots = np.array([slots.get(k, -1) for k in keys], dtype=np.intp)
+        self.default = self.place.get(_DEFAULT_KEY, -1)
+
+    def stale(self) -> bool:
+        """Whether enough structures wait in ``recent``, or are gone, to make the catalogue again."""
+        return len(self.recent) + int(np.count_nonzero(~self.alive)) > 32 + len(self.keys) // 16
+
+    def learned(self, key: Key) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.alive[i] = True
+        else:
+            order = _order(key)
+            self.recent[key] = (bisect.bisect_left(self.keys, order, key=_order), order)
+
+    def forgotten(self, key: Key) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.alive[i], self.total[i], self.slots[i] = False, 0.0, -1
+        else:
+            self.recent.pop(key, None)
+
+    def counted(self, key: Key, n: int) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.total[i] = n
+
+    def slot(self, key: Key, slot: int) -> None:
+        i = self.place.get(key)
+        if i is not None:
+            self.slots[i] = slot
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """The candidates of one proposal: ``keys``, and per capability of each (``rows``: its
+    place in ``keys``, ``cols``: the capability's in ``available``), its row of the text model's
+    sums (``slots``; -1: none), its traces of every type (``total``), its steps (``sizes``), and
+    where each structure seen stands among them (``place``) and the default does (-1: not one)."""
+
+    keys: list[Key]
+    available: list[str]
+    rows: np.ndarray
+    cols: np.ndarray
+    slots: np.ndarray
+    total: np.ndarray
+    sizes: np.ndarray
+    place: Callable[[Key], int]
+    default: int
+
+    def per_structure(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per capability of a candidate) summed per candidate, in order."""
+        return np.bincount(self.rows, weights=values, minlength=len(self.keys))
+
+
 def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
     """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle (a
     plain topological sort first: it runs on every recorded trace; networkx names the cycle)."""
@@ -489,6 +569,13 @@ class StructureModel:
         config: a :class:`StructureConfig` or a dict of its fields.
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
+
+    Memory: nothing caps the distinct structures kept; each costs about 5.4 KB with the default
+    featurizer (measured between 1,000 and 4,000 structures of random DAGs): most of it its row of
+    the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
+    featurizer's dimension), the rest its key, its step names, its counts and its place among the
+    sorted structures. On top of that, whatever the number of structures: the text model's
+    precision matrix and its inverse, ``2 (dim + 1)^2`` float64 (4.2 MB at 512 dimensions).
     """
 
     def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
@@ -508,7 +595,7 @@ class StructureModel:
     def _reset(self) -> None:
         self._counts: dict[str, Counter[Key]] = {}  # task type -> structure -> traces
         self._total: Counter[Key] = Counter()  # structure -> traces of every type
-        self._ordered: list[Key] | None = None  # the structures of _total in _order (None: to sort)
+        self._catalogue: _Catalogue | None = None  # the structures of _total in _order (None: to make)
         self._names: dict[Key, tuple[str, ...]] = {}  # the step names of the first trace of each
         self._sizes: dict[int, Counter[int]] = {}  # complexity level -> steps -> traces
         # traces with steps observed since they were last counted: counted when something reads
@@ -525,7 +612,12 @@ class StructureModel:
         self._unfolded: list[np.ndarray] = []  # traces' features not yet added to A
         self._P: np.ndarray | None = None  # A^-1 as of the last proposal (None: to compute)
         self._pending: list[np.ndarray] = []  # traces' features added to A since P was computed
-        self._by_structure: dict[Key, np.ndarray] = {}
+        # x summed per structure: one row of _S each (_slots: structure -> row, in the order the
+        # structures got text; _free: rows to reuse), so that a proposal scores every structure
+        # with one matrix product
+        self._S: np.ndarray | None = None
+        self._slots: dict[Key, int] = {}
+        self._free: list[int] = []
         self._by_capability: dict[str, np.ndarray] = {}
         self._text_traces = 0
 
@@ -599,14 +691,32 @@ class StructureModel:
         """The trace with features ``f`` now has structure ``new`` instead of ``old`` (``None``:
         none counted)."""
         if old is not None:
-            self._by_structure[old] = self._by_structure[old] + sign_old * f
+            self._S[self._slots[old]] += sign_old * f  # type: ignore[index]
             for c in _capabilities(old):
                 self._by_capability[c] = self._by_capability[c] + sign_old * f
         if new is None:
             return
-        self._by_structure[new] = self._by_structure.get(new, 0.0) + f
+        slot = self._slot(new, len(f))  # before reading _S, which it may grow
+        self._S[slot] += f  # type: ignore[index]
         for c in _capabilities(new):
             self._by_capability[c] = self._by_capability.get(c, 0.0) + f
+
+    def _slot(self, key: Key, dim: int) -> int:
+        """The row of ``_S`` that sums the features of ``key``'s traces (a zero row, made for a
+        structure without one yet; ``_S`` grows when full)."""
+        slot = self._slots.get(key)
+        if slot is not None:
+            return slot
+        if self._S is None:
+            self._S = np.zeros((16, dim))
+        if not self._free:  # a quarter more: the copies stay O(1) per row, the unused rows few
+            n, more = len(self._S), max(16, len(self._S) // 4)
+            self._S = np.concatenate([self._S, np.zeros((more, self._S.shape[1]))])
+            self._free = list(range(n + more - 1, n - 1, -1))
+        slot = self._slots[key] = self._free.pop()
+        if self._catalogue is not None:
+            self._catalogue.slot(key, slot)
+        return slot
 
     # --- learning ------------------------------------------------------------------------------
     def _trace(self, trace_id: str) -> _Trace | None:
@@ -830,18 +940,20 @@ class StructureModel:
                 c[old] -= 1
                 if c[old] <= 0:
                     del c[old]
-            if old not in self._total:
-                self._ordered = None
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
         if new is not None:
-            if new not in self._total:
-                self._ordered = None
+            if new not in self._total and self._catalogue is not None:
+                self._catalogue.learned(new)
             self._names.setdefault(new, names)
             counts[new] += 1
             self._total[new] += 1
             sizes[len(new)] += 1
+        if self._catalogue is not None:
+            for key in (old, new):
+                if key is not None:
+                    self._catalogue.counted(key, self._total.get(key, 0))
         if f is not None:
             if not trace.text:  # its request stays in A once counted: A is only ever added to
                 self._add_text(f)
@@ -853,7 +965,12 @@ class StructureModel:
     def _forget(self, key: Key) -> None:
         """A structure no trace has any more (a prefix of a trace that grew): its sums are zero."""
         self._names.pop(key, None)
-        self._by_structure.pop(key, None)
+        slot = self._slots.pop(key, None)
+        if slot is not None:
+            self._S[slot] = 0.0  # type: ignore[index]
+            self._free.append(slot)
+        if self._catalogue is not None:
+            self._catalogue.forgotten(key)
 
     # --- reading -------------------------------------------------------------------------------
     @_locked
@@ -882,22 +999,66 @@ class StructureModel:
             TraceStep(names[i], c, tuple(names[p] for p in parents)) for i, (c, parents) in enumerate(key)
         )
 
-    def _candidates(self, capabilities: Iterable[str], include_default: bool) -> list[Key]:
+    def _candidates(self, capabilities: Iterable[str], include_default: bool) -> _Candidates:
         available = sorted(set(capabilities))
-        if self._ordered is None:
-            self._ordered = sorted(self._total, key=_order)
-        keys = [k for k in self._ordered if all(c is None or c in available for c, _ in k)]
+        if self._catalogue is None or self._catalogue.stale():
+            self._catalogue = _Catalogue(sorted(self._total, key=_order), self._total, self._slots)
+        cat = self._catalogue
+        ids = {c: i for i, c in enumerate(available)}
+        cols = np.array([ids.get(c, -1) for c in cat.capabilities], dtype=np.intp)[cat.cols]
+        # a structure seen is a candidate when every capability of it is available
+        ok = (np.bincount(cat.rows, weights=cols < 0, minlength=len(cat.keys)) == 0) & cat.alive
+        if not include_default and cat.default >= 0:
+            ok[cat.default] = False
+        at = np.flatnonzero(ok)
+        keys = [cat.keys[i] for i in at]
+        take = ok[cat.rows]
+        seq = np.where(ok, np.cumsum(ok) - 1, -1)  # catalogue -> place in keys
+        rows, cols = [seq[cat.rows[take]]], [cols[take]]
+        # the structures learned since the catalogue was made, then those no trace had: single
+        # capabilities, their sets, and the default
+        recent = sorted(
+            ((where, order, k) for k, (where, order) in cat.recent.items()
+             if all(c is None or c in ids for c, _ in k) and (include_default or k != _DEFAULT_KEY)),
+            key=lambda item: item[1],
+        )
         fresh = [((c, ()),) for c in available]
         if self.config.compose > 1 and len(available) <= self.config.compose_limit:
             for size in range(2, min(self.config.compose, len(available)) + 1):
                 fresh += [tuple((c, ()) for c in group) for group in itertools.combinations(available, size)]
-        seen = set(keys)
-        keys += [k for k in fresh if k not in seen]
-        if include_default and _DEFAULT_KEY not in seen:
-            keys.append(_DEFAULT_KEY)
-        if not include_default and _DEFAULT_KEY in seen:
-            keys.remove(_DEFAULT_KEY)
-        return keys
+        # every capability of these is available: one is a candidate already when a trace had it
+        fresh = [k for k in fresh if k not in self._total]
+        if include_default and _DEFAULT_KEY not in self._total:
+            fresh.append(_DEFAULT_KEY)
+        for k in [k for _, _, k in recent] + fresh:
+            members = [ids[c] for c in _capabilities(k)]
+            rows.append(np.full(len(members), len(keys), dtype=np.intp))
+            cols.append(np.array(members, dtype=np.intp))
+            keys.append(k)
+        # in _order: a recent structure goes before the catalogue's structure it was placed before
+        # (sorted among those placed there), the others after every structure seen
+        where = np.concatenate([2 * at + 1, [2 * w for w, _, _ in recent], np.full(len(fresh), 2 * len(cat.keys) + 2)])
+        perm = np.argsort(where, kind="stable")
+        final = np.empty(len(keys), dtype=np.intp)
+        final[perm] = np.arange(len(keys))
+        extra = keys[len(at):]
+        keys = [keys[i] for i in perm]
+        total = np.concatenate([cat.total[at], [self._total.get(k, 0) for k in extra]])[perm]
+        sizes = np.concatenate([cat.sizes[at], [len(k) for k in extra]]).astype(np.intp)[perm]
+        slots = np.concatenate([cat.slots[at], [self._slots.get(k, -1) for k in extra]]).astype(np.intp)[perm]
+        recent_place = {k: final[len(at) + j] for j, (_, _, k) in enumerate(recent)}
+
+        def place(key: Key) -> int:
+            i = cat.place.get(key, -1)
+            if i >= 0:
+                return int(final[seq[i]]) if ok[i] else -1
+            return int(recent_place.get(key, -1))
+
+        default = place(_DEFAULT_KEY)
+        if default < 0 and keys and keys[-1] == _DEFAULT_KEY:
+            default = len(keys) - 1
+        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols), slots, total, sizes,
+                           place, default)
 
     def _size_log_prior(self, sizes: np.ndarray, complexity: str | None) -> np.ndarray:
         level = _level(complexity)
@@ -905,7 +1066,11 @@ class StructureModel:
         seen = self._sizes.get(level, Counter())
         n = sum(seen.values())
         a = self.config.size_prior
-        observed = np.array([seen.get(int(k), 0) for k in sizes], dtype=float)
+        observed = np.zeros(int(sizes.max(initial=0)) + 1)
+        for k, count in seen.items():
+            if k < len(observed):
+                observed[k] = count
+        observed = observed[sizes]
         return np.log((observed + a * prior) / (n + a))
 
     def _novelty(self, f: np.ndarray | None) -> float:
@@ -917,49 +1082,65 @@ class StructureModel:
             return 1.0
         return min(1.0, max(0.0, self.config.ridge * float(f @ P @ f)))  # type: ignore[operator]
 
-    def _text_scores(self, keys: list[Key], f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+    def _text_scores(self, cands: _Candidates, f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+        """The text terms of every candidate: one array operation per term over the candidates
+        (``_Candidates``), thousands of structures seen cost milliseconds, not a Python loop each."""
         cfg = self.config
+        keys = cands.keys
         out = np.zeros(len(keys))
         P = self._precision_inverse()
         if P is not None and len(f) == len(P):
             w = P @ f
-            if cfg.structure_weight:
-                out += cfg.structure_weight * np.array(
-                    [float(w @ self._by_structure[k]) if k in self._by_structure else 0.0 for k in keys]
-                )
+            if cfg.structure_weight and self._S is not None:
+                # a loop per row of numpy's own, not BLAS: a threaded gemv waits for idle threads
+                by_slot = np.einsum("ij,j->i", self._S, w)
+                out += cfg.structure_weight * np.where(cands.slots >= 0, by_slot[cands.slots], 0.0)
             if cfg.capability_weight:
-                caps = {c for k in keys for c in _capabilities(k)}
-                logit = {}
-                for c in caps:
+                logit = np.zeros(len(cands.available))
+                for i in np.unique(cands.cols):
+                    c = cands.available[i]
                     m = float(w @ self._by_capability[c]) if c in self._by_capability else 0.0
                     m = min(max(m, _EPS), 1.0 - _EPS)
-                    logit[c] = math.log(m) - math.log(1.0 - m)
-                out += cfg.capability_weight * np.array([sum(logit[c] for c in _capabilities(k)) for k in keys])
+                    logit[i] = math.log(m) - math.log(1.0 - m)
+                # summed per structure in the order of its capabilities (bincount adds in order)
+                out += cfg.capability_weight * cands.per_structure(logit[cands.cols])
         if cfg.description_weight:
-            if _DEFAULT_KEY in keys:
-                out[keys.index(_DEFAULT_KEY)] += cfg.description_weight * cfg.default_similarity
-            out += cfg.description_weight * self._description_similarity(keys, f[:-1], descriptions)
+            if cands.default >= 0:
+                out[cands.default] += cfg.description_weight * cfg.default_similarity
+            out += cfg.description_weight * self._description_similarity(cands, f[:-1], descriptions)
         return out
 
-    def _description_similarity(self, keys: list[Key], x: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+    def _description_similarity(self, cands: _Candidates, x: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
         """Per candidate, the cosine of the request ``x`` with the sum of its capabilities' unit
-        vectors (``_capability_vectors``; 0 for one without any): dot products and the Gram matrix
-        of the capabilities' vectors, computed once per proposal."""
-        caps, D = self._capability_vectors(sorted({c for k in keys for c, _ in k if c is not None}), descriptions, len(x))
-        out = np.zeros(len(keys))
+        vectors (``_capability_vectors``; 0 for one without any): its members' dot products with
+        ``x`` over the norm of their sum, ``sqrt`` of the sum of their Gram matrix's block. Members
+        are taken in the capabilities' order, so that structures of the same capabilities (a chain
+        and a fan of them) score the same to the last bit, as ties."""
+        used = np.unique(cands.cols)
+        caps, D = self._capability_vectors([cands.available[i] for i in used], descriptions, len(x))
+        n = len(cands.keys)
         if not caps:
-            return out
-        index = {c: i for i, c in enumerate(caps)}
-        dots = D @ x
-        gram: np.ndarray | None = None
-        for j, k in enumerate(keys):
-            members = sorted({index[c] for c, _ in k if c in index})
-            if len(members) == 1:  # a unit vector
-                out[j] = dots[members[0]]
-            elif members:
-                gram = D @ D.T if gram is None else gram
-                norm = math.sqrt(max(float(gram[np.ix_(members, members)].sum()), 0.0))
-                out[j] = float(dots[members].sum()) / norm if norm > 0 else 0.0
+            return np.zeros(n)
+        member = np.full(len(cands.available), -1, dtype=np.intp)  # capability -> row of D
+        index = {c: i for i, c in enumerate(cands.available)}
+        member[[index[c] for c in caps]] = np.arange(len(caps))
+        m = member[cands.cols]
+        keep = m >= 0
+        r, m = cands.rows[keep], m[keep]
+        order = np.lexsort((m, r))  # per structure, its members in the capabilities' order
+        r, m = r[order], m[order]
+        size = np.bincount(r, minlength=n)
+        out = np.bincount(r, weights=(D @ x)[m], minlength=n)
+        if (size > 1).any():
+            # every (i, j) of a structure's members, row by row: the Gram block's entries
+            g = size[r]
+            left = np.repeat(np.arange(len(r)), g)
+            start = (np.cumsum(size) - size)[r[left]]
+            right = start + np.arange(len(left)) - np.repeat(np.cumsum(g) - g, g)
+            gram = (D @ D.T)[m[left], m[right]]
+            norm = np.sqrt(np.maximum(np.bincount(r[left], weights=gram, minlength=n), 0.0))
+            many = size > 1
+            out[many] = np.divide(out[many], norm[many], out=np.zeros(int(many.sum())), where=norm[many] > 0)
         return out
 
     def _capability_vectors(self, caps: list[str], descriptions: Mapping[str, str], dim: int) -> tuple[list[str], np.ndarray]:
@@ -1024,16 +1205,26 @@ class StructureModel:
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
         f = self._vector(request)
+        cands = None
         if not counts and f is None:  # nothing to predict from
             keys = [_DEFAULT_KEY] if include_default else []
         else:
-            keys = self._candidates(capabilities, include_default)
+            cands = self._candidates(capabilities, include_default)
+            keys = cands.keys
         if not keys:
             return keys, np.zeros(0), np.zeros(0)
         cfg = self.config
-        n_t = np.array([counts.get(k, 0) for k in keys], dtype=float)
-        shared = np.array([self._total.get(k, 0) for k in keys], dtype=float)
-        shared += np.array([cfg.default_weight if k == _DEFAULT_KEY else 0.0 for k in keys])
+        n_t = np.zeros(len(keys))
+        if cands is None:
+            shared, sizes, default = np.zeros(len(keys)), np.array([len(k) for k in keys]), 0
+        else:  # read from the arrays the candidates keep: thousands of structures, no loop over them
+            shared, sizes, default = cands.total.copy(), cands.sizes, cands.default
+            for k, n in counts.items():  # the task type's own: a few
+                at = cands.place(k)
+                if at >= 0:
+                    n_t[at] = n
+        if default >= 0:
+            shared[default] += cfg.default_weight
         shared = (shared + 1.0 / len(keys)) / (shared.sum() + 1.0)
         alpha = cfg.concentration * shared + n_t
         # the task type's and the size's log-probabilities count fully where the text model knows
@@ -1041,9 +1232,9 @@ class StructureModel:
         # (see ``prior_fade``); the text terms add to them
         fade = self._novelty(f) ** cfg.prior_fade
         type_weight, size_weight = cfg.type_weight * fade, cfg.size_weight * fade
-        base = size_weight * self._size_log_prior(np.array([len(k) for k in keys]), complexity)
+        base = size_weight * self._size_log_prior(sizes, complexity)
         if f is not None:
-            base = base + self._text_scores(keys, f, descriptions)
+            base = base + self._text_scores(cands, f, descriptions)  # type: ignore[arg-type]
         mean = base + type_weight * np.log(alpha / alpha.sum())
         if rng is None:
             return keys, mean, mean
@@ -1166,15 +1357,15 @@ class StructureModel:
             "open": [_saved_trace(tid, t) for tid, t in self._open.items()],
             "evicted": [_saved_trace(tid, t) for tid, t in self._evicted.items()],
             "text_traces": self._text_traces,
-            "text_structures": [index[k] for k in self._by_structure if k in index],
+            "text_structures": [index[k] for k in self._slots if k in index],
             "text_capabilities": list(self._by_capability),
             "ridge": self.config.ridge,
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
             arrays["A"] = self._fold().copy()  # type: ignore[union-attr]
-            rows = [self._by_structure[k] for k in self._by_structure if k in index]
-            arrays["by_structure"] = np.array(rows).reshape(len(rows), len(self._A))
+            rows = [slot for k, slot in self._slots.items() if k in index]
+            arrays["by_structure"] = self._S[rows] if rows else np.zeros((0, len(self._A)))  # type: ignore[index]
             arrays["by_capability"] = np.array(list(self._by_capability.values())).reshape(len(self._by_capability), len(self._A))
         return config, arrays
 
@@ -1270,9 +1461,10 @@ class StructureModel:
             by_s = checked_array(arrays, "by_structure", (len(saved.text_structures), dim))
             by_c = checked_array(arrays, "by_capability", (len(saved.text_capabilities), dim))
             for j, i in enumerate(saved.text_structures):
-                if i >= len(keys) or keys[i] in fresh._by_structure:
+                if i >= len(keys) or keys[i] in fresh._slots:
                     raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure, or repeats")
-                fresh._by_structure[keys[i]] = by_s[j]
+                slot = fresh._slot(keys[i], dim)
+                fresh._S[slot] = by_s[j]  # type: ignore[index]
             if len(set(saved.text_capabilities)) != len(saved.text_capabilities):
                 raise CorruptStateError("state.text_capabilities: a capability repeats")
             fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}

@@ -12,7 +12,7 @@ def test_planning_bench_quick_prints_every_table(capsys) -> None:
     main(["--quick", "--tasks", "6"])
     out = capsys.readouterr().out
     for title in ("Planning time", "Optimality gap", "Executor overhead", "End to end",
-                  "Success rate per block"):
+                  "Success rate per block", "Structure proposal time"):
         assert title in out
     assert "| 20 x 50 |" in out and "| 200 x 50 |" in out
     assert "chosen tool only" in out and "+ fallbacks + breakers" in out

@@ -6,7 +6,8 @@ Tables:
    under 5 ms), budgets on cost and critical-path latency both binding.
 2. Optimality gap of the fast (Lagrangian) planner against brute force on small instances, and
    against the exact branch and bound on medium ones.
-3. Executor overhead per step (tools that return at once; async and thread-pool tools).
+3. Executor overhead per step (tools that return at once; async and thread-pool tools); the
+   structure model's proposal time as learned structures pile up (100 to 5,000 over 30 capabilities).
 4. End to end on a simulated ecosystem where 30% of tools are flaky or hang: success rate, cost and
    time per task with and without fallbacks, circuit breakers and retries; and success per block of
    tasks as the router learns.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -43,6 +45,7 @@ from toolrouter.executor import (
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights
 from toolrouter.planner import Candidate, assign_tools, build_task_graph, critical_path_latency
+from toolrouter.structure import StructureModel, TraceStep
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,6 +250,50 @@ def router_run_cost(sizes: Sequence[int], repeats: int) -> None:
     )
 
 
+def _structure_trace(model: StructureModel, trace_id: str, rng: random.Random, capabilities: Sequence[str],
+                     words: Sequence[str]) -> None:
+    """One trace of 1 to 6 steps over random capabilities, each consuming some earlier ones."""
+    steps = []
+    for j in range(rng.randint(1, 6)):
+        parents = tuple(f"s{p}" for p in range(j) if rng.random() < 0.4)
+        steps.append(TraceStep(f"s{j}", rng.choice(capabilities), parents))
+    request = " ".join(rng.choice(words) for _ in range(4)) + " " + " ".join(s.capability for s in steps)
+    for step in steps:
+        model.observe(trace_id, f"type{rng.randrange(40)}", step, request=request)
+
+
+def structure_proposal_time(sizes: Sequence[int], repeats: int, seed: int) -> None:
+    """Table 3c: ``StructureModel.propose`` (what ``optimize_task_execution`` asks for a task that
+    declares no steps) with n distinct structures learned over 30 capabilities, and the same with
+    a trace of a new structure learned before each proposal."""
+    rng = random.Random(seed)
+    capabilities = [f"cap{i}" for i in range(30)]
+    words = "search fetch weather stock translate summarise email calendar book flight plot file sort".split()
+    descriptions = {c: f"{words[i % len(words)]} and {words[i * 7 % len(words)]}" for i, c in enumerate(capabilities)}
+    rows = []
+    for n in sizes:
+        model = StructureModel()
+        traces = itertools.count()
+        while model.traces() == 0 or len(model._names) < n:  # the distinct structures learned
+            _structure_trace(model, f"t{next(traces)}", rng, capabilities, words)
+        requests = itertools.cycle([" ".join(rng.choice(words) for _ in range(5)) for _ in range(16)])
+
+        def propose() -> None:
+            model.propose("type0", capabilities=descriptions, request=next(requests))
+
+        def learn_then_propose() -> None:
+            _structure_trace(model, f"t{next(traces)}", rng, capabilities, words)
+            propose()
+
+        rows.append([n, median_time_s(propose, repeats=repeats, warmup=2) * 1e3,
+                     median_time_s(learn_then_propose, repeats=repeats, warmup=2) * 1e3])
+    print_table(
+        "Structure proposal time (StructureModel.propose with a request, 30 capabilities with descriptions; median)",
+        ["structures", "ms per proposal", "ms per trace learned + proposal"],
+        rows,
+    )
+
+
 async def _ecosystem_run(
     n_tasks: int, config: ExecutorConfig, seed: int, max_cost: float | None, learn: bool = True
 ):
@@ -385,12 +432,14 @@ def main(argv: list[str]) -> None:
         optimality_gap(n_small=6, n_medium=1, seed=args.seed)
         executor_overhead(n_steps=10, repeats=2)
         router_run_cost([10, 40], repeats=1)
+        structure_proposal_time([50, 200], repeats=3, seed=args.seed)
         ecosystem(n_tasks=args.tasks, seed=args.seed, blocks=3)
     else:
         planning_time([(5, 50), (20, 50), (50, 50), (200, 50)], repeats=50, seed=args.seed)
         optimality_gap(n_small=300, n_medium=40, seed=args.seed)
         executor_overhead(n_steps=100, repeats=30)
         router_run_cost([100, 300, 1000], repeats=3)
+        structure_proposal_time([100, 1000, 5000], repeats=20, seed=args.seed)
         ecosystem(n_tasks=args.tasks, seed=args.seed, blocks=5)
 
 
