@@ -16,12 +16,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import HumanMessage  # noqa: E402
 from pydantic import Field  # noqa: E402
 
-from integrations import Toolbox  # noqa: E402
 from integrations.langchain import RouterMiddleware, ToolShortlistMiddleware  # noqa: E402
 from integrations.shortlist import ToolShortlist  # noqa: E402
+from test_langchain import RAIN, office_toolbox  # noqa: E402
 from toolrouter.features import HashingFeaturizer  # noqa: E402
-
-RAIN = "will it rain in Oslo tomorrow? weather forecast please"
 
 
 class BindingModel(GenericFakeChatModel):
@@ -43,33 +41,12 @@ class Force(AgentMiddleware):
         return handler(request.override(tool_choice=self.tool_choice))
 
 
-def office() -> Toolbox:
-    toolbox = Toolbox(store="memory://", seed=0)
-
-    @toolbox.tool("get_weather")
-    def get_weather(city: str) -> str:
-        """The weather forecast for a city: rain, sun, temperature."""
-        return f"rain in {city}"
-
-    @toolbox.tool("send_email")
-    def send_email(to: str, body: str) -> str:
-        """Send an email message to someone."""
-        return f"sent to {to}"
-
-    @toolbox.tool("translate")
-    def translate(text: str, language: str) -> str:
-        """Translate a text into another language."""
-        return text
-
-    return toolbox
-
-
 @pytest.mark.parametrize(
     "tool_choice",
     ["send_email", {"type": "function", "function": {"name": "send_email"}}, {"type": "tool", "name": "send_email"}],
 )
 def test_the_tool_a_request_forces_stays_beside_the_best_ranked(tool_choice: Any) -> None:
-    toolbox = office()
+    toolbox = office_toolbox()
     shortlist = ToolShortlist(toolbox, k=1, featurizer=HashingFeaturizer(dim=512))
     assert shortlist.select(RAIN, k=1) == ["get_weather"]  # send_email ranks below it
     model = BindingModel(messages=iter(["Done."]))

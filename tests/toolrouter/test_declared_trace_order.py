@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
+from test_declared_partial_reports import ANALYSIS, SEARCH, TOOLS
+from test_declared_partial_reports import DECLARED as TASK
+from toolrouter import ToolMetaLearner
 from toolrouter.errors import InvalidOutcomeError
-from toolrouter.models import TaskStep
-
-TOOLS = [ToolProfile(tool_id="web", capabilities=["search"]), ToolProfile(tool_id="calc", capabilities=["analysis"])]
-TASK = TaskProfile(
-    task_id="t",
-    task_type="research",
-    steps=[TaskStep(step_id="search", capability="search"), TaskStep(step_id="analysis", capability="analysis", depends_on=["search"])],
-)
-SEARCH = ExecutionResult(tool_id="web", step="search", success=True)
-ANALYSIS = ExecutionResult(tool_id="calc", step="analysis", success=True)
 
 
 def test_a_step_before_its_declared_parent_in_a_trace_is_refused_and_changes_nothing() -> None:
