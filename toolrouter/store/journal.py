@@ -24,6 +24,10 @@ server is a prefix of the attempts, in order.
 
 Trace closes (``TraceClose``) wait with the attempts, in order, under keys from the same counter:
 what is said here of attempts holds for the log's rows of both kinds.
+
+Journals hold request texts, so they are private to the user the router runs as, whatever its
+umask: the folders the store makes for them are ``0700`` (its per-server folder is made so even
+if it exists), the journal and its SQLite and lock files ``0600``.
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ class Journal:
         self.max_attempts = int(max_attempts)
         self._lock_fd = lock_fd if lock_fd is not None else _lock(self.path, blocking=True)
         try:
+            _private_files(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across a crash of the process
@@ -135,7 +140,7 @@ class Journal:
     def for_origin(cls, folder: Path, origin: str, max_attempts: int, store_id: str | None = None) -> "Journal":
         """This store's own journal in ``folder`` (created with the folder if missing), naming the
         store (``Store.store_id``) its attempts are for."""
-        folder.mkdir(parents=True, exist_ok=True)
+        _private_folder(folder)
         return cls(folder / f"{origin}{SUFFIX}", origin, max_attempts, store_id=store_id)
 
     @classmethod
@@ -214,6 +219,28 @@ class Journal:
                 with contextlib.suppress(OSError):
                     os.remove(f"{self.path}{suffix}")
         os.close(self._lock_fd)
+
+
+def _private_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents ``0700``, and ``folder`` itself so if it exists and
+    is this user's (set after ``mkdir``, whose mode the umask narrows)."""
+    if not folder.parent.is_dir():
+        _private_folder(folder.parent)
+    try:
+        folder.mkdir(0o700)
+    except FileExistsError:
+        if folder.stat().st_uid != os.getuid():  # another user's folder: not ours to change
+            return
+    os.chmod(folder, 0o700)
+
+
+def _private_files(path: Path) -> None:
+    """Make the journal at ``path`` ``0600`` before SQLite opens it (SQLite gives its ``-wal``
+    and ``-shm`` files the journal's mode), and any of its files an older version left readable."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):  # another user's: left as it is
+            os.chmod(f"{path}{suffix}", 0o600)
 
 
 def _lock(path: Path, *, blocking: bool) -> int | None:

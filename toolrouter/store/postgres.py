@@ -51,7 +51,8 @@ option                     default     meaning
 =========================  ==========  =============================================================
 
 ``journal_dir`` defaults to ``$TOOLROUTER_JOURNAL_DIR``, else ``$XDG_STATE_HOME/toolrouter/journal``
-(``~/.local/state/toolrouter/journal``), with one sub-folder per server and database.
+(``~/.local/state/toolrouter/journal``), with one sub-folder per server and database. Journals
+hold request texts: the folders made for them are ``0700``, their files ``0600``, whatever the umask.
 
 A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
 server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
