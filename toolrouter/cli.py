@@ -263,9 +263,9 @@ def snapshots(
         table = Table(title=f"{st.url}: snapshots")
         for column in ("snapshot", "attempts up to id", "saved (UTC)", "bytes"):
             table.add_column(column, overflow="fold", justify="left" if column == "snapshot" else "right")
-        kept = [s for s in map(st.get_snapshot, st.snapshot_names()) if s is not None]
+        kept = st.snapshot_infos()
         for snap in kept:
-            table.add_row(snap.name, str(snap.watermark), f"{snap.created:%Y-%m-%d %H:%M:%S}", str(len(snap.data)))
+            table.add_row(snap.name, str(snap.watermark), f"{snap.created:%Y-%m-%d %H:%M:%S}", str(snap.size))
         console.print(table)
         if kept:
             lowest = min(kept, key=lambda s: s.watermark)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
-from toolrouter.store.base import AttemptRecord, Snapshot, Store, StoreUnavailableError, ToolSummary, TraceClose
+from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolSummary, TraceClose
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore, masked
 from toolrouter.store.sqlite import SQLiteStore
@@ -45,6 +45,7 @@ __all__ = [
     "PostgresStore",
     "SQLiteStore",
     "Snapshot",
+    "SnapshotInfo",
     "Store",
     "StoreOpenError",
     "StoreUnavailableError",

@@ -16,7 +16,8 @@ A store is deliberately small, so that a server database can be added without to
   ``attempts``, ``count`` and ``summary`` speak of attempts only.
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
   last attempt it includes (its *watermark*). A snapshot never replaces a newer one;
-  ``delete_snapshot`` removes one (a router no longer used, whose snapshot holds ``prune`` back).
+  ``delete_snapshot`` removes one (a router no longer used, whose snapshot holds ``prune`` back);
+  ``snapshot_infos`` lists them without their bytes.
 - ``store_id`` names the store: a random id made with it and kept in it, so that a watermark,
   which counts one store's attempt ids, is never taken for a position in another store's log.
 
@@ -56,6 +57,7 @@ __all__ = [
     "MAX_REQUEST_CHARS",
     "ROW_COLUMNS",
     "Snapshot",
+    "SnapshotInfo",
     "Store",
     "StoreUnavailableError",
     "ToolSummary",
@@ -319,6 +321,17 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class SnapshotInfo:
+    """A saved snapshot without its bytes (``Store.snapshot_infos``): its ``name``, the
+    ``watermark`` of the attempts it holds, when it was saved and its ``size`` in bytes."""
+
+    name: str
+    watermark: int
+    created: datetime
+    size: int
+
+
+@dataclass(frozen=True)
 class ToolSummary:
     """What the log says about one tool at one step of one task type."""
 
@@ -423,8 +436,14 @@ class Store(ABC):
     def prunable(self) -> int:
         """The highest attempt id every snapshot holds: the lowest watermark of the snapshots
         (0 without any, so that nothing is pruned before a router has saved its state)."""
-        marks = [s.watermark for s in map(self.get_snapshot, self.snapshot_names()) if s is not None]
-        return min(marks, default=0)
+        return min((s.watermark for s in self.snapshot_infos()), default=0)
+
+    def snapshot_infos(self) -> list[SnapshotInfo]:
+        """The saved snapshots in ``snapshot_names`` order, without their bytes: what ``prunable``
+        and ``toolrouter snapshots`` need. The stores that keep snapshots in a database read only
+        these columns, not the snapshots' bytes; the default reads each snapshot."""
+        snaps = [s for s in map(self.get_snapshot, self.snapshot_names()) if s is not None]
+        return [SnapshotInfo(s.name, s.watermark, s.created, len(s.data)) for s in snaps]
 
     def claim(self, name: str, turn: int) -> bool:
         """Claim turn ``turn`` of ``name`` for the caller: whether it got it, which it does unless

@@ -103,6 +103,7 @@ from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
+    SnapshotInfo,
     Store,
     StoreUnavailableError,
     ToolSummary,
@@ -778,6 +779,17 @@ class PostgresStore(Store):
             lambda conn: conn.execute('SELECT name FROM toolrouter.snapshots ORDER BY name COLLATE "C"').fetchall(),
         )
         return [r[0] for r in rows]
+
+    def snapshot_infos(self) -> list[SnapshotInfo]:
+        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
+        rows = self._on_server(
+            "snapshot_infos",
+            lambda conn: conn.execute(
+                "SELECT name, watermark, created, octet_length(data) FROM toolrouter.snapshots ORDER BY name COLLATE \"C\""
+            ).fetchall(),
+            admin=True,
+        )
+        return [SnapshotInfo(r[0], int(r[1]), r[2].astimezone(timezone.utc), int(r[3])) for r in rows]
 
     # --- claims --------------------------------------------------------------------------------
     def claim(self, name: str, turn: int) -> bool:

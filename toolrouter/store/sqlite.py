@@ -37,6 +37,7 @@ from toolrouter.store.base import (
     ROW_COLUMNS,
     AttemptRecord,
     Snapshot,
+    SnapshotInfo,
     Store,
     StoreUnavailableError,
     ToolSummary,
@@ -552,6 +553,14 @@ class SQLiteStore(Store):
         """See ``Store.snapshot_names``."""
         with self._lock, self._available():
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+
+    def snapshot_infos(self) -> list[SnapshotInfo]:
+        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
+        with self._lock, self._available():
+            rows = self._conn.execute(
+                "SELECT name, watermark, created, length(data) FROM snapshots ORDER BY name"
+            ).fetchall()
+        return [SnapshotInfo(r[0], int(r[1]), datetime.fromisoformat(r[2]), int(r[3])) for r in rows]
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL."""
