@@ -51,7 +51,8 @@ option                     default     meaning
 =========================  ==========  =============================================================
 
 ``journal_dir`` defaults to ``$TOOLROUTER_JOURNAL_DIR``, else ``$XDG_STATE_HOME/toolrouter/journal``
-(``~/.local/state/toolrouter/journal``), with one sub-folder per server and database. Journals
+(``~/.local/state/toolrouter/journal``), with one sub-folder per server and database; a relative
+one is taken from the folder the process is in when it opens the store. Journals
 hold request texts: the folders made for them are ``0700``, their files ``0600``, whatever the umask.
 
 A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
@@ -1158,4 +1159,5 @@ def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:
         state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         root = os.path.join(state, "toolrouter", "journal")
     where = f"{params.get('host') or 'local'}_{params.get('port') or 5432}_{params.get('dbname') or params.get('user') or 'postgres'}"
-    return Path(root).expanduser() / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    # absolute now: the journal is made at the first outage, maybe after the process changed folder
+    return Path(root).expanduser().absolute() / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
