@@ -63,7 +63,8 @@ and then says nothing, say) at most ``timeout_s`` for the connection, but at lea
 least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
 the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
-attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``).
+attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``). Both are
+logged when the losses start, not at every append that loses more.
 
 Example:
     >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
@@ -414,6 +415,7 @@ class PostgresStore(Store):
         self._closed = False
         self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
+        self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._journal: Journal | None = None
         # the statements prepared on each pooled connection (see _execute)
         self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
@@ -568,12 +570,20 @@ class PostgresStore(Store):
                 )
             kept = self._journal.add(seqs, records)
         except (OSError, sqlite3.Error) as exc:
-            self.dropped += len(records)
-            log.error("journal_unwritable", url=self.url, journal_dir=str(self._journal_dir), error=repr(exc), dropped=self.dropped)
+            self._drop(len(records), "journal_unwritable", log.error, journal_dir=str(self._journal_dir), error=repr(exc))
             return
         if kept < len(records):
-            self.dropped += len(records) - kept
-            log.warning("journal_full", url=self.url, journal=str(self._journal.path), dropped=self.dropped)
+            self._drop(len(records) - kept, "journal_full", log.warning, journal=str(self._journal.path))
+        else:
+            self._dropping = None
+
+    def _drop(self, n: int, event: str, say: Callable[..., None], **fields: Any) -> None:
+        """Count ``n`` records lost for ``event``; logged when the losses start (or their cause
+        changes), not at each append of a long outage (``dropped`` keeps counting)."""
+        self.dropped += n
+        if self._dropping != event:
+            self._dropping = event
+            say(event, url=self.url, dropped=self.dropped, **fields)
 
     def _write(
         self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord | TraceClose]
