@@ -970,6 +970,9 @@ class PostgresStore(Store):
                     journal = self._journal
                     if journal is None or len(journal) == 0:
                         self._online = True
+                        self._journal = None  # written: its files go now, not when the store closes
+                        if journal is not None:
+                            journal.close()
                         break
                 self._replay(journal, self.origin)
         except Exception as exc:
