@@ -417,6 +417,7 @@ class PostgresStore(Store):
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._journal: Journal | None = None
+        self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
         self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
@@ -824,9 +825,10 @@ class PostgresStore(Store):
     @property
     def pending(self) -> int:
         """How many records of the log (attempts and trace closes) wait in this store's journal for
-        the server."""
+        the server (after ``close``: how many it left there, for the next store opened on this host
+        and database to write)."""
         with self._lock:
-            return 0 if self._journal is None else len(self._journal)
+            return self._kept if self._journal is None else len(self._journal)
 
     @property
     def online(self) -> bool:
@@ -1042,9 +1044,10 @@ class PostgresStore(Store):
                 self._reconnect()
         with self._lock:
             journal, self._journal = self._journal, None
+            self._kept = 0 if journal is None else len(journal)
         if journal is not None:
-            if len(journal):
-                log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
+            if self._kept:
+                log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=self._kept)
             journal.close()
         self._pool.close()
         with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
