@@ -60,3 +60,27 @@ def test_a_journal_an_older_version_left_readable_is_made_private_when_opened(tm
     Journal.for_origin(folder, "origin-b", 10).close()
     assert _mode(folder) == 0o700
     adopted.close()
+
+
+def test_another_users_orphan_is_passed_over_and_the_others_adopted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # its lock file could not be opened (PermissionError): the error ended the search, so the store
+    # failed to open, or to come back online after an outage, in a journal_dir shared by two users
+    from toolrouter.store import journal as journal_module
+
+    for origin in ("a-theirs", "b-mine"):
+        dead = Journal.for_origin(tmp_path, origin, 10)
+        dead.add([1], [_record()])
+        dead._conn.close()
+        os.close(dead._lock_fd)
+    real_open = os.open
+
+    def guarded(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith("a-theirs.journal.lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(journal_module.os, "open", guarded)
+    adopted = list(Journal.orphans(tmp_path, exclude="c-new"))
+    assert [j.origin for j in adopted] == ["b-mine"] and len(adopted[0]) == 1
+    adopted[0].close()
+    assert (tmp_path / "a-theirs.journal").exists()

@@ -15,7 +15,8 @@ database adopts it (takes its lock) and writes its attempts under their original
 names another store (``Store.store_id``, kept in the journal: two databases may share a folder); the
 journals naming the store in the folders of its other spellings (another host name or address for
 the same server) are adopted too. One that cannot be read (damaged) is left where it is and logged
-(``journal_unreadable``) at each try.
+(``journal_unreadable``) at each try; one of another user (a ``journal_dir`` two users share), whose
+lock this process may not open, is left to that user's routers.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -245,11 +246,16 @@ def _private_files(path: Path) -> None:
 
 def _lock(path: Path, *, blocking: bool) -> int | None:
     """An exclusive ``flock`` on ``<path>.lock`` (a file beside the journal, so that SQLite's own
-    locks on the journal are left alone); ``None`` if another process holds it."""
+    locks on the journal are left alone); ``None`` if another process holds it, or (not
+    ``blocking``) it is another user's."""
     try:  # only the owner creates it: an orphan's lock file exists since its journal does
         fd = os.open(f"{path}.lock", os.O_RDWR | (os.O_CREAT if blocking else 0), 0o600)
     except FileNotFoundError:
         return None
+    except PermissionError:
+        if blocking:
+            raise
+        return None  # another user's orphan (a shared journal_dir): for that user's routers to write
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
     except BlockingIOError:
