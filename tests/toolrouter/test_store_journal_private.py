@@ -84,3 +84,11 @@ def test_another_users_orphan_is_passed_over_and_the_others_adopted(tmp_path: Pa
     assert [j.origin for j in adopted] == ["b-mine"] and len(adopted[0]) == 1
     adopted[0].close()
     assert (tmp_path / "a-theirs.journal").exists()
+
+
+def test_a_file_where_the_journal_folder_goes_is_left_as_it_was(tmp_path: Path, open_umask) -> None:
+    (tmp_path / "journal").write_text("notes")
+    os.chmod(tmp_path / "journal", 0o644)
+    with pytest.raises(OSError):
+        Journal.for_origin(tmp_path / "journal" / "db_5432_routing", "origin-a", 10)
+    assert (_mode(tmp_path / "journal"), (tmp_path / "journal").read_text()) == (0o644, "notes")

@@ -230,8 +230,8 @@ def _private_folder(folder: Path) -> None:
     try:
         folder.mkdir(0o700)
     except FileExistsError:
-        if folder.stat().st_uid != os.getuid():  # another user's folder: not ours to change
-            return
+        if not folder.is_dir() or folder.stat().st_uid != os.getuid():  # a file, another user's folder:
+            return  # not ours to change (a journal then cannot be made there, and the store says so)
     os.chmod(folder, 0o700)
 
 
