@@ -182,7 +182,12 @@ class Journal:
                     log.info("journal_of_another_store", journal=str(path), store_id=None if owner is None else owner[0])
                 os.close(fd)
                 continue
-            yield cls(path, row[0], max_attempts=2**62, lock_fd=fd)
+            try:  # its meta read, the rest may still be damaged: said, and the search goes on
+                journal = cls(path, row[0], max_attempts=2**62, lock_fd=fd)  # which closes fd if it fails
+            except (OSError, sqlite3.Error) as exc:
+                log.error("journal_unreadable", journal=str(path), error=str(exc))
+                continue
+            yield journal
 
     def __len__(self) -> int:
         return self._size
