@@ -2272,12 +2272,14 @@ class ToolMetaLearner:
                         if rec.id > structures_after and rec.writer != self.writer:
                             self.structures.close(rec.trace_id, finished=rec.finished)
                         continue
+                    # "*": written where a tool listed it, before a "*" step was any tool's
+                    capability = _routed(rec.capability)
                     if (
                         rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
                     ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
                         try:
                             self.structures.observe(
-                                rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                                rec.trace_id, rec.task_type, TraceStep(rec.step, capability, rec.depends_on or ()),
                                 request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
                             )
                         except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
@@ -2291,7 +2293,7 @@ class ToolMetaLearner:
                         log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
                         continue
                     if self._apply(
-                        rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
+                        rec.task_type, rec.step, capability, rec.tool_id, rec.success, rec.utility,
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1

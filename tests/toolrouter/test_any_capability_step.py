@@ -1,7 +1,8 @@
 """A step of capability ``"*"`` (``ANY_CAPABILITY``) may be served by any tool: declared or from a
 template, it is planned among all the router's tools, runs, and is learned under its step's route
 (as the step of a task that names none). A tool may not list ``"*"`` as a capability of its own;
-saved state holding such a profile, written before that was refused, still loads."""
+saved state holding such a profile, and a store holding the attempts such a tool made at a ``"*"``
+step, written before that was refused, still load."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from safetensors.numpy import save as st_save
 from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.planner import ANY_CAPABILITY
 from toolrouter.serialization import _digest, read_blob
+from toolrouter.store import AttemptRecord, open_store
 
 KEY = "toolrouter.learner"
 TOOLS = [ToolProfile(tool_id="web", capabilities=["search"]), ToolProfile(tool_id="calc", capabilities=["analysis"])]
@@ -101,3 +103,19 @@ def test_state_saved_with_a_tool_listing_the_any_capability_still_loads(tmp_path
     assert loaded.tool_statistics("t", "pick")["web"] == router.tool_statistics("t", "pick")["web"]
     run = loaded.execute(TASK, tools={**FUNCTIONS, "star": lambda request: "any"})
     assert run.run.succeeded and run.unlearned == []
+
+
+def test_a_store_holding_attempts_at_a_step_routed_for_the_any_capability_still_loads(tmp_path: Path) -> None:
+    # written by a router where a tool listed "*": the attempt's capability is "*"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with open_store(url) as store:
+        store.append([AttemptRecord("u0", "t", "pick", "*", "web", True, 1.0, 0.0, 0.0, 1.0, trace_id="r0")])
+    router = ToolMetaLearner(TOOLS, seed=0, store=url)
+    try:
+        assert ("t", "pick", None) in router.routes  # the any-tool route, not one made for "*"
+        assert router.tool_statistics("t", "pick")["web"].calls == 1
+        run = router.execute(TASK, tools=FUNCTIONS)  # was refused: "pick" routed for '*', got None
+        assert run.run.succeeded and run.unlearned == []
+        assert sum(s.calls for s in router.tool_statistics("t", "pick").values()) == 2
+    finally:
+        router.close()
