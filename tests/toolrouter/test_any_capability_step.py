@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from safetensors.numpy import save as st_save
 
-from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolProfile
+from toolrouter import ExecutionResult, TaskProfile, ToolMetaLearner, ToolMiddleware, ToolProfile
 from toolrouter.planner import ANY_CAPABILITY
 from toolrouter.serialization import _digest, read_blob
 from toolrouter.store import AttemptRecord, open_store
@@ -119,3 +119,22 @@ def test_a_store_holding_attempts_at_a_step_routed_for_the_any_capability_still_
         assert sum(s.calls for s in router.tool_statistics("t", "pick").values()) == 2
     finally:
         router.close()
+
+
+def test_a_routed_any_capability_call_is_the_any_tool_step_traced_or_not() -> None:
+    router = ToolMetaLearner(seed=0)
+    middleware = ToolMiddleware(router)
+
+    def web(query: str) -> str:
+        return "found"
+
+    def calc(query: str) -> str:
+        return "summed"
+
+    middleware.register(web, "search")
+    middleware.register(calc, "analysis")
+    middleware.route("*", task_type="q")("x")
+    middleware.route("*", task_type="q", trace_id="r1")("x")  # was the step "*", another route
+    assert router.routes == [("q", "main", None)]
+    assert [(s.step, s.capability) for s in router.trace_steps("r1")] == [("main", None)]
+    assert sum(s.calls for s in router.tool_statistics("q", "main").values()) == 2
