@@ -1662,7 +1662,7 @@ class ToolMetaLearner:
         with self._lock:
             if task_type is not None:
                 self.structures.check_task_type(trace_id, task_type, field)
-            (joined,) = self.structures.check_trace(trace_id, [(step, capability, depends_on)], lambda i: field)
+            (joined,) = self.structures.check_trace(trace_id, [(step, _routed(capability), depends_on)], lambda i: field)
         return joined
 
     def record_attempt(

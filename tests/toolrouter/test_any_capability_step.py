@@ -137,4 +137,7 @@ def test_a_routed_any_capability_call_is_the_any_tool_step_traced_or_not() -> No
     middleware.route("*", task_type="q", trace_id="r1")("x")  # was the step "*", another route
     assert router.routes == [("q", "main", None)]
     assert [(s.step, s.capability) for s in router.trace_steps("r1")] == [("main", None)]
-    assert sum(s.calls for s in router.tool_statistics("q", "main").values()) == 2
+    # the step again in its trace: was refused before any tool ran ("served None earlier, got '*'")
+    middleware.route("*", task_type="q", trace_id="r1")("x")
+    assert [(s.step, s.capability) for s in router.trace_steps("r1")] == [("main", None)]
+    assert sum(s.calls for s in router.tool_statistics("q", "main").values()) == 3
