@@ -859,14 +859,8 @@ def _learn_hook(
     trace_id: str,
     functions: Mapping[str, Callable[..., Any]],
     stop: asyncio.Event,
-    ran: Mapping[str, TaskStep] | None = None,
 ) -> Callable[[ExecutionResult], None]:
     def learn(result: ExecutionResult) -> None:
-        reported = result
-        if ran is not None:
-            step = ran[result.step]
-            capability = None if step.capability == ANY_CAPABILITY else step.capability
-            reported = result.model_copy(update={"capability": capability, "depends_on": step.depends_on})
         removed = result.tool_id not in learner.tools
         if not removed and not result.success and result.tool_id not in functions:
             # no function to call (none given, or taken away): nothing was called, so this is no
@@ -874,7 +868,7 @@ def _learn_hook(
             execution.unlearned.append(result)
             return
         try:
-            learned = learner.learn_from_execution(task, [reported], trace_id=trace_id)
+            learned = learner.learn_from_execution(task, [result], trace_id=trace_id)
         except Exception:
             execution.unlearned.append(result)
             if getattr(learner, "closed", False):
@@ -957,18 +951,10 @@ async def aexecute_task(
                 executor.close()
             raise
         learn_task = task
-        ran: dict[str, TaskStep] | None = None
         if not task.steps and not task.required_capabilities:
-            steps = _steps_of(plan)
-            if all(s.capability != ANY_CAPABILITY for s in steps):
-                # Steps from a template or from history: pin them, so that learning sees the graph
-                # that ran even if the template or the history changes meanwhile.
-                learn_task = task.model_copy(update={"steps": tuple(steps)})
-            else:
-                # a step any tool may serve cannot be declared: each attempt says what its step
-                # served and consumed in the plan, or the trace would chain the steps in the order
-                # they ended
-                ran = {s.step_id: s for s in steps}
+            # Steps from a template or from history: pin them, so that learning sees the graph
+            # that ran even if the template or the history changes meanwhile.
+            learn_task = task.model_copy(update={"steps": tuple(_steps_of(plan))})
         execution = TaskExecution(task=task, plan=plan, run=PlanRun())
         trace_id = f"run-{uuid.uuid4().hex}"
         # the run stops when the caller cancels it, or when the router's store is closed under it
@@ -985,7 +971,7 @@ async def aexecute_task(
                 cancel_event=stop,
                 deadline_s=deadline_s,
                 run=execution.run,
-                on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop, ran),
+                on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop),
             )
         finally:
             if relay is not None:

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import networkx as nx
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state, pack_requests, unpack_requests
@@ -66,7 +66,7 @@ from toolrouter.errors import (
 from toolrouter.features import gives_probe, probe_vector
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -364,11 +364,20 @@ class _Route:
             record.claimed = claimed
 
 
+def _routed(capability: str | None) -> str | None:
+    """The capability a route is made for: ``None`` (any tool) for ``ANY_CAPABILITY``, so that a
+    step declared ``"*"`` is routed, learned and traced as the step of a task that names none."""
+    return None if capability == ANY_CAPABILITY else capability
+
+
 @dataclass(slots=True)
 class _StepSpec:
     step: str
     capability: str | None
     depends_on: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        self.capability = _routed(self.capability)
 
 
 class _DeclaredSteps:
@@ -1125,6 +1134,10 @@ class ToolMetaLearner:
         least, with ``metadata["planner"]["feasible"]`` false and ``["infeasible_reason"]`` the
         error's message (the cost of the cheapest plan, the critical path of the fastest).
 
+        A step of capability ``"*"`` (``ANY_CAPABILITY``, declared or from a template) is routed
+        among all the tools, as the step of a task that names none: its plan step's capability is
+        ``None``, and its outcomes are learned under its step's route.
+
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
         candidate. A call that raises, for whatever reason, changes nothing: the routes it made
         are dropped and the random state of those it sampled is rewound, so the next call decides
@@ -1502,7 +1515,7 @@ class ToolMetaLearner:
         it served (``ExecutionResult.capability``; by default the one the router routes that step
         of the task type for, as a step of a plan it made, when the tool serves it; else the tool's
         only capability, or the step's name when the tool serves a capability of that name;
-        ``"main"`` alone: any tool)
+        ``"main"`` alone: any tool; ``"*"`` says so of any step)
         and the earlier steps it consumed (``depends_on``; by default the step before it).
 
         Every call is a trace from which ``self.structures`` learns the task type's structure,
@@ -1580,7 +1593,7 @@ class ToolMetaLearner:
             if profile is None:
                 raise UnknownToolError(r.tool_id, field=f"{where}.tool_id")
             if r.capability is not None:
-                capability: str | None = r.capability
+                capability: str | None = _routed(r.capability)
             elif r.step in known:
                 capability = known[r.step]
             elif r.step == DEFAULT_STEP:
@@ -1649,7 +1662,7 @@ class ToolMetaLearner:
         with self._lock:
             if task_type is not None:
                 self.structures.check_task_type(trace_id, task_type, field)
-            (joined,) = self.structures.check_trace(trace_id, [(step, capability, depends_on)], lambda i: field)
+            (joined,) = self.structures.check_trace(trace_id, [(step, _routed(capability), depends_on)], lambda i: field)
         return joined
 
     def record_attempt(
@@ -1740,7 +1753,7 @@ class ToolMetaLearner:
         """The checked outcome of an attempt at ``step`` (names checked; the caller holds the lock)."""
         if result.step != step:
             result = result.model_copy(update={"step": step})
-        if result.capability is not None and result.capability != capability:
+        if result.capability is not None and _routed(result.capability) != capability:
             raise InvalidOutcomeError(
                 f"execution_results[0].capability: {result.capability!r} differs from capability={capability!r}"
             )
@@ -1814,7 +1827,7 @@ class ToolMetaLearner:
                 f"execution_results[{i}].step: task {task.task_id!r} has no step {r.step!r}; its steps are {sorted(specs)!r}"
             )
         outcome = self._validate_fields(i, r, spec.capability, weights)
-        if r.capability is not None and r.capability != spec.capability:
+        if r.capability is not None and _routed(r.capability) != spec.capability:
             raise InvalidOutcomeError(
                 f"execution_results[{i}].capability: step {r.step!r} of task {task.task_id!r} is declared with "
                 f"capability {spec.capability!r}, got {r.capability!r}"
@@ -2259,12 +2272,14 @@ class ToolMetaLearner:
                         if rec.id > structures_after and rec.writer != self.writer:
                             self.structures.close(rec.trace_id, finished=rec.finished)
                         continue
+                    # "*": written where a tool listed it, before a "*" step was any tool's
+                    capability = _routed(rec.capability)
                     if (
                         rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
                     ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
                         try:
                             self.structures.observe(
-                                rec.trace_id, rec.task_type, TraceStep(rec.step, rec.capability, rec.depends_on or ()),
+                                rec.trace_id, rec.task_type, TraceStep(rec.step, capability, rec.depends_on or ()),
                                 request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
                             )
                         except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
@@ -2278,7 +2293,7 @@ class ToolMetaLearner:
                         log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
                         continue
                     if self._apply(
-                        rec.task_type, rec.step, rec.capability, rec.tool_id, rec.success, rec.utility,
+                        rec.task_type, rec.step, capability, rec.tool_id, rec.success, rec.utility,
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
@@ -3026,12 +3041,12 @@ def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None
         and (capability is None or isinstance(capability, str) and _clean(capability))
         and (step is None or isinstance(step, str) and _clean(step))
     ):  # fmt: skip
-        return capability, task_type, step  # the hot path: names as the middleware passes them
+        return _routed(capability), task_type, step  # the hot path: names as the middleware passes them
     _check_names(capability=capability, step=step)
     if not isinstance(task_type, str):
         raise TypeError(f"task_type: expected a string, got {task_type!r}")
     return (
-        None if capability is None else _identifier("capability", capability),
+        None if capability is None else _routed(_identifier("capability", capability)),
         _identifier("task_type", task_type),
         None if step is None else _identifier("step", step),
     )
@@ -3095,6 +3110,16 @@ def _no_more_successes_than_calls(counts: _SavedCounts) -> _SavedCounts:
     return counts
 
 
+def _saved_profile(profile: Any) -> Any:
+    """A saved tool profile without ``"*"`` among its capabilities: saved before profiles refused
+    it, it now means nothing more (every tool serves a ``"*"`` step); a profile left with none
+    serves its tool type's, as any profile that lists none."""
+    if isinstance(profile, Mapping) and isinstance(profile.get("capabilities"), list):
+        if ANY_CAPABILITY in profile["capabilities"]:
+            profile = {**profile, "capabilities": [c for c in profile["capabilities"] if c != ANY_CAPABILITY]}
+    return profile
+
+
 class _SavedRoute(BaseModel):
     """One route of a saved learner: its policy's config (checked by the policy), the names of its
     arrays, and its counts and change detectors per tool."""
@@ -3103,7 +3128,8 @@ class _SavedRoute(BaseModel):
 
     task_type: _Name
     step: _Name
-    capability: _Name | None
+    # "*": a route saved before "*" meant any tool (served by the profiles that listed it)
+    capability: Annotated[_Name | None, AfterValidator(_routed)]
     policy: dict[str, Any]
     array_names: list[StrictStr]
     counts: dict[str, Annotated[_SavedCounts, AfterValidator(_no_more_successes_than_calls)]]
@@ -3127,7 +3153,7 @@ class _SavedLearner(BaseModel):
     seed: Annotated[int, Field(strict=True, ge=0, lt=SEED_LIMIT)] | None
     weights: UtilityWeights
     drift_detection: DetectorConfig | None = None
-    tools: list[ToolProfile]
+    tools: list[Annotated[ToolProfile, BeforeValidator(_saved_profile)]]
     watermark: Count = 0
     # the store whose ids the watermark counts; none: saved without a store, or before stores had one
     store_id: StrictStr | None = None

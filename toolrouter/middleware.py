@@ -74,9 +74,9 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
-from toolrouter.models import ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
 from toolrouter.serialization import short_repr
-from toolrouter.structure import check_trace_id
+from toolrouter.structure import DEFAULT_STEP, check_trace_id
 
 __all__ = ["ToolOutput", "ToolFailure", "CallOutcome", "ClosesWhatItBuilt", "RoutedCall", "ToolMiddleware", "MIDDLEWARE_CONFIG"]
 
@@ -130,6 +130,11 @@ class RoutedCall:
     step: str | None = None  # in a trace: the step's name (None: the capability)
     depends_on: tuple[str, ...] | None = None
     group: GroupMember | None = None  # its attempts are recorded when the group commits
+
+    @property
+    def _step(self) -> str:
+        # a "*" call (any tool) is the router's any-tool step, traced or not, as the router names it
+        return self.step or (DEFAULT_STEP if self.capability == ANY_CAPABILITY else self.capability)
 
     # ``self`` positional-only in these four: a tool may have a parameter named ``self`` too
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
@@ -456,7 +461,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         Calls that serve one request are a *trace* when they share a ``trace_id``: the router
         learns the task type's structure from it (``ToolMetaLearner.learn_from_execution``) and
         plans later tasks of that type without declared steps. Each call is the step ``step``
-        (default: its capability), consuming the outputs of the earlier steps ``depends_on``
+        (default: its capability; ``"main"`` for ``"*"``, which any tool may serve), consuming the outputs of the earlier steps ``depends_on``
         (default: the step before it in the trace); ``context`` is the request's text.
 
         With ``group`` (a member of a ``toolrouter.attempt_group.AttemptGroup``) each attempt is
@@ -581,7 +586,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 f"{call.capability!r} ({tool_id}: {describe_error(exc)})"
             )
 
-        step = call.step or call.capability
+        step = call._step
         if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
             learner.check_trace_step(
                 call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
@@ -605,7 +610,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         steps, or held for the group's commit)."""
         learner = self.learner
         save = learner.record_attempt if call.group is None else _grouped(learner, call.group)
-        step = call.step or call.capability
+        step = call._step
 
         def record(result: ExecutionResult) -> None:
             if call.depends_on is not None:

@@ -247,11 +247,17 @@ def checked_weights(weights: Any) -> UtilityWeights:
         raise ValueError(f"weights: {exc}") from None
 
 
+ANY_CAPABILITY = "*"
+"""The capability of a step any tool may serve (``TaskStep.capability``): the router routes it
+among all its tools. No tool lists it among its own capabilities."""
+
+
 class ToolProfile(NumbersNotBools):
     """What the router knows about a tool before it has called it.
 
     ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
-    outcomes. A tool that lists no ``capabilities`` serves its ``tool_type``'s value.
+    outcomes. A tool that lists no ``capabilities`` serves its ``tool_type``'s value. Every tool
+    serves a step of capability ``"*"`` (``ANY_CAPABILITY``), so none may list ``"*"`` itself.
 
     Example:
         >>> ToolProfile(tool_id="web", tool_type=ToolType.SEARCH, cost_per_use=0.01).capabilities
@@ -294,13 +300,19 @@ class ToolProfile(NumbersNotBools):
 
     @model_validator(mode="after")
     def _default_capability(self) -> "ToolProfile":
+        if ANY_CAPABILITY in self.capabilities:
+            # listed, it would read as "serves every step", yet only "*" steps would be its
+            raise ValueError(
+                f"capabilities: tool {self.tool_id!r} lists {ANY_CAPABILITY!r}, the capability of a step any tool "
+                f"serves; list the capabilities the tool serves itself (got {list(self.capabilities)!r})"
+            )
         if not self.capabilities:
             object.__setattr__(self, "capabilities", (self.tool_type.value,))
         return self
 
     def serves(self, capability: str | None) -> bool:
-        """Whether this tool can serve ``capability`` (``None`` means any capability)."""
-        return capability is None or capability in self.capabilities
+        """Whether this tool can serve ``capability`` (``None`` or ``"*"`` means any capability)."""
+        return capability is None or capability == ANY_CAPABILITY or capability in self.capabilities
 
 
 class TaskStep(BaseModel):
@@ -317,7 +329,9 @@ class TaskStep(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     step_id: Identifier = Field(description="Unique name of the step within its task.")
-    capability: Identifier = Field(description="The capability a tool must serve to run this step.")
+    capability: Identifier = Field(
+        description='The capability a tool must serve to run this step; "*" (ANY_CAPABILITY): any tool.'
+    )
     depends_on: UniqueNames = Field((), description="Steps whose outputs this step needs.")
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ a template registered for its task type, or from the structure that most often s
 that task type (``TaskGraphLibrary``). ``build_task_graph`` turns steps into a validated
 ``networkx.DiGraph``: cycles, dependencies on missing steps and repeated ids raise
 ``TaskGraphError`` subclasses; ``check_capabilities`` raises ``NoToolForCapabilityError`` for a step
-no tool serves.
+no tool serves. A step of capability ``"*"`` (``ANY_CAPABILITY``) may be served by any tool.
 
 ``assign_tools`` then picks one tool per step among its candidates. Each ``Candidate`` carries the
 policy's prediction for that tool at that step: a (sampled) success probability, a cost and a
@@ -74,7 +74,7 @@ from toolrouter.errors import (
     TaskGraphError,
 )
 from toolrouter.logging import EventLog
-from toolrouter.models import TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
+from toolrouter.models import ANY_CAPABILITY, TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
 from toolrouter.plan import PlanStep
 from toolrouter.serialization import Count, read_model
 
@@ -100,8 +100,6 @@ __all__ = [
 
 log = EventLog(__name__)
 
-ANY_CAPABILITY = "*"
-"""Capability of the single step of a task that names none: any tool may serve it."""
 
 PlanningMethod = Literal["auto", "exact", "lagrangian", "brute_force"]
 
@@ -174,7 +172,7 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
 
     A step is named after its capability; a name already taken is numbered (``llm``, ``llm_2``,
     and ``llm_3`` where a capability ``llm_2`` took that name). No capabilities means one step
-    ``main`` that any tool may serve.
+    ``main`` of capability ``"*"``: any tool may serve it.
 
     Example:
         >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
@@ -197,7 +195,8 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
 
 
 def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
-    """Raise ``NoToolForCapabilityError`` naming the first step whose capability no tool serves."""
+    """Raise ``NoToolForCapabilityError`` naming the first step whose capability no tool serves
+    (a step of capability ``"*"``: when there are no tools)."""
     served: set[str] = set()
     any_tool = False
     for tool in tools:
