@@ -34,6 +34,7 @@ raise ``toolrouter.errors.CorruptStateError``.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import threading
 import time
@@ -188,7 +189,8 @@ class MetaRewardModel:
         #: the store whose attempt ids ``watermark`` counts (``Store.store_id``; None: none named): on
         #: another store the model has seen none of its attempts (``ToolMetaLearner`` reads it so)
         self.store_id = _checked_store_id(store_id)
-        self.info = dict(info or {})
+        #: free-form notes saved with the model (``meta_train``'s: how the training went)
+        self.info = _checked_info(info)
         #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
         self.featurizer_probe = featurizer_probe
         self._adapter: Any = None
@@ -467,6 +469,27 @@ def _checked_store_id(store_id: Any) -> str | None:
     if store_id is not None and not isinstance(store_id, str):
         raise TypeError(f"store_id: expected a str (Store.store_id) or None, got {short_repr(store_id)}")
     return store_id
+
+
+def _checked_info(info: Any) -> dict[str, Any]:
+    """``info`` as the dict that loads back from the model's saved JSON, else an error naming it: a
+    value JSON cannot hold (a numpy number, NaN) failed only at ``to_bytes``, and one it changes (an
+    int key read back as a string, a tuple as a list) made the loaded model's info another."""
+    if info is None:
+        return {}
+    if not isinstance(info, Mapping):
+        raise TypeError(f"info: expected a mapping of JSON values under string keys, got {short_repr(info)}")
+    info = dict(info)
+    try:
+        saved = json.loads(json.dumps(info, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)} ({exc})") from None
+    if saved != info:
+        raise ValueError(
+            f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)}, "
+            f"which would load as {short_repr(saved)}"
+        )
+    return saved
 
 
 def _checked_tools(tools: Any) -> dict[str, ToolProfile]:
