@@ -47,6 +47,7 @@ __all__ = [
     "check_called_with_one_argument",
     "check_storage",
     "check_storable_choices",
+    "check_study_name",
     "parse_parameter_space",
     "report",
 ]
@@ -706,6 +707,11 @@ class BayesianOptimizerConfig(NumbersNotBools):
     def _storage(cls, storage: Any) -> str | optuna.storages.BaseStorage | None:
         return check_storage(storage)
 
+    @field_validator("study_name")
+    @classmethod
+    def _study_name(cls, study_name: str | None) -> str | None:
+        return check_study_name(study_name)
+
 
 def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
     """Raise TypeError now if ``function`` cannot take the one positional argument a search passes it.
@@ -1122,6 +1128,24 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         _check_folder(storage, url.database)
     return storage
+
+
+def check_study_name(study_name: Any) -> str | None:
+    """``study_name`` if it is None (a new study each time) or a name with a character other than
+    whitespace; else TypeError or ValueError naming it. A blank name (what an unset variable gives)
+    was kept in the storage as a study of that blank name, or, in memory, replaced by a random one.
+
+    Example:
+        >>> check_study_name(" ")
+        Traceback (most recent call last):
+        ...
+        ValueError: study_name: expected None (a new study) or a name, got the blank ' '
+    """
+    if study_name is not None and not isinstance(study_name, str):
+        raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
+    if study_name is not None and not study_name.strip():
+        raise ValueError(f"study_name: expected None (a new study) or a name, got the blank {study_name!r}")
+    return study_name
 
 
 def _check_folder(storage: str, path: str) -> None:
