@@ -206,7 +206,8 @@ class AdaptiveOptimizer:
             ``torch.optim.Optimizer`` class.
         use_meta_learning: learn the rate by hypergradient descent; ``False`` keeps it fixed (trend and
             plateau handling still run).
-        meta_learning_rate: step of the hypergradient rule (``beta`` in the paper).
+        meta_learning_rate: step of the hypergradient rule (``beta`` in the paper), in [0, 1): a step
+            against the previous one multiplies the rate by ``1 - meta_learning_rate`` at the least.
         learning_rate: the initial rate.
         min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
             start in it too.
@@ -288,6 +289,10 @@ class AdaptiveOptimizer:
         if "lr" in optimizer_kwargs:
             raise TypeError(f"lr: the initial rate is learning_rate=..., got lr={optimizer_kwargs['lr']!r}")
         learning_rate = check_real("learning_rate", learning_rate, low=0)
+        # below 1, so that a step against the last one shrinks the rate by at most that share: at 1 or
+        # more, every reversal took the rate to 0 or below, clamped to min_lr. Checked here, not in
+        # _checked_settings: a saved state that holds such a value still loads as it was saved.
+        check_real("meta_learning_rate", meta_learning_rate, low=0, high=1, high_open=True)
         # the bounds first, so that a bound that is no number is named rather than failing the comparison
         settings = _checked_settings({
             "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
