@@ -34,7 +34,6 @@ raise ``toolrouter.errors.CorruptStateError``.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import threading
 import time
@@ -48,7 +47,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch import nn
 
-from toolrouter._checks import check_count, check_real, real_array
+from toolrouter._checks import check_count, check_real, json_round_trip, real_array
 from toolrouter.errors import CorruptStateError
 from toolrouter.features import checked_vector, gives_probe, probe_vector
 from toolrouter.logging import EventLog
@@ -479,17 +478,10 @@ def _checked_info(info: Any) -> dict[str, Any]:
         return {}
     if not isinstance(info, Mapping):
         raise TypeError(f"info: expected a mapping of JSON values under string keys, got {short_repr(info)}")
-    info = dict(info)
     try:
-        saved = json.loads(json.dumps(info, allow_nan=False))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)} ({exc})") from None
-    if saved != info:
-        raise ValueError(
-            f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)}, "
-            f"which would load as {short_repr(saved)}"
-        )
-    return saved
+        return json_round_trip(dict(info))
+    except ValueError as exc:
+        raise ValueError(f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)}: {exc}") from None
 
 
 def _checked_tools(tools: Any) -> dict[str, ToolProfile]:

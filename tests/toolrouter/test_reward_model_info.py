@@ -20,8 +20,8 @@ def built(info):
     ({"loss": np.float32(0.5)}, r"not JSON serializable"),  # failed only at to_bytes
     ({"runs": {"last": np.int64(3)}}, r"not JSON serializable"),
     ({"loss": float("nan")}, r"not JSON compliant"),
-    ({3: "steps"}, r"which would load as \{'3': 'steps'\}"),  # came back with the key "3"
-    ({"shape": (2, 3)}, r"which would load as \{'shape': \[2, 3\]\}"),
+    ({3: "steps"}, r"it would read back as \{'3': 'steps'\}"),  # came back with the key "3"
+    ({"shape": (2, 3)}, r"it would read back as \{'shape': \[2, 3\]\}"),
 ])
 def test_info_that_json_cannot_hold_as_it_is_is_refused_naming_it(info, why) -> None:
     with pytest.raises(ValueError, match=rf"^info: expected JSON values under string keys .*{why}"):
