@@ -426,9 +426,12 @@ class MetaRewardModel:
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         loaded = cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
-            noise=meta.noise, watermark=meta.watermark, store_id=meta.store_id, info=meta.info,
+            noise=meta.noise, watermark=meta.watermark, store_id=meta.store_id,
             featurizer_probe=arrays.get("featurizer_probe"),
         )
+        # as JSON gave it back, not checked as a given one: a model saved before info was checked
+        # may hold a NaN (which json writes and reads), and loads as it was saved
+        loaded.info = meta.info
         if meta.adapter is not None:
             loaded._load_adapter(meta.adapter, {name: torch.from_numpy(np.array(a)) for name, a in adapter.items()})
         return loaded

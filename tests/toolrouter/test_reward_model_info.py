@@ -3,6 +3,8 @@ changed, is refused where it is given, naming ``info``; what it can hold round-t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,10 @@ def test_info_of_json_values_round_trips_and_is_the_models_own() -> None:
     assert MetaRewardModel.from_bytes(model.to_bytes()).info == model.info == {
         "algorithm": "maml", "losses": [1.5, 0.25], "run": {"ok": True, "note": None}
     }
+
+
+def test_a_model_saved_with_info_json_cannot_hold_still_loads() -> None:
+    model = built(None)
+    model.info = {"loss": float("nan"), "shape": (2, 3)}  # as a model made before info was checked held it
+    loaded = MetaRewardModel.from_bytes(model.to_bytes())
+    assert math.isnan(loaded.info["loss"]) and loaded.info["shape"] == [2, 3]
