@@ -8,6 +8,7 @@ import re
 import pytest
 
 from meta import NeuralArchitectureSearch
+from meta.nas.benchmark import benchmark_nas_algorithms
 from meta.nas.space import CellSearchSpace
 from meta.optimizer import BayesianOptimizer
 
@@ -21,6 +22,8 @@ def test_a_blank_study_name_is_refused_naming_it(tmp_path, name: str, storage: s
         BayesianOptimizer({"x": (0.0, 1.0)}, storage=storage, study_name=name)
     with pytest.raises(ValueError, match=match):
         NeuralArchitectureSearch(CellSearchSpace(), "random", storage=storage, study_name=name)
+    with pytest.raises(ValueError, match=match):  # was made "-random", a study of its own
+        benchmark_nas_algorithms(CellSearchSpace(), lambda a: 0.0, 2, ("random",), storage=storage, study_name=name)
     assert list(tmp_path.iterdir()) == []  # no storage made
 
 
