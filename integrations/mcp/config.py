@@ -196,7 +196,7 @@ class ServerConfig(_Strict):
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
-            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {self.url!r}")
+            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {_url_shown(self.url)!r}")
         return self
 
     @property
@@ -536,15 +536,23 @@ def _describe(exc: ValidationError) -> str:
 
 def _hidden(value: Any, field: Any = None) -> Any:
     """``value`` (of the setting ``field``) with the values of its secret settings, at any depth,
-    replaced by ``***``, and the password of a store URL too."""
+    replaced by ``***``, and the password of a store URL and a server URL's query values too."""
     if field == "store" and isinstance(value, str):
         return masked(value)
+    if field == "url" and isinstance(value, str):
+        return _url_shown(value)
     if isinstance(value, dict):
         return {
             k: {name: "***" for name in v} if k in _SECRETS and isinstance(v, dict) else _hidden(v, k)
             for k, v in value.items()
         }
     return value
+
+
+def _url_shown(url: str) -> str:
+    """A server's ``url`` as an error quotes it: its password and its query's values masked, since
+    a URL may carry a key (``?token=...``) and a gateway's stderr ends in its client's logs."""
+    return re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", masked(url))
 
 
 def _short(value: Any, limit: int = 100) -> str:
