@@ -47,6 +47,7 @@ __all__ = [
     "check_called_with_one_argument",
     "check_storage",
     "check_storable_choices",
+    "check_study_name",
     "parse_parameter_space",
     "report",
 ]
@@ -205,7 +206,8 @@ class AdaptiveOptimizer:
             ``torch.optim.Optimizer`` class.
         use_meta_learning: learn the rate by hypergradient descent; ``False`` keeps it fixed (trend and
             plateau handling still run).
-        meta_learning_rate: step of the hypergradient rule (``beta`` in the paper).
+        meta_learning_rate: step of the hypergradient rule (``beta`` in the paper), in [0, 1): a step
+            against the previous one multiplies the rate by ``1 - meta_learning_rate`` at the least.
         learning_rate: the initial rate.
         min_lr, max_lr: the learned rate stays in this interval; a parameter group's own ``lr`` must
             start in it too.
@@ -287,6 +289,10 @@ class AdaptiveOptimizer:
         if "lr" in optimizer_kwargs:
             raise TypeError(f"lr: the initial rate is learning_rate=..., got lr={optimizer_kwargs['lr']!r}")
         learning_rate = check_real("learning_rate", learning_rate, low=0)
+        # below 1, so that a step against the last one shrinks the rate by at most that share: at 1 or
+        # more, every reversal took the rate to 0 or below, clamped to min_lr. Checked here, not in
+        # _checked_settings: a saved state that holds such a value still loads as it was saved.
+        check_real("meta_learning_rate", meta_learning_rate, low=0, high=1, high_open=True)
         # the bounds first, so that a bound that is no number is named rather than failing the comparison
         settings = _checked_settings({
             "use_meta_learning": use_meta_learning, "meta_learning_rate": meta_learning_rate, "min_lr": min_lr,
@@ -706,6 +712,11 @@ class BayesianOptimizerConfig(NumbersNotBools):
     def _storage(cls, storage: Any) -> str | optuna.storages.BaseStorage | None:
         return check_storage(storage)
 
+    @field_validator("study_name")
+    @classmethod
+    def _study_name(cls, study_name: str | None) -> str | None:
+        return check_study_name(study_name)
+
 
 def check_called_with_one_argument(function: Callable[..., Any], field: str, what: str, fix: str) -> None:
     """Raise TypeError now if ``function`` cannot take the one positional argument a search passes it.
@@ -1122,6 +1133,24 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         _check_folder(storage, url.database)
     return storage
+
+
+def check_study_name(study_name: Any) -> str | None:
+    """``study_name`` if it is None (a new study each time) or a name with a character other than
+    whitespace; else TypeError or ValueError naming it. A blank name (what an unset variable gives)
+    was kept in the storage as a study of that blank name, or, in memory, replaced by a random one.
+
+    Example:
+        >>> check_study_name(" ")
+        Traceback (most recent call last):
+        ...
+        ValueError: study_name: expected None (a new study) or a name, got the blank ' '
+    """
+    if study_name is not None and not isinstance(study_name, str):
+        raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
+    if study_name is not None and not study_name.strip():
+        raise ValueError(f"study_name: expected None (a new study) or a name, got the blank {study_name!r}")
+    return study_name
 
 
 def _check_folder(storage: str, path: str) -> None:

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import numbers
 from decimal import Decimal
 from functools import partial
@@ -23,7 +24,7 @@ import numpy as np
 import meta._checks
 from toolrouter.serialization import short_repr
 
-__all__ = ["NumbersNotBools", "check_count", "check_real", "real_array"]
+__all__ = ["NumbersNotBools", "check_count", "check_real", "json_round_trip", "real_array"]
 
 #: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
 NumbersNotBools = meta._checks.NumbersNotBools
@@ -57,3 +58,27 @@ def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -
     if raw is None or raw.dtype.kind not in "biuf":
         raise error(f"{field}: expected real numbers, got {short_repr(value)}")
     return raw.astype(np.float64)
+
+
+def json_round_trip(value: Any) -> Any:
+    """``value`` as JSON reads it back (a copy, of plain dicts, lists, strings, numbers, bools and
+    None) if JSON holds it as it is, else a ValueError saying why: a value JSON cannot write (a numpy
+    number, NaN, a set), or one it would read back as another (an int key as a string, a tuple as a
+    list). What is saved as JSON is checked with it where it is given.
+
+    Example:
+        >>> json_round_trip({"runs": [1, 2.5]})
+        {'runs': [1, 2.5]}
+        >>> json_round_trip({3: "steps"})
+        Traceback (most recent call last):
+        ...
+        ValueError: it would read back as {'3': 'steps'}
+    """
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(str(exc)) from None
+    copy = json.loads(text)
+    if copy != value:
+        raise ValueError(f"it would read back as {short_repr(copy)}")
+    return copy

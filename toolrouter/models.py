@@ -7,7 +7,6 @@ floats and arrays extracted from these models, never on the models themselves.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from enum import Enum
@@ -26,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from toolrouter._checks import NumbersNotBools
+from toolrouter._checks import NumbersNotBools, json_round_trip
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -291,12 +290,12 @@ class ToolProfile(NumbersNotBools):
     def _check_saveable(cls, v: dict[str, Any]) -> dict[str, Any]:
         # the profile is saved with the router's state as JSON: refuse now what that would fail on,
         # and what it would change (NaN and inf read back as null, a set or a datetime as a list
-        # or a string): the loaded router would hold another profile than the one given
+        # or a string, a tuple as a list, an int key as a string): the loaded router would hold
+        # another profile than the one given
         try:
-            json.dumps(v, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+            return json_round_trip(v)
+        except ValueError as exc:
             raise ValueError(f"every value must be JSON-able (saved with the router's state): {exc}") from None
-        return v
 
     @model_validator(mode="after")
     def _default_capability(self) -> "ToolProfile":

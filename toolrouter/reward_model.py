@@ -47,7 +47,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch import nn
 
-from toolrouter._checks import check_count, check_real, real_array
+from toolrouter._checks import check_count, check_real, json_round_trip, real_array
 from toolrouter.errors import CorruptStateError
 from toolrouter.features import checked_vector, gives_probe, probe_vector
 from toolrouter.logging import EventLog
@@ -188,7 +188,8 @@ class MetaRewardModel:
         #: the store whose attempt ids ``watermark`` counts (``Store.store_id``; None: none named): on
         #: another store the model has seen none of its attempts (``ToolMetaLearner`` reads it so)
         self.store_id = _checked_store_id(store_id)
-        self.info = dict(info or {})
+        #: free-form notes saved with the model (``meta_train``'s: how the training went)
+        self.info = _checked_info(info)
         #: the training featurizer's vector for a fixed text (None, not checked: a model built without it)
         self.featurizer_probe = featurizer_probe
         self._adapter: Any = None
@@ -425,9 +426,12 @@ class MetaRewardModel:
         model.load_state_dict({name[len("model."):]: torch.from_numpy(arrays[name]) for name in shapes})
         loaded = cls(
             model, meta.tool_ids, arrays["tool_features"], prior_scale=meta.prior_scale, new_tool_cov=cov,
-            noise=meta.noise, watermark=meta.watermark, store_id=meta.store_id, info=meta.info,
+            noise=meta.noise, watermark=meta.watermark, store_id=meta.store_id,
             featurizer_probe=arrays.get("featurizer_probe"),
         )
+        # as JSON gave it back, not checked as a given one: a model saved before info was checked
+        # may hold a NaN (which json writes and reads), and loads as it was saved
+        loaded.info = meta.info
         if meta.adapter is not None:
             loaded._load_adapter(meta.adapter, {name: torch.from_numpy(np.array(a)) for name, a in adapter.items()})
         return loaded
@@ -467,6 +471,20 @@ def _checked_store_id(store_id: Any) -> str | None:
     if store_id is not None and not isinstance(store_id, str):
         raise TypeError(f"store_id: expected a str (Store.store_id) or None, got {short_repr(store_id)}")
     return store_id
+
+
+def _checked_info(info: Any) -> dict[str, Any]:
+    """``info`` as the dict that loads back from the model's saved JSON, else an error naming it: a
+    value JSON cannot hold (a numpy number, NaN) failed only at ``to_bytes``, and one it changes (an
+    int key read back as a string, a tuple as a list) made the loaded model's info another."""
+    if info is None:
+        return {}
+    if not isinstance(info, Mapping):
+        raise TypeError(f"info: expected a mapping of JSON values under string keys, got {short_repr(info)}")
+    try:
+        return json_round_trip(dict(info))
+    except ValueError as exc:
+        raise ValueError(f"info: expected JSON values under string keys (it is saved as JSON), got {short_repr(info)}: {exc}") from None
 
 
 def _checked_tools(tools: Any) -> dict[str, ToolProfile]:

@@ -79,6 +79,8 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
 from toolrouter.models import _identifier
 from toolrouter.serialization import checked_path
+from toolrouter.store import check_store_url
+from toolrouter.store.postgres import masked
 
 __all__ = [
     "ConfigError",
@@ -194,7 +196,7 @@ class ServerConfig(_Strict):
         if self.type is not None and (self.type == "stdio") != (self.command is not None):
             raise ValueError(f"type {self.type!r} does not fit a server with {'command' if self.command else 'url'}")
         if self.url is not None and not re.match(r"https?://[^/?#\s]", self.url):
-            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {self.url!r}")
+            raise ValueError(f"url: expected an http:// or https:// URL with a host, got {_url_shown(self.url)!r}")
         return self
 
     @property
@@ -246,7 +248,11 @@ class RouterConfig(_Strict):
 
     policy: str = Field("gaussian_ts", description="Bandit policy (toolrouter.policies).")
     policy_options: dict[str, Any] = Field(default_factory=dict, description="Options of the policy.")
-    store: str | None = Field(None, description="Store URL; learning persists there across restarts.")
+    store: str | None = Field(
+        None,
+        description="Store URL (as open_store reads it; a scheme of register_store is registered before the config "
+        "is read); learning persists there across restarts.",
+    )
     snapshot: str = Field("learner", description="Name of the router's snapshot in the store.")
     seed: Annotated[int, Field(strict=True, ge=0, lt=SEED_LIMIT)] | None = Field(
         0, description="Seed of the router's decisions and of the reconnection jitter."
@@ -267,6 +273,13 @@ class RouterConfig(_Strict):
     def _snapshot(cls, snapshot: str) -> str:
         # the router's own check, made as the config is read: it named snapshot_name, not the file or field
         return _checked_snapshot_name(snapshot)
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, store: str | None) -> str | None:
+        # read as open_store reads it, not opened: a typo failed only when the gateway was built,
+        # its error naming the URL but not the file or the field
+        return None if store is None else check_store_url(store)
 
     @field_validator("task_type")
     @classmethod
@@ -479,7 +492,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def check_config(data: Any, source: str = "config") -> GatewayConfig:
     """``data`` (the settings of a config file, as a dict) as a ``GatewayConfig``; a mistake raises
     ``ConfigError`` naming ``source``, the field and the value (but not the values of ``env`` and
-    ``headers``, which hold secrets)."""
+    ``headers``, which hold secrets, nor a store URL's password)."""
     try:
         return GatewayConfig.model_validate(data)
     except ValidationError as exc:
@@ -516,18 +529,30 @@ def _describe(exc: ValidationError) -> str:
         elif len(error["loc"]) > 2 and error["loc"][0] == "servers" and error["loc"][2] in _SECRETS:
             problems.append(f"{where}{message} (got a value of type {type(error.get('input')).__name__}, not shown)")
         else:
-            problems.append(f"{where}{message} (got {_short(_hidden(error.get('input')))})")
+            field = error["loc"][-1] if error["loc"] else None
+            problems.append(f"{where}{message} (got {_short(_hidden(error.get('input'), field))})")
     return "; ".join(problems)
 
 
-def _hidden(value: Any) -> Any:
-    """``value`` with the values of its secret settings, at any depth, replaced by ``***``."""
+def _hidden(value: Any, field: Any = None) -> Any:
+    """``value`` (of the setting ``field``) with the values of its secret settings, at any depth,
+    replaced by ``***``, and the password of a store URL and a server URL's query values too."""
+    if field == "store" and isinstance(value, str):
+        return masked(value)
+    if field == "url" and isinstance(value, str):
+        return _url_shown(value)
     if isinstance(value, dict):
         return {
-            k: {name: "***" for name in v} if k in _SECRETS and isinstance(v, dict) else _hidden(v)
+            k: {name: "***" for name in v} if k in _SECRETS and isinstance(v, dict) else _hidden(v, k)
             for k, v in value.items()
         }
     return value
+
+
+def _url_shown(url: str) -> str:
+    """A server's ``url`` as an error quotes it: its password and its query's values masked, since
+    a URL may carry a key (``?token=...``) and a gateway's stderr ends in its client's logs."""
+    return re.sub(r"([?&][^=&#]*=)[^&#]*", r"\1***", masked(url))
 
 
 def _short(value: Any, limit: int = 100) -> str:

@@ -11,6 +11,7 @@ import optuna
 from meta._checks import check_count
 from meta.nas.search import NeuralArchitectureSearch
 from meta.nas.space import Architecture
+from meta.optimizer import check_study_name
 
 
 def benchmark_nas_algorithms(
@@ -47,9 +48,10 @@ def benchmark_nas_algorithms(
     searches: dict[str, NeuralArchitectureSearch] = {}
     for algorithm in algorithms:
         options: dict[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
-        if isinstance(options.get("study_name"), str):
-            # one study for all would hand each algorithm the trials of those before it
-            options["study_name"] = f"{options['study_name']}-{algorithm}"
+        if options.get("study_name") is not None:
+            # one study for all would hand each algorithm the trials of those before it; a blank
+            # name is refused as a search refuses it, not made "-random"
+            options["study_name"] = f"{check_study_name(options['study_name'])}-{algorithm}"
         searches[algorithm] = NeuralArchitectureSearch(search_space, algorithm, seed=seed, **options)
     results: dict[str, dict[str, Any]] = {}
     for algorithm, nas in searches.items():

@@ -221,7 +221,8 @@ class SurrogateSampler(ArchitectureSampler):
 
     The candidates are every unseen architecture when the space has at most 50,000 (the whole
     NAS-Bench-201 space), else ``n_mutations`` random one-step mutations of each of the ``n_parents``
-    best architectures plus ``n_random`` random ones. The first ``n_startup_trials`` are random.
+    best architectures plus ``n_random`` random ones. The first ``n_startup_trials`` (at least 2: the GP
+    fits two results at least) are random.
 
     ``n_starts`` > 1 runs that many searches side by side: trial ``i`` belongs to search ``i % n_starts``,
     which has its own random start-up and fits its GP to its own trials only; no search proposes a cell
@@ -254,8 +255,9 @@ class SurrogateSampler(ArchitectureSampler):
         self.n_parents = check_count("n_parents", n_parents, low=1)
         self.n_mutations = check_count("n_mutations", n_mutations, low=1)
         self.n_random = check_count("n_random", n_random, low=0)
-        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
-        super().__init__(space, seed=seed, n_startup_trials=max(2, n_startup_trials))
+        # the GP fits two results at least: 1 was taken as 2 without a word
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=2)
+        super().__init__(space, seed=seed, n_startup_trials=n_startup_trials)
 
     def own_history(
         self, number: int, history: list[tuple[int, Architecture, float]]

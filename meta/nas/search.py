@@ -17,6 +17,7 @@ from meta.optimizer import (
     check_called_with_one_argument,
     check_storable_choices,
     check_storage,
+    check_study_name,
     make_pruner,
     no_best_error,
     open_study,
@@ -51,7 +52,8 @@ class NeuralArchitectureSearch:
         population_size: evolution's population (also the number of random start-up trials).
         tournament_size: evolution's tournament (default min(5, population_size)).
         mutation: evolution's mutation, ``'guided'`` or ``'random'``.
-        n_startup_trials: random trials before the Bayesian model takes over (per start).
+        n_startup_trials: random trials before the Bayesian model takes over (per start; at least 2
+            for ``'bayesian'``, whose GP fits two results at least).
         n_starts: the Bayesian search's independent starts, trials dealt round-robin
             (see :class:`~meta.nas.samplers.SurrogateSampler`).
         seed: seeds every random choice (a resumed study's sampler from it and the number of trials
@@ -113,7 +115,8 @@ class NeuralArchitectureSearch:
             tournament_size = min(5, population_size)
         population_size = check_count("population_size", population_size, low=2)
         tournament_size = check_count("tournament_size", tournament_size, low=1)
-        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=1)
+        # 'bayesian''s GP fits two results at least (SurrogateSampler)
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, low=2 if algorithm == "bayesian" else 1)
         if tournament_size > population_size:
             raise ValueError(f"tournament_size: must be in [1, population_size={population_size}], got {tournament_size!r}")
         n_starts = check_count("n_starts", n_starts, low=1)
@@ -123,8 +126,7 @@ class NeuralArchitectureSearch:
             # Numpy's and Optuna's generators take 0 to 2**32 - 1; checked here, not at the first trial.
             seed = check_count("seed", seed, low=0, high=2**32 - 1)
         storage = check_storage(storage)
-        if study_name is not None and not isinstance(study_name, str):
-            raise TypeError(f"study_name: expected None or a string, got {study_name!r}")
+        study_name = check_study_name(study_name)
         if trial_timeout_s is not None:
             trial_timeout_s = check_real("trial_timeout_s", trial_timeout_s, low=0, low_open=True)
         make_pruner(pruner)  # refused now, not when the study is opened

@@ -266,7 +266,7 @@ def test_bad_search_arguments_name_the_field() -> None:
         NeuralArchitectureSearch(space, "bayesian", n_starts=0)
     with pytest.raises(ValueError, match="population_size: expected an integer >= 2, got 2.5"):
         NeuralArchitectureSearch(space, "evolutionary", population_size=2.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="n_startup_trials: expected an integer >= 1, got 1.5"):
+    with pytest.raises(ValueError, match="n_startup_trials: expected an integer >= 2, got 1.5"):
         NeuralArchitectureSearch(space, "bayesian", n_startup_trials=1.5)  # type: ignore[arg-type]
 
 

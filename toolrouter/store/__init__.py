@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolSummary, TraceClose
 from toolrouter.store.memory import MemoryStore
-from toolrouter.store.postgres import PostgresStore, masked
+from toolrouter.store.postgres import PostgresStore, masked, split_options
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "StoreUnavailableError",
     "ToolSummary",
     "TraceClose",
+    "check_store_url",
     "open_store",
     "register_store",
 ]
@@ -58,17 +60,25 @@ __all__ = [
 StoreFactory = Callable[[str], Store]
 
 
-def _sqlite(url: str) -> Store:
+def _sqlite_path(url: str) -> str:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path:
         raise StoreOpenError(f"store {url!r}: expected sqlite:///<path>")
-    return SQLiteStore(path, url=url)
+    return path
+
+
+def _sqlite(url: str) -> Store:
+    return SQLiteStore(_sqlite_path(url), url=url)
+
+
+def _memory_url(url: str) -> str:
+    if url != "memory://":
+        raise StoreOpenError(f"store {url!r}: expected exactly 'memory://'")
+    return url
 
 
 def _memory(url: str) -> Store:
-    if url != "memory://":
-        raise StoreOpenError(f"store {url!r}: expected exactly 'memory://'")
-    return MemoryStore(url)
+    return MemoryStore(_memory_url(url))
 
 
 def _postgres(url: str) -> Store:
@@ -77,6 +87,11 @@ def _postgres(url: str) -> Store:
 
 
 _FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory, "postgresql": _postgres, "postgres": _postgres}
+#: How each of this package's stores reads its URL, without opening anything (``check_store_url``);
+#: keyed by factory, so that a scheme registered again is read by its own factory alone.
+_URL_FORMS: dict[StoreFactory, Callable[[str], object]] = {
+    _sqlite: _sqlite_path, _memory: _memory_url, _postgres: lambda url: split_options(url, {}),
+}
 
 
 def register_store(scheme: str, factory: StoreFactory) -> None:
@@ -90,21 +105,51 @@ def register_store(scheme: str, factory: StoreFactory) -> None:
     _FACTORIES[scheme] = factory
 
 
+def check_store_url(url: str) -> str:
+    """``url`` if it names a store ``open_store`` can open, as far as the URL tells: a registered
+    scheme (a scheme of ``register_store`` must be registered first), and for this package's stores
+    the rest as they read it (a ``sqlite:///`` path, ``memory://`` exactly, a PostgreSQL URL's store
+    options); ``StoreOpenError`` naming it otherwise. Nothing is opened or created: a config checks
+    its store URL as it is read, long before the store is opened.
+
+    Example:
+        >>> check_store_url("sqlite:///router.db")
+        'sqlite:///router.db'
+        >>> check_store_url("sqlite://router.db")
+        Traceback (most recent call last):
+        ...
+        toolrouter.errors.StoreOpenError: store 'sqlite://router.db': expected sqlite:///<path>
+    """
+    form = _URL_FORMS.get(_factory(url))
+    if form is not None:
+        form(url)
+    return url
+
+
 def open_store(url: "str | Store") -> Store:
     """Open the store a URL names; a ``Store`` passes through unchanged. A URL that cannot be
     opened raises ``StoreOpenError`` naming it and the problem (see the table above)."""
     if isinstance(url, Store):
         return url
-    # named without its password: a message reaches logs and terminals
-    shown = repr(masked(url)) if isinstance(url, str) else short_repr(url)
+    store = _factory(url)(url)
+    if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
+        scheme = url.split("://", 1)[0]
+        raise TypeError(f"store {_shown(url)}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
+    return store
+
+
+def _shown(url: Any) -> str:
+    """``url`` as a message quotes it: without its password, since a message reaches logs and terminals."""
+    return repr(masked(url)) if isinstance(url, str) else short_repr(url)
+
+
+def _factory(url: Any) -> StoreFactory:
+    """The factory registered for ``url``'s scheme; ``StoreOpenError`` naming the URL when it is
+    not a URL or its scheme is unknown."""
     if not isinstance(url, str) or "://" not in url:
-        raise StoreOpenError(f"store {shown}: expected a URL such as 'sqlite:///router.db' or 'memory://'")
+        raise StoreOpenError(f"store {_shown(url)}: expected a URL such as 'sqlite:///router.db' or 'memory://'")
     scheme = url.split("://", 1)[0]
     try:
-        factory = _FACTORIES[scheme]
+        return _FACTORIES[scheme]
     except KeyError:
-        raise StoreOpenError(f"store {shown}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
-    store = factory(url)
-    if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
-        raise TypeError(f"store {shown}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
-    return store
+        raise StoreOpenError(f"store {_shown(url)}: unknown scheme {scheme!r}; known: {sorted(_FACTORIES)}") from None
