@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 import mcp_types as types
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from integrations.mcp.config import ConfigError, load_config
 from toolrouter import ToolMiddleware
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,6 +45,15 @@ def write_config(folder: Path, servers: dict[str, dict[str, Any]], **sections: A
     path = folder / "gateway.json"
     path.write_text(json.dumps({"mcpServers": servers, **sections}, indent=2))
     return path
+
+
+def config_error(folder: Path, data: Any) -> tuple[Path, str]:
+    """Where ``data`` was written as a gateway's JSON config, and the ``ConfigError`` loading it gives."""
+    path = folder / "gateway.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return path, str(info.value)
 
 
 def pids_in(pid_dir: Path) -> set[int]:

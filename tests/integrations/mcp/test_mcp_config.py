@@ -12,6 +12,7 @@ import pytest
 import integrations.mcp.config as config_module
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import ConfigError, GatewayConfig, ReconnectPolicy, load_config, split_tool_ref
+from mcp_harness import config_error
 from toolrouter import ToolMiddleware
 
 TOML = """
@@ -101,12 +102,9 @@ def test_an_mcp_clients_json_config_is_accepted_as_it_is(tmp_path: Path) -> None
     ],
 )  # fmt: skip
 def test_a_mistake_names_the_field_and_the_value(tmp_path: Path, data: dict, message: str) -> None:
-    path = tmp_path / "gateway.json"
-    path.write_text(json.dumps(data))
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert str(info.value).startswith(f"{path}: ")
-    assert message in str(info.value)
+    path, error = config_error(tmp_path, data)
+    assert error.startswith(f"{path}: ")
+    assert message in error
 
 
 def test_a_config_that_is_not_a_table_is_named_once() -> None:
@@ -127,11 +125,8 @@ def test_a_config_that_is_not_a_table_is_named_once() -> None:
 )
 def test_a_mistake_does_not_show_the_values_of_env_or_headers(tmp_path: Path, server: dict) -> None:
     # MCP clients keep the gateway's stderr in their logs: secrets must not reach it
-    path = tmp_path / "gateway.json"
-    path.write_text(json.dumps({"servers": {"a": server}}))
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "servers.a" in str(info.value) and "secret" not in str(info.value)
+    _, error = config_error(tmp_path, {"servers": {"a": server}})
+    assert "servers.a" in error and "secret" not in error
     with pytest.raises(ConfigError) as info:  # the servers of an in-process McpBackends too
         McpBackends(ToolMiddleware(seed=0), {"a": server})
     assert str(info.value).startswith("McpBackends: servers.a") and "secret" not in str(info.value)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from integrations.mcp import ConfigError, load_config
+from integrations.mcp import load_config
+from mcp_harness import config_error
 
 
 @pytest.mark.parametrize(
@@ -24,11 +25,8 @@ from integrations.mcp import ConfigError, load_config
 def test_a_name_the_router_refuses_is_a_config_error_naming_the_file_and_field(
     tmp_path: Path, router: dict[str, str], message: str
 ) -> None:
-    path = tmp_path / "gateway.json"
-    path.write_text(json.dumps({"mcpServers": {"a": {"command": "x"}}, "router": router}))
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert str(info.value).startswith(f"{path}: {message}")
+    path, error = config_error(tmp_path, {"mcpServers": {"a": {"command": "x"}}, "router": router})
+    assert error.startswith(f"{path}: {message}")
 
 
 def test_names_the_router_takes_are_kept_as_written(tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ Whole numbers for seconds and shares are numbers, as JSON and TOML write them.""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from integrations.mcp import ConfigError, load_config
+from integrations.mcp import load_config
+from mcp_harness import config_error
 
 SERVER = {"command": "x"}
 
@@ -30,11 +30,8 @@ SERVER = {"command": "x"}
     ],
 )  # fmt: skip
 def test_a_setting_of_the_wrong_type_is_a_config_error_naming_it(tmp_path: Path, data: dict, message: str) -> None:
-    path = tmp_path / "gateway.json"
-    path.write_text(json.dumps(data))
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert str(info.value) == f"{path}: {message}"
+    path, error = config_error(tmp_path, data)
+    assert error == f"{path}: {message}"
 
 
 def test_whole_numbers_are_numbers(tmp_path: Path) -> None:
