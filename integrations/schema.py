@@ -47,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import functools
@@ -460,8 +461,8 @@ class CapabilitySchema:
 
         The arguments are validated as the JSON they are, strictly, as the schema shown to the
         model says: ``true`` or ``"5"`` is no integer, ``1`` or ``"yes"`` no boolean, ``"2.5"`` no
-        number (pydantic's lax mode would take each, and a model's mistake would reach the tool as
-        a value it did not mean); a string stands for what JSON writes as one (a date, a UUID, an
+        number, ``true`` no value of ``Literal[1]`` or of an ``IntEnum`` (pydantic's lax mode would
+        take each, and a model's mistake would reach the tool as a value it did not mean); a string stands for what JSON writes as one (a date, a UUID, an
         enum's value), and a number with no fractional part for an integer, as in JSON Schema
         (``5.0``: a provider that writes every number as a float).
 
@@ -478,10 +479,19 @@ class CapabilitySchema:
             raise ToolArgumentsError(
                 self.name, [f"{_shown_path(path, shown)}: {n} is not a JSON number; send a finite number" for path, n in found]
             )
+        # pydantic matches a Literal or an enum by Python equality even strictly, where True == 1:
+        # ``true`` would pass for ``Literal[1]`` (an IntEnum), ``1`` for ``Literal[True]``
+        crossed = _cross_typed(self._parameters, data)
         try:
-            return _validated_as_json(self.model, data)
+            model = _validated_as_json(self.model, data)
         except ValidationError as exc:
-            raise ToolArgumentsError(self.name, _problems(exc, [p.name for _, p in self._fields], shown)) from None
+            named = {tuple(map(str, error["loc"])) for error in exc.errors()}
+            crossed = [(path, problem) for path, problem in crossed if path not in named]
+            problems = _problems(exc, [p.name for _, p in self._fields], shown)
+            raise ToolArgumentsError(self.name, problems + [f"{_shown_path(p, shown)}: {m}" for p, m in crossed]) from None
+        if crossed:
+            raise ToolArgumentsError(self.name, [f"{_shown_path(p, shown)}: {m}" for p, m in crossed])
+        return model
 
     def bind(
         self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
@@ -739,6 +749,93 @@ def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseMode
             raise
     # only now: a float parameter, or one of any type, keeps the 5.0 the model sent
     return model.model_validate_json(whole, strict=True)
+
+
+def _cross_typed(root: Mapping[str, Any], data: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """(path, problem) of each boolean in ``data`` where the JSON Schema ``root`` takes no boolean
+    (its ``const``, ``enum`` or ``type`` says so in every branch that reaches there), and of each
+    other number where it takes only booleans (``const``/``enum`` of them), in document order.
+    Where the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), any goes."""
+    found = []
+    stack: list[tuple[tuple[str, ...], Any, list[Mapping[str, Any]]]] = [((), data, [root])]
+    while stack:
+        path, value, nodes = stack.pop()
+        nodes = _reached(root, nodes)
+        if isinstance(value, (bool, int, float)):
+            problem = _cross_typed_value(value, nodes)
+            if problem is not None:
+                found.append((path, problem))
+            continue
+        if isinstance(value, Mapping):
+            items: Any = ((str(key), sub) for key, sub in value.items())
+        elif isinstance(value, (list, tuple)):
+            items = enumerate(value)
+        else:
+            continue
+        stack.extend(reversed([((*path, str(key)), sub, _children(nodes, key)) for key, sub in items]))
+    return found
+
+
+def _reached(root: Mapping[str, Any], nodes: list[Any]) -> list[Mapping[str, Any]]:
+    """``nodes`` with the targets of their ``$ref``s and their ``anyOf``/``oneOf``/``allOf``
+    branches, through any depth (each once); a ``$ref`` to nowhere stands for ``{}``."""
+    reached: list[Mapping[str, Any]] = []
+    seen: set[int] = set()
+    todo = collections.deque(nodes)
+    while todo:
+        node = todo.popleft()
+        if not isinstance(node, Mapping) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        reached.append(node)
+        if "$ref" in node:
+            todo.append(resolve_ref(root, node["$ref"]) or {})
+        for keyword in ("anyOf", "oneOf", "allOf"):
+            todo.extend(node.get(keyword, ()))
+    return reached
+
+
+def _children(nodes: list[Mapping[str, Any]], key: str | int) -> list[Any]:
+    """The schemas among ``nodes`` that a member ``key`` of an object (an item ``key`` of an array) meets."""
+    children = []
+    for node in nodes:
+        types = node.get("type")
+        types = types if isinstance(types, list) else [types]
+        if isinstance(key, str):
+            if "object" in types or "properties" in node or "additionalProperties" in node:
+                properties = node.get("properties")
+                known = isinstance(properties, Mapping) and key in properties
+                children.append(properties[key] if known else node.get("additionalProperties", {}))
+        elif "array" in types or "items" in node or "prefixItems" in node:
+            prefix = node.get("prefixItems")
+            known = isinstance(prefix, list) and key < len(prefix)
+            children.append(prefix[key] if known else node.get("items", {}))
+    return [c for c in children if isinstance(c, Mapping)]
+
+
+def _cross_typed_value(value: bool | int | float, nodes: list[Mapping[str, Any]]) -> str | None:
+    """Why no schema among ``nodes`` takes ``value`` as the JSON type it is, or ``None`` when one
+    does (or one says nothing of its type: a branch point, ``{}``)."""
+    is_bool = isinstance(value, bool)
+    choices: list[str] = []
+    types: list[str] = []
+    for node in nodes:
+        if "const" in node or "enum" in node:
+            listed = [node["const"]] if "const" in node else node["enum"] if isinstance(node["enum"], list) else []
+            if any(isinstance(c, bool) == is_bool and isinstance(c, (bool, int, float)) for c in listed):
+                return None
+            choices.extend(_short_json(c) for c in listed)
+        elif "type" in node:
+            named = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            # a number against a type of numbers (or text) is pydantic's strict check to make
+            if "boolean" in named if is_bool else not set(named) <= {"null", "boolean"}:
+                return None
+            types.extend(f"a JSON {t}" for t in named)
+        elif not any(k in node for k in ("$ref", "anyOf", "oneOf", "allOf")):
+            return None
+    if not choices and not types:
+        return None
+    return f"Input should be {' or '.join(dict.fromkeys(choices + types))} (got {_short_json(value)})"
 
 
 def _integral_floats_as_ints(value: Any) -> Any:

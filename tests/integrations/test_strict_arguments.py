@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
@@ -84,3 +84,46 @@ def test_what_json_writes_as_a_string_an_array_or_a_whole_float_still_fits() -> 
     assert schema.bind({"count": 1, "size": Size.LARGE, "note": object})[1] == {"count": 1, "size": Size.LARGE, "note": object}
     with pytest.raises(ToolArgumentsError, match=r"count: Input should be a valid integer \(got true\)"):
         schema.validate('{"count": true}')
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Options(BaseModel):
+    level: Literal[1, 2]
+
+
+def configure(
+    version: Literal[1],
+    level: Level | None = None,
+    options: Options | None = None,
+    scales: list[Literal[0.0, 2]] | None = None,
+    enabled: Literal[True] | None = None,
+) -> str:
+    """Configure."""
+    return repr((version, level, options, scales, enabled))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"version": True}, "version: Input should be 1 (got true)"),
+        ({"version": 1, "level": True}, "level: Input should be 1 or 2 or a JSON null (got true)"),
+        ({"version": 1, "options": {"level": True}}, "options.level: Input should be 1 or 2 (got true)"),
+        ({"version": 1, "scales": [2, False]}, "scales.1: Input should be 0.0 or 2 (got false)"),
+        ({"version": 1, "enabled": 1}, "enabled: Input should be true or a JSON null (got 1)"),
+        ({"version": "1", "level": True}, 'version: Input should be 1 (got "1")\nlevel: Input should be 1 or 2 or a JSON null (got true)'),
+    ],
+)
+def test_a_boolean_is_no_number_of_a_literal_or_an_enum(arguments: dict[str, Any], problem: str) -> None:
+    # pydantic matches a Literal or an enum by Python equality even strictly (True == 1), where the
+    # schema shown says const 1 (enum [1, 2]), which true is not
+    schema = capability_schema(configure, "configure")
+    assert schema.parameters["properties"]["version"] == {"const": 1, "type": "integer"}
+    with pytest.raises(ToolArgumentsError) as caught:
+        schema.bind(arguments)
+    assert "\n".join(caught.value.problems) == problem
+    args, kwargs = schema.bind({"version": 1.0, "level": 2, "options": {"level": 1}, "scales": [0, 2.0], "enabled": True})
+    assert kwargs == {"version": 1, "level": Level.HIGH, "options": Options(level=1), "scales": [0.0, 2], "enabled": True}
