@@ -22,6 +22,12 @@ cannot be serialised at all (its ``str()`` raises) reaches it as a note saying s
 of your own that raises (or returns something other than text) fails that call's result alone
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
 
+A model reads at most ``max_result_chars`` characters of a value (``Toolbox``'s option, default
+``DEFAULT_MAX_RESULT_CHARS``; ``None``: no limit): a longer text is cut there and ends with a note
+giving its full length, where sent whole (a tool's 200 MB string, a huge structure) it would
+overflow the model's context or the provider's limit on a request. The result stays ``"ok"``, its
+``value`` whole, and the outcome is recorded as any other.
+
 Example:
     >>> import asyncio
     >>> toolbox = Toolbox(seed=0)
@@ -59,6 +65,7 @@ from integrations.schema import (
     check_tool_name,
     signature_of,
 )
+from toolrouter._checks import check_count
 from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
@@ -66,9 +73,21 @@ from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, To
 from toolrouter.models import ExecutionResult, ToolProfile, storable_text
 from toolrouter.serialization import short_repr
 
-__all__ = ["ResultStatus", "Toolbox", "ToolResult", "UnknownCapabilityError", "check_serialize", "to_content"]
+__all__ = [
+    "DEFAULT_MAX_RESULT_CHARS",
+    "ResultStatus",
+    "Toolbox",
+    "ToolResult",
+    "UnknownCapabilityError",
+    "check_serialize",
+    "to_content",
+]
 
 log = EventLog(__name__)
+
+#: Most characters of a tool's value a model reads by default (``Toolbox(max_result_chars=...)``):
+#: about 25,000 tokens, what agent clients commonly allow a tool's output.
+DEFAULT_MAX_RESULT_CHARS = 100_000
 
 #: How a tool call ended: a value, the model's mistake (unknown tool, invalid arguments), every
 #: backend failing, or a value that ``serialize`` could not turn into text (the tool ran).
@@ -171,6 +190,8 @@ class Toolbox(ClosesWhatItBuilt):
     Arguments:
         middleware: the ``ToolMiddleware`` that routes the calls (default: a new one built with
             ``middleware_options``, for example ``seed=0`` or ``store="sqlite:///tools.db"``).
+        max_result_chars: the most characters of a tool's value a model reads (an integer >= 1,
+            or ``None`` for no limit); a longer one is cut, with a note giving its full length.
 
     ``capabilities`` lists the names, ``schema(name)`` gives one capability's name, description and
     JSON Schema, ``call_one`` / ``call_one_sync`` run one call from a model. Thread-safe like the
@@ -192,7 +213,14 @@ class Toolbox(ClosesWhatItBuilt):
         (('web_search',), 'Search the web.')
     """
 
-    def __init__(self, middleware: ToolMiddleware | None = None, **middleware_options: Any) -> None:
+    def __init__(
+        self,
+        middleware: ToolMiddleware | None = None,
+        *,
+        max_result_chars: int | None = DEFAULT_MAX_RESULT_CHARS,
+        **middleware_options: Any,
+    ) -> None:
+        self.max_result_chars = None if max_result_chars is None else check_count("max_result_chars", max_result_chars, low=1)
         if middleware is not None and middleware_options:
             raise TypeError(
                 f"middleware_options: give a middleware or options for a new one, not both; got {sorted(middleware_options)}"
@@ -382,7 +410,7 @@ class Toolbox(ClosesWhatItBuilt):
         except ToolArgumentsError as exc:
             log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=exc.problems)
             return ToolResult(name, str(exc), status="invalid_arguments")
-        return _PreparedCall(name, routed, args, kwargs, serialize or to_content)
+        return _PreparedCall(name, routed, args, kwargs, serialize or to_content, self.max_result_chars)
 
 
 @dataclass(frozen=True)
@@ -394,6 +422,7 @@ class _PreparedCall:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     serialize: Callable[[Any], str]
+    max_chars: int | None
 
     def run(self) -> ToolResult:
         try:
@@ -416,6 +445,10 @@ class _PreparedCall:
             return self._unserializable(outcome, f"serialize raised {describe_error(exc)}")
         if not isinstance(content, str):
             return self._unserializable(outcome, f"serialize returned {type(content).__name__}, not str")
+        if self.max_chars is not None and len(content) > self.max_chars:
+            log.warning("tool_result_truncated", tool=self.name, tool_id=outcome.tool_id, chars=len(content), kept=self.max_chars)
+            note = f"\n[truncated: the result has {len(content):,} characters; the first {self.max_chars:,} are shown]"
+            content = str.__str__(content[: self.max_chars]) + note  # cut first: no pass over the whole text
         return ToolResult(
             self.name, _plain_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )
