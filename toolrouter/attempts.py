@@ -715,6 +715,15 @@ def _settle(
                     latency = float(value.latency_s)
                 quality = value.quality
                 value = value.value
+            if inspect.isgenerator(value) or inspect.isasyncgen(value):
+                # a wrapper around a generator function (a decorator that registration cannot see
+                # through): none of its body ran, and its "value" would reach the caller as a repr
+                if inspect.isgenerator(value):
+                    value.close()
+                raise _Rejected(
+                    f"TypeError: tool {tool_id!r} returned a generator, which runs none of its body; make the "
+                    "tool return its items (a list, say)"
+                )
             if binding.check is not None:
                 try:
                     binding.check(value)
