@@ -22,11 +22,11 @@ cannot be serialised at all (its ``str()`` raises) reaches it as a note saying s
 of your own that raises (or returns something other than text) fails that call's result alone
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
 
-A model reads at most ``max_result_chars`` characters of a value (``Toolbox``'s option, default
-``DEFAULT_MAX_RESULT_CHARS``; ``None``: no limit): a longer text is cut there and ends with a note
-giving its full length, where sent whole (a tool's 200 MB string, a huge structure) it would
-overflow the model's context or the provider's limit on a request. The result stays ``"ok"``, its
-``value`` whole, and the outcome is recorded as any other.
+A model reads at most ``max_result_chars`` characters of a result (``Toolbox``'s option, default
+``DEFAULT_MAX_RESULT_CHARS``; ``None``: no limit): a longer ``content`` is cut there and ends with a
+note giving its full length, where sent whole (a tool's 200 MB string, a huge structure, the
+errors of many backends) it would overflow the model's context or the provider's limit on a
+request. The result keeps its status and its ``value`` whole, and the outcome is recorded as any other.
 
 Example:
     >>> import asyncio
@@ -190,8 +190,9 @@ class Toolbox(ClosesWhatItBuilt):
     Arguments:
         middleware: the ``ToolMiddleware`` that routes the calls (default: a new one built with
             ``middleware_options``, for example ``seed=0`` or ``store="sqlite:///tools.db"``).
-        max_result_chars: the most characters of a tool's value a model reads (an integer >= 1,
-            or ``None`` for no limit); a longer one is cut, with a note giving its full length.
+        max_result_chars: the most characters of a call's result (a tool's value, or an error
+            message) a model reads (an integer >= 1, or ``None`` for no limit); a longer one is
+            cut, with a note giving its full length.
 
     ``capabilities`` lists the names, ``schema(name)`` gives one capability's name, description and
     JSON Schema, ``call_one`` / ``call_one_sync`` run one call from a model. Thread-safe like the
@@ -370,7 +371,7 @@ class Toolbox(ClosesWhatItBuilt):
         ``shown_names``: the names the model was shown for arguments a provider refuses under
         their own (``CapabilitySchema.bind``)."""
         prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
-        return prepared if isinstance(prepared, ToolResult) else await prepared.arun()
+        return self._cut(prepared if isinstance(prepared, ToolResult) else await prepared.arun())
 
     def call_one_sync(
         self,
@@ -385,7 +386,19 @@ class Toolbox(ClosesWhatItBuilt):
         """Synchronous form of ``call_one`` (the middleware's ``run``: sync tools in a worker
         thread, async ones on a new event loop, so not from inside a running loop)."""
         prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
-        return prepared if isinstance(prepared, ToolResult) else prepared.run()
+        return self._cut(prepared if isinstance(prepared, ToolResult) else prepared.run())
+
+    def _cut(self, result: ToolResult) -> ToolResult:
+        """``result`` with its ``content`` cut to ``max_result_chars`` and a note giving its full
+        length: a value, or an error (every backend's message, a problem per item of a huge
+        argument), the model reads."""
+        limit = self.max_result_chars
+        if limit is None or len(result.content) <= limit:
+            return result
+        chars = len(result.content)
+        log.warning("tool_result_truncated", tool=result.name, tool_id=result.tool_id, status=result.status, chars=chars, kept=limit)
+        note = f"\n[truncated: the result has {chars:,} characters; the first {limit:,} are shown]"
+        return dataclasses.replace(result, content=result.content[:limit] + note)
 
     def _prepare(
         self,
@@ -410,7 +423,7 @@ class Toolbox(ClosesWhatItBuilt):
         except ToolArgumentsError as exc:
             log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=exc.problems)
             return ToolResult(name, str(exc), status="invalid_arguments")
-        return _PreparedCall(name, routed, args, kwargs, serialize or to_content, self.max_result_chars)
+        return _PreparedCall(name, routed, args, kwargs, serialize or to_content)
 
 
 @dataclass(frozen=True)
@@ -422,7 +435,6 @@ class _PreparedCall:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     serialize: Callable[[Any], str]
-    max_chars: int | None
 
     def run(self) -> ToolResult:
         try:
@@ -445,10 +457,6 @@ class _PreparedCall:
             return self._unserializable(outcome, f"serialize raised {describe_error(exc)}")
         if not isinstance(content, str):
             return self._unserializable(outcome, f"serialize returned {type(content).__name__}, not str")
-        if self.max_chars is not None and len(content) > self.max_chars:
-            log.warning("tool_result_truncated", tool=self.name, tool_id=outcome.tool_id, chars=len(content), kept=self.max_chars)
-            note = f"\n[truncated: the result has {len(content):,} characters; the first {self.max_chars:,} are shown]"
-            content = str.__str__(content[: self.max_chars]) + note  # cut first: no pass over the whole text
         return ToolResult(
             self.name, _plain_text(content), value=outcome.value, tool_id=outcome.tool_id, attempts=outcome.attempts
         )

@@ -4,6 +4,7 @@ context and the provider's request limit. The value is cut, with a note, the out
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,25 @@ def test_a_long_value_is_cut_with_a_note_and_its_outcome_recorded() -> None:
     assert (stats["text"].calls, stats["rows"].calls) == (2, 1)
     result = toolbox.call_one_sync("text", {"n": 30})
     assert (result.status, result.value) == ("ok", "\u00e9" * 30)  # the value itself is whole
+
+
+def test_an_error_the_model_reads_is_cut_too() -> None:
+    # every backend's message, or a problem per item of a huge argument, can be as long as a value
+    toolbox = make_toolbox(max_result_chars=40)
+
+    @toolbox.tool("broken")
+    def broken(n: int) -> str:
+        raise RuntimeError("x" * n)
+
+    failed = toolbox.call_one_sync("broken", {"n": 1000})
+    assert failed.status == "tools_failed" and len(failed.attempts) == 1
+    assert re.fullmatch(
+        r"tool 'broken' failed: every backend fail\n\[truncated: the result has 1,\d{3} characters; the first 40 are shown\]",
+        failed.content,
+    )
+    invalid = toolbox.call_one_sync("text", {"n": "many"})
+    assert invalid.status == "invalid_arguments" and invalid.content.startswith("invalid arguments for tool 'text': n: ")
+    assert invalid.content.endswith("the first 40 are shown]") and len(invalid.content) < 120
 
 
 def test_the_limit_has_a_default_and_none_lifts_it() -> None:
