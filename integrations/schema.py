@@ -435,6 +435,21 @@ class CapabilitySchema:
             shown[name] = alias
         return types.MappingProxyType(shown)  # computed once, shared by every call: read-only
 
+    @functools.cached_property
+    def _has_choices(self) -> bool:
+        """Whether the schema has a ``const`` or an ``enum`` (see ``_cross_typed``): most have
+        none, and their arguments need no walk."""
+        stack: list[Any] = [self._parameters]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Mapping):
+                if "const" in node or "enum" in node:
+                    return True
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return False
+
     @property
     def shown_parameters(self) -> dict[str, Any]:
         """``parameters`` with each argument under the name a model is shown (``shown_names``):
@@ -481,7 +496,7 @@ class CapabilitySchema:
             )
         # pydantic matches a Literal or an enum by Python equality even strictly, where True == 1:
         # ``true`` would pass for ``Literal[1]`` (an IntEnum), ``1`` for ``Literal[True]``
-        crossed = _cross_typed(self._parameters, data)
+        crossed = _cross_typed(self._parameters, data) if self._has_choices else []
         try:
             model = _validated_as_json(self.model, data)
         except ValidationError as exc:
@@ -754,25 +769,46 @@ def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseMode
 def _cross_typed(root: Mapping[str, Any], data: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """(path, problem) of each boolean in ``data`` where the JSON Schema ``root`` takes no boolean
     (its ``const``, ``enum`` or ``type`` says so in every branch that reaches there), and of each
-    other number where it takes only booleans (``const``/``enum`` of them), in document order.
+    other number where it takes only booleans (``const``/``enum`` of them), level by level.
     Where the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), any goes."""
     found = []
+    # the items of an array meet the same schemas: each set of them is expanded, and judged for a
+    # boolean or a number, once per call, and an item's path is written only for a problem
+    reached: dict[tuple[int, ...], list[Mapping[str, Any]]] = {}
+    wanted: dict[tuple[tuple[int, ...], bool], list[str] | None] = {}
+
+    def expand(nodes: list[Mapping[str, Any]]) -> tuple[tuple[int, ...], list[Mapping[str, Any]]]:
+        key = tuple(map(id, nodes))
+        if key not in reached:
+            reached[key] = _reached(root, nodes)
+        return key, reached[key]
+
     stack: list[tuple[tuple[str, ...], Any, list[Mapping[str, Any]]]] = [((), data, [root])]
     while stack:
         path, value, nodes = stack.pop()
-        nodes = _reached(root, nodes)
-        if isinstance(value, (bool, int, float)):
-            problem = _cross_typed_value(value, nodes)
-            if problem is not None:
-                found.append((path, problem))
-            continue
+        nodes = expand(nodes)[1]
         if isinstance(value, Mapping):
-            items: Any = ((str(key), sub) for key, sub in value.items())
-        elif isinstance(value, (list, tuple)):
-            items = enumerate(value)
+            members: Any = [(str(k), sub, _children(nodes, str(k))) for k, sub in value.items()]
+        elif any("prefixItems" in node for node in nodes):  # the items' schemas one by one
+            members = [(i, sub, _children(nodes, i)) for i, sub in enumerate(value)]
         else:
-            continue
-        stack.extend(reversed([((*path, str(key)), sub, _children(nodes, key)) for key, sub in items]))
+            items = _children(nodes, 0)
+            members = ((i, sub, items) for i, sub in enumerate(value))
+        nested = []
+        below: Any = None
+        for name, sub, children in members:
+            if isinstance(sub, (bool, int, float)):
+                if children is not below:  # the same list for every item of an array: expanded once
+                    below, (key, reaching) = children, expand(children)
+                is_bool = isinstance(sub, bool)
+                if (key, is_bool) not in wanted:
+                    wanted[key, is_bool] = _wanted(is_bool, reaching)
+                takes = wanted[key, is_bool]
+                if takes is not None:
+                    found.append(((*path, str(name)), f"Input should be {' or '.join(takes)} (got {_short_json(sub)})"))
+            elif isinstance(sub, (Mapping, list, tuple)):
+                nested.append(((*path, str(name)), sub, children))
+        stack.extend(reversed(nested))
     return found
 
 
@@ -813,10 +849,9 @@ def _children(nodes: list[Mapping[str, Any]], key: str | int) -> list[Any]:
     return [c for c in children if isinstance(c, Mapping)]
 
 
-def _cross_typed_value(value: bool | int | float, nodes: list[Mapping[str, Any]]) -> str | None:
-    """Why no schema among ``nodes`` takes ``value`` as the JSON type it is, or ``None`` when one
-    does (or one says nothing of its type: a branch point, ``{}``)."""
-    is_bool = isinstance(value, bool)
+def _wanted(is_bool: bool, nodes: list[Mapping[str, Any]]) -> list[str] | None:
+    """What the schemas ``nodes`` take where none takes a boolean (``is_bool``) or another number
+    as the JSON type it is; ``None`` when one does (or one says nothing of its type: ``{}``)."""
     choices: list[str] = []
     types: list[str] = []
     for node in nodes:
@@ -833,9 +868,7 @@ def _cross_typed_value(value: bool | int | float, nodes: list[Mapping[str, Any]]
             types.extend(f"a JSON {t}" for t in named)
         elif not any(k in node for k in ("$ref", "anyOf", "oneOf", "allOf")):
             return None
-    if not choices and not types:
-        return None
-    return f"Input should be {' or '.join(dict.fromkeys(choices + types))} (got {_short_json(value)})"
+    return list(dict.fromkeys(choices + types)) or None
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
