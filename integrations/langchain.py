@@ -351,10 +351,10 @@ class ToolShortlistMiddleware(AgentMiddleware):
     Before each model call (``wrap_model_call`` / ``awrap_model_call``) the request's text (the
     last human message that has text) goes to ``shortlist.select``, and of the agent's tools that
     are capabilities of the shortlist's toolbox, only the ``max_tools`` ranked best stay. Tools
-    named in ``always_include``, and the tool the request's ``tool_choice`` forces (set by another
-    middleware), always stay and do not count against ``max_tools``; tools that are
-    not capabilities (the agent's own, provider tools) stay as they are, since the shortlist
-    cannot rank them. Without a request text the tools are left unchanged.
+    named in ``always_include``, and the tools the request's ``tool_choice`` forces (set by another
+    middleware: a tool, or OpenAI's ``allowed_tools``), always stay and do not count against
+    ``max_tools``; tools that are not capabilities (the agent's own, provider tools) stay as they
+    are, since the shortlist cannot rank them. Without a request text the tools are left unchanged.
 
     After the agent's turn (``after_agent``) the shortlist learns from it (``shortlist.learn``):
     the capabilities the model called since the turn's human message, and, for each, whether a
@@ -456,16 +456,22 @@ class ToolShortlistMiddleware(AgentMiddleware):
 
 
 def _forced_tool(tool_choice: Any) -> list[str]:
-    """The tool a request's ``tool_choice`` forces the model to call, as ``bind_tools`` takes it: a
-    tool's name, or a provider's dict naming one (``{"type": "function", "function": {"name":
-    ...}}``, ``{"type": "tool", "name": ...}``); none for a mode (``"auto"``, ``"any"``...)."""
+    """The tools a request's ``tool_choice`` restricts the model to, as ``bind_tools`` takes it: a
+    tool's name, a provider's dict naming one (``{"type": "function", "function": {"name":
+    ...}}``, ``{"type": "tool", "name": ...}``), or OpenAI's ``allowed_tools`` listing several
+    (Chat Completions: under ``allowed_tools``; Responses: at the top), which must all be among
+    the tools sent; none for a mode (``"auto"``, ``"any"``...)."""
     if isinstance(tool_choice, str):
         return [] if tool_choice in _TOOL_CHOICE_MODES else [tool_choice]
-    if isinstance(tool_choice, Mapping):
-        function = tool_choice.get("function")
-        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
-        return [name] if isinstance(name, str) else []
-    return []
+    if not isinstance(tool_choice, Mapping):
+        return []
+    if tool_choice.get("type") == "allowed_tools":
+        listing = tool_choice.get("allowed_tools", tool_choice)
+        tools = listing.get("tools") if isinstance(listing, Mapping) else None
+        return [name for tool in tools or () for name in _forced_tool(tool)] if isinstance(tools, list) else []
+    function = tool_choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    return [name] if isinstance(name, str) else []
 
 
 # --- LangChain tools as backends ----------------------------------------------------------------

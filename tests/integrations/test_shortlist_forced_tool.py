@@ -43,7 +43,17 @@ class Force(AgentMiddleware):
 
 @pytest.mark.parametrize(
     "tool_choice",
-    ["send_email", {"type": "function", "function": {"name": "send_email"}}, {"type": "tool", "name": "send_email"}],
+    [
+        "send_email",
+        {"type": "function", "function": {"name": "send_email"}},
+        {"type": "tool", "name": "send_email"},
+        # OpenAI's allowed tools (Chat Completions, Responses): each must be among the tools sent
+        {
+            "type": "allowed_tools",
+            "allowed_tools": {"mode": "required", "tools": [{"type": "function", "function": {"name": "send_email"}}]},
+        },
+        {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "send_email"}]},
+    ],
 )
 def test_the_tool_a_request_forces_stays_beside_the_best_ranked(tool_choice: Any) -> None:
     toolbox = office_toolbox()
