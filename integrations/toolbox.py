@@ -15,7 +15,7 @@ circuit open, the deadline passed). The provider formats (``integrations.openai`
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
-an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, numbers, booleans and ``None`` as JSON (inside
+an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, sets, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
 other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
@@ -137,7 +137,8 @@ def to_content(value: Any) -> str:
         value = value.value
     if isinstance(value, str):
         return _plain_text(value)
-    if isinstance(value, (BaseModel, dict, list, tuple, int, float, type(None))) or dataclasses.is_dataclass(value):
+    json_types = (BaseModel, dict, list, tuple, set, frozenset, int, float, type(None))
+    if isinstance(value, json_types) or dataclasses.is_dataclass(value):
         try:
             return _json(value)
         except Exception:  # whatever the value holds, the call's result must reach the model

@@ -5,6 +5,7 @@ text, a plain ``str``: the content was the enum member itself, whose ``str()`` a
 from __future__ import annotations
 
 import enum
+import json
 
 from integrations import Toolbox, to_content
 from integrations import anthropic as claude
@@ -48,3 +49,10 @@ def test_an_enum_member_is_its_value_as_inside_a_dict() -> None:
     assert to_content(Color.PAIR) == '["red",2]'
     assert to_content(Level.HIGH) == "3"
     assert to_content({"color": Color.RED}) == '{"color":"red"}'
+
+
+def test_a_set_is_a_json_array_as_inside_a_dict() -> None:
+    # it was its Python repr, {'b', 'a'}, which no JSON reader takes, where {"tags": {...}} was JSON
+    assert sorted(json.loads(to_content({"b", "a"}))) == ["a", "b"]
+    assert json.loads(to_content(frozenset({3}))) == [3]
+    assert json.loads(to_content({"tags": {"a"}})) == {"tags": ["a"]}
