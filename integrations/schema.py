@@ -767,10 +767,11 @@ def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseMode
 
 
 def _cross_typed(root: Mapping[str, Any], data: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """(path, problem) of each boolean in ``data`` where the JSON Schema ``root`` takes no boolean
-    (its ``const``, ``enum`` or ``type`` says so in every branch that reaches there), and of each
-    other number where it takes only booleans (``const``/``enum`` of them), level by level.
-    Where the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), any goes."""
+    """(path, problem) of each boolean in ``data`` where the JSON Schema ``root`` has a ``const``
+    or an ``enum`` and takes no boolean (its ``const``, ``enum`` or ``type`` says so in every
+    branch that reaches there), and of each other number where it takes only booleans, level by
+    level. Where the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), or
+    no ``const`` or ``enum`` does, any goes: pydantic's strict check of the type decides."""
     found = []
     # the items of an array meet the same schemas: each set of them is expanded, and judged for a
     # boolean or a number, once per call, and an item's path is written only for a problem
@@ -851,7 +852,8 @@ def _children(nodes: list[Mapping[str, Any]], key: str | int) -> list[Any]:
 
 def _wanted(is_bool: bool, nodes: list[Mapping[str, Any]]) -> list[str] | None:
     """What the schemas ``nodes`` take where none takes a boolean (``is_bool``) or another number
-    as the JSON type it is; ``None`` when one does (or one says nothing of its type: ``{}``)."""
+    as the JSON type it is and one is a ``const`` or an ``enum``; ``None`` when one does (or one
+    says nothing of its type: ``{}``)."""
     choices: list[str] = []
     types: list[str] = []
     for node in nodes:
@@ -868,7 +870,9 @@ def _wanted(is_bool: bool, nodes: list[Mapping[str, Any]]) -> list[str] | None:
             types.extend(f"a JSON {t}" for t in named)
         elif not any(k in node for k in ("$ref", "anyOf", "oneOf", "allOf")):
             return None
-    return list(dict.fromkeys(choices + types)) or None
+    # no const or enum here: pydantic's strict check of the type is the one to make (a type of
+    # the user's may take what its schema does not say)
+    return list(dict.fromkeys(choices + types)) if choices else None
 
 
 def _integral_floats_as_ints(value: Any) -> Any:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from integrations import Toolbox, ToolArgumentsError, capability_schema
 from integrations import anthropic as claude
@@ -127,3 +127,15 @@ def test_a_boolean_is_no_number_of_a_literal_or_an_enum(arguments: dict[str, Any
     assert "\n".join(caught.value.problems) == problem
     args, kwargs = schema.bind({"version": 1.0, "level": 2, "options": {"level": 1}, "scales": [0, 2.0], "enabled": True})
     assert kwargs == {"version": 1, "level": Level.HIGH, "options": Options(level=1), "scales": [0.0, 2], "enabled": True}
+
+
+def test_a_type_of_ones_own_that_takes_a_boolean_still_does_beside_an_enum() -> None:
+    # only a const or an enum is checked against the JSON type of the value; a type's own
+    # validator decides what it takes, whatever its schema says
+    def toggle(count: Annotated[int, BeforeValidator(int)], level: Level = Level.LOW) -> None:
+        """Toggle."""
+
+    schema = capability_schema(toggle, "toggle")
+    assert schema.bind({"count": True}) == ((), {"count": 1})
+    with pytest.raises(ToolArgumentsError, match=r"level: Input should be 1 or 2 \(got true\)"):
+        schema.bind({"count": 1, "level": True})
