@@ -222,7 +222,8 @@ class Toolbox(ClosesWhatItBuilt):
         max_result_chars: int | None = DEFAULT_MAX_RESULT_CHARS,
         **middleware_options: Any,
     ) -> None:
-        self.max_result_chars = None if max_result_chars is None else check_count("max_result_chars", max_result_chars, low=1)
+        limit = max_result_chars
+        self.max_result_chars = None if limit is None else check_count("max_result_chars", limit, low=1)
         if middleware is not None and middleware_options:
             raise TypeError(
                 f"middleware_options: give a middleware or options for a new one, not both; got {sorted(middleware_options)}"
@@ -397,7 +398,9 @@ class Toolbox(ClosesWhatItBuilt):
         if limit is None or len(result.content) <= limit:
             return result
         chars = len(result.content)
-        log.warning("tool_result_truncated", tool=result.name, tool_id=result.tool_id, status=result.status, chars=chars, kept=limit)
+        log.warning(
+            "tool_result_truncated", tool=result.name, tool_id=result.tool_id, status=result.status, chars=chars, kept=limit
+        )
         note = f"\n[truncated: the result has {chars:,} characters; the first {limit:,} are shown]"
         return dataclasses.replace(result, content=result.content[:limit] + note)
 
