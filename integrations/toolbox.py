@@ -159,9 +159,16 @@ def _json(value: Any) -> str:
         return pydantic_core.to_json(value, fallback=_text).decode()
     except pydantic_core.PydanticSerializationError:
         # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
-        # such characters replaced as storable_text does
-        plain = pydantic_core.to_jsonable_python(value, fallback=_text)
-        return storable_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+        # such characters replaced as storable_text does. json writes the containers, pydantic
+        # the rest: pydantic refuses such a key (a file name os.listdir decoded with
+        # surrogateescape) even into Python values
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+        return storable_text(text)
+
+
+def _jsonable(value: Any) -> Any:
+    """What ``json.dumps`` writes for a value it has no type for, as pydantic writes it."""
+    return pydantic_core.to_jsonable_python(value, fallback=_text)
 
 
 def _plain_text(text: str) -> str:

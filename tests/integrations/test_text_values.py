@@ -56,3 +56,9 @@ def test_a_set_is_a_json_array_as_inside_a_dict() -> None:
     assert sorted(json.loads(to_content({"b", "a"}))) == ["a", "b"]
     assert json.loads(to_content(frozenset({3}))) == [3]
     assert json.loads(to_content({"tags": {"a"}})) == {"tags": ["a"]}
+
+
+def test_a_lone_surrogate_in_a_key_is_replaced_as_in_a_value() -> None:
+    # a file name os.listdir decoded with surrogateescape: the dict reached the model as its
+    # Python repr, {'caf\\udce9.txt': 3}, which no JSON reader takes
+    assert to_content({"caf\udce9.txt": 3, "tags": {"x\ud800"}}) == '{"caf\ufffd.txt":3,"tags":["x\ufffd"]}'
