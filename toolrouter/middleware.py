@@ -297,7 +297,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
         that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 
         A generator function (sync or async) raises ``TypeError``: its call runs none of its body,
-        so a tool returns its items instead. A tool id this middleware already has a function for
+        so a tool returns its items instead (a function that returns a generator, a decorator's
+        wrapper around one, fails each attempt with ``TypeError``). A tool id this middleware already has a function for
         raises ``DuplicateToolError``. A tool the router knows without a function here (resumed
         from a store, or added to the router directly) gets this function and this profile,
         keeping what was learned about it.
