@@ -46,7 +46,7 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 
-from integrations.mcp.config import ReconnectPolicy, ServerConfig
+from integrations.mcp.config import MAX_MESSAGE_BYTES, ReconnectPolicy, ServerConfig
 from integrations.mcp.grouping import UpstreamTool
 from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
@@ -54,7 +54,7 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
 
-__all__ = ["MalformedResultError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
+__all__ = ["MalformedResultError", "ResultTooLargeError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
 
 log = EventLog(__name__)
 
@@ -64,7 +64,7 @@ UpstreamState = Literal["stopped", "connecting", "ready", "down"]
 _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
 #: Longest line (one JSON-RPC message) read from a server's stdout.
-_MAX_LINE_BYTES = 64 * 1024 * 1024
+_MAX_LINE_BYTES = MAX_MESSAGE_BYTES
 #: How long a server whose stdout has ended is given to exit, so that its exit status is told.
 _EXIT_WAIT_S = 0.5
 #: Longest wait, when an HTTP server's connection is stopped, for its DELETE to be answered.
@@ -84,6 +84,10 @@ class UpstreamToolError(ToolRouterError, RuntimeError):
 class MalformedResultError(ToolRouterError, ValueError):
     """The server answered with a result the protocol does not allow (say a text block without
     text); the message names the first problem."""
+
+
+class ResultTooLargeError(ToolRouterError, ValueError):
+    """The server answered with a result larger than its ``max_result_bytes``."""
 
 
 class _WatchedDispatcher(JSONRPCDispatcher):
@@ -162,9 +166,9 @@ class _StdioPipes:
                     # when the group is gone already)
                     await sdk_stdio._terminate_process_tree(process)
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
-        closed connection."""
+    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> tuple[Any, int]:
+        """The raw result of ``tools/call`` of ``tool`` and the size of the answer's line in bytes;
+        ``MCPError`` for an error answer or a closed connection."""
         if self._closed:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
@@ -174,7 +178,7 @@ class _StdioPipes:
         waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
         self._queue(line)
         try:
-            answer = await waiter
+            answer, size = await waiter
         except BaseException:
             if self._pending.pop(request_id, None) is not None and not self._closed:
                 cancel = {"requestId": request_id, "reason": "timed out"}
@@ -182,7 +186,7 @@ class _StdioPipes:
             raise
         if "error" in answer:
             raise MCPError.from_error_data(types.ErrorData.model_validate(answer["error"]))
-        return answer.get("result")  # type: ignore[no-any-return]  # not a dict: a malformed result
+        return answer.get("result"), size  # not a dict: a malformed result
 
     def _queue(self, line: bytes) -> None:
         self._out.append(line + b"\n")
@@ -288,7 +292,7 @@ class _StdioPipes:
                 waiter = self._pending.pop(request_id, None) if isinstance(request_id, str) else None
                 if waiter is not None:
                     if not waiter.done():
-                        waiter.set_result(message)
+                        waiter.set_result((message, len(line)))
                     return None
         if not line.strip():
             return None
@@ -490,15 +494,19 @@ class Upstream:
         """Call ``tool`` on this server and return its result. Raises ``UpstreamUnavailableError``
         while the server is not connected, ``UpstreamToolError`` for a result with ``isError``, and
         ``MalformedResultError`` for a result the protocol does not allow (or structured content
-        its output schema does not allow), and whatever the SDK raises for a broken connection."""
+        its output schema does not allow), ``ResultTooLargeError`` for one over the server's
+        ``max_result_bytes``, and whatever the SDK raises for a broken connection."""
         session, calls = self._session, self._calls
         if session is None:
             raise UpstreamUnavailableError(self._unavailable())
         try:
             if calls is None:  # over HTTP: the ClientSession sets the request's headers
                 result = await session.call_tool(tool, arguments)
+                self._check_size(tool, len(result.model_dump_json(by_alias=True, exclude_none=True)))
             else:
-                result = types.CallToolResult.model_validate(await calls.call_tool(tool, arguments))
+                raw, size = await calls.call_tool(tool, arguments)
+                self._check_size(tool, size)  # before parsing: a large answer is not made into models
+                result = types.CallToolResult.model_validate(raw)
                 if not result.is_error:
                     self._check_structured(tool, result)
         except ValidationError as exc:
@@ -518,6 +526,14 @@ class Upstream:
         if result.is_error:
             raise UpstreamToolError(_text(result) or f"server {self.name!r} returned isError without a message")
         return result
+
+    def _check_size(self, tool: str, size: int) -> None:
+        limit = self.config.max_result_bytes
+        if size > limit:
+            log.warning("mcp_upstream_result_too_large", server=self.name, tool=tool, bytes=size, limit_bytes=limit)
+            raise ResultTooLargeError(
+                f"server {self.name!r} answered {tool!r} with {size} bytes, over its max_result_bytes ({limit})"
+            )
 
     def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
         """Check a result's structured content against the tool's output schema, as the SDK's

@@ -80,7 +80,7 @@ async def test_calls_made_together_go_out_in_one_write_and_are_answered_from_one
         await serving(pipes, tasks)
 
         async def call(tool: str) -> None:
-            results[tool] = await pipes.call_tool(tool, {"q": tool})
+            results[tool], _ = await pipes.call_tool(tool, {"q": tool})
 
         for tool in ("a", "b", "c"):
             tasks.start_soon(call, tool)
