@@ -347,6 +347,7 @@ class Upstream:
         # a listing in progress after notifications/tools/list_changed, whether another came since,
         # and whether one came while connecting
         self._relisting = self._relist_again = self._changed_while_connecting = False
+        self._probing = False  # a ping after a call went unanswered is under way
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -523,6 +524,9 @@ class Upstream:
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             self._lost(describe_error(exc))
             raise
+        except anyio.get_cancelled_exc_class():  # its timeout, or its caller gave up: is the server still there?
+            self._probe()
+            raise
         if result.is_error:
             raise UpstreamToolError(_text(result) or f"server {self.name!r} returned isError without a message")
         return result
@@ -554,6 +558,31 @@ class Upstream:
                 f"server {self.name!r} sent structured content for {tool!r} its output schema does not allow: "
                 f"{where}: {error.message}"
             )
+
+    def _probe(self) -> None:
+        """Ping the server after a call ended unanswered. One that does not answer within its
+        ``timeout_s`` (or ``connect_timeout_s``, the shorter: it was stopped, or is wedged) is taken
+        as lost, and connected again: the calls after it fail at once (and go to other servers),
+        where each waited out its timeout, for as long as the server stayed so."""
+        session = self._session
+        if self._probing or self._tasks is None or session is None:
+            return
+        self._probing = True
+        self._tasks.start_soon(self._ping, session)
+
+    async def _ping(self, session: ClientSession) -> None:
+        try:
+            seconds, setting = min((self.config.timeout_s, "timeout_s"), (self.config.connect_timeout_s, "connect_timeout_s"))
+            with _within(seconds, "a ping after a call went unanswered", setting):
+                await session.send_ping()
+        except TimeoutError as exc:
+            if self._session is session:
+                log.warning("mcp_upstream_unresponsive", server=self.name, error=str(exc))
+                self._lost(f"unresponsive: {exc}")
+        except Exception:  # an error answer: the server is there; a broken connection: run() handles it
+            pass
+        finally:
+            self._probing = False
 
     def _lost(self, error: str) -> None:
         if self._broken is not None and self._session is not None:
@@ -617,8 +646,8 @@ class _within:  # noqa: N801 - read as the context manager it is
     no message: the server was "down (TimeoutError: )"): ``what``, which the work may change as
     it goes from step to step; ``lift()`` ends the bound for what follows."""
 
-    def __init__(self, seconds: float, what: str) -> None:
-        self.seconds, self.what = seconds, what
+    def __init__(self, seconds: float, what: str, setting: str = "connect_timeout_s") -> None:
+        self.seconds, self.what, self.setting = seconds, what, setting
         self._scope = anyio.move_on_after(seconds)
 
     def __enter__(self) -> "_within":
@@ -628,7 +657,7 @@ class _within:  # noqa: N801 - read as the context manager it is
     def __exit__(self, *exc_info: Any) -> bool:
         suppressed = bool(self._scope.__exit__(*exc_info))
         if self._scope.cancelled_caught:
-            raise TimeoutError(f"no answer to {self.what} within connect_timeout_s ({self.seconds:g} s)")
+            raise TimeoutError(f"no answer to {self.what} within {self.setting} ({self.seconds:g} s)")
         return suppressed
 
     def lift(self) -> None:
