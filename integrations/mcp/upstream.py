@@ -59,6 +59,8 @@ __all__ = ["MalformedResultError", "ResultTooLargeError", "Upstream", "UpstreamS
 log = EventLog(__name__)
 
 UpstreamState = Literal["stopped", "connecting", "ready", "down"]
+#: Told of a call's progress, as the server sends it: ``(progress, total, message)``.
+Progress = Callable[[float, "float | None", "str | None"], None]
 
 #: A connection that lived at least this long before it ended resets the backoff.
 _HEALTHY_S = 10.0
@@ -124,6 +126,7 @@ class _StdioPipes:
     def __init__(self, process: Any) -> None:
         self._process = process
         self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._progress: dict[str, Progress] = {}  # progress token (the call's id) -> told of its progress
         self._ids = itertools.count(1)
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
@@ -166,16 +169,21 @@ class _StdioPipes:
                     # when the group is gone already)
                     await sdk_stdio._terminate_process_tree(process)
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> tuple[Any, int]:
+    async def call_tool(self, tool: str, arguments: dict[str, Any], progress: Progress | None = None) -> tuple[Any, int]:
         """The raw result of ``tools/call`` of ``tool`` and the size of the answer's line in bytes;
-        ``MCPError`` for an error answer or a closed connection."""
+        ``MCPError`` for an error answer or a closed connection. With ``progress``, the call asks
+        for the server's progress notifications, each told to it as it comes."""
         if self._closed:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
-        params = {"name": tool, "arguments": arguments}
+        params: dict[str, Any] = {"name": tool, "arguments": arguments}
+        if progress is not None:
+            params["_meta"] = {"progressToken": request_id}
         # serialised first: arguments JSON cannot carry raise here, leaving no waiter behind
         line = to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
         waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
+        if progress is not None:
+            self._progress[request_id] = progress
         self._queue(line)
         try:
             answer, size = await waiter
@@ -184,6 +192,8 @@ class _StdioPipes:
                 cancel = {"requestId": request_id, "reason": "timed out"}
                 self._queue(to_json({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}))
             raise
+        finally:
+            self._progress.pop(request_id, None)
         if "error" in answer:
             raise MCPError.from_error_data(types.ErrorData.model_validate(answer["error"]))
         return answer.get("result"), size  # not a dict: a malformed result
@@ -288,6 +298,9 @@ class _StdioPipes:
                         waiter.set_exception(MCPError(code=types.PARSE_ERROR, message=f"the answer is not JSON: {exc}"))
                     return None
             else:
+                if isinstance(message, dict) and message.get("method") == "notifications/progress":
+                    if self._told_progress(message.get("params")):
+                        return None
                 request_id = message.get("id") if isinstance(message, dict) else None
                 waiter = self._pending.pop(request_id, None) if isinstance(request_id, str) else None
                 if waiter is not None:
@@ -301,6 +314,20 @@ class _StdioPipes:
         except ValueError as exc:
             log.warning("mcp_upstream_bad_line", error=describe_error(exc))
             return exc
+
+    def _told_progress(self, params: Any) -> bool:
+        """Tell a call in flight of the progress ``params`` name it with; whether they did."""
+        token = params.get("progressToken") if isinstance(params, dict) else None
+        progress = self._progress.get(token) if isinstance(token, str) else None
+        if progress is None:
+            return False
+        try:
+            note = types.ProgressNotificationParams.model_validate(params)
+        except ValidationError as exc:
+            log.warning("mcp_upstream_bad_progress", error=describe_error(exc))
+        else:
+            progress(note.progress, note.total, note.message)
+        return True
 
     def _close(self, message: str = "Connection closed") -> None:
         self._closed = True
@@ -491,8 +518,11 @@ class Upstream:
             self._output_checks = {}
             await self._on_tools(self)
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        """Call ``tool`` on this server and return its result. Raises ``UpstreamUnavailableError``
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any], progress: Progress | None = None
+    ) -> types.CallToolResult:
+        """Call ``tool`` on this server and return its result; ``progress``, when given, is told
+        of each progress notification the server sends for the call. Raises ``UpstreamUnavailableError``
         while the server is not connected, ``UpstreamToolError`` for a result with ``isError``, and
         ``MalformedResultError`` for a result the protocol does not allow (or structured content
         its output schema does not allow), ``ResultTooLargeError`` for one over the server's
@@ -502,10 +532,11 @@ class Upstream:
             raise UpstreamUnavailableError(self._unavailable())
         try:
             if calls is None:  # over HTTP: the ClientSession sets the request's headers
-                result = await session.call_tool(tool, arguments)
+                told = None if progress is None else _async_progress(progress)
+                result = await session.call_tool(tool, arguments, progress_callback=told)
                 self._check_size(tool, len(result.model_dump_json(by_alias=True, exclude_none=True)))
             else:
-                raw, size = await calls.call_tool(tool, arguments)
+                raw, size = await calls.call_tool(tool, arguments, progress)
                 self._check_size(tool, size)  # before parsing: a large answer is not made into models
                 result = types.CallToolResult.model_validate(raw)
                 if not result.is_error:
@@ -596,6 +627,15 @@ class Upstream:
             return f"server {self.name!r} is connecting"
         wait = "" if self.retry_at is None else f"; next attempt in {max(self.retry_at - time.monotonic(), 0):.1f} s"
         return f"server {self.name!r} is down ({self.last_error}){wait}"
+
+
+def _async_progress(progress: Progress) -> Callable[[float, float | None, str | None], Awaitable[None]]:
+    """``progress`` as the SDK's ``ClientSession`` calls it: awaited."""
+
+    async def told(value: float, total: float | None, message: str | None) -> None:
+        progress(value, total, message)
+
+    return told
 
 
 def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contextlib.AbstractAsyncContextManager[Any]:
