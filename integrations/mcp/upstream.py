@@ -598,8 +598,11 @@ class Upstream:
         session = self._session
         if self._probing or self._tasks is None or session is None:
             return
+        try:
+            self._tasks.start_soon(self._ping, session)
+        except RuntimeError:  # the connection's task group has just ended: it is being made again anyway
+            return
         self._probing = True
-        self._tasks.start_soon(self._ping, session)
 
     async def _ping(self, session: ClientSession) -> None:
         try:
