@@ -335,6 +335,16 @@ class ReconnectPolicy(_Strict):
     max_delay_s: float = Field(30.0, gt=0, le=86400)
     jitter: float = Field(0.25, ge=0.0, le=1.0)
 
+    @model_validator(mode="after")
+    def _bounds(self) -> "ReconnectPolicy":
+        # the first delay would be max_delay_s: the initial_delay_s set was never waited
+        if self.initial_delay_s > self.max_delay_s:
+            raise ValueError(
+                f"initial_delay_s ({self.initial_delay_s:g}) is over max_delay_s ({self.max_delay_s:g}): "
+                "raise max_delay_s too, or lower initial_delay_s"
+            )
+        return self
+
     def delay_s(self, failures: int, draw: float) -> float:
         """Seconds to wait after ``failures`` failed attempts in a row (``draw`` in [0, 1))."""
         try:
