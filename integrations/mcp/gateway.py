@@ -3,7 +3,8 @@ serves it best.
 
 The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools are the capabilities
 of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
-``ToolMiddleware``. It speaks stdio (what MCP clients start) or streamable HTTP
+``ToolMiddleware`` (with the client's ``progressToken``, the servers' progress notifications
+are told to the client, with its token, before the answer). It speaks stdio (what MCP clients start) or streamable HTTP
 (``serve_http``, loopback by default). Over stdio the gateway reads and writes the pipes with the
 event loop and answers a set-up connection's ``tools/call`` itself (``_DirectAnswers``), leaving
 every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's

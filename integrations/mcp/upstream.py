@@ -18,7 +18,9 @@ server down: over stdio the SDK closes the child's stdin, waits, then terminates
 
 While a server is down, ``call_tool`` fails at once with ``UpstreamUnavailableError`` (the router
 records it and falls back), and its last tool listing is kept, so the client's tool list does not
-flicker. A ``notifications/tools/list_changed`` from the server makes it list its tools again.
+flicker. A call that ends unanswered (its timeout, or its caller gave up) has the server pinged; a
+server that does not answer that within its ``timeout_s`` either (stopped, wedged) is taken as
+lost, its connection ended and made again, as for a server that died. A ``notifications/tools/list_changed`` from the server makes it list its tools again.
 """
 
 from __future__ import annotations
