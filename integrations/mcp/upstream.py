@@ -75,6 +75,8 @@ _EXIT_WAIT_S = 0.5
 _DELETE_S = 2.0
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
+#: The start of an answer to one of the gateway's own calls, which names its id.
+_ANSWER_HEAD = re.compile(rb'\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*"(toolrouter-\d+)"')
 
 
 class UpstreamUnavailableError(ToolRouterError, ConnectionError):
@@ -125,8 +127,9 @@ class _StdioPipes:
     tells the server with ``notifications/cancelled``, as the ``ClientSession`` would.
     """
 
-    def __init__(self, process: Any) -> None:
+    def __init__(self, process: Any, max_answer_bytes: int = _MAX_LINE_BYTES) -> None:
         self._process = process
+        self._max_answer_bytes = max_answer_bytes  # an answer to a call over it is dropped as it streams by
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._progress: dict[str, Progress] = {}  # progress token (the call's id) -> told of its progress
         self._ids = itertools.count(1)
@@ -152,7 +155,7 @@ class _StdioPipes:
             cwd=config.cwd,
         )
         try:
-            pipes = _StdioPipes(process)
+            pipes = _StdioPipes(process, config.max_result_bytes)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(pipes._read)
                 tasks.start_soon(pipes._write)
@@ -229,6 +232,7 @@ class _StdioPipes:
         stdout = self._process.stdout
         partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
         buffered = 0  # their size
+        dropping: str | None = None  # the call whose answer, too large, is being dropped (not held)
         closing = "Connection closed"
         try:
             async with self._to_sdk:
@@ -241,9 +245,23 @@ class _StdioPipes:
                         return
                     finally:
                         self._receiving = False
+                    if dropping is not None:
+                        end = chunk.find(b"\n")
+                        buffered += len(chunk) if end < 0 else end
+                        if end < 0:
+                            continue
+                        self._too_large(dropping, buffered)
+                        dropping, buffered, chunk = None, 0, chunk[end + 1 :]
                     if b"\n" not in chunk:
                         partial.append(chunk)
                         buffered += len(chunk)
+                        if buffered > self._max_answer_bytes:
+                            # an answer to a call over the call's limit: dropped, not held (nor the
+                            # connection ended, with every other call in flight, past _MAX_LINE_BYTES)
+                            named = _ANSWER_HEAD.match(b"".join(partial[:8])[:256])  # the first chunk may be short
+                            if named is not None and named.group(1).decode() in self._pending:
+                                dropping, partial = named.group(1).decode(), []
+                                continue
                         if buffered > _MAX_LINE_BYTES:  # a line that may never end: not held in memory
                             closing = f"Connection closed: the server sent a line over {_MAX_LINE_BYTES} bytes"
                             log.warning("mcp_upstream_line_too_long", bytes=buffered, limit_bytes=_MAX_LINE_BYTES)
@@ -316,6 +334,13 @@ class _StdioPipes:
         except ValueError as exc:
             log.warning("mcp_upstream_bad_line", error=describe_error(exc))
             return exc
+
+    def _too_large(self, request_id: str, size: int) -> None:
+        """Answer call ``request_id``, whose answer of ``size`` bytes was dropped, with that size
+        alone: the caller refuses it as over the limit."""
+        waiter = self._pending.pop(request_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(({}, size))
 
     def _told_progress(self, params: Any) -> bool:
         """Tell a call in flight of the progress ``params`` name it with; whether they did."""

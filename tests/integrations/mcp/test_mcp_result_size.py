@@ -28,3 +28,4 @@ async def test_a_result_over_max_result_bytes_is_an_error_result_naming_the_limi
 def test_max_result_bytes_is_a_server_setting_of_at_most_64_mib(tmp_path: Path) -> None:
     _, error = config_error(tmp_path, {"mcpServers": {"a": {"command": "x", "max_result_bytes": 2**27}}})
     assert "max_result_bytes" in error and "less than or equal to 67108864" in error
+
