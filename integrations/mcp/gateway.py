@@ -4,10 +4,10 @@ serves it best.
 The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools are the capabilities
 of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
 ``ToolMiddleware`` (with the client's ``progressToken``, the servers' progress notifications
-are told to the client, with its token, before the answer). It speaks stdio (what MCP clients start) or streamable HTTP
-(``serve_http``, loopback by default). Over stdio the gateway reads and writes the pipes with the
-event loop and answers a set-up connection's ``tools/call`` itself (``_DirectAnswers``), leaving
-every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's
+are told to the client, with its token, before the answer). It speaks stdio (what MCP clients
+start) or streamable HTTP (``serve_http``, loopback by default). Over stdio the gateway reads and
+writes the pipes with the event loop and answers a set-up connection's ``tools/call`` itself
+(``_DirectAnswers``), leaving every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's
 ``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
@@ -152,7 +152,8 @@ class Gateway:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(forward)
             with send:
-                return await self.backends.call(params.name, params.arguments, progress=lambda *note: send.send_nowait(note))
+                told = lambda *note: send.send_nowait(note)  # noqa: E731
+                return await self.backends.call(params.name, params.arguments, progress=told)
 
     def _remember(self, session: Any) -> None:
         # the SDK makes one context per request; the connection's client params identify the connection
@@ -362,7 +363,9 @@ class _DirectAnswers:
             with contextlib.suppress(OSError, RuntimeError):  # the client is gone
                 await self._out.flush()  # returns at once unless the client has fallen behind
 
-    def _progress(self, request_id: int | str, token: int | str, progress: float, total: float | None, message: str | None) -> None:
+    def _progress(
+        self, request_id: int | str, token: int | str, progress: float, total: float | None, message: str | None
+    ) -> None:
         """Tell the client of a server's progress of call ``request_id`` (asked with ``token``),
         written before its answer, which is written after what is queued."""
         if request_id not in self._in_flight:

@@ -18,9 +18,10 @@ server down: over stdio the SDK closes the child's stdin, waits, then terminates
 
 While a server is down, ``call_tool`` fails at once with ``UpstreamUnavailableError`` (the router
 records it and falls back), and its last tool listing is kept, so the client's tool list does not
-flicker. A call that ends unanswered (its timeout, or its caller gave up) has the server pinged; a
-server that does not answer that within its ``timeout_s`` either (stopped, wedged) is taken as
-lost, its connection ended and made again, as for a server that died. A ``notifications/tools/list_changed`` from the server makes it list its tools again.
+flicker. A ``notifications/tools/list_changed`` from the server makes it list its tools again. A
+call that ends unanswered (its timeout, or its caller gave up) has the server pinged; a server
+that does not answer that within its ``timeout_s`` either (stopped, wedged) is taken as lost, its
+connection ended and made again, as for a server that died.
 """
 
 from __future__ import annotations
@@ -56,7 +57,14 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
 
-__all__ = ["MalformedResultError", "ResultTooLargeError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
+__all__ = [
+    "MalformedResultError",
+    "ResultTooLargeError",
+    "Upstream",
+    "UpstreamState",
+    "UpstreamToolError",
+    "UpstreamUnavailableError",
+]
 
 log = EventLog(__name__)
 
@@ -633,7 +641,8 @@ class Upstream:
 
     async def _ping(self, session: ClientSession) -> None:
         try:
-            seconds, setting = min((self.config.timeout_s, "timeout_s"), (self.config.connect_timeout_s, "connect_timeout_s"))
+            config = self.config
+            seconds, setting = min((config.timeout_s, "timeout_s"), (config.connect_timeout_s, "connect_timeout_s"))
             with _within(seconds, "a ping after a call went unanswered", setting):
                 await session.send_ping()
         except TimeoutError as exc:
