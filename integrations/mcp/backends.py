@@ -23,7 +23,8 @@ An outcome is a failure when the server's result has ``isError``, the call raise
 broke, the result was malformed or over the server's ``max_result_bytes``), it takes longer than
 the server's ``timeout_s``, or the server is down; its latency is measured. A call its client
 cancels (``notifications/cancelled``, or a client that goes away) records the attempt in flight
-as cancelled (``toolrouter.models.CANCELLED_BY_CALLER``), which the router does not learn from: the client's choice is no failure of the server. Contextual
+as cancelled (``toolrouter.models.CANCELLED_BY_CALLER``), which the router does not learn from:
+the client's choice is no failure of the server. Contextual
 policies see the call's arguments as JSON text, and so do the drift detectors of a router without a
 context (each outcome judged by the server's record on those arguments).
 

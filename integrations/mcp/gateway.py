@@ -7,7 +7,8 @@ of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the
 are told to the client, with its token, before the answer). It speaks stdio (what MCP clients
 start) or streamable HTTP (``serve_http``, loopback by default). Over stdio the gateway reads and
 writes the pipes with the event loop and answers a set-up connection's ``tools/call`` itself
-(``_DirectAnswers``), leaving every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's
+(``_DirectAnswers``), leaving every other message to the SDK's server: what one more hop costs
+is its CPU per call. When the exposed tools change (an upstream's
 ``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
