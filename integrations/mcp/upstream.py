@@ -241,6 +241,7 @@ class _StdioPipes:
         partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
         buffered = 0  # their size
         dropping: str | None = None  # the call whose answer, too large, is being dropped (not held)
+        headed = False  # whether the head of the line not ended yet was read for a call's id
         closing = "Connection closed"
         try:
             async with self._to_sdk:
@@ -259,14 +260,15 @@ class _StdioPipes:
                         if end < 0:
                             continue
                         self._too_large(dropping, buffered)
-                        dropping, buffered, chunk = None, 0, chunk[end + 1 :]
+                        dropping, buffered, headed, chunk = None, 0, False, chunk[end + 1 :]
                     if b"\n" not in chunk:
                         partial.append(chunk)
                         buffered += len(chunk)
-                        if buffered > self._max_answer_bytes:
+                        if buffered > self._max_answer_bytes and not headed:
+                            headed = True  # once a line
                             # an answer to a call over the call's limit: dropped, not held (nor the
                             # connection ended, with every other call in flight, past _MAX_LINE_BYTES)
-                            named = _ANSWER_HEAD.match(b"".join(partial[:8])[:256])  # the first chunk may be short
+                            named = _ANSWER_HEAD.match(_head(partial))
                             if named is not None and named.group(1).decode() in self._pending:
                                 dropping, partial = named.group(1).decode(), []
                                 continue
@@ -277,7 +279,7 @@ class _StdioPipes:
                         continue
                     lines = b"".join([*partial, chunk]).split(b"\n") if partial else chunk.split(b"\n")
                     partial = [lines.pop()]
-                    buffered = len(partial[0])
+                    buffered, headed = len(partial[0]), False
                     for line in lines:
                         message = self._answer(line)
                         if message is not None:
@@ -666,6 +668,16 @@ class Upstream:
             return f"server {self.name!r} is connecting"
         wait = "" if self.retry_at is None else f"; next attempt in {max(self.retry_at - time.monotonic(), 0):.1f} s"
         return f"server {self.name!r} is down ({self.last_error}){wait}"
+
+
+def _head(chunks: list[bytes], size: int = 256) -> bytes:
+    """The first ``size`` bytes of ``chunks`` joined (the first chunk of a line may be short)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk[: size - len(head)]
+        if len(head) >= size:
+            break
+    return head
 
 
 def _async_progress(progress: Progress) -> Callable[[float, float | None, str | None], Awaitable[None]]:
