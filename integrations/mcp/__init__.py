@@ -32,7 +32,7 @@ from integrations.mcp.config import (  # noqa: E402
 )
 from integrations.mcp.gateway import Gateway  # noqa: E402
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools  # noqa: E402
-from integrations.mcp.upstream import UpstreamToolError, UpstreamUnavailableError  # noqa: E402
+from integrations.mcp.upstream import ResultTooLargeError, UpstreamToolError, UpstreamUnavailableError  # noqa: E402
 
 __all__ = [
     "Capability",
@@ -44,6 +44,7 @@ __all__ = [
     "GroupingError",
     "McpBackends",
     "ReconnectPolicy",
+    "ResultTooLargeError",
     "RouterConfig",
     "ServerConfig",
     "UpstreamTool",

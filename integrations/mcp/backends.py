@@ -20,10 +20,11 @@ is routed with them: it is called with the arguments as one dict, and its value,
 tool and no server.
 
 An outcome is a failure when the server's result has ``isError``, the call raises (the connection
-broke, the result was malformed), it takes longer than the server's ``timeout_s``, or the server is
-down; its latency is measured. A call its client cancels (``notifications/cancelled``, or a client
-that goes away) records the attempt in flight as cancelled (``toolrouter.models.CANCELLED_BY_CALLER``),
-which the router does not learn from: the client's choice is no failure of the server. Contextual
+broke, the result was malformed or over the server's ``max_result_bytes``), it takes longer than
+the server's ``timeout_s``, or the server is down; its latency is measured. A call its client
+cancels (``notifications/cancelled``, or a client that goes away) records the attempt in flight
+as cancelled (``toolrouter.models.CANCELLED_BY_CALLER``), which the router does not learn from:
+the client's choice is no failure of the server. Contextual
 policies see the call's arguments as JSON text, and so do the drift detectors of a router without a
 context (each outcome judged by the server's record on those arguments).
 
@@ -38,8 +39,10 @@ Example (an agent in-process; ``config`` as in ``integrations.mcp.config``)::
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -58,7 +61,7 @@ from integrations.mcp.config import (
 )
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
-from integrations.mcp.upstream import Upstream
+from integrations.mcp.upstream import Progress, Upstream
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
@@ -74,6 +77,9 @@ log = EventLog(__name__)
 _CLOSE_S = 5.0
 #: Seconds after a regrouping the router refused before each new try (then: at list requests).
 _REGROUP_RETRY_S = (0.5, 2.0, 10.0, 60.0)
+#: Told of the progress of the call running in this context (``call``'s ``progress``): the
+#: middleware awaits an upstream tool in the call's task, which sees it.
+_progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("mcp_progress", default=None)
 #: Keys of a routed result's ``_meta``.
 META_SERVER, META_TOOL, META_ATTEMPTS = "toolrouter/server", "toolrouter/tool", "toolrouter/attempts"
 
@@ -383,26 +389,41 @@ class McpBackends:
         return undo
 
     async def _call_upstream(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        return await self.upstreams[server].call_tool(tool, arguments)
+        return await self.upstreams[server].call_tool(tool, arguments, _progress.get())
 
     # --- one call -----------------------------------------------------------------------------
     async def call(
-        self, name: str, arguments: Mapping[str, Any] | None = None, *, group: GroupMember | None = None
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        group: GroupMember | None = None,
+        progress: Progress | None = None,
     ) -> types.CallToolResult:
         """One ``tools/call`` of capability ``name`` (see the module docstring). A problem of the
         call itself (unknown tool, arguments that do not fit) is an ``isError`` result, as is the
         failure of every server. With ``group`` its attempts are recorded when that group commits
-        (``ToolMiddleware.route``): commit it before the result leaves. A call still running when
-        the ``async with`` ends is cancelled (its attempt in flight recorded as cancelled by its
-        caller, not learned as the server's failure) and raises ``RuntimeError``."""
+        (``ToolMiddleware.route``): commit it before the result leaves. With ``progress``, the
+        servers are asked for progress notifications, and ``progress(progress, total, message)``
+        is called with each (only those that go beyond the last told: a server tried after
+        another starts again from 0; an exception it raises is logged, ``mcp_progress_failed``).
+        A call still running when the ``async with`` ends is cancelled (its attempt in flight
+        recorded as cancelled by its caller, not learned as the server's failure) and raises
+        ``RuntimeError``."""
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress: expected a function of (progress, total, message), got {short_repr(progress)}")
         self._check_running()  # no server runs: not their failure, and nothing to wait for
-        with anyio.CancelScope() as scope:
-            self._in_flight[scope] = ended = anyio.Event()
-            try:
-                return await self._call(name, arguments, group)
-            finally:
-                del self._in_flight[scope]
-                ended.set()
+        told = _progress.set(None if progress is None else _increasing(progress))
+        try:
+            with anyio.CancelScope() as scope:
+                self._in_flight[scope] = ended = anyio.Event()
+                try:
+                    return await self._call(name, arguments, group)
+                finally:
+                    del self._in_flight[scope]
+                    ended.set()
+        finally:
+            _progress.reset(told)
         raise RuntimeError("McpBackends: closed while the call was in flight (an attempt in flight is recorded as cancelled)")
 
     async def _call(
@@ -471,6 +492,23 @@ class McpBackends:
             where = ".".join(str(p) for p in error.absolute_path) or "arguments"
             problems.append(f"{where}: {error.message}")
         return problems
+
+
+def _increasing(progress: Progress) -> Progress:
+    """``progress``, told only of values beyond the last one told (the protocol wants them
+    increasing, for the whole call), its exceptions logged: it is called from a server's reader."""
+    last = -math.inf
+
+    def told(value: float, total: float | None, message: str | None) -> None:
+        nonlocal last
+        if value > last:
+            last = value
+            try:
+                progress(value, total, message)
+            except Exception as exc:
+                log.warning("mcp_progress_failed", error=describe_error(exc))
+
+    return told
 
 
 def _as_tool(capability: Capability) -> types.Tool:

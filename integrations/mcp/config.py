@@ -10,6 +10,7 @@ is. Every other section is optional::
     command = "python"
     args = ["search_a.py"]    # run in the config file's folder (or cwd): search_a.py beside the config
     timeout_s = 10            # per call to this server
+    max_result_bytes = 4194304  # a larger result fails the call (default 16 MiB, at most 64 MiB)
     start = "startup"         # or "lazy": started by the first request that needs its tools
 
     [servers.search_b]
@@ -99,6 +100,9 @@ __all__ = [
 SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 _FEATURIZERS = ("hashing", "minilm", "minilm+hashing")
+#: The longest message the gateway reads from a server (a line, over stdio): the most a server's
+#: ``max_result_bytes`` may be.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: An HTTP header's name (RFC 9110's token) and value, as the HTTP client sends them: it refuses
 #: others at every request, and its error quotes the value (a token) into the logs.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -134,6 +138,13 @@ class ServerConfig(_Strict):
     )
     timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds one call to this server may take.")
     connect_timeout_s: float = Field(30.0, gt=0, le=3600, description="Seconds to start and list its tools.")
+    max_result_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1,
+        le=MAX_MESSAGE_BYTES,
+        description="Bytes (as JSON) a call's result may have; a larger one fails the call, which is recorded "
+        "as the server's failure and goes to the next server, rather than reaching the client whole.",
+    )
     start: Literal["startup", "lazy"] = Field(
         "startup", description="Start with the gateway, or at the first request that needs its tools."
     )
@@ -323,6 +334,16 @@ class ReconnectPolicy(_Strict):
     multiplier: float = Field(2.0, ge=1.0, le=10.0)
     max_delay_s: float = Field(30.0, gt=0, le=86400)
     jitter: float = Field(0.25, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "ReconnectPolicy":
+        # the first delay would be max_delay_s: the initial_delay_s set was never waited
+        if self.initial_delay_s > self.max_delay_s:
+            raise ValueError(
+                f"initial_delay_s ({self.initial_delay_s:g}) is over max_delay_s ({self.max_delay_s:g}): "
+                "raise max_delay_s too, or lower initial_delay_s"
+            )
+        return self
 
     def delay_s(self, failures: int, draw: float) -> float:
         """Seconds to wait after ``failures`` failed attempts in a row (``draw`` in [0, 1))."""

@@ -3,10 +3,12 @@ serves it best.
 
 The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools are the capabilities
 of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
-``ToolMiddleware``. It speaks stdio (what MCP clients start) or streamable HTTP
-(``serve_http``, loopback by default). Over stdio the gateway reads and writes the pipes with the
-event loop and answers a set-up connection's ``tools/call`` itself (``_DirectAnswers``), leaving
-every other message to the SDK's server: what one more hop costs is its CPU per call. When the exposed tools change (an upstream's
+``ToolMiddleware`` (with the client's ``progressToken``, the servers' progress notifications
+are told to the client, with its token, before the answer). It speaks stdio (what MCP clients
+start) or streamable HTTP (``serve_http``, loopback by default). Over stdio the gateway reads and
+writes the pipes with the event loop and answers a set-up connection's ``tools/call`` itself
+(``_DirectAnswers``), leaving every other message to the SDK's server: what one more hop costs
+is its CPU per call. When the exposed tools change (an upstream's
 ``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import math
 import os
 import re
 import signal
@@ -133,7 +137,24 @@ class Gateway:
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         self._remember(ctx.session)
-        return await self.backends.call(params.name, params.arguments)
+        token = (params.meta or {}).get("progress_token")
+        if token is None:
+            return await self.backends.call(params.name, params.arguments)
+        # the servers' progress, told to the client with its token: sent by a task of the call's,
+        # in order, every one before the answer (the upstream's reader tells it without awaiting)
+        send, receive = anyio.create_memory_object_stream[tuple[float, "float | None", "str | None"]](math.inf)
+
+        async def forward() -> None:
+            async with receive:
+                async for note in receive:
+                    with contextlib.suppress(Exception):  # the client is gone: the call ends anyway
+                        await ctx.session.send_progress_notification(token, *note, related_request_id=ctx.request_id)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(forward)
+            with send:
+                told = lambda *note: send.send_nowait(note)  # noqa: E731
+                return await self.backends.call(params.name, params.arguments, progress=told)
 
     def _remember(self, session: Any) -> None:
         # the SDK makes one context per request; the connection's client params identify the connection
@@ -307,7 +328,8 @@ class _DirectAnswers:
             return False
         # a plain task: an anyio task group's start_soon with a cancel scope costs several times
         # more per call; close() cancels those left
-        answer = self._answer(request_id, params["name"], params.get("arguments"), version)
+        token = (params.get("_meta") or {}).get("progressToken")
+        answer = self._answer(request_id, params["name"], params.get("arguments"), version, token)
         task = asyncio.get_running_loop().create_task(answer)
         self._in_flight[request_id] = task
         return True
@@ -323,10 +345,13 @@ class _DirectAnswers:
             await asyncio.wait(tasks, timeout=_CLOSE_S)
         self._flush()  # the attempts of the calls just cancelled
 
-    async def _answer(self, request_id: int | str, name: str, arguments: Any, version: str) -> None:
+    async def _answer(
+        self, request_id: int | str, name: str, arguments: Any, version: str, token: int | str | None = None
+    ) -> None:
         member = self._group.join()
+        progress = None if token is None else functools.partial(self._progress, request_id, token)
         try:
-            result = await self._gateway.backends.call(name, arguments, group=member)
+            result = await self._gateway.backends.call(name, arguments, group=member, progress=progress)
             dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
             answer: dict[str, Any] = {"result": methods.serialize_server_result("tools/call", version, dumped)}
         except Exception as exc:  # a failure of the gateway itself, not of a server: an error answer
@@ -338,6 +363,20 @@ class _DirectAnswers:
             self._schedule()
             with contextlib.suppress(OSError, RuntimeError):  # the client is gone
                 await self._out.flush()  # returns at once unless the client has fallen behind
+
+    def _progress(
+        self, request_id: int | str, token: int | str, progress: float, total: float | None, message: str | None
+    ) -> None:
+        """Tell the client of a server's progress of call ``request_id`` (asked with ``token``),
+        written before its answer, which is written after what is queued."""
+        if request_id not in self._in_flight:
+            return  # cancelled: nothing more of it is sent
+        note: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            note["total"] = total
+        if message is not None:
+            note["message"] = message
+        self._out.send(to_json({"jsonrpc": "2.0", "method": "notifications/progress", "params": note}).decode() + "\n")
 
     def _schedule(self) -> None:
         """Have ``_flush`` run once the event loop has run what is ready now."""

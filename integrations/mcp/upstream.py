@@ -18,7 +18,10 @@ server down: over stdio the SDK closes the child's stdin, waits, then terminates
 
 While a server is down, ``call_tool`` fails at once with ``UpstreamUnavailableError`` (the router
 records it and falls back), and its last tool listing is kept, so the client's tool list does not
-flicker. A ``notifications/tools/list_changed`` from the server makes it list its tools again.
+flicker. A ``notifications/tools/list_changed`` from the server makes it list its tools again. A
+call that ends unanswered (its timeout, or its caller gave up) has the server pinged; a server
+that does not answer that within its ``timeout_s`` either (stopped, wedged) is taken as lost, its
+connection ended and made again, as for a server that died.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 
-from integrations.mcp.config import ReconnectPolicy, ServerConfig
+from integrations.mcp.config import MAX_MESSAGE_BYTES, ReconnectPolicy, ServerConfig
 from integrations.mcp.grouping import UpstreamTool
 from integrations.mcp.schemas import SchemaCheck
 from toolrouter.attempts import describe_error
@@ -54,23 +57,34 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
 
-__all__ = ["MalformedResultError", "Upstream", "UpstreamState", "UpstreamToolError", "UpstreamUnavailableError"]
+__all__ = [
+    "MalformedResultError",
+    "ResultTooLargeError",
+    "Upstream",
+    "UpstreamState",
+    "UpstreamToolError",
+    "UpstreamUnavailableError",
+]
 
 log = EventLog(__name__)
 
 UpstreamState = Literal["stopped", "connecting", "ready", "down"]
+#: Told of a call's progress, as the server sends it: ``(progress, total, message)``.
+Progress = Callable[[float, "float | None", "str | None"], None]
 
 #: A connection that lived at least this long before it ended resets the backoff.
 _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
 #: Longest line (one JSON-RPC message) read from a server's stdout.
-_MAX_LINE_BYTES = 64 * 1024 * 1024
+_MAX_LINE_BYTES = MAX_MESSAGE_BYTES
 #: How long a server whose stdout has ended is given to exit, so that its exit status is told.
 _EXIT_WAIT_S = 0.5
 #: Longest wait, when an HTTP server's connection is stopped, for its DELETE to be answered.
 _DELETE_S = 2.0
 #: The id of one of the gateway's own calls in an answer line that does not parse.
 _OUR_ID = re.compile(rb'"id"\s*:\s*"(toolrouter-\d+)"')
+#: The start of an answer to one of the gateway's own calls, which names its id.
+_ANSWER_HEAD = re.compile(rb'\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*"(toolrouter-\d+)"')
 
 
 class UpstreamUnavailableError(ToolRouterError, ConnectionError):
@@ -84,6 +98,10 @@ class UpstreamToolError(ToolRouterError, RuntimeError):
 class MalformedResultError(ToolRouterError, ValueError):
     """The server answered with a result the protocol does not allow (say a text block without
     text); the message names the first problem."""
+
+
+class ResultTooLargeError(ToolRouterError, ValueError):
+    """The server answered with a result larger than its ``max_result_bytes``."""
 
 
 class _WatchedDispatcher(JSONRPCDispatcher):
@@ -117,9 +135,11 @@ class _StdioPipes:
     tells the server with ``notifications/cancelled``, as the ``ClientSession`` would.
     """
 
-    def __init__(self, process: Any) -> None:
+    def __init__(self, process: Any, max_answer_bytes: int = _MAX_LINE_BYTES) -> None:
         self._process = process
+        self._max_answer_bytes = max_answer_bytes  # an answer to a call over it is dropped as it streams by
         self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._progress: dict[str, Progress] = {}  # progress token (the call's id) -> told of its progress
         self._ids = itertools.count(1)
         self._out: list[bytes] = []
         self._ready = asyncio.Event()  # set when something is queued for the writer
@@ -143,7 +163,7 @@ class _StdioPipes:
             cwd=config.cwd,
         )
         try:
-            pipes = _StdioPipes(process)
+            pipes = _StdioPipes(process, config.max_result_bytes)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(pipes._read)
                 tasks.start_soon(pipes._write)
@@ -162,27 +182,34 @@ class _StdioPipes:
                     # when the group is gone already)
                     await sdk_stdio._terminate_process_tree(process)
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """The raw result of ``tools/call`` of ``tool``; ``MCPError`` for an error answer or a
-        closed connection."""
+    async def call_tool(self, tool: str, arguments: dict[str, Any], progress: Progress | None = None) -> tuple[Any, int]:
+        """The raw result of ``tools/call`` of ``tool`` and the size of the answer's line in bytes;
+        ``MCPError`` for an error answer or a closed connection. With ``progress``, the call asks
+        for the server's progress notifications, each told to it as it comes."""
         if self._closed:
             raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
         request_id = f"toolrouter-{next(self._ids)}"
-        params = {"name": tool, "arguments": arguments}
+        params: dict[str, Any] = {"name": tool, "arguments": arguments}
+        if progress is not None:
+            params["_meta"] = {"progressToken": request_id}
         # serialised first: arguments JSON cannot carry raise here, leaving no waiter behind
         line = to_json({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
         waiter = self._pending[request_id] = asyncio.get_running_loop().create_future()
+        if progress is not None:
+            self._progress[request_id] = progress
         self._queue(line)
         try:
-            answer = await waiter
+            answer, size = await waiter
         except BaseException:
             if self._pending.pop(request_id, None) is not None and not self._closed:
                 cancel = {"requestId": request_id, "reason": "timed out"}
                 self._queue(to_json({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}))
             raise
+        finally:
+            self._progress.pop(request_id, None)
         if "error" in answer:
             raise MCPError.from_error_data(types.ErrorData.model_validate(answer["error"]))
-        return answer.get("result")  # type: ignore[no-any-return]  # not a dict: a malformed result
+        return answer.get("result"), size  # not a dict: a malformed result
 
     def _queue(self, line: bytes) -> None:
         self._out.append(line + b"\n")
@@ -213,6 +240,8 @@ class _StdioPipes:
         stdout = self._process.stdout
         partial: list[bytes] = []  # the chunks of a line not ended yet (joined once it ends)
         buffered = 0  # their size
+        dropping: str | None = None  # the call whose answer, too large, is being dropped (not held)
+        headed = False  # whether the head of the line not ended yet was read for a call's id
         closing = "Connection closed"
         try:
             async with self._to_sdk:
@@ -225,9 +254,24 @@ class _StdioPipes:
                         return
                     finally:
                         self._receiving = False
+                    if dropping is not None:
+                        end = chunk.find(b"\n")
+                        buffered += len(chunk) if end < 0 else end
+                        if end < 0:
+                            continue
+                        self._too_large(dropping, buffered)
+                        dropping, buffered, headed, chunk = None, 0, False, chunk[end + 1 :]
                     if b"\n" not in chunk:
                         partial.append(chunk)
                         buffered += len(chunk)
+                        if buffered > self._max_answer_bytes and not headed:
+                            headed = True  # once a line
+                            # an answer to a call over the call's limit: dropped, not held (nor the
+                            # connection ended, with every other call in flight, past _MAX_LINE_BYTES)
+                            named = _ANSWER_HEAD.match(_head(partial))
+                            if named is not None and named.group(1).decode() in self._pending:
+                                dropping, partial = named.group(1).decode(), []
+                                continue
                         if buffered > _MAX_LINE_BYTES:  # a line that may never end: not held in memory
                             closing = f"Connection closed: the server sent a line over {_MAX_LINE_BYTES} bytes"
                             log.warning("mcp_upstream_line_too_long", bytes=buffered, limit_bytes=_MAX_LINE_BYTES)
@@ -235,7 +279,7 @@ class _StdioPipes:
                         continue
                     lines = b"".join([*partial, chunk]).split(b"\n") if partial else chunk.split(b"\n")
                     partial = [lines.pop()]
-                    buffered = len(partial[0])
+                    buffered, headed = len(partial[0]), False
                     for line in lines:
                         message = self._answer(line)
                         if message is not None:
@@ -284,11 +328,14 @@ class _StdioPipes:
                         waiter.set_exception(MCPError(code=types.PARSE_ERROR, message=f"the answer is not JSON: {exc}"))
                     return None
             else:
+                if isinstance(message, dict) and message.get("method") == "notifications/progress":
+                    if self._told_progress(message.get("params")):
+                        return None
                 request_id = message.get("id") if isinstance(message, dict) else None
                 waiter = self._pending.pop(request_id, None) if isinstance(request_id, str) else None
                 if waiter is not None:
                     if not waiter.done():
-                        waiter.set_result(message)
+                        waiter.set_result((message, len(line)))
                     return None
         if not line.strip():
             return None
@@ -297,6 +344,27 @@ class _StdioPipes:
         except ValueError as exc:
             log.warning("mcp_upstream_bad_line", error=describe_error(exc))
             return exc
+
+    def _too_large(self, request_id: str, size: int) -> None:
+        """Answer call ``request_id``, whose answer of ``size`` bytes was dropped, with that size
+        alone: the caller refuses it as over the limit."""
+        waiter = self._pending.pop(request_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(({}, size))
+
+    def _told_progress(self, params: Any) -> bool:
+        """Tell a call in flight of the progress ``params`` name it with; whether they did."""
+        token = params.get("progressToken") if isinstance(params, dict) else None
+        progress = self._progress.get(token) if isinstance(token, str) else None
+        if progress is None:
+            return False
+        try:
+            note = types.ProgressNotificationParams.model_validate(params)
+        except ValidationError as exc:
+            log.warning("mcp_upstream_bad_progress", error=describe_error(exc))
+        else:
+            progress(note.progress, note.total, note.message)
+        return True
 
     def _close(self, message: str = "Connection closed") -> None:
         self._closed = True
@@ -343,6 +411,7 @@ class Upstream:
         # a listing in progress after notifications/tools/list_changed, whether another came since,
         # and whether one came while connecting
         self._relisting = self._relist_again = self._changed_while_connecting = False
+        self._probing = False  # a ping after a call went unanswered is under way
         self._wanted = anyio.Event()
         self.first_attempt = anyio.Event()  # set once the first attempt to connect has ended
         if config.start == "startup":
@@ -486,19 +555,27 @@ class Upstream:
             self._output_checks = {}
             await self._on_tools(self)
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        """Call ``tool`` on this server and return its result. Raises ``UpstreamUnavailableError``
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any], progress: Progress | None = None
+    ) -> types.CallToolResult:
+        """Call ``tool`` on this server and return its result; ``progress``, when given, is told
+        of each progress notification the server sends for the call. Raises ``UpstreamUnavailableError``
         while the server is not connected, ``UpstreamToolError`` for a result with ``isError``, and
         ``MalformedResultError`` for a result the protocol does not allow (or structured content
-        its output schema does not allow), and whatever the SDK raises for a broken connection."""
+        its output schema does not allow), ``ResultTooLargeError`` for one over the server's
+        ``max_result_bytes``, and whatever the SDK raises for a broken connection."""
         session, calls = self._session, self._calls
         if session is None:
             raise UpstreamUnavailableError(self._unavailable())
         try:
             if calls is None:  # over HTTP: the ClientSession sets the request's headers
-                result = await session.call_tool(tool, arguments)
+                told = None if progress is None else _async_progress(progress)
+                result = await session.call_tool(tool, arguments, progress_callback=told)
+                self._check_size(tool, len(result.model_dump_json(by_alias=True, exclude_none=True)))
             else:
-                result = types.CallToolResult.model_validate(await calls.call_tool(tool, arguments))
+                raw, size = await calls.call_tool(tool, arguments, progress)
+                self._check_size(tool, size)  # before parsing: a large answer is not made into models
+                result = types.CallToolResult.model_validate(raw)
                 if not result.is_error:
                     self._check_structured(tool, result)
         except ValidationError as exc:
@@ -515,9 +592,20 @@ class Upstream:
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             self._lost(describe_error(exc))
             raise
+        except anyio.get_cancelled_exc_class():  # its timeout, or its caller gave up: is the server still there?
+            self._probe()
+            raise
         if result.is_error:
             raise UpstreamToolError(_text(result) or f"server {self.name!r} returned isError without a message")
         return result
+
+    def _check_size(self, tool: str, size: int) -> None:
+        limit = self.config.max_result_bytes
+        if size > limit:
+            log.warning("mcp_upstream_result_too_large", server=self.name, tool=tool, bytes=size, limit_bytes=limit)
+            raise ResultTooLargeError(
+                f"server {self.name!r} answered {tool!r} with {size} bytes, over its max_result_bytes ({limit})"
+            )
 
     def _check_structured(self, tool: str, result: types.CallToolResult) -> None:
         """Check a result's structured content against the tool's output schema, as the SDK's
@@ -539,6 +627,35 @@ class Upstream:
                 f"{where}: {error.message}"
             )
 
+    def _probe(self) -> None:
+        """Ping the server after a call ended unanswered. One that does not answer within its
+        ``timeout_s`` (or ``connect_timeout_s``, the shorter: it was stopped, or is wedged) is taken
+        as lost, and connected again: the calls after it fail at once (and go to other servers),
+        where each waited out its timeout, for as long as the server stayed so."""
+        session = self._session
+        if self._probing or self._tasks is None or session is None:
+            return
+        try:
+            self._tasks.start_soon(self._ping, session)
+        except RuntimeError:  # the connection's task group has just ended: it is being made again anyway
+            return
+        self._probing = True
+
+    async def _ping(self, session: ClientSession) -> None:
+        try:
+            config = self.config
+            seconds, setting = min((config.timeout_s, "timeout_s"), (config.connect_timeout_s, "connect_timeout_s"))
+            with _within(seconds, "a ping after a call went unanswered", setting):
+                await session.send_ping()
+        except TimeoutError as exc:
+            if self._session is session:
+                log.warning("mcp_upstream_unresponsive", server=self.name, error=str(exc))
+                self._lost(f"unresponsive: {exc}")
+        except Exception:  # an error answer: the server is there; a broken connection: run() handles it
+            pass
+        finally:
+            self._probing = False
+
     def _lost(self, error: str) -> None:
         if self._broken is not None and self._session is not None:
             self.last_error = error
@@ -551,6 +668,25 @@ class Upstream:
             return f"server {self.name!r} is connecting"
         wait = "" if self.retry_at is None else f"; next attempt in {max(self.retry_at - time.monotonic(), 0):.1f} s"
         return f"server {self.name!r} is down ({self.last_error}){wait}"
+
+
+def _head(chunks: list[bytes], size: int = 256) -> bytes:
+    """The first ``size`` bytes of ``chunks`` joined (the first chunk of a line may be short)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk[: size - len(head)]
+        if len(head) >= size:
+            break
+    return head
+
+
+def _async_progress(progress: Progress) -> Callable[[float, float | None, str | None], Awaitable[None]]:
+    """``progress`` as the SDK's ``ClientSession`` calls it: awaited."""
+
+    async def told(value: float, total: float | None, message: str | None) -> None:
+        progress(value, total, message)
+
+    return told
 
 
 def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -601,8 +737,8 @@ class _within:  # noqa: N801 - read as the context manager it is
     no message: the server was "down (TimeoutError: )"): ``what``, which the work may change as
     it goes from step to step; ``lift()`` ends the bound for what follows."""
 
-    def __init__(self, seconds: float, what: str) -> None:
-        self.seconds, self.what = seconds, what
+    def __init__(self, seconds: float, what: str, setting: str = "connect_timeout_s") -> None:
+        self.seconds, self.what, self.setting = seconds, what, setting
         self._scope = anyio.move_on_after(seconds)
 
     def __enter__(self) -> "_within":
@@ -612,7 +748,7 @@ class _within:  # noqa: N801 - read as the context manager it is
     def __exit__(self, *exc_info: Any) -> bool:
         suppressed = bool(self._scope.__exit__(*exc_info))
         if self._scope.cancelled_caught:
-            raise TimeoutError(f"no answer to {self.what} within connect_timeout_s ({self.seconds:g} s)")
+            raise TimeoutError(f"no answer to {self.what} within {self.setting} ({self.seconds:g} s)")
         return suppressed
 
     def lift(self) -> None:

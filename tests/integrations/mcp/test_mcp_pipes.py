@@ -80,7 +80,7 @@ async def test_calls_made_together_go_out_in_one_write_and_are_answered_from_one
         await serving(pipes, tasks)
 
         async def call(tool: str) -> None:
-            results[tool] = await pipes.call_tool(tool, {"q": tool})
+            results[tool], _ = await pipes.call_tool(tool, {"q": tool})
 
         for tool in ("a", "b", "c"):
             tasks.start_soon(call, tool)
@@ -153,6 +153,33 @@ async def test_a_cancelled_call_is_cancelled_on_the_server_and_the_end_of_stdout
         with pytest.raises(MCPError):
             await pipes.call_tool("after", {})
         tasks.cancel_scope.cancel()
+
+
+async def test_an_answer_over_the_limit_is_dropped_as_it_streams_by_and_its_call_told_its_size() -> None:
+    # held whole, it ended the connection past 64 MiB, with every call in flight, the server restarted
+    process = Process()
+    pipes = _StdioPipes(process, max_answer_bytes=1000)
+    results: dict[str, Any] = {}
+
+    async def call(tool: str) -> None:
+        results[tool] = await pipes.call_tool(tool, {})
+
+    async with anyio.create_task_group() as tasks:
+        await serving(pipes, tasks)
+        tasks.start_soon(call, "big")
+        await process.stdin.written.wait()
+        tasks.start_soon(call, "small")
+        head = b'{"jsonrpc":"2.0","id":"toolrouter-1","result":{"content":[{"type":"text","text":"'
+        tail = b'"}]}}'
+        small = {"jsonrpc": "2.0", "id": "toolrouter-2", "result": {"content": []}}
+        for chunk in (head, b"x" * 600, b"x" * 600, b"x" * 600, tail + b"\n" + json.dumps(small).encode() + b"\n"):
+            await process.answer(chunk)
+        with anyio.fail_after(5):
+            while len(results) < 2:
+                await anyio.sleep(0.01)
+        tasks.cancel_scope.cancel()
+    assert results["big"] == (None, len(head) + 1800 + len(tail))  # its size alone: the caller refuses it
+    assert results["small"] == ({"content": []}, len(json.dumps(small)))
 
 
 async def failure_after(chunks: Any) -> tuple[MCPError, _StdioPipes]:

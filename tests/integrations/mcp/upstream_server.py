@@ -17,6 +17,8 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 - ``slow``: sleeps ``--delay`` seconds before answering (its status counts the calls its client
   cancelled meanwhile);
 - ``dies``: answers ``--after`` calls, then exits in the middle of the next one, unanswered;
+- ``progressing``: reports ``--after`` steps of progress (``notifications/progress``), then answers;
+- ``bulky``: answers with a text of ``--after`` characters;
 - ``malformed``: answers with a text block that has no text (a result the protocol rejects);
 - ``misshapen``: answers with structured content its output schema does not allow;
 - ``misnamed``: lists, after its tools, ``search`` again and tools named ``""``, ``" noop"`` and
@@ -86,9 +88,12 @@ def build(
     server = MCPServer(name, middleware=[malform], log_level="WARNING")
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
-    async def search(query: str) -> str:
+    async def search(query: str, ctx: Context) -> str:
         """Search the web for pages about a query."""
         calls["search"] += 1
+        if kind == "progressing":
+            for step in range(1, after + 1):
+                await ctx.report_progress(step, after, f"{name} step {step}")
         if kind == "flaky" and rng.random() < fail_rate:
             raise ToolError(f"{name} is overloaded")  # an isError result with this text
         if kind == "slow":
@@ -99,6 +104,8 @@ def build(
                 raise
         if kind == "dies" and calls["search"] > after:
             os._exit(3)  # mid-call: the client never gets an answer
+        if kind == "bulky":
+            return "x" * after
         return f"{name}: results for {query}"
 
     @server.tool()
@@ -172,7 +179,7 @@ def build(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning", "bulky", "progressing"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
