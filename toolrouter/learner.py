@@ -54,7 +54,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter._checks import check_count, real_array
-from toolrouter.drift import RECHECK_RESTART, ChangeDetector, DetectorConfig, detector_from_state, pack_requests, unpack_requests
+from toolrouter.drift import RECHECK_RESTART, ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
     DuplicateToolError,
@@ -1086,9 +1086,11 @@ class ToolMetaLearner:
     def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
         """What a router without a context tells its drift detectors of a call's request, so
         that their run test judges each outcome by the tool's record on that request
-        (``toolrouter.drift``) as a contextual router's does: the request's ``features`` as given,
-        else its text; None when nothing judges requests (no drift detection, or
-        ``request_prior=None``). The policy never sees it, and the store does not keep it. Bad
+        (``toolrouter.drift``) as a contextual router's does: the key of the request's ``features``
+        as given, else of its text (``RequestKey``); None when nothing judges requests (no drift
+        detection, or ``request_prior=None``). The policy never sees it; the store keeps the key
+        alone (``AttemptRecord.request_key``), so that a router replaying the log judges the
+        outcome by its request as this one did. Bad
         features or text are refused whether or not anything judges them, so that a call's
         validity does not hang on the router's configuration."""
         x = None
@@ -1100,7 +1102,8 @@ class ToolMetaLearner:
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if not self.learns_from_requests:
             return None
-        return x if x is not None else text or None
+        key = request_key(x if x is not None else text or None)
+        return None if key is None else RequestKey(key)
 
     def _context_of(self, features: Sequence[float] | None, text: str | None) -> np.ndarray:
         d = self.context_dim
@@ -1936,6 +1939,7 @@ class ToolMetaLearner:
                 request=None if trace is None else trace.request,
                 complexity=None if trace is None else trace.complexity,
                 recheck=o.recheck,
+                request_key=context if isinstance(context, RequestKey) else None,
             )
             for o in outcomes
         ]
@@ -2286,7 +2290,8 @@ class ToolMetaLearner:
                             )
                         except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
                             log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
-                    context = rec.context
+                    # a router without a context judges the request by the key its writer kept
+                    context = RequestKey(rec.request_key) if rec.request_key is not None and not self.contextual else rec.context
                     if self.contextual and context is None:
                         log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
                         continue
