@@ -186,10 +186,6 @@ RECHECK_DROPPED = 0.5
 #: ``threshold``'s statistic): a change the running mean is absorbing, a little more with each
 #: sample, must not have its tool rechecked at every call.
 RECHECK_GAIN = 0.5
-#: Evidence of a rise (``rise_evidence``) with which a recheck restarts a tool whose latest change was
-#: a drop: one lucky success of a tool that still fails most calls brings the next recheck forward
-#: (``recheck_interval``) but restarts nothing; a repair shows a run of them within a few outcomes.
-RECHECK_RESTART = 0.5
 #: The options that shape what a detector accumulates (its moments, test statistics, runs' gains):
 #: a detector given others (``ChangeDetector.reconfigured``) starts afresh; the rest only judge it.
 _ACCUMULATED = ("delta", "min_samples", "standardize", "min_scale", "clip", "request_prior")

@@ -54,7 +54,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter._checks import check_count, real_array
-from toolrouter.drift import RECHECK_RESTART, ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
+from toolrouter.drift import ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
     DuplicateToolError,
@@ -2080,12 +2080,10 @@ class ToolMetaLearner:
                 self._forget_tool(route, tool_id, detector, f"{detector.name}: utility {_MOVED[detector.last_direction]}")
             # a recheck found the tool better when its detector now sees a rise (or just found one)
             better = detector.rise_evidence > 0.0 or (fired and detector.last_direction == "up")
-            if recheck and not fired and detector.last_direction == "down" and detector.rise_evidence >= RECHECK_RESTART:
-                # rechecks of a tool whose latest change was a drop found it better: they restart it
-                # (policy and detector), so that the policy tries it again at once and a repair is
-                # seen by a few rechecks, not by the many calls the test would need; one success
-                # alone only brings the next recheck forward (a tool that still fails most calls
-                # has lucky ones)
+            if better and not fired and recheck and detector.last_direction == "down":
+                # a recheck of a tool whose latest change was a drop found it better: that one
+                # outcome restarts it (policy and detector), so that the policy tries it again at
+                # once and a repair is seen by one call, not by the many the test would need
                 detector.reset()
                 detector.last_direction = "up"
                 self._forget_tool(route, tool_id, detector, "recheck: utility rose")
