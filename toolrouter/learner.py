@@ -1189,6 +1189,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
+                    self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
@@ -1205,6 +1206,28 @@ class ToolMetaLearner:
             if not assignment.feasible:  # what the budget is short of: the cheapest cost, the fastest path
                 plan.metadata["planner"]["infeasible_reason"] = assignment.info["infeasible_reason"]
         return plan
+
+    def _undo_unplanned_rechecks(
+        self, keys: list[tuple[str, str]], steps: Sequence[PlanStep], before: dict[tuple[str, str], Any]
+    ) -> None:
+        """After the planner chose each step's tool (under a budget, or over several steps): a
+        recheck a step's ranking decided for a tool the planner did not choose will not run, so it
+        stays due as before the decision (a claim in the store stays held). Else it waited a full
+        ``recheck_after`` for nothing, and the tool's next outcome, whenever the policy chose it by
+        itself, was learned as the recheck's."""
+        chosen = {step.step: step.tool_id for step in steps}
+        for key in keys:
+            if key not in before:  # a route made by this decision has no recheck due
+                continue
+            route = self._routes[key]
+            tools = {id(d): t for t, d in route.drift.items()}
+            undone = False
+            for record, _, pending, pending_here, due, _ in before[key][2]:
+                if record.pending_here and not pending_here and tools.get(id(record)) != chosen.get(key[1]):
+                    record.pending, record.pending_here, record.due = pending, pending_here, due
+                    undone = True
+            if undone:
+                route.next_due = min(d.due for d in route.drift.values())
 
     def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:
         """After a failed plan: drop the routes of ``keys`` it made and restore the others'
