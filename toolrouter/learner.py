@@ -1955,7 +1955,7 @@ class ToolMetaLearner:
                 utility=o.utility,
                 error=o.result.error,
                 timestamp=o.result.timestamp,
-                context=context if self.contextual else None,  # a request's identity stays in memory
+                context=context if self.contextual else None,  # a request's text or features stay in memory
                 writer=self.writer,
                 trace_id=None if trace is None else trace.trace_id,
                 depends_on=None if trace is None else o.depends_on,
