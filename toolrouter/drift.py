@@ -152,6 +152,7 @@ __all__ = [
     "detector_from_state",
     "make_detector",
     "pack_requests",
+    "RequestKey",
     "request_key",
     "unpack_requests",
 ]
@@ -194,6 +195,14 @@ _ACCUMULATED = ("delta", "min_samples", "standardize", "min_scale", "clip", "req
 MAX_RECHECK_AFTER = 2**53
 
 
+class RequestKey(str):
+    """A request's key as ``request_key`` made it: what a router without a context carries of a
+    request, and keeps in its store, so that a router replaying the log judges each outcome by
+    its request as the writer did. ``request_key`` returns it as it is, not as a text to hash."""
+
+    __slots__ = ()
+
+
 def request_key(request: Any) -> str | None:
     """The key under which a detector remembers a request's outcomes: a hash of its context
     vector (float64) or of its text (a router without a context gives its request's text), or
@@ -206,6 +215,8 @@ def request_key(request: Any) -> str | None:
     """
     if request is None:
         return None
+    if isinstance(request, RequestKey):
+        return str(request)
     if isinstance(request, str):
         if not request:
             return None

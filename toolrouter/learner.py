@@ -54,7 +54,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from toolrouter._checks import check_count, real_array
-from toolrouter.drift import ChangeDetector, DetectorConfig, detector_from_state, pack_requests, unpack_requests
+from toolrouter.drift import ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
     DuplicateToolError,
@@ -1086,9 +1086,11 @@ class ToolMetaLearner:
     def _request_of(self, features: Sequence[float] | None, text: str | None) -> Context:
         """What a router without a context tells its drift detectors of a call's request, so
         that their run test judges each outcome by the tool's record on that request
-        (``toolrouter.drift``) as a contextual router's does: the request's ``features`` as given,
-        else its text; None when nothing judges requests (no drift detection, or
-        ``request_prior=None``). The policy never sees it, and the store does not keep it. Bad
+        (``toolrouter.drift``) as a contextual router's does: the key of the request's ``features``
+        as given, else of its text (``RequestKey``); None when nothing judges requests (no drift
+        detection, or ``request_prior=None``). The policy never sees it; the store keeps the key
+        alone (``AttemptRecord.request_key``), so that a router replaying the log judges the
+        outcome by its request as this one did. Bad
         features or text are refused whether or not anything judges them, so that a call's
         validity does not hang on the router's configuration."""
         x = None
@@ -1100,7 +1102,8 @@ class ToolMetaLearner:
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if not self.learns_from_requests:
             return None
-        return x if x is not None else text or None
+        key = request_key(x if x is not None else text or None)
+        return None if key is None else RequestKey(key)
 
     def _context_of(self, features: Sequence[float] | None, text: str | None) -> np.ndarray:
         d = self.context_dim
@@ -1186,6 +1189,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
+                    self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
                 self._structure_rng.bit_generator.state = structure_rng
@@ -1202,6 +1206,28 @@ class ToolMetaLearner:
             if not assignment.feasible:  # what the budget is short of: the cheapest cost, the fastest path
                 plan.metadata["planner"]["infeasible_reason"] = assignment.info["infeasible_reason"]
         return plan
+
+    def _undo_unplanned_rechecks(
+        self, keys: list[tuple[str, str]], steps: Sequence[PlanStep], before: dict[tuple[str, str], Any]
+    ) -> None:
+        """After the planner chose each step's tool (under a budget, or over several steps): a
+        recheck a step's ranking decided for a tool the planner did not choose will not run, so it
+        stays due as before the decision (a claim in the store stays held). Else it waited a full
+        ``recheck_after`` for nothing, and the tool's next outcome, whenever the policy chose it by
+        itself, was learned as the recheck's."""
+        chosen = {step.step: step.tool_id for step in steps}
+        for key in keys:
+            if key not in before:  # a route made by this decision has no recheck due
+                continue
+            route = self._routes[key]
+            tools = {id(d): t for t, d in route.drift.items()}
+            undone = False
+            for record, _, pending, pending_here, due, _ in before[key][2]:
+                if record.pending_here and not pending_here and tools.get(id(record)) != chosen.get(key[1]):
+                    record.pending, record.pending_here, record.due = pending, pending_here, due
+                    undone = True
+            if undone:
+                route.next_due = min(d.due for d in route.drift.values())
 
     def _undo_decisions(self, keys: list[tuple[str, str]], before: dict[tuple[str, str], Any]) -> None:
         """After a failed plan: drop the routes of ``keys`` it made and restore the others'
@@ -1929,13 +1955,14 @@ class ToolMetaLearner:
                 utility=o.utility,
                 error=o.result.error,
                 timestamp=o.result.timestamp,
-                context=context if self.contextual else None,  # a request's identity stays in memory
+                context=context if self.contextual else None,  # a request's text or features stay in memory
                 writer=self.writer,
                 trace_id=None if trace is None else trace.trace_id,
                 depends_on=None if trace is None else o.depends_on,
                 request=None if trace is None else trace.request,
                 complexity=None if trace is None else trace.complexity,
                 recheck=o.recheck,
+                request_key=context if isinstance(context, RequestKey) else None,
             )
             for o in outcomes
         ]
@@ -2284,7 +2311,8 @@ class ToolMetaLearner:
                             )
                         except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
                             log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
-                    context = rec.context
+                    # a router without a context judges the request by the key its writer kept
+                    context = RequestKey(rec.request_key) if rec.request_key is not None and not self.contextual else rec.context
                     if self.contextual and context is None:
                         log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
                         continue

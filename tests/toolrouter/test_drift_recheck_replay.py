@@ -112,8 +112,9 @@ def test_a_cancelled_call_does_not_take_the_recheck_of_the_call_after_it() -> No
 def test_a_version_3_sqlite_store_is_migrated_and_its_attempts_were_no_rechecks(tmp_path) -> None:
     path = tmp_path / "old.db"
     SQLiteStore(path).close()
-    conn = sqlite3.connect(path)  # undo versions 4 to 6, as a store of version 3 kept no rechecks, identity nor claims
+    conn = sqlite3.connect(path)  # undo versions 4 to 7, as a store of version 3 kept no rechecks, identity, claims nor request keys
     conn.execute("DROP TABLE claims")
+    conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
@@ -130,7 +131,7 @@ def test_a_version_3_sqlite_store_is_migrated_and_its_attempts_were_no_rechecks(
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [r.recheck for r in s.attempts()] == [False, True]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "6"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "7"
     conn.close()
 
 
@@ -171,4 +172,4 @@ def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_reche
     with open_store(pg_url) as s:  # opening migrates it
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [(r.tool_id, r.recheck) for r in s.log()] == [("a", False), ("a", True)]
-    assert pg_schema_version() == PG_VERSION == 8
+    assert pg_schema_version() == PG_VERSION == 9

@@ -5,6 +5,7 @@ one on requests it always failed is no news, and without requests nothing change
 from __future__ import annotations
 
 import json
+import sqlite3
 from decimal import Decimal
 from fractions import Fraction
 
@@ -15,6 +16,9 @@ from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state, request_key
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.serialization import read_blob, write_blob
+from toolrouter.store import AttemptRecord, SQLiteStore
+from toolrouter.store.journal import record_from_json, record_to_json
+from toolrouter.store.sqlite import SCHEMA_VERSION
 
 REQUESTS = np.random.default_rng(7).normal(size=(40, 8))
 #: the tool solves the first 28 requests every time and fails the other 12: 30% failures overall
@@ -206,7 +210,7 @@ def test_the_router_judges_a_broken_tool_by_the_requests_it_solved(policy: str) 
 
 def test_a_router_without_a_context_keeps_its_requests_out_of_its_policy_and_store(tmp_path) -> None:
     # the request only tells the detectors which request an outcome was of: the store keeps no
-    # context for it (a reopened router, or another process, judges those outcomes by the rate)
+    # context for it, only the key the detectors judged it by (a hash, not the request)
     tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
     router = ToolMetaLearner(tools, seed=0, drift_detection={}, store=f"sqlite:///{tmp_path / 'a.db'}")
     for request in ({"context": "sum two numbers"}, {"features": REQUESTS[0]}):
@@ -215,11 +219,70 @@ def test_a_router_without_a_context_keeps_its_requests_out_of_its_policy_and_sto
             capability="answer", task_type="qa", **request,
         )
     assert [a.context for a in router.store.attempts()] == [None, None]
+    assert [a.request_key for a in router.store.attempts()] == [request_key("sum two numbers"), request_key(REQUESTS[0])]
     detector = router._routes[("qa", "answer")].detectors["best"]
     assert set(detector.state_dict()["requests"]) == {request_key("sum two numbers"), request_key(REQUESTS[0])}
     # a bad request is named and changes nothing
     assert_bad_requests_are_refused(router)
     assert len(router.store.attempts()) == 2
+
+
+def test_a_router_reopened_from_its_store_alone_judges_requests_as_the_one_that_ran(tmp_path) -> None:
+    # a router without a context, reopened on its store with no saved state, rebuilds its detectors
+    # from the log: they judged every outcome by the tool's rate (the log kept nothing of the
+    # request), so a break on requests the tool always solved was found after 8 failures, not 3
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    texts = [f"prompt {i}" for i in range(40)]
+
+    def record(router: ToolMetaLearner, i: int, ok: bool) -> None:
+        router.record_attempt(
+            ExecutionResult(tool_id="best", step="answer", success=ok, quality=float(ok)),
+            capability="answer", task_type="qa", context=texts[i],
+        )
+
+    with ToolMetaLearner(tools, seed=0, drift_detection={}, store=url) as ran:
+        for t in range(400):
+            record(ran, t * 7 % 40, bool(SOLVED[t * 7 % 40]))
+        detector = ran._routes[("qa", "answer")].detectors["best"]
+        first = next(k for k in range(1, 20) if detector.update(0.0, False, request=texts[k % 28]))
+    with ToolMetaLearner(tools, seed=0, drift_detection={}, store=url) as reopened:
+        reopened.sync()
+        detector = reopened._routes[("qa", "answer")].detectors["best"]
+        assert next(k for k in range(1, 20) if detector.update(0.0, False, request=texts[k % 28])) == first == 3
+
+
+def test_every_store_keeps_an_attempts_request_key(store) -> None:  # type: ignore[no-untyped-def]
+    key = request_key("sum two numbers")
+    store.append([AttemptRecord("t", "qa", "answer", "answer", "best", True, 1.0, 0.0, 0.0, 1.0, request_key=key)])
+    store.append([AttemptRecord("u", "qa", "answer", "answer", "best", True, 1.0, 0.0, 0.0, 1.0)])
+    assert [r.request_key for r in store.attempts()] == [r.request_key for r in store.iter_log(0)] == [key, None]
+    assert record_from_json(record_to_json(store.attempts()[0])).request_key == key  # the outage journal's too
+    for bad in ("Sum two numbers", 12, "0" * 15):  # only what request_key makes: a hash, never a request
+        with pytest.raises((TypeError, ValueError), match="^request_key: "):
+            AttemptRecord("t", "qa", "answer", "answer", "best", True, 1.0, 0.0, 0.0, 1.0, request_key=bad)
+
+
+def test_a_version_6_sqlite_store_is_migrated_and_its_attempts_have_no_request_key(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as s:
+        s.append([AttemptRecord("t", "qa", "answer", "answer", "best", True, 1.0, 0.0, 0.0, 1.0)])
+    conn = sqlite3.connect(path)  # undo version 7: a store of version 6 kept no request keys
+    conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
+    conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    tools = [ToolProfile(tool_id=t, capabilities=("answer",), expected_latency_s=0.0) for t in ("best", "okay")]
+    with ToolMetaLearner(tools, seed=0, drift_detection={}, store=f"sqlite:///{path}") as router:
+        assert router.tool_statistics()["best"].calls == 1  # the old attempt, judged by the rate
+        router.record_attempt(
+            ExecutionResult(tool_id="best", step="answer", success=True, quality=1.0),
+            capability="answer", task_type="qa", context="sum two numbers",
+        )
+        assert [r.request_key for r in router.store.attempts()] == [None, request_key("sum two numbers")]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "7"
+    conn.close()
 
 
 BAD_REQUESTS = [

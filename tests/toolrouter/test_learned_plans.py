@@ -193,11 +193,11 @@ def test_traces_persist_resume_and_are_shared_through_a_sqlite_store(tmp_path) -
 def test_a_version_1_sqlite_store_is_migrated(tmp_path) -> None:
     path = tmp_path / "old.db"
     SQLiteStore(path).close()
-    conn = sqlite3.connect(path)  # undo versions 2 to 6: a store of version 1 had no trace columns, closes, rechecks, identity nor claims
+    conn = sqlite3.connect(path)  # undo versions 2 to 7: a store of version 1 had no trace columns, closes, rechecks, identity, claims nor request keys
     conn.execute("DROP TABLE claims")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("DROP TABLE trace_closes")
-    for column in ("trace_id", "depends_on", "request", "complexity", "recheck"):
+    for column in ("trace_id", "depends_on", "request", "complexity", "recheck", "request_key"):
         conn.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.execute(
@@ -213,7 +213,7 @@ def test_a_version_1_sqlite_store_is_migrated(tmp_path) -> None:
     assert r.store.attempts()[-1].depends_on == ("search",)
     r.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "6"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "7"
     conn.close()
 
 

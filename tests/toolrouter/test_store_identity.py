@@ -172,8 +172,9 @@ def test_an_sqlite_store_of_version_4_gets_an_identity_and_its_snapshot_resumes(
     use(router, "bad", 2)
     old = saved_before_store_ids(router.store.get_snapshot("learner").data)
     router.close()
-    conn = sqlite3.connect(path)  # undo versions 5 and 6: a store of version 4 had no identity (nor its snapshots), nor claims
+    conn = sqlite3.connect(path)  # undo versions 5 to 7: a store of version 4 had no identity (nor its snapshots), claims nor request keys
     conn.execute("DROP TABLE claims")
+    conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.execute("UPDATE snapshots SET data = ? WHERE name = 'learner'", (old,))
@@ -187,7 +188,7 @@ def test_an_sqlite_store_of_version_4_gets_an_identity_and_its_snapshot_resumes(
     with SQLiteStore(path) as again:
         assert again.store_id == identity
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "6"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "7"
     conn.close()
     assert calls(ToolMetaLearner.load(f"sqlite:///{path}")) == {"good": 4, "bad": 2}
 

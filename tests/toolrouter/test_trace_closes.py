@@ -153,8 +153,9 @@ def test_a_trace_close_refuses_what_no_store_can_keep() -> None:
 def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -> None:
     path = tmp_path / "old.db"
     SQLiteStore(path).close()
-    conn = sqlite3.connect(path)  # undo versions 3 to 6, as a store of version 2 had no trace closes, rechecks, identity nor claims
+    conn = sqlite3.connect(path)  # undo versions 3 to 7, as a store of version 2 had no trace closes, rechecks, identity, claims nor request keys
     conn.execute("DROP TABLE claims")
+    conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("DROP TABLE trace_closes")
     conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
@@ -172,7 +173,7 @@ def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert ids == [2, 3] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "6"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "7"
     conn.close()
 
 
@@ -235,4 +236,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         (old,) = s.log()
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
-    assert pg_schema_version() == PG_VERSION == 8
+    assert pg_schema_version() == PG_VERSION == 9

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -93,6 +94,8 @@ class StoreUnavailableError(ToolRouterError, ConnectionError):
 #: Most characters of a trace's request text that an attempt keeps (the structure model reads only
 #: these, live and on replay alike, so every process learns the same from a trace).
 MAX_REQUEST_CHARS = 2000
+#: What ``toolrouter.drift.request_key`` makes of a request: 16 lowercase hex digits.
+_REQUEST_KEY = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class AttemptRecord:
     ``recheck`` says that the router learned the attempt as the outcome of a *recheck* (drift
     detection put the tool first to see whether it changed): a router replaying the log learns it
     so too, so that its detectors, recheck counts and backed-off waits are the writer's.
+    ``request_key``: for a router without a context, the key its drift detectors judged the
+    attempt's request by (``toolrouter.drift.request_key``: a hash, 16 hex digits; the request
+    itself is not kept), so that a router replaying the log judges it by its request too.
     """
 
     task_id: str
@@ -138,6 +144,7 @@ class AttemptRecord:
     request: str | None = None
     complexity: str | None = None
     recheck: bool = False
+    request_key: str | None = None
 
     def __post_init__(self) -> None:
         # what no store can keep, or keeps differently (SQLite as text, memory as it is), is refused
@@ -156,6 +163,8 @@ class AttemptRecord:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {short_repr(getattr(self, name))}")
         object.__setattr__(self, "recheck", bool(self.recheck))  # as every store gives it back
+        if self.request_key is not None and not (isinstance(self.request_key, str) and _REQUEST_KEY.fullmatch(self.request_key)):
+            raise ValueError(f"request_key: expected 16 lowercase hex digits or None, got {short_repr(self.request_key)}")
         for name in ("quality", "cost", "latency_s", "utility"):
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -228,7 +237,7 @@ def _utc(stamp: datetime) -> datetime:
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
 ROW_COLUMNS = (
     "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
-    "utility, error, timestamp, context, trace_id, depends_on, request, complexity, recheck"
+    "utility, error, timestamp, context, trace_id, depends_on, request, complexity, recheck, request_key"
 )
 
 
@@ -237,7 +246,7 @@ ROW_COLUMNS = (
 #: order, and ``entry_from_row`` rebuilds each row. ``finished`` sits in the place of ``success``.
 LOG_CLOSE_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, NULL, finished, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
-    "trace_id, NULL, NULL, NULL, NULL, 1"
+    "trace_id, NULL, NULL, NULL, NULL, NULL, 1"
 )
 
 
@@ -288,6 +297,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         request=row[17],
         complexity=row[18],
         recheck=bool(row[19]),
+        request_key=row[20],
     )
     return rec
 
@@ -295,7 +305,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
 def entry_from_row(row: Sequence) -> "AttemptRecord | TraceClose":
     """The attempt or trace close in a row of the log (``ROW_COLUMNS`` plus a column that is NULL
     for an attempt, see ``LOG_CLOSE_COLUMNS``)."""
-    if row[20] is None:
+    if row[21] is None:
         return record_from_row(row)
     stamp = row[13]
     close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts

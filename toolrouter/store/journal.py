@@ -93,13 +93,15 @@ def record_to_json(r: AttemptRecord | TraceClose) -> str:
             "request": r.request,
             "complexity": r.complexity,
             "recheck": r.recheck,
+            "request_key": r.request_key,
         }
     )
 
 
 def record_from_json(text: str) -> AttemptRecord | TraceClose:
     """The attempt or trace close ``record_to_json`` wrote (an attempt written before traces were
-    stored has none, and no ``kind``; one written before rechecks were stored was no recheck's)."""
+    stored has none, and no ``kind``; one written before rechecks were stored was no recheck's, one
+    written before request keys were stored has none)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
     if d.pop("kind", None) == "trace_close":

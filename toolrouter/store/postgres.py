@@ -163,6 +163,7 @@ _FIELDS = (
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
     ("latency_s", "float8"), ("utility", "float8"), ("error", "text"), ("timestamp", "timestamptz"), ("context", "bytea"),
     ("trace_id", "text"), ("depends_on", "text"), ("request", "text"), ("complexity", "text"), ("recheck", "boolean"),
+    ("request_key", "text"),
 )
 
 
@@ -248,7 +249,7 @@ def _row_params(seq: int, r: AttemptRecord | TraceClose) -> list[bytes | None]:
         repr(float(r.latency_s)).encode(), repr(float(r.utility)).encode(), _text(r.error),
         r.timestamp.isoformat().encode(), None if context is None else b"\\x" + context.hex().encode(),
         _text(r.trace_id), _text(depends_on_text(r.depends_on)), _text(r.request), _text(r.complexity),
-        b"t" if r.recheck else b"f",
+        b"t" if r.recheck else b"f", _text(r.request_key),
     ]
 
 

@@ -53,6 +53,9 @@ Versions:
        dump keeps it (it holds the same attempts under the same ids).
     8. Claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``), through which
        routers on every host agree which of them runs a due recheck.
+    9. The key a router without a context judged an attempt's request by (``request_key`` on
+       attempts, a hash; the attempts before it have none), so that routers replaying the log judge
+       it by its request as its writer did.
 """
 
 from __future__ import annotations
@@ -183,6 +186,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         8,
         "claims: the highest turn claimed of a name (a due recheck, run by one router)",
         "CREATE TABLE toolrouter.claims (name text PRIMARY KEY, turn bigint NOT NULL);",
+    ),
+    (
+        9,
+        "request keys: the key a router without a context judged an attempt's request by",
+        "ALTER TABLE toolrouter.attempts ADD COLUMN request_key text;",
     ),
 )
 

@@ -65,8 +65,9 @@ log = EventLog(__name__)
 #: (``trace_closes``: a trace, whether it finished), numbered from the attempts' ids; 4. whether an
 #: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them);
 #: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file);
-#: 6. claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``).
-SCHEMA_VERSION = 6
+#: 6. claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``); 7. the key a
+#: router without a context judged an attempt's request by (``request_key``; older attempts: none).
+SCHEMA_VERSION = 7
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -115,6 +116,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: ("ALTER TABLE attempts ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0",),
     5: ("INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))))",),
     6: ("CREATE TABLE claims (name TEXT PRIMARY KEY, turn INTEGER NOT NULL)",),
+    7: ("ALTER TABLE attempts ADD COLUMN request_key TEXT",),
 }
 
 # A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -348,8 +350,8 @@ class SQLiteStore(Store):
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
                         "success, quality, cost, latency_s, utility, error, timestamp, context, trace_id, "
-                        "depends_on, request, complexity, recheck) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "depends_on, request, complexity, recheck, request_key) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         _row(r),
                     )
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
@@ -610,6 +612,7 @@ def _row(r: AttemptRecord) -> tuple:
         r.request,
         r.complexity,
         int(r.recheck),
+        r.request_key,
     )
 
 
