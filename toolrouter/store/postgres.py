@@ -428,6 +428,7 @@ class PostgresStore(Store):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
+        self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
                 # a migration may rewrite a big table: a long operation, but not one without end
@@ -446,12 +447,13 @@ class PostgresStore(Store):
                 name=f"toolrouter-{self.origin[:8]}",
                 open=False,
             )
-            try:
-                self._pool.open(wait=True, timeout=max(opts.timeout_s, 2.0))
-            except BaseException:
-                self._pool.close()
-                raise
+            self._pool.open(wait=True, timeout=max(opts.timeout_s, 2.0))
+            # inside the cleanup: an open cut short while it writes them (Ctrl-C in a long replay)
+            # must not leave the pool's connections and threads behind
+            self._replay_orphans()
         except BaseException as exc:
+            if self._pool is not None:
+                self._pool.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
             if isinstance(exc, SchemaError):
@@ -459,7 +461,6 @@ class PostgresStore(Store):
             if isinstance(exc, psycopg.Error):
                 raise StoreOpenError(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
             raise
-        self._replay_orphans()
         self._thread = threading.Thread(target=self._link, name=f"toolrouter-store-{self.origin[:8]}", daemon=True)
         self._thread.start()
 
