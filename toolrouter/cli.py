@@ -37,9 +37,10 @@ def _reported(command: str):  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
-    """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
-    create an empty one), and so is a store that lasts one process (this command's would be empty).
-    Errors as ``_reported`` says."""
+    """The store at ``url``, closed at the end; a URL where there is no store yet is an error
+    (opening would create an empty one: a missing SQLite file, a database the router never wrote
+    to), and so is a store that lasts one process (this command's would be empty). Errors as
+    ``_reported`` says."""
     from toolrouter.store import open_store
 
     if url.startswith("memory://") or url == "sqlite:///:memory:":
@@ -48,13 +49,8 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
             "the router wrote to",
             param_hint="--store",
         )
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(url[len("sqlite:///") :]).is_file():
-            raise typer.BadParameter(f"no SQLite store at {url!r}", param_hint="--store")
     try:
-        store = open_store(url)
+        store = open_store(url, create=False)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
     with _reported(command), store:

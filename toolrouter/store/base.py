@@ -562,6 +562,14 @@ def check_open(url: str, closed: bool, pid: int | None = None) -> None:
         check_process(url, pid)
 
 
+def check_create(create: Any) -> bool:
+    """``create``, a store's "make a new store where there is none" switch, if it is a bool; a
+    ``TypeError`` naming it otherwise (``"false"`` would be taken for true)."""
+    if not isinstance(create, bool):
+        raise TypeError(f"create: expected True or False, got {short_repr(create)}")
+    return create
+
+
 def check_process(url: str, pid: int) -> None:
     """A ``ValueError`` naming the store ``url`` unless this is process ``pid``, the one that
     opened it. A store's connections are its process's: a forked child that used them mixed its

@@ -113,6 +113,7 @@ from toolrouter.store.base import (
     check_attempts_query,
     check_callback,
     check_claim,
+    check_create,
     check_open,
     check_process,
     check_records,
@@ -382,11 +383,14 @@ class PostgresStore(Store):
     options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
     its password masked. ``dropped`` counts records of the log (attempts and trace closes) lost to a
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
+    ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
+    making one in it: for what only reads a store, where the URL may name the wrong database.
     """
 
-    def __init__(self, url: str, **options: Any) -> None:
+    def __init__(self, url: str, *, create: bool = True, **options: Any) -> None:
         if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
             raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
+        check_create(create)
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
@@ -432,7 +436,7 @@ class PostgresStore(Store):
         try:
             with self._connect() as conn:
                 # a migration may rewrite a big table: a long operation, but not one without end
-                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrate)
+                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
                 self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
             if found != now:
