@@ -92,7 +92,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -354,13 +354,16 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     base, query = (url, "") if cut < 0 else (url[:cut], url[cut + 1 :])
     ours: dict[str, Any] = {}
     libpq = []
-    for key, value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
+    for piece in query.partition("#")[0].split("&"):
+        key, value = (parse_qsl(piece, keep_blank_values=True) or [(piece, "")])[0]
         if key in _OPTION_NAMES:
             if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
                 raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
             ours[key] = value
-        else:
-            libpq.append((key, value))
+        elif piece:
+            # as typed, for libpq to decode: encoded again, a space (%20) came back as "+", which
+            # libpq keeps ("options=-c%20statement_timeout%3D5000" reached the server as "-c+...")
+            libpq.append(piece)
     ours.update(overrides)
     try:
         options = PostgresOptions.model_validate(ours)
@@ -369,7 +372,7 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
         raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
     # the URL as given up to its query: urlunsplit would drop the "//" of an empty host, turning
     # libpq's postgresql:///db (the local server, through its socket) into a malformed one
-    return base + (f"?{urlencode(libpq)}" if libpq else ""), options
+    return base + (f"?{'&'.join(libpq)}" if libpq else ""), options
 
 
 def _one_line(exc: BaseException) -> str:
