@@ -55,6 +55,7 @@ from toolrouter.serialization import short_repr
 __all__ = [
     "AttemptRecord",
     "MAX_REQUEST_CHARS",
+    "MAX_SNAPSHOT_NAME",
     "ROW_COLUMNS",
     "Snapshot",
     "SnapshotInfo",
@@ -672,14 +673,22 @@ def _saved_position(data: bytes) -> tuple[str | None, int] | None:
     return saved_store, saved_watermark
 
 
+#: Most characters of a snapshot's name: PostgreSQL's index takes keys of at most 2,704 bytes (a
+#: longer name failed put_snapshot, taken for an outage of the whole store).
+MAX_SNAPSHOT_NAME = 500
+
+
 def check_snapshot_name(name: Any) -> str:
     """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is text every store keeps,
-    else a ``TypeError`` or ``ValueError`` naming it: a name that is not text was never saved, so
-    reading it answered ``None`` from SQLite and memory ("no snapshot") and failed in the database's
-    words in PostgreSQL; one with a NUL or a lone surrogate (a command-line argument that is not
-    UTF-8) failed in the words of SQLite's or PostgreSQL's encoder."""
+    at most ``MAX_SNAPSHOT_NAME`` characters, else a ``TypeError`` or ``ValueError`` naming it: a
+    name that is not text was never saved, so reading it answered ``None`` from SQLite and memory
+    ("no snapshot") and failed in the database's words in PostgreSQL; one with a NUL or a lone
+    surrogate (a command-line argument that is not UTF-8) failed in the words of SQLite's or
+    PostgreSQL's encoder."""
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if len(name) > MAX_SNAPSHOT_NAME:
+        raise ValueError(f"name: expected at most {MAX_SNAPSHOT_NAME} characters, got {len(name)}")
     return check_storable("name", name)
 
 
