@@ -322,6 +322,28 @@ def meta_train_command(
         console.print(table)
 
 
+@contextlib.contextmanager
+def _terminate_cleanly():  # type: ignore[no-untyped-def]
+    """SIGTERM (``kill``, a CI job's time limit) ends the command as Ctrl-C does, through its
+    cleanup: by default it ended the process at once, leaving a suite's throwaway PostgreSQL
+    server running, its folders on disk and its worker processes waiting."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)  # the shell's status for a process ended by the signal
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,  # so that `toolrouter bench SUITE --help` reaches the suite's own parser
@@ -339,7 +361,8 @@ def bench(
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
-        run_suite(suite, list(ctx.args))
+        with _terminate_cleanly():
+            run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)

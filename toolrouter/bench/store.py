@@ -91,8 +91,15 @@ def _check_server(url: str) -> None:
 def _postgres(url: str | None) -> Iterator[Callable[[str], str] | None]:
     """A function that makes a new database per name and returns its store URL, or None without a
     server. With ``url`` the databases are made on that server (its user needs CREATEDB) and
-    dropped at the end; without, on a throwaway server."""
-    journal = tempfile.mkdtemp(prefix="toolrouter-bench-journal-")
+    dropped at the end; without, on a throwaway server. The stores' journal folder goes at the end."""
+    with tempfile.TemporaryDirectory(prefix="toolrouter-bench-journal-") as journal:
+        with _databases(url, journal) as urls:
+            yield urls
+
+
+@contextmanager
+def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] | None]:
+    """``_postgres``, its stores' journals in ``journal``."""
     if url is not None:
         import psycopg
         from psycopg import sql
@@ -109,9 +116,10 @@ def _postgres(url: str | None) -> Iterator[Callable[[str], str] | None]:
         try:
             yield make
         finally:
-            with psycopg.connect(url, autocommit=True) as conn:
-                for database in made:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+            if made:  # a run cut short before its first database need not reach the server again
+                with psycopg.connect(url, autocommit=True) as conn:
+                    for database in made:
+                        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         return
     from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
 
