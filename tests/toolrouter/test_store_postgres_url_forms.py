@@ -48,6 +48,13 @@ def test_libpq_parameters_reach_libpq_as_typed_beside_the_store_options() -> Non
     }
 
 
+def test_a_store_option_is_decoded_as_libpq_decodes_its_own() -> None:
+    # a "+" was taken for a space (form encoding), which libpq never does: journal_dir=/srv/a+b
+    # put the journals in "/srv/a b"
+    _, options = split_options("postgresql://router@db/routing?journal_dir=/srv/a+b%20c&timeout_s=%2B3", {})
+    assert options.journal_dir == "/srv/a+b c" and options.timeout_s == 3
+
+
 def test_a_store_option_given_twice_is_refused_naming_both_values() -> None:
     with pytest.raises(StoreOpenError, match=r"timeout_s given twice \('1' and '30'\)"):
         split_options("postgresql://router@db/routing?timeout_s=1&sslmode=require&timeout_s=30", {})

@@ -92,7 +92,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -355,7 +355,8 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     ours: dict[str, Any] = {}
     libpq = []
     for piece in query.partition("#")[0].split("&"):
-        key, value = (parse_qsl(piece, keep_blank_values=True) or [(piece, "")])[0]
+        # decoded as libpq decodes its own: %XX only, a "+" is a "+" (a journal_dir "/srv/a+b")
+        key, _, value = map(unquote, piece.partition("="))
         if key in _OPTION_NAMES:
             if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
                 raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
