@@ -23,14 +23,15 @@ def _logging(verbose: bool, log_json: bool) -> None:
 
 @contextlib.contextmanager
 def _reported(command: str):  # type: ignore[no-untyped-def]
-    """A store that cannot be used now, or saved state that is damaged, ends ``toolrouter
-    COMMAND`` with one line naming it (exit status 1), not a traceback."""
+    """A store that cannot be used now, saved state that is damaged, or a missing extra (a
+    ``postgresql://`` store without psycopg) ends ``toolrouter COMMAND`` with one line naming it
+    (exit status 1), not a traceback."""
     from toolrouter.errors import CorruptStateError
     from toolrouter.store import StoreUnavailableError
 
     try:
         yield
-    except (StoreUnavailableError, CorruptStateError) as exc:
+    except (StoreUnavailableError, CorruptStateError, ImportError) as exc:
         typer.echo(f"toolrouter {command}: {exc}", err=True)
         raise typer.Exit(1) from None
 
@@ -50,7 +51,8 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
             param_hint="--store",
         )
     try:
-        store = open_store(url, create=False)
+        with _reported(command):
+            store = open_store(url, create=False)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
     with _reported(command), store:
