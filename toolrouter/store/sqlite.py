@@ -241,7 +241,7 @@ class SQLiteStore(Store):
         """Refuse another program's SQLite database, and (not ``create``) one that holds no store
         yet, by reading only: opening it in WAL mode or adding tables would change the file."""
         tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables and "meta" not in tables:
+        if tables and not self._holds_store(tables):
             raise StoreOpenError(
                 f"store {self.url!r}: {os.path.abspath(self.path)!r} is an SQLite database of something else "
                 f"(tables {sorted(tables)!r}), not a toolrouter store"
@@ -251,6 +251,14 @@ class SQLiteStore(Store):
                 f"store {self.url!r}: no SQLite store at {os.path.abspath(self.path)!r} (no file, or an empty one); "
                 "nothing was created"
             )
+
+    def _holds_store(self, tables: set[str]) -> bool:
+        """Whether a file with ``tables`` is a toolrouter store: every one has written its
+        ``schema_version`` into ``meta`` with its tables, in one transaction. A table called meta
+        alone is no sign (a browser's history file has one, of keys and values)."""
+        if "meta" not in tables or not {"key", "value"} <= {r[1] for r in self._conn.execute("PRAGMA table_info(meta)")}:
+            return False
+        return self._conn.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is not None
 
     def _create_schema(self) -> None:
         """Create the tables, or migrate those of an older version forward, in one transaction (all
