@@ -23,23 +23,25 @@ def _logging(verbose: bool, log_json: bool) -> None:
 
 @contextlib.contextmanager
 def _reported(command: str):  # type: ignore[no-untyped-def]
-    """A store that cannot be used now, or saved state that is damaged, ends ``toolrouter
-    COMMAND`` with one line naming it (exit status 1), not a traceback."""
+    """A store that cannot be used now, saved state that is damaged, or a missing extra (a
+    ``postgresql://`` store without psycopg) ends ``toolrouter COMMAND`` with one line naming it
+    (exit status 1), not a traceback."""
     from toolrouter.errors import CorruptStateError
     from toolrouter.store import StoreUnavailableError
 
     try:
         yield
-    except (StoreUnavailableError, CorruptStateError) as exc:
+    except (StoreUnavailableError, CorruptStateError, ImportError) as exc:
         typer.echo(f"toolrouter {command}: {exc}", err=True)
         raise typer.Exit(1) from None
 
 
 @contextlib.contextmanager
 def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
-    """The store at ``url``, closed at the end; a missing SQLite file is an error (opening would
-    create an empty one), and so is a store that lasts one process (this command's would be empty).
-    Errors as ``_reported`` says."""
+    """The store at ``url``, closed at the end; a URL where there is no store yet is an error
+    (opening would create an empty one: a missing SQLite file, a database the router never wrote
+    to), and so is a store that lasts one process (this command's would be empty). Errors as
+    ``_reported`` says."""
     from toolrouter.store import open_store
 
     if url.startswith("memory://") or url == "sqlite:///:memory:":
@@ -48,13 +50,9 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
             "the router wrote to",
             param_hint="--store",
         )
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(url[len("sqlite:///") :]).is_file():
-            raise typer.BadParameter(f"no SQLite store at {url!r}", param_hint="--store")
     try:
-        store = open_store(url)
+        with _reported(command):
+            store = open_store(url, create=False)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
     with _reported(command), store:
@@ -326,6 +324,28 @@ def meta_train_command(
         console.print(table)
 
 
+@contextlib.contextmanager
+def _terminate_cleanly():  # type: ignore[no-untyped-def]
+    """SIGTERM (``kill``, a CI job's time limit) ends the command as Ctrl-C does, through its
+    cleanup: by default it ended the process at once, leaving a suite's throwaway PostgreSQL
+    server running, its folders on disk and its worker processes waiting."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)  # the shell's status for a process ended by the signal
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,  # so that `toolrouter bench SUITE --help` reaches the suite's own parser
@@ -343,7 +363,8 @@ def bench(
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
-        run_suite(suite, list(ctx.args))
+        with _terminate_cleanly():
+            run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)

@@ -87,7 +87,7 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
-from toolrouter.store.base import MAX_REQUEST_CHARS, ROUTER_STATE_KEY, TraceClose
+from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
@@ -3014,6 +3014,9 @@ def _checked_snapshot_name(name: Any) -> str:
             f"snapshot_name: {name!r} names the reward model snapshot of router {name[: -len(_REWARD_MODEL_SUFFIX)]!r}; "
             f"choose a name that does not end in {_REWARD_MODEL_SUFFIX!r}"
         )
+    longest = MAX_SNAPSHOT_NAME - len(_REWARD_MODEL_SUFFIX)  # its reward model is saved under the name and the suffix
+    if len(name) > longest:
+        raise ValueError(f"snapshot_name: expected at most {longest} characters, got {len(name)}")
     return name
 
 

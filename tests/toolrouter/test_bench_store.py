@@ -40,3 +40,22 @@ def test_bench_store_quick_runs_every_part(postgres_server: LocalPostgres, capsy
     with psycopg.connect(postgres_server.url(), autocommit=True) as conn:  # the runs' databases are gone
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'toolrouter_bench_%'").fetchall()
     assert left == []
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite:///bench.db", "--url: expected a postgresql:// URL, got 'sqlite:///bench.db'"),
+        ("postgresql://router:s3cret@127.0.0.1:1/bench", "--url: cannot log in to 'postgresql://router:***@127.0.0.1:1/bench': connection failed"),
+    ],
+)
+def test_a_url_the_benchmark_cannot_use_is_one_line_naming_it_before_any_part_runs(url: str, said: str) -> None:
+    # a server it could not reach ended the run with a traceback, after the memory and SQLite runs
+    # had taken minutes; an SQLite URL was taken, then failed the same way
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "store", "--url", url, "--parts", "regret", "--quick"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert said in result.output and "s3cret" not in result.output and "cores, load average" not in result.output

@@ -4,6 +4,7 @@ and leaves the file system as it was. A store that cannot be written for a while
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 
@@ -65,15 +66,26 @@ def test_a_path_with_a_nul_character_is_refused(tmp_path) -> None:
     assert listing(tmp_path) == {}
 
 
-def test_another_programs_sqlite_database_is_refused_and_not_touched(tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("statements", "tables"),
+    [
+        (["CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('ada')"], "['users']"),
+        # a table called meta, of keys and values, as a browser's history file has: it was taken
+        # for a store's, and the store's tables were added to the file
+        (["CREATE TABLE meta (key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR)",
+          "INSERT INTO meta VALUES ('version', '46')", "CREATE TABLE urls (id INTEGER PRIMARY KEY, url TEXT)"], "['meta', 'urls']"),
+        (["CREATE TABLE meta (name TEXT)"], "['meta']"),
+    ],
+)
+def test_another_programs_sqlite_database_is_refused_and_not_touched(tmp_path, statements, tables) -> None:
     path = tmp_path / "theirs.db"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE users (name TEXT)")
-    conn.execute("INSERT INTO users VALUES ('ada')")
+    for statement in statements:
+        conn.execute(statement)
     conn.commit()
     conn.close()
     before = listing(tmp_path)
-    with pytest.raises(StoreOpenError, match=r"database of something else \(tables \['users'\]\)"):
+    with pytest.raises(StoreOpenError, match=rf"database of something else \(tables {re.escape(tables)}\)"):
         open_store(f"sqlite:///{path}")
     assert listing(tmp_path) == before  # not switched to WAL mode, no tables added: not a byte changed
 

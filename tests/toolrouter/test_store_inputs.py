@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from toolrouter import ToolMetaLearner
 from toolrouter.errors import StoreOpenError
 from toolrouter.store import AttemptRecord, MemoryStore, SQLiteStore, TraceClose, open_store, register_store
 
@@ -206,6 +207,25 @@ def test_a_snapshot_name_no_store_keeps_is_refused_naming_it_by_every_store(stor
         with pytest.raises(ValueError, match=r"^name: expected text a store can keep \(no NUL, no lone surrogate\)"):
             call()
     assert store.snapshot_names() == []
+
+
+def test_a_snapshot_name_every_store_keeps_is_at_most_max_snapshot_name_characters(store) -> None:
+    # PostgreSQL's index refused a name past 2,704 bytes: put_snapshot failed, the store taken for
+    # unreachable (every read refused until it reconnected); memory and SQLite kept it
+    import random
+
+    from toolrouter.store.base import MAX_SNAPSHOT_NAME
+
+    rng = random.Random(0)
+    longest = "".join(chr(rng.randrange(0x1F300, 0x1F600)) for _ in range(MAX_SNAPSHOT_NAME))  # 4 bytes each
+    too_long = "a" * (MAX_SNAPSHOT_NAME + 1)
+    for call in (lambda: store.put_snapshot(too_long, b"x", 0), lambda: store.get_snapshot(too_long)):
+        with pytest.raises(ValueError, match=rf"^name: expected at most {MAX_SNAPSHOT_NAME} characters, got {MAX_SNAPSHOT_NAME + 1}"):
+            call()
+    assert store.put_snapshot(longest, b"x", 0)
+    assert store.get_snapshot(longest).data == b"x" and store.snapshot_names() == [longest]
+    with pytest.raises(ValueError, match=r"^snapshot_name: expected at most \d+ characters"):
+        ToolMetaLearner([], snapshot_name=longest)  # its reward model's snapshot adds a suffix
 
 
 def test_stats_of_a_snapshot_name_that_is_not_utf8_is_one_line_naming_it(tmp_path) -> None:

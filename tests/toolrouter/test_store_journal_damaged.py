@@ -55,3 +55,22 @@ def test_an_orphan_damaged_past_its_meta_is_logged_and_the_others_adopted(tmp_pa
     adopted[0].close()
     said = [e for e in events if e["event"] == "journal_unreadable"]
     assert [e["journal"] for e in said] == [str(damaged)] and damaged.exists()
+
+
+def test_an_orphan_whose_lock_cannot_be_taken_is_logged_and_the_others_adopted(tmp_path: Path) -> None:
+    # an OSError of its lock file (a folder in its place here; ENOLCK from a network file system)
+    # ended the search: the store failed to open with that error, or stayed offline after an outage
+    made = AttemptRecord("t", "x", "s", "s", "web", True, 1.0, 0.0, 0.0, 1.0, timestamp=datetime.now(timezone.utc))
+    for origin in ("a-locked", "b-whole"):
+        dead = Journal.for_origin(tmp_path, origin, 1000)
+        dead.add([1], [made])
+        dead.close()
+    lock = tmp_path / "a-locked.journal.lock"
+    lock.unlink()
+    lock.mkdir()
+    with capture_logs() as events:
+        adopted = list(Journal.orphans(tmp_path, exclude="c-new"))
+    assert [(j.origin, len(j)) for j in adopted] == [("b-whole", 1)]
+    adopted[0].close()
+    said = [e for e in events if e["event"] == "journal_unreadable"]
+    assert [e["journal"] for e in said] == [str(tmp_path / "a-locked.journal")] and "Is a directory" in said[0]["error"]

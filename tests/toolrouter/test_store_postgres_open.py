@@ -92,3 +92,51 @@ def test_a_server_that_accepts_the_connection_and_says_nothing_is_given_up_on(tm
         listener.close()
         for conn, _ in held:
             conn.close()
+
+
+def test_an_open_cut_short_while_it_writes_an_orphan_journal_leaves_nothing_behind(
+    pg_url: str, postgres_server: LocalPostgres, pg_database: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the orphans were written after the open's cleanup: a replay cut short (Ctrl-C) left the pool's
+    # connections and threads, and the store's pipe, open for the life of the process
+    import os
+    from datetime import datetime, timezone
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    from toolrouter.store import AttemptRecord, PostgresStore
+    from toolrouter.store.journal import Journal
+    from toolrouter.store.postgres import _journal_dir
+
+    open_store(pg_url).close()  # what an open starts once per process (the watchdog) is there before
+    folder = _journal_dir(str(tmp_path / "journal"), conninfo_to_dict(postgres_server.url(pg_database)))
+    made = AttemptRecord("t", "x", "s", "s", "web", True, 1.0, 0.0, 0.0, 1.0, timestamp=datetime.now(timezone.utc))
+    dead = Journal.for_origin(folder, "dead-process", 1000)
+    dead.add(list(range(1, 601)), [made] * 600)  # two batches of the replay
+    dead.close()
+
+    write = PostgresStore._write
+    calls = []
+
+    def cut_at_the_second_batch(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(PostgresStore, "_write", cut_at_the_second_batch)
+    fds, threads = set(os.listdir("/proc/self/fd")), set(threading.enumerate())
+    with pytest.raises(KeyboardInterrupt):
+        open_store(pg_url)
+    assert set(os.listdir("/proc/self/fd")) <= fds
+    assert [t.name for t in set(threading.enumerate()) - threads if t.is_alive()] == []
+    with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as conn:
+        others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        deadline = time.monotonic() + 5  # a closed connection's server process ends just after
+        while conn.execute(others).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert conn.execute(others).fetchone()[0] == 0
+    monkeypatch.undo()
+    with open_store(pg_url) as store:  # the journal's lock was let go: the next open adopts the rest
+        assert store.count() == 600 and not list(folder.glob("*.journal"))

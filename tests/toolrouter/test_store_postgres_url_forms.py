@@ -34,6 +34,27 @@ def test_a_password_in_the_query_is_masked(url: str, shown: str) -> None:
     assert masked(url) == shown
 
 
+def test_libpq_parameters_reach_libpq_as_typed_beside_the_store_options() -> None:
+    # they were decoded and encoded again, a space (%20) coming back as "+", which libpq keeps: the
+    # server refused options=-c%20statement_timeout%3D5000 ('unrecognized configuration parameter
+    # "+statement_timeout"'), and application_name "a b" arrived as "a+b"
+    conninfo, options = split_options(
+        "postgresql://router@db/routing?options=-c%20statement_timeout%3D5000&timeout_s=3&application_name=a%20b%2Bc&sslmode=require", {}
+    )
+    assert options.timeout_s == 3
+    assert psycopg.conninfo.conninfo_to_dict(conninfo) == {
+        "user": "router", "host": "db", "dbname": "routing",
+        "options": "-c statement_timeout=5000", "application_name": "a b+c", "sslmode": "require",
+    }
+
+
+def test_a_store_option_is_decoded_as_libpq_decodes_its_own() -> None:
+    # a "+" was taken for a space (form encoding), which libpq never does: journal_dir=/srv/a+b
+    # put the journals in "/srv/a b"
+    _, options = split_options("postgresql://router@db/routing?journal_dir=/srv/a+b%20c&timeout_s=%2B3", {})
+    assert options.journal_dir == "/srv/a+b c" and options.timeout_s == 3
+
+
 def test_a_store_option_given_twice_is_refused_naming_both_values() -> None:
     with pytest.raises(StoreOpenError, match=r"timeout_s given twice \('1' and '30'\)"):
         split_options("postgresql://router@db/routing?timeout_s=1&sslmode=require&timeout_s=30", {})

@@ -102,7 +102,11 @@ class LocalPostgres:
         self.start()
 
     def __enter__(self) -> "LocalPostgres":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # initdb or the start failed or was cut short: no folder, no server left
+            self.stop()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

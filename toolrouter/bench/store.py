@@ -70,12 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_server(url: str) -> None:
+    """A ``UsageError`` naming ``--url`` (its password masked) unless it is a PostgreSQL URL whose
+    server this process can log in to: found now, not as a traceback after the parts that need
+    no server have run for minutes."""
+    import psycopg
+
+    from toolrouter.store.postgres import masked
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UsageError(f"--url: expected a postgresql:// URL, got {masked(url)!r}")
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        message = " ".join(str(exc).split())
+        raise UsageError(f"--url: cannot log in to {masked(url)!r}: {message}") from None
+
+
 @contextmanager
 def _postgres(url: str | None) -> Iterator[Callable[[str], str] | None]:
     """A function that makes a new database per name and returns its store URL, or None without a
     server. With ``url`` the databases are made on that server (its user needs CREATEDB) and
-    dropped at the end; without, on a throwaway server."""
-    journal = tempfile.mkdtemp(prefix="toolrouter-bench-journal-")
+    dropped at the end; without, on a throwaway server. The stores' journal folder goes at the end."""
+    with tempfile.TemporaryDirectory(prefix="toolrouter-bench-journal-") as journal:
+        with _databases(url, journal) as urls:
+            yield urls
+
+
+@contextmanager
+def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] | None]:
+    """``_postgres``, its stores' journals in ``journal``."""
     if url is not None:
         import psycopg
         from psycopg import sql
@@ -92,9 +116,10 @@ def _postgres(url: str | None) -> Iterator[Callable[[str], str] | None]:
         try:
             yield make
         finally:
-            with psycopg.connect(url, autocommit=True) as conn:
-                for database in made:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+            if made:  # a run cut short before its first database need not reach the server again
+                with psycopg.connect(url, autocommit=True) as conn:
+                    for database in made:
+                        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         return
     from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
 
@@ -306,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
         for readers, dests in READ_BY.items() if not parts & set(readers)
     ]
     refuse_unread(parser, sys.argv[1:] if argv is None else argv, left_out)
+    if args.url is not None:
+        _check_server(args.url)
     load = os.getloadavg()
     console.print(f"{os.cpu_count()} cores, load average {load[0]:.1f} at the start", markup=False)
     with tempfile.TemporaryDirectory() as tmp, _postgres(args.url) as urls:

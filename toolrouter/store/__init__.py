@@ -35,7 +35,7 @@ from typing import Any
 
 from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
-from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolSummary, TraceClose
+from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolSummary, TraceClose, check_create
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore, masked, split_options
 from toolrouter.store.sqlite import SQLiteStore
@@ -67,8 +67,8 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def _sqlite(url: str) -> Store:
-    return SQLiteStore(_sqlite_path(url), url=url)
+def _sqlite(url: str, create: bool = True) -> Store:
+    return SQLiteStore(_sqlite_path(url), url=url, create=create)
 
 
 def _memory_url(url: str) -> str:
@@ -77,13 +77,15 @@ def _memory_url(url: str) -> str:
     return url
 
 
-def _memory(url: str) -> Store:
+def _memory(url: str, create: bool = True) -> Store:
+    if not create:
+        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open (create=False)")
     return MemoryStore(_memory_url(url))
 
 
-def _postgres(url: str) -> Store:
+def _postgres(url: str, create: bool = True) -> Store:
     # psycopg is imported here, when a postgresql:// URL is opened: the other stores do not need it
-    return PostgresStore(url)
+    return PostgresStore(url, create=create)
 
 
 _FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory, "postgresql": _postgres, "postgres": _postgres}
@@ -126,12 +128,20 @@ def check_store_url(url: str) -> str:
     return url
 
 
-def open_store(url: "str | Store") -> Store:
+def open_store(url: "str | Store", *, create: bool = True) -> Store:
     """Open the store a URL names; a ``Store`` passes through unchanged. A URL that cannot be
-    opened raises ``StoreOpenError`` naming it and the problem (see the table above)."""
+    opened raises ``StoreOpenError`` naming it and the problem (see the table above).
+
+    ``create=False`` opens only a store that exists: a URL of this package's stores where there is
+    none yet (a missing or empty SQLite file, a PostgreSQL database without the ``toolrouter``
+    schema, ``memory://``) raises ``StoreOpenError`` and creates nothing, as what only reads a store
+    (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides.
+    """
+    check_create(create)
     if isinstance(url, Store):
         return url
-    store = _factory(url)(url)
+    factory = _factory(url)
+    store = factory(url) if create or factory not in _URL_FORMS else factory(url, create=False)  # type: ignore[call-arg]
     if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
         scheme = url.split("://", 1)[0]
         raise TypeError(f"store {_shown(url)}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")

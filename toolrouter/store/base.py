@@ -56,6 +56,7 @@ from toolrouter.serialization import short_repr
 __all__ = [
     "AttemptRecord",
     "MAX_REQUEST_CHARS",
+    "MAX_SNAPSHOT_NAME",
     "ROW_COLUMNS",
     "Snapshot",
     "SnapshotInfo",
@@ -572,6 +573,14 @@ def check_open(url: str, closed: bool, pid: int | None = None) -> None:
         check_process(url, pid)
 
 
+def check_create(create: Any) -> bool:
+    """``create``, a store's "make a new store where there is none" switch, if it is a bool; a
+    ``TypeError`` naming it otherwise (``"false"`` would be taken for true)."""
+    if not isinstance(create, bool):
+        raise TypeError(f"create: expected True or False, got {short_repr(create)}")
+    return create
+
+
 def check_process(url: str, pid: int) -> None:
     """A ``ValueError`` naming the store ``url`` unless this is process ``pid``, the one that
     opened it. A store's connections are its process's: a forked child that used them mixed its
@@ -674,14 +683,22 @@ def _saved_position(data: bytes) -> tuple[str | None, int] | None:
     return saved_store, saved_watermark
 
 
+#: Most characters of a snapshot's name: PostgreSQL's index takes keys of at most 2,704 bytes (a
+#: longer name failed put_snapshot, taken for an outage of the whole store).
+MAX_SNAPSHOT_NAME = 500
+
+
 def check_snapshot_name(name: Any) -> str:
     """A snapshot's ``name`` (``put_snapshot``, ``get_snapshot``) if it is text every store keeps,
-    else a ``TypeError`` or ``ValueError`` naming it: a name that is not text was never saved, so
-    reading it answered ``None`` from SQLite and memory ("no snapshot") and failed in the database's
-    words in PostgreSQL; one with a NUL or a lone surrogate (a command-line argument that is not
-    UTF-8) failed in the words of SQLite's or PostgreSQL's encoder."""
+    at most ``MAX_SNAPSHOT_NAME`` characters, else a ``TypeError`` or ``ValueError`` naming it: a
+    name that is not text was never saved, so reading it answered ``None`` from SQLite and memory
+    ("no snapshot") and failed in the database's words in PostgreSQL; one with a NUL or a lone
+    surrogate (a command-line argument that is not UTF-8) failed in the words of SQLite's or
+    PostgreSQL's encoder."""
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if len(name) > MAX_SNAPSHOT_NAME:
+        raise ValueError(f"name: expected at most {MAX_SNAPSHOT_NAME} characters, got {len(name)}")
     return check_storable("name", name)
 
 

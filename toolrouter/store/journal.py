@@ -161,7 +161,11 @@ class Journal:
         for path in sorted(folder.glob(f"*{SUFFIX}")):
             if path.stem == exclude:
                 continue
-            fd = _lock(path, blocking=False)
+            try:
+                fd = _lock(path, blocking=False)
+            except OSError as exc:  # its lock cannot be taken (a folder in its place, ENOLCK): said, and the search goes on
+                log.error("journal_unreadable", journal=str(path), error=str(exc))
+                continue
             if fd is None:  # a live process holds it
                 continue
             if not path.exists():  # removed by its owner between the listing and the lock

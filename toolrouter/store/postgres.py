@@ -92,7 +92,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -113,6 +113,7 @@ from toolrouter.store.base import (
     check_attempts_query,
     check_callback,
     check_claim,
+    check_create,
     check_open,
     check_process,
     check_records,
@@ -354,13 +355,17 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     base, query = (url, "") if cut < 0 else (url[:cut], url[cut + 1 :])
     ours: dict[str, Any] = {}
     libpq = []
-    for key, value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
+    for piece in query.partition("#")[0].split("&"):
+        # decoded as libpq decodes its own: %XX only, a "+" is a "+" (a journal_dir "/srv/a+b")
+        key, _, value = map(unquote, piece.partition("="))
         if key in _OPTION_NAMES:
             if key in ours:  # which one was meant? (a URL that had the option, with it appended again)
                 raise StoreOpenError(f"store {masked(url)!r}: {key} given twice ({ours[key]!r} and {value!r}); give it once")
             ours[key] = value
-        else:
-            libpq.append((key, value))
+        elif piece:
+            # as typed, for libpq to decode: encoded again, a space (%20) came back as "+", which
+            # libpq keeps ("options=-c%20statement_timeout%3D5000" reached the server as "-c+...")
+            libpq.append(piece)
     ours.update(overrides)
     try:
         options = PostgresOptions.model_validate(ours)
@@ -369,7 +374,7 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
         raise StoreOpenError(f"store {masked(url)!r}: {problems}") from None
     # the URL as given up to its query: urlunsplit would drop the "//" of an empty host, turning
     # libpq's postgresql:///db (the local server, through its socket) into a malformed one
-    return base + (f"?{urlencode(libpq)}" if libpq else ""), options
+    return base + (f"?{'&'.join(libpq)}" if libpq else ""), options
 
 
 def _one_line(exc: BaseException) -> str:
@@ -383,11 +388,14 @@ class PostgresStore(Store):
     options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
     its password masked. ``dropped`` counts records of the log (attempts and trace closes) lost to a
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
+    ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
+    making one in it: for what only reads a store, where the URL may name the wrong database.
     """
 
-    def __init__(self, url: str, **options: Any) -> None:
+    def __init__(self, url: str, *, create: bool = True, **options: Any) -> None:
         if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
             raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
+        check_create(create)
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
@@ -429,10 +437,11 @@ class PostgresStore(Store):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
+        self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
                 # a migration may rewrite a big table: a long operation, but not one without end
-                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrate)
+                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
                 self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
             if found != now:
@@ -447,12 +456,13 @@ class PostgresStore(Store):
                 name=f"toolrouter-{self.origin[:8]}",
                 open=False,
             )
-            try:
-                self._pool.open(wait=True, timeout=max(opts.timeout_s, 2.0))
-            except BaseException:
-                self._pool.close()
-                raise
+            self._pool.open(wait=True, timeout=max(opts.timeout_s, 2.0))
+            # inside the cleanup: an open cut short while it writes them (Ctrl-C in a long replay)
+            # must not leave the pool's connections and threads behind
+            self._replay_orphans()
         except BaseException as exc:
+            if self._pool is not None:
+                self._pool.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
             if isinstance(exc, SchemaError):
@@ -460,7 +470,6 @@ class PostgresStore(Store):
             if isinstance(exc, psycopg.Error):
                 raise StoreOpenError(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
             raise
-        self._replay_orphans()
         self._thread = threading.Thread(target=self._link, name=f"toolrouter-store-{self.origin[:8]}", daemon=True)
         self._thread.start()
 

@@ -222,10 +222,10 @@ def schema_version(conn: Any) -> int:
     return int(row[0])
 
 
-def migrate(conn: Any, target: int = SCHEMA_VERSION) -> tuple[int, int]:
+def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True) -> tuple[int, int]:
     """Bring the database on ``conn`` (a psycopg connection in autocommit mode) to ``target``, in
     one transaction; returns (version found, version now). A database newer than this code raises
-    ``SchemaError`` naming both versions."""
+    ``SchemaError`` naming both versions; so does one without a store, unless ``create``."""
     if not 0 <= target <= SCHEMA_VERSION:
         raise ValueError(f"target: expected a version from 0 to {SCHEMA_VERSION}, got {target!r}")
     with conn.transaction():
@@ -236,6 +236,8 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION) -> tuple[int, int]:
                 f"the database has schema_version {found}, this toolrouter knows up to {SCHEMA_VERSION}: "
                 "upgrade toolrouter on this host"
             )
+        if found == 0 and not create:
+            raise SchemaError("the database holds no toolrouter store (no schema 'toolrouter'); nothing was created")
         for version, _, sql in MIGRATIONS:
             if found < version <= target:
                 conn.execute(sql)

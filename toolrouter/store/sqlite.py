@@ -44,6 +44,7 @@ from toolrouter.store.base import (
     TraceClose,
     check_attempts_query,
     check_claim,
+    check_create,
     check_open,
     check_records,
     check_snapshot,
@@ -143,7 +144,9 @@ class SQLiteStore(Store):
     ``os.PathLike`` (``None``, a number, bytes) raises ``TypeError`` naming it. A path that cannot
     hold a store (an empty one, a directory, a missing directory, a file that is not an SQLite database or is another program's
     database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
-    URL and the problem; a file the failed open created is removed again. ``pending`` and
+    URL and the problem; a file the failed open created is removed again. ``create=False``
+    refuses (``StoreOpenError``) a path that holds no store yet (no file, an empty one) instead of
+    making one there: for what only reads a store, where a typo would read an empty one. ``pending`` and
     ``dropped`` count records of the log, attempts and trace closes alike (see the module).
 
     Example:
@@ -155,11 +158,18 @@ class SQLiteStore(Store):
     """
 
     def __init__(
-        self, path: str | Path, *, timeout_s: float = 60.0, url: str | None = None, max_pending: int = 100_000
+        self,
+        path: str | Path,
+        *,
+        timeout_s: float = 60.0,
+        url: str | None = None,
+        max_pending: int = 100_000,
+        create: bool = True,
     ) -> None:
         # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
         timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
         max_pending = check_count("max_pending", max_pending)
+        self._create = check_create(create)
         # str() would turn None, a number or bytes into a file of that name
         path = os.fspath(path) if isinstance(path, os.PathLike) else path
         if not isinstance(path, str):
@@ -177,6 +187,8 @@ class SQLiteStore(Store):
         #: already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
+        if in_memory and not create:
+            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open (create=False)")
         if not in_memory:
             self._check_location()
         # a file this open creates goes again if the open fails: no half-made store is left behind
@@ -228,14 +240,27 @@ class SQLiteStore(Store):
         raise StoreOpenError(f"store {self.url!r}: {problem}")
 
     def _check_not_foreign(self) -> None:
-        """Refuse another program's SQLite database, by reading only: opening it in WAL mode or
-        adding tables would change a file that is not ours."""
+        """Refuse another program's SQLite database, and (not ``create``) one that holds no store
+        yet, by reading only: opening it in WAL mode or adding tables would change the file."""
         tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables and "meta" not in tables:
+        if tables and not self._holds_store(tables):
             raise StoreOpenError(
                 f"store {self.url!r}: {os.path.abspath(self.path)!r} is an SQLite database of something else "
                 f"(tables {sorted(tables)!r}), not a toolrouter store"
             )
+        if not tables and not self._create:
+            raise StoreOpenError(
+                f"store {self.url!r}: no SQLite store at {os.path.abspath(self.path)!r} (no file, or an empty one); "
+                "nothing was created"
+            )
+
+    def _holds_store(self, tables: set[str]) -> bool:
+        """Whether a file with ``tables`` is a toolrouter store: every one has written its
+        ``schema_version`` into ``meta`` with its tables, in one transaction. A table called meta
+        alone is no sign (a browser's history file has one, of keys and values)."""
+        if "meta" not in tables or not {"key", "value"} <= {r[1] for r in self._conn.execute("PRAGMA table_info(meta)")}:
+            return False
+        return self._conn.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is not None
 
     def _create_schema(self) -> None:
         """Create the tables, or migrate those of an older version forward, in one transaction (all

@@ -1,0 +1,71 @@
+"""A benchmark ended early (SIGTERM from ``kill`` or a CI job's time limit, Ctrl-C in its throwaway
+server's start) or run to its end leaves no server, folder or journal behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import toolrouter.cli as cli
+
+
+def test_sigterm_ends_a_benchmark_through_its_cleanup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGTERM ended the process at once: bench store's throwaway server kept running, its folder
+    # stayed on disk and its worker processes waited for good
+    cleaned: list[str] = []
+
+    def suite(name: str, args: list[str]) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:
+            cleaned.append(name)
+
+    monkeypatch.setattr(cli, "run_suite", suite)
+    monkeypatch.setattr(cli, "available_suites", lambda: ["store"])
+    unhandled: list[int] = []
+
+    def outside(signum: int, frame: object) -> None:  # not the end of the test run, whatever happens
+        unhandled.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, outside)
+    try:
+        result = CliRunner().invoke(cli.app, ["bench", "store"])
+        after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 128 + signal.SIGTERM and cleaned == ["store"] and unhandled == [], result.output
+    assert after is outside  # the command's handler was its own while it ran
+
+
+def test_a_throwaway_server_whose_start_is_cut_short_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the folder initdb was filling stayed: only a started server was stopped and removed
+    from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
+
+    try:
+        server = LocalPostgres(parent=str(tmp_path))
+    except PostgresBinariesMissing as exc:
+        pytest.skip(str(exc))
+
+    def initdb_cut_short(*cmd: str, check: bool = True) -> None:
+        (server.root / "data").mkdir()  # what it had made
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(server, "_run", initdb_cut_short)
+    with pytest.raises(KeyboardInterrupt), server:
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_store_leaves_no_journal_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the folder of its stores' outage journals stayed in the temporary folder after every run
+    from toolrouter.bench.store import _postgres
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with _postgres("postgresql://router@127.0.0.1:1/bench") as make:  # no database made: the server is not needed
+        assert callable(make)
+    assert list(tmp_path.iterdir()) == []
