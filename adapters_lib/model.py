@@ -451,7 +451,9 @@ class AdapterModel(nn.Module):
         self._refresh()
 
     def set_active_adapters(self, adapter_names: str | Sequence[str]) -> None:
-        """Choose which adapter sets apply, and in which order."""
+        """Choose which adapter sets apply, and in which order; only their parameters require grad
+        (the others' are frozen, their gradients dropped), so an optimiser over all parameters trains
+        the active sets alone."""
         self._check_unmerged("set_active_adapters")
         names = _as_names(adapter_names, "adapter_names")
         for name in names:
@@ -468,7 +470,8 @@ class AdapterModel(nn.Module):
         self._refresh()
 
     def disable_adapters(self, adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None) -> None:
-        """Switch adapter types off (all types when None); disabled adapters leave the base output exact."""
+        """Switch adapter types off (all types when None); disabled adapters leave the base output
+        exact and are frozen until enabled again."""
         self._check_unmerged("disable_adapters")
         self._disabled_types |= _as_types(adapter_types, "adapter_types")
         self._refresh()
