@@ -547,12 +547,30 @@ class AdapterModel(nn.Module):
     def unload(self, merge: bool = False) -> nn.Module:
         """Remove every adapter and return the base model (with LoRA/BitFit folded in if ``merge``).
 
-        The base parameters get back the ``requires_grad`` flags they had before wrapping. This
-        AdapterModel cannot be used afterwards: its calls raise AdapterStateError (they would wrap
-        the returned model again, unfrozen).
+        With ``merge`` the returned model computes what this one computes, so an adapter that runs
+        and cannot be merged (bottleneck, linear, prefix, Compacter, multi-modal) is refused with
+        AdapterStateError naming each, and nothing changes: switch its type off
+        (:meth:`disable_adapters`) or its set out of the active ones to drop it, or unload without
+        ``merge``. The base parameters get back the ``requires_grad`` flags they had before
+        wrapping. This AdapterModel cannot be used afterwards: its calls raise AdapterStateError
+        (they would wrap the returned model again, unfrozen).
         """
         self._check_loaded("unload")
         _check_flag("merge", merge)
+        if merge:
+            lost: dict[str, list[str]] = {}
+            for site, set_name, adapter in self._held():
+                wrapper = site.wrapper()
+                runs = any(adapter is a for a in (*wrapper._calls, *wrapper._deltas, *wrapper._sequentials))  # type: ignore[union-attr]
+                if runs and not adapter.mergeable:
+                    lost.setdefault(f"{_describe(adapter.config)} of set {set_name!r}", []).append(site.name)
+            if lost:
+                raise AdapterStateError(
+                    "unload: merge=True would drop running adapters that cannot be merged into the base weights: "
+                    + "; ".join(f"{kind} on {names}" for kind, names in lost.items())
+                    + ". Switch those types off (disable_adapters) or their sets out of the active ones first to "
+                    "drop them, or unload(merge=False) to drop every adapter"
+                )
         if merge and not self._merged:
             self.merge_adapters()
         elif not merge and self._merged:
