@@ -152,9 +152,18 @@ class ParameterReport(BaseModel):
 
 def _no_fast_path(module: nn.Module, args: Any) -> None:
     """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
-    layer's fast path reads ``linear1.weight`` and the others directly and never calls them (it
-    failed on the wrapper, and would skip the adapters); a hook under the layer turns that path off."""
+    layer's fast path reads ``self_attn.in_proj_weight``, ``linear1.weight`` and the others directly
+    and never calls them (it would skip the adapters); a hook under the layer turns that path off."""
     return None
+
+
+def _under_torch_layer(site: _Site, wrapper: AdaptedModule) -> None:
+    """Keep torch's encoder fast paths from skipping ``wrapper``: the layer's checks read the
+    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and the hook turns
+    the layer's path off."""
+    if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
+        wrapper.register_forward_pre_hook(_no_fast_path)
+        wrapper.reads_through = True
 
 
 def _implementation(config: AdapterConfig) -> type[BaseAdapter]:
@@ -274,6 +283,7 @@ class AdapterModel(nn.Module):
         self._disabled_types: set[AdapterType] = set()
         self._merged = False
         self._unloaded = False
+        self._unnested: list[nn.TransformerEncoder] = []  # encoders whose nested-tensor path was turned off
         self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
         if freeze_base:
             for p in base_model.parameters():
@@ -350,10 +360,18 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is None:
                 wrapper = AdaptedModule(site.module)
-                if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
-                    wrapper.register_forward_pre_hook(_no_fast_path)
+                _under_torch_layer(site, wrapper)
                 site.install(wrapper)
             wrapper.add(adapter_name, adapter)
+        for encoder in self.base_model.modules():
+            # An nn.TransformerEncoder given a padding mask in eval packs its input as a nested tensor
+            # for its layers' fast path, which an adapted layer does not take; its own attribute
+            # (what enable_nested_tensor=False sets) keeps it padded. Given back on unload.
+            if isinstance(encoder, nn.TransformerEncoder) and getattr(encoder, "use_nested_tensor", False) and any(
+                isinstance(m, AdaptedModule) for m in encoder.modules()
+            ):
+                encoder.use_nested_tensor = False
+                self._unnested.append(encoder)
         self._sets[adapter_name] = configs
         if activate:
             self._active_sets.append(adapter_name)
@@ -500,12 +518,12 @@ class AdapterModel(nn.Module):
         parametrization (``weight_norm``, ``spectral_norm``), which holds no tensor to merge into.
         """
         self._check_unmerged("merge_adapters")
-        work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
+        work = [(w, [a for a in w.running() if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
         holders = self._parameter_holders()
         module_names = {id(site.wrapper()): site.name for site in _sites(self.base_model)}
         for wrapper, adapters in work:
-            own = dict(wrapper.base_layer.named_parameters(recurse=False))
+            own = dict(wrapper.base_layer.named_parameters())  # dotted names too (out_proj.weight)
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
@@ -561,7 +579,7 @@ class AdapterModel(nn.Module):
             lost: dict[str, list[str]] = {}
             for site, set_name, adapter in self._held():
                 wrapper = site.wrapper()
-                runs = any(adapter is a for a in (*wrapper._calls, *wrapper._deltas, *wrapper._sequentials))  # type: ignore[union-attr]
+                runs = any(adapter is a for a in wrapper.running())  # type: ignore[union-attr]
                 if runs and not adapter.mergeable:
                     lost.setdefault(f"{_describe(adapter.config)} of set {set_name!r}", []).append(site.name)
             if lost:
@@ -582,7 +600,9 @@ class AdapterModel(nn.Module):
                 site.install(wrapper.base_layer)
         for name, p in self.base_model.named_parameters():
             p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
-        self._sets, self._active_sets = {}, []
+        for encoder in self._unnested:
+            encoder.use_nested_tensor = True
+        self._sets, self._active_sets, self._unnested = {}, [], []
         self._unloaded = True
         return self.base_model
 
