@@ -501,8 +501,7 @@ class AdapterModel(nn.Module):
         if not adapters:
             raise AdapterStateError("modality: this model holds no multimodal adapter")
         for adapter in adapters:
-            if modality not in adapter.adapters:
-                raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(adapter.adapters)}")
+            adapter.check_modality(modality)
         for adapter in adapters:
             adapter.set_modality(modality)
 
