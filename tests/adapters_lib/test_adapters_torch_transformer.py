@@ -109,3 +109,8 @@ def test_lora_on_an_attention_is_kept_out_of_the_peft_format(tmp_path) -> None: 
     with pytest.raises(AdapterStateError, match=r"attention modules \['self_attn'\] cannot be exported"):
         model.export_peft(tmp_path / "peft")
     assert not (tmp_path / "peft").exists()
+    # nor is a checkpoint whose LoRA names an attention module taken in
+    source = AdapterModel(nn.Sequential(nn.Linear(16, 16)), AdapterConfig(adapter_type="lora", input_dim=16, lora_r=2))
+    source.export_peft(tmp_path / "linear")
+    with pytest.raises(AdapterStateError, match=r"adapts the attention modules \['0'\]"):
+        AdapterModel.from_peft(nn.Sequential(nn.MultiheadAttention(16, 2)), tmp_path / "linear")
