@@ -1,6 +1,6 @@
 """The common base of every adapter, and the one wrapper that injects adapters into a module.
 
-An adapter plays one of three roles around the module it wraps:
+An adapter plays one of four roles around the module it wraps:
 
 * ``"sequential"``: it transforms the module's output, ``h -> adapter(h)`` (linear, sequential
   bottleneck, compacter, multi-modal adapters);
