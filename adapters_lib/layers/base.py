@@ -363,13 +363,14 @@ class AdaptedModule(nn.Module):
 
     def refresh(self, active_sets: Sequence[str], disabled_types: set[AdapterType]) -> None:
         """Recompute which adapters run, in the order of ``active_sets`` then of insertion; those of
-        an inactive set or a disabled type get ``requires_grad=False`` (and no gradient), the others
-        ``requires_grad=True``."""
+        an inactive set or a disabled type, and merged ones, get ``requires_grad=False`` (and no
+        gradient), the others ``requires_grad=True``."""
         calls, deltas, sequentials, weights = [], [], [], []
         for set_name, adapter in self.held():
             # Only the adapters that run train: an optimiser over model.parameters() (weight decay,
-            # a gradient left from before the switch) would otherwise move a set that is switched off.
-            trains = set_name in active_sets and adapter.adapter_type not in disabled_types
+            # a gradient left from before the switch) would otherwise move a set that is switched off,
+            # and a merged adapter's own weights no longer count (a meta-learner would adapt nothing).
+            trains = set_name in active_sets and adapter.adapter_type not in disabled_types and adapter not in self._merged
             for p in adapter.parameters():
                 p.requires_grad_(trains)
                 if not trains:

@@ -42,3 +42,12 @@ def test_only_the_active_set_requires_grad_and_an_optimizer_leaves_the_others_al
     assert trainable_sets(model) == {"default"}
     model.load_adapters(path, "copy")
     assert trainable_sets(model) == {"default", "copy"}
+
+
+def test_merged_adapters_are_frozen_until_unmerged() -> None:
+    lora = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=8, lora_r=2)
+    model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), [lora, AdapterConfig(adapter_type=AdapterType.ADAPTER, input_dim=8, hidden_dim=2)])
+    model.merge_adapters()  # the LoRA is folded into the frozen weight; the bottleneck still runs
+    assert {n.rsplit(".", 2)[-2] for n, p in model.named_parameters() if p.requires_grad} == {"down", "up"}
+    model.unmerge_adapters()
+    assert trainable_sets(model) == {"default"} and all(p.requires_grad for p in model.adapter_parameters())
