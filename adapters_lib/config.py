@@ -64,7 +64,8 @@ class AdapterConfig(BaseModel):
     * PREFIX: every ``nn.MultiheadAttention`` (or attention block following the prefix protocol of
       :mod:`adapters_lib.layers.prefix`) whose ``embed_dim`` equals ``input_dim``;
     * BITFIT: every Linear, Bilinear, ConvNd, LayerNorm, GroupNorm, BatchNorm or InstanceNorm module
-      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``.
+      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``
+      (whose ``in_proj_bias`` and ``out_proj.bias`` BitFit fits when the attention is named in ``target_modules``).
 
     A rule that matches nothing raises :class:`~adapters_lib.errors.AdapterTargetError`.
 

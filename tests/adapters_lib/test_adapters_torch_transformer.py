@@ -114,3 +114,20 @@ def test_lora_on_an_attention_is_kept_out_of_the_peft_format(tmp_path) -> None: 
     source.export_peft(tmp_path / "linear")
     with pytest.raises(AdapterStateError, match=r"adapts the attention modules \['0'\]"):
         AdapterModel.from_peft(nn.Sequential(nn.MultiheadAttention(16, 2)), tmp_path / "linear")
+
+
+def test_bitfit_on_an_attention_fits_both_projection_biases_in_eval_as_merged() -> None:
+    x = torch.randn(2, 5, 16)
+    layer = _encoder_layer()
+    original = layer.self_attn.in_proj_weight.clone()
+    model = AdapterModel(layer, AdapterConfig(adapter_type="bitfit", target_modules=["self_attn"]))
+    assert sorted(n.rsplit(".", 1)[-1] for n in model.adapter_parameter_names()) == ["bias_delta", "out_proj_bias_delta"]
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+        trained = model.train()(x)
+        evaluated = model.eval()(x)
+        plain = model.unload(merge=True)
+        assert torch.allclose(evaluated, trained, atol=1e-5) and torch.allclose(plain(x), trained, atol=1e-5)
+        assert not torch.allclose(trained, _encoder_layer().eval()(x), atol=1e-3)  # the biases count
+    assert torch.equal(plain.self_attn.in_proj_weight, original)  # the biases alone changed
