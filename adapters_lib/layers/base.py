@@ -35,6 +35,7 @@ __all__ = [
     "AdaptedModule",
     "SeededByTargetName",
     "check_adapter_class",
+    "check_held_parameters",
     "make_generator",
     "activation_fn",
     "feature_dim_of",
@@ -117,6 +118,18 @@ def target_config(config: AdapterConfig, module: nn.Module) -> AdapterConfig:
     if size is None or size == config.input_dim:
         return config
     return type(config).model_validate({**config.model_dump(), "input_dim": size})
+
+
+def check_held_parameters(name: str, module: nn.Module, pnames: Sequence[str], kind: str) -> None:
+    """AdapterTargetError unless ``module`` holds each of ``pnames`` as a parameter: a weight adapter
+    adds to them for each call, and one computed by a parametrization (``weight_norm``) holds none."""
+    held = dict(module.named_parameters())
+    computed = [pname for pname in pnames if pname not in held]
+    if computed:
+        raise AdapterTargetError(
+            f"target_modules: {kind} on module {name!r} adds to its {computed}, which a parametrization computes "
+            "rather than holds; remove the parametrization first (torch.nn.utils.parametrize.remove_parametrizations)"
+        )
 
 
 class BaseAdapter(nn.Module):

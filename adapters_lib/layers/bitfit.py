@@ -18,7 +18,7 @@ from torch import nn
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, feature_dim_of
+from adapters_lib.layers.base import BaseAdapter, check_held_parameters, feature_dim_of
 
 __all__ = ["BitFitAdapter"]
 
@@ -102,6 +102,8 @@ class BitFitAdapter(BaseAdapter):
         bias = getattr(module, "in_proj_bias" if attention else "bias", None)
         if not isinstance(bias, nn.Parameter):
             raise AdapterTargetError(f"target_modules: module {name!r} ({type(module).__name__}) has no bias to fit")
+        if attention:
+            check_held_parameters(name, module, ("in_proj_bias", "out_proj.bias"), "BitFit")
         if attention and config.input_dim is not None and module.embed_dim != config.input_dim:
             raise AdapterDimensionError(
                 f"input_dim: BitFit on module {name!r} expects embed_dim={config.input_dim}, the module has {module.embed_dim}"

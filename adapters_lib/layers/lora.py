@@ -26,7 +26,7 @@ from torch import nn
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, make_generator
+from adapters_lib.layers.base import BaseAdapter, check_held_parameters, make_generator
 
 __all__ = ["LoRAAdapter"]
 
@@ -248,6 +248,7 @@ class LoRAAdapter(BaseAdapter):
                     f"target_modules: LoRA adapts an nn.MultiheadAttention's packed in_proj_weight; {name!r} has "
                     "separate q/k/v weights (kdim or vdim differ from embed_dim)"
                 )
+            check_held_parameters(name, module, ("in_proj_weight", "out_proj.weight"), "LoRA")
             size = module.embed_dim
         elif isinstance(module, nn.Linear):
             size = module.in_features

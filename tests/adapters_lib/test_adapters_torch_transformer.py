@@ -131,3 +131,12 @@ def test_bitfit_on_an_attention_fits_both_projection_biases_in_eval_as_merged() 
         assert torch.allclose(evaluated, trained, atol=1e-5) and torch.allclose(plain(x), trained, atol=1e-5)
         assert not torch.allclose(trained, _encoder_layer().eval()(x), atol=1e-3)  # the biases count
     assert torch.equal(plain.self_attn.in_proj_weight, original)  # the biases alone changed
+
+
+def test_an_attention_whose_projection_a_parametrization_computes_is_refused_up_front() -> None:
+    attention = nn.MultiheadAttention(16, 2)
+    nn.utils.parametrizations.weight_norm(attention.out_proj)  # out_proj.weight is computed, not held
+    base = nn.ModuleDict({"attn": attention})
+    with pytest.raises(AdapterTargetError, match=r"LoRA on module 'attn' adds to its \['out_proj.weight'\], which a parametrization"):
+        AdapterModel(base, AdapterConfig(adapter_type="lora", target_modules=["attn"], lora_r=2))
+    assert base["attn"] is attention
