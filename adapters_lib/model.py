@@ -772,7 +772,9 @@ class AdapterModel(nn.Module):
         return path
 
     def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
-        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it, and
+        adds a created set to the active ones (as :meth:`add_adapter` does; the sets active before
+        stay active, so choose with :meth:`set_active_adapters`).
 
         Into a set that exists, the file's configs must agree on every setting that changes what the
         weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
