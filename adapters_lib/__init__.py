@@ -8,8 +8,10 @@ with safetensors, and LoRA moves to and from PEFT's on-disk format.
 Where it differs from PEFT on purpose: a ``target_modules`` pattern that matches nothing is an
 error naming every such pattern (PEFT passes it silently when another pattern matches); so is a
 target the adapter cannot wrap (for example ``out_proj`` inside ``nn.MultiheadAttention``, which
-never calls it); adapters inside torch's ``nn.TransformerEncoderLayer`` run in eval mode too (its
-fast path, which reads the weights directly, is turned off for an adapted layer); merging keeps an
+never calls it: LoRA targets the attention module itself and adapts both its projections);
+adapters inside torch's ``nn.TransformerEncoderLayer`` and ``nn.TransformerEncoder`` run in eval
+mode too (their fast paths, which read the weights directly, are turned off for an adapted layer,
+so eval computes what training without dropout computes); merging keeps an
 exact backup, so unmerging restores the base weights bit for bit; PEFT exports name their
 targets with an anchored regex, so that PEFT wraps exactly the modules we did; the adapter
 parameters are easy to hand to a meta-learner (:meth:`AdapterModel.adapter_parameter_names`,

@@ -24,7 +24,7 @@ class AdapterType(str, Enum):
     * ``ADAPTER``: the bottleneck adapter of Houlsby et al. (2019), ``h + U act(D h)``, placed after
       the module (sequential) or beside it (parallel, He et al. 2022).
     * ``LORA``: low-rank adaptation of a Linear, Conv1d/2d/3d or Embedding weight, ``W x + (alpha / r) B A x``
-      (Hu et al. 2021); mergeable into the weight.
+      (Hu et al. 2021), or of an nn.MultiheadAttention's input and output projections; mergeable into the weights.
     * ``PREFIX``: prefix tuning (Li and Liang 2021): learned key and value vectors prepended in
       attention.
     * ``BITFIT``: bias-only fine-tuning (Ben Zaken et al. 2022); mergeable into the bias.
@@ -64,7 +64,8 @@ class AdapterConfig(BaseModel):
     * PREFIX: every ``nn.MultiheadAttention`` (or attention block following the prefix protocol of
       :mod:`adapters_lib.layers.prefix`) whose ``embed_dim`` equals ``input_dim``;
     * BITFIT: every Linear, Bilinear, ConvNd, LayerNorm, GroupNorm, BatchNorm or InstanceNorm module
-      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``.
+      that has a ``bias`` parameter (of size ``input_dim`` when it is set), outside ``nn.MultiheadAttention``
+      (whose ``in_proj_bias`` and ``out_proj.bias`` BitFit fits when the attention is named in ``target_modules``).
 
     A rule that matches nothing raises :class:`~adapters_lib.errors.AdapterTargetError`.
 

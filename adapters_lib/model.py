@@ -152,9 +152,18 @@ class ParameterReport(BaseModel):
 
 def _no_fast_path(module: nn.Module, args: Any) -> None:
     """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
-    layer's fast path reads ``linear1.weight`` and the others directly and never calls them (it
-    failed on the wrapper, and would skip the adapters); a hook under the layer turns that path off."""
+    layer's fast path reads ``self_attn.in_proj_weight``, ``linear1.weight`` and the others directly
+    and never calls them (it would skip the adapters); a hook under the layer turns that path off."""
     return None
+
+
+def _under_torch_layer(site: _Site, wrapper: AdaptedModule) -> None:
+    """Keep torch's encoder fast paths from skipping ``wrapper``: the layer's checks read the
+    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and the hook turns
+    the layer's path off."""
+    if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
+        wrapper.register_forward_pre_hook(_no_fast_path)
+        wrapper.reads_through = True
 
 
 def _implementation(config: AdapterConfig) -> type[BaseAdapter]:
@@ -274,6 +283,7 @@ class AdapterModel(nn.Module):
         self._disabled_types: set[AdapterType] = set()
         self._merged = False
         self._unloaded = False
+        self._unnested: list[nn.TransformerEncoder] = []  # encoders whose nested-tensor path was turned off
         self._requires_grad_before = {name: p.requires_grad for name, p in base_model.named_parameters()}
         if freeze_base:
             for p in base_model.parameters():
@@ -350,10 +360,18 @@ class AdapterModel(nn.Module):
             wrapper = site.wrapper()
             if wrapper is None:
                 wrapper = AdaptedModule(site.module)
-                if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
-                    wrapper.register_forward_pre_hook(_no_fast_path)
+                _under_torch_layer(site, wrapper)
                 site.install(wrapper)
             wrapper.add(adapter_name, adapter)
+        for encoder in self.base_model.modules():
+            # An nn.TransformerEncoder given a padding mask in eval packs its input as a nested tensor
+            # for its layers' fast path, which an adapted layer does not take; its own attribute
+            # (what enable_nested_tensor=False sets) keeps it padded. Given back on unload.
+            if isinstance(encoder, nn.TransformerEncoder) and getattr(encoder, "use_nested_tensor", False) and any(
+                isinstance(m, AdaptedModule) for m in encoder.modules()
+            ):
+                encoder.use_nested_tensor = False
+                self._unnested.append(encoder)
         self._sets[adapter_name] = configs
         if activate:
             self._active_sets.append(adapter_name)
@@ -451,7 +469,9 @@ class AdapterModel(nn.Module):
         self._refresh()
 
     def set_active_adapters(self, adapter_names: str | Sequence[str]) -> None:
-        """Choose which adapter sets apply, and in which order."""
+        """Choose which adapter sets apply, and in which order; only their parameters require grad
+        (the others' are frozen, their gradients dropped), so an optimiser over all parameters trains
+        the active sets alone."""
         self._check_unmerged("set_active_adapters")
         names = _as_names(adapter_names, "adapter_names")
         for name in names:
@@ -468,7 +488,8 @@ class AdapterModel(nn.Module):
         self._refresh()
 
     def disable_adapters(self, adapter_types: Iterable[AdapterType | str] | AdapterType | str | None = None) -> None:
-        """Switch adapter types off (all types when None); disabled adapters leave the base output exact."""
+        """Switch adapter types off (all types when None); disabled adapters leave the base output
+        exact and are frozen until enabled again."""
         self._check_unmerged("disable_adapters")
         self._disabled_types |= _as_types(adapter_types, "adapter_types")
         self._refresh()
@@ -480,8 +501,7 @@ class AdapterModel(nn.Module):
         if not adapters:
             raise AdapterStateError("modality: this model holds no multimodal adapter")
         for adapter in adapters:
-            if modality not in adapter.adapters:
-                raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(adapter.adapters)}")
+            adapter.check_modality(modality)
         for adapter in adapters:
             adapter.set_modality(modality)
 
@@ -497,12 +517,12 @@ class AdapterModel(nn.Module):
         parametrization (``weight_norm``, ``spectral_norm``), which holds no tensor to merge into.
         """
         self._check_unmerged("merge_adapters")
-        work = [(w, [a for a in w._deltas if a.mergeable]) for w in self._wrappers()]
+        work = [(w, [a for a in w.running() if a.mergeable]) for w in self._wrappers()]
         work = [(w, adapters) for w, adapters in work if adapters]
         holders = self._parameter_holders()
         module_names = {id(site.wrapper()): site.name for site in _sites(self.base_model)}
         for wrapper, adapters in work:
-            own = dict(wrapper.base_layer.named_parameters(recurse=False))
+            own = dict(wrapper.base_layer.named_parameters())  # dotted names too (out_proj.weight)
             for adapter in adapters:
                 for pname, delta in adapter.delta_parameters(wrapper.base_layer).items():
                     if not torch.isfinite(delta).all():
@@ -544,12 +564,30 @@ class AdapterModel(nn.Module):
     def unload(self, merge: bool = False) -> nn.Module:
         """Remove every adapter and return the base model (with LoRA/BitFit folded in if ``merge``).
 
-        The base parameters get back the ``requires_grad`` flags they had before wrapping. This
-        AdapterModel cannot be used afterwards: its calls raise AdapterStateError (they would wrap
-        the returned model again, unfrozen).
+        With ``merge`` the returned model computes what this one computes, so an adapter that runs
+        and cannot be merged (bottleneck, linear, prefix, Compacter, multi-modal) is refused with
+        AdapterStateError naming each, and nothing changes: switch its type off
+        (:meth:`disable_adapters`) or its set out of the active ones to drop it, or unload without
+        ``merge``. The base parameters get back the ``requires_grad`` flags they had before
+        wrapping. This AdapterModel cannot be used afterwards: its calls raise AdapterStateError
+        (they would wrap the returned model again, unfrozen).
         """
         self._check_loaded("unload")
         _check_flag("merge", merge)
+        if merge:
+            lost: dict[str, list[str]] = {}
+            for site, set_name, adapter in self._held():
+                wrapper = site.wrapper()
+                runs = any(adapter is a for a in wrapper.running())  # type: ignore[union-attr]
+                if runs and not adapter.mergeable:
+                    lost.setdefault(f"{_describe(adapter.config)} of set {set_name!r}", []).append(site.name)
+            if lost:
+                raise AdapterStateError(
+                    "unload: merge=True would drop running adapters that cannot be merged into the base weights: "
+                    + "; ".join(f"{kind} on {names}" for kind, names in lost.items())
+                    + ". Switch those types off (disable_adapters) or their sets out of the active ones first to "
+                    "drop them, or unload(merge=False) to drop every adapter"
+                )
         if merge and not self._merged:
             self.merge_adapters()
         elif not merge and self._merged:
@@ -561,7 +599,9 @@ class AdapterModel(nn.Module):
                 site.install(wrapper.base_layer)
         for name, p in self.base_model.named_parameters():
             p.requires_grad_(self._requires_grad_before.get(name, p.requires_grad))
-        self._sets, self._active_sets = {}, []
+        for encoder in self._unnested:
+            encoder.use_nested_tensor = True
+        self._sets, self._active_sets, self._unnested = {}, [], []
         self._unloaded = True
         return self.base_model
 
@@ -732,7 +772,9 @@ class AdapterModel(nn.Module):
         return path
 
     def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
-        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it, and
+        adds a created set to the active ones (as :meth:`add_adapter` does; the sets active before
+        stay active, so choose with :meth:`set_active_adapters`).
 
         Into a set that exists, the file's configs must agree on every setting that changes what the
         weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and

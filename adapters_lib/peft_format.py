@@ -10,6 +10,8 @@ name suffix. A module registered at several places (one layer called twice) is r
 ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA on a dilated
 convolution: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update;
 or on a convolution whose ``padding_mode`` is not ``"zeros"``: PEFT's ``lora_A`` pads with zeros.
+LoRA on an ``nn.MultiheadAttention`` is refused both ways: PEFT keeps its ``out_proj`` update in
+a layer of its own, which this format does not carry.
 """
 
 from __future__ import annotations
@@ -105,6 +107,13 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
             f"target_modules: LoRA on the convolutions {padded[:5]}, whose padding_mode is not 'zeros', cannot be "
             "exported: PEFT's lora_A pads with zeros, so it would compute other updates near the borders; keep them "
             "in our format (save_adapters)"
+        )
+    attention = [name for name, a in loras if a.attention]
+    if attention:
+        raise AdapterStateError(
+            f"target_modules: LoRA on the attention modules {attention[:5]} cannot be exported: PEFT keeps an "
+            "nn.MultiheadAttention's out_proj update in a layer of its own, which this format does not carry; keep "
+            "them in our format (save_adapters)"
         )
     configs = model.adapter_configs(adapter_name)
     for field in ("use_rslora", "dropout"):
@@ -232,6 +241,12 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         raise AdapterStateError(
             f"target_modules: the checkpoint adapts the convolutions {padded[:5]}, whose padding_mode is not 'zeros': "
             "PEFT's lora_A pads them with zeros, which adapters_lib's LoRA (padding as the layer does) would not reproduce"
+        )
+    attention = sorted(name for name in modules if isinstance(known[name].module, nn.MultiheadAttention))
+    if attention:
+        raise AdapterStateError(
+            f"target_modules: the checkpoint adapts the attention modules {attention[:5]}, whose LoRA PEFT keeps in "
+            "layers of its own that this format does not carry"
         )
     for key, tensor in weights.items():
         base = _BASE_RE.match(key)

@@ -1,12 +1,15 @@
 """The common base of every adapter, and the one wrapper that injects adapters into a module.
 
-An adapter plays one of three roles around the module it wraps:
+An adapter plays one of four roles around the module it wraps:
 
 * ``"sequential"``: it transforms the module's output, ``h -> adapter(h)`` (linear, sequential
   bottleneck, compacter, multi-modal adapters);
 * ``"delta"``: it adds a term computed from the module's input, ``out -> out + delta(x)`` (LoRA,
   parallel bottleneck, BitFit); mergeable deltas can be folded into the module's own parameters;
-* ``"call"``: it rewrites the call's arguments (prefix tuning prepends keys and values).
+* ``"call"``: it rewrites the call's arguments (prefix tuning prepends keys and values);
+* ``"weight"``: it adds increments to the module's own parameters for the call (LoRA on an
+  ``nn.MultiheadAttention``, which reads its projection weights itself instead of calling them);
+  mergeable ones can be folded into those parameters.
 
 :class:`AdaptedModule` is the single injection mechanism: it replaces a module of the base model,
 keeps the original as ``base_layer`` and holds the adapters of every adapter set under
@@ -21,6 +24,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn.modules import module as _torch_module
 
 from adapters_lib.config import AdapterConfig, AdapterType
@@ -31,13 +35,16 @@ __all__ = [
     "AdaptedModule",
     "SeededByTargetName",
     "check_adapter_class",
+    "check_held_parameters",
     "make_generator",
     "activation_fn",
     "feature_dim_of",
     "target_config",
 ]
 
-ROLES = ("sequential", "delta", "call")
+ROLES = ("sequential", "delta", "call", "weight")
+# the method each role's adapters implement
+_ROLE_METHODS = {"sequential": "forward", "delta": "apply_delta", "call": "transform_call", "weight": "weight_deltas"}
 
 # torch's registries of hooks that run on every module (register_module_forward_hook and the like)
 _GLOBAL_HOOKS = (
@@ -113,12 +120,25 @@ def target_config(config: AdapterConfig, module: nn.Module) -> AdapterConfig:
     return type(config).model_validate({**config.model_dump(), "input_dim": size})
 
 
+def check_held_parameters(name: str, module: nn.Module, pnames: Sequence[str], kind: str) -> None:
+    """AdapterTargetError unless ``module`` holds each of ``pnames`` as a parameter: a weight adapter
+    adds to them for each call, and one computed by a parametrization (``weight_norm``) holds none."""
+    held = dict(module.named_parameters())
+    computed = [pname for pname in pnames if pname not in held]
+    if computed:
+        raise AdapterTargetError(
+            f"target_modules: {kind} on module {name!r} adds to its {computed}, which a parametrization computes "
+            "rather than holds; remove the parametrization first (torch.nn.utils.parametrize.remove_parametrizations)"
+        )
+
+
 class BaseAdapter(nn.Module):
     """Base class of every adapter: an ``nn.Module`` built from an :class:`AdapterConfig`.
 
-    Subclasses set ``role`` (``"sequential"``, ``"delta"`` or ``"call"``, see the module docstring)
-    and implement ``forward`` (sequential), ``apply_delta`` (delta) or ``transform_call`` (call);
-    a ``mergeable`` delta adapter also implements ``delta_parameters``.
+    Subclasses set ``role`` (``"sequential"``, ``"delta"``, ``"call"`` or ``"weight"``, see the
+    module docstring) and implement ``forward`` (sequential), ``apply_delta`` (delta),
+    ``transform_call`` (call) or ``weight_deltas`` (weight); a ``mergeable`` delta or weight adapter
+    also implements ``delta_parameters``.
 
     :class:`~adapters_lib.model.AdapterModel` injects any subclass, a user's own included (pass it
     as ``AdapterConfig.adapter_class``), through three class methods: ``matches_default`` picks
@@ -223,6 +243,11 @@ class BaseAdapter(nn.Module):
         """Call role: the arguments to call the wrapped module with."""
         raise NotImplementedError(f"{type(self).__name__} is not a call adapter")
 
+    def weight_deltas(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        """Weight role: the increment (with its graph) to each named parameter of ``module``, as
+        ``module.named_parameters()`` names it, added for each call."""
+        raise NotImplementedError(f"{type(self).__name__} is not a weight adapter")
+
     def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
         """Mergeable adapters: the increment to each named parameter of ``module``."""
         raise NotImplementedError(f"{type(self).__name__} cannot be merged")
@@ -259,14 +284,14 @@ def check_adapter_class(value: Any) -> type[BaseAdapter]:
     name = value.__name__
     if value.role not in ROLES:
         raise ValueError(f"adapter_class: {name}.role must be one of {list(ROLES)}, got {value.role!r}")
-    method = {"sequential": "forward", "delta": "apply_delta", "call": "transform_call"}[value.role]
+    method = _ROLE_METHODS[value.role]
     if getattr(value, method) is getattr(BaseAdapter, method):
         raise ValueError(f"adapter_class: {name} is a {value.role} adapter but does not implement {method}")
     if value.mergeable:
         # Merging folds a delta adapter's delta_parameters into the wrapped module's own parameters.
-        if value.role != "delta":
+        if value.role not in ("delta", "weight"):
             raise ValueError(
-                f"adapter_class: {name}.mergeable is True, but only a delta adapter can be merged and "
+                f"adapter_class: {name}.mergeable is True, but only a delta or weight adapter can be merged and "
                 f"{name} is a {value.role} adapter; set mergeable = False"
             )
         if value.delta_parameters is BaseAdapter.delta_parameters:
@@ -297,7 +322,8 @@ class AdaptedModule(nn.Module):
 
     Its settings (``in_features``, ``batch_first``...) read as ``base_layer``'s; its weights and
     methods are ``base_layer``'s own (reading them here raises: code using them directly would
-    skip the adapters).
+    skip the adapters), except with ``reads_through`` (under torch's transformer layers, whose
+    fast-path checks read them and which a hook then keeps on the path that calls this module).
 
     Arguments:
         base_layer: the original module, kept unchanged (except while LoRA/BitFit are merged into it).
@@ -313,7 +339,11 @@ class AdaptedModule(nn.Module):
         self._calls: tuple[BaseAdapter, ...] = ()
         self._deltas: tuple[BaseAdapter, ...] = ()
         self._sequentials: tuple[BaseAdapter, ...] = ()
+        self._weights: tuple[BaseAdapter, ...] = ()
         self._active = False
+        # Whether its weights read through to base_layer: set under torch's transformer layers, whose
+        # fast-path checks read them (a hook on this module then turns that path off).
+        self.reads_through = False
         # Held in tuples, never as attributes, so that they are not registered as submodules twice.
         self._fused: tuple[BaseAdapter, ...] = ()
         self._merged: tuple[BaseAdapter, ...] = ()
@@ -345,21 +375,37 @@ class AdaptedModule(nn.Module):
                 yield set_name, adapter  # type: ignore[misc]
 
     def refresh(self, active_sets: Sequence[str], disabled_types: set[AdapterType]) -> None:
-        """Recompute which adapters run, in the order of ``active_sets`` then of insertion."""
-        calls, deltas, sequentials = [], [], []
+        """Recompute which adapters run, in the order of ``active_sets`` then of insertion; those of
+        an inactive set or a disabled type, and merged ones, get ``requires_grad=False`` (and no
+        gradient), the others ``requires_grad=True``."""
+        calls, deltas, sequentials, weights = [], [], [], []
+        for set_name, adapter in self.held():
+            # Only the adapters that run train: an optimiser over model.parameters() (weight decay,
+            # a gradient left from before the switch) would otherwise move a set that is switched off,
+            # and a merged adapter's own weights no longer count (a meta-learner would adapt nothing).
+            trains = set_name in active_sets and adapter.adapter_type not in disabled_types and adapter not in self._merged
+            for p in adapter.parameters():
+                p.requires_grad_(trains)
+                if not trains:
+                    p.grad = None
         for set_name in active_sets:
             if set_name not in self.adapters:
                 continue
             for adapter in self.adapters[set_name].values():
                 if adapter.adapter_type in disabled_types or adapter in self._merged:
                     continue
-                {"call": calls, "delta": deltas, "sequential": sequentials}[adapter.role].append(adapter)
+                {"call": calls, "delta": deltas, "sequential": sequentials, "weight": weights}[adapter.role].append(adapter)
         self._calls, self._deltas, self._sequentials = tuple(calls), tuple(deltas), tuple(sequentials)
-        self._active = bool(calls or deltas or sequentials)
+        self._weights = tuple(weights)
+        self._active = bool(calls or deltas or sequentials or weights)
         # One LoRA alone on a plain Linear runs as a single fused autograd function.
-        only = deltas[0] if len(deltas) == 1 and not calls and not sequentials else None
+        only = deltas[0] if len(deltas) == 1 and not calls and not sequentials and not weights else None
         fusable = only is not None and type(self.base_layer) is nn.Linear and only.can_fuse_linear()
         self._fused = (only,) if fusable else ()
+
+    def running(self) -> tuple[BaseAdapter, ...]:
+        """The adapters that run on a call (merged ones do not)."""
+        return (*self._calls, *self._weights, *self._deltas, *self._sequentials)
 
     # --- merging -----------------------------------------------------------------------------
 
@@ -373,7 +419,7 @@ class AdaptedModule(nn.Module):
         """Fold ``adapters`` (mergeable ones) into the base parameters, keeping an exact backup."""
         if self._merged:
             raise AdapterStateError("merge: adapters are already merged; unmerge first")
-        params = dict(self.base_layer.named_parameters(recurse=False))
+        params = dict(self.base_layer.named_parameters())  # dotted names too (out_proj.weight)
         deltas: dict[str, torch.Tensor] = {}
         for adapter in adapters:
             for pname, delta in adapter.delta_parameters(self.base_layer).items():
@@ -389,7 +435,7 @@ class AdaptedModule(nn.Module):
     @torch.no_grad()
     def unmerge(self) -> None:
         """Restore the base parameters exactly as they were before ``merge``."""
-        params = dict(self.base_layer.named_parameters(recurse=False))
+        params = dict(self.base_layer.named_parameters())
         for pname, original in self._backup.items():
             params[pname].copy_(original)
         self._backup = {}
@@ -431,7 +477,15 @@ class AdaptedModule(nn.Module):
             return self._fused[0].fused_linear(self.base_layer, args[0])  # type: ignore[operator]
         for adapter in self._calls:
             args, kwargs = adapter.transform_call(self.base_layer, args, kwargs)
-        out = self.base_layer(*args, **kwargs)
+        if self._weights:
+            params = dict(self.base_layer.named_parameters())
+            weights: dict[str, torch.Tensor] = {}
+            for adapter in self._weights:
+                for pname, delta in adapter.weight_deltas(self.base_layer).items():
+                    weights[pname] = weights.get(pname, params[pname]) + delta
+            out = functional_call(self.base_layer, weights, args, kwargs)
+        else:
+            out = self.base_layer(*args, **kwargs)
         if self._deltas:
             x = args[0] if args else next(iter(kwargs.values()))
             for adapter in self._deltas:
@@ -471,15 +525,13 @@ class AdaptedModule(nn.Module):
             if base is None or not hasattr(base, name):
                 raise
         value = getattr(base, name)
-        if not isinstance(value, (torch.Tensor, nn.Module)) and not callable(value):
+        if self.__dict__.get("reads_through") or not isinstance(value, (torch.Tensor, nn.Module)) and not callable(value):
             return value  # a setting (in_features, batch_first): what the module is, read as it is
         # code that reads a module's weights instead of calling it would skip its adapters
         raise AttributeError(
             f"{name!r}: this {type(base).__name__} carries adapters, and the AdaptedModule standing in for it keeps "
             f"its weights and methods in base_layer (base_layer.{name}): code that reads them instead of calling the "
-            f"module would skip the adapters. torch's transformers do so in eval: build nn.TransformerEncoder with "
-            f"enable_nested_tensor=False, and adapt an nn.TransformerEncoderLayer's linear1, linear2 or norms, not "
-            f"its self_attn"
+            f"module would skip the adapters"
         )
 
     def extra_repr(self) -> str:

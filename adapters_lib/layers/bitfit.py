@@ -3,7 +3,9 @@
 The base model stays frozen; each wrapped module gets a trainable increment of its bias, added to
 its output along the feature dimension. The effective bias is ``b + delta``, exactly what training
 ``b`` itself would give, while the base stays untouched so that the adapter can be switched off,
-saved alone and merged into ``b``.
+saved alone and merged into ``b``. An ``nn.MultiheadAttention``, named in ``target_modules``, gets
+increments of its ``in_proj_bias`` and ``out_proj.bias``, added to those biases for each call (it
+reads them itself and never calls its ``out_proj``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from torch import nn
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, feature_dim_of
+from adapters_lib.layers.base import BaseAdapter, check_held_parameters, feature_dim_of
 
 __all__ = ["BitFitAdapter"]
 
@@ -40,6 +42,9 @@ class BitFitAdapter(BaseAdapter):
         config: the BITFIT config.
         bias_shape: the wrapped module's bias shape (default ``(config.input_dim,)``).
         feature_dim: the output dimension the bias runs along (-1 for Linear and LayerNorm).
+        attention: the wrapped ``nn.MultiheadAttention``'s ``embed_dim``, for one: ``bias_delta``
+            then increments its ``in_proj_bias`` (of ``bias_shape``) and ``out_proj_bias_delta`` its
+            ``out_proj.bias``.
 
     Example:
         >>> import torch
@@ -52,7 +57,12 @@ class BitFitAdapter(BaseAdapter):
     mergeable = True
 
     def __init__(
-        self, config: AdapterConfig, bias_shape: tuple[int, ...] | None = None, feature_dim: int = -1, name: str = ""
+        self,
+        config: AdapterConfig,
+        bias_shape: tuple[int, ...] | None = None,
+        feature_dim: int = -1,
+        name: str = "",
+        attention: int | None = None,
     ) -> None:
         super().__init__(config)
         if bias_shape is not None:
@@ -63,6 +73,10 @@ class BitFitAdapter(BaseAdapter):
             shape = (config.require_input_dim("BitFitAdapter"),)
         self.bias_delta = nn.Parameter(torch.zeros(shape))
         self.feature_dim = feature_dim
+        self.attention = attention
+        if attention is not None:
+            self.out_proj_bias_delta = nn.Parameter(torch.zeros(check_size("attention", attention)))
+            self.role = "weight"  # type: ignore[misc]
 
     @classmethod
     def default_rule(cls, config: AdapterConfig) -> str:
@@ -79,15 +93,22 @@ class BitFitAdapter(BaseAdapter):
 
     @classmethod
     def check_target(cls, name: str, module: nn.Module, parent: nn.Module | None, config: AdapterConfig) -> None:
-        if not isinstance(module, _SUPPORTED) or isinstance(parent, nn.MultiheadAttention):
+        attention = isinstance(module, nn.MultiheadAttention)
+        if not (isinstance(module, _SUPPORTED) or attention) or isinstance(parent, nn.MultiheadAttention):
             raise AdapterTargetError(
-                f"target_modules: BitFit can wrap {_KINDS} outside "
-                f"nn.MultiheadAttention; module {name!r} is a {type(module).__name__}"
+                f"target_modules: BitFit can wrap {_KINDS} outside nn.MultiheadAttention, or the attention "
+                f"itself; module {name!r} is a {type(module).__name__}"
             )
-        bias = getattr(module, "bias", None)
+        bias = getattr(module, "in_proj_bias" if attention else "bias", None)
         if not isinstance(bias, nn.Parameter):
             raise AdapterTargetError(f"target_modules: module {name!r} ({type(module).__name__}) has no bias to fit")
-        if config.input_dim is not None and bias.shape[0] != config.input_dim:
+        if attention:
+            check_held_parameters(name, module, ("in_proj_bias", "out_proj.bias"), "BitFit")
+        if attention and config.input_dim is not None and module.embed_dim != config.input_dim:
+            raise AdapterDimensionError(
+                f"input_dim: BitFit on module {name!r} expects embed_dim={config.input_dim}, the module has {module.embed_dim}"
+            )
+        if not attention and config.input_dim is not None and bias.shape[0] != config.input_dim:
             raise AdapterDimensionError(
                 f"input_dim: BitFit on module {name!r} expects a bias of size {config.input_dim}, "
                 f"the module's has {bias.shape[0]}"
@@ -97,6 +118,8 @@ class BitFitAdapter(BaseAdapter):
     def for_target(
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> BitFitAdapter:
+        if isinstance(module, nn.MultiheadAttention):
+            return cls(config, tuple(module.in_proj_bias.shape), name=name, attention=module.embed_dim)
         return cls(config, tuple(module.bias.shape), feature_dim_of(module), name=name)
 
     def forward(self, out: torch.Tensor) -> torch.Tensor:
@@ -111,7 +134,15 @@ class BitFitAdapter(BaseAdapter):
         shape[dim] = -1
         return out + self.bias_delta.view(shape)
 
+    def weight_deltas(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        """On an attention: the increments of ``in_proj_bias`` and ``out_proj.bias``."""
+        if self.attention is None:
+            return super().weight_deltas(module)
+        return {"in_proj_bias": self.bias_delta, "out_proj.bias": self.out_proj_bias_delta}
+
     def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        if self.attention is not None:
+            return {pname: delta.detach() for pname, delta in self.weight_deltas(module).items()}
         return {"bias": self.bias_delta.detach()}
 
 

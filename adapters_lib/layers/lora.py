@@ -1,5 +1,5 @@
 """LoRA (Hu et al. 2021): ``W x + (alpha / r) B A x`` on an ``nn.Linear``, an ``nn.Conv1d``, ``nn.Conv2d`` or
-``nn.Conv3d``, or an ``nn.Embedding``.
+``nn.Conv3d``, an ``nn.Embedding``, or the projections of an ``nn.MultiheadAttention``.
 
 ``B`` starts at zero (on an embedding ``A`` does, see :class:`LoRAAdapter`), so the wrapped model
 starts exactly at the base model. The hot path is one
@@ -26,7 +26,7 @@ from torch import nn
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, make_generator
+from adapters_lib.layers.base import BaseAdapter, check_held_parameters, make_generator
 
 __all__ = ["LoRAAdapter"]
 
@@ -118,7 +118,8 @@ class _LoRALinear(torch.autograd.Function):
 
 
 class LoRAAdapter(BaseAdapter):
-    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv1d/2d/3d or Embedding weight (a delta adapter).
+    """The low-rank update ``(alpha / r) B A`` of one Linear, Conv1d/2d/3d or Embedding weight (a delta
+    adapter), or of an attention's projection weights (a weight adapter).
 
     Standalone, ``forward(x)`` returns the update's output ``(alpha / r) B A x`` for a square
     ``input_dim`` layer; injected by :class:`~adapters_lib.model.AdapterModel` it wraps the target
@@ -141,6 +142,11 @@ class LoRAAdapter(BaseAdapter):
             gradient through the transpose of ``A`` (PEFT fails there), and ``A`` has only ``r``
             rows.
         name: the target's name, mixed into the initialisation seed so layers differ.
+        attention: True for an ``nn.MultiheadAttention`` of ``in_features`` = ``embed_dim``, which
+            reads its weights directly and never calls its ``out_proj``: ``lora_A``, ``lora_B``
+            update its packed ``in_proj_weight`` (``B`` has ``3 * embed_dim`` rows) and
+            ``out_proj_lora_A``, ``out_proj_lora_B`` its ``out_proj.weight``, both added to those
+            weights for each call (as PEFT does), so dropout cannot apply and is refused.
 
     Example:
         >>> import torch
@@ -161,6 +167,7 @@ class LoRAAdapter(BaseAdapter):
         conv: dict | None = None,
         name: str = "",
         embedding: dict | None = None,
+        attention: bool = False,
     ) -> None:
         super().__init__(config)
         in_features = check_size("in_features", in_features) if in_features is not None else config.require_input_dim("LoRAAdapter")
@@ -179,9 +186,17 @@ class LoRAAdapter(BaseAdapter):
         self.scaling = config.lora_scaling
         self.conv = dict(conv) if conv is not None else None
         self.embedding = dict(embedding) if embedding is not None else None
+        self.attention = attention
+        if attention:
+            if config.dropout > 0:
+                raise ValueError(
+                    f"dropout: LoRA on attention {name!r} adds its update to the weights, so it cannot drop inputs; "
+                    f"got {config.dropout}"
+                )
+            self.role = "weight"  # type: ignore[misc]
         if self.conv is None:
             a_shape: tuple[int, ...] = (r, in_features)
-            b_shape: tuple[int, ...] = (out_features, r)
+            b_shape: tuple[int, ...] = (3 * out_features if attention else out_features, r)
         else:
             a_shape = (r, in_features, *self.conv["kernel_size"])
             b_shape = (out_features, r, *[1] * len(self.conv["kernel_size"]))
@@ -193,6 +208,9 @@ class LoRAAdapter(BaseAdapter):
                 # nn.Linear's own init (kaiming uniform, a=sqrt(5)), as PEFT does, from our own generator.
                 bound = 1.0 / math.sqrt(math.prod(a_shape[1:]))
                 self.lora_A.uniform_(-bound, bound, generator=generator)
+                if attention:
+                    self.out_proj_lora_A = nn.Parameter(torch.empty(r, out_features).uniform_(-bound, bound, generator=generator))
+                    self.out_proj_lora_B = nn.Parameter(torch.zeros(out_features, r))
             else:
                 # A at zero and B normal, as in Hu et al.'s loralib and PEFT: a token's update B A[:, token]
                 # moves only once the token is looked up in training, so tokens never seen and the padding
@@ -221,9 +239,18 @@ class LoRAAdapter(BaseAdapter):
         if isinstance(parent, nn.MultiheadAttention):
             raise AdapterTargetError(
                 f"target_modules: module {name!r} belongs to nn.MultiheadAttention, which reads its weights "
-                "directly and never calls it, so LoRA there would be silently ignored"
+                "directly and never calls it, so LoRA there would be silently ignored; target the attention "
+                "module itself, whose input and output projections LoRA then adapts"
             )
-        if isinstance(module, nn.Linear):
+        if isinstance(module, nn.MultiheadAttention):
+            if not module._qkv_same_embed_dim:
+                raise AdapterTargetError(
+                    f"target_modules: LoRA adapts an nn.MultiheadAttention's packed in_proj_weight; {name!r} has "
+                    "separate q/k/v weights (kdim or vdim differ from embed_dim)"
+                )
+            check_held_parameters(name, module, ("in_proj_weight", "out_proj.weight"), "LoRA")
+            size = module.embed_dim
+        elif isinstance(module, nn.Linear):
             size = module.in_features
         elif isinstance(module, nn.Embedding):
             if module.max_norm is not None:
@@ -236,7 +263,8 @@ class LoRAAdapter(BaseAdapter):
             size = module.in_channels
         else:
             raise AdapterTargetError(
-                f"target_modules: LoRA can wrap nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d or nn.Embedding; "
+                f"target_modules: LoRA can wrap nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding or "
+                "nn.MultiheadAttention; "
                 f"module {name!r} is a {kind}"
             )
         if config.input_dim is not None and size != config.input_dim:
@@ -264,6 +292,8 @@ class LoRAAdapter(BaseAdapter):
         if isinstance(module, nn.Embedding):
             embedding = {"padding_idx": module.padding_idx, "scale_grad_by_freq": module.scale_grad_by_freq}
             return cls(config, module.num_embeddings, module.embedding_dim, name=name, embedding=embedding)
+        if isinstance(module, nn.MultiheadAttention):
+            return cls(config, module.embed_dim, module.embed_dim, name=name, attention=True)
         assert isinstance(module, nn.Linear)
         return cls(config, module.in_features, module.out_features, name=name)
 
@@ -303,7 +333,16 @@ class LoRAAdapter(BaseAdapter):
         return flat.view(out.shape)
 
     def can_fuse_linear(self) -> bool:
-        return self.conv is None and self.embedding is None and self.dropout is None
+        return self.conv is None and self.embedding is None and self.dropout is None and not self.attention
+
+    def weight_deltas(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        """On an attention: the updates of ``in_proj_weight`` and ``out_proj.weight``, with their graph."""
+        if not self.attention:
+            return super().weight_deltas(module)
+        return {
+            "in_proj_weight": self.scaling * (self.lora_B @ self.lora_A),
+            "out_proj.weight": self.scaling * (self.out_proj_lora_B @ self.out_proj_lora_A),
+        }
 
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         """``base(x)`` plus the update, through the fused autograd function where it applies."""
@@ -326,10 +365,12 @@ class LoRAAdapter(BaseAdapter):
         return self.scaling * flat.view(self.out_features, self.in_features, *self.conv["kernel_size"])
 
     def delta_parameters(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        if self.attention:
+            return {pname: delta.detach() for pname, delta in self.weight_deltas(module).items()}
         return {"weight": self.delta_weight().detach()}
 
     def extra_repr(self) -> str:
-        kind = "embedding" if self.embedding is not None else "linear"
+        kind = "embedding" if self.embedding is not None else "attention" if self.attention else "linear"
         if self.conv is not None:
             kind = f"conv{len(self.conv['kernel_size'])}d"
         return f"{kind}, in={self.in_features}, out={self.out_features}, r={self.r}, scaling={self.scaling:g}"

@@ -185,16 +185,20 @@ class MultiModalAdapter(SeededByTargetName, BaseAdapter):
 
     def forward(self, x: torch.Tensor, modality: str | None = None) -> torch.Tensor:
         """``x`` adapted for ``modality`` (default ``active_modality``)."""
-        key = modality if modality is not None else self.active_modality
-        if key not in self.adapters:
-            raise AdapterKeyError(f"modality: unknown {key!r}; known {list(self.adapters)}")
+        key = self.check_modality(modality if modality is not None else self.active_modality)
         return self.adapters[key](x)
+
+    def check_modality(self, modality: object) -> str:
+        """``modality`` if this adapter has it; else TypeError (not a name) or AdapterKeyError naming it."""
+        if not isinstance(modality, str):  # a list failed in the lookup with "unhashable type"
+            raise TypeError(f"modality: expected a modality name (str), got {modality!r}")
+        if modality not in self.adapters:
+            raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(self.adapters)}")
+        return modality
 
     def set_modality(self, modality: str) -> None:
         """Choose the modality used when ``forward`` is called without one."""
-        if modality not in self.adapters:
-            raise AdapterKeyError(f"modality: unknown {modality!r}; known {list(self.adapters)}")
-        self.active_modality = modality
+        self.active_modality = self.check_modality(modality)
 
 
 ADAPTER_TYPE = AdapterType.MULTIMODAL

@@ -58,3 +58,15 @@ def test_a_path_that_is_not_a_path_is_named() -> None:
     with pytest.raises(TypeError, match="^directory: expected a file path"):
         model.load_peft(None, adapter_name="peft")  # type: ignore[arg-type]
     assert model.adapter_names == ["default"]
+
+
+@pytest.mark.parametrize("modality", [["vision"], None, 3])
+def test_a_modality_that_is_not_a_name_is_named_and_the_active_one_stays(modality: object) -> None:
+    model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="multimodal", input_dim=8, hidden_dim=4))
+    adapter = model.base_model[0].adapters["default"]["multimodal"]
+    for set_modality in (model.set_modality, adapter.set_modality):
+        with pytest.raises(TypeError, match=r"^modality: expected a modality name \(str\), got"):
+            set_modality(modality)
+    with pytest.raises(TypeError, match="^modality: expected a modality name"):
+        adapter(torch.randn(2, 4), modality=["vision"])
+    assert adapter.active_modality == "language"

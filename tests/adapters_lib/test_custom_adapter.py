@@ -201,8 +201,8 @@ class UnknownRole(Gain):
         (nn.Linear, "expected a subclass of BaseAdapter, got <class 'torch.nn.modules.linear.Linear'>"),
         ("my.Adapter", "expected a subclass of BaseAdapter, got 'my.Adapter'"),
         (NoForward, "NoForward is a sequential adapter but does not implement forward"),
-        (UnknownRole, "UnknownRole.role must be one of ['sequential', 'delta', 'call'], got 'parallel'"),
-        (MergeableSequential, "MergeableSequential.mergeable is True, but only a delta adapter can be merged"),
+        (UnknownRole, "UnknownRole.role must be one of ['sequential', 'delta', 'call', 'weight'], got 'parallel'"),
+        (MergeableSequential, "MergeableSequential.mergeable is True, but only a delta or weight adapter can be merged"),
         (MergeableWithoutDelta, "MergeableWithoutDelta.mergeable is True but MergeableWithoutDelta does not implement delta_parameters"),
     ],
 )
