@@ -43,3 +43,18 @@ def test_a_batch_mixing_label_widths_trains_as_one_of_int64_labels() -> None:
     (a, b) = _tasks(torch.int64)
     mixed = [a, tuple(t.to(torch.int32) if not t.is_floating_point() else t for t in b)]
     assert learner.meta_train_step(mixed)["meta_loss"] == _run(MAML, "loop", torch.int64)[0]
+
+
+def test_true_false_labels_are_classes_1_and_0() -> None:
+    def tasks(dtype: torch.dtype) -> list[tuple[torch.Tensor, ...]]:
+        return [(x, (x[:, 0] > 0).to(dtype), q, (q[:, 0] > 0).to(dtype)) for x, q in torch.randn(2, 2, 4, 3)]
+
+    torch.manual_seed(0)
+    batch = tasks(torch.bool)
+    as_ints = [tuple(t.long() if t.dtype == torch.bool else t for t in task) for task in batch]
+    results = []
+    for labelled in (batch, as_ints):
+        torch.manual_seed(1)
+        learner = MAML(nn.Linear(3, 2), lr_inner=0.1, loss_fn="cross_entropy", vectorize="loop")
+        results.append((learner.meta_train_step(labelled)["meta_loss"], learner.evaluate(labelled)["accuracy"]))
+    assert results[0][0] == results[1][0] and torch.equal(results[0][1], results[1][1])
