@@ -75,6 +75,10 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
+        with source.open("rb") as fh:
+            signature = fh.read(4)
+        if signature == b"PK\x03\x04":  # a zip cut short: its members begin it, its directory ended it
+            raise DataFormatError(f"path {str(source)!r} is a damaged or truncated zip file (its central directory is missing)")
         raise DataFormatError(f"path {str(source)!r} is neither a folder nor a zip file")
     with zipfile.ZipFile(source) as archive:
         for name in sorted(archive.namelist()):
