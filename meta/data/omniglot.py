@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +212,8 @@ def omniglot_split(
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
     if not test_alphabets:
         raise ValueError("test_alphabets is empty: name at least one alphabet to test on")
+    if isinstance(kwargs.get("rotations"), Iterator):  # read twice below: the first load would spend it
+        kwargs["rotations"] = list(kwargs["rotations"])  # type: ignore[call-overload]
     test = load_omniglot(paths, alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     train = load_omniglot(paths, exclude_alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     return train, test
