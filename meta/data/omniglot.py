@@ -176,13 +176,16 @@ def load_omniglot(
             seen.add(key)
             images.setdefault((alphabet, character), []).append(_image(payload, where, image_size))
     found = sorted({a for a, _ in images})
+    # the folder the zips were downloaded into, given for the zips: say which paths to give instead
+    zips = sorted(str(z) for source in sources if source.is_dir() for z in source.glob("*.zip"))
+    hint = f"; the folder holds the zip files {zips}: give those" if zips and not everywhere else ""
     # a name not in the data is a typo: an exclusion that drops nothing would pass without a word
     for field, names, present in (("alphabets", alphabets, found), ("exclude_alphabets", exclude_alphabets, sorted(everywhere))):
         missing = sorted(set(names or ()) - set(present))
         if missing:
-            raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
+            raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}{hint}")
     if not images:
-        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png)")
+        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png){hint}")
     # every rotation written into one tensor made up front, each character's images let go once
     # written: a list of rotated copies joined by torch.cat held the whole set twice at its peak
     total = sum(len(drawn) for drawn in images.values()) * len(angles)
