@@ -269,6 +269,10 @@ def _running(pid: int) -> bool:
         return True  # no /proc: os.kill found it
 
 
+#: What torch's ``env://`` initialisation reads, which torchrun sets in every process it starts.
+TORCHRUN_ENVIRONMENT = ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE")
+
+
 def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> str:
     """Initialise the default group from torchrun's environment; nccl with CUDA, gloo otherwise.
     Returns the group's backend.
@@ -276,7 +280,8 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
     ``timeout_s``: how long a collective waits for a process that does not arrive before it
     raises (None: torch's default, 30 minutes for gloo, 10 for nccl). A group initialised before
     is kept as it is: its backend is returned, and naming another one raises ValueError (the
-    caller would place its tensors for a backend that the group does not use).
+    caller would place its tensors for a backend that the group does not use). Without a group, the
+    variables torchrun sets (``TORCHRUN_ENVIRONMENT``) must be set: ValueError names those missing.
     """
     if backend is not None and not isinstance(backend, str):
         raise TypeError(f"backend: expected a name such as 'gloo' or 'nccl', got {backend!r}")
@@ -288,6 +293,13 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
             raise ValueError(f"backend: {backend!r}, but the process group is already initialised with {running!r}")
         backend = running
     else:
+        missing = [name for name in TORCHRUN_ENVIRONMENT if not os.environ.get(name)]
+        if missing:
+            # torch's own error named one variable, in a traceback, and not the launcher that sets them
+            raise ValueError(
+                f"environment: {', '.join(missing)} not set; launch with torchrun, which sets them "
+                "(torchrun --nproc_per_node 2 -m meta.distributed ...), or set them in every process"
+            )
         if backend is None:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend, timeout=None if timeout_s is None else timedelta(seconds=timeout_s))
@@ -356,7 +368,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.save is not None and Path(args.save).is_dir():
         parser.error(f"--save: {args.save!r} is a directory; give a file name such as {str(Path(args.save) / 'maml.safetensors')!r}")
     torch.set_num_threads(1)
-    backend = init_from_env(args.backend, args.timeout_s)
+    try:
+        backend = init_from_env(args.backend, args.timeout_s)
+    except ValueError as exc:  # run without torchrun: say how to launch it, not torch's traceback
+        parser.error(str(exc))
     device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if backend == "nccl" else "cpu"
     try:
         learner = train_sinusoid(args.steps, args.algorithm, args.meta_batch, args.k_shot, args.hidden, args.seed, True, device)

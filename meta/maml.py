@@ -351,8 +351,14 @@ class MAML(BaseMetaLearner):
         return {n: named[n] for n in self.adapt_names}
 
     def _criterion(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``loss_fn(out, y)``, after checking that the targets fit the predictions."""
+        """``loss_fn(out, y)``, after checking that the targets fit the predictions; cross-entropy's
+        integer class labels are taken at any width, and True/False as classes 1/0."""
         check_loss_shapes(self.loss_fn, out, y)
+        if self.classification and not (y.is_floating_point() or y.is_complex()):
+            # class labels of any integer width (numpy gives int32, image datasets uint8) or True/False
+            # (classes 1 and 0, as the few-shot networks read them): torch's cross_entropy takes int64
+            # only and failed with 'expected target dtype to be Long'
+            y = y.long()
         return self.loss_fn(out, y)
 
     def _loss(self, fast: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

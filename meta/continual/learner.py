@@ -97,6 +97,7 @@ def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
 
     Names: naive, ewc, online_ewc, replay (reservoir), replay_balanced (class-balanced),
     replay_prioritized (loss-prioritised), lwf, progressive. Defaults are documented on each class.
+    A replay with ``buffer_size`` 0 is refused (ValueError naming it): it would replay nothing.
 
     >>> make_strategy("ewc+replay", buffer_size=100).name
     'ewc+replay'
@@ -104,6 +105,12 @@ def make_strategy(name: str, buffer_size: int = 200, seed: int = 0) -> Strategy:
     if not isinstance(name, str):
         raise TypeError(f"strategy: expected a name such as 'ewc+replay', got {name!r}")
     parts = [p.strip() for p in name.split("+")]
+    replays = [p for p in parts if p in ("replay", "replay_balanced", "replay_prioritized")]
+    if replays and check_count("buffer_size", buffer_size) < 1:  # no memory replays nothing: naive training
+        raise ValueError(
+            f"buffer_size: {buffer_size!r} leaves {replays[0]!r} of strategy {name!r} no memory to replay; "
+            "give buffer_size >= 1, or leave replay out"
+        )
     built: list[Strategy] = []
     for part in parts:
         if part == "naive":

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -33,8 +33,9 @@ class EpisodeSampler:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
             items are examples or ``(example, label)`` pairs (tuples whose example is a tensor or
             an array: a ``TensorDataset(x, y)``, say), of which the example is taken.
-        labels: one label per example (any hashable values but NaN; one-element tensors and numpy
-            values count by the number they hold); when None, ``data`` items must be
+        labels: one label per example, in order (any hashable values but NaN; one-element tensors
+            and numpy values count by the number they hold; a generator is read once, a set is
+            refused); when None, ``data`` items must be
             ``(example, label)`` pairs and the labels are read from them.
         n_way: classes per episode (at most the number of classes with enough examples).
         k_shot: support examples per class (at least 1).
@@ -63,6 +64,11 @@ class EpisodeSampler:
         self._pairs = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_pair(data[0]))
         if labels is None:
             labels = [data[i][1] for i in range(len(data))]
+        elif isinstance(labels, (Set, Mapping)):
+            # a label belongs to the example at its position: a set has no order (a mapping's are its keys)
+            raise TypeError(f"labels: expected one label per example, in order (a list, a tensor or an array), got a {type(labels).__name__}")
+        elif isinstance(labels, Iterator):
+            labels = list(labels)  # a generator, read once: it has no len()
         if isinstance(labels, torch.Tensor):
             if labels.dim() != 1:
                 raise ValueError(f"labels must hold one label per example (1-D), got shape {tuple(labels.shape)}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +75,10 @@ def _entries(source: Path) -> Iterable[tuple[str, str, str, str, bytes]]:
             yield parts[-3], parts[-2], parts[-1], str(png), png.read_bytes()
         return
     if not zipfile.is_zipfile(source):
+        with source.open("rb") as fh:
+            signature = fh.read(4)
+        if signature == b"PK\x03\x04":  # a zip cut short: its members begin it, its directory ended it
+            raise DataFormatError(f"path {str(source)!r} is a damaged or truncated zip file (its central directory is missing)")
         raise DataFormatError(f"path {str(source)!r} is neither a folder nor a zip file")
     with zipfile.ZipFile(source) as archive:
         for name in sorted(archive.namelist()):
@@ -172,13 +176,16 @@ def load_omniglot(
             seen.add(key)
             images.setdefault((alphabet, character), []).append(_image(payload, where, image_size))
     found = sorted({a for a, _ in images})
+    # the folder the zips were downloaded into, given for the zips: say which paths to give instead
+    zips = sorted(str(z) for source in sources if source.is_dir() for z in source.glob("*.zip"))
+    hint = f"; the folder holds the zip files {zips}: give those" if zips and not everywhere else ""
     # a name not in the data is a typo: an exclusion that drops nothing would pass without a word
     for field, names, present in (("alphabets", alphabets, found), ("exclude_alphabets", exclude_alphabets, sorted(everywhere))):
         missing = sorted(set(names or ()) - set(present))
         if missing:
-            raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}")
+            raise KeyError(f"{field}: {missing!r} not found in {[str(p) for p in paths]!r}; its alphabets: {sorted(everywhere)}{hint}")
     if not images:
-        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png)")
+        raise DataFormatError(f"no Omniglot images found in {[str(p) for p in paths]!r} (laid out as [ROOT/]ALPHABET/characterNN/*.png){hint}")
     # every rotation written into one tensor made up front, each character's images let go once
     # written: a list of rotated copies joined by torch.cat held the whole set twice at its peak
     total = sum(len(drawn) for drawn in images.values()) * len(angles)
@@ -208,6 +215,8 @@ def omniglot_split(
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
     if not test_alphabets:
         raise ValueError("test_alphabets is empty: name at least one alphabet to test on")
+    if isinstance(kwargs.get("rotations"), Iterator):  # read twice below: the first load would spend it
+        kwargs["rotations"] = list(kwargs["rotations"])  # type: ignore[call-overload]
     test = load_omniglot(paths, alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     train = load_omniglot(paths, exclude_alphabets=test_alphabets, **kwargs)  # type: ignore[arg-type]
     return train, test

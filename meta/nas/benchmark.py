@@ -35,18 +35,20 @@ def benchmark_nas_algorithms(
         >>> sorted(out), len(out["random"]["curve"])
         (['bayesian', 'evolutionary', 'random'], 12)
     """
-    if isinstance(algorithms, str) or not algorithms:
+    # a list once: a generator was spent by the check for repeats, and no search ran (an empty result)
+    names = None if isinstance(algorithms, str) else list(algorithms)
+    if not names:
         raise ValueError(f"algorithms: give a sequence of at least one algorithm name, got {algorithms!r}")
-    repeated = sorted({a for a in algorithms if list(algorithms).count(a) > 1})
+    repeated = sorted({a for a in names if names.count(a) > 1})
     if repeated:
         # Results are keyed by name: a second run would replace the first.
-        raise ValueError(f"algorithms: each name once, got {list(algorithms)!r} (repeated: {repeated})")
+        raise ValueError(f"algorithms: each name once, got {names!r} (repeated: {repeated})")
     # checked first: the default population is derived from it, and was the field an error named
     num_evaluations = check_count("num_evaluations", num_evaluations, low=1)
     # Every search is made (its options checked) before any runs: a mistake in the last algorithm's
     # name or options was found only after the searches before it had run to their end.
     searches: dict[str, NeuralArchitectureSearch] = {}
-    for algorithm in algorithms:
+    for algorithm in names:
         options: dict[str, Any] = {"population_size": min(20, max(2, num_evaluations // 5)), **nas_options}
         if options.get("study_name") is not None:
             # one study for all would hand each algorithm the trials of those before it; a blank

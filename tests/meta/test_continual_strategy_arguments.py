@@ -98,6 +98,8 @@ def test_drift_adapter_names_its_own_fisher_decay(fisher_decay: object) -> None:
 
 def test_include_untrained_must_be_a_bool() -> None:
     import torch
+    import re
+
     from torch import nn
 
     from meta import ContinualLearner
@@ -109,3 +111,17 @@ def test_include_untrained_must_be_a_bool() -> None:
     with pytest.raises(ValueError, match=r"include_untrained: expected True or False, got 'no'"):
         learner.evaluate_all_tasks({0: (x, y), 1: (x, y)}, include_untrained="no")  # type: ignore[arg-type]
     assert torch.isnan(torch.as_tensor(learner.accuracy_matrix().values)).all()  # nothing was scored
+
+
+@pytest.mark.parametrize("strategy", ["replay", "ewc+replay_balanced", "lwf+replay_prioritized"])
+def test_a_replay_without_memory_is_refused_naming_buffer_size(strategy: str) -> None:
+    import re
+
+    from torch import nn
+
+    from meta import ContinualLearner
+
+    # a memory of no sample replays nothing: the learner trained as naive fine-tuning under the name
+    with pytest.raises(ValueError, match=rf"buffer_size: 0 leaves 'replay\w*' of strategy '{re.escape(strategy)}' no memory to replay"):
+        ContinualLearner(nn.Linear(4, 3), strategy=strategy, buffer_size=0)
+    assert ContinualLearner(nn.Linear(4, 3), strategy="ewc", buffer_size=0).strategy.name == "ewc"

@@ -75,3 +75,20 @@ def test_a_save_path_that_is_a_directory_is_refused_before_any_training(tmp_path
         main(["--steps", "1", "--save", str(tmp_path)])
     assert exit_info.value.code == 2 and f"--save: {str(tmp_path)!r} is a directory" in capsys.readouterr().err
     assert not dist.is_initialized()
+
+
+def test_without_torchruns_environment_the_missing_variables_and_the_launcher_are_named(
+    no_group: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from meta.distributed import main
+
+    for name in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    with pytest.raises(ValueError, match="environment: MASTER_PORT, RANK, WORLD_SIZE not set; launch with torchrun"):
+        init_from_env("gloo")
+    # python -m meta.distributed run alone: a usage error that says how to launch it, before any training
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--steps", "1"])
+    assert exit_info.value.code == 2 and "torchrun --nproc_per_node 2 -m meta.distributed" in capsys.readouterr().err
+    assert not dist.is_initialized()

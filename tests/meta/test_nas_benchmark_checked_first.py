@@ -27,3 +27,11 @@ def test_a_bad_algorithm_is_refused_before_any_search_runs() -> None:
 def test_num_evaluations_is_named_when_it_is_no_count(bad: object) -> None:
     with pytest.raises(ValueError, match=rf"num_evaluations: expected an integer >= 1, got {bad!r}"):
         benchmark_nas_algorithms(create_nb201_search_space(), lambda a: 1.0, bad)  # type: ignore[arg-type]
+
+
+def test_algorithms_given_as_a_generator_each_run() -> None:
+    # the check for repeated names spent the generator: no search ran, and the result was empty
+    out = benchmark_nas_algorithms(create_nb201_search_space(), lambda a: 1.0, 3, algorithms=(a for a in ("random", "evolutionary")))
+    assert sorted(out) == ["evolutionary", "random"] and all(len(r["curve"]) == 3 for r in out.values())
+    with pytest.raises(ValueError, match="algorithms: give a sequence of at least one algorithm name"):
+        benchmark_nas_algorithms(create_nb201_search_space(), lambda a: 1.0, 3, algorithms=iter(()))

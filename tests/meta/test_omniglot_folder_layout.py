@@ -32,3 +32,12 @@ def test_only_the_images_laid_out_under_the_folder_are_read(tmp_path: Path) -> N
     _png(tmp_path / "omniglot" / "notes.png")  # beside the alphabets: no character of any
     data = load_omniglot(tmp_path / "omniglot", rotations=(0,))
     assert data.class_names == ["Greek/character01/rot0"] and len(data.labels) == 1
+
+
+def test_the_folder_holding_the_zips_is_refused_naming_the_zips_to_give(omniglot_zip) -> None:  # type: ignore[no-untyped-def]
+    archive = omniglot_zip(["Greek"])
+    with pytest.raises(DataFormatError, match=rf"no Omniglot images .*; the folder holds the zip files \['{archive}'\]: give those"):
+        load_omniglot(archive.parent)
+    with pytest.raises(KeyError, match=r"alphabets: \['Greek'\] not found .*; the folder holds the zip files"):
+        load_omniglot(archive.parent, alphabets=["Greek"])
+    assert load_omniglot(archive, rotations=(0,)).alphabets == ["Greek"]

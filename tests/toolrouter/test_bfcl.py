@@ -106,7 +106,13 @@ def test_reads_only_the_categories_asked_for(tmp_path: Path) -> None:
         ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [[], []], "involved_classes": ["NoSuchAPI"]}\n'
          '{"id": "mt_1", "question": [[]], "involved_classes": ["GorillaFileSystem"]}', r"API set 'NoSuchAPI' has no function documents"),
         ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [], "involved_classes": [3]}', r"field 'involved_classes'"),
-        ("BFCL_v4_irrelevance.json", '{"id": "i", "question": [], "function": []}\n{"id": "i", "question": [], "function": []}', r"line 2: id 'i' appears twice"),
+        ("BFCL_v4_irrelevance.json", '{"id": "i", "question": [[{"role": "user", "content": "hi"}]], "function": []}\n'
+         '{"id": "i", "question": [], "function": []}', r"line 2: id 'i' appears twice"),
+        ("BFCL_v4_irrelevance.json", '{"id": "i", "question": [], "function": []}', r"line 1: field 'question': no turn with a user message"),
+        ("BFCL_v4_irrelevance.json", '{"id": "i", "question": [[{"role": "system", "content": "Be brief."}]], "function": []}',
+         r"line 1: field question\[0\]: no user message with text"),
+        ("BFCL_v4_multi_turn_base.json", '{"id": "mt_0", "question": [[{"role": "user", "content": " "}], []], '
+         '"involved_classes": ["GorillaFileSystem"]}', r"line 1: field question\[0\]: no user message with text"),
     ],
 )
 def test_malformed_files_name_the_file_line_and_field(tmp_path: Path, file: str, line: str, match: str) -> None:

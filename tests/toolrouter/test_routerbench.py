@@ -85,3 +85,17 @@ def test_real_slice():
     assert all(p and not p.startswith("[") for p in data.prompts)
     assert data.quality.shape == data.cost.shape == (80, 11)
     assert ((data.quality == 0) | (data.quality == 1)).all() and (data.cost >= 0).all()
+
+
+def test_columns_are_paired_by_model_name_whatever_their_order(folder: Path, tmp_path: Path) -> None:
+    # the same table with its cost: columns, and in another file its quality: columns, in another
+    # order: refused as naming other models, where the models are the same
+    write(tmp_path, "mbpp_test.csv", ["a1,mbpp,p,1.0,0.0,0.0001,0.001"], header="sample_id,eval_name,prompt,quality:m1,quality:m2,cost:m2,cost:m1\n")
+    write(tmp_path, "mbpp_train.csv", ["a2,mbpp,p,0.0,1.0,0.002,0.0002"], header="sample_id,eval_name,prompt,quality:m2,quality:m1,cost:m1,cost:m2\n")
+    data = load_routerbench(folder, evals=["mbpp"], splits=["test", "train"])
+    assert data.models == ("m1", "m2")
+    np.testing.assert_array_equal(data.quality, [[1, 0], [1, 0]])
+    np.testing.assert_allclose(data.cost, [[0.001, 0.0001], [0.002, 0.0002]])
+    write(tmp_path, "mbpp_train.csv", ["x,mbpp,p,1,0,0"], header="sample_id,eval_name,prompt,quality:m1,quality:m3,cost:m1\n")
+    with pytest.raises(ValueError, match=r"must name the same models; quality: only \['m3'\], cost: only \[\]"):
+        load_routerbench(folder, evals=["mbpp"], splits=["train"])

@@ -228,7 +228,10 @@ def _request(file: Path, line_no: int, turn: Any, where: str) -> str:
     for content in said:  # else None or a number was read as the words "None" or "12"
         if not isinstance(content, str):
             raise DataError(f"{file}: line {line_no}: field {where}: expected a user message's content to be text, got {content!r:.80}")
-    return " ".join(said).strip()
+    request = " ".join(said).strip()
+    if not request:  # a turn cut out of its entry: an empty request would be routed as one
+        raise DataError(f"{file}: line {line_no}: field {where}: no user message with text (got {turn!r:.80})")
+    return request
 
 
 def _function(file: Path, where: str, raw: Any, api: str | None = None) -> FunctionDoc:
@@ -364,6 +367,8 @@ def _single_turns(root: Path, category: str, with_answers: bool) -> tuple[Single
                             f"{where}: field 'ground_truth': {name}({argument}): expected a list of accepted values, got {accepted!r:.80}"
                         )
                 answer.append((name, arguments))
+        if not questions:  # an entry with no turn asks nothing: its request would be empty
+            raise DataError(f"{file}: line {line_no}: field 'question': no turn with a user message")
         out.append(SingleTurn(key, request, docs, tuple(answer)))
     _check_complete(file, seen, answers)
     return tuple(out)

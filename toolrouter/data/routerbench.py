@@ -192,15 +192,24 @@ def load_routerbench(
             q_cols = [i for i, c in enumerate(header) if c.startswith("quality:")]
             c_cols = [i for i, c in enumerate(header) if c.startswith("cost:")]
             file_models = tuple(header[i].split(":", 1)[1] for i in q_cols)
-            if tuple(header[i].split(":", 1)[1] for i in c_cols) != file_models or not file_models:
-                raise DataError(f"{file}: quality: and cost: columns must name the same models")
-            repeated = sorted({m for m in file_models if file_models.count(m) > 1})
-            if repeated:
-                raise DataError(f"{file}: model(s) {repeated} have more than one quality: column")
+            cost_models = [header[i].split(":", 1)[1] for i in c_cols]
+            for kind, named in (("quality", file_models), ("cost", cost_models)):
+                repeated = sorted({m for m in named if named.count(m) > 1})
+                if repeated:
+                    raise DataError(f"{file}: model(s) {repeated} have more than one {kind}: column")
+            if set(cost_models) != set(file_models) or not file_models:
+                raise DataError(
+                    f"{file}: quality: and cost: columns must name the same models; quality: only "
+                    f"{sorted(set(file_models) - set(cost_models))}, cost: only {sorted(set(cost_models) - set(file_models))}"
+                )
             if models is None:
                 models = file_models
-            elif file_models != models:
+            elif set(file_models) != set(models):
                 raise DataError(f"{file}: models {file_models} differ from {models}")
+            # columns paired by model name, in the first file's order: a file whose columns come in
+            # another order is the same table
+            q_cols = [q_cols[file_models.index(m)] for m in models]
+            c_cols = [c_cols[cost_models.index(m)] for m in models]
             try:
                 base = [header.index(c) for c in ("sample_id", "eval_name", "prompt")]
             except ValueError:
