@@ -98,8 +98,6 @@ def test_drift_adapter_names_its_own_fisher_decay(fisher_decay: object) -> None:
 
 def test_include_untrained_must_be_a_bool() -> None:
     import torch
-    import re
-
     from torch import nn
 
     from meta import ContinualLearner
