@@ -86,7 +86,7 @@ from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.features import checked_vector
-from toolrouter.models import TaskComplexity
+from toolrouter.models import ANY_CAPABILITY, TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
 from toolrouter.store.base import check_storable
 
@@ -152,6 +152,9 @@ class TraceStep:
         _check_text("capability", self.capability)
         if self.capability is not None:  # "" was kept, then refused by the saved state
             _check_name("capability", self.capability)
+        # "*" is the capability of a step any tool serves, as a declared "*" step is: kept as
+        # itself, it was learned but never proposed (no tool lists "*" among its capabilities)
+        object.__setattr__(self, "capability", _any_tool(self.capability))
         if isinstance(self.depends_on, list):
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
         if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
@@ -161,6 +164,11 @@ class TraceStep:
             raise ValueError(
                 f"depends_on: expected other steps than {self.step!r}, each once, got {short_repr(self.depends_on)}"
             )
+
+
+def _any_tool(capability: str | None) -> str | None:
+    """``None`` (any tool) for ``ANY_CAPABILITY``, else ``capability``."""
+    return None if capability == ANY_CAPABILITY else capability
 
 
 def _check_name(field: str, value: Any) -> None:
@@ -186,6 +194,10 @@ def _check_capabilities(capabilities: Any) -> None:
     names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
     for name in names:
         _check_name("capabilities", name)
+        if name == ANY_CAPABILITY:  # as a tool may not list it: its one-step candidate was a "*" step
+            raise ValueError(
+                f"capabilities: {ANY_CAPABILITY!r} is the capability of a step any tool serves, not one a tool lists"
+            )
         if isinstance(capabilities, Mapping):  # a description that is not text was read as its repr
             _check_text(f"capabilities[{name!r}]", capabilities[name])
 
@@ -794,6 +806,7 @@ class StructureModel:
         given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
         out: list[TraceStep] = []
         for i, (step, capability, depends_on) in enumerate(entries):
+            capability = _any_tool(capability)  # as the trace holds it (TraceStep)
             if isinstance(depends_on, (str, bytes)):  # read as its letters, each a step of its own
                 raise TypeError(f"{where(i)}.depends_on: expected a list of step names or None, got {short_repr(depends_on)}")
             deps = None if depends_on is None else tuple(depends_on)
@@ -1376,6 +1389,7 @@ class StructureModel:
         saved = read_model(_SavedStructures, state, "state")
         fresh = StructureModel(self._featurizer, self.config)
         keys: list[Key] = []
+        saved_keys: set[Key] = set()
         for i, s in enumerate(saved.structures):
             where = f"state.structures[{i}]"
             n = len(s.names)
@@ -1390,16 +1404,24 @@ class StructureModel:
                 _check_dag(steps, where)
             except InvalidOutcomeError as exc:
                 raise CorruptStateError(str(exc)) from None
-            if key in fresh._names:
+            if key in saved_keys:
                 raise CorruptStateError(f"{where}: the same structure appears twice")
-            fresh._names[key] = tuple(s.names)
+            saved_keys.add(key)
+            names = tuple(s.names)
+            if ANY_CAPABILITY in s.capabilities:
+                # saved before "*" was any tool's: the structure as a trace of it is keyed now
+                # (its steps' order may change), counted with any structure it now equals
+                key, names = _canonical(steps)
+            fresh._names.setdefault(key, names)
             keys.append(key)
         for task_type, entries in saved.counts.items():
             counter: Counter[Key] = Counter()
+            named: set[int] = set()
             for i, n in entries:
-                if i >= len(keys) or n < 1 or keys[i] in counter:
+                if i >= len(keys) or n < 1 or i in named:
                     raise CorruptStateError(f"state.counts[{task_type!r}]: entry [{i}, {n}] names no structure or counts none")
-                counter[keys[i]] = n
+                named.add(i)
+                counter[keys[i]] += n
             fresh._counts[task_type] = counter
             fresh._total.update(counter)
         unused = [i for i, k in enumerate(keys) if k not in fresh._total]
@@ -1460,14 +1482,17 @@ class StructureModel:
             fresh._P = inverse.T @ inverse
             by_s = checked_array(arrays, "by_structure", (len(saved.text_structures), dim))
             by_c = checked_array(arrays, "by_capability", (len(saved.text_capabilities), dim))
+            if len(set(saved.text_structures)) != len(saved.text_structures):
+                raise CorruptStateError("state.text_structures: a structure repeats")
             for j, i in enumerate(saved.text_structures):
-                if i >= len(keys) or keys[i] in fresh._slots:
-                    raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure, or repeats")
+                if i >= len(keys):
+                    raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure")
                 slot = fresh._slot(keys[i], dim)
-                fresh._S[slot] = by_s[j]  # type: ignore[index]
+                fresh._S[slot] += by_s[j]  # type: ignore[index]
             if len(set(saved.text_capabilities)) != len(saved.text_capabilities):
                 raise CorruptStateError("state.text_capabilities: a capability repeats")
-            fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}
+            # a "*" step's sums were a capability's; a step any tool serves has none
+            fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities) if c != ANY_CAPABILITY}
         elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
             raise CorruptStateError("arrays.A: missing, but the state has text")
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
