@@ -245,6 +245,11 @@ class StructureConfig(NumbersNotBools):
             features): an attempt of one reopens it and a close applies to it, so that a run
             still in flight loses no outcome, nor its close as unfinished. An attempt of a trace
             closed since (or pushed out of both) starts a new one.
+        max_structures: distinct structures kept per task type. Beyond it, the type's least
+            useful structure (fewest of its traces; the earliest learned among equals) is dropped
+            with its traces' counts, and forgotten once no task type counts it; those open traces
+            are counted with are kept beside the bound until they close. Each costs about 5.4 KB (see
+            :class:`StructureModel`), so that a router fed free-form traces stays bounded.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -265,6 +270,7 @@ class StructureConfig(NumbersNotBools):
     default_similarity: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
     sampling: Literal["map", "thompson"] = "map"
     max_open_traces: int = Field(1024, ge=1, le=1 << 20)
+    max_structures: int = Field(1024, ge=1, le=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -582,7 +588,8 @@ class StructureModel:
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
 
-    Memory: nothing caps the distinct structures kept; each costs about 5.4 KB with the default
+    Memory: at most ``max_structures`` distinct structures per task type (``StructureConfig``)
+    are kept, beside those of open traces; each costs about 5.4 KB with the default
     featurizer (measured between 1,000 and 4,000 structures of random DAGs): most of it its row of
     the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
     featurizer's dimension), the rest its key, its step names, its counts and its place among the
@@ -618,6 +625,7 @@ class StructureModel:
         # reopens one, a close applies (closed unfinished, it teaches no structure)
         self._evicted: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
+        self._over: set[str] = set()  # task types beyond max_structures while open traces hold them
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
         self._A: np.ndarray | None = None
@@ -914,6 +922,8 @@ class StructureModel:
         while self._uncounted:
             trace, _ = self._uncounted.popitem(last=False)
             self._recount(trace, self._features(trace))
+        for task_type in list(self._over):
+            self._evict(task_type)
 
     @_locked
     def close(self, trace_id: str, *, finished: bool = True) -> bool:
@@ -974,6 +984,35 @@ class StructureModel:
             self._move_text(f, old, new)
         if old is not None and old not in self._total:
             self._forget(old)
+        if new is not None and len(counts) > self.config.max_structures:
+            self._evict(trace.task_type)
+
+    def _evict(self, task_type: str) -> None:
+        """Drop ``task_type``'s least useful structures (fewest traces, the earliest learned among
+        equals) beyond ``max_structures`` beside those an open trace is counted with (a saved
+        state holds them, counted): once it closes, its structure is among the others at the next
+        read of the counts (``_count``). A one-call trace that may still be recounted (``_calls``,
+        ``_uncounted``) and was counted with a dropped structure is counted with none: its recount
+        counts it afresh."""
+        counts = self._counts[task_type]
+        held = {t.key for t in itertools.chain(self._open.values(), self._evicted.values()) if t.task_type == task_type}
+        others = [k for k in counts if k not in held]
+        dropped = heapq.nsmallest(len(others) - self.config.max_structures, others, key=counts.__getitem__)
+        for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
+            if trace.task_type == task_type and trace.key in dropped:
+                sizes = self._sizes[_level(trace.complexity)]
+                sizes[len(trace.key)] -= 1
+                if sizes[len(trace.key)] <= 0:
+                    del sizes[len(trace.key)]
+                trace.key = None
+        for key in dropped:
+            self._total[key] -= counts.pop(key)
+            if self._total[key] <= 0:
+                del self._total[key]
+                self._forget(key)
+            elif self._catalogue is not None:
+                self._catalogue.counted(key, self._total[key])
+        (self._over.add if len(counts) > self.config.max_structures else self._over.discard)(task_type)
 
     def _forget(self, key: Key) -> None:
         """A structure no trace has any more (a prefix of a trace that grew): its sums are zero."""
@@ -1495,6 +1534,9 @@ class StructureModel:
             fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities) if c != ANY_CAPABILITY}
         elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
             raise CorruptStateError("arrays.A: missing, but the state has text")
+        for task_type in list(fresh._counts):  # saved with a larger limit: the most useful stay
+            if len(fresh._counts[task_type]) > self.config.max_structures:
+                fresh._evict(task_type)
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
 
     def __repr__(self) -> str:
