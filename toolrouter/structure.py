@@ -86,7 +86,7 @@ from meta._checks import check_flag
 from toolrouter._checks import NumbersNotBools, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.features import checked_vector
-from toolrouter.models import TaskComplexity
+from toolrouter.models import ANY_CAPABILITY, TaskComplexity
 from toolrouter.serialization import MAX_SAVED_DIM, Count, checked_array, read_model, short_repr
 from toolrouter.store.base import check_storable
 
@@ -152,6 +152,9 @@ class TraceStep:
         _check_text("capability", self.capability)
         if self.capability is not None:  # "" was kept, then refused by the saved state
             _check_name("capability", self.capability)
+        # "*" is the capability of a step any tool serves, as a declared "*" step is: kept as
+        # itself, it was learned but never proposed (no tool lists "*" among its capabilities)
+        object.__setattr__(self, "capability", _any_tool(self.capability))
         if isinstance(self.depends_on, list):
             object.__setattr__(self, "depends_on", tuple(self.depends_on))
         if not isinstance(self.depends_on, tuple) or not all(isinstance(p, str) for p in self.depends_on):
@@ -161,6 +164,11 @@ class TraceStep:
             raise ValueError(
                 f"depends_on: expected other steps than {self.step!r}, each once, got {short_repr(self.depends_on)}"
             )
+
+
+def _any_tool(capability: str | None) -> str | None:
+    """``None`` (any tool) for ``ANY_CAPABILITY``, else ``capability``."""
+    return None if capability == ANY_CAPABILITY else capability
 
 
 def _check_name(field: str, value: Any) -> None:
@@ -186,6 +194,10 @@ def _check_capabilities(capabilities: Any) -> None:
     names = capabilities if isinstance(capabilities, Mapping) else list(capabilities)
     for name in names:
         _check_name("capabilities", name)
+        if name == ANY_CAPABILITY:  # as a tool may not list it: its one-step candidate was a "*" step
+            raise ValueError(
+                f"capabilities: {ANY_CAPABILITY!r} is the capability of a step any tool serves, not one a tool lists"
+            )
         if isinstance(capabilities, Mapping):  # a description that is not text was read as its repr
             _check_text(f"capabilities[{name!r}]", capabilities[name])
 
@@ -233,6 +245,11 @@ class StructureConfig(NumbersNotBools):
             features): an attempt of one reopens it and a close applies to it, so that a run
             still in flight loses no outcome, nor its close as unfinished. An attempt of a trace
             closed since (or pushed out of both) starts a new one.
+        max_structures: distinct structures kept per task type. Beyond it, the type's least
+            useful structure (fewest of its traces; the earliest learned among equals) is dropped
+            with its traces' counts, and forgotten once no task type counts it; those open traces
+            are counted with are kept beside the bound until they close. Each costs about 5.4 KB (see
+            :class:`StructureModel`), so that a router fed free-form traces stays bounded.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -253,6 +270,7 @@ class StructureConfig(NumbersNotBools):
     default_similarity: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
     sampling: Literal["map", "thompson"] = "map"
     max_open_traces: int = Field(1024, ge=1, le=1 << 20)
+    max_structures: int = Field(1024, ge=1, le=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -570,7 +588,8 @@ class StructureModel:
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
 
-    Memory: nothing caps the distinct structures kept; each costs about 5.4 KB with the default
+    Memory: at most ``max_structures`` distinct structures per task type (``StructureConfig``)
+    are kept, beside those of open traces; each costs about 5.4 KB with the default
     featurizer (measured between 1,000 and 4,000 structures of random DAGs): most of it its row of
     the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
     featurizer's dimension), the rest its key, its step names, its counts and its place among the
@@ -606,6 +625,7 @@ class StructureModel:
         # reopens one, a close applies (closed unfinished, it teaches no structure)
         self._evicted: OrderedDict[str, _Trace] = OrderedDict()
         self._calls: OrderedDict[str, _Trace] = OrderedDict()  # the latest one-call traces
+        self._over: set[str] = set()  # task types beyond max_structures while open traces hold them
         # the text model: A = ridge * I + sum f f^T over traces with a request (f = [x, 1]),
         # P = A^-1 kept by rank-one updates, and x summed per structure and per capability
         self._A: np.ndarray | None = None
@@ -794,6 +814,7 @@ class StructureModel:
         given: dict[str, tuple[int, tuple[str, ...] | None]] = {}
         out: list[TraceStep] = []
         for i, (step, capability, depends_on) in enumerate(entries):
+            capability = _any_tool(capability)  # as the trace holds it (TraceStep)
             if isinstance(depends_on, (str, bytes)):  # read as its letters, each a step of its own
                 raise TypeError(f"{where(i)}.depends_on: expected a list of step names or None, got {short_repr(depends_on)}")
             deps = None if depends_on is None else tuple(depends_on)
@@ -901,6 +922,8 @@ class StructureModel:
         while self._uncounted:
             trace, _ = self._uncounted.popitem(last=False)
             self._recount(trace, self._features(trace))
+        for task_type in list(self._over):
+            self._evict(task_type)
 
     @_locked
     def close(self, trace_id: str, *, finished: bool = True) -> bool:
@@ -961,6 +984,35 @@ class StructureModel:
             self._move_text(f, old, new)
         if old is not None and old not in self._total:
             self._forget(old)
+        if new is not None and len(counts) > self.config.max_structures:
+            self._evict(trace.task_type)
+
+    def _evict(self, task_type: str) -> None:
+        """Drop ``task_type``'s least useful structures (fewest traces, the earliest learned among
+        equals) beyond ``max_structures`` beside those an open trace is counted with (a saved
+        state holds them, counted): once it closes, its structure is among the others at the next
+        read of the counts (``_count``). A one-call trace that may still be recounted (``_calls``,
+        ``_uncounted``) and was counted with a dropped structure is counted with none: its recount
+        counts it afresh."""
+        counts = self._counts[task_type]
+        held = {t.key for t in itertools.chain(self._open.values(), self._evicted.values()) if t.task_type == task_type}
+        others = [k for k in counts if k not in held]
+        dropped = heapq.nsmallest(len(others) - self.config.max_structures, others, key=counts.__getitem__)
+        for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
+            if trace.task_type == task_type and trace.key in dropped:
+                sizes = self._sizes[_level(trace.complexity)]
+                sizes[len(trace.key)] -= 1
+                if sizes[len(trace.key)] <= 0:
+                    del sizes[len(trace.key)]
+                trace.key = None
+        for key in dropped:
+            self._total[key] -= counts.pop(key)
+            if self._total[key] <= 0:
+                del self._total[key]
+                self._forget(key)
+            elif self._catalogue is not None:
+                self._catalogue.counted(key, self._total[key])
+        (self._over.add if len(counts) > self.config.max_structures else self._over.discard)(task_type)
 
     def _forget(self, key: Key) -> None:
         """A structure no trace has any more (a prefix of a trace that grew): its sums are zero."""
@@ -1376,6 +1428,7 @@ class StructureModel:
         saved = read_model(_SavedStructures, state, "state")
         fresh = StructureModel(self._featurizer, self.config)
         keys: list[Key] = []
+        saved_keys: set[Key] = set()
         for i, s in enumerate(saved.structures):
             where = f"state.structures[{i}]"
             n = len(s.names)
@@ -1390,16 +1443,24 @@ class StructureModel:
                 _check_dag(steps, where)
             except InvalidOutcomeError as exc:
                 raise CorruptStateError(str(exc)) from None
-            if key in fresh._names:
+            if key in saved_keys:
                 raise CorruptStateError(f"{where}: the same structure appears twice")
-            fresh._names[key] = tuple(s.names)
+            saved_keys.add(key)
+            names = tuple(s.names)
+            if ANY_CAPABILITY in s.capabilities:
+                # saved before "*" was any tool's: the structure as a trace of it is keyed now
+                # (its steps' order may change), counted with any structure it now equals
+                key, names = _canonical(steps)
+            fresh._names.setdefault(key, names)
             keys.append(key)
         for task_type, entries in saved.counts.items():
             counter: Counter[Key] = Counter()
+            named: set[int] = set()
             for i, n in entries:
-                if i >= len(keys) or n < 1 or keys[i] in counter:
+                if i >= len(keys) or n < 1 or i in named:
                     raise CorruptStateError(f"state.counts[{task_type!r}]: entry [{i}, {n}] names no structure or counts none")
-                counter[keys[i]] = n
+                named.add(i)
+                counter[keys[i]] += n
             fresh._counts[task_type] = counter
             fresh._total.update(counter)
         unused = [i for i, k in enumerate(keys) if k not in fresh._total]
@@ -1460,16 +1521,22 @@ class StructureModel:
             fresh._P = inverse.T @ inverse
             by_s = checked_array(arrays, "by_structure", (len(saved.text_structures), dim))
             by_c = checked_array(arrays, "by_capability", (len(saved.text_capabilities), dim))
+            if len(set(saved.text_structures)) != len(saved.text_structures):
+                raise CorruptStateError("state.text_structures: a structure repeats")
             for j, i in enumerate(saved.text_structures):
-                if i >= len(keys) or keys[i] in fresh._slots:
-                    raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure, or repeats")
+                if i >= len(keys):
+                    raise CorruptStateError(f"state.text_structures[{j}]: {i} names no structure")
                 slot = fresh._slot(keys[i], dim)
-                fresh._S[slot] = by_s[j]  # type: ignore[index]
+                fresh._S[slot] += by_s[j]  # type: ignore[index]
             if len(set(saved.text_capabilities)) != len(saved.text_capabilities):
                 raise CorruptStateError("state.text_capabilities: a capability repeats")
-            fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities)}
+            # a "*" step's sums were a capability's; a step any tool serves has none
+            fresh._by_capability = {c: by_c[j] for j, c in enumerate(saved.text_capabilities) if c != ANY_CAPABILITY}
         elif saved.text_traces or saved.text_structures or saved.text_capabilities or {"by_structure", "by_capability"} & set(arrays):
             raise CorruptStateError("arrays.A: missing, but the state has text")
+        for task_type in list(fresh._counts):  # saved with a larger limit: the most useful stay
+            if len(fresh._counts[task_type]) > self.config.max_structures:
+                fresh._evict(task_type)
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
 
     def __repr__(self) -> str:

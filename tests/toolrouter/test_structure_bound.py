@@ -1,0 +1,92 @@
+"""``StructureConfig.max_structures`` bounds the distinct structures kept per task type: beyond it
+the least useful is dropped with its counts, unless an open trace is counted with it."""
+
+import pytest
+from pydantic import ValidationError
+
+from toolrouter.structure import StructureModel, TraceStep
+
+
+def _chain(model: StructureModel, trace_id: str, *capabilities: str, task_type: str = "misc", close: bool = True) -> None:
+    for i, c in enumerate(capabilities):
+        model.observe(trace_id, task_type, TraceStep(f"s{i}", c, (f"s{i - 1}",) if i else ()))
+    if close:
+        model.close(trace_id)
+
+
+def _structures(model: StructureModel, task_type: str = "misc") -> list[tuple[str | None, ...]]:
+    return sorted(tuple(s.capability for s in p.steps) for p in model.distribution(task_type, top=None) if p.traces)
+
+
+def test_the_least_useful_structure_is_dropped_beyond_the_bound() -> None:
+    model = StructureModel(config={"max_structures": 2})
+    for i, caps in enumerate([("a",), ("a",), ("b",), ("c", "d")]):
+        _chain(model, f"t{i}", *caps)
+        model.traces()  # counted one by one, as a router that plans between them
+    assert _structures(model) == [("a",), ("c", "d")]
+    assert model.traces("misc") == 3  # "b"'s trace went with it
+    config, _ = model.state()
+    assert len(config["structures"]) == 2  # forgotten: no task type counts it
+    # another type's own bound: "b" counted there is kept there
+    _chain(model, "x", "b", task_type="other")
+    assert _structures(model, "other") == [("b",)] and model.traces() == 4
+
+
+def test_free_form_traces_stay_within_the_bound() -> None:
+    model = StructureModel(config={"max_structures": 8})
+    for i in range(60):
+        _chain(model, f"t{i}", *[f"c{(i >> b) & 1}{b}" for b in range(6)])
+    assert model.traces("misc") == 8 and len(model.state()[0]["structures"]) == 8
+
+
+def test_a_structure_an_open_trace_is_counted_with_stays_beside_the_bound_until_it_closes() -> None:
+    model = StructureModel(config={"max_structures": 1})
+    _chain(model, "open", "a", close=False)
+    _chain(model, "t0", "b")
+    assert _structures(model) == [("a",), ("b",)]  # "open" may still get steps
+    model.observe("open", "misc", TraceStep("s1", "c", ("s0",)))  # its recount moves it off "a"
+    assert _structures(model) == [("a", "c"), ("b",)]
+    model.close("open")
+    assert _structures(model) == [("a", "c")] and model.traces("misc") == 1
+
+
+def test_a_state_saved_with_more_structures_loads_within_the_bound() -> None:
+    saver = StructureModel()
+    for i, caps in enumerate([("a",), ("a",), ("b",), ("c",)]):
+        _chain(saver, f"t{i}", *caps)
+    model = StructureModel(config={"max_structures": 2})
+    model.load_state(*saver.state())
+    assert _structures(model) == [("a",), ("c",)] and model.traces("misc") == 3
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_a_bound_that_is_not_a_positive_count_is_refused(value: object) -> None:
+    with pytest.raises(ValidationError, match="max_structures"):
+        StructureModel(config={"max_structures": value})
+
+
+def test_a_type_held_beyond_the_bound_comes_back_within_it_once_its_trace_closes_and_a_saved_copy_agrees() -> None:
+    model = StructureModel(config={"max_structures": 1})
+    _chain(model, "open", "a", close=False)
+    _chain(model, "t0", "b")
+    _chain(model, "t1", "b")
+    model.traces()
+    model.close("open")
+    assert _structures(model) == [("b",)]  # "a" went at the read after "open" closed
+    copy = StructureModel(config={"max_structures": 1})
+    copy.load_state(*model.state())
+    assert model.distribution("misc", request="b") == copy.distribution("misc", request="b")
+
+
+def test_a_one_call_trace_counted_with_a_dropped_structure_is_counted_afresh() -> None:
+    model = StructureModel(config={"max_structures": 1})
+    model.observe("call:0", "misc", TraceStep("s0", "a"))
+    model.traces()
+    _chain(model, "t0", "b")
+    _chain(model, "t1", "b")
+    model.traces()  # "a" dropped with its trace's count
+    model.observe("call:0", "misc", TraceStep("s1", "c", ("s0",)))  # written in two parts
+    model.traces()
+    assert model.traces("misc") == 2 and _structures(model) == [("b",)]
+    sizes = model.state()[0]["sizes"]
+    assert sum(n for _, _, n in sizes) == 2  # "b" twice: the call trace's went with its structures
