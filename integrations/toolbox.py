@@ -17,7 +17,8 @@ circuit open, the deadline passed). The provider formats (``integrations.openai`
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, sets, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
-other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+other objects as their ``str()``; a float NaN or infinity, which JSON has none for, as ``null``,
+so that the text is strict JSON); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
 of your own that raises (or returns something other than text) fails that call's result alone
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
@@ -156,14 +157,36 @@ def check_serialize(serialize: Any) -> None:
 
 def _json(value: Any) -> str:
     try:
-        return pydantic_core.to_json(value, fallback=_text).decode()
+        return _strict_json(pydantic_core.to_json(value, fallback=_text).decode())
     except pydantic_core.PydanticSerializationError:
         # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
         # such characters replaced as storable_text does. json writes the containers, pydantic
         # the rest: pydantic refuses such a key (a file name os.listdir decoded with
         # surrogateescape) even into Python values
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
-        return storable_text(text)
+        return _strict_json(storable_text(text))
+
+
+def _strict_json(text: str) -> str:
+    """JSON ``text`` with each ``NaN``, ``Infinity`` and ``-Infinity`` (which Python's and pydantic's
+    writers emit, a model config's ``ser_json_inf_nan="constants"`` too, but JSON has no word for,
+    so that strict parsers refuse the whole text) written as ``null``: what JavaScript's
+    ``JSON.stringify`` and pydantic's models write by default, and read as "no number" rather than
+    as the text ``"NaN"``, which a model could pass on where a number is wanted. Other text is
+    returned as it is.
+
+        >>> _strict_json('{"a":NaN,"b":[Infinity,-Infinity],"c":"NaN"}')
+        '{"a":null,"b":[null,null],"c":"NaN"}'
+    """
+    if "NaN" not in text and "Infinity" not in text:  # the common case: nothing to parse
+        return text
+    found: list[str] = []
+
+    def constant(name: str) -> None:
+        found.append(name)
+
+    value = json.loads(text, parse_constant=constant)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False) if found else text
 
 
 def _jsonable(value: Any) -> Any:
