@@ -526,9 +526,15 @@ def _as_tool(capability: Capability) -> types.Tool:
 def _as_result(value: Any) -> types.CallToolResult:
     """The value of a tool that is not a server's as a ``tools/call`` result: a text as it is,
     anything else as ``to_content`` writes it for a model, strict JSON (an object also as the
-    structured content)."""
+    structured content: that JSON read back, so that it holds what the text says, and no value,
+    a numpy number say, that the result's own serialisation cannot write)."""
     text = value if isinstance(value, str) else to_content(value)
-    structured = value if isinstance(value, dict) else None
+    structured = None
+    if isinstance(value, dict):
+        try:
+            structured = json.loads(text)
+        except ValueError:  # written as its str() (a circular reference): no structure to give
+            pass
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 

@@ -61,3 +61,15 @@ def test_provider_messages_and_gateway_results_carry_strict_json() -> None:
     texts.append(_as_result({"mean": math.nan}).content[0].text)
     assert [_strict(t) for t in texts] == [{"mean": None, "max": None}] * 2 + [{"mean": None}]
     assert math.isnan(toolbox.call_one_sync("stats", {}).value["mean"])  # the value itself is kept as it was
+
+
+def test_a_gateway_result_of_the_middlewares_own_tool_holds_what_its_text_says() -> None:
+    # its structured content was the dict itself: a numpy count in it failed the result's own
+    # serialisation (PydanticSerializationError), so the gateway could not send the answer
+    result = _as_result({"count": np.int64(3), "mean": math.nan})
+    assert result.structured_content == {"count": 3, "mean": None} == json.loads(result.content[0].text)
+    sent = json.loads(result.model_dump_json(by_alias=True, exclude_none=True))
+    assert sent["structuredContent"] == {"count": 3, "mean": None}
+    circular: dict = {}
+    circular["self"] = circular
+    assert _as_result(circular).structured_content is None  # its text is its str(): no structure
