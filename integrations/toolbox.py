@@ -17,7 +17,9 @@ circuit open, the deadline passed). The provider formats (``integrations.openai`
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
 an enum member as its value, as inside a dict (the value a model may send back); pydantic models, dataclasses, dicts, lists, tuples, sets, numbers, booleans and ``None`` as JSON (inside
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
-other objects as their ``str()``); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+numpy's arrays and scalars as the lists and numbers they hold, other objects as their ``str()``;
+a float NaN or infinity, which JSON has none for, as ``null``,
+so that the text is strict JSON); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
 of your own that raises (or returns something other than text) fails that call's result alone
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
@@ -53,6 +55,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pydantic_core
 from pydantic import BaseModel
 
@@ -135,6 +138,8 @@ def to_content(value: Any) -> str:
     sent as its ``str()``, and a value whose ``str()`` raises as a note saying so."""
     if isinstance(value, enum.Enum):  # its str() is a Python name (Color.RED), no value a schema takes
         value = value.value
+    if isinstance(value, _NUMPY_TYPES):
+        value = _numpy_value(value)
     if isinstance(value, str):
         return _plain_text(value)
     json_types = (BaseModel, dict, list, tuple, set, frozenset, int, float, type(None))
@@ -156,19 +161,60 @@ def check_serialize(serialize: Any) -> None:
 
 def _json(value: Any) -> str:
     try:
-        return pydantic_core.to_json(value, fallback=_text).decode()
+        return _strict_json(pydantic_core.to_json(value, fallback=_unknown).decode())
     except pydantic_core.PydanticSerializationError:
         # text no encoding can hold (a lone surrogate) somewhere inside: the same JSON, with
         # such characters replaced as storable_text does. json writes the containers, pydantic
         # the rest: pydantic refuses such a key (a file name os.listdir decoded with
         # surrogateescape) even into Python values
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
-        return storable_text(text)
+        return _strict_json(storable_text(text))
+
+
+def _strict_json(text: str) -> str:
+    """JSON ``text`` with each ``NaN``, ``Infinity`` and ``-Infinity`` (which Python's and pydantic's
+    writers emit, a model config's ``ser_json_inf_nan="constants"`` too, but JSON has no word for,
+    so that strict parsers refuse the whole text) written as ``null``: what JavaScript's
+    ``JSON.stringify`` and pydantic's models write by default, and read as "no number" rather than
+    as the text ``"NaN"``, which a model could pass on where a number is wanted. Other text is
+    returned as it is.
+
+        >>> _strict_json('{"a":NaN,"b":[Infinity,-Infinity],"c":"NaN"}')
+        '{"a":null,"b":[null,null],"c":"NaN"}'
+    """
+    if "NaN" not in text and "Infinity" not in text:  # the common case: nothing to parse
+        return text
+    found: list[str] = []
+
+    def constant(name: str) -> None:
+        found.append(name)
+
+    value = json.loads(text, parse_constant=constant)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False) if found else text
 
 
 def _jsonable(value: Any) -> Any:
     """What ``json.dumps`` writes for a value it has no type for, as pydantic writes it."""
-    return pydantic_core.to_jsonable_python(value, fallback=_text)
+    return pydantic_core.to_jsonable_python(value, fallback=_unknown)
+
+
+#: numpy's arrays and scalars (a tool's np.int64 count, its array of scores), which pydantic has no
+#: type for: written as the Python lists and numbers they hold (``tolist``), not as their ``str()``,
+#: which made a count the text "3", a flag "True" and an array its printout
+_NUMPY_TYPES = (np.ndarray, np.generic)
+
+
+def _unknown(value: Any) -> Any:
+    """What a value JSON has no type for is written as, inside a structure."""
+    return _numpy_value(value) if isinstance(value, _NUMPY_TYPES) else _text(value)
+
+
+def _numpy_value(value: np.ndarray | np.generic) -> Any:
+    """A numpy array or scalar as the Python lists and numbers it holds."""
+    if value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        # a float32 0.1 is 0.10000000149011612 as a Python float: its shortest text is what it means
+        value = np.asarray(value).astype(str).astype(np.float64)
+    return value.tolist()
 
 
 def _plain_text(text: str) -> str:

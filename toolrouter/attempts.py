@@ -14,7 +14,10 @@ the next try or the next tool. Invalid self-reported numbers are the tool's fail
 an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
 (``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised. Any other
 ``BaseException`` the tool raises that is not an ``Exception`` (``GeneratorExit``, one of its own)
-is recorded as its failure, then raised.
+is recorded as its failure, then raised. A value that comes only after the try's timeout or its
+call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
+with a sync sleep or computation, an inline sync tool) is a timeout failure, as if the wait had
+given up: the caller never gets a late value, and the try's latency is the measured one.
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -422,7 +425,8 @@ class Binding:
     raises ``ValueError``/``TypeError`` for a value the step cannot use (a failure not worth
     retrying); ``quality(value)`` scores a value in [0, 1] when the tool reports no quality.
     ``inline``: a sync tool runs in the calling thread (on the event loop's thread in ``run_async``)
-    whatever the timeout, for tools bound to their thread; no timeout can then stop it. An async
+    whatever the timeout, for tools bound to their thread; no timeout can then stop it (a value it
+    returns past its timeout is a timeout failure all the same). An async
     tool is awaited in the calling task under ``asyncio.timeout`` (Python >= 3.11), not in a task
     of its own: about 10 us less per call, for a tool that gives in to its cancellation (one that
     swallows it would hold the caller past its timeout).
@@ -604,6 +608,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
+            if raw.exc is None and not raw.timed_out and _ran_over(timeout, spec.deadline, elapsed):
+                # a value that came only after its limit, from a tool nothing could stop (an async tool
+                # that blocks the event loop, an inline one): a timeout as if the wait had given up
+                raw = _Raw(timed_out=True, queued_s=raw.queued_s)
             try:
                 settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
                 result = _record(spec, report, settled, cost, elapsed)
@@ -645,6 +653,11 @@ def _timeout(spec: CallSpec, tool_id: str) -> float | None:
     # one read: the middleware's registrations may remove the tool's timeout meanwhile
     own = spec.tool_timeouts_s.get(tool_id) if spec.tool_timeouts_s else None
     return spec.config.timeout_for(tool_id) if own is None else own
+
+
+def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float) -> bool:
+    """Whether a try that took ``elapsed_s`` went past its ``timeout`` or its call's ``deadline``."""
+    return (timeout is not None and elapsed_s > timeout) or (deadline is not None and time.monotonic() > deadline)
 
 
 def _gone(tool_id: str, step: str) -> ExecutionResult:

@@ -292,7 +292,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
         profile. ``tool_id`` defaults to the function's name; ``quality(result)`` scores a
         successful result in [0, 1]; ``timeout_s`` overrides the configured timeout for this tool;
         ``inline=True`` runs a sync tool in the calling thread, never in a worker (for a tool bound
-        to its thread, such as one holding an SQLite connection), so no timeout can stop it; an
+        to its thread, such as one holding an SQLite connection), so no timeout can stop it (a value
+        it returns past its timeout is a timeout failure all the same); an
         async tool is awaited in the calling task, not in a task of its own (cheaper, for a tool
         that gives in to its cancellation: one that swallows it holds the caller past its timeout).
 

@@ -62,6 +62,7 @@ from integrations.mcp.config import (
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Progress, Upstream
+from integrations.toolbox import to_content
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
@@ -524,9 +525,16 @@ def _as_tool(capability: Capability) -> types.Tool:
 
 def _as_result(value: Any) -> types.CallToolResult:
     """The value of a tool that is not a server's as a ``tools/call`` result: a text as it is,
-    anything else as JSON (an object also as the structured content)."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    structured = value if isinstance(value, dict) else None
+    anything else as ``to_content`` writes it for a model, strict JSON (an object also as the
+    structured content: that JSON read back, so that it holds what the text says, and no value,
+    a numpy number say, that the result's own serialisation cannot write)."""
+    text = value if isinstance(value, str) else to_content(value)
+    structured = None
+    if isinstance(value, dict):
+        try:
+            structured = json.loads(text)
+        except ValueError:  # written as its str() (a circular reference): no structure to give
+            pass
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 

@@ -62,3 +62,15 @@ def test_a_lone_surrogate_in_a_key_is_replaced_as_in_a_value() -> None:
     # a file name os.listdir decoded with surrogateescape: the dict reached the model as its
     # Python repr, {'caf\\udce9.txt': 3}, which no JSON reader takes
     assert to_content({"caf\udce9.txt": 3, "tags": {"x\ud800"}}) == '{"caf\ufffd.txt":3,"tags":["x\ufffd"]}'
+
+
+def test_numpy_values_are_the_numbers_and_lists_they_hold() -> None:
+    import numpy as np
+
+    # inside a structure they were their str(): the count the text "3", the flag "True" (no JSON
+    # word) and the array its printout, "[[1 2]\n [3 4]]"
+    value = {"count": np.int64(3), "ok": np.bool_(True), "grid": np.array([[1, 2], [3, 4]]), "mean": np.float32(0.1)}
+    assert to_content(value) == '{"count":3,"ok":true,"grid":[[1,2],[3,4]],"mean":0.1}'
+    assert json.loads(to_content(np.array([0.5, 2.0]))) == [0.5, 2.0]  # was "[0.5 2. ]"
+    assert to_content(np.bool_(False)) == "false"
+    assert to_content([np.float64("nan"), np.array([np.inf], dtype=np.float32)]) == "[null,[null]]"
