@@ -151,3 +151,26 @@ def omniglot_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def quick_meta_bench() -> str:
+    """What ``toolrouter bench meta --quick`` prints over every section (Omniglot where its zips are
+    in the shared data folder): run once for the tests of its tables and of their wording."""
+    import contextlib
+    import io
+
+    import torch
+
+    from toolrouter.bench import meta as bench_meta
+
+    omniglot = Path(__file__).resolve().parents[2] / "shared" / "data" / "omniglot"
+    sections = "correctness,speed,sinusoid" + (",omniglot" if omniglot.exists() else "")
+    out = io.StringIO()
+    previous = torch.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(out):
+            bench_meta.main(["--quick", "--sections", sections, "--omniglot", f"{omniglot}/images_background_small1.zip,{omniglot}/images_background_small2.zip"])
+    finally:
+        torch.set_num_threads(previous)
+    return out.getvalue()

@@ -13,14 +13,8 @@ from toolrouter.bench._meta_speed import peak_rss_growth_mib
 OMNIGLOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "omniglot"
 
 
-def test_quick_benchmark_runs_every_section(capsys: pytest.CaptureFixture[str]) -> None:
-    sections = "correctness,speed,sinusoid" + (",omniglot" if OMNIGLOT.exists() else "")
-    previous = torch.get_num_threads()
-    try:
-        bench_meta.main(["--quick", "--sections", sections, "--omniglot", f"{OMNIGLOT}/images_background_small1.zip,{OMNIGLOT}/images_background_small2.zip"])
-    finally:
-        torch.set_num_threads(previous)
-    out = capsys.readouterr().out
+def test_quick_benchmark_runs_every_section(quick_meta_bench: str) -> None:
+    out = quick_meta_bench
     assert "| mlp | MAML | vmap | pass |" in out
     assert "| conv4_bn | MAML | loop | pass |" in out
     assert "FAIL (chose a failing path)" not in out

@@ -90,7 +90,7 @@ def test_bench_titles_with_the_dataset_and_has_no_target_for_it(cifar100, capsys
 def test_bench_checks_the_cifar10_target_on_cifar10_only(tmp_path: Path, capsys) -> None:
     path = tmp_path / "nb201_cifar10.csv"
     write_space(path, ("cifar10",), seed=1)
-    args = ["--data", str(path), "--seeds", "2", "--budgets", "10,100", "--algorithms", "random,evolution-plain,evolution"]
+    args = ["--data", str(path), "--seeds", "1", "--budgets", "10,100", "--algorithms", "random,evolution-plain,evolution"]
     out = _run(args, capsys)
     assert "NAS-Bench-201 CIFAR-10: test accuracy" in out
     assert "Targets at 100 queries on CIFAR-10" in out and "| evolution |" in out and ">= 88.7" in out

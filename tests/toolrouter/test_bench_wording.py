@@ -7,9 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
-
-from toolrouter.bench import meta as bench_meta
 
 BENCH = Path(__file__).resolve().parents[2] / "toolrouter" / "bench"
 OMNIGLOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "omniglot"
@@ -34,18 +31,8 @@ def _table(out: str, header_start: str) -> tuple[list[str], list[list[str]]]:
     return cells(lines[i]), rows
 
 
-def _run_meta(capsys: pytest.CaptureFixture[str], sections: str) -> str:
-    previous = torch.get_num_threads()
-    try:
-        bench_meta.main(["--quick", "--sections", sections, "--omniglot", f"{OMNIGLOT}/images_background_small1.zip,{OMNIGLOT}/images_background_small2.zip"])
-    finally:
-        torch.set_num_threads(previous)
-    return capsys.readouterr().out
-
-
-def test_sinusoid_reference_column_holds_the_reference_per_test_k(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _run_meta(capsys, "sinusoid")
-    header, rows = _table(out, "| method | train K | test K |")
+def test_sinusoid_reference_column_holds_the_reference_per_test_k(quick_meta_bench: str) -> None:
+    header, rows = _table(quick_meta_bench, "| method | train K | test K |")
     assert header[-2:] == ["published (1 step)", "reference MAML 8 min"]
     one_step = {(r[0], r[2]): r for r in rows if r[3] == "1"}
     assert one_step[("maml", "5")][-2:] == ["1.13", "0.55"]
@@ -54,9 +41,8 @@ def test_sinusoid_reference_column_holds_the_reference_per_test_k(capsys: pytest
 
 
 @pytest.mark.skipif(not OMNIGLOT.exists(), reason="Omniglot zips not in the shared data folder")
-def test_omniglot_reference_column_holds_the_reference_per_setting(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _run_meta(capsys, "omniglot")
-    header, rows = _table(out, "| method | N-way | K-shot |")
+def test_omniglot_reference_column_holds_the_reference_per_setting(quick_meta_bench: str) -> None:
+    header, rows = _table(quick_meta_bench, "| method | N-way | K-shot |")
     assert header == ["method", "N-way", "K-shot", "accuracy", "+-95%", "reference", "eval s"]
     by_setting = {(r[0], r[1], r[2]): r for r in rows}
     assert by_setting[("protonet", "5", "1")][5] == "0.87"
