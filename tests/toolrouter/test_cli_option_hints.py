@@ -11,13 +11,9 @@ from typer.testing import CliRunner
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.cli import app
+from cli_output import said
 
 runner = CliRunner()
-
-
-def said(result) -> str:  # type: ignore[no-untyped-def]
-    """The error box's text on one line."""
-    return " ".join(result.output.replace("│", " ").split())
 
 
 @pytest.mark.parametrize(
@@ -30,13 +26,13 @@ def said(result) -> str:  # type: ignore[no-untyped-def]
 )
 def test_a_bad_tour_option_is_named(argv: list[str], expected: str) -> None:
     result = runner.invoke(app, ["demo", "--tour", *argv])
-    assert result.exit_code == 2 and expected in said(result), result.output
+    assert result.exit_code == 2 and expected in said(result.output), result.output
 
 
 def test_a_plots_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "figures").write_text("")
     result = runner.invoke(app, ["demo", "--tour", "--plots", str(tmp_path / "figures")])
-    assert result.exit_code == 2 and "Invalid value for --plots: plots: cannot write figures into" in said(result)
+    assert result.exit_code == 2 and "Invalid value for --plots: plots: cannot write figures into" in said(result.output)
 
 
 def test_meta_train_on_a_router_of_another_policy_names_the_store(tmp_path: Path) -> None:
@@ -46,4 +42,4 @@ def test_meta_train_on_a_router_of_another_policy_names_the_store(tmp_path: Path
         router.save()
     result = runner.invoke(app, ["meta-train", "--store", url, "--steps", "1"])
     assert result.exit_code == 2
-    assert "Invalid value for --store: policy: meta_train needs policy='neural_linear'" in said(result), result.output
+    assert "Invalid value for --store: policy: meta_train needs policy='neural_linear'" in said(result.output), result.output

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from toolrouter.cli import app
 from toolrouter.demo import run_demo
+from cli_output import said
 
 runner = CliRunner()
 
@@ -90,7 +91,7 @@ def test_cli_errors_name_the_option(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["demo", "--policy", "nope"])
     assert bad.exit_code != 0 and "nope" in bad.output
     missing = runner.invoke(app, ["stats", "--store", f"sqlite:///{tmp_path / 'none.db'}"])
-    assert missing.exit_code != 0 and "no SQLite store" in missing.output
+    assert missing.exit_code != 0 and "no SQLite store" in said(missing.output)
     assert not (tmp_path / "none.db").exists()
     assert runner.invoke(app, ["stats", "--store", "router.db"]).exit_code != 0
     negative = runner.invoke(app, ["demo", "--calls", "5", "--seed", "-1"])

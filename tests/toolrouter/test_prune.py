@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from toolrouter import ToolMetaLearner
 from toolrouter.cli import app
 from toolrouter.store import open_store
+from cli_output import said
 
 runner = CliRunner()
 def test_a_router_opened_after_pruning_has_learned_the_same(tmp_path: Path) -> None:
@@ -25,7 +26,7 @@ def test_a_router_opened_after_pruning_has_learned_the_same(tmp_path: Path) -> N
     shutil.copy(tmp_path / "r.db", tmp_path / "whole.db")
 
     empty = runner.invoke(app, ["prune", "--store", f"sqlite:///{tmp_path / 'none.db'}"])
-    assert empty.exit_code != 0 and "no SQLite store" in empty.output
+    assert empty.exit_code != 0 and "no SQLite store" in said(empty.output)
     above = runner.invoke(app, ["prune", "--store", url, "--upto", "31"])
     assert above.exit_code != 0 and "31 is above 30" in above.output
     done = runner.invoke(app, ["prune", "--store", url])

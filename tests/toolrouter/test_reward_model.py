@@ -13,6 +13,7 @@ from toolrouter.bench._meta_router_world import make_world
 from toolrouter.features import HashingFeaturizer
 from toolrouter.policies import make_policy
 from toolrouter.reward_model import MetaRewardModel, Outcome, meta_train
+from cli_output import said
 
 D = 64
 TRAIN_FAMILIES = range(16)
@@ -342,4 +343,4 @@ def test_cli_meta_train(world, featurizer, tmp_path):
     assert "noise" in result.output and "watermark" in result.output
     assert isinstance(ToolMetaLearner(store=url).reward_model, MetaRewardModel)
     missing = CliRunner().invoke(app, ["meta-train", "--store", f"sqlite:///{tmp_path / 'none.db'}"])
-    assert missing.exit_code != 0 and "no SQLite store" in missing.output
+    assert missing.exit_code != 0 and "no SQLite store" in said(missing.output)

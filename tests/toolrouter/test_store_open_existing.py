@@ -3,7 +3,6 @@ one that exists (``open_store(url, create=False)``) and makes none where there i
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,7 @@ from typer.testing import CliRunner
 from toolrouter.cli import app
 from toolrouter.errors import StoreOpenError
 from toolrouter.store import open_store
-
-
-def said(output: str) -> str:
-    """A usage error's text, unwrapped from its box."""
-    return re.sub(r"[│╭╮╰╯─\s]+", " ", output)
+from cli_output import said
 
 
 def test_stats_on_an_empty_file_is_refused_and_leaves_it_empty(tmp_path: Path) -> None:
