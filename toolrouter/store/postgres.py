@@ -328,6 +328,20 @@ def masked(url: str) -> str:
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
 
 
+def without_password(url: str) -> str:
+    """``url`` with no password at all, for a command shown to a user: one with ``***`` in its
+    place would connect with the password "***", while libpq takes the password of a URL without
+    one from ``PGPASSWORD`` or ``~/.pgpass``. The same places as ``masked``."""
+    if "://" not in url:
+        return re.sub(r"\s*\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|[^\s']+)", "", url).strip()
+    span = _password_span(url)
+    if span is not None:  # the ":" before it too: "user:@host" is an empty password, not none
+        url = f"{url[: span[0] - 1]}{url[span[1] :]}"
+    url = re.sub(r"&password=[^&#]*", "", url)
+    url = re.sub(r"\?password=[^&#]*&?", "?", url)
+    return re.sub(r"\?(?=#|$)", "", url)
+
+
 def _password_span(url: str) -> tuple[int, int] | None:
     """Where the password before the host of ``url`` starts and ends, as libpq reads it: after the
     first ``:`` and up to the first ``@`` of what comes before the first ``/`` after ``://`` (a
