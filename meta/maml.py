@@ -1090,7 +1090,13 @@ class Reptile(MAML):
 
     The meta-gradient handed to the meta-optimiser is ``mean_i (theta - theta_i')``, where
     ``theta_i'`` are the weights after ``num_inner_steps`` SGD steps on task i's support and query
-    examples together (Reptile has no separate query objective). With the default Adam meta-optimiser
+    examples together (Reptile has no separate query objective). ``meta_train_step`` reports what
+    those steps give, at no extra cost: ``meta_loss`` (and ``query_accuracy``) of the query at
+    ``theta_i'``, which saw the query, and ``support_loss`` of support and query together before
+    them. They are lower than the figures of MAML and its variants, which adapt on the support
+    alone, and do not compare with them: ``evaluate`` adapts every learner on the support alone
+    (measuring that at each step would run the inner loop twice, nearly doubling a step on small
+    tasks). With the default Adam meta-optimiser
     this is "Reptile with Adam"; pass ``meta_optimizer=lambda ps: torch.optim.SGD(ps, lr=eps)`` for
     the classic update ``theta += eps * mean_i (theta_i' - theta)``.
 

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from toolrouter.models import UtilityWeights
 from toolrouter.policies import POLICIES
 from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
-from toolrouter.store.postgres import masked
+from toolrouter.store.postgres import masked, without_password
 from toolrouter.store.sqlite import SQLiteStore
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
@@ -278,6 +279,11 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     console.print(regret)
     store = report.store and masked(report.store)  # a terminal, or a CI log, must not show a password
     if report.persisted:
-        console.print(f"learned state saved in {store}; run again to continue, or `toolrouter stats --store {store}`")
+        # a command to copy: with "***" for the password it would fail to connect; without one,
+        # libpq reads the password from where such a command keeps it out of the shell's history
+        command = f"`toolrouter stats --store {shlex.quote(without_password(report.store))}`"
+        if store != report.store:
+            command += " with the password in PGPASSWORD or ~/.pgpass"
+        console.print(f"learned state saved in {store}; run again to continue, or {command}")
     elif store:
         console.print(f"{store} keeps the learned state for this run only: a file store (sqlite:///demo.db) lets a rerun continue")

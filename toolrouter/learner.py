@@ -87,7 +87,7 @@ from toolrouter.serialization import (
     write_blob,
 )
 from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
-from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, TraceClose
+from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, LogEntry, ToolRemoval, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
 __all__ = [
@@ -876,22 +876,42 @@ class ToolMetaLearner:
         return old
 
     def remove_tool(self, tool_id: str) -> ToolProfile:
-        """Unregister a tool and drop its arms (its past attempts stay in the store)."""
+        """Unregister a tool and drop its arms and statistics: registered again, it starts from its
+        prior. Its past attempts stay in the store, and the removal is appended to its log
+        (``ToolRemoval``), so that a router opened on the store, or another one syncing from it,
+        forgets them there too: registered again, or still, the tool starts there from its prior."""
         _check_names(tool_id=tool_id)
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
+            if self.store is not None and not self._closed:  # first: a store that refuses it changes nothing
+                self._append([ToolRemoval(tool_id, writer=self.writer)])
             profile = self._tools.pop(tool_id)
             self._retire(profile)
-            for route in self._routes.values():
-                if tool_id in route.policy.arm_ids:
-                    route.policy.remove_arm(tool_id)
-                route.counts.pop(tool_id, None)
-                route.detectors.pop(tool_id, None)
-                route.drift.pop(tool_id, None)
+            self._forget_arms(tool_id)
             self._capability_text = None
         log.info("tool_removed", tool_id=tool_id)
         return profile
+
+    def _forget_arms(self, tool_id: str) -> None:
+        """Drop ``tool_id``'s arms and statistics from every route (caller holds the lock)."""
+        for route in self._routes.values():
+            if tool_id in route.policy.arm_ids:
+                route.policy.remove_arm(tool_id)
+            route.counts.pop(tool_id, None)
+            route.detectors.pop(tool_id, None)
+            route.drift.pop(tool_id, None)
+
+    def _replay_removal(self, tool_id: str) -> None:
+        """A ``ToolRemoval`` read from the log: what the tool's attempts before it taught is
+        forgotten, as by the router that removed it; registered here, the tool restarts from its
+        prior, last among the arms, as one registered again (caller holds the lock)."""
+        self._forget_arms(tool_id)
+        profile = self._tools.get(tool_id)
+        if profile is not None:
+            for route in self._routes.values():
+                if profile.serves(route.capability):
+                    route.policy.add_arm(tool_id, self._prior(profile, route))
 
     def _retire(self, profile: ToolProfile) -> None:
         """Keep ``profile`` for the late attempts of calls that started under it (with the
@@ -2202,8 +2222,8 @@ class ToolMetaLearner:
         if last_id > self._seen_upto:
             self._caught_up = False
 
-    def _unseen_attempts(self) -> Iterator[AttemptRecord | TraceClose]:
-        """The store's attempts and trace closes above the watermark, in id order; none more once
+    def _unseen_attempts(self) -> Iterator[LogEntry]:
+        """The store's log entries above the watermark, in id order; none more once
         its server is unreachable (routing goes on from local state, and the store calls when it is
         back)."""
         assert self.store is not None
@@ -2298,6 +2318,9 @@ class ToolMetaLearner:
                     if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
                         if rec.id > structures_after and rec.writer != self.writer:
                             self.structures.close(rec.trace_id, finished=rec.finished)
+                        continue
+                    if isinstance(rec, ToolRemoval):
+                        self._replay_removal(rec.tool_id)
                         continue
                     # "*": written where a tool listed it, before a "*" step was any tool's
                     capability = _routed(rec.capability)

@@ -427,3 +427,35 @@ def test_reptile_reports_the_query_accuracy_of_its_adapted_weights(path: str) ->
     metrics = learner.meta_train_step(tasks)
     assert metrics["path"] == path
     assert metrics["query_accuracy"] == pytest.approx(sum(expected) / 2) and sum(expected) > 0
+
+
+@pytest.mark.parametrize("path", ["loop", "vmap"])
+def test_reptile_reports_the_query_loss_after_its_own_steps_and_evaluate_the_comparable_one(path: str) -> None:
+    """As its docstring says: meta_loss is the query's loss after the update's steps on support and
+    query together, support_loss theirs before; evaluate adapts on the support alone, as for MAML."""
+    torch.manual_seed(0)
+    model = nn.Linear(2, 1)
+    learner = Reptile(model, lr_inner=0.3, num_inner_steps=3, vectorize=path)
+    g = torch.Generator().manual_seed(1)
+    tasks = [(torch.randn(4, 2, generator=g), torch.randn(4, 1, generator=g),
+              torch.randn(4, 2, generator=g), torch.randn(4, 1, generator=g)) for _ in range(2)]
+
+    def query_loss_after(steps_on) -> float:  # plain SGD from the meta-weights, then the query's loss
+        losses = []
+        for sx, sy, qx, qy in tasks:
+            x, y = steps_on(sx, sy, qx, qy)
+            fast = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
+            for _ in range(3):
+                grads = torch.autograd.grad(F.mse_loss(torch.func.functional_call(model, fast, (x,)), y), list(fast.values()))
+                fast = {n: (t - 0.3 * g_).detach().requires_grad_() for (n, t), g_ in zip(fast.items(), grads)}
+            losses.append(float(F.mse_loss(torch.func.functional_call(model, fast, (qx,)), qy)))
+        return sum(losses) / len(losses)
+
+    on_both = query_loss_after(lambda sx, sy, qx, qy: (torch.cat([sx, qx]), torch.cat([sy, qy])))
+    on_support = query_loss_after(lambda sx, sy, qx, qy: (sx, sy))
+    with torch.no_grad():
+        before = sum(float(F.mse_loss(model(torch.cat([sx, qx])), torch.cat([sy, qy]))) for sx, sy, qx, qy in tasks) / 2
+    assert float(learner.evaluate(tasks)["loss"].mean()) == pytest.approx(on_support, rel=1e-5)
+    metrics = learner.meta_train_step(tasks)
+    assert metrics["meta_loss"] == pytest.approx(on_both, rel=1e-5) and on_both < on_support
+    assert metrics["support_loss"] == pytest.approx(before, rel=1e-5)

@@ -142,7 +142,7 @@ def test_a_snapshot_with_a_bad_name_data_or_watermark_is_refused_naming_it(store
 @pytest.mark.parametrize(
     "records, match",
     [("abc", r"^records: expected a sequence of AttemptRecord, got 'abc'$"), (5, r"^records: expected a sequence"),
-     ([record(), {"tool_id": "a"}], r"^records\[1\]: expected an AttemptRecord or a TraceClose, got \{'tool_id': 'a'\}$")],
+     ([record(), {"tool_id": "a"}], r"^records\[1\]: expected an AttemptRecord, a TraceClose or a ToolRemoval, got \{'tool_id': 'a'\}$")],
 )
 def test_an_append_of_what_is_not_attempt_records_is_refused_naming_it(store: Store, records, match) -> None:
     with pytest.raises(TypeError, match=match):

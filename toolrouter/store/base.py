@@ -12,7 +12,9 @@ A store is deliberately small, so that a server database can be added without to
 - The log also holds *trace closes* (``TraceClose``: a trace, and whether it finished), appended
   like attempts and numbered from the same ids: a trace closed unfinished (a step of it never ran)
   teaches no structure, and a router replaying the log must know that at the same place as the
-  router that closed it. ``log(after_id)`` reads attempts and trace closes together, in id order;
+  router that closed it. So does a *tool removal* (``ToolRemoval``): a router removed the tool, and
+  its attempts before are no longer the record of a tool registered again under its id.
+  ``log(after_id)`` reads attempts, trace closes and tool removals together, in id order;
   ``attempts``, ``count`` and ``summary`` speak of attempts only.
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
   last attempt it includes (its *watermark*). A snapshot never replaces a newer one;
@@ -62,6 +64,7 @@ __all__ = [
     "SnapshotInfo",
     "Store",
     "StoreUnavailableError",
+    "ToolRemoval",
     "ToolSummary",
     "TraceClose",
     "check_attempts_query",
@@ -79,6 +82,8 @@ __all__ = [
     "context_bytes",
     "depends_on_text",
     "LOG_CLOSE_COLUMNS",
+    "LOG_REMOVAL_COLUMNS",
+    "LogEntry",
     "entry_from_row",
     "record_from_row",
 ]
@@ -224,6 +229,33 @@ class TraceClose:
         object.__setattr__(self, "timestamp", _utc(self.timestamp))
 
 
+@dataclass(frozen=True)
+class ToolRemoval:
+    """One row of the log that is not an attempt: a router removed tool ``tool_id``
+    (``ToolMetaLearner.remove_tool``). A router replaying the log forgets there what the tool's
+    attempts before taught it, as the router that removed it did, so that one registering the tool
+    again starts it from its prior, opened on the store or not. ``id`` is assigned by the store from
+    the same ids as attempts; ``writer`` names the process that wrote it."""
+
+    tool_id: str
+    timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    writer: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tool_id", "writer"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
+            check_storable(name, getattr(self, name))  # as an attempt's: the removal must name its tool
+        if not isinstance(self.timestamp, datetime):
+            raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
+        object.__setattr__(self, "timestamp", _utc(self.timestamp))
+
+
+#: An entry of the log: an attempt, a trace close or a tool removal.
+LogEntry = AttemptRecord | TraceClose | ToolRemoval
+
+
 def _utc(stamp: datetime) -> datetime:
     """``stamp`` in UTC, a naive one taken as UTC (as ``ExecutionResult``'s: PostgreSQL took it for
     the session's local time, SQLite gave it back naive)."""
@@ -248,6 +280,11 @@ ROW_COLUMNS = (
 LOG_CLOSE_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, NULL, finished, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
     "trace_id, NULL, NULL, NULL, NULL, NULL, 1"
+)
+#: A tool removal's row in the same shape (see ``LOG_CLOSE_COLUMNS``), its last column 2.
+LOG_REMOVAL_COLUMNS = (
+    "id, writer, NULL, NULL, NULL, NULL, tool_id, NULL, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL, 2"
 )
 
 
@@ -303,12 +340,21 @@ def record_from_row(row: Sequence) -> AttemptRecord:
     return rec
 
 
-def entry_from_row(row: Sequence) -> "AttemptRecord | TraceClose":
-    """The attempt or trace close in a row of the log (``ROW_COLUMNS`` plus a column that is NULL
-    for an attempt, see ``LOG_CLOSE_COLUMNS``)."""
+def entry_from_row(row: Sequence) -> LogEntry:
+    """The attempt, trace close or tool removal in a row of the log (``ROW_COLUMNS`` plus a column
+    that is NULL for an attempt, see ``LOG_CLOSE_COLUMNS`` and ``LOG_REMOVAL_COLUMNS``)."""
     if row[21] is None:
         return record_from_row(row)
     stamp = row[13]
+    if row[21] == 2:
+        removal = object.__new__(ToolRemoval)  # checked when appended
+        removal.__dict__.update(
+            id=int(row[0]),
+            writer=row[1],
+            tool_id=row[6],
+            timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
+        )
+        return removal
     close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts
     close.__dict__.update(
         id=int(row[0]),
@@ -383,8 +429,8 @@ class Store(ABC):
         return None
 
     @abstractmethod
-    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
-        """Write ``records`` (attempts and trace closes) in one transaction (all or none) and
+    def append(self, records: Sequence[LogEntry]) -> list[int]:
+        """Write ``records`` (attempts, trace closes and tool removals) in one transaction (all or none) and
         return their ids, in order.
 
         A store returns ``[]`` for records it could not write now (a server store's outage, an
@@ -396,8 +442,8 @@ class Store(ABC):
         """Attempts with an id above ``after_id``, in id order, at most ``limit`` of them."""
 
     @abstractmethod
-    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
-        """Attempts and trace closes with an id above ``after_id``, in id order, at most ``limit``
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
+        """Attempts, trace closes and tool removals with an id above ``after_id``, in id order, at most ``limit``
         of them: what a router replays."""
 
     @abstractmethod
@@ -494,8 +540,8 @@ class Store(ABC):
         refused here, naming it (a ``batch`` of 0 read nothing, as if the log were empty)."""
         return _batches(self.attempts, *_check_batches(after_id, batch))
 
-    def iter_log(self, after_id: int = 0, batch: int = 10_000) -> Iterator[AttemptRecord | TraceClose]:
-        """All attempts and trace closes with an id above ``after_id``, read in batches (``log``)."""
+    def iter_log(self, after_id: int = 0, batch: int = 10_000) -> Iterator[LogEntry]:
+        """All attempts, trace closes and tool removals with an id above ``after_id``, read in batches (``log``)."""
         return _batches(self.log, *_check_batches(after_id, batch))
 
     def summary(self) -> list[ToolSummary]:
@@ -593,15 +639,16 @@ def check_process(url: str, pid: int) -> None:
         )
 
 
-def check_records(records: Any) -> list[AttemptRecord | TraceClose]:
-    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord`` and ``TraceClose``, else
-    a ``TypeError`` naming the first that is neither (each store failed on it in its own words)."""
+def check_records(records: Any) -> list[LogEntry]:
+    """The ``records`` of ``Store.append`` as a list of ``AttemptRecord``, ``TraceClose`` and
+    ``ToolRemoval``, else a ``TypeError`` naming the first that is none of them (each store failed
+    on it in its own words)."""
     if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
         raise TypeError(f"records: expected a sequence of AttemptRecord, got {short_repr(records)}")
     records = list(records)
     for i, r in enumerate(records):
-        if not isinstance(r, (AttemptRecord, TraceClose)):
-            raise TypeError(f"records[{i}]: expected an AttemptRecord or a TraceClose, got {short_repr(r)}")
+        if not isinstance(r, (AttemptRecord, TraceClose, ToolRemoval)):
+            raise TypeError(f"records[{i}]: expected an AttemptRecord, a TraceClose or a ToolRemoval, got {short_repr(r)}")
     return records
 
 

@@ -23,8 +23,9 @@ newest attempts are not kept: the router still learns from them locally, the sto
 (``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
 server is a prefix of the attempts, in order.
 
-Trace closes (``TraceClose``) wait with the attempts, in order, under keys from the same counter:
-what is said here of attempts holds for the log's rows of both kinds.
+Trace closes (``TraceClose``) and tool removals (``ToolRemoval``) wait with the attempts, in order,
+under keys from the same counter:
+what is said here of attempts holds for the log's rows of every kind.
 
 Journals hold request texts, so they are private to the user the router runs as, whatever its
 umask: the folders the store makes for them are ``0700`` (its per-server folder is made so even
@@ -45,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.logging import EventLog
-from toolrouter.store.base import AttemptRecord, TraceClose
+from toolrouter.store.base import AttemptRecord, LogEntry, ToolRemoval, TraceClose
 
 __all__ = ["Journal", "record_from_json", "record_to_json"]
 
@@ -59,9 +60,11 @@ CREATE TABLE IF NOT EXISTS attempts (seq INTEGER PRIMARY KEY, record TEXT NOT NU
 """
 
 
-def record_to_json(r: AttemptRecord | TraceClose) -> str:
-    """One attempt as a JSON object (floats and the context exactly as they are), or one trace
-    close (``"kind": "trace_close"``)."""
+def record_to_json(r: LogEntry) -> str:
+    """One attempt as a JSON object (floats and the context exactly as they are), one trace close
+    (``"kind": "trace_close"``) or one tool removal (``"kind": "tool_removal"``)."""
+    if isinstance(r, ToolRemoval):
+        return json.dumps({"kind": "tool_removal", "tool_id": r.tool_id, "timestamp": r.timestamp.isoformat(), "writer": r.writer})
     if isinstance(r, TraceClose):
         return json.dumps(
             {
@@ -98,14 +101,17 @@ def record_to_json(r: AttemptRecord | TraceClose) -> str:
     )
 
 
-def record_from_json(text: str) -> AttemptRecord | TraceClose:
-    """The attempt or trace close ``record_to_json`` wrote (an attempt written before traces were
+def record_from_json(text: str) -> LogEntry:
+    """The attempt, trace close or tool removal ``record_to_json`` wrote (an attempt written before traces were
     stored has none, and no ``kind``; one written before rechecks were stored was no recheck's, one
     written before request keys were stored has none)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
-    if d.pop("kind", None) == "trace_close":
+    kind = d.pop("kind", None)
+    if kind == "trace_close":
         return TraceClose(**d)
+    if kind == "tool_removal":
+        return ToolRemoval(**d)
     if d["context"] is not None:
         d["context"] = np.asarray(d["context"], dtype=np.float64)
     return AttemptRecord(**d)
@@ -198,7 +204,7 @@ class Journal:
     def __len__(self) -> int:
         return self._size
 
-    def add(self, seqs: Sequence[int], records: Sequence[AttemptRecord | TraceClose]) -> int:
+    def add(self, seqs: Sequence[int], records: Sequence[LogEntry]) -> int:
         """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept."""
         room = max(0, self.max_attempts - self._size)
         kept = list(zip(seqs, records))[:room]
@@ -211,7 +217,7 @@ class Journal:
             self._size += len(kept)
         return len(kept)
 
-    def head(self, limit: int) -> list[tuple[int, AttemptRecord | TraceClose]]:
+    def head(self, limit: int) -> list[tuple[int, LogEntry]]:
         """The oldest ``limit`` attempts, in order, with their seqs."""
         rows = self._conn.execute("SELECT seq, record FROM attempts ORDER BY seq LIMIT ?", (int(limit),)).fetchall()
         return [(int(s), record_from_json(text)) for s, text in rows]

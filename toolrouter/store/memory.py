@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
-    AttemptRecord, Snapshot, Store, TraceClose, check_attempts_query, check_claim, check_open, check_records, check_snapshot,
+    AttemptRecord, LogEntry, Snapshot, Store, check_attempts_query, check_claim, check_open, check_records, check_snapshot,
     check_snapshot_holds, check_snapshot_name, check_upto_id,
 )
 
@@ -34,8 +34,8 @@ class MemoryStore(Store):
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         self._lock = threading.Lock()
-        self._rows: list[AttemptRecord | TraceClose] = []  # the log: attempts and trace closes
-        self._closes = 0  # how many of the rows are trace closes
+        self._rows: list[LogEntry] = []  # the log: attempts, trace closes and tool removals
+        self._closes = 0  # how many of the rows are not attempts
         self._pruned = 0  # ids 1..pruned are gone: the row with id k sits at index k - pruned - 1
         self._snapshots: dict[str, Snapshot] = {}
         self._claims: dict[str, int] = {}  # name -> the highest turn claimed
@@ -61,14 +61,14 @@ class MemoryStore(Store):
             self._closed = True
             self._rows, self._snapshots, self._closes, self._claims = [], {}, 0, {}
 
-    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
+    def append(self, records: Sequence[LogEntry]) -> list[int]:
         """See ``Store.append``."""
         records = check_records(records)
         with self._open():
             start = self._pruned + len(self._rows) + 1
             rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
             self._rows.extend(rows)
-            self._closes += sum(isinstance(r, TraceClose) for r in rows)
+            self._closes += sum(not isinstance(r, AttemptRecord) for r in rows)
             return [r.id for r in rows]  # type: ignore[misc]
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
@@ -79,7 +79,7 @@ class MemoryStore(Store):
             rows = self._rows[start:] if self._closes else self._rows[start : None if limit is None else start + limit]
             return list(itertools.islice((r for r in rows if isinstance(r, AttemptRecord)), limit))
 
-    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
         """See ``Store.log``."""
         after_id, limit = check_attempts_query(after_id, limit)
         with self._open():
@@ -96,7 +96,7 @@ class MemoryStore(Store):
         upto_id = check_upto_id(upto_id)
         with self._open():
             gone = min(max(upto_id - self._pruned, 0), len(self._rows))
-            closes = sum(isinstance(r, TraceClose) for r in self._rows[:gone])
+            closes = sum(not isinstance(r, AttemptRecord) for r in self._rows[:gone])
             del self._rows[:gone]
             self._pruned += gone
             self._closes -= closes

@@ -102,12 +102,15 @@ from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     LOG_CLOSE_COLUMNS,
+    LOG_REMOVAL_COLUMNS,
     ROW_COLUMNS,
     AttemptRecord,
+    LogEntry,
     Snapshot,
     SnapshotInfo,
     Store,
     StoreUnavailableError,
+    ToolRemoval,
     ToolSummary,
     TraceClose,
     check_attempts_query,
@@ -173,8 +176,11 @@ _CLOSE_FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("trace_id", "text"), ("finished", "boolean"),
     ("timestamp", "timestamptz"),
 )
-#: The kinds of rows an append writes: ``a`` an attempt, ``c`` a trace close; the table and fields.
-_TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS)}
+#: A tool removal's fields (see ``postgres_schema``, version 10).
+_REMOVAL_FIELDS = (("origin_seq", "bigint"), ("writer", "text"), ("tool_id", "text"), ("timestamp", "timestamptz"))
+#: The kinds of rows an append writes: ``a`` an attempt, ``c`` a trace close, ``r`` a tool removal;
+#: the table and fields.
+_TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS), "r": ("tool_removals", _REMOVAL_FIELDS)}
 
 
 @functools.lru_cache(maxsize=32)
@@ -188,23 +194,24 @@ def _append_sql(kinds: str, first: int = 0) -> bytes:
         fields = _TABLES[kind][1]
         values[kind].append(f"({place}, " + ", ".join(f"${p + j}::{t}" for j, (_, t) in enumerate(fields)) + ")")
         p += len(fields)
-    inserts = []
+    inserts = {}
     for kind, (table, fields) in _TABLES.items():
         if not values[kind]:
             continue
         names = ", ".join(f for f, _ in fields)
-        inserts.append(f"""
+        inserts[kind] = f"""
 INSERT INTO toolrouter.{table} (id, origin, {names})
 SELECT b.base + t.place, $1::text, {", ".join("t." + f for f, _ in fields)}
 FROM (VALUES {", ".join(values[kind])}) AS t (place, {names}), (SELECT toolrouter.attempt_id_base() AS base) b
 ORDER BY t.place
 ON CONFLICT (origin, origin_seq) DO NOTHING
 RETURNING id, origin_seq
-""")
+"""
     if len(inserts) == 1:
-        return inserts[0].encode()
-    # both tables in one statement, so one transaction: one id base, all or none
-    return f"WITH a AS ({inserts[0]}), c AS ({inserts[1]}) SELECT * FROM a UNION ALL SELECT * FROM c".encode()
+        return next(iter(inserts.values())).encode()
+    # the tables in one statement, so one transaction: one id base, all or none
+    ctes = ", ".join(f"{kind} AS ({insert})" for kind, insert in inserts.items())
+    return f"WITH {ctes} SELECT * FROM {' UNION ALL SELECT * FROM '.join(inserts)}".encode()
 
 
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
@@ -239,8 +246,10 @@ def _text(value: str | None) -> bytes | None:
     return value.encode()
 
 
-def _row_params(seq: int, r: AttemptRecord | TraceClose) -> list[bytes | None]:
+def _row_params(seq: int, r: LogEntry) -> list[bytes | None]:
     """One row's parameters of ``_append_sql``, in libpq's text format (see ``_TABLES``)."""
+    if isinstance(r, ToolRemoval):
+        return [b"%d" % seq, _text(r.writer), _text(r.tool_id), r.timestamp.isoformat().encode()]
     if isinstance(r, TraceClose):
         return [b"%d" % seq, _text(r.writer), _text(r.trace_id), b"t" if r.finished else b"f", r.timestamp.isoformat().encode()]
     context = context_bytes(r.context)
@@ -290,7 +299,8 @@ _VISIBLE = "id < toolrouter.visible_below()"
 #: The largest visible id of the log (one probe of each table's index).
 _POSITION = (
     f"SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts WHERE {_VISIBLE}), "
-    f"(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes WHERE {_VISIBLE}))"
+    f"(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes WHERE {_VISIBLE}), "
+    f"(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals WHERE {_VISIBLE}))"
 )
 
 
@@ -298,6 +308,7 @@ _POSITION = (
 _TOP_ID = (
     "SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts), "
     "(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes), "
+    "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals), "
     "(SELECT COALESCE(max(value::bigint), 0) FROM toolrouter.meta WHERE key = 'pruned_upto'))"
 )
 
@@ -326,6 +337,20 @@ def masked(url: str) -> str:
     if span is not None:
         url = f"{url[: span[0]]}***{url[span[1] :]}"
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def without_password(url: str) -> str:
+    """``url`` with no password at all, for a command shown to a user: one with ``***`` in its
+    place would connect with the password "***", while libpq takes the password of a URL without
+    one from ``PGPASSWORD`` or ``~/.pgpass``. The same places as ``masked``."""
+    if "://" not in url:
+        return re.sub(r"\s*\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|[^\s']+)", "", url).strip()
+    span = _password_span(url)
+    if span is not None:  # the ":" before it too: "user:@host" is an empty password, not none
+        url = f"{url[: span[0] - 1]}{url[span[1] :]}"
+    url = re.sub(r"&password=[^&#]*", "", url)
+    url = re.sub(r"\?password=[^&#]*&?", "?", url)
+    return re.sub(r"\?(?=#|$)", "", url)
 
 
 def _password_span(url: str) -> tuple[int, int] | None:
@@ -541,7 +566,7 @@ class PostgresStore(Store):
             raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
 
     # --- the attempt log -----------------------------------------------------------------------
-    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
+    def append(self, records: Sequence[LogEntry]) -> list[int]:
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
         ``MAX_APPEND`` records an append."""
@@ -570,7 +595,7 @@ class PostgresStore(Store):
             return []
         return [written[s] for s in seqs]
 
-    def _keep(self, seqs: list[int], records: Sequence[AttemptRecord | TraceClose]) -> None:
+    def _keep(self, seqs: list[int], records: Sequence[LogEntry]) -> None:
         """Journal ``records`` (caller holds ``self._lock``). A journal that cannot be written (its
         disk full, its folder removed) drops them like a full one: the call that made them and the
         router go on."""
@@ -597,17 +622,17 @@ class PostgresStore(Store):
             say(event, url=self.url, dropped=self.dropped, **fields)
 
     def _write(
-        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[AttemptRecord | TraceClose]
+        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry]
     ) -> dict[int, int]:
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
         rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
-        kinds = "".join("c" if isinstance(r, TraceClose) else "a" for r in records)
+        kinds = "".join("c" if isinstance(r, TraceClose) else "r" if isinstance(r, ToolRemoval) else "a" for r in records)
         deadline = time.monotonic() + self.options.timeout_s
         statements = _statements(kinds)
         if len(statements) == 1:  # one statement, its own transaction
-            name = f"toolrouter_append_{len(kinds) if 'c' not in kinds else kinds}"
+            name = f"toolrouter_append_{len(kinds) if not kinds.strip('a') else kinds}"
             params = [_text(origin), *itertools.chain.from_iterable(rows)]
             results = [self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)]
         else:  # more parameters than one statement takes: all in one transaction, one id base
@@ -700,15 +725,16 @@ class PostgresStore(Store):
         rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
         return [record_from_row(row) for row in rows]
 
-    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
         """See ``Store.log``."""
         after_id, limit = check_attempts_query(after_id, limit)
         sql = (
             f"SELECT {ROW_COLUMNS}, NULL::int FROM toolrouter.attempts WHERE id > %s AND {_VISIBLE} "
             f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM toolrouter.trace_closes WHERE id > %s AND {_VISIBLE} "
+            f"UNION ALL SELECT {LOG_REMOVAL_COLUMNS} FROM toolrouter.tool_removals WHERE id > %s AND {_VISIBLE} "
             "ORDER BY id"
         )
-        params: tuple[int, ...] = (after_id, after_id)
+        params: tuple[int, ...] = (after_id,) * 3
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
@@ -738,18 +764,19 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
         upto_id = check_upto_id(upto_id)
-        # the highest id gone, of attempts and trace closes, is kept in meta beside schema_version,
-        # in the same statement
+        # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
+        # schema_version, in the same statement
         sql = (
             "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id), "
+            "removals AS (DELETE FROM toolrouter.tool_removals WHERE id <= %s RETURNING id), "
             "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id), "
             "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text "
-            "FROM (SELECT id FROM gone UNION ALL SELECT id FROM closes) AS ids "
+            "FROM (SELECT id FROM gone UNION ALL SELECT id FROM closes UNION ALL SELECT id FROM removals) AS ids "
             "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
             "SELECT count(*) FROM gone"
         )
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id, upto_id)).fetchone()[0], admin=True))
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True))
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""

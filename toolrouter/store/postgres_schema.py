@@ -56,6 +56,9 @@ Versions:
     9. The key a router without a context judged an attempt's request by (``request_key`` on
        attempts, a hash; the attempts before it have none), so that routers replaying the log judge
        it by its request as its writer did.
+    10. Tool removals (``tool_removals``: a tool a router removed), appended like trace closes,
+       their ids, keys and visibility those of the attempts, so that routers replaying the log
+       forget a removed tool's attempts where its router did.
 """
 
 from __future__ import annotations
@@ -191,6 +194,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         9,
         "request keys: the key a router without a context judged an attempt's request by",
         "ALTER TABLE toolrouter.attempts ADD COLUMN request_key text;",
+    ),
+    (
+        10,
+        "tool removals: a tool a router removed, ids and keys shared with the attempts",
+        """
+        CREATE TABLE toolrouter.tool_removals (
+            id bigint PRIMARY KEY,
+            origin text,
+            origin_seq bigint,
+            writer text NOT NULL,
+            tool_id text NOT NULL,
+            timestamp timestamptz NOT NULL
+        );
+        CREATE UNIQUE INDEX tool_removals_origin_key ON toolrouter.tool_removals (origin, origin_seq);
+        """,
     ),
 )
 

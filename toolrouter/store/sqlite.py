@@ -34,8 +34,10 @@ from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
     LOG_CLOSE_COLUMNS,
+    LOG_REMOVAL_COLUMNS,
     ROW_COLUMNS,
     AttemptRecord,
+    LogEntry,
     Snapshot,
     SnapshotInfo,
     Store,
@@ -67,8 +69,9 @@ log = EventLog(__name__)
 #: attempt was a recheck's (``recheck``; older attempts were not, as their routers replayed them);
 #: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file);
 #: 6. claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``); 7. the key a
-#: router without a context judged an attempt's request by (``request_key``; older attempts: none).
-SCHEMA_VERSION = 7
+#: router without a context judged an attempt's request by (``request_key``; older attempts: none);
+#: 8. tool removals (``tool_removals``: a tool a router removed), numbered from the attempts' ids.
+SCHEMA_VERSION = 8
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -118,9 +121,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     5: ("INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))))",),
     6: ("CREATE TABLE claims (name TEXT PRIMARY KEY, turn INTEGER NOT NULL)",),
     7: ("ALTER TABLE attempts ADD COLUMN request_key TEXT",),
+    8: ("CREATE TABLE tool_removals (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, tool_id TEXT NOT NULL, timestamp TEXT NOT NULL)",),
 }
 
-# A trace close takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
+# A trace close or a tool removal takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
 # sqlite_sequence row, created by the first attempt), so that attempts and closes share one order.
 _NEXT_ID = (
     "INSERT INTO sqlite_sequence (name, seq) SELECT 'attempts', 0 "
@@ -179,7 +183,7 @@ class SQLiteStore(Store):
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
-        self._pending: list[AttemptRecord | TraceClose] = []  # not written yet, in order (see the module)
+        self._pending: list[LogEntry] = []  # not written yet, in order (see the module)
         self._closed = False
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
@@ -328,7 +332,7 @@ class SQLiteStore(Store):
         # IMMEDIATE takes the write lock now, so a transaction never fails half-way on SQLITE_BUSY
         self._conn.execute("BEGIN IMMEDIATE")
 
-    def append(self, records: Sequence[AttemptRecord | TraceClose]) -> list[int]:
+    def append(self, records: Sequence[LogEntry]) -> list[int]:
         """See ``Store.append``; ``[]`` when the attempts cannot be written now and wait in memory
         (see the module's docstring)."""
         rows = check_records(records)
@@ -351,7 +355,7 @@ class SQLiteStore(Store):
             self._pending = []
         return ids[len(ids) - len(rows) :]
 
-    def _write(self, rows: list[AttemptRecord | TraceClose], *, wait: bool = True) -> list[int]:
+    def _write(self, rows: list[LogEntry], *, wait: bool = True) -> list[int]:
         """Insert ``rows`` in one transaction (caller holds ``self._lock``); ``StoreUnavailableError``
         if the file cannot take them now. ``wait=False``: fail at once if another process holds
         the lock, instead of waiting up to ``timeout_s`` for it."""
@@ -362,15 +366,21 @@ class SQLiteStore(Store):
             try:
                 ids = []
                 for r in rows:
-                    if isinstance(r, TraceClose):
+                    if not isinstance(r, AttemptRecord):
                         for statement in _NEXT_ID[:2]:
                             self._conn.execute(statement)
-                        (close_id,) = self._conn.execute(_NEXT_ID[2]).fetchone()
-                        self._conn.execute(
-                            "INSERT INTO trace_closes (id, writer, trace_id, finished, timestamp) VALUES (?, ?, ?, ?, ?)",
-                            (close_id, r.writer, r.trace_id, int(r.finished), r.timestamp.isoformat()),
-                        )
-                        ids.append(int(close_id))
+                        (entry_id,) = self._conn.execute(_NEXT_ID[2]).fetchone()
+                        if isinstance(r, TraceClose):
+                            self._conn.execute(
+                                "INSERT INTO trace_closes (id, writer, trace_id, finished, timestamp) VALUES (?, ?, ?, ?, ?)",
+                                (entry_id, r.writer, r.trace_id, int(r.finished), r.timestamp.isoformat()),
+                            )
+                        else:
+                            self._conn.execute(
+                                "INSERT INTO tool_removals (id, writer, tool_id, timestamp) VALUES (?, ?, ?, ?)",
+                                (entry_id, r.writer, r.tool_id, r.timestamp.isoformat()),
+                            )
+                        ids.append(int(entry_id))
                         continue
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
@@ -467,14 +477,15 @@ class SQLiteStore(Store):
         sql = f"SELECT {ROW_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
         return [record_from_row(row) for row in self._rows(sql, (after_id,), limit)]
 
-    def log(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord | TraceClose]:
+    def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
         """See ``Store.log``."""
         after_id, limit = check_attempts_query(after_id, limit)
         sql = (
             f"SELECT {ROW_COLUMNS}, NULL FROM attempts WHERE id > ? "
-            f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM trace_closes WHERE id > ? ORDER BY id"
+            f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM trace_closes WHERE id > ? "
+            f"UNION ALL SELECT {LOG_REMOVAL_COLUMNS} FROM tool_removals WHERE id > ? ORDER BY id"
         )
-        return [entry_from_row(row) for row in self._rows(sql, (after_id, after_id), limit)]
+        return [entry_from_row(row) for row in self._rows(sql, (after_id,) * 3, limit)]
 
     def _rows(self, sql: str, params: tuple[int, ...], limit: int | None) -> list[tuple]:
         """The rows of an id-ordered ``sql`` query, at most ``limit`` of them."""
@@ -497,12 +508,14 @@ class SQLiteStore(Store):
             self._check_file()
             self._begin()
             try:
-                top = self._conn.execute(  # of both kinds of record: a close read late is as lost as an attempt
-                    "SELECT MAX(id) FROM (SELECT id FROM attempts WHERE id <= ? UNION ALL SELECT id FROM trace_closes WHERE id <= ?)",
-                    (upto_id, upto_id),
+                top = self._conn.execute(  # of every kind of record: a close read late is as lost as an attempt
+                    "SELECT MAX(id) FROM (SELECT id FROM attempts WHERE id <= ? UNION ALL SELECT id FROM trace_closes "
+                    "WHERE id <= ? UNION ALL SELECT id FROM tool_removals WHERE id <= ?)",
+                    (upto_id,) * 3,
                 ).fetchone()[0]
                 gone = self._conn.execute("DELETE FROM attempts WHERE id <= ?", (upto_id,)).rowcount
                 self._conn.execute("DELETE FROM trace_closes WHERE id <= ?", (upto_id,))
+                self._conn.execute("DELETE FROM tool_removals WHERE id <= ?", (upto_id,))
                 if top is not None:  # in the same transaction: a reader never misses the mark
                     self._conn.execute(_MARK_PRUNED, (str(top),))
                 self._conn.execute("COMMIT")

@@ -1,0 +1,89 @@
+"""A tool removed from a router and registered again starts from its prior; the removal is kept in
+the store's log (``ToolRemoval``), so that a router reopened on the store, from its snapshot or from
+the log alone, and another one syncing from it, forget its attempts before at the same place
+(they replayed them: the reopened router counted calls the live one had forgotten)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from toolrouter.learner import ToolMetaLearner
+from toolrouter.models import ExecutionResult, ToolProfile
+from toolrouter.store import AttemptRecord, SQLiteStore, Store, ToolRemoval, TraceClose, open_store
+from toolrouter.store.journal import record_from_json, record_to_json
+
+TOOLS = [ToolProfile(tool_id=t, capabilities=("search",)) for t in ("a", "b")]
+
+
+def record(router: ToolMetaLearner, tool_id: str, success: bool) -> None:
+    router.record_attempt(ExecutionResult(tool_id=tool_id, success=success, quality=float(success)), capability="search")
+
+
+def learned(router: ToolMetaLearner) -> dict[str, tuple]:
+    return {t: (s.calls, s.successes, round(s.expected_utility, 9)) for t, s in router.tool_statistics().items()}
+
+
+def test_a_tool_registered_again_starts_from_its_prior_live_reopened_and_synced(store: Store) -> None:
+    router = ToolMetaLearner(TOOLS, store=store, seed=0)
+    other = ToolMetaLearner(TOOLS, store=store, seed=0)  # shares the store from before the removal
+    for _ in range(4):
+        record(router, "a", False)
+    record(router, "b", True)
+    router.save()  # from before the removal: who resumes from it replays the removal after it
+    router.remove_tool("a")
+    router.add_tool(TOOLS[0])
+    record(router, "a", True)
+    live = learned(router)
+    assert live["a"][:2] == (1, 1) and live["b"][:2] == (1, 1)
+
+    assert learned(ToolMetaLearner(TOOLS, store=store)) == live  # resumed from the snapshot
+    store.delete_snapshot("learner")
+    assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live  # rebuilt from the log alone
+    other.sync()
+    assert learned(other) == live
+    (removal,) = [e for e in store.log() if isinstance(e, ToolRemoval)]
+    assert removal.tool_id == "a" and removal.writer == router.writer
+
+
+def test_a_removal_takes_its_place_among_attempts_and_closes_appended_with_it(store: Store) -> None:
+    attempt = AttemptRecord("t", "default", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0)
+    ids = store.append([attempt, ToolRemoval("a", writer="w"), TraceClose("r", True), attempt])  # one transaction
+    log = store.log()
+    assert [e.id for e in log] == ids == sorted(ids)
+    assert [type(e).__name__ for e in log] == ["AttemptRecord", "ToolRemoval", "TraceClose", "AttemptRecord"]
+    assert (log[1].tool_id, log[1].writer) == ("a", "w") and store.count() == 2
+    assert store.prune(ids[1]) == 1 and store.pruned_upto() == ids[1]  # a removal is pruned like a close
+    assert [type(e).__name__ for e in store.log()] == ["TraceClose", "AttemptRecord"]
+
+
+def test_the_outage_journal_keeps_a_tool_removal() -> None:
+    removal = ToolRemoval("a", writer="w")
+    assert record_from_json(record_to_json(removal)) == removal
+
+
+def test_a_version_7_sqlite_store_is_migrated_and_keeps_removals(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    with SQLiteStore(path):
+        pass
+    conn = sqlite3.connect(path)  # undo version 8: a store of version 7 kept no removals
+    conn.execute("DROP TABLE tool_removals")
+    conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with ToolMetaLearner(TOOLS, store=f"sqlite:///{path}", seed=0) as router:  # opening migrates it
+        record(router, "a", False)
+        router.remove_tool("a")
+    with open_store(f"sqlite:///{path}") as s:
+        assert [type(e).__name__ for e in s.log()] == ["AttemptRecord", "ToolRemoval"]
+
+
+def test_a_version_9_postgresql_store_is_migrated_and_keeps_removals(pg_url, old_pg_store, pg_schema_version) -> None:  # type: ignore[no-untyped-def]
+    old_pg_store(9)
+    with ToolMetaLearner(TOOLS, store=pg_url, seed=0) as router:  # opening migrates it
+        record(router, "a", False)
+        router.remove_tool("a")
+        router.add_tool(TOOLS[0])
+        live = learned(router)
+    assert pg_schema_version() == 10
+    with ToolMetaLearner(TOOLS, store=pg_url) as reopened:
+        assert learned(reopened) == live and live["a"][0] == 0
