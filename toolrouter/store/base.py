@@ -203,6 +203,19 @@ class AttemptRecord:
             object.__setattr__(self, "depends_on", steps)
 
 
+def _check_log_entry(entry: TraceClose | ToolRemoval, name: str) -> None:
+    """The checks every row of the log that is not an attempt passes: what it names (``name``) and
+    its ``writer`` are strings a store keeps, as an attempt's are; its ``timestamp`` is a datetime,
+    kept in UTC."""
+    for field_name in (name, "writer"):
+        if not isinstance(getattr(entry, field_name), str):
+            raise TypeError(f"{field_name}: expected a string, got {short_repr(getattr(entry, field_name))}")
+        check_storable(field_name, getattr(entry, field_name))
+    if not isinstance(entry.timestamp, datetime):
+        raise TypeError(f"timestamp: expected a datetime, got {short_repr(entry.timestamp)}")
+    object.__setattr__(entry, "timestamp", _utc(entry.timestamp))
+
+
 @dataclass(frozen=True)
 class TraceClose:
     """One row of the log that is not an attempt: trace ``trace_id`` was closed (its run ended),
@@ -217,16 +230,10 @@ class TraceClose:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("trace_id", "writer"):
-            if not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
-            check_storable(name, getattr(self, name))  # as an attempt's: the close must name its trace
+        _check_log_entry(self, "trace_id")
         if not isinstance(self.finished, (bool, np.bool_)):
             raise TypeError(f"finished: expected a bool, got {short_repr(self.finished)}")
         object.__setattr__(self, "finished", bool(self.finished))
-        if not isinstance(self.timestamp, datetime):
-            raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
-        object.__setattr__(self, "timestamp", _utc(self.timestamp))
 
 
 @dataclass(frozen=True)
@@ -243,13 +250,7 @@ class ToolRemoval:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("tool_id", "writer"):
-            if not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
-            check_storable(name, getattr(self, name))  # as an attempt's: the removal must name its tool
-        if not isinstance(self.timestamp, datetime):
-            raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
-        object.__setattr__(self, "timestamp", _utc(self.timestamp))
+        _check_log_entry(self, "tool_id")
 
 
 #: An entry of the log: an attempt, a trace close or a tool removal.
