@@ -248,8 +248,11 @@ class StructureConfig(NumbersNotBools):
         max_structures: distinct structures kept per task type. Beyond it, the type's least
             useful structure (fewest of its traces; the earliest learned among equals) is dropped
             with its traces' counts, and forgotten once no task type counts it; those open traces
-            are counted with are kept beside the bound until they close. Each costs about 5.4 KB (see
-            :class:`StructureModel`), so that a router fed free-form traces stays bounded.
+            are counted with are kept beside the bound until they close. The type's newest
+            ``max(1, max_structures // 8)`` structures are on probation, never dropped: a new
+            structure stays until that many newer ones were learned, time to recur and then stand
+            by its count, so that a full type still learns a new structure. Each costs about 5.4 KB
+            (see :class:`StructureModel`), so that a router fed free-form traces stays bounded.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -448,6 +451,12 @@ def _source(key: Key, type_traces: int) -> str:
 
 #: ``TaskComplexity`` value -> its level, looked up once per trace step.
 _LEVELS = {c.value: c.level for c in TaskComplexity}
+
+
+def _probation(max_structures: int) -> int:
+    """How many of a task type's newest structures ``StructureModel._evict`` keeps whatever their
+    counts (at most ``max_structures``: as many older ones as it must drop are there)."""
+    return max(1, max_structures // 8)
 
 
 def _level(complexity: str | None) -> int:
@@ -991,13 +1000,16 @@ class StructureModel:
         """Drop ``task_type``'s least useful structures (fewest traces, the earliest learned among
         equals) beyond ``max_structures`` beside those an open trace is counted with (a saved
         state holds them, counted): once it closes, its structure is among the others at the next
-        read of the counts (``_count``). A one-call trace that may still be recounted (``_calls``,
-        ``_uncounted``) and was counted with a dropped structure is counted with none: its recount
-        counts it afresh."""
+        read of the counts (``_count``). The newest ``_probation`` of the others are never dropped:
+        a new structure has one trace, the fewest, and a full type whose structures had more
+        would drop each new one at once. A one-call trace that may still be recounted
+        (``_calls``, ``_uncounted``) and was counted with a dropped structure is counted with none:
+        its recount counts it afresh."""
         counts = self._counts[task_type]
         held = {t.key for t in itertools.chain(self._open.values(), self._evicted.values()) if t.task_type == task_type}
-        others = [k for k in counts if k not in held]
-        dropped = heapq.nsmallest(len(others) - self.config.max_structures, others, key=counts.__getitem__)
+        others = [k for k in counts if k not in held]  # in the order learned: a counter keeps it, a save too
+        older = others[: len(others) - _probation(self.config.max_structures)]
+        dropped = heapq.nsmallest(len(others) - self.config.max_structures, older, key=counts.__getitem__)
         for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
             if trace.task_type == task_type and trace.key in dropped:
                 sizes = self._sizes[_level(trace.complexity)]
