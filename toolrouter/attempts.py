@@ -17,7 +17,10 @@ an exit) interrupts the caller, not the tool: the try is recorded as cancelled b
 is recorded as its failure, then raised. A value that comes only after the try's timeout or its
 call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
 with a sync sleep or computation, an inline sync tool) is a timeout failure, as if the wait had
-given up: the caller never gets a late value, and the try's latency is the measured one.
+given up: the caller never gets a late value, and the try's latency is the measured one. A sync
+tool in a worker thread is judged, and its latency measured, by its worker around the tool alone:
+one that ended in time stays a success when its caller hears of it late (another task held the
+event loop meanwhile).
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -528,13 +531,16 @@ class _Raw:
     """What the driver saw: the value, or the exception, or that the wait timed out. ``queued_s``:
     how long the try waited for its turn (a slot under a concurrency limit, a worker thread)
     before its tool started (not the tool's time); ``never_ran``: why a try that did not get its
-    turn never ran (no outcome of the tool)."""
+    turn never ran (no outcome of the tool); ``ran``: when the tool started and ended (both
+    ``time.monotonic()``), measured where it ran (a worker thread): the try is judged by that, not
+    by when its caller heard of it, which another task holding the event loop can delay."""
 
     value: Any = None
     exc: BaseException | None = None
     timed_out: bool = False
     queued_s: float = 0.0
     never_ran: str | None = None
+    ran: tuple[float, float] | None = None
 
 
 
@@ -605,10 +611,15 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     if breaker is not None:
                         breaker.release()
                     raise mistake from raw.exc
-            elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
+            if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
+                ended: float | None = raw.ran[1]
+                elapsed = ended - raw.ran[0]
+            else:
+                ended = None
+                elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            if raw.exc is None and not raw.timed_out and _ran_over(timeout, spec.deadline, elapsed):
+            if raw.exc is None and not raw.timed_out and _ran_over(timeout, spec.deadline, elapsed, ended):
                 # a value that came only after its limit, from a tool nothing could stop (an async tool
                 # that blocks the event loop, an inline one): a timeout as if the wait had given up
                 raw = _Raw(timed_out=True, queued_s=raw.queued_s)
@@ -655,9 +666,12 @@ def _timeout(spec: CallSpec, tool_id: str) -> float | None:
     return spec.config.timeout_for(tool_id) if own is None else own
 
 
-def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float) -> bool:
-    """Whether a try that took ``elapsed_s`` went past its ``timeout`` or its call's ``deadline``."""
-    return (timeout is not None and elapsed_s > timeout) or (deadline is not None and time.monotonic() > deadline)
+def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float, ended: float | None = None) -> bool:
+    """Whether a try that took ``elapsed_s`` and ended at ``ended`` (a ``time.monotonic()``;
+    default: now) went past its ``timeout`` or its call's ``deadline``."""
+    if timeout is not None and elapsed_s > timeout:
+        return True
+    return deadline is not None and (time.monotonic() if ended is None else ended) > deadline
 
 
 def _gone(tool_id: str, step: str) -> ExecutionResult:
@@ -870,7 +884,7 @@ class ThreadRunner:
             if not self._give_up(job):
                 return _Raw(timed_out=True, queued_s=queued_s)
             job.done.acquire()  # it ended as the wait did: take its outcome
-        return _Raw(job.value, job.exc, queued_s=queued_s)
+        return _Raw(job.value, job.exc, queued_s=queued_s, ran=job.ran())
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
         """Run ``fn(*args, **kwargs)`` in a worker; a future of the running event loop (what
@@ -979,6 +993,7 @@ class ThreadRunner:
                 continue
             job.started = time.monotonic()  # its try's timeout counts from here
             job.run()
+            job.finished = time.monotonic()
             with self._lock:
                 abandoned = job.abandoned
                 job.ended = True
@@ -1051,7 +1066,8 @@ class _WorkerWait:
 
 class _Job:
     __slots__ = (
-        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started"
+        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started",
+        "finished",
     )
 
     def __init__(
@@ -1065,6 +1081,7 @@ class _Job:
         self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
         self.ended = self.abandoned = False  # changed under the runner's lock
         self.started: float | None = None  # the time.monotonic() a worker started it
+        self.finished: float | None = None  # and the one it ended
         self.done = threading.Lock()
         if notify is None:
             self.done.acquire()
@@ -1075,12 +1092,17 @@ class _Job:
         except BaseException as exc:  # handed to the caller, who records it as the attempt's failure
             self.exc = exc
 
+    def ran(self) -> tuple[float, float] | None:
+        """When the worker started and ended the tool (``_Raw.ran``), once it has ended."""
+        started, finished = self.started, self.finished
+        return None if started is None or finished is None else (started, finished)
+
 
 def _settle_future(future: asyncio.Future, job: _Job) -> None:
     if not future.done():  # not timed out or cancelled meanwhile
         # the outcome as a result, even an exception: awaiting a GeneratorExit would close the
         # awaiting coroutines instead of raising it in them
-        future.set_result(_Raw(job.value, job.exc))
+        future.set_result(_Raw(job.value, job.exc, ran=job.ran()))
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
@@ -1427,9 +1449,11 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         context = contextvars.copy_context()
         started: list[float] = []
 
-        def call() -> Any:
-            started.append(time.monotonic())
-            return context.run(b.fn, *b.args, **b.kwargs)
+        def call() -> _Raw:
+            start = time.monotonic()
+            started.append(start)
+            value = context.run(b.fn, *b.args, **b.kwargs)
+            return _Raw(value, ran=(start, time.monotonic()))
 
         wait = _WorkerWait(action.timeout_s, action.deadline, time.monotonic(), lambda: started[0] if started else None)
         job = pool.submit(call)

@@ -66,3 +66,43 @@ def test_a_value_returned_in_time_is_still_a_success() -> None:
 
     mw = _middleware(quick, timeout_s=5.0)
     assert asyncio.run(mw.acall("x")) == "quick" and mw.call("x") == "quick"
+
+
+def _quick_in_thread() -> str:
+    time.sleep(0.005)
+    return "quick"
+
+
+def test_a_worker_thread_tool_beside_one_that_blocks_the_loop_is_judged_by_its_own_time() -> None:
+    """The worker's value comes in at once, but the caller hears of it only once the blocker frees
+    the event loop, past the timeout: the try is judged by the time measured in the worker."""
+    blocked = _middleware(_blocks_loop, timeout_s=0.04)
+    quick = _middleware(_quick_in_thread, timeout_s=0.04)
+
+    async def both():
+        return await asyncio.gather(blocked.route("x").arun(), quick.route("x").arun())
+
+    late, on_time = asyncio.run(both())
+    assert late.tool_id == "backup" and late.attempts[0].error == "TimeoutError: 'first' took longer than 0.04 s"
+    assert (on_time.tool_id, on_time.value, len(on_time.attempts)) == ("first", "quick", 1)
+    assert 0.005 <= on_time.attempts[0].latency_s < 0.04  # its own time, not the 0.12 s the loop was held
+    assert quick.learner.tool_statistics()["first"].successes == 1
+
+
+def test_a_tool_in_an_executors_thread_is_judged_by_its_own_time_too() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from toolrouter.attempts import Binding, CallSpec, ExecutorConfig, attempt_loop, run_async
+
+    spec = CallSpec(
+        step="s", candidates=["quick"], bind=lambda tool, attempt: Binding(_quick_in_thread),
+        record=lambda result: None, config=ExecutorConfig(timeout_s=0.04),
+    )
+
+    async def both(pool):  # the tool starts in its thread, then the loop is held
+        return await asyncio.gather(run_async(attempt_loop(spec), pool), _blocks_loop())
+
+    with ThreadPoolExecutor(1) as pool:
+        report, _ = asyncio.run(both(pool))
+    assert (report.succeeded, report.value) == (True, "quick")
+    assert 0.005 <= report.attempts[0].latency_s < 0.04
