@@ -20,7 +20,9 @@ with a sync sleep or computation, an inline sync tool) is a timeout failure, as 
 given up: the caller never gets a late value, and the try's latency is the measured one. A sync
 tool in a worker thread is judged, and its latency measured, by its worker around the tool alone:
 one that ended in time stays a success when its caller hears of it late (another task held the
-event loop meanwhile).
+event loop meanwhile). An async tool's time counts from its first step; one that ended in that
+step is judged by it, and one that was waiting while another task held the loop past its limit
+keeps a value it got in the loop's next turn (what cannot be told apart: ``_await_bounded``).
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -432,7 +434,8 @@ class Binding:
     returns past its timeout is a timeout failure all the same). An async
     tool is awaited in the calling task under ``asyncio.timeout`` (Python >= 3.11), not in a task
     of its own: about 10 us less per call, for a tool that gives in to its cancellation (one that
-    swallows it would hold the caller past its timeout).
+    swallows it would hold the caller past its timeout); one waiting while another task holds the
+    event loop past its timeout is cancelled by it, whenever what it awaited came.
     """
 
     fn: Callable[..., Any]
@@ -533,7 +536,8 @@ class _Raw:
     before its tool started (not the tool's time); ``never_ran``: why a try that did not get its
     turn never ran (no outcome of the tool); ``ran``: when the tool started and ended (both
     ``time.monotonic()``), measured where it ran (a worker thread): the try is judged by that, not
-    by when its caller heard of it, which another task holding the event loop can delay."""
+    by when its caller heard of it, which another task holding the event loop can delay;
+    ``in_time``: the value is not late, whatever the time measured around it (see ``_await_bounded``)."""
 
     value: Any = None
     exc: BaseException | None = None
@@ -541,6 +545,7 @@ class _Raw:
     queued_s: float = 0.0
     never_ran: str | None = None
     ran: tuple[float, float] | None = None
+    in_time: bool = False
 
 
 
@@ -619,7 +624,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            if raw.exc is None and not raw.timed_out and _ran_over(timeout, spec.deadline, elapsed, ended):
+            if raw.exc is None and not raw.timed_out and not raw.in_time and _ran_over(timeout, spec.deadline, elapsed, ended):
                 # a value that came only after its limit, from a tool nothing could stop (an async tool
                 # that blocks the event loop, an inline one): a timeout as if the wait had given up
                 raw = _Raw(timed_out=True, queued_s=raw.queued_s)
@@ -1234,26 +1239,50 @@ async def _wind_down(tasks: list[asyncio.Task]) -> None:
     await loop.shutdown_default_executor()
 
 
-async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
-    """Await ``make()`` for at most ``timeout_s``; a timeout cancels it without waiting for it.
+async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadline: float | None = None) -> _Raw:
+    """Await ``make()`` for at most ``timeout_s`` from when it starts, never past ``deadline`` (a
+    ``time.monotonic()``); a timeout cancels it without waiting for it.
 
     An executor's future (a sync tool in a thread) is waited on directly; a coroutine runs as a task
     of its own, so that a timeout never depends on the coroutine giving in to its cancellation. A
     result that is itself awaitable (a sync wrapper around an async tool) is awaited within the
-    time that is left."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    time that is left.
+
+    A coroutine's time counts from its task's first step: one that the event loop started late
+    (another task held it) waited for its turn (``_Raw.queued_s``), as a sync tool waits for a
+    worker thread. It is judged by the time from its start to its end, both noted in its task
+    (``_Raw.ran``), whenever its caller hears of it: one that ended past its limit before its
+    timer fired held the loop itself, a timeout. One that was waiting (suspended on an await) when
+    its timer fired, and ended in the turn of the event loop that followed, before its caller took
+    the timeout up, is in time (``_Raw.in_time``): what it awaited came before the timer's turn,
+    the loop having been held by another task (one that blocks it with a sync sleep), so the value
+    is kept, with the time measured around it as its latency. What cannot be told apart: a reply (I/O, a thread's result) that
+    came while another task held the loop came in time, whether it came before the limit or after
+    it; and a tool that itself blocked the loop past its limit, then awaited such a reply, counts
+    as waiting, as does any tool that ends in that same turn."""
+    called = time.monotonic()
+    end = None if timeout_s is None else called + timeout_s
+    queued_s: float | None = None
+    started = called
     try:
         target = make()
     except BaseException as exc:  # an async tool that fails before its first await
         return _Raw(exc=exc)
     while True:
-        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        left = None if end is None else max(end - time.monotonic(), 0.0)
         if asyncio.isfuture(target):  # running already: await it, a timer cancels it on time
             now = time.monotonic()
             return await _await_future(target, _WorkerWait(left, None, now, lambda: now))
-        future = asyncio.ensure_future(target)
+        began: list[float] = []  # when the tool's first step started, and when it ended
+        future = asyncio.ensure_future(_timed(target, began))
         try:
-            await _done_or_timeout(future, left)
+            waiting = await _done_or_timeout(future, left)
+            while not future.done() and left is not None and began:
+                # the timer counted from before the tool's first step: give it its time from there
+                more = _until(left, deadline, began[0]) - time.monotonic()  # type: ignore[operator]
+                if more <= 0:
+                    break
+                waiting = await _done_or_timeout(future, more)
         except BaseException:
             if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
                 # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
@@ -1261,38 +1290,59 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
                 return _Raw(exc=future.exception())
             future.cancel()
             raise
+        if queued_s is None:  # the first round: the wait for the tool's first step
+            started = began[0] if began else called
+            queued_s = max(started - called, 0.0)
         if not future.done():
             future.cancel()
-            return _Raw(timed_out=True)
+            return _Raw(timed_out=True, queued_s=queued_s)
         if future.cancelled():
-            return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
+            return _Raw(exc=asyncio.CancelledError("the tool was cancelled"), queued_s=queued_s)
         exc = future.exception()
         if exc is not None:
-            return _Raw(exc=exc)
+            return _Raw(exc=exc, queued_s=queued_s)
         value = future.result()
         if not _awaitable(value):
-            return _Raw(value)
+            return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
         target = value
 
 
-async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> None:
+async def _timed(awaitable: Any, times: list[float]) -> Any:
+    """Await ``awaitable``, noting in ``times`` when it starts and ends: in its own task, whenever
+    that task's caller hears of it."""
+    times.append(time.monotonic())
+    try:
+        return await awaitable
+    finally:
+        times.append(time.monotonic())
+
+
+async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> bool:
     """Wait until ``future`` is done or ``timeout_s`` has passed, whichever comes first: what
     ``asyncio.wait`` does for one future, at about 5 us less per call. (``asyncio.timeout`` would
     cost less still, but it waits in the caller's task, where a tool that swallows its
-    cancellation would hold the caller past the timeout.)"""
+    cancellation would hold the caller past the timeout.) Returns whether the timer fired while
+    ``future`` was not done."""
     if future.done():
-        return
+        return False
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
+    fired = False
 
     def wake(_: Any = None) -> None:
         if not waiter.done():
             waiter.set_result(None)
 
+    def expire() -> None:
+        nonlocal fired
+        fired = not future.done()
+        wake()
+
     future.add_done_callback(wake)
-    timer = loop.call_later(timeout_s, wake) if timeout_s is not None else None
+    timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
     try:
         await waiter
+        return fired
     finally:
         future.remove_done_callback(wake)
         if timer is not None:
@@ -1337,8 +1387,8 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
     raw.queued_s = wait.queued_s()
     value = raw.value
     if _awaitable(value):  # a sync wrapper around an async tool
-        bounded = await _await_bounded(lambda: value, _until_s(wait))
-        bounded.queued_s = raw.queued_s
+        bounded = await _await_bounded(lambda: value, _until_s(wait), wait.deadline)
+        bounded.queued_s += raw.queued_s
         return bounded
     return raw
 
@@ -1460,4 +1510,4 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         wait.withdraw = job.cancel  # taken back only if it has not started
         return await _await_future(asyncio.wrap_future(job), wait)
 
-    return await _await_bounded(make, action.left_s())
+    return await _await_bounded(make, action.left_s(), action.deadline)

@@ -106,3 +106,29 @@ def test_a_tool_in_an_executors_thread_is_judged_by_its_own_time_too() -> None:
         report, _ = asyncio.run(both(pool))
     assert (report.succeeded, report.value) == (True, "quick")
     assert 0.005 <= report.attempts[0].latency_s < 0.04
+
+
+async def _awaits_briefly() -> str:
+    await asyncio.sleep(0.005)
+    return "brief"
+
+
+async def _returns_at_once() -> str:
+    return "at once"
+
+
+@pytest.mark.parametrize("other", [_awaits_briefly, _returns_at_once])
+@pytest.mark.parametrize("blocker_first", [True, False])  # the other starts after the loop is free, or before
+def test_an_async_tool_beside_one_that_blocks_the_loop_is_not_late(other, blocker_first: bool) -> None:
+    blocked = _middleware(_blocks_loop, timeout_s=0.04)
+    beside = _middleware(other, timeout_s=0.04)
+
+    async def both():
+        calls = [blocked.route("x").arun(), beside.route("x").arun()]
+        done = await asyncio.gather(*(calls if blocker_first else calls[::-1]))
+        return done if blocker_first else done[::-1]
+
+    late, on_time = asyncio.run(both())
+    assert late.attempts[0].error == "TimeoutError: 'first' took longer than 0.04 s"
+    assert (on_time.tool_id, len(on_time.attempts), on_time.attempts[0].success) == ("first", 1, True)
+    assert beside.learner.tool_statistics()["first"].successes == 1
