@@ -1171,10 +1171,17 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
     if _awaitable(raw.value):  # a sync wrapper around an async tool
-        awaitable, queued_s = raw.value, raw.queued_s
-        raw = _run_coroutine(lambda: awaitable, action.left_s(t0 + queued_s))
-        raw.queued_s = queued_s
+        awaitable = raw.value
+        raw = _then(raw, _run_coroutine(lambda: awaitable, action.left_s(t0 + raw.queued_s)))
     return raw
+
+
+def _then(first: _Raw, then: _Raw) -> _Raw:
+    """``then``, the outcome of awaiting ``first``'s value (a sync wrapper around an async tool),
+    as one try: its wait for its turn before ``first``, its time from ``first``'s start."""
+    then.queued_s += first.queued_s
+    then.ran = None if first.ran is None or then.ran is None else (first.ran[0], then.ran[1])
+    return then
 
 
 def _awaitable(value: Any) -> bool:
@@ -1387,9 +1394,7 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
     raw.queued_s = wait.queued_s()
     value = raw.value
     if _awaitable(value):  # a sync wrapper around an async tool
-        bounded = await _await_bounded(lambda: value, _until_s(wait), wait.deadline)
-        bounded.queued_s += raw.queued_s
-        return bounded
+        return _then(raw, await _await_bounded(lambda: value, _until_s(wait), wait.deadline))
     return raw
 
 
@@ -1427,7 +1432,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
         return _Raw(exc=exc)
     if _awaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
-        return await _await_bounded(lambda: value, left)
+        return _then(_Raw(), await _await_bounded(lambda: value, left))  # timed around the whole try
     return _Raw(value)
 
 
@@ -1489,7 +1494,8 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
             return _Raw(exc=exc)
         if not _awaitable(value):
             return _Raw(value)
-        make = functools.partial(lambda awaitable: awaitable, value)
+        # measured around the whole try, the sync part (in this thread) with the awaited one
+        return _then(_Raw(), await _await_bounded(lambda: value, action.left_s(), action.deadline))
     elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
         runner = pool or default_runner()
         submitted = time.monotonic()

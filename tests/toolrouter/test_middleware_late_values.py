@@ -132,3 +132,23 @@ def test_an_async_tool_beside_one_that_blocks_the_loop_is_not_late(other, blocke
     assert late.attempts[0].error == "TimeoutError: 'first' took longer than 0.04 s"
     assert (on_time.tool_id, len(on_time.attempts), on_time.attempts[0].success) == ("first", 1, True)
     assert beside.learner.tool_statistics()["first"].successes == 1
+
+
+async def _awaited_part() -> str:
+    await asyncio.sleep(0.01)
+    return "wrapped"
+
+
+def _sync_wrapper():
+    time.sleep(0.01)
+    return _awaited_part()  # a sync wrapper around an async tool: its value is awaited
+
+
+@pytest.mark.parametrize("inline", [False, True])
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_a_sync_wrappers_latency_counts_both_its_parts(inline: bool, how: str) -> None:
+    mw = _middleware(_sync_wrapper, timeout_s=5.0, inline=inline)
+    route = mw.route("x")
+    outcome = asyncio.run(route.arun()) if how == "async" else route.run()
+    assert (outcome.value, outcome.attempts[0].success) == ("wrapped", True)
+    assert outcome.attempts[0].latency_s >= 0.02
