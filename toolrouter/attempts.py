@@ -17,7 +17,12 @@ an exit) interrupts the caller, not the tool: the try is recorded as cancelled b
 is recorded as its failure, then raised. A value that comes only after the try's timeout or its
 call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
 with a sync sleep or computation, an inline sync tool) is a timeout failure, as if the wait had
-given up: the caller never gets a late value, and the try's latency is the measured one.
+given up: the caller never gets a late value, and the try's latency is the measured one. A sync
+tool in a worker thread is judged, and its latency measured, by its worker around the tool alone:
+one that ended in time stays a success when its caller hears of it late (another task held the
+event loop meanwhile). An async tool's time counts from its first step; one that ended in that
+step is judged by it, and one that was waiting while another task held the loop past its limit
+keeps a value it got in the loop's next turn (what cannot be told apart: ``_await_bounded``).
 
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
@@ -429,7 +434,8 @@ class Binding:
     returns past its timeout is a timeout failure all the same). An async
     tool is awaited in the calling task under ``asyncio.timeout`` (Python >= 3.11), not in a task
     of its own: about 10 us less per call, for a tool that gives in to its cancellation (one that
-    swallows it would hold the caller past its timeout).
+    swallows it would hold the caller past its timeout); one waiting while another task holds the
+    event loop past its timeout is cancelled by it, whenever what it awaited came.
     """
 
     fn: Callable[..., Any]
@@ -528,13 +534,18 @@ class _Raw:
     """What the driver saw: the value, or the exception, or that the wait timed out. ``queued_s``:
     how long the try waited for its turn (a slot under a concurrency limit, a worker thread)
     before its tool started (not the tool's time); ``never_ran``: why a try that did not get its
-    turn never ran (no outcome of the tool)."""
+    turn never ran (no outcome of the tool); ``ran``: when the tool started and ended (both
+    ``time.monotonic()``), measured where it ran (a worker thread): the try is judged by that, not
+    by when its caller heard of it, which another task holding the event loop can delay;
+    ``in_time``: the value is not late, whatever the time measured around it (see ``_await_bounded``)."""
 
     value: Any = None
     exc: BaseException | None = None
     timed_out: bool = False
     queued_s: float = 0.0
     never_ran: str | None = None
+    ran: tuple[float, float] | None = None
+    in_time: bool = False
 
 
 
@@ -605,10 +616,15 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     if breaker is not None:
                         breaker.release()
                     raise mistake from raw.exc
-            elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
+            if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
+                ended: float | None = raw.ran[1]
+                elapsed = ended - raw.ran[0]
+            else:
+                ended = None
+                elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
             # its deadline came before its timeout would have, counted from when the tool started
             by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            if raw.exc is None and not raw.timed_out and _ran_over(timeout, spec.deadline, elapsed):
+            if raw.exc is None and not raw.timed_out and not raw.in_time and _ran_over(timeout, spec.deadline, elapsed, ended):
                 # a value that came only after its limit, from a tool nothing could stop (an async tool
                 # that blocks the event loop, an inline one): a timeout as if the wait had given up
                 raw = _Raw(timed_out=True, queued_s=raw.queued_s)
@@ -655,9 +671,12 @@ def _timeout(spec: CallSpec, tool_id: str) -> float | None:
     return spec.config.timeout_for(tool_id) if own is None else own
 
 
-def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float) -> bool:
-    """Whether a try that took ``elapsed_s`` went past its ``timeout`` or its call's ``deadline``."""
-    return (timeout is not None and elapsed_s > timeout) or (deadline is not None and time.monotonic() > deadline)
+def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float, ended: float | None = None) -> bool:
+    """Whether a try that took ``elapsed_s`` and ended at ``ended`` (a ``time.monotonic()``;
+    default: now) went past its ``timeout`` or its call's ``deadline``."""
+    if timeout is not None and elapsed_s > timeout:
+        return True
+    return deadline is not None and (time.monotonic() if ended is None else ended) > deadline
 
 
 def _gone(tool_id: str, step: str) -> ExecutionResult:
@@ -870,7 +889,7 @@ class ThreadRunner:
             if not self._give_up(job):
                 return _Raw(timed_out=True, queued_s=queued_s)
             job.done.acquire()  # it ended as the wait did: take its outcome
-        return _Raw(job.value, job.exc, queued_s=queued_s)
+        return _Raw(job.value, job.exc, queued_s=queued_s, ran=job.ran())
 
     def future(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> asyncio.Future:
         """Run ``fn(*args, **kwargs)`` in a worker; a future of the running event loop (what
@@ -979,6 +998,7 @@ class ThreadRunner:
                 continue
             job.started = time.monotonic()  # its try's timeout counts from here
             job.run()
+            job.finished = time.monotonic()
             with self._lock:
                 abandoned = job.abandoned
                 job.ended = True
@@ -1051,7 +1071,8 @@ class _WorkerWait:
 
 class _Job:
     __slots__ = (
-        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started"
+        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started",
+        "finished",
     )
 
     def __init__(
@@ -1065,6 +1086,7 @@ class _Job:
         self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
         self.ended = self.abandoned = False  # changed under the runner's lock
         self.started: float | None = None  # the time.monotonic() a worker started it
+        self.finished: float | None = None  # and the one it ended
         self.done = threading.Lock()
         if notify is None:
             self.done.acquire()
@@ -1075,12 +1097,17 @@ class _Job:
         except BaseException as exc:  # handed to the caller, who records it as the attempt's failure
             self.exc = exc
 
+    def ran(self) -> tuple[float, float] | None:
+        """When the worker started and ended the tool (``_Raw.ran``), once it has ended."""
+        started, finished = self.started, self.finished
+        return None if started is None or finished is None else (started, finished)
+
 
 def _settle_future(future: asyncio.Future, job: _Job) -> None:
     if not future.done():  # not timed out or cancelled meanwhile
         # the outcome as a result, even an exception: awaiting a GeneratorExit would close the
         # awaiting coroutines instead of raising it in them
-        future.set_result(_Raw(job.value, job.exc))
+        future.set_result(_Raw(job.value, job.exc, ran=job.ran()))
 
 
 _DEFAULT_RUNNER: ThreadRunner | None = None
@@ -1144,10 +1171,17 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
     if _awaitable(raw.value):  # a sync wrapper around an async tool
-        awaitable, queued_s = raw.value, raw.queued_s
-        raw = _run_coroutine(lambda: awaitable, action.left_s(t0 + queued_s))
-        raw.queued_s = queued_s
+        awaitable = raw.value
+        raw = _then(raw, _run_coroutine(lambda: awaitable, action.left_s(t0 + raw.queued_s)))
     return raw
+
+
+def _then(first: _Raw, then: _Raw) -> _Raw:
+    """``then``, the outcome of awaiting ``first``'s value (a sync wrapper around an async tool),
+    as one try: its wait for its turn before ``first``, its time from ``first``'s start."""
+    then.queued_s += first.queued_s
+    then.ran = None if first.ran is None or then.ran is None else (first.ran[0], then.ran[1])
+    return then
 
 
 def _awaitable(value: Any) -> bool:
@@ -1212,26 +1246,50 @@ async def _wind_down(tasks: list[asyncio.Task]) -> None:
     await loop.shutdown_default_executor()
 
 
-async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _Raw:
-    """Await ``make()`` for at most ``timeout_s``; a timeout cancels it without waiting for it.
+async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadline: float | None = None) -> _Raw:
+    """Await ``make()`` for at most ``timeout_s`` from when it starts, never past ``deadline`` (a
+    ``time.monotonic()``); a timeout cancels it without waiting for it.
 
     An executor's future (a sync tool in a thread) is waited on directly; a coroutine runs as a task
     of its own, so that a timeout never depends on the coroutine giving in to its cancellation. A
     result that is itself awaitable (a sync wrapper around an async tool) is awaited within the
-    time that is left."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    time that is left.
+
+    A coroutine's time counts from its task's first step: one that the event loop started late
+    (another task held it) waited for its turn (``_Raw.queued_s``), as a sync tool waits for a
+    worker thread. It is judged by the time from its start to its end, both noted in its task
+    (``_Raw.ran``), whenever its caller hears of it: one that ended past its limit before its
+    timer fired held the loop itself, a timeout. One that was waiting (suspended on an await) when
+    its timer fired, and ended in the turn of the event loop that followed, before its caller took
+    the timeout up, is in time (``_Raw.in_time``): what it awaited came before the timer's turn,
+    the loop having been held by another task (one that blocks it with a sync sleep), so the value
+    is kept, with the time measured around it as its latency. What cannot be told apart: a reply (I/O, a thread's result) that
+    came while another task held the loop came in time, whether it came before the limit or after
+    it; and a tool that itself blocked the loop past its limit, then awaited such a reply, counts
+    as waiting, as does any tool that ends in that same turn."""
+    called = time.monotonic()
+    end = None if timeout_s is None else called + timeout_s
+    queued_s: float | None = None
+    started = called
     try:
         target = make()
     except BaseException as exc:  # an async tool that fails before its first await
         return _Raw(exc=exc)
     while True:
-        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        left = None if end is None else max(end - time.monotonic(), 0.0)
         if asyncio.isfuture(target):  # running already: await it, a timer cancels it on time
             now = time.monotonic()
             return await _await_future(target, _WorkerWait(left, None, now, lambda: now))
-        future = asyncio.ensure_future(target)
+        began: list[float] = []  # when the tool's first step started, and when it ended
+        future = asyncio.ensure_future(_timed(target, began))
         try:
-            await _done_or_timeout(future, left)
+            waiting = await _done_or_timeout(future, left)
+            while not future.done() and left is not None and began:
+                # the timer counted from before the tool's first step: give it its time from there
+                more = _until(left, deadline, began[0]) - time.monotonic()  # type: ignore[operator]
+                if more <= 0:
+                    break
+                waiting = await _done_or_timeout(future, more)
         except BaseException:
             if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
                 # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
@@ -1239,38 +1297,59 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None) -> _R
                 return _Raw(exc=future.exception())
             future.cancel()
             raise
+        if queued_s is None:  # the first round: the wait for the tool's first step
+            started = began[0] if began else called
+            queued_s = max(started - called, 0.0)
         if not future.done():
             future.cancel()
-            return _Raw(timed_out=True)
+            return _Raw(timed_out=True, queued_s=queued_s)
         if future.cancelled():
-            return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
+            return _Raw(exc=asyncio.CancelledError("the tool was cancelled"), queued_s=queued_s)
         exc = future.exception()
         if exc is not None:
-            return _Raw(exc=exc)
+            return _Raw(exc=exc, queued_s=queued_s)
         value = future.result()
         if not _awaitable(value):
-            return _Raw(value)
+            return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
         target = value
 
 
-async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> None:
+async def _timed(awaitable: Any, times: list[float]) -> Any:
+    """Await ``awaitable``, noting in ``times`` when it starts and ends: in its own task, whenever
+    that task's caller hears of it."""
+    times.append(time.monotonic())
+    try:
+        return await awaitable
+    finally:
+        times.append(time.monotonic())
+
+
+async def _done_or_timeout(future: asyncio.Future, timeout_s: float | None) -> bool:
     """Wait until ``future`` is done or ``timeout_s`` has passed, whichever comes first: what
     ``asyncio.wait`` does for one future, at about 5 us less per call. (``asyncio.timeout`` would
     cost less still, but it waits in the caller's task, where a tool that swallows its
-    cancellation would hold the caller past the timeout.)"""
+    cancellation would hold the caller past the timeout.) Returns whether the timer fired while
+    ``future`` was not done."""
     if future.done():
-        return
+        return False
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
+    fired = False
 
     def wake(_: Any = None) -> None:
         if not waiter.done():
             waiter.set_result(None)
 
+    def expire() -> None:
+        nonlocal fired
+        fired = not future.done()
+        wake()
+
     future.add_done_callback(wake)
-    timer = loop.call_later(timeout_s, wake) if timeout_s is not None else None
+    timer = loop.call_later(timeout_s, expire) if timeout_s is not None else None
     try:
         await waiter
+        return fired
     finally:
         future.remove_done_callback(wake)
         if timer is not None:
@@ -1315,9 +1394,7 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
     raw.queued_s = wait.queued_s()
     value = raw.value
     if _awaitable(value):  # a sync wrapper around an async tool
-        bounded = await _await_bounded(lambda: value, _until_s(wait))
-        bounded.queued_s = raw.queued_s
-        return bounded
+        return _then(raw, await _await_bounded(lambda: value, _until_s(wait), wait.deadline))
     return raw
 
 
@@ -1355,7 +1432,7 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
         return _Raw(exc=exc)
     if _awaitable(value):
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
-        return await _await_bounded(lambda: value, left)
+        return _then(_Raw(), await _await_bounded(lambda: value, left))  # timed around the whole try
     return _Raw(value)
 
 
@@ -1417,7 +1494,8 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
             return _Raw(exc=exc)
         if not _awaitable(value):
             return _Raw(value)
-        make = functools.partial(lambda awaitable: awaitable, value)
+        # measured around the whole try, the sync part (in this thread) with the awaited one
+        return _then(_Raw(), await _await_bounded(lambda: value, action.left_s(), action.deadline))
     elif pool is None or isinstance(pool, ThreadRunner):  # with less bookkeeping than an executor
         runner = pool or default_runner()
         submitted = time.monotonic()
@@ -1427,13 +1505,15 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         context = contextvars.copy_context()
         started: list[float] = []
 
-        def call() -> Any:
-            started.append(time.monotonic())
-            return context.run(b.fn, *b.args, **b.kwargs)
+        def call() -> _Raw:
+            start = time.monotonic()
+            started.append(start)
+            value = context.run(b.fn, *b.args, **b.kwargs)
+            return _Raw(value, ran=(start, time.monotonic()))
 
         wait = _WorkerWait(action.timeout_s, action.deadline, time.monotonic(), lambda: started[0] if started else None)
         job = pool.submit(call)
         wait.withdraw = job.cancel  # taken back only if it has not started
         return await _await_future(asyncio.wrap_future(job), wait)
 
-    return await _await_bounded(make, action.left_s())
+    return await _await_bounded(make, action.left_s(), action.deadline)
