@@ -53,6 +53,7 @@ Example:
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import time
 from collections import Counter
@@ -77,6 +78,7 @@ from toolrouter.logging import EventLog
 from toolrouter.models import ANY_CAPABILITY, TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
 from toolrouter.plan import PlanStep
 from toolrouter.serialization import Count, read_model
+from toolrouter.structure import _probation
 
 __all__ = [
     "ANY_CAPABILITY",
@@ -259,7 +261,9 @@ class TaskGraphLibrary:
             snapshot saves). Beyond it, the run of a new structure replaces the one with the fewest
             successes, then the fewest runs, then the least recently run: the ones that keep
             succeeding stay, while structures run once (say with step ids made per request) take
-            turns in the remaining places instead of growing the library without bound.
+            turns in the remaining places instead of growing the library without bound. The
+            ``max(1, max_structures // 8)`` most recently run are on probation, never replaced: a
+            new structure has the fewest successes, and may recur while other new ones are run.
 
     Example:
         >>> lib = TaskGraphLibrary()
@@ -321,17 +325,20 @@ class TaskGraphLibrary:
         runs[key] = runs.pop(key, 0) + 1  # moved to the end: the counter's order is that of the latest runs
         if succeeded:
             self._successes.setdefault(task_type, Counter())[key] += 1
-        self._trim(task_type, spare=key)
+        self._trim(task_type)
 
-    def _trim(self, task_type: str, spare: tuple | None = None) -> None:
+    def _trim(self, task_type: str) -> None:
         """Keep ``max_structures`` structures of ``task_type``: forget those with the fewest
-        successes, then runs, then the least recently run (never ``spare``, the one just run)."""
+        successes, then runs, then the least recently run, never the newest ``_probation`` (the
+        one just run among them). Sparing only that one, a full library whose structures had
+        more successes dropped each new structure as soon as another one was run."""
         runs = self._runs[task_type]
         excess = len(runs) - self.max_structures
         if excess <= 0:
             return
         wins = self._successes.get(task_type, Counter())
-        order = [(wins.get(k, 0), n, i, k) for i, (k, n) in enumerate(runs.items()) if k != spare]
+        older = itertools.islice(runs.items(), len(runs) - _probation(self.max_structures))
+        order = [(wins.get(k, 0), n, i, k) for i, (k, n) in enumerate(older)]
         for *_, key in heapq.nsmallest(excess, order):
             del runs[key]
             wins.pop(key, None)

@@ -454,8 +454,9 @@ _LEVELS = {c.value: c.level for c in TaskComplexity}
 
 
 def _probation(max_structures: int) -> int:
-    """How many of a task type's newest structures ``StructureModel._evict`` keeps whatever their
-    counts (at most ``max_structures``: as many older ones as it must drop are there)."""
+    """How many of a task type's newest structures ``StructureModel._evict`` (and
+    ``TaskGraphLibrary._trim``) keep whatever their counts (at most ``max_structures``: as many
+    older ones as they must drop are there)."""
     return max(1, max_structures // 8)
 
 
