@@ -2500,7 +2500,8 @@ class ToolMetaLearner:
         """Meta-train a reward model on the store's history (``toolrouter.reward_model.meta_train``;
         ``options`` go to it), install it and keep it in the store, so that a restarted router
         loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
-        registered are left out.
+        registered are left out, and so are those of a tool from before its removal (``ToolRemoval``,
+        ``remove_tool``): routers replaying the log forget them too.
 
         Installing rebuilds the routes from the store's log (``install_reward_model``): after
         ``toolrouter prune`` that would lose what they learned from the attempts pruned, so it is
@@ -2522,7 +2523,12 @@ class ToolMetaLearner:
         # tool after its watermark would count as new ones, and background training retrain every round
         history: list[AttemptRecord] = []
         watermark = 0
-        for r in self.store.iter_attempts():  # one pass: a long log is not held twice
+        for r in self.store.iter_log():  # one pass: a long log is not held twice
+            if isinstance(r, ToolRemoval):  # read as a router replays it: what came before is not the tool's now
+                history = [h for h in history if h.tool_id != r.tool_id]
+                continue
+            if isinstance(r, TraceClose):
+                continue
             watermark = max(watermark, r.id or 0)
             if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
                 history.append(r)

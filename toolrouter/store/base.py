@@ -86,6 +86,7 @@ __all__ = [
     "LogEntry",
     "entry_from_row",
     "record_from_row",
+    "stored_schema_version",
 ]
 
 
@@ -578,6 +579,16 @@ class Store(ABC):
 
 #: Largest attempt id (and count of attempts): the stores keep them in 64-bit signed integers.
 MAX_ATTEMPT_ID = 2**63 - 1
+
+
+def stored_schema_version(value: Any) -> int:
+    """The ``schema_version`` a store's meta table keeps (the text of a whole number from 1), as an
+    integer; else a ``ValueError`` naming the field and the value (a damaged or hand-edited store),
+    which each store reports as its open's error, naming the store."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and text.isascii() and text.isdecimal() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"meta.schema_version: expected a whole number from 1, got {short_repr(value)} (a damaged or hand-edited store)")
 
 
 def check_upto_id(upto_id: Any) -> int:

@@ -65,6 +65,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolrouter.store.base import stored_schema_version
+
 __all__ = ["CHANNEL", "MAX_APPEND", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 CHANNEL = "toolrouter_attempts"
@@ -237,7 +239,10 @@ def schema_version(conn: Any) -> int:
     row = conn.execute("SELECT value FROM toolrouter.meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         raise SchemaError("toolrouter.meta has no schema_version")
-    return int(row[0])
+    try:
+        return stored_schema_version(row[0])
+    except ValueError as exc:  # named, not int()'s bare "invalid literal"
+        raise SchemaError(f"toolrouter.{exc}") from None
 
 
 def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True) -> tuple[int, int]:

@@ -57,6 +57,7 @@ from toolrouter.store.base import (
     depends_on_text,
     entry_from_row,
     record_from_row,
+    stored_schema_version,
 )
 
 __all__ = ["SQLiteStore"]
@@ -280,7 +281,10 @@ class SQLiteStore(Store):
                     if statement.strip():
                         self._conn.execute(statement)
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                found = 1 if row is None else int(row[0])
+                try:
+                    found = 1 if row is None else stored_schema_version(row[0])
+                except ValueError as exc:  # named, not int()'s bare "invalid literal"
+                    raise StoreOpenError(f"store {self.url!r}: {os.path.abspath(self.path)!r}: {exc}") from None
                 if found > SCHEMA_VERSION:
                     raise StoreOpenError(
                         f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
