@@ -9,7 +9,7 @@ is. Every other section is optional::
     [servers.search_a]
     command = "python"
     args = ["search_a.py"]    # run in the config file's folder (or cwd): search_a.py beside the config
-    timeout_s = 10            # per call to this server
+    timeout_s = 10            # per call to this server (within the router's deadline_s)
     max_result_bytes = 4194304  # a larger result fails the call (default 16 MiB, at most 64 MiB)
     start = "startup"         # or "lazy": started by the first request that needs its tools
 
@@ -34,6 +34,9 @@ is. Every other section is optional::
     tools = ["search_a:search", "search_b:web_query"]
 
 A mistake raises ``ConfigError`` naming the file, the field and the value; nothing is started.
+A server's ``timeout_s`` over the router's ``deadline_s`` is accepted, with a warning
+(``mcp_config_timeout_over_deadline``, naming the server and both values) as the config is
+checked: the deadline ends a call first, so that server's own timeout is never reached.
 
 In a config file, a server's ``command``, ``args``, ``cwd``, ``url``, and the values of its ``env``
 and ``headers`` may name the gateway's environment variables, as MCP clients' configs do:
@@ -78,6 +81,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from toolrouter.attempts import CircuitBreakerConfig
 from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
+from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
 from toolrouter.serialization import checked_path
 from toolrouter.store import check_store_url
@@ -97,6 +101,8 @@ __all__ = [
 ]
 
 #: Server names become part of tool ids and, on a name clash, of exposed tool names.
+log = EventLog(__name__)
+
 SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 _FEATURIZERS = ("hashing", "minilm", "minilm+hashing")
@@ -513,11 +519,24 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def check_config(data: Any, source: str = "config") -> GatewayConfig:
     """``data`` (the settings of a config file, as a dict) as a ``GatewayConfig``; a mistake raises
     ``ConfigError`` naming ``source``, the field and the value (but not the values of ``env`` and
-    ``headers``, which hold secrets, nor a store URL's password)."""
+    ``headers``, which hold secrets, nor a store URL's password). A server's ``timeout_s`` over the
+    router's ``deadline_s`` is logged as a warning (``mcp_config_timeout_over_deadline``)."""
     try:
-        return GatewayConfig.model_validate(data)
+        config = GatewayConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_describe(exc)}") from None
+    deadline_s = config.router.deadline_s
+    for name, server in config.servers.items():
+        # not refused (such configs work), but the deadline ends each call first: this timeout is never reached
+        if server.timeout_s > deadline_s:
+            log.warning(
+                "mcp_config_timeout_over_deadline",
+                source=source,
+                server=name,
+                timeout_s=server.timeout_s,
+                deadline_s=deadline_s,
+            )
+    return config
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from pydantic_core import from_json, to_json
 
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
+from integrations.mcp.upstream import CANCELLED_BY_CLIENT, GATEWAY_STOPPING
 from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
@@ -311,7 +312,7 @@ class _DirectAnswers:
             task = self._in_flight.pop(cancelled_request_id_from_params(params), None)
             if task is None:
                 return False
-            task.cancel()
+            task.cancel(CANCELLED_BY_CLIENT)  # told to the server (with no message: a timeout)
             return True
         if method != "tools/call" or not isinstance(message.get("id"), (int, str)) or isinstance(message["id"], bool):
             return False
@@ -340,7 +341,7 @@ class _DirectAnswers:
         tasks = list(self._in_flight.values())
         self._in_flight.clear()
         for task in tasks:
-            task.cancel()
+            task.cancel(GATEWAY_STOPPING)
         if tasks:
             await asyncio.wait(tasks, timeout=_CLOSE_S)
         self._flush()  # the attempts of the calls just cancelled

@@ -72,6 +72,10 @@ UpstreamState = Literal["stopped", "connecting", "ready", "down"]
 #: Told of a call's progress, as the server sends it: ``(progress, total, message)``.
 Progress = Callable[[float, "float | None", "str | None"], None]
 
+#: Why a call ended unanswered, as its ``notifications/cancelled`` tells the server (``cancel_reason``).
+TIMED_OUT = "timed out"
+CANCELLED_BY_CLIENT = "cancelled by the client"
+GATEWAY_STOPPING = "the gateway is stopping"
 #: A connection that lived at least this long before it ended resets the backoff.
 _HEALTHY_S = 10.0
 _CLIENT_INFO = types.Implementation(name="toolrouter-mcp-gateway", version="0.1.0")
@@ -118,6 +122,19 @@ class _WatchedDispatcher(JSONRPCDispatcher):
             self.finished.set()
 
 
+def cancel_reason(cancelled: BaseException) -> str:
+    """Why a call that ``cancelled`` ended is given up, as its ``notifications/cancelled`` says:
+    the router's timeout (``timeout_s``, ``deadline_s``: ``asyncio.timeout``) cancels it without a
+    message; the gateway cancels with one of the reasons above, and anyio's cancel scopes (through
+    which the SDK's server cancels a request its client cancelled, and ``McpBackends`` a call its
+    caller left) with a message of their own: the call's client gave up."""
+    if not isinstance(cancelled, asyncio.CancelledError):
+        return GATEWAY_STOPPING  # KeyboardInterrupt, SystemExit: the process is ending
+    if not cancelled.args:
+        return TIMED_OUT
+    return cancelled.args[0] if cancelled.args[0] in (CANCELLED_BY_CLIENT, GATEWAY_STOPPING) else CANCELLED_BY_CLIENT
+
+
 class _StdioPipes:
     """A stdio server's pipes, read and written by the gateway: the SDK starts and stops the
     process (``open``); the bytes on its stdin and stdout are handled here.
@@ -131,8 +148,9 @@ class _StdioPipes:
     once), and an answer to one of our calls (ids are strings of our own, which the
     ``ClientSession``'s integer ids never equal) resolves its waiter directly. Every other message
     goes to and from the ``ClientSession`` (``sdk_read``, ``sdk_write``), parsed and written the
-    SDK's way: the handshake, listings, notifications. A call that is cancelled (its timeout)
-    tells the server with ``notifications/cancelled``, as the ``ClientSession`` would.
+    SDK's way: the handshake, listings, notifications. A call that is cancelled (its timeout, or
+    its caller gave up) tells the server with ``notifications/cancelled``, as the ``ClientSession``
+    would, with the reason (``cancel_reason``).
     """
 
     def __init__(self, process: Any, max_answer_bytes: int = _MAX_LINE_BYTES) -> None:
@@ -200,9 +218,9 @@ class _StdioPipes:
         self._queue(line)
         try:
             answer, size = await waiter
-        except BaseException:
+        except BaseException as exc:
             if self._pending.pop(request_id, None) is not None and not self._closed:
-                cancel = {"requestId": request_id, "reason": "timed out"}
+                cancel = {"requestId": request_id, "reason": cancel_reason(exc)}
                 self._queue(to_json({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}))
             raise
         finally:

@@ -116,3 +116,13 @@ def test_a_function_offered_twice_is_refused(tmp_path: Path) -> None:
     _rewrite(file, 1, lambda e: e["function"].append(e["function"][0]))
     with pytest.raises(DataError, match=rf"^{file}: line 1: function\[3\]: function 'weather' appears twice"):
         load_bfcl(root)
+
+
+def test_a_multi_turn_entry_with_no_turn_is_refused(tmp_path: Path) -> None:
+    # with an empty ground truth too, the counts agreed: it loaded as a conversation with no turn
+    root = write_bfcl(tmp_path)
+    file = root / "BFCL_v4_multi_turn_base.json"
+    _rewrite(file, 2, lambda e: e.__setitem__("question", []))
+    _rewrite(root / "possible_answer" / file.name, 2, lambda e: e.__setitem__("ground_truth", []))
+    with pytest.raises(DataError, match=rf"^{file}: line 2: field 'question': no turn$"):
+        load_bfcl(root)

@@ -304,6 +304,8 @@ def _conversations(root: Path, category: str) -> tuple[tuple[Conversation, ...],
                     f"{file}: line {line_no}: field 'involved_classes': API set {api!r} has no function documents; "
                     f"known: {sorted(API_DOC_FILES)}"
                 )
+        if not questions:  # with an empty ground truth, it loaded as a conversation with nothing to route
+            raise DataError(f"{file}: line {line_no}: field 'question': no turn")
         if key not in answers:
             raise DataError(f"{file}: line {line_no}: id {key!r} has no ground truth in possible_answer/{file.name}")
         where, truth = answers[key]
