@@ -756,8 +756,6 @@ def _pareto_keep(full: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _brute_force(prob: _Problem) -> tuple[list[int] | None, list[int]]:
     """Every combination; (best feasible choice or None, least-violating choice)."""
-    import itertools
-
     best, best_obj = None, -math.inf
     least, least_key = None, (math.inf, -math.inf)
     for choice in itertools.product(*(range(len(cs)) for cs in prob.cands)):
