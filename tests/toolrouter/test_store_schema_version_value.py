@@ -31,3 +31,12 @@ def test_postgresql_names_a_schema_version_that_is_no_version(pg_url: str, pg_da
     postgres_server.sql("UPDATE toolrouter.meta SET value = 'seven' WHERE key = 'schema_version'", pg_database)
     with pytest.raises(StoreOpenError, match=r"store 'postgresql://.*: toolrouter\.meta\.schema_version: expected a whole number from 1, got 'seven'"):
         open_store(pg_url)
+
+
+def test_a_pruned_upto_that_is_no_number_is_named() -> None:
+    # read by the same check as schema_version: it failed with int()'s bare "invalid literal"
+    store = SQLiteStore(":memory:")
+    store._conn.execute("INSERT INTO meta (key, value) VALUES ('pruned_upto', 'lots')")
+    with pytest.raises(ValueError, match=r"^meta\.pruned_upto: expected a whole number from 0, got 'lots'"):
+        store.pruned_upto()
+    store.close()

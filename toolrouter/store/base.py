@@ -86,7 +86,7 @@ __all__ = [
     "LogEntry",
     "entry_from_row",
     "record_from_row",
-    "stored_schema_version",
+    "stored_meta_number",
 ]
 
 
@@ -581,14 +581,14 @@ class Store(ABC):
 MAX_ATTEMPT_ID = 2**63 - 1
 
 
-def stored_schema_version(value: Any) -> int:
-    """The ``schema_version`` a store's meta table keeps (the text of a whole number from 1), as an
-    integer; else a ``ValueError`` naming the field and the value (a damaged or hand-edited store),
-    which each store reports as its open's error, naming the store."""
+def stored_meta_number(key: str, value: Any, low: int = 0) -> int:
+    """A number a store's meta table keeps under ``key`` (``schema_version``, ``pruned_upto``: the
+    text of a whole number from ``low``), as an integer; else a ``ValueError`` naming the field and
+    the value (a damaged or hand-edited store), which a store's open reports naming the store."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if isinstance(text, str) and text.isascii() and text.isdecimal() and int(text) >= 1:
+    if isinstance(text, str) and text.isascii() and text.isdecimal() and int(text) >= low:
         return int(text)
-    raise ValueError(f"meta.schema_version: expected a whole number from 1, got {short_repr(value)} (a damaged or hand-edited store)")
+    raise ValueError(f"meta.{key}: expected a whole number from {low}, got {short_repr(value)} (a damaged or hand-edited store)")
 
 
 def check_upto_id(upto_id: Any) -> int:

@@ -128,6 +128,7 @@ from toolrouter.store.base import (
     depends_on_text,
     entry_from_row,
     record_from_row,
+    stored_meta_number,
 )
 from toolrouter.store.journal import Journal
 from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
@@ -782,7 +783,7 @@ class PostgresStore(Store):
         """See ``Store.pruned_upto``."""
         sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
         row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else stored_meta_number("pruned_upto", row[0])
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolrouter.store.base import stored_schema_version
+from toolrouter.store.base import stored_meta_number
 
 __all__ = ["CHANNEL", "MAX_APPEND", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
@@ -240,7 +240,7 @@ def schema_version(conn: Any) -> int:
     if row is None:
         raise SchemaError("toolrouter.meta has no schema_version")
     try:
-        return stored_schema_version(row[0])
+        return stored_meta_number("schema_version", row[0], low=1)
     except ValueError as exc:  # named, not int()'s bare "invalid literal"
         raise SchemaError(f"toolrouter.{exc}") from None
 

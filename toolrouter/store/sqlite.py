@@ -57,7 +57,7 @@ from toolrouter.store.base import (
     depends_on_text,
     entry_from_row,
     record_from_row,
-    stored_schema_version,
+    stored_meta_number,
 )
 
 __all__ = ["SQLiteStore"]
@@ -282,7 +282,7 @@ class SQLiteStore(Store):
                         self._conn.execute(statement)
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 try:
-                    found = 1 if row is None else stored_schema_version(row[0])
+                    found = 1 if row is None else stored_meta_number("schema_version", row[0], low=1)
                 except ValueError as exc:  # named, not int()'s bare "invalid literal"
                     raise StoreOpenError(f"store {self.url!r}: {os.path.abspath(self.path)!r}: {exc}") from None
                 if found > SCHEMA_VERSION:
@@ -533,7 +533,7 @@ class SQLiteStore(Store):
         """See ``Store.pruned_upto``."""
         with self._lock, self._available():
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else stored_meta_number("pruned_upto", row[0])
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
