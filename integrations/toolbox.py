@@ -19,7 +19,9 @@ an enum member as its value, as inside a dict (the value a model may send back);
 them, values JSON has no type for as pydantic writes them, a datetime in ISO 8601 for example, and
 numpy's arrays and scalars as the lists and numbers they hold, other objects as their ``str()``;
 a float NaN or infinity, which JSON has none for, as ``null``,
-so that the text is strict JSON); anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
+so that the text is strict JSON); another value as inside them: one pydantic writes as a string as
+that text (bytes as their UTF-8 text, a complex number as ``1+2j``, a datetime in ISO 8601), one it
+writes as a list (a generator) as JSON, and anything else as its ``str()``. Text no encoding can hold (a lone surrogate) reaches the model as U+FFFD; a value that
 cannot be serialised at all (its ``str()`` raises) reaches it as a note saying so. A ``serialize``
 of your own that raises (or returns something other than text) fails that call's result alone
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
@@ -143,11 +145,15 @@ def to_content(value: Any) -> str:
     if isinstance(value, str):
         return _plain_text(value)
     json_types = (BaseModel, dict, list, tuple, set, frozenset, int, float, type(None))
-    if isinstance(value, json_types) or dataclasses.is_dataclass(value):
-        try:
+    try:
+        if isinstance(value, json_types) or dataclasses.is_dataclass(value):
             return _json(value)
-        except Exception:  # whatever the value holds, the call's result must reach the model
-            pass
+        # as inside a structure (bytes as their text, not b'...'; a datetime in ISO 8601, not its
+        # str()), the text pydantic writes for it as it is, as a top-level string is
+        plain = pydantic_core.to_jsonable_python(value, fallback=_unknown)
+        return _plain_text(plain) if isinstance(plain, str) else _json(plain)
+    except Exception:  # whatever the value holds, the call's result must reach the model
+        pass
     return storable_text(_text(value))
 
 

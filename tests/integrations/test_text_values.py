@@ -74,3 +74,15 @@ def test_numpy_values_are_the_numbers_and_lists_they_hold() -> None:
     assert json.loads(to_content(np.array([0.5, 2.0]))) == [0.5, 2.0]  # was "[0.5 2. ]"
     assert to_content(np.bool_(False)) == "false"
     assert to_content([np.float64("nan"), np.array([np.inf], dtype=np.float32)]) == "[null,[null]]"
+
+
+def test_a_top_level_value_pydantic_writes_as_text_is_that_text_as_inside_a_structure() -> None:
+    import datetime
+
+    # bytes reached the model as "b'hi'", a complex number as "(1+2j)" and a datetime with a space,
+    # where inside a list they were "hi", "1+2j" and ISO 8601
+    values = [b"hi", bytearray(b"ok"), 1 + 2j, datetime.datetime(2026, 1, 2, 3, 4)]
+    assert [to_content(v) for v in values] == ["hi", "ok", "1+2j", "2026-01-02T03:04:00"]
+    assert json.loads(to_content(values)) == [to_content(v) for v in values]
+    assert to_content(x for x in (1.5, float("nan"))) == "[1.5,null]"  # as a list, strict JSON
+    assert to_content(b"\xff") == "b'\\xff'"  # no UTF-8 text: its str(), as documented
