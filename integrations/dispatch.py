@@ -80,12 +80,25 @@ async def adispatch_calls(
     the responses before, which the model had seen), unless ``depends_on`` says otherwise. Each call
     is the step of its tool, or with ``step`` the step so named: a step serves one tool, so calls of
     different tools under one ``step`` (or of a tool other than the one that step served earlier in
-    the trace) raise ``ValueError`` naming ``step`` and the calls, before any of them runs."""
+    the trace) raise ``ValueError`` naming ``step`` and the calls, before any of them runs.
+
+    A call that raises (a tool's ``BaseException`` other than ``KeyboardInterrupt`` and
+    ``SystemExit``, which asyncio raises out of the event loop at once) propagates once every
+    other call has ended and its outcome is recorded; the first in call order, as
+    ``dispatch_calls`` does."""
     options = _trace_options(toolbox, _checked_calls(calls), route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
         results = [await _arun(toolbox, calls[0], context, serialize, options[0])]
     else:
-        results = await asyncio.gather(*(_arun(toolbox, c, context, serialize, o) for c, o in zip(calls, options)))
+        # every call runs to its end before an exception a call raised (not a result: a
+        # BaseException from a tool, a caller's mistake) propagates, the first in call order, as
+        # in dispatch_calls: gather's first exception left the other calls running unawaited
+        results = await asyncio.gather(
+            *(_arun(toolbox, c, context, serialize, o) for c, o in zip(calls, options)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
     return [_with_call_id(result, call.call_id) for call, result in zip(calls, results)]
 
 
@@ -108,7 +121,8 @@ def dispatch_calls(
     """Synchronous form of ``adispatch_calls``: the calls run at once, one thread each (at most
     ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync`` in a copy of the caller's
     ``contextvars`` context; a thread of its own also lets a single call run async tools when the
-    caller's thread has an event loop running."""
+    caller's thread has an event loop running. A call that raises propagates once every other
+    call has ended, the first in call order."""
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
         result = toolbox.call_one_sync(
@@ -126,7 +140,9 @@ def dispatch_calls(
     # whether the model made one call or several, and what one call sets stays its own
     contexts = [contextvars.copy_context() for _ in calls]
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
-        return list(pool.map(lambda ctx, call, opts: ctx.run(one, call, opts), contexts, calls, options))
+        # submitted, not mapped: map's first exception cancelled the calls not started yet
+        futures = [pool.submit(ctx.run, one, call, opts) for ctx, call, opts in zip(contexts, calls, options)]
+    return [future.result() for future in futures]
 
 
 def _checked_calls(calls: Any) -> Sequence[ToolCall]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from integrations import ToolCall, Toolbox, adispatch_calls, dispatch_calls, to_content
 from integrations import anthropic as claude
+from integrations import dispatch as dispatch_module
 from integrations import openai as oai
 from toolrouter import ToolMiddleware
 
@@ -668,3 +669,45 @@ def test_a_toolbox_closes_the_middleware_it_built_and_leaves_one_given_to_it_ope
         toolbox.register(lambda q: q, "echo")
     assert middleware.call("echo", "after") == "after"  # its owner's to close
     middleware.close()
+
+
+class _Stop(BaseException):
+    """What a tool may raise that is not an ``Exception`` (a framework's abort, say)."""
+
+
+@pytest.mark.parametrize("form", ["sync", "async"])
+def test_a_call_that_raises_propagates_after_every_other_call_has_ended_and_is_recorded(form: str, monkeypatch) -> None:
+    # async: gather raised at once and left the slow call running unawaited, its outcome
+    # recorded (or lost) after the caller had moved on; sync: a call waiting for a thread (more
+    # calls than MAX_PARALLEL_CALLS) was cancelled, never run
+    monkeypatch.setattr(dispatch_module, "MAX_PARALLEL_CALLS", 1)
+    toolbox = Toolbox(store="memory://", seed=0)
+    finished: list[str] = []
+
+    def slow() -> str:
+        time.sleep(0.05)
+        finished.append("slow")
+        return "done"
+
+    async def aslow() -> str:
+        await asyncio.sleep(0.05)
+        finished.append("slow")
+        return "done"
+
+    def stop() -> str:
+        raise _Stop("abort")
+
+    toolbox.register(slow if form == "sync" else aslow, "slow", tool_id="slow")
+    toolbox.register(stop, "stop", tool_id="stop")
+    calls = [ToolCall("1", "stop", {}), ToolCall("2", "slow", {})]
+
+    async def dispatch() -> list[str]:
+        with pytest.raises(_Stop):
+            await adispatch_calls(toolbox, calls)
+        return list(finished)  # as the caller saw it, before asyncio.run cancels what is left
+
+    if form == "sync":
+        with pytest.raises(_Stop):
+            dispatch_calls(toolbox, calls)
+    assert (finished if form == "sync" else asyncio.run(dispatch())) == ["slow"]
+    assert ("slow", True, None) in rows(toolbox)
