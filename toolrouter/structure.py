@@ -253,6 +253,13 @@ class StructureConfig(NumbersNotBools):
             structure stays until that many newer ones were learned, time to recur and then stand
             by its count, so that a full type still learns a new structure. Each costs about 5.4 KB
             (see :class:`StructureModel`), so that a router fed free-form traces stays bounded.
+        max_task_types: task types kept. Beyond it, the least useful type (fewest traces; the
+            earliest learned among equals) is dropped with its traces' counts, as a structure
+            beyond ``max_structures`` is; a type an open trace is counted with is kept beside the
+            bound until it closes, and the newest ``max(1, max_task_types // 8)`` types are on
+            probation, never dropped. A saved state keeps the types in the order they were
+            learned, so that a model that loads it drops what the one that saved it would; so that
+            a router fed a new task type per request (an id, a user's text) stays bounded.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -274,6 +281,7 @@ class StructureConfig(NumbersNotBools):
     sampling: Literal["map", "thompson"] = "map"
     max_open_traces: int = Field(1024, ge=1, le=1 << 20)
     max_structures: int = Field(1024, ge=1, le=1 << 20)
+    max_task_types: int = Field(4096, ge=1, le=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -598,8 +606,8 @@ class StructureModel:
 
     Thread-safe: a router's threads record traces while others read ``router.structures``.
 
-    Memory: at most ``max_structures`` distinct structures per task type (``StructureConfig``)
-    are kept, beside those of open traces; each costs about 5.4 KB with the default
+    Memory: at most ``max_structures`` distinct structures per task type, of at most
+    ``max_task_types`` task types (``StructureConfig``), are kept, beside those of open traces; each costs about 5.4 KB with the default
     featurizer (measured between 1,000 and 4,000 structures of random DAGs): most of it its row of
     the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
     featurizer's dimension), the rest its key, its step names, its counts and its place among the
@@ -934,6 +942,8 @@ class StructureModel:
             self._recount(trace, self._features(trace))
         for task_type in list(self._over):
             self._evict(task_type)
+        if len(self._counts) > self.config.max_task_types:
+            self._evict_task_types()
 
     @_locked
     def close(self, trace_id: str, *, finished: bool = True) -> bool:
@@ -976,6 +986,9 @@ class StructureModel:
             sizes[len(old)] -= 1
             if sizes[len(old)] <= 0:
                 del sizes[len(old)]
+            if not counts and new is None:  # kept empty, each type a trace ever counted stayed
+                del self._counts[trace.task_type]
+                self._over.discard(trace.task_type)
         if new is not None:
             if new not in self._total and self._catalogue is not None:
                 self._catalogue.learned(new)
@@ -996,6 +1009,8 @@ class StructureModel:
             self._forget(old)
         if new is not None and len(counts) > self.config.max_structures:
             self._evict(trace.task_type)
+        if new is not None and len(self._counts) > self.config.max_task_types:
+            self._evict_task_types()
 
     def _evict(self, task_type: str) -> None:
         """Drop ``task_type``'s least useful structures (fewest traces, the earliest learned among
@@ -1006,11 +1021,47 @@ class StructureModel:
         would drop each new one at once. A one-call trace that may still be recounted
         (``_calls``, ``_uncounted``) and was counted with a dropped structure is counted with none:
         its recount counts it afresh."""
+        if task_type not in self._counts:  # dropped, or emptied, since it went over
+            self._over.discard(task_type)
+            return
         counts = self._counts[task_type]
         held = {t.key for t in itertools.chain(self._open.values(), self._evicted.values()) if t.task_type == task_type}
         others = [k for k in counts if k not in held]  # in the order learned: a counter keeps it, a save too
         older = others[: len(others) - _probation(self.config.max_structures)]
-        dropped = heapq.nsmallest(len(others) - self.config.max_structures, older, key=counts.__getitem__)
+        self._drop(task_type, heapq.nsmallest(len(others) - self.config.max_structures, older, key=counts.__getitem__))
+        (self._over.add if len(counts) > self.config.max_structures else self._over.discard)(task_type)
+
+    def _evict_task_types(self) -> None:
+        """Drop the least useful task types (fewest traces, the earliest learned among equals)
+        beyond ``max_task_types``, beside those an open trace is counted with (``_evict``'s reason:
+        a saved state holds them, counted); the newest ``_probation`` of the others are never
+        dropped, so that a new type, with one trace, stays long enough to recur."""
+        held = {t.task_type for t in itertools.chain(self._open.values(), self._evicted.values()) if t.key is not None}
+        others = len(self._counts) - len(held & self._counts.keys())
+        excess = others - self.config.max_task_types
+        if excess <= 0:
+            return
+
+        def older() -> Iterator[str]:  # in the order learned, as a save keeps them
+            kept = (t for t in self._counts if t not in held)
+            return itertools.islice(kept, others - _probation(self.config.max_task_types))
+
+        def traces(task_type: str) -> int:
+            return sum(self._counts[task_type].values())
+
+        # a type has a trace at least: the earliest types with one come first, found without
+        # summing every type's counts (a type per request: each new one drops one)
+        dropped = list(itertools.islice((t for t in older() if traces(t) <= 1), excess))
+        if len(dropped) < excess:
+            dropped = heapq.nsmallest(excess, older(), key=traces)
+        for task_type in dropped:
+            self._drop(task_type, list(self._counts[task_type]))
+            del self._counts[task_type]
+            self._over.discard(task_type)
+
+    def _drop(self, task_type: str, dropped: list[Key]) -> None:
+        """Drop the structures ``dropped`` from ``task_type``'s counts (``_evict``)."""
+        counts = self._counts[task_type]
         for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
             if trace.task_type == task_type and trace.key in dropped:
                 sizes = self._sizes[_level(trace.complexity)]
@@ -1025,7 +1076,6 @@ class StructureModel:
                 self._forget(key)
             elif self._catalogue is not None:
                 self._catalogue.counted(key, self._total[key])
-        (self._over.add if len(counts) > self.config.max_structures else self._over.discard)(task_type)
 
     def _forget(self, key: Key) -> None:
         """A structure no trace has any more (a prefix of a trace that grew): its sums are zero."""
@@ -1474,8 +1524,9 @@ class StructureModel:
                     raise CorruptStateError(f"state.counts[{task_type!r}]: entry [{i}, {n}] names no structure or counts none")
                 named.add(i)
                 counter[keys[i]] += n
-            fresh._counts[task_type] = counter
-            fresh._total.update(counter)
+            if counter:  # no traces: no type (a live model keeps none)
+                fresh._counts[task_type] = counter
+                fresh._total.update(counter)
         unused = [i for i, k in enumerate(keys) if k not in fresh._total]
         if unused:
             raise CorruptStateError(f"state.structures: structures {unused} are in no task type's counts")
@@ -1550,6 +1601,8 @@ class StructureModel:
         for task_type in list(fresh._counts):  # saved with a larger limit: the most useful stay
             if len(fresh._counts[task_type]) > self.config.max_structures:
                 fresh._evict(task_type)
+        if len(fresh._counts) > self.config.max_task_types:
+            fresh._evict_task_types()
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("config", "_featurizer", "_lock")})
 
     def __repr__(self) -> str:

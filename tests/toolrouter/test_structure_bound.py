@@ -90,3 +90,71 @@ def test_a_one_call_trace_counted_with_a_dropped_structure_is_counted_afresh() -
     assert model.traces("misc") == 1 and _structures(model) == [("a", "c")]
     sizes = model.state()[0]["sizes"]
     assert sorted(sizes) == [[1, 1, 2], [1, 2, 1]]  # "b" twice, "a -> c" once: the call trace's "a" went
+
+
+# --- max_task_types: the task types kept ---------------------------------------------------------
+def test_the_least_useful_task_type_is_dropped_beyond_the_bound_and_the_newest_stays() -> None:
+    # a caller passing a new task type per request grew the model (and its saved state) without end
+    model = StructureModel(config={"max_task_types": 2})
+    for i, task_type in enumerate(["a", "a", "b", "c", "d"]):
+        _chain(model, f"t{i}", task_type, task_type=task_type)
+        model.traces()
+    assert model.task_types == ["a", "d"]  # "b", then "c": one trace each, the earliest; "d" new
+    assert model.traces() == 3 and model.traces("b") == 0
+    config, _ = model.state()
+    assert list(config["counts"]) == ["a", "d"] and len(config["structures"]) == 2  # theirs forgotten
+    free_form = StructureModel(config={"max_task_types": 8})
+    for i in range(100):
+        _chain(free_form, f"t{i}", "a", task_type=f"request {i}")
+    assert len(free_form.task_types) == 8 and len(free_form.state()[0]["counts"]) == 8
+
+
+def test_a_task_type_an_open_trace_is_counted_with_stays_beside_the_bound_until_it_closes() -> None:
+    model = StructureModel(config={"max_task_types": 1})
+    _chain(model, "open", "a", task_type="first", close=False)
+    _chain(model, "t0", "b", task_type="second")
+    assert model.task_types == ["first", "second"]  # "open" may still get steps
+    model.close("open")
+    assert model.task_types == ["second"]
+
+
+def test_a_reloaded_model_drops_the_task_types_the_live_one_does() -> None:
+    live = StructureModel(config={"max_task_types": 3})
+    for i, task_type in enumerate(["x", "y", "x", "z"]):
+        _chain(live, f"t{i}", "a", task_type=task_type)
+    copy = StructureModel(config={"max_task_types": 3})
+    copy.load_state(*live.state())
+    for model in (live, copy):
+        for i, task_type in enumerate(["w", "y", "v"]):
+            _chain(model, f"u{i}", "b", task_type=task_type)
+    assert live.task_types == copy.task_types == ["x", "y", "v"]
+    # saved with a larger bound: the most useful ("x", two traces; "y" came back with one) and
+    # the newest stay
+    small = StructureModel(config={"max_task_types": 2})
+    small.load_state(*live.state())
+    assert small.task_types == ["x", "v"]
+
+
+def test_a_task_type_whose_traces_all_failed_since_is_not_kept() -> None:
+    import gc
+    from collections import Counter
+
+    def counters() -> int:
+        gc.collect()
+        return sum(isinstance(o, Counter) for o in gc.get_objects())
+
+    model = StructureModel()
+    before = counters()
+    for i in range(200):  # counted, then a failed step that ends it uncounts it
+        _chain(model, f"t{i}", "a", task_type=f"type {i}", close=False)
+        model.traces()
+        model.observe(f"t{i}", f"type {i}", TraceStep("s1", "b", ("s0",)), succeeded=False)
+        model.close(f"t{i}")
+        model.traces()
+    assert model.task_types == [] and counters() - before < 20  # an empty count per type was kept
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_a_task_type_bound_that_is_not_a_positive_count_is_refused(value: object) -> None:
+    with pytest.raises(ValidationError, match="max_task_types"):
+        StructureModel(config={"max_task_types": value})
