@@ -75,7 +75,7 @@ from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
-from toolrouter.models import ExecutionResult, ToolProfile, storable_text
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, storable_text
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -477,6 +477,10 @@ class Toolbox(ClosesWhatItBuilt):
         check_shown_names(shown_names)
         entry = self._capabilities.get(name) if isinstance(name, str) else None
         if entry is None:
+            # the caller's options are checked all the same (routing nothing: the model's name may
+            # be no name at all), as for a known tool: they were taken unseen when a response
+            # named only unknown tools
+            self.middleware.route(ANY_CAPABILITY, context=context, **route_options)
             known = ", ".join(repr(n) for n in self._capabilities) or "none"
             log.info("tool_call_rejected", tool=str(name), status="unknown_tool")
             return ToolResult(str(name), f"unknown tool {name!r}; the tools are {known}", status="unknown_tool")

@@ -515,6 +515,12 @@ def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
         toolbox.call_one_sync("get_weather", {"city": "Oslo"}, context=3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="deadline_s"):
         toolbox.call_one_sync("get_weather", {"city": "Oslo"}, deadline_s=-1)
+    # as for a tool the model named wrong: they were taken unseen when it named no known tool
+    with pytest.raises(TypeError, match="context: expected request text"):
+        dispatch_calls(toolbox, [ToolCall("1", "get_wether", {})], context=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="deadline_s"):
+        toolbox.call_one_sync("", {}, deadline_s=-1)
+    assert toolbox.call_one_sync("", {}, deadline_s=1).status == "unknown_tool"  # the model's mistake
     assert rows(toolbox) == []
     result = toolbox.call_one_sync("get_weather", {"city": "Oslo"}, task_type="travel")
     assert not result.is_error
