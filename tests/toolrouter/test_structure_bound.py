@@ -133,6 +133,10 @@ def test_a_reloaded_model_drops_the_task_types_the_live_one_does() -> None:
     small = StructureModel(config={"max_task_types": 2})
     small.load_state(*live.state())
     assert small.task_types == ["x", "v"]
+    # a router's saved config from before the bound takes the default
+    saved = StructureModel().config.model_dump()
+    del saved["max_task_types"]
+    assert StructureModel(config=saved).config.max_task_types == 4096
 
 
 def test_a_task_type_whose_traces_all_failed_since_is_not_kept() -> None:
