@@ -264,14 +264,21 @@ class Policy(ABC):
 
     def decision_state(self) -> Any:
         """What a decision (``sample``, ``select``) changes, for ``restore_decision_state``: the
-        generator's state here; a policy that caches draws adds them."""
-        return self.rng.bit_generator.state
+        generator's state here, with the arms it holds for; a policy that caches draws adds them."""
+        return self.arm_ids, self.rng.bit_generator.state
 
     def restore_decision_state(self, state: Any) -> None:
-        """Undo every decision made since ``decision_state()`` returned ``state`` (the arms must not
-        have changed since), so that the next decision is the one it would have been: a router
-        does this when a plan fails after its tools were sampled."""
-        self.rng.bit_generator.state = state  # in place: a part of the policy may share the generator
+        """Undo every decision made since ``decision_state()`` returned ``state``, so that the next
+        decision is the one it would have been: a router does this when a plan fails after its
+        tools were sampled. Arms added, removed or reordered since raise ``ValueError`` and change
+        nothing: what a decision state holds per arm (cached draws) would land on other arms."""
+        arms, rng = state
+        if arms != self.arm_ids:
+            raise ValueError(
+                f"state: taken with arms {short_repr(list(arms))}, the policy now has {short_repr(list(self.arm_ids))}; "
+                "a decision state restores the decisions made since it on the same arms"
+            )
+        self.rng.bit_generator.state = rng  # in place: a part of the policy may share the generator
 
     # --- state -------------------------------------------------------------------------------
     @abstractmethod

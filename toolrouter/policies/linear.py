@@ -613,10 +613,10 @@ class LinearThompson(_LinearPolicy):
         return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
 
     def restore_decision_state(self, state: Any) -> None:
-        rng, self.decisions, draw, stamp = state
+        base, decisions, draw, stamp = state
+        super().restore_decision_state(base)  # first: it refuses a state of other arms
         # copies: decisions redraw in place, and the same state may be restored again
-        self._draw, self._stamp = draw.copy(), stamp.copy()
-        super().restore_decision_state(rng)
+        self.decisions, self._draw, self._stamp = decisions, draw.copy(), stamp.copy()
 
     def _extra_config(self) -> dict[str, Any]:
         return {"decisions": self.decisions}
