@@ -272,7 +272,8 @@ class _Moments(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     n: int = Field(0, ge=0, lt=2**63)
-    mean: float = 0.0
+    # a mean of residuals, each within +-MAX_ABS_REWARD: one beyond overflowed the next update's m2
+    mean: float = Field(0.0, ge=-MAX_ABS_REWARD, le=MAX_ABS_REWARD)
     m2: float = Field(0.0, ge=0.0)
 
 
@@ -282,9 +283,11 @@ class _Runs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    n: int = Field(0, ge=0, lt=2**63)
-    failures: int = Field(0, ge=0, lt=2**63)
-    length: int = Field(0, ge=0, lt=2**63)
+    # the run test takes its rates in floats, exact up to 2**53: beyond, a rate rounded to 1 and
+    # request_weight divided by zero
+    n: int = Field(0, ge=0, lt=2**53)
+    failures: int = Field(0, ge=0, lt=2**53)
+    length: int = Field(0, ge=0, lt=2**53)
     success: bool | None = None
     moments: _Moments = _Moments()
     gain: float = 0.0
