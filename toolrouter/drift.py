@@ -138,7 +138,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from toolrouter._checks import NumbersNotBools, check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
-from toolrouter.policies.base import MAX_ABS_REWARD
+from toolrouter.policies.base import MAX_ABS_MEAN, MAX_ABS_REWARD
 from toolrouter.serialization import read_model, short_repr
 
 __all__ = [
@@ -272,8 +272,8 @@ class _Moments(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     n: int = Field(0, ge=0, lt=2**63)
-    # a mean of residuals, each within +-MAX_ABS_REWARD: one beyond overflowed the next update's m2
-    mean: float = Field(0.0, ge=-MAX_ABS_REWARD, le=MAX_ABS_REWARD)
+    # a mean of residuals, each within +-MAX_ABS_REWARD: one far beyond overflowed the next update's m2
+    mean: float = Field(0.0, ge=-MAX_ABS_MEAN, le=MAX_ABS_MEAN)
     m2: float = Field(0.0, ge=0.0)
 
 

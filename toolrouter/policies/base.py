@@ -49,6 +49,9 @@ __all__ = ["ArmPrior", "Policy", "PolicyState", "MAX_ABS_REWARD"]
 
 #: Rewards beyond this magnitude are rejected: their squares would overflow the statistics.
 MAX_ABS_REWARD = 1e9
+#: A saved mean of rewards beyond this magnitude is refused (its next update would overflow): none
+#: of rewards within ``MAX_ABS_REWARD`` is, but for rounding (a window takes outcomes away again).
+MAX_ABS_MEAN = MAX_ABS_REWARD * (1 + 1e-6)
 
 PolicyState = dict[str, Any]
 """``{"config": <JSON-able dict>, "arrays": {name: np.ndarray}}``; see ``Policy.state_dict``."""
