@@ -63,6 +63,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
@@ -161,13 +162,13 @@ class _LinearPolicy(Policy):
         return np.sqrt(np.einsum("kd,kd->k", phi, phi))
 
     # --- priors and arms ---------------------------------------------------------------------
-    def _check_spread(self, trace: float, field: str, value: Any) -> None:
-        """Refuse a prior covariance of ``trace`` that the largest context (``x^T cov x`` up to
-        ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update would make the
-        arm's weights NaN, and the state would never load again."""
+    def _check_spread(self, trace: float, field: str, value: Any, error: type[ValueError] = ValueError) -> None:
+        """Refuse a covariance of ``trace`` (a prior's, or a saved arm's) that the largest context
+        (``x^T cov x`` up to ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update
+        would make the arm's weights NaN, and the state would never load again."""
         if not math.isfinite(trace * self.dim * MAX_ABS_CONTEXT**2):
-            raise ValueError(
-                f"{field}: a prior variance this large (trace {trace:g}) overflows an update with contexts "
+            raise error(
+                f"{field}: a variance this large (trace {trace:g}) overflows an update with contexts "
                 f"up to +-{MAX_ABS_CONTEXT:g} in {self.dim} weights, got {short_repr(value)}"
             )
 
@@ -365,6 +366,11 @@ class _LinearPolicy(Policy):
             )
             for name in self._ARRAYS
         }
+        with np.errstate(over="ignore"):  # an overflow is refused
+            traces = np.einsum("kij,kij->k", loaded["R"], loaded["R"])
+        for i, (arm, trace) in enumerate(zip(config["arm_ids"], traces.tolist())):
+            # updates only narrow an arm's covariance (R^T R): one wider than any prior taken is damaged
+            self._check_spread(trace, f"state.arrays.R: arm {arm!r}", loaded["R"][i], CorruptStateError)
         t = self._checked_t(config)
         extra = self._check_extra_config(config)
         rng = self._new_rng(config.get("rng", {}))
