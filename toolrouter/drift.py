@@ -198,9 +198,21 @@ MAX_RECHECK_AFTER = 2**53
 class RequestKey(str):
     """A request's key as ``request_key`` made it: what a router without a context carries of a
     request, and keeps in its store, so that a router replaying the log judges each outcome by
-    its request as the writer did. ``request_key`` returns it as it is, not as a text to hash."""
+    its request as the writer did. ``request_key`` returns it as it is, not as a text to hash.
+    Anything but 16 lowercase hex digits raises ``ValueError``: a detector would remember the
+    request under a key its saved state cannot hold (it would never load again).
+
+    Example:
+        >>> request_key(RequestKey("00000000000000ff"))
+        '00000000000000ff'
+    """
 
     __slots__ = ()
+
+    def __new__(cls, key: str) -> "RequestKey":
+        if not isinstance(key, str) or _REQUEST_KEY.fullmatch(key) is None:
+            raise ValueError(f"RequestKey: expected 16 lowercase hex digits (what request_key makes), got {short_repr(key)}")
+        return super().__new__(cls, key)
 
 
 def request_key(request: Any) -> str | None:
