@@ -573,7 +573,9 @@ class ChangeDetector(ABC):
             >>> d.last_direction, d.informs(solved), d.informs(failed)
             ('down', True, False)
         """
-        key = request_key(request) if self.request_prior is not None else None
+        key = request_key(request)  # checked even where it is not used, as ``update`` does
+        if self.request_prior is None:
+            key = None
         dropped = self.last_direction == "down"
         record = self._before_drop if dropped else self._requests
         if key is None or not record:
