@@ -164,9 +164,7 @@ class CountingPolicy(Policy):
         st = self._stats
         # every other arm, one whose prior is worth no observations too: what it is worth is its
         # ``expected``, as the decisions rank it (that prior's mean, or beta_ts's Beta(1, 1))
-        known = np.array([a != exclude for a in self._arm_ids], dtype=bool)
-        if not known.any():  # alone on its route: its own long-run estimate
-            known = ~known
+        known = self._population_arms(exclude)
         if not known.any():
             n0, m0, v0 = self.default_prior
             return ArmPrior(

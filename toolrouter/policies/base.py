@@ -171,8 +171,17 @@ class Policy(ABC):
         """A prior for a tool of this policy's population: the mean of the arms' posterior means
         (all but ``exclude``; the excluded arm's own estimate when it is the only one), with an
         uncertainty that covers the spread between them. ``None`` (this base class): the policy's
-        prior for an arm added without one."""
+        prior for an arm added without one. An ``exclude`` that is no arm raises ``UnknownToolError``."""
         return None
+
+    def _population_arms(self, exclude: str | None) -> np.ndarray:
+        """Which arms a population prior is taken over (a mask): all but ``exclude``, or ``exclude``
+        itself when it is the only one. An ``exclude`` that is no arm raises ``UnknownToolError``:
+        a misspelt one would leave no arm out."""
+        if exclude is not None and exclude not in self._index:
+            raise UnknownToolError(exclude, field="exclude")
+        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
+        return others if others.any() else ~others  # alone on its route: its own long-run estimate
 
     def _reset(self, position: int, prior: ArmPrior | None) -> None:
         """Restart the statistics at ``position`` from ``prior`` (validated before any change).

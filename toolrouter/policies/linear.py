@@ -286,9 +286,7 @@ class _LinearPolicy(Policy):
             >>> prior = p.population_prior(exclude="b"); np.round(prior.mean, 2).tolist()  # weights, intercept
             [0.5, 0.0, 0.5]
         """
-        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
-        if not others.any():  # alone on its route: its own long-run estimate
-            others = ~others
+        others = self._population_arms(exclude)
         thetas = self._theta[others]
         spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.dim)
         if not len(thetas):
