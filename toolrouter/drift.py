@@ -138,7 +138,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from toolrouter._checks import NumbersNotBools, check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
-from toolrouter.policies.base import MAX_ABS_REWARD
+from toolrouter.policies.base import MAX_ABS_MEAN, MAX_ABS_REWARD
 from toolrouter.serialization import read_model, short_repr
 
 __all__ = [
@@ -198,9 +198,21 @@ MAX_RECHECK_AFTER = 2**53
 class RequestKey(str):
     """A request's key as ``request_key`` made it: what a router without a context carries of a
     request, and keeps in its store, so that a router replaying the log judges each outcome by
-    its request as the writer did. ``request_key`` returns it as it is, not as a text to hash."""
+    its request as the writer did. ``request_key`` returns it as it is, not as a text to hash.
+    Anything but 16 lowercase hex digits raises ``ValueError``: a detector would remember the
+    request under a key its saved state cannot hold (it would never load again).
+
+    Example:
+        >>> request_key(RequestKey("00000000000000ff"))
+        '00000000000000ff'
+    """
 
     __slots__ = ()
+
+    def __new__(cls, key: str) -> "RequestKey":
+        if not isinstance(key, str) or _REQUEST_KEY.fullmatch(key) is None:
+            raise ValueError(f"RequestKey: expected 16 lowercase hex digits (what request_key makes), got {short_repr(key)}")
+        return super().__new__(cls, key)
 
 
 def request_key(request: Any) -> str | None:
@@ -272,7 +284,8 @@ class _Moments(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     n: int = Field(0, ge=0, lt=2**63)
-    mean: float = 0.0
+    # a mean of residuals, each within +-MAX_ABS_REWARD: one far beyond overflowed the next update's m2
+    mean: float = Field(0.0, ge=-MAX_ABS_MEAN, le=MAX_ABS_MEAN)
     m2: float = Field(0.0, ge=0.0)
 
 
@@ -282,9 +295,11 @@ class _Runs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    n: int = Field(0, ge=0, lt=2**63)
-    failures: int = Field(0, ge=0, lt=2**63)
-    length: int = Field(0, ge=0, lt=2**63)
+    # the run test takes its rates in floats, exact up to 2**53: beyond, a rate rounded to 1 and
+    # request_weight divided by zero
+    n: int = Field(0, ge=0, lt=2**53)
+    failures: int = Field(0, ge=0, lt=2**53)
+    length: int = Field(0, ge=0, lt=2**53)
     success: bool | None = None
     moments: _Moments = _Moments()
     gain: float = 0.0
@@ -558,7 +573,9 @@ class ChangeDetector(ABC):
             >>> d.last_direction, d.informs(solved), d.informs(failed)
             ('down', True, False)
         """
-        key = request_key(request) if self.request_prior is not None else None
+        key = request_key(request)  # checked even where it is not used, as ``update`` does
+        if self.request_prior is None:
+            key = None
         dropped = self.last_direction == "down"
         record = self._before_drop if dropped else self._requests
         if key is None or not record:

@@ -815,16 +815,19 @@ class ToolMetaLearner:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
             self._check_scorable(profile, self.reward_model)
-            joined: list[_Route] = []
+            joined: list[tuple[_Route, Any]] = []
             try:
                 for route in self._routes.values():
                     if profile.serves(route.capability):
+                        before = route.policy.decision_state()
                         route.policy.add_arm(profile.tool_id, self._prior(profile, route))
-                        joined.append(route)
+                        joined.append((route, before))
             except BaseException:
-                # a bad prior on one route: take the arm back out of the routes it joined
-                for route in joined:
+                # a bad prior on one route: take the arm back out of the routes it joined, and their
+                # generators back (lin_ts draws for a new arm), so that they decide as before
+                for route, before in joined:
                     route.policy.remove_arm(profile.tool_id)
+                    route.policy.restore_decision_state(before)
                 raise
             self._tools[profile.tool_id] = profile
             self._capability_text = None
@@ -844,23 +847,27 @@ class ToolMetaLearner:
                 raise UnknownToolError(tool_id)
             self._check_scorable(profile, self.reward_model)
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
-            joined: list[_Route] = []
-            restarted: list[_Route] = []
+            joined: list[tuple[_Route, Any]] = []
+            restarted: list[tuple[_Route, Any]] = []
             try:
                 for route in self._routes.values():
                     if not profile.serves(route.capability):
                         continue
+                    before = route.policy.decision_state()
                     if tool_id not in route.policy._index:
                         route.policy.add_arm(tool_id, self._prior(profile, route))
-                        joined.append(route)
+                        joined.append((route, before))
                     elif profile != old and (tool_id not in route.counts or route.counts[tool_id].calls == 0):
                         route.policy.restart_arm(tool_id, self._prior(profile, route))
-                        restarted.append(route)
+                        restarted.append((route, before))
             except BaseException:
-                for route in joined:
+                # the generators back too (lin_ts draws for a new or restarted arm)
+                for route, before in joined:
                     route.policy.remove_arm(tool_id)
-                for route in restarted:  # untried, it held the old profile's prior
+                    route.policy.restore_decision_state(before)
+                for route, before in restarted:  # untried, it held the old profile's prior
                     route.policy.restart_arm(tool_id, self._prior(old, route))
+                    route.policy.restore_decision_state(before)
                 self._tools[tool_id] = old
                 raise
             if not set(old.capabilities) <= set(profile.capabilities):

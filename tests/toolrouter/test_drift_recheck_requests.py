@@ -61,6 +61,8 @@ def test_a_recheck_informs_on_the_requests_that_say_most() -> None:
     for r in range(40):
         blind.update(2.0, True, request=REQUESTS[r])
     assert blind.informs(REQUESTS[0])
+    with pytest.raises(InvalidOutcomeError, match="request"):  # still checked, as update checks it
+        blind.informs(np.array([np.nan]))
 
 
 def test_the_record_before_a_drop_round_trips_and_bad_state_changes_nothing() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, detector_from_state, request_key
+from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, RequestKey, detector_from_state, request_key
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.serialization import read_blob, write_blob
 from toolrouter.store import AttemptRecord, SQLiteStore
@@ -423,3 +423,14 @@ def test_the_middleware_tells_a_router_without_a_context_each_request_by_its_tex
         mw.route("answer", context=text)("q")
     detector = mw.learner._routes[("default", "answer")].detectors["a"]
     assert detector.state_dict()["requests"] == {request_key("first request"): [2, 2], request_key("second request"): [1, 1]}
+
+
+@pytest.mark.parametrize("key", ["not a key", "00000000000000FF", "ff", 255])
+def test_a_request_key_request_key_could_not_have_made_is_refused_naming_it(key) -> None:
+    # it was remembered as it was: the detector's state then never loaded again, and a router's save
+    # failed packing it ("invalid literal for int() with base 16")
+    with pytest.raises(ValueError, match=r"^RequestKey: expected 16 lowercase hex digits"):
+        RequestKey(key)
+    detector = PageHinkley(min_samples=2)
+    detector.update(1.0, True, request=RequestKey("00000000000000ff"))
+    assert list(detector_from_state(detector.state_dict()).state_dict()["requests"]) == ["00000000000000ff"]

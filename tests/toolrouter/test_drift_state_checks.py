@@ -61,3 +61,27 @@ def test_detection_delay_refuses_a_factory_that_makes_no_detector_or_one_already
         detection_delay(lambda: shared, 0.5, 0.3, seeds=2, change_at=10, horizon=5)
     fresh = detection_delay(PageHinkley, 0.5, 0.3, seeds=2, change_at=10, horizon=5)
     assert fresh.seeds == 2
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        (("moments", "mean"), 1e300),  # a mean no residual within +-MAX_ABS_REWARD gives
+        (("post_change", "up", "mean"), -1e300),
+        (("runs", "moments", "mean"), 1e300),
+        (("runs", "n"), 2**62),  # a rate the run test's floats round to 1
+    ],
+)
+def test_a_state_whose_next_update_would_overflow_is_refused_naming_the_field(field: tuple, value: float) -> None:
+    state = fed_state()
+    part = state
+    for key in field[:-1]:
+        part = part[key]
+    part[field[-1]] = value
+    detector = PageHinkley(min_samples=2)
+    before = detector.state_dict()
+    # it loaded; the next update made the moments infinite (the router then saved a state that never
+    # loaded again) or divided by zero
+    with pytest.raises(CorruptStateError, match=r"state\." + r"\.".join(field[:-1])):
+        detector.load_state_dict(state)
+    assert detector.state_dict() == before

@@ -4,6 +4,7 @@ weights would turn NaN and the saved state would never load."""
 import numpy as np
 import pytest
 
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies import ArmPrior, make_policy, policy_from_state
 from toolrouter.policies.linear import MAX_ABS_CONTEXT
 
@@ -40,3 +41,17 @@ def test_a_wide_prior_that_is_taken_learns_from_the_largest_context(name: str) -
         p.update(arm, -1e9, -x)
     assert np.all(np.isfinite(p.expected(["a", "b"], x)))
     assert np.all(np.isfinite(policy_from_state(p.state_dict()).expected(["a", "b"], x)))
+
+
+@pytest.mark.parametrize("name", LINEAR)
+def test_a_saved_covariance_wider_than_any_prior_is_refused_naming_the_arm(name) -> None:
+    options = {"features": 2, "hidden": 3} if name == "neural_linear" else {}
+    policy = make_policy(name, seed=0, context_dim=2, **options)
+    policy.add_arm("a"), policy.add_arm("b")
+    state = policy.state_dict()
+    state["arrays"]["R"][1, 0, 1] = 1e300
+    before = policy.state_dict()
+    # it loaded, and the arm's next scores and weights were NaN (the policy's own state never loaded again)
+    with pytest.raises(CorruptStateError, match=r"state\.arrays\.R: arm 'b': a variance this large \(trace inf\) overflows an update"):
+        policy.load_state_dict(state)
+    assert repr(policy.state_dict()) == repr(before)

@@ -95,3 +95,19 @@ def test_a_prior_far_from_the_outcomes_keeps_a_finite_posterior():
     assert np.isfinite(policy.variance(["a"])).all() and np.isfinite(policy.sample(["a"])).all()
     fresh = policy_from_state(policy.state_dict())  # the cached posterior and a fresh one agree
     assert fresh.variance(["a"]).tolist() == policy.variance(["a"]).tolist()
+
+
+@pytest.mark.parametrize("name, value", [("mean", 1e300), ("mean", -2e9), ("window_reward", 1e300), ("s", 1e300)])
+def test_a_saved_reward_mean_beyond_the_reward_bound_is_refused_naming_it(name, value):
+    policy = fed(0.0, REWARDS[:8], window=4)
+    state = raw_sums(policy.state_dict()) if name == "s" else policy.state_dict()
+    state["arrays"][name][1] = value
+    before = policy.state_dict()
+    # it loaded; the next draws of the arm were NaN and the next update's m2 infinite, so the
+    # policy's own state never loaded again
+    with pytest.raises(ValueError, match=rf"^state\.arrays\.{name}: rewards and their means lie within \+-1e\+09"):
+        policy.load_state_dict(state)
+    assert repr(policy.state_dict()) == repr(before)
+    at_bound = fed(1e9, [0.0] * 8, window=4).state_dict()
+    at_bound["arrays"]["mean"][0] = 1000000000.0000035  # a window's mean of rewards of 1e9, rounded
+    policy_from_state(at_bound)

@@ -64,3 +64,10 @@ def test_a_router_refuses_a_seed_among_the_policy_options_pointing_to_its_own() 
         ToolMetaLearner(tools, policy="gaussian_ts", policy_options={"seed": 3})
     with pytest.raises(ValueError, match=r"does not accept \['name'\]"):
         ToolMetaLearner(tools, policy="gaussian_ts", policy_options={"name": "x"})
+
+
+@pytest.mark.parametrize("name", [["ucb1"], {"ucb1": 1}, 3, None])
+def test_a_policy_name_that_is_no_name_is_refused_listing_the_names(name) -> None:
+    # a list or a dict raised TypeError: unhashable type, naming neither the argument nor the choices
+    with pytest.raises(KeyError, match=r"name: unknown policy .*; choose from \['beta_ts'"):
+        make_policy(name)

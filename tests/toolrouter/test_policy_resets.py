@@ -204,3 +204,12 @@ def test_the_variance_weight_is_saved_checked_and_optional_in_old_states() -> No
     with pytest.raises(ValueError, match="variance_pseudo_count"):
         p.reset_arm("a", ArmPrior(mean=1.0, variance=1.0, pseudo_count=0.1, variance_pseudo_count=-1.0))
     assert np.array_equal(p.state_dict()["arrays"]["prior_vn"], before["arrays"]["prior_vn"])
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_a_population_prior_excluding_no_arm_is_refused_naming_it(name) -> None:
+    # a misspelt arm left none out: the prior then counted the arm it was meant for
+    p = make_policy(name, seed=0, **({"context_dim": 2} if POLICIES[name].contextual else {}))
+    p.add_arm("a"), p.add_arm("b")
+    with pytest.raises(UnknownToolError, match=r"^exclude: unknown tool 'A'"):
+        p.population_prior(exclude="A")

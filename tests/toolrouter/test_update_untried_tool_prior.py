@@ -47,19 +47,24 @@ def test_a_tool_with_learned_outcomes_keeps_them() -> None:
     assert expected(r, task)["old"] == pytest.approx(learned)
 
 
-def test_a_refused_prior_leaves_every_route_as_it_was() -> None:
+@pytest.mark.parametrize("policy", ["gaussian_ts", "lin_ts"])
+def test_a_refused_prior_leaves_every_route_as_it_was(policy: str) -> None:
     def prior(profile, task_type, step, capability):
         if profile.cost_per_use > 1 and task_type == "second":
             return ArmPrior(mean=float("nan"))  # refused by the policy, on the second route only
         return None
 
-    r = ToolMetaLearner([OLD, NEW], policy="gaussian_ts", seed=0, prior_fn=prior)
+    r = ToolMetaLearner([OLD, NEW], policy=policy, seed=0, prior_fn=prior, **({"context_dim": 4} if policy in CONTEXTUAL else {}))
     for task_type in ("first", "second"):
         r.rank_tool_ids("search", task_type=task_type)  # builds both routes
     before = r.state_bytes()
     with pytest.raises(ValueError):
         r.update_tool(DEARER)
     assert r.tools["new"] == NEW
+    # lin_ts drew for the arm it restarted on the first route, and its generator stayed advanced
+    assert r.state_bytes() == before
+    with pytest.raises(ValueError):  # a tool added: it joins the first route, then the second refuses it
+        r.add_tool(DEARER.model_copy(update={"tool_id": "extra"}))
     assert r.state_bytes() == before
 
 

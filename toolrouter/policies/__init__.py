@@ -75,10 +75,9 @@ def make_policy(name: str = DEFAULT_POLICY, /, *, seed: int | None = None, **opt
         >>> make_policy("lin_ts", seed=0, context_dim=8).contextual
         True
     """
-    try:
-        cls = POLICIES[name]
-    except KeyError:
-        raise KeyError(f"name: unknown policy {name!r}; choose from {sorted(POLICIES)}") from None
+    cls = POLICIES.get(name) if isinstance(name, str) else None  # a list is no name either (not hashable)
+    if cls is None:
+        raise KeyError(f"name: unknown policy {short_repr(name)}; choose from {sorted(POLICIES)}")
     try:
         return cls(seed=seed, **options)
     except TypeError as exc:

@@ -29,8 +29,8 @@ import numpy as np
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
-from toolrouter.serialization import MAX_SAVED_WINDOW
+from toolrouter.policies.base import MAX_ABS_MEAN, MAX_ABS_REWARD, ArmPrior, Policy, PolicyState, prior_count, prior_field
+from toolrouter.serialization import MAX_SAVED_WINDOW, short_repr
 
 __all__ = ["CountingPolicy"]
 
@@ -50,6 +50,13 @@ def _combine(
         return 0.0, 0.0, 0.0
     delta = mean_b - mean_a
     return n, mean_a + delta * (n_b / n), max(m2_a + m2_b + delta * delta * (n_a * n_b / n), 0.0)
+
+
+def _check_rewards(values: np.ndarray, name: str) -> None:
+    """Refuse a saved array of rewards or of their means with an entry no rewards ``update`` takes
+    can give (``MAX_ABS_MEAN``), naming it."""
+    if np.any(np.abs(values) > MAX_ABS_MEAN):
+        raise CorruptStateError(f"state.arrays.{name}: rewards and their means lie within +-{MAX_ABS_REWARD:g}, got {short_repr(values.tolist())}")
 
 
 class CountingPolicy(Policy):
@@ -157,9 +164,7 @@ class CountingPolicy(Policy):
         st = self._stats
         # every other arm, one whose prior is worth no observations too: what it is worth is its
         # ``expected``, as the decisions rank it (that prior's mean, or beta_ts's Beta(1, 1))
-        known = np.array([a != exclude for a in self._arm_ids], dtype=bool)
-        if not known.any():  # alone on its route: its own long-run estimate
-            known = ~known
+        known = self._population_arms(exclude)
         if not known.any():
             n0, m0, v0 = self.default_prior
             return ArmPrior(
@@ -272,6 +277,10 @@ class CountingPolicy(Policy):
         if raw:
             n, s, ss = stats["n"], stats.pop("s"), stats.pop("ss")
             stats["mean"] = np.divide(s, n, out=np.zeros(k), where=n > 0)
+        # a mean of rewards, each within +-MAX_ABS_REWARD: one far beyond made the next draws NaN and
+        # the next update's m2 infinite (a state that never loaded again)
+        _check_rewards(stats["mean"], "s" if raw else "mean")
+        if raw:
             stats["m2"] = np.maximum(ss - s * stats["mean"], 0.0)
             stats = {name: stats[name] for name in _STAT_NAMES}
         for arm, n0, m0, v0, vn in zip(config["arm_ids"], *(stats[name] for name in _PRIOR_NAMES)):
@@ -285,6 +294,7 @@ class CountingPolicy(Policy):
         if self.window is not None:
             win_arm = self._checked_array(arrays, "window_arm", (self.window,), np.int64)
             win_reward = self._checked_array(arrays, "window_reward", (self.window,))
+            _check_rewards(win_reward, "window_reward")
             pos = check_count(
                 "state.config.window_pos", config.get("window_pos"), high=self.window - 1, error=CorruptStateError
             )

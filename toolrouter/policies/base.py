@@ -49,6 +49,9 @@ __all__ = ["ArmPrior", "Policy", "PolicyState", "MAX_ABS_REWARD"]
 
 #: Rewards beyond this magnitude are rejected: their squares would overflow the statistics.
 MAX_ABS_REWARD = 1e9
+#: A saved mean of rewards beyond this magnitude is refused (its next update would overflow): none
+#: of rewards within ``MAX_ABS_REWARD`` is, but for rounding (a window takes outcomes away again).
+MAX_ABS_MEAN = MAX_ABS_REWARD * (1 + 1e-6)
 
 PolicyState = dict[str, Any]
 """``{"config": <JSON-able dict>, "arrays": {name: np.ndarray}}``; see ``Policy.state_dict``."""
@@ -168,8 +171,17 @@ class Policy(ABC):
         """A prior for a tool of this policy's population: the mean of the arms' posterior means
         (all but ``exclude``; the excluded arm's own estimate when it is the only one), with an
         uncertainty that covers the spread between them. ``None`` (this base class): the policy's
-        prior for an arm added without one."""
+        prior for an arm added without one. An ``exclude`` that is no arm raises ``UnknownToolError``."""
         return None
+
+    def _population_arms(self, exclude: str | None) -> np.ndarray:
+        """Which arms a population prior is taken over (a mask): all but ``exclude``, or ``exclude``
+        itself when it is the only one. An ``exclude`` that is no arm raises ``UnknownToolError``:
+        a misspelt one would leave no arm out."""
+        if exclude is not None and exclude not in self._index:
+            raise UnknownToolError(exclude, field="exclude")
+        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
+        return others if others.any() else ~others  # alone on its route: its own long-run estimate
 
     def _reset(self, position: int, prior: ArmPrior | None) -> None:
         """Restart the statistics at ``position`` from ``prior`` (validated before any change).
@@ -264,14 +276,21 @@ class Policy(ABC):
 
     def decision_state(self) -> Any:
         """What a decision (``sample``, ``select``) changes, for ``restore_decision_state``: the
-        generator's state here; a policy that caches draws adds them."""
-        return self.rng.bit_generator.state
+        generator's state here, with the arms it holds for; a policy that caches draws adds them."""
+        return self.arm_ids, self.rng.bit_generator.state
 
     def restore_decision_state(self, state: Any) -> None:
-        """Undo every decision made since ``decision_state()`` returned ``state`` (the arms must not
-        have changed since), so that the next decision is the one it would have been: a router
-        does this when a plan fails after its tools were sampled."""
-        self.rng.bit_generator.state = state  # in place: a part of the policy may share the generator
+        """Undo every decision made since ``decision_state()`` returned ``state``, so that the next
+        decision is the one it would have been: a router does this when a plan fails after its
+        tools were sampled. Arms added, removed or reordered since raise ``ValueError`` and change
+        nothing: what a decision state holds per arm (cached draws) would land on other arms."""
+        arms, rng = state
+        if arms != self.arm_ids:
+            raise ValueError(
+                f"state: taken with arms {short_repr(list(arms))}, the policy now has {short_repr(list(self.arm_ids))}; "
+                "a decision state restores the decisions made since it on the same arms"
+            )
+        self.rng.bit_generator.state = rng  # in place: a part of the policy may share the generator
 
     # --- state -------------------------------------------------------------------------------
     @abstractmethod

@@ -63,6 +63,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
+from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
@@ -161,13 +162,13 @@ class _LinearPolicy(Policy):
         return np.sqrt(np.einsum("kd,kd->k", phi, phi))
 
     # --- priors and arms ---------------------------------------------------------------------
-    def _check_spread(self, trace: float, field: str, value: Any) -> None:
-        """Refuse a prior covariance of ``trace`` that the largest context (``x^T cov x`` up to
-        ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update would make the
-        arm's weights NaN, and the state would never load again."""
+    def _check_spread(self, trace: float, field: str, value: Any, error: type[ValueError] = ValueError) -> None:
+        """Refuse a covariance of ``trace`` (a prior's, or a saved arm's) that the largest context
+        (``x^T cov x`` up to ``trace * dim * MAX_ABS_CONTEXT**2``) would overflow: the first update
+        would make the arm's weights NaN, and the state would never load again."""
         if not math.isfinite(trace * self.dim * MAX_ABS_CONTEXT**2):
-            raise ValueError(
-                f"{field}: a prior variance this large (trace {trace:g}) overflows an update with contexts "
+            raise error(
+                f"{field}: a variance this large (trace {trace:g}) overflows an update with contexts "
                 f"up to +-{MAX_ABS_CONTEXT:g} in {self.dim} weights, got {short_repr(value)}"
             )
 
@@ -285,9 +286,7 @@ class _LinearPolicy(Policy):
             >>> prior = p.population_prior(exclude="b"); np.round(prior.mean, 2).tolist()  # weights, intercept
             [0.5, 0.0, 0.5]
         """
-        others = np.array([a != exclude for a in self._arm_ids], dtype=bool)
-        if not others.any():  # alone on its route: its own long-run estimate
-            others = ~others
+        others = self._population_arms(exclude)
         thetas = self._theta[others]
         spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.dim)
         if not len(thetas):
@@ -365,6 +364,11 @@ class _LinearPolicy(Policy):
             )
             for name in self._ARRAYS
         }
+        with np.errstate(over="ignore"):  # an overflow is refused
+            traces = np.einsum("kij,kij->k", loaded["R"], loaded["R"])
+        for i, (arm, trace) in enumerate(zip(config["arm_ids"], traces.tolist())):
+            # updates only narrow an arm's covariance (R^T R): one wider than any prior taken is damaged
+            self._check_spread(trace, f"state.arrays.R: arm {arm!r}", loaded["R"][i], CorruptStateError)
         t = self._checked_t(config)
         extra = self._check_extra_config(config)
         rng = self._new_rng(config.get("rng", {}))
@@ -613,10 +617,10 @@ class LinearThompson(_LinearPolicy):
         return super().decision_state(), self.decisions, self._draw.copy(), self._stamp.copy()
 
     def restore_decision_state(self, state: Any) -> None:
-        rng, self.decisions, draw, stamp = state
+        base, decisions, draw, stamp = state
+        super().restore_decision_state(base)  # first: it refuses a state of other arms
         # copies: decisions redraw in place, and the same state may be restored again
-        self._draw, self._stamp = draw.copy(), stamp.copy()
-        super().restore_decision_state(rng)
+        self.decisions, self._draw, self._stamp = decisions, draw.copy(), stamp.copy()
 
     def _extra_config(self) -> dict[str, Any]:
         return {"decisions": self.decisions}
