@@ -87,7 +87,7 @@ from toolrouter.attempts import (
 )
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
-from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep
+from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep, cancelled_by_caller
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
@@ -749,9 +749,10 @@ class TaskExecution:
     utility of each attempt learned from, and the end-to-end outcome.
 
     ``unlearned`` holds attempts that could not update a policy (a tool removed while the plan ran,
-    a tool the executor has no function for, or an outcome the router rejected, with
-    ``run.callback_errors`` saying why); those of removed tools are still written to the store,
-    those of tools without a function are not (no call was made).
+    or updated to no longer serve its step, a tool the executor has no function for, or an outcome
+    the router rejected, with ``run.callback_errors`` saying why); those of removed or updated
+    tools are still written to the store, those of tools without a function are not (no call was
+    made). Attempts the run's caller cancelled are in none of these: they are no outcome to learn.
     """
 
     task: TaskProfile
@@ -874,9 +875,11 @@ def _learn_hook(
             if getattr(learner, "closed", False):
                 stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
-        if removed:
-            # removed while the plan ran: the router stored the attempt but has no policy to teach
-            execution.unlearned.append(result)
+        if not learned.n_results:
+            # stored, but no policy learned it: its tool was removed, or no longer serves the step
+            # (update_tool), while the plan ran; one its caller cancelled is no outcome to learn
+            if not cancelled_by_caller(result.success, result.error):
+                execution.unlearned.append(result)
             return
         execution.utilities.extend(u for us in learned.utilities.values() for u in us)
 
