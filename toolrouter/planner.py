@@ -30,7 +30,9 @@ of the longest dependency chain: parallel branches overlap), subject to ``sum_i 
 space is not too large, within a budget of search nodes; ``Assignment.optimal`` says whether the
 search finished.
 A budget that cannot be met raises ``BudgetInfeasibleError``, or, with ``allow_infeasible=True``,
-returns the plan that violates it least, flagged ``feasible=False``.
+returns the plan that violates it least (the relative excess of cost plus that of latency; the best
+objective among equals), flagged ``feasible=False``: searched as the best plan is, so proven by
+``exact`` and the best seen by ``lagrangian``.
 
 Example:
     >>> from toolrouter.models import TaskStep, UtilityWeights
@@ -775,11 +777,13 @@ class _NodeLimit(Exception):
 
 
 def _exact(
-    prob: _Problem, incumbent: list[int] | None, node_limit: int | None = None
+    prob: _Problem, incumbent: list[int] | None, node_limit: int | None = None, *, least: bool = False
 ) -> tuple[list[int] | None, bool]:
     """Branch and bound in topological order: (best choice, or ``None`` when no choice meets the
     budget; whether the search finished, i.e. the choice is proven optimal). With ``node_limit``
-    it gives up after that many nodes and returns the best choice found so far."""
+    it gives up after that many nodes and returns the best choice found so far. With ``least``,
+    the choice is that of least budget violation (``_Problem.violation``), the best objective
+    among equals, whether or not it meets the budget: the plan ``allow_infeasible`` asks for."""
     n = prob.n
     lmin = [float(l.min()) for l in prob.l]
     # tail_min[i]: shortest possible longest chain after step i ends (every later step at its
@@ -800,10 +804,14 @@ def _exact(
         orders.append([int(k) for k in np.argsort(-score, kind="stable")])
 
     best = list(incumbent) if incumbent is not None else None
-    best_obj = prob.evaluate(best)[0] if best is not None else -math.inf
+    best_obj, _, best_cost, best_cp = prob.evaluate(best) if best is not None else (-math.inf, 0.0, 0.0, 0.0)
+    best_v = prob.violation(best_cost, best_cp) if best is not None else math.inf  # read with ``least``
+    violation = prob.violation
     choice = [0] * n
     finish = [0.0] * n
     value, w_cost, w_lat, max_cost, max_lat = prob.value, prob.w_cost, prob.w_lat, prob.max_cost, prob.max_lat
+    if least:  # no budget prunes: the violation's bound does
+        max_cost = max_lat = math.inf
 
     limit = math.inf if node_limit is None else node_limit
 
@@ -811,7 +819,7 @@ def _exact(
         """The nodes under a node at step ``i`` that the bounds keep, best first; each sets its
         step's choice and finish time as it is taken (read by the steps after it). A complete
         plan is scored here rather than yielded."""
-        nonlocal best, best_obj, nodes
+        nonlocal best, best_obj, best_v, nodes
         start = max((finish[j] for j in prob.preds[i]), default=0.0)
         ci, li, logpi = prob.c_list[i], prob.l_list[i], prob.logp_list[i]
         last = i + 1 == n
@@ -829,7 +837,12 @@ def _exact(
                 - w_cost * (new_cost + suffix_cost[i + 1])
                 - w_lat * new_lb
             )
-            if bound <= best_obj + 1e-12:  # read as each child is taken: the incumbent improves
+            if least:
+                # every completion exceeds the budget at least as much as its cheapest, fastest one
+                v_lb = violation(new_cost + suffix_cost[i + 1], new_lb)
+                if v_lb > best_v + 1e-12 or (v_lb >= best_v - 1e-12 and bound <= best_obj + 1e-12):
+                    continue
+            elif bound <= best_obj + 1e-12:  # read as each child is taken: the incumbent improves
                 continue
             nodes += 1
             if nodes > limit:
@@ -838,7 +851,11 @@ def _exact(
             finish[i] = f
             if last:
                 obj = value * math.exp(new_logp) - w_cost * new_cost - w_lat * max(cp, f)
-                if obj > best_obj + 1e-12:
+                if least:
+                    v = violation(new_cost, max(cp, f))
+                    if v < best_v - 1e-12 or (v <= best_v + 1e-12 and obj > best_obj + 1e-12):
+                        best, best_obj, best_v = list(choice), obj, v
+                elif obj > best_obj + 1e-12:
                     best, best_obj = list(choice), obj
             else:
                 yield i + 1, new_logp, new_cost, new_lb, max(cp, f)
@@ -1132,6 +1149,7 @@ def assign_tools(
         node_limit = exact_limit
 
     least: list[int] | None
+    exact = method == "exact"
     if method == "brute_force":
         best, least = _brute_force(prob)
         optimal = True
@@ -1150,7 +1168,7 @@ def assign_tools(
                 starts = [_local_search(prob, start) for start in starts]
             best = max(starts, key=lambda ch: prob.evaluate(ch)[0])
         optimal = False
-        if method == "exact":
+        if exact:
             best, optimal = _exact(prob, best, node_limit)
             if not optimal:
                 method = "lagrangian"  # what the plan comes from: B&B did not finish
@@ -1167,6 +1185,8 @@ def assign_tools(
         if not allow_infeasible:
             log.info("plan_infeasible", max_cost=max_cost, max_latency_s=max_latency_s, method=method)
             raise BudgetInfeasibleError(message)
+        if exact:  # the relaxation's near misses are not the least violation: search it as the best plan
+            least = _exact(prob, least, node_limit, least=True)[0]
         best = least
         info = {"infeasible_reason": message}
     else:
