@@ -913,8 +913,9 @@ async def aexecute_task(
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
             task that declares its steps, the plan's steps must be those steps, every one, each
-            with the task's capability and dependencies (``ValueError`` naming the step otherwise,
-            before any tool runs).
+            with the task's capability and dependencies, and every tool a step lists must serve it
+            (one removed from the router since is not called) (``ValueError`` naming the step
+            otherwise, before any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -1029,11 +1030,25 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     attempt is learned as a step of the task (its capability, the steps it consumed), and an
     attempt at a step it lacks could not be; one run without the inputs the task gives it would
     be learned as its tool's failure; and a run that leaves out a step of the task would succeed
-    without doing it, counted and learned as the task done."""
+    without doing it, counted and learned as the task done. Nor may a step list a tool the router
+    does not know, or one that does not serve the step (edited in, or a plan made before the tool
+    changed): the tool was called, and its outcome refused as the step's (a tool removed since the
+    plan was made is no longer called, and its step falls back)."""
+    steps = _plan_steps(plan)
+    tools, retired = learner.tools, getattr(learner, "_retired", {})
+    for step in steps:
+        for tool_id in step.tool_ids:
+            profile = tools.get(tool_id)
+            if profile is None and tool_id not in retired:
+                raise ValueError(f"plan: step {step.step_id!r} lists tool {tool_id!r}, which the router does not know")
+            if profile is not None and not profile.serves(step.capability):
+                raise ValueError(
+                    f"plan: step {step.step_id!r} lists tool {tool_id!r}, which serves {list(profile.capabilities)!r}, "
+                    f"not {step.capability!r}; plan the task again"
+                )
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
     own = {s.step: s for s in learner.task_steps(task)}
-    steps = _plan_steps(plan)
     for step in steps:
         if step.step_id not in own:
             raise ValueError(
