@@ -785,19 +785,37 @@ class TaskExecution:
 
 class _RegisteredTools(Mapping):
     """The functions of the tools the router still knows: a tool removed from the router while a
-    plan runs is gone for the executor too."""
+    plan runs is gone for the executor too. Without ``functions``, ``learner.functions`` is read at
+    every lookup: a router's kept executor calls the functions assigned to it since, not the
+    mapping it held when the executor was made."""
 
-    def __init__(self, learner: Any, functions: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(self, learner: Any, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self._learner = learner
-        self._functions = functions
+        self._given = functions
+
+    @property
+    def functions(self) -> Any:
+        """The tool functions: those given, else the router's now."""
+        return getattr(self._learner, "functions", None) if self._given is None else self._given
+
+    def check(self) -> None:
+        """Raise unless there are functions to call, by tool id."""
+        functions = self.functions
+        if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
+            raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
+        if not functions:
+            raise ValueError(
+                "tools: give the tool functions, or register them in learner.functions "
+                f"(got {functions!r})"
+            )
 
     def __getitem__(self, tool_id: str) -> Callable[..., Any]:
         if tool_id not in self._learner.tools:
             raise KeyError(tool_id)
-        return self._functions[tool_id]
+        return self.functions[tool_id]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return (t for t in self._functions if t in self._learner.tools)
+        return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -838,19 +856,10 @@ def learner_executor(
 ) -> PlanExecutor:
     """A ``PlanExecutor`` over the tools ``learner`` knows (a tool removed from the router is gone
     for the executor too), charging each call its profile's ``cost_per_use``. ``functions``:
-    tool id -> function (default ``learner.functions``)."""
-    if functions is None:
-        functions = getattr(learner, "functions", None)
-    if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
-        raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
-    if not functions:
-        raise ValueError(
-            "tools: give the tool functions, or register them in learner.functions "
-            f"(got {functions!r})"
-        )
-    return PlanExecutor(
-        _RegisteredTools(learner, functions), config, costs=_ProfileCosts(learner), **options
-    )
+    tool id -> function (default ``learner.functions``, read at every call)."""
+    tools = _RegisteredTools(learner, functions)
+    tools.check()
+    return PlanExecutor(tools, config, costs=_ProfileCosts(learner), **options)
 
 
 def _learn_hook(
@@ -942,6 +951,8 @@ async def aexecute_task(
             if tools is not None or config is not None:  # the executor runs its own: they would be ignored
                 given = " and ".join(name for name, v in (("tools", tools), ("config", config)) if v is not None)
                 raise ValueError(f"executor: runs its own tools and config; give {given} or executor, not both")
+            if isinstance(executor.tools, _RegisteredTools):
+                executor.tools.check()  # a router's kept one: its functions may have been emptied since
         own = executor is None
         if executor is None:
             executor = learner_executor(learner, tools, config)

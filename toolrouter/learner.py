@@ -1517,7 +1517,7 @@ class ToolMetaLearner:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
         circuit breakers), ``cancel_event``, ``deadline_s``, ``allow_infeasible``. Without
         ``tools``, ``executor`` or ``config``, one executor is kept, so circuit breakers carry over
-        from call to call. Not from inside a running event loop: ``await aexecute(...)`` there.
+        from call to call (it calls what ``self.functions`` holds at each call, assigned anew or not). Not from inside a running event loop: ``await aexecute(...)`` there.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
