@@ -209,6 +209,7 @@ class PlanRun:
             "latency_s": self.latency_s,
             "total_cost": self.total_cost,
             "steps": {s: o.to_dict() for s, o in self.steps.items()},
+            "callback_errors": list(self.callback_errors),  # what the router refused to learn, and why
         }
 
 
