@@ -88,6 +88,7 @@ from toolrouter.attempts import (
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep, cancelled_by_caller
+from toolrouter.plan import fits_budget
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
@@ -639,7 +640,7 @@ class PlanExecutor:
             release()
             if ctx.max_cost is None or not self.config.enforce_budget:
                 return None
-            if ctx.spent + ctx.reserved + cost > ctx.max_cost + 1e-12:
+            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
                 return "over budget"
             held[0] = cost
             ctx.reserved += cost

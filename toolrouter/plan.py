@@ -258,10 +258,9 @@ class ExecutionPlan:
 
     @property
     def within_budget(self) -> bool:
-        """Whether the expected totals fit the task's ``max_cost`` and ``max_latency_s``."""
-        return (self.max_cost is None or self.expected_cost <= self.max_cost) and (
-            self.max_latency_s is None or self.expected_latency_s <= self.max_latency_s
-        )
+        """Whether the expected totals fit the task's ``max_cost`` and ``max_latency_s`` (as the
+        planner judges it: see ``fits_budget``)."""
+        return fits_budget(self.expected_cost, self.max_cost) and fits_budget(self.expected_latency_s, self.max_latency_s)
 
     # --- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -444,6 +443,17 @@ class ExecutionPlan:
         body = ", ".join(f"{s.step}->{s.tool_id}" for s in self.steps)
         return f"ExecutionPlan(task_id={self.task_id!r}, steps=[{body}])"
 
+
+
+#: What a total may exceed its budget by and still fit it: sums of costs carry rounding errors
+#: (0.1 + 0.2 > 0.3), and the planner, ``ExecutionPlan.within_budget`` and the executor's
+#: ``enforce_budget`` must agree on a plan the planner found within budget.
+BUDGET_SLACK = 1e-9
+
+
+def fits_budget(total: float, bound: float | None) -> bool:
+    """Whether ``total`` fits the budget ``bound`` (None: unbounded), up to ``BUDGET_SLACK``."""
+    return bound is None or total <= bound + BUDGET_SLACK
 
 
 #: How a plan's description writes a +inf score (``ExecutionPlan.to_dict``).

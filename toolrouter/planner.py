@@ -78,7 +78,7 @@ from toolrouter.errors import (
 )
 from toolrouter.logging import EventLog
 from toolrouter.models import ANY_CAPABILITY, TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
-from toolrouter.plan import PlanStep
+from toolrouter.plan import BUDGET_SLACK, PlanStep
 from toolrouter.serialization import Count, read_model
 from toolrouter.structure import _probation
 
@@ -107,7 +107,7 @@ log = EventLog(__name__)
 
 PlanningMethod = Literal["auto", "exact", "lagrangian", "brute_force"]
 
-_EPS = 1e-9
+_EPS = BUDGET_SLACK  # what a plan may exceed its budget by and still meet it (fits_budget)
 
 
 # --------------------------------------------------------------------------------------------------
