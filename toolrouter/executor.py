@@ -25,7 +25,9 @@ latency, error), is passed to ``on_attempt`` the moment it ends and is kept in t
 failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
-returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
+returns the run ``cancelled`` (an event already set when the run begins starts no step): an
+``asyncio.Event`` set on the run's loop, or a ``threading.Event`` set from any thread (for ``run``
+and ``execute``, which hold their thread; it is looked at every 10 ms); cancelling the ``arun`` task itself records the cancelled attempts in
 the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
 or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
@@ -463,7 +465,7 @@ class PlanExecutor:
         plan: Any,
         inputs: Any = None,
         *,
-        cancel_event: asyncio.Event | None = None,
+        cancel_event: asyncio.Event | threading.Event | None = None,
         deadline_s: float | None = None,
         run: PlanRun | None = None,
         on_attempt: Callable[[ExecutionResult], None] | None = None,
@@ -502,7 +504,7 @@ class PlanExecutor:
         if cancel_event is not None:
 
             async def watch() -> None:
-                await cancel_event.wait()
+                await _set(cancel_event)
                 ctx.cancel()
 
             watcher = loop.create_task(watch())
@@ -839,13 +841,24 @@ class _ProfileCosts(Mapping):
         return len(self._learner.tools)
 
 
+#: How often a run looks at a ``threading.Event`` it may be cancelled by (its wait() would block
+#: the run's event loop, and a thread waiting on it would outlive a run never cancelled).
+_THREAD_EVENT_POLL_S = 0.01
+
+
+async def _set(event: asyncio.Event | threading.Event) -> None:
+    """Return once ``event`` is set: an ``asyncio.Event`` is awaited, a ``threading.Event`` (set
+    from another thread) is looked at every ``_THREAD_EVENT_POLL_S``."""
+    if isinstance(event, asyncio.Event):
+        await event.wait()
+        return
+    while not event.is_set():
+        await asyncio.sleep(_THREAD_EVENT_POLL_S)
+
+
 def _check_run_options(cancel_event: Any, deadline_s: Any) -> None:
-    if cancel_event is not None and not isinstance(cancel_event, asyncio.Event):
-        # a threading.Event's wait() would block the run's event loop for good
-        raise TypeError(
-            f"cancel_event: expected an asyncio.Event, got {cancel_event!r}; to bound a run from "
-            "synchronous code, pass deadline_s"
-        )
+    if cancel_event is not None and not isinstance(cancel_event, (asyncio.Event, threading.Event)):
+        raise TypeError(f"cancel_event: expected an asyncio.Event or a threading.Event, got {cancel_event!r:.100}")
     if deadline_s is not None:
         check_real("deadline_s", deadline_s, low=0, low_open=True)
 
@@ -897,8 +910,8 @@ def _learn_hook(
     return learn
 
 
-async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
-    await source.wait()
+async def _relay(source: asyncio.Event | threading.Event, target: asyncio.Event) -> None:
+    await _set(source)
     target.set()
 
 
@@ -910,7 +923,7 @@ async def aexecute_task(
     tools: Mapping[str, Callable[..., Any]] | None = None,
     executor: PlanExecutor | None = None,
     config: ExecutorConfig | None = None,
-    cancel_event: asyncio.Event | None = None,
+    cancel_event: asyncio.Event | threading.Event | None = None,
     deadline_s: float | None = None,
     plan: Any = None,
     allow_infeasible: bool = False,
