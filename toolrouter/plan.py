@@ -27,6 +27,7 @@ import networkx as nx
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CyclicTaskGraphError, DanglingDependencyError, TaskGraphError
+from toolrouter.models import _identifier
 
 __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
 
@@ -140,8 +141,9 @@ class ExecutionPlan:
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
         for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
         > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it), and for a
-        step or candidate field a plan cannot hold (a prediction that is not a finite number in
-        its range, a tool or a dependency listed twice in a step), naming it; ``TypeError`` for a
+        step or candidate field a plan cannot hold (a name that is not text as a ``TaskStep``
+        holds it, stripped; a prediction that is not a finite number in its range, a tool or a
+        dependency listed twice in a step), naming it; ``TypeError`` for a
         task id or type that is not a string, a step that is not a ``PlanStep`` or a structure that
         is not a ``PlanStructure``.
         """
@@ -291,7 +293,7 @@ class ExecutionPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
         """The plan ``to_dict`` described; a description that lacks a field or holds one of the
-        wrong shape (a name that is not text, a prediction that is not a finite number, a tool
+        wrong shape (a name that is not stripped text, a prediction that is not a finite number, a tool
         or a dependency listed twice in a step, a budget that is not a positive number, a
         structure's source the router does not make or a probability outside [0, 1]) raises
         ``ValueError`` naming it, a bad graph as ``from_steps`` does."""
@@ -518,27 +520,39 @@ def _check_structure(where: str, structure: PlanStructure) -> None:
         raise ValueError(f"{where}['sampled']: expected True or False, got {structure.sampled!r}")
 
 
+def _check_name(where: str, value: Any) -> None:
+    """Raise ``ValueError`` naming ``where`` unless ``value`` is a name as a ``TaskStep`` and an
+    ``ExecutionResult`` hold it (a non-empty string, stripped, that a store can keep): the
+    executor's attempts carry the plan's names, and a step " search " run by the router came back
+    as step "search", not one of the plan's, and its tool's success was learned as a failure."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{where}: expected a non-empty string, got {value!r}")
+    if _identifier(where, value) != value:
+        raise ValueError(f"{where}: expected a name without surrounding whitespace, got {value!r}")
+
+
 def _check_step(where: str, step: PlanStep) -> None:
     """Raise ``ValueError`` naming the first field of a described step that a plan the router
     made could not hold: the totals and the executor would fail on it later, or sum NaN."""
-    if not isinstance(step.step, str) or not step.step:
-        raise ValueError(f"{where}['step']: expected a non-empty string, got {step.step!r}")
-    if step.capability is not None and not isinstance(step.capability, str):
-        raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+    _check_name(f"{where}['step']", step.step)
+    if step.capability is not None:
+        if not isinstance(step.capability, str):
+            raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+        _check_name(f"{where}['capability']", step.capability)
     for name in ("depends_on", "candidates"):  # a string would be read as its characters
         if not isinstance(getattr(step, name), (list, tuple)):
             raise ValueError(f"{where}['{name}']: expected a list, got {getattr(step, name)!r:.100}")
     for dep in step.depends_on:
         if not isinstance(dep, str):
             raise ValueError(f"{where}['depends_on']: expected step names, got {dep!r}")
+        _check_name(f"{where}['depends_on']", dep)
     if len(set(step.depends_on)) != len(step.depends_on):  # the router refused to run it, in TaskStep's words
         raise ValueError(f"{where}['depends_on']: a step is listed twice in {list(step.depends_on)!r}")
     seen: set[str] = set()
     for j, c in enumerate(step.candidates):
         if not isinstance(c, ToolChoice):
             raise ValueError(f"{where}['candidates'][{j}]: expected a ToolChoice, got {c!r:.100}")
-        if not isinstance(c.tool_id, str) or not c.tool_id:
-            raise ValueError(f"{where}['candidates'][{j}]['tool_id']: expected a non-empty string, got {c.tool_id!r}")
+        _check_name(f"{where}['candidates'][{j}]['tool_id']", c.tool_id)
         if c.tool_id in seen:
             raise ValueError(
                 f"{where}['candidates'][{j}]['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}"
