@@ -1081,7 +1081,8 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
             )
         declared = own[step.step_id]
-        if step.capability != declared.capability:
+        # any tool's step: None in the task's steps and a router's plan, "*" in a planner Assignment
+        if (None if step.capability == ANY_CAPABILITY else step.capability) != declared.capability:
             raise ValueError(
                 f"plan: step {step.step_id!r} serves {step.capability!r}; task {task.task_id!r} has it serve "
                 f"{declared.capability!r}"
