@@ -1127,8 +1127,12 @@ def assign_tools(
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")
+    listed: dict[str, list[Candidate]] = {}  # read once: a generator would be spent by these checks
     for step in graph:
         cands = candidates.get(step)
+        if isinstance(cands, (Candidate, str, bytes, Mapping)) or not isinstance(cands, Iterable | None):
+            raise TypeError(f"candidates[{step!r}]: expected a list of Candidate, got {cands!r:.100}")
+        cands = listed[step] = list(cands or ())
         if not cands:
             raise KeyError(f"candidates: step {step!r} has no candidate tools")
         for j, c in enumerate(cands):
@@ -1139,7 +1143,7 @@ def assign_tools(
             raise ValueError(f"candidates: step {step!r} lists a tool twice: {ids!r}")
 
     prob = _Problem(
-        graph, candidates, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
+        graph, listed, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
     )
     node_limit = None
     if method == "auto":
