@@ -585,11 +585,15 @@ class Assignment:
 
 
 def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> float:
-    """Length of the longest dependency chain, with ``latency_s[step]`` per step."""
+    """Length of the longest dependency chain, with ``latency_s[step]`` per step. A step without
+    a latency raises ``KeyError``, one that is not a finite number >= 0 ``ValueError``, naming it
+    (a NaN dropped out of the maximum, and the chain through it with it)."""
     finish: dict[str, float] = {}
     for node in nx.topological_sort(graph):
+        if node not in latency_s:
+            raise KeyError(f"latency_s: no latency for step {node!r}")
         start = max((finish[p] for p in graph.predecessors(node)), default=0.0)
-        finish[node] = start + float(latency_s[node])
+        finish[node] = start + check_real(f"latency_s[{node!r}]", latency_s[node], low=0)
     return max(finish.values(), default=0.0)
 
 
@@ -603,8 +607,17 @@ def plan_objective(
     weights: UtilityWeights,
     value: float | None = None,
 ) -> tuple[float, float, float, float]:
-    """``(objective, success, cost, critical_path_latency_s)`` of a tool per step."""
-    value = _default_value(weights) if value is None else value
+    """``(objective, success, cost, critical_path_latency_s)`` of a tool per step. A step without a
+    ``Candidate`` raises ``KeyError`` naming it, bad ``weights`` or ``value`` (not a finite number
+    >= 0, as ``assign_tools`` takes it) ``TypeError`` or ``ValueError``."""
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    value = _default_value(weights) if value is None else check_real("value", value, low=0)
+    for step in graph:
+        if step not in chosen:
+            raise KeyError(f"chosen: no tool for step {step!r}")
+        if not isinstance(chosen[step], Candidate):
+            raise TypeError(f"chosen[{step!r}]: expected a Candidate, got {chosen[step]!r:.100}")
     success = math.prod(chosen[s].success_prob for s in graph)
     cost = sum(chosen[s].cost for s in graph)
     cp = critical_path_latency(graph, {s: chosen[s].latency_s for s in graph})
