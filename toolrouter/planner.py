@@ -57,6 +57,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import numbers
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -468,9 +469,14 @@ class Candidate:
             raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
         for name in ("success_prob", "cost", "latency_s", "quality", "utility"):
             value = getattr(self, name)
-            if value is None and name == "utility":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if type(value) is float or (value is None and name == "utility"):
+                if value is None or math.isfinite(value):
+                    continue
+            elif not isinstance(value, bool) and isinstance(value, numbers.Real):
+                # an int, or a numpy number (a policy's float32 draw): held as the float it is
+                value = float(value)
+                object.__setattr__(self, name, value)
+            if not isinstance(value, float) or not math.isfinite(value):
                 raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
         for name in ("success_prob", "quality"):
             if not 0.0 <= getattr(self, name) <= 1.0:
