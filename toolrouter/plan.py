@@ -20,7 +20,7 @@ import copy
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import networkx as nx
@@ -150,13 +150,16 @@ class ExecutionPlan:
         for name, value in (("task_id", task_id), ("task_type", task_type)):
             if not isinstance(value, str):
                 raise TypeError(f"{name}: expected a string, got {value!r:.100}")
-        for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
-            if bound is not None:
-                check_real(name, bound, low=0, low_open=True)
+        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed)
+        max_cost = None if max_cost is None else check_real("max_cost", max_cost, low=0, low_open=True)
+        max_latency_s = None if max_latency_s is None else check_real("max_latency_s", max_latency_s, low=0, low_open=True)
         if structure is not None:
             if not isinstance(structure, PlanStructure):
                 raise TypeError(f"structure: expected a PlanStructure, got {structure!r:.100}")
             _check_structure("structure", structure)
+            whole = {n: None if getattr(structure, n) is None else int(getattr(structure, n)) for n in ("traces", "task_type_traces")}
+            probability = None if structure.probability is None else float(structure.probability)
+            structure = replace(structure, probability=probability, **whole)
         if isinstance(steps, (str, bytes, Mapping, PlanStep)) or not isinstance(steps, Iterable):
             raise TypeError(f"steps: expected a list of PlanStep, got {steps!r:.100}")
         steps = list(steps)
@@ -165,6 +168,7 @@ class ExecutionPlan:
                 raise TypeError(f"steps[{i}]: expected a PlanStep, got {s!r:.100}")
             # the executor would charge a NaN or negative predicted cost, and the totals sum it
             _check_step(f"steps[{i}]", s)
+            steps[i] = _with_floats(s)
         return cls._of_steps(task_id, task_type, steps, max_cost, max_latency_s, structure)
 
     @classmethod
@@ -568,6 +572,15 @@ def _check_step(where: str, step: PlanStep) -> None:
                     f"{where}['candidates'][{j}]['{name}']", value,
                     low=None if low == -math.inf else low, high=None if high == math.inf else high,
                 )  # fmt: skip
+
+
+def _with_floats(step: PlanStep) -> PlanStep:
+    """``step`` (checked) with every prediction a float, as the router's own are."""
+    if all(type(getattr(c, name)) is float for c in step.candidates for name, *_ in _PREDICTIONS):
+        return step
+    return replace(step, candidates=tuple(
+        ToolChoice(c.tool_id, **{name: float(getattr(c, name)) for name, *_ in _PREDICTIONS}) for c in step.candidates
+    ))
 
 
 #: Each prediction of a ``ToolChoice`` and the range it must lie in; a ``score`` may also be +inf,
