@@ -183,11 +183,16 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
         >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
         ['search', 'llm', 'llm_2']
     """
+    if isinstance(capabilities, (str, bytes)) or not isinstance(capabilities, Iterable | None):
+        # a string was read as its letters: a chain of steps "s", "e", "a"...
+        raise TypeError(f"capabilities: expected a list of capability names, got {capabilities!r:.100}")
     if not capabilities:
         return (TaskStep(step_id="main", capability=ANY_CAPABILITY),)
     steps: list[TaskStep] = []
     used: set[str] = set()
-    for capability in capabilities:
+    for i, capability in enumerate(capabilities):
+        if not isinstance(capability, str):
+            raise TypeError(f"capabilities[{i}]: expected a capability name, got {capability!r:.100}")
         # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
         step_id, k = capability, 1
         while step_id in used:
