@@ -947,7 +947,8 @@ async def aexecute_task(
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
     one trace (one ``trace_id``), from which the router learns the task type's structure; a run
     that does not succeed closes it unfinished (``close_trace(trace_id, finished=False)``), as a
-    step skipped with no attempt (its circuit open, over budget) leaves nothing in it. A router
+    step skipped with no attempt (its circuit open, over budget) leaves nothing in it; a store's
+    error closing it leaves it open, and is in ``run.callback_errors``. A router
     closed while its plan runs (``ToolMetaLearner.close``) lets the run end as it would have,
     every attempt recorded, and closes its store after; a store closed under the run otherwise
     (``learner.closed``) stops it as ``cancel_event`` does: no further tool is called for it,
@@ -1012,7 +1013,14 @@ async def aexecute_task(
             if close_trace is not None:
                 # a run that did not succeed may have steps that never ran (skipped with no attempt,
                 # or cancelled): the part that ran is not the task's structure
-                close_trace(trace_id, finished=execution.run.succeeded)
+                try:
+                    close_trace(trace_id, finished=execution.run.succeeded)
+                except Exception as exc:
+                    # the store's error (the trace stays open): the run and its recorded attempts
+                    # are the caller's all the same, told as of an attempt the router refused
+                    message = f"close_trace raised {describe_error(exc)}"
+                    execution.run.callback_errors.append(message)
+                    log.warning("trace_close_failed", error=message, trace_id=trace_id)
         run = execution.run
         # an attempt whose numbers the router refused is no longer in the run: the run holds the
         # failure recorded in its place, which was learned (PlanExecutor.arun)
