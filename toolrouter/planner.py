@@ -1315,7 +1315,23 @@ def plan_decisions(
 
     Returns the steps with the planned tool first and the other candidates after it, best posterior
     mean first (the order to fall back in), and the ``Assignment`` (objective, feasibility, method).
+    Raises ``TypeError`` naming a decision that is not a ``PlanStep`` or weights that are not
+    ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
+    lower first (their span was read as nothing to learn from, silently).
     """
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    if isinstance(decisions, (str, bytes, Mapping, PlanStep)) or not isinstance(decisions, Iterable):
+        raise TypeError(f"decisions: expected a list of PlanStep, got {decisions!r:.100}")
+    decisions = list(decisions)  # read more than once below: a generator would be spent
+    for i, d in enumerate(decisions):
+        if not isinstance(d, PlanStep):
+            raise TypeError(f"decisions[{i}]: expected a PlanStep, got {d!r:.100}")
+    if reward_bounds is not None:
+        if not isinstance(reward_bounds, (tuple, list)) or len(reward_bounds) != 2:
+            raise ValueError(f"reward_bounds: expected (low, high), got {reward_bounds!r:.100}")
+        low = check_real("reward_bounds[0]", reward_bounds[0])
+        check_real("reward_bounds[1]", reward_bounds[1], low=low, low_open=True)
     steps = [
         TaskStep(
             step_id=d.step,
