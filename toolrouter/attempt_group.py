@@ -87,7 +87,7 @@ class AttemptGroup:
         self._on_pending = on_pending
         self._pending: list[PendingAttempt] = []
         self._members: list[GroupMember] = []  # the call of each pending attempt
-        self._queued: set[int] = set()  # ids of the pending attempts (each held by _pending)
+        self._queued: set[int] = set()  # ids of the attempts pending or being committed (each held)
         self._lock = threading.Lock()
 
     def join(self) -> GroupMember:
@@ -121,7 +121,6 @@ class AttemptGroup:
         with self._lock:
             pending, self._pending = self._pending, []
             members, self._members = self._members, []
-            self._queued = set()
         if not pending:
             return 0
         try:
@@ -131,4 +130,9 @@ class AttemptGroup:
                 member.error = exc
             log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
             raise
+        finally:
+            # held as queued until recorded (or refused, free to queue again): queued anew while the
+            # store writes them, one would be recorded twice, and the next commit refused whole
+            with self._lock:
+                self._queued.difference_update(id(p) for p in pending)
         return len(pending)

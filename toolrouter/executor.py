@@ -25,7 +25,9 @@ latency, error), is passed to ``on_attempt`` the moment it ends and is kept in t
 failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
-returns the run ``cancelled`` (an event already set when the run begins starts no step); cancelling the ``arun`` task itself records the cancelled attempts in
+returns the run ``cancelled`` (an event already set when the run begins starts no step): an
+``asyncio.Event`` set on the run's loop, or a ``threading.Event`` set from any thread (for ``run``
+and ``execute``, which hold their thread; it is looked at every 10 ms); cancelling the ``arun`` task itself records the cancelled attempts in
 the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
 or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
@@ -87,7 +89,8 @@ from toolrouter.attempts import (
 )
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
-from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep
+from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep, cancelled_by_caller
+from toolrouter.plan import fits_budget
 from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
@@ -209,6 +212,7 @@ class PlanRun:
             "latency_s": self.latency_s,
             "total_cost": self.total_cost,
             "steps": {s: o.to_dict() for s, o in self.steps.items()},
+            "callback_errors": list(self.callback_errors),  # what the router refused to learn, and why
         }
 
 
@@ -461,7 +465,7 @@ class PlanExecutor:
         plan: Any,
         inputs: Any = None,
         *,
-        cancel_event: asyncio.Event | None = None,
+        cancel_event: asyncio.Event | threading.Event | None = None,
         deadline_s: float | None = None,
         run: PlanRun | None = None,
         on_attempt: Callable[[ExecutionResult], None] | None = None,
@@ -500,7 +504,7 @@ class PlanExecutor:
         if cancel_event is not None:
 
             async def watch() -> None:
-                await cancel_event.wait()
+                await _set(cancel_event)
                 ctx.cancel()
 
             watcher = loop.create_task(watch())
@@ -638,7 +642,7 @@ class PlanExecutor:
             release()
             if ctx.max_cost is None or not self.config.enforce_budget:
                 return None
-            if ctx.spent + ctx.reserved + cost > ctx.max_cost + 1e-12:
+            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
                 return "over budget"
             held[0] = cost
             ctx.reserved += cost
@@ -749,9 +753,10 @@ class TaskExecution:
     utility of each attempt learned from, and the end-to-end outcome.
 
     ``unlearned`` holds attempts that could not update a policy (a tool removed while the plan ran,
-    a tool the executor has no function for, or an outcome the router rejected, with
-    ``run.callback_errors`` saying why); those of removed tools are still written to the store,
-    those of tools without a function are not (no call was made).
+    or updated to no longer serve its step, a tool the executor has no function for, or an outcome
+    the router rejected, with ``run.callback_errors`` saying why); those of removed or updated
+    tools are still written to the store, those of tools without a function are not (no call was
+    made). Attempts the run's caller cancelled are in none of these: they are no outcome to learn.
     """
 
     task: TaskProfile
@@ -784,19 +789,37 @@ class TaskExecution:
 
 class _RegisteredTools(Mapping):
     """The functions of the tools the router still knows: a tool removed from the router while a
-    plan runs is gone for the executor too."""
+    plan runs is gone for the executor too. Without ``functions``, ``learner.functions`` is read at
+    every lookup: a router's kept executor calls the functions assigned to it since, not the
+    mapping it held when the executor was made."""
 
-    def __init__(self, learner: Any, functions: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(self, learner: Any, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self._learner = learner
-        self._functions = functions
+        self._given = functions
+
+    @property
+    def functions(self) -> Any:
+        """The tool functions: those given, else the router's now."""
+        return getattr(self._learner, "functions", None) if self._given is None else self._given
+
+    def check(self) -> None:
+        """Raise unless there are functions to call, by tool id."""
+        functions = self.functions
+        if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
+            raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
+        if not functions:
+            raise ValueError(
+                "tools: give the tool functions, or register them in learner.functions "
+                f"(got {functions!r})"
+            )
 
     def __getitem__(self, tool_id: str) -> Callable[..., Any]:
         if tool_id not in self._learner.tools:
             raise KeyError(tool_id)
-        return self._functions[tool_id]
+        return self.functions[tool_id]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return (t for t in self._functions if t in self._learner.tools)
+        return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -818,13 +841,24 @@ class _ProfileCosts(Mapping):
         return len(self._learner.tools)
 
 
+#: How often a run looks at a ``threading.Event`` it may be cancelled by (its wait() would block
+#: the run's event loop, and a thread waiting on it would outlive a run never cancelled).
+_THREAD_EVENT_POLL_S = 0.01
+
+
+async def _set(event: asyncio.Event | threading.Event) -> None:
+    """Return once ``event`` is set: an ``asyncio.Event`` is awaited, a ``threading.Event`` (set
+    from another thread) is looked at every ``_THREAD_EVENT_POLL_S``."""
+    if isinstance(event, asyncio.Event):
+        await event.wait()
+        return
+    while not event.is_set():
+        await asyncio.sleep(_THREAD_EVENT_POLL_S)
+
+
 def _check_run_options(cancel_event: Any, deadline_s: Any) -> None:
-    if cancel_event is not None and not isinstance(cancel_event, asyncio.Event):
-        # a threading.Event's wait() would block the run's event loop for good
-        raise TypeError(
-            f"cancel_event: expected an asyncio.Event, got {cancel_event!r}; to bound a run from "
-            "synchronous code, pass deadline_s"
-        )
+    if cancel_event is not None and not isinstance(cancel_event, (asyncio.Event, threading.Event)):
+        raise TypeError(f"cancel_event: expected an asyncio.Event or a threading.Event, got {cancel_event!r:.100}")
     if deadline_s is not None:
         check_real("deadline_s", deadline_s, low=0, low_open=True)
 
@@ -837,19 +871,10 @@ def learner_executor(
 ) -> PlanExecutor:
     """A ``PlanExecutor`` over the tools ``learner`` knows (a tool removed from the router is gone
     for the executor too), charging each call its profile's ``cost_per_use``. ``functions``:
-    tool id -> function (default ``learner.functions``)."""
-    if functions is None:
-        functions = getattr(learner, "functions", None)
-    if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
-        raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
-    if not functions:
-        raise ValueError(
-            "tools: give the tool functions, or register them in learner.functions "
-            f"(got {functions!r})"
-        )
-    return PlanExecutor(
-        _RegisteredTools(learner, functions), config, costs=_ProfileCosts(learner), **options
-    )
+    tool id -> function (default ``learner.functions``, read at every call)."""
+    tools = _RegisteredTools(learner, functions)
+    tools.check()
+    return PlanExecutor(tools, config, costs=_ProfileCosts(learner), **options)
 
 
 def _learn_hook(
@@ -874,17 +899,19 @@ def _learn_hook(
             if getattr(learner, "closed", False):
                 stop.set()  # the router records no more: no more tools are called for it
             raise  # the executor reports it in run.callback_errors and carries on
-        if removed:
-            # removed while the plan ran: the router stored the attempt but has no policy to teach
-            execution.unlearned.append(result)
+        if not learned.n_results:
+            # stored, but no policy learned it: its tool was removed, or no longer serves the step
+            # (update_tool), while the plan ran; one its caller cancelled is no outcome to learn
+            if not cancelled_by_caller(result.success, result.error):
+                execution.unlearned.append(result)
             return
         execution.utilities.extend(u for us in learned.utilities.values() for u in us)
 
     return learn
 
 
-async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
-    await source.wait()
+async def _relay(source: asyncio.Event | threading.Event, target: asyncio.Event) -> None:
+    await _set(source)
     target.set()
 
 
@@ -896,7 +923,7 @@ async def aexecute_task(
     tools: Mapping[str, Callable[..., Any]] | None = None,
     executor: PlanExecutor | None = None,
     config: ExecutorConfig | None = None,
-    cancel_event: asyncio.Event | None = None,
+    cancel_event: asyncio.Event | threading.Event | None = None,
     deadline_s: float | None = None,
     plan: Any = None,
     allow_infeasible: bool = False,
@@ -910,8 +937,9 @@ async def aexecute_task(
             a new one with ``config``.
         plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
             task that declares its steps, the plan's steps must be those steps, every one, each
-            with the task's capability and dependencies (``ValueError`` naming the step otherwise,
-            before any tool runs).
+            with the task's capability and dependencies, and every tool a step lists must serve it
+            (one removed from the router since is not called) (``ValueError`` naming the step
+            otherwise, before any tool runs).
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -919,7 +947,8 @@ async def aexecute_task(
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
     one trace (one ``trace_id``), from which the router learns the task type's structure; a run
     that does not succeed closes it unfinished (``close_trace(trace_id, finished=False)``), as a
-    step skipped with no attempt (its circuit open, over budget) leaves nothing in it. A router
+    step skipped with no attempt (its circuit open, over budget) leaves nothing in it; a store's
+    error closing it leaves it open, and is in ``run.callback_errors``. A router
     closed while its plan runs (``ToolMetaLearner.close``) lets the run end as it would have,
     every attempt recorded, and closes its store after; a store closed under the run otherwise
     (``learner.closed``) stops it as ``cancel_event`` does: no further tool is called for it,
@@ -938,6 +967,8 @@ async def aexecute_task(
             if tools is not None or config is not None:  # the executor runs its own: they would be ignored
                 given = " and ".join(name for name, v in (("tools", tools), ("config", config)) if v is not None)
                 raise ValueError(f"executor: runs its own tools and config; give {given} or executor, not both")
+            if isinstance(executor.tools, _RegisteredTools):
+                executor.tools.check()  # a router's kept one: its functions may have been emptied since
         own = executor is None
         if executor is None:
             executor = learner_executor(learner, tools, config)
@@ -982,7 +1013,14 @@ async def aexecute_task(
             if close_trace is not None:
                 # a run that did not succeed may have steps that never ran (skipped with no attempt,
                 # or cancelled): the part that ran is not the task's structure
-                close_trace(trace_id, finished=execution.run.succeeded)
+                try:
+                    close_trace(trace_id, finished=execution.run.succeeded)
+                except Exception as exc:
+                    # the store's error (the trace stays open): the run and its recorded attempts
+                    # are the caller's all the same, told as of an attempt the router refused
+                    message = f"close_trace raised {describe_error(exc)}"
+                    execution.run.callback_errors.append(message)
+                    log.warning("trace_close_failed", error=message, trace_id=trace_id)
         run = execution.run
         # an attempt whose numbers the router refused is no longer in the run: the run holds the
         # failure recorded in its place, which was learned (PlanExecutor.arun)
@@ -1026,18 +1064,33 @@ def _check_plan_fits(learner: Any, task: TaskProfile, plan: Any) -> None:
     attempt is learned as a step of the task (its capability, the steps it consumed), and an
     attempt at a step it lacks could not be; one run without the inputs the task gives it would
     be learned as its tool's failure; and a run that leaves out a step of the task would succeed
-    without doing it, counted and learned as the task done."""
+    without doing it, counted and learned as the task done. Nor may a step list a tool the router
+    does not know, or one that does not serve the step (edited in, or a plan made before the tool
+    changed): the tool was called, and its outcome refused as the step's (a tool removed since the
+    plan was made is no longer called, and its step falls back)."""
+    steps = _plan_steps(plan)
+    tools, retired = learner.tools, getattr(learner, "_retired", {})
+    for step in steps:
+        for tool_id in step.tool_ids:
+            profile = tools.get(tool_id)
+            if profile is None and tool_id not in retired:
+                raise ValueError(f"plan: step {step.step_id!r} lists tool {tool_id!r}, which the router does not know")
+            if profile is not None and not profile.serves(step.capability):
+                raise ValueError(
+                    f"plan: step {step.step_id!r} lists tool {tool_id!r}, which serves {list(profile.capabilities)!r}, "
+                    f"not {step.capability!r}; plan the task again"
+                )
     if not (task.steps or task.required_capabilities):
         return  # the plan's steps become the task's (see aexecute_task)
     own = {s.step: s for s in learner.task_steps(task)}
-    steps = _plan_steps(plan)
     for step in steps:
         if step.step_id not in own:
             raise ValueError(
                 f"plan: step {step.step_id!r} is not a step of task {task.task_id!r} (its steps: {sorted(own)})"
             )
         declared = own[step.step_id]
-        if step.capability != declared.capability:
+        # any tool's step: None in the task's steps and a router's plan, "*" in a planner Assignment
+        if (None if step.capability == ANY_CAPABILITY else step.capability) != declared.capability:
             raise ValueError(
                 f"plan: step {step.step_id!r} serves {step.capability!r}; task {task.task_id!r} has it serve "
                 f"{declared.capability!r}"

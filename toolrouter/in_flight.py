@@ -51,6 +51,8 @@ class CallsInFlight:
         self._count = 0
         self._closing = False
         self._finish: Callable[[], None] | None = None  # close() returned with calls in flight: the last runs it
+        self._finisher: threading.Thread | None = None  # the thread that took the closing: it runs once
+        self._finished = threading.Event()  # and has run
 
     def enter(self, refused: Callable[[], Exception]) -> Entered:
         """Count a call in flight, and mark the context it runs in (its tools' included) as inside
@@ -71,11 +73,15 @@ class CallsInFlight:
                 return
             self._ended.notify_all()
             finish, self._finish = self._finish, None
+            if finish is not None:
+                self._finisher = threading.current_thread()
         if finish is not None:
             try:
                 finish()
             except Exception as exc:  # not this call's failure: its caller gets its value
                 log.warning("close_failed", error=describe_error(exc))
+            finally:
+                self._finished.set()
 
     @contextlib.contextmanager
     def held(self, refused: Callable[[], Exception]) -> Iterator[None]:
@@ -89,7 +95,8 @@ class CallsInFlight:
     def close(self, finish: Callable[[], None]) -> None:
         """Refuse new calls, let the calls in flight end, then ``finish()`` (the closing itself);
         or, where waiting could never end (see the module docstring), return at once and leave
-        ``finish`` to the last call."""
+        ``finish`` to the last call. The closing runs once: a close after it, or beside the last
+        call's, returns once it has run."""
         with self._lock:
             self._closing = True
             if self._count and (self in _INSIDE.get() or asyncio._get_running_loop() is not None):
@@ -97,4 +104,15 @@ class CallsInFlight:
                 return
             while self._count:
                 self._ended.wait()
-        finish()
+            # a close that waited, and the last call of one that could not, both closed: once is all
+            finisher, self._finish = self._finisher, None
+            if finisher is None:
+                self._finisher = threading.current_thread()
+        if finisher is not None:
+            if finisher is not threading.current_thread():  # not from inside the closing itself
+                self._finished.wait()  # closed by the last call, or an earlier close: done once it is
+            return
+        try:
+            finish()
+        finally:
+            self._finished.set()

@@ -1522,9 +1522,12 @@ class ToolMetaLearner:
         Tools are the functions in ``self.functions`` (or ``tools=``), each called with a
         ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on. Options:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
-        circuit breakers), ``cancel_event``, ``deadline_s``, ``allow_infeasible``. Without
-        ``tools``, ``executor`` or ``config``, one executor is kept, so circuit breakers carry over
-        from call to call. Not from inside a running event loop: ``await aexecute(...)`` there.
+        circuit breakers), ``cancel_event`` (an ``asyncio.Event``, or a ``threading.Event`` another
+        thread sets), ``deadline_s``, ``allow_infeasible``, ``plan`` (one made earlier; see
+        ``toolrouter.executor.aexecute_task``). Without ``tools``, ``executor`` or ``config``, one
+        executor is kept, so circuit breakers carry over from call to call (it calls what
+        ``self.functions`` holds at each call, assigned anew or not). Not from inside a running
+        event loop: ``await aexecute(...)`` there.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile

@@ -20,13 +20,14 @@ import copy
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import networkx as nx
 
 from toolrouter._checks import check_count, check_real
 from toolrouter.errors import CyclicTaskGraphError, DanglingDependencyError, TaskGraphError
+from toolrouter.models import _identifier
 
 __all__ = ["ToolChoice", "PlanStep", "PlanStructure", "ExecutionPlan"]
 
@@ -140,21 +141,25 @@ class ExecutionPlan:
         ``DanglingDependencyError`` for a dependency on a missing step and ``CyclicTaskGraphError``
         for a cycle (each names the step); ``ValueError`` for a budget that is not a finite number
         > 0 (``within_budget`` and the executor's ``enforce_budget`` compare with it), and for a
-        step or candidate field a plan cannot hold (a prediction that is not a finite number in
-        its range, a tool or a dependency listed twice in a step), naming it; ``TypeError`` for a
+        step or candidate field a plan cannot hold (a name that is not text as a ``TaskStep``
+        holds it, stripped; a prediction that is not a finite number in its range, a tool or a
+        dependency listed twice in a step), naming it; ``TypeError`` for a
         task id or type that is not a string, a step that is not a ``PlanStep`` or a structure that
         is not a ``PlanStructure``.
         """
         for name, value in (("task_id", task_id), ("task_type", task_type)):
             if not isinstance(value, str):
                 raise TypeError(f"{name}: expected a string, got {value!r:.100}")
-        for name, bound in (("max_cost", max_cost), ("max_latency_s", max_latency_s)):
-            if bound is not None:
-                check_real(name, bound, low=0, low_open=True)
+        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed)
+        max_cost = None if max_cost is None else check_real("max_cost", max_cost, low=0, low_open=True)
+        max_latency_s = None if max_latency_s is None else check_real("max_latency_s", max_latency_s, low=0, low_open=True)
         if structure is not None:
             if not isinstance(structure, PlanStructure):
                 raise TypeError(f"structure: expected a PlanStructure, got {structure!r:.100}")
             _check_structure("structure", structure)
+            whole = {n: None if getattr(structure, n) is None else int(getattr(structure, n)) for n in ("traces", "task_type_traces")}
+            probability = None if structure.probability is None else float(structure.probability)
+            structure = replace(structure, probability=probability, **whole)
         if isinstance(steps, (str, bytes, Mapping, PlanStep)) or not isinstance(steps, Iterable):
             raise TypeError(f"steps: expected a list of PlanStep, got {steps!r:.100}")
         steps = list(steps)
@@ -163,6 +168,7 @@ class ExecutionPlan:
                 raise TypeError(f"steps[{i}]: expected a PlanStep, got {s!r:.100}")
             # the executor would charge a NaN or negative predicted cost, and the totals sum it
             _check_step(f"steps[{i}]", s)
+            steps[i] = _with_floats(s)
         return cls._of_steps(task_id, task_type, steps, max_cost, max_latency_s, structure)
 
     @classmethod
@@ -258,10 +264,9 @@ class ExecutionPlan:
 
     @property
     def within_budget(self) -> bool:
-        """Whether the expected totals fit the task's ``max_cost`` and ``max_latency_s``."""
-        return (self.max_cost is None or self.expected_cost <= self.max_cost) and (
-            self.max_latency_s is None or self.expected_latency_s <= self.max_latency_s
-        )
+        """Whether the expected totals fit the task's ``max_cost`` and ``max_latency_s`` (as the
+        planner judges it: see ``fits_budget``)."""
+        return fits_budget(self.expected_cost, self.max_cost) and fits_budget(self.expected_latency_s, self.max_latency_s)
 
     # --- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -292,7 +297,7 @@ class ExecutionPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExecutionPlan":
         """The plan ``to_dict`` described; a description that lacks a field or holds one of the
-        wrong shape (a name that is not text, a prediction that is not a finite number, a tool
+        wrong shape (a name that is not stripped text, a prediction that is not a finite number, a tool
         or a dependency listed twice in a step, a budget that is not a positive number, a
         structure's source the router does not make or a probability outside [0, 1]) raises
         ``ValueError`` naming it, a bad graph as ``from_steps`` does."""
@@ -446,6 +451,17 @@ class ExecutionPlan:
 
 
 
+#: What a total may exceed its budget by and still fit it: sums of costs carry rounding errors
+#: (0.1 + 0.2 > 0.3), and the planner, ``ExecutionPlan.within_budget`` and the executor's
+#: ``enforce_budget`` must agree on a plan the planner found within budget.
+BUDGET_SLACK = 1e-9
+
+
+def fits_budget(total: float, bound: float | None) -> bool:
+    """Whether ``total`` fits the budget ``bound`` (None: unbounded), up to ``BUDGET_SLACK``."""
+    return bound is None or total <= bound + BUDGET_SLACK
+
+
 #: How a plan's description writes a +inf score (``ExecutionPlan.to_dict``).
 _INFINITE_SCORE = "Infinity"
 
@@ -508,27 +524,39 @@ def _check_structure(where: str, structure: PlanStructure) -> None:
         raise ValueError(f"{where}['sampled']: expected True or False, got {structure.sampled!r}")
 
 
+def _check_name(where: str, value: Any) -> None:
+    """Raise ``ValueError`` naming ``where`` unless ``value`` is a name as a ``TaskStep`` and an
+    ``ExecutionResult`` hold it (a non-empty string, stripped, that a store can keep): the
+    executor's attempts carry the plan's names, and a step " search " run by the router came back
+    as step "search", not one of the plan's, and its tool's success was learned as a failure."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{where}: expected a non-empty string, got {value!r}")
+    if _identifier(where, value) != value:
+        raise ValueError(f"{where}: expected a name without surrounding whitespace, got {value!r}")
+
+
 def _check_step(where: str, step: PlanStep) -> None:
     """Raise ``ValueError`` naming the first field of a described step that a plan the router
     made could not hold: the totals and the executor would fail on it later, or sum NaN."""
-    if not isinstance(step.step, str) or not step.step:
-        raise ValueError(f"{where}['step']: expected a non-empty string, got {step.step!r}")
-    if step.capability is not None and not isinstance(step.capability, str):
-        raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+    _check_name(f"{where}['step']", step.step)
+    if step.capability is not None:
+        if not isinstance(step.capability, str):
+            raise ValueError(f"{where}['capability']: expected a string or None, got {step.capability!r}")
+        _check_name(f"{where}['capability']", step.capability)
     for name in ("depends_on", "candidates"):  # a string would be read as its characters
         if not isinstance(getattr(step, name), (list, tuple)):
             raise ValueError(f"{where}['{name}']: expected a list, got {getattr(step, name)!r:.100}")
     for dep in step.depends_on:
         if not isinstance(dep, str):
             raise ValueError(f"{where}['depends_on']: expected step names, got {dep!r}")
+        _check_name(f"{where}['depends_on']", dep)
     if len(set(step.depends_on)) != len(step.depends_on):  # the router refused to run it, in TaskStep's words
         raise ValueError(f"{where}['depends_on']: a step is listed twice in {list(step.depends_on)!r}")
     seen: set[str] = set()
     for j, c in enumerate(step.candidates):
         if not isinstance(c, ToolChoice):
             raise ValueError(f"{where}['candidates'][{j}]: expected a ToolChoice, got {c!r:.100}")
-        if not isinstance(c.tool_id, str) or not c.tool_id:
-            raise ValueError(f"{where}['candidates'][{j}]['tool_id']: expected a non-empty string, got {c.tool_id!r}")
+        _check_name(f"{where}['candidates'][{j}]['tool_id']", c.tool_id)
         if c.tool_id in seen:
             raise ValueError(
                 f"{where}['candidates'][{j}]['tool_id']: {c.tool_id!r} is listed twice in step {step.step!r}"
@@ -544,6 +572,15 @@ def _check_step(where: str, step: PlanStep) -> None:
                     f"{where}['candidates'][{j}]['{name}']", value,
                     low=None if low == -math.inf else low, high=None if high == math.inf else high,
                 )  # fmt: skip
+
+
+def _with_floats(step: PlanStep) -> PlanStep:
+    """``step`` (checked) with every prediction a float, as the router's own are."""
+    if all(type(getattr(c, name)) is float for c in step.candidates for name, *_ in _PREDICTIONS):
+        return step
+    return replace(step, candidates=tuple(
+        ToolChoice(c.tool_id, **{name: float(getattr(c, name)) for name, *_ in _PREDICTIONS}) for c in step.candidates
+    ))
 
 
 #: Each prediction of a ``ToolChoice`` and the range it must lie in; a ``score`` may also be +inf,

@@ -30,7 +30,9 @@ of the longest dependency chain: parallel branches overlap), subject to ``sum_i 
 space is not too large, within a budget of search nodes; ``Assignment.optimal`` says whether the
 search finished.
 A budget that cannot be met raises ``BudgetInfeasibleError``, or, with ``allow_infeasible=True``,
-returns the plan that violates it least, flagged ``feasible=False``.
+returns the plan that violates it least (the relative excess of cost plus that of latency; the best
+objective among equals), flagged ``feasible=False``: searched as the best plan is, so proven by
+``exact`` and the best seen by ``lagrangian``.
 
 Example:
     >>> from toolrouter.models import TaskStep, UtilityWeights
@@ -55,6 +57,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import numbers
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -76,7 +79,7 @@ from toolrouter.errors import (
 )
 from toolrouter.logging import EventLog
 from toolrouter.models import ANY_CAPABILITY, TaskProfile, TaskStep, ToolProfile, UtilityWeights, _identifier
-from toolrouter.plan import PlanStep
+from toolrouter.plan import BUDGET_SLACK, PlanStep
 from toolrouter.serialization import Count, read_model
 from toolrouter.structure import _probation
 
@@ -105,7 +108,7 @@ log = EventLog(__name__)
 
 PlanningMethod = Literal["auto", "exact", "lagrangian", "brute_force"]
 
-_EPS = 1e-9
+_EPS = BUDGET_SLACK  # what a plan may exceed its budget by and still meet it (fits_budget)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -180,11 +183,16 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
         >>> [s.step_id for s in chain_steps(["search", "llm", "llm"])]
         ['search', 'llm', 'llm_2']
     """
+    if isinstance(capabilities, (str, bytes)) or not isinstance(capabilities, Iterable | None):
+        # a string was read as its letters: a chain of steps "s", "e", "a"...
+        raise TypeError(f"capabilities: expected a list of capability names, got {capabilities!r:.100}")
     if not capabilities:
         return (TaskStep(step_id="main", capability=ANY_CAPABILITY),)
     steps: list[TaskStep] = []
     used: set[str] = set()
-    for capability in capabilities:
+    for i, capability in enumerate(capabilities):
+        if not isinstance(capability, str):
+            raise TypeError(f"capabilities[{i}]: expected a capability name, got {capability!r:.100}")
         # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
         step_id, k = capability, 1
         while step_id in used:
@@ -466,9 +474,14 @@ class Candidate:
             raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
         for name in ("success_prob", "cost", "latency_s", "quality", "utility"):
             value = getattr(self, name)
-            if value is None and name == "utility":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if type(value) is float or (value is None and name == "utility"):
+                if value is None or math.isfinite(value):
+                    continue
+            elif not isinstance(value, bool) and isinstance(value, numbers.Real):
+                # an int, or a numpy number (a policy's float32 draw): held as the float it is
+                value = float(value)
+                object.__setattr__(self, name, value)
+            if not isinstance(value, float) or not math.isfinite(value):
                 raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
         for name in ("success_prob", "quality"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -583,11 +596,15 @@ class Assignment:
 
 
 def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> float:
-    """Length of the longest dependency chain, with ``latency_s[step]`` per step."""
+    """Length of the longest dependency chain, with ``latency_s[step]`` per step. A step without
+    a latency raises ``KeyError``, one that is not a finite number >= 0 ``ValueError``, naming it
+    (a NaN dropped out of the maximum, and the chain through it with it)."""
     finish: dict[str, float] = {}
     for node in nx.topological_sort(graph):
+        if node not in latency_s:
+            raise KeyError(f"latency_s: no latency for step {node!r}")
         start = max((finish[p] for p in graph.predecessors(node)), default=0.0)
-        finish[node] = start + float(latency_s[node])
+        finish[node] = start + check_real(f"latency_s[{node!r}]", latency_s[node], low=0)
     return max(finish.values(), default=0.0)
 
 
@@ -601,8 +618,17 @@ def plan_objective(
     weights: UtilityWeights,
     value: float | None = None,
 ) -> tuple[float, float, float, float]:
-    """``(objective, success, cost, critical_path_latency_s)`` of a tool per step."""
-    value = _default_value(weights) if value is None else value
+    """``(objective, success, cost, critical_path_latency_s)`` of a tool per step. A step without a
+    ``Candidate`` raises ``KeyError`` naming it, bad ``weights`` or ``value`` (not a finite number
+    >= 0, as ``assign_tools`` takes it) ``TypeError`` or ``ValueError``."""
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    value = _default_value(weights) if value is None else check_real("value", value, low=0)
+    for step in graph:
+        if step not in chosen:
+            raise KeyError(f"chosen: no tool for step {step!r}")
+        if not isinstance(chosen[step], Candidate):
+            raise TypeError(f"chosen[{step!r}]: expected a Candidate, got {chosen[step]!r:.100}")
     success = math.prod(chosen[s].success_prob for s in graph)
     cost = sum(chosen[s].cost for s in graph)
     cp = critical_path_latency(graph, {s: chosen[s].latency_s for s in graph})
@@ -775,11 +801,13 @@ class _NodeLimit(Exception):
 
 
 def _exact(
-    prob: _Problem, incumbent: list[int] | None, node_limit: int | None = None
+    prob: _Problem, incumbent: list[int] | None, node_limit: int | None = None, *, least: bool = False
 ) -> tuple[list[int] | None, bool]:
     """Branch and bound in topological order: (best choice, or ``None`` when no choice meets the
     budget; whether the search finished, i.e. the choice is proven optimal). With ``node_limit``
-    it gives up after that many nodes and returns the best choice found so far."""
+    it gives up after that many nodes and returns the best choice found so far. With ``least``,
+    the choice is that of least budget violation (``_Problem.violation``), the best objective
+    among equals, whether or not it meets the budget: the plan ``allow_infeasible`` asks for."""
     n = prob.n
     lmin = [float(l.min()) for l in prob.l]
     # tail_min[i]: shortest possible longest chain after step i ends (every later step at its
@@ -800,10 +828,14 @@ def _exact(
         orders.append([int(k) for k in np.argsort(-score, kind="stable")])
 
     best = list(incumbent) if incumbent is not None else None
-    best_obj = prob.evaluate(best)[0] if best is not None else -math.inf
+    best_obj, _, best_cost, best_cp = prob.evaluate(best) if best is not None else (-math.inf, 0.0, 0.0, 0.0)
+    best_v = prob.violation(best_cost, best_cp) if best is not None else math.inf  # read with ``least``
+    violation = prob.violation
     choice = [0] * n
     finish = [0.0] * n
     value, w_cost, w_lat, max_cost, max_lat = prob.value, prob.w_cost, prob.w_lat, prob.max_cost, prob.max_lat
+    if least:  # no budget prunes: the violation's bound does
+        max_cost = max_lat = math.inf
 
     limit = math.inf if node_limit is None else node_limit
 
@@ -811,7 +843,7 @@ def _exact(
         """The nodes under a node at step ``i`` that the bounds keep, best first; each sets its
         step's choice and finish time as it is taken (read by the steps after it). A complete
         plan is scored here rather than yielded."""
-        nonlocal best, best_obj, nodes
+        nonlocal best, best_obj, best_v, nodes
         start = max((finish[j] for j in prob.preds[i]), default=0.0)
         ci, li, logpi = prob.c_list[i], prob.l_list[i], prob.logp_list[i]
         last = i + 1 == n
@@ -829,7 +861,12 @@ def _exact(
                 - w_cost * (new_cost + suffix_cost[i + 1])
                 - w_lat * new_lb
             )
-            if bound <= best_obj + 1e-12:  # read as each child is taken: the incumbent improves
+            if least:
+                # every completion exceeds the budget at least as much as its cheapest, fastest one
+                v_lb = violation(new_cost + suffix_cost[i + 1], new_lb)
+                if v_lb > best_v + 1e-12 or (v_lb >= best_v - 1e-12 and bound <= best_obj + 1e-12):
+                    continue
+            elif bound <= best_obj + 1e-12:  # read as each child is taken: the incumbent improves
                 continue
             nodes += 1
             if nodes > limit:
@@ -838,7 +875,11 @@ def _exact(
             finish[i] = f
             if last:
                 obj = value * math.exp(new_logp) - w_cost * new_cost - w_lat * max(cp, f)
-                if obj > best_obj + 1e-12:
+                if least:
+                    v = violation(new_cost, max(cp, f))
+                    if v < best_v - 1e-12 or (v <= best_v + 1e-12 and obj > best_obj + 1e-12):
+                        best, best_obj, best_v = list(choice), obj, v
+                elif obj > best_obj + 1e-12:
                     best, best_obj = list(choice), obj
             else:
                 yield i + 1, new_logp, new_cost, new_lb, max(cp, f)
@@ -1110,8 +1151,12 @@ def assign_tools(
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates: expected a mapping of step id to candidates, got {type(candidates).__name__}")
+    listed: dict[str, list[Candidate]] = {}  # read once: a generator would be spent by these checks
     for step in graph:
         cands = candidates.get(step)
+        if isinstance(cands, (Candidate, str, bytes, Mapping)) or not isinstance(cands, Iterable | None):
+            raise TypeError(f"candidates[{step!r}]: expected a list of Candidate, got {cands!r:.100}")
+        cands = listed[step] = list(cands or ())
         if not cands:
             raise KeyError(f"candidates: step {step!r} has no candidate tools")
         for j, c in enumerate(cands):
@@ -1122,7 +1167,7 @@ def assign_tools(
             raise ValueError(f"candidates: step {step!r} lists a tool twice: {ids!r}")
 
     prob = _Problem(
-        graph, candidates, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
+        graph, listed, weights, value, max_cost, max_latency_s, prune=method != "brute_force"
     )
     node_limit = None
     if method == "auto":
@@ -1132,6 +1177,7 @@ def assign_tools(
         node_limit = exact_limit
 
     least: list[int] | None
+    exact = method == "exact"
     if method == "brute_force":
         best, least = _brute_force(prob)
         optimal = True
@@ -1150,7 +1196,7 @@ def assign_tools(
                 starts = [_local_search(prob, start) for start in starts]
             best = max(starts, key=lambda ch: prob.evaluate(ch)[0])
         optimal = False
-        if method == "exact":
+        if exact:
             best, optimal = _exact(prob, best, node_limit)
             if not optimal:
                 method = "lagrangian"  # what the plan comes from: B&B did not finish
@@ -1167,6 +1213,8 @@ def assign_tools(
         if not allow_infeasible:
             log.info("plan_infeasible", max_cost=max_cost, max_latency_s=max_latency_s, method=method)
             raise BudgetInfeasibleError(message)
+        if exact:  # the relaxation's near misses are not the least violation: search it as the best plan
+            least = _exact(prob, least, node_limit, least=True)[0]
         best = least
         info = {"infeasible_reason": message}
     else:
@@ -1267,7 +1315,23 @@ def plan_decisions(
 
     Returns the steps with the planned tool first and the other candidates after it, best posterior
     mean first (the order to fall back in), and the ``Assignment`` (objective, feasibility, method).
+    Raises ``TypeError`` naming a decision that is not a ``PlanStep`` or weights that are not
+    ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
+    lower first (their span was read as nothing to learn from, silently).
     """
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    if isinstance(decisions, (str, bytes, Mapping, PlanStep)) or not isinstance(decisions, Iterable):
+        raise TypeError(f"decisions: expected a list of PlanStep, got {decisions!r:.100}")
+    decisions = list(decisions)  # read more than once below: a generator would be spent
+    for i, d in enumerate(decisions):
+        if not isinstance(d, PlanStep):
+            raise TypeError(f"decisions[{i}]: expected a PlanStep, got {d!r:.100}")
+    if reward_bounds is not None:
+        if not isinstance(reward_bounds, (tuple, list)) or len(reward_bounds) != 2:
+            raise ValueError(f"reward_bounds: expected (low, high), got {reward_bounds!r:.100}")
+        low = check_real("reward_bounds[0]", reward_bounds[0])
+        check_real("reward_bounds[1]", reward_bounds[1], low=low, low_open=True)
     steps = [
         TaskStep(
             step_id=d.step,
