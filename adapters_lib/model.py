@@ -150,19 +150,11 @@ class ParameterReport(BaseModel):
         return "\n".join(lines)
 
 
-def _no_fast_path(module: nn.Module, args: Any) -> None:
-    """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
-    layer's fast path reads ``self_attn.in_proj_weight``, ``linear1.weight`` and the others directly
-    and never calls them (it would skip the adapters); a hook under the layer turns that path off."""
-    return None
-
-
 def _under_torch_layer(site: _Site, wrapper: AdaptedModule) -> None:
     """Keep torch's encoder fast paths from skipping ``wrapper``: the layer's checks read the
-    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and the hook turns
-    the layer's path off."""
+    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and while adapters
+    run a hook turns the layer's path off (``AdaptedModule.refresh``)."""
     if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
-        wrapper.register_forward_pre_hook(_no_fast_path)
         wrapper.reads_through = True
 
 
@@ -363,15 +355,6 @@ class AdapterModel(nn.Module):
                 _under_torch_layer(site, wrapper)
                 site.install(wrapper)
             wrapper.add(adapter_name, adapter)
-        for encoder in self.base_model.modules():
-            # An nn.TransformerEncoder given a padding mask in eval packs its input as a nested tensor
-            # for its layers' fast path, which an adapted layer does not take; its own attribute
-            # (what enable_nested_tensor=False sets) keeps it padded. Given back on unload.
-            if isinstance(encoder, nn.TransformerEncoder) and getattr(encoder, "use_nested_tensor", False) and any(
-                isinstance(m, AdaptedModule) for m in encoder.modules()
-            ):
-                encoder.use_nested_tensor = False
-                self._unnested.append(encoder)
         self._sets[adapter_name] = configs
         if activate:
             self._active_sets.append(adapter_name)
@@ -856,6 +839,19 @@ class AdapterModel(nn.Module):
     def _refresh(self) -> None:
         for wrapper in self._wrappers():
             wrapper.refresh(self._active_sets, self._disabled_types)
+        for encoder in self.base_model.modules():
+            if not isinstance(encoder, nn.TransformerEncoder):
+                continue
+            # Given a padding mask in eval, an nn.TransformerEncoder packs its input as a nested
+            # tensor for its layers' fast path, which a layer whose adapters run does not take; its
+            # own attribute (what enable_nested_tensor=False sets) keeps it padded while they run.
+            runs = any(isinstance(m, AdaptedModule) and m.running() for m in encoder.modules())
+            if runs and getattr(encoder, "use_nested_tensor", False):
+                encoder.use_nested_tensor = False
+                self._unnested.append(encoder)
+            elif not runs and any(encoder is e for e in self._unnested):
+                encoder.use_nested_tensor = True
+                self._unnested = [e for e in self._unnested if e is not encoder]
 
     def _check_set(self, adapter_name: str) -> None:
         if not isinstance(adapter_name, str) or adapter_name not in self._sets:

@@ -8,6 +8,8 @@ weights directly gets an error saying why."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -55,6 +57,40 @@ def test_an_adapted_encoder_takes_no_nested_path_and_gets_it_back_on_unload() ->
         evaluated = model(x, src_key_padding_mask=mask)
     assert torch.allclose(evaluated, model.train()(x, src_key_padding_mask=mask), atol=1e-5)
     assert not encoder.use_nested_tensor
+    model.unload()
+    assert encoder.use_nested_tensor
+
+
+def test_an_encoder_takes_its_fast_paths_again_while_no_adapter_runs() -> None:
+    # They stayed off until unload: switching the adapters off, merging them all or deleting every
+    # set left the encoder on its slow path.
+    torch.manual_seed(0)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    plain = copy.deepcopy(encoder).eval()
+    model = _adapted(encoder).eval()
+    x, mask = torch.randn(2, 5, 16), torch.zeros(2, 5, dtype=torch.bool)
+    mask[0, 3:] = True
+
+    def run(module: nn.Module = model) -> torch.Tensor:
+        with torch.no_grad():  # the nested path gives zeros at the padded positions, the slow path does not
+            return module(x, src_key_padding_mask=mask)
+
+    assert run(plain)[0, 3:].abs().sum() == 0 and run()[0, 3:].abs().sum() > 0
+    model.disable_adapters()
+    assert torch.equal(run(), run(plain))
+    model.enable_adapters()
+    model.disable_adapters(["adapter"])
+    lora_only = run()  # padded: the slow path while LoRA runs
+    model.merge_adapters()
+    merged = run()
+    assert merged[0, 3:].abs().sum() == 0 and torch.allclose(merged[~mask], lora_only[~mask], atol=1e-5)
+    model.unmerge_adapters()
+    assert torch.equal(run(), lora_only)
+    model.delete_adapter("default")
+    assert torch.equal(run(), run(plain))
+    model.enable_adapters()
+    model.add_adapter("again", AdapterConfig(adapter_type="adapter", target_modules=["linear2"], hidden_dim=4))
+    assert run()[0, 3:].abs().sum() > 0 and not encoder.use_nested_tensor
     model.unload()
     assert encoder.use_nested_tensor
 
