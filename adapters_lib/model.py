@@ -754,10 +754,13 @@ class AdapterModel(nn.Module):
         write_atomically(path, lambda tmp: save_file(state, tmp, metadata=metadata))
         return path
 
-    def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
-        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it, and
-        adds a created set to the active ones (as :meth:`add_adapter` does; the sets active before
-        stay active, so choose with :meth:`set_active_adapters`).
+    def load_adapters(self, path: str | Path, adapter_name: str | None = None, activate: bool = True) -> str:
+        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+
+        A set the call creates joins the active ones unless ``activate=False``, as with
+        :meth:`add_adapter` (the sets active before stay active; choose with
+        :meth:`set_active_adapters`). Loading into a set that exists changes its weights only, not
+        which sets are active.
 
         Into a set that exists, the file's configs must agree on every setting that changes what the
         weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
@@ -766,6 +769,7 @@ class AdapterModel(nn.Module):
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
         self._check_unmerged("load_adapters")
+        _check_flag("activate", activate)
         if adapter_name is not None:
             _check_set_name(adapter_name)
         metadata, state = read_safetensors(as_path(path, "path"))
@@ -805,7 +809,7 @@ class AdapterModel(nn.Module):
                 "into it"
             )
         configs = [AdapterConfig.model_validate(c) for c in raw]
-        self.add_adapter(name, configs)
+        self.add_adapter(name, configs, activate=activate)
         try:
             self.load_adapter_state_dict(state, name)
         except Exception:
@@ -819,9 +823,10 @@ class AdapterModel(nn.Module):
         """Write the set's LoRA adapters in PEFT's on-disk format; see :mod:`adapters_lib.peft_format`."""
         return export_peft(self, directory, adapter_name)
 
-    def load_peft(self, directory: str | Path, adapter_name: str = "default") -> None:
-        """Add a set from a PEFT LoRA checkpoint directory; see :mod:`adapters_lib.peft_format`."""
-        import_peft(self, directory, adapter_name)
+    def load_peft(self, directory: str | Path, adapter_name: str = "default", activate: bool = True) -> None:
+        """Add a set from a PEFT LoRA checkpoint directory, active unless ``activate=False`` (as
+        with :meth:`add_adapter`); see :mod:`adapters_lib.peft_format`."""
+        import_peft(self, directory, adapter_name, activate)
 
     @classmethod
     def from_peft(cls, base_model: nn.Module, directory: str | Path, adapter_name: str = "default") -> AdapterModel:
