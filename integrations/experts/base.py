@@ -316,12 +316,19 @@ class Expert(abc.ABC):
     def add_tool_optimization(self, router: Any) -> "Expert":
         """Call tools through ``router`` (a ``toolrouter.ToolMetaLearner``) when serving inputs.
 
-        Returns the expert. Raises ``TypeError`` for anything but a ``ToolMetaLearner``.
+        Returns the expert. Raises ``TypeError`` for anything but a ``ToolMetaLearner``, and
+        ``ExpertInputError`` for an expert that calls no tools (``VisionExpert``): attached, the
+        router would make every ``process_task`` fail. Nothing changes then.
         """
         from toolrouter.learner import ToolMetaLearner
 
         if not isinstance(router, ToolMetaLearner):
             raise TypeError(f"router: expected a toolrouter.ToolMetaLearner, got {type(router).__name__}")
+        if type(self)._run_tools is Expert._run_tools:  # the subclass has no tool run of its own
+            raise ExpertInputError(
+                f"router: a {type(self).__name__} does not call tools, so process_task would fail with the router "
+                f"attached; to route requests among experts, register them with an ExpertSystem"
+            )
         self._attach_tools(router)
         self.tool_learner = router
         log.info("expert_tool_optimization", expert=type(self).__name__, tools=len(router.tools))
