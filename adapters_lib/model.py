@@ -372,6 +372,11 @@ class AdapterModel(nn.Module):
     def _plan(self, adapter_name: str, configs: Sequence[AdapterConfig]) -> list[tuple[_Site, BaseAdapter]]:
         """Resolve every config's targets and build its adapters, touching nothing of the model."""
         sites = _sites(self.base_model)
+        # adapters wrap the modules below the base model, never the model itself
+        alone = (
+            "" if sites else f"; a base model without submodules ({type(self.base_model).__name__}) is never wrapped "
+            "itself: pass it inside a container, e.g. AdapterModel(nn.Sequential(model), ...)"
+        )
         unmatched: list[str] = []
         chosen: list[tuple[AdapterConfig, list[_Site]]] = []
         for index, config in enumerate(configs):
@@ -381,7 +386,7 @@ class AdapterModel(nn.Module):
                 if not targets:
                     raise AdapterTargetError(
                         f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the "
-                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}"
+                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}{alone}"
                     )
             else:
                 targets = []
@@ -392,7 +397,7 @@ class AdapterModel(nn.Module):
                     targets.extend(s for s in hits if s not in targets)
             chosen.append((config, targets))
         if unmatched:
-            raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}")
+            raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}{alone}")
         problems: list[str] = []
         for config, targets in chosen:
             cls = _implementation(config)
