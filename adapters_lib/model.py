@@ -153,8 +153,12 @@ class ParameterReport(BaseModel):
 def _under_torch_layer(site: _Site, wrapper: AdaptedModule) -> None:
     """Keep torch's encoder fast paths from skipping ``wrapper``: the layer's checks read the
     weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and while adapters
-    run a hook turns the layer's path off (``AdaptedModule.refresh``)."""
-    if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
+    run a hook turns the layer's path off (``AdaptedModule.refresh``). A wrapped layer reads through
+    too: torch's encoder and decoder read their first layer's modules on every call
+    (``layers[0].self_attn.batch_first``; the encoder's nested path, off while adapters run, its weights)."""
+    if isinstance(site.module, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)) or any(
+        isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places
+    ):
         wrapper.reads_through = True
 
 

@@ -95,6 +95,31 @@ def test_an_encoder_takes_its_fast_paths_again_while_no_adapter_runs() -> None:
     assert encoder.use_nested_tensor
 
 
+def test_adapters_on_whole_layers_of_torch_encoders_and_decoders_run() -> None:
+    # torch's encoder and decoder read layers[0].self_attn.batch_first on every call: with the layer
+    # wrapped, every forward failed with "'self_attn': this TransformerEncoderLayer carries adapters"
+    torch.manual_seed(0)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    x, memory, mask = torch.randn(2, 5, 16), torch.randn(2, 3, 16), torch.zeros(2, 5, dtype=torch.bool)
+    mask[0, 3:] = True
+    with torch.no_grad():
+        plain = (copy.deepcopy(encoder).eval()(x, src_key_padding_mask=mask), copy.deepcopy(decoder).eval()(x, memory))
+    layers = AdapterConfig(adapter_type="adapter", target_modules=[r"re:layers\.\d+"], input_dim=16, hidden_dim=4)
+    encoder_model, decoder_model = AdapterModel(encoder, layers), AdapterModel(decoder, layers)
+    with torch.no_grad():
+        for p in [*encoder_model.adapter_parameters(), *decoder_model.adapter_parameters()]:
+            p.normal_()
+        trained = encoder_model.train()(x, src_key_padding_mask=mask)
+        evaluated = encoder_model.eval()(x, src_key_padding_mask=mask)
+        assert torch.allclose(evaluated, trained, atol=1e-5) and not torch.allclose(evaluated[~mask], plain[0][~mask], atol=1e-3)
+        assert not torch.allclose(decoder_model.eval()(x, memory), plain[1], atol=1e-3)
+        encoder_model.disable_adapters()
+        decoder_model.disable_adapters()
+        assert torch.equal(encoder_model(x, src_key_padding_mask=mask), plain[0])  # the nested path again
+        assert torch.allclose(decoder_model(x, memory), plain[1], atol=1e-6)
+
+
 def test_reading_an_adapted_module_weight_directly_says_why_it_fails() -> None:
     model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2))
     with pytest.raises(AttributeError, match=r"'weight': this Linear carries adapters.*base_layer.weight"):
