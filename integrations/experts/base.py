@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from meta._checks import check_seed
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
@@ -219,6 +220,13 @@ def prototype_scores(z: torch.Tensor, prototypes: torch.Tensor, distance: str) -
     return -torch.cdist(z, prototypes).pow(2)
 
 
+def checked_seed(seed: Any) -> int:
+    """An expert's seed: ``TypeError`` unless an integer, ``ValueError`` naming it outside what
+    torch's generators take (torch's own "Overflow when unpacking long long" names neither)."""
+    check_count("seed", seed, low=None, error=TypeError)
+    return check_seed("seed", seed)
+
+
 def _check_task_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ExpertInputError(f"task: expected a non-empty task name, got {short_repr(name)}")
@@ -263,7 +271,7 @@ class Expert(abc.ABC):
     def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-        self.seed = check_count("seed", seed, low=None, error=TypeError)
+        self.seed = checked_seed(seed)
         self._model = model
         self.meta_learner: Any = None
         self.tool_learner: Any = None
