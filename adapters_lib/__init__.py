@@ -10,8 +10,9 @@ error naming every such pattern (PEFT passes it silently when another pattern ma
 target the adapter cannot wrap (for example ``out_proj`` inside ``nn.MultiheadAttention``, which
 never calls it: LoRA targets the attention module itself and adapts both its projections);
 adapters inside torch's ``nn.TransformerEncoderLayer`` and ``nn.TransformerEncoder`` run in eval
-mode too (their fast paths, which read the weights directly, are turned off for an adapted layer,
-so eval computes what training without dropout computes); merging keeps an
+mode too (their fast paths, which read the weights directly, are turned off while a layer's
+adapters run, so eval computes what training without dropout computes, and are back once none
+runs: switched off, out of the active sets, or merged); merging keeps an
 exact backup, so unmerging restores the base weights bit for bit; PEFT exports name their
 targets with an anchored regex, so that PEFT wraps exactly the modules we did; the adapter
 parameters are easy to hand to a meta-learner (:meth:`AdapterModel.adapter_parameter_names`,

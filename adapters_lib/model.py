@@ -150,19 +150,15 @@ class ParameterReport(BaseModel):
         return "\n".join(lines)
 
 
-def _no_fast_path(module: nn.Module, args: Any) -> None:
-    """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
-    layer's fast path reads ``self_attn.in_proj_weight``, ``linear1.weight`` and the others directly
-    and never calls them (it would skip the adapters); a hook under the layer turns that path off."""
-    return None
-
-
 def _under_torch_layer(site: _Site, wrapper: AdaptedModule) -> None:
     """Keep torch's encoder fast paths from skipping ``wrapper``: the layer's checks read the
-    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and the hook turns
-    the layer's path off."""
-    if any(isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places):
-        wrapper.register_forward_pre_hook(_no_fast_path)
+    weights (``self_attn.in_proj_bias`` before the hooks), so they read through, and while adapters
+    run a hook turns the layer's path off (``AdaptedModule.refresh``). A wrapped layer reads through
+    too: torch's encoder and decoder read their first layer's modules on every call
+    (``layers[0].self_attn.batch_first``; the encoder's nested path, off while adapters run, its weights)."""
+    if isinstance(site.module, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)) or any(
+        isinstance(parent, nn.TransformerEncoderLayer) for parent, _ in site.places
+    ):
         wrapper.reads_through = True
 
 
@@ -363,15 +359,6 @@ class AdapterModel(nn.Module):
                 _under_torch_layer(site, wrapper)
                 site.install(wrapper)
             wrapper.add(adapter_name, adapter)
-        for encoder in self.base_model.modules():
-            # An nn.TransformerEncoder given a padding mask in eval packs its input as a nested tensor
-            # for its layers' fast path, which an adapted layer does not take; its own attribute
-            # (what enable_nested_tensor=False sets) keeps it padded. Given back on unload.
-            if isinstance(encoder, nn.TransformerEncoder) and getattr(encoder, "use_nested_tensor", False) and any(
-                isinstance(m, AdaptedModule) for m in encoder.modules()
-            ):
-                encoder.use_nested_tensor = False
-                self._unnested.append(encoder)
         self._sets[adapter_name] = configs
         if activate:
             self._active_sets.append(adapter_name)
@@ -389,6 +376,11 @@ class AdapterModel(nn.Module):
     def _plan(self, adapter_name: str, configs: Sequence[AdapterConfig]) -> list[tuple[_Site, BaseAdapter]]:
         """Resolve every config's targets and build its adapters, touching nothing of the model."""
         sites = _sites(self.base_model)
+        # adapters wrap the modules below the base model, never the model itself
+        alone = (
+            "" if sites else f"; a base model without submodules ({type(self.base_model).__name__}) is never wrapped "
+            "itself: pass it inside a container, e.g. AdapterModel(nn.Sequential(model), ...)"
+        )
         unmatched: list[str] = []
         chosen: list[tuple[AdapterConfig, list[_Site]]] = []
         for index, config in enumerate(configs):
@@ -398,7 +390,7 @@ class AdapterModel(nn.Module):
                 if not targets:
                     raise AdapterTargetError(
                         f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the "
-                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}"
+                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}{alone}"
                     )
             else:
                 targets = []
@@ -409,7 +401,7 @@ class AdapterModel(nn.Module):
                     targets.extend(s for s in hits if s not in targets)
             chosen.append((config, targets))
         if unmatched:
-            raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}")
+            raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}{alone}")
         problems: list[str] = []
         for config, targets in chosen:
             cls = _implementation(config)
@@ -771,10 +763,13 @@ class AdapterModel(nn.Module):
         write_atomically(path, lambda tmp: save_file(state, tmp, metadata=metadata))
         return path
 
-    def load_adapters(self, path: str | Path, adapter_name: str | None = None) -> str:
-        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it, and
-        adds a created set to the active ones (as :meth:`add_adapter` does; the sets active before
-        stay active, so choose with :meth:`set_active_adapters`).
+    def load_adapters(self, path: str | Path, adapter_name: str | None = None, activate: bool = True) -> str:
+        """Load a file written by :meth:`save_adapters`; creates the set if this model lacks it.
+
+        A set the call creates joins the active ones unless ``activate=False``, as with
+        :meth:`add_adapter` (the sets active before stay active; choose with
+        :meth:`set_active_adapters`). Loading into a set that exists changes its weights only, not
+        which sets are active.
 
         Into a set that exists, the file's configs must agree on every setting that changes what the
         weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
@@ -783,6 +778,7 @@ class AdapterModel(nn.Module):
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
         self._check_unmerged("load_adapters")
+        _check_flag("activate", activate)
         if adapter_name is not None:
             _check_set_name(adapter_name)
         metadata, state = read_safetensors(as_path(path, "path"))
@@ -822,7 +818,7 @@ class AdapterModel(nn.Module):
                 "into it"
             )
         configs = [AdapterConfig.model_validate(c) for c in raw]
-        self.add_adapter(name, configs)
+        self.add_adapter(name, configs, activate=activate)
         try:
             self.load_adapter_state_dict(state, name)
         except Exception:
@@ -836,9 +832,10 @@ class AdapterModel(nn.Module):
         """Write the set's LoRA adapters in PEFT's on-disk format; see :mod:`adapters_lib.peft_format`."""
         return export_peft(self, directory, adapter_name)
 
-    def load_peft(self, directory: str | Path, adapter_name: str = "default") -> None:
-        """Add a set from a PEFT LoRA checkpoint directory; see :mod:`adapters_lib.peft_format`."""
-        import_peft(self, directory, adapter_name)
+    def load_peft(self, directory: str | Path, adapter_name: str = "default", activate: bool = True) -> None:
+        """Add a set from a PEFT LoRA checkpoint directory, active unless ``activate=False`` (as
+        with :meth:`add_adapter`); see :mod:`adapters_lib.peft_format`."""
+        import_peft(self, directory, adapter_name, activate)
 
     @classmethod
     def from_peft(cls, base_model: nn.Module, directory: str | Path, adapter_name: str = "default") -> AdapterModel:
@@ -856,6 +853,19 @@ class AdapterModel(nn.Module):
     def _refresh(self) -> None:
         for wrapper in self._wrappers():
             wrapper.refresh(self._active_sets, self._disabled_types)
+        for encoder in self.base_model.modules():
+            if not isinstance(encoder, nn.TransformerEncoder):
+                continue
+            # Given a padding mask in eval, an nn.TransformerEncoder packs its input as a nested
+            # tensor for its layers' fast path, which a layer whose adapters run does not take; its
+            # own attribute (what enable_nested_tensor=False sets) keeps it padded while they run.
+            runs = any(isinstance(m, AdaptedModule) and m.running() for m in encoder.modules())
+            if runs and getattr(encoder, "use_nested_tensor", False):
+                encoder.use_nested_tensor = False
+                self._unnested.append(encoder)
+            elif not runs and any(encoder is e for e in self._unnested):
+                encoder.use_nested_tensor = True
+                self._unnested = [e for e in self._unnested if e is not encoder]
 
     def _check_set(self, adapter_name: str) -> None:
         if not isinstance(adapter_name, str) or adapter_name not in self._sets:

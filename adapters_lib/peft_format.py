@@ -298,10 +298,11 @@ def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: 
     model.load_adapter_state_dict(state, adapter_name)
 
 
-def import_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
-    """Add set ``adapter_name`` to ``model`` from a PEFT LoRA checkpoint directory."""
+def import_peft(model: AdapterModel, directory: str | Path, adapter_name: str = "default", activate: bool = True) -> None:
+    """Add set ``adapter_name`` to ``model`` from a PEFT LoRA checkpoint directory; it joins the
+    active sets unless ``activate=False``, as with ``AdapterModel.add_adapter``."""
     configs = peft_configs(model.base_model, directory)
-    model.add_adapter(adapter_name, configs)
+    model.add_adapter(adapter_name, configs, activate=activate)
     try:
         load_peft_weights(model, directory, adapter_name)
     except Exception:

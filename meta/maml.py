@@ -35,6 +35,10 @@ step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable 
 tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that meta-step, naming the
 module, its layer type and what to use instead; ``torch_compile=True`` changes nothing in this.
 
+Second-order learners compute their meta-gradients with ``F.scaled_dot_product_attention`` (what
+``nn.MultiheadAttention`` and torch's transformer layers call) on its math kernel: the fused
+kernels' backward passes cannot be differentiated again.
+
 ``torch_compile=True`` runs the vmap path through ``torch.compile``. For MAML, MAMLFirstOrder and
 MetaSGD the whole meta-gradient is one function of the meta-parameters (``torch.func.grad`` of
 the vmapped inner gradient, adaptation and query loss), compiled into one fused graph, and the
@@ -79,6 +83,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from meta._checks import check_count, check_flag, check_real
 from meta._log import event_log
@@ -217,6 +222,20 @@ def _autograd_on() -> Iterator[None]:
     """Gradients for the inner loop even inside the caller's ``no_grad`` or ``inference_mode``:
     adapting is gradient descent, however its result is used afterwards."""
     with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+@contextmanager
+def _attention_differentiable_twice(second_order: bool) -> Iterator[None]:
+    """For a second-order meta-gradient, ``F.scaled_dot_product_attention`` (which
+    ``nn.MultiheadAttention`` and torch's transformer layers call) on its math kernel: the fused
+    kernels it picks otherwise (flash, memory-efficient) have a backward that autograd cannot
+    differentiate again ("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward
+    is not implemented"). The math kernel computes the same attention from ordinary ops."""
+    if not second_order:
+        yield
+        return
+    with sdpa_kernel(SDPBackend.MATH):
         yield
 
 
@@ -745,6 +764,11 @@ class MAML(BaseMetaLearner):
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
+        with _attention_differentiable_twice(not self.first_order):
+            return self._meta_gradients(batch, total)
+
+    def _meta_gradients(self, batch: MetaBatch, total: int) -> dict[str, torch.Tensor]:
+        """``compute_meta_gradients`` of a checked batch: on the path chosen, or chosen now."""
         if self.path is None:
             try:
                 return self._choose_path(batch, total)

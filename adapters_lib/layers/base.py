@@ -310,6 +310,13 @@ def _runs_hooks(module: nn.Module) -> bool:
     return any(own) or any(_GLOBAL_HOOKS)
 
 
+def _no_fast_path(module: nn.Module, args: Any) -> None:
+    """A no-op hook on an adapted module of an ``nn.TransformerEncoderLayer``: in eval mode the
+    layer's fast path reads ``self_attn.in_proj_weight``, ``linear1.weight`` and the others directly
+    and never calls them (it would skip the adapters); a hook under the layer turns that path off."""
+    return None
+
+
 def _merge_after_load(module: nn.Module, incompatible_keys: Any) -> None:
     """Merge again, with the loaded weights, the adapters an ``AdaptedModule`` had merged."""
     adapters, module._merge_after_load = module._merge_after_load, ()  # type: ignore[assignment]
@@ -342,7 +349,7 @@ class AdaptedModule(nn.Module):
         self._weights: tuple[BaseAdapter, ...] = ()
         self._active = False
         # Whether its weights read through to base_layer: set under torch's transformer layers, whose
-        # fast-path checks read them (a hook on this module then turns that path off).
+        # fast-path checks read them (a hook on this module then turns that path off while adapters run).
         self.reads_through = False
         # Held in tuples, never as attributes, so that they are not registered as submodules twice.
         self._fused: tuple[BaseAdapter, ...] = ()
@@ -402,6 +409,13 @@ class AdaptedModule(nn.Module):
         only = deltas[0] if len(deltas) == 1 and not calls and not sequentials and not weights else None
         fusable = only is not None and type(self.base_layer) is nn.Linear and only.can_fuse_linear()
         self._fused = (only,) if fusable else ()
+        # torch's layer takes its fast path again once nothing runs here (all switched off, or merged)
+        guards = [key for key, hook in self._forward_pre_hooks.items() if hook is _no_fast_path]
+        if self.reads_through and self._active and not guards:
+            self.register_forward_pre_hook(_no_fast_path)
+        elif not (self.reads_through and self._active):
+            for key in guards:
+                del self._forward_pre_hooks[key]
 
     def running(self) -> tuple[BaseAdapter, ...]:
         """The adapters that run on a call (merged ones do not)."""

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from meta._checks import check_seed
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
@@ -219,6 +220,13 @@ def prototype_scores(z: torch.Tensor, prototypes: torch.Tensor, distance: str) -
     return -torch.cdist(z, prototypes).pow(2)
 
 
+def checked_seed(seed: Any) -> int:
+    """An expert's seed: ``TypeError`` unless an integer, ``ValueError`` naming it outside what
+    torch's generators take (torch's own "Overflow when unpacking long long" names neither)."""
+    check_count("seed", seed, low=None, error=TypeError)
+    return check_seed("seed", seed)
+
+
 def _check_task_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ExpertInputError(f"task: expected a non-empty task name, got {short_repr(name)}")
@@ -263,7 +271,7 @@ class Expert(abc.ABC):
     def __init__(self, model: nn.Module, *, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-        self.seed = check_count("seed", seed, low=None, error=TypeError)
+        self.seed = checked_seed(seed)
         self._model = model
         self.meta_learner: Any = None
         self.tool_learner: Any = None
@@ -316,12 +324,19 @@ class Expert(abc.ABC):
     def add_tool_optimization(self, router: Any) -> "Expert":
         """Call tools through ``router`` (a ``toolrouter.ToolMetaLearner``) when serving inputs.
 
-        Returns the expert. Raises ``TypeError`` for anything but a ``ToolMetaLearner``.
+        Returns the expert. Raises ``TypeError`` for anything but a ``ToolMetaLearner``, and
+        ``ExpertInputError`` for an expert that calls no tools (``VisionExpert``): attached, the
+        router would make every ``process_task`` fail. Nothing changes then.
         """
         from toolrouter.learner import ToolMetaLearner
 
         if not isinstance(router, ToolMetaLearner):
             raise TypeError(f"router: expected a toolrouter.ToolMetaLearner, got {type(router).__name__}")
+        if type(self)._run_tools is Expert._run_tools:  # the subclass has no tool run of its own
+            raise ExpertInputError(
+                f"router: a {type(self).__name__} does not call tools, so process_task would fail with the router "
+                f"attached; to route requests among experts, register them with an ExpertSystem"
+            )
         self._attach_tools(router)
         self.tool_learner = router
         log.info("expert_tool_optimization", expert=type(self).__name__, tools=len(router.tools))

@@ -63,7 +63,7 @@ from integrations.experts.base import (
 )
 from meta.base import Task
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
-from meta.maml import MAML
+from meta.maml import MAML, Reptile
 from toolrouter._checks import check_count
 from toolrouter.features import Featurizer, HashingFeaturizer, SentenceEncoderFeaturizer
 from toolrouter.errors import CorruptStateError
@@ -374,9 +374,12 @@ class LanguageExpert(Expert):
                 tasks = []
                 for sx_, sy_, qx_, qy_ in batch:
                     way_n = int(sy_.max()) + 1
-                    # the outer loss scores support and query rows together: queries against the support's prototypes
-                    tasks.append(Task(sx_, F.one_hot(sy_, way_n).float(), torch.cat([sx_, qx_]),
-                                      F.one_hot(torch.cat([sy_, qy_]), way_n).float()))
+                    # the outer loss scores support and query rows together: queries against the support's
+                    # prototypes; Reptile's steps take support and query together already, so it gets the
+                    # queries alone (each example once: a row beside its own copy would be scored against itself)
+                    if not isinstance(learner, Reptile):
+                        qx_, qy_ = torch.cat([sx_, qx_]), torch.cat([sy_, qy_])
+                    tasks.append(Task(sx_, F.one_hot(sy_, way_n).float(), qx_, F.one_hot(qy_, way_n).float()))
                 out = learner.meta_train_step(tasks)
                 metrics = {"meta_loss": float(out["meta_loss"])}
             else:

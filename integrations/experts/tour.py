@@ -377,6 +377,9 @@ def run_meta_learning_demo(
             title, total, run = _STEPS[name]
             bar = bars.add_task(title, total=total(scale), figure="")
             t0 = time.perf_counter()
+            # each step from the seed, not from what the caller or the steps before drew: a step's
+            # figures are the same alone, in any subset, and in the whole tour
+            torch.manual_seed(seed)
             out = run(seed, scale, lambda n, bar=bar: bars.advance(bar, n))
             seconds = time.perf_counter() - t0
             bars.update(bar, completed=total(scale), figure=out["figure"])

@@ -30,11 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState, prototype_scores
+from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState, checked_seed, prototype_scores
 from meta.backbones import conv4
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
-from toolrouter._checks import check_count
 from toolrouter.serialization import short_repr
 
 __all__ = ["VisionExpert"]
@@ -76,7 +75,7 @@ class VisionExpert(Expert):
         if encoder is not None and not isinstance(encoder, nn.Module):
             raise TypeError(f"encoder: expected a torch.nn.Module (images to embeddings) or None, got {short_repr(encoder)}")
         if encoder is None:
-            seed = check_count("seed", seed, low=None, error=TypeError)
+            seed = checked_seed(seed)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 encoder = conv4(64, in_channels=shape[0])

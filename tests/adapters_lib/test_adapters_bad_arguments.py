@@ -70,3 +70,16 @@ def test_a_modality_that_is_not_a_name_is_named_and_the_active_one_stays(modalit
     with pytest.raises(TypeError, match="^modality: expected a modality name"):
         adapter(torch.randn(2, 4), modality=["vision"])
     assert adapter.active_modality == "language"
+
+
+@pytest.mark.parametrize("targets", [None, ["re:.*"]])
+def test_a_base_model_without_submodules_is_named_with_the_way_to_wrap_it(targets: object) -> None:
+    # "the default rule (nn.Linear with in_features == input_dim=8) matched no module of Linear" said
+    # nothing of why an nn.Linear(8, 8) was not taken
+    from adapters_lib import AdapterTargetError
+
+    base = nn.Linear(8, 8)
+    config = AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2, target_modules=targets)
+    with pytest.raises(AdapterTargetError, match=r"without submodules \(Linear\) is never wrapped itself.*nn\.Sequential\(model\)"):
+        AdapterModel(base, config)
+    assert AdapterModel(nn.Sequential(base), config.model_copy(update={"target_modules": None})).adapter_parameter_names()

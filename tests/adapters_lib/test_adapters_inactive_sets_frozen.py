@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -51,3 +52,28 @@ def test_merged_adapters_are_frozen_until_unmerged() -> None:
     assert {n.rsplit(".", 2)[-2] for n, p in model.named_parameters() if p.requires_grad} == {"down", "up"}
     model.unmerge_adapters()
     assert trainable_sets(model) == {"default"} and all(p.requires_grad for p in model.adapter_parameters())
+
+
+def test_a_loaded_set_joins_the_active_ones_unless_asked_not_to(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # load_adapters and load_peft always activated the set they created, changing what the model computes
+    torch.manual_seed(0)
+    lora = AdapterConfig(adapter_type=AdapterType.LORA, input_dim=8, lora_r=2)
+    model = AdapterModel(nn.Sequential(nn.Linear(8, 8)), lora)
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    x = torch.randn(3, 8)
+    before = model(x)
+    path = model.save_adapters(tmp_path / "default.safetensors")
+    model.export_peft(tmp_path / "peft")
+    assert model.load_adapters(path, "copy", activate=False) == "copy"
+    model.load_peft(tmp_path / "peft", "from_peft", activate=False)
+    assert model.active_adapters == ["default"] and trainable_sets(model) == {"default"}
+    assert torch.equal(model(x), before)
+    with pytest.raises(TypeError, match="activate: expected True or False, got 'no'"):
+        model.load_adapters(path, "other", activate="no")  # type: ignore[arg-type]
+    assert model.adapter_names == ["default", "copy", "from_peft"]
+    model.load_adapters(path, "copy", activate=True)  # into a set that exists: its weights only
+    assert model.active_adapters == ["default"]
+    model.load_adapters(path, "third")  # a created set joins by default, as with add_adapter
+    assert model.active_adapters == ["default", "third"]

@@ -62,3 +62,36 @@ def test_maml_vmap_path_runs_through_adapted_modules() -> None:
     maml = MAML(model, lr_inner=0.1, num_inner_steps=1, adapt_parameters=model.is_adapter_parameter, vectorize="vmap")
     metrics = maml.meta_train_step([task(i) for i in range(3)])
     assert metrics["path"] == "vmap" and torch.isfinite(torch.tensor(metrics["meta_loss"]))
+
+
+class _Attend(nn.Module):
+    """Self-attention and a linear head, as torch's transformer layers call it (no weights out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.attn(x, x, x, need_weights=False)[0].mean(1))
+
+
+@pytest.mark.parametrize("vectorize", ["loop", "vmap"])
+def test_second_order_maml_differentiates_twice_through_lora_on_an_attention(vectorize: str) -> None:
+    # torch's fused attention kernels have a backward that cannot be differentiated again; the
+    # second-order meta-gradient failed with "derivative for ..._flash_attention_for_cpu_backward"
+    torch.manual_seed(0)
+    model = AdapterModel(_Attend(), AdapterConfig(adapter_type=AdapterType.LORA, target_modules=["attn"], lora_r=2))
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_(std=0.3)
+    g = torch.Generator().manual_seed(1)
+    tasks = [tuple(torch.randn(*shape, generator=g) for shape in ((4, 3, 8), (4, 1)) * 2) for _ in range(2)]
+    grads = {}
+    for first_order in (False, True):
+        maml = MAML(model, lr_inner=0.5, adapt_parameters=model.is_adapter_parameter, first_order=first_order, vectorize=vectorize)
+        maml.compute_meta_gradients(tasks)
+        grads[first_order] = torch.cat([p.grad.flatten() for p in model.adapter_parameters()])
+        maml.zero_meta_grad()
+    assert torch.isfinite(grads[False]).all()
+    assert not torch.allclose(grads[False], grads[True], atol=1e-6)  # the second-order terms are there

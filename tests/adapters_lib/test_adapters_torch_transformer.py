@@ -8,6 +8,8 @@ weights directly gets an error saying why."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -57,6 +59,65 @@ def test_an_adapted_encoder_takes_no_nested_path_and_gets_it_back_on_unload() ->
     assert not encoder.use_nested_tensor
     model.unload()
     assert encoder.use_nested_tensor
+
+
+def test_an_encoder_takes_its_fast_paths_again_while_no_adapter_runs() -> None:
+    # They stayed off until unload: switching the adapters off, merging them all or deleting every
+    # set left the encoder on its slow path.
+    torch.manual_seed(0)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    plain = copy.deepcopy(encoder).eval()
+    model = _adapted(encoder).eval()
+    x, mask = torch.randn(2, 5, 16), torch.zeros(2, 5, dtype=torch.bool)
+    mask[0, 3:] = True
+
+    def run(module: nn.Module = model) -> torch.Tensor:
+        with torch.no_grad():  # the nested path gives zeros at the padded positions, the slow path does not
+            return module(x, src_key_padding_mask=mask)
+
+    assert run(plain)[0, 3:].abs().sum() == 0 and run()[0, 3:].abs().sum() > 0
+    model.disable_adapters()
+    assert torch.equal(run(), run(plain))
+    model.enable_adapters()
+    model.disable_adapters(["adapter"])
+    lora_only = run()  # padded: the slow path while LoRA runs
+    model.merge_adapters()
+    merged = run()
+    assert merged[0, 3:].abs().sum() == 0 and torch.allclose(merged[~mask], lora_only[~mask], atol=1e-5)
+    model.unmerge_adapters()
+    assert torch.equal(run(), lora_only)
+    model.delete_adapter("default")
+    assert torch.equal(run(), run(plain))
+    model.enable_adapters()
+    model.add_adapter("again", AdapterConfig(adapter_type="adapter", target_modules=["linear2"], hidden_dim=4))
+    assert run()[0, 3:].abs().sum() > 0 and not encoder.use_nested_tensor
+    model.unload()
+    assert encoder.use_nested_tensor
+
+
+def test_adapters_on_whole_layers_of_torch_encoders_and_decoders_run() -> None:
+    # torch's encoder and decoder read layers[0].self_attn.batch_first on every call: with the layer
+    # wrapped, every forward failed with "'self_attn': this TransformerEncoderLayer carries adapters"
+    torch.manual_seed(0)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    x, memory, mask = torch.randn(2, 5, 16), torch.randn(2, 3, 16), torch.zeros(2, 5, dtype=torch.bool)
+    mask[0, 3:] = True
+    with torch.no_grad():
+        plain = (copy.deepcopy(encoder).eval()(x, src_key_padding_mask=mask), copy.deepcopy(decoder).eval()(x, memory))
+    layers = AdapterConfig(adapter_type="adapter", target_modules=[r"re:layers\.\d+"], input_dim=16, hidden_dim=4)
+    encoder_model, decoder_model = AdapterModel(encoder, layers), AdapterModel(decoder, layers)
+    with torch.no_grad():
+        for p in [*encoder_model.adapter_parameters(), *decoder_model.adapter_parameters()]:
+            p.normal_()
+        trained = encoder_model.train()(x, src_key_padding_mask=mask)
+        evaluated = encoder_model.eval()(x, src_key_padding_mask=mask)
+        assert torch.allclose(evaluated, trained, atol=1e-5) and not torch.allclose(evaluated[~mask], plain[0][~mask], atol=1e-3)
+        assert not torch.allclose(decoder_model.eval()(x, memory), plain[1], atol=1e-3)
+        encoder_model.disable_adapters()
+        decoder_model.disable_adapters()
+        assert torch.equal(encoder_model(x, src_key_padding_mask=mask), plain[0])  # the nested path again
+        assert torch.allclose(decoder_model(x, memory), plain[1], atol=1e-6)
 
 
 def test_reading_an_adapted_module_weight_directly_says_why_it_fails() -> None:

@@ -188,6 +188,12 @@ def test_only_a_router_is_taken_for_tool_optimization() -> None:
     with pytest.raises(TypeError, match="router: expected a toolrouter.ToolMetaLearner, got dict"):
         expert.add_tool_optimization({})
     assert expert.tool_learner is None
+    # an expert that calls no tools refuses a router: every process_task would have failed with it
+    from toolrouter import ToolMetaLearner
+
+    with pytest.raises(ExpertInputError, match="router: a VectorExpert does not call tools"):
+        expert.add_tool_optimization(ToolMetaLearner())
+    assert expert.tool_learner is None
     expert.adapt(corners())
     with pytest.raises(ExpertInputError, match="no router is attached"):
         expert.process_task(torch.zeros(4), use_tools=True)

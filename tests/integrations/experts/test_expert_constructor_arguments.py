@@ -20,3 +20,15 @@ def test_an_encoder_that_is_not_a_module_is_named(encoder: object) -> None:
 def test_a_lora_rank_that_is_not_a_positive_integer_is_named(rank: object) -> None:
     with pytest.raises(ValueError, match=f"lora_rank: expected an integer >= 1, got {rank!r}"):
         LanguageExpert(HashingFeaturizer(dim=16), lora_rank=rank)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1])
+def test_a_seed_out_of_torchs_range_is_named(seed: int) -> None:
+    # torch's generator refused it with "Overflow when unpacking long long", naming neither
+    from torch import nn
+
+    for build in (lambda: VisionExpert(seed=seed), lambda: VisionExpert(nn.Flatten(), seed=seed)):
+        with pytest.raises(ValueError, match=rf"^seed: expected an integer in \[-2\*\*63, 2\*\*64 - 1\].*got {seed}$"):
+            build()
+    with pytest.raises(TypeError, match="seed: expected an integer, got '1'"):
+        VisionExpert(seed="1")  # type: ignore[arg-type]

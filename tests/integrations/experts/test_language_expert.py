@@ -12,7 +12,7 @@ from torch import nn
 
 from integrations.experts import ExpertInputError, LearnerModelError, ModalityError
 from integrations.experts.language import LanguageExpert, default_text_featurizer, prototype_loss
-from meta import MAML, FewShotLearner, MAMLFirstOrder
+from meta import MAML, FewShotLearner, MAMLFirstOrder, Reptile
 from toolrouter import ToolMetaLearner, ToolProfile
 from toolrouter.errors import CorruptStateError
 from toolrouter.features import HashingFeaturizer
@@ -130,6 +130,24 @@ def test_meta_training_with_an_attached_learner_updates_the_model(kind: str) -> 
     assert changed
     state = e.adapt(INTENTS, task="intent")
     assert state.adaptation == type(learner).__name__
+
+
+@pytest.mark.parametrize("learner_class", [MAMLFirstOrder, Reptile])
+def test_meta_training_shows_each_example_once_to_a_reptile(learner_class: type) -> None:
+    # Reptile adapts on support and query together; given the support again inside the query, its
+    # prototype loss scored each support row against a prototype holding the row's own copy
+    e = expert()
+    learner = learner_class(e.model, lr_inner=0.1)
+    e.add_meta_learning(learner)
+    seen = []
+    learner.meta_train_step = lambda tasks: seen.extend(tasks) or {"meta_loss": 0.0}  # type: ignore[method-assign]
+    train = {f"label{i}": [f"request {j} on subject {i} with word w{i}" for j in range(4)] for i in range(5)}
+    e.meta_train(train, episodes=2, n_way=3, k_shot=1, tasks_per_step=2)
+    for task in seen:
+        rows = torch.cat([task.support_x, task.query_x])
+        duplicated = len(rows) - len(torch.unique(rows, dim=0))
+        # MAML's outer loss scores the queries against the support's prototypes, so it gets both
+        assert duplicated == (len(task.support_x) if learner_class is MAMLFirstOrder else 0)
 
 
 @pytest.mark.parametrize("kind", ["maml", "few_shot"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from integrations.experts import run_meta_learning_demo
 from integrations.experts.tour import TOUR_STEPS
@@ -42,6 +43,11 @@ def test_every_step_runs_measures_and_plots(tmp_path: Path) -> None:
     assert 0 <= results["expert_system"]["expensive_first_share_last_window"] <= 1
     assert results["adapters"]["trainable_share"] < 0.5
     assert results["adapters"]["first_task_adapters_off"] == results["adapters"]["first_task"]  # the base is untouched
+    # a step's figures come from the seed alone: not from the steps run before it, nor from the
+    # caller's random draws (the architecture search initialised its networks from them)
+    torch.manual_seed(1)
+    alone = run_meta_learning_demo(scale=0.02, seed=0, progress=False, steps=["architecture_search"])
+    assert alone["architecture_search"] == results["architecture_search"]
 
 
 def test_a_step_subset_and_bad_arguments() -> None:
