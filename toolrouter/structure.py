@@ -127,9 +127,28 @@ _MAX_DESCRIPTIONS = 4096  # capabilities' description vectors remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
 _MAX_UNCOUNTED = 256  # traces with new steps that wait to be counted until the counts are read
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
-#: A quoted span of a request: it opens after a non-word character and closes before one, so that
-#: the apostrophes of "I'm" and "Ltd.'s stock" open none
-_QUOTED = re.compile(r"""(?<!\w)['"\u2018\u201c].+?['"\u2019\u201d](?!\w)""")
+_MARKS = re.compile("['\"\u2018\u2019\u201c\u201d\n]")  # what opens, closes or cuts off a quoted span
+_WORD = re.compile(r"\w")
+
+
+def _unquoted(text: str) -> str:
+    """``text`` less its quoted spans, each left as a space: a span opens with a quote after a
+    non-word character (the apostrophes of "I'm" and "Ltd.'s stock" open none) and closes with the
+    first quote, at least one character later on the same line, before a non-word character. One
+    pass over the marks: a regular expression scanned the rest of the line again from every quote
+    that opened a span and found none to close it, quadratic in the length of such a text."""
+    out, start, opened = [], 0, -1
+    for m in _MARKS.finditer(text):
+        i, mark = m.start(), m.group()
+        if mark == "\n":
+            opened = -1
+        elif opened >= 0:
+            if i > opened + 1 and mark not in "\u2018\u201c" and not _WORD.match(text, i + 1):
+                out += [text[start:opened], " "]
+                start, opened = i + 1, -1
+        elif mark not in "\u2019\u201d" and not (i and _WORD.match(text, i - 1)):
+            opened = i
+    return "".join(out) + text[start:]
 
 
 def _size_prior(mean: float) -> np.ndarray:
@@ -1190,7 +1209,7 @@ class StructureModel:
         if cfg.description_weight:
             if cands.default >= 0:
                 out[cands.default] += cfg.description_weight * cfg.default_similarity
-            x = self._vector(_QUOTED.sub(" ", request)) if cfg.drop_quoted and request else None
+            x = self._vector(_unquoted(request)) if cfg.drop_quoted and request else None
             x = f if x is None or len(x) != len(f) else x
             out += cfg.description_weight * self._description_similarity(cands, x[:-1], descriptions)
         return out
