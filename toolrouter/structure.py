@@ -17,7 +17,7 @@ request only the first and the last term count: with the default weights of 1, a
     type_weight * u(x)^prior_fade * log P(s | t)            the task type's traces
   + structure_weight * r_s(x)                               the text model, per structure
   + capability_weight * sum_{c in s} logit m_c(x)           the text model, per capability
-  + description_weight * cos(x, v_s)                        what s's capabilities do, in words
+  + description_weight * cos(x', v_s)                       what s's capabilities do, in words
   + size_weight * u(x)^prior_fade * log P(|s| | complexity) the task's complexity
 
 - ``u(x) = ridge * f^T A^-1 f`` in (0, 1] is how new the request is to the text model: its predictive
@@ -35,6 +35,9 @@ request only the first and the last term count: with the default weights of 1, a
 - ``r_s`` and ``m_c`` are ridge regressions (a Bayesian linear model with one shared posterior
   precision) from the featurised request to "this trace had structure ``s``" and "this trace used
   capability ``c``", learned online (one rank-one update per trace).
+- ``x'``: the request; with ``drop_quoted``, less its quoted spans (``'...'``, ``"..."``: a file's
+  name, a message's text), values the task passes on rather than what it asks to do: a tweet quoting
+  "tire pressure is fine" does not ask to check the tires. The text model reads the whole request.
 - ``v_s``: the sum of the unit vectors of ``s``'s capabilities, each its description's (the
   capability's name and its tools' descriptions, featurised like requests) plus ``prototype_weight``
   times the mean of the requests of the traces that used it, normalised. The description lets a
@@ -72,6 +75,7 @@ import hashlib
 import heapq
 import itertools
 import math
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -123,6 +127,28 @@ _MAX_DESCRIPTIONS = 4096  # capabilities' description vectors remembered
 _MAX_PENDING = 32  # traces whose rank-one updates wait for a proposal; more: invert A afresh
 _MAX_UNCOUNTED = 256  # traces with new steps that wait to be counted until the counts are read
 _MAX_SIZE = 64  # the size prior's support: 1 to this many steps (a larger structure counts as this)
+_MARKS = re.compile("['\"\u2018\u2019\u201c\u201d\n]")  # what opens, closes or cuts off a quoted span
+_WORD = re.compile(r"\w")
+
+
+def _unquoted(text: str) -> str:
+    """``text`` less its quoted spans, each left as a space: a span opens with a quote after a
+    non-word character (the apostrophes of "I'm" and "Ltd.'s stock" open none) and closes with the
+    first quote, at least one character later on the same line, before a non-word character. One
+    pass over the marks: a regular expression scanned the rest of the line again from every quote
+    that opened a span and found none to close it, quadratic in the length of such a text."""
+    out, start, opened = [], 0, -1
+    for m in _MARKS.finditer(text):
+        i, mark = m.start(), m.group()
+        if mark == "\n":
+            opened = -1
+        elif opened >= 0:
+            if i > opened + 1 and mark not in "\u2018\u201c" and not _WORD.match(text, i + 1):
+                out += [text[start:opened], " "]
+                start, opened = i + 1, -1
+        elif mark not in "\u2019\u201d" and not (i and _WORD.match(text, i - 1)):
+            opened = i
+    return "".join(out) + text[start:]
 
 
 def _size_prior(mean: float) -> np.ndarray:
@@ -226,6 +252,12 @@ class StructureConfig(NumbersNotBools):
         default_weight: pseudo-traces of the one-step default in the shared prior.
         ridge: the ridge (prior precision) of the text model.
         structure_weight, capability_weight, description_weight: weights of the text terms.
+        drop_quoted: whether the description term reads the request less its quoted spans
+            (``'...'``, ``"..."``): the values the task passes on (a file's name, a message's
+            text) say nothing of what it asks to do. The text model, where a name that recurs is
+            evidence, reads the whole request. Off by default: on BFCL's multi-turn calls (tune
+            half, featurizer minilm+hashing, seeds 0-3) it gained 0.016 exact and 0.017 node F1,
+            short of the 0.02 a default needs there (see ``docs/benchmarks/planning.md``).
         prototype_weight: weight of the mean of the requests a capability's traces served, beside
             its description's unit vector, in the vector the description term compares a request
             with (0: the description alone).
@@ -272,6 +304,7 @@ class StructureConfig(NumbersNotBools):
     capability_weight: float = Field(0.3, ge=0.0, allow_inf_nan=False)
     description_weight: float = Field(12.0, ge=0.0, allow_inf_nan=False)
     prototype_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    drop_quoted: StrictBool = False
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
     prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)
@@ -1197,9 +1230,13 @@ class StructureModel:
             return 1.0
         return min(1.0, max(0.0, self.config.ridge * float(f @ P @ f)))  # type: ignore[operator]
 
-    def _text_scores(self, cands: _Candidates, f: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
+    def _text_scores(
+        self, cands: _Candidates, f: np.ndarray, descriptions: Mapping[str, str], request: str | None = None
+    ) -> np.ndarray:
         """The text terms of every candidate: one array operation per term over the candidates
-        (``_Candidates``), thousands of structures seen cost milliseconds, not a Python loop each."""
+        (``_Candidates``), thousands of structures seen cost milliseconds, not a Python loop each.
+        With ``drop_quoted`` the description term reads ``request`` less its quoted spans (the
+        whole request where nothing else is left)."""
         cfg = self.config
         keys = cands.keys
         out = np.zeros(len(keys))
@@ -1222,7 +1259,9 @@ class StructureModel:
         if cfg.description_weight:
             if cands.default >= 0:
                 out[cands.default] += cfg.description_weight * cfg.default_similarity
-            out += cfg.description_weight * self._description_similarity(cands, f[:-1], descriptions)
+            x = self._vector(_unquoted(request)) if cfg.drop_quoted and request else None
+            x = f if x is None or len(x) != len(f) else x
+            out += cfg.description_weight * self._description_similarity(cands, x[:-1], descriptions)
         return out
 
     def _description_similarity(self, cands: _Candidates, x: np.ndarray, descriptions: Mapping[str, str]) -> np.ndarray:
@@ -1349,7 +1388,7 @@ class StructureModel:
         type_weight, size_weight = cfg.type_weight * fade, cfg.size_weight * fade
         base = size_weight * self._size_log_prior(sizes, complexity)
         if f is not None:
-            base = base + self._text_scores(cands, f, descriptions)  # type: ignore[arg-type]
+            base = base + self._text_scores(cands, f, descriptions, request)  # type: ignore[arg-type]
         mean = base + type_weight * np.log(alpha / alpha.sum())
         if rng is None:
             return keys, mean, mean

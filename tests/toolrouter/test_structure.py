@@ -3,6 +3,8 @@ across task types, predictions from the request text and sizes from the task's c
 
 from __future__ import annotations
 
+import random
+import re
 from collections import Counter
 
 import numpy as np
@@ -270,6 +272,41 @@ def test_the_requests_a_capability_served_join_its_description_in_the_descriptio
     assert names(model.propose("new type", capabilities=described, request="weather forecast for paris")) == ["gamma"]
     with pytest.raises(ValueError, match="prototype_weight"):
         StructureConfig(prototype_weight=-1.0)
+
+
+def test_the_description_term_reads_the_request_without_its_quoted_values() -> None:
+    # what a tweet says is a value the task passes on, not what it asks to do
+    capabilities = {"post_tweet": "post a message on twitter",
+                    "check_tire_pressure": "check the pressure of each tire of the car"}
+
+    def proposed(request: str, **config) -> list[str | None]:
+        return names(StructureModel(config=config).propose("travel", capabilities=capabilities, request=request))
+
+    tweet = "Post a tweet that says 'tire pressure checked, the tires are fine'"
+    assert proposed(tweet, drop_quoted=True) == ["post_tweet"]
+    assert proposed(tweet) == ["check_tire_pressure"]  # the default reads the whole request
+    # an apostrophe opens no quoted span, and a request that is all quoted is read whole
+    for request in ("I'm sure the car's tire pressure is low: check it", "'check the tire pressure'"):
+        assert proposed(request, drop_quoted=True) == ["check_tire_pressure"]
+    with pytest.raises(ValueError, match="drop_quoted"):
+        StructureConfig(drop_quoted="yes")
+    # options saved before there was a choice load as they ran
+    saved = {k: v for k, v in StructureConfig().model_dump().items() if k != "drop_quoted"}
+    assert StructureConfig.model_validate(saved).drop_quoted is False
+
+
+def test_quoted_spans_are_those_of_the_regular_expression_read_in_one_pass() -> None:
+    # the expression's own matches, without its scan of the rest of the line from every quote
+    # that closes nothing (quadratic: half a minute for 48,000 characters of " 'a")
+    from toolrouter.structure import _unquoted
+
+    quoted = re.compile(r"""(?<!\w)['"\u2018\u201c].+?['"\u2019\u201d](?!\w)""")
+    rng = random.Random(0)
+    marks = ["a", "_", "1", "é", " ", ".", "\n", "'", '"', "\u2018", "\u2019", "\u201c", "\u201d"]
+    for _ in range(3000):
+        text = "".join(rng.choices(marks, k=rng.randint(0, 12)))
+        assert _unquoted(text) == quoted.sub(" ", text), text
+    assert _unquoted("Post 'I'm done' and \u201cok\u201d, then \u2018x") == "Post   and  , then \u2018x"
 
 
 def test_a_trace_recorded_step_by_step_is_counted_once_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
