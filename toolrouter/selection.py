@@ -87,7 +87,18 @@ from toolrouter.features import (
     probe_vector,
 )
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, short_repr, write_atomically
+from toolrouter.serialization import (
+    MAX_SAVED_DIM,
+    Count,
+    FiniteFloat,
+    checked_array,
+    checked_path,
+    read_blob,
+    read_model,
+    short_repr,
+    write_atomically,
+    write_blob,
+)
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -1165,15 +1176,18 @@ class FewShotToolSelector:
         return folder
 
     def to_bytes(self) -> bytes:
-        """The same state as one safetensors blob (the JSON in its metadata), for a store:
+        """The same state as one safetensors blob (the JSON in its metadata, with a SHA-256 digest
+        of it all, as every saved part of the router has), for a store:
         ``store.put_snapshot("tool_selector", selector.to_bytes(), watermark)``."""
         meta, tensors = self._parts()
-        return save_bytes(tensors, metadata={_FORMAT: json.dumps(meta)})
+        return write_blob({name: t.numpy() for name, t in tensors.items()}, _FORMAT, meta)
 
     @classmethod
     def from_bytes(cls, data: bytes, featurizer: Featurizer | None = None) -> "FewShotToolSelector":
         """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`. Damaged or
-        inconsistent bytes raise ``toolrouter.errors.CorruptStateError`` (a ``ValueError``)."""
+        inconsistent bytes raise ``toolrouter.errors.CorruptStateError`` (a ``ValueError``): a
+        flipped bit in a weight too, which the digest tells (blobs written before they carried
+        one load unchecked)."""
         try:
             blob = read_blob(data, *reversed(_READABLE_FORMATS))  # the newest first
         except CorruptStateError as exc:
