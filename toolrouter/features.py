@@ -30,6 +30,7 @@ like every featurizer's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -226,11 +227,32 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
 
 
+@functools.cache
+def _word_with_marks() -> re.Pattern[str]:
+    """A word: word characters and combining marks (Unicode category M), which ``\\w`` does not
+    match: Devanagari vowel signs and virama, Thai vowels and tone marks, Arabic harakat, accents no
+    letter composes with. ``\\w+`` ended a word at each of them and dropped it: "\u0928\u092e\u0938\u094d\u0924\u0947"
+    (namaste) was the words "\u0928\u092e\u0938" and "\u0924", and "\u0915\u092e\u0940" had the
+    vector of "\u0915\u092e". Built at the first text that is not ASCII, from planes 0, 1 and 14
+    (the only ones with marks)."""
+    spans: list[list[int]] = []  # runs of consecutive marks, [first, last]
+    for cp in (cp for plane in (0, 1, 14) for cp in range(plane << 16, (plane + 1) << 16)):
+        if unicodedata.category(chr(cp))[0] != "M":
+            continue
+        if spans and spans[-1][1] == cp - 1:
+            spans[-1][1] = cp
+        else:
+            spans.append([cp, cp])
+    return re.compile("[\\w" + "".join(f"{chr(a)}-{chr(b)}" for a, b in spans) + "]+")
+
+
 def _words_of(text: str) -> list[str]:
-    """The lower-cased words of ``text`` in its composed form (NFC): an accent written as a letter
-    and a combining mark ("e\u0301", as macOS writes it) is not a word character, so "caf\u00e9"
-    written that way was split there into other words than the same text composed."""
-    return _WORD.findall((text if text.isascii() else unicodedata.normalize("NFC", text)).lower())
+    """The lower-cased words of ``text`` in its composed form (NFC), marks kept within their words
+    (``_word_with_marks``): an accent written as a letter and a combining mark ("e\u0301", as macOS
+    writes it) composes into one character, so "caf\u00e9" has one vector however it is written."""
+    if text.isascii():  # no marks: the fast expression
+        return _WORD.findall(text.lower())
+    return _word_with_marks().findall(unicodedata.normalize("NFC", text).lower())
 
 
 class HashingFeaturizer:
