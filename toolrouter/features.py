@@ -357,6 +357,12 @@ class HashingFeaturizer:
         return out
 
 
+def tokenizer_text(text: str) -> str:
+    """``text`` as a tokenizer takes it: a lone surrogate (bytes decoded with surrogateescape, as a
+    file name or a pipe may give them) is no text a tokenizer encodes, and becomes "?"."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _checked_device(device: Any) -> str:
     """``device`` as torch names it (``"cpu"``, ``"cuda:1"``), else a ValueError naming it: an
     unknown name failed at the first text with torch's error, and ``torch.device("cpu")`` or
@@ -477,8 +483,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._encoder()
-        # a lone surrogate (bytes decoded with surrogateescape) is not text the tokenizer takes
-        texts = [t if t.isascii() else t.encode("utf-8", "replace").decode("utf-8") for t in texts]
+        texts = [tokenizer_text(t) for t in texts]
         if self._direct is not None:
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together: little padding
             out = np.zeros((len(texts), self.dim))

@@ -85,6 +85,7 @@ from toolrouter.features import (
     checked_transform,
     gives_probe,
     probe_vector,
+    tokenizer_text,
 )
 from toolrouter.logging import EventLog
 from toolrouter.serialization import (
@@ -338,7 +339,7 @@ class _TokenStates:
         order = sorted(texts, key=len)  # similar lengths together: little padding
         for start in range(0, len(order), 64):
             chunk = order[start : start + 64]
-            enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            enc = self.tokenizer([tokenizer_text(t) for t in chunk], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
             hidden = self.bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
             additive = _additive_mask(enc["attention_mask"].to(hidden.dtype))
             for layer in below:
