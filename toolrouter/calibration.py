@@ -12,7 +12,7 @@ the request.
 
 It is fitted (:meth:`CountCalibration.fit`) by cross-entropy on simulated routing episodes that
 the selector draws from its training tools: each tool is either *known* (almost all of its
-requests as examples), *new* (0 to 20 examples) or *unregistered* (its requests must go to
+requests as examples), *new* (0 to 50 examples) or *unregistered* (its requests must go to
 "none"), so the fit sees every mix it will meet. ``known_weight`` weighs the known tools' requests
 in the loss: above 1 it protects the accuracy of tools a router already has when new ones arrive.
 """

@@ -193,7 +193,7 @@ class SelectorConfig(NumbersNotBools):
             (without it, new tools' requests go to old tools), and a temperature and a "none fits"
             logit make :meth:`FewShotToolSelector.choose`'s confidence a probability.
         calibration_episodes: simulated routing episodes for that fit, drawn from the training
-            tools (each tool known, new with 0 to 20 examples, or unregistered).
+            tools (each tool known, new with 0 to 50 examples, or unregistered).
         known_tool_weight: weight, in the calibration's loss, of the requests of tools known from
             many examples against those of new tools: above 1 keeps an old tool's requests with
             it when new tools are added, at some cost to the new tools' requests.
