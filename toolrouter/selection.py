@@ -911,6 +911,8 @@ class FewShotToolSelector:
                 raise ValueError(f"examples[{tool_id!r}]: needs at least 2 requests to train on, got {len(data[tool_id])}")
         if len(data) < 2:  # first: the other checks would name a fix that cannot help
             raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
+        for tool_id in descriptions:  # an int among them failed the sort below with a bare TypeError
+            _check_tool_id(tool_id, "descriptions key")
         extra = sorted(set(descriptions) - set(data))
         if extra:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
