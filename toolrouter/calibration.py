@@ -12,13 +12,14 @@ the request.
 
 It is fitted (:meth:`CountCalibration.fit`) by cross-entropy on simulated routing episodes that
 the selector draws from its training tools: each tool is either *known* (almost all of its
-requests as examples), *new* (0 to 20 examples) or *unregistered* (its requests must go to
+requests as examples), *new* (0 to 50 examples) or *unregistered* (its requests must go to
 "none"), so the fit sees every mix it will meet. ``known_weight`` weighs the known tools' requests
 in the loss: above 1 it protects the accuracy of tools a router already has when new ones arrive.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -99,6 +100,7 @@ class CountCalibration(nn.Module):
     def __init__(self, temperature: float) -> None:
         super().__init__()
         temperature = check_real("temperature", temperature, low=0, low_open=True)  # its log is a parameter
+        self.initial_temperature = float(temperature)  # where every fit starts from
         buckets = len(COUNT_EDGES) + 1
         self.log_slope = nn.Parameter(torch.zeros(buckets), requires_grad=False)
         self.offset = nn.Parameter(torch.zeros(buckets), requires_grad=False)
@@ -121,7 +123,9 @@ class CountCalibration(nn.Module):
     @torch.enable_grad()
     def fit(self, episodes: CalibrationEpisodes, steps: int = 300, lr: float = 0.05) -> float:
         """Fit slopes, offsets, temperature and the "none" logit by weighted cross-entropy; returns
-        the final loss. Deterministic (full-batch Adam from fixed starting values)."""
+        the final loss. Deterministic (full-batch Adam from fixed starting values: the identity and
+        the initial temperature, whatever an earlier fit left, so that the calibration is a
+        function of the episodes). A fit that fails leaves the calibration as it was."""
         steps = check_count("steps", steps, low=1)
         lr = check_real("lr", lr, low=0, low_open=True)
         params = [self.log_slope, self.offset, self.log_temperature, self.none]
@@ -142,6 +146,10 @@ class CountCalibration(nn.Module):
 
         opt = torch.optim.Adam(params, lr=lr)
         try:
+            with torch.no_grad():  # an earlier fit's values would make this one its continuation
+                for p in (self.log_slope, self.offset, self.none):
+                    p.zero_()
+                self.log_temperature.fill_(math.log(self.initial_temperature))
             for _ in range(steps):
                 loss = loss_now()
                 opt.zero_grad()

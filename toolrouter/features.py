@@ -19,9 +19,10 @@ blurs).
 
 ``HashingFeaturizer`` hashes word unigrams, word bigrams and character n-grams (3 to 5 characters,
 within words padded with spaces) of the lower-cased, composed (NFC) text, so that a text has one
-vector however its accents are encoded, into ``dim`` buckets with a signed hash (the "hashing trick",
-Weinberger et al., 2009), damps each bucket's count ``c`` to ``sign(c) log(1 + |c|)`` and
-L2-normalises the result.
+vector however its accents are encoded, of its first ``HashingFeaturizer.MAX_CHARS`` (8,192)
+characters (as MiniLM reads its first 256 tokens), into ``dim`` buckets with a signed hash (the
+"hashing trick", Weinberger et al., 2009), damps each bucket's count ``c`` to
+``sign(c) log(1 + |c|)`` and L2-normalises the result.
 
 The hash is BLAKE2b keyed with the seed, so vectors are the same in every process and on every
 machine (Python's ``hash()`` is salted per process and would not be). Results are cached by text
@@ -30,6 +31,7 @@ like every featurizer's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -224,13 +226,40 @@ def _check_texts(texts: Any) -> list[str]:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_WORDS = 1 << 16
+#: Words up to this long keep their n-grams' buckets in the per-word cache: such words repeat across
+#: texts; longer runs (a hex digest, a line of base64, a sentence of a script written without spaces)
+#: hardly do, and one of 8,192 characters holds 24,000 n-grams.
+_CACHED_WORD_CHARS = 32
+#: How many characters of a text ``HashingFeaturizer`` reads (of its composed form).
+_MAX_CHARS = 8192
+
+
+@functools.cache
+def _word_with_marks() -> re.Pattern[str]:
+    """A word: word characters and combining marks (Unicode category M), which ``\\w`` does not
+    match: Devanagari vowel signs and virama, Thai vowels and tone marks, Arabic harakat, accents no
+    letter composes with. ``\\w+`` ended a word at each of them and dropped it: "\u0928\u092e\u0938\u094d\u0924\u0947"
+    (namaste) was the words "\u0928\u092e\u0938" and "\u0924", and "\u0915\u092e\u0940" had the
+    vector of "\u0915\u092e". Built at the first text that is not ASCII, from planes 0, 1 and 14
+    (the only ones with marks)."""
+    spans: list[list[int]] = []  # runs of consecutive marks, [first, last]
+    for cp in (cp for plane in (0, 1, 14) for cp in range(plane << 16, (plane + 1) << 16)):
+        if unicodedata.category(chr(cp))[0] != "M":
+            continue
+        if spans and spans[-1][1] == cp - 1:
+            spans[-1][1] = cp
+        else:
+            spans.append([cp, cp])
+    return re.compile("[\\w" + "".join(f"{chr(a)}-{chr(b)}" for a, b in spans) + "]+")
 
 
 def _words_of(text: str) -> list[str]:
-    """The lower-cased words of ``text`` in its composed form (NFC): an accent written as a letter
-    and a combining mark ("e\u0301", as macOS writes it) is not a word character, so "caf\u00e9"
-    written that way was split there into other words than the same text composed."""
-    return _WORD.findall((text if text.isascii() else unicodedata.normalize("NFC", text)).lower())
+    """The lower-cased words of ``text`` in its composed form (NFC), marks kept within their words
+    (``_word_with_marks``): an accent written as a letter and a combining mark ("e\u0301", as macOS
+    writes it) composes into one character, so "caf\u00e9" has one vector however it is written."""
+    if text.isascii():  # no marks: the fast expression
+        return _WORD.findall(text[:_MAX_CHARS].lower())
+    return _word_with_marks().findall(unicodedata.normalize("NFC", text)[:_MAX_CHARS].lower())
 
 
 class HashingFeaturizer:
@@ -242,6 +271,10 @@ class HashingFeaturizer:
         char_ngrams: (smallest, largest) character n-gram length; ``None`` for words only.
         cache_size: how many texts' vectors to keep (0 disables the cache).
 
+    A text is read up to its first ``MAX_CHARS`` characters (8,192; in its composed form): each
+    character costs about three n-gram hashes, so that a 1 MB text without repeats took most of a
+    minute, and a request rarely says past its first pages which tool it needs.
+
     Example:
         >>> f = HashingFeaturizer(dim=64)
         >>> v = f("Write a python function to add two numbers.")
@@ -250,6 +283,8 @@ class HashingFeaturizer:
         >>> bool(f("Write a python function to add two numbers.") @ v > 0.999)
         True
     """
+
+    MAX_CHARS = _MAX_CHARS
 
     def __init__(
         self,
@@ -302,9 +337,10 @@ class HashingFeaturizer:
         if hit is None:
             pairs = [self._hash(g) for g in self._grams_of_word(word)]
             hit = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs]))
-            if len(self._words) >= _MAX_WORDS:
-                self._words.clear()  # bounded memory; recomputed identically
-            self._words[word] = hit
+            if len(word) <= _CACHED_WORD_CHARS:  # bounded memory: so many words of so many n-grams at most
+                if len(self._words) >= _MAX_WORDS:
+                    self._words.clear()  # recomputed identically
+                self._words[word] = hit
         return hit
 
     def _vector(self, text: str) -> np.ndarray:
@@ -333,6 +369,12 @@ class HashingFeaturizer:
         for i, text in enumerate(texts):
             out[i] = self(text)
         return out
+
+
+def tokenizer_text(text: str) -> str:
+    """``text`` as a tokenizer takes it: a lone surrogate (bytes decoded with surrogateescape, as a
+    file name or a pipe may give them) is no text a tokenizer encodes, and becomes "?"."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _checked_device(device: Any) -> str:
@@ -455,8 +497,7 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._encoder()
-        # a lone surrogate (bytes decoded with surrogateescape) is not text the tokenizer takes
-        texts = [t if t.isascii() else t.encode("utf-8", "replace").decode("utf-8") for t in texts]
+        texts = [tokenizer_text(t) for t in texts]
         if self._direct is not None:
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together: little padding
             out = np.zeros((len(texts), self.dim))

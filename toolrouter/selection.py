@@ -85,9 +85,21 @@ from toolrouter.features import (
     checked_transform,
     gives_probe,
     probe_vector,
+    tokenizer_text,
 )
 from toolrouter.logging import EventLog
-from toolrouter.serialization import MAX_SAVED_DIM, Count, FiniteFloat, checked_array, checked_path, read_blob, read_model, short_repr, write_atomically
+from toolrouter.serialization import (
+    MAX_SAVED_DIM,
+    Count,
+    FiniteFloat,
+    checked_array,
+    checked_path,
+    read_blob,
+    read_model,
+    short_repr,
+    write_atomically,
+    write_blob,
+)
 
 __all__ = ["FewShotToolSelector", "SelectorConfig", "ToolChoice", "ToolEncoder", "DescriptionPrototypes", "TopLayers"]
 
@@ -181,7 +193,7 @@ class SelectorConfig(NumbersNotBools):
             (without it, new tools' requests go to old tools), and a temperature and a "none fits"
             logit make :meth:`FewShotToolSelector.choose`'s confidence a probability.
         calibration_episodes: simulated routing episodes for that fit, drawn from the training
-            tools (each tool known, new with 0 to 20 examples, or unregistered).
+            tools (each tool known, new with 0 to 50 examples, or unregistered).
         known_tool_weight: weight, in the calibration's loss, of the requests of tools known from
             many examples against those of new tools: above 1 keeps an old tool's requests with
             it when new tools are added, at some cost to the new tools' requests.
@@ -327,7 +339,7 @@ class _TokenStates:
         order = sorted(texts, key=len)  # similar lengths together: little padding
         for start in range(0, len(order), 64):
             chunk = order[start : start + 64]
-            enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            enc = self.tokenizer([tokenizer_text(t) for t in chunk], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
             hidden = self.bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
             additive = _additive_mask(enc["attention_mask"].to(hidden.dtype))
             for layer in below:
@@ -899,6 +911,8 @@ class FewShotToolSelector:
                 raise ValueError(f"examples[{tool_id!r}]: needs at least 2 requests to train on, got {len(data[tool_id])}")
         if len(data) < 2:  # first: the other checks would name a fix that cannot help
             raise ValueError(f"examples: needs at least 2 tools to train on, got {len(data)}")
+        for tool_id in descriptions:  # an int among them failed the sort below with a bare TypeError
+            _check_tool_id(tool_id, "descriptions key")
         extra = sorted(set(descriptions) - set(data))
         if extra:
             raise ValueError(f"descriptions: tools {extra[:5]!r} have no examples")
@@ -1165,15 +1179,18 @@ class FewShotToolSelector:
         return folder
 
     def to_bytes(self) -> bytes:
-        """The same state as one safetensors blob (the JSON in its metadata), for a store:
+        """The same state as one safetensors blob (the JSON in its metadata, with a SHA-256 digest
+        of it all, as every saved part of the router has), for a store:
         ``store.put_snapshot("tool_selector", selector.to_bytes(), watermark)``."""
         meta, tensors = self._parts()
-        return save_bytes(tensors, metadata={_FORMAT: json.dumps(meta)})
+        return write_blob({name: t.numpy() for name, t in tensors.items()}, _FORMAT, meta)
 
     @classmethod
     def from_bytes(cls, data: bytes, featurizer: Featurizer | None = None) -> "FewShotToolSelector":
         """Rebuild from :meth:`to_bytes`; ``featurizer`` as in :meth:`load`. Damaged or
-        inconsistent bytes raise ``toolrouter.errors.CorruptStateError`` (a ``ValueError``)."""
+        inconsistent bytes raise ``toolrouter.errors.CorruptStateError`` (a ``ValueError``): a
+        flipped bit in a weight too, which the digest tells (blobs written before they carried
+        one load unchecked)."""
         try:
             blob = read_blob(data, *reversed(_READABLE_FORMATS))  # the newest first
         except CorruptStateError as exc:

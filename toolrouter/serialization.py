@@ -247,7 +247,8 @@ def write_blob(arrays: Mapping[str, np.ndarray], key: str, config: Mapping[str, 
     """
     if _DIGEST_KEY in config:
         raise ValueError(f"config: {_DIGEST_KEY!r} is the digest's key")
-    contiguous = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    # np.asarray, not np.ascontiguousarray: that one makes a scalar (a temperature) one long
+    contiguous = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     sealed = {**config, _DIGEST_KEY: _digest(json.dumps(config), contiguous)}
     return _st_save(contiguous, metadata={key: json.dumps(sealed)})
 

@@ -303,6 +303,9 @@ def two_tools() -> FewShotToolSelector:
         (lambda s: s.fit({}, episodes=1), ValueError, "examples: expected a non-empty mapping"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z"]}, episodes=1), ValueError, r"examples\['b'\]: needs at least 2"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, {"c": "d"}, episodes=1), ValueError, "descriptions: tools"),
+        # an int among str keys failed sorting them with a bare TypeError naming nothing
+        (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, {1: "d", "zz": "e"}, episodes=1), TypeError,
+         r"descriptions key: expected a str, got int \(1\)"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=1, k_shot=0), ValueError, "k_shot: 0-shot episodes need a description"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=1, k_shot=-1), ValueError, "k_shot"),
         (lambda s: s.fit({"a": ["x", "y"], "b": ["z", "w"]}, episodes=0), ValueError, "episodes: expected an integer >= 1, got 0"),

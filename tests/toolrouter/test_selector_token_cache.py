@@ -36,3 +36,14 @@ def test_tools_with_more_texts_than_the_token_cache_are_embedded_from_their_own_
     torch.testing.assert_close(small._protos, roomy._protos, atol=1e-5, rtol=0)
     query = ["is it going to snow in Berlin", "send Ann the slides"]
     torch.testing.assert_close(torch.from_numpy(small.scores(query)), torch.from_numpy(roomy.scores(query)), atol=1e-5, rtol=0)
+
+
+def test_a_finetuned_selector_takes_a_text_with_a_lone_surrogate_as_the_featurizer_does(minilm, one_torch_thread) -> None:
+    # bytes decoded with surrogateescape: the frozen features read the surrogate as "?", and the
+    # token cache of a fine-tuned selector handed it to the tokenizer, which raised a bare TypeError
+    raw = "email the caf\u00e9 report".encode("latin-1").decode("utf-8", "surrogateescape")
+    sel = FewShotToolSelector(minilm, SelectorConfig(hidden=16, finetune_layers=1), seed=0)
+    sel.add_tool("mail", f"Sends an email: {raw}", ["email Bob the report"])
+    sel.add_tool("weather", "The weather forecast for a city.", ["will it rain in Paris tomorrow"])
+    torch.testing.assert_close(sel.embed_queries([raw]), sel.embed_queries(["email the caf? report"]), atol=1e-5, rtol=0)
+    assert sel.rank(raw)[0][0] == "mail"
