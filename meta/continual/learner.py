@@ -147,6 +147,12 @@ def _flatten(strategy: Strategy) -> list[Strategy]:
     return [strategy]
 
 
+def _unnamed_policies(strategy: Strategy) -> str:
+    """``strategy``'s name as files saved before a replay's name said its policy hold it: every
+    replay was ``"replay"`` then, so such a file loads into a learner of any replay policy."""
+    return "+".join("replay" if isinstance(s, ExperienceReplay) else s.name for s in _flatten(strategy))
+
+
 class ContinualLearner:
     """Train one model on tasks that arrive one after another, without forgetting the earlier ones.
 
@@ -469,7 +475,7 @@ class ContinualLearner:
             raise ValueError(f"{where}: the saved learner lacks {missing}; the file was not loaded")
         saved, own = state["config"], self.config.model_dump()
         differ = [f"config.{k}: {saved.get(k)!r} in the file, {v!r} in this learner" for k, v in own.items() if saved.get(k) != v]
-        if state["strategy"] != self.strategy.name:
+        if state["strategy"] not in (self.strategy.name, _unnamed_policies(self.strategy)):
             differ.insert(0, f"strategy: {state['strategy']!r} in the file, {self.strategy.name!r} in this learner")
         if differ:
             raise ValueError(f"{where}: {'; '.join(differ)}; build the learner as the saved one was")

@@ -566,6 +566,8 @@ class EWC(Strategy):
 # ----------------------------------------------------------------------------------------- replay
 
 ReplayPolicy = Literal["reservoir", "class_balanced", "loss_prioritized"]
+#: each replay policy's strategy name, as :func:`~meta.continual.learner.make_strategy` takes it
+REPLAY_NAMES: dict[str, str] = {"reservoir": "replay", "class_balanced": "replay_balanced", "loss_prioritized": "replay_prioritized"}
 
 
 class ExperienceReplay(Strategy):
@@ -587,10 +589,13 @@ class ExperienceReplay(Strategy):
       with importance-sampling weights ``(N p_i)^-beta`` normalised by their maximum
       (Schaul et al., 2016).
 
+    ``name`` is the policy's name in :func:`~meta.continual.learner.make_strategy`: ``"replay"``,
+    ``"replay_balanced"`` or ``"replay_prioritized"``.
+
     Example:
         >>> replay = ExperienceReplay(buffer_size=200, policy="class_balanced")
         >>> replay.name
-        'replay'
+        'replay_balanced'
     """
 
     name = "replay"
@@ -616,6 +621,8 @@ class ExperienceReplay(Strategy):
         seed = check_seed("seed", seed)
         self.buffer_size = buffer_size
         self.policy = policy
+        # named apart: a learner saved with one policy is refused by a learner of another, by name
+        self.name = REPLAY_NAMES[policy]
         self.replay_batch_size = replay_batch_size
         self.replay_weight = replay_weight
         self.alpha = alpha
