@@ -82,7 +82,10 @@ class ProtoNetRecipe(NumbersNotBools):
     distance: Literal["euclidean", "cosine"] = Field(
         "euclidean", description="how a query is scored against a prototype (PrototypicalNetwork's distance)"
     )
-    seed: int = Field(0, description="seed of episode sampling, augmentation and initialisation")
+    # a torch generator's range, less one: the augmentation draws from seed + 1
+    seed: int = Field(
+        0, ge=-(2**63), le=2**64 - 2, description="seed of episode sampling, augmentation (seed + 1) and initialisation"
+    )
 
 
 @dataclass

@@ -57,7 +57,7 @@ class DARTSConfig(NumbersNotBools):
     weight_decay: float = Field(3e-4, ge=0)
     alpha_lr: float = Field(3e-3, gt=0)
     alpha_weight_decay: float = Field(1e-3, ge=0)
-    seed: int = 0
+    seed: int = Field(0, ge=-(2**63), le=2**64 - 1)  # a torch generator's range
 
 
 class MixedOp(nn.Module):
