@@ -1007,9 +1007,12 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         raise ValueError(f"parameter_space[{name!r}]: low {low!r} is above high {high!r}")
     is_int = isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))
     field = f"parameter_space[{name!r}]"
-    if log_scale is not None and not isinstance(log_scale, bool):
-        # "no" or 0 would otherwise be read by truth value.
-        raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+    if log_scale is not None:
+        if not isinstance(log_scale, (bool, np.bool_)):
+            # "no" or 0 would otherwise be read by truth value.
+            raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+        # numpy's True (a space read from an array or a table) is True, as check_flag reads it
+        log_scale = bool(log_scale)
     if step is not None:
         # Unchecked, a zero step became 1, a fractional one was truncated and a NaN one made the high bound NaN.
         if is_int:
