@@ -31,7 +31,7 @@ import optuna
 import torch
 from pydantic import ConfigDict, Field, field_validator
 
-from meta._checks import NumbersNotBools, check_count, check_flag, check_real
+from meta._checks import NumbersNotBools, check_count, check_flag, check_path, check_real
 from meta._log import event_log
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -1122,7 +1122,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if storage.startswith("journal:"):
         if not storage[len("journal:") :]:
             raise ValueError("storage: 'journal:' names no file; write journal:PATH")
-        _check_folder(storage, storage[len("journal:") :])
+        _check_folder(storage, _home_read(storage[len("journal:") :]))
         return storage
     import sqlalchemy.engine
     import sqlalchemy.exc
@@ -1134,7 +1134,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
             f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
         ) from None
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        _check_folder(storage, url.database)
+        _check_folder(storage, _home_read(url.database))
     return storage
 
 
@@ -1156,6 +1156,13 @@ def check_study_name(study_name: Any) -> str | None:
     return study_name
 
 
+def _home_read(path: str) -> str:
+    """A journal's or a SQLite file's ``path``, a leading ``~`` read as the home folder as the loaders
+    and savers read one (:func:`meta._checks.check_path`): kept, it named a folder ``~`` in the
+    working folder, and a storage there was refused as a file in a folder that does not exist."""
+    return str(check_path("storage", path))
+
+
 def _check_folder(storage: str, path: str) -> None:
     """ValueError naming ``storage`` when the folder of its file ``path`` does not exist: SQLite said
     only "unable to open database file", and the journal a bare FileNotFoundError, at the first trial."""
@@ -1168,7 +1175,8 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
     """An Optuna storage from the ``storage`` argument: ``None`` (memory), a URL, or a storage object.
 
     A ``journal:PATH`` string opens an append-only journal file, which several processes on one host may
-    share without a database server. A ``postgresql://`` (or ``postgres://``) URL, the form the router's
+    share without a database server. A leading ``~`` in a journal's or a SQLite file's path is the home
+    folder. A ``postgresql://`` (or ``postgres://``) URL, the form the router's
     store takes, is handed to Optuna's RDB storage as ``postgresql+psycopg://``, SQLAlchemy's name for
     psycopg 3, so studies and routing can share one database (the ``postgres`` extra installs psycopg).
     """
@@ -1176,9 +1184,15 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
-        return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
+        return JournalStorage(JournalFileBackend(_home_read(storage[len("journal:") :])))
     if isinstance(storage, str) and storage != sqlalchemy_url(storage):
         return _postgres_storage(sqlalchemy_url(storage))
+    if isinstance(storage, str) and storage.startswith("sqlite:"):
+        import sqlalchemy.engine
+
+        url = sqlalchemy.engine.make_url(storage)
+        if url.database and url.database.startswith("~"):
+            return url.set(database=_home_read(url.database)).render_as_string(hide_password=False)
     return storage
 
 
