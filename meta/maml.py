@@ -322,15 +322,18 @@ class MAML(BaseMetaLearner):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
-        ``first_order``, the adapted parameters' names and, for a built-in loss, its name."""
+        ``first_order``, the adapted parameters' names and, for a built-in loss (by name, or torch's
+        ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
         settings: dict[str, Any] = {
             "lr_inner": self.lr_inner,
             "num_inner_steps": self.num_inner_steps,
             "first_order": self.first_order,
             "adapt_parameters": list(self.adapt_names),
         }
-        # a callable cannot be compared across processes: only a named loss is recorded
-        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is self.loss_fn})
+        # a callable cannot be compared across processes: only a built-in loss is recorded, a torch
+        # loss module as its function (unrecorded, a regression file loaded into a classifier)
+        kind = builtin_loss(self.loss_fn)
+        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is kind})
         return settings
 
     # ------------------------------------------------------------------ hooks for subclasses
