@@ -783,8 +783,11 @@ class ExperienceReplay(Strategy):
         # groups are (task, class) pairs; labels may be vectors in regression, then group by task
         # (keys on the CPU, beside the task ids: labels may be on the model's device)
         label_key = y_all.cpu() if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
-        keys = t_all * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
-        groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+        # the (task, label) pairs themselves, in their order: one number made of both,
+        # task * (labels + 1) + label, overflowed int64 for a large task id (a hash, say) and wrapped
+        # onto another task's groups, whose rows then took its share of the memory
+        keys = torch.stack([t_all, label_key.to(t_all.dtype)], dim=1)
+        groups, inverse, counts = torch.unique(keys, dim=0, return_inverse=True, return_counts=True)
         quota = _water_fill(counts.tolist(), self.buffer_size)
         keep: list[torch.Tensor] = []
         for g, q in enumerate(quota):
