@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from meta._checks import check_count
+from meta._checks import check_count, check_real
 
 
 def _nanmean(values: list[float]) -> float:
@@ -210,8 +210,8 @@ def detect_collapse(predictions: torch.Tensor, labels: torch.Tensor, threshold: 
     >>> detect_collapse(torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 3])).collapsed
     False
     """
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold: must lie in (0, 1], got {threshold!r}")
+    # a bool passed for 1.0 (a flag in the wrong place) and a string failed the comparison unnamed
+    threshold = check_real("threshold", threshold, low=0, high=1, low_open=True)
     if predictions.numel() == 0:
         raise ValueError("predictions: empty")
     if predictions.shape != labels.shape:
