@@ -26,6 +26,7 @@ from meta.continual._data import (
     as_tensors,
     check_task_id,
 )
+from meta.base import gradients_finite
 from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
@@ -380,6 +381,11 @@ class ContinualLearner:
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if not gradients_finite(self.model.parameters()):
+            raise FloatingPointError(
+                f"gradients: a gradient is NaN or infinite ({where}, strategy {strategy.name}, loss "
+                f"{float(loss.detach())}); the model computes a function whose gradient is not finite there"
+            )
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.grad_clip)
         optimizer.step()
@@ -534,7 +540,7 @@ class ContinualLearner:
         Raises EmptyTaskError (a ValueError) for empty data, ValueError for data the model cannot
         take (its shape or dtype; checked on one example before anything changes),
         DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
-        if the loss stops being finite. A call that raises, before or during training, leaves the
+        if the loss or a gradient stops being finite. A call that raises, before or during training, leaves the
         learner unchanged (model, strategy and records), so the task can be retried.
         """
         task_id = check_task_id(task_id)
