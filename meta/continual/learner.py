@@ -350,8 +350,10 @@ class ContinualLearner:
             raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
         finally:
             self.model.train(was)
-        if out.dim() != 2:
-            raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
+        if not isinstance(out, torch.Tensor) or out.dim() != 2:
+            # a model that returns a tuple or a dict (as many wrappers do) failed with "'tuple' object has no attribute 'dim'"
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
+            raise ValueError(f"model: expected logits of shape (n, classes), got {got}")
         self.num_outputs = int(out.shape[1])
         return out
 
