@@ -158,9 +158,12 @@ class DriftAdapter:
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
         try:
-            outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+            predicted = self.predict(features[:1])
         except (RuntimeError, TypeError) as exc:  # torch's error names neither the batch nor its shape
             raise ValueError(f"features: the model cannot take features of shape {tuple(features.shape)} ({exc})") from exc
+        if not isinstance(predicted, torch.Tensor):  # a tuple failed with "'tuple' object has no attribute 'reshape'"
+            raise ValueError(f"model: expected utilities as a tensor, got a {type(predicted).__name__}")
+        outputs = predicted.reshape(1, -1).shape[1]
         if utility.shape[1] != outputs:
             raise ValueError(
                 f"utility: {utility.shape[1]} values per row, but the model predicts {outputs} per row"

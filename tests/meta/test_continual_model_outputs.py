@@ -26,3 +26,12 @@ def test_a_model_returning_a_tuple_is_refused_naming_the_model() -> None:
     with pytest.raises(ValueError, match=r"got a tuple"):
         learner.predict(torch.randn(2, 4))
     assert learner.trained_tasks == []
+
+
+def test_a_drift_model_returning_a_tuple_is_refused_naming_the_model() -> None:
+    from meta import DriftAdapter
+
+    adapter = DriftAdapter(TupleOutput(), steps=1)
+    with pytest.raises(ValueError, match=r"model: expected utilities as a tensor, got a tuple"):
+        adapter.adapt(torch.randn(6, 4), torch.randn(6, 3))
+    assert adapter.batches_seen == 0
