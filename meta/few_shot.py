@@ -94,7 +94,10 @@ class _MetricNetwork(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened embeddings ``[n, d]``."""
-        return self.encoder(x).flatten(1)
+        z = self.encoder(x)
+        if not isinstance(z, torch.Tensor):  # a tuple failed with "'tuple' object has no attribute 'flatten'"
+            raise TypeError(f"encoder: returned a {type(z).__name__}; a metric network embeds with one tensor of embeddings")
+        return z.flatten(1)
 
     def _embed_pair(self, support_x: torch.Tensor, query_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # one encoder call: BatchNorm sees one batch, and it is faster than two calls
