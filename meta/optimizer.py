@@ -45,6 +45,7 @@ __all__ = [
     "PRUNERS",
     "TrialPruned",
     "check_called_with_one_argument",
+    "check_gp_grids",
     "check_storage",
     "check_storable_choices",
     "check_study_name",
@@ -1101,6 +1102,35 @@ def parse_parameter_space(
     return out
 
 
+#: The most values on one parameter's grid that Optuna's GP sampler is given: at each proposal it
+#: builds an array of every value of an int range or a stepped float range (80 MB a copy at this size).
+GP_MAX_GRID_VALUES = 10**7
+
+
+def check_gp_grids(distributions: Mapping[str, optuna.distributions.BaseDistribution]) -> None:
+    """ValueError naming the first int range or stepped float range with more than
+    :data:`GP_MAX_GRID_VALUES` values on its grid: Optuna's GP sampler lists every one of them at each
+    proposal (a log scale too), so ``(1, 2**40)`` asked for 8 TiB and the search failed with a
+    MemoryError once its start-up trials had run.
+
+    Example:
+        >>> check_gp_grids(parse_parameter_space({"n": (1, 2**40)}))
+        Traceback (most recent call last):
+        ...
+        ValueError: parameter_space['n']: 1099511627776 values on its grid, more than sampler='gp' can list (10000000; it lists each at every proposal); give the range as floats ((1.0, 1099511627776.0), rounded in the objective), a coarser step, or sampler='tpe'
+    """
+    for name, dist in distributions.items():
+        step = getattr(dist, "step", None)
+        if isinstance(dist, (optuna.distributions.IntDistribution, optuna.distributions.FloatDistribution)) and step:
+            count = int((dist.high - dist.low) // step) + 1
+            if count > GP_MAX_GRID_VALUES:
+                raise ValueError(
+                    f"parameter_space[{name!r}]: {count} values on its grid, more than sampler='gp' can list "
+                    f"({GP_MAX_GRID_VALUES}; it lists each at every proposal); give the range as floats "
+                    f"(({float(dist.low)!r}, {float(dist.high)!r}), rounded in the objective), a coarser step, or sampler='tpe'"
+                )
+
+
 def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
     database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
@@ -1342,7 +1372,9 @@ class BayesianOptimizer:
     """Bayesian hyperparameter search on Optuna: GP sampler by default, TPE or random as options.
 
     Arguments:
-        parameter_space: name -> spec; see :func:`parse_parameter_space`.
+        parameter_space: name -> spec; see :func:`parse_parameter_space`. With ``sampler='gp'``, a
+            range of more values on its grid than the GP sampler can list is refused (see
+            :func:`check_gp_grids`).
         acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name,
             trial_timeout_s, pruner: see :class:`BayesianOptimizerConfig`.
 
@@ -1381,6 +1413,8 @@ class BayesianOptimizer:
     ) -> None:
         self.config = BayesianOptimizerConfig(acquisition_function=acquisition_function, **settings)
         self.distributions = parse_parameter_space(parameter_space)
+        if self.config.sampler == "gp":
+            check_gp_grids(self.distributions)
         self.history: list[tuple[dict[str, Any], float]] = []
         self._study: optuna.Study | None = None
 
