@@ -347,6 +347,14 @@ def check_weights(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:
             )
 
 
+def gradients_finite(params: Iterable[torch.Tensor]) -> bool:
+    """Whether every gradient of ``params`` (those that have one) is finite. A finite loss can have a
+    NaN gradient (``torch.where(a > 0, a.sqrt(), 0)`` at a negative ``a``, a half-precision overflow):
+    a step on it writes NaN into the weights without a word, and no later loss can undo that."""
+    checks = [torch.isfinite(p.grad).all() for p in params if p.grad is not None]
+    return not checks or bool(torch.stack(checks).all())  # one synchronisation for all of them
+
+
 def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
     """TypeError naming ``field`` when ``x`` is floating but not of the parameters' ``dtype``
     (torch's own error names neither the tensor nor the fix)."""

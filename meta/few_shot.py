@@ -48,6 +48,7 @@ from meta.base import (
     buffers_restored,
     check_input_dtype,
     checked_optimizer,
+    gradients_finite,
     model_device,
     model_dtype,
     validate_task_tensors,
@@ -93,7 +94,10 @@ class _MetricNetwork(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened embeddings ``[n, d]``."""
-        return self.encoder(x).flatten(1)
+        z = self.encoder(x)
+        if not isinstance(z, torch.Tensor):  # a tuple failed with "'tuple' object has no attribute 'flatten'"
+            raise TypeError(f"encoder: returned a {type(z).__name__}; a metric network embeds with one tensor of embeddings")
+        return z.flatten(1)
 
     def _embed_pair(self, support_x: torch.Tensor, query_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # one encoder call: BatchNorm sees one batch, and it is faster than two calls
@@ -431,8 +435,9 @@ class FewShotLearner(OptimizerFollowsModule):
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``.
 
-        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, before any update:
-        the weights, the optimiser and the buffers (BatchNorm's running statistics) are as they were.
+        Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, or a NaN or infinite
+        gradient, before any update: the weights, the optimiser and the buffers (BatchNorm's running
+        statistics) are as they were.
         """
         validate_task_tensors(support_x, support_y, query_x, query_y)
         if len(query_x) == 0:
@@ -452,8 +457,14 @@ class FewShotLearner(OptimizerFollowsModule):
             if self.optimizer is None:
                 # created after the first forward pass, so lazily sized modules are materialised
                 self.optimizer = self._new_optimizer()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if not gradients_finite(self.parameters()):
+                self.optimizer.zero_grad(set_to_none=True)
+                raise NonFiniteLossError(
+                    f"a gradient is NaN or infinite at episode {self.episodes_trained + 1} (the loss is "
+                    f"{float(loss.detach())}); no update was applied"
+                )
         self.optimizer.step()
         self.episodes_trained += 1
         accuracy = float((scores.argmax(-1) == target).float().mean())

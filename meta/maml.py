@@ -162,10 +162,14 @@ def check_loss_shapes(loss_fn: LossFn, out: torch.Tensor, y: torch.Tensor) -> No
     """Raise ``TaskShapeError`` when targets ``y`` cannot be what the built-in ``loss_fn`` (a
     function or its module, see ``builtin_loss``) compares predictions ``out`` with: torch would
     broadcast them (MSE, L1: targets of shape ``(n,)`` against predictions ``(n, 1)`` give an
-    ``(n, n)`` loss, with a warning at most) or fail deep inside. Shapes are those of one task
-    (vmap hides the task dimension). Other callables are not checked.
+    ``(n, n)`` loss, with a warning at most) or fail deep inside; predictions that are no tensor
+    raise TypeError. Shapes are those of one task (vmap hides the task dimension). Other callables
+    are not checked (they may take a model's tuple).
     """
     kind = builtin_loss(loss_fn)
+    if kind is not None and not isinstance(out, torch.Tensor):
+        # a tuple (what many wrapped models return) failed deep in the loss: "no attribute 'shape'"
+        raise TypeError(f"model: returned a {type(out).__name__}, but a built-in loss compares one tensor of predictions with the targets")
     if kind is F.mse_loss or kind is F.l1_loss:
         if y.shape != out.shape:
             name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
@@ -341,15 +345,18 @@ class MAML(BaseMetaLearner):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
-        ``first_order``, the adapted parameters' names and, for a built-in loss, its name."""
+        ``first_order``, the adapted parameters' names and, for a built-in loss (by name, or torch's
+        ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
         settings: dict[str, Any] = {
             "lr_inner": self.lr_inner,
             "num_inner_steps": self.num_inner_steps,
             "first_order": self.first_order,
             "adapt_parameters": list(self.adapt_names),
         }
-        # a callable cannot be compared across processes: only a named loss is recorded
-        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is self.loss_fn})
+        # a callable cannot be compared across processes: only a built-in loss is recorded, a torch
+        # loss module as its function (unrecorded, a regression file loaded into a classifier)
+        kind = builtin_loss(self.loss_fn)
+        settings.update({"loss": name for name, fn in _LOSSES.items() if fn is kind})
         return settings
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -417,8 +424,8 @@ class MAML(BaseMetaLearner):
         # one forward pass that leaves nothing behind: running statistics and random draws
         with torch.no_grad(), buffers_restored(self.model), torch.random.fork_rng(devices=devices, device_type=x.device.type):
             out = self.model(x.to(self.device))
-        if out.dim() < 2:
-            return  # check_loss_shapes names scores without a class dimension
+        if not isinstance(out, torch.Tensor) or out.dim() < 2:
+            return  # check_loss_shapes names scores that are no tensor or have no class dimension
         classes = out.shape[1]
         for field, y in labels.items():
             bad = (y != ignored_label(self.loss_fn)) & ((y < 0) | (y >= classes))
@@ -506,7 +513,7 @@ class MAML(BaseMetaLearner):
     def _query_scores(self, fast, qx, qy):  # type: ignore[no-untyped-def]
         """(query loss, query accuracy or 0) at the adapted weights ``fast``; vmappable."""
         out = functional_call(self.model, fast, (qx,), strict=False)
-        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=out.device)
+        acc = self._accuracy(out, qy) if self.classification else torch.zeros((), device=qy.device)
         return self._criterion(out, qy), acc
 
     # ------------------------------------------------------------------ per-task objective

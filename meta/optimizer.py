@@ -31,7 +31,7 @@ import optuna
 import torch
 from pydantic import ConfigDict, Field, field_validator
 
-from meta._checks import NumbersNotBools, check_count, check_flag, check_real
+from meta._checks import NumbersNotBools, check_count, check_flag, check_path, check_real
 from meta._log import event_log
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -45,6 +45,7 @@ __all__ = [
     "PRUNERS",
     "TrialPruned",
     "check_called_with_one_argument",
+    "check_gp_grids",
     "check_storage",
     "check_storable_choices",
     "check_study_name",
@@ -1007,9 +1008,12 @@ def _range_distribution(name: str, low: Any, high: Any, log_scale: bool | None, 
         raise ValueError(f"parameter_space[{name!r}]: low {low!r} is above high {high!r}")
     is_int = isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))
     field = f"parameter_space[{name!r}]"
-    if log_scale is not None and not isinstance(log_scale, bool):
-        # "no" or 0 would otherwise be read by truth value.
-        raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+    if log_scale is not None:
+        if not isinstance(log_scale, (bool, np.bool_)):
+            # "no" or 0 would otherwise be read by truth value.
+            raise TypeError(f"{field}: log must be True or False, got {log_scale!r}")
+        # numpy's True (a space read from an array or a table) is True, as check_flag reads it
+        log_scale = bool(log_scale)
     if step is not None:
         # Unchecked, a zero step became 1, a fractional one was truncated and a NaN one made the high bound NaN.
         if is_int:
@@ -1098,6 +1102,35 @@ def parse_parameter_space(
     return out
 
 
+#: The most values on one parameter's grid that Optuna's GP sampler is given: at each proposal it
+#: builds an array of every value of an int range or a stepped float range (80 MB a copy at this size).
+GP_MAX_GRID_VALUES = 10**7
+
+
+def check_gp_grids(distributions: Mapping[str, optuna.distributions.BaseDistribution]) -> None:
+    """ValueError naming the first int range or stepped float range with more than
+    :data:`GP_MAX_GRID_VALUES` values on its grid: Optuna's GP sampler lists every one of them at each
+    proposal (a log scale too), so ``(1, 2**40)`` asked for 8 TiB and the search failed with a
+    MemoryError once its start-up trials had run.
+
+    Example:
+        >>> check_gp_grids(parse_parameter_space({"n": (1, 2**40)}))
+        Traceback (most recent call last):
+        ...
+        ValueError: parameter_space['n']: 1099511627776 values on its grid, more than sampler='gp' can list (10000000; it lists each at every proposal); give the range as floats ((1.0, 1099511627776.0), rounded in the objective), a coarser step, or sampler='tpe'
+    """
+    for name, dist in distributions.items():
+        step = getattr(dist, "step", None)
+        if isinstance(dist, (optuna.distributions.IntDistribution, optuna.distributions.FloatDistribution)) and step:
+            count = int((dist.high - dist.low) // step) + 1
+            if count > GP_MAX_GRID_VALUES:
+                raise ValueError(
+                    f"parameter_space[{name!r}]: {count} values on its grid, more than sampler='gp' can list "
+                    f"({GP_MAX_GRID_VALUES}; it lists each at every proposal); give the range as floats "
+                    f"(({float(dist.low)!r}, {float(dist.high)!r}), rounded in the objective), a coarser step, or sampler='tpe'"
+                )
+
+
 def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     """``storage`` if :func:`make_storage` can open it: None, an Optuna storage, ``journal:PATH`` or a
     database URL; else TypeError or ValueError naming it. Checked when a search is made, so that a
@@ -1119,7 +1152,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
     if storage.startswith("journal:"):
         if not storage[len("journal:") :]:
             raise ValueError("storage: 'journal:' names no file; write journal:PATH")
-        _check_folder(storage, storage[len("journal:") :])
+        _check_folder(storage, _home_read(storage[len("journal:") :]))
         return storage
     import sqlalchemy.engine
     import sqlalchemy.exc
@@ -1131,7 +1164,7 @@ def check_storage(storage: Any) -> str | optuna.storages.BaseStorage | None:
             f"storage: {storage!r} is not a database URL or journal:PATH; for a SQLite file write sqlite:///{storage}"
         ) from None
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        _check_folder(storage, url.database)
+        _check_folder(storage, _home_read(url.database))
     return storage
 
 
@@ -1153,6 +1186,13 @@ def check_study_name(study_name: Any) -> str | None:
     return study_name
 
 
+def _home_read(path: str) -> str:
+    """A journal's or a SQLite file's ``path``, a leading ``~`` read as the home folder as the loaders
+    and savers read one (:func:`meta._checks.check_path`): kept, it named a folder ``~`` in the
+    working folder, and a storage there was refused as a file in a folder that does not exist."""
+    return str(check_path("storage", path))
+
+
 def _check_folder(storage: str, path: str) -> None:
     """ValueError naming ``storage`` when the folder of its file ``path`` does not exist: SQLite said
     only "unable to open database file", and the journal a bare FileNotFoundError, at the first trial."""
@@ -1165,7 +1205,8 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
     """An Optuna storage from the ``storage`` argument: ``None`` (memory), a URL, or a storage object.
 
     A ``journal:PATH`` string opens an append-only journal file, which several processes on one host may
-    share without a database server. A ``postgresql://`` (or ``postgres://``) URL, the form the router's
+    share without a database server. A leading ``~`` in a journal's or a SQLite file's path is the home
+    folder. A ``postgresql://`` (or ``postgres://``) URL, the form the router's
     store takes, is handed to Optuna's RDB storage as ``postgresql+psycopg://``, SQLAlchemy's name for
     psycopg 3, so studies and routing can share one database (the ``postgres`` extra installs psycopg).
     """
@@ -1173,9 +1214,15 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> str | opt
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
-        return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
+        return JournalStorage(JournalFileBackend(_home_read(storage[len("journal:") :])))
     if isinstance(storage, str) and storage != sqlalchemy_url(storage):
         return _postgres_storage(sqlalchemy_url(storage))
+    if isinstance(storage, str) and storage.startswith("sqlite:"):
+        import sqlalchemy.engine
+
+        url = sqlalchemy.engine.make_url(storage)
+        if url.database and url.database.startswith("~"):
+            return url.set(database=_home_read(url.database)).render_as_string(hide_password=False)
     return storage
 
 
@@ -1325,7 +1372,9 @@ class BayesianOptimizer:
     """Bayesian hyperparameter search on Optuna: GP sampler by default, TPE or random as options.
 
     Arguments:
-        parameter_space: name -> spec; see :func:`parse_parameter_space`.
+        parameter_space: name -> spec; see :func:`parse_parameter_space`. With ``sampler='gp'``, a
+            range of more values on its grid than the GP sampler can list is refused (see
+            :func:`check_gp_grids`).
         acquisition_function, sampler, direction, n_startup_trials, seed, storage, study_name,
             trial_timeout_s, pruner: see :class:`BayesianOptimizerConfig`.
 
@@ -1364,6 +1413,8 @@ class BayesianOptimizer:
     ) -> None:
         self.config = BayesianOptimizerConfig(acquisition_function=acquisition_function, **settings)
         self.distributions = parse_parameter_space(parameter_space)
+        if self.config.sampler == "gp":
+            check_gp_grids(self.distributions)
         self.history: list[tuple[dict[str, Any], float]] = []
         self._study: optuna.Study | None = None
 

@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersNotBools
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, model_device, model_dtype
+from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -82,7 +82,10 @@ class ProtoNetRecipe(NumbersNotBools):
     distance: Literal["euclidean", "cosine"] = Field(
         "euclidean", description="how a query is scored against a prototype (PrototypicalNetwork's distance)"
     )
-    seed: int = Field(0, description="seed of episode sampling, augmentation and initialisation")
+    # a torch generator's range, less one: the augmentation draws from seed + 1
+    seed: int = Field(
+        0, ge=-(2**63), le=2**64 - 2, description="seed of episode sampling, augmentation (seed + 1) and initialisation"
+    )
 
 
 @dataclass
@@ -168,7 +171,7 @@ def train_protonet(
         on_episode: called as ``on_episode(episode, {"loss", "accuracy", "lr"})`` after every episode.
 
     Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
-    ``NonFiniteLossError`` when the loss becomes NaN (no update is applied then).
+    ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
     """
     # a dict of the fields is validated as the recipe's own arguments are
     recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
@@ -230,6 +233,8 @@ def train_protonet(
             raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if not gradients_finite(network.parameters()):
+            raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
         optimizer.step()
         episode += 1
         metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}

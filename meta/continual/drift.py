@@ -13,7 +13,7 @@ from torch import nn
 
 from meta._checks import check_count, check_real
 from meta._log import event_log
-from meta.base import model_device, model_dtype
+from meta.base import gradients_finite, model_device, model_dtype
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -158,9 +158,12 @@ class DriftAdapter:
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
         try:
-            outputs = self.predict(features[:1]).reshape(1, -1).shape[1]
+            predicted = self.predict(features[:1])
         except (RuntimeError, TypeError) as exc:  # torch's error names neither the batch nor its shape
             raise ValueError(f"features: the model cannot take features of shape {tuple(features.shape)} ({exc})") from exc
+        if not isinstance(predicted, torch.Tensor):  # a tuple failed with "'tuple' object has no attribute 'reshape'"
+            raise ValueError(f"model: expected utilities as a tensor, got a {type(predicted).__name__}")
+        outputs = predicted.reshape(1, -1).shape[1]
         if utility.shape[1] != outputs:
             raise ValueError(
                 f"utility: {utility.shape[1]} values per row, but the model predicts {outputs} per row"
@@ -197,7 +200,7 @@ class DriftAdapter:
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
 
-        A batch that fails midway (the loss stops being finite, the model raises) leaves the model
+        A batch that fails midway (the loss or a gradient stops being finite, the model raises) leaves the model
         (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
         the model keeps serving its earlier predictions.
         """
@@ -223,6 +226,8 @@ class DriftAdapter:
                 raise FloatingPointError(f"loss: became {float(loss)} at step {step}; lower lr or ewc_lambda")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if not gradients_finite(self.model.parameters()):
+                raise FloatingPointError(f"gradients: a gradient is NaN or infinite at step {step} (loss {float(loss.detach())})")
             optimizer.step()
             self.strategy.after_step(self, self.lr)
             self.strategy.after_batch(self, batch, losses.detach())

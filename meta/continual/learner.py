@@ -26,6 +26,7 @@ from meta.continual._data import (
     as_tensors,
     check_task_id,
 )
+from meta.base import gradients_finite
 from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
@@ -145,6 +146,12 @@ def _flatten(strategy: Strategy) -> list[Strategy]:
     if isinstance(strategy, Compose):
         return [s for inner in strategy.strategies for s in _flatten(inner)]
     return [strategy]
+
+
+def _unnamed_policies(strategy: Strategy) -> str:
+    """``strategy``'s name as files saved before a replay's name said its policy hold it: every
+    replay was ``"replay"`` then, so such a file loads into a learner of any replay policy."""
+    return "+".join("replay" if isinstance(s, ExperienceReplay) else s.name for s in _flatten(strategy))
 
 
 class ContinualLearner:
@@ -343,8 +350,10 @@ class ContinualLearner:
             raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
         finally:
             self.model.train(was)
-        if out.dim() != 2:
-            raise ValueError(f"model: expected logits of shape (n, classes), got {tuple(out.shape)}")
+        if not isinstance(out, torch.Tensor) or out.dim() != 2:
+            # a model that returns a tuple or a dict (as many wrappers do) failed with "'tuple' object has no attribute 'dim'"
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
+            raise ValueError(f"model: expected logits of shape (n, classes), got {got}")
         self.num_outputs = int(out.shape[1])
         return out
 
@@ -374,6 +383,11 @@ class ContinualLearner:
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if not gradients_finite(self.model.parameters()):
+            raise FloatingPointError(
+                f"gradients: a gradient is NaN or infinite ({where}, strategy {strategy.name}, loss "
+                f"{float(loss.detach())}); the model computes a function whose gradient is not finite there"
+            )
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.grad_clip)
         optimizer.step()
@@ -469,7 +483,7 @@ class ContinualLearner:
             raise ValueError(f"{where}: the saved learner lacks {missing}; the file was not loaded")
         saved, own = state["config"], self.config.model_dump()
         differ = [f"config.{k}: {saved.get(k)!r} in the file, {v!r} in this learner" for k, v in own.items() if saved.get(k) != v]
-        if state["strategy"] != self.strategy.name:
+        if state["strategy"] not in (self.strategy.name, _unnamed_policies(self.strategy)):
             differ.insert(0, f"strategy: {state['strategy']!r} in the file, {self.strategy.name!r} in this learner")
         if differ:
             raise ValueError(f"{where}: {'; '.join(differ)}; build the learner as the saved one was")
@@ -528,7 +542,7 @@ class ContinualLearner:
         Raises EmptyTaskError (a ValueError) for empty data, ValueError for data the model cannot
         take (its shape or dtype; checked on one example before anything changes),
         DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
-        if the loss stops being finite. A call that raises, before or during training, leaves the
+        if the loss or a gradient stops being finite. A call that raises, before or during training, leaves the
         learner unchanged (model, strategy and records), so the task can be retried.
         """
         task_id = check_task_id(task_id)

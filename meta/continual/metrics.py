@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from meta._checks import check_count, check_real
+
 
 def _nanmean(values: list[float]) -> float:
     finite = [v for v in values if not math.isnan(v)]
@@ -54,9 +56,23 @@ class AccuracyMatrix:
             raise ValueError(f"values: expected shape (stages, {len(self.task_ids)}), got {self.values.shape}")
         if len(self.trained_at) != len(self.task_ids):
             raise ValueError(f"trained_at: expected {len(self.task_ids)} entries, got {len(self.trained_at)}")
-        if self.baseline.size == 0:
-            self.baseline = np.full(len(self.task_ids), np.nan)
-        self.baseline = np.asarray(self.baseline, dtype=float)
+        # each task's stages index the rows: an empty list failed the metrics with max()'s bare error,
+        # a stage past the last row with numpy's IndexError, and a negative one read a row from the end
+        stages = self.num_stages
+        self.trained_at = [
+            [check_count(f"trained_at[{j}][{i}]", s, high=stages - 1) for i, s in enumerate(at)]
+            for j, at in enumerate(self.trained_at)
+        ]
+        empty = [j for j, at in enumerate(self.trained_at) if not at]
+        if empty:
+            raise ValueError(f"trained_at[{empty[0]}]: lists no stage; each task was trained at a stage in [0, {stages - 1}]")
+        # a list or a tuple, as square() takes one; of another length it would score other tasks
+        baseline = np.asarray(self.baseline, dtype=float)
+        if baseline.size == 0:
+            baseline = np.full(len(self.task_ids), np.nan)
+        if baseline.shape != (len(self.task_ids),):
+            raise ValueError(f"baseline: expected {len(self.task_ids)} values, one per task, got shape {baseline.shape}")
+        self.baseline = baseline
 
     @classmethod
     def square(cls, values: Sequence[Sequence[float]], baseline: Sequence[float] | None = None) -> AccuracyMatrix:
@@ -194,8 +210,8 @@ def detect_collapse(predictions: torch.Tensor, labels: torch.Tensor, threshold: 
     >>> detect_collapse(torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 3])).collapsed
     False
     """
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold: must lie in (0, 1], got {threshold!r}")
+    # a bool passed for 1.0 (a flag in the wrong place) and a string failed the comparison unnamed
+    threshold = check_real("threshold", threshold, low=0, high=1, low_open=True)
     if predictions.numel() == 0:
         raise ValueError("predictions: empty")
     if predictions.shape != labels.shape:

@@ -128,7 +128,10 @@ class ProgressiveNetwork(nn.Module):
             with torch.no_grad():
                 for layer, src in zip(column.layers, self._template):
                     layer.weight.copy_(src.weight)
-                    layer.bias.copy_(src.bias)
+                    if src.bias is None:  # a layer built with bias=False adds nothing: a zero bias does the same
+                        layer.bias.zero_()
+                    else:
+                        layer.bias.copy_(src.bias)
         self.columns.append(column)
         self.task_to_column[task_id] = len(self.columns) - 1
 

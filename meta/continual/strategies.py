@@ -566,6 +566,8 @@ class EWC(Strategy):
 # ----------------------------------------------------------------------------------------- replay
 
 ReplayPolicy = Literal["reservoir", "class_balanced", "loss_prioritized"]
+#: each replay policy's strategy name, as :func:`~meta.continual.learner.make_strategy` takes it
+REPLAY_NAMES: dict[str, str] = {"reservoir": "replay", "class_balanced": "replay_balanced", "loss_prioritized": "replay_prioritized"}
 
 
 class ExperienceReplay(Strategy):
@@ -587,10 +589,13 @@ class ExperienceReplay(Strategy):
       with importance-sampling weights ``(N p_i)^-beta`` normalised by their maximum
       (Schaul et al., 2016).
 
+    ``name`` is the policy's name in :func:`~meta.continual.learner.make_strategy`: ``"replay"``,
+    ``"replay_balanced"`` or ``"replay_prioritized"``.
+
     Example:
         >>> replay = ExperienceReplay(buffer_size=200, policy="class_balanced")
         >>> replay.name
-        'replay'
+        'replay_balanced'
     """
 
     name = "replay"
@@ -616,6 +621,8 @@ class ExperienceReplay(Strategy):
         seed = check_seed("seed", seed)
         self.buffer_size = buffer_size
         self.policy = policy
+        # named apart: a learner saved with one policy is refused by a learner of another, by name
+        self.name = REPLAY_NAMES[policy]
         self.replay_batch_size = replay_batch_size
         self.replay_weight = replay_weight
         self.alpha = alpha
@@ -776,8 +783,11 @@ class ExperienceReplay(Strategy):
         # groups are (task, class) pairs; labels may be vectors in regression, then group by task
         # (keys on the CPU, beside the task ids: labels may be on the model's device)
         label_key = y_all.cpu() if y_all.dim() == 1 and not y_all.is_floating_point() else torch.zeros_like(t_all)
-        keys = t_all * (int(label_key.max()) + 1 if label_key.numel() else 1) + label_key
-        groups, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+        # the (task, label) pairs themselves, in their order: one number made of both,
+        # task * (labels + 1) + label, overflowed int64 for a large task id (a hash, say) and wrapped
+        # onto another task's groups, whose rows then took its share of the memory
+        keys = torch.stack([t_all, label_key.to(t_all.dtype)], dim=1)
+        groups, inverse, counts = torch.unique(keys, dim=0, return_inverse=True, return_counts=True)
         quota = _water_fill(counts.tolist(), self.buffer_size)
         keep: list[torch.Tensor] = []
         for g, q in enumerate(quota):

@@ -10,7 +10,7 @@ from torch import nn
 
 from meta._checks import check_count
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
-from meta.nas.space import IMAGE_OPS, VECTOR_OPS, built_op
+from meta.nas.space import IMAGE_OPS, VECTOR_OPS, built_op, input_size
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -170,7 +170,7 @@ def _build_layers(arch: Mapping[str, Any]) -> nn.Module:
             raise KeyError(f"architecture['layers'][{i}]['activation']: unknown {layer.get('activation')!r}")
     widths = [_size(layer.get("width"), f"architecture['layers'][{i}]['width']") for i, layer in enumerate(layers)]
     if len(shape) == 3:
-        c, hw = shape[0], min(shape[1], shape[2])
+        c, hw = shape[0], input_size(shape)
         for layer, width in zip(layers, widths):
             module, c, hw = _image_layer(built_op(layer["op"], width, hw), c, width, layer["activation"], hw)
             modules.append(module)

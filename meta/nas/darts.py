@@ -36,7 +36,7 @@ from torch import nn
 
 from meta._checks import NumbersNotBools
 from meta._log import event_log
-from meta.base import NonFiniteLossError
+from meta.base import NonFiniteLossError, gradients_finite
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
 from meta.nas.builder import CellNetwork, cell_operation
 from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
@@ -57,7 +57,7 @@ class DARTSConfig(NumbersNotBools):
     weight_decay: float = Field(3e-4, ge=0)
     alpha_lr: float = Field(3e-3, gt=0)
     alpha_weight_decay: float = Field(1e-3, ge=0)
-    seed: int = 0
+    seed: int = Field(0, ge=-(2**63), le=2**64 - 1)  # a torch generator's range
 
 
 class MixedOp(nn.Module):
@@ -180,7 +180,7 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
 
     Rows of ``x`` may be flat; they are reshaped to the space's ``input_shape``. Deterministic for a
     given ``config.seed``. Data that holds NaN, labels that are not integers in ``[0, num_classes)``
-    raise ValueError naming them; a loss that becomes NaN or infinite raises ``NonFiniteLossError``.
+    raise ValueError naming them; a loss or a gradient that becomes NaN or infinite raises ``NonFiniteLossError``.
     """
     config = config or DARTSConfig()
     x_tr, y_tr, x_va, y_va = check_darts_data(space, data)
@@ -208,12 +208,14 @@ def run_darts(space: ArchitectureSpace, data: Sequence[Any], config: DARTSConfig
             val_loss = F.cross_entropy(model(x_va[vidx]), y_va[vidx])
             _check_finite(val_loss, "validation", epoch, step)
             val_loss.backward()
+            _check_finite_gradients([model.alphas], "validation", epoch, step)
             a_opt.step()
             # Weight step on training data.
             w_opt.zero_grad()
             loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
             _check_finite(loss, "training", epoch, step)
             loss.backward()
+            _check_finite_gradients(model.weight_parameters(), "training", epoch, step)
             nn.utils.clip_grad_norm_(model.weight_parameters(), 5.0)
             w_opt.step()
             schedule.step()
@@ -232,6 +234,11 @@ def _check_finite(loss: torch.Tensor, which: str, epoch: int, step: int) -> None
             f"DARTS {which} loss is {float(loss.detach())} at epoch {epoch}, step {step}; the search stopped "
             "before the architecture weights took it in (lower weight_lr or alpha_lr)"
         )
+
+
+def _check_finite_gradients(params: list[nn.Parameter], which: str, epoch: int, step: int) -> None:
+    if not gradients_finite(params):  # a finite loss can have one: a step on it writes NaN into the weights
+        raise NonFiniteLossError(f"DARTS {which} step: a gradient is NaN or infinite at epoch {epoch}, step {step}; the search stopped")
 
 
 def discretise(space: CellSearchSpace, alphas: np.ndarray) -> Architecture:

@@ -41,8 +41,9 @@ POOL_OPS: frozenset[str] = frozenset({"max_pool", "avg_pool"})
 
 
 def built_op(op: str, width: int, size: int) -> str:
-    """The operation a chain layer builds, given the ``size`` that reaches it (an image's smaller side, a
-    vector's width): pooling at 1x1 has nothing left to reduce and is the identity, ``'skip'``; a
+    """The operation a chain layer builds, given the ``size`` that reaches it (an image's larger side, a
+    vector's width): pooling at 1x1 has nothing left to reduce and is the identity, ``'skip'`` (on an
+    image of one row, a signal laid out ``(C, 1, L)``, it still halves the length); a
     ``'residual_dense'`` layer whose width differs from its input's has no input it could add and is a
     ``'dense'`` one. The builder builds by it, and keys and codes go by it, so that two architectures
     that build the same network are one."""
@@ -51,6 +52,13 @@ def built_op(op: str, width: int, size: int) -> str:
     if op == "residual_dense" and width != size:
         return "dense"
     return op
+
+
+def input_size(shape: tuple[int, ...]) -> int:
+    """The size (as in :func:`built_op`) of an input of ``shape``, ``(D,)`` or ``(C, H, W)``: a 2x2
+    pooling (ceil mode) takes each side from ``s`` to ``ceil(s / 2)``, so the larger side tells when it
+    has nothing left to reduce; the smaller one made every pooling of a ``(C, 1, L)`` input a skip."""
+    return shape[0] if len(shape) == 1 else max(shape[1], shape[2])
 
 
 def size_after(op: str, width: int, size: int) -> int:
@@ -342,7 +350,7 @@ class LayerSearchSpace(ArchitectureSpace):
     def __init__(self, config: NASSearchSpaceConfig) -> None:
         self.config = config
         shape = config.input_shape
-        self._input_size = shape[0] if len(shape) == 1 else min(shape[1], shape[2])
+        self._input_size = input_size(shape)
         total = self._count_networks()
         self.size = total if total <= 10**6 else None
         dists: dict[str, optuna.distributions.BaseDistribution] = {

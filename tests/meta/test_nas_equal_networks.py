@@ -14,7 +14,7 @@ from meta.nas import NeuralArchitectureSearch, build_model_from_architecture, cr
 
 SPACES = {
     "vector": create_nas_search_space((2,), 2, max_layers=2, widths=(2, 3), activations=("relu", "tanh")),
-    # 2x2 images: a second pooling layer meets 1x1; no 'skip' among the ops, so the identity has no name
+    # 2x3 images: a third pooling layer meets 1x1 (3 -> 2 -> 1); no 'skip' among the ops, so the identity has no name
     "image": create_nas_search_space((1, 2, 3), 2, max_layers=3, operations=("max_pool", "avg_pool", "conv1x1"), widths=(2,), activations=("relu",)),
     "image_with_skip": create_nas_search_space((1, 2, 2), 2, max_layers=2, operations=("max_pool", "skip", "conv1x1"), widths=(2, 3), activations=("relu",)),
 }
