@@ -69,3 +69,31 @@ def test_bench_store_leaves_no_journal_folder(tmp_path: Path, monkeypatch: pytes
     with _postgres("postgresql://router@127.0.0.1:1/bench") as make:  # no database made: the server is not needed
         assert callable(make)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_store_ends_its_worker_processes_at_once_when_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an interrupted run waited up to 30 s for each worker, which waited for a start that never came
+    # (two minutes for four routers), and only then killed it
+    import multiprocessing
+
+    from toolrouter.bench import store
+    from toolrouter.bench._store_workers import route_for
+
+    spawn, made = multiprocessing.get_context("spawn"), []
+
+    class Recorded:
+        def __getattr__(self, name: str) -> object:
+            return getattr(spawn, name)
+
+        def Process(self, **options: object) -> object:  # noqa: N802 (multiprocessing's name)
+            made.append(spawn.Process(**options))
+            return made[-1]
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the workers start
+
+    monkeypatch.setattr(store.mp, "get_context", lambda method: Recorded())
+    monkeypatch.setattr(store, "_collect", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store._run(route_for, [("memory://", 0, 0.1)], timeout_s=1)
+    assert [p.exitcode for p in made] == [-signal.SIGTERM]  # ended, not waited for and then killed

@@ -149,23 +149,36 @@ def _collect(q: Any, procs: list[Any], timeout_s: float) -> list[Any]:
     return items
 
 
+@contextmanager
+def _started(procs: list[Any]) -> Iterator[None]:
+    """Start ``procs``; at the end wait for them, or, when the run is cut short (Ctrl-C, SIGTERM, a
+    process that failed), end them at once: waiting up to 30 s for each process, which waited for
+    a start signal that would never come, held an interrupted run back for minutes."""
+    for p in procs:
+        p.start()
+    try:
+        yield
+    except BaseException:
+        for p in procs:
+            p.terminate()
+        raise
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+
+
 def _run(target: Callable[..., None], arg_lists: list[tuple], *, timeout_s: float) -> list[Any]:
     """Start one spawned process per argument tuple, wait until each is ready, release them at
     once, and return what each put on the output queue."""
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=target, args=(*args, ready, go, out)) for args in arg_lists]
-    for p in procs:
-        p.start()
-    try:
+    with _started(procs):
         _collect(ready, procs, 180)
         go.set()
         return _collect(out, procs, timeout_s)
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
 
 
 def _throughput(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: str) -> None:
@@ -241,21 +254,19 @@ def _staleness(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
         ctx = mp.get_context("spawn")
         ready, out = ctx.Queue(), ctx.Queue()
         proc = ctx.Process(target=watch, args=(url, args.outcomes, ready, out))
-        proc.start()
-        _collect(ready, [proc], 180)
-        time.sleep(0.5)
-        task = TaskProfile(task_id="t", required_capabilities=["search"])
-        sent = []
-        for _ in range(args.outcomes):
-            writer.learn_from_execution(task, [ExecutionResult(tool_id="search_0", step="search", success=True)])
-            sent.append(time.time())
-            time.sleep(float(rng.uniform(0.02, 0.06)))
-        delays: list[float] = []
-        while len(delays) < args.outcomes:
-            ((applied, when),) = _collect(out, [proc], 60)
-            delays += [when - t for t in sent[len(delays):applied]]
-        proc.join(timeout=30)
-        writer.close()
+        with writer, _started([proc]):
+            _collect(ready, [proc], 180)
+            time.sleep(0.5)
+            task = TaskProfile(task_id="t", required_capabilities=["search"])
+            sent = []
+            for _ in range(args.outcomes):
+                writer.learn_from_execution(task, [ExecutionResult(tool_id="search_0", step="search", success=True)])
+                sent.append(time.time())
+                time.sleep(float(rng.uniform(0.02, 0.06)))
+            delays: list[float] = []
+            while len(delays) < args.outcomes:
+                ((applied, when),) = _collect(out, [proc], 60)
+                delays += [when - t for t in sent[len(delays):applied]]
         ms = np.array(delays) * 1e3
         rows.append([label, len(ms), round(float(np.median(ms)), 1), round(float(np.percentile(ms, 95)), 1), round(float(ms.max()), 1)])
     print_table(
