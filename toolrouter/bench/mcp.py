@@ -76,7 +76,7 @@ QUICK = {"calls": 150, "warmup": 20}
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--calls", type=count, default=1000, help="timed calls per measurement (default 1000)")
     parser.add_argument("--warmup", type=count, default=100, help="untimed calls first (default 100)")
