@@ -328,7 +328,8 @@ def meta_train_command(
 def _terminate_cleanly():  # type: ignore[no-untyped-def]
     """SIGTERM (``kill``, a CI job's time limit) ends the command as Ctrl-C does, through its
     cleanup: by default it ended the process at once, leaving a suite's throwaway PostgreSQL
-    server running, its folders on disk and its worker processes waiting."""
+    server running, its folders on disk and its worker processes waiting, and ``data fetch``'s
+    staging folder in the data folder."""
     import signal
     import threading
 
@@ -344,6 +345,12 @@ def _terminate_cleanly():  # type: ignore[no-untyped-def]
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@app.callback()
+def _every_command(ctx: typer.Context) -> None:
+    # every command's cleanup, not only bench's (data fetch's staging folder stayed behind)
+    ctx.with_resource(_terminate_cleanly())
 
 
 @app.command(
@@ -363,8 +370,7 @@ def bench(
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
-        with _terminate_cleanly():
-            run_suite(suite, list(ctx.args))
+        run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)

@@ -1,5 +1,6 @@
 """A benchmark ended early (SIGTERM from ``kill`` or a CI job's time limit, Ctrl-C in its throwaway
-server's start) or run to its end leaves no server, folder or journal behind."""
+server's start) or run to its end leaves no server, folder or journal behind; so does any other
+command that SIGTERM ends."""
 
 from __future__ import annotations
 
@@ -40,6 +41,27 @@ def test_sigterm_ends_a_benchmark_through_its_cleanup(monkeypatch: pytest.Monkey
         signal.signal(signal.SIGTERM, previous)
     assert result.exit_code == 128 + signal.SIGTERM and cleaned == ["store"] and unhandled == [], result.output
     assert after is outside  # the command's handler was its own while it ran
+
+
+def test_sigterm_ends_data_fetch_through_its_cleanup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only bench ended through its cleanup: SIGTERM during a download left the staging folder
+    # (.fetch-omniglot-...) in the data folder
+    import importlib
+
+    fetch = importlib.import_module("toolrouter.data.fetch")  # the module: the package names its function fetch
+
+    def download(url: str, file: Path, timeout_s: float) -> str:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(fetch, "_download", download)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # not the end of the test run
+    try:
+        result = CliRunner().invoke(cli.app, ["data", "fetch", "omniglot", "--dir", str(tmp_path), "--base-url", tmp_path.as_uri()])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_throwaway_server_whose_start_is_cut_short_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
