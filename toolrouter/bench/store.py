@@ -111,7 +111,7 @@ def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] |
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             made.append(database)
-            return f"{urlsplit(url)._replace(path='/' + database, query='').geturl()}?journal_dir={journal}"
+            return _database_url(url, database, journal)
 
         try:
             yield make
@@ -131,6 +131,15 @@ def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] |
         return
     with server:
         yield lambda name: f"{server.create_database(name)}?journal_dir={journal}"
+
+
+def _database_url(url: str, database: str, journal: str) -> str:
+    """The store URL of ``database`` on the server of ``url``, with ``url``'s libpq options
+    (``password``, ``sslmode``, ``host``...): they were dropped, and a server that needs them
+    refused the runs' stores, with a traceback, after ``--url`` had been checked."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, f"journal_dir={journal}") if q)
+    return f"{parts.scheme}://{parts.netloc}/{database}?{query}"  # urlunsplit drops the "//" of an empty host
 
 
 def _collect(q: Any, procs: list[Any], timeout_s: float) -> list[Any]:
@@ -221,10 +230,12 @@ def _order(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
 
     from toolrouter.bench._store_workers import append_for
     from toolrouter.store import open_store
+    from toolrouter.store.postgres import split_options
 
     url = urls("commit_order")
     open_store(url).close()  # the schema
-    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+    libpq_url = split_options(url, {})[0]  # without the store's own options, which libpq refuses
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_unordered (LIKE toolrouter.attempts INCLUDING DEFAULTS)")
         conn.execute("ALTER TABLE bench_unordered ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY")
         conn.execute("ALTER TABLE bench_unordered ADD PRIMARY KEY (id)")
@@ -233,7 +244,7 @@ def _order(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
     for mode, label in (("sequence", "insert, id from a sequence (no order guarantee)"), ("store", "store append (ids in transaction order)")):
         results = _run(append_for, [(url, mode, args.duration_s)] * writers, timeout_s=args.duration_s + 300)
         rows.append([label, writers, round(sum(r[0] for r in results) / max(r[1] for r in results))])
-    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
         conn.execute("DROP TABLE bench_unordered")
     base = rows[0][2]
     for row in rows:
