@@ -41,3 +41,10 @@ def test_routing_a_named_routerbench_folder_that_is_missing_is_refused(tmp_path:
     refused(["routing", "--quick", "--part", "learning", "--streams", "routerbench", "--no-peers",
              "--out", str(tmp_path), "--routerbench", str(missing)],
             f"path: no RouterBench folder at {str(missing)!r}")
+
+
+def test_store_parts_are_read_as_every_suite_reads_its_lists() -> None:
+    # a trailing comma was refused as the unknown part '', and no part at all was one too
+    refused(["store", "--quick", "--parts", "regret,", "--routers", "1"],
+            "--routers: only for the throughput and order parts, which --parts leaves out")
+    refused(["store", "--quick", "--parts", ","], "--parts: none given; choose from ['throughput', 'order', 'staleness', 'regret']")
