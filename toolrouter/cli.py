@@ -275,7 +275,7 @@ def snapshots(
 #: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
-    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
+    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept", "snapshot_name": "--snapshot",
     "policy": "--store",  # a router saved with another policy: the store is the one to change
 }
 
