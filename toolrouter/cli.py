@@ -347,8 +347,19 @@ def _terminate_cleanly():  # type: ignore[no-untyped-def]
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from toolrouter import __version__
+
+        typer.echo(f"toolrouter {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _every_command(ctx: typer.Context) -> None:
+def _every_command(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+) -> None:
     # every command's cleanup, not only bench's (data fetch's staging folder stayed behind)
     ctx.with_resource(_terminate_cleanly())
 
