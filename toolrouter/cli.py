@@ -157,29 +157,35 @@ def stats(
         # (task type, most probable structure) of tasks without declared steps
         structures = [] if router is None else [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
         table = Table(title=f"{st.url}: {learned.attempts} attempts")
-        columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
-        for name in columns + (("resets", "last reset", "rechecks") if detecting else ()):
-            if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
-                table.add_column(name, overflow="fold")
-            else:
-                table.add_column(name, justify="right")
+        # drift detection's columns in a table of their own: beside the others, eleven columns on
+        # an 80-column terminal cut every number to "1.2…"
+        drift = Table(title="drift detection")
+        for t, columns in ((table, ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")),
+                           (drift, ("route", "tool", "resets", "last reset", "rechecks"))):
+            for name in columns:
+                if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
+                    t.add_column(name, overflow="fold")
+                else:
+                    t.add_column(name, justify="right")
         for row in learned.rows:
             r, value, last = row.kept, row.learned, row.last_reset
-            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
-            resets = (str(row.resets), when, str(row.rechecks)) if detecting else ()
             means = ("-",) * 4 if r is None else (
                 f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
             )
+            route = f"{row.task_type}/{row.step}"
             table.add_row(
-                f"{row.task_type}/{row.step}",
+                route,
                 row.tool_id,
                 "0" if r is None else str(r.calls),
                 *means[:2],
                 "-" if value is None else f"{value:.3f}",
                 *means[2:],
-                *resets,
             )
+            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
+            drift.add_row(route, row.tool_id, str(row.resets), when, str(row.rechecks))
         console.print(table)
+        if detecting:
+            console.print(drift)
         if structures:
             plans = Table(title="plans learned for tasks without declared steps")
             for name in ("task type", "structure (step <- the steps it consumes)", "traces", "probability"):
