@@ -482,7 +482,8 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
         raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
-        table.add_column(name, justify="right" if name == "size" else "left")
+        # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost
+        table.add_column(name, justify="right" if name == "size" else "left", overflow="fold")
     for d in DATASETS.values():
         source = f"{d.repository}@{d.revision[:10]}" if d.revision else f"{d.repository} (revision not pinned)"
         size = _megabytes(sum(o.size for o in d.outputs))
