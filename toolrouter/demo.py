@@ -258,7 +258,8 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
     console = check_console(console) or Console()
     table = Table(title=f"What the router learned ({report.calls} calls, policy {report.policy}, seed {report.seed})")
     for name in ("tool", "capability", "calls", "success", "mean utility", "learned", "true"):
-        table.add_column(name, justify="left" if name in ("tool", "capability") else "right", no_wrap=True)
+        # wrapped, never cut: on 70 columns every true utility read "1.3…"
+        table.add_column(name, justify="left" if name in ("tool", "capability") else "right", overflow="fold")
     for r in report.rows:
         learned = "-" if r.learned_utility is None else f"{r.learned_utility:.3f}"
         name = f"[bold]{r.tool_id} *[/bold]" if r.best else r.tool_id
