@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["PIPED_WIDTH", "output_console"]
+__all__ = ["PIPED_WIDTH", "check_console", "output_console"]
 
 #: Columns of output that does not go to a terminal (a file, ``| grep``, ``| tee``): wide enough
 #: that each row of a table, and the names in it, stays on one line (rich's own width for a pipe,
@@ -21,3 +21,13 @@ def output_console(**options: Any) -> Console:
     if not sys.stdout.isatty():
         options.setdefault("width", PIPED_WIDTH)
     return Console(**options)
+
+
+def check_console(console: Any) -> Console | None:
+    """``console`` if it is a rich ``Console`` or None, else a ``TypeError`` naming ``console``:
+    rich failed on another value with an AttributeError naming neither, after the work had begun."""
+    if console is not None and not isinstance(console, Console):
+        from toolrouter.serialization import short_repr
+
+        raise TypeError(f"console: expected a rich.console.Console or None, got {short_repr(console)}")
+    return console

@@ -157,29 +157,35 @@ def stats(
         # (task type, most probable structure) of tasks without declared steps
         structures = [] if router is None else [(t, router.structures.distribution(t, top=1)[0]) for t in router.structures.task_types]
         table = Table(title=f"{st.url}: {learned.attempts} attempts")
-        columns = ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")
-        for name in columns + (("resets", "last reset", "rechecks") if detecting else ()):
-            if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
-                table.add_column(name, overflow="fold")
-            else:
-                table.add_column(name, justify="right")
+        # drift detection's columns in a table of their own: beside the others, eleven columns on
+        # an 80-column terminal cut every number to "1.2…"
+        drift = Table(title="drift detection")
+        for t, columns in ((table, ("route", "tool", "calls", "success", "utility", "learned", "cost", "latency s")),
+                           (drift, ("route", "tool", "resets", "last reset", "rechecks"))):
+            for name in columns:
+                if name in ("route", "tool", "last reset"):  # wrapped, never cut: routes differ at their end
+                    t.add_column(name, overflow="fold")
+                else:
+                    t.add_column(name, justify="right")
         for row in learned.rows:
             r, value, last = row.kept, row.learned, row.last_reset
-            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
-            resets = (str(row.resets), when, str(row.rechecks)) if detecting else ()
             means = ("-",) * 4 if r is None else (
                 f"{r.success_rate:.0%}", f"{r.mean_utility:.3f}", f"{r.mean_cost:.3f}", f"{r.mean_latency_s:.3f}"
             )
+            route = f"{row.task_type}/{row.step}"
             table.add_row(
-                f"{row.task_type}/{row.step}",
+                route,
                 row.tool_id,
                 "0" if r is None else str(r.calls),
                 *means[:2],
                 "-" if value is None else f"{value:.3f}",
                 *means[2:],
-                *resets,
             )
+            when = "-" if last is None else f"{last.outcomes_ago} calls ago: {last.reason}"
+            drift.add_row(route, row.tool_id, str(row.resets), when, str(row.rechecks))
         console.print(table)
+        if detecting:
+            console.print(drift)
         if structures:
             plans = Table(title="plans learned for tasks without declared steps")
             for name in ("task type", "structure (step <- the steps it consumes)", "traces", "probability"):
@@ -275,7 +281,7 @@ def snapshots(
 #: The argument of ``meta_train`` (or the router) that each ``toolrouter meta-train`` option sets.
 _META_TRAIN_OPTIONS = {
     "algorithm": "--algorithm", "tasks": "--tasks", "meta_steps": "--steps", "featurizer": "--featurizer",
-    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept",
+    "seed": "--seed", "time_budget_s": "--time-budget", "from_kept": "--from-kept", "snapshot_name": "--snapshot",
     "policy": "--store",  # a router saved with another policy: the store is the one to change
 }
 
@@ -328,7 +334,8 @@ def meta_train_command(
 def _terminate_cleanly():  # type: ignore[no-untyped-def]
     """SIGTERM (``kill``, a CI job's time limit) ends the command as Ctrl-C does, through its
     cleanup: by default it ended the process at once, leaving a suite's throwaway PostgreSQL
-    server running, its folders on disk and its worker processes waiting."""
+    server running, its folders on disk and its worker processes waiting, and ``data fetch``'s
+    staging folder in the data folder."""
     import signal
     import threading
 
@@ -344,6 +351,23 @@ def _terminate_cleanly():  # type: ignore[no-untyped-def]
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from toolrouter import __version__
+
+        typer.echo(f"toolrouter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _every_command(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+) -> None:
+    # every command's cleanup, not only bench's (data fetch's staging folder stayed behind)
+    ctx.with_resource(_terminate_cleanly())
 
 
 @app.command(
@@ -363,8 +387,7 @@ def bench(
     if suite not in available_suites():
         raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
     try:
-        with _terminate_cleanly():
-            run_suite(suite, list(ctx.args))
+        run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"toolrouter bench {suite}: {message}", err=True)
@@ -459,7 +482,8 @@ def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> N
         raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
-        table.add_column(name, justify="right" if name == "size" else "left")
+        # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost
+        table.add_column(name, justify="right" if name == "size" else "left", overflow="fold")
     for d in DATASETS.values():
         source = f"{d.repository}@{d.revision[:10]}" if d.revision else f"{d.repository} (revision not pinned)"
         size = _megabytes(sum(o.size for o in d.outputs))

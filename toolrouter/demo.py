@@ -26,7 +26,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count
+from toolrouter._console import check_console
 from toolrouter.errors import AllToolsFailedError
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.middleware import ToolFailure, ToolMiddleware, ToolOutput
@@ -117,6 +119,8 @@ def run_demo(
     import time
 
     calls = check_count("calls", calls, low=1)
+    progress = check_flag("progress", progress)  # progress="no" showed the bar
+    console = check_console(console)
     if not isinstance(policy, str) or policy not in POLICIES:
         raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
     seed = check_count("seed", seed)
@@ -251,10 +255,11 @@ def run_demo(
 
 def print_report(report: DemoReport, console: Console | None = None) -> None:
     """Print the demo's tables."""
-    console = console or Console()
+    console = check_console(console) or Console()
     table = Table(title=f"What the router learned ({report.calls} calls, policy {report.policy}, seed {report.seed})")
     for name in ("tool", "capability", "calls", "success", "mean utility", "learned", "true"):
-        table.add_column(name, justify="left" if name in ("tool", "capability") else "right", no_wrap=True)
+        # wrapped, never cut: on 70 columns every true utility read "1.3…"
+        table.add_column(name, justify="left" if name in ("tool", "capability") else "right", overflow="fold")
     for r in report.rows:
         learned = "-" if r.learned_utility is None else f"{r.learned_utility:.3f}"
         name = f"[bold]{r.tool_id} *[/bold]" if r.best else r.tool_id

@@ -31,6 +31,7 @@ like every featurizer's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -377,6 +378,31 @@ def tokenizer_text(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+@contextlib.contextmanager
+def _no_loading_bars():  # type: ignore[no-untyped-def]
+    """transformers' progress bars off while a model loads, then as they were: its "Loading
+    weights" bar went to standard error at every load, into the output of ``toolrouter demo --tour``
+    and of any program that featurizes text. HF_HUB_DISABLE_PROGRESS_BARS=0 asks for the bars."""
+    try:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # sentence-transformers reports a missing transformers when it loads
+        yield
+        return
+    if constants.HF_HUB_DISABLE_PROGRESS_BARS is False or not transformers_logging.is_progress_bar_enabled():
+        yield
+        return
+    hub_hidden = are_progress_bars_disabled()
+    transformers_logging.disable_progress_bar()  # the hub's bars go off with it
+    try:
+        yield
+    finally:
+        transformers_logging.enable_progress_bar()  # and on with it
+        if hub_hidden:
+            disable_progress_bars()
+
+
 def _checked_device(device: Any) -> str:
     """``device`` as torch names it (``"cpu"``, ``"cuda:1"``), else a ValueError naming it: an
     unknown name failed at the first text with torch's error, and ``torch.device("cpu")`` or
@@ -408,7 +434,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
     first call, so constructing one is cheap. BERT models with mean pooling (MiniLM among them) are
     run directly on their weights (``toolrouter._bert_direct``: no sentence-transformers ``encode``
     per call, which costs more than the transformer for a short text); others through ``encode``.
-    Needs the extra ``pip install "toolrouter[text]"``.
+    Loading shows no progress bar unless HF_HUB_DISABLE_PROGRESS_BARS=0 asks for one. Needs the extra
+    ``pip install "toolrouter[text]"``.
     """
 
     def __init__(
@@ -472,7 +499,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
                 ) from exc
             path = str(get_model_path())
         # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
-        model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        with _no_loading_bars():
+            model = SentenceTransformer(path, device=self.device, local_files_only=True)
         from toolrouter import _bert_direct
 
         if self.device.split(":")[0] == "cpu" and _bert_direct.supports(model):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from toolrouter.errors import CorruptStateError
 from toolrouter.learner import ResetRecord, ToolMetaLearner
+from toolrouter.serialization import short_repr
 from toolrouter.store.base import Snapshot, Store, ToolSummary
 
 __all__ = ["StoreStats", "ToolRow", "store_stats"]
@@ -51,7 +52,10 @@ class StoreStats:
 
 def store_stats(store: Store, snapshot_name: str = "learner") -> StoreStats:
     """What ``store`` has learned (see the module), its router rebuilt from snapshot
-    ``snapshot_name``. Damaged saved state raises ``CorruptStateError`` naming it."""
+    ``snapshot_name``. Damaged saved state raises ``CorruptStateError`` naming it, and a ``store``
+    that is not a ``Store`` (a URL: open it with ``toolrouter.store.open_store``) ``TypeError``."""
+    if not isinstance(store, Store):  # it failed as "'str' object has no attribute 'summary'"
+        raise TypeError(f"store: expected a Store (toolrouter.store.open_store(url) opens one), got {short_repr(store)}")
     kept = {(r.task_type, r.step, r.tool_id): r for r in store.summary()}
     snapshot = store.get_snapshot(snapshot_name)
     router, not_rebuilt = None, None

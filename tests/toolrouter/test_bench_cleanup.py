@@ -1,5 +1,6 @@
 """A benchmark ended early (SIGTERM from ``kill`` or a CI job's time limit, Ctrl-C in its throwaway
-server's start) or run to its end leaves no server, folder or journal behind."""
+server's start) or run to its end leaves no server, folder or journal behind; so does any other
+command that SIGTERM ends."""
 
 from __future__ import annotations
 
@@ -42,6 +43,27 @@ def test_sigterm_ends_a_benchmark_through_its_cleanup(monkeypatch: pytest.Monkey
     assert after is outside  # the command's handler was its own while it ran
 
 
+def test_sigterm_ends_data_fetch_through_its_cleanup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only bench ended through its cleanup: SIGTERM during a download left the staging folder
+    # (.fetch-omniglot-...) in the data folder
+    import importlib
+
+    fetch = importlib.import_module("toolrouter.data.fetch")  # the module: the package names its function fetch
+
+    def download(url: str, file: Path, timeout_s: float) -> str:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(fetch, "_download", download)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # not the end of the test run
+    try:
+        result = CliRunner().invoke(cli.app, ["data", "fetch", "omniglot", "--dir", str(tmp_path), "--base-url", tmp_path.as_uri()])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_throwaway_server_whose_start_is_cut_short_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the folder initdb was filling stayed: only a started server was stopped and removed
     from toolrouter.bench._postgres_server import LocalPostgres, PostgresBinariesMissing
@@ -69,3 +91,31 @@ def test_bench_store_leaves_no_journal_folder(tmp_path: Path, monkeypatch: pytes
     with _postgres("postgresql://router@127.0.0.1:1/bench") as make:  # no database made: the server is not needed
         assert callable(make)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_store_ends_its_worker_processes_at_once_when_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an interrupted run waited up to 30 s for each worker, which waited for a start that never came
+    # (two minutes for four routers), and only then killed it
+    import multiprocessing
+
+    from toolrouter.bench import store
+    from toolrouter.bench._store_workers import route_for
+
+    spawn, made = multiprocessing.get_context("spawn"), []
+
+    class Recorded:
+        def __getattr__(self, name: str) -> object:
+            return getattr(spawn, name)
+
+        def Process(self, **options: object) -> object:  # noqa: N802 (multiprocessing's name)
+            made.append(spawn.Process(**options))
+            return made[-1]
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the workers start
+
+    monkeypatch.setattr(store.mp, "get_context", lambda method: Recorded())
+    monkeypatch.setattr(store, "_collect", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store._run(route_for, [("memory://", 0, 0.1)], timeout_s=1)
+    assert [p.exitcode for p in made] == [-signal.SIGTERM]  # ended, not waited for and then killed

@@ -41,3 +41,19 @@ def test_routing_a_named_routerbench_folder_that_is_missing_is_refused(tmp_path:
     refused(["routing", "--quick", "--part", "learning", "--streams", "routerbench", "--no-peers",
              "--out", str(tmp_path), "--routerbench", str(missing)],
             f"path: no RouterBench folder at {str(missing)!r}")
+
+
+def test_store_parts_are_read_as_every_suite_reads_its_lists() -> None:
+    # a trailing comma was refused as the unknown part '', and no part at all was one too
+    refused(["store", "--quick", "--parts", "regret,", "--routers", "1"],
+            "--routers: only for the throughput and order parts, which --parts leaves out")
+    refused(["store", "--quick", "--parts", ","], "--parts: none given; choose from ['throughput', 'order', 'staleness', 'regret']")
+
+
+def test_mcp_concurrency_without_a_level_is_named() -> None:
+    # it was reported as "--warmup must be at least 0 and --concurrency name at least one level",
+    # blaming a --warmup that was never given
+    result = runner.invoke(app, ["bench", "mcp", "--concurrency", ","])
+    assert result.exit_code == 2, result.output
+    said = result.stderr.strip().splitlines()[-1]  # after argparse's usage, as the suite's other errors
+    assert said == "toolrouter bench mcp: error: --concurrency: expected comma-separated integers >= 1, got ','", result.stderr

@@ -60,3 +60,18 @@ def test_a_url_the_benchmark_cannot_use_is_one_line_naming_it_before_any_part_ru
     result = CliRunner().invoke(app, ["bench", "store", "--url", url, "--parts", "regret", "--quick"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert said in result.output and "s3cret" not in result.output and "cores, load average" not in result.output
+
+
+def test_the_runs_stores_keep_the_libpq_options_of_url(postgres_server: LocalPostgres) -> None:
+    # the stores' URLs dropped the query of --url: a password, host or port given there (here all
+    # of them, with no host before the path) was lost, and the first store failed with a traceback
+    from toolrouter.bench.store import _postgres
+    from toolrouter.store import open_store
+
+    url = f"postgresql:///postgres?user=router&password={postgres_server.password}&host=127.0.0.1&port={postgres_server.port}"
+    with _postgres(url) as make:
+        store_url = make("options_kept")
+        open_store(store_url).close()
+    assert "journal_dir=" in store_url
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:  # and it was dropped at the end
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'toolrouter_bench_options_kept%'").fetchone() == (0,)

@@ -5,6 +5,8 @@ timed nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -34,3 +36,11 @@ def test_zero_is_refused_naming_the_option(suite: str, option: str) -> None:
     result = runner.invoke(app, ["bench", suite, option, "0", "--no-such-option"])
     assert result.exit_code == 2, (suite, option, result.output)
     assert f"argument {option}: expected an integer >= 1, got '0'" in result.output, result.output
+
+
+def test_routing_a_contextual_stream_without_a_context_is_refused(tmp_path: Path) -> None:
+    # --synthetic-dim 0 ran the stationary stream again and reported it as the contextual one
+    argv = ["bench", "routing", "--quick", "--part", "learning", "--streams", "contextual", "--no-peers", "--out", str(tmp_path)]
+    result = runner.invoke(app, [*argv, "--synthetic-dim", "0"])
+    assert result.exit_code == 2, result.output
+    assert "toolrouter bench routing: --synthetic-dim must be at least 1, got 0" in result.output

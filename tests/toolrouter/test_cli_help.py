@@ -27,3 +27,23 @@ def test_bracketed_words_of_a_help_text_are_shown(command, text):
     shown = _help(*command)
     assert text in shown
     assert "\\[" not in shown
+
+
+@pytest.mark.parametrize("suite", ["experts", "integrations"])
+def test_a_suites_help_describes_it_in_whole_sentences(suite: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # the description was the docstring's first line, which stopped mid-sentence ("..., and the")
+    import importlib
+
+    module = importlib.import_module(f"toolrouter.bench.{suite}")
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    first_paragraph = " ".join(module.__doc__.split("\n\n")[0].split())
+    assert first_paragraph.endswith(".") and first_paragraph in " ".join(capsys.readouterr().out.split())
+
+
+def test_version_prints_the_installed_version() -> None:
+    # there was no way to ask the command which release it is
+    import toolrouter
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"toolrouter {toolrouter.__version__}\n", result.output

@@ -14,12 +14,24 @@ from toolrouter.demo import run_demo
         ({"n_tools": "3"}, "n_tools: expected an integer >= 1, got '3'"),
         ({"policy": ["ucb1"]}, "policy: unknown policy ['ucb1']"),
         ({"capabilities": ["search", ""]}, "capabilities: expected non-empty strings"),
+        ({"progress": "no"}, "progress: expected True or False, got 'no'"),  # showed the bar
     ],
 )
 def test_bad_options_name_the_option(options, message):
     with pytest.raises(ValueError) as info:
         run_demo(**{"calls": 3, "progress": False, **options})
     assert message in str(info.value)
+
+
+def test_a_console_that_is_not_one_is_named():
+    # rich failed on it with "'str' object has no attribute 'get_time'" (run_demo, once the router
+    # was made) or "... has no attribute 'print'" (print_report)
+    from toolrouter.demo import print_report
+
+    with pytest.raises(TypeError, match="console: expected a rich.console.Console or None, got 'out.txt'"):
+        run_demo(calls=3, console="out.txt")
+    with pytest.raises(TypeError, match="console: expected a rich.console.Console or None, got 'out.txt'"):
+        print_report(run_demo(calls=3, progress=False), console="out.txt")
 
 
 def test_a_string_is_one_capability():

@@ -34,3 +34,17 @@ def test_a_bad_meta_train_option_is_reported_under_its_own_name(url: str, option
     result = CliRunner().invoke(app, ["meta-train", "--store", url, option, value], env={"COLUMNS": "250"})
     assert result.exit_code == 2, result.output
     assert f"Invalid value for {option}: " in result.output and said in result.output
+
+
+def test_a_reward_model_snapshot_given_as_the_router_is_reported_under_snapshot(url: str, tmp_path: Path) -> None:
+    # the router refused the name with "Invalid value:", naming no option
+    import shutil
+
+    from toolrouter.store import open_store
+
+    url = f"sqlite:///{shutil.copy(url.removeprefix('sqlite:///'), tmp_path / 'r.db')}"  # the module's store stays as it is
+    with open_store(url) as store:
+        store.put_snapshot("learner.reward_model", b"model", 4)
+    result = CliRunner().invoke(app, ["meta-train", "--store", url, "--snapshot", "learner.reward_model"], env={"COLUMNS": "250"})
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --snapshot: snapshot_name: 'learner.reward_model' names the reward model snapshot" in result.output

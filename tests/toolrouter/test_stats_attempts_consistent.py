@@ -4,6 +4,7 @@ the title disagree with the calls of the rows beneath it."""
 
 from __future__ import annotations
 
+import pytest
 from test_store import record
 from typer.testing import CliRunner
 
@@ -30,3 +31,9 @@ def test_the_attempts_counted_are_those_the_rows_show(monkeypatch, tmp_path) -> 
     monkeypatch.setattr(toolrouter.store, "open_store", lambda url, create=True: store)
     result = CliRunner().invoke(app, ["stats", "--store", "postgresql://router:pw@db/tools"])
     assert result.exit_code == 0 and ": 4 attempts" in result.output  # the three, and the one appended above
+
+
+def test_store_stats_names_a_store_that_is_not_one() -> None:
+    # a URL failed as "'str' object has no attribute 'summary'"
+    with pytest.raises(TypeError, match=r"store: expected a Store \(toolrouter.store.open_store\(url\) opens one\), got 'sqlite:///r.db'"):
+        store_stats("sqlite:///r.db")

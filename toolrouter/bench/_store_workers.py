@@ -66,7 +66,9 @@ def append_for(url: str, mode: str, duration_s: float, ready: Any, go: Any, out:
     else:
         import psycopg
 
-        conn = psycopg.connect(url.split("?")[0], autocommit=True)
+        from toolrouter.store.postgres import split_options
+
+        conn = psycopg.connect(split_options(url, {})[0], autocommit=True)  # without the store's own options
 
         def write() -> None:
             conn.execute(

@@ -40,7 +40,7 @@ QUICK = {"widths": "32,64,32,32", "batch": 16, "block_dim": 32, "block_batch": 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench adapters", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench adapters", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and few repetitions (seconds)")
     parser.add_argument("--repeats", type=count, default=None, help="interleaved rounds per measurement (default 150)")
     parser.add_argument("--batch", type=positive, default=256, help="MLP batch size")

@@ -79,7 +79,7 @@ QUICK = {"seeds": 1, "epochs": 5}
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench continual", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench continual", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes (3 short tasks, 1 seed, 5 epochs)")
     parser.add_argument("--seeds", type=count, default=3, help="seeds per strategy (default 3)")
     parser.add_argument("--epochs", type=count, default=10, help="epochs per experience (default 10)")

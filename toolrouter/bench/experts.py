@@ -56,7 +56,7 @@ QUICK = {"seeds": 1, "held_out": 6, "episodes": 30, "calls": 20}
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench experts", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench experts", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes and hashed n-grams, for a smoke test")
     parser.add_argument("--data", default=str(data_dir()), help="folder holding metatool/ (default: the data cache)")
     parser.add_argument("--seeds", type=count, default=3, help="splits to average over (default 3)")

@@ -41,7 +41,7 @@ def _section(name: str):  # type: ignore[no-untyped-def]
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options, every section's included (each section's ``QUICK`` holds its toy sizes)."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench integrations", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench integrations", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {SECTIONS}")
     parser.add_argument("--seeds", type=count, default=5, help="seeds of the shortlist measurement (default 5)")

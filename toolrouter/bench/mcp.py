@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolrouter.bench._args import count, parse_with_quick
+from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: The project's targets: the gateway's p50 / a direct call's p50, and its calls/s / the slowest upstream's.
@@ -76,7 +76,7 @@ QUICK = {"calls": 150, "warmup": 20}
 
 def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
-    parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="toolrouter bench mcp", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, for a smoke test")
     parser.add_argument("--calls", type=count, default=1000, help="timed calls per measurement (default 1000)")
     parser.add_argument("--warmup", type=count, default=100, help="untimed calls first (default 100)")
@@ -90,15 +90,15 @@ def main(argv: list[str]) -> None:
     command line win)."""
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
+    # read as every suite reads its counts: no level was refused as a --warmup below 0, which the
+    # option's type already refuses
     try:
-        levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    except ValueError:
-        parser.error(f"--concurrency: expected comma-separated integers, got {args.concurrency!r}")
-    for name, value in (("calls", args.calls), ("upstreams", args.upstreams), *(("concurrency", c) for c in levels)):
+        levels = count_list("--concurrency", args.concurrency)
+    except UsageError as exc:
+        parser.error(str(exc))
+    for name, value in (("calls", args.calls), ("upstreams", args.upstreams)):
         if value < 1:
             parser.error(f"--{name} must be at least 1, got {value}")
-    if args.warmup < 0 or not levels:
-        parser.error("--warmup must be at least 0 and --concurrency name at least one level")
     try:
         import anyio
 

@@ -297,7 +297,8 @@ def main(argv: list[str]) -> None:
     """Run the suite; ``argv`` are its options (``--help`` lists them)."""
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
-    for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "feature_dim", "passes"):
+    # a contextual stream of dimension 0 is the stationary one again, reported as contextual
+    for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "synthetic_dim", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
     args.streams = [s.strip() for s in args.streams.split(",") if s.strip()]

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, count_list, parse_with_quick, positive, real, refuse_unread
+from toolrouter.bench._args import UsageError, count, count_list, name_list, parse_with_quick, positive, real, refuse_unread
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 
 #: Recorded calls per second that the PostgreSQL store sustains with 16 routers on one machine.
@@ -111,7 +111,7 @@ def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] |
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             made.append(database)
-            return f"{urlsplit(url)._replace(path='/' + database, query='').geturl()}?journal_dir={journal}"
+            return _database_url(url, database, journal)
 
         try:
             yield make
@@ -133,6 +133,15 @@ def _databases(url: str | None, journal: str) -> Iterator[Callable[[str], str] |
         yield lambda name: f"{server.create_database(name)}?journal_dir={journal}"
 
 
+def _database_url(url: str, database: str, journal: str) -> str:
+    """The store URL of ``database`` on the server of ``url``, with ``url``'s libpq options
+    (``password``, ``sslmode``, ``host``...): they were dropped, and a server that needs them
+    refused the runs' stores, with a traceback, after ``--url`` had been checked."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, f"journal_dir={journal}") if q)
+    return f"{parts.scheme}://{parts.netloc}/{database}?{query}"  # urlunsplit drops the "//" of an empty host
+
+
 def _collect(q: Any, procs: list[Any], timeout_s: float) -> list[Any]:
     """One item from ``q`` per process in ``procs``; a process that dies first fails the run."""
     items: list[Any] = []
@@ -149,23 +158,36 @@ def _collect(q: Any, procs: list[Any], timeout_s: float) -> list[Any]:
     return items
 
 
+@contextmanager
+def _started(procs: list[Any]) -> Iterator[None]:
+    """Start ``procs``; at the end wait for them, or, when the run is cut short (Ctrl-C, SIGTERM, a
+    process that failed), end them at once: waiting up to 30 s for each process, which waited for
+    a start signal that would never come, held an interrupted run back for minutes."""
+    for p in procs:
+        p.start()
+    try:
+        yield
+    except BaseException:
+        for p in procs:
+            p.terminate()
+        raise
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+
+
 def _run(target: Callable[..., None], arg_lists: list[tuple], *, timeout_s: float) -> list[Any]:
     """Start one spawned process per argument tuple, wait until each is ready, release them at
     once, and return what each put on the output queue."""
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=target, args=(*args, ready, go, out)) for args in arg_lists]
-    for p in procs:
-        p.start()
-    try:
+    with _started(procs):
         _collect(ready, procs, 180)
         go.set()
         return _collect(out, procs, timeout_s)
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
 
 
 def _throughput(args: argparse.Namespace, urls: Callable[[str], str] | None, tmp: str) -> None:
@@ -208,10 +230,12 @@ def _order(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
 
     from toolrouter.bench._store_workers import append_for
     from toolrouter.store import open_store
+    from toolrouter.store.postgres import split_options
 
     url = urls("commit_order")
     open_store(url).close()  # the schema
-    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+    libpq_url = split_options(url, {})[0]  # without the store's own options, which libpq refuses
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_unordered (LIKE toolrouter.attempts INCLUDING DEFAULTS)")
         conn.execute("ALTER TABLE bench_unordered ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY")
         conn.execute("ALTER TABLE bench_unordered ADD PRIMARY KEY (id)")
@@ -220,7 +244,7 @@ def _order(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
     for mode, label in (("sequence", "insert, id from a sequence (no order guarantee)"), ("store", "store append (ids in transaction order)")):
         results = _run(append_for, [(url, mode, args.duration_s)] * writers, timeout_s=args.duration_s + 300)
         rows.append([label, writers, round(sum(r[0] for r in results) / max(r[1] for r in results))])
-    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
         conn.execute("DROP TABLE bench_unordered")
     base = rows[0][2]
     for row in rows:
@@ -241,21 +265,19 @@ def _staleness(args: argparse.Namespace, urls: Callable[[str], str]) -> None:
         ctx = mp.get_context("spawn")
         ready, out = ctx.Queue(), ctx.Queue()
         proc = ctx.Process(target=watch, args=(url, args.outcomes, ready, out))
-        proc.start()
-        _collect(ready, [proc], 180)
-        time.sleep(0.5)
-        task = TaskProfile(task_id="t", required_capabilities=["search"])
-        sent = []
-        for _ in range(args.outcomes):
-            writer.learn_from_execution(task, [ExecutionResult(tool_id="search_0", step="search", success=True)])
-            sent.append(time.time())
-            time.sleep(float(rng.uniform(0.02, 0.06)))
-        delays: list[float] = []
-        while len(delays) < args.outcomes:
-            ((applied, when),) = _collect(out, [proc], 60)
-            delays += [when - t for t in sent[len(delays):applied]]
-        proc.join(timeout=30)
-        writer.close()
+        with writer, _started([proc]):
+            _collect(ready, [proc], 180)
+            time.sleep(0.5)
+            task = TaskProfile(task_id="t", required_capabilities=["search"])
+            sent = []
+            for _ in range(args.outcomes):
+                writer.learn_from_execution(task, [ExecutionResult(tool_id="search_0", step="search", success=True)])
+                sent.append(time.time())
+                time.sleep(float(rng.uniform(0.02, 0.06)))
+            delays: list[float] = []
+            while len(delays) < args.outcomes:
+                ((applied, when),) = _collect(out, [proc], 60)
+                delays += [when - t for t in sent[len(delays):applied]]
         ms = np.array(delays) * 1e3
         rows.append([label, len(ms), round(float(np.median(ms)), 1), round(float(np.percentile(ms, 95)), 1), round(float(ms.max()), 1)])
     print_table(
@@ -321,10 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
     args.routers = count_list("--routers", args.routers)
-    parts = {p.strip() for p in args.parts.split(",")}
-    unknown = parts - {"throughput", "order", "staleness", "regret"}
-    if unknown:
-        raise UsageError(f"--parts: unknown {sorted(unknown)}; choose from throughput, order, staleness, regret")
+    # as every suite reads its lists: "throughput," was refused as the unknown part ''
+    parts = set(name_list("--parts", args.parts, ("throughput", "order", "staleness", "regret")))
     # ignored, the options of the parts left out would make another run than the one asked for
     left_out = [
         (f"the {' and '.join(readers)} part{'s' * (len(readers) > 1)}, which --parts leaves out", dests)
