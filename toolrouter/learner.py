@@ -3190,6 +3190,14 @@ def _saved_profile(profile: Any) -> Any:
     return profile
 
 
+def _saved_structure_config(config: Any) -> Any:
+    """Structure options saved before ``drop_quoted`` was one: their description term read the
+    whole request, and a router loaded from them proposes what it did."""
+    if isinstance(config, Mapping) and "drop_quoted" not in config:
+        config = {**config, "drop_quoted": False}
+    return config
+
+
 class _SavedRoute(BaseModel):
     """One route of a saved learner: its policy's config (checked by the policy), the names of its
     arrays, and its counts and change detectors per tool."""
@@ -3234,7 +3242,7 @@ class _SavedLearner(BaseModel):
     structures: dict[str, Any] = {}
     structure_rng: dict[str, Any] | None = None
     # saved before the structure model's options were: the defaults
-    structure_config: StructureConfig | None = None
+    structure_config: Annotated[StructureConfig, BeforeValidator(_saved_structure_config)] | None = None
 
 
 @dataclass(frozen=True)

@@ -255,9 +255,10 @@ class StructureConfig(NumbersNotBools):
         drop_quoted: whether the description term reads the request less its quoted spans
             (``'...'``, ``"..."``): the values the task passes on (a file's name, a message's
             text) say nothing of what it asks to do. The text model, where a name that recurs is
-            evidence, reads the whole request. Off by default: on BFCL's multi-turn calls (tune
-            half, featurizer minilm+hashing, seeds 0-3) it gained 0.016 exact and 0.017 node F1,
-            short of the 0.02 a default needs there (see ``docs/benchmarks/planning.md``).
+            evidence, reads the whole request. On BFCL's multi-turn calls it gained 0.016 exact and
+            0.017 node F1 on the tune half (featurizer minilm+hashing, seeds 0-3; paired over the
+            same turns, 2.4 standard errors each) and 0.011 and 0.011 on the report half (see
+            ``docs/benchmarks/planning.md``). A router saved before it existed loads with ``False``.
         prototype_weight: weight of the mean of the requests a capability's traces served, beside
             its description's unit vector, in the vector the description term compares a request
             with (0: the description alone).
@@ -304,7 +305,7 @@ class StructureConfig(NumbersNotBools):
     capability_weight: float = Field(0.3, ge=0.0, allow_inf_nan=False)
     description_weight: float = Field(12.0, ge=0.0, allow_inf_nan=False)
     prototype_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
-    drop_quoted: StrictBool = False
+    drop_quoted: StrictBool = True
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
     prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)

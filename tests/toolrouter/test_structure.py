@@ -283,16 +283,13 @@ def test_the_description_term_reads_the_request_without_its_quoted_values() -> N
         return names(StructureModel(config=config).propose("travel", capabilities=capabilities, request=request))
 
     tweet = "Post a tweet that says 'tire pressure checked, the tires are fine'"
-    assert proposed(tweet, drop_quoted=True) == ["post_tweet"]
-    assert proposed(tweet) == ["check_tire_pressure"]  # the default reads the whole request
+    assert proposed(tweet) == ["post_tweet"]
+    assert proposed(tweet, drop_quoted=False) == ["check_tire_pressure"]  # the whole request
     # an apostrophe opens no quoted span, and a request that is all quoted is read whole
     for request in ("I'm sure the car's tire pressure is low: check it", "'check the tire pressure'"):
         assert proposed(request, drop_quoted=True) == ["check_tire_pressure"]
     with pytest.raises(ValueError, match="drop_quoted"):
         StructureConfig(drop_quoted="yes")
-    # options saved before there was a choice load as they ran
-    saved = {k: v for k, v in StructureConfig().model_dump().items() if k != "drop_quoted"}
-    assert StructureConfig.model_validate(saved).drop_quoted is False
 
 
 def test_quoted_spans_are_those_of_the_regular_expression_read_in_one_pass() -> None:

@@ -45,10 +45,10 @@ SPLIT_SEED = 12345
 #: Rate of false abstentions on ``multiple`` at which abstention on ``irrelevance`` is reported.
 FALSE_ABSTENTION = 0.05
 #: The sequence tables measure the library's defaults (``StructureConfig()``): they are what the
-#: tune half chose (``--split tune``, featurizer minilm+hashing: exact / node F1 0.596 / 0.775 at
-#: seeds 0-1 with each capability's vector the mean of the requests it served beside its
-#: description, description weight 12 and structure weight 2, against 0.580 / 0.753 with the
-#: description alone at weights 6 and 3; 0.595 / 0.772 against 0.578 / 0.742 at seeds 0-3).
+#: tune half chose (``--split tune``, featurizer minilm+hashing: exact / node F1 0.618 / 0.795 at
+#: seeds 0-1 with the request's quoted spans left out of the description term, against 0.596 /
+#: 0.775 reading it whole and 0.580 / 0.753 with the description alone at weights 6 and 3; 0.611 /
+#: 0.788, 0.595 / 0.772 and 0.578 / 0.742 at seeds 0-3).
 SEQUENCE_CONFIG: dict[str, Any] = {}
 #: Sets (``parallel_multiple``), chosen on the tune half: side-by-side sets of up to 4 functions and
 #: a stronger size prior at fixed weights (set F1 0.88 against 0.81, featurizer minilm).
