@@ -1292,8 +1292,9 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
                 waiting = await _done_or_timeout(future, more)
         except BaseException:
             if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
-                # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
-                # them at once), which cancelled this wait on its way out: the try's outcome
+                # the tool's own BaseException (not an interrupt, which ``_timed`` hands over) left
+                # the event loop (asyncio re-raises it at once), which cancelled this wait on its
+                # way out: the try's outcome
                 return _Raw(exc=future.exception())
             future.cancel()
             raise
@@ -1309,17 +1310,33 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
         if exc is not None:
             return _Raw(exc=exc, queued_s=queued_s)
         value = future.result()
+        if isinstance(value, _Interrupt):
+            return _Raw(exc=value.exc, queued_s=queued_s)
         if not _awaitable(value):
             return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
         target = value
 
 
+class _Interrupt:
+    """A ``KeyboardInterrupt`` or ``SystemExit`` that a tool raised in its own task (``_timed``)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
 async def _timed(awaitable: Any, times: list[float]) -> Any:
     """Await ``awaitable``, noting in ``times`` when it starts and ends: in its own task, whenever
-    that task's caller hears of it."""
+    that task's caller hears of it. A ``KeyboardInterrupt`` or ``SystemExit`` it raises comes back
+    as an ``_Interrupt``: raised from this task, asyncio would re-raise it out of the event loop at
+    once, so that the call awaiting the tool never saw it as its own and could not handle it
+    (its other calls were cancelled); the awaiting caller raises it instead."""
     times.append(time.monotonic())
     try:
         return await awaitable
+    except _CALLER_INTERRUPTS as exc:
+        return _Interrupt(exc)
     finally:
         times.append(time.monotonic())
 
