@@ -130,6 +130,10 @@ _PRIOR_WEIGHT = 2.0
 #: Name of the reward model's bytes in a saved learner file.
 _REWARD_MODEL = "reward_model"
 
+#: Routes (task type, step) from which a router warns that they keep growing (``many_routes``),
+#: again at each doubling: a route is learned state, never dropped (see ``ToolMetaLearner``).
+MANY_ROUTES = 4096
+
 #: Prefix of the structure model's arrays in a saved learner.
 _STRUCTURES = "structures"
 #: Name of a contextual router's featurizer's vector for a fixed text (``features.probe_vector``)
@@ -516,6 +520,14 @@ class ToolMetaLearner:
             runs in the call that records the attempt that makes the count; a store that cannot
             take attempts then (a locked file, an outage) defers it, without waiting, to the next
             attempt it writes.
+
+    Each (task type, step) is a route with a policy, detectors and counts of its own: learned
+    state that the router keeps for as long as it lives, and saves, so its memory and saved state
+    grow with the task types it sees. A task type is a kind of task (the request itself goes in
+    ``context`` or ``features``); a router that reaches ``MANY_ROUTES`` (4096) routes, and each
+    doubling after, logs a ``many_routes`` warning naming the newest. Routes are never dropped:
+    a store's log would rebuild them at its next open anyway, and a dropped route's tools would
+    start over from their prior.
 
     Thread-safe: any number of threads may route and learn through one router.
 
@@ -976,6 +988,13 @@ class ToolMetaLearner:
             for tool_id in self._candidates(capability):
                 route.policy.add_arm(tool_id, self._prior(self._tools[tool_id], route))
             self._routes[route.key] = route
+            n = len(self._routes)
+            if n >= MANY_ROUTES and n & (n - 1) == 0:  # once per doubling: a hint, not a flood
+                log.warning(
+                    "many_routes", routes=n, task_type=task_type, step=step,
+                    hint="each new (task type, step) keeps a policy of its own: pass a task type per "
+                    "kind of task, not one per request (put the request in context or features)",
+                )
         return route
 
     def _check_route_capability(self, task_type: str, step: str, capability: str | None) -> None:
