@@ -432,6 +432,7 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
+    _router: "ToolMetaLearner" = dataclass_field(compare=False, repr=False)
     _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
 
 
@@ -997,12 +998,18 @@ class ToolMetaLearner:
                 )
         return route
 
-    def _check_route_capability(self, task_type: str, step: str, capability: str | None) -> None:
+    def _check_route_capability(
+        self, task_type: str, step: str, capability: str | None,
+        field: str = "capability", made: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> None:
+        """Refuse ``capability`` at a step whose route serves another one (``made``: the
+        capabilities of routes that attempts recorded before this one will make)."""
         route = self._routes.get((task_type, step))
-        if route is not None and route.capability != capability:
+        routed = route.capability if route is not None else (made or {}).get((task_type, step), capability)
+        if routed != capability:
             raise ValueError(
-                f"capability: step {step!r} of task type {task_type!r} was routed for capability "
-                f"{route.capability!r}, got {capability!r}; give the step another name"
+                f"{field}: step {step!r} of task type {task_type!r} was routed for capability "
+                f"{routed!r}, got {capability!r}; give the step another name"
             )
 
     # --- tasks --------------------------------------------------------------------------------
@@ -1775,7 +1782,7 @@ class ToolMetaLearner:
         task_type, outcome, x, trace = self._check_attempt(
             result, capability, task_type, step, task_id, context, features, weights, trace_id
         )
-        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace, self)
 
     def _check_attempt(
         self,
@@ -1836,7 +1843,10 @@ class ToolMetaLearner:
     def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
         """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
         (all or none; an error of the store leaves the router as it was), then learned in order.
-        Attempts that end together (the concurrent calls of a server) cost one transaction."""
+        Attempts that end together (the concurrent calls of a server) cost one transaction.
+        Refused (``ValueError`` naming ``pending[i]``; nothing recorded): an attempt recorded
+        already, one another router checked, and one at a step whose route now serves another
+        capability (made since it was checked, by another thread or an earlier attempt here)."""
         for i, p in enumerate(pending):
             if not isinstance(p, PendingAttempt):
                 raise TypeError(f"pending[{i}]: expected a PendingAttempt from check_attempt, got {p!r}")
@@ -1849,7 +1859,29 @@ class ToolMetaLearner:
                 if p._recorded or id(p) in seen:
                     raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
                 seen.add(id(p))
+            self._check_pending(pending)
             self._record_checked(pending)
+
+    def _check_pending(self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None) -> None:
+        """Refuse, from ``pending[first]`` on, an attempt another router checked, or one whose
+        step's route serves another capability than it: a route yet to be made when it was
+        checked, made since by another thread or by an earlier attempt of ``pending``, would
+        store it and never learn it. ``name``: the field named (default ``pending[i]``)."""
+        made: dict[tuple[str, str], str | None] = {}  # the routes the attempts before make
+        for i, p in enumerate(pending):
+            o = p._outcome
+            if i >= first:
+                where = name or f"pending[{i}]"
+                if p._router is not self:
+                    raise ValueError(
+                        f"{where}: checked by another router; record an attempt with the router whose "
+                        "check_attempt accepted it (its tools, routes and context are that router's)"
+                    )
+                self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+            if (p.task_type, o.step) not in self._routes and self._makes_route(
+                o.result.tool_id, o.capability, o.result.success, o.result.error
+            ):
+                made.setdefault((p.task_type, o.step), o.capability)
 
     def _record_checked(self, pending: Sequence[PendingAttempt]) -> None:
         """``record_attempts`` of attempts known to be new (under the lock)."""
@@ -2023,6 +2055,10 @@ class ToolMetaLearner:
                 o.recheck = True
                 taken.add((task_type, o.step, tool_id))
 
+    def _makes_route(self, tool_id: str, capability: str | None, success: bool, error: str | None) -> bool:
+        """Whether an outcome at a step with no route makes one: only one it would learn."""
+        return tool_id in self._tools and not cancelled_by_caller(success, error) and bool(self._candidates(capability))
+
     def _applies(self, route: _Route, capability: str | None, tool_id: str, success: bool, error: str | None) -> bool:
         """Whether an outcome of ``tool_id`` at ``route`` is learned there (see ``_apply``)."""
         if tool_id not in self._tools or cancelled_by_caller(success, error):
@@ -2116,8 +2152,8 @@ class ToolMetaLearner:
         recheck (``_mark_rechecks`` live, the attempt's record on replay); ``replayed``: read from
         the store, written by another router (or by this one before it resumed)."""
         route = self._routes.get((task_type, step))
-        if route is None:  # made only for an outcome it would learn
-            if tool_id not in self._tools or cancelled_by_caller(success, error) or not self._candidates(capability):
+        if route is None:
+            if not self._makes_route(tool_id, capability, success, error):
                 return False
             route = self._route(task_type, step, capability)
         if not self._applies(route, capability, tool_id, success, error):
