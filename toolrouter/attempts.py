@@ -1290,12 +1290,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
                 if more <= 0:
                     break
                 waiting = await _done_or_timeout(future, more)
-        except BaseException:
-            if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
-                # the tool's own BaseException (not an interrupt, which ``_timed`` hands over) left
-                # the event loop (asyncio re-raises it at once), which cancelled this wait on its
-                # way out: the try's outcome
-                return _Raw(exc=future.exception())
+        except BaseException:  # the caller's cancellation (a tool's interrupt comes as its value)
             future.cancel()
             raise
         if queued_s is None:  # the first round: the wait for the tool's first step
