@@ -12,7 +12,9 @@ step cannot use, raises an exception that cannot even be printed), each try beco
 the next try or the next tool. Invalid self-reported numbers are the tool's failure. A
 ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool runs (Ctrl-C in the calling thread,
 an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
-(``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised. Any other
+(``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised (an async
+tool's own is raised by the call awaiting it, in the caller's task: the caller may handle it, its
+event loop and other calls going on). Any other
 ``BaseException`` the tool raises that is not an ``Exception`` (``GeneratorExit``, one of its own)
 is recorded as its failure, then raised. A value that comes only after the try's timeout or its
 call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
