@@ -2301,7 +2301,10 @@ class ToolMetaLearner:
         holds them, then ``toolrouter prune`` ran), the router first resumes from its snapshot,
         as one opened now would; else its next ``save()`` would replace that snapshot with state
         that lacks them, and they would be lost to every router opened later. A prune that runs
-        while the router reads is looked for again after the read."""
+        while the router reads is looked for again after the read. A router without a store has
+        nothing to learn from: 0."""
+        if self.store is None:
+            return 0
         with self._lock:
             self._resume_if_pruned(self._seen_upto)
             while True:

@@ -305,3 +305,13 @@ def test_a_bad_prior_from_prior_fn_leaves_every_route_unchanged() -> None:
     with pytest.raises(ValueError, match="prior.mean must be finite"):
         router.add_tool(ToolProfile(tool_id="bad", tool_type=ToolType.SEARCH))
     assert state(router) == before
+
+
+def test_sync_without_a_store_learns_nothing() -> None:
+    router = ToolMetaLearner(tools(), seed=0)
+    router.record_attempt(ok("web"), capability="search")
+    before = state(router)
+    assert router.sync() == 0  # nothing to read: not a bare AssertionError
+    assert state(router) == before
+    router.close()
+    assert router.sync() == 0
