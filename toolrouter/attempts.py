@@ -1293,13 +1293,13 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
                     break
                 waiting = await _done_or_timeout(future, more)
         except BaseException:  # the caller's cancellation (a tool's interrupt comes as its value)
-            future.cancel()
+            _abandon(future)
             raise
         if queued_s is None:  # the first round: the wait for the tool's first step
             started = began[0] if began else called
             queued_s = max(started - called, 0.0)
         if not future.done():
-            future.cancel()
+            _abandon(future)
             return _Raw(timed_out=True, queued_s=queued_s)
         if future.cancelled():
             return _Raw(exc=asyncio.CancelledError("the tool was cancelled"), queued_s=queued_s)
@@ -1321,6 +1321,19 @@ class _Interrupt:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def _abandon(future: asyncio.Future) -> None:
+    """Cancel a tool's task that nobody will await. One that ignores its cancellation, then
+    raises a ``KeyboardInterrupt`` or ``SystemExit`` (handed over as an ``_Interrupt``), still
+    interrupts: out of the event loop, as asyncio raises one from a task."""
+    future.cancel()
+    future.add_done_callback(_raise_interrupt)
+
+
+def _raise_interrupt(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is None and isinstance(future.result(), _Interrupt):
+        raise future.result().exc
 
 
 async def _timed(awaitable: Any, times: list[float]) -> Any:

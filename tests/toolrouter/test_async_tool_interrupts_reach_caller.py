@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from toolrouter import ToolMiddleware
+from toolrouter.errors import AllToolsFailedError
 from toolrouter.executor import ExecutorConfig, RetryPolicy
 from toolrouter.models import CANCELLED_BY_CALLER
 
@@ -46,3 +47,25 @@ def test_an_async_tools_interrupt_is_the_awaiting_callers_to_handle(interrupt: t
         with pytest.raises(interrupt):
             tools.route("a")("z")
         assert [a.error for a in tools.learner.store.attempts() if a.tool_id == "stop"] == [CANCELLED_BY_CALLER] * 2
+
+
+def test_an_interrupt_from_a_tool_nobody_awaits_any_more_still_interrupts() -> None:
+    async def stubborn(query):
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:  # ignores its timeout's cancellation, then interrupts
+            await asyncio.sleep(0.01)
+            raise KeyboardInterrupt from None
+
+    config = ExecutorConfig(timeout_s=0.02, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    with ToolMiddleware(seed=0, config=config) as tools:
+        tools.register(stubborn, "a")
+
+        async def main():
+            with pytest.raises(AllToolsFailedError, match="TimeoutError"):
+                await tools.route("a").acall("x")
+            await asyncio.sleep(0.2)  # the loop goes on, where the tool's interrupt lands
+            return "not interrupted"
+
+        with pytest.raises(KeyboardInterrupt):
+            asyncio.run(main())
