@@ -1123,7 +1123,10 @@ class ToolMetaLearner:
 
     def _context(self, features: Sequence[float] | None, text: str | None) -> Context:
         """A call's context as the router carries it (``Context``): the policy's context vector,
-        or, for a router without one, the request its drift detectors judge by."""
+        or, for a router without one, the request its drift detectors judge by. The text is
+        checked whatever the router reads (a contextual one given ``features`` reads none)."""
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if self.contextual:
             return self._context_of(features, text)
         # a call that names no request (most do) has nothing to check or to tell the detectors
@@ -1144,8 +1147,6 @@ class ToolMetaLearner:
             x = real_array("features", features)
             if x.ndim != 1 or not np.all(np.isfinite(x)):
                 raise ValueError(f"features: expected a vector of finite numbers, got {short_repr(features)}")
-        if text is not None and not isinstance(text, str):
-            raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if not self.learns_from_requests:
             return None
         key = request_key(x if x is not None else text or None)
