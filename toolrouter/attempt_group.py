@@ -57,8 +57,10 @@ class GroupMember:
 
     def add(self, pending: PendingAttempt) -> None:
         """Queue a checked attempt of this call for the group's next commit. An attempt that is
-        not a ``PendingAttempt``, is recorded already or waits in the group already raises here
-        (``TypeError``, ``ValueError``): at the commit it would fail every call's attempts."""
+        not a ``PendingAttempt``, is recorded already or waits in the group already, was checked
+        by another router, or is at a step whose route serves another capability (made since it
+        was checked, or by an attempt waiting here) raises here (``TypeError``, ``ValueError``):
+        at the commit it would fail every call's attempts."""
         self.group._add(pending, self)
 
 
@@ -107,6 +109,9 @@ class AttemptGroup:
         with self._lock:
             if pending._recorded or id(pending) in self._queued:
                 raise ValueError("pending: this attempt is already recorded or queued; a PendingAttempt is recorded once")
+            # refused now, not at the commit, where it would fail the other calls' attempts too
+            with self.learner._lock:
+                self.learner._check_pending([*self._pending, pending], len(self._pending), "pending")
             first = not self._pending
             self._pending.append(pending)
             self._members.append(member)

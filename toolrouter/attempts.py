@@ -12,7 +12,9 @@ step cannot use, raises an exception that cannot even be printed), each try beco
 the next try or the next tool. Invalid self-reported numbers are the tool's failure. A
 ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool runs (Ctrl-C in the calling thread,
 an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
-(``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised. Any other
+(``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised (an async
+tool's own is raised by the call awaiting it, in the caller's task: the caller may handle it, its
+event loop and other calls going on). Any other
 ``BaseException`` the tool raises that is not an ``Exception`` (``GeneratorExit``, one of its own)
 is recorded as its failure, then raised. A value that comes only after the try's timeout or its
 call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
@@ -1290,18 +1292,14 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
                 if more <= 0:
                     break
                 waiting = await _done_or_timeout(future, more)
-        except BaseException:
-            if future.done() and not future.cancelled() and not isinstance(future.exception(), (Exception, type(None))):
-                # the tool's KeyboardInterrupt or SystemExit left the event loop (asyncio re-raises
-                # them at once), which cancelled this wait on its way out: the try's outcome
-                return _Raw(exc=future.exception())
-            future.cancel()
+        except BaseException:  # the caller's cancellation (a tool's interrupt comes as its value)
+            _abandon(future)
             raise
         if queued_s is None:  # the first round: the wait for the tool's first step
             started = began[0] if began else called
             queued_s = max(started - called, 0.0)
         if not future.done():
-            future.cancel()
+            _abandon(future)
             return _Raw(timed_out=True, queued_s=queued_s)
         if future.cancelled():
             return _Raw(exc=asyncio.CancelledError("the tool was cancelled"), queued_s=queued_s)
@@ -1309,17 +1307,46 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
         if exc is not None:
             return _Raw(exc=exc, queued_s=queued_s)
         value = future.result()
+        if isinstance(value, _Interrupt):
+            return _Raw(exc=value.exc, queued_s=queued_s)
         if not _awaitable(value):
             return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
         target = value
 
 
+class _Interrupt:
+    """A ``KeyboardInterrupt`` or ``SystemExit`` that a tool raised in its own task (``_timed``)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _abandon(future: asyncio.Future) -> None:
+    """Cancel a tool's task that nobody will await. One that ignores its cancellation, then
+    raises a ``KeyboardInterrupt`` or ``SystemExit`` (handed over as an ``_Interrupt``), still
+    interrupts: out of the event loop, as asyncio raises one from a task."""
+    future.cancel()
+    future.add_done_callback(_raise_interrupt)
+
+
+def _raise_interrupt(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is None and isinstance(future.result(), _Interrupt):
+        raise future.result().exc
+
+
 async def _timed(awaitable: Any, times: list[float]) -> Any:
     """Await ``awaitable``, noting in ``times`` when it starts and ends: in its own task, whenever
-    that task's caller hears of it."""
+    that task's caller hears of it. A ``KeyboardInterrupt`` or ``SystemExit`` it raises comes back
+    as an ``_Interrupt``: raised from this task, asyncio would re-raise it out of the event loop at
+    once, so that the call awaiting the tool never saw it as its own and could not handle it
+    (its other calls were cancelled); the awaiting caller raises it instead."""
     times.append(time.monotonic())
     try:
         return await awaitable
+    except _CALLER_INTERRUPTS as exc:
+        return _Interrupt(exc)
     finally:
         times.append(time.monotonic())
 

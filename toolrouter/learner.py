@@ -130,6 +130,10 @@ _PRIOR_WEIGHT = 2.0
 #: Name of the reward model's bytes in a saved learner file.
 _REWARD_MODEL = "reward_model"
 
+#: Routes (task type, step) from which a router warns that they keep growing (``many_routes``),
+#: again at each doubling: a route is learned state, never dropped (see ``ToolMetaLearner``).
+MANY_ROUTES = 4096
+
 #: Prefix of the structure model's arrays in a saved learner.
 _STRUCTURES = "structures"
 #: Name of a contextual router's featurizer's vector for a fixed text (``features.probe_vector``)
@@ -428,6 +432,7 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
+    _router: "ToolMetaLearner" = dataclass_field(compare=False, repr=False)
     _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
 
 
@@ -516,6 +521,14 @@ class ToolMetaLearner:
             runs in the call that records the attempt that makes the count; a store that cannot
             take attempts then (a locked file, an outage) defers it, without waiting, to the next
             attempt it writes.
+
+    Each (task type, step) is a route with a policy, detectors and counts of its own: learned
+    state that the router keeps for as long as it lives, and saves, so its memory and saved state
+    grow with the task types it sees. A task type is a kind of task (the request itself goes in
+    ``context`` or ``features``); a router that reaches ``MANY_ROUTES`` (4096) routes, and each
+    doubling after, logs a ``many_routes`` warning naming the newest. Routes are never dropped:
+    a store's log would rebuild them at its next open anyway, and a dropped route's tools would
+    start over from their prior.
 
     Thread-safe: any number of threads may route and learn through one router.
 
@@ -983,14 +996,27 @@ class ToolMetaLearner:
             for tool_id in self._candidates(capability):
                 route.policy.add_arm(tool_id, self._prior(self._tools[tool_id], route))
             self._routes[route.key] = route
+            n = len(self._routes)
+            if n >= MANY_ROUTES and n & (n - 1) == 0:  # once per doubling: a hint, not a flood
+                log.warning(
+                    "many_routes", routes=n, task_type=task_type, step=step,
+                    hint="each new (task type, step) keeps a policy of its own: pass a task type per "
+                    "kind of task, not one per request (put the request in context or features)",
+                )
         return route
 
-    def _check_route_capability(self, task_type: str, step: str, capability: str | None) -> None:
+    def _check_route_capability(
+        self, task_type: str, step: str, capability: str | None,
+        field: str = "capability", made: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> None:
+        """Refuse ``capability`` at a step whose route serves another one (``made``: the
+        capabilities of routes that attempts recorded before this one will make)."""
         route = self._routes.get((task_type, step))
-        if route is not None and route.capability != capability:
+        routed = route.capability if route is not None else (made or {}).get((task_type, step), capability)
+        if routed != capability:
             raise ValueError(
-                f"capability: step {step!r} of task type {task_type!r} was routed for capability "
-                f"{route.capability!r}, got {capability!r}; give the step another name"
+                f"{field}: step {step!r} of task type {task_type!r} was routed for capability "
+                f"{routed!r}, got {capability!r}; give the step another name"
             )
 
     # --- tasks --------------------------------------------------------------------------------
@@ -1104,7 +1130,10 @@ class ToolMetaLearner:
 
     def _context(self, features: Sequence[float] | None, text: str | None) -> Context:
         """A call's context as the router carries it (``Context``): the policy's context vector,
-        or, for a router without one, the request its drift detectors judge by."""
+        or, for a router without one, the request its drift detectors judge by. The text is
+        checked whatever the router reads (a contextual one given ``features`` reads none)."""
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if self.contextual:
             return self._context_of(features, text)
         # a call that names no request (most do) has nothing to check or to tell the detectors
@@ -1125,8 +1154,6 @@ class ToolMetaLearner:
             x = real_array("features", features)
             if x.ndim != 1 or not np.all(np.isfinite(x)):
                 raise ValueError(f"features: expected a vector of finite numbers, got {short_repr(features)}")
-        if text is not None and not isinstance(text, str):
-            raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
         if not self.learns_from_requests:
             return None
         key = request_key(x if x is not None else text or None)
@@ -1766,7 +1793,7 @@ class ToolMetaLearner:
         task_type, outcome, x, trace = self._check_attempt(
             result, capability, task_type, step, task_id, context, features, weights, trace_id
         )
-        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace)
+        return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace, self)
 
     def _check_attempt(
         self,
@@ -1827,7 +1854,10 @@ class ToolMetaLearner:
     def record_attempts(self, pending: Sequence[PendingAttempt]) -> None:
         """Record attempts ``check_attempt`` accepted: appended to the store in one transaction
         (all or none; an error of the store leaves the router as it was), then learned in order.
-        Attempts that end together (the concurrent calls of a server) cost one transaction."""
+        Attempts that end together (the concurrent calls of a server) cost one transaction.
+        Refused (``ValueError`` naming ``pending[i]``; nothing recorded): an attempt recorded
+        already, one another router checked, and one at a step whose route now serves another
+        capability (made since it was checked, by another thread or an earlier attempt here)."""
         for i, p in enumerate(pending):
             if not isinstance(p, PendingAttempt):
                 raise TypeError(f"pending[{i}]: expected a PendingAttempt from check_attempt, got {p!r}")
@@ -1840,7 +1870,29 @@ class ToolMetaLearner:
                 if p._recorded or id(p) in seen:
                     raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
                 seen.add(id(p))
+            self._check_pending(pending)
             self._record_checked(pending)
+
+    def _check_pending(self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None) -> None:
+        """Refuse, from ``pending[first]`` on, an attempt another router checked, or one whose
+        step's route serves another capability than it: a route yet to be made when it was
+        checked, made since by another thread or by an earlier attempt of ``pending``, would
+        store it and never learn it. ``name``: the field named (default ``pending[i]``)."""
+        made: dict[tuple[str, str], str | None] = {}  # the routes the attempts before make
+        for i, p in enumerate(pending):
+            o = p._outcome
+            if i >= first:
+                where = name or f"pending[{i}]"
+                if p._router is not self:
+                    raise ValueError(
+                        f"{where}: checked by another router; record an attempt with the router whose "
+                        "check_attempt accepted it (its tools, routes and context are that router's)"
+                    )
+                self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+            if (p.task_type, o.step) not in self._routes and self._makes_route(
+                o.result.tool_id, o.capability, o.result.success, o.result.error
+            ):
+                made.setdefault((p.task_type, o.step), o.capability)
 
     def _record_checked(self, pending: Sequence[PendingAttempt]) -> None:
         """``record_attempts`` of attempts known to be new (under the lock)."""
@@ -2014,6 +2066,10 @@ class ToolMetaLearner:
                 o.recheck = True
                 taken.add((task_type, o.step, tool_id))
 
+    def _makes_route(self, tool_id: str, capability: str | None, success: bool, error: str | None) -> bool:
+        """Whether an outcome at a step with no route makes one: only one it would learn."""
+        return tool_id in self._tools and not cancelled_by_caller(success, error) and bool(self._candidates(capability))
+
     def _applies(self, route: _Route, capability: str | None, tool_id: str, success: bool, error: str | None) -> bool:
         """Whether an outcome of ``tool_id`` at ``route`` is learned there (see ``_apply``)."""
         if tool_id not in self._tools or cancelled_by_caller(success, error):
@@ -2107,8 +2163,8 @@ class ToolMetaLearner:
         recheck (``_mark_rechecks`` live, the attempt's record on replay); ``replayed``: read from
         the store, written by another router (or by this one before it resumed)."""
         route = self._routes.get((task_type, step))
-        if route is None:  # made only for an outcome it would learn
-            if tool_id not in self._tools or cancelled_by_caller(success, error) or not self._candidates(capability):
+        if route is None:
+            if not self._makes_route(tool_id, capability, success, error):
                 return False
             route = self._route(task_type, step, capability)
         if not self._applies(route, capability, tool_id, success, error):
@@ -2256,7 +2312,10 @@ class ToolMetaLearner:
         holds them, then ``toolrouter prune`` ran), the router first resumes from its snapshot,
         as one opened now would; else its next ``save()`` would replace that snapshot with state
         that lacks them, and they would be lost to every router opened later. A prune that runs
-        while the router reads is looked for again after the read."""
+        while the router reads is looked for again after the read. A router without a store has
+        nothing to learn from: 0."""
+        if self.store is None:
+            return 0
         with self._lock:
             self._resume_if_pruned(self._seen_upto)
             while True:

@@ -305,3 +305,24 @@ def test_a_bad_prior_from_prior_fn_leaves_every_route_unchanged() -> None:
     with pytest.raises(ValueError, match="prior.mean must be finite"):
         router.add_tool(ToolProfile(tool_id="bad", tool_type=ToolType.SEARCH))
     assert state(router) == before
+
+
+def test_sync_without_a_store_learns_nothing() -> None:
+    router = ToolMetaLearner(tools(), seed=0)
+    router.record_attempt(ok("web"), capability="search")
+    before = state(router)
+    assert router.sync() == 0  # nothing to read: not a bare AssertionError
+    assert state(router) == before
+    router.close()
+    assert router.sync() == 0
+
+
+@pytest.mark.parametrize("features", [None, [0.0] * 4])
+def test_a_contextual_router_refuses_a_context_that_is_no_text_naming_it(features) -> None:
+    router = ToolMetaLearner(tools(), seed=0, policy="lin_ts", context_dim=4)
+    before = state(router)
+    with pytest.raises(TypeError, match=r"^context: expected the request's text, got 3$"):
+        router.rank_tool_ids("search", features=features, context=3)
+    with pytest.raises(TypeError, match=r"^context: expected the request's text, got b'x'$"):
+        router.record_attempt(ok("web", "search"), capability="search", features=features, context=b"x")
+    assert state(router) == before
