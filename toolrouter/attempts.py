@@ -1307,7 +1307,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
         if exc is not None:
             return _Raw(exc=exc, queued_s=queued_s)
         value = future.result()
-        if isinstance(value, _Interrupt):
+        if type(value) is _Interrupt:  # not isinstance: a tool's value may fail any attribute read, __class__ too
             return _Raw(exc=value.exc, queued_s=queued_s)
         if not _awaitable(value):
             return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
@@ -1332,7 +1332,7 @@ def _abandon(future: asyncio.Future) -> None:
 
 
 def _raise_interrupt(future: asyncio.Future) -> None:
-    if not future.cancelled() and future.exception() is None and isinstance(future.result(), _Interrupt):
+    if not future.cancelled() and future.exception() is None and type(future.result()) is _Interrupt:
         raise future.result().exc
 
 
