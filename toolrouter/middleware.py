@@ -430,6 +430,14 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """Ids of the tools with a registered function."""
         return list(self._tools)
 
+    def function(self, tool_id: str) -> Callable[..., Any]:
+        """The function bound to ``tool_id`` (by ``register`` or ``attach``); ``UnknownToolError``
+        when it has none here."""
+        reg = self._tools.get(tool_id) if isinstance(tool_id, str) else None
+        if reg is None:
+            raise UnknownToolError(tool_id)
+        return reg.fn
+
     @property
     def breakers(self) -> dict[str, CircuitBreaker]:
         """The circuit breakers of the tools called so far, by tool id."""
