@@ -383,8 +383,12 @@ class Toolbox(ClosesWhatItBuilt):
 
     def unregister(self, tool_id: str) -> None:
         """Remove a backend from the middleware and from its capabilities; a capability left
-        without backends is removed too."""
+        without backends is removed too. A tool id that is no backend of this toolbox (one of
+        another toolbox over the same middleware, say) raises ``UnknownToolError`` and removes
+        nothing: the other toolbox would go on listing it."""
         with self._lock:
+            if not any(tool_id in entry.backends for entry in self._capabilities.values()):
+                raise UnknownToolError(tool_id)
             self.middleware.unregister(tool_id)
             for name in list(self._capabilities):
                 entry = self._capabilities[name]

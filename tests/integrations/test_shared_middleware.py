@@ -5,6 +5,7 @@ import pytest
 
 from integrations import SignatureMismatchError, Toolbox
 from toolrouter import ToolMiddleware
+from toolrouter.errors import UnknownToolError
 
 
 def search_a(query: str) -> str:
@@ -46,3 +47,15 @@ def test_a_function_registered_on_the_middleware_directly_counts_too():
     with pytest.raises(SignatureMismatchError, match="'search_b'"):
         toolbox.register(search_a, "search")
     assert toolbox.capabilities == () and middleware.tool_ids == ["search_b"]
+
+
+def test_a_toolbox_removes_only_its_own_backends():
+    middleware = ToolMiddleware(seed=0)
+    first, second = Toolbox(middleware), Toolbox(middleware)
+    first.register(search_a, "search")
+    second.register(search_c, "search")
+    with pytest.raises(UnknownToolError, match="tool_id: unknown tool 'search_a'"):
+        second.unregister("search_a")  # the first toolbox's: it would go on listing it, served by nothing
+    assert middleware.tool_ids == ["search_a", "search_c"] and first.backends("search") == ("search_a",)
+    second.unregister("search_c")
+    assert second.capabilities == () and middleware.tool_ids == ["search_a"]
