@@ -11,7 +11,7 @@ and validated against the capability's schema, the call is routed, and the outco
 arguments that are not JSON or do not fit the schema) is an error result saying exactly what was
 wrong, and is recorded against no backend: no tool ran. When every backend fails, the error
 result lists each attempt (the tool and its error) and each backend not tried, with why (its
-circuit open, the deadline passed). The provider formats (``integrations.openai``,
+circuit open, the deadline passed, past the call's ``max_attempts``). The provider formats (``integrations.openai``,
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
