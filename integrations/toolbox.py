@@ -11,7 +11,7 @@ and validated against the capability's schema, the call is routed, and the outco
 arguments that are not JSON or do not fit the schema) is an error result saying exactly what was
 wrong, and is recorded against no backend: no tool ran. When every backend fails, the error
 result lists each attempt (the tool and its error) and each backend not tried, with why (its
-circuit open, the deadline passed). The provider formats (``integrations.openai``,
+circuit open, the deadline passed, past the call's ``max_attempts``). The provider formats (``integrations.openai``,
 ``integrations.anthropic``) are thin wrappers of it.
 
 A successful value becomes ``content`` by ``serialize`` (default ``to_content``): a string as is;
@@ -63,7 +63,9 @@ from pydantic import BaseModel
 
 from integrations.schema import (
     CapabilitySchema,
+    Parameter,
     ToolArgumentsError,
+    ToolSchemaError,
     capability_schema,
     check_compatible,
     check_shown_names,
@@ -72,7 +74,7 @@ from integrations.schema import (
 )
 from toolrouter._checks import check_count
 from toolrouter.attempts import describe_error
-from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError
+from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError, UnknownToolError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
 from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, storable_text
@@ -313,7 +315,8 @@ class Toolbox(ClosesWhatItBuilt):
 
         Raises ``ToolSchemaError`` for a capability name providers refuse or a signature with no
         JSON Schema, ``SignatureMismatchError`` when ``fn`` does not take the same arguments as
-        the capability's other backends, and whatever the middleware raises (a duplicate tool
+        the capability's other backends (a middleware shared with another toolbox routes the
+        capability among that one's backends too: they count), and whatever the middleware raises (a duplicate tool
         id...). A refused registration registers nothing.
         """
         if description is not None and not isinstance(description, str):
@@ -334,6 +337,7 @@ class Toolbox(ClosesWhatItBuilt):
                 current = self._capabilities.get(name)
                 if current is None:
                     schema = capability_schema(fn, name, description=description, backend=backend)
+                    self._check_routed_beside(name, backend, schema.signature)
                     updated[name] = _Capability(schema, [backend])
                     continue
                 signature = signature or signature_of(fn, capability=name, backend=backend)
@@ -348,6 +352,24 @@ class Toolbox(ClosesWhatItBuilt):
             self._revision += 1
         return profile
 
+    def _check_routed_beside(self, name: str, backend: str, signature: tuple[Parameter, ...]) -> None:
+        """``SignatureMismatchError`` when a capability new to this toolbox is one the middleware
+        already routes among functions registered elsewhere (another toolbox over the same
+        middleware, or the middleware directly) that do not take the same arguments: this
+        toolbox's calls go to them too, and theirs to this backend, each failing the other's tool."""
+        middleware = self.middleware
+        profiles = middleware.learner.tools
+        for tool_id in middleware.tool_ids:
+            profile = profiles.get(tool_id)
+            if profile is None or name not in profile.capabilities or tool_id == backend:
+                continue  # a duplicate id is the middleware's to refuse
+            try:
+                theirs = signature_of(middleware.function(tool_id), capability=name, backend=tool_id)
+            except (ToolSchemaError, UnknownToolError):  # no signature to compare, or unbound meanwhile
+                continue
+            check_compatible(name, tool_id, theirs, backend, signature)
+            check_compatible(name, backend, signature, tool_id, theirs)
+
     def tool(
         self, capability: str | Sequence[str], *, description: str | None = None, **options: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -361,8 +383,12 @@ class Toolbox(ClosesWhatItBuilt):
 
     def unregister(self, tool_id: str) -> None:
         """Remove a backend from the middleware and from its capabilities; a capability left
-        without backends is removed too."""
+        without backends is removed too. A tool id that is no backend of this toolbox (one of
+        another toolbox over the same middleware, say) raises ``UnknownToolError`` and removes
+        nothing: the other toolbox would go on listing it."""
         with self._lock:
+            if not any(tool_id in entry.backends for entry in self._capabilities.values()):
+                raise UnknownToolError(tool_id)
             self.middleware.unregister(tool_id)
             for name in list(self._capabilities):
                 entry = self._capabilities[name]

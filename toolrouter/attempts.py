@@ -60,7 +60,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
@@ -492,7 +492,8 @@ class CallSpec:
 @dataclass(slots=True)
 class CallReport:
     """What a call did: the tool that succeeded and its value, every attempt, the tools skipped
-    (with why: ``circuit open``, ``over budget``, ``deadline passed``)."""
+    (with why: ``circuit open``, ``over budget``, ``deadline passed``; of a failed call, those past
+    its limit of tools too: ``max attempts reached``)."""
 
     succeeded: bool = False
     tool_id: str | None = None
@@ -564,7 +565,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
     max_tools = cfg.max_tools
     if spec.max_tools is not None:
         max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)
-    candidates = spec.candidates if max_tools is None else islice(spec.candidates, max_tools)
+    ranked = iter(spec.candidates)  # what the loop leaves untried is listed as skipped, with why
+    candidates = ranked if max_tools is None else islice(ranked, max_tools)
     for tool_id in candidates:
         cost = 0.0
         binding = None
@@ -572,7 +574,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
         for attempt in range(1 + retry.max_retries):
             if spec.deadline is not None and time.monotonic() >= spec.deadline:
                 report.skipped.append((tool_id, "deadline passed"))
-                return report
+                report.skipped.extend((t, "deadline passed") for t in candidates)
+                return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
             if binding is None:
                 _record(spec, report, _gone(tool_id, spec.step))
@@ -658,6 +661,13 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 delay = min(delay, max(0.0, spec.deadline - time.monotonic()))
             if delay > 0:
                 yield delay
+    return _untried(report, ranked)
+
+
+def _untried(report: CallReport, ranked: Iterator[str]) -> CallReport:
+    """``report`` of a failed call with the tools its attempts limit left untried, each skipped
+    with why: read without them, "every tool failed" told the caller (a model) of tools never tried."""
+    report.skipped.extend((tool_id, "max attempts reached") for tool_id in ranked)
     return report
 
 

@@ -359,6 +359,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             raise TypeError(f"fn: expected a callable, got {fn!r}")
         if not isinstance(replace, bool):
             raise TypeError(f"replace: expected True or False, got {replace!r}")
+        _check_tool_id(tool_id)
         with self._lock:
             self._check_open()
             try:
@@ -393,6 +394,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
     def unregister(self, tool_id: str) -> None:
         """Remove a tool from the middleware and the router. Calls already running it finish, and
         their attempts are recorded."""
+        _check_tool_id(tool_id)
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
@@ -403,6 +405,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """Unbind the function of a tool (what ``register`` or ``attach`` bound), the router
         keeping the tool and what was learned about it, as it keeps a tool resumed from a store
         until ``attach``. Calls already running the function finish with it."""
+        _check_tool_id(tool_id)
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
@@ -429,6 +432,15 @@ class ToolMiddleware(ClosesWhatItBuilt):
     def tool_ids(self) -> list[str]:
         """Ids of the tools with a registered function."""
         return list(self._tools)
+
+    def function(self, tool_id: str) -> Callable[..., Any]:
+        """The function bound to ``tool_id`` (by ``register`` or ``attach``); ``UnknownToolError``
+        when it has none here."""
+        _check_tool_id(tool_id)
+        reg = self._tools.get(tool_id)
+        if reg is None:
+            raise UnknownToolError(tool_id)
+        return reg.fn
 
     @property
     def breakers(self) -> dict[str, CircuitBreaker]:
@@ -688,6 +700,12 @@ def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _check_tool_id(value: Any) -> None:
+    # a tool id is a dictionary key: a list failed as "unhashable type", naming nothing
+    if not isinstance(value, str):
+        raise TypeError(f"tool_id: expected a string, got {short_repr(value)}")
 
 
 def _check_max_attempts(value: int | None) -> int | None:

@@ -100,7 +100,8 @@ class Gateway:
         middleware: the middleware to route with (default: ``make_middleware(config)``).
 
     ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
-    stops it.
+    stops it; then the router's state is saved to its store, and the middleware closed if the
+    gateway built it (one passed in is its owner's to close, and stays usable).
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
@@ -111,6 +112,7 @@ class Gateway:
             )
         self.config = config
         featurizer = None
+        self._built = middleware is None  # the middleware to close when serving ends
         if middleware is None:
             featurizer = make_featurizer_of(config)
             middleware = make_middleware(config, featurizer)
@@ -262,8 +264,10 @@ class Gateway:
             learner.save()
         except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
             log.warning("mcp_gateway_save_failed", error=str(exc))
+        if not self._built:
+            return  # a middleware passed in: its owner's to close
         try:
-            learner.close()
+            self.middleware.close()  # and with it the router it built
         except StoreUnavailableError as exc:  # attempts the store could not take: named in the log, not a traceback at exit
             log.error("mcp_gateway_close_failed", error=str(exc))
 

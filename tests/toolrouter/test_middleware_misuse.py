@@ -85,3 +85,19 @@ def test_bad_features_are_refused_by_route_itself(contextual: bool, features: ob
     with pytest.raises((ValueError, TypeError), match="features"):
         tools.route("x", features=features)  # not a routed call that fails each time it is called
     assert tools.route("x", features=[0.5, 1.0])() == "ok"
+
+
+@pytest.mark.parametrize("method", ["unregister", "detach", "attach", "function"])
+@pytest.mark.parametrize("tool_id", [["search"], None, 3])
+def test_a_tool_id_that_is_no_string_is_refused_naming_it(method: str, tool_id: object) -> None:
+    # a list failed as "unhashable type: 'list'", naming neither the argument nor the value
+    tools = ToolMiddleware(seed=0)
+
+    def search(query: str) -> str:
+        return query
+
+    tools.register(search, "search")
+    arguments = (search, tool_id) if method == "attach" else (tool_id,)
+    with pytest.raises(TypeError, match=rf"tool_id: expected a string, got {tool_id!r}".replace("[", r"\[").replace("]", r"\]")):
+        getattr(tools, method)(*arguments)
+    assert tools.tool_ids == ["search"] and list(tools.learner.tools) == ["search"]

@@ -374,6 +374,24 @@ def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raisi
     assert "mcp_gateway_close_failed" in caplog.text and "1 attempts or trace closes wait in memory" in caplog.text
 
 
+def test_stopping_closes_the_router_the_gateway_built_and_leaves_one_passed_in_open(tmp_path: Path) -> None:
+    from integrations.mcp.config import GatewayConfig
+    from integrations.mcp.gateway import Gateway
+    from toolrouter import ToolMiddleware
+
+    config = GatewayConfig.model_validate({"mcpServers": {"a": {"command": "x"}}})
+    tools = ToolMiddleware(store=f"sqlite:///{tmp_path / 'own.db'}", seed=0)
+    Gateway(config, tools)._save()  # what serving ends with
+    assert tools.learner.store.snapshot_names()  # saved, as the gateway's own router would be
+    tools.register(lambda query: query, "search", tool_id="local")  # still open: its owner goes on with it
+    assert tools.call("search", "q") == "q"
+    tools.close()
+    built = Gateway(config.model_copy(update={"router": config.router.model_copy(update={"store": f"sqlite:///{tmp_path / 'gw.db'}"})}))
+    built._save()
+    with pytest.raises(ValueError, match="closed"):
+        built.middleware.call("search", "q")
+
+
 async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_stopping_the_gateway() -> None:
     import asyncio
 
