@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.models import ExecutionResult, ToolProfile
 from toolrouter.store import AttemptRecord, SQLiteStore, Store, ToolRemoval, TraceClose, open_store
@@ -84,6 +86,66 @@ def test_a_version_9_postgresql_store_is_migrated_and_keeps_removals(pg_url, old
         router.remove_tool("a")
         router.add_tool(TOOLS[0])
         live = learned(router)
-    assert pg_schema_version() == 10
+    assert pg_schema_version() == 11
     with ToolMetaLearner(TOOLS, store=pg_url) as reopened:
         assert learned(reopened) == live and live["a"][0] == 0
+
+
+FETCHER = ToolProfile(tool_id="a", capabilities=("search", "fetch"))
+
+
+def test_a_capability_taken_from_a_tool_and_given_back_starts_from_its_prior_live_reopened_and_synced(store: Store) -> None:
+    tools = [FETCHER, TOOLS[1]]
+    router = ToolMetaLearner(tools, store=store, policy="ucb1", seed=0)
+    other = ToolMetaLearner(tools, store=store, policy="ucb1", seed=0)  # never told of the update
+    for _ in range(3):
+        record(router, "a", False)
+    record(router, "b", True)
+    router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))  # forgets a's search route
+    router.update_tool(FETCHER)  # back there from its prior
+    live = learned(router)
+    assert live["a"][:2] == (0, 0) and live["b"][:2] == (1, 1)
+    ranked = list(router.rank_tool_ids("search"))
+
+    reopened = ToolMetaLearner(tools, store=store, policy="ucb1", seed=0)  # rebuilt from the log
+    assert learned(reopened) == live and list(reopened.rank_tool_ids("search")) == ranked
+    other.sync()
+    assert learned(other) == live and list(other.rank_tool_ids("search")) == ranked
+    (removal,) = [e for e in store.log() if isinstance(e, ToolRemoval)]
+    assert (removal.tool_id, removal.capabilities, removal.writer) == ("a", ("search",), router.writer)
+
+
+def test_a_removal_of_capabilities_is_checked_and_kept_by_the_journal() -> None:
+    removal = ToolRemoval("a", writer="w", capabilities=["search"])
+    assert removal.capabilities == ("search",) and record_from_json(record_to_json(removal)) == removal
+    for bad, error in (("search", TypeError), ((), ValueError), ((1,), TypeError), (("a\x00",), ValueError)):
+        with pytest.raises(error, match=r"capabilities"):
+            ToolRemoval("a", capabilities=bad)
+
+
+def test_a_version_8_sqlite_store_is_migrated_its_removals_read_as_the_whole_tools(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as s:
+        s.append([ToolRemoval("b", writer="w")])
+    conn = sqlite3.connect(path)  # undo version 9: a store of version 8 kept no capabilities
+    conn.execute("ALTER TABLE tool_removals DROP COLUMN capabilities")
+    conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with ToolMetaLearner([FETCHER], store=f"sqlite:///{path}", seed=0) as router:  # opening migrates it
+        router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
+    with open_store(f"sqlite:///{path}") as s:
+        assert [(e.tool_id, e.capabilities) for e in s.log()] == [("b", None), ("a", ("search",))]
+    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+
+
+def test_a_version_10_postgresql_store_is_migrated_its_removals_read_as_the_whole_tools(pg_url, old_pg_store, pg_schema_version) -> None:  # type: ignore[no-untyped-def]
+    old_pg_store(
+        10,
+        "INSERT INTO toolrouter.tool_removals (id, origin, origin_seq, writer, tool_id, timestamp) "
+        "VALUES (1, 'o', 0, 'w', 'b', now())",
+    )
+    with ToolMetaLearner([FETCHER], store=pg_url, seed=0) as router:  # opening migrates it
+        router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
+        assert [(e.tool_id, e.capabilities) for e in router.store.log()] == [("b", None), ("a", ("search",))]
+    assert pg_schema_version() == 11
