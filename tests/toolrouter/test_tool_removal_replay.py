@@ -149,3 +149,44 @@ def test_a_version_10_postgresql_store_is_migrated_its_removals_read_as_the_whol
         router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
         assert [(e.tool_id, e.capabilities) for e in router.store.log()] == [("b", None), ("a", ("search",))]
     assert pg_schema_version() == 11
+
+
+def test_the_router_that_removed_a_tool_forgets_the_attempts_before_the_removal_it_had_not_read(store: Store) -> None:
+    tools = [FETCHER, TOOLS[1]]
+    router = ToolMetaLearner(tools, store=store, seed=0)
+    other = ToolMetaLearner(tools, store=store, seed=0)
+    for _ in range(3):  # before the removals in the log, not yet read by the router that makes them
+        record(other, "a", False)
+        other.record_attempt(ExecutionResult(tool_id="a", success=False), capability="fetch")
+    record(other, "b", False)
+    router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
+    router.update_tool(FETCHER)
+    router.remove_tool("b")
+    router.add_tool(TOOLS[1])
+    record(router, "b", True)
+    router.sync()  # other's attempts come before the removals: forgotten, as by every router reading the log
+    live = learned(router)
+    assert live["a"][:2] == (3, 0) and live["b"][:2] == (1, 1)  # a's on fetch only
+    assert learned(ToolMetaLearner(tools, store=store, seed=0)) == live
+    other.sync()
+    assert learned(other) == live
+
+
+def test_attempts_appended_between_the_catch_up_and_the_removal_are_forgotten_too(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    router = ToolMetaLearner(TOOLS, store=store, seed=0)
+    other = ToolMetaLearner(TOOLS, store=store, seed=0)
+    append = store.append
+
+    def another_writer_first(records):  # type: ignore[no-untyped-def]
+        if isinstance(records[0], ToolRemoval):  # lands below the removal, after the router read the log
+            record(other, "a", False)
+        return append(records)
+
+    monkeypatch.setattr(store, "append", another_writer_first)
+    router.remove_tool("a")
+    monkeypatch.undo()
+    router.add_tool(TOOLS[0])
+    router.sync()
+    live = learned(router)
+    assert live["a"][0] == 0
+    assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live
