@@ -855,10 +855,11 @@ class ToolMetaLearner:
         prior (a corrected cost or reliability counts before its first call, as it would for a
         router built with the new profile). Returns the old profile.
 
-        On the routes of the capabilities it no longer serves it leaves its statistics behind:
-        given them back, it starts there from its prior. That is appended to the store's log
-        (``ToolRemoval`` with those ``capabilities``), so that a router opened on the store, or
-        another one syncing from it, forgets them there too."""
+        On the routes of the capabilities it no longer serves it leaves its statistics behind, and
+        on those of a capability it is given (back) it starts from its prior, whatever attempts of
+        it there were recorded before. Both are appended to the store's log (``ToolRemoval`` with
+        those ``capabilities``), so that a router opened on the store, or another one syncing from
+        it, forgets them there too."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         tool_id = profile.tool_id
@@ -866,8 +867,12 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             self._check_scorable(profile, self.reward_model)
-            dropped = tuple(c for c in self._tools[tool_id].capabilities if c not in profile.capabilities)
-            logged = bool(dropped) and self.store is not None and not self._closed
+            before = self._tools[tool_id].capabilities
+            dropped = tuple(c for c in before if c not in profile.capabilities)
+            # on a capability given, the tool starts from its prior: the attempts of it there that this
+            # router has read (or a late call records) teach it nothing, as they teach a replay nothing
+            changed = dropped + tuple(c for c in profile.capabilities if c not in before)
+            logged = bool(changed) and self.store is not None and not self._closed
             if logged:
                 self.sync()  # see _append_removal
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
@@ -885,7 +890,7 @@ class ToolMetaLearner:
                         route.policy.restart_arm(tool_id, self._prior(profile, route))
                         restarted.append((route, before))
                 if logged:  # last: a store that refuses it changes nothing
-                    self._append_removal(ToolRemoval(tool_id, writer=self.writer, capabilities=dropped))
+                    self._append_removal(ToolRemoval(tool_id, writer=self.writer, capabilities=changed))
             except BaseException:
                 # the generators back too (lin_ts draws for a new or restarted arm)
                 for route, before in joined:

@@ -111,8 +111,8 @@ def test_a_capability_taken_from_a_tool_and_given_back_starts_from_its_prior_liv
     assert learned(reopened) == live and list(reopened.rank_tool_ids("search")) == ranked
     other.sync()
     assert learned(other) == live and list(other.rank_tool_ids("search")) == ranked
-    (removal,) = [e for e in store.log() if isinstance(e, ToolRemoval)]
-    assert (removal.tool_id, removal.capabilities, removal.writer) == ("a", ("search",), router.writer)
+    removals = [(e.tool_id, e.capabilities, e.writer) for e in store.log() if isinstance(e, ToolRemoval)]
+    assert removals == [("a", ("search",), router.writer)] * 2  # taken, given back
 
 
 def test_a_removal_of_capabilities_is_checked_and_kept_by_the_journal() -> None:
@@ -190,3 +190,21 @@ def test_attempts_appended_between_the_catch_up_and_the_removal_are_forgotten_to
     live = learned(router)
     assert live["a"][0] == 0
     assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live
+
+
+def test_a_capability_given_to_a_tool_starts_it_there_from_its_prior_in_every_router(store: Store) -> None:
+    tools = [FETCHER, TOOLS[1]]
+    router = ToolMetaLearner(tools, store=store, seed=0)
+    other = ToolMetaLearner(tools, store=store, seed=0)  # its profile serves "search" throughout
+    record(router, "b", True)
+    router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
+    record(router, "a", False)  # a call started before the update ends: a no longer serves "search" here
+    record(other, "a", False)
+    router.update_tool(FETCHER)  # back on "search" from its prior, whatever was recorded meanwhile
+    router.sync()
+    live = learned(router)
+    assert live["a"][:2] == (0, 0) and live["b"][:2] == (1, 1)
+    assert learned(ToolMetaLearner(tools, store=store, seed=0)) == live
+    other.sync()
+    assert learned(other) == live
+    assert [e.capabilities for e in store.log() if isinstance(e, ToolRemoval)] == [("search",), ("search",)]

@@ -242,7 +242,7 @@ class TraceClose:
 class ToolRemoval:
     """One row of the log that is not an attempt: a router removed tool ``tool_id``
     (``ToolMetaLearner.remove_tool``), or, with ``capabilities``, took those capabilities from it
-    (``ToolMetaLearner.update_tool`` with a profile that no longer lists them). A router replaying
+    or gave them to it (``ToolMetaLearner.update_tool``). A router replaying
     the log forgets there what the tool's attempts before taught it (on the routes of those
     capabilities only, where given), as the router that removed it did, so that one registering
     the tool again, or giving it the capabilities back, starts it there from its prior, opened on
