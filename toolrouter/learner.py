@@ -709,8 +709,6 @@ class ToolMetaLearner:
         self.writer = uuid.uuid4().hex
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
-        #: own tool removals above _seen_upto (already applied): (id, tool, capabilities or None)
-        self._removed_ahead: list[tuple[int, str, tuple[str, ...] | None]] = []
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
         self._held_back = False  # the store kept the last append to write later (a locked file, an outage)
         self._unsubscribe: Callable[[], None] | None = None
@@ -823,13 +821,21 @@ class ToolMetaLearner:
             return dict(self._tools)
 
     def add_tool(self, profile: ToolProfile) -> None:
-        """Register a tool; it joins every route whose capability it serves, with its prior."""
+        """Register a tool; it joins every route whose capability it serves, with its prior.
+
+        A tool this router removed starts from its prior whatever attempts of it were recorded
+        since (calls that ended after the removal, other routers' calls): that is appended to the
+        store's log as a second ``ToolRemoval``, so that a router opened on the store, or another
+        one syncing from it, forgets them too."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
             self._check_scorable(profile, self.reward_model)
+            logged = profile.tool_id in self._retired and self.store is not None and not self._closed
+            if logged:
+                self._sync_before_removal()
             joined: list[tuple[_Route, Any]] = []
             try:
                 for route in self._routes.values():
@@ -837,6 +843,8 @@ class ToolMetaLearner:
                         before = route.policy.decision_state()
                         route.policy.add_arm(profile.tool_id, self._prior(profile, route))
                         joined.append((route, before))
+                if logged:  # last: a store that refuses it changes nothing
+                    self._append([ToolRemoval(profile.tool_id, writer=self.writer)])
             except BaseException:
                 # a bad prior on one route: take the arm back out of the routes it joined, and their
                 # generators back (lin_ts draws for a new arm), so that they decide as before
@@ -874,7 +882,7 @@ class ToolMetaLearner:
             changed = dropped + tuple(c for c in profile.capabilities if c not in before)
             logged = bool(changed) and self.store is not None and not self._closed
             if logged:
-                self.sync()  # see _append_removal
+                self._sync_before_removal()
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
             joined: list[tuple[_Route, Any]] = []
             restarted: list[tuple[_Route, Any]] = []
@@ -890,7 +898,7 @@ class ToolMetaLearner:
                         route.policy.restart_arm(tool_id, self._prior(profile, route))
                         restarted.append((route, before))
                 if logged:  # last: a store that refuses it changes nothing
-                    self._append_removal(ToolRemoval(tool_id, writer=self.writer, capabilities=changed))
+                    self._append([ToolRemoval(tool_id, writer=self.writer, capabilities=changed)])
             except BaseException:
                 # the generators back too (lin_ts draws for a new or restarted arm)
                 for route, before in joined:
@@ -918,8 +926,8 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             if self.store is not None and not self._closed:  # first: a store that refuses it changes nothing
-                self.sync()  # see _append_removal
-                self._append_removal(ToolRemoval(tool_id, writer=self.writer))
+                self._sync_before_removal()
+                self._append([ToolRemoval(tool_id, writer=self.writer)])
             profile = self._tools.pop(tool_id)
             self._retire(profile)
             self._forget_arms(tool_id)
@@ -2094,9 +2102,8 @@ class ToolMetaLearner:
             return False
         return route.capability == capability and tool_id in route.policy._index
 
-    def _append(self, records: list[LogEntry]) -> list[int]:
-        """Append ``records`` to the store (one transaction) and move the watermark past them;
-        returns their ids (none while the store's outage journal holds them)."""
+    def _append(self, records: list[LogEntry]) -> None:
+        """Append ``records`` to the store (one transaction) and move the watermark past them."""
         assert self.store is not None
         ids = self.store.append(records)
         self._held_back = not ids
@@ -2106,34 +2113,15 @@ class ToolMetaLearner:
             self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
         else:
             self._own_ahead.update(ids)
-        return ids
 
-    def _append_removal(self, removal: ToolRemoval) -> None:
-        """Append ``removal``, after a ``sync``: a router replaying the log learns every entry
-        below it, then forgets the tool's attempts, so this one must have learned them too before
-        it forgets. Other writers' attempts of the tool that still land below it (appended between
-        the sync and the removal) it counts on their routes when it reads them, as forgotten
-        (``_count_forgotten``)."""
-        ids = self._append([removal])
-        if ids and ids[0] in self._own_ahead:
-            self._removed_ahead.append((ids[0], removal.tool_id, removal.capabilities))
-
-    def _count_forgotten(self, rec: AttemptRecord, capability: str | None) -> bool:
-        """Whether a removal of this router's above ``rec`` (not read yet when it was made) forgot
-        it; if so its route counts it, as a router replaying the log in order, which learns it
-        and then forgets what it taught the tool: the route is made, and rechecks fall due, alike."""
-        if not any(
-            rec.id < at and rec.tool_id == tool_id and (capabilities is None or capability in capabilities)  # type: ignore[operator]
-            for at, tool_id, capabilities in self._removed_ahead
-        ):
-            return False
-        route = self._routes.get((rec.task_type, rec.step))
-        if route is None and self._makes_route(rec.tool_id, capability, rec.success, rec.error):
-            route = self._route(rec.task_type, rec.step, capability)
-        if route is not None and self._applies(route, capability, rec.tool_id, rec.success, rec.error):
-            route.outcomes += 1
-            self._outcomes += 1
-        return True
+    def _sync_before_removal(self) -> None:
+        """Catch up with the log before appending a ``ToolRemoval``: a router replaying the log
+        learns every entry below it, then forgets the tool's attempts, so this one must have
+        learned them too before it forgets. Another writer's attempt of the tool that lands below
+        it all the same (appended between the two) is read while the tool is removed here, or no
+        longer serves its capability, and teaches it nothing: the registration that gives it back
+        catches up first, and appends a removal of its own (``add_tool``, ``update_tool``)."""
+        self.sync()
 
     def _learn(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
@@ -2459,8 +2447,6 @@ class ToolMetaLearner:
                     if reason is not None:
                         log.warning("sync_skipped", attempt_id=rec.id, reason=reason)
                         continue
-                    if self._count_forgotten(rec, capability):
-                        continue
                     if self._apply(
                         rec.task_type, rec.step, capability, rec.tool_id, rec.success, rec.utility,
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
@@ -2470,7 +2456,6 @@ class ToolMetaLearner:
                 self._replaying_history = False
             self._history_pending = False
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
-            self._removed_ahead = [r for r in self._removed_ahead if r[0] > self._seen_upto]
             self._since_sync = 0
             self._caught_up = True
         if applied:

@@ -43,8 +43,8 @@ def test_a_tool_registered_again_starts_from_its_prior_live_reopened_and_synced(
     assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live  # rebuilt from the log alone
     other.sync()
     assert learned(other) == live
-    (removal,) = [e for e in store.log() if isinstance(e, ToolRemoval)]
-    assert removal.tool_id == "a" and removal.writer == router.writer
+    removals = [(e.tool_id, e.capabilities, e.writer) for e in store.log() if isinstance(e, ToolRemoval)]
+    assert removals == [("a", None, router.writer)] * 2  # removed, registered again
 
 
 def test_a_removal_takes_its_place_among_attempts_and_closes_appended_with_it(store: Store) -> None:
@@ -182,6 +182,7 @@ def test_attempts_appended_between_the_catch_up_and_the_removal_are_forgotten_to
             record(other, "a", False)
         return append(records)
 
+    record(router, "b", True)
     monkeypatch.setattr(store, "append", another_writer_first)
     router.remove_tool("a")
     monkeypatch.undo()
@@ -208,3 +209,19 @@ def test_a_capability_given_to_a_tool_starts_it_there_from_its_prior_in_every_ro
     other.sync()
     assert learned(other) == live
     assert [e.capabilities for e in store.log() if isinstance(e, ToolRemoval)] == [("search",), ("search",)]
+
+
+def test_a_tool_registered_again_forgets_what_was_recorded_while_it_was_removed_in_every_router(store: Store) -> None:
+    router = ToolMetaLearner(TOOLS, store=store, seed=0)
+    other = ToolMetaLearner(TOOLS, store=store, seed=0)  # keeps the tool registered throughout
+    record(router, "b", True)
+    router.remove_tool("a")
+    record(router, "a", False)  # a call started before the removal ends
+    record(other, "a", False)
+    router.add_tool(TOOLS[0])  # from its prior, whatever was recorded meanwhile
+    router.sync()
+    live = learned(router)
+    assert live["a"][:2] == (0, 0) and live["b"][:2] == (1, 1)
+    assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live
+    other.sync()
+    assert learned(other) == live
