@@ -875,11 +875,11 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             self._check_scorable(profile, self.reward_model)
-            before = self._tools[tool_id].capabilities
-            dropped = tuple(c for c in before if c not in profile.capabilities)
+            served = self._tools[tool_id].capabilities
+            dropped = tuple(c for c in served if c not in profile.capabilities)
             # on a capability given, the tool starts from its prior: the attempts of it there that this
             # router has read (or a late call records) teach it nothing, as they teach a replay nothing
-            changed = dropped + tuple(c for c in profile.capabilities if c not in before)
+            changed = dropped + tuple(c for c in profile.capabilities if c not in served)
             logged = bool(changed) and self.store is not None and not self._closed
             if logged:
                 self._sync_before_removal()
