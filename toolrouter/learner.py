@@ -821,13 +821,21 @@ class ToolMetaLearner:
             return dict(self._tools)
 
     def add_tool(self, profile: ToolProfile) -> None:
-        """Register a tool; it joins every route whose capability it serves, with its prior."""
+        """Register a tool; it joins every route whose capability it serves, with its prior.
+
+        A tool this router removed starts from its prior whatever attempts of it were recorded
+        since (calls that ended after the removal, other routers' calls): that is appended to the
+        store's log as a second ``ToolRemoval``, so that a router opened on the store, or another
+        one syncing from it, forgets them too."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
             self._check_scorable(profile, self.reward_model)
+            logged = profile.tool_id in self._retired and self.store is not None and not self._closed
+            if logged:
+                self._sync_before_removal()
             joined: list[tuple[_Route, Any]] = []
             try:
                 for route in self._routes.values():
@@ -835,6 +843,8 @@ class ToolMetaLearner:
                         before = route.policy.decision_state()
                         route.policy.add_arm(profile.tool_id, self._prior(profile, route))
                         joined.append((route, before))
+                if logged:  # last: a store that refuses it changes nothing
+                    self._append([ToolRemoval(profile.tool_id, writer=self.writer)])
             except BaseException:
                 # a bad prior on one route: take the arm back out of the routes it joined, and their
                 # generators back (lin_ts draws for a new arm), so that they decide as before
@@ -851,7 +861,13 @@ class ToolMetaLearner:
         routes of capabilities it now serves (with its prior) and leaves those it no longer serves;
         on a route where none of its outcomes was learned yet it restarts from the new profile's
         prior (a corrected cost or reliability counts before its first call, as it would for a
-        router built with the new profile). Returns the old profile."""
+        router built with the new profile). Returns the old profile.
+
+        On the routes of the capabilities it no longer serves it leaves its statistics behind, and
+        on those of a capability it is given (back) it starts from its prior, whatever attempts of
+        it there were recorded before. Both are appended to the store's log (``ToolRemoval`` with
+        those ``capabilities``), so that a router opened on the store, or another one syncing from
+        it, forgets them there too."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         tool_id = profile.tool_id
@@ -859,6 +875,14 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             self._check_scorable(profile, self.reward_model)
+            served = self._tools[tool_id].capabilities
+            dropped = tuple(c for c in served if c not in profile.capabilities)
+            # on a capability given, the tool starts from its prior: the attempts of it there that this
+            # router has read (or a late call records) teach it nothing, as they teach a replay nothing
+            changed = dropped + tuple(c for c in profile.capabilities if c not in served)
+            logged = bool(changed) and self.store is not None and not self._closed
+            if logged:
+                self._sync_before_removal()
             old, self._tools[tool_id] = self._tools[tool_id], profile  # _prior reads the new profile
             joined: list[tuple[_Route, Any]] = []
             restarted: list[tuple[_Route, Any]] = []
@@ -873,6 +897,8 @@ class ToolMetaLearner:
                     elif profile != old and (tool_id not in route.counts or route.counts[tool_id].calls == 0):
                         route.policy.restart_arm(tool_id, self._prior(profile, route))
                         restarted.append((route, before))
+                if logged:  # last: a store that refuses it changes nothing
+                    self._append([ToolRemoval(tool_id, writer=self.writer, capabilities=changed)])
             except BaseException:
                 # the generators back too (lin_ts draws for a new or restarted arm)
                 for route, before in joined:
@@ -883,14 +909,9 @@ class ToolMetaLearner:
                     route.policy.restore_decision_state(before)
                 self._tools[tool_id] = old
                 raise
-            if not set(old.capabilities) <= set(profile.capabilities):
+            if dropped:
                 self._retire(old)  # calls running it for a capability it no longer serves still record
-            for route in self._routes.values():
-                if not profile.serves(route.capability) and tool_id in route.policy._index:
-                    route.policy.remove_arm(tool_id)
-                    route.counts.pop(tool_id, None)
-                    route.detectors.pop(tool_id, None)
-                    route.drift.pop(tool_id, None)
+                self._forget_arms(tool_id, dropped)
             self._capability_text = None
         log.info("tool_updated", tool_id=tool_id, capabilities=list(profile.capabilities))
         return old
@@ -905,6 +926,7 @@ class ToolMetaLearner:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             if self.store is not None and not self._closed:  # first: a store that refuses it changes nothing
+                self._sync_before_removal()
                 self._append([ToolRemoval(tool_id, writer=self.writer)])
             profile = self._tools.pop(tool_id)
             self._retire(profile)
@@ -913,25 +935,29 @@ class ToolMetaLearner:
         log.info("tool_removed", tool_id=tool_id)
         return profile
 
-    def _forget_arms(self, tool_id: str) -> None:
-        """Drop ``tool_id``'s arms and statistics from every route (caller holds the lock)."""
-        for route in self._routes.values():
+    def _forget_arms(self, tool_id: str, capabilities: tuple[str, ...] | None = None) -> list[_Route]:
+        """Drop ``tool_id``'s arms and statistics from the routes of ``capabilities`` (``None``:
+        every route); returns those routes (caller holds the lock)."""
+        routes = [r for r in self._routes.values() if capabilities is None or r.capability in capabilities]
+        for route in routes:
             if tool_id in route.policy.arm_ids:
                 route.policy.remove_arm(tool_id)
             route.counts.pop(tool_id, None)
             route.detectors.pop(tool_id, None)
             route.drift.pop(tool_id, None)
+        return routes
 
-    def _replay_removal(self, tool_id: str) -> None:
+    def _replay_removal(self, removal: ToolRemoval) -> None:
         """A ``ToolRemoval`` read from the log: what the tool's attempts before it taught is
-        forgotten, as by the router that removed it; registered here, the tool restarts from its
-        prior, last among the arms, as one registered again (caller holds the lock)."""
-        self._forget_arms(tool_id)
-        profile = self._tools.get(tool_id)
+        forgotten (on the routes of its ``capabilities``, where given), as by the router that
+        removed it; registered here and serving them, the tool restarts there from its prior,
+        last among the arms, as one registered again (caller holds the lock)."""
+        routes = self._forget_arms(removal.tool_id, removal.capabilities)
+        profile = self._tools.get(removal.tool_id)
         if profile is not None:
-            for route in self._routes.values():
+            for route in routes:
                 if profile.serves(route.capability):
-                    route.policy.add_arm(tool_id, self._prior(profile, route))
+                    route.policy.add_arm(removal.tool_id, self._prior(profile, route))
 
     def _retire(self, profile: ToolProfile) -> None:
         """Keep ``profile`` for the late attempts of calls that started under it (with the
@@ -2076,7 +2102,7 @@ class ToolMetaLearner:
             return False
         return route.capability == capability and tool_id in route.policy._index
 
-    def _append(self, records: list[AttemptRecord]) -> None:
+    def _append(self, records: list[LogEntry]) -> None:
         """Append ``records`` to the store (one transaction) and move the watermark past them."""
         assert self.store is not None
         ids = self.store.append(records)
@@ -2087,6 +2113,15 @@ class ToolMetaLearner:
             self._seen_upto = ids[-1]  # nobody else wrote in between: no gap to catch up on
         else:
             self._own_ahead.update(ids)
+
+    def _sync_before_removal(self) -> None:
+        """Catch up with the log before appending a ``ToolRemoval``: a router replaying the log
+        learns every entry below it, then forgets the tool's attempts, so this one must have
+        learned them too before it forgets. Another writer's attempt of the tool that lands below
+        it all the same (appended between the two) is read while the tool is removed here, or no
+        longer serves its capability, and teaches it nothing: the registration that gives it back
+        catches up first, and appends a removal of its own (``add_tool``, ``update_tool``)."""
+        self.sync()
 
     def _learn(
         self, task_id: str, task_type: str, outcomes: list[_Outcome], context: Context, trace: _Trace | None
@@ -2389,7 +2424,7 @@ class ToolMetaLearner:
                             self.structures.close(rec.trace_id, finished=rec.finished)
                         continue
                     if isinstance(rec, ToolRemoval):
-                        self._replay_removal(rec.tool_id)
+                        self._replay_removal(rec)
                         continue
                     # "*": written where a tool listed it, before a "*" step was any tool's
                     capability = _routed(rec.capability)
@@ -2570,7 +2605,8 @@ class ToolMetaLearner:
         ``options`` go to it), install it and keep it in the store, so that a restarted router
         loads it. Needs ``policy="neural_linear"`` and a store. Outcomes of tools that are no longer
         registered are left out, and so are those of a tool from before its removal (``ToolRemoval``,
-        ``remove_tool``): routers replaying the log forget them too.
+        ``remove_tool``; on a capability taken from it, ``update_tool``): routers replaying the log
+        forget them too.
 
         Installing rebuilds the routes from the store's log (``install_reward_model``): after
         ``toolrouter prune`` that would lose what they learned from the attempts pruned, so it is
@@ -2594,7 +2630,10 @@ class ToolMetaLearner:
         watermark = 0
         for r in self.store.iter_log():  # one pass: a long log is not held twice
             if isinstance(r, ToolRemoval):  # read as a router replays it: what came before is not the tool's now
-                history = [h for h in history if h.tool_id != r.tool_id]
+                history = [
+                    h for h in history
+                    if h.tool_id != r.tool_id or (r.capabilities is not None and _routed(h.capability) not in r.capabilities)
+                ]
                 continue
             if isinstance(r, TraceClose):
                 continue

@@ -12,8 +12,9 @@ A store is deliberately small, so that a server database can be added without to
 - The log also holds *trace closes* (``TraceClose``: a trace, and whether it finished), appended
   like attempts and numbered from the same ids: a trace closed unfinished (a step of it never ran)
   teaches no structure, and a router replaying the log must know that at the same place as the
-  router that closed it. So does a *tool removal* (``ToolRemoval``): a router removed the tool, and
-  its attempts before are no longer the record of a tool registered again under its id.
+  router that closed it. So does a *tool removal* (``ToolRemoval``): a router removed the tool (or
+  took capabilities from it), and its attempts before (on those capabilities' routes) are no longer
+  the record of a tool registered again under its id (or given them back).
   ``log(after_id)`` reads attempts, trace closes and tool removals together, in id order;
   ``attempts``, ``count`` and ``summary`` speak of attempts only.
 - ``put_snapshot`` / ``get_snapshot`` keep the latest learned state under a name, with the id of the
@@ -240,18 +241,34 @@ class TraceClose:
 @dataclass(frozen=True)
 class ToolRemoval:
     """One row of the log that is not an attempt: a router removed tool ``tool_id``
-    (``ToolMetaLearner.remove_tool``). A router replaying the log forgets there what the tool's
-    attempts before taught it, as the router that removed it did, so that one registering the tool
-    again starts it from its prior, opened on the store or not. ``id`` is assigned by the store from
-    the same ids as attempts; ``writer`` names the process that wrote it."""
+    (``ToolMetaLearner.remove_tool``), or, with ``capabilities``, took those capabilities from it
+    or gave them to it (``ToolMetaLearner.update_tool``). A router replaying
+    the log forgets there what the tool's attempts before taught it (on the routes of those
+    capabilities only, where given), as the router that removed it did, so that one registering
+    the tool again, or giving it the capabilities back, starts it there from its prior, opened on
+    the store or not. ``id`` is assigned by the store from the same ids as attempts; ``writer``
+    names the process that wrote it."""
 
     tool_id: str
     timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     writer: str = ""
     id: int | None = None
+    capabilities: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         _check_log_entry(self, "tool_id")
+        if self.capabilities is not None:
+            names = self.capabilities
+            if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+                raise TypeError(f"capabilities: expected a sequence of capability names or None, got {short_repr(names)}")
+            names = tuple(names)
+            if not names:  # would read as the whole tool's removal in no store, and forget nothing here
+                raise ValueError("capabilities: expected at least one capability, or None for the whole tool")
+            for i, name in enumerate(names):
+                if not isinstance(name, str):
+                    raise TypeError(f"capabilities[{i}]: expected a capability name (a string), got {short_repr(name)}")
+                check_storable(f"capabilities[{i}]", name)
+            object.__setattr__(self, "capabilities", names)
 
 
 #: An entry of the log: an attempt, a trace close or a tool removal.
@@ -284,9 +301,10 @@ LOG_CLOSE_COLUMNS = (
     "trace_id, NULL, NULL, NULL, NULL, NULL, 1"
 )
 #: A tool removal's row in the same shape (see ``LOG_CLOSE_COLUMNS``), its last column 2.
+#: Its ``capabilities`` (a JSON list, NULL for the whole tool) sit in the place of ``depends_on``.
 LOG_REMOVAL_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, tool_id, NULL, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
-    "NULL, NULL, NULL, NULL, NULL, NULL, 2"
+    "NULL, capabilities, NULL, NULL, NULL, NULL, 2"
 )
 
 
@@ -296,16 +314,18 @@ def context_bytes(context: np.ndarray | None) -> bytes | None:
 
 
 def depends_on_text(depends_on: Sequence[str] | None) -> str | None:
-    """How the SQL stores keep a trace step's parents: a JSON list (``None`` stays ``None``)."""
+    """How the SQL stores keep a trace step's parents, and a tool removal's capabilities: a JSON
+    list (``None`` stays ``None``)."""
     return None if depends_on is None else json.dumps(list(depends_on))
 
 
-def _depends_on_from_text(text: str | None) -> tuple[str, ...] | None:
+def _names_from_text(text: str | None, field: str = "depends_on") -> tuple[str, ...] | None:
+    """The names ``depends_on_text`` kept (a step's parents, a removal's capabilities)."""
     if text is None:
         return None
     value = json.loads(text)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"depends_on: expected a JSON list of step names, got {text!r}")
+        raise ValueError(f"{field}: expected a JSON list of names, got {text!r}")
     return tuple(value)
 
 
@@ -333,7 +353,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
         context=None if context is None else np.frombuffer(context, dtype="<f8").copy(),
         trace_id=row[15],
-        depends_on=None if depends_on is None else _depends_on_from_text(depends_on),
+        depends_on=_names_from_text(depends_on),
         request=row[17],
         complexity=row[18],
         recheck=bool(row[19]),
@@ -354,6 +374,7 @@ def entry_from_row(row: Sequence) -> LogEntry:
             id=int(row[0]),
             writer=row[1],
             tool_id=row[6],
+            capabilities=_names_from_text(row[16], "capabilities"),
             timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
         )
         return removal

@@ -64,7 +64,10 @@ def record_to_json(r: LogEntry) -> str:
     """One attempt as a JSON object (floats and the context exactly as they are), one trace close
     (``"kind": "trace_close"``) or one tool removal (``"kind": "tool_removal"``)."""
     if isinstance(r, ToolRemoval):
-        return json.dumps({"kind": "tool_removal", "tool_id": r.tool_id, "timestamp": r.timestamp.isoformat(), "writer": r.writer})
+        removal = {"kind": "tool_removal", "tool_id": r.tool_id, "timestamp": r.timestamp.isoformat(), "writer": r.writer}
+        if r.capabilities is not None:  # a whole tool's reads as before capabilities were kept
+            removal["capabilities"] = list(r.capabilities)
+        return json.dumps(removal)
     if isinstance(r, TraceClose):
         return json.dumps(
             {

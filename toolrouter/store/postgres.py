@@ -177,8 +177,10 @@ _CLOSE_FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("trace_id", "text"), ("finished", "boolean"),
     ("timestamp", "timestamptz"),
 )
-#: A tool removal's fields (see ``postgres_schema``, version 10).
-_REMOVAL_FIELDS = (("origin_seq", "bigint"), ("writer", "text"), ("tool_id", "text"), ("timestamp", "timestamptz"))
+#: A tool removal's fields (see ``postgres_schema``, versions 10 and 11).
+_REMOVAL_FIELDS = (
+    ("origin_seq", "bigint"), ("writer", "text"), ("tool_id", "text"), ("timestamp", "timestamptz"), ("capabilities", "text"),
+)
 #: The kinds of rows an append writes: ``a`` an attempt, ``c`` a trace close, ``r`` a tool removal;
 #: the table and fields.
 _TABLES = {"a": ("attempts", _FIELDS), "c": ("trace_closes", _CLOSE_FIELDS), "r": ("tool_removals", _REMOVAL_FIELDS)}
@@ -250,7 +252,7 @@ def _text(value: str | None) -> bytes | None:
 def _row_params(seq: int, r: LogEntry) -> list[bytes | None]:
     """One row's parameters of ``_append_sql``, in libpq's text format (see ``_TABLES``)."""
     if isinstance(r, ToolRemoval):
-        return [b"%d" % seq, _text(r.writer), _text(r.tool_id), r.timestamp.isoformat().encode()]
+        return [b"%d" % seq, _text(r.writer), _text(r.tool_id), r.timestamp.isoformat().encode(), _text(depends_on_text(r.capabilities))]
     if isinstance(r, TraceClose):
         return [b"%d" % seq, _text(r.writer), _text(r.trace_id), b"t" if r.finished else b"f", r.timestamp.isoformat().encode()]
     context = context_bytes(r.context)

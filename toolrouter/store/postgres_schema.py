@@ -59,6 +59,9 @@ Versions:
     10. Tool removals (``tool_removals``: a tool a router removed), appended like trace closes,
        their ids, keys and visibility those of the attempts, so that routers replaying the log
        forget a removed tool's attempts where its router did.
+    11. The capabilities a router took from a tool (``capabilities`` on ``tool_removals``, a JSON
+       list; NULL, as every removal before it, for the whole tool), so that routers replaying the
+       log forget the tool's attempts on those capabilities' routes where its router did.
 """
 
 from __future__ import annotations
@@ -211,6 +214,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         CREATE UNIQUE INDEX tool_removals_origin_key ON toolrouter.tool_removals (origin, origin_seq);
         """,
+    ),
+    (
+        11,
+        "capability removals: the capabilities a router took from a tool (NULL: the whole tool)",
+        "ALTER TABLE toolrouter.tool_removals ADD COLUMN capabilities text;",
     ),
 )
 

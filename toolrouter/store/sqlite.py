@@ -71,8 +71,10 @@ log = EventLog(__name__)
 #: 5. the store's identity (``store_id`` in ``meta``: a random id, made once, kept with the file);
 #: 6. claims (``claims``: a name, the highest turn claimed of it; ``Store.claim``); 7. the key a
 #: router without a context judged an attempt's request by (``request_key``; older attempts: none);
-#: 8. tool removals (``tool_removals``: a tool a router removed), numbered from the attempts' ids.
-SCHEMA_VERSION = 8
+#: 8. tool removals (``tool_removals``: a tool a router removed), numbered from the attempts' ids;
+#: 9. the capabilities a router took from a tool (``capabilities`` on ``tool_removals``, a JSON list;
+#: NULL, as every removal before it: the whole tool).
+SCHEMA_VERSION = 9
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -123,6 +125,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: ("CREATE TABLE claims (name TEXT PRIMARY KEY, turn INTEGER NOT NULL)",),
     7: ("ALTER TABLE attempts ADD COLUMN request_key TEXT",),
     8: ("CREATE TABLE tool_removals (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, tool_id TEXT NOT NULL, timestamp TEXT NOT NULL)",),
+    9: ("ALTER TABLE tool_removals ADD COLUMN capabilities TEXT",),
 }
 
 # A trace close or a tool removal takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -381,8 +384,8 @@ class SQLiteStore(Store):
                             )
                         else:
                             self._conn.execute(
-                                "INSERT INTO tool_removals (id, writer, tool_id, timestamp) VALUES (?, ?, ?, ?)",
-                                (entry_id, r.writer, r.tool_id, r.timestamp.isoformat()),
+                                "INSERT INTO tool_removals (id, writer, tool_id, timestamp, capabilities) VALUES (?, ?, ?, ?, ?)",
+                                (entry_id, r.writer, r.tool_id, r.timestamp.isoformat(), depends_on_text(r.capabilities)),
                             )
                         ids.append(int(entry_id))
                         continue
