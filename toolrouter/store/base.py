@@ -43,7 +43,7 @@ import re
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
@@ -202,6 +202,21 @@ class AttemptRecord:
                 if not isinstance(step, str):
                     raise TypeError(f"depends_on[{i}]: expected a step name (a string), got {short_repr(step)}")
             object.__setattr__(self, "depends_on", steps)
+
+    # the generated comparison and hash took the context, an array, as a value: comparing two
+    # records with contexts raised (an array's == has no truth value), and hashing one failed
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AttemptRecord):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def _compared(self) -> tuple[Any, ...]:
+        """The fields as ``==`` and ``hash`` read them: the context by its values, as the stores keep them."""
+        context = None if self.context is None else self.context.tobytes()
+        return tuple(context if f.name == "context" else getattr(self, f.name) for f in fields(self))
 
 
 def _check_log_entry(entry: TraceClose | ToolRemoval, name: str) -> None:
