@@ -403,6 +403,23 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     return base + (f"?{'&'.join(libpq)}" if libpq else ""), options
 
 
+#: Database encodings that keep every text a store holds, as UTF-8 clients send it: UTF8 itself,
+#: and SQL_ASCII, which keeps the bytes as they come.
+_ENCODINGS = ("UTF8", "SQL_ASCII")
+
+
+def _check_encoding(conn: Any) -> None:
+    """``SchemaError`` naming the database's encoding unless it can keep any text: an attempt
+    holds requests and error messages in any language, which a LATIN1 database refuses (the
+    append fails) or, sent in its own encoding, kept as other characters."""
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding not in _ENCODINGS:
+        raise SchemaError(
+            f"the database's encoding is {encoding}, which cannot keep every text a store holds (requests and "
+            "error messages in any language); make the store's database with ENCODING 'UTF8'"
+        )
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -440,7 +457,12 @@ class PostgresStore(Store):
             "keepalives_count": "3",
             "tcp_user_timeout": str(int(max(1.0, opts.timeout_s) * 1000)),
         }
-        self._conninfo = psycopg.conninfo.make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in params})
+        # the store's texts are UTF-8 whatever the URL or PGCLIENTENCODING say: appends send UTF-8
+        # bytes, and a database's own client encoding (SQL_ASCII, LATIN1) read them back as bytes
+        # or as other characters
+        self._conninfo = psycopg.conninfo.make_conninfo(
+            conninfo, **{k: v for k, v in defaults.items() if k not in params}, client_encoding="UTF8"
+        )
         self.origin = uuid.uuid4().hex
         self._seq = 0
         self._notify_after = 0.0  # time.monotonic() before which an append need not try to notify
@@ -466,6 +488,7 @@ class PostgresStore(Store):
         self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
+                _check_encoding(conn)  # before anything is created in the database
                 # a migration may rewrite a big table: a long operation, but not one without end
                 found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
