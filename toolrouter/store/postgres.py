@@ -22,7 +22,8 @@ The store keeps the guarantees of the SQLite one:
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
-  within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
+  within ``timeout_s``), or refuses writes (a standby, a database set read-only; reads go on),
+  ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
   and returns ``[]``; routing goes on from local state and never waits on the server longer than
   ``timeout_s``: a catch-up read that gets no answer in time raises ``StoreUnavailableError`` (the
   router routes on from what it knows) and counts as an outage. The long operations (``count``,
@@ -551,13 +552,16 @@ class PostgresStore(Store):
             conn.execute("SET synchronous_commit = on")
 
     def _unavailable(self, exc: BaseException) -> bool:
-        """Whether ``exc`` means "the server cannot be reached now" (rather than a bad request)."""
+        """Whether ``exc`` means "the server cannot take this now" (rather than a bad request):
+        unreachable, or refusing writes for a while (a standby after a failover, a database set
+        read-only for maintenance), which the journal waits out as it does an outage."""
         psycopg = self._psycopg
-        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction))
 
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        self._reachable = False
+        # a server that only refuses writes still answers reads
+        self._reachable = self._reachable and isinstance(exc, self._psycopg.errors.ReadOnlySqlTransaction)
         if self._online:
             self._online = False
             log.warning("store_unreachable", url=self.url, error=_one_line(exc))
