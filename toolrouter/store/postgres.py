@@ -77,6 +77,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import heapq
 import itertools
 import math
@@ -1240,5 +1241,12 @@ def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:
         state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         root = os.path.join(state, "toolrouter", "journal")
     where = f"{params.get('host') or 'local'}_{params.get('port') or 5432}_{params.get('dbname') or params.get('user') or 'postgres'}"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    if len(name) > _MAX_FOLDER_NAME:  # a list of hosts (libpq tries each): a file name has at most 255 bytes
+        name = f"{name[: _MAX_FOLDER_NAME - 17]}_{hashlib.sha256(where.encode()).hexdigest()[:16]}"
     # absolute now: the journal is made at the first outage, maybe after the process changed folder
-    return Path(root).expanduser().absolute() / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    return Path(root).expanduser().absolute() / name
+
+
+#: Longest name of a journal folder; a longer one is cut, and ends in a digest of the whole.
+_MAX_FOLDER_NAME = 128
