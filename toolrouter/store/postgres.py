@@ -287,9 +287,12 @@ def _checked(result: Any) -> Any:
 # skipped, not waited for (its notification leaves after this append committed). The payload is this
 # transaction's id base, above every id of the append (an earlier transaction), so that a listener
 # learns without a query that attempts up to it may be there. Returns whether this one notified and the seconds since the last notification.
+# A gate more than a gap ahead of the server's clock was set before the clock went back (NTP, a
+# restored VM): it is due, else no writer would notify until the clock caught up with it.
 _NOTIFY = f"""
 WITH due AS (
-    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - $1::float8 * interval '1 second' FOR UPDATE SKIP LOCKED
+    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - $1::float8 * interval '1 second'
+        OR at > statement_timestamp() + $1::float8 * interval '1 second' FOR UPDATE SKIP LOCKED
 ), sent AS (
     UPDATE toolrouter.notify_gate g SET at = statement_timestamp() FROM due WHERE g.one = due.one
     RETURNING pg_notify('{CHANNEL}', toolrouter.attempt_id_base()::text)
@@ -688,7 +691,8 @@ class PostgresStore(Store):
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
-            self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
+            # (a gate ahead of the clock, since negative: due at the next gap, as above)
+            self._notify_after = sent_at + (gap if sent or since >= gap else gap - max(since, 0.0))
         return written
 
     def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None], deadline: float) -> Any:
