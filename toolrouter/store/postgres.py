@@ -417,7 +417,8 @@ def _check_encoding(conn: Any) -> None:
     """``SchemaError`` naming the database's encoding unless it can keep any text: an attempt
     holds requests and error messages in any language, which a LATIN1 database refuses (the
     append fails) or, sent in its own encoding, kept as other characters."""
-    encoding = conn.info.parameter_status("server_encoding")
+    # the server says it at connect; a pooler in front of it may not pass it on
+    encoding = conn.info.parameter_status("server_encoding") or conn.execute("SHOW server_encoding").fetchone()[0]
     if encoding not in _ENCODINGS:
         raise SchemaError(
             f"the database's encoding is {encoding}, which cannot keep every text a store holds (requests and "
@@ -493,7 +494,7 @@ class PostgresStore(Store):
         self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
-                _check_encoding(conn)  # before anything is created in the database
+                _bounded(conn, opts.timeout_s, "timeout_s", _check_encoding)  # before anything is created there
                 # a migration may rewrite a big table: a long operation, but not one without end
                 found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
