@@ -426,6 +426,12 @@ def _check_encoding(conn: Any) -> None:
         )
 
 
+def _refuses_writes(conn: Any) -> bool:
+    """Whether the server refuses writes in ``conn``'s session (a standby, a database set
+    ``default_transaction_read_only``)."""
+    return conn.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -1031,12 +1037,15 @@ class PostgresStore(Store):
 
     def _reconnect(self) -> bool:
         """Probe the server; if it answers, drop the pool's dead connections, write the journals
-        and go back online. Returns whether the store is online."""
+        and go back online. Returns whether the store is online: not while the server refuses
+        writes (reads go on meanwhile; the journals wait, unread, rather than fail every retry)."""
         try:
             with self._connect() as conn:
-                _bounded(conn, self.options.timeout_s, "timeout_s", lambda c: c.execute("SELECT 1"))
+                read_only = _bounded(conn, self.options.timeout_s, "timeout_s", _refuses_writes)
             self._pool.check()
             self._reachable = True
+            if read_only:
+                return False
             self._replay_orphans()
             while True:
                 with self._lock:
