@@ -51,3 +51,12 @@ def test_a_database_that_cannot_keep_every_text_is_refused_naming_its_encoding(d
 
     with psycopg.connect(url.split("?")[0]) as conn:  # nothing was created there
         assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'toolrouter'").fetchone()[0] == 0
+
+
+def test_a_client_encoding_in_the_url_or_the_environment_is_not_the_stores(pg_url, monkeypatch) -> None:
+    # UTF-8 sent, read back as LATIN1: 'café' came back as 'cafÃ©'
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    for url in (pg_url, f"{pg_url}&client_encoding=LATIN1"):
+        with open_store(url) as store:
+            (i,) = store.append([record("café")])
+            assert [r.tool_id for r in store.attempts(i - 1)] == ["café"]
