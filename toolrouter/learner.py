@@ -3386,6 +3386,11 @@ def _check_state(data: bytes, source: str) -> _SavedState:
     except CorruptStateError as exc:
         raise CorruptStateError(f"not a saved toolrouter learner: {exc.problem}") from None
     found = (blob.config.get("format"), blob.config.get("version"))
+    if found[0] == _FORMAT and isinstance(found[1], int) and not isinstance(found[1], bool) and found[1] > _VERSION:
+        # a router of a newer toolrouter saved it (one upgraded first, on a store they share)
+        raise CorruptStateError(
+            f"version {found[1]} was saved by a newer toolrouter, this one reads versions 1 to {_VERSION}: upgrade toolrouter"
+        )
     if found[0] != _FORMAT or found[1] not in (1, 2, 3) or isinstance(found[1], bool):
         raise CorruptStateError(f"unsupported format {found[0]!r} version {found[1]!r}; expected {_FORMAT!r} 1, 2 or 3")
     if found[1] >= 2 and not blob.sealed:

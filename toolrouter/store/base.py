@@ -44,7 +44,7 @@ import re
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
@@ -92,8 +92,8 @@ __all__ = [
 
 
 class StoreUnavailableError(ToolRouterError, ConnectionError):
-    """A store cannot be used right now: a server store's server is down, restarting or too slow to
-    answer within the store's timeout; an SQLite file is locked by another process past the store's
+    """A store cannot be used right now: a server store's server is down, restarting, too slow to
+    answer within the store's timeout, or refusing writes (a standby); an SQLite file is locked by another process past the store's
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
     SQLite store's in memory); reads and snapshots raise this instead."""
@@ -203,6 +203,21 @@ class AttemptRecord:
                 if not isinstance(step, str):
                     raise TypeError(f"depends_on[{i}]: expected a step name (a string), got {short_repr(step)}")
             object.__setattr__(self, "depends_on", steps)
+
+    # the generated comparison and hash took the context, an array, as a value: comparing two
+    # records with contexts raised (an array's == has no truth value), and hashing one failed
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AttemptRecord):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def _compared(self) -> tuple[Any, ...]:
+        """The fields as ``==`` and ``hash`` read them: the context by its values, as the stores keep them."""
+        context = None if self.context is None else self.context.tobytes()
+        return tuple(context if f.name == "context" else getattr(self, f.name) for f in fields(self))
 
 
 def _check_log_entry(entry: TraceClose | ToolRemoval, name: str) -> None:

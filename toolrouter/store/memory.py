@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
+import numpy as np
+
 from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
     AttemptRecord, LogEntry, Snapshot, Store, check_attempts_query, check_claim, check_open, check_records, check_snapshot,
@@ -17,6 +19,17 @@ from toolrouter.store.base import (
 )
 
 __all__ = ["MemoryStore"]
+
+
+def _kept(context: np.ndarray | None) -> np.ndarray | None:
+    """The log's own, read-only copy of an attempt's context: the other stores keep its bytes, so
+    a writer that refills its array for the next call, or a reader that changes the array it read,
+    must not change what the log holds (the readers of the other stores get a copy each)."""
+    if context is None:
+        return None
+    kept = context.copy()
+    kept.flags.writeable = False
+    return kept
 
 
 class MemoryStore(Store):
@@ -66,7 +79,10 @@ class MemoryStore(Store):
         records = check_records(records)
         with self._open():
             start = self._pruned + len(self._rows) + 1
-            rows = [dataclasses.replace(r, id=start + i) for i, r in enumerate(records)]
+            rows = [
+                dataclasses.replace(r, id=start + i, **({"context": _kept(r.context)} if isinstance(r, AttemptRecord) else {}))
+                for i, r in enumerate(records)
+            ]
             self._rows.extend(rows)
             self._closes += sum(not isinstance(r, AttemptRecord) for r in rows)
             return [r.id for r in rows]  # type: ignore[misc]

@@ -22,7 +22,8 @@ The store keeps the guarantees of the SQLite one:
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
-  within ``timeout_s``), ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
+  within ``timeout_s``), or refuses writes (a standby, a database set read-only; reads go on),
+  ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
   and returns ``[]``; routing goes on from local state and never waits on the server longer than
   ``timeout_s``: a catch-up read that gets no answer in time raises ``StoreUnavailableError`` (the
   router routes on from what it knows) and counts as an outage. The long operations (``count``,
@@ -76,6 +77,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import heapq
 import itertools
 import math
@@ -287,9 +289,12 @@ def _checked(result: Any) -> Any:
 # skipped, not waited for (its notification leaves after this append committed). The payload is this
 # transaction's id base, above every id of the append (an earlier transaction), so that a listener
 # learns without a query that attempts up to it may be there. Returns whether this one notified and the seconds since the last notification.
+# A gate more than a gap ahead of the server's clock was set before the clock went back (NTP, a
+# restored VM): it is due, else no writer would notify until the clock caught up with it.
 _NOTIFY = f"""
 WITH due AS (
-    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - $1::float8 * interval '1 second' FOR UPDATE SKIP LOCKED
+    SELECT one FROM toolrouter.notify_gate WHERE at <= statement_timestamp() - $1::float8 * interval '1 second'
+        OR at > statement_timestamp() + $1::float8 * interval '1 second' FOR UPDATE SKIP LOCKED
 ), sent AS (
     UPDATE toolrouter.notify_gate g SET at = statement_timestamp() FROM due WHERE g.one = due.one
     RETURNING pg_notify('{CHANNEL}', toolrouter.attempt_id_base()::text)
@@ -405,6 +410,30 @@ def split_options(url: str, overrides: dict[str, Any]) -> tuple[str, PostgresOpt
     return base + (f"?{'&'.join(libpq)}" if libpq else ""), options
 
 
+#: Database encodings that keep every text a store holds, as UTF-8 clients send it: UTF8 itself,
+#: and SQL_ASCII, which keeps the bytes as they come.
+_ENCODINGS = ("UTF8", "SQL_ASCII")
+
+
+def _check_encoding(conn: Any) -> None:
+    """``SchemaError`` naming the database's encoding unless it can keep any text: an attempt
+    holds requests and error messages in any language, which a LATIN1 database refuses (the
+    append fails) or, sent in its own encoding, kept as other characters."""
+    # the server says it at connect; a pooler in front of it may not pass it on
+    encoding = conn.info.parameter_status("server_encoding") or conn.execute("SHOW server_encoding").fetchone()[0]
+    if encoding not in _ENCODINGS:
+        raise SchemaError(
+            f"the database's encoding is {encoding}, which cannot keep every text a store holds (requests and "
+            "error messages in any language); make the store's database with ENCODING 'UTF8'"
+        )
+
+
+def _refuses_writes(conn: Any) -> bool:
+    """Whether the server refuses writes in ``conn``'s session (a standby, a database set
+    ``default_transaction_read_only``)."""
+    return conn.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -442,7 +471,12 @@ class PostgresStore(Store):
             "keepalives_count": "3",
             "tcp_user_timeout": str(int(max(1.0, opts.timeout_s) * 1000)),
         }
-        self._conninfo = psycopg.conninfo.make_conninfo(conninfo, **{k: v for k, v in defaults.items() if k not in params})
+        # the store's texts are UTF-8 whatever the URL or PGCLIENTENCODING say: appends send UTF-8
+        # bytes, and a database's own client encoding (SQL_ASCII, LATIN1) read them back as bytes
+        # or as other characters
+        self._conninfo = psycopg.conninfo.make_conninfo(
+            conninfo, **{k: v for k, v in defaults.items() if k not in params}, client_encoding="UTF8"
+        )
         self.origin = uuid.uuid4().hex
         self._seq = 0
         self._notify_after = 0.0  # time.monotonic() before which an append need not try to notify
@@ -468,6 +502,7 @@ class PostgresStore(Store):
         self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
+                _bounded(conn, opts.timeout_s, "timeout_s", _check_encoding)  # before anything is created there
                 # a migration may rewrite a big table: a long operation, but not one without end
                 found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
@@ -530,13 +565,16 @@ class PostgresStore(Store):
             conn.execute("SET synchronous_commit = on")
 
     def _unavailable(self, exc: BaseException) -> bool:
-        """Whether ``exc`` means "the server cannot be reached now" (rather than a bad request)."""
+        """Whether ``exc`` means "the server cannot take this now" (rather than a bad request):
+        unreachable, or refusing writes for a while (a standby after a failover, a database set
+        read-only for maintenance), which the journal waits out as it does an outage."""
         psycopg = self._psycopg
-        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction))
 
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        self._reachable = False
+        # a server that only refuses writes still answers reads
+        self._reachable = self._reachable and isinstance(exc, self._psycopg.errors.ReadOnlySqlTransaction)
         if self._online:
             self._online = False
             log.warning("store_unreachable", url=self.url, error=_one_line(exc))
@@ -662,7 +700,8 @@ class PostgresStore(Store):
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
-            self._notify_after = sent_at + (gap if sent or since >= gap else gap - since)
+            # (a gate ahead of the clock, since negative: due at the next gap, as above)
+            self._notify_after = sent_at + (gap if sent or since >= gap else gap - max(since, 0.0))
         return written
 
     def _execute(self, conn: Any, name: str | None, sql: bytes, params: list[bytes | None], deadline: float) -> Any:
@@ -1000,12 +1039,15 @@ class PostgresStore(Store):
 
     def _reconnect(self) -> bool:
         """Probe the server; if it answers, drop the pool's dead connections, write the journals
-        and go back online. Returns whether the store is online."""
+        and go back online. Returns whether the store is online: not while the server refuses
+        writes (reads go on meanwhile; the journals wait, unread, rather than fail every retry)."""
         try:
             with self._connect() as conn:
-                _bounded(conn, self.options.timeout_s, "timeout_s", lambda c: c.execute("SELECT 1"))
+                read_only = _bounded(conn, self.options.timeout_s, "timeout_s", _refuses_writes)
             self._pool.check()
             self._reachable = True
+            if read_only:
+                return False
             self._replay_orphans()
             while True:
                 with self._lock:
@@ -1215,5 +1257,12 @@ def _journal_dir(option: str | None, params: dict[str, Any]) -> Path:
         state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         root = os.path.join(state, "toolrouter", "journal")
     where = f"{params.get('host') or 'local'}_{params.get('port') or 5432}_{params.get('dbname') or params.get('user') or 'postgres'}"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    if len(name) > _MAX_FOLDER_NAME:  # a list of hosts (libpq tries each): a file name has at most 255 bytes
+        name = f"{name[: _MAX_FOLDER_NAME - 17]}_{hashlib.sha256(where.encode()).hexdigest()[:16]}"
     # absolute now: the journal is made at the first outage, maybe after the process changed folder
-    return Path(root).expanduser().absolute() / re.sub(r"[^A-Za-z0-9_.-]", "_", where)
+    return Path(root).expanduser().absolute() / name
+
+
+#: Longest name of a journal folder; a longer one is cut, and ends in a digest of the whole.
+_MAX_FOLDER_NAME = 128
