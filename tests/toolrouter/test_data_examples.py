@@ -13,7 +13,10 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared data not present")
-@pytest.mark.parametrize("module", ["toolrouter.data.metatool", "toolrouter.data.routerbench", "meta.data.nasbench201", "meta.nas.tabular"])
+@pytest.mark.parametrize(
+    "module",
+    ["toolrouter.data.metatool", "toolrouter.data.routerbench", "toolrouter.data.bfcl", "meta.data.nasbench201", "meta.nas.tabular", "meta.data.omniglot"],
+)
 def test_the_examples_on_the_shared_data_run(module: str) -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     parser = doctest.DocTestParser()
