@@ -75,3 +75,11 @@ def test_the_quick_start_is_what_ci_runs():
     demo_install, _, demo = commands[0].partition(" && ")
     assert commands[1] in run and demo in run, f"{commands} are not what .ci/run runs: {run}"
     assert demo_install.replace("-e .", '-e ".[dev]"') in commands[1]  # the tests' install, less the dev extra
+
+
+def test_the_readme_names_every_dataset_data_fetch_downloads():
+    from toolrouter.data.manifest import DATASETS
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    (listed,) = re.findall(r"`toolrouter data fetch \[NAME \.\.\.\]` downloads the public datasets \(([^)]*)\)", text)
+    assert sorted(name.strip().lower().replace("-", "") for name in listed.split(",")) == sorted(DATASETS)
