@@ -64,3 +64,23 @@ def test_readme_gateway_config_loads(tmp_path, monkeypatch):
     assert config.servers["search_a"].env == {"SEARCH_API_KEY": "sk-example"}
     assert config.router.store == f"sqlite:///{tmp_path / 'gateway.db'}"  # relative to the config file
     assert config.grouping.capabilities["web_search"].tools == ["search_a:search", "search_b:web_query"]
+
+
+def test_the_quick_start_is_what_ci_runs():
+    # the README's promise (this set-up runs the demo, and the tests) holds only if CI runs exactly it
+    quick_start = README.read_text(encoding="utf-8").partition("## Quick start")[2].partition("\n## ")[0]
+    commands = [block.strip() for block in re.findall(r"```bash\n(.*?)```", quick_start, flags=re.S)]
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    # a chain of commands ends in `|| exit 1` there: set -e stops at its last command only
+    run = [line.strip().removesuffix(" || exit 1") for line in ci if line.strip() and not line.lstrip().startswith("#")]
+    demo_install, _, demo = commands[0].partition(" && ")
+    assert commands[1] in run and demo in run, f"{commands} are not what .ci/run runs: {run}"
+    assert demo_install.replace("-e .", '-e ".[dev]"') in commands[1]  # the tests' install, less the dev extra
+
+
+def test_the_readme_names_every_dataset_data_fetch_downloads():
+    from toolrouter.data.manifest import DATASETS
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    (listed,) = re.findall(r"`toolrouter data fetch \[NAME \.\.\.\]` downloads the public datasets \(([^)]*)\)", text)
+    assert sorted(name.strip().lower().replace("-", "") for name in listed.split(",")) == sorted(DATASETS)

@@ -52,8 +52,9 @@ every time is judged by its record on it, one whose outcomes do not depend on th
 rate, so false alarms stay at most ``run_alpha`` per outcome either way. A request not seen since
 the last reset, or none (a call with neither features nor text), leaves the test exactly as without
 requests. A router saves the records as arrays beside its policies' (``pack_requests``: 24 bytes a
-request, at most 24 KiB per (route, tool)); in memory a full record of 1,024 requests takes about
-0.2 MB.
+request; the record since the last reset and the one kept from before the last drop, at most
+1,024 requests each: at most 48 KiB per (route, tool)); in memory a full record of 1,024 requests
+takes about 0.2 MB.
 
 Rechecks. ``recheck_interval`` tells the router when to try a rarely chosen tool again: every
 ``recheck_after`` outcomes of its route; sooner while a rise is building up (``rise_evidence``, from
@@ -165,7 +166,8 @@ STATE_VERSION = 3
 #: Requests whose outcomes a detector remembers (the latest ones): enough for a route's recurring
 #: requests (the RouterBench replays draw from 128 to 887 prompts, all remembered), few enough that a
 #: router of hundreds of (route, tool) pairs keeps them in tens of MB. A router saves them as arrays
-#: (``pack_requests``): at most 24 KiB per (route, tool).
+#: (``pack_requests``): at most 48 KiB per (route, tool), this record and the one from before the
+#: last drop.
 REQUEST_MEMORY = 1024
 #: Pairs of uncorrelated outcomes the correlation of a request's outcomes is shrunk with: until a
 #: tool has shown on some dozens of repeated requests that it answers a request the same way again,

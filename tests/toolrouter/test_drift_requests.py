@@ -5,6 +5,7 @@ one on requests it always failed is no news, and without requests nothing change
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from decimal import Decimal
 from fractions import Fraction
@@ -12,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile, drift
 from toolrouter.drift import REQUEST_MEMORY, DetectorConfig, PageHinkley, RequestKey, detector_from_state, request_key
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.serialization import read_blob, write_blob
@@ -434,3 +435,17 @@ def test_a_request_key_request_key_could_not_have_made_is_refused_naming_it(key)
     detector = PageHinkley(min_samples=2)
     detector.update(1.0, True, request=RequestKey("00000000000000ff"))
     assert list(detector_from_state(detector.state_dict()).state_dict()["requests"]) == ["00000000000000ff"]
+
+
+def test_the_saved_records_are_as_large_as_the_module_says() -> None:
+    # a full record since the last reset and a full one kept from before the drop: both are saved
+    detector = PageHinkley()
+    for i in range(REQUEST_MEMORY + 10):
+        detector.update(2.0, True, request=f"solved {i}")
+    for i in range(REQUEST_MEMORY + 10):
+        detector.update(0.0, False, request=f"failed {i}")
+    state = detector.state_dict()
+    assert detector.last_direction == "down" and len(state["before_drop"]) == len(state["requests"]) == REQUEST_MEMORY
+    saved = sum(a.nbytes for field in ("requests", "before_drop") for a in drift.pack_requests(state[field]))
+    (kib,) = re.findall(r"at most (\d+) KiB per \(route, tool\)", " ".join(drift.__doc__.split()))
+    assert saved == int(kib) * 1024

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from toolrouter.bench._report import console
 from toolrouter.policies import POLICIES, make_policy
 
 __all__ = [
@@ -91,11 +92,27 @@ class PolicyAgent:
         self.policy.update(self.arm_ids[arm], reward, self.seen(x))
 
 
+#: The peers' names, for the line that says one is left out.
+PEERS = {"vowpalwabbit": "Vowpal Wabbit", "mabwiser": "MABWiser"}
+#: The peers said to be missing in this process: the line is printed once.
+_SAID_MISSING: set[str] = set()
+
+
 def peer_available(module: str) -> bool:
-    """Whether an optional peer library is installed."""
+    """Whether an optional peer library is installed. A missing one is said once per process (its
+    rows are left out: without the line, a table read as if that peer had never been compared)."""
     import importlib.util
 
-    return importlib.util.find_spec(module) is not None
+    if importlib.util.find_spec(module) is not None:
+        return True
+    if module not in _SAID_MISSING:
+        _SAID_MISSING.add(module)
+        console.print(
+            f"{PEERS.get(module, module)} ({module}) is not installed: its rows are left out "
+            '(pip install "toolrouter[bench]")',
+            markup=False,
+        )
+    return False
 
 
 class VowpalAgent:
