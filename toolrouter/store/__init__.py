@@ -35,7 +35,7 @@ from typing import Any
 
 from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
-from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolRemoval, ToolSummary, TraceClose, check_create
+from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, StoreUnreachableError, ToolRemoval, ToolSummary, TraceClose, check_create
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore, masked, split_options
 from toolrouter.store.sqlite import SQLiteStore
@@ -50,6 +50,7 @@ __all__ = [
     "Store",
     "StoreOpenError",
     "StoreUnavailableError",
+    "StoreUnreachableError",
     "ToolRemoval",
     "ToolSummary",
     "TraceClose",
