@@ -378,12 +378,14 @@ def tokenizer_text(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
-def read_start(text: str, tokenizer: Any, max_length: int) -> str:
+def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
     """The start of ``text`` whose first ``max_length`` tokens are the whole text's: all that a
     model truncating at ``max_length`` reads of it. Tokenizing a whole long text (a pasted log, a
     document) cost about 2-3 s a megabyte for the tokens the model then dropped. The start ends
     before a space, so no word is cut in two, and is taken only where its own tokens fill
     ``max_length``; else a start twice as long is tried, up to the whole text (one without spaces)."""
+    if not max_length:  # a model that reads every token (no max_seq_length)
+        return text
     end = max_length * 8  # English needs about 5 characters a token
     while end < len(text):
         cut = text.rfind(" ", 0, end)

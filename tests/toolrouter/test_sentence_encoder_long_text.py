@@ -60,3 +60,19 @@ def test_a_fine_tuned_selector_reads_a_long_text_from_its_start_too(one_torch_th
     slots = cache.ids([long_text, start]).long().tolist()
     assert seen.longest < 40_000
     torch.testing.assert_close(cache.states[slots[0]], cache.states[slots[1]])  # the tokens the model reads
+
+
+def test_read_start_keeps_whole_words_and_reads_whole_what_it_cannot_cut() -> None:
+    from toolrouter.features import read_start
+
+    def words(text: str, truncation: bool, max_length: int) -> dict:  # a token a word, and two specials
+        return {"input_ids": ([0] + text.split()[: max_length - 2] + [0])}
+
+    text = " ".join(f"w{i}" for i in range(5000))
+    start = read_start(text, words, 10)
+    assert len(start) < len(text) and text.startswith(start + " ")  # ends before a space
+    assert words(start, True, 10) == words(text, True, 10)
+    sparse = "x" * 100 + " " + "y" * 50_000  # the first start holds too few tokens: a longer one is tried
+    assert read_start(sparse, words, 10) == sparse
+    assert read_start("z" * 50_000, words, 10) == "z" * 50_000  # no space to cut at
+    assert read_start(text, words, None) == text  # a model that reads every token
