@@ -913,10 +913,17 @@ class LwF(Strategy):
         classes = [check_count(f"{self.name}: old_classes[{i}]", c) for i, c in enumerate(classes)]
         if len(set(classes)) != len(classes):
             raise ValueError(f"{self.name}: old_classes repeat, got {classes}")
-        teacher = None
-        if state["teacher"] is not None:
+        teacher, weights = None, state["teacher"]
+        if weights is not None:
+            if not isinstance(weights, dict):
+                raise ValueError(f"{self.name}: teacher must map parameter names to tensors, got {type(weights).__name__}")
+            for n, t in weights.items():
+                state_tensor(f"{self.name}: teacher[{n!r}]", t)
             teacher = _frozen_copy(ctx.model)
-            teacher.load_state_dict(state["teacher"])
+            try:
+                teacher.load_state_dict(weights)
+            except RuntimeError as exc:  # torch's words name no field: missing keys, other shapes
+                raise ValueError(f"{self.name}: teacher does not fit the model: {' '.join(str(exc).split())}") from None
         self.teacher, self.old_classes = teacher, sorted(classes)
 
     def __repr__(self) -> str:
