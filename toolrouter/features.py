@@ -553,7 +553,9 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
                 out[rows] = self._direct.encode([texts[i] for i in rows])
             return out
         with self._lock:  # the tokenizer is not safe to share
-            texts = [read_start(t, model.tokenizer, model.max_seq_length) for t in texts]
+            tokenizer = getattr(model, "tokenizer", None)  # a model whose first module has none: read whole
+            if tokenizer is not None:
+                texts = [read_start(t, tokenizer, model.max_seq_length) for t in texts]
             out = model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
