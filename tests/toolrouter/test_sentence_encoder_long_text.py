@@ -76,3 +76,21 @@ def test_read_start_keeps_whole_words_and_reads_whole_what_it_cannot_cut() -> No
     assert read_start(sparse, words, 10) == sparse
     assert read_start("z" * 50_000, words, 10) == "z" * 50_000  # no space to cut at
     assert read_start(text, words, None) == text  # a model that reads every token
+
+
+def test_a_model_without_a_tokenizer_reads_its_texts_whole() -> None:
+    class NoTokenizer:  # as SentenceTransformer whose first module has no tokenizer: asking raises
+        max_seq_length = 8
+
+        @property
+        def tokenizer(self) -> Any:
+            raise AttributeError("The first module does not have a 'tokenizer' attribute.")
+
+        def encode(self, texts: list[str], **options: Any) -> np.ndarray:
+            self.seen = texts
+            return np.ones((len(texts), 2))
+
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    f._model, f._dim = NoTokenizer(), 2  # loaded, and not one the direct path runs
+    text = "word " * 2000
+    assert f.transform([text]).shape == (1, 2) and f._model.seen == [text]
