@@ -1,6 +1,6 @@
-"""A PostgreSQL store whose server cannot be reached is a store that cannot be used now: the store
-commands end with one line naming it and exit status 1, as ``_reported`` says; a malformed URL
-stays a usage error (exit status 2)."""
+"""A PostgreSQL store whose server cannot be reached, or an SQLite file locked past the timeout, is a
+store that cannot be used now: the store commands end with one line naming it and exit status 1, as
+``_reported`` says; a malformed URL stays a usage error (exit status 2)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,22 @@ def test_an_unreachable_server_exits_1_naming_the_store(tmp_path: Path, args: li
 def test_a_malformed_url_is_still_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["stats", "--store", _refused_url(tmp_path, "&timeout_s=-1")])
     assert result.exit_code == 2 and "Invalid value for --store" in result.output and "timeout_s='-1'" in result.output
+
+
+def test_an_sqlite_file_locked_past_the_timeout_is_unavailable_not_a_bad_url(tmp_path: Path) -> None:
+    import sqlite3
+
+    from toolrouter.store import SQLiteStore
+
+    path = tmp_path / "locked.db"
+    SQLiteStore(str(path)).close()
+    holder = sqlite3.connect(path, isolation_level=None)  # another process's exclusive hold
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO meta (key, value) VALUES ('held', '1')")
+    try:
+        with pytest.raises(StoreUnavailableError, match="database is locked") as info:
+            SQLiteStore(str(path), timeout_s=0.05)
+        assert isinstance(info.value, StoreOpenError)  # exit status 1 in the store commands, as above
+    finally:
+        holder.close()

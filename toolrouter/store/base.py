@@ -99,9 +99,10 @@ class StoreUnavailableError(ToolRouterError, ConnectionError):
 
 
 class StoreUnreachableError(StoreOpenError, StoreUnavailableError):
-    """A store that cannot be opened because its server cannot be reached now (down, restarting,
-    refusing the connection, no answer in time): a ``StoreOpenError`` (the open failed) that is
-    also a ``StoreUnavailableError`` (the URL may be right, and work later), so that what reports it
+    """A store that cannot be opened because it cannot be reached now: its server is down,
+    restarting, refusing the connection or not answering in time, or its SQLite file is locked by
+    another process past the store's timeout. A ``StoreOpenError`` (the open failed) that is also
+    a ``StoreUnavailableError`` (the URL may be right, and work later), so that what reports it
     (``toolrouter stats``: exit status 1) does not take it for a malformed URL."""
 
 
