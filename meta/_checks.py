@@ -131,7 +131,9 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
     """``value`` as a ``Path``, a leading ``~`` read as the home folder (as a shell reads it: a
     user's ``"~/data"`` is theirs, not a folder named ``~``); a ``TypeError`` naming ``field`` and
     the value (as ``quote`` writes it) when it is not a path (``None``, a number, bytes), where
-    ``Path()`` would name neither.
+    ``Path()`` would name neither, and a ``ValueError`` naming them for an empty path (``Path("")``
+    is the working folder: a save failed in pathlib's words, "PosixPath('.') has an empty name") or
+    one with a NUL character (the system's "embedded null byte" names nothing).
 
     Example:
         >>> check_path("path", None)
@@ -141,6 +143,9 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
     """
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{field}: expected a file path (str or os.PathLike), got {quote(value)}")
+    text = os.fspath(value)
+    if not text or ("\x00" if isinstance(text, str) else b"\x00") in text:
+        raise ValueError(f"{field}: expected a file path, got {quote(value)}{' (empty)' if not text else ' (a NUL character)'}")
     return Path(os.path.expanduser(value))  # unlike Path.expanduser, no error for an unknown ~user
 
 

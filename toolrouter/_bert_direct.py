@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from toolrouter.features import _LockNotPickled
+from toolrouter.features import _LockNotPickled, read_start
 
 __all__ = ["DirectBertEncoder", "native_bfloat16", "supports"]
 
@@ -140,7 +140,8 @@ class DirectBertEncoder(_LockNotPickled):
         length first to pad little)."""
         single = len(texts) == 1  # the hot path: one request, no padding, no mask
         with self._lock:
-            enc = self.tokenizer(list(texts), padding=not single, truncation=True, max_length=self.max_length, return_tensors="pt")
+            texts = [read_start(t, self.tokenizer, self.max_length) for t in texts]
+            enc = self.tokenizer(texts, padding=not single, truncation=True, max_length=self.max_length, return_tensors="pt")
         mask = None if single else enc["attention_mask"].bool()
         ids = enc["input_ids"]
         batch, length = ids.shape

@@ -72,7 +72,10 @@ class AttemptGroup:
         on_pending: called, in the thread that queued it, when an attempt is queued into an empty
             group: the owner's cue to schedule a commit (the gateway's: at the end of the event
             loop's pass); a plain function (an ``async def`` one is refused: it would never be
-            awaited).
+            awaited). It runs with the group held. If it raises, the attempt is not queued and
+            the call raises its error, as for an attempt refused here: the attempt is not
+            recorded (a call that failed would otherwise be learned all the same), and the next
+            attempt queued cues again.
 
     Thread-safe: calls in several threads may queue, and any thread may commit.
     """
@@ -90,7 +93,8 @@ class AttemptGroup:
         self._pending: list[PendingAttempt] = []
         self._members: list[GroupMember] = []  # the call of each pending attempt
         self._queued: set[int] = set()  # ids of the attempts pending or being committed (each held)
-        self._lock = threading.Lock()
+        # reentrant: on_pending runs under it, and may commit
+        self._lock = threading.RLock()
 
     def join(self) -> GroupMember:
         """A member for one more call."""
@@ -116,8 +120,15 @@ class AttemptGroup:
             self._pending.append(pending)
             self._members.append(member)
             self._queued.add(id(pending))
-        if first and self._on_pending is not None:
-            self._on_pending()
+            if first and self._on_pending is not None:
+                # under the lock: no commit takes the attempt before the cue is known to be given
+                try:
+                    self._on_pending()
+                except BaseException:
+                    if self._pending and self._pending[-1] is pending:  # not committed by the cue itself
+                        self._pending, self._members = [], []
+                        self._queued.discard(id(pending))
+                    raise
 
     def commit(self) -> int:
         """Record what waits, in one store transaction; returns how many attempts. When the store

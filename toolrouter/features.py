@@ -378,6 +378,23 @@ def tokenizer_text(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
+    """The start of ``text`` whose first ``max_length`` tokens are the whole text's: all that a
+    model truncating at ``max_length`` reads of it. Tokenizing a whole long text (a pasted log, a
+    document) cost about 2-3 s a megabyte for the tokens the model then dropped. The start ends
+    before a space, so no word is cut in two, and is taken only where its own tokens fill
+    ``max_length``; else a start twice as long is tried, up to the whole text (one without spaces)."""
+    if not max_length:  # a model that reads every token (no max_seq_length)
+        return text
+    end = max_length * 8  # English needs about 5 characters a token
+    while end < len(text):
+        cut = text.rfind(" ", 0, end)
+        if cut > 0 and len(tokenizer(text[:cut], truncation=True, max_length=max_length)["input_ids"]) >= max_length:
+            return text[:cut]
+        end *= 2
+    return text
+
+
 @contextlib.contextmanager
 def _no_loading_bars():  # type: ignore[no-untyped-def]
     """transformers' progress bars off while a model loads, then as they were: its "Loading
@@ -434,6 +451,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
     first call, so constructing one is cheap. BERT models with mean pooling (MiniLM among them) are
     run directly on their weights (``toolrouter._bert_direct``: no sentence-transformers ``encode``
     per call, which costs more than the transformer for a short text); others through ``encode``.
+    The model reads a text's first ``max_seq_length`` tokens (256 for MiniLM): of a long text, only
+    the start that holds them is tokenized (see :func:`read_start`).
     Loading shows no progress bar unless HF_HUB_DISABLE_PROGRESS_BARS=0 asks for one. Needs the extra
     ``pip install "toolrouter[text]"``.
     """
@@ -533,7 +552,10 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
                 rows = order[start : start + self.batch_size]
                 out[rows] = self._direct.encode([texts[i] for i in rows])
             return out
-        with self._lock:
+        with self._lock:  # the tokenizer is not safe to share
+            tokenizer = getattr(model, "tokenizer", None)  # a model whose first module has none: read whole
+            if tokenizer is not None:
+                texts = [read_start(t, tokenizer, model.max_seq_length) for t in texts]
             out = model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )

@@ -921,7 +921,7 @@ class ToolMetaLearner:
         prior. Its past attempts stay in the store, and the removal is appended to its log
         (``ToolRemoval``), so that a router opened on the store, or another one syncing from it,
         forgets them there too: registered again, or still, the tool starts there from its prior."""
-        _check_names(tool_id=tool_id)
+        _check_ids(tool_id=tool_id)
         with self._lock:
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
@@ -3160,8 +3160,14 @@ def _checked_snapshot_name(name: Any) -> str:
 def _check_names(**names: Any) -> None:
     """Each name (a capability, task type, step, tool id) a string or None, else a TypeError naming
     the argument: the hot paths use them as dictionary keys, where a list would fail obscurely."""
+    _check_ids(**{field: value for field, value in names.items() if value is not None})
+
+
+def _check_ids(**names: Any) -> None:
+    """Each name a string, else a TypeError naming the argument: where one thing must be named (a
+    tool to remove), None is no name (it was refused as an unknown tool)."""
     for field, value in names.items():
-        if value is not None and not isinstance(value, str):
+        if not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
 
 

@@ -85,6 +85,7 @@ from toolrouter.features import (
     checked_transform,
     gives_probe,
     probe_vector,
+    read_start,
     tokenizer_text,
 )
 from toolrouter.logging import EventLog
@@ -339,7 +340,8 @@ class _TokenStates:
         order = sorted(texts, key=len)  # similar lengths together: little padding
         for start in range(0, len(order), 64):
             chunk = order[start : start + 64]
-            enc = self.tokenizer([tokenizer_text(t) for t in chunk], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            read = [read_start(tokenizer_text(t), self.tokenizer, self.max_length) for t in chunk]
+            enc = self.tokenizer(read, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
             hidden = self.bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
             additive = _additive_mask(enc["attention_mask"].to(hidden.dtype))
             for layer in below:

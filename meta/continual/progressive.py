@@ -215,4 +215,4 @@ class Progressive(Strategy):
     def load_state_dict(self, state: dict[str, Any], ctx: TrainingContext) -> None:
         """Restore :meth:`state_dict`."""
         expect_state_keys(self, state, {"generator"})
-        set_generator_state(self._generator, state["generator"])
+        set_generator_state(self._generator, state["generator"], f"{self.name}: generator")

@@ -118,9 +118,21 @@ def cloned_state(value: Any) -> Any:
     return value
 
 
-def set_generator_state(generator: torch.Generator, state: torch.Tensor) -> None:
-    """Put a saved ``generator.get_state()`` back, so a restored object draws the same numbers."""
-    generator.set_state(state.to(torch.uint8))
+def state_tensor(field: str, value: Any, *, optional: bool = False) -> torch.Tensor | None:
+    """``value`` if it is a tensor (or ``None`` where ``optional``); else a damaged state, refused
+    as ValueError naming ``field``, not a bare AttributeError at its first use."""
+    if not isinstance(value, torch.Tensor) and not (optional and value is None):
+        raise ValueError(f"{field}: expected a tensor{' or None' if optional else ''}, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
+def set_generator_state(generator: torch.Generator, state: torch.Tensor, field: str = "generator") -> None:
+    """Put a saved ``generator.get_state()`` back, so a restored object draws the same numbers;
+    ValueError naming ``field`` for a state that is not one."""
+    try:
+        generator.set_state(state_tensor(field, state).to(torch.uint8))
+    except RuntimeError as exc:  # torch's words name no field
+        raise ValueError(f"{field}: not a generator state ({exc})") from None
 
 
 class Naive(Strategy):
@@ -527,6 +539,12 @@ class EWC(Strategy):
             raise ValueError(f"{self.name}: fisher holds tasks {sorted(fisher)}, anchor {sorted(anchor)}")
         if self.mode == "online" and set(fisher) - {0}:
             raise ValueError(f"{self.name}: online mode keeps one consolidation under key 0, got keys {sorted(fisher)}")
+        for field, weights in (("fisher", fisher), ("anchor", anchor)):
+            for key, named in weights.items():
+                if not isinstance(named, dict):
+                    raise ValueError(f"{self.name}: {field}[{key}] must map parameter names to tensors, got {type(named).__name__}")
+                for n, t in named.items():
+                    state_tensor(f"{self.name}: {field}[{key}][{n!r}]", t)
         shapes = {n: p.shape for n, p in ctx.model.named_parameters()}
         for key in fisher:
             if set(fisher[key]) != set(anchor[key]):
@@ -544,7 +562,7 @@ class EWC(Strategy):
                     if not bool(torch.isfinite(t).all()) or (field == "fisher" and bool((t < 0).any())):
                         bound = " and >= 0" if field == "fisher" else ""
                         raise ValueError(f"{self.name}: {field}[{key}][{n!r}] must be finite{bound}, got min {float(t.min())}")
-        set_generator_state(self._generator, state["generator"])
+        set_generator_state(self._generator, state["generator"], f"{self.name}: generator")
         # each beside its parameter and in its dtype, since the penalty subtracts it from the
         # parameter (a file loads on the CPU, and may come from a model of another precision)
         own = dict(ctx.model.named_parameters())
@@ -649,6 +667,9 @@ class ExperienceReplay(Strategy):
         loss-prioritised policy (or any priorities for another), since replay would fail on them
         at the next task."""
         expect_state_keys(self, state, {"x", "y", "task_ids", "priority", "seen", "generator"})
+        for k in ("x", "y", "task_ids", "priority"):
+            if state_tensor(f"{self.name}: {k}", state[k], optional=True) is not None and state[k].dim() == 0:
+                raise ValueError(f"{self.name}: {k} must hold one row per sample, got a 0-d tensor")
         rows = {k: None if state[k] is None else int(state[k].shape[0]) for k in ("x", "y", "task_ids")}
         if len(set(rows.values())) != 1:
             raise ValueError(f"{self.name}: memory rows differ between x, y and task_ids: {rows}")
@@ -668,7 +689,7 @@ class ExperienceReplay(Strategy):
             held = None if priority is None else f"{priority.dtype} {tuple(priority.shape)}"
             want = f"{n} finite numbers >= 0" if prioritized else "None"
             raise ValueError(f"{self.name}: priority for policy {self.policy!r} and {n} samples must be {want}, got {held}")
-        set_generator_state(self._generator, state["generator"])
+        set_generator_state(self._generator, state["generator"], f"{self.name}: generator")
         # copies: reservoir replacement and priorities write into the memory in place. Where training
         # keeps them: samples on the model's device, with the batches they join (a file loads on the
         # CPU), floating ones in the model's dtype as the data it takes (a float32 file in a float64
@@ -892,10 +913,17 @@ class LwF(Strategy):
         classes = [check_count(f"{self.name}: old_classes[{i}]", c) for i, c in enumerate(classes)]
         if len(set(classes)) != len(classes):
             raise ValueError(f"{self.name}: old_classes repeat, got {classes}")
-        teacher = None
-        if state["teacher"] is not None:
+        teacher, weights = None, state["teacher"]
+        if weights is not None:
+            if not isinstance(weights, dict):
+                raise ValueError(f"{self.name}: teacher must map parameter names to tensors, got {type(weights).__name__}")
+            for n, t in weights.items():
+                state_tensor(f"{self.name}: teacher[{n!r}]", t)
             teacher = _frozen_copy(ctx.model)
-            teacher.load_state_dict(state["teacher"])
+            try:
+                teacher.load_state_dict(weights)
+            except RuntimeError as exc:  # torch's words name no field: missing keys, other shapes
+                raise ValueError(f"{self.name}: teacher does not fit the model: {' '.join(str(exc).split())}") from None
         self.teacher, self.old_classes = teacher, sorted(classes)
 
     def __repr__(self) -> str:

@@ -38,3 +38,15 @@ def test_a_value_that_is_not_a_path_is_refused_naming_the_argument(value: Any, t
             call(value)
         assert repr(value) in str(err.value), name
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("value", "said"), [("", "'' (empty)"), ("learner\x00.safetensors", "(a NUL character)")], ids=repr)
+def test_an_empty_path_or_one_with_a_nul_is_refused_naming_the_argument(value: str, said: str, tmp_path: Path, monkeypatch) -> None:
+    # "" is the working folder to pathlib: a save failed with "PosixPath('.') has an empty name", a
+    # load with "Is a directory: '.'"; a NUL failed with the system's "embedded null byte"
+    monkeypatch.chdir(tmp_path)
+    for name, call in _calls().items():
+        with pytest.raises(ValueError, match=r"^path: expected a file path, got ") as err:
+            call(value)
+        assert str(err.value).endswith(said), name
+    assert list(tmp_path.iterdir()) == []

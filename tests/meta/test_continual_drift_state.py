@@ -42,6 +42,8 @@ def test_a_loaded_adapter_goes_on_as_the_one_that_never_stopped(tmp_path) -> Non
         (lambda s: s["replay"].update(x=torch.zeros(8, 5)), "replay"),
         (lambda s: s["ewc"]["fisher"][0].update(weight=torch.zeros(2)), "ewc"),
         (lambda s: s["replay"].update(seen=0), "replay"),  # after the EWC part loaded: it is put back
+        # a damaged file's number where a weight belongs: a bare AttributeError ('float' object has no attribute 'shape')
+        (lambda s: s["ewc"]["fisher"][0].update(weight=1.0), r"ewc: online_ewc: fisher\[0\]\['weight'\]: expected a tensor, got float"),
     ],
 )
 def test_a_state_that_does_not_fit_is_refused_by_name_and_changes_nothing(change, message) -> None:

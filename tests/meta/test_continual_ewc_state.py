@@ -41,6 +41,13 @@ def _weights(state: dict[str, Any], field: str, change: Any) -> dict[int, dict[s
          r"ewc: task id: expected an integer >= 0, got '0'"),
         ("online", lambda s: {"fisher": {**s["fisher"], 1: s["fisher"][0]}, "anchor": {**s["anchor"], 1: s["anchor"][0]}},
          r"online_ewc: online mode keeps one consolidation under key 0, got keys \[0, 1\]"),
+        # a damaged file's value where a tensor belongs: a bare AttributeError ('float' object has no
+        # attribute 'shape') at the load, or at the next draw for the generator
+        ("separate", lambda s: {"fisher": _weights(s, "fisher", lambda t: 0.5)},
+         r"ewc: fisher\[0\]\['0.weight'\]: expected a tensor, got float 0.5"),
+        ("separate", lambda s: {"anchor": {0: [1.0]}}, r"ewc: anchor\[0\] must map parameter names to tensors, got list"),
+        ("separate", lambda s: {"generator": 7}, r"ewc: generator: expected a tensor, got int 7"),
+        ("separate", lambda s: {"generator": torch.zeros(3, dtype=torch.uint8)}, r"ewc: generator: not a generator state"),
     ],
 )
 def test_weights_the_penalty_cannot_use_are_refused_and_change_nothing(mode: str, change: Any, match: str) -> None:

@@ -1,4 +1,5 @@
-"""LwF.load_state_dict takes only distinct class labels as the classes it distils."""
+"""LwF.load_state_dict takes only distinct class labels as the classes it distils, and only a
+teacher whose weights fit the model."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ def test_old_classes_that_are_not_class_labels_are_refused(old_classes: object, 
     with pytest.raises(ValueError, match=match):
         lwf.load_state_dict({**kept, "old_classes": old_classes}, learner)
     assert lwf.old_classes == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("teacher", "match"),
+    [
+        (5, r"^lwf: teacher must map parameter names to tensors, got int$"),
+        ({"0.weight": 3}, r"^lwf: teacher\['0.weight'\]: expected a tensor, got int 3$"),
+        ({"0.weight": torch.zeros(8, 3)}, r"^lwf: teacher does not fit the model: .*Missing key"),
+    ],
+)
+def test_a_teacher_that_does_not_fit_is_refused_naming_it(teacher: object, match: str) -> None:
+    # torch's own errors named neither the strategy nor the field (a TypeError, a RuntimeError)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4))
+    lwf = LwF()
+    learner = ContinualLearner(model, strategy=lwf)
+    with pytest.raises(ValueError, match=match):
+        lwf.load_state_dict({"teacher": teacher, "old_classes": [0]}, learner)
+    assert lwf.teacher is None and lwf.old_classes == []

@@ -63,6 +63,11 @@ def _stored(policy: str) -> ExperienceReplay:
         ("loss_prioritized", {"priority": torch.full((10,), float("nan"))}, r"must be 10 finite numbers >= 0, got torch.float32"),
         ("reservoir", {"priority": torch.ones(10)}, r"priority for policy 'reservoir' and 10 samples must be None"),
         ("reservoir", {"task_ids": torch.zeros(10)}, r"task_ids must be a 1-d tensor of whole numbers, got torch.float32"),
+        # a damaged file's value where a tensor belongs: a bare AttributeError ('list' object has no attribute 'shape')
+        ("reservoir", {"x": [[0.0] * 3] * 10}, r"replay: x: expected a tensor or None, got list"),
+        ("loss_prioritized", {"priority": [1.0] * 10}, r"replay_prioritized: priority: expected a tensor or None, got list"),
+        ("reservoir", {"y": torch.tensor(1)}, r"replay: y must hold one row per sample, got a 0-d tensor"),
+        ("reservoir", {"generator": None}, r"replay: generator: expected a tensor, got NoneType"),
     ],
 )
 def test_a_memory_state_replay_cannot_use_is_refused_and_changes_nothing(policy: str, change: dict, match: str) -> None:

@@ -150,3 +150,24 @@ def test_an_attempt_one_call_cannot_add_is_refused_there_not_at_every_calls_comm
     with pytest.raises(ValueError, match="already recorded"):
         mistaken.add(attempt)
     assert len(group) == 0
+
+
+def test_an_on_pending_that_raises_leaves_its_call_failed_and_its_attempt_unrecorded(tmp_path: Path) -> None:
+    # the call raised the cue's error, yet its attempt waited in the group and the next commit
+    # recorded it: the router learned from a call its caller saw fail, and no commit was cued
+    store = CountingStore(tmp_path / "g.db")
+    tools = middleware(store)
+    cues: list[int] = []
+
+    def on_pending() -> None:
+        cues.append(len(cues))
+        if len(cues) == 1:
+            raise RuntimeError("no event loop to schedule the commit on")
+
+    group = AttemptGroup(tools.learner, on_pending=on_pending)
+    with pytest.raises(RuntimeError, match="no event loop"):
+        asyncio.run(tools.route("search", group=group.join()).arun("a"))
+    assert len(group) == 0 and group.commit() == 0 and store.count() == 0
+    # the next attempt cues again, and only its call is recorded
+    outcome = asyncio.run(tools.route("search", group=group.join()).arun("b"))
+    assert cues == [0, 1] and group.commit() == len(outcome.attempts) == store.count()

@@ -44,3 +44,11 @@ def test_routing_a_contextual_stream_without_a_context_is_refused(tmp_path: Path
     result = runner.invoke(app, [*argv, "--synthetic-dim", "0"])
     assert result.exit_code == 2, result.output
     assert "toolrouter bench routing: --synthetic-dim must be at least 1, got 0" in result.output
+
+
+@pytest.mark.parametrize("value", ["-1", "three"])
+def test_a_negative_or_unreadable_positive_count_is_refused_with_its_own_bound(value: str) -> None:
+    # it said "expected an integer >= 0", the bound of another kind of option, which 0 does not meet here
+    result = runner.invoke(app, ["bench", "nas", "--seeds", value, "--no-such-option"])
+    assert result.exit_code == 2, result.output
+    assert f"argument --seeds: expected an integer >= 1, got '{value}'" in result.output, result.output

@@ -213,3 +213,28 @@ def test_a_population_prior_excluding_no_arm_is_refused_naming_it(name) -> None:
     p.add_arm("a"), p.add_arm("b")
     with pytest.raises(UnknownToolError, match=r"^exclude: unknown tool 'A'"):
         p.population_prior(exclude="A")
+
+
+# priors a policy accepts, extreme enough that the population prior built from them overflowed or
+# was refused by the policy that built it (gaussian_ts: pseudo_count * mean**2 or variance *
+# variance_pseudo_count beyond the largest float); a router failed learning an outcome half-way
+EXTREME = {
+    "gaussian_ts": [ArmPrior(mean=1e200, pseudo_count=1e-300), ArmPrior(variance=1e308), ArmPrior(mean=-1e150)],
+    "ucb1": [ArmPrior(mean=1.7e308), ArmPrior(mean=1.7e308, variance=1e308), ArmPrior(mean=-1.7e308)],
+    "epsilon_greedy": [ArmPrior(mean=1e300), ArmPrior(mean=-1e300), ArmPrior()],
+    "linucb": [ArmPrior(mean=1e300), ArmPrior(mean=-1e300), ArmPrior()],
+    "lin_ts": [ArmPrior(mean=1e200), ArmPrior(mean=-1e200), ArmPrior(mean=1e200)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREME))
+def test_the_population_prior_built_from_extreme_priors_is_one_the_policy_takes(name: str) -> None:
+    p = _policy(name)
+    for i, prior in enumerate(EXTREME[name]):
+        p.add_arm(f"a{i}", prior)
+    with np.errstate(all="raise"):  # no overflow on the way either
+        for arm in p.arm_ids:
+            prior = p.reset_arm(arm)
+            assert np.all(np.abs(prior.mean) <= 1e9) and np.all(np.asarray(prior.variance) <= 1e18)
+            p.add_arm(f"{arm}-twin", prior)  # taken as given, too
+    assert np.all(np.isfinite(p.sample(list(p.arm_ids), _context(np.random.default_rng(0), name))))

@@ -25,21 +25,24 @@ class UsageError(ValueError):
 def count(text: str) -> int:
     """An argparse type for seeds, counts and sizes: a whole number >= 0, refused in the wording of
     ``toolrouter._checks.check_count`` (argparse puts the option's name in front)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return _whole(text, 0)
 
 
 def positive(text: str) -> int:
     """An argparse type for what must be at least one (torch threads, seeds to average, tasks to
     run): 0 failed inside torch or a median of nothing, or was taken for the default."""
-    value = count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return _whole(text, 1)
+
+
+def _whole(text: str, low: int) -> int:
+    """``text`` as a whole number >= ``low``; anything else refused naming that bound (``-1`` for a
+    positive option was said to need an integer >= 0, which 0 is not enough for either)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
     return value
 
 

@@ -59,6 +59,10 @@ def _check_rewards(values: np.ndarray, name: str) -> None:
         raise CorruptStateError(f"state.arrays.{name}: rewards and their means lie within +-{MAX_ABS_REWARD:g}, got {short_repr(values.tolist())}")
 
 
+#: The largest reward variance of a population prior: that of rewards within ``MAX_ABS_REWARD``.
+MAX_POPULATION_VARIANCE = MAX_ABS_REWARD**2
+
+
 class CountingPolicy(Policy):
     """Base class of the non-contextual policies: weighted reward sums per arm, optional forgetting.
 
@@ -151,7 +155,9 @@ class CountingPolicy(Policy):
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The mean of the other arms' posterior means (``expected``; the excluded arm's own when
         it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms' pooled outcome variance plus the variance between their
-        means (so a draw of the reset arm can land anywhere the others are).
+        means (so a draw of the reset arm can land anywhere the others are). Each mean is taken
+        within ``+-MAX_ABS_REWARD`` and the variance is at most ``MAX_POPULATION_VARIANCE``
+        (the rewards an arm learns from): the prior built is always one the policy takes.
 
         Example:
             >>> from toolrouter.policies import make_policy
@@ -172,15 +178,18 @@ class CountingPolicy(Policy):
                 variance_pseudo_count=self.population_variance_count,
             )
         idx = np.flatnonzero(known)
-        means = self.expected([self._arm_ids[i] for i in idx])
+        # within the rewards a policy learns from: an extreme prior that an arm was given (a mean
+        # of 1e200, a variance of 1e308) overflowed the mean and spread taken here, or built a prior
+        # its policy refuses, and a reset (the router's, on a drift) failed half-way
+        means = np.clip(self.expected([self._arm_ids[i] for i in idx]), -MAX_ABS_REWARD, MAX_ABS_REWARD)
         n, m2 = st["n"][idx], st["m2"][idx]
         seen = n >= 2
         if seen.any():  # pooled within-arm variance of the outcomes
             within = float(np.sum(m2[seen]) / np.sum(n[seen]))
         else:
-            within = float(np.mean(st["prior_var"][idx]))
+            within = float(np.mean(np.minimum(st["prior_var"][idx], MAX_POPULATION_VARIANCE)))
         between = float(np.var(means)) if len(idx) > 1 else 0.0
-        variance = max(within + between, 1e-6)
+        variance = min(max(within + between, 1e-6), MAX_POPULATION_VARIANCE)
         return self._population(float(np.mean(means)), variance)
 
     def _population(self, mean: float, variance: float) -> ArmPrior:

@@ -64,7 +64,7 @@ from scipy.linalg.blas import dger
 
 from toolrouter._checks import check_count, check_real, real_array
 from toolrouter.errors import CorruptStateError
-from toolrouter.policies.base import ArmPrior, Policy, PolicyState, prior_count, prior_field
+from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 
@@ -287,7 +287,9 @@ class _LinearPolicy(Policy):
             [0.5, 0.0, 0.5]
         """
         others = self._population_arms(exclude)
-        thetas = self._theta[others]
+        # within the rewards a policy learns from, as the counting policies' population prior: an
+        # extreme prior weight (1e200) overflowed the spread, and the prior built was refused
+        thetas = np.clip(self._theta[others], -MAX_ABS_REWARD, MAX_ABS_REWARD)
         spread = thetas.var(axis=0) if len(thetas) > 1 else np.zeros(self.dim)
         if not len(thetas):
             return ArmPrior(mean=0.0, variance=1.0 / self.regularization)

@@ -16,7 +16,9 @@ directory later does not move an open store), and a path that starts with ``/`` 
 all) is absolute. The file is created if missing; its directory must exist. A URL that cannot be
 opened (unknown scheme, a directory, a file that is not a toolrouter SQLite store, a location this
 process cannot read and write) raises ``toolrouter.errors.StoreOpenError`` (a ``ValueError``) naming
-the URL and the problem; a file that the failed open created is removed again.
+the URL and the problem; a file that the failed open created is removed again. One that cannot be
+used now (its file locked by another process past the timeout, its server unreachable) raises its
+subclass ``StoreUnreachableError``, also a ``StoreUnavailableError``.
 
 Another backend registers its scheme with ``register_store("scheme", factory)``; the router only
 sees the ``Store`` interface.
@@ -35,7 +37,7 @@ from typing import Any
 
 from toolrouter.errors import StoreOpenError
 from toolrouter.serialization import short_repr
-from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, ToolRemoval, ToolSummary, TraceClose, check_create
+from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, StoreUnreachableError, ToolRemoval, ToolSummary, TraceClose, check_create
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import PostgresStore, masked, split_options
 from toolrouter.store.sqlite import SQLiteStore
@@ -50,6 +52,7 @@ __all__ = [
     "Store",
     "StoreOpenError",
     "StoreUnavailableError",
+    "StoreUnreachableError",
     "ToolRemoval",
     "ToolSummary",
     "TraceClose",

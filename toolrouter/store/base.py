@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter._checks import check_count, real_array
-from toolrouter.errors import ToolRouterError
+from toolrouter.errors import StoreOpenError, ToolRouterError
 from toolrouter.models import storable_text, truncate_error
 from toolrouter.serialization import short_repr
 
@@ -97,6 +97,14 @@ class StoreUnavailableError(ToolRouterError, ConnectionError):
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
     SQLite store's in memory); reads and snapshots raise this instead."""
+
+
+class StoreUnreachableError(StoreOpenError, StoreUnavailableError):
+    """A store that cannot be opened because it cannot be reached now: its server is down,
+    restarting, refusing the connection or not answering in time, or its SQLite file is locked by
+    another process past the store's timeout. A ``StoreOpenError`` (the open failed) that is also
+    a ``StoreUnavailableError`` (the URL may be right, and work later), so that what reports it
+    (``toolrouter stats``: exit status 1) does not take it for a malformed URL."""
 
 
 #: Most characters of a trace's request text that an attempt keeps (the structure model reads only

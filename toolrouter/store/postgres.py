@@ -58,7 +58,9 @@ hold request texts: the folders made for them are ``0700``, their files ``0600``
 
 A URL that cannot be opened (malformed, unknown option, wrong credentials, no such database, the
 server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
-raises ``StoreOpenError`` naming the URL (its password masked) and the problem. Opening migrates an
+raises ``StoreOpenError`` naming the URL (its password masked) and the problem; where the server
+could not be reached or refused the connection, it is a ``StoreUnreachableError``, also a
+``StoreUnavailableError`` (the URL may work later). Opening migrates an
 older schema forward. It waits for a server that does not answer (one that accepts the connection
 and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s (libpq's
 least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
@@ -112,6 +114,7 @@ from toolrouter.store.base import (
     SnapshotInfo,
     Store,
     StoreUnavailableError,
+    StoreUnreachableError,
     ToolRemoval,
     ToolSummary,
     TraceClose,
@@ -531,7 +534,9 @@ class PostgresStore(Store):
             if isinstance(exc, SchemaError):
                 raise StoreOpenError(f"store {self.url!r}: {exc}") from None
             if isinstance(exc, psycopg.Error):
-                raise StoreOpenError(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
+                # what an open store would take for an outage is one here too: not a bad URL
+                error = StoreUnreachableError if self._unavailable(exc) else StoreOpenError
+                raise error(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
             raise
         self._thread = threading.Thread(target=self._link, name=f"toolrouter-store-{self.origin[:8]}", daemon=True)
         self._thread.start()

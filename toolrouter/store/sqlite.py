@@ -42,6 +42,7 @@ from toolrouter.store.base import (
     SnapshotInfo,
     Store,
     StoreUnavailableError,
+    StoreUnreachableError,
     ToolSummary,
     TraceClose,
     check_attempts_query,
@@ -225,7 +226,9 @@ class SQLiteStore(Store):
             if new_file and not _busy(exc):  # busy: another process is creating it, leave it be
                 _remove_database(path)
             if isinstance(exc, sqlite3.Error):
-                raise StoreOpenError(f"store {self.url!r}: {_open_problem(path, exc)}") from exc
+                # locked past the timeout: what an open store says is unavailable now, not a bad URL
+                error = StoreUnreachableError if _busy(exc) else StoreOpenError
+                raise error(f"store {self.url!r}: {_open_problem(path, exc)}") from exc
             raise
 
     def _check_location(self) -> None:
