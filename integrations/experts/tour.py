@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
-from toolrouter.serialization import checked_path, short_repr
+from toolrouter.serialization import checked_path
 
 __all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
 
@@ -363,12 +363,11 @@ def run_meta_learning_demo(
         got = f"{repeated} more than once" if repeated else "none"
         raise ValueError(f"steps: name each step to run once, got {got}; choose from {list(TOUR_STEPS)}")
     folder = _plot_folder(plots)
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if console is not None and not isinstance(console, Console):  # rich would fail on it with an AttributeError
-        raise TypeError(f"console: expected a rich.console.Console or None, got {short_repr(console)}")
+    from toolrouter._console import check_console
 
+    check_console(console)
     results: dict[str, Any] = {"seconds": {}}
     bars = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("{task.fields[figure]}"), console=console, disable=not progress)
