@@ -797,9 +797,12 @@ def check_snapshot_name(name: Any) -> str:
     name that is not text was never saved, so reading it answered ``None`` from SQLite and memory
     ("no snapshot") and failed in the database's words in PostgreSQL; one with a NUL or a lone
     surrogate (a command-line argument that is not UTF-8) failed in the words of SQLite's or
-    PostgreSQL's encoder."""
+    PostgreSQL's encoder. A blank name is refused too, as the router refuses it: no router can
+    read or write the snapshot it would name."""
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {short_repr(name)}")
+    if not name.strip():
+        raise ValueError(f"name: expected a non-empty snapshot name, got {name!r}")
     if len(name) > MAX_SNAPSHOT_NAME:
         raise ValueError(f"name: expected at most {MAX_SNAPSHOT_NAME} characters, got {len(name)}")
     return check_storable("name", name)
