@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from toolrouter._checks import check_count, real_array
-from toolrouter.errors import StoreOpenError, ToolRouterError
+from toolrouter.errors import CorruptStateError, StoreOpenError, ToolRouterError
 from toolrouter.models import storable_text, truncate_error
 from toolrouter.serialization import short_repr
 
@@ -346,18 +346,84 @@ def _names_from_text(text: str | None, field: str = "depends_on") -> tuple[str, 
     """The names ``depends_on_text`` kept (a step's parents, a removal's capabilities)."""
     if text is None:
         return None
-    value = json.loads(text)
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        value = None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{field}: expected a JSON list of names, got {text!r}")
     return tuple(value)
 
 
-def record_from_row(row: Sequence) -> AttemptRecord:
+#: The numeric columns of an attempt's row, by position in ``ROW_COLUMNS``.
+_NUMBER_COLUMNS = ((8, "quality"), (9, "cost"), (10, "latency_s"), (11, "utility"))
+
+
+def record_from_row(row: Sequence, source: str | None = None) -> AttemptRecord:
     """The attempt in a row of ``ROW_COLUMNS`` (its timestamp an ISO string or a datetime).
 
     A row was an ``AttemptRecord`` when it was appended, checked then; it is rebuilt without
-    checking again, since routers on a shared store read every other router's attempts."""
-    stamp, context, depends_on = row[13], row[14], row[16]
+    checking again, since routers on a shared store read every other router's attempts. A row
+    that cannot be read (edited by hand, damaged) raises ``CorruptStateError`` naming ``source``
+    (the store), the table, the row's id and the column."""
+    try:
+        return _record(row)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _damaged_row("attempts", row, exc, source) from None
+
+
+def entry_from_row(row: Sequence, source: str | None = None) -> LogEntry:
+    """The attempt, trace close or tool removal in a row of the log (``ROW_COLUMNS`` plus a column
+    that is NULL for an attempt, see ``LOG_CLOSE_COLUMNS`` and ``LOG_REMOVAL_COLUMNS``); a row
+    that cannot be read raises ``CorruptStateError`` as ``record_from_row`` says."""
+    if row[21] is None:
+        return record_from_row(row, source)
+    table = "tool_removals" if row[21] == 2 else "trace_closes"
+    try:
+        return _entry(row)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _damaged_row(table, row, exc, source) from None
+
+
+def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) -> CorruptStateError:
+    """The error of a row of ``table`` that cannot be read: its id, the column and what is wrong,
+    found again column by column (the rebuild converts them all at once, for speed)."""
+    problem = str(exc)
+    if table == "attempts":
+        for i, column in _NUMBER_COLUMNS:
+            try:
+                float(row[i])
+            except (ValueError, TypeError, OverflowError):
+                problem = f"{column}: expected a number, got {short_repr(row[i])}"
+                break
+    return CorruptStateError(
+        f"{table} row {row[0]}: {problem} (a damaged or hand-edited store: restore it from a copy, or repair "
+        "or delete the row)",
+        source,
+    )
+
+
+def _stamp(value: Any) -> datetime:
+    """A row's timestamp: ISO text (SQLite) or a datetime (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    try:
+        return datetime.fromisoformat(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"timestamp: expected an ISO date and time, got {short_repr(value)}") from None
+
+
+def _context(value: Any) -> np.ndarray | None:
+    """A row's context as ``context_bytes`` kept it."""
+    if value is None:
+        return None
+    if not isinstance(value, (bytes, bytearray, memoryview)) or len(value) % 8:
+        size = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray, memoryview)) else short_repr(value)
+        raise ValueError(f"context: expected float64 bytes (a multiple of 8), got {size}")
+    return np.frombuffer(value, dtype="<f8").copy()
+
+
+def _record(row: Sequence) -> AttemptRecord:
     rec = object.__new__(AttemptRecord)
     rec.__dict__.update(
         id=int(row[0]),
@@ -373,10 +439,10 @@ def record_from_row(row: Sequence) -> AttemptRecord:
         latency_s=float(row[10]),
         utility=float(row[11]),
         error=row[12],
-        timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
-        context=None if context is None else np.frombuffer(context, dtype="<f8").copy(),
+        timestamp=_stamp(row[13]),
+        context=_context(row[14]),
         trace_id=row[15],
-        depends_on=_names_from_text(depends_on),
+        depends_on=_names_from_text(row[16]),
         request=row[17],
         complexity=row[18],
         recheck=bool(row[19]),
@@ -385,12 +451,7 @@ def record_from_row(row: Sequence) -> AttemptRecord:
     return rec
 
 
-def entry_from_row(row: Sequence) -> LogEntry:
-    """The attempt, trace close or tool removal in a row of the log (``ROW_COLUMNS`` plus a column
-    that is NULL for an attempt, see ``LOG_CLOSE_COLUMNS`` and ``LOG_REMOVAL_COLUMNS``)."""
-    if row[21] is None:
-        return record_from_row(row)
-    stamp = row[13]
+def _entry(row: Sequence) -> TraceClose | ToolRemoval:
     if row[21] == 2:
         removal = object.__new__(ToolRemoval)  # checked when appended
         removal.__dict__.update(
@@ -398,7 +459,7 @@ def entry_from_row(row: Sequence) -> LogEntry:
             writer=row[1],
             tool_id=row[6],
             capabilities=_names_from_text(row[16], "capabilities"),
-            timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
+            timestamp=_stamp(row[13]),
         )
         return removal
     close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts
@@ -407,7 +468,7 @@ def entry_from_row(row: Sequence) -> LogEntry:
         writer=row[1],
         trace_id=row[15],
         finished=bool(row[7]),
-        timestamp=datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp.astimezone(timezone.utc),
+        timestamp=_stamp(row[13]),
     )
     return close
 

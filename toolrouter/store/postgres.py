@@ -770,7 +770,8 @@ class PostgresStore(Store):
         # the binary protocol: floats and timestamps load without parsing text (a router reads
         # every other router's attempts)
         rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
-        return [record_from_row(row) for row in rows]
+        source = f"store {self.url!r}"  # where a damaged row is, in its error
+        return [record_from_row(row, source) for row in rows]
 
     def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
         """See ``Store.log``."""
@@ -786,7 +787,8 @@ class PostgresStore(Store):
             sql += " LIMIT %s"
             params += (limit,)
         rows = self._on_server("log", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
-        return [entry_from_row(row) for row in rows]
+        source = f"store {self.url!r}"  # where a damaged row is, in its error
+        return [entry_from_row(row, source) for row in rows]
 
     def count(self) -> int:
         """See ``Store.count``."""

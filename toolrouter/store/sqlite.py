@@ -485,7 +485,8 @@ class SQLiteStore(Store):
         """See ``Store.attempts``."""
         after_id, limit = check_attempts_query(after_id, limit)
         sql = f"SELECT {ROW_COLUMNS} FROM attempts WHERE id > ? ORDER BY id"
-        return [record_from_row(row) for row in self._rows(sql, (after_id,), limit)]
+        source = f"store {self.url!r}"  # where a damaged row is, in its error
+        return [record_from_row(row, source) for row in self._rows(sql, (after_id,), limit)]
 
     def log(self, after_id: int = 0, limit: int | None = None) -> list[LogEntry]:
         """See ``Store.log``."""
@@ -495,7 +496,8 @@ class SQLiteStore(Store):
             f"UNION ALL SELECT {LOG_CLOSE_COLUMNS} FROM trace_closes WHERE id > ? "
             f"UNION ALL SELECT {LOG_REMOVAL_COLUMNS} FROM tool_removals WHERE id > ? ORDER BY id"
         )
-        return [entry_from_row(row) for row in self._rows(sql, (after_id,) * 3, limit)]
+        source = f"store {self.url!r}"  # where a damaged row is, in its error
+        return [entry_from_row(row, source) for row in self._rows(sql, (after_id,) * 3, limit)]
 
     def _rows(self, sql: str, params: tuple[int, ...], limit: int | None) -> list[tuple]:
         """The rows of an id-ordered ``sql`` query, at most ``limit`` of them."""

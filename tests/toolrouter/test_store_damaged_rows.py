@@ -1,0 +1,70 @@
+"""A row edited by hand or damaged in an SQLite store is named when read: the store, the table, the
+row's id and the column, as the project's corrupt-state error, not a bare ValueError."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from toolrouter import ToolMetaLearner
+from toolrouter.errors import CorruptStateError
+from toolrouter.store import AttemptRecord, SQLiteStore, ToolRemoval, TraceClose
+
+
+def attempt(i: int) -> AttemptRecord:
+    return AttemptRecord(
+        task_id=f"t{i}", task_type="t", step="s", capability=None, tool_id="a", success=True, quality=1.0,
+        cost=0.0, latency_s=0.0, utility=1.0, context=np.ones(2), trace_id="tr", depends_on=("x",),
+    )
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        store.append([attempt(1), attempt(2), TraceClose(trace_id="tr", finished=True), ToolRemoval(tool_id="a", capabilities=("c",))])
+    return path
+
+
+def edit(path, statement: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(statement)
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "table", "problem"),
+    [
+        ("UPDATE attempts SET context = x'0102030405' WHERE id = 2", "attempts row 2", r"context: expected float64 bytes \(a multiple of 8\), got 5 bytes"),
+        ("UPDATE attempts SET depends_on = '[x' WHERE id = 2", "attempts row 2", "depends_on: expected a JSON list of names, got '\\[x'"),
+        ("UPDATE attempts SET quality = 'high' WHERE id = 2", "attempts row 2", "quality: expected a number, got 'high'"),
+        ("UPDATE attempts SET timestamp = 'yesterday' WHERE id = 2", "attempts row 2", "timestamp: expected an ISO date and time, got 'yesterday'"),
+        ("UPDATE tool_removals SET capabilities = '{}' WHERE id = 4", "tool_removals row 4", "capabilities: expected a JSON list of names"),
+        ("UPDATE trace_closes SET timestamp = '' WHERE id = 3", "trace_closes row 3", "timestamp: expected an ISO date and time"),
+    ],
+)
+def test_a_damaged_row_is_named_by_every_read_of_the_log(path, statement, table, problem) -> None:
+    edit(path, statement)
+    with SQLiteStore(path) as store:
+        where = rf"^store {store.url!r}: {table}: {problem}.*damaged or hand-edited store"
+        reads = [store.log, lambda: list(store.iter_log())]
+        if table.startswith("attempts"):
+            reads.append(store.attempts)
+        for read in reads:
+            with pytest.raises(CorruptStateError, match=where):
+                read()
+        assert [e.id for e in store.log(limit=1)] == [1]  # the rows before it still read
+
+
+def test_a_router_catching_up_names_the_damaged_row(path) -> None:
+    # every sync() failed with numpy's bare "buffer size must be a multiple of element size"
+    edit(path, "UPDATE attempts SET context = x'01' WHERE id = 1")
+    router = ToolMetaLearner([], store=f"sqlite:///{path}")
+    try:
+        with pytest.raises(CorruptStateError, match=r"attempts row 1: context: .*got 1 bytes"):
+            router.sync()
+    finally:
+        router.close()
