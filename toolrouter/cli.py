@@ -37,10 +37,11 @@ def _reported(command: str):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def]
+def _open_existing_store(url: str, command: str, read_only: bool = False):  # type: ignore[no-untyped-def]
     """The store at ``url``, closed at the end; a URL where there is no store yet is an error
     (opening would create an empty one: a missing SQLite file, a database the router never wrote
-    to), and so is a store that lasts one process (this command's would be empty). Errors as
+    to), and so is a store that lasts one process (this command's would be empty). A command that
+    only reads opens it ``read_only``: a store file it may read but not write is read. Errors as
     ``_reported`` says."""
     from toolrouter.store import open_store
 
@@ -52,7 +53,7 @@ def _open_existing_store(url: str, command: str):  # type: ignore[no-untyped-def
         )
     try:
         with _reported(command):
-            store = open_store(url, create=False)
+            store = open_store(url, create=False, read_only=read_only)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
     with _reported(command), store:
@@ -150,7 +151,7 @@ def stats(
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
-    with _open_existing_store(store, "stats") as st:
+    with _open_existing_store(store, "stats", read_only=True) as st:
         learned = store_stats(st, snapshot)
         router, snap, not_rebuilt = learned.router, learned.snapshot, learned.not_rebuilt
         detecting = router is not None and router.drift_detection is not None
@@ -253,7 +254,7 @@ def snapshots(
 
     console = _plain_console()
     drop = [_checked_snapshot(name, "--drop") for name in drop or ()]
-    with _open_existing_store(store, "snapshots") as st:
+    with _open_existing_store(store, "snapshots", read_only=not drop) as st:
         names = st.snapshot_names()
         unknown = [name for name in drop if name not in names]
         if unknown:  # checked before anything is deleted
@@ -455,8 +456,8 @@ def mcp_stats(
     """``toolrouter mcp stats --store URL``."""
     cli = _mcp_cli()
     snapshot = _checked_snapshot(snapshot)
-    with _open_existing_store(store, "mcp stats"):  # a missing SQLite file is an error, not a new empty store
-        cli.print_stats(store, snapshot, output_console())
+    with _open_existing_store(store, "mcp stats", read_only=True) as st:  # a missing SQLite file is an error
+        cli.print_stats(st, snapshot, output_console())
 
 
 data_app = typer.Typer(

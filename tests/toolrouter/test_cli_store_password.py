@@ -21,7 +21,7 @@ MASKED = "postgresql://router:***@db.internal/tools"
 )
 def test_an_error_names_the_store_without_its_password(monkeypatch, args) -> None:
     # an empty store that masks its URL as the PostgreSQL store does (no server needed)
-    monkeypatch.setattr(toolrouter.store, "open_store", lambda url, create=True: MemoryStore(MASKED))
+    monkeypatch.setattr(toolrouter.store, "open_store", lambda url, **options: MemoryStore(MASKED))
     result = CliRunner().invoke(app, [*args, "--store", TYPED])
 
     assert result.exit_code == 2

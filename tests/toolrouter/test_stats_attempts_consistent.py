@@ -28,7 +28,7 @@ def test_the_attempts_counted_are_those_the_rows_show(monkeypatch, tmp_path) -> 
     store.append([record("a"), record("a"), record("b")])
     stats = store_stats(store)
     assert stats.attempts == sum(row.kept.calls for row in stats.rows) == 3
-    monkeypatch.setattr(toolrouter.store, "open_store", lambda url, create=True: store)
+    monkeypatch.setattr(toolrouter.store, "open_store", lambda url, **options: store)
     result = CliRunner().invoke(app, ["stats", "--store", "postgresql://router:pw@db/tools"])
     assert result.exit_code == 0 and ": 4 attempts" in result.output  # the three, and the one appended above
 

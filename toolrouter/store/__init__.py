@@ -71,8 +71,8 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def _sqlite(url: str, create: bool = True) -> Store:
-    return SQLiteStore(_sqlite_path(url), url=url, create=create)
+def _sqlite(url: str, create: bool = True, read_only: bool = False) -> Store:
+    return SQLiteStore(_sqlite_path(url), url=url, create=create, read_only=read_only)
 
 
 def _memory_url(url: str) -> str:
@@ -81,13 +81,14 @@ def _memory_url(url: str) -> str:
     return url
 
 
-def _memory(url: str, create: bool = True) -> Store:
+def _memory(url: str, create: bool = True, read_only: bool = False) -> Store:
     if not create:
         raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open (create=False)")
     return MemoryStore(_memory_url(url))
 
 
-def _postgres(url: str, create: bool = True) -> Store:
+def _postgres(url: str, create: bool = True, read_only: bool = False) -> Store:
+    # read_only: opened as create=False (see open_store)
     # psycopg is imported here, when a postgresql:// URL is opened: the other stores do not need it
     return PostgresStore(url, create=create)
 
@@ -132,7 +133,7 @@ def check_store_url(url: str) -> str:
     return url
 
 
-def open_store(url: "str | Store", *, create: bool = True) -> Store:
+def open_store(url: "str | Store", *, create: bool = True, read_only: bool = False) -> Store:
     """Open the store a URL names; a ``Store`` passes through unchanged. A URL that cannot be
     opened raises ``StoreOpenError`` naming it and the problem (see the table above).
 
@@ -140,12 +141,20 @@ def open_store(url: "str | Store", *, create: bool = True) -> Store:
     none yet (a missing or empty SQLite file, a PostgreSQL database without the ``toolrouter``
     schema, ``memory://``) raises ``StoreOpenError`` and creates nothing, as what only reads a store
     (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides.
+
+    ``read_only=True`` (implies ``create=False``) is for what only reads: an SQLite store is opened
+    with SQLite's read-only open, so a file this process may read but not write is read, and
+    nothing is written to it (``SQLiteStore``); the other stores open as with ``create=False``.
     """
     check_create(create)
+    check_create(read_only, "read_only")
     if isinstance(url, Store):
         return url
     factory = _factory(url)
-    store = factory(url) if create or factory not in _URL_FORMS else factory(url, create=False)  # type: ignore[call-arg]
+    if (create and not read_only) or factory not in _URL_FORMS:
+        store = factory(url)
+    else:
+        store = factory(url, create=False, read_only=read_only)  # type: ignore[call-arg]
     if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
         scheme = url.split("://", 1)[0]
         raise TypeError(f"store {_shown(url)}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")

@@ -736,11 +736,12 @@ def check_open(url: str, closed: bool, pid: int | None = None) -> None:
         check_process(url, pid)
 
 
-def check_create(create: Any) -> bool:
-    """``create``, a store's "make a new store where there is none" switch, if it is a bool; a
-    ``TypeError`` naming it otherwise (``"false"`` would be taken for true)."""
+def check_create(create: Any, field: str = "create") -> bool:
+    """``create``, a store's "make a new store where there is none" switch (or another switch,
+    named ``field``), if it is a bool; a ``TypeError`` naming it otherwise (``"false"`` would be
+    taken for true)."""
     if not isinstance(create, bool):
-        raise TypeError(f"create: expected True or False, got {short_repr(create)}")
+        raise TypeError(f"{field}: expected True or False, got {short_repr(create)}")
     return create
 
 

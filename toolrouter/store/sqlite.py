@@ -155,7 +155,14 @@ class SQLiteStore(Store):
     database, a location this process cannot read and write) raises ``StoreOpenError`` naming the
     URL and the problem; a file the failed open created is removed again. ``create=False``
     refuses (``StoreOpenError``) a path that holds no store yet (no file, an empty one) instead of
-    making one there: for what only reads a store, where a typo would read an empty one. ``pending`` and
+    making one there: for what only reads a store, where a typo would read an empty one.
+    ``read_only=True`` (implies ``create=False``) opens the file with SQLite's read-only open: a
+    store this process may read but not write (another user's file, a read-only mount) is read,
+    nothing is written to it, and every write (``append``, ``put_snapshot``, ``prune``, ...) is
+    refused with a ``ValueError`` naming the store. A store of an older schema, which only a
+    migration (a write) makes readable, is refused (``StoreOpenError``) saying so. Where SQLite
+    cannot make the shared-memory file a WAL reader needs beside the database (a read-only
+    directory, and no writer has the file open), the file is read as unchanging. ``pending`` and
     ``dropped`` count records of the log, attempts and trace closes alike (see the module).
 
     Example:
@@ -174,11 +181,13 @@ class SQLiteStore(Store):
         url: str | None = None,
         max_pending: int = 100_000,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         # checked before the file is touched; SQLite keeps its busy timeout in 32-bit milliseconds
         timeout_s = check_real("timeout_s", timeout_s, low=0, high=(2**31 - 1) / 1000)
         max_pending = check_count("max_pending", max_pending)
-        self._create = check_create(create)
+        self._read_only = check_create(read_only, "read_only")
+        self._create = check_create(create) and not read_only
         # str() would turn None, a number or bytes into a file of that name
         path = os.fspath(path) if isinstance(path, os.PathLike) else path
         if not isinstance(path, str):
@@ -196,7 +205,7 @@ class SQLiteStore(Store):
         #: already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
-        if in_memory and not create:
+        if in_memory and not self._create:
             raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open (create=False)")
         if not in_memory:
             self._check_location()
@@ -205,13 +214,9 @@ class SQLiteStore(Store):
         conn = None
         try:
             # one connection shared by this process's threads, serialised by self._lock
-            conn = self._conn = sqlite3.connect(
-                path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
             self._busy_ms = int(timeout_s * 1000)
-            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            self._check_not_foreign()
-            if not in_memory:
+            conn = self._connect(timeout_s)
+            if not in_memory and not read_only:
                 self._enable_wal(timeout_s)
             # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
             # last transactions
@@ -228,8 +233,31 @@ class SQLiteStore(Store):
             if isinstance(exc, sqlite3.Error):
                 # locked past the timeout: what an open store says is unavailable now, not a bad URL
                 error = StoreUnreachableError if _busy(exc) else StoreOpenError
-                raise error(f"store {self.url!r}: {_open_problem(path, exc)}") from exc
+                raise error(f"store {self.url!r}: {_open_problem(path, exc, read_only)}") from exc
             raise
+
+    def _connect(self, timeout_s: float, immutable: bool = False) -> sqlite3.Connection:
+        """The connection (also ``self._conn``), the file checked to hold a store (or none yet)."""
+        target, uri = self.path, False
+        if self._read_only:  # SQLite's read-only open: no file, journal or migration is made
+            if not os.path.exists(self.path):
+                raise StoreOpenError(
+                    f"store {self.url!r}: no SQLite store at {os.path.abspath(self.path)!r} (no file); nothing was created"
+                )
+            target = f"{Path(os.path.abspath(self.path)).as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+            uri = True
+        conn = self._conn = sqlite3.connect(target, timeout=timeout_s, isolation_level=None, check_same_thread=False, uri=uri)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            self._check_not_foreign()
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            # a WAL reader makes a -shm file beside the database; in a directory it may not write
+            # to, with no writer holding one open, only an unchanging file can be read
+            if self._read_only and not immutable and _readonly_directory(exc):
+                return self._connect(timeout_s, immutable=True)
+            raise
+        return conn
 
     def _check_location(self) -> None:
         """Refuse, before anything is created, a path that cannot be a database file."""
@@ -280,6 +308,13 @@ class SQLiteStore(Store):
         does not wait for another process's write lock."""
         if self._current():
             return
+        if self._read_only:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            raise StoreOpenError(
+                f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
+                f"{SCHEMA_VERSION}; opened read-only, it cannot be migrated: open it once with write access "
+                "(a router, or toolrouter prune), or upgrade toolrouter if that version is newer"
+            )
         with self._lock:
             self._begin()
             try:
@@ -421,8 +456,11 @@ class SQLiteStore(Store):
             self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
 
     def _check_file(self) -> None:
-        """Refuse to write into a file that is gone from the path: SQLite would write on, and what
-        it wrote would vanish with the last handle."""
+        """Refuse to write to a store opened read-only (the caller's mistake, not an outage: an
+        append does not wait in memory), and into a file that is gone from the path: SQLite would
+        write on, and what it wrote would vanish with the last handle."""
+        if self._read_only:
+            raise ValueError(f"store {self.url!r}: opened read-only (read_only=True); nothing was written")
         if self._file is not None and _file_id(self._file[0]) != self._file[1]:
             raise StoreUnavailableError(
                 f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
@@ -666,6 +704,13 @@ def _row(r: AttemptRecord) -> tuple:
     )
 
 
+def _readonly_directory(exc: sqlite3.Error) -> bool:
+    """Whether a read-only open failed because it could not make the WAL's -shm file
+    (SQLITE_READONLY_DIRECTORY; Python < 3.11 gives only the message)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == 1544 if code is not None else "readonly" in str(exc)
+
+
 def _file_id(path: str) -> tuple[int, int] | None:
     """The device and inode of the file at ``path`` (``None`` if there is none)."""
     try:
@@ -679,7 +724,7 @@ def _busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
-def _open_problem(path: str, exc: sqlite3.Error) -> str:
+def _open_problem(path: str, exc: sqlite3.Error, read_only: bool = False) -> str:
     """What is wrong with ``path``, in words, from the error SQLite gave while opening it."""
     name = getattr(exc, "sqlite_errorname", "")  # Python >= 3.11; the message text before that
     text = str(exc)
@@ -687,6 +732,8 @@ def _open_problem(path: str, exc: sqlite3.Error) -> str:
     if name == "SQLITE_NOTADB" or "not a database" in text:
         return f"{where!r} exists but is not an SQLite database"
     cannot_open = name in ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM")
+    if read_only and (cannot_open or "unable to open" in text):
+        return f"{where!r} cannot be opened for reading ({text}); the file must be readable by this process"
     if cannot_open or "unable to open" in text or "readonly" in text:
         return (
             f"{where!r} cannot be opened for reading and writing ({text}); the file and its directory "

@@ -1,0 +1,87 @@
+"""A store opened read-only (``read_only=True``; ``toolrouter stats``, ``snapshots`` and ``mcp stats``)
+uses SQLite's read-only open: a file one may read but not write is read, and nothing is written to
+it. The test machine runs as root, where file permissions do not bind, so these tests check what a
+read-only open refuses to write, and that the file's bytes do not change."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from toolrouter.cli import app
+from toolrouter.errors import StoreOpenError
+from toolrouter.store import AttemptRecord, SQLiteStore, open_store
+
+
+def record() -> AttemptRecord:
+    return AttemptRecord(
+        task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True,
+        quality=1.0, cost=0.0, latency_s=0.0, utility=1.0,
+    )
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        store.append([record()])
+        store.put_snapshot("learner", b"state", 1)
+    return path
+
+
+def test_a_read_only_store_reads_and_refuses_every_write_naming_the_store(path) -> None:
+    before = digest(path)
+    store = open_store(f"sqlite:///{path}", read_only=True)
+    assert store.count() == 1 and store.get_snapshot("learner").data == b"state" and store.store_id
+    writes = [
+        lambda: store.append([record()]), lambda: store.put_snapshot("other", b"x", 0), lambda: store.prune(1),
+        lambda: store.delete_snapshot("learner"), lambda: store.claim("recheck", 1),
+    ]
+    for write in writes:
+        with pytest.raises(ValueError, match=r"^store 'sqlite:///.*': opened read-only \(read_only=True\); nothing was written$"):
+            write()
+    assert store.pending == 0 and store.count() == 1 and store.snapshot_names() == ["learner"]
+    store.close()
+    assert digest(path) == before
+
+
+def test_a_read_only_open_creates_no_store(tmp_path) -> None:
+    with pytest.raises(StoreOpenError, match="no SQLite store at .*nothing was created"):
+        open_store(f"sqlite:///{tmp_path / 'none.db'}", read_only=True)
+    with pytest.raises(TypeError, match=r"^read_only: expected True or False, got 'yes'$"):
+        SQLiteStore(tmp_path / "r.db", read_only="yes")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stats_refuses_a_store_of_an_older_schema_instead_of_migrating_it(path) -> None:
+    # stats opened the file for writing and migrated it: refused on a file one may not write
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("ALTER TABLE tool_removals DROP COLUMN capabilities")
+        conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    conn.close()
+    before = digest(path)
+    result = CliRunner().invoke(app, ["stats", "--store", f"sqlite:///{path}"], env={"COLUMNS": "400"})
+    assert result.exit_code == 2, result.output
+    assert "has schema_version 8" in " ".join(result.output.split())
+    assert "cannot be migrated" in " ".join(result.output.split())
+    assert digest(path) == before
+    with SQLiteStore(path) as store:  # a store opened for writing migrates it, as before
+        assert store.count() == 1
+
+
+def test_snapshots_without_drop_writes_nothing_and_with_drop_deletes(path) -> None:
+    before = digest(path)
+    result = CliRunner().invoke(app, ["snapshots", "--store", f"sqlite:///{path}"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "learner" in result.output and digest(path) == before
+    result = CliRunner().invoke(app, ["snapshots", "--store", f"sqlite:///{path}", "--drop", "learner"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    with SQLiteStore(path) as store:
+        assert store.snapshot_names() == []
