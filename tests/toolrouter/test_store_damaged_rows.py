@@ -68,3 +68,28 @@ def test_a_router_catching_up_names_the_damaged_row(path) -> None:
             router.sync()
     finally:
         router.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ("UPDATE snapshots SET created = 'later'", "created: expected an ISO date and time, got 'later'"),
+        ("UPDATE snapshots SET watermark = 'two'", "watermark: expected an attempt id, got 'two'"),
+    ],
+)
+def test_a_damaged_snapshot_row_is_named_and_toolrouter_snapshots_says_so_in_one_line(path, statement, problem) -> None:
+    # get_snapshot and snapshot_infos failed in datetime's or int()'s bare words: a traceback
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    with SQLiteStore(path) as store:
+        store.put_snapshot("learner", b"state", 2)
+    edit(path, statement)
+    with SQLiteStore(path) as store:
+        for read in (lambda: store.get_snapshot("learner"), store.snapshot_infos):
+            with pytest.raises(CorruptStateError, match=rf"^store {store.url!r}: snapshots row 'learner': {problem}"):
+                read()
+    result = CliRunner().invoke(app, ["snapshots", "--store", f"sqlite:///{path}"], env={"COLUMNS": "300"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert f"snapshots row 'learner': {problem}" in result.output

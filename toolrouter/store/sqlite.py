@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter._checks import check_count, check_real
-from toolrouter.errors import StoreOpenError, UnknownSnapshotError
+from toolrouter.errors import CorruptStateError, StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -607,7 +607,7 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(row[0], bytes(row[1]), int(row[2]), datetime.fromisoformat(row[3]))
+        return Snapshot(row[0], bytes(row[1]), *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -650,7 +650,24 @@ class SQLiteStore(Store):
             rows = self._conn.execute(
                 "SELECT name, watermark, created, length(data) FROM snapshots ORDER BY name"
             ).fetchall()
-        return [SnapshotInfo(r[0], int(r[1]), datetime.fromisoformat(r[2]), int(r[3])) for r in rows]
+        return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
+
+    def _snapshot_columns(self, name: str, watermark: object, created: object) -> tuple[int, datetime]:
+        """A snapshot row's watermark and creation time; ``CorruptStateError`` naming the store,
+        the snapshot and the column if one was edited by hand or damaged (it failed in int()'s or
+        datetime's bare words, a traceback from ``toolrouter snapshots``)."""
+        if not isinstance(watermark, int):
+            problem = f"watermark: expected an attempt id, got {short_repr(watermark)}"
+        else:
+            try:
+                return watermark, datetime.fromisoformat(created)  # type: ignore[arg-type]
+            except (ValueError, TypeError):
+                problem = f"created: expected an ISO date and time, got {short_repr(created)}"
+        raise CorruptStateError(
+            f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or "
+            "delete the snapshot)",
+            f"store {self.url!r}",
+        )
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL."""
