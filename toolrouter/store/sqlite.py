@@ -308,8 +308,10 @@ class SQLiteStore(Store):
         does not wait for another process's write lock."""
         if self._current():
             return
-        if self._read_only:
+        if self._read_only:  # read again: _current() takes a busy read for a store to make
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row[0] == str(SCHEMA_VERSION):
+                return
             raise StoreOpenError(
                 f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
                 f"{SCHEMA_VERSION}; opened read-only, it cannot be migrated: open it once with write access "
