@@ -15,6 +15,7 @@ from integrations.mcp.backends import McpBackends, server_and_tool
 from integrations.mcp.config import GatewayConfig, load_config
 from integrations.mcp.gateway import Gateway, make_featurizer_of
 from toolrouter.middleware import ToolMiddleware
+from toolrouter.store import Store
 
 __all__ = ["parse_host_port", "print_stats", "print_tools", "serve"]
 
@@ -73,9 +74,10 @@ async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
         return list(backends.capabilities.values()), down
 
 
-def print_stats(store_url: str, snapshot: str = "learner", console: Console | None = None) -> None:
+def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Console | None = None) -> None:
     """Per capability and server: calls, success rate, mean latency and utility (over the store's
-    attempts kept) and the learned utility (the router's posterior mean, from its snapshot). After
+    attempts kept) and the learned utility (the router's posterior mean, from its snapshot), of a
+    store URL or an open store (closed at the end; ``toolrouter mcp stats`` opens it read-only). After
     a prune every tool of the snapshot's routes still has a row: 0 calls kept, and what was learned
     of it. Names wrap on a narrow terminal, never cut (``toolrouter.store_stats``, as
     ``toolrouter stats``)."""

@@ -60,7 +60,8 @@ def test_a_read_only_open_creates_no_store(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stats_refuses_a_store_of_an_older_schema_instead_of_migrating_it(path) -> None:
+@pytest.mark.parametrize("command", [["stats"], ["mcp", "stats"], ["snapshots"]])
+def test_the_reading_commands_refuse_a_store_of_an_older_schema_instead_of_migrating_it(path, command) -> None:
     # stats opened the file for writing and migrated it: refused on a file one may not write
     conn = sqlite3.connect(path)
     with conn:
@@ -68,7 +69,7 @@ def test_stats_refuses_a_store_of_an_older_schema_instead_of_migrating_it(path) 
         conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     conn.close()
     before = digest(path)
-    result = CliRunner().invoke(app, ["stats", "--store", f"sqlite:///{path}"], env={"COLUMNS": "400"})
+    result = CliRunner().invoke(app, [*command, "--store", f"sqlite:///{path}"], env={"COLUMNS": "400"})
     assert result.exit_code == 2, result.output
     assert "has schema_version 8" in " ".join(result.output.split())
     assert "cannot be migrated" in " ".join(result.output.split())
