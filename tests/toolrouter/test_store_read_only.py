@@ -86,3 +86,26 @@ def test_snapshots_without_drop_writes_nothing_and_with_drop_deletes(path) -> No
     assert result.exit_code == 0, result.output
     with SQLiteStore(path) as store:
         assert store.snapshot_names() == []
+
+
+def test_where_sqlite_cannot_make_its_shared_memory_file_the_store_is_read_unless_a_log_waits(path, monkeypatch) -> None:
+    # as root a directory is always writable: SQLite's answer for a read-only directory
+    # (SQLITE_READONLY_DIRECTORY, at the first read) is given by the first read here
+    first_read = SQLiteStore._check_not_foreign
+    reads = []
+
+    def read(self) -> None:
+        reads.append(self)
+        if len(reads) == 1:
+            exc = sqlite3.OperationalError("attempt to write a readonly database")
+            exc.sqlite_errorcode = 1544
+            raise exc
+        first_read(self)
+
+    monkeypatch.setattr(SQLiteStore, "_check_not_foreign", read)
+    with SQLiteStore(path, read_only=True) as store:  # read as an unchanging file, no -shm made
+        assert store.count() == 1 and not (path.parent / "r.db-shm").exists()
+    reads.clear()
+    (path.parent / "r.db-wal").write_bytes(b"x" * 32)  # writes a reader as unchanging would miss
+    with pytest.raises(StoreOpenError, match=r"r\.db-wal' holds writes not yet in the database"):
+        SQLiteStore(path, read_only=True)

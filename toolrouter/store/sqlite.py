@@ -253,8 +253,15 @@ class SQLiteStore(Store):
         except sqlite3.OperationalError as exc:
             conn.close()
             # a WAL reader makes a -shm file beside the database; in a directory it may not write
-            # to, with no writer holding one open, only an unchanging file can be read
+            # to, with no writer holding one open, only an unchanging file can be read, and only
+            # without a log to replay (read as unchanging, its attempts would be missed unsaid)
             if self._read_only and not immutable and _readonly_directory(exc):
+                wal = self.path + "-wal"
+                if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                    raise StoreOpenError(
+                        f"store {self.url!r}: {os.path.abspath(wal)!r} holds writes not yet in the database, which only "
+                        "a process that may write to its directory can read (open the store once with write access)"
+                    ) from None
                 return self._connect(timeout_s, immutable=True)
             raise
         return conn
