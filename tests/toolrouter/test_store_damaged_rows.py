@@ -93,3 +93,18 @@ def test_a_damaged_snapshot_row_is_named_and_toolrouter_snapshots_says_so_in_one
     result = CliRunner().invoke(app, ["snapshots", "--store", f"sqlite:///{path}"], env={"COLUMNS": "300"})
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     assert f"snapshots row 'learner': {problem}" in result.output
+
+
+def test_stats_of_a_store_with_a_damaged_prune_mark_says_it_is_damaged(path) -> None:
+    # the mark's ValueError was taken for a router this command cannot rebuild (a custom policy):
+    # the table printed, exit status 0
+    from typer.testing import CliRunner
+
+    from toolrouter.cli import app
+
+    with SQLiteStore(path) as store:
+        store.put_snapshot("learner", ToolMetaLearner([], store=store).state_bytes(), 0)
+    edit(path, "INSERT INTO meta (key, value) VALUES ('pruned_upto', 'lots')")
+    result = CliRunner().invoke(app, ["stats", "--store", f"sqlite:///{path}"], env={"COLUMNS": "300"})
+    assert result.exit_code == 1, result.output
+    assert f"store 'sqlite:///{path}': meta.pruned_upto: expected a whole number from 0, got 'lots'" in result.output

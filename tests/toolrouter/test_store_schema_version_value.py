@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import CorruptStateError, StoreOpenError
 from toolrouter.store import SQLiteStore, open_store
 
 
@@ -37,6 +37,6 @@ def test_a_pruned_upto_that_is_no_number_is_named() -> None:
     # read by the same check as schema_version: it failed with int()'s bare "invalid literal"
     store = SQLiteStore(":memory:")
     store._conn.execute("INSERT INTO meta (key, value) VALUES ('pruned_upto', 'lots')")
-    with pytest.raises(ValueError, match=r"^meta\.pruned_upto: expected a whole number from 0, got 'lots'"):
+    with pytest.raises(CorruptStateError, match=r"^store .sqlite:///:memory:.: meta\.pruned_upto: expected a whole number from 0, got .lots."):
         store.pruned_upto()
     store.close()

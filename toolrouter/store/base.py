@@ -686,14 +686,18 @@ class Store(ABC):
 MAX_ATTEMPT_ID = 2**63 - 1
 
 
-def stored_meta_number(key: str, value: Any, low: int = 0) -> int:
+def stored_meta_number(key: str, value: Any, low: int = 0, source: str | None = None) -> int:
     """A number a store's meta table keeps under ``key`` (``schema_version``, ``pruned_upto``: the
-    text of a whole number from ``low``), as an integer; else a ``ValueError`` naming the field and
-    the value (a damaged or hand-edited store), which a store's open reports naming the store."""
+    text of a whole number from ``low``), as an integer; else a ``CorruptStateError`` (a
+    ``ValueError``) naming ``source`` (the store), the field and the value (a damaged or hand-edited
+    store), which a store's open reports naming the store. Damaged, not a caller's mistake: what
+    reads it (``toolrouter stats`` rebuilding a router) does not take it for one."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if isinstance(text, str) and text.isascii() and text.isdecimal() and int(text) >= low:
         return int(text)
-    raise ValueError(f"meta.{key}: expected a whole number from {low}, got {short_repr(value)} (a damaged or hand-edited store)")
+    raise CorruptStateError(
+        f"meta.{key}: expected a whole number from {low}, got {short_repr(value)} (a damaged or hand-edited store)", source
+    )
 
 
 def check_upto_id(upto_id: Any) -> int:

@@ -831,7 +831,7 @@ class PostgresStore(Store):
         """See ``Store.pruned_upto``."""
         sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
         row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
-        return 0 if row is None else stored_meta_number("pruned_upto", row[0])
+        return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:

@@ -588,7 +588,7 @@ class SQLiteStore(Store):
         """See ``Store.pruned_upto``."""
         with self._lock, self._available():
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
-        return 0 if row is None else stored_meta_number("pruned_upto", row[0])
+        return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
