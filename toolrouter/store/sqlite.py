@@ -210,7 +210,7 @@ class SQLiteStore(Store):
         if not in_memory:
             self._check_location()
         # a file this open creates goes again if the open fails: no half-made store is left behind
-        new_file = not in_memory and not os.path.lexists(path)
+        new_file = not in_memory and not read_only and not os.path.lexists(path)
         conn = None
         try:
             # one connection shared by this process's threads, serialised by self._lock
