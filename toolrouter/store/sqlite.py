@@ -250,8 +250,10 @@ class SQLiteStore(Store):
         try:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             self._check_not_foreign()
-        except sqlite3.OperationalError as exc:
-            conn.close()
+        except BaseException as exc:
+            conn.close()  # the caller never holds it
+            if not isinstance(exc, sqlite3.OperationalError):
+                raise
             # a WAL reader makes a -shm file beside the database; in a directory it may not write
             # to, with no writer holding one open, only an unchanging file can be read, and only
             # without a log to replay (read as unchanging, its attempts would be missed unsaid)
