@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import inspect
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -368,6 +369,14 @@ def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) ->
     ignores its argument and takes ``model.parameters()``, or another model's) never trains it."""
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"{field} must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    closure = inspect.signature(optimizer.step).parameters.get("closure")
+    if closure is not None and closure.default is inspect.Parameter.empty:
+        # a learner's step computes its gradient once and then steps; LBFGS's step re-evaluates the
+        # loss through a closure, and failed at the first step with "missing ... 'closure'"
+        raise ValueError(
+            f"{field} returned {type(optimizer).__name__}, whose step needs a closure that re-evaluates the "
+            "loss; a learner computes each step's gradient once: use an optimiser such as Adam or SGD"
+        )
     held = {id(p) for group in optimizer.param_groups for p in group["params"]}
     missing = sum(id(p) not in held for p in params)
     if missing:

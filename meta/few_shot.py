@@ -298,7 +298,8 @@ class FewShotLearner(OptimizerFollowsModule):
         encoder: the embedding network (required with an algorithm name).
         lr: Adam learning rate.
         optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
-            must hold every one of ``params`` (checked when it is built, at the first episode).
+            must hold every one of ``params`` (checked when it is built, at the first episode),
+            and step without a closure (``LBFGS`` is refused, naming it).
         device: where to run; default: where the encoder is.
         **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``aggregation=``, ``scale=``).
 

@@ -268,7 +268,8 @@ class MAML(BaseMetaLearner):
         vectorize: ``"auto"`` (measure and pick per model, see the module docstring for the layers
             that force the loop), ``"vmap"`` or ``"loop"``. ``"vmap"`` on a model where vmap is wrong
             or cannot run raises ``VmapUnsafeError`` at the first meta-step.
-        meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta).
+        meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta). Its
+            optimiser steps without a closure: ``LBFGS``, whose step re-evaluates the loss, is refused.
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
         device: where to run; default: where the model is.
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
