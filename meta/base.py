@@ -232,6 +232,19 @@ class MetaBatch:
             return MetaBatch.from_tensors(*(s.to(device) for s in stacked))
         return MetaBatch([t.to(device) for t in self.tasks])
 
+    def detach(self) -> MetaBatch:
+        """The same meta-batch cut from any autograd graph its tensors were computed in (no copy);
+        itself when there is none. Learners take tasks as data: a tensor computed from another
+        model's parameters sent the meta-gradient into that model's ``.grad``, and its freed graph
+        failed the next step with "Trying to backward through the graph a second time"."""
+        stacked = self.stacked()
+        tensors = stacked if stacked is not None else [x for t in self.tasks for x in t.as_tuple()]
+        if not any(x.requires_grad for x in tensors):
+            return self
+        if stacked is not None:
+            return MetaBatch.from_tensors(*(s.detach() for s in stacked))
+        return MetaBatch([Task(*(x.detach() for x in t.as_tuple()), t.task_id) for t in self.tasks])
+
     def shard(self, index: int, count: int) -> MetaBatch:
         """Every ``count``-th task starting at ``index``: one process's share in distributed runs."""
         if not 0 <= index < count:

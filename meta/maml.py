@@ -275,6 +275,11 @@ class MAML(BaseMetaLearner):
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
             the loop path is never compiled. The default Adam is then the fused one.
 
+    Tasks are data: ``meta_train_step``, ``compute_meta_gradients``, ``evaluate`` and
+    ``adapt_to_task`` detach their tensors from any autograd graph they were computed in, so a
+    batch computed by another network trains this learner alone, as often as it is given (an
+    encoder to be meta-trained belongs in ``model``).
+
     Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``_forward_with_weights``,
     ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
     tasks while another thread meta-trains); its calls then run one at a time and never mix one
@@ -768,7 +773,7 @@ class MAML(BaseMetaLearner):
         (``query``, ``support``, ``acc``) over this batch's tasks. A ``total_tasks`` that is not an
         integer at least this batch's size raises ValueError naming it, before any gradient.
         """
-        batch = as_meta_batch(tasks).to(self.device)
+        batch = as_meta_batch(tasks).to(self.device).detach()
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
@@ -857,7 +862,7 @@ class MAML(BaseMetaLearner):
         self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
         with _autograd_on(), buffers_restored(self.model):
-            support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
+            support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
             )
@@ -888,7 +893,7 @@ class MAML(BaseMetaLearner):
         Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
-        batch = as_meta_batch(tasks).to(self.device)
+        batch = as_meta_batch(tasks).to(self.device).detach()
         self._check_batch(batch)
         steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
