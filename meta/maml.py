@@ -84,6 +84,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_flag, check_real
 from meta._log import event_log
@@ -1018,7 +1019,9 @@ class MetaSGD(MAML):
 
     The rates start at ``lr_inner`` and are meta-trained with the model (second-order by default).
     ``inner_lrs`` holds them, one tensor per adapted parameter, shaped like it, in the order of
-    ``adapt_names``; ``inner_lr(name)`` looks one up by the parameter's name. Checkpoints written
+    ``adapt_names``; ``inner_lr(name)`` looks one up by the parameter's name. A model with lazily
+    sized layers (``nn.LazyLinear``) is sized first, by one call on a batch of inputs: the rates
+    take the parameters' shapes when the learner is built. Checkpoints written
     when ``inner_lrs`` was keyed by mangled names (``"0__weight"`` for ``"0.weight"``) load as they are.
 
     Example:
@@ -1034,6 +1037,17 @@ class MetaSGD(MAML):
 
     def _init_extras(self) -> None:
         named = dict(self.model.named_parameters())
+        lazy = [n for n in self.adapt_names if is_lazy(named[n])]
+        if lazy:
+            # one rate per entry needs the parameter's shape, which a lazy layer only has once it
+            # has seen an input (torch failed with "Attempted to use an uninitialized parameter")
+            module = lazy[0].rpartition(".")[0]
+            kind = type(self.model.get_submodule(module)).__name__
+            raise ValueError(
+                f"model: parameter {lazy[0]!r} of {kind} {module or 'model'!r} is not sized yet, and MetaSGD "
+                "learns one inner rate per entry of it: call the model once on a batch of inputs "
+                "(model(x)) before building MetaSGD"
+            )
         # a list, not a dict keyed by name: a key may hold no '.', and turning '.' into '__' gave
         # "a.b.weight" and "a__b.weight" one key (one rate for both); a key named like a dict
         # method ("keys", "update") was refused
