@@ -250,6 +250,12 @@ def _ordinary(x: torch.Tensor) -> torch.Tensor:
     return x.clone() if x.is_inference() else x
 
 
+def _first_support_x(batch: MetaBatch) -> torch.Tensor:
+    """The first task's support inputs, without making a stacked batch's per-task views."""
+    stacked = batch.stacked()
+    return stacked[0][0] if stacked is not None else batch[0].support_x
+
+
 class MAML(BaseMetaLearner):
     """Model-Agnostic Meta-Learning (second-order by default) for any ``nn.Module``.
 
@@ -279,7 +285,8 @@ class MAML(BaseMetaLearner):
     Tasks are data: ``meta_train_step``, ``compute_meta_gradients``, ``evaluate`` and
     ``adapt_to_task`` detach their tensors from any autograd graph they were computed in, so a
     batch computed by another network trains this learner alone, as often as it is given (an
-    encoder to be meta-trained belongs in ``model``).
+    encoder to be meta-trained belongs in ``model``). Lazily sized layers (``nn.LazyLinear``) are
+    sized on the first task's inputs of the first of these calls (MetaSGD needs them sized first).
 
     Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``_forward_with_weights``,
     ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
@@ -441,6 +448,15 @@ class MAML(BaseMetaLearner):
                     f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
                     f"(labels 0..{classes - 1}): more classes per task (n_way) than the model's outputs?"
                 )
+
+    def _size_lazy_layers(self, x: torch.Tensor) -> None:
+        """Size the model's lazily sized layers (``nn.LazyLinear``) on ``x``, one task's inputs, as
+        a first forward pass does: the first-order inner loop, ``evaluate`` and ``adapt_to_task``
+        read the parameters before any forward pass, and failed with torch's "Attempted to use an
+        uninitialized parameter". The buffers are left as they were."""
+        if any(is_lazy(p) for p in self.model.parameters()):
+            with torch.no_grad(), buffers_restored(self.model):
+                self.model(x.to(self.device))
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
@@ -612,9 +628,7 @@ class MAML(BaseMetaLearner):
         """Record the unsafe normalisation calls of one forward pass, unless the modes are unchanged since."""
         modes = self._training_modes()
         if self._traced is None or self._traced[0] != modes:
-            stacked = batch.stacked()
-            x = stacked[0][0] if stacked is not None else batch[0].support_x
-            self._traced = (modes, trace_vmap_unsafe_layers(self.model, x))
+            self._traced = (modes, trace_vmap_unsafe_layers(self.model, _first_support_x(batch)))
 
     def vmap_blocker(self) -> str | None:
         """Why vmap cannot run this model now, or None when it can.
@@ -778,6 +792,7 @@ class MAML(BaseMetaLearner):
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
+        self._size_lazy_layers(_first_support_x(batch))
         with _attention_differentiable_twice(not self.first_order):
             return self._meta_gradients(batch, total)
 
@@ -860,6 +875,7 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
+        self._size_lazy_layers(support_x)
         self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
         with _autograd_on(), buffers_restored(self.model):
@@ -896,6 +912,7 @@ class MAML(BaseMetaLearner):
         """
         batch = as_meta_batch(tasks).to(self.device).detach()
         self._check_batch(batch)
+        self._size_lazy_layers(_first_support_x(batch))
         steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
