@@ -1,6 +1,6 @@
-"""ContinualLearner and DriftAdapter take their data as data: tensors computed by another network
-(still in its autograd graph) train them over several batches and calls, and leave that network's
-gradients untouched."""
+"""ContinualLearner, DriftAdapter and train_protonet take their data as data: tensors computed by
+another network (still in its autograd graph) train them over several batches and calls, and leave
+that network's gradients untouched."""
 
 from __future__ import annotations
 
@@ -33,3 +33,14 @@ def test_drift_adapter_adapts_twice_on_features_computed_by_another_network() ->
     second = adapter.adapt(features, utility)
     assert second["batches_seen"] == 2 and second["mse_before"] == first["mse_after"]
     assert encoder.weight.grad is None
+
+
+def test_train_protonet_trains_on_images_computed_by_another_network() -> None:
+    from meta.protonet_recipe import ProtoNetRecipe, train_protonet
+
+    torch.manual_seed(0)
+    encoder = nn.Conv2d(1, 1, 1)
+    images, labels = encoder(torch.rand(40, 1, 8, 8)), torch.arange(40) % 10
+    recipe = ProtoNetRecipe(n_way=5, n_query=2, episodes=2, rotation_classes=False, augment=False)
+    result = train_protonet(images, labels, recipe, encoder=nn.Sequential(nn.Flatten(), nn.Linear(64, 8)))
+    assert result.episodes == 2 and encoder.weight.grad is None
