@@ -1,4 +1,4 @@
-"""ContinualLearner, DriftAdapter and train_protonet take their data as data: tensors computed by
+"""ContinualLearner, DriftAdapter, train_protonet and DARTS take their data as data: tensors computed by
 another network (still in its autograd graph) train them over several batches and calls, and leave
 that network's gradients untouched."""
 
@@ -44,3 +44,15 @@ def test_train_protonet_trains_on_images_computed_by_another_network() -> None:
     recipe = ProtoNetRecipe(n_way=5, n_query=2, episodes=2, rotation_classes=False, augment=False)
     result = train_protonet(images, labels, recipe, encoder=nn.Sequential(nn.Flatten(), nn.Linear(64, 8)))
     assert result.episodes == 2 and encoder.weight.grad is None
+
+
+def test_darts_searches_on_images_computed_by_another_network() -> None:
+    from meta.nas import create_nb201_search_space, make_space
+    from meta.nas.darts import DARTSConfig, run_darts
+
+    torch.manual_seed(0)
+    encoder = nn.Conv2d(1, 1, 1)
+    x, y = encoder(torch.randn(8, 1, 4, 4)), torch.randint(0, 10, (8,))
+    space = make_space(create_nb201_search_space((1, 4, 4), num_classes=10, channels=2))
+    result = run_darts(space, (x, y, x, y), DARTSConfig(epochs=2, batch_size=4))
+    assert len(result.val_accuracy_history) == 2 and encoder.weight.grad is None
