@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import inspect
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -231,6 +232,19 @@ class MetaBatch:
             return MetaBatch.from_tensors(*(s.to(device) for s in stacked))
         return MetaBatch([t.to(device) for t in self.tasks])
 
+    def detach(self) -> MetaBatch:
+        """The same meta-batch cut from any autograd graph its tensors were computed in (no copy);
+        itself when there is none. Learners take tasks as data: a tensor computed from another
+        model's parameters sent the meta-gradient into that model's ``.grad``, and its freed graph
+        failed the next step with "Trying to backward through the graph a second time"."""
+        stacked = self.stacked()
+        tensors = stacked if stacked is not None else [x for t in self.tasks for x in t.as_tuple()]
+        if not any(x.requires_grad for x in tensors):
+            return self
+        if stacked is not None:
+            return MetaBatch.from_tensors(*(s.detach() for s in stacked))
+        return MetaBatch([Task(*(x.detach() for x in t.as_tuple()), t.task_id) for t in self.tasks])
+
     def shard(self, index: int, count: int) -> MetaBatch:
         """Every ``count``-th task starting at ``index``: one process's share in distributed runs."""
         if not 0 <= index < count:
@@ -368,6 +382,14 @@ def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) ->
     ignores its argument and takes ``model.parameters()``, or another model's) never trains it."""
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"{field} must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    closure = inspect.signature(optimizer.step).parameters.get("closure")
+    if closure is not None and closure.default is inspect.Parameter.empty:
+        # a learner's step computes its gradient once and then steps; LBFGS's step re-evaluates the
+        # loss through a closure, and failed at the first step with "missing ... 'closure'"
+        raise ValueError(
+            f"{field} returned {type(optimizer).__name__}, whose step needs a closure that re-evaluates the "
+            "loss; a learner computes each step's gradient once: use an optimiser such as Adam or SGD"
+        )
     held = {id(p) for group in optimizer.param_groups for p in group["params"]}
     missing = sum(id(p) not in held for p in params)
     if missing:

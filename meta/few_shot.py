@@ -298,7 +298,8 @@ class FewShotLearner(OptimizerFollowsModule):
         encoder: the embedding network (required with an algorithm name).
         lr: Adam learning rate.
         optimizer: a factory ``params -> Optimizer`` instead of Adam(lr); the optimiser it returns
-            must hold every one of ``params`` (checked when it is built, at the first episode).
+            must hold every one of ``params`` (checked when it is built, at the first episode),
+            and step without a closure (``LBFGS`` is refused, naming it).
         device: where to run; default: where the encoder is.
         **algorithm_kwargs: passed to the network (``distance=``, ``hidden=``, ``aggregation=``, ``scale=``).
 
@@ -433,7 +434,8 @@ class FewShotLearner(OptimizerFollowsModule):
     def train_episode(
         self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
     ) -> dict[str, float]:
-        """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``.
+        """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``. The
+        tensors are taken as data, detached from any autograd graph they were computed in.
 
         Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, or a NaN or infinite
         gradient, before any update: the weights, the optimiser and the buffers (BatchNorm's running
@@ -443,7 +445,10 @@ class FewShotLearner(OptimizerFollowsModule):
         if len(query_x) == 0:
             raise TaskShapeError("query_x is empty: training needs at least one query example")
         d = self.device
-        support_y, query_y = support_y.to(d), query_y.to(d)
+        # episodes are data: inputs computed by another network must not send this loss's gradient
+        # into it (nor fail the next episode on its freed graph)
+        support_x, query_x = support_x.detach(), query_x.detach()
+        support_y, query_y = support_y.to(d).detach(), query_y.to(d).detach()
         _, _, target = relabel(support_y, query_y)
         self.network.train()
         # the forward pass updates BatchNorm's running statistics: a refused episode puts them back

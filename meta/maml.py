@@ -84,6 +84,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_flag, check_real
 from meta._log import event_log
@@ -249,6 +250,12 @@ def _ordinary(x: torch.Tensor) -> torch.Tensor:
     return x.clone() if x.is_inference() else x
 
 
+def _first_support_x(batch: MetaBatch) -> torch.Tensor:
+    """The first task's support inputs, without making a stacked batch's per-task views."""
+    stacked = batch.stacked()
+    return stacked[0][0] if stacked is not None else batch[0].support_x
+
+
 class MAML(BaseMetaLearner):
     """Model-Agnostic Meta-Learning (second-order by default) for any ``nn.Module``.
 
@@ -268,11 +275,18 @@ class MAML(BaseMetaLearner):
         vectorize: ``"auto"`` (measure and pick per model, see the module docstring for the layers
             that force the loop), ``"vmap"`` or ``"loop"``. ``"vmap"`` on a model where vmap is wrong
             or cannot run raises ``VmapUnsafeError`` at the first meta-step.
-        meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta).
+        meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta). Its
+            optimiser steps without a closure: ``LBFGS``, whose step re-evaluates the loss, is refused.
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
         device: where to run; default: where the model is.
         torch_compile: compile the vmap path with ``torch.compile`` (see the module docstring);
             the loop path is never compiled. The default Adam is then the fused one.
+
+    Tasks are data: ``meta_train_step``, ``compute_meta_gradients``, ``evaluate`` and
+    ``adapt_to_task`` detach their tensors from any autograd graph they were computed in, so a
+    batch computed by another network trains this learner alone, as often as it is given (an
+    encoder to be meta-trained belongs in ``model``). Lazily sized layers (``nn.LazyLinear``) are
+    sized on the first task's inputs of the first of these calls (MetaSGD needs them sized first).
 
     Threads: ``meta_train_step``, ``adapt_to_task``, ``evaluate``, ``_forward_with_weights``,
     ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
@@ -434,6 +448,15 @@ class MAML(BaseMetaLearner):
                     f"{field} holds class label {int(y[bad][0])} but the model scores {classes} classes "
                     f"(labels 0..{classes - 1}): more classes per task (n_way) than the model's outputs?"
                 )
+
+    def _size_lazy_layers(self, x: torch.Tensor) -> None:
+        """Size the model's lazily sized layers (``nn.LazyLinear``) on ``x``, one task's inputs, as
+        a first forward pass does: the first-order inner loop, ``evaluate`` and ``adapt_to_task``
+        read the parameters before any forward pass, and failed with torch's "Attempted to use an
+        uninitialized parameter". The buffers are left as they were."""
+        if any(is_lazy(p) for p in self.model.parameters()):
+            with torch.no_grad(), buffers_restored(self.model):
+                self.model(x.to(self.device))
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
@@ -605,9 +628,7 @@ class MAML(BaseMetaLearner):
         """Record the unsafe normalisation calls of one forward pass, unless the modes are unchanged since."""
         modes = self._training_modes()
         if self._traced is None or self._traced[0] != modes:
-            stacked = batch.stacked()
-            x = stacked[0][0] if stacked is not None else batch[0].support_x
-            self._traced = (modes, trace_vmap_unsafe_layers(self.model, x))
+            self._traced = (modes, trace_vmap_unsafe_layers(self.model, _first_support_x(batch)))
 
     def vmap_blocker(self) -> str | None:
         """Why vmap cannot run this model now, or None when it can.
@@ -767,10 +788,11 @@ class MAML(BaseMetaLearner):
         (``query``, ``support``, ``acc``) over this batch's tasks. A ``total_tasks`` that is not an
         integer at least this batch's size raises ValueError naming it, before any gradient.
         """
-        batch = as_meta_batch(tasks).to(self.device)
+        batch = as_meta_batch(tasks).to(self.device).detach()
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
         self._check_batch(batch)
+        self._size_lazy_layers(_first_support_x(batch))
         with _attention_differentiable_twice(not self.first_order):
             return self._meta_gradients(batch, total)
 
@@ -853,10 +875,11 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
+        self._size_lazy_layers(support_x)
         self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
         with _autograd_on(), buffers_restored(self.model):
-            support_x, support_y = _ordinary(support_x.to(self.device)), _ordinary(support_y.to(self.device))
+            support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
             fast, _ = self._inner_loop_autograd(
                 self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
             )
@@ -887,8 +910,9 @@ class MAML(BaseMetaLearner):
         Tasks whose adaptation diverged keep their NaN/inf loss and are logged as
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
-        batch = as_meta_batch(tasks).to(self.device)
+        batch = as_meta_batch(tasks).to(self.device).detach()
         self._check_batch(batch)
+        self._size_lazy_layers(_first_support_x(batch))
         steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
@@ -1012,7 +1036,9 @@ class MetaSGD(MAML):
 
     The rates start at ``lr_inner`` and are meta-trained with the model (second-order by default).
     ``inner_lrs`` holds them, one tensor per adapted parameter, shaped like it, in the order of
-    ``adapt_names``; ``inner_lr(name)`` looks one up by the parameter's name. Checkpoints written
+    ``adapt_names``; ``inner_lr(name)`` looks one up by the parameter's name. A model with lazily
+    sized layers (``nn.LazyLinear``) is sized first, by one call on a batch of inputs: the rates
+    take the parameters' shapes when the learner is built. Checkpoints written
     when ``inner_lrs`` was keyed by mangled names (``"0__weight"`` for ``"0.weight"``) load as they are.
 
     Example:
@@ -1028,6 +1054,17 @@ class MetaSGD(MAML):
 
     def _init_extras(self) -> None:
         named = dict(self.model.named_parameters())
+        lazy = [n for n in self.adapt_names if is_lazy(named[n])]
+        if lazy:
+            # one rate per entry needs the parameter's shape, which a lazy layer only has once it
+            # has seen an input (torch failed with "Attempted to use an uninitialized parameter")
+            module = lazy[0].rpartition(".")[0]
+            kind = type(self.model.get_submodule(module)).__name__
+            raise ValueError(
+                f"model: parameter {lazy[0]!r} of {kind} {module or 'model'!r} is not sized yet, and MetaSGD "
+                "learns one inner rate per entry of it: call the model once on a batch of inputs "
+                "(model(x)) before building MetaSGD"
+            )
         # a list, not a dict keyed by name: a key may hold no '.', and turning '.' into '__' gave
         # "a.b.weight" and "a__b.weight" one key (one rate for both); a key named like a dict
         # method ("keys", "update") was refused

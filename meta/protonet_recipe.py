@@ -188,8 +188,10 @@ def train_protonet(
     network = PrototypicalNetwork(encoder, distance=recipe.distance)
     device, dtype = model_device(network), model_dtype(network)
     # float images of any precision (numpy's float64, say) are read in the encoder's: the
-    # convolutions take no other (float32 mode), and autocast converts nothing from float64
-    images = images.to(dtype)
+    # convolutions take no other (float32 mode), and autocast converts nothing from float64;
+    # detached, as data: images computed by another network failed the second episode on its
+    # freed graph (and sent the first episode's gradient into it)
+    images = images.to(dtype).detach()
     if recipe.rotation_classes:
         if images.shape[-2] != images.shape[-1]:
             # a quarter turn swaps height and width: the rotated copies could not share a batch

@@ -48,7 +48,8 @@ def _is_tensor_pair(obj: Any) -> bool:
 
 
 def as_tensors(data: Any, field: str = "task_data") -> tuple[torch.Tensor, torch.Tensor]:
-    """``(x, y)`` tensors from any accepted form of task data; errors name ``field``.
+    """``(x, y)`` tensors from any accepted form of task data, detached from any autograd graph
+    they were computed in; errors name ``field``.
 
     >>> x, y = as_tensors((torch.zeros(3, 2), torch.tensor([0, 1, 0])))
     >>> tuple(x.shape), y.tolist()
@@ -83,7 +84,9 @@ def as_tensors(data: Any, field: str = "task_data") -> tuple[torch.Tensor, torch
         raise ValueError(f"{field}: x holds NaN or infinite values")
     if y.is_floating_point() and not torch.isfinite(y).all():
         raise ValueError(f"{field}: y holds NaN or infinite values")
-    return x, y
+    # task data is data: tensors computed by another network would take the loss's gradient into it,
+    # fail the next batch on its freed graph, and keep that graph alive in a replay memory
+    return x.detach(), y.detach()
 
 
 def as_task_mapping(test_data: Any, field: str = "test_data") -> dict[int, tuple[torch.Tensor, torch.Tensor]]:

@@ -154,7 +154,9 @@ class DriftAdapter:
             raise ValueError(f"utility: {utility.shape[0]} values for {features.shape[0]} feature rows")
         if not torch.isfinite(features).all() or not torch.isfinite(utility).all():
             raise ValueError("features, utility: hold NaN or infinite values")
-        features, utility = self._placed(features), self._placed(utility).reshape(utility.shape[0], -1)
+        # data, detached: features computed by another network would take the gradient into it
+        # and fail the second step on its freed graph
+        features, utility = self._placed(features).detach(), self._placed(utility).detach().reshape(utility.shape[0], -1)
         # the model's outputs per row must be as many as the utilities per row: (n, 1) against
         # (n, 2) would broadcast in the squared error and train on it without a word
         try:
@@ -202,7 +204,8 @@ class DriftAdapter:
 
         A batch that fails midway (the loss or a gradient stops being finite, the model raises) leaves the model
         (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
-        the model keeps serving its earlier predictions.
+        the model keeps serving its earlier predictions. The tensors are taken as data, detached
+        from any autograd graph they were computed in.
         """
         features, utility = self._check(features, utility)
         with restored_on_failure(self, self.model, self.ewc, self.replay):

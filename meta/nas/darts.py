@@ -131,7 +131,8 @@ class DARTSResult:
 
 
 def _as_images(x: torch.Tensor, shape: Sequence[int], name: str) -> torch.Tensor:
-    x = torch.as_tensor(x, dtype=torch.float32)
+    # detached, as data: images computed by another network failed the second step on its freed graph
+    x = torch.as_tensor(x, dtype=torch.float32).detach()
     if not bool(torch.isfinite(x).all()):
         # NaN would reach the architecture weights, and argmax over NaN still names an operation
         raise ValueError(f"darts_data: {name} holds NaN or infinite values")
