@@ -40,3 +40,15 @@ def test_docstring_examples(name: str, tmp_path, monkeypatch) -> None:
     for test in doctest.DocTestFinder().find(importlib.import_module(name), name):
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} docstring example(s) of {name} failed (see above)"
+
+
+def test_the_postgres_store_example_runs_on_a_server(pg_url: str) -> None:
+    # skipped as a doctest (it needs a server): run here on the test server, at its URL
+    from toolrouter.store import postgres
+
+    [test] = [t for t in doctest.DocTestFinder().find(postgres) if "PostgresStore(" in t.docstring]
+    text = test.docstring.replace("# doctest: +SKIP", "")
+    text = text.replace("postgresql://router:secret@db.internal:5432/routing", pg_url)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(doctest.DocTestParser().get_doctest(text, test.globs, test.name, test.filename, test.lineno))
+    assert runner.failures == 0
