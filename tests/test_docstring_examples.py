@@ -8,16 +8,28 @@ import doctest
 import importlib
 import importlib.util
 import pkgutil
+from pathlib import Path
 
 import pytest
 
 import integrations
 import toolrouter
 
-MODULES = sorted(
-    [p.__name__ for p in (toolrouter, integrations)]
-    + [m.name for p in (toolrouter, integrations) for m in pkgutil.walk_packages(p.__path__, prefix=f"{p.__name__}.")]
-)
+
+def _has_examples(name: str) -> bool:
+    # read, not imported: a module without examples would cost the suite only its import time
+    origin = importlib.util.find_spec(name).origin
+    return ">>>" in Path(origin).read_text(encoding="utf-8")
+
+
+MODULES = [
+    name
+    for name in sorted(
+        [p.__name__ for p in (toolrouter, integrations)]
+        + [m.name for p in (toolrouter, integrations) for m in pkgutil.walk_packages(p.__path__, prefix=f"{p.__name__}.")]
+    )
+    if _has_examples(name)
+]
 #: Modules (and their submodules) whose examples need an optional extra: module -> the extra's package.
 NEEDS_EXTRA = {
     "integrations.openai": "openai",
