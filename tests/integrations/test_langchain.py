@@ -8,7 +8,6 @@ No ``from __future__ import annotations``: tools defined inside tests need their
 """
 
 import asyncio
-import doctest
 import importlib
 import subprocess
 import sys
@@ -795,11 +794,6 @@ def test_the_shortlist_middleware_checks_its_options_and_pins() -> None:
 
 
 # --- the module itself --------------------------------------------------------------------------
-def test_module_examples_run() -> None:
-    result = doctest.testmod(lc, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_without_langchain_the_module_names_its_extra() -> None:
     code = (
         "import sys\nsys.modules['langchain'] = None  # as if not installed\n"

@@ -4,7 +4,6 @@ and bad input refused with nothing changed."""
 
 from __future__ import annotations
 
-import doctest
 import json
 import threading
 from collections.abc import Sequence
@@ -14,7 +13,6 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-import integrations.shortlist as shortlist_module
 from integrations import Toolbox, UnknownCapabilityError
 from integrations.anthropic import tools as anthropic_tools
 from integrations.openai import chat_tools, responses_tools
@@ -328,8 +326,3 @@ def test_concurrent_selects_learns_and_registrations_stay_consistent() -> None:
     assert not errors
     assert sorted(shortlist.selector.tool_ids) == sorted(toolbox.capabilities)
     assert len(shortlist.examples("send_email")) == shortlist.max_examples == 20
-
-
-def test_module_example_runs() -> None:
-    result = doctest.testmod(shortlist_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

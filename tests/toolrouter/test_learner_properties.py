@@ -3,7 +3,6 @@ the store holds exactly what was learned."""
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
@@ -65,27 +64,6 @@ def test_one_bad_outcome_rejects_the_whole_batch(results: list[ExecutionResult],
     with pytest.raises(KeyError, match="unknown tool 'unknown'"):
         router.learn_from_execution(task, batch)
     assert (router.state_bytes(), router.store.count()) == before
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["toolrouter.learner", "toolrouter.middleware", "toolrouter.attempts", "toolrouter.executor", "toolrouter.plan", "toolrouter.store", "toolrouter.store.memory",
-     "toolrouter.store.sqlite", "toolrouter.logging", "toolrouter.demo", "toolrouter", "toolrouter.features",
-     "toolrouter.drift", "toolrouter.policies.neural_linear", "toolrouter.selection", "toolrouter.benchmark", "toolrouter.serialization",
-     "toolrouter.attempt_group", "toolrouter.simulation", "toolrouter.planner", "toolrouter._checks", "toolrouter.policies",
-     "toolrouter.policies.base", "toolrouter.policies._counting", "toolrouter.policies.ucb", "toolrouter.policies.thompson",
-     "toolrouter.policies.linear", "toolrouter.policies.epsilon_greedy",
-     "toolrouter.data.bfcl", "toolrouter.data.fetch", "toolrouter.in_flight", "toolrouter.bench._args",
-     "toolrouter.bench._aiq", "toolrouter.bench._adapters_timing", "toolrouter.bench._meta_router_routerbench",
-     "toolrouter.models", "toolrouter.structure"],
-)
-def test_docstring_examples_run(module: str) -> None:
-    import importlib
-
-    mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0
 
 
 def test_router_state_arrays_are_plain_numbers() -> None:

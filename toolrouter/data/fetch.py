@@ -183,8 +183,12 @@ def suggest_fetch(dataset: str) -> Iterator[None]:
     The loader's own message says which folder or file is missing; benchmarks wrap only the call that
     reads the data, so that no other missing file is blamed on the dataset. Example::
 
-        >>> with suggest_fetch("routerbench"):  # doctest: +SKIP
-        ...     data = load_routerbench(folder)
+        >>> from toolrouter.data.routerbench import load_routerbench
+        >>> with suggest_fetch("routerbench"):
+        ...     data = load_routerbench("data/none")
+        Traceback (most recent call last):
+        ...
+        toolrouter.data.fetch.DatasetMissingError: path: no RouterBench folder at 'data/none'; get it with: toolrouter data fetch routerbench
     """
     try:
         yield

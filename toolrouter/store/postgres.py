@@ -70,9 +70,14 @@ attempts and trace closes as a full one does (``dropped``, logged ``journal_unwr
 logged when the losses start, not at every append that loses more.
 
 Example:
+    >>> from toolrouter.store import AttemptRecord
+    >>> record = AttemptRecord(task_id="t1", task_type="default", step="search", capability="search",
+    ...                        tool_id="web", success=True, quality=1.0, cost=0.0, latency_s=0.2, utility=1.0)
     >>> store = PostgresStore("postgresql://router:secret@db.internal:5432/routing")  # doctest: +SKIP
-    >>> store.append([record])                                                        # doctest: +SKIP
-    [1]
+    >>> ids = store.append([record])  # ids come from the writing transaction, not from 1  # doctest: +SKIP
+    >>> len(ids), store.count(), store.attempts()[0].id == ids[0]  # doctest: +SKIP
+    (1, 1, True)
+    >>> store.close()  # doctest: +SKIP
 """
 
 from __future__ import annotations

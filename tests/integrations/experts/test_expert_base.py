@@ -254,16 +254,3 @@ def test_a_file_for_another_model_or_a_damaged_one_is_refused_and_changes_nothin
         VectorExpert().load(tmp_path / "damaged.safetensors")
     with pytest.raises(FileNotFoundError, match="no saved expert"):
         VectorExpert().load(tmp_path / "missing.safetensors")
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["integrations.experts", "integrations.experts.base", "integrations.experts.language",
-     "integrations.experts.system", "integrations.experts.tour"],
-)  # fmt: skip
-def test_module_examples_run(module: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -192,8 +190,3 @@ def test_any_image_encoder() -> None:
     assert expert.predict([red * 0.9, blue * 1.1], support={"red": [red], "blue": [blue]}) == ["red", "blue"]
     with pytest.raises(ExpertInputError, match=r"input: expected an image of shape \(3, 4, 4\)"):
         expert.process_task(np.zeros((4, 4), dtype=np.float32), support={"red": [red]})
-
-
-def test_module_example_runs() -> None:
-    result = doctest.testmod(importlib.import_module("integrations.experts.vision"))
-    assert result.attempted > 0 and result.failed == 0

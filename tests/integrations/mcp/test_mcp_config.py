@@ -3,7 +3,6 @@ against the config's folder, and every mistake named with its field and value.""
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -170,7 +169,5 @@ def test_tool_references() -> None:
             split_tool_ref(bad)  # type: ignore[arg-type]
 
 
-def test_the_module_example_runs() -> None:
-    result = doctest.testmod(config_module)
-    assert result.attempted > 0 and result.failed == 0
+def test_the_schema_requires_servers() -> None:
     assert GatewayConfig.model_json_schema()["required"] == ["servers"]

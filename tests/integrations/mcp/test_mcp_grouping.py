@@ -3,12 +3,9 @@ schemas, by description similarity with the router's featurizer; and the one sch
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
-import integrations.mcp.grouping as grouping_module
-import integrations.mcp.schemas as schemas_module
 from integrations.mcp.config import GroupingConfig
 from integrations.mcp.grouping import GroupingError, UpstreamTool, group_tools, schema_conflict
 from toolrouter.features import HashingFeaturizer
@@ -127,9 +124,3 @@ def test_annotations_pass_through_and_a_group_keeps_only_the_ones_every_member_s
     )
     assert alone.annotations == destructive and same.annotations == read_only
     assert differ.annotations is None  # no hint: a client assumes the most cautious
-
-
-@pytest.mark.parametrize("module", [grouping_module, schemas_module])
-def test_the_module_example_runs(module) -> None:
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
