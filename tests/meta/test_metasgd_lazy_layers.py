@@ -11,7 +11,7 @@ from meta import MetaSGD
 
 
 def _model() -> nn.Module:
-    return nn.Sequential(nn.Linear(3, 3), nn.LazyLinear(4), nn.ReLU(), nn.Linear(4, 1))
+    return nn.Sequential(nn.Linear(3, 3), nn.LazyLinear(4), nn.Tanh(), nn.Linear(4, 1))  # tanh: no unit dead, every rate moves
 
 
 def test_an_unsized_lazy_layer_is_refused_naming_it() -> None:
@@ -20,6 +20,7 @@ def test_an_unsized_lazy_layer_is_refused_naming_it() -> None:
 
 
 def test_a_lazy_model_sized_by_one_call_trains() -> None:
+    torch.manual_seed(0)  # the data, whatever ran before
     model = _model()
     model(torch.zeros(1, 3))
     msgd = MetaSGD(model, lr_inner=0.01)
