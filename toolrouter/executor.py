@@ -12,8 +12,8 @@ fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (whi
 - gets ``timeout_s`` seconds; a timeout, an exception, an output of the wrong type and a report of
   invalid numbers (``ToolOutput`` with a NaN, infinite or negative cost, say) are failures;
 - is retried up to ``retry.max_retries`` times with exponential backoff and seeded jitter (an output
-  of the wrong type, an invalid report and a tool that no longer exists are not retried: they would
-  fail again);
+  of the wrong type, an invalid report and a tool without a function to call are not retried: they
+  would fail again);
 - is skipped when the tool's circuit breaker is open (it opens after ``failure_threshold`` failures
   in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds).
 
@@ -620,11 +620,11 @@ class PlanExecutor:
         check = self._type_check(step)
         planned = [0.0]  # the cost charged to the try in flight when its tool reports none (0: no call)
 
-        def bind(tool_id: str, attempt: int) -> Binding | None:
+        def bind(tool_id: str, attempt: int) -> Binding | str:
             fn = self.tools.get(tool_id)
             planned[0] = 0.0
             if fn is None:
-                return None
+                return _no_function(self.tools, tool_id)
             request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
             cost = planned[0] = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
             return Binding(
@@ -818,11 +818,26 @@ class _RegisteredTools(Mapping):
             raise KeyError(tool_id)
         return self.functions[tool_id]
 
+    def missing(self, tool_id: str) -> str:
+        """Why there is no function for ``tool_id``: the router no longer knows the tool, or it
+        knows it but was given no function for it."""
+        if tool_id not in self._learner.tools:
+            return f"UnknownToolError: tool {tool_id!r} is no longer registered"
+        where = "tools" if self._given is not None else "learner.functions"
+        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {where}"
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
+    """The error of an attempt at a tool ``tools`` has no function for."""
+    if isinstance(tools, _RegisteredTools):
+        return tools.missing(tool_id)
+    return f"UnknownToolError: tool {tool_id!r} is not among the executor's tools"
 
 
 class _ProfileCosts(Mapping):
