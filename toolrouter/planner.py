@@ -163,6 +163,13 @@ def build_task_graph(steps: Iterable[TaskStep | Mapping[str, Any]]) -> nx.DiGrap
     return graph
 
 
+def _check_graph(graph: Any) -> None:
+    """Raise ``TypeError`` unless ``graph`` is a ``networkx.DiGraph`` (a list of steps, say, failed
+    in networkx's words)."""
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+
+
 def _refuse_cycles(graph: nx.DiGraph) -> None:
     """Raise ``CyclicTaskGraphError`` naming the steps of a cycle of ``graph``, if it has one."""
     try:
@@ -206,13 +213,21 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
 
 def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
     """Raise ``NoToolForCapabilityError`` naming the first step whose capability no tool serves
-    (a step of capability ``"*"``: when there are no tools)."""
+    (a step of capability ``"*"``, or of none, as ``assign_tools`` reads it: when there are no
+    tools); ``TypeError`` for a graph that is not a ``networkx.DiGraph`` or a tool that is not a
+    ``ToolProfile``, naming it."""
+    _check_graph(graph)
+    if isinstance(tools, (str, bytes, Mapping, ToolProfile)) or not isinstance(tools, Iterable):
+        # a mapping's keys are tool ids (pass its values), and one tool iterates its fields
+        raise TypeError(f"tools: expected a list of ToolProfile, got {tools!r:.100}")
     served: set[str] = set()
     any_tool = False
-    for tool in tools:
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, ToolProfile):
+            raise TypeError(f"tools[{i}]: expected a ToolProfile, got {tool!r:.100}")
         served.update(tool.capabilities)
         any_tool = True
-    for step, capability in graph.nodes(data="capability"):
+    for step, capability in graph.nodes(data="capability", default=ANY_CAPABILITY):
         if capability == ANY_CAPABILITY:
             if not any_tool:
                 raise NoToolForCapabilityError(f"step {step!r}: no tools are registered")
@@ -225,7 +240,10 @@ def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
 
 def parallel_stages(graph: nx.DiGraph) -> list[list[str]]:
     """Steps grouped into stages: each stage's steps depend only on earlier stages, so they can
-    run at the same time."""
+    run at the same time. ``TypeError`` for a graph that is not a ``networkx.DiGraph``,
+    ``CyclicTaskGraphError`` naming the steps of a cycle."""
+    _check_graph(graph)
+    _refuse_cycles(graph)
     return [sorted(gen) for gen in nx.topological_generations(graph)]
 
 
@@ -598,7 +616,10 @@ class Assignment:
 def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> float:
     """Length of the longest dependency chain, with ``latency_s[step]`` per step. A step without
     a latency raises ``KeyError``, one that is not a finite number >= 0 ``ValueError``, naming it
-    (a NaN dropped out of the maximum, and the chain through it with it)."""
+    (a NaN dropped out of the maximum, and the chain through it with it); ``TypeError`` for a
+    graph that is not a ``networkx.DiGraph``, ``CyclicTaskGraphError`` for one with a cycle."""
+    _check_graph(graph)
+    _refuse_cycles(graph)
     finish: dict[str, float] = {}
     for node in nx.topological_sort(graph):
         if node not in latency_s:
@@ -1144,8 +1165,7 @@ def assign_tools(
     for name, flag in (("allow_infeasible", allow_infeasible), ("local_search", local_search)):
         if not isinstance(flag, bool):  # "no" would have been taken for True
             raise TypeError(f"{name}: expected True or False, got {flag!r}")
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+    _check_graph(graph)
     if not graph:  # the solvers failed on it in numpy's words ("zero-size array to reduction operation")
         raise TaskGraphError("graph: a plan needs at least one step, got none")
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
