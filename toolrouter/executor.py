@@ -87,11 +87,11 @@ from toolrouter.attempts import (
     run_async,
     run_in_new_loop,
 )
-from toolrouter.errors import InvalidOutcomeError
+from toolrouter.errors import InvalidOutcomeError, TaskGraphError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep, cancelled_by_caller
-from toolrouter.plan import fits_budget
-from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
+from toolrouter.plan import ExecutionPlan, fits_budget
+from toolrouter.planner import ANY_CAPABILITY, Assignment, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
     "CircuitBreaker",
@@ -231,14 +231,10 @@ class _ExecStep:
 def _plan_steps(plan: Any) -> list[_ExecStep]:
     """The steps of an ``ExecutionPlan`` or a planner ``Assignment``, in topological order."""
     steps: list[_ExecStep] = []
-    graph = getattr(plan, "graph", None)
-    plan_steps = None
-    if isinstance(graph, nx.DiGraph) and any("plan_step" in d for _, d in graph.nodes(data=True)):
-        # plan.ExecutionPlan. Read the nodes, not .steps: that sorts them, and a cycle breaks it;
-        # a node without a step is a dependency on a step that does not exist (reported below).
-        plan_steps = [d["plan_step"] for _, d in graph.nodes(data=True) if "plan_step" in d]
-    if plan_steps is not None:
-        for s in plan_steps:
+    if isinstance(plan, ExecutionPlan):
+        # Read the nodes, not .steps: that sorts them, and a cycle breaks it; a node without a
+        # step is a dependency on a step that does not exist (reported below).
+        for s in (d["plan_step"] for _, d in plan.graph.nodes(data=True) if "plan_step" in d):
             steps.append(
                 _ExecStep(
                     s.step,
@@ -248,7 +244,7 @@ def _plan_steps(plan: Any) -> list[_ExecStep]:
                     {c.tool_id: c.predicted_cost for c in s.candidates},
                 )
             )
-    elif isinstance(getattr(plan, "steps", None), Mapping):  # planner.Assignment
+    elif isinstance(plan, Assignment):
         for choice in plan.steps.values():
             cands = (choice.tool, *choice.fallbacks)
             steps.append(
@@ -264,6 +260,8 @@ def _plan_steps(plan: Any) -> list[_ExecStep]:
         raise TypeError(
             f"plan: expected an ExecutionPlan or a planner Assignment, got {type(plan).__name__}"
         )
+    if not steps:  # a run of no steps "succeeded" without doing anything
+        raise TaskGraphError("plan: a plan needs at least one step, got none")
     graph = nx.DiGraph()
     ids = {s.step_id for s in steps}
     for s in steps:
