@@ -200,6 +200,9 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     for i, capability in enumerate(capabilities):
         if not isinstance(capability, str):
             raise TypeError(f"capabilities[{i}]: expected a capability name, got {capability!r:.100}")
+        # stripped as the step will hold it: " llm" after "llm" was named " llm", and stripped
+        # into a second step "llm" that depends on itself
+        capability = _identifier(f"capabilities[{i}]", capability)
         # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
         step_id, k = capability, 1
         while step_id in used:
