@@ -540,6 +540,7 @@ class Candidate:
         (``UtilityWeights``), ``p = (u + w_cost * cost + w_latency * latency) / (w_success +
         w_quality * quality)``, clipped to [0, 1]: a Thompson draw of ``u`` is a draw of ``p``.
         """
+        _check_weights(weights)
         if not math.isfinite(utility):
             raise ValueError(f"utility of candidate {tool_id!r} must be finite, got {utility!r}")
         gain = weights.success + weights.quality * quality
@@ -632,6 +633,13 @@ def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> 
     return max(finish.values(), default=0.0)
 
 
+def _check_weights(weights: Any) -> None:
+    """Raise ``TypeError`` naming ``weights`` unless they are ``UtilityWeights`` (None, say, failed
+    later as an AttributeError naming nothing)."""
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+
+
 def _default_value(weights: UtilityWeights) -> float:
     return weights.success + weights.quality
 
@@ -645,8 +653,7 @@ def plan_objective(
     """``(objective, success, cost, critical_path_latency_s)`` of a tool per step. A step without a
     ``Candidate`` raises ``KeyError`` naming it, bad ``weights`` or ``value`` (not a finite number
     >= 0, as ``assign_tools`` takes it) ``TypeError`` or ``ValueError``."""
-    if not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    _check_weights(weights)
     value = _default_value(weights) if value is None else check_real("value", value, low=0)
     for step in graph:
         if step not in chosen:
@@ -1154,8 +1161,8 @@ def assign_tools(
     t0 = time.perf_counter()
     if weights is None:
         weights = UtilityWeights()
-    elif not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    else:
+        _check_weights(weights)
     value = _default_value(weights) if value is None else check_real("value", value, low=0)
     if max_cost is not None:
         max_cost = check_real("max_cost", max_cost, low=0, low_open=True)
@@ -1300,6 +1307,7 @@ def candidates_from_choices(
     becomes a draw of success. An untried tool's score of +inf (UCB1, epsilon-greedy) is planned
     as sure to succeed.
     """
+    _check_weights(weights)
     out = []
     for c in choices:
         if c.score == math.inf:
@@ -1342,8 +1350,7 @@ def plan_decisions(
     ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
     lower first (their span was read as nothing to learn from, silently).
     """
-    if not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    _check_weights(weights)
     if isinstance(decisions, (str, bytes, Mapping, PlanStep)) or not isinstance(decisions, Iterable):
         raise TypeError(f"decisions: expected a list of PlanStep, got {decisions!r:.100}")
     decisions = list(decisions)  # read more than once below: a generator would be spent
