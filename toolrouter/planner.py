@@ -254,6 +254,14 @@ def _structure_key(steps: Sequence[TaskStep]) -> tuple[tuple[str, str, tuple[str
     return tuple(sorted((s.step_id, s.capability, tuple(sorted(s.depends_on))) for s in steps))
 
 
+def _saved_task_type(where: str, task_type: str) -> str:
+    """A task type of a saved library as ``TaskProfile.task_type`` holds it (stripped), or
+    ``CorruptStateError`` naming ``where``."""
+    if not task_type.strip():
+        raise CorruptStateError(f"{where}: task type must be a non-empty string, got {task_type!r}")
+    return task_type.strip()
+
+
 class _SavedRuns(BaseModel):
     """One structure's record in ``TaskGraphLibrary.state_dict``."""
 
@@ -445,10 +453,10 @@ class TaskGraphLibrary:
             self.max_structures if saved.max_structures is None else saved.max_structures,
         )
         for task_type, steps in saved.templates.items():
-            if not task_type.strip():
-                raise CorruptStateError(f"state.templates: task type must be a non-empty string, got {task_type!r}")
-            fresh.register_template(task_type, steps)
+            fresh.register_template(_saved_task_type("state.templates", task_type), steps)
         for task_type, entries in saved.runs.items():
+            # as record_run keys it: a type kept with its spaces was never read, its structures lost
+            task_type = _saved_task_type("state.runs", task_type)
             for entry in entries:
                 runs, wins = entry.runs, entry.successes
                 if not 0 <= wins <= runs or runs < 1:
