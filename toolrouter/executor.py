@@ -638,7 +638,9 @@ class PlanExecutor:
 
         def admit(tool_id: str, cost: float) -> str | None:
             release()
-            if ctx.max_cost is None or not self.config.enforce_budget:
+            # a free call spends nothing: a tool that reported more than planned took the run
+            # over its budget, and a free tool after it was skipped as if it would
+            if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
                 return None
             if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
                 return "over budget"
