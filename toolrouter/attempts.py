@@ -457,8 +457,9 @@ class CallSpec:
     Arguments:
         step: the ``ExecutionResult.step`` of every attempt.
         candidates: tool ids in the order to try them (may be lazy: read only as far as needed).
-        bind: ``bind(tool_id, attempt)`` -> ``Binding``, or ``None`` when the tool is gone (recorded
-            as a failed attempt that costs nothing and is not retried).
+        bind: ``bind(tool_id, attempt)`` -> ``Binding``; ``None`` when the tool is gone, or a
+            string saying why it cannot be called (either recorded as a failed attempt that costs
+            nothing and is not retried).
         record: called with each attempt the moment it ends; an ``InvalidOutcomeError`` from it
             (numbers the learner cannot take) makes the attempt a failure with default numbers,
             recorded again.
@@ -476,7 +477,7 @@ class CallSpec:
 
     step: str
     candidates: Iterable[str]
-    bind: Callable[[str, int], Binding | None]
+    bind: Callable[[str, int], Binding | str | None]
     record: Callable[[ExecutionResult], None]
     config: ExecutorConfig
     breakers: CircuitBreakers | None = None
@@ -577,8 +578,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 report.skipped.extend((t, "deadline passed") for t in candidates)
                 return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
-            if binding is None:
-                _record(spec, report, _gone(tool_id, spec.step))
+            if binding is None or isinstance(binding, str):
+                _record(spec, report, _gone(tool_id, spec.step, binding))
                 break
             cost = binding.cost
             if spec.admit is not None:  # a retry costs as much as the first try
@@ -691,10 +692,10 @@ def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float, e
     return deadline is not None and (time.monotonic() if ended is None else ended) > deadline
 
 
-def _gone(tool_id: str, step: str) -> ExecutionResult:
+def _gone(tool_id: str, step: str, why: str | None = None) -> ExecutionResult:
     return ExecutionResult(
         tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0,
-        error=f"UnknownToolError: tool {tool_id!r} is no longer registered",
+        error=why or f"UnknownToolError: tool {tool_id!r} is no longer registered",
     )
 
 

@@ -12,8 +12,8 @@ fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (whi
 - gets ``timeout_s`` seconds; a timeout, an exception, an output of the wrong type and a report of
   invalid numbers (``ToolOutput`` with a NaN, infinite or negative cost, say) are failures;
 - is retried up to ``retry.max_retries`` times with exponential backoff and seeded jitter (an output
-  of the wrong type, an invalid report and a tool that no longer exists are not retried: they would
-  fail again);
+  of the wrong type, an invalid report and a tool without a function to call are not retried: they
+  would fail again);
 - is skipped when the tool's circuit breaker is open (it opens after ``failure_threshold`` failures
   in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds).
 
@@ -87,11 +87,11 @@ from toolrouter.attempts import (
     run_async,
     run_in_new_loop,
 )
-from toolrouter.errors import InvalidOutcomeError
+from toolrouter.errors import InvalidOutcomeError, TaskGraphError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult, TaskProfile, TaskStep, cancelled_by_caller
-from toolrouter.plan import fits_budget
-from toolrouter.planner import ANY_CAPABILITY, CyclicTaskGraphError, DanglingDependencyError
+from toolrouter.plan import ExecutionPlan, fits_budget
+from toolrouter.planner import ANY_CAPABILITY, Assignment, CyclicTaskGraphError, DanglingDependencyError
 
 __all__ = [
     "CircuitBreaker",
@@ -231,14 +231,10 @@ class _ExecStep:
 def _plan_steps(plan: Any) -> list[_ExecStep]:
     """The steps of an ``ExecutionPlan`` or a planner ``Assignment``, in topological order."""
     steps: list[_ExecStep] = []
-    graph = getattr(plan, "graph", None)
-    plan_steps = None
-    if isinstance(graph, nx.DiGraph) and any("plan_step" in d for _, d in graph.nodes(data=True)):
-        # plan.ExecutionPlan. Read the nodes, not .steps: that sorts them, and a cycle breaks it;
-        # a node without a step is a dependency on a step that does not exist (reported below).
-        plan_steps = [d["plan_step"] for _, d in graph.nodes(data=True) if "plan_step" in d]
-    if plan_steps is not None:
-        for s in plan_steps:
+    if isinstance(plan, ExecutionPlan):
+        # Read the nodes, not .steps: that sorts them, and a cycle breaks it; a node without a
+        # step is a dependency on a step that does not exist (reported below).
+        for s in (d["plan_step"] for _, d in plan.graph.nodes(data=True) if "plan_step" in d):
             steps.append(
                 _ExecStep(
                     s.step,
@@ -248,7 +244,7 @@ def _plan_steps(plan: Any) -> list[_ExecStep]:
                     {c.tool_id: c.predicted_cost for c in s.candidates},
                 )
             )
-    elif isinstance(getattr(plan, "steps", None), Mapping):  # planner.Assignment
+    elif isinstance(plan, Assignment):
         for choice in plan.steps.values():
             cands = (choice.tool, *choice.fallbacks)
             steps.append(
@@ -264,6 +260,8 @@ def _plan_steps(plan: Any) -> list[_ExecStep]:
         raise TypeError(
             f"plan: expected an ExecutionPlan or a planner Assignment, got {type(plan).__name__}"
         )
+    if not steps:  # a run of no steps "succeeded" without doing anything
+        raise TaskGraphError("plan: a plan needs at least one step, got none")
     graph = nx.DiGraph()
     ids = {s.step_id for s in steps}
     for s in steps:
@@ -620,11 +618,11 @@ class PlanExecutor:
         check = self._type_check(step)
         planned = [0.0]  # the cost charged to the try in flight when its tool reports none (0: no call)
 
-        def bind(tool_id: str, attempt: int) -> Binding | None:
+        def bind(tool_id: str, attempt: int) -> Binding | str:
             fn = self.tools.get(tool_id)
             planned[0] = 0.0
             if fn is None:
-                return None
+                return _no_function(self.tools, tool_id)
             request = StepRequest(step.step_id, step.capability, tool_id, ctx.inputs, dict(upstream), attempt)
             cost = planned[0] = float(self.costs.get(tool_id, step.costs.get(tool_id, 0.0)))
             return Binding(
@@ -640,7 +638,9 @@ class PlanExecutor:
 
         def admit(tool_id: str, cost: float) -> str | None:
             release()
-            if ctx.max_cost is None or not self.config.enforce_budget:
+            # a free call spends nothing: a tool that reported more than planned took the run
+            # over its budget, and a free tool after it was skipped as if it would
+            if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
                 return None
             if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
                 return "over budget"
@@ -818,11 +818,26 @@ class _RegisteredTools(Mapping):
             raise KeyError(tool_id)
         return self.functions[tool_id]
 
+    def missing(self, tool_id: str) -> str:
+        """Why there is no function for ``tool_id``: the router no longer knows the tool, or it
+        knows it but was given no function for it."""
+        if tool_id not in self._learner.tools:
+            return f"UnknownToolError: tool {tool_id!r} is no longer registered"
+        where = "tools" if self._given is not None else "learner.functions"
+        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {where}"
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
+    """The error of an attempt at a tool ``tools`` has no function for."""
+    if isinstance(tools, _RegisteredTools):
+        return tools.missing(tool_id)
+    return f"UnknownToolError: tool {tool_id!r} is not among the executor's tools"
 
 
 class _ProfileCosts(Mapping):

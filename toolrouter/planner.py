@@ -163,6 +163,13 @@ def build_task_graph(steps: Iterable[TaskStep | Mapping[str, Any]]) -> nx.DiGrap
     return graph
 
 
+def _check_graph(graph: Any) -> None:
+    """Raise ``TypeError`` unless ``graph`` is a ``networkx.DiGraph`` (a list of steps, say, failed
+    in networkx's words)."""
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+
+
 def _refuse_cycles(graph: nx.DiGraph) -> None:
     """Raise ``CyclicTaskGraphError`` naming the steps of a cycle of ``graph``, if it has one."""
     try:
@@ -193,6 +200,9 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
     for i, capability in enumerate(capabilities):
         if not isinstance(capability, str):
             raise TypeError(f"capabilities[{i}]: expected a capability name, got {capability!r:.100}")
+        # stripped as the step will hold it: " llm" after "llm" was named " llm", and stripped
+        # into a second step "llm" that depends on itself
+        capability = _identifier(f"capabilities[{i}]", capability)
         # numbered past the names taken: a count per capability named a step twice (["a", "a_2", "a"])
         step_id, k = capability, 1
         while step_id in used:
@@ -206,13 +216,21 @@ def chain_steps(capabilities: Sequence[str]) -> tuple[TaskStep, ...]:
 
 def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
     """Raise ``NoToolForCapabilityError`` naming the first step whose capability no tool serves
-    (a step of capability ``"*"``: when there are no tools)."""
+    (a step of capability ``"*"``, or of none, as ``assign_tools`` reads it: when there are no
+    tools); ``TypeError`` for a graph that is not a ``networkx.DiGraph`` or a tool that is not a
+    ``ToolProfile``, naming it."""
+    _check_graph(graph)
+    if isinstance(tools, (str, bytes, Mapping, ToolProfile)) or not isinstance(tools, Iterable):
+        # a mapping's keys are tool ids (pass its values), and one tool iterates its fields
+        raise TypeError(f"tools: expected a list of ToolProfile, got {tools!r:.100}")
     served: set[str] = set()
     any_tool = False
-    for tool in tools:
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, ToolProfile):
+            raise TypeError(f"tools[{i}]: expected a ToolProfile, got {tool!r:.100}")
         served.update(tool.capabilities)
         any_tool = True
-    for step, capability in graph.nodes(data="capability"):
+    for step, capability in graph.nodes(data="capability", default=ANY_CAPABILITY):
         if capability == ANY_CAPABILITY:
             if not any_tool:
                 raise NoToolForCapabilityError(f"step {step!r}: no tools are registered")
@@ -225,12 +243,23 @@ def check_capabilities(graph: nx.DiGraph, tools: Iterable[ToolProfile]) -> None:
 
 def parallel_stages(graph: nx.DiGraph) -> list[list[str]]:
     """Steps grouped into stages: each stage's steps depend only on earlier stages, so they can
-    run at the same time."""
+    run at the same time. ``TypeError`` for a graph that is not a ``networkx.DiGraph``,
+    ``CyclicTaskGraphError`` naming the steps of a cycle."""
+    _check_graph(graph)
+    _refuse_cycles(graph)
     return [sorted(gen) for gen in nx.topological_generations(graph)]
 
 
 def _structure_key(steps: Sequence[TaskStep]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple(sorted((s.step_id, s.capability, tuple(sorted(s.depends_on))) for s in steps))
+
+
+def _saved_task_type(where: str, task_type: str) -> str:
+    """A task type of a saved library as ``TaskProfile.task_type`` holds it (stripped), or
+    ``CorruptStateError`` naming ``where``."""
+    if not task_type.strip():
+        raise CorruptStateError(f"{where}: task type must be a non-empty string, got {task_type!r}")
+    return task_type.strip()
 
 
 class _SavedRuns(BaseModel):
@@ -424,10 +453,10 @@ class TaskGraphLibrary:
             self.max_structures if saved.max_structures is None else saved.max_structures,
         )
         for task_type, steps in saved.templates.items():
-            if not task_type.strip():
-                raise CorruptStateError(f"state.templates: task type must be a non-empty string, got {task_type!r}")
-            fresh.register_template(task_type, steps)
+            fresh.register_template(_saved_task_type("state.templates", task_type), steps)
         for task_type, entries in saved.runs.items():
+            # as record_run keys it: a type kept with its spaces was never read, its structures lost
+            task_type = _saved_task_type("state.runs", task_type)
             for entry in entries:
                 runs, wins = entry.runs, entry.successes
                 if not 0 <= wins <= runs or runs < 1:
@@ -519,6 +548,7 @@ class Candidate:
         (``UtilityWeights``), ``p = (u + w_cost * cost + w_latency * latency) / (w_success +
         w_quality * quality)``, clipped to [0, 1]: a Thompson draw of ``u`` is a draw of ``p``.
         """
+        _check_weights(weights)
         if not math.isfinite(utility):
             raise ValueError(f"utility of candidate {tool_id!r} must be finite, got {utility!r}")
         gain = weights.success + weights.quality * quality
@@ -598,7 +628,10 @@ class Assignment:
 def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> float:
     """Length of the longest dependency chain, with ``latency_s[step]`` per step. A step without
     a latency raises ``KeyError``, one that is not a finite number >= 0 ``ValueError``, naming it
-    (a NaN dropped out of the maximum, and the chain through it with it)."""
+    (a NaN dropped out of the maximum, and the chain through it with it); ``TypeError`` for a
+    graph that is not a ``networkx.DiGraph``, ``CyclicTaskGraphError`` for one with a cycle."""
+    _check_graph(graph)
+    _refuse_cycles(graph)
     finish: dict[str, float] = {}
     for node in nx.topological_sort(graph):
         if node not in latency_s:
@@ -606,6 +639,13 @@ def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> 
         start = max((finish[p] for p in graph.predecessors(node)), default=0.0)
         finish[node] = start + check_real(f"latency_s[{node!r}]", latency_s[node], low=0)
     return max(finish.values(), default=0.0)
+
+
+def _check_weights(weights: Any) -> None:
+    """Raise ``TypeError`` naming ``weights`` unless they are ``UtilityWeights`` (None, say, failed
+    later as an AttributeError naming nothing)."""
+    if not isinstance(weights, UtilityWeights):
+        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
 
 
 def _default_value(weights: UtilityWeights) -> float:
@@ -621,8 +661,7 @@ def plan_objective(
     """``(objective, success, cost, critical_path_latency_s)`` of a tool per step. A step without a
     ``Candidate`` raises ``KeyError`` naming it, bad ``weights`` or ``value`` (not a finite number
     >= 0, as ``assign_tools`` takes it) ``TypeError`` or ``ValueError``."""
-    if not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    _check_weights(weights)
     value = _default_value(weights) if value is None else check_real("value", value, low=0)
     for step in graph:
         if step not in chosen:
@@ -1130,8 +1169,8 @@ def assign_tools(
     t0 = time.perf_counter()
     if weights is None:
         weights = UtilityWeights()
-    elif not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    else:
+        _check_weights(weights)
     value = _default_value(weights) if value is None else check_real("value", value, low=0)
     if max_cost is not None:
         max_cost = check_real("max_cost", max_cost, low=0, low_open=True)
@@ -1144,8 +1183,7 @@ def assign_tools(
     for name, flag in (("allow_infeasible", allow_infeasible), ("local_search", local_search)):
         if not isinstance(flag, bool):  # "no" would have been taken for True
             raise TypeError(f"{name}: expected True or False, got {flag!r}")
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph: expected a networkx.DiGraph from build_task_graph, got {type(graph).__name__}")
+    _check_graph(graph)
     if not graph:  # the solvers failed on it in numpy's words ("zero-size array to reduction operation")
         raise TaskGraphError("graph: a plan needs at least one step, got none")
     _refuse_cycles(graph)  # the solvers' topological sort would fail in networkx's words
@@ -1277,6 +1315,7 @@ def candidates_from_choices(
     becomes a draw of success. An untried tool's score of +inf (UCB1, epsilon-greedy) is planned
     as sure to succeed.
     """
+    _check_weights(weights)
     out = []
     for c in choices:
         if c.score == math.inf:
@@ -1319,8 +1358,7 @@ def plan_decisions(
     ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
     lower first (their span was read as nothing to learn from, silently).
     """
-    if not isinstance(weights, UtilityWeights):
-        raise TypeError(f"weights: expected UtilityWeights, got {weights!r:.100}")
+    _check_weights(weights)
     if isinstance(decisions, (str, bytes, Mapping, PlanStep)) or not isinstance(decisions, Iterable):
         raise TypeError(f"decisions: expected a list of PlanStep, got {decisions!r:.100}")
     decisions = list(decisions)  # read more than once below: a generator would be spent
