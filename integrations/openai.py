@@ -9,6 +9,10 @@ Two APIs, the same toolbox:
   input=input)`` runs the response's ``function_call`` items and returns one
   ``{"type": "function_call_output", "call_id", "output"}`` item per call.
 
+A request given only some capabilities (``chat_tools(toolbox, names)``, a ``ToolShortlist``)
+passes the same ``tools=`` to the dispatcher: a call of a tool the model was not given is
+answered as an unknown tool, and runs nothing.
+
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
 ``Response``), the same as plain dicts, or the list of their calls (a message's ``tool_calls``, a
 response's ``output``). A streamed answer is dispatched once accumulated (its
@@ -154,15 +158,20 @@ def dispatch_chat(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
 ) -> list[ChatCompletionToolMessageParam]:
     """Run the tool calls of a Chat Completions answer (see ``chat_tool_calls``) and return the
     ``tool`` messages to append to the conversation, in the order of the calls (``[]`` when
-    there are none). ``messages`` is the conversation sent, for the routing context."""
+    there are none). ``messages`` is the conversation sent, for the routing context; ``tools`` the
+    ``tools`` sent with it, when not every capability (``chat_tools(toolbox, names)``): a call of
+    any other tool is answered as unknown and runs nothing."""
     calls = chat_tool_calls(message)
-    results = dispatch_calls(toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options)
+    results = dispatch_calls(
+        toolbox, calls, context=_context(context, messages, ("text",)), tools=tools, serialize=serialize, **route_options
+    )
     return [_tool_message(r) for r in results]
 
 
@@ -171,6 +180,7 @@ async def adispatch_chat(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
@@ -178,7 +188,7 @@ async def adispatch_chat(
     """Async form of ``dispatch_chat``."""
     calls = chat_tool_calls(message)
     results = await adispatch_calls(
-        toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options
+        toolbox, calls, context=_context(context, messages, ("text",)), tools=tools, serialize=serialize, **route_options
     )
     return [_tool_message(r) for r in results]
 
@@ -188,16 +198,19 @@ def dispatch_responses(
     response: Any,
     *,
     input: Any = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
 ) -> list[FunctionCallOutput]:
     """Run the ``function_call`` items of a Responses API response and return the
     ``function_call_output`` items for the next request's ``input``, in the order of the calls.
-    ``input`` is the request's input (a string or a list of items), for the routing context."""
+    ``input`` is the request's input (a string or a list of items), for the routing context;
+    ``tools`` the ``tools`` sent with it, when not every capability (``responses_tools(toolbox,
+    names)``): a call of any other tool is answered as unknown and runs nothing."""
     calls = responses_tool_calls(response)
     results = dispatch_calls(
-        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), tools=tools, serialize=serialize, **route_options
     )
     return [_call_output(r) for r in results]
 
@@ -207,6 +220,7 @@ async def adispatch_responses(
     response: Any,
     *,
     input: Any = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
@@ -214,7 +228,7 @@ async def adispatch_responses(
     """Async form of ``dispatch_responses``."""
     calls = responses_tool_calls(response)
     results = await adispatch_calls(
-        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), tools=tools, serialize=serialize, **route_options
     )
     return [_call_output(r) for r in results]
 
