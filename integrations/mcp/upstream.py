@@ -647,9 +647,12 @@ class Upstream:
 
     def _probe(self) -> None:
         """Ping the server after a call ended unanswered. One that does not answer within its
-        ``timeout_s`` (or ``connect_timeout_s``, the shorter: it was stopped, or is wedged) is taken
-        as lost, and connected again: the calls after it fail at once (and go to other servers),
-        where each waited out its timeout, for as long as the server stayed so."""
+        ``timeout_s`` (it was stopped, or is wedged) is taken as lost, and connected again: the
+        calls after it fail at once (and go to other servers), where each waited out its timeout,
+        for as long as the server stayed so. Not within ``connect_timeout_s``, though shorter: a
+        server that answers its requests one at a time (or runs a tool on its event loop) answers
+        the ping after the call before it, which may take its ``timeout_s``; it is busy, not lost,
+        and a new connection would end that call."""
         session = self._session
         if self._probing or self._tasks is None or session is None:
             return
@@ -661,9 +664,7 @@ class Upstream:
 
     async def _ping(self, session: ClientSession) -> None:
         try:
-            config = self.config
-            seconds, setting = min((config.timeout_s, "timeout_s"), (config.connect_timeout_s, "connect_timeout_s"))
-            with _within(seconds, "a ping after a call went unanswered", setting):
+            with _within(self.config.timeout_s, "a ping after a call went unanswered", "timeout_s"):
                 await session.send_ping()
         except TimeoutError as exc:
             if self._session is session:
