@@ -480,8 +480,10 @@ class Upstream:
         """One connection, from connecting to its end; connecting, from opening the transport to
         the listing of the tools, within ``connect_timeout_s``."""
         async with contextlib.AsyncExitStack() as stack:
-            # entered first, left last: a bound of its own around the transport's context (the SSE
-            # client's task group, which waits for the stream's endpoint event) would end first
+            # around everything, so that cancelling it cuts the connection's end short (below)
+            ended = stack.enter_context(anyio.CancelScope())
+            # entered before the transport, left after it: a bound of its own around the transport's
+            # context (the SSE client's task group, which waits for the stream's endpoint event) would end first
             connecting = stack.enter_context(_within(self.config.connect_timeout_s, "opening the connection"))
             self._changed_while_connecting = False
             calls: _StdioPipes | None = None
@@ -526,6 +528,10 @@ class Upstream:
             exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
             self.last_error = self.last_error or exited or "the connection closed"
             self._tasks.cancel_scope.cancel()
+            # closed as when the gateway stops (an HTTP server told to forget the connection within
+            # _DELETE_S): the SDK's own DELETE waits for its answer up to the read timeout, at least
+            # 300 s, which a wedged server never gives, and the server was not connected again meanwhile
+            ended.cancel()
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):
