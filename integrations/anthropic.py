@@ -110,15 +110,20 @@ def dispatch(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
 ) -> MessageParam:
     """Run the ``tool_use`` blocks of ``message`` and return the user message of ``tool_result``
-    blocks that answers them. ``messages`` is the conversation sent, for the routing context.
-    A message without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer."""
+    blocks that answers them. ``messages`` is the conversation sent, for the routing context;
+    ``tools`` the ``tools`` sent with it, when not every capability (``tools(toolbox, names)``): a
+    call of any other tool is answered as unknown (``is_error``) and runs nothing. A message
+    without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer."""
     calls = _calls(toolbox, message)
-    results = dispatch_calls(toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options)
+    results = dispatch_calls(
+        toolbox, calls, context=_context(context, messages), tools=tools, serialize=serialize, **route_options
+    )
     return _results_message(results)
 
 
@@ -127,6 +132,7 @@ async def adispatch(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
@@ -134,7 +140,7 @@ async def adispatch(
     """Async form of ``dispatch``."""
     calls = _calls(toolbox, message)
     results = await adispatch_calls(
-        toolbox, calls, context=_context(context, messages), serialize=serialize, **route_options
+        toolbox, calls, context=_context(context, messages), tools=tools, serialize=serialize, **route_options
     )
     return _results_message(results)
 

@@ -34,7 +34,17 @@ from integrations.schema import check_shown_names
 from integrations.toolbox import Toolbox, ToolResult
 from toolrouter.serialization import short_repr
 
-__all__ = ["ToolCall", "adispatch_calls", "check_response", "dispatch_calls", "field_of", "last_user_text", "list_field", "text_of"]
+__all__ = [
+    "ToolCall",
+    "adispatch_calls",
+    "check_response",
+    "dispatch_calls",
+    "field_of",
+    "last_user_text",
+    "list_field",
+    "offered_names",
+    "text_of",
+]
 
 #: Most calls of one response run at once by the synchronous dispatcher (one thread each).
 MAX_PARALLEL_CALLS = 32
@@ -66,13 +76,16 @@ async def adispatch_calls(
     toolbox: Toolbox,
     calls: Sequence[ToolCall],
     *,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
 ) -> list[ToolResult]:
     """Run ``calls`` concurrently through ``toolbox.call_one`` and return their results in the same
     order, each with its ``call_id``. ``context``, ``serialize`` and ``route_options`` apply to
-    every call.
+    every call. ``tools`` are the tools the model was given in its request (``offered_names``):
+    a call of any other is answered as an unknown tool and runs nothing, as the provider refuses
+    a tool it did not give; without them, any capability of the toolbox may be called.
 
     With ``trace_id`` among the route options the calls are steps of that trace (the router learns
     the task type's structure from it: ``ToolMiddleware.route``): the calls of one response run side
@@ -86,15 +99,16 @@ async def adispatch_calls(
     ``SystemExit``, which asyncio raises out of the event loop at once) propagates once every
     other call has ended and its outcome is recorded; the first in call order, as
     ``dispatch_calls`` does."""
-    options = _trace_options(toolbox, _checked_calls(calls), route_options)
+    offered = offered_names(tools)
+    options = _trace_options(toolbox, _checked_calls(calls), offered, route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
-        results = [await _arun(toolbox, calls[0], context, serialize, options[0])]
+        results = [await _arun(toolbox, calls[0], offered, context, serialize, options[0])]
     else:
         # every call runs to its end before an exception a call raised (not a result: a
         # BaseException from a tool, a caller's mistake) propagates, the first in call order, as
         # in dispatch_calls: gather's first exception left the other calls running unawaited
         results = await asyncio.gather(
-            *(_arun(toolbox, c, context, serialize, o) for c, o in zip(calls, options)), return_exceptions=True
+            *(_arun(toolbox, c, offered, context, serialize, o) for c, o in zip(calls, options)), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
@@ -103,10 +117,21 @@ async def adispatch_calls(
 
 
 def _arun(
-    toolbox: Toolbox, call: ToolCall, context: str | None, serialize: Callable[[Any], str] | None, options: dict[str, Any]
+    toolbox: Toolbox,
+    call: ToolCall,
+    offered: frozenset[str] | None,
+    context: str | None,
+    serialize: Callable[[Any], str] | None,
+    options: dict[str, Any],
 ) -> Awaitable[ToolResult]:
     return toolbox.call_one(
-        call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options
+        call.name,
+        call.arguments,
+        context=context,
+        serialize=serialize,
+        shown_names=call.shown_names,
+        offered=offered,
+        **options,
     )
 
 
@@ -114,6 +139,7 @@ def dispatch_calls(
     toolbox: Toolbox,
     calls: Sequence[ToolCall],
     *,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
@@ -126,13 +152,20 @@ def dispatch_calls(
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
         result = toolbox.call_one_sync(
-            call.name, call.arguments, context=context, serialize=serialize, shown_names=call.shown_names, **options
+            call.name,
+            call.arguments,
+            context=context,
+            serialize=serialize,
+            shown_names=call.shown_names,
+            offered=offered,
+            **options,
         )
         return _with_call_id(result, call.call_id)
 
+    offered = offered_names(tools)
     if not _checked_calls(calls):
         return []
-    options = _trace_options(toolbox, calls, route_options)
+    options = _trace_options(toolbox, calls, offered, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
         return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
     # each call runs in a copy of the caller's context, as an asyncio task does: a tool that reads a
@@ -164,7 +197,9 @@ def _with_call_id(result: ToolResult, call_id: str) -> ToolResult:
     return clone
 
 
-def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: dict[str, Any]) -> list[dict[str, Any]]:
+def _trace_options(
+    toolbox: Toolbox, calls: Sequence[ToolCall], offered: frozenset[str] | None, route_options: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The route options of each call; in a trace, with its ``depends_on``: the trace's steps so
     far that no step consumes (the outputs the model has seen and not built on yet). A call of a
     step the trace has already repeats it and takes its parents as they were."""
@@ -174,7 +209,7 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     steps = toolbox.middleware.learner.trace_steps(trace_id)
     step = route_options.get("step")
     if isinstance(step, str):  # (anything else the router refuses, naming it)
-        _check_one_capability(toolbox, calls, step, {s.step: s.capability for s in steps}.get(step))
+        _check_one_capability(toolbox, calls, offered, step, {s.step: s.capability for s in steps}.get(step))
     if "depends_on" in route_options:
         return [route_options] * len(calls)
     consumed = {p for s in steps for p in s.depends_on}
@@ -185,14 +220,18 @@ def _trace_options(toolbox: Toolbox, calls: Sequence[ToolCall], route_options: d
     ]
 
 
-def _check_one_capability(toolbox: Toolbox, calls: Sequence[ToolCall], step: str, earlier: str | None) -> None:
+def _check_one_capability(
+    toolbox: Toolbox, calls: Sequence[ToolCall], offered: frozenset[str] | None, step: str, earlier: str | None
+) -> None:
     """Refuse, before any call runs, a dispatch whose calls would serve the one trace step ``step``
     with different tools: a step has one capability, so the router would refuse the second
     outcome after its tool had run, and the model would never see what that tool did. A call of a
-    tool the toolbox does not know runs nothing (its result says so) and is not counted."""
+    tool the toolbox does not know, or the model was not given, runs nothing (its result says so)
+    and is not counted."""
     names = [earlier] if earlier is not None else []
     for call in calls:
-        if call.name in toolbox.capabilities and call.name not in names:
+        runs = call.name in toolbox.capabilities and (offered is None or call.name in offered)
+        if runs and call.name not in names:
             names.append(call.name)
     if len(names) > 1:
         listed = ", ".join(f"{c.call_id!r} ({c.name!r})" for c in calls)
@@ -201,6 +240,31 @@ def _check_one_capability(toolbox: Toolbox, calls: Sequence[ToolCall], step: str
             f"step: the calls {listed} would serve step {step!r} with {', '.join(map(repr, names))}{before}; a step "
             "serves one tool: dispatch without step (each call is then the step of its tool), or one call per step"
         )
+
+
+def offered_names(tools: Iterable[Any] | None) -> frozenset[str] | None:
+    """The names of ``tools``, the tools given to the model in a request: each a name, or a tool as
+    a provider takes it (``{"name": ...}``, or Chat Completions' ``{"type": "function",
+    "function": {"name": ...}}``), a dict or an SDK object; ``None`` for ``None``. A tool with a
+    ``type`` and no name (the Responses API's ``{"type": "web_search"}``) is the provider's own,
+    which no call to run names: it adds none. Anything else raises ``TypeError`` naming it,
+    before any call runs."""
+    if tools is None:
+        return None
+    if isinstance(tools, (str, bytes)) or not isinstance(tools, Iterable) or _is_mapping(type(tools)):
+        raise TypeError(f"tools: expected the list of tools given to the model (or their names), got {short_repr(tools)}")
+    names = set()
+    for i, tool in enumerate(tools):
+        name = tool if isinstance(tool, str) else field_of(tool, "name")
+        kind = field_of(tool, "type") if name is None else None
+        if isinstance(kind, str):
+            name = field_of(field_of(tool, kind), "name")  # Chat Completions: under its type
+            if name is None:
+                continue  # the provider's own tool (web search...), which no call to run names
+        if not isinstance(name, str):
+            raise TypeError(f"tools[{i}]: expected a tool name or a tool with a 'name', got {short_repr(tool)}")
+        names.add(name)
+    return frozenset(names)
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,8 +6,13 @@ Two APIs, the same toolbox:
   messages=messages)`` runs the assistant message's ``tool_calls`` and returns one
   ``{"role": "tool", "tool_call_id", "content"}`` message per call, in the order of the calls.
 - Responses: ``responses_tools(toolbox)`` for ``tools=``; ``dispatch_responses(toolbox, response,
-  input=input)`` runs the response's ``function_call`` items and returns one
-  ``{"type": "function_call_output", "call_id", "output"}`` item per call.
+  input=input)`` runs the response's ``function_call`` (and ``custom_tool_call``) items and
+  returns one ``{"type": "function_call_output", "call_id", "output"}`` item per call
+  (``custom_tool_call_output`` for a custom tool's).
+
+A request given only some capabilities (``chat_tools(toolbox, names)``, a ``ToolShortlist``)
+passes the same ``tools=`` to the dispatcher: a call of a tool the model was not given is
+answered as an unknown tool, and runs nothing.
 
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
 ``Response``), the same as plain dicts, or the list of their calls (a message's ``tool_calls``, a
@@ -56,7 +61,7 @@ require("openai", "openai")  # this module speaks the SDK's formats; without it,
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionToolMessageParam, ChatCompletionToolParam
-    from openai.types.responses import FunctionToolParam
+    from openai.types.responses import FunctionToolParam, ResponseCustomToolCallOutputParam
     from openai.types.responses.response_input_param import FunctionCallOutput
 
 __all__ = [
@@ -71,6 +76,9 @@ __all__ = [
 ]
 
 _RESPONSES_TEXT = ("input_text", "text")
+#: The Responses API's items of calls to our tools, each with the type of the item that answers
+#: it: the API refuses the next request while a call has no answer of its own type.
+_RESPONSES_OUTPUTS = {"function_call": "function_call_output", "custom_tool_call": "custom_tool_call_output"}
 
 
 # --- tools out ----------------------------------------------------------------------------------
@@ -133,19 +141,28 @@ def _chat_tool_call(call: Any, index: int) -> ToolCall:
 
 
 def responses_tool_calls(response: Any) -> list[ToolCall]:
-    """The ``function_call`` items of a Responses API ``Response`` (typed or a dict), or of its
-    ``output`` list."""
+    """The tool calls of a Responses API ``Response`` (typed or a dict), or of its ``output``
+    list: its ``function_call`` items with their JSON ``arguments``, and its ``custom_tool_call``
+    items with their ``input``."""
+    return [call for call, _ in _responses_calls(response)]
+
+
+def _responses_calls(response: Any) -> list[tuple[ToolCall, str]]:
+    """Each tool call of ``response`` with the ``type`` of the output item that answers it."""
     if isinstance(check_response(response, "response"), (list, tuple)):
         output = response
     elif field_of(response, "output") is None:
         raise ValueError(f"response.output: missing in {type(response).__name__}; pass a Response or its output items")
     else:
         output = list_field(response, "output", "response")
-    return [
-        ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), field_of(item, "arguments"))
-        for i, item in enumerate(output)
-        if field_of(item, "type") == "function_call"
-    ]
+    calls = []
+    for i, item in enumerate(output):
+        kind = field_of(item, "type")
+        if kind in _RESPONSES_OUTPUTS:
+            arguments = field_of(item, "input" if kind == "custom_tool_call" else "arguments")
+            call = ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), arguments)
+            calls.append((call, _RESPONSES_OUTPUTS[kind]))
+    return calls
 
 
 # --- results back -------------------------------------------------------------------------------
@@ -154,15 +171,20 @@ def dispatch_chat(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
 ) -> list[ChatCompletionToolMessageParam]:
     """Run the tool calls of a Chat Completions answer (see ``chat_tool_calls``) and return the
     ``tool`` messages to append to the conversation, in the order of the calls (``[]`` when
-    there are none). ``messages`` is the conversation sent, for the routing context."""
+    there are none). ``messages`` is the conversation sent, for the routing context; ``tools`` the
+    ``tools`` sent with it, when not every capability (``chat_tools(toolbox, names)``): a call of
+    any other tool is answered as unknown and runs nothing."""
     calls = chat_tool_calls(message)
-    results = dispatch_calls(toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options)
+    results = dispatch_calls(
+        toolbox, calls, context=_context(context, messages, ("text",)), tools=tools, serialize=serialize, **route_options
+    )
     return [_tool_message(r) for r in results]
 
 
@@ -171,6 +193,7 @@ async def adispatch_chat(
     message: Any,
     *,
     messages: Iterable[Any] | None = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
@@ -178,7 +201,7 @@ async def adispatch_chat(
     """Async form of ``dispatch_chat``."""
     calls = chat_tool_calls(message)
     results = await adispatch_calls(
-        toolbox, calls, context=_context(context, messages, ("text",)), serialize=serialize, **route_options
+        toolbox, calls, context=_context(context, messages, ("text",)), tools=tools, serialize=serialize, **route_options
     )
     return [_tool_message(r) for r in results]
 
@@ -188,18 +211,28 @@ def dispatch_responses(
     response: Any,
     *,
     input: Any = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
-) -> list[FunctionCallOutput]:
-    """Run the ``function_call`` items of a Responses API response and return the
-    ``function_call_output`` items for the next request's ``input``, in the order of the calls.
-    ``input`` is the request's input (a string or a list of items), for the routing context."""
-    calls = responses_tool_calls(response)
+) -> list[FunctionCallOutput | ResponseCustomToolCallOutputParam]:
+    """Run the tool calls of a Responses API response (see ``responses_tool_calls``) and return
+    the items that answer them for the next request's ``input``, in the order of the calls: a
+    ``function_call_output`` for a ``function_call``, a ``custom_tool_call_output`` for a
+    ``custom_tool_call``.
+    ``input`` is the request's input (a string or a list of items), for the routing context;
+    ``tools`` the ``tools`` sent with it, when not every capability (``responses_tools(toolbox,
+    names)``): a call of any other tool is answered as unknown and runs nothing."""
+    calls = _responses_calls(response)
     results = dispatch_calls(
-        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+        toolbox,
+        [call for call, _ in calls],
+        context=_context(context, input, _RESPONSES_TEXT),
+        tools=tools,
+        serialize=serialize,
+        **route_options,
     )
-    return [_call_output(r) for r in results]
+    return [_call_output(r, kind) for r, (_, kind) in zip(results, calls)]
 
 
 async def adispatch_responses(
@@ -207,24 +240,30 @@ async def adispatch_responses(
     response: Any,
     *,
     input: Any = None,
+    tools: Iterable[Any] | None = None,
     context: str | None = None,
     serialize: Callable[[Any], str] | None = None,
     **route_options: Any,
-) -> list[FunctionCallOutput]:
+) -> list[FunctionCallOutput | ResponseCustomToolCallOutputParam]:
     """Async form of ``dispatch_responses``."""
-    calls = responses_tool_calls(response)
+    calls = _responses_calls(response)
     results = await adispatch_calls(
-        toolbox, calls, context=_context(context, input, _RESPONSES_TEXT), serialize=serialize, **route_options
+        toolbox,
+        [call for call, _ in calls],
+        context=_context(context, input, _RESPONSES_TEXT),
+        tools=tools,
+        serialize=serialize,
+        **route_options,
     )
-    return [_call_output(r) for r in results]
+    return [_call_output(r, kind) for r, (_, kind) in zip(results, calls)]
 
 
 def _tool_message(result: ToolResult) -> ChatCompletionToolMessageParam:
     return {"role": "tool", "tool_call_id": result.call_id or "", "content": result.content}
 
 
-def _call_output(result: ToolResult) -> FunctionCallOutput:
-    return {"type": "function_call_output", "call_id": result.call_id or "", "output": result.content}
+def _call_output(result: ToolResult, kind: str) -> FunctionCallOutput | ResponseCustomToolCallOutputParam:
+    return {"type": kind, "call_id": result.call_id or "", "output": result.content}  # type: ignore[return-value]
 
 
 def _context(context: str | None, conversation: Any, text_types: tuple[str, ...]) -> str | None:

@@ -271,7 +271,9 @@ class ToolShortlist:
     ) -> list[Any]:
         """``tools=`` for OpenAI with only the shortlisted capabilities, best first:
         ``integrations.openai.chat_tools`` (``format="chat"``) or ``responses_tools``
-        (``format="responses"``). Needs the ``openai`` extra."""
+        (``format="responses"``). Needs the ``openai`` extra. Give the dispatcher the same list
+        (``dispatch_chat(..., tools=tools)``): a call of a capability left out is then answered as
+        unknown, and runs nothing."""
         if format not in ("chat", "responses"):
             raise ValueError(f"format: expected 'chat' or 'responses', got {format!r}")
         from integrations import openai as openai_format
@@ -281,7 +283,8 @@ class ToolShortlist:
 
     def anthropic_tools(self, request: str, k: int | None = None) -> list[Any]:
         """``tools=`` for Anthropic's Messages API with only the shortlisted capabilities, best
-        first (``integrations.anthropic.tools``). Needs the ``anthropic`` extra."""
+        first (``integrations.anthropic.tools``). Needs the ``anthropic`` extra. Give the
+        dispatcher the same list (``dispatch(..., tools=tools)``), as for ``openai_tools``."""
         from integrations import anthropic as anthropic_format
 
         return anthropic_format.tools(self.toolbox, self.select(request, k))

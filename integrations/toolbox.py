@@ -53,7 +53,7 @@ import dataclasses
 import enum
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -448,6 +448,7 @@ class Toolbox(ClosesWhatItBuilt):
         context: str | None = None,
         serialize: Callable[[Any], str] | None = None,
         shown_names: Mapping[str, str] | None = None,
+        offered: Collection[str] | None = None,
         **route_options: Any,
     ) -> ToolResult:
         """Run one tool call from a model: validate ``arguments`` (a mapping or JSON text), route
@@ -456,8 +457,10 @@ class Toolbox(ClosesWhatItBuilt):
         return a ``ToolResult``. Only the caller's mistakes raise (an invalid ``context``, route
         option or ``serialize``); the model's mistakes and the tools' failures are results.
         ``shown_names``: the names the model was shown for arguments a provider refuses under
-        their own (``CapabilitySchema.bind``)."""
-        prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
+        their own (``CapabilitySchema.bind``). ``offered``: the names of the tools the model was
+        given in its request (default: every capability); a call of another is refused as an
+        unknown tool and runs nothing, as the provider refuses a tool it was not given."""
+        prepared = self._prepare(name, arguments, context, serialize, shown_names, offered, route_options)
         return self._cut(prepared if isinstance(prepared, ToolResult) else await prepared.arun())
 
     def call_one_sync(
@@ -468,11 +471,12 @@ class Toolbox(ClosesWhatItBuilt):
         context: str | None = None,
         serialize: Callable[[Any], str] | None = None,
         shown_names: Mapping[str, str] | None = None,
+        offered: Collection[str] | None = None,
         **route_options: Any,
     ) -> ToolResult:
         """Synchronous form of ``call_one`` (the middleware's ``run``: sync tools in a worker
         thread, async ones on a new event loop, so not from inside a running loop)."""
-        prepared = self._prepare(name, arguments, context, serialize, shown_names, route_options)
+        prepared = self._prepare(name, arguments, context, serialize, shown_names, offered, route_options)
         return self._cut(prepared if isinstance(prepared, ToolResult) else prepared.run())
 
     def _cut(self, result: ToolResult) -> ToolResult:
@@ -496,18 +500,22 @@ class Toolbox(ClosesWhatItBuilt):
         context: str | None,
         serialize: Callable[[Any], str] | None,
         shown_names: Mapping[str, str] | None,
+        offered: Collection[str] | None,
         route_options: dict[str, Any],
     ) -> ToolResult | _PreparedCall:
         """The routed call with its arguments, or the error result of a model's mistake."""
         check_serialize(serialize)
         check_shown_names(shown_names)
-        entry = self._capabilities.get(name) if isinstance(name, str) else None
+        offered = _checked_offered(offered)
+        shown = isinstance(name, str) and (offered is None or name in offered)
+        entry = self._capabilities.get(name) if shown else None
         if entry is None:
             # the caller's options are checked all the same (routing nothing: the model's name may
             # be no name at all), as for a known tool: they were taken unseen when a response
             # named only unknown tools
             self.middleware.route(ANY_CAPABILITY, context=context, **route_options)
-            known = ", ".join(repr(n) for n in self._capabilities) or "none"
+            tools = self._capabilities if offered is None else [n for n in self._capabilities if n in offered]
+            known = ", ".join(repr(n) for n in tools) or "none"
             log.info("tool_call_rejected", tool=str(name), status="unknown_tool")
             return ToolResult(str(name), f"unknown tool {name!r}; the tools are {known}", status="unknown_tool")
         routed = self.middleware.route(name, context=context, **route_options)  # the caller's options: raise
@@ -517,6 +525,16 @@ class Toolbox(ClosesWhatItBuilt):
             log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=exc.problems)
             return ToolResult(name, str(exc), status="invalid_arguments")
         return _PreparedCall(name, routed, args, kwargs, serialize or to_content)
+
+
+def _checked_offered(offered: Any) -> Collection[str] | None:
+    """``offered`` if ``None`` or a collection of names; else ``TypeError`` naming it (a single
+    name would be searched for as a substring)."""
+    if offered is None:
+        return None
+    if isinstance(offered, (str, bytes)) or not isinstance(offered, Collection):
+        raise TypeError(f"offered: expected a collection of tool names, or None, got {short_repr(offered)}")
+    return offered
 
 
 @dataclass(frozen=True)

@@ -480,8 +480,10 @@ class Upstream:
         """One connection, from connecting to its end; connecting, from opening the transport to
         the listing of the tools, within ``connect_timeout_s``."""
         async with contextlib.AsyncExitStack() as stack:
-            # entered first, left last: a bound of its own around the transport's context (the SSE
-            # client's task group, which waits for the stream's endpoint event) would end first
+            # around everything, so that cancelling it cuts the connection's end short (below)
+            ended = stack.enter_context(anyio.CancelScope())
+            # entered before the transport, left after it: a bound of its own around the transport's
+            # context (the SSE client's task group, which waits for the stream's endpoint event) would end first
             connecting = stack.enter_context(_within(self.config.connect_timeout_s, "opening the connection"))
             self._changed_while_connecting = False
             calls: _StdioPipes | None = None
@@ -526,6 +528,10 @@ class Upstream:
             exited = None if calls is None or calls.exited is None else f"the server {calls.exited}"
             self.last_error = self.last_error or exited or "the connection closed"
             self._tasks.cancel_scope.cancel()
+            # closed as when the gateway stops (an HTTP server told to forget the connection within
+            # _DELETE_S): the SDK's own DELETE waits for its answer up to the read timeout, at least
+            # 300 s, which a wedged server never gives, and the server was not connected again meanwhile
+            ended.cancel()
 
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):
@@ -647,9 +653,12 @@ class Upstream:
 
     def _probe(self) -> None:
         """Ping the server after a call ended unanswered. One that does not answer within its
-        ``timeout_s`` (or ``connect_timeout_s``, the shorter: it was stopped, or is wedged) is taken
-        as lost, and connected again: the calls after it fail at once (and go to other servers),
-        where each waited out its timeout, for as long as the server stayed so."""
+        ``timeout_s`` (it was stopped, or is wedged) is taken as lost, and connected again: the
+        calls after it fail at once (and go to other servers), where each waited out its timeout,
+        for as long as the server stayed so. Not within ``connect_timeout_s``, though shorter: a
+        server that answers its requests one at a time (or runs a tool on its event loop) answers
+        the ping after the call before it, which may take its ``timeout_s``; it is busy, not lost,
+        and a new connection would end that call."""
         session = self._session
         if self._probing or self._tasks is None or session is None:
             return
@@ -661,9 +670,7 @@ class Upstream:
 
     async def _ping(self, session: ClientSession) -> None:
         try:
-            config = self.config
-            seconds, setting = min((config.timeout_s, "timeout_s"), (config.connect_timeout_s, "connect_timeout_s"))
-            with _within(seconds, "a ping after a call went unanswered", setting):
+            with _within(self.config.timeout_s, "a ping after a call went unanswered", "timeout_s"):
                 await session.send_ping()
         except TimeoutError as exc:
             if self._session is session:

@@ -264,11 +264,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def serve_over_http(port: int, name: str, tmp_path: Path, transport: str = "http") -> subprocess.Popen[bytes]:
-    """The test server ``reliable`` named ``name`` on ``port``, once it listens: over streamable
-    HTTP (at ``/mcp``), or with ``transport="sse"`` over HTTP+SSE (at ``/sse``)."""
+async def serve_over_http(
+    port: int, name: str, tmp_path: Path, transport: str = "http", kind: str = "reliable", *args: str
+) -> subprocess.Popen[bytes]:
+    """The test server ``kind`` named ``name`` on ``port`` (``args`` its other options), once it
+    listens: over streamable HTTP (at ``/mcp``), or with ``transport="sse"`` over HTTP+SSE (at ``/sse``)."""
     process = subprocess.Popen(
-        [sys.executable, str(UPSTREAM), "reliable", "--name", name, f"--{transport}-port", str(port)],
+        [sys.executable, str(UPSTREAM), kind, "--name", name, f"--{transport}-port", str(port), *args],
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"{transport}.stderr", "a"),
     )  # fmt: skip
     deadline = time.monotonic() + 20

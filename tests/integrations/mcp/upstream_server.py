@@ -16,6 +16,8 @@ tool of its own, ``<name>_status``. The kinds differ in how ``search`` behaves:
 - ``flaky``: answers with ``isError`` with probability ``--fail-rate`` (seeded);
 - ``slow``: sleeps ``--delay`` seconds before answering (its status counts the calls its client
   cancelled meanwhile);
+- ``serial``: answers its requests one at a time, in the order they came (a ping too), each
+  search taking ``--delay`` seconds: busy, but alive;
 - ``dies``: answers ``--after`` calls, then exits in the middle of the next one, unanswered;
 - ``progressing``: reports ``--after`` steps of progress (``notifications/progress``), then answers;
 - ``bulky``: answers with a text of ``--after`` characters;
@@ -85,7 +87,14 @@ def build(
             return {**listed, "nextCursor": "page-2"}  # every page names the next one: the same
         return result
 
-    server = MCPServer(name, middleware=[malform], log_level="WARNING")
+    one_at_a_time = asyncio.Lock()
+
+    async def serialize(ctx: Any, call_next: Any) -> Any:
+        async with one_at_a_time:
+            return await call_next(ctx)
+
+    middleware = [serialize, malform] if kind == "serial" else [malform]
+    server = MCPServer(name, middleware=middleware, log_level="WARNING")
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     async def search(query: str, ctx: Context) -> str:
@@ -96,7 +105,7 @@ def build(
                 await ctx.report_progress(step, after, f"{name} step {step}")
         if kind == "flaky" and rng.random() < fail_rate:
             raise ToolError(f"{name} is overloaded")  # an isError result with this text
-        if kind == "slow":
+        if kind in ("slow", "serial"):
             try:
                 await asyncio.sleep(delay_s)
             except asyncio.CancelledError:
@@ -179,7 +188,7 @@ def build(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning", "bulky", "progressing"])
+    parser.add_argument("kind", choices=["reliable", "flaky", "slow", "dies", "malformed", "misshapen", "misnamed", "endless", "rewording", "churning", "bulky", "progressing", "serial"])
     parser.add_argument("--name", default=None)
     parser.add_argument("--fail-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=5.0)
