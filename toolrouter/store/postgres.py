@@ -60,11 +60,12 @@ A URL that cannot be opened (malformed, unknown option, wrong credentials, no su
 server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
 raises ``StoreOpenError`` naming the URL (its password masked) and the problem; where the server
 could not be reached or refused the connection, it is a ``StoreUnreachableError``, also a
-``StoreUnavailableError`` (the URL may work later). Opening migrates an
-older schema forward. It waits for a server that does not answer (one that accepts the connection
-and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s (libpq's
-least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
-the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
+``StoreUnavailableError`` (the URL may work later), but not where the server answered and refused
+the login (``authentication failed``, no such database or role: the URL needs correcting). Opening
+migrates an older schema forward. It waits for a server that does not answer (one that accepts the
+connection and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s
+(libpq's least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each
+address the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
 attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``). Both are
 logged when the losses start, not at every append that loses more.
@@ -442,6 +443,18 @@ def _refuses_writes(conn: Any) -> bool:
     return conn.execute("SHOW transaction_read_only").fetchone()[0] == "on"
 
 
+def _login_refused(exc: BaseException) -> str | None:
+    """What the server said no to, in words, where it refused the login (``None`` otherwise):
+    credentials it does not take (libpq's connection errors carry no SQLSTATE, so its words are
+    read), or a database or role it does not have. An outage would pass; these would not."""
+    text = str(exc)
+    if re.search(r"authentication failed|pg_hba\.conf|no password supplied", text):
+        return "authentication failed (check the user and password: the URL's, PGPASSWORD or ~/.pgpass)"
+    if re.search(r'(database|role) ".*" does not exist', text):
+        return "no such database or role"
+    return None
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -539,6 +552,9 @@ class PostgresStore(Store):
             if isinstance(exc, SchemaError):
                 raise StoreOpenError(f"store {self.url!r}: {exc}") from None
             if isinstance(exc, psycopg.Error):
+                refused = _login_refused(exc)
+                if refused:  # the server answered: the URL is wrong, and trying again would not help
+                    raise StoreOpenError(f"store {self.url!r}: cannot open: {refused}: {_one_line(exc)}") from None
                 # what an open store would take for an outage is one here too: not a bad URL
                 error = StoreUnreachableError if self._unavailable(exc) else StoreOpenError
                 raise error(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
