@@ -158,12 +158,14 @@ class SQLiteStore(Store):
     making one there: for what only reads a store, where a typo would read an empty one.
     ``read_only=True`` (implies ``create=False``) opens the file with SQLite's read-only open: a
     store this process may read but not write (another user's file, a read-only mount) is read,
-    nothing is written to it, and every write (``append``, ``put_snapshot``, ``prune``, ...) is
-    refused with a ``ValueError`` naming the store. A store of an older schema, which only a
-    migration (a write) makes readable, is refused (``StoreOpenError``) saying so. Where SQLite
-    cannot make the shared-memory file a WAL reader needs beside the database (a read-only
-    directory, and no writer has the file open), the file is read as unchanging. ``pending`` and
-    ``dropped`` count records of the log, attempts and trace closes alike (see the module).
+    nothing is written to it (the -wal and -shm files the open makes go at ``close``, unless
+    another connection still has the file open), and every write (``append``, ``put_snapshot``,
+    ``prune``, ...) is refused with a ``ValueError`` naming the store. A store of an older schema,
+    which only a migration (a write) makes readable, is refused (``StoreOpenError``) saying so.
+    Where SQLite cannot make the shared-memory file a WAL reader needs beside the database (a
+    read-only directory, and no writer has the file open), the file is read as unchanging.
+    ``pending`` and ``dropped`` count records of the log, attempts and trace closes alike (see the
+    module).
 
     Example:
         >>> import tempfile, os
@@ -704,6 +706,8 @@ class SQLiteStore(Store):
             finally:
                 self._closed = True
                 self._conn.close()
+                if self._read_only and self._file is not None:
+                    _remove_wal_files(self._file[0])
 
 
 def _row(r: AttemptRecord) -> tuple:
@@ -768,6 +772,21 @@ def _open_problem(path: str, exc: sqlite3.Error, read_only: bool = False) -> str
             "must be readable and writable by this process (SQLite writes -wal and -shm files beside it)"
         )
     return f"{where!r} could not be opened: {text}"
+
+
+def _remove_wal_files(path: str) -> None:
+    """Remove the -wal and -shm files a read-only connection made beside ``path`` and, unable to
+    write, left at its close: through a connection that may write, whose close removes them as
+    SQLite does, only where it is the last on the file. Only an empty log: what another process
+    wrote there is not written into the database by a store opened not to write."""
+    with contextlib.suppress(OSError, sqlite3.Error):
+        if os.path.getsize(path + "-wal") > 0:
+            return
+        conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=0)  # never makes the file
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the log, to close it
+        finally:
+            conn.close()
 
 
 def _remove_database(path: str) -> None:
