@@ -135,6 +135,7 @@ from toolrouter.store.base import (
     check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
+    check_writable,
     context_bytes,
     depends_on_text,
     entry_from_row,
@@ -468,12 +469,17 @@ class PostgresStore(Store):
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
     ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
     making one in it: for what only reads a store, where the URL may name the wrong database.
+    ``read_only=True`` (implies ``create=False``) writes nothing to the database: an older schema,
+    which only a migration makes readable, is refused (``StoreOpenError``) saying so, the journals
+    of other processes are left for a store that writes, and every write (``append``,
+    ``put_snapshot``, ``prune``, ...) is refused with a ``ValueError`` naming the store.
     """
 
-    def __init__(self, url: str, *, create: bool = True, **options: Any) -> None:
+    def __init__(self, url: str, *, create: bool = True, read_only: bool = False, **options: Any) -> None:
         if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
             raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
-        check_create(create)
+        self._read_only = check_create(read_only, "read_only")
+        create = check_create(create) and not read_only
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
@@ -525,7 +531,8 @@ class PostgresStore(Store):
             with self._connect() as conn:
                 _bounded(conn, opts.timeout_s, "timeout_s", _check_encoding)  # before anything is created there
                 # a migration may rewrite a big table: a long operation, but not one without end
-                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
+                migrated = functools.partial(migrate, create=create, read_only=read_only)
+                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrated)
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
                 self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
             if found != now:
@@ -614,11 +621,13 @@ class PostgresStore(Store):
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
         check_open(self.url, self._closed, self._pid)
 
-    def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False) -> Any:
+    def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
-        ``StoreUnavailableError`` naming ``operation``."""
+        ``StoreUnavailableError`` naming ``operation``. A ``write`` is refused on a read-only store."""
         self._check_open()
+        if write:
+            check_writable(self.url, self._read_only)
         if not self._reachable:
             raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
         option = "admin_timeout_s" if admin else "timeout_s"
@@ -645,6 +654,7 @@ class PostgresStore(Store):
         check_process(self.url, self._pid)  # before the lock, which a forked child may have been copied holding
         with self._lock:
             self._check_open()
+            check_writable(self.url, self._read_only)
             seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
             self._seq += len(records)
             if not self._online:  # an outage, or its journal is still being written: keep order
@@ -846,7 +856,7 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
             "SELECT count(*) FROM gone"
         )
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True))
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True, write=True))
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
@@ -859,7 +869,7 @@ class PostgresStore(Store):
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True)
+        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True, write=True)
         check_snapshot_holds(self, data, watermark, int(top))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
@@ -888,7 +898,7 @@ class PostgresStore(Store):
         """See ``Store.delete_snapshot``."""
         name = check_snapshot_name(name)
         sql = "DELETE FROM toolrouter.snapshots WHERE name = %s RETURNING 1"
-        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True) is None:
+        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True, write=True) is None:
             raise UnknownSnapshotError(self.url, name, self.snapshot_names())
 
     def snapshot_names(self) -> list[str]:
@@ -919,7 +929,7 @@ class PostgresStore(Store):
             "INSERT INTO toolrouter.claims AS c (name, turn) VALUES (%s, %s) "
             "ON CONFLICT (name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > c.turn RETURNING 1"
         )
-        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone()) is not None
+        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone(), write=True) is not None
 
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
@@ -1110,7 +1120,9 @@ class PostgresStore(Store):
         """Adopt and write the journals of router processes on this host that died in an outage:
         those in this database's folder, and those naming this store in the other folders (its
         server or database spelled another way in their URLs: a host name, an address), which a
-        router of that spelling might never open again."""
+        router of that spelling might never open again. A read-only store leaves them."""
+        if self._read_only:
+            return
         folders = [self._journal_dir]
         with contextlib.suppress(OSError):
             root = self._journal_dir.parent

@@ -54,6 +54,7 @@ from toolrouter.store.base import (
     check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
+    check_writable,
     context_bytes,
     depends_on_text,
     entry_from_row,
@@ -472,8 +473,7 @@ class SQLiteStore(Store):
         """Refuse to write to a store opened read-only (the caller's mistake, not an outage: an
         append does not wait in memory), and into a file that is gone from the path: SQLite would
         write on, and what it wrote would vanish with the last handle."""
-        if self._read_only:
-            raise ValueError(f"store {self.url!r}: opened read-only (read_only=True); nothing was written")
+        check_writable(self.url, self._read_only)
         if self._file is not None and _file_id(self._file[0]) != self._file[1]:
             raise StoreUnavailableError(
                 f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
