@@ -106,7 +106,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from toolrouter._checks import NumbersNotBools
+from toolrouter._checks import NumbersNotBools, check_real
 from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
@@ -954,8 +954,10 @@ class PostgresStore(Store):
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
-        within ``timeout_s`` (default: the store's ``timeout_s``)."""
-        deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
+        within ``timeout_s`` (default: the store's ``timeout_s``). A ``timeout_s`` that is not a
+        finite number of seconds from 0 is refused naming it (NaN waited for ever)."""
+        wait_s = self.options.timeout_s if timeout_s is None else check_real("timeout_s", timeout_s, low=0)
+        deadline = time.monotonic() + wait_s
         while True:
             with self._lock:
                 if self._online:  # nothing waits (a closed store too: close wrote its journal)
