@@ -125,3 +125,12 @@ def test_a_read_only_store_leaves_no_log_files_beside_the_database(path) -> None
     with open_store(f"sqlite:///{path}", read_only=True) as store:
         assert store.count() == 2
     assert sorted(p.name for p in path.parent.iterdir()) == ["r.db"]
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_a_store_of_one_process_opened_read_only_is_refused_naming_read_only(url) -> None:
+    # the error said create=False, an argument the caller never gave
+    with pytest.raises(StoreOpenError, match=r"new, empty \w+ at every open \(read_only=True\)$"):
+        open_store(url, read_only=True)
+    with pytest.raises(StoreOpenError, match=r"new, empty \w+ at every open \(create=False\)$"):
+        open_store(url, create=False)

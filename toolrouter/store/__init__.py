@@ -83,7 +83,8 @@ def _memory_url(url: str) -> str:
 
 def _memory(url: str, create: bool = True, read_only: bool = False) -> Store:
     if not create:
-        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open (create=False)")
+        asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
+        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open ({asked})")
     return MemoryStore(_memory_url(url))
 
 

@@ -209,7 +209,8 @@ class SQLiteStore(Store):
         self.dropped = 0
         in_memory = path == ":memory:"
         if in_memory and not self._create:
-            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open (create=False)")
+            asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
+            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open ({asked})")
         if not in_memory:
             self._check_location()
         # a file this open creates goes again if the open fails: no half-made store is left behind
