@@ -689,6 +689,19 @@ class PostgresStore(Store):
             self._drop(len(records) - kept, "journal_full", log.warning, journal=str(self._journal.path))
         else:
             self._dropping = None
+        if self._closed:  # an append that raced close(), which has left its journal already
+            self._leave_journal()
+
+    def _leave_journal(self) -> None:
+        """Close the journal, which keeps on disk what it holds, unlocked, for the next store
+        opened on this host and database (caller holds ``self._lock``)."""
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return
+        self._kept += len(journal)
+        if len(journal):
+            log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
+        journal.close()
 
     def _drop(self, n: int, event: str, say: Callable[..., None], **fields: Any) -> None:
         """Count ``n`` records lost for ``event``; logged when the losses start (or their cause
@@ -1148,7 +1161,8 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
-        be written stays on disk for the next router on this host), close the connections."""
+        be written stays on disk for the next router on this host, as does what an append failing
+        meanwhile, in another thread, journals), close the connections."""
         if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
             if not self._closed:  # which closing them here would end; the pipe is this process's copy
                 self._closed = True
@@ -1167,12 +1181,7 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 self._reconnect()
         with self._lock:
-            journal, self._journal = self._journal, None
-            self._kept = 0 if journal is None else len(journal)
-        if journal is not None:
-            if self._kept:
-                log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=self._kept)
-            journal.close()
+            self._leave_journal()
         self._pool.close()
         with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
             os.close(self._wake_r)
