@@ -514,6 +514,7 @@ class PostgresStore(Store):
         self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
+        self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -1113,9 +1114,14 @@ class PostgresStore(Store):
                         break
                 self._replay(journal, self.origin)
         except Exception as exc:
-            if not self._unavailable(exc):
+            refused = _login_refused(exc)
+            if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
+                self._said_refused = True
+                log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
+            elif not self._unavailable(exc):
                 log.warning("store_replay_failed", url=self.url, error=repr(exc))
             return False
+        self._said_refused = False
         log.info("store_reconnected", url=self.url, dropped=self.dropped)
         return True
 
