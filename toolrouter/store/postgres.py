@@ -335,6 +335,15 @@ _TOP_ID = (
 _STORE_ID = "SELECT value FROM toolrouter.meta WHERE key = 'store_id'"
 
 
+def _read_store_id(conn: Any) -> str:
+    """The store's identity; ``SchemaError`` if its row was deleted (by hand: it is not made anew,
+    since saved state names it)."""
+    row = conn.execute(_STORE_ID).fetchone()
+    if row is None:
+        raise SchemaError("toolrouter.meta.store_id is missing (a damaged or hand-edited store: restore it from a dump)")
+    return str(row[0])
+
+
 def _drivers() -> tuple[Any, Any]:
     try:
         import psycopg
@@ -535,7 +544,7 @@ class PostgresStore(Store):
                 migrated = functools.partial(migrate, create=create, read_only=read_only)
                 found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrated)
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
-                self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
+                self._store_id = _bounded(conn, opts.timeout_s, "timeout_s", _read_store_id)
             if found != now:
                 log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
             self._pool = psycopg_pool.ConnectionPool(

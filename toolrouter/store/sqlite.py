@@ -226,7 +226,13 @@ class SQLiteStore(Store):
             # last transactions
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
-            self._store_id = str(self._conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0])
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+            if row is None:  # deleted by hand: the store's identity is not made anew (saved state names it)
+                raise StoreOpenError(
+                    f"store {self.url!r}: {os.path.abspath(path)!r}: meta.store_id is missing (a damaged or "
+                    "hand-edited store: restore it from a copy)"
+                )
+            self._store_id = str(row[0])
             # the file this store writes: an append checks that the path still names it
             self._file = None if in_memory else (os.path.abspath(path), _file_id(path))
         except BaseException as exc:
