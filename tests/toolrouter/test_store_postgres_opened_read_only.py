@@ -50,3 +50,14 @@ def test_a_read_only_open_creates_and_migrates_nothing(pg_url: str, old_pg_store
     with open_store(pg_url) as store:  # a store opened for writing migrates it, as before
         assert store.count() == 0
     assert pg_schema_version() > 10
+
+
+def test_a_read_only_store_needs_no_writable_journal_dir(pg_url: str) -> None:
+    # it never journals: toolrouter stats failed where the journal folder could not be made (a
+    # read-only home), though the store was readable
+    open_store(pg_url).close()
+    unwritable = f"{pg_url.split('?')[0]}?journal_dir=/etc/passwd/journals"
+    with pytest.raises(StoreOpenError, match="journal_dir: cannot make"):
+        open_store(unwritable)
+    with open_store(unwritable, read_only=True) as store:
+        assert store.count() == 0

@@ -480,8 +480,9 @@ class PostgresStore(Store):
     making one in it: for what only reads a store, where the URL may name the wrong database.
     ``read_only=True`` (implies ``create=False``) writes nothing to the database: an older schema,
     which only a migration makes readable, is refused (``StoreOpenError``) saying so, the journals
-    of other processes are left for a store that writes, and every write (``append``,
-    ``put_snapshot``, ``prune``, ...) is refused with a ``ValueError`` naming the store.
+    of other processes are left for a store that writes (its own ``journal_dir`` need not be
+    writable), and every write (``append``, ``put_snapshot``, ``prune``, ...) is refused with a
+    ``ValueError`` naming the store.
     """
 
     def __init__(self, url: str, *, create: bool = True, read_only: bool = False, **options: Any) -> None:
@@ -530,7 +531,7 @@ class PostgresStore(Store):
         self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
         self._journal_dir = _journal_dir(opts.journal_dir, params)
-        problem = _journal_dir_problem(self._journal_dir)
+        problem = None if read_only else _journal_dir_problem(self._journal_dir)  # read-only: it never journals
         if problem:  # found now, not at the first outage, when attempts would have nowhere to go
             raise StoreOpenError(f"store {self.url!r}: journal_dir: {problem}") from None
         self._wake_r, self._wake_w = os.pipe()
