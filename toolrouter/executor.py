@@ -965,7 +965,7 @@ async def aexecute_task(
     step skipped with no attempt (its circuit open, over budget) leaves nothing in it; a store's
     error closing it leaves it open, and is in ``run.callback_errors``. A router
     closed while its plan runs (``ToolMetaLearner.close``) lets the run end as it would have,
-    every attempt recorded, and closes its store after; a store closed under the run otherwise
+    every attempt recorded, and is done with its store after; a store closed under the run otherwise
     (``learner.closed``) stops it as ``cancel_event`` does: no further tool is called for it,
     and the attempt it refused is in ``unlearned``. The end-to-end outcome is counted for the
     plan's step structure (``learner.graphs``, when the learner keeps one) and logged as

@@ -2,7 +2,7 @@
 
 A router counts the calls in flight through it (a middleware's routed calls, the plans ``execute``
 runs). Its ``close`` refuses new calls, waits for the calls to end as they would have (each try
-bounded by its timeout), then closes the store that records their attempts. Waiting could never end where
+bounded by its timeout), then is done with the store that records their attempts. Waiting could never end where
 those calls wait for the closing thread itself: from a tool of one of them (its worker thread or
 task is marked as inside the call), or on a thread running an event loop (whose tasks they may
 be). There ``close`` returns at once and the last call to end closes.

@@ -448,7 +448,9 @@ class ToolMetaLearner:
             ``context_dim`` left out are those of its snapshot.
         policy_options: options for ``make_policy`` (``discount``, ``window``, ``exploration``...).
         store: ``None`` (nothing persisted), a URL (``"sqlite:///router.db"``, ``"memory://"``) or
-            a ``Store``. An existing store's learned state is resumed.
+            a ``Store``. An existing store's learned state is resumed. A store the router opens
+            from a URL is its own, closed by ``close``; a ``Store`` passed in is its owner's to
+            close (the router's ``close`` only stops using it).
         weights: the router's ``UtilityWeights`` (a task's own ``weights`` take precedence).
         seed: makes every decision reproducible (each route's policy gets a seed derived from it).
         featurizer: text -> vector for contextual policies (default
@@ -563,6 +565,7 @@ class ToolMetaLearner:
         self.snapshot_name = _checked_snapshot_name(snapshot_name)
         self.store: Store | None = None
         opened = store is not None and not isinstance(store, Store)
+        self._owns_store = opened  # close() closes a store opened here, never one passed in
         st = open_store(store) if store is not None else None
         try:
             snapshot = st.get_snapshot(self.snapshot_name) if st is not None else None
@@ -719,7 +722,7 @@ class ToolMetaLearner:
         # opened on a store, one that relearns the log): what a replay of it detects is history
         self._history_pending = False
         self._replaying_history = False  # a replay of that history is running (see _forget_tool)
-        self._closed = False  # close() was called: decisions read the closed store, which refuses them
+        self._closed = False  # close() was called: the store is used no more (_check_store_open)
         #: the routed calls and plan runs in flight: close() lets them end and record first
         self._calls = CallsInFlight()
         #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
@@ -1505,6 +1508,7 @@ class ToolMetaLearner:
             drift.claimed = turn
             return True
         name = _recheck_claim_name(route, tool_id)
+        self._check_store_open()
         try:
             if self.store.claim(name, turn):
                 drift.claimed = drift.held = turn
@@ -2105,6 +2109,7 @@ class ToolMetaLearner:
     def _append(self, records: list[LogEntry]) -> None:
         """Append ``records`` to the store (one transaction) and move the watermark past them."""
         assert self.store is not None
+        self._check_store_open()
         ids = self.store.append(records)
         self._held_back = not ids
         if not ids:  # kept in the store's outage journal: the ids come when it is written
@@ -2351,6 +2356,7 @@ class ToolMetaLearner:
         nothing to learn from: 0."""
         if self.store is None:
             return 0
+        self._check_store_open()
         with self._lock:
             self._resume_if_pruned(self._seen_upto)
             while True:
@@ -2622,6 +2628,7 @@ class ToolMetaLearner:
         self._catch_up()
         if self.store is None:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
+        self._check_store_open()
         self._require_neural_linear("meta_train")
         self.sync()
         # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
@@ -2790,6 +2797,7 @@ class ToolMetaLearner:
         raises ``ValueError``: the saved state would replace its attempt log."""
         with self._lock:
             if self.store is not None:
+                self._check_store_open()
                 self.store.flush()
                 if self._journaled:
                     self.sync()
@@ -2860,7 +2868,9 @@ class ToolMetaLearner:
                         f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
                         "from its attempt log"
                     )
-                return cls(policy=policy, store=st, **kwargs)
+                router = cls(policy=policy, store=st, **kwargs)
+                router._owns_store = st is not source  # opened here from a URL: the router's to close
+                return router
             except BaseException:  # a store this call opened is closed again (a server store's threads)
                 if st is not source:
                     st.close()
@@ -2874,6 +2884,7 @@ class ToolMetaLearner:
         try:
             if st is not None:  # first: the saved watermark counts only if it is this store's
                 router._attach(st)
+                router._owns_store = st is not store
             router._restore(saved, keep_tools="tools" in kwargs)
             if st is not None:
                 router.sync()
@@ -3046,7 +3057,9 @@ class ToolMetaLearner:
 
     def close(self) -> None:
         """Stop background meta-training, release the executor ``execute`` keeps (its worker
-        threads and event loops) and close the store (if any).
+        threads and event loops) and stop using the store (if any): close it if the router opened
+        it from a URL; a ``Store`` passed in stays open, its owner's to close, and takes no more
+        of this router's attempts or snapshots (they are refused with ``ValueError``).
 
         With a store, the calls in flight through this router (a ``ToolMiddleware``'s routed
         calls, plans run by ``execute``) end first, as they would have, with their attempts
@@ -3059,6 +3072,12 @@ class ToolMetaLearner:
             self._close_now()
         else:
             self._calls.close(self._close_now)
+
+    def _check_store_open(self) -> None:
+        """Refuse to use the store after ``close``: one passed in is still open (its owner's), and
+        would take on what a closed router wrote."""
+        if self._closed:
+            raise self._refused()
 
     def _refused(self) -> ValueError:
         """The error of a call made after ``close``."""
@@ -3076,16 +3095,16 @@ class ToolMetaLearner:
             self._unsubscribe()
         if self.store is not None:
             try:
-                self.store.close()  # closed even when it raises (attempts it could not write)
+                if self._owns_store:
+                    self.store.close()  # closed even when it raises (attempts it could not write)
             finally:
-                # the next decision reads the store, which refuses it: a call after close fails
-                # before any tool runs, not after, when its attempt cannot be recorded (reads of
-                # what was learned go on without it: _catch_up)
+                # the store is used no more (_check_store_open), closed or its owner's: what would
+                # write to it is refused (reads of what was learned go on without it: _catch_up)
                 self._closed, self._caught_up = True, False
 
     @property
     def closed(self) -> bool:
-        """Whether ``close`` closed the router's store: it records no more attempts."""
+        """Whether ``close`` ended the router's use of its store: it records no more attempts."""
         return self._closed
 
     def __enter__(self) -> "ToolMetaLearner":

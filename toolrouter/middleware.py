@@ -210,13 +210,14 @@ class ToolMiddleware(ClosesWhatItBuilt):
         learner_options: passed to ``ToolMetaLearner`` when ``learner`` is ``None``
             (``seed=``, ``policy=``, ``store=``...).
 
-    ``close()`` (or ``with ToolMiddleware(...) as tools:``) closes the router it built (its store's
-    connections and threads, the executor it keeps); a router passed in as ``learner`` is its
-    owner's to close. Calls and registrations after closing fail, before any tool runs. Calls in
-    flight end as they would have, their attempts recorded: ``close()`` waits for them (each
-    bounded by its timeout), or, called where it would wait for ever (from a tool of one of these
-    calls, or on a thread running an event loop), returns at once and the last of them closes the
-    router. A router passed in does the same when its owner closes it (``ToolMetaLearner.close``).
+    ``close()`` (or ``with ToolMiddleware(...) as tools:``) closes the router it built (the store it
+    opened from a URL, its connections and threads; the executor it keeps); a router passed in as
+    ``learner``, or a ``Store`` passed as ``store=``, is its owner's to close. Calls and
+    registrations after closing fail, before any tool runs. Calls in flight end as they would
+    have, their attempts recorded: ``close()`` waits for them (each bounded by its timeout), or,
+    called where it would wait for ever (from a tool of one of these calls, or on a thread running
+    an event loop), returns at once and the last of them closes the router. A router passed in
+    does the same when its owner closes it (``ToolMetaLearner.close``).
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its

@@ -239,10 +239,14 @@ def test_close_writes_the_attempts_that_wait(tmp_path) -> None:
         assert [r.task_id for r in again.attempts()] == ["late"]
 
 
-def test_a_router_whose_store_could_not_write_at_close_says_it_is_closed(tmp_path) -> None:
+def test_a_router_whose_store_could_not_write_at_close_says_it_is_closed(tmp_path, monkeypatch) -> None:
     # the store was closed, but the router went on saying closed=False, as if it could still record
+    import toolrouter.store as stores
+
     path = tmp_path / "r.db"
-    router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0, store=SQLiteStore(path, timeout_s=0.05))
+    # opened by the router from its URL, so its to close (with a short lock timeout)
+    monkeypatch.setitem(stores._FACTORIES, "shortwait", lambda url: SQLiteStore(path, timeout_s=0.05, url=url))
+    router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search"])], seed=0, store="shortwait://r.db")
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     router.record_attempt(ExecutionResult(tool_id="web", step="search", success=True), capability="search")

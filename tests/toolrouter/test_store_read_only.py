@@ -109,3 +109,28 @@ def test_where_sqlite_cannot_make_its_shared_memory_file_the_store_is_read_unles
     (path.parent / "r.db-wal").write_bytes(b"x" * 32)  # writes a reader as unchanging would miss
     with pytest.raises(StoreOpenError, match=r"r\.db-wal' holds writes not yet in the database"):
         SQLiteStore(path, read_only=True)
+
+
+def test_a_read_only_store_leaves_no_log_files_beside_the_database(path) -> None:
+    # SQLite's read-only open makes the WAL's -wal and -shm files and cannot remove them at close
+    before = digest(path)
+    with open_store(f"sqlite:///{path}", read_only=True) as store:
+        assert store.count() == 1
+    assert sorted(p.name for p in path.parent.iterdir()) == ["r.db"] and digest(path) == before
+    with SQLiteStore(path) as writer:  # a writer's files stay while it has them open
+        with open_store(f"sqlite:///{path}", read_only=True) as store:
+            assert store.count() == 1
+        writer.append([record()])
+        assert sorted(p.name for p in path.parent.iterdir()) == ["r.db", "r.db-shm", "r.db-wal"]
+    with open_store(f"sqlite:///{path}", read_only=True) as store:
+        assert store.count() == 2
+    assert sorted(p.name for p in path.parent.iterdir()) == ["r.db"]
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_a_store_of_one_process_opened_read_only_is_refused_naming_read_only(url) -> None:
+    # the error said create=False, an argument the caller never gave
+    with pytest.raises(StoreOpenError, match=r"new, empty \w+ at every open \(read_only=True\)$"):
+        open_store(url, read_only=True)
+    with pytest.raises(StoreOpenError, match=r"new, empty \w+ at every open \(create=False\)$"):
+        open_store(url, create=False)

@@ -83,14 +83,14 @@ def _memory_url(url: str) -> str:
 
 def _memory(url: str, create: bool = True, read_only: bool = False) -> Store:
     if not create:
-        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open (create=False)")
+        asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
+        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open ({asked})")
     return MemoryStore(_memory_url(url))
 
 
 def _postgres(url: str, create: bool = True, read_only: bool = False) -> Store:
-    # read_only: opened as create=False (see open_store)
     # psycopg is imported here, when a postgresql:// URL is opened: the other stores do not need it
-    return PostgresStore(url, create=create)
+    return PostgresStore(url, create=create, read_only=read_only)
 
 
 _FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "memory": _memory, "postgresql": _postgres, "postgres": _postgres}
@@ -142,9 +142,10 @@ def open_store(url: "str | Store", *, create: bool = True, read_only: bool = Fal
     schema, ``memory://``) raises ``StoreOpenError`` and creates nothing, as what only reads a store
     (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides.
 
-    ``read_only=True`` (implies ``create=False``) is for what only reads: an SQLite store is opened
-    with SQLite's read-only open, so a file this process may read but not write is read, and
-    nothing is written to it (``SQLiteStore``); the other stores open as with ``create=False``.
+    ``read_only=True`` (implies ``create=False``) is for what only reads: nothing is written to the
+    store, and its writes are refused. An SQLite store is opened with SQLite's read-only open, so a
+    file this process may read but not write is read (``SQLiteStore``); a PostgreSQL one is not
+    migrated (``PostgresStore``); the other stores open as with ``create=False``.
     """
     check_create(create)
     check_create(read_only, "read_only")

@@ -80,6 +80,7 @@ __all__ = [
     "check_snapshot_name",
     "check_storable",
     "check_upto_id",
+    "check_writable",
     "context_bytes",
     "depends_on_text",
     "LOG_CLOSE_COLUMNS",
@@ -738,6 +739,13 @@ def check_open(url: str, closed: bool, pid: int | None = None) -> None:
         raise ValueError(f"store {url!r}: closed")
     if pid is not None:
         check_process(url, pid)
+
+
+def check_writable(url: str, read_only: bool) -> None:
+    """A ``ValueError`` naming the store ``url`` if it was opened ``read_only``: a write to it is
+    the caller's mistake, said alike by every store, not an outage (nothing waits to be written)."""
+    if read_only:
+        raise ValueError(f"store {url!r}: opened read-only (read_only=True); nothing was written")
 
 
 def check_create(create: Any, field: str = "create") -> bool:

@@ -208,11 +208,13 @@ class Journal:
         return self._size
 
     def add(self, seqs: Sequence[int], records: Sequence[LogEntry]) -> int:
-        """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept."""
+        """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept.
+        One transaction: an add that fails (the disk full) keeps none of them."""
         room = max(0, self.max_attempts - self._size)
         kept = list(zip(seqs, records))[:room]
         if kept:
-            with self._conn:
+            with self._conn:  # one transaction (the connection autocommits each statement): all or none
+                self._conn.execute("BEGIN")
                 self._conn.executemany(
                     "INSERT OR IGNORE INTO attempts (seq, record) VALUES (?, ?)",
                     [(int(s), record_to_json(r)) for s, r in kept],

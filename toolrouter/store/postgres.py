@@ -60,11 +60,12 @@ A URL that cannot be opened (malformed, unknown option, wrong credentials, no su
 server unreachable, a schema newer than this code, a ``journal_dir`` that cannot be made or written)
 raises ``StoreOpenError`` naming the URL (its password masked) and the problem; where the server
 could not be reached or refused the connection, it is a ``StoreUnreachableError``, also a
-``StoreUnavailableError`` (the URL may work later). Opening migrates an
-older schema forward. It waits for a server that does not answer (one that accepts the connection
-and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s (libpq's
-least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each address
-the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
+``StoreUnavailableError`` (the URL may work later), but not where the server answered and refused
+the login (``authentication failed``, no such database or role: the URL needs correcting). Opening
+migrates an older schema forward. It waits for a server that does not answer (one that accepts the
+connection and then says nothing, say) at most ``timeout_s`` for the connection, but at least 2 s
+(libpq's least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each
+address the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
 attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``). Both are
 logged when the losses start, not at every append that loses more.
@@ -105,7 +106,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from toolrouter._checks import NumbersNotBools
+from toolrouter._checks import NumbersNotBools, check_real
 from toolrouter.errors import StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
@@ -134,6 +135,7 @@ from toolrouter.store.base import (
     check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
+    check_writable,
     context_bytes,
     depends_on_text,
     entry_from_row,
@@ -333,6 +335,15 @@ _TOP_ID = (
 _STORE_ID = "SELECT value FROM toolrouter.meta WHERE key = 'store_id'"
 
 
+def _read_store_id(conn: Any) -> str:
+    """The store's identity; ``SchemaError`` if its row was deleted (by hand: it is not made anew,
+    since saved state names it)."""
+    row = conn.execute(_STORE_ID).fetchone()
+    if row is None:
+        raise SchemaError("toolrouter.meta.store_id is missing (a damaged or hand-edited store: restore it from a dump)")
+    return str(row[0])
+
+
 def _drivers() -> tuple[Any, Any]:
     try:
         import psycopg
@@ -442,6 +453,18 @@ def _refuses_writes(conn: Any) -> bool:
     return conn.execute("SHOW transaction_read_only").fetchone()[0] == "on"
 
 
+def _login_refused(exc: BaseException) -> str | None:
+    """What the server said no to, in words, where it refused the login (``None`` otherwise):
+    credentials it does not take (libpq's connection errors carry no SQLSTATE, so its words are
+    read), or a database or role it does not have. An outage would pass; these would not."""
+    text = str(exc)
+    if re.search(r"authentication failed|pg_hba\.conf|no password supplied", text):
+        return "authentication failed (check the user and password: the URL's, PGPASSWORD or ~/.pgpass)"
+    if re.search(r'(database|role) ".*" does not exist', text):
+        return "no such database or role"
+    return None
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -455,12 +478,18 @@ class PostgresStore(Store):
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
     ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
     making one in it: for what only reads a store, where the URL may name the wrong database.
+    ``read_only=True`` (implies ``create=False``) writes nothing to the database: an older schema,
+    which only a migration makes readable, is refused (``StoreOpenError``) saying so, the journals
+    of other processes are left for a store that writes (its own ``journal_dir`` need not be
+    writable), and every write (``append``, ``put_snapshot``, ``prune``, ...) is refused with a
+    ``ValueError`` naming the store.
     """
 
-    def __init__(self, url: str, *, create: bool = True, **options: Any) -> None:
+    def __init__(self, url: str, *, create: bool = True, read_only: bool = False, **options: Any) -> None:
         if not isinstance(url, str):  # bytes or a number failed in psycopg's words, naming nothing
             raise TypeError(f"url: expected a postgresql:// URL string, got {short_repr(url)}")
-        check_create(create)
+        self._read_only = check_create(read_only, "read_only")
+        create = check_create(create) and not read_only
         psycopg, psycopg_pool = _drivers()
         self._psycopg = psycopg
         self.url = masked(url)
@@ -495,13 +524,14 @@ class PostgresStore(Store):
         self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
+        self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
         self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._subscribers: list[Callable[[], Callable[[int], None] | None]] = []
         self._journal_dir = _journal_dir(opts.journal_dir, params)
-        problem = _journal_dir_problem(self._journal_dir)
+        problem = None if read_only else _journal_dir_problem(self._journal_dir)  # read-only: it never journals
         if problem:  # found now, not at the first outage, when attempts would have nowhere to go
             raise StoreOpenError(f"store {self.url!r}: journal_dir: {problem}") from None
         self._wake_r, self._wake_w = os.pipe()
@@ -512,9 +542,10 @@ class PostgresStore(Store):
             with self._connect() as conn:
                 _bounded(conn, opts.timeout_s, "timeout_s", _check_encoding)  # before anything is created there
                 # a migration may rewrite a big table: a long operation, but not one without end
-                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", functools.partial(migrate, create=create))
+                migrated = functools.partial(migrate, create=create, read_only=read_only)
+                found, now = _bounded(conn, opts.admin_timeout_s, "admin_timeout_s", migrated)
                 self._last_id = int(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
-                self._store_id = str(_bounded(conn, opts.timeout_s, "timeout_s", lambda c: c.execute(_STORE_ID).fetchone()[0]))
+                self._store_id = _bounded(conn, opts.timeout_s, "timeout_s", _read_store_id)
             if found != now:
                 log.info("store_migrated", url=self.url, schema_from=found, schema_to=now)
             self._pool = psycopg_pool.ConnectionPool(
@@ -539,6 +570,9 @@ class PostgresStore(Store):
             if isinstance(exc, SchemaError):
                 raise StoreOpenError(f"store {self.url!r}: {exc}") from None
             if isinstance(exc, psycopg.Error):
+                refused = _login_refused(exc)
+                if refused:  # the server answered: the URL is wrong, and trying again would not help
+                    raise StoreOpenError(f"store {self.url!r}: cannot open: {refused}: {_one_line(exc)}") from None
                 # what an open store would take for an outage is one here too: not a bad URL
                 error = StoreUnreachableError if self._unavailable(exc) else StoreOpenError
                 raise error(f"store {self.url!r}: cannot open: {_one_line(exc)}") from None
@@ -598,11 +632,13 @@ class PostgresStore(Store):
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
         check_open(self.url, self._closed, self._pid)
 
-    def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False) -> Any:
+    def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
-        ``StoreUnavailableError`` naming ``operation``."""
+        ``StoreUnavailableError`` naming ``operation``. A ``write`` is refused on a read-only store."""
         self._check_open()
+        if write:
+            check_writable(self.url, self._read_only)
         if not self._reachable:
             raise StoreUnavailableError(f"store {self.url!r}: the server is unreachable; retrying every {self.options.retry_s:g} s")
         option = "admin_timeout_s" if admin else "timeout_s"
@@ -629,6 +665,7 @@ class PostgresStore(Store):
         check_process(self.url, self._pid)  # before the lock, which a forked child may have been copied holding
         with self._lock:
             self._check_open()
+            check_writable(self.url, self._read_only)
             seqs = list(range(self._seq + 1, self._seq + 1 + len(records)))
             self._seq += len(records)
             if not self._online:  # an outage, or its journal is still being written: keep order
@@ -663,6 +700,19 @@ class PostgresStore(Store):
             self._drop(len(records) - kept, "journal_full", log.warning, journal=str(self._journal.path))
         else:
             self._dropping = None
+        if self._closed:  # an append that raced close(), which has left its journal already
+            self._leave_journal()
+
+    def _leave_journal(self) -> None:
+        """Close the journal, which keeps on disk what it holds, unlocked, for the next store
+        opened on this host and database (caller holds ``self._lock``)."""
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return
+        self._kept += len(journal)
+        if len(journal):
+            log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
+        journal.close()
 
     def _drop(self, n: int, event: str, say: Callable[..., None], **fields: Any) -> None:
         """Count ``n`` records lost for ``event``; logged when the losses start (or their cause
@@ -830,7 +880,7 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
             "SELECT count(*) FROM gone"
         )
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True))
+        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True, write=True))
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
@@ -843,7 +893,7 @@ class PostgresStore(Store):
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True)
+        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True, write=True)
         check_snapshot_holds(self, data, watermark, int(top))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
@@ -872,7 +922,7 @@ class PostgresStore(Store):
         """See ``Store.delete_snapshot``."""
         name = check_snapshot_name(name)
         sql = "DELETE FROM toolrouter.snapshots WHERE name = %s RETURNING 1"
-        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True) is None:
+        if self._on_server("delete_snapshot", lambda conn: conn.execute(sql, (name,)).fetchone(), admin=True, write=True) is None:
             raise UnknownSnapshotError(self.url, name, self.snapshot_names())
 
     def snapshot_names(self) -> list[str]:
@@ -903,7 +953,7 @@ class PostgresStore(Store):
             "INSERT INTO toolrouter.claims AS c (name, turn) VALUES (%s, %s) "
             "ON CONFLICT (name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > c.turn RETURNING 1"
         )
-        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone()) is not None
+        return self._on_server("claim", lambda conn: conn.execute(sql, (name, turn)).fetchone(), write=True) is not None
 
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
@@ -928,8 +978,10 @@ class PostgresStore(Store):
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
-        within ``timeout_s`` (default: the store's ``timeout_s``)."""
-        deadline = time.monotonic() + (self.options.timeout_s if timeout_s is None else timeout_s)
+        within ``timeout_s`` (default: the store's ``timeout_s``). A ``timeout_s`` that is not a
+        finite number of seconds from 0 is refused naming it (NaN waited for ever)."""
+        wait_s = self.options.timeout_s if timeout_s is None else check_real("timeout_s", timeout_s, low=0)
+        deadline = time.monotonic() + wait_s
         while True:
             with self._lock:
                 if self._online:  # nothing waits (a closed store too: close wrote its journal)
@@ -1072,9 +1124,14 @@ class PostgresStore(Store):
                         break
                 self._replay(journal, self.origin)
         except Exception as exc:
-            if not self._unavailable(exc):
+            refused = _login_refused(exc)
+            if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
+                self._said_refused = True
+                log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
+            elif not self._unavailable(exc):
                 log.warning("store_replay_failed", url=self.url, error=repr(exc))
             return False
+        self._said_refused = False
         log.info("store_reconnected", url=self.url, dropped=self.dropped)
         return True
 
@@ -1094,7 +1151,9 @@ class PostgresStore(Store):
         """Adopt and write the journals of router processes on this host that died in an outage:
         those in this database's folder, and those naming this store in the other folders (its
         server or database spelled another way in their URLs: a host name, an address), which a
-        router of that spelling might never open again."""
+        router of that spelling might never open again. A read-only store leaves them."""
+        if self._read_only:
+            return
         folders = [self._journal_dir]
         with contextlib.suppress(OSError):
             root = self._journal_dir.parent
@@ -1118,7 +1177,8 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
-        be written stays on disk for the next router on this host), close the connections."""
+        be written stays on disk for the next router on this host, as does what an append failing
+        meanwhile, in another thread, journals), close the connections."""
         if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
             if not self._closed:  # which closing them here would end; the pipe is this process's copy
                 self._closed = True
@@ -1137,12 +1197,7 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 self._reconnect()
         with self._lock:
-            journal, self._journal = self._journal, None
-            self._kept = 0 if journal is None else len(journal)
-        if journal is not None:
-            if self._kept:
-                log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=self._kept)
-            journal.close()
+            self._leave_journal()
         self._pool.close()
         with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
             os.close(self._wake_r)

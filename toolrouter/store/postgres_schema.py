@@ -253,10 +253,11 @@ def schema_version(conn: Any) -> int:
         raise SchemaError(f"toolrouter.{exc}") from None
 
 
-def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True) -> tuple[int, int]:
+def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True, read_only: bool = False) -> tuple[int, int]:
     """Bring the database on ``conn`` (a psycopg connection in autocommit mode) to ``target``, in
     one transaction; returns (version found, version now). A database newer than this code raises
-    ``SchemaError`` naming both versions; so does one without a store, unless ``create``."""
+    ``SchemaError`` naming both versions; so does one without a store, unless ``create``, and
+    (``read_only``: only check) one below ``target``."""
     if not 0 <= target <= SCHEMA_VERSION:
         raise ValueError(f"target: expected a version from 0 to {SCHEMA_VERSION}, got {target!r}")
     with conn.transaction():
@@ -269,6 +270,12 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True) -> 
             )
         if found == 0 and not create:
             raise SchemaError("the database holds no toolrouter store (no schema 'toolrouter'); nothing was created")
+        if read_only and found < target:
+            raise SchemaError(
+                f"the database has schema_version {found}, this toolrouter reads {target}; opened read-only, it "
+                "cannot be migrated: open it once with write access (a router, or toolrouter prune), or upgrade "
+                "toolrouter if that version is newer"
+            )
         for version, _, sql in MIGRATIONS:
             if found < version <= target:
                 conn.execute(sql)

@@ -54,6 +54,7 @@ from toolrouter.store.base import (
     check_snapshot_holds,
     check_snapshot_name,
     check_upto_id,
+    check_writable,
     context_bytes,
     depends_on_text,
     entry_from_row,
@@ -158,12 +159,14 @@ class SQLiteStore(Store):
     making one there: for what only reads a store, where a typo would read an empty one.
     ``read_only=True`` (implies ``create=False``) opens the file with SQLite's read-only open: a
     store this process may read but not write (another user's file, a read-only mount) is read,
-    nothing is written to it, and every write (``append``, ``put_snapshot``, ``prune``, ...) is
-    refused with a ``ValueError`` naming the store. A store of an older schema, which only a
-    migration (a write) makes readable, is refused (``StoreOpenError``) saying so. Where SQLite
-    cannot make the shared-memory file a WAL reader needs beside the database (a read-only
-    directory, and no writer has the file open), the file is read as unchanging. ``pending`` and
-    ``dropped`` count records of the log, attempts and trace closes alike (see the module).
+    nothing is written to it (the -wal and -shm files the open makes go at ``close``, unless
+    another connection still has the file open), and every write (``append``, ``put_snapshot``,
+    ``prune``, ...) is refused with a ``ValueError`` naming the store. A store of an older schema,
+    which only a migration (a write) makes readable, is refused (``StoreOpenError``) saying so.
+    Where SQLite cannot make the shared-memory file a WAL reader needs beside the database (a
+    read-only directory, and no writer has the file open), the file is read as unchanging.
+    ``pending`` and ``dropped`` count records of the log, attempts and trace closes alike (see the
+    module).
 
     Example:
         >>> import tempfile, os
@@ -206,7 +209,8 @@ class SQLiteStore(Store):
         self.dropped = 0
         in_memory = path == ":memory:"
         if in_memory and not self._create:
-            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open (create=False)")
+            asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
+            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open ({asked})")
         if not in_memory:
             self._check_location()
         # a file this open creates goes again if the open fails: no half-made store is left behind
@@ -222,7 +226,13 @@ class SQLiteStore(Store):
             # last transactions
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
-            self._store_id = str(self._conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0])
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+            if row is None:  # deleted by hand: the store's identity is not made anew (saved state names it)
+                raise StoreOpenError(
+                    f"store {self.url!r}: {os.path.abspath(path)!r}: meta.store_id is missing (a damaged or "
+                    "hand-edited store: restore it from a copy)"
+                )
+            self._store_id = str(row[0])
             # the file this store writes: an append checks that the path still names it
             self._file = None if in_memory else (os.path.abspath(path), _file_id(path))
         except BaseException as exc:
@@ -470,8 +480,7 @@ class SQLiteStore(Store):
         """Refuse to write to a store opened read-only (the caller's mistake, not an outage: an
         append does not wait in memory), and into a file that is gone from the path: SQLite would
         write on, and what it wrote would vanish with the last handle."""
-        if self._read_only:
-            raise ValueError(f"store {self.url!r}: opened read-only (read_only=True); nothing was written")
+        check_writable(self.url, self._read_only)
         if self._file is not None and _file_id(self._file[0]) != self._file[1]:
             raise StoreUnavailableError(
                 f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
@@ -704,6 +713,8 @@ class SQLiteStore(Store):
             finally:
                 self._closed = True
                 self._conn.close()
+                if self._read_only and self._file is not None:
+                    _remove_wal_files(self._file[0])
 
 
 def _row(r: AttemptRecord) -> tuple:
@@ -768,6 +779,21 @@ def _open_problem(path: str, exc: sqlite3.Error, read_only: bool = False) -> str
             "must be readable and writable by this process (SQLite writes -wal and -shm files beside it)"
         )
     return f"{where!r} could not be opened: {text}"
+
+
+def _remove_wal_files(path: str) -> None:
+    """Remove the -wal and -shm files a read-only connection made beside ``path`` and, unable to
+    write, left at its close: through a connection that may write, whose close removes them as
+    SQLite does, only where it is the last on the file. Only an empty log: what another process
+    wrote there is not written into the database by a store opened not to write."""
+    with contextlib.suppress(OSError, sqlite3.Error):
+        if os.path.getsize(path + "-wal") > 0:
+            return
+        conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=0)  # never makes the file
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the log, to close it
+        finally:
+            conn.close()
 
 
 def _remove_database(path: str) -> None:
