@@ -11,7 +11,8 @@ step cannot use, raises an exception that cannot even be printed), each try beco
 ``ExecutionResult``, handed to the caller's ``record`` the moment it ends, and a failure moves on to
 the next try or the next tool. Invalid self-reported numbers are the tool's failure. A
 ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool runs (Ctrl-C in the calling thread,
-an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
+an exit), or while its value is judged (its quality function), interrupts the caller, not the
+tool: the try is recorded as cancelled by its caller
 (``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised (an async
 tool's own is raised by the call awaiting it, in the caller's task: the caller may handle it, its
 event loop and other calls going on). Any other
@@ -601,12 +602,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     breaker.release()  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
-                if breaker is not None:
-                    breaker.release()
-                _record(spec, report, ExecutionResult(
-                    tool_id=tool_id, step=spec.step, success=False, cost=cost,
-                    latency_s=time.perf_counter() - t0, error=_interrupted(exc),
-                ))
+                _record_interrupted(spec, report, breaker, tool_id, cost, time.perf_counter() - t0, exc)
                 raise
             if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
@@ -635,6 +631,10 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 raw = _Raw(timed_out=True, queued_s=raw.queued_s)
             try:
                 settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+            except BaseException as exc:  # interrupted while its value was judged (a slow quality function)
+                _record_interrupted(spec, report, breaker, tool_id, cost, elapsed, exc)  # the tool ran, and cost
+                raise
+            try:
                 result = _record(spec, report, settled, cost, elapsed)
             except BaseException:  # the caller's record failed (its store's error, a Ctrl-C): no verdict
                 if breaker is not None:
@@ -707,6 +707,19 @@ def _interrupted(exc: BaseException) -> str:
     if isinstance(exc, (asyncio.CancelledError, *_CALLER_INTERRUPTS)):
         return CANCELLED_BY_CALLER
     return describe_error(exc)
+
+
+def _record_interrupted(
+    spec: CallSpec, report: CallReport, breaker: CircuitBreaker | None, tool_id: str, cost: float, latency_s: float,
+    exc: BaseException,
+) -> None:
+    """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
+    raise ``exc``: no verdict for the tool's breaker either."""
+    if breaker is not None:
+        breaker.release()
+    _record(spec, report, ExecutionResult(
+        tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
+    ))
 
 
 def _record(
