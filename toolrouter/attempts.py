@@ -342,21 +342,29 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether a call may go through now; a half-open circuit counts it as a probe."""
+        return self._let_through() is not None
+
+    def _let_through(self) -> int | None:
+        """``allow``, for a call that may end without a verdict: None (refused), else what it
+        hands ``release``: 0 (let through closed, no probe) or the opening whose probe it is."""
         if self._state is CircuitState.CLOSED:  # the common case, without the lock (a plain read)
-            return True
+            return 0
         with self._lock:
             self._refresh()
             if self._state is CircuitState.CLOSED:
-                return True
+                return 0
             if self._state is CircuitState.HALF_OPEN and self._probes < self.config.half_open_max_calls:
                 self._probes += 1
-                return True
-            return False
+                return self.times_opened
+            return None
 
-    def release(self) -> None:
-        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot."""
+    def release(self, probe: int | None = None) -> None:
+        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot.
+        ``probe``: what ``_let_through`` gave the call (None: a probe now). A call let through
+        while the circuit was closed, or a probe of an earlier opening, holds no slot now: freeing
+        one let more than ``half_open_max_calls`` probes through at once."""
         with self._lock:
-            if self._state is CircuitState.HALF_OPEN and self._probes > 0:
+            if self._state is CircuitState.HALF_OPEN and self._probes > 0 and probe in (None, self.times_opened):
                 self._probes -= 1
 
     def record_success(self) -> None:
@@ -587,7 +595,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 if reason is not None:
                     report.skipped.append((tool_id, reason))
                     break
-            if breaker is not None and not breaker.allow():
+            probe = None if breaker is None else breaker._let_through()
+            if breaker is not None and probe is None:
                 report.skipped.append((tool_id, "circuit open"))
                 break
             timeout = _timeout(spec, tool_id)
@@ -599,14 +608,14 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 if breaker is not None:
-                    breaker.release()  # no verdict: a probe's place is free for the next call
+                    breaker.release(probe)  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
-                _record_interrupted(spec, report, breaker, tool_id, cost, time.perf_counter() - t0, exc)
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, time.perf_counter() - t0, exc)
                 raise
             if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
-                    breaker.release()
+                    breaker.release(probe)
                 if raw.exc is not None:
                     raise raw.exc  # its caller was cancelled or interrupted meanwhile
                 report.skipped.append((tool_id, raw.never_ran))
@@ -615,7 +624,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 mistake = spec.caller_error(tool_id, raw.exc)
                 if mistake is not None:  # no outcome of the tool: nothing to record or learn
                     if breaker is not None:
-                        breaker.release()
+                        breaker.release(probe)
                     raise mistake from raw.exc
             if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
                 ended: float | None = raw.ran[1]
@@ -632,13 +641,13 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             try:
                 settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
             except BaseException as exc:  # interrupted while its value was judged (a slow quality function)
-                _record_interrupted(spec, report, breaker, tool_id, cost, elapsed, exc)  # the tool ran, and cost
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, elapsed, exc)  # the tool ran, and cost
                 raise
             try:
                 result = _record(spec, report, settled, cost, elapsed)
             except BaseException:  # the caller's record failed (its store's error, a Ctrl-C): no verdict
                 if breaker is not None:
-                    breaker.release()  # else a half-open probe's place stayed taken, the tool skipped for good
+                    breaker.release(probe)  # else a half-open probe's place stayed taken, the tool skipped for good
                 raise
             if result is not settled:  # its numbers were refused: the tool would report them again
                 retryable = False
@@ -710,13 +719,13 @@ def _interrupted(exc: BaseException) -> str:
 
 
 def _record_interrupted(
-    spec: CallSpec, report: CallReport, breaker: CircuitBreaker | None, tool_id: str, cost: float, latency_s: float,
-    exc: BaseException,
+    spec: CallSpec, report: CallReport, breaker: CircuitBreaker | None, probe: int | None, tool_id: str, cost: float,
+    latency_s: float, exc: BaseException,
 ) -> None:
     """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
     raise ``exc``: no verdict for the tool's breaker either."""
     if breaker is not None:
-        breaker.release()
+        breaker.release(probe)
     _record(spec, report, ExecutionResult(
         tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
     ))
