@@ -586,8 +586,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
             reg = tools.get(tool_id)
             if reg is None:
                 return None
+            # the router's profile now: a cost corrected since registration (update_tool) is charged
+            profile = learner._tools.get(tool_id) or reg.profile
             return Binding(
-                reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality, inline=reg.inline
+                reg.fn, args, kwargs, reg.is_async, profile.cost_per_use, quality=reg.quality, inline=reg.inline
             )
 
         def caller_error(tool_id: str, exc: BaseException) -> TypeError | None:
