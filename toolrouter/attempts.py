@@ -266,7 +266,8 @@ class ExecutorConfig(NumbersNotBools):
 
     @property
     def max_tools(self) -> int | None:
-        """At most this many tools per call (the first and its fallbacks); None: every one."""
+        """At most this many tools tried per call (the first and its fallbacks); None: every one.
+        A tool skipped with no attempt (its circuit open, over budget) leaves its place to the next."""
         if not self.use_fallbacks:
             return 1
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
@@ -476,7 +477,7 @@ class CallSpec:
         rng: the backoff jitter's generator.
         timeout_s: overrides ``config``'s timeouts for every try of this call.
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
-        max_tools: at most this many tools (before ``config.max_fallbacks`` applies).
+        max_tools: at most this many tools tried (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
         caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
             caller's mistake behind it (arguments no tool takes) to raise instead of recording the
@@ -575,15 +576,22 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
     if spec.max_tools is not None:
         max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)
     ranked = iter(spec.candidates)  # what the loop leaves untried is listed as skipped, with why
-    candidates = ranked if max_tools is None else islice(ranked, max_tools)
-    for tool_id in candidates:
+    # tools left to try (None: every one): one skipped with no attempt (its circuit open, over
+    # budget) leaves its place to the next, else a capped call failed with a healthy tool untried
+    places = max_tools
+    for tool_id in ranked:
+        if places == 0:
+            report.skipped.append((tool_id, "max attempts reached"))
+            break
+        recorded = len(report.attempts)
         cost = 0.0
         binding = None
         breaker = spec.breakers.get(tool_id) if spec.breakers is not None else None
         for attempt in range(1 + retry.max_retries):
             if spec.deadline is not None and time.monotonic() >= spec.deadline:
                 report.skipped.append((tool_id, "deadline passed"))
-                report.skipped.extend((t, "deadline passed") for t in candidates)
+                within = None if places is None else places - 1  # the places after this one's
+                report.skipped.extend((t, "deadline passed") for t in islice(ranked, within))
                 return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
             if binding is None:
@@ -670,6 +678,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 delay = min(delay, max(0.0, spec.deadline - time.monotonic()))
             if delay > 0:
                 yield delay
+        if places is not None and len(report.attempts) > recorded:
+            places -= 1
     return _untried(report, ranked)
 
 
