@@ -11,7 +11,8 @@ step cannot use, raises an exception that cannot even be printed), each try beco
 ``ExecutionResult``, handed to the caller's ``record`` the moment it ends, and a failure moves on to
 the next try or the next tool. Invalid self-reported numbers are the tool's failure. A
 ``KeyboardInterrupt`` or ``SystemExit`` that comes while a tool runs (Ctrl-C in the calling thread,
-an exit) interrupts the caller, not the tool: the try is recorded as cancelled by its caller
+an exit), or while its value is judged (its quality function), interrupts the caller, not the
+tool: the try is recorded as cancelled by its caller
 (``CANCELLED_BY_CALLER``, not learned from, as an asyncio cancellation), then raised (an async
 tool's own is raised by the call awaiting it, in the caller's task: the caller may handle it, its
 event loop and other calls going on). Any other
@@ -265,7 +266,8 @@ class ExecutorConfig(NumbersNotBools):
 
     @property
     def max_tools(self) -> int | None:
-        """At most this many tools per call (the first and its fallbacks); None: every one."""
+        """At most this many tools tried per call (the first and its fallbacks); None: every one.
+        A tool skipped with no attempt (its circuit open, over budget) leaves its place to the next."""
         if not self.use_fallbacks:
             return 1
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
@@ -341,21 +343,29 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether a call may go through now; a half-open circuit counts it as a probe."""
+        return self._let_through() is not None
+
+    def _let_through(self) -> int | None:
+        """``allow``, for a call that may end without a verdict: None (refused), else what it
+        hands ``release``: 0 (let through closed, no probe) or the opening whose probe it is."""
         if self._state is CircuitState.CLOSED:  # the common case, without the lock (a plain read)
-            return True
+            return 0
         with self._lock:
             self._refresh()
             if self._state is CircuitState.CLOSED:
-                return True
+                return 0
             if self._state is CircuitState.HALF_OPEN and self._probes < self.config.half_open_max_calls:
                 self._probes += 1
-                return True
-            return False
+                return self.times_opened
+            return None
 
-    def release(self) -> None:
-        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot."""
+    def release(self, probe: int | None = None) -> None:
+        """A probe let through by ``allow`` ended without a verdict (cancelled): free its slot.
+        ``probe``: what ``_let_through`` gave the call (None: a probe now). A call let through
+        while the circuit was closed, or a probe of an earlier opening, holds no slot now: freeing
+        one let more than ``half_open_max_calls`` probes through at once."""
         with self._lock:
-            if self._state is CircuitState.HALF_OPEN and self._probes > 0:
+            if self._state is CircuitState.HALF_OPEN and self._probes > 0 and probe in (None, self.times_opened):
                 self._probes -= 1
 
     def record_success(self) -> None:
@@ -468,7 +478,7 @@ class CallSpec:
         rng: the backoff jitter's generator.
         timeout_s: overrides ``config``'s timeouts for every try of this call.
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
-        max_tools: at most this many tools (before ``config.max_fallbacks`` applies).
+        max_tools: at most this many tools tried (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
         caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
             caller's mistake behind it (arguments no tool takes) to raise instead of recording the
@@ -567,15 +577,22 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
     if spec.max_tools is not None:
         max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)
     ranked = iter(spec.candidates)  # what the loop leaves untried is listed as skipped, with why
-    candidates = ranked if max_tools is None else islice(ranked, max_tools)
-    for tool_id in candidates:
+    # tools left to try (None: every one): one skipped with no attempt (its circuit open, over
+    # budget) leaves its place to the next, else a capped call failed with a healthy tool untried
+    places = max_tools
+    for tool_id in ranked:
+        if places == 0:
+            report.skipped.append((tool_id, "max attempts reached"))
+            break
+        recorded = len(report.attempts)
         cost = 0.0
         binding = None
         breaker = spec.breakers.get(tool_id) if spec.breakers is not None else None
         for attempt in range(1 + retry.max_retries):
             if spec.deadline is not None and time.monotonic() >= spec.deadline:
                 report.skipped.append((tool_id, "deadline passed"))
-                report.skipped.extend((t, "deadline passed") for t in candidates)
+                within = None if places is None else places - 1  # the places after this one's
+                report.skipped.extend((t, "deadline passed") for t in islice(ranked, within))
                 return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
             if binding is None or isinstance(binding, str):
@@ -587,7 +604,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 if reason is not None:
                     report.skipped.append((tool_id, reason))
                     break
-            if breaker is not None and not breaker.allow():
+            probe = None if breaker is None else breaker._let_through()
+            if breaker is not None and probe is None:
                 report.skipped.append((tool_id, "circuit open"))
                 break
             timeout = _timeout(spec, tool_id)
@@ -599,19 +617,14 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
                 if breaker is not None:
-                    breaker.release()  # no verdict: a probe's place is free for the next call
+                    breaker.release(probe)  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
-                if breaker is not None:
-                    breaker.release()
-                _record(spec, report, ExecutionResult(
-                    tool_id=tool_id, step=spec.step, success=False, cost=cost,
-                    latency_s=time.perf_counter() - t0, error=_interrupted(exc),
-                ))
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, time.perf_counter() - t0, exc)
                 raise
             if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
-                    breaker.release()
+                    breaker.release(probe)
                 if raw.exc is not None:
                     raise raw.exc  # its caller was cancelled or interrupted meanwhile
                 report.skipped.append((tool_id, raw.never_ran))
@@ -620,7 +633,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 mistake = spec.caller_error(tool_id, raw.exc)
                 if mistake is not None:  # no outcome of the tool: nothing to record or learn
                     if breaker is not None:
-                        breaker.release()
+                        breaker.release(probe)
                     raise mistake from raw.exc
             if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
                 ended: float | None = raw.ran[1]
@@ -636,10 +649,14 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 raw = _Raw(timed_out=True, queued_s=raw.queued_s)
             try:
                 settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
+            except BaseException as exc:  # interrupted while its value was judged (a slow quality function)
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, elapsed, exc)  # the tool ran, and cost
+                raise
+            try:
                 result = _record(spec, report, settled, cost, elapsed)
             except BaseException:  # the caller's record failed (its store's error, a Ctrl-C): no verdict
                 if breaker is not None:
-                    breaker.release()  # else a half-open probe's place stayed taken, the tool skipped for good
+                    breaker.release(probe)  # else a half-open probe's place stayed taken, the tool skipped for good
                 raise
             if result is not settled:  # its numbers were refused: the tool would report them again
                 retryable = False
@@ -662,6 +679,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 delay = min(delay, max(0.0, spec.deadline - time.monotonic()))
             if delay > 0:
                 yield delay
+        if places is not None and len(report.attempts) > recorded:
+            places -= 1
     return _untried(report, ranked)
 
 
@@ -708,6 +727,19 @@ def _interrupted(exc: BaseException) -> str:
     if isinstance(exc, (asyncio.CancelledError, *_CALLER_INTERRUPTS)):
         return CANCELLED_BY_CALLER
     return describe_error(exc)
+
+
+def _record_interrupted(
+    spec: CallSpec, report: CallReport, breaker: CircuitBreaker | None, probe: int | None, tool_id: str, cost: float,
+    latency_s: float, exc: BaseException,
+) -> None:
+    """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
+    raise ``exc``: no verdict for the tool's breaker either."""
+    if breaker is not None:
+        breaker.release(probe)
+    _record(spec, report, ExecutionResult(
+        tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
+    ))
 
 
 def _record(

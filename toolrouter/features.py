@@ -395,11 +395,23 @@ def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
     return text
 
 
+#: How many loads are inside ``_no_loading_bars``, and whether the first of them found the hub's
+#: bars off (None: it turned nothing off): the bars are process-wide, so the first load in turns
+#: them off and the last one out turns them back, whatever order threads leave in.
+_loading = 0
+_hub_bars_were_off: bool | None = None
+_loading_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def _no_loading_bars():  # type: ignore[no-untyped-def]
     """transformers' progress bars off while a model loads, then as they were: its "Loading
     weights" bar went to standard error at every load, into the output of ``toolrouter demo --tour``
-    and of any program that featurizes text. HF_HUB_DISABLE_PROGRESS_BARS=0 asks for the bars."""
+    and of any program that featurizes text. HF_HUB_DISABLE_PROGRESS_BARS=0 asks for the bars.
+    Loads in several threads at once turn them off once, and back once the last has ended: each
+    undoing its own, a load that ended first turned them on under the others, and one that began
+    while another turned them off took them for off before it and left the hub's off for good."""
+    global _loading, _hub_bars_were_off
     try:
         from huggingface_hub import constants
         from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
@@ -407,17 +419,22 @@ def _no_loading_bars():  # type: ignore[no-untyped-def]
     except ImportError:  # sentence-transformers reports a missing transformers when it loads
         yield
         return
-    if constants.HF_HUB_DISABLE_PROGRESS_BARS is False or not transformers_logging.is_progress_bar_enabled():
-        yield
-        return
-    hub_hidden = are_progress_bars_disabled()
-    transformers_logging.disable_progress_bar()  # the hub's bars go off with it
+    with _loading_lock:
+        if not _loading:
+            hide = constants.HF_HUB_DISABLE_PROGRESS_BARS is not False and transformers_logging.is_progress_bar_enabled()
+            _hub_bars_were_off = are_progress_bars_disabled() if hide else None
+            if hide:
+                transformers_logging.disable_progress_bar()  # the hub's bars go off with it
+        _loading += 1
     try:
         yield
     finally:
-        transformers_logging.enable_progress_bar()  # and on with it
-        if hub_hidden:
-            disable_progress_bars()
+        with _loading_lock:
+            _loading -= 1
+            if not _loading and _hub_bars_were_off is not None:
+                transformers_logging.enable_progress_bar()  # and on with it
+                if _hub_bars_were_off:
+                    disable_progress_bars()
 
 
 def _checked_device(device: Any) -> str:

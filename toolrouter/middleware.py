@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -265,6 +266,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._built = None if learner is not None else self.learner  # close() closes only a router it built
         self._breakers = CircuitBreakers(self.config.circuit_breaker)
+        self._jitter = random.Random(self.config.seed)  # the backoff jitter's, as a PlanExecutor's
         self._tools: dict[str, _Registered] = {}
         self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
@@ -587,8 +589,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
             reg = tools.get(tool_id)
             if reg is None:
                 return None
+            # the router's profile now: a cost corrected since registration (update_tool) is charged
+            profile = learner._tools.get(tool_id) or reg.profile
             return Binding(
-                reg.fn, args, kwargs, reg.is_async, reg.profile.cost_per_use, quality=reg.quality, inline=reg.inline
+                reg.fn, args, kwargs, reg.is_async, profile.cost_per_use, quality=reg.quality, inline=reg.inline
             )
 
         def caller_error(tool_id: str, exc: BaseException) -> TypeError | None:
@@ -613,6 +617,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             record,
             config,
             breakers=self._breakers if config.circuit_breaker is not None else None,
+            rng=self._jitter,
             timeout_s=call.timeout_s,
             tool_timeouts_s=self._timeouts,
             deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
