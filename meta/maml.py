@@ -73,6 +73,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -372,6 +373,30 @@ class MAML(BaseMetaLearner):
         kind = builtin_loss(self.loss_fn)
         settings.update({"loss": name for name, fn in _LOSSES.items() if fn is kind})
         return settings
+
+    @synchronized
+    def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """As :meth:`BaseMetaLearner.save`, and the path ``vectorize="auto"`` chose (``execution_path``,
+        written by ``save`` itself; None before the first meta-step), which :meth:`load` puts back."""
+        from meta.checkpoint import learner_metadata
+
+        super().save(path, learner_metadata({"execution_path": self.path}, metadata))
+
+    @synchronized
+    def load(self, path: str) -> dict[str, Any]:
+        """As :meth:`BaseMetaLearner.load`; with ``vectorize="auto"`` the resumed run also takes the
+        saved run's path rather than timing both afresh: the two draw dropout masks differently, and
+        the faster one may be another on another run, so the resumed run would have trained on other
+        masks than the uninterrupted one (files written before the path was saved: chosen afresh)."""
+        from meta.checkpoint import checkpoint_metadata
+
+        saved = json.loads(checkpoint_metadata(path).get("user", "{}")).get("execution_path")
+        if saved not in (None, "vmap", "loop"):
+            raise ValueError(f"{str(path)!r}: execution_path {saved!r} is neither 'vmap' nor 'loop'; the file was not loaded")
+        info = super().load(path)
+        if self.vectorize == "auto":
+            self.path, self.path_timings_s, self.path_grads_agree = saved, {}, None
+        return info
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _init_extras(self) -> None:

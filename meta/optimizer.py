@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import decimal
 import importlib.util
 import inspect
+import logging
 import math
 import os
 import threading
@@ -23,7 +25,7 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -655,6 +657,44 @@ class AdaptiveOptimizer:
 # --------------------------------------------------------------------------------------------------
 # Bayesian hyperparameter optimisation on Optuna
 # --------------------------------------------------------------------------------------------------
+
+# Optuna prints INFO lines ("A new study created in memory with name: ...") to stderr through a
+# handler of its own. While this library calls Optuna (see quiet_optuna) they pass only where the
+# application enabled this module's log for them, as this library's own events do: a filter on
+# Optuna's loggers, not Optuna's verbosity, which is the application's setting, shared by every
+# thread. Optuna's warnings pass.
+_quiet_optuna = contextvars.ContextVar("quiet_optuna", default=False)
+
+
+def _not_quieted(record: logging.LogRecord) -> bool:
+    return (
+        record.levelno >= logging.WARNING
+        or not _quiet_optuna.get()
+        or logging.getLogger(__name__).isEnabledFor(record.levelno)
+    )
+
+
+# Optuna's modules make their loggers when imported, which ``import optuna`` has done.
+for _logger in list(logging.root.manager.loggerDict.values()):
+    if isinstance(_logger, logging.Logger) and _logger.name.split(".")[0] == "optuna":
+        _logger.addFilter(_not_quieted)
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Drop the INFO lines Optuna logs in this context (this thread or task) unless the application
+    enabled ``meta.optimizer``'s log for them; Optuna's warnings pass.
+
+    Example:
+        >>> with quiet_optuna():
+        ...     study = optuna.create_study()  # no "A new study created" line
+    """
+    token = _quiet_optuna.set(True)
+    try:
+        yield
+    finally:
+        _quiet_optuna.reset(token)
+
 
 ParameterSpec = tuple[float, float] | Sequence[Any] | Mapping[str, Any] | optuna.distributions.BaseDistribution
 
@@ -1322,7 +1362,7 @@ def open_study(
     ``pruner`` (see :func:`make_pruner`) judges the values the objective gives :func:`report`; Optuna
     keeps no pruner in storage, so a resumed study takes the one given.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet_optuna():
         # GPSampler is flagged experimental in some Optuna releases; that is not the user's concern.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study = optuna.create_study(

@@ -628,7 +628,9 @@ class ContinualLearner:
             if isinstance(model, ProgressiveNetwork):
                 model = copy.deepcopy(model)
                 if task_id not in model.task_to_column:
-                    model.add_column(task_id)
+                    # drawn from a generator of its own: an evaluation leaves torch's global random
+                    # stream, which the caller's draws and a model's dropout take, as it was
+                    model.add_column(task_id, torch.Generator().manual_seed(self.config.seed))
             self._baseline[task_id] = self._evaluate(model, x, y, task_id, classes)[0]
         return self._baseline[task_id]
 

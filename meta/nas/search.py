@@ -22,6 +22,7 @@ from meta.optimizer import (
     no_best_error,
     open_study,
     optuna_sampler,
+    quiet_optuna,
     resumed_seed,
     run_trial,
 )
@@ -292,5 +293,6 @@ class NeuralArchitectureSearch:
             config = DARTSConfig(**{"seed": self.seed if self.seed is not None else 0, **self.darts_options})
             self.darts_result = run_darts(self.space, self.darts_data, config)  # type: ignore[arg-type]
         fresh = [a for a in self.darts_result.ranked_architectures if self.space.key(a) not in known]
-        for arch in fresh[:num_evaluations]:
-            self.study.enqueue_trial(self.space.to_params(arch), skip_if_exists=True)
+        with quiet_optuna():  # Optuna notes each cell already queued
+            for arch in fresh[:num_evaluations]:
+                self.study.enqueue_trial(self.space.to_params(arch), skip_if_exists=True)

@@ -351,6 +351,7 @@ class LayerSearchSpace(ArchitectureSpace):
         self.config = config
         shape = config.input_shape
         self._input_size = input_size(shape)
+        self._layers_at: dict[int, list[tuple[dict[str, Any], int]]] = {}  # see _distinct_layers
         total = self._count_networks()
         self.size = total if total <= 10**6 else None
         dists: dict[str, optuna.distributions.BaseDistribution] = {
@@ -415,24 +416,52 @@ class LayerSearchSpace(ArchitectureSpace):
             out.append(built)
         return out
 
+    def _distinct_layers(self, size: int) -> list[tuple[dict[str, Any], int]]:
+        """One layer for each distinct layer that can be built where ``size`` reaches it (the first
+        choice that builds it), with the size after it; computed once per size."""
+        cached = self._layers_at.get(size)
+        if cached is None:
+            cfg = self.config
+            distinct: dict[tuple[str, Any, Any], tuple[dict[str, Any], int]] = {}
+            for op, width, activation in itertools.product(cfg.operations, cfg.widths, cfg.activations):
+                layer = {"op": op, "width": width, "activation": activation}
+                built, after = self._built_layer(layer, size)
+                distinct.setdefault(built, (layer, after))
+            cached = self._layers_at[size] = list(distinct.values())
+        return cached
+
     def _count_networks(self) -> int:
         """The number of distinct networks (of distinct keys): depth by depth, how many chains reach
         each size, and from each size the distinct layers that can be built there."""
         cfg = self.config
-        choices = [{"op": o, "width": w, "activation": a} for o, w, a in itertools.product(cfg.operations, cfg.widths, cfg.activations)]
-        after: dict[int, list[int]] = {}  # size -> the size after each distinct layer built there
         counts, total = {self._input_size: 1}, 0
         for depth in range(1, cfg.max_layers + 1):
             reached: dict[int, int] = {}
             for size, n in counts.items():
-                if size not in after:
-                    after[size] = list(dict(self._built_layer(layer, size) for layer in choices).values())
-                for nxt in after[size]:
+                for _, nxt in self._distinct_layers(size):
                     reached[nxt] = reached.get(nxt, 0) + n
             counts = reached
             if depth >= cfg.min_layers:
                 total += sum(counts.values())
         return total
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """One architecture per distinct network (per key), ``size`` of them, the shallowest first; a
+        space of more than 10**6 networks, which has no ``size``, raises NotImplementedError."""
+        if self.size is None:
+            raise NotImplementedError("LayerSearchSpace: more than 10**6 networks, too large to enumerate")
+
+        def chains(depth: int, size: int) -> Iterator[list[dict[str, Any]]]:
+            if depth == 0:
+                yield []
+                return
+            for layer, after in self._distinct_layers(size):
+                for rest in chains(depth - 1, after):
+                    yield [dict(layer), *rest]
+
+        for depth in range(self.config.min_layers, self.config.max_layers + 1):
+            for layers in chains(depth, self._input_size):
+                yield self._arch(layers)
 
     def _choices(self, layer: Mapping[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
         """The (field, choices) that make a layer what it is: its op, and its width and activation
