@@ -125,3 +125,10 @@ def test_options_that_are_not_the_defaults_are_named(tmp_path: Path, capsys: pyt
     methods = json.loads(out.read_text())["sequences"]["methods"]
     assert "structure model, options in the title" in methods and "structure model, library defaults" not in methods
     assert "(options {'ridge': 0.3})" in printed
+
+
+def test_seed_start_gives_later_orders(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    main(["--bfcl", str(write_toy_bfcl(tmp_path / "bfcl")), "--quick", "--split", "tune", "--seeds", "2",
+          "--seed-start", "4", "--json", str(out)])
+    assert json.loads(out.read_text())["sequences"]["seeds"] == [4, 5]

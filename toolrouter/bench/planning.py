@@ -394,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     bfcl.add_argument("--split", choices=("report", "tune"), default="report",
                       help="report: learn the tune half, measure on the held-apart half; tune: inside the tune half")
     bfcl.add_argument("--seeds", type=positive, default=3, help="orders of the online pass (default 3; 1 with --quick)")
+    bfcl.add_argument("--seed-start", type=count, default=0,
+                      help="seed of the first order (default 0): later seeds give orders no earlier choice saw")
     bfcl.add_argument("--structure-config", default="{}", metavar="JSON", help="StructureConfig fields that override the chosen ones")
     bfcl.add_argument("--json", type=output_file, default=None, metavar="FILE", help="also write the figures to FILE")
     return parser
@@ -424,8 +426,8 @@ def main(argv: list[str]) -> None:
             parser.error(f"--structure-config: not JSON ({exc.msg}): {args.structure_config!r}")
         if not isinstance(config, dict):
             parser.error(f"--structure-config: expected a JSON object of StructureConfig fields, got {args.structure_config!r}")
-        run(args.bfcl, featurizer=args.featurizer, split=args.split, seeds=list(range(args.seeds)), config=config,
-            quick=args.quick, json_out=args.json)
+        run(args.bfcl, featurizer=args.featurizer, split=args.split, seeds=list(range(args.seed_start, args.seed_start + args.seeds)),
+            config=config, quick=args.quick, json_out=args.json)
         return
     if args.quick:
         planning_time([(20, 50), (200, 50)], repeats=1, seed=args.seed)
