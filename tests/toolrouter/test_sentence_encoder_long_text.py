@@ -4,6 +4,9 @@ for tokens the model then dropped. Every embedding stays the one of the whole te
 
 from __future__ import annotations
 
+import base64
+import json
+import random
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,9 @@ class Seen:
         self.longest = max([self.longest, *map(len, [texts] if isinstance(texts, str) else texts)])
         return self.tokenize(texts, **options)
 
+    def __getattr__(self, name: str) -> Any:  # a fast tokenizer's is_fast, say
+        return getattr(self.tokenize, name)
+
 
 def test_a_long_text_is_read_from_its_start_with_the_same_embedding(monkeypatch, one_torch_thread) -> None:
     f = SentenceEncoderFeaturizer(cache_size=0)
@@ -48,6 +54,22 @@ def test_a_long_text_is_read_from_its_start_with_the_same_embedding(monkeypatch,
     monkeypatch.setattr(model, "encode", seen)
     np.testing.assert_allclose(f.transform(texts), reference, atol=1e-5)
     assert seen.longest < 40_000
+
+
+def test_a_long_text_without_spaces_is_read_from_its_start_too(one_torch_thread) -> None:
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    model = f._encoder()
+    rng = random.Random(0)
+    texts = [
+        "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(20_000)),  # Chinese: a token a character
+        base64.b64encode(rng.randbytes(15_000)).decode(),  # 20 kB: words between "+" and "/"
+        json.dumps([{"id": i, "tool": f"search_{i}"} for i in range(800)], separators=(",", ":")),  # 25 kB
+    ]
+    assert not any(" " in t for t in texts)
+    reference = np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float64)  # tokenized whole
+    seen = f._direct.tokenizer = Seen(f._direct.tokenizer)
+    np.testing.assert_allclose(f.transform(texts), reference, atol=1e-5)
+    assert seen.longest < 5_000
 
 
 def test_a_fine_tuned_selector_reads_a_long_text_from_its_start_too(one_torch_thread) -> None:
