@@ -378,11 +378,18 @@ def tokenizer_text(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+#: ``read_start`` reads at most this many characters a token the model reads (262,144 for MiniLM).
+_MAX_CHARS_A_TOKEN = 1024
+
+
 def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
     """The start of ``text`` whose first ``max_length`` tokens are the whole text's: all that a
     model truncating at ``max_length`` reads of it. Tokenizing a whole long text (a pasted log, a
     document) cost about 2-3 s a megabyte for the tokens the model then dropped. A start of 2,048
-    characters is tried, then one twice as long, up to the whole text (see :func:`_start_read`)."""
+    characters is tried, then one twice as long (see :func:`_start_read`), up to
+    ``_MAX_CHARS_A_TOKEN`` characters a token: a text whose tokens are not settled by then (a hex
+    dump, one word of megabytes) is read that far. Whole, 10 MB of one word took 28 s and 640 MB;
+    a BERT tokenizer makes a word that long one unknown token whether it is cut or not."""
     if not max_length:  # a model that reads every token (no max_seq_length)
         return text
     end = max_length * 8  # English needs about 5 characters a token
@@ -390,6 +397,8 @@ def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
         start = _start_read(text[:end], tokenizer, max_length)
         if start is not None:
             return start
+        if end >= max_length * _MAX_CHARS_A_TOKEN:
+            return text[:end]
         end *= 2
     return text
 
